@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import {
+  attrs,
+  defineOp,
+  GraphBuilder,
+  OpRegistry,
+  PatternSet,
+  Tensor,
+  applyPatternsGreedily,
+  tensorType,
+  verifyModel,
+  ModelpassError,
+} from '@modelpass/ir';
+
+const relu = defineOp({ op: 'onnx.Relu', inputs: [{ name: 'X' }], outputs: [{ name: 'Y' }] });
+const add = defineOp({ op: 'onnx.Add', inputs: [{ name: 'A' }, { name: 'B' }], outputs: [{ name: 'C' }] });
+const identity = defineOp({ op: 'onnx.Identity', inputs: [{ name: 'X' }], outputs: [{ name: 'Y' }] });
+const conv = defineOp({
+  op: 'onnx.Conv',
+  inputs: [{ name: 'X' }, { name: 'W' }, { name: 'B', optional: true }],
+  outputs: [{ name: 'Y' }],
+  attributes: { group: { kind: 'int', default: 1 }, auto_pad: { kind: 'string', oneOf: ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] } },
+});
+const registry = new OpRegistry([relu, add, identity, conv]);
+
+describe('graph mutation keeps def-use chains true', () => {
+  it('tracks uses through replaceAllUsesWith and erase', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', ['N', 4]));
+    const y = b.op1('onnx.Relu', [x]);
+    const z = b.op1('onnx.Add', [y, y]);
+    b.output(z);
+    expect(y.useCount).toBe(2);
+    const id = b.graph.createNode({ op: 'onnx.Identity', inputs: [x], before: z.producer! });
+    y.replaceAllUsesWith(id.output());
+    expect(y.useCount).toBe(0);
+    expect(id.output().useCount).toBe(2);
+    y.producer!.erase();
+    expect(x.useCount).toBe(1);
+    expect(b.graph.nodeCount).toBe(2);
+    expect(verifyModel(b.model(), { registry })).toEqual([]);
+  });
+
+  it('refuses to erase a node whose outputs are used', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x');
+    const y = b.op1('onnx.Relu', [x], {}, { name: 'r' });
+    b.output(y);
+    expect(() => y.producer!.erase()).toThrow(ModelpassError);
+    expect(() => y.producer!.erase()).toThrow(/node 'r' \(onnx.Relu\)/);
+  });
+
+  it('replaces graph outputs too', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x');
+    const y = b.op1('onnx.Relu', [x]);
+    b.output(y);
+    y.replaceAllUsesWith(x);
+    expect(b.graph.outputs[0]).toBe(x);
+    expect(x.isGraphOutput).toBe(true);
+  });
+});
+
+describe('verifier', () => {
+  it('reports out-of-order uses, bad attributes and arity with the node name', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x');
+    const late = b.node('onnx.Relu', [x], {}, { name: 'late' });
+    const early = b.node('onnx.Relu', [late.output()], {}, { name: 'early' });
+    early.moveBefore(late);
+    b.node('onnx.Conv', [x], { auto_pad: attrs.string('BOGUS'), group: attrs.float(1), wat: attrs.int(1) }, { name: 'c' });
+    const diagnostics = verifyModel(b.model(), { registry });
+    const text = diagnostics.map((d) => `${d.location?.node}: ${d.reason}`);
+    expect(text).toContain("early: input #0 'late_0' is used before it is defined (nodes are out of topological order)");
+    expect(text).toContain("c: onnx.Conv takes 2 to 3 inputs");
+    expect(text).toContain("c: attribute 'auto_pad' has an unsupported value");
+    expect(text).toContain("c: attribute 'group' has the wrong kind");
+    expect(text).toContain("c: unknown attribute 'wat' for onnx.Conv");
+  });
+
+  it('sees outer values from subgraphs', () => {
+    const outer = new GraphBuilder();
+    const x = outer.input('x');
+    const inner = new GraphBuilder();
+    inner.graph.name = 'body';
+    const ifNode = outer.node('test.If', [x], { then_branch: attrs.graph(inner.graph) });
+    inner.output(inner.op1('onnx.Relu', [x]));
+    outer.output(ifNode.output());
+    expect(verifyModel(outer.model(), { registry })).toEqual([]);
+    expect(inner.graph.path()).toBe('main/If.then_branch');
+  });
+});
+
+describe('tensors', () => {
+  it('round-trips values through every numeric dtype', () => {
+    expect(Tensor.fromValues('float16', [3], [1, -2.5, 65504]).toNumbers()).toEqual([1, -2.5, 65504]);
+    expect(Tensor.fromValues('int4', [3], [-8, 7, 1]).toNumbers()).toEqual([-8, 7, 1]);
+    expect(Tensor.fromValues('int4', [3], [-8, 7, 1]).byteLength).toBe(2);
+    expect(Tensor.fromValues('bfloat16', [2], [1, 3]).toNumbers()).toEqual([1, 3]);
+    expect(Tensor.fromValues('float8e4m3fn', [2], [448, -0.5]).toNumbers()).toEqual([448, -0.5]);
+    expect(Tensor.fromValues('int64', [2], [2n ** 62n, -1n]).data()).toEqual(new BigInt64Array([2n ** 62n, -1n]));
+  });
+});
+
+describe('rewrite engine', () => {
+  it('applies patterns to a fixed point', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x');
+    let v = x;
+    for (let i = 0; i < 5; i++) v = b.op1('onnx.Identity', [v]);
+    b.output(b.op1('onnx.Relu', [v]));
+    const patterns = new PatternSet([
+      {
+        name: 'drop-identity',
+        ops: ['onnx.Identity'],
+        rewrite(node, rewriter) {
+          rewriter.replaceNode(node, [node.input(0)]);
+          return true;
+        },
+      },
+    ]);
+    const result = applyPatternsGreedily(b.graph, patterns);
+    expect(result.converged).toBe(true);
+    expect(result.counts.get('drop-identity')).toBe(5);
+    expect(b.graph.nodeCount).toBe(1);
+  });
+
+  it('reports patterns that never converge', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x');
+    b.output(b.op1('onnx.Relu', [x]));
+    const patterns = new PatternSet([{ name: 'flip', ops: ['onnx.Relu'], rewrite: (node) => { node.name += '!'; return true; } }]);
+    const result = applyPatternsGreedily(b.graph, patterns, { maxIterations: 3 });
+    expect(result.converged).toBe(false);
+    expect(result.diagnostics[0]!.reason).toMatch(/did not reach a fixed point/);
+  });
+});

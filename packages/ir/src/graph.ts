@@ -1,0 +1,338 @@
+import type { Attribute } from './attribute.js';
+import { ModelpassError, type Location } from './diagnostic.js';
+import { Node } from './node.js';
+import type { Tensor } from './tensor.js';
+import { UNKNOWN_TYPE, type Type } from './type.js';
+import { Use, Value } from './value.js';
+
+export interface CreateNodeOptions {
+  /** Dialect-qualified op, e.g. `onnx.Conv`. */
+  op: string;
+  inputs?: readonly (Value | null)[];
+  /** Output names, or types, or `{name, type}` pairs; `null` for an omitted optional output. */
+  outputs?: readonly (string | Type | { name?: string; type?: Type } | null)[] | number;
+  attributes?: Readonly<Record<string, Attribute>> | ReadonlyMap<string, Attribute>;
+  /** Node name; a unique one is made from the op type when absent. */
+  name?: string;
+  loc?: Location;
+  /** Insert before this node (default: append at the end). */
+  before?: Node;
+  /** Insert after this node. */
+  after?: Node;
+}
+
+/**
+ * A graph: inputs, constants (initializers), an ordered list of nodes, outputs. Subgraphs (bodies
+ * of If/Loop/Scan) are graphs whose `parentNode` is the node holding them; they may use values of
+ * enclosing graphs. Names are unique across a graph and the graphs nested in it.
+ */
+export class Graph {
+  readonly isGraph = true;
+  name: string;
+  docString: string | undefined;
+  readonly metadata = new Map<string, string>();
+  /** @internal */ _parentNode: Node | null = null;
+  /** @internal */ _first: Node | null = null;
+  /** @internal */ _last: Node | null = null;
+  /** @internal */ _nodeCount = 0;
+  private readonly _inputs: Value[] = [];
+  private readonly _constants: Value[] = [];
+  private _outputs: Value[] = [];
+  private _outputUses: Use[] = [];
+  private readonly values = new Map<string, Value>();
+  private readonly nodeNames = new Set<string>();
+  private nameCounter = 0;
+
+  constructor(name = 'main') {
+    this.name = name;
+  }
+
+  get parentNode(): Node | null {
+    return this._parentNode;
+  }
+
+  /** The graph enclosing this one (through its parent node), if any. */
+  get parentGraph(): Graph | null {
+    return this._parentNode?.graph ?? null;
+  }
+
+  get inputs(): readonly Value[] {
+    return this._inputs;
+  }
+
+  get constants(): readonly Value[] {
+    return this._constants;
+  }
+
+  get outputs(): readonly Value[] {
+    return this._outputs;
+  }
+
+  get nodeCount(): number {
+    return this._nodeCount;
+  }
+
+  get firstNode(): Node | null {
+    return this._first;
+  }
+
+  get lastNode(): Node | null {
+    return this._last;
+  }
+
+  /** Nodes in order. Safe against erasing the current node while iterating. */
+  *nodes(): IterableIterator<Node> {
+    let node = this._first;
+    while (node) {
+      const next = node._next;
+      yield node;
+      node = next;
+    }
+  }
+
+  nodeList(): Node[] {
+    return [...this.nodes()];
+  }
+
+  /** Every node of this graph and, depth-first, of its subgraphs. */
+  *allNodes(): IterableIterator<Node> {
+    for (const node of this.nodes()) {
+      yield node;
+      for (const subgraph of node.subgraphs) yield* subgraph.allNodes();
+    }
+  }
+
+  // ---- names ------------------------------------------------------------------------------
+
+  /** The value named `name` defined in this graph (not enclosing ones). */
+  getValue(name: string): Value | undefined {
+    return this.values.get(name);
+  }
+
+  /** The value named `name` visible here: this graph or an enclosing one. */
+  lookup(name: string): Value | undefined {
+    for (let graph: Graph | null = this; graph; graph = graph.parentGraph) {
+      const value = graph.values.get(name);
+      if (value) return value;
+    }
+    return undefined;
+  }
+
+  /** Values defined in this graph (inputs, constants, node outputs), in no particular order. */
+  definedValues(): IterableIterator<Value> {
+    return this.values.values();
+  }
+
+  private root(): Graph {
+    let graph: Graph = this;
+    while (graph.parentGraph) graph = graph.parentGraph;
+    return graph;
+  }
+
+  /** A value name not used in this graph or any enclosing graph, derived from `base`. */
+  uniqueName(base: string): string {
+    const clean = base.length > 0 ? base : 'v';
+    if (!this.lookup(clean)) return clean;
+    const root = this.root();
+    for (;;) {
+      const candidate = `${clean}_${++root.nameCounter}`;
+      if (!this.lookup(candidate)) return candidate;
+    }
+  }
+
+  /** A node name not used in this graph, derived from `base`. */
+  uniqueNodeName(base: string): string {
+    if (!this.nodeNames.has(base)) return base;
+    const root = this.root();
+    for (;;) {
+      const candidate = `${base}_${++root.nameCounter}`;
+      if (!this.nodeNames.has(candidate)) return candidate;
+    }
+  }
+
+  private claim(name: string): void {
+    if (this.lookup(name)) {
+      throw new ModelpassError({
+        reason: `value name '${name}' is already defined`,
+        location: { path: this.path() },
+        source: '@modelpass/ir',
+        hint: 'values are SSA: each name is defined once in a graph and the graphs enclosing it',
+      });
+    }
+  }
+
+  /** @internal */
+  _renameValue(value: Value, name: string): void {
+    if (name === value.name) return;
+    this.claim(name);
+    this.values.delete(value.name);
+    value._name = name;
+    this.values.set(name, value);
+  }
+
+  /** @internal */
+  _forgetValue(value: Value): void {
+    if (this.values.get(value.name) === value) this.values.delete(value.name);
+  }
+
+  private define(name: string, type: Type): Value {
+    this.claim(name);
+    const value = new Value(this, name, type);
+    this.values.set(name, value);
+    return value;
+  }
+
+  // ---- inputs, constants, outputs ---------------------------------------------------------
+
+  addInput(name: string, type: Type = UNKNOWN_TYPE): Value {
+    const value = this.define(name, type);
+    this._inputs.push(value);
+    return value;
+  }
+
+  /** Removes an unused graph input. */
+  removeInput(value: Value): void {
+    const index = this._inputs.indexOf(value);
+    if (index < 0) return;
+    if (value.hasUses) throw new ModelpassError({ reason: `graph input '${value.name}' still has uses`, source: '@modelpass/ir' });
+    this._inputs.splice(index, 1);
+    if (!this._constants.includes(value)) this.values.delete(value.name);
+  }
+
+  /** Adds a constant (initializer). Its type is taken from the tensor. */
+  addConstant(name: string, tensor: Tensor): Value {
+    const value = this.define(name, { kind: 'tensor', dtype: tensor.dtype, shape: tensor.shape, ...(tensor.quant ? { quant: tensor.quant } : {}) });
+    value.constant = tensor;
+    this._constants.push(value);
+    return value;
+  }
+
+  /** Registers an existing value (e.g. a graph input with a default) as an initializer too. */
+  markConstant(value: Value, tensor: Tensor): void {
+    value.constant = tensor;
+    if (!this._constants.includes(value)) this._constants.push(value);
+  }
+
+  /** Removes an unused constant. */
+  removeConstant(value: Value): void {
+    const index = this._constants.indexOf(value);
+    if (index < 0) return;
+    if (value.hasUses) throw new ModelpassError({ reason: `constant '${value.name}' still has uses`, source: '@modelpass/ir' });
+    this._constants.splice(index, 1);
+    value.constant = undefined;
+    value.sparseConstant = undefined;
+    if (!this._inputs.includes(value)) this.values.delete(value.name);
+  }
+
+  setOutputs(values: readonly Value[]): void {
+    this._outputUses.forEach((use, index) => this._outputs[index]!._uses.delete(use));
+    this._outputs = [];
+    this._outputUses = [];
+    for (const value of values) this.addOutput(value);
+  }
+
+  addOutput(value: Value): void {
+    const use = new Use(this, this._outputs.length);
+    value._uses.add(use);
+    this._outputs.push(value);
+    this._outputUses.push(use);
+  }
+
+  /** @internal */
+  _setOutputAt(index: number, value: Value): void {
+    const old = this._outputUses[index]!;
+    this._outputs[index]!._uses.delete(old);
+    const use = new Use(this, index);
+    value._uses.add(use);
+    this._outputs[index] = value;
+    this._outputUses[index] = use;
+  }
+
+  // ---- nodes ------------------------------------------------------------------------------
+
+  /** Creates a node with fresh output values and places it (at the end by default). */
+  createNode(options: CreateNodeOptions): Node {
+    const opType = options.op.slice(options.op.lastIndexOf('.') + 1);
+    const name = options.name !== undefined ? options.name : this.uniqueNodeName(opType);
+    const node = new Node(options.op, name, options.loc ?? {});
+    const outputSpecs =
+      typeof options.outputs === 'number' ? Array.from({ length: options.outputs }, () => ({})) : (options.outputs ?? [{}]);
+    node._outputs = outputSpecs.map((spec, index) => {
+      if (spec === null) return null;
+      const named = typeof spec === 'string' ? { name: spec } : 'kind' in spec ? { type: spec as Type } : (spec as { name?: string; type?: Type });
+      const outputName = named.name ?? this.uniqueName(`${name}_${index}`);
+      const value = this.define(outputName, named.type ?? UNKNOWN_TYPE);
+      value._producer = node;
+      value._producerIndex = index;
+      return value;
+    });
+    for (const input of options.inputs ?? []) node.addInput(input);
+    if (options.attributes) {
+      const entries = options.attributes instanceof Map ? options.attributes.entries() : Object.entries(options.attributes);
+      for (const [key, attribute] of entries) node.setAttribute(key, attribute as Attribute);
+    }
+    if (options.before) this._linkBefore(node, options.before);
+    else if (options.after) this._linkAfter(node, options.after);
+    else this._linkBefore(node, null);
+    return node;
+  }
+
+  /** @internal */
+  _linkBefore(node: Node, anchor: Node | null): void {
+    if (anchor && anchor._graph !== this) throw new Error('anchor node is not in this graph');
+    node._graph = this;
+    node._next = anchor;
+    node._prev = anchor ? anchor._prev : this._last;
+    if (node._prev) node._prev._next = node;
+    else this._first = node;
+    if (anchor) anchor._prev = node;
+    else this._last = node;
+    this._nodeCount++;
+    this.nodeNames.add(node.name);
+  }
+
+  /** @internal */
+  _linkAfter(node: Node, anchor: Node): void {
+    this._linkBefore(node, anchor._next);
+  }
+
+  /** @internal */
+  _unlink(node: Node): void {
+    if (node._prev) node._prev._next = node._next;
+    else this._first = node._next;
+    if (node._next) node._next._prev = node._prev;
+    else this._last = node._prev;
+    node._prev = null;
+    node._next = null;
+    this._nodeCount--;
+    this.nodeNames.delete(node.name);
+  }
+
+  /** Moves an output value of one node to be produced by another (used by rewrites that replace a node). */
+  adoptOutput(value: Value, producer: Node, index: number): void {
+    if (value.producer) value.producer._outputs[value.producerIndex] = null;
+    while (producer._outputs.length <= index) producer._outputs.push(null);
+    producer._outputs[index] = value;
+    value._producer = producer;
+    value._producerIndex = index;
+  }
+
+  // ---- locations --------------------------------------------------------------------------
+
+  /** `main/If_3.then_branch` for a subgraph, the graph's name for a top-level graph. */
+  path(): string {
+    const parent = this._parentNode;
+    if (!parent || !parent.graph) return this.name;
+    let attributeName = '?';
+    for (const [key, attribute] of parent.attributes) {
+      if ((attribute.kind === 'graph' && attribute.value === this) || (attribute.kind === 'graphs' && attribute.value.includes(this))) {
+        attributeName = key;
+      }
+    }
+    return `${parent.graph.path()}/${parent.name}.${attributeName}`;
+  }
+
+  pathTo(node: Node): string {
+    return `${this.path()}/${node.name}`;
+  }
+}

@@ -1,0 +1,24 @@
+export * from './dtype.js';
+export * from './type.js';
+export * from './diagnostic.js';
+export { MemoryStorage, FileRangeStorage, ComputedStorage, type TensorStorage } from './tensor-storage.js';
+export {
+  decodeElements,
+  encodeElements,
+  float16BitsToNumber,
+  numberToFloat16Bits,
+  bfloat16BitsToNumber,
+  numberToBfloat16Bits,
+  type ElementArray,
+  type ElementValues,
+} from './element-codec.js';
+export { Tensor } from './tensor.js';
+export * from './attribute.js';
+export { Use, Value } from './value.js';
+export { Node, splitOpName } from './node.js';
+export { Graph, type CreateNodeOptions } from './graph.js';
+export { Model, type ModelFunction } from './model.js';
+export * from './op-schema.js';
+export { verifyModel, assertValid, type VerifyOptions } from './verifier.js';
+export { GraphBuilder, type BuildOpOptions } from './builder.js';
+export * from './rewrite.js';

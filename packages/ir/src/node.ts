@@ -1,0 +1,241 @@
+import {
+  graphsOf,
+  type Attribute,
+  type AttributeKind,
+  type AttributeValueMap,
+} from './attribute.js';
+import { ModelpassError, type Location } from './diagnostic.js';
+import type { Graph } from './graph.js';
+import { Use, type Value } from './value.js';
+
+/** Splits `onnx.Conv` into dialect `onnx` and op type `Conv` (dialects may contain dots). */
+export function splitOpName(op: string): { dialect: string; opType: string } {
+  const dot = op.lastIndexOf('.');
+  if (dot <= 0 || dot === op.length - 1) {
+    throw new ModelpassError({
+      reason: `op name '${op}' has no dialect`,
+      expected: "'<dialect>.<OpType>', e.g. 'onnx.Conv'",
+      actual: `'${op}'`,
+      source: '@modelpass/ir',
+    });
+  }
+  return { dialect: op.slice(0, dot), opType: op.slice(dot + 1) };
+}
+
+/**
+ * An operation: `op` (dialect-qualified, e.g. `onnx.Conv`), inputs and outputs (values; `null` for an
+ * omitted optional one), typed attributes, subgraphs held in graph attributes, a source location.
+ */
+export class Node {
+  readonly op: string;
+  readonly dialect: string;
+  readonly opType: string;
+  name: string;
+  /** Where the node came from (file, line, column of its source). */
+  loc: Location;
+  docString: string | undefined;
+  /** ONNX `overload` of a model-local function call, when any. */
+  overload: string | undefined;
+  readonly metadata = new Map<string, string>();
+
+  /** @internal */ _graph: Graph | null = null;
+  /** @internal */ _prev: Node | null = null;
+  /** @internal */ _next: Node | null = null;
+  /** @internal */ _inputs: (Value | null)[] = [];
+  /** @internal */ _inputUses: (Use | null)[] = [];
+  /** @internal */ _outputs: (Value | null)[] = [];
+  /** @internal */ readonly _attributes = new Map<string, Attribute>();
+
+  /** @internal Use `graph.createNode`. */
+  constructor(op: string, name: string, loc: Location = {}) {
+    const { dialect, opType } = splitOpName(op);
+    this.op = op;
+    this.dialect = dialect;
+    this.opType = opType;
+    this.name = name;
+    this.loc = loc;
+  }
+
+  get graph(): Graph | null {
+    return this._graph;
+  }
+
+  get prev(): Node | null {
+    return this._prev;
+  }
+
+  get next(): Node | null {
+    return this._next;
+  }
+
+  get inputs(): readonly (Value | null)[] {
+    return this._inputs;
+  }
+
+  get outputs(): readonly (Value | null)[] {
+    return this._outputs;
+  }
+
+  /** Input `index`; throws a located error when it is absent. */
+  input(index: number): Value {
+    const value = this._inputs[index];
+    if (!value) throw this.error(`has no input #${index}`, { expected: `input #${index}` });
+    return value;
+  }
+
+  /** Output `index`; throws a located error when it is absent. */
+  output(index = 0): Value {
+    const value = this._outputs[index];
+    if (!value) throw this.error(`has no output #${index}`, { expected: `output #${index}` });
+    return value;
+  }
+
+  setInput(index: number, value: Value | null): void {
+    const old = this._inputUses[index];
+    if (old) this._inputs[index]!._uses.delete(old);
+    while (this._inputs.length <= index) {
+      this._inputs.push(null);
+      this._inputUses.push(null);
+    }
+    this._inputs[index] = value;
+    if (value) {
+      const use = new Use(this, index);
+      value._uses.add(use);
+      this._inputUses[index] = use;
+    } else {
+      this._inputUses[index] = null;
+    }
+  }
+
+  setInputs(values: readonly (Value | null)[]): void {
+    this.dropInputUses();
+    this._inputs = [];
+    this._inputUses = [];
+    values.forEach((value, index) => this.setInput(index, value));
+  }
+
+  addInput(value: Value | null): void {
+    this.setInput(this._inputs.length, value);
+  }
+
+  /** Removes input `index`, shifting later inputs down. */
+  removeInput(index: number): void {
+    const values = [...this._inputs];
+    values.splice(index, 1);
+    this.setInputs(values);
+  }
+
+  /** Drops trailing omitted inputs. */
+  trimInputs(): void {
+    let end = this._inputs.length;
+    while (end > 0 && this._inputs[end - 1] === null) end--;
+    if (end < this._inputs.length) this.setInputs(this._inputs.slice(0, end));
+  }
+
+  // ---- attributes -------------------------------------------------------------------------
+
+  get attributes(): ReadonlyMap<string, Attribute> {
+    return this._attributes;
+  }
+
+  hasAttribute(name: string): boolean {
+    return this._attributes.has(name);
+  }
+
+  getAttribute(name: string): Attribute | undefined {
+    return this._attributes.get(name);
+  }
+
+  setAttribute(name: string, attribute: Attribute): void {
+    for (const graph of graphsOf(this._attributes.get(name) ?? { kind: 'ints', value: [] })) graph._parentNode = null;
+    for (const graph of graphsOf(attribute)) graph._parentNode = this;
+    this._attributes.set(name, attribute);
+  }
+
+  removeAttribute(name: string): void {
+    const old = this._attributes.get(name);
+    if (old) for (const graph of graphsOf(old)) graph._parentNode = null;
+    this._attributes.delete(name);
+  }
+
+  /**
+   * A typed attribute value: `fallback` when absent; a located error when present with another
+   * kind, or absent without a fallback.
+   */
+  attr<K extends AttributeKind>(name: string, kind: K, fallback?: AttributeValueMap[K]): AttributeValueMap[K] {
+    const attribute = this._attributes.get(name);
+    if (!attribute) {
+      if (fallback !== undefined) return fallback;
+      throw this.error(`is missing required attribute '${name}'`, { expected: `a ${kind} attribute '${name}'` });
+    }
+    if (attribute.kind !== kind) {
+      throw this.error(`has attribute '${name}' of the wrong kind`, { expected: kind, actual: attribute.kind });
+    }
+    return attribute.value as AttributeValueMap[K];
+  }
+
+  /** The attribute value when present with the given kind, else undefined. */
+  optionalAttr<K extends AttributeKind>(name: string, kind: K): AttributeValueMap[K] | undefined {
+    const attribute = this._attributes.get(name);
+    if (!attribute) return undefined;
+    return this.attr(name, kind);
+  }
+
+  /** Subgraphs held by this node's attributes, in attribute order. */
+  get subgraphs(): Graph[] {
+    const graphs: Graph[] = [];
+    for (const attribute of this._attributes.values()) graphs.push(...graphsOf(attribute));
+    return graphs;
+  }
+
+  // ---- placement --------------------------------------------------------------------------
+
+  /** Unlinks the node from its graph and drops its input uses. Its outputs must be unused. */
+  erase(): void {
+    for (const output of this._outputs) {
+      if (output && output.hasUses) {
+        throw this.error(`cannot be erased: output '${output.name}' still has ${output.useCount} use(s)`);
+      }
+    }
+    this.dropInputUses();
+    this._graph?._unlink(this);
+    if (this._graph) {
+      for (const output of this._outputs) if (output) this._graph._forgetValue(output);
+    }
+    this._graph = null;
+  }
+
+  /** Moves this node (already in a graph) to just before `anchor`. */
+  moveBefore(anchor: Node): void {
+    if (!this._graph || anchor.graph !== this._graph) throw this.error('can only move within its own graph');
+    this._graph._unlink(this);
+    this._graph._linkBefore(this, anchor);
+  }
+
+  moveAfter(anchor: Node): void {
+    if (!this._graph || anchor.graph !== this._graph) throw this.error('can only move within its own graph');
+    this._graph._unlink(this);
+    this._graph._linkAfter(this, anchor);
+  }
+
+  /** The location to report for this node: its source location plus its name and op. */
+  get location(): Location {
+    return { ...this.loc, node: this.name, op: this.op, path: this._graph?.pathTo(this) };
+  }
+
+  /** A ModelpassError located at this node: `node 'conv1' (onnx.Conv): <reason>`. */
+  error(reason: string, extra: { expected?: string; actual?: string; hint?: string; cause?: unknown } = {}): ModelpassError {
+    return new ModelpassError({ reason, location: this.location, source: '@modelpass/ir', ...extra });
+  }
+
+  private dropInputUses(): void {
+    this._inputs.forEach((value, index) => {
+      const use = this._inputUses[index];
+      if (value && use) value._uses.delete(use);
+    });
+  }
+
+  toString(): string {
+    return `${this.op} '${this.name}'`;
+  }
+}

@@ -1,0 +1,2 @@
+export * from './option.js';
+export * from './pass.js';

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Sets up a fresh machine for modelpass: the Debian referees the tests use (ONNX's conformance data
+# and checker) and the npm workspace. Safe to run again: it only installs what is missing.
+set -e
+cd "$(dirname "$0")/.."
+
+missing=""
+[ -d /usr/share/libonnx-testdata/data ] || missing="$missing libonnx-testdata"
+/usr/bin/python3 -c "import onnx" >/dev/null 2>&1 || missing="$missing python3-onnx"
+if [ -n "$missing" ]; then
+  echo "setup: installing Debian packages:$missing" >&2
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y --no-install-recommends $missing >/dev/null 2>&1 || {
+    $SUDO apt-get update -qq >/dev/null
+    $SUDO apt-get install -y --no-install-recommends $missing >/dev/null
+  }
+fi
+
+# onnxruntime-node's postinstall would download CUDA libraries; its CPU build ships in the tarball.
+export ONNXRUNTIME_NODE_INSTALL=skip
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci" >&2
+  npm ci --no-audit --no-fund >/dev/null
+fi
