@@ -1,0 +1,146 @@
+import { Tensor, dtypeInfo, type DType, type ElementValues } from '@modelpass/ir';
+
+/** A writable element buffer for one dtype (see `allocateElements`). */
+export type ElementBuffer =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | string[];
+
+/** int64 and uint64 elements are BigInts (exact); every other numeric dtype reads as numbers. */
+export function isBigIntDType(dtype: DType): dtype is 'int64' | 'uint64' {
+  return dtype === 'int64' || dtype === 'uint64';
+}
+
+/** True for dtypes stored as floats of any width (float32/64/16, bfloat16, float8, float4). */
+export function isFloatingDType(dtype: DType): boolean {
+  return dtypeInfo(dtype).category === 'float';
+}
+
+/**
+ * A buffer that holds `count` elements of `dtype` while a kernel computes them. Storing into it
+ * applies the dtype's own wrap-around (ints) or rounding (float32). Narrower floats (float16,
+ * bfloat16, float8, float4) get a Float64Array and are rounded once, when the tensor is encoded.
+ */
+export function allocateElements(dtype: DType, count: number): ElementBuffer {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(count);
+    case 'int8':
+    case 'int4':
+    case 'int2':
+      return new Int8Array(count);
+    case 'uint8':
+    case 'uint4':
+    case 'uint2':
+    case 'bool':
+      return new Uint8Array(count);
+    case 'int16':
+      return new Int16Array(count);
+    case 'uint16':
+      return new Uint16Array(count);
+    case 'int32':
+      return new Int32Array(count);
+    case 'uint32':
+      return new Uint32Array(count);
+    case 'int64':
+      return new BigInt64Array(count);
+    case 'uint64':
+      return new BigUint64Array(count);
+    case 'string':
+      return new Array<string>(count).fill('');
+    default:
+      return new Float64Array(count);
+  }
+}
+
+/** A tensor from computed elements (strings, numbers, bigints or booleans). */
+export function tensorFromElements(dtype: DType, shape: readonly number[], elements: ElementBuffer | ArrayLike<number> | ArrayLike<bigint> | ArrayLike<boolean> | readonly string[]): Tensor {
+  if (dtype === 'string') return Tensor.fromStrings(shape, Array.from(elements as ArrayLike<string>));
+  return Tensor.fromValues(dtype, shape, elements as ElementValues);
+}
+
+/** Elements as numbers (int64/uint64 converted with `Number`, exact below 2^53). */
+export function readNumbers(tensor: Tensor): ArrayLike<number> {
+  if (tensor.dtype === 'string') throw new TypeError('string tensors have no numeric values');
+  const data = tensor.data();
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Float64Array.from(data, (v) => Number(v));
+  return data as ArrayLike<number>;
+}
+
+/** Elements as BigInts (exact for every integer dtype; floats are truncated). */
+export function readBigInts(tensor: Tensor): bigint[] {
+  const data = tensor.data();
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Array.from(data);
+  return Array.from(data as ArrayLike<number>, (v) => BigInt(Math.trunc(v)));
+}
+
+/** Integer elements as plain numbers (for axes, shapes, indices). */
+export function readInts(tensor: Tensor): number[] {
+  return Array.from(readNumbers(tensor), (v) => Math.trunc(v));
+}
+
+export interface IntegerRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+const integerRanges: Partial<Record<DType, IntegerRange>> = {
+  int2: { min: -2, max: 1 },
+  uint2: { min: 0, max: 3 },
+  int4: { min: -8, max: 7 },
+  uint4: { min: 0, max: 15 },
+  int8: { min: -128, max: 127 },
+  uint8: { min: 0, max: 255 },
+  int16: { min: -32768, max: 32767 },
+  uint16: { min: 0, max: 65535 },
+  int32: { min: -2147483648, max: 2147483647 },
+  uint32: { min: 0, max: 4294967295 },
+  int64: { min: -(2 ** 63), max: 2 ** 63 - 1 },
+  uint64: { min: 0, max: 2 ** 64 - 1 },
+};
+
+/** The representable range of an integer dtype (int64/uint64 as approximate numbers). */
+export function integerRange(dtype: DType): IntegerRange | undefined {
+  return integerRanges[dtype];
+}
+
+/** Largest finite value of a float dtype (float8 formats included). */
+export function floatMax(dtype: DType): number {
+  switch (dtype) {
+    case 'float16':
+      return 65504;
+    case 'bfloat16':
+      return 3.3895313892515355e38;
+    case 'float32':
+      return 3.4028234663852886e38;
+    case 'float8e4m3fn':
+      return 448;
+    case 'float8e4m3fnuz':
+      return 240;
+    case 'float8e5m2':
+    case 'float8e5m2fnuz':
+      return 57344;
+    case 'float4e2m1':
+      return 6;
+    default:
+      return Number.MAX_VALUE;
+  }
+}
+
+/** Rounds half to even (numpy's `round`, ONNX's Round and quantization rounding). */
+export function roundHalfToEven(value: number): number {
+  if (!Number.isFinite(value)) return value;
+  const floor = Math.floor(value);
+  const diff = value - floor;
+  if (diff > 0.5) return floor + 1;
+  if (diff < 0.5) return floor;
+  return floor % 2 === 0 ? floor : floor + 1;
+}

@@ -1,0 +1,49 @@
+import { isTensorType, tensorType, type DType, type Dim, type InferenceContext, type TensorType, type Type, type TypeInference } from '@modelpass/ir';
+import { readInts } from './elements.js';
+import { broadcastShapes } from './shape.js';
+
+/** Input `index`'s type when it is a tensor type. */
+export function inputTensorType(context: InferenceContext, index: number): TensorType | undefined {
+  const type = context.inputType(index);
+  return type && isTensorType(type) ? type : undefined;
+}
+
+/** The integer contents of a constant input (axes, shapes), when it is constant. */
+export function constantInts(context: InferenceContext, index: number): number[] | undefined {
+  const tensor = context.inputConstant(index);
+  return tensor ? readInts(tensor) : undefined;
+}
+
+/** Inference: one output with input `index`'s type (dtype and shape), without quantization. */
+export function sameAsInput(index = 0): TypeInference {
+  return (context) => {
+    const type = inputTensorType(context, index);
+    return [type ? tensorType(type.dtype, type.shape) : undefined];
+  };
+}
+
+/**
+ * Numpy broadcasting of the inputs at `indices` (all inputs when omitted). The output dtype is
+ * `dtype`, or the first input's dtype. Unknown input types give an unknown output, unranked inputs
+ * an unranked output.
+ */
+export function broadcastInputs(context: InferenceContext, indices?: readonly number[], dtype?: DType): Type | undefined {
+  const list = indices ?? context.node.inputs.map((_, i) => i);
+  const types = list.map((i) => inputTensorType(context, i));
+  const first = types[0];
+  const outDType = dtype ?? first?.dtype;
+  if (!outDType) return undefined;
+  if (types.some((type) => !type)) return tensorType(outDType, null);
+  const shape = broadcastShapes(types.map((type) => type!.shape));
+  return tensorType(outDType, shape === undefined ? null : shape);
+}
+
+/** Inference for elementwise ops with broadcasting: output dtype `dtype` or the first input's. */
+export function broadcastInference(dtype?: DType): TypeInference {
+  return (context) => [broadcastInputs(context, undefined, dtype)];
+}
+
+/** A shape of `rank` unknown dims. */
+export function unknownDims(rank: number): Dim[] {
+  return new Array<Dim>(rank).fill(null);
+}

@@ -1,0 +1,143 @@
+import { ModelpassError, type Dim, type Node } from '@modelpass/ir';
+
+/** Row-major strides of a static shape (in elements). */
+export function stridesOf(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let stride = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = stride;
+    stride *= shape[i]!;
+  }
+  return strides;
+}
+
+/** Product of `shape[from..to)` (the whole shape by default). */
+export function sizeOf(shape: readonly number[], from = 0, to = shape.length): number {
+  let size = 1;
+  for (let i = from; i < to; i++) size *= shape[i]!;
+  return size;
+}
+
+/**
+ * Normalizes a possibly negative axis into `[0, rank)` (or `[0, rank]` with `inclusiveEnd`, for
+ * axes that may point one past the last dimension). Throws a located ModelpassError when out of range.
+ */
+export function normalizeAxis(axis: number, rank: number, node?: Node, what = 'axis', inclusiveEnd = false): number {
+  const limit = inclusiveEnd ? rank + 1 : rank;
+  const normalized = axis < 0 ? axis + limit : axis;
+  if (!Number.isInteger(normalized) || normalized < 0 || normalized >= limit) {
+    throw new ModelpassError({
+      reason: `${what} ${axis} is out of range for a tensor of rank ${rank}`,
+      expected: `an integer in [${-limit}, ${limit - 1}]`,
+      actual: String(axis),
+      source: '@modelpass/ops',
+      ...(node ? { location: { ...node.loc, node: node.name, op: node.op } } : {}),
+    });
+  }
+  return normalized;
+}
+
+/** Normalizes a list of axes, rejecting duplicates. */
+export function normalizeAxes(axes: readonly number[], rank: number, node?: Node, what = 'axes'): number[] {
+  const result = axes.map((axis) => normalizeAxis(axis, rank, node, what));
+  if (new Set(result).size !== result.length) {
+    throw new ModelpassError({
+      reason: `${what} [${axes.join(',')}] repeats an axis`,
+      source: '@modelpass/ops',
+      ...(node ? { location: { ...node.loc, node: node.name, op: node.op } } : {}),
+    });
+  }
+  return result;
+}
+
+/**
+ * Numpy-style broadcast of one pair of dimensions, symbolic dims included: equal dims stay,
+ * 1 yields to the other, a number other than 1 wins over an unknown. `undefined` when the dims can
+ * never broadcast (two different numbers, neither 1).
+ */
+export function broadcastDim(a: Dim, b: Dim): Dim | undefined {
+  if (a === b) return a;
+  if (a === 1) return b;
+  if (b === 1) return a;
+  if (typeof a === 'number' && typeof b === 'number') return undefined;
+  if (typeof a === 'number') return a;
+  if (typeof b === 'number') return b;
+  return null;
+}
+
+/**
+ * Broadcasts shapes numpy-style. Returns `null` when some shape is unranked (`null`), `undefined`
+ * when static dims conflict.
+ */
+export function broadcastShapes(shapes: readonly (readonly Dim[] | null)[]): Dim[] | null | undefined {
+  if (shapes.some((shape) => shape === null)) return null;
+  const ranked = shapes as readonly (readonly Dim[])[];
+  const rank = Math.max(0, ...ranked.map((shape) => shape.length));
+  const result: Dim[] = [];
+  for (let i = 0; i < rank; i++) {
+    let dim: Dim | undefined = 1;
+    for (const shape of ranked) {
+      const index = i - (rank - shape.length);
+      if (index < 0) continue;
+      dim = broadcastDim(dim, shape[index]!);
+      if (dim === undefined) return undefined;
+    }
+    result.push(dim);
+  }
+  return result;
+}
+
+/** Broadcasts static shapes; throws a located ModelpassError when they are incompatible. */
+export function broadcastStaticShapes(shapes: readonly (readonly number[])[], node?: Node): number[] {
+  const result = broadcastShapes(shapes);
+  if (!result) {
+    throw new ModelpassError({
+      reason: 'input shapes cannot be broadcast together',
+      actual: shapes.map((shape) => `[${shape.join(',')}]`).join(' and '),
+      source: '@modelpass/ops',
+      ...(node ? { location: { ...node.loc, node: node.name, op: node.op } } : {}),
+    });
+  }
+  return result as number[];
+}
+
+/**
+ * For each element of `outShape` (row-major), the flat index of the element of `inShape` that
+ * broadcasting reads. `inShape` must broadcast to `outShape`.
+ */
+export function broadcastIndexMap(inShape: readonly number[], outShape: readonly number[]): Int32Array {
+  const count = sizeOf(outShape);
+  const map = new Int32Array(count);
+  const rank = outShape.length;
+  const offset = rank - inShape.length;
+  const inStrides = stridesOf(inShape);
+  // Effective stride per output axis: 0 where the input is broadcast.
+  const strides = outShape.map((_, axis) => {
+    const inAxis = axis - offset;
+    return inAxis < 0 || inShape[inAxis] === 1 ? 0 : inStrides[inAxis]!;
+  });
+  const counter = new Array<number>(rank).fill(0);
+  let inIndex = 0;
+  for (let i = 0; i < count; i++) {
+    map[i] = inIndex;
+    for (let axis = rank - 1; axis >= 0; axis--) {
+      counter[axis]!++;
+      inIndex += strides[axis]!;
+      if (counter[axis]! < outShape[axis]!) break;
+      inIndex -= strides[axis]! * counter[axis]!;
+      counter[axis] = 0;
+    }
+  }
+  return map;
+}
+
+/** Same shape after removing (or, with keepDims, setting to 1) the given axes. */
+export function reducedShape<D extends Dim>(shape: readonly D[], axes: readonly number[], keepDims: boolean): (D | 1)[] {
+  const reduced = new Set(axes);
+  const result: (D | 1)[] = [];
+  shape.forEach((dim, axis) => {
+    if (!reduced.has(axis)) result.push(dim);
+    else if (keepDims) result.push(1);
+  });
+  return result;
+}
