@@ -1,1 +1,44 @@
-export {};
+export type { Engine, Feeds, ModelSource, RunOptions } from './engine.js';
+export { feedsToMap } from './engine.js';
+export { createEngine, ENGINE_NAMES, type CreateEngineOptions, type EngineName } from './engines.js';
+export { OrtRunner, runOrt, disposeSharedOrtRunner, type OrtRunnerOptions, type OrtSessionInfo, type OrtValueInfo } from './ort-runner.js';
+export { toOrtTensor, fromOrtTensor, dtypeFromOrtType, ORT_DTYPES } from './ort-tensor.js';
+export { ReferenceEngine } from './reference-engine.js';
+export { loadModel, describeModelSource } from './model-source.js';
+export { SeededRandom } from './prng.js';
+export {
+  generateInputs,
+  randomTensor,
+  feedableInputs,
+  DEFAULT_FLOAT_RANGE,
+  DEFAULT_INTEGER_RANGE,
+  type GenerateInputsOptions,
+  type ValueRange,
+} from './generate-inputs.js';
+export { decodeNpy, encodeNpy, readNpy, writeNpy, NPY_DESCRIPTORS } from './npy.js';
+export { loadInputs, readTensorFile, listTensorFiles, TENSOR_FILE_EXTENSIONS, type LoadInputsOptions } from './load-inputs.js';
+export {
+  compareOutputs,
+  compareTensors,
+  DEFAULT_ATOL,
+  DEFAULT_RTOL,
+  DEFAULT_RELATIVE_FLOOR,
+  type CompareOptions,
+  type ComparisonReport,
+  type OutputComparison,
+} from './compare.js';
+export { compareModels, resolveComparisonInputs, type CompareModelsOptions, type ModelComparison } from './compare-models.js';
+export {
+  decodeIdx,
+  readIdx,
+  loadIdxDataset,
+  loadFashionMnist,
+  datasetBatches,
+  FASHION_MNIST_DIR,
+  FASHION_MNIST_CLASSES,
+  type LabelledDataset,
+  type Normalization,
+  type Batch,
+} from './idx-dataset.js';
+export { evaluateAccuracy, type EvaluateAccuracyOptions, type AccuracyResult } from './accuracy.js';
+export { LruCache } from './lru-cache.js';

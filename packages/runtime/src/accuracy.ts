@@ -1,0 +1,127 @@
+/**
+ * Classification accuracy of a model on labelled data: batches through an engine, argmax of the
+ * logits against the labels.
+ */
+import { Tensor, byteLengthOf, elementCount } from '@modelpass/ir';
+import type { Engine, ModelSource } from './engine.js';
+import { createEngine, type CreateEngineOptions, type EngineName } from './engines.js';
+import { runtimeError } from './errors.js';
+import { datasetBatches, type LabelledDataset, type Normalization } from './idx-dataset.js';
+import { loadModel } from './model-source.js';
+import { OrtRunner } from './ort-runner.js';
+
+export interface EvaluateAccuracyOptions extends CreateEngineOptions {
+  readonly engine?: EngineName | Engine;
+  /** Samples per run (default 256); a model with a fixed batch dimension uses that instead. */
+  readonly batchSize?: number;
+  /** The input to feed (default: the model's only input). */
+  readonly inputName?: string;
+  /** The output holding the logits (default: the first output). */
+  readonly outputName?: string;
+  readonly normalization?: Normalization;
+  /** Shape of one sample as the model takes it; default from the model's input type. */
+  readonly sampleShape?: readonly number[];
+  /** Evaluate only the first `limit` samples. */
+  readonly limit?: number;
+}
+
+export interface AccuracyResult {
+  readonly accuracy: number;
+  readonly correct: number;
+  readonly total: number;
+  readonly engine: string;
+}
+
+interface InputDescription {
+  readonly name: string;
+  readonly shape: readonly (number | string | null | undefined)[] | null | undefined;
+}
+
+async function describeInputs(model: ModelSource, engine: Engine): Promise<{ inputs: InputDescription[]; outputs: string[] }> {
+  if (engine instanceof OrtRunner) {
+    const info = await engine.describe(model);
+    return { inputs: info.inputs.map((i) => ({ name: i.name, shape: i.shape })), outputs: info.outputs.map((o) => o.name) };
+  }
+  const ir = loadModel(model);
+  return {
+    inputs: ir.graph.inputs.filter((i) => i.constant === undefined).map((i) => ({ name: i.name, shape: i.type.kind === 'tensor' ? i.type.shape : null })),
+    outputs: ir.graph.outputs.map((o) => o.name),
+  };
+}
+
+function argmaxPerRow(logits: Tensor, rows: number): number[] {
+  const values = logits.toNumbers();
+  const columns = values.length / rows;
+  const result: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let c = 1; c < columns; c++) if (values[r * columns + c]! > values[r * columns + best]!) best = c;
+    result.push(best);
+  }
+  return result;
+}
+
+export async function evaluateAccuracy(model: ModelSource, dataset: LabelledDataset, options: EvaluateAccuracyOptions = {}): Promise<AccuracyResult> {
+  const engine = createEngine(options.engine ?? 'ort', options);
+  try {
+    const { inputs, outputs } = await describeInputs(model, engine);
+    const input = options.inputName !== undefined ? inputs.find((i) => i.name === options.inputName) : inputs.length === 1 ? inputs[0] : undefined;
+    if (!input) {
+      throw runtimeError({
+        reason: options.inputName !== undefined ? `model has no input '${options.inputName}'` : `model has ${inputs.length} inputs; say which one takes the samples`,
+        expected: `inputName, one of ${inputs.map((i) => `'${i.name}'`).join(', ')}`,
+      });
+    }
+    const outputName = options.outputName ?? outputs[0];
+    if (outputName === undefined || !outputs.includes(outputName)) {
+      throw runtimeError({ reason: `model has no output '${outputName}'`, expected: `one of ${outputs.map((o) => `'${o}'`).join(', ')}` });
+    }
+    let batchSize = options.batchSize ?? 256;
+    let sampleShape = options.sampleShape;
+    const shape = input.shape;
+    if (shape && shape.length >= 1) {
+      const batchDim = shape[0];
+      if (typeof batchDim === 'number' && batchDim > 0) batchSize = batchDim;
+      if (!sampleShape) {
+        const rest = shape.slice(1);
+        if (rest.every((d): d is number => typeof d === 'number' && d >= 0)) sampleShape = rest;
+        else {
+          throw runtimeError({
+            reason: `input '${input.name}' has non-static sample dimensions [${rest.map((d) => d ?? '?').join(',')}]`,
+            hint: 'pass sampleShape',
+          });
+        }
+      }
+    }
+    const data = options.limit !== undefined && options.limit < dataset.size ? truncate(dataset, options.limit) : dataset;
+    let correct = 0;
+    let total = 0;
+    for (const batch of datasetBatches(data, { batchSize, ...(options.normalization ? { normalization: options.normalization } : {}), ...(sampleShape ? { sampleShape } : {}) })) {
+      let feed = batch.input;
+      const rows = batch.labels.length;
+      if (rows < batchSize && typeof shape?.[0] === 'number' && shape[0] > 0) {
+        // A fixed batch dimension: pad the last batch with zeros and ignore the padding.
+        const padded = new Uint8Array((feed.byteLength / rows) * batchSize);
+        padded.set(feed.bytes());
+        feed = Tensor.fromBytes('float32', [batchSize, ...feed.shape.slice(1)], padded);
+      }
+      const result = await engine.run(model, new Map([[input.name, feed]]), { outputs: [outputName] });
+      const logits = result.get(outputName)!;
+      if (elementCount(logits.shape) % feed.shape[0]! !== 0) {
+        throw runtimeError({ reason: `output '${outputName}' of shape [${logits.shape.join(',')}] is not one row of logits per sample` });
+      }
+      const predicted = argmaxPerRow(logits, feed.shape[0]!);
+      for (let i = 0; i < rows; i++) if (predicted[i] === batch.labels[i]) correct++;
+      total += rows;
+    }
+    return { accuracy: total ? correct / total : 0, correct, total, engine: engine.name };
+  } finally {
+    if (typeof options.engine !== 'object') await engine.dispose();
+  }
+}
+
+function truncate(dataset: LabelledDataset, limit: number): LabelledDataset {
+  const byteLength = byteLengthOf(dataset.samples.dtype, limit * elementCount(dataset.sampleShape));
+  const samples = Tensor.fromBytes(dataset.samples.dtype, [limit, ...dataset.sampleShape], dataset.samples.bytes().slice(0, byteLength));
+  return { samples, labels: dataset.labels.subarray(0, limit), size: limit, sampleShape: dataset.sampleShape };
+}

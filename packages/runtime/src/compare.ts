@@ -1,0 +1,236 @@
+/**
+ * Output comparison: per output and overall maximum absolute and relative error, cosine similarity
+ * and, for classifier-shaped outputs, top-1 agreement. NaN-aware (NaN against NaN is a match,
+ * NaN against a number is an infinite error); integer, bool and string outputs compare exactly.
+ */
+import { isFloatDType, type Tensor } from '@modelpass/ir';
+
+export interface CompareOptions {
+  /**
+   * Floor of the denominator of the relative error `|a - e| / max(|e|, relativeFloor)`, so exact
+   * zeros in the expected output do not turn tiny absolute errors into huge relative ones
+   * (default 1e-6).
+   */
+  readonly relativeFloor?: number;
+  /** Element-wise tolerance for `withinTolerance`, numpy `allclose` style: `|a - e| <= atol + rtol * |e|`. */
+  readonly atol?: number;
+  readonly rtol?: number;
+}
+
+export interface OutputComparison {
+  readonly name: string;
+  readonly expectedDType: string | undefined;
+  readonly actualDType: string | undefined;
+  readonly expectedShape: readonly number[] | undefined;
+  readonly actualShape: readonly number[] | undefined;
+  /** False when the output is absent from one side. */
+  readonly present: boolean;
+  readonly shapeMatch: boolean;
+  readonly dtypeMatch: boolean;
+  /** Infinity when shapes differ or a NaN/infinity stands against a different value. */
+  readonly maxAbsError: number;
+  readonly maxRelError: number;
+  /** Cosine similarity of the flattened outputs (finite elements only); null when not comparable. */
+  readonly cosine: number | null;
+  /** Fraction of rows with the same argmax, for 2-D [batch, classes] float outputs; otherwise null. */
+  readonly top1Agreement: number | null;
+  /** Elements outside the tolerance (all of them when shapes differ). */
+  readonly mismatchedElements: number;
+  readonly elementCount: number;
+  /** Every element within `atol + rtol * |expected|` (exact equality for integer, bool, string outputs). */
+  readonly withinTolerance: boolean;
+  /** True when the comparison was exact (integer, bool, string outputs). */
+  readonly exact: boolean;
+}
+
+export interface ComparisonReport {
+  readonly perOutput: readonly OutputComparison[];
+  readonly maxAbsError: number;
+  readonly maxRelError: number;
+  /** The smallest cosine over outputs (null when none is comparable). */
+  readonly cosine: number | null;
+  /** The smallest top-1 agreement over classifier-shaped outputs (null when there are none). */
+  readonly top1Agreement: number | null;
+  readonly withinTolerance: boolean;
+  /** Output names present in only one of the two maps. */
+  readonly missingOutputs: readonly string[];
+}
+
+export const DEFAULT_ATOL = 1e-5;
+export const DEFAULT_RTOL = 1e-3;
+export const DEFAULT_RELATIVE_FLOOR = 1e-6;
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Elements as numbers for comparison (int64 beyond 2^53 is compared exactly, see `exactMismatches`). */
+function numbersOf(tensor: Tensor): ArrayLike<number> {
+  const data = tensor.data();
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Array.from(data, Number);
+  return data as ArrayLike<number>;
+}
+
+function argmaxRows(values: ArrayLike<number>, rows: number, columns: number): number[] {
+  const result: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    let best = -1;
+    let bestValue = -Infinity;
+    for (let c = 0; c < columns; c++) {
+      const v = values[r * columns + c]!;
+      if (!Number.isNaN(v) && (best < 0 || v > bestValue)) {
+        best = c;
+        bestValue = v;
+      }
+    }
+    result.push(best);
+  }
+  return result;
+}
+
+function isClassifierShaped(tensor: Tensor): boolean {
+  return isFloatDType(tensor.dtype) && tensor.rank === 2 && tensor.shape[0]! >= 1 && tensor.shape[1]! >= 2;
+}
+
+/** Compares one output pair. */
+export function compareTensors(name: string, expected: Tensor, actual: Tensor, options: CompareOptions = {}): OutputComparison {
+  const atol = options.atol ?? DEFAULT_ATOL;
+  const rtol = options.rtol ?? DEFAULT_RTOL;
+  const floor = options.relativeFloor ?? DEFAULT_RELATIVE_FLOOR;
+  const shapeMatch = sameShape(expected.shape, actual.shape);
+  const dtypeMatch = expected.dtype === actual.dtype;
+  const base = {
+    name,
+    expectedDType: expected.dtype,
+    actualDType: actual.dtype,
+    expectedShape: expected.shape,
+    actualShape: actual.shape,
+    present: true,
+    shapeMatch,
+    dtypeMatch,
+    elementCount: expected.size,
+  };
+  const stringOrMixed = expected.dtype === 'string' || actual.dtype === 'string';
+  const exact = !isFloatDType(expected.dtype) || !isFloatDType(actual.dtype);
+  if (!shapeMatch || (stringOrMixed && !dtypeMatch)) {
+    return { ...base, maxAbsError: Infinity, maxRelError: Infinity, cosine: null, top1Agreement: null, mismatchedElements: Math.max(expected.size, actual.size), withinTolerance: false, exact };
+  }
+  if (stringOrMixed) {
+    const a = expected.strings ?? [];
+    const b = actual.strings ?? [];
+    const mismatched = a.filter((s, i) => s !== b[i]).length;
+    return { ...base, maxAbsError: mismatched ? Infinity : 0, maxRelError: mismatched ? Infinity : 0, cosine: null, top1Agreement: null, mismatchedElements: mismatched, withinTolerance: mismatched === 0, exact: true };
+  }
+  const e = numbersOf(expected);
+  const a = numbersOf(actual);
+  let maxAbs = 0;
+  let maxRel = 0;
+  let mismatched = 0;
+  let dot = 0;
+  let normE = 0;
+  let normA = 0;
+  for (let i = 0; i < e.length; i++) {
+    const ev = e[i]!;
+    const av = a[i]!;
+    let abs: number;
+    if (Number.isNaN(ev) || Number.isNaN(av)) abs = Number.isNaN(ev) && Number.isNaN(av) ? 0 : Infinity;
+    else if (ev === av) abs = 0;
+    else abs = Math.abs(av - ev);
+    if (Number.isNaN(abs)) abs = Infinity; // inf - inf of different signs
+    const rel = abs === 0 ? 0 : abs / Math.max(Math.abs(ev), floor);
+    if (abs > maxAbs) maxAbs = abs;
+    if (rel > maxRel) maxRel = rel;
+    const ok = exact ? abs === 0 : abs <= atol + rtol * Math.abs(ev);
+    if (!ok) mismatched++;
+    if (Number.isFinite(ev) && Number.isFinite(av)) {
+      dot += ev * av;
+      normE += ev * ev;
+      normA += av * av;
+    }
+  }
+  if (exact) mismatched = exactMismatches(expected, actual);
+  let cosine: number | null;
+  if (normE === 0 && normA === 0) cosine = e.length === 0 || maxAbs === 0 ? 1 : null;
+  else if (normE === 0 || normA === 0) cosine = 0;
+  else cosine = Math.max(-1, Math.min(1, dot / (Math.sqrt(normE) * Math.sqrt(normA))));
+  let top1Agreement: number | null = null;
+  if (isClassifierShaped(expected) && isClassifierShaped(actual)) {
+    const [rows, columns] = expected.shape as [number, number];
+    const expectedTop = argmaxRows(e, rows, columns);
+    const actualTop = argmaxRows(a, rows, columns);
+    top1Agreement = expectedTop.filter((c, r) => c === actualTop[r]).length / rows;
+  }
+  return { ...base, maxAbsError: maxAbs, maxRelError: maxRel, cosine, top1Agreement, mismatchedElements: mismatched, withinTolerance: mismatched === 0, exact };
+}
+
+/** Exact element mismatches for integer and bool tensors (bigints compared as bigints). */
+function exactMismatches(expected: Tensor, actual: Tensor): number {
+  const e = expected.data() as ArrayLike<number | bigint>;
+  const a = actual.data() as ArrayLike<number | bigint>;
+  let count = 0;
+  for (let i = 0; i < e.length; i++) {
+    const ev = e[i]!;
+    const av = a[i]!;
+    const equal = typeof ev === typeof av ? ev === av : Number(ev) === Number(av);
+    if (!equal && !(Number.isNaN(Number(ev)) && Number.isNaN(Number(av)))) count++;
+  }
+  return count;
+}
+
+function missingComparison(name: string, expected: Tensor | undefined, actual: Tensor | undefined): OutputComparison {
+  return {
+    name,
+    expectedDType: expected?.dtype,
+    actualDType: actual?.dtype,
+    expectedShape: expected?.shape,
+    actualShape: actual?.shape,
+    present: false,
+    shapeMatch: false,
+    dtypeMatch: false,
+    maxAbsError: Infinity,
+    maxRelError: Infinity,
+    cosine: null,
+    top1Agreement: null,
+    mismatchedElements: (expected ?? actual)!.size,
+    elementCount: (expected ?? actual)!.size,
+    withinTolerance: false,
+    exact: false,
+  };
+}
+
+/**
+ * Compares two sets of outputs by name: every output of `expected`, then those only in `actual`.
+ * Overall figures are the worst over outputs (largest errors, smallest cosine and agreement).
+ */
+export function compareOutputs(expected: ReadonlyMap<string, Tensor>, actual: ReadonlyMap<string, Tensor>, options: CompareOptions = {}): ComparisonReport {
+  const perOutput: OutputComparison[] = [];
+  const missingOutputs: string[] = [];
+  for (const [name, tensor] of expected) {
+    const other = actual.get(name);
+    if (!other) {
+      missingOutputs.push(name);
+      perOutput.push(missingComparison(name, tensor, undefined));
+    } else {
+      perOutput.push(compareTensors(name, tensor, other, options));
+    }
+  }
+  for (const [name, tensor] of actual) {
+    if (!expected.has(name)) {
+      missingOutputs.push(name);
+      perOutput.push(missingComparison(name, undefined, tensor));
+    }
+  }
+  const worst = (values: (number | null)[], pick: (a: number, b: number) => number): number | null => {
+    const present = values.filter((v): v is number => v !== null);
+    return present.length ? present.reduce(pick) : null;
+  };
+  return {
+    perOutput,
+    maxAbsError: perOutput.reduce((m, o) => Math.max(m, o.maxAbsError), 0),
+    maxRelError: perOutput.reduce((m, o) => Math.max(m, o.maxRelError), 0),
+    cosine: worst(perOutput.map((o) => o.cosine), Math.min),
+    top1Agreement: worst(perOutput.map((o) => o.top1Agreement), Math.min),
+    withinTolerance: perOutput.every((o) => o.withinTolerance),
+    missingOutputs,
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * Random inputs for a model: one tensor per graph input, drawn from a seeded generator so the same
+ * seed gives the same inputs everywhere. Symbolic dimensions take the sizes the caller gives.
+ */
+import { Tensor, elementCount, formatType, isFloatDType, type DType, type Dim, type Model, type Value } from '@modelpass/ir';
+import { runtimeError } from './errors.js';
+import { SeededRandom } from './prng.js';
+
+/** An inclusive-exclusive value range `[min, max)` for floats, inclusive `[min, max]` for integers. */
+export type ValueRange = readonly [min: number, max: number];
+
+export interface GenerateInputsOptions {
+  /** Seed of the generator (default 0). Each input draws from its own stream derived from its name. */
+  readonly seed?: number;
+  /** Sizes of symbolic dimensions by name, e.g. `{ N: 1, seq: 16 }`. */
+  readonly dims?: Readonly<Record<string, number>>;
+  /**
+   * Size for symbolic or unknown dimensions that `dims` does not name. Without it such a dimension is
+   * an error naming the input and the dimension.
+   */
+  readonly defaultDim?: number;
+  /** Full shapes by input name; they win over the declared shape. */
+  readonly shapes?: Readonly<Record<string, readonly number[]>>;
+  /** Value ranges by input name (default: floats in [-1, 1), integers in [0, 9]). */
+  readonly ranges?: Readonly<Record<string, ValueRange>>;
+  /** Also generate inputs that have a default value (initializer inputs); default false. */
+  readonly includeDefaults?: boolean;
+}
+
+export const DEFAULT_FLOAT_RANGE: ValueRange = [-1, 1];
+export const DEFAULT_INTEGER_RANGE: ValueRange = [0, 9];
+
+/** Graph inputs that need a feed: those without a default value (unless `includeDefaults`). */
+export function feedableInputs(model: Model, includeDefaults = false): Value[] {
+  return model.graph.inputs.filter((input) => includeDefaults || input.constant === undefined);
+}
+
+export function generateInputs(model: Model, options: GenerateInputsOptions = {}): Map<string, Tensor> {
+  const seed = options.seed ?? 0;
+  const feeds = new Map<string, Tensor>();
+  const unknownShapeNames = Object.keys(options.shapes ?? {}).filter((name) => !model.graph.inputs.some((i) => i.name === name));
+  const unknownRangeNames = Object.keys(options.ranges ?? {}).filter((name) => !model.graph.inputs.some((i) => i.name === name));
+  for (const [option, names] of [['shapes', unknownShapeNames], ['ranges', unknownRangeNames]] as const) {
+    if (names.length > 0) {
+      throw runtimeError({
+        reason: `option '${option}' names '${names[0]}', which is not an input of the model`,
+        location: locationOf(model),
+        expected: `one of ${model.graph.inputs.map((i) => `'${i.name}'`).join(', ')}`,
+      });
+    }
+  }
+  for (const input of feedableInputs(model, options.includeDefaults)) {
+    const type = input.type;
+    if (type.kind !== 'tensor') {
+      throw runtimeError({
+        reason: `cannot generate input '${input.name}': it is not a tensor`,
+        location: locationOf(model),
+        actual: formatType(type),
+        hint: 'pass this input yourself',
+      });
+    }
+    const shape = options.shapes?.[input.name] ?? resolveShape(model, input.name, type.shape, options);
+    const range = options.ranges?.[input.name];
+    const random = SeededRandom.forLabel(seed, input.name);
+    feeds.set(input.name, randomTensor(type.dtype, shape, random, range, input.name, model));
+  }
+  return feeds;
+}
+
+function locationOf(model: Model) {
+  return model.sourcePath ? { file: model.sourcePath } : undefined;
+}
+
+function resolveShape(model: Model, inputName: string, shape: readonly Dim[] | null, options: GenerateInputsOptions): number[] {
+  if (shape === null) {
+    throw runtimeError({
+      reason: `cannot generate input '${inputName}': its rank is unknown`,
+      location: locationOf(model),
+      hint: `give its shape: shapes: { '${inputName}': [...] }`,
+    });
+  }
+  return shape.map((dim, axis) => {
+    if (typeof dim === 'number') {
+      if (dim >= 0) return dim;
+    } else if (typeof dim === 'string' && options.dims?.[dim] !== undefined) {
+      const size = options.dims[dim]!;
+      if (!Number.isInteger(size) || size < 0) {
+        throw runtimeError({ reason: `dimension '${dim}' must be a non-negative integer`, actual: String(size) });
+      }
+      return size;
+    }
+    if (options.defaultDim !== undefined) return options.defaultDim;
+    const what = typeof dim === 'string' ? `symbolic dimension '${dim}'` : `unknown dimension`;
+    throw runtimeError({
+      reason: `input '${inputName}' has a ${what} at axis ${axis} and no size was given for it`,
+      location: locationOf(model),
+      actual: formatType({ kind: 'tensor', dtype: 'float32', shape }).replace(/^float32/, ''),
+      hint: typeof dim === 'string' ? `give it a size: dims: { ${dim}: 1 } (or --dim ${dim}=1), or set defaultDim` : 'give the input a shape, or set defaultDim',
+    });
+  });
+}
+
+const integerLimits: Partial<Record<DType, ValueRange>> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+  uint32: [0, 2 ** 32 - 1],
+  int64: [-(2 ** 53), 2 ** 53],
+  uint64: [0, 2 ** 53],
+  int4: [-8, 7],
+  uint4: [0, 15],
+  int2: [-2, 1],
+  uint2: [0, 3],
+};
+
+/** A tensor of random values for `dtype` and `shape`. */
+export function randomTensor(dtype: DType, shape: readonly number[], random: SeededRandom, range?: ValueRange, name = 'tensor', model?: Model): Tensor {
+  const count = elementCount(shape);
+  if (dtype === 'string') {
+    const letters = 'abcdefghijklmnopqrstuvwxyz';
+    const strings = Array.from({ length: count }, () =>
+      Array.from({ length: random.integer(1, 8) }, () => letters[random.integer(0, 25)]).join(''),
+    );
+    return Tensor.fromStrings(shape, strings);
+  }
+  if (dtype === 'bool') {
+    return Tensor.fromValues(dtype, shape, Array.from({ length: count }, () => random.nextUint32() & 1));
+  }
+  if (isFloatDType(dtype)) {
+    const [min, max] = range ?? DEFAULT_FLOAT_RANGE;
+    return Tensor.fromValues(dtype, shape, Array.from({ length: count }, () => random.uniform(min, max)));
+  }
+  const limits = integerLimits[dtype];
+  if (!limits) {
+    throw runtimeError({
+      reason: `cannot generate values for input '${name}' of dtype ${dtype}`,
+      ...(model ? { location: locationOf(model) } : {}),
+      hint: 'pass this input yourself',
+    });
+  }
+  const [min, max] = range ?? DEFAULT_INTEGER_RANGE;
+  if (!Number.isInteger(min) || !Number.isInteger(max) || min < limits[0] || max > limits[1] || min > max) {
+    throw runtimeError({
+      reason: `range [${min}, ${max}] for input '${name}' does not fit ${dtype}`,
+      expected: `integers within [${limits[0]}, ${limits[1]}]`,
+    });
+  }
+  const values = Array.from({ length: count }, () => random.integer(min, max));
+  if (dtype === 'int64' || dtype === 'uint64') return Tensor.fromValues(dtype, shape, values.map((v) => BigInt(v)));
+  return Tensor.fromValues(dtype, shape, values);
+}

@@ -1,0 +1,175 @@
+/**
+ * Labelled data in the IDX format of MNIST and Fashion-MNIST (optionally gzipped): a magic number
+ * giving the element type and rank, big-endian dimension sizes, then the elements big-endian.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { Tensor, elementCount, type DType } from '@modelpass/ir';
+import { messageOf, runtimeError } from './errors.js';
+
+const idxTypes = new Map<number, { dtype: DType; size: number; read: (dv: DataView, offset: number) => number }>([
+  [0x08, { dtype: 'uint8', size: 1, read: (dv, o) => dv.getUint8(o) }],
+  [0x09, { dtype: 'int8', size: 1, read: (dv, o) => dv.getInt8(o) }],
+  [0x0b, { dtype: 'int16', size: 2, read: (dv, o) => dv.getInt16(o, false) }],
+  [0x0c, { dtype: 'int32', size: 4, read: (dv, o) => dv.getInt32(o, false) }],
+  [0x0d, { dtype: 'float32', size: 4, read: (dv, o) => dv.getFloat32(o, false) }],
+  [0x0e, { dtype: 'float64', size: 8, read: (dv, o) => dv.getFloat64(o, false) }],
+]);
+
+/** Decodes IDX bytes (gzipped or not) into a tensor; `limit` keeps only the first items. */
+export function decodeIdx(bytes: Uint8Array, name = '<idx bytes>', limit?: number): Tensor {
+  let raw = bytes;
+  if (raw[0] === 0x1f && raw[1] === 0x8b) {
+    try {
+      raw = gunzipSync(raw);
+    } catch (cause) {
+      throw runtimeError({ reason: `corrupt gzip data in IDX file: ${messageOf(cause)}`, location: { file: name }, cause });
+    }
+  }
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const type = raw.byteLength >= 4 && raw[0] === 0 && raw[1] === 0 ? idxTypes.get(raw[2]!) : undefined;
+  if (!type) {
+    throw runtimeError({
+      reason: 'not an IDX file (bad magic number)',
+      location: { file: name },
+      expected: '0x00 0x00 <type 08|09|0B|0C|0D|0E> <rank>',
+      actual: [...raw.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join(' '),
+    });
+  }
+  const rank = raw[3]!;
+  const headerLength = 4 + 4 * rank;
+  if (raw.byteLength < headerLength) throw runtimeError({ reason: 'truncated IDX header', location: { file: name } });
+  const shape = Array.from({ length: rank }, (_, i) => dv.getUint32(4 + 4 * i, false));
+  const count = elementCount(shape);
+  if (raw.byteLength < headerLength + count * type.size) {
+    throw runtimeError({
+      reason: 'IDX data is shorter than its dimensions say',
+      location: { file: name },
+      expected: `${headerLength + count * type.size} bytes`,
+      actual: `${raw.byteLength} bytes`,
+    });
+  }
+  if (limit !== undefined && rank > 0 && limit < shape[0]!) shape[0] = Math.max(0, limit);
+  const kept = elementCount(shape);
+  if (type.size === 1) {
+    return Tensor.fromBytes(type.dtype, shape, raw.slice(headerLength, headerLength + kept));
+  }
+  const values = new Array<number>(kept);
+  for (let i = 0; i < kept; i++) values[i] = type.read(dv, headerLength + i * type.size);
+  return Tensor.fromValues(type.dtype, shape, values);
+}
+
+/** Reads an IDX file (`.gz` or not). */
+export function readIdx(path: string, limit?: number): Tensor {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (cause) {
+    throw runtimeError({
+      reason: `cannot read IDX file '${path}'`,
+      location: { file: path },
+      cause,
+      ...(path.includes('fashion-mnist') ? { hint: 'install it: apt-get install -y --no-install-recommends dataset-fashion-mnist' } : {}),
+    });
+  }
+  return decodeIdx(bytes, path, limit);
+}
+
+/** Images (or any samples) with integer labels. */
+export interface LabelledDataset {
+  /** Samples, first axis is the sample index (e.g. uint8[10000, 28, 28]). */
+  readonly samples: Tensor;
+  readonly labels: Int32Array;
+  readonly size: number;
+  /** Shape of one sample. */
+  readonly sampleShape: readonly number[];
+}
+
+export function loadIdxDataset(files: { readonly images: string; readonly labels: string }, limit?: number): LabelledDataset {
+  const samples = readIdx(files.images, limit);
+  const labelTensor = readIdx(files.labels, limit);
+  if (labelTensor.rank !== 1 || samples.rank < 1 || labelTensor.shape[0] !== samples.shape[0]) {
+    throw runtimeError({
+      reason: `labels '${files.labels}' do not match samples '${files.images}'`,
+      location: { file: files.labels },
+      expected: `${samples.shape[0]} labels`,
+      actual: `shape [${labelTensor.shape.join(',')}]`,
+    });
+  }
+  return {
+    samples,
+    labels: Int32Array.from(labelTensor.toNumbers()),
+    size: samples.shape[0]!,
+    sampleShape: samples.shape.slice(1),
+  };
+}
+
+export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
+
+/** The class names of Fashion-MNIST, by label. */
+export const FASHION_MNIST_CLASSES: readonly string[] = [
+  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+];
+
+/** Fashion-MNIST from Debian's `dataset-fashion-mnist` (or `dir`). */
+export function loadFashionMnist(options: { readonly split?: 'train' | 'test'; readonly limit?: number; readonly dir?: string } = {}): LabelledDataset {
+  const prefix = (options.split ?? 'test') === 'test' ? 't10k' : 'train';
+  const dir = options.dir ?? FASHION_MNIST_DIR;
+  return loadIdxDataset(
+    { images: join(dir, `${prefix}-images-idx3-ubyte.gz`), labels: join(dir, `${prefix}-labels-idx1-ubyte.gz`) },
+    options.limit,
+  );
+}
+
+export interface Normalization {
+  /** Multiplied first (default 1/255 for uint8 samples, 1 otherwise). */
+  readonly scale?: number;
+  /** Then `(x - mean) / std` (defaults 0 and 1). */
+  readonly mean?: number;
+  readonly std?: number;
+}
+
+export interface Batch {
+  /** float32[batch, ...shape]. */
+  readonly input: Tensor;
+  readonly labels: Int32Array;
+  /** Index of the first sample in the dataset. */
+  readonly start: number;
+}
+
+/**
+ * Float32 batches of a dataset, normalized, each sample reshaped to `sampleShape` (default the
+ * dataset's; any shape with the same element count, e.g. [1, 28, 28] or [784]).
+ */
+export function* datasetBatches(
+  dataset: LabelledDataset,
+  options: { readonly batchSize: number; readonly normalization?: Normalization; readonly sampleShape?: readonly number[] },
+): Generator<Batch> {
+  const sampleShape = options.sampleShape ?? dataset.sampleShape;
+  const sampleSize = elementCount(dataset.sampleShape);
+  if (elementCount(sampleShape) !== sampleSize) {
+    throw runtimeError({
+      reason: `cannot reshape samples of shape [${dataset.sampleShape.join(',')}] to [${sampleShape.join(',')}]`,
+      expected: `a shape of ${sampleSize} elements`,
+    });
+  }
+  if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
+    throw runtimeError({ reason: 'batch size must be a positive integer', actual: String(options.batchSize) });
+  }
+  const scale = options.normalization?.scale ?? (dataset.samples.dtype === 'uint8' ? 1 / 255 : 1);
+  const mean = options.normalization?.mean ?? 0;
+  const std = options.normalization?.std ?? 1;
+  const values = dataset.samples.data() as ArrayLike<number>;
+  for (let start = 0; start < dataset.size; start += options.batchSize) {
+    const count = Math.min(options.batchSize, dataset.size - start);
+    const data = new Float32Array(count * sampleSize);
+    const offset = start * sampleSize;
+    for (let i = 0; i < data.length; i++) data[i] = (values[offset + i]! * scale - mean) / std;
+    yield {
+      input: Tensor.fromBytes('float32', [count, ...sampleShape], new Uint8Array(data.buffer)),
+      labels: dataset.labels.subarray(start, start + count),
+      start,
+    };
+  }
+}

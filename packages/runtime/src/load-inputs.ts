@@ -1,0 +1,137 @@
+/**
+ * Loads input tensors from files: NumPy `.npy` and ONNX `TensorProto` `.pb` (the layout of ONNX's
+ * test data, `test_data_set_0/input_0.pb`). A file named `<input>.npy|.pb` feeds that input;
+ * `input_N.npy|.pb` feeds the N-th input that needs a feed (inputs with a default value are skipped,
+ * as ONNX's test runners do).
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { formatType, type Model, type Tensor, type Value } from '@modelpass/ir';
+import { decodeTensorProto } from '@modelpass/onnx';
+import { messageOf, runtimeError } from './errors.js';
+import { feedableInputs } from './generate-inputs.js';
+import { readNpy } from './npy.js';
+
+/** File extensions `loadInputs` and `readTensorFile` understand. */
+export const TENSOR_FILE_EXTENSIONS = ['.npy', '.pb'] as const;
+
+/** Reads one tensor from a `.npy` or TensorProto `.pb` file. */
+export function readTensorFile(path: string): Tensor {
+  const extension = extname(path).toLowerCase();
+  if (extension === '.npy') return readNpy(path);
+  if (extension === '.pb') {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (cause) {
+      throw runtimeError({ reason: `cannot read tensor file '${path}'`, location: { file: path }, cause });
+    }
+    try {
+      return decodeTensorProto(bytes);
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ModelpassError') throw error;
+      throw runtimeError({ reason: `'${path}' is not a valid ONNX TensorProto: ${messageOf(error)}`, location: { file: path }, cause: error });
+    }
+  }
+  throw runtimeError({
+    reason: `cannot tell the format of tensor file '${path}'`,
+    location: { file: path },
+    expected: `a file ending in ${TENSOR_FILE_EXTENSIONS.join(' or ')}`,
+  });
+}
+
+/** The tensor files of a folder (sorted so that input_2 comes before input_10). */
+export function listTensorFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (cause) {
+    throw runtimeError({ reason: `cannot read input folder '${dir}'`, location: { file: dir }, cause });
+  }
+  return names
+    .filter((name) => (TENSOR_FILE_EXTENSIONS as readonly string[]).includes(extname(name).toLowerCase()))
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+    .map((name) => join(dir, name));
+}
+
+export interface LoadInputsOptions {
+  /** Fail when an input that needs a feed has no file (default true). */
+  readonly requireAll?: boolean;
+}
+
+/**
+ * Loads the feeds for `model` from a folder or a list of files, matching files to inputs by name
+ * or position, and checks each tensor's dtype and static dimensions against the input's type.
+ */
+export function loadInputs(source: string | readonly string[], model: Model, options: LoadInputsOptions = {}): Map<string, Tensor> {
+  const files = typeof source === 'string' ? (statSafe(source)?.isDirectory() ? listTensorFiles(source) : [source]) : [...source];
+  const byName = new Map(model.graph.inputs.map((input) => [input.name, input]));
+  const positional = feedableInputs(model);
+  const feeds = new Map<string, Tensor>();
+  const origin = new Map<string, string>();
+  for (const file of files) {
+    const stem = basename(file, extname(file));
+    let input = byName.get(stem);
+    if (!input) {
+      const match = /^input_(\d+)$/.exec(stem);
+      if (match) {
+        input = positional[Number(match[1])];
+        if (!input) {
+          throw runtimeError({
+            reason: `file '${file}' feeds input #${match[1]}, but the model has only ${positional.length} inputs that take feeds`,
+            location: { file },
+            expected: positional.map((i) => `'${i.name}'`).join(', ') || '(none)',
+          });
+        }
+      }
+    }
+    if (!input) {
+      throw runtimeError({
+        reason: `cannot match file '${file}' to a model input`,
+        location: { file },
+        expected: `a file named after an input (${model.graph.inputs.map((i) => `'${i.name}'`).join(', ')}) or input_N`,
+        actual: `'${basename(file)}'`,
+      });
+    }
+    if (origin.has(input.name)) {
+      throw runtimeError({ reason: `input '${input.name}' is fed by two files: '${origin.get(input.name)}' and '${file}'`, location: { file } });
+    }
+    const tensor = readTensorFile(file);
+    checkAgainstInput(tensor, input, file);
+    feeds.set(input.name, tensor);
+    origin.set(input.name, file);
+  }
+  if (options.requireAll ?? true) {
+    const missing = positional.filter((input) => !feeds.has(input.name));
+    if (missing.length > 0) {
+      throw runtimeError({
+        reason: `no file for input${missing.length > 1 ? 's' : ''} ${missing.map((i) => `'${i.name}'`).join(', ')}`,
+        location: typeof source === 'string' ? { file: source } : undefined,
+        expected: `${missing[0]!.name}.npy, ${missing[0]!.name}.pb or input_${positional.indexOf(missing[0]!)}.pb`,
+      });
+    }
+  }
+  return feeds;
+}
+
+function statSafe(path: string) {
+  try {
+    return statSync(path);
+  } catch (cause) {
+    throw runtimeError({ reason: `input path '${path}' does not exist`, location: { file: path }, cause });
+  }
+}
+
+function checkAgainstInput(tensor: Tensor, input: Value, file: string): void {
+  const type = input.type;
+  if (type.kind !== 'tensor') return;
+  const actual = formatType({ kind: 'tensor', dtype: tensor.dtype, shape: tensor.shape });
+  const fail = (what: string) =>
+    runtimeError({ reason: `file '${file}' does not fit input '${input.name}': ${what}`, location: { file }, expected: formatType(type), actual });
+  if (type.dtype !== tensor.dtype) throw fail('wrong dtype');
+  if (type.shape === null) return;
+  if (type.shape.length !== tensor.rank) throw fail('wrong rank');
+  type.shape.forEach((dim, axis) => {
+    if (typeof dim === 'number' && dim >= 0 && dim !== tensor.shape[axis]) throw fail(`axis ${axis} has size ${tensor.shape[axis]}`);
+  });
+}

@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Model } from '@modelpass/ir';
+import { decodeOnnx, encodeOnnx, readOnnx } from '@modelpass/onnx';
+import type { ModelSource } from './engine.js';
+import { messageOf, runtimeError } from './errors.js';
+
+/** A short description of where a model came from, for diagnostics. */
+export function describeModelSource(source: ModelSource): string {
+  if (typeof source === 'string') return source;
+  if (source instanceof Uint8Array) return `<${source.byteLength} bytes of ONNX>`;
+  return source.sourcePath ?? '<in-memory model>';
+}
+
+/** The file a model came from, when any. */
+export function modelSourceFile(source: ModelSource): string | undefined {
+  if (typeof source === 'string') return source;
+  if (source instanceof Model) return source.sourcePath;
+  return undefined;
+}
+
+/** The IR model for a source: read and decoded through `@modelpass/onnx` when it is a file or bytes. */
+export function loadModel(source: ModelSource): Model {
+  if (source instanceof Model) return source;
+  if (typeof source === 'string') return readOnnx(source);
+  return decodeOnnx(source);
+}
+
+/** ONNX bytes for an in-memory model (encoded through `@modelpass/onnx`). */
+export function modelBytes(model: Model): Uint8Array {
+  try {
+    return encodeOnnx(model);
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ModelpassError') throw error;
+    throw runtimeError({
+      reason: `cannot encode model ${describeModelSource(model)} as ONNX: ${messageOf(error)}`,
+      cause: error,
+    });
+  }
+}
+
+export function hashBytes(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** A cache key for a model file that changes when the file does. */
+export function fileKey(path: string): string {
+  const absolute = resolve(path);
+  let stat;
+  try {
+    stat = statSync(absolute);
+  } catch (cause) {
+    throw runtimeError({ reason: `model file '${path}' does not exist or cannot be read`, location: { file: path }, cause });
+  }
+  if (!stat.isFile()) throw runtimeError({ reason: `model path '${path}' is not a file`, location: { file: path } });
+  return `file:${absolute}:${stat.mtimeMs}:${stat.size}`;
+}

@@ -1,0 +1,189 @@
+/**
+ * NumPy `.npy` files (format versions 1.0, 2.0 and 3.0): a magic string, a version, a header that is
+ * a Python dict literal (`descr`, `fortran_order`, `shape`), then the raw array in C order.
+ * Numeric dtypes and bool map onto `Tensor`; big-endian data is byte-swapped on read.
+ */
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { Tensor, byteLengthOf, elementCount, type DType } from '@modelpass/ir';
+import { runtimeError } from './errors.js';
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+
+/** NumPy type code (kind + item size, without the byte-order character) → our dtype. */
+const npyTypeToDType = new Map<string, DType>([
+  ['f2', 'float16'],
+  ['f4', 'float32'],
+  ['f8', 'float64'],
+  ['i1', 'int8'],
+  ['i2', 'int16'],
+  ['i4', 'int32'],
+  ['i8', 'int64'],
+  ['u1', 'uint8'],
+  ['u2', 'uint16'],
+  ['u4', 'uint32'],
+  ['u8', 'uint64'],
+  ['b1', 'bool'],
+]);
+
+const dtypeToNpyDescr = new Map<DType, string>(
+  [...npyTypeToDType].map(([code, dtype]) => [dtype, (code.endsWith('1') ? '|' : '<') + code]),
+);
+
+/** The NumPy dtypes we read and write, by their `descr` spelling. */
+export const NPY_DESCRIPTORS: ReadonlyMap<DType, string> = dtypeToNpyDescr;
+
+interface NpyHeader {
+  descr: string;
+  fortranOrder: boolean;
+  shape: number[];
+}
+
+/** Parses `.npy` bytes into a tensor. `name` (a file path) is only used in diagnostics. */
+export function decodeNpy(bytes: Uint8Array, name = '<npy bytes>'): Tensor {
+  const fail = (reason: string, extra: { expected?: string; actual?: string; hint?: string } = {}) =>
+    runtimeError({ reason: `${reason} in NumPy file`, location: { file: name }, ...extra });
+  if (bytes.byteLength < 10 || !MAGIC.every((b, i) => bytes[i] === b)) {
+    throw fail('missing the \\x93NUMPY magic', { expected: 'a .npy file written by numpy.save' });
+  }
+  const major = bytes[6]!;
+  const minor = bytes[7]!;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let headerLength: number;
+  let headerStart: number;
+  if (major === 1) {
+    headerLength = dv.getUint16(8, true);
+    headerStart = 10;
+  } else if (major === 2 || major === 3) {
+    if (bytes.byteLength < 12) throw fail('truncated header');
+    headerLength = dv.getUint32(8, true);
+    headerStart = 12;
+  } else {
+    throw fail(`unsupported format version ${major}.${minor}`, { expected: 'version 1.0, 2.0 or 3.0' });
+  }
+  const dataStart = headerStart + headerLength;
+  if (dataStart > bytes.byteLength) throw fail('truncated header');
+  const headerBytes = bytes.subarray(headerStart, dataStart);
+  const headerText = major === 3 ? new TextDecoder('utf-8').decode(headerBytes) : Buffer.from(headerBytes).toString('latin1');
+  const header = parseHeader(headerText, fail);
+  if (header.fortranOrder) {
+    throw fail('array is stored in Fortran (column-major) order', {
+      expected: 'fortran_order: False',
+      hint: 'save a C-ordered copy: np.save(path, np.ascontiguousarray(a))',
+    });
+  }
+  const order = header.descr[0]!;
+  const code = header.descr.slice(1);
+  const dtype = npyTypeToDType.get(code);
+  if (!dtype || !'<>|='.includes(order)) {
+    throw fail(`unsupported dtype '${header.descr}'`, {
+      expected: `one of ${[...dtypeToNpyDescr.values()].join(' ')}`,
+      actual: header.descr,
+    });
+  }
+  const count = elementCount(header.shape);
+  const byteLength = byteLengthOf(dtype, count);
+  if (bytes.byteLength - dataStart < byteLength) {
+    throw fail('data is shorter than its shape says', {
+      expected: `${byteLength} bytes for ${dtype}[${header.shape.join(',')}]`,
+      actual: `${bytes.byteLength - dataStart} bytes`,
+    });
+  }
+  const data = bytes.slice(dataStart, dataStart + byteLength);
+  const itemSize = Number(code.slice(1));
+  if (order === '>' && itemSize > 1) swapBytes(data, itemSize);
+  if (dtype === 'bool') {
+    for (let i = 0; i < data.length; i++) data[i] = data[i] ? 1 : 0;
+  }
+  return Tensor.fromBytes(dtype, header.shape, data);
+}
+
+function swapBytes(data: Uint8Array, itemSize: number): void {
+  for (let start = 0; start < data.length; start += itemSize) {
+    for (let i = 0, j = itemSize - 1; i < j; i++, j--) {
+      const t = data[start + i]!;
+      data[start + i] = data[start + j]!;
+      data[start + j] = t;
+    }
+  }
+}
+
+type HeaderFailure = (reason: string, extra?: { expected?: string; actual?: string }) => Error;
+
+/** Parses the header dict, e.g. `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`. */
+function parseHeader(text: string, fail: HeaderFailure): NpyHeader {
+  const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(text)?.[1];
+  const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(text)?.[1];
+  const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
+  if (descr === undefined || fortran === undefined || shapeText === undefined) {
+    throw fail('malformed header', { expected: "a dict with 'descr', 'fortran_order' and 'shape'", actual: text.trim() });
+  }
+  const shape: number[] = [];
+  for (const part of shapeText.split(',')) {
+    const trimmed = part.trim().replace(/L$/, '');
+    if (trimmed === '') continue;
+    if (!/^\d+$/.test(trimmed)) throw fail(`bad shape entry '${part.trim()}'`, { actual: `(${shapeText})` });
+    shape.push(Number(trimmed));
+  }
+  return { descr, fortranOrder: fortran === 'True', shape };
+}
+
+/** Serializes a tensor as `.npy` bytes (version 1.0, or 2.0 when the header needs it). */
+export function encodeNpy(tensor: Tensor): Uint8Array {
+  const descr = dtypeToNpyDescr.get(tensor.dtype);
+  if (!descr) {
+    throw runtimeError({
+      reason: `cannot write a ${tensor.dtype} tensor as .npy`,
+      expected: `one of ${[...dtypeToNpyDescr.keys()].join(', ')}`,
+      actual: tensor.dtype,
+    });
+  }
+  const shape = tensor.shape.length === 1 ? `(${tensor.shape[0]},)` : `(${tensor.shape.join(', ')})`;
+  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
+  let major = 1;
+  let prefix = 10;
+  // The header (with its newline) pads with spaces so the data starts on a 64-byte boundary.
+  let total = prefix + dict.length + 1;
+  if (Math.ceil(total / 64) * 64 - prefix > 0xffff) {
+    major = 2;
+    prefix = 12;
+    total = prefix + dict.length + 1;
+  }
+  const padded = Math.ceil(total / 64) * 64;
+  dict = dict + ' '.repeat(padded - total) + '\n';
+  const data = tensor.bytes();
+  const out = new Uint8Array(prefix + dict.length + data.byteLength);
+  out.set(MAGIC, 0);
+  out[6] = major;
+  out[7] = 0;
+  const dv = new DataView(out.buffer);
+  if (major === 1) dv.setUint16(8, dict.length, true);
+  else dv.setUint32(8, dict.length, true);
+  out.set(Buffer.from(dict, 'latin1'), prefix);
+  out.set(data, prefix + dict.length);
+  return out;
+}
+
+/** Reads a `.npy` file into a tensor. */
+export function readNpy(path: string): Tensor {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (cause) {
+    throw runtimeError({ reason: `cannot read NumPy file '${path}'`, location: { file: path }, cause });
+  }
+  return decodeNpy(bytes, path);
+}
+
+/** Writes a tensor to a `.npy` file atomically (a temporary file in the same folder, then a rename). */
+export function writeNpy(tensor: Tensor, path: string): void {
+  const bytes = encodeNpy(tensor);
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(temporary, bytes);
+    renameSync(temporary, path);
+  } catch (cause) {
+    rmSync(temporary, { force: true });
+    throw runtimeError({ reason: `cannot write NumPy file '${path}'`, location: { file: path }, cause });
+  }
+}

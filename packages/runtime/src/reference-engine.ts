@@ -1,0 +1,70 @@
+/**
+ * The reference interpreter of `@modelpass/ops` behind the `Engine` interface: plain TypeScript
+ * kernels, slow but exact, the second opinion next to ONNX Runtime.
+ */
+import { Tensor } from '@modelpass/ir';
+import { runReference } from '@modelpass/ops';
+import { feedsToMap, type Engine, type Feeds, type ModelSource, type RunOptions } from './engine.js';
+import { messageOf, runtimeError } from './errors.js';
+import { describeModelSource, loadModel } from './model-source.js';
+
+export class ReferenceEngine implements Engine {
+  readonly name = 'reference';
+
+  async run(source: ModelSource, feeds: Feeds, options: RunOptions = {}): Promise<Map<string, Tensor>> {
+    const model = loadModel(source);
+    const inputs = feedsToMap(feeds);
+    const where = model.sourcePath ? { file: model.sourcePath } : undefined;
+    for (const input of model.graph.inputs) {
+      if (input.constant === undefined && !inputs.has(input.name)) {
+        throw runtimeError({
+          reason: `input '${input.name}' of model ${describeModelSource(source)} is missing from the feeds`,
+          location: where,
+          actual: `feeds ${[...inputs.keys()].map((n) => `'${n}'`).join(', ') || '(none)'}`,
+        });
+      }
+    }
+    for (const name of inputs.keys()) {
+      if (!model.graph.inputs.some((input) => input.name === name)) {
+        throw runtimeError({
+          reason: `feed '${name}' is not an input of model ${describeModelSource(source)}`,
+          location: where,
+          expected: `one of ${model.graph.inputs.map((i) => `'${i.name}'`).join(', ')}`,
+        });
+      }
+    }
+    let results: Map<string, unknown>;
+    try {
+      results = runReference(model, inputs);
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ModelpassError') throw error;
+      throw runtimeError({
+        reason: `the reference interpreter failed on model ${describeModelSource(source)}: ${messageOf(error)}`,
+        location: where,
+        cause: error,
+      });
+    }
+    const names = options.outputs ?? model.graph.outputs.map((output) => output.name);
+    const outputs = new Map<string, Tensor>();
+    for (const name of names) {
+      if (!model.graph.outputs.some((output) => output.name === name)) {
+        throw runtimeError({
+          reason: `'${name}' is not an output of model ${describeModelSource(source)}`,
+          location: where,
+          expected: `one of ${model.graph.outputs.map((o) => `'${o.name}'`).join(', ')}`,
+        });
+      }
+      const value = results.get(name);
+      if (!(value instanceof Tensor)) {
+        throw runtimeError({
+          reason: `output '${name}' is ${value === null || value === undefined ? 'absent' : 'a sequence'}; only tensor outputs are supported`,
+          location: where,
+        });
+      }
+      outputs.set(name, value);
+    }
+    return outputs;
+  }
+
+  async dispose(): Promise<void> {}
+}
