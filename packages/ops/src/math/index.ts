@@ -1,4 +1,28 @@
 import type { CanonicalOp } from '../op-definition.js';
+import { activationOps } from './activations.js';
+import { arithmeticOps } from './arithmetic.js';
+import { castOps } from './cast.js';
+import { clip } from './clip.js';
+import { einsum } from './einsum.js';
+import { logicOps } from './logic.js';
+import { quantizationOps } from './quantize.js';
+import { argReductionOps, reductionOps } from './reduce.js';
+import { rowOps } from './softmax.js';
+import { trigonometricOps } from './trigonometry.js';
+import { variadicOps } from './variadic.js';
 
 /** Elementwise math, activations, reductions, comparisons, logic, casts, quantization. */
-export const mathOps: readonly CanonicalOp[] = [];
+export const mathOps: readonly CanonicalOp[] = [
+  ...arithmeticOps,
+  ...trigonometricOps,
+  ...activationOps,
+  clip,
+  ...variadicOps,
+  ...logicOps,
+  ...castOps,
+  ...reductionOps,
+  ...argReductionOps,
+  ...rowOps,
+  ...quantizationOps,
+  einsum,
+];
