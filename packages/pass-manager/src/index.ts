@@ -1,2 +1,69 @@
+// Passes and options
 export * from './option.js';
 export * from './pass.js';
+export { AnalysisManager, preservedAnalyses } from './analysis-manager.js';
+
+// Registries and the environment a pipeline runs in
+export {
+  PassRegistry,
+  describePasses,
+  isPass,
+  type PassOwner,
+  type RegisteredPass,
+  type PassDescription,
+  type OptionDescription,
+} from './pass-registry.js';
+export { PatternRegistry, type RegisteredPattern } from './pattern-registry.js';
+export { PassEnvironment, type PassEnvironmentInit, type PluginRecord } from './environment.js';
+
+// Pipelines: text (two-phase parse), canonical printing, building in code
+export type { PipelineAst, PipelineElementAst, OptionAst, OptionValueAst, ScalarValueAst, ListValueAst } from './pipeline/ast.js';
+export { parsePipelineSyntax, printPipelineAst } from './pipeline/syntax.js';
+export { parsePipeline, resolvePipeline } from './pipeline/resolve.js';
+export {
+  printPipeline,
+  passStep,
+  repeat,
+  fixedPoint,
+  passSteps,
+  type Pipeline,
+  type PipelineStep,
+  type PassStep,
+  type AnchorStep,
+  type PrintPipelineOptions,
+} from './pipeline/pipeline.js';
+export { ANCHORS, repeatAnchor, fixedPointAnchor, type AnchorDefinition } from './pipeline/anchors.js';
+export { describeOptionSpec } from './option-value.js';
+export { closestName, editDistance } from './suggest.js';
+
+// Running
+export { PassManager, runPipeline, type PassManagerOptions, type PipelineInput } from './pass-manager.js';
+export { PassFailure } from './pass-failure.js';
+
+// Instrumentation
+export type {
+  PassInstrumentation,
+  PassRunInfo,
+  PassRunOutcome,
+  PipelineRunInfo,
+  PipelineResult,
+  FailureAnnotation,
+} from './instrumentation/instrumentation.js';
+export { TimingInstrumentation, type TimingReport, type PassTiming } from './instrumentation/timing.js';
+export { IrPrintingInstrumentation, type IrPrintingOptions, type PassSelection } from './instrumentation/ir-printing.js';
+export { VerifyEachInstrumentation, type VerifyEachOptions } from './instrumentation/verify-each.js';
+export { StatisticsInstrumentation, type StatisticsReport } from './instrumentation/statistics.js';
+export {
+  CrashReproducerInstrumentation,
+  writeReproducer,
+  REPRODUCER_FILES,
+  type CrashReproducerOptions,
+  type ReproducerManifest,
+} from './instrumentation/crash-reproducer.js';
+export { replayReproducer, type ReplayOptions, type ReplayResult } from './instrumentation/replay.js';
+
+// Plugins
+export { definePlugin, isPlugin, assertPluginCompatible, type Plugin, type PluginDefinition } from './plugin/plugin.js';
+export { loadPlugin, resolvePluginFile, type LoadPluginOptions, type LoadedPlugin } from './plugin/load-plugin.js';
+export { satisfies, parseVersion, isValidRange } from './plugin/semver.js';
+export { PASS_MANAGER_VERSION } from './version.js';

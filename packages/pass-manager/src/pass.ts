@@ -1,4 +1,4 @@
-import type { Diagnostic, DiagnosticInit, Model, OpRegistry } from '@modelpass/ir';
+import type { Diagnostic, DiagnosticInit, Model, OpRegistry, RewritePattern } from '@modelpass/ir';
 import type { OptionSpecs, OptionValues } from './option.js';
 
 /** Names of analyses a pass keeps valid; `'all'` when it changed nothing they depend on. */
@@ -22,6 +22,11 @@ export interface PassContext<O extends OptionSpecs = OptionSpecs> {
   readonly registry: OpRegistry;
   /** Name of the running pass. */
   readonly passName: string;
+  /**
+   * Rewrite patterns contributed by loaded plugins (`definePlugin({ patterns })`), in load order;
+   * a `canonicalize` pass adds them to its own.
+   */
+  readonly patterns: readonly RewritePattern[];
   /** Adds to a statistic the pass declared. */
   statistic(name: string, delta?: number): void;
   /** A cached analysis result; invalidated by passes that do not preserve it. */

@@ -1,0 +1,158 @@
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { printModel, type Model, type ModelpassError } from '@modelpass/ir';
+import type { PluginRecord } from '../environment.js';
+import { PassFailure } from '../pass-failure.js';
+import { PASS_MANAGER_VERSION } from '../version.js';
+import type { FailureAnnotation, PassInstrumentation, PipelineRunInfo } from './instrumentation.js';
+
+export interface CrashReproducerOptions {
+  /**
+   * The folder to write the reproducer into. When it already exists and is not empty, `-2`, `-3`,
+   * ... is appended, so an earlier reproducer is never overwritten.
+   */
+  readonly directory: string;
+  /** Options for `printModel` of the input (default: reference file-backed tensors, elide nothing). */
+  readonly printOptions?: Parameters<typeof printModel>[1];
+}
+
+/** What `reproducer.json` holds (besides the files named in it). */
+export interface ReproducerManifest {
+  readonly format: 'modelpass-reproducer';
+  readonly version: 1;
+  readonly passManagerVersion: string;
+  readonly failingPass?: string;
+  readonly failingPlugin?: string;
+  readonly createdAt: string;
+}
+
+export const REPRODUCER_FILES = {
+  input: 'input.mpir',
+  pipeline: 'pipeline.txt',
+  plugins: 'plugins.json',
+  error: 'error.txt',
+  readme: 'README.md',
+  manifest: 'reproducer.json',
+} as const;
+
+/**
+ * On a pipeline failure, writes a folder that replays it: the IR that went into the pipeline
+ * (`input.mpir`), the pipeline with every option spelled out (`pipeline.txt`), the plugins that
+ * were loaded (`plugins.json`), the error (`error.txt`) and a README naming the command
+ * `modelpass replay <dir>` (which calls `replayReproducer`). The error then carries a note saying
+ * where the reproducer is.
+ */
+export class CrashReproducerInstrumentation implements PassInstrumentation {
+  readonly name = 'crash-reproducer';
+  private input: string | undefined;
+  private inputProblem: string | undefined;
+  /** The folder written by the last failure, if any. */
+  lastReproducer: string | undefined;
+
+  constructor(private readonly options: CrashReproducerOptions) {}
+
+  beforePipeline(model: Model): void {
+    this.input = undefined;
+    this.inputProblem = undefined;
+    try {
+      this.input = printModel(model, this.options.printOptions ?? { referenceFileData: true });
+    } catch (error) {
+      this.inputProblem = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  afterPipelineFailed(_model: Model, run: PipelineRunInfo, error: ModelpassError): FailureAnnotation {
+    if (this.input === undefined) {
+      return { notes: [`no reproducer was written: the input model could not be printed (${this.inputProblem ?? 'no input captured'})`] };
+    }
+    try {
+      const directory = writeReproducer(this.options.directory, {
+        input: this.input,
+        pipeline: run.text,
+        plugins: run.environment.plugins,
+        error,
+      });
+      this.lastReproducer = directory;
+      return { notes: [`a reproducer was written to ${directory}; replay it with: modelpass replay ${directory}`] };
+    } catch (writeError) {
+      return { notes: [`no reproducer was written to ${this.options.directory}: ${writeError instanceof Error ? writeError.message : String(writeError)}`] };
+    }
+  }
+}
+
+function freeDirectory(wanted: string): string {
+  const base = resolve(wanted);
+  const isFree = (dir: string): boolean => !existsSync(dir) || readdirSync(dir).length === 0;
+  if (isFree(base)) return base;
+  for (let n = 2; ; n++) if (isFree(`${base}-${n}`)) return `${base}-${n}`;
+}
+
+function errorText(error: ModelpassError): string {
+  let text = error.message + '\n';
+  let cause: unknown = error.cause;
+  for (let depth = 0; cause !== undefined && depth < 5; depth++) {
+    text += `\ncaused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}\n`;
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return text;
+}
+
+function readme(error: ModelpassError, directory: string): string {
+  const failing = error instanceof PassFailure ? `pass \`${error.passName}\`${error.plugin ? ` (from plugin \`${error.plugin}\`)` : ''}` : 'the pipeline';
+  return [
+    '# modelpass crash reproducer',
+    '',
+    `A pipeline run failed in ${failing}. Replay it with:`,
+    '',
+    '```sh',
+    `modelpass replay ${directory}`,
+    '```',
+    '',
+    'Files:',
+    '',
+    `- \`${REPRODUCER_FILES.input}\`: the model as it went into the pipeline (textual IR)`,
+    `- \`${REPRODUCER_FILES.pipeline}\`: the pipeline, every option spelled out`,
+    `- \`${REPRODUCER_FILES.plugins}\`: the plugins that were loaded (name, version, where from)`,
+    `- \`${REPRODUCER_FILES.error}\`: the error that was raised`,
+    '',
+    'The first line of the error:',
+    '',
+    '```',
+    error.message.split('\n')[0] ?? '',
+    '```',
+    '',
+  ].join('\n');
+}
+
+/** Writes a reproducer folder (through a temporary sibling folder and a rename); returns its path. */
+export function writeReproducer(
+  wanted: string,
+  contents: { input: string; pipeline: string; plugins: readonly PluginRecord[]; error: ModelpassError },
+): string {
+  const directory = freeDirectory(wanted);
+  const temp = join(dirname(directory), `.${basename(directory)}.${process.pid}.${Date.now()}.tmp`);
+  mkdirSync(temp, { recursive: true });
+  try {
+    const { error } = contents;
+    const manifest: ReproducerManifest = {
+      format: 'modelpass-reproducer',
+      version: 1,
+      passManagerVersion: PASS_MANAGER_VERSION,
+      ...(error instanceof PassFailure ? { failingPass: error.passName } : {}),
+      ...(error instanceof PassFailure && error.plugin ? { failingPlugin: error.plugin } : {}),
+      createdAt: new Date().toISOString(),
+    };
+    writeFileSync(join(temp, REPRODUCER_FILES.input), contents.input);
+    writeFileSync(join(temp, REPRODUCER_FILES.pipeline), contents.pipeline + '\n');
+    writeFileSync(join(temp, REPRODUCER_FILES.plugins), JSON.stringify(contents.plugins, null, 2) + '\n');
+    writeFileSync(join(temp, REPRODUCER_FILES.error), errorText(error));
+    writeFileSync(join(temp, REPRODUCER_FILES.readme), readme(error, directory));
+    writeFileSync(join(temp, REPRODUCER_FILES.manifest), JSON.stringify(manifest, null, 2) + '\n');
+    if (existsSync(directory)) rmSync(directory, { recursive: true }); // an empty folder
+    renameSync(temp, directory);
+  } catch (error) {
+    rmSync(temp, { recursive: true, force: true });
+    throw error;
+  }
+  return directory;
+}

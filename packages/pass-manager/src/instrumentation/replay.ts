@@ -1,0 +1,80 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ModelpassError, parseModel } from '@modelpass/ir';
+import { PassEnvironment, type PluginRecord } from '../environment.js';
+import { PassManager, type PassManagerOptions } from '../pass-manager.js';
+import { loadPlugin } from '../plugin/load-plugin.js';
+import { REPRODUCER_FILES } from './crash-reproducer.js';
+import type { PipelineResult } from './instrumentation.js';
+
+export interface ReplayOptions extends Omit<PassManagerOptions, 'environment'> {
+  /** The built-in passes and ops (plugins named in `plugins.json` are loaded into a copy of it). */
+  readonly environment?: PassEnvironment;
+  /** Where plugin package names recorded without a path are resolved from (default `process.cwd()`). */
+  readonly cwd?: string;
+}
+
+/** What a replay that did NOT fail found (the failure did not reproduce). */
+export interface ReplayResult {
+  readonly reproduced: false;
+  readonly result: PipelineResult;
+  readonly pipeline: string;
+}
+
+function notAReproducer(directory: string, reason: string): ModelpassError {
+  return new ModelpassError({
+    reason: `'${directory}' is not a modelpass reproducer: ${reason}`,
+    expected: `a folder with ${REPRODUCER_FILES.input} and ${REPRODUCER_FILES.pipeline} (written by the crash reproducer)`,
+    source: '@modelpass/pass-manager',
+    code: 'replay/not-a-reproducer',
+  });
+}
+
+function readText(directory: string, file: string): string {
+  const path = join(directory, file);
+  if (!existsSync(path)) throw notAReproducer(directory, `${file} is missing`);
+  return readFileSync(path, 'utf8');
+}
+
+/**
+ * Replays a reproducer folder: parses `input.mpir`, loads the plugins of `plugins.json` (those not
+ * already in the environment), and runs `pipeline.txt` with verify-each. When the failure
+ * reproduces, the same error is raised again (a ModelpassError naming the same pass); otherwise
+ * the result says it did not reproduce.
+ */
+export async function replayReproducer(directory: string, options: ReplayOptions = {}): Promise<ReplayResult> {
+  const dir = resolve(directory);
+  if (!existsSync(dir)) throw notAReproducer(directory, 'it does not exist');
+  const pipeline = readText(dir, REPRODUCER_FILES.pipeline).trim();
+  const inputPath = join(dir, REPRODUCER_FILES.input);
+  const model = parseModel(readText(dir, REPRODUCER_FILES.input), { file: inputPath });
+  let plugins: PluginRecord[] = [];
+  if (existsSync(join(dir, REPRODUCER_FILES.plugins))) {
+    try {
+      plugins = JSON.parse(readText(dir, REPRODUCER_FILES.plugins)) as PluginRecord[];
+      if (!Array.isArray(plugins)) throw new Error('not an array');
+    } catch (error) {
+      throw notAReproducer(directory, `${REPRODUCER_FILES.plugins} is not a JSON array of plugins (${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
+  const environment = (options.environment ?? new PassEnvironment()).clone();
+  const cwd = options.cwd ?? process.cwd();
+  for (const record of plugins) {
+    if (environment.hasPlugin(record.name)) continue;
+    const specifier = record.path ?? record.specifier;
+    if (specifier === undefined) {
+      throw new ModelpassError({
+        reason: `the reproducer needs plugin '${record.name}'@${record.version}, which was passed in code and cannot be loaded from here`,
+        hint: 'pass an environment that already has the plugin registered',
+        source: '@modelpass/pass-manager',
+        code: 'replay/missing-plugin',
+      });
+    }
+    const loaded = await loadPlugin(specifier, { cwd });
+    environment.use(loaded);
+  }
+  const { environment: _environment, cwd: _cwd, ...passManagerOptions } = options;
+  const manager = new PassManager({ ...passManagerOptions, environment });
+  const result = await manager.run(model, pipeline);
+  return { reproduced: false, result, pipeline };
+}

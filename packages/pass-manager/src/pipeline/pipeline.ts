@@ -1,0 +1,142 @@
+import { ModelpassError } from '@modelpass/ir';
+import { checkOptionValue, printOptionValue } from '../option-value.js';
+import { kebabCase, type OptionSpecs } from '../option.js';
+import type { Pass } from '../pass.js';
+import type { PassOwner } from '../pass-registry.js';
+import { ANCHORS, fixedPointAnchor, repeatAnchor, type AnchorDefinition } from './anchors.js';
+
+/**
+ * A resolved pipeline: passes bound to their definitions with typed options, and anchors holding
+ * nested pipelines. Built by `parsePipeline` from text or by `passStep`/`repeat`/`fixedPoint` in code.
+ */
+export type PipelineStep = PassStep | AnchorStep;
+
+export interface PassStep {
+  readonly kind: 'pass';
+  readonly pass: Pass;
+  readonly owner: PassOwner;
+  /** Options given explicitly (camelCase keys, typed values); defaults are filled in at run time. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Column in the pipeline text, when parsed from text. */
+  readonly column?: number;
+}
+
+export interface AnchorStep {
+  readonly kind: 'anchor';
+  readonly anchor: AnchorDefinition;
+  /** Options given explicitly (camelCase keys). */
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly steps: readonly PipelineStep[];
+  readonly column?: number;
+}
+
+export interface Pipeline {
+  readonly steps: readonly PipelineStep[];
+}
+
+/** Options with defaults filled in (camelCase keys). */
+export function resolvedOptions(specs: OptionSpecs, explicit: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const options: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    if (explicit[name] !== undefined) options[name] = explicit[name];
+    else if (spec.default !== undefined) options[name] = spec.default;
+  }
+  return Object.freeze(options);
+}
+
+function checkCodeOptions(what: string, specs: OptionSpecs, options: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const checked: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    const spec = specs[name];
+    if (!spec) {
+      const known = Object.keys(specs);
+      throw new ModelpassError({
+        reason: `unknown option '${name}' of ${what}`,
+        expected: known.length ? `one of ${known.join(', ')}` : 'no options',
+        source: '@modelpass/pass-manager',
+        code: 'pipeline/unknown-option',
+      });
+    }
+    const result = checkOptionValue(spec, value);
+    if ('problem' in result) {
+      throw new ModelpassError({
+        reason: `option '${kebabCase(name)}' of ${what} ${result.problem.reason}`,
+        expected: result.problem.expected,
+        actual: result.problem.actual,
+        source: '@modelpass/pass-manager',
+        code: 'pipeline/bad-option',
+      });
+    }
+    checked[name] = result.value;
+  }
+  return Object.freeze(checked);
+}
+
+/** One pass with options given in code (camelCase), checked against its specs now. */
+export function passStep<P extends Pass>(pass: P, options: Partial<Record<keyof P['options'] & string, unknown>> = {}, owner: PassOwner = { name: 'user' }): PassStep {
+  return Object.freeze({ kind: 'pass', pass, owner, options: checkCodeOptions(`pass '${pass.name}'`, pass.options, options as Record<string, unknown>) });
+}
+
+function anchorStep(anchor: AnchorDefinition, options: Record<string, unknown>, steps: readonly PipelineStep[]): AnchorStep {
+  const checked = checkCodeOptions(`anchor '${anchor.name}'`, anchor.options, options);
+  for (const name of anchor.required) {
+    if (checked[name] === undefined) {
+      throw new ModelpassError({ reason: `anchor '${anchor.name}' needs option '${kebabCase(name)}'`, source: '@modelpass/pass-manager', code: 'pipeline/missing-option' });
+    }
+  }
+  return Object.freeze({ kind: 'anchor', anchor, options: checked, steps: Object.freeze([...steps]) });
+}
+
+/** `repeat{times=N}(steps)` built in code. */
+export function repeat(times: number, steps: readonly PipelineStep[]): AnchorStep {
+  return anchorStep(repeatAnchor, { times }, steps);
+}
+
+/** `fixed-point{max-iterations=N}(steps)` built in code. */
+export function fixedPoint(steps: readonly PipelineStep[], options: { maxIterations?: number } = {}): AnchorStep {
+  return anchorStep(fixedPointAnchor, { ...options }, steps);
+}
+
+/** Builds an anchor step by name (used by the text resolver). */
+export function makeAnchorStep(name: string, options: Record<string, unknown>, steps: readonly PipelineStep[], column?: number): AnchorStep {
+  const anchor = ANCHORS.get(name);
+  if (!anchor) throw new Error(`no anchor '${name}'`);
+  return Object.freeze({ kind: 'anchor', anchor, options: Object.freeze({ ...options }), steps: Object.freeze([...steps]), ...(column !== undefined ? { column } : {}) });
+}
+
+export interface PrintPipelineOptions {
+  /** Also print options left at their defaults (reproducers do, so a replay does not depend on today's defaults). */
+  readonly defaults?: boolean;
+}
+
+function printOptions(specs: OptionSpecs, explicit: Readonly<Record<string, unknown>>, withDefaults: boolean): string {
+  const values = withDefaults ? resolvedOptions(specs, explicit) : explicit;
+  const parts: string[] = [];
+  for (const [name, spec] of Object.entries(specs)) {
+    const value = values[name];
+    if (value !== undefined) parts.push(`${kebabCase(name)}=${printOptionValue(spec, value)}`);
+  }
+  return parts.length ? `{${parts.join(' ')}}` : '';
+}
+
+/** Canonical pipeline text; `parsePipeline(printPipeline(p))` gives the same pipeline back. */
+export function printPipeline(pipeline: Pipeline | readonly PipelineStep[], options: PrintPipelineOptions = {}): string {
+  const steps = 'steps' in pipeline ? (pipeline as Pipeline).steps : (pipeline as readonly PipelineStep[]);
+  const withDefaults = options.defaults ?? false;
+  return steps
+    .map((step) =>
+      step.kind === 'pass'
+        ? step.pass.name + printOptions(step.pass.options, step.options, withDefaults)
+        : step.anchor.name + printOptions(step.anchor.options, step.options, withDefaults) + '(' + printPipeline(step.steps, options) + ')',
+    )
+    .join(',');
+}
+
+/** Every pass step, depth first. */
+export function* passSteps(steps: readonly PipelineStep[]): Generator<PassStep> {
+  for (const step of steps) {
+    if (step.kind === 'pass') yield step;
+    else yield* passSteps(step.steps);
+  }
+}

@@ -1,0 +1,277 @@
+import { ModelpassError } from '@modelpass/ir';
+import type { ListValueAst, OptionAst, OptionValueAst, PipelineAst, PipelineElementAst, ScalarValueAst } from './ast.js';
+
+/**
+ * Phase 1 of pipeline parsing: text → structure, no names resolved. The grammar (MLIR's):
+ *
+ * ```
+ * pipeline := element (',' element)*            (may be empty)
+ * element  := name options? ('(' pipeline ')')?
+ * options  := '{' (key '=' value)* '}'          (separated by spaces)
+ * value    := scalar | '[' scalar (',' scalar)* ']'
+ * scalar   := bare | '"' chars with \" \\ \n \t \r \uXXXX escapes '"'
+ * ```
+ * Whitespace is allowed around punctuation.
+ */
+
+const NAME_CHAR = /[A-Za-z0-9_.-]/;
+const BARE_CHAR = /[^\s{}[\](),="'\\]/;
+
+/** A pipeline syntax or resolution error at `column` (1-based) of the one-line pipeline text. */
+export function pipelineError(
+  text: string | undefined,
+  column: number | undefined,
+  reason: string,
+  extra: { suggestion?: string; expected?: string; actual?: string; hint?: string; code?: string; cause?: unknown } = {},
+): ModelpassError {
+  const notes: string[] = [];
+  if (text !== undefined && column !== undefined) notes.push(`${text}\n${' '.repeat(Math.max(0, column - 1))}^`);
+  const error = new ModelpassError({
+    reason,
+    ...(column !== undefined ? { location: { line: 1, column } } : {}),
+    source: '@modelpass/pass-manager',
+    code: extra.code ?? 'pipeline/syntax',
+    ...(extra.expected !== undefined ? { expected: extra.expected } : {}),
+    ...(extra.actual !== undefined ? { actual: extra.actual } : {}),
+    ...(extra.suggestion !== undefined ? { hint: `did you mean '${extra.suggestion}'?` } : extra.hint !== undefined ? { hint: extra.hint } : {}),
+    ...(extra.cause !== undefined ? { cause: extra.cause } : {}),
+    notes,
+  });
+  let message = reason + (column !== undefined ? ` at 1:${column}` : '');
+  if (extra.suggestion !== undefined) message += ` — did you mean '${extra.suggestion}'?`;
+  else if (extra.hint !== undefined) message += ` (${extra.hint})`;
+  if (notes.length) message += '\n' + notes[0]!.split('\n').map((line) => '  ' + line).join('\n');
+  error.message = message;
+  return error;
+}
+
+class PipelineLexer {
+  position = 0;
+
+  constructor(readonly text: string) {}
+
+  get column(): number {
+    return this.position + 1;
+  }
+
+  peek(): string | undefined {
+    return this.text[this.position];
+  }
+
+  atEnd(): boolean {
+    return this.position >= this.text.length;
+  }
+
+  skipSpace(): void {
+    while (!this.atEnd() && /\s/.test(this.text[this.position]!)) this.position++;
+  }
+
+  fail(reason: string, column = this.column, extra: Parameters<typeof pipelineError>[3] = {}): never {
+    throw pipelineError(this.text, column, reason, extra);
+  }
+
+  describeHere(): string {
+    return this.atEnd() ? 'the end of the pipeline' : `'${this.peek()}'`;
+  }
+
+  expect(char: string, what: string): void {
+    this.skipSpace();
+    if (this.peek() !== char) this.fail(`expected ${what}, found ${this.describeHere()}`);
+    this.position++;
+  }
+
+  word(pattern: RegExp): string {
+    const start = this.position;
+    while (!this.atEnd() && pattern.test(this.text[this.position]!)) this.position++;
+    return this.text.slice(start, this.position);
+  }
+}
+
+export function parsePipelineSyntax(text: string): PipelineAst {
+  if (text.includes('\n')) {
+    throw pipelineError(undefined, undefined, 'pipeline text must be one line', { actual: JSON.stringify(text) });
+  }
+  const lexer = new PipelineLexer(text);
+  const ast = parsePipeline(lexer, []);
+  lexer.skipSpace();
+  if (!lexer.atEnd()) {
+    const c = lexer.peek();
+    if (c === ')') lexer.fail("unbalanced ')': no '(' is open");
+    if (c === '}') lexer.fail("unbalanced '}': no '{' is open");
+    lexer.fail(`expected ',' between passes, found ${lexer.describeHere()}`);
+  }
+  return ast;
+}
+
+/** `open` holds the columns of the enclosing '(' (for unbalanced-paren errors). */
+function parsePipeline(lexer: PipelineLexer, open: number[]): PipelineAst {
+  const elements: PipelineElementAst[] = [];
+  lexer.skipSpace();
+  if (lexer.atEnd() || lexer.peek() === ')') return { elements };
+  for (;;) {
+    elements.push(parseElement(lexer, open));
+    lexer.skipSpace();
+    if (lexer.peek() !== ',') return { elements };
+    lexer.position++;
+    lexer.skipSpace();
+    if (lexer.atEnd() || lexer.peek() === ')' || lexer.peek() === ',') lexer.fail(`expected a pass name after ',', found ${lexer.describeHere()}`);
+  }
+}
+
+function parseElement(lexer: PipelineLexer, open: number[]): PipelineElementAst {
+  lexer.skipSpace();
+  const column = lexer.column;
+  const name = lexer.word(NAME_CHAR);
+  if (name === '') lexer.fail(`expected a pass name, found ${lexer.describeHere()}`);
+  lexer.skipSpace();
+  let options: OptionAst[] = [];
+  if (lexer.peek() === '{') options = parseOptions(lexer, name);
+  lexer.skipSpace();
+  let nested: PipelineAst | undefined;
+  if (lexer.peek() === '(') {
+    const openColumn = lexer.column;
+    lexer.position++;
+    nested = parsePipeline(lexer, [...open, openColumn]);
+    lexer.skipSpace();
+    if (lexer.peek() !== ')') {
+      if (lexer.atEnd()) lexer.fail(`unbalanced '(': the one opened at 1:${openColumn} is never closed`, openColumn);
+      lexer.fail(`expected ',' or ')' in the nested pipeline of '${name}', found ${lexer.describeHere()}`);
+    }
+    lexer.position++;
+  }
+  return nested ? { name, column, options, nested } : { name, column, options };
+}
+
+function parseOptions(lexer: PipelineLexer, passName: string): OptionAst[] {
+  const openColumn = lexer.column;
+  lexer.position++; // '{'
+  const options: OptionAst[] = [];
+  for (;;) {
+    lexer.skipSpace();
+    if (lexer.atEnd()) lexer.fail(`unbalanced '{': the options of '${passName}' opened at 1:${openColumn} are never closed`, openColumn);
+    if (lexer.peek() === '}') {
+      lexer.position++;
+      return options;
+    }
+    const column = lexer.column;
+    const key = lexer.word(NAME_CHAR);
+    if (key === '') lexer.fail(`expected an option name or '}' in the options of '${passName}', found ${lexer.describeHere()}`);
+    lexer.skipSpace();
+    if (lexer.peek() !== '=') lexer.fail(`expected '=' after option '${key}' of '${passName}', found ${lexer.describeHere()}`);
+    lexer.position++;
+    lexer.skipSpace();
+    const value = parseValue(lexer, key);
+    options.push({ key, value, column });
+    const next = lexer.peek();
+    if (next !== undefined && next !== '}' && !/\s/.test(next)) {
+      lexer.fail(`expected a space or '}' after the value of option '${key}', found ${lexer.describeHere()}`);
+    }
+  }
+}
+
+function parseValue(lexer: PipelineLexer, key: string): OptionValueAst {
+  if (lexer.peek() === '[') return parseList(lexer, key);
+  return parseScalar(lexer, key);
+}
+
+function parseList(lexer: PipelineLexer, key: string): ListValueAst {
+  const column = lexer.column;
+  lexer.position++;
+  const items: ScalarValueAst[] = [];
+  lexer.skipSpace();
+  if (lexer.peek() === ']') {
+    lexer.position++;
+    return { kind: 'list', items, column };
+  }
+  for (;;) {
+    lexer.skipSpace();
+    if (lexer.peek() === '[') lexer.fail(`nested lists are not supported (option '${key}')`);
+    items.push(parseScalar(lexer, key));
+    lexer.skipSpace();
+    const next = lexer.peek();
+    if (next === ',') {
+      lexer.position++;
+      continue;
+    }
+    if (next === ']') {
+      lexer.position++;
+      return { kind: 'list', items, column };
+    }
+    if (next === undefined) lexer.fail(`unbalanced '[': the list of option '${key}' opened at 1:${column} is never closed`, column);
+    lexer.fail(`expected ',' or ']' in the list of option '${key}', found ${lexer.describeHere()}`);
+  }
+}
+
+function parseScalar(lexer: PipelineLexer, key: string): ScalarValueAst {
+  const column = lexer.column;
+  if (lexer.peek() === '"') return { kind: 'scalar', text: parseQuoted(lexer, key), column };
+  const text = lexer.word(BARE_CHAR);
+  if (text === '') lexer.fail(`expected a value for option '${key}', found ${lexer.describeHere()}`, column, { hint: 'quote values that contain spaces or punctuation: key="a b"' });
+  return { kind: 'scalar', text, column };
+}
+
+const ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', n: '\n', t: '\t', r: '\r' };
+
+function parseQuoted(lexer: PipelineLexer, key: string): string {
+  const start = lexer.column;
+  lexer.position++;
+  let text = '';
+  for (;;) {
+    const c = lexer.peek();
+    if (c === undefined) lexer.fail(`unterminated string in option '${key}' (opened at 1:${start})`, start);
+    lexer.position++;
+    if (c === '"') return text;
+    if (c !== '\\') {
+      text += c;
+      continue;
+    }
+    const escape = lexer.peek();
+    const escapeColumn = lexer.column - 1;
+    if (escape !== undefined && ESCAPES[escape] !== undefined) {
+      text += ESCAPES[escape];
+      lexer.position++;
+    } else if (escape === 'u' && /^[0-9a-fA-F]{4}$/.test(lexer.text.slice(lexer.position + 1, lexer.position + 5))) {
+      text += String.fromCharCode(parseInt(lexer.text.slice(lexer.position + 1, lexer.position + 5), 16));
+      lexer.position += 5;
+    } else {
+      lexer.fail(`unknown escape '\\${escape ?? ''}' in a string`, escapeColumn, { expected: '\\" \\\\ \\n \\t \\r or \\uXXXX' });
+    }
+  }
+}
+
+// ---- printing ----------------------------------------------------------------------------------
+
+/** A scalar as pipeline text: bare when it can be, quoted (with escapes) otherwise. */
+export function printScalar(text: string): string {
+  if (text.length > 0 && [...text].every((c) => BARE_CHAR.test(c))) return text;
+  let quoted = '"';
+  for (const c of text) {
+    if (c === '"' || c === '\\') quoted += '\\' + c;
+    else if (c === '\n') quoted += '\\n';
+    else if (c === '\t') quoted += '\\t';
+    else if (c === '\r') quoted += '\\r';
+    else if (c.charCodeAt(0) < 0x20 || c === '\u2028' || c === '\u2029' || c.charCodeAt(0) === 0x7f) {
+      quoted += '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0');
+    } else quoted += c;
+  }
+  return quoted + '"';
+}
+
+export function printOptionValueAst(value: OptionValueAst): string {
+  if (value.kind === 'scalar') return printScalar(value.text);
+  return '[' + value.items.map((item) => printScalar(item.text)).join(',') + ']';
+}
+
+/** Canonical text of a pipeline's structure: `a,b{x=1 y=foo},repeat{times=2}(c,d)`. */
+export function printPipelineAst(ast: PipelineAst): string {
+  return ast.elements
+    .map((element) => {
+      let text = element.name;
+      if (element.options.length > 0) {
+        text += '{' + element.options.map((o) => `${o.key}=${printOptionValueAst(o.value)}`).join(' ') + '}';
+      }
+      if (element.nested) text += '(' + printPipelineAst(element.nested) + ')';
+      return text;
+    })
+    .join(',');
+}

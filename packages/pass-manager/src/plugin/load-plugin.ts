@@ -1,0 +1,154 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ModelpassError } from '@modelpass/ir';
+import { describeValue } from '../pass-registry.js';
+import { assertPluginCompatible, isPlugin, type Plugin } from './plugin.js';
+
+export interface LoadPluginOptions {
+  /** Where package names are resolved from and relative paths are relative to (default `process.cwd()`). */
+  readonly cwd?: string;
+}
+
+export interface LoadedPlugin {
+  readonly plugin: Plugin;
+  /** As given: a package name or a path. */
+  readonly specifier: string;
+  /** The absolute file that was imported. */
+  readonly path: string;
+}
+
+function loadError(specifier: string, reason: string, extra: { hint?: string; cause?: unknown; expected?: string; actual?: string } = {}): ModelpassError {
+  return new ModelpassError({ reason: `cannot load plugin '${specifier}': ${reason}`, source: '@modelpass/pass-manager', code: 'plugin/load', ...extra });
+}
+
+export function isPathSpecifier(specifier: string): boolean {
+  return specifier.startsWith('.') || specifier.startsWith('file:') || isAbsolute(specifier);
+}
+
+/** Splits `@scope/name/sub/path` into the package name and the exports subpath (`./sub/path`). */
+function splitPackageSpecifier(specifier: string): { name: string; subpath: string } | undefined {
+  const match = /^((?:@[^/]+\/)?[^/@][^/]*)(\/.*)?$/.exec(specifier);
+  if (!match) return undefined;
+  return { name: match[1]!, subpath: match[2] ? `.${match[2]}` : '.' };
+}
+
+const CONDITIONS = ['import', 'node', 'default'];
+
+/** Picks the target of a package.json `exports` value for an ESM import on Node. */
+function exportTarget(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const target = exportTarget(item);
+      if (target !== undefined) return target;
+    }
+    return undefined;
+  }
+  if (typeof value === 'object' && value !== null) {
+    for (const [key, inner] of Object.entries(value)) {
+      if (CONDITIONS.includes(key)) {
+        const target = exportTarget(inner);
+        if (target !== undefined) return target;
+      }
+    }
+  }
+  return undefined;
+}
+
+function firstExisting(candidates: readonly string[]): string | undefined {
+  return candidates.find((file) => existsSync(file) && statSync(file).isFile());
+}
+
+/** The file a package folder's entry point (or `subpath` of its exports) names. */
+function packageEntry(specifier: string, folder: string, subpath: string): string {
+  const manifestPath = join(folder, 'package.json');
+  let manifest: { exports?: unknown; main?: string; module?: string };
+  try {
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof manifest;
+  } catch (error) {
+    throw loadError(specifier, `'${manifestPath}' is not readable JSON`, { cause: error });
+  }
+  if (manifest.exports !== undefined) {
+    const exportsValue = manifest.exports;
+    const keyed = typeof exportsValue === 'object' && exportsValue !== null && !Array.isArray(exportsValue) && Object.keys(exportsValue).some((k) => k.startsWith('.'));
+    const entry = keyed ? (exportsValue as Record<string, unknown>)[subpath] : subpath === '.' ? exportsValue : undefined;
+    const target = exportTarget(entry);
+    if (target === undefined) {
+      throw loadError(specifier, `the package's "exports" has no entry for '${subpath}' that an ESM import can use`, { hint: `give '${subpath}' an "import" or "default" target in ${manifestPath}` });
+    }
+    const file = resolve(folder, target);
+    if (!existsSync(file)) throw loadError(specifier, `its "exports" points at '${file}', which does not exist`, { hint: 'build the plugin package first' });
+    return file;
+  }
+  if (subpath !== '.') {
+    const file = firstExisting([resolve(folder, subpath), resolve(folder, subpath + '.js'), resolve(folder, subpath, 'index.js')]);
+    if (!file) throw loadError(specifier, `no file for '${subpath}' in '${folder}'`);
+    return file;
+  }
+  const main = manifest.main ?? 'index.js';
+  const file = firstExisting([resolve(folder, main), resolve(folder, main + '.js'), resolve(folder, main, 'index.js')]);
+  if (!file) throw loadError(specifier, `its entry point '${main}' does not exist in '${folder}'`, { hint: 'build the plugin package first' });
+  return file;
+}
+
+/** The file to import for `specifier` (a path, or a package name looked up in node_modules from `cwd`). */
+export function resolvePluginFile(specifier: string, cwd: string): string {
+  if (isPathSpecifier(specifier)) {
+    const path = specifier.startsWith('file:') ? fileURLToPath(specifier) : resolve(cwd, specifier);
+    if (!existsSync(path)) throw loadError(specifier, `'${path}' does not exist`);
+    if (statSync(path).isDirectory()) {
+      if (existsSync(join(path, 'package.json'))) return packageEntry(specifier, path, '.');
+      const index = firstExisting([join(path, 'index.js'), join(path, 'index.mjs')]);
+      if (!index) throw loadError(specifier, `the folder '${path}' has neither a package.json nor an index.js`);
+      return index;
+    }
+    return path;
+  }
+  const parts = splitPackageSpecifier(specifier);
+  if (!parts) throw loadError(specifier, 'it is neither a path (./x, /x) nor a package name');
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    const folder = join(dir, 'node_modules', parts.name);
+    if (existsSync(join(folder, 'package.json'))) return packageEntry(specifier, folder, parts.subpath);
+    if (dirname(dir) === dir) break;
+  }
+  throw loadError(specifier, `package '${parts.name}' is not installed where '${resolve(cwd)}' can see it`, {
+    hint: `install it (npm install ${parts.name}) or give a path to the plugin`,
+  });
+}
+
+/**
+ * Loads a plugin by npm package name (resolved from `cwd`) or by path (a file, or a folder with a
+ * package.json), with a dynamic `import()`. Takes the default export or an export named `plugin`,
+ * checks that it came from `definePlugin` and that its `passManager` range accepts this version.
+ * Registers nothing: hand the result to `PassEnvironment.use`.
+ */
+export async function loadPlugin(specifier: string, options: LoadPluginOptions = {}): Promise<LoadedPlugin> {
+  const cwd = options.cwd ?? process.cwd();
+  const path = resolvePluginFile(specifier, cwd);
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw loadError(specifier, `importing '${path}' failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  let value: unknown = module['default'] ?? module['plugin'];
+  // A CommonJS module compiled from `export default` arrives as { default: { default: plugin } }.
+  if (!isPlugin(value) && typeof value === 'object' && value !== null && isPlugin((value as Record<string, unknown>)['default'])) {
+    value = (value as Record<string, unknown>)['default'];
+  }
+  if (!isPlugin(value)) {
+    const got = value === undefined ? `nothing (the module has no default export and no 'plugin' export; its exports: ${Object.keys(module).join(', ') || 'none'})` : describeValue(value);
+    const looksLikeOne = typeof value === 'object' && value !== null && 'name' in value && ('passes' in value || 'ops' in value);
+    throw new ModelpassError({
+      reason: `'${specifier}' is not a modelpass plugin: expected an object from definePlugin, got ${got}`,
+      expected: 'export default definePlugin({ name, version, passManager, passes, ops })',
+      source: '@modelpass/pass-manager',
+      code: 'plugin/not-a-plugin',
+      location: { file: path },
+      ...(looksLikeOne ? { hint: "wrap the object in definePlugin(...) from '@modelpass/pass-manager'" } : {}),
+    });
+  }
+  assertPluginCompatible(value);
+  return Object.freeze({ plugin: value, specifier, path });
+}
