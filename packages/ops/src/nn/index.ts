@@ -1,4 +1,23 @@
 import type { CanonicalOp } from '../op-definition.js';
+import { convOps } from './conv.js';
+import { gatherScatterOps } from './gather-scatter.js';
+import { indexOps } from './index-ops.js';
+import { matmulOps } from './matmul.js';
+import { normalizationOps } from './normalization.js';
+import { poolOps } from './pool.js';
+import { resizeOps } from './resize.js';
+import { shapeOps } from './shape-ops.js';
+import { sliceOps } from './slice-ops.js';
 
 /** Convolution, pooling, normalization, matrix products, shape manipulation, indexing, control flow. */
-export const nnOps: readonly CanonicalOp[] = [];
+export const nnOps: readonly CanonicalOp[] = [
+  ...convOps,
+  ...poolOps,
+  ...normalizationOps,
+  ...matmulOps,
+  ...shapeOps,
+  ...sliceOps,
+  ...gatherScatterOps,
+  ...indexOps,
+  ...resizeOps,
+];

@@ -1,0 +1,331 @@
+/**
+ * Convolutions: Conv, ConvTranspose, ConvInteger, QLinearConv. N-d, grouped, dilated, padded.
+ * Float convolutions accumulate in float64 and round once to the output dtype; integer ones
+ * accumulate exactly (int32 range).
+ */
+import { tensorType, type Dim, type DType, type Node, type Tensor } from '@modelpass/ir';
+import { defineCanonicalOp } from '../op-definition.js';
+import { inputShape, inputTensorType, typeOf } from './infer-helpers.js';
+import { kernelError, numericData, optionalTensorArg, product, stridesOf, tensorArg, tensorFromNumbers } from './kernel-helpers.js';
+import { inferWindowDims, kernelPositions, windowAttributes, windowGeometry, type WindowAttributes } from './window-geometry.js';
+import { requantize } from './quantize-helpers.js';
+
+const windowAttributeSpecs = {
+  auto_pad: { kind: 'string', default: 'NOTSET', oneOf: ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] },
+  dilations: { kind: 'ints' },
+  group: { kind: 'int', default: 1 },
+  kernel_shape: { kind: 'ints' },
+  pads: { kind: 'ints' },
+  strides: { kind: 'ints' },
+} as const;
+
+interface ConvOperands {
+  x: ArrayLike<number>;
+  xShape: readonly number[];
+  w: ArrayLike<number>;
+  wShape: readonly number[];
+  group: number;
+  window: WindowAttributes;
+  /** Subtracted from every input element (ConvInteger/QLinearConv zero points). */
+  xZero?: number;
+  /** Subtracted from the weights of output channel m. */
+  wZero?: (m: number) => number;
+}
+
+/** Direct N-d convolution: returns the output shape and float64 accumulators. */
+export function convolve(node: Node, op: ConvOperands): { shape: number[]; values: Float64Array } {
+  const { x, xShape, w, wShape, group, window } = op;
+  const [n, c] = [xShape[0]!, xShape[1]!];
+  const m = wShape[0]!;
+  const spatialIn = xShape.slice(2);
+  const cPerGroup = wShape[1]!;
+  if (cPerGroup * group !== c || m % group !== 0) {
+    throw kernelError(node, `input has ${c} channels, weights [${wShape.join(',')}] with group ${group} do not match`);
+  }
+  const mPerGroup = m / group;
+  const geometry = windowGeometry(spatialIn, window);
+  const spatialOut = geometry.outputSize;
+  const positions = kernelPositions(window.kernel);
+  const inStrides = stridesOf(spatialIn);
+  const inSpatialSize = product(spatialIn);
+  const outSpatialSize = product(spatialOut);
+  const kernelSize = positions.length;
+  const out = new Float64Array(n * m * outSpatialSize);
+  const xZero = op.xZero ?? 0;
+  const outIndex = new Array<number>(spatialOut.length).fill(0);
+  const taps: number[] = [];
+  const tapKernel: number[] = [];
+  for (let o = 0; o < outSpatialSize; o++) {
+    taps.length = 0;
+    tapKernel.length = 0;
+    positions.forEach((pos, k) => {
+      let offset = 0;
+      for (let d = 0; d < pos.length; d++) {
+        const at = outIndex[d]! * window.strides[d]! - geometry.padBegin[d]! + pos[d]! * window.dilations[d]!;
+        if (at < 0 || at >= spatialIn[d]!) return;
+        offset += at * inStrides[d]!;
+      }
+      taps.push(offset);
+      tapKernel.push(k);
+    });
+    for (let b = 0; b < n; b++) {
+      for (let g = 0; g < group; g++) {
+        for (let mm = 0; mm < mPerGroup; mm++) {
+          const outChannel = g * mPerGroup + mm;
+          const wZero = op.wZero ? op.wZero(outChannel) : 0;
+          let sum = 0;
+          for (let cc = 0; cc < cPerGroup; cc++) {
+            const xBase = (b * c + g * cPerGroup + cc) * inSpatialSize;
+            const wBase = (outChannel * cPerGroup + cc) * kernelSize;
+            for (let t = 0; t < taps.length; t++) sum += (x[xBase + taps[t]!]! - xZero) * (w[wBase + tapKernel[t]!]! - wZero);
+          }
+          out[(b * m + outChannel) * outSpatialSize + o] = sum;
+        }
+      }
+    }
+    for (let d = spatialOut.length - 1; d >= 0; d--) {
+      if (++outIndex[d]! < spatialOut[d]!) break;
+      outIndex[d] = 0;
+    }
+  }
+  return { shape: [n, m, ...spatialOut], values: out };
+}
+
+function inferConvType(context: Parameters<NonNullable<import('@modelpass/ir').OpSchemaInit['inferTypes']>>[0], dtype: DType | undefined) {
+  const xShape = inputShape(context, 0);
+  const wShape = inputShape(context, 1);
+  if (!xShape || !wShape) return [typeOf(dtype, xShape ? xShape.map(() => null) : null)];
+  const spatialRank = xShape.length - 2;
+  const weightKernel = wShape.slice(2);
+  const kernel = context.node.optionalAttr('kernel_shape', 'ints') ?? (weightKernel.every((d) => typeof d === 'number') ? (weightKernel as number[]) : undefined);
+  if (!kernel) return [typeOf(dtype, [xShape[0]!, wShape[0]!, ...new Array<Dim>(spatialRank).fill(null)])];
+  const window = windowAttributes(context.node, spatialRank, kernel);
+  return [typeOf(dtype, [xShape[0]!, wShape[0]!, ...inferWindowDims(xShape.slice(2), window)])];
+}
+
+function addBias(values: Float64Array, shape: readonly number[], bias: ArrayLike<number> | undefined): void {
+  if (!bias) return;
+  const [n, m] = [shape[0]!, shape[1]!];
+  const spatial = product(shape.slice(2));
+  for (let b = 0; b < n; b++) for (let ch = 0; ch < m; ch++) for (let s = 0; s < spatial; s++) values[(b * m + ch) * spatial + s]! += bias[ch]!;
+}
+
+export const convOp = defineCanonicalOp({
+  op: 'onnx.Conv',
+  summary: 'N-d convolution with groups, dilations, strides, pads or auto_pad',
+  inputs: [{ name: 'X' }, { name: 'W' }, { name: 'B', optional: true }],
+  outputs: [{ name: 'Y' }],
+  attributes: windowAttributeSpecs,
+  inferTypes: (context) => inferConvType(context, inputTensorType(context, 0)?.dtype),
+  kernel(inputs, { node }) {
+    const x = tensorArg(inputs, 0, node);
+    const w = tensorArg(inputs, 1, node);
+    const bias = optionalTensorArg(inputs, 2, node);
+    const window = windowAttributes(node, x.rank - 2, w.shape.slice(2));
+    const result = convolve(node, { x: numericData(x), xShape: x.shape, w: numericData(w), wShape: w.shape, group: node.attr('group', 'int', 1), window });
+    addBias(result.values, result.shape, bias ? numericData(bias) : undefined);
+    return [tensorFromNumbers(x.dtype, result.shape, result.values)];
+  },
+});
+
+/** Output spatial size and begin pads of a transposed convolution, per the ONNX equations. */
+function transposeGeometry(node: Node, inputSpatial: readonly number[], window: WindowAttributes) {
+  const rank = inputSpatial.length;
+  const outputPadding = node.optionalAttr('output_padding', 'ints') ?? new Array<number>(rank).fill(0);
+  const outputShapeAttr = node.optionalAttr('output_shape', 'ints');
+  const explicit = outputShapeAttr ? outputShapeAttr.slice(-rank) : undefined;
+  const padBegin: number[] = [];
+  const outputSize: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const stride = window.strides[i]!;
+    const effectiveKernel = (window.kernel[i]! - 1) * window.dilations[i]! + 1;
+    const full = stride * (inputSpatial[i]! - 1) + outputPadding[i]! + effectiveKernel;
+    const same = window.autoPad === 'SAME_UPPER' || window.autoPad === 'SAME_LOWER';
+    const target = explicit?.[i] ?? (same ? inputSpatial[i]! * stride : undefined);
+    if (target !== undefined) {
+      const total = full - target;
+      const half = Math.floor(total / 2);
+      padBegin.push(window.autoPad === 'SAME_UPPER' ? half : total - half);
+      outputSize.push(target);
+    } else if (window.autoPad === 'VALID') {
+      padBegin.push(0);
+      outputSize.push(full);
+    } else {
+      padBegin.push(window.pads[i]!);
+      outputSize.push(full - window.pads[i]! - window.pads[i + rank]!);
+    }
+  }
+  return { padBegin, outputSize };
+}
+
+export const convTransposeOp = defineCanonicalOp({
+  op: 'onnx.ConvTranspose',
+  summary: 'Transposed (fractionally strided) N-d convolution',
+  inputs: [{ name: 'X' }, { name: 'W' }, { name: 'B', optional: true }],
+  outputs: [{ name: 'Y' }],
+  attributes: { ...windowAttributeSpecs, output_padding: { kind: 'ints' }, output_shape: { kind: 'ints' } },
+  inferTypes(context) {
+    const type = inputTensorType(context, 0);
+    const xShape = type?.shape;
+    const wShape = inputShape(context, 1);
+    if (!type || !xShape || !wShape) return [typeOf(type?.dtype, null)];
+    const group = context.node.attr('group', 'int', 1);
+    const m = typeof wShape[1] === 'number' ? wShape[1] * group : null;
+    const spatial = xShape.slice(2);
+    const kernel = context.node.optionalAttr('kernel_shape', 'ints') ?? (wShape.slice(2).every((d) => typeof d === 'number') ? (wShape.slice(2) as number[]) : undefined);
+    if (!kernel || !spatial.every((d) => typeof d === 'number')) return [tensorType(type.dtype, [xShape[0]!, m, ...spatial.map(() => null)])];
+    const window = windowAttributes(context.node, spatial.length, kernel);
+    return [tensorType(type.dtype, [xShape[0]!, m, ...transposeGeometry(context.node, spatial as number[], window).outputSize])];
+  },
+  kernel(inputs, { node }) {
+    const x = tensorArg(inputs, 0, node);
+    const w = tensorArg(inputs, 1, node);
+    const bias = optionalTensorArg(inputs, 2, node);
+    const group = node.attr('group', 'int', 1);
+    const [n, c] = [x.shape[0]!, x.shape[1]!];
+    if (w.shape[0] !== c) throw kernelError(node, `weights [${w.shape.join(',')}] need ${c} input channels first`);
+    const mPerGroup = w.shape[1]!;
+    const m = mPerGroup * group;
+    const cPerGroup = c / group;
+    const spatialIn = x.shape.slice(2);
+    const window = windowAttributes(node, spatialIn.length, w.shape.slice(2));
+    const { padBegin, outputSize } = transposeGeometry(node, spatialIn, window);
+    const positions = kernelPositions(window.kernel);
+    const outStrides = stridesOf(outputSize);
+    const inSize = product(spatialIn);
+    const outSize = product(outputSize);
+    const xs = numericData(x);
+    const ws = numericData(w);
+    const out = new Float64Array(n * m * outSize);
+    const inIndex = new Array<number>(spatialIn.length).fill(0);
+    for (let i = 0; i < inSize; i++) {
+      const taps: [number, number][] = [];
+      positions.forEach((pos, k) => {
+        let offset = 0;
+        for (let d = 0; d < pos.length; d++) {
+          const at = inIndex[d]! * window.strides[d]! - padBegin[d]! + pos[d]! * window.dilations[d]!;
+          if (at < 0 || at >= outputSize[d]!) return;
+          offset += at * outStrides[d]!;
+        }
+        taps.push([offset, k]);
+      });
+      for (let b = 0; b < n; b++) {
+        for (let ch = 0; ch < c; ch++) {
+          const value = xs[(b * c + ch) * inSize + i]!;
+          const g = Math.floor(ch / cPerGroup);
+          for (let mm = 0; mm < mPerGroup; mm++) {
+            const outChannel = g * mPerGroup + mm;
+            const wBase = (ch * mPerGroup + mm) * positions.length;
+            const outBase = (b * m + outChannel) * outSize;
+            for (const [offset, k] of taps) out[outBase + offset]! += value * ws[wBase + k]!;
+          }
+        }
+      }
+      for (let d = spatialIn.length - 1; d >= 0; d--) {
+        if (++inIndex[d]! < spatialIn[d]!) break;
+        inIndex[d] = 0;
+      }
+    }
+    const shape = [n, m, ...outputSize];
+    addBias(out, shape, bias ? numericData(bias) : undefined);
+    return [tensorFromNumbers(x.dtype, shape, out)];
+  },
+});
+
+/** A zero point per output channel from a scalar or 1-D zero-point tensor. */
+function channelZero(zero: Tensor | undefined): ((m: number) => number) | undefined {
+  if (!zero) return undefined;
+  const values = numericData(zero);
+  return values.length === 1 ? () => values[0]! : (m) => values[m]!;
+}
+
+function scalarOf(tensor: Tensor | undefined): number {
+  return tensor ? numericData(tensor)[0]! : 0;
+}
+
+export const convIntegerOp = defineCanonicalOp({
+  op: 'onnx.ConvInteger',
+  summary: 'Integer convolution with zero points, accumulating exactly into int32',
+  inputs: [{ name: 'x' }, { name: 'w' }, { name: 'x_zero_point', optional: true }, { name: 'w_zero_point', optional: true }],
+  outputs: [{ name: 'y' }],
+  attributes: windowAttributeSpecs,
+  inferTypes: (context) => inferConvType(context, 'int32'),
+  kernel(inputs, { node }) {
+    const x = tensorArg(inputs, 0, node);
+    const w = tensorArg(inputs, 1, node);
+    const window = windowAttributes(node, x.rank - 2, w.shape.slice(2));
+    const result = convolve(node, {
+      x: numericData(x),
+      xShape: x.shape,
+      w: numericData(w),
+      wShape: w.shape,
+      group: node.attr('group', 'int', 1),
+      window,
+      xZero: scalarOf(optionalTensorArg(inputs, 2, node)),
+      ...(optionalTensorArg(inputs, 3, node) ? { wZero: channelZero(optionalTensorArg(inputs, 3, node)) } : {}),
+    });
+    return [tensorFromNumbers('int32', result.shape, result.values)];
+  },
+});
+
+export const qlinearConvOp = defineCanonicalOp({
+  op: 'onnx.QLinearConv',
+  summary: 'Quantized convolution: integer accumulation, then requantization to y_scale/y_zero_point',
+  inputs: [
+    { name: 'x' },
+    { name: 'x_scale' },
+    { name: 'x_zero_point' },
+    { name: 'w' },
+    { name: 'w_scale' },
+    { name: 'w_zero_point' },
+    { name: 'y_scale' },
+    { name: 'y_zero_point' },
+    { name: 'B', optional: true },
+  ],
+  outputs: [{ name: 'y' }],
+  attributes: windowAttributeSpecs,
+  inferTypes(context) {
+    const [type] = inferConvOn(context, 0, 3);
+    const yDType = inputTensorType(context, 7)?.dtype ?? inputTensorType(context, 0)?.dtype;
+    return [type && type.kind === 'tensor' && yDType ? tensorType(yDType, type.shape) : undefined];
+  },
+  kernel(inputs, { node }) {
+    const x = tensorArg(inputs, 0, node);
+    const w = tensorArg(inputs, 3, node);
+    const window = windowAttributes(node, x.rank - 2, w.shape.slice(2));
+    const result = convolve(node, {
+      x: numericData(x),
+      xShape: x.shape,
+      w: numericData(w),
+      wShape: w.shape,
+      group: node.attr('group', 'int', 1),
+      window,
+      xZero: scalarOf(tensorArg(inputs, 2, node)),
+      wZero: channelZero(tensorArg(inputs, 5, node))!,
+    });
+    addBias(result.values, result.shape, optionalTensorArg(inputs, 8, node) ? numericData(optionalTensorArg(inputs, 8, node)!) : undefined);
+    const xScale = scalarOf(tensorArg(inputs, 1, node));
+    const wScales = numericData(tensorArg(inputs, 4, node));
+    const yScaleT = tensorArg(inputs, 6, node);
+    const yZeroT = tensorArg(inputs, 7, node);
+    const m = result.shape[1]!;
+    const spatial = product(result.shape.slice(2));
+    const scales = Array.from({ length: m }, (_, ch) => Math.fround(Math.fround(xScale * wScales[wScales.length === 1 ? 0 : ch]!) / scalarOf(yScaleT)));
+    return [requantize(yZeroT.dtype, result.shape, result.values, (i) => scales[Math.floor(i / spatial) % m]!, scalarOf(yZeroT))];
+  },
+});
+
+function inferConvOn(context: Parameters<NonNullable<import('@modelpass/ir').OpSchemaInit['inferTypes']>>[0], xIndex: number, wIndex: number) {
+  return inferConvType(
+    {
+      node: context.node,
+      opset: context.opset,
+      inputType: (i) => context.inputType(i === 0 ? xIndex : i === 1 ? wIndex : i),
+      inputConstant: (i) => context.inputConstant(i === 0 ? xIndex : i === 1 ? wIndex : i),
+    },
+    inputTensorType(context, xIndex)?.dtype,
+  );
+}
+
+export const convOps = [convOp, convTransposeOp, convIntegerOp, qlinearConvOp];
+

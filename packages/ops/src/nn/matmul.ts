@@ -1,0 +1,214 @@
+/**
+ * Matrix products: MatMul (numpy semantics with batch broadcasting), Gemm, MatMulInteger,
+ * QLinearMatMul. Float products accumulate in float64 and round once to the output dtype;
+ * integer products accumulate exactly.
+ */
+import { tensorType, type Dim, type Node, type Tensor } from '@modelpass/ir';
+import { defineCanonicalOp } from '../op-definition.js';
+import { broadcastDims, inputShape, inputTensorType, typeOf } from './infer-helpers.js';
+import {
+  broadcastShapes,
+  kernelError,
+  numericData,
+  optionalTensorArg,
+  product,
+  tensorArg,
+  tensorFromNumbers,
+  broadcastIndexMap,
+} from './kernel-helpers.js';
+import { requantize } from './quantize-helpers.js';
+
+/** Output shape of numpy matmul for possibly symbolic shapes (undefined when ranks are unknown). */
+export function matmulDims(a: readonly Dim[], b: readonly Dim[]): Dim[] {
+  const a2 = a.length === 1 ? [1, a[0]!] : a;
+  const b2 = b.length === 1 ? [b[0]!, 1] : b;
+  const batch = broadcastDims(a2.slice(0, -2), b2.slice(0, -2));
+  const out: Dim[] = [...batch];
+  if (a.length > 1) out.push(a2[a2.length - 2]!);
+  if (b.length > 1) out.push(b2[b2.length - 1]!);
+  return out;
+}
+
+interface MatmulOperands {
+  a: ArrayLike<number>;
+  aShape: readonly number[];
+  b: ArrayLike<number>;
+  bShape: readonly number[];
+  aZero?: (row: number) => number;
+  bZero?: (column: number) => number;
+}
+
+/** numpy matmul over numbers; returns the output shape and float64 accumulators. */
+export function matmul(node: Node, op: MatmulOperands): { shape: number[]; values: Float64Array } {
+  const aShape = op.aShape.length === 1 ? [1, op.aShape[0]!] : op.aShape;
+  const bShape = op.bShape.length === 1 ? [op.bShape[0]!, 1] : op.bShape;
+  const [m, k] = [aShape[aShape.length - 2]!, aShape[aShape.length - 1]!];
+  const [k2, n] = [bShape[bShape.length - 2]!, bShape[bShape.length - 1]!];
+  if (k !== k2) throw kernelError(node, `inner dimensions differ: [${op.aShape.join(',')}] x [${op.bShape.join(',')}]`);
+  const batch = broadcastShapes(aShape.slice(0, -2), bShape.slice(0, -2), node);
+  const batchCount = product(batch);
+  const aBatch = broadcastIndexMap(aShape.slice(0, -2), batch);
+  const bBatch = broadcastIndexMap(bShape.slice(0, -2), batch);
+  const out = new Float64Array(batchCount * m * n);
+  const row = new Float64Array(k);
+  for (let t = 0; t < batchCount; t++) {
+    const aBase = aBatch[t]! * m * k;
+    const bBase = bBatch[t]! * k * n;
+    for (let i = 0; i < m; i++) {
+      const aZero = op.aZero ? op.aZero(i) : 0;
+      for (let p = 0; p < k; p++) row[p] = op.a[aBase + i * k + p]! - aZero;
+      for (let j = 0; j < n; j++) {
+        const bZero = op.bZero ? op.bZero(j) : 0;
+        let sum = 0;
+        for (let p = 0; p < k; p++) sum += row[p]! * (op.b[bBase + p * n + j]! - bZero);
+        out[(t * m + i) * n + j] = sum;
+      }
+    }
+  }
+  const shape = [...batch];
+  if (op.aShape.length > 1) shape.push(m);
+  if (op.bShape.length > 1) shape.push(n);
+  return { shape, values: out };
+}
+
+export const matMulOp = defineCanonicalOp({
+  op: 'onnx.MatMul',
+  summary: 'Matrix product with numpy semantics (batch broadcasting, 1-D promotion)',
+  inputs: [{ name: 'A' }, { name: 'B' }],
+  outputs: [{ name: 'Y' }],
+  inferTypes(context) {
+    const dtype = inputTensorType(context, 0)?.dtype;
+    const a = inputShape(context, 0);
+    const b = inputShape(context, 1);
+    return [typeOf(dtype, a && b ? matmulDims(a, b) : null)];
+  },
+  kernel(inputs, { node }) {
+    const a = tensorArg(inputs, 0, node);
+    const b = tensorArg(inputs, 1, node);
+    const result = matmul(node, { a: numericData(a), aShape: a.shape, b: numericData(b), bShape: b.shape });
+    return [tensorFromNumbers(a.dtype, result.shape, result.values)];
+  },
+});
+
+export const gemmOp = defineCanonicalOp({
+  op: 'onnx.Gemm',
+  summary: 'Y = alpha * op(A) * op(B) + beta * C, op = optional transpose, C broadcast to (M, N)',
+  inputs: [{ name: 'A' }, { name: 'B' }, { name: 'C', optional: true }],
+  outputs: [{ name: 'Y' }],
+  attributes: {
+    alpha: { kind: 'float', default: 1 },
+    beta: { kind: 'float', default: 1 },
+    transA: { kind: 'int', default: 0 },
+    transB: { kind: 'int', default: 0 },
+    broadcast: { kind: 'int', default: 0 },
+  },
+  inferTypes(context) {
+    const dtype = inputTensorType(context, 0)?.dtype;
+    const a = inputShape(context, 0);
+    const b = inputShape(context, 1);
+    if (!a || !b || a.length !== 2 || b.length !== 2) return [typeOf(dtype, [null, null])];
+    const m = context.node.attr('transA', 'int', 0) ? a[1]! : a[0]!;
+    const n = context.node.attr('transB', 'int', 0) ? b[0]! : b[1]!;
+    return [typeOf(dtype, [m, n])];
+  },
+  kernel(inputs, { node }) {
+    const a = tensorArg(inputs, 0, node);
+    const b = tensorArg(inputs, 1, node);
+    const c = optionalTensorArg(inputs, 2, node);
+    const transA = node.attr('transA', 'int', 0) === 1;
+    const transB = node.attr('transB', 'int', 0) === 1;
+    const alpha = node.attr('alpha', 'float', 1);
+    const beta = node.attr('beta', 'float', 1);
+    if (a.rank !== 2 || b.rank !== 2) throw kernelError(node, 'A and B must be 2-D', { actual: `[${a.shape}] and [${b.shape}]` });
+    const [m, k] = transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
+    const [k2, n] = transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
+    if (k !== k2) throw kernelError(node, `inner dimensions differ: ${k} and ${k2}`);
+    const av = numericData(a);
+    const bv = numericData(b);
+    const [aRow, aCol] = transA ? [1, m] : [k, 1];
+    const [bRow, bCol] = transB ? [1, k] : [n, 1];
+    const cv = c ? numericData(c) : undefined;
+    const cMap = c ? broadcastIndexMap(c.shape, [m, n]) : undefined;
+    const out = new Float64Array(m * n);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        for (let p = 0; p < k; p++) sum += av[i * aRow + p * aCol]! * bv[p * bRow + j * bCol]!;
+        out[i * n + j] = alpha * sum + (cv ? beta * cv[cMap![i * n + j]!]! : 0);
+      }
+    }
+    return [tensorFromNumbers(a.dtype, [m, n], out)];
+  },
+});
+
+/** A zero point along one axis: a scalar, or one value per row (A) / column (B). */
+function zeroAlong(zero: Tensor | undefined): ((index: number) => number) | undefined {
+  if (!zero) return undefined;
+  const values = numericData(zero);
+  return values.length === 1 ? () => values[0]! : (i) => values[i]!;
+}
+
+export const matMulIntegerOp = defineCanonicalOp({
+  op: 'onnx.MatMulInteger',
+  summary: 'Integer matmul with zero points, accumulating exactly into int32',
+  inputs: [{ name: 'A' }, { name: 'B' }, { name: 'a_zero_point', optional: true }, { name: 'b_zero_point', optional: true }],
+  outputs: [{ name: 'Y' }],
+  inferTypes(context) {
+    const a = inputShape(context, 0);
+    const b = inputShape(context, 1);
+    return [tensorType('int32', a && b ? matmulDims(a, b) : null)];
+  },
+  kernel(inputs, { node }) {
+    const a = tensorArg(inputs, 0, node);
+    const b = tensorArg(inputs, 1, node);
+    const aZero = zeroAlong(optionalTensorArg(inputs, 2, node));
+    const bZero = zeroAlong(optionalTensorArg(inputs, 3, node));
+    const result = matmul(node, { a: numericData(a), aShape: a.shape, b: numericData(b), bShape: b.shape, ...(aZero ? { aZero } : {}), ...(bZero ? { bZero } : {}) });
+    return [tensorFromNumbers('int32', result.shape, result.values)];
+  },
+});
+
+export const qlinearMatMulOp = defineCanonicalOp({
+  op: 'onnx.QLinearMatMul',
+  summary: 'Quantized matmul: integer accumulation, then requantization to y_scale/y_zero_point',
+  inputs: [
+    { name: 'a' },
+    { name: 'a_scale' },
+    { name: 'a_zero_point' },
+    { name: 'b' },
+    { name: 'b_scale' },
+    { name: 'b_zero_point' },
+    { name: 'y_scale' },
+    { name: 'y_zero_point' },
+  ],
+  outputs: [{ name: 'y' }],
+  inferTypes(context) {
+    const a = inputShape(context, 0);
+    const b = inputShape(context, 3);
+    const dtype = inputTensorType(context, 7)?.dtype;
+    return [typeOf(dtype, a && b ? matmulDims(a, b) : null)];
+  },
+  kernel(inputs, { node }) {
+    const a = tensorArg(inputs, 0, node);
+    const b = tensorArg(inputs, 3, node);
+    const result = matmul(node, {
+      a: numericData(a),
+      aShape: a.shape,
+      b: numericData(b),
+      bShape: b.shape,
+      aZero: zeroAlong(tensorArg(inputs, 2, node))!,
+      bZero: zeroAlong(tensorArg(inputs, 5, node))!,
+    });
+    const aScale = numericData(tensorArg(inputs, 1, node));
+    const bScale = numericData(tensorArg(inputs, 4, node));
+    const yScale = numericData(tensorArg(inputs, 6, node))[0]!;
+    const yZeroT = tensorArg(inputs, 7, node);
+    const n = result.shape[result.shape.length - 1]!;
+    const columns = b.rank > 1 ? n : 1;
+    const scaleAt = (i: number) => Math.fround(Math.fround(aScale[0]! * bScale[bScale.length === 1 ? 0 : i % columns]!) / yScale);
+    return [requantize(yZeroT.dtype, result.shape, result.values, scaleAt, numericData(yZeroT)[0]!)];
+  },
+});
+
+export const matmulOps = [matMulOp, gemmOp, matMulIntegerOp, qlinearMatMulOp];
+

@@ -1,0 +1,440 @@
+/**
+ * Shape manipulation: Flatten, Reshape, Transpose, Squeeze, Unsqueeze, Expand, Tile, Shape, Size,
+ * ConstantOfShape, Constant, Identity, Range. Data-movement kernels copy elements exactly, for any dtype.
+ */
+import { Tensor, tensorType, type Dim, type Tensor as TensorT } from '@modelpass/ir';
+import { defineCanonicalOp } from '../op-definition.js';
+import {
+  constantInts,
+  dimProduct,
+  broadcastDims,
+  hasInput,
+  inputDType,
+  inputShape,
+  inputTensorType,
+  normalizeAxisForInference,
+  typeOf,
+} from './infer-helpers.js';
+import {
+  broadcastIndexMap,
+  broadcastShapes,
+  forEachIndex,
+  gatherElements,
+  int64Tensor,
+  intData,
+  kernelError,
+  normalizeAxis,
+  optionalTensorArg,
+  product,
+  stridesOf,
+  tensorArg,
+  tensorFromNumbers,
+  zeroScalar,
+} from './kernel-helpers.js';
+
+export const flattenOp = defineCanonicalOp({
+  op: 'onnx.Flatten',
+  summary: 'Flattens to 2-D: dims before `axis` form rows, the rest columns',
+  inputs: [{ name: 'input' }],
+  outputs: [{ name: 'output' }],
+  attributes: { axis: { kind: 'int', default: 1 } },
+  inferTypes(context) {
+    const type = inputTensorType(context, 0);
+    if (!type) return [undefined];
+    if (!type.shape) return [tensorType(type.dtype, [null, null])];
+    const rank = type.shape.length;
+    const raw = context.node.attr('axis', 'int', 1);
+    const axis = raw < 0 ? raw + rank : raw;
+    return [tensorType(type.dtype, [dimProduct(type.shape.slice(0, axis)), dimProduct(type.shape.slice(axis))])];
+  },
+  kernel(inputs, { node }) {
+    const x = tensorArg(inputs, 0, node);
+    const raw = node.attr('axis', 'int', 1);
+    const axis = raw < 0 ? raw + x.rank : raw;
+    if (axis < 0 || axis > x.rank) throw kernelError(node, `axis ${raw} is out of range for rank ${x.rank}`);
+    return [x.reshape([product(x.shape.slice(0, axis)), product(x.shape.slice(axis))])];
+  },
+});
+
+/** Resolves a Reshape target (0 copies, -1 infers) against a static input shape. */
+export function resolveReshape(input: readonly Dim[], target: readonly number[], allowZero: boolean): Dim[] {
+  const out: Dim[] = target.map((d, i) => (d === 0 && !allowZero ? (input[i] ?? null) : d));
+  const inferred = out.indexOf(-1);
+  if (inferred >= 0) {
+    const known = dimProduct(out.filter((_, i) => i !== inferred));
+    const total = dimProduct(input);
+    out[inferred] = typeof known === 'number' && typeof total === 'number' && known !== 0 ? total / known : null;
+  }
+  return out;
+}
+
+export const reshapeOp = defineCanonicalOp({
+  op: 'onnx.Reshape',
+  summary: 'Gives the data a new shape (0 copies the input dim unless allowzero, -1 is inferred)',
+  inputs: [{ name: 'data' }, { name: 'shape', optional: true }],
+  outputs: [{ name: 'reshaped' }],
+  attributes: { allowzero: { kind: 'int', default: 0 }, shape: { kind: 'ints' } },
+  inferTypes(context) {
+    const dtype = inputDType(context, 0);
+    const target = hasInput(context.node, 1) ? constantInts(context, 1) : context.node.optionalAttr('shape', 'ints')?.slice();
+    if (!target) {
+      const rank = inputShape(context, 1)?.[0];
+      return [typeOf(dtype, typeof rank === 'number' ? new Array<Dim>(rank).fill(null) : null)];
+    }
+    const shape = inputShape(context, 0) ?? target.map(() => null);
+    return [typeOf(dtype, resolveReshape(shape, target, context.node.attr('allowzero', 'int', 0) === 1))];
+  },
+  kernel(inputs, { node }) {
+    const x = tensorArg(inputs, 0, node);
+    const shapeTensor = optionalTensorArg(inputs, 1, node);
+    const target = shapeTensor ? intData(shapeTensor) : [...node.attr('shape', 'ints')];
+    const shape = resolveReshape(x.shape, target, node.attr('allowzero', 'int', 0) === 1);
+    if (!shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0) || product(shape as number[]) !== x.size) {
+      throw kernelError(node, `cannot reshape [${x.shape.join(',')}] to [${target.join(',')}]`);
+    }
+    return [x.reshape(shape as number[])];
+  },
+});
+
+function transposePermutation(rank: number, perm: readonly number[] | undefined): number[] {
+  return perm && perm.length > 0 ? perm.map((p) => (p < 0 ? p + rank : p)) : Array.from({ length: rank }, (_, i) => rank - 1 - i);
+}
+
+/** Transposes any tensor by a permutation (used by other kernels too). */
+export function transposeTensor(x: TensorT, perm: readonly number[]): TensorT {
+  const outShape = perm.map((p) => x.shape[p]!);
+  const inStrides = stridesOf(x.shape);
+  const permutedStrides = perm.map((p) => inStrides[p]!);
+  const map = new Int32Array(x.size);
+  forEachIndex(outShape, (index, flat) => {
+    let offset = 0;
+    for (let d = 0; d < index.length; d++) offset += index[d]! * permutedStrides[d]!;
+    map[flat] = offset;
+  });
+  return gatherElements(x, outShape, map);
+}
+
+export const transposeOp = defineCanonicalOp({
+  op: 'onnx.Transpose',
+  summary: 'Permutes the axes (reverses them when perm is absent)',
+  inputs: [{ name: 'data' }],
+  outputs: [{ name: 'transposed' }],
+  attributes: { perm: { kind: 'ints' } },
+  inferTypes(context) {
+    const type = inputTensorType(context, 0);
+    if (!type) return [undefined];
+    const perm = context.node.optionalAttr('perm', 'ints');
+    if (!type.shape) return [tensorType(type.dtype, perm ? perm.map(() => null) : null)];
+    const shape = type.shape;
+    return [tensorType(type.dtype, transposePermutation(shape.length, perm).map((p) => shape[p] ?? null))];
+  },
+  kernel(inputs, { node }) {
+    const x = tensorArg(inputs, 0, node);
+    const perm = transposePermutation(x.rank, node.optionalAttr('perm', 'ints'));
+    if (perm.length !== x.rank || new Set(perm).size !== x.rank || perm.some((p) => p < 0 || p >= x.rank)) {
+      throw kernelError(node, `perm [${perm.join(',')}] is not a permutation of rank ${x.rank}`);
+    }
+    return [transposeTensor(x, perm)];
+  },
+});
+
+/** Axes from input 1 (opset ≥ 13) or the `axes` attribute (older opsets). */
+function axesArgument(node: import('@modelpass/ir').Node, axesTensor: TensorT | undefined): number[] | undefined {
+  if (axesTensor) return intData(axesTensor);
+  return node.optionalAttr('axes', 'ints')?.slice();
+}
+
+export const squeezeOp = defineCanonicalOp({
+  op: 'onnx.Squeeze',
+  summary: 'Removes size-1 axes (all of them when no axes are given)',
+  inputs: [{ name: 'data' }, { name: 'axes', optional: true }],
+  outputs: [{ name: 'squeezed' }],
+  attributes: { axes: { kind: 'ints' } },
+  inferTypes(context) {
+    const type = inputTensorType(context, 0);
+    if (!type) return [undefined];
+    const axes = hasInput(context.node, 1) ? constantInts(context, 1) : (context.node.optionalAttr('axes', 'ints')?.slice() ?? []);
+    if (!type.shape || !axes) return [tensorType(type.dtype, null)];
+    const rank = type.shape.length;
+    const drop = new Set(axes.map((a) => (a < 0 ? a + rank : a)));
+    if (axes.length === 0) {
+      if (type.shape.some((d) => typeof d !== 'number')) return [tensorType(type.dtype, null)];
+      return [tensorType(type.dtype, type.shape.filter((d) => d !== 1))];
+    }
+    return [tensorType(type.dtype, type.shape.filter((_, i) => !drop.has(i)))];
+  },
+  kernel(inputs, { node }) {
+    const x = tensorArg(inputs, 0, node);
+    const axes = (axesArgument(node, optionalTensorArg(inputs, 1, node)) ?? []).map((a) => normalizeAxis(a, x.rank, node));
+    for (const a of axes) if (x.shape[a] !== 1) throw kernelError(node, `cannot squeeze axis ${a} of size ${x.shape[a]}`);
+    const shape = axes.length === 0 ? x.shape.filter((d) => d !== 1) : x.shape.filter((_, i) => !axes.includes(i));
+    return [x.reshape(shape)];
+  },
+});
+
+function unsqueezeShape<D>(shape: readonly D[], axes: readonly number[], one: D): D[] | undefined {
+  const rank = shape.length + axes.length;
+  const normalized = axes.map((a) => (a < 0 ? a + rank : a));
+  if (normalized.some((a) => a < 0 || a >= rank) || new Set(normalized).size !== normalized.length) return undefined;
+  const out: D[] = [];
+  let next = 0;
+  for (let i = 0; i < rank; i++) out.push(normalized.includes(i) ? one : shape[next++]!);
+  return out;
+}
+
+export const unsqueezeOp = defineCanonicalOp({
+  op: 'onnx.Unsqueeze',
+  summary: 'Inserts size-1 axes at the given positions of the output',
+  inputs: [{ name: 'data' }, { name: 'axes', optional: true }],
+  outputs: [{ name: 'expanded' }],
+  attributes: { axes: { kind: 'ints' } },
+  inferTypes(context) {
+    const type = inputTensorType(context, 0);
+    if (!type) return [undefined];
+    const axes = hasInput(context.node, 1) ? constantInts(context, 1) : context.node.optionalAttr('axes', 'ints')?.slice();
+    if (!type.shape || !axes) return [tensorType(type.dtype, null)];
+    return [tensorType(type.dtype, unsqueezeShape<Dim>(type.shape, axes, 1) ?? null)];
+  },
+  kernel(inputs, { node }) {
+    const x = tensorArg(inputs, 0, node);
+    const axes = axesArgument(node, optionalTensorArg(inputs, 1, node));
+    if (!axes) throw kernelError(node, 'needs axes (an input from opset 13, an attribute before)');
+    const shape = unsqueezeShape(x.shape, axes, 1);
+    if (!shape) throw kernelError(node, `axes [${axes.join(',')}] are invalid for rank ${x.rank}`);
+    return [x.reshape(shape)];
+  },
+});
+
+export const expandOp = defineCanonicalOp({
+  op: 'onnx.Expand',
+  summary: 'Broadcasts the input to a shape (numpy rules; the result may be larger than the shape)',
+  inputs: [{ name: 'input' }, { name: 'shape' }],
+  outputs: [{ name: 'output' }],
+  inferTypes(context) {
+    const dtype = inputDType(context, 0);
+    const target = constantInts(context, 1);
+    const shape = inputShape(context, 0);
+    if (!target || !shape) return [typeOf(dtype, null)];
+    return [typeOf(dtype, broadcastDims(shape, target))];
+  },
+  kernel(inputs, { node }) {
+    const x = tensorArg(inputs, 0, node);
+    const target = intData(tensorArg(inputs, 1, node));
+    const outShape = broadcastShapes(x.shape, target, node);
+    return [gatherElements(x, outShape, broadcastIndexMap(x.shape, outShape))];
+  },
+});
+
+export const tileOp = defineCanonicalOp({
+  op: 'onnx.Tile',
+  summary: 'Repeats the input along each axis',
+  inputs: [{ name: 'input' }, { name: 'repeats' }],
+  outputs: [{ name: 'output' }],
+  inferTypes(context) {
+    const type = inputTensorType(context, 0);
+    if (!type) return [undefined];
+    const repeats = constantInts(context, 1);
+    if (!type.shape) return [tensorType(type.dtype, null)];
+    if (!repeats) return [tensorType(type.dtype, type.shape.map(() => null))];
+    return [tensorType(type.dtype, type.shape.map((d, i) => (typeof d === 'number' ? d * repeats[i]! : repeats[i] === 1 ? d : null)))];
+  },
+  kernel(inputs, { node }) {
+    const x = tensorArg(inputs, 0, node);
+    const repeats = intData(tensorArg(inputs, 1, node));
+    if (repeats.length !== x.rank) throw kernelError(node, `repeats has ${repeats.length} entries for rank ${x.rank}`);
+    const outShape = x.shape.map((d, i) => d * repeats[i]!);
+    const strides = stridesOf(x.shape);
+    const map = new Int32Array(product(outShape));
+    forEachIndex(outShape, (index, flat) => {
+      let offset = 0;
+      for (let d = 0; d < index.length; d++) offset += (index[d]! % x.shape[d]!) * strides[d]!;
+      map[flat] = offset;
+    });
+    return [gatherElements(x, outShape, map)];
+  },
+});
+
+function shapeSliceBounds(rank: number, start: number, end: number | undefined): [number, number] {
+  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + rank : v, 0), rank);
+  return [clamp(start), clamp(end ?? rank)];
+}
+
+export const shapeOp = defineCanonicalOp({
+  op: 'onnx.Shape',
+  summary: 'The shape of the input as an int64 tensor (optionally a start/end slice of it)',
+  inputs: [{ name: 'data' }],
+  outputs: [{ name: 'shape' }],
+  attributes: { start: { kind: 'int', default: 0 }, end: { kind: 'int' } },
+  inferTypes(context) {
+    const shape = inputShape(context, 0);
+    if (!shape) return [tensorType('int64', [null])];
+    const [start, end] = shapeSliceBounds(shape.length, context.node.attr('start', 'int', 0), context.node.optionalAttr('end', 'int'));
+    return [tensorType('int64', [Math.max(end - start, 0)])];
+  },
+  kernel(inputs, { node }) {
+    const x = tensorArg(inputs, 0, node);
+    const [start, end] = shapeSliceBounds(x.rank, node.attr('start', 'int', 0), node.optionalAttr('end', 'int'));
+    const dims = x.shape.slice(start, Math.max(start, end));
+    return [int64Tensor([dims.length], dims)];
+  },
+});
+
+export const sizeOp = defineCanonicalOp({
+  op: 'onnx.Size',
+  summary: 'The number of elements of the input, as an int64 scalar',
+  inputs: [{ name: 'data' }],
+  outputs: [{ name: 'size' }],
+  inferTypes: () => [tensorType('int64', [])],
+  kernel(inputs, { node }) {
+    return [int64Tensor([], [tensorArg(inputs, 0, node).size])];
+  },
+});
+
+export const constantOfShapeOp = defineCanonicalOp({
+  op: 'onnx.ConstantOfShape',
+  summary: 'A tensor of the given shape filled with one value (float32 zero by default)',
+  inputs: [{ name: 'input' }],
+  outputs: [{ name: 'output' }],
+  attributes: { value: { kind: 'tensor' } },
+  inferTypes(context) {
+    const dtype = context.node.optionalAttr('value', 'tensor')?.dtype ?? 'float32';
+    const dims = constantInts(context, 0);
+    if (dims) return [tensorType(dtype, dims)];
+    const length = inputShape(context, 0)?.[0];
+    return [tensorType(dtype, typeof length === 'number' ? new Array<Dim>(length).fill(null) : null)];
+  },
+  kernel(inputs, { node }) {
+    const dims = intData(tensorArg(inputs, 0, node));
+    const value = node.optionalAttr('value', 'tensor') ?? Tensor.fromValues('float32', [1], [0]);
+    if (value.size !== 1) throw kernelError(node, 'attribute value must hold exactly one element', { actual: `${value.size} elements` });
+    return [gatherElements(value, dims, new Int32Array(product(dims)))];
+  },
+});
+
+/** The tensor a Constant node produces, from whichever value attribute it carries. */
+export function constantNodeValue(node: import('@modelpass/ir').Node): TensorT | undefined {
+  const tensor = node.optionalAttr('value', 'tensor');
+  if (tensor) return tensor;
+  const f = node.optionalAttr('value_float', 'float');
+  if (f !== undefined) return Tensor.fromValues('float32', [], [f]);
+  const fs = node.optionalAttr('value_floats', 'floats');
+  if (fs) return Tensor.fromValues('float32', [fs.length], fs);
+  const i = node.optionalAttr('value_int', 'int');
+  if (i !== undefined) return int64Tensor([], [i]);
+  const is = node.optionalAttr('value_ints', 'ints');
+  if (is) return int64Tensor([is.length], is);
+  const s = node.optionalAttr('value_string', 'string');
+  if (s !== undefined) return Tensor.fromStrings([], [s]);
+  const ss = node.optionalAttr('value_strings', 'strings');
+  if (ss) return Tensor.fromStrings([ss.length], ss);
+  return undefined;
+}
+
+export const constantOp = defineCanonicalOp({
+  op: 'onnx.Constant',
+  summary: 'A constant tensor given by exactly one value attribute',
+  inputs: [],
+  outputs: [{ name: 'output' }],
+  attributes: {
+    value: { kind: 'tensor' },
+    sparse_value: { kind: 'sparse-tensor' },
+    value_float: { kind: 'float' },
+    value_floats: { kind: 'floats' },
+    value_int: { kind: 'int' },
+    value_ints: { kind: 'ints' },
+    value_string: { kind: 'string' },
+    value_strings: { kind: 'strings' },
+  },
+  inferTypes(context) {
+    const value = constantNodeValue(context.node);
+    return [value ? tensorType(value.dtype, value.shape) : undefined];
+  },
+  kernel(_inputs, { node }) {
+    const value = constantNodeValue(node);
+    if (value) return [value];
+    const sparse = node.optionalAttr('sparse_value', 'sparse-tensor');
+    if (sparse) return [densify(sparse, node)];
+    throw kernelError(node, 'has no value attribute', { expected: 'one of value, value_float(s), value_int(s), value_string(s), sparse_value' });
+  },
+});
+
+function densify(sparse: import('@modelpass/ir').SparseTensor, node: import('@modelpass/ir').Node): TensorT {
+  const values = sparse.values;
+  const indices = intData(sparse.indices);
+  const count = values.size;
+  const strides = stridesOf(sparse.dims);
+  const flat = sparse.indices.rank === 2
+    ? Array.from({ length: count }, (_, k) => sparse.dims.reduce((sum, _d, r) => sum + indices[k * sparse.dims.length + r]! * strides[r]!, 0))
+    : indices;
+  const total = product(sparse.dims);
+  const zero = zeroScalar(values.dtype);
+  const map = new Int32Array(total);
+  const which = new Int32Array(total).fill(1);
+  flat.forEach((position, k) => {
+    if (position < 0 || position >= total) throw kernelError(node, `sparse index ${position} is out of range`);
+    map[position] = k;
+    which[position] = 0;
+  });
+  return gatherElements([values, zero], sparse.dims, map, which);
+}
+
+export const identityOp = defineCanonicalOp({
+  op: 'onnx.Identity',
+  summary: 'Returns its input (a tensor, a sequence or an optional)',
+  inputs: [{ name: 'input' }],
+  outputs: [{ name: 'output' }],
+  inferTypes: (context) => [context.inputType(0)],
+  kernel: (inputs) => [inputs[0] ?? null],
+});
+
+export const rangeOp = defineCanonicalOp({
+  op: 'onnx.Range',
+  summary: 'start, start+delta, ... up to (excluding) limit; int64 is computed exactly',
+  inputs: [{ name: 'start' }, { name: 'limit' }, { name: 'delta' }],
+  outputs: [{ name: 'output' }],
+  inferTypes(context) {
+    const dtype = inputDType(context, 0);
+    const [start, limit, delta] = [0, 1, 2].map((i) => constantInts(context, i)?.[0]);
+    if (start !== undefined && limit !== undefined && delta !== undefined && delta !== 0 && dtype !== 'float32' && dtype !== 'float64') {
+      return [typeOf(dtype, [Math.max(Math.ceil((limit - start) / delta), 0)])];
+    }
+    return [typeOf(dtype, [null])];
+  },
+  kernel(inputs, { node }) {
+    const [startT, limitT, deltaT] = [0, 1, 2].map((i) => tensorArg(inputs, i, node)) as [TensorT, TensorT, TensorT];
+    if (startT.dtype === 'int64') {
+      const [start, limit, delta] = [startT, limitT, deltaT].map((t) => (t.data() as BigInt64Array)[0]!) as [bigint, bigint, bigint];
+      if (delta === 0n) throw kernelError(node, 'delta must not be zero');
+      const span = limit - start;
+      let count = span / delta + (span % delta !== 0n && span > 0n === delta > 0n ? 1n : 0n);
+      if (count < 0n) count = 0n;
+      const values = Array.from({ length: Number(count) }, (_, i) => start + BigInt(i) * delta);
+      return [Tensor.fromValues('int64', [values.length], values)];
+    }
+    const [start, limit, delta] = [startT, limitT, deltaT].map((t) => Number(intOrFloat(t)));
+    if (delta === 0) throw kernelError(node, 'delta must not be zero');
+    const count = Math.max(Math.ceil((limit - start) / delta), 0);
+    const values = Array.from({ length: count }, (_, i) => start + i * delta);
+    return [tensorFromNumbers(startT.dtype, [count], values)];
+  },
+});
+
+function intOrFloat(t: TensorT): number {
+  return t.toNumbers()[0]!;
+}
+
+export const shapeOps = [
+  flattenOp,
+  reshapeOp,
+  transposeOp,
+  squeezeOp,
+  unsqueezeOp,
+  expandOp,
+  tileOp,
+  shapeOp,
+  sizeOp,
+  constantOfShapeOp,
+  constantOp,
+  identityOp,
+  rangeOp,
+];

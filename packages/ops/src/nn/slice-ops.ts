@@ -1,0 +1,317 @@
+/**
+ * Joining and cutting: Concat, Split, Slice, Pad. Exact element copies for every dtype.
+ */
+import { tensorType, type Dim, type Node, type Tensor } from '@modelpass/ir';
+import { defineCanonicalOp } from '../op-definition.js';
+import { constantInts, hasInput, inputTensorType, normalizeAxisForInference, typeOf } from './infer-helpers.js';
+import {
+  forEachIndex,
+  gatherElements,
+  intData,
+  kernelError,
+  normalizeAxis,
+  optionalTensorArg,
+  product,
+  stridesOf,
+  tensorArg,
+  tensorFromNumbers,
+} from './kernel-helpers.js';
+
+export const concatOp = defineCanonicalOp({
+  op: 'onnx.Concat',
+  summary: 'Joins tensors along an axis',
+  inputs: [{ name: 'inputs', variadic: true }],
+  outputs: [{ name: 'concat_result' }],
+  attributes: { axis: { kind: 'int', required: true } },
+  inferTypes(context) {
+    const count = context.node.inputs.length;
+    const types = Array.from({ length: count }, (_, i) => inputTensorType(context, i));
+    const dtype = types.find((t) => t)?.dtype;
+    const ranked = types.find((t) => t?.shape)?.shape;
+    if (!dtype || !ranked) return [typeOf(dtype, null)];
+    const axis = normalizeAxisForInference(context.node.attr('axis', 'int'), ranked.length);
+    if (axis === undefined) return [undefined];
+    const out: Dim[] = ranked.map((_, d) => {
+      if (d === axis) {
+        let sum = 0;
+        for (const t of types) {
+          const dim = t?.shape?.[d];
+          if (typeof dim !== 'number') return null;
+          sum += dim;
+        }
+        return sum;
+      }
+      for (const t of types) if (typeof t?.shape?.[d] === 'number') return t.shape[d]!;
+      return ranked[d]!;
+    });
+    return [tensorType(dtype, out)];
+  },
+  kernel(inputs, { node }) {
+    const tensors = inputs.map((_, i) => tensorArg(inputs, i, node));
+    const first = tensors[0]!;
+    const axis = normalizeAxis(node.attr('axis', 'int'), first.rank, node);
+    for (const t of tensors) {
+      if (t.rank !== first.rank || t.shape.some((d, i) => i !== axis && d !== first.shape[i])) {
+        throw kernelError(node, `cannot concatenate [${t.shape.join(',')}] with [${first.shape.join(',')}] on axis ${axis}`);
+      }
+    }
+    const outShape = [...first.shape];
+    outShape[axis] = tensors.reduce((sum, t) => sum + t.shape[axis]!, 0);
+    const outer = product(first.shape.slice(0, axis));
+    const inner = product(first.shape.slice(axis + 1));
+    const total = product(outShape);
+    const map = new Int32Array(total);
+    const which = new Int32Array(total);
+    let flat = 0;
+    for (let o = 0; o < outer; o++) {
+      tensors.forEach((t, k) => {
+        const block = t.shape[axis]! * inner;
+        for (let j = 0; j < block; j++) {
+          map[flat] = o * block + j;
+          which[flat++] = k;
+        }
+      });
+    }
+    return [gatherElements(tensors, outShape, map, which)];
+  },
+});
+
+/** Sizes of the parts of a Split along a dimension of size `dim`. */
+function splitSizes(node: Node, dim: number, outputs: number, split: readonly number[] | undefined): number[] {
+  if (split && split.length > 0) return [...split];
+  const numOutputs = node.optionalAttr('num_outputs', 'int');
+  const parts = numOutputs ?? outputs;
+  const chunk = numOutputs !== undefined ? Math.ceil(dim / parts) : dim / parts;
+  return Array.from({ length: parts }, (_, i) => Math.max(Math.min(chunk, dim - chunk * i), 0));
+}
+
+function sliceAlongAxis(x: Tensor, axis: number, start: number, length: number): Tensor {
+  const outShape = [...x.shape];
+  outShape[axis] = length;
+  const inner = product(x.shape.slice(axis + 1));
+  const outer = product(x.shape.slice(0, axis));
+  const map = new Int32Array(product(outShape));
+  let flat = 0;
+  for (let o = 0; o < outer; o++) {
+    const base = o * x.shape[axis]! * inner + start * inner;
+    for (let j = 0; j < length * inner; j++) map[flat++] = base + j;
+  }
+  return gatherElements(x, outShape, map);
+}
+
+export function splitTensor(node: Node, x: Tensor, axis: number, sizes: readonly number[]): Tensor[] {
+  if (sizes.reduce((a, b) => a + b, 0) !== x.shape[axis]) {
+    throw kernelError(node, `split sizes [${sizes.join(',')}] do not add up to dimension ${x.shape[axis]}`);
+  }
+  let start = 0;
+  return sizes.map((size) => {
+    const part = sliceAlongAxis(x, axis, start, size);
+    start += size;
+    return part;
+  });
+}
+
+export const splitOp = defineCanonicalOp({
+  op: 'onnx.Split',
+  summary: 'Cuts a tensor into parts along an axis (sizes from split, num_outputs or the output count)',
+  inputs: [{ name: 'input' }, { name: 'split', optional: true }],
+  outputs: [{ name: 'outputs', variadic: true }],
+  attributes: { axis: { kind: 'int', default: 0 }, split: { kind: 'ints' }, num_outputs: { kind: 'int' } },
+  inferTypes(context) {
+    const type = inputTensorType(context, 0);
+    const count = context.node.outputs.length;
+    if (!type) return new Array<undefined>(count).fill(undefined);
+    if (!type.shape) return new Array(count).fill(tensorType(type.dtype, null));
+    const shape = type.shape;
+    const axis = normalizeAxisForInference(context.node.attr('axis', 'int', 0), shape.length);
+    if (axis === undefined) return new Array<undefined>(count).fill(undefined);
+    const split = hasInput(context.node, 1) ? constantInts(context, 1) : context.node.optionalAttr('split', 'ints')?.slice();
+    const dim = shape[axis];
+    const sizes = split && split.length > 0 ? split : typeof dim === 'number' ? splitSizes(context.node, dim, count, undefined) : undefined;
+    return Array.from({ length: count }, (_, i) => tensorType(type.dtype, shape.map((d, k) => (k === axis ? (sizes?.[i] ?? null) : d))));
+  },
+  kernel(inputs, { node }) {
+    const x = tensorArg(inputs, 0, node);
+    const axis = normalizeAxis(node.attr('axis', 'int', 0), x.rank, node);
+    const splitTensorArg = optionalTensorArg(inputs, 1, node);
+    const split = splitTensorArg ? intData(splitTensorArg) : node.optionalAttr('split', 'ints');
+    return splitTensor(node, x, axis, splitSizes(node, x.shape[axis]!, node.outputs.length, split));
+  },
+});
+
+interface SliceSpec {
+  starts: number[];
+  ends: number[];
+  axes: number[];
+  steps: number[];
+}
+
+function sliceSpec(node: Node, inputs: readonly (Tensor | undefined)[], rank: number): SliceSpec {
+  const [startsT, endsT, axesT, stepsT] = inputs;
+  const starts = startsT ? intData(startsT) : [...node.attr('starts', 'ints')];
+  const ends = endsT ? intData(endsT) : [...node.attr('ends', 'ints')];
+  const axesRaw = axesT ? intData(axesT) : (node.optionalAttr('axes', 'ints')?.slice() ?? starts.map((_, i) => i));
+  const axes = axesRaw.map((a) => (a < 0 ? a + rank : a));
+  const steps = stepsT ? intData(stepsT) : starts.map(() => 1);
+  return { starts, ends, axes, steps };
+}
+
+/** Clamped start and element count of a slice of a dimension, per the ONNX Slice rules. */
+export function sliceRange(dim: number, start: number, end: number, step: number): { start: number; count: number } {
+  let s = start < 0 ? start + dim : start;
+  let e = end < 0 ? end + dim : end;
+  if (step > 0) {
+    s = Math.min(Math.max(s, 0), dim);
+    e = Math.min(Math.max(e, 0), dim);
+    return { start: s, count: Math.max(Math.ceil((e - s) / step), 0) };
+  }
+  s = Math.min(Math.max(s, 0), dim - 1);
+  e = Math.min(Math.max(e, -1), dim - 1);
+  return { start: s, count: Math.max(Math.ceil((e - s) / step), 0) };
+}
+
+export const sliceOp = defineCanonicalOp({
+  op: 'onnx.Slice',
+  summary: 'Takes a strided window (starts/ends/axes/steps: inputs from opset 10, attributes before)',
+  inputs: [{ name: 'data' }, { name: 'starts', optional: true }, { name: 'ends', optional: true }, { name: 'axes', optional: true }, { name: 'steps', optional: true }],
+  outputs: [{ name: 'output' }],
+  attributes: { starts: { kind: 'ints' }, ends: { kind: 'ints' }, axes: { kind: 'ints' } },
+  inferTypes(context) {
+    const type = inputTensorType(context, 0);
+    if (!type) return [undefined];
+    if (!type.shape) return [tensorType(type.dtype, null)];
+    const shape = type.shape;
+    const node = context.node;
+    const fromInputs = hasInput(node, 1);
+    const read = (i: number, attr: string) => (fromInputs ? (hasInput(node, i) ? constantInts(context, i) : undefined) : node.optionalAttr(attr, 'ints')?.slice());
+    const starts = read(1, 'starts');
+    const ends = read(2, 'ends');
+    const axes = read(3, 'axes') ?? (fromInputs && hasInput(node, 3) ? undefined : starts?.map((_, i) => i));
+    const steps = fromInputs && hasInput(node, 4) ? constantInts(context, 4) : starts?.map(() => 1);
+    if (!starts || !ends || !axes || !steps) {
+      // Unknown bounds: only axes that cannot be sliced keep their dims; without axes every dim is unknown.
+      if (axes) return [tensorType(type.dtype, shape.map((d, i) => (axes.some((a) => (a < 0 ? a + shape.length : a) === i) ? null : d)))];
+      return [tensorType(type.dtype, shape.map(() => null))];
+    }
+    const out = [...shape];
+    axes.forEach((a, i) => {
+      const axis = a < 0 ? a + shape.length : a;
+      const dim = shape[axis];
+      out[axis] = typeof dim === 'number' ? sliceRange(dim, starts[i]!, ends[i]!, steps[i]!).count : null;
+    });
+    return [tensorType(type.dtype, out)];
+  },
+  kernel(inputs, { node }) {
+    const x = tensorArg(inputs, 0, node);
+    const spec = sliceSpec(node, [1, 2, 3, 4].map((i) => optionalTensorArg(inputs, i, node)), x.rank);
+    const start = x.shape.map(() => 0);
+    const step = x.shape.map(() => 1);
+    const outShape = [...x.shape];
+    spec.axes.forEach((axis, i) => {
+      if (axis < 0 || axis >= x.rank) throw kernelError(node, `axis ${spec.axes[i]} is out of range for rank ${x.rank}`);
+      if (spec.steps[i] === 0) throw kernelError(node, 'a slice step must not be zero');
+      const range = sliceRange(x.shape[axis]!, spec.starts[i]!, spec.ends[i]!, spec.steps[i]!);
+      start[axis] = range.start;
+      step[axis] = spec.steps[i]!;
+      outShape[axis] = range.count;
+    });
+    const strides = stridesOf(x.shape);
+    const map = new Int32Array(product(outShape));
+    forEachIndex(outShape, (index, flat) => {
+      let offset = 0;
+      for (let d = 0; d < index.length; d++) offset += (start[d]! + index[d]! * step[d]!) * strides[d]!;
+      map[flat] = offset;
+    });
+    return [gatherElements(x, outShape, map)];
+  },
+});
+
+/** Source index along one axis for a padded position, or -1 for the constant. */
+function padSource(position: number, dim: number, mode: string): number {
+  if (position >= 0 && position < dim) return position;
+  switch (mode) {
+    case 'edge':
+      return Math.min(Math.max(position, 0), dim - 1);
+    case 'wrap':
+      return ((position % dim) + dim) % dim;
+    case 'reflect': {
+      if (dim === 1) return 0;
+      const period = 2 * (dim - 1);
+      let p = ((position % period) + period) % period;
+      if (p >= dim) p = period - p;
+      return p;
+    }
+    default:
+      return -1;
+  }
+}
+
+export const padOp = defineCanonicalOp({
+  op: 'onnx.Pad',
+  summary: 'Pads (or crops, with negative pads) with a constant, reflection, edge copy or wrap-around',
+  inputs: [{ name: 'data' }, { name: 'pads', optional: true }, { name: 'constant_value', optional: true }, { name: 'axes', optional: true }],
+  outputs: [{ name: 'output' }],
+  attributes: {
+    mode: { kind: 'string', default: 'constant', oneOf: ['constant', 'reflect', 'edge', 'wrap'] },
+    pads: { kind: 'ints' },
+    value: { kind: 'float', default: 0 },
+  },
+  inferTypes(context) {
+    const type = inputTensorType(context, 0);
+    if (!type) return [undefined];
+    if (!type.shape) return [tensorType(type.dtype, null)];
+    const shape = type.shape;
+    const pads = hasInput(context.node, 1) ? constantInts(context, 1) : context.node.optionalAttr('pads', 'ints')?.slice();
+    const axesRaw = hasInput(context.node, 3) ? constantInts(context, 3) : shape.map((_, i) => i);
+    if (!pads || !axesRaw) return [tensorType(type.dtype, shape.map(() => null))];
+    const axes = axesRaw.map((a) => (a < 0 ? a + shape.length : a));
+    const out: Dim[] = [...shape];
+    axes.forEach((axis, i) => {
+      const dim = shape[axis];
+      out[axis] = typeof dim === 'number' ? dim + pads[i]! + pads[i + axes.length]! : pads[i] === 0 && pads[i + axes.length] === 0 ? dim! : null;
+    });
+    return [tensorType(type.dtype, out)];
+  },
+  kernel(inputs, { node }) {
+    const x = tensorArg(inputs, 0, node);
+    const padsT = optionalTensorArg(inputs, 1, node);
+    const padList = padsT ? intData(padsT) : [...node.attr('pads', 'ints')];
+    const axesT = optionalTensorArg(inputs, 3, node);
+    const axes = axesT ? intData(axesT).map((a) => normalizeAxis(a, x.rank, node)) : x.shape.map((_, i) => i);
+    if (padList.length !== 2 * axes.length) throw kernelError(node, `pads has ${padList.length} entries`, { expected: `${2 * axes.length}` });
+    const begin = x.shape.map(() => 0);
+    const end = x.shape.map(() => 0);
+    axes.forEach((axis, i) => {
+      begin[axis] = padList[i]!;
+      end[axis] = padList[i + axes.length]!;
+    });
+    const mode = node.attr('mode', 'string', 'constant');
+    const outShape = x.shape.map((d, i) => d + begin[i]! + end[i]!);
+    if (outShape.some((d) => d < 0)) throw kernelError(node, 'negative pads remove more than the whole dimension');
+    if (mode !== 'constant' && x.shape.some((d, i) => d === 0 && outShape[i]! > 0)) {
+      throw kernelError(node, `mode '${mode}' cannot pad an empty dimension`);
+    }
+    const constantT = optionalTensorArg(inputs, 2, node);
+    const fill = constantT ? constantT.reshape([1]) : tensorFromNumbers(x.dtype, [1], [node.attr('value', 'float', 0)]);
+    const strides = stridesOf(x.shape);
+    const total = product(outShape);
+    const map = new Int32Array(total);
+    const which = new Int32Array(total);
+    forEachIndex(outShape, (index, flat) => {
+      let offset = 0;
+      for (let d = 0; d < index.length; d++) {
+        const source = padSource(index[d]! - begin[d]!, x.shape[d]!, mode);
+        if (source < 0) {
+          which[flat] = 1;
+          map[flat] = 0;
+          return;
+        }
+        offset += source * strides[d]!;
+      }
+      map[flat] = offset;
+    });
+    return [gatherElements([x, fill], outShape, map, which)];
+  },
+});
+
+export const sliceOps = [concatOp, splitOp, sliceOp, padOp];
