@@ -1,1 +1,2 @@
-export {};
+export { decodeOnnx, readOnnx, type DecodeOnnxOptions, type ReadOnnxOptions } from './import/model-import.js';
+export { encodeOnnx, writeOnnx, type EncodeOnnxOptions, type WriteOnnxOptions } from './export/model-export.js';

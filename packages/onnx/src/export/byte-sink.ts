@@ -1,0 +1,96 @@
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { FileRangeStorage, type TensorStorage } from '@modelpass/ir';
+import { onnxError } from '../errors.js';
+
+/** Where encoded bytes go: memory (encodeOnnx) or a file written in order (writeOnnx). */
+export interface ByteSink {
+  write(bytes: Uint8Array): void;
+  readonly position: number;
+}
+
+export class MemorySink implements ByteSink {
+  private readonly chunks: Uint8Array[] = [];
+  position = 0;
+  write(bytes: Uint8Array): void {
+    if (bytes.byteLength === 0) return;
+    this.chunks.push(bytes);
+    this.position += bytes.byteLength;
+  }
+  concat(): Uint8Array {
+    const out = new Uint8Array(this.position);
+    let offset = 0;
+    for (const chunk of this.chunks) {
+      out.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    return out;
+  }
+}
+
+const FLUSH_AT = 1 << 20;
+
+/** Appends to an open file descriptor; small writes are batched, large ones go straight through. */
+export class FileSink implements ByteSink {
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  position = 0;
+  constructor(private readonly fd: number) {}
+
+  write(bytes: Uint8Array): void {
+    if (bytes.byteLength === 0) return;
+    this.position += bytes.byteLength;
+    if (bytes.byteLength >= FLUSH_AT) {
+      this.flush();
+      writeAll(this.fd, bytes);
+      return;
+    }
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.byteLength;
+    if (this.pendingBytes >= FLUSH_AT) this.flush();
+  }
+
+  flush(): void {
+    if (this.pendingBytes === 0) return;
+    writeAll(this.fd, Buffer.concat(this.pending, this.pendingBytes));
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done);
+}
+
+const COPY_CHUNK = 16 << 20;
+
+/** Writes a tensor's stored bytes; a file range is copied in chunks, never loaded whole. */
+export function writeStorage(sink: ByteSink, storage: TensorStorage): void {
+  if (storage instanceof FileRangeStorage && storage.byteLength > COPY_CHUNK) {
+    let fd: number;
+    try {
+      fd = openSync(storage.path, 'r');
+    } catch (cause) {
+      throw onnxError({ reason: `cannot read tensor data from '${storage.path}'`, location: { file: storage.path }, cause });
+    }
+    try {
+      let done = 0;
+      while (done < storage.byteLength) {
+        const size = Math.min(COPY_CHUNK, storage.byteLength - done);
+        const chunk = Buffer.allocUnsafe(size);
+        let got = 0;
+        while (got < size) {
+          const n = readSync(fd, chunk, got, size - got, storage.offset + done + got);
+          if (n === 0) throw onnxError({ reason: `tensor data ends early in '${storage.path}'`, location: { file: storage.path } });
+          got += n;
+        }
+        sink.write(chunk);
+        done += size;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return;
+  }
+  sink.write(storage.read());
+}

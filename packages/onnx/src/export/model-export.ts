@@ -1,0 +1,249 @@
+import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { ModelpassError, type Model, type ModelFunction, type Value } from '@modelpass/ir';
+import { domainOfDialect } from '../dialect.js';
+import { onnxError } from '../errors.js';
+import { onnx, type OnnxTypes } from '../proto.js';
+import { FileSink, MemorySink, writeStorage, type ByteSink } from './byte-sink.js';
+import { GraphExporter, initializerOptions, valueInfo } from './graph-export.js';
+import { tensorProto, type ExternalPlacement } from './tensor-export.js';
+import { lengthDelimitedTag, varint, varintLength } from './wire.js';
+
+/** The largest protobuf ONNX allows in one file. */
+export const PROTOBUF_LIMIT = 2 ** 31 - 1;
+/** Headroom kept below the limit when deciding whether 'auto' must externalize. */
+const AUTO_MARGIN = 16 << 20;
+export const EXTERNAL_ALIGNMENT = 4096;
+const DEFAULT_IR_VERSION = 8;
+
+export interface EncodeOnnxOptions {
+  /** `ir_version` to write when the model has none (default 8). */
+  readonly irVersion?: number;
+}
+
+export interface WriteOnnxOptions extends EncodeOnnxOptions {
+  /**
+   * Where initializer bytes go: `'auto'` (default) keeps them in the .onnx file unless that would
+   * pass 2 GiB, `'always'` moves every initializer of at least `externalDataThreshold` bytes to the
+   * data file, `'never'` keeps everything inside (and fails past 2 GiB).
+   */
+  readonly externalData?: 'auto' | 'always' | 'never';
+  /** Smallest initializer (bytes) moved to the data file (default 1024). */
+  readonly externalDataThreshold?: number;
+  /** Data file name, in the model's folder (default `<model file name>.data`). */
+  readonly externalDataFile?: string;
+}
+
+interface StreamedInitializer {
+  readonly value: Value;
+  readonly external?: ExternalPlacement;
+}
+
+function irVersionOf(model: Model, options: EncodeOnnxOptions): number {
+  return model.irVersion ?? options.irVersion ?? DEFAULT_IR_VERSION;
+}
+
+/** Every ModelProto field but the graph. */
+function modelEnvelope(model: Model, exporter: GraphExporter, irVersion: number): OnnxTypes.ModelProto.$Properties {
+  const proto: OnnxTypes.ModelProto.$Properties = {
+    ir_version: irVersion,
+    opset_import: [...model.opsetImports].map(([dialect, version]) => ({ domain: domainOfDialect(dialect), version })),
+  };
+  if (model.producerName !== undefined) proto.producer_name = model.producerName;
+  if (model.producerVersion !== undefined) proto.producer_version = model.producerVersion;
+  if (model.domain !== undefined) proto.domain = model.domain;
+  if (model.modelVersion !== undefined) proto.model_version = model.modelVersion;
+  if (model.docString !== undefined) proto.doc_string = model.docString;
+  if (model.metadata.size > 0) proto.metadata_props = [...model.metadata].map(([key, value]) => ({ key, value }));
+  if (model.functions.length > 0) proto.functions = model.functions.map((fn) => exportFunction(fn, exporter));
+  return proto;
+}
+
+function exportFunction(fn: ModelFunction, exporter: GraphExporter): OnnxTypes.FunctionProto.$Properties {
+  const body = exporter.exportGraph(fn.body, { irVersion: 99 });
+  const proto: OnnxTypes.FunctionProto.$Properties = {
+    name: fn.name,
+    domain: domainOfDialect(fn.dialect),
+    input: fn.body.inputs.map((v) => v.name),
+    output: fn.body.outputs.map((v) => v.name),
+    attribute: [...fn.attributeNames],
+    attribute_proto: [...fn.attributeDefaults].map(([name, attribute]) => exporter.exportAttribute(name, attribute, undefined)),
+    node: body.node ?? [],
+    opset_import: [...fn.opsetImports].map(([dialect, version]) => ({ domain: domainOfDialect(dialect), version })),
+  };
+  if (fn.overload) proto.overload = fn.overload;
+  if (fn.docString) proto.doc_string = fn.docString;
+  if (body.value_info) proto.value_info = body.value_info;
+  if (fn.metadata.size > 0) proto.metadata_props = [...fn.metadata].map(([key, value]) => ({ key, value }));
+  void valueInfo;
+  return proto;
+}
+
+/**
+ * Streams a ModelProto: the envelope, then the graph as (graph fields without its initializers) +
+ * one initializer at a time, so initializer bytes are never gathered into one buffer.
+ */
+function streamModel(
+  sink: ByteSink,
+  model: Model,
+  irVersion: number,
+  streamed: readonly StreamedInitializer[],
+): void {
+  const exporter = new GraphExporter(irVersion);
+  const envelope = onnx.ModelProto.encode(modelEnvelope(model, exporter, irVersion)).finish();
+  const skip = new Set(streamed.map((s) => s.value));
+  const graphBody = onnx.GraphProto.encode(exporter.exportGraph(model.graph, { irVersion, skipInitializers: skip })).finish();
+
+  const parts = streamed.map(({ value, external }) => {
+    const tensor = value.constant!;
+    const header = onnx.TensorProto.encode(
+      tensorProto(tensor, { ...initializerOptions(value), ...(external ? { external } : { omitRawData: true }) }),
+    ).finish();
+    const inline = !external && tensor.dtype !== 'string';
+    const rawLength = inline ? tensor.byteLength : 0;
+    const rawPrefix = inline ? concat(lengthDelimitedTag(9), varint(rawLength)) : new Uint8Array();
+    const tensorLength = header.byteLength + rawPrefix.byteLength + rawLength;
+    return { value, header, rawPrefix, inline, tensorLength };
+  });
+  let graphLength = graphBody.byteLength;
+  for (const part of parts) graphLength += 1 + varintLength(part.tensorLength) + part.tensorLength;
+  const total = envelope.byteLength + 1 + varintLength(graphLength) + graphLength;
+  if (total > PROTOBUF_LIMIT) {
+    throw onnxError({
+      reason: `the model needs ${total} bytes in one protobuf, more than ONNX's 2 GiB limit`,
+      hint: "write it with writeOnnx and externalData: 'auto' or 'always' so the weights go to a data file",
+    });
+  }
+
+  sink.write(envelope);
+  sink.write(lengthDelimitedTag(7));
+  sink.write(varint(graphLength));
+  sink.write(graphBody);
+  for (const part of parts) {
+    sink.write(lengthDelimitedTag(5));
+    sink.write(varint(part.tensorLength));
+    sink.write(part.header);
+    if (part.inline) {
+      sink.write(part.rawPrefix);
+      writeStorage(sink, part.value.constant!.storage!);
+    }
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a);
+  out.set(b, a.byteLength);
+  return out;
+}
+
+/** Dense, non-string initializers of the top-level graph: the tensors the writer streams. */
+function streamableInitializers(model: Model): Value[] {
+  return model.graph.constants.filter((value) => value.constant !== undefined);
+}
+
+/** Encodes a model to ONNX bytes in memory (everything inside the one protobuf). */
+export function encodeOnnx(model: Model, options: EncodeOnnxOptions = {}): Uint8Array {
+  return wrapExportErrors(undefined, () => {
+    const sink = new MemorySink();
+    streamModel(
+      sink,
+      model,
+      irVersionOf(model, options),
+      streamableInitializers(model).map((value) => ({ value })),
+    );
+    return sink.concat();
+  });
+}
+
+function wrapExportErrors<T>(file: string | undefined, body: () => T): T {
+  try {
+    return body();
+  } catch (error) {
+    if (ModelpassError.is(error)) throw error;
+    throw onnxError({
+      reason: `cannot write ONNX model: ${error instanceof Error ? error.message : String(error)}`,
+      location: file !== undefined ? { file } : undefined,
+      cause: error,
+    });
+  }
+}
+
+function temporaryPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+}
+
+/**
+ * Writes a model to an .onnx file (and, when weights go external, one data file next to it, each
+ * tensor at a 4096-aligned offset). Both files are written to temporary names and renamed into
+ * place, so a failure never leaves a half-written model.
+ */
+export function writeOnnx(model: Model, path: string, options: WriteOnnxOptions = {}): void {
+  const target = resolve(path);
+  const mode = options.externalData ?? 'auto';
+  const threshold = options.externalDataThreshold ?? 1024;
+  const dataName = options.externalDataFile ?? `${basename(target)}.data`;
+  if (dataName.includes('/') || dataName.includes('\\') || dataName === '..' || dataName === '.') {
+    throw onnxError({ reason: `externalDataFile '${dataName}' must be a plain file name`, hint: 'the data file lives next to the model file' });
+  }
+  const irVersion = irVersionOf(model, options);
+  const initializers = streamableInitializers(model);
+  const candidates = initializers.filter((v) => v.constant!.dtype !== 'string' && v.constant!.byteLength >= threshold);
+  let externalize = mode === 'always';
+  if (mode === 'auto') {
+    let bytes = 0;
+    for (const value of initializers) bytes += value.constant!.byteLength;
+    externalize = bytes > PROTOBUF_LIMIT - AUTO_MARGIN;
+  }
+  const externals = new Set(externalize ? candidates : []);
+
+  const temps: string[] = [];
+  wrapExportErrors(path, () => {
+    try {
+      const placements = new Map<Value, ExternalPlacement>();
+      let dataTemp: string | undefined;
+      if (externals.size > 0) {
+        dataTemp = temporaryPath(join(dirname(target), dataName));
+        temps.push(dataTemp);
+        const fd = openSync(dataTemp, 'w');
+        try {
+          const sink = new FileSink(fd);
+          for (const value of initializers) {
+            if (!externals.has(value)) continue;
+            const padding = (EXTERNAL_ALIGNMENT - (sink.position % EXTERNAL_ALIGNMENT)) % EXTERNAL_ALIGNMENT;
+            if (padding > 0) sink.write(new Uint8Array(padding));
+            const storage = value.constant!.storage!;
+            placements.set(value, { location: dataName, offset: sink.position, length: storage.byteLength });
+            writeStorage(sink, storage);
+          }
+          sink.flush();
+        } finally {
+          closeSync(fd);
+        }
+      }
+      const modelTemp = temporaryPath(target);
+      temps.push(modelTemp);
+      const fd = openSync(modelTemp, 'w');
+      try {
+        const sink = new FileSink(fd);
+        streamModel(
+          sink,
+          model,
+          irVersion,
+          initializers.map((value) => {
+            const external = placements.get(value);
+            return external ? { value, external } : { value };
+          }),
+        );
+        sink.flush();
+      } finally {
+        closeSync(fd);
+      }
+      if (dataTemp) renameSync(dataTemp, join(dirname(target), dataName));
+      renameSync(modelTemp, target);
+      temps.length = 0;
+    } finally {
+      for (const temp of temps) rmSync(temp, { force: true });
+    }
+  });
+}

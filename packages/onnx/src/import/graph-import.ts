@@ -1,0 +1,217 @@
+import { Graph, type Location, type Node, type Tensor, type Value } from '@modelpass/ir';
+import { DEFAULT_DIALECT, dialectOfDomain, META_INT64_PREFIX, META_UNNAMED } from '../dialect.js';
+import { onnxError } from '../errors.js';
+import type { OnnxTypes } from '../proto.js';
+import { importType } from '../type-convert.js';
+import { importAttribute } from './attribute-import.js';
+import { importSparseTensor, importTensor } from './tensor-import.js';
+
+/** Deepest nesting of subgraphs accepted (guards against hostile files). */
+const MAX_GRAPH_DEPTH = 100;
+
+export interface GraphImportOptions {
+  readonly file?: string;
+  readonly baseDir?: string;
+}
+
+/**
+ * Names visible in one ONNX graph: its own values and, through `parent`, the enclosing graphs'
+ * (ONNX subgraphs may read outer values by name). A name the IR already uses in an enclosing
+ * scope is renamed in the IR (ONNX names inside a subgraph are local to it).
+ */
+class Scope {
+  private readonly names = new Map<string, Value>();
+  constructor(readonly parent: Scope | null) {}
+  resolve(name: string): Value | undefined {
+    for (let scope: Scope | null = this; scope; scope = scope.parent) {
+      const value = scope.names.get(name);
+      if (value) return value;
+    }
+    return undefined;
+  }
+  local(name: string): Value | undefined {
+    return this.names.get(name);
+  }
+  bind(name: string, value: Value): void {
+    this.names.set(name, value);
+  }
+}
+
+export class GraphImporter {
+  constructor(private readonly options: GraphImportOptions) {}
+
+  private where(extra: Location = {}): Location {
+    return this.options.file !== undefined ? { file: this.options.file, ...extra } : { ...extra };
+  }
+
+  /** A name for a new value in `graph`: the ONNX name, or a fresh one when an enclosing graph uses it. */
+  private irName(graph: Graph, scope: Scope, name: string, what: string, location: Location): string {
+    if (scope.local(name)) {
+      throw onnxError({
+        reason: `${what} '${name}' is defined more than once`,
+        location,
+        hint: 'ONNX graphs are in SSA form: each value name is defined once',
+      });
+    }
+    return graph.lookup(name) ? graph.uniqueName(name) : name;
+  }
+
+  /** Fills `graph` (already attached to its parent node, if any) from `proto`. */
+  importGraph(proto: OnnxTypes.GraphProto, graph: Graph, parentScope: Scope | null = null, depth = 0): void {
+    if (depth > MAX_GRAPH_DEPTH) throw onnxError({ reason: 'subgraphs nest too deeply', location: this.where({ path: graph.name }) });
+    const scope = new Scope(parentScope);
+    const path = graph.path();
+    const graphLoc = this.where({ path });
+    graph.name = proto.name ?? graph.name;
+    if (proto.doc_string) graph.docString = proto.doc_string;
+    for (const entry of proto.metadata_props ?? []) graph.metadata.set(entry.key ?? '', entry.value ?? '');
+
+    for (const info of proto.input ?? []) {
+      const name = info.name ?? '';
+      const value = graph.addInput(this.irName(graph, scope, name, 'graph input', graphLoc), importType(info.type, graphLoc));
+      this.applyInfo(value, info);
+      scope.bind(name, value);
+    }
+    const tensorContext = { baseDir: this.options.baseDir, location: graphLoc };
+    for (const tensorProto of proto.initializer ?? []) {
+      const name = tensorProto.name ?? '';
+      const tensor = importTensor(tensorProto as OnnxTypes.TensorProto, { ...tensorContext, location: this.where({ path, node: undefined }) });
+      this.addInitializer(graph, scope, name, tensor, graphLoc);
+      const value = scope.local(name)!;
+      if (tensorProto.doc_string) value.docString = tensorProto.doc_string;
+      for (const entry of tensorProto.metadata_props ?? []) value.metadata.set(entry.key ?? '', entry.value ?? '');
+    }
+    for (const sparseProto of proto.sparse_initializer ?? []) {
+      const sparse = importSparseTensor(sparseProto as OnnxTypes.SparseTensorProto, tensorContext);
+      const name = sparseProto.values?.name ?? '';
+      const existing = scope.local(name);
+      if (existing && existing.isGraphInput && !existing.constant && !existing.sparseConstant) {
+        existing.sparseConstant = sparse;
+        continue;
+      }
+      const value = graph.addConstant(this.irName(graph, scope, name, 'sparse initializer', graphLoc), sparse.values);
+      value.constant = undefined;
+      value.sparseConstant = sparse;
+      value.type = { kind: 'tensor', dtype: sparse.values.dtype, shape: sparse.dims };
+      scope.bind(name, value);
+    }
+
+    // Pass 1: every node with its outputs, so inputs (and subgraphs) may refer to any value.
+    const nodes: [Node, OnnxTypes.NodeProto][] = [];
+    for (const nodeProto of proto.node ?? []) nodes.push([this.createNode(graph, scope, nodeProto as OnnxTypes.NodeProto, path), nodeProto as OnnxTypes.NodeProto]);
+    // Pass 2: inputs, attributes and subgraphs.
+    for (const [node, nodeProto] of nodes) this.connectNode(node, nodeProto, scope, depth);
+
+    const outputs: Value[] = [];
+    for (const info of proto.output ?? []) {
+      const name = info.name ?? '';
+      const value = scope.resolve(name);
+      if (!value) {
+        throw onnxError({ reason: `graph output '${name}' is not defined`, location: graphLoc, hint: 'an output must be a graph input, an initializer or a node output' });
+      }
+      const type = importType(info.type, graphLoc);
+      if (type.kind !== 'unknown') value.type = type;
+      this.applyInfo(value, info);
+      outputs.push(value);
+    }
+    graph.setOutputs(outputs);
+
+    for (const info of proto.value_info ?? []) {
+      const value = scope.local(info.name ?? '');
+      if (!value) continue;
+      const type = importType(info.type, graphLoc);
+      if (type.kind !== 'unknown') value.type = type;
+      this.applyInfo(value, info);
+    }
+  }
+
+  private applyInfo(value: Value, info: OnnxTypes.ValueInfoProto.$Properties): void {
+    if (info.doc_string) value.docString = info.doc_string;
+    for (const entry of info.metadata_props ?? []) value.metadata.set(entry.key ?? '', entry.value ?? '');
+  }
+
+  private addInitializer(graph: Graph, scope: Scope, name: string, tensor: Tensor, location: Location): void {
+    const existing = scope.local(name);
+    if (existing && existing.isGraphInput && !existing.constant) {
+      // A graph input with a default value (IR < 4 lists every initializer as an input too).
+      graph.markConstant(existing, tensor);
+      return;
+    }
+    const value = graph.addConstant(this.irName(graph, scope, name, 'initializer', location), tensor);
+    scope.bind(name, value);
+  }
+
+  private createNode(graph: Graph, scope: Scope, proto: OnnxTypes.NodeProto, path: string): Node {
+    const opType = proto.op_type ?? '';
+    const dialect = dialectOfDomain(proto.domain);
+    const nodeName = proto.name ?? '';
+    const location = this.where({ node: nodeName || undefined, op: `${dialect}.${opType}`, path });
+    if (!opType) throw onnxError({ reason: 'node has no op_type', location });
+    const outputs = (proto.output ?? []).map((name) => (name === '' ? null : { name: this.irName(graph, scope, name, 'value', location) }));
+    const node = graph.createNode({
+      op: `${dialect}.${opType}`,
+      outputs,
+      ...(nodeName ? { name: nodeName } : {}),
+      loc: this.where({ node: nodeName || undefined }),
+    });
+    if (!nodeName) node.metadata.set(META_UNNAMED, 'true');
+    (proto.output ?? []).forEach((name, index) => {
+      const value = node.outputs[index];
+      if (value) scope.bind(name, value);
+    });
+    if (proto.doc_string) node.docString = proto.doc_string;
+    if (proto.overload) node.overload = proto.overload;
+    for (const entry of proto.metadata_props ?? []) node.metadata.set(entry.key ?? '', entry.value ?? '');
+    void DEFAULT_DIALECT;
+    return node;
+  }
+
+  private connectNode(node: Node, proto: OnnxTypes.NodeProto, scope: Scope, depth: number): void {
+    const location = node.location;
+    const fileLocation = this.where({ node: node.name, op: node.op, path: location.path });
+    node.setInputs(
+      (proto.input ?? []).map((name) => {
+        if (name === '') return null;
+        const value = scope.resolve(name);
+        if (!value) {
+          throw onnxError({
+            reason: `input '${name}' of node '${node.name}' is not defined in this graph or an enclosing one`,
+            location: fileLocation,
+          });
+        }
+        return value;
+      }),
+    );
+    for (const attributeProto of proto.attribute ?? []) {
+      const name = attributeProto.name ?? '';
+      if (!name) throw onnxError({ reason: 'attribute has no name', location: fileLocation });
+      const imported = importAttribute(attributeProto as OnnxTypes.AttributeProto, { baseDir: this.options.baseDir, location: fileLocation });
+      node.setAttribute(name, imported.attribute);
+      if (imported.exactInt64 !== undefined) node.metadata.set(META_INT64_PREFIX + name, imported.exactInt64);
+      for (const [subgraph, subproto] of imported.pendingGraphs) this.importGraph(subproto, subgraph, scope, depth + 1);
+    }
+  }
+
+  /** A function body: formal inputs and outputs are names; their types are unknown. */
+  importFunctionBody(proto: OnnxTypes.FunctionProto, graph: Graph): void {
+    const scope = new Scope(null);
+    const location = this.where({ path: graph.name });
+    for (const name of proto.input ?? []) scope.bind(name, graph.addInput(this.irName(graph, scope, name, 'function input', location)));
+    const nodes: [Node, OnnxTypes.NodeProto][] = [];
+    for (const nodeProto of proto.node ?? []) nodes.push([this.createNode(graph, scope, nodeProto as OnnxTypes.NodeProto, graph.name), nodeProto as OnnxTypes.NodeProto]);
+    for (const [node, nodeProto] of nodes) this.connectNode(node, nodeProto, scope, 1);
+    graph.setOutputs(
+      (proto.output ?? []).map((name) => {
+        const value = scope.resolve(name);
+        if (!value) throw onnxError({ reason: `function output '${name}' is not defined`, location });
+        return value;
+      }),
+    );
+    for (const info of proto.value_info ?? []) {
+      const value = scope.local(info.name ?? '');
+      if (!value) continue;
+      const type = importType(info.type, location);
+      if (type.kind !== 'unknown') value.type = type;
+    }
+  }
+}

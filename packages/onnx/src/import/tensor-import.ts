@@ -1,0 +1,182 @@
+import {
+  byteLengthOf,
+  dtypeFromOnnxCode,
+  dtypeInfo,
+  elementCount,
+  MemoryStorage,
+  Tensor,
+  type DType,
+  type Location,
+  type SparseTensor,
+} from '@modelpass/ir';
+import { onnxError } from '../errors.js';
+import { toSafeNumber, type Int64Like } from '../int64.js';
+import { has, type OnnxTypes } from '../proto.js';
+import { externalStorage, parseExternalData } from './external-data.js';
+
+export interface TensorImportContext {
+  /** Folder that external data paths are relative to. */
+  readonly baseDir?: string;
+  readonly location: Location;
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+export function decodeUtf8(bytes: Uint8Array): string {
+  return utf8.decode(bytes);
+}
+
+export function dtypeOfCode(code: number | null | undefined, what: string, location: Location): DType {
+  const dtype = dtypeFromOnnxCode(code ?? 0);
+  if (!dtype) {
+    throw onnxError({
+      reason: `${what} has an unknown or undefined data type`,
+      location,
+      expected: 'a TensorProto.DataType code from 1 to 26',
+      actual: String(code ?? 0),
+    });
+  }
+  return dtype;
+}
+
+export function dimsOf(dims: readonly Int64Like[], what: string, location: Location): number[] {
+  return dims.map((dim) => {
+    const value = toSafeNumber(dim, `dimension of ${what}`, location);
+    if (value < 0) {
+      throw onnxError({ reason: `${what} has a negative dimension`, location, expected: 'dims >= 0', actual: String(value) });
+    }
+    return value;
+  });
+}
+
+/** Converts a TensorProto (any storage form) to a Tensor. Bytes in the proto are viewed, not copied. */
+export function importTensor(proto: OnnxTypes.TensorProto, context: TensorImportContext): Tensor {
+  const name = proto.name || '<unnamed>';
+  const what = `tensor '${name}'`;
+  const where = context.location;
+  const dtype = dtypeOfCode(proto.data_type, what, where);
+  const shape = dimsOf(proto.dims ?? [], what, where);
+  const count = elementCount(shape);
+  if (!Number.isSafeInteger(count)) throw onnxError({ reason: `${what} has too many elements`, location: where });
+
+  if (dtype === 'string') {
+    if (proto.data_location === 1 || has(proto, 'raw_data')) {
+      throw onnxError({ reason: `string ${what} must keep its elements in string_data`, location: where });
+    }
+    const strings = proto.string_data ?? [];
+    if (strings.length !== count) {
+      throw onnxError({ reason: `${what} has the wrong number of strings`, location: where, expected: String(count), actual: String(strings.length) });
+    }
+    return Tensor.fromStrings(shape, strings.map(decodeUtf8));
+  }
+
+  const byteLength = byteLengthOf(dtype, count);
+  if (proto.data_location === 1) {
+    const ref = parseExternalData(proto.external_data ?? [], name, where);
+    return Tensor.fromStorage(dtype, shape, externalStorage(context.baseDir, ref, byteLength, name, where));
+  }
+  if (has(proto, 'raw_data')) {
+    const raw = proto.raw_data;
+    if (raw.byteLength !== byteLength) {
+      throw onnxError({
+        reason: `raw_data of ${what} has the wrong size for ${dtype}[${shape.join(',')}]`,
+        location: where,
+        expected: `${byteLength} bytes`,
+        actual: `${raw.byteLength} bytes`,
+      });
+    }
+    return Tensor.fromStorage(dtype, shape, new MemoryStorage(raw));
+  }
+  return Tensor.fromBytes(dtype, shape, typedFieldBytes(proto, dtype, count, byteLength, what, where));
+}
+
+/** Raw little-endian bytes from the typed repeated fields (float_data, int32_data, ...). */
+function typedFieldBytes(
+  proto: OnnxTypes.TensorProto,
+  dtype: DType,
+  count: number,
+  byteLength: number,
+  what: string,
+  where: Location,
+): Uint8Array {
+  const bytes = new Uint8Array(byteLength);
+  const view = new DataView(bytes.buffer);
+  const check = (field: string, actual: number, expected: number): void => {
+    if (actual !== expected) {
+      throw onnxError({
+        reason: `${field} of ${what} has the wrong number of values for ${dtype}`,
+        location: where,
+        expected: String(expected),
+        actual: String(actual),
+      });
+    }
+  };
+  const bits = dtypeInfo(dtype).bits;
+  switch (dtype) {
+    case 'float32':
+    case 'complex64': {
+      const values = proto.float_data ?? [];
+      check('float_data', values.length, byteLength / 4);
+      values.forEach((v, i) => view.setFloat32(i * 4, v, true));
+      return bytes;
+    }
+    case 'float64':
+    case 'complex128': {
+      const values = proto.double_data ?? [];
+      check('double_data', values.length, byteLength / 8);
+      values.forEach((v, i) => view.setFloat64(i * 8, v, true));
+      return bytes;
+    }
+    case 'int64':
+    case 'uint64':
+    case 'uint32': {
+      const values = (dtype === 'int64' ? proto.int64_data : proto.uint64_data) ?? [];
+      check(dtype === 'int64' ? 'int64_data' : 'uint64_data', values.length, count);
+      values.forEach((v, i) => {
+        const low = typeof v === 'number' ? v >>> 0 : v.low >>> 0;
+        const high = typeof v === 'number' ? Math.floor(v / 2 ** 32) >>> 0 : v.high >>> 0;
+        if (dtype === 'uint32') view.setUint32(i * 4, low, true);
+        else {
+          view.setUint32(i * 8, low, true);
+          view.setUint32(i * 8 + 4, high, true);
+        }
+      });
+      return bytes;
+    }
+    case 'string':
+      throw onnxError({ reason: `${what}: strings are not typed-field data`, location: where });
+    default: {
+      if (count === 0) return bytes;
+      // int32_data: one element per entry for 8+ bit types, one packed byte per entry for 4- and 2-bit types.
+      const values = proto.int32_data ?? [];
+      if (values.length === 0) {
+        throw onnxError({ reason: `${what} has no data`, location: where, hint: 'set raw_data, a typed data field, or external data' });
+      }
+      if (bits < 8) {
+        check('int32_data', values.length, byteLength);
+        values.forEach((v, i) => (bytes[i] = v & 0xff));
+      } else if (bits === 8) {
+        check('int32_data', values.length, count);
+        values.forEach((v, i) => (bytes[i] = v & 0xff));
+      } else if (bits === 16) {
+        check('int32_data', values.length, count);
+        values.forEach((v, i) => view.setUint16(i * 2, v & 0xffff, true));
+      } else if (bits === 32) {
+        check('int32_data', values.length, count);
+        values.forEach((v, i) => view.setInt32(i * 4, v | 0, true));
+      } else {
+        throw onnxError({ reason: `${what}: ${dtype} cannot be stored in int32_data`, location: where });
+      }
+      return bytes;
+    }
+  }
+}
+
+export function importSparseTensor(proto: OnnxTypes.SparseTensorProto, context: TensorImportContext): SparseTensor {
+  if (!proto.values || !proto.indices) {
+    throw onnxError({ reason: 'sparse tensor lacks values or indices', location: context.location });
+  }
+  const values = importTensor(proto.values as OnnxTypes.TensorProto, context);
+  const indices = importTensor(proto.indices as OnnxTypes.TensorProto, context);
+  return { values, indices, dims: dimsOf(proto.dims ?? [], 'sparse tensor', context.location) };
+}

@@ -1,0 +1,79 @@
+import { onnxCodeOf, UNKNOWN_TYPE, type Dim, type Location, type Type } from '@modelpass/ir';
+import { onnxError } from './errors.js';
+import { toSafeNumber } from './int64.js';
+import { dtypeOfCode } from './import/tensor-import.js';
+import { has, type OnnxTypes } from './proto.js';
+
+const MAX_TYPE_DEPTH = 64;
+
+function shapeOf(message: { shape?: OnnxTypes.TensorShapeProto.$Properties | null }, location: Location): Dim[] | null {
+  if (!has(message, 'shape') || !message.shape) return null;
+  return (message.shape.dim ?? []).map((dim): Dim => {
+    if (has(dim, 'dim_value')) return toSafeNumber(dim.dim_value, 'dimension', location);
+    if (has(dim, 'dim_param')) return dim.dim_param ?? null;
+    return null;
+  });
+}
+
+/** ONNX TypeProto → IR type. A type with no element type (or an opaque type) is unknown. */
+export function importType(proto: OnnxTypes.TypeProto.$Properties | null | undefined, location: Location, depth = 0): Type {
+  if (!proto) return UNKNOWN_TYPE;
+  if (depth > MAX_TYPE_DEPTH) throw onnxError({ reason: 'type nests too deeply', location });
+  if (proto.tensor_type) {
+    const code = proto.tensor_type.elem_type ?? 0;
+    if (code === 0) return UNKNOWN_TYPE;
+    return { kind: 'tensor', dtype: dtypeOfCode(code, 'tensor type', location), shape: shapeOf(proto.tensor_type, location) };
+  }
+  if (proto.sparse_tensor_type) {
+    const code = proto.sparse_tensor_type.elem_type ?? 0;
+    if (code === 0) return UNKNOWN_TYPE;
+    return { kind: 'sparse-tensor', dtype: dtypeOfCode(code, 'sparse tensor type', location), shape: shapeOf(proto.sparse_tensor_type, location) };
+  }
+  if (proto.sequence_type) return { kind: 'sequence', element: importType(proto.sequence_type.elem_type, location, depth + 1) };
+  if (proto.optional_type) return { kind: 'optional', element: importType(proto.optional_type.elem_type, location, depth + 1) };
+  if (proto.map_type) {
+    return {
+      kind: 'map',
+      key: dtypeOfCode(proto.map_type.key_type, 'map key type', location),
+      value: importType(proto.map_type.value_type, location, depth + 1),
+    };
+  }
+  return UNKNOWN_TYPE;
+}
+
+function shapeProto(shape: readonly Dim[] | null): OnnxTypes.TensorShapeProto.$Properties | undefined {
+  if (shape === null) return undefined;
+  return {
+    dim: shape.map((dim) => (dim === null ? {} : typeof dim === 'number' ? { dim_value: dim } : { dim_param: dim })),
+  };
+}
+
+/** IR type → ONNX TypeProto; undefined for an unknown type (the ValueInfoProto then has no type). */
+export function exportType(type: Type): OnnxTypes.TypeProto.$Properties | undefined {
+  switch (type.kind) {
+    case 'unknown':
+      return undefined;
+    case 'tensor': {
+      const shape = shapeProto(type.shape);
+      return { tensor_type: shape ? { elem_type: onnxCodeOf(type.dtype), shape } : { elem_type: onnxCodeOf(type.dtype) } };
+    }
+    case 'sparse-tensor': {
+      const shape = shapeProto(type.shape);
+      return {
+        sparse_tensor_type: shape ? { elem_type: onnxCodeOf(type.dtype), shape } : { elem_type: onnxCodeOf(type.dtype) },
+      };
+    }
+    case 'sequence': {
+      const element = exportType(type.element);
+      return { sequence_type: element ? { elem_type: element } : {} };
+    }
+    case 'optional': {
+      const element = exportType(type.element);
+      return { optional_type: element ? { elem_type: element } : {} };
+    }
+    case 'map': {
+      const value = exportType(type.value);
+      return { map_type: value ? { key_type: onnxCodeOf(type.key), value_type: value } : { key_type: onnxCodeOf(type.key) } };
+    }
+  }
+}
