@@ -1,1 +1,86 @@
-export {};
+import type { OptionSpecs, Pass } from '@modelpass/pass-manager';
+import { cse, eliminateDuplicateInitializers } from './passes/cse.js';
+import { dce } from './passes/dce.js';
+import { foldConstantsPass, foldShapes } from './passes/fold.js';
+import {
+  canonicalize,
+  eliminateDropoutPass,
+  eliminateIdentityPass,
+  eliminateNoopPass,
+  fuseAddIntoConvBiasPass,
+  fuseBatchNormIntoConvPass,
+  fuseBatchNormIntoGemmPass,
+  fuseBatchNormPass,
+  fuseConsecutiveConcatsPass,
+  fuseConsecutiveReshapesPass,
+  fuseConsecutiveSqueezesPass,
+  fuseConsecutiveTransposesPass,
+  fuseMatMulAddIntoGemmPass,
+  fuseMulIntoWeightsPass,
+  fusePadIntoConvPass,
+  fusePass,
+  fuseTransposeIntoGemmPass,
+} from './passes/rewrite-passes.js';
+import { optimize, simplify } from './passes/simplify.js';
+import { eliminateUnusedInitializers } from './passes/unused-initializers.js';
+
+export {
+  canonicalize,
+  cse,
+  dce,
+  eliminateDropoutPass,
+  eliminateDuplicateInitializers,
+  eliminateIdentityPass,
+  eliminateNoopPass,
+  eliminateUnusedInitializers,
+  foldConstantsPass,
+  foldShapes,
+  fuseAddIntoConvBiasPass,
+  fuseBatchNormIntoConvPass,
+  fuseBatchNormIntoGemmPass,
+  fuseBatchNormPass,
+  fuseConsecutiveConcatsPass,
+  fuseConsecutiveReshapesPass,
+  fuseConsecutiveSqueezesPass,
+  fuseConsecutiveTransposesPass,
+  fuseMatMulAddIntoGemmPass,
+  fuseMulIntoWeightsPass,
+  fusePadIntoConvPass,
+  fusePass,
+  fuseTransposeIntoGemmPass,
+  optimize,
+  simplify,
+};
+export { DEFAULT_FOLD_MAX_SIZE } from './passes/fold.js';
+export { canonicalPatterns, definePattern, bindPatterns, type PatternEnv, type TransformPattern } from './patterns/index.js';
+export { fusionPatterns } from './passes/rewrite-passes.js';
+export { removeDeadCode, type DeadCodeResult } from './util/dead-code.js';
+
+/** Every pass of this package, for a pass registry. */
+export const transformPasses: readonly Pass<OptionSpecs>[] = [
+  canonicalize,
+  dce,
+  cse,
+  foldConstantsPass,
+  foldShapes,
+  eliminateIdentityPass,
+  eliminateDropoutPass,
+  eliminateNoopPass,
+  eliminateUnusedInitializers,
+  eliminateDuplicateInitializers,
+  fuseBatchNormPass,
+  fuseBatchNormIntoConvPass,
+  fuseBatchNormIntoGemmPass,
+  fuseAddIntoConvBiasPass,
+  fuseMulIntoWeightsPass,
+  fuseMatMulAddIntoGemmPass,
+  fuseTransposeIntoGemmPass,
+  fuseConsecutiveTransposesPass,
+  fuseConsecutiveSqueezesPass,
+  fuseConsecutiveReshapesPass,
+  fuseConsecutiveConcatsPass,
+  fusePadIntoConvPass,
+  fusePass,
+  simplify,
+  optimize,
+] as readonly Pass<OptionSpecs>[];

@@ -1,0 +1,98 @@
+import type { Node } from '@modelpass/ir';
+import { definePass, option } from '@modelpass/pass-manager';
+import { constantOf } from '../util/constants.js';
+import { removeDeadCode, snapshotDead } from '../util/dead-code.js';
+import { foldConstants, replaceWithConstant } from '../util/fold.js';
+import { constantBytes, countNodes, graphsOfModel } from '../util/graph-walk.js';
+import { inferShapesIfAvailable, staticShapeQuery } from '../util/shape-facts.js';
+import { preserved } from './pattern-pass.js';
+
+export const DEFAULT_FOLD_MAX_SIZE = 1 << 20;
+
+export const foldConstantsPass = definePass({
+  name: 'fold-constants',
+  summary: 'Evaluate nodes whose inputs are all constants with the reference kernels, and store the results as constants',
+  description:
+    'Also turns onnx.Constant nodes into initializers (except those producing a graph output). Random ops, ops with subgraphs ' +
+    'and ops without a reference kernel are left alone. A result larger than max-size bytes is only kept when it is no larger ' +
+    'than the constant inputs it replaces.',
+  options: {
+    maxSize: option.integer({ default: DEFAULT_FOLD_MAX_SIZE, min: 0, help: 'largest folded tensor, in bytes, that may grow the model' }),
+  },
+  statistics: ['nodes-folded', 'constants-materialized', 'nodes-removed', 'bytes-saved'],
+  run(model, context) {
+    const dead = snapshotDead(model);
+    const nodesBefore = countNodes(model);
+    const bytesBefore = constantBytes(model);
+    const result = foldConstants(model, { maxSize: context.options.maxSize, debug: (m) => context.debug(m) });
+    removeDeadCode(model, { filter: (item) => !dead.has(item) });
+    context.statistic('nodes-folded', result.nodesFolded);
+    context.statistic('constants-materialized', result.constantNodesMaterialized);
+    context.statistic('nodes-removed', Math.max(0, nodesBefore - countNodes(model)));
+    context.statistic('bytes-saved', Math.max(0, bytesBefore - constantBytes(model)));
+    return preserved(context, result.nodesFolded + result.constantNodesMaterialized > 0);
+  },
+});
+
+/** Ops that compute on shapes: folded by fold-shapes when their (small, integer) inputs are constant. */
+const SHAPE_ARITHMETIC = new Set(
+  [
+    'Gather', 'Slice', 'Concat', 'Unsqueeze', 'Squeeze', 'Cast', 'Add', 'Sub', 'Mul', 'Div', 'Reshape', 'Equal', 'Where',
+    'ReduceProd', 'ReduceSum', 'Neg', 'Abs', 'Max', 'Min', 'Identity', 'Range', 'Mod', 'Less', 'Greater', 'Not', 'And', 'Or',
+    'Floor', 'Ceil', 'Sqrt', 'Flatten', 'Transpose', 'Expand', 'ConstantOfShape', 'Tile', 'NonZero',
+  ].map((op) => `onnx.${op}`),
+);
+const SHAPE_TENSOR_LIMIT = 1024;
+
+function isShapeArithmetic(node: Node): boolean {
+  if (!SHAPE_ARITHMETIC.has(node.op)) return false;
+  return node.inputs.every((input) => {
+    if (!input) return true;
+    const tensor = constantOf(input);
+    if (!tensor || tensor.size > SHAPE_TENSOR_LIMIT) return false;
+    return tensor.dtype === 'int64' || tensor.dtype === 'int32' || tensor.dtype === 'bool' || tensor.size <= 16;
+  });
+}
+
+export const foldShapes = definePass({
+  name: 'fold-shapes',
+  summary: 'Replace Shape/Size (and Gather/Slice of a Shape) by constants where the dims they read are static, then fold the shape arithmetic',
+  description:
+    'Needs types on values: runs shape inference first when @modelpass/ops provides it, else uses the types the model declares. ' +
+    'Gather/Slice of a Shape fold even when other dims are dynamic (a symbolic batch size stays dynamic).',
+  options: {
+    inferShapes: option.boolean({ default: true, help: 'run shape inference first (when available)' }),
+  },
+  statistics: ['shapes-folded', 'nodes-folded', 'nodes-removed'],
+  run(model, context) {
+    if (context.options.inferShapes) inferShapesIfAvailable(model, (m) => context.debug(m));
+    const dead = snapshotDead(model);
+    const nodesBefore = countNodes(model);
+    let shapesFolded = 0;
+    let nodesFolded = 0;
+    for (let round = 0; round < 16; round++) {
+      let changed = false;
+      for (const graph of graphsOfModel(model)) {
+        for (const node of graph.nodes()) {
+          if (node.graph !== graph) continue;
+          const output = node.outputs[0];
+          if (!output || node.outputs.length !== 1 || constantOf(output)) continue;
+          const tensor = staticShapeQuery(node);
+          if (!tensor) continue;
+          replaceWithConstant(output, tensor, node);
+          node.erase();
+          shapesFolded++;
+          changed = true;
+        }
+      }
+      const folded = foldConstants(model, { maxSize: 64 * 1024, filter: isShapeArithmetic, debug: (m) => context.debug(m) });
+      nodesFolded += folded.nodesFolded;
+      if (!changed && folded.nodesFolded === 0) break;
+    }
+    removeDeadCode(model, { filter: (item) => !dead.has(item) });
+    context.statistic('shapes-folded', shapesFolded);
+    context.statistic('nodes-folded', nodesFolded);
+    context.statistic('nodes-removed', Math.max(0, nodesBefore - countNodes(model)));
+    return preserved(context, shapesFolded + nodesFolded > 0);
+  },
+});

@@ -1,0 +1,88 @@
+import { Tensor, isTensorType, type DType, type Node, type Value } from '@modelpass/ir';
+
+/**
+ * The constant data behind a value: an initializer that is not an overridable graph input, or the
+ * output of an `onnx.Constant` node. Undefined when the value is computed at run time.
+ */
+export function constantOf(value: Value | null | undefined): Tensor | undefined {
+  if (!value) return undefined;
+  if (value.isConstant) return value.constant;
+  const producer = value.producer;
+  if (producer && producer.op === 'onnx.Constant') return constantNodeTensor(producer);
+  return undefined;
+}
+
+/** The tensor an `onnx.Constant` node produces, for every attribute spelling it accepts. */
+export function constantNodeTensor(node: Node): Tensor | undefined {
+  const attributes = node.attributes;
+  const tensor = attributes.get('value');
+  if (tensor?.kind === 'tensor') return tensor.value;
+  const float = attributes.get('value_float');
+  if (float?.kind === 'float') return Tensor.scalar('float32', float.value);
+  const int = attributes.get('value_int');
+  if (int?.kind === 'int') return Tensor.scalar('int64', BigInt(int.value));
+  const floats = attributes.get('value_floats');
+  if (floats?.kind === 'floats') return Tensor.fromValues('float32', [floats.value.length], [...floats.value]);
+  const ints = attributes.get('value_ints');
+  if (ints?.kind === 'ints') return Tensor.fromValues('int64', [ints.value.length], ints.value.map((v) => BigInt(v)));
+  const strings = attributes.get('value_strings');
+  if (strings?.kind === 'strings') return Tensor.fromStrings([strings.value.length], strings.value);
+  const string = attributes.get('value_string');
+  if (string?.kind === 'string') return Tensor.fromStrings([], [string.value]);
+  return undefined;
+}
+
+export function isConstantValue(value: Value | null | undefined): boolean {
+  return constantOf(value) !== undefined;
+}
+
+/** The elements of a numeric tensor as plain numbers (undefined for strings). */
+export function numbersOf(tensor: Tensor): number[] | undefined {
+  if (tensor.dtype === 'string') return undefined;
+  return tensor.toNumbers();
+}
+
+/** Integer elements of a constant int32/int64 tensor (e.g. a shape, axes, pads). */
+export function intsOf(value: Value | null | undefined): number[] | undefined {
+  const tensor = constantOf(value);
+  if (!tensor || (tensor.dtype !== 'int64' && tensor.dtype !== 'int32')) return undefined;
+  return tensor.toNumbers();
+}
+
+/** True when every element of the constant equals `expected` (exactly, as a number). */
+export function isSplat(tensor: Tensor, expected: number): boolean {
+  const values = numbersOf(tensor);
+  if (!values || values.length === 0) return false;
+  return values.every((v) => v === expected);
+}
+
+/** The dtype of a value, when its type says so. */
+export function dtypeOf(value: Value | null | undefined): DType | undefined {
+  if (!value) return undefined;
+  const constant = constantOf(value);
+  if (constant) return constant.dtype;
+  return isTensorType(value.type) ? value.type.dtype : undefined;
+}
+
+/**
+ * The shape of a value as far as it is known: a constant's shape, or the type's dims (numbers,
+ * symbols or null). Undefined when the rank is unknown.
+ */
+export function shapeOf(value: Value | null | undefined): readonly (number | string | null)[] | undefined {
+  if (!value) return undefined;
+  const constant = constantOf(value);
+  if (constant) return constant.shape;
+  if (!isTensorType(value.type) || value.type.shape === null) return undefined;
+  return value.type.shape;
+}
+
+export function rankOf(value: Value | null | undefined): number | undefined {
+  return shapeOf(value)?.length;
+}
+
+/** The shape when every dim is a known number. */
+export function staticShapeOf(value: Value | null | undefined): number[] | undefined {
+  const shape = shapeOf(value);
+  if (!shape || !shape.every((d) => typeof d === 'number')) return undefined;
+  return shape as number[];
+}

@@ -1,0 +1,112 @@
+import { Tensor, type DType } from '@modelpass/ir';
+
+/** Float dtypes whose weights the fusions rewrite (computed in float64, rounded once on store). */
+export const FUSIBLE_FLOAT_DTYPES: ReadonlySet<DType> = new Set<DType>(['float32', 'float64']);
+
+/** Elements of a float tensor widened to float64. */
+export function floatsOf(tensor: Tensor): Float64Array {
+  return Float64Array.from(tensor.toNumbers());
+}
+
+/** A tensor of `dtype` from float64 values (each rounded once to the dtype). */
+export function floatTensor(dtype: DType, shape: readonly number[], values: ArrayLike<number>): Tensor {
+  return Tensor.fromValues(dtype, shape, Array.from(values));
+}
+
+/**
+ * Broadcasts a per-channel constant to a vector of `channels` entries. `tensor` must have every dim
+ * equal to 1 except possibly the one at `channelAxis` (counted from the front of a tensor of rank
+ * `rank`, right-aligned as in numpy broadcasting). Returns undefined when it does not fit.
+ */
+export function perChannelVector(tensor: Tensor, rank: number, channelAxis: number, channels: number): Float64Array | undefined {
+  const shape = tensor.shape;
+  if (shape.length > rank) return undefined;
+  const offset = rank - shape.length;
+  let channelDim = 1;
+  for (let i = 0; i < shape.length; i++) {
+    const axis = i + offset;
+    if (axis === channelAxis) channelDim = shape[i]!;
+    else if (shape[i] !== 1) return undefined;
+  }
+  if (channelDim !== 1 && channelDim !== channels) return undefined;
+  const values = floatsOf(tensor);
+  const out = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) out[c] = values[channelDim === 1 ? 0 : c]!;
+  return out;
+}
+
+/** A small dense float64 array with a shape, for computing fused weights. */
+export interface DenseArray {
+  shape: number[];
+  values: Float64Array;
+}
+
+export function denseOf(tensor: Tensor): DenseArray {
+  return { shape: [...tensor.shape], values: floatsOf(tensor) };
+}
+
+/** Numpy-style broadcast of two static shapes; undefined when they do not broadcast. */
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | undefined {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[i - (rank - a.length)] ?? 1;
+    const db = b[i - (rank - b.length)] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) return undefined;
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+/** Elementwise `fn(a, b)` with numpy broadcasting. */
+export function broadcastBinary(a: DenseArray, b: DenseArray, fn: (x: number, y: number) => number): DenseArray | undefined {
+  const shape = broadcastShapes(a.shape, b.shape);
+  if (!shape) return undefined;
+  const size = shape.reduce((n, d) => n * d, 1);
+  const values = new Float64Array(size);
+  const rank = shape.length;
+  const stridesFor = (s: readonly number[]) => {
+    const strides = new Array<number>(rank).fill(0);
+    let stride = 1;
+    for (let i = s.length - 1; i >= 0; i--) {
+      strides[i + rank - s.length] = s[i] === 1 ? 0 : stride;
+      stride *= s[i]!;
+    }
+    return strides;
+  };
+  const sa = stridesFor(a.shape);
+  const sb = stridesFor(b.shape);
+  const index = new Array<number>(rank).fill(0);
+  for (let flat = 0; flat < size; flat++) {
+    let ia = 0;
+    let ib = 0;
+    for (let d = 0; d < rank; d++) {
+      ia += index[d]! * sa[d]!;
+      ib += index[d]! * sb[d]!;
+    }
+    values[flat] = fn(a.values[ia]!, b.values[ib]!);
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++index[d]! < shape[d]!) break;
+      index[d] = 0;
+    }
+  }
+  return { shape, values };
+}
+
+/** Multiplies slices of `weights` along `axis` by `scale[channelOf(i)]`. */
+export function scaleAlongAxis(weights: DenseArray, axis: number, scaleAt: (index: number) => number): Float64Array {
+  const out = new Float64Array(weights.values.length);
+  const inner = weights.shape.slice(axis + 1).reduce((n, d) => n * d, 1);
+  const dim = weights.shape[axis]!;
+  for (let i = 0; i < out.length; i++) {
+    const channel = Math.floor(i / inner) % dim;
+    out[i] = weights.values[i]! * scaleAt(channel);
+  }
+  return out;
+}
+
+/** The outer index (dims before `axis`) of flat element `i`, for grouped layouts. */
+export function outerIndex(shape: readonly number[], axis: number, i: number): number {
+  const innerWithAxis = shape.slice(axis).reduce((n, d) => n * d, 1);
+  return Math.floor(i / innerWithAxis);
+}

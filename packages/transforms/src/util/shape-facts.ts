@@ -1,0 +1,95 @@
+import { Tensor, type Model, type Node } from '@modelpass/ir';
+import * as ops from '@modelpass/ops';
+import { intsOf, shapeOf } from './constants.js';
+import { normalizeAxis } from './graph-walk.js';
+
+/** The dims a Shape node reports (its start/end window), as far as the input's type knows them. */
+export function shapeNodeDims(node: Node): (number | string | null)[] | undefined {
+  const shape = shapeOf(node.inputs[0]);
+  if (!shape) return undefined;
+  const rank = shape.length;
+  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + rank : v, 0), rank);
+  const start = clamp(node.optionalAttr('start', 'int') ?? 0);
+  const end = clamp(node.optionalAttr('end', 'int') ?? rank);
+  return shape.slice(start, Math.max(start, end));
+}
+
+function allStatic(dims: readonly (number | string | null)[]): dims is number[] {
+  return dims.every((d) => typeof d === 'number' && d >= 0);
+}
+
+/** The constant a shape query node stands for, when the dims it reads are static. */
+export function staticShapeQuery(node: Node): Tensor | undefined {
+  switch (node.op) {
+    case 'onnx.Shape': {
+      const dims = shapeNodeDims(node);
+      if (!dims || !allStatic(dims)) return undefined;
+      return Tensor.fromValues('int64', [dims.length], dims.map((d) => BigInt(d)));
+    }
+    case 'onnx.Size': {
+      const shape = shapeOf(node.inputs[0]);
+      if (!shape || !allStatic(shape)) return undefined;
+      return Tensor.scalar('int64', BigInt(shape.reduce((n, d) => n * d, 1)));
+    }
+    case 'onnx.Gather':
+      return gatherOfShape(node);
+    case 'onnx.Slice':
+      return sliceOfShape(node);
+    default:
+      return undefined;
+  }
+}
+
+/** Gather(Shape(x), indices) where the gathered dims are static even if others are not. */
+function gatherOfShape(node: Node): Tensor | undefined {
+  const shapeNode = node.inputs[0]?.producer;
+  if (!shapeNode || shapeNode.op !== 'onnx.Shape') return undefined;
+  if ((node.optionalAttr('axis', 'int') ?? 0) !== 0) return undefined;
+  const dims = shapeNodeDims(shapeNode);
+  const indicesValue = node.inputs[1];
+  const indices = intsOf(indicesValue);
+  const indicesShape = shapeOf(indicesValue);
+  if (!dims || !indices || !indicesShape) return undefined;
+  const picked: number[] = [];
+  for (const index of indices) {
+    const axis = normalizeAxis(index, dims.length);
+    if (axis === undefined) return undefined;
+    const dim = dims[axis];
+    if (typeof dim !== 'number') return undefined;
+    picked.push(dim);
+  }
+  return Tensor.fromValues('int64', indicesShape as number[], picked.map((d) => BigInt(d)));
+}
+
+/** Slice(Shape(x), starts, ends[, axes=0, steps]) where the selected dims are static. */
+function sliceOfShape(node: Node): Tensor | undefined {
+  const shapeNode = node.inputs[0]?.producer;
+  if (!shapeNode || shapeNode.op !== 'onnx.Shape') return undefined;
+  const dims = shapeNodeDims(shapeNode);
+  const starts = intsOf(node.inputs[1]);
+  const ends = intsOf(node.inputs[2]);
+  if (!dims || !starts || !ends || starts.length !== 1 || ends.length !== 1) return undefined;
+  const axes = node.inputs[3] ? intsOf(node.inputs[3]) : [0];
+  const steps = node.inputs[4] ? intsOf(node.inputs[4]) : [1];
+  if (!axes || !steps || (axes[0] !== 0 && axes[0] !== -1) || steps[0] !== 1) return undefined;
+  const n = dims.length;
+  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
+  const selected = dims.slice(clamp(starts[0]!), Math.max(clamp(starts[0]!), clamp(ends[0]!)));
+  if (!allStatic(selected)) return undefined;
+  return Tensor.fromValues('int64', [selected.length], selected.map((d) => BigInt(d)));
+}
+
+type InferShapes = (model: Model, ...rest: unknown[]) => unknown;
+
+/** Runs `inferShapes` from `@modelpass/ops` when that package provides it; false when it does not. */
+export function inferShapesIfAvailable(model: Model, debug: (message: string) => void): boolean {
+  const infer = (ops as unknown as { inferShapes?: InferShapes }).inferShapes;
+  if (typeof infer !== 'function') return false;
+  try {
+    infer(model);
+    return true;
+  } catch (error) {
+    debug(`shape inference failed, continuing with the types the model declares: ${(error as Error).message}`);
+    return false;
+  }
+}
