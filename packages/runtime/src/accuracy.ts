@@ -122,6 +122,6 @@ export async function evaluateAccuracy(model: ModelSource, dataset: LabelledData
 
 function truncate(dataset: LabelledDataset, limit: number): LabelledDataset {
   const byteLength = byteLengthOf(dataset.samples.dtype, limit * elementCount(dataset.sampleShape));
-  const samples = Tensor.fromBytes(dataset.samples.dtype, [limit, ...dataset.sampleShape], dataset.samples.bytes().slice(0, byteLength));
+  const samples = Tensor.fromBytes(dataset.samples.dtype, [limit, ...dataset.sampleShape], new Uint8Array(dataset.samples.bytes().subarray(0, byteLength)));
   return { samples, labels: dataset.labels.subarray(0, limit), size: limit, sampleShape: dataset.sampleShape };
 }

@@ -140,7 +140,7 @@ export function compareTensors(name: string, expected: Tensor, actual: Tensor, o
     const rel = abs === 0 ? 0 : abs / Math.max(Math.abs(ev), floor);
     if (abs > maxAbs) maxAbs = abs;
     if (rel > maxRel) maxRel = rel;
-    const ok = exact ? abs === 0 : abs <= atol + rtol * Math.abs(ev);
+    const ok = abs === 0 || (!exact && abs <= atol + rtol * Math.abs(ev));
     if (!ok) mismatched++;
     if (Number.isFinite(ev) && Number.isFinite(av)) {
       dot += ev * av;
@@ -150,7 +150,8 @@ export function compareTensors(name: string, expected: Tensor, actual: Tensor, o
   }
   if (exact) mismatched = exactMismatches(expected, actual);
   let cosine: number | null;
-  if (normE === 0 && normA === 0) cosine = e.length === 0 || maxAbs === 0 ? 1 : null;
+  if (maxAbs === 0) cosine = 1; // identical (NaN matching NaN included): exactly 1, not 1 - ulp
+  else if (normE === 0 && normA === 0) cosine = null;
   else if (normE === 0 || normA === 0) cosine = 0;
   else cosine = Math.max(-1, Math.min(1, dot / (Math.sqrt(normE) * Math.sqrt(normA))));
   let top1Agreement: number | null = null;
@@ -222,7 +223,7 @@ export function compareOutputs(expected: ReadonlyMap<string, Tensor>, actual: Re
   }
   const worst = (values: (number | null)[], pick: (a: number, b: number) => number): number | null => {
     const present = values.filter((v): v is number => v !== null);
-    return present.length ? present.reduce(pick) : null;
+    return present.length ? present.reduce((a, b) => pick(a, b)) : null;
   };
   return {
     perOutput,

@@ -53,7 +53,7 @@ export function decodeIdx(bytes: Uint8Array, name = '<idx bytes>', limit?: numbe
   if (limit !== undefined && rank > 0 && limit < shape[0]!) shape[0] = Math.max(0, limit);
   const kept = elementCount(shape);
   if (type.size === 1) {
-    return Tensor.fromBytes(type.dtype, shape, raw.slice(headerLength, headerLength + kept));
+    return Tensor.fromBytes(type.dtype, shape, new Uint8Array(raw.subarray(headerLength, headerLength + kept)));
   }
   const values = new Array<number>(kept);
   for (let i = 0; i < kept; i++) values[i] = type.read(dv, headerLength + i * type.size);

@@ -1,7 +1,8 @@
 /**
  * NumPy `.npy` files (format versions 1.0, 2.0 and 3.0): a magic string, a version, a header that is
  * a Python dict literal (`descr`, `fortran_order`, `shape`), then the raw array in C order.
- * Numeric dtypes and bool map onto `Tensor`; big-endian data is byte-swapped on read.
+ * Numeric dtypes and bool map onto `Tensor`, as do NumPy's fixed-width strings (`<U<n>` and `|S<n>`,
+ * read as string tensors; string tensors are written as `<U<n>`); big-endian data is byte-swapped on read.
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -74,6 +75,8 @@ export function decodeNpy(bytes: Uint8Array, name = '<npy bytes>'): Tensor {
   }
   const order = header.descr[0]!;
   const code = header.descr.slice(1);
+  const stringMatch = /^([US])(\d+)$/.exec(code);
+  if (stringMatch && '<>|='.includes(order)) return decodeStrings(bytes.subarray(dataStart), header.shape, stringMatch[1] as 'U' | 'S', Number(stringMatch[2]), order === '>', fail);
   const dtype = npyTypeToDType.get(code);
   if (!dtype || !'<>|='.includes(order)) {
     throw fail(`unsupported dtype '${header.descr}'`, {
@@ -89,13 +92,42 @@ export function decodeNpy(bytes: Uint8Array, name = '<npy bytes>'): Tensor {
       actual: `${bytes.byteLength - dataStart} bytes`,
     });
   }
-  const data = bytes.slice(dataStart, dataStart + byteLength);
+  // A copy (not `slice`, which on a Node Buffer is a view into a shared pool).
+  const data = new Uint8Array(bytes.subarray(dataStart, dataStart + byteLength));
   const itemSize = Number(code.slice(1));
   if (order === '>' && itemSize > 1) swapBytes(data, itemSize);
   if (dtype === 'bool') {
     for (let i = 0; i < data.length; i++) data[i] = data[i] ? 1 : 0;
   }
   return Tensor.fromBytes(dtype, header.shape, data);
+}
+
+/** NumPy fixed-width strings: `U<n>` is UTF-32 (n code points), `S<n>` is n bytes; NULs pad the end. */
+function decodeStrings(data: Uint8Array, shape: number[], kind: 'U' | 'S', width: number, bigEndian: boolean, fail: HeaderFailure): Tensor {
+  const count = elementCount(shape);
+  const itemSize = kind === 'U' ? width * 4 : width;
+  if (data.byteLength < count * itemSize) {
+    throw fail('data is shorter than its shape says', { expected: `${count * itemSize} bytes`, actual: `${data.byteLength} bytes` });
+  }
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const strings: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = i * itemSize;
+    if (kind === 'U') {
+      const codePoints: number[] = [];
+      for (let j = 0; j < width; j++) {
+        const codePoint = dv.getUint32(start + j * 4, !bigEndian);
+        if (codePoint === 0) break;
+        codePoints.push(codePoint);
+      }
+      strings.push(String.fromCodePoint(...codePoints));
+    } else {
+      let end = start + width;
+      while (end > start && data[end - 1] === 0) end--;
+      strings.push(Buffer.from(data.subarray(start, end)).toString('utf8'));
+    }
+  }
+  return Tensor.fromStrings(shape, strings);
 }
 
 function swapBytes(data: Uint8Array, itemSize: number): void {
@@ -130,7 +162,9 @@ function parseHeader(text: string, fail: HeaderFailure): NpyHeader {
 
 /** Serializes a tensor as `.npy` bytes (version 1.0, or 2.0 when the header needs it). */
 export function encodeNpy(tensor: Tensor): Uint8Array {
-  const descr = dtypeToNpyDescr.get(tensor.dtype);
+  const strings = tensor.dtype === 'string' ? (tensor.strings ?? []).map((s) => [...s].map((c) => c.codePointAt(0)!)) : undefined;
+  const stringWidth = strings ? Math.max(1, ...strings.map((s) => s.length)) : 0;
+  const descr = strings ? `<U${stringWidth}` : dtypeToNpyDescr.get(tensor.dtype);
   if (!descr) {
     throw runtimeError({
       reason: `cannot write a ${tensor.dtype} tensor as .npy`,
@@ -151,7 +185,7 @@ export function encodeNpy(tensor: Tensor): Uint8Array {
   }
   const padded = Math.ceil(total / 64) * 64;
   dict = dict + ' '.repeat(padded - total) + '\n';
-  const data = tensor.bytes();
+  const data = strings ? encodeStrings(strings, stringWidth) : tensor.bytes();
   const out = new Uint8Array(prefix + dict.length + data.byteLength);
   out.set(MAGIC, 0);
   out[6] = major;
@@ -161,6 +195,13 @@ export function encodeNpy(tensor: Tensor): Uint8Array {
   else dv.setUint32(8, dict.length, true);
   out.set(Buffer.from(dict, 'latin1'), prefix);
   out.set(data, prefix + dict.length);
+  return out;
+}
+
+function encodeStrings(strings: number[][], width: number): Uint8Array {
+  const out = new Uint8Array(strings.length * width * 4);
+  const dv = new DataView(out.buffer);
+  strings.forEach((codePoints, i) => codePoints.forEach((c, j) => dv.setUint32((i * width + j) * 4, c, true)));
   return out;
 }
 

@@ -61,7 +61,7 @@ export function toOrtTensor(OrtTensorClass: OrtTensorConstructor, tensor: Tensor
   }
   assertLittleEndian();
   // A copy gives an aligned buffer that ORT may keep while it runs.
-  const bytes = tensor.bytes().slice();
+  const bytes = new Uint8Array(tensor.bytes()); // a copy at offset 0 (Buffer#slice would be a view)
   const length = bytes.byteLength / info.elementBytes;
   const data = new info.array(bytes.buffer, 0, length);
   return new OrtTensorClass(info.type as 'float32', data as unknown as Float32Array, dims);
@@ -89,6 +89,6 @@ export function fromOrtTensor(value: OrtTensor, name: string): Tensor {
       actual: `${data.byteLength} bytes`,
     });
   }
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  const bytes = new Uint8Array(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   return Tensor.fromBytes(dtype, dims, bytes);
 }

@@ -61,7 +61,7 @@ for i in range(${cases.length}):
     });
   });
 
-  it('reads scalars, 1-D arrays, empty arrays, versions 2.0 and 3.0 and big-endian data', () => {
+  it('reads scalars, 1-D arrays, empty arrays, versions 2.0 and 3.0, big-endian data and strings', () => {
     python(
       `import os, sys, numpy as np
 from numpy.lib import format as f
@@ -73,7 +73,9 @@ with open(os.path.join(d, 'v2.npy'), 'wb') as fh: f.write_array(fh, np.arange(6,
 with open(os.path.join(d, 'v3.npy'), 'wb') as fh: f.write_array(fh, np.arange(6, dtype=np.uint16).reshape(2, 3), version=(3, 0))
 np.save(os.path.join(d, 'big.npy'), np.array([1.5, -2.0, 1e10], dtype='>f8'))
 np.save(os.path.join(d, 'fortran.npy'), np.asfortranarray(np.arange(6, dtype=np.float32).reshape(2, 3)))
-np.save(os.path.join(d, 'unicode.npy'), np.array(['a', 'b']))`,
+np.save(os.path.join(d, 'unicode.npy'), np.array(['a', 'héllo ✓']))
+np.save(os.path.join(d, 'bytes.npy'), np.array([b'ab', b'', b'xyz']))
+np.save(os.path.join(d, 'complex.npy'), np.zeros(2, dtype=np.complex64))`,
       [dir],
     );
     const scalar = readNpy(join(dir, 'scalar.npy'));
@@ -87,7 +89,12 @@ np.save(os.path.join(d, 'unicode.npy'), np.array(['a', 'b']))`,
     expect([v3.dtype, v3.shape, v3.toNumbers()]).toEqual(['uint16', [2, 3], [0, 1, 2, 3, 4, 5]]);
     expect(readNpy(join(dir, 'big.npy')).toNumbers()).toEqual([1.5, -2, 1e10]);
     expect(() => readNpy(join(dir, 'fortran.npy'))).toThrow(/Fortran/);
-    expect(() => readNpy(join(dir, 'unicode.npy'))).toThrow(/unsupported dtype '<U1'/);
+    const unicode = readNpy(join(dir, 'unicode.npy'));
+    expect([unicode.dtype, unicode.strings]).toEqual(['string', ['a', 'héllo ✓']]);
+    expect(readNpy(join(dir, 'bytes.npy')).strings).toEqual(['ab', '', 'xyz']);
+    expect(() => readNpy(join(dir, 'complex.npy'))).toThrow(/unsupported dtype '<c8'/);
+    writeNpy(Tensor.fromStrings([2], ['𝄞 clef', 'b']), join(dir, 'ours_strings.npy'));
+    expect(python(`import sys, numpy as np\na = np.load(sys.argv[1])\nprint(a.dtype.str, repr(a.tolist()))`, [join(dir, 'ours_strings.npy')]).trim()).toBe("<U6 ['𝄞 clef', 'b']");
   });
 
   it('round-trips through encode/decode and aligns data to 64 bytes', () => {
@@ -107,6 +114,6 @@ np.save(os.path.join(d, 'unicode.npy'), np.array(['a', 'b']))`,
     expect(() => decodeNpy(truncated, 't.npy')).toThrow(/shorter than its shape/);
     expect(() => decodeNpy(full.subarray(0, 40), 't.npy')).toThrow(/truncated header/);
     expect(() => readNpy(join(dir, 'missing.npy'))).toThrow(/cannot read NumPy file/);
-    expect(() => encodeNpy(Tensor.fromStrings([1], ['x']))).toThrow(/cannot write a string tensor/);
+    expect(() => encodeNpy(Tensor.fromValues('bfloat16', [1], [1]))).toThrow(/cannot write a bfloat16 tensor/);
   });
 });
