@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { GraphBuilder, Tensor, tensorType } from '@modelpass/ir';
+import { generateInputs } from '@modelpass/runtime';
+
+function model() {
+  const b = new GraphBuilder();
+  const x = b.input('x', tensorType('float32', ['N', 3]));
+  const ids = b.input('ids', tensorType('int64', ['N', 'seq']));
+  const mask = b.input('mask', tensorType('bool', [2]));
+  const half = b.input('half', tensorType('float16', [4]));
+  const names = b.input('names', tensorType('string', [2]));
+  const bias = b.input('bias', tensorType('float32', [3]));
+  b.graph.markConstant(bias, Tensor.fromValues('float32', [3], [1, 2, 3]));
+  b.output(b.op1('onnx.Add', [x, bias]), ids, mask, half, names);
+  return b.model();
+}
+
+describe('generateInputs', () => {
+  it('makes one tensor per input without a default, with the right dtypes and fixed symbolic dims', () => {
+    const feeds = generateInputs(model(), { seed: 3, dims: { N: 2, seq: 5 } });
+    expect([...feeds.keys()]).toEqual(['x', 'ids', 'mask', 'half', 'names']);
+    expect(feeds.get('x')!.shape).toEqual([2, 3]);
+    expect(feeds.get('ids')!.shape).toEqual([2, 5]);
+    expect(feeds.get('ids')!.dtype).toBe('int64');
+    expect(feeds.get('half')!.dtype).toBe('float16');
+    expect(feeds.get('names')!.strings!.every((s) => /^[a-z]{1,8}$/.test(s))).toBe(true);
+    for (const v of feeds.get('x')!.toNumbers()) expect(v >= -1 && v < 1).toBe(true);
+    for (const v of feeds.get('ids')!.toNumbers()) expect(Number.isInteger(v) && v >= 0 && v <= 9).toBe(true);
+    for (const v of feeds.get('mask')!.toNumbers()) expect([0, 1]).toContain(v);
+  });
+
+  it('is deterministic per seed, and each input has its own stream', () => {
+    const a = generateInputs(model(), { seed: 11, dims: { N: 4, seq: 2 } });
+    const b = generateInputs(model(), { seed: 11, dims: { N: 4, seq: 2 } });
+    const c = generateInputs(model(), { seed: 12, dims: { N: 4, seq: 2 } });
+    expect(a.get('x')!.equals(b.get('x')!)).toBe(true);
+    expect(a.get('x')!.equals(c.get('x')!)).toBe(false);
+    // Changing another input's shape does not change x.
+    const d = generateInputs(model(), { seed: 11, dims: { N: 4, seq: 7 } });
+    expect(a.get('x')!.equals(d.get('x')!)).toBe(true);
+  });
+
+  it('honours ranges, shapes, includeDefaults and defaultDim', () => {
+    const feeds = generateInputs(model(), {
+      seed: 1,
+      defaultDim: 3,
+      ranges: { x: [5, 6], ids: [100, 102] },
+      shapes: { ids: [1, 1] },
+      includeDefaults: true,
+    });
+    expect(feeds.get('x')!.shape).toEqual([3, 3]);
+    for (const v of feeds.get('x')!.toNumbers()) expect(v >= 5 && v < 6).toBe(true);
+    expect(feeds.get('ids')!.shape).toEqual([1, 1]);
+    expect(feeds.get('ids')!.toNumbers()[0]).toBeGreaterThanOrEqual(100);
+    expect(feeds.has('bias')).toBe(true);
+  });
+
+  it('names the input and the dimension when a symbolic dim has no size', () => {
+    expect(() => generateInputs(model(), { dims: { N: 1 } })).toThrow(
+      expect.objectContaining({ name: 'ModelpassError', message: expect.stringMatching(/input 'ids' has a symbolic dimension 'seq' at axis 1/) }),
+    );
+    expect(() => generateInputs(model(), { dims: { N: 1, seq: 1 }, ranges: { nope: [0, 1] } })).toThrow(/'nope', which is not an input/);
+    expect(() => generateInputs(model(), { dims: { N: 1, seq: 1 }, ranges: { ids: [0, 2 ** 60] } })).toThrow(/does not fit int64/);
+    const unranked = new GraphBuilder();
+    unranked.output(unranked.input('u', tensorType('float32', null)));
+    expect(() => generateInputs(unranked.model())).toThrow(/input 'u': its rank is unknown/);
+  });
+});
