@@ -68,7 +68,8 @@ export class PassRegistry {
   /** Adds passes; a name registered twice is an error naming both owners. */
   register(passes: Pass | Iterable<Pass>, owner?: string | PassOwner): this {
     const who = toOwner(owner);
-    const list: Pass[] = isPass(passes) ? [passes] : [...(passes as Iterable<Pass>)];
+    const iterable = typeof passes === 'object' && passes !== null && Symbol.iterator in passes;
+    const list: Pass[] = iterable ? [...(passes as Iterable<Pass>)] : [passes as Pass];
     for (const pass of list) {
       if (!isPass(pass)) {
         throw new ModelpassError({

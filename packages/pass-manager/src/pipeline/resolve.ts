@@ -66,7 +66,7 @@ function resolveOptions(options: readonly OptionAst[], specs: OptionSpecs, what:
       throw pipelineError(text, option.column, `unknown option '${option.key}' of ${what}`, {
         code: 'pipeline/unknown-option',
         expected: known.length ? `one of ${known.join(', ')}` : `no options (${what} takes none)`,
-        ...(suggestion !== undefined ? { suggestion } : {}),
+        ...(suggestion !== undefined ? { suggestion } : { hint: known.length ? `its options are ${known.join(', ')}` : `${what} takes no options` }),
       });
     }
     const previous = seen.get(option.key);

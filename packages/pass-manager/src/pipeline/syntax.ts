@@ -134,7 +134,7 @@ function parseElement(lexer: PipelineLexer, open: number[]): PipelineElementAst 
     nested = parsePipeline(lexer, [...open, openColumn]);
     lexer.skipSpace();
     if (lexer.peek() !== ')') {
-      if (lexer.atEnd()) lexer.fail(`unbalanced '(': the one opened at 1:${openColumn} is never closed`, openColumn);
+      if (lexer.atEnd()) lexer.fail("unbalanced '(': it is never closed", openColumn);
       lexer.fail(`expected ',' or ')' in the nested pipeline of '${name}', found ${lexer.describeHere()}`);
     }
     lexer.position++;
@@ -148,7 +148,7 @@ function parseOptions(lexer: PipelineLexer, passName: string): OptionAst[] {
   const options: OptionAst[] = [];
   for (;;) {
     lexer.skipSpace();
-    if (lexer.atEnd()) lexer.fail(`unbalanced '{': the options of '${passName}' opened at 1:${openColumn} are never closed`, openColumn);
+    if (lexer.atEnd()) lexer.fail(`unbalanced '{': the options of '${passName}' are never closed`, openColumn);
     if (lexer.peek() === '}') {
       lexer.position++;
       return options;
@@ -197,7 +197,7 @@ function parseList(lexer: PipelineLexer, key: string): ListValueAst {
       lexer.position++;
       return { kind: 'list', items, column };
     }
-    if (next === undefined) lexer.fail(`unbalanced '[': the list of option '${key}' opened at 1:${column} is never closed`, column);
+    if (next === undefined) lexer.fail(`unbalanced '[': the list of option '${key}' is never closed`, column);
     lexer.fail(`expected ',' or ']' in the list of option '${key}', found ${lexer.describeHere()}`);
   }
 }
@@ -218,7 +218,7 @@ function parseQuoted(lexer: PipelineLexer, key: string): string {
   let text = '';
   for (;;) {
     const c = lexer.peek();
-    if (c === undefined) lexer.fail(`unterminated string in option '${key}' (opened at 1:${start})`, start);
+    if (c === undefined) lexer.fail(`unterminated string in option '${key}'`, start);
     lexer.position++;
     if (c === '"') return text;
     if (c !== '\\') {
