@@ -17,7 +17,12 @@ export function temporaryDir(label: string): string {
 
 /** Converts a conformance case's test_data_set_0 `.pb` files to `.npy` with ONNX's own numpy_helper. */
 export function conformanceAsNpy(testCase: string): string {
-  const dir = temporaryDir(testCase);
+  return protoDataAsNpy(join(CONFORMANCE, testCase), testCase);
+}
+
+/** The same for any folder holding `test_data_set_0/*.pb`. */
+export function protoDataAsNpy(caseDir: string, label = 'case'): string {
+  const dir = temporaryDir(label);
   python(
     `
 import glob, os, sys, numpy as np, onnx
@@ -32,7 +37,7 @@ for path in glob.glob(os.path.join(src, 'test_data_set_0', '*.pb')):
         a = a.astype(str)
     np.save(os.path.join(dst, os.path.basename(path)[:-3] + '.npy'), a)
 `,
-    [join(CONFORMANCE, testCase), dir],
+    [caseDir, dir],
   );
   return dir;
 }
