@@ -22,3 +22,4 @@ export * from './op-schema.js';
 export { verifyModel, assertValid, type VerifyOptions } from './verifier.js';
 export { GraphBuilder, type BuildOpOptions } from './builder.js';
 export * from './rewrite.js';
+export * from './text/index.js';

@@ -1,0 +1,293 @@
+/**
+ * Parsing of the textual IR's literals: types, tensors (readable values, hex, file references),
+ * sparse tensors, locations and metadata maps. The inverse of `print-literals.ts`.
+ */
+import type { SparseTensor } from '../attribute.js';
+import type { Location } from '../diagnostic.js';
+import { byteLengthOf, isDType, type DType } from '../dtype.js';
+import { decodeElements, encodeElements } from '../element-codec.js';
+import { FileRangeStorage } from '../tensor-storage.js';
+import { Tensor } from '../tensor.js';
+import { elementCount, UNKNOWN_TYPE, type Dim, type QuantParams, type TensorType, type Type } from '../type.js';
+import { describeToken, isNumericToken, numericValue, type Cursor } from './cursor.js';
+import type { Token } from './lexer.js';
+
+export function parseDType(cursor: Cursor, context: string): DType {
+  const token = cursor.expectKind('word', 'a dtype', context);
+  if (!isDType(token.text)) {
+    throw cursor.errorAt(token, `unknown dtype '${token.text}'`, { expected: 'a dtype such as float32, int64, bfloat16, float8e4m3fn, int4' });
+  }
+  return token.text;
+}
+
+/** `[1,N,?,"batch size"]` or `[*]` (unranked, returns null). */
+export function parseDims(cursor: Cursor, context: string): Dim[] | null {
+  cursor.expectPunct('[', context);
+  if (cursor.acceptPunct('*')) {
+    cursor.expectPunct(']', "after '*' (unranked)");
+    return null;
+  }
+  const dims: Dim[] = [];
+  if (cursor.acceptPunct(']')) return dims;
+  for (;;) {
+    const token = cursor.peek();
+    if (token.kind === 'number') dims.push(cursor.expectInteger('as a dimension'));
+    else if (token.kind === 'word' || token.kind === 'string') dims.push(cursor.next().text);
+    else if (cursor.acceptPunct('?')) dims.push(null);
+    else throw cursor.errorAt(token, 'expected a dimension', { expected: "a size, a symbol or '?'", actual: describeToken(token) });
+    if (cursor.acceptPunct(']')) return dims;
+    cursor.expectPunct(',', 'between dimensions');
+  }
+}
+
+function parseStaticShape(cursor: Cursor, context: string): number[] {
+  const token = cursor.peek();
+  const dims = parseDims(cursor, context);
+  if (dims === null || !dims.every((d) => typeof d === 'number')) {
+    throw cursor.errorAt(token, `a tensor literal needs a static shape`, { actual: dims === null ? 'unranked' : `[${dims.join(',')}]` });
+  }
+  return dims as number[];
+}
+
+function parseNumberList(cursor: Cursor, context: string): number[] {
+  cursor.expectPunct('[', context);
+  const values: number[] = [];
+  if (cursor.acceptPunct(']')) return values;
+  do values.push(cursor.expectNumber(context));
+  while (cursor.acceptPunct(','));
+  cursor.expectPunct(']', `after ${context}`);
+  return values;
+}
+
+/** `quant<bits=8, axis=0, scale=[…], zero_point=[…]>` (the `quant` word already consumed). */
+function parseQuant(cursor: Cursor, start: Token): QuantParams {
+  cursor.expectPunct('<', "after 'quant'");
+  let bits: number | undefined;
+  let axis: number | undefined;
+  let scale: number[] | undefined;
+  let zeroPoint: number[] | undefined;
+  do {
+    const key = cursor.expectKind('word', 'a quant parameter', 'in quant<...>');
+    cursor.expectPunct('=', `after '${key.text}'`);
+    if (key.text === 'bits') bits = cursor.expectInteger("for 'bits'");
+    else if (key.text === 'axis') axis = cursor.expectInteger("for 'axis'");
+    else if (key.text === 'scale') scale = parseNumberList(cursor, 'scale values');
+    else if (key.text === 'zero_point') zeroPoint = parseNumberList(cursor, 'zero points');
+    else throw cursor.errorAt(key, `unknown quant parameter '${key.text}'`, { expected: 'bits, axis, scale or zero_point' });
+  } while (cursor.acceptPunct(','));
+  cursor.expectPunct('>', 'to close quant<...>');
+  if (bits === undefined || scale === undefined || zeroPoint === undefined) {
+    throw cursor.errorAt(start, 'quant<...> needs bits, scale and zero_point');
+  }
+  return axis === undefined ? { bits, scale, zeroPoint } : { bits, axis, scale, zeroPoint };
+}
+
+export function parseType(cursor: Cursor, context: string): Type {
+  const token = cursor.peek();
+  if (cursor.acceptPunct('?')) return UNKNOWN_TYPE;
+  if (token.kind !== 'word') throw cursor.errorAt(token, `expected a type ${context}`, { actual: describeToken(token) });
+  switch (token.text) {
+    case 'seq':
+    case 'optional': {
+      cursor.next();
+      cursor.expectPunct('<', `after '${token.text}'`);
+      const element = parseType(cursor, `inside ${token.text}<...>`);
+      cursor.expectPunct('>', `to close ${token.text}<...>`);
+      return { kind: token.text === 'seq' ? 'sequence' : 'optional', element };
+    }
+    case 'map': {
+      cursor.next();
+      cursor.expectPunct('<', "after 'map'");
+      const key = parseDType(cursor, 'as map key');
+      cursor.expectPunct(',', 'after the map key type');
+      const value = parseType(cursor, 'as map value');
+      cursor.expectPunct('>', 'to close map<...>');
+      return { kind: 'map', key, value };
+    }
+    case 'sparse': {
+      cursor.next();
+      cursor.expectPunct('<', "after 'sparse'");
+      const dtype = parseDType(cursor, 'in sparse<...>');
+      const shape = parseDims(cursor, 'after the dtype');
+      cursor.expectPunct('>', 'to close sparse<...>');
+      return { kind: 'sparse-tensor', dtype, shape };
+    }
+    default: {
+      const dtype = parseDType(cursor, context);
+      const shape = parseDims(cursor, `after dtype '${dtype}'`);
+      const quantToken = cursor.peek();
+      if (cursor.acceptWord('quant')) return { kind: 'tensor', dtype, shape, quant: parseQuant(cursor, quantToken) };
+      return { kind: 'tensor', dtype, shape };
+    }
+  }
+}
+
+/** `tensor<float32[2]> [1.0, 2.0]` / `hex"…"` / `file("p", offset=…, length=…)`; `elided(N)` is refused. */
+export function parseTensor(cursor: Cursor): Tensor {
+  cursor.expectWord('tensor', 'to start a tensor literal');
+  cursor.expectPunct('<', "after 'tensor'");
+  const dtype = parseDType(cursor, 'in tensor<...>');
+  const shape = parseStaticShape(cursor, `after dtype '${dtype}'`);
+  const quantToken = cursor.peek();
+  const quant = cursor.acceptWord('quant') ? parseQuant(cursor, quantToken) : undefined;
+  cursor.expectPunct('>', 'to close tensor<...>');
+  const type: TensorType = { kind: 'tensor', dtype, shape };
+  const dataToken = cursor.peek();
+  if (cursor.isPunct('[')) return parseReadableData(cursor, type, quant);
+  if (cursor.acceptWord('hex')) {
+    const hexToken = cursor.peek();
+    const hex = cursor.expectString("after 'hex'");
+    if (dtype === 'string') throw cursor.errorAt(hexToken, 'string tensors are written as a list of strings, not hex');
+    const expected = byteLengthOf(dtype, elementCount(shape));
+    if (hex.length !== expected * 2 || !/^[0-9a-fA-F]*$/.test(hex)) {
+      throw cursor.errorAt(hexToken, `bad hex data for ${dtype}[${shape.join(',')}]`, {
+        expected: `${expected * 2} hex digits`,
+        actual: /^[0-9a-fA-F]*$/.test(hex) ? `${hex.length}` : 'a non-hex character',
+      });
+    }
+    return Tensor.fromBytes(dtype, shape, new Uint8Array(Buffer.from(hex, 'hex')), quant);
+  }
+  if (cursor.acceptWord('file')) {
+    cursor.expectPunct('(', "after 'file'");
+    const path = cursor.expectString('as the data file path');
+    cursor.expectPunct(',', 'after the file path');
+    cursor.expectKeyEquals('offset', 'in file(...)');
+    const offset = cursor.expectInteger('as the byte offset');
+    cursor.expectPunct(',', 'after the offset');
+    cursor.expectKeyEquals('length', 'in file(...)');
+    const lengthToken = cursor.peek();
+    const length = cursor.expectInteger('as the byte length');
+    cursor.expectPunct(')', 'to close file(...)');
+    if (dtype === 'string') throw cursor.errorAt(dataToken, 'string tensors cannot live in a file range');
+    const expected = byteLengthOf(dtype, elementCount(shape));
+    if (length !== expected) {
+      throw cursor.errorAt(lengthToken, `file range length does not match ${dtype}[${shape.join(',')}]`, { expected: `${expected}`, actual: `${length}` });
+    }
+    return Tensor.fromStorage(dtype, shape, new FileRangeStorage(path, offset, length), quant);
+  }
+  if (cursor.isWord('elided')) {
+    throw cursor.errorAt(dataToken, `tensor data was elided when this IR was printed, so it cannot be parsed back`, {
+      hint: 'print without elideConstantsLargerThan, or keep file-backed weights as file(...) references',
+    });
+  }
+  throw cursor.errorAt(dataToken, 'expected tensor data', { expected: "'[values]', hex\"…\" or file(…)", actual: describeToken(dataToken) });
+}
+
+const INTEGER_LIMITS: Partial<Record<DType, [bigint, bigint]>> = {
+  int64: [-(2n ** 63n), 2n ** 63n - 1n],
+  uint64: [0n, 2n ** 64n - 1n],
+};
+
+function parseReadableData(cursor: Cursor, type: TensorType, quant: QuantParams | undefined): Tensor {
+  const { dtype } = type;
+  const shape = type.shape as number[];
+  const open = cursor.expectPunct('[', 'to start tensor values');
+  const tokens: Token[] = [];
+  if (!cursor.acceptPunct(']')) {
+    do tokens.push(cursor.next());
+    while (cursor.acceptPunct(','));
+    cursor.expectPunct(']', 'after tensor values');
+  }
+  const count = elementCount(shape) * (dtype.startsWith('complex') ? 2 : 1);
+  if (tokens.length !== count) {
+    throw cursor.errorAt(open, `wrong number of values for ${dtype}[${shape.join(',')}]`, { expected: `${count}`, actual: `${tokens.length}` });
+  }
+  if (dtype === 'string') {
+    const bad = tokens.find((t) => t.kind !== 'string');
+    if (bad) throw cursor.errorAt(bad, 'expected a string element', { actual: describeToken(bad) });
+    return Tensor.fromStrings(shape, tokens.map((t) => t.text));
+  }
+  if (dtype === 'bool') {
+    const values = tokens.map((t) => {
+      if (t.kind === 'word' && (t.text === 'true' || t.text === 'false')) return t.text === 'true';
+      if (t.kind === 'number' && (t.text === '0' || t.text === '1')) return t.text === '1';
+      throw cursor.errorAt(t, 'expected true or false', { actual: describeToken(t) });
+    });
+    return Tensor.fromValues(dtype, shape, values, quant);
+  }
+  const limits = INTEGER_LIMITS[dtype];
+  if (limits) {
+    const values = tokens.map((t) => {
+      if (t.kind !== 'number' || t.isFloat) throw cursor.errorAt(t, `expected an integer ${dtype} element`, { actual: describeToken(t) });
+      const value = BigInt(t.text);
+      if (value < limits[0] || value > limits[1]) throw cursor.errorAt(t, `value ${t.text} does not fit ${dtype}`);
+      return value;
+    });
+    return Tensor.fromValues(dtype, shape, values, quant);
+  }
+  const isInteger = dtype.includes('int');
+  const values = tokens.map((t) => {
+    const value = isNumericToken(t) ? numericValue(t) : undefined;
+    if (value === undefined || (isInteger && (t.isFloat || !Number.isInteger(value)))) {
+      throw cursor.errorAt(t, `expected ${isInteger ? 'an integer' : 'a number'} ${dtype} element`, { actual: describeToken(t) });
+    }
+    return value;
+  });
+  const bytes = encodeElements(dtype, values);
+  if (isInteger) {
+    const decoded = decodeElements(dtype, bytes, values.length);
+    const index = values.findIndex((v, i) => decoded[i] !== v);
+    if (index >= 0) throw cursor.errorAt(tokens[index]!, `value ${tokens[index]!.text} does not fit ${dtype}`);
+  }
+  return Tensor.fromBytes(dtype, shape, bytes, quant);
+}
+
+/** `sparse<dims=[…], values=tensor<…> …, indices=tensor<int64[…]> …>` */
+export function parseSparseTensor(cursor: Cursor): SparseTensor {
+  const start = cursor.expectWord('sparse', 'to start a sparse tensor literal');
+  cursor.expectPunct('<', "after 'sparse'");
+  let dims: number[] | undefined;
+  let values: Tensor | undefined;
+  let indices: Tensor | undefined;
+  do {
+    const key = cursor.expectKind('word', 'dims, values or indices', 'in sparse<...>');
+    cursor.expectPunct('=', `after '${key.text}'`);
+    if (key.text === 'dims') dims = parseStaticShape(cursor, "after 'dims='");
+    else if (key.text === 'values') values = parseTensor(cursor);
+    else if (key.text === 'indices') indices = parseTensor(cursor);
+    else throw cursor.errorAt(key, `unknown sparse tensor field '${key.text}'`, { expected: 'dims, values or indices' });
+  } while (cursor.acceptPunct(','));
+  cursor.expectPunct('>', 'to close sparse<...>');
+  if (!dims || !values || !indices) throw cursor.errorAt(start, 'sparse<...> needs dims, values and indices');
+  return { dims, values, indices };
+}
+
+/** `meta{"key"="value", …}` (the `meta` word already consumed) into `target`. */
+export function parseMetadata(cursor: Cursor, target: Map<string, string>): void {
+  cursor.expectPunct('{', "after 'meta'");
+  if (cursor.acceptPunct('}')) return;
+  do {
+    const key = cursor.peek();
+    if (key.kind !== 'string' && key.kind !== 'word') throw cursor.errorAt(key, 'expected a metadata key', { actual: describeToken(key) });
+    cursor.next();
+    if (target.has(key.text)) throw cursor.errorAt(key, `duplicate metadata key ${JSON.stringify(key.text)}`);
+    cursor.expectPunct('=', 'after the metadata key');
+    target.set(key.text, cursor.expectString('as the metadata value'));
+  } while (cursor.acceptPunct(','));
+  cursor.expectPunct('}', 'to close meta{...}');
+}
+
+/** `loc("file":line:column, node="…", op="…", path="…")` (the `loc` word already consumed). */
+export function parseLocation(cursor: Cursor): Location {
+  cursor.expectPunct('(', "after 'loc'");
+  const loc: { -readonly [K in keyof Location]: Location[K] } = {};
+  if (cursor.acceptPunct(')')) return loc;
+  if (cursor.peek().kind === 'string') {
+    loc.file = cursor.next().text;
+    if (cursor.acceptPunct(':')) {
+      loc.line = cursor.expectInteger('as the line');
+      if (cursor.acceptPunct(':')) loc.column = cursor.expectInteger('as the column');
+    }
+    if (cursor.acceptPunct(')')) return loc;
+    cursor.expectPunct(',', 'after the location file');
+  }
+  do {
+    const key = cursor.expectKind('word', 'a location field', 'in loc(...)');
+    cursor.expectPunct('=', `after '${key.text}'`);
+    if (key.text === 'line' || key.text === 'column') loc[key.text] = cursor.expectInteger(`as the ${key.text}`);
+    else if (key.text === 'node' || key.text === 'op' || key.text === 'path' || key.text === 'file') loc[key.text] = cursor.expectString(`as the ${key.text}`);
+    else throw cursor.errorAt(key, `unknown location field '${key.text}'`, { expected: 'line, column, node, op, path or file' });
+  } while (cursor.acceptPunct(','));
+  cursor.expectPunct(')', 'to close loc(...)');
+  return loc;
+}

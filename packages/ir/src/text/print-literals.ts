@@ -1,0 +1,167 @@
+/**
+ * Printing of the textual IR's literals: types, tensors, sparse tensors, locations, metadata maps.
+ * Every literal reads back to the same value (tensor bytes bit-exact).
+ */
+import type { SparseTensor } from '../attribute.js';
+import type { Location } from '../diagnostic.js';
+import { decodeElements, encodeElements, type ElementValues } from '../element-codec.js';
+import type { Tensor } from '../tensor.js';
+import type { Dim, QuantParams, Type } from '../type.js';
+import { formatNumber, quoteString, wordOrString } from './syntax.js';
+
+/** How the printer writes tensor data. */
+export interface PrintOptions {
+  /**
+   * Tensors with more bytes than this are not written out. One backed by a file range prints as
+   * `file("path", offset=…, length=…)` and parses back to the same lazy range; any other prints as
+   * `elided(<bytes>)`, which the parser refuses with a clear error. Default: never elide.
+   */
+  elideConstantsLargerThan?: number;
+  /** Print every file-range-backed tensor as a `file(...)` reference, whatever its size (default false). */
+  referenceFileData?: boolean;
+  /**
+   * Tensors with at most this many elements print as readable values when those read back
+   * bit-exactly; larger ones (and ones that would not round-trip, e.g. NaN payloads) print as hex
+   * of their raw little-endian bytes. Default 256.
+   */
+  readableElementLimit?: number;
+}
+
+const DEFAULT_READABLE_LIMIT = 256;
+
+export function printDims(shape: readonly Dim[] | null): string {
+  if (shape === null) return '[*]';
+  let out = '[';
+  for (let i = 0; i < shape.length; i++) {
+    if (i > 0) out += ',';
+    const dim = shape[i]!;
+    out += dim === null ? '?' : typeof dim === 'number' ? String(dim) : wordOrString(dim);
+  }
+  return out + ']';
+}
+
+export function printQuant(quant: QuantParams): string {
+  let out = `quant<bits=${quant.bits}`;
+  if (quant.axis !== undefined) out += `, axis=${quant.axis}`;
+  out += `, scale=[${quant.scale.map(formatNumber).join(', ')}]`;
+  out += `, zero_point=[${quant.zeroPoint.map(formatNumber).join(', ')}]>`;
+  return out;
+}
+
+export function printType(type: Type): string {
+  switch (type.kind) {
+    case 'unknown':
+      return '?';
+    case 'tensor':
+      return type.dtype + printDims(type.shape) + (type.quant ? ' ' + printQuant(type.quant) : '');
+    case 'sparse-tensor':
+      return `sparse<${type.dtype}${printDims(type.shape)}>`;
+    case 'sequence':
+      return `seq<${printType(type.element)}>`;
+    case 'optional':
+      return `optional<${printType(type.element)}>`;
+    case 'map':
+      return `map<${type.key}, ${printType(type.value)}>`;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+/** Readable element values, or undefined when they would not encode back to exactly `bytes`. */
+function readableValues(tensor: Tensor, bytes: Uint8Array): string | undefined {
+  const decoded = decodeElements(tensor.dtype, bytes, tensor.size);
+  // Check against what the parser will produce: a NaN reads back as the canonical NaN, whatever payload it had.
+  let reread: ElementValues = decoded as ElementValues;
+  if (decoded instanceof Float32Array || decoded instanceof Float64Array) {
+    reread = Float64Array.from(decoded, (v) => (Number.isNaN(v) ? NaN : v));
+  }
+  if (!sameBytes(encodeElements(tensor.dtype, reread), bytes)) return undefined;
+  const parts = new Array<string>(decoded.length);
+  if (tensor.dtype === 'bool') {
+    for (let i = 0; i < decoded.length; i++) parts[i] = decoded[i] ? 'true' : 'false';
+  } else if (tensor.dtype === 'int64' || tensor.dtype === 'uint64') {
+    for (let i = 0; i < decoded.length; i++) parts[i] = String(decoded[i]);
+  } else {
+    for (let i = 0; i < decoded.length; i++) parts[i] = formatNumber(decoded[i] as number);
+  }
+  return `[${parts.join(', ')}]`;
+}
+
+/** The data part of a tensor literal: `[1, 2]`, `hex"…"`, `file(…)` or `elided(N)`. */
+export function printTensorData(tensor: Tensor, options: PrintOptions): string {
+  if (tensor.dtype === 'string') return `[${(tensor.strings ?? []).map(quoteString).join(', ')}]`;
+  const storage = tensor.storage!;
+  const limit = options.elideConstantsLargerThan;
+  const elide = limit !== undefined && storage.byteLength > limit;
+  if (storage.kind === 'file-range' && (elide || options.referenceFileData)) {
+    const range = storage as unknown as { path: string; offset: number; byteLength: number };
+    return `file(${quoteString(range.path)}, offset=${range.offset}, length=${range.byteLength})`;
+  }
+  if (elide) return `elided(${storage.byteLength})`;
+  const bytes = tensor.bytes();
+  if (tensor.size <= (options.readableElementLimit ?? DEFAULT_READABLE_LIMIT)) {
+    const readable = readableValues(tensor, bytes);
+    if (readable !== undefined) return readable;
+  }
+  return `hex"${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}"`;
+}
+
+/** The tensor type a constant's value gets from its tensor. */
+export function tensorTypeOf(tensor: Tensor): Type {
+  return tensor.quant
+    ? { kind: 'tensor', dtype: tensor.dtype, shape: tensor.shape, quant: tensor.quant }
+    : { kind: 'tensor', dtype: tensor.dtype, shape: tensor.shape };
+}
+
+/** `tensor<float32[2] > [1.0, 2.0]` */
+export function printTensor(tensor: Tensor, options: PrintOptions): string {
+  return `tensor<${printType(tensorTypeOf(tensor))}> ${printTensorData(tensor, options)}`;
+}
+
+export function sparseTypeOf(sparse: SparseTensor): Type {
+  return { kind: 'sparse-tensor', dtype: sparse.values.dtype, shape: sparse.dims };
+}
+
+/** `sparse<dims=[4,4], values=tensor<…> …, indices=tensor<int64[…]> …>` */
+export function printSparseTensor(sparse: SparseTensor, options: PrintOptions): string {
+  return (
+    `sparse<dims=${printDims(sparse.dims)}, values=${printTensor(sparse.values, options)}, ` +
+    `indices=${printTensor(sparse.indices, options)}>`
+  );
+}
+
+/** `meta{"key"="value", …}` (empty string when the map is empty). */
+export function printMetadata(metadata: ReadonlyMap<string, string>): string {
+  if (metadata.size === 0) return '';
+  const parts: string[] = [];
+  for (const [key, value] of metadata) parts.push(`${quoteString(key)}=${quoteString(value)}`);
+  return `meta{${parts.join(', ')}}`;
+}
+
+/** `loc("model.onnx":12:3)`, `loc(line=4)`, `loc("f", node="n", op="onnx.Relu", path="main/n")`; '' when empty. */
+export function printLocation(loc: Location): string {
+  const parts: string[] = [];
+  let lineWritten = false;
+  let columnWritten = false;
+  if (loc.file !== undefined) {
+    let head = quoteString(loc.file);
+    if (loc.line !== undefined) {
+      head += `:${loc.line}`;
+      lineWritten = true;
+      if (loc.column !== undefined) {
+        head += `:${loc.column}`;
+        columnWritten = true;
+      }
+    }
+    parts.push(head);
+  }
+  if (loc.line !== undefined && !lineWritten) parts.push(`line=${loc.line}`);
+  if (loc.column !== undefined && !columnWritten) parts.push(`column=${loc.column}`);
+  if (loc.node !== undefined) parts.push(`node=${quoteString(loc.node)}`);
+  if (loc.op !== undefined) parts.push(`op=${quoteString(loc.op)}`);
+  if (loc.path !== undefined) parts.push(`path=${quoteString(loc.path)}`);
+  return parts.length === 0 ? '' : `loc(${parts.join(', ')})`;
+}

@@ -1,0 +1,248 @@
+/**
+ * The textual IR printer: `printModel` writes a model as `.mpir` text that `parseModel` reads
+ * back to a structurally equal model (see README "Textual IR"). One linear walk; recursion only
+ * into nested subgraphs.
+ */
+import type { Attribute } from '../attribute.js';
+import type { Graph } from '../graph.js';
+import type { Model, ModelFunction } from '../model.js';
+import type { Node } from '../node.js';
+import { typesEqual } from '../type.js';
+import type { Value } from '../value.js';
+import {
+  printLocation,
+  printMetadata,
+  printSparseTensor,
+  printTensor,
+  printType,
+  sparseTypeOf,
+  tensorTypeOf,
+  type PrintOptions,
+} from './print-literals.js';
+import {
+  ATTRIBUTE_KIND_SPELLING,
+  formatFloat,
+  formatInt,
+  isListKind,
+  quoteString,
+  sigilName,
+  wordOrString,
+} from './syntax.js';
+
+const INDENT = '  ';
+
+class Printer {
+  private readonly out: string[] = [];
+
+  constructor(private readonly options: PrintOptions) {}
+
+  text(): string {
+    return this.out.join('');
+  }
+
+  write(text: string): void {
+    this.out.push(text);
+  }
+
+  model(model: Model): void {
+    let header = 'model';
+    if (model.irVersion !== undefined) header += ` ir_version=${model.irVersion}`;
+    if (model.producerName !== undefined) header += ` producer=${quoteString(model.producerName)}`;
+    if (model.producerVersion !== undefined) header += ` producer_version=${quoteString(model.producerVersion)}`;
+    if (model.domain !== undefined) header += ` domain=${quoteString(model.domain)}`;
+    if (model.modelVersion !== undefined) header += ` model_version=${formatInt(model.modelVersion)}`;
+    header += optional(opsets(model.opsetImports));
+    header += optional(doc(model.docString));
+    header += optional(printMetadata(model.metadata));
+    this.write(header + ' {\n');
+    for (const fn of model.functions) this.function(fn);
+    this.graph(model.graph, '');
+    this.write('\n}\n');
+  }
+
+  function(fn: ModelFunction): void {
+    const opName = `${fn.dialect}.${fn.name}`;
+    let header =
+      fn.name.includes('.') || fn.name === '' || fn.dialect === ''
+        ? `func ${quoteString(fn.dialect)} ${quoteString(fn.name)}`
+        : `func ${wordOrString(opName)}`;
+    if (fn.overload !== undefined) header += ` overload=${quoteString(fn.overload)}`;
+    if (fn.attributeNames.length > 0) header += ` attrs[${fn.attributeNames.map(quoteString).join(', ')}]`;
+    if (fn.attributeDefaults.size > 0) {
+      this.write(header + ' defaults');
+      this.attributeDict(fn.attributeDefaults, '');
+      header = '';
+    }
+    header += optional(opsets(fn.opsetImports));
+    header += optional(doc(fn.docString));
+    header += optional(printMetadata(fn.metadata));
+    this.write(header + ' ');
+    this.graph(fn.body, '');
+    this.write('\n');
+  }
+
+  /** Writes `graph @name(...) {...}`; the closing brace is at `indent`, without a newline after it. */
+  graph(graph: Graph, indent: string): void {
+    const inner = indent + INDENT;
+    let header = `graph ${sigilName('@', graph.name)}(${graph.inputs.map((v) => valueDefinition(v)).join(', ')})`;
+    header += optional(doc(graph.docString));
+    header += optional(printMetadata(graph.metadata));
+    this.write(header + ' {\n');
+    const inputs = new Set(graph.inputs);
+    for (const value of graph.constants) this.constant(value, inputs.has(value), inner);
+    for (let node = graph.firstNode; node; node = node.next) {
+      this.write(inner);
+      this.node(node, inner);
+      this.write('\n');
+    }
+    if (graph.outputs.length > 0) {
+      this.write(`${inner}return ${graph.outputs.map((v) => sigilName('%', v.name)).join(', ')}\n`);
+    }
+    this.write(indent + '}');
+  }
+
+  constant(value: Value, isInput: boolean, indent: string): void {
+    const literal = value.sparseConstant
+      ? printSparseTensor(value.sparseConstant, this.options)
+      : value.constant
+        ? printTensor(value.constant, this.options)
+        : undefined;
+    if (literal === undefined) return;
+    if (isInput) {
+      this.write(`${indent}default ${sigilName('%', value.name)} = ${literal}\n`);
+      return;
+    }
+    const derived = value.sparseConstant ? sparseTypeOf(value.sparseConstant) : tensorTypeOf(value.constant!);
+    const typeShown = typesEqual(value.type, derived) ? 'never' : 'always';
+    this.write(`${indent}const ${valueDefinition(value, typeShown)} = ${literal}\n`);
+  }
+
+  /** One node on the current line (subgraph blocks continue over further lines). */
+  node(node: Node, indent: string): void {
+    if (node.outputs.length > 0) {
+      this.write(node.outputs.map((v) => (v ? valueDefinition(v) : 'null')).join(', ') + ' = ');
+    }
+    const operands = node.inputs.map((v) => (v ? sigilName('%', v.name) : 'null')).join(', ');
+    this.write(`${wordOrString(node.op)}(${operands})`);
+    if (node.attributes.size > 0) {
+      this.write(' ');
+      this.attributeDict(node.attributes, indent);
+    }
+    let trailer = ` name=${quoteString(node.name)}`;
+    if (node.overload !== undefined) trailer += ` overload=${quoteString(node.overload)}`;
+    trailer += optional(doc(node.docString));
+    trailer += optional(printMetadata(node.metadata));
+    trailer += optional(printLocation(node.loc));
+    this.write(trailer);
+  }
+
+  /** Writes `{name=value, ...}`; graph values are written in place as blocks. */
+  private attributeDict(attributes: ReadonlyMap<string, Attribute>, indent: string): void {
+    this.write('{');
+    let first = true;
+    for (const [name, attribute] of attributes) {
+      if (!first) this.write(', ');
+      first = false;
+      this.write(`${wordOrString(name)}=`);
+      if (attribute.kind === 'graph') this.graph(attribute.value, indent);
+      else if (attribute.kind === 'graphs') {
+        if (attribute.value.length === 0) this.write('graphs[]');
+        else {
+          this.write('[');
+          attribute.value.forEach((graph, index) => {
+            if (index > 0) this.write(', ');
+            this.graph(graph, indent);
+          });
+          this.write(']');
+        }
+      } else this.write(this.attributeValue(attribute));
+    }
+    this.write('}');
+  }
+
+  private attributeValue(attribute: Attribute): string {
+    switch (attribute.kind) {
+      case 'ref':
+        return `ref(${ATTRIBUTE_KIND_SPELLING[attribute.refKind]}, ${quoteString(attribute.refName)})`;
+      case 'float':
+        return formatFloat(attribute.value);
+      case 'int':
+        return formatInt(attribute.value);
+      case 'string':
+        return quoteString(attribute.value);
+      case 'tensor':
+        return printTensor(attribute.value, this.options);
+      case 'sparse-tensor':
+        return printSparseTensor(attribute.value, this.options);
+      case 'type':
+        return `type<${printType(attribute.value)}>`;
+      case 'graph':
+      case 'graphs':
+        throw new Error('graph attributes are written by attributeDict');
+      default: {
+        if (!isListKind(attribute.kind)) throw new Error(`unhandled attribute kind ${attribute.kind}`);
+        const values = attribute.value as readonly unknown[];
+        if (values.length === 0) return `${ATTRIBUTE_KIND_SPELLING[attribute.kind]}[]`;
+        const format = listElementFormatters[attribute.kind](this.options);
+        return `[${values.map((v) => format(v as never)).join(', ')}]`;
+      }
+    }
+  }
+}
+
+const listElementFormatters = {
+  floats: () => (v: number) => formatFloat(v),
+  ints: () => (v: number) => formatInt(v),
+  strings: () => (v: string) => quoteString(v),
+  tensors: (options: PrintOptions) => (v: Parameters<typeof printTensor>[0]) => printTensor(v, options),
+  'sparse-tensors': (options: PrintOptions) => (v: Parameters<typeof printSparseTensor>[0]) => printSparseTensor(v, options),
+  types: () => (v: Parameters<typeof printType>[0]) => `type<${printType(v)}>`,
+  graphs: () => () => {
+    throw new Error('graph lists are written by attributeDict');
+  },
+} as const;
+
+function optional(text: string): string {
+  return text === '' ? '' : ' ' + text;
+}
+
+function doc(docString: string | undefined): string {
+  return docString === undefined ? '' : `doc=${quoteString(docString)}`;
+}
+
+function opsets(imports: ReadonlyMap<string, number>): string {
+  if (imports.size === 0) return '';
+  const parts: string[] = [];
+  for (const [dialect, version] of imports) parts.push(`${wordOrString(dialect)}=${version}`);
+  return `opsets{${parts.join(', ')}}`;
+}
+
+/** `%name: type doc="…" meta{…}`; by default the type is left out when unknown. */
+function valueDefinition(value: Value, typeShown: 'known' | 'always' | 'never' = 'known'): string {
+  let text = sigilName('%', value.name);
+  if (typeShown === 'always' || (typeShown === 'known' && value.type.kind !== 'unknown')) text += `: ${printType(value.type)}`;
+  text += optional(doc(value.docString));
+  text += optional(printMetadata(value.metadata));
+  return text;
+}
+
+/** The whole model as `.mpir` text. */
+export function printModel(model: Model, options: PrintOptions = {}): string {
+  const printer = new Printer(options);
+  printer.model(model);
+  return printer.text();
+}
+
+/** One graph block (`graph @name(...) {...}`), e.g. for diagnostics and IR dumps. */
+export function printGraph(graph: Graph, options: PrintOptions = {}): string {
+  const printer = new Printer(options);
+  printer.graph(graph, '');
+  return printer.text() + '\n';
+}
+
+/** One node as a single statement (its subgraphs included), e.g. for diagnostics. */
+export function printNode(node: Node, options: PrintOptions = {}): string {
+  const printer = new Printer(options);
+  printer.node(node, '');
+  return printer.text();
+}
