@@ -1,2 +1,12 @@
 export { decodeOnnx, readOnnx, type DecodeOnnxOptions, type ReadOnnxOptions } from './import/model-import.js';
 export { encodeOnnx, writeOnnx, type EncodeOnnxOptions, type WriteOnnxOptions } from './export/model-export.js';
+export {
+  decodeTensorProto,
+  encodeTensorProto,
+  decodeSequenceProto,
+  decodeOptionalProto,
+  decodeMapProto,
+  decodeOnnxDataValue,
+  type OnnxDataValue,
+  type DecodeDataOptions,
+} from './data-values.js';
