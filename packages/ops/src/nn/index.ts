@@ -1,4 +1,5 @@
 import type { CanonicalOp } from '../op-definition.js';
+import { controlFlowOps } from './control-flow.js';
 import { convOps } from './conv.js';
 import { gatherScatterOps } from './gather-scatter.js';
 import { indexOps } from './index-ops.js';
@@ -6,6 +7,7 @@ import { matmulOps } from './matmul.js';
 import { normalizationOps } from './normalization.js';
 import { poolOps } from './pool.js';
 import { resizeOps } from './resize.js';
+import { sequenceOps } from './sequence-ops.js';
 import { shapeOps } from './shape-ops.js';
 import { sliceOps } from './slice-ops.js';
 
@@ -20,4 +22,6 @@ export const nnOps: readonly CanonicalOp[] = [
   ...gatherScatterOps,
   ...indexOps,
   ...resizeOps,
+  ...controlFlowOps,
+  ...sequenceOps,
 ];

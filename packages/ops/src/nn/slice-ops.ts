@@ -48,33 +48,37 @@ export const concatOp = defineCanonicalOp({
   },
   kernel(inputs, { node }) {
     const tensors = inputs.map((_, i) => tensorArg(inputs, i, node));
-    const first = tensors[0]!;
-    const axis = normalizeAxis(node.attr('axis', 'int'), first.rank, node);
-    for (const t of tensors) {
-      if (t.rank !== first.rank || t.shape.some((d, i) => i !== axis && d !== first.shape[i])) {
-        throw kernelError(node, `cannot concatenate [${t.shape.join(',')}] with [${first.shape.join(',')}] on axis ${axis}`);
-      }
-    }
-    const outShape = [...first.shape];
-    outShape[axis] = tensors.reduce((sum, t) => sum + t.shape[axis]!, 0);
-    const outer = product(first.shape.slice(0, axis));
-    const inner = product(first.shape.slice(axis + 1));
-    const total = product(outShape);
-    const map = new Int32Array(total);
-    const which = new Int32Array(total);
-    let flat = 0;
-    for (let o = 0; o < outer; o++) {
-      tensors.forEach((t, k) => {
-        const block = t.shape[axis]! * inner;
-        for (let j = 0; j < block; j++) {
-          map[flat] = o * block + j;
-          which[flat++] = k;
-        }
-      });
-    }
-    return [gatherElements(tensors, outShape, map, which)];
+    return [concatTensors(node, tensors, normalizeAxis(node.attr('axis', 'int'), tensors[0]!.rank, node))];
   },
 });
+
+/** Joins tensors of equal shape except along `axis` (already normalized). */
+export function concatTensors(node: Node, tensors: readonly Tensor[], axis: number): Tensor {
+  const first = tensors[0]!;
+  for (const t of tensors) {
+    if (t.rank !== first.rank || t.shape.some((d, i) => i !== axis && d !== first.shape[i])) {
+      throw kernelError(node, `cannot concatenate [${t.shape.join(',')}] with [${first.shape.join(',')}] on axis ${axis}`);
+    }
+  }
+  const outShape = [...first.shape];
+  outShape[axis] = tensors.reduce((sum, t) => sum + t.shape[axis]!, 0);
+  const outer = product(first.shape.slice(0, axis));
+  const inner = product(first.shape.slice(axis + 1));
+  const total = product(outShape);
+  const map = new Int32Array(total);
+  const which = new Int32Array(total);
+  let flat = 0;
+  for (let o = 0; o < outer; o++) {
+    tensors.forEach((t, k) => {
+      const block = t.shape[axis]! * inner;
+      for (let j = 0; j < block; j++) {
+        map[flat] = o * block + j;
+        which[flat++] = k;
+      }
+    });
+  }
+  return gatherElements(tensors, outShape, map, which);
+}
 
 /** Sizes of the parts of a Split along a dimension of size `dim`. */
 function splitSizes(node: Node, dim: number, outputs: number, split: readonly number[] | undefined): number[] {
