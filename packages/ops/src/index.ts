@@ -1,5 +1,21 @@
 export { defineCanonicalOp, type CanonicalOp, type CanonicalOpInit, type Kernel, type KernelContext, type RuntimeValue } from './op-definition.js';
 export { canonicalOps, canonicalSchemas, createOpRegistry, kernelFor } from './op-set.js';
+export {
+  broadcastDim,
+  broadcastShapes,
+  broadcastStaticShapes,
+  broadcastIndexMap,
+  normalizeAxis,
+  normalizeAxes,
+  reducedShape,
+  stridesOf,
+  sizeOf,
+} from './util/shape.js';
+export { allocateElements, tensorFromElements, readNumbers, readBigInts, readInts, integerRange, floatMax, roundHalfToEven, isBigIntDType, type ElementBuffer } from './util/elements.js';
+export { castTensor, formatFloat32 } from './math/cast.js';
+export { parseEinsum, type EinsumPlan } from './math/einsum.js';
+export { quantParamIndexMap } from './math/quantize.js';
+export { erf } from './math/erf.js';
 export { runReference, NEWEST_KNOWN_OPSET, type RunReferenceOptions } from './interpreter/run-reference.js';
 export { inferShapes, mergeTypes, type InferShapesResult } from './interpreter/infer-shapes.js';
 export { instantiateFunction } from './interpreter/function-instantiation.js';

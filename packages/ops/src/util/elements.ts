@@ -1,4 +1,4 @@
-import { Tensor, dtypeInfo, type DType, type ElementValues } from '@modelpass/ir';
+import { Tensor, dtypeInfo, encodeElements, type DType, type ElementValues } from '@modelpass/ir';
 
 /** A writable element buffer for one dtype (see `allocateElements`). */
 export type ElementBuffer =
@@ -64,7 +64,19 @@ export function allocateElements(dtype: DType, count: number): ElementBuffer {
 /** A tensor from computed elements (strings, numbers, bigints or booleans). */
 export function tensorFromElements(dtype: DType, shape: readonly number[], elements: ElementBuffer | ArrayLike<number> | ArrayLike<bigint> | ArrayLike<boolean> | readonly string[]): Tensor {
   if (dtype === 'string') return Tensor.fromStrings(shape, Array.from(elements as ArrayLike<string>));
+  if (dtype === 'float8e5m2') return float8e5m2Tensor(shape, elements as ArrayLike<number>);
   return Tensor.fromValues(dtype, shape, elements as ElementValues);
+}
+
+/** float8e5m2 has infinities (0x7C, 0xFC); the generic encoder saturates them, so set them here. */
+function float8e5m2Tensor(shape: readonly number[], elements: ArrayLike<number>): Tensor {
+  const bytes = encodeElements('float8e5m2', elements);
+  for (let i = 0; i < elements.length; i++) {
+    const value = elements[i]!;
+    if (value === Infinity) bytes[i] = 0x7c;
+    else if (value === -Infinity) bytes[i] = 0xfc;
+  }
+  return Tensor.fromBytes('float8e5m2', shape, bytes);
 }
 
 /** Elements as numbers (int64/uint64 converted with `Number`, exact below 2^53). */
@@ -140,7 +152,7 @@ export function roundHalfToEven(value: number): number {
   if (!Number.isFinite(value)) return value;
   const floor = Math.floor(value);
   const diff = value - floor;
-  if (diff > 0.5) return floor + 1;
-  if (diff < 0.5) return floor;
-  return floor % 2 === 0 ? floor : floor + 1;
+  const rounded = diff > 0.5 ? floor + 1 : diff < 0.5 ? floor : floor % 2 === 0 ? floor : floor + 1;
+  // Keep the sign of values that round to zero from below (-0.4 -> -0), as numpy does.
+  return rounded === 0 && value < 0 ? -0 : rounded;
 }
