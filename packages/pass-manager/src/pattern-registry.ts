@@ -2,7 +2,7 @@ import { ModelpassError, type RewritePattern } from '@modelpass/ir';
 
 export interface RegisteredPattern {
   readonly pattern: RewritePattern;
-  /** The plugin or package that contributed it. */
+  /** Who contributed it, as text for messages, e.g. `plugin 'acme'`. */
   readonly owner: string;
 }
 
@@ -15,16 +15,16 @@ export class PatternRegistry {
   private readonly entries: RegisteredPattern[] = [];
   private readonly byName = new Map<string, RegisteredPattern>();
 
-  add(patterns: RewritePattern | Iterable<RewritePattern>, owner = 'modelpass'): this {
+  add(patterns: RewritePattern | Iterable<RewritePattern>, owner = "'modelpass'"): this {
     const list = isPattern(patterns) ? [patterns] : [...(patterns as Iterable<RewritePattern>)];
     for (const pattern of list) {
       if (!isPattern(pattern)) {
-        throw new ModelpassError({ reason: `'${owner}' contributes something that is not a rewrite pattern`, expected: '{ name, ops, rewrite(node, rewriter) }', source: '@modelpass/pass-manager' });
+        throw new ModelpassError({ reason: `${owner} contributes something that is not a rewrite pattern`, expected: '{ name, ops, rewrite(node, rewriter) }', source: '@modelpass/pass-manager' });
       }
       const existing = this.byName.get(pattern.name);
       if (existing) {
         throw new ModelpassError({
-          reason: `rewrite pattern '${pattern.name}' is registered twice: by '${existing.owner}' and by '${owner}'`,
+          reason: `rewrite pattern '${pattern.name}' is registered twice: by ${existing.owner} and by ${owner}`,
           source: '@modelpass/pass-manager',
           code: 'registry/duplicate-pattern',
         });
@@ -77,7 +77,7 @@ function attributed(pattern: RewritePattern, owner: string): RewritePattern {
         return pattern.rewrite(node, rewriter);
       } catch (error) {
         throw new ModelpassError({
-          reason: `rewrite pattern '${pattern.name}' from '${owner}' failed: ${error instanceof Error ? error.message : String(error)}`,
+          reason: `rewrite pattern '${pattern.name}' from ${owner} failed: ${error instanceof Error ? error.message : String(error)}`,
           location: node.location,
           source: owner,
           code: 'pattern/failed',

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ModelpassError } from '@modelpass/ir';
@@ -125,7 +125,8 @@ export function resolvePluginFile(specifier: string, cwd: string): string {
  */
 export async function loadPlugin(specifier: string, options: LoadPluginOptions = {}): Promise<LoadedPlugin> {
   const cwd = options.cwd ?? process.cwd();
-  const path = resolvePluginFile(specifier, cwd);
+  // Like Node's own resolution, import through the real path (a linked package is one module).
+  const path = realpathSync(resolvePluginFile(specifier, cwd));
   let module: Record<string, unknown>;
   try {
     module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
