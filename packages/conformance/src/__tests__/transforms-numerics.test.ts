@@ -22,7 +22,7 @@ import { ensureThirdPartyModels } from '../../../../tools/fixtures/third-party.m
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const NODE_CASES = '/usr/share/libonnx-testdata/data/node';
-const SESSION = { logSeverityLevel: 3 as const, graphOptimizationLevel: 'disabled' as const };
+const SESSION = { logSeverityLevel: 4 as const, graphOptimizationLevel: 'disabled' as const };
 
 interface Case {
   id: string;
