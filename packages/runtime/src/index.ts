@@ -16,7 +16,7 @@ export {
   type ValueRange,
 } from './generate-inputs.js';
 export { decodeNpy, encodeNpy, readNpy, writeNpy, NPY_DESCRIPTORS } from './npy.js';
-export { loadInputs, readTensorFile, listTensorFiles, TENSOR_FILE_EXTENSIONS, type LoadInputsOptions } from './load-inputs.js';
+export { loadInputs, loadTestDataSet, readTensorFile, listTensorFiles, TENSOR_FILE_EXTENSIONS, type LoadInputsOptions, type TestDataSet } from './load-inputs.js';
 export {
   compareOutputs,
   compareTensors,

@@ -6,7 +6,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { formatType, type Model, type Tensor, type Value } from '@modelpass/ir';
+import { Tensor, formatType, type Model, type Value } from '@modelpass/ir';
 import { decodeTensorProto } from '@modelpass/onnx';
 import { messageOf, runtimeError } from './errors.js';
 import { feedableInputs } from './generate-inputs.js';
@@ -26,12 +26,16 @@ export function readTensorFile(path: string): Tensor {
     } catch (cause) {
       throw runtimeError({ reason: `cannot read tensor file '${path}'`, location: { file: path }, cause });
     }
+    let tensor: Tensor;
     try {
-      return decodeTensorProto(bytes);
+      tensor = decodeTensorProto(bytes);
     } catch (error) {
       if (error instanceof Error && error.name === 'ModelpassError') throw error;
       throw runtimeError({ reason: `'${path}' is not a valid ONNX TensorProto: ${messageOf(error)}`, location: { file: path }, cause: error });
     }
+    // Own the bytes in a plain Uint8Array: a view into a pooled Node Buffer confuses typed-array
+    // decoding (Buffer#slice and `.buffer` see the whole pool).
+    return tensor.dtype === 'string' ? tensor : Tensor.fromBytes(tensor.dtype, tensor.shape, new Uint8Array(tensor.bytes()), tensor.quant);
   }
   throw runtimeError({
     reason: `cannot tell the format of tensor file '${path}'`,
@@ -54,6 +58,8 @@ export function listTensorFiles(dir: string): string[] {
     .map((name) => join(dir, name));
 }
 
+const OUTPUT_FILE = /^output_\d+$/;
+
 export interface LoadInputsOptions {
   /** Fail when an input that needs a feed has no file (default true). */
   readonly requireAll?: boolean;
@@ -64,7 +70,9 @@ export interface LoadInputsOptions {
  * or position, and checks each tensor's dtype and static dimensions against the input's type.
  */
 export function loadInputs(source: string | readonly string[], model: Model, options: LoadInputsOptions = {}): Map<string, Tensor> {
-  const files = typeof source === 'string' ? (statSafe(source)?.isDirectory() ? listTensorFiles(source) : [source]) : [...source];
+  const isDir = typeof source === 'string' && statSafe(source).isDirectory();
+  // In a folder, ONNX test data keeps expected outputs next to the inputs: they are not inputs.
+  const files = typeof source === 'string' ? (isDir ? listTensorFiles(source).filter((f) => !OUTPUT_FILE.test(basename(f, extname(f)))) : [source]) : [...source];
   const byName = new Map(model.graph.inputs.map((input) => [input.name, input]));
   const positional = feedableInputs(model);
   const feeds = new Map<string, Tensor>();
@@ -134,4 +142,31 @@ function checkAgainstInput(tensor: Tensor, input: Value, file: string): void {
   type.shape.forEach((dim, axis) => {
     if (typeof dim === 'number' && dim >= 0 && dim !== tensor.shape[axis]) throw fail(`axis ${axis} has size ${tensor.shape[axis]}`);
   });
+}
+
+/** An ONNX test data set (`test_data_set_N/`): inputs and expected outputs by name. */
+export interface TestDataSet {
+  readonly inputs: Map<string, Tensor>;
+  readonly outputs: Map<string, Tensor>;
+}
+
+/**
+ * Loads an ONNX test data set folder for `model`: `input_N` files as feeds (see `loadInputs`) and
+ * `output_N` (or `<output name>`) files as the expected outputs, by the model's output order.
+ */
+export function loadTestDataSet(dir: string, model: Model): TestDataSet {
+  const inputs = loadInputs(dir, model);
+  const outputs = new Map<string, Tensor>();
+  const outputValues = model.graph.outputs;
+  for (const file of listTensorFiles(dir)) {
+    const stem = basename(file, extname(file));
+    const match = OUTPUT_FILE.exec(stem) ? Number(stem.slice('output_'.length)) : undefined;
+    if (match === undefined) continue;
+    const output = outputValues[match];
+    if (!output) {
+      throw runtimeError({ reason: `file '${file}' is expected output #${match}, but the model has ${outputValues.length} outputs`, location: { file } });
+    }
+    outputs.set(output.name, readTensorFile(file));
+  }
+  return { inputs, outputs };
 }

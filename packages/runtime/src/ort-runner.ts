@@ -142,7 +142,7 @@ export class OrtRunner implements Engine {
       results = fetches ? await cached.session.run(ortFeeds, fetches) : await cached.session.run(ortFeeds);
     } catch (error) {
       throw runtimeError({
-        reason: `ONNX Runtime failed to run model ${describeModelSource(model)}: ${messageOf(error)}`,
+        reason: `ONNX Runtime failed to run ${where ? 'the model' : `model ${describeModelSource(model)}`}: ${messageOf(error)}`,
         location: where,
         cause: error,
       });
@@ -198,7 +198,7 @@ export class OrtRunner implements Engine {
           : await ort.InferenceSession.create(payload, this.sessionOptions);
     } catch (error) {
       throw runtimeError({
-        reason: `ONNX Runtime rejected model ${description}: ${messageOf(error)}`,
+        reason: `ONNX Runtime rejected ${file ? 'the model' : `model ${description}`}: ${messageOf(error)}`,
         location: file ? { file } : undefined,
         cause: error,
       });

@@ -106,7 +106,7 @@ describe('OrtRunner sessions', () => {
     await expect(runner.run(relu, { x, z: x })).rejects.toThrow(/feed 'z' is not an input/);
     const shapeError = await runner.run(relu, { x: Tensor.fromValues('float32', [2], [1, 2]) }).catch((e: unknown) => e);
     expect(shapeError).toMatchObject({ name: 'ModelpassError' });
-    expect((shapeError as Error).message).toMatch(/ONNX Runtime failed to run model .*test_relu.*invalid (rank|dimensions)/i);
+    expect((shapeError as Error).message).toMatch(/test_relu\/model.onnx: ONNX Runtime failed to run the model: .*invalid (rank|dimensions)/i);
     await expect(runner.run(relu, { x: Tensor.fromValues('bfloat16', [3, 4, 5], new Array(60).fill(0)) })).rejects.toThrow(/dtype/);
   });
 
@@ -117,7 +117,7 @@ describe('OrtRunner sessions', () => {
     const error = await runner.run(bad, {}).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'ModelpassError' });
     expect((error as Error).message).toContain(bad);
-    expect((error as Error).message).toMatch(/ONNX Runtime rejected model .*protobuf parsing failed/i);
+    expect((error as Error).message).toMatch(/bad.onnx: ONNX Runtime rejected the model: .*protobuf parsing failed/i);
     await expect(runner.run(join(dir, 'missing.onnx'), {})).rejects.toThrow(/does not exist/);
     await expect(runner.run(new Uint8Array([1, 2, 3]), {})).rejects.toThrow(/rejected model <3 bytes of ONNX>/);
     // A failed load is not cached.
