@@ -5,6 +5,7 @@ import { gatherScatterOps } from './gather-scatter.js';
 import { indexOps } from './index-ops.js';
 import { matmulOps } from './matmul.js';
 import { normalizationOps } from './normalization.js';
+import { optionalOps } from './optional-ops.js';
 import { poolOps } from './pool.js';
 import { resizeOps } from './resize.js';
 import { sequenceOps } from './sequence-ops.js';
@@ -24,4 +25,5 @@ export const nnOps: readonly CanonicalOp[] = [
   ...resizeOps,
   ...controlFlowOps,
   ...sequenceOps,
+  ...optionalOps,
 ];

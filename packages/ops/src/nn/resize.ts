@@ -30,23 +30,26 @@ interface AxisPlan {
 
 function originalCoordinate(x: number, plan: AxisPlan, settings: ResizeSettings): number {
   const { inLength, outLength, scale } = plan;
+  // As in ONNX's reference: the resized length is `scale * inLength`, which may be fractional when
+  // scales (not sizes) are given; the integer output length decides only the single-pixel cases.
+  const resizedLength = scale * inLength;
   switch (settings.coordinateMode) {
     case 'half_pixel_symmetric': {
-      const adjustment = outLength / (scale * inLength);
+      const adjustment = outLength / resizedLength;
       const offset = (inLength / 2) * (1 - adjustment);
       return offset + (x + 0.5) / scale - 0.5;
     }
     case 'pytorch_half_pixel':
       return outLength > 1 ? (x + 0.5) / scale - 0.5 : 0;
     case 'align_corners':
-      return outLength === 1 ? 0 : (x * (inLength - 1)) / (outLength - 1);
+      return outLength === 1 ? 0 : (x * (inLength - 1)) / (resizedLength - 1);
     case 'asymmetric':
       return x / scale;
     case 'tf_half_pixel_for_nn':
       return (x + 0.5) / scale;
     case 'tf_crop_and_resize':
       return outLength > 1
-        ? plan.roiStart * (inLength - 1) + (x * (plan.roiEnd - plan.roiStart) * (inLength - 1)) / (outLength - 1)
+        ? plan.roiStart * (inLength - 1) + (x * (plan.roiEnd - plan.roiStart) * (inLength - 1)) / (resizedLength - 1)
         : 0.5 * (plan.roiStart + plan.roiEnd) * (inLength - 1);
     default:
       return (x + 0.5) / scale - 0.5;

@@ -131,7 +131,8 @@ export const splitOp = defineCanonicalOp({
     if (axis === undefined) return new Array<undefined>(count).fill(undefined);
     const split = hasInput(context.node, 1) ? constantInts(context, 1) : context.node.optionalAttr('split', 'ints')?.slice();
     const dim = shape[axis];
-    const sizes = split && split.length > 0 ? split : typeof dim === 'number' ? splitSizes(context.node, dim, count, undefined) : undefined;
+    const splitUnknown = hasInput(context.node, 1) && !split;
+    const sizes = split && split.length > 0 ? split : typeof dim === 'number' && !splitUnknown ? splitSizes(context.node, dim, count, undefined) : undefined;
     return Array.from({ length: count }, (_, i) => tensorType(type.dtype, shape.map((d, k) => (k === axis ? (sizes?.[i] ?? null) : d))));
   },
   kernel(inputs, { node }) {
