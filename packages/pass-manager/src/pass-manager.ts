@@ -8,7 +8,7 @@ import type {
   PipelineResult,
   PipelineRunInfo,
 } from './instrumentation/instrumentation.js';
-import { VerifyEachInstrumentation } from './instrumentation/verify-each.js';
+import { VerifyEachInstrumentation, type VerifyEachOptions } from './instrumentation/verify-each.js';
 import { kebabCase } from './option.js';
 import type { PassContext, PreservedAnalyses } from './pass.js';
 import { describePass, PassFailure, wrapPassError } from './pass-failure.js';
@@ -22,7 +22,7 @@ export interface PassManagerOptions {
   /** Installed in order, after verify-each. */
   readonly instrumentations?: readonly PassInstrumentation[];
   /** Verify the input and the IR after every pass against `environment.ops` (default true). */
-  readonly verifyEach?: boolean;
+  readonly verifyEach?: boolean | VerifyEachOptions;
   /** Cancels the pipeline between passes; passes see it as `context.signal`. */
   readonly signal?: AbortSignal;
   /** Receives each warning or note as it is reported (they are also in the result). */
@@ -55,7 +55,8 @@ export class PassManager {
 
   constructor(private readonly options: PassManagerOptions = {}) {
     this.environment = options.environment ?? new PassEnvironment();
-    if (options.verifyEach ?? true) this.instrumentations.push(new VerifyEachInstrumentation());
+    const verifyEach = options.verifyEach ?? true;
+    if (verifyEach !== false) this.instrumentations.push(new VerifyEachInstrumentation(verifyEach === true ? {} : verifyEach));
     this.instrumentations.push(...(options.instrumentations ?? []));
   }
 

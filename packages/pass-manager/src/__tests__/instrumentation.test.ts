@@ -127,6 +127,24 @@ describe('instrumentation', () => {
     await expect(runPipeline(model, 'noop', { environment })).rejects.toThrow(/the input model is invalid before any pass ran/);
   });
 
+  it('verify-each accepts unknown ops of the input but fails a pass that introduces one', async () => {
+    const addBogus = definePass({
+      name: 'add-bogus',
+      summary: 'b',
+      run(model) {
+        model.graph.createNode({ op: 'test.Bogus', inputs: [model.graph.inputs[0]!] });
+      },
+    });
+    const env = testEnvironment(new PassRegistry([noop, addBogus]));
+    const model = smallModel();
+    model.graph.createNode({ op: 'test.FromFrontend', inputs: [model.graph.inputs[0]!], name: 'foreign' });
+    await expect(runPipeline(model, 'noop,noop', { environment: env })).resolves.toMatchObject({ passesRun: 2 });
+    const error = (await runPipeline(model, 'noop,add-bogus', { environment: env }).catch((e: unknown) => e)) as PassFailure;
+    expect(error.passName).toBe('add-bogus');
+    expect(error.diagnostics.map((d) => d.reason)).toEqual(["pass 'add-bogus' left the IR invalid (1 verifier error)", "unknown op 'test.Bogus'"]);
+    await expect(runPipeline(model, 'noop', { environment: env, verifyEach: { strictInput: true } })).rejects.toThrow(/input model is invalid/);
+  });
+
   it('writes a crash reproducer that replays to the same error', async () => {
     const directory = join(temp, 'crash');
     const reproducer = new CrashReproducerInstrumentation({ directory });

@@ -1,26 +1,34 @@
-import { verifyModel, type Model, type VerifyOptions } from '@modelpass/ir';
+import { formatDiagnostic, ModelpassError, verifyModel, type Diagnostic, type Model, type VerifyOptions } from '@modelpass/ir';
 import { describePass, PassFailure } from '../pass-failure.js';
-import { ModelpassError } from '@modelpass/ir';
 import type { PassInstrumentation, PassRunInfo, PipelineRunInfo } from './instrumentation.js';
 
 export interface VerifyEachOptions {
-  /** Also verify the model before the first pass, so broken input is not blamed on a pass (default true). */
+  /** Verify the model before the first pass, so broken input is not blamed on a pass (default true). */
   readonly verifyInput?: boolean;
+  /**
+   * Fail on ops of the input that the op registry does not know (default false: they are accepted
+   * as they came from the frontend, and only ops a pass introduces are checked).
+   */
+  readonly strictInput?: boolean;
   /** Passed to `verifyModel` (the registry is the environment's op registry). */
   readonly unknownOps?: VerifyOptions['unknownOps'];
 }
 
 /**
  * Runs `verifyModel` with the environment's op registry after every pass and fails the pass that
- * left invalid IR, listing every error. The PassManager installs it unless `verifyEach: false`.
+ * left invalid IR, listing the errors it introduced. Errors already present before the pass (only
+ * unknown ops of the input can be, unless `strictInput`) are not blamed on it. The PassManager
+ * installs this unless `verifyEach: false`.
  */
 export class VerifyEachInstrumentation implements PassInstrumentation {
   readonly name = 'verify-each';
   private run: PipelineRunInfo | undefined;
+  /** Errors the IR had before the current pass, by their text. */
+  private baseline = new Set<string>();
 
   constructor(private readonly options: VerifyEachOptions = {}) {}
 
-  private errors(model: Model): ReturnType<typeof verifyModel> {
+  private errors(model: Model): Diagnostic[] {
     const registry = this.run?.environment.ops;
     const options: VerifyOptions = {
       ...(registry ? { registry } : {}),
@@ -31,31 +39,39 @@ export class VerifyEachInstrumentation implements PassInstrumentation {
 
   beforePipeline(model: Model, run: PipelineRunInfo): void {
     this.run = run;
+    this.baseline = new Set();
     if (this.options.verifyInput === false) return;
     const errors = this.errors(model);
-    if (errors.length === 0) return;
+    const tolerated = this.options.strictInput ? [] : errors.filter((d) => d.code === 'verify/unknown-op');
+    const fatal = errors.filter((d) => !tolerated.includes(d));
+    this.baseline = new Set(tolerated.map((d) => formatDiagnostic(d)));
+    if (fatal.length === 0) return;
     throw new ModelpassError([
       {
-        reason: `the input model is invalid before any pass ran (${errors.length} error${errors.length === 1 ? '' : 's'})`,
+        reason: `the input model is invalid before any pass ran (${fatal.length} error${fatal.length === 1 ? '' : 's'})`,
         source: '@modelpass/pass-manager',
         code: 'verify-each/invalid-input',
-        hint: 'fix the model or the frontend that produced it; run with verify-each off only to debug',
+        hint: 'fix the model or the frontend that produced it',
       },
-      ...errors,
+      ...fatal,
     ]);
   }
 
   afterPass(model: Model, pass: PassRunInfo): void {
     const errors = this.errors(model);
-    if (errors.length === 0) return;
+    const introduced = errors.filter((d) => !this.baseline.has(formatDiagnostic(d)));
+    if (introduced.length === 0) {
+      this.baseline = new Set(errors.map((d) => formatDiagnostic(d)));
+      return;
+    }
     throw new PassFailure(pass.passName, pass.owner, [
       {
-        reason: `${describePass(pass.passName, pass.owner)} left the IR invalid (${errors.length} verifier error${errors.length === 1 ? '' : 's'})`,
+        reason: `${describePass(pass.passName, pass.owner)} left the IR invalid (${introduced.length} verifier error${introduced.length === 1 ? '' : 's'})`,
         source: '@modelpass/pass-manager',
         code: 'verify-each/failed',
         notes: [`pass execution #${pass.index}${pass.nesting.length ? ` inside ${pass.nesting.join('/')}` : ''}`],
       },
-      ...errors,
+      ...introduced,
     ]);
   }
 }
