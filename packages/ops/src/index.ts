@@ -19,3 +19,4 @@ export { erf } from './math/erf.js';
 export { runReference, NEWEST_KNOWN_OPSET, type RunReferenceOptions } from './interpreter/run-reference.js';
 export { inferShapes, mergeTypes, type InferShapesResult } from './interpreter/infer-shapes.js';
 export { instantiateFunction } from './interpreter/function-instantiation.js';
+export { mathOps, mathOpNames } from './math/index.js';

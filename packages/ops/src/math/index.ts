@@ -26,3 +26,8 @@ export const mathOps: readonly CanonicalOp[] = [
   ...quantizationOps,
   einsum,
 ];
+
+/** Names of the math family's ops (`onnx.Add`, ...). */
+export function mathOpNames(): string[] {
+  return mathOps.map((op) => op.schema.op);
+}
