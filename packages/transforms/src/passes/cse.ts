@@ -1,5 +1,5 @@
 import type { Graph, Node, Value } from '@modelpass/ir';
-import { definePass } from '@modelpass/pass-manager';
+import { definePass, option } from '@modelpass/pass-manager';
 import { attributeFingerprint, tensorFingerprint } from '../util/fingerprint.js';
 import { replaceValueKeepingOutputNames } from '../util/graph-walk.js';
 import { removeDeadCode, snapshotDead } from '../util/dead-code.js';
@@ -110,11 +110,16 @@ export const cse = definePass({
   description:
     'Walks graphs in order with a scoped table, so an expression inside an If/Loop body is merged with the same expression ' +
     'computed earlier in an enclosing graph. Random ops, foreign-dialect ops and nodes with subgraphs are never merged.',
-  options: {},
+  options: {
+    mergeConstants: option.boolean({
+      default: true,
+      help: 'also merge identical initializers (simplify turns this off and leaves initializers to eliminate-duplicate-initializers)',
+    }),
+  },
   statistics: ['nodes-removed', 'constants-merged', 'bytes-saved'],
   run(model, context) {
     const dead = snapshotDead(model);
-    const pass = new CommonSubexpressions(true);
+    const pass = new CommonSubexpressions(context.options.mergeConstants);
     pass.graph(model.graph, new Scope());
     const cleanup = removeDeadCode(model, { filter: (item) => !dead.has(item) });
     context.statistic('nodes-removed', cleanup.nodesRemoved);

@@ -2,7 +2,7 @@ import { definePass, option, type OptionSpecs, type Pass } from '@modelpass/pass
 import { constantBytes, countNodes } from '../util/graph-walk.js';
 import { inferShapesIfAvailable } from '../util/shape-facts.js';
 import { runNested } from './compose.js';
-import { cse, eliminateDuplicateInitializers } from './cse.js';
+import { cse } from './cse.js';
 import { dce } from './dce.js';
 import { DEFAULT_FOLD_MAX_SIZE, foldConstantsPass, foldShapes } from './fold.js';
 import { preserved } from './pattern-pass.js';
@@ -42,7 +42,7 @@ export const simplify = definePass({
         [foldShapes as Pass<OptionSpecs>, { inferShapes: false }],
         [foldConstantsPass as Pass<OptionSpecs>, { maxSize: context.options.foldMaxSize }],
         [canonicalize as Pass<OptionSpecs>, {}],
-        ...(context.options.cse ? [[cse as Pass<OptionSpecs>, {}] as [Pass<OptionSpecs>, Record<string, unknown>]] : []),
+        ...(context.options.cse ? [[cse as Pass<OptionSpecs>, { mergeConstants: false }] as [Pass<OptionSpecs>, Record<string, unknown>]] : []),
         [dce as Pass<OptionSpecs>, {}],
       ];
       const collect = new Map<string, number>();
@@ -60,11 +60,12 @@ export const simplify = definePass({
 
 export const optimize = definePass({
   name: 'optimize',
-  summary: 'The preset pipeline: simplify, fuse, eliminate-duplicate-initializers, simplify',
+  summary: 'The preset pipeline: simplify, fuse, simplify',
   description:
-    'Equivalent to the pipeline `simplify,fuse,eliminate-duplicate-initializers,simplify`: simplification to a fixed point, then ' +
-    'every fusion (BatchNormalization/Add/Mul/Pad into Conv, BatchNormalization/Mul/Transpose into Gemm, MatMul+Add into Gemm) ' +
-    'with the canonical patterns, then one initializer per distinct tensor, then simplification again.',
+    'Equivalent to the pipeline `simplify,fuse,simplify`: simplification to a fixed point, then every fusion ' +
+    '(BatchNormalization/Add/Mul/Pad into Conv, BatchNormalization/Mul/Transpose into Gemm, MatMul+Add into Gemm) with the ' +
+    'canonical patterns, then simplification again. Identical initializers are not merged (initializer layout stays as the ' +
+    'producer wrote it); run eliminate-duplicate-initializers for the smallest file.',
   options: {
     foldMaxSize: option.integer({ default: DEFAULT_FOLD_MAX_SIZE, min: 0, help: 'max-size of fold-constants, in bytes' }),
   },
@@ -76,7 +77,6 @@ export const optimize = definePass({
     const simplifyOptions = { foldMaxSize: context.options.foldMaxSize };
     await runNested(simplify as Pass<OptionSpecs>, model, context, { ...forward, overrides: simplifyOptions });
     await runNested(fusePass as Pass<OptionSpecs>, model, context, forward);
-    await runNested(eliminateDuplicateInitializers as Pass<OptionSpecs>, model, context, forward);
     await runNested(simplify as Pass<OptionSpecs>, model, context, { ...forward, overrides: simplifyOptions });
     context.statistic('nodes-removed', Math.max(0, nodesBefore - countNodes(model)));
     context.statistic('bytes-saved', Math.max(0, bytesBefore - constantBytes(model)));
