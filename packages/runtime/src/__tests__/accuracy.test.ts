@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { GraphBuilder, Tensor, tensorType } from '@modelpass/ir';
 import {
   FASHION_MNIST_DIR,
   OrtRunner,
@@ -96,5 +97,39 @@ describe.skipIf(!haveData)('Fashion-MNIST accuracy on ONNX Runtime', () => {
     } finally {
       await runner.dispose();
     }
+  });
+
+  it('honours a fixed batch dimension: pads the last batch and ignores the padding', async () => {
+    // Nearest-centroid classifier as a Gemm: logits_c = x . (2 mu_c) - |mu_c|^2, argmax = nearest mean.
+    const train = loadFashionMnist({ split: 'train', limit: 2000 });
+    const pixels = train.samples.toNumbers().map((v) => v / 255);
+    const sums = Array.from({ length: 10 }, () => new Float64Array(784));
+    const counts = new Array(10).fill(0);
+    train.labels.forEach((label, i) => {
+      counts[label]++;
+      for (let p = 0; p < 784; p++) sums[label]![p]! += pixels[i * 784 + p]!;
+    });
+    const means = sums.map((sum, c) => Array.from(sum, (v) => v / counts[c]));
+    const weights = means.flatMap((mu) => mu.map((v) => 2 * v));
+    const bias = means.map((mu) => -mu.reduce((a, v) => a + v * v, 0));
+    const b = new GraphBuilder();
+    const x = b.input('pixels', tensorType('float32', [4, 784]));
+    const w = b.constant(Tensor.fromValues('float32', [10, 784], weights), 'centroids');
+    const c = b.constant(Tensor.fromValues('float32', [10], bias), 'bias');
+    const y = b.op1('onnx.Gemm', [x, w, c], { transB: { kind: 'int', value: 1 } }, { types: [tensorType('float32', [4, 10])] });
+    b.output(y);
+    const model = b.model({ onnx: 13 });
+
+    const test = loadFashionMnist({ split: 'test', limit: 10 }); // 10 = 4 + 4 + 2 (+ 2 padding)
+    const result = await evaluateAccuracy(model, test, { batchSize: 64 });
+    // The same classifier by hand, in float64.
+    const testPixels = test.samples.toNumbers().map((v) => v / 255);
+    let correct = 0;
+    for (let i = 0; i < 10; i++) {
+      const logits = means.map((_, k) => bias[k]! + weights.slice(k * 784, k * 784 + 784).reduce((a, wv, p) => a + wv * testPixels[i * 784 + p]!, 0));
+      if (logits.indexOf(Math.max(...logits)) === test.labels[i]) correct++;
+    }
+    expect(result.total).toBe(10);
+    expect(result.correct).toBe(correct);
   });
 });
