@@ -173,6 +173,16 @@ describe('instrumentation', () => {
     expect(reproducer.lastReproducer).toBe(`${directory}-2`);
   });
 
+  it('writes a local reproducer holding only the failing pass and its input', async () => {
+    const directory = join(temp, 'local');
+    const reproducer = new CrashReproducerInstrumentation({ directory, scope: 'pass' });
+    const model = smallModel();
+    const error = (await runPipeline(model, 'insert-identity,noop,explode', { environment, instrumentations: [reproducer] }).catch((e: unknown) => e)) as PassFailure;
+    expect(readFileSync(join(directory, 'pipeline.txt'), 'utf8')).toBe('explode{when=always}\n');
+    expect(readFileSync(join(directory, 'input.mpir'), 'utf8')).toContain('test.Identity');
+    await expect(replayReproducer(directory, { environment })).rejects.toThrow(error.message.split('\n  note: a reproducer')[0]!);
+  });
+
   it('reproduces verify-each failures too, and says when a replay does not fail', async () => {
     const directory = join(temp, 'broken');
     const reproducer = new CrashReproducerInstrumentation({ directory });

@@ -3,8 +3,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { printModel, type Model, type ModelpassError } from '@modelpass/ir';
 import type { PluginRecord } from '../environment.js';
 import { PassFailure } from '../pass-failure.js';
+import { printPipeline } from '../pipeline/pipeline.js';
 import { PASS_MANAGER_VERSION } from '../version.js';
-import type { FailureAnnotation, PassInstrumentation, PipelineRunInfo } from './instrumentation.js';
+import type { FailureAnnotation, PassInstrumentation, PassRunInfo, PipelineRunInfo } from './instrumentation.js';
 
 export interface CrashReproducerOptions {
   /**
@@ -14,6 +15,12 @@ export interface CrashReproducerOptions {
   readonly directory: string;
   /** Options for `printModel` of the input (default: reference file-backed tensors, elide nothing). */
   readonly printOptions?: Parameters<typeof printModel>[1];
+  /**
+   * `'pipeline'` (default): the reproducer holds the pipeline's input and the whole pipeline.
+   * `'pass'`: it holds the input of the failing pass and only that pass (like MLIR's local
+   * reproducer); this prints the IR before every pass, so it costs more.
+   */
+  readonly scope?: 'pipeline' | 'pass';
 }
 
 /** What `reproducer.json` holds (besides the files named in it). */
@@ -46,12 +53,14 @@ export class CrashReproducerInstrumentation implements PassInstrumentation {
   readonly name = 'crash-reproducer';
   private input: string | undefined;
   private inputProblem: string | undefined;
+  /** With scope 'pass': the failing pass as pipeline text. */
+  private failingPass: string | undefined;
   /** The folder written by the last failure, if any. */
   lastReproducer: string | undefined;
 
   constructor(private readonly options: CrashReproducerOptions) {}
 
-  beforePipeline(model: Model): void {
+  private capture(model: Model): void {
     this.input = undefined;
     this.inputProblem = undefined;
     try {
@@ -61,6 +70,17 @@ export class CrashReproducerInstrumentation implements PassInstrumentation {
     }
   }
 
+  beforePipeline(model: Model): void {
+    this.failingPass = undefined;
+    this.capture(model);
+  }
+
+  beforePass(model: Model, pass: PassRunInfo): void {
+    if (this.options.scope !== 'pass') return;
+    this.capture(model);
+    this.failingPass = printPipeline([{ kind: 'pass', pass: pass.pass, owner: pass.owner, options: pass.options }], { defaults: true });
+  }
+
   afterPipelineFailed(_model: Model, run: PipelineRunInfo, error: ModelpassError): FailureAnnotation {
     if (this.input === undefined) {
       return { notes: [`no reproducer was written: the input model could not be printed (${this.inputProblem ?? 'no input captured'})`] };
@@ -68,7 +88,7 @@ export class CrashReproducerInstrumentation implements PassInstrumentation {
     try {
       const directory = writeReproducer(this.options.directory, {
         input: this.input,
-        pipeline: run.text,
+        pipeline: this.failingPass ?? run.text,
         plugins: run.environment.plugins,
         error,
       });

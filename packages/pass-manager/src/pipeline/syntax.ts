@@ -92,7 +92,7 @@ export function parsePipelineSyntax(text: string): PipelineAst {
     throw pipelineError(undefined, undefined, 'pipeline text must be one line', { actual: JSON.stringify(text) });
   }
   const lexer = new PipelineLexer(text);
-  const ast = parsePipeline(lexer, []);
+  const ast = parsePipeline(lexer);
   lexer.skipSpace();
   if (!lexer.atEnd()) {
     const c = lexer.peek();
@@ -103,13 +103,12 @@ export function parsePipelineSyntax(text: string): PipelineAst {
   return ast;
 }
 
-/** `open` holds the columns of the enclosing '(' (for unbalanced-paren errors). */
-function parsePipeline(lexer: PipelineLexer, open: number[]): PipelineAst {
+function parsePipeline(lexer: PipelineLexer): PipelineAst {
   const elements: PipelineElementAst[] = [];
   lexer.skipSpace();
   if (lexer.atEnd() || lexer.peek() === ')') return { elements };
   for (;;) {
-    elements.push(parseElement(lexer, open));
+    elements.push(parseElement(lexer));
     lexer.skipSpace();
     if (lexer.peek() !== ',') return { elements };
     lexer.position++;
@@ -118,7 +117,7 @@ function parsePipeline(lexer: PipelineLexer, open: number[]): PipelineAst {
   }
 }
 
-function parseElement(lexer: PipelineLexer, open: number[]): PipelineElementAst {
+function parseElement(lexer: PipelineLexer): PipelineElementAst {
   lexer.skipSpace();
   const column = lexer.column;
   const name = lexer.word(NAME_CHAR);
@@ -131,7 +130,7 @@ function parseElement(lexer: PipelineLexer, open: number[]): PipelineElementAst 
   if (lexer.peek() === '(') {
     const openColumn = lexer.column;
     lexer.position++;
-    nested = parsePipeline(lexer, [...open, openColumn]);
+    nested = parsePipeline(lexer);
     lexer.skipSpace();
     if (lexer.peek() !== ')') {
       if (lexer.atEnd()) lexer.fail("unbalanced '(': it is never closed", openColumn);
