@@ -56,16 +56,32 @@ export const flattenOp = defineCanonicalOp({
   },
 });
 
-/** Resolves a Reshape target (0 copies, -1 infers) against a static input shape. */
+/**
+ * Resolves a Reshape target (0 copies, -1 infers) against an input shape. The inferred dim is
+ * computed even with symbolic dims when the same symbols appear on both sides (they cancel).
+ */
 export function resolveReshape(input: readonly Dim[], target: readonly number[], allowZero: boolean): Dim[] {
   const out: Dim[] = target.map((d, i) => (d === 0 && !allowZero ? (input[i] ?? null) : d));
   const inferred = out.indexOf(-1);
-  if (inferred >= 0) {
-    const known = dimProduct(out.filter((_, i) => i !== inferred));
-    const total = dimProduct(input);
-    out[inferred] = typeof known === 'number' && typeof total === 'number' && known !== 0 ? total / known : null;
-  }
+  if (inferred >= 0) out[inferred] = inferredDim(input, out.filter((_, i) => i !== inferred));
   return out;
+}
+
+function inferredDim(input: readonly Dim[], known: readonly Dim[]): Dim {
+  if (input.includes(null) || known.includes(null)) return null;
+  const symbols = new Map<string, number>();
+  let numerator = 1;
+  let denominator = 1;
+  for (const d of input) {
+    if (typeof d === 'number') numerator *= d;
+    else symbols.set(d!, (symbols.get(d!) ?? 0) + 1);
+  }
+  for (const d of known) {
+    if (typeof d === 'number') denominator *= d;
+    else symbols.set(d!, (symbols.get(d!) ?? 0) - 1);
+  }
+  if ([...symbols.values()].some((count) => count !== 0) || denominator === 0) return null;
+  return numerator / denominator;
 }
 
 export const reshapeOp = defineCanonicalOp({
