@@ -2,12 +2,13 @@
  * Classification accuracy of a model on labelled data: batches through an engine, argmax of the
  * logits against the labels.
  */
-import { Tensor, byteLengthOf, elementCount } from '@modelpass/ir';
+import { Model, Tensor, byteLengthOf, elementCount } from '@modelpass/ir';
 import type { Engine, ModelSource } from './engine.js';
 import { createEngine, type CreateEngineOptions, type EngineName } from './engines.js';
 import { runtimeError } from './errors.js';
 import { datasetBatches, type LabelledDataset, type Normalization } from './idx-dataset.js';
-import { loadModel } from './model-source.js';
+import { loadModel, modelBytes } from './model-source.js';
+import { ReferenceEngine } from './reference-engine.js';
 import { OrtRunner } from './ort-runner.js';
 
 export interface EvaluateAccuracyOptions extends CreateEngineOptions {
@@ -61,9 +62,11 @@ function argmaxPerRow(logits: Tensor, rows: number): number[] {
   return result;
 }
 
-export async function evaluateAccuracy(model: ModelSource, dataset: LabelledDataset, options: EvaluateAccuracyOptions = {}): Promise<AccuracyResult> {
+export async function evaluateAccuracy(source: ModelSource, dataset: LabelledDataset, options: EvaluateAccuracyOptions = {}): Promise<AccuracyResult> {
   const engine = createEngine(options.engine ?? 'ort', options);
   try {
+    // Convert once, not once per batch: ORT takes bytes, the interpreter an IR model.
+    const model = engine instanceof OrtRunner && source instanceof Model ? modelBytes(source) : engine instanceof ReferenceEngine ? loadModel(source) : source;
     const { inputs, outputs } = await describeInputs(model, engine);
     const input = options.inputName !== undefined ? inputs.find((i) => i.name === options.inputName) : inputs.length === 1 ? inputs[0] : undefined;
     if (!input) {
