@@ -62,7 +62,7 @@ export class TimingInstrumentation implements PassInstrumentation {
   report(): string {
     const data = this.toJSON();
     const total = Math.max(data.totalMs, 1e-9);
-    const seconds = (ms: number): string => (ms / 1000).toFixed(4).padStart(10);
+    const seconds = (ms: number): string => (ms / 1000).toFixed(4).padStart(8);
     const percent = (ms: number): string => `(${((100 * ms) / total).toFixed(1).padStart(5)}%)`;
     const rule = '===' + '-'.repeat(73) + '===';
     const lines = [
