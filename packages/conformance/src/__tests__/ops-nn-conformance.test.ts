@@ -9,10 +9,12 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tensor, UNKNOWN_TYPE, type Graph, type Model, type Type } from '@modelpass/ir';
-import { readOnnx, decodeOnnxDataValue, type OnnxDataValue } from '@modelpass/onnx';
+import { attrs, GraphBuilder, Tensor, tensorType, UNKNOWN_TYPE, type Attribute, type Graph, type Model, type Type } from '@modelpass/ir';
+import { decodeOnnxDataValue, encodeOnnx, readOnnx, type OnnxDataValue } from '@modelpass/onnx';
+import * as ort from 'onnxruntime-node';
 import { inferShapes, kernelFor, runReference, type RuntimeValue } from '@modelpass/ops';
 import { describe, expect, it } from 'vitest';
+import { toOrtValue } from '../onnx-ort.js';
 
 const NODE_CASES = '/usr/share/libonnx-testdata/data/node';
 const RTOL = 1e-3;
@@ -196,4 +198,98 @@ describe('ONNX node conformance cases through the reference interpreter (nn fami
     expect(inferenceProblems.map((o) => `${o.name}: ${o.inference}`)).toEqual([]);
     expect(passed.length).toBeGreaterThan(100);
   }, 300_000);
+});
+
+// ---- Cross-check against ONNX Runtime on attribute combinations the node cases do not cover ----
+
+interface OrtCase {
+  name: string;
+  op: string;
+  inputs: readonly (Tensor | { constant: Tensor })[];
+  attributes?: Record<string, Attribute>;
+  outputs?: number;
+  opset?: number;
+}
+
+function randomTensor(shape: number[], seed: number, dtype: 'float32' | 'uint8' | 'int8' = 'float32'): Tensor {
+  let state = seed;
+  const next = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (dtype === 'float32') return Tensor.fromValues('float32', shape, Array.from({ length: count }, () => next() * 4 - 2));
+  const [low, span] = dtype === 'uint8' ? [0, 256] : [-128, 256];
+  return Tensor.fromValues(dtype, shape, Array.from({ length: count }, () => low + Math.floor(next() * span)));
+}
+
+const scalar = (dtype: 'float32' | 'uint8' | 'int8', value: number) => ({ constant: Tensor.fromValues(dtype, [], [value]) });
+const ints = (values: number[]) => ({ constant: Tensor.fromValues('int64', [values.length], values.map(BigInt)) });
+const floats = (values: number[]) => ({ constant: Tensor.fromValues('float32', [values.length], values) });
+
+const ORT_CASES: OrtCase[] = [
+  { name: 'Conv grouped, dilated, strided, asymmetric pads', op: 'onnx.Conv', inputs: [randomTensor([2, 4, 9, 8], 1), randomTensor([6, 2, 3, 2], 2), randomTensor([6], 3)], attributes: { group: attrs.int(2), dilations: attrs.ints([2, 1]), strides: attrs.ints([1, 2]), pads: attrs.ints([1, 2, 0, 1]) } },
+  { name: 'Conv 3-D SAME_LOWER', op: 'onnx.Conv', inputs: [randomTensor([1, 2, 5, 4, 6], 4), randomTensor([3, 2, 2, 3, 2], 5)], attributes: { auto_pad: attrs.string('SAME_LOWER'), strides: attrs.ints([2, 1, 2]) } },
+  { name: 'Conv depthwise 1-D', op: 'onnx.Conv', inputs: [randomTensor([1, 3, 11], 6), randomTensor([3, 1, 4], 7)], attributes: { group: attrs.int(3), pads: attrs.ints([2, 1]), dilations: attrs.ints([2]) } },
+  { name: 'ConvTranspose grouped, strided, output_padding', op: 'onnx.ConvTranspose', inputs: [randomTensor([1, 4, 3, 4], 8), randomTensor([4, 3, 3, 2], 9), randomTensor([6], 10)], attributes: { group: attrs.int(2), strides: attrs.ints([2, 3]), output_padding: attrs.ints([1, 2]), pads: attrs.ints([1, 0, 0, 1]), dilations: attrs.ints([1, 2]) } },
+  { name: 'ConvTranspose output_shape', op: 'onnx.ConvTranspose', inputs: [randomTensor([1, 2, 3, 3], 11), randomTensor([2, 2, 3, 3], 12)], attributes: { strides: attrs.ints([2, 2]), output_shape: attrs.ints([6, 7]) } },
+  { name: 'MaxPool ceil_mode, dilations, pads', op: 'onnx.MaxPool', inputs: [randomTensor([1, 2, 7, 8], 13)], attributes: { kernel_shape: attrs.ints([3, 2]), strides: attrs.ints([2, 3]), dilations: attrs.ints([2, 1]), pads: attrs.ints([1, 1, 1, 0]), ceil_mode: attrs.int(1) }, outputs: 2 },
+  { name: 'AveragePool ceil_mode, count_include_pad', op: 'onnx.AveragePool', inputs: [randomTensor([1, 2, 6, 7], 14)], attributes: { kernel_shape: attrs.ints([3, 3]), strides: attrs.ints([2, 2]), pads: attrs.ints([1, 1, 1, 1]), ceil_mode: attrs.int(1), count_include_pad: attrs.int(1) } },
+  { name: 'AveragePool SAME_UPPER excluding pads', op: 'onnx.AveragePool', inputs: [randomTensor([1, 1, 5, 6], 15)], attributes: { kernel_shape: attrs.ints([2, 3]), strides: attrs.ints([2, 2]), auto_pad: attrs.string('SAME_UPPER') } },
+  { name: 'LpPool p=3', op: 'onnx.LpPool', inputs: [randomTensor([1, 2, 5, 5], 16)], attributes: { kernel_shape: attrs.ints([2, 2]), p: attrs.int(3), pads: attrs.ints([1, 0, 0, 1]) } },
+  { name: 'Resize cubic antialias downsample', op: 'onnx.Resize', inputs: [randomTensor([1, 1, 8, 9], 17), { constant: Tensor.fromValues('float32', [0], []) }, floats([1, 1, 0.6, 0.45])], attributes: { mode: attrs.string('cubic'), antialias: attrs.int(1) } },
+  { name: 'Resize linear antialias sizes', op: 'onnx.Resize', inputs: [randomTensor([1, 2, 9, 7], 18), { constant: Tensor.fromValues('float32', [0], []) }, { constant: Tensor.fromValues('float32', [0], []) }, ints([1, 2, 4, 3])], attributes: { mode: attrs.string('linear'), antialias: attrs.int(1) } },
+  { name: 'Resize nearest round_prefer_ceil pytorch_half_pixel', op: 'onnx.Resize', inputs: [randomTensor([1, 1, 4, 5], 19), { constant: Tensor.fromValues('float32', [0], []) }, floats([1, 1, 1.7, 2.2])], attributes: { mode: attrs.string('nearest'), nearest_mode: attrs.string('round_prefer_ceil'), coordinate_transformation_mode: attrs.string('pytorch_half_pixel') } },
+  { name: 'Resize linear tf_crop_and_resize extrapolation', op: 'onnx.Resize', inputs: [randomTensor([1, 1, 5, 5], 20), floats([0, 0, -0.2, 0.3, 1, 1, 0.9, 1.4]), { constant: Tensor.fromValues('float32', [0], []) }, ints([1, 1, 4, 6])], attributes: { mode: attrs.string('linear'), coordinate_transformation_mode: attrs.string('tf_crop_and_resize'), extrapolation_value: attrs.float(7) } },
+  { name: 'Resize cubic half_pixel_symmetric exclude_outside', op: 'onnx.Resize', inputs: [randomTensor([1, 1, 5, 4], 21), { constant: Tensor.fromValues('float32', [0], []) }, floats([1, 1, 1.5, 0.8])], attributes: { mode: attrs.string('cubic'), coordinate_transformation_mode: attrs.string('half_pixel_symmetric'), exclude_outside: attrs.int(1), cubic_coeff_a: attrs.float(-0.5) } },
+  { name: 'Resize axes with keep_aspect_ratio_policy not_larger', op: 'onnx.Resize', inputs: [randomTensor([1, 1, 6, 4], 22), { constant: Tensor.fromValues('float32', [0], []) }, { constant: Tensor.fromValues('float32', [0], []) }, ints([4, 5])], attributes: { mode: attrs.string('linear'), axes: attrs.ints([2, 3]), keep_aspect_ratio_policy: attrs.string('not_larger') } },
+  { name: 'LayerNormalization axis 1 with Mean/InvStdDev', op: 'onnx.LayerNormalization', inputs: [randomTensor([2, 3, 4], 23), randomTensor([3, 4], 24), randomTensor([4], 25)], attributes: { axis: attrs.int(1), epsilon: attrs.float(1e-3) }, outputs: 3 },
+  { name: 'InstanceNormalization', op: 'onnx.InstanceNormalization', inputs: [randomTensor([2, 3, 5], 26), randomTensor([3], 27), randomTensor([3], 28)] },
+  { name: 'LRN size 5 (ONNX Runtime takes odd sizes only)', op: 'onnx.LRN', inputs: [randomTensor([1, 6, 2, 3], 29)], attributes: { size: attrs.int(5), alpha: attrs.float(0.01), beta: attrs.float(0.6), bias: attrs.float(2) } },
+  { name: 'QLinearConv per-channel', op: 'onnx.QLinearConv', inputs: [randomTensor([1, 2, 5, 5], 30, 'uint8'), scalar('float32', 0.02), scalar('uint8', 120), randomTensor([3, 2, 3, 3], 31, 'int8'), floats([0.01, 0.03, 0.02]), { constant: Tensor.fromValues('int8', [3], [0, 0, 0]) }, scalar('float32', 0.05), scalar('uint8', 100), { constant: Tensor.fromValues('int32', [3], [100, -50, 7]) }], attributes: { pads: attrs.ints([1, 1, 1, 1]) } },
+  { name: 'QLinearMatMul', op: 'onnx.QLinearMatMul', inputs: [randomTensor([2, 3, 4], 32, 'uint8'), scalar('float32', 0.03), scalar('uint8', 128), randomTensor([4, 5], 33, 'uint8'), scalar('float32', 0.02), scalar('uint8', 110), scalar('float32', 0.07), scalar('uint8', 90)] },
+  { name: 'ConvInteger with zero points', op: 'onnx.ConvInteger', inputs: [randomTensor([1, 2, 4, 4], 34, 'uint8'), randomTensor([2, 2, 2, 2], 35, 'uint8'), scalar('uint8', 7), scalar('uint8', 3)], attributes: { pads: attrs.ints([0, 1, 1, 0]) } },
+  { name: 'Gemm transposed with broadcast C', op: 'onnx.Gemm', inputs: [randomTensor([5, 3], 36), randomTensor([4, 5], 37), randomTensor([1, 4], 38)], attributes: { transA: attrs.int(1), transB: attrs.int(1), alpha: attrs.float(0.5), beta: attrs.float(-2) } },
+  { name: 'MatMul batch broadcast', op: 'onnx.MatMul', inputs: [randomTensor([2, 1, 3, 4], 39), randomTensor([3, 4, 2], 40)] },
+  { name: 'Pad reflect with negative pads', op: 'onnx.Pad', inputs: [randomTensor([1, 3, 4, 5], 41), ints([0, 0, 2, -1, 0, 0, 1, 3])], attributes: { mode: attrs.string('reflect') } },
+  { name: 'ScatterND with mul reduction', op: 'onnx.ScatterND', inputs: [randomTensor([4, 3], 42), { constant: Tensor.fromValues('int64', [3, 1], [1n, 3n, 1n]) }, randomTensor([3, 3], 43)], attributes: { reduction: attrs.string('mul') } },
+];
+
+function buildOrtModel(test: OrtCase): { model: Model; feeds: Map<string, Tensor> } {
+  const b = new GraphBuilder();
+  const feeds = new Map<string, Tensor>();
+  const values = test.inputs.map((input, i) => {
+    if (input instanceof Tensor) {
+      const name = `in${i}`;
+      feeds.set(name, input);
+      return b.input(name, tensorType(input.dtype, input.shape));
+    }
+    return b.constant(input.constant, `c${i}`);
+  });
+  const outputs = b.op(test.op, values, test.attributes ?? {}, { outputs: test.outputs ?? 1 });
+  b.output(...outputs);
+  const model = b.model({ onnx: test.opset ?? 19 });
+  model.irVersion = 9;
+  return { model, feeds };
+}
+
+describe('nn kernels against ONNX Runtime', () => {
+  for (const test of ORT_CASES) {
+    it(test.name, async () => {
+      const { model, feeds } = buildOrtModel(test);
+      const session = await ort.InferenceSession.create(encodeOnnx(model), { logSeverityLevel: 3 });
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const [name, tensor] of feeds) ortFeeds[name] = toOrtValue({ kind: 'tensor', tensor });
+      const expected = await session.run(ortFeeds);
+      const actual = runReference(model, feeds);
+      for (const output of model.graph.outputs) {
+        const want = expected[output.name]!;
+        const got = actual.get(output.name) as Tensor;
+        expect(got.shape).toEqual([...want.dims]);
+        const wantValues = Array.from(want.data as ArrayLike<number | bigint>, Number);
+        const gotValues = got.toNumbers();
+        const problems = gotValues
+          .map((v, i) => ({ i, v, w: wantValues[i]! }))
+          .filter(({ v, w }) => (got.dtype === 'float32' ? !(Math.abs(v - w) <= ATOL + RTOL * Math.abs(w)) : v !== w));
+        expect(problems.slice(0, 5)).toEqual([]);
+      }
+    });
+  }
 });
