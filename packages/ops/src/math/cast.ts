@@ -1,10 +1,11 @@
 import { dtypeFromOnnxCode, tensorType, type DType, type Node, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp, type CanonicalOp, type KernelContext } from '../op-definition.js';
-import { allocateElements, floatMax, integerRange, tensorFromElements } from '../util/elements.js';
+import { allocateElements, floatMax, tensorFromElements } from '../util/elements.js';
 import { inputTensorType } from '../util/inference.js';
 import { inputTensor, opError } from '../util/kernel-io.js';
 import { elementClassOf } from './element-class.js';
 
+const NARROW_INTEGERS = new Set<DType>(['int4', 'uint4', 'int2', 'uint2']);
 const SATURATING_TARGETS = new Set<DType>(['float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'float4e2m1']);
 
 /** The shortest decimal that reads back as the same float32 (numpy's `str(np.float32(x))`). */
@@ -78,9 +79,8 @@ export function castTensor(x: Tensor, to: DType, saturate: boolean, node?: Node)
       }
       case 'int': {
         const truncated = Math.trunc(number);
-        const range = integerRange(to)!;
-        // 4- and 2-bit targets keep only their low bits, like the wider ones do.
-        out[i] = range.max < 255 && Number.isFinite(truncated) ? wrapNarrow(truncated, to) : truncated;
+        // 4- and 2-bit targets keep only their low bits, as the wider ones do through their buffers.
+        out[i] = NARROW_INTEGERS.has(to) && Number.isFinite(truncated) ? wrapNarrow(truncated, to) : truncated;
         break;
       }
       default:
