@@ -7,6 +7,8 @@ const to = (dtype: Parameters<typeof onnxCodeOf>[0]) => ({ to: attrs.int(onnxCod
 describe('Cast and CastLike', () => {
   it('truncates floats to ints and is exact for int64', () => {
     expect(values(runOp('onnx.Cast', [f32([3], [1.9, -1.9, 300])], { attributes: to('int32') })[0]!)).toEqual([1, -1, 300]);
+    expect(values(runOp('onnx.Cast', [f32([3], [100.5, -100.5, 7.9])], { attributes: to('int8') })[0]!)).toEqual([100, -100, 7]);
+    expect(values(runOp('onnx.Cast', [f32([3], [7, 9, -9])], { attributes: to('int4') })[0]!)).toEqual([7, -7, 7]);
     const big = 2n ** 62n + 3n;
     expect(values(runOp('onnx.Cast', [i64([1], [big])], { attributes: to('uint64') })[0]!)).toEqual([big]);
     expect(values(runOp('onnx.Cast', [f32([2], [0, 0.1])], { attributes: to('bool') })[0]!)).toEqual([0, 1]);
