@@ -187,11 +187,15 @@ export function decodeElements(dtype: DType, bytes: Uint8Array, count: number): 
       for (let i = 0; i < count * 2; i++) out[i] = dv.getFloat64(i * 8, true);
       return out;
     }
-    case 'int8':
-      return new Int8Array(bytes.slice(0, count).buffer);
+    case 'int8': {
+      // Copy: `bytes` may be a Node Buffer view into a shared pool.
+      const out = new Int8Array(count);
+      out.set(new Int8Array(bytes.buffer, bytes.byteOffset, count));
+      return out;
+    }
     case 'uint8':
     case 'bool':
-      return bytes.slice(0, count);
+      return Uint8Array.prototype.slice.call(bytes, 0, count);
     case 'int16': {
       const out = new Int16Array(count);
       for (let i = 0; i < count; i++) out[i] = dv.getInt16(i * 2, true);

@@ -135,3 +135,12 @@ describe('rewrite engine', () => {
     expect(result.diagnostics[0]!.reason).toMatch(/did not reach a fixed point/);
   });
 });
+
+describe('decoding from pooled Node buffers', () => {
+  it('decodes int8/uint8 from a Buffer view without reading past it', () => {
+    const pool = Buffer.from([1, 2, 3, 0xff, 0xfe, 9, 9, 9]);
+    const view = pool.subarray(3, 5);
+    expect(Array.from(Tensor.fromBytes('int8', [2], view).data() as Int8Array)).toEqual([-1, -2]);
+    expect(Array.from(Tensor.fromBytes('uint8', [2], view).data() as Uint8Array)).toEqual([255, 254]);
+  });
+});

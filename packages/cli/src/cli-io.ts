@@ -1,0 +1,20 @@
+/** Where a command writes and where it runs; tests pass their own to capture output. */
+export interface CliIO {
+  readonly cwd: string;
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Progress goes to stderr only when it is a terminal. */
+  readonly stderrIsTTY: boolean;
+}
+
+export const processIO: CliIO = {
+  cwd: process.cwd(),
+  stdout: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+  stderr: (text) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+  stderrIsTTY: process.stderr.isTTY === true,
+};
+
+/** A one-line progress note on a terminal (silent when stderr is a pipe or file). */
+export function progress(io: CliIO, message: string): void {
+  if (io.stderrIsTTY) io.stderr(`modelpass: ${message}`);
+}

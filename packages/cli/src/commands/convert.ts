@@ -1,0 +1,69 @@
+import { resolve } from 'node:path';
+import { formatDiagnostic, type Diagnostic } from '@modelpass/ir';
+import { PassManager } from '@modelpass/pass-manager';
+import { flagBoolean, flagList, flagString } from '../args.js';
+import { progress } from '../cli-io.js';
+import type { Command } from '../command.js';
+import { environmentWithPlugins } from '../environment.js';
+import { formatFor } from '../formats.js';
+import { instrumentationFlags, instrumentationFromFlags } from '../instrumentation-flags.js';
+import { writeFileAtomic } from '../atomic-write.js';
+import { UsageError } from '../usage-error.js';
+
+export const convertCommand: Command = {
+  name: 'convert',
+  usage: 'modelpass convert <input> -o <output> [--pipeline TEXT] [--plugin P]... [--from F] [--to F]',
+  summary:
+    'Read a model, run a pass pipeline on it, write it out. Formats come from the file extensions ' +
+    '(.onnx, .mpir) or --from/--to. The output is written whole or not at all.',
+  flags: {
+    output: { type: 'string', short: 'o', help: 'output file', valueName: 'FILE' },
+    pipeline: { type: 'string', short: 'p', help: "pass pipeline, e.g. 'simplify' or 'canonicalize,dce'", valueName: 'TEXT' },
+    plugin: { type: 'list', help: 'load a plugin by npm package name or path', valueName: 'P' },
+    from: { type: 'string', help: 'input format (default: by extension)', valueName: 'FORMAT' },
+    to: { type: 'string', help: 'output format (default: by extension)', valueName: 'FORMAT' },
+    ...instrumentationFlags,
+  },
+  async run(args, io) {
+    if (args.positionals.length !== 1) throw new UsageError('convert takes exactly one input model');
+    const outputArg = flagString(args, 'output');
+    if (!outputArg) throw new UsageError('convert needs an output file: -o <output>');
+    const inputPath = resolve(io.cwd, args.positionals[0]!);
+    const outputPath = resolve(io.cwd, outputArg);
+    const inputFormat = formatFor(inputPath, flagString(args, 'from'), 'input');
+    const outputFormat = formatFor(outputPath, flagString(args, 'to'), 'output');
+
+    const environment = await environmentWithPlugins(flagList(args, 'plugin'), io);
+    const instrumentation = instrumentationFromFlags(args, io);
+    const debug = flagBoolean(args, 'debug');
+    const manager = new PassManager({
+      environment,
+      verifyEach: flagBoolean(args, 'verify-each', true),
+      instrumentations: instrumentation.instrumentations,
+      onDiagnostic: (d: Diagnostic) => io.stderr(`modelpass: ${d.severity}: ${formatDiagnostic(d)}`),
+      ...(debug ? { debug: (message: string, pass: { pass: { name: string } }) => io.stderr(`[${pass.pass.name}] ${message}`) } : {}),
+    });
+    const pipelineText = flagString(args, 'pipeline');
+    // Resolve the pipeline before reading the model, so a typo fails fast.
+    const pipeline = pipelineText !== undefined && pipelineText.trim() !== '' ? manager.parse(pipelineText) : undefined;
+
+    progress(io, `reading ${args.positionals[0]}`);
+    const model = await inputFormat.read(inputPath);
+    if (pipeline) {
+      progress(io, `running ${pipelineText}`);
+      try {
+        await manager.run(model, pipeline);
+      } finally {
+        if (instrumentation.timing) io.stderr(instrumentation.timing.report());
+        if (instrumentation.statistics) io.stderr(instrumentation.statistics.report());
+        const statisticsJson = flagString(args, 'statistics-json');
+        if (statisticsJson && instrumentation.statistics) {
+          writeFileAtomic(resolve(io.cwd, statisticsJson), JSON.stringify(instrumentation.statistics.toJSON(), null, 2) + '\n');
+        }
+      }
+    }
+    progress(io, `writing ${outputArg}`);
+    await outputFormat.write(model, outputPath);
+    return 0;
+  },
+};

@@ -1,0 +1,18 @@
+import { createOpRegistry } from '@modelpass/ops';
+import { PassEnvironment } from '@modelpass/pass-manager';
+import { transformPasses } from '@modelpass/transforms';
+import type { CliIO } from './cli-io.js';
+
+/** The built-in passes and the canonical op set. */
+export function builtinEnvironment(): PassEnvironment {
+  const environment = new PassEnvironment({ ops: createOpRegistry() });
+  environment.passes.register(transformPasses, '@modelpass/transforms');
+  return environment;
+}
+
+/** The built-in environment plus the plugins named by `--plugin` (package names or paths, resolved from cwd). */
+export async function environmentWithPlugins(plugins: readonly string[], io: CliIO): Promise<PassEnvironment> {
+  const environment = builtinEnvironment();
+  for (const specifier of plugins) await environment.load(specifier, { cwd: io.cwd });
+  return environment;
+}

@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parseModel, printModel, type Model } from '@modelpass/ir';
+import { readOnnx, writeOnnx } from '@modelpass/onnx';
+import { writeFileAtomic } from './atomic-write.js';
+import { UsageError } from './usage-error.js';
+
+/** A model file format the CLI reads and writes, chosen by extension or `--from/--to`. */
+export interface ModelFormat {
+  readonly name: string;
+  readonly extensions: readonly string[];
+  read(path: string): Model | Promise<Model>;
+  write(model: Model, path: string): void | Promise<void>;
+}
+
+const mpir: ModelFormat = {
+  name: 'mpir',
+  extensions: ['.mpir'],
+  read(path) {
+    const model = parseModel(readFileSync(path, 'utf8'), { file: path });
+    model.sourceFormat = 'mpir';
+    model.sourcePath = path;
+    return model;
+  },
+  write(model, path) {
+    writeFileAtomic(path, printModel(model));
+  },
+};
+
+const onnx: ModelFormat = {
+  name: 'onnx',
+  extensions: ['.onnx'],
+  read(path) {
+    const model = readOnnx(path);
+    model.sourceFormat = 'onnx';
+    model.sourcePath = path;
+    return model;
+  },
+  write(model, path) {
+    writeOnnx(model, path);
+  },
+};
+
+/** Formats by name; a table, not a switch, so a new format is one entry. */
+export const formats: ReadonlyMap<string, ModelFormat> = new Map([mpir, onnx].map((format) => [format.name, format]));
+
+/** The format named by `explicit`, else the one owning the file's extension. */
+export function formatFor(path: string, explicit: string | undefined, role: 'input' | 'output'): ModelFormat {
+  if (explicit !== undefined) {
+    const format = formats.get(explicit);
+    if (!format) throw new UsageError(`unknown format '${explicit}' for the ${role}; known formats: ${[...formats.keys()].join(', ')}`);
+    return format;
+  }
+  const extension = extname(path).toLowerCase();
+  for (const format of formats.values()) if (format.extensions.includes(extension)) return format;
+  throw new UsageError(
+    `cannot tell the format of ${role} '${path}' from its extension '${extension || '(none)'}'; ` +
+      `use ${role === 'input' ? '--from' : '--to'} with one of: ${[...formats.keys()].join(', ')}`,
+  );
+}

@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { ModelpassError } from '@modelpass/ir';
+import { formatHelp, nearest, parseArgs } from './args.js';
+import { processIO, type CliIO } from './cli-io.js';
+import type { Command } from './command.js';
+import { compareCommand } from './commands/compare.js';
+import { convertCommand } from './commands/convert.js';
+import { inspectCommand } from './commands/inspect.js';
+import { passesCommand } from './commands/passes.js';
+import { replayCommand } from './commands/replay.js';
+import { UsageError } from './usage-error.js';
+
+export const commands: ReadonlyMap<string, Command> = new Map(
+  [convertCommand, inspectCommand, compareCommand, passesCommand, replayCommand].map((c) => [c.name, c]),
+);
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function topLevelHelp(): string {
+  const lines = ['usage: modelpass <command> [options]', '', 'commands:'];
+  for (const command of commands.values()) lines.push(`  ${command.name.padEnd(9)} ${command.summary.split('. ')[0]}`);
+  lines.push('', "Run 'modelpass <command> --help' for a command's options.", 'Exit codes: 0 success, 1 model or pipeline error, 2 usage error.');
+  return lines.join('\n');
+}
+
+/** Runs the CLI; returns the exit code (0 success, 1 model/pipeline error, 2 usage error). */
+export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(topLevelHelp());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    io.stdout(version());
+    return 0;
+  }
+  const command = commands.get(name);
+  if (!command) {
+    const near = nearest(name, [...commands.keys()]);
+    io.stderr(`modelpass: unknown command '${name}'${near ? ` — did you mean '${near}'?` : ''}\n${topLevelHelp()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(formatHelp(command.usage, command.summary, command.flags));
+    return 0;
+  }
+  try {
+    const args = parseArgs(rest, command.flags, command.name);
+    return await command.run(args, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`modelpass ${command.name}: ${error.message}\nusage: ${command.usage}`);
+      return 2;
+    }
+    if (ModelpassError.is(error)) {
+      io.stderr(`modelpass: error: ${error.message}`);
+      return 1;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(`modelpass: internal error: ${message}\n  this is a bug in modelpass; please report it with the command you ran`);
+    if (process.env['MODELPASS_DEBUG'] && error instanceof Error && error.stack) io.stderr(error.stack);
+    return 1;
+  }
+}
