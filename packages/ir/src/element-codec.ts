@@ -122,11 +122,16 @@ function encodeMiniFloat(dtype: DType, value: number): number {
     for (let bits = table.length - 1; bits >= 0; bits--) if (Number.isNaN(table[bits]!)) return bits;
     return 0;
   }
+  if (!Number.isFinite(value)) {
+    const exact = table.indexOf(value);
+    if (exact >= 0) return exact;
+  }
   let best = 0;
   let bestError = Infinity;
   for (let bits = 0; bits < table.length; bits++) {
     const candidate = table[bits]!;
     if (Number.isNaN(candidate)) continue;
+    if (!Number.isFinite(candidate)) continue;
     const error = Math.abs(candidate - value);
     if (error < bestError || (error === bestError && (bits & 1) === 0 && (best & 1) === 1)) {
       best = bits;

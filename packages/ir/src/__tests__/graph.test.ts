@@ -144,3 +144,10 @@ describe('decoding from pooled Node buffers', () => {
     expect(Array.from(Tensor.fromBytes('uint8', [2], view).data() as Uint8Array)).toEqual([255, 254]);
   });
 });
+
+describe('mini-float infinities', () => {
+  it('keeps infinity in float8e5m2 and saturates where there is none', () => {
+    expect(Tensor.fromValues('float8e5m2', [2], [Infinity, -Infinity]).toNumbers()).toEqual([Infinity, -Infinity]);
+    expect(Tensor.fromValues('float8e4m3fn', [1], [Infinity]).toNumbers()).toEqual([448]);
+  });
+});
