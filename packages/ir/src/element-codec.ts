@@ -116,7 +116,8 @@ function miniFloatTable(dtype: DType): Float64Array {
 }
 
 /** Nearest representable value (ties to even code), saturating to the largest finite value. */
-function encodeMiniFloat(dtype: DType, value: number): number {
+function encodeMiniFloat(dtype: DType, input: number): number {
+  let value = input;
   const table = miniFloatTable(dtype);
   if (Number.isNaN(value)) {
     for (let bits = table.length - 1; bits >= 0; bits--) if (Number.isNaN(table[bits]!)) return bits;
@@ -125,6 +126,7 @@ function encodeMiniFloat(dtype: DType, value: number): number {
   if (!Number.isFinite(value)) {
     const exact = table.indexOf(value);
     if (exact >= 0) return exact;
+    value = value > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
   }
   let best = 0;
   let bestError = Infinity;
