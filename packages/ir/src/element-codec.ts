@@ -126,7 +126,10 @@ function encodeMiniFloat(dtype: DType, input: number): number {
   if (!Number.isFinite(value)) {
     const exact = table.indexOf(value);
     if (exact >= 0) return exact;
-    value = value > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
+    // No infinity in this format: saturate to the largest finite magnitude.
+    let largest = 0;
+    for (const candidate of table) if (Number.isFinite(candidate) && candidate > largest) largest = candidate;
+    value = value > 0 ? largest : -largest;
   }
   let best = 0;
   let bestError = Infinity;
