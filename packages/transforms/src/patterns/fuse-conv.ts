@@ -3,7 +3,7 @@ import { constantOf } from '../util/constants.js';
 import { denseOf, floatsOf, floatTensor, FUSIBLE_FLOAT_DTYPES, perChannelVector, scaleAlongAxis } from '../util/float-math.js';
 import { hasSingleUse } from '../util/graph-walk.js';
 import { batchNormAffine } from './batch-norm.js';
-import { addConstant, intsAttributeOrInput, replaceWithNode, splitConstantOperand } from './helpers.js';
+import { addConstant, adoptConstantName, intsAttributeOrInput, replaceWithNode, splitConstantOperand } from './helpers.js';
 import { declined, definePattern, type PatternEnv, type TransformPattern } from './pattern.js';
 
 interface ConvWeights {
@@ -61,8 +61,10 @@ function scaledWeight(conv: Node, weight: Tensor, scale: Float64Array): Tensor {
 /** Emits the conv with new weight and bias, replacing `consumer`'s output. */
 function emitConv(consumer: Node, fused: ConvWeights, weight: Tensor, bias: Float64Array, rewriter: Rewriter): boolean {
   const graph = rewriter.graph;
-  const weightValue = addConstant(graph, `${fused.conv.name}_weight_fused`, weight);
-  const biasValue = addConstant(graph, `${fused.conv.name}_bias_fused`, floatTensor(weight.dtype, [fused.channels], bias));
+  const weightValue = addConstant(graph, `${fused.conv.name}_weight`, weight);
+  const biasValue = addConstant(graph, `${fused.conv.name}_bias`, floatTensor(weight.dtype, [fused.channels], bias));
+  const oldWeight = fused.conv.input(1);
+  const oldBias = fused.conv.inputs[2];
   const conv = rewriter.createNode({
     op: fused.conv.op,
     inputs: [fused.conv.input(0), weightValue, biasValue],
@@ -72,6 +74,8 @@ function emitConv(consumer: Node, fused: ConvWeights, weight: Tensor, bias: Floa
   });
   if (!replaceWithNode(consumer, conv, rewriter)) return false;
   rewriter.eraseNode(fused.conv);
+  adoptConstantName(weightValue, oldWeight);
+  adoptConstantName(biasValue, oldBias);
   return true;
 }
 

@@ -3,7 +3,7 @@ import { constantOf, dtypeOf, shapeOf } from '../util/constants.js';
 import { broadcastBinary, denseOf, floatTensor, FUSIBLE_FLOAT_DTYPES, perChannelVector, type DenseArray } from '../util/float-math.js';
 import { hasSingleUse } from '../util/graph-walk.js';
 import { batchNormAffine } from './batch-norm.js';
-import { addConstant, onnxOpset, replaceWithNode, splitConstantOperand } from './helpers.js';
+import { addConstant, adoptConstantName, onnxOpset, replaceWithNode, splitConstantOperand } from './helpers.js';
 import { declined, definePattern, type PatternEnv, type TransformPattern } from './pattern.js';
 
 /** A Gemm or 2-D MatMul with a constant B, whose only user is `consumer`. */
@@ -72,8 +72,10 @@ function scaleColumns(weights: LinearWeights, scale: Float64Array): Tensor {
 /** Emits Gemm(A, B', C') with beta = 1, replacing `consumer`. */
 function emitGemm(consumer: Node, weights: LinearWeights, b: Tensor, c: DenseArray, rewriter: Rewriter): boolean {
   const graph = rewriter.graph;
-  const bValue = addConstant(graph, `${weights.linear.name}_B_fused`, b);
-  const cValue = addConstant(graph, `${weights.linear.name}_C_fused`, floatTensor(b.dtype, c.shape, c.values));
+  const bValue = addConstant(graph, `${weights.linear.name}_B`, b);
+  const cValue = addConstant(graph, `${weights.linear.name}_C`, floatTensor(b.dtype, c.shape, c.values));
+  const oldB = weights.linear.input(1);
+  const oldC = weights.linear.op === 'onnx.Gemm' ? weights.linear.inputs[2] : undefined;
   const gemm = rewriter.createNode({
     op: 'onnx.Gemm',
     inputs: [weights.a, bValue, cValue],
@@ -88,6 +90,8 @@ function emitGemm(consumer: Node, weights: LinearWeights, b: Tensor, c: DenseArr
   });
   if (!replaceWithNode(consumer, gemm, rewriter)) return false;
   rewriter.eraseNode(weights.linear);
+  adoptConstantName(bValue, oldB);
+  adoptConstantName(cValue, oldC);
   return true;
 }
 

@@ -24,8 +24,25 @@ export function replaceWithNode(node: Node, replacement: Node, rewriter: Rewrite
     rewriter.eraseNode(replacement);
     return false;
   }
+  if (!fresh.isGraphOutput && fresh.graph === output.graph) {
+    // the replacement's output takes over the replaced value's name, so the IR reads as before
+    const name = output.name;
+    output.rename(output.graph.uniqueName(`${name}__replaced`));
+    fresh.rename(name);
+  }
   rewriter.eraseNode(node);
   return true;
+}
+
+/**
+ * After a fusion: when `old` (the constant that `fresh` replaces, e.g. a conv weight) has no uses
+ * left, removes it and gives its name to `fresh`, so a fused model keeps its initializer names.
+ */
+export function adoptConstantName(fresh: Value, old: Value | null | undefined): void {
+  if (!old || old === fresh || old.graph !== fresh.graph || !old.isConstant || old.isGraphInput || old.hasUses) return;
+  const name = old.name;
+  old.graph.removeConstant(old);
+  fresh.rename(name);
 }
 
 /** Adds a constant to `graph` under a fresh name derived from `base`. */
