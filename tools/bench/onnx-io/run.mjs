@@ -23,6 +23,8 @@ console.error('building @modelpass/onnx dist ...');
 execFileSync('npx', ['tsc', '-b', 'packages/onnx'], { cwd: repo, stdio: 'inherit' });
 
 function measure(command, commandArgs) {
+  // Flush dirty pages first: otherwise a run pays for the writeback of the previous one.
+  spawnSync('sync');
   const result = spawnSync('/usr/bin/time', ['-v', command, ...commandArgs], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`${command} ${commandArgs.join(' ')} failed:\n${result.stderr}`);
   const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(result.stderr);
@@ -37,8 +39,11 @@ function best(runs) {
   return { seconds: median.seconds, rssMB: Math.max(...runs.map((r) => r.rssMB)) };
 }
 
-function runMany(command, commandArgs) {
-  return best(Array.from({ length: repeat }, () => measure(command, commandArgs)));
+/** Runs the commands interleaved (a, b, c, a, b, c, ...) so slow phases of the machine hit all alike. */
+function runInterleaved(commands) {
+  const runs = commands.map(() => []);
+  for (let i = 0; i < repeat; i++) commands.forEach(([command, commandArgs], j) => runs[j].push(measure(command, commandArgs)));
+  return runs.map(best);
 }
 
 const rows = [];
@@ -49,11 +54,15 @@ for (const size of sizes) {
   if (!existsSync(external)) execFileSync(PYTHON, [join(here, 'make_model.py'), external, String(size), '--external'], { stdio: 'inherit' });
   const fileMB = statSync(model).size / 2 ** 20;
   const out = join(work, 'out.onnx');
-  const cp = runMany('cp', [model, out]);
-  const modelpass = runMany('node', [join(here, 'modelpass-io.mjs'), 'convert', model, out]);
-  const python = runMany(PYTHON, [join(here, 'python-io.py'), 'convert', model, out]);
-  const inspectMp = runMany('node', [join(here, 'modelpass-io.mjs'), 'inspect', external]);
-  const inspectPy = runMany(PYTHON, [join(here, 'python-io.py'), 'inspect', external]);
+  const [cp, modelpass, python] = runInterleaved([
+    ['cp', [model, out]],
+    ['node', [join(here, 'modelpass-io.mjs'), 'convert', model, out]],
+    [PYTHON, [join(here, 'python-io.py'), 'convert', model, out]],
+  ]);
+  const [inspectMp, inspectPy] = runInterleaved([
+    ['node', [join(here, 'modelpass-io.mjs'), 'inspect', external]],
+    [PYTHON, [join(here, 'python-io.py'), 'inspect', external]],
+  ]);
   rmSync(out, { force: true });
   rows.push({ size, fileMB, cp, modelpass, python, inspectMp, inspectPy });
   console.error(JSON.stringify(rows.at(-1)));
@@ -65,7 +74,7 @@ const lines = [
   '',
   `Machine: ${execFileSync('nproc').toString().trim()} cores, Node ${process.version}, ` +
     `Python onnx ${execFileSync(PYTHON, ['-c', 'import onnx; print(onnx.__version__)']).toString().trim()}. ` +
-    `Median of ${repeat} runs (peak RSS: the largest of them), measured by \`node tools/bench/onnx-io/run.mjs\` ` +
+    `Median of ${repeat} interleaved runs, \`sync\` before each (peak RSS: the largest of them), measured by \`node tools/bench/onnx-io/run.mjs\` ` +
     `on ${new Date().toISOString().slice(0, 10)}. Models: chains of 2048x2048 float32 MatMuls (random weights).`,
   '',
   '## convert (load + save, single-file model)',
