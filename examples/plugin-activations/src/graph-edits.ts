@@ -5,7 +5,7 @@ import type { Node, Value } from '@modelpass/ir';
  * and `node` is erased. When the output is a graph output, `replacement` takes over its name, so
  * the model's interface does not change; that is only possible for a value a node of the same
  * graph produces that is not itself a graph input or output (returns false otherwise, changing
- * nothing).
+ * nothing). The replacement also inherits the output's type when its own is unknown.
  */
 export function forwardOutput(node: Node, replacement: Value): boolean {
   const output = node.outputs[0];
@@ -21,6 +21,9 @@ export function forwardOutput(node: Node, replacement: Value): boolean {
   output.replaceAllUsesWith(replacement);
   node.erase(); // frees the name
   replacement.rename(name);
+  // A graph output's declared type is part of the model's interface: keep it when the value that
+  // takes over has none.
+  if (replacement.type.kind === 'unknown') replacement.type = output.type;
   return true;
 }
 
