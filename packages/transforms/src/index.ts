@@ -51,7 +51,7 @@ export {
   optimize,
   simplify,
 };
-export { DEFAULT_FOLD_MAX_SIZE } from './passes/fold.js';
+export { DEFAULT_FOLD_MAX_GROWTH, DEFAULT_FOLD_MAX_SIZE } from './passes/fold.js';
 export { canonicalPatterns, definePattern, bindPatterns, type PatternEnv, type TransformPattern } from './patterns/index.js';
 export { fusionPatterns } from './passes/rewrite-passes.js';
 export { removeDeadCode, type DeadCodeResult } from './util/dead-code.js';

@@ -6,6 +6,9 @@
  * Corpus: project fixtures (fixtures/models/*), third-party ONNX models from npm packages, and the
  * ONNX node conformance cases that ORT runs. A pass that changes nothing (it returns preserveAll)
  * is not re-run in ORT.
+ *
+ * Size: on every real model (fixtures and third-party), the file `simplify` writes may not be
+ * larger than the input file by more than 1% (fold-constants' growth budget keeps it so).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -40,9 +43,14 @@ interface Figures {
   nodesRemoved: number;
   byPass: Map<string, { changed: number; nodesRemoved: number }>;
   failures: string[];
+  /** `id: before → after bytes` of the file simplify writes, for real models. */
+  simplifySizes: string[];
 }
 
-const figures: Figures = { models: 0, skipped: [], runs: 0, changed: 0, checkedInOrt: 0, nodesRemoved: 0, byPass: new Map(), failures: [] };
+const figures: Figures = { models: 0, skipped: [], runs: 0, changed: 0, checkedInOrt: 0, nodesRemoved: 0, byPass: new Map(), failures: [], simplifySizes: [] };
+
+/** The file simplify writes may exceed the input file by at most this fraction. */
+const SIZE_SLACK = 0.01;
 
 function countNodes(model: Model): number {
   let n = 0;
@@ -219,9 +227,16 @@ async function checkCase(c: Case): Promise<void> {
     entry.changed++;
     entry.nodesRemoved += Math.max(0, removed);
     figures.byPass.set(pass.name, entry);
+    const written = encodeOnnx(model);
+    if (pass.name === 'simplify' && c.kind !== 'conformance') {
+      figures.simplifySizes.push(`${c.id}: ${c.bytes.length} → ${written.length} bytes`);
+      if (written.length > c.bytes.length * (1 + SIZE_SLACK)) {
+        figures.failures.push(`${c.id} / simplify: the model grew from ${c.bytes.length} to ${written.length} bytes (more than ${SIZE_SLACK * 100}%)`);
+      }
+    }
     let outputs: Map<string, Tensor>;
     try {
-      outputs = await runInOrt(encodeOnnx(model), c.feeds);
+      outputs = await runInOrt(written, c.feeds);
     } catch (error) {
       figures.failures.push(`${c.id} / ${pass.name}: ORT rejects the result: ${(error as Error).message.split('\n')[0]}`);
       continue;
@@ -242,6 +257,8 @@ describe('transforms keep ONNX Runtime outputs', () => {
         `${figures.changed} changed a model, ${figures.checkedInOrt} checked in ORT, ${figures.nodesRemoved} nodes removed in total, ` +
         `${figures.skipped.length} skipped, ${figures.failures.length} failures`,
       ...[...figures.byPass].sort().map(([name, s]) => `  ${name}: changed ${s.changed} models, removed ${s.nodesRemoved} nodes`),
+      'simplify file sizes (real models it changed):',
+      ...figures.simplifySizes.map((line) => `  ${line}`),
     ];
     console.log(lines.join('\n'));
   });

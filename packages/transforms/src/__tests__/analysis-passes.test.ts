@@ -120,8 +120,35 @@ describe('fold-constants and fold-shapes', () => {
     const run = await runPass(foldConstantsPass, model, { maxSize: 100 });
     expect(opsOf(model)).toEqual(['ConstantOfShape', 'Mul']);
     expect(run.debug.join('\n')).toMatch(/max-size/);
-    await runPass(foldConstantsPass, model, { maxSize: 4000 });
+    // 4000 bytes of result for 8 bytes of dead input: above the default growth budget of 1024
+    const growth = await runPass(foldConstantsPass, model, { maxSize: 4000 });
+    expect(opsOf(model)).toEqual(['ConstantOfShape', 'Mul']);
+    expect(growth.debug.join('\n')).toMatch(/max-growth 1024/);
+    expect(growth.statistics.get('declined-for-growth')).toBe(1);
+    const allowed = await runPass(foldConstantsPass, model, { maxSize: 4000, maxGrowth: 4000 });
     expect(opsOf(model)).toEqual(['Mul']);
+    expect(allowed.statistics.get('bytes-saved')).toBe(-(4000 - 8));
+  });
+
+  it('counts a constant input as freed only when nothing else reads it', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', f32([400]));
+    const w = b.constant(Tensor.fromValues('float32', [400], Array.from({ length: 400 }, (_, i) => i)), 'w');
+    const negated = b.op1('onnx.Neg', [w]);
+    b.output(b.op1('onnx.Add', [b.op1('onnx.Mul', [x, w]), negated]));
+    const shared = b.model();
+    const run = await runPass(foldConstantsPass, shared);
+    expect(opsOf(shared)).toEqual(['Neg', 'Mul', 'Add']);
+    expect(run.debug.join('\n')).toMatch(/would replace only 0 bytes|declared result of 1600 bytes/);
+
+    const alone = new GraphBuilder();
+    const y = alone.input('y', f32([400]));
+    const v = alone.constant(Tensor.fromValues('float32', [400], Array.from({ length: 400 }, (_, i) => i)), 'v');
+    alone.output(alone.op1('onnx.Mul', [y, alone.op1('onnx.Neg', [v])]));
+    const single = alone.model();
+    const folded = await runPass(foldConstantsPass, single);
+    expect(opsOf(single)).toEqual(['Mul']);
+    expect(folded.statistics.get('bytes-saved')).toBe(0);
   });
 
   it('folds Shape, and Gather of a Shape on static dims even with a dynamic batch', async () => {

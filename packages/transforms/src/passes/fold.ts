@@ -2,34 +2,37 @@ import type { Node } from '@modelpass/ir';
 import { definePass, option } from '@modelpass/pass-manager';
 import { constantOf } from '../util/constants.js';
 import { removeDeadCode, snapshotDead } from '../util/dead-code.js';
-import { foldConstants, replaceWithConstant } from '../util/fold.js';
+import { DEFAULT_FOLD_MAX_GROWTH, foldConstants, replaceWithConstant } from '../util/fold.js';
 import { constantBytes, countNodes, graphsOfModel } from '../util/graph-walk.js';
 import { inferShapesIfAvailable, staticShapeQuery } from '../util/shape-facts.js';
 import { preserved } from './pattern-pass.js';
 
 export const DEFAULT_FOLD_MAX_SIZE = 1 << 20;
+export { DEFAULT_FOLD_MAX_GROWTH };
 
 export const foldConstantsPass = definePass({
   name: 'fold-constants',
   summary: 'Evaluate nodes whose inputs are all constants with the reference kernels, and store the results as constants',
   description:
     'Also turns onnx.Constant nodes into initializers (except those producing a graph output). Random ops, ops with subgraphs ' +
-    'and ops without a reference kernel are left alone. A result larger than max-size bytes is only kept when it is no larger ' +
-    'than the constant inputs it replaces.',
+    'and ops without a reference kernel are left alone. The model may not grow: a node is folded only when its result is at most ' +
+    'max-size bytes and exceeds the bytes of the constant inputs that die with it (read by nothing else) by at most max-growth bytes.',
   options: {
-    maxSize: option.integer({ default: DEFAULT_FOLD_MAX_SIZE, min: 0, help: 'largest folded tensor, in bytes, that may grow the model' }),
+    maxSize: option.integer({ default: DEFAULT_FOLD_MAX_SIZE, min: 0, help: 'largest folded result, in bytes (a hard cap)' }),
+    maxGrowth: option.integer({ default: DEFAULT_FOLD_MAX_GROWTH, min: 0, help: 'most bytes one fold may add: result bytes minus the bytes of the constant inputs that die with the node' }),
   },
-  statistics: ['nodes-folded', 'constants-materialized', 'nodes-removed', 'bytes-saved'],
+  statistics: ['nodes-folded', 'constants-materialized', 'nodes-removed', 'bytes-saved', 'declined-for-growth'],
   run(model, context) {
     const dead = snapshotDead(model);
     const nodesBefore = countNodes(model);
     const bytesBefore = constantBytes(model);
-    const result = foldConstants(model, { maxSize: context.options.maxSize, debug: (m) => context.debug(m) });
+    const result = foldConstants(model, { maxSize: context.options.maxSize, maxGrowth: context.options.maxGrowth, debug: (m) => context.debug(m) });
     removeDeadCode(model, { filter: (item) => !dead.has(item) });
     context.statistic('nodes-folded', result.nodesFolded);
     context.statistic('constants-materialized', result.constantNodesMaterialized);
     context.statistic('nodes-removed', Math.max(0, nodesBefore - countNodes(model)));
-    context.statistic('bytes-saved', Math.max(0, bytesBefore - constantBytes(model)));
+    context.statistic('bytes-saved', bytesBefore - constantBytes(model));
+    context.statistic('declined-for-growth', result.declinedForGrowth);
     return preserved(context, result.nodesFolded + result.constantNodesMaterialized > 0);
   },
 });

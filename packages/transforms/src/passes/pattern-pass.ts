@@ -52,7 +52,7 @@ export function runPatterns(model: Model, context: PassContext<OptionSpecs>, pat
   if (result.changed) removeDeadCode(model, { filter: (item) => !deadBefore.has(item) });
   context.statistic('rewrites', result.rewrites);
   context.statistic('nodes-removed', Math.max(0, nodesBefore - countNodes(model)));
-  context.statistic('bytes-saved', Math.max(0, bytesBefore - constantBytes(model)));
+  context.statistic('bytes-saved', bytesBefore - constantBytes(model));
   return result.changed;
 }
 

@@ -4,11 +4,11 @@ import { inferShapesIfAvailable } from '../util/shape-facts.js';
 import { runNested } from './compose.js';
 import { cse } from './cse.js';
 import { dce } from './dce.js';
-import { DEFAULT_FOLD_MAX_SIZE, foldConstantsPass, foldShapes } from './fold.js';
+import { DEFAULT_FOLD_MAX_GROWTH, DEFAULT_FOLD_MAX_SIZE, foldConstantsPass, foldShapes } from './fold.js';
 import { preserved } from './pattern-pass.js';
 import { canonicalize, fusePass } from './rewrite-passes.js';
 
-const FORWARDED = new Set(['nodes-folded', 'shapes-folded', 'rewrites', 'nodes-fused', 'constants-merged']);
+const FORWARDED = new Set(['nodes-folded', 'shapes-folded', 'rewrites', 'nodes-fused', 'constants-merged', 'declined-for-growth']);
 const COMPOSITE_STATISTICS = ['iterations', 'nodes-removed', 'bytes-saved', ...FORWARDED];
 
 /** One fingerprint of the model's size: a round that changes none of it has reached the fixed point. */
@@ -25,6 +25,7 @@ export const simplify = definePass({
   options: {
     maxIterations: option.integer({ default: 8, min: 1, help: 'rounds before giving up on a fixed point' }),
     foldMaxSize: option.integer({ default: DEFAULT_FOLD_MAX_SIZE, min: 0, help: 'max-size of fold-constants, in bytes' }),
+    foldMaxGrowth: option.integer({ default: DEFAULT_FOLD_MAX_GROWTH, min: 0, help: 'max-growth of fold-constants, in bytes' }),
     cse: option.boolean({ default: true, help: 'merge common subexpressions in each round' }),
   },
   statistics: COMPOSITE_STATISTICS,
@@ -40,7 +41,7 @@ export const simplify = definePass({
       inferShapesIfAvailable(model, (m) => context.debug(m));
       const steps: [Pass<OptionSpecs>, Record<string, unknown>][] = [
         [foldShapes as Pass<OptionSpecs>, { inferShapes: false }],
-        [foldConstantsPass as Pass<OptionSpecs>, { maxSize: context.options.foldMaxSize }],
+        [foldConstantsPass as Pass<OptionSpecs>, { maxSize: context.options.foldMaxSize, maxGrowth: context.options.foldMaxGrowth }],
         [canonicalize as Pass<OptionSpecs>, {}],
         ...(context.options.cse ? [[cse as Pass<OptionSpecs>, { mergeConstants: false }] as [Pass<OptionSpecs>, Record<string, unknown>]] : []),
         [dce as Pass<OptionSpecs>, {}],
@@ -53,7 +54,7 @@ export const simplify = definePass({
     }
     context.statistic('iterations', iterations);
     context.statistic('nodes-removed', Math.max(0, nodesBefore - countNodes(model)));
-    context.statistic('bytes-saved', Math.max(0, bytesBefore - constantBytes(model)));
+    context.statistic('bytes-saved', bytesBefore - constantBytes(model));
     return preserved(context, changedAny);
   },
 });
@@ -68,18 +69,19 @@ export const optimize = definePass({
     'producer wrote it); run eliminate-duplicate-initializers for the smallest file.',
   options: {
     foldMaxSize: option.integer({ default: DEFAULT_FOLD_MAX_SIZE, min: 0, help: 'max-size of fold-constants, in bytes' }),
+    foldMaxGrowth: option.integer({ default: DEFAULT_FOLD_MAX_GROWTH, min: 0, help: 'max-growth of fold-constants, in bytes' }),
   },
   statistics: COMPOSITE_STATISTICS,
   async run(model, context) {
     const nodesBefore = countNodes(model);
     const bytesBefore = constantBytes(model);
     const forward = { forward: FORWARDED };
-    const simplifyOptions = { foldMaxSize: context.options.foldMaxSize };
+    const simplifyOptions = { foldMaxSize: context.options.foldMaxSize, foldMaxGrowth: context.options.foldMaxGrowth };
     await runNested(simplify as Pass<OptionSpecs>, model, context, { ...forward, overrides: simplifyOptions });
     await runNested(fusePass as Pass<OptionSpecs>, model, context, forward);
     await runNested(simplify as Pass<OptionSpecs>, model, context, { ...forward, overrides: simplifyOptions });
     context.statistic('nodes-removed', Math.max(0, nodesBefore - countNodes(model)));
-    context.statistic('bytes-saved', Math.max(0, bytesBefore - constantBytes(model)));
+    context.statistic('bytes-saved', bytesBefore - constantBytes(model));
     return preserved(context, countNodes(model) !== nodesBefore || constantBytes(model) !== bytesBefore);
   },
 });

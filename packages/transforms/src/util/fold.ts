@@ -1,4 +1,4 @@
-import { attrs, Tensor, type Graph, type Model, type Node, type Value } from '@modelpass/ir';
+import { attrs, byteLengthOf, isTensorType, Tensor, type Graph, type Model, type Node, type Value } from '@modelpass/ir';
 import { kernelFor, type RuntimeValue } from '@modelpass/ops';
 import { constantNodeTensor, constantOf } from './constants.js';
 import { graphsOfModel } from './graph-walk.js';
@@ -14,8 +14,13 @@ export const RANDOM_OPS: ReadonlySet<string> = new Set([
 ]);
 
 export interface FoldOptions {
-  /** Largest folded output in bytes, unless it is no larger than the inputs it replaces. */
+  /** Largest folded result in bytes (all outputs of one node together): a hard cap. */
   maxSize: number;
+  /**
+   * Most bytes one fold may add to the model: result bytes minus the bytes of the constant inputs
+   * that die with the node. Default 1024.
+   */
+  maxGrowth?: number;
   /** Which nodes to try (default: every onnx node with a kernel and constant inputs). */
   filter?: (node: Node) => boolean;
   debug(message: string): void;
@@ -24,9 +29,13 @@ export interface FoldOptions {
 export interface FoldResult {
   nodesFolded: number;
   constantNodesMaterialized: number;
+  /** Folds declined because the result would grow the model by more than max-growth. */
+  declinedForGrowth: number;
 }
 
-function tensorBytes(tensor: Tensor): number {
+export const DEFAULT_FOLD_MAX_GROWTH = 1024;
+
+export function tensorBytes(tensor: Tensor): number {
   return tensor.dtype === 'string' ? (tensor.strings ?? []).reduce((n, s) => n + s.length, 0) : tensor.byteLength;
 }
 
@@ -40,7 +49,14 @@ export function replaceWithConstant(value: Value, tensor: Tensor, before: Node):
   value.rename(graph.uniqueName(`${name}__folded`));
   let replacement: Value;
   if (value.isGraphOutput) {
-    const node = graph.createNode({ op: 'onnx.Constant', attributes: { value: attrs.tensor(tensor) }, outputs: [{ name, type: typeOfTensor(tensor) }], before });
+    // the Constant takes the folded node's name (that node is erased right after)
+    const node = graph.createNode({
+      op: 'onnx.Constant',
+      attributes: { value: attrs.tensor(tensor) },
+      outputs: [{ name, type: typeOfTensor(tensor) }],
+      before,
+      ...(before.name ? { name: before.name } : {}),
+    });
     replacement = node.output(0);
   } else {
     replacement = graph.addConstant(name, tensor);
@@ -95,7 +111,7 @@ export function evaluateConstantNode(node: Node, model: Model, debug: (m: string
 
 /** Folds nodes with constant inputs into constants, in every graph; materializes Constant nodes. */
 export function foldConstants(model: Model, options: FoldOptions): FoldResult {
-  const result: FoldResult = { nodesFolded: 0, constantNodesMaterialized: 0 };
+  const result: FoldResult = { nodesFolded: 0, constantNodesMaterialized: 0, declinedForGrowth: 0 };
   for (const graph of graphsOfModel(model)) foldGraph(graph, model, options, result);
   return result;
 }
@@ -116,12 +132,32 @@ function foldGraph(graph: Graph, model: Model, options: FoldOptions, result: Fol
     if (!node.inputs.every((input) => input === null || constantOf(input) !== undefined)) continue;
     if (options.filter && !options.filter(node)) continue;
     if (!kernelFor(node.op)) continue;
+    const declared = declaredOutputBytes(node);
+    if (declared !== undefined && declared > options.maxSize) {
+      options.debug(`fold-constants: left ${node.op} '${node.name}' alone: its declared result of ${declared} bytes exceeds max-size ${options.maxSize}`);
+      continue;
+    }
+    if (declared !== undefined && declared - bytesFreedByFolding(node) > (options.maxGrowth ?? DEFAULT_FOLD_MAX_GROWTH)) {
+      options.debug(`fold-constants: left ${node.op} '${node.name}' alone: its declared result of ${declared} bytes would grow the model by more than max-growth`);
+      result.declinedForGrowth++;
+      continue;
+    }
     const outputs = evaluateConstantNode(node, model, options.debug);
     if (!outputs) continue;
-    const inputBytes = node.inputs.reduce((n, v) => n + (v ? tensorBytes(constantOf(v)!) : 0), 0);
     const outputBytes = outputs.reduce((n, t) => n + (t ? tensorBytes(t) : 0), 0);
-    if (outputBytes > options.maxSize && outputBytes > inputBytes) {
-      options.debug(`fold-constants: left ${node.op} '${node.name}' alone: folded output of ${outputBytes} bytes exceeds max-size ${options.maxSize}`);
+    if (outputBytes > options.maxSize) {
+      options.debug(`fold-constants: left ${node.op} '${node.name}' alone: its result of ${outputBytes} bytes exceeds max-size ${options.maxSize}`);
+      continue;
+    }
+    const freed = bytesFreedByFolding(node);
+    const growth = outputBytes - freed;
+    const maxGrowth = options.maxGrowth ?? DEFAULT_FOLD_MAX_GROWTH;
+    if (growth > maxGrowth) {
+      options.debug(
+        `fold-constants: left ${node.op} '${node.name}' alone: its result of ${outputBytes} bytes would replace only ${freed} bytes of ` +
+          `constants that die with it (growth ${growth} > max-growth ${maxGrowth})`,
+      );
+      result.declinedForGrowth++;
       continue;
     }
     node.outputs.forEach((output, i) => {
@@ -130,4 +166,36 @@ function foldGraph(graph: Graph, model: Model, options: FoldOptions, result: Fol
     node.erase();
     result.nodesFolded++;
   }
+}
+
+/**
+ * Bytes of the constant inputs of `node` that nothing else reads (no other node, subgraph or graph
+ * output): they disappear when the node is folded. Each distinct value counts once.
+ */
+export function bytesFreedByFolding(node: Node): number {
+  let freed = 0;
+  const seen = new Set<Value>();
+  for (const input of node.inputs) {
+    if (!input || seen.has(input)) continue;
+    seen.add(input);
+    const tensor = constantOf(input);
+    if (!tensor || input.isGraphOutput || input.isGraphInput) continue;
+    let onlyThisNode = true;
+    for (const use of input.uses) if (use.node !== node) onlyThisNode = false;
+    if (onlyThisNode) freed += tensorBytes(tensor);
+  }
+  return freed;
+}
+
+/** Bytes of the node's outputs when every output type is a statically shaped numeric tensor (to skip hopeless folds unevaluated). */
+function declaredOutputBytes(node: Node): number | undefined {
+  let bytes = 0;
+  for (const output of node.outputs) {
+    if (!output) continue;
+    const type = output.type;
+    if (!isTensorType(type) || type.dtype === 'string' || type.shape === null) return undefined;
+    if (!type.shape.every((d): d is number => typeof d === 'number')) return undefined;
+    bytes += byteLengthOf(type.dtype, type.shape.reduce((n, d) => n * d, 1));
+  }
+  return bytes;
 }
