@@ -19,22 +19,24 @@ export const KNOWN_MISSING_KERNELS: Readonly<Record<string, readonly string[]>> 
  */
 export const KNOWN_INCOMPLETE_SHAPES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'silero-vad-legacy': {
-    output: 'If branches (16 kHz / 8 kHz) end in LSTM, which has no type inference, and the branches differ',
+    output: 'produced through If (16 kHz / 8 kHz branches) whose branches hold onnx.LSTM, which has no schema or type inference in @modelpass/ops',
     hn: 'as output: LSTM state from If branches',
     cn: 'as output: LSTM state from If branches',
   },
   'silero-vad-v5': {
-    output: 'If branches (16 kHz / 8 kHz) end in LSTM, which has no type inference, and the branches differ',
+    output: 'produced through If (16 kHz / 8 kHz branches) whose branches hold onnx.LSTM, which has no schema or type inference in @modelpass/ops',
     stateN: 'as output: LSTM state from If branches',
   },
   'silero-vad-v6': {
-    output: 'If branches (16 kHz / 8 kHz) end in LSTM, which has no type inference, and the branches differ',
+    output: 'produced through If (16 kHz / 8 kHz branches) whose branches hold onnx.LSTM, which has no schema or type inference in @modelpass/ops',
     stateN: 'as output: LSTM state from If branches',
   },
   'ppocr-v4-det': {
-    'sigmoid_0.tmp_0': 'Resize scales come from Constant nodes, and InferenceContext.inputConstant sees initializers only',
+    'sigmoid_0.tmp_0':
+      'the Resize scales come from Constant nodes, and InferenceContext.inputConstant (ir op-schema.ts) sees initializers only; with Constant outputs treated as constants the shape is exact',
   },
   'ppocr-mobile-v2-cls': {
-    'softmax_0.tmp_0': 'the Reshape target shape comes from a Constant node, and InferenceContext.inputConstant sees initializers only',
+    'softmax_0.tmp_0':
+      'the batch dim is lost at Reshape p2o.Reshape.36, whose target shape is computed (Shape -> Slice -> Cast, Concat with a Constant): inferShapes does no data propagation of shape arithmetic',
   },
 };
