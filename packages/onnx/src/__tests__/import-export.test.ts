@@ -242,7 +242,10 @@ describe('external data', () => {
     expect(w.equals(source.graph.getValue('w')!.constant!)).toBe(true);
     // Back inside one file again.
     writeOnnx(model, join(dir, 'inline.onnx'), { externalData: 'never' });
-    expect(readOnnx(join(dir, 'inline.onnx')).graph.getValue('w')!.constant!.isLoaded).toBe(true);
+    expect(decodeModelProto(readFileSync(join(dir, 'inline.onnx'))).graph!.initializer![0]!.raw_data!.byteLength).toBe(24000);
+    const inline = readOnnx(join(dir, 'inline.onnx')).graph.getValue('w')!.constant!;
+    expect((inline.storage as FileRangeStorage).path).toBe(join(dir, 'inline.onnx')); // raw_data read lazily from the .onnx file
+    expect(inline.equals(w)).toBe(true);
     // Python's onnx reads our external data too.
     const check = spawnSync(PYTHON, ['-c', `import onnx,sys; from onnx import numpy_helper; m=onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print(numpy_helper.to_array(m.graph.initializer[0]).sum())`, out], { encoding: 'utf8' });
     expect(check.stderr).toBe('');

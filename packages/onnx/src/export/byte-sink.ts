@@ -1,6 +1,7 @@
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { FileRangeStorage, type TensorStorage } from '@modelpass/ir';
 import { onnxError } from '../errors.js';
+import { readFully, SourceRangeStorage } from '../import/source-file.js';
 
 /** Where encoded bytes go: memory (encodeOnnx) or a file written in order (writeOnnx). */
 export interface ByteSink {
@@ -64,8 +65,24 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 
 const COPY_CHUNK = 16 << 20;
 
-/** Writes a tensor's stored bytes; a file range is copied in chunks, never loaded whole. */
+/**
+ * Writes a tensor's stored bytes; a file range is copied in chunks, never loaded whole. Ranges read
+ * by `readOnnx` go through their source (the file as it was read, checked unchanged).
+ */
 export function writeStorage(sink: ByteSink, storage: TensorStorage): void {
+  if (storage instanceof SourceRangeStorage) {
+    // Whole ranges up to one chunk; larger ones chunk by chunk through one reused buffer when the
+    // sink writes each chunk out before taking the next.
+    const reuse = sink instanceof FileSink && storage.byteLength > COPY_CHUNK ? Buffer.allocUnsafe(COPY_CHUNK) : undefined;
+    for (let done = 0; done < storage.byteLength; ) {
+      const size = Math.min(COPY_CHUNK, storage.byteLength - done);
+      const chunk = reuse ? reuse.subarray(0, size) : Buffer.allocUnsafe(size);
+      storage.readChunk(chunk, done);
+      sink.write(chunk);
+      done += size;
+    }
+    return;
+  }
   if (storage instanceof FileRangeStorage && storage.byteLength > COPY_CHUNK) {
     let fd: number;
     try {
@@ -78,11 +95,8 @@ export function writeStorage(sink: ByteSink, storage: TensorStorage): void {
       while (done < storage.byteLength) {
         const size = Math.min(COPY_CHUNK, storage.byteLength - done);
         const chunk = Buffer.allocUnsafe(size);
-        let got = 0;
-        while (got < size) {
-          const n = readSync(fd, chunk, got, size - got, storage.offset + done + got);
-          if (n === 0) throw onnxError({ reason: `tensor data ends early in '${storage.path}'`, location: { file: storage.path } });
-          got += n;
+        if (!readFully(fd, chunk, storage.offset + done)) {
+          throw onnxError({ reason: `tensor data ends early in '${storage.path}'`, location: { file: storage.path } });
         }
         sink.write(chunk);
         done += size;

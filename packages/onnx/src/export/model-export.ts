@@ -4,6 +4,7 @@ import { ModelpassError, type Model, type ModelFunction, type Value } from '@mod
 import { domainOfDialect } from '../dialect.js';
 import { onnxError } from '../errors.js';
 import { onnx, type OnnxTypes } from '../proto.js';
+import { holdSourcesBeforeReplacing } from '../import/source-file.js';
 import { FileSink, MemorySink, writeStorage, type ByteSink } from './byte-sink.js';
 import { GraphExporter, initializerOptions, valueInfo } from './graph-export.js';
 import { tensorProto, type ExternalPlacement } from './tensor-export.js';
@@ -239,7 +240,12 @@ export function writeOnnx(model: Model, path: string, options: WriteOnnxOptions 
       } finally {
         closeSync(fd);
       }
-      if (dataTemp) renameSync(dataTemp, join(dirname(target), dataName));
+      // Tensors read lazily from the files about to be replaced keep reading the old ones.
+      if (dataTemp) {
+        holdSourcesBeforeReplacing(join(dirname(target), dataName));
+        renameSync(dataTemp, join(dirname(target), dataName));
+      }
+      holdSourcesBeforeReplacing(target);
       renameSync(modelTemp, target);
       temps.length = 0;
     } finally {

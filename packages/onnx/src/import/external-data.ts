@@ -1,7 +1,7 @@
-import { statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { FileRangeStorage, type Location } from '@modelpass/ir';
+import type { Location } from '@modelpass/ir';
 import { onnxError } from '../errors.js';
+import { SourceFile, SourceRangeStorage, type SourceFiles } from './source-file.js';
 
 export interface ExternalDataRef {
   readonly location: string;
@@ -70,14 +70,18 @@ export function resolveExternalPath(baseDir: string | undefined, location: strin
   return path;
 }
 
-/** Lazy storage for an external tensor, after checking that the file holds the byte range. */
+/**
+ * Lazy storage for an external tensor, after checking that the file holds the byte range. The file
+ * is opened through `sources` (one source per file and import) when given.
+ */
 export function externalStorage(
   baseDir: string | undefined,
   ref: ExternalDataRef,
   expectedBytes: number,
   tensorName: string,
   where: Location,
-): FileRangeStorage {
+  sources: SourceFiles | undefined,
+): SourceRangeStorage {
   const path = resolveExternalPath(baseDir, ref.location, tensorName, where);
   if (ref.length !== undefined && ref.length !== expectedBytes) {
     throw onnxError({
@@ -87,11 +91,13 @@ export function externalStorage(
       actual: `${ref.length} bytes`,
     });
   }
-  let size: number;
+  let source: SourceFile;
   try {
-    const stat = statSync(path);
-    if (!stat.isFile()) throw new Error('not a regular file');
-    size = stat.size;
+    if (sources) source = sources.get(path);
+    else {
+      source = new SourceFile(path);
+      source.retain();
+    }
   } catch (cause) {
     throw onnxError({
       reason: `external data file '${ref.location}' of tensor '${tensorName}' is missing or unreadable`,
@@ -100,6 +106,7 @@ export function externalStorage(
       cause,
     });
   }
+  const size = source.size;
   if (ref.offset + expectedBytes > size) {
     throw onnxError({
       reason: `external data of tensor '${tensorName}' lies past the end of '${ref.location}'`,
@@ -108,5 +115,5 @@ export function externalStorage(
       actual: `${size} bytes`,
     });
   }
-  return new FileRangeStorage(path, ref.offset, expectedBytes);
+  return new SourceRangeStorage(source, ref.offset, expectedBytes);
 }

@@ -1,10 +1,11 @@
-import { Graph, type Location, type Node, type Tensor, type Value } from '@modelpass/ir';
+import { Graph, type Location, type Node, type Tensor, type TensorStorage, type Value } from '@modelpass/ir';
 import { DEFAULT_DIALECT, dialectOfDomain, META_INT64_PREFIX, META_UNNAMED } from '../dialect.js';
 import { onnxError } from '../errors.js';
 import type { OnnxTypes } from '../proto.js';
 import { importType } from '../type-convert.js';
 import { importAttribute } from './attribute-import.js';
 import { importSparseTensor, importTensor } from './tensor-import.js';
+import type { SourceFiles } from './source-file.js';
 
 /** Deepest nesting of subgraphs accepted (guards against hostile files). */
 const MAX_GRAPH_DEPTH = 100;
@@ -12,6 +13,10 @@ const MAX_GRAPH_DEPTH = 100;
 export interface GraphImportOptions {
   readonly file?: string;
   readonly baseDir?: string;
+  /** Initializer raw_data kept in the file by the lazy reader (see TensorImportContext). */
+  readonly lazyRawData?: (proto: OnnxTypes.TensorProto) => TensorStorage | undefined;
+  /** The files this import reads tensor data from. */
+  readonly sources?: SourceFiles;
 }
 
 /**
@@ -72,7 +77,7 @@ export class GraphImporter {
       this.applyInfo(value, info);
       scope.bind(name, value);
     }
-    const tensorContext = { baseDir: this.options.baseDir, location: graphLoc };
+    const tensorContext = { baseDir: this.options.baseDir, location: graphLoc, lazyRawData: this.options.lazyRawData, sources: this.options.sources };
     for (const tensorProto of proto.initializer ?? []) {
       const name = tensorProto.name ?? '';
       const tensor = importTensor(tensorProto as OnnxTypes.TensorProto, { ...tensorContext, location: this.where({ path, node: undefined }) });
@@ -185,7 +190,7 @@ export class GraphImporter {
     for (const attributeProto of proto.attribute ?? []) {
       const name = attributeProto.name ?? '';
       if (!name) throw onnxError({ reason: 'attribute has no name', location: fileLocation });
-      const imported = importAttribute(attributeProto as OnnxTypes.AttributeProto, { baseDir: this.options.baseDir, location: fileLocation });
+      const imported = importAttribute(attributeProto as OnnxTypes.AttributeProto, { baseDir: this.options.baseDir, location: fileLocation, sources: this.options.sources });
       node.setAttribute(name, imported.attribute);
       if (imported.exactInt64 !== undefined) node.metadata.set(META_INT64_PREFIX + name, imported.exactInt64);
       for (const [subgraph, subproto] of imported.pendingGraphs) this.importGraph(subproto, subgraph, scope, depth + 1);

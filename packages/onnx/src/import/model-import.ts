@@ -1,4 +1,3 @@
-import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Graph, Model, ModelpassError, type Attribute, type ModelFunction } from '@modelpass/ir';
 import { dialectOfDomain } from '../dialect.js';
@@ -6,7 +5,10 @@ import { onnxError } from '../errors.js';
 import { toSafeNumber } from '../int64.js';
 import { onnx, type OnnxTypes } from '../proto.js';
 import { importAttribute } from './attribute-import.js';
-import { GraphImporter } from './graph-import.js';
+import { GraphImporter, type GraphImportOptions } from './graph-import.js';
+import { scanModel, type ScannedModel } from './lazy-scan.js';
+import { SourceFile, SourceFiles } from './source-file.js';
+import { PositionedReader } from './wire-reader.js';
 import { sniffForeignFormat } from './sniff.js';
 
 export interface DecodeOnnxOptions {
@@ -16,7 +18,13 @@ export interface DecodeOnnxOptions {
   readonly baseDir?: string;
 }
 
-export type ReadOnnxOptions = Omit<DecodeOnnxOptions, 'file'>;
+export interface ReadOnnxOptions extends Omit<DecodeOnnxOptions, 'file'> {
+  /**
+   * Smallest initializer raw_data (bytes) left in the file as a lazy range (default 1024); smaller
+   * ones are read into memory.
+   */
+  readonly lazyThreshold?: number;
+}
 
 /** Decodes the ModelProto envelope, turning protobuf failures into located errors. */
 export function decodeModelProto(bytes: Uint8Array, file: string | undefined): OnnxTypes.ModelProto {
@@ -53,8 +61,81 @@ export function decodeOnnx(bytes: Uint8Array, options: DecodeOnnxOptions = {}): 
   const file = options.file;
   const baseDir = options.baseDir ?? (file !== undefined ? dirname(resolve(file)) : undefined);
   const proto = decodeModelProto(bytes, file);
+  const sources = new SourceFiles();
   try {
-    return modelFromProto(proto, { file, baseDir });
+    const model = withMalformedModelErrors(file, () => modelFromProto(proto, { file, baseDir, sources }));
+    sources.finish();
+    return model;
+  } catch (error) {
+    sources.closeAll();
+    throw error;
+  }
+}
+
+/** Default smallest initializer raw_data (bytes) that `readOnnx` leaves in the file. */
+export const DEFAULT_LAZY_THRESHOLD = 1024;
+
+/**
+ * Reads an .onnx file without loading its weights: the file is scanned in the protobuf wire format
+ * (positioned reads through a small window), the small parts are decoded by protobufjs, and every
+ * initializer raw_data of at least `lazyThreshold` bytes stays in the file as a lazy byte range, as
+ * external data does. The model is the one `decodeOnnx` gives on the file's bytes.
+ */
+export function readOnnx(path: string, options: ReadOnnxOptions = {}): Model {
+  const file = path;
+  const where = { file };
+  let source: SourceFile;
+  try {
+    source = new SourceFile(path, true);
+  } catch (cause) {
+    throw onnxError({
+      reason: `cannot read ONNX file: ${cause instanceof Error ? cause.message : String(cause)}`,
+      location: where,
+      cause,
+    });
+  }
+  const sources = new SourceFiles();
+  sources.add(source);
+  try {
+    const reader = new PositionedReader(source.descriptor!, source.size);
+    const head = new Uint8Array(Math.min(16, source.size));
+    if (head.byteLength > 0) reader.copyInto(head, 0);
+    const foreign = sniffForeignFormat(head);
+    if (foreign) {
+      throw onnxError({ reason: `not an ONNX model: the data looks like ${foreign}`, location: where, expected: 'a serialized ONNX ModelProto' });
+    }
+    let scanned: ScannedModel;
+    try {
+      scanned = scanModel(reader, Math.max(1, options.lazyThreshold ?? DEFAULT_LAZY_THRESHOLD));
+    } catch (cause) {
+      throw onnxError({
+        reason: `not a valid ONNX model: the protobuf data is truncated or corrupt (${cause instanceof Error ? cause.message : String(cause)})`,
+        location: where,
+        cause,
+      });
+    }
+    if (!scanned.proto.graph) {
+      throw onnxError({ reason: 'not an ONNX model: the file has no graph', location: where, expected: 'a ModelProto with a graph (field 7)' });
+    }
+    const lazyRawData = (proto: OnnxTypes.TensorProto) => {
+      const range = scanned.rawRanges.get(proto);
+      return range ? sources.range(source, range.offset, range.length) : undefined;
+    };
+    const model = withMalformedModelErrors(file, () =>
+      modelFromProto(scanned.proto, { file, baseDir: options.baseDir ?? dirname(resolve(path)), lazyRawData, sources }),
+    );
+    model.sourcePath = path;
+    sources.finish();
+    return model;
+  } catch (error) {
+    sources.closeAll();
+    throw error;
+  }
+}
+
+function withMalformedModelErrors<T>(file: string | undefined, body: () => T): T {
+  try {
+    return body();
   } catch (error) {
     if (ModelpassError.is(error)) throw error;
     // Anything else is a malformed file our checks did not anticipate; report it as such.
@@ -66,25 +147,7 @@ export function decodeOnnx(bytes: Uint8Array, options: DecodeOnnxOptions = {}): 
   }
 }
 
-/** Reads an .onnx file; external data stays on disk and is read lazily. */
-export function readOnnx(path: string, options: ReadOnnxOptions = {}): Model {
-  let bytes: Uint8Array;
-  try {
-    if (statSync(path).size > 2 ** 31 + 2 ** 30) throw new Error('a single ONNX protobuf cannot exceed 2 GiB');
-    bytes = readFileSync(path);
-  } catch (cause) {
-    throw onnxError({
-      reason: `cannot read ONNX file: ${cause instanceof Error ? cause.message : String(cause)}`,
-      location: { file: path },
-      cause,
-    });
-  }
-  const model = decodeOnnx(bytes, { file: path, baseDir: options.baseDir ?? dirname(resolve(path)) });
-  model.sourcePath = path;
-  return model;
-}
-
-function modelFromProto(proto: OnnxTypes.ModelProto, options: { file?: string; baseDir?: string }): Model {
+function modelFromProto(proto: OnnxTypes.ModelProto, options: GraphImportOptions): Model {
   const where = options.file !== undefined ? { file: options.file } : {};
   const importer = new GraphImporter(options);
   const model = new Model(new Graph(proto.graph?.name || 'main'));
@@ -106,7 +169,7 @@ function modelFromProto(proto: OnnxTypes.ModelProto, options: { file?: string; b
   return model;
 }
 
-function importFunction(proto: OnnxTypes.FunctionProto, importer: GraphImporter, options: { file?: string; baseDir?: string }): ModelFunction {
+function importFunction(proto: OnnxTypes.FunctionProto, importer: GraphImporter, options: GraphImportOptions): ModelFunction {
   const name = proto.name ?? '';
   const where = { ...(options.file !== undefined ? { file: options.file } : {}), path: `function ${name}` };
   if (!name) throw onnxError({ reason: 'model-local function has no name', location: where });

@@ -6,6 +6,7 @@ import {
   MemoryStorage,
   Tensor,
   type DType,
+  type TensorStorage,
   type Location,
   type SparseTensor,
 } from '@modelpass/ir';
@@ -13,11 +14,19 @@ import { onnxError } from '../errors.js';
 import { toSafeNumber, type Int64Like } from '../int64.js';
 import { has, type OnnxTypes } from '../proto.js';
 import { externalStorage, parseExternalData } from './external-data.js';
+import type { SourceFiles } from './source-file.js';
 
 export interface TensorImportContext {
   /** Folder that external data paths are relative to. */
   readonly baseDir?: string;
   readonly location: Location;
+  /**
+   * raw_data kept in the file by the lazy reader: the storage standing for the proto's raw_data
+   * field (which the proto then lacks), or undefined.
+   */
+  readonly lazyRawData?: (proto: OnnxTypes.TensorProto) => TensorStorage | undefined;
+  /** The files this import reads external data from (shared, so each file is opened once). */
+  readonly sources?: SourceFiles;
 }
 
 const utf8 = new TextDecoder('utf-8');
@@ -58,9 +67,10 @@ export function importTensor(proto: OnnxTypes.TensorProto, context: TensorImport
   const shape = dimsOf(proto.dims ?? [], what, where);
   const count = elementCount(shape);
   if (!Number.isSafeInteger(count)) throw onnxError({ reason: `${what} has too many elements`, location: where });
+  const lazyRaw = context.lazyRawData?.(proto);
 
   if (dtype === 'string') {
-    if (proto.data_location === 1 || has(proto, 'raw_data')) {
+    if (proto.data_location === 1 || lazyRaw || has(proto, 'raw_data')) {
       throw onnxError({ reason: `string ${what} must keep its elements in string_data`, location: where });
     }
     const strings = proto.string_data ?? [];
@@ -73,19 +83,19 @@ export function importTensor(proto: OnnxTypes.TensorProto, context: TensorImport
   const byteLength = byteLengthOf(dtype, count);
   if (proto.data_location === 1) {
     const ref = parseExternalData(proto.external_data ?? [], name, where);
-    return Tensor.fromStorage(dtype, shape, externalStorage(context.baseDir, ref, byteLength, name, where));
+    return Tensor.fromStorage(dtype, shape, externalStorage(context.baseDir, ref, byteLength, name, where, context.sources));
   }
-  if (has(proto, 'raw_data')) {
-    const raw = proto.raw_data;
-    if (raw.byteLength !== byteLength) {
+  if (lazyRaw || has(proto, 'raw_data')) {
+    const storage = lazyRaw ?? new MemoryStorage(proto.raw_data);
+    if (storage.byteLength !== byteLength) {
       throw onnxError({
         reason: `raw_data of ${what} has the wrong size for ${dtype}[${shape.join(',')}]`,
         location: where,
         expected: `${byteLength} bytes`,
-        actual: `${raw.byteLength} bytes`,
+        actual: `${storage.byteLength} bytes`,
       });
     }
-    return Tensor.fromStorage(dtype, shape, new MemoryStorage(raw));
+    return Tensor.fromStorage(dtype, shape, storage);
   }
   return Tensor.fromBytes(dtype, shape, typedFieldBytes(proto, dtype, count, byteLength, what, where));
 }

@@ -1,0 +1,168 @@
+// readOnnx scans the file and leaves initializer raw_data in it as lazy ranges; decodeOnnx decodes
+// bytes in memory with protobufjs. Both must give the same IR, and lazy ranges must survive the
+// file being replaced (writeOnnx onto the model's own path) without wrong bytes or a descriptor leak.
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { FileRangeStorage, modelsEqual, ModelpassError, type Model, type Tensor } from '@modelpass/ir';
+import { decodeOnnx, readOnnx, writeOnnx } from '@modelpass/onnx';
+import { FLOAT, modelBytes, tempDir, tensorInfo } from './helpers.js';
+
+const CONFORMANCE = '/usr/share/libonnx-testdata/data';
+const SUITES = ['node', 'pytorch-converted', 'pytorch-operator', 'simple'];
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../../../fixtures/models');
+
+function corpusPaths(): string[] {
+  if (!existsSync(CONFORMANCE)) throw new Error(`ONNX conformance data missing at ${CONFORMANCE}: run tools/setup.sh`);
+  const paths: string[] = [];
+  for (const suite of SUITES) {
+    for (const name of readdirSync(join(CONFORMANCE, suite)).sort()) {
+      const path = join(CONFORMANCE, suite, name, 'model.onnx');
+      if (existsSync(path)) paths.push(path);
+    }
+  }
+  for (const name of readdirSync(FIXTURES).sort()) {
+    const path = join(FIXTURES, name, 'model.onnx');
+    if (existsSync(path)) paths.push(path);
+  }
+  return paths;
+}
+
+function lazyTensors(model: Model): Tensor[] {
+  return model.graph.constants.flatMap((value) => (value.constant?.storage?.kind === 'file-range' ? [value.constant] : []));
+}
+
+function openDescriptors(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+/** y = x + w0 + w1 + ... with `count` float32[rows, 256] weights filled from `seed`. */
+function weightsModel(count: number, rows: number, seed: number): Uint8Array {
+  const initializer = Array.from({ length: count }, (_, k) => {
+    const values = new Float32Array(rows * 256).map((_, i) => ((i * 31 + k * 7 + seed) % 1000) / 10);
+    return { name: `w${k}`, data_type: FLOAT, dims: [rows, 256], raw_data: new Uint8Array(values.buffer) };
+  });
+  const node = initializer.map((w, k) => ({ op_type: 'Add', name: `add${k}`, input: [k === 0 ? 'x' : `h${k - 1}`, w.name], output: [k === count - 1 ? 'y' : `h${k}`] }));
+  return modelBytes({
+    ir_version: 8,
+    opset_import: [{ domain: '', version: 13 }],
+    graph: { name: 'weights', node, initializer, input: [tensorInfo('x', FLOAT, [rows, 256])], output: [tensorInfo('y', FLOAT, [rows, 256])] },
+  });
+}
+
+describe('readOnnx (lazy) and decodeOnnx (in memory) give the same IR', () => {
+  const paths = corpusPaths();
+
+  test(`over ${paths.length} conformance models and project fixtures`, () => {
+    expect(paths.length).toBeGreaterThanOrEqual(1072);
+    const differences: string[] = [];
+    let lazy = 0;
+    for (const path of paths) {
+      const inMemory = decodeOnnx(readFileSync(path), { file: path });
+      for (const lazyThreshold of [1, undefined]) {
+        const read = readOnnx(path, lazyThreshold === undefined ? {} : { lazyThreshold });
+        if (lazyThreshold === 1) lazy += lazyTensors(read).length;
+        const difference = modelsEqual(inMemory, read);
+        if (difference) differences.push(`${path} (lazyThreshold ${lazyThreshold ?? 'default'}): ${difference}`);
+      }
+    }
+    console.log(`lazy read: ${paths.length} models, ${lazy} initializers read as file ranges, ${differences.length} differences`);
+    expect(differences).toEqual([]);
+    // The lazy path was taken: the corpus's initializers with raw_data came back as file ranges.
+    expect(lazy).toBeGreaterThan(100);
+  });
+
+  test('writing a lazily read model gives the same bytes as writing the decoded one', () => {
+    const dir = tempDir('lazy-write');
+    for (const path of [...paths.filter((p) => /pytorch-converted/.test(p)).slice(0, 20), ...paths.filter((p) => p.startsWith(FIXTURES))]) {
+      const fromMemory = join(dir, 'memory.onnx');
+      const fromLazy = join(dir, 'lazy.onnx');
+      writeOnnx(decodeOnnx(readFileSync(path), { file: path }), fromMemory);
+      writeOnnx(readOnnx(path, { lazyThreshold: 1 }), fromLazy);
+      expect(Buffer.compare(readFileSync(fromLazy), readFileSync(fromMemory)), path).toBe(0);
+    }
+  });
+});
+
+describe('lazy ranges and the files they read', () => {
+  test('writeOnnx onto the model’s own path: the model keeps reading the bytes it was read with', () => {
+    const dir = tempDir('in-place');
+    const path = join(dir, 'model.onnx');
+    const original = weightsModel(3, 64, 1);
+    writeFileSync(path, original);
+    const expected = decodeOnnx(original, { file: path });
+    const model = readOnnx(path);
+    expect(lazyTensors(model).length).toBe(3);
+
+    // Same path, weights now in the data file next to it, then back inside the .onnx file: offsets
+    // move each time, yet the model in memory still reads what it was read from.
+    writeOnnx(model, path, { externalData: 'always' });
+    expect(modelsEqual(expected, model)).toBeUndefined();
+    expect(modelsEqual(expected, readOnnx(path))).toBeUndefined();
+    writeOnnx(model, path, { externalData: 'never' });
+    expect(modelsEqual(expected, model)).toBeUndefined();
+    const again = readOnnx(path);
+    expect(modelsEqual(expected, again)).toBeUndefined();
+
+    // The re-read model (weights in the .onnx file) written onto its own path with its data file name.
+    writeOnnx(again, path, { externalData: 'always' });
+    writeOnnx(again, path, { externalData: 'always', externalDataFile: 'model.onnx.data' });
+    expect(modelsEqual(expected, again)).toBeUndefined();
+    expect(modelsEqual(expected, readOnnx(path))).toBeUndefined();
+  });
+
+  test('a lazy source rewritten in place by someone else is an error, not wrong bytes', () => {
+    const dir = tempDir('rewritten');
+    const path = join(dir, 'model.onnx');
+    writeFileSync(path, weightsModel(1, 64, 1));
+    const model = readOnnx(path);
+    const weight = model.graph.getValue('w0')!.constant!;
+    // Same size, other bytes, same inode (the way many tools save).
+    const other = weightsModel(1, 64, 2);
+    const later = new Date(Date.now() + 5000);
+    writeFileSync(path, other);
+    utimesSync(path, later, later);
+    expect(() => weight.bytes()).toThrow(ModelpassError);
+    expect(() => weight.bytes()).toThrow(/was changed after the model was read/);
+  });
+
+  test('hundreds of lazily read models do not hold hundreds of descriptors, and stay replaceable', () => {
+    const dir = tempDir('many');
+    const before = openDescriptors();
+    const models: { path: string; model: Model; expected: Model }[] = [];
+    for (let i = 0; i < 300; i++) {
+      const path = join(dir, `m${i}.onnx`);
+      const bytes = weightsModel(2, 4, i);
+      writeFileSync(path, bytes);
+      models.push({ path, model: readOnnx(path), expected: decodeOnnx(bytes, { file: path }) });
+    }
+    expect(openDescriptors() - before).toBeLessThanOrEqual(64);
+    // The last ones read their file through the path; replacing it through writeOnnx keeps them right.
+    for (const { path, model, expected } of models.slice(-3)) {
+      expect(lazyTensors(model).length).toBe(2);
+      expect((lazyTensors(model)[0]!.storage as FileRangeStorage).path).toBe(path);
+      writeOnnx(model, path, { externalData: 'always', externalDataThreshold: 16 });
+      expect(modelsEqual(expected, model)).toBeUndefined();
+      expect(modelsEqual(expected, readOnnx(path))).toBeUndefined();
+    }
+    for (const { model, expected } of models.slice(0, 5)) expect(modelsEqual(expected, model)).toBeUndefined();
+  });
+
+  test('a file that ends inside a weight is a ModelpassError naming the file, before any tensor is read', () => {
+    const dir = tempDir('truncated');
+    const bytes = weightsModel(2, 64, 3);
+    for (const cut of [bytes.length - 1, Math.floor(bytes.length / 2), 40, 3]) {
+      const path = join(dir, `cut-${cut}.onnx`);
+      writeFileSync(path, bytes.subarray(0, cut));
+      let caught: unknown;
+      try {
+        readOnnx(path);
+      } catch (error) {
+        caught = error;
+      }
+      expect(ModelpassError.is(caught), `cut at ${cut}`).toBe(true);
+      expect((caught as ModelpassError).location?.file).toBe(path);
+    }
+  });
+});

@@ -1,0 +1,93 @@
+import { onnx, type OnnxTypes } from '../proto.js';
+import { forEachField, gatherFields, WIRE_LENGTH_DELIMITED, WireFormatError, type PositionedReader, type WireField } from './wire-reader.js';
+
+/** ModelProto.graph, GraphProto.initializer and TensorProto.raw_data field numbers (onnx.proto). */
+const MODEL_GRAPH = 7;
+const GRAPH_INITIALIZER = 5;
+const TENSOR_RAW_DATA = 9;
+
+/** Where a tensor's raw_data lies in the file. */
+export interface RawDataRange {
+  readonly offset: number;
+  readonly length: number;
+}
+
+export interface ScannedModel {
+  /** The model as protobufjs would decode it, except that large raw_data fields are left out... */
+  readonly proto: OnnxTypes.ModelProto;
+  /** ...and listed here, by the TensorProto they belong to. */
+  readonly rawRanges: Map<OnnxTypes.TensorProto, RawDataRange>;
+}
+
+function expectLengthDelimited(field: WireField, what: string): void {
+  if (field.wireType !== WIRE_LENGTH_DELIMITED) {
+    throw new WireFormatError(`${what} at offset ${field.start} has wire type ${field.wireType}, expected a length-delimited message`);
+  }
+}
+
+/**
+ * Decodes a ModelProto from a file by walking its top-level structure in the wire format: the
+ * envelope, the graph's fields and each initializer's fields are decoded by protobufjs from small
+ * buffers, while every initializer `raw_data` of at least `minLazyBytes` bytes is skipped and
+ * recorded as a byte range of the file. The result is what `onnx.ModelProto.decode` gives on the
+ * whole file, with those raw_data fields moved to `rawRanges`.
+ */
+export function scanModel(reader: PositionedReader, minLazyBytes: number): ScannedModel {
+  const rawRanges = new Map<OnnxTypes.TensorProto, RawDataRange>();
+  const envelopeFields: WireField[] = [];
+  let graphField: WireField | undefined;
+  forEachField(reader, 0, reader.size, (field) => {
+    if (field.field === MODEL_GRAPH) {
+      expectLengthDelimited(field, 'ModelProto.graph');
+      graphField = field; // protobufjs keeps the last occurrence of a message field
+    } else envelopeFields.push(field);
+  });
+  const proto = onnx.ModelProto.decode(gatherFields(reader, envelopeFields));
+  // protobufjs types message fields as plain shapes; a decoded message is one at run time.
+  if (graphField) (proto as { graph: unknown }).graph = scanGraph(reader, graphField, minLazyBytes, rawRanges);
+  return { proto, rawRanges };
+}
+
+function scanGraph(
+  reader: PositionedReader,
+  graphField: WireField,
+  minLazyBytes: number,
+  rawRanges: Map<OnnxTypes.TensorProto, RawDataRange>,
+): OnnxTypes.GraphProto {
+  const otherFields: WireField[] = [];
+  const initializers: OnnxTypes.TensorProto[] = [];
+  forEachField(reader, graphField.payloadStart, graphField.end, (field) => {
+    if (field.field === GRAPH_INITIALIZER) {
+      expectLengthDelimited(field, 'GraphProto.initializer');
+      initializers.push(scanTensor(reader, field, minLazyBytes, rawRanges));
+    } else otherFields.push(field);
+  });
+  const graph = onnx.GraphProto.decode(gatherFields(reader, otherFields));
+  if (initializers.length > 0) graph.initializer = initializers;
+  return graph;
+}
+
+function scanTensor(
+  reader: PositionedReader,
+  tensorField: WireField,
+  minLazyBytes: number,
+  rawRanges: Map<OnnxTypes.TensorProto, RawDataRange>,
+): OnnxTypes.TensorProto {
+  let fields: WireField[] = [];
+  let range: RawDataRange | undefined;
+  forEachField(reader, tensorField.payloadStart, tensorField.end, (field) => {
+    if (field.field !== TENSOR_RAW_DATA || field.wireType !== WIRE_LENGTH_DELIMITED) {
+      fields.push(field);
+      return;
+    }
+    // A later raw_data replaces an earlier one, as in protobufjs.
+    fields = fields.filter((f) => f.field !== TENSOR_RAW_DATA);
+    range = undefined;
+    const length = field.end - field.payloadStart;
+    if (length >= minLazyBytes && length > 0) range = { offset: field.payloadStart, length };
+    else fields.push(field);
+  });
+  const tensor = onnx.TensorProto.decode(gatherFields(reader, fields));
+  if (range) rawRanges.set(tensor, range);
+  return tensor;
+}

@@ -1,0 +1,248 @@
+import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { resolve } from 'node:path';
+import { FileRangeStorage } from '@modelpass/ir';
+import { onnxError } from '../errors.js';
+
+/**
+ * Files that lazy tensors read from (the .onnx file itself, external data files).
+ *
+ * A `SourceFile` remembers which file it was (device, inode, size, modification time) when the
+ * model was read, and every read checks that it still reads that file, so a file replaced or
+ * rewritten under a model gives a clear error instead of wrong bytes.
+ *
+ * While few files are open, a source keeps one descriptor open from the moment it is read until the
+ * last tensor over it is garbage-collected: a file then replaced by a rename (what `writeOnnx` does,
+ * even onto the very file the model came from) stays readable through the old inode. Past
+ * `MAX_HELD_DESCRIPTORS` open at once (in the whole process), new sources open their file for each
+ * read instead, so thousands of lazy files never mean thousands of descriptors; `writeOnnx` opens
+ * and keeps a descriptor for those before it replaces their path (`holdSourcesBeforeReplacing`).
+ */
+const MAX_HELD_DESCRIPTORS = 64;
+
+interface Identity {
+  readonly dev: number;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/** The part of a source the finalizer needs (it must not reference the source itself). */
+interface Handle {
+  fd: number | undefined;
+  readonly path: string;
+  ref: WeakRef<SourceFile> | undefined;
+}
+
+let heldDescriptors = 0;
+const liveSourcesByPath = new Map<string, Set<WeakRef<SourceFile>>>();
+
+const finalizer = new FinalizationRegistry<Handle>((handle) => {
+  releaseDescriptor(handle);
+  const set = liveSourcesByPath.get(handle.path);
+  if (set && handle.ref) {
+    set.delete(handle.ref);
+    if (set.size === 0) liveSourcesByPath.delete(handle.path);
+  }
+});
+
+function releaseDescriptor(handle: Handle): void {
+  if (handle.fd === undefined) return;
+  try {
+    closeSync(handle.fd);
+  } catch {
+    // Already closed by the process teardown; nothing to release.
+  }
+  handle.fd = undefined;
+  heldDescriptors--;
+}
+
+function identityOf(stats: Stats): Identity {
+  return { dev: stats.dev, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs };
+}
+
+function sameIdentity(a: Identity, b: Identity): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}
+
+/** Reads `target.byteLength` bytes at `position`; false when the file ends first. */
+export function readFully(fd: number, target: Uint8Array, position: number): boolean {
+  let done = 0;
+  while (done < target.byteLength) {
+    const n = readSync(fd, target, done, target.byteLength - done, position + done);
+    if (n === 0) return false;
+    done += n;
+  }
+  return true;
+}
+
+export class SourceFile {
+  readonly path: string;
+  readonly size: number;
+  private readonly identity: Identity;
+  private readonly handle: Handle;
+
+  /**
+   * Opens `path` (throws the fs error as is: callers word it for their context). The descriptor is
+   * kept while the process holds few, or always with `keepDescriptor` (the scanner needs it; `retain`
+   * applies the limit afterwards).
+   */
+  constructor(path: string, keepDescriptor = false) {
+    this.path = resolve(path);
+    const fd = openSync(this.path, 'r');
+    let stats: Stats;
+    try {
+      stats = fstatSync(fd);
+      if (!stats.isFile()) throw new Error('not a regular file');
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+    this.identity = identityOf(stats);
+    this.size = stats.size;
+    heldDescriptors++;
+    this.handle = { fd, path: this.path, ref: undefined };
+    finalizer.register(this, this.handle);
+    if (!keepDescriptor && heldDescriptors > MAX_HELD_DESCRIPTORS) releaseDescriptor(this.handle);
+  }
+
+  /** The descriptor opened with the source (for the scanner), while it is held. */
+  get descriptor(): number | undefined {
+    return this.handle.fd;
+  }
+
+  /**
+   * Called once lazy tensors point at this source: keep the descriptor if the process holds few,
+   * else close it (reads will open the file each time), and list the source for `writeOnnx`.
+   */
+  retain(): void {
+    if (this.handle.ref) return;
+    this.handle.ref = new WeakRef(this);
+    let set = liveSourcesByPath.get(this.path);
+    if (!set) liveSourcesByPath.set(this.path, (set = new Set()));
+    set.add(this.handle.ref);
+    if (heldDescriptors > MAX_HELD_DESCRIPTORS) releaseDescriptor(this.handle);
+  }
+
+  /** Closes the descriptor now (no tensor reads from this source). */
+  close(): void {
+    releaseDescriptor(this.handle);
+  }
+
+  /** Opens and keeps a descriptor (whatever the limit), if the path still holds the same file. */
+  hold(): void {
+    if (this.handle.fd !== undefined) return;
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch {
+      return; // Gone already: reads will report it.
+    }
+    if (!sameIdentity(identityOf(fstatSync(fd)), this.identity)) {
+      closeSync(fd);
+      return;
+    }
+    this.handle.fd = fd;
+    heldDescriptors++;
+  }
+
+  /** Fills `target` from the file at `position`, after checking that the file is unchanged. */
+  readInto(target: Uint8Array, position: number): void {
+    const held = this.handle.fd;
+    let fd: number;
+    try {
+      fd = held ?? openSync(this.path, 'r');
+    } catch (cause) {
+      throw onnxError({ reason: `cannot read tensor data: '${this.path}' is missing or unreadable`, location: { file: this.path }, cause });
+    }
+    try {
+      if (!sameIdentity(identityOf(fstatSync(fd)), this.identity)) {
+        throw onnxError({
+          reason: `cannot read tensor data: '${this.path}' was changed after the model was read`,
+          location: { file: this.path },
+          hint: 'read the model again, or keep the source file unchanged while the model is in use',
+        });
+      }
+      if (!readFully(fd, target, position)) {
+        throw onnxError({ reason: `tensor data ends early in '${this.path}'`, location: { file: this.path } });
+      }
+    } finally {
+      if (held === undefined) closeSync(fd);
+    }
+  }
+}
+
+/**
+ * Before `writeOnnx` renames a new file onto `path`: every live source of that path that does not
+ * hold a descriptor opens one, so its tensors keep reading the file they were read from.
+ */
+export function holdSourcesBeforeReplacing(path: string): void {
+  const set = liveSourcesByPath.get(resolve(path));
+  if (!set) return;
+  for (const ref of set) ref.deref()?.hold();
+}
+
+/** How many descriptors sources hold now (tests). */
+export function heldSourceDescriptors(): number {
+  return heldDescriptors;
+}
+
+/** A byte range of a source file: a `FileRangeStorage` whose reads go through the source. */
+export class SourceRangeStorage extends FileRangeStorage {
+  constructor(
+    readonly source: SourceFile,
+    offset: number,
+    byteLength: number,
+  ) {
+    super(source.path, offset, byteLength);
+  }
+
+  override read(): Uint8Array {
+    const bytes = new Uint8Array(this.byteLength);
+    this.source.readInto(bytes, this.offset);
+    return bytes;
+  }
+
+  /** Fills `target` with the bytes from `start` (relative to the range). */
+  readChunk(target: Uint8Array, start: number): void {
+    this.source.readInto(target, this.offset + start);
+  }
+}
+
+/** The source files one import reads from, each opened once and shared by its tensors. */
+export class SourceFiles {
+  private readonly byPath = new Map<string, SourceFile>();
+  private readonly used = new Set<SourceFile>();
+
+  /** Opens `path` on first use (fs errors are thrown as is); the source counts as used. */
+  get(path: string): SourceFile {
+    const key = resolve(path);
+    let source = this.byPath.get(key);
+    if (!source) this.byPath.set(key, (source = new SourceFile(key)));
+    this.used.add(source);
+    return source;
+  }
+
+  /** Adds an already opened source (the model file itself), not yet used. */
+  add(source: SourceFile): void {
+    this.byPath.set(source.path, source);
+  }
+
+  /** A range of a source added here; the source counts as used. */
+  range(source: SourceFile, offset: number, byteLength: number): SourceRangeStorage {
+    this.used.add(source);
+    return new SourceRangeStorage(source, offset, byteLength);
+  }
+
+  /** After a successful import: sources that tensors use are retained, the others closed. */
+  finish(): void {
+    for (const source of this.byPath.values()) {
+      if (this.used.has(source)) source.retain();
+      else source.close();
+    }
+  }
+
+  /** After a failed import: closes everything. */
+  closeAll(): void {
+    for (const source of this.byPath.values()) source.close();
+  }
+}
