@@ -1,11 +1,11 @@
 // Mutates bytes of real models (ONNX conformance models and a small model of ours) and checks that
 // every failure to read or re-write one is a ModelpassError: no other exception, no hang.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { ModelpassError } from '@modelpass/ir';
-import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
-import { addModel, modelBytes } from './helpers.js';
+import { ModelpassError, modelsEqual, type Model } from '@modelpass/ir';
+import { decodeOnnx, encodeOnnx, readOnnx, writeOnnx } from '@modelpass/onnx';
+import { addModel, modelBytes, tempDir, weightsModel } from './helpers.js';
 
 const CONFORMANCE = '/usr/share/libonnx-testdata/data';
 const SEED = 0x5eed;
@@ -95,4 +95,54 @@ test(`fuzz: ${CASES} mutated models fail only with ModelpassError`, () => {
   console.log(`fuzz: ${CASES} cases, ${accepted} still valid, ${rejected} rejected with ModelpassError, ${escaped.length} other errors, ${Date.now() - started} ms`);
   expect(escaped.slice(0, 20)).toEqual([]);
   expect(rejected).toBeGreaterThan(CASES / 4);
+}, 60_000);
+
+const FILE_CASES = 1200;
+
+/** The in-memory decoder's verdict on the bytes: a model, or the error it gave. */
+function decodeVerdict(bytes: Uint8Array, file: string): Model | ModelpassError | undefined {
+  try {
+    return decodeOnnx(bytes, { file });
+  } catch (error) {
+    return ModelpassError.is(error) ? error : undefined;
+  }
+}
+
+test(`fuzz: ${FILE_CASES} mutated model files through readOnnx (lazy ranges) and writeOnnx`, () => {
+  const random = mulberry32(SEED ^ 0xf11e);
+  // Plus models whose weights are raw_data, so mutations hit the ranges the lazy reader skips.
+  const models = [...corpus(), weightsModel(3, 2, 1), weightsModel(2, 1, 2)];
+  const dir = tempDir('fuzz-files');
+  const escaped: string[] = [];
+  const disagreements: string[] = [];
+  let accepted = 0;
+  let rejected = 0;
+  const started = Date.now();
+  for (let i = 0; i < FILE_CASES; i++) {
+    const source = models[i % models.length]!;
+    const bytes = mutate(source, random);
+    const path = join(dir, `fuzz-${i}.onnx`);
+    writeFileSync(path, bytes);
+    try {
+      // Every raw_data becomes a file range, so corrupt ranges are met by the lazy path.
+      const model = readOnnx(path, { lazyThreshold: 1 });
+      writeOnnx(model, join(dir, 'out.onnx'));
+      accepted++;
+      // Where the in-memory decoder accepts the same bytes, both give the same model.
+      const inMemory = decodeVerdict(bytes, path);
+      if (inMemory && !ModelpassError.is(inMemory)) {
+        const difference = modelsEqual(inMemory, model);
+        if (difference) disagreements.push(`case ${i}: ${difference}`);
+      }
+    } catch (error) {
+      if (ModelpassError.is(error)) rejected++;
+      else escaped.push(`case ${i}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    }
+    rmSync(path, { force: true });
+  }
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`fuzz (files): ${FILE_CASES} cases, ${accepted} still valid, ${rejected} rejected with ModelpassError, ${escaped.length} other errors, ${disagreements.length} disagreements with decodeOnnx, ${Date.now() - started} ms`);
+  expect(escaped.slice(0, 20)).toEqual([]);
+  expect(disagreements.slice(0, 20)).toEqual([]);
+  expect(rejected).toBeGreaterThan(FILE_CASES / 4);
 }, 60_000);

@@ -42,3 +42,18 @@ export function addModel(opset = 13): OnnxTypes.ModelProto.$Properties {
     },
   };
 }
+
+/** y = x + w0 + w1 + ... with `count` float32[rows, 256] weights filled from `seed`. */
+export function weightsModel(count: number, rows: number, seed: number): Uint8Array {
+  const initializer = Array.from({ length: count }, (_, k) => {
+    const values = new Float32Array(rows * 256).map((_, i) => ((i * 31 + k * 7 + seed) % 1000) / 10);
+    return { name: `w${k}`, data_type: FLOAT, dims: [rows, 256], raw_data: new Uint8Array(values.buffer) };
+  });
+  const node = initializer.map((w, k) => ({ op_type: 'Add', name: `add${k}`, input: [k === 0 ? 'x' : `h${k - 1}`, w.name], output: [k === count - 1 ? 'y' : `h${k}`] }));
+  return modelBytes({
+    ir_version: 8,
+    opset_import: [{ domain: '', version: 13 }],
+    graph: { name: 'weights', node, initializer, input: [tensorInfo('x', FLOAT, [rows, 256])], output: [tensorInfo('y', FLOAT, [rows, 256])] },
+  });
+}
+

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { FileRangeStorage, modelsEqual, ModelpassError, type Model, type Tensor } from '@modelpass/ir';
 import { decodeOnnx, readOnnx, writeOnnx } from '@modelpass/onnx';
-import { FLOAT, modelBytes, tempDir, tensorInfo } from './helpers.js';
+import { tempDir, weightsModel } from './helpers.js';
 
 const CONFORMANCE = '/usr/share/libonnx-testdata/data';
 const SUITES = ['node', 'pytorch-converted', 'pytorch-operator', 'simple'];
@@ -35,20 +35,6 @@ function lazyTensors(model: Model): Tensor[] {
 
 function openDescriptors(): number {
   return readdirSync('/proc/self/fd').length;
-}
-
-/** y = x + w0 + w1 + ... with `count` float32[rows, 256] weights filled from `seed`. */
-function weightsModel(count: number, rows: number, seed: number): Uint8Array {
-  const initializer = Array.from({ length: count }, (_, k) => {
-    const values = new Float32Array(rows * 256).map((_, i) => ((i * 31 + k * 7 + seed) % 1000) / 10);
-    return { name: `w${k}`, data_type: FLOAT, dims: [rows, 256], raw_data: new Uint8Array(values.buffer) };
-  });
-  const node = initializer.map((w, k) => ({ op_type: 'Add', name: `add${k}`, input: [k === 0 ? 'x' : `h${k - 1}`, w.name], output: [k === count - 1 ? 'y' : `h${k}`] }));
-  return modelBytes({
-    ir_version: 8,
-    opset_import: [{ domain: '', version: 13 }],
-    graph: { name: 'weights', node, initializer, input: [tensorInfo('x', FLOAT, [rows, 256])], output: [tensorInfo('y', FLOAT, [rows, 256])] },
-  });
 }
 
 describe('readOnnx (lazy) and decodeOnnx (in memory) give the same IR', () => {
