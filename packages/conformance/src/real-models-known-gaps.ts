@@ -33,7 +33,7 @@ export const KNOWN_INCOMPLETE_SHAPES: Readonly<Record<string, Readonly<Record<st
   },
   'ppocr-v4-det': {
     'sigmoid_0.tmp_0':
-      'the Resize scales come from Constant nodes, and InferenceContext.inputConstant (ir op-schema.ts) sees initializers only; with Constant outputs treated as constants the shape is exact',
+      'the Resize scales come from Constant nodes, and InferenceContext.inputConstant (ir op-schema.ts) sees initializers only; with Constant outputs treated as constants the shape is exact. At batch 1 the Add after the Resize cannot pin the batch dim by broadcasting (at batch 2 it can)',
   },
   'ppocr-mobile-v2-cls': {
     'softmax_0.tmp_0':

@@ -31,6 +31,9 @@ export interface RealModelInputSpec {
   readonly fill: RealModelFill;
 }
 
+/** New testShape or fill for named inputs of a third-party model. */
+export type RealModelFeedOverrides = Readonly<Record<string, Partial<Pick<RealModelInputSpec, 'testShape' | 'fill'>>>>;
+
 /** A model of the corpus: where it is and how to feed it. */
 export interface RealOnnxModel {
   readonly id: string;
@@ -77,11 +80,19 @@ function filledTensor(spec: RealModelInputSpec, model: RealOnnxModel): Tensor {
  * The feeds for `corpusModel` (already imported as `model`): the test data set's inputs for
  * project fixtures; for third-party models, one tensor per manifest input, uniform ones drawn
  * with `seed` (by runtime's `generateInputs`, at the manifest's testShape and range), zeros and
- * fixed values as the manifest says.
+ * fixed values as the manifest says. `overrides` replace the testShape or fill of named inputs
+ * (e.g. another sample rate), for third-party models.
  */
-export function realModelFeeds(corpusModel: RealOnnxModel, model: Model, seed = 0): Map<string, Tensor> {
-  if (corpusModel.testDataDir) return loadTestDataSet(corpusModel.testDataDir, model).inputs;
-  const specs = corpusModel.inputs ?? [];
+export function realModelFeeds(
+  corpusModel: RealOnnxModel,
+  model: Model,
+  seed = 0,
+  overrides: RealModelFeedOverrides = {},
+): Map<string, Tensor> {
+  if (corpusModel.testDataDir && Object.keys(overrides).length === 0) return loadTestDataSet(corpusModel.testDataDir, model).inputs;
+  const unknown = Object.keys(overrides).filter((name) => !(corpusModel.inputs ?? []).some((s) => s.name === name));
+  if (unknown.length > 0) throw new Error(`${corpusModel.id}: overrides name inputs the manifest does not describe: ${unknown.join(', ')}`);
+  const specs = (corpusModel.inputs ?? []).map((s) => ({ ...s, ...overrides[s.name] }));
   const uniform = specs.filter((s) => s.fill.kind === 'uniform');
   const generated = generateInputs(model, {
     seed,
