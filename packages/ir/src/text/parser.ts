@@ -36,10 +36,9 @@ interface PendingUse {
   token: Token;
 }
 
-/** One graph being read: its values by name, the line each was defined on, uses awaiting a definition. */
+/** One graph being read (its values are looked up in the graph itself), the line each value was defined on, uses awaiting a definition. */
 interface Scope {
   graph: Graph;
-  values: Map<string, Value>;
   lines: Map<string, number>;
   pending: PendingUse[];
   inputs: Set<Value>;
@@ -181,7 +180,7 @@ class Parser {
     cursor.expectWord('graph', 'to start a graph');
     const nameToken = cursor.expectKind('symbol', "a graph name like '@main'", "after 'graph'");
     const graph = new Graph(nameToken.text);
-    const scope: Scope = { graph, values: new Map(), lines: new Map(), pending: [], inputs: new Set(), defaulted: new Set() };
+    const scope: Scope = { graph, lines: new Map(), pending: [], inputs: new Set(), defaulted: new Set() };
     this.scopes.push(scope);
     cursor.expectPunct('(', 'after the graph name');
     if (!cursor.acceptPunct(')')) {
@@ -223,7 +222,7 @@ class Parser {
   private resolvePending(scope: Scope): void {
     const parent = this.scopes[this.scopes.length - 2];
     for (const use of scope.pending) {
-      const value = scope.values.get(use.token.text);
+      const value = scope.graph.getValue(use.token.text);
       if (value) use.node.setInput(use.index, value);
       else if (parent) parent.pending.push(use);
       else throw this.cursor.errorAt(use.token, `undefined value '%${use.token.text}'`, { hint: 'every operand must be a graph input, a constant or a node output' });
@@ -232,7 +231,7 @@ class Parser {
 
   private lookup(name: string): Value | undefined {
     for (let i = this.scopes.length - 1; i >= 0; i--) {
-      const value = this.scopes[i]!.values.get(name);
+      const value = this.scopes[i]!.graph.getValue(name);
       if (value) return value;
     }
     return undefined;
@@ -259,7 +258,6 @@ class Parser {
   }
 
   private register(scope: Scope, value: Value, definition: ValueDefinition): void {
-    scope.values.set(value.name, value);
     scope.lines.set(value.name, definition.token.line);
     if (definition.docString !== undefined) value.docString = definition.docString;
     if (definition.metadata) for (const [key, text] of definition.metadata) value.metadata.set(key, text);
@@ -312,7 +310,7 @@ class Parser {
     const cursor = this.cursor;
     cursor.expectWord('default', 'to start a default');
     const token = cursor.expectKind('value', "a graph input like '%x'", "after 'default'");
-    const value = scope.values.get(token.text);
+    const value = scope.graph.getValue(token.text);
     if (!value || !scope.inputs.has(value)) throw cursor.errorAt(token, `'%${token.text}' is not an input of graph '@${scope.graph.name}', so it cannot have a default`);
     if (scope.defaulted.has(value)) throw cursor.errorAt(token, `graph input '%${token.text}' already has a default`);
     scope.defaulted.add(value);

@@ -4,7 +4,8 @@
  */
 import type { SparseTensor } from '../attribute.js';
 import type { Location } from '../diagnostic.js';
-import { decodeElements, encodeElements, type ElementValues } from '../element-codec.js';
+import type { DType } from '../dtype.js';
+import { decodeElements, encodeElements, numberToBfloat16Bits, numberToFloat16Bits, type ElementValues } from '../element-codec.js';
 import type { Tensor } from '../tensor.js';
 import type { Dim, QuantParams, Type } from '../type.js';
 import { formatNumber, quoteString, wordOrString } from './syntax.js';
@@ -70,6 +71,40 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
+interface Narrowing {
+  /** Maps a double to what the dtype stores for it. */
+  narrow: (value: number) => number;
+  /** Significant digits that always suffice to single out a value of the dtype. */
+  maxDigits: number;
+}
+
+/** Narrow float dtypes print their shortest exact decimal rather than the widened double. */
+const NARROWING: Partial<Record<DType, Narrowing>> = {
+  float32: { narrow: (v) => Math.fround(v), maxDigits: 9 },
+  complex64: { narrow: (v) => Math.fround(v), maxDigits: 9 },
+  float16: { narrow: numberToFloat16Bits, maxDigits: 5 },
+  bfloat16: { narrow: numberToBfloat16Bits, maxDigits: 4 },
+};
+
+/**
+ * The shortest decimal that narrows to the same stored value, e.g. `0.1` rather than
+ * `0.10000000149011612` (a binary search over the digit count; the answer is always checked).
+ */
+function shortestNarrowFloat(value: number, { narrow, maxDigits }: Narrowing): string {
+  if (!Number.isFinite(value) || Object.is(value, -0) || Number.isInteger(value)) return formatNumber(value);
+  const target = narrow(value);
+  const fits = (digits: number) => Object.is(narrow(Number(value.toPrecision(digits))), target);
+  if (!fits(maxDigits)) return formatNumber(value);
+  let low = 1;
+  let high = maxDigits;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (fits(middle)) high = middle;
+    else low = middle + 1;
+  }
+  return formatNumber(Number(value.toPrecision(high)));
+}
+
 /** Readable element values, or undefined when they would not encode back to exactly `bytes`. */
 function readableValues(tensor: Tensor, bytes: Uint8Array): string | undefined {
   const decoded = decodeElements(tensor.dtype, bytes, tensor.size);
@@ -85,7 +120,11 @@ function readableValues(tensor: Tensor, bytes: Uint8Array): string | undefined {
   } else if (tensor.dtype === 'int64' || tensor.dtype === 'uint64') {
     for (let i = 0; i < decoded.length; i++) parts[i] = String(decoded[i]);
   } else {
-    for (let i = 0; i < decoded.length; i++) parts[i] = formatNumber(decoded[i] as number);
+    const narrow = NARROWING[tensor.dtype];
+    for (let i = 0; i < decoded.length; i++) {
+      const value = decoded[i] as number;
+      parts[i] = narrow ? shortestNarrowFloat(value, narrow) : formatNumber(value);
+    }
   }
   return `[${parts.join(', ')}]`;
 }
@@ -116,7 +155,7 @@ export function tensorTypeOf(tensor: Tensor): Type {
     : { kind: 'tensor', dtype: tensor.dtype, shape: tensor.shape };
 }
 
-/** `tensor<float32[2] > [1.0, 2.0]` */
+/** `tensor<float32[2]> [1, 2]` */
 export function printTensor(tensor: Tensor, options: PrintOptions): string {
   return `tensor<${printType(tensorTypeOf(tensor))}> ${printTensorData(tensor, options)}`;
 }
