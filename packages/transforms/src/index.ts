@@ -18,6 +18,7 @@ import {
   fuseMatMulAddIntoGemmPass,
   fuseMulIntoWeightsPass,
   fusePadIntoConvPass,
+  fusePadIntoPoolPass,
   fusePass,
   fuseTransposeIntoGemmPass,
 } from './passes/rewrite-passes.js';
@@ -46,6 +47,7 @@ export {
   fuseMatMulAddIntoGemmPass,
   fuseMulIntoWeightsPass,
   fusePadIntoConvPass,
+  fusePadIntoPoolPass,
   fusePass,
   fuseTransposeIntoGemmPass,
   optimize,
@@ -80,6 +82,7 @@ export const transformPasses: readonly Pass<OptionSpecs>[] = [
   fuseConsecutiveReshapesPass,
   fuseConsecutiveConcatsPass,
   fusePadIntoConvPass,
+  fusePadIntoPoolPass,
   fusePass,
   simplify,
   optimize,

@@ -18,6 +18,7 @@ import {
   fuseConsecutiveTransposes,
   fuseMatMulAddIntoGemm,
   fusePadIntoConv,
+  fusePadIntoPool,
   fuseScaleIntoConv,
   fuseScaleIntoGemm,
   fuseTransposeIntoGemm,
@@ -111,8 +112,17 @@ export const fuseConsecutiveConcatsPass = definePatternPass({
 });
 export const fusePadIntoConvPass = definePatternPass({
   name: 'fuse-pad-into-conv',
-  summary: 'Fold a zero constant Pad on spatial dims into Conv or AveragePool(count_include_pad=1) pads',
+  summary: 'Fold a zero constant Pad on spatial dims into the Conv it feeds',
   patterns: [fusePadIntoConv],
+});
+export const fusePadIntoPoolPass = definePatternPass({
+  name: 'fuse-pad-into-pool',
+  summary: 'Fold a constant Pad on spatial dims into MaxPool (when it pads with -inf, or 0 over a non-negative input) or AveragePool(count_include_pad=1)',
+  description:
+    'MaxPool: pad value -inf, or 0 when the input comes from Relu/Sigmoid/Abs/Softplus/Exp/Clip(min>=0); dilations 1, every pad below ' +
+    'the kernel size (each window keeps an input element), Indices output unused. AveragePool: pad value 0, count_include_pad=1. ' +
+    'Both: ceil_mode=0, auto_pad=NOTSET, pads on spatial dims only, constant and non-negative.',
+  patterns: [fusePadIntoPool],
 });
 
 /** Every fusion pattern, in the order `optimize` tries them (higher benefit first). */
@@ -125,6 +135,7 @@ export const fusionPatterns = [
   fuseMatMulAddIntoGemm,
   fuseTransposeIntoGemm,
   fusePadIntoConv,
+  fusePadIntoPool,
 ];
 
 export const fusePass = definePatternPass({

@@ -135,45 +135,4 @@ export const fuseScaleIntoConv = definePattern({
   },
 });
 
-/** Pad (constant 0, spatial dims only) → Conv / AveragePool(count_include_pad=1) becomes the op's own pads. */
-export const fusePadIntoConv = definePattern({
-  name: 'fuse-pad-into-conv',
-  ops: ['onnx.Conv', 'onnx.AveragePool', 'onnx.MaxPool'],
-  statistic: 'nodes-fused',
-  rewrite(node, rewriter, env) {
-    const name = 'fuse-pad-into-conv';
-    const pad = node.inputs[0]?.producer;
-    if (!pad || pad.op !== 'onnx.Pad') return false;
-    if (node.op === 'onnx.MaxPool') return declined(env, name, node, 'MaxPool pads with -inf, Pad with a constant');
-    if (node.op === 'onnx.AveragePool' && node.optionalAttr('count_include_pad', 'int') !== 1) {
-      return declined(env, name, node, 'AveragePool with count_include_pad=0 would not average the padded zeros');
-    }
-    if (node.op === 'onnx.AveragePool' && node.optionalAttr('ceil_mode', 'int') === 1) return declined(env, name, node, 'ceil_mode=1');
-    const autoPad = node.optionalAttr('auto_pad', 'string') ?? 'NOTSET';
-    if (autoPad !== 'NOTSET') return declined(env, name, node, `auto_pad=${autoPad}`);
-    const mode = pad.optionalAttr('mode', 'string') ?? 'constant';
-    if (mode !== 'constant') return declined(env, name, node, `Pad mode '${mode}'`);
-    if (pad.inputs[3]) return declined(env, name, node, 'Pad has an axes input');
-    const padValueInput = pad.inputs[2];
-    const padValue = padValueInput ? constantOf(padValueInput) : undefined;
-    if (padValueInput && (!padValue || padValue.toNumbers().some((v) => v !== 0))) return declined(env, name, node, 'pad value is not a constant 0');
-    const attrValue = pad.optionalAttr('value', 'float');
-    if (attrValue !== undefined && attrValue !== 0) return declined(env, name, node, 'pad value is not 0');
-    const pads = intsAttributeOrInput(pad, 'pads', 1);
-    if (!pads) return declined(env, name, node, 'pads are not constant');
-    const rank = pads.length / 2;
-    if (!Number.isInteger(rank) || rank < 3) return declined(env, name, node, 'pads do not cover batch, channel and spatial dims');
-    if (pads.some((p) => p < 0)) return declined(env, name, node, 'negative pads (cropping)');
-    if (pads[0] !== 0 || pads[1] !== 0 || pads[rank] !== 0 || pads[rank + 1] !== 0) return declined(env, name, node, 'pads on batch or channel dims');
-    const spatial = rank - 2;
-    const existing = node.optionalAttr('pads', 'ints') ?? new Array<number>(2 * spatial).fill(0);
-    if (existing.length !== 2 * spatial) return declined(env, name, node, 'pads attribute length does not match the input rank');
-    const merged = existing.map((p, i) => p + (i < spatial ? pads[2 + i]! : pads[rank + 2 + (i - spatial)]!));
-    node.setAttribute('pads', attrs.ints(merged));
-    node.setInput(0, pad.input(0));
-    void rewriter;
-    return true;
-  },
-});
-
-export const convFusionPatterns: readonly TransformPattern[] = [fuseBatchNormIntoConv, fuseAddIntoConvBias, fuseScaleIntoConv, fusePadIntoConv];
+export const convFusionPatterns: readonly TransformPattern[] = [fuseBatchNormIntoConv, fuseAddIntoConvBias, fuseScaleIntoConv];

@@ -8,6 +8,7 @@ export * from './consecutive.js';
 export * from './eliminations.js';
 export * from './fuse-conv.js';
 export * from './fuse-gemm.js';
+export * from './fuse-pad.js';
 export * from './pattern.js';
 
 /**
