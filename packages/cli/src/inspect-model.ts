@@ -1,4 +1,4 @@
-import type { Dim, Graph, Model, Type } from '@modelpass/ir';
+import type { Dim, Graph, Model, Tensor, Type } from '@modelpass/ir';
 
 export interface ValueSummary {
   name: string;
@@ -17,7 +17,7 @@ export interface ModelSummary {
   nodes: number;
   /** Node count per op type (`Conv`; other dialects keep their prefix: `com.microsoft.FusedConv`). */
   ops: Record<string, number>;
-  /** Elements in all constants (initializers). */
+  /** Elements in all constants: initializers and `Constant` nodes' tensors. */
   parameters: number;
   /** Bytes of all constants. */
   bytes: number;
@@ -45,20 +45,24 @@ export function summarizeModel(model: Model, format: string): ModelSummary {
   let parameters = 0;
   let bytes = 0;
   let subgraphs = 0;
+  const countTensor = (tensor: Tensor) => {
+    parameters += tensor.size;
+    const size = tensor.dtype === 'string' ? (tensor.strings ?? []).reduce((n, s) => n + Buffer.byteLength(s), 0) : tensor.byteLength;
+    bytes += size;
+    bytesByDtype[tensor.dtype] = (bytesByDtype[tensor.dtype] ?? 0) + size;
+  };
   const countConstants = (graph: Graph) => {
-    for (const value of graph.constants) {
-      const tensor = value.constant;
-      if (!tensor) continue;
-      parameters += tensor.size;
-      const size = tensor.dtype === 'string' ? (tensor.strings ?? []).reduce((n, s) => n + Buffer.byteLength(s), 0) : tensor.byteLength;
-      bytes += size;
-      bytesByDtype[tensor.dtype] = (bytesByDtype[tensor.dtype] ?? 0) + size;
-    }
+    for (const value of graph.constants) if (value.constant) countTensor(value.constant);
   };
   const visit = (graph: Graph) => {
     countConstants(graph);
     for (const node of graph.nodes()) {
       nodes++;
+      // Exporters such as paddle2onnx keep weights in Constant nodes rather than initializers.
+      if (node.op === 'onnx.Constant') {
+        const value = node.getAttribute('value');
+        if (value?.kind === 'tensor') countTensor(value.value);
+      }
       const key = opKey(node.dialect, node.opType);
       ops[key] = (ops[key] ?? 0) + 1;
       for (const subgraph of node.subgraphs) {
