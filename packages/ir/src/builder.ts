@@ -1,6 +1,6 @@
 import type { Attribute } from './attribute.js';
 import type { Location } from './diagnostic.js';
-import { Graph } from './graph.js';
+import { Graph, type CreateNodeOptions } from './graph.js';
 import { Model } from './model.js';
 import type { Node } from './node.js';
 import type { Tensor } from './tensor.js';
@@ -39,12 +39,7 @@ export class GraphBuilder {
   /** Adds a node and returns it. */
   node(op: string, inputs: readonly (Value | null)[], attributes: Readonly<Record<string, Attribute>> = {}, options: BuildOpOptions = {}): Node {
     const count = typeof options.outputs === 'number' ? options.outputs : (options.outputs?.length ?? options.types?.length ?? 1);
-    const names = Array.isArray(options.outputs) ? (options.outputs as readonly string[]) : undefined;
-    const outputs = Array.from({ length: count }, (_, i) => ({
-      ...(names ? { name: names[i] } : {}),
-      ...(options.types?.[i] ? { type: options.types[i] } : {}),
-    }));
-    return this.graph.createNode({ op, inputs, attributes, outputs, ...(options.name !== undefined ? { name: options.name } : {}), ...(options.loc ? { loc: options.loc } : {}) });
+    return this.create(op, inputs, attributes, options, count);
   }
 
   /** Adds a node and returns its outputs. */
@@ -54,7 +49,24 @@ export class GraphBuilder {
 
   /** Adds a single-output node and returns its output. */
   op1(op: string, inputs: readonly (Value | null)[], attributes: Readonly<Record<string, Attribute>> = {}, options: BuildOpOptions = {}): Value {
-    return this.node(op, inputs, attributes, { ...options, outputs: options.outputs ?? 1 }).output(0);
+    const count = typeof options.outputs === 'number' ? options.outputs : (options.outputs?.length ?? 1);
+    return this.create(op, inputs, attributes, options, count).output(0);
+  }
+
+  private create(op: string, inputs: readonly (Value | null)[], attributes: Readonly<Record<string, Attribute>>, options: BuildOpOptions, count: number): Node {
+    const names = Array.isArray(options.outputs) ? (options.outputs as readonly string[]) : undefined;
+    const types = options.types;
+    const outputs = new Array<{ name?: string; type?: Type }>(count);
+    for (let i = 0; i < count; i++) {
+      const spec: { name?: string; type?: Type } = {};
+      if (names) spec.name = names[i]!;
+      if (types?.[i]) spec.type = types[i]!;
+      outputs[i] = spec;
+    }
+    const create: CreateNodeOptions = { op, inputs, attributes, outputs };
+    if (options.name !== undefined) create.name = options.name;
+    if (options.loc) create.loc = options.loc;
+    return this.graph.createNode(create);
   }
 
   output(...values: Value[]): this {

@@ -111,7 +111,9 @@ export class Graph {
 
   /** The value named `name` visible here: this graph or an enclosing one. */
   lookup(name: string): Value | undefined {
-    for (let graph: Graph | null = this; graph; graph = graph.parentGraph) {
+    const own = this.values.get(name);
+    if (own !== undefined || this._parentNode === null) return own;
+    for (let graph: Graph | null = this.parentGraph; graph; graph = graph.parentGraph) {
       const value = graph.values.get(name);
       if (value) return value;
     }
@@ -125,7 +127,7 @@ export class Graph {
 
   private root(): Graph {
     let graph: Graph = this;
-    while (graph.parentGraph) graph = graph.parentGraph;
+    for (let parent = graph.parentGraph; parent; parent = parent.parentGraph) graph = parent;
     return graph;
   }
 
@@ -186,6 +188,7 @@ export class Graph {
 
   addInput(name: string, type: Type = UNKNOWN_TYPE): Value {
     const value = this.define(name, type);
+    value._isGraphInput = true;
     this._inputs.push(value);
     return value;
   }
@@ -196,6 +199,7 @@ export class Graph {
     if (index < 0) return;
     if (value.hasUses) throw new ModelpassError({ reason: `graph input '${value.name}' still has uses`, source: '@modelpass/ir' });
     this._inputs.splice(index, 1);
+    value._isGraphInput = false;
     if (!this._constants.includes(value)) this.values.delete(value.name);
   }
 
@@ -221,7 +225,7 @@ export class Graph {
     this._constants.splice(index, 1);
     value.constant = undefined;
     value.sparseConstant = undefined;
-    if (!this._inputs.includes(value)) this.values.delete(value.name);
+    if (!value._isGraphInput) this.values.delete(value.name);
   }
 
   setOutputs(values: readonly Value[]): void {
@@ -252,24 +256,38 @@ export class Graph {
 
   /** Creates a node with fresh output values and places it (at the end by default). */
   createNode(options: CreateNodeOptions): Node {
-    const opType = options.op.slice(options.op.lastIndexOf('.') + 1);
-    const name = options.name !== undefined ? options.name : this.uniqueNodeName(opType);
-    const node = new Node(options.op, name, options.loc ?? {});
-    const outputSpecs =
-      typeof options.outputs === 'number' ? Array.from({ length: options.outputs }, () => ({})) : (options.outputs ?? [{}]);
-    node._outputs = outputSpecs.map((spec, index) => {
-      if (spec === null) return null;
-      const named = typeof spec === 'string' ? { name: spec } : 'kind' in spec ? { type: spec as Type } : (spec as { name?: string; type?: Type });
-      const outputName = named.name ?? this.uniqueName(`${name}_${index}`);
-      const value = this.define(outputName, named.type ?? UNKNOWN_TYPE);
+    const op = options.op;
+    const name = options.name !== undefined ? options.name : this.uniqueNodeName(op.slice(op.lastIndexOf('.') + 1));
+    const node = new Node(op, name, options.loc ?? {});
+    const specs = options.outputs;
+    const count = typeof specs === 'number' ? specs : specs === undefined ? 1 : specs.length;
+    const outputs: (Value | null)[] = new Array(count);
+    for (let index = 0; index < count; index++) {
+      const spec = typeof specs === 'object' ? specs[index]! : {};
+      if (spec === null) {
+        outputs[index] = null;
+        continue;
+      }
+      let outputName: string | undefined;
+      let type: Type | undefined;
+      if (typeof spec === 'string') outputName = spec;
+      else if ('kind' in spec) type = spec as Type;
+      else {
+        outputName = (spec as { name?: string }).name;
+        type = (spec as { type?: Type }).type;
+      }
+      const value = this.define(outputName ?? this.uniqueName(`${name}_${index}`), type ?? UNKNOWN_TYPE);
       value._producer = node;
       value._producerIndex = index;
-      return value;
-    });
-    for (const input of options.inputs ?? []) node.addInput(input);
-    if (options.attributes) {
-      const entries = options.attributes instanceof Map ? options.attributes.entries() : Object.entries(options.attributes);
-      for (const [key, attribute] of entries) node.setAttribute(key, attribute as Attribute);
+      outputs[index] = value;
+    }
+    node._outputs = outputs;
+    const inputs = options.inputs;
+    if (inputs) for (let index = 0; index < inputs.length; index++) node.setInput(index, inputs[index]!);
+    const attributes = options.attributes;
+    if (attributes) {
+      if (attributes instanceof Map) for (const [key, attribute] of attributes) node.setAttribute(key, attribute);
+      else for (const key in attributes) if (Object.hasOwn(attributes, key)) node.setAttribute(key, (attributes as Record<string, Attribute>)[key]!);
     }
     if (options.before) this._linkBefore(node, options.before);
     else if (options.after) this._linkAfter(node, options.after);

@@ -10,6 +10,22 @@ import { Use, type Value } from './value.js';
 
 /** Splits `onnx.Conv` into dialect `onnx` and op type `Conv` (dialects may contain dots). */
 export function splitOpName(op: string): { dialect: string; opType: string } {
+  const split = splitOpCached(op);
+  return { dialect: split.dialect, opType: split.opType };
+}
+
+interface OpParts {
+  readonly dialect: string;
+  readonly opType: string;
+}
+
+/** Op names are few and repeat across nodes: split each once (bounded, so odd inputs cannot grow it without limit). */
+const OP_PARTS = new Map<string, OpParts>();
+const OP_PARTS_LIMIT = 4096;
+
+function splitOpCached(op: string): OpParts {
+  const cached = OP_PARTS.get(op);
+  if (cached) return cached;
   const dot = op.lastIndexOf('.');
   if (dot <= 0 || dot === op.length - 1) {
     throw new ModelpassError({
@@ -19,7 +35,10 @@ export function splitOpName(op: string): { dialect: string; opType: string } {
       source: '@modelpass/ir',
     });
   }
-  return { dialect: op.slice(0, dot), opType: op.slice(dot + 1) };
+  const parts: OpParts = { dialect: op.slice(0, dot), opType: op.slice(dot + 1) };
+  if (OP_PARTS.size >= OP_PARTS_LIMIT) OP_PARTS.clear();
+  OP_PARTS.set(op, parts);
+  return parts;
 }
 
 /**
@@ -36,7 +55,7 @@ export class Node {
   docString: string | undefined;
   /** ONNX `overload` of a model-local function call, when any. */
   overload: string | undefined;
-  readonly metadata = new Map<string, string>();
+  /** @internal Created on first use of `metadata` (most nodes carry none). */ _metadata: Map<string, string> | undefined = undefined;
 
   /** @internal */ _graph: Graph | null = null;
   /** @internal */ _prev: Node | null = null;
@@ -44,16 +63,22 @@ export class Node {
   /** @internal */ _inputs: (Value | null)[] = [];
   /** @internal */ _inputUses: (Use | null)[] = [];
   /** @internal */ _outputs: (Value | null)[] = [];
-  /** @internal */ readonly _attributes = new Map<string, Attribute>();
+  /** @internal Created by the first `setAttribute` (many nodes have none). */ _attributes: Map<string, Attribute> | undefined = undefined;
+  /** @internal How many attributes hold graphs, so `subgraphs` costs nothing on plain nodes. */ _graphAttributeCount = 0;
 
   /** @internal Use `graph.createNode`. */
   constructor(op: string, name: string, loc: Location = {}) {
-    const { dialect, opType } = splitOpName(op);
+    const { dialect, opType } = splitOpCached(op);
     this.op = op;
     this.dialect = dialect;
     this.opType = opType;
     this.name = name;
     this.loc = loc;
+  }
+
+  /** Free-form key/value metadata carried from the source format. */
+  get metadata(): Map<string, string> {
+    return (this._metadata ??= new Map<string, string>());
   }
 
   get graph(): Graph | null {
@@ -135,27 +160,39 @@ export class Node {
   // ---- attributes -------------------------------------------------------------------------
 
   get attributes(): ReadonlyMap<string, Attribute> {
-    return this._attributes;
+    return this._attributes ?? NO_ATTRIBUTES;
   }
 
   hasAttribute(name: string): boolean {
-    return this._attributes.has(name);
+    return this._attributes !== undefined && this._attributes.has(name);
   }
 
   getAttribute(name: string): Attribute | undefined {
-    return this._attributes.get(name);
+    return this._attributes?.get(name);
   }
 
   setAttribute(name: string, attribute: Attribute): void {
-    for (const graph of graphsOf(this._attributes.get(name) ?? { kind: 'ints', value: [] })) graph._parentNode = null;
-    for (const graph of graphsOf(attribute)) graph._parentNode = this;
-    this._attributes.set(name, attribute);
+    const attributes = (this._attributes ??= new Map<string, Attribute>());
+    const old = attributes.get(name);
+    if (old && holdsGraphs(old)) {
+      for (const graph of graphsOf(old)) graph._parentNode = null;
+      this._graphAttributeCount--;
+    }
+    if (holdsGraphs(attribute)) {
+      for (const graph of graphsOf(attribute)) graph._parentNode = this;
+      this._graphAttributeCount++;
+    }
+    attributes.set(name, attribute);
   }
 
   removeAttribute(name: string): void {
-    const old = this._attributes.get(name);
-    if (old) for (const graph of graphsOf(old)) graph._parentNode = null;
-    this._attributes.delete(name);
+    const old = this._attributes?.get(name);
+    if (!old) return;
+    if (holdsGraphs(old)) {
+      for (const graph of graphsOf(old)) graph._parentNode = null;
+      this._graphAttributeCount--;
+    }
+    this._attributes!.delete(name);
   }
 
   /**
@@ -163,7 +200,7 @@ export class Node {
    * kind, or absent without a fallback.
    */
   attr<K extends AttributeKind>(name: string, kind: K, fallback?: AttributeValueMap[K]): AttributeValueMap[K] {
-    const attribute = this._attributes.get(name);
+    const attribute = this._attributes?.get(name);
     if (!attribute) {
       if (fallback !== undefined) return fallback;
       throw this.error(`is missing required attribute '${name}'`, { expected: `a ${kind} attribute '${name}'` });
@@ -176,7 +213,7 @@ export class Node {
 
   /** The attribute value when present with the given kind, else undefined. */
   optionalAttr<K extends AttributeKind>(name: string, kind: K): AttributeValueMap[K] | undefined {
-    const attribute = this._attributes.get(name);
+    const attribute = this._attributes?.get(name);
     if (!attribute) return undefined;
     return this.attr(name, kind);
   }
@@ -184,7 +221,8 @@ export class Node {
   /** Subgraphs held by this node's attributes, in attribute order. */
   get subgraphs(): Graph[] {
     const graphs: Graph[] = [];
-    for (const attribute of this._attributes.values()) graphs.push(...graphsOf(attribute));
+    if (this._graphAttributeCount === 0 || !this._attributes) return graphs;
+    for (const attribute of this._attributes.values()) if (holdsGraphs(attribute)) graphs.push(...graphsOf(attribute));
     return graphs;
   }
 
@@ -229,13 +267,28 @@ export class Node {
   }
 
   private dropInputUses(): void {
-    this._inputs.forEach((value, index) => {
-      const use = this._inputUses[index];
+    const inputs = this._inputs;
+    const uses = this._inputUses;
+    for (let index = 0; index < inputs.length; index++) {
+      const value = inputs[index];
+      const use = uses[index];
       if (value && use) value._uses.delete(use);
-    });
+    }
   }
 
   toString(): string {
     return `${this.op} '${this.name}'`;
   }
 }
+
+function holdsGraphs(attribute: Attribute): boolean {
+  return attribute.kind === 'graph' || attribute.kind === 'graphs';
+}
+
+/** What `attributes` reads as on a node that has none: an empty map that refuses writes. */
+class EmptyAttributeMap extends Map<string, Attribute> {
+  override set(): this {
+    throw new TypeError('node.attributes is read-only: use node.setAttribute');
+  }
+}
+const NO_ATTRIBUTES: ReadonlyMap<string, Attribute> = new EmptyAttributeMap();

@@ -44,8 +44,8 @@ export class Value {
   /** Sparse initializer data (ONNX `sparse_initializer`). */
   sparseConstant: SparseTensor | undefined;
   docString: string | undefined;
-  /** Free-form key/value metadata carried from the source format. */
-  readonly metadata = new Map<string, string>();
+  /** @internal Created on first use of `metadata` (most values carry none). */ _metadata: Map<string, string> | undefined = undefined;
+  /** @internal Kept by `graph.addInput` / `graph.removeInput`, so `isGraphInput` is O(1). */ _isGraphInput = false;
 
   /** @internal Use `graph.addInput`, `graph.addConstant` or `graph.createNode`. */
   constructor(graph: Graph, name: string, type: Type = UNKNOWN_TYPE) {
@@ -56,6 +56,11 @@ export class Value {
 
   get name(): string {
     return this._name;
+  }
+
+  /** Free-form key/value metadata carried from the source format. */
+  get metadata(): Map<string, string> {
+    return (this._metadata ??= new Map<string, string>());
   }
 
   /** Renames the value; the name must be unused in its graph and the graphs nested in it. */
@@ -92,7 +97,7 @@ export class Value {
   }
 
   get isGraphInput(): boolean {
-    return this.graph.inputs.includes(this);
+    return this._isGraphInput;
   }
 
   get isGraphOutput(): boolean {

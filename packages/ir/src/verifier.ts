@@ -51,21 +51,25 @@ class Verifier {
     const chain = [...scopes, defined];
     for (const value of graph.inputs) this.define(graph, value, defined);
     for (const value of graph.constants) if (!defined.has(value)) this.define(graph, value, defined);
-    for (const node of graph.nodes()) {
+    for (let node = graph.firstNode; node; node = node.next) {
       this.node(graph, node, chain);
-      for (const subgraph of node.subgraphs) {
-        if (subgraph.parentNode !== node) {
-          this.report({ reason: `subgraph '${subgraph.name}' does not record its parent node`, location: node.location });
+      if (node._graphAttributeCount > 0) {
+        for (const subgraph of node.subgraphs) {
+          if (subgraph.parentNode !== node) {
+            this.report({ reason: `subgraph '${subgraph.name}' does not record its parent node`, location: node.location });
+          }
+          this.graph(subgraph, chain);
         }
-        this.graph(subgraph, chain);
       }
-      node.outputs.forEach((value, index) => {
-        if (!value) return;
+      const outputs = node.outputs;
+      for (let index = 0; index < outputs.length; index++) {
+        const value = outputs[index];
+        if (!value) continue;
         if (value.producer !== node || value.producerIndex !== index) {
           this.report({ reason: `output #${index} '${value.name}' does not record this node as its producer`, location: node.location, code: 'verify/producer' });
         }
         this.define(graph, value, defined);
-      });
+      }
     }
     graph.outputs.forEach((value, index) => {
       if (!this.visible(value, chain)) {
@@ -95,8 +99,10 @@ class Verifier {
 
   private node(graph: Graph, node: Node, chain: Set<Value>[]): void {
     if (node.graph !== graph) this.report({ reason: 'node does not record its graph', location: node.location });
-    node.inputs.forEach((value, index) => {
-      if (!value) return;
+    const inputs = node.inputs;
+    for (let index = 0; index < inputs.length; index++) {
+      const value = inputs[index];
+      if (!value) continue;
       const use = node._inputUses[index];
       if (!use || !value.uses.has(use) || use.index !== index) {
         this.report({ reason: `input #${index} '${value.name}' has no matching use record`, location: node.location, code: 'verify/use-list' });
@@ -111,7 +117,7 @@ class Verifier {
           code: 'verify/undefined-value',
         });
       }
-    });
+    }
     const registry = this.options.registry;
     if (!registry) return;
     const schema = registry.get(node.op);

@@ -130,12 +130,16 @@ function sameAttribute(path: string, a: Attribute, b: Attribute): void {
   }
 }
 
+/** Metadata of values and nodes without creating the maps they do not have. */
+const NO_METADATA: ReadonlyMap<string, string> = new Map();
+const metadataOf = (x: Value | Node): ReadonlyMap<string, string> => x._metadata ?? NO_METADATA;
+
 function sameValueDefinition(path: string, a: Value, b: Value): void {
   same(path, 'value name', a.name, b.name);
   const where = `${path} / %${a.name}`;
   if (!typesEqual(a.type, b.type)) differ(where, 'type', formatType(a.type), formatType(b.type));
   same(where, 'doc', a.docString, b.docString);
-  sameMaps(where, 'metadata', a.metadata, b.metadata);
+  sameMaps(where, 'metadata', metadataOf(a), metadataOf(b));
   same(where, 'has constant', a.constant !== undefined, b.constant !== undefined);
   if (a.constant && b.constant) sameTensor(`${where} / constant`, a.constant, b.constant);
   same(where, 'has sparse constant', a.sparseConstant !== undefined, b.sparseConstant !== undefined);
@@ -166,7 +170,7 @@ function sameNode(path: string, a: Node, b: Node): void {
   sameLocation(where, a.loc, b.loc);
   same(where, 'doc', a.docString, b.docString);
   same(where, 'overload', a.overload, b.overload);
-  sameMaps(where, 'metadata', a.metadata, b.metadata);
+  sameMaps(where, 'metadata', metadataOf(a), metadataOf(b));
 }
 
 function sameGraph(path: string, a: Graph, b: Graph): void {

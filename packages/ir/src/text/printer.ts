@@ -131,7 +131,7 @@ class Printer {
     let trailer = ` name=${quoteString(node.name)}`;
     if (node.overload !== undefined) trailer += ` overload=${quoteString(node.overload)}`;
     trailer += optional(doc(node.docString));
-    trailer += optional(printMetadata(node.metadata));
+    if (node._metadata) trailer += optional(printMetadata(node._metadata));
     trailer += optional(printLocation(node.loc));
     this.write(trailer);
   }
@@ -222,7 +222,7 @@ function valueDefinition(value: Value, typeShown: 'known' | 'always' | 'never' =
   let text = sigilName('%', value.name);
   if (typeShown === 'always' || (typeShown === 'known' && value.type.kind !== 'unknown')) text += `: ${printType(value.type)}`;
   text += optional(doc(value.docString));
-  text += optional(printMetadata(value.metadata));
+  if (value._metadata) text += optional(printMetadata(value._metadata));
   return text;
 }
 
