@@ -20,3 +20,5 @@ export { runReference, NEWEST_KNOWN_OPSET, type RunReferenceOptions } from './in
 export { inferShapes, mergeTypes, type InferShapesResult } from './interpreter/infer-shapes.js';
 export { instantiateFunction } from './interpreter/function-instantiation.js';
 export { mathOps, mathOpNames } from './math/index.js';
+export { nnOpNames } from './nn/index.js';
+export { isRandomOp } from './nn/random-ops.js';

@@ -5,14 +5,15 @@
  * to the expected outputs: floats within rtol 1e-3 / atol 1e-5 (`|actual - expected| <= atol +
  * rtol * |expected|`, NaN matches NaN), integers, bools and strings exactly. Separately, the output
  * types are erased and recomputed with `inferShapes`, and every inferred static dim must equal the
- * expected output's dim.
+ * expected output's dim. Every other node case runs too, for one combined count of what the
+ * interpreter passes (each case once, whichever family its ops belong to).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { attrs, GraphBuilder, Tensor, tensorType, UNKNOWN_TYPE, type Attribute, type Graph, type Model, type Type } from '@modelpass/ir';
+import { attrs, Graph, GraphBuilder, Tensor, tensorType, UNKNOWN_TYPE, type Attribute, type Model, type Type } from '@modelpass/ir';
 import { decodeOnnxDataValue, encodeOnnx, readOnnx, type OnnxDataValue } from '@modelpass/onnx';
 import * as ort from 'onnxruntime-node';
-import { inferShapes, kernelFor, runReference, type RuntimeValue } from '@modelpass/ops';
+import { inferShapes, isRandomOp, kernelFor, nnOpNames, runReference, type RuntimeValue } from '@modelpass/ops';
 import { describe, expect, it } from 'vitest';
 import { toOrtValue } from '../onnx-ort.js';
 
@@ -21,17 +22,7 @@ const RTOL = 1e-3;
 const ATOL = 1e-5;
 
 /** The nn-family ops (the cases that use at least one of them are this test's corpus). */
-const NN_OPS = new Set(
-  (
-    'Conv ConvTranspose MaxPool AveragePool GlobalAveragePool GlobalMaxPool LpPool BatchNormalization InstanceNormalization ' +
-    'LayerNormalization GroupNormalization LRN MatMul Gemm MatMulInteger ConvInteger QLinearConv QLinearMatMul Dropout Flatten ' +
-    'Reshape Transpose Squeeze Unsqueeze Concat Split Slice Gather GatherElements GatherND ScatterND ScatterElements Pad Resize ' +
-    'Upsample Expand Tile Shape Size ConstantOfShape Constant Identity Range NonZero TopK OneHot Trilu DepthToSpace SpaceToDepth ' +
-    'If Loop SequenceEmpty SequenceConstruct SequenceAt SequenceInsert SequenceErase SequenceLength SplitToSequence ConcatFromSequence'
-  )
-    .split(' ')
-    .map((op) => `onnx.${op}`),
-);
+const NN_OPS = new Set(nnOpNames());
 
 /**
  * Cases we expect to fail, with the reason. The test fails when one of them starts passing (so the
@@ -44,6 +35,26 @@ const KNOWN_FAILURES: Record<string, string> = {
   test_training_dropout_default_mask: RANDOM_DROPOUT,
   test_training_dropout_mask: RANDOM_DROPOUT,
 };
+
+/**
+ * Cases outside the nn corpus (math-only graphs) that fail when run whole with this harness. The
+ * math conformance test handles them itself (it proves the truncation on the data, and runs the
+ * CastLike kernel directly when the feed contradicts the declared input type); the combined count
+ * below does not count them as passed.
+ */
+const BFLOAT16_TRUNCATION = 'expected data converts float32 to bfloat16 by truncation (ONNX 1.12 generator); modelpass rounds to nearest even';
+const FEED_CONTRADICTS_TYPE = "the 'like' feed has shape [1] but the graph declares [3,4]; the interpreter, like ONNX Runtime, refuses it";
+const KNOWN_OTHER_FAILURES: Record<string, string> = {
+  test_cast_FLOAT_to_BFLOAT16: BFLOAT16_TRUNCATION,
+  test_castlike_FLOAT_to_BFLOAT16: FEED_CONTRADICTS_TYPE,
+  test_castlike_FLOAT_to_BFLOAT16_expanded: FEED_CONTRADICTS_TYPE,
+  test_castlike_BFLOAT16_to_FLOAT: FEED_CONTRADICTS_TYPE,
+  test_castlike_BFLOAT16_to_FLOAT_expanded: FEED_CONTRADICTS_TYPE,
+};
+
+/** Floors for the pass counts (raise them when more cases pass). */
+const NN_PASSED_AT_LEAST = 459;
+const ALL_PASSED_AT_LEAST = 850;
 
 function opsOf(graph: Graph, into = new Set<string>()): Set<string> {
   for (const node of graph.allNodes()) into.add(node.op);
@@ -67,8 +78,13 @@ function toRuntime(value: OnnxDataValue): RuntimeValue {
   }
 }
 
+/** A data file's value; ONNX 1.12 stores bfloat16 data as uint16 bit patterns, read back as bfloat16 where the graph says so. */
 function readValue(path: string, type: Type): RuntimeValue {
-  return toRuntime(decodeOnnxDataValue(readFileSync(path), type));
+  const value = toRuntime(decodeOnnxDataValue(readFileSync(path), type));
+  if (value instanceof Tensor && value.dtype === 'uint16' && type.kind === 'tensor' && type.dtype === 'bfloat16') {
+    return Tensor.fromBytes('bfloat16', value.shape, new Uint8Array(value.bytes()));
+  }
+  return value;
 }
 
 function compareTensor(actual: Tensor, expected: Tensor): string | undefined {
@@ -134,19 +150,28 @@ interface Outcome {
   status: 'passed' | 'failed' | 'skipped';
   reason?: string;
   inference?: string;
+  /** Whether the case uses an nn-family op (or could not be imported): the corpus this test asserts on. */
+  nn?: boolean;
 }
 
+/** Runs one node case through the whole interpreter (every case runs; `nn` says whether it is in this test's corpus). */
 function runCase(name: string): Outcome {
-  const dir = join(NODE_CASES, name);
   let model: Model;
   try {
-    model = readOnnx(join(dir, 'model.onnx'));
+    model = readOnnx(join(NODE_CASES, name, 'model.onnx'));
   } catch (error) {
-    return { name, status: 'skipped', reason: `import failed: ${(error as Error).message.split('\n')[0]}` };
+    return { name, nn: true, status: 'skipped', reason: `import failed: ${(error as Error).message.split('\n')[0]}` };
   }
+  const nn = [...opsOf(model.graph)].some((op) => NN_OPS.has(op));
+  return { ...runModelCase(name, model), nn };
+}
+
+function runModelCase(name: string, model: Model): Outcome {
+  const dir = join(NODE_CASES, name);
   const ops = opsOf(model.graph);
-  if (![...ops].some((op) => NN_OPS.has(op))) return { name, status: 'skipped', reason: 'no nn op' };
   const missing = [...ops].filter((op) => !kernelFor(op) && !model.findFunction(op.slice(0, op.lastIndexOf('.')), op.slice(op.lastIndexOf('.') + 1)));
+  const random = missing.filter(isRandomOp);
+  if (random.length > 0) return { name, status: 'skipped', reason: `random op ${random.join(', ')}: outputs are not reproducible, the interpreter does not run it` };
   if (missing.length > 0) return { name, status: 'skipped', reason: `no kernel for ${missing.join(', ')}` };
   const dataDir = join(dir, 'test_data_set_0');
   const feeds = new Map<string, RuntimeValue>();
@@ -174,10 +199,10 @@ function runCase(name: string): Outcome {
 describe('ONNX node conformance cases through the reference interpreter (nn family)', () => {
   const available = existsSync(NODE_CASES);
 
-  it.skipIf(!available)('runs every case that uses an nn op', () => {
+  it.skipIf(!available)('runs every node case; those that use an nn op must pass', () => {
     const cases = readdirSync(NODE_CASES).filter((name) => existsSync(join(NODE_CASES, name, 'model.onnx')));
     const outcomes = cases.map(runCase);
-    const relevant = outcomes.filter((o) => o.reason !== 'no nn op');
+    const relevant = outcomes.filter((o) => o.nn);
     const passed = relevant.filter((o) => o.status === 'passed');
     const failed = relevant.filter((o) => o.status === 'failed');
     const skipped = relevant.filter((o) => o.status === 'skipped');
@@ -190,13 +215,24 @@ describe('ONNX node conformance cases through the reference interpreter (nn fami
       ...skipped.map((o) => `  SKIP ${o.name}: ${o.reason}`),
       ...inferenceProblems.map((o) => `  INFER ${o.name}: ${o.inference}`),
     ];
+    const all = { passed: outcomes.filter((o) => o.status === 'passed'), failed: outcomes.filter((o) => o.status === 'failed'), skipped: outcomes.filter((o) => o.status === 'skipped') };
+    const otherFailed = all.failed.filter((o) => !o.nn);
+    const otherSkipReasons = new Map<string, number>();
+    for (const o of all.skipped.filter((o) => !o.nn)) otherSkipReasons.set(o.reason!, (otherSkipReasons.get(o.reason!) ?? 0) + 1);
+    lines.push(
+      `interpreter over ALL ${cases.length} node cases (math + nn + the rest, each case counted once): passed ${all.passed.length}, failed ${all.failed.length}, skipped ${all.skipped.length}`,
+      ...otherFailed.map((o) => `  other FAIL${o.name in KNOWN_OTHER_FAILURES ? ` (known: ${KNOWN_OTHER_FAILURES[o.name]})` : ''} ${o.name}: ${o.reason}`),
+      ...[...otherSkipReasons].map(([reason, count]) => `  other SKIP x${count}: ${reason}`),
+    );
     console.log(lines.join('\n'));
     const unexpected = failed.filter((o) => !(o.name in KNOWN_FAILURES)).map((o) => `${o.name}: ${o.reason}`);
     const fixed = Object.keys(KNOWN_FAILURES).filter((name) => passed.some((o) => o.name === name));
     expect(unexpected).toEqual([]);
     expect(fixed).toEqual([]);
     expect(inferenceProblems.map((o) => `${o.name}: ${o.inference}`)).toEqual([]);
-    expect(passed.length).toBeGreaterThan(100);
+    expect(passed.length).toBeGreaterThanOrEqual(NN_PASSED_AT_LEAST);
+    expect(otherFailed.map((o) => o.name).sort()).toEqual(Object.keys(KNOWN_OTHER_FAILURES).sort());
+    expect(all.passed.length).toBeGreaterThanOrEqual(ALL_PASSED_AT_LEAST);
   }, 300_000);
 });
 
@@ -224,6 +260,29 @@ const scalar = (dtype: 'float32' | 'uint8' | 'int8', value: number) => ({ consta
 const ints = (values: number[]) => ({ constant: Tensor.fromValues('int64', [values.length], values.map(BigInt)) });
 const floats = (values: number[]) => ({ constant: Tensor.fromValues('float32', [values.length], values) });
 
+/** Scan body: s' = s + x·y; outputs s' (stacked on axis 2, prepended) and x - y (stacked on the last axis). */
+function scanAttributes(): Record<string, Attribute> {
+  const body = new Graph('scan_body');
+  const bb = new GraphBuilder(body);
+  const element = tensorType('float32', [2, 3]);
+  const state = bb.input('s', element);
+  const x = bb.input('x_t', element);
+  const y = bb.input('y_t', element);
+  const next = bb.op1('onnx.Add', [state, bb.op1('onnx.Mul', [x, y], {}, { outputs: ['xy'] })], {}, { outputs: ['s_next'] });
+  const copy = bb.op1('onnx.Identity', [next], {}, { outputs: ['s_scan'] });
+  const diff = bb.op1('onnx.Sub', [x, y], {}, { outputs: ['x_minus_y'] });
+  for (const value of [next, copy, diff]) value.type = element;
+  bb.output(next, copy, diff);
+  return {
+    body: attrs.graph(body),
+    num_scan_inputs: attrs.int(2),
+    scan_input_axes: attrs.ints([1, 0]),
+    scan_input_directions: attrs.ints([0, 1]),
+    scan_output_axes: attrs.ints([2, -1]),
+    scan_output_directions: attrs.ints([1, 0]),
+  };
+}
+
 const ORT_CASES: OrtCase[] = [
   { name: 'Conv grouped, dilated, strided, asymmetric pads', op: 'onnx.Conv', inputs: [randomTensor([2, 4, 9, 8], 1), randomTensor([6, 2, 3, 2], 2), randomTensor([6], 3)], attributes: { group: attrs.int(2), dilations: attrs.ints([2, 1]), strides: attrs.ints([1, 2]), pads: attrs.ints([1, 2, 0, 1]) } },
   { name: 'Conv 3-D SAME_LOWER', op: 'onnx.Conv', inputs: [randomTensor([1, 2, 5, 4, 6], 4), randomTensor([3, 2, 2, 3, 2], 5)], attributes: { auto_pad: attrs.string('SAME_LOWER'), strides: attrs.ints([2, 1, 2]) } },
@@ -250,6 +309,22 @@ const ORT_CASES: OrtCase[] = [
   { name: 'MatMul batch broadcast', op: 'onnx.MatMul', inputs: [randomTensor([2, 1, 3, 4], 39), randomTensor([3, 4, 2], 40)] },
   { name: 'Pad reflect with negative pads', op: 'onnx.Pad', inputs: [randomTensor([1, 3, 4, 5], 41), ints([0, 0, 2, -1, 0, 0, 1, 3])], attributes: { mode: attrs.string('reflect') } },
   { name: 'ScatterND with mul reduction', op: 'onnx.ScatterND', inputs: [randomTensor([4, 3], 42), { constant: Tensor.fromValues('int64', [3, 1], [1n, 3n, 1n]) }, randomTensor([3, 3], 43)], attributes: { reduction: attrs.string('mul') } },
+  // Ops added after the first nn set: attribute combinations the 1.12 node cases do not reach.
+  { name: 'NegativeLogLikelihoodLoss none, weights, ignore_index', op: 'onnx.NegativeLogLikelihoodLoss', inputs: [randomTensor([3, 4, 2], 44), { constant: Tensor.fromValues('int64', [3, 2], [0n, 3n, -1n, 2n, 1n, -1n]) }, floats([0.5, 2, 1, 0.25])], attributes: { reduction: attrs.string('none'), ignore_index: attrs.int(-1) } },
+  { name: 'NegativeLogLikelihoodLoss mean, weights, ignore_index', op: 'onnx.NegativeLogLikelihoodLoss', inputs: [randomTensor([3, 4, 2], 45), { constant: Tensor.fromValues('int64', [3, 2], [0n, 3n, 1n, 2n, 1n, 1n]) }, floats([0.5, 2, 1, 0.25])], attributes: { ignore_index: attrs.int(1) } },
+  { name: 'SoftmaxCrossEntropyLoss mean, weights, ignore_index, log_prob', op: 'onnx.SoftmaxCrossEntropyLoss', inputs: [randomTensor([2, 5, 3], 46), { constant: Tensor.fromValues('int32', [2, 3], [4, 0, 2, 2, 1, 3]) }, floats([1, 0.5, 2, 1.5, 0.1])], attributes: { ignore_index: attrs.int(2) }, outputs: 2 },
+  { name: 'SoftmaxCrossEntropyLoss sum', op: 'onnx.SoftmaxCrossEntropyLoss', inputs: [randomTensor([4, 3], 47), ints([2, 0, 1, 1])], attributes: { reduction: attrs.string('sum') } },
+  { name: 'LpNormalization p=1 axis 0', op: 'onnx.LpNormalization', inputs: [randomTensor([3, 4], 48)], attributes: { p: attrs.int(1), axis: attrs.int(0) } },
+  { name: 'LpNormalization p=2 last axis', op: 'onnx.LpNormalization', inputs: [randomTensor([2, 3, 4], 49)] },
+  { name: 'MeanVarianceNormalization axes [1, 2]', op: 'onnx.MeanVarianceNormalization', inputs: [randomTensor([2, 3, 4], 50)], attributes: { axes: attrs.ints([1, 2]) } },
+  { name: 'Unique unsorted along axis 1, all outputs', op: 'onnx.Unique', inputs: [Tensor.fromValues('float32', [2, 5], [1, 3, 1, 0, 3, 2, 4, 2, 5, 4])], attributes: { axis: attrs.int(1), sorted: attrs.int(0) }, outputs: 4 },
+  { name: 'Unique sorted flattened', op: 'onnx.Unique', inputs: [Tensor.fromValues('int64', [2, 3], [5n, -1n, 5n, 2n, -1n, 0n])], outputs: 4 },
+  { name: 'Compress along the last axis, short condition', op: 'onnx.Compress', inputs: [randomTensor([2, 3, 4], 51), { constant: Tensor.fromValues('bool', [3], [1, 0, 1]) }], attributes: { axis: attrs.int(-1) } },
+  { name: 'ReverseSequence batch axis 0', op: 'onnx.ReverseSequence', inputs: [randomTensor([3, 4, 2], 52), ints([4, 1, 3])], attributes: { batch_axis: attrs.int(0), time_axis: attrs.int(1) } },
+  { name: 'EyeLike k=-1 as int64', op: 'onnx.EyeLike', inputs: [randomTensor([4, 3], 53)], attributes: { k: attrs.int(-1), dtype: attrs.int(7) } },
+  { name: 'Shrink with bias', op: 'onnx.Shrink', inputs: [randomTensor([3, 4], 54)], attributes: { lambd: attrs.float(0.7), bias: attrs.float(0.3) } },
+  { name: 'Det batched 3x3', op: 'onnx.Det', inputs: [randomTensor([2, 3, 3], 55)] },
+  { name: 'Scan: two inputs (axis 1 forward, axis 0 backward), output axes and directions', op: 'onnx.Scan', inputs: [randomTensor([2, 3], 56), randomTensor([2, 4, 3], 57), randomTensor([4, 2, 3], 58)], attributes: scanAttributes(), outputs: 3, opset: 16 },
 ];
 
 function buildOrtModel(test: OrtCase): { model: Model; feeds: Map<string, Tensor> } {

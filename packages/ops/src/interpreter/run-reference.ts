@@ -7,6 +7,7 @@
 import { ModelpassError, Tensor, formatType, type Graph, type Model, type ModelFunction, type Node, type Value } from '@modelpass/ir';
 import type { Kernel, KernelContext, RuntimeValue } from '../op-definition.js';
 import { kernelFor } from '../op-set.js';
+import { isRandomOp } from '../nn/random-ops.js';
 import { instantiateFunction } from './function-instantiation.js';
 
 /** The newest ONNX opset the kernels know; used when a model does not import a node's dialect. */
@@ -101,6 +102,15 @@ class ReferenceInterpreter {
       outputs = this.runFunction(node, fn, inputs);
     } else {
       const kernel = this.kernel(node.op);
+      if (!kernel && isRandomOp(node.op)) {
+        throw new ModelpassError({
+          reason: `op '${node.op}' draws random numbers, which the reference interpreter does not run: its outputs are not reproducible`,
+          location: { ...node.location, ...sourceOf(this.model) },
+          source: '@modelpass/ops',
+          hint: 'ONNX leaves the generator unspecified, so no seed pins the values; feed the random tensor as a graph input, or supply a kernel with runReference(model, feeds, { kernels })',
+          code: 'ops/random-op',
+        });
+      }
       if (!kernel) {
         throw new ModelpassError({
           reason: `op '${node.op}' has no reference kernel`,

@@ -10,6 +10,8 @@ import { argReductionOps, reductionOps } from './reduce.js';
 import { rowOps } from './softmax.js';
 import { trigonometricOps } from './trigonometry.js';
 import { variadicOps } from './variadic.js';
+import { shrink } from './shrink.js';
+import { det } from './det.js';
 
 /** Elementwise math, activations, reductions, comparisons, logic, casts, quantization. */
 export const mathOps: readonly CanonicalOp[] = [
@@ -25,6 +27,8 @@ export const mathOps: readonly CanonicalOp[] = [
   ...rowOps,
   ...quantizationOps,
   einsum,
+  shrink,
+  det,
 ];
 
 /** Names of the math family's ops (`onnx.Add`, ...). */

@@ -11,6 +11,12 @@ import { resizeOps } from './resize.js';
 import { sequenceOps } from './sequence-ops.js';
 import { shapeOps } from './shape-ops.js';
 import { sliceOps } from './slice-ops.js';
+import { lossOps } from './loss.js';
+import { scanOp } from './scan.js';
+import { sequenceMapOp } from './sequence-map.js';
+import { featureNormalizationOps } from './feature-normalization.js';
+import { selectionOps } from './selection-ops.js';
+import { randomOps } from './random-ops.js';
 
 /** Convolution, pooling, normalization, matrix products, shape manipulation, indexing, control flow. */
 export const nnOps: readonly CanonicalOp[] = [
@@ -26,4 +32,15 @@ export const nnOps: readonly CanonicalOp[] = [
   ...controlFlowOps,
   ...sequenceOps,
   ...optionalOps,
+  ...lossOps,
+  scanOp,
+  sequenceMapOp,
+  ...featureNormalizationOps,
+  ...selectionOps,
+  ...randomOps,
 ];
+
+/** Names of the nn family's ops (`onnx.Conv`, ...). */
+export function nnOpNames(): string[] {
+  return nnOps.map((op) => op.schema.op);
+}

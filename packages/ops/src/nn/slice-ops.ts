@@ -89,7 +89,8 @@ function splitSizes(node: Node, dim: number, outputs: number, split: readonly nu
   return Array.from({ length: parts }, (_, i) => Math.max(Math.min(chunk, dim - chunk * i), 0));
 }
 
-function sliceAlongAxis(x: Tensor, axis: number, start: number, length: number): Tensor {
+/** The `length` entries of `x` from `start` along `axis` (already normalized). */
+export function sliceAlongAxis(x: Tensor, axis: number, start: number, length: number): Tensor {
   const outShape = [...x.shape];
   outShape[axis] = length;
   const inner = product(x.shape.slice(axis + 1));
