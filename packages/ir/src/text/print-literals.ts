@@ -86,6 +86,48 @@ const NARROWING: Partial<Record<DType, Narrowing>> = {
   bfloat16: { narrow: numberToBfloat16Bits, maxDigits: 4 },
 };
 
+/** 10^0 … 10^22: every one is an exact double, so products and quotients with them round once. */
+const EXACT_POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+
+/**
+ * `Number(value.toPrecision(digits))` for 1 ≤ digits ≤ 15, computed from one correctly rounded
+ * 17-digit spelling of `value` instead of formatting and parsing once per digit count. Rounding the
+ * 17 digits again gives the same digits as rounding the exact value, except when the dropped part
+ * reads exactly `5000…`, where the exact value might lie below the tie: then `toPrecision` decides.
+ * The digits scaled by an exact power of ten round exactly like parsing their decimal spelling.
+ */
+class DecimalRounder {
+  private readonly digits: string;
+  private readonly exponent: number;
+  private readonly negative: boolean;
+
+  constructor(private readonly value: number) {
+    this.negative = value < 0;
+    const spelling = Math.abs(value).toExponential(16);
+    this.digits = spelling[0]! + spelling.slice(2, 18);
+    this.exponent = Number(spelling.slice(19));
+  }
+
+  rounded(precision: number): number {
+    const digits = this.digits;
+    const next = digits.charCodeAt(precision);
+    if (next === 53 /* 5 */ && isAllZeros(digits, precision + 1)) return Number(this.value.toPrecision(precision));
+    let mantissa = Number(digits.slice(0, precision));
+    if (next >= 53) mantissa++;
+    const scale = this.exponent - precision + 1;
+    let magnitude: number;
+    if (scale >= 0 && scale <= 22) magnitude = mantissa * EXACT_POWERS_OF_TEN[scale]!;
+    else if (scale < 0 && scale >= -22) magnitude = mantissa / EXACT_POWERS_OF_TEN[-scale]!;
+    else magnitude = Number(`${mantissa}e${scale}`);
+    return this.negative ? -magnitude : magnitude;
+  }
+}
+
+function isAllZeros(text: string, from: number): boolean {
+  for (let i = from; i < text.length; i++) if (text.charCodeAt(i) !== 48) return false;
+  return true;
+}
+
 /**
  * The shortest decimal that narrows to the same stored value, e.g. `0.1` rather than
  * `0.10000000149011612` (a binary search over the digit count; the answer is always checked).
@@ -93,7 +135,8 @@ const NARROWING: Partial<Record<DType, Narrowing>> = {
 function shortestNarrowFloat(value: number, { narrow, maxDigits }: Narrowing): string {
   if (!Number.isFinite(value) || Object.is(value, -0) || Number.isInteger(value)) return formatNumber(value);
   const target = narrow(value);
-  const fits = (digits: number) => Object.is(narrow(Number(value.toPrecision(digits))), target);
+  const decimal = new DecimalRounder(value);
+  const fits = (digits: number) => Object.is(narrow(decimal.rounded(digits)), target);
   if (!fits(maxDigits)) return formatNumber(value);
   let low = 1;
   let high = maxDigits;
@@ -102,18 +145,30 @@ function shortestNarrowFloat(value: number, { narrow, maxDigits }: Narrowing): s
     if (fits(middle)) high = middle;
     else low = middle + 1;
   }
-  return formatNumber(Number(value.toPrecision(high)));
+  return formatNumber(decimal.rounded(high));
 }
+
+/** Dtypes whose decoded elements are exactly the stored IEEE values, one per 4 or 8 bytes. */
+const WHOLE_FLOATS: ReadonlySet<DType> = new Set<DType>(['float32', 'float64', 'complex64', 'complex128']);
 
 /** Readable element values, or undefined when they would not encode back to exactly `bytes`. */
 function readableValues(tensor: Tensor, bytes: Uint8Array): string | undefined {
   const decoded = decodeElements(tensor.dtype, bytes, tensor.size);
   // Check against what the parser will produce: a NaN reads back as the canonical NaN, whatever payload it had.
-  let reread: ElementValues = decoded as ElementValues;
-  if (decoded instanceof Float32Array || decoded instanceof Float64Array) {
+  // Float32/float64 values without NaN re-encode to their own bytes, so only NaNs need the check there.
+  let reread: ElementValues | undefined = decoded as ElementValues;
+  if (WHOLE_FLOATS.has(tensor.dtype) && (decoded instanceof Float32Array || decoded instanceof Float64Array)) {
+    reread = undefined;
+    for (let i = 0; i < decoded.length; i++) {
+      if (Number.isNaN(decoded[i])) {
+        reread = Float64Array.from(decoded, (v) => (Number.isNaN(v) ? NaN : v));
+        break;
+      }
+    }
+  } else if (decoded instanceof Float32Array || decoded instanceof Float64Array) {
     reread = Float64Array.from(decoded, (v) => (Number.isNaN(v) ? NaN : v));
   }
-  if (!sameBytes(encodeElements(tensor.dtype, reread), bytes)) return undefined;
+  if (reread !== undefined && !sameBytes(encodeElements(tensor.dtype, reread), bytes)) return undefined;
   const parts = new Array<string>(decoded.length);
   if (tensor.dtype === 'bool') {
     for (let i = 0; i < decoded.length; i++) parts[i] = decoded[i] ? 'true' : 'false';
@@ -182,25 +237,28 @@ export function printMetadata(metadata: ReadonlyMap<string, string>): string {
 
 /** `loc("model.onnx":12:3)`, `loc(line=4)`, `loc("f", node="n", op="onnx.Relu", path="main/n")`; '' when empty. */
 export function printLocation(loc: Location): string {
-  const parts: string[] = [];
+  let text = '';
   let lineWritten = false;
   let columnWritten = false;
   if (loc.file !== undefined) {
-    let head = quoteString(loc.file);
+    text = quoteString(loc.file);
     if (loc.line !== undefined) {
-      head += `:${loc.line}`;
+      text += `:${loc.line}`;
       lineWritten = true;
       if (loc.column !== undefined) {
-        head += `:${loc.column}`;
+        text += `:${loc.column}`;
         columnWritten = true;
       }
     }
-    parts.push(head);
   }
-  if (loc.line !== undefined && !lineWritten) parts.push(`line=${loc.line}`);
-  if (loc.column !== undefined && !columnWritten) parts.push(`column=${loc.column}`);
-  if (loc.node !== undefined) parts.push(`node=${quoteString(loc.node)}`);
-  if (loc.op !== undefined) parts.push(`op=${quoteString(loc.op)}`);
-  if (loc.path !== undefined) parts.push(`path=${quoteString(loc.path)}`);
-  return parts.length === 0 ? '' : `loc(${parts.join(', ')})`;
+  const part = (piece: string) => {
+    text = text === '' ? piece : `${text}, ${piece}`;
+  };
+  if (loc.file === undefined && loc.line === undefined && loc.column === undefined && loc.node === undefined && loc.op === undefined && loc.path === undefined) return '';
+  if (loc.line !== undefined && !lineWritten) part(`line=${loc.line}`);
+  if (loc.column !== undefined && !columnWritten) part(`column=${loc.column}`);
+  if (loc.node !== undefined) part(`node=${quoteString(loc.node)}`);
+  if (loc.op !== undefined) part(`op=${quoteString(loc.op)}`);
+  if (loc.path !== undefined) part(`path=${quoteString(loc.path)}`);
+  return `loc(${text})`;
 }

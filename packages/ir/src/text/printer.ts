@@ -7,7 +7,7 @@ import type { Attribute } from '../attribute.js';
 import type { Graph } from '../graph.js';
 import type { Model, ModelFunction } from '../model.js';
 import type { Node } from '../node.js';
-import { typesEqual } from '../type.js';
+import { typesEqual, type Type } from '../type.js';
 import type { Value } from '../value.js';
 import {
   printLocation,
@@ -31,17 +31,49 @@ import {
 
 const INDENT = '  ';
 
+/** Pieces are gathered into chunks of about this many characters, joined once at the end. */
+const CHUNK_CHARS = 1 << 14;
+
 class Printer {
   private readonly out: string[] = [];
+  private chunk = '';
+  /** The type printed last and its text: consecutive values very often share one type object. */
+  private lastType: Type | undefined;
+  private lastTypeText = '';
 
   constructor(private readonly options: PrintOptions) {}
 
   text(): string {
+    if (this.chunk.length > 0) {
+      this.out.push(this.chunk);
+      this.chunk = '';
+    }
     return this.out.join('');
   }
 
   write(text: string): void {
-    this.out.push(text);
+    this.chunk += text;
+    if (this.chunk.length >= CHUNK_CHARS) {
+      this.out.push(this.chunk);
+      this.chunk = '';
+    }
+  }
+
+  private type(type: Type): string {
+    if (type !== this.lastType) {
+      this.lastTypeText = printType(type);
+      this.lastType = type;
+    }
+    return this.lastTypeText;
+  }
+
+  /** `%name: type doc="…" meta{…}`; by default the type is left out when unknown. */
+  private valueDefinition(value: Value, typeShown: 'known' | 'always' | 'never' = 'known'): string {
+    let text = sigilName('%', value.name);
+    if (typeShown === 'always' || (typeShown === 'known' && value.type.kind !== 'unknown')) text += ': ' + this.type(value.type);
+    if (value.docString !== undefined) text += ' ' + doc(value.docString);
+    if (value._metadata && value._metadata.size > 0) text += ' ' + printMetadata(value._metadata);
+    return text;
   }
 
   model(model: Model): void {
@@ -84,12 +116,11 @@ class Printer {
   /** Writes `graph @name(...) {...}`; the closing brace is at `indent`, without a newline after it. */
   graph(graph: Graph, indent: string): void {
     const inner = indent + INDENT;
-    let header = `graph ${sigilName('@', graph.name)}(${graph.inputs.map((v) => valueDefinition(v)).join(', ')})`;
+    let header = `graph ${sigilName('@', graph.name)}(${graph.inputs.map((v) => this.valueDefinition(v)).join(', ')})`;
     header += optional(doc(graph.docString));
     header += optional(printMetadata(graph.metadata));
     this.write(header + ' {\n');
-    const inputs = new Set(graph.inputs);
-    for (const value of graph.constants) this.constant(value, inputs.has(value), inner);
+    for (const value of graph.constants) this.constant(value, value.isGraphInput, inner);
     for (let node = graph.firstNode; node; node = node.next) {
       this.write(inner);
       this.node(node, inner);
@@ -114,26 +145,57 @@ class Printer {
     }
     const derived = value.sparseConstant ? sparseTypeOf(value.sparseConstant) : tensorTypeOf(value.constant!);
     const typeShown = typesEqual(value.type, derived) ? 'never' : 'always';
-    this.write(`${indent}const ${valueDefinition(value, typeShown)} = ${literal}\n`);
+    this.write(`${indent}const ${this.valueDefinition(value, typeShown)} = ${literal}\n`);
   }
 
   /** One node on the current line (subgraph blocks continue over further lines). */
   node(node: Node, indent: string): void {
-    if (node.outputs.length > 0) {
-      this.write(node.outputs.map((v) => (v ? valueDefinition(v) : 'null')).join(', ') + ' = ');
+    let line = '';
+    const outputs = node.outputs;
+    if (outputs.length > 0) {
+      for (let i = 0; i < outputs.length; i++) {
+        const value = outputs[i];
+        if (i > 0) line += ', ';
+        line += value ? this.valueDefinition(value) : 'null';
+      }
+      line += ' = ';
     }
-    const operands = node.inputs.map((v) => (v ? sigilName('%', v.name) : 'null')).join(', ');
-    this.write(`${wordOrString(node.op)}(${operands})`);
-    if (node.attributes.size > 0) {
-      this.write(' ');
-      this.attributeDict(node.attributes, indent);
+    line += wordOrString(node.op) + '(';
+    const inputs = node.inputs;
+    for (let i = 0; i < inputs.length; i++) {
+      const value = inputs[i];
+      if (i > 0) line += ', ';
+      line += value ? sigilName('%', value.name) : 'null';
     }
-    let trailer = ` name=${quoteString(node.name)}`;
-    if (node.overload !== undefined) trailer += ` overload=${quoteString(node.overload)}`;
-    trailer += optional(doc(node.docString));
-    if (node._metadata) trailer += optional(printMetadata(node._metadata));
-    trailer += optional(printLocation(node.loc));
-    this.write(trailer);
+    line += ')';
+    const attributes = node.attributes;
+    if (attributes.size > 0) {
+      if (node._graphAttributeCount > 0) {
+        this.write(line + ' ');
+        line = '';
+        this.attributeDict(attributes, indent);
+      } else {
+        line += ' ' + this.plainAttributeDict(attributes);
+      }
+    }
+    line += ` name=${quoteString(node.name)}`;
+    if (node.overload !== undefined) line += ` overload=${quoteString(node.overload)}`;
+    if (node.docString !== undefined) line += ' ' + doc(node.docString);
+    if (node._metadata && node._metadata.size > 0) line += ' ' + printMetadata(node._metadata);
+    line += optional(printLocation(node.loc));
+    this.write(line);
+  }
+
+  /** `{name=value, ...}` for attributes that hold no graphs, as one string. */
+  private plainAttributeDict(attributes: ReadonlyMap<string, Attribute>): string {
+    let text = '{';
+    let first = true;
+    for (const [name, attribute] of attributes) {
+      if (!first) text += ', ';
+      first = false;
+      text += wordOrString(name) + '=' + this.attributeValue(attribute);
+    }
+    return text + '}';
   }
 
   /** Writes `{name=value, ...}`; graph values are written in place as blocks. */
@@ -215,15 +277,6 @@ function opsets(imports: ReadonlyMap<string, number>): string {
   const parts: string[] = [];
   for (const [dialect, version] of imports) parts.push(`${wordOrString(dialect)}=${version}`);
   return `opsets{${parts.join(', ')}}`;
-}
-
-/** `%name: type doc="…" meta{…}`; by default the type is left out when unknown. */
-function valueDefinition(value: Value, typeShown: 'known' | 'always' | 'never' = 'known'): string {
-  let text = sigilName('%', value.name);
-  if (typeShown === 'always' || (typeShown === 'known' && value.type.kind !== 'unknown')) text += `: ${printType(value.type)}`;
-  text += optional(doc(value.docString));
-  if (value._metadata) text += optional(printMetadata(value._metadata));
-  return text;
 }
 
 /** The whole model as `.mpir` text. */

@@ -62,12 +62,26 @@ export function quoteString(text: string): string {
 
 /** A word when it lexes as one and is not a reserved word, else a quoted string. */
 export function wordOrString(text: string, reserved?: ReadonlySet<string>): string {
-  return WORD_PATTERN.test(text) && !reserved?.has(text) ? text : quoteString(text);
+  return isWord(text) && !reserved?.has(text) ? text : quoteString(text);
+}
+
+/** Whether `text` matches WORD_PATTERN (a character loop: this runs for every op and symbol printed). */
+export function isWord(text: string): boolean {
+  if (text.length === 0 || !isWordStart(text.charCodeAt(0))) return false;
+  for (let i = 1; i < text.length; i++) if (!isWordPart(text.charCodeAt(i))) return false;
+  return true;
+}
+
+/** Whether `text` matches NAME_PATTERN. */
+export function isBareName(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) if (!isNamePart(text.charCodeAt(i))) return false;
+  return true;
 }
 
 /** `%name` / `@name`: bare when every character is a name character, else quoted. */
 export function sigilName(sigil: '%' | '@', name: string): string {
-  return sigil + (NAME_PATTERN.test(name) ? name : quoteString(name));
+  return sigil + (isBareName(name) ? name : quoteString(name));
 }
 
 /**
@@ -80,7 +94,7 @@ export function formatFloat(value: number): string {
   if (value === -Infinity) return '-inf';
   if (Object.is(value, -0)) return '-0.0';
   const text = String(value);
-  return /[.e]/.test(text) ? text : `${text}.0`;
+  return text.includes('.') || text.includes('e') ? text : `${text}.0`;
 }
 
 /** A number that reads back exactly in a numeric context (quant params, dense data): `3`, `-0`, `0.5`, `nan`. */
