@@ -7,7 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { FileRangeStorage, modelsEqual, ModelpassError, type Model, type Tensor } from '@modelpass/ir';
 import { decodeOnnx, readOnnx, writeOnnx } from '@modelpass/onnx';
-import { tempDir, weightsModel } from './helpers.js';
+import { onnx } from '../generated/onnx.js';
+import { varint } from '../export/wire.js';
+import { FLOAT, tempDir, tensorInfo, weightsModel } from './helpers.js';
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  return new Uint8Array(Buffer.concat(parts));
+}
 
 const CONFORMANCE = '/usr/share/libonnx-testdata/data';
 const SUITES = ['node', 'pytorch-converted', 'pytorch-operator', 'simple'];
@@ -150,5 +156,56 @@ describe('lazy ranges and the files they read', () => {
       expect(ModelpassError.is(caught), `cut at ${cut}`).toBe(true);
       expect((caught as ModelpassError).location?.file).toBe(path);
     }
+  });
+});
+
+describe('wire-format corners the scanner must read as protobufjs does', () => {
+  const key = (field: number, wireType: number) => varint(field * 8 + wireType);
+  const lengthDelimited = (field: number, payload: Uint8Array) => concat(key(field, 2), varint(payload.byteLength), payload);
+  // Unknown fields of every wire type, a group holding a nested field included.
+  const unknownFields = () =>
+    concat(key(90, 0), varint(300), key(91, 1), new Uint8Array(8).fill(7), key(92, 5), new Uint8Array(4).fill(9), key(93, 3), key(1, 0), varint(5), key(93, 4), lengthDelimited(94, Uint8Array.of(1, 2, 3)));
+  const floats = (n: number, seed: number) => new Uint8Array(new Float32Array(n).map((_, i) => i * 0.5 + seed).buffer);
+
+  function cornerModel(): Uint8Array {
+    const tensor = (name: string, rawFields: Uint8Array[]) =>
+      lengthDelimited(5, concat(onnx.TensorProto.encode({ name, data_type: FLOAT, dims: [64] }).finish(), unknownFields(), ...rawFields.map((raw) => lengthDelimited(9, raw))));
+    const graphRest = onnx.GraphProto.encode({
+      name: 'corners',
+      node: [{ op_type: 'Add', input: ['a', 'b'], output: ['s'] }, { op_type: 'Add', input: ['s', 'c'], output: ['y'] }],
+      input: [tensorInfo('x', FLOAT, [64])],
+      output: [tensorInfo('y', FLOAT, [64])],
+    }).finish();
+    const graph = concat(
+      tensor('a', [floats(64, 1)]),
+      graphRest,
+      unknownFields(),
+      tensor('b', [floats(8, 2), floats(64, 3)]), // a later raw_data replaces an earlier one
+      tensor('c', [floats(64, 4), floats(64, 5)]),
+    );
+    // An earlier occurrence of the graph field, merged with the later one: its initializer and doc
+    // string are kept, its name is replaced.
+    const earlier = concat(onnx.GraphProto.encode({ name: 'replaced', doc_string: 'from the first occurrence' }).finish(), tensor('d', [floats(64, 6)]));
+    const envelope = onnx.ModelProto.encode({ ir_version: 8, opset_import: [{ domain: '', version: 13 }] }).finish();
+    // Known field numbers with the wrong wire type are unknown fields: graph as a varint, an
+    // initializer as fixed32.
+    const misTyped = concat(key(7, 0), varint(12), key(5, 5), new Uint8Array(4));
+    return concat(lengthDelimited(7, concat(earlier, key(5, 5), new Uint8Array(4))), unknownFields(), envelope, misTyped, lengthDelimited(7, graph), unknownFields());
+  }
+
+  test('unknown fields, groups, mis-typed fields, repeated raw_data and a repeated (merged) graph field', () => {
+    const dir = tempDir('corners');
+    const path = join(dir, 'corners.onnx');
+    const bytes = cornerModel();
+    writeFileSync(path, bytes);
+    const expected = decodeOnnx(bytes, { file: path });
+    expect(expected.graph.name).toBe('corners');
+    expect(expected.graph.docString).toBe('from the first occurrence');
+    expect(expected.graph.constants.map((value) => value.name)).toEqual(['d', 'a', 'b', 'c']);
+    expect(Array.from(expected.graph.getValue('b')!.constant!.data() as Float32Array).slice(0, 2)).toEqual([3, 3.5]);
+    for (const lazyThreshold of [1, 100, 1024]) {
+      expect(modelsEqual(expected, readOnnx(path, { lazyThreshold })), `lazyThreshold ${lazyThreshold}`).toBeUndefined();
+    }
+    expect(lazyTensors(readOnnx(path, { lazyThreshold: 1 })).length).toBe(4);
   });
 });

@@ -1,5 +1,5 @@
 import { onnx, type OnnxTypes } from '../proto.js';
-import { forEachField, gatherFields, WIRE_LENGTH_DELIMITED, WireFormatError, type PositionedReader, type WireField } from './wire-reader.js';
+import { forEachField, gatherFields, WIRE_LENGTH_DELIMITED, type PositionedReader, type WireField } from './wire-reader.js';
 
 /** ModelProto.graph, GraphProto.initializer and TensorProto.raw_data field numbers (onnx.proto). */
 const MODEL_GRAPH = 7;
@@ -19,49 +19,45 @@ export interface ScannedModel {
   readonly rawRanges: Map<OnnxTypes.TensorProto, RawDataRange>;
 }
 
-function expectLengthDelimited(field: WireField, what: string): void {
-  if (field.wireType !== WIRE_LENGTH_DELIMITED) {
-    throw new WireFormatError(`${what} at offset ${field.start} has wire type ${field.wireType}, expected a length-delimited message`);
-  }
-}
-
 /**
  * Decodes a ModelProto from a file by walking its top-level structure in the wire format: the
  * envelope, the graph's fields and each initializer's fields are decoded by protobufjs from small
  * buffers, while every initializer `raw_data` of at least `minLazyBytes` bytes is skipped and
  * recorded as a byte range of the file. The result is what `onnx.ModelProto.decode` gives on the
- * whole file, with those raw_data fields moved to `rawRanges`.
+ * whole file, with those raw_data fields moved to `rawRanges`. As in protobufjs (and the protobuf
+ * spec), a message field given more than once is merged, a bytes field given more than once keeps
+ * its last value, and a known field number with an unexpected wire type is skipped as unknown.
  */
 export function scanModel(reader: PositionedReader, minLazyBytes: number): ScannedModel {
   const rawRanges = new Map<OnnxTypes.TensorProto, RawDataRange>();
   const envelopeFields: WireField[] = [];
-  let graphField: WireField | undefined;
+  const graphFields: WireField[] = [];
   forEachField(reader, 0, reader.size, (field) => {
-    if (field.field === MODEL_GRAPH) {
-      expectLengthDelimited(field, 'ModelProto.graph');
-      graphField = field; // protobufjs keeps the last occurrence of a message field
-    } else envelopeFields.push(field);
+    if (field.field === MODEL_GRAPH && field.wireType === WIRE_LENGTH_DELIMITED) graphFields.push(field);
+    else envelopeFields.push(field);
   });
   const proto = onnx.ModelProto.decode(gatherFields(reader, envelopeFields));
   // protobufjs types message fields as plain shapes; a decoded message is one at run time.
-  if (graphField) (proto as { graph: unknown }).graph = scanGraph(reader, graphField, minLazyBytes, rawRanges);
+  if (graphFields.length > 0) (proto as { graph: unknown }).graph = scanGraph(reader, graphFields, minLazyBytes, rawRanges);
   return { proto, rawRanges };
 }
 
+/** The graph from all its occurrences (merged: decoding their fields in order as one message). */
 function scanGraph(
   reader: PositionedReader,
-  graphField: WireField,
+  graphFields: readonly WireField[],
   minLazyBytes: number,
   rawRanges: Map<OnnxTypes.TensorProto, RawDataRange>,
 ): OnnxTypes.GraphProto {
   const otherFields: WireField[] = [];
   const initializers: OnnxTypes.TensorProto[] = [];
-  forEachField(reader, graphField.payloadStart, graphField.end, (field) => {
-    if (field.field === GRAPH_INITIALIZER) {
-      expectLengthDelimited(field, 'GraphProto.initializer');
-      initializers.push(scanTensor(reader, field, minLazyBytes, rawRanges));
-    } else otherFields.push(field);
-  });
+  for (const graphField of graphFields) {
+    forEachField(reader, graphField.payloadStart, graphField.end, (field) => {
+      if (field.field === GRAPH_INITIALIZER && field.wireType === WIRE_LENGTH_DELIMITED) {
+        initializers.push(scanTensor(reader, field, minLazyBytes, rawRanges));
+      } else otherFields.push(field);
+    });
+  }
   const graph = onnx.GraphProto.decode(gatherFields(reader, otherFields));
   if (initializers.length > 0) graph.initializer = initializers;
   return graph;
