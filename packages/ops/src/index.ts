@@ -22,3 +22,4 @@ export { instantiateFunction } from './interpreter/function-instantiation.js';
 export { mathOps, mathOpNames } from './math/index.js';
 export { nnOpNames } from './nn/index.js';
 export { isRandomOp } from './nn/random-ops.js';
+export { rnnOps, rnnOpNames, RECURRENT_ACTIVATION_NAMES } from './rnn/index.js';

@@ -1,10 +1,11 @@
 import { OpRegistry, type OpSchema } from '@modelpass/ir';
 import { mathOps } from './math/index.js';
 import { nnOps } from './nn/index.js';
+import { rnnOps } from './rnn/index.js';
 import type { CanonicalOp, Kernel } from './op-definition.js';
 
 /** Every op of the canonical set (ONNX semantics, dialect `onnx`). */
-export const canonicalOps: readonly CanonicalOp[] = [...mathOps, ...nnOps];
+export const canonicalOps: readonly CanonicalOp[] = [...mathOps, ...nnOps, ...rnnOps];
 
 const kernels = new Map<string, Kernel>();
 for (const op of canonicalOps) if (op.kernel) kernels.set(op.schema.op, op.kernel);

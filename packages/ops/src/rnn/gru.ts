@@ -1,0 +1,72 @@
+/**
+ * onnx.GRU: a one-layer GRU, gates ordered z (update), r (reset), h (hidden) in W, R and B.
+ *
+ *   z = f(Xt·Wzᵀ + Ht-1·Rzᵀ + Wbz + Rbz)
+ *   r = f(Xt·Wrᵀ + Ht-1·Rrᵀ + Wbr + Rbr)
+ *   h = g(Xt·Whᵀ + (r ⊙ Ht-1)·Rhᵀ + Rbh + Wbh)         linear_before_reset = 0
+ *   h = g(Xt·Whᵀ + r ⊙ (Ht-1·Rhᵀ + Rbh) + Wbh)         linear_before_reset ≠ 0
+ *   Ht = (1 - z) ⊙ h + z ⊙ Ht-1
+ */
+import { defineCanonicalOp } from '../op-definition.js';
+import { addMatVec, initialState, readProblem, recurrentAttributes, recurrentInference, runRecurrent, type RecurrentKind } from './recurrent.js';
+
+const GRU: RecurrentKind = { gates: 3, defaultActivations: ['Sigmoid', 'Tanh'] };
+
+export const gruOp = defineCanonicalOp({
+  op: 'onnx.GRU',
+  summary: 'One-layer GRU (forward, reverse or bidirectional), linear_before_reset or not',
+  inputs: [
+    { name: 'X' },
+    { name: 'W' },
+    { name: 'R' },
+    { name: 'B', optional: true },
+    { name: 'sequence_lens', optional: true },
+    { name: 'initial_h', optional: true },
+  ],
+  outputs: [
+    { name: 'Y', optional: true },
+    { name: 'Y_h', optional: true },
+  ],
+  attributes: { ...recurrentAttributes, linear_before_reset: { kind: 'int', default: 0 } },
+  inferTypes: recurrentInference(GRU),
+  kernel(inputs, context) {
+    const problem = readProblem(inputs, context, GRU);
+    const { node, hidden, inputSize, w, r, b, clip, round } = problem;
+    const initialH = initialState(inputs, 5, 'initial_h', context, problem);
+    const linearBeforeReset = node.attr('linear_before_reset', 'int', 0) !== 0;
+    const rows = 3 * hidden;
+    const fromX = new Float64Array(rows);
+    const fromH = new Float64Array(rows);
+    const update = new Float64Array(hidden);
+    const reset = new Float64Array(hidden);
+    const resetHidden = new Float64Array(hidden);
+    return runRecurrent(problem, initialH, undefined, (d, xOffset, state) => {
+      const [f, g] = problem.activations[d]!;
+      const wBase = d * rows * inputSize;
+      const rBase = d * rows * hidden;
+      const bias = d * 2 * rows;
+      fromX.fill(0);
+      fromH.fill(0);
+      addMatVec(fromX, 0, rows, w, wBase, inputSize, problem.x, xOffset);
+      // z and r always see Ht-1; the hidden gate's recurrent product depends on linear_before_reset.
+      addMatVec(fromH, 0, 2 * hidden, r, rBase, hidden, state.h, 0);
+      for (let j = 0; j < hidden; j++) {
+        update[j] = f!(clip(fromX[j]! + fromH[j]! + b[bias + j]! + b[bias + rows + j]!));
+        reset[j] = f!(clip(fromX[hidden + j]! + fromH[hidden + j]! + b[bias + hidden + j]! + b[bias + rows + hidden + j]!));
+      }
+      if (linearBeforeReset) {
+        addMatVec(fromH, 2 * hidden, hidden, r, rBase + 2 * hidden * hidden, hidden, state.h, 0);
+      } else {
+        for (let j = 0; j < hidden; j++) resetHidden[j] = round(reset[j]! * state.h[j]!);
+        addMatVec(fromH, 2 * hidden, hidden, r, rBase + 2 * hidden * hidden, hidden, resetHidden, 0);
+      }
+      for (let j = 0; j < hidden; j++) {
+        const wbh = b[bias + 2 * hidden + j]!;
+        const rbh = b[bias + rows + 2 * hidden + j]!;
+        const recurrent = linearBeforeReset ? reset[j]! * (fromH[2 * hidden + j]! + rbh) : fromH[2 * hidden + j]! + rbh;
+        const candidate = g!(clip(fromX[2 * hidden + j]! + wbh + recurrent));
+        state.h[j] = round((1 - update[j]!) * candidate + update[j]! * state.h[j]!);
+      }
+    });
+  },
+});

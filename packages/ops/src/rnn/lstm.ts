@@ -1,0 +1,76 @@
+/**
+ * onnx.LSTM: a one-layer LSTM, gates ordered i, o, f, c in W, R and B; peepholes P ordered i, o, f.
+ *
+ *   i = f(Xt·Wiᵀ + Ht-1·Riᵀ + Pi ⊙ Ct-1 + Wbi + Rbi)
+ *   f = f(Xt·Wfᵀ + Ht-1·Rfᵀ + Pf ⊙ Ct-1 + Wbf + Rbf)    (1 - i with input_forget=1)
+ *   c = g(Xt·Wcᵀ + Ht-1·Rcᵀ + Wbc + Rbc)
+ *   Ct = f ⊙ Ct-1 + i ⊙ c
+ *   o = f(Xt·Woᵀ + Ht-1·Roᵀ + Po ⊙ Ct + Wbo + Rbo)
+ *   Ht = o ⊙ h(Ct)
+ *
+ * `clip` bounds the inputs of f and g (the gate pre-activations), not Ct before h.
+ */
+import { defineCanonicalOp } from '../op-definition.js';
+import { opError, optionalInputTensor, readNumbers } from '../util/index.js';
+import { addMatVec, initialState, readProblem, recurrentAttributes, recurrentInference, runRecurrent, type RecurrentKind } from './recurrent.js';
+
+const LSTM: RecurrentKind = { gates: 4, defaultActivations: ['Sigmoid', 'Tanh', 'Tanh'] };
+
+export const lstmOp = defineCanonicalOp({
+  op: 'onnx.LSTM',
+  summary: 'One-layer LSTM (forward, reverse or bidirectional) with optional peepholes',
+  inputs: [
+    { name: 'X' },
+    { name: 'W' },
+    { name: 'R' },
+    { name: 'B', optional: true },
+    { name: 'sequence_lens', optional: true },
+    { name: 'initial_h', optional: true },
+    { name: 'initial_c', optional: true },
+    { name: 'P', optional: true },
+  ],
+  outputs: [
+    { name: 'Y', optional: true },
+    { name: 'Y_h', optional: true },
+    { name: 'Y_c', optional: true },
+  ],
+  attributes: { ...recurrentAttributes, input_forget: { kind: 'int', default: 0, oneOf: [0, 1] } },
+  inferTypes: recurrentInference(LSTM),
+  kernel(inputs, context) {
+    const problem = readProblem(inputs, context, LSTM);
+    const { node, hidden, inputSize, w, r, b, clip, round } = problem;
+    const initialH = initialState(inputs, 5, 'initial_h', context, problem);
+    const initialC = initialState(inputs, 6, 'initial_c', context, problem);
+    const peepholeTensor = optionalInputTensor(inputs, 7, context);
+    if (peepholeTensor && (peepholeTensor.rank !== 2 || peepholeTensor.shape[0] !== problem.directions || peepholeTensor.shape[1] !== 3 * hidden)) {
+      throw opError(node, `input P has shape [${peepholeTensor.shape.join(', ')}]`, { expected: `[${problem.directions}, ${3 * hidden}]` });
+    }
+    const peepholes = peepholeTensor ? readNumbers(peepholeTensor) : undefined;
+    const inputForget = node.attr('input_forget', 'int', 0) !== 0;
+    const rows = 4 * hidden;
+    const gates = new Float64Array(rows);
+    return runRecurrent(problem, initialH, initialC, (d, xOffset, state) => {
+      const [f, g, h] = problem.activations[d]!;
+      gates.fill(0);
+      addMatVec(gates, 0, rows, w, d * rows * inputSize, inputSize, problem.x, xOffset);
+      addMatVec(gates, 0, rows, r, d * rows * hidden, hidden, state.h, 0);
+      const bias = d * 2 * rows;
+      const peep = d * 3 * hidden;
+      for (let j = 0; j < hidden; j++) {
+        const bi = b[bias + j]! + b[bias + rows + j]!;
+        const bo = b[bias + hidden + j]! + b[bias + rows + hidden + j]!;
+        const bf = b[bias + 2 * hidden + j]! + b[bias + rows + 2 * hidden + j]!;
+        const bc = b[bias + 3 * hidden + j]! + b[bias + rows + 3 * hidden + j]!;
+        const previousC = state.c[j]!;
+        const pi = peepholes ? peepholes[peep + j]! * previousC : 0;
+        const inputGate = f!(clip(gates[j]! + bi + pi));
+        const forgetGate = inputForget ? 1 - inputGate : f!(clip(gates[2 * hidden + j]! + bf + (peepholes ? peepholes[peep + 2 * hidden + j]! * previousC : 0)));
+        const cellGate = g!(clip(gates[3 * hidden + j]! + bc));
+        const c = round(forgetGate * previousC + inputGate * cellGate);
+        const outputGate = f!(clip(gates[hidden + j]! + bo + (peepholes ? peepholes[peep + hidden + j]! * c : 0)));
+        state.c[j] = c;
+        state.h[j] = round(outputGate * h!(c));
+      }
+    });
+  },
+});
