@@ -181,11 +181,6 @@ export function holdSourcesBeforeReplacing(path: string): void {
   for (const ref of set) ref.deref()?.hold();
 }
 
-/** How many descriptors sources hold now (tests). */
-export function heldSourceDescriptors(): number {
-  return heldDescriptors;
-}
-
 /** A byte range of a source file: a `FileRangeStorage` whose reads go through the source. */
 export class SourceRangeStorage extends FileRangeStorage {
   constructor(
