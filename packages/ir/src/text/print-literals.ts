@@ -90,30 +90,58 @@ const NARROWING: Partial<Record<DType, Narrowing>> = {
 const EXACT_POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 
 /**
- * `Number(value.toPrecision(digits))` for 1 ≤ digits ≤ 15, computed from one correctly rounded
- * 17-digit spelling of `value` instead of formatting and parsing once per digit count. Rounding the
- * 17 digits again gives the same digits as rounding the exact value, except when the dropped part
- * reads exactly `5000…`, where the exact value might lie below the tie: then `toPrecision` decides.
- * The digits scaled by an exact power of ten round exactly like parsing their decimal spelling.
+ * `Number(value.toPrecision(p))` for every p up to `maxDigits` (≤ 15) from a single
+ * `value.toPrecision(maxDigits)`: its digits are rounded again to p digits in integer arithmetic.
+ * That gives the digits rounding the exact value would, except when the dropped digits read exactly
+ * `5`, `50`, `500`…, where the exact value may lie on either side of the tie: then `toPrecision(p)`
+ * decides. The p digits scaled by an exact power of ten round exactly like parsing their spelling.
  */
 class DecimalRounder {
-  private readonly digits: string;
+  /** The `maxDigits` significant digits as an integer. */
+  private readonly digits: number;
+  /** Decimal exponent of the first significant digit. */
   private readonly exponent: number;
   private readonly negative: boolean;
 
-  constructor(private readonly value: number) {
+  constructor(
+    private readonly value: number,
+    private readonly maxDigits: number,
+  ) {
     this.negative = value < 0;
-    const spelling = Math.abs(value).toExponential(16);
-    this.digits = spelling[0]! + spelling.slice(2, 18);
-    this.exponent = Number(spelling.slice(19));
+    const spelling = Math.abs(value).toPrecision(maxDigits);
+    let digits = 0;
+    let seenDigit = false;
+    let point = -1;
+    let firstDigitAt = -1;
+    let leadingZeros = 0;
+    let i = 0;
+    for (; i < spelling.length; i++) {
+      const code = spelling.charCodeAt(i);
+      if (code === 46 /* . */) point = i;
+      else if (code === 101 /* e */) break;
+      else if (!seenDigit && code === 48) leadingZeros++;
+      else {
+        if (!seenDigit) firstDigitAt = i;
+        seenDigit = true;
+        digits = digits * 10 + (code - 48);
+      }
+    }
+    this.digits = digits;
+    if (i < spelling.length) this.exponent = Number(spelling.slice(i + 1));
+    else if (point < 0) this.exponent = spelling.length - 1 - leadingZeros;
+    else if (firstDigitAt < point) this.exponent = point - firstDigitAt - 1;
+    else this.exponent = point - firstDigitAt;
   }
 
   rounded(precision: number): number {
-    const digits = this.digits;
-    const next = digits.charCodeAt(precision);
-    if (next === 53 /* 5 */ && isAllZeros(digits, precision + 1)) return Number(this.value.toPrecision(precision));
-    let mantissa = Number(digits.slice(0, precision));
-    if (next >= 53) mantissa++;
+    let mantissa = this.digits;
+    if (precision < this.maxDigits) {
+      const unit = EXACT_POWERS_OF_TEN[this.maxDigits - precision]!;
+      mantissa = Math.floor(this.digits / unit);
+      const dropped = this.digits - mantissa * unit;
+      if (dropped * 2 === unit) return Number(this.value.toPrecision(precision));
+      if (dropped * 2 > unit) mantissa++;
+    }
     const scale = this.exponent - precision + 1;
     let magnitude: number;
     if (scale >= 0 && scale <= 22) magnitude = mantissa * EXACT_POWERS_OF_TEN[scale]!;
@@ -123,11 +151,6 @@ class DecimalRounder {
   }
 }
 
-function isAllZeros(text: string, from: number): boolean {
-  for (let i = from; i < text.length; i++) if (text.charCodeAt(i) !== 48) return false;
-  return true;
-}
-
 /**
  * The shortest decimal that narrows to the same stored value, e.g. `0.1` rather than
  * `0.10000000149011612` (a binary search over the digit count; the answer is always checked).
@@ -135,7 +158,7 @@ function isAllZeros(text: string, from: number): boolean {
 function shortestNarrowFloat(value: number, { narrow, maxDigits }: Narrowing): string {
   if (!Number.isFinite(value) || Object.is(value, -0) || Number.isInteger(value)) return formatNumber(value);
   const target = narrow(value);
-  const decimal = new DecimalRounder(value);
+  const decimal = new DecimalRounder(value, maxDigits);
   const fits = (digits: number) => Object.is(narrow(decimal.rounded(digits)), target);
   if (!fits(maxDigits)) return formatNumber(value);
   let low = 1;
