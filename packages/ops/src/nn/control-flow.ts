@@ -4,10 +4,12 @@
  */
 import { Tensor, tensorType, UNKNOWN_TYPE, type Graph, type Type } from '@modelpass/ir';
 import { defineCanonicalOp, type RuntimeValue } from '../op-definition.js';
-import { gatherElements, kernelError, numericData, optionalTensorArg, tensorArg } from './kernel-helpers.js';
+import { readNumbers } from '../util/elements.js';
+import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
+import { gatherElements } from './kernel-helpers.js';
 
 function truthy(tensor: Tensor): boolean {
-  return tensor.size > 0 && numericData(tensor)[0] !== 0;
+  return tensor.size > 0 && readNumbers(tensor)[0] !== 0;
 }
 
 function outputTypes(graph: Graph): Type[] {
@@ -36,11 +38,11 @@ export const ifOp = defineCanonicalOp({
     });
   },
   kernel(inputs, context) {
-    const cond = tensorArg(inputs, 0, context.node);
+    const cond = inputTensor(inputs, 0, context.node);
     const branch = context.node.attr(truthy(cond) ? 'then_branch' : 'else_branch', 'graph');
     const outputs = context.runSubgraph(branch, []);
     if (outputs.length !== context.node.outputs.length) {
-      throw kernelError(context.node, `branch '${branch.name}' produced ${outputs.length} outputs`, { expected: `${context.node.outputs.length}` });
+      throw opError(context.node, `branch '${branch.name}' produced ${outputs.length} outputs`, { expected: `${context.node.outputs.length}` });
     }
     return outputs;
   },
@@ -87,25 +89,25 @@ export const loopOp = defineCanonicalOp({
   kernel(inputs, context) {
     const { node } = context;
     const body = node.attr('body', 'graph');
-    const tripT = optionalTensorArg(inputs, 0, node);
-    const condT = optionalTensorArg(inputs, 1, node);
+    const tripT = optionalInputTensor(inputs, 0, node);
+    const condT = optionalInputTensor(inputs, 1, node);
     const maxTrips = tripT ? Number((tripT.data() as BigInt64Array)[0]) : Infinity;
     let cond = condT ? truthy(condT) : true;
-    if (!tripT && !condT) throw kernelError(node, 'has neither a trip count nor a condition: it would never end', { hint: 'ONNX defines this as an infinite loop; the reference interpreter refuses to run it' });
+    if (!tripT && !condT) throw opError(node, 'has neither a trip count nor a condition: it would never end', { hint: 'ONNX defines this as an infinite loop; the reference interpreter refuses to run it' });
     let carried: RuntimeValue[] = inputs.slice(2);
     const carriedCount = carried.length;
     const scanCount = body.outputs.length - 1 - carriedCount;
-    if (scanCount < 0) throw kernelError(node, `body has ${body.outputs.length} outputs for ${carriedCount} loop-carried values`);
+    if (scanCount < 0) throw opError(node, `body has ${body.outputs.length} outputs for ${carriedCount} loop-carried values`);
     const scans: Tensor[][] = Array.from({ length: scanCount }, () => []);
     for (let i = 0; i < maxTrips && cond; i++) {
       const outputs = context.runSubgraph(body, [Tensor.scalar('int64', BigInt(i)), Tensor.scalar('bool', cond), ...carried]);
       const condOut = outputs[0];
-      if (!(condOut instanceof Tensor)) throw kernelError(node, 'body condition output must be a tensor');
+      if (!(condOut instanceof Tensor)) throw opError(node, 'body condition output must be a tensor');
       // Without a cond input the body's condition is ignored (a plain for loop).
       if (condT) cond = truthy(condOut);
       carried = outputs.slice(1, 1 + carriedCount);
       outputs.slice(1 + carriedCount).forEach((value, k) => {
-        if (!(value instanceof Tensor)) throw kernelError(node, `scan output #${k} must be a tensor`);
+        if (!(value instanceof Tensor)) throw opError(node, `scan output #${k} must be a tensor`);
         scans[k]!.push(value);
       });
     }

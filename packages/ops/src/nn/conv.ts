@@ -5,10 +5,13 @@
  */
 import { tensorType, type Dim, type DType, type Node, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp } from '../op-definition.js';
-import { inputShape, inputTensorType, typeOf } from './infer-helpers.js';
-import { kernelError, numericData, optionalTensorArg, product, stridesOf, tensorArg, tensorFromNumbers } from './kernel-helpers.js';
 import { inferWindowDims, kernelPositions, windowAttributes, windowGeometry, type WindowAttributes } from './window-geometry.js';
 import { requantize } from './quantize-helpers.js';
+import { readNumbers } from '../util/elements.js';
+import { inputShape, inputTensorType, typeOf } from '../util/inference.js';
+import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
+import { sizeOf, stridesOf } from '../util/shape.js';
+import { tensorFromNumbers } from './kernel-helpers.js';
 
 const windowAttributeSpecs = {
   auto_pad: { kind: 'string', default: 'NOTSET', oneOf: ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] },
@@ -40,15 +43,15 @@ export function convolve(node: Node, op: ConvOperands): { shape: number[]; value
   const spatialIn = xShape.slice(2);
   const cPerGroup = wShape[1]!;
   if (cPerGroup * group !== c || m % group !== 0) {
-    throw kernelError(node, `input has ${c} channels, weights [${wShape.join(',')}] with group ${group} do not match`);
+    throw opError(node, `input has ${c} channels, weights [${wShape.join(',')}] with group ${group} do not match`);
   }
   const mPerGroup = m / group;
   const geometry = windowGeometry(spatialIn, window);
   const spatialOut = geometry.outputSize;
   const positions = kernelPositions(window.kernel);
   const inStrides = stridesOf(spatialIn);
-  const inSpatialSize = product(spatialIn);
-  const outSpatialSize = product(spatialOut);
+  const inSpatialSize = sizeOf(spatialIn);
+  const outSpatialSize = sizeOf(spatialOut);
   const kernelSize = positions.length;
   const out = new Float64Array(n * m * outSpatialSize);
   const xZero = op.xZero ?? 0;
@@ -106,7 +109,7 @@ function inferConvType(context: Parameters<NonNullable<import('@modelpass/ir').O
 function addBias(values: Float64Array, shape: readonly number[], bias: ArrayLike<number> | undefined): void {
   if (!bias) return;
   const [n, m] = [shape[0]!, shape[1]!];
-  const spatial = product(shape.slice(2));
+  const spatial = sizeOf(shape.slice(2));
   for (let b = 0; b < n; b++) for (let ch = 0; ch < m; ch++) for (let s = 0; s < spatial; s++) values[(b * m + ch) * spatial + s]! += bias[ch]!;
 }
 
@@ -118,12 +121,12 @@ export const convOp = defineCanonicalOp({
   attributes: windowAttributeSpecs,
   inferTypes: (context) => inferConvType(context, inputTensorType(context, 0)?.dtype),
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
-    const w = tensorArg(inputs, 1, node);
-    const bias = optionalTensorArg(inputs, 2, node);
+    const x = inputTensor(inputs, 0, node);
+    const w = inputTensor(inputs, 1, node);
+    const bias = optionalInputTensor(inputs, 2, node);
     const window = windowAttributes(node, x.rank - 2, w.shape.slice(2));
-    const result = convolve(node, { x: numericData(x), xShape: x.shape, w: numericData(w), wShape: w.shape, group: node.attr('group', 'int', 1), window });
-    addBias(result.values, result.shape, bias ? numericData(bias) : undefined);
+    const result = convolve(node, { x: readNumbers(x), xShape: x.shape, w: readNumbers(w), wShape: w.shape, group: node.attr('group', 'int', 1), window });
+    addBias(result.values, result.shape, bias ? readNumbers(bias) : undefined);
     return [tensorFromNumbers(x.dtype, result.shape, result.values)];
   },
 });
@@ -178,12 +181,12 @@ export const convTransposeOp = defineCanonicalOp({
     return [tensorType(type.dtype, [xShape[0]!, m, ...transposeGeometry(context.node, spatial as number[], window).outputSize])];
   },
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
-    const w = tensorArg(inputs, 1, node);
-    const bias = optionalTensorArg(inputs, 2, node);
+    const x = inputTensor(inputs, 0, node);
+    const w = inputTensor(inputs, 1, node);
+    const bias = optionalInputTensor(inputs, 2, node);
     const group = node.attr('group', 'int', 1);
     const [n, c] = [x.shape[0]!, x.shape[1]!];
-    if (w.shape[0] !== c) throw kernelError(node, `weights [${w.shape.join(',')}] need ${c} input channels first`);
+    if (w.shape[0] !== c) throw opError(node, `weights [${w.shape.join(',')}] need ${c} input channels first`);
     const mPerGroup = w.shape[1]!;
     const m = mPerGroup * group;
     const cPerGroup = c / group;
@@ -192,10 +195,10 @@ export const convTransposeOp = defineCanonicalOp({
     const { padBegin, outputSize } = transposeGeometry(node, spatialIn, window);
     const positions = kernelPositions(window.kernel);
     const outStrides = stridesOf(outputSize);
-    const inSize = product(spatialIn);
-    const outSize = product(outputSize);
-    const xs = numericData(x);
-    const ws = numericData(w);
+    const inSize = sizeOf(spatialIn);
+    const outSize = sizeOf(outputSize);
+    const xs = readNumbers(x);
+    const ws = readNumbers(w);
     const out = new Float64Array(n * m * outSize);
     const inIndex = new Array<number>(spatialIn.length).fill(0);
     for (let i = 0; i < inSize; i++) {
@@ -227,7 +230,7 @@ export const convTransposeOp = defineCanonicalOp({
       }
     }
     const shape = [n, m, ...outputSize];
-    addBias(out, shape, bias ? numericData(bias) : undefined);
+    addBias(out, shape, bias ? readNumbers(bias) : undefined);
     return [tensorFromNumbers(x.dtype, shape, out)];
   },
 });
@@ -235,12 +238,26 @@ export const convTransposeOp = defineCanonicalOp({
 /** A zero point per output channel from a scalar or 1-D zero-point tensor. */
 function channelZero(zero: Tensor | undefined): ((m: number) => number) | undefined {
   if (!zero) return undefined;
-  const values = numericData(zero);
+  const values = readNumbers(zero);
   return values.length === 1 ? () => values[0]! : (m) => values[m]!;
 }
 
 function scalarOf(tensor: Tensor | undefined): number {
-  return tensor ? numericData(tensor)[0]! : 0;
+  return tensor ? readNumbers(tensor)[0]! : 0;
+}
+
+/** Integer convolution (ConvInteger, QLinearConv): zero points subtracted, exact accumulation. */
+function convolveWithZeroPoints(node: Node, x: Tensor, w: Tensor, xZero: number, wZero: ((m: number) => number) | undefined): { shape: number[]; values: Float64Array } {
+  return convolve(node, {
+    x: readNumbers(x),
+    xShape: x.shape,
+    w: readNumbers(w),
+    wShape: w.shape,
+    group: node.attr('group', 'int', 1),
+    window: windowAttributes(node, x.rank - 2, w.shape.slice(2)),
+    xZero,
+    ...(wZero ? { wZero } : {}),
+  });
 }
 
 export const convIntegerOp = defineCanonicalOp({
@@ -251,19 +268,9 @@ export const convIntegerOp = defineCanonicalOp({
   attributes: windowAttributeSpecs,
   inferTypes: (context) => inferConvType(context, 'int32'),
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
-    const w = tensorArg(inputs, 1, node);
-    const window = windowAttributes(node, x.rank - 2, w.shape.slice(2));
-    const result = convolve(node, {
-      x: numericData(x),
-      xShape: x.shape,
-      w: numericData(w),
-      wShape: w.shape,
-      group: node.attr('group', 'int', 1),
-      window,
-      xZero: scalarOf(optionalTensorArg(inputs, 2, node)),
-      ...(optionalTensorArg(inputs, 3, node) ? { wZero: channelZero(optionalTensorArg(inputs, 3, node)) } : {}),
-    });
+    const x = inputTensor(inputs, 0, node);
+    const w = inputTensor(inputs, 1, node);
+    const result = convolveWithZeroPoints(node, x, w, scalarOf(optionalInputTensor(inputs, 2, node)), channelZero(optionalInputTensor(inputs, 3, node)));
     return [tensorFromNumbers('int32', result.shape, result.values)];
   },
 });
@@ -290,26 +297,16 @@ export const qlinearConvOp = defineCanonicalOp({
     return [type && type.kind === 'tensor' && yDType ? tensorType(yDType, type.shape) : undefined];
   },
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
-    const w = tensorArg(inputs, 3, node);
-    const window = windowAttributes(node, x.rank - 2, w.shape.slice(2));
-    const result = convolve(node, {
-      x: numericData(x),
-      xShape: x.shape,
-      w: numericData(w),
-      wShape: w.shape,
-      group: node.attr('group', 'int', 1),
-      window,
-      xZero: scalarOf(tensorArg(inputs, 2, node)),
-      wZero: channelZero(tensorArg(inputs, 5, node))!,
-    });
-    addBias(result.values, result.shape, optionalTensorArg(inputs, 8, node) ? numericData(optionalTensorArg(inputs, 8, node)!) : undefined);
-    const xScale = scalarOf(tensorArg(inputs, 1, node));
-    const wScales = numericData(tensorArg(inputs, 4, node));
-    const yScaleT = tensorArg(inputs, 6, node);
-    const yZeroT = tensorArg(inputs, 7, node);
+    const x = inputTensor(inputs, 0, node);
+    const w = inputTensor(inputs, 3, node);
+    const result = convolveWithZeroPoints(node, x, w, scalarOf(inputTensor(inputs, 2, node)), channelZero(inputTensor(inputs, 5, node)));
+    addBias(result.values, result.shape, optionalInputTensor(inputs, 8, node) ? readNumbers(optionalInputTensor(inputs, 8, node)!) : undefined);
+    const xScale = scalarOf(inputTensor(inputs, 1, node));
+    const wScales = readNumbers(inputTensor(inputs, 4, node));
+    const yScaleT = inputTensor(inputs, 6, node);
+    const yZeroT = inputTensor(inputs, 7, node);
     const m = result.shape[1]!;
-    const spatial = product(result.shape.slice(2));
+    const spatial = sizeOf(result.shape.slice(2));
     const scales = Array.from({ length: m }, (_, ch) => Math.fround(Math.fround(xScale * wScales[wScales.length === 1 ? 0 : ch]!) / scalarOf(yScaleT)));
     return [requantize(yZeroT.dtype, result.shape, result.values, (i) => scales[Math.floor(i / spatial) % m]!, scalarOf(yZeroT))];
   },

@@ -5,23 +5,15 @@
  */
 import { tensorType, type Dim, type Node, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp } from '../op-definition.js';
-import { inputShape, inputTensorType, normalizeAxisForInference, typeOf } from './infer-helpers.js';
-import {
-  forEachIndex,
-  gatherElements,
-  intData,
-  kernelError,
-  normalizeAxis,
-  numericData,
-  product,
-  stridesOf,
-  tensorArg,
-  tensorFromNumbers,
-} from './kernel-helpers.js';
+import { readInts, readNumbers } from '../util/elements.js';
+import { inputShape, inputTensorType, normalizeAxisForInference, typeOf } from '../util/inference.js';
+import { inputTensor, opError } from '../util/kernel-io.js';
+import { normalizeAxis, sizeOf, stridesOf } from '../util/shape.js';
+import { forEachIndex, gatherElements, tensorFromNumbers } from './kernel-helpers.js';
 
 function checkedIndex(node: Node, index: number, size: number): number {
   const normalized = index < 0 ? index + size : index;
-  if (normalized < 0 || normalized >= size) throw kernelError(node, `index ${index} is out of bounds for a dimension of size ${size}`);
+  if (normalized < 0 || normalized >= size) throw opError(node, `index ${index} is out of bounds for a dimension of size ${size}`);
   return normalized;
 }
 
@@ -41,14 +33,14 @@ export const gatherOp = defineCanonicalOp({
     return [tensorType(type.dtype, [...type.shape.slice(0, axis), ...indices, ...type.shape.slice(axis + 1)])];
   },
   kernel(inputs, { node }) {
-    const data = tensorArg(inputs, 0, node);
-    const indicesT = tensorArg(inputs, 1, node);
+    const data = inputTensor(inputs, 0, node);
+    const indicesT = inputTensor(inputs, 1, node);
     const axis = normalizeAxis(node.attr('axis', 'int', 0), data.rank, node);
-    const indices = intData(indicesT).map((i) => checkedIndex(node, i, data.shape[axis]!));
-    const outer = product(data.shape.slice(0, axis));
-    const inner = product(data.shape.slice(axis + 1));
+    const indices = readInts(indicesT).map((i) => checkedIndex(node, i, data.shape[axis]!));
+    const outer = sizeOf(data.shape.slice(0, axis));
+    const inner = sizeOf(data.shape.slice(axis + 1));
     const outShape = [...data.shape.slice(0, axis), ...indicesT.shape, ...data.shape.slice(axis + 1)];
-    const map = new Int32Array(product(outShape));
+    const map = new Int32Array(sizeOf(outShape));
     let flat = 0;
     for (let o = 0; o < outer; o++) {
       for (const index of indices) {
@@ -68,10 +60,10 @@ export const gatherElementsOp = defineCanonicalOp({
   attributes: { axis: { kind: 'int', default: 0 } },
   inferTypes: (context) => [typeOf(inputTensorType(context, 0)?.dtype, inputShape(context, 1) ?? null)],
   kernel(inputs, { node }) {
-    const data = tensorArg(inputs, 0, node);
-    const indicesT = tensorArg(inputs, 1, node);
+    const data = inputTensor(inputs, 0, node);
+    const indicesT = inputTensor(inputs, 1, node);
     const axis = normalizeAxis(node.attr('axis', 'int', 0), data.rank, node);
-    const indices = intData(indicesT);
+    const indices = readInts(indicesT);
     const strides = stridesOf(data.shape);
     const map = new Int32Array(indicesT.size);
     forEachIndex(indicesT.shape, (index, flat) => {
@@ -89,14 +81,14 @@ export const gatherElementsOp = defineCanonicalOp({
 /** For each index tuple of GatherND/ScatterND: the flat offset of the addressed slice and the slice size. */
 function ndOffsets(node: Node, data: Tensor, indicesT: Tensor, batchDims: number): { offsets: number[]; sliceSize: number; sliceShape: number[] } {
   const k = indicesT.shape[indicesT.rank - 1]!;
-  if (k > data.rank - batchDims) throw kernelError(node, `index tuples of length ${k} address more than the data's rank`);
-  const indices = intData(indicesT);
+  if (k > data.rank - batchDims) throw opError(node, `index tuples of length ${k} address more than the data's rank`);
+  const indices = readInts(indicesT);
   const strides = stridesOf(data.shape);
   const sliceShape = data.shape.slice(batchDims + k);
-  const sliceSize = product(sliceShape);
-  const count = product(indicesT.shape.slice(0, -1));
-  const tuplesPerBatch = product(indicesT.shape.slice(batchDims, -1));
-  const batchStride = product(data.shape.slice(batchDims));
+  const sliceSize = sizeOf(sliceShape);
+  const count = sizeOf(indicesT.shape.slice(0, -1));
+  const tuplesPerBatch = sizeOf(indicesT.shape.slice(batchDims, -1));
+  const batchStride = sizeOf(data.shape.slice(batchDims));
   const offsets: number[] = [];
   for (let t = 0; t < count; t++) {
     let offset = Math.floor(t / Math.max(tuplesPerBatch, 1)) * batchStride;
@@ -122,8 +114,8 @@ export const gatherNDOp = defineCanonicalOp({
     return [tensorType(type.dtype, [...indices.slice(0, -1), ...type.shape.slice(batchDims + k)] as Dim[])];
   },
   kernel(inputs, { node }) {
-    const data = tensorArg(inputs, 0, node);
-    const indicesT = tensorArg(inputs, 1, node);
+    const data = inputTensor(inputs, 0, node);
+    const indicesT = inputTensor(inputs, 1, node);
     const batchDims = node.attr('batch_dims', 'int', 0);
     const { offsets, sliceSize, sliceShape } = ndOffsets(node, data, indicesT, batchDims);
     const outShape = [...indicesT.shape.slice(0, -1), ...sliceShape];
@@ -156,9 +148,9 @@ function scatter(node: Node, data: Tensor, updates: Tensor, targets: ArrayLike<n
     return gatherElements([data, updates], data.shape, map, which);
   }
   const combine = reductions[reduction];
-  if (!combine) throw kernelError(node, `unknown reduction '${reduction}'`, { expected: 'none, add, mul, max or min' });
-  const values = Float64Array.from(numericData(data));
-  const updateValues = numericData(updates);
+  if (!combine) throw opError(node, `unknown reduction '${reduction}'`, { expected: 'none, add, mul, max or min' });
+  const values = Float64Array.from(readNumbers(data));
+  const updateValues = readNumbers(updates);
   for (let u = 0; u < targets.length; u++) values[targets[u]!] = combine(values[targets[u]!]!, updateValues[u]!);
   return tensorFromNumbers(data.dtype, data.shape, values);
 }
@@ -171,11 +163,11 @@ export const scatterNDOp = defineCanonicalOp({
   attributes: { reduction: { kind: 'string', default: 'none', oneOf: ['none', 'add', 'mul', 'max', 'min'] } },
   inferTypes: (context) => [inputTensorType(context, 0)],
   kernel(inputs, { node }) {
-    const data = tensorArg(inputs, 0, node);
-    const indicesT = tensorArg(inputs, 1, node);
-    const updates = tensorArg(inputs, 2, node);
+    const data = inputTensor(inputs, 0, node);
+    const indicesT = inputTensor(inputs, 1, node);
+    const updates = inputTensor(inputs, 2, node);
     const { offsets, sliceSize } = ndOffsets(node, data, indicesT, 0);
-    if (offsets.length * sliceSize !== updates.size) throw kernelError(node, `updates [${updates.shape.join(',')}] do not match the addressed slices`);
+    if (offsets.length * sliceSize !== updates.size) throw opError(node, `updates [${updates.shape.join(',')}] do not match the addressed slices`);
     const targets = new Int32Array(updates.size);
     offsets.forEach((offset, t) => {
       for (let i = 0; i < sliceSize; i++) targets[t * sliceSize + i] = offset + i;
@@ -192,11 +184,11 @@ export const scatterElementsOp = defineCanonicalOp({
   attributes: { axis: { kind: 'int', default: 0 }, reduction: { kind: 'string', default: 'none', oneOf: ['none', 'add', 'mul', 'max', 'min'] } },
   inferTypes: (context) => [inputTensorType(context, 0)],
   kernel(inputs, { node }) {
-    const data = tensorArg(inputs, 0, node);
-    const indicesT = tensorArg(inputs, 1, node);
-    const updates = tensorArg(inputs, 2, node);
+    const data = inputTensor(inputs, 0, node);
+    const indicesT = inputTensor(inputs, 1, node);
+    const updates = inputTensor(inputs, 2, node);
     const axis = normalizeAxis(node.attr('axis', 'int', 0), data.rank, node);
-    const indices = intData(indicesT);
+    const indices = readInts(indicesT);
     const strides = stridesOf(data.shape);
     const targets = new Int32Array(indicesT.size);
     forEachIndex(indicesT.shape, (index, flat) => {

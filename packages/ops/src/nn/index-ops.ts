@@ -3,21 +3,12 @@
  */
 import { tensorType, type Dim, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp } from '../op-definition.js';
-import { constantInts, hasInput, inputShape, inputTensorType, normalizeAxisForInference, typeOf } from './infer-helpers.js';
-import {
-  forEachIndex,
-  gatherElements,
-  int64Tensor,
-  intData,
-  kernelError,
-  normalizeAxis,
-  numericData,
-  optionalTensorArg,
-  product,
-  tensorArg,
-  zeroScalar,
-} from './kernel-helpers.js';
 import { transposeTensor } from './shape-ops.js';
+import { readInts, readNumbers } from '../util/elements.js';
+import { constantInts, hasInput, inputShape, inputTensorType, normalizeAxisForInference, typeOf } from '../util/inference.js';
+import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
+import { normalizeAxis, sizeOf } from '../util/shape.js';
+import { forEachIndex, gatherElements, int64Tensor, zeroScalar } from './kernel-helpers.js';
 
 export const nonZeroOp = defineCanonicalOp({
   op: 'onnx.NonZero',
@@ -29,8 +20,8 @@ export const nonZeroOp = defineCanonicalOp({
     return [tensorType('int64', [shape ? shape.length : null, null])];
   },
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
-    const data = x.dtype === 'string' ? x.strings!.map((s) => (s === '' ? 0 : 1)) : numericData(x);
+    const x = inputTensor(inputs, 0, node);
+    const data = x.dtype === 'string' ? x.strings!.map((s) => (s === '' ? 0 : 1)) : readNumbers(x);
     const found: number[][] = [];
     forEachIndex(x.shape, (index, flat) => {
       if (data[flat] !== 0) found.push([...index]);
@@ -59,18 +50,18 @@ export const topKOp = defineCanonicalOp({
     return [tensorType(type.dtype, shape), tensorType('int64', shape)];
   },
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
-    const kT = optionalTensorArg(inputs, 1, node);
-    const k = kT ? intData(kT)[0]! : node.attr('k', 'int');
+    const x = inputTensor(inputs, 0, node);
+    const kT = optionalInputTensor(inputs, 1, node);
+    const k = kT ? readInts(kT)[0]! : node.attr('k', 'int');
     const axis = normalizeAxis(node.attr('axis', 'int', -1), x.rank, node);
     const largest = node.attr('largest', 'int', 1) === 1;
     const length = x.shape[axis]!;
-    if (k < 0 || k > length) throw kernelError(node, `k = ${k} is out of range for an axis of size ${length}`);
-    const data = numericData(x);
-    const outer = product(x.shape.slice(0, axis));
-    const inner = product(x.shape.slice(axis + 1));
+    if (k < 0 || k > length) throw opError(node, `k = ${k} is out of range for an axis of size ${length}`);
+    const data = readNumbers(x);
+    const outer = sizeOf(x.shape.slice(0, axis));
+    const inner = sizeOf(x.shape.slice(axis + 1));
     const outShape = x.shape.map((d, i) => (i === axis ? k : d));
-    const sourceMap = new Int32Array(product(outShape));
+    const sourceMap = new Int32Array(sizeOf(outShape));
     const indices = new Array<number>(sourceMap.length);
     const order = Array.from({ length }, (_, i) => i);
     for (let o = 0; o < outer; o++) {
@@ -105,23 +96,23 @@ export const oneHotOp = defineCanonicalOp({
     const rank = shape.length + 1;
     const raw = context.node.attr('axis', 'int', -1);
     const axis = raw < 0 ? raw + rank : raw;
-    const depth = context.inputConstant(1) ? Math.trunc(numericData(context.inputConstant(1)!)[0]!) : null;
+    const depth = context.inputConstant(1) ? Math.trunc(readNumbers(context.inputConstant(1)!)[0]!) : null;
     return [typeOf(dtype, [...shape.slice(0, axis), depth, ...shape.slice(axis)])];
   },
   kernel(inputs, { node }) {
-    const indicesT = tensorArg(inputs, 0, node);
-    const depth = Math.trunc(numericData(tensorArg(inputs, 1, node))[0]!);
-    const values = tensorArg(inputs, 2, node);
-    if (values.size !== 2) throw kernelError(node, 'values must hold [off_value, on_value]');
+    const indicesT = inputTensor(inputs, 0, node);
+    const depth = Math.trunc(readNumbers(inputTensor(inputs, 1, node))[0]!);
+    const values = inputTensor(inputs, 2, node);
+    if (values.size !== 2) throw opError(node, 'values must hold [off_value, on_value]');
     const rank = indicesT.rank + 1;
     const raw = node.attr('axis', 'int', -1);
     const axis = raw < 0 ? raw + rank : raw;
-    if (axis < 0 || axis >= rank) throw kernelError(node, `axis ${raw} is out of range for output rank ${rank}`);
-    const indices = numericData(indicesT);
+    if (axis < 0 || axis >= rank) throw opError(node, `axis ${raw} is out of range for output rank ${rank}`);
+    const indices = readNumbers(indicesT);
     const outShape = [...indicesT.shape.slice(0, axis), depth, ...indicesT.shape.slice(axis)];
-    const outer = product(indicesT.shape.slice(0, axis));
-    const inner = product(indicesT.shape.slice(axis));
-    const map = new Int32Array(product(outShape));
+    const outer = sizeOf(indicesT.shape.slice(0, axis));
+    const inner = sizeOf(indicesT.shape.slice(axis));
+    const map = new Int32Array(sizeOf(outShape));
     for (let o = 0; o < outer; o++) {
       for (let d = 0; d < depth; d++) {
         for (let i = 0; i < inner; i++) {
@@ -143,9 +134,9 @@ export const triluOp = defineCanonicalOp({
   attributes: { upper: { kind: 'int', default: 1 } },
   inferTypes: (context) => [inputTensorType(context, 0)],
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
-    const kT = optionalTensorArg(inputs, 1, node);
-    const k = kT ? intData(kT)[0]! : 0;
+    const x = inputTensor(inputs, 0, node);
+    const kT = optionalInputTensor(inputs, 1, node);
+    const k = kT ? readInts(kT)[0]! : 0;
     const upper = node.attr('upper', 'int', 1) === 1;
     const [rows, cols] = [x.shape[x.rank - 2]!, x.shape[x.rank - 1]!];
     const zeroTensor = zeroScalar(x.dtype);
@@ -190,9 +181,9 @@ export const depthToSpaceOp = defineCanonicalOp({
     return [tensorType(type.dtype, [n, typeof c === 'number' ? c / (b * b) : null, scale(h, b), scale(w, b)])];
   },
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
+    const x = inputTensor(inputs, 0, node);
     const b = node.attr('blocksize', 'int');
-    if (x.rank !== 4 || x.shape[1]! % (b * b) !== 0) throw kernelError(node, `input [${x.shape.join(',')}] is not 4-D with channels divisible by ${b * b}`);
+    if (x.rank !== 4 || x.shape[1]! % (b * b) !== 0) throw opError(node, `input [${x.shape.join(',')}] is not 4-D with channels divisible by ${b * b}`);
     return [blockRearrange(x, b, true, node.attr('mode', 'string', 'DCR') === 'CRD')];
   },
 });
@@ -212,9 +203,9 @@ export const spaceToDepthOp = defineCanonicalOp({
     return [tensorType(type.dtype, [n, typeof c === 'number' ? c * b * b : null, div(h, b), div(w, b)])];
   },
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
+    const x = inputTensor(inputs, 0, node);
     const b = node.attr('blocksize', 'int');
-    if (x.rank !== 4 || x.shape[2]! % b !== 0 || x.shape[3]! % b !== 0) throw kernelError(node, `input [${x.shape.join(',')}] is not 4-D with spatial dims divisible by ${b}`);
+    if (x.rank !== 4 || x.shape[2]! % b !== 0 || x.shape[3]! % b !== 0) throw opError(node, `input [${x.shape.join(',')}] is not 4-D with spatial dims divisible by ${b}`);
     return [blockRearrange(x, b, false, false)];
   },
 });

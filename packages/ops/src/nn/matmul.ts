@@ -5,24 +5,18 @@
  */
 import { tensorType, type Dim, type Node, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp } from '../op-definition.js';
-import { broadcastDims, inputShape, inputTensorType, typeOf } from './infer-helpers.js';
-import {
-  broadcastShapes,
-  kernelError,
-  numericData,
-  optionalTensorArg,
-  product,
-  tensorArg,
-  tensorFromNumbers,
-  broadcastIndexMap,
-} from './kernel-helpers.js';
 import { requantize } from './quantize-helpers.js';
+import { readNumbers } from '../util/elements.js';
+import { inputShape, inputTensorType, typeOf } from '../util/inference.js';
+import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
+import { broadcastIndexMap, broadcastShapesOrUnknownDims, broadcastStaticShapes, sizeOf } from '../util/shape.js';
+import { tensorFromNumbers } from './kernel-helpers.js';
 
 /** Output shape of numpy matmul for possibly symbolic shapes (undefined when ranks are unknown). */
 export function matmulDims(a: readonly Dim[], b: readonly Dim[]): Dim[] {
   const a2 = a.length === 1 ? [1, a[0]!] : a;
   const b2 = b.length === 1 ? [b[0]!, 1] : b;
-  const batch = broadcastDims(a2.slice(0, -2), b2.slice(0, -2));
+  const batch = broadcastShapesOrUnknownDims(a2.slice(0, -2), b2.slice(0, -2));
   const out: Dim[] = [...batch];
   if (a.length > 1) out.push(a2[a2.length - 2]!);
   if (b.length > 1) out.push(b2[b2.length - 1]!);
@@ -44,9 +38,9 @@ export function matmul(node: Node, op: MatmulOperands): { shape: number[]; value
   const bShape = op.bShape.length === 1 ? [op.bShape[0]!, 1] : op.bShape;
   const [m, k] = [aShape[aShape.length - 2]!, aShape[aShape.length - 1]!];
   const [k2, n] = [bShape[bShape.length - 2]!, bShape[bShape.length - 1]!];
-  if (k !== k2) throw kernelError(node, `inner dimensions differ: [${op.aShape.join(',')}] x [${op.bShape.join(',')}]`);
-  const batch = broadcastShapes(aShape.slice(0, -2), bShape.slice(0, -2), node);
-  const batchCount = product(batch);
+  if (k !== k2) throw opError(node, `inner dimensions differ: [${op.aShape.join(',')}] x [${op.bShape.join(',')}]`);
+  const batch = broadcastStaticShapes([aShape.slice(0, -2), bShape.slice(0, -2)], node);
+  const batchCount = sizeOf(batch);
   const aBatch = broadcastIndexMap(aShape.slice(0, -2), batch);
   const bBatch = broadcastIndexMap(bShape.slice(0, -2), batch);
   const out = new Float64Array(batchCount * m * n);
@@ -83,9 +77,9 @@ export const matMulOp = defineCanonicalOp({
     return [typeOf(dtype, a && b ? matmulDims(a, b) : null)];
   },
   kernel(inputs, { node }) {
-    const a = tensorArg(inputs, 0, node);
-    const b = tensorArg(inputs, 1, node);
-    const result = matmul(node, { a: numericData(a), aShape: a.shape, b: numericData(b), bShape: b.shape });
+    const a = inputTensor(inputs, 0, node);
+    const b = inputTensor(inputs, 1, node);
+    const result = matmul(node, { a: readNumbers(a), aShape: a.shape, b: readNumbers(b), bShape: b.shape });
     return [tensorFromNumbers(a.dtype, result.shape, result.values)];
   },
 });
@@ -112,22 +106,22 @@ export const gemmOp = defineCanonicalOp({
     return [typeOf(dtype, [m, n])];
   },
   kernel(inputs, { node }) {
-    const a = tensorArg(inputs, 0, node);
-    const b = tensorArg(inputs, 1, node);
-    const c = optionalTensorArg(inputs, 2, node);
+    const a = inputTensor(inputs, 0, node);
+    const b = inputTensor(inputs, 1, node);
+    const c = optionalInputTensor(inputs, 2, node);
     const transA = node.attr('transA', 'int', 0) === 1;
     const transB = node.attr('transB', 'int', 0) === 1;
     const alpha = node.attr('alpha', 'float', 1);
     const beta = node.attr('beta', 'float', 1);
-    if (a.rank !== 2 || b.rank !== 2) throw kernelError(node, 'A and B must be 2-D', { actual: `[${a.shape}] and [${b.shape}]` });
+    if (a.rank !== 2 || b.rank !== 2) throw opError(node, 'A and B must be 2-D', { actual: `[${a.shape}] and [${b.shape}]` });
     const [m, k] = transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
     const [k2, n] = transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
-    if (k !== k2) throw kernelError(node, `inner dimensions differ: ${k} and ${k2}`);
-    const av = numericData(a);
-    const bv = numericData(b);
+    if (k !== k2) throw opError(node, `inner dimensions differ: ${k} and ${k2}`);
+    const av = readNumbers(a);
+    const bv = readNumbers(b);
     const [aRow, aCol] = transA ? [1, m] : [k, 1];
     const [bRow, bCol] = transB ? [1, k] : [n, 1];
-    const cv = c ? numericData(c) : undefined;
+    const cv = c ? readNumbers(c) : undefined;
     const cMap = c ? broadcastIndexMap(c.shape, [m, n]) : undefined;
     const out = new Float64Array(m * n);
     for (let i = 0; i < m; i++) {
@@ -144,7 +138,7 @@ export const gemmOp = defineCanonicalOp({
 /** A zero point along one axis: a scalar, or one value per row (A) / column (B). */
 function zeroAlong(zero: Tensor | undefined): ((index: number) => number) | undefined {
   if (!zero) return undefined;
-  const values = numericData(zero);
+  const values = readNumbers(zero);
   return values.length === 1 ? () => values[0]! : (i) => values[i]!;
 }
 
@@ -159,11 +153,11 @@ export const matMulIntegerOp = defineCanonicalOp({
     return [tensorType('int32', a && b ? matmulDims(a, b) : null)];
   },
   kernel(inputs, { node }) {
-    const a = tensorArg(inputs, 0, node);
-    const b = tensorArg(inputs, 1, node);
-    const aZero = zeroAlong(optionalTensorArg(inputs, 2, node));
-    const bZero = zeroAlong(optionalTensorArg(inputs, 3, node));
-    const result = matmul(node, { a: numericData(a), aShape: a.shape, b: numericData(b), bShape: b.shape, ...(aZero ? { aZero } : {}), ...(bZero ? { bZero } : {}) });
+    const a = inputTensor(inputs, 0, node);
+    const b = inputTensor(inputs, 1, node);
+    const aZero = zeroAlong(optionalInputTensor(inputs, 2, node));
+    const bZero = zeroAlong(optionalInputTensor(inputs, 3, node));
+    const result = matmul(node, { a: readNumbers(a), aShape: a.shape, b: readNumbers(b), bShape: b.shape, ...(aZero ? { aZero } : {}), ...(bZero ? { bZero } : {}) });
     return [tensorFromNumbers('int32', result.shape, result.values)];
   },
 });
@@ -189,24 +183,24 @@ export const qlinearMatMulOp = defineCanonicalOp({
     return [typeOf(dtype, a && b ? matmulDims(a, b) : null)];
   },
   kernel(inputs, { node }) {
-    const a = tensorArg(inputs, 0, node);
-    const b = tensorArg(inputs, 3, node);
+    const a = inputTensor(inputs, 0, node);
+    const b = inputTensor(inputs, 3, node);
     const result = matmul(node, {
-      a: numericData(a),
+      a: readNumbers(a),
       aShape: a.shape,
-      b: numericData(b),
+      b: readNumbers(b),
       bShape: b.shape,
-      aZero: zeroAlong(tensorArg(inputs, 2, node))!,
-      bZero: zeroAlong(tensorArg(inputs, 5, node))!,
+      aZero: zeroAlong(inputTensor(inputs, 2, node))!,
+      bZero: zeroAlong(inputTensor(inputs, 5, node))!,
     });
-    const aScale = numericData(tensorArg(inputs, 1, node));
-    const bScale = numericData(tensorArg(inputs, 4, node));
-    const yScale = numericData(tensorArg(inputs, 6, node))[0]!;
-    const yZeroT = tensorArg(inputs, 7, node);
+    const aScale = readNumbers(inputTensor(inputs, 1, node));
+    const bScale = readNumbers(inputTensor(inputs, 4, node));
+    const yScale = readNumbers(inputTensor(inputs, 6, node))[0]!;
+    const yZeroT = inputTensor(inputs, 7, node);
     const n = result.shape[result.shape.length - 1]!;
     const columns = b.rank > 1 ? n : 1;
     const scaleAt = (i: number) => Math.fround(Math.fround(aScale[0]! * bScale[bScale.length === 1 ? 0 : i % columns]!) / yScale);
-    return [requantize(yZeroT.dtype, result.shape, result.values, scaleAt, numericData(yZeroT)[0]!)];
+    return [requantize(yZeroT.dtype, result.shape, result.values, scaleAt, readNumbers(yZeroT)[0]!)];
   },
 });
 

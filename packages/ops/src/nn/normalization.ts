@@ -5,17 +5,11 @@
  */
 import { Tensor, tensorType } from '@modelpass/ir';
 import { defineCanonicalOp } from '../op-definition.js';
-import { inputTensorType, sameAsInput } from './infer-helpers.js';
-import {
-  broadcastIndexMap,
-  kernelError,
-  normalizeAxis,
-  numericData,
-  optionalTensorArg,
-  product,
-  tensorArg,
-  tensorFromNumbers,
-} from './kernel-helpers.js';
+import { readNumbers } from '../util/elements.js';
+import { inputTensorType, sameAsInput } from '../util/inference.js';
+import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
+import { broadcastIndexMap, normalizeAxis, sizeOf } from '../util/shape.js';
+import { tensorFromNumbers } from './kernel-helpers.js';
 
 export const batchNormalizationOp = defineCanonicalOp({
   op: 'onnx.BatchNormalization',
@@ -36,13 +30,13 @@ export const batchNormalizationOp = defineCanonicalOp({
     return [x, stat, inputTensorType(context, 4)].slice(0, context.node.outputs.length);
   },
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
-    const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => numericData(tensorArg(inputs, i, node)));
+    const x = inputTensor(inputs, 0, node);
+    const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => readNumbers(inputTensor(inputs, i, node)));
     const epsilon = node.attr('epsilon', 'float', 1e-5);
     const channels = x.rank > 1 ? x.shape[1]! : 1;
     const outer = x.shape[0] ?? 1;
-    const inner = product(x.shape.slice(2));
-    const data = numericData(x);
+    const inner = sizeOf(x.shape.slice(2));
+    const data = readNumbers(x);
     const training = node.attr('training_mode', 'int', 0) === 1 && node.outputs.length > 1;
     let useMean: ArrayLike<number> = mean!;
     let useVar: ArrayLike<number> = variance!;
@@ -74,7 +68,7 @@ export const batchNormalizationOp = defineCanonicalOp({
     const y = tensorFromNumbers(x.dtype, x.shape, out);
     if (!training) return [y, ...node.outputs.slice(1).map(() => null)];
     const momentum = node.attr('momentum', 'float', 0.9);
-    const statDType = tensorArg(inputs, 3, node).dtype;
+    const statDType = inputTensor(inputs, 3, node).dtype;
     const running = (input: ArrayLike<number>, current: ArrayLike<number>) =>
       tensorFromNumbers(statDType, [channels], Array.from({ length: channels }, (_, c) => input[c]! * momentum + current[c]! * (1 - momentum)));
     return [y, running(mean!, useMean), running(variance!, useVar)];
@@ -87,15 +81,15 @@ export const instanceNormalizationOp = defineCanonicalOp({
   inputs: [{ name: 'input' }, { name: 'scale' }, { name: 'B' }],
   outputs: [{ name: 'output' }],
   attributes: { epsilon: { kind: 'float', default: 1e-5 } },
-  inferTypes: (context) => [sameAsInput(context)],
+  inferTypes: sameAsInput(0),
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
-    const scale = numericData(tensorArg(inputs, 1, node));
-    const bias = numericData(tensorArg(inputs, 2, node));
+    const x = inputTensor(inputs, 0, node);
+    const scale = readNumbers(inputTensor(inputs, 1, node));
+    const bias = readNumbers(inputTensor(inputs, 2, node));
     const epsilon = node.attr('epsilon', 'float', 1e-5);
     const channels = x.shape[1]!;
-    const inner = product(x.shape.slice(2));
-    const data = numericData(x);
+    const inner = sizeOf(x.shape.slice(2));
+    const data = readNumbers(x);
     const out = new Float64Array(x.size);
     for (let plane = 0; plane < x.shape[0]! * channels; plane++) {
       const c = plane % channels;
@@ -146,19 +140,19 @@ export const layerNormalizationOp = defineCanonicalOp({
     return [type, tensorType(stashDType, statShape), tensorType(stashDType, statShape)].slice(0, context.node.outputs.length);
   },
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
+    const x = inputTensor(inputs, 0, node);
     const axis = normalizeAxis(node.attr('axis', 'int', -1), x.rank, node);
     const epsilon = node.attr('epsilon', 'float', 1e-5);
-    const scaleT = tensorArg(inputs, 1, node);
-    const biasT = optionalTensorArg(inputs, 2, node);
+    const scaleT = inputTensor(inputs, 1, node);
+    const biasT = optionalInputTensor(inputs, 2, node);
     const normalizedShape = x.shape.slice(axis);
-    const count = product(normalizedShape);
-    const rows = product(x.shape.slice(0, axis));
-    const scale = numericData(scaleT);
+    const count = sizeOf(normalizedShape);
+    const rows = sizeOf(x.shape.slice(0, axis));
+    const scale = readNumbers(scaleT);
     const scaleMap = broadcastIndexMap(scaleT.shape, normalizedShape);
-    const bias = biasT ? numericData(biasT) : undefined;
+    const bias = biasT ? readNumbers(biasT) : undefined;
     const biasMap = biasT ? broadcastIndexMap(biasT.shape, normalizedShape) : undefined;
-    const data = numericData(x);
+    const data = readNumbers(x);
     const out = new Float64Array(x.size);
     const means = new Float64Array(rows);
     const invs = new Float64Array(rows);
@@ -180,19 +174,19 @@ export const groupNormalizationOp = defineCanonicalOp({
   inputs: [{ name: 'X' }, { name: 'scale' }, { name: 'bias' }],
   outputs: [{ name: 'Y' }],
   attributes: { epsilon: { kind: 'float', default: 1e-5 }, num_groups: { kind: 'int', required: true }, stash_type: { kind: 'int', default: 1 } },
-  inferTypes: (context) => [sameAsInput(context)],
+  inferTypes: sameAsInput(0),
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
-    const scale = numericData(tensorArg(inputs, 1, node));
-    const bias = numericData(tensorArg(inputs, 2, node));
+    const x = inputTensor(inputs, 0, node);
+    const scale = readNumbers(inputTensor(inputs, 1, node));
+    const bias = readNumbers(inputTensor(inputs, 2, node));
     const groups = node.attr('num_groups', 'int');
     const channels = x.shape[1]!;
-    if (channels % groups !== 0) throw kernelError(node, `${channels} channels do not divide into ${groups} groups`);
+    if (channels % groups !== 0) throw opError(node, `${channels} channels do not divide into ${groups} groups`);
     const perChannel = scale.length === channels;
     const channelsPerGroup = channels / groups;
-    const inner = product(x.shape.slice(2));
+    const inner = sizeOf(x.shape.slice(2));
     const count = channelsPerGroup * inner;
-    const data = numericData(x);
+    const data = readNumbers(x);
     const out = new Float64Array(x.size);
     for (let run = 0; run < x.shape[0]! * groups; run++) {
       const g = run % groups;
@@ -214,16 +208,16 @@ export const lrnOp = defineCanonicalOp({
     bias: { kind: 'float', default: 1 },
     size: { kind: 'int', required: true },
   },
-  inferTypes: (context) => [sameAsInput(context)],
+  inferTypes: sameAsInput(0),
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
+    const x = inputTensor(inputs, 0, node);
     const alpha = node.attr('alpha', 'float', 0.0001);
     const beta = node.attr('beta', 'float', 0.75);
     const bias = node.attr('bias', 'float', 1);
     const size = node.attr('size', 'int');
     const channels = x.shape[1]!;
-    const inner = product(x.shape.slice(2));
-    const data = numericData(x);
+    const inner = sizeOf(x.shape.slice(2));
+    const data = readNumbers(x);
     const out = new Float64Array(x.size);
     const before = Math.floor((size - 1) / 2);
     const after = Math.ceil((size - 1) / 2);
@@ -253,12 +247,12 @@ export const dropoutOp = defineCanonicalOp({
     return [type, type && maskDType ? tensorType(maskDType, type.shape) : undefined].slice(0, context.node.outputs.length);
   },
   kernel(inputs, { node, opset }) {
-    const x = tensorArg(inputs, 0, node);
-    const training = optionalTensorArg(inputs, 2, node);
-    const ratioT = optionalTensorArg(inputs, 1, node);
-    const ratio = ratioT ? numericData(ratioT)[0]! : node.attr('ratio', 'float', 0.5);
-    if (training && numericData(training)[0] && ratio !== 0) {
-      throw kernelError(node, 'training-mode Dropout draws random masks; the reference interpreter does not evaluate it', {
+    const x = inputTensor(inputs, 0, node);
+    const training = optionalInputTensor(inputs, 2, node);
+    const ratioT = optionalInputTensor(inputs, 1, node);
+    const ratio = ratioT ? readNumbers(ratioT)[0]! : node.attr('ratio', 'float', 0.5);
+    if (training && readNumbers(training)[0] && ratio !== 0) {
+      throw opError(node, 'training-mode Dropout draws random masks; the reference interpreter does not evaluate it', {
         hint: 'run with training_mode false (inference) or ratio 0',
       });
     }

@@ -4,7 +4,7 @@
  */
 import { Tensor, tensorType } from '@modelpass/ir';
 import { defineCanonicalOp } from '../op-definition.js';
-import { kernelError } from './kernel-helpers.js';
+import { opError } from '../util/kernel-io.js';
 
 export const optionalOp = defineCanonicalOp({
   op: 'onnx.Optional',
@@ -39,7 +39,7 @@ export const optionalGetElementOp = defineCanonicalOp({
   },
   kernel(inputs, { node }) {
     const value = inputs[0];
-    if (value === null || value === undefined) throw kernelError(node, 'the optional is empty');
+    if (value === null || value === undefined) throw opError(node, 'the optional is empty');
     return [value];
   },
 });

@@ -5,9 +5,12 @@
  */
 import { tensorType, type Node, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp, type Kernel } from '../op-definition.js';
-import { inputTensorType } from './infer-helpers.js';
-import { int64Tensor, numericData, product, stridesOf, tensorArg, tensorFromNumbers } from './kernel-helpers.js';
 import { inferWindowDims, kernelPositions, windowAttributes, windowGeometry } from './window-geometry.js';
+import { readNumbers } from '../util/elements.js';
+import { inputTensorType } from '../util/inference.js';
+import { inputTensor } from '../util/kernel-io.js';
+import { sizeOf, stridesOf } from '../util/shape.js';
+import { int64Tensor, tensorFromNumbers } from './kernel-helpers.js';
 
 const poolAttributeSpecs = {
   auto_pad: { kind: 'string', default: 'NOTSET', oneOf: ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] },
@@ -36,10 +39,10 @@ function poolWindows(node: Node, x: Tensor, reduce: WindowReducer, withArgmax = 
   const geometry = windowGeometry(spatial, window);
   const positions = kernelPositions(window.kernel);
   const planes = x.shape[0]! * x.shape[1]!;
-  const inSize = product(spatial);
-  const outSize = product(geometry.outputSize);
+  const inSize = sizeOf(spatial);
+  const outSize = sizeOf(geometry.outputSize);
   const inStrides = stridesOf(spatial);
-  const data = numericData(x);
+  const data = readNumbers(x);
   const out = new Float64Array(planes * outSize);
   const argmax = withArgmax ? new Float64Array(planes * outSize) : undefined;
   const outIndex = new Array<number>(spatial.length).fill(0);
@@ -106,14 +109,14 @@ export const maxPoolOp = defineCanonicalOp({
   attributes: { ...poolAttributeSpecs, storage_order: { kind: 'int', default: 0 } },
   inferTypes: (context) => inferPool(context).slice(0, context.node.outputs.length),
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
+    const x = inputTensor(inputs, 0, node);
     const wantIndices = node.outputs.length > 1 && node.outputs[1] !== null;
     const result = poolWindows(node, x, (values) => (values.length === 0 ? -Infinity : values.reduce((a, b) => (b > a || Number.isNaN(b) ? b : a))), wantIndices);
     const y = tensorFromNumbers(x.dtype, result.shape, result.values);
     if (!result.argmax) return [y];
     const spatial = x.shape.slice(2);
-    const inSize = product(spatial);
-    const outSize = product(result.shape.slice(2));
+    const inSize = sizeOf(spatial);
+    const outSize = sizeOf(result.shape.slice(2));
     const columnOrder = node.attr('storage_order', 'int', 0) === 1;
     const indices = Array.from(result.argmax, (flat, i) => {
       const plane = Math.floor(i / outSize);
@@ -131,7 +134,7 @@ export const averagePoolOp = defineCanonicalOp({
   attributes: { ...poolAttributeSpecs, count_include_pad: { kind: 'int', default: 0 } },
   inferTypes: (context) => inferPool(context).slice(0, 1),
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
+    const x = inputTensor(inputs, 0, node);
     const includePad = node.attr('count_include_pad', 'int', 0) === 1;
     const result = poolWindows(node, x, (values, _taps, windowCount) => {
       let sum = 0;
@@ -150,7 +153,7 @@ export const lpPoolOp = defineCanonicalOp({
   attributes: { ...poolAttributeSpecs, p: { kind: 'int', default: 2 } },
   inferTypes: (context) => inferPool(context).slice(0, 1),
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
+    const x = inputTensor(inputs, 0, node);
     const p = node.attr('p', 'int', 2);
     const result = poolWindows(node, x, (values) => {
       let sum = 0;
@@ -163,10 +166,10 @@ export const lpPoolOp = defineCanonicalOp({
 
 function globalPool(op: string, summary: string, reduce: (values: ArrayLike<number>, start: number, count: number) => number) {
   const kernel: Kernel = (inputs, { node }) => {
-    const x = tensorArg(inputs, 0, node);
+    const x = inputTensor(inputs, 0, node);
     const planes = x.shape[0]! * x.shape[1]!;
-    const size = product(x.shape.slice(2));
-    const data = numericData(x);
+    const size = sizeOf(x.shape.slice(2));
+    const data = readNumbers(x);
     const out = new Float64Array(planes);
     for (let p = 0; p < planes; p++) out[p] = reduce(data, p * size, size);
     return [tensorFromNumbers(x.dtype, [x.shape[0]!, x.shape[1]!, ...x.shape.slice(2).map(() => 1)], out)];

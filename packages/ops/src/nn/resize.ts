@@ -6,8 +6,11 @@
  */
 import { tensorType, type Dim, type Node, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp } from '../op-definition.js';
-import { constantInts, hasInput, inputTensorType } from './infer-helpers.js';
-import { intData, kernelError, numericData, optionalTensorArg, product, tensorArg, tensorFromNumbers } from './kernel-helpers.js';
+import { readInts, readNumbers } from '../util/elements.js';
+import { constantInts, hasInput, inputTensorType } from '../util/inference.js';
+import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
+import { sizeOf } from '../util/shape.js';
+import { tensorFromNumbers } from './kernel-helpers.js';
 
 interface ResizeSettings {
   mode: string;
@@ -117,8 +120,8 @@ function taps(x: number, plan: AxisPlan, settings: ResizeSettings): { indices: n
 }
 
 function resampleAxis(data: Float64Array, shape: number[], plan: AxisPlan, settings: ResizeSettings): Float64Array {
-  const outer = product(shape.slice(0, plan.axis));
-  const inner = product(shape.slice(plan.axis + 1));
+  const outer = sizeOf(shape.slice(0, plan.axis));
+  const inner = sizeOf(shape.slice(plan.axis + 1));
   const out = new Float64Array(outer * plan.outLength * inner);
   for (let o = 0; o < plan.outLength; o++) {
     const tap = taps(o, plan, settings);
@@ -157,7 +160,7 @@ function planAxes(node: Node, shape: readonly number[], targets: ResizeTargets):
   const { axes } = targets;
   const plans: AxisPlan[] = shape.map((length, axis) => ({ axis, inLength: length, outLength: length, scale: 1, roiStart: 0, roiEnd: 1 }));
   if (targets.sizes && targets.sizes.length > 0) {
-    if (targets.sizes.length !== axes.length) throw kernelError(node, `sizes has ${targets.sizes.length} entries for ${axes.length} axes`);
+    if (targets.sizes.length !== axes.length) throw opError(node, `sizes has ${targets.sizes.length} entries for ${axes.length} axes`);
     const policy = node.attr('keep_aspect_ratio_policy', 'string', 'stretch');
     if (policy === 'stretch') {
       axes.forEach((axis, i) => {
@@ -173,13 +176,13 @@ function planAxes(node: Node, shape: readonly number[], targets: ResizeTargets):
       }
     }
   } else if (targets.scales && targets.scales.length > 0) {
-    if (targets.scales.length !== axes.length) throw kernelError(node, `scales has ${targets.scales.length} entries for ${axes.length} axes`);
+    if (targets.scales.length !== axes.length) throw opError(node, `scales has ${targets.scales.length} entries for ${axes.length} axes`);
     axes.forEach((axis, i) => {
       plans[axis]!.scale = targets.scales![i]!;
       plans[axis]!.outLength = Math.floor(shape[axis]! * targets.scales![i]!);
     });
   } else {
-    throw kernelError(node, 'needs scales or sizes');
+    throw opError(node, 'needs scales or sizes');
   }
   if (targets.roi && targets.roi.length === 2 * axes.length) {
     axes.forEach((axis, i) => {
@@ -192,7 +195,7 @@ function planAxes(node: Node, shape: readonly number[], targets: ResizeTargets):
 
 function resizeTensor(node: Node, x: Tensor, targets: ResizeTargets, settings: ResizeSettings): Tensor {
   const plans = planAxes(node, x.shape, targets);
-  let data = Float64Array.from(numericData(x));
+  let data = Float64Array.from(readNumbers(x));
   const shape = [...x.shape];
   for (const plan of plans) {
     const identity = plan.outLength === plan.inLength && plan.scale === 1 && settings.coordinateMode !== 'tf_crop_and_resize';
@@ -221,7 +224,7 @@ function settingsOf(node: Node, opset: number, upsample: boolean): ResizeSetting
 }
 
 function floatsOf(tensor: Tensor | undefined): number[] | undefined {
-  return tensor && tensor.size > 0 ? Array.from(numericData(tensor)) : undefined;
+  return tensor && tensor.size > 0 ? Array.from(readNumbers(tensor)) : undefined;
 }
 
 export const resizeOp = defineCanonicalOp({
@@ -254,7 +257,7 @@ export const resizeOp = defineCanonicalOp({
     const axes = (node.optionalAttr('axes', 'ints') ?? shape.map((_, i) => i)).map((a) => (a < 0 ? a + shape.length : a));
     const sizes = opset >= 11 && hasInput(node, 3) ? constantInts(context, 3) : undefined;
     const scalesTensor = opset < 11 ? context.inputConstant(1) : hasInput(node, 2) ? context.inputConstant(2) : undefined;
-    const scales = scalesTensor && scalesTensor.size > 0 ? Array.from(numericData(scalesTensor)) : undefined;
+    const scales = scalesTensor && scalesTensor.size > 0 ? Array.from(readNumbers(scalesTensor)) : undefined;
     const out: Dim[] = [...shape];
     if (sizes && sizes.length > 0 && node.attr('keep_aspect_ratio_policy', 'string', 'stretch') === 'stretch') {
       axes.forEach((axis, i) => (out[axis] = sizes[i] ?? null));
@@ -269,16 +272,16 @@ export const resizeOp = defineCanonicalOp({
     return [tensorType(type.dtype, out)];
   },
   kernel(inputs, { node, opset }) {
-    const x = tensorArg(inputs, 0, node);
+    const x = inputTensor(inputs, 0, node);
     const axes = (node.optionalAttr('axes', 'ints') ?? x.shape.map((_, i) => i)).map((a) => (a < 0 ? a + x.rank : a));
     const settings = settingsOf(node, opset, false);
     if (opset < 11) {
-      return [resizeTensor(node, x, { axes, scales: floatsOf(tensorArg(inputs, 1, node))! }, settings)];
+      return [resizeTensor(node, x, { axes, scales: floatsOf(inputTensor(inputs, 1, node))! }, settings)];
     }
-    const roi = floatsOf(optionalTensorArg(inputs, 1, node));
-    const scales = floatsOf(optionalTensorArg(inputs, 2, node));
-    const sizesT = optionalTensorArg(inputs, 3, node);
-    const sizes = sizesT && sizesT.size > 0 ? intData(sizesT) : undefined;
+    const roi = floatsOf(optionalInputTensor(inputs, 1, node));
+    const scales = floatsOf(optionalInputTensor(inputs, 2, node));
+    const sizesT = optionalInputTensor(inputs, 3, node);
+    const sizes = sizesT && sizesT.size > 0 ? readInts(sizesT) : undefined;
     return [resizeTensor(node, x, { axes, ...(scales ? { scales } : {}), ...(sizes ? { sizes } : {}), ...(roi ? { roi } : {}) }, settings)];
   },
 });
@@ -293,15 +296,15 @@ export const upsampleOp = defineCanonicalOp({
     const type = inputTensorType(context, 0);
     if (!type?.shape) return [type ? tensorType(type.dtype, null) : undefined];
     const scalesTensor = hasInput(context.node, 1) ? context.inputConstant(1) : undefined;
-    const scales = scalesTensor ? Array.from(numericData(scalesTensor)) : context.node.optionalAttr('scales', 'floats');
+    const scales = scalesTensor ? Array.from(readNumbers(scalesTensor)) : context.node.optionalAttr('scales', 'floats');
     if (!scales) return [tensorType(type.dtype, type.shape.map(() => null))];
     return [tensorType(type.dtype, type.shape.map((d, i) => (typeof d === 'number' ? Math.floor(d * scales[i]!) : scales[i] === 1 ? d : null)))];
   },
   kernel(inputs, { node, opset }) {
-    const x = tensorArg(inputs, 0, node);
-    const scalesT = optionalTensorArg(inputs, 1, node);
-    const scales = scalesT ? Array.from(numericData(scalesT)) : node.optionalAttr('scales', 'floats')?.slice();
-    if (!scales) throw kernelError(node, 'needs scales (an attribute at opset 7, an input from opset 9)');
+    const x = inputTensor(inputs, 0, node);
+    const scalesT = optionalInputTensor(inputs, 1, node);
+    const scales = scalesT ? Array.from(readNumbers(scalesT)) : node.optionalAttr('scales', 'floats')?.slice();
+    if (!scales) throw opError(node, 'needs scales (an attribute at opset 7, an input from opset 9)');
     return [resizeTensor(node, x, { axes: x.shape.map((_, i) => i), scales }, settingsOf(node, opset, true))];
   },
 });

@@ -4,17 +4,12 @@
  */
 import { tensorType, type DType, type Node, type Tensor, type Type } from '@modelpass/ir';
 import { defineCanonicalOp } from '../op-definition.js';
-import { inputTensorType } from './infer-helpers.js';
-import {
-  int64Tensor,
-  intData,
-  kernelError,
-  normalizeAxis,
-  optionalTensorArg,
-  sequenceArg,
-  tensorArg,
-} from './kernel-helpers.js';
 import { concatTensors, splitTensor } from './slice-ops.js';
+import { readInts } from '../util/elements.js';
+import { inputTensorType } from '../util/inference.js';
+import { inputSequence, inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
+import { normalizeAxis } from '../util/shape.js';
+import { int64Tensor } from './kernel-helpers.js';
 
 function sequenceOf(element: Type | undefined): Type | undefined {
   return element ? { kind: 'sequence', element } : undefined;
@@ -26,9 +21,9 @@ function elementOf(type: Type | undefined): Type | undefined {
 
 function position(node: Node, tensor: Tensor | undefined, length: number, inclusiveEnd: boolean): number {
   if (!tensor) return inclusiveEnd ? length : length - 1;
-  const raw = intData(tensor)[0]!;
+  const raw = readInts(tensor)[0]!;
   const p = raw < 0 ? raw + length : raw;
-  if (p < 0 || p > (inclusiveEnd ? length : length - 1)) throw kernelError(node, `position ${raw} is out of range for a sequence of ${length}`);
+  if (p < 0 || p > (inclusiveEnd ? length : length - 1)) throw opError(node, `position ${raw} is out of range for a sequence of ${length}`);
   return p;
 }
 
@@ -54,7 +49,7 @@ export const sequenceConstructOp = defineCanonicalOp({
     const sameShape = context.node.inputs.every((_, i) => JSON.stringify(inputTensorType(context, i)?.shape) === JSON.stringify(first?.shape));
     return [sequenceOf(first ? tensorType(first.dtype, sameShape ? first.shape : null) : undefined)];
   },
-  kernel: (inputs, { node }) => [inputs.map((_, i) => tensorArg(inputs, i, node))],
+  kernel: (inputs, { node }) => [inputs.map((_, i) => inputTensor(inputs, i, node))],
 });
 
 export const sequenceAtOp = defineCanonicalOp({
@@ -64,8 +59,8 @@ export const sequenceAtOp = defineCanonicalOp({
   outputs: [{ name: 'tensor' }],
   inferTypes: (context) => [elementOf(context.inputType(0))],
   kernel(inputs, { node }) {
-    const sequence = sequenceArg(inputs, 0, node);
-    return [sequence[position(node, tensorArg(inputs, 1, node), sequence.length, false)]!];
+    const sequence = inputSequence(inputs, 0, node);
+    return [sequence[position(node, inputTensor(inputs, 1, node), sequence.length, false)]!];
   },
 });
 
@@ -76,8 +71,8 @@ export const sequenceInsertOp = defineCanonicalOp({
   outputs: [{ name: 'output_sequence' }],
   inferTypes: (context) => [context.inputType(0)],
   kernel(inputs, { node }) {
-    const sequence = [...sequenceArg(inputs, 0, node)];
-    sequence.splice(position(node, optionalTensorArg(inputs, 2, node), sequence.length, true), 0, tensorArg(inputs, 1, node));
+    const sequence = [...inputSequence(inputs, 0, node)];
+    sequence.splice(position(node, optionalInputTensor(inputs, 2, node), sequence.length, true), 0, inputTensor(inputs, 1, node));
     return [sequence];
   },
 });
@@ -89,8 +84,8 @@ export const sequenceEraseOp = defineCanonicalOp({
   outputs: [{ name: 'output_sequence' }],
   inferTypes: (context) => [context.inputType(0)],
   kernel(inputs, { node }) {
-    const sequence = [...sequenceArg(inputs, 0, node)];
-    sequence.splice(position(node, optionalTensorArg(inputs, 1, node), sequence.length, false), 1);
+    const sequence = [...inputSequence(inputs, 0, node)];
+    sequence.splice(position(node, optionalInputTensor(inputs, 1, node), sequence.length, false), 1);
     return [sequence];
   },
 });
@@ -101,7 +96,7 @@ export const sequenceLengthOp = defineCanonicalOp({
   inputs: [{ name: 'input_sequence' }],
   outputs: [{ name: 'length' }],
   inferTypes: () => [tensorType('int64', [])],
-  kernel: (inputs, { node }) => [int64Tensor([], [sequenceArg(inputs, 0, node).length])],
+  kernel: (inputs, { node }) => [int64Tensor([], [inputSequence(inputs, 0, node).length])],
 });
 
 export const splitToSequenceOp = defineCanonicalOp({
@@ -115,16 +110,16 @@ export const splitToSequenceOp = defineCanonicalOp({
     return [sequenceOf(type ? tensorType(type.dtype, null) : undefined)];
   },
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
+    const x = inputTensor(inputs, 0, node);
     const axis = normalizeAxis(node.attr('axis', 'int', 0), x.rank, node);
-    const splitT = optionalTensorArg(inputs, 1, node);
+    const splitT = optionalInputTensor(inputs, 1, node);
     const dim = x.shape[axis]!;
     if (!splitT) {
       const parts = splitTensor(node, x, axis, new Array<number>(dim).fill(1));
       if (node.attr('keepdims', 'int', 1) === 1) return [parts];
       return [parts.map((p) => p.reshape(p.shape.filter((_, i) => i !== axis)))];
     }
-    const split = intData(splitT);
+    const split = readInts(splitT);
     if (splitT.rank === 0) {
       const chunk = split[0]!;
       const sizes = Array.from({ length: Math.ceil(dim / chunk) }, (_, i) => Math.min(chunk, dim - i * chunk));
@@ -145,13 +140,13 @@ export const concatFromSequenceOp = defineCanonicalOp({
     return [element?.kind === 'tensor' ? tensorType(element.dtype, null) : undefined];
   },
   kernel(inputs, { node }) {
-    const sequence = sequenceArg(inputs, 0, node);
-    if (sequence.length === 0) throw kernelError(node, 'cannot concatenate an empty sequence');
+    const sequence = inputSequence(inputs, 0, node);
+    if (sequence.length === 0) throw opError(node, 'cannot concatenate an empty sequence');
     const newAxis = node.attr('new_axis', 'int', 0) === 1;
     const rank = sequence[0]!.rank + (newAxis ? 1 : 0);
     const raw = node.attr('axis', 'int');
     const axis = raw < 0 ? raw + rank : raw;
-    if (axis < 0 || axis >= Math.max(rank, 1)) throw kernelError(node, `axis ${raw} is out of range for rank ${rank}`);
+    if (axis < 0 || axis >= Math.max(rank, 1)) throw opError(node, `axis ${raw} is out of range for rank ${rank}`);
     const parts = newAxis ? sequence.map((t) => t.reshape([...t.shape.slice(0, axis), 1, ...t.shape.slice(axis)])) : sequence;
     return [concatTensors(node, parts, axis)];
   },

@@ -4,33 +4,11 @@
  */
 import { Tensor, tensorType, type Dim, type Tensor as TensorT } from '@modelpass/ir';
 import { defineCanonicalOp } from '../op-definition.js';
-import {
-  constantInts,
-  dimProduct,
-  broadcastDims,
-  hasInput,
-  inputDType,
-  inputShape,
-  inputTensorType,
-  normalizeAxisForInference,
-  typeOf,
-} from './infer-helpers.js';
-import {
-  broadcastIndexMap,
-  broadcastShapes,
-  forEachIndex,
-  gatherElements,
-  int64Tensor,
-  intData,
-  kernelError,
-  normalizeAxis,
-  optionalTensorArg,
-  product,
-  stridesOf,
-  tensorArg,
-  tensorFromNumbers,
-  zeroScalar,
-} from './kernel-helpers.js';
+import { readInts } from '../util/elements.js';
+import { constantInts, dimProduct, hasInput, inputShape, inputTensorType, normalizeAxisForInference, typeOf } from '../util/inference.js';
+import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
+import { broadcastIndexMap, broadcastShapesOrUnknownDims, broadcastStaticShapes, normalizeAxis, sizeOf, stridesOf } from '../util/shape.js';
+import { forEachIndex, gatherElements, int64Tensor, tensorFromNumbers, zeroScalar } from './kernel-helpers.js';
 
 export const flattenOp = defineCanonicalOp({
   op: 'onnx.Flatten',
@@ -48,11 +26,11 @@ export const flattenOp = defineCanonicalOp({
     return [tensorType(type.dtype, [dimProduct(type.shape.slice(0, axis)), dimProduct(type.shape.slice(axis))])];
   },
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
+    const x = inputTensor(inputs, 0, node);
     const raw = node.attr('axis', 'int', 1);
     const axis = raw < 0 ? raw + x.rank : raw;
-    if (axis < 0 || axis > x.rank) throw kernelError(node, `axis ${raw} is out of range for rank ${x.rank}`);
-    return [x.reshape([product(x.shape.slice(0, axis)), product(x.shape.slice(axis))])];
+    if (axis < 0 || axis > x.rank) throw opError(node, `axis ${raw} is out of range for rank ${x.rank}`);
+    return [x.reshape([sizeOf(x.shape.slice(0, axis)), sizeOf(x.shape.slice(axis))])];
   },
 });
 
@@ -91,7 +69,7 @@ export const reshapeOp = defineCanonicalOp({
   outputs: [{ name: 'reshaped' }],
   attributes: { allowzero: { kind: 'int', default: 0 }, shape: { kind: 'ints' } },
   inferTypes(context) {
-    const dtype = inputDType(context, 0);
+    const dtype = inputTensorType(context, 0)?.dtype;
     const target = hasInput(context.node, 1) ? constantInts(context, 1) : context.node.optionalAttr('shape', 'ints')?.slice();
     if (!target) {
       const rank = inputShape(context, 1)?.[0];
@@ -101,12 +79,12 @@ export const reshapeOp = defineCanonicalOp({
     return [typeOf(dtype, resolveReshape(shape, target, context.node.attr('allowzero', 'int', 0) === 1))];
   },
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
-    const shapeTensor = optionalTensorArg(inputs, 1, node);
-    const target = shapeTensor ? intData(shapeTensor) : [...node.attr('shape', 'ints')];
+    const x = inputTensor(inputs, 0, node);
+    const shapeTensor = optionalInputTensor(inputs, 1, node);
+    const target = shapeTensor ? readInts(shapeTensor) : [...node.attr('shape', 'ints')];
     const shape = resolveReshape(x.shape, target, node.attr('allowzero', 'int', 0) === 1);
-    if (!shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0) || product(shape as number[]) !== x.size) {
-      throw kernelError(node, `cannot reshape [${x.shape.join(',')}] to [${target.join(',')}]`);
+    if (!shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0) || sizeOf(shape as number[]) !== x.size) {
+      throw opError(node, `cannot reshape [${x.shape.join(',')}] to [${target.join(',')}]`);
     }
     return [x.reshape(shape as number[])];
   },
@@ -145,10 +123,10 @@ export const transposeOp = defineCanonicalOp({
     return [tensorType(type.dtype, transposePermutation(shape.length, perm).map((p) => shape[p] ?? null))];
   },
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
+    const x = inputTensor(inputs, 0, node);
     const perm = transposePermutation(x.rank, node.optionalAttr('perm', 'ints'));
     if (perm.length !== x.rank || new Set(perm).size !== x.rank || perm.some((p) => p < 0 || p >= x.rank)) {
-      throw kernelError(node, `perm [${perm.join(',')}] is not a permutation of rank ${x.rank}`);
+      throw opError(node, `perm [${perm.join(',')}] is not a permutation of rank ${x.rank}`);
     }
     return [transposeTensor(x, perm)];
   },
@@ -156,7 +134,7 @@ export const transposeOp = defineCanonicalOp({
 
 /** Axes from input 1 (opset ≥ 13) or the `axes` attribute (older opsets). */
 function axesArgument(node: import('@modelpass/ir').Node, axesTensor: TensorT | undefined): number[] | undefined {
-  if (axesTensor) return intData(axesTensor);
+  if (axesTensor) return readInts(axesTensor);
   return node.optionalAttr('axes', 'ints')?.slice();
 }
 
@@ -180,9 +158,9 @@ export const squeezeOp = defineCanonicalOp({
     return [tensorType(type.dtype, type.shape.filter((_, i) => !drop.has(i)))];
   },
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
-    const axes = (axesArgument(node, optionalTensorArg(inputs, 1, node)) ?? []).map((a) => normalizeAxis(a, x.rank, node));
-    for (const a of axes) if (x.shape[a] !== 1) throw kernelError(node, `cannot squeeze axis ${a} of size ${x.shape[a]}`);
+    const x = inputTensor(inputs, 0, node);
+    const axes = (axesArgument(node, optionalInputTensor(inputs, 1, node)) ?? []).map((a) => normalizeAxis(a, x.rank, node));
+    for (const a of axes) if (x.shape[a] !== 1) throw opError(node, `cannot squeeze axis ${a} of size ${x.shape[a]}`);
     const shape = axes.length === 0 ? x.shape.filter((d) => d !== 1) : x.shape.filter((_, i) => !axes.includes(i));
     return [x.reshape(shape)];
   },
@@ -212,11 +190,11 @@ export const unsqueezeOp = defineCanonicalOp({
     return [tensorType(type.dtype, unsqueezeShape<Dim>(type.shape, axes, 1) ?? null)];
   },
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
-    const axes = axesArgument(node, optionalTensorArg(inputs, 1, node));
-    if (!axes) throw kernelError(node, 'needs axes (an input from opset 13, an attribute before)');
+    const x = inputTensor(inputs, 0, node);
+    const axes = axesArgument(node, optionalInputTensor(inputs, 1, node));
+    if (!axes) throw opError(node, 'needs axes (an input from opset 13, an attribute before)');
     const shape = unsqueezeShape(x.shape, axes, 1);
-    if (!shape) throw kernelError(node, `axes [${axes.join(',')}] are invalid for rank ${x.rank}`);
+    if (!shape) throw opError(node, `axes [${axes.join(',')}] are invalid for rank ${x.rank}`);
     return [x.reshape(shape)];
   },
 });
@@ -227,16 +205,16 @@ export const expandOp = defineCanonicalOp({
   inputs: [{ name: 'input' }, { name: 'shape' }],
   outputs: [{ name: 'output' }],
   inferTypes(context) {
-    const dtype = inputDType(context, 0);
+    const dtype = inputTensorType(context, 0)?.dtype;
     const target = constantInts(context, 1);
     const shape = inputShape(context, 0);
     if (!target || !shape) return [typeOf(dtype, null)];
-    return [typeOf(dtype, broadcastDims(shape, target))];
+    return [typeOf(dtype, broadcastShapesOrUnknownDims(shape, target))];
   },
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
-    const target = intData(tensorArg(inputs, 1, node));
-    const outShape = broadcastShapes(x.shape, target, node);
+    const x = inputTensor(inputs, 0, node);
+    const target = readInts(inputTensor(inputs, 1, node));
+    const outShape = broadcastStaticShapes([x.shape, target], node);
     return [gatherElements(x, outShape, broadcastIndexMap(x.shape, outShape))];
   },
 });
@@ -255,12 +233,12 @@ export const tileOp = defineCanonicalOp({
     return [tensorType(type.dtype, type.shape.map((d, i) => (typeof d === 'number' ? d * repeats[i]! : repeats[i] === 1 ? d : null)))];
   },
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
-    const repeats = intData(tensorArg(inputs, 1, node));
-    if (repeats.length !== x.rank) throw kernelError(node, `repeats has ${repeats.length} entries for rank ${x.rank}`);
+    const x = inputTensor(inputs, 0, node);
+    const repeats = readInts(inputTensor(inputs, 1, node));
+    if (repeats.length !== x.rank) throw opError(node, `repeats has ${repeats.length} entries for rank ${x.rank}`);
     const outShape = x.shape.map((d, i) => d * repeats[i]!);
     const strides = stridesOf(x.shape);
-    const map = new Int32Array(product(outShape));
+    const map = new Int32Array(sizeOf(outShape));
     forEachIndex(outShape, (index, flat) => {
       let offset = 0;
       for (let d = 0; d < index.length; d++) offset += (index[d]! % x.shape[d]!) * strides[d]!;
@@ -288,7 +266,7 @@ export const shapeOp = defineCanonicalOp({
     return [tensorType('int64', [Math.max(end - start, 0)])];
   },
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
+    const x = inputTensor(inputs, 0, node);
     const [start, end] = shapeSliceBounds(x.rank, node.attr('start', 'int', 0), node.optionalAttr('end', 'int'));
     const dims = x.shape.slice(start, Math.max(start, end));
     return [int64Tensor([dims.length], dims)];
@@ -302,7 +280,7 @@ export const sizeOp = defineCanonicalOp({
   outputs: [{ name: 'size' }],
   inferTypes: () => [tensorType('int64', [])],
   kernel(inputs, { node }) {
-    return [int64Tensor([], [tensorArg(inputs, 0, node).size])];
+    return [int64Tensor([], [inputTensor(inputs, 0, node).size])];
   },
 });
 
@@ -320,10 +298,10 @@ export const constantOfShapeOp = defineCanonicalOp({
     return [tensorType(dtype, typeof length === 'number' ? new Array<Dim>(length).fill(null) : null)];
   },
   kernel(inputs, { node }) {
-    const dims = intData(tensorArg(inputs, 0, node));
+    const dims = readInts(inputTensor(inputs, 0, node));
     const value = node.optionalAttr('value', 'tensor') ?? Tensor.fromValues('float32', [1], [0]);
-    if (value.size !== 1) throw kernelError(node, 'attribute value must hold exactly one element', { actual: `${value.size} elements` });
-    return [gatherElements(value, dims, new Int32Array(product(dims)))];
+    if (value.size !== 1) throw opError(node, 'attribute value must hold exactly one element', { actual: `${value.size} elements` });
+    return [gatherElements(value, dims, new Int32Array(sizeOf(dims)))];
   },
 });
 
@@ -370,24 +348,24 @@ export const constantOp = defineCanonicalOp({
     if (value) return [value];
     const sparse = node.optionalAttr('sparse_value', 'sparse-tensor');
     if (sparse) return [densify(sparse, node)];
-    throw kernelError(node, 'has no value attribute', { expected: 'one of value, value_float(s), value_int(s), value_string(s), sparse_value' });
+    throw opError(node, 'has no value attribute', { expected: 'one of value, value_float(s), value_int(s), value_string(s), sparse_value' });
   },
 });
 
 function densify(sparse: import('@modelpass/ir').SparseTensor, node: import('@modelpass/ir').Node): TensorT {
   const values = sparse.values;
-  const indices = intData(sparse.indices);
+  const indices = readInts(sparse.indices);
   const count = values.size;
   const strides = stridesOf(sparse.dims);
   const flat = sparse.indices.rank === 2
     ? Array.from({ length: count }, (_, k) => sparse.dims.reduce((sum, _d, r) => sum + indices[k * sparse.dims.length + r]! * strides[r]!, 0))
     : indices;
-  const total = product(sparse.dims);
+  const total = sizeOf(sparse.dims);
   const zero = zeroScalar(values.dtype);
   const map = new Int32Array(total);
   const which = new Int32Array(total).fill(1);
   flat.forEach((position, k) => {
-    if (position < 0 || position >= total) throw kernelError(node, `sparse index ${position} is out of range`);
+    if (position < 0 || position >= total) throw opError(node, `sparse index ${position} is out of range`);
     map[position] = k;
     which[position] = 0;
   });
@@ -409,7 +387,7 @@ export const rangeOp = defineCanonicalOp({
   inputs: [{ name: 'start' }, { name: 'limit' }, { name: 'delta' }],
   outputs: [{ name: 'output' }],
   inferTypes(context) {
-    const dtype = inputDType(context, 0);
+    const dtype = inputTensorType(context, 0)?.dtype;
     const [start, limit, delta] = [0, 1, 2].map((i) => constantInts(context, i)?.[0]);
     if (start !== undefined && limit !== undefined && delta !== undefined && delta !== 0 && dtype !== 'float32' && dtype !== 'float64') {
       return [typeOf(dtype, [Math.max(Math.ceil((limit - start) / delta), 0)])];
@@ -417,10 +395,10 @@ export const rangeOp = defineCanonicalOp({
     return [typeOf(dtype, [null])];
   },
   kernel(inputs, { node }) {
-    const [startT, limitT, deltaT] = [0, 1, 2].map((i) => tensorArg(inputs, i, node)) as [TensorT, TensorT, TensorT];
+    const [startT, limitT, deltaT] = [0, 1, 2].map((i) => inputTensor(inputs, i, node)) as [TensorT, TensorT, TensorT];
     if (startT.dtype === 'int64') {
       const [start, limit, delta] = [startT, limitT, deltaT].map((t) => (t.data() as BigInt64Array)[0]!) as [bigint, bigint, bigint];
-      if (delta === 0n) throw kernelError(node, 'delta must not be zero');
+      if (delta === 0n) throw opError(node, 'delta must not be zero');
       const span = limit - start;
       let count = span / delta + (span % delta !== 0n && span > 0n === delta > 0n ? 1n : 0n);
       if (count < 0n) count = 0n;
@@ -428,7 +406,7 @@ export const rangeOp = defineCanonicalOp({
       return [Tensor.fromValues('int64', [values.length], values)];
     }
     const [start, limit, delta] = [startT, limitT, deltaT].map((t) => Number(intOrFloat(t)));
-    if (delta === 0) throw kernelError(node, 'delta must not be zero');
+    if (delta === 0) throw opError(node, 'delta must not be zero');
     const count = Math.max(Math.ceil((limit - start) / delta), 0);
     const values = Array.from({ length: count }, (_, i) => start + i * delta);
     return [tensorFromNumbers(startT.dtype, [count], values)];

@@ -3,19 +3,11 @@
  */
 import { tensorType, type Dim, type Node, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp } from '../op-definition.js';
-import { constantInts, hasInput, inputTensorType, normalizeAxisForInference, typeOf } from './infer-helpers.js';
-import {
-  forEachIndex,
-  gatherElements,
-  intData,
-  kernelError,
-  normalizeAxis,
-  optionalTensorArg,
-  product,
-  stridesOf,
-  tensorArg,
-  tensorFromNumbers,
-} from './kernel-helpers.js';
+import { readInts } from '../util/elements.js';
+import { constantInts, hasInput, inputTensorType, normalizeAxisForInference, typeOf } from '../util/inference.js';
+import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
+import { normalizeAxis, sizeOf, stridesOf } from '../util/shape.js';
+import { forEachIndex, gatherElements, tensorFromNumbers } from './kernel-helpers.js';
 
 export const concatOp = defineCanonicalOp({
   op: 'onnx.Concat',
@@ -47,7 +39,7 @@ export const concatOp = defineCanonicalOp({
     return [tensorType(dtype, out)];
   },
   kernel(inputs, { node }) {
-    const tensors = inputs.map((_, i) => tensorArg(inputs, i, node));
+    const tensors = inputs.map((_, i) => inputTensor(inputs, i, node));
     return [concatTensors(node, tensors, normalizeAxis(node.attr('axis', 'int'), tensors[0]!.rank, node))];
   },
 });
@@ -57,14 +49,14 @@ export function concatTensors(node: Node, tensors: readonly Tensor[], axis: numb
   const first = tensors[0]!;
   for (const t of tensors) {
     if (t.rank !== first.rank || t.shape.some((d, i) => i !== axis && d !== first.shape[i])) {
-      throw kernelError(node, `cannot concatenate [${t.shape.join(',')}] with [${first.shape.join(',')}] on axis ${axis}`);
+      throw opError(node, `cannot concatenate [${t.shape.join(',')}] with [${first.shape.join(',')}] on axis ${axis}`);
     }
   }
   const outShape = [...first.shape];
   outShape[axis] = tensors.reduce((sum, t) => sum + t.shape[axis]!, 0);
-  const outer = product(first.shape.slice(0, axis));
-  const inner = product(first.shape.slice(axis + 1));
-  const total = product(outShape);
+  const outer = sizeOf(first.shape.slice(0, axis));
+  const inner = sizeOf(first.shape.slice(axis + 1));
+  const total = sizeOf(outShape);
   const map = new Int32Array(total);
   const which = new Int32Array(total);
   let flat = 0;
@@ -93,9 +85,9 @@ function splitSizes(node: Node, dim: number, outputs: number, split: readonly nu
 export function sliceAlongAxis(x: Tensor, axis: number, start: number, length: number): Tensor {
   const outShape = [...x.shape];
   outShape[axis] = length;
-  const inner = product(x.shape.slice(axis + 1));
-  const outer = product(x.shape.slice(0, axis));
-  const map = new Int32Array(product(outShape));
+  const inner = sizeOf(x.shape.slice(axis + 1));
+  const outer = sizeOf(x.shape.slice(0, axis));
+  const map = new Int32Array(sizeOf(outShape));
   let flat = 0;
   for (let o = 0; o < outer; o++) {
     const base = o * x.shape[axis]! * inner + start * inner;
@@ -106,7 +98,7 @@ export function sliceAlongAxis(x: Tensor, axis: number, start: number, length: n
 
 export function splitTensor(node: Node, x: Tensor, axis: number, sizes: readonly number[]): Tensor[] {
   if (sizes.reduce((a, b) => a + b, 0) !== x.shape[axis]) {
-    throw kernelError(node, `split sizes [${sizes.join(',')}] do not add up to dimension ${x.shape[axis]}`);
+    throw opError(node, `split sizes [${sizes.join(',')}] do not add up to dimension ${x.shape[axis]}`);
   }
   let start = 0;
   return sizes.map((size) => {
@@ -137,10 +129,10 @@ export const splitOp = defineCanonicalOp({
     return Array.from({ length: count }, (_, i) => tensorType(type.dtype, shape.map((d, k) => (k === axis ? (sizes?.[i] ?? null) : d))));
   },
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
+    const x = inputTensor(inputs, 0, node);
     const axis = normalizeAxis(node.attr('axis', 'int', 0), x.rank, node);
-    const splitTensorArg = optionalTensorArg(inputs, 1, node);
-    const split = splitTensorArg ? intData(splitTensorArg) : node.optionalAttr('split', 'ints');
+    const splitTensorArg = optionalInputTensor(inputs, 1, node);
+    const split = splitTensorArg ? readInts(splitTensorArg) : node.optionalAttr('split', 'ints');
     return splitTensor(node, x, axis, splitSizes(node, x.shape[axis]!, node.outputs.length, split));
   },
 });
@@ -154,11 +146,11 @@ interface SliceSpec {
 
 function sliceSpec(node: Node, inputs: readonly (Tensor | undefined)[], rank: number): SliceSpec {
   const [startsT, endsT, axesT, stepsT] = inputs;
-  const starts = startsT ? intData(startsT) : [...node.attr('starts', 'ints')];
-  const ends = endsT ? intData(endsT) : [...node.attr('ends', 'ints')];
-  const axesRaw = axesT ? intData(axesT) : (node.optionalAttr('axes', 'ints')?.slice() ?? starts.map((_, i) => i));
+  const starts = startsT ? readInts(startsT) : [...node.attr('starts', 'ints')];
+  const ends = endsT ? readInts(endsT) : [...node.attr('ends', 'ints')];
+  const axesRaw = axesT ? readInts(axesT) : (node.optionalAttr('axes', 'ints')?.slice() ?? starts.map((_, i) => i));
   const axes = axesRaw.map((a) => (a < 0 ? a + rank : a));
-  const steps = stepsT ? intData(stepsT) : starts.map(() => 1);
+  const steps = stepsT ? readInts(stepsT) : starts.map(() => 1);
   return { starts, ends, axes, steps };
 }
 
@@ -208,21 +200,21 @@ export const sliceOp = defineCanonicalOp({
     return [tensorType(type.dtype, out)];
   },
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
-    const spec = sliceSpec(node, [1, 2, 3, 4].map((i) => optionalTensorArg(inputs, i, node)), x.rank);
+    const x = inputTensor(inputs, 0, node);
+    const spec = sliceSpec(node, [1, 2, 3, 4].map((i) => optionalInputTensor(inputs, i, node)), x.rank);
     const start = x.shape.map(() => 0);
     const step = x.shape.map(() => 1);
     const outShape = [...x.shape];
     spec.axes.forEach((axis, i) => {
-      if (axis < 0 || axis >= x.rank) throw kernelError(node, `axis ${spec.axes[i]} is out of range for rank ${x.rank}`);
-      if (spec.steps[i] === 0) throw kernelError(node, 'a slice step must not be zero');
+      if (axis < 0 || axis >= x.rank) throw opError(node, `axis ${spec.axes[i]} is out of range for rank ${x.rank}`);
+      if (spec.steps[i] === 0) throw opError(node, 'a slice step must not be zero');
       const range = sliceRange(x.shape[axis]!, spec.starts[i]!, spec.ends[i]!, spec.steps[i]!);
       start[axis] = range.start;
       step[axis] = spec.steps[i]!;
       outShape[axis] = range.count;
     });
     const strides = stridesOf(x.shape);
-    const map = new Int32Array(product(outShape));
+    const map = new Int32Array(sizeOf(outShape));
     forEachIndex(outShape, (index, flat) => {
       let offset = 0;
       for (let d = 0; d < index.length; d++) offset += (start[d]! + index[d]! * step[d]!) * strides[d]!;
@@ -279,12 +271,12 @@ export const padOp = defineCanonicalOp({
     return [tensorType(type.dtype, out)];
   },
   kernel(inputs, { node }) {
-    const x = tensorArg(inputs, 0, node);
-    const padsT = optionalTensorArg(inputs, 1, node);
-    const padList = padsT ? intData(padsT) : [...node.attr('pads', 'ints')];
-    const axesT = optionalTensorArg(inputs, 3, node);
-    const axes = axesT ? intData(axesT).map((a) => normalizeAxis(a, x.rank, node)) : x.shape.map((_, i) => i);
-    if (padList.length !== 2 * axes.length) throw kernelError(node, `pads has ${padList.length} entries`, { expected: `${2 * axes.length}` });
+    const x = inputTensor(inputs, 0, node);
+    const padsT = optionalInputTensor(inputs, 1, node);
+    const padList = padsT ? readInts(padsT) : [...node.attr('pads', 'ints')];
+    const axesT = optionalInputTensor(inputs, 3, node);
+    const axes = axesT ? readInts(axesT).map((a) => normalizeAxis(a, x.rank, node)) : x.shape.map((_, i) => i);
+    if (padList.length !== 2 * axes.length) throw opError(node, `pads has ${padList.length} entries`, { expected: `${2 * axes.length}` });
     const begin = x.shape.map(() => 0);
     const end = x.shape.map(() => 0);
     axes.forEach((axis, i) => {
@@ -293,14 +285,14 @@ export const padOp = defineCanonicalOp({
     });
     const mode = node.attr('mode', 'string', 'constant');
     const outShape = x.shape.map((d, i) => d + begin[i]! + end[i]!);
-    if (outShape.some((d) => d < 0)) throw kernelError(node, 'negative pads remove more than the whole dimension');
+    if (outShape.some((d) => d < 0)) throw opError(node, 'negative pads remove more than the whole dimension');
     if (mode !== 'constant' && x.shape.some((d, i) => d === 0 && outShape[i]! > 0)) {
-      throw kernelError(node, `mode '${mode}' cannot pad an empty dimension`);
+      throw opError(node, `mode '${mode}' cannot pad an empty dimension`);
     }
-    const constantT = optionalTensorArg(inputs, 2, node);
+    const constantT = optionalInputTensor(inputs, 2, node);
     const fill = constantT ? constantT.reshape([1]) : tensorFromNumbers(x.dtype, [1], [node.attr('value', 'float', 0)]);
     const strides = stridesOf(x.shape);
-    const total = product(outShape);
+    const total = sizeOf(outShape);
     const map = new Int32Array(total);
     const which = new Int32Array(total);
     forEachIndex(outShape, (index, flat) => {

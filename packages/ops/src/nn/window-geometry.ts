@@ -3,7 +3,7 @@
  * kernel shape, strides, dilations, explicit pads, auto_pad and ceil_mode (ONNX formulas).
  */
 import type { Dim, Node } from '@modelpass/ir';
-import { kernelError } from './kernel-helpers.js';
+import { opError } from '../util/kernel-io.js';
 
 export interface WindowAttributes {
   readonly kernel: readonly number[];
@@ -24,7 +24,7 @@ export interface WindowGeometry {
 /** Reads the window attributes of a node; `kernel` comes from `kernel_shape` or the weight's dims. */
 export function windowAttributes(node: Node, spatialRank: number, weightKernel?: readonly number[]): WindowAttributes {
   const kernel = node.optionalAttr('kernel_shape', 'ints') ?? weightKernel;
-  if (!kernel) throw kernelError(node, 'needs kernel_shape');
+  if (!kernel) throw opError(node, 'needs kernel_shape');
   const ones = new Array<number>(spatialRank).fill(1);
   const strides = node.optionalAttr('strides', 'ints') ?? ones;
   const dilations = node.optionalAttr('dilations', 'ints') ?? ones;
@@ -37,7 +37,7 @@ export function windowAttributes(node: Node, spatialRank: number, weightKernel?:
     ['dilations', dilations, spatialRank],
     ['pads', pads, spatialRank * 2],
   ] as const) {
-    if (list.length !== length) throw kernelError(node, `${name} has ${list.length} entries`, { expected: `${length} for ${spatialRank} spatial axes` });
+    if (list.length !== length) throw opError(node, `${name} has ${list.length} entries`, { expected: `${length} for ${spatialRank} spatial axes` });
   }
   return { kernel, strides, dilations, pads, autoPad, ceilMode };
 }

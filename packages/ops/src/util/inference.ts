@@ -1,4 +1,4 @@
-import { isTensorType, tensorType, type DType, type Dim, type InferenceContext, type TensorType, type Type, type TypeInference } from '@modelpass/ir';
+import { isTensorType, tensorType, type DType, type Dim, type InferenceContext, type Node, type TensorType, type Type, type TypeInference } from '@modelpass/ir';
 import { readInts } from './elements.js';
 import { broadcastShapes } from './shape.js';
 
@@ -8,10 +8,43 @@ export function inputTensorType(context: InferenceContext, index: number): Tenso
   return type && isTensorType(type) ? type : undefined;
 }
 
-/** The integer contents of a constant input (axes, shapes), when it is constant. */
+/** The integer contents of a constant input (axes, shapes), when it is present, constant and numeric. */
 export function constantInts(context: InferenceContext, index: number): number[] | undefined {
+  if (!hasInput(context.node, index)) return undefined;
   const tensor = context.inputConstant(index);
-  return tensor ? readInts(tensor) : undefined;
+  if (!tensor || tensor.dtype === 'string') return undefined;
+  return readInts(tensor);
+}
+
+/** Whether input `index` is given (not omitted, not an empty-named optional). */
+export function hasInput(node: Node, index: number): boolean {
+  return node.inputs[index] !== null && node.inputs[index] !== undefined;
+}
+
+/** The shape of input `index` when it is a ranked tensor. */
+export function inputShape(context: InferenceContext, index: number): readonly Dim[] | undefined {
+  return inputTensorType(context, index)?.shape ?? undefined;
+}
+
+/** A tensor type with the given dtype and shape; undefined when the dtype is unknown. */
+export function typeOf(dtype: DType | undefined, shape: readonly Dim[] | null): Type | undefined {
+  return dtype ? tensorType(dtype, shape) : undefined;
+}
+
+/** `axis` normalized into `[0, rank)`, or undefined when out of range (inference reports nothing then). */
+export function normalizeAxisForInference(axis: number, rank: number): number | undefined {
+  const normalized = axis < 0 ? axis + rank : axis;
+  return normalized >= 0 && normalized < Math.max(rank, 1) ? normalized : undefined;
+}
+
+/** Product of dims: a number when all are numbers, otherwise null (unknown). */
+export function dimProduct(dims: readonly Dim[]): Dim {
+  let n = 1;
+  for (const d of dims) {
+    if (typeof d !== 'number') return null;
+    n *= d;
+  }
+  return n;
 }
 
 /** Inference: one output with input `index`'s type (dtype and shape), without quantization. */

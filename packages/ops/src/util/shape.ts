@@ -31,7 +31,7 @@ export function normalizeAxis(axis: number, rank: number, node?: Node, what = 'a
       expected: `an integer in [${-limit}, ${limit - 1}]`,
       actual: String(axis),
       source: '@modelpass/ops',
-      ...(node ? { location: { ...node.loc, node: node.name, op: node.op } } : {}),
+      ...(node ? { location: node.location } : {}),
     });
   }
   return normalized;
@@ -44,7 +44,7 @@ export function normalizeAxes(axes: readonly number[], rank: number, node?: Node
     throw new ModelpassError({
       reason: `${what} [${axes.join(',')}] repeats an axis`,
       source: '@modelpass/ops',
-      ...(node ? { location: { ...node.loc, node: node.name, op: node.op } } : {}),
+      ...(node ? { location: node.location } : {}),
     });
   }
   return result;
@@ -87,6 +87,21 @@ export function broadcastShapes(shapes: readonly (readonly Dim[] | null)[]): Dim
   return result;
 }
 
+/**
+ * Broadcasts two possibly symbolic shapes for inference, never failing: a pair of dims that cannot
+ * broadcast becomes unknown (`null`) instead of making the whole shape unknown.
+ */
+export function broadcastShapesOrUnknownDims(a: readonly Dim[], b: readonly Dim[]): Dim[] {
+  const rank = Math.max(a.length, b.length);
+  const result: Dim[] = [];
+  for (let i = 0; i < rank; i++) {
+    const x = a[i - (rank - a.length)] ?? 1;
+    const y = b[i - (rank - b.length)] ?? 1;
+    result.push(broadcastDim(x, y) ?? null);
+  }
+  return result;
+}
+
 /** Broadcasts static shapes; throws a located ModelpassError when they are incompatible. */
 export function broadcastStaticShapes(shapes: readonly (readonly number[])[], node?: Node): number[] {
   const result = broadcastShapes(shapes);
@@ -95,7 +110,7 @@ export function broadcastStaticShapes(shapes: readonly (readonly number[])[], no
       reason: 'input shapes cannot be broadcast together',
       actual: shapes.map((shape) => `[${shape.join(',')}]`).join(' and '),
       source: '@modelpass/ops',
-      ...(node ? { location: { ...node.loc, node: node.name, op: node.op } } : {}),
+      ...(node ? { location: node.location } : {}),
     });
   }
   return result as number[];
