@@ -3,87 +3,126 @@
  * accept/expect punctuation and words, and errors located at a token.
  */
 import type { ModelpassError } from '../diagnostic.js';
-import { Lexer, type Token } from './lexer.js';
+import { Lexer, type LexerMark, type Token } from './lexer.js';
 
 export class Cursor {
   private readonly lexer: Lexer;
-  private lookahead: Token;
+  /** The lookahead as an object, made on demand (most tokens are only looked at, never kept). */
+  private lookahead: Token | undefined;
 
   constructor(text: string, file: string | undefined) {
     this.lexer = new Lexer(text, file);
-    this.lookahead = this.lexer.next();
+    this.lexer.advance();
   }
 
   get file(): string | undefined {
     return this.lexer.file;
   }
 
+  /** Kind of the lookahead token, without making a token object. */
+  get kind(): Token['kind'] {
+    return this.lexer.kind;
+  }
+
+  /** Text of the lookahead token, without making a token object. */
+  get text(): string {
+    return this.lexer.text;
+  }
+
+  /** Whether the lookahead number token is written as a float. */
+  get isFloat(): boolean {
+    return this.lexer.isFloat;
+  }
+
   peek(): Token {
-    return this.lookahead;
+    return (this.lookahead ??= this.lexer.token());
   }
 
   next(): Token {
-    const token = this.lookahead;
-    this.lookahead = this.lexer.next();
+    const token = this.peek();
+    this.skip();
     return token;
   }
 
+  /** Moves past the lookahead token. */
+  skip(): void {
+    this.lookahead = undefined;
+    this.lexer.advance();
+  }
+
+  /** Scanner state, to read a stretch again with `rewind`. */
+  mark(): LexerMark {
+    return this.lexer.mark();
+  }
+
+  rewind(mark: LexerMark): void {
+    this.lookahead = undefined;
+    this.lexer.rewind(mark);
+  }
+
   isPunct(char: string): boolean {
-    return this.lookahead.kind === 'punct' && this.lookahead.text === char;
+    return this.lexer.kind === 'punct' && this.lexer.text === char;
   }
 
   isWord(word: string): boolean {
-    return this.lookahead.kind === 'word' && this.lookahead.text === word;
+    return this.lexer.kind === 'word' && this.lexer.text === word;
   }
 
   acceptPunct(char: string): boolean {
     if (!this.isPunct(char)) return false;
-    this.next();
+    this.skip();
     return true;
   }
 
   acceptWord(word: string): boolean {
     if (!this.isWord(word)) return false;
-    this.next();
+    this.skip();
     return true;
   }
 
   /** Consumes `char` or fails with `expected '<char>' <context>`. */
-  expectPunct(char: string, context: string): Token {
-    if (!this.isPunct(char)) throw this.errorAt(this.lookahead, `expected '${char}' ${context}`, { actual: describeToken(this.lookahead) });
-    return this.next();
+  expectPunct(char: string, context: string): void {
+    if (!this.isPunct(char)) throw this.errorAt(this.peek(), `expected '${char}' ${context}`, { actual: describeToken(this.peek()) });
+    this.skip();
   }
 
-  expectWord(word: string, context: string): Token {
-    if (!this.isWord(word)) throw this.errorAt(this.lookahead, `expected '${word}' ${context}`, { actual: describeToken(this.lookahead) });
-    return this.next();
+  expectWord(word: string, context: string): void {
+    if (!this.isWord(word)) throw this.errorAt(this.peek(), `expected '${word}' ${context}`, { actual: describeToken(this.peek()) });
+    this.skip();
   }
 
   expectKind(kind: Token['kind'], what: string, context: string): Token {
-    if (this.lookahead.kind !== kind) throw this.errorAt(this.lookahead, `expected ${what} ${context}`, { actual: describeToken(this.lookahead) });
+    if (this.lexer.kind !== kind) throw this.errorAt(this.peek(), `expected ${what} ${context}`, { actual: describeToken(this.peek()) });
     return this.next();
   }
 
+  /** The text of a token of `kind` (consumed), or the same error as `expectKind`. */
+  expectKindText(kind: Token['kind'], what: string, context: string): string {
+    if (this.lexer.kind !== kind) throw this.errorAt(this.peek(), `expected ${what} ${context}`, { actual: describeToken(this.peek()) });
+    const text = this.lexer.text;
+    this.skip();
+    return text;
+  }
+
   expectString(context: string): string {
-    return this.expectKind('string', 'a string', context).text;
+    return this.expectKindText('string', 'a string', context);
   }
 
   /** An integer literal (a safe integer). */
   expectInteger(context: string): number {
-    const token = this.lookahead;
-    if (token.kind !== 'number' || token.isFloat) throw this.errorAt(token, `expected an integer ${context}`, { actual: describeToken(token) });
-    this.next();
-    const value = Number(token.text);
-    if (!Number.isSafeInteger(value)) throw this.errorAt(token, `integer ${token.text} is too large ${context}`, { expected: 'at most 2^53 - 1' });
+    const lexer = this.lexer;
+    if (lexer.kind !== 'number' || lexer.isFloat) throw this.errorAt(this.peek(), `expected an integer ${context}`, { actual: describeToken(this.peek()) });
+    const value = Number(lexer.text);
+    if (!Number.isSafeInteger(value)) throw this.errorAt(this.peek(), `integer ${lexer.text} is too large ${context}`, { expected: 'at most 2^53 - 1' });
+    this.skip();
     return value;
   }
 
   /** Any numeric literal as a double: `3`, `-0.5`, `1e-3`, `inf`, `-inf`, `nan`. */
   expectNumber(context: string): number {
-    const token = this.lookahead;
-    const value = numericValue(token);
-    if (value === undefined) throw this.errorAt(token, `expected a number ${context}`, { actual: describeToken(token) });
-    this.next();
+    const value = numericText(this.lexer.kind, this.lexer.text);
+    if (value === undefined) throw this.errorAt(this.peek(), `expected a number ${context}`, { actual: describeToken(this.peek()) });
+    this.skip();
     return value;
   }
 
@@ -98,17 +137,22 @@ export class Cursor {
   }
 }
 
+/** The value of a numeric token given by kind and text (`inf` and `nan` may also come as bare words), or undefined. */
+export function numericText(kind: Token['kind'], text: string): number | undefined {
+  if (kind === 'number') {
+    const negative = text.charCodeAt(0) === 45;
+    const unsigned = negative ? text.slice(1) : text;
+    if (unsigned === 'inf') return negative ? -Infinity : Infinity;
+    if (unsigned === 'nan') return NaN;
+    return Number(text);
+  }
+  if (kind === 'word' && (text === 'inf' || text === 'nan')) return text === 'inf' ? Infinity : NaN;
+  return undefined;
+}
+
 /** The value of a numeric token (`inf` and `nan` may also come as bare words), or undefined. */
 export function numericValue(token: Token): number | undefined {
-  if (token.kind === 'number') {
-    const text = token.text.startsWith('-') ? token.text.slice(1) : token.text;
-    const sign = token.text.startsWith('-') ? -1 : 1;
-    if (text === 'inf') return sign * Infinity;
-    if (text === 'nan') return NaN;
-    return Number(token.text);
-  }
-  if (token.kind === 'word' && (token.text === 'inf' || token.text === 'nan')) return token.text === 'inf' ? Infinity : NaN;
-  return undefined;
+  return numericText(token.kind, token.text);
 }
 
 export function isNumericToken(token: Token): boolean {

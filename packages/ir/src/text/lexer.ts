@@ -7,6 +7,18 @@ import { isNamePart, isWordPart, isWordStart } from './syntax.js';
 
 export type TokenKind = 'word' | 'value' | 'symbol' | 'string' | 'number' | 'punct' | 'eof';
 
+export interface LexerMark {
+  readonly position: number;
+  readonly line: number;
+  readonly lineStart: number;
+  readonly kind: TokenKind;
+  readonly text: string;
+  readonly isFloat: boolean;
+  readonly offset: number;
+  readonly tokenLine: number;
+  readonly tokenColumn: number;
+}
+
 export interface Token {
   readonly kind: TokenKind;
   /** The word, the punctuation character, the number's spelling, or the decoded string / name. */
@@ -18,15 +30,29 @@ export interface Token {
   readonly column: number;
 }
 
-const PUNCTUATION = new Set(['(', ')', '{', '}', '[', ']', '<', '>', ',', '=', ':', '?', '*']);
+/** Punctuation characters by code: `( ) { } [ ] < > , = : ? *`. */
+const IS_PUNCTUATION = new Uint8Array(128);
+for (const char of '(){}[]<>,=:?*') IS_PUNCTUATION[char.charCodeAt(0)] = 1;
 
+/**
+ * The scanner keeps the current token in its own fields (`kind`, `text`, …) rather than allocating
+ * an object per token; `token()` makes one when a parse rule needs to keep it.
+ */
 export class Lexer {
   private position = 0;
   private line = 1;
   private lineStart = 0;
 
+  /** The current token (valid after `advance`). */
+  kind: TokenKind = 'eof';
+  text = '';
+  isFloat = false;
+  offset = 0;
+  tokenLine = 1;
+  tokenColumn = 1;
+
   constructor(
-    private readonly text: string,
+    private readonly source: string,
     readonly file: string | undefined,
   ) {}
 
@@ -40,42 +66,97 @@ export class Lexer {
     });
   }
 
-  next(): Token {
-    this.skipTrivia();
-    const text = this.text;
-    const start = this.position;
-    const line = this.line;
-    const column = start - this.lineStart + 1;
-    if (start >= text.length) return { kind: 'eof', text: '', isFloat: false, offset: start, line, column };
-    const code = text.charCodeAt(start);
-    const char = text[start]!;
-    const token = (kind: TokenKind, value: string, isFloat = false): Token => ({ kind, text: value, isFloat, offset: start, line, column });
+  /** The current token as an object. */
+  token(): Token {
+    return { kind: this.kind, text: this.text, isFloat: this.isFloat, offset: this.offset, line: this.tokenLine, column: this.tokenColumn };
+  }
 
+  /** Scanner state, to read a stretch again (see `rewind`). */
+  mark(): LexerMark {
+    return {
+      position: this.position,
+      line: this.line,
+      lineStart: this.lineStart,
+      kind: this.kind,
+      text: this.text,
+      isFloat: this.isFloat,
+      offset: this.offset,
+      tokenLine: this.tokenLine,
+      tokenColumn: this.tokenColumn,
+    };
+  }
+
+  rewind(mark: LexerMark): void {
+    this.position = mark.position;
+    this.line = mark.line;
+    this.lineStart = mark.lineStart;
+    this.kind = mark.kind;
+    this.text = mark.text;
+    this.isFloat = mark.isFloat;
+    this.offset = mark.offset;
+    this.tokenLine = mark.tokenLine;
+    this.tokenColumn = mark.tokenColumn;
+  }
+
+  /** Scans the next token into the fields. */
+  advance(): void {
+    this.skipTrivia();
+    const text = this.source;
+    const start = this.position;
+    this.offset = start;
+    this.tokenLine = this.line;
+    const column = start - this.lineStart + 1;
+    this.tokenColumn = column;
+    this.isFloat = false;
+    if (start >= text.length) {
+      this.kind = 'eof';
+      this.text = '';
+      return;
+    }
+    const code = text.charCodeAt(start);
     if (code === 37 /* % */ || code === 64 /* @ */) {
       this.position++;
-      const name = this.name(line, column);
-      return token(code === 37 ? 'value' : 'symbol', name);
+      const name = this.name(this.tokenLine, column);
+      this.kind = code === 37 ? 'value' : 'symbol';
+      this.text = name;
+      return;
     }
-    if (code === 34 /* " */) return token('string', this.string(line, column));
+    if (code === 34 /* " */) {
+      const line = this.tokenLine;
+      this.text = this.string(line, column);
+      this.kind = 'string';
+      return;
+    }
     if ((code >= 48 && code <= 57) || (code === 45 /* - */ && this.startsNumberAfterMinus(start + 1))) {
-      const { spelling, isFloat } = this.number();
-      return token('number', spelling, isFloat);
+      this.number();
+      this.kind = 'number';
+      return;
     }
     if (isWordStart(code)) {
       let end = start + 1;
       while (end < text.length && isWordPart(text.charCodeAt(end))) end++;
       this.position = end;
-      return token('word', text.slice(start, end));
+      this.kind = 'word';
+      this.text = text.slice(start, end);
+      return;
     }
-    if (PUNCTUATION.has(char)) {
+    if (code < 128 && IS_PUNCTUATION[code] === 1) {
       this.position++;
-      return token('punct', char);
+      this.kind = 'punct';
+      this.text = text[start]!;
+      return;
     }
-    throw this.error(`unexpected character ${JSON.stringify(char)}`, line, column);
+    throw this.error(`unexpected character ${JSON.stringify(text[start]!)}`, this.tokenLine, column);
+  }
+
+  /** Scans and returns the next token as an object. */
+  next(): Token {
+    this.advance();
+    return this.token();
   }
 
   private skipTrivia(): void {
-    const text = this.text;
+    const text = this.source;
     let i = this.position;
     for (;;) {
       const code = text.charCodeAt(i);
@@ -93,31 +174,31 @@ export class Lexer {
   }
 
   private startsNumberAfterMinus(at: number): boolean {
-    const code = this.text.charCodeAt(at);
-    return (code >= 48 && code <= 57) || this.text.startsWith('inf', at) || this.text.startsWith('nan', at);
+    const code = this.source.charCodeAt(at);
+    return (code >= 48 && code <= 57) || this.source.startsWith('inf', at) || this.source.startsWith('nan', at);
   }
 
-  private number(): { spelling: string; isFloat: boolean } {
-    const text = this.text;
+  /** A number at the position into `text` (its spelling) and `isFloat`. */
+  private number(): void {
+    const text = this.source;
     const start = this.position;
     let i = start;
     if (text.charCodeAt(i) === 45) i++;
     if (text.startsWith('inf', i) || text.startsWith('nan', i)) {
       this.position = i + 3;
-      return { spelling: text.slice(start, i + 3), isFloat: true };
+      this.text = text.slice(start, i + 3);
+      this.isFloat = true;
+      return;
     }
     let isFloat = false;
-    const digits = () => {
-      while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
-    };
-    digits();
-    if (text.charCodeAt(i) === 46 /* . */) {
+    let code = text.charCodeAt(i);
+    while (code >= 48 && code <= 57) code = text.charCodeAt(++i);
+    if (code === 46 /* . */) {
       isFloat = true;
-      i++;
-      digits();
+      code = text.charCodeAt(++i);
+      while (code >= 48 && code <= 57) code = text.charCodeAt(++i);
     }
-    const e = text.charCodeAt(i);
-    if (e === 101 || e === 69) {
+    if (code === 101 || code === 69) {
       let j = i + 1;
       const sign = text.charCodeAt(j);
       if (sign === 43 || sign === 45) j++;
@@ -125,16 +206,18 @@ export class Lexer {
       if (d >= 48 && d <= 57) {
         isFloat = true;
         i = j;
-        digits();
+        code = d;
+        while (code >= 48 && code <= 57) code = text.charCodeAt(++i);
       }
     }
     this.position = i;
-    return { spelling: text.slice(start, i), isFloat };
+    this.text = text.slice(start, i);
+    this.isFloat = isFloat;
   }
 
   /** A name after `%` or `@`: bare name characters or a quoted string. */
   private name(line: number, column: number): string {
-    const text = this.text;
+    const text = this.source;
     if (text.charCodeAt(this.position) === 34) return this.string(line, column);
     const start = this.position;
     let end = start;
@@ -146,7 +229,7 @@ export class Lexer {
 
   /** A double-quoted string with escapes; the position is on the opening quote. */
   private string(line: number, column: number): string {
-    const text = this.text;
+    const text = this.source;
     let i = this.position + 1;
     let out = '';
     let plainFrom = i;

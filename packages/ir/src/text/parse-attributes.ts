@@ -8,7 +8,7 @@ import type { Attribute, AttributeKind, SparseTensor } from '../attribute.js';
 import type { Graph } from '../graph.js';
 import type { Tensor } from '../tensor.js';
 import type { Type } from '../type.js';
-import { describeToken, isNumericToken, numericValue, type Cursor } from './cursor.js';
+import { describeToken, isNumericToken, numericText, numericValue, type Cursor } from './cursor.js';
 import type { Token } from './lexer.js';
 import { parseSparseTensor, parseTensor, parseType } from './parse-literals.js';
 import { ATTRIBUTE_KIND_BY_SPELLING, isListKind, type ListAttributeKind } from './syntax.js';
@@ -21,12 +21,13 @@ export function parseAttributeDict(cursor: Cursor, parseGraph: GraphParser): Map
   const attributes = new Map<string, Attribute>();
   if (cursor.acceptPunct('}')) return attributes;
   do {
-    const key = cursor.peek();
-    if (key.kind !== 'word' && key.kind !== 'string') throw cursor.errorAt(key, 'expected an attribute name', { actual: describeToken(key) });
-    cursor.next();
-    if (attributes.has(key.text)) throw cursor.errorAt(key, `duplicate attribute '${key.text}'`);
-    cursor.expectPunct('=', `after attribute name '${key.text}'`);
-    attributes.set(key.text, parseAttributeValue(cursor, parseGraph));
+    const kind = cursor.kind;
+    const key = cursor.text;
+    if (kind !== 'word' && kind !== 'string') throw cursor.errorAt(cursor.peek(), 'expected an attribute name', { actual: describeToken(cursor.peek()) });
+    if (attributes.has(key)) throw cursor.errorAt(cursor.peek(), `duplicate attribute '${key}'`);
+    cursor.skip();
+    cursor.expectPunct('=', `after attribute name '${key}'`);
+    attributes.set(key, parseAttributeValue(cursor, parseGraph));
   } while (cursor.acceptPunct(','));
   cursor.expectPunct('}', 'after attributes');
   return attributes;
@@ -83,7 +84,8 @@ function listKindOf(token: Token): ListAttributeKind | undefined {
 }
 
 function parseList(cursor: Cursor, parseGraph: GraphParser, explicitKind: ListAttributeKind | undefined): Attribute {
-  const open = cursor.expectPunct('[', 'to start a list');
+  const open = cursor.peek();
+  cursor.expectPunct('[', 'to start a list');
   if (cursor.acceptPunct(']')) {
     if (!explicitKind) throw cursor.errorAt(open, 'an empty list needs its kind', { hint: 'write ints[], floats[], strings[], tensors[], graphs[], sparse_tensors[] or types[]' });
     return { kind: explicitKind, value: [] } as Attribute;
@@ -110,13 +112,20 @@ function parseList(cursor: Cursor, parseGraph: GraphParser, explicitKind: ListAt
 }
 
 export function parseAttributeValue(cursor: Cursor, parseGraph: GraphParser): Attribute {
-  const token = cursor.peek();
   if (cursor.isPunct('[')) return parseList(cursor, parseGraph, undefined);
-  if (token.kind === 'string') return { kind: 'string', value: cursor.next().text };
-  if (isNumericToken(token)) {
-    cursor.next();
-    return token.isFloat || token.kind === 'word' ? { kind: 'float', value: readFloat(cursor, token) } : { kind: 'int', value: Number(token.text) };
+  const kind = cursor.kind;
+  const text = cursor.text;
+  if (kind === 'string') {
+    cursor.skip();
+    return { kind: 'string', value: text };
   }
+  const number = numericText(kind, text);
+  if (number !== undefined) {
+    const isFloat = cursor.isFloat || kind === 'word';
+    cursor.skip();
+    return isFloat ? { kind: 'float', value: number } : { kind: 'int', value: Number(text) };
+  }
+  const token = cursor.peek();
   if (token.kind === 'word') {
     switch (token.text) {
       case 'tensor':

@@ -9,10 +9,15 @@ import { decodeElements, encodeElements } from '../element-codec.js';
 import { FileRangeStorage } from '../tensor-storage.js';
 import { Tensor } from '../tensor.js';
 import { elementCount, UNKNOWN_TYPE, type Dim, type QuantParams, type TensorType, type Type } from '../type.js';
-import { describeToken, isNumericToken, numericValue, type Cursor } from './cursor.js';
+import { describeToken, isNumericToken, numericText, numericValue, type Cursor } from './cursor.js';
 import type { Token } from './lexer.js';
 
 export function parseDType(cursor: Cursor, context: string): DType {
+  const text = cursor.text;
+  if (cursor.kind === 'word' && isDType(text)) {
+    cursor.skip();
+    return text;
+  }
   const token = cursor.expectKind('word', 'a dtype', context);
   if (!isDType(token.text)) {
     throw cursor.errorAt(token, `unknown dtype '${token.text}'`, { expected: 'a dtype such as float32, int64, bfloat16, float8e4m3fn, int4' });
@@ -30,11 +35,13 @@ export function parseDims(cursor: Cursor, context: string): Dim[] | null {
   const dims: Dim[] = [];
   if (cursor.acceptPunct(']')) return dims;
   for (;;) {
-    const token = cursor.peek();
-    if (token.kind === 'number') dims.push(cursor.expectInteger('as a dimension'));
-    else if (token.kind === 'word' || token.kind === 'string') dims.push(cursor.next().text);
-    else if (cursor.acceptPunct('?')) dims.push(null);
-    else throw cursor.errorAt(token, 'expected a dimension', { expected: "a size, a symbol or '?'", actual: describeToken(token) });
+    const kind = cursor.kind;
+    if (kind === 'number') dims.push(cursor.expectInteger('as a dimension'));
+    else if (kind === 'word' || kind === 'string') {
+      dims.push(cursor.text);
+      cursor.skip();
+    } else if (cursor.acceptPunct('?')) dims.push(null);
+    else throw cursor.errorAt(cursor.peek(), 'expected a dimension', { expected: "a size, a symbol or '?'", actual: describeToken(cursor.peek()) });
     if (cursor.acceptPunct(']')) return dims;
     cursor.expectPunct(',', 'between dimensions');
   }
@@ -83,17 +90,17 @@ function parseQuant(cursor: Cursor, start: Token): QuantParams {
 }
 
 export function parseType(cursor: Cursor, context: string): Type {
-  const token = cursor.peek();
   if (cursor.acceptPunct('?')) return UNKNOWN_TYPE;
-  if (token.kind !== 'word') throw cursor.errorAt(token, `expected a type ${context}`, { actual: describeToken(token) });
-  switch (token.text) {
+  if (cursor.kind !== 'word') throw cursor.errorAt(cursor.peek(), `expected a type ${context}`, { actual: describeToken(cursor.peek()) });
+  const word = cursor.text;
+  switch (word) {
     case 'seq':
     case 'optional': {
       cursor.next();
-      cursor.expectPunct('<', `after '${token.text}'`);
-      const element = parseType(cursor, `inside ${token.text}<...>`);
-      cursor.expectPunct('>', `to close ${token.text}<...>`);
-      return { kind: token.text === 'seq' ? 'sequence' : 'optional', element };
+      cursor.expectPunct('<', `after '${word}'`);
+      const element = parseType(cursor, `inside ${word}<...>`);
+      cursor.expectPunct('>', `to close ${word}<...>`);
+      return { kind: word === 'seq' ? 'sequence' : 'optional', element };
     }
     case 'map': {
       cursor.next();
@@ -115,8 +122,10 @@ export function parseType(cursor: Cursor, context: string): Type {
     default: {
       const dtype = parseDType(cursor, context);
       const shape = parseDims(cursor, `after dtype '${dtype}'`);
-      const quantToken = cursor.peek();
-      if (cursor.acceptWord('quant')) return { kind: 'tensor', dtype, shape, quant: parseQuant(cursor, quantToken) };
+      if (cursor.isWord('quant')) {
+        const quantToken = cursor.next();
+        return { kind: 'tensor', dtype, shape, quant: parseQuant(cursor, quantToken) };
+      }
       return { kind: 'tensor', dtype, shape };
     }
   }
@@ -128,12 +137,11 @@ export function parseTensor(cursor: Cursor): Tensor {
   cursor.expectPunct('<', "after 'tensor'");
   const dtype = parseDType(cursor, 'in tensor<...>');
   const shape = parseStaticShape(cursor, `after dtype '${dtype}'`);
-  const quantToken = cursor.peek();
-  const quant = cursor.acceptWord('quant') ? parseQuant(cursor, quantToken) : undefined;
+  const quant = cursor.isWord('quant') ? parseQuant(cursor, cursor.next()) : undefined;
   cursor.expectPunct('>', 'to close tensor<...>');
   const type: TensorType = { kind: 'tensor', dtype, shape };
-  const dataToken = cursor.peek();
   if (cursor.isPunct('[')) return parseReadableData(cursor, type, quant);
+  const dataToken = cursor.peek();
   if (cursor.acceptWord('hex')) {
     const hexToken = cursor.peek();
     const hex = cursor.expectString("after 'hex'");
@@ -178,10 +186,62 @@ const INTEGER_LIMITS: Partial<Record<DType, [bigint, bigint]>> = {
   uint64: [0n, 2n ** 64n - 1n],
 };
 
+/**
+ * Float and narrow integer elements read straight from the scanner into doubles, without a token
+ * object per element. Anything unusual (a non-numeric element, a wrong count, an integer dtype
+ * given a float) returns undefined so that the general reader reports it exactly.
+ */
+function readNumericData(cursor: Cursor, dtype: DType, count: number): number[] | undefined {
+  const isInteger = dtype.includes('int');
+  cursor.expectPunct('[', 'to start tensor values');
+  const values: number[] = [];
+  if (cursor.acceptPunct(']')) return count === 0 ? values : undefined;
+  do {
+    const kind = cursor.kind;
+    if (kind !== 'number' && kind !== 'word') return undefined;
+    if (isInteger && cursor.isFloat) return undefined;
+    const value = numericText(kind, cursor.text);
+    if (value === undefined || (isInteger && !Number.isInteger(value))) return undefined;
+    values.push(value);
+    cursor.skip();
+  } while (cursor.acceptPunct(','));
+  if (!cursor.isPunct(']') || values.length !== count) return undefined;
+  cursor.skip();
+  return values;
+}
+
+/** Dtypes whose readable elements are plain doubles (not strings, booleans or 64-bit integers). */
+function readsAsDoubles(dtype: DType): boolean {
+  return dtype !== 'string' && dtype !== 'bool' && INTEGER_LIMITS[dtype] === undefined;
+}
+
 function parseReadableData(cursor: Cursor, type: TensorType, quant: QuantParams | undefined): Tensor {
   const { dtype } = type;
+  if (readsAsDoubles(dtype)) {
+    const shape = type.shape as number[];
+    const count = elementCount(shape) * (dtype.startsWith('complex') ? 2 : 1);
+    const mark = cursor.mark();
+    const values = readNumericData(cursor, dtype, count);
+    if (values !== undefined) {
+      const bytes = encodeElements(dtype, values);
+      if (!dtype.includes('int') || fitsExactly(dtype, bytes, values)) return Tensor.fromBytes(dtype, shape, bytes, quant);
+    }
+    cursor.rewind(mark);
+  }
+  return parseReadableTokens(cursor, type, quant);
+}
+
+function fitsExactly(dtype: DType, bytes: Uint8Array, values: readonly number[]): boolean {
+  const decoded = decodeElements(dtype, bytes, values.length);
+  for (let i = 0; i < values.length; i++) if (decoded[i] !== values[i]) return false;
+  return true;
+}
+
+function parseReadableTokens(cursor: Cursor, type: TensorType, quant: QuantParams | undefined): Tensor {
+  const { dtype } = type;
   const shape = type.shape as number[];
-  const open = cursor.expectPunct('[', 'to start tensor values');
+  const open = cursor.peek();
+  cursor.expectPunct('[', 'to start tensor values');
   const tokens: Token[] = [];
   if (!cursor.acceptPunct(']')) {
     do tokens.push(cursor.next());
@@ -234,7 +294,8 @@ function parseReadableData(cursor: Cursor, type: TensorType, quant: QuantParams 
 
 /** `sparse<dims=[…], values=tensor<…> …, indices=tensor<int64[…]> …>` */
 export function parseSparseTensor(cursor: Cursor): SparseTensor {
-  const start = cursor.expectWord('sparse', 'to start a sparse tensor literal');
+  const start = cursor.peek();
+  cursor.expectWord('sparse', 'to start a sparse tensor literal');
   cursor.expectPunct('<', "after 'sparse'");
   let dims: number[] | undefined;
   let values: Tensor | undefined;

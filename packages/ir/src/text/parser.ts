@@ -52,6 +52,9 @@ const MODEL_STRING_FIELDS = {
   doc: 'docString',
 } as const;
 
+/** The words that may follow a node's attributes, as bits of a seen-set. */
+const TRAILER_KEYS = { name: 1, overload: 2, doc: 4, meta: 8, loc: 16 } as const;
+
 class Parser {
   private scopes: Scope[] = [];
 
@@ -203,17 +206,18 @@ class Parser {
     }
     cursor.expectPunct('{', `to open the body of graph '@${graph.name}'`);
     for (;;) {
-      const token = cursor.peek();
-      if (token.kind === 'punct' && token.text === '}') break;
-      if (token.kind === 'eof') throw cursor.errorAt(token, `expected '}' to close graph '@${graph.name}'`, { actual: 'end of input' });
-      if (token.kind === 'word' && token.text === 'const') this.constant(scope);
-      else if (token.kind === 'word' && token.text === 'default') this.defaultValue(scope);
-      else if (token.kind === 'word' && token.text === 'return') {
+      const kind = cursor.kind;
+      const text = cursor.text;
+      if (kind === 'punct' && text === '}') break;
+      if (kind === 'eof') throw cursor.errorAt(cursor.peek(), `expected '}' to close graph '@${graph.name}'`, { actual: 'end of input' });
+      if (kind === 'word' && text === 'const') this.constant(scope);
+      else if (kind === 'word' && text === 'default') this.defaultValue(scope);
+      else if (kind === 'word' && text === 'return') {
         this.returnStatement(scope);
         if (!cursor.isPunct('}')) throw cursor.errorAt(cursor.peek(), "expected '}' after return", { actual: describeToken(cursor.peek()) });
       } else this.node(scope);
     }
-    cursor.next();
+    cursor.skip();
     this.resolvePending(scope);
     this.scopes.pop();
     return graph;
@@ -341,9 +345,10 @@ class Parser {
   private node(scope: Scope): void {
     const cursor = this.cursor;
     const outputs: (ValueDefinition | null)[] = [];
-    const first = cursor.peek();
-    if (first.kind === 'value' || (first.kind === 'word' && first.text === 'null')) {
-      const names = new Set<string>();
+    const firstKind = cursor.kind;
+    if (firstKind === 'value' || (firstKind === 'word' && cursor.text === 'null')) {
+      // Output names seen on this node: a short list scanned linearly, a set once it grows.
+      let names: Set<string> | undefined;
       do {
         if (cursor.acceptWord('null')) {
           outputs.push(null);
@@ -351,8 +356,12 @@ class Parser {
         }
         const definition = this.valueDefinition('as a node output');
         this.checkUnique(definition.token);
-        if (names.has(definition.token.text)) throw cursor.errorAt(definition.token, `value '%${definition.token.text}' is already defined`);
-        names.add(definition.token.text);
+        const name = definition.token.text;
+        if (outputs.length > 8) names ??= new Set(outputs.flatMap((o) => (o ? [o.token.text] : [])));
+        if (names ? names.has(name) : outputs.some((o) => o !== null && o.token.text === name)) {
+          throw cursor.errorAt(definition.token, `value '%${name}' is already defined`);
+        }
+        names?.add(name);
         outputs.push(definition);
       } while (cursor.acceptPunct(','));
       cursor.expectPunct('=', 'after node outputs');
@@ -361,21 +370,23 @@ class Parser {
     if (opToken.kind !== 'word' && opToken.kind !== 'string') {
       throw cursor.errorAt(opToken, "expected an op name like 'onnx.Relu'", { actual: describeToken(opToken) });
     }
-    cursor.next();
+    cursor.skip();
     const { opType } = this.splitOp(opToken);
     cursor.expectPunct('(', `after op name '${opToken.text}'`);
     const inputs: (Value | null)[] = [];
-    const pending: { index: number; token: Token }[] = [];
+    let pending: { index: number; token: Token }[] | undefined;
     if (!cursor.acceptPunct(')')) {
       do {
-        const token = cursor.peek();
-        if (cursor.acceptWord('null')) inputs.push(null);
-        else if (token.kind === 'value') {
-          cursor.next();
-          const value = this.lookup(token.text);
-          if (!value) pending.push({ index: inputs.length, token });
+        const kind = cursor.kind;
+        if (kind === 'word' && cursor.text === 'null') {
+          cursor.skip();
+          inputs.push(null);
+        } else if (kind === 'value') {
+          const value = this.lookup(cursor.text);
+          if (!value) (pending ??= []).push({ index: inputs.length, token: cursor.peek() });
+          cursor.skip();
           inputs.push(value ?? null);
-        } else throw cursor.errorAt(token, "expected an operand ('%name' or null)", { actual: describeToken(token) });
+        } else throw cursor.errorAt(cursor.peek(), "expected an operand ('%name' or null)", { actual: describeToken(cursor.peek()) });
       } while (cursor.acceptPunct(','));
       cursor.expectPunct(')', 'after operands');
     }
@@ -392,24 +403,25 @@ class Parser {
     if (trailer.overload !== undefined) node.overload = trailer.overload;
     if (trailer.docString !== undefined) node.docString = trailer.docString;
     if (trailer.metadata) for (const [key, text] of trailer.metadata) node.metadata.set(key, text);
-    outputs.forEach((definition, index) => {
+    for (let index = 0; index < outputs.length; index++) {
+      const definition = outputs[index];
       if (definition) this.register(scope, node.outputs[index]!, definition);
-    });
-    for (const use of pending) scope.pending.push({ node, index: use.index, token: use.token });
+    }
+    if (pending) for (const use of pending) scope.pending.push({ node, index: use.index, token: use.token });
   }
 
   private nodeTrailer(): { name?: string; overload?: string; docString?: string; metadata?: Map<string, string>; loc?: Location } {
     const cursor = this.cursor;
     const trailer: { name?: string; overload?: string; docString?: string; metadata?: Map<string, string>; loc?: Location } = {};
-    const seen = new Set<string>();
+    let seen = 0;
     for (;;) {
-      const token = cursor.peek();
-      if (token.kind !== 'word') break;
-      const key = token.text;
-      if (key !== 'name' && key !== 'overload' && key !== 'doc' && key !== 'meta' && key !== 'loc') break;
-      cursor.next();
-      if (seen.has(key)) throw cursor.errorAt(token, `duplicate '${key}' on a node`);
-      seen.add(key);
+      if (cursor.kind !== 'word') break;
+      const key = cursor.text;
+      const bit = TRAILER_KEYS[key as keyof typeof TRAILER_KEYS];
+      if (bit === undefined || !Object.hasOwn(TRAILER_KEYS, key)) break;
+      if (seen & bit) throw cursor.errorAt(cursor.peek(), `duplicate '${key}' on a node`);
+      cursor.skip();
+      seen |= bit;
       if (key === 'meta') {
         trailer.metadata = new Map();
         parseMetadata(cursor, trailer.metadata);
