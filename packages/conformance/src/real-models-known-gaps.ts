@@ -6,11 +6,7 @@
  */
 
 /** Per model id: ops without a reference kernel (so the interpreter cannot run the model). */
-export const KNOWN_MISSING_KERNELS: Readonly<Record<string, readonly string[]>> = {
-  'silero-vad-legacy': ['onnx.LSTM'],
-  'silero-vad-v5': ['onnx.LSTM'],
-  'silero-vad-v6': ['onnx.LSTM'],
-};
+export const KNOWN_MISSING_KERNELS: Readonly<Record<string, readonly string[]>> = {};
 
 /**
  * Per model id: graph outputs whose shape `inferShapes` does not fully infer from the concrete
@@ -19,17 +15,20 @@ export const KNOWN_MISSING_KERNELS: Readonly<Record<string, readonly string[]>> 
  */
 export const KNOWN_INCOMPLETE_SHAPES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'silero-vad-legacy': {
-    output: 'produced through If (16 kHz / 8 kHz branches) whose branches hold onnx.LSTM, which has no schema or type inference in @modelpass/ops',
-    hn: 'as output: LSTM state from If branches',
-    cn: 'as output: LSTM state from If branches',
+    output:
+      'produced through If (16 kHz / 8 kHz branches). Inside them the LSTM input comes from a Conv stack whose input is already unranked (an earlier If output), and the LSTM initial states are ConstantOfShape of a computed shape (Shape -> Gather -> Concat; inferShapes does no data propagation), so the batch dim is unknown in one LSTM of each branch and the branches merge to unknown',
+    hn: 'as output: LSTM state from If branches, batch dim unknown (see output)',
+    cn: 'as output: LSTM state from If branches, batch dim unknown (see output)',
   },
   'silero-vad-v5': {
-    output: 'produced through If (16 kHz / 8 kHz branches) whose branches hold onnx.LSTM, which has no schema or type inference in @modelpass/ops',
-    stateN: 'as output: LSTM state from If branches',
+    output:
+      'produced through If (16 kHz / 8 kHz branches); inside them the LSTM inputs are Unsqueezes of nested If outputs (decoder/rnn/If*, chosen by Size of the state) that infer as unranked, so the decoder and the outputs stay unranked',
+    stateN: 'as output: LSTM states through nested If outputs that infer as unranked',
   },
   'silero-vad-v6': {
-    output: 'produced through If (16 kHz / 8 kHz branches) whose branches hold onnx.LSTM, which has no schema or type inference in @modelpass/ops',
-    stateN: 'as output: LSTM state from If branches',
+    output:
+      'produced through If (16 kHz / 8 kHz branches); inside them the LSTM inputs are Unsqueezes of nested If outputs (decoder/rnn/If*, chosen by Size of the state) that infer as unranked, so the decoder and the outputs stay unranked',
+    stateN: 'as output: LSTM states through nested If outputs that infer as unranked',
   },
   'ppocr-v4-det': {
     'sigmoid_0.tmp_0':

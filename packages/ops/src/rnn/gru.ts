@@ -35,37 +35,42 @@ export const gruOp = defineCanonicalOp({
     const initialH = initialState(inputs, 5, 'initial_h', context, problem);
     const linearBeforeReset = node.attr('linear_before_reset', 'int', 0) !== 0;
     const rows = 3 * hidden;
-    const fromX = new Float64Array(rows);
-    const fromH = new Float64Array(rows);
+    const gates = new Float64Array(rows);
+    const linear = new Float64Array(hidden);
     const update = new Float64Array(hidden);
     const reset = new Float64Array(hidden);
     const resetHidden = new Float64Array(hidden);
     return runRecurrent(problem, initialH, undefined, (d, xOffset, state) => {
       const [f, g] = problem.activations[d]!;
       const wBase = d * rows * inputSize;
-      const rBase = d * rows * hidden;
+      const rhBase = d * rows * hidden + 2 * hidden * hidden;
       const bias = d * 2 * rows;
-      fromX.fill(0);
-      fromH.fill(0);
-      addMatVec(fromX, 0, rows, w, wBase, inputSize, problem.x, xOffset);
+      gates.fill(0);
+      addMatVec(gates, 0, rows, w, wBase, inputSize, problem.x, xOffset, round);
       // z and r always see Ht-1; the hidden gate's recurrent product depends on linear_before_reset.
-      addMatVec(fromH, 0, 2 * hidden, r, rBase, hidden, state.h, 0);
+      addMatVec(gates, 0, 2 * hidden, r, d * rows * hidden, hidden, state.h, 0, round);
       for (let j = 0; j < hidden; j++) {
-        update[j] = f!(clip(fromX[j]! + fromH[j]! + b[bias + j]! + b[bias + rows + j]!));
-        reset[j] = f!(clip(fromX[hidden + j]! + fromH[hidden + j]! + b[bias + hidden + j]! + b[bias + rows + hidden + j]!));
+        update[j] = f!(clip(round(gates[j]! + round(b[bias + j]! + b[bias + rows + j]!))));
+        const at = hidden + j;
+        reset[j] = f!(clip(round(gates[at]! + round(b[bias + at]! + b[bias + rows + at]!))));
       }
       if (linearBeforeReset) {
-        addMatVec(fromH, 2 * hidden, hidden, r, rBase + 2 * hidden * hidden, hidden, state.h, 0);
+        linear.fill(0);
+        addMatVec(linear, 0, hidden, r, rhBase, hidden, state.h, 0, round);
       } else {
         for (let j = 0; j < hidden; j++) resetHidden[j] = round(reset[j]! * state.h[j]!);
-        addMatVec(fromH, 2 * hidden, hidden, r, rBase + 2 * hidden * hidden, hidden, resetHidden, 0);
+        addMatVec(gates, 2 * hidden, hidden, r, rhBase, hidden, resetHidden, 0, round);
       }
       for (let j = 0; j < hidden; j++) {
-        const wbh = b[bias + 2 * hidden + j]!;
-        const rbh = b[bias + rows + 2 * hidden + j]!;
-        const recurrent = linearBeforeReset ? reset[j]! * (fromH[2 * hidden + j]! + rbh) : fromH[2 * hidden + j]! + rbh;
-        const candidate = g!(clip(fromX[2 * hidden + j]! + wbh + recurrent));
-        state.h[j] = round((1 - update[j]!) * candidate + update[j]! * state.h[j]!);
+        const at = 2 * hidden + j;
+        const wbh = b[bias + at]!;
+        const rbh = b[bias + rows + at]!;
+        const preActivation = linearBeforeReset
+          ? round(round(gates[at]! + wbh) + round(reset[j]! * round(linear[j]! + rbh)))
+          : round(gates[at]! + round(wbh + rbh));
+        const candidate = g!(clip(preActivation));
+        const z = update[j]!;
+        state.h[j] = round(round(round(1 - z) * candidate) + round(z * state.h[j]!));
       }
     });
   },

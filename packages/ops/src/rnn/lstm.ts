@@ -16,6 +16,9 @@ import { addMatVec, initialState, readProblem, recurrentAttributes, recurrentInf
 
 const LSTM: RecurrentKind = { gates: 4, defaultActivations: ['Sigmoid', 'Tanh', 'Tanh'] };
 
+/** Gate blocks in W, R and B rows. */
+const [I, O, F, C] = [0, 1, 2, 3];
+
 export const lstmOp = defineCanonicalOp({
   op: 'onnx.LSTM',
   summary: 'One-layer LSTM (forward, reverse or bidirectional) with optional peepholes',
@@ -42,32 +45,32 @@ export const lstmOp = defineCanonicalOp({
     const initialH = initialState(inputs, 5, 'initial_h', context, problem);
     const initialC = initialState(inputs, 6, 'initial_c', context, problem);
     const peepholeTensor = optionalInputTensor(inputs, 7, context);
-    if (peepholeTensor && (peepholeTensor.rank !== 2 || peepholeTensor.shape[0] !== problem.directions || peepholeTensor.shape[1] !== 3 * hidden)) {
-      throw opError(node, `input P has shape [${peepholeTensor.shape.join(', ')}]`, { expected: `[${problem.directions}, ${3 * hidden}]` });
+    if (peepholeTensor && (peepholeTensor.dtype !== problem.dtype || peepholeTensor.rank !== 2 || peepholeTensor.shape[0] !== problem.directions || peepholeTensor.shape[1] !== 3 * hidden)) {
+      throw opError(node, `input P is ${peepholeTensor.dtype}[${peepholeTensor.shape.join(', ')}]`, { expected: `${problem.dtype}[${problem.directions}, ${3 * hidden}]` });
     }
-    const peepholes = peepholeTensor ? readNumbers(peepholeTensor) : undefined;
+    const peepholes = peepholeTensor ? readNumbers(peepholeTensor) : new Float64Array(problem.directions * 3 * hidden);
     const inputForget = node.attr('input_forget', 'int', 0) !== 0;
     const rows = 4 * hidden;
     const gates = new Float64Array(rows);
     return runRecurrent(problem, initialH, initialC, (d, xOffset, state) => {
       const [f, g, h] = problem.activations[d]!;
       gates.fill(0);
-      addMatVec(gates, 0, rows, w, d * rows * inputSize, inputSize, problem.x, xOffset);
-      addMatVec(gates, 0, rows, r, d * rows * hidden, hidden, state.h, 0);
+      addMatVec(gates, 0, rows, w, d * rows * inputSize, inputSize, problem.x, xOffset, round);
+      addMatVec(gates, 0, rows, r, d * rows * hidden, hidden, state.h, 0, round);
       const bias = d * 2 * rows;
       const peep = d * 3 * hidden;
+      /** Gate `gate`'s pre-activation for unit j: sum + peephole term, plus Wb + Rb. */
+      const preActivation = (gate: number, j: number, peepholeTerm: number) => {
+        const at = gate * hidden + j;
+        return clip(round(round(gates[at]! + peepholeTerm) + round(b[bias + at]! + b[bias + rows + at]!)));
+      };
       for (let j = 0; j < hidden; j++) {
-        const bi = b[bias + j]! + b[bias + rows + j]!;
-        const bo = b[bias + hidden + j]! + b[bias + rows + hidden + j]!;
-        const bf = b[bias + 2 * hidden + j]! + b[bias + rows + 2 * hidden + j]!;
-        const bc = b[bias + 3 * hidden + j]! + b[bias + rows + 3 * hidden + j]!;
         const previousC = state.c[j]!;
-        const pi = peepholes ? peepholes[peep + j]! * previousC : 0;
-        const inputGate = f!(clip(gates[j]! + bi + pi));
-        const forgetGate = inputForget ? 1 - inputGate : f!(clip(gates[2 * hidden + j]! + bf + (peepholes ? peepholes[peep + 2 * hidden + j]! * previousC : 0)));
-        const cellGate = g!(clip(gates[3 * hidden + j]! + bc));
-        const c = round(forgetGate * previousC + inputGate * cellGate);
-        const outputGate = f!(clip(gates[hidden + j]! + bo + (peepholes ? peepholes[peep + hidden + j]! * c : 0)));
+        const inputGate = f!(preActivation(I, j, peepholes[peep + j]! * previousC));
+        const forgetGate = inputForget ? round(1 - inputGate) : f!(preActivation(F, j, peepholes[peep + 2 * hidden + j]! * previousC));
+        const cellGate = g!(preActivation(C, j, 0));
+        const c = round(round(forgetGate * previousC) + round(inputGate * cellGate));
+        const outputGate = f!(preActivation(O, j, peepholes[peep + hidden + j]! * c));
         state.c[j] = c;
         state.h[j] = round(outputGate * h!(c));
       }

@@ -32,9 +32,10 @@ export const rnnOp = defineCanonicalOp({
       const [f] = problem.activations[d]!;
       const bias = d * 2 * hidden;
       sums.fill(0);
-      addMatVec(sums, 0, hidden, w, d * hidden * inputSize, inputSize, problem.x, xOffset);
-      addMatVec(sums, 0, hidden, r, d * hidden * hidden, hidden, state.h, 0);
-      for (let j = 0; j < hidden; j++) state.h[j] = round(f!(clip(sums[j]! + b[bias + j]! + b[bias + hidden + j]!)));
+      addMatVec(sums, 0, hidden, w, d * hidden * inputSize, inputSize, problem.x, xOffset, round);
+      for (let j = 0; j < hidden; j++) sums[j] = round(sums[j]! + round(b[bias + j]! + b[bias + hidden + j]!));
+      addMatVec(sums, 0, hidden, r, d * hidden * hidden, hidden, state.h, 0, round);
+      for (let j = 0; j < hidden; j++) state.h[j] = f!(clip(sums[j]!));
     });
   },
 });
