@@ -7,6 +7,7 @@ import { defineCanonicalOp, type RuntimeValue } from '../op-definition.js';
 import { readNumbers } from '../util/elements.js';
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { gatherElements } from './kernel-helpers.js';
+import { verifyIf, verifyLoop } from '../verify/structure-checks.js';
 
 function truthy(tensor: Tensor): boolean {
   return tensor.size > 0 && readNumbers(tensor)[0] !== 0;
@@ -22,6 +23,7 @@ export const ifOp = defineCanonicalOp({
   inputs: [{ name: 'cond' }],
   outputs: [{ name: 'outputs', variadic: true }],
   attributes: { then_branch: { kind: 'graph', required: true }, else_branch: { kind: 'graph', required: true } },
+  verify: verifyIf,
   inferTypes(context) {
     const thenTypes = outputTypes(context.node.attr('then_branch', 'graph'));
     const elseTypes = outputTypes(context.node.attr('else_branch', 'graph'));
@@ -73,6 +75,7 @@ export const loopOp = defineCanonicalOp({
   inputs: [{ name: 'M', optional: true }, { name: 'cond', optional: true }, { name: 'v_initial', variadic: true, minCount: 0 }],
   outputs: [{ name: 'v_final_and_scan_outputs', variadic: true }],
   attributes: { body: { kind: 'graph', required: true } },
+  verify: verifyLoop,
   inferTypes(context) {
     const body = context.node.attr('body', 'graph');
     const carried = context.node.inputs.length - 2;

@@ -12,6 +12,7 @@ import { inputShape, inputTensorType, typeOf } from '../util/inference.js';
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { sizeOf, stridesOf } from '../util/shape.js';
 import { tensorFromNumbers } from './kernel-helpers.js';
+import { verifyConvolution } from '../verify/window-checks.js';
 
 const windowAttributeSpecs = {
   auto_pad: { kind: 'string', default: 'NOTSET', oneOf: ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] },
@@ -119,6 +120,7 @@ export const convOp = defineCanonicalOp({
   inputs: [{ name: 'X' }, { name: 'W' }, { name: 'B', optional: true }],
   outputs: [{ name: 'Y' }],
   attributes: windowAttributeSpecs,
+  verify: verifyConvolution({ x: 0, w: 1 }),
   inferTypes: (context) => inferConvType(context, inputTensorType(context, 0)?.dtype),
   kernel(inputs, { node }) {
     const x = inputTensor(inputs, 0, node);
@@ -167,6 +169,7 @@ export const convTransposeOp = defineCanonicalOp({
   inputs: [{ name: 'X' }, { name: 'W' }, { name: 'B', optional: true }],
   outputs: [{ name: 'Y' }],
   attributes: { ...windowAttributeSpecs, output_padding: { kind: 'ints' }, output_shape: { kind: 'ints' } },
+  verify: verifyConvolution({ x: 0, w: 1, transposed: true }),
   inferTypes(context) {
     const type = inputTensorType(context, 0);
     const xShape = type?.shape;
@@ -266,6 +269,7 @@ export const convIntegerOp = defineCanonicalOp({
   inputs: [{ name: 'x' }, { name: 'w' }, { name: 'x_zero_point', optional: true }, { name: 'w_zero_point', optional: true }],
   outputs: [{ name: 'y' }],
   attributes: windowAttributeSpecs,
+  verify: verifyConvolution({ x: 0, w: 1 }),
   inferTypes: (context) => inferConvType(context, 'int32'),
   kernel(inputs, { node }) {
     const x = inputTensor(inputs, 0, node);
@@ -291,6 +295,7 @@ export const qlinearConvOp = defineCanonicalOp({
   ],
   outputs: [{ name: 'y' }],
   attributes: windowAttributeSpecs,
+  verify: verifyConvolution({ x: 0, w: 3 }),
   inferTypes(context) {
     const [type] = inferConvOn(context, 0, 3);
     const yDType = inputTensorType(context, 7)?.dtype ?? inputTensorType(context, 0)?.dtype;

@@ -11,6 +11,7 @@ import { inputShape, inputTensorType, typeOf } from '../util/inference.js';
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { broadcastIndexMap, broadcastShapesOrUnknownDims, broadcastStaticShapes, sizeOf } from '../util/shape.js';
 import { tensorFromNumbers } from './kernel-helpers.js';
+import { verifyGemm, verifyMatMul } from '../verify/structure-checks.js';
 
 /** Output shape of numpy matmul for possibly symbolic shapes (undefined when ranks are unknown). */
 export function matmulDims(a: readonly Dim[], b: readonly Dim[]): Dim[] {
@@ -70,6 +71,7 @@ export const matMulOp = defineCanonicalOp({
   summary: 'Matrix product with numpy semantics (batch broadcasting, 1-D promotion)',
   inputs: [{ name: 'A' }, { name: 'B' }],
   outputs: [{ name: 'Y' }],
+  verify: verifyMatMul,
   inferTypes(context) {
     const dtype = inputTensorType(context, 0)?.dtype;
     const a = inputShape(context, 0);
@@ -92,10 +94,11 @@ export const gemmOp = defineCanonicalOp({
   attributes: {
     alpha: { kind: 'float', default: 1 },
     beta: { kind: 'float', default: 1 },
-    transA: { kind: 'int', default: 0 },
-    transB: { kind: 'int', default: 0 },
+    transA: { kind: 'int', default: 0, oneOf: [0, 1] },
+    transB: { kind: 'int', default: 0, oneOf: [0, 1] },
     broadcast: { kind: 'int', default: 0 },
   },
+  verify: verifyGemm,
   inferTypes(context) {
     const dtype = inputTensorType(context, 0)?.dtype;
     const a = inputShape(context, 0);

@@ -19,7 +19,7 @@ export const batchNormalizationOp = defineCanonicalOp({
   attributes: {
     epsilon: { kind: 'float', default: 1e-5 },
     momentum: { kind: 'float', default: 0.9 },
-    training_mode: { kind: 'int', default: 0 },
+    training_mode: { kind: 'int', default: 0, oneOf: [0, 1] },
     spatial: { kind: 'int', default: 1 },
     is_test: { kind: 'int', default: 0 },
     consumed_inputs: { kind: 'ints' },

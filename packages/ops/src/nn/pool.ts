@@ -11,10 +11,11 @@ import { inputTensorType } from '../util/inference.js';
 import { inputTensor } from '../util/kernel-io.js';
 import { sizeOf, stridesOf } from '../util/shape.js';
 import { int64Tensor, tensorFromNumbers } from './kernel-helpers.js';
+import { verifyPool } from '../verify/window-checks.js';
 
 const poolAttributeSpecs = {
   auto_pad: { kind: 'string', default: 'NOTSET', oneOf: ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] },
-  ceil_mode: { kind: 'int', default: 0 },
+  ceil_mode: { kind: 'int', default: 0, oneOf: [0, 1] },
   dilations: { kind: 'ints' },
   kernel_shape: { kind: 'ints', required: true },
   pads: { kind: 'ints' },
@@ -106,7 +107,8 @@ export const maxPoolOp = defineCanonicalOp({
   summary: 'Max over sliding windows; optional flat argmax indices (storage_order picks row or column major)',
   inputs: [{ name: 'X' }],
   outputs: [{ name: 'Y' }, { name: 'Indices', optional: true }],
-  attributes: { ...poolAttributeSpecs, storage_order: { kind: 'int', default: 0 } },
+  attributes: { ...poolAttributeSpecs, storage_order: { kind: 'int', default: 0, oneOf: [0, 1] } },
+  verify: verifyPool,
   inferTypes: (context) => inferPool(context).slice(0, context.node.outputs.length),
   kernel(inputs, { node }) {
     const x = inputTensor(inputs, 0, node);
@@ -131,7 +133,8 @@ export const averagePoolOp = defineCanonicalOp({
   summary: 'Mean over sliding windows; count_include_pad counts padded positions in the divisor',
   inputs: [{ name: 'X' }],
   outputs: [{ name: 'Y' }],
-  attributes: { ...poolAttributeSpecs, count_include_pad: { kind: 'int', default: 0 } },
+  attributes: { ...poolAttributeSpecs, count_include_pad: { kind: 'int', default: 0, oneOf: [0, 1] } },
+  verify: verifyPool,
   inferTypes: (context) => inferPool(context).slice(0, 1),
   kernel(inputs, { node }) {
     const x = inputTensor(inputs, 0, node);
@@ -151,6 +154,7 @@ export const lpPoolOp = defineCanonicalOp({
   inputs: [{ name: 'X' }],
   outputs: [{ name: 'Y' }],
   attributes: { ...poolAttributeSpecs, p: { kind: 'int', default: 2 } },
+  verify: verifyPool,
   inferTypes: (context) => inferPool(context).slice(0, 1),
   kernel(inputs, { node }) {
     const x = inputTensor(inputs, 0, node);

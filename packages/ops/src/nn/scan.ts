@@ -11,6 +11,7 @@ import { inputTensorType } from '../util/inference.js';
 import { opError } from '../util/kernel-io.js';
 import { normalizeAxis } from '../util/shape.js';
 import { concatTensors, sliceAlongAxis } from './slice-ops.js';
+import { verifyScan } from '../verify/structure-checks.js';
 
 /** Entry `index` of `x` along `axis`: a tensor of rank one less. */
 function takeAlongAxis(x: Tensor, axis: number, index: number): Tensor {
@@ -161,6 +162,7 @@ export const scanOp = defineCanonicalOp({
     scan_output_directions: { kind: 'ints' },
     directions: { kind: 'ints', doc: 'opset 8 only' },
   },
+  verify: verifyScan,
   inferTypes: inferScan,
   kernel: scanKernel,
 });

@@ -9,6 +9,7 @@ import { constantInts, dimProduct, hasInput, inputShape, inputTensorType, normal
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { broadcastIndexMap, broadcastShapesOrUnknownDims, broadcastStaticShapes, normalizeAxis, sizeOf, stridesOf } from '../util/shape.js';
 import { forEachIndex, gatherElements, int64Tensor, tensorFromNumbers, zeroScalar } from './kernel-helpers.js';
+import { verifyTranspose } from '../verify/structure-checks.js';
 
 export const flattenOp = defineCanonicalOp({
   op: 'onnx.Flatten',
@@ -67,7 +68,7 @@ export const reshapeOp = defineCanonicalOp({
   summary: 'Gives the data a new shape (0 copies the input dim unless allowzero, -1 is inferred)',
   inputs: [{ name: 'data' }, { name: 'shape', optional: true }],
   outputs: [{ name: 'reshaped' }],
-  attributes: { allowzero: { kind: 'int', default: 0 }, shape: { kind: 'ints' } },
+  attributes: { allowzero: { kind: 'int', default: 0, oneOf: [0, 1] }, shape: { kind: 'ints' } },
   inferTypes(context) {
     const dtype = inputTensorType(context, 0)?.dtype;
     const target = hasInput(context.node, 1) ? constantInts(context, 1) : context.node.optionalAttr('shape', 'ints')?.slice();
@@ -114,6 +115,7 @@ export const transposeOp = defineCanonicalOp({
   inputs: [{ name: 'data' }],
   outputs: [{ name: 'transposed' }],
   attributes: { perm: { kind: 'ints' } },
+  verify: verifyTranspose,
   inferTypes(context) {
     const type = inputTensorType(context, 0);
     if (!type) return [undefined];

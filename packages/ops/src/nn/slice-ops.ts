@@ -8,6 +8,7 @@ import { constantInts, hasInput, inputTensorType, normalizeAxisForInference, typ
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { normalizeAxis, sizeOf, stridesOf } from '../util/shape.js';
 import { forEachIndex, gatherElements, tensorFromNumbers } from './kernel-helpers.js';
+import { verifyConcat, verifySplit } from '../verify/structure-checks.js';
 
 export const concatOp = defineCanonicalOp({
   op: 'onnx.Concat',
@@ -15,6 +16,7 @@ export const concatOp = defineCanonicalOp({
   inputs: [{ name: 'inputs', variadic: true }],
   outputs: [{ name: 'concat_result' }],
   attributes: { axis: { kind: 'int', required: true } },
+  verify: verifyConcat,
   inferTypes(context) {
     const count = context.node.inputs.length;
     const types = Array.from({ length: count }, (_, i) => inputTensorType(context, i));
@@ -114,6 +116,7 @@ export const splitOp = defineCanonicalOp({
   inputs: [{ name: 'input' }, { name: 'split', optional: true }],
   outputs: [{ name: 'outputs', variadic: true }],
   attributes: { axis: { kind: 'int', default: 0 }, split: { kind: 'ints' }, num_outputs: { kind: 'int' } },
+  verify: verifySplit,
   inferTypes(context) {
     const type = inputTensorType(context, 0);
     const count = context.node.outputs.length;

@@ -1,0 +1,95 @@
+/**
+ * Verify hooks for windowed ops (convolutions and pools): kernel_shape against the weight's rank and
+ * dims, strides/dilations/pads/output_padding lengths against the spatial rank, auto_pad with
+ * explicit pads, groups against channels, and pads that reach past the pooling window.
+ */
+import type { Node, VerifyContext } from '@modelpass/ir';
+import { inputShapeOf, intAttribute, intsAttribute, reportAt, staticDim, stringAttribute, type OpVerifier } from './verify-context.js';
+
+/** Lengths of the per-axis attributes: each must match the spatial rank (pads twice it). */
+function checkWindowLengths(context: VerifyContext, spatial: number, names: readonly string[]): void {
+  const { node } = context;
+  for (const name of names) {
+    const values = intsAttribute(node, name);
+    if (!values) continue;
+    const want = name === 'pads' ? 2 * spatial : spatial;
+    if (values.length !== want) {
+      reportAt(context, 'window-attribute-length', `${name} has ${values.length} entries for ${spatial} spatial axes`, { expected: `${want} entries`, actual: `[${values.join(',')}]` });
+    }
+    const positive = name === 'strides' || name === 'dilations';
+    const bad = values.find((v) => (positive ? v < 1 : v < 0));
+    if (bad !== undefined) reportAt(context, 'window-attribute-value', `${name} holds ${bad}`, { expected: positive ? 'values >= 1' : 'values >= 0' });
+  }
+  const autoPad = stringAttribute(node, 'auto_pad');
+  if (autoPad && autoPad !== 'NOTSET' && intsAttribute(node, 'pads')) {
+    reportAt(context, 'auto-pad-with-pads', `auto_pad '${autoPad}' and explicit pads are both set`, { hint: 'ONNX uses pads only with auto_pad NOTSET; drop one of them' });
+  }
+}
+
+export interface ConvolutionInputs {
+  readonly x: number;
+  readonly w: number;
+  readonly transposed?: boolean;
+}
+
+/** Conv, ConvTranspose, ConvInteger, QLinearConv. */
+export function verifyConvolution(inputs: ConvolutionInputs): OpVerifier {
+  return (context) => {
+    const { node } = context;
+    const x = inputShapeOf(node, inputs.x);
+    const w = inputShapeOf(node, inputs.w);
+    const kernelShape = intsAttribute(node, 'kernel_shape');
+    if (kernelShape && w && w.length !== kernelShape.length + 2) {
+      reportAt(context, 'conv-kernel-shape', `kernel_shape has ${kernelShape.length} dims but the weight has rank ${w.length}`, { expected: `kernel_shape of ${w.length - 2} dims (weight rank - 2)`, actual: `[${kernelShape.join(',')}]` });
+    } else if (kernelShape && w) {
+      kernelShape.forEach((k, i) => {
+        const dim = staticDim(w[i + 2]);
+        if (dim !== undefined && dim !== k) reportAt(context, 'conv-kernel-shape', `kernel_shape[${i}] is ${k} but the weight's spatial dim ${i} is ${dim}`, { expected: String(dim), actual: String(k) });
+      });
+    }
+    if (x && w && x.length !== w.length) reportAt(context, 'conv-rank', `input has rank ${x.length} but the weight has rank ${w.length}`, { expected: 'equal ranks (N, C, spatial...) and (M, C/group, kernel...)' });
+    const spatial = kernelShape?.length ?? (w ? w.length - 2 : x ? x.length - 2 : undefined);
+    if (spatial !== undefined) checkWindowLengths(context, spatial, inputs.transposed ? ['strides', 'dilations', 'pads', 'output_padding', 'output_shape'] : ['strides', 'dilations', 'pads']);
+    checkGroups(context, node, x, w, inputs.transposed === true);
+  };
+}
+
+function checkGroups(context: VerifyContext, node: Node, x: ReturnType<typeof inputShapeOf>, w: ReturnType<typeof inputShapeOf>, transposed: boolean): void {
+  const group = intAttribute(node, 'group') ?? 1;
+  if (group < 1) {
+    reportAt(context, 'conv-group', `group is ${group}`, { expected: 'a positive integer' });
+    return;
+  }
+  const channels = staticDim(x?.[1]);
+  const [w0, w1] = [staticDim(w?.[0]), staticDim(w?.[1])];
+  if (transposed) {
+    if (channels !== undefined && w0 !== undefined && channels !== w0) reportAt(context, 'conv-channels', `input has ${channels} channels but the weight's first dim is ${w0}`, { expected: 'W of shape (C, M/group, kernel...)' });
+    if (channels !== undefined && channels % group !== 0) reportAt(context, 'conv-group', `${channels} input channels do not split into ${group} groups`);
+    return;
+  }
+  if (channels !== undefined && w1 !== undefined && channels !== w1 * group) {
+    reportAt(context, 'conv-channels', `input has ${channels} channels but the weight expects ${w1} per group × ${group} groups`, { expected: `${w1 * group} channels`, actual: String(channels) });
+  }
+  if (w0 !== undefined && w0 % group !== 0) reportAt(context, 'conv-group', `${w0} output channels do not split into ${group} groups`);
+}
+
+/** MaxPool, AveragePool, LpPool: kernel_shape against the input rank; pads smaller than the window. */
+export const verifyPool: OpVerifier = (context) => {
+  const { node } = context;
+  const kernelShape = intsAttribute(node, 'kernel_shape');
+  if (!kernelShape) return;
+  const x = inputShapeOf(node, 0);
+  if (x && x.length !== kernelShape.length + 2) {
+    reportAt(context, 'pool-kernel-shape', `kernel_shape has ${kernelShape.length} dims for an input of rank ${x.length}`, { expected: `${x.length - 2} dims (input rank - 2)` });
+  }
+  checkWindowLengths(context, kernelShape.length, ['strides', 'dilations', 'pads']);
+  const pads = intsAttribute(node, 'pads');
+  if (pads?.length === 2 * kernelShape.length) {
+    kernelShape.forEach((k, i) => {
+      const dilated = (k - 1) * (intsAttribute(node, 'dilations')?.[i] ?? 1) + 1;
+      if (pads[i]! >= dilated || pads[i + kernelShape.length]! >= dilated) {
+        reportAt(context, 'pool-pads', `pads on spatial axis ${i} (${pads[i]}, ${pads[i + kernelShape.length]}) reach past the window of ${dilated}`, { expected: `pads < ${dilated}`, hint: 'a window made only of padding has no input element' });
+      }
+    });
+  }
+};
