@@ -10,3 +10,4 @@ export {
   type OnnxDataValue,
   type DecodeDataOptions,
 } from './data-values.js';
+export type { ChunkReadableStorage } from './export/byte-sink.js';

@@ -66,11 +66,26 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 const COPY_CHUNK = 16 << 20;
 
 /**
- * Writes a tensor's stored bytes; a file range is copied in chunks, never loaded whole. Ranges read
- * by `readOnnx` go through their source (the file as it was read, checked unchanged).
+ * A storage that can fill part of its bytes without producing all of them: the lazy ranges
+ * `readOnnx` makes, or any storage (a computed weight, say) that offers `readChunk`. The writer
+ * copies those chunk by chunk, so a tensor larger than memory never has to be loaded whole.
+ */
+export interface ChunkReadableStorage extends TensorStorage {
+  /** Fills `target` with the stored bytes from `start` (relative to the tensor's first byte). */
+  readChunk(target: Uint8Array, start: number): void;
+}
+
+function readsInChunks(storage: TensorStorage): storage is ChunkReadableStorage {
+  return typeof (storage as Partial<ChunkReadableStorage>).readChunk === 'function';
+}
+
+/**
+ * Writes a tensor's stored bytes; a file range (or any storage with `readChunk`) is copied in
+ * chunks, never loaded whole. Ranges read by `readOnnx` go through their source (the file as it
+ * was read, checked unchanged).
  */
 export function writeStorage(sink: ByteSink, storage: TensorStorage): void {
-  if (storage instanceof SourceRangeStorage) {
+  if (readsInChunks(storage) && (storage instanceof SourceRangeStorage || storage.byteLength > COPY_CHUNK)) {
     // Whole ranges up to one chunk; larger ones chunk by chunk through one reused buffer when the
     // sink writes each chunk out before taking the next.
     const reuse = sink instanceof FileSink && storage.byteLength > COPY_CHUNK ? Buffer.allocUnsafe(COPY_CHUNK) : undefined;
