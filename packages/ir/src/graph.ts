@@ -1,6 +1,6 @@
 import type { Attribute } from './attribute.js';
 import { ModelpassError, type Location } from './diagnostic.js';
-import { Node } from './node.js';
+import { NO_LOCATION, Node } from './node.js';
 import type { Tensor } from './tensor.js';
 import { UNKNOWN_TYPE, type Type } from './type.js';
 import { Use, Value } from './value.js';
@@ -258,7 +258,7 @@ export class Graph {
   createNode(options: CreateNodeOptions): Node {
     const op = options.op;
     const name = options.name !== undefined ? options.name : this.uniqueNodeName(op.slice(op.lastIndexOf('.') + 1));
-    const node = new Node(op, name, options.loc ?? {});
+    const node = new Node(op, name, options.loc ?? NO_LOCATION);
     const specs = options.outputs;
     const count = typeof specs === 'number' ? specs : specs === undefined ? 1 : specs.length;
     const outputs: (Value | null)[] = new Array(count);
@@ -282,8 +282,7 @@ export class Graph {
       outputs[index] = value;
     }
     node._outputs = outputs;
-    const inputs = options.inputs;
-    if (inputs) for (let index = 0; index < inputs.length; index++) node.setInput(index, inputs[index]!);
+    if (options.inputs) node.setInputs(options.inputs);
     const attributes = options.attributes;
     if (attributes) {
       if (attributes instanceof Map) for (const [key, attribute] of attributes) node.setAttribute(key, attribute);

@@ -15,6 +15,8 @@ export function splitOpName(op: string): { dialect: string; opType: string } {
 }
 
 interface OpParts {
+  /** The first string seen for this op: nodes share it instead of each keeping its own copy. */
+  readonly op: string;
   readonly dialect: string;
   readonly opType: string;
 }
@@ -35,7 +37,7 @@ function splitOpCached(op: string): OpParts {
       source: '@modelpass/ir',
     });
   }
-  const parts: OpParts = { dialect: op.slice(0, dot), opType: op.slice(dot + 1) };
+  const parts: OpParts = { op, dialect: op.slice(0, dot), opType: op.slice(dot + 1) };
   if (OP_PARTS.size >= OP_PARTS_LIMIT) OP_PARTS.clear();
   OP_PARTS.set(op, parts);
   return parts;
@@ -67,11 +69,11 @@ export class Node {
   /** @internal How many attributes hold graphs, so `subgraphs` costs nothing on plain nodes. */ _graphAttributeCount = 0;
 
   /** @internal Use `graph.createNode`. */
-  constructor(op: string, name: string, loc: Location = {}) {
-    const { dialect, opType } = splitOpCached(op);
-    this.op = op;
-    this.dialect = dialect;
-    this.opType = opType;
+  constructor(op: string, name: string, loc: Location = NO_LOCATION) {
+    const parts = splitOpCached(op);
+    this.op = parts.op;
+    this.dialect = parts.dialect;
+    this.opType = parts.opType;
     this.name = name;
     this.loc = loc;
   }
@@ -134,9 +136,23 @@ export class Node {
 
   setInputs(values: readonly (Value | null)[]): void {
     this.dropInputUses();
-    this._inputs = [];
-    this._inputUses = [];
-    values.forEach((value, index) => this.setInput(index, value));
+    // Arrays of exactly the needed size: growing them by push would reserve room for 17 entries.
+    const count = values.length;
+    const inputs = new Array<Value | null>(count);
+    const uses = new Array<Use | null>(count);
+    for (let index = 0; index < count; index++) {
+      const value = values[index]!;
+      inputs[index] = value;
+      if (value) {
+        const use = new Use(this, index);
+        value._uses.add(use);
+        uses[index] = use;
+      } else {
+        uses[index] = null;
+      }
+    }
+    this._inputs = inputs;
+    this._inputUses = uses;
   }
 
   addInput(value: Value | null): void {
@@ -280,6 +296,9 @@ export class Node {
     return `${this.op} '${this.name}'`;
   }
 }
+
+/** The location of a node created without one (shared: locations are read-only). */
+export const NO_LOCATION: Location = Object.freeze({});
 
 function holdsGraphs(attribute: Attribute): boolean {
   return attribute.kind === 'graph' || attribute.kind === 'graphs';

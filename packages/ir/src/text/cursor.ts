@@ -3,12 +3,15 @@
  * accept/expect punctuation and words, and errors located at a token.
  */
 import type { ModelpassError } from '../diagnostic.js';
+import type { TensorType } from '../type.js';
 import { Lexer, type LexerMark, type Token } from './lexer.js';
 
 export class Cursor {
   private readonly lexer: Lexer;
   /** The lookahead as an object, made on demand (most tokens are only looked at, never kept). */
   private lookahead: Token | undefined;
+  /** The tensor type read last: an equal one read next is shared rather than kept twice (types are read-only). */
+  lastTensorType: TensorType | undefined;
 
   constructor(text: string, file: string | undefined) {
     this.lexer = new Lexer(text, file);

@@ -126,9 +126,25 @@ export function parseType(cursor: Cursor, context: string): Type {
         const quantToken = cursor.next();
         return { kind: 'tensor', dtype, shape, quant: parseQuant(cursor, quantToken) };
       }
-      return { kind: 'tensor', dtype, shape };
+      return sharedTensorType(cursor, dtype, shape);
     }
   }
+}
+
+/** `{kind: 'tensor', dtype, shape}`, or the equal type read just before (consecutive values mostly share one). */
+function sharedTensorType(cursor: Cursor, dtype: DType, shape: Dim[] | null): TensorType {
+  const last = cursor.lastTensorType;
+  if (last !== undefined && last.dtype === dtype && sameDims(last.shape, shape)) return last;
+  const type: TensorType = { kind: 'tensor', dtype, shape };
+  cursor.lastTensorType = type;
+  return type;
+}
+
+function sameDims(a: readonly Dim[] | null, b: readonly Dim[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** `tensor<float32[2]> [1.0, 2.0]` / `hex"…"` / `file("p", offset=…, length=…)`; `elided(N)` is refused. */

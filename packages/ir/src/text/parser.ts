@@ -398,7 +398,7 @@ class Parser {
       outputs: outputs.map((o) => (o ? { name: o.token.text, type: o.type ?? UNKNOWN_TYPE } : null)),
       ...(attributes ? { attributes } : {}),
       name: trailer.name ?? scope.graph.uniqueNodeName(opType),
-      loc: trailer.loc ?? {},
+      ...(trailer.loc ? { loc: trailer.loc } : {}),
     });
     if (trailer.overload !== undefined) node.overload = trailer.overload;
     if (trailer.docString !== undefined) node.docString = trailer.docString;
