@@ -312,7 +312,8 @@ describe('ONNX Runtime agrees with the math kernels on newer-opset variants', ()
       if (value && type) value.type = type;
     });
     const outputs = node.outputs.map((value) => (c.viewAsFloat32 ? b.op1('onnx.Cast', [value!], { to: attrs.int(1) }) : value!));
-    if (c.viewAsFloat32) for (const value of outputs) value.type = tensorType('float32', (inferred[0] as { shape: Dim[] }).shape);
+    const firstInferred = inferred[0];
+    if (c.viewAsFloat32) for (const value of outputs) value.type = tensorType('float32', firstInferred && isTensorType(firstInferred) ? firstInferred.shape : null);
     b.output(...outputs);
     const path = join(dir, `${c.name.replace(/\W+/g, '_')}.onnx`);
     writeOnnx(model, path);
