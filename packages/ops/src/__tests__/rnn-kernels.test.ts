@@ -57,6 +57,13 @@ describe('onnx.RNN', () => {
     expectClose(numbers(y), [-1, Math.fround(0.25) * -2 + Math.fround(0.9)], 1e-7);
   });
 
+  it('runs float16 tensors and returns float16 outputs', () => {
+    const f16 = (shape: number[], values: number[]) => Tensor.fromValues('float16', shape, values);
+    const [y] = runOp('onnx.RNN', [f16([1, 1, 1], [1]), f16([1, 1, 1], [0.5]), f16([1, 1, 1], [0.25])], { hidden_size: attrs.int(1) }, ['Y']);
+    expect((y as Tensor).dtype).toBe('float16');
+    expectClose(numbers(y), [Math.tanh(0.5)], 1e-3);
+  });
+
   it('clips the activation input to [-clip, clip]', () => {
     const [, yh] = runOp('onnx.RNN', [f64([1, 1, 1], [5]), f64([1, 1, 1], [1]), f64([1, 1, 1], [0])], { hidden_size: attrs.int(1), clip: attrs.float(0.5), activations: attrs.strings(['Relu']) }, [null, 'Y_h']);
     expectClose(numbers(yh), [0.5]);
