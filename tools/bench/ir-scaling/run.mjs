@@ -1,41 +1,63 @@
 #!/usr/bin/env node
-// IR scaling benchmark: builds chain-and-branch graphs of 10k and 100k nodes and times the
-// verifier, the textual IR printer and the parser (median of several runs). Every stage must be
-// linear, so each 100k/10k ratio should be near 10. Writes RESULTS.md beside this file.
+// IR scaling benchmark: builds chain-and-branch graphs (10k, 100k and 1M nodes by default) and
+// times four stages on each: building the graph through GraphBuilder, verifyModel, printModel and
+// parseModel. Every stage must be linear, so each 10× size step should cost about 10× the time.
 //
-//   cd packages/ir && npx tsc -b && cd ../.. && node --expose-gc tools/bench/ir-scaling/run.mjs
+//   cd packages/ir && npx tsc -b && cd ../..
+//   node --expose-gc tools/bench/ir-scaling/run.mjs
 //
-// Options: --runs N (default 5), --sizes 10000,100000, --no-write (print the table only).
+// Options:
+//   --runs N            timed rounds per size (default 5; sizes of 1M nodes and more: --large-runs, default 3)
+//   --sizes a,b,c       node counts (default 10000,100000,1000000)
+//   --baseline DIR      another built @modelpass/ir (its dist/ folder) timed in the same rounds, for before/after
+//   --baseline-sizes …  sizes to time the baseline at (default: those under 1M)
+//   --no-write          print the tables only (RESULTS.md is left alone)
+//
+// Noise: rounds interleave the stages (and the baseline), with a forced GC and a short pause before
+// each measurement; medians and minimums of wall and CPU time are reported. On a loaded machine
+// read the CPU columns (user+system time of this process; it excludes waiting for a core).
 import { renameSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const irEntry = join(here, '../../../packages/ir/dist/index.js');
-let ir;
-try {
-  ir = await import(irEntry);
-} catch (error) {
-  console.error(`cannot load ${irEntry}: build it first with 'cd packages/ir && npx tsc -b'\n${error.message}`);
-  process.exit(1);
-}
-const { GraphBuilder, Tensor, attrs, modelsEqual, parseModel, printModel, tensorType, verifyModel } = ir;
 
 function option(name, fallback) {
   const index = process.argv.indexOf(`--${name}`);
   return index >= 0 ? process.argv[index + 1] : fallback;
 }
 const runs = Number(option('runs', '5'));
-const sizes = option('sizes', '10000,100000').split(',').map(Number);
+const largeRuns = Number(option('large-runs', '3'));
+const sizes = option('sizes', '10000,100000,1000000').split(',').map(Number);
+const baselineDir = option('baseline', undefined);
+const baselineSizes = option('baseline-sizes', sizes.filter((s) => s < 1_000_000).join(',')).split(',').map(Number);
 const write = !process.argv.includes('--no-write');
 
+if (!globalThis.gc) {
+  console.error('run with node --expose-gc, so that each measurement starts from a collected heap');
+  process.exit(1);
+}
+
+async function loadIr(dir) {
+  const entry = join(dir, 'index.js');
+  try {
+    return await import(pathToFileURL(entry).href);
+  } catch (error) {
+    console.error(`cannot load ${entry}: build it first with 'cd packages/ir && npx tsc -b'\n${error.message}`);
+    process.exit(1);
+  }
+}
+const current = { label: 'current', ir: await loadIr(join(here, '../../../packages/ir/dist')) };
+const baseline = baselineDir ? { label: 'baseline', ir: await loadIr(resolve(baselineDir)) } : undefined;
+
 /**
- * A chain with side branches: every step applies Conv-like/Relu nodes to the running value; every
- * third step forks a branch (Mul by a small constant) that an Add joins back. Node count is exact.
+ * A chain with side branches: every step applies a LeakyRelu to the running value; every third
+ * step forks a branch (Mul by a 16-element constant, then Relu) that an Add joins back. Node count is exact.
  */
-function chainAndBranch(nodeCount) {
+function chainAndBranch(ir, nodeCount) {
+  const { GraphBuilder, Tensor, attrs, tensorType } = ir;
   const b = new GraphBuilder();
   const type = tensorType('float32', ['N', 16]);
   let value = b.input('x', type);
@@ -58,102 +80,198 @@ function chainAndBranch(nodeCount) {
   return b.model({ onnx: 17 });
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const minimum = (values) => Math.min(...values);
 
-// Garbage-collection pauses are measured apart: their cost grows with the live heap (the model
-// being built is itself large), which is V8's doing rather than the algorithm's.
+// Garbage-collection pauses observed during a measurement (PerformanceObserver `gc` entries).
 let gcMs = 0;
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) gcMs += entry.duration;
 }).observe({ entryTypes: ['gc'] });
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+const settle = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function time(fn) {
-  globalThis.gc?.();
+/** Times `fn` from a collected heap; its result is dropped before the next measurement. */
+async function measure(fn) {
+  globalThis.gc();
   await settle();
   gcMs = 0;
   const cpuStart = process.cpuUsage();
   const start = process.hrtime.bigint();
-  fn();
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  const cpu = process.cpuUsage(cpuStart);
+  let result = fn();
+  const wall = Number(process.hrtime.bigint() - start) / 1e6;
+  const cpuUsed = process.cpuUsage(cpuStart);
+  result = undefined;
   await settle(); // let the GC entries of the timed call arrive
-  return { ms, cpu: (cpu.user + cpu.system) / 1000, gc: Math.min(gcMs, ms) };
+  return { wall, cpu: (cpuUsed.user + cpuUsed.system) / 1000, gc: Math.min(gcMs, wall) };
 }
 
-const results = [];
-for (const size of sizes) {
-  const model = chainAndBranch(size);
-  const text = printModel(model);
-  let parsed = parseModel(text);
-  const difference = modelsEqual(model, parsed);
-  if (difference) throw new Error(`round trip failed at ${size} nodes: ${difference}`);
-  if (printModel(parsed) !== text) throw new Error(`print(parse(print(m))) differs at ${size} nodes`);
-  parsed = undefined; // keep the live heap to the model being measured
-  const errors = verifyModel(model);
-  if (errors.length) throw new Error(`benchmark model does not verify: ${errors[0].reason}`);
-  const stagesToTime = { verify: () => verifyModel(model), print: () => printModel(model), parse: () => parseModel(text) };
-  const row = { size, nodes: model.graph.nodeCount, bytes: Buffer.byteLength(text) };
-  for (const [stage, fn] of Object.entries(stagesToTime)) {
-    const wall = [];
-    const cpu = [];
-    const work = [];
-    // one warm-up run, then `runs` timed runs
-    for (let round = 0; round <= runs; round++) {
-      const timing = await time(fn);
-      if (round === 0) continue;
-      wall.push(timing.ms);
-      cpu.push(timing.cpu);
-      work.push(timing.ms - timing.gc);
+/** Heap bytes a freshly built model keeps alive. */
+async function retainedBytes(make) {
+  globalThis.gc();
+  await settle();
+  const before = process.memoryUsage().heapUsed;
+  const model = make();
+  globalThis.gc();
+  const after = process.memoryUsage().heapUsed;
+  if (!model) throw new Error('unreachable');
+  return after - before;
+}
+
+const STAGES = ['build', 'verify', 'print', 'parse'];
+
+/** Prepares one implementation at one size: the model, its text, the checked round trip. */
+async function prepare(impl, size) {
+  const { ir } = impl;
+  const retained = await retainedBytes(() => chainAndBranch(ir, size));
+  const model = chainAndBranch(ir, size);
+  const text = ir.printModel(model);
+  let parsed = ir.parseModel(text);
+  const difference = ir.modelsEqual(model, parsed);
+  if (difference) throw new Error(`${impl.label}: round trip failed at ${size} nodes: ${difference}`);
+  if (ir.printModel(parsed) !== text) throw new Error(`${impl.label}: print(parse(print(m))) differs at ${size} nodes`);
+  parsed = undefined;
+  const errors = ir.verifyModel(model);
+  if (errors.length) throw new Error(`${impl.label}: benchmark model does not verify: ${errors[0].reason}`);
+  const stages = {
+    build: () => chainAndBranch(ir, size),
+    verify: () => ir.verifyModel(model),
+    print: () => ir.printModel(model),
+    parse: () => ir.parseModel(text),
+  };
+  return { impl, size, nodes: model.graph.nodeCount, bytes: Buffer.byteLength(text), retained, stages, text, samples: {} };
+}
+
+async function runSize(size) {
+  const impls = [current, ...(baseline && baselineSizes.includes(size) ? [baseline] : [])];
+  const prepared = [];
+  for (const impl of impls) prepared.push(await prepare(impl, size));
+  const texts = new Set(prepared.map((p) => p.text));
+  if (texts.size !== 1) throw new Error(`current and baseline print different text at ${size} nodes`);
+  for (const p of prepared) p.text = undefined;
+  const rounds = size >= 1_000_000 ? largeRuns : runs;
+  // Round 0 warms up (JIT, heap sizing) and is not reported.
+  for (let round = 0; round <= rounds; round++) {
+    for (const stage of STAGES) {
+      for (const p of round % 2 === 0 ? prepared : [...prepared].reverse()) {
+        const timing = await measure(p.stages[stage]);
+        if (round === 0) continue;
+        (p.samples[stage] ??= []).push(timing);
+      }
     }
-    row[stage] = median(wall);
-    row[`${stage}-cpu`] = median(cpu);
-    row[`${stage}-work`] = median(work);
+    console.error(`${size} nodes: round ${round}/${rounds} done`);
   }
-  results.push(row);
-  console.error(`${size} nodes done`);
+  return prepared.map((p) => {
+    const row = { label: p.impl.label, size, nodes: p.nodes, bytes: p.bytes, retained: p.retained, rounds, stages: {} };
+    for (const stage of STAGES) {
+      const samples = p.samples[stage];
+      row.stages[stage] = {
+        wall: median(samples.map((s) => s.wall)),
+        wallMin: minimum(samples.map((s) => s.wall)),
+        cpu: median(samples.map((s) => s.cpu)),
+        cpuMin: minimum(samples.map((s) => s.cpu)),
+        gc: median(samples.map((s) => s.gc)),
+      };
+    }
+    return row;
+  });
 }
 
-const stages = ['verify', 'print', 'parse'];
-const pair = results.length === 2;
-const measures = [
-  ['', 'wall'],
-  ['-cpu', 'CPU'],
-  ['-work', 'wall − GC'],
-];
-const header = `| stage | ${results.map((r) => `${r.nodes} nodes: ${measures.map(([, label]) => label).join(' / ')} (ms)`).join(' | ')} |${pair ? ` ${measures.map(([, label]) => `ratio ${label}`).join(' | ')} |` : ''}`;
-const rule = `|---|${results.map(() => '---:').join('|')}|${pair ? measures.map(() => '---:').join('|') + '|' : ''}`;
-const rows = stages.map((stage) => {
-  const cells = results.map((r) => measures.map(([suffix]) => r[`${stage}${suffix}`].toFixed(0)).join(' / '));
-  const ratios = pair ? ` ${measures.map(([suffix]) => (results[1][`${stage}${suffix}`] / results[0][`${stage}${suffix}`]).toFixed(1)).join(' | ')} |` : '';
-  return `| ${stage} | ${cells.join(' | ')} |${ratios}`;
-});
-const table = [header, rule, ...rows].join('\n');
-console.log(table);
+const rows = [];
+for (const size of sizes) rows.push(...(await runSize(size)));
+
+const fmt = (ms) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
+const sizeName = (n) => (n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}M` : n >= 1e3 && n % 1e3 === 0 ? `${n / 1e3}k` : String(n));
+const currentRows = rows.filter((r) => r.label === 'current');
+
+const timingTable = [
+  '| stage | nodes | wall median (ms) | wall min (ms) | CPU median (ms) | CPU min (ms) | GC pauses, median (ms) | CPU median per node (µs) |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ...STAGES.flatMap((stage) =>
+    currentRows.map((r) => {
+      const s = r.stages[stage];
+      return `| ${stage} | ${sizeName(r.nodes)} | ${fmt(s.wall)} | ${fmt(s.wallMin)} | ${fmt(s.cpu)} | ${fmt(s.cpuMin)} | ${fmt(s.gc)} | ${((s.cpu * 1000) / r.nodes).toFixed(2)} |`;
+    }),
+  ),
+].join('\n');
+
+const steps = currentRows.slice(1).map((r, i) => [currentRows[i], r]);
+const ratioTable = steps.length
+  ? [
+      `| stage | ${steps.map(([a, b]) => `${sizeName(b.nodes)}/${sizeName(a.nodes)} CPU median | ${sizeName(b.nodes)}/${sizeName(a.nodes)} CPU min | ${sizeName(b.nodes)}/${sizeName(a.nodes)} wall median`).join(' | ')} |`,
+      `|---|${steps.map(() => '---:|---:|---:').join('|')}|`,
+      ...STAGES.map(
+        (stage) =>
+          `| ${stage} | ${steps
+            .map(([a, b]) => {
+              const x = a.stages[stage];
+              const y = b.stages[stage];
+              const size = b.nodes / a.nodes;
+              return [y.cpu / x.cpu, y.cpuMin / x.cpuMin, y.wall / x.wall].map((ratio) => ((ratio * 10) / size).toFixed(1)).join(' | ');
+            })
+            .join(' | ')} |`,
+      ),
+    ].join('\n')
+  : '';
+
+const memoryTable = [
+  '| nodes | .mpir text | heap kept by the built model | per node |',
+  '|---:|---:|---:|---:|',
+  ...currentRows.map((r) => `| ${sizeName(r.nodes)} | ${(r.bytes / 1e6).toFixed(1)} MB | ${(r.retained / 1e6).toFixed(0)} MB | ${(r.retained / r.nodes).toFixed(0)} B |`),
+].join('\n');
+
+const baselineRows = rows.filter((r) => r.label === 'baseline');
+const comparisonTable = baselineRows.length
+  ? [
+      '| stage | nodes | baseline CPU median (ms) | current CPU median (ms) | speed-up (CPU) | baseline wall median (ms) | current wall median (ms) | speed-up (wall) |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      ...STAGES.flatMap((stage) =>
+        baselineRows.map((b) => {
+          const c = currentRows.find((r) => r.size === b.size);
+          const x = b.stages[stage];
+          const y = c.stages[stage];
+          return `| ${stage} | ${sizeName(b.nodes)} | ${fmt(x.cpu)} | ${fmt(y.cpu)} | ${(x.cpu / y.cpu).toFixed(1)}× | ${fmt(x.wall)} | ${fmt(y.wall)} | ${(x.wall / y.wall).toFixed(1)}× |`;
+        }),
+      ),
+      '',
+      `Baseline heap kept per node: ${baselineRows.map((b) => `${(b.retained / b.nodes).toFixed(0)} B at ${sizeName(b.nodes)}`).join(', ')}.`,
+    ].join('\n')
+  : '';
+
+console.log(timingTable);
+if (ratioTable) console.log('\n' + ratioTable);
+console.log('\n' + memoryTable);
+if (comparisonTable) console.log('\n' + comparisonTable);
 
 if (write) {
-  const command = 'cd packages/ir && npx tsc -b && cd ../.. && node --expose-gc tools/bench/ir-scaling/run.mjs';
-  const text = `# IR scaling: verify, print, parse
+  const command = `node --expose-gc tools/bench/ir-scaling/run.mjs${process.argv.slice(2).filter((a) => a !== '--no-write').map((a) => ` ${a}`).join('')}`;
+  const text = `# IR scaling: build, verify, print, parse
 
 Chain-and-branch graphs (a chain of LeakyRelu nodes; every third step a Mul-by-constant → Relu
-branch joined by an Add), ${results.map((r) => `${r.nodes} nodes / ${(r.bytes / 1e6).toFixed(1)} MB of .mpir`).join(' and ')}.
-Median of ${runs} runs after one warm-up run${globalThis.gc ? ', with a forced GC before each timing' : ''}.
-Each round trip was also checked: \`modelsEqual(m, parseModel(printModel(m)))\` and print ∘ parse ∘ print = print.
+branch joined by an Add) of ${currentRows.map((r) => `${sizeName(r.nodes)} nodes (${(r.bytes / 1e6).toFixed(1)} MB of .mpir)`).join(', ')}.
+Stages: **build** (GraphBuilder calls, tensors included), **verify** (\`verifyModel\`), **print**
+(\`printModel\`), **parse** (\`parseModel\`). Each size ran ${currentRows.map((r) => `${r.rounds}`).join('/')} timed rounds after a warm-up
+round; a round measures every stage once${baselineRows.length ? ' (and the baseline right after or before it, alternating)' : ''}, with a forced GC and a
+short pause before each measurement. The round trip was checked at every size:
+\`modelsEqual(m, parseModel(printModel(m)))\` and print ∘ parse ∘ print = print.
 
-${table}
+${timingTable}
 
-A ratio near 10 means linear time. "CPU" is this process's user+system time (all its threads, so
-it excludes time spent waiting for a core on a loaded machine but includes parallel GC work);
-"wall − GC" subtracts the garbage-collection pauses observed
-during the call (PerformanceObserver \`gc\` entries); GC cost grows faster than linearly with the
-live heap, so the wall ratio can exceed 10 on a busy machine even though the printer and parser do a
-constant amount of work per token (one pass, no backtracking, hash lookups for names).
+Scaling: each ratio is normalized to a 10× size step, so **10.0 means linear**.
 
-- Command: \`${command}\`
-- Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} when the run ended
+${ratioTable}
+
+Memory:
+
+${memoryTable}
+${comparisonTable ? `\nBefore/after, measured in the same rounds (baseline = the build given by \`--baseline\`):\n\n${comparisonTable}\n` : ''}
+"CPU" is this process's user+system time (all its threads, so it excludes time spent waiting for a
+core on a loaded machine but includes parallel GC work); "GC pauses" are the garbage-collection
+pauses observed during the call (PerformanceObserver \`gc\` entries), part of the wall time. GC
+cost grows with the live heap, which is why the largest size can show ratios above 10 while the
+code does a constant amount of work per node.
+
+- Command: \`cd packages/ir && npx tsc -b && cd ../.. && ${command}\`
+- Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} when the run ended
 - Date: ${new Date().toISOString().slice(0, 10)}
 `;
   const target = join(here, 'RESULTS.md');
