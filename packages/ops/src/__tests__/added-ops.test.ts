@@ -1,4 +1,4 @@
-import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType, verifyModel } from '@modelpass/ir';
+import { attrs, Graph, GraphBuilder, ModelpassError, Tensor, tensorType, verifyModel } from '@modelpass/ir';
 import { createOpRegistry, inferShapes, isRandomOp, kernelFor, runReference } from '@modelpass/ops';
 import { describe, expect, it } from 'vitest';
 
@@ -70,5 +70,33 @@ describe('selection ops', () => {
     expect(compressed.type).toEqual(tensorType('float32', [3, null]));
     expect(unique!.type).toEqual(tensorType('float32', [null]));
     expect(inverse!.type).toEqual(tensorType('int64', [12]));
+  });
+});
+
+describe('Scan', () => {
+  /** body(s, x) = (s + x, s + x): running sums. */
+  function sumBody(elementShape: number[]): Graph {
+    const body = new Graph('body');
+    const bb = new GraphBuilder(body);
+    const sum = bb.op1('onnx.Add', [bb.input('s', tensorType('float32', elementShape)), bb.input('x', tensorType('float32', elementShape))]);
+    bb.output(sum, bb.op1('onnx.Identity', [sum]));
+    return body;
+  }
+
+  it('opset 8: batch axis first, directions reverse the scan, sequence_lens must cover the sequence', () => {
+    const b = new GraphBuilder();
+    const lens = b.input('lens', tensorType('int32', [2]));
+    const initial = b.input('initial', tensorType('float32', [2, 1]));
+    const x = b.input('x', tensorType('float32', [2, 3, 1]));
+    const [final, scanned] = b.op('onnx.Scan', [lens, initial, x], { body: attrs.graph(sumBody([1])), num_scan_inputs: attrs.int(1), directions: attrs.ints([1]) }, { outputs: ['final', 'scanned'] });
+    b.output(final!, scanned!);
+    const model = b.model({ onnx: 8 });
+    const feeds = (l: number[]) => ({ lens: Tensor.fromValues('int32', [2], l), initial: f32([2, 1], [0, 100]), x: f32([2, 3, 1], [1, 2, 3, 4, 5, 6]) });
+    const result = runReference(model, feeds([3, 3]));
+    expect((result.get('final') as Tensor).toNumbers()).toEqual([6, 115]);
+    expect((result.get('scanned') as Tensor).toNumbers()).toEqual([3, 5, 6, 106, 111, 115]);
+    inferShapes(model);
+    expect(scanned!.type).toEqual(tensorType('float32', [2, 3, 1]));
+    expect(() => runReference(model, feeds([3, 2]))).toThrow(/sequence_lens shorter than the scan inputs/);
   });
 });
