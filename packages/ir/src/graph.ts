@@ -40,7 +40,8 @@ export class Graph {
   private _outputs: Value[] = [];
   private _outputUses: Use[] = [];
   private readonly values = new Map<string, Value>();
-  private readonly nodeNames = new Set<string>();
+  /** Names of this graph's nodes; built by the first `uniqueNodeName` call, then kept by link/unlink. */
+  private nodeNames: Set<string> | undefined;
   private nameCounter = 0;
 
   constructor(name = 'main') {
@@ -142,13 +143,23 @@ export class Graph {
     }
   }
 
+  private nodeNameSet(): Set<string> {
+    if (this.nodeNames === undefined) {
+      const names = new Set<string>();
+      for (let node = this._first; node; node = node._next) names.add(node.name);
+      this.nodeNames = names;
+    }
+    return this.nodeNames;
+  }
+
   /** A node name not used in this graph, derived from `base`. */
   uniqueNodeName(base: string): string {
-    if (!this.nodeNames.has(base)) return base;
+    const names = this.nodeNameSet();
+    if (!names.has(base)) return base;
     const root = this.root();
     for (;;) {
       const candidate = `${base}_${++root.nameCounter}`;
-      if (!this.nodeNames.has(candidate)) return candidate;
+      if (!names.has(candidate)) return candidate;
     }
   }
 
@@ -305,7 +316,7 @@ export class Graph {
     if (anchor) anchor._prev = node;
     else this._last = node;
     this._nodeCount++;
-    this.nodeNames.add(node.name);
+    this.nodeNames?.add(node.name);
   }
 
   /** @internal */
@@ -322,7 +333,7 @@ export class Graph {
     node._prev = null;
     node._next = null;
     this._nodeCount--;
-    this.nodeNames.delete(node.name);
+    this.nodeNames?.delete(node.name);
   }
 
   /** Moves an output value of one node to be produced by another (used by rewrites that replace a node). */

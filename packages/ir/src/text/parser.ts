@@ -39,7 +39,9 @@ interface PendingUse {
 /** One graph being read (its values are looked up in the graph itself), the line each value was defined on, uses awaiting a definition. */
 interface Scope {
   graph: Graph;
-  lines: Map<string, number>;
+  /** Values defined in this graph, in order, and the line of each (only read to report a redefinition). */
+  defined: Value[];
+  lines: number[];
   pending: PendingUse[];
   inputs: Set<Value>;
   defaulted: Set<Value>;
@@ -183,7 +185,7 @@ class Parser {
     cursor.expectWord('graph', 'to start a graph');
     const nameToken = cursor.expectKind('symbol', "a graph name like '@main'", "after 'graph'");
     const graph = new Graph(nameToken.text);
-    const scope: Scope = { graph, lines: new Map(), pending: [], inputs: new Set(), defaulted: new Set() };
+    const scope: Scope = { graph, defined: [], lines: [], pending: [], inputs: new Set(), defaulted: new Set() };
     this.scopes.push(scope);
     cursor.expectPunct('(', 'after the graph name');
     if (!cursor.acceptPunct(')')) {
@@ -244,8 +246,10 @@ class Parser {
   /** Values are SSA: a name is defined once in a graph and the graphs enclosing it. */
   private checkUnique(token: Token): void {
     for (let i = this.scopes.length - 1; i >= 0; i--) {
-      const line = this.scopes[i]!.lines.get(token.text);
-      if (line !== undefined) {
+      const scope = this.scopes[i]!;
+      const existing = scope.graph.getValue(token.text);
+      if (existing !== undefined) {
+        const line = scope.lines[scope.defined.lastIndexOf(existing)] ?? token.line;
         throw new ModelpassError({
           reason: `value '%${token.text}' is already defined`,
           location: this.location(token),
@@ -262,7 +266,8 @@ class Parser {
   }
 
   private register(scope: Scope, value: Value, definition: ValueDefinition): void {
-    scope.lines.set(value.name, definition.token.line);
+    scope.defined.push(value);
+    scope.lines.push(definition.token.line);
     if (definition.docString !== undefined) value.docString = definition.docString;
     if (definition.metadata) for (const [key, text] of definition.metadata) value.metadata.set(key, text);
   }
