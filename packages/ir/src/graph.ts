@@ -240,7 +240,7 @@ export class Graph {
   }
 
   setOutputs(values: readonly Value[]): void {
-    this._outputUses.forEach((use, index) => this._outputs[index]!._uses.delete(use));
+    this._outputUses.forEach((use, index) => this._outputs[index]!._removeUse(use));
     this._outputs = [];
     this._outputUses = [];
     for (const value of values) this.addOutput(value);
@@ -248,7 +248,7 @@ export class Graph {
 
   addOutput(value: Value): void {
     const use = new Use(this, this._outputs.length);
-    value._uses.add(use);
+    value._addUse(use);
     this._outputs.push(value);
     this._outputUses.push(use);
   }
@@ -256,9 +256,9 @@ export class Graph {
   /** @internal */
   _setOutputAt(index: number, value: Value): void {
     const old = this._outputUses[index]!;
-    this._outputs[index]!._uses.delete(old);
+    this._outputs[index]!._removeUse(old);
     const use = new Use(this, index);
-    value._uses.add(use);
+    value._addUse(use);
     this._outputs[index] = value;
     this._outputUses[index] = use;
   }

@@ -119,7 +119,7 @@ export class Node {
 
   setInput(index: number, value: Value | null): void {
     const old = this._inputUses[index];
-    if (old) this._inputs[index]!._uses.delete(old);
+    if (old) this._inputs[index]!._removeUse(old);
     while (this._inputs.length <= index) {
       this._inputs.push(null);
       this._inputUses.push(null);
@@ -127,7 +127,7 @@ export class Node {
     this._inputs[index] = value;
     if (value) {
       const use = new Use(this, index);
-      value._uses.add(use);
+      value._addUse(use);
       this._inputUses[index] = use;
     } else {
       this._inputUses[index] = null;
@@ -145,7 +145,7 @@ export class Node {
       inputs[index] = value;
       if (value) {
         const use = new Use(this, index);
-        value._uses.add(use);
+        value._addUse(use);
         uses[index] = use;
       } else {
         uses[index] = null;
@@ -288,7 +288,7 @@ export class Node {
     for (let index = 0; index < inputs.length; index++) {
       const value = inputs[index];
       const use = uses[index];
-      if (value && use) value._uses.delete(use);
+      if (value && use) value._removeUse(use);
     }
   }
 

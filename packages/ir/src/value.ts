@@ -9,6 +9,10 @@ import { UNKNOWN_TYPE, type Type } from './type.js';
  * Use objects are owned by the IR; passes read them, mutation methods keep them true.
  */
 export class Use {
+  /** @internal The value whose use list holds this use; null when it holds none (never added, or removed). */ _value: Value | null = null;
+  /** @internal Neighbours in that list. A removed use keeps `_next`, so an iteration paused on it can go on. */ _prev: Use | null = null;
+  /** @internal */ _next: Use | null = null;
+
   constructor(
     readonly user: Node | Graph,
     public index: number,
@@ -38,7 +42,10 @@ export class Value {
   readonly graph: Graph;
   /** @internal */ _producer: Node | null = null;
   /** @internal */ _producerIndex = -1;
-  /** @internal */ readonly _uses = new Set<Use>();
+  /** @internal Uses in the order they were added, as a doubly linked list through the Use objects (no per-value Set). */ _firstUse: Use | null = null;
+  /** @internal */ _lastUse: Use | null = null;
+  /** @internal */ _useCount = 0;
+  /** @internal The `uses` view, made on first request. */ _useView: UseSet | undefined = undefined;
   /** Initializer data (a constant, or a graph input's default value). */
   constant: Tensor | undefined;
   /** Sparse initializer data (ONNX `sparse_initializer`). */
@@ -77,23 +84,55 @@ export class Value {
     return this._producerIndex;
   }
 
+  /** The uses of this value in the order they were made: a live, read-only set. */
   get uses(): ReadonlySet<Use> {
-    return this._uses;
+    return (this._useView ??= new UseSet(this));
   }
 
   get useCount(): number {
-    return this._uses.size;
+    return this._useCount;
   }
 
   get hasUses(): boolean {
-    return this._uses.size > 0;
+    return this._useCount > 0;
   }
 
   /** Nodes that read this value (each once, in use order). */
   get users(): Node[] {
     const nodes = new Set<Node>();
-    for (const use of this._uses) if (use.node) nodes.add(use.node);
+    for (let use = this._firstUse; use; use = use._next) if (use.node) nodes.add(use.node);
     return [...nodes];
+  }
+
+  /** @internal Appends a new use (one not in any value's list). */
+  _addUse(use: Use): void {
+    use._value = this;
+    use._prev = this._lastUse;
+    use._next = null;
+    if (this._lastUse) this._lastUse._next = use;
+    else this._firstUse = use;
+    this._lastUse = use;
+    this._useCount++;
+  }
+
+  /** @internal Removes a use of this value; does nothing for a use it does not hold. */
+  _removeUse(use: Use): void {
+    if (use._value !== this) return;
+    if (use._prev) use._prev._next = use._next;
+    else this._firstUse = use._next;
+    if (use._next) use._next._prev = use._prev;
+    else this._lastUse = use._prev;
+    use._value = null;
+    use._prev = null;
+    this._useCount--;
+  }
+
+  /** @internal A snapshot of the uses, for loops that change them. */
+  _useArray(): Use[] {
+    const uses = new Array<Use>(this._useCount);
+    let i = 0;
+    for (let use = this._firstUse; use; use = use._next) uses[i++] = use;
+    return uses;
   }
 
   get isGraphInput(): boolean {
@@ -101,7 +140,7 @@ export class Value {
   }
 
   get isGraphOutput(): boolean {
-    for (const use of this._uses) if (use.isGraphOutput && use.user === this.graph) return true;
+    for (let use = this._firstUse; use; use = use._next) if (use.isGraphOutput && use.user === this.graph) return true;
     return false;
   }
 
@@ -113,7 +152,7 @@ export class Value {
   /** Replaces every use of this value (node inputs and graph outputs) by `other`. */
   replaceAllUsesWith(other: Value): void {
     if (other === this) return;
-    for (const use of [...this._uses]) {
+    for (const use of this._useArray()) {
       if (use.user === undefined) continue;
       if ((use.user as Graph).isGraph) (use.user as Graph)._setOutputAt(use.index, other);
       else (use.user as Node).setInput(use.index, other);
@@ -122,7 +161,7 @@ export class Value {
 
   /** Replaces the uses for which `predicate` holds. */
   replaceUsesWith(other: Value, predicate: (use: Use) => boolean): void {
-    for (const use of [...this._uses]) {
+    for (const use of this._useArray()) {
       if (!predicate(use)) continue;
       if ((use.user as Graph).isGraph) (use.user as Graph)._setOutputAt(use.index, other);
       else (use.user as Node).setInput(use.index, other);
@@ -131,5 +170,54 @@ export class Value {
 
   toString(): string {
     return `%${this._name}`;
+  }
+}
+
+/**
+ * The live, read-only set view of a value's uses (`value.uses`): insertion order, O(1) `has` and
+ * `size`. Like a Set, an iteration skips uses removed before it reaches them and sees uses added
+ * meanwhile (except uses added after removing the very use it is paused on, when that was the last).
+ */
+class UseSet implements ReadonlySet<Use> {
+  constructor(private readonly value: Value) {}
+
+  get size(): number {
+    return this.value._useCount;
+  }
+
+  has(use: Use): boolean {
+    return use instanceof Use && use._value === this.value;
+  }
+
+  forEach(callback: (use: Use, same: Use, set: ReadonlySet<Use>) => void, thisArg?: unknown): void {
+    for (const use of this) callback.call(thisArg, use, use, this);
+  }
+
+  *values(): SetIterator<Use> {
+    const value = this.value;
+    let use = value._firstUse;
+    while (use) {
+      if (use._value === value) yield use;
+      // A use removed while the loop was paused on it still knows its successor at removal time.
+      let next = use._next;
+      while (next && next._value !== value) next = next._next;
+      use = next;
+    }
+  }
+
+  keys(): SetIterator<Use> {
+    return this.values();
+  }
+
+  *entries(): SetIterator<[Use, Use]> {
+    for (const use of this) yield [use, use];
+  }
+
+  [Symbol.iterator](): SetIterator<Use> {
+    return this.values();
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'UseSet';
   }
 }
