@@ -1,8 +1,9 @@
 // Rerunnable benchmark of an ONNX model over 2 GiB, built in code: write (weights go to a 4096-aligned
-// external data file on their own), lazy read back, ONNX Runtime load + run. Each step runs in its own
+// external data file on their own), lazy read back, ONNX Runtime load + run, then a copy (read +
+// write to a new path) side by side with Python onnx's load + save and cp. Each step runs in its own
 // process under /usr/bin/time -v, so the peak RSS it reports is that step's alone.
-// usage: node tools/bench/onnx-io/large-model.mjs [--dir /tmp/modelpass-bench-large] [--keep]
-//        (the steps: node large-model.mjs --step write|read|ort DIR)
+// usage: node tools/bench/onnx-io/large-model.mjs [--repeat 3] [--dir /tmp/modelpass-bench-large] [--keep]
+//        (the steps: node large-model.mjs --step write|read|ort|copy DIR)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '../../..');
 const args = process.argv.slice(2);
+const PYTHON = '/usr/bin/python3';
 const option = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : fallback;
@@ -143,17 +145,36 @@ async function step(name, dir) {
     }
     await session.release();
     report({ seconds: loaded, runSeconds: ran });
+  } else if (name === 'copy') {
+    writeOnnx(readOnnx(path), join(dir, 'copy.onnx'));
+    report({ seconds: (performance.now() - started) / 1000 });
   }
 }
 
-function measured(stepName, dir) {
+const PYTHON_COPY = [
+  'import sys, onnx',
+  'model = onnx.load(sys.argv[1])',
+  "onnx.save_model(model, sys.argv[2], save_as_external_data=True, all_tensors_to_one_file=True, location='pycopy.onnx.data')",
+].join('\n');
+
+/** Runs a command under /usr/bin/time -v; a node step reports its own timings as a JSON line. */
+function timed(command, commandArgs) {
   spawnSync('sync');
-  const result = spawnSync('/usr/bin/time', ['-v', process.execPath, fileURLToPath(import.meta.url), '--step', stepName, dir], { encoding: 'utf8', cwd: repo });
-  if (result.status !== 0) throw new Error(`step ${stepName} failed:\n${result.stdout}\n${result.stderr}`);
+  const result = spawnSync('/usr/bin/time', ['-v', command, ...commandArgs], { encoding: 'utf8', cwd: repo });
+  if (result.status !== 0) throw new Error(`${command} ${commandArgs.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr);
   const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(result.stderr);
   const processSeconds = Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]);
-  return { ...JSON.parse(result.stdout.trim().split('\n').pop()), processSeconds, rssMB: Number(rss[1]) / 1024 };
+  const own = command === process.execPath ? JSON.parse(result.stdout.trim().split('\n').pop()) : { seconds: processSeconds };
+  return { ...own, processSeconds, rssMB: Number(rss[1]) / 1024 };
+}
+
+const measured = (stepName, dir) => timed(process.execPath, [fileURLToPath(import.meta.url), '--step', stepName, dir]);
+
+/** Removes the copy a step made (its blocks are freed now, not during the next step). */
+function removeCopies(dir) {
+  for (const name of readdirSync(dir)) if (name.startsWith('copy.') || name.startsWith('pycopy.')) rmSync(join(dir, name));
+  spawnSync('sync');
 }
 
 async function main() {
@@ -163,26 +184,53 @@ async function main() {
   mkdirSync(dir, { recursive: true });
   const { bavail, bsize } = statfsSync(dir);
   const freeGB = (bavail * bsize) / 1e9;
-  if (freeGB < 4) throw new Error(`${dir}: ${freeGB.toFixed(1)} GB free, the benchmark needs about 4 GB`);
+  if (freeGB < 6) throw new Error(`${dir}: ${freeGB.toFixed(1)} GB free, the benchmark needs about 6 GB (the model and one copy)`);
   console.error('building @modelpass/onnx dist ...');
   execFileSync('npx', ['tsc', '-b', 'packages/onnx'], { cwd: repo, stdio: 'inherit' });
+  const repeat = Number(option('repeat', '1'));
   try {
-    const write = measured('write', dir);
-    const files = readdirSync(dir).sort();
+    /** One round of every step; the model is written anew (its old files removed first) each round. */
+    const round = () => {
+      for (const name of readdirSync(dir)) rmSync(join(dir, name));
+      const write = measured('write', dir);
+      const files = readdirSync(dir).sort();
+      const read = measured('read', dir);
+      const ortRun = measured('ort', dir);
+      const copy = measured('copy', dir);
+      const copyFiles = readdirSync(dir).filter((name) => name.startsWith('copy.')).sort();
+      removeCopies(dir);
+      const python = timed(PYTHON, ['-c', PYTHON_COPY, join(dir, 'large.onnx'), join(dir, 'pycopy.onnx')]);
+      removeCopies(dir);
+      const cp = timed('cp', [join(dir, 'large.onnx.data'), join(dir, 'copy.data')]);
+      removeCopies(dir);
+      return {
+        files,
+        steps: [
+          ['write (writeOnnx, externalData auto)', write],
+          ['read (readOnnx + one 4 KiB sample per weight)', read],
+          [`ORT session create (+ run ${(ortRun.runSeconds * 1000).toFixed(1)} ms)`, ortRun],
+          [`copy: readOnnx + writeOnnx to a new path (${copyFiles.join(', ')})`, copy],
+          ['copy: Python onnx.load + save_model (external data, one file)', python],
+          ['copy: cp of the data file', cp],
+        ],
+      };
+    };
+    const rounds = Array.from({ length: repeat }, round);
+    const median = (values) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
+    const weightsGiB = WEIGHTS.reduce((sum, w) => sum + w.shape[0] * w.shape[1] * 4, 0) / 2 ** 30;
     const modelBytes = statSync(join(dir, 'large.onnx')).size;
     const dataBytes = statSync(join(dir, 'large.onnx.data')).size;
-    const read = measured('read', dir);
-    const ortRun = measured('ort', dir);
-    const weightsGiB = WEIGHTS.reduce((sum, w) => sum + w.shape[0] * w.shape[1] * 4, 0) / 2 ** 30;
-    const rows = [
-      ['write (writeOnnx, externalData auto)', write.seconds, write.processSeconds, write.rssMB],
-      ['read (readOnnx + one 4 KiB sample per weight)', read.seconds, read.processSeconds, read.rssMB],
-      [`ORT session create (+ run ${(ortRun.runSeconds * 1000).toFixed(1)} ms)`, ortRun.seconds, ortRun.processSeconds, ortRun.rssMB],
-    ];
-    console.log(`model: ${weightsGiB.toFixed(2)} GiB of weights; files: ${files.join(', ')}; .onnx ${modelBytes} bytes, data ${dataBytes} bytes`);
+    console.log(`model: ${weightsGiB.toFixed(2)} GiB of weights; files: ${rounds[0].files.join(', ')}; .onnx ${modelBytes} bytes, data ${dataBytes} bytes`);
+    console.log(`median of ${repeat} round(s); peak RSS: the largest`);
     console.log('| step | step s | process s | peak RSS MB |');
     console.log('|---|---|---|---|');
-    for (const [name, seconds, processSeconds, rss] of rows) console.log(`| ${name} | ${seconds.toFixed(2)} | ${processSeconds.toFixed(2)} | ${rss.toFixed(0)} |`);
+    rounds[0].steps.forEach(([name], k) => {
+      const runs = rounds.map((r) => r.steps[k][1]);
+      const seconds = median(runs.map((r) => r.seconds));
+      const processSeconds = median(runs.map((r) => r.processSeconds));
+      const rss = Math.max(...runs.map((r) => r.rssMB));
+      console.log(`| ${name} | ${seconds.toFixed(2)} | ${processSeconds.toFixed(2)} | ${rss.toFixed(0)} |`);
+    });
   } finally {
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }
