@@ -216,7 +216,10 @@ export class Graph {
 
   /** Adds a constant (initializer). Its type is taken from the tensor. */
   addConstant(name: string, tensor: Tensor): Value {
-    const value = this.define(name, { kind: 'tensor', dtype: tensor.dtype, shape: tensor.shape, ...(tensor.quant ? { quant: tensor.quant } : {}) });
+    const type: Type = tensor.quant
+      ? { kind: 'tensor', dtype: tensor.dtype, shape: tensor.shape, quant: tensor.quant }
+      : { kind: 'tensor', dtype: tensor.dtype, shape: tensor.shape };
+    const value = this.define(name, type);
     value.constant = tensor;
     this._constants.push(value);
     return value;

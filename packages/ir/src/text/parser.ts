@@ -7,7 +7,7 @@
  */
 import type { Attribute } from '../attribute.js';
 import { ModelpassError, type Location } from '../diagnostic.js';
-import { Graph } from '../graph.js';
+import { Graph, type CreateNodeOptions } from '../graph.js';
 import { Model, type ModelFunction } from '../model.js';
 import type { Node } from '../node.js';
 import { UNKNOWN_TYPE, type Type } from '../type.js';
@@ -397,14 +397,15 @@ class Parser {
     }
     const attributes: Map<string, Attribute> | undefined = cursor.isPunct('{') ? parseAttributeDict(cursor, () => this.graph()) : undefined;
     const trailer = this.nodeTrailer();
-    const node = scope.graph.createNode({
+    const create: CreateNodeOptions = {
       op: opToken.text,
       inputs,
       outputs: outputs.map((o) => (o ? { name: o.token.text, type: o.type ?? UNKNOWN_TYPE } : null)),
-      ...(attributes ? { attributes } : {}),
       name: trailer.name ?? scope.graph.uniqueNodeName(opType),
-      ...(trailer.loc ? { loc: trailer.loc } : {}),
-    });
+    };
+    if (attributes) create.attributes = attributes;
+    if (trailer.loc) create.loc = trailer.loc;
+    const node = scope.graph.createNode(create);
     if (trailer.overload !== undefined) node.overload = trailer.overload;
     if (trailer.docString !== undefined) node.docString = trailer.docString;
     if (trailer.metadata) for (const [key, text] of trailer.metadata) node.metadata.set(key, text);

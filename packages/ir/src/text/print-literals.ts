@@ -133,21 +133,52 @@ class DecimalRounder {
     else this.exponent = point - firstDigitAt;
   }
 
+  /** The leading `precision` digits rounded half up, or -1 when only `toPrecision` can tell (a tie). */
+  private mantissa(precision: number): number {
+    if (precision >= this.maxDigits) return this.digits;
+    const unit = EXACT_POWERS_OF_TEN[this.maxDigits - precision]!;
+    const mantissa = Math.floor(this.digits / unit);
+    const dropped = this.digits - mantissa * unit;
+    if (dropped * 2 === unit) return -1;
+    return dropped * 2 > unit ? mantissa + 1 : mantissa;
+  }
+
   rounded(precision: number): number {
-    let mantissa = this.digits;
-    if (precision < this.maxDigits) {
-      const unit = EXACT_POWERS_OF_TEN[this.maxDigits - precision]!;
-      mantissa = Math.floor(this.digits / unit);
-      const dropped = this.digits - mantissa * unit;
-      if (dropped * 2 === unit) return Number(this.value.toPrecision(precision));
-      if (dropped * 2 > unit) mantissa++;
-    }
+    const mantissa = this.mantissa(precision);
+    if (mantissa < 0) return Number(this.value.toPrecision(precision));
     const scale = this.exponent - precision + 1;
     let magnitude: number;
     if (scale >= 0 && scale <= 22) magnitude = mantissa * EXACT_POWERS_OF_TEN[scale]!;
     else if (scale < 0 && scale >= -22) magnitude = mantissa / EXACT_POWERS_OF_TEN[-scale]!;
     else magnitude = Number(`${mantissa}e${scale}`);
     return this.negative ? -magnitude : magnitude;
+  }
+
+  /**
+   * `String(this.rounded(precision))`, spelled from the digits: the double nearest a decimal of at
+   * most 15 significant digits prints as exactly those digits (no shorter or other decimal of that
+   * length lies within its rounding interval), laid out as Number.prototype.toString does.
+   */
+  spelling(precision: number): string {
+    let mantissa = this.mantissa(precision);
+    if (mantissa < 0) return formatNumber(this.rounded(precision));
+    let scale = this.exponent - precision + 1;
+    while (mantissa % 10 === 0) {
+      mantissa /= 10;
+      scale++;
+    }
+    const digits = String(mantissa);
+    const k = digits.length;
+    const n = k + scale;
+    let text: string;
+    if (k <= n && n <= 21) text = digits + '0'.repeat(n - k);
+    else if (0 < n && n <= 21) text = digits.slice(0, n) + '.' + digits.slice(n);
+    else if (-6 < n && n <= 0) text = '0.' + '0'.repeat(-n) + digits;
+    else {
+      const exponent = n - 1;
+      text = (k === 1 ? digits : digits[0] + '.' + digits.slice(1)) + (exponent < 0 ? 'e-' : 'e+') + Math.abs(exponent);
+    }
+    return this.negative ? '-' + text : text;
   }
 }
 
@@ -168,7 +199,7 @@ function shortestNarrowFloat(value: number, { narrow, maxDigits }: Narrowing): s
     if (fits(middle)) high = middle;
     else low = middle + 1;
   }
-  return formatNumber(decimal.rounded(high));
+  return decimal.spelling(high);
 }
 
 /** Dtypes whose decoded elements are exactly the stored IEEE values, one per 4 or 8 bytes. */
@@ -199,10 +230,9 @@ function readableValues(tensor: Tensor, bytes: Uint8Array): string | undefined {
     for (let i = 0; i < decoded.length; i++) parts[i] = String(decoded[i]);
   } else {
     const narrow = NARROWING[tensor.dtype];
-    for (let i = 0; i < decoded.length; i++) {
-      const value = decoded[i] as number;
-      parts[i] = narrow ? shortestNarrowFloat(value, narrow) : formatNumber(value);
-    }
+    const numbers = decoded as ArrayLike<number>;
+    if (narrow) for (let i = 0; i < numbers.length; i++) parts[i] = shortestNarrowFloat(numbers[i]!, narrow);
+    else for (let i = 0; i < numbers.length; i++) parts[i] = formatNumber(numbers[i]!);
   }
   return `[${parts.join(', ')}]`;
 }
