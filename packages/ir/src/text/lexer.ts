@@ -30,6 +30,8 @@ export interface Token {
   readonly column: number;
 }
 
+const RECENT_SLOTS = 4096;
+
 /** Punctuation characters by code: `( ) { } [ ] < > , = : ? *`. */
 const IS_PUNCTUATION = new Uint8Array(128);
 for (const char of '(){}[]<>,=:?*') IS_PUNCTUATION[char.charCodeAt(0)] = 1;
@@ -64,6 +66,22 @@ export class Lexer {
       source: '@modelpass/ir',
       ...extra,
     });
+  }
+
+  /**
+   * Recently scanned words, names and plain strings by a hash of their characters: a spelling met
+   * again (keywords, dtypes, op names, a value name at its use, a repeated file name) reuses the
+   * string already made instead of allocating a copy, and maps keyed by it find it faster.
+   */
+  private readonly recent: (string | undefined)[] = new Array<string | undefined>(RECENT_SLOTS).fill(undefined);
+
+  private intern(start: number, end: number, hash: number): string {
+    const slot = hash & (RECENT_SLOTS - 1);
+    const known = this.recent[slot];
+    if (known !== undefined && known.length === end - start && this.source.startsWith(known, start)) return known;
+    const text = this.source.slice(start, end);
+    this.recent[slot] = text;
+    return text;
   }
 
   /** The current token as an object. */
@@ -134,10 +152,11 @@ export class Lexer {
     }
     if (isWordStart(code)) {
       let end = start + 1;
-      while (end < text.length && isWordPart(text.charCodeAt(end))) end++;
+      let hash = code;
+      for (let c = text.charCodeAt(end); end < text.length && isWordPart(c); c = text.charCodeAt(++end)) hash = (Math.imul(hash, 31) + c) | 0;
       this.position = end;
       this.kind = 'word';
-      this.text = text.slice(start, end);
+      this.text = this.intern(start, end, hash);
       return;
     }
     if (code < 128 && IS_PUNCTUATION[code] === 1) {
@@ -221,10 +240,11 @@ export class Lexer {
     if (text.charCodeAt(this.position) === 34) return this.string(line, column);
     const start = this.position;
     let end = start;
-    while (end < text.length && isNamePart(text.charCodeAt(end))) end++;
+    let hash = 0;
+    for (let c = text.charCodeAt(end); end < text.length && isNamePart(c); c = text.charCodeAt(++end)) hash = (Math.imul(hash, 31) + c) | 0;
     if (end === start) throw this.error(`expected a name after '${text[start - 1]}'`, line, column);
     this.position = end;
-    return text.slice(start, end);
+    return this.intern(start, end, hash);
   }
 
   /** A double-quoted string with escapes; the position is on the opening quote. */
@@ -232,6 +252,7 @@ export class Lexer {
     const text = this.source;
     let i = this.position + 1;
     let out = '';
+    let hash = 0;
     let plainFrom = i;
     for (;;) {
       if (i >= text.length) throw this.error('unterminated string', line, column, { expected: 'a closing \'"\'' });
@@ -242,6 +263,7 @@ export class Lexer {
         this.lineStart = i + 1;
       }
       if (code !== 92) {
+        hash = (Math.imul(hash, 31) + code) | 0;
         i++;
         continue;
       }
@@ -270,6 +292,6 @@ export class Lexer {
       plainFrom = i;
     }
     this.position = i + 1;
-    return out + text.slice(plainFrom, i);
+    return out === '' ? this.intern(plainFrom, i, hash) : out + text.slice(plainFrom, i);
   }
 }
