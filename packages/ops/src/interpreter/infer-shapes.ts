@@ -2,6 +2,14 @@
  * Whole-model type and shape inference: runs each op's `inferTypes` in node order (subgraphs
  * first, so If/Loop see their bodies' types) and fills in value types. Existing information is kept
  * where it is more specific; disagreements are reported as warnings, never silently overwritten.
+ *
+ * Alongside types it propagates data, as ONNX's shape inference does: Constant-node outputs and
+ * small nodes whose inputs are all constant (evaluated by the reference kernels) become constants
+ * that op inference sees through `inputConstant`, and the element values of shape-like integer
+ * tensors (numbers, symbolic dims, unknowns) flow through Shape/Gather/Concat/arithmetic
+ * (data-propagation.ts) to the ops that consume shapes (`inputValues`). An If whose condition is
+ * known takes its branch's types; otherwise branch types are joined. Loop-carried values are
+ * iterated to a fixed point.
  */
 import {
   diagnostic,
@@ -13,10 +21,16 @@ import {
   type Model,
   type Node,
   type OpRegistry,
+  type Tensor,
   type Type,
   type Value,
 } from '@modelpass/ir';
 import { createOpRegistry } from '../op-set.js';
+import { readNumbers } from '../util/elements.js';
+import { joinDimValues, joinTypes } from './branch-merge.js';
+import { evaluateConstantNode } from './constant-evaluation.js';
+import { PROPAGATION_RULES, type PropagationContext } from './data-propagation.js';
+import { dimValuesOfTensor, isTrackedDType, tensorOfDimValues, type DimValues, type ShapeInferenceContext } from './symbolic-values.js';
 
 export interface InferShapesResult {
   /** How many value types were set or refined. */
@@ -53,9 +67,37 @@ function sameType(a: Type, b: Type): boolean {
   return formatType(a) === formatType(b);
 }
 
+/** How many times a Loop body is re-inferred with generalized carried types before giving up. */
+const MAX_LOOP_ROUNDS = 4;
+
+function failure(error: unknown, node: Node): Diagnostic {
+  return diagnostic({
+    severity: 'warning',
+    reason: `type inference failed: ${error instanceof Error ? error.message : String(error)}`,
+    location: node.location,
+    source: '@modelpass/ops',
+    code: 'infer/failed',
+    cause: error,
+  });
+}
+
+/** Every value a graph defines (inputs and node outputs, nested bodies included). */
+function definedValues(graph: Graph, into: Value[] = []): Value[] {
+  into.push(...graph.inputs);
+  for (const node of graph.nodes()) {
+    for (const output of node.outputs) if (output) into.push(output);
+    for (const subgraph of node.subgraphs) definedValues(subgraph, into);
+  }
+  return into;
+}
+
 class ShapeInference {
   updated = 0;
   readonly diagnostics: Diagnostic[] = [];
+  /** Constant data known for values: Constant-node outputs and evaluated nodes. */
+  private readonly constants = new Map<Value, Tensor>();
+  /** Partially known element values of shape-like integer tensors. */
+  private readonly values = new Map<Value, DimValues>();
 
   constructor(
     private readonly model: Model,
@@ -84,53 +126,180 @@ class ShapeInference {
     }
   }
 
-  /** Types that a control-flow body's inputs get from its node (Loop: counter, condition, carried values). */
-  private seedSubgraph(node: Node, graph: Graph): void {
-    if (node.op !== 'onnx.Loop') return;
-    const [iteration, condition, ...carried] = graph.inputs;
-    if (iteration) this.assign(iteration, tensorType('int64', []), node);
-    if (condition) this.assign(condition, tensorType('bool', []), node);
-    carried.forEach((value, i) => {
-      const initial = node.inputs[i + 2]?.type;
-      if (initial && initial.kind === 'tensor') this.assign(value, tensorType(initial.dtype, initial.shape ? initial.shape.map(() => null) : null), node);
-      else if (initial) this.assign(value, initial, node);
+  /** The constant data of a value: an initializer, a Constant-node output or an evaluated value. */
+  constantOf(value: Value | null | undefined): Tensor | undefined {
+    if (!value) return undefined;
+    return value.constant ?? this.constants.get(value);
+  }
+
+  /** The known element values of a value (from its constant data or from propagation). */
+  valuesOf(value: Value | null | undefined): DimValues | undefined {
+    if (!value) return undefined;
+    const known = this.values.get(value);
+    if (known) return known;
+    const constant = this.constantOf(value);
+    return constant ? dimValuesOfTensor(constant) : undefined;
+  }
+
+  private context(node: Node): ShapeInferenceContext {
+    return {
+      node,
+      opset: this.model.opset(node.dialect),
+      inputType: (index) => node.inputs[index]?.type,
+      inputConstant: (index) => this.constantOf(node.inputs[index]),
+      inputValues: (index) => this.valuesOf(node.inputs[index]),
+    };
+  }
+
+  private setConstant(value: Value, tensor: Tensor, node: Node): void {
+    this.constants.set(value, tensor);
+    this.assign(value, tensorType(tensor.dtype, tensor.shape), node);
+  }
+
+  /** Records known values; fully known ones also become constant data of the value's dtype. */
+  private setValues(value: Value, data: DimValues, node: Node): void {
+    const type = value.type;
+    if (type.kind !== 'tensor' || !isTrackedDType(type.dtype)) return;
+    if (data.values.every((v) => v === null)) return;
+    this.values.set(value, data);
+    const tensor = tensorOfDimValues(data, type.dtype);
+    if (tensor) this.constants.set(value, tensor);
+    this.assign(value, tensorType(type.dtype, data.scalar ? [] : [data.values.length]), node);
+  }
+
+  /** Whether an If's condition is known, and which way. */
+  private knownCondition(node: Node): boolean | undefined {
+    const condition = this.constantOf(node.inputs[0]);
+    if (!condition || condition.size !== 1 || condition.dtype === 'string') return undefined;
+    return readNumbers(condition)[0] !== 0;
+  }
+
+  /** If: the taken branch's types and values when the condition is known, else both joined. */
+  private inferIf(node: Node): void {
+    const thenBranch = node.attr('then_branch', 'graph');
+    const elseBranch = node.attr('else_branch', 'graph');
+    const condition = this.knownCondition(node);
+    node.outputs.forEach((output, i) => {
+      if (!output) return;
+      const fromThen = thenBranch.outputs[i];
+      const fromElse = elseBranch.outputs[i];
+      if (condition !== undefined) {
+        const taken = condition ? fromThen : fromElse;
+        if (!taken) return;
+        this.assign(output, taken.type, node);
+        const constant = this.constantOf(taken);
+        if (constant) this.constants.set(output, constant);
+        const data = this.values.get(taken);
+        if (data) this.values.set(output, data);
+        return;
+      }
+      this.assign(output, joinTypes(fromThen?.type, fromElse?.type), node);
+      const data = joinDimValues(this.valuesOf(fromThen), this.valuesOf(fromElse));
+      if (data) this.setValues(output, data, node);
+    });
+  }
+
+  /**
+   * Loop: the body is inferred with the carried values typed as their initial values; when an
+   * iteration's result differs, the body is inferred again from the join of both, until stable.
+   * The loop's carried outputs get the final (joined) types.
+   */
+  private inferLoopBody(node: Node, body: Graph): Type[] {
+    const [iteration, condition, ...carried] = body.inputs;
+    const saved = definedValues(body).map((value) => [value, value.type] as const);
+    const diagnosticCount = this.diagnostics.length;
+    let seeds: (Type | undefined)[] = carried.map((_, i) => node.inputs[i + 2]?.type);
+    for (let round = 0; ; round++) {
+      const last = round === MAX_LOOP_ROUNDS - 1;
+      if (last) seeds = seeds.map((seed) => (seed?.kind === 'tensor' ? tensorType(seed.dtype, seed.shape ? seed.shape.map(() => null) : null) : seed));
+      if (iteration) this.assign(iteration, tensorType('int64', []), node);
+      if (condition) this.assign(condition, tensorType('bool', []), node);
+      carried.forEach((value, i) => this.assign(value, seeds[i], node));
+      this.graph(body);
+      const next = seeds.map((seed, i) => joinTypes(seed, body.outputs[i + 1]?.type));
+      if (last || next.every((type, i) => (type && seeds[i] ? sameType(type, seeds[i]!) : type === seeds[i]))) {
+        return seeds.map((seed) => seed ?? { kind: 'unknown' });
+      }
+      seeds = next;
+      for (const [value, type] of saved) {
+        value.type = type;
+        this.constants.delete(value);
+        this.values.delete(value);
+      }
+      this.diagnostics.length = diagnosticCount;
+    }
+  }
+
+  private inferNode(node: Node, loopCarried: readonly Type[] | undefined): void {
+    const schema = this.registry.get(node.op);
+    let inferred: readonly (Type | undefined)[] | undefined;
+    try {
+      inferred = schema?.inferTypes?.(this.context(node));
+    } catch (error) {
+      this.diagnostics.push(failure(error, node));
+      return;
+    }
+    if (loopCarried && inferred) inferred = inferred.map((type, i) => (i < loopCarried.length ? joinTypes(loopCarried[i], type) : type));
+    if (node.op === 'onnx.If' && schema) {
+      this.inferIf(node);
+      return;
+    }
+    node.outputs.forEach((value, i) => {
+      if (value && inferred) this.assign(value, inferred[i], node);
+    });
+    if (node.subgraphs.length > 0) return;
+    this.propagateData(node, inferred ?? []);
+  }
+
+  /** Constant evaluation when every input is constant, else the op's propagation rule. */
+  private propagateData(node: Node, inferred: readonly (Type | undefined)[]): void {
+    const inputs = node.inputs.map((input) => (input ? (this.constantOf(input) ?? undefined) : null));
+    if (inputs.every((input) => input !== undefined)) {
+      const outputs = evaluateConstantNode(node, inputs as (Tensor | null)[], inferred, this.model);
+      if (outputs) {
+        node.outputs.forEach((value, i) => {
+          const tensor = outputs[i];
+          if (value && tensor) this.setConstant(value, tensor, node);
+        });
+        return;
+      }
+    }
+    const rule = PROPAGATION_RULES.get(node.op);
+    if (!rule) return;
+    const context: PropagationContext = {
+      node,
+      opset: this.model.opset(node.dialect),
+      inputValues: (index) => this.valuesOf(node.inputs[index]),
+      inputType: (index) => node.inputs[index]?.type,
+    };
+    let results: readonly (DimValues | undefined)[];
+    try {
+      results = rule(context);
+    } catch {
+      return; // propagation is best effort: ordinary inference already ran
+    }
+    node.outputs.forEach((value, i) => {
+      const data = results[i];
+      if (value && data) this.setValues(value, data, node);
     });
   }
 
   graph(graph: Graph): void {
     for (const node of graph.nodes()) {
+      let loopCarried: Type[] | undefined;
       for (const subgraph of node.subgraphs) {
-        this.seedSubgraph(node, subgraph);
-        this.graph(subgraph);
+        if (node.op === 'onnx.Loop') loopCarried = this.inferLoopBody(node, subgraph);
+        else this.graph(subgraph);
       }
-      let inferred: readonly (Type | undefined)[] | undefined;
-      try {
-        inferred = this.registry.inferNode(node, this.model);
-      } catch (error) {
-        this.diagnostics.push(
-          diagnostic({
-            severity: 'warning',
-            reason: `type inference failed: ${error instanceof Error ? error.message : String(error)}`,
-            location: node.location,
-            source: '@modelpass/ops',
-            code: 'infer/failed',
-            cause: error,
-          }),
-        );
-        continue;
-      }
-      if (!inferred) continue;
-      node.outputs.forEach((value, i) => {
-        if (value) this.assign(value, inferred![i], node);
-      });
+      this.inferNode(node, loopCarried);
     }
   }
 }
 
 /**
  * Runs type inference over the model's graph and its subgraphs, filling value types in place
- * (function bodies are left alone: their attribute references resolve only per call). Uses the canonical registry by default; pass a registry with plugin ops to cover
- * them too.
+ * (function bodies are left alone: their attribute references resolve only per call). Uses the
+ * canonical registry by default; pass a registry with plugin ops to cover them too.
  */
 export function inferShapes(model: Model, registry: OpRegistry = createOpRegistry()): InferShapesResult {
   const inference = new ShapeInference(model, registry);

@@ -10,6 +10,7 @@ import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js'
 import { broadcastIndexMap, broadcastShapesOrUnknownDims, broadcastStaticShapes, normalizeAxis, sizeOf, stridesOf } from '../util/shape.js';
 import { forEachIndex, gatherElements, int64Tensor, tensorFromNumbers, zeroScalar } from './kernel-helpers.js';
 import { verifyTranspose } from '../verify/structure-checks.js';
+import { inputDimValues } from '../interpreter/symbolic-values.js';
 
 export const flattenOp = defineCanonicalOp({
   op: 'onnx.Flatten',
@@ -39,7 +40,7 @@ export const flattenOp = defineCanonicalOp({
  * Resolves a Reshape target (0 copies, -1 infers) against an input shape. The inferred dim is
  * computed even with symbolic dims when the same symbols appear on both sides (they cancel).
  */
-export function resolveReshape(input: readonly Dim[], target: readonly number[], allowZero: boolean): Dim[] {
+export function resolveReshape(input: readonly Dim[], target: readonly Dim[], allowZero: boolean): Dim[] {
   const out: Dim[] = target.map((d, i) => (d === 0 && !allowZero ? (input[i] ?? null) : d));
   const inferred = out.indexOf(-1);
   if (inferred >= 0) out[inferred] = inferredDim(input, out.filter((_, i) => i !== inferred));
@@ -71,7 +72,7 @@ export const reshapeOp = defineCanonicalOp({
   attributes: { allowzero: { kind: 'int', default: 0, oneOf: [0, 1] }, shape: { kind: 'ints' } },
   inferTypes(context) {
     const dtype = inputTensorType(context, 0)?.dtype;
-    const target = hasInput(context.node, 1) ? constantInts(context, 1) : context.node.optionalAttr('shape', 'ints')?.slice();
+    const target = hasInput(context.node, 1) ? inputDimValues(context, 1) : context.node.optionalAttr('shape', 'ints')?.slice();
     if (!target) {
       const rank = inputShape(context, 1)?.[0];
       return [typeOf(dtype, typeof rank === 'number' ? new Array<Dim>(rank).fill(null) : null)];
@@ -208,9 +209,12 @@ export const expandOp = defineCanonicalOp({
   outputs: [{ name: 'output' }],
   inferTypes(context) {
     const dtype = inputTensorType(context, 0)?.dtype;
-    const target = constantInts(context, 1);
+    const target = inputDimValues(context, 1);
     const shape = inputShape(context, 0);
-    if (!target || !shape) return [typeOf(dtype, null)];
+    if (!target || !shape) {
+      const length = inputShape(context, 1)?.[0];
+      return [typeOf(dtype, shape && typeof length === 'number' ? new Array<Dim>(Math.max(length, shape.length)).fill(null) : null)];
+    }
     return [typeOf(dtype, broadcastShapesOrUnknownDims(shape, target))];
   },
   kernel(inputs, { node }) {
@@ -221,6 +225,14 @@ export const expandOp = defineCanonicalOp({
   },
 });
 
+/** A dim repeated `times` times: exact for numbers, the same symbol for 1 (or a dim of 1). */
+function tiledDim(dim: Dim, times: Dim): Dim {
+  if (typeof dim === 'number' && typeof times === 'number') return dim * times;
+  if (times === 1) return dim;
+  if (dim === 1) return times;
+  return null;
+}
+
 export const tileOp = defineCanonicalOp({
   op: 'onnx.Tile',
   summary: 'Repeats the input along each axis',
@@ -229,10 +241,10 @@ export const tileOp = defineCanonicalOp({
   inferTypes(context) {
     const type = inputTensorType(context, 0);
     if (!type) return [undefined];
-    const repeats = constantInts(context, 1);
+    const repeats = inputDimValues(context, 1);
     if (!type.shape) return [tensorType(type.dtype, null)];
     if (!repeats) return [tensorType(type.dtype, type.shape.map(() => null))];
-    return [tensorType(type.dtype, type.shape.map((d, i) => (typeof d === 'number' ? d * repeats[i]! : repeats[i] === 1 ? d : null)))];
+    return [tensorType(type.dtype, type.shape.map((d, i) => tiledDim(d, repeats[i] ?? null)))];
   },
   kernel(inputs, { node }) {
     const x = inputTensor(inputs, 0, node);
@@ -294,7 +306,7 @@ export const constantOfShapeOp = defineCanonicalOp({
   attributes: { value: { kind: 'tensor' } },
   inferTypes(context) {
     const dtype = context.node.optionalAttr('value', 'tensor')?.dtype ?? 'float32';
-    const dims = constantInts(context, 0);
+    const dims = inputDimValues(context, 0);
     if (dims) return [tensorType(dtype, dims)];
     const length = inputShape(context, 0)?.[0];
     return [tensorType(dtype, typeof length === 'number' ? new Array<Dim>(length).fill(null) : null)];

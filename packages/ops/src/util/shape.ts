@@ -95,8 +95,8 @@ export function broadcastShapesOrUnknownDims(a: readonly Dim[], b: readonly Dim[
   const rank = Math.max(a.length, b.length);
   const result: Dim[] = [];
   for (let i = 0; i < rank; i++) {
-    const x = a[i - (rank - a.length)] ?? 1;
-    const y = b[i - (rank - b.length)] ?? 1;
+    const x = i < rank - a.length ? 1 : a[i - (rank - a.length)]!;
+    const y = i < rank - b.length ? 1 : b[i - (rank - b.length)]!;
     result.push(broadcastDim(x, y) ?? null);
   }
   return result;

@@ -1,0 +1,71 @@
+/**
+ * Known element values of small integer tensors (shapes and the arithmetic on them), the way
+ * ONNX's shape inference propagates data: each element is a number, a symbolic dim name, or
+ * unknown (`null`). `inferShapes` tracks these for scalars and 1-D tensors and hands them to op
+ * inference through `ShapeInferenceContext.inputValues`, so a Reshape whose target is
+ * `Concat(Gather(Shape(x)), [-1])` resolves to `[N, ...]` even when `N` is symbolic.
+ */
+import { Tensor, type DType, type Dim, type InferenceContext } from '@modelpass/ir';
+import { readInts } from '../util/elements.js';
+
+/** The element values of a scalar (`scalar: true`, one entry) or a 1-D tensor. */
+export interface DimValues {
+  readonly scalar: boolean;
+  readonly values: readonly Dim[];
+}
+
+/**
+ * The inference context `inferShapes` gives op inference: `inputConstant` also returns outputs of
+ * Constant nodes and values computed from constants, and `inputValues` the partially known values
+ * of shape-like inputs. Plain `OpRegistry.inferNode` contexts lack `inputValues`; op inference reads
+ * it through `inputDimValues`, which works with both.
+ */
+export interface ShapeInferenceContext extends InferenceContext {
+  inputValues(index: number): DimValues | undefined;
+}
+
+/** The most elements a tensor may have for its values to be tracked element by element. */
+export const MAX_TRACKED_VALUES = 64;
+
+const INTEGER_DTYPES: ReadonlySet<DType> = new Set(['int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64']);
+
+/** Whether values of this dtype are tracked (integers only: shapes, indices, sizes). */
+export function isTrackedDType(dtype: DType): boolean {
+  return INTEGER_DTYPES.has(dtype);
+}
+
+/** The values of a constant integer tensor of rank 0 or 1, when small enough to track. */
+export function dimValuesOfTensor(tensor: Tensor): DimValues | undefined {
+  if (!isTrackedDType(tensor.dtype) || tensor.rank > 1 || tensor.size > MAX_TRACKED_VALUES) return undefined;
+  return { scalar: tensor.rank === 0, values: readInts(tensor) };
+}
+
+/** Whether every value is a known number. */
+export function allKnown(values: readonly Dim[]): values is readonly number[] {
+  return values.every((v) => typeof v === 'number');
+}
+
+/** A constant tensor of `dtype` holding fully known values, when every value is a number. */
+export function tensorOfDimValues(data: DimValues, dtype: DType): Tensor | undefined {
+  if (!allKnown(data.values) || !isTrackedDType(dtype)) return undefined;
+  const shape = data.scalar ? [] : [data.values.length];
+  if (dtype === 'int64' || dtype === 'uint64') return Tensor.fromValues(dtype, shape, data.values.map((v) => BigInt(v)));
+  return Tensor.fromValues(dtype, shape, data.values);
+}
+
+/** Whether two value lists are the same (same entries, symbols compared by name). */
+export function sameDimValues(a: DimValues, b: DimValues): boolean {
+  return a.scalar === b.scalar && a.values.length === b.values.length && a.values.every((v, i) => v === b.values[i]);
+}
+
+/**
+ * The values of input `index` as dims: from a constant integer input, else (under `inferShapes`)
+ * from propagated data. Unknown elements are `null`; undefined when nothing is known.
+ */
+export function inputDimValues(context: InferenceContext, index: number): Dim[] | undefined {
+  if (context.node.inputs[index] === null || context.node.inputs[index] === undefined) return undefined;
+  const constant = context.inputConstant(index);
+  if (constant && constant.dtype !== 'string' && constant.rank <= 1) return readInts(constant);
+  const values = (context as Partial<ShapeInferenceContext>).inputValues?.(index);
+  return values ? [...values.values] : undefined;
+}
