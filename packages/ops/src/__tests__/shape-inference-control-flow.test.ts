@@ -109,3 +109,28 @@ describe('inferShapes: Loop', () => {
     expect(final.type).toEqual(tensorType('float32', null));
   });
 });
+
+describe('inferShapes: Scan', () => {
+  it('seeds the body with the states and the scanned slices, and iterates the states', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', ['B', 10, 4]));
+    const init = b.input('init', tensorType('float32', ['B', 4]));
+    const grows = b.input('grows', tensorType('float32', [1]));
+    const body = new Graph('body');
+    const g = new GraphBuilder(body);
+    const state = g.input('state');
+    const grown = g.input('grown');
+    const slice = g.input('slice');
+    const next = g.op1('onnx.Add', [state, slice]);
+    const longer = g.op1('onnx.Concat', [grown, g.constant(Tensor.fromValues('float32', [1], [0]), 'zero')], { axis: attrs.int(0) });
+    g.output(next, longer, g.op1('onnx.Relu', [slice]));
+    const [final, finalGrown, scanned] = b.op('onnx.Scan', [init, grows, x], { body: attrs.graph(body), num_scan_inputs: attrs.int(1), scan_input_axes: attrs.ints([1]) }, { outputs: 3 });
+    b.output(final!, finalGrown!, scanned!);
+    expect(inferShapes(b.model({ onnx: 16 })).diagnostics).toEqual([]);
+    expect(slice.type).toEqual(tensorType('float32', ['B', 4]));
+    expect(final!.type).toEqual(tensorType('float32', ['B', 4]));
+    expect(grown.type).toEqual(tensorType('float32', [null]));
+    expect(finalGrown!.type).toEqual(tensorType('float32', [null]));
+    expect(scanned!.type).toEqual(tensorType('float32', [10, 'B', 4]));
+  });
+});

@@ -15,6 +15,7 @@ import {
   diagnostic,
   formatType,
   tensorType,
+  UNKNOWN_TYPE,
   type Diagnostic,
   type Dim,
   type Graph,
@@ -65,6 +66,16 @@ export function mergeTypes(existing: Type, inferred: Type): { type: Type; confli
 
 function sameType(a: Type, b: Type): boolean {
   return formatType(a) === formatType(b);
+}
+
+/** Where a Loop or Scan body's inputs come from and which outputs carry values to the next iteration. */
+interface IterationShape {
+  /** Body inputs with a type fixed by the node (Loop: counter, condition; Scan: the scanned slices). */
+  readonly fixedInputs: readonly (readonly [Value, Type])[];
+  /** Body inputs of the carried values, in order. */
+  readonly carriedInputs: readonly Value[];
+  /** Body outputs that become the carried values of the next iteration, in order. */
+  readonly carriedOutputs: readonly (Value | undefined)[];
 }
 
 /** How many times a Loop body is re-inferred with generalized carried types before giving up. */
@@ -200,25 +211,24 @@ class ShapeInference {
   }
 
   /**
-   * Loop: the body is inferred with the carried values typed as their initial values; when an
-   * iteration's result differs, the body is inferred again from the join of both, until stable.
-   * The loop's carried outputs get the final (joined) types.
+   * Loop and Scan bodies: the body is inferred with the carried values typed as their initial
+   * values; when an iteration's result differs, the body is inferred again (types, constants and
+   * values of the body reset) from the join of both, until stable. The last round keeps only ranks.
+   * Returns the carried values' final (joined) types, which the node's carried outputs also get.
    */
-  private inferLoopBody(node: Node, body: Graph): Type[] {
-    const [iteration, condition, ...carried] = body.inputs;
+  private inferIterated(node: Node, body: Graph, initial: readonly (Type | undefined)[], carry: IterationShape): Type[] {
     const saved = definedValues(body).map((value) => [value, value.type] as const);
     const diagnosticCount = this.diagnostics.length;
-    let seeds: (Type | undefined)[] = carried.map((_, i) => node.inputs[i + 2]?.type);
+    let seeds = [...initial];
     for (let round = 0; ; round++) {
       const last = round === MAX_LOOP_ROUNDS - 1;
       if (last) seeds = seeds.map((seed) => (seed?.kind === 'tensor' ? tensorType(seed.dtype, seed.shape ? seed.shape.map(() => null) : null) : seed));
-      if (iteration) this.assign(iteration, tensorType('int64', []), node);
-      if (condition) this.assign(condition, tensorType('bool', []), node);
-      carried.forEach((value, i) => this.assign(value, seeds[i], node));
+      carry.fixedInputs.forEach(([value, type]) => this.assign(value, type, node));
+      carry.carriedInputs.forEach((value, i) => this.assign(value, seeds[i], node));
       this.graph(body);
-      const next = seeds.map((seed, i) => joinTypes(seed, body.outputs[i + 1]?.type));
+      const next = seeds.map((seed, i) => joinTypes(seed, carry.carriedOutputs[i]?.type));
       if (last || next.every((type, i) => (type && seeds[i] ? sameType(type, seeds[i]!) : type === seeds[i]))) {
-        return seeds.map((seed) => seed ?? { kind: 'unknown' });
+        return seeds.map((seed) => seed ?? UNKNOWN_TYPE);
       }
       seeds = next;
       for (const [value, type] of saved) {
@@ -228,6 +238,38 @@ class ShapeInference {
       }
       this.diagnostics.length = diagnosticCount;
     }
+  }
+
+  /** The body of a Loop or (opset 9+) Scan as an iteration; undefined for other nodes. */
+  private iterationOf(node: Node, body: Graph): { initial: (Type | undefined)[]; shape: IterationShape } | undefined {
+    if (node.op === 'onnx.Loop') {
+      const [iteration, condition, ...carried] = body.inputs;
+      const fixedInputs: [Value, Type][] = [];
+      if (iteration) fixedInputs.push([iteration, tensorType('int64', [])]);
+      if (condition) fixedInputs.push([condition, tensorType('bool', [])]);
+      return {
+        initial: carried.map((_, i) => node.inputs[i + 2]?.type),
+        shape: { fixedInputs, carriedInputs: carried, carriedOutputs: body.outputs.slice(1, 1 + carried.length) },
+      };
+    }
+    const opset = this.model.opset(node.dialect);
+    if (node.op !== 'onnx.Scan' || (opset !== undefined && opset < 9)) return undefined;
+    const scanCount = node.attr('num_scan_inputs', 'int');
+    const stateCount = node.inputs.length - scanCount;
+    const axes = node.optionalAttr('scan_input_axes', 'ints');
+    const fixedInputs: [Value, Type][] = [];
+    body.inputs.slice(stateCount).forEach((value, k) => {
+      const type = node.inputs[stateCount + k]?.type;
+      if (type?.kind !== 'tensor') return;
+      if (!type.shape) return fixedInputs.push([value, tensorType(type.dtype, null)]);
+      const raw = axes?.[k] ?? 0;
+      const axis = raw < 0 ? raw + type.shape.length : raw;
+      fixedInputs.push([value, tensorType(type.dtype, type.shape.filter((_, i) => i !== axis))]);
+    });
+    return {
+      initial: node.inputs.slice(0, stateCount).map((value) => value?.type),
+      shape: { fixedInputs, carriedInputs: body.inputs.slice(0, stateCount), carriedOutputs: body.outputs.slice(0, stateCount) },
+    };
   }
 
   private inferNode(node: Node, loopCarried: readonly Type[] | undefined): void {
@@ -288,7 +330,8 @@ class ShapeInference {
     for (const node of graph.nodes()) {
       let loopCarried: Type[] | undefined;
       for (const subgraph of node.subgraphs) {
-        if (node.op === 'onnx.Loop') loopCarried = this.inferLoopBody(node, subgraph);
+        const iteration = this.iterationOf(node, subgraph);
+        if (iteration) loopCarried = this.inferIterated(node, subgraph, iteration.initial, iteration.shape);
         else this.graph(subgraph);
       }
       this.inferNode(node, loopCarried);
