@@ -23,3 +23,4 @@ export { mathOps, mathOpNames } from './math/index.js';
 export { nnOpNames } from './nn/index.js';
 export { isRandomOp } from './nn/random-ops.js';
 export { rnnOps, rnnOpNames, RECURRENT_ACTIVATION_NAMES } from './rnn/index.js';
+export { inputDimValues, type DimValues, type ShapeInferenceContext } from './interpreter/symbolic-values.js';
