@@ -28,15 +28,12 @@ import {
   sigilName,
   wordOrString,
 } from './syntax.js';
+import { TextSink } from './text-sink.js';
 
 const INDENT = '  ';
 
-/** Pieces are gathered into chunks of about this many characters, joined once at the end. */
-const CHUNK_CHARS = 1 << 14;
-
 class Printer {
-  private readonly out: string[] = [];
-  private chunk = '';
+  private readonly out = new TextSink();
   /** The type printed last and its text: consecutive values very often share one type object. */
   private lastType: Type | undefined;
   private lastTypeText = '';
@@ -44,19 +41,11 @@ class Printer {
   constructor(private readonly options: PrintOptions) {}
 
   text(): string {
-    if (this.chunk.length > 0) {
-      this.out.push(this.chunk);
-      this.chunk = '';
-    }
-    return this.out.join('');
+    return this.out.text();
   }
 
   write(text: string): void {
-    this.chunk += text;
-    if (this.chunk.length >= CHUNK_CHARS) {
-      this.out.push(this.chunk);
-      this.chunk = '';
-    }
+    this.out.write(text);
   }
 
   private type(type: Type): string {
