@@ -43,7 +43,9 @@ export function evaluateConstantNode(
   if (node.subgraphs.length > 0 || NOT_EVALUATED.has(node.op)) return undefined;
   const kernel = kernelFor(node.op);
   if (!kernel) return undefined;
-  if (node.op !== 'onnx.Constant') {
+  // A dense Constant hands back its attribute tensor (no copy), whatever its size.
+  const denseConstant = node.op === 'onnx.Constant' && !node.attributes.has('sparse_value');
+  if (!denseConstant) {
     if (inputs.some((input) => input !== null && input.size > MAX_EVALUATED_ELEMENTS)) return undefined;
     if (!BOUNDED_BY_INPUTS.has(node.op) && !node.outputs.every((output, i) => output === null || provablySmall(inferred[i]))) return undefined;
   }
@@ -63,6 +65,6 @@ export function evaluateConstantNode(
   return node.outputs.map((_, i) => {
     const value = outputs[i];
     if (!(value instanceof Tensor)) return undefined;
-    return node.op === 'onnx.Constant' || value.size <= MAX_EVALUATED_ELEMENTS ? value : undefined;
+    return denseConstant || value.size <= MAX_EVALUATED_ELEMENTS ? value : undefined;
   });
 }
