@@ -8,6 +8,7 @@
 //
 // Options:
 //   --runs N            timed rounds per size (default 5; sizes of 1M nodes and more: --large-runs, default 3)
+//   --warmup N          untimed rounds first (default 2; 1 at 1M nodes and more)
 //   --sizes a,b,c       node counts (default 10000,100000,1000000)
 //   --baseline DIR      another built @modelpass/ir (its dist/ folder) timed in the same rounds, for before/after
 //   --baseline-sizes …  sizes to time the baseline at (default: those under 1M)
@@ -30,6 +31,7 @@ function option(name, fallback) {
 }
 const runs = Number(option('runs', '5'));
 const largeRuns = Number(option('large-runs', '3'));
+const warmup = Number(option('warmup', '2'));
 const sizes = option('sizes', '10000,100000,1000000').split(',').map(Number);
 const baselineDir = option('baseline', undefined);
 const baselineSizes = option('baseline-sizes', sizes.filter((s) => s < 1_000_000).join(',')).split(',').map(Number);
@@ -149,19 +151,20 @@ async function runSize(size) {
   if (texts.size !== 1) throw new Error(`current and baseline print different text at ${size} nodes`);
   for (const p of prepared) p.text = undefined;
   const rounds = size >= 1_000_000 ? largeRuns : runs;
-  // Round 0 warms up (JIT, heap sizing) and is not reported.
-  for (let round = 0; round <= rounds; round++) {
+  const warmupRounds = size >= 1_000_000 ? Math.min(warmup, 1) : warmup;
+  // Warm-up rounds (JIT tiers, heap sizing) are not reported.
+  for (let round = 1 - warmupRounds; round <= rounds; round++) {
     for (const stage of STAGES) {
       for (const p of round % 2 === 0 ? prepared : [...prepared].reverse()) {
         const timing = await measure(p.stages[stage]);
-        if (round === 0) continue;
+        if (round <= 0) continue;
         (p.samples[stage] ??= []).push(timing);
       }
     }
-    console.error(`${size} nodes: round ${round}/${rounds} done`);
+    console.error(`${size} nodes: ${round <= 0 ? 'warm-up round' : `round ${round}/${rounds}`} done`);
   }
   return prepared.map((p) => {
-    const row = { label: p.impl.label, size, nodes: p.nodes, bytes: p.bytes, retained: p.retained, rounds, stages: {} };
+    const row = { label: p.impl.label, size, nodes: p.nodes, bytes: p.bytes, retained: p.retained, rounds, warmupRounds, stages: {} };
     for (const stage of STAGES) {
       const samples = p.samples[stage];
       row.stages[stage] = {
@@ -249,8 +252,8 @@ if (write) {
 Chain-and-branch graphs (a chain of LeakyRelu nodes; every third step a Mul-by-constant → Relu
 branch joined by an Add) of ${currentRows.map((r) => `${sizeName(r.nodes)} nodes (${(r.bytes / 1e6).toFixed(1)} MB of .mpir)`).join(', ')}.
 Stages: **build** (GraphBuilder calls, tensors included), **verify** (\`verifyModel\`), **print**
-(\`printModel\`), **parse** (\`parseModel\`). Each size ran ${currentRows.map((r) => `${r.rounds}`).join('/')} timed rounds after a warm-up
-round; a round measures every stage once${baselineRows.length ? ' (and the baseline right after or before it, alternating)' : ''}, with a forced GC and a
+(\`printModel\`), **parse** (\`parseModel\`). The sizes ran ${currentRows.map((r) => `${r.rounds}`).join('/')} timed rounds after ${currentRows.map((r) => `${r.warmupRounds}`).join('/')} warm-up
+round(s); a round measures every stage once${baselineRows.length ? ' (and the baseline right after or before it, alternating)' : ''}, with a forced GC and a
 short pause before each measurement. The round trip was checked at every size:
 \`modelsEqual(m, parseModel(printModel(m)))\` and print ∘ parse ∘ print = print.
 
