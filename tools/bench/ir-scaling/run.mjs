@@ -12,6 +12,7 @@
 //   --sizes a,b,c       node counts (default 10000,100000,1000000)
 //   --baseline DIR      another built @modelpass/ir (its dist/ folder) timed in the same rounds, for before/after
 //   --baseline-sizes …  sizes to time the baseline at (default: those under 1M)
+//   --baseline-name S   how RESULTS.md names the baseline (default: its folder)
 //   --no-write          print the tables only (RESULTS.md is left alone)
 //
 // Noise: rounds interleave the stages (and the baseline), with a forced GC and a short pause before
@@ -34,6 +35,7 @@ const largeRuns = Number(option('large-runs', '3'));
 const warmup = Number(option('warmup', '2'));
 const sizes = option('sizes', '10000,100000,1000000').split(',').map(Number);
 const baselineDir = option('baseline', undefined);
+const baselineName = option('baseline-name', baselineDir);
 const baselineSizes = option('baseline-sizes', sizes.filter((s) => s < 1_000_000).join(',')).split(',').map(Number);
 const write = !process.argv.includes('--no-write');
 
@@ -266,7 +268,7 @@ ${ratioTable}
 Memory:
 
 ${memoryTable}
-${comparisonTable ? `\nBefore/after, measured in the same rounds (baseline = the build given by \`--baseline\`):\n\n${comparisonTable}\n` : ''}
+${comparisonTable ? `\nBefore/after, measured in the same rounds (baseline: ${baselineName}):\n\n${comparisonTable}\n` : ''}
 "CPU" is this process's user+system time (all its threads, so it excludes time spent waiting for a
 core on a loaded machine but includes parallel GC work); "GC pauses" are the garbage-collection
 pauses observed during the call (PerformanceObserver \`gc\` entries), part of the wall time. GC

@@ -1,31 +1,35 @@
 /**
- * Where the printer's text goes: a growing byte buffer turned into one string at the end. Printed
- * pieces die young instead of surviving as rope nodes until a final join, which keeps garbage
- * collection cheap on big graphs. ASCII is copied byte by byte; other text is stored as UTF-8,
- * unless it holds a lone surrogate (which UTF-8 cannot carry), in which case the sink falls back
- * to collecting strings.
+ * Where the printer's text goes: a reused byte buffer that is turned into a string each time it
+ * fills up, and one join at the end. Printed pieces die young instead of surviving as rope nodes
+ * until a final join, and no buffer grows with the output, which keeps garbage collection cheap on
+ * big graphs. ASCII is copied byte by byte; other text is stored as UTF-8. A piece never straddles
+ * two buffers' worth of text, so multi-byte sequences are decoded whole. Text with a lone
+ * surrogate (which UTF-8 cannot carry) is kept as a string piece.
  */
+const BUFFER_BYTES = 1 << 16;
+
 export class TextSink {
-  private bytes: Buffer = Buffer.allocUnsafe(1 << 16);
+  private readonly bytes: Buffer = Buffer.allocUnsafe(BUFFER_BYTES);
   private length = 0;
   private ascii = true;
-  /** Text before a lone surrogate forced the string fallback, then the pieces after it. */
-  private pieces: string[] | undefined;
+  private readonly parts: string[] = [];
 
   write(text: string): void {
-    if (this.pieces) {
-      this.pieces.push(text);
-      return;
-    }
     const count = text.length;
-    if (this.length + count * 3 > this.bytes.length) this.grow(count * 3);
+    if (this.length + count * 3 > BUFFER_BYTES) {
+      this.flush();
+      if (count * 3 > BUFFER_BYTES) {
+        this.parts.push(text);
+        return;
+      }
+    }
     const bytes = this.bytes;
     let at = this.length;
     for (let i = 0; i < count; i++) {
       const code = text.charCodeAt(i);
       if (code >= 0x80) {
         this.length = at;
-        this.writeOther(text.slice(i));
+        this.writeOther(i === 0 ? text : text.slice(i));
         return;
       }
       bytes[at++] = code;
@@ -34,25 +38,25 @@ export class TextSink {
   }
 
   text(): string {
-    const head = this.bytes.toString(this.ascii ? 'latin1' : 'utf8', 0, this.length);
-    return this.pieces ? head + this.pieces.join('') : head;
+    this.flush();
+    return this.parts.length === 1 ? this.parts[0]! : this.parts.join('');
   }
 
   private writeOther(text: string): void {
     if (hasLoneSurrogate(text)) {
-      this.pieces = [text];
+      this.flush();
+      this.parts.push(text);
       return;
     }
     this.ascii = false;
     this.length += this.bytes.write(text, this.length, 'utf8');
   }
 
-  private grow(extra: number): void {
-    let size = this.bytes.length * 2;
-    while (size < this.length + extra) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.bytes.copy(next, 0, 0, this.length);
-    this.bytes = next;
+  private flush(): void {
+    if (this.length === 0) return;
+    this.parts.push(this.bytes.toString(this.ascii ? 'latin1' : 'utf8', 0, this.length));
+    this.length = 0;
+    this.ascii = true;
   }
 }
 
