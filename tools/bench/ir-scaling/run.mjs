@@ -94,19 +94,26 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 const settle = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Times `fn` from a collected heap; its result is dropped before the next measurement. */
-async function measure(fn) {
+/**
+ * Times `fn` from a collected heap, called `repeat` times in a row (the figures are per call). A
+ * forced full GC leaves V8's young generation at its smallest, which slows the next ~50 ms of
+ * allocation-heavy work, so sizes under 100k nodes repeat the call to do as much work after each
+ * GC as one call at 100k; the results are kept until the measurement ends, so that as much data
+ * survives (and is copied by the GC) as in one call at 100k.
+ */
+async function measure(fn, repeat) {
   globalThis.gc();
   await settle();
   gcMs = 0;
+  const results = new Array(repeat);
   const cpuStart = process.cpuUsage();
   const start = process.hrtime.bigint();
-  let result = fn();
+  for (let i = 0; i < repeat; i++) results[i] = fn();
   const wall = Number(process.hrtime.bigint() - start) / 1e6;
   const cpuUsed = process.cpuUsage(cpuStart);
-  result = undefined;
-  await settle(); // let the GC entries of the timed call arrive
-  return { wall, cpu: (cpuUsed.user + cpuUsed.system) / 1000, gc: Math.min(gcMs, wall) };
+  results.fill(undefined);
+  await settle(); // let the GC entries of the timed calls arrive
+  return { wall: wall / repeat, cpu: (cpuUsed.user + cpuUsed.system) / 1000 / repeat, gc: Math.min(gcMs, wall) / repeat };
 }
 
 /** Heap bytes a freshly built model keeps alive. */
@@ -154,11 +161,12 @@ async function runSize(size) {
   for (const p of prepared) p.text = undefined;
   const rounds = size >= 1_000_000 ? largeRuns : runs;
   const warmupRounds = size >= 1_000_000 ? Math.min(warmup, 1) : warmup;
+  const repeat = Math.max(1, Math.round(100_000 / size));
   // Warm-up rounds (JIT tiers, heap sizing) are not reported.
   for (let round = 1 - warmupRounds; round <= rounds; round++) {
     for (const stage of STAGES) {
       for (const p of round % 2 === 0 ? prepared : [...prepared].reverse()) {
-        const timing = await measure(p.stages[stage]);
+        const timing = await measure(p.stages[stage], repeat);
         if (round <= 0) continue;
         (p.samples[stage] ??= []).push(timing);
       }
@@ -166,7 +174,7 @@ async function runSize(size) {
     console.error(`${size} nodes: ${round <= 0 ? 'warm-up round' : `round ${round}/${rounds}`} done`);
   }
   return prepared.map((p) => {
-    const row = { label: p.impl.label, size, nodes: p.nodes, bytes: p.bytes, retained: p.retained, rounds, warmupRounds, stages: {} };
+    const row = { label: p.impl.label, size, nodes: p.nodes, bytes: p.bytes, retained: p.retained, rounds, warmupRounds, repeat, stages: {} };
     for (const stage of STAGES) {
       const samples = p.samples[stage];
       row.stages[stage] = {
@@ -255,7 +263,10 @@ Chain-and-branch graphs (a chain of LeakyRelu nodes; every third step a Mul-by-c
 branch joined by an Add) of ${currentRows.map((r) => `${sizeName(r.nodes)} nodes (${(r.bytes / 1e6).toFixed(1)} MB of .mpir)`).join(', ')}.
 Stages: **build** (GraphBuilder calls, tensors included), **verify** (\`verifyModel\`), **print**
 (\`printModel\`), **parse** (\`parseModel\`). The sizes ran ${currentRows.map((r) => `${r.rounds}`).join('/')} timed rounds after ${currentRows.map((r) => `${r.warmupRounds}`).join('/')} warm-up
-round(s); a round measures every stage once${baselineRows.length ? ' (and the baseline right after or before it, alternating)' : ''}, with a forced GC and a
+round(s); a round measures every stage once (sizes under 100k nodes: ${currentRows
+    .filter((r) => r.repeat > 1)
+    .map((r) => `${r.repeat} calls in a row at ${sizeName(r.nodes)}`)
+    .join(', ') || 'none here'}, results kept until the measurement ends, figures per call)${baselineRows.length ? ' (and the baseline right after or before it, alternating)' : ''}, with a forced GC and a
 short pause before each measurement. The round trip was checked at every size:
 \`modelsEqual(m, parseModel(printModel(m)))\` and print ∘ parse ∘ print = print.
 
