@@ -108,7 +108,7 @@ async function measure(fn, repeat) {
   const results = new Array(repeat);
   const cpuStart = process.cpuUsage();
   const start = process.hrtime.bigint();
-  for (let i = 0; i < repeat; i++) results[i] = fn();
+  for (let i = 0; i < repeat; i++) results[i] = fn(i);
   const wall = Number(process.hrtime.bigint() - start) / 1e6;
   const cpuUsed = process.cpuUsage(cpuStart);
   results.fill(undefined);
@@ -131,7 +131,7 @@ async function retainedBytes(make) {
 const STAGES = ['build', 'verify', 'print', 'parse'];
 
 /** Prepares one implementation at one size: the model, its text, the checked round trip. */
-async function prepare(impl, size) {
+async function prepare(impl, size, repeat) {
   const { ir } = impl;
   const retained = await retainedBytes(() => chainAndBranch(ir, size));
   const model = chainAndBranch(ir, size);
@@ -143,25 +143,27 @@ async function prepare(impl, size) {
   parsed = undefined;
   const errors = ir.verifyModel(model);
   if (errors.length) throw new Error(`${impl.label}: benchmark model does not verify: ${errors[0].reason}`);
+  // Repeated calls verify and print distinct models, so that they touch as much memory as one call at 100k.
+  const models = [model];
+  while (models.length < repeat) models.push(chainAndBranch(ir, size));
   const stages = {
     build: () => chainAndBranch(ir, size),
-    verify: () => ir.verifyModel(model),
-    print: () => ir.printModel(model),
+    verify: (i) => ir.verifyModel(models[i]),
+    print: (i) => ir.printModel(models[i]),
     parse: () => ir.parseModel(text),
   };
   return { impl, size, nodes: model.graph.nodeCount, bytes: Buffer.byteLength(text), retained, stages, text, samples: {} };
 }
 
-async function runSize(size) {
-  const impls = [current, ...(baseline && baselineSizes.includes(size) ? [baseline] : [])];
+async function runSize(size, impls) {
+  const repeat = Math.max(1, Math.round(100_000 / size));
   const prepared = [];
-  for (const impl of impls) prepared.push(await prepare(impl, size));
+  for (const impl of impls) prepared.push(await prepare(impl, size, repeat));
   const texts = new Set(prepared.map((p) => p.text));
   if (texts.size !== 1) throw new Error(`current and baseline print different text at ${size} nodes`);
   for (const p of prepared) p.text = undefined;
   const rounds = size >= 1_000_000 ? largeRuns : runs;
   const warmupRounds = size >= 1_000_000 ? Math.min(warmup, 1) : warmup;
-  const repeat = Math.max(1, Math.round(100_000 / size));
   // Warm-up rounds (JIT tiers, heap sizing) are not reported.
   for (let round = 1 - warmupRounds; round <= rounds; round++) {
     for (const stage of STAGES) {
@@ -189,8 +191,12 @@ async function runSize(size) {
   });
 }
 
+// The main figures come from the current build alone (its data only on the heap); with a
+// baseline, a second pass times both in the same rounds for the before/after table.
 const rows = [];
-for (const size of sizes) rows.push(...(await runSize(size)));
+for (const size of sizes) rows.push(...(await runSize(size, [current])));
+const comparisonRows = [];
+if (baseline) for (const size of baselineSizes) comparisonRows.push(...(await runSize(size, [current, baseline])));
 
 const fmt = (ms) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
 const sizeName = (n) => (n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}M` : n >= 1e3 && n % 1e3 === 0 ? `${n / 1e3}k` : String(n));
@@ -232,14 +238,14 @@ const memoryTable = [
   ...currentRows.map((r) => `| ${sizeName(r.nodes)} | ${(r.bytes / 1e6).toFixed(1)} MB | ${(r.retained / 1e6).toFixed(0)} MB | ${(r.retained / r.nodes).toFixed(0)} B |`),
 ].join('\n');
 
-const baselineRows = rows.filter((r) => r.label === 'baseline');
+const baselineRows = comparisonRows.filter((r) => r.label === 'baseline');
 const comparisonTable = baselineRows.length
   ? [
       '| stage | nodes | baseline CPU median (ms) | current CPU median (ms) | speed-up (CPU) | baseline wall median (ms) | current wall median (ms) | speed-up (wall) |',
       '|---|---:|---:|---:|---:|---:|---:|---:|',
       ...STAGES.flatMap((stage) =>
         baselineRows.map((b) => {
-          const c = currentRows.find((r) => r.size === b.size);
+          const c = comparisonRows.find((r) => r.label === 'current' && r.size === b.size);
           const x = b.stages[stage];
           const y = c.stages[stage];
           return `| ${stage} | ${sizeName(b.nodes)} | ${fmt(x.cpu)} | ${fmt(y.cpu)} | ${(x.cpu / y.cpu).toFixed(1)}× | ${fmt(x.wall)} | ${fmt(y.wall)} | ${(x.wall / y.wall).toFixed(1)}× |`;
@@ -256,7 +262,8 @@ console.log('\n' + memoryTable);
 if (comparisonTable) console.log('\n' + comparisonTable);
 
 if (write) {
-  const command = `node --expose-gc tools/bench/ir-scaling/run.mjs${process.argv.slice(2).filter((a) => a !== '--no-write').map((a) => ` ${a}`).join('')}`;
+  const quote = (arg) => (/^[\w./,=:-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
+  const command = `node --expose-gc tools/bench/ir-scaling/run.mjs${process.argv.slice(2).filter((a) => a !== '--no-write').map((a) => ` ${quote(a)}`).join('')}`;
   const text = `# IR scaling: build, verify, print, parse
 
 Chain-and-branch graphs (a chain of LeakyRelu nodes; every third step a Mul-by-constant → Relu
@@ -266,7 +273,7 @@ Stages: **build** (GraphBuilder calls, tensors included), **verify** (\`verifyMo
 round(s); a round measures every stage once (sizes under 100k nodes: ${currentRows
     .filter((r) => r.repeat > 1)
     .map((r) => `${r.repeat} calls in a row at ${sizeName(r.nodes)}`)
-    .join(', ') || 'none here'}, results kept until the measurement ends, figures per call)${baselineRows.length ? ' (and the baseline right after or before it, alternating)' : ''}, with a forced GC and a
+    .join(', ') || 'none here'}, results kept until the measurement ends, figures per call)${baselineRows.length ? '' : ''}, with a forced GC and a
 short pause before each measurement. The round trip was checked at every size:
 \`modelsEqual(m, parseModel(printModel(m)))\` and print ∘ parse ∘ print = print.
 
@@ -279,7 +286,7 @@ ${ratioTable}
 Memory:
 
 ${memoryTable}
-${comparisonTable ? `\nBefore/after, measured in the same rounds (baseline: ${baselineName}):\n\n${comparisonTable}\n` : ''}
+${comparisonTable ? `\nBefore/after: a second pass timed the current build and the baseline (${baselineName}) in the same rounds, alternating which goes first, so both share the heap and the machine's load (figures are higher than above, where only the current build's data was on the heap):\n\n${comparisonTable}\n` : ''}
 "CPU" is this process's user+system time (all its threads, so it excludes time spent waiting for a
 core on a loaded machine but includes parallel GC work); "GC pauses" are the garbage-collection
 pauses observed during the call (PerformanceObserver \`gc\` entries), part of the wall time. GC
