@@ -190,6 +190,11 @@ export class Graph {
 
   private define(name: string, type: Type): Value {
     this.claim(name);
+    return this.defineClaimed(name, type);
+  }
+
+  /** Defines a value under a name known to be free (e.g. fresh from `uniqueName`). */
+  private defineClaimed(name: string, type: Type): Value {
     const value = new Value(this, name, type);
     this.values.set(name, value);
     return value;
@@ -290,7 +295,8 @@ export class Graph {
         outputName = (spec as { name?: string }).name;
         type = (spec as { type?: Type }).type;
       }
-      const value = this.define(outputName ?? this.uniqueName(`${name}_${index}`), type ?? UNKNOWN_TYPE);
+      const value =
+        outputName !== undefined ? this.define(outputName, type ?? UNKNOWN_TYPE) : this.defineClaimed(this.uniqueName(`${name}_${index}`), type ?? UNKNOWN_TYPE);
       value._producer = node;
       value._producerIndex = index;
       outputs[index] = value;
