@@ -21,7 +21,15 @@ export const relu = defineUnaryOp({
   op: 'onnx.Relu',
   summary: 'Elementwise max(0, X)',
   attributes: legacy,
-  functions: () => ({ float: (x) => (x > 0 ? x : x === x ? 0 : x), int: (x) => (x > 0 ? x : 0), bigint: (x) => (x > 0n ? x : 0n) }),
+  functions: () => ({
+    float: (x) => (x > 0 ? x : x === x ? 0 : x),
+    floatArray: (data, out) => {
+      for (let i = 0; i < data.length; i++) {
+        const x = data[i]!;
+        out[i] = x > 0 ? x : x === x ? 0 : x;
+      }
+    },
+    int: (x) => (x > 0 ? x : 0), bigint: (x) => (x > 0n ? x : 0n) }),
 });
 
 export const leakyRelu = defineUnaryOp({
@@ -83,7 +91,15 @@ export const sigmoid = defineUnaryOp({
   op: 'onnx.Sigmoid',
   summary: 'Elementwise 1 / (1 + e^-X)',
   attributes: legacy,
-  functions: () => ({ float: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))) }),
+  functions: () => ({
+    float: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+    floatArray: (data, out) => {
+      for (let i = 0; i < data.length; i++) {
+        const x = data[i]!;
+        out[i] = x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+      }
+    },
+  }),
 });
 
 export const hardSigmoid = defineUnaryOp({
@@ -143,6 +159,12 @@ export const prelu = defineCanonicalOp({
     return [
       mapBinary(x, slope, {
         float: (a, s) => (a >= 0 ? a : a * s),
+        floatRun: (out, o, a, ai, as, b, bi, bs, n) => {
+          for (let i = 0; i < n; i++, ai += as, bi += bs) {
+            const v = a[ai]!;
+            out[o + i] = v >= 0 ? v : v * b[bi]!;
+          }
+        },
         int: (a, s) => (a >= 0 ? a : Math.imul(a, s)),
         bigint: (a, s) => (a >= 0n ? a : a * s),
       }, context),

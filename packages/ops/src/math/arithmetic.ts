@@ -2,7 +2,21 @@ import { defineCanonicalOp, type CanonicalOp, type KernelContext } from '../op-d
 import { roundHalfToEven } from '../util/elements.js';
 import { broadcastInputs } from '../util/inference.js';
 import { inputTensor, opError } from '../util/kernel-io.js';
-import { defineUnaryOp, legacyAlignedB, legacyBroadcastAttributes, mapBinary, requireSameDType, type BinaryFunctions } from './elementwise.js';
+import { defineUnaryOp, legacyAlignedB, legacyBroadcastAttributes, mapBinary, requireSameDType, type BinaryFunctions, type FloatRun } from './elementwise.js';
+
+// Run forms of the float arithmetic (the same expression as `float`, one loop per broadcast run).
+const addRun: FloatRun = (out, o, a, ai, as, b, bi, bs, n) => {
+  for (let i = 0; i < n; i++, ai += as, bi += bs) out[o + i] = a[ai]! + b[bi]!;
+};
+const subRun: FloatRun = (out, o, a, ai, as, b, bi, bs, n) => {
+  for (let i = 0; i < n; i++, ai += as, bi += bs) out[o + i] = a[ai]! - b[bi]!;
+};
+const mulRun: FloatRun = (out, o, a, ai, as, b, bi, bs, n) => {
+  for (let i = 0; i < n; i++, ai += as, bi += bs) out[o + i] = a[ai]! * b[bi]!;
+};
+const divRun: FloatRun = (out, o, a, ai, as, b, bi, bs, n) => {
+  for (let i = 0; i < n; i++, ai += as, bi += bs) out[o + i] = a[ai]! / b[bi]!;
+};
 
 function defineArithmeticOp(op: string, summary: string, functions: (context: KernelContext) => BinaryFunctions): CanonicalOp {
   return defineCanonicalOp({
@@ -27,24 +41,28 @@ function integerDivisionByZero(context: KernelContext): Error {
 
 export const add = defineArithmeticOp('onnx.Add', 'Elementwise A + B with broadcasting', () => ({
   float: (a, b) => a + b,
+  floatRun: addRun,
   int: (a, b) => a + b,
   bigint: (a, b) => a + b,
 }));
 
 export const sub = defineArithmeticOp('onnx.Sub', 'Elementwise A - B with broadcasting', () => ({
   float: (a, b) => a - b,
+  floatRun: subRun,
   int: (a, b) => a - b,
   bigint: (a, b) => a - b,
 }));
 
 export const mul = defineArithmeticOp('onnx.Mul', 'Elementwise A * B with broadcasting', () => ({
   float: (a, b) => a * b,
+  floatRun: mulRun,
   int: (a, b) => Math.imul(a, b),
   bigint: (a, b) => a * b,
 }));
 
 export const div = defineArithmeticOp('onnx.Div', 'Elementwise A / B with broadcasting (integers truncate toward zero)', (context) => ({
   float: (a, b) => a / b,
+  floatRun: divRun,
   int: (a, b) => {
     if (b === 0) throw integerDivisionByZero(context);
     return Math.trunc(a / b);

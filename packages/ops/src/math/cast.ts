@@ -1,6 +1,6 @@
 import { dtypeFromOnnxCode, tensorType, type DType, type Node, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp, type CanonicalOp, type KernelContext } from '../op-definition.js';
-import { allocateElements, floatMax, tensorFromElements } from '../util/elements.js';
+import { allocateElements, readElements, floatMax, tensorFromElements } from '../util/elements.js';
 import { inputTensorType } from '../util/inference.js';
 import { inputTensor, opError } from '../util/kernel-io.js';
 import { elementClassOf } from './element-class.js';
@@ -52,7 +52,7 @@ export function unsaturated(value: number, to: DType): number {
 export function castTensor(x: Tensor, to: DType, saturate: boolean, node?: Node): Tensor {
   if (x.dtype === to) return x;
   if (to.startsWith('complex') || x.dtype.startsWith('complex')) throw opError(node, `cannot cast ${x.dtype} to ${to}`);
-  const data = x.data() as ArrayLike<unknown>;
+  const data = readElements(x) as ArrayLike<unknown>;
   const count = x.size;
   const target = elementClassOf(to);
   const out = allocateElements(to, count) as unknown[];

@@ -1,6 +1,6 @@
 import { type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp } from '../op-definition.js';
-import { allocateElements, tensorFromElements } from '../util/elements.js';
+import { allocateElements, readElements, tensorFromElements } from '../util/elements.js';
 import { sameAsInput } from '../util/inference.js';
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { elementClassOf } from './element-class.js';
@@ -8,7 +8,7 @@ import { elementClassOf } from './element-class.js';
 function scalarOf(tensor: Tensor | undefined): number | bigint | undefined {
   if (!tensor) return undefined;
   if (tensor.size !== 1) return NaN;
-  return (tensor.data() as ArrayLike<number | bigint>)[0];
+  return (readElements(tensor) as ArrayLike<number | bigint>)[0];
 }
 
 /**
@@ -41,7 +41,7 @@ export const clip = defineCanonicalOp({
       }
     }
     const cls = elementClassOf(x.dtype);
-    const data = x.data() as ArrayLike<number | bigint>;
+    const data = readElements(x) as ArrayLike<number | bigint>;
     const out = allocateElements(x.dtype, x.size) as unknown as (number | bigint)[];
     if (cls === 'bigint') {
       const lo = low === undefined ? undefined : BigInt(low);

@@ -1,6 +1,6 @@
 import { tensorType, type Dim, type Node, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp } from '../op-definition.js';
-import { allocateElements, tensorFromElements } from '../util/elements.js';
+import { allocateElements, readElements, tensorFromElements } from '../util/elements.js';
 import { inputTensorType } from '../util/inference.js';
 import { inputTensors, opError } from '../util/kernel-io.js';
 import { broadcastDim, stridesOf } from '../util/shape.js';
@@ -102,7 +102,7 @@ function einsumKernel(plan: EinsumPlan, tensors: readonly Tensor[], node: Node):
   });
   const dtype = tensors[0]!.dtype;
   const big = elementClassOf(dtype) === 'bigint';
-  const data = tensors.map((t) => t.data() as ArrayLike<number | bigint>);
+  const data = tensors.map((t) => readElements(t) as ArrayLike<number | bigint>);
   const outCount = outShape.reduce((a, b) => a * b, 1);
   const innerCount = contracted.reduce((product, label) => product * sizes.get(label)!, 1);
   const out = allocateElements(dtype, outCount) as unknown as (number | bigint)[];

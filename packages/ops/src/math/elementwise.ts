@@ -1,9 +1,9 @@
 import { type AttributeSpec, type DType, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp, type CanonicalOp, type KernelContext } from '../op-definition.js';
-import { allocateElements, tensorFromElements } from '../util/elements.js';
+import { allocateElements, readElements, tensorFromElements } from '../util/elements.js';
 import { inputTensor, inputTensors, opError } from '../util/kernel-io.js';
 import { broadcastInference, sameAsInput } from '../util/inference.js';
-import { broadcastIndexMap, broadcastStaticShapes } from '../util/shape.js';
+import { broadcastRuns, broadcastStaticShapes } from '../util/shape.js';
 import { elementClassOf, type ElementClass } from './element-class.js';
 
 /**
@@ -13,6 +13,11 @@ import { elementClassOf, type ElementClass } from './element-class.js';
  */
 export interface UnaryFunctions {
   readonly float?: (x: number) => number;
+  /**
+   * Optional whole-array form of `float` (same results, element by element), so hot activations
+   * run without a call per element: `out[i] = float(x[i])` for every i.
+   */
+  readonly floatArray?: (x: ArrayLike<number>, out: FloatBuffer) => void;
   readonly int?: (x: number) => number;
   readonly bigint?: (x: bigint) => bigint;
   readonly bool?: (x: number) => number | boolean;
@@ -21,8 +26,19 @@ export interface UnaryFunctions {
 type Scalar = number | bigint | string;
 type Result = number | bigint | boolean;
 
+/** The output buffer of a float kernel (float32 elements, or float64 for float64 and narrower floats). */
+export type FloatBuffer = Float32Array | Float64Array;
+
+/**
+ * One broadcast run of a float binary op: `out[o + i] = float(a[ai + i * as], b[bi + i * bs])` for
+ * `i < n` (see `broadcastRuns`).
+ */
+export type FloatRun = (out: FloatBuffer, o: number, a: ArrayLike<number>, ai: number, as: number, b: ArrayLike<number>, bi: number, bs: number, n: number) => void;
+
 export interface BinaryFunctions {
   readonly float?: (a: number, b: number) => Result;
+  /** Optional run form of `float` with the same results (hot arithmetic without a call per element). */
+  readonly floatRun?: FloatRun;
   readonly int?: (a: number, b: number) => Result;
   readonly bigint?: (a: bigint, b: bigint) => Result;
   readonly bool?: (a: number, b: number) => Result;
@@ -38,9 +54,14 @@ export function mapUnary(x: Tensor, functions: UnaryFunctions, context: KernelCo
   const cls = elementClassOf(x.dtype);
   const fn = functions[cls as keyof UnaryFunctions] as ((v: never) => Result) | undefined;
   if (!fn) throw unsupported(context, x.dtype);
-  const data = x.data() as unknown as ArrayLike<never>;
+  const data = readElements(x) as unknown as ArrayLike<never>;
   const out = allocateElements(outDType, x.size) as unknown as Result[];
-  for (let i = 0; i < x.size; i++) out[i] = fn(data[i]!);
+  if (cls === 'float' && functions.floatArray && (out instanceof Float32Array || out instanceof Float64Array)) {
+    functions.floatArray(data, out);
+  } else {
+    const count = x.size;
+    for (let i = 0; i < count; i++) out[i] = fn(data[i]!);
+  }
   return tensorFromElements(outDType, x.shape, out as unknown as ArrayLike<number>);
 }
 
@@ -53,12 +74,22 @@ export function mapBinary(a: Tensor, b: Tensor, functions: BinaryFunctions, cont
   const fn = functions[cls] as ((x: Scalar, y: Scalar) => Result) | undefined;
   if (!fn) throw unsupported(context, a.dtype);
   const shape = broadcastStaticShapes([a.shape, b.shape], context.node);
-  const aMap = broadcastIndexMap(a.shape, shape);
-  const bMap = broadcastIndexMap(b.shape, shape);
-  const aData = a.data() as ArrayLike<Scalar>;
-  const bData = b.data() as ArrayLike<Scalar>;
-  const out = allocateElements(outDType, aMap.length) as unknown as Result[];
-  for (let i = 0; i < aMap.length; i++) out[i] = fn(aData[aMap[i]!]!, bData[bMap[i]!]!);
+  const { run, aStep, bStep, aOffsets, bOffsets } = broadcastRuns(a.shape, b.shape, shape);
+  const aData = readElements(a) as ArrayLike<Scalar>;
+  const bData = readElements(b) as ArrayLike<Scalar>;
+  const out = allocateElements(outDType, run * aOffsets.length) as unknown as Result[];
+  const floatRun = cls === 'float' && elementClassOf(b.dtype) === 'float' ? functions.floatRun : undefined;
+  if (floatRun && (out instanceof Float32Array || out instanceof Float64Array)) {
+    for (let r = 0, o = 0; r < aOffsets.length; r++, o += run) {
+      floatRun(out, o, aData as ArrayLike<number>, aOffsets[r]!, aStep, bData as ArrayLike<number>, bOffsets[r]!, bStep, run);
+    }
+  } else {
+    for (let r = 0, o = 0; r < aOffsets.length; r++) {
+      let ai = aOffsets[r]!;
+      let bi = bOffsets[r]!;
+      for (let i = 0; i < run; i++, o++, ai += aStep, bi += bStep) out[o] = fn(aData[ai]!, bData[bi]!);
+    }
+  }
   return tensorFromElements(outDType, shape, out as unknown as ArrayLike<number>);
 }
 

@@ -1,6 +1,6 @@
 import { tensorType, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp, type CanonicalOp } from '../op-definition.js';
-import { allocateElements, tensorFromElements } from '../util/elements.js';
+import { allocateElements, readElements, tensorFromElements } from '../util/elements.js';
 import { broadcastInputs, inputTensorType } from '../util/inference.js';
 import { inputTensor, opError } from '../util/kernel-io.js';
 import { broadcastIndexMap, broadcastStaticShapes } from '../util/shape.js';
@@ -102,9 +102,9 @@ export const where = defineCanonicalOp({
     requireSameDType([x, y], context);
     const shape = broadcastStaticShapes([condition.shape, x.shape, y.shape], context.node);
     const [cMap, xMap, yMap] = [condition, x, y].map((t: Tensor) => broadcastIndexMap(t.shape, shape)) as [Int32Array, Int32Array, Int32Array];
-    const c = condition.data() as Uint8Array;
-    const xData = x.data() as ArrayLike<unknown>;
-    const yData = y.data() as ArrayLike<unknown>;
+    const c = readElements(condition) as Uint8Array;
+    const xData = readElements(x) as ArrayLike<unknown>;
+    const yData = readElements(y) as ArrayLike<unknown>;
     const out = allocateElements(x.dtype, cMap.length) as unknown[];
     for (let i = 0; i < cMap.length; i++) out[i] = c[cMap[i]!] ? xData[xMap[i]!] : yData[yMap[i]!];
     return [tensorFromElements(x.dtype, shape, out as ArrayLike<number>)];

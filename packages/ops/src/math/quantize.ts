@@ -1,6 +1,6 @@
 import { dtypeFromOnnxCode, tensorType, type DType, type Node, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp, type CanonicalOp, type KernelContext } from '../op-definition.js';
-import { allocateElements, integerRange, readNumbers, roundHalfToEven, tensorFromElements } from '../util/elements.js';
+import { allocateElements, readElements, integerRange, readNumbers, roundHalfToEven, tensorFromElements } from '../util/elements.js';
 import { inputTensorType } from '../util/inference.js';
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { normalizeAxis, stridesOf } from '../util/shape.js';
@@ -160,7 +160,7 @@ export const dynamicQuantizeLinear = defineCanonicalOp({
   kernel: (inputs, context: KernelContext) => {
     const x: Tensor = inputTensor(inputs, 0, context);
     if (x.dtype !== 'float32') throw opError(context.node, 'DynamicQuantizeLinear takes float32 input', { actual: x.dtype });
-    const data = x.data() as Float32Array;
+    const data = readElements(x) as Float32Array;
     let low = 0;
     let high = 0;
     for (const v of data) {

@@ -1,6 +1,6 @@
 import { tensorType, type Dim, type InferenceContext, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp, type CanonicalOp, type KernelContext } from '../op-definition.js';
-import { allocateElements, readInts, tensorFromElements } from '../util/elements.js';
+import { allocateElements, readElements, readInts, tensorFromElements } from '../util/elements.js';
 import { constantInts, inputTensorType, unknownDims } from '../util/inference.js';
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { normalizeAxes, reducedShape, sizeOf, stridesOf } from '../util/shape.js';
@@ -75,7 +75,7 @@ function reduceTensor(x: Tensor, axes: readonly number[], keepDims: boolean, red
   if (cls === 'string' || cls === 'bool') throw opError(context.node, `has no reference kernel for element type ${x.dtype}`);
   const useBigInt = cls === 'bigint' && reducer.bigint !== undefined;
   const groups: (number | bigint)[][] = Array.from({ length: outCount }, () => []);
-  const data = x.data() as ArrayLike<number | bigint>;
+  const data = readElements(x) as ArrayLike<number | bigint>;
   const rank = x.rank;
   const counter = new Array<number>(rank).fill(0);
   for (let i = 0; i < x.size; i++) {
@@ -179,7 +179,7 @@ function defineArgReduction(opType: 'ArgMax' | 'ArgMin'): CanonicalOp {
       const outer = sizeOf(x.shape, 0, axis);
       const length = x.shape[axis]!;
       const inner = sizeOf(x.shape, axis + 1);
-      const data = x.data() as ArrayLike<number | bigint>;
+      const data = readElements(x) as ArrayLike<number | bigint>;
       const out = new BigInt64Array(outer * inner);
       for (let o = 0; o < outer; o++) {
         for (let i = 0; i < inner; i++) {

@@ -1,6 +1,6 @@
 import { type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp, type CanonicalOp, type KernelContext } from '../op-definition.js';
-import { allocateElements, readInts, tensorFromElements } from '../util/elements.js';
+import { allocateElements, readElements, readInts, tensorFromElements } from '../util/elements.js';
 import { sameAsInput } from '../util/inference.js';
 import { inputTensor, opError } from '../util/kernel-io.js';
 import { normalizeAxis, sizeOf } from '../util/shape.js';
@@ -48,7 +48,7 @@ function applyRows(x: Tensor, context: KernelContext, rowFunction: RowFunction):
   const outer = sizeOf(x.shape, 0, axis);
   const length = legacy ? sizeOf(x.shape, axis) : (x.shape[axis] ?? 1);
   const inner = legacy ? 1 : sizeOf(x.shape, axis + 1);
-  const data = x.data() as Float32Array | Float64Array;
+  const data = readElements(x) as Float32Array | Float64Array;
   const out = allocateElements(x.dtype, x.size) as Float32Array | Float64Array;
   const row = new Float64Array(length);
   for (let o = 0; o < outer; o++) {
@@ -96,7 +96,7 @@ export const cumSum = defineCanonicalOp({
     const outer = sizeOf(x.shape, 0, axis);
     const length = x.shape[axis]!;
     const inner = sizeOf(x.shape, axis + 1);
-    const data = x.data() as ArrayLike<number | bigint>;
+    const data = readElements(x) as ArrayLike<number | bigint>;
     const out = allocateElements(x.dtype, x.size) as unknown as (number | bigint)[];
     const zero = cls === 'bigint' ? 0n : 0;
     for (let o = 0; o < outer; o++) {

@@ -1,6 +1,6 @@
 import { type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp, type CanonicalOp, type KernelContext } from '../op-definition.js';
-import { allocateElements, tensorFromElements } from '../util/elements.js';
+import { allocateElements, readElements, tensorFromElements } from '../util/elements.js';
 import { broadcastInference } from '../util/inference.js';
 import { inputTensors, opError } from '../util/kernel-io.js';
 import { broadcastIndexMap, broadcastStaticShapes } from '../util/shape.js';
@@ -26,7 +26,7 @@ function foldOperands(tensors: readonly Tensor[], functions: VariadicFunctions, 
   if (cls === 'string' || cls === 'bool') throw opError(context.node, `has no reference kernel for element type ${dtype}`);
   const shape = broadcastStaticShapes(tensors.map((t) => t.shape), context.node);
   const maps = tensors.map((t) => broadcastIndexMap(t.shape, shape));
-  const data = tensors.map((t) => t.data() as ArrayLike<number | bigint>);
+  const data = tensors.map((t) => readElements(t) as ArrayLike<number | bigint>);
   const count = maps[0]!.length;
   const out = allocateElements(dtype, count) as unknown as (number | bigint)[];
   for (let i = 0; i < count; i++) {

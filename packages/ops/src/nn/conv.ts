@@ -7,6 +7,7 @@ import { tensorType, type Dim, type DType, type Node, type Tensor } from '@model
 import { defineCanonicalOp } from '../op-definition.js';
 import { inferWindowDims, kernelPositions, windowAttributes, windowGeometry, type WindowAttributes } from './window-geometry.js';
 import { requantize } from './quantize-helpers.js';
+import { convolutionSums, convTransposeSums, type SweepAxis } from './conv-loops.js';
 import { readNumbers } from '../util/elements.js';
 import { inputShape, inputTensorType, typeOf } from '../util/inference.js';
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
@@ -36,7 +37,13 @@ interface ConvOperands {
   wZero?: (m: number) => number;
 }
 
-/** Direct N-d convolution: returns the output shape and float64 accumulators. */
+/** The one axis of size 1 a convolution without spatial axes runs over. */
+const POINT_AXIS: SweepAxis = { input: 1, output: 1, stride: 1, dilation: 1, padBegin: 0, kernel: 1 };
+
+/**
+ * Direct N-d convolution: returns the output shape and float64 accumulators (per output element,
+ * the sum over input channels, then kernel positions in row-major order; see `conv-loops.ts`).
+ */
 export function convolve(node: Node, op: ConvOperands): { shape: number[]; values: Float64Array } {
   const { x, xShape, w, wShape, group, window } = op;
   const [n, c] = [xShape[0]!, xShape[1]!];
@@ -46,52 +53,27 @@ export function convolve(node: Node, op: ConvOperands): { shape: number[]; value
   if (cPerGroup * group !== c || m % group !== 0) {
     throw opError(node, `input has ${c} channels, weights [${wShape.join(',')}] with group ${group} do not match`);
   }
-  const mPerGroup = m / group;
   const geometry = windowGeometry(spatialIn, window);
   const spatialOut = geometry.outputSize;
-  const positions = kernelPositions(window.kernel);
-  const inStrides = stridesOf(spatialIn);
-  const inSpatialSize = sizeOf(spatialIn);
-  const outSpatialSize = sizeOf(spatialOut);
-  const kernelSize = positions.length;
-  const out = new Float64Array(n * m * outSpatialSize);
-  const xZero = op.xZero ?? 0;
-  const outIndex = new Array<number>(spatialOut.length).fill(0);
-  const taps: number[] = [];
-  const tapKernel: number[] = [];
-  for (let o = 0; o < outSpatialSize; o++) {
-    taps.length = 0;
-    tapKernel.length = 0;
-    positions.forEach((pos, k) => {
-      let offset = 0;
-      for (let d = 0; d < pos.length; d++) {
-        const at = outIndex[d]! * window.strides[d]! - geometry.padBegin[d]! + pos[d]! * window.dilations[d]!;
-        if (at < 0 || at >= spatialIn[d]!) return;
-        offset += at * inStrides[d]!;
-      }
-      taps.push(offset);
-      tapKernel.push(k);
-    });
-    for (let b = 0; b < n; b++) {
-      for (let g = 0; g < group; g++) {
-        for (let mm = 0; mm < mPerGroup; mm++) {
-          const outChannel = g * mPerGroup + mm;
-          const wZero = op.wZero ? op.wZero(outChannel) : 0;
-          let sum = 0;
-          for (let cc = 0; cc < cPerGroup; cc++) {
-            const xBase = (b * c + g * cPerGroup + cc) * inSpatialSize;
-            const wBase = (outChannel * cPerGroup + cc) * kernelSize;
-            for (let t = 0; t < taps.length; t++) sum += (x[xBase + taps[t]!]! - xZero) * (w[wBase + tapKernel[t]!]! - wZero);
-          }
-          out[(b * m + outChannel) * outSpatialSize + o] = sum;
-        }
-      }
-    }
-    for (let d = spatialOut.length - 1; d >= 0; d--) {
-      if (++outIndex[d]! < spatialOut[d]!) break;
-      outIndex[d] = 0;
-    }
-  }
+  const axes: SweepAxis[] = spatialIn.map((input, d) => ({
+    input,
+    output: spatialOut[d]!,
+    stride: window.strides[d]!,
+    dilation: window.dilations[d]!,
+    padBegin: geometry.padBegin[d]!,
+    kernel: window.kernel[d]!,
+  }));
+  const out = convolutionSums({
+    x,
+    w,
+    batch: n,
+    inChannels: c,
+    outChannels: m,
+    group,
+    axes: axes.length > 0 ? axes : [POINT_AXIS],
+    xZero: op.xZero ?? 0,
+    wZero: op.wZero,
+  });
   return { shape: [n, m, ...spatialOut], values: out };
 }
 
@@ -196,42 +178,16 @@ export const convTransposeOp = defineCanonicalOp({
     const spatialIn = x.shape.slice(2);
     const window = windowAttributes(node, spatialIn.length, w.shape.slice(2));
     const { padBegin, outputSize } = transposeGeometry(node, spatialIn, window);
-    const positions = kernelPositions(window.kernel);
-    const outStrides = stridesOf(outputSize);
-    const inSize = sizeOf(spatialIn);
-    const outSize = sizeOf(outputSize);
-    const xs = readNumbers(x);
-    const ws = readNumbers(w);
-    const out = new Float64Array(n * m * outSize);
-    const inIndex = new Array<number>(spatialIn.length).fill(0);
-    for (let i = 0; i < inSize; i++) {
-      const taps: [number, number][] = [];
-      positions.forEach((pos, k) => {
-        let offset = 0;
-        for (let d = 0; d < pos.length; d++) {
-          const at = inIndex[d]! * window.strides[d]! - padBegin[d]! + pos[d]! * window.dilations[d]!;
-          if (at < 0 || at >= outputSize[d]!) return;
-          offset += at * outStrides[d]!;
-        }
-        taps.push([offset, k]);
-      });
-      for (let b = 0; b < n; b++) {
-        for (let ch = 0; ch < c; ch++) {
-          const value = xs[(b * c + ch) * inSize + i]!;
-          const g = Math.floor(ch / cPerGroup);
-          for (let mm = 0; mm < mPerGroup; mm++) {
-            const outChannel = g * mPerGroup + mm;
-            const wBase = (ch * mPerGroup + mm) * positions.length;
-            const outBase = (b * m + outChannel) * outSize;
-            for (const [offset, k] of taps) out[outBase + offset]! += value * ws[wBase + k]!;
-          }
-        }
-      }
-      for (let d = spatialIn.length - 1; d >= 0; d--) {
-        if (++inIndex[d]! < spatialIn[d]!) break;
-        inIndex[d] = 0;
-      }
-    }
+    if (!Number.isInteger(cPerGroup)) throw opError(node, `group ${group} does not divide the ${c} input channels`);
+    const axes: SweepAxis[] = spatialIn.map((input, d) => ({
+      input,
+      output: outputSize[d]!,
+      stride: window.strides[d]!,
+      dilation: window.dilations[d]!,
+      padBegin: padBegin[d]!,
+      kernel: window.kernel[d]!,
+    }));
+    const out = convTransposeSums({ x: readNumbers(x), w: readNumbers(w), batch: n, inChannels: c, outChannels: m, group, axes: axes.length > 0 ? axes : [POINT_AXIS] });
     const shape = [n, m, ...outputSize];
     addBias(out, shape, bias ? readNumbers(bias) : undefined);
     return [tensorFromNumbers(x.dtype, shape, out)];

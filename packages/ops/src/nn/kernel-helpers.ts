@@ -53,19 +53,48 @@ export function gatherElements(
   const bits = dtypeInfo(dtype).bits;
   if (bits % 8 === 0) {
     const width = bits / 8;
-    const bytes = list.map((t) => t.bytes());
     const out = new Uint8Array(count * width);
-    for (let i = 0; i < count; i++) {
-      const src = bytes[sourceTensor ? sourceTensor[i]! : 0]!;
-      const offset = sourceIndex[i]! * width;
-      for (let b = 0; b < width; b++) out[i * width + b] = src[offset + b]!;
-    }
+    copyElements(list.map((t) => t.bytes()), width, out, sourceIndex, sourceTensor);
     return Tensor.fromBytes(dtype, shape, out, first.quant);
   }
   const decoded = list.map((t) => decodeElements(dtype, t.bytes(), t.size) as Int8Array | Uint8Array | Float32Array);
   const values = new Array<number>(count);
   for (let i = 0; i < count; i++) values[i] = decoded[sourceTensor ? sourceTensor[i]! : 0]![sourceIndex[i]!]!;
   return Tensor.fromBytes(dtype, shape, encodeElements(dtype, values), first.quant);
+}
+
+type WordArray = Uint8Array | Uint16Array | Uint32Array;
+
+/** `bytes` as words of `wordBytes` bytes (a view when aligned, else an aligned copy). */
+function wordsOf(bytes: Uint8Array, wordBytes: 1 | 2 | 4): WordArray {
+  if (wordBytes === 1) return bytes;
+  let source = bytes;
+  if (source.byteOffset % wordBytes !== 0) source = new Uint8Array(bytes);
+  const length = Math.floor(source.byteLength / wordBytes);
+  return wordBytes === 2 ? new Uint16Array(source.buffer, source.byteOffset, length) : new Uint32Array(source.buffer, source.byteOffset, length);
+}
+
+/**
+ * Copies element `sourceIndex[i]` of source `sourceTensor[i]` (or of the only source) to element `i`
+ * of `out`, elements being `width` bytes; moves whole 1-, 2- or 4-byte words (bit patterns kept).
+ */
+function copyElements(sources: readonly Uint8Array[], width: number, out: Uint8Array, sourceIndex: ArrayLike<number>, sourceTensor: ArrayLike<number> | undefined): void {
+  const wordBytes: 1 | 2 | 4 = width % 4 === 0 ? 4 : width % 2 === 0 ? 2 : 1;
+  const perElement = width / wordBytes;
+  const words = sources.map((bytes) => wordsOf(bytes, wordBytes));
+  const target = wordsOf(out, wordBytes);
+  const count = sourceIndex.length;
+  if (perElement === 1 && !sourceTensor) {
+    const src = words[0]!;
+    for (let i = 0; i < count; i++) target[i] = src[sourceIndex[i]!]!;
+    return;
+  }
+  for (let i = 0; i < count; i++) {
+    const src = words[sourceTensor ? sourceTensor[i]! : 0]!;
+    const from = sourceIndex[i]! * perElement;
+    const to = i * perElement;
+    for (let w = 0; w < perElement; w++) target[to + w] = src[from + w]!;
+  }
 }
 
 /** Visits every multi-index of `shape` in row-major order (the callback gets the live index array). */

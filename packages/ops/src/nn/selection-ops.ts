@@ -4,7 +4,7 @@
  */
 import { dtypeFromOnnxCode, Tensor, tensorType, type DType, type Dim } from '@modelpass/ir';
 import { defineCanonicalOp } from '../op-definition.js';
-import { allocateElements, isBigIntDType, readInts, tensorFromElements } from '../util/elements.js';
+import { allocateElements, readElements, isBigIntDType, readInts, tensorFromElements } from '../util/elements.js';
 import { inputTensorType } from '../util/inference.js';
 import { inputTensor, opError } from '../util/kernel-io.js';
 import { normalizeAxis, sizeOf, stridesOf } from '../util/shape.js';
@@ -112,7 +112,7 @@ export const uniqueOp = defineCanonicalOp({
     const axisAttribute = context.node.optionalAttr('axis', 'int');
     const x = axisAttribute === undefined ? raw.reshape([raw.size]) : raw;
     const axis = axisAttribute === undefined ? 0 : normalizeAxis(axisAttribute, x.rank, context.node);
-    const data = (x.dtype === 'string' ? x.strings! : Array.from(x.data() as ArrayLike<number | bigint>)) as readonly (number | bigint | string)[];
+    const data = (x.dtype === 'string' ? x.strings! : Array.from(readElements(x) as ArrayLike<number | bigint>)) as readonly (number | bigint | string)[];
     const [outer, dim, inner] = [sizeOf(x.shape, 0, axis), x.shape[axis]!, sizeOf(x.shape, axis + 1)];
     const slices = Array.from({ length: dim }, (_, p) => {
       const slice: (number | bigint | string)[] = [];

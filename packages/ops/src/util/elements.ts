@@ -1,4 +1,4 @@
-import { Tensor, dtypeInfo, encodeElements, type DType, type ElementValues } from '@modelpass/ir';
+import { Tensor, dtypeInfo, encodeElements, type DType, type ElementArray, type ElementValues } from '@modelpass/ir';
 
 /** A writable element buffer for one dtype (see `allocateElements`). */
 export type ElementBuffer =
@@ -61,11 +61,98 @@ export function allocateElements(dtype: DType, count: number): ElementBuffer {
   }
 }
 
-/** A tensor from computed elements (strings, numbers, bigints or booleans). */
+/** True when this machine stores typed-array elements little-endian (ONNX's byte order). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+type TypedArrayConstructor =
+  | Float32ArrayConstructor
+  | Float64ArrayConstructor
+  | Int8ArrayConstructor
+  | Uint8ArrayConstructor
+  | Int16ArrayConstructor
+  | Uint16ArrayConstructor
+  | Int32ArrayConstructor
+  | Uint32ArrayConstructor
+  | BigInt64ArrayConstructor
+  | BigUint64ArrayConstructor;
+
+/**
+ * Dtypes whose stored bytes are exactly the elements of one typed array on a little-endian
+ * machine (the array `Tensor.data()` decodes them to), so reading and writing them is a copy.
+ */
+const NATIVE_ARRAYS: Partial<Record<DType, TypedArrayConstructor>> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+};
+
+/**
+ * The decoded elements of a tensor, as `tensor.data()` gives them (same array type and values, a
+ * fresh array the caller may write), but copied in one block for dtypes stored as a native typed
+ * array (float32/64, 8/16/32/64-bit integers) instead of decoded element by element.
+ */
+export function readElements(tensor: Tensor): ElementArray {
+  const native = LITTLE_ENDIAN ? NATIVE_ARRAYS[tensor.dtype] : undefined;
+  if (!native) return tensor.data();
+  const count = tensor.size;
+  const out = new native(count);
+  const bytes = tensor.bytes();
+  const byteLength = count * out.BYTES_PER_ELEMENT;
+  if (bytes.byteLength < byteLength) return tensor.data(); // let the decoder report it
+  new Uint8Array(out.buffer, 0, byteLength).set(bytes.subarray(0, byteLength));
+  return out;
+}
+
+/**
+ * A tensor whose bytes are `elements` itself when it is the dtype's native typed array (no
+ * encoding, no copy: the caller hands the array over and must not write it afterwards).
+ */
+function nativeTensor(dtype: DType, shape: readonly number[], elements: unknown): Tensor | undefined {
+  const native = LITTLE_ENDIAN ? NATIVE_ARRAYS[dtype] : undefined;
+  if (!native || !(elements instanceof native)) return undefined;
+  const array = elements as Float32Array;
+  if (array.length !== sizeOfShape(shape)) return undefined; // the generic path reports the mismatch
+  return Tensor.fromBytes(dtype, shape, new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+}
+
+function sizeOfShape(shape: readonly number[]): number {
+  let size = 1;
+  for (const dim of shape) size *= dim;
+  return size;
+}
+
+/** bool elements stored 0/1 (a Uint8Array holding only 0 and 1 is used as it is). */
+function boolTensor(shape: readonly number[], elements: ArrayLike<number> | ArrayLike<boolean>): Tensor {
+  if (elements instanceof Uint8Array && elements.length === sizeOfShape(shape)) {
+    let clean = true;
+    for (let i = 0; i < elements.length; i++) {
+      if (elements[i]! > 1) {
+        clean = false;
+        break;
+      }
+    }
+    if (clean) return Tensor.fromBytes('bool', shape, new Uint8Array(elements.buffer, elements.byteOffset, elements.byteLength));
+  }
+  return Tensor.fromValues('bool', shape, elements as ElementValues);
+}
+
+/**
+ * A tensor from computed elements (strings, numbers, bigints or booleans). A buffer from
+ * `allocateElements` of the dtype's native array type becomes the tensor's bytes without a copy:
+ * the kernel must not write it afterwards.
+ */
 export function tensorFromElements(dtype: DType, shape: readonly number[], elements: ElementBuffer | ArrayLike<number> | ArrayLike<bigint> | ArrayLike<boolean> | readonly string[]): Tensor {
   if (dtype === 'string') return Tensor.fromStrings(shape, Array.from(elements as ArrayLike<string>));
   if (dtype === 'float8e5m2') return float8e5m2Tensor(shape, elements as ArrayLike<number>);
-  return Tensor.fromValues(dtype, shape, elements as ElementValues);
+  if (dtype === 'bool') return boolTensor(shape, elements as ArrayLike<number>);
+  return nativeTensor(dtype, shape, elements) ?? Tensor.fromValues(dtype, shape, elements as ElementValues);
 }
 
 /** float8e5m2 has infinities (0x7C, 0xFC); the generic encoder saturates them, so set them here. */
@@ -82,14 +169,14 @@ function float8e5m2Tensor(shape: readonly number[], elements: ArrayLike<number>)
 /** Elements as numbers (int64/uint64 converted with `Number`, exact below 2^53). */
 export function readNumbers(tensor: Tensor): ArrayLike<number> {
   if (tensor.dtype === 'string') throw new TypeError('string tensors have no numeric values');
-  const data = tensor.data();
+  const data = readElements(tensor);
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Float64Array.from(data, (v) => Number(v));
   return data as ArrayLike<number>;
 }
 
 /** Elements as BigInts (exact for every integer dtype; floats are truncated). */
 export function readBigInts(tensor: Tensor): bigint[] {
-  const data = tensor.data();
+  const data = readElements(tensor);
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Array.from(data);
   return Array.from(data as ArrayLike<number>, (v) => BigInt(Math.trunc(v)));
 }

@@ -156,3 +156,74 @@ export function reducedShape<D extends Dim>(shape: readonly D[], axes: readonly 
   });
   return result;
 }
+
+/**
+ * How a binary broadcast walks its operands in runs: the output is `offsets.length` runs of `run`
+ * consecutive elements; in run `r`, operand A reads from `aOffsets[r]` advancing by `aStep` (1: its
+ * elements are contiguous along the run, 0: one element repeated), B likewise. Same-shape operands
+ * give one run over everything; a per-channel bias gives runs of the spatial size with B's step 0.
+ */
+export interface BroadcastRuns {
+  readonly run: number;
+  readonly aStep: 0 | 1;
+  readonly bStep: 0 | 1;
+  readonly aOffsets: Int32Array;
+  readonly bOffsets: Int32Array;
+}
+
+/** Effective row-major strides of `inShape` read through broadcasting to `outShape` (0 where broadcast). */
+function broadcastStrides(inShape: readonly number[], outShape: readonly number[]): number[] {
+  const offset = outShape.length - inShape.length;
+  const inStrides = stridesOf(inShape);
+  return outShape.map((_, axis) => {
+    const inAxis = axis - offset;
+    return inAxis < 0 || inShape[inAxis] === 1 ? 0 : inStrides[inAxis]!;
+  });
+}
+
+/** Plans the runs of a broadcast of `aShape` and `bShape` to `outShape` (see `BroadcastRuns`). */
+export function broadcastRuns(aShape: readonly number[], bShape: readonly number[], outShape: readonly number[]): BroadcastRuns {
+  const rank = outShape.length;
+  const aStrides = broadcastStrides(aShape, outShape);
+  const bStrides = broadcastStrides(bShape, outShape);
+  // Grow the run over trailing axes while each operand keeps one mode (contiguous or repeated).
+  let aMode: 0 | 1 | undefined;
+  let bMode: 0 | 1 | undefined;
+  let run = 1;
+  let split = rank;
+  for (let axis = rank - 1; axis >= 0; axis--) {
+    const dim = outShape[axis]!;
+    if (dim === 1) {
+      split = axis;
+      continue;
+    }
+    const a: 0 | 1 = aStrides[axis] === 0 ? 0 : 1;
+    const b: 0 | 1 = bStrides[axis] === 0 ? 0 : 1;
+    if ((aMode !== undefined && a !== aMode) || (bMode !== undefined && b !== bMode)) break;
+    aMode = a;
+    bMode = b;
+    run *= dim;
+    split = axis;
+  }
+  const outer = outShape.slice(0, split);
+  const count = sizeOf(outer);
+  const aOffsets = new Int32Array(count);
+  const bOffsets = new Int32Array(count);
+  const counter = new Array<number>(split).fill(0);
+  let aAt = 0;
+  let bAt = 0;
+  for (let r = 0; r < count; r++) {
+    aOffsets[r] = aAt;
+    bOffsets[r] = bAt;
+    for (let axis = split - 1; axis >= 0; axis--) {
+      counter[axis]!++;
+      aAt += aStrides[axis]!;
+      bAt += bStrides[axis]!;
+      if (counter[axis]! < outer[axis]!) break;
+      aAt -= aStrides[axis]! * counter[axis]!;
+      bAt -= bStrides[axis]! * counter[axis]!;
+      counter[axis] = 0;
+    }
+  }
+  return { run: count === 0 ? 0 : run, aStep: aMode ?? 0, bStep: bMode ?? 0, aOffsets, bOffsets };
+}
