@@ -11,7 +11,7 @@ export {
   stridesOf,
   sizeOf,
 } from './util/shape.js';
-export { allocateElements, tensorFromElements, readElements, readNumbers, readBigInts, readInts, integerRange, floatMax, roundHalfToEven, isBigIntDType, type ElementBuffer } from './util/elements.js';
+export { allocateElements, tensorFromElements, readElements, viewElements, viewNumbers, readNumbers, readBigInts, readInts, integerRange, floatMax, roundHalfToEven, isBigIntDType, type ElementBuffer } from './util/elements.js';
 export { castTensor, formatFloat32 } from './math/cast.js';
 export { parseEinsum, type EinsumPlan } from './math/einsum.js';
 export { quantParamIndexMap } from './math/quantize.js';

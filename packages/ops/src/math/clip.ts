@@ -1,6 +1,6 @@
 import { type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp } from '../op-definition.js';
-import { allocateElements, readElements, tensorFromElements } from '../util/elements.js';
+import { allocateElements, readElements, viewElements, tensorFromElements } from '../util/elements.js';
 import { sameAsInput } from '../util/inference.js';
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { elementClassOf } from './element-class.js';
@@ -41,12 +41,12 @@ export const clip = defineCanonicalOp({
       }
     }
     const cls = elementClassOf(x.dtype);
-    const data = readElements(x) as ArrayLike<number | bigint>;
+    const data = viewElements(x) as ArrayLike<number | bigint>;
     const out = allocateElements(x.dtype, x.size) as unknown as (number | bigint)[];
     if (cls === 'bigint') {
       const lo = low === undefined ? undefined : BigInt(low);
       const hi = high === undefined ? undefined : BigInt(high);
-      for (let i = 0; i < x.size; i++) {
+      for (let i = 0, end = x.size; i < end; i++) {
         let v = data[i] as bigint;
         if (lo !== undefined && v < lo) v = lo;
         if (hi !== undefined && v > hi) v = hi;
@@ -55,7 +55,7 @@ export const clip = defineCanonicalOp({
     } else {
       const lo = low === undefined ? -Infinity : Number(low);
       const hi = high === undefined ? Infinity : Number(high);
-      for (let i = 0; i < x.size; i++) {
+      for (let i = 0, end = x.size; i < end; i++) {
         const v = data[i] as number;
         out[i] = v < lo ? lo : v > hi ? hi : v;
       }

@@ -1,6 +1,6 @@
 import { type AttributeSpec, type DType, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp, type CanonicalOp, type KernelContext } from '../op-definition.js';
-import { allocateElements, readElements, tensorFromElements } from '../util/elements.js';
+import { allocateElements, readElements, viewElements, tensorFromElements } from '../util/elements.js';
 import { inputTensor, inputTensors, opError } from '../util/kernel-io.js';
 import { broadcastInference, sameAsInput } from '../util/inference.js';
 import { broadcastRuns, broadcastStaticShapes } from '../util/shape.js';
@@ -54,7 +54,7 @@ export function mapUnary(x: Tensor, functions: UnaryFunctions, context: KernelCo
   const cls = elementClassOf(x.dtype);
   const fn = functions[cls as keyof UnaryFunctions] as ((v: never) => Result) | undefined;
   if (!fn) throw unsupported(context, x.dtype);
-  const data = readElements(x) as unknown as ArrayLike<never>;
+  const data = viewElements(x) as unknown as ArrayLike<never>;
   const out = allocateElements(outDType, x.size) as unknown as Result[];
   if (cls === 'float' && functions.floatArray && (out instanceof Float32Array || out instanceof Float64Array)) {
     functions.floatArray(data, out);
@@ -75,8 +75,8 @@ export function mapBinary(a: Tensor, b: Tensor, functions: BinaryFunctions, cont
   if (!fn) throw unsupported(context, a.dtype);
   const shape = broadcastStaticShapes([a.shape, b.shape], context.node);
   const { run, aStep, bStep, aOffsets, bOffsets } = broadcastRuns(a.shape, b.shape, shape);
-  const aData = readElements(a) as ArrayLike<Scalar>;
-  const bData = readElements(b) as ArrayLike<Scalar>;
+  const aData = viewElements(a) as ArrayLike<Scalar>;
+  const bData = viewElements(b) as ArrayLike<Scalar>;
   const out = allocateElements(outDType, run * aOffsets.length) as unknown as Result[];
   const floatRun = cls === 'float' && elementClassOf(b.dtype) === 'float' ? functions.floatRun : undefined;
   if (floatRun && (out instanceof Float32Array || out instanceof Float64Array)) {

@@ -104,7 +104,7 @@ export const quantizeLinear = defineCanonicalOp({
     const zeroPoints = zeroPoint ? readNumbers(zeroPoint) : undefined;
     const inFloat32 = scale.dtype !== 'float64' && x.dtype !== 'float64';
     const out = allocateElements(target, x.size) as unknown as number[];
-    for (let i = 0; i < x.size; i++) {
+    for (let i = 0, end = x.size; i < end; i++) {
       const p = map[i]!;
       out[i] = quantizeValue(xData[i]!, scales[p]!, zeroPoints ? zeroPoints[p]! : 0, target, saturate, inFloat32);
     }
@@ -139,7 +139,7 @@ export const dequantizeLinear = defineCanonicalOp({
     const zeroPoints = zeroPoint ? readNumbers(zeroPoint) : undefined;
     const inFloat32 = scale.dtype !== 'float64';
     const out = allocateElements(outDType, x.size) as unknown as number[];
-    for (let i = 0; i < x.size; i++) {
+    for (let i = 0, end = x.size; i < end; i++) {
       const p = map[i]!;
       const shifted = xData[i]! - (zeroPoints ? zeroPoints[p]! : 0);
       out[i] = inFloat32 ? Math.fround(Math.fround(shifted) * scales[p]!) : shifted * scales[p]!;
@@ -170,7 +170,7 @@ export const dynamicQuantizeLinear = defineCanonicalOp({
     const scale = Math.fround(Math.fround(high - low) / 255);
     const zeroPoint = scale === 0 ? 0 : Math.min(255, Math.max(0, roundHalfToEven(Math.fround(0 - Math.fround(low / scale)))));
     const y = new Uint8Array(x.size);
-    for (let i = 0; i < x.size; i++) y[i] = scale === 0 ? zeroPoint : quantizeValue(data[i]!, scale, zeroPoint, 'uint8', true, true);
+    for (let i = 0, end = x.size; i < end; i++) y[i] = scale === 0 ? zeroPoint : quantizeValue(data[i]!, scale, zeroPoint, 'uint8', true, true);
     return [tensorFromElements('uint8', x.shape, y), tensorFromElements('float32', [], [scale]), tensorFromElements('uint8', [], [zeroPoint])];
   },
 });

@@ -78,7 +78,7 @@ function reduceTensor(x: Tensor, axes: readonly number[], keepDims: boolean, red
   const data = readElements(x) as ArrayLike<number | bigint>;
   const rank = x.rank;
   const counter = new Array<number>(rank).fill(0);
-  for (let i = 0; i < x.size; i++) {
+  for (let i = 0, end = x.size; i < end; i++) {
     let outIndex = 0;
     for (let axis = 0; axis < rank; axis++) if (!reduced.has(axis)) outIndex += counter[axis]! * outStrides[axis]!;
     const value = data[i]!;

@@ -80,6 +80,181 @@ export interface ConvLoopOperands {
 
 /** Convolution sums (float64), laid out [batch, outChannels, ...output spatial]. */
 export function convolutionSums(op: ConvLoopOperands): Float64Array {
+  const kernelSize = op.axes.reduce((n, a) => n * a.kernel, 1);
+  const columns = (op.inChannels / op.group) * kernelSize;
+  if (op.xZero === 0 && !op.wZero && columns >= 4 && op.outChannels / op.group >= 4 && allFinite(op.w)) return matrixConvolutionSums(op);
+  return rowConvolutionSums(op);
+}
+
+function allFinite(values: ArrayLike<number>): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return false;
+  return true;
+}
+
+/** Positions per column tile: keeps a tile of gathered inputs around 256 KiB. */
+const TILE_ELEMENTS = 32768;
+
+/**
+ * Convolution as a matrix product per group: the inputs under each output position's window are
+ * gathered into one row (`[cc, k]` in weight order, 0 for taps in the padding), a tile of rows at
+ * a time, and each output is the dot product of its row with the output channel's weights,
+ * accumulated from +0 in the same order as `rowConvolutionSums`. A padding tap adds `0 * w`, which
+ * is ±0 for a finite weight and leaves the sum unchanged (a running sum from +0 is never -0), so the
+ * results are the same bits; weights that are not all finite take the row loops instead.
+ */
+function matrixConvolutionSums(op: ConvLoopOperands): Float64Array {
+  const { x, batch, inChannels, outChannels, group, axes } = op;
+  const rank = axes.length;
+  const inSizes = axes.map((a) => a.input);
+  const inStrides = stridesOfSizes(inSizes);
+  const inSpatial = inSizes.reduce((n, s) => n * s, 1);
+  const outSpatial = axes.reduce((n, a) => n * a.output, 1);
+  const positions = positionsOf(axes);
+  const kernelSize = positions.length;
+  const cPerGroup = inChannels / group;
+  const mPerGroup = outChannels / group;
+  const columns = cPerGroup * kernelSize;
+  const w = Float64Array.from(op.w);
+  const out = new Float64Array(batch * outChannels * outSpatial);
+  const tile = Math.max(2, Math.min(outSpatial, Math.floor(TILE_ELEMENTS / columns)));
+  const rows = new Float64Array(tile * columns);
+  // Per kernel position and axis: the input coordinate is o * stride + shift.
+  const shifts = positions.map((pos) => pos.map((k, d) => k * axes[d]!.dilation - axes[d]!.padBegin));
+  const pointwise = kernelSize === 1 && axes.every((a) => a.stride === 1 && a.padBegin === 0 && a.input === a.output);
+  const outIndex = new Array<number>(rank).fill(0);
+  for (let b = 0; b < batch; b++) {
+    for (let g = 0; g < group; g++) {
+      const xGroup = (b * inChannels + g * cPerGroup) * inSpatial;
+      for (let p0 = 0; p0 < outSpatial; p0 += tile) {
+        const count = Math.min(tile, outSpatial - p0);
+        if (pointwise) {
+          for (let cc = 0; cc < cPerGroup; cc++) {
+            const from = xGroup + cc * inSpatial + p0;
+            for (let p = 0; p < count; p++) rows[p * columns + cc] = x[from + p]!;
+          }
+        } else {
+          let rest = p0;
+          for (let d = rank - 1; d >= 0; d--) {
+            outIndex[d] = rest % axes[d]!.output;
+            rest = Math.floor(rest / axes[d]!.output);
+          }
+          for (let p = 0; p < count; p++) {
+            const row = p * columns;
+            for (let k = 0; k < kernelSize; k++) {
+              const shift = shifts[k]!;
+              let offset = 0;
+              let inside = true;
+              for (let d = 0; d < rank; d++) {
+                const at = outIndex[d]! * axes[d]!.stride + shift[d]!;
+                if (at < 0 || at >= inSizes[d]!) {
+                  inside = false;
+                  break;
+                }
+                offset += at * inStrides[d]!;
+              }
+              for (let cc = 0, column = row + k; cc < cPerGroup; cc++, column += kernelSize) {
+                rows[column] = inside ? x[xGroup + cc * inSpatial + offset]! : 0;
+              }
+            }
+            for (let d = rank - 1; d >= 0; d--) {
+              if (++outIndex[d]! < axes[d]!.output) break;
+              outIndex[d] = 0;
+            }
+          }
+        }
+        dotProducts(rows, count, columns, w, g * mPerGroup, mPerGroup, out, (b * outChannels + g * mPerGroup) * outSpatial + p0, outSpatial, 1);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * `out[outBase + m * outStride + p * pStride] = sum_j rows[p * columns + j] * w[(wRow + m) * columns + j]`
+ * (j ascending, from +0) for `p < count`, `m < mCount`; four weight rows by two positions at a time.
+ * Shared by the convolutions and the matrix products.
+ */
+export function dotProducts(
+  rows: Float64Array,
+  count: number,
+  columns: number,
+  w: Float64Array,
+  wRow: number,
+  mCount: number,
+  out: Float64Array,
+  outBase: number,
+  outStride: number,
+  pStride: number,
+): void {
+  let m = 0;
+  for (; m + 4 <= mCount; m += 4) {
+    const w0 = (wRow + m) * columns;
+    const w1 = w0 + columns;
+    const w2 = w1 + columns;
+    const w3 = w2 + columns;
+    const o0 = outBase + m * outStride;
+    let p = 0;
+    for (; p + 2 <= count; p += 2) {
+      const r0 = p * columns;
+      const r1 = r0 + columns;
+      let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
+      for (let j = 0; j < columns; j++) {
+        const a0 = rows[r0 + j]!;
+        const a1 = rows[r1 + j]!;
+        const b0 = w[w0 + j]!;
+        const b1 = w[w1 + j]!;
+        const b2 = w[w2 + j]!;
+        const b3 = w[w3 + j]!;
+        s00 += a0 * b0;
+        s01 += a1 * b0;
+        s10 += a0 * b1;
+        s11 += a1 * b1;
+        s20 += a0 * b2;
+        s21 += a1 * b2;
+        s30 += a0 * b3;
+        s31 += a1 * b3;
+      }
+      const q = o0 + p * pStride;
+      out[q] = s00;
+      out[q + pStride] = s01;
+      out[q + outStride] = s10;
+      out[q + outStride + pStride] = s11;
+      out[q + 2 * outStride] = s20;
+      out[q + 2 * outStride + pStride] = s21;
+      out[q + 3 * outStride] = s30;
+      out[q + 3 * outStride + pStride] = s31;
+    }
+    for (; p < count; p++) {
+      const r0 = p * columns;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let j = 0; j < columns; j++) {
+        const a0 = rows[r0 + j]!;
+        s0 += a0 * w[w0 + j]!;
+        s1 += a0 * w[w1 + j]!;
+        s2 += a0 * w[w2 + j]!;
+        s3 += a0 * w[w3 + j]!;
+      }
+      const q = o0 + p * pStride;
+      out[q] = s0;
+      out[q + outStride] = s1;
+      out[q + 2 * outStride] = s2;
+      out[q + 3 * outStride] = s3;
+    }
+  }
+  for (; m < mCount; m++) {
+    const w0 = (wRow + m) * columns;
+    const o0 = outBase + m * outStride;
+    for (let p = 0; p < count; p++) {
+      const r0 = p * columns;
+      let s = 0;
+      for (let j = 0; j < columns; j++) s += rows[r0 + j]! * w[w0 + j]!;
+      out[o0 + p * pStride] = s;
+    }
+  }
+}
+
+/** Convolution sums by whole-row updates (any operands; zero points included). */
+function rowConvolutionSums(op: ConvLoopOperands): Float64Array {
   const { x, w, batch, inChannels, outChannels, group, axes, xZero } = op;
   const rank = axes.length;
   const inSizes = axes.map((a) => a.input);

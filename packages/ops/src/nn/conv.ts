@@ -8,7 +8,7 @@ import { defineCanonicalOp } from '../op-definition.js';
 import { inferWindowDims, kernelPositions, windowAttributes, windowGeometry, type WindowAttributes } from './window-geometry.js';
 import { requantize } from './quantize-helpers.js';
 import { convolutionSums, convTransposeSums, type SweepAxis } from './conv-loops.js';
-import { readNumbers } from '../util/elements.js';
+import { viewNumbers } from '../util/elements.js';
 import { inputShape, inputTensorType, typeOf } from '../util/inference.js';
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { sizeOf, stridesOf } from '../util/shape.js';
@@ -109,8 +109,8 @@ export const convOp = defineCanonicalOp({
     const w = inputTensor(inputs, 1, node);
     const bias = optionalInputTensor(inputs, 2, node);
     const window = windowAttributes(node, x.rank - 2, w.shape.slice(2));
-    const result = convolve(node, { x: readNumbers(x), xShape: x.shape, w: readNumbers(w), wShape: w.shape, group: node.attr('group', 'int', 1), window });
-    addBias(result.values, result.shape, bias ? readNumbers(bias) : undefined);
+    const result = convolve(node, { x: viewNumbers(x), xShape: x.shape, w: viewNumbers(w), wShape: w.shape, group: node.attr('group', 'int', 1), window });
+    addBias(result.values, result.shape, bias ? viewNumbers(bias) : undefined);
     return [tensorFromNumbers(x.dtype, result.shape, result.values)];
   },
 });
@@ -187,9 +187,9 @@ export const convTransposeOp = defineCanonicalOp({
       padBegin: padBegin[d]!,
       kernel: window.kernel[d]!,
     }));
-    const out = convTransposeSums({ x: readNumbers(x), w: readNumbers(w), batch: n, inChannels: c, outChannels: m, group, axes: axes.length > 0 ? axes : [POINT_AXIS] });
+    const out = convTransposeSums({ x: viewNumbers(x), w: viewNumbers(w), batch: n, inChannels: c, outChannels: m, group, axes: axes.length > 0 ? axes : [POINT_AXIS] });
     const shape = [n, m, ...outputSize];
-    addBias(out, shape, bias ? readNumbers(bias) : undefined);
+    addBias(out, shape, bias ? viewNumbers(bias) : undefined);
     return [tensorFromNumbers(x.dtype, shape, out)];
   },
 });
@@ -197,20 +197,20 @@ export const convTransposeOp = defineCanonicalOp({
 /** A zero point per output channel from a scalar or 1-D zero-point tensor. */
 function channelZero(zero: Tensor | undefined): ((m: number) => number) | undefined {
   if (!zero) return undefined;
-  const values = readNumbers(zero);
+  const values = viewNumbers(zero);
   return values.length === 1 ? () => values[0]! : (m) => values[m]!;
 }
 
 function scalarOf(tensor: Tensor | undefined): number {
-  return tensor ? readNumbers(tensor)[0]! : 0;
+  return tensor ? viewNumbers(tensor)[0]! : 0;
 }
 
 /** Integer convolution (ConvInteger, QLinearConv): zero points subtracted, exact accumulation. */
 function convolveWithZeroPoints(node: Node, x: Tensor, w: Tensor, xZero: number, wZero: ((m: number) => number) | undefined): { shape: number[]; values: Float64Array } {
   return convolve(node, {
-    x: readNumbers(x),
+    x: viewNumbers(x),
     xShape: x.shape,
-    w: readNumbers(w),
+    w: viewNumbers(w),
     wShape: w.shape,
     group: node.attr('group', 'int', 1),
     window: windowAttributes(node, x.rank - 2, w.shape.slice(2)),
@@ -261,9 +261,9 @@ export const qlinearConvOp = defineCanonicalOp({
     const x = inputTensor(inputs, 0, node);
     const w = inputTensor(inputs, 3, node);
     const result = convolveWithZeroPoints(node, x, w, scalarOf(inputTensor(inputs, 2, node)), channelZero(inputTensor(inputs, 5, node)));
-    addBias(result.values, result.shape, optionalInputTensor(inputs, 8, node) ? readNumbers(optionalInputTensor(inputs, 8, node)!) : undefined);
+    addBias(result.values, result.shape, optionalInputTensor(inputs, 8, node) ? viewNumbers(optionalInputTensor(inputs, 8, node)!) : undefined);
     const xScale = scalarOf(inputTensor(inputs, 1, node));
-    const wScales = readNumbers(inputTensor(inputs, 4, node));
+    const wScales = viewNumbers(inputTensor(inputs, 4, node));
     const yScaleT = inputTensor(inputs, 6, node);
     const yZeroT = inputTensor(inputs, 7, node);
     const m = result.shape[1]!;

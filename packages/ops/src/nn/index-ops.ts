@@ -142,7 +142,7 @@ export const triluOp = defineCanonicalOp({
     const zeroTensor = zeroScalar(x.dtype);
     const map = new Int32Array(x.size);
     const which = new Int32Array(x.size);
-    for (let flat = 0; flat < x.size; flat++) {
+    for (let flat = 0, end = x.size; flat < end; flat++) {
       const j = flat % cols;
       const i = Math.floor(flat / cols) % rows;
       const keep = upper ? j - i >= k : j - i <= k;

@@ -6,11 +6,12 @@
 import { tensorType, type Dim, type Node, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp } from '../op-definition.js';
 import { requantize } from './quantize-helpers.js';
-import { readNumbers } from '../util/elements.js';
+import { viewNumbers } from '../util/elements.js';
 import { inputShape, inputTensorType, typeOf } from '../util/inference.js';
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { broadcastIndexMap, broadcastShapesOrUnknownDims, broadcastStaticShapes, sizeOf } from '../util/shape.js';
 import { tensorFromNumbers } from './kernel-helpers.js';
+import { dotProducts } from './conv-loops.js';
 import { verifyGemm, verifyMatMul } from '../verify/structure-checks.js';
 
 /** Output shape of numpy matmul for possibly symbolic shapes (undefined when ranks are unknown). */
@@ -33,6 +34,16 @@ interface MatmulOperands {
   bZero?: (column: number) => number;
 }
 
+/** B's `k x n` block at `base` as `n` rows of `k` (column j minus `bZero(j)`), in float64. */
+function transposedColumns(b: ArrayLike<number>, base: number, k: number, n: number, bZero?: (column: number) => number): Float64Array {
+  const columns = new Float64Array(n * k);
+  for (let j = 0; j < n; j++) {
+    const zero = bZero ? bZero(j) : 0;
+    for (let p = 0; p < k; p++) columns[j * k + p] = b[base + p * n + j]! - zero;
+  }
+  return columns;
+}
+
 /** numpy matmul over numbers; returns the output shape and float64 accumulators. */
 export function matmul(node: Node, op: MatmulOperands): { shape: number[]; values: Float64Array } {
   const aShape = op.aShape.length === 1 ? [1, op.aShape[0]!] : op.aShape;
@@ -45,20 +56,29 @@ export function matmul(node: Node, op: MatmulOperands): { shape: number[]; value
   const aBatch = broadcastIndexMap(aShape.slice(0, -2), batch);
   const bBatch = broadcastIndexMap(bShape.slice(0, -2), batch);
   const out = new Float64Array(batchCount * m * n);
-  const row = new Float64Array(k);
+  // A's rows and B's columns as float64 rows (zero points subtracted), so every output is a dot
+  // product accumulated from +0 with p ascending, as `sum += (a - aZero) * (b - bZero)`.
+  const aRows = new Map<number, Float64Array>();
+  const bColumns = new Map<number, Float64Array>();
   for (let t = 0; t < batchCount; t++) {
-    const aBase = aBatch[t]! * m * k;
-    const bBase = bBatch[t]! * k * n;
-    for (let i = 0; i < m; i++) {
-      const aZero = op.aZero ? op.aZero(i) : 0;
-      for (let p = 0; p < k; p++) row[p] = op.a[aBase + i * k + p]! - aZero;
-      for (let j = 0; j < n; j++) {
-        const bZero = op.bZero ? op.bZero(j) : 0;
-        let sum = 0;
-        for (let p = 0; p < k; p++) sum += row[p]! * (op.b[bBase + p * n + j]! - bZero);
-        out[(t * m + i) * n + j] = sum;
+    const aIndex = aBatch[t]!;
+    const bIndex = bBatch[t]!;
+    let rows = aRows.get(aIndex);
+    if (!rows) {
+      rows = new Float64Array(m * k);
+      const aBase = aIndex * m * k;
+      for (let i = 0; i < m; i++) {
+        const aZero = op.aZero ? op.aZero(i) : 0;
+        for (let p = 0; p < k; p++) rows[i * k + p] = op.a[aBase + i * k + p]! - aZero;
       }
+      aRows.set(aIndex, rows);
     }
+    let columns = bColumns.get(bIndex);
+    if (!columns) {
+      columns = transposedColumns(op.b, bIndex * k * n, k, n, op.bZero);
+      bColumns.set(bIndex, columns);
+    }
+    dotProducts(rows, m, k, columns, 0, n, out, t * m * n, 1, n);
   }
   const shape = [...batch];
   if (op.aShape.length > 1) shape.push(m);
@@ -81,7 +101,7 @@ export const matMulOp = defineCanonicalOp({
   kernel(inputs, { node }) {
     const a = inputTensor(inputs, 0, node);
     const b = inputTensor(inputs, 1, node);
-    const result = matmul(node, { a: readNumbers(a), aShape: a.shape, b: readNumbers(b), bShape: b.shape });
+    const result = matmul(node, { a: viewNumbers(a), aShape: a.shape, b: viewNumbers(b), bShape: b.shape });
     return [tensorFromNumbers(a.dtype, result.shape, result.values)];
   },
 });
@@ -120,20 +140,18 @@ export const gemmOp = defineCanonicalOp({
     const [m, k] = transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
     const [k2, n] = transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
     if (k !== k2) throw opError(node, `inner dimensions differ: ${k} and ${k2}`);
-    const av = readNumbers(a);
-    const bv = readNumbers(b);
-    const [aRow, aCol] = transA ? [1, m] : [k, 1];
-    const [bRow, bCol] = transB ? [1, k] : [n, 1];
-    const cv = c ? readNumbers(c) : undefined;
+    const av = viewNumbers(a);
+    const bv = viewNumbers(b);
+    const cv = c ? viewNumbers(c) : undefined;
     const cMap = c ? broadcastIndexMap(c.shape, [m, n]) : undefined;
+    // op(A) as m rows of k and op(B) as n rows of k, so each sum is one dot product (p ascending).
+    const rows = new Float64Array(m * k);
+    for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) rows[i * k + p] = av[transA ? p * m + i : i * k + p]!;
+    const columns = new Float64Array(n * k);
+    for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) columns[j * k + p] = bv[transB ? j * k + p : p * n + j]!;
     const out = new Float64Array(m * n);
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        let sum = 0;
-        for (let p = 0; p < k; p++) sum += av[i * aRow + p * aCol]! * bv[p * bRow + j * bCol]!;
-        out[i * n + j] = alpha * sum + (cv ? beta * cv[cMap![i * n + j]!]! : 0);
-      }
-    }
+    dotProducts(rows, m, k, columns, 0, n, out, 0, 1, n);
+    for (let i = 0; i < m * n; i++) out[i] = alpha * out[i]! + (cv ? beta * cv[cMap![i]!]! : 0);
     return [tensorFromNumbers(a.dtype, [m, n], out)];
   },
 });
@@ -141,7 +159,7 @@ export const gemmOp = defineCanonicalOp({
 /** A zero point along one axis: a scalar, or one value per row (A) / column (B). */
 function zeroAlong(zero: Tensor | undefined): ((index: number) => number) | undefined {
   if (!zero) return undefined;
-  const values = readNumbers(zero);
+  const values = viewNumbers(zero);
   return values.length === 1 ? () => values[0]! : (i) => values[i]!;
 }
 
@@ -160,7 +178,7 @@ export const matMulIntegerOp = defineCanonicalOp({
     const b = inputTensor(inputs, 1, node);
     const aZero = zeroAlong(optionalInputTensor(inputs, 2, node));
     const bZero = zeroAlong(optionalInputTensor(inputs, 3, node));
-    const result = matmul(node, { a: readNumbers(a), aShape: a.shape, b: readNumbers(b), bShape: b.shape, ...(aZero ? { aZero } : {}), ...(bZero ? { bZero } : {}) });
+    const result = matmul(node, { a: viewNumbers(a), aShape: a.shape, b: viewNumbers(b), bShape: b.shape, ...(aZero ? { aZero } : {}), ...(bZero ? { bZero } : {}) });
     return [tensorFromNumbers('int32', result.shape, result.values)];
   },
 });
@@ -189,21 +207,21 @@ export const qlinearMatMulOp = defineCanonicalOp({
     const a = inputTensor(inputs, 0, node);
     const b = inputTensor(inputs, 3, node);
     const result = matmul(node, {
-      a: readNumbers(a),
+      a: viewNumbers(a),
       aShape: a.shape,
-      b: readNumbers(b),
+      b: viewNumbers(b),
       bShape: b.shape,
       aZero: zeroAlong(inputTensor(inputs, 2, node))!,
       bZero: zeroAlong(inputTensor(inputs, 5, node))!,
     });
-    const aScale = readNumbers(inputTensor(inputs, 1, node));
-    const bScale = readNumbers(inputTensor(inputs, 4, node));
-    const yScale = readNumbers(inputTensor(inputs, 6, node))[0]!;
+    const aScale = viewNumbers(inputTensor(inputs, 1, node));
+    const bScale = viewNumbers(inputTensor(inputs, 4, node));
+    const yScale = viewNumbers(inputTensor(inputs, 6, node))[0]!;
     const yZeroT = inputTensor(inputs, 7, node);
     const n = result.shape[result.shape.length - 1]!;
     const columns = b.rank > 1 ? n : 1;
     const scaleAt = (i: number) => Math.fround(Math.fround(aScale[0]! * bScale[bScale.length === 1 ? 0 : i % columns]!) / yScale);
-    return [requantize(yZeroT.dtype, result.shape, result.values, scaleAt, readNumbers(yZeroT)[0]!)];
+    return [requantize(yZeroT.dtype, result.shape, result.values, scaleAt, viewNumbers(yZeroT)[0]!)];
   },
 });
 

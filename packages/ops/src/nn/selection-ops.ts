@@ -67,7 +67,7 @@ export const reverseSequenceOp = defineCanonicalOp({
     if (lens.length !== x.shape[batchAxis]) throw opError(node, `sequence_lens has ${lens.length} entries`, { expected: String(x.shape[batchAxis]) });
     const strides = stridesOf(x.shape);
     const map = new Int32Array(x.size);
-    for (let flat = 0; flat < x.size; flat++) {
+    for (let flat = 0, end = x.size; flat < end; flat++) {
       const b = Math.floor(flat / strides[batchAxis]!) % x.shape[batchAxis]!;
       const t = Math.floor(flat / strides[timeAxis]!) % x.shape[timeAxis]!;
       const len = lens[b]!;

@@ -111,6 +111,27 @@ export function readElements(tensor: Tensor): ElementArray {
 }
 
 /**
+ * The elements of a tensor for reading only: a typed-array view of the stored bytes when the dtype
+ * is stored as a native typed array and the bytes are aligned for it (no copy), else
+ * `readElements`. The caller must not write the result (it may be the tensor's own storage).
+ */
+export function viewElements(tensor: Tensor): ElementArray {
+  const native = LITTLE_ENDIAN ? NATIVE_ARRAYS[tensor.dtype] : undefined;
+  if (!native) return readElements(tensor);
+  const bytes = tensor.bytes();
+  const count = tensor.size;
+  if (bytes.byteOffset % native.BYTES_PER_ELEMENT !== 0 || bytes.byteLength < count * native.BYTES_PER_ELEMENT) return readElements(tensor);
+  return new native(bytes.buffer as ArrayBuffer, bytes.byteOffset, count);
+}
+
+/** `readNumbers` for reading only (see `viewElements`): the caller must not write the result. */
+export function viewNumbers(tensor: Tensor): ArrayLike<number> {
+  if (tensor.dtype === 'int64' || tensor.dtype === 'uint64') return readNumbers(tensor);
+  if (tensor.dtype === 'string') throw new TypeError('string tensors have no numeric values');
+  return viewElements(tensor) as ArrayLike<number>;
+}
+
+/**
  * A tensor whose bytes are `elements` itself when it is the dtype's native typed array (no
  * encoding, no copy: the caller hands the array over and must not write it afterwards).
  */
