@@ -83,6 +83,7 @@ export function convolutionSums(op: ConvLoopOperands): Float64Array {
   const kernelSize = op.axes.reduce((n, a) => n * a.kernel, 1);
   const columns = (op.inChannels / op.group) * kernelSize;
   if (op.xZero === 0 && !op.wZero && columns >= 4 && op.outChannels / op.group >= 4 && allFinite(op.w)) return matrixConvolutionSums(op);
+  if (op.xZero === 0 && !op.wZero && op.axes.length === 2) return directConvolutionSums2d(op);
   return rowConvolutionSums(op);
 }
 
@@ -251,6 +252,78 @@ export function dotProducts(
       out[o0 + p * pStride] = s;
     }
   }
+}
+
+/**
+ * 2-D convolution sums one output at a time (depthwise and other narrow convolutions): the sum over
+ * input channels, then kernel rows and columns, skipping taps in the padding, from +0; the kernel
+ * range is clipped per output row (rows) and only near the edges per output (columns).
+ */
+function directConvolutionSums2d(op: ConvLoopOperands): Float64Array {
+  const { x, batch, inChannels, outChannels, group } = op;
+  const [ay, ax] = op.axes as [SweepAxis, SweepAxis];
+  const [inH, inW, outH, outW] = [ay.input, ax.input, ay.output, ax.output];
+  const [kh, kw, sy, sx, dy, dx, py, px] = [ay.kernel, ax.kernel, ay.stride, ax.stride, ay.dilation, ax.dilation, ay.padBegin, ax.padBegin];
+  const kernelSize = kh * kw;
+  const cPerGroup = inChannels / group;
+  const mPerGroup = outChannels / group;
+  const inSpatial = inH * inW;
+  const outSpatial = outH * outW;
+  const out = new Float64Array(batch * outChannels * outSpatial);
+  const weights = new Float64Array(cPerGroup * kernelSize);
+  // Output columns whose whole kernel row lies inside the input.
+  const interiorLo = Math.min(outW, Math.ceil(px / sx));
+  const interiorHi = Math.max(interiorLo, Math.min(outW, Math.floor((inW - 1 - (kw - 1) * dx + px) / sx) + 1));
+  for (let b = 0; b < batch; b++) {
+    for (let oc = 0; oc < outChannels; oc++) {
+      const g = Math.floor(oc / mPerGroup);
+      const xGroup = (b * inChannels + g * cPerGroup) * inSpatial;
+      for (let i = 0; i < weights.length; i++) weights[i] = op.w[oc * weights.length + i]!;
+      const outBase = (b * outChannels + oc) * outSpatial;
+      for (let oy = 0; oy < outH; oy++) {
+        const iy0 = oy * sy - py;
+        const kyLo = iy0 >= 0 ? 0 : Math.ceil(-iy0 / dy);
+        const kyHi = Math.min(kh, Math.floor((inH - 1 - iy0) / dy) + 1);
+        for (let ox = 0; ox < outW; ox++) {
+          const ix0 = ox * sx - px;
+          let kxLo = 0;
+          let kxHi = kw;
+          if (ox < interiorLo || ox >= interiorHi) {
+            kxLo = ix0 >= 0 ? 0 : Math.ceil(-ix0 / dx);
+            kxHi = Math.min(kw, Math.floor((inW - 1 - ix0) / dx) + 1);
+          }
+          let sum = 0;
+          for (let cc = 0; cc < cPerGroup; cc++) {
+            const xChannel = xGroup + cc * inSpatial + ix0;
+            const wChannel = cc * kernelSize;
+            for (let ky = kyLo; ky < kyHi; ky++) {
+              const row = xChannel + (iy0 + ky * dy) * inW;
+              const wRow = wChannel + ky * kw;
+              if (kxHi - kxLo === 3) {
+                const at = row + kxLo * dx;
+                const wAt = wRow + kxLo;
+                sum += x[at]! * weights[wAt]!;
+                sum += x[at + dx]! * weights[wAt + 1]!;
+                sum += x[at + 2 * dx]! * weights[wAt + 2]!;
+              } else if (kxHi - kxLo === 5) {
+                const at = row + kxLo * dx;
+                const wAt = wRow + kxLo;
+                sum += x[at]! * weights[wAt]!;
+                sum += x[at + dx]! * weights[wAt + 1]!;
+                sum += x[at + 2 * dx]! * weights[wAt + 2]!;
+                sum += x[at + 3 * dx]! * weights[wAt + 3]!;
+                sum += x[at + 4 * dx]! * weights[wAt + 4]!;
+              } else {
+                for (let kx = kxLo; kx < kxHi; kx++) sum += x[row + kx * dx]! * weights[wRow + kx]!;
+              }
+            }
+          }
+          out[outBase + oy * outW + ox] = sum;
+        }
+      }
+    }
+  }
+  return out;
 }
 
 /** Convolution sums by whole-row updates (any operands; zero points included). */

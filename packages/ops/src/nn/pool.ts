@@ -6,7 +6,7 @@
 import { tensorType, type Node, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp, type Kernel } from '../op-definition.js';
 import { inferWindowDims, kernelPositions, windowAttributes, windowGeometry } from './window-geometry.js';
-import { readNumbers } from '../util/elements.js';
+import { readNumbers, viewNumbers } from '../util/elements.js';
 import { inputTensorType } from '../util/inference.js';
 import { inputTensor } from '../util/kernel-io.js';
 import { sizeOf, stridesOf } from '../util/shape.js';
@@ -43,7 +43,7 @@ function poolWindows(node: Node, x: Tensor, reduce: WindowReducer, withArgmax = 
   const inSize = sizeOf(spatial);
   const outSize = sizeOf(geometry.outputSize);
   const inStrides = stridesOf(spatial);
-  const data = readNumbers(x);
+  const data = viewNumbers(x);
   const out = new Float64Array(planes * outSize);
   const argmax = withArgmax ? new Float64Array(planes * outSize) : undefined;
   const outIndex = new Array<number>(spatial.length).fill(0);
@@ -63,8 +63,10 @@ function poolWindows(node: Node, x: Tensor, reduce: WindowReducer, withArgmax = 
       if (insidePadded) windowCount++;
       if (inside) taps.push(offset);
     }
+    const values = taps.slice();
     for (let p = 0; p < planes; p++) {
-      const values = taps.map((t) => data[p * inSize + t]!);
+      const base = p * inSize;
+      for (let t = 0; t < taps.length; t++) values[t] = data[base + taps[t]!]!;
       out[p * outSize + o] = reduce(values, taps, windowCount);
       if (argmax) {
         let best = -1;
