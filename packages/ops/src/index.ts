@@ -5,6 +5,8 @@ export {
   broadcastShapes,
   broadcastStaticShapes,
   broadcastIndexMap,
+  broadcastRuns,
+  type BroadcastRuns,
   normalizeAxis,
   normalizeAxes,
   reducedShape,
