@@ -14,6 +14,18 @@ export interface TensorStorage {
   read(): Uint8Array;
   /** A short description for diagnostics and the textual IR. */
   describe(): string;
+  /**
+   * Fills `target` with the stored bytes starting at `start` (relative to the tensor's first
+   * byte) without producing the whole tensor, when the storage can. Writers use it to stream
+   * tensors larger than memory in fixed-size chunks.
+   */
+  readChunk?(target: Uint8Array, start: number): void;
+}
+
+function checkChunk(storage: TensorStorage, target: Uint8Array, start: number): void {
+  if (start < 0 || start + target.byteLength > storage.byteLength) {
+    throw new RangeError(`chunk [${start}, ${start + target.byteLength}) is outside ${storage.describe()}`);
+  }
 }
 
 export class MemoryStorage implements TensorStorage {
@@ -24,6 +36,10 @@ export class MemoryStorage implements TensorStorage {
   }
   read(): Uint8Array {
     return this.bytes;
+  }
+  readChunk(target: Uint8Array, start: number): void {
+    checkChunk(this, target, start);
+    target.set(this.bytes.subarray(start, start + target.byteLength));
   }
   describe(): string {
     return `memory(${this.bytes.byteLength} bytes)`;
@@ -43,6 +59,13 @@ export class FileRangeStorage implements TensorStorage {
   ) {}
 
   read(): Uint8Array {
+    const bytes = new Uint8Array(this.byteLength);
+    this.readChunk(bytes, 0);
+    return bytes;
+  }
+
+  readChunk(target: Uint8Array, start: number): void {
+    checkChunk(this, target, start);
     let size: number;
     try {
       size = statSync(this.path).size;
@@ -63,19 +86,23 @@ export class FileRangeStorage implements TensorStorage {
         source: '@modelpass/ir',
       });
     }
-    const bytes = new Uint8Array(this.byteLength);
     const fd = openSync(this.path, 'r');
     try {
       let done = 0;
-      while (done < this.byteLength) {
-        const n = readSync(fd, bytes, done, this.byteLength - done, this.offset + done);
-        if (n === 0) break;
+      while (done < target.byteLength) {
+        const n = readSync(fd, target, done, target.byteLength - done, this.offset + start + done);
+        if (n === 0) {
+          throw new ModelpassError({
+            reason: `'${this.path}' ended while reading tensor data at byte ${this.offset + start + done}`,
+            location: { file: this.path },
+            source: '@modelpass/ir',
+          });
+        }
         done += n;
       }
     } finally {
       closeSync(fd);
     }
-    return bytes;
   }
 
   describe(): string {
@@ -87,11 +114,22 @@ export class FileRangeStorage implements TensorStorage {
 export class ComputedStorage implements TensorStorage {
   readonly kind = 'computed' as const;
   private cached: Uint8Array | undefined;
+  /**
+   * @param compute produces all bytes (called once, then cached)
+   * @param computeChunk optionally produces a part of them, so writers can stream the tensor
+   *   without ever holding it whole
+   */
   constructor(
     readonly byteLength: number,
     private readonly compute: () => Uint8Array,
     private readonly label = 'computed',
+    private readonly computeChunk?: (target: Uint8Array, start: number) => void,
   ) {}
+  readChunk(target: Uint8Array, start: number): void {
+    checkChunk(this, target, start);
+    if (this.cached || !this.computeChunk) target.set(this.read().subarray(start, start + target.byteLength));
+    else this.computeChunk(target, start);
+  }
   read(): Uint8Array {
     if (!this.cached) {
       const bytes = this.compute();

@@ -151,3 +151,33 @@ describe('mini-float infinities', () => {
     expect(Tensor.fromValues('float8e4m3fn', [1], [Infinity]).toNumbers()).toEqual([448]);
   });
 });
+
+describe('chunked reads of tensor storage', () => {
+  it('reads parts of memory, file-range and computed storage without producing the rest', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { MemoryStorage, FileRangeStorage, ComputedStorage } = await import('@modelpass/ir');
+    const bytes = Uint8Array.from({ length: 64 }, (_, i) => i);
+    const dir = mkdtempSync(join(tmpdir(), 'mp-chunk-'));
+    try {
+      writeFileSync(join(dir, 'w.bin'), Buffer.concat([Buffer.alloc(8, 0xee), Buffer.from(bytes)]));
+      let wholeComputations = 0;
+      const storages = [
+        new MemoryStorage(bytes),
+        new FileRangeStorage(join(dir, 'w.bin'), 8, 64),
+        new ComputedStorage(64, () => (wholeComputations++, bytes), 'pattern', (target, start) => target.set(bytes.subarray(start, start + target.byteLength))),
+      ];
+      for (const storage of storages) {
+        const chunk = new Uint8Array(10);
+        storage.readChunk!(chunk, 50);
+        expect(Array.from(chunk), storage.describe()).toEqual([50, 51, 52, 53, 54, 55, 56, 57, 58, 59]);
+        expect(() => storage.readChunk!(new Uint8Array(20), 50)).toThrow(RangeError);
+      }
+      expect(wholeComputations).toBe(0);
+      expect(() => new FileRangeStorage(join(dir, 'w.bin'), 8, 100).read()).toThrow(/past the end/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -66,17 +66,15 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 const COPY_CHUNK = 16 << 20;
 
 /**
- * A storage that can fill part of its bytes without producing all of them: the lazy ranges
- * `readOnnx` makes, or any storage (a computed weight, say) that offers `readChunk`. The writer
- * copies those chunk by chunk, so a tensor larger than memory never has to be loaded whole.
+ * A storage that can fill part of its bytes without producing all of them (`TensorStorage.readChunk`
+ * from `@modelpass/ir`): the lazy ranges `readOnnx` makes, file ranges, memory, and computed weights
+ * given a chunk function. The writer copies those chunk by chunk, so a tensor larger than memory
+ * never has to be loaded whole.
  */
-export interface ChunkReadableStorage extends TensorStorage {
-  /** Fills `target` with the stored bytes from `start` (relative to the tensor's first byte). */
-  readChunk(target: Uint8Array, start: number): void;
-}
+export type ChunkReadableStorage = TensorStorage & Required<Pick<TensorStorage, 'readChunk'>>;
 
 function readsInChunks(storage: TensorStorage): storage is ChunkReadableStorage {
-  return typeof (storage as Partial<ChunkReadableStorage>).readChunk === 'function';
+  return typeof storage.readChunk === 'function';
 }
 
 /**

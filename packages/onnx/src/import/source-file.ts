@@ -198,7 +198,7 @@ export class SourceRangeStorage extends FileRangeStorage {
   }
 
   /** Fills `target` with the bytes from `start` (relative to the range). */
-  readChunk(target: Uint8Array, start: number): void {
+  override readChunk(target: Uint8Array, start: number): void {
     this.source.readInto(target, this.offset + start);
   }
 }
