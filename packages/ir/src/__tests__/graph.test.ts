@@ -181,3 +181,17 @@ describe('chunked reads of tensor storage', () => {
     }
   });
 });
+
+describe('modelsEqual options', () => {
+  it('can ignore node source locations', async () => {
+    const { modelsEqual } = await import('@modelpass/ir');
+    const build = (file: string) => {
+      const b = new GraphBuilder();
+      const x = b.input('x', tensorType('float32', [2]));
+      b.output(b.op1('onnx.Relu', [x], {}, { name: 'r', loc: { file, node: 'r' } }));
+      return b.model();
+    };
+    expect(modelsEqual(build('a.onnx'), build('b.onnx'))).toMatch(/loc\.file/);
+    expect(modelsEqual(build('a.onnx'), build('b.onnx'), { locations: false })).toBeUndefined();
+  });
+});

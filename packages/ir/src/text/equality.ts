@@ -2,7 +2,8 @@
  * Structural equality of models, for tests everywhere: `modelsEqual(a, b)` returns undefined when
  * the models hold the same IR (names, types, attributes, tensor bytes bit-exact, order), or a line
  * naming the first difference, e.g. `graph main / node 'conv1' / attribute 'strides': [1,1] vs [2,2]`.
- * Where a model came from (`sourceFormat`, `sourcePath`) is not compared.
+ * Where a model came from (`sourceFormat`, `sourcePath`) is not compared; node source locations
+ * are, unless `{ locations: false }`.
  */
 import type { Attribute, SparseTensor } from '../attribute.js';
 import type { Location } from '../diagnostic.js';
@@ -48,7 +49,11 @@ function sameNumbers(path: string, what: string, a: readonly number[], b: readon
   if (a.length !== b.length || a.some((x, i) => !Object.is(x, b[i]))) differ(path, what, a, b);
 }
 
+/** Whether the comparison running now compares node locations (see `EqualityOptions`). */
+let compareLocations = true;
+
 function sameLocation(path: string, a: Location, b: Location): void {
+  if (!compareLocations) return;
   for (const key of ['file', 'line', 'column', 'node', 'op', 'path'] as const) same(path, `loc.${key}`, a[key], b[key]);
 }
 
@@ -201,11 +206,20 @@ function sameFunction(path: string, a: ModelFunction, b: ModelFunction): void {
   sameGraph(where, a.body, b.body);
 }
 
+export interface EqualityOptions {
+  /**
+   * Compare node source locations (`loc`) too (default true). Turn off to compare the same model
+   * read from two paths: its nodes' `loc.file` differ.
+   */
+  readonly locations?: boolean;
+}
+
 /**
  * Compares two models structurally; returns undefined when equal, else a description of the
  * first difference. Tensor data is compared bit-exactly (file ranges by path/offset/length).
  */
-export function modelsEqual(a: Model, b: Model): string | undefined {
+export function modelsEqual(a: Model, b: Model, options: EqualityOptions = {}): string | undefined {
+  compareLocations = options.locations ?? true;
   try {
     const path = 'model';
     same(path, 'ir_version', a.irVersion, b.irVersion);
@@ -227,7 +241,8 @@ export function modelsEqual(a: Model, b: Model): string | undefined {
 }
 
 /** Like `modelsEqual` for two graphs. */
-export function graphsEqual(a: Graph, b: Graph): string | undefined {
+export function graphsEqual(a: Graph, b: Graph, options: EqualityOptions = {}): string | undefined {
+  compareLocations = options.locations ?? true;
   try {
     sameGraph('', a, b);
     return undefined;

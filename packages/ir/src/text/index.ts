@@ -2,4 +2,4 @@
 export { printModel, printGraph, printNode } from './printer.js';
 export { printType, printTensor, type PrintOptions } from './print-literals.js';
 export { parseModel, type ParseOptions } from './parser.js';
-export { modelsEqual, graphsEqual } from './equality.js';
+export { modelsEqual, graphsEqual, type EqualityOptions } from './equality.js';
