@@ -165,6 +165,32 @@ function view(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+type NativeArrayConstructor =
+  | Float32ArrayConstructor
+  | Float64ArrayConstructor
+  | Int16ArrayConstructor
+  | Uint16ArrayConstructor
+  | Int32ArrayConstructor
+  | Uint32ArrayConstructor
+  | BigInt64ArrayConstructor
+  | BigUint64ArrayConstructor;
+
+/** Dtypes whose stored little-endian bytes are exactly a typed array's memory on a little-endian host. */
+const nativeArrayTypes: Partial<Record<DType, NativeArrayConstructor>> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  complex64: Float32Array,
+  complex128: Float64Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+};
+
 /**
  * Decodes `count` elements. Half, brain and mini floats decode to Float32Array; 2/4-bit integers to
  * Int8Array/Uint8Array; bool to Uint8Array; int64/uint64 to BigInt arrays; complex to interleaved
@@ -174,6 +200,14 @@ export function decodeElements(dtype: DType, bytes: Uint8Array, count: number): 
   const needed = byteLengthOf(dtype, count);
   if (bytes.byteLength < needed) {
     throw new RangeError(`${dtype} tensor of ${count} elements needs ${needed} bytes, got ${bytes.byteLength}`);
+  }
+  const Native = LITTLE_ENDIAN_HOST ? nativeArrayTypes[dtype] : undefined;
+  if (Native) {
+    // The stored layout is the host's: one block copy instead of a DataView read per element.
+    const elements = dtype === 'complex64' || dtype === 'complex128' ? count * 2 : count;
+    const out = new Native(elements);
+    new Uint8Array(out.buffer).set(bytes.subarray(0, out.byteLength));
+    return out;
   }
   const dv = view(bytes);
   switch (dtype) {
