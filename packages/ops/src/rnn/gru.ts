@@ -8,27 +8,14 @@
  *   Ht = (1 - z) ⊙ h + z ⊙ Ht-1
  */
 import { defineCanonicalOp } from '../op-definition.js';
-import { addMatVec, initialState, readProblem, recurrentAttributes, recurrentInference, runRecurrent, type RecurrentKind } from './recurrent.js';
+import { addMatVec, initialState, readProblem, recurrentSchema, runRecurrent, type RecurrentKind } from './recurrent.js';
 
 const GRU: RecurrentKind = { gates: 3, defaultActivations: ['Sigmoid', 'Tanh'] };
 
 export const gruOp = defineCanonicalOp({
   op: 'onnx.GRU',
   summary: 'One-layer GRU (forward, reverse or bidirectional), linear_before_reset or not',
-  inputs: [
-    { name: 'X' },
-    { name: 'W' },
-    { name: 'R' },
-    { name: 'B', optional: true },
-    { name: 'sequence_lens', optional: true },
-    { name: 'initial_h', optional: true },
-  ],
-  outputs: [
-    { name: 'Y', optional: true },
-    { name: 'Y_h', optional: true },
-  ],
-  attributes: { ...recurrentAttributes, linear_before_reset: { kind: 'int', default: 0 } },
-  inferTypes: recurrentInference(GRU),
+  ...recurrentSchema(GRU, { attributes: { linear_before_reset: { kind: 'int', default: 0 } } }),
   kernel(inputs, context) {
     const problem = readProblem(inputs, context, GRU);
     const { node, hidden, inputSize, w, r, b, clip, round } = problem;

@@ -12,7 +12,7 @@
  */
 import { defineCanonicalOp } from '../op-definition.js';
 import { opError, optionalInputTensor, readNumbers } from '../util/index.js';
-import { addMatVec, initialState, readProblem, recurrentAttributes, recurrentInference, runRecurrent, type RecurrentKind } from './recurrent.js';
+import { addMatVec, initialState, readProblem, recurrentSchema, runRecurrent, type RecurrentKind } from './recurrent.js';
 
 const LSTM: RecurrentKind = { gates: 4, defaultActivations: ['Sigmoid', 'Tanh', 'Tanh'] };
 
@@ -22,23 +22,14 @@ const [I, O, F, C] = [0, 1, 2, 3];
 export const lstmOp = defineCanonicalOp({
   op: 'onnx.LSTM',
   summary: 'One-layer LSTM (forward, reverse or bidirectional) with optional peepholes',
-  inputs: [
-    { name: 'X' },
-    { name: 'W' },
-    { name: 'R' },
-    { name: 'B', optional: true },
-    { name: 'sequence_lens', optional: true },
-    { name: 'initial_h', optional: true },
-    { name: 'initial_c', optional: true },
-    { name: 'P', optional: true },
-  ],
-  outputs: [
-    { name: 'Y', optional: true },
-    { name: 'Y_h', optional: true },
-    { name: 'Y_c', optional: true },
-  ],
-  attributes: { ...recurrentAttributes, input_forget: { kind: 'int', default: 0, oneOf: [0, 1] } },
-  inferTypes: recurrentInference(LSTM),
+  ...recurrentSchema(LSTM, {
+    inputs: [
+      { name: 'initial_c', optional: true },
+      { name: 'P', optional: true },
+    ],
+    outputs: [{ name: 'Y_c', optional: true }],
+    attributes: { input_forget: { kind: 'int', default: 0, oneOf: [0, 1] } },
+  }),
   kernel(inputs, context) {
     const problem = readProblem(inputs, context, LSTM);
     const { node, hidden, inputSize, w, r, b, clip, round } = problem;

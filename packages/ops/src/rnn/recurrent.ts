@@ -10,7 +10,7 @@
  * inputs near 1e4): float64 accumulation is closer to the exact value but differs from ORT by up to
  * 2.5e-5 on such cases, float32 accumulation by about 1e-6.
  */
-import { tensorType, type DType, type Dim, type InferenceContext, type Node, type Tensor, type TypeInference } from '@modelpass/ir';
+import { tensorType, type AttributeSpec, type DType, type Dim, type InferenceContext, type Node, type OperandSpec, type OpSchemaInit, type Tensor, type TypeInference } from '@modelpass/ir';
 import type { KernelContext, RuntimeValue } from '../op-definition.js';
 import { allocateElements, inputTensor, inputTensorType, opError, optionalInputTensor, readInts, readNumbers, tensorFromElements } from '../util/index.js';
 import { resolveActivations, type Activation } from './activations.js';
@@ -35,6 +35,35 @@ export interface RecurrentKind {
   /** Gates stacked in W and R (RNN 1, GRU 3, LSTM 4). */
   readonly gates: number;
   readonly defaultActivations: readonly string[];
+}
+
+/** What one recurrent op adds to the shared schema: operands after initial_h / Y_h, attributes. */
+export interface RecurrentSchemaExtras {
+  readonly inputs?: readonly OperandSpec[];
+  readonly outputs?: readonly OperandSpec[];
+  readonly attributes?: Readonly<Record<string, AttributeSpec>>;
+}
+
+/**
+ * The schema parts RNN, GRU and LSTM share: inputs X, W, R, B, sequence_lens, initial_h (then the
+ * op's own), outputs Y, Y_h (then the op's own), `recurrentAttributes` plus the op's own, and
+ * `recurrentInference(kind)`. Each call builds fresh lists, so schemas share no arrays.
+ */
+export function recurrentSchema(kind: RecurrentKind, extras: RecurrentSchemaExtras = {}): Required<Pick<OpSchemaInit, 'inputs' | 'outputs' | 'attributes' | 'inferTypes'>> {
+  return {
+    inputs: [
+      { name: 'X' },
+      { name: 'W' },
+      { name: 'R' },
+      { name: 'B', optional: true },
+      { name: 'sequence_lens', optional: true },
+      { name: 'initial_h', optional: true },
+      ...(extras.inputs ?? []),
+    ],
+    outputs: [{ name: 'Y', optional: true }, { name: 'Y_h', optional: true }, ...(extras.outputs ?? [])],
+    attributes: { ...recurrentAttributes, ...extras.attributes },
+    inferTypes: recurrentInference(kind),
+  };
 }
 
 function directionCount(node: Node): number {

@@ -2,27 +2,14 @@
  * onnx.RNN: a one-layer simple RNN, Ht = f(Xt·Wiᵀ + Ht-1·Riᵀ + Wbi + Rbi), f = Tanh by default.
  */
 import { defineCanonicalOp } from '../op-definition.js';
-import { addMatVec, initialState, readProblem, recurrentAttributes, recurrentInference, runRecurrent, type RecurrentKind } from './recurrent.js';
+import { addMatVec, initialState, readProblem, recurrentSchema, runRecurrent, type RecurrentKind } from './recurrent.js';
 
 const RNN: RecurrentKind = { gates: 1, defaultActivations: ['Tanh'] };
 
 export const rnnOp = defineCanonicalOp({
   op: 'onnx.RNN',
   summary: 'One-layer simple RNN (forward, reverse or bidirectional)',
-  inputs: [
-    { name: 'X' },
-    { name: 'W' },
-    { name: 'R' },
-    { name: 'B', optional: true },
-    { name: 'sequence_lens', optional: true },
-    { name: 'initial_h', optional: true },
-  ],
-  outputs: [
-    { name: 'Y', optional: true },
-    { name: 'Y_h', optional: true },
-  ],
-  attributes: recurrentAttributes,
-  inferTypes: recurrentInference(RNN),
+  ...recurrentSchema(RNN),
   kernel(inputs, context) {
     const problem = readProblem(inputs, context, RNN);
     const { hidden, inputSize, w, r, b, clip, round } = problem;
