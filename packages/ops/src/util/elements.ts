@@ -1,18 +1,7 @@
 import { Tensor, dtypeInfo, encodeElements, type DType, type ElementArray, type ElementValues } from '@modelpass/ir';
 
-/** A writable element buffer for one dtype (see `allocateElements`). */
-export type ElementBuffer =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array
-  | string[];
+/** A writable element buffer for one dtype (see `allocateElements`): the ir's decoded element arrays. */
+export type ElementBuffer = ElementArray;
 
 /** int64 and uint64 elements are BigInts (exact); every other numeric dtype reads as numbers. */
 export function isBigIntDType(dtype: DType): dtype is 'int64' | 'uint64' {
@@ -94,20 +83,11 @@ const NATIVE_ARRAYS: Partial<Record<DType, TypedArrayConstructor>> = {
 };
 
 /**
- * The decoded elements of a tensor, as `tensor.data()` gives them (same array type and values, a
- * fresh array the caller may write), but copied in one block for dtypes stored as a native typed
- * array (float32/64, 8/16/32/64-bit integers) instead of decoded element by element.
+ * The decoded elements of a tensor: `tensor.data()`, a fresh array the caller may write (the ir
+ * already copies dtypes stored in the host's layout in one block instead of element by element).
  */
 export function readElements(tensor: Tensor): ElementArray {
-  const native = LITTLE_ENDIAN ? NATIVE_ARRAYS[tensor.dtype] : undefined;
-  if (!native) return tensor.data();
-  const count = tensor.size;
-  const out = new native(count);
-  const bytes = tensor.bytes();
-  const byteLength = count * out.BYTES_PER_ELEMENT;
-  if (bytes.byteLength < byteLength) return tensor.data(); // let the decoder report it
-  new Uint8Array(out.buffer, 0, byteLength).set(bytes.subarray(0, byteLength));
-  return out;
+  return tensor.data();
 }
 
 /**
