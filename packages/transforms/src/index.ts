@@ -25,37 +25,14 @@ import {
 import { optimize, simplify } from './passes/simplify.js';
 import { eliminateUnusedInitializers } from './passes/unused-initializers.js';
 
-export {
-  canonicalize,
-  cse,
-  dce,
-  eliminateDropoutPass,
-  eliminateDuplicateInitializers,
-  eliminateIdentityPass,
-  eliminateNoopPass,
-  eliminateUnusedInitializers,
-  foldConstantsPass,
-  foldShapes,
-  fuseAddIntoConvBiasPass,
-  fuseBatchNormIntoConvPass,
-  fuseBatchNormIntoGemmPass,
-  fuseBatchNormPass,
-  fuseConsecutiveConcatsPass,
-  fuseConsecutiveReshapesPass,
-  fuseConsecutiveSqueezesPass,
-  fuseConsecutiveTransposesPass,
-  fuseMatMulAddIntoGemmPass,
-  fuseMulIntoWeightsPass,
-  fusePadIntoConvPass,
-  fusePadIntoPoolPass,
-  fusePass,
-  fuseTransposeIntoGemmPass,
-  optimize,
-  simplify,
-};
-export { DEFAULT_FOLD_MAX_GROWTH, DEFAULT_FOLD_MAX_SIZE } from './passes/fold.js';
+// The pass modules export only passes and their public constants (fold limits, fusionPatterns).
+export * from './passes/cse.js';
+export * from './passes/dce.js';
+export * from './passes/fold.js';
+export * from './passes/rewrite-passes.js';
+export * from './passes/simplify.js';
+export * from './passes/unused-initializers.js';
 export { canonicalPatterns, definePattern, bindPatterns, type PatternEnv, type TransformPattern } from './patterns/index.js';
-export { fusionPatterns } from './passes/rewrite-passes.js';
 export { removeDeadCode, type DeadCodeResult } from './util/dead-code.js';
 
 /** Every pass of this package, for a pass registry. */
