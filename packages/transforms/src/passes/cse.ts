@@ -3,18 +3,11 @@ import { definePass, option } from '@modelpass/pass-manager';
 import { attributeFingerprint, tensorFingerprint } from '../util/fingerprint.js';
 import { replaceValueKeepingOutputNames } from '../util/graph-walk.js';
 import { removeDeadCode, snapshotDead } from '../util/dead-code.js';
+import { RANDOM_OPS } from '../util/fold.js';
 import { preserved } from './pattern-pass.js';
 
-/** Ops whose outputs differ from call to call: never merged. */
-const NONDETERMINISTIC = new Set([
-  'onnx.RandomNormal',
-  'onnx.RandomNormalLike',
-  'onnx.RandomUniform',
-  'onnx.RandomUniformLike',
-  'onnx.Multinomial',
-  'onnx.Bernoulli',
-  'onnx.Dropout',
-]);
+/** Ops whose outputs differ from call to call (the random ops, and Dropout's mask): never merged. */
+const NONDETERMINISTIC: ReadonlySet<string> = new Set([...RANDOM_OPS, 'onnx.Dropout']);
 
 /** Lexically scoped table: a subgraph sees what its enclosing graph computed before its node. */
 class Scope<T> {
