@@ -61,8 +61,57 @@ function stridesOfSizes(sizes: readonly number[]): number[] {
 interface Tap {
   readonly lo: number[];
   readonly hi: number[];
-  /** Input flat offset of the output position `lo` (all axes). */
-  readonly inputStart: number;
+  /**
+   * Flat offset, in the other tensor, of the box's first position `lo` (all axes): the input read
+   * for output `lo` (convolution), the output written by input `lo` (transposed convolution).
+   */
+  readonly start: number;
+}
+
+/** The layout both row sweeps share: strides and spatial sizes of X and Y, and every tap's box. */
+interface SweepGeometry {
+  readonly inStrides: number[];
+  readonly outStrides: number[];
+  readonly inSpatial: number;
+  readonly outSpatial: number;
+  readonly kernelSize: number;
+  /** Per kernel position; undefined where the tap's box is empty. */
+  readonly taps: (Tap | undefined)[];
+}
+
+/**
+ * Sweep geometry for boxes given per axis by `range` (over output positions for a convolution,
+ * input positions for a transposed one); each box's `start` is measured with `startOn`'s strides.
+ */
+function sweepGeometry(axes: readonly SweepAxis[], range: (axis: SweepAxis, k: number) => [number, number], startOn: 'input' | 'output'): SweepGeometry {
+  const rank = axes.length;
+  const inSizes = axes.map((a) => a.input);
+  const outSizes = axes.map((a) => a.output);
+  const inStrides = stridesOfSizes(inSizes);
+  const outStrides = stridesOfSizes(outSizes);
+  const startStrides = startOn === 'input' ? inStrides : outStrides;
+  const positions = positionsOf(axes);
+  const taps = positions.map((pos): Tap | undefined => {
+    const lo: number[] = [];
+    const hi: number[] = [];
+    let start = 0;
+    for (let d = 0; d < rank; d++) {
+      const [l, h] = range(axes[d]!, pos[d]!);
+      if (l >= h) return undefined;
+      lo.push(l);
+      hi.push(h);
+      start += (l * axes[d]!.stride + pos[d]! * axes[d]!.dilation - axes[d]!.padBegin) * startStrides[d]!;
+    }
+    return { lo, hi, start };
+  });
+  return {
+    inStrides,
+    outStrides,
+    inSpatial: inSizes.reduce((n, s) => n * s, 1),
+    outSpatial: outSizes.reduce((n, s) => n * s, 1),
+    kernelSize: positions.length,
+    taps,
+  };
 }
 
 export interface ConvLoopOperands {
@@ -330,27 +379,7 @@ function directConvolutionSums2d(op: ConvLoopOperands): Float64Array {
 function rowConvolutionSums(op: ConvLoopOperands): Float64Array {
   const { x, w, batch, inChannels, outChannels, group, axes, xZero } = op;
   const rank = axes.length;
-  const inSizes = axes.map((a) => a.input);
-  const outSizes = axes.map((a) => a.output);
-  const inStrides = stridesOfSizes(inSizes);
-  const outStrides = stridesOfSizes(outSizes);
-  const inSpatial = inSizes.reduce((n, s) => n * s, 1);
-  const outSpatial = outSizes.reduce((n, s) => n * s, 1);
-  const positions = positionsOf(axes);
-  const kernelSize = positions.length;
-  const taps: (Tap | undefined)[] = positions.map((pos) => {
-    const lo: number[] = [];
-    const hi: number[] = [];
-    let inputStart = 0;
-    for (let d = 0; d < rank; d++) {
-      const [l, h] = convRange(axes[d]!, pos[d]!);
-      if (l >= h) return undefined;
-      lo.push(l);
-      hi.push(h);
-      inputStart += (l * axes[d]!.stride + pos[d]! * axes[d]!.dilation - axes[d]!.padBegin) * inStrides[d]!;
-    }
-    return { lo, hi, inputStart };
-  });
+  const { inStrides, outStrides, inSpatial, outSpatial, kernelSize, taps } = sweepGeometry(axes, convRange, 'input');
   const last = rank - 1;
   const lastStride = axes[last]!.stride;
   const cPerGroup = inChannels / group;
@@ -373,7 +402,7 @@ function rowConvolutionSums(op: ConvLoopOperands): Float64Array {
           const run = tap.hi[last]! - runLo;
           // Odometer over the outer axes of the tap's box; the last axis is one run per row.
           for (let d = 0; d < last; d++) counter[d] = tap.lo[d]!;
-          let inRow = xBase + tap.inputStart;
+          let inRow = xBase + tap.start;
           let outRow = accBase + runLo;
           for (let d = 0; d < last; d++) outRow += tap.lo[d]! * outStrides[d]!;
           for (;;) {
@@ -425,28 +454,7 @@ function transposeRange(axis: SweepAxis, k: number): [number, number] {
 export function convTransposeSums(op: ConvTransposeLoopOperands): Float64Array {
   const { x, w, batch, inChannels, outChannels, group, axes } = op;
   const rank = axes.length;
-  const inSizes = axes.map((a) => a.input);
-  const outSizes = axes.map((a) => a.output);
-  const inStrides = stridesOfSizes(inSizes);
-  const outStrides = stridesOfSizes(outSizes);
-  const inSpatial = inSizes.reduce((n, s) => n * s, 1);
-  const outSpatial = outSizes.reduce((n, s) => n * s, 1);
-  const positions = positionsOf(axes);
-  const kernelSize = positions.length;
-  const taps: (Tap | undefined)[] = positions.map((pos) => {
-    const lo: number[] = [];
-    const hi: number[] = [];
-    let outputStart = 0;
-    for (let d = 0; d < rank; d++) {
-      const [l, h] = transposeRange(axes[d]!, pos[d]!);
-      if (l >= h) return undefined;
-      lo.push(l);
-      hi.push(h);
-      outputStart += (l * axes[d]!.stride + pos[d]! * axes[d]!.dilation - axes[d]!.padBegin) * outStrides[d]!;
-    }
-    // `inputStart` holds the output offset here: the scatter target of the box's first input.
-    return { lo, hi, inputStart: outputStart };
-  });
+  const { inStrides, outStrides, inSpatial, outSpatial, kernelSize, taps } = sweepGeometry(axes, transposeRange, 'output');
   const last = rank - 1;
   const lastStride = axes[last]!.stride;
   const cPerGroup = inChannels / group;
@@ -469,7 +477,7 @@ export function convTransposeSums(op: ConvTransposeLoopOperands): Float64Array {
           for (let d = 0; d < last; d++) counter[d] = tap.lo[d]!;
           let inRow = (b * inChannels + ch) * inSpatial + runLo;
           for (let d = 0; d < last; d++) inRow += tap.lo[d]! * inStrides[d]!;
-          let outRow = accBase + tap.inputStart;
+          let outRow = accBase + tap.start;
           for (;;) {
             for (let i = 0, oi = outRow; i < run; i++, oi += lastStride) out[oi]! += x[inRow + i]! * wv;
             let d = last - 1;
