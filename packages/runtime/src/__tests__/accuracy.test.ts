@@ -48,7 +48,12 @@ describe('IDX files', () => {
   });
 });
 
-describe.skipIf(!haveData)('Fashion-MNIST accuracy on ONNX Runtime', () => {
+describe('Fashion-MNIST accuracy on ONNX Runtime', () => {
+  it('has the labelled data (Debian dataset-fashion-mnist, installed by tools/setup.sh)', () => {
+    // A referee, never skipped: without the data these tests fail here instead of vanishing.
+    expect(haveData, `missing ${FASHION_MNIST_DIR}; run tools/setup.sh`).toBe(true);
+  });
+
   it('reads the test split: 10,000 images of 28x28, 1,000 per class', () => {
     const test = loadFashionMnist({ split: 'test' });
     expect([test.size, test.sampleShape, test.samples.dtype]).toEqual([10000, [28, 28], 'uint8']);
