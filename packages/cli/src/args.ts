@@ -1,3 +1,4 @@
+import { closestName } from '@modelpass/pass-manager';
 import { UsageError } from './usage-error.js';
 
 export interface FlagSpec {
@@ -49,7 +50,7 @@ export function parseArgs(argv: readonly string[], specs: FlagSpecs, command: st
       continue;
     }
     if (!spec) {
-      const near = nearest(name, Object.keys(specs));
+      const near = closestName(name, Object.keys(specs));
       throw new UsageError(`unknown option '--${name}' for '${command}'${near ? ` — did you mean '--${near}'?` : ''}`);
     }
     if (spec.type === 'boolean') {
@@ -85,33 +86,6 @@ export function flagBoolean(args: ParsedArgs, name: string, fallback = false): b
 export function flagList(args: ParsedArgs, name: string): string[] {
   const value = args.flags.get(name);
   return Array.isArray(value) ? value : [];
-}
-
-export function nearest(name: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
-  for (const candidate of candidates) {
-    const d = editDistance(name, candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length]!;
 }
 
 export function formatHelp(usage: string, summary: string, specs: FlagSpecs): string {

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parseModel, printModel, type Model } from '@modelpass/ir';
+import { parseModel, printModel, writeFileAtomic, type Model } from '@modelpass/ir';
 import { readOnnx, writeOnnx } from '@modelpass/onnx';
-import { writeFileAtomic } from './atomic-write.js';
 import { UsageError } from './usage-error.js';
 
 /** A model file format the CLI reads and writes, chosen by extension or `--from/--to`. */

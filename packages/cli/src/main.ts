@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ModelpassError } from '@modelpass/ir';
-import { formatHelp, nearest, parseArgs } from './args.js';
+import { closestName } from '@modelpass/pass-manager';
+import { formatHelp, parseArgs } from './args.js';
 import { processIO, type CliIO } from './cli-io.js';
 import type { Command } from './command.js';
 import { compareCommand } from './commands/compare.js';
@@ -39,7 +40,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
   }
   const command = commands.get(name);
   if (!command) {
-    const near = nearest(name, [...commands.keys()]);
+    const near = closestName(name, [...commands.keys()]);
     io.stderr(`modelpass: unknown command '${name}'${near ? ` — did you mean '${near}'?` : ''}\n${topLevelHelp()}`);
     return 2;
   }

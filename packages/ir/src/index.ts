@@ -13,6 +13,7 @@ export {
   type ElementValues,
 } from './element-codec.js';
 export { Tensor } from './tensor.js';
+export { writeFileAtomic } from './atomic-write.js';
 export * from './attribute.js';
 export { Use, Value } from './value.js';
 export { Node, splitOpName } from './node.js';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { formatDiagnostic, type Diagnostic } from '@modelpass/ir';
+import { formatDiagnostic, writeFileAtomic, type Diagnostic } from '@modelpass/ir';
 import { PassManager } from '@modelpass/pass-manager';
 import { flagBoolean, flagList, flagString } from '../args.js';
 import { progress } from '../cli-io.js';
@@ -7,7 +7,6 @@ import type { Command } from '../command.js';
 import { environmentWithPlugins } from '../environment.js';
 import { formatFor } from '../formats.js';
 import { instrumentationFlags, instrumentationFromFlags } from '../instrumentation-flags.js';
-import { writeFileAtomic } from '../atomic-write.js';
 import { UsageError } from '../usage-error.js';
 
 export const convertCommand: Command = {

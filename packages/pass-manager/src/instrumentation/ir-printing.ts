@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import { ModelpassError, printModel, type Model } from '@modelpass/ir';
+import { ModelpassError, printModel, writeFileAtomic, type Model } from '@modelpass/ir';
 import { closestName } from '../suggest.js';
-import { writeFileAtomic } from './atomic-write.js';
 import type { PassInstrumentation, PassRunInfo, PipelineRunInfo } from './instrumentation.js';
 
 /** Which passes to print around: their names, or `'all'`. */
