@@ -2,7 +2,7 @@ import type { Attribute } from './attribute.js';
 import { ModelpassError, type Location } from './diagnostic.js';
 import { NO_LOCATION, Node } from './node.js';
 import type { Tensor } from './tensor.js';
-import { UNKNOWN_TYPE, type Type } from './type.js';
+import { tensorType, UNKNOWN_TYPE, type Type } from './type.js';
 import { Use, Value } from './value.js';
 
 export interface CreateNodeOptions {
@@ -221,10 +221,7 @@ export class Graph {
 
   /** Adds a constant (initializer). Its type is taken from the tensor. */
   addConstant(name: string, tensor: Tensor): Value {
-    const type: Type = tensor.quant
-      ? { kind: 'tensor', dtype: tensor.dtype, shape: tensor.shape, quant: tensor.quant }
-      : { kind: 'tensor', dtype: tensor.dtype, shape: tensor.shape };
-    const value = this.define(name, type);
+    const value = this.define(name, tensorType(tensor.dtype, tensor.shape, tensor.quant));
     value.constant = tensor;
     this._constants.push(value);
     return value;

@@ -11,7 +11,7 @@ import type { Graph } from '../graph.js';
 import type { Model, ModelFunction } from '../model.js';
 import type { Node } from '../node.js';
 import type { Tensor } from '../tensor.js';
-import { formatType, typesEqual } from '../type.js';
+import { formatType, tensorType, typesEqual } from '../type.js';
 import type { Value } from '../value.js';
 
 class Difference {
@@ -60,7 +60,7 @@ function sameLocation(path: string, a: Location, b: Location): void {
 function sameTensor(path: string, a: Tensor, b: Tensor): void {
   same(path, 'dtype', a.dtype, b.dtype);
   sameNumbers(path, 'shape', a.shape, b.shape);
-  if (!typesEqual({ kind: 'tensor', dtype: a.dtype, shape: a.shape, ...(a.quant ? { quant: a.quant } : {}) }, { kind: 'tensor', dtype: b.dtype, shape: b.shape, ...(b.quant ? { quant: b.quant } : {}) })) {
+  if (!typesEqual(tensorType(a.dtype, a.shape, a.quant), tensorType(b.dtype, b.shape, b.quant))) {
     differ(path, 'quantization', a.quant, b.quant);
   }
   if (a.dtype === 'string') {

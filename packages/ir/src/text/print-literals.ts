@@ -7,7 +7,7 @@ import type { Location } from '../diagnostic.js';
 import type { DType } from '../dtype.js';
 import { decodeElements, encodeElements, numberToBfloat16Bits, numberToFloat16Bits, type ElementValues } from '../element-codec.js';
 import type { Tensor } from '../tensor.js';
-import type { Dim, QuantParams, Type } from '../type.js';
+import { tensorType, type Dim, type QuantParams, type Type } from '../type.js';
 import { formatNumber, quoteString, wordOrString } from './syntax.js';
 
 /** How the printer writes tensor data. */
@@ -258,9 +258,7 @@ export function printTensorData(tensor: Tensor, options: PrintOptions): string {
 
 /** The tensor type a constant's value gets from its tensor. */
 export function tensorTypeOf(tensor: Tensor): Type {
-  return tensor.quant
-    ? { kind: 'tensor', dtype: tensor.dtype, shape: tensor.shape, quant: tensor.quant }
-    : { kind: 'tensor', dtype: tensor.dtype, shape: tensor.shape };
+  return tensorType(tensor.dtype, tensor.shape, tensor.quant);
 }
 
 /** `tensor<float32[2]> [1, 2]` */
