@@ -1,4 +1,5 @@
-import { Tensor, dtypeInfo, encodeElements, type DType, type ElementArray, type ElementValues } from '@modelpass/ir';
+import { Tensor, encodeElements, type DType, type ElementArray, type ElementValues } from '@modelpass/ir';
+import { sizeOf } from './shape.js';
 
 /** A writable element buffer for one dtype (see `allocateElements`): the ir's decoded element arrays. */
 export type ElementBuffer = ElementArray;
@@ -6,11 +7,6 @@ export type ElementBuffer = ElementArray;
 /** int64 and uint64 elements are BigInts (exact); every other numeric dtype reads as numbers. */
 export function isBigIntDType(dtype: DType): dtype is 'int64' | 'uint64' {
   return dtype === 'int64' || dtype === 'uint64';
-}
-
-/** True for dtypes stored as floats of any width (float32/64/16, bfloat16, float8, float4). */
-export function isFloatingDType(dtype: DType): boolean {
-  return dtypeInfo(dtype).category === 'float';
 }
 
 /**
@@ -119,19 +115,13 @@ function nativeTensor(dtype: DType, shape: readonly number[], elements: unknown)
   const native = LITTLE_ENDIAN ? NATIVE_ARRAYS[dtype] : undefined;
   if (!native || !(elements instanceof native)) return undefined;
   const array = elements as Float32Array;
-  if (array.length !== sizeOfShape(shape)) return undefined; // the generic path reports the mismatch
+  if (array.length !== sizeOf(shape)) return undefined; // the generic path reports the mismatch
   return Tensor.fromBytes(dtype, shape, new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
-}
-
-function sizeOfShape(shape: readonly number[]): number {
-  let size = 1;
-  for (const dim of shape) size *= dim;
-  return size;
 }
 
 /** bool elements stored 0/1 (a Uint8Array holding only 0 and 1 is used as it is). */
 function boolTensor(shape: readonly number[], elements: ArrayLike<number> | ArrayLike<boolean>): Tensor {
-  if (elements instanceof Uint8Array && elements.length === sizeOfShape(shape)) {
+  if (elements instanceof Uint8Array && elements.length === sizeOf(shape)) {
     let clean = true;
     for (let i = 0; i < elements.length; i++) {
       if (elements[i]! > 1) {
