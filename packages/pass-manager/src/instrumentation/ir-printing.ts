@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { ModelpassError, printModel, writeFileAtomic, type Model } from '@modelpass/ir';
+import { passSteps } from '../pipeline/pipeline.js';
 import { closestName } from '../suggest.js';
 import type { PassInstrumentation, PassRunInfo, PipelineRunInfo } from './instrumentation.js';
 
@@ -66,7 +67,7 @@ export class IrPrintingInstrumentation implements PassInstrumentation {
   beforePipeline(model: Model, run: PipelineRunInfo): void {
     this.pending.clear();
     const known = new Set(run.environment.passes.names());
-    for (const step of passNamesIn(run)) known.add(step);
+    for (const step of passSteps(run.pipeline.steps)) known.add(step.pass.name);
     for (const [flag, selection] of [['before', this.before], ['after', this.after]] as const) {
       if (selection === undefined || selection === 'all') continue;
       for (const name of selection) {
@@ -115,16 +116,4 @@ export class IrPrintingInstrumentation implements PassInstrumentation {
     }
     this.emit(text, `IR Dump After ${pass.passName} Failed (#${pass.index})`, this.fileName(pass, '.failed'));
   }
-}
-
-function passNamesIn(run: PipelineRunInfo): string[] {
-  const names: string[] = [];
-  const visit = (steps: PipelineRunInfo['pipeline']['steps']): void => {
-    for (const step of steps) {
-      if (step.kind === 'pass') names.push(step.pass.name);
-      else visit(step.steps);
-    }
-  };
-  visit(run.pipeline.steps);
-  return names;
 }
