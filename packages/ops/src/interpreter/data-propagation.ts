@@ -5,9 +5,9 @@
  * values only survive operations that keep them exact (x + 0, x * 1, x / 1, selection, joining).
  * Fully constant inputs are evaluated by the reference kernels instead (constant-evaluation.ts).
  */
-import type { Dim, Node, TensorType, Type } from '@modelpass/ir';
+import type { Dim, Node, Type } from '@modelpass/ir';
 import { sliceRange } from '../nn/slice-ops.js';
-import { dimProduct } from '../util/inference.js';
+import { dimProduct, shapeOfType } from '../util/inference.js';
 import type { DimValues } from './symbolic-values.js';
 
 /** What a propagation rule sees of a node. */
@@ -25,10 +25,6 @@ export type PropagationRule = (context: PropagationContext) => readonly (DimValu
 const vector = (values: readonly Dim[]): DimValues => ({ scalar: false, values });
 const scalar = (value: Dim): DimValues => ({ scalar: true, values: [value] });
 
-function tensorShape(type: Type | undefined): readonly Dim[] | undefined {
-  return type?.kind === 'tensor' ? ((type as TensorType).shape ?? undefined) : undefined;
-}
-
 /** Numbers of input `index` when every value is known. */
 function knownInts(context: PropagationContext, index: number): number[] | undefined {
   const data = context.inputValues(index);
@@ -36,7 +32,7 @@ function knownInts(context: PropagationContext, index: number): number[] | undef
 }
 
 function shapeRule(context: PropagationContext): (DimValues | undefined)[] {
-  const shape = tensorShape(context.inputType(0));
+  const shape = shapeOfType(context.inputType(0));
   if (!shape) return [undefined];
   const rank = shape.length;
   const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + rank : v, 0), rank);
@@ -46,7 +42,7 @@ function shapeRule(context: PropagationContext): (DimValues | undefined)[] {
 }
 
 function sizeRule(context: PropagationContext): (DimValues | undefined)[] {
-  const shape = tensorShape(context.inputType(0));
+  const shape = shapeOfType(context.inputType(0));
   if (!shape) return [undefined];
   const symbolic = shape.filter((d) => d !== 1);
   return [scalar(symbolic.length === 1 ? symbolic[0]! : dimProduct(shape))];

@@ -12,7 +12,7 @@
  */
 import { tensorType, type AttributeSpec, type DType, type Dim, type InferenceContext, type Node, type OperandSpec, type OpSchemaInit, type Tensor, type TypeInference } from '@modelpass/ir';
 import type { KernelContext, RuntimeValue } from '../op-definition.js';
-import { allocateElements, inputTensor, inputTensorType, opError, optionalInputTensor, readInts, readNumbers, tensorFromElements } from '../util/index.js';
+import { allocateElements, inputTensor, inputTensorType, opError, optionalInputTensor, readInts, readNumbers, staticDim, tensorFromElements } from '../util/index.js';
 import { resolveActivations, type Activation } from './activations.js';
 
 export const DIRECTIONS = ['forward', 'reverse', 'bidirectional'] as const;
@@ -74,10 +74,6 @@ function layoutOf(node: Node): 0 | 1 {
   const layout = node.attr('layout', 'int', 0);
   if (layout !== 0 && layout !== 1) throw opError(node, `has layout ${layout}`, { expected: '0 or 1' });
   return layout;
-}
-
-function staticDim(dim: Dim | undefined): number | undefined {
-  return typeof dim === 'number' ? dim : undefined;
 }
 
 /** The most specific of several candidate dims for one size: a number, else a symbol, else unknown. */

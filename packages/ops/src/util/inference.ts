@@ -21,6 +21,16 @@ export function hasInput(node: Node, index: number): boolean {
   return node.inputs[index] !== null && node.inputs[index] !== undefined;
 }
 
+/** The shape of `type` when it is a ranked tensor type. */
+export function shapeOfType(type: Type | undefined): readonly Dim[] | undefined {
+  return type && isTensorType(type) ? (type.shape ?? undefined) : undefined;
+}
+
+/** `dim` as a number when it is static. */
+export function staticDim(dim: Dim | undefined): number | undefined {
+  return typeof dim === 'number' ? dim : undefined;
+}
+
 /** The shape of input `index` when it is a ranked tensor. */
 export function inputShape(context: InferenceContext, index: number): readonly Dim[] | undefined {
   return inputTensorType(context, index)?.shape ?? undefined;

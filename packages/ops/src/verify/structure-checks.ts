@@ -4,7 +4,8 @@
  * Transpose's perm, and the arity of If/Loop/Scan bodies.
  */
 import type { Dim } from '@modelpass/ir';
-import { constantIntsOf, inputShapeOf, intAttribute, intsAttribute, reportAt, staticDim, type OpVerifier } from './verify-context.js';
+import { staticDim } from '../util/inference.js';
+import { constantIntsOf, inputShapeOf, intAttribute, intsAttribute, reportAt, type OpVerifier } from './verify-context.js';
 
 function axisInRange(axis: number, rank: number): number | undefined {
   const normalized = axis < 0 ? axis + rank : axis;

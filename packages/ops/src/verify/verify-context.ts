@@ -3,8 +3,9 @@
  * already reported mistyped ones), static types of inputs, and constant inputs. Every accessor
  * answers `undefined` when it cannot tell, so a hook only reports what it knows is wrong.
  */
-import type { Dim, Node, TensorType, VerifyContext } from '@modelpass/ir';
+import type { Dim, Node, VerifyContext } from '@modelpass/ir';
 import { readInts } from '../util/elements.js';
+import { shapeOfType } from '../util/inference.js';
 
 /** A schema verify hook. */
 export type OpVerifier = (context: VerifyContext) => void;
@@ -26,8 +27,7 @@ export function stringAttribute(node: Node, name: string): string | undefined {
 
 /** The shape of input `index` when its type is a ranked tensor. */
 export function inputShapeOf(node: Node, index: number): readonly Dim[] | undefined {
-  const type = node.inputs[index]?.type;
-  return type?.kind === 'tensor' ? ((type as TensorType).shape ?? undefined) : undefined;
+  return shapeOfType(node.inputs[index]?.type);
 }
 
 /** The integers of constant input `index` (a `split`, `shape` or `axes` input), when it is constant. */
@@ -40,9 +40,4 @@ export function constantIntsOf(node: Node, index: number): number[] | undefined 
 /** Reports an error at the node with a stable `ops/<check>` code. */
 export function reportAt(context: VerifyContext, check: string, reason: string, extra: { expected?: string; actual?: string; hint?: string } = {}): void {
   context.report({ severity: 'error', source: '@modelpass/ops', code: `ops/${check}`, reason, ...extra });
-}
-
-/** `dim` as a number when it is static. */
-export function staticDim(dim: Dim | undefined): number | undefined {
-  return typeof dim === 'number' ? dim : undefined;
 }

@@ -4,7 +4,8 @@
  * explicit pads, groups against channels, and pads that reach past the pooling window.
  */
 import type { Node, VerifyContext } from '@modelpass/ir';
-import { inputShapeOf, intAttribute, intsAttribute, reportAt, staticDim, stringAttribute, type OpVerifier } from './verify-context.js';
+import { staticDim } from '../util/inference.js';
+import { inputShapeOf, intAttribute, intsAttribute, reportAt, stringAttribute, type OpVerifier } from './verify-context.js';
 
 /** Lengths of the per-axis attributes: each must match the spatial rank (pads twice it). */
 function checkWindowLengths(context: VerifyContext, spatial: number, names: readonly string[]): void {
