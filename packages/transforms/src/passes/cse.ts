@@ -1,13 +1,15 @@
 import type { Graph, Node, Value } from '@modelpass/ir';
+import { isRandomOp } from '@modelpass/ops';
 import { definePass, option } from '@modelpass/pass-manager';
 import { attributeFingerprint, tensorFingerprint } from '../util/fingerprint.js';
 import { replaceValueKeepingOutputNames } from '../util/graph-walk.js';
 import { removeDeadCode, snapshotDead } from '../util/dead-code.js';
-import { RANDOM_OPS } from '../util/fold.js';
 import { preserved } from './pattern-pass.js';
 
 /** Ops whose outputs differ from call to call (the random ops, and Dropout's mask): never merged. */
-const NONDETERMINISTIC: ReadonlySet<string> = new Set([...RANDOM_OPS, 'onnx.Dropout']);
+function isNondeterministic(op: string): boolean {
+  return isRandomOp(op) || op === 'onnx.Dropout';
+}
 
 /** Lexically scoped table: a subgraph sees what its enclosing graph computed before its node. */
 class Scope<T> {
@@ -36,7 +38,7 @@ class CommonSubexpressions {
   }
 
   private nodeKey(node: Node): string | undefined {
-    if (node.dialect !== 'onnx' || NONDETERMINISTIC.has(node.op) || node.outputs.length === 0) return undefined;
+    if (node.dialect !== 'onnx' || isNondeterministic(node.op) || node.outputs.length === 0) return undefined;
     if (node.subgraphs.length > 0) return undefined;
     const attributes: string[] = [];
     for (const [name, attribute] of [...node.attributes].sort(([a], [b]) => (a < b ? -1 : 1))) {

@@ -1,17 +1,7 @@
 import { attrs, byteLengthOf, isTensorType, Tensor, type Graph, type Model, type Node, type Value } from '@modelpass/ir';
-import { kernelFor, type RuntimeValue } from '@modelpass/ops';
+import { isRandomOp, kernelFor, type RuntimeValue } from '@modelpass/ops';
 import { constantNodeTensor, constantOf } from './constants.js';
 import { graphsOfModel } from './graph-walk.js';
-
-/** Ops whose outputs change from run to run: never folded. */
-export const RANDOM_OPS: ReadonlySet<string> = new Set([
-  'onnx.RandomNormal',
-  'onnx.RandomNormalLike',
-  'onnx.RandomUniform',
-  'onnx.RandomUniformLike',
-  'onnx.Multinomial',
-  'onnx.Bernoulli',
-]);
 
 export interface FoldOptions {
   /** Largest folded result in bytes (all outputs of one node together): a hard cap. */
@@ -128,7 +118,7 @@ function foldGraph(graph: Graph, model: Model, options: FoldOptions, result: Fol
       result.constantNodesMaterialized++;
       continue;
     }
-    if (node.dialect !== 'onnx' || RANDOM_OPS.has(node.op) || node.subgraphs.length > 0 || node.outputs.length === 0) continue;
+    if (node.dialect !== 'onnx' || isRandomOp(node.op) || node.subgraphs.length > 0 || node.outputs.length === 0) continue;
     if (!node.inputs.every((input) => input === null || constantOf(input) !== undefined)) continue;
     if (options.filter && !options.filter(node)) continue;
     if (!kernelFor(node.op)) continue;
