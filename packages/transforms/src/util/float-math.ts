@@ -1,4 +1,5 @@
 import { Tensor, type DType } from '@modelpass/ir';
+import { broadcastIndexMap, broadcastShapes } from '@modelpass/ops';
 
 /** Float dtypes whose weights the fusions rewrite (computed in float64, rounded once on store). */
 export const FUSIBLE_FLOAT_DTYPES: ReadonlySet<DType> = new Set<DType>(['float32', 'float64']);
@@ -45,51 +46,14 @@ export function denseOf(tensor: Tensor): DenseArray {
   return { shape: [...tensor.shape], values: floatsOf(tensor) };
 }
 
-/** Numpy-style broadcast of two static shapes; undefined when they do not broadcast. */
-export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | undefined {
-  const rank = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const da = a[i - (rank - a.length)] ?? 1;
-    const db = b[i - (rank - b.length)] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) return undefined;
-    out.push(da === 1 ? db : da);
-  }
-  return out;
-}
-
-/** Elementwise `fn(a, b)` with numpy broadcasting. */
+/** Elementwise `fn(a, b)` with numpy broadcasting; undefined when the shapes do not broadcast. */
 export function broadcastBinary(a: DenseArray, b: DenseArray, fn: (x: number, y: number) => number): DenseArray | undefined {
-  const shape = broadcastShapes(a.shape, b.shape);
+  const shape = broadcastShapes([a.shape, b.shape]) as number[] | undefined;
   if (!shape) return undefined;
-  const size = shape.reduce((n, d) => n * d, 1);
-  const values = new Float64Array(size);
-  const rank = shape.length;
-  const stridesFor = (s: readonly number[]) => {
-    const strides = new Array<number>(rank).fill(0);
-    let stride = 1;
-    for (let i = s.length - 1; i >= 0; i--) {
-      strides[i + rank - s.length] = s[i] === 1 ? 0 : stride;
-      stride *= s[i]!;
-    }
-    return strides;
-  };
-  const sa = stridesFor(a.shape);
-  const sb = stridesFor(b.shape);
-  const index = new Array<number>(rank).fill(0);
-  for (let flat = 0; flat < size; flat++) {
-    let ia = 0;
-    let ib = 0;
-    for (let d = 0; d < rank; d++) {
-      ia += index[d]! * sa[d]!;
-      ib += index[d]! * sb[d]!;
-    }
-    values[flat] = fn(a.values[ia]!, b.values[ib]!);
-    for (let d = rank - 1; d >= 0; d--) {
-      if (++index[d]! < shape[d]!) break;
-      index[d] = 0;
-    }
-  }
+  const fromA = broadcastIndexMap(a.shape, shape);
+  const fromB = broadcastIndexMap(b.shape, shape);
+  const values = new Float64Array(fromA.length);
+  for (let i = 0; i < values.length; i++) values[i] = fn(a.values[fromA[i]!]!, b.values[fromB[i]!]!);
   return { shape, values };
 }
 
@@ -103,10 +67,4 @@ export function scaleAlongAxis(weights: DenseArray, axis: number, scaleAt: (inde
     out[i] = weights.values[i]! * scaleAt(channel);
   }
   return out;
-}
-
-/** The outer index (dims before `axis`) of flat element `i`, for grouped layouts. */
-export function outerIndex(shape: readonly number[], axis: number, i: number): number {
-  const innerWithAxis = shape.slice(axis).reduce((n, d) => n * d, 1);
-  return Math.floor(i / innerWithAxis);
 }
