@@ -6,6 +6,7 @@
  */
 import { Tensor, type Model, type Node, type Type } from '@modelpass/ir';
 import { kernelFor } from '../op-set.js';
+import { dimProduct, shapeOfType } from '../util/inference.js';
 import { NEWEST_KNOWN_OPSET } from './run-reference.js';
 
 /** The most elements an evaluated node's inputs and outputs may each have. */
@@ -19,13 +20,9 @@ const BOUNDED_BY_INPUTS: ReadonlySet<string> = new Set(['onnx.NonZero', 'onnx.Un
 
 /** Whether an inferred output type proves the output small (static shape within the limit). */
 function provablySmall(type: Type | undefined): boolean {
-  if (type?.kind !== 'tensor' || type.shape === null) return false;
-  let size = 1;
-  for (const dim of type.shape) {
-    if (typeof dim !== 'number') return false;
-    size *= dim;
-  }
-  return size <= MAX_EVALUATED_ELEMENTS;
+  const shape = shapeOfType(type);
+  const size = shape ? dimProduct(shape) : null;
+  return typeof size === 'number' && size <= MAX_EVALUATED_ELEMENTS;
 }
 
 /**
