@@ -16,18 +16,6 @@ export interface PatternPassInit {
   pluginPatterns?: boolean;
 }
 
-/** Rewrite patterns contributed by plugins, from the pass context when the pass manager provides them. */
-export function pluginPatternsOf(context: PassContext<OptionSpecs>): RewritePattern[] {
-  const provided = (context as unknown as { patterns?: unknown }).patterns;
-  if (!provided) return [];
-  if (provided instanceof PatternSet) return [...provided.patterns()];
-  if (typeof (provided as { patterns?: unknown }).patterns === 'function') {
-    return [...(provided as { patterns(): Iterable<RewritePattern> }).patterns()];
-  }
-  if (typeof (provided as Iterable<RewritePattern>)[Symbol.iterator] === 'function') return [...(provided as Iterable<RewritePattern>)];
-  return [];
-}
-
 export function patternEnv(model: Model, context: PassContext<OptionSpecs>, declared: readonly string[]): PatternEnv {
   return {
     model,
@@ -70,7 +58,7 @@ export function definePatternPass(init: PatternPassInit): Pass<{}> {
     statistics,
     run(model, context) {
       const env = patternEnv(model, context, statistics.filter((s) => s !== 'nodes-removed'));
-      const patterns = [...bindPatterns(init.patterns, env), ...(init.pluginPatterns ? pluginPatternsOf(context) : [])];
+      const patterns = [...bindPatterns(init.patterns, env), ...(init.pluginPatterns ? context.patterns : [])];
       return preserved(context, runPatterns(model, context, patterns));
     },
   });
