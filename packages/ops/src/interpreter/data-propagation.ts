@@ -6,6 +6,7 @@
  * Fully constant inputs are evaluated by the reference kernels instead (constant-evaluation.ts).
  */
 import type { Dim, Node, Type } from '@modelpass/ir';
+import { shapeSliceBounds } from '../nn/shape-ops.js';
 import { sliceRange } from '../nn/slice-ops.js';
 import { dimProduct, shapeOfType } from '../util/inference.js';
 import type { DimValues } from './symbolic-values.js';
@@ -34,10 +35,7 @@ function knownInts(context: PropagationContext, index: number): number[] | undef
 function shapeRule(context: PropagationContext): (DimValues | undefined)[] {
   const shape = shapeOfType(context.inputType(0));
   if (!shape) return [undefined];
-  const rank = shape.length;
-  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + rank : v, 0), rank);
-  const start = clamp(context.node.attr('start', 'int', 0));
-  const end = clamp(context.node.optionalAttr('end', 'int') ?? rank);
+  const [start, end] = shapeSliceBounds(shape.length, context.node.attr('start', 'int', 0), context.node.optionalAttr('end', 'int'));
   return [vector(shape.slice(start, Math.max(start, end)))];
 }
 

@@ -262,7 +262,8 @@ export const tileOp = defineCanonicalOp({
   },
 });
 
-function shapeSliceBounds(rank: number, start: number, end: number | undefined): [number, number] {
+/** Shape's `start`/`end` attributes clamped into `[0, rank]` (negative ones counted from the end). */
+export function shapeSliceBounds(rank: number, start: number, end: number | undefined): [number, number] {
   const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + rank : v, 0), rank);
   return [clamp(start), clamp(end ?? rank)];
 }
