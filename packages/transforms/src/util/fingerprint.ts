@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Attribute, Tensor, Type } from '@modelpass/ir';
-import { formatType } from '@modelpass/ir';
+import { formatType, type Attribute, type Tensor } from '@modelpass/ir';
 
 /** A content hash of a tensor: dtype, shape and bytes (or strings). */
 export function tensorFingerprint(tensor: Tensor): string {
@@ -31,7 +30,6 @@ export function attributeFingerprint(attribute: Attribute): string | undefined {
       return `fs:${attribute.value.map(numberKey).join(',')}`;
     case 'int':
     case 'string':
-      return `${attribute.kind}:${JSON.stringify(attribute.value)}`;
     case 'ints':
     case 'strings':
       return `${attribute.kind}:${JSON.stringify(attribute.value)}`;
@@ -40,12 +38,9 @@ export function attributeFingerprint(attribute: Attribute): string | undefined {
     case 'tensors':
       return `ts:${attribute.value.map(tensorFingerprint).join(',')}`;
     case 'type':
-      return `ty:${typeKey(attribute.value)}`;
+      return `ty:${formatType(attribute.value)}`;
     case 'types':
-      return `tys:${attribute.value.map(typeKey).join(',')}`;
+      return `tys:${attribute.value.map(formatType).join(',')}`;
   }
 }
 
-function typeKey(type: Type): string {
-  return formatType(type);
-}
