@@ -1,7 +1,6 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { FileRangeStorage, type TensorStorage } from '@modelpass/ir';
-import { onnxError } from '../errors.js';
-import { readFully, SourceRangeStorage } from '../import/source-file.js';
+import { writeSync } from 'node:fs';
+import type { TensorStorage } from '@modelpass/ir';
+import { SourceRangeStorage } from '../import/source-file.js';
 
 /** Where encoded bytes go: memory (encodeOnnx) or a file written in order (writeOnnx). */
 export interface ByteSink {
@@ -93,29 +92,6 @@ export function writeStorage(sink: ByteSink, storage: TensorStorage): void {
       storage.readChunk(chunk, done);
       sink.write(chunk);
       done += size;
-    }
-    return;
-  }
-  if (storage instanceof FileRangeStorage && storage.byteLength > COPY_CHUNK) {
-    let fd: number;
-    try {
-      fd = openSync(storage.path, 'r');
-    } catch (cause) {
-      throw onnxError({ reason: `cannot read tensor data from '${storage.path}'`, location: { file: storage.path }, cause });
-    }
-    try {
-      let done = 0;
-      while (done < storage.byteLength) {
-        const size = Math.min(COPY_CHUNK, storage.byteLength - done);
-        const chunk = Buffer.allocUnsafe(size);
-        if (!readFully(fd, chunk, storage.offset + done)) {
-          throw onnxError({ reason: `tensor data ends early in '${storage.path}'`, location: { file: storage.path } });
-        }
-        sink.write(chunk);
-        done += size;
-      }
-    } finally {
-      closeSync(fd);
     }
     return;
   }
