@@ -32,10 +32,6 @@ export function constantNodeTensor(node: Node): Tensor | undefined {
   return undefined;
 }
 
-export function isConstantValue(value: Value | null | undefined): boolean {
-  return constantOf(value) !== undefined;
-}
-
 /** The elements of a numeric tensor as plain numbers (undefined for strings). */
 export function numbersOf(tensor: Tensor): number[] | undefined {
   if (tensor.dtype === 'string') return undefined;
@@ -78,11 +74,4 @@ export function shapeOf(value: Value | null | undefined): readonly (number | str
 
 export function rankOf(value: Value | null | undefined): number | undefined {
   return shapeOf(value)?.length;
-}
-
-/** The shape when every dim is a known number. */
-export function staticShapeOf(value: Value | null | undefined): number[] | undefined {
-  const shape = shapeOf(value);
-  if (!shape || !shape.every((d) => typeof d === 'number')) return undefined;
-  return shape as number[];
 }

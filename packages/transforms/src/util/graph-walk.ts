@@ -51,11 +51,6 @@ function detachSubgraphUses(node: Node): void {
   }
 }
 
-/** True when `value` is an output of its own graph (its name is then part of an interface). */
-export function isOutputOfItsGraph(value: Value): boolean {
-  return value.isGraphOutput;
-}
-
 /**
  * Replaces every use of `from` by `to`, keeping graph output names stable: when `from` is a graph
  * output, `to` takes over its name, which is only possible when `to` is a node output of the same
