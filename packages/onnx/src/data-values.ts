@@ -1,5 +1,5 @@
-import { ModelpassError, type DType, type Tensor, type Type } from '@modelpass/ir';
-import { onnxError } from './errors.js';
+import type { DType, Tensor, Type } from '@modelpass/ir';
+import { onnxError, withOnnxErrors } from './errors.js';
 import { dtypeOfCode, importSparseTensor, importTensor } from './import/tensor-import.js';
 import { tensorProto } from './export/tensor-export.js';
 import { onnx, type OnnxTypes } from './proto.js';
@@ -24,16 +24,7 @@ export interface DecodeDataOptions {
 }
 
 function decodeWith<T>(what: string, options: DecodeDataOptions, body: () => T): T {
-  try {
-    return body();
-  } catch (error) {
-    if (ModelpassError.is(error)) throw error;
-    throw onnxError({
-      reason: `not a valid ${what}: ${error instanceof Error ? error.message : String(error)}`,
-      location: options.file !== undefined ? { file: options.file } : undefined,
-      cause: error,
-    });
-  }
+  return withOnnxErrors(`not a valid ${what}`, options.file !== undefined ? { file: options.file } : undefined, body);
 }
 
 /** Decodes a serialized TensorProto (e.g. a conformance `input_0.pb`). */

@@ -18,7 +18,7 @@ export function onnxError(init: OnnxErrorInit): ModelpassError {
 }
 
 /** Runs `body`; any exception that is not already a ModelpassError becomes one located at `location`. */
-export function withOnnxErrors<T>(reason: string, location: Location, body: () => T): T {
+export function withOnnxErrors<T>(reason: string, location: Location | undefined, body: () => T): T {
   try {
     return body();
   } catch (error) {

@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
-import { Graph, Model, ModelpassError, type Attribute, type ModelFunction } from '@modelpass/ir';
+import { Graph, Model, type Attribute, type ModelFunction } from '@modelpass/ir';
 import { dialectOfDomain } from '../dialect.js';
-import { onnxError } from '../errors.js';
+import { onnxError, withOnnxErrors } from '../errors.js';
 import { toSafeNumber } from '../int64.js';
 import { onnx, type OnnxTypes } from '../proto.js';
 import { importAttribute } from './attribute-import.js';
@@ -133,18 +133,9 @@ export function readOnnx(path: string, options: ReadOnnxOptions = {}): Model {
   }
 }
 
+/** Anything but a ModelpassError is a malformed file our checks did not anticipate; it is reported as such. */
 function withMalformedModelErrors<T>(file: string | undefined, body: () => T): T {
-  try {
-    return body();
-  } catch (error) {
-    if (ModelpassError.is(error)) throw error;
-    // Anything else is a malformed file our checks did not anticipate; report it as such.
-    throw onnxError({
-      reason: `malformed ONNX model: ${error instanceof Error ? error.message : String(error)}`,
-      location: file !== undefined ? { file } : undefined,
-      cause: error,
-    });
-  }
+  return withOnnxErrors('malformed ONNX model', file !== undefined ? { file } : undefined, body);
 }
 
 function modelFromProto(proto: OnnxTypes.ModelProto, options: GraphImportOptions): Model {
