@@ -1,69 +1,14 @@
-import type { DType } from '@modelpass/ir';
 import type { OnnxDataValue } from '@modelpass/onnx';
+import { toOrtTensor } from '@modelpass/runtime';
 import * as ort from 'onnxruntime-node';
 
-/** IR dtypes onnxruntime-node's JavaScript API can carry, with the ORT type name. */
-const ORT_TYPE: Partial<Record<DType, ort.Tensor.Type>> = {
-  float32: 'float32',
-  float64: 'float64',
-  float16: 'float16',
-  int8: 'int8',
-  uint8: 'uint8',
-  int16: 'int16',
-  uint16: 'uint16',
-  int32: 'int32',
-  uint32: 'uint32',
-  int64: 'int64',
-  uint64: 'uint64',
-  bool: 'bool',
-  string: 'string',
-  int4: 'int4',
-  uint4: 'uint4',
-};
-
-function copyBytes(bytes: Uint8Array): ArrayBuffer {
-  const buffer = new ArrayBuffer(bytes.byteLength);
-  new Uint8Array(buffer).set(bytes);
-  return buffer;
-}
-
-/** An ORT tensor for a conformance value; throws for what the JS API cannot feed (sequences, bfloat16, ...). */
+/**
+ * An ORT tensor for a conformance value, through the runtime's exact converter; throws for what the
+ * JS API cannot feed (sequences, bfloat16, ...).
+ */
 export function toOrtValue(value: OnnxDataValue): ort.Tensor {
   if (value.kind !== 'tensor') throw new Error(`onnxruntime-node cannot feed a ${value.kind}`);
-  const tensor = value.tensor;
-  const type = ORT_TYPE[tensor.dtype];
-  if (!type) throw new Error(`onnxruntime-node cannot feed ${tensor.dtype}`);
-  const dims = [...tensor.shape];
-  if (type === 'string') return new ort.Tensor('string', [...(tensor.strings ?? [])], dims);
-  const buffer = copyBytes(tensor.bytes());
-  const data = (() => {
-    switch (type) {
-      case 'float32':
-        return new Float32Array(buffer);
-      case 'float64':
-        return new Float64Array(buffer);
-      case 'float16':
-      case 'uint16':
-        return new Uint16Array(buffer);
-      case 'int8':
-        return new Int8Array(buffer);
-      case 'int16':
-        return new Int16Array(buffer);
-      case 'int32':
-        return new Int32Array(buffer);
-      case 'uint32':
-        return new Uint32Array(buffer);
-      case 'int64':
-        return new BigInt64Array(buffer);
-      case 'uint64':
-        return new BigUint64Array(buffer);
-      case 'int4':
-        return new Int8Array(buffer);
-      default:
-        return new Uint8Array(buffer);
-    }
-  })();
-  return new ort.Tensor(type, data as never, dims);
+  return toOrtTensor(ort.Tensor, value.tensor, 'conformance input');
 }
 
 export interface OrtOutput {
