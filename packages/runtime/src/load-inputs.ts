@@ -6,7 +6,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { Tensor, formatType, type Model, type Value } from '@modelpass/ir';
+import { ModelpassError, Tensor, formatType, type Model, type Value } from '@modelpass/ir';
 import { decodeTensorProto } from '@modelpass/onnx';
 import { messageOf, runtimeError } from './errors.js';
 import { feedableInputs } from './generate-inputs.js';
@@ -30,7 +30,7 @@ export function readTensorFile(path: string): Tensor {
     try {
       tensor = decodeTensorProto(bytes);
     } catch (error) {
-      if (error instanceof Error && error.name === 'ModelpassError') throw error;
+      if (ModelpassError.is(error)) throw error;
       throw runtimeError({ reason: `'${path}' is not a valid ONNX TensorProto: ${messageOf(error)}`, location: { file: path }, cause: error });
     }
     // Own the bytes in a plain Uint8Array: a view into a pooled Node Buffer confuses typed-array

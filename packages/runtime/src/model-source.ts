@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Model } from '@modelpass/ir';
+import { Model, ModelpassError } from '@modelpass/ir';
 import { decodeOnnx, encodeOnnx, readOnnx } from '@modelpass/onnx';
 import type { ModelSource } from './engine.js';
 import { messageOf, runtimeError } from './errors.js';
@@ -32,7 +32,7 @@ export function modelBytes(model: Model): Uint8Array {
   try {
     return encodeOnnx(model);
   } catch (error) {
-    if (error instanceof Error && error.name === 'ModelpassError') throw error;
+    if (ModelpassError.is(error)) throw error;
     throw runtimeError({
       reason: `cannot encode model ${describeModelSource(model)} as ONNX: ${messageOf(error)}`,
       cause: error,

@@ -2,7 +2,7 @@
  * The reference interpreter of `@modelpass/ops` behind the `Engine` interface: plain TypeScript
  * kernels, slow but exact, the second opinion next to ONNX Runtime.
  */
-import { Tensor } from '@modelpass/ir';
+import { ModelpassError, Tensor } from '@modelpass/ir';
 import { runReference } from '@modelpass/ops';
 import { feedsToMap, type Engine, type Feeds, type ModelSource, type RunOptions } from './engine.js';
 import { messageOf, runtimeError } from './errors.js';
@@ -37,7 +37,7 @@ export class ReferenceEngine implements Engine {
     try {
       results = runReference(model, inputs);
     } catch (error) {
-      if (error instanceof Error && error.name === 'ModelpassError') throw error;
+      if (ModelpassError.is(error)) throw error;
       throw runtimeError({
         reason: `the reference interpreter failed on model ${describeModelSource(source)}: ${messageOf(error)}`,
         location: where,
