@@ -167,9 +167,11 @@ function view(bytes: Uint8Array): DataView {
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-type NativeArrayConstructor =
+export type NativeArrayConstructor =
   | Float32ArrayConstructor
   | Float64ArrayConstructor
+  | Int8ArrayConstructor
+  | Uint8ArrayConstructor
   | Int16ArrayConstructor
   | Uint16ArrayConstructor
   | Int32ArrayConstructor
@@ -181,8 +183,8 @@ type NativeArrayConstructor =
 const nativeArrayTypes: Partial<Record<DType, NativeArrayConstructor>> = {
   float32: Float32Array,
   float64: Float64Array,
-  complex64: Float32Array,
-  complex128: Float64Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
   int16: Int16Array,
   uint16: Uint16Array,
   int32: Int32Array,
@@ -190,6 +192,15 @@ const nativeArrayTypes: Partial<Record<DType, NativeArrayConstructor>> = {
   int64: BigInt64Array,
   uint64: BigUint64Array,
 };
+
+/**
+ * The typed array whose memory is exactly `dtype`'s stored bytes on this machine (little-endian
+ * hosts only), or undefined. Such tensors can
+ * be read and written with a block copy, or viewed in place.
+ */
+export function nativeArrayType(dtype: DType): NativeArrayConstructor | undefined {
+  return LITTLE_ENDIAN_HOST ? nativeArrayTypes[dtype] : undefined;
+}
 
 /**
  * Decodes `count` elements. Half, brain and mini floats decode to Float32Array; 2/4-bit integers to
@@ -201,11 +212,10 @@ export function decodeElements(dtype: DType, bytes: Uint8Array, count: number): 
   if (bytes.byteLength < needed) {
     throw new RangeError(`${dtype} tensor of ${count} elements needs ${needed} bytes, got ${bytes.byteLength}`);
   }
-  const Native = LITTLE_ENDIAN_HOST ? nativeArrayTypes[dtype] : undefined;
+  const Native = nativeArrayType(dtype);
   if (Native) {
     // The stored layout is the host's: one block copy instead of a DataView read per element.
-    const elements = dtype === 'complex64' || dtype === 'complex128' ? count * 2 : count;
-    const out = new Native(elements);
+    const out = new Native(count);
     new Uint8Array(out.buffer).set(bytes.subarray(0, out.byteLength));
     return out;
   }

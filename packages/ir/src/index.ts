@@ -5,6 +5,8 @@ export { MemoryStorage, FileRangeStorage, ComputedStorage, type TensorStorage } 
 export {
   decodeElements,
   encodeElements,
+  nativeArrayType,
+  type NativeArrayConstructor,
   float16BitsToNumber,
   numberToFloat16Bits,
   bfloat16BitsToNumber,

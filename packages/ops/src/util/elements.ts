@@ -1,4 +1,4 @@
-import { Tensor, encodeElements, type DType, type ElementArray, type ElementValues } from '@modelpass/ir';
+import { Tensor, nativeArrayType, type DType, type ElementArray, type ElementValues } from '@modelpass/ir';
 import { sizeOf } from './shape.js';
 
 /** A writable element buffer for one dtype (see `allocateElements`): the ir's decoded element arrays. */
@@ -46,38 +46,6 @@ export function allocateElements(dtype: DType, count: number): ElementBuffer {
   }
 }
 
-/** True when this machine stores typed-array elements little-endian (ONNX's byte order). */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-type TypedArrayConstructor =
-  | Float32ArrayConstructor
-  | Float64ArrayConstructor
-  | Int8ArrayConstructor
-  | Uint8ArrayConstructor
-  | Int16ArrayConstructor
-  | Uint16ArrayConstructor
-  | Int32ArrayConstructor
-  | Uint32ArrayConstructor
-  | BigInt64ArrayConstructor
-  | BigUint64ArrayConstructor;
-
-/**
- * Dtypes whose stored bytes are exactly the elements of one typed array on a little-endian
- * machine (the array `Tensor.data()` decodes them to), so reading and writing them is a copy.
- */
-const NATIVE_ARRAYS: Partial<Record<DType, TypedArrayConstructor>> = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int64: BigInt64Array,
-  uint64: BigUint64Array,
-};
-
 /**
  * The decoded elements of a tensor: `tensor.data()`, a fresh array the caller may write (the ir
  * already copies dtypes stored in the host's layout in one block instead of element by element).
@@ -92,7 +60,7 @@ export function readElements(tensor: Tensor): ElementArray {
  * `readElements`. The caller must not write the result (it may be the tensor's own storage).
  */
 export function viewElements(tensor: Tensor): ElementArray {
-  const native = LITTLE_ENDIAN ? NATIVE_ARRAYS[tensor.dtype] : undefined;
+  const native = nativeArrayType(tensor.dtype);
   if (!native) return readElements(tensor);
   const bytes = tensor.bytes();
   const count = tensor.size;
@@ -112,7 +80,7 @@ export function viewNumbers(tensor: Tensor): ArrayLike<number> {
  * encoding, no copy: the caller hands the array over and must not write it afterwards).
  */
 function nativeTensor(dtype: DType, shape: readonly number[], elements: unknown): Tensor | undefined {
-  const native = LITTLE_ENDIAN ? NATIVE_ARRAYS[dtype] : undefined;
+  const native = nativeArrayType(dtype);
   if (!native || !(elements instanceof native)) return undefined;
   const array = elements as Float32Array;
   if (array.length !== sizeOf(shape)) return undefined; // the generic path reports the mismatch
@@ -141,20 +109,8 @@ function boolTensor(shape: readonly number[], elements: ArrayLike<number> | Arra
  */
 export function tensorFromElements(dtype: DType, shape: readonly number[], elements: ElementBuffer | ArrayLike<number> | ArrayLike<bigint> | ArrayLike<boolean> | readonly string[]): Tensor {
   if (dtype === 'string') return Tensor.fromStrings(shape, Array.from(elements as ArrayLike<string>));
-  if (dtype === 'float8e5m2') return float8e5m2Tensor(shape, elements as ArrayLike<number>);
   if (dtype === 'bool') return boolTensor(shape, elements as ArrayLike<number>);
   return nativeTensor(dtype, shape, elements) ?? Tensor.fromValues(dtype, shape, elements as ElementValues);
-}
-
-/** float8e5m2 has infinities (0x7C, 0xFC); the generic encoder saturates them, so set them here. */
-function float8e5m2Tensor(shape: readonly number[], elements: ArrayLike<number>): Tensor {
-  const bytes = encodeElements('float8e5m2', elements);
-  for (let i = 0; i < elements.length; i++) {
-    const value = elements[i]!;
-    if (value === Infinity) bytes[i] = 0x7c;
-    else if (value === -Infinity) bytes[i] = 0xfc;
-  }
-  return Tensor.fromBytes('float8e5m2', shape, bytes);
 }
 
 /** Elements as numbers (int64/uint64 converted with `Number`, exact below 2^53). */
