@@ -3,6 +3,7 @@
  * seed gives the same inputs everywhere. Symbolic dimensions take the sizes the caller gives.
  */
 import { Tensor, elementCount, formatType, isFloatDType, type DType, type Dim, type Model, type Value } from '@modelpass/ir';
+import { integerRange } from '@modelpass/ops';
 import { runtimeError } from './errors.js';
 import { SeededRandom } from './prng.js';
 
@@ -100,20 +101,14 @@ function resolveShape(model: Model, inputName: string, shape: readonly Dim[] | n
   });
 }
 
-const integerLimits: Partial<Record<DType, ValueRange>> = {
-  int8: [-128, 127],
-  uint8: [0, 255],
-  int16: [-32768, 32767],
-  uint16: [0, 65535],
-  int32: [-(2 ** 31), 2 ** 31 - 1],
-  uint32: [0, 2 ** 32 - 1],
-  int64: [-(2 ** 53), 2 ** 53],
-  uint64: [0, 2 ** 53],
-  int4: [-8, 7],
-  uint4: [0, 15],
-  int2: [-2, 1],
-  uint2: [0, 3],
-};
+/**
+ * The values an integer dtype can take, within what `SeededRandom.integer` draws exactly
+ * (int64 and uint64 are held to ±2^53).
+ */
+function integerLimits(dtype: DType): ValueRange | undefined {
+  const range = integerRange(dtype);
+  return range && [Math.max(range.min, -(2 ** 53)), Math.min(range.max, 2 ** 53)];
+}
 
 /** A tensor of random values for `dtype` and `shape`. */
 export function randomTensor(dtype: DType, shape: readonly number[], random: SeededRandom, range?: ValueRange, name = 'tensor', model?: Model): Tensor {
@@ -132,7 +127,7 @@ export function randomTensor(dtype: DType, shape: readonly number[], random: See
     const [min, max] = range ?? DEFAULT_FLOAT_RANGE;
     return Tensor.fromValues(dtype, shape, Array.from({ length: count }, () => random.uniform(min, max)));
   }
-  const limits = integerLimits[dtype];
+  const limits = integerLimits(dtype);
   if (!limits) {
     throw runtimeError({
       reason: `cannot generate values for input '${name}' of dtype ${dtype}`,
