@@ -22,7 +22,7 @@ export async function runNested(
     options: optionsWithDefaults(pass, options.overrides) as PassContext<OptionSpecs>['options'],
     registry: parent.registry,
     passName: `${parent.passName}/${pass.name}`,
-    patterns: (parent as unknown as { patterns?: unknown }).patterns ?? [],
+    patterns: parent.patterns,
     statistic(name, delta = 1) {
       options.collect?.set(name, (options.collect.get(name) ?? 0) + delta);
       if (options.forward.has(name)) parent.statistic(name, delta);
@@ -34,6 +34,6 @@ export async function runNested(
     preserveAll: () => parent.preserveAll(),
     preserveNone: () => parent.preserveNone(),
     preserve: (analyses) => parent.preserve(analyses),
-  } as PassContext<OptionSpecs>;
+  };
   return pass.run(model, child);
 }
