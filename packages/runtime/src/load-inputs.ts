@@ -33,9 +33,7 @@ export function readTensorFile(path: string): Tensor {
       if (ModelpassError.is(error)) throw error;
       throw runtimeError({ reason: `'${path}' is not a valid ONNX TensorProto: ${messageOf(error)}`, location: { file: path }, cause: error });
     }
-    // Own the bytes in a plain Uint8Array: a view into a pooled Node Buffer confuses typed-array
-    // decoding (Buffer#slice and `.buffer` see the whole pool).
-    return tensor.dtype === 'string' ? tensor : Tensor.fromBytes(tensor.dtype, tensor.shape, new Uint8Array(tensor.bytes()), tensor.quant);
+    return tensor;
   }
   throw runtimeError({
     reason: `cannot tell the format of tensor file '${path}'`,

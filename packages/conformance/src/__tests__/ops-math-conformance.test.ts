@@ -92,18 +92,12 @@ function asTensor(value: RuntimeValue | undefined): Tensor | undefined {
 }
 
 /**
- * Test data as kernels should see it. Two adaptations, both about the data files, not the ops:
- * - ONNX 1.12's generator stores bfloat16 values as uint16 tensors holding the bit patterns; where
- *   the graph says bfloat16, read those bits as bfloat16.
- * - The bytes are copied into a fresh array: Node `Buffer`s decoded by protobufjs share a pool,
- *   and `decodeElements` in @modelpass/ir reads int8 through `bytes.slice(...).buffer`, which for a
- *   Buffer is the whole pool (reported to the ir owner); a plain Uint8Array copy avoids that.
+ * Test data as kernels should see it: ONNX 1.12's generator stores bfloat16 values as uint16
+ * tensors holding the bit patterns; where the graph says bfloat16, read those bits as bfloat16.
  */
 function normalizeData(tensor: Tensor, declared: Type): Tensor {
-  if (tensor.dtype === 'string') return tensor;
-  const bytes = new Uint8Array(tensor.bytes());
-  const dtype = isTensorType(declared) && declared.dtype === 'bfloat16' && tensor.dtype === 'uint16' ? 'bfloat16' : tensor.dtype;
-  return Tensor.fromBytes(dtype, tensor.shape, bytes);
+  const bfloat16Bits = isTensorType(declared) && declared.dtype === 'bfloat16' && tensor.dtype === 'uint16';
+  return bfloat16Bits ? Tensor.fromBytes('bfloat16', tensor.shape, tensor.bytes()) : tensor;
 }
 
 function runCase(testCase: OnnxConformanceCase, model: Model): Outcome {
