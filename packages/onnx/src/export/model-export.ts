@@ -1,8 +1,8 @@
 import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ModelpassError, type Model, type ModelFunction, type Value } from '@modelpass/ir';
+import type { Model, ModelFunction, Value } from '@modelpass/ir';
 import { domainOfDialect } from '../dialect.js';
-import { onnxError } from '../errors.js';
+import { onnxError, withOnnxErrors } from '../errors.js';
 import { onnx, type OnnxTypes } from '../proto.js';
 import { holdSourcesBeforeReplacing } from '../import/source-file.js';
 import { FileSink, MemorySink, writeStorage, type ByteSink } from './byte-sink.js';
@@ -158,16 +158,7 @@ export function encodeOnnx(model: Model, options: EncodeOnnxOptions = {}): Uint8
 }
 
 function wrapExportErrors<T>(file: string | undefined, body: () => T): T {
-  try {
-    return body();
-  } catch (error) {
-    if (ModelpassError.is(error)) throw error;
-    throw onnxError({
-      reason: `cannot write ONNX model: ${error instanceof Error ? error.message : String(error)}`,
-      location: file !== undefined ? { file } : undefined,
-      cause: error,
-    });
-  }
+  return withOnnxErrors('cannot write ONNX model', file !== undefined ? { file } : undefined, body);
 }
 
 function temporaryPath(path: string): string {
