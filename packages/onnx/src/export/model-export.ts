@@ -6,7 +6,7 @@ import { onnxError, withOnnxErrors } from '../errors.js';
 import { onnx, type OnnxTypes } from '../proto.js';
 import { holdSourcesBeforeReplacing } from '../import/source-file.js';
 import { FileSink, MemorySink, writeStorage, type ByteSink } from './byte-sink.js';
-import { GraphExporter, initializerOptions, valueInfo } from './graph-export.js';
+import { GraphExporter, initializerOptions } from './graph-export.js';
 import { tensorProto, type ExternalPlacement } from './tensor-export.js';
 import { lengthDelimitedTag, varint, varintLength } from './wire.js';
 
@@ -76,7 +76,6 @@ function exportFunction(fn: ModelFunction, exporter: GraphExporter): OnnxTypes.F
   if (fn.docString) proto.doc_string = fn.docString;
   if (body.value_info) proto.value_info = body.value_info;
   if (fn.metadata.size > 0) proto.metadata_props = [...fn.metadata].map(([key, value]) => ({ key, value }));
-  void valueInfo;
   return proto;
 }
 
