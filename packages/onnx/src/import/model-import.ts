@@ -1,12 +1,12 @@
 import { dirname, resolve } from 'node:path';
-import { Graph, Model, type Attribute, type ModelFunction } from '@modelpass/ir';
+import { Graph, Model, type Attribute, type Location, type ModelFunction } from '@modelpass/ir';
 import { dialectOfDomain } from '../dialect.js';
 import { onnxError, withOnnxErrors } from '../errors.js';
 import { toSafeNumber } from '../int64.js';
 import { onnx, type OnnxTypes } from '../proto.js';
 import { importAttribute } from './attribute-import.js';
 import { GraphImporter, type GraphImportOptions } from './graph-import.js';
-import { scanModel, type ScannedModel } from './lazy-scan.js';
+import { scanModel } from './lazy-scan.js';
 import { SourceFile, SourceFiles } from './source-file.js';
 import { PositionedReader } from './wire-reader.js';
 import { sniffForeignFormat } from './sniff.js';
@@ -26,33 +26,39 @@ export interface ReadOnnxOptions extends Omit<DecodeOnnxOptions, 'file'> {
   readonly lazyThreshold?: number;
 }
 
-/** Decodes the ModelProto envelope, turning protobuf failures into located errors. */
-export function decodeModelProto(bytes: Uint8Array, file: string | undefined): OnnxTypes.ModelProto {
-  const foreign = sniffForeignFormat(bytes);
+/** Throws when the first bytes show a known non-ONNX format. */
+function rejectForeignFormat(head: Uint8Array, location: Location | undefined): void {
+  const foreign = sniffForeignFormat(head);
   if (foreign) {
-    throw onnxError({
-      reason: `not an ONNX model: the data looks like ${foreign}`,
-      location: file !== undefined ? { file } : undefined,
-      expected: 'a serialized ONNX ModelProto',
-    });
+    throw onnxError({ reason: `not an ONNX model: the data looks like ${foreign}`, location, expected: 'a serialized ONNX ModelProto' });
   }
-  let proto: OnnxTypes.ModelProto;
+}
+
+/** Runs the protobuf decoding `decode`, its failures turned into located errors. */
+function decodeOrReject<T>(decode: () => T, location: Location | undefined): T {
   try {
-    proto = onnx.ModelProto.decode(bytes);
+    return decode();
   } catch (cause) {
     throw onnxError({
       reason: `not a valid ONNX model: the protobuf data is truncated or corrupt (${cause instanceof Error ? cause.message : String(cause)})`,
-      location: file !== undefined ? { file } : undefined,
+      location,
       cause,
     });
   }
+}
+
+function requireGraph(proto: OnnxTypes.ModelProto, location: Location | undefined): void {
   if (!proto.graph) {
-    throw onnxError({
-      reason: 'not an ONNX model: the file has no graph',
-      location: file !== undefined ? { file } : undefined,
-      expected: 'a ModelProto with a graph (field 7)',
-    });
+    throw onnxError({ reason: 'not an ONNX model: the file has no graph', location, expected: 'a ModelProto with a graph (field 7)' });
   }
+}
+
+/** Decodes the ModelProto envelope, turning protobuf failures into located errors. */
+export function decodeModelProto(bytes: Uint8Array, file: string | undefined): OnnxTypes.ModelProto {
+  const location = file !== undefined ? { file } : undefined;
+  rejectForeignFormat(bytes, location);
+  const proto = decodeOrReject(() => onnx.ModelProto.decode(bytes), location);
+  requireGraph(proto, location);
   return proto;
 }
 
@@ -100,23 +106,9 @@ export function readOnnx(path: string, options: ReadOnnxOptions = {}): Model {
     const reader = new PositionedReader(source.descriptor!, source.size);
     const head = new Uint8Array(Math.min(16, source.size));
     if (head.byteLength > 0) reader.copyInto(head, 0);
-    const foreign = sniffForeignFormat(head);
-    if (foreign) {
-      throw onnxError({ reason: `not an ONNX model: the data looks like ${foreign}`, location: where, expected: 'a serialized ONNX ModelProto' });
-    }
-    let scanned: ScannedModel;
-    try {
-      scanned = scanModel(reader, Math.max(1, options.lazyThreshold ?? DEFAULT_LAZY_THRESHOLD));
-    } catch (cause) {
-      throw onnxError({
-        reason: `not a valid ONNX model: the protobuf data is truncated or corrupt (${cause instanceof Error ? cause.message : String(cause)})`,
-        location: where,
-        cause,
-      });
-    }
-    if (!scanned.proto.graph) {
-      throw onnxError({ reason: 'not an ONNX model: the file has no graph', location: where, expected: 'a ModelProto with a graph (field 7)' });
-    }
+    rejectForeignFormat(head, where);
+    const scanned = decodeOrReject(() => scanModel(reader, Math.max(1, options.lazyThreshold ?? DEFAULT_LAZY_THRESHOLD)), where);
+    requireGraph(scanned.proto, where);
     const lazyRawData = (proto: OnnxTypes.TensorProto) => {
       const range = scanned.rawRanges.get(proto);
       return range ? sources.range(source, range.offset, range.length) : undefined;
