@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseTimeV } from './time-v.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '../../..');
@@ -162,11 +163,9 @@ function timed(command, commandArgs) {
   spawnSync('sync');
   const result = spawnSync('/usr/bin/time', ['-v', command, ...commandArgs], { encoding: 'utf8', cwd: repo });
   if (result.status !== 0) throw new Error(`${command} ${commandArgs.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr);
-  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(result.stderr);
-  const processSeconds = Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]);
+  const { seconds: processSeconds, rssMB } = parseTimeV(result.stderr);
   const own = command === process.execPath ? JSON.parse(result.stdout.trim().split('\n').pop()) : { seconds: processSeconds };
-  return { ...own, processSeconds, rssMB: Number(rss[1]) / 1024 };
+  return { ...own, processSeconds, rssMB };
 }
 
 const measured = (stepName, dir) => timed(process.execPath, [fileURLToPath(import.meta.url), '--step', stepName, dir]);
