@@ -15,7 +15,8 @@ export {
   type ElementValues,
 } from './element-codec.js';
 export { Tensor } from './tensor.js';
-export { writeFileAtomic } from './atomic-write.js';
+export { writeFileAtomic, writeFileAtomicWith, fileWriteError, type AtomicFileOutput } from './atomic-write.js';
+export { claimTemporaryPath, releaseTemporaryPath, removeStaleTemporaries, temporaryPathsInFlight } from './temporary-files.js';
 export * from './attribute.js';
 export { Use, Value } from './value.js';
 export { Node, splitOpName } from './node.js';

@@ -68,8 +68,18 @@ export class FileRangeStorage implements TensorStorage {
     checkChunk(this, target, start);
     let size: number;
     try {
-      size = statSync(this.path).size;
+      const stats = statSync(this.path);
+      size = stats.size;
+      if (!stats.isFile()) {
+        // A FIFO or device would block the read or never end.
+        throw new ModelpassError({
+          reason: `cannot read tensor data: '${this.path}' is not a regular file`,
+          location: { file: this.path },
+          source: '@modelpass/ir',
+        });
+      }
     } catch (cause) {
+      if (ModelpassError.is(cause)) throw cause;
       throw new ModelpassError({
         reason: `cannot read tensor data: file '${this.path}' is missing or unreadable`,
         location: { file: this.path },

@@ -4,6 +4,7 @@
  */
 import type { ModelpassError } from '../diagnostic.js';
 import type { TensorType } from '../type.js';
+import type { FileReadPolicy } from './file-references.js';
 import { Lexer, type LexerMark, type Token } from './lexer.js';
 
 export class Cursor {
@@ -12,10 +13,37 @@ export class Cursor {
   private lookahead: Token | undefined;
   /** The tensor type read last: an equal one read next is shared rather than kept twice (types are read-only). */
   lastTensorType: TensorType | undefined;
+  /** How deep subgraphs and types are nested at the lookahead. */
+  private depth = 0;
 
-  constructor(text: string, file: string | undefined) {
+  /**
+   * @param fileReads where `file(...)` references resolve and which folders they may read
+   * @param maxNesting the deepest nesting of subgraphs and types accepted
+   */
+  constructor(
+    text: string,
+    file: string | undefined,
+    readonly fileReads: FileReadPolicy,
+    readonly maxNesting: number,
+  ) {
     this.lexer = new Lexer(text, file);
     this.lexer.advance();
+  }
+
+  /**
+   * Enters a nested subgraph or type at `token`; past `maxNesting` levels that is a located error
+   * (rather than a stack overflow here or in whatever walks the model next). Pair with `leave()`.
+   */
+  enter(token: Token, what: string): void {
+    if (++this.depth > this.maxNesting) {
+      throw this.errorAt(token, `${what} nested more than ${this.maxNesting} levels deep`, {
+        hint: 'raise the limit with the maxNesting parse option if the model really nests this deep',
+      });
+    }
+  }
+
+  leave(): void {
+    this.depth--;
   }
 
   get file(): string | undefined {

@@ -1,5 +1,6 @@
 /** The textual IR (`.mpir`): printer, parser and structural equality. Grammar: packages/ir/README.md. */
-export { printModel, printGraph, printNode } from './printer.js';
+export { printModel, printModelToFile, printGraph, printNode } from './printer.js';
 export { printType, printTensor, type PrintOptions } from './print-literals.js';
-export { parseModel, type ParseOptions } from './parser.js';
+export { parseModel, DEFAULT_MAX_NESTING, type ParseOptions } from './parser.js';
+export { readModelText } from './model-file.js';
 export { modelsEqual, graphsEqual, type EqualityOptions } from './equality.js';

@@ -10,6 +10,7 @@ import { FileRangeStorage } from '../tensor-storage.js';
 import { Tensor } from '../tensor.js';
 import { elementCount, UNKNOWN_TYPE, type Dim, type QuantParams, type TensorType, type Type } from '../type.js';
 import { describeToken, isNumericToken, numericText, numericValue, type Cursor } from './cursor.js';
+import { checkFileReference } from './file-references.js';
 import type { Token } from './lexer.js';
 
 export function parseDType(cursor: Cursor, context: string): DType {
@@ -96,19 +97,21 @@ export function parseType(cursor: Cursor, context: string): Type {
   switch (word) {
     case 'seq':
     case 'optional': {
-      cursor.next();
+      cursor.enter(cursor.next(), 'types');
       cursor.expectPunct('<', `after '${word}'`);
       const element = parseType(cursor, `inside ${word}<...>`);
       cursor.expectPunct('>', `to close ${word}<...>`);
+      cursor.leave();
       return { kind: word === 'seq' ? 'sequence' : 'optional', element };
     }
     case 'map': {
-      cursor.next();
+      cursor.enter(cursor.next(), 'types');
       cursor.expectPunct('<', "after 'map'");
       const key = parseDType(cursor, 'as map key');
       cursor.expectPunct(',', 'after the map key type');
       const value = parseType(cursor, 'as map value');
       cursor.expectPunct('>', 'to close map<...>');
+      cursor.leave();
       return { kind: 'map', key, value };
     }
     case 'sparse': {
@@ -173,10 +176,13 @@ export function parseTensor(cursor: Cursor): Tensor {
   }
   if (cursor.acceptWord('file')) {
     cursor.expectPunct('(', "after 'file'");
-    const path = cursor.expectString('as the data file path');
+    const pathToken = cursor.peek();
+    const written = cursor.expectString('as the data file path');
     cursor.expectPunct(',', 'after the file path');
     cursor.expectKeyEquals('offset', 'in file(...)');
+    const offsetToken = cursor.peek();
     const offset = cursor.expectInteger('as the byte offset');
+    if (offset < 0) throw cursor.errorAt(offsetToken, 'file range offset is negative', { expected: 'a byte offset ≥ 0', actual: `${offset}` });
     cursor.expectPunct(',', 'after the offset');
     cursor.expectKeyEquals('length', 'in file(...)');
     const lengthToken = cursor.peek();
@@ -187,7 +193,18 @@ export function parseTensor(cursor: Cursor): Tensor {
     if (length !== expected) {
       throw cursor.errorAt(lengthToken, `file range length does not match ${dtype}[${shape.join(',')}]`, { expected: `${expected}`, actual: `${length}` });
     }
-    return Tensor.fromStorage(dtype, shape, new FileRangeStorage(path, offset, length), quant);
+    const checked = checkFileReference(written, cursor.fileReads);
+    if ('problem' in checked) {
+      const { problem, ...extra } = checked;
+      throw cursor.errorAt(pathToken, problem, extra);
+    }
+    if (checked.size !== undefined && offset + length > checked.size) {
+      throw cursor.errorAt(offsetToken, `file range [${offset}, ${offset + length}) is past the end of '${written}'`, {
+        expected: `a file of at least ${offset + length} bytes`,
+        actual: `${checked.size} bytes`,
+      });
+    }
+    return Tensor.fromStorage(dtype, shape, new FileRangeStorage(checked.path, offset, length), quant);
   }
   if (cursor.isWord('elided')) {
     throw cursor.errorAt(dataToken, `tensor data was elided when this IR was printed, so it cannot be parsed back`, {

@@ -13,15 +13,31 @@ import type { Node } from '../node.js';
 import { UNKNOWN_TYPE, type Type } from '../type.js';
 import type { Value } from '../value.js';
 import { Cursor, describeToken } from './cursor.js';
+import { fileReadPolicy } from './file-references.js';
 import type { Token } from './lexer.js';
 import { parseAttributeDict } from './parse-attributes.js';
 import { parseLocation, parseMetadata, parseSparseTensor, parseTensor, parseType } from './parse-literals.js';
 import { sparseTypeOf } from './print-literals.js';
 
 export interface ParseOptions {
-  /** The file name to put in error locations (and in `model.sourcePath`). */
+  /**
+   * The file name to put in error locations (and in `model.sourcePath`). Its folder is where
+   * relative `file(...)` paths resolve and what they may read.
+   */
   file?: string;
+  /** Where relative `file(...)` paths resolve (default: the folder of `file`, else the working directory). */
+  baseDirectory?: string;
+  /**
+   * Folders `file(...)` references may read besides `baseDirectory`, or `'anywhere'` for trusted
+   * text. Paths are checked after following symlinks. Default: only `baseDirectory`.
+   */
+  allowRead?: readonly string[] | 'anywhere';
+  /** The deepest nesting of subgraphs (and of `seq<>`/`optional<>`/`map<>` types) accepted (default 64). */
+  maxNesting?: number;
 }
+
+/** Deep enough for any real model (ONNX control flow rarely nests past a handful of levels). */
+export const DEFAULT_MAX_NESTING = 64;
 
 interface ValueDefinition {
   token: Token;
@@ -182,6 +198,7 @@ class Parser {
 
   graph(): Graph {
     const cursor = this.cursor;
+    cursor.enter(cursor.peek(), 'graphs');
     cursor.expectWord('graph', 'to start a graph');
     const nameToken = cursor.expectKind('symbol', "a graph name like '@main'", "after 'graph'");
     const graph = new Graph(nameToken.text);
@@ -222,6 +239,7 @@ class Parser {
     cursor.skip();
     this.resolvePending(scope);
     this.scopes.pop();
+    cursor.leave();
     return graph;
   }
 
@@ -446,7 +464,11 @@ class Parser {
 
 /** Reads `.mpir` text into a model; errors are ModelpassErrors located at file:line:column. */
 export function parseModel(text: string, options: ParseOptions = {}): Model {
-  const model = new Parser(new Cursor(text, options.file)).model();
+  const maxNesting = options.maxNesting ?? DEFAULT_MAX_NESTING;
+  if (!Number.isInteger(maxNesting) || maxNesting < 1) {
+    throw new ModelpassError({ reason: `maxNesting must be a whole number ≥ 1`, actual: String(maxNesting), source: '@modelpass/ir', code: 'mpir/bad-option' });
+  }
+  const model = new Parser(new Cursor(text, options.file, fileReadPolicy(options), maxNesting)).model();
   model.sourceFormat = 'mpir';
   if (options.file !== undefined) model.sourcePath = options.file;
   return model;

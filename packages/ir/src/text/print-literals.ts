@@ -2,10 +2,12 @@
  * Printing of the textual IR's literals: types, tensors, sparse tensors, locations, metadata maps.
  * Every literal reads back to the same value (tensor bytes bit-exact).
  */
+import { isAbsolute, relative, sep } from 'node:path';
 import type { SparseTensor } from '../attribute.js';
 import type { Location } from '../diagnostic.js';
 import type { DType } from '../dtype.js';
 import { decodeElements, encodeElements, numberToBfloat16Bits, numberToFloat16Bits, type ElementValues } from '../element-codec.js';
+import { FileRangeStorage } from '../tensor-storage.js';
 import type { Tensor } from '../tensor.js';
 import { tensorType, type Dim, type QuantParams, type Type } from '../type.js';
 import { formatNumber, quoteString, wordOrString } from './syntax.js';
@@ -20,6 +22,17 @@ export interface PrintOptions {
   elideConstantsLargerThan?: number;
   /** Print every file-range-backed tensor as a `file(...)` reference, whatever its size (default false). */
   referenceFileData?: boolean;
+  /**
+   * Print `file(...)` paths relative to this folder (the parser resolves them against the folder
+   * of the `.mpir` file). Default: absolute paths as stored.
+   */
+  fileReferenceBase?: string;
+  /**
+   * Decides how each file-range tensor that would print as a `file(...)` reference is written:
+   * return the path and offset to print (e.g. of a copy next to the output), or undefined to
+   * print its data inline instead. Used by crash reproducers to stay self-contained.
+   */
+  mapFileReference?: (range: FileRangeStorage) => { path: string; offset: number } | undefined;
   /**
    * Tensors with at most this many elements print as readable values when those read back
    * bit-exactly; larger ones (and ones that would not round-trip, e.g. NaN payloads) print as hex
@@ -237,23 +250,62 @@ function readableValues(tensor: Tensor, bytes: Uint8Array): string | undefined {
   return `[${parts.join(', ')}]`;
 }
 
-/** The data part of a tensor literal: `[1, 2]`, `hex"…"`, `file(…)` or `elided(N)`. */
-export function printTensorData(tensor: Tensor, options: PrintOptions): string {
-  if (tensor.dtype === 'string') return `[${(tensor.strings ?? []).map(quoteString).join(', ')}]`;
+/** Where printed text goes, piece by piece (a string builder or a streaming sink). */
+export type TextWriter = (text: string) => void;
+
+/** Bytes of tensor data hex-encoded per piece, so no piece of text grows with the tensor. */
+const HEX_CHUNK_BYTES = 1 << 16;
+
+function fileReference(storage: FileRangeStorage, options: PrintOptions): string | undefined {
+  const mapped = options.mapFileReference ? options.mapFileReference(storage) : { path: storage.path, offset: storage.offset };
+  if (mapped === undefined) return undefined;
+  let path = mapped.path;
+  if (options.fileReferenceBase !== undefined && isAbsolute(path)) {
+    path = relative(options.fileReferenceBase, path).split(sep).join('/') || '.';
+  }
+  return `file(${quoteString(path)}, offset=${mapped.offset}, length=${storage.byteLength})`;
+}
+
+/**
+ * The data part of a tensor literal, `[1, 2]`, `hex"…"`, `file(…)` or `elided(N)`, written in
+ * pieces: hex data goes out 64 KiB of tensor bytes at a time, read through the storage's
+ * `readChunk` when it has one, so a tensor larger than a string can hold still prints.
+ */
+export function writeTensorData(tensor: Tensor, options: PrintOptions, write: TextWriter): void {
+  if (tensor.dtype === 'string') return write(`[${(tensor.strings ?? []).map(quoteString).join(', ')}]`);
   const storage = tensor.storage!;
   const limit = options.elideConstantsLargerThan;
   const elide = limit !== undefined && storage.byteLength > limit;
-  if (storage.kind === 'file-range' && (elide || options.referenceFileData)) {
-    const range = storage as unknown as { path: string; offset: number; byteLength: number };
-    return `file(${quoteString(range.path)}, offset=${range.offset}, length=${range.byteLength})`;
-  }
-  if (elide) return `elided(${storage.byteLength})`;
-  const bytes = tensor.bytes();
+  if (storage instanceof FileRangeStorage && (elide || options.referenceFileData)) {
+    const reference = fileReference(storage, options);
+    if (reference !== undefined) return write(reference);
+  } else if (elide) return write(`elided(${storage.byteLength})`);
   if (tensor.size <= (options.readableElementLimit ?? DEFAULT_READABLE_LIMIT)) {
-    const readable = readableValues(tensor, bytes);
-    if (readable !== undefined) return readable;
+    const readable = readableValues(tensor, tensor.bytes());
+    if (readable !== undefined) return write(readable);
   }
-  return `hex"${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}"`;
+  write('hex"');
+  const total = storage.byteLength;
+  if (storage.readChunk && total > HEX_CHUNK_BYTES) {
+    const chunk = Buffer.allocUnsafe(HEX_CHUNK_BYTES);
+    for (let start = 0; start < total; start += HEX_CHUNK_BYTES) {
+      const piece = chunk.subarray(0, Math.min(HEX_CHUNK_BYTES, total - start));
+      storage.readChunk(piece, start);
+      write(piece.toString('hex'));
+    }
+  } else {
+    const bytes = tensor.bytes();
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let start = 0; start < buffer.byteLength; start += HEX_CHUNK_BYTES) write(buffer.toString('hex', start, Math.min(buffer.byteLength, start + HEX_CHUNK_BYTES)));
+  }
+  write('"');
+}
+
+/** The data part of a tensor literal as one string (see `writeTensorData`). */
+export function printTensorData(tensor: Tensor, options: PrintOptions): string {
+  let text = '';
+  writeTensorData(tensor, options, (piece) => (text += piece));
+  return text;
 }
 
 /** The tensor type a constant's value gets from its tensor. */
@@ -261,9 +313,24 @@ export function tensorTypeOf(tensor: Tensor): Type {
   return tensorType(tensor.dtype, tensor.shape, tensor.quant);
 }
 
+/** `tensor<float32[2]> [1, 2]`, written in pieces (see `writeTensorData`). */
+export function writeTensor(tensor: Tensor, options: PrintOptions, write: TextWriter): void {
+  write(`tensor<${printType(tensorTypeOf(tensor))}> `);
+  writeTensorData(tensor, options, write);
+}
+
 /** `tensor<float32[2]> [1, 2]` */
 export function printTensor(tensor: Tensor, options: PrintOptions): string {
   return `tensor<${printType(tensorTypeOf(tensor))}> ${printTensorData(tensor, options)}`;
+}
+
+/** A sparse tensor literal written in pieces. */
+export function writeSparseTensor(sparse: SparseTensor, options: PrintOptions, write: TextWriter): void {
+  write(`sparse<dims=${printDims(sparse.dims)}, values=`);
+  writeTensor(sparse.values, options, write);
+  write(', indices=');
+  writeTensor(sparse.indices, options, write);
+  write('>');
 }
 
 export function sparseTypeOf(sparse: SparseTensor): Type {

@@ -3,7 +3,10 @@
  * back to a structurally equal model (see README "Textual IR"). One linear walk; recursion only
  * into nested subgraphs.
  */
+import { dirname, resolve } from 'node:path';
+import { writeFileAtomicWith } from '../atomic-write.js';
 import type { Attribute } from '../attribute.js';
+import { ModelpassError } from '../diagnostic.js';
 import type { Graph } from '../graph.js';
 import type { Model, ModelFunction } from '../model.js';
 import type { Node } from '../node.js';
@@ -17,6 +20,8 @@ import {
   printType,
   sparseTypeOf,
   tensorTypeOf,
+  writeSparseTensor,
+  writeTensor,
   type PrintOptions,
 } from './print-literals.js';
 import {
@@ -32,16 +37,33 @@ import { TextSink } from './text-sink.js';
 
 const INDENT = '  ';
 
+/** Tensor attributes above this many bytes are written in pieces rather than as one string. */
+const STREAMED_ATTRIBUTE_BYTES = 1 << 16;
+
 class Printer {
-  private readonly out = new TextSink();
   /** The type printed last and its text: consecutive values very often share one type object. */
   private lastType: Type | undefined;
   private lastTypeText = '';
+  private readonly writeText = (text: string): void => this.out.write(text);
 
-  constructor(private readonly options: PrintOptions) {}
+  constructor(
+    private readonly options: PrintOptions,
+    private readonly out: TextSink = new TextSink(),
+  ) {}
 
   text(): string {
-    return this.out.text();
+    try {
+      return this.out.text();
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new ModelpassError({
+        reason: 'the printed model is longer than one JavaScript string can hold',
+        source: '@modelpass/ir',
+        code: 'mpir/too-large',
+        hint: 'write it with printModelToFile (which streams), or print with elideConstantsLargerThan / referenceFileData',
+        cause: error,
+      });
+    }
   }
 
   write(text: string): void {
@@ -122,19 +144,17 @@ class Printer {
   }
 
   constant(value: Value, isInput: boolean, indent: string): void {
-    const literal = value.sparseConstant
-      ? printSparseTensor(value.sparseConstant, this.options)
-      : value.constant
-        ? printTensor(value.constant, this.options)
-        : undefined;
-    if (literal === undefined) return;
-    if (isInput) {
-      this.write(`${indent}default ${sigilName('%', value.name)} = ${literal}\n`);
-      return;
+    const { sparseConstant, constant } = value;
+    if (!sparseConstant && !constant) return;
+    if (isInput) this.write(`${indent}default ${sigilName('%', value.name)} = `);
+    else {
+      const derived = sparseConstant ? sparseTypeOf(sparseConstant) : tensorTypeOf(constant!);
+      const typeShown = typesEqual(value.type, derived) ? 'never' : 'always';
+      this.write(`${indent}const ${this.valueDefinition(value, typeShown)} = `);
     }
-    const derived = value.sparseConstant ? sparseTypeOf(value.sparseConstant) : tensorTypeOf(value.constant!);
-    const typeShown = typesEqual(value.type, derived) ? 'never' : 'always';
-    this.write(`${indent}const ${this.valueDefinition(value, typeShown)} = ${literal}\n`);
+    if (sparseConstant) writeSparseTensor(sparseConstant, this.options, this.writeText);
+    else writeTensor(constant!, this.options, this.writeText);
+    this.write('\n');
   }
 
   /** One node on the current line (subgraph blocks continue over further lines). */
@@ -159,7 +179,7 @@ class Printer {
     line += ')';
     const attributes = node.attributes;
     if (attributes.size > 0) {
-      if (node._graphAttributeCount > 0) {
+      if (node._graphAttributeCount > 0 || hasLargeTensor(attributes)) {
         this.write(line + ' ');
         line = '';
         this.attributeDict(attributes, indent);
@@ -187,7 +207,7 @@ class Printer {
     return text + '}';
   }
 
-  /** Writes `{name=value, ...}`; graph values are written in place as blocks. */
+  /** Writes `{name=value, ...}`; graph values are written in place as blocks, tensors in pieces. */
   private attributeDict(attributes: ReadonlyMap<string, Attribute>, indent: string): void {
     this.write('{');
     let first = true;
@@ -206,7 +226,9 @@ class Printer {
           });
           this.write(']');
         }
-      } else this.write(this.attributeValue(attribute));
+      } else if (attribute.kind === 'tensor') writeTensor(attribute.value, this.options, this.writeText);
+      else if (attribute.kind === 'sparse-tensor') writeSparseTensor(attribute.value, this.options, this.writeText);
+      else this.write(this.attributeValue(attribute));
     }
     this.write('}');
   }
@@ -253,6 +275,14 @@ const listElementFormatters = {
   },
 } as const;
 
+function hasLargeTensor(attributes: ReadonlyMap<string, Attribute>): boolean {
+  for (const attribute of attributes.values()) {
+    if (attribute.kind === 'tensor' && (attribute.value.storage?.byteLength ?? 0) > STREAMED_ATTRIBUTE_BYTES) return true;
+    if (attribute.kind === 'sparse-tensor' && (attribute.value.values.storage?.byteLength ?? 0) > STREAMED_ATTRIBUTE_BYTES) return true;
+  }
+  return false;
+}
+
 function optional(text: string): string {
   return text === '' ? '' : ' ' + text;
 }
@@ -273,6 +303,22 @@ export function printModel(model: Model, options: PrintOptions = {}): string {
   const printer = new Printer(options);
   printer.model(model);
   return printer.text();
+}
+
+/**
+ * Writes the model as `.mpir` text to `path`, streaming: the text goes to the file 64 KiB at a
+ * time and never exists as one string, so models whose text passes the engine's string limit
+ * (~512 MiB) still print. The write is atomic (see `writeFileAtomicWith`): on any failure, a full
+ * disk included, no partial file is left and the error names `path`. Relative `file(...)`
+ * references are printed against the output's folder unless `fileReferenceBase` says otherwise.
+ */
+export function printModelToFile(model: Model, path: string, options: PrintOptions = {}): void {
+  const printOptions: PrintOptions = { fileReferenceBase: dirname(resolve(path)), ...options };
+  writeFileAtomicWith(path, (output) => {
+    const sink = new TextSink((bytes) => output.write(bytes));
+    new Printer(printOptions, sink).model(model);
+    sink.end();
+  });
 }
 
 /** One graph block (`graph @name(...) {...}`), e.g. for diagnostics and IR dumps. */
