@@ -3,7 +3,9 @@ import type { Location } from './diagnostic.js';
 import { Graph, type CreateNodeOptions } from './graph.js';
 import { Model } from './model.js';
 import type { Node } from './node.js';
+import type { OpRegistry } from './op-schema.js';
 import type { Tensor } from './tensor.js';
+import { toAttributes, type AttributeInits } from './toolkit/attribute-init.js';
 import type { Type } from './type.js';
 import type { Value } from './value.js';
 
@@ -80,4 +82,109 @@ export class GraphBuilder {
     for (const [dialect, version] of Object.entries(opsets)) model.opsetImports.set(dialect, version);
     return model;
   }
+}
+
+/** Options of `Builder.create`. */
+export interface CreateOptions {
+  /** Number of outputs, or their names (default one output with a fresh name). */
+  outputs?: number | readonly string[];
+  /** Output types, when the caller knows them (the builder infers nothing). */
+  types?: readonly Type[];
+  /** Node name (default: a fresh one from the op type). */
+  name?: string;
+  loc?: Location;
+}
+
+export interface BuilderOptions {
+  /** Op schemas used to type plain attribute values (`{ axis: 1 }`); see `toAttributes`. */
+  registry?: OpRegistry;
+  /** Location given to created nodes that have none (default: the anchor node's location). */
+  loc?: Location;
+}
+
+type InsertionPoint = { readonly kind: 'before'; readonly anchor: Node | null } | { readonly kind: 'after'; cursor: Node | null };
+
+/**
+ * An insertion point in a graph, like MLIR's `OpBuilder`: every node it creates goes there, and a
+ * run of created nodes keeps the order it was created in.
+ *
+ * - `Builder.before(node)`: just before `node` (each new node lands between the previous one and `node`).
+ * - `Builder.after(node)`: just after `node`, then after the node created last.
+ * - `Builder.atStart(graph)`: at the start, then after the node created last.
+ * - `Builder.atEnd(graph)`: at the end.
+ *
+ * Created values get unique names; nothing is inferred (types stay unknown unless given).
+ */
+export class Builder {
+  readonly graph: Graph;
+  private readonly point: InsertionPoint;
+  private readonly options: BuilderOptions;
+
+  private constructor(graph: Graph, point: InsertionPoint, options: BuilderOptions) {
+    this.graph = graph;
+    this.point = point;
+    this.options = options;
+  }
+
+  static before(node: Node, options: BuilderOptions = {}): Builder {
+    return new Builder(graphOf(node), { kind: 'before', anchor: node }, { loc: node.loc, ...options });
+  }
+
+  static after(node: Node, options: BuilderOptions = {}): Builder {
+    return new Builder(graphOf(node), { kind: 'after', cursor: node }, { loc: node.loc, ...options });
+  }
+
+  static atStart(graph: Graph, options: BuilderOptions = {}): Builder {
+    return new Builder(graph, { kind: 'after', cursor: null }, options);
+  }
+
+  static atEnd(graph: Graph, options: BuilderOptions = {}): Builder {
+    return new Builder(graph, { kind: 'before', anchor: null }, options);
+  }
+
+  /** Adds `tensor` as a constant (initializer) of the graph under a fresh name derived from `name`. */
+  constant(tensor: Tensor, name = 'const'): Value {
+    return this.graph.addConstant(this.graph.uniqueName(name), tensor);
+  }
+
+  /**
+   * Creates a node at the insertion point. Attributes are typed `Attribute`s (`attrs.int(1)`) or
+   * plain values (see `toAttributes`); `undefined` ones are left out.
+   */
+  create(op: string, inputs: readonly (Value | null)[], attributes: AttributeInits = {}, options: CreateOptions = {}): Node {
+    const schema = this.options.registry?.get(op);
+    const count = typeof options.outputs === 'number' ? options.outputs : (options.outputs?.length ?? options.types?.length ?? 1);
+    const names = Array.isArray(options.outputs) ? (options.outputs as readonly string[]) : undefined;
+    const outputs = Array.from({ length: count }, (_, index) => {
+      const spec: { name?: string; type?: Type } = {};
+      if (names?.[index] !== undefined) spec.name = this.graph.uniqueName(names[index]!);
+      if (options.types?.[index]) spec.type = options.types[index]!;
+      return spec;
+    });
+    const create: CreateNodeOptions = { op, inputs, outputs, attributes: toAttributes(op, attributes, schema) };
+    create.name = this.graph.uniqueNodeName(options.name ?? op.slice(op.lastIndexOf('.') + 1));
+    const loc = options.loc ?? this.options.loc;
+    if (loc) create.loc = loc;
+    const point = this.point;
+    if (point.kind === 'before') {
+      if (point.anchor) create.before = point.anchor;
+    } else if (point.cursor) {
+      create.after = point.cursor;
+    } else if (this.graph.firstNode) {
+      create.before = this.graph.firstNode;
+    }
+    const node = this.graph.createNode(create);
+    if (point.kind === 'after') point.cursor = node;
+    return node;
+  }
+
+  /** `create(...)` for a single-output op, returning that output. */
+  op1(op: string, inputs: readonly (Value | null)[], attributes: AttributeInits = {}, options: CreateOptions = {}): Value {
+    return this.create(op, inputs, attributes, options).output(0);
+  }
+}
+
+function graphOf(node: Node): Graph {
+  if (!node.graph) throw node.error('is not in a graph: a builder needs an anchor node that is placed');
+  return node.graph;
 }

@@ -95,6 +95,21 @@ export class Graph {
     return [...this.nodes()];
   }
 
+  /**
+   * Nodes of this graph (not its subgraphs) whose op is one of `ops`, in order. Like `nodes()`,
+   * safe against erasing the current node and inserting before it while iterating.
+   */
+  *nodesOf(...ops: string[]): IterableIterator<Node> {
+    const wanted = new Set(ops);
+    for (const node of this.nodes()) if (wanted.has(node.op)) yield node;
+  }
+
+  /** Like `nodesOf`, across this graph and every graph nested in it (depth-first). */
+  *allNodesOf(...ops: string[]): IterableIterator<Node> {
+    const wanted = new Set(ops);
+    for (const node of this.allNodes()) if (wanted.has(node.op)) yield node;
+  }
+
   /** Every node of this graph and, depth-first, of its subgraphs. */
   *allNodes(): IterableIterator<Node> {
     for (const node of this.nodes()) {

@@ -1,11 +1,23 @@
 import { diagnostic, type Diagnostic } from './diagnostic.js';
+import { Builder } from './builder.js';
 import type { CreateNodeOptions, Graph } from './graph.js';
+import type { Model } from './model.js';
 import type { Node } from './node.js';
+import type { OpRegistry } from './op-schema.js';
 import type { Value } from './value.js';
 
 /** What a pattern may do to the graph while rewriting the node it matched. */
 export interface Rewriter {
+  /** The graph of the matched node (a subgraph when the node is inside one). */
   readonly graph: Graph;
+  /** The model being rewritten, when the driver was given one (`applyPatternsGreedily(…, { model })`). */
+  readonly model: Model | undefined;
+  /** Op schemas, when the driver was given them (the pass manager's drivers always give them). */
+  readonly registry: OpRegistry | undefined;
+  /** The model's opset version for `dialect` (default `onnx`); undefined without a model or import. */
+  opset(dialect?: string): number | undefined;
+  /** A builder inserting just before the matched node (nodes keep the order they are created in). */
+  builder(): Builder;
   /** Creates a node just before the matched node (unless `before`/`after` say otherwise). */
   createNode(options: CreateNodeOptions): Node;
   /** Replaces every use of the node's outputs by `values` (in order) and erases it. */
@@ -79,6 +91,10 @@ export interface GreedyRewriteOptions {
   maxRewrites?: number;
   /** Also rewrite inside subgraphs (default true). */
   subgraphs?: boolean;
+  /** The model the graph belongs to: patterns read its opset imports through `rewriter.opset()`. */
+  model?: Model;
+  /** Op schemas patterns may consult (`rewriter.registry`); also types plain attributes in `rewriter.builder()`. */
+  registry?: OpRegistry;
 }
 
 export interface GreedyRewriteResult {
@@ -92,9 +108,17 @@ export interface GreedyRewriteResult {
   diagnostics: Diagnostic[];
 }
 
-function makeRewriter(graph: Graph, current: { node: Node | null }): Rewriter {
+function makeRewriter(graph: Graph, current: { node: Node | null }, options: GreedyRewriteOptions): Rewriter {
+  const { model, registry } = options;
   return {
     graph,
+    model,
+    registry,
+    opset: (dialect = 'onnx') => model?.opset(dialect),
+    builder() {
+      if (!current.node) return Builder.atEnd(graph, registry ? { registry } : {});
+      return Builder.before(current.node, registry ? { registry } : {});
+    },
     createNode(options) {
       const placed = options.before || options.after ? options : { ...options, before: current.node ?? undefined };
       return graph.createNode(placed);
@@ -125,7 +149,7 @@ export function applyPatternsGreedily(graph: Graph, patterns: PatternSet, option
     let changedThisSweep = false;
     for (const g of graphsIn(graph, options.subgraphs ?? true)) {
       const current: { node: Node | null } = { node: null };
-      const rewriter = makeRewriter(g, current);
+      const rewriter = makeRewriter(g, current, options);
       for (const node of g.nodes()) {
         if (node.graph !== g) continue;
         current.node = node;

@@ -2,7 +2,8 @@ import type { SparseTensor } from './attribute.js';
 import type { Graph } from './graph.js';
 import type { Node } from './node.js';
 import type { Tensor } from './tensor.js';
-import { UNKNOWN_TYPE, type Type } from './type.js';
+import { ModelpassError } from './diagnostic.js';
+import { tensorType, UNKNOWN_TYPE, type Type } from './type.js';
 
 /**
  * One use of a value: input `index` of a node, or output `index` of a graph.
@@ -149,14 +150,60 @@ export class Value {
     return (this.constant !== undefined || this.sparseConstant !== undefined) && this._producer === null && !this.isGraphInput;
   }
 
-  /** Replaces every use of this value (node inputs and graph outputs) by `other`. */
-  replaceAllUsesWith(other: Value): void {
+  /**
+   * Replaces every use of this value (node inputs and graph outputs) by `other`.
+   *
+   * Graph outputs keep their public names (`keepOutputNames`, default true): when this value is an
+   * output of its graph, `other` takes over its name if it is a node output of the same graph that
+   * is neither a graph input nor a graph output (this value gets a fresh `<name>__replaced` name);
+   * otherwise an `onnx.Identity` named after the output is appended to produce it from `other`.
+   * Pass `{ keepOutputNames: false }` to let the output take `other`'s name instead.
+   */
+  replaceAllUsesWith(other: Value, options: ReplaceUsesOptions = {}): void {
     if (other === this) return;
+    const keep = (options.keepOutputNames ?? true) && this.isGraphOutput;
+    if (keep && !canTakeOverName(other, this)) {
+      this.replaceUsesWith(other, (use) => !(use.isGraphOutput && use.user === this.graph));
+      const name = this._name;
+      this.rename(this.graph.uniqueName(`${name}__replaced`));
+      const identity = this.graph.createNode({ op: 'onnx.Identity', inputs: [other], outputs: [{ name, type: other.type.kind === 'unknown' ? this.type : other.type }] });
+      this.replaceUsesWith(identity.output(0), () => true);
+      return;
+    }
     for (const use of this._useArray()) {
       if (use.user === undefined) continue;
       if ((use.user as Graph).isGraph) (use.user as Graph)._setOutputAt(use.index, other);
       else (use.user as Node).setInput(use.index, other);
     }
+    if (keep) {
+      const name = this._name;
+      this.rename(this.graph.uniqueName(`${name}__replaced`));
+      other.rename(name);
+      if (other.type.kind === 'unknown') other.type = this.type;
+    }
+  }
+
+  /**
+   * Replaces the initializer data and keeps the declared type in step (dtype, shape and quant of
+   * `tensor`). Only for constants and graph inputs with a default; a node output cannot hold data.
+   */
+  setConstant(tensor: Tensor): void {
+    if (this._producer !== null) {
+      throw this._producer.error(`output '${this._name}' is computed by the node and cannot hold constant data`, {
+        hint: 'add a constant with Builder.constant(tensor) or graph.addConstant(name, tensor) and replace the uses instead',
+      });
+    }
+    if (this.constant === undefined && !this._isGraphInput) {
+      throw new ModelpassError({
+        reason: `value '${this._name}' is not a constant or a graph input`,
+        location: { path: this.graph.path() },
+        source: '@modelpass/ir',
+      });
+    }
+    if (this.constant === undefined) this.graph.markConstant(this, tensor);
+    this.constant = tensor;
+    this.sparseConstant = undefined;
+    this.type = tensorType(tensor.dtype, tensor.shape, tensor.quant);
   }
 
   /** Replaces the uses for which `predicate` holds. */
@@ -171,6 +218,16 @@ export class Value {
   toString(): string {
     return `%${this._name}`;
   }
+}
+
+export interface ReplaceUsesOptions {
+  /** Keep the public names of graph outputs (default true); see `Value.replaceAllUsesWith`. */
+  readonly keepOutputNames?: boolean;
+}
+
+/** Whether `to` can be renamed to `from`'s name when it replaces `from` as a graph output. */
+function canTakeOverName(to: Value, from: Value): boolean {
+  return to.graph === from.graph && to.producer !== null && !to.isGraphOutput && !to.isGraphInput;
 }
 
 /**

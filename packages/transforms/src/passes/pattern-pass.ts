@@ -35,7 +35,7 @@ export function runPatterns(model: Model, context: PassContext<OptionSpecs>, pat
   const nodesBefore = countNodes(model);
   const bytesBefore = constantBytes(model);
   const deadBefore = snapshotDead(model);
-  const result = applyPatternsGreedily(model.graph, new PatternSet(patterns), { maxIterations: 50 });
+  const result = applyPatternsGreedily(model.graph, new PatternSet(patterns), { maxIterations: 50, model, registry: context.registry });
   for (const diagnostic of result.diagnostics) context.report(diagnostic);
   if (result.changed) removeDeadCode(model, { filter: (item) => !deadBefore.has(item) });
   context.statistic('rewrites', result.rewrites);

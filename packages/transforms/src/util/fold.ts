@@ -51,7 +51,7 @@ export function replaceWithConstant(value: Value, tensor: Tensor, before: Node):
   } else {
     replacement = graph.addConstant(name, tensor);
   }
-  value.replaceAllUsesWith(replacement);
+  value.replaceAllUsesWith(replacement, { keepOutputNames: false });
   return replacement;
 }
 

@@ -64,7 +64,7 @@ export function replaceValueKeepingOutputNames(from: Value, to: Value): boolean 
   }
   if (to.graph !== from.graph || to.producer === null || to.isGraphOutput || to.isGraphInput) return false;
   const name = from.name;
-  from.replaceAllUsesWith(to);
+  from.replaceAllUsesWith(to, { keepOutputNames: false });
   from.rename(from.graph.uniqueName(`${name}__replaced`));
   to.rename(name);
   if (to.type.kind === 'unknown') to.type = from.type;

@@ -1,0 +1,71 @@
+import type { Attribute, AttributeKind } from '../attribute.js';
+import { ModelpassError } from '../diagnostic.js';
+import type { OpSchema } from '../op-schema.js';
+import { Tensor } from '../tensor.js';
+
+/** A plain attribute value a builder accepts besides a typed `Attribute`. */
+export type PlainAttributeValue = number | string | Tensor | readonly number[] | readonly string[];
+
+/** Attributes as given to `Builder.create`: typed ones, plain values, or `undefined` (left out). */
+export type AttributeInits = Readonly<Record<string, Attribute | PlainAttributeValue | undefined>>;
+
+type PlainKind = 'float' | 'int' | 'string' | 'tensor' | 'floats' | 'ints' | 'strings';
+
+/**
+ * Types attribute values for a node of `op`. A typed `Attribute` (from `attrs.*`) is kept as is.
+ * A plain value takes the kind the op's schema declares when `schema` is given; without one, an
+ * integral number is an `int`, another number a `float`, a string a `string`, a Tensor a `tensor`,
+ * a number array `ints` when every element is integral (else `floats`), a string array `strings`.
+ * Pass `attrs.float(1)` to force a float without a schema.
+ */
+export function toAttributes(op: string, inits: AttributeInits, schema?: OpSchema): Record<string, Attribute> {
+  const typed: Record<string, Attribute> = {};
+  for (const [name, value] of Object.entries(inits)) {
+    if (value === undefined) continue;
+    if (isAttribute(value)) {
+      typed[name] = value;
+      continue;
+    }
+    const declared = schema?.attributes[name]?.kind;
+    const kind = declared ?? guessKind(value);
+    typed[name] = checked(op, name, kind, value);
+  }
+  return typed;
+}
+
+function isAttribute(value: Attribute | PlainAttributeValue): value is Attribute {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Tensor) && 'kind' in value;
+}
+
+function guessKind(value: PlainAttributeValue): PlainKind {
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  if (typeof value === 'string') return 'string';
+  if (value instanceof Tensor) return 'tensor';
+  const list = value as readonly (number | string)[];
+  if (list.every((item) => typeof item === 'string')) return 'strings';
+  return list.every((item) => Number.isInteger(item)) ? 'ints' : 'floats';
+}
+
+const ACCEPTS: Readonly<Record<PlainKind, (value: PlainAttributeValue) => boolean>> = {
+  int: (value) => typeof value === 'number' && Number.isInteger(value),
+  float: (value) => typeof value === 'number',
+  string: (value) => typeof value === 'string',
+  tensor: (value) => value instanceof Tensor,
+  ints: (value) => Array.isArray(value) && value.every((item) => typeof item === 'number' && Number.isInteger(item)),
+  floats: (value) => Array.isArray(value) && value.every((item) => typeof item === 'number'),
+  strings: (value) => Array.isArray(value) && value.every((item) => typeof item === 'string'),
+};
+
+function checked(op: string, name: string, kind: AttributeKind, value: PlainAttributeValue): Attribute {
+  const accepts = ACCEPTS[kind as PlainKind];
+  if (!accepts || !accepts(value)) {
+    throw new ModelpassError({
+      reason: `attribute '${name}' of ${op} cannot be built from the value given`,
+      expected: `a ${kind} attribute`,
+      actual: Array.isArray(value) ? `an array (${JSON.stringify(value).slice(0, 60)})` : typeof value,
+      hint: 'pass a typed attribute (attrs.int, attrs.floats, ...) for kinds plain values cannot express',
+      source: '@modelpass/ir',
+    });
+  }
+  return { kind, value } as Attribute;
+}
