@@ -4,18 +4,25 @@ import type { Model } from './model.js';
 import type { Node } from './node.js';
 import type { OpRegistry, OpSchema, OperandSpec } from './op-schema.js';
 import type { Value } from './value.js';
+import { checkConstantType, checkInferredOutputs, checkQuantParams } from './verify-types.js';
 
 export interface VerifyOptions {
   /** Schemas to check nodes against; without one only structure is checked. */
   registry?: OpRegistry;
   /** Report ops that the registry does not know (default: only for dialects the registry has ops of). */
   unknownOps?: 'error' | 'warning' | 'ignore' | 'known-dialects';
+  /**
+   * Check types (default true): each node's declared output types against its op's inference,
+   * constants' declared types against their data, and quantization parameters.
+   */
+  types?: boolean;
 }
 
 /**
  * Checks the IR's invariants in one linear walk: SSA (each value defined once, before its uses,
- * in scope), def-use chains consistent with node inputs, graph outputs defined, and with a
- * registry each node's operands and attributes against its op's schema.
+ * in scope), def-use chains consistent with node inputs, graph outputs defined, constants' and
+ * quantized types (verify-types.ts), and with a registry each node's operands, attributes and
+ * schema checks, and its declared output types against the op's inference.
  */
 export function verifyModel(model: Model, options: VerifyOptions = {}): Diagnostic[] {
   const verifier = new Verifier(model, options);
@@ -90,6 +97,10 @@ class Verifier {
       this.report({ reason: `value '${value.name}' is not registered in graph '${graph.path()}'`, location: { path: graph.path() }, code: 'verify/unregistered' });
     }
     defined.add(value);
+    if (this.options.types === false) return;
+    if (value.constant) checkConstantType(value, graph.path(), (d) => this.report(d));
+    const type = value.type;
+    if (type.kind === 'tensor' && type.quant) checkQuantParams(value, type.quant, type, graph.path(), (d) => this.report(d));
   }
 
   private visible(value: Value, chain: Set<Value>[]): boolean {
@@ -142,6 +153,7 @@ class Verifier {
       opset: this.model.opset(node.dialect),
       report: (d) => this.report({ ...d, location: d.location ?? node.location }),
     });
+    if (this.options.types !== false) checkInferredOutputs(node, schema, this.model, (d) => this.report(d));
   }
 
   private isFunctionCall(node: Node): boolean {

@@ -19,7 +19,7 @@ export { parseEinsum, type EinsumPlan } from './math/einsum.js';
 export { quantParamIndexMap } from './math/quantize.js';
 export { erf } from './math/erf.js';
 export { runReference, NEWEST_KNOWN_OPSET, type RunReferenceOptions } from './interpreter/run-reference.js';
-export { inferShapes, mergeTypes, type InferShapesResult } from './interpreter/infer-shapes.js';
+export { inferShapes, mergeTypes, type InferShapesOptions, type InferShapesResult } from './interpreter/infer-shapes.js';
 export { instantiateFunction } from './interpreter/function-instantiation.js';
 export { mathOps, mathOpNames } from './math/index.js';
 export { nnOpNames } from './nn/index.js';

@@ -1,4 +1,5 @@
 import { defineOp, type Graph, type Node, type OpSchema, type OpSchemaInit, type Tensor } from '@modelpass/ir';
+import { withTypeConstraints } from './verify/type-constraint-check.js';
 
 /**
  * What flows between kernels in the reference interpreter: a tensor, a sequence of tensors
@@ -31,7 +32,8 @@ export interface CanonicalOp {
   readonly kernel: Kernel | undefined;
 }
 
+/** Defines a canonical op; its `verify` also checks operand types against ONNX's type constraints. */
 export function defineCanonicalOp(init: CanonicalOpInit): CanonicalOp {
   const { kernel, ...schema } = init;
-  return Object.freeze({ schema: defineOp(schema), kernel });
+  return Object.freeze({ schema: defineOp({ ...schema, verify: withTypeConstraints(schema.verify) }), kernel });
 }

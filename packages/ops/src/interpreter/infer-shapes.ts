@@ -10,6 +10,11 @@
  * (data-propagation.ts) to the ops that consume shapes (`inputValues`). An If whose condition is
  * known takes its branch's types; otherwise branch types are joined. Loop-carried values are
  * iterated to a fixed point.
+ *
+ * With `mode: 'refresh'` the declared types of intermediate values (node outputs that are not an
+ * output of their graph) are recomputed and overwritten instead of merged, so types left stale by
+ * a pass (pruned channels, replaced constants) are replaced; graph inputs and outputs keep their
+ * declared types and a disagreement is reported.
  */
 import {
   diagnostic,
@@ -32,6 +37,17 @@ import { joinDimValues, joinTypes } from './branch-merge.js';
 import { evaluateConstantNode } from './constant-evaluation.js';
 import { PROPAGATION_RULES, type PropagationContext } from './data-propagation.js';
 import { dimValuesOfTensor, isTrackedDType, tensorOfDimValues, type DimValues, type ShapeInferenceContext } from './symbolic-values.js';
+
+export interface InferShapesOptions {
+  /** The op registry to infer with (default: the canonical op set). */
+  readonly registry?: OpRegistry;
+  /**
+   * `'merge'` (default): keep declared types where they are more specific and report conflicts.
+   * `'refresh'`: overwrite intermediate values' types with what inference computes (quantization
+   * parameters are kept when the dtype stays); values no inference reaches keep their type.
+   */
+  readonly mode?: 'merge' | 'refresh';
+}
 
 export interface InferShapesResult {
   /** How many value types were set or refined. */
@@ -92,6 +108,15 @@ function failure(error: unknown, node: Node): Diagnostic {
   });
 }
 
+/** Node outputs of `graph` and its subgraphs that are not an output of their own graph. */
+function collectIntermediates(graph: Graph, into: Set<Value>): void {
+  const outputs = new Set(graph.outputs);
+  for (const node of graph.nodes()) {
+    for (const value of node.outputs) if (value && !outputs.has(value)) into.add(value);
+    for (const subgraph of node.subgraphs) collectIntermediates(subgraph, into);
+  }
+}
+
 /** Every value a graph defines (inputs and node outputs, nested bodies included). */
 function definedValues(graph: Graph, into: Value[] = []): Value[] {
   into.push(...graph.inputs);
@@ -110,13 +135,36 @@ class ShapeInference {
   /** Partially known element values of shape-like integer tensors. */
   private readonly values = new Map<Value, DimValues>();
 
+  /** In refresh mode: intermediate values still holding their declared type, to overwrite on first assignment. */
+  private readonly stale = new Set<Value>();
+  /** In refresh mode: every intermediate value (a Loop body's are stale again each round). */
+  private readonly refreshable = new Set<Value>();
+
   constructor(
     private readonly model: Model,
     private readonly registry: OpRegistry,
-  ) {}
+    refresh: boolean,
+  ) {
+    if (refresh) {
+      collectIntermediates(model.graph, this.refreshable);
+      for (const value of this.refreshable) this.stale.add(value);
+    }
+  }
+
+  /** Overwrites a stale intermediate type with the inferred one (keeping quantization when the dtype stays). */
+  private refresh(value: Value, inferred: Type): void {
+    this.stale.delete(value);
+    const declared = value.type;
+    const type = declared.kind === 'tensor' && declared.quant && inferred.kind === 'tensor' && inferred.dtype === declared.dtype ? tensorType(inferred.dtype, inferred.shape, declared.quant) : inferred;
+    if (!sameType(type, declared)) {
+      value.type = type;
+      this.updated++;
+    }
+  }
 
   private assign(value: Value, inferred: Type | undefined, node: Node | undefined): void {
     if (!inferred) return;
+    if (this.stale.has(value)) return this.refresh(value, inferred);
     const { type, conflict } = mergeTypes(value.type, inferred);
     if (conflict) {
       this.diagnostics.push(
@@ -232,6 +280,7 @@ class ShapeInference {
       }
       seeds = next;
       for (const [value, type] of saved) {
+        if (this.refreshable.has(value)) this.stale.add(value);
         value.type = type;
         this.constants.delete(value);
         this.values.delete(value);
@@ -339,13 +388,20 @@ class ShapeInference {
   }
 }
 
+/** A registry, told apart from options by shape (a plugin may hold another copy of the ir's class). */
+function isRegistry(value: OpRegistry | InferShapesOptions): value is OpRegistry {
+  return typeof (value as OpRegistry).inferNode === 'function';
+}
+
 /**
  * Runs type inference over the model's graph and its subgraphs, filling value types in place
  * (function bodies are left alone: their attribute references resolve only per call). Uses the
- * canonical registry by default; pass a registry with plugin ops to cover them too.
+ * canonical registry by default; pass a registry (or `{ registry }`) with plugin ops to cover them
+ * too, and `{ mode: 'refresh' }` to overwrite stale intermediate types.
  */
-export function inferShapes(model: Model, registry: OpRegistry = createOpRegistry()): InferShapesResult {
-  const inference = new ShapeInference(model, registry);
+export function inferShapes(model: Model, registryOrOptions: OpRegistry | InferShapesOptions = {}): InferShapesResult {
+  const options: InferShapesOptions = isRegistry(registryOrOptions) ? { registry: registryOrOptions } : registryOrOptions;
+  const inference = new ShapeInference(model, options.registry ?? createOpRegistry(), options.mode === 'refresh');
   inference.graph(model.graph);
   return { updated: inference.updated, diagnostics: inference.diagnostics };
 }

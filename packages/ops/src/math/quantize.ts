@@ -5,6 +5,7 @@ import { inputTensorType } from '../util/inference.js';
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { normalizeAxis, stridesOf } from '../util/shape.js';
 import { unsaturated } from './cast.js';
+import { verifyLinearQuantization } from '../verify/quantize-checks.js';
 import { elementClassOf } from './element-class.js';
 
 /**
@@ -80,6 +81,7 @@ export const quantizeLinear = defineCanonicalOp({
   summary: 'y = saturate(round(x / y_scale) + y_zero_point); per-tensor, per-axis or blocked',
   inputs: [{ name: 'x' }, { name: 'y_scale' }, { name: 'y_zero_point', optional: true }],
   outputs: [{ name: 'y' }],
+  verify: verifyLinearQuantization({ value: 0, scale: 1, zeroPoint: 2 }),
   attributes: {
     ...quantAttributes,
     output_dtype: { kind: 'int', default: 0, doc: 'opset 21: output type code when y_zero_point is absent (default uint8)' },
@@ -117,6 +119,7 @@ export const dequantizeLinear = defineCanonicalOp({
   summary: 'y = (x - x_zero_point) * x_scale; per-tensor, per-axis or blocked',
   inputs: [{ name: 'x' }, { name: 'x_scale' }, { name: 'x_zero_point', optional: true }],
   outputs: [{ name: 'y' }],
+  verify: verifyLinearQuantization({ value: 0, scale: 1, zeroPoint: 2 }),
   attributes: { ...quantAttributes, output_dtype: { kind: 'int', default: 0, doc: 'opset 23: output type code (default: the scale\'s type)' } },
   inferTypes: (context) => {
     const x = inputTensorType(context, 0);

@@ -1,0 +1,77 @@
+// The verifier's type checks never reject a model that ONNX Runtime runs: every ONNX conformance
+// case and every real model of the corpus is verified with the canonical op set; a case with
+// verifier errors must be one ORT refuses too (it fails to load or to run on the case's own data).
+import { afterAll, describe, expect, test } from 'vitest';
+import { formatDiagnostic, verifyModel, type Diagnostic, type Model } from '@modelpass/ir';
+import { readOnnx } from '@modelpass/onnx';
+import { createOpRegistry } from '@modelpass/ops';
+import type * as ort from 'onnxruntime-node';
+import {
+  listOnnxConformanceCases,
+  loadOnnxCaseValues,
+  onnxCaseDataFiles,
+  projectOnnxModels,
+  runOrtOnce,
+  thirdPartyOnnxModels,
+  toOrtValue,
+  type OnnxConformanceCase,
+} from '@modelpass/conformance';
+import { ensureThirdPartyModels } from '../../../../tools/fixtures/third-party.mjs';
+
+const registry = createOpRegistry();
+
+function verifierErrors(model: Model): Diagnostic[] {
+  return verifyModel(model, { registry, unknownOps: 'ignore' }).filter((d) => d.severity === 'error');
+}
+
+/** Why ORT refuses the case's model on its own data, or undefined when it runs. */
+async function ortRefusal(testCase: OnnxConformanceCase, model: Model): Promise<string | undefined> {
+  try {
+    const inputs = model.graph.inputs.filter((value) => !value.constant && !value.sparseConstant);
+    const values = loadOnnxCaseValues(onnxCaseDataFiles(testCase, 'input'), inputs.map((value) => value.type));
+    const feeds: Record<string, ort.Tensor> = {};
+    values.forEach((value, index) => (feeds[inputs[index]!.name] = toOrtValue(value)));
+    await runOrtOnce(testCase.modelPath, feeds);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.split('\n')[0];
+  }
+}
+
+const summary: string[] = [];
+afterAll(() => console.log(summary.join('\n')));
+
+describe('verifier on the conformance corpus', () => {
+  test('no case that ONNX Runtime runs has a verifier error', async () => {
+    const cases = listOnnxConformanceCases();
+    const falseRejections: string[] = [];
+    let rejected = 0;
+    let warned = 0;
+    for (const testCase of cases) {
+      const model = readOnnx(testCase.modelPath);
+      const diagnostics = verifyModel(model, { registry, unknownOps: 'ignore' });
+      if (diagnostics.some((d) => d.severity === 'warning')) warned++;
+      const errors = diagnostics.filter((d) => d.severity === 'error');
+      if (errors.length === 0) continue;
+      rejected++;
+      const refusal = await ortRefusal(testCase, model);
+      if (refusal === undefined) falseRejections.push(`${testCase.suite}/${testCase.name}: ${errors.map((d) => formatDiagnostic(d)).join(' | ')}`);
+      else summary.push(`rejected, ORT refuses too: ${testCase.suite}/${testCase.name}: ${formatDiagnostic(errors[0]!)} — ORT: ${refusal}`);
+    }
+    summary.push(`verifier corpus: ${cases.length} cases, ${rejected} rejected (ORT refuses each), ${warned} with warnings`);
+    expect(falseRejections).toEqual([]);
+    expect(cases.length).toBeGreaterThanOrEqual(1000);
+  }, 600_000);
+
+  test('every real model (third-party and project fixtures) verifies without errors', async () => {
+    const corpus = [...thirdPartyOnnxModels(await ensureThirdPartyModels({ format: 'onnx' })), ...projectOnnxModels()];
+    const failures: string[] = [];
+    for (const entry of corpus) {
+      const errors = verifierErrors(readOnnx(entry.path));
+      if (errors.length > 0) failures.push(`${entry.id}: ${errors.slice(0, 5).map((d) => formatDiagnostic(d)).join(' | ')}`);
+    }
+    summary.push(`verifier real models: ${corpus.length} models verified`);
+    expect(failures).toEqual([]);
+    expect(corpus.length).toBeGreaterThanOrEqual(10);
+  }, 600_000);
+});

@@ -1,0 +1,130 @@
+import { attrs, GraphBuilder, Tensor, tensorType, verifyModel, type Attribute, type Diagnostic, type Type, type Value } from '@modelpass/ir';
+import { createOpRegistry, inferShapes } from '@modelpass/ops';
+import { describe, expect, it } from 'vitest';
+
+const registry = createOpRegistry();
+const t = (dtype: Parameters<typeof tensorType>[0], ...shape: number[]): Type => tensorType(dtype, shape);
+
+interface NodeSpec {
+  readonly op: string;
+  readonly inputs: readonly (Type | Tensor)[];
+  readonly attributes?: Record<string, Attribute>;
+  readonly outputTypes?: readonly Type[];
+  readonly opset?: number;
+}
+
+/** One node 'n' over graph inputs (types) and constants (tensors); returns the verifier's errors. */
+function errorsOf(spec: NodeSpec): Diagnostic[] {
+  const b = new GraphBuilder();
+  const inputs: Value[] = spec.inputs.map((input, i) => (input instanceof Tensor ? b.constant(input, `c${i}`) : b.input(`in${i}`, input)));
+  const outputs = b.op(spec.op, inputs, spec.attributes ?? {}, { name: 'n', outputs: spec.outputTypes?.length ?? 1, ...(spec.outputTypes ? { types: spec.outputTypes } : {}) });
+  b.output(...outputs);
+  return verifyModel(b.model({ onnx: spec.opset ?? 17 }), { registry }).filter((d) => d.severity === 'error');
+}
+const codes = (list: readonly Diagnostic[]) => list.map((d) => d.code);
+const f32 = (shape: number[], fill = 0.5) => Tensor.fromValues('float32', shape, new Array(shape.reduce((a, b) => a * b, 1)).fill(fill));
+const i8 = (shape: number[], fill = 0) => Tensor.fromValues('int8', shape, new Array(shape.reduce((a, b) => a * b, 1)).fill(fill));
+
+describe('type constraints of the ONNX specification', () => {
+  it('reject int8 into Gemm and Conv, naming the input, the type variable and the allowed types', () => {
+    const [gemm] = errorsOf({ op: 'onnx.Gemm', inputs: [t('float32', 2, 4), t('int8', 4, 3)] });
+    expect(gemm).toMatchObject({ code: 'ops/type-constraint', location: { node: 'n', op: 'onnx.Gemm' }, actual: 'int8' });
+    expect(gemm!.reason).toMatch(/input #1 'in1' \(B\) is int8, which Gemm-13's type T does not allow/);
+    expect(gemm!.expected).toMatch(/float32/);
+    expect(codes(errorsOf({ op: 'onnx.Conv', inputs: [t('float32', 1, 3, 8, 8), t('int8', 4, 3, 3, 3)] }))).toContain('ops/type-constraint');
+  });
+
+  it('bind a type variable once: Add(float32, float64) is wrong, and so is a float32 output of an int64 Add', () => {
+    const [mixed] = errorsOf({ op: 'onnx.Add', inputs: [t('float32', 2), t('float64', 2)] });
+    expect(mixed!.reason).toMatch(/input #1 'in1' \(B\) is float64 but type T is already float32 from input #0 'in0' \(A\)/);
+    expect(codes(errorsOf({ op: 'onnx.Add', inputs: [t('int64', 2), t('int64', 2)], outputTypes: [t('float32', 2)] }))).toContain('ops/type-constraint');
+  });
+
+  it('accept what the spec allows, including types only newer versions add (QuantizeLinear to int16 at opset 21)', () => {
+    expect(errorsOf({ op: 'onnx.Gemm', inputs: [t('float32', 2, 4), t('float32', 4, 3)] })).toEqual([]);
+    expect(errorsOf({ op: 'onnx.Gemm', inputs: [t('int32', 2, 4), t('int32', 4, 3)], opset: 11 })).toEqual([]);
+    expect(errorsOf({ op: 'onnx.QuantizeLinear', inputs: [t('float32', 4), Tensor.fromValues('float32', [], [0.1]), Tensor.fromValues('int16', [], [0])], opset: 21 })).toEqual([]);
+    // opset 13 QuantizeLinear knows only int8/uint8 outputs.
+    expect(codes(errorsOf({ op: 'onnx.QuantizeLinear', inputs: [t('float32', 4), Tensor.fromValues('float32', [], [0.1]), Tensor.fromValues('int16', [], [0])], opset: 13 }))).toContain('ops/type-constraint');
+  });
+});
+
+describe('declared types against inference', () => {
+  it('a declared [10,64] over an inferred [5,64] is an error; unknown and symbolic dims are compatible', () => {
+    const [stale] = errorsOf({ op: 'onnx.Relu', inputs: [t('float32', 5, 64)], outputTypes: [t('float32', 10, 64)] });
+    expect(stale).toMatchObject({ code: 'verify/declared-type', expected: 'float32[5,64]', actual: 'float32[10,64]', location: { node: 'n', op: 'onnx.Relu' } });
+    expect(codes(errorsOf({ op: 'onnx.Relu', inputs: [t('float32', 5, 64)], outputTypes: [t('float32', 5)] }))).toEqual(['verify/declared-type']);
+    expect(errorsOf({ op: 'onnx.Relu', inputs: [t('float32', 5, 64)], outputTypes: [tensorType('float32', ['N', null])] })).toEqual([]);
+    expect(errorsOf({ op: 'onnx.Relu', inputs: [tensorType('float32', ['N', 64])], outputTypes: [t('float32', 7, 64)] })).toEqual([]);
+  });
+
+  it('a constant whose data was replaced without its type is an error naming both types', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', t('float32', 2, 64));
+    const w = b.constant(f32([10, 64]), 'w');
+    b.output(b.op1('onnx.Gemm', [x, w], { transB: attrs.int(1) }, { name: 'fc', types: [t('float32', 2, 10)] }));
+    const model = b.model();
+    expect(verifyModel(model, { registry }).filter((d) => d.severity === 'error')).toEqual([]);
+    w.constant = f32([5, 64]);
+    const errors = verifyModel(model, { registry }).filter((d) => d.severity === 'error');
+    expect(codes(errors)).toEqual(['verify/constant-type']);
+    expect(errors[0]).toMatchObject({ expected: 'float32[5,64]', actual: 'float32[10,64]', location: { node: 'w' } });
+    w.type = t('float32', 5, 64);
+    const [output] = verifyModel(model, { registry }).filter((d) => d.severity === 'error');
+    expect(output).toMatchObject({ code: 'verify/declared-type', expected: 'float32[2,5]', actual: 'float32[2,10]', location: { node: 'fc' } });
+  });
+});
+
+describe('QuantizeLinear and DequantizeLinear', () => {
+  const x = t('int8', 10, 64);
+  it('accept per-tensor and per-axis parameters that fit', () => {
+    expect(errorsOf({ op: 'onnx.DequantizeLinear', inputs: [x, f32([10]), i8([10])], attributes: { axis: attrs.int(0) }, opset: 13 })).toEqual([]);
+    expect(errorsOf({ op: 'onnx.DequantizeLinear', inputs: [x, f32([]), i8([])], opset: 13 })).toEqual([]);
+  });
+  it('reject 3 scales for 10 channels, axis 5 on a rank-2 input, a float zero point, mismatched scale/zero-point shapes', () => {
+    const [length] = errorsOf({ op: 'onnx.DequantizeLinear', inputs: [x, f32([3]), i8([3])], attributes: { axis: attrs.int(0) }, opset: 13 });
+    expect(length).toMatchObject({ code: 'ops/quant-scale-length', location: { node: 'n', op: 'onnx.DequantizeLinear' } });
+    expect(length!.reason).toMatch(/3 scales.*axis 0.*10/);
+    expect(codes(errorsOf({ op: 'onnx.DequantizeLinear', inputs: [x, f32([10]), i8([10])], attributes: { axis: attrs.int(5) }, opset: 13 }))).toEqual(['ops/axis-range']);
+    expect(codes(errorsOf({ op: 'onnx.DequantizeLinear', inputs: [x, f32([10]), f32([10], 0)], attributes: { axis: attrs.int(0) }, opset: 13 }))).toContain('ops/type-constraint');
+    expect(codes(errorsOf({ op: 'onnx.QuantizeLinear', inputs: [t('float32', 10, 64), f32([10]), i8([5])], attributes: { axis: attrs.int(0) }, opset: 13 }))).toContain('ops/quant-parameter-shape');
+    expect(codes(errorsOf({ op: 'onnx.DequantizeLinear', inputs: [t('uint8', 10, 64), f32([]), i8([])], opset: 13 }))).toContain('ops/type-constraint');
+  });
+});
+
+describe('quantized tensor types', () => {
+  const quantized = (quant: NonNullable<Extract<Type, { kind: 'tensor' }>['quant']>, dtype: 'int8' | 'uint8' | 'float32' = 'int8') =>
+    errorsOf({ op: 'onnx.Identity', inputs: [tensorType(dtype, [10, 4], quant)], outputTypes: [tensorType(dtype, [10, 4], quant)] });
+  it('accept consistent parameters', () => {
+    expect(quantized({ bits: 8, axis: 0, scale: new Array(10).fill(0.1), zeroPoint: new Array(10).fill(0) })).toEqual([]);
+    expect(quantized({ bits: 8, scale: [0.1], zeroPoint: [128] }, 'uint8')).toEqual([]);
+  });
+  it('reject scale count against the axis, axis out of range, zero point out of range, bits against the dtype', () => {
+    const check = (quant: Parameters<typeof quantized>[0], dtype?: 'int8' | 'uint8' | 'float32') => quantized(quant, dtype).map((d) => d.reason);
+    expect(check({ bits: 8, axis: 0, scale: [0.1, 0.1, 0.1], zeroPoint: [0, 0, 0] })).toContainEqual(expect.stringMatching(/3 scales for axis 0 of size 10/));
+    expect(check({ bits: 8, axis: 5, scale: [0.1], zeroPoint: [0] })).toContainEqual(expect.stringMatching(/axis 5 is out of range for rank 2/));
+    expect(check({ bits: 8, scale: [0.1], zeroPoint: [200] })).toContainEqual(expect.stringMatching(/zero point 200 is outside int8's range/));
+    expect(check({ bits: 4, scale: [0.1], zeroPoint: [0] })).toContainEqual(expect.stringMatching(/bits=4 does not match the storage dtype int8/));
+    expect(check({ bits: 8, scale: [0.1], zeroPoint: [0] }, 'float32')).toContainEqual(expect.stringMatching(/storage dtype float32 cannot hold quantized values/));
+  });
+});
+
+describe("inferShapes { mode: 'refresh' }", () => {
+  it('overwrites stale intermediate types, keeps graph outputs and reports their conflict', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', t('float32', 2, 64));
+    const w = b.constant(f32([5, 64]), 'w');
+    const hidden = b.op1('onnx.Gemm', [x, w], { transB: attrs.int(1) }, { name: 'fc', types: [t('float32', 2, 10)] });
+    const y = b.op1('onnx.Relu', [hidden], {}, { name: 'relu', types: [t('float32', 2, 10)] });
+    b.output(y);
+    const model = b.model();
+    const merged = inferShapes(model);
+    expect(hidden.type).toEqual(t('float32', 2, 10));
+    expect(merged.diagnostics.map((d) => d.code)).toContain('infer/conflict');
+    const refreshed = inferShapes(model, { mode: 'refresh' });
+    expect(hidden.type).toEqual(t('float32', 2, 5));
+    expect(y.type).toEqual(t('float32', 2, 10));
+    expect(refreshed.diagnostics).toHaveLength(1);
+    expect(refreshed.diagnostics[0]).toMatchObject({ code: 'infer/conflict', location: { node: 'relu' }, expected: 'float32[2,10]', actual: 'float32[2,5]' });
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * Checks a node's operand types against its ONNX type constraints: every typed operand's type must
+ * be one its type variable allows, and operands sharing a (homogeneous) type variable must agree
+ * (Add(float32, float64) is wrong; so is int8 into Gemm). Operands of unknown type are skipped.
+ */
+import type { Node, Value, VerifyContext } from '@modelpass/ir';
+import { ONNX_TYPE_SIGNATURES } from './generated/onnx-type-constraints.js';
+import { typeKey, TypeSignatures, type FormalParam, type TypeSignature } from './type-signature.js';
+import type { OpVerifier } from './verify-context.js';
+
+/** The ONNX specification's type constraints, decoded lazily per op. */
+export const onnxTypeSignatures = new TypeSignatures(ONNX_TYPE_SIGNATURES);
+
+interface TypeProblem {
+  readonly reason: string;
+  readonly expected: string;
+  readonly actual: string;
+}
+
+function formalAt(params: readonly FormalParam[], index: number): FormalParam | undefined {
+  const last = params[params.length - 1];
+  if (index < params.length) return params[index];
+  return last && (last.arity === 'variadic' || last.arity === 'heterogeneous') ? last : undefined;
+}
+
+function describeOperand(what: 'input' | 'output', index: number, value: Value, formal: FormalParam): string {
+  return `${what} #${index} '${value.name}' (${formal.name})`;
+}
+
+function listAllowed(allowed: ReadonlySet<string>): string {
+  const list = [...allowed];
+  return list.length > 12 ? `one of ${list.slice(0, 12).join(', ')}, … (${list.length} types)` : `one of ${list.join(', ')}`;
+}
+
+/** The problems of `node` under one version of its signature (empty when it fits). */
+function problemsUnder(node: Node, signature: TypeSignature): TypeProblem[] {
+  const problems: TypeProblem[] = [];
+  const bound = new Map<string, { key: string; where: string }>();
+  const visit = (what: 'input' | 'output', values: readonly (Value | null)[], params: readonly FormalParam[]): void => {
+    for (let index = 0; index < values.length; index++) {
+      const value = values[index];
+      const formal = value ? formalAt(params, index) : undefined;
+      if (!value || !formal) continue;
+      const key = typeKey(value.type);
+      const allowed = signature.allowed.get(formal.typeVariable);
+      if (key === undefined || !allowed) continue;
+      const where = describeOperand(what, index, value, formal);
+      if (!allowed.has(key)) {
+        problems.push({
+          reason: `${where} is ${key}, which ${node.opType}-${signature.sinceVersion}'s type ${formal.typeVariable} does not allow`,
+          expected: listAllowed(allowed),
+          actual: key,
+        });
+        continue;
+      }
+      if (formal.arity === 'heterogeneous') continue;
+      const previous = bound.get(formal.typeVariable);
+      if (!previous) bound.set(formal.typeVariable, { key, where });
+      else if (previous.key !== key) {
+        problems.push({
+          reason: `${where} is ${key} but type ${formal.typeVariable} is already ${previous.key} from ${previous.where}`,
+          expected: `${previous.key} (one type for every operand of ${formal.typeVariable})`,
+          actual: key,
+        });
+      }
+    }
+  };
+  visit('input', node.inputs, signature.inputs);
+  visit('output', node.outputs, signature.outputs);
+  return problems;
+}
+
+/** Reports the node's type-constraint violations under the version its opset selects. */
+export function checkTypeConstraints(context: VerifyContext, signatures: TypeSignatures = onnxTypeSignatures): void {
+  const { node } = context;
+  if (node.dialect !== 'onnx') return;
+  const candidates = signatures.candidates(node.opType, context.opset);
+  const first = candidates[0];
+  if (!first) return;
+  const problems = problemsUnder(node, first);
+  if (problems.length === 0) return;
+  for (let i = 1; i < candidates.length; i++) if (problemsUnder(node, candidates[i]!).length === 0) return;
+  for (const problem of problems) {
+    context.report({
+      severity: 'error',
+      source: '@modelpass/ops',
+      code: 'ops/type-constraint',
+      ...problem,
+      hint: 'insert a Cast or a DequantizeLinear, or check the operand order',
+    });
+  }
+}
+
+/** `verify` composed with the type-constraint check (which runs first). */
+export function withTypeConstraints(verify: OpVerifier | undefined): OpVerifier {
+  return verify
+    ? (context) => {
+        checkTypeConstraints(context);
+        verify(context);
+      }
+    : checkTypeConstraints;
+}
