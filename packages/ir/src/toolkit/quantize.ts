@@ -88,7 +88,7 @@ function checkZeroPoint(zeroPoint: Tensor | undefined, scale: Tensor, op: string
 /**
  * ONNX QuantizeLinear: `q = saturate(roundHalfToEven(x / scale) + zeroPoint)`, with `x / scale`
  * computed in float32 as ONNX Runtime does; ±inf saturate to the dtype's ends, NaN becomes the
- * zero point (ONNX leaves NaN undefined for integer outputs). The output dtype is the zero
+ * dtype's minimum (ONNX leaves NaN undefined for integer outputs; ONNX Runtime writes the minimum). The output dtype is the zero
  * point's, else `options.dtype`, else uint8. Scales must be positive (a located error otherwise).
  */
 export function quantizeLinear(x: Tensor, scale: Tensor, zeroPoint?: Tensor, options: QuantizeLinearOptions = {}): Tensor {
@@ -107,12 +107,11 @@ export function quantizeLinear(x: Tensor, scale: Tensor, zeroPoint?: Tensor, opt
   for (let i = 0; i < values.length; i++) {
     const p = index(i);
     const scaled = Math.fround(Math.fround(values[i]!) / Math.fround(scales[p]!));
-    const zero = zeros[p]!;
     if (Number.isNaN(scaled)) {
-      out[i] = zero;
+      out[i] = min;
       continue;
     }
-    const q = roundHalfToEven(scaled) + zero;
+    const q = roundHalfToEven(scaled) + zeros[p]!;
     out[i] = q < min ? min : q > max ? max : q;
   }
   return Tensor.fromValues(dtype, x.shape, out as ElementValues);
