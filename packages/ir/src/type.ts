@@ -60,6 +60,15 @@ export function tensorType(dtype: DType, shape: readonly Dim[] | null, quant?: Q
   return quant ? { kind: 'tensor', dtype, shape, quant } : { kind: 'tensor', dtype, shape };
 }
 
+/**
+ * The type of the reals a quantized tensor stands for: float32 of the same shape (a `quant<>` type's
+ * dtype is its storage integer type). Any other type is returned as is. An op that computes on a
+ * quantized operand sees this type; DequantizeLinear and other integer readers see the storage type.
+ */
+export function expressedType(type: Type): Type {
+  return type.kind === 'tensor' && type.quant ? tensorType('float32', type.shape) : type;
+}
+
 export function isTensorType(type: Type): type is TensorType {
   return type.kind === 'tensor';
 }

@@ -9,7 +9,7 @@ import { dtypeInfo } from './dtype.js';
 import type { Model } from './model.js';
 import type { Node } from './node.js';
 import type { OpSchema } from './op-schema.js';
-import { formatType, tensorType, typesEqual, type Dim, type QuantParams, type Type } from './type.js';
+import { expressedType, formatType, tensorType, typesEqual, type Dim, type QuantParams, type Type } from './type.js';
 import type { Value } from './value.js';
 
 type Report = (init: DiagnosticInit) => void;
@@ -58,7 +58,10 @@ export function checkInferredOutputs(node: Node, schema: OpSchema, model: Model,
     inferred = schema.inferTypes({
       node,
       opset: model.opset(node.dialect),
-      inputType: (index) => node.inputs[index]?.type,
+      inputType: (index) => {
+        const type = node.inputs[index]?.type;
+        return type && expressedType(type);
+      },
       inputConstant: (index) => node.inputs[index]?.constant,
     });
   } catch {
@@ -69,7 +72,8 @@ export function checkInferredOutputs(node: Node, schema: OpSchema, model: Model,
     const value = outputs[index];
     const type = inferred[index];
     if (!value || !type) continue;
-    const conflict = typeConflict(value.type, type);
+    // A quantized output may be declared by its storage type or stand for float32 reals.
+    const conflict = typeConflict(value.type, type) && typeConflict(expressedType(value.type), type);
     if (!conflict) continue;
     report({
       reason: `output #${index} '${value.name}' is declared ${formatType(value.type)} but ${node.op} gives ${formatType(type)} for these inputs (${conflict})`,

@@ -1,9 +1,12 @@
 /**
- * Checks a node's operand types against its ONNX type constraints: every typed operand's type must
- * be one its type variable allows, and operands sharing a (homogeneous) type variable must agree
- * (Add(float32, float64) is wrong; so is int8 into Gemm). Operands of unknown type are skipped.
+ * Checks a node's input types against its ONNX type constraints: every typed input's type must be
+ * one its type variable allows, and inputs sharing a (homogeneous) type variable must agree
+ * (Add(float32, float64) is wrong; so is int8 into Gemm). Inputs of unknown type are skipped.
+ * Outputs are left to the declared-type check (their type is what inference makes of the inputs),
+ * as ONNX Runtime does: it checks inputs against the constraints and outputs against inference, so
+ * e.g. an opset-6 Constant holding int64 (outside Constant-1's float types) still loads.
  */
-import type { Node, Value, VerifyContext } from '@modelpass/ir';
+import { expressedType, type Node, type Value, type VerifyContext } from '@modelpass/ir';
 import { ONNX_TYPE_SIGNATURES } from './generated/onnx-type-constraints.js';
 import { typeKey, TypeSignatures, type FormalParam, type TypeSignature } from './type-signature.js';
 import type { OpVerifier } from './verify-context.js';
@@ -23,7 +26,7 @@ function formalAt(params: readonly FormalParam[], index: number): FormalParam | 
   return last && (last.arity === 'variadic' || last.arity === 'heterogeneous') ? last : undefined;
 }
 
-function describeOperand(what: 'input' | 'output', index: number, value: Value, formal: FormalParam): string {
+function describeOperand(what: 'input', index: number, value: Value, formal: FormalParam): string {
   return `${what} #${index} '${value.name}' (${formal.name})`;
 }
 
@@ -36,13 +39,15 @@ function listAllowed(allowed: ReadonlySet<string>): string {
 function problemsUnder(node: Node, signature: TypeSignature): TypeProblem[] {
   const problems: TypeProblem[] = [];
   const bound = new Map<string, { key: string; where: string }>();
-  const visit = (what: 'input' | 'output', values: readonly (Value | null)[], params: readonly FormalParam[]): void => {
+  const visit = (what: 'input', values: readonly (Value | null)[], params: readonly FormalParam[]): void => {
     for (let index = 0; index < values.length; index++) {
       const value = values[index];
       const formal = value ? formalAt(params, index) : undefined;
       if (!value || !formal) continue;
-      const key = typeKey(value.type);
       const allowed = signature.allowed.get(formal.typeVariable);
+      // A quantized operand is either read as its stored integers (DequantizeLinear's x) or as its float32 reals.
+      const stored = typeKey(value.type);
+      const key = stored !== undefined && allowed && !allowed.has(stored) ? (typeKey(expressedType(value.type)) ?? stored) : stored;
       if (key === undefined || !allowed) continue;
       const where = describeOperand(what, index, value, formal);
       if (!allowed.has(key)) {
@@ -66,7 +71,6 @@ function problemsUnder(node: Node, signature: TypeSignature): TypeProblem[] {
     }
   };
   visit('input', node.inputs, signature.inputs);
-  visit('output', node.outputs, signature.outputs);
   return problems;
 }
 
