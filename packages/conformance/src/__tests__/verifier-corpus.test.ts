@@ -1,10 +1,12 @@
 // The verifier's type checks never reject a model that ONNX Runtime runs: every ONNX conformance
-// case and every real model of the corpus is verified with the canonical op set; a case with
-// verifier errors must be one ORT refuses too (it fails to load or to run on the case's own data).
+// case and every real model of the corpus is verified with the canonical op set, as imported and
+// again after inferShapes has typed every value (so each node's declared output types meet its
+// inference and its type constraints); a case with verifier errors must be one ORT refuses too
+// (it fails to load or to run on the case's own data).
 import { afterAll, describe, expect, test } from 'vitest';
 import { formatDiagnostic, verifyModel, type Diagnostic, type Model } from '@modelpass/ir';
 import { readOnnx } from '@modelpass/onnx';
-import { createOpRegistry } from '@modelpass/ops';
+import { createOpRegistry, inferShapes } from '@modelpass/ops';
 import type * as ort from 'onnxruntime-node';
 import {
   listOnnxConformanceCases,
@@ -20,8 +22,15 @@ import { ensureThirdPartyModels } from '../../../../tools/fixtures/third-party.m
 
 const registry = createOpRegistry();
 
+/** The verifier's diagnostics on the model as imported, then after inferShapes typed its values. */
+function verifyAsImportedAndInferred(model: Model): Diagnostic[] {
+  const asImported = verifyModel(model, { registry, unknownOps: 'ignore' });
+  inferShapes(model, registry);
+  return [...asImported, ...verifyModel(model, { registry, unknownOps: 'ignore' })];
+}
+
 function verifierErrors(model: Model): Diagnostic[] {
-  return verifyModel(model, { registry, unknownOps: 'ignore' }).filter((d) => d.severity === 'error');
+  return verifyAsImportedAndInferred(model).filter((d) => d.severity === 'error');
 }
 
 /** Why ORT refuses the case's model on its own data, or undefined when it runs. */
@@ -48,13 +57,12 @@ describe('verifier on the conformance corpus', () => {
     let rejected = 0;
     let warned = 0;
     for (const testCase of cases) {
-      const model = readOnnx(testCase.modelPath);
-      const diagnostics = verifyModel(model, { registry, unknownOps: 'ignore' });
+      const diagnostics = verifyAsImportedAndInferred(readOnnx(testCase.modelPath));
       if (diagnostics.some((d) => d.severity === 'warning')) warned++;
       const errors = diagnostics.filter((d) => d.severity === 'error');
       if (errors.length === 0) continue;
       rejected++;
-      const refusal = await ortRefusal(testCase, model);
+      const refusal = await ortRefusal(testCase, readOnnx(testCase.modelPath));
       if (refusal === undefined) falseRejections.push(`${testCase.suite}/${testCase.name}: ${errors.map((d) => formatDiagnostic(d)).join(' | ')}`);
       else summary.push(`rejected, ORT refuses too: ${testCase.suite}/${testCase.name}: ${formatDiagnostic(errors[0]!)} — ORT: ${refusal}`);
     }
