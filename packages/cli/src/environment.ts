@@ -1,5 +1,5 @@
 import { createOpRegistry } from '@modelpass/ops';
-import { PassEnvironment } from '@modelpass/pass-manager';
+import { PassEnvironment, shareHostPackages } from '@modelpass/pass-manager';
 import { transformPasses } from '@modelpass/transforms';
 import type { CliIO } from './cli-io.js';
 
@@ -13,6 +13,8 @@ export function builtinEnvironment(): PassEnvironment {
 /** The built-in environment plus the plugins named by `--plugin` (package names or paths, resolved from cwd). */
 export async function environmentWithPlugins(plugins: readonly string[], io: CliIO): Promise<PassEnvironment> {
   const environment = builtinEnvironment();
+  // A plugin in any folder imports @modelpass/* and gets the copies this CLI runs on.
+  if (plugins.length > 0) shareHostPackages(import.meta.url);
   for (const specifier of plugins) await environment.load(specifier, { cwd: io.cwd });
   return environment;
 }

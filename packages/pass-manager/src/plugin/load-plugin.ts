@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ModelpassError } from '@modelpass/ir';
 import { describeValue } from '../pass-registry.js';
+import { shareHostPackages } from './host-packages.js';
 import { assertPluginCompatible, isPlugin, type Plugin } from './plugin.js';
 
 export interface LoadPluginOptions {
@@ -121,12 +122,15 @@ export function resolvePluginFile(specifier: string, cwd: string): string {
  * Loads a plugin by npm package name (resolved from `cwd`) or by path (a file, or a folder with a
  * package.json), with a dynamic `import()`. Takes the default export or an export named `plugin`,
  * checks that it came from `definePlugin` and that its `passManager` range accepts this version.
- * Registers nothing: hand the result to `PassEnvironment.use`.
+ * Registers nothing: hand the result to `PassEnvironment.use`. The plugin's `@modelpass/*` imports
+ * resolve to this program's copies when its folder lacks them or lists them as peer dependencies
+ * (see `shareHostPackages`), so a plugin file works from any folder.
  */
 export async function loadPlugin(specifier: string, options: LoadPluginOptions = {}): Promise<LoadedPlugin> {
   const cwd = options.cwd ?? process.cwd();
   // Like Node's own resolution, import through the real path (a linked package is one module).
   const path = realpathSync(resolvePluginFile(specifier, cwd));
+  shareHostPackages(import.meta.url);
   let module: Record<string, unknown>;
   try {
     module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
