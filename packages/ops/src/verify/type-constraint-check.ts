@@ -45,9 +45,9 @@ function problemsUnder(node: Node, signature: TypeSignature): TypeProblem[] {
       const formal = value ? formalAt(params, index) : undefined;
       if (!value || !formal) continue;
       const allowed = signature.allowed.get(formal.typeVariable);
-      // A quantized operand is either read as its stored integers (DequantizeLinear's x) or as its float32 reals.
-      const stored = typeKey(value.type);
-      const key = stored !== undefined && allowed && !allowed.has(stored) ? (typeKey(expressedType(value.type)) ?? stored) : stored;
+      // A quantized operand is read as its float32 reals, or as its stored integers where reals are not allowed (DequantizeLinear's x).
+      const real = typeKey(expressedType(value.type));
+      const key = real !== undefined && allowed?.has(real) ? real : typeKey(value.type);
       if (key === undefined || !allowed) continue;
       const where = describeOperand(what, index, value, formal);
       if (!allowed.has(key)) {
