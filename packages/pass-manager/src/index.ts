@@ -18,7 +18,7 @@ export { PassEnvironment, type PassEnvironmentInit, type PluginRecord } from './
 
 // Pipelines: text (two-phase parse), canonical printing, building in code
 export type { PipelineAst, PipelineElementAst, OptionAst, OptionValueAst, ScalarValueAst, ListValueAst } from './pipeline/ast.js';
-export { parsePipelineSyntax, printPipelineAst } from './pipeline/syntax.js';
+export { parsePipelineSyntax, printPipelineAst, DEFAULT_MAX_PIPELINE_NESTING, type PipelineSyntaxOptions } from './pipeline/syntax.js';
 export { parsePipeline, resolvePipeline } from './pipeline/resolve.js';
 export {
   printPipeline,

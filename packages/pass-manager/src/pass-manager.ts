@@ -13,8 +13,10 @@ import { kebabCase } from './option.js';
 import type { PassContext, PreservedAnalyses } from './pass.js';
 import { describePass, PassFailure, wrapPassError } from './pass-failure.js';
 import { fixedPointAnchor, repeatAnchor } from './pipeline/anchors.js';
-import { printPipeline, resolvedOptions, type AnchorStep, type PassStep, type Pipeline, type PipelineStep } from './pipeline/pipeline.js';
+import { checkPipelineNesting, printPipeline, resolvedOptions, type AnchorStep, type PassStep, type Pipeline, type PipelineStep } from './pipeline/pipeline.js';
 import { parsePipeline } from './pipeline/resolve.js';
+import { DEFAULT_MAX_PIPELINE_NESTING } from './pipeline/syntax.js';
+import { settlePassResult } from './pass-settlement.js';
 
 export interface PassManagerOptions {
   /** Passes, ops, plugin patterns and plugins (default: an empty environment). */
@@ -29,6 +31,14 @@ export interface PassManagerOptions {
   readonly onDiagnostic?: (diagnostic: Diagnostic) => void;
   /** Where `context.debug` messages go: true for stderr, a function, or nowhere (default). */
   readonly debug?: boolean | ((message: string, pass: PassRunInfo) => void);
+  /**
+   * Fail a pass whose promise has not settled after this many milliseconds (default: no limit).
+   * Whatever the limit, a pass whose promise can never settle (the event loop empties while it
+   * is pending) fails at once, naming the pass and its plugin.
+   */
+  readonly passTimeoutMs?: number;
+  /** The deepest nesting of anchors (`repeat`, `fixed-point`) a pipeline may have (default 32). */
+  readonly maxPipelineNesting?: number;
 }
 
 /** The pipeline as text (resolved against the environment's passes), resolved, or as steps. */
@@ -55,6 +65,10 @@ export class PassManager {
 
   constructor(private readonly options: PassManagerOptions = {}) {
     this.environment = options.environment ?? new PassEnvironment();
+    const timeout = options.passTimeoutMs;
+    if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+      throw new ModelpassError({ reason: 'passTimeoutMs must be a positive number of milliseconds', actual: String(timeout), source: '@modelpass/pass-manager', code: 'pipeline/bad-option' });
+    }
     const verifyEach = options.verifyEach ?? true;
     if (verifyEach !== false) this.instrumentations.push(new VerifyEachInstrumentation(verifyEach === true ? {} : verifyEach));
     this.instrumentations.push(...(options.instrumentations ?? []));
@@ -67,8 +81,11 @@ export class PassManager {
 
   /** Resolves pipeline text against this manager's passes. */
   parse(pipeline: PipelineInput): Pipeline {
-    if (typeof pipeline === 'string') return parsePipeline(pipeline, this.environment.passes);
-    return 'steps' in pipeline ? (pipeline as Pipeline) : { steps: pipeline as readonly PipelineStep[] };
+    const maxNesting = this.options.maxPipelineNesting ?? DEFAULT_MAX_PIPELINE_NESTING;
+    if (typeof pipeline === 'string') return parsePipeline(pipeline, this.environment.passes, { maxNesting });
+    const resolved = 'steps' in pipeline ? (pipeline as Pipeline) : { steps: pipeline as readonly PipelineStep[] };
+    checkPipelineNesting(resolved.steps, maxNesting);
+    return resolved;
   }
 
   /** Runs the pipeline on `model` in place. */
@@ -172,7 +189,7 @@ export class PassManager {
     try {
       for (const i of this.instrumentations) i.beforePass?.(model, info);
       const start = performance.now();
-      const returned = await step.pass.run(model, context as PassContext);
+      const returned = await settlePassResult(step.pass.run(model, context as PassContext), describePass(info.passName, owner), this.options.passTimeoutMs);
       const durationMs = performance.now() - start;
       const preserved = checkPreserved(returned, info);
       state.analyses.invalidate(model, preserved);
@@ -234,7 +251,7 @@ export class PassManager {
       },
       preserveAll: () => preservedAnalyses.all(),
       preserveNone: () => preservedAnalyses.none(),
-      preserve: (analyses: readonly string[]) => preservedAnalyses.only(analyses),
+      preserve: (analyses: readonly string[]) => state.analyses.preserve(state.model, analyses, describePass(passName, owner)),
     });
   }
 }

@@ -1,11 +1,12 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { printModel, type Model, type ModelpassError } from '@modelpass/ir';
+import { join, resolve } from 'node:path';
+import { claimTemporaryPath, printModel, releaseTemporaryPath, type Model, type ModelpassError } from '@modelpass/ir';
 import type { PluginRecord } from '../environment.js';
 import { PassFailure } from '../pass-failure.js';
 import { printPipeline } from '../pipeline/pipeline.js';
 import { PASS_MANAGER_VERSION } from '../version.js';
 import type { FailureAnnotation, PassInstrumentation, PassRunInfo, PipelineRunInfo } from './instrumentation.js';
+import { REPRODUCER_WEIGHTS_FILE, ReproducerWeights } from './reproducer-weights.js';
 
 export interface CrashReproducerOptions {
   /**
@@ -13,7 +14,11 @@ export interface CrashReproducerOptions {
    * ... is appended, so an earlier reproducer is never overwritten.
    */
   readonly directory: string;
-  /** Options for `printModel` of the input (default: reference file-backed tensors, elide nothing). */
+  /**
+   * Options for `printModel` of the input. Default: file-backed tensors over 4 KiB are copied
+   * into the reproducer's `weights.bin` and referenced there relatively (smaller ones inlined),
+   * so the folder is self-contained; nothing is elided.
+   */
   readonly printOptions?: Parameters<typeof printModel>[1];
   /**
    * `'pipeline'` (default): the reproducer holds the pipeline's input and the whole pipeline.
@@ -35,6 +40,7 @@ export interface ReproducerManifest {
 
 export const REPRODUCER_FILES = {
   input: 'input.mpir',
+  weights: REPRODUCER_WEIGHTS_FILE,
   pipeline: 'pipeline.txt',
   plugins: 'plugins.json',
   error: 'error.txt',
@@ -52,6 +58,7 @@ export const REPRODUCER_FILES = {
 export class CrashReproducerInstrumentation implements PassInstrumentation {
   readonly name = 'crash-reproducer';
   private input: string | undefined;
+  private weights: ReproducerWeights | undefined;
   private inputProblem: string | undefined;
   /** With scope 'pass': the failing pass as pipeline text. */
   private failingPass: string | undefined;
@@ -63,8 +70,10 @@ export class CrashReproducerInstrumentation implements PassInstrumentation {
   private capture(model: Model): void {
     this.input = undefined;
     this.inputProblem = undefined;
+    const weights = new ReproducerWeights();
+    this.weights = weights;
     try {
-      this.input = printModel(model, this.options.printOptions ?? { referenceFileData: true });
+      this.input = printModel(model, this.options.printOptions ?? { referenceFileData: true, mapFileReference: weights.place });
     } catch (error) {
       this.inputProblem = error instanceof Error ? error.message : String(error);
     }
@@ -88,6 +97,7 @@ export class CrashReproducerInstrumentation implements PassInstrumentation {
     try {
       const directory = writeReproducer(this.options.directory, {
         input: this.input,
+        ...(this.weights && !this.weights.isEmpty ? { weights: this.weights } : {}),
         pipeline: this.failingPass ?? run.text,
         plugins: run.environment.plugins,
         error,
@@ -131,6 +141,7 @@ function readme(error: ModelpassError, directory: string): string {
     'Files:',
     '',
     `- \`${REPRODUCER_FILES.input}\`: the model as it went into the pipeline (textual IR)`,
+    `- \`${REPRODUCER_FILES.weights}\`: its larger weights, referenced from ${REPRODUCER_FILES.input} by relative file(...) paths (absent when there are none)`,
     `- \`${REPRODUCER_FILES.pipeline}\`: the pipeline, every option spelled out`,
     `- \`${REPRODUCER_FILES.plugins}\`: the plugins that were loaded (name, version, where from)`,
     `- \`${REPRODUCER_FILES.error}\`: the error that was raised`,
@@ -147,10 +158,11 @@ function readme(error: ModelpassError, directory: string): string {
 /** Writes a reproducer folder (through a temporary sibling folder and a rename); returns its path. */
 export function writeReproducer(
   wanted: string,
-  contents: { input: string; pipeline: string; plugins: readonly PluginRecord[]; error: ModelpassError },
+  contents: { input: string; weights?: ReproducerWeights; pipeline: string; plugins: readonly PluginRecord[]; error: ModelpassError },
 ): string {
   const directory = freeDirectory(wanted);
-  const temp = join(dirname(directory), `.${basename(directory)}.${process.pid}.${Date.now()}.tmp`);
+  // A registered temporary: removed on SIGINT/SIGTERM/SIGHUP, and by the next reproducer when its writer was killed.
+  const temp = claimTemporaryPath(directory);
   mkdirSync(temp, { recursive: true });
   try {
     const { error } = contents;
@@ -163,6 +175,7 @@ export function writeReproducer(
       createdAt: new Date().toISOString(),
     };
     writeFileSync(join(temp, REPRODUCER_FILES.input), contents.input);
+    contents.weights?.writeTo(join(temp, REPRODUCER_FILES.weights));
     writeFileSync(join(temp, REPRODUCER_FILES.pipeline), contents.pipeline + '\n');
     writeFileSync(join(temp, REPRODUCER_FILES.plugins), JSON.stringify(contents.plugins, null, 2) + '\n');
     writeFileSync(join(temp, REPRODUCER_FILES.error), errorText(error));
@@ -170,8 +183,10 @@ export function writeReproducer(
     writeFileSync(join(temp, REPRODUCER_FILES.manifest), JSON.stringify(manifest, null, 2) + '\n');
     if (existsSync(directory)) rmSync(directory, { recursive: true }); // an empty folder
     renameSync(temp, directory);
+    releaseTemporaryPath(temp);
   } catch (error) {
     rmSync(temp, { recursive: true, force: true });
+    releaseTemporaryPath(temp);
     throw error;
   }
   return directory;

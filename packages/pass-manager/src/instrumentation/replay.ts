@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ModelpassError, parseModel } from '@modelpass/ir';
+import { ModelpassError, readModelText, type ParseOptions } from '@modelpass/ir';
 import { PassEnvironment, type PluginRecord } from '../environment.js';
 import { PassManager, type PassManagerOptions } from '../pass-manager.js';
 import { loadPlugin } from '../plugin/load-plugin.js';
@@ -12,6 +12,11 @@ export interface ReplayOptions extends Omit<PassManagerOptions, 'environment'> {
   readonly environment?: PassEnvironment;
   /** Where plugin package names recorded without a path are resolved from (default `process.cwd()`). */
   readonly cwd?: string;
+  /**
+   * Folders `input.mpir` may read weights from besides the reproducer's own folder (reproducers
+   * written before they became self-contained reference weights by absolute path).
+   */
+  readonly allowRead?: ParseOptions['allowRead'];
 }
 
 /** What a replay that did NOT fail found (the failure did not reproduce). */
@@ -47,7 +52,8 @@ export async function replayReproducer(directory: string, options: ReplayOptions
   if (!existsSync(dir)) throw notAReproducer(directory, 'it does not exist');
   const pipeline = readText(dir, REPRODUCER_FILES.pipeline).trim();
   const inputPath = join(dir, REPRODUCER_FILES.input);
-  const model = parseModel(readText(dir, REPRODUCER_FILES.input), { file: inputPath });
+  if (!existsSync(inputPath)) throw notAReproducer(directory, `${REPRODUCER_FILES.input} is missing`);
+  const model = readModelText(inputPath, options.allowRead !== undefined ? { allowRead: options.allowRead } : {});
   let plugins: PluginRecord[] = [];
   if (existsSync(join(dir, REPRODUCER_FILES.plugins))) {
     try {
@@ -73,7 +79,7 @@ export async function replayReproducer(directory: string, options: ReplayOptions
     const loaded = await loadPlugin(specifier, { cwd });
     environment.use(loaded);
   }
-  const { environment: _environment, cwd: _cwd, ...passManagerOptions } = options;
+  const { environment: _environment, cwd: _cwd, allowRead: _allowRead, ...passManagerOptions } = options;
   const manager = new PassManager({ ...passManagerOptions, environment });
   const result = await manager.run(model, pipeline);
   return { reproduced: false, result, pipeline };

@@ -48,7 +48,8 @@ function checkCodeOptions(what: string, specs: OptionSpecs, options: Readonly<Re
   const checked: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined) continue;
-    const spec = specs[name];
+    // Own properties only: `constructor` or `__proto__` must not find Object.prototype's.
+    const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
     if (!spec) {
       const known = Object.keys(specs);
       throw new ModelpassError({
@@ -131,6 +132,27 @@ export function printPipeline(pipeline: Pipeline | readonly PipelineStep[], opti
         : step.anchor.name + printOptions(step.anchor.options, step.options, withDefaults) + '(' + printPipeline(step.steps, options) + ')',
     )
     .join(',');
+}
+
+/**
+ * Refuses a pipeline built in code whose anchors nest deeper than `maxNesting` (running or
+ * printing it would recurse that deep). Walks without recursion.
+ */
+export function checkPipelineNesting(steps: readonly PipelineStep[], maxNesting: number): void {
+  let level: readonly PipelineStep[][] = [[...steps]];
+  for (let depth = 0; level.length > 0; depth++) {
+    if (depth > maxNesting) {
+      throw new ModelpassError({
+        reason: `pipeline anchors nest more than ${maxNesting} levels deep`,
+        source: '@modelpass/pass-manager',
+        code: 'pipeline/too-deep',
+        hint: 'flatten the pipeline, or raise maxPipelineNesting',
+      });
+    }
+    const next: PipelineStep[][] = [];
+    for (const group of level) for (const step of group) if (step.kind === 'anchor') next.push([...step.steps]);
+    level = next;
+  }
 }
 
 /** Every pass step, depth first. */

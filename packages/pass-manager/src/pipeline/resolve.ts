@@ -5,7 +5,7 @@ import { closestName } from '../suggest.js';
 import { ANCHORS } from './anchors.js';
 import type { OptionAst, PipelineAst, PipelineElementAst } from './ast.js';
 import { makeAnchorStep, type Pipeline, type PipelineStep } from './pipeline.js';
-import { parsePipelineSyntax, pipelineError } from './syntax.js';
+import { parsePipelineSyntax, pipelineError, type PipelineSyntaxOptions } from './syntax.js';
 
 /**
  * Phase 2 of pipeline parsing: names against the registry, options against each pass's typed
@@ -16,8 +16,8 @@ export function resolvePipeline(ast: PipelineAst, registry: PassRegistry, text?:
 }
 
 /** Pipeline text → resolved pipeline (both phases). */
-export function parsePipeline(text: string, registry: PassRegistry): Pipeline {
-  return resolvePipeline(parsePipelineSyntax(text), registry, text);
+export function parsePipeline(text: string, registry: PassRegistry, options: PipelineSyntaxOptions = {}): Pipeline {
+  return resolvePipeline(parsePipelineSyntax(text, options), registry, text);
 }
 
 function resolveElement(element: PipelineElementAst, registry: PassRegistry, text: string | undefined): PipelineStep {
@@ -60,7 +60,8 @@ function resolveOptions(options: readonly OptionAst[], specs: OptionSpecs, what:
   const known = Object.keys(specs).map(kebabCase);
   for (const option of options) {
     const name = camelCase(option.key);
-    const spec = kebabCase(name) === option.key ? specs[name] : undefined;
+    // Own properties only: `constructor` or `__proto__` must not find Object.prototype's.
+    const spec = kebabCase(name) === option.key && Object.hasOwn(specs, name) ? specs[name] : undefined;
     if (!spec) {
       const suggestion = closestName(option.key, known);
       throw pipelineError(text, option.column, `unknown option '${option.key}' of ${what}`, {

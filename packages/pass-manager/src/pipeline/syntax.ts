@@ -47,8 +47,13 @@ export function pipelineError(
 
 class PipelineLexer {
   position = 0;
+  /** Nested pipelines open at the current position. */
+  depth = 0;
 
-  constructor(readonly text: string) {}
+  constructor(
+    readonly text: string,
+    readonly maxNesting: number,
+  ) {}
 
   get column(): number {
     return this.position + 1;
@@ -87,11 +92,23 @@ class PipelineLexer {
   }
 }
 
-export function parsePipelineSyntax(text: string): PipelineAst {
+export interface PipelineSyntaxOptions {
+  /** The deepest nesting of anchors (`repeat{…}(repeat{…}(…))`) accepted (default 32). */
+  readonly maxNesting?: number;
+}
+
+/** Deeper than any real pipeline; far below what would overflow the stack while parsing or running. */
+export const DEFAULT_MAX_PIPELINE_NESTING = 32;
+
+export function parsePipelineSyntax(text: string, options: PipelineSyntaxOptions = {}): PipelineAst {
   if (text.includes('\n')) {
     throw pipelineError(undefined, undefined, 'pipeline text must be one line', { actual: JSON.stringify(text) });
   }
-  const lexer = new PipelineLexer(text);
+  const maxNesting = options.maxNesting ?? DEFAULT_MAX_PIPELINE_NESTING;
+  if (!Number.isInteger(maxNesting) || maxNesting < 1) {
+    throw pipelineError(undefined, undefined, 'maxNesting must be a whole number ≥ 1', { actual: String(maxNesting), code: 'pipeline/bad-option' });
+  }
+  const lexer = new PipelineLexer(text, maxNesting);
   const ast = parsePipeline(lexer);
   lexer.skipSpace();
   if (!lexer.atEnd()) {
@@ -129,8 +146,15 @@ function parseElement(lexer: PipelineLexer): PipelineElementAst {
   let nested: PipelineAst | undefined;
   if (lexer.peek() === '(') {
     const openColumn = lexer.column;
+    if (++lexer.depth > lexer.maxNesting) {
+      lexer.fail(`pipelines nested more than ${lexer.maxNesting} levels deep`, openColumn, {
+        code: 'pipeline/too-deep',
+        hint: 'flatten the pipeline, or raise the limit with the maxNesting option',
+      });
+    }
     lexer.position++;
     nested = parsePipeline(lexer);
+    lexer.depth--;
     lexer.skipSpace();
     if (lexer.peek() !== ')') {
       if (lexer.atEnd()) lexer.fail("unbalanced '(': it is never closed", openColumn);
