@@ -1,4 +1,5 @@
 import type { Model, OpRegistry } from '@modelpass/ir';
+import { checkAnalysisNames } from './analysis-names.js';
 import type { AnalysisDefinition, PreservedAnalyses } from './pass.js';
 
 interface CachedAnalysis {
@@ -32,6 +33,16 @@ export class AnalysisManager {
   /** Whether a valid result for `definition` on `model` is cached. */
   isCached(definition: AnalysisDefinition<unknown>, model: Model): boolean {
     return this.caches.get(model)?.get(definition.name)?.definition === definition;
+  }
+
+  /**
+   * What `context.preserve(names)` returns: checks every name against the defined analyses (and
+   * those cached for `model`), throwing a located error for an unknown one.
+   */
+  preserve(model: Model, names: readonly string[], passLabel: string): PreservedAnalyses {
+    if (!Array.isArray(names)) checkAnalysisNames([String(names)], passLabel);
+    checkAnalysisNames(names, passLabel, this.caches.get(model)?.keys() ?? []);
+    return preservedAnalyses.only(names);
   }
 
   /** Drops every cached result for `model` that `preserved` does not keep. */

@@ -2,6 +2,8 @@
 export * from './option.js';
 export * from './pass.js';
 export { AnalysisManager, preservedAnalyses } from './analysis-manager.js';
+export { ANALYSES, shapesAnalysis, usesAnalysis, topologicalOrderAnalysis, type ShapeFacts, type ValueUsers, type NodeOrder } from './analyses.js';
+export { knownAnalysisNames } from './analysis-names.js';
 
 // Registries and the environment a pipeline runs in
 export {

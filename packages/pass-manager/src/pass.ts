@@ -1,5 +1,6 @@
 import type { Diagnostic, DiagnosticInit, Model, OpRegistry, RewritePattern } from '@modelpass/ir';
 import type { OptionSpecs, OptionValues } from './option.js';
+import { registerAnalysisName } from './analysis-names.js';
 
 /** Names of analyses a pass keeps valid; `'all'` when it changed nothing they depend on. */
 export type PreservedAnalyses = { readonly all: true } | { readonly all: false; readonly analyses: ReadonlySet<string> };
@@ -10,7 +11,14 @@ export interface AnalysisDefinition<T> {
   compute(model: Model, context: { registry: OpRegistry }): T;
 }
 
+/**
+ * Defines an analysis. Its name becomes one `context.preserve([...])` accepts (names must be
+ * kebab-case, like pass names).
+ */
 export function defineAnalysis<T>(definition: AnalysisDefinition<T>): AnalysisDefinition<T> {
+  if (!PASS_NAME.test(definition.name)) throw new TypeError(`analysis name '${definition.name}' must be kebab-case (lowercase words joined by '-')`);
+  if (typeof definition.compute !== 'function') throw new TypeError(`analysis '${definition.name}' has no compute function`);
+  registerAnalysisName(definition.name);
   return Object.freeze({ ...definition });
 }
 

@@ -24,7 +24,7 @@ function counterPass(name: string) {
       if (count <= 0) return context.preserveAll();
       model.metadata.set('count', String(count - 1));
       context.statistic('decrements');
-      return context.preserve(['node-count']);
+      return context.preserve(['shapes']);
     },
   });
 }
@@ -71,6 +71,7 @@ describe('PassManager', () => {
         return model.graph.nodeCount;
       },
     });
+    defineAnalysis({ name: 'other', compute: () => 0 });
     const log: string[] = [];
     const make = (name: string, preserve: 'all' | 'none' | 'node-count' | 'other') =>
       definePass({
