@@ -24,6 +24,8 @@ import {
 } from './passes/rewrite-passes.js';
 import { optimize, simplify } from './passes/simplify.js';
 import { eliminateUnusedInitializers } from './passes/unused-initializers.js';
+import { foldQdq } from './quant/fold-qdq.js';
+import { materializeQdq } from './quant/materialize-qdq.js';
 
 // The pass modules export only passes and their public constants (fold limits, fusionPatterns).
 export * from './passes/cse.js';
@@ -32,6 +34,8 @@ export * from './passes/fold.js';
 export * from './passes/rewrite-passes.js';
 export * from './passes/simplify.js';
 export * from './passes/unused-initializers.js';
+export { foldQdq } from './quant/fold-qdq.js';
+export { materializeQdq } from './quant/materialize-qdq.js';
 export { canonicalPatterns, definePattern, bindPatterns, type PatternEnv, type TransformPattern } from './patterns/index.js';
 export { removeDeadCode, type DeadCodeResult } from './util/dead-code.js';
 
@@ -63,4 +67,6 @@ export const transformPasses: readonly Pass<OptionSpecs>[] = [
   fusePass,
   simplify,
   optimize,
+  materializeQdq,
+  foldQdq,
 ] as readonly Pass<OptionSpecs>[];

@@ -6,15 +6,17 @@
  * named `declines-*` must leave the model unchanged.
  *
  * Beyond the text: when every graph input has a static shape and is float32, the reference
- * interpreter must give the same outputs before and after.
+ * interpreter must give the same outputs before and after. The interpreter computes on stored
+ * dtypes, so a model with quant<> types is first lowered with materialize-qdq (its reals).
  *
  * `UPDATE_GOLDENS=1 npx vitest run goldens` rewrites every `output.mpir` (review the diff by eye).
  */
 import { expect } from 'vitest';
 import { isTensorType, ModelpassError, Tensor, type Model } from '@modelpass/ir';
-import { runReference } from '@modelpass/ops';
+import { createOpRegistry, runReference } from '@modelpass/ops';
+import { PassEnvironment, PassManager } from '@modelpass/pass-manager';
 import { runGoldenCases, type GoldenRun } from '@modelpass/testing';
-import { transformPasses } from '@modelpass/transforms';
+import { materializeQdq, transformPasses } from '@modelpass/transforms';
 import { randomTensor } from './helpers.js';
 
 /** Deterministic feeds when every input is a statically shaped float tensor; undefined otherwise. */
@@ -41,7 +43,23 @@ function referenceOutputs(model: Model, feeds: Record<string, Tensor>): Map<stri
   }
 }
 
-function expectSameNumbers({ input, output }: GoldenRun): void {
+function hasQuantTypes(model: Model): boolean {
+  for (const node of model.graph.allNodes()) if (node.outputs.some((v) => v?.type.kind === 'tensor' && v.type.quant)) return true;
+  return [...model.graph.inputs, ...model.graph.constants].some((v) => v.type.kind === 'tensor' && v.type.quant !== undefined);
+}
+
+/** The model the reference interpreter can run: quant<> types lowered to QuantizeLinear/DequantizeLinear. */
+async function interpretable(model: Model): Promise<Model> {
+  if (!hasQuantTypes(model)) return model;
+  const environment = new PassEnvironment({ ops: createOpRegistry() });
+  environment.passes.register([materializeQdq], 'goldens');
+  await new PassManager({ environment }).run(model, 'materialize-qdq{bump-opset=true}');
+  return model;
+}
+
+async function expectSameNumbers(run: GoldenRun): Promise<void> {
+  const input = await interpretable(run.input);
+  const output = await interpretable(run.output);
   const feeds = feedsFor(input);
   const before = feeds && referenceOutputs(input, feeds);
   if (!feeds || !before) return;
