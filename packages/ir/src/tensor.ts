@@ -1,8 +1,13 @@
-import { byteLengthOf, type DType } from './dtype.js';
+import { constants as bufferConstants } from 'node:buffer';
+import { byteLengthOf, dtypeInfo, type DType } from './dtype.js';
+import { ModelpassError } from './diagnostic.js';
 import { decodeElements, encodeElements, type ElementArray, type ElementValues } from './element-codec.js';
-import { MemoryStorage, type TensorStorage } from './tensor-storage.js';
+import { FileRangeStorage, MemoryStorage, type TensorStorage } from './tensor-storage.js';
 import { elementCount } from './type.js';
 import type { QuantParams } from './type.js';
+
+/** Default chunk size of `byteChunks` / `elementChunks` (16 MiB). */
+export const DEFAULT_TENSOR_CHUNK_BYTES = 16 << 20;
 
 /**
  * A constant tensor: a dtype, a static shape and lazily loaded bytes.
@@ -87,10 +92,63 @@ export class Tensor {
     return this.storage?.kind === 'memory';
   }
 
-  /** Raw little-endian bytes (loads lazy storage). */
+  /**
+   * Raw little-endian bytes (loads lazy storage). A tensor larger than one JavaScript buffer can
+   * hold (4 GiB) cannot be loaded whole: that is a clear error; stream it with `byteChunks`.
+   */
   bytes(): Uint8Array {
     if (!this.storage) throw new TypeError('string tensors have no byte storage; use .strings');
+    if (this.storage.byteLength > bufferConstants.MAX_LENGTH) {
+      throw new ModelpassError({
+        reason: `tensor ${this.dtype}[${this.shape.join(',')}] of ${this.storage.byteLength} bytes is too large to load whole`,
+        expected: `at most ${bufferConstants.MAX_LENGTH} bytes in one buffer`,
+        actual: `${this.storage.byteLength} bytes (${this.storage.describe()})`,
+        hint: 'read it in chunks with Tensor.byteChunks() or elementChunks()',
+        source: '@modelpass/ir',
+      });
+    }
     return this.storage.read();
+  }
+
+  /**
+   * The stored bytes in order, in chunks of at most `chunkBytes` (rounded down to whole bytes of
+   * 8 elements, at least one such group), without loading the tensor whole when its storage has
+   * `readChunk`. The chunk buffer is reused between steps: copy what you keep.
+   */
+  *byteChunks(chunkBytes = DEFAULT_TENSOR_CHUNK_BYTES): Generator<Uint8Array> {
+    if (!this.storage) throw new TypeError('string tensors have no byte storage; use .strings');
+    const storage = this.storage;
+    const total = storage.byteLength;
+    if (!storage.readChunk || total <= chunkBytes) {
+      if (total > 0) yield this.bytes();
+      return;
+    }
+    const group = Math.max(1, dtypeInfo(this.dtype).bits); // bytes in 8 elements
+    const size = Math.max(group, chunkBytes - (chunkBytes % group));
+    const buffer = new Uint8Array(size);
+    for (let start = 0; start < total; start += size) {
+      const chunk = buffer.subarray(0, Math.min(size, total - start));
+      storage.readChunk(chunk, start);
+      yield chunk;
+    }
+  }
+
+  /**
+   * The decoded elements in order, chunk by chunk (see `byteChunks`), with the index of each
+   * chunk's first element: how a pass inspects a tensor larger than memory.
+   */
+  *elementChunks(chunkBytes = DEFAULT_TENSOR_CHUNK_BYTES): Generator<{ readonly start: number; readonly elements: ElementArray }> {
+    if (this.dtype === 'string') {
+      yield { start: 0, elements: this.data() };
+      return;
+    }
+    const bits = dtypeInfo(this.dtype).bits;
+    let start = 0;
+    for (const chunk of this.byteChunks(chunkBytes)) {
+      const count = Math.min(this.size - start, Math.floor((chunk.byteLength * 8) / bits));
+      yield { start, elements: decodeElements(this.dtype, chunk, count) };
+      start += count;
+    }
   }
 
   /** Decoded elements; see `decodeElements` for the array type of each dtype. */
@@ -118,16 +176,34 @@ export class Tensor {
     return new Tensor(this.dtype, shape, this.storage, this.strings, this.quant);
   }
 
-  /** Byte-wise equality of dtype, shape and contents (loads both). */
+  /**
+   * Byte-wise equality of dtype, shape and contents. Tensors above one chunk are compared chunk
+   * by chunk (stopping at the first difference), never loaded whole.
+   */
   equals(other: Tensor): boolean {
     if (this.dtype !== other.dtype || this.shape.length !== other.shape.length) return false;
     if (!this.shape.every((d, i) => d === other.shape[i])) return false;
     if (this.dtype === 'string') {
       return this.strings!.every((s, i) => s === other.strings![i]);
     }
-    const a = this.bytes();
-    const b = other.bytes();
-    if (a.byteLength !== b.byteLength) return false;
-    return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    if (this.byteLength !== other.byteLength) return false;
+    if (this.storage === other.storage || sameFileRange(this.storage, other.storage)) return true;
+    if (!this.storage?.readChunk || !other.storage?.readChunk) return sameBytes(this.bytes(), other.bytes());
+    const theirs = other.byteChunks();
+    for (const mine of this.byteChunks()) {
+      const next = theirs.next();
+      if (next.done) return false;
+      if (!sameBytes(mine, next.value)) return false;
+    }
+    return true;
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+/** Two views of the very same bytes of one file (its readers check that the file is unchanged). */
+function sameFileRange(a: TensorStorage | undefined, b: TensorStorage | undefined): boolean {
+  return a instanceof FileRangeStorage && b instanceof FileRangeStorage && a.path === b.path && a.offset === b.offset && a.byteLength === b.byteLength;
 }

@@ -1,6 +1,6 @@
 import type { DType, Tensor, Type } from '@modelpass/ir';
 import { onnxError, withOnnxErrors } from './errors.js';
-import { dtypeOfCode, importSparseTensor, importTensor } from './import/tensor-import.js';
+import { decodeUtf8, dtypeOfCode, importSparseTensor, importTensor } from './import/tensor-import.js';
 import { tensorProto } from './export/tensor-export.js';
 import { onnx, type OnnxTypes } from './proto.js';
 import type { SparseTensor } from '@modelpass/ir';
@@ -69,7 +69,7 @@ function mapValue(proto: OnnxTypes.MapProto.$Properties, options: DecodeDataOpti
   const keyType = dtypeOfCode(proto.key_type, 'map key', {});
   const keys: (bigint | string)[] =
     keyType === 'string'
-      ? (proto.string_keys ?? []).map((k) => new TextDecoder().decode(k))
+      ? (proto.string_keys ?? []).map((k, i) => decodeUtf8(k, `map key ${i}`, options.file !== undefined ? { file: options.file } : {}))
       : (proto.keys ?? []).map((k) => BigInt(k.toString()));
   return { kind: 'map', keyType, keys, values: sequenceValue(proto.values ?? {}, options, depth + 1) };
 }

@@ -1,4 +1,5 @@
 export { decodeOnnx, readOnnx, type DecodeOnnxOptions, type ReadOnnxOptions } from './import/model-import.js';
+export { DEFAULT_READ_LIMITS, type OnnxReadLimits } from './import/read-limits.js';
 export { encodeOnnx, writeOnnx, type EncodeOnnxOptions, type WriteOnnxOptions } from './export/model-export.js';
 export {
   decodeTensorProto,

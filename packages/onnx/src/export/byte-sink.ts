@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { fstatSync, ftruncateSync, writeSync } from 'node:fs';
 import type { TensorStorage } from '@modelpass/ir';
 import { SourceRangeStorage } from '../import/source-file.js';
 
@@ -28,38 +28,69 @@ export class MemorySink implements ByteSink {
 }
 
 const FLUSH_AT = 1 << 20;
+/** Large writes are checked in blocks of this size; an all-zero block becomes a hole in the file. */
+const HOLE_BLOCK = 1 << 20;
+const ZERO_BLOCK = Buffer.alloc(HOLE_BLOCK);
 
-/** Appends to an open file descriptor; small writes are batched, large ones go straight through. */
+/**
+ * Appends to an open file descriptor; small writes are batched, large ones go straight through.
+ * Large writes keep their all-zero 1 MiB blocks as holes (the file is sparse where the weights
+ * are zero, as a sparse source file is), and `flush` sets the final size.
+ */
 export class FileSink implements ByteSink {
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
+  /** Where the next byte goes in the file (pending bytes not yet written count). */
   position = 0;
+  /** Bytes written to the file so far (holes included). */
+  private written = 0;
   constructor(private readonly fd: number) {}
 
   write(bytes: Uint8Array): void {
     if (bytes.byteLength === 0) return;
     this.position += bytes.byteLength;
     if (bytes.byteLength >= FLUSH_AT) {
-      this.flush();
-      writeAll(this.fd, bytes);
+      this.writePending();
+      this.writeLarge(bytes);
       return;
     }
     this.pending.push(bytes);
     this.pendingBytes += bytes.byteLength;
-    if (this.pendingBytes >= FLUSH_AT) this.flush();
+    if (this.pendingBytes >= FLUSH_AT) this.writePending();
   }
 
+  /** Writes what is pending and gives the file its full length (a trailing hole included). */
   flush(): void {
+    this.writePending();
+    if (fstatSync(this.fd).size < this.written) ftruncateSync(this.fd, this.written);
+  }
+
+  private writePending(): void {
     if (this.pendingBytes === 0) return;
-    writeAll(this.fd, Buffer.concat(this.pending, this.pendingBytes));
+    writeAll(this.fd, Buffer.concat(this.pending, this.pendingBytes), this.written);
+    this.written += this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
   }
+
+  private writeLarge(bytes: Uint8Array): void {
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let dataStart = 0; // start of the run of non-zero blocks not yet written
+    for (let block = 0; block < buffer.byteLength; block += HOLE_BLOCK) {
+      const end = Math.min(block + HOLE_BLOCK, buffer.byteLength);
+      if (end - block === HOLE_BLOCK && ZERO_BLOCK.equals(buffer.subarray(block, end))) {
+        if (block > dataStart) writeAll(this.fd, buffer.subarray(dataStart, block), this.written + dataStart);
+        dataStart = end;
+      }
+    }
+    if (dataStart < buffer.byteLength) writeAll(this.fd, buffer.subarray(dataStart), this.written + dataStart);
+    this.written += buffer.byteLength;
+  }
 }
 
-function writeAll(fd: number, bytes: Uint8Array): void {
+function writeAll(fd: number, bytes: Uint8Array, position: number): void {
   let done = 0;
-  while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done);
+  while (done < bytes.byteLength) done += writeSync(fd, bytes, done, Math.min(1 << 30, bytes.byteLength - done), position + done);
 }
 
 const COPY_CHUNK = 16 << 20;

@@ -97,7 +97,7 @@ export function importAttribute(proto: OnnxTypes.AttributeProto, context: Tensor
       return exact === undefined ? { attribute: { kind, value: number }, pendingGraphs } : { attribute: { kind, value: number }, pendingGraphs, exactInt64: exact };
     }
     case 'string':
-      return { attribute: { kind, value: decodeUtf8(proto.s ?? new Uint8Array()) }, pendingGraphs };
+      return { attribute: { kind, value: decodeUtf8(proto.s ?? new Uint8Array(), `string attribute '${proto.name}'`, location) }, pendingGraphs };
     case 'tensor':
       if (!proto.t) throw onnxError({ reason: `attribute '${proto.name}' has no tensor`, location });
       return { attribute: { kind, value: importTensor(proto.t as OnnxTypes.TensorProto, tensorContext) }, pendingGraphs };
@@ -122,7 +122,10 @@ export function importAttribute(proto: OnnxTypes.AttributeProto, context: Tensor
       return { attribute, pendingGraphs };
     }
     case 'strings':
-      return { attribute: { kind, value: (proto.strings ?? []).map(decodeUtf8) }, pendingGraphs };
+      return {
+        attribute: { kind, value: (proto.strings ?? []).map((bytes, i) => decodeUtf8(bytes, `element ${i} of strings attribute '${proto.name}'`, location)) },
+        pendingGraphs,
+      };
     case 'tensors':
       return { attribute: { kind, value: (proto.tensors ?? []).map((t) => importTensor(t as OnnxTypes.TensorProto, tensorContext)) }, pendingGraphs };
     case 'graphs':

@@ -1,7 +1,8 @@
+import { realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Location } from '@modelpass/ir';
 import { onnxError } from '../errors.js';
-import { SourceFile, SourceRangeStorage, type SourceFiles } from './source-file.js';
+import { NotRegularFileError, SourceFile, SourceRangeStorage, type SourceFiles } from './source-file.js';
 
 export interface ExternalDataRef {
   readonly location: string;
@@ -99,6 +100,14 @@ export function externalStorage(
       source.retain();
     }
   } catch (cause) {
+    if (cause instanceof NotRegularFileError) {
+      throw onnxError({
+        reason: `external data file '${ref.location}' of tensor '${tensorName}' is ${cause.kind}, not a regular file`,
+        location: { ...where, file: path },
+        expected: 'a regular file next to the model',
+        cause,
+      });
+    }
     throw onnxError({
       reason: `external data file '${ref.location}' of tensor '${tensorName}' is missing or unreadable`,
       location: { ...where, file: path },
@@ -106,6 +115,7 @@ export function externalStorage(
       cause,
     });
   }
+  confineToModelFolder(baseDir!, path, source, ref.location, tensorName, where);
   const size = source.size;
   if (ref.offset + expectedBytes > size) {
     throw onnxError({
@@ -116,4 +126,42 @@ export function externalStorage(
     });
   }
   return new SourceRangeStorage(source, ref.offset, expectedBytes);
+}
+
+/**
+ * Checks that the opened data file really lies inside the model's folder: the real path (every
+ * symlinked component resolved) must stay under the folder's real path, and must be the very file
+ * that was opened (so a symlink swapped in between cannot slip through). ONNX Runtime refuses the
+ * same files ("escapes model directory").
+ */
+function confineToModelFolder(baseDir: string, path: string, source: SourceFile, location: string, tensorName: string, where: Location): void {
+  let realBase: string;
+  let realFile: string;
+  try {
+    realBase = realpathSync(resolve(baseDir));
+    realFile = realpathSync(path);
+  } catch (cause) {
+    throw onnxError({
+      reason: `external data file '${location}' of tensor '${tensorName}' cannot be resolved`,
+      location: { ...where, file: path },
+      cause,
+    });
+  }
+  const rel = relative(realBase, realFile);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || rel.split(sep).includes('..')) {
+    throw onnxError({
+      reason: `external data path '${location}' of tensor '${tensorName}' escapes the model's folder through a symbolic link`,
+      location: { ...where, file: path },
+      expected: `a file whose real path is inside '${realBase}'`,
+      actual: `'${realFile}'`,
+      hint: 'copy the data file into the model folder instead of linking to it',
+    });
+  }
+  if (!source.isSameFile(statSync(realFile))) {
+    throw onnxError({
+      reason: `external data file '${location}' of tensor '${tensorName}' changed while it was opened`,
+      location: { ...where, file: path },
+      hint: 'read the model again once its files are no longer being replaced',
+    });
+  }
 }

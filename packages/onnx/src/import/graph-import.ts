@@ -6,9 +6,9 @@ import { importType } from '../type-convert.js';
 import { importAttribute } from './attribute-import.js';
 import { importSparseTensor, importTensor } from './tensor-import.js';
 import type { SourceFiles } from './source-file.js';
+import { rejectCycles } from './cycle-check.js';
+import { DEFAULT_READ_LIMITS, limitExceeded, type ResolvedReadLimits } from './read-limits.js';
 
-/** Deepest nesting of subgraphs accepted (guards against hostile files). */
-const MAX_GRAPH_DEPTH = 100;
 
 export interface GraphImportOptions {
   readonly file?: string;
@@ -17,6 +17,8 @@ export interface GraphImportOptions {
   readonly lazyRawData?: (proto: OnnxTypes.TensorProto) => TensorStorage | undefined;
   /** The files this import reads tensor data from. */
   readonly sources?: SourceFiles;
+  /** Resource limits (defaults: `DEFAULT_READ_LIMITS`). */
+  readonly limits?: ResolvedReadLimits;
 }
 
 /**
@@ -43,7 +45,13 @@ class Scope {
 }
 
 export class GraphImporter {
-  constructor(private readonly options: GraphImportOptions) {}
+  private readonly limits: ResolvedReadLimits;
+  /** Nodes created so far, over all graphs and functions (for `maxNodeCount`). */
+  private nodeCount = 0;
+
+  constructor(private readonly options: GraphImportOptions) {
+    this.limits = options.limits ?? DEFAULT_READ_LIMITS;
+  }
 
   private where(extra: Location = {}): Location {
     return this.options.file !== undefined ? { file: this.options.file, ...extra } : { ...extra };
@@ -63,7 +71,9 @@ export class GraphImporter {
 
   /** Fills `graph` (already attached to its parent node, if any) from `proto`. */
   importGraph(proto: OnnxTypes.GraphProto, graph: Graph, parentScope: Scope | null = null, depth = 0): void {
-    if (depth > MAX_GRAPH_DEPTH) throw onnxError({ reason: 'subgraphs nest too deeply', location: this.where({ path: graph.name }) });
+    if (depth > this.limits.maxNestingDepth) {
+      throw limitExceeded('maxNestingDepth', `subgraph nesting (graphs inside node attributes) around '${graph.name}'`, depth, this.limits.maxNestingDepth, this.where({ path: graph.name }));
+    }
     const scope = new Scope(parentScope);
     const path = graph.path();
     const graphLoc = this.where({ path });
@@ -77,7 +87,13 @@ export class GraphImporter {
       this.applyInfo(value, info);
       scope.bind(name, value);
     }
-    const tensorContext = { baseDir: this.options.baseDir, location: graphLoc, lazyRawData: this.options.lazyRawData, sources: this.options.sources };
+    const tensorContext = {
+      baseDir: this.options.baseDir,
+      location: graphLoc,
+      lazyRawData: this.options.lazyRawData,
+      sources: this.options.sources,
+      maxTensorBytes: this.limits.maxTensorBytes,
+    };
     for (const tensorProto of proto.initializer ?? []) {
       const name = tensorProto.name ?? '';
       const tensor = importTensor(tensorProto as OnnxTypes.TensorProto, { ...tensorContext, location: this.where({ path, node: undefined }) });
@@ -106,6 +122,7 @@ export class GraphImporter {
     for (const nodeProto of proto.node ?? []) nodes.push([this.createNode(graph, scope, nodeProto as OnnxTypes.NodeProto, path), nodeProto as OnnxTypes.NodeProto]);
     // Pass 2: inputs, attributes and subgraphs.
     for (const [node, nodeProto] of nodes) this.connectNode(node, nodeProto, scope, depth);
+    rejectCycles(graph, graphLoc);
 
     const outputs: Value[] = [];
     for (const info of proto.output ?? []) {
@@ -152,6 +169,9 @@ export class GraphImporter {
     const nodeName = proto.name ?? '';
     const location = this.where({ node: nodeName || undefined, op: `${dialect}.${opType}`, path });
     if (!opType) throw onnxError({ reason: 'node has no op_type', location });
+    if (++this.nodeCount > this.limits.maxNodeCount) {
+      throw limitExceeded('maxNodeCount', 'the number of nodes (all graphs, subgraphs and functions)', this.nodeCount, this.limits.maxNodeCount, location);
+    }
     const outputs = (proto.output ?? []).map((name) => (name === '' ? null : { name: this.irName(graph, scope, name, 'value', location) }));
     const node = graph.createNode({
       op: `${dialect}.${opType}`,
@@ -190,7 +210,12 @@ export class GraphImporter {
     for (const attributeProto of proto.attribute ?? []) {
       const name = attributeProto.name ?? '';
       if (!name) throw onnxError({ reason: 'attribute has no name', location: fileLocation });
-      const imported = importAttribute(attributeProto as OnnxTypes.AttributeProto, { baseDir: this.options.baseDir, location: fileLocation, sources: this.options.sources });
+      const imported = importAttribute(attributeProto as OnnxTypes.AttributeProto, {
+        baseDir: this.options.baseDir,
+        location: fileLocation,
+        sources: this.options.sources,
+        maxTensorBytes: this.limits.maxTensorBytes,
+      });
       node.setAttribute(name, imported.attribute);
       if (imported.exactInt64 !== undefined) node.metadata.set(META_INT64_PREFIX + name, imported.exactInt64);
       for (const [subgraph, subproto] of imported.pendingGraphs) this.importGraph(subproto, subgraph, scope, depth + 1);
@@ -205,6 +230,7 @@ export class GraphImporter {
     const nodes: [Node, OnnxTypes.NodeProto][] = [];
     for (const nodeProto of proto.node ?? []) nodes.push([this.createNode(graph, scope, nodeProto as OnnxTypes.NodeProto, graph.name), nodeProto as OnnxTypes.NodeProto]);
     for (const [node, nodeProto] of nodes) this.connectNode(node, nodeProto, scope, 1);
+    rejectCycles(graph, location);
     graph.setOutputs(
       (proto.output ?? []).map((name) => {
         const value = scope.resolve(name);

@@ -1,4 +1,5 @@
 import { onnx, type OnnxTypes } from '../proto.js';
+import { decodeStrict } from './strict-decode.js';
 import { forEachField, gatherFields, WIRE_LENGTH_DELIMITED, type PositionedReader, type WireField } from './wire-reader.js';
 
 /** ModelProto.graph, GraphProto.initializer and TensorProto.raw_data field numbers (onnx.proto). */
@@ -28,7 +29,7 @@ export interface ScannedModel {
  * spec), a message field given more than once is merged, a bytes field given more than once keeps
  * its last value, and a known field number with an unexpected wire type is skipped as unknown.
  */
-export function scanModel(reader: PositionedReader, minLazyBytes: number): ScannedModel {
+export function scanModel(reader: PositionedReader, minLazyBytes: number, maxDepth: number): ScannedModel {
   const rawRanges = new Map<OnnxTypes.TensorProto, RawDataRange>();
   const envelopeFields: WireField[] = [];
   const graphFields: WireField[] = [];
@@ -36,9 +37,10 @@ export function scanModel(reader: PositionedReader, minLazyBytes: number): Scann
     if (field.field === MODEL_GRAPH && field.wireType === WIRE_LENGTH_DELIMITED) graphFields.push(field);
     else envelopeFields.push(field);
   });
-  const proto = onnx.ModelProto.decode(gatherFields(reader, envelopeFields));
+  // Each part is decoded with the nesting depth it has inside the whole model (graph 1, tensor 2).
+  const proto = decodeStrict(onnx.ModelProto, gatherFields(reader, envelopeFields), maxDepth);
   // protobufjs types message fields as plain shapes; a decoded message is one at run time.
-  if (graphFields.length > 0) (proto as { graph: unknown }).graph = scanGraph(reader, graphFields, minLazyBytes, rawRanges);
+  if (graphFields.length > 0) (proto as { graph: unknown }).graph = scanGraph(reader, graphFields, minLazyBytes, rawRanges, maxDepth);
   return { proto, rawRanges };
 }
 
@@ -48,17 +50,18 @@ function scanGraph(
   graphFields: readonly WireField[],
   minLazyBytes: number,
   rawRanges: Map<OnnxTypes.TensorProto, RawDataRange>,
+  maxDepth: number,
 ): OnnxTypes.GraphProto {
   const otherFields: WireField[] = [];
   const initializers: OnnxTypes.TensorProto[] = [];
   for (const graphField of graphFields) {
     forEachField(reader, graphField.payloadStart, graphField.end, (field) => {
       if (field.field === GRAPH_INITIALIZER && field.wireType === WIRE_LENGTH_DELIMITED) {
-        initializers.push(scanTensor(reader, field, minLazyBytes, rawRanges));
+        initializers.push(scanTensor(reader, field, minLazyBytes, rawRanges, maxDepth));
       } else otherFields.push(field);
     });
   }
-  const graph = onnx.GraphProto.decode(gatherFields(reader, otherFields));
+  const graph = decodeStrict(onnx.GraphProto, gatherFields(reader, otherFields), maxDepth, 1);
   if (initializers.length > 0) graph.initializer = initializers;
   return graph;
 }
@@ -68,6 +71,7 @@ function scanTensor(
   tensorField: WireField,
   minLazyBytes: number,
   rawRanges: Map<OnnxTypes.TensorProto, RawDataRange>,
+  maxDepth: number,
 ): OnnxTypes.TensorProto {
   let fields: WireField[] = [];
   let range: RawDataRange | undefined;
@@ -83,7 +87,7 @@ function scanTensor(
     if (length >= minLazyBytes && length > 0) range = { offset: field.payloadStart, length };
     else fields.push(field);
   });
-  const tensor = onnx.TensorProto.decode(gatherFields(reader, fields));
+  const tensor = decodeStrict(onnx.TensorProto, gatherFields(reader, fields), maxDepth, 2);
   if (range) rawRanges.set(tensor, range);
   return tensor;
 }

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { Graph, Model, type Attribute, type Location, type ModelFunction } from '@modelpass/ir';
+import { Graph, Model, ModelpassError, type Attribute, type Location, type ModelFunction } from '@modelpass/ir';
 import { dialectOfDomain } from '../dialect.js';
 import { onnxError, withOnnxErrors } from '../errors.js';
 import { toSafeNumber } from '../int64.js';
@@ -10,12 +10,17 @@ import { scanModel } from './lazy-scan.js';
 import { SourceFile, SourceFiles } from './source-file.js';
 import { PositionedReader } from './wire-reader.js';
 import { sniffForeignFormat } from './sniff.js';
+import { decodeStrict, InvalidUtf8Error, NestingTooDeepError } from './strict-decode.js';
+import { resolveReadLimits, type OnnxReadLimits, type ResolvedReadLimits } from './read-limits.js';
+import { NotRegularFileError } from './source-file.js';
 
 export interface DecodeOnnxOptions {
   /** The file the bytes came from (diagnostics; its folder is the default `baseDir`). */
   readonly file?: string;
   /** Folder that external data paths are relative to. */
   readonly baseDir?: string;
+  /** Resource limits (largest tensor, deepest nesting, most nodes); see `OnnxReadLimits`. */
+  readonly limits?: OnnxReadLimits;
 }
 
 export interface ReadOnnxOptions extends Omit<DecodeOnnxOptions, 'file'> {
@@ -39,6 +44,26 @@ function decodeOrReject<T>(decode: () => T, location: Location | undefined): T {
   try {
     return decode();
   } catch (cause) {
+    if (ModelpassError.is(cause)) throw cause;
+    if (cause instanceof NestingTooDeepError) {
+      throw onnxError({
+        reason: `not a valid ONNX model: ${cause.message}`,
+        location,
+        expected: `at most ${cause.limit} levels of nested messages`,
+        hint: `if the file is trusted, raise the limit: readOnnx(path, { limits: { maxNestingDepth: ${cause.limit * 2} } })`,
+        code: 'onnx/read-limit/maxNestingDepth',
+        cause,
+      });
+    }
+    if (cause instanceof InvalidUtf8Error) {
+      throw onnxError({
+        reason: `not a valid ONNX model: ${cause.message}`,
+        location,
+        expected: 'UTF-8 text in every protobuf string field (names, op types, keys, doc strings)',
+        hint: 'modelpass does not replace bytes it cannot decode; fix the producer of the file',
+        cause,
+      });
+    }
     throw onnxError({
       reason: `not a valid ONNX model: the protobuf data is truncated or corrupt (${cause instanceof Error ? cause.message : String(cause)})`,
       location,
@@ -54,10 +79,10 @@ function requireGraph(proto: OnnxTypes.ModelProto, location: Location | undefine
 }
 
 /** Decodes the ModelProto envelope, turning protobuf failures into located errors. */
-export function decodeModelProto(bytes: Uint8Array, file: string | undefined): OnnxTypes.ModelProto {
+export function decodeModelProto(bytes: Uint8Array, file: string | undefined, limits: ResolvedReadLimits): OnnxTypes.ModelProto {
   const location = file !== undefined ? { file } : undefined;
   rejectForeignFormat(bytes, location);
-  const proto = decodeOrReject(() => onnx.ModelProto.decode(bytes), location);
+  const proto = decodeOrReject(() => decodeStrict(onnx.ModelProto, bytes, limits.maxNestingDepth), location);
   requireGraph(proto, location);
   return proto;
 }
@@ -66,10 +91,11 @@ export function decodeModelProto(bytes: Uint8Array, file: string | undefined): O
 export function decodeOnnx(bytes: Uint8Array, options: DecodeOnnxOptions = {}): Model {
   const file = options.file;
   const baseDir = options.baseDir ?? (file !== undefined ? dirname(resolve(file)) : undefined);
-  const proto = decodeModelProto(bytes, file);
+  const limits = resolveReadLimits(options.limits, file !== undefined ? { file } : undefined);
+  const proto = decodeModelProto(bytes, file, limits);
   const sources = new SourceFiles();
   try {
-    const model = withMalformedModelErrors(file, () => modelFromProto(proto, { file, baseDir, sources }));
+    const model = withMalformedModelErrors(file, () => modelFromProto(proto, { file, baseDir, sources, limits }));
     sources.finish();
     return model;
   } catch (error) {
@@ -90,6 +116,7 @@ export const DEFAULT_LAZY_THRESHOLD = 1024;
 export function readOnnx(path: string, options: ReadOnnxOptions = {}): Model {
   const file = path;
   const where = { file };
+  const limits = resolveReadLimits(options.limits, where);
   let source: SourceFile;
   try {
     source = new SourceFile(path, true);
@@ -97,6 +124,7 @@ export function readOnnx(path: string, options: ReadOnnxOptions = {}): Model {
     throw onnxError({
       reason: `cannot read ONNX file: ${cause instanceof Error ? cause.message : String(cause)}`,
       location: where,
+      ...(cause instanceof NotRegularFileError ? { expected: 'a regular .onnx file', hint: 'copy the model into a regular file first' } : {}),
       cause,
     });
   }
@@ -107,14 +135,14 @@ export function readOnnx(path: string, options: ReadOnnxOptions = {}): Model {
     const head = new Uint8Array(Math.min(16, source.size));
     if (head.byteLength > 0) reader.copyInto(head, 0);
     rejectForeignFormat(head, where);
-    const scanned = decodeOrReject(() => scanModel(reader, Math.max(1, options.lazyThreshold ?? DEFAULT_LAZY_THRESHOLD)), where);
+    const scanned = decodeOrReject(() => scanModel(reader, Math.max(1, options.lazyThreshold ?? DEFAULT_LAZY_THRESHOLD), limits.maxNestingDepth), where);
     requireGraph(scanned.proto, where);
     const lazyRawData = (proto: OnnxTypes.TensorProto) => {
       const range = scanned.rawRanges.get(proto);
       return range ? sources.range(source, range.offset, range.length) : undefined;
     };
     const model = withMalformedModelErrors(file, () =>
-      modelFromProto(scanned.proto, { file, baseDir: options.baseDir ?? dirname(resolve(path)), lazyRawData, sources }),
+      modelFromProto(scanned.proto, { file, baseDir: options.baseDir ?? dirname(resolve(path)), lazyRawData, sources, limits }),
     );
     model.sourcePath = path;
     sources.finish();

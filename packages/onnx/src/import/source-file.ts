@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { FileRangeStorage } from '@modelpass/ir';
 import { onnxError } from '../errors.js';
@@ -64,15 +64,62 @@ function sameIdentity(a: Identity, b: Identity): boolean {
   return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
 
-/** Reads `target.byteLength` bytes at `position`; false when the file ends first. */
+/** Most bytes one `readSync` call is asked for (its length argument is a 32-bit integer). */
+const MAX_READ_CALL = 1 << 30;
+
+/** Reads `target.byteLength` bytes at `position` (any size, in calls of at most 1 GiB); false when the file ends first. */
 export function readFully(fd: number, target: Uint8Array, position: number): boolean {
   let done = 0;
   while (done < target.byteLength) {
-    const n = readSync(fd, target, done, target.byteLength - done, position + done);
+    const n = readSync(fd, target, done, Math.min(MAX_READ_CALL, target.byteLength - done), position + done);
     if (n === 0) return false;
     done += n;
   }
   return true;
+}
+
+/** Read-only and non-blocking: opening a FIFO put where a file was must not hang (regular files ignore the flag). */
+const READ_NONBLOCKING = constants.O_RDONLY | constants.O_NONBLOCK;
+
+/** What a file system entry is, in words, when it is not a regular file. */
+export function nonRegularKind(stats: Stats): string | undefined {
+  if (stats.isFile()) return undefined;
+  if (stats.isFIFO()) return 'a named pipe (FIFO)';
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+/** The error a source throws for anything but a regular file (callers word it for their context). */
+export class NotRegularFileError extends Error {
+  constructor(
+    readonly path: string,
+    readonly kind: string,
+  ) {
+    super(`'${path}' is ${kind}, not a regular file`);
+  }
+}
+
+/**
+ * Opens a regular file for reading, refusing named pipes, devices, sockets and directories before
+ * anything could block on them: the path is checked with stat, opened non-blocking (so a FIFO that
+ * appears in between cannot hang the open) and checked again on the descriptor.
+ */
+export function openRegularFile(path: string): { fd: number; stats: Stats } {
+  const before = nonRegularKind(statSync(path));
+  if (before) throw new NotRegularFileError(path, before);
+  const fd = openSync(path, READ_NONBLOCKING);
+  try {
+    const stats = fstatSync(fd);
+    const kind = nonRegularKind(stats);
+    if (kind) throw new NotRegularFileError(path, kind);
+    return { fd, stats };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
 }
 
 export class SourceFile {
@@ -88,15 +135,7 @@ export class SourceFile {
    */
   constructor(path: string, keepDescriptor = false) {
     this.path = resolve(path);
-    const fd = openSync(this.path, 'r');
-    let stats: Stats;
-    try {
-      stats = fstatSync(fd);
-      if (!stats.isFile()) throw new Error('not a regular file');
-    } catch (error) {
-      closeSync(fd);
-      throw error;
-    }
+    const { fd, stats } = openRegularFile(this.path);
     this.identity = identityOf(stats);
     this.size = stats.size;
     heldDescriptors++;
@@ -133,7 +172,7 @@ export class SourceFile {
     if (this.handle.fd !== undefined) return;
     let fd: number;
     try {
-      fd = openSync(this.path, 'r');
+      fd = openSync(this.path, READ_NONBLOCKING);
     } catch {
       return; // Gone already: reads will report it.
     }
@@ -145,12 +184,17 @@ export class SourceFile {
     heldDescriptors++;
   }
 
+  /** True when `stats` (of a path or descriptor) is the file this source was opened on. */
+  isSameFile(stats: Stats): boolean {
+    return stats.dev === this.identity.dev && stats.ino === this.identity.ino;
+  }
+
   /** Fills `target` from the file at `position`, after checking that the file is unchanged. */
   readInto(target: Uint8Array, position: number): void {
     const held = this.handle.fd;
     let fd: number;
     try {
-      fd = held ?? openSync(this.path, 'r');
+      fd = held ?? openSync(this.path, READ_NONBLOCKING);
     } catch (cause) {
       throw onnxError({ reason: `cannot read tensor data: '${this.path}' is missing or unreadable`, location: { file: this.path }, cause });
     }

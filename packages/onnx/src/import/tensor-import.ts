@@ -14,6 +14,8 @@ import { onnxError } from '../errors.js';
 import { toSafeNumber, type Int64Like } from '../int64.js';
 import { has, type OnnxTypes } from '../proto.js';
 import { externalStorage, parseExternalData } from './external-data.js';
+import { DEFAULT_READ_LIMITS, limitExceeded } from './read-limits.js';
+import { hexPreview, strictUtf8 } from './strict-decode.js';
 import type { SourceFiles } from './source-file.js';
 
 export interface TensorImportContext {
@@ -27,12 +29,27 @@ export interface TensorImportContext {
   readonly lazyRawData?: (proto: OnnxTypes.TensorProto) => TensorStorage | undefined;
   /** The files this import reads external data from (shared, so each file is opened once). */
   readonly sources?: SourceFiles;
+  /** Largest tensor accepted (bytes); default `DEFAULT_READ_LIMITS.maxTensorBytes`. */
+  readonly maxTensorBytes?: number;
 }
 
-const utf8 = new TextDecoder('utf-8');
-
-export function decodeUtf8(bytes: Uint8Array): string {
-  return utf8.decode(bytes);
+/**
+ * ONNX `bytes` fields the IR keeps as text (string tensor elements, string attributes) must be
+ * UTF-8: the IR holds them as JavaScript strings, and replacing undecodable bytes would change the
+ * model's data without a word, so they are refused with the element named.
+ */
+export function decodeUtf8(bytes: Uint8Array, what: string, location: Location): string {
+  try {
+    return strictUtf8(bytes, what);
+  } catch (cause) {
+    throw onnxError({
+      reason: `${what} is not valid UTF-8 (bytes ${hexPreview(bytes)})`,
+      location,
+      expected: 'UTF-8 text (modelpass keeps ONNX strings as text)',
+      hint: 'modelpass refuses instead of replacing the bytes; re-encode the strings as UTF-8, or keep such tensors out of the converted model',
+      cause,
+    });
+  }
 }
 
 export function dtypeOfCode(code: number | null | undefined, what: string, location: Location): DType {
@@ -77,10 +94,14 @@ export function importTensor(proto: OnnxTypes.TensorProto, context: TensorImport
     if (strings.length !== count) {
       throw onnxError({ reason: `${what} has the wrong number of strings`, location: where, expected: String(count), actual: String(strings.length) });
     }
-    return Tensor.fromStrings(shape, strings.map(decodeUtf8));
+    return Tensor.fromStrings(shape, strings.map((bytes, i) => decodeUtf8(bytes, `string element ${i} of ${what}`, where)));
   }
 
   const byteLength = byteLengthOf(dtype, count);
+  const maxTensorBytes = context.maxTensorBytes ?? DEFAULT_READ_LIMITS.maxTensorBytes;
+  if (byteLength > maxTensorBytes) {
+    throw limitExceeded('maxTensorBytes', `${what} (${dtype}[${shape.join(',')}], ${byteLength} bytes)`, byteLength, maxTensorBytes, where);
+  }
   if (proto.data_location === 1) {
     const ref = parseExternalData(proto.external_data ?? [], name, where);
     return Tensor.fromStorage(dtype, shape, externalStorage(context.baseDir, ref, byteLength, name, where, context.sources));
@@ -109,8 +130,9 @@ function typedFieldBytes(
   what: string,
   where: Location,
 ): Uint8Array {
-  const bytes = new Uint8Array(byteLength);
-  const view = new DataView(bytes.buffer);
+  // Allocated only once the field is known to hold the values the dims promise (dims alone cannot make us allocate).
+  let bytes = new Uint8Array(0);
+  let view = new DataView(bytes.buffer);
   const check = (field: string, actual: number, expected: number): void => {
     if (actual !== expected) {
       throw onnxError({
@@ -120,6 +142,8 @@ function typedFieldBytes(
         actual: String(actual),
       });
     }
+    bytes = new Uint8Array(byteLength);
+    view = new DataView(bytes.buffer);
   };
   const bits = dtypeInfo(dtype).bits;
   switch (dtype) {
@@ -156,7 +180,7 @@ function typedFieldBytes(
     case 'string':
       throw onnxError({ reason: `${what}: strings are not typed-field data`, location: where });
     default: {
-      if (count === 0) return bytes;
+      if (count === 0) return new Uint8Array(byteLength);
       // int32_data: one element per entry for 8+ bit types, one packed byte per entry for 4- and 2-bit types.
       const values = proto.int32_data ?? [];
       if (values.length === 0) {

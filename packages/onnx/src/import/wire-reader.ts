@@ -34,19 +34,31 @@ export class PositionedReader {
     return this.window[position - this.windowStart]!;
   }
 
-  /** A varint at `position`: its value (exact up to 2^53) and the offset after it. */
+  /**
+   * A key or length varint at `position`: its low 32 bits as an unsigned number (what protobufjs'
+   * `uint32()` and protobuf's own parsers take from a longer varint) and the offset after it.
+   */
   varint(position: number, limit: number): { value: number; next: number } {
     let value = 0;
     let scale = 1;
     for (let i = 0; i < 10; i++) {
       if (position + i >= limit) throw new WireFormatError(`varint runs past the end of its message at offset ${position}`);
       const byte = this.byteAt(position + i);
-      value += (byte & 0x7f) * scale;
+      if (i < 5) value += (byte & 0x7f) * scale;
       scale *= 128;
-      if ((byte & 0x80) === 0) {
-        if (!Number.isSafeInteger(value)) throw new WireFormatError(`varint at offset ${position} is too large`);
-        return { value, next: position + i + 1 };
-      }
+      if ((byte & 0x80) === 0) return { value: value % 2 ** 32, next: position + i + 1 };
+    }
+    throw new WireFormatError(`varint at offset ${position} is longer than 10 bytes`);
+  }
+
+  /**
+   * The offset after the varint at `position`, whatever its value: a varint field may hold any
+   * 64-bit value (negative int64s take ten bytes), as protobufjs accepts when it decodes one.
+   */
+  skipVarint(position: number, limit: number): number {
+    for (let i = 0; i < 10; i++) {
+      if (position + i >= limit) throw new WireFormatError(`varint runs past the end of its message at offset ${position}`);
+      if ((this.byteAt(position + i) & 0x80) === 0) return position + i + 1;
     }
     throw new WireFormatError(`varint at offset ${position} is longer than 10 bytes`);
   }
@@ -98,7 +110,7 @@ function readField(reader: PositionedReader, start: number, limit: number): Wire
   let end: number;
   switch (wireType) {
     case WIRE_VARINT:
-      end = reader.varint(key.next, limit).next;
+      end = reader.skipVarint(key.next, limit);
       break;
     case WIRE_FIXED64:
       end = key.next + 8;

@@ -86,18 +86,38 @@ class CommonSubexpressions {
   constants(graph: Graph, scope: Scope<Value[]>): void {
     for (const value of graph.constants) {
       if (!value.isConstant || !value.constant) continue;
-      const key = `const:${tensorFingerprint(value.constant)}`;
-      const earlier = scope.get(key)?.[0];
-      if (!earlier) {
-        scope.set(key, [value]);
-        continue;
-      }
+      const earlier = this.earlierEqualConstant(value, scope);
+      if (!earlier) continue;
       if (value.isGraphOutput) continue;
       value.replaceAllUsesWith(earlier);
       this.constantsMerged++;
     }
   }
+
+  /**
+   * An equal constant seen before (in this graph or an enclosing one), else undefined after
+   * recording `value`. Small tensors are found by content hash; large ones (over one chunk) are
+   * compared chunk by chunk with the earlier ones of the same dtype, shape and quantization, which
+   * stops at the first differing chunk instead of hashing gigabytes.
+   */
+  private earlierEqualConstant(value: Value, scope: Scope<Value[]>): Value | undefined {
+    const tensor = value.constant!;
+    if (tensor.dtype === 'string' || tensor.byteLength <= LARGE_CONSTANT_BYTES) {
+      const key = `const:${tensorFingerprint(tensor)}`;
+      const earlier = scope.get(key)?.[0];
+      if (!earlier) scope.set(key, [value]);
+      return earlier;
+    }
+    const key = `const-large:${tensor.dtype}[${tensor.shape.join(',')}]${JSON.stringify(tensor.quant ?? null)}`;
+    const candidates = scope.get(key) ?? [];
+    const earlier = candidates.find((candidate) => candidate.constant!.equals(tensor));
+    if (!earlier) scope.set(key, [...candidates, value]);
+    return earlier;
+  }
 }
+
+/** Constants above this size (bytes) are compared directly instead of hashed (16 MiB: one read chunk). */
+const LARGE_CONSTANT_BYTES = 16 << 20;
 
 export const cse = definePass({
   name: 'cse',

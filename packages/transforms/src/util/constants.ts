@@ -32,9 +32,16 @@ export function constantNodeTensor(node: Node): Tensor | undefined {
   return undefined;
 }
 
-/** The elements of a numeric tensor as plain numbers (undefined for strings). */
+/**
+ * Most elements `numbersOf` and `intsOf` turn into a plain array (1 Mi): what patterns read as
+ * numbers are shapes, axes, pads and small operands; larger constants are left alone (they are
+ * never such operands, and an array of them could exceed memory).
+ */
+export const MAX_NUMBERS_OF_ELEMENTS = 1 << 20;
+
+/** The elements of a numeric tensor as plain numbers (undefined for strings and for tensors over `MAX_NUMBERS_OF_ELEMENTS`). */
 export function numbersOf(tensor: Tensor): number[] | undefined {
-  if (tensor.dtype === 'string') return undefined;
+  if (tensor.dtype === 'string' || tensor.size > MAX_NUMBERS_OF_ELEMENTS) return undefined;
   return tensor.toNumbers();
 }
 
@@ -42,14 +49,31 @@ export function numbersOf(tensor: Tensor): number[] | undefined {
 export function intsOf(value: Value | null | undefined): number[] | undefined {
   const tensor = constantOf(value);
   if (!tensor || (tensor.dtype !== 'int64' && tensor.dtype !== 'int32')) return undefined;
-  return tensor.toNumbers();
+  return numbersOf(tensor);
 }
 
-/** True when every element of the constant equals `expected` (exactly, as a number). */
+const splatMemo = new WeakMap<Tensor, Map<number, boolean>>();
+
+/**
+ * True when every element of the constant equals `expected` (exactly, as a number). Elements are
+ * read chunk by chunk and the scan stops at the first other value, so a large weight costs one
+ * chunk unless it really is a splat; the answer is remembered per tensor.
+ */
 export function isSplat(tensor: Tensor, expected: number): boolean {
-  const values = numbersOf(tensor);
-  if (!values || values.length === 0) return false;
-  return values.every((v) => v === expected);
+  if (tensor.dtype === 'string' || tensor.size === 0) return false;
+  let memo = splatMemo.get(tensor);
+  if (!memo) splatMemo.set(tensor, (memo = new Map()));
+  let answer = memo.get(expected);
+  if (answer === undefined) memo.set(expected, (answer = scanSplat(tensor, expected)));
+  return answer;
+}
+
+function scanSplat(tensor: Tensor, expected: number): boolean {
+  for (const { elements } of tensor.elementChunks()) {
+    const values = elements as ArrayLike<number | bigint | boolean>;
+    for (let i = 0; i < values.length; i++) if (Number(values[i]) !== expected) return false;
+  }
+  return true;
 }
 
 /** The dtype of a value, when its type says so. */

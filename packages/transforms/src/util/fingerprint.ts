@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import { formatType, type Attribute, type Tensor } from '@modelpass/ir';
 
-/** A content hash of a tensor: dtype, shape and bytes (or strings). */
+/**
+ * A content hash of a tensor: dtype, shape and bytes (or strings). The bytes are hashed chunk by
+ * chunk, so a tensor larger than memory (or than one 2 GiB read) is never loaded whole.
+ */
 export function tensorFingerprint(tensor: Tensor): string {
   const hash = createHash('sha256');
   hash.update(`${tensor.dtype}[${tensor.shape.join(',')}]`);
   if (tensor.dtype === 'string') hash.update(JSON.stringify(tensor.strings));
-  else hash.update(tensor.bytes());
+  else for (const chunk of tensor.byteChunks()) hash.update(chunk);
   if (tensor.quant) hash.update(JSON.stringify(tensor.quant));
   return hash.digest('hex');
 }
