@@ -7,6 +7,10 @@ import type { Dim } from '@modelpass/ir';
 import { staticDim } from '../util/inference.js';
 import { constantIntsOf, inputShapeOf, intAttribute, intsAttribute, reportAt, type OpVerifier } from './verify-context.js';
 
+function formatDims(shape: readonly Dim[]): string {
+  return `[${shape.map((d) => (d === null ? '?' : String(d))).join(',')}]`;
+}
+
 function axisInRange(axis: number, rank: number): number | undefined {
   const normalized = axis < 0 ? axis + rank : axis;
   return normalized >= 0 && normalized < rank ? normalized : undefined;
@@ -16,8 +20,8 @@ export const verifyGemm: OpVerifier = (context) => {
   const { node } = context;
   const a = inputShapeOf(node, 0);
   const b = inputShapeOf(node, 1);
-  if (a && a.length !== 2) reportAt(context, 'gemm-rank', `A has rank ${a.length}`, { expected: 'a matrix (rank 2)' });
-  if (b && b.length !== 2) reportAt(context, 'gemm-rank', `B has rank ${b.length}`, { expected: 'a matrix (rank 2)' });
+  if (a && a.length !== 2) reportAt(context, 'gemm-rank', `A '${node.inputs[0]!.name}' has rank ${a.length}`, { expected: 'a matrix (rank 2)', actual: `rank ${a.length} ${formatDims(a)}` });
+  if (b && b.length !== 2) reportAt(context, 'gemm-rank', `B '${node.inputs[1]!.name}' has rank ${b.length}`, { expected: 'a matrix (rank 2)', actual: `rank ${b.length} ${formatDims(b)}` });
   if (a?.length !== 2 || b?.length !== 2) return;
   const transA = intAttribute(node, 'transA') === 1;
   const transB = intAttribute(node, 'transB') === 1;
@@ -25,6 +29,8 @@ export const verifyGemm: OpVerifier = (context) => {
   const kB = staticDim(transB ? b[1] : b[0]);
   if (kA !== undefined && kB !== undefined && kA !== kB) {
     reportAt(context, 'gemm-inner-dim', `inner dimensions differ: A gives K = ${kA}${transA ? ' (transA)' : ''}, B gives K = ${kB}${transB ? ' (transB)' : ''}`, {
+      expected: `B '${node.inputs[1]!.name}' with K = ${kA}`,
+      actual: `${formatDims(b)}`,
       hint: 'check transA/transB against how the weight is stored',
     });
   }
@@ -38,7 +44,7 @@ export const verifyMatMul: OpVerifier = (context) => {
   const k1 = staticDim(a[a.length - 1]);
   const k2 = staticDim(b.length === 1 ? b[0] : b[b.length - 2]);
   if (k1 !== undefined && k2 !== undefined && k1 !== k2) {
-    reportAt(context, 'matmul-inner-dim', `inner dimensions differ: A's last dim is ${k1}, B's ${b.length === 1 ? 'only' : 'second-to-last'} dim is ${k2}`);
+    reportAt(context, 'matmul-inner-dim', `inner dimensions differ: A's last dim is ${k1}, B's ${b.length === 1 ? 'only' : 'second-to-last'} dim is ${k2}`, { expected: `K = ${k1}`, actual: `A ${formatDims(a)}, B ${formatDims(b)}` });
   }
 };
 
