@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
-import { parseModel, printModel, writeFileAtomic, type Model } from '@modelpass/ir';
+import { delimiter, extname } from 'node:path';
+import { printModelToFile, readModelText, type Model } from '@modelpass/ir';
 import { readOnnx, writeOnnx } from '@modelpass/onnx';
 import { UsageError } from './usage-error.js';
 
@@ -8,21 +7,37 @@ import { UsageError } from './usage-error.js';
 export interface ModelFormat {
   readonly name: string;
   readonly extensions: readonly string[];
-  read(path: string): Model | Promise<Model>;
+  read(path: string, options?: ModelReadOptions): Model | Promise<Model>;
   write(model: Model, path: string): void | Promise<void>;
+}
+
+export interface ModelReadOptions {
+  /**
+   * Folders a `.mpir` input may read `file(...)` weights from besides its own folder (the
+   * `--allow-read DIR` flag). Default: the folders listed in MODELPASS_ALLOW_READ (separated
+   * like PATH), else none.
+   */
+  readonly allowRead?: readonly string[];
+}
+
+function allowedReadFolders(options: ModelReadOptions | undefined): readonly string[] {
+  if (options?.allowRead !== undefined) return options.allowRead;
+  return (process.env['MODELPASS_ALLOW_READ'] ?? '').split(delimiter).filter((folder) => folder !== '');
 }
 
 const mpir: ModelFormat = {
   name: 'mpir',
   extensions: ['.mpir'],
-  read(path) {
-    const model = parseModel(readFileSync(path, 'utf8'), { file: path });
+  read(path, options) {
+    // Refuses FIFOs and devices; file(...) references stay inside the file's folder unless allowed.
+    const model = readModelText(path, { allowRead: allowedReadFolders(options) });
     model.sourceFormat = 'mpir';
     model.sourcePath = path;
     return model;
   },
   write(model, path) {
-    writeFileAtomic(path, printModel(model));
+    // Streams: no whole-text string, so models past the ~512 MiB string limit still print.
+    printModelToFile(model, path);
   },
 };
 
