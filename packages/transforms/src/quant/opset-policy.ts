@@ -12,6 +12,18 @@ import { requiredOpset, type QuantizedTensorType } from './storage-types.js';
 const COMPATIBLE_ACROSS_VERSIONS = new Set(['QuantizeLinear', 'DequantizeLinear']);
 /** IR version 10 introduced int4/uint4 tensors. */
 const INT4_IR_VERSION = 10;
+/** The first IR version of the ONNX release that introduced each opset we may raise to (onnx/docs/Versioning.md). */
+const IR_VERSION_OF_OPSET: ReadonlyMap<number, number> = new Map([
+  [10, 5],
+  [13, 7],
+  [21, 10],
+]);
+
+function raiseOpset(model: Model, opset: number): void {
+  model.opsetImports.set('onnx', opset);
+  const ir = IR_VERSION_OF_OPSET.get(opset);
+  if (ir !== undefined && model.irVersion !== undefined && model.irVersion < ir) model.irVersion = ir;
+}
 
 /** Ops of the model (default domain) that ONNX redefined after `from` up to `to`, with the version. */
 export function opsRedefinedBetween(model: Model, from: number, to: number): string[] {
@@ -43,14 +55,14 @@ export function checkOpset(model: Model, entries: readonly { value: Value; type:
   }
   const current = model.opset('onnx');
   if (current === undefined) {
-    model.opsetImports.set('onnx', needed.opset);
+    raiseOpset(model, needed.opset);
     return false;
   }
   if (current >= needed.opset) return false;
   const value = needed.value!;
   const blocking = opsRedefinedBetween(model, current, needed.opset);
   if (bump && blocking.length === 0) {
-    model.opsetImports.set('onnx', needed.opset);
+    raiseOpset(model, needed.opset);
     return true;
   }
   throw new ModelpassError({
