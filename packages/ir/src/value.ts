@@ -157,13 +157,16 @@ export class Value {
    * output of its graph, `other` takes over its name if it is a node output of the same graph that
    * is neither a graph input nor a graph output (this value gets a fresh `<name>__replaced` name);
    * otherwise an `onnx.Identity` named after the output is appended to produce it from `other`.
-   * Pass `{ keepOutputNames: false }` to let the output take `other`'s name instead.
+   * Pass `{ keepOutputNames: false }` to let the output take `other`'s name instead, and
+   * `{ except: node }` to leave that node's uses alone (MLIR's `replaceAllUsesExcept`: a node
+   * inserted after this value that reads it and replaces it).
    */
   replaceAllUsesWith(other: Value, options: ReplaceUsesOptions = {}): void {
     if (other === this) return;
+    const except = options.except;
     const keep = (options.keepOutputNames ?? true) && this.isGraphOutput;
     if (keep && !canTakeOverName(other, this)) {
-      this.replaceUsesWith(other, (use) => !(use.isGraphOutput && use.user === this.graph));
+      this.replaceUsesWith(other, (use) => use.user !== except && !(use.isGraphOutput && use.user === this.graph));
       const name = this._name;
       this.rename(this.graph.uniqueName(`${name}__replaced`));
       const identity = this.graph.createNode({ op: 'onnx.Identity', inputs: [other], outputs: [{ name, type: other.type.kind === 'unknown' ? this.type : other.type }] });
@@ -171,7 +174,7 @@ export class Value {
       return;
     }
     for (const use of this._useArray()) {
-      if (use.user === undefined) continue;
+      if (use.user === undefined || use.user === except) continue;
       if ((use.user as Graph).isGraph) (use.user as Graph)._setOutputAt(use.index, other);
       else (use.user as Node).setInput(use.index, other);
     }
@@ -223,6 +226,8 @@ export class Value {
 export interface ReplaceUsesOptions {
   /** Keep the public names of graph outputs (default true); see `Value.replaceAllUsesWith`. */
   readonly keepOutputNames?: boolean;
+  /** A node whose uses are left alone. */
+  readonly except?: Node;
 }
 
 /** Whether `to` can be renamed to `from`'s name when it replaces `from` as a graph output. */
