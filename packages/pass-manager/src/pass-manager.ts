@@ -189,7 +189,7 @@ export class PassManager {
     try {
       for (const i of this.instrumentations) i.beforePass?.(model, info);
       const start = performance.now();
-      const returned = await settlePassResult(step.pass.run(model, context as PassContext), describePass(info.passName, owner), this.options.passTimeoutMs);
+      const returned = await settlePassResult(step.pass.run(model, context as PassContext), this.options.passTimeoutMs);
       const durationMs = performance.now() - start;
       const preserved = checkPreserved(returned, info);
       state.analyses.invalidate(model, preserved);

@@ -10,7 +10,6 @@ import { ModelpassError } from '@modelpass/ir';
 
 interface PendingPass {
   fail(error: ModelpassError): void;
-  readonly who: string;
 }
 
 const pending = new Set<PendingPass>();
@@ -19,7 +18,7 @@ function onBeforeExit(): void {
   for (const pass of [...pending]) {
     pass.fail(
       new ModelpassError({
-        reason: `${pass.who} returned a promise that never settles: the event loop emptied while it was pending, so nothing is left that could resolve it`,
+        reason: 'the promise it returned never settles: the event loop emptied while it was pending, so nothing is left that could resolve it',
         source: '@modelpass/pass-manager',
         code: 'pass/never-settled',
         hint: 'the pass must resolve or reject the promise it returns (look for a missing resolve() or an await on a promise nobody settles)',
@@ -40,15 +39,14 @@ function untrack(pass: PendingPass): void {
 
 /**
  * `result` when it is not a promise; otherwise a promise of its value that rejects with a
- * ModelpassError when the event loop empties while it is pending, or after `timeoutMs`.
- * @param who how the pass is named in errors, e.g. `pass 'prune' from plugin 'p'@1.0.0`
+ * ModelpassError when the event loop empties while it is pending, or after `timeoutMs`. The
+ * caller wraps the error with the pass's and plugin's names.
  */
-export function settlePassResult<T>(result: T | PromiseLike<T>, who: string, timeoutMs?: number): T | Promise<T> {
+export function settlePassResult<T>(result: T | PromiseLike<T>, timeoutMs?: number): T | Promise<T> {
   if (!isThenable(result)) return result;
   return new Promise<T>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const pass: PendingPass = {
-      who,
       fail(error) {
         finish();
         reject(error);
@@ -63,7 +61,7 @@ export function settlePassResult<T>(result: T | PromiseLike<T>, who: string, tim
       timer = setTimeout(() => {
         pass.fail(
           new ModelpassError({
-            reason: `${who} did not finish within ${timeoutMs} ms`,
+            reason: `it did not finish within ${timeoutMs} ms`,
             source: '@modelpass/pass-manager',
             code: 'pass/timeout',
             hint: 'raise the pass timeout if the pass is just slow on this model',

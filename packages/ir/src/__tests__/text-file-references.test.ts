@@ -50,7 +50,7 @@ describe('file(...) references in .mpir files', () => {
     const error = errorOf(() => readModelText(join(folder, 'model.mpir')));
     expect(error.reason).toBe("file(...) reference '/etc/shadow' lies outside the folders this IR may read");
     expect(error.location).toEqual({ file: join(folder, 'model.mpir'), line: 3, column: referenceColumn(text) });
-    expect(error.message).toContain('--allow-read');
+    expect(error.message).toContain('MODELPASS_ALLOW_READ=DIR');
   });
 
   it('refuse ../ escapes unless the folder is allowed', () => {

@@ -82,7 +82,7 @@ describe('passes whose promise never settles', () => {
     const error = (await manager.run(smallModel(), [passStep(hang)]).catch((e: unknown) => e)) as PassFailure;
     expect(error).toBeInstanceOf(PassFailure);
     expect(error.passName).toBe('hang');
-    expect(error.reason).toBe("pass 'hang' failed: pass 'hang' did not finish within 50 ms");
+    expect(error.reason).toBe("pass 'hang' failed: it did not finish within 50 ms");
     expect(() => new PassManager({ passTimeoutMs: -1 })).toThrow(/passTimeoutMs must be a positive number/);
   });
 
@@ -109,7 +109,7 @@ describe('passes whose promise never settles', () => {
     expect(child.status).toBe(1);
     expect(child.stdout).toBe('');
     expect(child.stderr).toContain(
-      "pass 'hang' from plugin 'hangs'@1.2.3 failed: pass 'hang' from plugin 'hangs'@1.2.3 returned a promise that never settles: the event loop emptied while it was pending",
+      "pass 'hang' from plugin 'hangs'@1.2.3 failed: the promise it returned never settles: the event loop emptied while it was pending",
     );
   });
 });
