@@ -1,0 +1,90 @@
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { camelCase, checkPackageName, checkPassName, defaultPackageName } from './names.js';
+import { packageManifest } from './package-json.js';
+import { ScaffoldError } from './scaffold-error.js';
+import { renderTemplates } from './templates.js';
+import { localWiring, ownVersion, registryWiring, type Wiring } from './wiring.js';
+
+export interface ScaffoldOptions {
+  /** The pass name, kebab-case (`strip-identity`). */
+  readonly name: string;
+  /** Where the package goes (default `./<name>` under `cwd`); must not exist or be empty. */
+  readonly directory?: string;
+  /** The npm package name (default `modelpass-plugin-<name>`). */
+  readonly packageName?: string;
+  /**
+   * A local modelpass to install from instead of the registry: a built checkout (its packages are
+   * `npm pack`ed) or a folder of `npm pack` tarballs. They are copied into `vendor/`.
+   */
+  readonly modelpass?: string;
+  readonly cwd?: string;
+}
+
+export interface ScaffoldResult {
+  readonly directory: string;
+  readonly packageName: string;
+  /** Relative paths of the files written (vendored tarballs included). */
+  readonly files: readonly string[];
+  readonly wiring: Wiring;
+}
+
+function listRelative(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? listRelative(join(dir, entry.name), `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`],
+  );
+}
+
+function dependencyNote(wiring: Wiring, range: string): string {
+  if (wiring.kind === 'registry') {
+    return `\`@modelpass/ir\` and \`@modelpass/pass-manager\` are peer dependencies (${range}): the program that loads the plugin provides them. The dev dependencies build and test it.`;
+  }
+  return [
+    `\`@modelpass/ir\` and \`@modelpass/pass-manager\` are peer dependencies (${range}): the program that loads the plugin provides them.`,
+    `For building and testing, this package installs modelpass from the tarballs in \`vendor/\`, packed from \`${wiring.source}\` by \`create-pass --modelpass\``,
+    '(`file:` dev dependencies plus `overrides`, so the packages find each other). Once modelpass is published, replace them with',
+    `\`${range}\` and delete \`vendor/\` and \`overrides\`.`,
+  ].join('\n');
+}
+
+/**
+ * Writes a pass package: `src/index.ts` (definePass + definePlugin), a golden case per behaviour
+ * under `fixtures/<name>/`, a vitest test through `@modelpass/testing`'s harness, package.json
+ * (peer dependencies on ir and pass-manager), tsconfig.json, README.md, .gitignore. Everything is
+ * staged in a sibling folder and renamed into place, so a failure leaves nothing behind.
+ */
+export function scaffoldPassPackage(options: ScaffoldOptions): ScaffoldResult {
+  checkPassName(options.name);
+  const packageName = options.packageName ?? defaultPackageName(options.name);
+  checkPackageName(packageName);
+  const directory = resolve(options.cwd ?? process.cwd(), options.directory ?? options.name);
+  if (existsSync(directory) && (!statSync(directory).isDirectory() || readdirSync(directory).length > 0)) {
+    throw new ScaffoldError(`'${directory}' already exists and is not an empty folder`, { hint: 'pick another name or --directory' });
+  }
+  if (!existsSync(dirname(directory))) throw new ScaffoldError(`the parent folder of '${directory}' does not exist`);
+  const staging = join(dirname(directory), `.${basename(directory)}.create-pass-${process.pid}`);
+  mkdirSync(staging);
+  try {
+    const range = `^${ownVersion()}`;
+    const wiring = options.modelpass !== undefined ? localWiring(options.modelpass, staging) : registryWiring();
+    const values = {
+      name: options.name,
+      camelName: camelCase(options.name),
+      packageName,
+      passManagerRange: range,
+      pluginSpecifier: packageName,
+      dependencyNote: dependencyNote(wiring, range),
+    };
+    for (const [path, text] of renderTemplates(values)) {
+      mkdirSync(dirname(join(staging, path)), { recursive: true });
+      writeFileSync(join(staging, path), text);
+    }
+    writeFileSync(join(staging, 'package.json'), packageManifest({ name: options.name, packageName, range, wiring }));
+    if (existsSync(directory)) rmdirSync(directory);
+    renameSync(staging, directory);
+    return { directory, packageName, files: listRelative(directory).sort(), wiring };
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
