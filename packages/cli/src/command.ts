@@ -6,6 +6,11 @@ export interface Command {
   readonly usage: string;
   readonly summary: string;
   readonly flags: FlagSpecs;
+  /**
+   * Exit code for a model, input or internal error (default 1). Commands whose exit code 1 means
+   * "the check failed" (`compare`: outputs disagree) use 2, as `diff` and `cmp` do.
+   */
+  readonly errorExitCode?: number;
   /** Returns the exit code. */
   run(args: ParsedArgs, io: CliIO): Promise<number>;
 }

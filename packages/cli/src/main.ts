@@ -6,13 +6,15 @@ import { processIO, type CliIO } from './cli-io.js';
 import type { Command } from './command.js';
 import { compareCommand } from './commands/compare.js';
 import { convertCommand } from './commands/convert.js';
+import { evalCommand } from './commands/eval.js';
 import { inspectCommand } from './commands/inspect.js';
 import { passesCommand } from './commands/passes.js';
 import { replayCommand } from './commands/replay.js';
+import { escapeForTerminal } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
 
 export const commands: ReadonlyMap<string, Command> = new Map(
-  [convertCommand, inspectCommand, compareCommand, passesCommand, replayCommand].map((c) => [c.name, c]),
+  [convertCommand, inspectCommand, compareCommand, evalCommand, passesCommand, replayCommand].map((c) => [c.name, c]),
 );
 
 function version(): string {
@@ -23,12 +25,27 @@ function version(): string {
 function topLevelHelp(): string {
   const lines = ['usage: modelpass <command> [options]', '', 'commands:'];
   for (const command of commands.values()) lines.push(`  ${command.name.padEnd(9)} ${command.summary.split('. ')[0]}`);
-  lines.push('', "Run 'modelpass <command> --help' for a command's options.", 'Exit codes: 0 success, 1 model or pipeline error, 2 usage error.');
+  lines.push('', "Run 'modelpass <command> --help' for a command's options.", 'Exit codes: 0 success, 1 model or pipeline error, 2 usage error;',
+    "compare and eval: 0 the check passed, 1 it failed (outputs disagree, accuracy below --min-accuracy), 2 any error.");
   return lines.join('\n');
 }
 
-/** Runs the CLI; returns the exit code (0 success, 1 model/pipeline error, 2 usage error). */
-export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+/** The same IO with control characters in everything printed made visible (see terminal-text.ts). */
+function terminalSafe(io: CliIO): CliIO {
+  return {
+    cwd: io.cwd,
+    stderrIsTTY: io.stderrIsTTY,
+    stdout: (text) => io.stdout(escapeForTerminal(text)),
+    stderr: (text) => io.stderr(escapeForTerminal(text)),
+  };
+}
+
+/**
+ * Runs the CLI; returns the exit code (0 success, 1 model/pipeline error, 2 usage error; `compare`
+ * and `eval` use 1 for "the check failed" and 2 for any error).
+ */
+export async function main(argv: readonly string[], rawIO: CliIO = processIO): Promise<number> {
+  const io = terminalSafe(rawIO);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(topLevelHelp());
@@ -58,11 +75,11 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
     }
     if (ModelpassError.is(error)) {
       io.stderr(`modelpass: error: ${error.message}`);
-      return 1;
+      return command.errorExitCode ?? 1;
     }
     const message = error instanceof Error ? error.message : String(error);
     io.stderr(`modelpass: internal error: ${message}\n  this is a bug in modelpass; please report it with the command you ran`);
     if (process.env['MODELPASS_DEBUG'] && error instanceof Error && error.stack) io.stderr(error.stack);
-    return 1;
+    return command.errorExitCode ?? 1;
   }
 }

@@ -6,8 +6,8 @@ import { Model, Tensor, byteLengthOf, elementCount } from '@modelpass/ir';
 import type { Engine, ModelSource } from './engine.js';
 import { createEngine, type CreateEngineOptions, type EngineName } from './engines.js';
 import { runtimeError } from './errors.js';
-import { datasetBatches, type LabelledDataset, type Normalization } from './idx-dataset.js';
-import { loadModel, modelBytes } from './model-source.js';
+import { datasetBatches, type LabelledDataset, type Normalization, type SampleLayout } from './idx-dataset.js';
+import { describeModelSource, loadModel, modelBytes } from './model-source.js';
 import { ReferenceEngine } from './reference-engine.js';
 import { OrtRunner } from './ort-runner.js';
 
@@ -24,6 +24,10 @@ export interface EvaluateAccuracyOptions extends CreateEngineOptions {
   readonly sampleShape?: readonly number[];
   /** Evaluate only the first `limit` samples. */
   readonly limit?: number;
+  /** Layout of the dataset's samples (default `nchw`; `nhwc` samples are transposed to channels-first). */
+  readonly layout?: SampleLayout;
+  /** A name for the dataset in error messages (e.g. `fashion-mnist:test`). */
+  readonly datasetName?: string;
 }
 
 export interface AccuracyResult {
@@ -31,6 +35,12 @@ export interface AccuracyResult {
   readonly correct: number;
   readonly total: number;
   readonly engine: string;
+  /** Samples per run that were used. */
+  readonly batchSize: number;
+  /** Shape of one sample as fed to the model. */
+  readonly sampleShape: readonly number[];
+  /** Per label (index = label): samples with that label and how many were classified correctly. */
+  readonly perClass: readonly { readonly total: number; readonly correct: number }[];
 }
 
 interface InputDescription {
@@ -97,9 +107,26 @@ export async function evaluateAccuracy(source: ModelSource, dataset: LabelledDat
       }
     }
     const data = options.limit !== undefined && options.limit < dataset.size ? truncate(dataset, options.limit) : dataset;
+    const fed = sampleShape ?? data.sampleShape;
+    if (elementCount(fed) !== elementCount(data.sampleShape)) {
+      throw runtimeError({
+        reason:
+          `the samples of ${options.datasetName ? `dataset '${options.datasetName}'` : 'the dataset'} do not fit input '${input.name}' of model ${describeModelSource(source)}: ` +
+          `a sample is [${data.sampleShape.join(',')}] (${elementCount(data.sampleShape)} values), the input takes [${fed.join(',')}] (${elementCount(fed)} values) per sample`,
+        expected: `samples of ${elementCount(fed)} values`,
+        actual: `[${data.sampleShape.join(',')}]`,
+      });
+    }
     let correct = 0;
     let total = 0;
-    for (const batch of datasetBatches(data, { batchSize, ...(options.normalization ? { normalization: options.normalization } : {}), ...(sampleShape ? { sampleShape } : {}) })) {
+    const perClass: { total: number; correct: number }[] = [];
+    const batches = datasetBatches(data, {
+      batchSize,
+      ...(options.normalization ? { normalization: options.normalization } : {}),
+      ...(sampleShape ? { sampleShape } : {}),
+      ...(options.layout ? { layout: options.layout } : {}),
+    });
+    for (const batch of batches) {
       let feed = batch.input;
       const rows = batch.labels.length;
       if (rows < batchSize && typeof shape?.[0] === 'number' && shape[0] > 0) {
@@ -114,10 +141,19 @@ export async function evaluateAccuracy(source: ModelSource, dataset: LabelledDat
         throw runtimeError({ reason: `output '${outputName}' of shape [${logits.shape.join(',')}] is not one row of logits per sample` });
       }
       const predicted = argmaxPerRow(logits, feed.shape[0]!);
-      for (let i = 0; i < rows; i++) if (predicted[i] === batch.labels[i]) correct++;
+      for (let i = 0; i < rows; i++) {
+        const label = batch.labels[i]!;
+        const tally = (perClass[label] ??= { total: 0, correct: 0 });
+        tally.total++;
+        if (predicted[i] === label) {
+          correct++;
+          tally.correct++;
+        }
+      }
       total += rows;
     }
-    return { accuracy: total ? correct / total : 0, correct, total, engine: engine.name };
+    for (let label = 0; label < perClass.length; label++) perClass[label] ??= { total: 0, correct: 0 };
+    return { accuracy: total ? correct / total : 0, correct, total, engine: engine.name, batchSize, sampleShape: fed, perClass };
   } finally {
     if (typeof options.engine !== 'object') await engine.dispose();
   }

@@ -2,11 +2,13 @@
  * Runs two models on the same inputs and compares their outputs: the check behind
  * `modelpass compare a.onnx b.onnx` and behind every "the conversion kept the numbers" claim.
  */
-import type { Tensor } from '@modelpass/ir';
+import { Model, type Dim, type Tensor } from '@modelpass/ir';
+import { inferShapes } from '@modelpass/ops';
+import { checkMemoryBudget, defaultMemoryBudget, type PlannedInput } from './compare-budget.js';
 import { compareOutputs, type CompareOptions, type ComparisonReport } from './compare.js';
 import { feedsToMap, type Engine, type Feeds, type ModelSource } from './engine.js';
 import { createEngine, type CreateEngineOptions, type EngineName } from './engines.js';
-import { generateInputs, type GenerateInputsOptions } from './generate-inputs.js';
+import { feedableInputs, generateInputs, type GenerateInputsOptions } from './generate-inputs.js';
 import { loadInputs } from './load-inputs.js';
 import { loadModel } from './model-source.js';
 
@@ -17,6 +19,12 @@ export interface CompareModelsOptions extends GenerateInputsOptions, CompareOpti
   readonly engine?: EngineName | Engine;
   /** Different engines for the first and second model; wins over `engine`. */
   readonly engines?: readonly [EngineName | Engine, EngineName | Engine];
+  /**
+   * Bytes the run may plan for (default: the V8 heap limit of this process). Generated inputs, and
+   * on the reference interpreter every value of the graph, are sized from the model's types before
+   * anything is allocated; a run that would need more is refused with a `ModelpassError`.
+   */
+  readonly memoryBudget?: number;
 }
 
 export interface ModelComparison extends ComparisonReport {
@@ -36,13 +44,48 @@ export function resolveComparisonInputs(model: ModelSource, options: CompareMode
   return feedsToMap(given as Feeds);
 }
 
+/**
+ * Names of the symbolic dimensions of the inputs that need a feed, in order of appearance
+ * (`['N']` for the Fashion-MNIST CNN's `input: float32[N,1,28,28]`).
+ */
+export function symbolicInputDims(model: Model): string[] {
+  const names: string[] = [];
+  for (const input of feedableInputs(model)) {
+    if (input.type.kind !== 'tensor' || !input.type.shape) continue;
+    for (const dim of input.type.shape) if (typeof dim === 'string' && !names.includes(dim)) names.push(dim);
+  }
+  return names;
+}
+
+/** The shapes `generateInputs` will give, where they can be told without generating anything. */
+function plannedInputs(model: Model, options: GenerateInputsOptions): PlannedInput[] {
+  const planned: PlannedInput[] = [];
+  for (const input of feedableInputs(model, options.includeDefaults)) {
+    if (input.type.kind !== 'tensor') continue;
+    const declared: readonly Dim[] | null = options.shapes?.[input.name] ?? input.type.shape;
+    if (!declared) continue;
+    const shape = declared.map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : typeof dim === 'string' && options.dims?.[dim] !== undefined ? options.dims[dim]! : options.defaultDim));
+    if (shape.every((d): d is number => typeof d === 'number')) planned.push({ name: input.name, dtype: input.type.dtype, shape });
+  }
+  return planned;
+}
+
 export async function compareModels(a: ModelSource, b: ModelSource, options: CompareModelsOptions = {}): Promise<ModelComparison> {
-  const feeds = resolveComparisonInputs(a, options);
   const [specA, specB] = options.engines ?? [options.engine ?? 'ort', options.engine ?? 'ort'];
+  const names = [specA, specB].map((spec) => (typeof spec === 'string' ? spec : spec.name));
+  const onReference = names.includes('reference');
+  const modelA = loadModel(a);
+  // A model read here is ours to annotate: inferred shapes size the reference interpreter's values.
+  if (onReference && !(a instanceof Model)) inferShapes(modelA);
+  const budget = { engine: onReference ? 'reference' : names[0]!, budget: options.memoryBudget ?? defaultMemoryBudget(), ...(typeof a === 'string' ? { file: a } : {}) };
+  if (options.inputs === undefined) checkMemoryBudget(modelA, plannedInputs(modelA, options), budget);
+  const feeds = resolveComparisonInputs(modelA, options);
+  if (options.inputs !== undefined && onReference) checkMemoryBudget(modelA, [...feeds].map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape })), budget);
   const engineA = createEngine(specA, options);
   const engineB = specB === specA ? engineA : createEngine(specB, options);
   try {
-    const expected = await engineA.run(a, feeds);
+    // ONNX Runtime gets the file itself (what a user would run); the interpreter the model read above.
+    const expected = await engineA.run(engineA.name === 'reference' ? modelA : a, feeds);
     const actual = await engineB.run(b, feeds);
     const report = compareOutputs(expected, actual, options);
     return {

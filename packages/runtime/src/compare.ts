@@ -1,7 +1,8 @@
 /**
  * Output comparison: per output and overall maximum absolute and relative error, cosine similarity
- * and, for classifier-shaped outputs, top-1 agreement. NaN-aware (NaN against NaN is a match,
- * NaN against a number is an infinite error); integer, bool and string outputs compare exactly.
+ * and, for classifier-shaped outputs, top-1 agreement, plus a verdict against a tolerance with the
+ * worst element. NaN handling is explicit: NaN against NaN is a match unless `nanEqual` is false,
+ * NaN against a number is an infinite error; integer, bool and string outputs compare exactly.
  */
 import { isFloatDType, type Tensor } from '@modelpass/ir';
 
@@ -15,6 +16,25 @@ export interface CompareOptions {
   /** Element-wise tolerance for `withinTolerance`, numpy `allclose` style: `|a - e| <= atol + rtol * |e|`. */
   readonly atol?: number;
   readonly rtol?: number;
+  /**
+   * Whether NaN in both outputs at the same position counts as agreement (default true: a model
+   * that computed NaN before and after a conversion kept its behaviour). With false, every NaN is
+   * a disagreement. NaN against a number is always one.
+   */
+  readonly nanEqual?: boolean;
+}
+
+/** The element furthest outside the tolerance (the largest error when all are within it). */
+export interface WorstElement {
+  /** Position in the output, one index per axis (`[]` for a scalar). */
+  readonly index: readonly number[];
+  /** The first (reference) output's value; strings for string outputs. */
+  readonly expected: number | string;
+  readonly actual: number | string;
+  /** `|actual - expected|` (Infinity for NaN against a number, or mismatched strings). */
+  readonly absError: number;
+  /** `atol + rtol * |expected|` for this element (0 for exact comparisons). */
+  readonly tolerance: number;
 }
 
 export interface OutputComparison {
@@ -41,6 +61,8 @@ export interface OutputComparison {
   readonly withinTolerance: boolean;
   /** True when the comparison was exact (integer, bool, string outputs). */
   readonly exact: boolean;
+  /** The worst element; null when there is none to point at (no elements, shape mismatch, missing output). */
+  readonly worst: WorstElement | null;
 }
 
 export interface ComparisonReport {
@@ -52,6 +74,10 @@ export interface ComparisonReport {
   /** The smallest top-1 agreement over classifier-shaped outputs (null when there are none). */
   readonly top1Agreement: number | null;
   readonly withinTolerance: boolean;
+  /** The tolerance used: `|a - e| <= atol + rtol * |e|`, NaN matching NaN when `nanEqual`. */
+  readonly atol: number;
+  readonly rtol: number;
+  readonly nanEqual: boolean;
   /** Output names present in only one of the two maps. */
   readonly missingOutputs: readonly string[];
 }
@@ -69,6 +95,25 @@ function numbersOf(tensor: Tensor): ArrayLike<number> {
   const data = tensor.data();
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Array.from(data, Number);
   return data as ArrayLike<number>;
+}
+
+/** `|actual - expected|`, with NaN and opposite infinities made explicit (see `nanEqual`). */
+function absoluteError(expected: number, actual: number, nanEqual: boolean): number {
+  if (Number.isNaN(expected) || Number.isNaN(actual)) return nanEqual && Number.isNaN(expected) && Number.isNaN(actual) ? 0 : Infinity;
+  if (expected === actual) return 0;
+  const abs = Math.abs(actual - expected);
+  return Number.isNaN(abs) ? Infinity : abs; // inf - inf of different signs
+}
+
+/** The per-axis index of flat position `flat` in a C-order tensor of `shape`. */
+export function unflattenIndex(flat: number, shape: readonly number[]): number[] {
+  const index = new Array<number>(shape.length).fill(0);
+  for (let axis = shape.length - 1; axis >= 0 && flat > 0; axis--) {
+    const size = shape[axis]!;
+    index[axis] = flat % size;
+    flat = Math.floor(flat / size);
+  }
+  return index;
 }
 
 function argmaxRows(values: ArrayLike<number>, rows: number, columns: number): number[] {
@@ -97,6 +142,7 @@ export function compareTensors(name: string, expected: Tensor, actual: Tensor, o
   const atol = options.atol ?? DEFAULT_ATOL;
   const rtol = options.rtol ?? DEFAULT_RTOL;
   const floor = options.relativeFloor ?? DEFAULT_RELATIVE_FLOOR;
+  const nanEqual = options.nanEqual ?? true;
   const shapeMatch = sameShape(expected.shape, actual.shape);
   const dtypeMatch = expected.dtype === actual.dtype;
   const base = {
@@ -113,13 +159,15 @@ export function compareTensors(name: string, expected: Tensor, actual: Tensor, o
   const stringOrMixed = expected.dtype === 'string' || actual.dtype === 'string';
   const exact = !isFloatDType(expected.dtype) || !isFloatDType(actual.dtype);
   if (!shapeMatch || (stringOrMixed && !dtypeMatch)) {
-    return { ...base, maxAbsError: Infinity, maxRelError: Infinity, cosine: null, top1Agreement: null, mismatchedElements: Math.max(expected.size, actual.size), withinTolerance: false, exact };
+    return { ...base, maxAbsError: Infinity, maxRelError: Infinity, cosine: null, top1Agreement: null, mismatchedElements: Math.max(expected.size, actual.size), withinTolerance: false, exact, worst: null };
   }
   if (stringOrMixed) {
     const a = expected.strings ?? [];
     const b = actual.strings ?? [];
     const mismatched = a.filter((s, i) => s !== b[i]).length;
-    return { ...base, maxAbsError: mismatched ? Infinity : 0, maxRelError: mismatched ? Infinity : 0, cosine: null, top1Agreement: null, mismatchedElements: mismatched, withinTolerance: mismatched === 0, exact: true };
+    const at = mismatched ? a.findIndex((s, i) => s !== b[i]) : a.length ? 0 : -1;
+    const worst = at < 0 ? null : { index: unflattenIndex(at, expected.shape), expected: a[at]!, actual: b[at]!, absError: mismatched ? Infinity : 0, tolerance: 0 };
+    return { ...base, maxAbsError: mismatched ? Infinity : 0, maxRelError: mismatched ? Infinity : 0, cosine: null, top1Agreement: null, mismatchedElements: mismatched, withinTolerance: mismatched === 0, exact: true, worst };
   }
   const e = numbersOf(expected);
   const a = numbersOf(actual);
@@ -129,19 +177,24 @@ export function compareTensors(name: string, expected: Tensor, actual: Tensor, o
   let dot = 0;
   let normE = 0;
   let normA = 0;
+  let worstAt = -1;
+  let worstExcess = -Infinity;
   for (let i = 0; i < e.length; i++) {
     const ev = e[i]!;
     const av = a[i]!;
-    let abs: number;
-    if (Number.isNaN(ev) || Number.isNaN(av)) abs = Number.isNaN(ev) && Number.isNaN(av) ? 0 : Infinity;
-    else if (ev === av) abs = 0;
-    else abs = Math.abs(av - ev);
-    if (Number.isNaN(abs)) abs = Infinity; // inf - inf of different signs
+    const abs = absoluteError(ev, av, nanEqual);
     const rel = abs === 0 ? 0 : abs / Math.max(Math.abs(ev), floor);
     if (abs > maxAbs) maxAbs = abs;
     if (rel > maxRel) maxRel = rel;
-    const ok = abs === 0 || (!exact && abs <= atol + rtol * Math.abs(ev));
+    // An infinite expected value is matched only by the same infinity, never "within rtol·∞".
+    const tolerance = exact || !Number.isFinite(ev) ? 0 : atol + rtol * Math.abs(ev);
+    const ok = abs === 0 || abs <= tolerance;
     if (!ok) mismatched++;
+    const excess = abs - tolerance;
+    if (excess > worstExcess || (Number.isNaN(excess) && worstAt < 0)) {
+      worstExcess = excess;
+      worstAt = i;
+    }
     if (Number.isFinite(ev) && Number.isFinite(av)) {
       dot += ev * av;
       normE += ev * ev;
@@ -161,7 +214,13 @@ export function compareTensors(name: string, expected: Tensor, actual: Tensor, o
     const actualTop = argmaxRows(a, rows, columns);
     top1Agreement = expectedTop.filter((c, r) => c === actualTop[r]).length / rows;
   }
-  return { ...base, maxAbsError: maxAbs, maxRelError: maxRel, cosine, top1Agreement, mismatchedElements: mismatched, withinTolerance: mismatched === 0, exact };
+  let worst: WorstElement | null = null;
+  if (worstAt >= 0) {
+    const ev = e[worstAt]!;
+    const av = a[worstAt]!;
+    worst = { index: unflattenIndex(worstAt, expected.shape), expected: ev, actual: av, absError: absoluteError(ev, av, nanEqual), tolerance: exact || !Number.isFinite(ev) ? 0 : atol + rtol * Math.abs(ev) };
+  }
+  return { ...base, maxAbsError: maxAbs, maxRelError: maxRel, cosine, top1Agreement, mismatchedElements: mismatched, withinTolerance: mismatched === 0, exact, worst };
 }
 
 /** Exact element mismatches for integer and bool tensors (bigints compared as bigints). */
@@ -196,6 +255,7 @@ function missingComparison(name: string, expected: Tensor | undefined, actual: T
     elementCount: (expected ?? actual)!.size,
     withinTolerance: false,
     exact: false,
+    worst: null,
   };
 }
 
@@ -232,6 +292,9 @@ export function compareOutputs(expected: ReadonlyMap<string, Tensor>, actual: Re
     cosine: worst(perOutput.map((o) => o.cosine), Math.min),
     top1Agreement: worst(perOutput.map((o) => o.top1Agreement), Math.min),
     withinTolerance: perOutput.every((o) => o.withinTolerance),
+    atol: options.atol ?? DEFAULT_ATOL,
+    rtol: options.rtol ?? DEFAULT_RTOL,
+    nanEqual: options.nanEqual ?? true,
     missingOutputs,
   };
 }

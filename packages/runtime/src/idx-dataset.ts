@@ -2,11 +2,11 @@
  * Labelled data in the IDX format of MNIST and Fashion-MNIST (optionally gzipped): a magic number
  * giving the element type and rank, big-endian dimension sizes, then the elements big-endian.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Tensor, elementCount, type DType } from '@modelpass/ir';
 import { messageOf, runtimeError } from './errors.js';
+import { readRegularFile } from './regular-file.js';
 
 const idxTypes = new Map<number, { dtype: DType; size: number; read: (dv: DataView, offset: number) => number }>([
   [0x08, { dtype: 'uint8', size: 1, read: (dv, o) => dv.getUint8(o) }],
@@ -62,18 +62,8 @@ export function decodeIdx(bytes: Uint8Array, name = '<idx bytes>', limit?: numbe
 
 /** Reads an IDX file (`.gz` or not). */
 export function readIdx(path: string, limit?: number): Tensor {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (cause) {
-    throw runtimeError({
-      reason: `cannot read IDX file '${path}'`,
-      location: { file: path },
-      cause,
-      ...(path.includes('fashion-mnist') ? { hint: 'install it: apt-get install -y --no-install-recommends dataset-fashion-mnist' } : {}),
-    });
-  }
-  return decodeIdx(bytes, path, limit);
+  const hint = path.includes('fashion-mnist') ? 'install it: apt-get install -y --no-install-recommends dataset-fashion-mnist' : undefined;
+  return decodeIdx(readRegularFile(path, 'IDX file', hint), path, limit);
 }
 
 /** Images (or any samples) with integer labels. */
@@ -125,10 +115,16 @@ export function loadFashionMnist(options: { readonly split?: 'train' | 'test'; r
 export interface Normalization {
   /** Multiplied first (default 1/255 for uint8 samples, 1 otherwise). */
   readonly scale?: number;
-  /** Then `(x - mean) / std` (defaults 0 and 1). */
-  readonly mean?: number;
-  readonly std?: number;
+  /**
+   * Then `(x - mean) / std` (defaults 0 and 1). A list gives one value per channel: the first axis
+   * of the sample shape the model takes (NCHW: `[C, H, W]`).
+   */
+  readonly mean?: number | readonly number[];
+  readonly std?: number | readonly number[];
 }
+
+/** How a dataset's samples are laid out: `nchw` (channels first, or no channel axis) or `nhwc` (`[H, W, C]` samples). */
+export type SampleLayout = 'nchw' | 'nhwc';
 
 export interface Batch {
   /** float32[batch, ...shape]. */
@@ -138,14 +134,42 @@ export interface Batch {
   readonly start: number;
 }
 
+export interface BatchOptions {
+  readonly batchSize: number;
+  readonly normalization?: Normalization;
+  /** Shape of one sample as the model takes it (default the dataset's). */
+  readonly sampleShape?: readonly number[];
+  /** `nhwc`: samples are `[H, W, C]` and are transposed to `[C, H, W]` before the reshape (default `nchw`). */
+  readonly layout?: SampleLayout;
+}
+
+/** Per-channel values as one list of `channels` entries (a single value applies to all). */
+function perChannel(value: number | readonly number[], channels: number, name: string): readonly number[] {
+  if (typeof value === 'number') return new Array<number>(channels).fill(value);
+  if (value.length === 1) return new Array<number>(channels).fill(value[0]!);
+  if (value.length !== channels) {
+    throw runtimeError({ reason: `normalization ${name} has ${value.length} values, but the samples have ${channels} channels`, expected: `1 or ${channels} values` });
+  }
+  return value;
+}
+
+/** Position in an `[H, W, C]` sample of each element of its `[C, H, W]` transpose. */
+function nhwcSourceIndex(shape: readonly number[]): Int32Array {
+  if (shape.length !== 3) {
+    throw runtimeError({ reason: `layout nhwc needs samples of rank 3 ([H, W, C]), but they are [${shape.join(',')}]` });
+  }
+  const [h, w, c] = shape as [number, number, number];
+  const index = new Int32Array(h * w * c);
+  let out = 0;
+  for (let ch = 0; ch < c; ch++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) index[out++] = (y * w + x) * c + ch;
+  return index;
+}
+
 /**
  * Float32 batches of a dataset, normalized, each sample reshaped to `sampleShape` (default the
  * dataset's; any shape with the same element count, e.g. [1, 28, 28] or [784]).
  */
-export function* datasetBatches(
-  dataset: LabelledDataset,
-  options: { readonly batchSize: number; readonly normalization?: Normalization; readonly sampleShape?: readonly number[] },
-): Generator<Batch> {
+export function* datasetBatches(dataset: LabelledDataset, options: BatchOptions): Generator<Batch> {
   const sampleShape = options.sampleShape ?? dataset.sampleShape;
   const sampleSize = elementCount(dataset.sampleShape);
   if (elementCount(sampleShape) !== sampleSize) {
@@ -157,15 +181,27 @@ export function* datasetBatches(
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
     throw runtimeError({ reason: 'batch size must be a positive integer', actual: String(options.batchSize) });
   }
+  if (dataset.samples.dtype === 'int64' || dataset.samples.dtype === 'uint64' || dataset.samples.dtype === 'string' || dataset.samples.dtype === 'float16') {
+    throw runtimeError({ reason: `samples of dtype ${dataset.samples.dtype} cannot be fed as float32`, expected: 'uint8, int8, (u)int16, (u)int32, float32 or float64 samples' });
+  }
+  const source = options.layout === 'nhwc' ? nhwcSourceIndex(dataset.sampleShape) : undefined;
+  const channels = sampleShape.length > 0 && sampleSize > 0 ? sampleShape[0]! : 1;
+  const channelSize = sampleSize / channels;
   const scale = options.normalization?.scale ?? (dataset.samples.dtype === 'uint8' ? 1 / 255 : 1);
-  const mean = options.normalization?.mean ?? 0;
-  const std = options.normalization?.std ?? 1;
+  const mean = perChannel(options.normalization?.mean ?? 0, channels, 'mean');
+  const std = perChannel(options.normalization?.std ?? 1, channels, 'std');
   const values = dataset.samples.data() as ArrayLike<number>;
   for (let start = 0; start < dataset.size; start += options.batchSize) {
     const count = Math.min(options.batchSize, dataset.size - start);
     const data = new Float32Array(count * sampleSize);
-    const offset = start * sampleSize;
-    for (let i = 0; i < data.length; i++) data[i] = (values[offset + i]! * scale - mean) / std;
+    for (let sample = 0; sample < count; sample++) {
+      const from = (start + sample) * sampleSize;
+      const to = sample * sampleSize;
+      for (let i = 0; i < sampleSize; i++) {
+        const channel = Math.floor(i / channelSize);
+        data[to + i] = (values[from + (source ? source[i]! : i)]! * scale - mean[channel]!) / std[channel]!;
+      }
+    }
     yield {
       input: Tensor.fromBytes('float32', [count, ...sampleShape], new Uint8Array(data.buffer)),
       labels: dataset.labels.subarray(start, start + count),

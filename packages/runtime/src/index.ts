@@ -26,8 +26,11 @@ export {
   type CompareOptions,
   type ComparisonReport,
   type OutputComparison,
+  type WorstElement,
+  unflattenIndex,
 } from './compare.js';
-export { compareModels, resolveComparisonInputs, type CompareModelsOptions, type ModelComparison } from './compare-models.js';
+export { compareModels, resolveComparisonInputs, symbolicInputDims, type CompareModelsOptions, type ModelComparison } from './compare-models.js';
+export { checkMemoryBudget, estimateRunMemory, defaultMemoryBudget, type MemoryEstimate, type PlannedInput } from './compare-budget.js';
 export {
   decodeIdx,
   readIdx,
@@ -39,6 +42,10 @@ export {
   type LabelledDataset,
   type Normalization,
   type Batch,
+  type BatchOptions,
+  type SampleLayout,
 } from './idx-dataset.js';
+export { loadDataset, DATASET_SCHEMES, type DatasetSpecOptions } from './dataset-spec.js';
 export { evaluateAccuracy, type EvaluateAccuracyOptions, type AccuracyResult } from './accuracy.js';
 export { LruCache } from './lru-cache.js';
+export { checkRegularFile, readRegularFile, describeFileKind } from './regular-file.js';

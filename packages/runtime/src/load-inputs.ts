@@ -4,13 +4,14 @@
  * `input_N.npy|.pb` feeds the N-th input that needs a feed (inputs with a default value are skipped,
  * as ONNX's test runners do).
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { ModelpassError, Tensor, formatType, type Model, type Value } from '@modelpass/ir';
 import { decodeTensorProto } from '@modelpass/onnx';
 import { messageOf, runtimeError } from './errors.js';
 import { feedableInputs } from './generate-inputs.js';
 import { readNpy } from './npy.js';
+import { readRegularFile } from './regular-file.js';
 
 /** File extensions `loadInputs` and `readTensorFile` understand. */
 export const TENSOR_FILE_EXTENSIONS = ['.npy', '.pb'] as const;
@@ -20,12 +21,7 @@ export function readTensorFile(path: string): Tensor {
   const extension = extname(path).toLowerCase();
   if (extension === '.npy') return readNpy(path);
   if (extension === '.pb') {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(path);
-    } catch (cause) {
-      throw runtimeError({ reason: `cannot read tensor file '${path}'`, location: { file: path }, cause });
-    }
+    const bytes = readRegularFile(path, 'tensor file');
     let tensor: Tensor;
     try {
       tensor = decodeTensorProto(bytes);

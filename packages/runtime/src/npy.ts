@@ -4,10 +4,11 @@
  * Numeric dtypes and bool map onto `Tensor`, as do NumPy's fixed-width strings (`<U<n>` and `|S<n>`,
  * read as string tensors; string tensors are written as `<U<n>`); big-endian data is byte-swapped on read.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Tensor, byteLengthOf, elementCount, type DType } from '@modelpass/ir';
 import { runtimeError } from './errors.js';
+import { readRegularFile } from './regular-file.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -105,26 +106,35 @@ export function decodeNpy(bytes: Uint8Array, name = '<npy bytes>'): Tensor {
 /** NumPy fixed-width strings: `U<n>` is UTF-32 (n code points), `S<n>` is n bytes; NULs pad the end. */
 function decodeStrings(data: Uint8Array, shape: number[], kind: 'U' | 'S', width: number, bigEndian: boolean, fail: HeaderFailure): Tensor {
   const count = elementCount(shape);
+  // A zero-width string type would let a tiny file claim any number of elements (3e8 empty strings
+  // from 128 bytes): numpy itself never writes one for a non-empty array.
+  if (width === 0 && count > 0) {
+    throw fail(`zero-width string dtype '${kind}0' for ${count} elements`, { expected: `a width of at least 1 (e.g. '<${kind}1')` });
+  }
   const itemSize = kind === 'U' ? width * 4 : width;
+  // Checked before anything is allocated: the file must hold every element it claims.
   if (data.byteLength < count * itemSize) {
-    throw fail('data is shorter than its shape says', { expected: `${count * itemSize} bytes`, actual: `${data.byteLength} bytes` });
+    throw fail('data is shorter than its shape says', { expected: `${count * itemSize} bytes for ${kind}${width}[${shape.join(',')}]`, actual: `${data.byteLength} bytes` });
   }
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const strings: string[] = [];
+  const strings = new Array<string>(count);
   for (let i = 0; i < count; i++) {
     const start = i * itemSize;
     if (kind === 'U') {
-      const codePoints: number[] = [];
+      let text = '';
       for (let j = 0; j < width; j++) {
         const codePoint = dv.getUint32(start + j * 4, !bigEndian);
         if (codePoint === 0) break;
-        codePoints.push(codePoint);
+        if (codePoint > 0x10ffff || (codePoint >= 0xd800 && codePoint <= 0xdfff)) {
+          throw fail(`element ${i} holds an invalid Unicode code point 0x${codePoint.toString(16)}`, { expected: 'UTF-32 code points up to 0x10ffff' });
+        }
+        text += String.fromCodePoint(codePoint);
       }
-      strings.push(String.fromCodePoint(...codePoints));
+      strings[i] = text;
     } else {
       let end = start + width;
       while (end > start && data[end - 1] === 0) end--;
-      strings.push(Buffer.from(data.subarray(start, end)).toString('utf8'));
+      strings[i] = Buffer.from(data.subarray(start, end)).toString('utf8');
     }
   }
   return Tensor.fromStrings(shape, strings);
@@ -157,6 +167,8 @@ function parseHeader(text: string, fail: HeaderFailure): NpyHeader {
     if (!/^\d+$/.test(trimmed)) throw fail(`bad shape entry '${part.trim()}'`, { actual: `(${shapeText})` });
     shape.push(Number(trimmed));
   }
+  const count = shape.reduce((n, d) => n * d, 1);
+  if (!Number.isSafeInteger(count)) throw fail(`shape (${shapeText}) has more elements than any file can hold`, { actual: `(${shapeText})` });
   return { descr, fortranOrder: fortran === 'True', shape };
 }
 
@@ -207,13 +219,7 @@ function encodeStrings(strings: number[][], width: number): Uint8Array {
 
 /** Reads a `.npy` file into a tensor. */
 export function readNpy(path: string): Tensor {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (cause) {
-    throw runtimeError({ reason: `cannot read NumPy file '${path}'`, location: { file: path }, cause });
-  }
-  return decodeNpy(bytes, path);
+  return decodeNpy(readRegularFile(path, 'NumPy file'), path);
 }
 
 /** Writes a tensor to a `.npy` file atomically (a temporary file in the same folder, then a rename). */

@@ -102,6 +102,7 @@ describe('exit codes of the real binary', () => {
     const unknownCommand = spawnCli(['inspekt', cnn]);
     expect(unknownCommand.code).toBe(2);
     expect(unknownCommand.stderr).toMatch(/did you mean 'inspect'/);
+    writeFileSync(join(work, 'model.weird'), 'not a model');
     expect(spawnCli(['inspect', join(work, 'model.weird')]).code).toBe(2);
     const missing = spawnCli(['inspect', join(work, 'missing.onnx')]);
     expect(missing.code).toBe(1);

@@ -1,61 +1,106 @@
 import { resolve } from 'node:path';
-import { compareModels, type EngineName } from '@modelpass/runtime';
+import type { Model } from '@modelpass/ir';
+import { DEFAULT_ATOL, DEFAULT_RTOL, compareModels, feedableInputs, symbolicInputDims, type EngineName, type ModelSource } from '@modelpass/runtime';
 import { flagBoolean, flagList, flagString } from '../args.js';
+import type { CliIO } from '../cli-io.js';
 import type { Command } from '../command.js';
+import { formatVerdict, withVerdict } from '../compare-report.js';
+import { modelInput } from '../model-files.js';
 import { UsageError } from '../usage-error.js';
 
 function parseDims(entries: readonly string[]): Record<string, number> {
   const dims: Record<string, number> = {};
   for (const entry of entries) {
     const match = /^([^=]+)=(\d+)$/.exec(entry);
-    if (!match) throw new UsageError(`--dim takes NAME=SIZE (e.g. --dim N=1), got '${entry}'`);
+    if (!match || !Number.isSafeInteger(Number(match[2]))) throw new UsageError(`--dim takes NAME=SIZE (e.g. --dim N=1), got '${entry}'`);
     dims[match[1]!] = Number(match[2]);
   }
   return dims;
 }
 
+function parseTolerance(args: Parameters<Command['run']>[0], name: 'atol' | 'rtol', fallback: number): number {
+  const text = flagString(args, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0) throw new UsageError(`--${name} takes a non-negative number, got '${text}'`);
+  return value;
+}
+
+/** What the engines get for a model argument: ONNX files as they are, other formats read into the IR. */
+async function modelSource(argument: string, io: CliIO): Promise<{ source: ModelSource; model: Model; path: string }> {
+  const { path, format } = modelInput(argument, io, undefined);
+  const model = await format.read(path);
+  return { source: format.name === 'onnx' ? path : model, model, path };
+}
+
+/** Sizes for the symbolic dims of generated inputs: those given, the rest 1 (said on stderr). */
+function resolveDims(model: Model, given: Record<string, number>, io: CliIO): { dims: Record<string, number>; unknownDims: boolean } {
+  const symbolic = symbolicInputDims(model);
+  const unused = Object.keys(given).filter((name) => !symbolic.includes(name));
+  if (unused.length > 0) {
+    throw new UsageError(`--dim ${unused[0]}=…: the inputs of the first model have no dimension '${unused[0]}' (they have: ${symbolic.join(', ') || 'none'})`);
+  }
+  const dims = { ...given };
+  for (const name of symbolic) {
+    if (dims[name] !== undefined) continue;
+    dims[name] = 1;
+    io.stderr(`modelpass: ${name}=1 (symbolic; set with --dim ${name}=<size>)`);
+  }
+  let unknownDims = false;
+  for (const input of feedableInputs(model)) {
+    if (input.type.kind !== 'tensor' || !input.type.shape) continue;
+    input.type.shape.forEach((dim, axis) => {
+      if (dim !== null) return;
+      unknownDims = true;
+      io.stderr(`modelpass: input '${input.name}' axis ${axis} has no declared size; using 1`);
+    });
+  }
+  return { dims, unknownDims };
+}
+
 export const compareCommand: Command = {
   name: 'compare',
-  usage: 'modelpass compare <a> <b> [--inputs DIR | --seed N] [--dim NAME=SIZE]... [--engine ort|reference] [--json]',
+  usage: 'modelpass compare <a> <b> [--inputs DIR | --seed N] [--dim NAME=SIZE]... [--atol X] [--rtol Y] [--engine ort|reference] [--json]',
   summary:
-    'Run two models on the same inputs and compare their outputs: max absolute and relative error, cosine similarity, ' +
-    'top-1 agreement for classifiers. Inputs are random (seeded) unless --inputs names .npy/.pb files or a folder of them.',
+    'Run two models on the same inputs and say whether their outputs agree: per output, every element must satisfy ' +
+    `|a - b| <= atol + rtol·|a| (defaults ${DEFAULT_ATOL} and ${DEFAULT_RTOL}; a is the reference). Prints the worst element, max absolute and ` +
+    'relative error, cosine similarity and top-1 agreement. Exit code 0 when they agree, 1 when they disagree, 2 on any error. ' +
+    'Inputs are random (seeded; symbolic dims default to 1) unless --inputs names .npy/.pb files or a folder of them.',
+  errorExitCode: 2,
   flags: {
     inputs: { type: 'string', help: 'folder (or file) of inputs: <input>.npy, input_N.npy or input_N.pb', valueName: 'DIR' },
     seed: { type: 'string', help: 'seed for random inputs (default 0)', valueName: 'N' },
-    dim: { type: 'list', help: 'size of a symbolic dimension for random inputs', valueName: 'NAME=SIZE' },
+    dim: { type: 'list', help: 'size of a symbolic dimension for random inputs (default 1)', valueName: 'NAME=SIZE' },
+    atol: { type: 'string', help: `absolute tolerance (default ${DEFAULT_ATOL})`, valueName: 'X' },
+    rtol: { type: 'string', help: `relative tolerance, times |a| (default ${DEFAULT_RTOL})`, valueName: 'Y' },
+    'nan-equal': { type: 'boolean', help: 'NaN in both outputs at one position agrees (default on; --no-nan-equal: every NaN disagrees)' },
     engine: { type: 'string', help: 'ort (default) or reference', valueName: 'ENGINE' },
-    json: { type: 'boolean', help: 'print JSON: maxAbsError, maxRelError, cosine, top1Agreement, perOutput, ...' },
+    json: { type: 'boolean', help: 'print JSON: verdict, verdicts, perOutput (with worst), maxAbsError, cosine, top1Agreement, dims, ...' },
   },
   async run(args, io) {
     if (args.positionals.length !== 2) throw new UsageError('compare takes exactly two models');
-    const [a, b] = args.positionals.map((p) => resolve(io.cwd, p)) as [string, string];
     const seedText = flagString(args, 'seed');
     if (seedText !== undefined && !/^\d+$/.test(seedText)) throw new UsageError(`--seed takes a non-negative integer, got '${seedText}'`);
     const inputs = flagString(args, 'inputs');
     if (inputs !== undefined && seedText !== undefined) throw new UsageError('use either --inputs or --seed, not both');
+    if (inputs !== undefined && flagList(args, 'dim').length > 0) throw new UsageError('--dim sizes random inputs; with --inputs the files give the sizes');
     const engine = flagString(args, 'engine') ?? 'ort';
     if (engine !== 'ort' && engine !== 'reference') throw new UsageError(`--engine takes ort or reference, got '${engine}'`);
-    const report = await compareModels(a, b, {
-      ...(inputs !== undefined ? { inputs: resolve(io.cwd, inputs) } : { seed: seedText !== undefined ? Number(seedText) : 0 }),
-      dims: parseDims(flagList(args, 'dim')),
+    const atol = parseTolerance(args, 'atol', DEFAULT_ATOL);
+    const rtol = parseTolerance(args, 'rtol', DEFAULT_RTOL);
+    const given = parseDims(flagList(args, 'dim'));
+    const a = await modelSource(args.positionals[0]!, io);
+    const b = await modelSource(args.positionals[1]!, io);
+    const { dims, unknownDims } = inputs === undefined ? resolveDims(a.model, given, io) : { dims: {}, unknownDims: false };
+    const report = await compareModels(a.source, b.source, {
+      ...(inputs !== undefined ? { inputs: resolve(io.cwd, inputs) } : { seed: seedText !== undefined ? Number(seedText) : 0, dims, ...(unknownDims ? { defaultDim: 1 } : {}) }),
       engine: engine as EngineName,
+      atol,
+      rtol,
+      nanEqual: flagBoolean(args, 'nan-equal', true),
     });
-    if (flagBoolean(args, 'json')) {
-      io.stdout(JSON.stringify(report, null, 2));
-    } else {
-      const fmt = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : Number.isFinite(x) ? x.toPrecision(4) : String(x));
-      const lines = [
-        `max abs error:  ${fmt(report.maxAbsError)}`,
-        `max rel error:  ${fmt(report.maxRelError)}`,
-        `cosine:         ${fmt(report.cosine)}`,
-        `top-1 agreement: ${fmt(report.top1Agreement)}`,
-      ];
-      for (const output of report.perOutput) {
-        lines.push(`  ${output.name}: max abs ${fmt(output.maxAbsError)}, max rel ${fmt(output.maxRelError)}, cosine ${fmt(output.cosine)}`);
-      }
-      io.stdout(lines.join('\n'));
-    }
-    return 0;
+    const verdict = withVerdict(report, dims);
+    io.stdout(flagBoolean(args, 'json') ? JSON.stringify(verdict, null, 2) : formatVerdict(verdict, [args.positionals[0]!, args.positionals[1]!]));
+    return verdict.verdict === 'agree' ? 0 : 1;
   },
 };

@@ -7,6 +7,7 @@ import type { Command } from '../command.js';
 import { environmentWithPlugins } from '../environment.js';
 import { formatFor } from '../formats.js';
 import { instrumentationFlags, instrumentationFromFlags } from '../instrumentation-flags.js';
+import { checkOutputTarget, modelInput, writeModelOutput } from '../model-files.js';
 import { UsageError } from '../usage-error.js';
 
 export const convertCommand: Command = {
@@ -27,10 +28,10 @@ export const convertCommand: Command = {
     if (args.positionals.length !== 1) throw new UsageError('convert takes exactly one input model');
     const outputArg = flagString(args, 'output');
     if (!outputArg) throw new UsageError('convert needs an output file: -o <output>');
-    const inputPath = resolve(io.cwd, args.positionals[0]!);
+    const { path: inputPath, format: inputFormat } = modelInput(args.positionals[0]!, io, flagString(args, 'from'));
     const outputPath = resolve(io.cwd, outputArg);
-    const inputFormat = formatFor(inputPath, flagString(args, 'from'), 'input');
     const outputFormat = formatFor(outputPath, flagString(args, 'to'), 'output');
+    checkOutputTarget(outputPath);
 
     const environment = await environmentWithPlugins(flagList(args, 'plugin'), io);
     const instrumentation = instrumentationFromFlags(args, io);
@@ -62,7 +63,7 @@ export const convertCommand: Command = {
       }
     }
     progress(io, `writing ${outputArg}`);
-    await outputFormat.write(model, outputPath);
+    await writeModelOutput(outputFormat, model, outputPath);
     return 0;
   },
 };

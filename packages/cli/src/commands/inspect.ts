@@ -1,7 +1,6 @@
-import { resolve } from 'node:path';
 import { flagBoolean, flagString } from '../args.js';
 import type { Command } from '../command.js';
-import { formatFor } from '../formats.js';
+import { modelInput } from '../model-files.js';
 import { formatSummary, summarizeModel } from '../inspect-model.js';
 import { UsageError } from '../usage-error.js';
 
@@ -15,8 +14,7 @@ export const inspectCommand: Command = {
   },
   async run(args, io) {
     if (args.positionals.length !== 1) throw new UsageError('inspect takes exactly one model file');
-    const path = resolve(io.cwd, args.positionals[0]!);
-    const format = formatFor(path, flagString(args, 'from'), 'input');
+    const { path, format } = modelInput(args.positionals[0]!, io, flagString(args, 'from'));
     const model = await format.read(path);
     model.sourcePath = args.positionals[0]!;
     const summary = summarizeModel(model, format.name);

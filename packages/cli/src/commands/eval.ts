@@ -1,0 +1,151 @@
+import { performance } from 'node:perf_hooks';
+import { closestName } from '@modelpass/pass-manager';
+import { DATASET_SCHEMES, FASHION_MNIST_CLASSES, evaluateAccuracy, loadDataset, type EngineName, type Normalization, type SampleLayout } from '@modelpass/runtime';
+import { flagBoolean, flagString, type ParsedArgs } from '../args.js';
+import type { Command } from '../command.js';
+import { modelInput } from '../model-files.js';
+import { UsageError } from '../usage-error.js';
+
+function positiveInteger(args: ParsedArgs, name: string): number | undefined {
+  const text = flagString(args, name);
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) throw new UsageError(`--${name} takes a positive integer, got '${text}'`);
+  return Number(text);
+}
+
+function numberList(args: ParsedArgs, name: string, positive: boolean): number[] | undefined {
+  const text = flagString(args, name);
+  if (text === undefined) return undefined;
+  const values = text.split(',').map((part) => Number(part.trim()));
+  if (text.trim() === '' || values.some((v, i) => !Number.isFinite(v) || text.split(',')[i]!.trim() === '' || (positive && v <= 0))) {
+    throw new UsageError(`--${name} takes ${positive ? 'positive ' : ''}numbers separated by commas (one per channel, or one for all), got '${text}'`);
+  }
+  return values;
+}
+
+/** The `scale` value: a number or a fraction such as `1/255`. */
+function parseScale(args: ParsedArgs): number | undefined {
+  const text = flagString(args, 'scale');
+  if (text === undefined) return undefined;
+  const match = /^\s*([0-9.eE+-]+)\s*(?:\/\s*([0-9.eE+-]+)\s*)?$/.exec(text);
+  const value = match ? Number(match[1]) / (match[2] !== undefined ? Number(match[2]) : 1) : NaN;
+  if (!Number.isFinite(value)) throw new UsageError(`--scale takes a number or a fraction like 1/255, got '${text}'`);
+  return value;
+}
+
+function checkDatasetName(spec: string): void {
+  const name = spec.includes(':') ? spec.slice(0, spec.indexOf(':')) : spec;
+  if (DATASET_SCHEMES.has(name)) return;
+  const near = closestName(name, [...DATASET_SCHEMES.keys()]);
+  const known = [...DATASET_SCHEMES.values()].map((s) => `${s.name}:${s.argument}`).join(', ');
+  throw new UsageError(`unknown dataset '${spec}'${near ? ` — did you mean '${near}:…'?` : ''}; datasets: ${known}`);
+}
+
+const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+export const evalCommand: Command = {
+  name: 'eval',
+  usage: 'modelpass eval <model> --dataset SPEC [--limit N] [--engine ort|reference] [--scale X] [--mean M] [--std S] [--json]',
+  summary:
+    'Measure classification accuracy on labelled data: argmax of the model\'s output against the labels. Datasets: ' +
+    'fashion-mnist:train|test (Debian dataset-fashion-mnist), idx:IMAGES,LABELS, npy:DIR (DIR/x.npy, DIR/y.npy). Samples become ' +
+    'float32 (x·scale - mean) / std, reshaped to the model input (NCHW). Exit code 0, or 1 below --min-accuracy, 2 on any error.',
+  errorExitCode: 2,
+  flags: {
+    dataset: { type: 'string', short: 'd', help: 'fashion-mnist:test, fashion-mnist:train, idx:IMAGES,LABELS or npy:DIR', valueName: 'SPEC' },
+    limit: { type: 'string', help: 'evaluate only the first N samples', valueName: 'N' },
+    engine: { type: 'string', help: 'ort (default) or reference', valueName: 'ENGINE' },
+    'batch-size': { type: 'string', help: 'samples per run (default 256; a fixed batch dimension wins)', valueName: 'N' },
+    scale: { type: 'string', help: 'multiply samples by X first (default 1/255 for uint8 samples, else 1)', valueName: 'X' },
+    mean: { type: 'string', help: 'subtract after scaling (default 0; a list gives one per channel)', valueName: 'M[,M...]' },
+    std: { type: 'string', help: 'then divide (default 1; a list gives one per channel)', valueName: 'S[,S...]' },
+    layout: { type: 'string', help: 'layout of the samples: nchw (default; channels first or none) or nhwc (transposed to NCHW)', valueName: 'LAYOUT' },
+    'sample-shape': { type: 'string', help: 'shape of one sample as the model takes it, e.g. 1,28,28 (default: from the model input)', valueName: 'D,D,...' },
+    input: { type: 'string', help: 'the model input that takes the samples (default: the only one)', valueName: 'NAME' },
+    output: { type: 'string', help: 'the output holding the logits (default: the first)', valueName: 'NAME' },
+    'min-accuracy': { type: 'string', help: 'exit 1 when the accuracy is below X (0 to 1)', valueName: 'X' },
+    json: { type: 'boolean', help: 'print JSON: accuracy, correct, total, perClass, engine, dataset, normalization, seconds, ...' },
+  },
+  async run(args, io) {
+    if (args.positionals.length !== 1) throw new UsageError('eval takes exactly one model');
+    const spec = flagString(args, 'dataset');
+    if (spec === undefined) throw new UsageError('eval needs a dataset: --dataset fashion-mnist:test (or idx:IMAGES,LABELS, npy:DIR)');
+    checkDatasetName(spec);
+    const engine = flagString(args, 'engine') ?? 'ort';
+    if (engine !== 'ort' && engine !== 'reference') throw new UsageError(`--engine takes ort or reference, got '${engine}'`);
+    const layout = (flagString(args, 'layout') ?? 'nchw').toLowerCase();
+    if (layout !== 'nchw' && layout !== 'nhwc') throw new UsageError(`--layout takes nchw or nhwc, got '${flagString(args, 'layout')}'`);
+    const minText = flagString(args, 'min-accuracy');
+    const minAccuracy = minText === undefined ? undefined : Number(minText);
+    if (minAccuracy !== undefined && (minText!.trim() === '' || !(minAccuracy >= 0 && minAccuracy <= 1))) throw new UsageError(`--min-accuracy takes a number from 0 to 1, got '${minText}'`);
+    const shapeText = flagString(args, 'sample-shape');
+    const sampleShape = shapeText === undefined ? undefined : shapeText.split(',').map((d) => (/^\s*\d+\s*$/.test(d) ? Number(d) : NaN));
+    if (sampleShape?.some((d) => !Number.isInteger(d))) throw new UsageError(`--sample-shape takes sizes separated by commas, e.g. 1,28,28, got '${shapeText}'`);
+    const limit = positiveInteger(args, 'limit');
+    const batchSize = positiveInteger(args, 'batch-size');
+    const scale = parseScale(args);
+    const mean = numberList(args, 'mean', false);
+    const std = numberList(args, 'std', true);
+
+    const { path, format } = modelInput(args.positionals[0]!, io, undefined);
+    const source = format.name === 'onnx' ? path : await format.read(path);
+    const dataset = loadDataset(spec, { cwd: io.cwd, ...(limit !== undefined ? { limit } : {}) });
+    const normalization: Normalization = {
+      scale: scale ?? (dataset.samples.dtype === 'uint8' ? 1 / 255 : 1),
+      mean: mean === undefined ? 0 : mean.length === 1 ? mean[0]! : mean,
+      std: std === undefined ? 1 : std.length === 1 ? std[0]! : std,
+    };
+    const started = performance.now();
+    const result = await evaluateAccuracy(source, dataset, {
+      engine: engine as EngineName,
+      normalization,
+      layout: layout as SampleLayout,
+      datasetName: spec,
+      ...(limit !== undefined ? { limit } : {}),
+      ...(batchSize !== undefined ? { batchSize } : {}),
+      ...(sampleShape ? { sampleShape } : {}),
+      ...(flagString(args, 'input') !== undefined ? { inputName: flagString(args, 'input')! } : {}),
+      ...(flagString(args, 'output') !== undefined ? { outputName: flagString(args, 'output')! } : {}),
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const classNames = spec.startsWith('fashion-mnist:') ? FASHION_MNIST_CLASSES : undefined;
+    const perClass = result.perClass.map((c, label) => ({
+      label,
+      ...(classNames?.[label] ? { name: classNames[label] } : {}),
+      correct: c.correct,
+      total: c.total,
+      accuracy: c.total ? c.correct / c.total : null,
+    }));
+    const passed = minAccuracy === undefined || result.accuracy >= minAccuracy;
+    if (flagBoolean(args, 'json')) {
+      const report = {
+        model: args.positionals[0]!,
+        dataset: spec,
+        accuracy: result.accuracy,
+        correct: result.correct,
+        total: result.total,
+        engine: result.engine,
+        batchSize: result.batchSize,
+        sampleShape: result.sampleShape,
+        layout,
+        normalization,
+        perClass,
+        seconds,
+        ...(minAccuracy !== undefined ? { minAccuracy, passed } : {}),
+      };
+      io.stdout(JSON.stringify(report, null, 2));
+    } else {
+      const lines = [
+        `model:    ${args.positionals[0]} (${result.engine})`,
+        `dataset:  ${spec}, ${result.total} samples fed as float32[${result.sampleShape.join(',')}] (${layout}), ` +
+          `x·${Number(normalization.scale!.toPrecision(6))}, mean ${JSON.stringify(normalization.mean)}, std ${JSON.stringify(normalization.std)}`,
+        `accuracy: ${percent(result.accuracy)} (${result.correct} / ${result.total}) in ${seconds.toFixed(2)} s`,
+        'per class:',
+        ...perClass.map((c) => `  ${String(c.label).padStart(3)} ${(c.name ?? '').padEnd(12)} ${c.accuracy === null ? '   n/a' : percent(c.accuracy).padStart(7)} (${c.correct} / ${c.total})`),
+      ];
+      if (minAccuracy !== undefined) lines.push(passed ? `passed: ${percent(result.accuracy)} ≥ ${percent(minAccuracy)}` : `FAILED: ${percent(result.accuracy)} < ${percent(minAccuracy)}`);
+      io.stdout(lines.join('\n'));
+    }
+    return passed ? 0 : 1;
+  },
+};

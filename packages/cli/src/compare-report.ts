@@ -1,0 +1,67 @@
+import type { ModelComparison, OutputComparison } from '@modelpass/runtime';
+
+/** What `modelpass compare --json` prints: the runtime's report plus the verdict and the sizes given to symbolic dims. */
+export interface CompareVerdict extends ModelComparison {
+  readonly verdict: 'agree' | 'disagree';
+  /** Per output name: 'agree' or 'disagree'. */
+  readonly verdicts: Readonly<Record<string, 'agree' | 'disagree'>>;
+  /** Sizes used for the symbolic dimensions of generated inputs (given with --dim or defaulted). */
+  readonly dims: Readonly<Record<string, number>>;
+}
+
+export function withVerdict(report: ModelComparison, dims: Readonly<Record<string, number>>): CompareVerdict {
+  const verdicts: Record<string, 'agree' | 'disagree'> = {};
+  for (const output of report.perOutput) verdicts[output.name] = output.withinTolerance ? 'agree' : 'disagree';
+  return { verdict: report.withinTolerance ? 'agree' : 'disagree', verdicts, dims, ...report };
+}
+
+function number(x: number | null | undefined): string {
+  if (x === null || x === undefined) return 'n/a';
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  if (Number.isInteger(x) && Math.abs(x) < 1e15) return String(x);
+  const text = Math.abs(x) < 1e-3 || Math.abs(x) >= 1e6 ? x.toExponential(3) : x.toPrecision(6);
+  return text.replace(/\.?0+(e|$)/, '$1');
+}
+
+function shape(s: readonly number[] | undefined): string {
+  return s ? `[${s.join(',')}]` : '?';
+}
+
+function describeOutput(o: OutputComparison): string {
+  const head = `${o.name}: ${o.withinTolerance ? 'agree' : 'DISAGREE'}`;
+  if (!o.present) return `${head} — only in ${o.expectedDType === undefined ? 'b' : 'a'}`;
+  if (!o.shapeMatch) return `${head} — shape ${o.expectedDType}${shape(o.expectedShape)} in a, ${o.actualDType}${shape(o.actualShape)} in b`;
+  const parts: string[] = [];
+  if (!o.dtypeMatch) parts.push(`dtype ${o.expectedDType} in a, ${o.actualDType} in b`);
+  if (o.mismatchedElements > 0) parts.push(`${o.mismatchedElements} of ${o.elementCount} elements outside the tolerance`);
+  parts.push(o.exact ? 'compared exactly' : `max abs ${number(o.maxAbsError)}, max rel ${number(o.maxRelError)}, cosine ${number(o.cosine)}`);
+  if (o.top1Agreement !== null) parts.push(`top-1 agreement ${number(o.top1Agreement)}`);
+  let line = `${head} — ${parts.join('; ')}`;
+  if (o.worst) {
+    const w = o.worst;
+    // Nine significant digits tell any two float32 values apart.
+    const value = (v: number | string) => (typeof v === 'string' ? JSON.stringify(v) : Number.isFinite(v) && !Number.isInteger(v) ? String(Number(v.toPrecision(9))) : number(v));
+    const within = w.absError <= w.tolerance || w.absError === 0;
+    line += `\n    worst at [${w.index.join(',')}]: a ${value(w.expected)}, b ${value(w.actual)} (|a - b| ${number(w.absError)} ${within ? '≤' : '>'} ${number(w.tolerance)})`;
+  }
+  return line;
+}
+
+/** The human form: the inputs used, the rule, one line per output, the verdict last. */
+export function formatVerdict(v: CompareVerdict, files: readonly [string, string]): string {
+  const lines = [
+    `a: ${files[0]} (${v.engines[0]})`,
+    `b: ${files[1]} (${v.engines[1]})`,
+    `inputs: ${v.inputs.map((i) => `${i.name} ${i.dtype}${shape(i.shape)}`).join(', ') || '(none)'}${v.seed !== null ? ` (random, seed ${v.seed})` : ''}`,
+    `tolerance: |a - b| <= ${number(v.atol)} + ${number(v.rtol)}·|a|; NaN ${v.nanEqual ? 'matches NaN' : 'never matches'}`,
+  ];
+  for (const output of v.perOutput) lines.push(describeOutput(output));
+  const disagreeing = v.perOutput.filter((o) => !o.withinTolerance).length;
+  lines.push(
+    v.verdict === 'agree'
+      ? `verdict: agree (${v.perOutput.length} output${v.perOutput.length === 1 ? '' : 's'})`
+      : `verdict: disagree (${disagreeing} of ${v.perOutput.length} output${v.perOutput.length === 1 ? '' : 's'})`,
+  );
+  return lines.join('\n');
+}
