@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ModelpassError, removeStaleTemporaries, writeFileAtomic, writeFileAtomicWith } from '@modelpass/ir';
+import { GraphBuilder, ModelpassError, printModelToFile, removeStaleTemporaries, Tensor, writeFileAtomic, writeFileAtomicWith } from '@modelpass/ir';
 
 // Child processes run the built package (the test target builds it first).
 const builtIr = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
@@ -184,5 +184,13 @@ describe('a full disk', () => {
     expect(readFileSync(dest, 'utf8')).toBe('old');
     expect(readdirSync(mountPoint!)).toEqual(['model.mpir']);
     expect(existsSync(join(mountPoint!, '.model.mpir.tmp'))).toBe(false);
+  });
+
+  it.skipIf(mountPoint === undefined)('while streaming a .mpir is the same clear error', () => {
+    const dest = join(mountPoint!, 'big.mpir');
+    const b = new GraphBuilder();
+    b.output(b.constant(Tensor.fromBytes('uint8', [1 << 20], new Uint8Array(1 << 20).fill(9)), 'w'));
+    expect(() => printModelToFile(b.model(), dest)).toThrow(`cannot write '${dest}': no space is left on the device (ENOSPC)`);
+    expect(readdirSync(mountPoint!)).toEqual(['model.mpir']);
   });
 });
