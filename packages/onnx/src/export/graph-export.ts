@@ -6,6 +6,7 @@ import type { OnnxTypes } from '../proto.js';
 import { exportType } from '../type-convert.js';
 import { ATTRIBUTE_CODE_BY_KIND } from '../import/attribute-import.js';
 import { sparseTensorProto, tensorProto } from './tensor-export.js';
+import { DEFAULT_VALUE_INFO_POLICY, writesValueInfo, type ValueInfoPolicy } from './value-info-policy.js';
 
 const utf8 = new TextEncoder();
 
@@ -35,7 +36,10 @@ export function valueInfo(value: Value): OnnxTypes.ValueInfoProto.$Properties {
 }
 
 export class GraphExporter {
-  constructor(private readonly irVersion: number) {}
+  constructor(
+    private readonly irVersion: number,
+    private readonly valueInfoPolicy: ValueInfoPolicy = DEFAULT_VALUE_INFO_POLICY,
+  ) {}
 
   exportGraph(graph: Graph, options: GraphExportOptions): OnnxTypes.GraphProto.$Properties {
     const proto: OnnxTypes.GraphProto.$Properties = { name: graph.name };
@@ -67,7 +71,7 @@ export class GraphExporter {
     const infos: OnnxTypes.ValueInfoProto.$Properties[] = [];
     for (const node of graph.nodes()) {
       for (const value of node.outputs) {
-        if (value && !outputs.has(value) && (value.type.kind !== 'unknown' || value.docString)) infos.push(valueInfo(value));
+        if (value && !outputs.has(value) && writesValueInfo(value, this.valueInfoPolicy)) infos.push(valueInfo(value));
       }
     }
     if (infos.length > 0) proto.value_info = infos;

@@ -7,6 +7,7 @@ import { importAttribute } from './attribute-import.js';
 import { importSparseTensor, importTensor } from './tensor-import.js';
 import type { SourceFiles } from './source-file.js';
 import { rejectCycles } from './cycle-check.js';
+import { markDeclaredValueInfo } from '../export/value-info-policy.js';
 import { DEFAULT_READ_LIMITS, limitExceeded, type ResolvedReadLimits } from './read-limits.js';
 
 
@@ -144,6 +145,7 @@ export class GraphImporter {
       const type = importType(info.type, graphLoc);
       if (type.kind !== 'unknown') value.type = type;
       this.applyInfo(value, info);
+      markDeclaredValueInfo(value);
     }
   }
 
@@ -243,6 +245,7 @@ export class GraphImporter {
       if (!value) continue;
       const type = importType(info.type, location);
       if (type.kind !== 'unknown') value.type = type;
+      markDeclaredValueInfo(value);
     }
   }
 }
