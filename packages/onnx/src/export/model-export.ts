@@ -1,4 +1,4 @@
-import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Model, ModelFunction, Value } from '@modelpass/ir';
 import { domainOfDialect } from '../dialect.js';
@@ -6,9 +6,8 @@ import { onnxError, withOnnxErrors } from '../errors.js';
 import { onnx, type OnnxTypes } from '../proto.js';
 import { holdSourcesBeforeReplacing } from '../import/source-file.js';
 import { FileSink, MemorySink, writeStorage, type ByteSink } from './byte-sink.js';
+import { freshDataFileName, fsyncFolder, removeStaleDataFiles } from './data-file-pair.js';
 import { GraphExporter, initializerOptions } from './graph-export.js';
-import { assertNoQuantTypes } from './quant-type-check.js';
-import { DEFAULT_VALUE_INFO_POLICY, type ValueInfoPolicy } from './value-info-policy.js';
 import { tensorProto, type ExternalPlacement } from './tensor-export.js';
 import { lengthDelimitedTag, varint, varintLength } from './wire.js';
 
@@ -22,11 +21,6 @@ const DEFAULT_IR_VERSION = 8;
 export interface EncodeOnnxOptions {
   /** `ir_version` to write when the model has none (default 8). */
   readonly irVersion?: number;
-  /**
-   * Which intermediate values get `value_info`: `'declared'` (default: those the source ONNX file
-   * declared), `'all'` (every typed value, inferred ones too) or `'none'`. See value-info-policy.ts.
-   */
-  readonly valueInfo?: ValueInfoPolicy;
 }
 
 export interface WriteOnnxOptions extends EncodeOnnxOptions {
@@ -95,9 +89,8 @@ function streamModel(
   model: Model,
   irVersion: number,
   streamed: readonly StreamedInitializer[],
-  valueInfo: ValueInfoPolicy = DEFAULT_VALUE_INFO_POLICY,
 ): void {
-  const exporter = new GraphExporter(irVersion, valueInfo);
+  const exporter = new GraphExporter(irVersion);
   const envelope = onnx.ModelProto.encode(modelEnvelope(model, exporter, irVersion)).finish();
   const skip = new Set(streamed.map((s) => s.value));
   const graphBody = onnx.GraphProto.encode(exporter.exportGraph(model.graph, { irVersion, skipInitializers: skip })).finish();
@@ -153,14 +146,12 @@ function streamableInitializers(model: Model): Value[] {
 /** Encodes a model to ONNX bytes in memory (everything inside the one protobuf). */
 export function encodeOnnx(model: Model, options: EncodeOnnxOptions = {}): Uint8Array {
   return wrapExportErrors(undefined, () => {
-    assertNoQuantTypes(model);
     const sink = new MemorySink();
     streamModel(
       sink,
       model,
       irVersionOf(model, options),
       streamableInitializers(model).map((value) => ({ value })),
-      options.valueInfo,
     );
     return sink.concat();
   });
@@ -176,17 +167,20 @@ function temporaryPath(path: string): string {
 
 /**
  * Writes a model to an .onnx file (and, when weights go external, one data file next to it, each
- * tensor at a 4096-aligned offset). Both files are written to temporary names and renamed into
- * place, so a failure never leaves a half-written model.
+ * tensor at a 4096-aligned offset). Both files are written to temporary names, flushed to the
+ * disk and renamed into place, so a failure never leaves a half-written model; and the pair
+ * changes atomically (see `freshDataFileName`): the new data file never replaces the one the
+ * old model reads, so a process killed at any point leaves either the old or the new model, each
+ * with its own data.
  */
 export function writeOnnx(model: Model, path: string, options: WriteOnnxOptions = {}): void {
-  wrapExportErrors(path, () => assertNoQuantTypes(model));
   const target = resolve(path);
+  const folder = dirname(target);
   const mode = options.externalData ?? 'auto';
   const threshold = options.externalDataThreshold ?? 1024;
-  const dataName = options.externalDataFile ?? `${basename(target)}.data`;
-  if (dataName.includes('/') || dataName.includes('\\') || dataName === '..' || dataName === '.') {
-    throw onnxError({ reason: `externalDataFile '${dataName}' must be a plain file name`, hint: 'the data file lives next to the model file' });
+  const requestedDataName = options.externalDataFile ?? `${basename(target)}.data`;
+  if (requestedDataName.includes('/') || requestedDataName.includes('\\') || requestedDataName === '..' || requestedDataName === '.') {
+    throw onnxError({ reason: `externalDataFile '${requestedDataName}' must be a plain file name`, hint: 'the data file lives next to the model file' });
   }
   const irVersion = irVersionOf(model, options);
   const initializers = streamableInitializers(model);
@@ -203,9 +197,10 @@ export function writeOnnx(model: Model, path: string, options: WriteOnnxOptions 
   wrapExportErrors(path, () => {
     try {
       const placements = new Map<Value, ExternalPlacement>();
-      let dataTemp: string | undefined;
+      let dataName: string | undefined;
       if (externals.size > 0) {
-        dataTemp = temporaryPath(join(dirname(target), dataName));
+        dataName = freshDataFileName(folder, requestedDataName);
+        const dataTemp = temporaryPath(join(folder, dataName));
         temps.push(dataTemp);
         const fd = openSync(dataTemp, 'w');
         try {
@@ -219,9 +214,14 @@ export function writeOnnx(model: Model, path: string, options: WriteOnnxOptions 
             writeStorage(sink, storage);
           }
           sink.flush();
+          fsyncSync(fd);
         } finally {
           closeSync(fd);
         }
+        // A name no file had: no model reads it yet, so it may take its place before the model does.
+        renameSync(dataTemp, join(folder, dataName));
+        temps.length = 0;
+        temps.push(join(folder, dataName));
       }
       const modelTemp = temporaryPath(target);
       temps.push(modelTemp);
@@ -236,20 +236,19 @@ export function writeOnnx(model: Model, path: string, options: WriteOnnxOptions 
             const external = placements.get(value);
             return external ? { value, external } : { value };
           }),
-          options.valueInfo,
         );
         sink.flush();
+        fsyncSync(fd);
       } finally {
         closeSync(fd);
       }
-      // Tensors read lazily from the files about to be replaced keep reading the old ones.
-      if (dataTemp) {
-        holdSourcesBeforeReplacing(join(dirname(target), dataName));
-        renameSync(dataTemp, join(dirname(target), dataName));
-      }
+      fsyncFolder(folder);
+      // Tensors read lazily from the file about to be replaced keep reading the old one.
       holdSourcesBeforeReplacing(target);
       renameSync(modelTemp, target);
       temps.length = 0;
+      fsyncFolder(folder);
+      removeStaleDataFiles(folder, requestedDataName, dataName);
     } finally {
       for (const temp of temps) rmSync(temp, { force: true });
     }
