@@ -1,9 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { camelCase, checkPackageName, checkPassName, defaultPackageName } from './names.js';
-import { packageManifest } from './package-json.js';
+import { checkPackageName, checkPassName, defaultPackageName } from './names.js';
+import { renderPassPackage } from './render.js';
 import { ScaffoldError } from './scaffold-error.js';
-import { renderTemplates } from './templates.js';
 import { localWiring, ownVersion, registryWiring, type Wiring } from './wiring.js';
 
 export interface ScaffoldOptions {
@@ -35,18 +34,6 @@ function listRelative(dir: string, prefix = ''): string[] {
   );
 }
 
-function dependencyNote(wiring: Wiring, range: string): string {
-  if (wiring.kind === 'registry') {
-    return `\`@modelpass/ir\` and \`@modelpass/pass-manager\` are peer dependencies (${range}): the program that loads the plugin provides them. The dev dependencies build and test it.`;
-  }
-  return [
-    `\`@modelpass/ir\` and \`@modelpass/pass-manager\` are peer dependencies (${range}): the program that loads the plugin provides them.`,
-    `For building and testing, this package installs modelpass from the tarballs in \`vendor/\`, packed from \`${wiring.source}\` by \`create-pass --modelpass\``,
-    '(`file:` dev dependencies plus `overrides`, so the packages find each other). Once modelpass is published, replace them with',
-    `\`${range}\` and delete \`vendor/\` and \`overrides\`.`,
-  ].join('\n');
-}
-
 /**
  * Writes a pass package: `src/index.ts` (definePass + definePlugin), a golden case per behaviour
  * under `fixtures/<name>/`, a vitest test through `@modelpass/testing`'s harness, package.json
@@ -67,19 +54,10 @@ export function scaffoldPassPackage(options: ScaffoldOptions): ScaffoldResult {
   try {
     const range = `^${ownVersion()}`;
     const wiring = options.modelpass !== undefined ? localWiring(options.modelpass, staging) : registryWiring();
-    const values = {
-      name: options.name,
-      camelName: camelCase(options.name),
-      packageName,
-      passManagerRange: range,
-      pluginSpecifier: packageName,
-      dependencyNote: dependencyNote(wiring, range),
-    };
-    for (const [path, text] of renderTemplates(values)) {
+    for (const [path, text] of renderPassPackage({ name: options.name, packageName, range, wiring })) {
       mkdirSync(dirname(join(staging, path)), { recursive: true });
       writeFileSync(join(staging, path), text);
     }
-    writeFileSync(join(staging, 'package.json'), packageManifest({ name: options.name, packageName, range, wiring }));
     if (existsSync(directory)) rmdirSync(directory);
     renameSync(staging, directory);
     return { directory, packageName, files: listRelative(directory).sort(), wiring };

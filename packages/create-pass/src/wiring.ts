@@ -15,7 +15,9 @@ export type ModelpassPackage = (typeof MODELPASS_PACKAGES)[number];
  */
 export type Wiring =
   | { readonly kind: 'registry'; readonly range: string }
-  | { readonly kind: 'local'; readonly source: string; readonly specs: Readonly<Record<ModelpassPackage, string>> };
+  | { readonly kind: 'local'; readonly source: string; readonly specs: Readonly<Record<ModelpassPackage, string>> }
+  /** A package inside the modelpass monorepo itself: workspace versions, the shared tsconfig and vitest settings. */
+  | { readonly kind: 'workspace'; readonly version: string; readonly rootPrefix: string };
 
 export const VENDOR_FOLDER = 'vendor';
 
@@ -89,4 +91,9 @@ export function ownVersion(): string {
 
 export function registryWiring(version = ownVersion()): Wiring {
   return { kind: 'registry', range: `^${version}` };
+}
+
+/** For a package `depth` folders below the monorepo's root (e.g. 2 for packages/pass-x). */
+export function workspaceWiring(depth: number, version = ownVersion()): Wiring {
+  return { kind: 'workspace', version, rootPrefix: Array.from({ length: depth }, () => '..').join('/') };
 }

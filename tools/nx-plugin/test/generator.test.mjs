@@ -47,18 +47,22 @@ describe('pass-package generator', () => {
     assert.deepEqual(schema.required, ['name']);
   });
 
-  it('scaffolds packages/pass-<name> with every file, and a changeset', async () => {
+  it('scaffolds packages/pass-<name> from create-pass templates, wired for the workspace, and a changeset', async () => {
     const tree = new MemoryTree();
     const callback = await generator(tree, { name: 'strip-identity' });
     assert.equal(typeof callback, 'function');
     assert.deepEqual([...tree.files.keys()].sort(), [
       '.changeset/pass-strip-identity.md',
+      'packages/pass-strip-identity/.gitignore',
       'packages/pass-strip-identity/README.md',
-      'packages/pass-strip-identity/fixtures/basic/input.mpir',
-      'packages/pass-strip-identity/fixtures/basic/options.json',
-      'packages/pass-strip-identity/fixtures/basic/output.mpir',
+      'packages/pass-strip-identity/fixtures/strip-identity/keeps-named/input.mpir',
+      'packages/pass-strip-identity/fixtures/strip-identity/keeps-named/options.json',
+      'packages/pass-strip-identity/fixtures/strip-identity/keeps-named/output.mpir',
+      'packages/pass-strip-identity/fixtures/strip-identity/removes-identities/input.mpir',
+      'packages/pass-strip-identity/fixtures/strip-identity/removes-identities/options.json',
+      'packages/pass-strip-identity/fixtures/strip-identity/removes-identities/output.mpir',
       'packages/pass-strip-identity/package.json',
-      'packages/pass-strip-identity/src/__tests__/strip-identity.test.ts',
+      'packages/pass-strip-identity/src/__tests__/golden.test.ts',
       'packages/pass-strip-identity/src/index.ts',
       'packages/pass-strip-identity/tsconfig.json',
       'packages/pass-strip-identity/vitest.config.ts',
@@ -69,7 +73,9 @@ describe('pass-package generator', () => {
     assert.equal(pkg.type, 'module');
     assert.deepEqual(pkg.exports['.'], { source: './src/index.ts', types: './dist/index.d.ts', import: './dist/index.js' });
     assert.deepEqual(pkg.scripts, { build: 'tsc -b', test: 'vitest run' });
-    assert.ok(pkg.dependencies['@modelpass/ir'] && pkg.dependencies['@modelpass/pass-manager']);
+    assert.deepEqual(pkg.peerDependencies, { '@modelpass/ir': '^0.1.0', '@modelpass/pass-manager': '^0.1.0' });
+    assert.deepEqual(pkg.devDependencies, { '@modelpass/ir': '0.1.0', '@modelpass/pass-manager': '0.1.0', '@modelpass/testing': '0.1.0' });
+    assert.equal(pkg.overrides, undefined);
 
     const tsconfig = JSON.parse(tree.read('packages/pass-strip-identity/tsconfig.json', 'utf8'));
     assert.equal(tsconfig.extends, '../../tsconfig.base.json');
@@ -79,8 +85,7 @@ describe('pass-package generator', () => {
     const index = tree.read('packages/pass-strip-identity/src/index.ts', 'utf8');
     assert.match(index, /export const stripIdentityPass = definePass\(\{\n  name: 'strip-identity'/);
     assert.match(index, /name: '@modelpass\/pass-strip-identity',\n  version: '0\.1\.0',\n  passManager: '\^0\.1\.0'/);
-    assert.match(index, /export default plugin;/);
-    assert.match(tree.read('packages/pass-strip-identity/src/__tests__/strip-identity.test.ts', 'utf8'), /passStep\(stripIdentityPass, options\)/);
+    assert.match(tree.read('packages/pass-strip-identity/src/__tests__/golden.test.ts', 'utf8'), /runGoldenCases\(\{/);
     assert.match(tree.read('.changeset/pass-strip-identity.md', 'utf8'), /^---\n"@modelpass\/pass-strip-identity": minor\n---\n/);
   });
 
@@ -91,7 +96,7 @@ describe('pass-package generator', () => {
     assert.equal(JSON.parse(tree.read(`${dir}/package.json`, 'utf8')).name, 'modelpass-plugin-fold-scale');
     assert.equal(JSON.parse(tree.read(`${dir}/tsconfig.json`, 'utf8')).extends, '../../../tsconfig.base.json');
     assert.equal(tree.read(`${dir}/vitest.config.ts`, 'utf8'), "export { default } from '../../../vitest.shared.js';\n");
-    assert.ok(tree.exists(`${dir}/src/__tests__/fold-scale.test.ts`));
+    assert.ok(tree.exists(`${dir}/fixtures/fold-scale/removes-identities/input.mpir`));
     assert.match(tree.read('.changeset/pass-fold-scale.md', 'utf8'), /"modelpass-plugin-fold-scale": minor/);
   });
 
@@ -106,13 +111,13 @@ describe('pass-package generator', () => {
     assert.deepEqual([...tree.files.keys()], ['packages/pass-taken/package.json']);
   });
 
-  it('generates a fixture whose expected output is the input without its Identity nodes', async () => {
+  it('generates fixtures whose expected output is the input without the Identity nodes it removes', async () => {
     const tree = new MemoryTree();
     await generator(tree, { name: 'demo' });
-    const input = tree.read('packages/pass-demo/fixtures/basic/input.mpir', 'utf8');
-    const output = tree.read('packages/pass-demo/fixtures/basic/output.mpir', 'utf8');
-    assert.equal((input.match(/onnx\.Identity/g) ?? []).length, 2);
-    assert.doesNotMatch(output, /onnx\.Identity/);
-    assert.deepEqual(JSON.parse(tree.read('packages/pass-demo/fixtures/basic/options.json', 'utf8')), {});
+    const at = (file) => tree.read(`packages/pass-demo/fixtures/demo/${file}`, 'utf8');
+    assert.equal((at('removes-identities/input.mpir').match(/onnx\.Identity/g) ?? []).length, 2);
+    assert.doesNotMatch(at('removes-identities/output.mpir'), /onnx\.Identity/);
+    assert.deepEqual(JSON.parse(at('keeps-named/options.json')), { keep: ['id_a'] });
+    assert.equal((at('keeps-named/output.mpir').match(/onnx\.Identity/g) ?? []).length, 1);
   });
 });
