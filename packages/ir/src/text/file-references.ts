@@ -15,6 +15,8 @@ export interface FileReadPolicy {
   readonly baseDirectory: string;
   /** Absolute folders references may lie under, or 'anywhere' to skip the check. */
   readonly roots: readonly string[] | 'anywhere';
+  /** The same folders with every symlink followed (computed once per parse). */
+  readonly realRoots: readonly string[];
 }
 
 /** The outcome of checking one reference: the absolute path to read, or why it is refused. */
@@ -24,9 +26,9 @@ export type FileReferenceCheck =
 
 export function fileReadPolicy(options: { file?: string; baseDirectory?: string; allowRead?: readonly string[] | 'anywhere' }): FileReadPolicy {
   const baseDirectory = resolve(options.baseDirectory ?? (options.file !== undefined ? dirname(resolve(options.file)) : process.cwd()));
-  if (options.allowRead === 'anywhere') return { baseDirectory, roots: 'anywhere' };
+  if (options.allowRead === 'anywhere') return { baseDirectory, roots: 'anywhere', realRoots: [] };
   const roots = [baseDirectory, ...(options.allowRead ?? []).map((root) => resolve(root))];
-  return { baseDirectory, roots };
+  return { baseDirectory, roots, realRoots: roots.map(realPathOfExisting) };
 }
 
 function isInside(path: string, root: string): boolean {
@@ -75,7 +77,7 @@ export function checkFileReference(written: string, policy: FileReadPolicy): Fil
   }
   const real = realPathOfExisting(resolved);
   if (policy.roots !== 'anywhere') {
-    const realRoots = policy.roots.map(realPathOfExisting);
+    const { realRoots } = policy;
     if (!realRoots.some((root) => isInside(real, root))) {
       return {
         problem: `file(...) reference '${written}' leads through a symbolic link to '${real}', outside the folders this IR may read`,
