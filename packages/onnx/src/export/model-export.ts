@@ -8,6 +8,8 @@ import { holdSourcesBeforeReplacing } from '../import/source-file.js';
 import { FileSink, MemorySink, writeStorage, type ByteSink } from './byte-sink.js';
 import { freshDataFileName, fsyncFolder, removeStaleDataFiles } from './data-file-pair.js';
 import { GraphExporter, initializerOptions } from './graph-export.js';
+import { assertNoQuantTypes } from './quant-type-check.js';
+import { DEFAULT_VALUE_INFO_POLICY, type ValueInfoPolicy } from './value-info-policy.js';
 import { tensorProto, type ExternalPlacement } from './tensor-export.js';
 import { lengthDelimitedTag, varint, varintLength } from './wire.js';
 
@@ -21,6 +23,11 @@ const DEFAULT_IR_VERSION = 8;
 export interface EncodeOnnxOptions {
   /** `ir_version` to write when the model has none (default 8). */
   readonly irVersion?: number;
+  /**
+   * Which intermediate values get `value_info`: `'declared'` (default: those the source ONNX file
+   * declared), `'all'` (every typed value, inferred ones too) or `'none'`. See value-info-policy.ts.
+   */
+  readonly valueInfo?: ValueInfoPolicy;
 }
 
 export interface WriteOnnxOptions extends EncodeOnnxOptions {
@@ -89,8 +96,9 @@ function streamModel(
   model: Model,
   irVersion: number,
   streamed: readonly StreamedInitializer[],
+  valueInfo: ValueInfoPolicy = DEFAULT_VALUE_INFO_POLICY,
 ): void {
-  const exporter = new GraphExporter(irVersion);
+  const exporter = new GraphExporter(irVersion, valueInfo);
   const envelope = onnx.ModelProto.encode(modelEnvelope(model, exporter, irVersion)).finish();
   const skip = new Set(streamed.map((s) => s.value));
   const graphBody = onnx.GraphProto.encode(exporter.exportGraph(model.graph, { irVersion, skipInitializers: skip })).finish();
@@ -146,12 +154,14 @@ function streamableInitializers(model: Model): Value[] {
 /** Encodes a model to ONNX bytes in memory (everything inside the one protobuf). */
 export function encodeOnnx(model: Model, options: EncodeOnnxOptions = {}): Uint8Array {
   return wrapExportErrors(undefined, () => {
+    assertNoQuantTypes(model);
     const sink = new MemorySink();
     streamModel(
       sink,
       model,
       irVersionOf(model, options),
       streamableInitializers(model).map((value) => ({ value })),
+      options.valueInfo,
     );
     return sink.concat();
   });
@@ -174,6 +184,7 @@ function temporaryPath(path: string): string {
  * with its own data.
  */
 export function writeOnnx(model: Model, path: string, options: WriteOnnxOptions = {}): void {
+  wrapExportErrors(path, () => assertNoQuantTypes(model));
   const target = resolve(path);
   const folder = dirname(target);
   const mode = options.externalData ?? 'auto';
@@ -236,6 +247,7 @@ export function writeOnnx(model: Model, path: string, options: WriteOnnxOptions 
             const external = placements.get(value);
             return external ? { value, external } : { value };
           }),
+          options.valueInfo,
         );
         sink.flush();
         fsyncSync(fd);
