@@ -1,6 +1,6 @@
 import { delimiter, extname } from 'node:path';
 import { printModelToFile, readModelText, type Model } from '@modelpass/ir';
-import { readOnnx, writeOnnx } from '@modelpass/onnx';
+import { readOnnx, writeOnnx, type ValueInfoPolicy } from '@modelpass/onnx';
 import { UsageError } from './usage-error.js';
 
 /** A model file format the CLI reads and writes, chosen by extension or `--from/--to`. */
@@ -8,7 +8,12 @@ export interface ModelFormat {
   readonly name: string;
   readonly extensions: readonly string[];
   read(path: string, options?: ModelReadOptions): Model | Promise<Model>;
-  write(model: Model, path: string): void | Promise<void>;
+  write(model: Model, path: string, options?: ModelWriteOptions): void | Promise<void>;
+}
+
+export interface ModelWriteOptions {
+  /** ONNX only: which intermediate values get value_info (`--value-info`; default 'declared'). */
+  readonly valueInfo?: ValueInfoPolicy;
 }
 
 export interface ModelReadOptions {
@@ -50,8 +55,8 @@ const onnx: ModelFormat = {
     model.sourcePath = path;
     return model;
   },
-  write(model, path) {
-    writeOnnx(model, path);
+  write(model, path, options) {
+    writeOnnx(model, path, options?.valueInfo ? { valueInfo: options.valueInfo } : {});
   },
 };
 

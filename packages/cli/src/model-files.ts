@@ -9,7 +9,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { ModelpassError, type Model } from '@modelpass/ir';
 import { checkRegularFile, describeFileKind } from '@modelpass/runtime';
 import type { CliIO } from './cli-io.js';
-import { formatFor, type ModelFormat } from './formats.js';
+import { formatFor, type ModelFormat, type ModelWriteOptions } from './formats.js';
 
 function cliError(reason: string, file: string, extra: { expected?: string; hint?: string; cause?: unknown } = {}): ModelpassError {
   return new ModelpassError({ reason, location: { file }, source: '@modelpass/cli', ...extra });
@@ -79,10 +79,10 @@ function removeLeftovers(path: string): boolean {
 }
 
 /** Writes the model; a failure names the output and the reason, and no partial file stays behind. */
-export async function writeModelOutput(format: ModelFormat, model: Model, path: string): Promise<void> {
+export async function writeModelOutput(format: ModelFormat, model: Model, path: string, options?: ModelWriteOptions): Promise<void> {
   checkOutputTarget(path);
   try {
-    await format.write(model, path);
+    await format.write(model, path, options);
   } catch (error) {
     const code = errnoOf(error);
     if (code === undefined) throw error;

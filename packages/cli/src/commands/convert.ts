@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { formatDiagnostic, writeFileAtomic, type Diagnostic } from '@modelpass/ir';
+import { parseValueInfoPolicy, VALUE_INFO_POLICIES } from '@modelpass/onnx';
 import { PassManager } from '@modelpass/pass-manager';
 import { flagBoolean, flagList, flagString } from '../args.js';
 import { progress } from '../cli-io.js';
@@ -22,6 +23,7 @@ export const convertCommand: Command = {
     plugin: { type: 'list', help: 'load a plugin by npm package name or path', valueName: 'P' },
     from: { type: 'string', help: 'input format (default: by extension)', valueName: 'FORMAT' },
     to: { type: 'string', help: 'output format (default: by extension)', valueName: 'FORMAT' },
+    'value-info': { type: 'string', help: 'ONNX value_info to write: declared (default; what the input declared), all (inferred too), none', valueName: 'WHICH' },
     ...instrumentationFlags,
   },
   async run(args, io) {
@@ -32,6 +34,9 @@ export const convertCommand: Command = {
     const outputPath = resolve(io.cwd, outputArg);
     const outputFormat = formatFor(outputPath, flagString(args, 'to'), 'output');
     checkOutputTarget(outputPath);
+    const valueInfoText = flagString(args, 'value-info');
+    const valueInfo = valueInfoText === undefined ? undefined : parseValueInfoPolicy(valueInfoText);
+    if (valueInfoText !== undefined && !valueInfo) throw new UsageError(`--value-info must be one of ${VALUE_INFO_POLICIES.join(', ')}, not '${valueInfoText}'`);
 
     const environment = await environmentWithPlugins(flagList(args, 'plugin'), io);
     const instrumentation = instrumentationFromFlags(args, io);
@@ -63,7 +68,7 @@ export const convertCommand: Command = {
       }
     }
     progress(io, `writing ${outputArg}`);
-    await writeModelOutput(outputFormat, model, outputPath);
+    await writeModelOutput(outputFormat, model, outputPath, valueInfo ? { valueInfo } : undefined);
     return 0;
   },
 };
