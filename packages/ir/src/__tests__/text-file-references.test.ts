@@ -3,7 +3,20 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileRangeStorage, GraphBuilder, ModelpassError, parseModel, printModelToFile, readModelText, Tensor, tensorType } from '@modelpass/ir';
+import {
+  attrs,
+  FileRangeStorage,
+  Graph,
+  GraphBuilder,
+  Model,
+  ModelpassError,
+  parseModel,
+  printModel,
+  printModelToFile,
+  readModelText,
+  Tensor,
+  tensorType,
+} from '@modelpass/ir';
 
 const root = mkdtempSync(join(tmpdir(), 'mpir-refs-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -136,6 +149,18 @@ describe('file(...) references in .mpir files', () => {
 });
 
 describe('nesting limits', () => {
+  it('a model built in code with subgraphs nested 20000 deep prints as a ModelpassError, not an internal error', () => {
+    let inner = new Graph('g20000');
+    inner.addOutput(inner.createNode({ op: 'test.Leaf', outputs: ['leaf'] }).outputs[0]!);
+    for (let level = 19999; level >= 0; level--) {
+      const outer = new Graph(`g${level}`);
+      outer.addOutput(outer.createNode({ op: 'test.Wrap', outputs: [`v${level}`], attributes: { body: attrs.graph(inner) } }).outputs[0]!);
+      inner = outer;
+    }
+    const error = errorOf(() => printModel(new Model(inner)));
+    expect(error.reason).toBe('the model nests subgraphs too deeply to print (the call stack ran out)');
+  });
+
   /** `depth` graphs, each holding the next in a node attribute. */
   function nestedGraphs(depth: number): string {
     let text = '';
@@ -166,5 +191,9 @@ describe('nesting limits', () => {
     expect(parseModel(nestedGraphs(200), { maxNesting: 200 }).graph.name).toBe('g0');
     expect(() => parseModel(nestedGraphs(3), { maxNesting: 2 })).toThrow(/graphs nested more than 2 levels deep/);
     expect(() => parseModel(nestedGraphs(3), { maxNesting: 0 })).toThrow(/maxNesting must be a whole number/);
+    // A limit raised past what the stack holds is still a located error.
+    const error = errorOf(() => parseModel('optional<'.repeat(100000).replace(/^/, 'graph @main(%x: ') + 'float32[1]', { file: 'deep.mpir', maxNesting: 1e6 }));
+    expect(error.reason).toBe("the text nests too deeply for the parser's stack (maxNesting is 1000000)");
+    expect(error.location).toMatchObject({ file: 'deep.mpir', line: 1 });
   });
 });

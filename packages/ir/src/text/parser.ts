@@ -468,7 +468,17 @@ export function parseModel(text: string, options: ParseOptions = {}): Model {
   if (!Number.isInteger(maxNesting) || maxNesting < 1) {
     throw new ModelpassError({ reason: `maxNesting must be a whole number ≥ 1`, actual: String(maxNesting), source: '@modelpass/ir', code: 'mpir/bad-option' });
   }
-  const model = new Parser(new Cursor(text, options.file, fileReadPolicy(options), maxNesting)).model();
+  const cursor = new Cursor(text, options.file, fileReadPolicy(options), maxNesting);
+  let model: Model;
+  try {
+    model = new Parser(cursor).model();
+  } catch (error) {
+    // Only reachable with a maxNesting raised past what the stack holds.
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      throw cursor.errorAt(cursor.peek(), `the text nests too deeply for the parser's stack (maxNesting is ${maxNesting})`, { hint: 'lower maxNesting' });
+    }
+    throw error;
+  }
   model.sourceFormat = 'mpir';
   if (options.file !== undefined) model.sourcePath = options.file;
   return model;

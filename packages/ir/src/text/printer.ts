@@ -275,6 +275,21 @@ const listElementFormatters = {
   },
 } as const;
 
+/** Subgraphs nested thousands deep (built in code; the parser limits its own) exhaust the stack: say so plainly. */
+function guardStack(print: () => void): void {
+  try {
+    print();
+  } catch (error) {
+    if (!(error instanceof RangeError && /call stack/i.test(error.message))) throw error;
+    throw new ModelpassError({
+      reason: 'the model nests subgraphs too deeply to print (the call stack ran out)',
+      source: '@modelpass/ir',
+      code: 'mpir/too-deep',
+      cause: error,
+    });
+  }
+}
+
 function hasLargeTensor(attributes: ReadonlyMap<string, Attribute>): boolean {
   for (const attribute of attributes.values()) {
     if (attribute.kind === 'tensor' && (attribute.value.storage?.byteLength ?? 0) > STREAMED_ATTRIBUTE_BYTES) return true;
@@ -301,7 +316,7 @@ function opsets(imports: ReadonlyMap<string, number>): string {
 /** The whole model as `.mpir` text. */
 export function printModel(model: Model, options: PrintOptions = {}): string {
   const printer = new Printer(options);
-  printer.model(model);
+  guardStack(() => printer.model(model));
   return printer.text();
 }
 
@@ -316,7 +331,7 @@ export function printModelToFile(model: Model, path: string, options: PrintOptio
   const printOptions: PrintOptions = { fileReferenceBase: dirname(resolve(path)), ...options };
   writeFileAtomicWith(path, (output) => {
     const sink = new TextSink((bytes) => output.write(bytes));
-    new Printer(printOptions, sink).model(model);
+    guardStack(() => new Printer(printOptions, sink).model(model));
     sink.end();
   });
 }
@@ -324,13 +339,13 @@ export function printModelToFile(model: Model, path: string, options: PrintOptio
 /** One graph block (`graph @name(...) {...}`), e.g. for diagnostics and IR dumps. */
 export function printGraph(graph: Graph, options: PrintOptions = {}): string {
   const printer = new Printer(options);
-  printer.graph(graph, '');
+  guardStack(() => printer.graph(graph, ''));
   return printer.text() + '\n';
 }
 
 /** One node as a single statement (its subgraphs included), e.g. for diagnostics. */
 export function printNode(node: Node, options: PrintOptions = {}): string {
   const printer = new Printer(options);
-  printer.node(node, '');
+  guardStack(() => printer.node(node, ''));
   return printer.text();
 }
