@@ -1,4 +1,5 @@
 import { type Attribute, type Graph, type Node, type Value } from '@modelpass/ir';
+import { exportDenotation, exportGraphAnnotations, exportNodeAnnotations } from '../annotations.js';
 import { domainOfDialect, META_INT64_PREFIX, META_PREFIX, META_UNNAMED } from '../dialect.js';
 import { onnxError } from '../errors.js';
 import { int64FromAttribute } from '../int64.js';
@@ -29,6 +30,7 @@ export function valueInfo(value: Value): OnnxTypes.ValueInfoProto.$Properties {
   const info: OnnxTypes.ValueInfoProto.$Properties = { name: value.name };
   const type = exportType(value.type);
   if (type) info.type = type;
+  exportDenotation(value, type);
   if (value.docString) info.doc_string = value.docString;
   const metadata = metadataProps(value.metadata);
   if (metadata) info.metadata_props = metadata;
@@ -75,6 +77,7 @@ export class GraphExporter {
       }
     }
     if (infos.length > 0) proto.value_info = infos;
+    exportGraphAnnotations(graph, proto);
     return proto;
   }
 
@@ -93,6 +96,7 @@ export class GraphExporter {
     if (node.docString) proto.doc_string = node.docString;
     const metadata = metadataProps(node.metadata);
     if (metadata) proto.metadata_props = metadata;
+    exportNodeAnnotations(node, proto);
     proto.attribute = [...node.attributes].map(([name, attribute]) =>
       this.exportAttribute(name, attribute, node.metadata.get(META_INT64_PREFIX + name), node),
     );

@@ -1,7 +1,8 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Model, ModelFunction, Value } from '@modelpass/ir';
-import { domainOfDialect } from '../dialect.js';
+import { exportModelAnnotations } from '../annotations.js';
+import { domainOfDialect, META_PREFIX } from '../dialect.js';
 import { onnxError, withOnnxErrors } from '../errors.js';
 import { onnx, type OnnxTypes } from '../proto.js';
 import { holdSourcesBeforeReplacing } from '../import/source-file.js';
@@ -63,7 +64,9 @@ function modelEnvelope(model: Model, exporter: GraphExporter, irVersion: number)
   if (model.domain !== undefined) proto.domain = model.domain;
   if (model.modelVersion !== undefined) proto.model_version = model.modelVersion;
   if (model.docString !== undefined) proto.doc_string = model.docString;
-  if (model.metadata.size > 0) proto.metadata_props = [...model.metadata].map(([key, value]) => ({ key, value }));
+  const metadata = [...model.metadata].filter(([key]) => !key.startsWith(META_PREFIX));
+  if (metadata.length > 0) proto.metadata_props = metadata.map(([key, value]) => ({ key, value }));
+  exportModelAnnotations(model, proto);
   if (model.functions.length > 0) proto.functions = model.functions.map((fn) => exportFunction(fn, exporter));
   return proto;
 }

@@ -1,4 +1,5 @@
 import { Graph, type Location, type Node, type Tensor, type TensorStorage, type Value } from '@modelpass/ir';
+import { importDenotation, importGraphAnnotations, importNodeAnnotations } from '../annotations.js';
 import { DEFAULT_DIALECT, dialectOfDomain, META_INT64_PREFIX, META_UNNAMED } from '../dialect.js';
 import { onnxError } from '../errors.js';
 import type { OnnxTypes } from '../proto.js';
@@ -81,6 +82,7 @@ export class GraphImporter {
     graph.name = proto.name ?? graph.name;
     if (proto.doc_string) graph.docString = proto.doc_string;
     for (const entry of proto.metadata_props ?? []) graph.metadata.set(entry.key ?? '', entry.value ?? '');
+    importGraphAnnotations(proto, graph);
 
     for (const info of proto.input ?? []) {
       const name = info.name ?? '';
@@ -152,6 +154,7 @@ export class GraphImporter {
   private applyInfo(value: Value, info: OnnxTypes.ValueInfoProto.$Properties): void {
     if (info.doc_string) value.docString = info.doc_string;
     for (const entry of info.metadata_props ?? []) value.metadata.set(entry.key ?? '', entry.value ?? '');
+    importDenotation(info.type, value);
   }
 
   private addInitializer(graph: Graph, scope: Scope, name: string, tensor: Tensor, location: Location): void {
@@ -189,6 +192,7 @@ export class GraphImporter {
     if (proto.doc_string) node.docString = proto.doc_string;
     if (proto.overload) node.overload = proto.overload;
     for (const entry of proto.metadata_props ?? []) node.metadata.set(entry.key ?? '', entry.value ?? '');
+    importNodeAnnotations(proto, node);
     void DEFAULT_DIALECT;
     return node;
   }

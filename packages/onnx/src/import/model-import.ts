@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { Graph, Model, ModelpassError, type Attribute, type Location, type ModelFunction } from '@modelpass/ir';
+import { importModelAnnotations } from '../annotations.js';
 import { dialectOfDomain } from '../dialect.js';
 import { onnxError, withOnnxErrors } from '../errors.js';
 import { toSafeNumber } from '../int64.js';
@@ -175,6 +176,7 @@ function modelFromProto(proto: OnnxTypes.ModelProto, options: GraphImportOptions
   }
   if (proto.doc_string) model.docString = proto.doc_string;
   for (const entry of proto.metadata_props ?? []) model.metadata.set(entry.key ?? '', entry.value ?? '');
+  importModelAnnotations(proto, model);
   for (const fn of proto.functions ?? []) model.functions.push(importFunction(fn as OnnxTypes.FunctionProto, importer, options));
   importer.importGraph(proto.graph as OnnxTypes.GraphProto, model.graph);
   return model;
