@@ -120,6 +120,17 @@ describe('quantizeLinear and dequantizeLinear match ONNX Runtime bit for bit', (
   }
 });
 
+describe('int32 DequantizeLinear (biases)', () => {
+  it('converts big differences to float32 before scaling, as ORT does', async () => {
+    const random = new SeededRandom(32);
+    const values = Array.from({ length: 200 }, (_, i) => (i < 4 ? [2 ** 31 - 1, -(2 ** 31), 16777217, -16777217][i]! : random.integer(-(2 ** 30), 2 ** 30)));
+    const q = Tensor.fromValues('int32', [200], values);
+    const scale = Tensor.scalar('float32', 0.0123);
+    const zeroPoint = Tensor.fromValues('int32', [], [0]);
+    sameBits(dequantizeLinear(q, scale, zeroPoint), await runOne('DequantizeLinear', q, scale, zeroPoint, LAYOUTS[0]!, 'float32'));
+  });
+});
+
 describe('NaN input', () => {
   // ONNX leaves NaN undefined for integer outputs; ORT writes the dtype's minimum, and so do we.
   it('becomes the dtype minimum, as in ORT', async () => {

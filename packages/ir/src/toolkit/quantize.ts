@@ -125,11 +125,11 @@ export interface DequantizeLinearOptions {
 }
 
 /**
- * ONNX DequantizeLinear: `y = (q - zeroPoint) * scale`, rounded to float32 once (bit-exact with
- * ONNX Runtime). The output has the scale's dtype (float32, float16 or bfloat16).
+ * ONNX DequantizeLinear: `y = float32(q - zeroPoint) * scale`, as ONNX Runtime computes it (bit-exact).
+ * Takes the QuantizeLinear dtypes and int32 (biases). The output has the scale's dtype.
  */
 export function dequantizeLinear(q: Tensor, scale: Tensor, zeroPoint?: Tensor, options: DequantizeLinearOptions = {}): Tensor {
-  quantizedRange(q.dtype);
+  if (q.dtype !== 'int32') quantizedRange(q.dtype);
   checkZeroPoint(zeroPoint, scale, 'dequantizeLinear');
   if (zeroPoint && zeroPoint.dtype !== q.dtype) {
     throw toolkitError('dequantizeLinear: zero point dtype must match the input dtype', { expected: q.dtype, actual: zeroPoint.dtype });
@@ -141,7 +141,8 @@ export function dequantizeLinear(q: Tensor, scale: Tensor, zeroPoint?: Tensor, o
   const out = new Float32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const p = index(i);
-    out[i] = (values[i]! - zeros[p]!) * scales[p]!;
+    // ORT converts the integer difference to float32 first (inexact beyond 2^24: int32 inputs), then multiplies.
+    out[i] = Math.fround(values[i]! - zeros[p]!) * scales[p]!;
   }
   return scale.dtype === 'float32' ? Tensor.fromValues('float32', q.shape, out) : Tensor.fromValues(scale.dtype, q.shape, Array.from(out));
 }
