@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // create-pass: `npm create @modelpass/pass <name>` (or `npx @modelpass/create-pass <name>`).
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';

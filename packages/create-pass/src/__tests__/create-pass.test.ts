@@ -8,7 +8,7 @@ import { ModelpassError } from '@modelpass/ir';
 import { renderTemplates, scaffoldPassPackage } from '@modelpass/create-pass';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-const bin = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
+const bin = fileURLToPath(new URL('../../bin/create-pass.js', import.meta.url));
 const cli = join(repoRoot, 'packages/cli/dist/bin.js');
 const temp = realpathSync(mkdtempSync(join(tmpdir(), 'modelpass-create-pass-')));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
