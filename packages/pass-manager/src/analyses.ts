@@ -32,6 +32,14 @@ function* graphsOf(graph: Graph): IterableIterator<Graph> {
   for (const node of graph.allNodes()) yield* node.subgraphs;
 }
 
+/** The inferred type, with dims it leaves unknown taken from the declared type (same rank only). */
+function refine(inferred: Type, declared: Type): Type {
+  if (inferred.kind !== 'tensor' || declared.kind !== 'tensor' || !inferred.shape || !declared.shape) return inferred;
+  if (inferred.shape.length !== declared.shape.length || !inferred.shape.includes(null)) return inferred;
+  const shape = inferred.shape.map((dim, axis) => dim ?? declared.shape![axis]!);
+  return { ...inferred, shape };
+}
+
 function inferTypes(model: Model, registry: OpRegistry): ShapeFacts {
   const types = new Map<Value, Type>();
   let inferredCount = 0;
@@ -59,7 +67,7 @@ function inferTypes(model: Model, registry: OpRegistry): ShapeFacts {
       node.outputs.forEach((output, index) => {
         const type = inferred[index];
         if (output && type && type.kind !== 'unknown') {
-          types.set(output, type);
+          types.set(output, refine(type, output.type));
           inferredCount++;
         }
       });

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Tensor, verifyModel, type Model } from '@modelpass/ir';
+import { Tensor, tensorType, verifyModel, type Model } from '@modelpass/ir';
 import { createOpRegistry } from '@modelpass/ops';
 import { encodeOnnx, readOnnx } from '@modelpass/onnx';
-import { PassEnvironment, runPipeline } from '@modelpass/pass-manager';
+import { ANALYSES, PassEnvironment, runPipeline } from '@modelpass/pass-manager';
 import { evaluateAccuracy, loadFashionMnist, runOrt } from '@modelpass/runtime';
 import { runOnnxChecker } from '../onnx-checker.js';
 import compressionPlugin from './authoring/compression-plugin.js';
@@ -53,6 +53,11 @@ describe('a plugin written against the documented authoring API', () => {
     }
     expect(errorsOf(model)).toEqual([]);
     expect(checkedByOnnx(model, 'int8')).toBeNull();
+    // The `shapes` analysis infers through the new DequantizeLinear nodes with the canonical op schemas.
+    const shapes = ANALYSES.shapes.compute(model, { registry });
+    expect(shapes.typeOf(model.graph.outputs[0]!)).toEqual(tensorType('float32', ['N', 10]));
+    for (const dq of quantized) expect(shapes.typeOf(dq.output(0))).toEqual(tensorType('float32', dq.input(0).constant!.shape));
+    expect(shapes.inferredCount).toBe(model.graph.nodeCount);
     const fp32 = await evaluateAccuracy(MODEL, dataset);
     const int8 = await evaluateAccuracy(model, dataset);
     console.log(`fashion-cnn on 1,000 test images: fp32 ${(fp32.accuracy * 100).toFixed(1)}%, int8 per-channel ${(int8.accuracy * 100).toFixed(1)}%`);
@@ -69,6 +74,9 @@ describe('a plugin written against the documented authoring API', () => {
     await runPipeline(model, `prune-channels-l1{ratio=0.25 layers=[${conv1!.name}]}`, { environment: environment() });
     expect(conv1!.input(1).constant!.shape).toEqual([12, 1, 3, 3]);
     expect(conv2!.input(1).constant!.shape).toEqual([32, 12, 3, 3]);
+    const shapes = ANALYSES.shapes.compute(model, { registry });
+    expect(shapes.typeOf(conv1!.output(0))).toEqual(tensorType('float32', ['N', 12, 28, 28]));
+    expect(shapes.typeOf(conv2!.output(0))).toEqual(tensorType('float32', ['N', 32, 14, 14]));
     expect(errorsOf(model)).toEqual([]);
     expect(checkedByOnnx(model, 'pruned')).toBeNull();
 
