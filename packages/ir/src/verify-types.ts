@@ -14,23 +14,30 @@ import type { Value } from './value.js';
 
 type Report = (init: DiagnosticInit) => void;
 
-/** Why two types cannot describe one value (undefined when they can). */
-export function typeConflict(declared: Type, inferred: Type): string | undefined {
+/** Why two types cannot describe one value: their element type or kind differs, or their shapes. */
+export interface TypeConflict {
+  readonly what: 'type' | 'shape';
+  readonly reason: string;
+}
+
+/** The conflict between a declared and an inferred type (undefined when one value can have both). */
+export function typeConflict(declared: Type, inferred: Type): TypeConflict | undefined {
   if (declared.kind === 'unknown' || inferred.kind === 'unknown') return undefined;
-  if (declared.kind !== inferred.kind) return `a ${declared.kind} is not a ${inferred.kind}`;
+  if (declared.kind !== inferred.kind) return { what: 'type', reason: `a ${declared.kind} is not a ${inferred.kind}` };
   switch (declared.kind) {
     case 'tensor':
     case 'sparse-tensor': {
       const other = inferred as typeof declared;
-      if (declared.dtype !== other.dtype) return `dtype ${declared.dtype} is not ${other.dtype}`;
-      return shapeConflict(declared.shape, other.shape);
+      if (declared.dtype !== other.dtype) return { what: 'type', reason: `dtype ${declared.dtype} is not ${other.dtype}` };
+      const shape = shapeConflict(declared.shape, other.shape);
+      return shape === undefined ? undefined : { what: 'shape', reason: shape };
     }
     case 'sequence':
     case 'optional':
       return typeConflict(declared.element, (inferred as typeof declared).element);
     case 'map': {
       const other = inferred as typeof declared;
-      return declared.key !== other.key ? `map key ${declared.key} is not ${other.key}` : typeConflict(declared.value, other.value);
+      return declared.key !== other.key ? { what: 'type', reason: `map key ${declared.key} is not ${other.key}` } : typeConflict(declared.value, other.value);
     }
   }
 }
@@ -48,8 +55,11 @@ function shapeConflict(declared: readonly Dim[] | null, inferred: readonly Dim[]
 
 /**
  * Runs the schema's inference on the node's declared input types and reports every output whose
- * declared type contradicts it. Inference that throws is not this check's business (the node's
- * other checks and inferShapes report it).
+ * declared type contradicts it: `verify/declared-type` when the dtype or kind differs (ONNX Runtime
+ * refuses such a file), `verify/declared-shape` when the rank or a static dim does (ONNX Runtime
+ * merges declared intermediate shapes leniently and runs the file, but passes here read declared
+ * shapes, so both are errors; verify-each tolerates the second kind in its input model). Inference
+ * that throws is not this check's business (the node's other checks and inferShapes report it).
  */
 export function checkInferredOutputs(node: Node, schema: OpSchema, model: Model, report: Report): void {
   if (!schema.inferTypes) return;
@@ -76,17 +86,21 @@ export function checkInferredOutputs(node: Node, schema: OpSchema, model: Model,
     const conflict = typeConflict(value.type, type) && typeConflict(expressedType(value.type), type);
     if (!conflict) continue;
     report({
-      reason: `output #${index} '${value.name}' is declared ${formatType(value.type)} but ${node.op} gives ${formatType(type)} for these inputs (${conflict})`,
+      reason: `output #${index} '${value.name}' is declared ${formatType(value.type)} but ${node.op} gives ${formatType(type)} for these inputs (${conflict.reason})`,
       expected: formatType(type),
       actual: formatType(value.type),
       location: node.location,
-      code: 'verify/declared-type',
+      code: conflict.what === 'type' ? 'verify/declared-type' : 'verify/declared-shape',
       hint: "a pass changed an input without updating this type: refresh types with inferShapes(model, { mode: 'refresh' }) or set the value's type",
     });
   }
 }
 
-/** A constant's declared type must be its tensor's dtype and shape (and quantization, when the tensor has some). */
+/**
+ * A constant's declared type must describe its tensor: the same dtype, a shape its data fits
+ * (equal where static; a graph input's default may sit under a symbolic or unknown dim, and an
+ * unranked declaration says nothing), and the tensor's quantization when the tensor has some.
+ */
 export function checkConstantType(value: Value, graphPath: string, report: Report): void {
   const tensor = value.constant;
   if (!tensor) return;
@@ -95,10 +109,8 @@ export function checkConstantType(value: Value, graphPath: string, report: Repor
   const stale =
     declared.kind !== 'tensor' ||
     declared.dtype !== tensor.dtype ||
-    declared.shape === null ||
-    declared.shape.length !== tensor.shape.length ||
-    declared.shape.some((dim, i) => dim !== tensor.shape[i]) ||
-    (tensor.quant !== undefined && !typesEqual(declared, actual));
+    shapeConflict(declared.shape, tensor.shape) !== undefined ||
+    (tensor.quant !== undefined && declared.quant !== undefined && !typesEqual(declared, actual));
   if (!stale) return;
   report({
     reason: `constant '${value.name}' is declared ${formatType(declared)} but its data is ${formatType(actual)}`,

@@ -70,7 +70,10 @@ export class PassManager {
       throw new ModelpassError({ reason: 'passTimeoutMs must be a positive number of milliseconds', actual: String(timeout), source: '@modelpass/pass-manager', code: 'pipeline/bad-option' });
     }
     const verifyEach = options.verifyEach ?? true;
-    if (verifyEach !== false) this.instrumentations.push(new VerifyEachInstrumentation(verifyEach === true ? {} : verifyEach));
+    if (verifyEach !== false) {
+      const onInputWarning = options.onDiagnostic;
+      this.instrumentations.push(new VerifyEachInstrumentation({ ...(onInputWarning ? { onInputWarning } : {}), ...(verifyEach === true ? {} : verifyEach) }));
+    }
     this.instrumentations.push(...(options.instrumentations ?? []));
   }
 

@@ -42,7 +42,8 @@ function errorsOf(model: Model): Diagnostic[] {
 /** ORT's refusal of the model (load or run on the corpus feeds), or undefined when it runs. */
 async function ortRefusal(entry: RealOnnxModel, model: Model, name: string): Promise<string | undefined> {
   const path = join(outDir, `${name}.onnx`);
-  writeOnnx(model, path, { externalData: 'never' });
+  // valueInfo 'all': every type the IR holds goes into the file, as a pass's stale types would.
+  writeOnnx(model, path, { externalData: 'never', valueInfo: 'all' });
   const feeds: Record<string, ort.Tensor> = {};
   for (const [input, tensor] of realModelFeeds(entry, readOnnx(entry.path))) feeds[input] = toOrtTensor(ort.Tensor, tensor, input) as ort.Tensor;
   try {
@@ -140,7 +141,7 @@ const mutations: Mutation[] = [
       gemm.inputs[2]!.setConstant(firstRows(gemm.inputs[2]!.constant!, 64));
       return gemm.name;
     },
-    code: 'verify/declared-type',
+    code: 'verify/declared-shape',
     reason: /output #0 '.*' is declared float32\[N,128\] but onnx.Gemm gives float32\[N,64\]/,
   },
   {
@@ -335,5 +336,23 @@ describe('verify-each blames the pass that made the mistake', () => {
     const text = (failure as PassFailure).diagnostics.map((d) => formatDiagnostic(d)).join('\n');
     expect(text).toMatch(/shrink-first-layer.*left the IR invalid/);
     expect(text).toMatch(/node '\/fc1\/Gemm' \(onnx.Gemm\).*is declared float32\[N,128\] but onnx.Gemm gives float32\[N,64\]/);
+  });
+
+  test('an input whose file declares a stale intermediate shape runs in ORT, so verify-each warns instead of refusing it', async () => {
+    const { entry, model } = load('fashion-mlp');
+    const relu = nodesOf(model, 'onnx.Relu')[0]!;
+    relu.output(0).type = tensorType('float32', ['N', 100]);
+    // The stale [N,100] also reaches the next Gemm's K check, which verify-each tolerates with it.
+    expect(errorsOf(model).map((d) => d.code)).toEqual(['verify/declared-shape', 'ops/gemm-inner-dim']);
+    expect(await ortRefusal(entry, model, 'stale-input-shape')).toBeUndefined();
+    const noop = definePass({ name: 'noop', summary: 'Changes nothing', run: (_model, context) => context.preserveAll() });
+    const environment = new PassEnvironment({ passes: new PassRegistry([noop], '@modelpass/test'), ops: registry });
+    const warnings: Diagnostic[] = [];
+    await runPipeline(model, 'noop', { environment, onDiagnostic: (d) => warnings.push(d) });
+    expect(warnings.map((d) => [d.severity, d.code, d.location?.node])).toEqual([
+      ['warning', 'verify/declared-shape', '/Relu'],
+      ['warning', 'ops/gemm-inner-dim', '/fc2/Gemm'],
+    ]);
+    await expect(runPipeline(model, 'noop', { environment, verifyEach: { strictInput: true } })).rejects.toThrow(/declared float32\[N,100\] but onnx.Relu gives float32\[N,128\]/);
   });
 });

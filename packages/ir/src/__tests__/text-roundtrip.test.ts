@@ -13,11 +13,13 @@ describe('textual IR round trip (property-based)', () => {
     fc.assert(
       fc.property(modelSpecArb, printOptionsArb, (spec, options) => {
         const model = buildModel(spec);
-        expect(verifyModel(model)).toEqual([]);
+        // Structure only: the random types (quant<> on any dtype, declared types unrelated to
+        // constants' data) exercise the syntax, not type consistency, which `types` would check.
+        expect(verifyModel(model, { types: false })).toEqual([]);
         const text = printModel(model, options);
         const parsed = parseModel(text, { file: 'random.mpir' });
         expect(modelsEqual(model, parsed)).toBeUndefined();
-        expect(verifyModel(parsed)).toEqual([]);
+        expect(verifyModel(parsed, { types: false })).toEqual([]);
         expect(printModel(parsed, options)).toBe(text);
       }),
       { numRuns: Number(process.env.MPIR_RUNS ?? 300) },

@@ -52,8 +52,8 @@ describe('type constraints of the ONNX specification', () => {
 describe('declared types against inference', () => {
   it('a declared [10,64] over an inferred [5,64] is an error; unknown and symbolic dims are compatible', () => {
     const [stale] = errorsOf({ op: 'onnx.Relu', inputs: [t('float32', 5, 64)], outputTypes: [t('float32', 10, 64)] });
-    expect(stale).toMatchObject({ code: 'verify/declared-type', expected: 'float32[5,64]', actual: 'float32[10,64]', location: { node: 'n', op: 'onnx.Relu' } });
-    expect(codes(errorsOf({ op: 'onnx.Relu', inputs: [t('float32', 5, 64)], outputTypes: [t('float32', 5)] }))).toEqual(['verify/declared-type']);
+    expect(stale).toMatchObject({ code: 'verify/declared-shape', expected: 'float32[5,64]', actual: 'float32[10,64]', location: { node: 'n', op: 'onnx.Relu' } });
+    expect(codes(errorsOf({ op: 'onnx.Relu', inputs: [t('float32', 5, 64)], outputTypes: [t('float32', 5)] }))).toEqual(['verify/declared-shape']);
     expect(errorsOf({ op: 'onnx.Relu', inputs: [t('float32', 5, 64)], outputTypes: [tensorType('float32', ['N', null])] })).toEqual([]);
     expect(errorsOf({ op: 'onnx.Relu', inputs: [tensorType('float32', ['N', 64])], outputTypes: [t('float32', 7, 64)] })).toEqual([]);
   });
@@ -71,7 +71,7 @@ describe('declared types against inference', () => {
     expect(errors[0]).toMatchObject({ expected: 'float32[5,64]', actual: 'float32[10,64]', location: { node: 'w' } });
     w.type = t('float32', 5, 64);
     const [output] = verifyModel(model, { registry }).filter((d) => d.severity === 'error');
-    expect(output).toMatchObject({ code: 'verify/declared-type', expected: 'float32[2,5]', actual: 'float32[2,10]', location: { node: 'fc' } });
+    expect(output).toMatchObject({ code: 'verify/declared-shape', expected: 'float32[2,5]', actual: 'float32[2,10]', location: { node: 'fc' } });
   });
 });
 

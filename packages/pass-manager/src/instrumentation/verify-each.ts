@@ -1,4 +1,4 @@
-import { formatDiagnostic, ModelpassError, verifyModel, type Diagnostic, type Model, type VerifyOptions } from '@modelpass/ir';
+import { formatDiagnostic, ModelpassError, verifyModel, type Diagnostic, type Graph, type Model, type VerifyOptions } from '@modelpass/ir';
 import { describePass, PassFailure } from '../pass-failure.js';
 import type { PassInstrumentation, PassRunInfo, PipelineRunInfo } from './instrumentation.js';
 
@@ -12,13 +12,42 @@ export interface VerifyEachOptions {
   readonly strictInput?: boolean;
   /** Passed to `verifyModel` (the registry is the environment's op registry). */
   readonly unknownOps?: VerifyOptions['unknownOps'];
+  /** Receives the input's tolerated problems as warnings (the PassManager passes its `onDiagnostic`). */
+  readonly onInputWarning?: (diagnostic: Diagnostic) => void;
+}
+
+/**
+ * Problems of the input model that fail only with `strictInput`: ops the registry does not know,
+ * and declared shapes of intermediate values that contradict inference (`verify/declared-shape`)
+ * together with the shape checks (`ops/...`, not type constraints) of the nodes that read such a
+ * value. ONNX Runtime runs such files (it merges declared intermediate shapes leniently), so
+ * refusing them would reject models that run; they are reported as warnings and never blamed on a
+ * pass, while a pass that introduces a new one still fails. Refresh the types with
+ * `inferShapes(model, { mode: 'refresh' })`.
+ */
+function toleratedInputErrors(model: Model, errors: readonly Diagnostic[]): Diagnostic[] {
+  const stale = errors.filter((d) => d.code === 'verify/declared-shape');
+  const staleNodes = new Set(stale.map((d) => d.location?.node));
+  const readers = new Set<string>();
+  const visit = (graph: Graph): void => {
+    for (const node of graph.nodes()) {
+      if (staleNodes.has(node.name)) {
+        for (const output of node.outputs) for (const use of output?.uses ?? []) if (use.node) readers.add(use.node.name);
+      }
+      for (const subgraph of node.subgraphs) visit(subgraph);
+    }
+  };
+  if (stale.length > 0) visit(model.graph);
+  const readsStaleShape = (d: Diagnostic): boolean =>
+    d.code !== undefined && d.code.startsWith('ops/') && d.code !== 'ops/type-constraint' && d.location?.node !== undefined && readers.has(d.location.node);
+  return errors.filter((d) => d.code === 'verify/unknown-op' || d.code === 'verify/declared-shape' || readsStaleShape(d));
 }
 
 /**
  * Runs `verifyModel` with the environment's op registry after every pass and fails the pass that
  * left invalid IR, listing the errors it introduced. Errors already present before the pass (only
- * unknown ops of the input can be, unless `strictInput`) are not blamed on it. The PassManager
- * installs this unless `verifyEach: false`.
+ * unknown ops and stale declared shapes of the input can be, unless `strictInput`) are not blamed
+ * on it. The PassManager installs this unless `verifyEach: false`.
  */
 export class VerifyEachInstrumentation implements PassInstrumentation {
   readonly name = 'verify-each';
@@ -42,9 +71,17 @@ export class VerifyEachInstrumentation implements PassInstrumentation {
     this.baseline = new Set();
     if (this.options.verifyInput === false) return;
     const errors = this.errors(model);
-    const tolerated = this.options.strictInput ? [] : errors.filter((d) => d.code === 'verify/unknown-op');
+    const tolerated = this.options.strictInput ? [] : toleratedInputErrors(model, errors);
     const fatal = errors.filter((d) => !tolerated.includes(d));
     this.baseline = new Set(tolerated.map((d) => formatDiagnostic(d)));
+    for (const d of tolerated) {
+      if (d.code === 'verify/unknown-op') continue;
+      this.options.onInputWarning?.({
+        ...d,
+        severity: 'warning',
+        notes: [...(d.notes ?? []), 'the input model declares it so; ONNX Runtime runs it (declared intermediate shapes are merged leniently), so it is not an error of the input'],
+      });
+    }
     if (fatal.length === 0) return;
     throw new ModelpassError([
       {
