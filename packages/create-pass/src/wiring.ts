@@ -27,6 +27,11 @@ function isCheckout(folder: string): boolean {
   return existsSync(join(folder, 'packages', 'pass-manager', 'package.json'));
 }
 
+/** Under `npm create`/`npm exec`, npm passes its project settings down (npm_config_local_prefix, npm_package_*); the packing npm must not inherit them. */
+function withoutNpmScriptSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !/^npm_(package_|lifecycle_|config_local_prefix$|config_workspaces?$)/i.test(key)));
+}
+
 /** `npm pack`s each package of a built checkout into `vendor`; returns package name → tarball file name. */
 function packCheckout(checkout: string, vendor: string): Record<ModelpassPackage, string> {
   const folders = MODELPASS_PACKAGES.map((name) => {
@@ -40,7 +45,12 @@ function packCheckout(checkout: string, vendor: string): Record<ModelpassPackage
   });
   let output: string;
   try {
-    output = execFileSync('npm', ['pack', ...folders, '--pack-destination', vendor, '--json', '--ignore-scripts', '--silent'], { cwd: vendor, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    output = execFileSync('npm', ['pack', ...folders, '--pack-destination', vendor, '--json', '--ignore-scripts', '--silent'], {
+      cwd: vendor,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: withoutNpmScriptSettings(process.env),
+    });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? '';
     throw new ScaffoldError(`npm pack failed for the packages of '${checkout}': ${stderr.trim() || String(error)}`, { cause: error });

@@ -13,8 +13,17 @@ const cli = join(repoRoot, 'packages/cli/dist/bin.js');
 const temp = realpathSync(mkdtempSync(join(tmpdir(), 'modelpass-create-pass-')));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
+/**
+ * The environment of a user's shell: when this test runs under `npm test`, npm has set
+ * npm_config_local_prefix, npm_package_* and friends, which would point npm at this repository.
+ */
+const KEPT_NPM_SETTINGS = new Set(['npm_config_cache', 'npm_config_registry', 'npm_config_userconfig']);
+const userEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([key]) => !(key.toLowerCase().startsWith('npm_') && !KEPT_NPM_SETTINGS.has(key.toLowerCase())) && key !== 'INIT_CWD' && key !== 'UPDATE_GOLDENS'),
+);
+
 function run(command: string, args: string[], cwd: string): SpawnSyncReturns<string> {
-  return spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 240_000, env: { ...process.env, UPDATE_GOLDENS: '' } });
+  return spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 240_000, env: userEnv });
 }
 
 function errorOf(action: () => unknown): ModelpassError {
