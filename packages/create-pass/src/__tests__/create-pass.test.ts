@@ -87,6 +87,15 @@ describe('create-pass outside the repository, wired to this checkout', () => {
     expect(test.stdout).toMatch(/3 passed/);
   });
 
+  it('also takes a folder of npm pack tarballs (here: the ones just vendored) for --modelpass', () => {
+    const tarballs = join(pkg, 'vendor');
+    const result = scaffoldPassPackage({ name: 'from-tarballs', modelpass: tarballs, cwd: project });
+    expect(result.files.filter((file) => file.startsWith('vendor/')).sort()).toEqual(readdirSync(tarballs).sort().map((file) => `vendor/${file}`));
+    const manifest = JSON.parse(readFileSync(join(result.directory, 'package.json'), 'utf8'));
+    expect(manifest.devDependencies['@modelpass/pass-manager']).toBe('file:vendor/modelpass-pass-manager-0.1.0.tgz');
+    expect(manifest.overrides['@modelpass/ops']).toBe('file:vendor/modelpass-ops-0.1.0.tgz');
+  });
+
   it('its golden test fails with a diff when a golden is wrong', () => {
     const golden = join(pkg, 'fixtures/fold-scale/removes-identities/output.mpir');
     const right = readFileSync(golden, 'utf8');
