@@ -2,6 +2,7 @@ import { createOpRegistry } from '@modelpass/ops';
 import { PassEnvironment, shareHostPackages } from '@modelpass/pass-manager';
 import { transformPasses } from '@modelpass/transforms';
 import type { CliIO } from './cli-io.js';
+import { loadPluginFile } from './plugin-files.js';
 
 /** The built-in passes and the canonical op set. */
 export function builtinEnvironment(): PassEnvironment {
@@ -15,6 +16,6 @@ export async function environmentWithPlugins(plugins: readonly string[], io: Cli
   const environment = builtinEnvironment();
   // A plugin in any folder imports @modelpass/* and gets the copies this CLI runs on.
   if (plugins.length > 0) shareHostPackages(import.meta.url);
-  for (const specifier of plugins) await environment.load(specifier, { cwd: io.cwd });
+  for (const specifier of plugins) await loadPluginFile(environment, specifier, io.cwd);
   return environment;
 }

@@ -1,23 +1,61 @@
-import { resolve } from 'node:path';
-import { replayReproducer } from '@modelpass/pass-manager';
-import { flagList } from '../args.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { REPRODUCER_FILES, replayReproducer, type PluginRecord } from '@modelpass/pass-manager';
+import { checkRegularFile } from '@modelpass/runtime';
+import { flagBoolean, flagList } from '../args.js';
 import type { Command } from '../command.js';
 import { environmentWithPlugins } from '../environment.js';
 import { UsageError } from '../usage-error.js';
 
+/** The plugins a reproducer's `plugins.json` names, or undefined when it cannot be read as a list (replay then reports it). */
+function recordedPlugins(directory: string): PluginRecord[] | undefined {
+  const file = join(directory, REPRODUCER_FILES.plugins);
+  if (!existsSync(file)) return [];
+  checkRegularFile(file, 'reproducer file');
+  try {
+    const records = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return Array.isArray(records) ? (records as PluginRecord[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export const replayCommand: Command = {
   name: 'replay',
-  usage: 'modelpass replay <reproducer-dir> [--plugin P]...',
+  usage: 'modelpass replay <reproducer-dir> [--allow-plugins] [--plugin P]...',
   summary:
     'Replay a crash reproducer written by a failing pipeline: parse its input.mpir, load the plugins it names, run its ' +
-    'pipeline.txt. Exits 1 with the same error when the failure reproduces, 0 when it no longer does.',
+    'pipeline.txt. Exits 1 with the same error when the failure reproduces, 0 when it no longer does. Loading a plugin ' +
+    'runs its code, so the plugins of plugins.json are only imported with --allow-plugins (without it they are listed, exit 2).',
   flags: {
+    'allow-plugins': { type: 'boolean', help: 'import the plugins the reproducer names (their code runs)' },
     plugin: { type: 'list', help: 'load a plugin (in addition to those the reproducer names)', valueName: 'P' },
   },
   async run(args, io) {
     if (args.positionals.length !== 1) throw new UsageError('replay takes exactly one reproducer folder');
-    const environment = await environmentWithPlugins(flagList(args, 'plugin'), io);
-    const result = await replayReproducer(resolve(io.cwd, args.positionals[0]!), { environment, cwd: io.cwd });
+    const directory = resolve(io.cwd, args.positionals[0]!);
+    // Regular files only: a FIFO planted as input.mpir would block the read forever.
+    for (const file of [REPRODUCER_FILES.input, REPRODUCER_FILES.pipeline]) {
+      if (existsSync(join(directory, file))) checkRegularFile(join(directory, file), 'reproducer file');
+    }
+    const recorded = recordedPlugins(directory);
+    if (recorded === undefined || recorded.length > 0) {
+      if (!flagBoolean(args, 'allow-plugins')) {
+        const lines = (recorded ?? []).map((r) => `  - '${String(r?.name)}'@${String(r?.version)} from ${String(r?.path ?? r?.specifier ?? '(passed in code)')}`);
+        io.stderr(
+          [
+            `modelpass replay: the reproducer names ${recorded ? `${recorded.length} plugin${recorded.length === 1 ? '' : 's'}` : 'plugins (plugins.json)'}; loading ${recorded?.length === 1 ? 'it runs its' : 'them runs their'} code:`,
+            ...lines,
+            `Nothing was loaded. If you trust ${recorded?.length === 1 ? 'it' : 'them'}, run: modelpass replay ${args.positionals[0]} --allow-plugins`,
+          ].join('\n'),
+        );
+        return 2;
+      }
+    }
+    // Recorded plugins go through the CLI's loader (errors name the plugin file); replay skips those already loaded.
+    const fromReproducer = (recorded ?? []).map((r) => r?.path ?? r?.specifier).filter((s): s is string => typeof s === 'string');
+    const environment = await environmentWithPlugins([...fromReproducer, ...flagList(args, 'plugin')], io);
+    const result = await replayReproducer(directory, { environment, cwd: io.cwd });
     io.stdout(`the failure did not reproduce: '${result.pipeline}' ran to the end`);
     return 0;
   },
