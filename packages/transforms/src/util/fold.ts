@@ -25,6 +25,21 @@ export interface FoldResult {
 
 export const DEFAULT_FOLD_MAX_GROWTH = 1024;
 
+/**
+ * Most bytes of constant inputs one fold evaluates (1 GiB): reference kernels work on whole
+ * tensors in memory, so a node reading a larger weight is left alone (with a debug reason).
+ */
+export const MAX_FOLD_INPUT_BYTES = 2 ** 30;
+
+function constantInputBytes(node: Node): number {
+  let total = 0;
+  for (const input of node.inputs) {
+    const tensor = constantOf(input);
+    if (tensor) total += tensorBytes(tensor);
+  }
+  return total;
+}
+
 export function tensorBytes(tensor: Tensor): number {
   return tensor.dtype === 'string' ? (tensor.strings ?? []).reduce((n, s) => n + s.length, 0) : tensor.byteLength;
 }
@@ -122,6 +137,11 @@ function foldGraph(graph: Graph, model: Model, options: FoldOptions, result: Fol
     if (!node.inputs.every((input) => input === null || constantOf(input) !== undefined)) continue;
     if (options.filter && !options.filter(node)) continue;
     if (!kernelFor(node.op)) continue;
+    const inputBytes = constantInputBytes(node);
+    if (inputBytes > MAX_FOLD_INPUT_BYTES) {
+      options.debug(`fold-constants: left ${node.op} '${node.name}' alone: its constant inputs hold ${inputBytes} bytes, more than the ${MAX_FOLD_INPUT_BYTES} the reference kernels evaluate in memory`);
+      continue;
+    }
     const declared = declaredOutputBytes(node);
     if (declared !== undefined && declared > options.maxSize) {
       options.debug(`fold-constants: left ${node.op} '${node.name}' alone: its declared result of ${declared} bytes exceeds max-size ${options.maxSize}`);
