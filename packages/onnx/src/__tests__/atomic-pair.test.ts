@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readOnnx } from '@modelpass/onnx';
+import { readOnnx, writeOnnx } from '@modelpass/onnx';
 import { tempDir } from './helpers.js';
 
 const writer = fileURLToPath(new URL('./fixtures/pair-writer.mjs', import.meta.url));
@@ -49,6 +49,10 @@ describe('writeOnnx replaces a model and its data file as one pair', () => {
       const dataFiles = readdirSync(folder).filter((name) => name.endsWith('.data'));
       expect(dataFiles.length).toBeGreaterThanOrEqual(1);
       expect(dataFiles.length).toBeLessThanOrEqual(2);
+      // The next write leaves one pair and nothing else: stale data and abandoned temporaries are gone.
+      writeOnnx(model, target, { externalData: 'always' });
+      expect(readdirSync(folder).filter((name) => name !== 'model.onnx')).toEqual([readdirSync(folder).find((name) => name.endsWith('.data'))]);
+      expect(readOnnx(target).metadata.get('generation')).toBe(String(generation));
     }
   }, 120_000);
 });

@@ -50,6 +50,30 @@ export function removeStaleDataFiles(folder: string, dataName: string, keep: str
   if (removed) fsyncFolder(folder);
 }
 
+/** True when a process with this id runs (or exists under another user). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes temporary files (`.<name>.tmp-<pid>-<id>`) of the model and its data files that writers
+ * killed before they could clean up left behind: those whose process no longer exists.
+ */
+export function removeAbandonedTemporaries(folder: string, modelName: string, dataName: string): void {
+  const { stem, ext } = splitName(dataName);
+  const owned = `(?:${escapeRegExp(modelName)}|${escapeRegExp(dataName)}|${escapeRegExp(stem)}-[0-9a-f]{8}${escapeRegExp(ext)})`;
+  const temporary = new RegExp(`^\\.${owned}\\.tmp-(\\d+)-[0-9a-z]+$`);
+  for (const name of readdirSync(folder)) {
+    const match = temporary.exec(name);
+    if (match && Number(match[1]) !== process.pid && !processExists(Number(match[1]))) rmSync(join(folder, name), { force: true });
+  }
+}
+
 /** Makes the renames and removals in `folder` durable (a no-op where folders cannot be opened). */
 export function fsyncFolder(folder: string): void {
   let fd: number | undefined;

@@ -7,7 +7,7 @@ import { onnxError, withOnnxErrors } from '../errors.js';
 import { onnx, type OnnxTypes } from '../proto.js';
 import { holdSourcesBeforeReplacing } from '../import/source-file.js';
 import { FileSink, MemorySink, writeStorage, type ByteSink } from './byte-sink.js';
-import { freshDataFileName, fsyncFolder, removeStaleDataFiles } from './data-file-pair.js';
+import { freshDataFileName, fsyncFolder, removeAbandonedTemporaries, removeStaleDataFiles } from './data-file-pair.js';
 import { GraphExporter, initializerOptions } from './graph-export.js';
 import { assertNoQuantTypes } from './quant-type-check.js';
 import { DEFAULT_VALUE_INFO_POLICY, type ValueInfoPolicy } from './value-info-policy.js';
@@ -264,6 +264,7 @@ export function writeOnnx(model: Model, path: string, options: WriteOnnxOptions 
       temps.length = 0;
       fsyncFolder(folder);
       removeStaleDataFiles(folder, requestedDataName, dataName);
+      removeAbandonedTemporaries(folder, basename(target), requestedDataName);
     } finally {
       for (const temp of temps) rmSync(temp, { force: true });
     }
