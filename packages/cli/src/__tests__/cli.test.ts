@@ -147,7 +147,7 @@ export default definePlugin({
       expect(result.stderr).toContain('modelpass replay');
       expect(existsSync(join(reproducer, 'input.mpir'))).toBe(true);
       expect(readFileSync(join(reproducer, 'pipeline.txt'), 'utf8')).toMatch(/explode/);
-      const replay = spawnCli(['replay', reproducer]);
+      const replay = spawnCli(['replay', reproducer, '--allow-plugins']);
       expect(replay.code).toBe(1);
       expect(replay.stderr).toMatch(/pass 'explode' from plugin 'exploding-plugin'@1\.0\.0 failed: boom: 12 nodes/);
     } finally {
