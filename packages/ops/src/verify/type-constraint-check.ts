@@ -26,8 +26,8 @@ function formalAt(params: readonly FormalParam[], index: number): FormalParam | 
   return last && (last.arity === 'variadic' || last.arity === 'heterogeneous') ? last : undefined;
 }
 
-function describeOperand(what: 'input', index: number, value: Value, formal: FormalParam): string {
-  return `${what} #${index} '${value.name}' (${formal.name})`;
+function describeInput(index: number, value: Value, formal: FormalParam): string {
+  return `input #${index} '${value.name}' (${formal.name})`;
 }
 
 function listAllowed(allowed: ReadonlySet<string>): string {
@@ -39,38 +39,36 @@ function listAllowed(allowed: ReadonlySet<string>): string {
 function problemsUnder(node: Node, signature: TypeSignature): TypeProblem[] {
   const problems: TypeProblem[] = [];
   const bound = new Map<string, { key: string; where: string }>();
-  const visit = (what: 'input', values: readonly (Value | null)[], params: readonly FormalParam[]): void => {
-    for (let index = 0; index < values.length; index++) {
-      const value = values[index];
-      const formal = value ? formalAt(params, index) : undefined;
-      if (!value || !formal) continue;
-      const allowed = signature.allowed.get(formal.typeVariable);
-      // A quantized operand is read as its float32 reals, or as its stored integers where reals are not allowed (DequantizeLinear's x).
-      const real = typeKey(expressedType(value.type));
-      const key = real !== undefined && allowed?.has(real) ? real : typeKey(value.type);
-      if (key === undefined || !allowed) continue;
-      const where = describeOperand(what, index, value, formal);
-      if (!allowed.has(key)) {
-        problems.push({
-          reason: `${where} is ${key}, which ${node.opType}-${signature.sinceVersion}'s type ${formal.typeVariable} does not allow`,
-          expected: listAllowed(allowed),
-          actual: key,
-        });
-        continue;
-      }
-      if (formal.arity === 'heterogeneous') continue;
-      const previous = bound.get(formal.typeVariable);
-      if (!previous) bound.set(formal.typeVariable, { key, where });
-      else if (previous.key !== key) {
-        problems.push({
-          reason: `${where} is ${key} but type ${formal.typeVariable} is already ${previous.key} from ${previous.where}`,
-          expected: `${previous.key} (one type for every operand of ${formal.typeVariable})`,
-          actual: key,
-        });
-      }
+  const inputs = node.inputs;
+  for (let index = 0; index < inputs.length; index++) {
+    const value = inputs[index];
+    const formal = value ? formalAt(signature.inputs, index) : undefined;
+    if (!value || !formal) continue;
+    const allowed = signature.allowed.get(formal.typeVariable);
+    // A quantized operand is read as its float32 reals, or as its stored integers where reals are not allowed (DequantizeLinear's x).
+    const real = typeKey(expressedType(value.type));
+    const key = real !== undefined && allowed?.has(real) ? real : typeKey(value.type);
+    if (key === undefined || !allowed) continue;
+    const where = describeInput(index, value, formal);
+    if (!allowed.has(key)) {
+      problems.push({
+        reason: `${where} is ${key}, which ${node.opType}-${signature.sinceVersion}'s type ${formal.typeVariable} does not allow`,
+        expected: listAllowed(allowed),
+        actual: key,
+      });
+      continue;
     }
-  };
-  visit('input', node.inputs, signature.inputs);
+    if (formal.arity === 'heterogeneous') continue;
+    const previous = bound.get(formal.typeVariable);
+    if (!previous) bound.set(formal.typeVariable, { key, where });
+    else if (previous.key !== key) {
+      problems.push({
+        reason: `${where} is ${key} but type ${formal.typeVariable} is already ${previous.key} from ${previous.where}`,
+        expected: `${previous.key} (one type for every operand of ${formal.typeVariable})`,
+        actual: key,
+      });
+    }
+  }
   return problems;
 }
 
