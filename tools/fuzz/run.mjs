@@ -22,7 +22,7 @@ function usage(message) {
   if (message) process.stderr.write(`fuzz: ${message}\n`);
   process.stderr.write(
     `usage: node tools/fuzz/run.mjs --parser ${PARSER_NAMES.join('|')}|all [--count N] [--seed S]\n` +
-      '         [--time-limit-ms 1000] [--hang-kill-ms 10000] [--max-rss-mb 4096] [--corpus DIR] [--out DIR]\n' +
+      '         [--time-limit-ms 1000] [--hang-kill-ms 10000] [--max-rss-mb 4096] [--max-seconds T] [--corpus DIR] [--out DIR]\n' +
       '         [--no-minimize] [--case N] [--replay FILE] [--json]\n',
   );
   process.exit(2);
@@ -44,6 +44,7 @@ try {
       'time-limit-ms': { type: 'string' },
       'hang-kill-ms': { type: 'string' },
       'max-rss-mb': { type: 'string' },
+      'max-seconds': { type: 'string' },
       corpus: { type: 'string' },
       out: { type: 'string' },
       'no-minimize': { type: 'boolean', default: false },
@@ -69,6 +70,7 @@ const options = {
   maxRssMb: integer('max-rss-mb', args['max-rss-mb'], 64) ?? DEFAULT_OPTIONS.maxRssMb,
   minimize: !args['no-minimize'],
   corpus: args.corpus,
+  maxSeconds: integer('max-seconds', args['max-seconds'], 1) ?? Infinity,
 };
 const out = args.out ?? join(HERE, 'out', `${args.parser.replace(/,/g, '+')}-seed${seed}`);
 
@@ -123,7 +125,7 @@ for (const parser of parsers) {
     process.stderr.write(
       `${process.stderr.isTTY ? '\n' : ''}${parser}: ${s.cases} cases in ${report.seconds.toFixed(1)} s (${Math.round(rate)}/s), seed ${seed}: ` +
         `${s.accepted} accepted, ${s.rejected} rejected with ModelpassError, ${s.skipped} skipped, ${s.findings} findings in ${classes.size} classes; ` +
-        `slowest case ${s.maxCaseMs.toFixed(1)} ms (#${s.maxCaseIndex})\n`,
+        `slowest case ${s.maxCaseMs.toFixed(1)} ms (#${s.maxCaseIndex})${report.stoppedByTimeLimit ? ` — stopped by --max-seconds after ${s.cases} of ${count}` : ''}\n`,
     );
   }
 }

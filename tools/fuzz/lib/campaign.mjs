@@ -22,6 +22,8 @@ export const DEFAULT_OPTIONS = {
   minimize: true,
   minimizeBudget: 300,
   corpus: undefined,
+  /** Stop the run (cleanly, after the current case) after this many seconds; the report has the real count. */
+  maxSeconds: Infinity,
 };
 
 function emptyStats() {
@@ -62,8 +64,9 @@ export async function runCampaign({ parser, seed, count, options: given = {}, on
     onFinding(finding);
   };
   let from = 0;
+  const deadline = started + options.maxSeconds * 1000;
   while (from < count) {
-    const segment = await runSegment(parser, seed, from, count, options, [...knownClasses], record, (index, stats) => onProgress(index, addedView(total, stats)));
+    const segment = await runSegment(deadline, parser, seed, from, count, options, [...knownClasses], record, (index, stats) => onProgress(index, addedView(total, stats)));
     addStats(total, segment.stats);
     if (segment.stoppedAt === undefined) break;
     const index = segment.stoppedAt;
@@ -74,7 +77,7 @@ export async function runCampaign({ parser, seed, count, options: given = {}, on
     record({ type: 'finding', parser, seed, index, kind: segment.kind, classKey, first: !knownClasses.has(classKey), input, error: { name: segment.kind, message: segment.reason } });
     from = index + 1;
   }
-  return { parser, seed, count, stats: total, seconds: (Date.now() - started) / 1000, findings };
+  return { parser, seed, count, stats: total, seconds: (Date.now() - started) / 1000, findings, stoppedByTimeLimit: total.cases < count };
 }
 
 function addedView(total, stats) {
@@ -84,9 +87,9 @@ function addedView(total, stats) {
   return view;
 }
 
-function runSegment(parser, seed, from, to, options, knownClasses, record, onProgress) {
+function runSegment(deadline, parser, seed, from, to, options, knownClasses, record, onProgress) {
   return new Promise((resolve, reject) => {
-    const shared = new SharedArrayBuffer(24);
+    const shared = new SharedArrayBuffer(32); // case index, case start, phase, stop request
     const progress = new Float64Array(shared);
     progress[0] = from;
     let lastStats = emptyStats();
@@ -105,6 +108,7 @@ function runSegment(parser, seed, from, to, options, knownClasses, record, onPro
     const partial = () => ({ ...lastStats, cases: Math.max(lastStats.cases, progress[0] - from) });
     const watchdog = setInterval(() => {
       if (!ready) return;
+      if (Date.now() > deadline) progress[3] = 1; // the worker stops after its current case
       const running = Date.now() - progress[1];
       if (running > options.hangKillMs) {
         stop({ stats: partial(), stoppedAt: progress[0], kind: 'hang', reason: `case ran over ${options.hangKillMs} ms (${progress[2] === 2 ? 'while minimizing a finding' : 'parsing'}) and was killed` });

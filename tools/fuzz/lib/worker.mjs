@@ -12,7 +12,7 @@ import { minimizeInput } from './minimize.mjs';
 import { TARGETS } from './targets/index.mjs';
 
 const { parser, seed, from, to, options, shared } = workerData;
-const progress = new Float64Array(shared); // [case index, case start (ms since epoch), phase: 1 run 2 minimize]
+const progress = new Float64Array(shared); // [case index, case start (ms since epoch), phase: 1 run 2 minimize, stop request]
 const target = TARGETS.get(parser);
 const state = await target.setup(options);
 const limits = {
@@ -28,6 +28,7 @@ let lastReport = Date.now();
 parentPort.postMessage({ type: 'ready' });
 
 for (let index = from; index < to; index++) {
+  if (progress[3] === 1) break; // --max-seconds reached
   progress[0] = index;
   progress[1] = Date.now();
   progress[2] = 1;
