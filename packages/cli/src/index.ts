@@ -5,3 +5,5 @@ export { formats, formatFor, type ModelFormat } from './formats.js';
 export { summarizeModel, formatSummary, type ModelSummary, type ValueSummary } from './inspect-model.js';
 export { builtinEnvironment, environmentWithPlugins } from './environment.js';
 export { UsageError } from './usage-error.js';
+export { escapeForTerminal } from './terminal-text.js';
+export type { CompareVerdict } from './compare-report.js';
