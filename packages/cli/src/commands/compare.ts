@@ -62,8 +62,8 @@ export const compareCommand: Command = {
   name: 'compare',
   usage: 'modelpass compare <a> <b> [--inputs DIR | --seed N] [--dim NAME=SIZE]... [--atol X] [--rtol Y] [--engine ort|reference] [--json]',
   summary:
-    'Run two models on the same inputs and say whether their outputs agree: per output, every element must satisfy ' +
-    `|a - b| <= atol + rtol·|a| (defaults ${DEFAULT_ATOL} and ${DEFAULT_RTOL}; a is the reference). Prints the worst element, max absolute and ` +
+    'Run two models on the same inputs and say whether their outputs agree. Per output, every element must satisfy ' +
+    `|a - b| <= atol + rtol·|a| (defaults ${DEFAULT_ATOL.toExponential()} and ${DEFAULT_RTOL.toExponential()}; a is the reference). Prints the worst element, max absolute and ` +
     'relative error, cosine similarity and top-1 agreement. Exit code 0 when they agree, 1 when they disagree, 2 on any error. ' +
     'Inputs are random (seeded; symbolic dims default to 1) unless --inputs names .npy/.pb files or a folder of them.',
   errorExitCode: 2,
@@ -71,8 +71,8 @@ export const compareCommand: Command = {
     inputs: { type: 'string', help: 'folder (or file) of inputs: <input>.npy, input_N.npy or input_N.pb', valueName: 'DIR' },
     seed: { type: 'string', help: 'seed for random inputs (default 0)', valueName: 'N' },
     dim: { type: 'list', help: 'size of a symbolic dimension for random inputs (default 1)', valueName: 'NAME=SIZE' },
-    atol: { type: 'string', help: `absolute tolerance (default ${DEFAULT_ATOL})`, valueName: 'X' },
-    rtol: { type: 'string', help: `relative tolerance, times |a| (default ${DEFAULT_RTOL})`, valueName: 'Y' },
+    atol: { type: 'string', help: `absolute tolerance (default ${DEFAULT_ATOL.toExponential()})`, valueName: 'X' },
+    rtol: { type: 'string', help: `relative tolerance, times |a| (default ${DEFAULT_RTOL.toExponential()})`, valueName: 'Y' },
     'nan-equal': { type: 'boolean', help: 'NaN in both outputs at one position agrees (default on; --no-nan-equal: every NaN disagrees)' },
     engine: { type: 'string', help: 'ort (default) or reference', valueName: 'ENGINE' },
     json: { type: 'boolean', help: 'print JSON: verdict, verdicts, perOutput (with worst), maxAbsError, cosine, top1Agreement, dims, ...' },

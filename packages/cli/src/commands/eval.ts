@@ -47,7 +47,7 @@ export const evalCommand: Command = {
   name: 'eval',
   usage: 'modelpass eval <model> --dataset SPEC [--limit N] [--engine ort|reference] [--scale X] [--mean M] [--std S] [--json]',
   summary:
-    'Measure classification accuracy on labelled data: argmax of the model\'s output against the labels. Datasets: ' +
+    'Measure classification accuracy on labelled data (the argmax of the model\'s output against the labels). Datasets: ' +
     'fashion-mnist:train|test (Debian dataset-fashion-mnist), idx:IMAGES,LABELS, npy:DIR (DIR/x.npy, DIR/y.npy). Samples become ' +
     'float32 (x·scale - mean) / std, reshaped to the model input (NCHW). Exit code 0, or 1 below --min-accuracy, 2 on any error.',
   errorExitCode: 2,
