@@ -17,9 +17,11 @@ function rankOf(value: Value): number | undefined {
   return value.type.kind === 'tensor' && value.type.shape ? value.type.shape.length : undefined;
 }
 
-function quantType(integers: Value, params: ReadParams): QuantizedTensorType | string {
+/** The quant<> type for `integers`; its shape from the integers (a constant, a typed value), else from `reals`. */
+function quantType(integers: Value, params: ReadParams, reals?: Value): QuantizedTensorType | string {
   const constant = constantOf(integers);
-  const shape = constant ? constant.shape : integers.type.kind === 'tensor' ? integers.type.shape : null;
+  const shapeOf = (value: Value | undefined) => (value && value.type.kind === 'tensor' ? value.type.shape : null);
+  const shape = constant ? constant.shape : (shapeOf(integers) ?? shapeOf(reals));
   const type = tensorType(params.storage, shape, params.quant) as QuantizedTensorType;
   const problem = quantTypeProblem(type);
   return problem ? `the parameters are not a valid quant<> type: ${problem.reason}` : type;
@@ -35,7 +37,7 @@ function foreignIntegerUse(integers: Value, params: ReadParams): string | undefi
     if (!node || readsIntegers(node.op, use.index) && node.op !== 'onnx.DequantizeLinear') continue;
     if (node.op === 'onnx.DequantizeLinear' && use.index === 0) {
       const other = readQdqParams(node);
-      if ('reason' in other) return `'${integers.name}' is dequantized by '${node.name}', whose ${other.reason}`;
+      if ('reason' in other) return `'${integers.name}' is dequantized by '${node.name}': ${other.reason}`;
       if (!sameParams(other, params, rankOf(integers))) {
         return `'${integers.name}' is dequantized by '${node.name}' with ${describeParams(other)}, not ${describeParams(params)} (a requantization)`;
       }
@@ -102,7 +104,7 @@ function foldPair(quantize: Node): Outcome {
   if (reals.isGraphOutput) return `'${reals.name}' (the reals) is also a graph output`;
   if (reals.useCount !== 1) return `'${reals.name}' (the reals) is also read by another node`;
   if (reals.type.kind === 'tensor' && reals.type.dtype !== 'float32') return `'${reals.name}' is ${reals.type.dtype}; quant<> types hold float32 reals`;
-  const type = quantType(integers, params);
+  const type = quantType(integers, params, reals);
   if (typeof type === 'string') return type;
   const blocker = foreignIntegerUse(integers, params);
   if (blocker) return blocker;

@@ -61,7 +61,14 @@ export function readQdqParams(node: Node): ParamsOrReason {
     storage = storageOfQuantize(node, zeroPoint);
     if (node.optionalAttr('precision', 'int')) return { reason: 'a QuantizeLinear with a precision attribute is not a quant<> type' };
   } else {
-    const x = valueDType(node.inputs[0] ?? null);
+    // The integers' dtype: from their type, else the zero point's, else the QuantizeLinear that made them.
+    const input = node.inputs[0] ?? null;
+    const producer = input?.producer;
+    let x: DType | undefined = valueDType(input) ?? zeroPoint?.dtype;
+    if (!x && producer?.op === 'onnx.QuantizeLinear') {
+      const made = readQdqParams(producer);
+      if (!('reason' in made)) x = made.storage;
+    }
     if (!x) return { reason: 'the dtype of its input is unknown' };
     storage = x;
     const code = node.optionalAttr('output_dtype', 'int') ?? 0;
