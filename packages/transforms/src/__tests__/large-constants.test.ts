@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileRangeStorage, GraphBuilder, Tensor, tensorType } from '@modelpass/ir';
-import { canonicalize, cse, foldConstantsPass } from '@modelpass/transforms';
+import { canonicalize, cse, foldConstantsPass, fusePass } from '@modelpass/transforms';
 import { runPass } from './helpers.js';
 
 /** A sparse file of `size` bytes with the given bytes set (no disk needed for the zeros). */
@@ -51,5 +51,20 @@ describe('constants larger than one read', () => {
     const run = await runPass(foldConstantsPass, model);
     expect(model.graph.nodeList().map((n) => n.op)).toEqual(['onnx.Add', 'onnx.ReduceSum']);
     expect(run.debug.join('\n')).toMatch(/left onnx.ReduceSum '.*' alone: its constant inputs hold 3221225472 bytes/);
+  });
+
+  it('fusions decline a 3 GB weight with the reason instead of rewriting it in memory', async () => {
+    const rows = 786_432;
+    const bytes = rows * 1024 * 4;
+    const path = sparseFile(bytes, [[3, 0x3f]]);
+    const g = new GraphBuilder();
+    const x = g.input('x', tensorType('float32', [2, rows]));
+    const b = g.constant(Tensor.fromStorage('float32', [rows, 1024], new FileRangeStorage(path, 0, bytes)), 'B');
+    const product = g.op1('onnx.MatMul', [x, b], {}, { types: [tensorType('float32', [2, 1024])] });
+    g.output(g.op1('onnx.Mul', [product, g.constant(Tensor.fromValues('float32', [1024], new Array(1024).fill(2)), 'scale')], {}, { outputs: ['y'] }));
+    const model = g.model();
+    const run = await runPass(fusePass, model);
+    expect(model.graph.nodeList().map((n) => n.op)).toEqual(['onnx.MatMul', 'onnx.Mul']);
+    expect(run.debug.join('\n')).toMatch(/the weight of 3221225472 bytes is over the 268435456 bytes a fusion rewrites in memory/);
   });
 });

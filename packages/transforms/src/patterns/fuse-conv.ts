@@ -1,6 +1,6 @@
 import { attrs, type Node, type Rewriter, type Tensor } from '@modelpass/ir';
 import { constantOf } from '../util/constants.js';
-import { denseOf, floatsOf, floatTensor, FUSIBLE_FLOAT_DTYPES, perChannelVector, scaleAlongAxis } from '../util/float-math.js';
+import { denseOf, floatsOf, floatTensor, FUSIBLE_FLOAT_DTYPES, perChannelVector, scaleAlongAxis, tooLargeToFuse } from '../util/float-math.js';
 import { hasSingleUse } from '../util/graph-walk.js';
 import { batchNormAffine } from './batch-norm.js';
 import { addConstant, adoptConstantName, intsAttributeOrInput, replaceWithNode, splitConstantOperand } from './helpers.js';
@@ -24,6 +24,8 @@ function convWeightsFeeding(consumer: Node, inputIndex: number, ops: readonly st
   if (!weight) return declined(env, pattern, consumer, `${conv.op} '${conv.name}' weight is not constant`);
   if (!FUSIBLE_FLOAT_DTYPES.has(weight.dtype)) return declined(env, pattern, consumer, `weight dtype ${weight.dtype} is not float32/float64`);
   if (weight.rank < 3) return declined(env, pattern, consumer, 'weight rank below 3');
+  const tooLarge = tooLargeToFuse(weight);
+  if (tooLarge) return declined(env, pattern, consumer, tooLarge);
   const biasValue = conv.inputs[2];
   const bias = biasValue ? constantOf(biasValue) : undefined;
   if (biasValue && !bias) return declined(env, pattern, consumer, `${conv.op} '${conv.name}' bias is not constant`);

@@ -1,6 +1,6 @@
 import { attrs, type Node, type Rewriter, type Tensor, type Value } from '@modelpass/ir';
 import { constantOf, dtypeOf, shapeOf } from '../util/constants.js';
-import { broadcastBinary, denseOf, floatTensor, FUSIBLE_FLOAT_DTYPES, perChannelVector, type DenseArray } from '../util/float-math.js';
+import { broadcastBinary, denseOf, floatTensor, FUSIBLE_FLOAT_DTYPES, perChannelVector, tooLargeToFuse, type DenseArray } from '../util/float-math.js';
 import { hasSingleUse } from '../util/graph-walk.js';
 import { batchNormAffine } from './batch-norm.js';
 import { addConstant, adoptConstantName, onnxOpset, replaceWithNode, splitConstantOperand } from './helpers.js';
@@ -29,6 +29,8 @@ function linearFeeding(consumer: Node, inputIndex: number, pattern: string, env:
   const b = constantOf(linear.inputs[1]);
   if (!b || b.rank !== 2) return declined(env, pattern, consumer, `${linear.op} '${linear.name}' B is not a constant matrix`);
   if (!FUSIBLE_FLOAT_DTYPES.has(b.dtype)) return declined(env, pattern, consumer, `B dtype ${b.dtype} is not float32/float64`);
+  const tooLarge = tooLargeToFuse(b);
+  if (tooLarge) return declined(env, pattern, consumer, tooLarge);
   const a = linear.input(0);
   if (linear.op === 'onnx.MatMul') {
     if (shapeOf(a)?.length !== 2) return declined(env, pattern, consumer, 'MatMul input A is not known to be 2-D');

@@ -4,6 +4,19 @@ import { broadcastIndexMap, broadcastShapes } from '@modelpass/ops';
 /** Float dtypes whose weights the fusions rewrite (computed in float64, rounded once on store). */
 export const FUSIBLE_FLOAT_DTYPES: ReadonlySet<DType> = new Set<DType>(['float32', 'float64']);
 
+/**
+ * Largest weight (bytes) a fusion rewrites (256 MiB): fusions compute the new weight whole, in
+ * float64, so a larger one is declined with this reason instead of exhausting memory.
+ */
+export const MAX_FUSED_WEIGHT_BYTES = 256 << 20;
+
+/** Why a fusion leaves `tensor` alone for its size, or undefined when it is small enough. */
+export function tooLargeToFuse(tensor: Tensor): string | undefined {
+  return tensor.byteLength > MAX_FUSED_WEIGHT_BYTES
+    ? `the weight of ${tensor.byteLength} bytes is over the ${MAX_FUSED_WEIGHT_BYTES} bytes a fusion rewrites in memory`
+    : undefined;
+}
+
 /** Elements of a float tensor widened to float64. */
 export function floatsOf(tensor: Tensor): Float64Array {
   return Float64Array.from(tensor.toNumbers());
