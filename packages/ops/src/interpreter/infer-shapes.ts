@@ -18,6 +18,7 @@
  */
 import {
   diagnostic,
+  expressedType,
   formatType,
   tensorType,
   UNKNOWN_TYPE,
@@ -54,6 +55,20 @@ export interface InferShapesResult {
   readonly updated: number;
   /** Conflicts between inferred and declared types, and inference functions that failed (warnings). */
   readonly diagnostics: Diagnostic[];
+}
+
+/** An op computes on a quantized operand's float32 reals (`expressedType`). */
+function realsOf(type: Type | undefined): Type | undefined {
+  return type && expressedType(type);
+}
+
+/**
+ * A quantized value (declared `int8[…] quant<…>`) whose producer infers float32 reals keeps its
+ * storage dtype and quantization: the inferred reals are what the quant type stands for.
+ */
+function storedForm(declared: Type, inferred: Type): Type {
+  if (declared.kind !== 'tensor' || !declared.quant || inferred.kind !== 'tensor' || inferred.dtype !== 'float32') return inferred;
+  return tensorType(declared.dtype, inferred.shape, declared.quant);
 }
 
 /** Merges an inferred type into an existing one; `conflict` is set when they disagree. */
@@ -164,6 +179,7 @@ class ShapeInference {
 
   private assign(value: Value, inferred: Type | undefined, node: Node | undefined): void {
     if (!inferred) return;
+    inferred = storedForm(value.type, inferred);
     if (this.stale.has(value)) return this.refresh(value, inferred);
     const { type, conflict } = mergeTypes(value.type, inferred);
     if (conflict) {
@@ -204,7 +220,7 @@ class ShapeInference {
     return {
       node,
       opset: this.model.opset(node.dialect),
-      inputType: (index) => node.inputs[index]?.type,
+      inputType: (index) => realsOf(node.inputs[index]?.type),
       inputConstant: (index) => this.constantOf(node.inputs[index]),
       inputValues: (index) => this.valuesOf(node.inputs[index]),
     };

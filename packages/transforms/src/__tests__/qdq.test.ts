@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelpassError, parseModel, printModel, type Model } from '@modelpass/ir';
-import { createOpRegistry } from '@modelpass/ops';
+import { createOpRegistry, inferShapes } from '@modelpass/ops';
 import { PassEnvironment, PassManager } from '@modelpass/pass-manager';
 import { foldQdq, materializeQdq, transformPasses } from '@modelpass/transforms';
 
@@ -58,6 +58,16 @@ describe('materialize-qdq and fold-qdq are inverses on the goldens', () => {
     const folded = await run(parseModel(input), 'fold-qdq');
     const again = await run(folded, 'materialize-qdq');
     expect(printModel(again)).toBe(printed(input));
+  });
+
+  it("survives inferShapes (merge and refresh): ops compute on the reals, quant types stay", async () => {
+    const text = readFileSync(join(FIXTURES, 'fold-qdq/per-tensor-int8-weight-uint8-activation/output.mpir'), 'utf8');
+    for (const mode of ['merge', 'refresh'] as const) {
+      const model = parseModel(text);
+      const result = inferShapes(model, { mode });
+      expect(result.diagnostics, mode).toEqual([]);
+      expect(printModel(model), mode).toBe(printed(text));
+    }
   });
 
   it('leaves no quant type behind and every Q/DQ pair in place', async () => {
