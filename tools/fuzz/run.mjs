@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_OPTIONS, regenerateCase, runCampaign } from './lib/campaign.mjs';
 import { writeFinding } from './lib/findings.mjs';
-import { replayInput } from './lib/replay.mjs';
+import { closeReplay, replayInput } from './lib/replay.mjs';
 import { PARSER_NAMES, TARGETS } from './lib/targets/index.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -77,6 +77,7 @@ const out = args.out ?? join(HERE, 'out', `${args.parser.replace(/,/g, '+')}-see
 if (args.replay !== undefined) {
   if (parsers.length !== 1) usage('--replay needs one --parser');
   const outcome = await replayInput(parsers[0], readFileSync(args.replay), options);
+  closeReplay();
   process.stdout.write(JSON.stringify(outcome, null, 2) + '\n');
   process.exit(outcome.outcome === 'finding' ? 1 : 0);
 }
@@ -89,6 +90,7 @@ if (args.case !== undefined) {
   const file = join(out, `case-${parsers[0]}-seed${seed}-${index}.${TARGETS.get(parsers[0]).extension}`);
   writeFileSync(file, input);
   const outcome = await replayInput(parsers[0], input, options);
+  closeReplay();
   process.stdout.write(JSON.stringify({ file, ...outcome }, null, 2) + '\n');
   process.exit(outcome.outcome === 'finding' ? 1 : 0);
 }

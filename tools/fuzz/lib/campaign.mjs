@@ -7,6 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { findingClass } from './oracle.mjs';
 import { caseRandom } from './prng.mjs';
+import { createScratch, removeScratch } from './scratch.mjs';
 import { TARGETS } from './targets/index.mjs';
 
 setFlagsFromString('--expose-gc'); // workers started after this get `gc` for retained-memory checks
@@ -42,8 +43,13 @@ function addStats(total, part) {
 /** Regenerates case `index` (for hangs and crashes of the worker itself). */
 export async function regenerateCase(parser, seed, index, options = DEFAULT_OPTIONS) {
   const target = TARGETS.get(parser);
-  const state = await target.setup(options);
-  return target.generate(caseRandom(seed, parser, index), state);
+  const scratchDir = createScratch();
+  try {
+    const state = await target.setup({ ...options, scratchDir });
+    return target.generate(caseRandom(seed, parser, index), state);
+  } finally {
+    removeScratch(scratchDir);
+  }
 }
 
 /**
@@ -52,8 +58,16 @@ export async function regenerateCase(parser, seed, index, options = DEFAULT_OPTI
  * Returns { parser, seed, count, stats, seconds, findings: [...] }.
  */
 export async function runCampaign({ parser, seed, count, options: given = {}, onFinding = () => {}, onProgress = () => {} }) {
-  const options = { ...DEFAULT_OPTIONS, ...given };
   if (!TARGETS.has(parser)) throw new Error(`unknown parser '${parser}'`);
+  const options = { ...DEFAULT_OPTIONS, ...given, scratchDir: createScratch() };
+  try {
+    return await runSegments(parser, seed, count, options, onFinding, onProgress);
+  } finally {
+    removeScratch(options.scratchDir);
+  }
+}
+
+async function runSegments(parser, seed, count, options, onFinding, onProgress) {
   const started = Date.now();
   const total = emptyStats();
   const findings = [];

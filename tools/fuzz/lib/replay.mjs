@@ -3,12 +3,22 @@ import { describeError, findingClass } from './oracle.mjs';
 import { runCase } from './run-case.mjs';
 import { DEFAULT_OPTIONS } from './campaign.mjs';
 import { TARGETS } from './targets/index.mjs';
+import { createScratch, removeScratch } from './scratch.mjs';
 
 const states = new Map();
+let scratchDir;
+
+/** Removes the scratch files of earlier replays (call when done replaying). */
+export function closeReplay() {
+  removeScratch(scratchDir);
+  scratchDir = undefined;
+  states.clear();
+}
 
 export async function replayInput(parser, bytes, options = DEFAULT_OPTIONS) {
   const target = TARGETS.get(parser);
-  if (!states.has(parser)) states.set(parser, await target.setup(options));
+  scratchDir ??= createScratch();
+  if (!states.has(parser)) states.set(parser, await target.setup({ ...options, scratchDir }));
   const input = target.inputKind === 'text' ? (typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes)) : bytes;
   const result = await runCase(target, states.get(parser), input, {
     timeLimitMs: options.timeLimitMs,

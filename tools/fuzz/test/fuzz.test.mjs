@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runCampaign } from '../lib/campaign.mjs';
-import { replayInput } from '../lib/replay.mjs';
+import { closeReplay, replayInput } from '../lib/replay.mjs';
 import { PARSER_NAMES } from '../lib/targets/index.mjs';
 
 const FINDINGS = fileURLToPath(new URL('../findings/', import.meta.url));
@@ -58,6 +58,7 @@ test('saved regression inputs give ModelpassError or success (known-open ones ex
       }
     }
   }
+  closeReplay();
   if (fixedKnown.length) console.log(`known-open findings that no longer reproduce (remove them from findings/known-open.json): ${fixedKnown.join(', ')}`);
   assert.equal(problems.length, 0, `regression inputs failing:\n${problems.join('\n')}`);
 });

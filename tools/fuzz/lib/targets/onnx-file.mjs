@@ -4,11 +4,11 @@
  * accept (and give equal models, with every tensor read) or both reject.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelpassError, modelsEqual } from '@modelpass/ir';
 import { decodeOnnx, readOnnx } from '@modelpass/onnx';
 import { PropertyViolation, step } from '../property.mjs';
+import { scratchFolder } from '../scratch.mjs';
 import { generateOnnxInput, loadOnnxSeeds } from './onnx.mjs';
 
 function readEveryTensor(model) {
@@ -24,7 +24,7 @@ export const onnxFileTarget = {
   extension: 'onnx',
   inputKind: 'bytes',
   setup(options) {
-    const dir = mkdtempSync(join(tmpdir(), 'modelpass-fuzz-onnx-'));
+    const dir = mkdtempSync(join(scratchFolder(options), 'onnx-'));
     return { seeds: loadOnnxSeeds(options), path: join(dir, 'model.onnx') };
   },
   generate: (rng, state) => generateOnnxInput(rng, state.seeds),

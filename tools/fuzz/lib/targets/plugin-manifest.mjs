@@ -10,7 +10,6 @@
  * Input text: `<kind>\n<json>`; the JSON is sometimes mutated at the token level.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { printModel } from '@modelpass/ir';
 import { decodeOnnx } from '@modelpass/onnx';
@@ -18,6 +17,7 @@ import { PassEnvironment, assertPluginCompatible, definePlugin, isPlugin, replay
 import { MANIFEST_KINDS, generatePluginManifest } from '../generate-plugin-manifest.mjs';
 import { mutateText } from '../mutate-text.mjs';
 import { PropertyViolation } from '../property.mjs';
+import { scratchFolder } from '../scratch.mjs';
 import { CONFORMANCE_DATA, REPO_ROOT } from '../seeds.mjs';
 
 const JSON_TOKENS = ['{', '}', '[', ']', ',', ':', '"name"', '"version"', '"passManager"', '"exports"', '"main"', '"."', '"import"', '"default"', 'null', 'true', '0', '-1', '1e999', '"__proto__"', '"constructor"'];
@@ -46,8 +46,8 @@ export const pluginManifestTarget = {
   name: 'plugin-manifest',
   extension: 'txt',
   inputKind: 'text',
-  setup() {
-    const dir = mkdtempSync(join(tmpdir(), 'modelpass-fuzz-plugin-'));
+  setup(options) {
+    const dir = mkdtempSync(join(scratchFolder(options), 'plugin-'));
     const reproducer = join(dir, 'reproducer');
     mkdirSync(reproducer);
     writeFileSync(join(reproducer, 'input.mpir'), reproducerModel());
