@@ -115,6 +115,14 @@ export function evaluateConstantNode(node: Node, model: Model, debug: (m: string
 }
 
 /** Folds nodes with constant inputs into constants, in every graph; materializes Constant nodes. */
+/** The name of an input or output with a quant<> type (its reals are not its stored integers), if any. */
+function quantizedOperand(node: Node): string | undefined {
+  for (const value of [...node.inputs, ...node.outputs]) {
+    if (value && ((value.type.kind === 'tensor' && value.type.quant) || constantOf(value)?.quant)) return value.name;
+  }
+  return undefined;
+}
+
 export function foldConstants(model: Model, options: FoldOptions): FoldResult {
   const result: FoldResult = { nodesFolded: 0, constantNodesMaterialized: 0, declinedForGrowth: 0 };
   for (const graph of graphsOfModel(model)) foldGraph(graph, model, options, result);
@@ -137,6 +145,11 @@ function foldGraph(graph: Graph, model: Model, options: FoldOptions, result: Fol
     if (!node.inputs.every((input) => input === null || constantOf(input) !== undefined)) continue;
     if (options.filter && !options.filter(node)) continue;
     if (!kernelFor(node.op)) continue;
+    const quantized = quantizedOperand(node);
+    if (quantized) {
+      options.debug(`fold-constants: left ${node.op} '${node.name}' alone: '${quantized}' has a quant<> type and the reference kernels compute on stored integers (run materialize-qdq first)`);
+      continue;
+    }
     const inputBytes = constantInputBytes(node);
     if (inputBytes > MAX_FOLD_INPUT_BYTES) {
       options.debug(`fold-constants: left ${node.op} '${node.name}' alone: its constant inputs hold ${inputBytes} bytes, more than the ${MAX_FOLD_INPUT_BYTES} the reference kernels evaluate in memory`);
