@@ -58,11 +58,14 @@ interface QuantizationAnnotation {
   readonly parameters: readonly [string, string][];
 }
 
+/** Called once the graph's values exist: annotations of tensors the graph does not have are dangling and not kept. */
 export function importGraphAnnotations(proto: OnnxTypes.GraphProto, graph: Graph): void {
-  const annotations: QuantizationAnnotation[] = (proto.quantization_annotation ?? []).map((entry) => ({
-    tensor: entry.tensor_name ?? '',
-    parameters: (entry.quant_parameter_tensor_names ?? []).map((pair) => [pair.key ?? '', pair.value ?? ''] as [string, string]),
-  }));
+  const annotations: QuantizationAnnotation[] = (proto.quantization_annotation ?? [])
+    .filter((entry) => graph.lookup(entry.tensor_name ?? '') !== undefined)
+    .map((entry) => ({
+      tensor: entry.tensor_name ?? '',
+      parameters: (entry.quant_parameter_tensor_names ?? []).map((pair) => [pair.key ?? '', pair.value ?? ''] as [string, string]),
+    }));
   if (annotations.length > 0) graph.metadata.set(META_QUANTIZATION_ANNOTATION, JSON.stringify(annotations));
 }
 

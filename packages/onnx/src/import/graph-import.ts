@@ -82,7 +82,6 @@ export class GraphImporter {
     graph.name = proto.name ?? graph.name;
     if (proto.doc_string) graph.docString = proto.doc_string;
     for (const entry of proto.metadata_props ?? []) graph.metadata.set(entry.key ?? '', entry.value ?? '');
-    importGraphAnnotations(proto, graph);
 
     for (const info of proto.input ?? []) {
       const name = info.name ?? '';
@@ -149,6 +148,7 @@ export class GraphImporter {
       this.applyInfo(value, info);
       markDeclaredValueInfo(value);
     }
+    importGraphAnnotations(proto, graph);
   }
 
   private applyInfo(value: Value, info: OnnxTypes.ValueInfoProto.$Properties): void {
