@@ -62,7 +62,7 @@ function shapeConflict(declared: readonly Dim[] | null, inferred: readonly Dim[]
  * that throws is not this check's business (the node's other checks and inferShapes report it).
  */
 export function checkInferredOutputs(node: Node, schema: OpSchema, model: Model, report: Report): void {
-  if (!schema.inferTypes) return;
+  if (!schema.inferTypes || node.outputs.every((value) => !value || value.type.kind === 'unknown')) return;
   let inferred: readonly (Type | undefined)[];
   try {
     inferred = schema.inferTypes({

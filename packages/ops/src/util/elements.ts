@@ -128,9 +128,17 @@ export function readBigInts(tensor: Tensor): bigint[] {
   return Array.from(data as ArrayLike<number>, (v) => BigInt(Math.trunc(v)));
 }
 
-/** Integer elements as plain numbers (for axes, shapes, indices). */
+/** Small integer tensors (axes, shapes, starts) read before, by tensor: verify-each re-reads them after every pass. */
+const smallIntsCache = new WeakMap<Tensor, readonly number[]>();
+const SMALL_INTS = 64;
+
+/** Integer elements as plain numbers (for axes, shapes, indices); a fresh array the caller may change. */
 export function readInts(tensor: Tensor): number[] {
-  return Array.from(readNumbers(tensor), (v) => Math.trunc(v));
+  const cached = smallIntsCache.get(tensor);
+  if (cached) return cached.slice();
+  const ints = Array.from(readNumbers(tensor), (v) => Math.trunc(v));
+  if (ints.length <= SMALL_INTS) smallIntsCache.set(tensor, ints.slice());
+  return ints;
 }
 
 export interface IntegerRange {

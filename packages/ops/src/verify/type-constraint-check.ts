@@ -6,7 +6,7 @@
  * as ONNX Runtime does: it checks inputs against the constraints and outputs against inference, so
  * e.g. an opset-6 Constant holding int64 (outside Constant-1's float types) still loads.
  */
-import { expressedType, type Node, type Value, type VerifyContext } from '@modelpass/ir';
+import type { Node, Value, VerifyContext } from '@modelpass/ir';
 import { ONNX_TYPE_SIGNATURES } from './generated/onnx-type-constraints.js';
 import { typeKey, TypeSignatures, type FormalParam, type TypeSignature } from './type-signature.js';
 import type { OpVerifier } from './verify-context.js';
@@ -38,7 +38,8 @@ function listAllowed(allowed: ReadonlySet<string>): string {
 /** The problems of `node` under one version of its signature (empty when it fits). */
 function problemsUnder(node: Node, signature: TypeSignature): TypeProblem[] {
   const problems: TypeProblem[] = [];
-  const bound = new Map<string, { key: string; where: string }>();
+  /** The first input bound to each type variable (messages are built only for problems). */
+  let bound: Map<string, { key: string; index: number; value: Value; formal: FormalParam }> | undefined;
   const inputs = node.inputs;
   for (let index = 0; index < inputs.length; index++) {
     const value = inputs[index];
@@ -46,24 +47,24 @@ function problemsUnder(node: Node, signature: TypeSignature): TypeProblem[] {
     if (!value || !formal) continue;
     const allowed = signature.allowed.get(formal.typeVariable);
     // A quantized operand is read as its float32 reals, or as its stored integers where reals are not allowed (DequantizeLinear's x).
-    const real = typeKey(expressedType(value.type));
-    const key = real !== undefined && allowed?.has(real) ? real : typeKey(value.type);
+    const stored = typeKey(value.type);
+    const key = value.type.kind === 'tensor' && value.type.quant && allowed?.has('float32') ? 'float32' : stored;
     if (key === undefined || !allowed) continue;
-    const where = describeInput(index, value, formal);
     if (!allowed.has(key)) {
       problems.push({
-        reason: `${where} is ${key}, which ${node.opType}-${signature.sinceVersion}'s type ${formal.typeVariable} does not allow`,
+        reason: `${describeInput(index, value, formal)} is ${key}, which ${node.opType}-${signature.sinceVersion}'s type ${formal.typeVariable} does not allow`,
         expected: listAllowed(allowed),
         actual: key,
       });
       continue;
     }
     if (formal.arity === 'heterogeneous') continue;
+    bound ??= new Map();
     const previous = bound.get(formal.typeVariable);
-    if (!previous) bound.set(formal.typeVariable, { key, where });
+    if (!previous) bound.set(formal.typeVariable, { key, index, value, formal });
     else if (previous.key !== key) {
       problems.push({
-        reason: `${where} is ${key} but type ${formal.typeVariable} is already ${previous.key} from ${previous.where}`,
+        reason: `${describeInput(index, value, formal)} is ${key} but type ${formal.typeVariable} is already ${previous.key} from ${describeInput(previous.index, previous.value, previous.formal)}`,
         expected: `${previous.key} (one type for every operand of ${formal.typeVariable})`,
         actual: key,
       });
