@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodeOnnx, readOnnx, writeOnnx } from '@modelpass/onnx';
+import { modelsEqual } from '@modelpass/ir';
+import { decodeOnnx, encodeOnnx, readOnnx, writeOnnx } from '@modelpass/onnx';
 import { decodeModelProto, FLOAT, modelBytes, tempDir, tensorInfo } from './helpers.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -129,5 +130,25 @@ describe('ONNX facts without an IR field survive a round trip', () => {
     expect(plain(copy.graph!.node![0]!.device_configurations)).toEqual(plain(original.graph!.node![0]!.device_configurations));
     expect(plain(copy.graph!.node![0]!.device_configurations)[0].sharding_spec[0].sharded_dim[0].simple_sharding[0].num_shards.low).toBe(2);
     expect(copy.metadata_props ?? []).toEqual([]);
+  });
+
+  it('an annotation of a tensor the graph lacks is dangling: dropped on import, so a round trip is stable', () => {
+    const bytes = modelBytes({
+      ir_version: 8,
+      opset_import: [{ domain: '', version: 13 }],
+      graph: {
+        name: 'g',
+        node: [{ op_type: 'Relu', name: 'relu', input: ['x'], output: ['y'] }],
+        input: [tensorInfo('x', FLOAT, [2])],
+        output: [tensorInfo('y', FLOAT, [2])],
+        quantization_annotation: [
+          { tensor_name: 'missing', quant_parameter_tensor_names: [{ key: 'SCALE_TENSOR', value: 's' }] },
+          { tensor_name: 'y', quant_parameter_tensor_names: [{ key: 'SCALE_TENSOR', value: 's' }] },
+        ],
+      },
+    });
+    const model = decodeOnnx(bytes);
+    expect(modelsEqual(model, decodeOnnx(encodeOnnx(model)))).toBeUndefined();
+    expect(decodeModelProto(encodeOnnx(model)).graph!.quantization_annotation!.map((a) => a.tensor_name)).toEqual(['y']);
   });
 });
