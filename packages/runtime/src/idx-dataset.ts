@@ -17,14 +17,23 @@ const idxTypes = new Map<number, { dtype: DType; size: number; read: (dv: DataVi
   [0x0e, { dtype: 'float64', size: 8, read: (dv, o) => dv.getFloat64(o, false) }],
 ]);
 
+/** The most an IDX file may decompress to (one buffer's worth). */
+const MAX_IDX_BYTES = 2 ** 31 - 1;
+
 /** Decodes IDX bytes (gzipped or not) into a tensor; `limit` keeps only the first items. */
 export function decodeIdx(bytes: Uint8Array, name = '<idx bytes>', limit?: number): Tensor {
   let raw = bytes;
   if (raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
-      raw = gunzipSync(raw);
+      // Bounded: a few hundred bytes of gzip can claim gigabytes (Fashion-MNIST's largest file is 47 MB).
+      raw = gunzipSync(raw, { maxOutputLength: MAX_IDX_BYTES });
     } catch (cause) {
-      throw runtimeError({ reason: `corrupt gzip data in IDX file: ${messageOf(cause)}`, location: { file: name }, cause });
+      const tooLarge = (cause as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+      throw runtimeError({
+        reason: tooLarge ? `IDX file decompresses to more than ${MAX_IDX_BYTES} bytes` : `corrupt gzip data in IDX file: ${messageOf(cause)}`,
+        location: { file: name },
+        cause,
+      });
     }
   }
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);

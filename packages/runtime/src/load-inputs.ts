@@ -26,7 +26,10 @@ export function readTensorFile(path: string): Tensor {
     try {
       tensor = decodeTensorProto(bytes);
     } catch (error) {
-      if (ModelpassError.is(error)) throw error;
+      if (ModelpassError.is(error)) {
+        if (error.diagnostics.some((d) => d.location?.file !== undefined)) throw error;
+        throw new ModelpassError(error.diagnostics.map((d) => ({ ...d, location: { ...d.location, file: path } })));
+      }
       throw runtimeError({ reason: `'${path}' is not a valid ONNX TensorProto: ${messageOf(error)}`, location: { file: path }, cause: error });
     }
     return tensor;

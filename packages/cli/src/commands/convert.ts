@@ -34,6 +34,8 @@ export const convertCommand: Command = {
     const outputPath = resolve(io.cwd, outputArg);
     const outputFormat = formatFor(outputPath, flagString(args, 'to'), 'output');
     checkOutputTarget(outputPath);
+    const statisticsJsonArg = flagString(args, 'statistics-json');
+    if (statisticsJsonArg !== undefined) checkOutputTarget(resolve(io.cwd, statisticsJsonArg), 'statistics file');
     const valueInfoText = flagString(args, 'value-info');
     const valueInfo = valueInfoText === undefined ? undefined : parseValueInfoPolicy(valueInfoText);
     if (valueInfoText !== undefined && !valueInfo) throw new UsageError(`--value-info must be one of ${VALUE_INFO_POLICIES.join(', ')}, not '${valueInfoText}'`);
