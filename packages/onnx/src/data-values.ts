@@ -3,6 +3,8 @@ import { onnxError, withOnnxErrors } from './errors.js';
 import { decodeUtf8, dtypeOfCode, importSparseTensor, importTensor } from './import/tensor-import.js';
 import { tensorProto } from './export/tensor-export.js';
 import { onnx, type OnnxTypes } from './proto.js';
+import { DEFAULT_READ_LIMITS } from './import/read-limits.js';
+import { decodeStrict } from './import/strict-decode.js';
 import type { SparseTensor } from '@modelpass/ir';
 
 /**
@@ -30,7 +32,7 @@ function decodeWith<T>(what: string, options: DecodeDataOptions, body: () => T):
 /** Decodes a serialized TensorProto (e.g. a conformance `input_0.pb`). */
 export function decodeTensorProto(bytes: Uint8Array, options: DecodeDataOptions = {}): Tensor {
   return decodeWith('TensorProto', options, () => {
-    const proto = onnx.TensorProto.decode(bytes);
+    const proto = decodeStrict(onnx.TensorProto, bytes, DEFAULT_READ_LIMITS.maxNestingDepth);
     return importTensor(proto, { baseDir: options.baseDir, location: options.file !== undefined ? { file: options.file } : {} });
   });
 }
@@ -100,17 +102,17 @@ function optionalValue(proto: OnnxTypes.OptionalProto.$Properties, options: Deco
 
 /** Decodes a serialized SequenceProto. */
 export function decodeSequenceProto(bytes: Uint8Array, options: DecodeDataOptions = {}): OnnxDataValue {
-  return decodeWith('SequenceProto', options, () => sequenceValue(onnx.SequenceProto.decode(bytes), options, 0));
+  return decodeWith('SequenceProto', options, () => sequenceValue(decodeStrict(onnx.SequenceProto, bytes, DEFAULT_READ_LIMITS.maxNestingDepth), options, 0));
 }
 
 /** Decodes a serialized OptionalProto. */
 export function decodeOptionalProto(bytes: Uint8Array, options: DecodeDataOptions = {}): OnnxDataValue {
-  return decodeWith('OptionalProto', options, () => optionalValue(onnx.OptionalProto.decode(bytes), options, 0));
+  return decodeWith('OptionalProto', options, () => optionalValue(decodeStrict(onnx.OptionalProto, bytes, DEFAULT_READ_LIMITS.maxNestingDepth), options, 0));
 }
 
 /** Decodes a serialized MapProto. */
 export function decodeMapProto(bytes: Uint8Array, options: DecodeDataOptions = {}): OnnxDataValue {
-  return decodeWith('MapProto', options, () => mapValue(onnx.MapProto.decode(bytes), options, 0));
+  return decodeWith('MapProto', options, () => mapValue(decodeStrict(onnx.MapProto, bytes, DEFAULT_READ_LIMITS.maxNestingDepth), options, 0));
 }
 
 /**
@@ -128,7 +130,7 @@ export function decodeOnnxDataValue(bytes: Uint8Array, type: Type, options: Deco
     case 'sparse-tensor':
       return decodeWith('SparseTensorProto', options, () => ({
         kind: 'sparse-tensor',
-        tensor: importSparseTensor(onnx.SparseTensorProto.decode(bytes), { baseDir: options.baseDir, location: {} }),
+        tensor: importSparseTensor(decodeStrict(onnx.SparseTensorProto, bytes, DEFAULT_READ_LIMITS.maxNestingDepth), { baseDir: options.baseDir, location: {} }),
       }));
     default:
       return { kind: 'tensor', tensor: decodeTensorProto(bytes, options) };

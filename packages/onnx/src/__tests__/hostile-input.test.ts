@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import protobuf from 'protobufjs/minimal.js';
 import { describe, expect, it } from 'vitest';
 import { ModelpassError } from '@modelpass/ir';
-import { decodeOnnx, readOnnx } from '@modelpass/onnx';
+import { decodeOnnx, decodeTensorProto, readOnnx } from '@modelpass/onnx';
 import { FLOAT, modelBytes, tempDir, tensorInfo } from './helpers.js';
 import type { onnx as OnnxTypes } from '../generated/onnx-types.js';
+import { onnx } from '../generated/onnx.js';
 
 /** y = x + w, w float32[4] kept in external file `location`. */
 function externalModel(location: string): Uint8Array {
@@ -266,5 +267,11 @@ describe('cyclic graphs', () => {
       output: [tensorInfo('later', FLOAT, [1])],
     });
     expect(errorOf(() => decodeOnnx(bytes)).reason).toMatch(/has a cycle: .*'branch' \(onnx\.If\)/);
+  });
+
+  it('a TensorProto data file (conformance .pb) with a name that is not UTF-8 is refused too', () => {
+    const bytes = onnx.TensorProto.encode({ name: 'aXYb', data_type: FLOAT, dims: [1], float_data: [1] }).finish();
+    bytes.set([0x61, 0xff, 0xfe, 0x62], Buffer.from(bytes).indexOf('aXYb'));
+    expect(() => decodeTensorProto(bytes, { file: 'input_0.pb' })).toThrow(/not a valid TensorProto: .*is not valid UTF-8 \(bytes 61 ff fe 62\)/);
   });
 });
