@@ -155,6 +155,23 @@ describe('.npy files that claim more than they hold', () => {
   }
 });
 
+describe('a TensorProto .pb input that claims 940 GB', () => {
+  it('is refused by the reader with the file named, exit 2', () => {
+    const dir = join(work, 'pb-huge');
+    mkdirSync(dir);
+    python(
+      `import sys, onnx
+t = onnx.TensorProto(name='input', data_type=onnx.TensorProto.FLOAT, dims=[300000000, 1, 28, 28])
+open(sys.argv[1], 'wb').write(t.SerializeToString())`,
+      [join(dir, 'input_0.pb')],
+    );
+    const result = spawnCli(['compare', cnn, cnn, '--inputs', dir]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${join(dir, 'input_0.pb')}: `);
+    expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
+  });
+});
+
 describe('inputs that are not regular files', () => {
   it('a missing .mpir or .onnx says so', () => {
     for (const name of ['missing.mpir', 'missing.onnx']) {
@@ -210,6 +227,15 @@ describe('outputs', () => {
       expect(result.stderr).not.toMatch(/\.tmp|ENOENT/);
       expect(existsSync(folder)).toBe(false);
     }
+  });
+
+  it('--statistics-json into a missing folder is refused before the pipeline runs', () => {
+    const folder = join(work, 'missing-statistics');
+    const result = spawnCli(['convert', cnn, '-o', join(work, 'stats-model.onnx'), '--pipeline', 'dce', '--statistics-json', join(folder, 's.json')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`cannot write statistics file '${join(folder, 's.json')}': its folder '${folder}' does not exist`);
+    expect(existsSync(folder)).toBe(false);
+    expect(existsSync(join(work, 'stats-model.onnx'))).toBe(false);
   });
 
   it('-o naming a folder is refused', () => {
