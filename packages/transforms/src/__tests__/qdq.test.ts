@@ -76,13 +76,16 @@ describe('materialize-qdq and fold-qdq are inverses on the goldens', () => {
   });
 });
 
+/** Runs a pipeline that must refuse the model, and checks the refusal left the model as it was. */
 async function refusal(text: string, pipeline = 'materialize-qdq'): Promise<ModelpassError> {
+  const model = parseModel(text);
   try {
-    await run(parseModel(text), pipeline);
+    await run(model, pipeline);
   } catch (error) {
     const found = ModelpassError.is(error) ? error : undefined;
-    if (found) return found;
-    throw error;
+    if (!found) throw error;
+    expect(printModel(model), 'a refused model is left untouched').toBe(printed(text));
+    return found;
   }
   throw new Error('expected a refusal');
 }
@@ -137,9 +140,11 @@ graph @main(%x: float32[4]) {
   it('refuses a QuantizeLinear that disagrees with the type it produces (two sources of truth)', async () => {
     const text = allText(await refusal(`model ir_version=8 opsets{onnx=13} {
 graph @main(%x: float32[4]) {
+  const %w = tensor<int8[4] quant<bits=8, scale=[0.5], zero_point=[0]>> [1, 2, 3, 4]
+  %m: float32[4] = onnx.Mul(%x, %w) name="mul"
   const %s = tensor<float32[]> [0.25]
   const %z = tensor<int8[]> [0]
-  %q: int8[4] quant<bits=8, scale=[0.5], zero_point=[0]> = onnx.QuantizeLinear(%x, %s, %z) name="quantize"
+  %q: int8[4] quant<bits=8, scale=[0.5], zero_point=[0]> = onnx.QuantizeLinear(%m, %s, %z) name="quantize"
   return %q
 }
 }`));

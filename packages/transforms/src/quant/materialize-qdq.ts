@@ -80,7 +80,30 @@ function checkSpelledParams(node: Node, value: Value, type: QuantizedTensorType)
 }
 
 /**
- * Lowers one quantized value: the value keeps its name and becomes a plain integer tensor (the
+ * Everything that can refuse a value, checked for every value before the model is touched: a
+ * Q/DQ that spells its quantization differently, int32 on a computed value, a constant whose tensor
+ * has another dtype.
+ */
+function checkLowerable(entry: QuantValue): void {
+  const { value, type } = entry;
+  for (const use of value.uses) if (use.node?.op === 'onnx.DequantizeLinear' && use.index === 0) checkSpelledParams(use.node, value, type);
+  const producer = value.producer;
+  if (producer?.op === 'onnx.QuantizeLinear') checkSpelledParams(producer, value, type);
+  else if (producer && producer.op !== 'onnx.Constant' && !canQuantizeTo(type.dtype)) {
+    throw valueError(value, `is computed by a node, and QuantizeLinear cannot produce ${type.dtype}`, {
+      expected: 'int8, uint8, int16, uint16, int4 or uint4 for a computed value',
+      actual: describeQuantType(type),
+    });
+  }
+  const stored = producer?.op === 'onnx.Constant' ? producer.getAttribute('value') : undefined;
+  const dtype = stored?.kind === 'tensor' ? stored.value.dtype : value.constant?.dtype;
+  if (dtype !== undefined && dtype !== type.dtype) {
+    throw valueError(value, 'its tensor and its quant<> type disagree on the storage dtype', { expected: type.dtype, actual: dtype });
+  }
+}
+
+/**
+ * Lowers one quantized value (already checked by checkLowerable): the value keeps its name and becomes a plain integer tensor (the
  * stored integers); nodes that compute on its reals read `<name>_dequantized`; a node that produced
  * it (not a QuantizeLinear) now produces float32 `<name>_float`, followed by `<name>_quantize`.
  */
@@ -93,7 +116,6 @@ function lowerValue(entry: QuantValue, lowering: GraphLowering, counts: { quanti
   const uses = [...value.uses];
   const integerUses = uses.filter(usesIntegers);
   const realUses = uses.filter((use) => !usesIntegers(use));
-  for (const use of integerUses) if (use.node?.op === 'onnx.DequantizeLinear') checkSpelledParams(use.node, value, type);
 
   let params: { scale: Value; zeroPoint: Value } | undefined;
   const paramValues = () => {
@@ -105,15 +127,8 @@ function lowerValue(entry: QuantValue, lowering: GraphLowering, counts: { quanti
   let producer = value.producer;
   let integers = value;
   if (producer && producer.op === 'onnx.QuantizeLinear') {
-    checkSpelledParams(producer, value, type);
     value.type = plain;
   } else if (producer && producer.op !== 'onnx.Constant') {
-    if (!canQuantizeTo(type.dtype)) {
-      throw valueError(value, `is computed by a node, and QuantizeLinear cannot produce ${type.dtype}`, {
-        expected: 'int8, uint8, int16, uint16, int4 or uint4 for a computed value',
-        actual: describeQuantType(type),
-      });
-    }
     const { scale, zeroPoint } = paramValues();
     value.rename(graph.uniqueName(`${name}_float`));
     value.type = real;
@@ -130,7 +145,7 @@ function lowerValue(entry: QuantValue, lowering: GraphLowering, counts: { quanti
     producer = quantize;
     counts.quantize++;
   } else {
-    stripConstantQuant(value, type);
+    stripConstantQuant(value);
     value.type = plain;
   }
   if (realUses.length === 0) return;
@@ -152,26 +167,11 @@ function lowerValue(entry: QuantValue, lowering: GraphLowering, counts: { quanti
 }
 
 /** A constant (initializer or onnx.Constant) keeps its integers and loses the quant params. */
-function stripConstantQuant(value: Value, type: QuantizedTensorType): void {
+function stripConstantQuant(value: Value): void {
   const producer = value.producer;
-  if (producer?.op === 'onnx.Constant') {
-    const attribute = producer.getAttribute('value');
-    if (attribute?.kind === 'tensor') {
-      checkStoredDType(value, attribute.value.dtype, type);
-      producer.setAttribute('value', { kind: 'tensor', value: attribute.value.withQuant(undefined) });
-    }
-    return;
-  }
-  if (value.constant) {
-    checkStoredDType(value, value.constant.dtype, type);
-    value.constant = value.constant.withQuant(undefined);
-  }
-}
-
-function checkStoredDType(value: Value, stored: string, type: QuantizedTensorType): void {
-  if (stored !== type.dtype) {
-    throw valueError(value, 'its tensor and its quant<> type disagree on the storage dtype', { expected: type.dtype, actual: stored });
-  }
+  const attribute = producer?.op === 'onnx.Constant' ? producer.getAttribute('value') : undefined;
+  if (producer && attribute?.kind === 'tensor') producer.setAttribute('value', { kind: 'tensor', value: attribute.value.withQuant(undefined) });
+  else if (value.constant) value.constant = value.constant.withQuant(undefined);
 }
 
 export const materializeQdq = definePass({
@@ -196,6 +196,7 @@ export const materializeQdq = definePass({
       const problem = quantTypeProblem(type);
       if (problem) throw valueError(value, problem.reason, { expected: problem.expected, actual: problem.actual });
     }
+    entries.forEach(checkLowerable);
     if (checkOpset(model, entries, context.options.bumpOpset)) context.statistic('opset-bumped');
     const counts = { quantize: 0, dequantize: 0 };
     const lowerings = new Map<Graph, GraphLowering>();

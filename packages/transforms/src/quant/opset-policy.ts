@@ -50,19 +50,21 @@ export function checkOpset(model: Model, entries: readonly { value: Value; type:
     const required = requiredOpset(type);
     if (required.opset > needed.opset) needed = { ...required, value };
   }
-  if (entries.some(({ type }) => type.dtype === 'int4' || type.dtype === 'uint4')) {
-    if (model.irVersion !== undefined && model.irVersion < INT4_IR_VERSION) model.irVersion = INT4_IR_VERSION;
-  }
+  const raiseIrForInt4 = () => {
+    const int4 = entries.some(({ type }) => type.dtype === 'int4' || type.dtype === 'uint4');
+    if (int4 && model.irVersion !== undefined && model.irVersion < INT4_IR_VERSION) model.irVersion = INT4_IR_VERSION;
+  };
   const current = model.opset('onnx');
-  if (current === undefined) {
-    raiseOpset(model, needed.opset);
+  if (current === undefined || current >= needed.opset) {
+    if (current === undefined) raiseOpset(model, needed.opset);
+    raiseIrForInt4();
     return false;
   }
-  if (current >= needed.opset) return false;
   const value = needed.value!;
   const blocking = opsRedefinedBetween(model, current, needed.opset);
   if (bump && blocking.length === 0) {
     raiseOpset(model, needed.opset);
+    raiseIrForInt4();
     return true;
   }
   throw new ModelpassError({
