@@ -61,7 +61,7 @@ export function findingClass(kind, error, parser) {
 /** For a broken property, what differs without the path to it (`… / node 'x': loc.file differs`). */
 function propertyGist(error) {
   if (error?.name !== 'PropertyViolation') return undefined;
-  const message = String(error.message).split('\n')[0];
+  const message = String(error.message).replace(/\s+/g, ' ');
   const at = message.lastIndexOf(' differs');
   if (at < 0) return message;
   const what = message.slice(0, at).split(/: | \/ /).pop();
