@@ -202,11 +202,16 @@ describe('inputs that are not regular files', () => {
     const inputs = fifo('input.npy');
     const images = fifo('images.idx');
     const plugin = fifo('plugin.mjs');
+    const reproducer = join(work, 'fifo-reproducer');
+    mkdirSync(reproducer);
+    writeFileSync(join(reproducer, 'pipeline.txt'), 'dce\n');
+    const reproducerInput = fifo('fifo-reproducer/input.mpir');
     const runs: [string[], string][] = [
       [['inspect', model], model],
       [['compare', cnn, cnn, '--inputs', inputs], inputs],
       [['eval', cnn, '--dataset', `idx:${images},${images}`], images],
       [['passes', '--plugin', plugin], plugin],
+      [['replay', reproducer], reproducerInput],
     ];
     for (const [argv, path] of runs) {
       const result = spawnSync(process.execPath, [binPath, ...argv], { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 });
