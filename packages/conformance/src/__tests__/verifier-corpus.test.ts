@@ -2,9 +2,12 @@
 // case and every real model of the corpus is verified with the canonical op set, as imported and
 // again after inferShapes has typed every value (so each node's declared output types meet its
 // inference and its type constraints); a case with verifier errors must be one ORT refuses too
-// (it fails to load or to run on the case's own data).
+// (it fails to load or to run on the case's own data). Every .mpir model fixture (pass goldens,
+// examples, templates) must verify clean too.
 import { afterAll, describe, expect, test } from 'vitest';
-import { formatDiagnostic, verifyModel, type Diagnostic, type Model } from '@modelpass/ir';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { formatDiagnostic, parseModel, verifyModel, type Diagnostic, type Model } from '@modelpass/ir';
 import { readOnnx } from '@modelpass/onnx';
 import { createOpRegistry, inferShapes } from '@modelpass/ops';
 import type * as ort from 'onnxruntime-node';
@@ -13,6 +16,7 @@ import {
   loadOnnxCaseValues,
   onnxCaseDataFiles,
   projectOnnxModels,
+  REPO_ROOT,
   runOrtOnce,
   thirdPartyOnnxModels,
   toOrtValue,
@@ -82,4 +86,36 @@ describe('verifier on the conformance corpus', () => {
     expect(failures).toEqual([]);
     expect(corpus.length).toBeGreaterThanOrEqual(10);
   }, 600_000);
+
+  test('every .mpir fixture of the repository (pass goldens, examples, templates) verifies without errors', () => {
+    const files = mpirFixtures(REPO_ROOT);
+    const failures: string[] = [];
+    for (const file of files) {
+      const model = parseModel(readFileSync(file, 'utf8'), { file });
+      const errors = verifyModel(model, { registry, unknownOps: 'ignore' }).filter((d) => d.severity === 'error');
+      if (errors.length > 0) failures.push(`${relative(REPO_ROOT, file)}: ${errors.map((d) => formatDiagnostic(d)).join(' | ')}`);
+    }
+    summary.push(`verifier .mpir fixtures: ${files.length} files verified`);
+    expect(failures).toEqual([]);
+    expect(files.length).toBeGreaterThanOrEqual(50);
+  });
 });
+
+/**
+ * Every .mpir model fixture under packages/ and examples/ (folders named fixtures or templates,
+ * outside node_modules and dist); the ir's own syntax fixtures under __tests__ spell type-invalid
+ * IR on purpose and are left out.
+ */
+function mpirFixtures(root: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name === '__tests__' || entry.name.startsWith('.')) continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile() && entry.name.endsWith('.mpir') && /[/\\](fixtures|templates)[/\\]/.test(path)) found.push(path);
+    }
+  };
+  for (const top of ['packages', 'examples']) walk(join(root, top));
+  return found.sort();
+}
