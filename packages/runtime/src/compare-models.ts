@@ -74,18 +74,21 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
   const [specA, specB] = options.engines ?? [options.engine ?? 'ort', options.engine ?? 'ort'];
   const names = [specA, specB].map((spec) => (typeof spec === 'string' ? spec : spec.name));
   const onReference = names.includes('reference');
-  const modelA = loadModel(a);
+  const givenFeeds = options.inputs !== undefined && typeof options.inputs !== 'string' && !Array.isArray(options.inputs);
+  // The IR of `a` is needed to generate or load inputs and for the interpreter; given feeds on ONNX
+  // Runtime need none (a model only ORT can read still compares).
+  const modelA = givenFeeds && !onReference ? undefined : loadModel(a);
   // A model read here is ours to annotate: inferred shapes size the reference interpreter's values.
-  if (onReference && !(a instanceof Model)) inferShapes(modelA);
+  if (modelA && onReference && !(a instanceof Model)) inferShapes(modelA);
   const budget = { engine: onReference ? 'reference' : names[0]!, budget: options.memoryBudget ?? defaultMemoryBudget(), ...(typeof a === 'string' ? { file: a } : {}) };
-  if (options.inputs === undefined) checkMemoryBudget(modelA, plannedInputs(modelA, options), budget);
-  const feeds = resolveComparisonInputs(modelA, options);
-  if (options.inputs !== undefined && onReference) checkMemoryBudget(modelA, [...feeds].map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape })), budget);
+  if (modelA && options.inputs === undefined) checkMemoryBudget(modelA, plannedInputs(modelA, options), budget);
+  const feeds = resolveComparisonInputs(modelA ?? a, options);
+  if (modelA && options.inputs !== undefined && onReference) checkMemoryBudget(modelA, [...feeds].map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape })), budget);
   const engineA = createEngine(specA, options);
   const engineB = specB === specA ? engineA : createEngine(specB, options);
   try {
     // ONNX Runtime gets the file itself (what a user would run); the interpreter the model read above.
-    const expected = await engineA.run(engineA.name === 'reference' ? modelA : a, feeds);
+    const expected = await engineA.run(engineA.name === 'reference' && modelA ? modelA : a, feeds);
     const actual = await engineB.run(b, feeds);
     const report = compareOutputs(expected, actual, options);
     return {
