@@ -52,6 +52,9 @@ const figures: Figures = { models: 0, skipped: [], runs: 0, changed: 0, checkedI
 /** The file simplify writes may exceed the input file by at most this fraction. */
 const SIZE_SLACK = 0.01;
 
+/** materialize-qdq as the untyped pass the loop below runs. */
+const MATERIALIZE_QDQ = transformPasses.find((pass) => pass.name === materializeQdq.name)!;
+
 function hasQuantTypes(model: Model): boolean {
   const quantized = (value: { type: Model['graph']['inputs'][number]['type'] } | null) => value?.type.kind === 'tensor' && value.type.quant !== undefined;
   for (const node of model.graph.allNodes()) if (node.outputs.some(quantized)) return true;
@@ -234,7 +237,7 @@ async function checkCase(c: Case): Promise<void> {
     entry.nodesRemoved += Math.max(0, removed);
     figures.byPass.set(pass.name, entry);
     // ONNX has no quantized types: a pass that leaves quant<> types (fold-qdq) is checked through their lowering.
-    if (hasQuantTypes(model)) await materializeQdq.run(model, context(materializeQdq).ctx);
+    if (hasQuantTypes(model)) await MATERIALIZE_QDQ.run(model, context(MATERIALIZE_QDQ).ctx);
     const written = encodeOnnx(model);
     if (pass.name === 'simplify' && c.kind !== 'conformance') {
       figures.simplifySizes.push(`${c.id}: ${c.bytes.length} → ${written.length} bytes`);
