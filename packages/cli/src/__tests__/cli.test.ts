@@ -144,7 +144,8 @@ export default definePlugin({
       const result = await runCli(['convert', cnn, '-o', join(work, 'boom.onnx'), '--pipeline', 'dce,explode', '--plugin', join(pluginDir, 'plugin.mjs'), '--reproducer', reproducer]);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/pass 'explode' from plugin 'exploding-plugin'@1\.0\.0 failed: boom: 12 nodes/);
-      expect(result.stderr).toContain('modelpass replay');
+      expect(result.stderr).toContain(`modelpass replay ${reproducer} --allow-plugins`);
+      expect(readFileSync(join(reproducer, 'README.md'), 'utf8')).toContain('--allow-plugins');
       expect(existsSync(join(reproducer, 'input.mpir'))).toBe(true);
       expect(readFileSync(join(reproducer, 'pipeline.txt'), 'utf8')).toMatch(/explode/);
       const replay = spawnCli(['replay', reproducer, '--allow-plugins']);

@@ -103,7 +103,9 @@ export class CrashReproducerInstrumentation implements PassInstrumentation {
         error,
       });
       this.lastReproducer = directory;
-      return { notes: [`a reproducer was written to ${directory}; replay it with: modelpass replay ${directory}`] };
+      const allow = run.environment.plugins.length > 0 ? ' --allow-plugins' : '';
+      const trust = allow ? ' (it loads the recorded plugins: only if you trust them)' : '';
+      return { notes: [`a reproducer was written to ${directory}; replay it with: modelpass replay ${directory}${allow}${trust}`] };
     } catch (writeError) {
       return { notes: [`no reproducer was written to ${this.options.directory}: ${writeError instanceof Error ? writeError.message : String(writeError)}`] };
     }
@@ -127,7 +129,7 @@ function errorText(error: ModelpassError): string {
   return text;
 }
 
-function readme(error: ModelpassError, directory: string): string {
+function readme(error: ModelpassError, directory: string, plugins = false): string {
   const failing = error instanceof PassFailure ? `pass \`${error.passName}\`${error.plugin ? ` (from plugin \`${error.plugin}\`)` : ''}` : 'the pipeline';
   return [
     '# modelpass crash reproducer',
@@ -135,8 +137,9 @@ function readme(error: ModelpassError, directory: string): string {
     `A pipeline run failed in ${failing}. Replay it with:`,
     '',
     '```sh',
-    `modelpass replay ${directory}`,
+    `modelpass replay ${directory}${plugins ? ' --allow-plugins' : ''}`,
     '```',
+    ...(plugins ? ['', '`--allow-plugins` loads the plugins named in `plugins.json`, which runs their code: use it only if you trust them.'] : []),
     '',
     'Files:',
     '',
@@ -179,7 +182,7 @@ export function writeReproducer(
     writeFileSync(join(temp, REPRODUCER_FILES.pipeline), contents.pipeline + '\n');
     writeFileSync(join(temp, REPRODUCER_FILES.plugins), JSON.stringify(contents.plugins, null, 2) + '\n');
     writeFileSync(join(temp, REPRODUCER_FILES.error), errorText(error));
-    writeFileSync(join(temp, REPRODUCER_FILES.readme), readme(error, directory));
+    writeFileSync(join(temp, REPRODUCER_FILES.readme), readme(error, directory, contents.plugins.length > 0));
     writeFileSync(join(temp, REPRODUCER_FILES.manifest), JSON.stringify(manifest, null, 2) + '\n');
     if (existsSync(directory)) rmSync(directory, { recursive: true }); // an empty folder
     renameSync(temp, directory);
