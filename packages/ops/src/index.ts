@@ -26,3 +26,4 @@ export { nnOpNames } from './nn/index.js';
 export { isRandomOp } from './nn/random-ops.js';
 export { rnnOps, rnnOpNames, RECURRENT_ACTIVATION_NAMES } from './rnn/index.js';
 export { inputDimValues, type DimValues, type ShapeInferenceContext } from './interpreter/symbolic-values.js';
+export * from './cost/index.js';

@@ -1,0 +1,148 @@
+/**
+ * FLOPs, MACs and parameter counts of a model, per node and in total, from static shapes.
+ *
+ * Shapes come from `inferShapes` run over the model with every symbolic or unknown dim of the graph
+ * inputs fixed (to 1 unless `dims` says otherwise; the result lists each assumption). The model is
+ * left exactly as it was: the value types inference refines are put back afterwards. Nodes whose op
+ * has no cost rule, or whose shapes stay unknown, are listed as uncounted with the reason; nodes in
+ * subgraphs (If/Loop bodies) are counted once.
+ */
+import { ModelpassError, type Graph, type Model, type Node, type OpRegistry, type Type, type Value } from '@modelpass/ir';
+import { inferShapes } from '../interpreter/infer-shapes.js';
+import { createCostRules, type CostContext, type CostRules } from './cost-rules.js';
+
+export interface AnalyzeCostOptions {
+  readonly registry?: OpRegistry;
+  readonly rules?: CostRules;
+  /** Sizes for symbolic dims by name (`{ N: 8 }`); every other symbolic or unknown dim counts as 1. */
+  readonly dims?: Readonly<Record<string, number>>;
+}
+
+export interface LayerCost {
+  readonly node: string;
+  readonly op: string;
+  readonly macs: number;
+  readonly flops: number;
+  /** Elements of the constant operands (weights, biases, BN statistics) this node reads. */
+  readonly parameters: number;
+}
+
+export interface UncountedNode {
+  readonly node: string;
+  readonly op: string;
+  readonly reason: string;
+}
+
+export interface ModelCost {
+  /** Every counted node, in graph order (subgraph nodes after their holder). */
+  readonly layers: readonly LayerCost[];
+  readonly macs: number;
+  readonly flops: number;
+  /** Elements of the distinct constants nodes read (a weight shared by two nodes counts once). */
+  readonly parameters: number;
+  readonly uncounted: readonly UncountedNode[];
+  /** Dims that were assumed (`input 'x' dim 0 'N' = 1`). */
+  readonly assumptions: readonly string[];
+}
+
+function* graphsOf(graph: Graph): IterableIterator<Graph> {
+  yield graph;
+  for (const node of graph.allNodes()) yield* node.subgraphs;
+}
+
+function staticShape(type: Type | undefined): readonly number[] | undefined {
+  if (!type || type.kind !== 'tensor' || !type.shape) return undefined;
+  return type.shape.every((d): d is number => typeof d === 'number') ? (type.shape as number[]) : undefined;
+}
+
+function constantElements(value: Value): number {
+  if (value.constant) return value.constant.size;
+  if (value.sparseConstant) return value.sparseConstant.dims.reduce((n, d) => n * d, 1);
+  return 0;
+}
+
+/** Every value's type, to put back after inference. */
+function snapshotTypes(model: Model): Map<Value, Type> {
+  const types = new Map<Value, Type>();
+  for (const graph of graphsOf(model.graph)) {
+    for (const value of graph.inputs) types.set(value, value.type);
+    for (const node of graph.nodes()) for (const value of node.outputs) if (value) types.set(value, value.type);
+  }
+  return types;
+}
+
+function fixInputDims(model: Model, dims: Readonly<Record<string, number>>, assumptions: string[]): void {
+  for (const input of model.graph.inputs) {
+    const type = input.type;
+    if (input.constant || type.kind !== 'tensor' || !type.shape) continue;
+    if (type.shape.every((d) => typeof d === 'number')) continue;
+    const shape = type.shape.map((dim, axis) => {
+      if (typeof dim === 'number') return dim;
+      const given = typeof dim === 'string' ? dims[dim] : undefined;
+      const size = given ?? 1;
+      if (given === undefined) assumptions.push(`input '${input.name}' dim ${axis}${dim === null ? '' : ` '${dim}'`} = 1`);
+      return size;
+    });
+    input.type = { ...type, shape };
+  }
+}
+
+function costOf(node: Node, rules: CostRules): { cost?: { macs: number; flops: number }; reason?: string } {
+  const rule = rules.get(node.op);
+  if (!rule) return { reason: 'no cost rule for this op' };
+  const context: CostContext = {
+    node,
+    inputShape: (index) => staticShape(node.inputs[index]?.type),
+    outputShape: (index) => staticShape(node.outputs[index]?.type),
+    inputType: (index) => node.inputs[index]?.type,
+  };
+  const result = rule(context);
+  return typeof result === 'string' ? { reason: result } : { cost: result };
+}
+
+/** The cost of every node and of the whole model; the model is not changed. */
+export function analyzeCost(model: Model, options: AnalyzeCostOptions = {}): ModelCost {
+  const rules = options.rules ?? createCostRules();
+  for (const [name, size] of Object.entries(options.dims ?? {})) {
+    if (!Number.isInteger(size) || size < 1) {
+      throw new ModelpassError({ reason: `dim '${name}' must be a positive integer`, actual: String(size), source: '@modelpass/ops' });
+    }
+  }
+  const saved = snapshotTypes(model);
+  const assumptions: string[] = [];
+  const layers: LayerCost[] = [];
+  const uncounted: UncountedNode[] = [];
+  const seenConstants = new Set<Value>();
+  let parameters = 0;
+  let macs = 0;
+  let flops = 0;
+  try {
+    fixInputDims(model, options.dims ?? {}, assumptions);
+    inferShapes(model, options.registry ? { registry: options.registry } : {});
+    for (const graph of graphsOf(model.graph)) {
+      for (const node of graph.nodes()) {
+        let nodeParameters = 0;
+        for (const input of node.inputs) {
+          if (!input || !input.isConstant) continue;
+          const elements = constantElements(input);
+          nodeParameters += elements;
+          if (!seenConstants.has(input)) {
+            seenConstants.add(input);
+            parameters += elements;
+          }
+        }
+        const { cost, reason } = costOf(node, rules);
+        if (!cost) {
+          uncounted.push({ node: node.name, op: node.op, reason: reason! });
+          continue;
+        }
+        layers.push({ node: node.name, op: node.op, macs: cost.macs, flops: cost.flops, parameters: nodeParameters });
+        macs += cost.macs;
+        flops += cost.flops;
+      }
+    }
+  } finally {
+    for (const [value, type] of saved) value.type = type;
+  }
+  return { layers, macs, flops, parameters, uncounted, assumptions };
+}

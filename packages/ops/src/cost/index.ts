@@ -1,0 +1,2 @@
+export { analyzeCost, type AnalyzeCostOptions, type LayerCost, type ModelCost, type UncountedNode } from './analyze-cost.js';
+export { CostRules, createCostRules, elementCountOf, type CostContext, type CostRule, type NodeCost } from './cost-rules.js';
