@@ -6,7 +6,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { findingClass } from './oracle.mjs';
-import { caseRandom } from './prng.mjs';
+import { DEFAULT_MAX_INPUT_BYTES, generateCase } from './generate-case.mjs';
 import { createScratch, removeScratch } from './scratch.mjs';
 import { TARGETS } from './targets/index.mjs';
 
@@ -25,6 +25,8 @@ export const DEFAULT_OPTIONS = {
   corpus: undefined,
   /** Stop the run (cleanly, after the current case) after this many seconds; the report has the real count. */
   maxSeconds: Infinity,
+  /** Generated inputs are cut to this size. */
+  maxInputBytes: DEFAULT_MAX_INPUT_BYTES,
 };
 
 function emptyStats() {
@@ -46,7 +48,7 @@ export async function regenerateCase(parser, seed, index, options = DEFAULT_OPTI
   const scratchDir = createScratch();
   try {
     const state = await target.setup({ ...options, scratchDir });
-    return target.generate(caseRandom(seed, parser, index), state);
+    return generateCase(target, state, seed, index, options.maxInputBytes);
   } finally {
     removeScratch(scratchDir);
   }

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { findingClass, describeError } from './oracle.mjs';
-import { caseRandom } from './prng.mjs';
+import { generateCase } from './generate-case.mjs';
 import { runCase } from './run-case.mjs';
 import { minimizeInput } from './minimize.mjs';
 import { TARGETS } from './targets/index.mjs';
@@ -35,7 +35,7 @@ for (let index = from; index < to; index++) {
   let input;
   let result;
   try {
-    input = target.generate(caseRandom(seed, parser, index), state);
+    input = generateCase(target, state, seed, index, options.maxInputBytes);
   } catch (error) {
     // A bug of the fuzzer itself: reported like a finding so it cannot go unnoticed.
     input = '';
