@@ -283,3 +283,33 @@ describe('hand-forged plugin objects', () => {
     });
   }
 });
+
+describe('a .mpir input reads file(...) weights only inside its folder unless --allow-read names more', () => {
+  it('refuses a reference into another folder, then reads it with --allow-read (convert, inspect)', () => {
+    const models = join(work, 'allow-read-models');
+    const weights = join(work, 'allow-read-weights');
+    mkdirSync(models, { recursive: true });
+    mkdirSync(weights, { recursive: true });
+    const data = Buffer.alloc(16);
+    [1, 2, 3, 4].forEach((v, i) => data.writeFloatLE(v, i * 4));
+    writeFileSync(join(weights, 'w.bin'), data);
+    const reference = join(weights, 'w.bin');
+    const text =
+      `model opsets{onnx=17} {\ngraph @main(%x: float32[4]) {\n  const %w = tensor<float32[4]> file(${JSON.stringify(reference)}, offset=0, length=16)\n` +
+      `  %y = onnx.Add(%x, %w)\n  return %y\n}\n}\n`;
+    const input = join(models, 'm.mpir');
+    writeFileSync(input, text);
+    const env = { ...process.env, MODELPASS_ALLOW_READ: '' };
+    const refused = spawnSync(process.execPath, [binPath, 'inspect', input], { encoding: 'utf8', env });
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('outside the folders this IR may read');
+    expect(refused.stderr).toContain('--allow-read');
+    const inspected = spawnSync(process.execPath, [binPath, 'inspect', input, '--allow-read', weights], { encoding: 'utf8', env });
+    expect(inspected.stderr).toBe('');
+    expect(inspected.status).toBe(0);
+    const out = join(work, 'allow-read-out.onnx');
+    const converted = spawnSync(process.execPath, [binPath, 'convert', input, '-o', out, '--allow-read', weights], { encoding: 'utf8', env });
+    expect(converted.status, converted.stderr).toBe(0);
+    expect(existsSync(out)).toBe(true);
+  });
+});

@@ -7,6 +7,8 @@ import type { Command } from '../command.js';
 import { formatVerdict, withVerdict } from '../compare-report.js';
 import { modelInput } from '../model-files.js';
 import { UsageError } from '../usage-error.js';
+import { allowReadFlag, readOptions } from '../read-flags.js';
+import type { ModelReadOptions } from '../formats.js';
 
 function parseDims(entries: readonly string[]): Record<string, number> {
   const dims: Record<string, number> = {};
@@ -27,9 +29,9 @@ function parseTolerance(args: Parameters<Command['run']>[0], name: 'atol' | 'rto
 }
 
 /** What the engines get for a model argument: ONNX files as they are, other formats read into the IR. */
-async function modelSource(argument: string, io: CliIO): Promise<{ source: ModelSource; model: Model; path: string }> {
+async function modelSource(argument: string, io: CliIO, read: ModelReadOptions): Promise<{ source: ModelSource; model: Model; path: string }> {
   const { path, format } = modelInput(argument, io, undefined);
-  const model = await format.read(path);
+  const model = await format.read(path, read);
   return { source: format.name === 'onnx' ? path : model, model, path };
 }
 
@@ -75,6 +77,7 @@ export const compareCommand: Command = {
     rtol: { type: 'string', help: `relative tolerance, times |a| (default ${DEFAULT_RTOL.toExponential()})`, valueName: 'Y' },
     'nan-equal': { type: 'boolean', help: 'NaN in both outputs at one position agrees (default on; --no-nan-equal: every NaN disagrees)' },
     engine: { type: 'string', help: 'ort (default) or reference', valueName: 'ENGINE' },
+    'allow-read': allowReadFlag,
     json: { type: 'boolean', help: 'print JSON: verdict, verdicts, perOutput (with worst), maxAbsError, cosine, top1Agreement, dims, ...' },
   },
   async run(args, io) {
@@ -89,8 +92,9 @@ export const compareCommand: Command = {
     const atol = parseTolerance(args, 'atol', DEFAULT_ATOL);
     const rtol = parseTolerance(args, 'rtol', DEFAULT_RTOL);
     const given = parseDims(flagList(args, 'dim'));
-    const a = await modelSource(args.positionals[0]!, io);
-    const b = await modelSource(args.positionals[1]!, io);
+    const read = readOptions(args, io);
+    const a = await modelSource(args.positionals[0]!, io, read);
+    const b = await modelSource(args.positionals[1]!, io, read);
     const { dims, unknownDims } = inputs === undefined ? resolveDims(a.model, given, io) : { dims: {}, unknownDims: false };
     const report = await compareModels(a.source, b.source, {
       ...(inputs !== undefined ? { inputs: resolve(io.cwd, inputs) } : { seed: seedText !== undefined ? Number(seedText) : 0, dims, ...(unknownDims ? { defaultDim: 1 } : {}) }),

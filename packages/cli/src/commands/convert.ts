@@ -10,6 +10,7 @@ import { formatFor } from '../formats.js';
 import { instrumentationFlags, instrumentationFromFlags } from '../instrumentation-flags.js';
 import { checkOutputTarget, modelInput, writeModelOutput } from '../model-files.js';
 import { UsageError } from '../usage-error.js';
+import { allowReadFlag, readOptions } from '../read-flags.js';
 
 export const convertCommand: Command = {
   name: 'convert',
@@ -22,6 +23,7 @@ export const convertCommand: Command = {
     pipeline: { type: 'string', short: 'p', help: "pass pipeline, e.g. 'simplify' or 'canonicalize,dce'", valueName: 'TEXT' },
     plugin: { type: 'list', help: 'load a plugin by npm package name or path', valueName: 'P' },
     from: { type: 'string', help: 'input format (default: by extension)', valueName: 'FORMAT' },
+    'allow-read': allowReadFlag,
     to: { type: 'string', help: 'output format (default: by extension)', valueName: 'FORMAT' },
     'value-info': { type: 'string', help: 'ONNX value_info to write: declared (default; what the input declared), all (inferred too), none', valueName: 'WHICH' },
     ...instrumentationFlags,
@@ -55,7 +57,7 @@ export const convertCommand: Command = {
     const pipeline = pipelineText !== undefined && pipelineText.trim() !== '' ? manager.parse(pipelineText) : undefined;
 
     progress(io, `reading ${args.positionals[0]}`);
-    const model = await inputFormat.read(inputPath);
+    const model = await inputFormat.read(inputPath, readOptions(args, io));
     if (pipeline) {
       progress(io, `running ${pipelineText}`);
       try {

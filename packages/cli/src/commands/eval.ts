@@ -5,6 +5,7 @@ import { flagBoolean, flagString, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { modelInput } from '../model-files.js';
 import { UsageError } from '../usage-error.js';
+import { allowReadFlag, readOptions } from '../read-flags.js';
 
 function positiveInteger(args: ParsedArgs, name: string): number | undefined {
   const text = flagString(args, name);
@@ -52,6 +53,7 @@ export const evalCommand: Command = {
     'float32 (x·scale - mean) / std, reshaped to the model input (NCHW). Exit code 0, or 1 below --min-accuracy, 2 on any error.',
   errorExitCode: 2,
   flags: {
+    'allow-read': allowReadFlag,
     dataset: { type: 'string', short: 'd', help: 'fashion-mnist:test, fashion-mnist:train, idx:IMAGES,LABELS or npy:DIR', valueName: 'SPEC' },
     limit: { type: 'string', help: 'evaluate only the first N samples', valueName: 'N' },
     engine: { type: 'string', help: 'ort (default) or reference', valueName: 'ENGINE' },
@@ -88,7 +90,7 @@ export const evalCommand: Command = {
     const std = numberList(args, 'std', true);
 
     const { path, format } = modelInput(args.positionals[0]!, io, undefined);
-    const source = format.name === 'onnx' ? path : await format.read(path);
+    const source = format.name === 'onnx' ? path : await format.read(path, readOptions(args, io));
     const dataset = loadDataset(spec, { cwd: io.cwd, ...(limit !== undefined ? { limit } : {}) });
     const normalization: Normalization = {
       scale: scale ?? (dataset.samples.dtype === 'uint8' ? 1 / 255 : 1),

@@ -6,6 +6,7 @@ import { flagBoolean, flagList } from '../args.js';
 import type { Command } from '../command.js';
 import { environmentWithPlugins } from '../environment.js';
 import { UsageError } from '../usage-error.js';
+import { allowReadFlag, readOptions } from '../read-flags.js';
 
 /** The plugins a reproducer's `plugins.json` names, or undefined when it cannot be read as a list (replay then reports it). */
 function recordedPlugins(directory: string): PluginRecord[] | undefined {
@@ -22,7 +23,7 @@ function recordedPlugins(directory: string): PluginRecord[] | undefined {
 
 export const replayCommand: Command = {
   name: 'replay',
-  usage: 'modelpass replay <reproducer-dir> [--allow-plugins] [--plugin P]...',
+  usage: 'modelpass replay <reproducer-dir> [--allow-plugins] [--plugin P]... [--allow-read DIR]...',
   summary:
     'Replay a crash reproducer written by a failing pipeline: parse its input.mpir, load the plugins it names, run its ' +
     'pipeline.txt. Exits 1 with the same error when the failure reproduces, 0 when it no longer does. Loading a plugin ' +
@@ -30,6 +31,7 @@ export const replayCommand: Command = {
   flags: {
     'allow-plugins': { type: 'boolean', help: 'import the plugins the reproducer names (their code runs)' },
     plugin: { type: 'list', help: 'load a plugin (in addition to those the reproducer names)', valueName: 'P' },
+    'allow-read': allowReadFlag,
   },
   async run(args, io) {
     if (args.positionals.length !== 1) throw new UsageError('replay takes exactly one reproducer folder');
@@ -55,7 +57,8 @@ export const replayCommand: Command = {
     // Recorded plugins go through the CLI's loader (errors name the plugin file); replay skips those already loaded.
     const fromReproducer = (recorded ?? []).map((r) => r?.path ?? r?.specifier).filter((s): s is string => typeof s === 'string');
     const environment = await environmentWithPlugins([...fromReproducer, ...flagList(args, 'plugin')], io);
-    const result = await replayReproducer(directory, { environment, cwd: io.cwd });
+    const { allowRead } = readOptions(args, io);
+    const result = await replayReproducer(directory, { environment, cwd: io.cwd, ...(allowRead ? { allowRead } : {}) });
     io.stdout(`the failure did not reproduce: '${result.pipeline}' ran to the end`);
     return 0;
   },

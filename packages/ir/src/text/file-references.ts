@@ -66,7 +66,7 @@ function describeFileType(stats: Stats): string {
 export function checkFileReference(written: string, policy: FileReadPolicy): FileReferenceCheck {
   if (written === '' || written.includes('\0')) return { problem: 'file(...) needs a path', actual: JSON.stringify(written) };
   const resolved = resolve(policy.baseDirectory, written);
-  const allowHint = 'allow the folder with allowRead: [DIR] (parseModel, readModelText) or MODELPASS_ALLOW_READ=DIR (the modelpass CLI)';
+  const allowHint = 'allow the folder with allowRead: [DIR] (parseModel, readModelText) or --allow-read DIR / MODELPASS_ALLOW_READ=DIR (the modelpass CLI)';
   if (policy.roots !== 'anywhere' && !policy.roots.some((root) => isInside(resolved, root))) {
     return {
       problem: `file(...) reference '${written}' lies outside the folders this IR may read`,
