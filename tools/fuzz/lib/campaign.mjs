@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { findingClass } from './oracle.mjs';
 import { DEFAULT_MAX_INPUT_BYTES, generateCase } from './generate-case.mjs';
 import { createScratch, removeScratch } from './scratch.mjs';
-import { TARGETS } from './targets/index.mjs';
+import { TARGETS, registerTargetModules } from './targets/index.mjs';
 
 setFlagsFromString('--expose-gc'); // workers started after this get `gc` for retained-memory checks
 
@@ -44,6 +44,7 @@ function addStats(total, part) {
 
 /** Regenerates case `index` (for hangs and crashes of the worker itself). */
 export async function regenerateCase(parser, seed, index, options = DEFAULT_OPTIONS) {
+  await registerTargetModules(options.targetModules);
   const target = TARGETS.get(parser);
   const scratchDir = createScratch();
   try {
@@ -60,6 +61,7 @@ export async function regenerateCase(parser, seed, index, options = DEFAULT_OPTI
  * Returns { parser, seed, count, stats, seconds, findings: [...] }.
  */
 export async function runCampaign({ parser, seed, count, options: given = {}, onFinding = () => {}, onProgress = () => {} }) {
+  await registerTargetModules(given.targetModules);
   if (!TARGETS.has(parser)) throw new Error(`unknown parser '${parser}'`);
   const options = { ...DEFAULT_OPTIONS, ...given, scratchDir: createScratch() };
   try {

@@ -9,10 +9,11 @@ import { findingClass, describeError } from './oracle.mjs';
 import { generateCase } from './generate-case.mjs';
 import { runCase } from './run-case.mjs';
 import { minimizeInput } from './minimize.mjs';
-import { TARGETS } from './targets/index.mjs';
+import { TARGETS, registerTargetModules } from './targets/index.mjs';
 
 const { parser, seed, from, to, options, shared } = workerData;
 const progress = new Float64Array(shared); // [case index, case start (ms since epoch), phase: 1 run 2 minimize, stop request]
+await registerTargetModules(options.targetModules);
 const target = TARGETS.get(parser);
 const state = await target.setup(options);
 const limits = {

@@ -12,3 +12,14 @@ export const TARGETS = new Map(
 );
 
 export const PARSER_NAMES = [...TARGETS.keys()];
+
+/**
+ * Adds the targets exported (as `targets`, an array) by each module URL — how the harness's own
+ * tests bring targets that crash, hang or allocate on purpose into a worker.
+ */
+export async function registerTargetModules(urls = []) {
+  for (const url of urls) {
+    const module = await import(url);
+    for (const target of module.targets ?? []) TARGETS.set(target.name, target);
+  }
+}
