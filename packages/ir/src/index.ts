@@ -18,7 +18,7 @@ export { Tensor } from './tensor.js';
 export { writeFileAtomic, writeFileAtomicWith, fileWriteError, type AtomicFileOutput } from './atomic-write.js';
 export { claimTemporaryPath, releaseTemporaryPath, removeStaleTemporaries, temporaryPathsInFlight } from './temporary-files.js';
 export * from './attribute.js';
-export { Use, Value, type ReplaceUsesOptions } from './value.js';
+export { Use, Value, type ReplaceUsesOptions, type UseSet } from './value.js';
 export { Node, splitOpName } from './node.js';
 export { Graph, type CreateNodeOptions } from './graph.js';
 export { Model, type ModelFunction } from './model.js';

@@ -46,7 +46,7 @@ export class Value {
   /** @internal Uses in the order they were added, as a doubly linked list through the Use objects (no per-value Set). */ _firstUse: Use | null = null;
   /** @internal */ _lastUse: Use | null = null;
   /** @internal */ _useCount = 0;
-  /** @internal The `uses` view, made on first request. */ _useView: UseSet | undefined = undefined;
+  /** @internal The `uses` view, made on first request. */ _useView: LiveUseSet | undefined = undefined;
   /** Initializer data (a constant, or a graph input's default value). */
   constant: Tensor | undefined;
   /** Sparse initializer data (ONNX `sparse_initializer`). */
@@ -85,9 +85,9 @@ export class Value {
     return this._producerIndex;
   }
 
-  /** The uses of this value in the order they were made: a live, read-only set. */
-  get uses(): ReadonlySet<Use> {
-    return (this._useView ??= new UseSet(this));
+  /** The uses of this value in the order they were made: a live, read-only set (see `UseSet`). */
+  get uses(): UseSet {
+    return (this._useView ??= new LiveUseSet(this));
   }
 
   get useCount(): number {
@@ -239,8 +239,23 @@ function canTakeOverName(to: Value, from: Value): boolean {
  * The live, read-only set view of a value's uses (`value.uses`): insertion order, O(1) `has` and
  * `size`. Like a Set, an iteration skips uses removed before it reaches them and sees uses added
  * meanwhile (except uses added after removing the very use it is paused on, when that was the last).
+ *
+ * It offers the read methods of ES2015's `ReadonlySet` (not ES2025's `union`, `intersection`, …,
+ * which a TypeScript `lib` of ESNext adds to `ReadonlySet` but Node 20 lacks): for those, copy the
+ * uses into a real set first, `new Set(value.uses)`.
  */
-class UseSet implements ReadonlySet<Use> {
+export interface UseSet extends Iterable<Use> {
+  readonly size: number;
+  has(use: Use): boolean;
+  forEach(callback: (use: Use, same: Use, set: UseSet) => void, thisArg?: unknown): void;
+  values(): IterableIterator<Use>;
+  keys(): IterableIterator<Use>;
+  entries(): IterableIterator<[Use, Use]>;
+  [Symbol.iterator](): IterableIterator<Use>;
+}
+
+/** The `UseSet` of one value: walks the value's linked list of uses. */
+class LiveUseSet implements UseSet {
   constructor(private readonly value: Value) {}
 
   get size(): number {
@@ -251,7 +266,7 @@ class UseSet implements ReadonlySet<Use> {
     return use instanceof Use && use._value === this.value;
   }
 
-  forEach(callback: (use: Use, same: Use, set: ReadonlySet<Use>) => void, thisArg?: unknown): void {
+  forEach(callback: (use: Use, same: Use, set: UseSet) => void, thisArg?: unknown): void {
     for (const use of this) callback.call(thisArg, use, use, this);
   }
 
