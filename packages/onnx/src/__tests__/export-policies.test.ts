@@ -111,6 +111,19 @@ describe('value_info policy', () => {
     expect(reread.graph.outputs[0]!.type).toEqual(tensorType('float32', [2, 3]));
   });
 
+  it("'declared' writes every type of a model that did not come from ONNX (its author declared them)", () => {
+    const model = parseModel(`model ir_version=8 opsets{onnx=17} {
+graph @main(%x: float32[2,3]) {
+  %a: float32[2,3] = onnx.Relu(%x)
+  %b: float32[2,3] = onnx.Neg(%a)
+  %y: float32[2,3] = onnx.Abs(%b)
+  return %y
+}
+}`);
+    expect(valueInfoNames(encodeOnnx(model))).toEqual(['a', 'b']);
+    expect(valueInfoNames(encodeOnnx(model, { valueInfo: 'none' }))).toEqual([]);
+  });
+
   it('parses policy names for option parsers', () => {
     expect(parseValueInfoPolicy('all')).toBe('all');
     expect(parseValueInfoPolicy('inferred')).toBeUndefined();

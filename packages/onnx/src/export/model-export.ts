@@ -10,7 +10,7 @@ import { FileSink, MemorySink, writeStorage, type ByteSink } from './byte-sink.j
 import { freshDataFileName, fsyncFolder, removeAbandonedTemporaries, removeStaleDataFiles } from './data-file-pair.js';
 import { GraphExporter, initializerOptions } from './graph-export.js';
 import { assertNoQuantTypes } from './quant-type-check.js';
-import { DEFAULT_VALUE_INFO_POLICY, type ValueInfoPolicy } from './value-info-policy.js';
+import { DEFAULT_VALUE_INFO_POLICY, effectiveValueInfoPolicy, type ValueInfoPolicy } from './value-info-policy.js';
 import { tensorProto, type ExternalPlacement } from './tensor-export.js';
 import { lengthDelimitedTag, varint, varintLength } from './wire.js';
 
@@ -101,7 +101,7 @@ function streamModel(
   streamed: readonly StreamedInitializer[],
   valueInfo: ValueInfoPolicy = DEFAULT_VALUE_INFO_POLICY,
 ): void {
-  const exporter = new GraphExporter(irVersion, valueInfo);
+  const exporter = new GraphExporter(irVersion, effectiveValueInfoPolicy(model, valueInfo));
   const envelope = onnx.ModelProto.encode(modelEnvelope(model, exporter, irVersion)).finish();
   const skip = new Set(streamed.map((s) => s.value));
   const graphBody = onnx.GraphProto.encode(exporter.exportGraph(model.graph, { irVersion, skipInitializers: skip })).finish();

@@ -1,8 +1,10 @@
 /**
  * Which intermediate values get a `value_info` entry in a written ONNX file.
  *
- * - `'declared'` (default): the values whose `value_info` the source ONNX file declared (their
- *   current types), nothing that a pass or shape inference added. ONNX Runtime does not need
+ * - `'declared'` (default): for a model read from ONNX, the values whose `value_info` the source
+ *   file declared (their current types), nothing that a pass or shape inference added. A model
+ *   that did not come from ONNX (built in code, read from `.mpir`) declared every type it carries,
+ *   so there `'declared'` writes them all: the writer never drops a type its author wrote. ONNX Runtime does not need
  *   value_info, and extra entries cost it time: on the fashion-transformer fixture after
  *   `fold-shapes`, the file with every inferred value_info ran ~10% slower (tools/bench/value-info).
  * - `'all'`: every typed intermediate value (what modelpass wrote before).
@@ -10,7 +12,7 @@
  *
  * Graph inputs and outputs always carry their types; only `value_info` is affected.
  */
-import type { Value } from '@modelpass/ir';
+import type { Model, Value } from '@modelpass/ir';
 
 export type ValueInfoPolicy = 'declared' | 'all' | 'none';
 
@@ -27,6 +29,11 @@ export function markDeclaredValueInfo(value: Value): void {
 
 export function hasDeclaredValueInfo(value: Value): boolean {
   return declared.has(value);
+}
+
+/** The policy the writer applies to `model`: `'declared'` means `'all'` for a model not read from ONNX. */
+export function effectiveValueInfoPolicy(model: Model, policy: ValueInfoPolicy): ValueInfoPolicy {
+  return policy === 'declared' && model.sourceFormat !== 'onnx' ? 'all' : policy;
 }
 
 /** Whether the writer emits a value_info entry for this intermediate value under `policy`. */
