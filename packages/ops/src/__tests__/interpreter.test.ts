@@ -1,4 +1,4 @@
-import { attrs, Graph, GraphBuilder, ModelpassError, Tensor, tensorType, type Attribute, type ModelFunction } from '@modelpass/ir';
+import { attrs, Graph, GraphBuilder, ModelpassError, parseModel, Tensor, tensorType, type Attribute, type ModelFunction } from '@modelpass/ir';
 import { createOpRegistry, inferShapes, runReference } from '@modelpass/ops';
 import { describe, expect, it } from 'vitest';
 
@@ -6,6 +6,25 @@ const f32 = (shape: number[], values: number[]) => Tensor.fromValues('float32', 
 const i64 = (values: number[]) => Tensor.fromValues('int64', [values.length], values.map((v) => BigInt(v)));
 
 describe('runReference', () => {
+  it('refuses quant<> types (it would compute on the stored integers) and names the value', () => {
+    const model = parseModel(`model opsets{onnx=17} {
+graph @main(%x: float32[3]) {
+  const %w = tensor<int8[3] quant<bits=8, scale=[0.5], zero_point=[0]>> [2, 4, 6]
+  %y: float32[3] = onnx.Add(%x, %w) name="add"
+  return %y
+}
+}`);
+    let error: unknown;
+    try {
+      runReference(model, { x: f32([3], [0, 0, 0]) });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(ModelpassError.is(error)).toBe(true);
+    expect((error as ModelpassError).message).toMatch(/value 'w' has a quantized type/);
+    expect((error as ModelpassError).message).toMatch(/materialize-qdq/);
+  });
+
   it('runs nodes in order with constants, graph inputs with defaults and intermediate outputs', () => {
     const b = new GraphBuilder();
     const x = b.input('x', tensorType('float32', [2, 3]));

@@ -219,6 +219,7 @@ function checkFeed(model: Model, input: Value, fed: RuntimeValue): void {
  * initializer may be omitted; their default is used.
  */
 export function runReference(model: Model, feeds: Feeds, options: RunReferenceOptions = {}): Map<string, RuntimeValue> {
+  refuseQuantizedTypes(model);
   const given = feedEntries(feeds);
   const graph = model.graph;
   const inputs = graph.inputs.map((input) => {
@@ -257,4 +258,31 @@ export function runReference(model: Model, feeds: Feeds, options: RunReferenceOp
     results.set(value.name, result);
   }
   return results;
+}
+
+/**
+ * The kernels compute on a tensor's stored elements, but a `quant<>` value stands for the reals
+ * `scale * (q - zero_point)`: running such IR would be silently wrong, so it is refused until
+ * `materialize-qdq` has lowered the types to QuantizeLinear/DequantizeLinear.
+ */
+function refuseQuantizedTypes(model: Model): void {
+  const graphs = [model.graph];
+  for (let index = 0; index < graphs.length; index++) {
+    const graph = graphs[index]!;
+    const values = [...graph.inputs, ...graph.constants];
+    for (const node of graph.nodes()) {
+      for (const value of node.outputs) if (value) values.push(value);
+      graphs.push(...node.subgraphs);
+    }
+    for (const value of values) {
+      if (value.type.kind !== 'tensor' || !value.type.quant) continue;
+      const producer = value.producer;
+      throw new ModelpassError({
+        reason: `value '${value.name}' has a quantized type (${formatType(value.type)}); the reference interpreter computes on stored integers, not on the reals a quant<> type stands for`,
+        location: { ...sourceOf(model), path: graph.path(), ...(producer ? { node: producer.name, op: producer.op } : {}) },
+        hint: 'lower the quantized types first: run the materialize-qdq pass (it writes QuantizeLinear/DequantizeLinear)',
+        source: '@modelpass/ops',
+      });
+    }
+  }
 }
