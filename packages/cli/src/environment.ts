@@ -1,5 +1,6 @@
 import { createOpRegistry } from '@modelpass/ops';
 import { PassEnvironment, shareHostPackages } from '@modelpass/pass-manager';
+import { prunePasses } from '@modelpass/prune';
 import { transformPasses } from '@modelpass/transforms';
 import type { CliIO } from './cli-io.js';
 import { loadPluginFile } from './plugin-files.js';
@@ -8,6 +9,7 @@ import { loadPluginFile } from './plugin-files.js';
 export function builtinEnvironment(): PassEnvironment {
   const environment = new PassEnvironment({ ops: createOpRegistry() });
   environment.passes.register(transformPasses, '@modelpass/transforms');
+  environment.passes.register(prunePasses, '@modelpass/prune');
   return environment;
 }
 

@@ -1,4 +1,5 @@
-import type { Dim, Graph, Model, Tensor, Type } from '@modelpass/ir';
+import { ModelpassError, type Dim, type Graph, type Model, type Tensor, type Type } from '@modelpass/ir';
+import { analyzeCost, type LayerCost, type UncountedNode } from '@modelpass/ops';
 
 export interface ValueSummary {
   name: string;
@@ -26,6 +27,16 @@ export interface ModelSummary {
   functions: number;
   inputs: ValueSummary[];
   outputs: ValueSummary[];
+  /** FLOPs of one run (`analyzeCost` from @modelpass/ops; symbolic dims taken as 1, see `costAssumptions`); null when shapes cannot be inferred. */
+  flops: number | null;
+  /** Multiply-accumulates of one run (a MAC is 2 FLOPs). */
+  macs: number | null;
+  /** Per counted node: op, MACs, FLOPs, parameters (constant elements it reads). */
+  layers: LayerCost[];
+  /** Nodes without a cost rule or static shapes, with the reason. */
+  uncounted: UncountedNode[];
+  /** Dims the cost assumed (`input 'x' dim 0 'N' = 1`), or why there is no cost. */
+  costAssumptions: string[];
 }
 
 function summarizeType(name: string, type: Type): ValueSummary {
@@ -87,7 +98,46 @@ export function summarizeModel(model: Model, format: string): ModelSummary {
     functions: model.functions.length,
     inputs: model.graph.inputs.filter((v) => v.constant === undefined).map((v) => summarizeType(v.name, v.type)),
     outputs: model.graph.outputs.map((v) => summarizeType(v.name, v.type)),
+    ...summarizeCost(model),
   };
+}
+
+function summarizeCost(model: Model): Pick<ModelSummary, 'flops' | 'macs' | 'layers' | 'uncounted' | 'costAssumptions'> {
+  try {
+    const cost = analyzeCost(model);
+    return { flops: cost.flops, macs: cost.macs, layers: [...cost.layers], uncounted: [...cost.uncounted], costAssumptions: [...cost.assumptions] };
+  } catch (error) {
+    if (!ModelpassError.is(error)) throw error;
+    return { flops: null, macs: null, layers: [], uncounted: [], costAssumptions: [`no cost: ${error.message}`] };
+  }
+}
+
+function formatCount(n: number): string {
+  if (n < 1e3) return String(n);
+  if (n < 1e6) return `${(n / 1e3).toFixed(2)} K`;
+  if (n < 1e9) return `${(n / 1e6).toFixed(2)} M`;
+  return `${(n / 1e9).toFixed(2)} G`;
+}
+
+/** The cost lines of `inspect`: totals, the 20 most expensive layers, what was not counted. */
+function formatCost(summary: ModelSummary): string[] {
+  if (summary.flops === null) return [`flops:      unknown (${summary.costAssumptions.join('; ')})`];
+  const lines = [`flops:      ${formatCount(summary.flops)} (${formatCount(summary.macs ?? 0)} MACs)${summary.costAssumptions.length ? `, assuming ${summary.costAssumptions.join(', ')}` : ''}`];
+  const costly = summary.layers.filter((l) => l.flops > 0).sort((a, b) => b.flops - a.flops);
+  if (costly.length > 0) {
+    lines.push('layers by flops:');
+    const width = Math.max(...costly.slice(0, 20).map((l) => l.node.length));
+    for (const l of costly.slice(0, 20)) {
+      const share = summary.flops > 0 ? ((100 * l.flops) / summary.flops).toFixed(1) : '0.0';
+      lines.push(`  ${l.node.padEnd(width)}  ${l.op.replace(/^onnx\./, '').padEnd(18)} ${formatCount(l.flops).padStart(9)} flops ${share.padStart(5)}%  ${formatCount(l.parameters).padStart(8)} params`);
+    }
+    if (costly.length > 20) lines.push(`  … ${costly.length - 20} more`);
+  }
+  if (summary.uncounted.length > 0) {
+    const ops = [...new Set(summary.uncounted.map((u) => u.op.replace(/^onnx\./, '')))];
+    lines.push(`uncounted:  ${summary.uncounted.length} node(s) (${ops.join(', ')}): ${summary.uncounted[0]!.reason}${summary.uncounted.length > 1 ? ', …' : ''}`);
+  }
+  return lines;
 }
 
 function formatBytes(n: number): string {
@@ -110,6 +160,7 @@ export function formatSummary(summary: ModelSummary): string {
   lines.push(`nodes:      ${summary.nodes}${summary.subgraphs ? ` (in ${summary.subgraphs + 1} graphs)` : ''}`);
   lines.push(`parameters: ${summary.parameters.toLocaleString('en-US')} (${formatBytes(summary.bytes)})`);
   for (const [dtype, n] of Object.entries(summary.bytesByDtype)) lines.push(`  ${dtype.padEnd(10)} ${formatBytes(n)}`);
+  lines.push(...formatCost(summary));
   lines.push('inputs:');
   for (const v of summary.inputs) lines.push(`  ${formatShape(v)}`);
   lines.push('outputs:');

@@ -18,7 +18,7 @@ function smallCnn() {
   const flat = g.op1('onnx.Flatten', [pool], {}, { name: 'flatten' });
   const fw = g.constant(zeros([10, 16 * 14 * 14]), 'fw');
   const fb = g.constant(zeros([10]), 'fb');
-  const fc = g.op1('onnx.Gemm', [flat, fw, fb], { transB: attrs.int(1) }, { name: 'fc' });
+  const fc = g.op1('onnx.Gemm', [flat, fw, fb], { transB: attrs.int(1) }, { name: 'fc', types: [tensorType('float32', ['N', 10])] }); // a declared symbolic output, as exporters write
   g.output(fc);
   return g.model({ onnx: 13 });
 }

@@ -71,7 +71,12 @@ function snapshotTypes(model: Model): Map<Value, Type> {
   return types;
 }
 
-function fixInputDims(model: Model, dims: Readonly<Record<string, number>>, assumptions: string[]): void {
+/**
+ * Fixes every symbolic or unknown dim of the graph inputs (to `dims[name]`, else 1) and the same
+ * symbols in the graph outputs (whose declared types inference does not overwrite).
+ */
+function fixDims(model: Model, dims: Readonly<Record<string, number>>, assumptions: string[]): void {
+  const chosen = new Map<string, number>();
   for (const input of model.graph.inputs) {
     const type = input.type;
     if (input.constant || type.kind !== 'tensor' || !type.shape) continue;
@@ -80,10 +85,17 @@ function fixInputDims(model: Model, dims: Readonly<Record<string, number>>, assu
       if (typeof dim === 'number') return dim;
       const given = typeof dim === 'string' ? dims[dim] : undefined;
       const size = given ?? 1;
+      if (typeof dim === 'string') chosen.set(dim, size);
       if (given === undefined) assumptions.push(`input '${input.name}' dim ${axis}${dim === null ? '' : ` '${dim}'`} = 1`);
       return size;
     });
     input.type = { ...type, shape };
+  }
+  for (const output of model.graph.outputs) {
+    const type = output.type;
+    if (output.isGraphInput || output.constant || type.kind !== 'tensor' || !type.shape) continue;
+    if (!type.shape.some((d) => typeof d === 'string' && (chosen.has(d) || dims[d] !== undefined))) continue;
+    output.type = { ...type, shape: type.shape.map((d) => (typeof d === 'string' ? (chosen.get(d) ?? dims[d] ?? d) : d)) };
   }
 }
 
@@ -117,7 +129,7 @@ export function analyzeCost(model: Model, options: AnalyzeCostOptions = {}): Mod
   let macs = 0;
   let flops = 0;
   try {
-    fixInputDims(model, options.dims ?? {}, assumptions);
+    fixDims(model, options.dims ?? {}, assumptions);
     inferShapes(model, options.registry ? { registry: options.registry } : {});
     for (const graph of graphsOf(model.graph)) {
       for (const node of graph.nodes()) {
