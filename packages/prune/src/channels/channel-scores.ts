@@ -1,0 +1,68 @@
+/**
+ * Channel importance per group, and the choice of channels to keep. `l1`/`l2` sum the norms of each
+ * channel's slices over every producer weight of the group (the Conv/Gemm rows that make it);
+ * `bn-scale` sums |gamma| of its BatchNormalization/InstanceNormalization layers; `activation` sums
+ * the mean |activation| of each channel over every value that carries the group (calibration data).
+ */
+import { reduceAlongAxis } from '@modelpass/ir';
+import type { ChannelGroup, ChannelLayout } from './channel-layout.js';
+import type { ChannelAnalysis } from './dependency-groups.js';
+
+export const CHANNEL_CRITERIA = ['l1', 'l2', 'bn-scale', 'activation'] as const;
+export type ChannelCriterion = (typeof CHANNEL_CRITERIA)[number];
+
+export type GroupScores = Map<ChannelGroup, Float64Array>;
+
+/** Adds per-index figures of a dimension to the channels they belong to. */
+export function addAlongLayout(scores: GroupScores, layout: ChannelLayout, perIndex: ArrayLike<number>): void {
+  let offset = 0;
+  for (const piece of layout) {
+    const root = piece.group.root();
+    let target = scores.get(root);
+    if (!target) scores.set(root, (target = new Float64Array(root.size)));
+    for (let channel = piece.from; channel < piece.to; channel++) {
+      const base = offset + (channel - piece.from) * piece.block;
+      for (let j = 0; j < piece.block; j++) target[channel] = target[channel]! + Math.abs(perIndex[base + j] ?? 0);
+    }
+    offset += (piece.to - piece.from) * piece.block;
+  }
+}
+
+/** Scores from the weights (`l1`, `l2`, `bn-scale`). Groups with no such weight get no entry. */
+export function weightScores(analysis: ChannelAnalysis, criterion: 'l1' | 'l2' | 'bn-scale'): GroupScores {
+  const scores: GroupScores = new Map();
+  for (const param of analysis.params) {
+    const tensor = param.value.constant;
+    if (!tensor) continue;
+    if (criterion === 'bn-scale') {
+      if (param.roles.has('bn-scale')) addAlongLayout(scores, param.layout, tensor.toNumbers());
+    } else if (param.roles.has('producer')) addAlongLayout(scores, param.layout, reduceAlongAxis(tensor, criterion, param.axis));
+  }
+  return scores;
+}
+
+export interface KeptChoice {
+  readonly kept: number[] | undefined;
+  /** Why nothing was removed, when nothing was. */
+  readonly skipped?: string;
+}
+
+/**
+ * The channels of a group that survive removing the lowest `ratio` (ties: lower index kept first),
+ * evenly from each of `granularity` blocks, keeping at least one per block.
+ */
+export function chooseKeptChannels(group: ChannelGroup, scores: Float64Array | undefined, ratio: number): KeptChoice {
+  const blocks = group.granularity;
+  if (group.size % blocks !== 0) return { kept: undefined, skipped: `${group.size} channels do not split into ${blocks} equal blocks` };
+  const blockSize = group.size / blocks;
+  const remove = Math.min(Math.floor(blockSize * ratio + 1e-9), blockSize - 1);
+  if (remove <= 0) return { kept: undefined, skipped: 'the ratio removes no channel' };
+  if (!scores) return { kept: undefined, skipped: 'no weight scores the group' };
+  const kept: number[] = [];
+  for (let b = 0; b < blocks; b++) {
+    const channels = Array.from({ length: blockSize }, (_, i) => b * blockSize + i);
+    channels.sort((x, y) => scores[x]! - scores[y]! || y - x);
+    kept.push(...channels.slice(remove));
+  }
+  return { kept: kept.sort((a, b) => a - b) };
+}

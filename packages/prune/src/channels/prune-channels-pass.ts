@@ -1,0 +1,119 @@
+/**
+ * `prune-channels{ratio=0.5 criterion=l1|l2|bn-scale|activation dataset=… samples=…}`: structured
+ * channel pruning over dependency groups. Channels are removed for real (weights sliced, group
+ * counts and reshape targets rewritten) and intermediate types refreshed; groups that cannot be
+ * pruned safely are left whole, each with its reason (an `info` diagnostic and a statistic).
+ */
+import { inferShapes } from '@modelpass/ops';
+import { encodeOnnx } from '@modelpass/onnx';
+import { OrtRunner } from '@modelpass/runtime';
+import { definePass, option, type PassContext } from '@modelpass/pass-manager';
+import type { Model } from '@modelpass/ir';
+import { keptIndices, layoutChanged } from './channel-layout.js';
+import { analyzeChannelDependencies, type ChannelAnalysis } from './dependency-groups.js';
+import { addAlongLayout, chooseKeptChannels, CHANNEL_CRITERIA, weightScores, type GroupScores } from './channel-scores.js';
+import { applyChannelPruning } from './apply-channel-pruning.js';
+import { encodeWithOutputs, forEachBatch, loadCalibrationData } from './calibration.js';
+import { recordChannelPruning, type PrunedLayer } from '../reconstruct/prune-record.js';
+
+const options = {
+  ratio: option.number({ default: 0.5, min: 0, max: 1, help: 'fraction of the channels of each prunable group to remove (at least one is kept)' }),
+  criterion: option.enum(CHANNEL_CRITERIA, { default: 'l1', help: 'channel importance: weight norms (l1, l2), BatchNorm |gamma| (bn-scale), mean |activation| on calibration data' }),
+  dataset: option.string({ default: '', help: 'calibration data for criterion=activation: fashion-mnist:train, idx:IMAGES,LABELS, npy:DIR (empty: seeded random inputs)' }),
+  samples: option.integer({ default: 256, min: 1, help: 'calibration samples for criterion=activation' }),
+  seed: option.integer({ default: 0, min: 0, help: 'seed of the random calibration inputs' }),
+};
+
+async function activationScores(model: Model, analysis: ChannelAnalysis, context: PassContext<typeof options>): Promise<GroupScores> {
+  const data = loadCalibrationData(model, {
+    dataset: context.options.dataset,
+    samples: context.options.samples,
+    seed: context.options.seed,
+    warn: (reason) => context.report({ severity: 'warning', reason }),
+  });
+  const values = [...analysis.tracked.keys()].filter((value) => analysis.tracked.get(value)!.layout.some((piece) => piece.group.prunable));
+  const sums = new Map(values.map((value) => [value.name, undefined as Float64Array | undefined]));
+  const runner = new OrtRunner({ maxSessions: 1 });
+  try {
+    await forEachBatch(runner, encodeWithOutputs(model, values), data, values.map((v) => v.name), (outputs) => {
+      for (const value of values) {
+        const tensor = outputs.get(value.name)!;
+        const axis = analysis.tracked.get(value)!.axis;
+        const size = tensor.shape[axis]!;
+        const inner = tensor.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+        const data = tensor.data() as Float32Array;
+        const sum = sums.get(value.name) ?? new Float64Array(size);
+        for (let i = 0; i < data.length; i++) sum[Math.floor(i / inner) % size] += Math.abs(data[i]!);
+        sums.set(value.name, sum);
+      }
+    });
+  } finally {
+    await runner.dispose();
+  }
+  const scores: GroupScores = new Map();
+  for (const value of values) {
+    const sum = sums.get(value.name)!;
+    const tensorSize = value.type.kind === 'tensor' ? value.type.shape : null;
+    const perChannelCount = (tensorSize ?? []).reduce<number>((a, d, axis) => (axis === analysis.tracked.get(value)!.axis ? a : a * (typeof d === 'number' ? d : 1)), 1);
+    addAlongLayout(scores, analysis.tracked.get(value)!.layout, Array.from(sum, (s) => s / perChannelCount));
+  }
+  return scores;
+}
+
+export const pruneChannels = definePass({
+  name: 'prune-channels',
+  summary: 'Remove the least important channels of every prunable dependency group (structured pruning)',
+  description:
+    'Groups every dimension that must shrink together (Conv/Gemm outputs, BatchNorm, activations, pools, the next layer\'s inputs, residual Adds, Concats, depthwise and grouped Convs, Flatten→Gemm blocks, Squeeze-Excitation, Split/Slice), scores channels, and removes the lowest `ratio` of each group for real. Groups it cannot prune safely are left whole, with the reason.',
+  options,
+  statistics: ['groups', 'groups-pruned', 'groups-unprunable', 'channels-removed', 'params-sliced', 'parameters-removed'],
+  async run(model, context) {
+    inferShapes(model, { registry: context.registry, mode: 'refresh' });
+    const analysis = analyzeChannelDependencies(model);
+    const groups = analysis.groups();
+    context.statistic('groups', groups.length);
+    for (const group of groups) {
+      if (group.reasons.length === 0) continue;
+      context.statistic('groups-unprunable');
+      context.report({ severity: 'info', reason: `channel group #${group.id} (${group.origins.join(', ')}; ${group.size} channels) left whole: ${group.reasons.join('; ')}` });
+    }
+    const prunable = groups.filter((group) => group.reasons.length === 0);
+    if (prunable.length === 0 || context.options.ratio === 0) return context.preserveAll();
+    const criterion = context.options.criterion;
+    const scores = criterion === 'activation' ? await activationScores(model, analysis, context) : weightScores(analysis, criterion);
+    const fallback = criterion === 'bn-scale' ? weightScores(analysis, 'l1') : undefined;
+    let removed = 0;
+    for (const group of prunable) {
+      let groupScores = scores.get(group);
+      if (!groupScores && fallback?.get(group)) {
+        groupScores = fallback.get(group);
+        context.debug(`group #${group.id} has no BatchNormalization scale: scored by L1`);
+      }
+      const choice = chooseKeptChannels(group, groupScores, context.options.ratio);
+      if (!choice.kept) {
+        context.debug(`group #${group.id} (${group.origins.join(', ')}) unchanged: ${choice.skipped}`);
+        continue;
+      }
+      group.kept = choice.kept;
+      removed += group.size - choice.kept.length;
+      context.statistic('groups-pruned');
+    }
+    if (removed === 0) return context.preserveAll();
+    const original = encodeOnnx(model);
+    const applied = applyChannelPruning(analysis);
+    inferShapes(model, { registry: context.registry, mode: 'refresh' });
+    context.statistic('channels-removed', removed);
+    context.statistic('params-sliced', applied.paramsSliced);
+    context.statistic('parameters-removed', applied.parametersBefore - applied.parametersAfter);
+    const layers: PrunedLayer[] = analysis.consumers
+      .filter((consumer) => layoutChanged(consumer.input.layout))
+      .map((consumer) => ({
+        node: consumer.node.name,
+        output: consumer.node.output(0).name,
+        keptOutputs: consumer.output && layoutChanged(consumer.output.layout) ? keptIndices(consumer.output.layout) : undefined,
+        outputAxis: consumer.output?.axis ?? 1,
+      }));
+    recordChannelPruning(model, { original, layers, groups: analysis.report() });
+    return context.preserveNone();
+  },
+});
