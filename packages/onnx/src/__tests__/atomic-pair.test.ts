@@ -12,11 +12,11 @@ const builtPackage = fileURLToPath(new URL('../../dist/export/data-file-pair.js'
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /** Starts the writer, waits until its first model exists plus `delayMs`, and kills it with SIGKILL. */
-async function killWriterAfter(target: string, delayMs: number): Promise<void> {
-  const child = spawn(process.execPath, [writer, target], { stdio: ['ignore', 'ignore', 'pipe'] });
+async function killWriterAfter(target: string, delayMs: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<NodeJS.Signals | null> {
+  const child = spawn(process.execPath, [writer, target, ...(signal === 'SIGKILL' ? [] : ['--yield'])], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<void>((done) => child.on('exit', () => done()));
+  const exited = new Promise<NodeJS.Signals | null>((done) => child.on('exit', (_code, how) => done(how)));
   const started = Date.now();
   while (!existsSync(target)) {
     if (child.exitCode !== null) throw new Error(`the writer stopped before writing: ${stderr}`);
@@ -24,9 +24,10 @@ async function killWriterAfter(target: string, delayMs: number): Promise<void> {
     await sleep(5);
   }
   await sleep(delayMs);
-  child.kill('SIGKILL');
-  await exited;
+  child.kill(signal);
+  const how = await exited;
   expect(stderr).toBe('');
+  return how;
 }
 
 describe('writeOnnx replaces a model and its data file as one pair', () => {
@@ -53,6 +54,17 @@ describe('writeOnnx replaces a model and its data file as one pair', () => {
       writeOnnx(model, target, { externalData: 'always' });
       expect(readdirSync(folder).filter((name) => name !== 'model.onnx')).toEqual([readdirSync(folder).find((name) => name.endsWith('.data'))]);
       expect(readOnnx(target).metadata.get('generation')).toBe(String(generation));
+    }
+  }, 120_000);
+
+  it('a writer stopped by SIGTERM or SIGINT leaves no temporary file and still dies of the signal', async () => {
+    if (!existsSync(builtPackage)) throw new Error('build @modelpass/onnx first: npx nx run @modelpass/onnx:build');
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGTERM', 'SIGINT'] as const) {
+      const folder = tempDir('pair-signal');
+      const target = join(folder, 'model.onnx');
+      expect(await killWriterAfter(target, 20 + Math.floor(Math.random() * 300), signal)).toBe(signal);
+      expect(readdirSync(folder).filter((name) => name.endsWith('.tmp') || name.includes('.tmp-'))).toEqual([]);
+      expect(readOnnx(target).graph.constants.length).toBeGreaterThanOrEqual(2);
     }
   }, 120_000);
 });

@@ -61,16 +61,18 @@ function processExists(pid: number): boolean {
 }
 
 /**
- * Removes temporary files (`.<name>.tmp-<pid>-<id>`) of the model and its data files that writers
+ * Removes temporary files (`.<name>.<pid>.<id>.tmp`, the ir's registry names, or the older
+ * `.<name>.tmp-<pid>-<id>`) of the model and its data files that writers
  * killed before they could clean up left behind: those whose process no longer exists.
  */
 export function removeAbandonedTemporaries(folder: string, modelName: string, dataName: string): void {
   const { stem, ext } = splitName(dataName);
   const owned = `(?:${escapeRegExp(modelName)}|${escapeRegExp(dataName)}|${escapeRegExp(stem)}-[0-9a-f]{8}${escapeRegExp(ext)})`;
-  const temporary = new RegExp(`^\\.${owned}\\.tmp-(\\d+)-[0-9a-z]+$`);
+  const temporary = new RegExp(`^\\.${owned}\\.(?:tmp-(\\d+)-[0-9a-z]+|(\\d+)\\.[0-9a-z-]+\\.tmp)$`);
   for (const name of readdirSync(folder)) {
     const match = temporary.exec(name);
-    if (match && Number(match[1]) !== process.pid && !processExists(Number(match[1]))) rmSync(join(folder, name), { force: true });
+    const pid = match ? Number(match[1] ?? match[2]) : undefined;
+    if (pid !== undefined && pid !== process.pid && !processExists(pid)) rmSync(join(folder, name), { force: true });
   }
 }
 

@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Model, ModelFunction, Value } from '@modelpass/ir';
+import { claimTemporaryPath, releaseTemporaryPath } from '@modelpass/ir';
 import { exportModelAnnotations } from '../annotations.js';
 import { domainOfDialect, META_PREFIX } from '../dialect.js';
 import { onnxError, withOnnxErrors } from '../errors.js';
@@ -174,8 +175,9 @@ function wrapExportErrors<T>(file: string | undefined, body: () => T): T {
   return withOnnxErrors('cannot write ONNX model', file !== undefined ? { file } : undefined, body);
 }
 
+/** A temporary name beside `path`, registered with the ir's registry so signals and exit remove it. */
 function temporaryPath(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  return claimTemporaryPath(path);
 }
 
 /**
@@ -234,6 +236,7 @@ export function writeOnnx(model: Model, path: string, options: WriteOnnxOptions 
         }
         // A name no file had: no model reads it yet, so it may take its place before the model does.
         renameSync(dataTemp, join(folder, dataName));
+        releaseTemporaryPath(dataTemp);
         temps.length = 0;
         temps.push(join(folder, dataName));
       }
@@ -261,12 +264,16 @@ export function writeOnnx(model: Model, path: string, options: WriteOnnxOptions 
       // Tensors read lazily from the file about to be replaced keep reading the old one.
       holdSourcesBeforeReplacing(target);
       renameSync(modelTemp, target);
+      releaseTemporaryPath(modelTemp);
       temps.length = 0;
       fsyncFolder(folder);
       removeStaleDataFiles(folder, requestedDataName, dataName);
       removeAbandonedTemporaries(folder, basename(target), requestedDataName);
     } finally {
-      for (const temp of temps) rmSync(temp, { force: true });
+      for (const temp of temps) {
+        rmSync(temp, { force: true });
+        releaseTemporaryPath(temp);
+      }
     }
   });
 }
