@@ -1,0 +1,172 @@
+/**
+ * modelpass leaves the repository: every publishable package is `npm pack`ed, the tarballs are
+ * installed into an empty folder outside the repository (the npm cache serves third-party
+ * packages), and there a stranger's uses are tried: the `modelpass` command, a `convert` with a
+ * pipeline (checked by ONNX Runtime through `modelpass compare`), a plugin package that has
+ * `@modelpass/pass-manager` as a peer dependency, and TypeScript importing every package under
+ * NodeNext, target ESNext and `skipLibCheck: false`.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { packPackages, publishablePackages, REPO_ROOT, userEnvironment } from '../lib/packages.mjs';
+
+const temp = realpathSync(mkdtempSync(join(tmpdir(), 'modelpass-pack-test-')));
+const tarballFolder = join(temp, 'tarballs');
+const project = join(temp, 'project');
+const packages = publishablePackages();
+const passManagerVersion = packages.find((item) => item.name === '@modelpass/pass-manager').version;
+const fixture = join(REPO_ROOT, 'fixtures/models/fashion-cnn');
+const rootVersion = (name) => JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+
+after(() => rmSync(temp, { recursive: true, force: true }));
+
+function run(command, args, cwd = project) {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 240_000, env: userEnvironment() });
+  if (result.error) throw result.error;
+  return result;
+}
+
+const output = (result) => `exit ${result.status}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
+
+/** A third-party plugin as its author would publish it: only a peer dependency on the pass manager. */
+function writePluginPackage(folder) {
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(
+    join(folder, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'modelpass-plugin-count-ops',
+        version: '1.0.0',
+        type: 'module',
+        exports: './index.js',
+        files: ['index.js'],
+        keywords: ['modelpass-plugin'],
+        peerDependencies: { '@modelpass/pass-manager': `^${passManagerVersion}` },
+      },
+      null,
+      2,
+    ),
+  );
+  writeFileSync(
+    join(folder, 'index.js'),
+    `import { definePass, definePlugin, option, PASS_MANAGER_VERSION } from '@modelpass/pass-manager';
+
+const countOps = definePass({
+  name: 'count-ops',
+  summary: 'Count the nodes of one op (changes nothing)',
+  options: { op: option.string({ default: 'onnx.Relu', help: 'the op to count' }) },
+  statistics: ['nodes-counted'],
+  run(model, context) {
+    context.statistic('nodes-counted', [...model.graph.allNodesOf(context.options.op)].length);
+    return context.preserveAll();
+  },
+});
+
+export default definePlugin({ name: 'modelpass-plugin-count-ops', version: '1.0.0', passManager: '^${passManagerVersion}', passes: [countOps] });
+`,
+  );
+}
+
+const TSCONFIG = {
+  compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ESNext', strict: true, skipLibCheck: false, noEmit: true, types: ['node'] },
+};
+
+/** Uses the library the way a TypeScript project would: every package, a pass, a plugin, the IR. */
+const TYPED_USE = `import { readFile } from 'node:fs/promises';
+import { ModelpassError, type Model, type UseSet } from '@modelpass/ir';
+import { definePass, definePlugin, option, runPipeline } from '@modelpass/pass-manager';
+import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
+import * as ops from '@modelpass/ops';
+import * as transforms from '@modelpass/transforms';
+import * as runtime from '@modelpass/runtime';
+import * as cli from '@modelpass/cli';
+import * as testing from '@modelpass/testing';
+import * as prune from '@modelpass/prune';
+import * as createPass from '@modelpass/create-pass';
+
+const relus = definePass({
+  name: 'count-relus',
+  summary: 'count Relu nodes',
+  options: { op: option.string({ default: 'onnx.Relu' }) },
+  statistics: ['relus'],
+  run(model: Model, context) {
+    const op: string = context.options.op;
+    for (const node of model.graph.allNodesOf(op)) {
+      const uses: UseSet = node.outputs[0]!.uses;
+      context.statistic('relus', uses.size > 0 ? 1 : 0);
+    }
+    return context.preserveAll();
+  },
+});
+export const plugin = definePlugin({ name: 'typed-plugin', version: '1.0.0', passManager: '*', passes: [relus] });
+
+export async function roundTrip(path: string): Promise<Uint8Array> {
+  const model = decodeOnnx(await readFile(path));
+  return encodeOnnx(model);
+}
+export const surface = [ModelpassError, runPipeline, ops, transforms, runtime, cli, testing, prune, createPass];
+`;
+
+before(() => {
+  mkdirSync(tarballFolder, { recursive: true });
+  mkdirSync(project, { recursive: true });
+  const tarballs = packPackages(packages, tarballFolder);
+  writePluginPackage(join(temp, 'plugin'));
+  const plugin = run('npm', ['pack', join(temp, 'plugin'), '--pack-destination', tarballFolder, '--silent'], temp);
+  assert.equal(plugin.status, 0, output(plugin));
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'stranger-project', private: true, type: 'module' }, null, 2));
+  const install = run('npm', [
+    'install', '--prefer-offline', '--no-audit', '--no-fund',
+    ...tarballs.values(), join(tarballFolder, 'modelpass-plugin-count-ops-1.0.0.tgz'),
+    `typescript@${rootVersion('typescript')}`, `@types/node@${rootVersion('@types/node')}`,
+  ]);
+  assert.equal(install.status, 0, output(install));
+});
+
+test('npx modelpass --help runs the installed command', () => {
+  const help = run('npx', ['--no-install', 'modelpass', '--help']);
+  assert.equal(help.status, 0, output(help));
+  assert.match(help.stdout, /usage: modelpass <command>/);
+  assert.match(help.stdout, /convert/);
+});
+
+test('convert with a pipeline writes a model ONNX Runtime computes the same outputs from', () => {
+  const converted = join(project, 'cnn-fused.onnx');
+  const convert = run('npx', ['--no-install', 'modelpass', 'convert', join(fixture, 'model.onnx'), '-o', converted, '--pipeline', 'fixed-point(canonicalize,fuse-bn),dce', '--statistics']);
+  assert.equal(convert.status, 0, output(convert));
+  assert.match(convert.stderr, /\(S\)\s+2 nodes-fused/);
+  const inspect = run('npx', ['--no-install', 'modelpass', 'inspect', converted]);
+  assert.equal(inspect.status, 0, output(inspect));
+  assert.doesNotMatch(inspect.stdout, /BatchNormalization/);
+  const compare = run('npx', ['--no-install', 'modelpass', 'compare', join(fixture, 'model.onnx'), converted, '--inputs', join(fixture, 'test_data_set_0')]);
+  assert.equal(compare.status, 0, output(compare));
+  assert.match(compare.stdout, /verdict: agree/);
+});
+
+test('a plugin package with @modelpass/pass-manager as a peer dependency loads by name and runs', () => {
+  const peers = run('npm', ['ls', '@modelpass/pass-manager', '--all', '--parseable']);
+  assert.equal(peers.status, 0, output(peers));
+  assert.equal(peers.stdout.trim().split('\n').length, 1, `one copy of @modelpass/pass-manager expected:\n${peers.stdout}`);
+  const convert = run('npx', ['--no-install', 'modelpass', 'convert', join(fixture, 'model.onnx'), '-o', join(project, 'cnn-counted.onnx'), '--plugin', 'modelpass-plugin-count-ops', '--pipeline', 'count-ops{op=onnx.Relu}', '--statistics']);
+  assert.equal(convert.status, 0, output(convert));
+  assert.match(convert.stderr, /count-ops\n\s+\(S\) 3 nodes-counted/);
+});
+
+test('TypeScript (NodeNext, target ESNext, skipLibCheck off) type-checks a file using every package', () => {
+  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ ...TSCONFIG, include: ['use-modelpass.ts'] }, null, 2));
+  writeFileSync(join(project, 'use-modelpass.ts'), TYPED_USE);
+  const check = run(process.execPath, [join(project, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+  assert.equal(check.status, 0, output(check));
+});
+
+test('…and the same check fails on a type error against the library (the check is real)', () => {
+  writeFileSync(join(project, 'tsconfig.wrong.json'), JSON.stringify({ ...TSCONFIG, include: ['wrong.ts'] }, null, 2));
+  writeFileSync(join(project, 'wrong.ts'), `import type { Value } from '@modelpass/ir';\nexport const size = (value: Value): string => value.uses.size;\n`);
+  const check = run(process.execPath, [join(project, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.wrong.json']);
+  assert.notEqual(check.status, 0, output(check));
+  assert.match(check.stdout, /wrong\.ts\(2,\d+\): error TS2322: Type 'number' is not assignable to type 'string'/);
+});
