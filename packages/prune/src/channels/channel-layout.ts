@@ -19,6 +19,8 @@ export class ChannelGroup {
   readonly origins: string[] = [];
   /** Pruned channels must be removed evenly from this many equal blocks (grouped convolutions). */
   granularity = 1;
+  /** Channel ranges `[from, to)` that must keep at least one channel (a Split or Slice output). */
+  readonly protectedRanges: [number, number][] = [];
   /** Channels kept after pruning (ascending); undefined = all. Set on the root. */
   kept: number[] | undefined;
 
@@ -105,6 +107,7 @@ export function mergeGroups(a: ChannelGroup, b: ChannelGroup): ChannelGroup {
   for (const reason of drop.reasons) if (!keep.reasons.includes(reason)) keep.reasons.push(reason);
   for (const origin of drop.origins) if (!keep.origins.includes(origin)) keep.origins.push(origin);
   keep.granularity = (keep.granularity * drop.granularity) / gcd(keep.granularity, drop.granularity);
+  keep.protectedRanges.push(...drop.protectedRanges);
   return keep;
 }
 
@@ -126,7 +129,9 @@ export function subLayout(layout: ChannelLayout, start: number, end: number): Ch
     const hi = Math.min(end, offset + length) - offset;
     if (lo < hi) {
       if (lo % piece.block !== 0 || hi % piece.block !== 0) return undefined;
-      out.push({ group: piece.group, from: piece.from + lo / piece.block, to: piece.from + hi / piece.block, block: piece.block });
+      const part = { group: piece.group, from: piece.from + lo / piece.block, to: piece.from + hi / piece.block, block: piece.block };
+      if (part.from !== 0 || part.to !== piece.group.size) piece.group.root().protectedRanges.push([part.from, part.to]);
+      out.push(part);
     }
     offset += length;
   }

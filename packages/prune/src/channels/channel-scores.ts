@@ -48,21 +48,40 @@ export interface KeptChoice {
 }
 
 /**
- * The channels of a group that survive removing the lowest `ratio` (ties: lower index kept first),
- * evenly from each of `granularity` blocks, keeping at least one per block.
+ * The channels of a group that survive removing the lowest `ratio` (ties: the higher index goes
+ * first), evenly from each of `granularity` blocks, keeping at least one per block and one in every
+ * protected range (a Split or Slice output never becomes empty).
  */
 export function chooseKeptChannels(group: ChannelGroup, scores: Float64Array | undefined, ratio: number): KeptChoice {
-  const blocks = group.granularity;
-  if (group.size % blocks !== 0) return { kept: undefined, skipped: `${group.size} channels do not split into ${blocks} equal blocks` };
-  const blockSize = group.size / blocks;
-  const remove = Math.min(Math.floor(blockSize * ratio + 1e-9), blockSize - 1);
-  if (remove <= 0) return { kept: undefined, skipped: 'the ratio removes no channel' };
+  const root = group.root();
+  const blocks = root.granularity;
+  if (root.size % blocks !== 0) return { kept: undefined, skipped: `${root.size} channels do not split into ${blocks} equal blocks` };
+  const blockSize = root.size / blocks;
+  const target = Math.min(Math.floor(blockSize * ratio + 1e-9), blockSize - 1);
+  if (target <= 0) return { kept: undefined, skipped: 'the ratio removes no channel' };
   if (!scores) return { kept: undefined, skipped: 'no weight scores the group' };
-  const kept: number[] = [];
-  for (let b = 0; b < blocks; b++) {
-    const channels = Array.from({ length: blockSize }, (_, i) => b * blockSize + i);
-    channels.sort((x, y) => scores[x]! - scores[y]! || y - x);
-    kept.push(...channels.slice(remove));
+  const removable = (removed: Set<number>, channel: number): boolean =>
+    root.protectedRanges.every(([from, to]) => channel < from || channel >= to || Array.from({ length: to - from }, (_, i) => from + i).some((c) => c !== channel && !removed.has(c)));
+  const order = (b: number): number[] => Array.from({ length: blockSize }, (_, i) => b * blockSize + i).sort((x, y) => scores[x]! - scores[y]! || y - x);
+  // Greedy per block; a protected range may stop a block short, and then every block removes as few.
+  let remove = target;
+  for (;;) {
+    const removed = new Set<number>();
+    let short = false;
+    for (let b = 0; b < blocks && !short; b++) {
+      let count = 0;
+      for (const channel of order(b)) {
+        if (count === remove) break;
+        if (!removable(removed, channel)) continue;
+        removed.add(channel);
+        count++;
+      }
+      if (count < remove) short = true;
+    }
+    if (!short) {
+      const kept = Array.from({ length: root.size }, (_, i) => i).filter((c) => !removed.has(c));
+      return remove > 0 ? { kept } : { kept: undefined, skipped: 'protected ranges leave nothing to remove' };
+    }
+    remove--;
   }
-  return { kept: kept.sort((a, b) => a - b) };
 }
