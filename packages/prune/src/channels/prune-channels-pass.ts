@@ -68,17 +68,19 @@ export const pruneChannels = definePass({
   options,
   statistics: ['groups', 'groups-pruned', 'groups-unprunable', 'channels-removed', 'params-sliced', 'parameters-removed'],
   async run(model, context) {
-    inferShapes(model, { registry: context.registry, mode: 'refresh' });
+    const typesUpdated = inferShapes(model, { registry: context.registry, mode: 'refresh' }).updated > 0;
+    const unchanged = (): ReturnType<typeof context.preserveAll> => (typesUpdated ? context.preserve(['uses', 'topological-order']) : context.preserveAll());
     const analysis = analyzeChannelDependencies(model);
     const groups = analysis.groups();
     context.statistic('groups', groups.length);
     for (const group of groups) {
       if (group.reasons.length === 0) continue;
       context.statistic('groups-unprunable');
-      context.report({ severity: 'info', reason: `channel group #${group.id} (${group.origins.join(', ')}; ${group.size} channels) left whole: ${group.reasons.join('; ')}` });
+      const onlyInterface = group.reasons.every((reason) => reason.endsWith('is a graph output (its shape is part of the interface)'));
+      context.report({ severity: onlyInterface ? 'info' : 'warning', reason: `channel group #${group.id} (${group.origins.join(', ')}; ${group.size} channels) left whole: ${group.reasons.join('; ')}` });
     }
     const prunable = groups.filter((group) => group.reasons.length === 0);
-    if (prunable.length === 0 || context.options.ratio === 0) return context.preserveAll();
+    if (prunable.length === 0 || context.options.ratio === 0) return unchanged();
     const criterion = context.options.criterion;
     const scores = criterion === 'activation' ? await activationScores(model, analysis, context) : weightScores(analysis, criterion);
     const fallback = criterion === 'bn-scale' ? weightScores(analysis, 'l1') : undefined;
@@ -98,7 +100,7 @@ export const pruneChannels = definePass({
       removed += group.size - choice.kept.length;
       context.statistic('groups-pruned');
     }
-    if (removed === 0) return context.preserveAll();
+    if (removed === 0) return unchanged();
     const original = encodeOnnx(model);
     const applied = applyChannelPruning(analysis);
     inferShapes(model, { registry: context.registry, mode: 'refresh' });
