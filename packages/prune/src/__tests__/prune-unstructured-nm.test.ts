@@ -141,3 +141,20 @@ describe('prune-nm', () => {
     await expect(prune(network(), 'prune-nm{n=5 m=4}')).rejects.toThrow(/option 'n' of pass 'prune-nm' is 5, more than m=4/);
   });
 });
+
+describe('nothing to prune', () => {
+  it('warns when a model has no prunable weight, with the reason', async () => {
+    const g = new GraphBuilder();
+    const x = g.input('x', tensorType('float32', [1, 4]));
+    const w = g.input('w', tensorType('float32', [4, 2])); // a weight fed at run time is not pruned
+    g.output(g.op1('onnx.MatMul', [x, w], {}, { name: 'mm' }));
+    const warnings: string[] = [];
+    const environment = new PassEnvironment({ ops: createOpRegistry() });
+    environment.passes.register(prunePasses, '@modelpass/prune');
+    await new PassManager({ environment, onDiagnostic: (d) => void warnings.push(d.reason) }).run(g.model({ onnx: 17 }), 'prune-magnitude,prune-nm');
+    expect(warnings).toEqual([
+      'prune-magnitude: nothing to prune: no Conv/ConvTranspose/Gemm/MatMul reads a constant float weight (quantized or computed weights are left alone)',
+      'prune-nm: nothing to prune: no Conv/ConvTranspose/Gemm/MatMul reads a constant float weight (quantized or computed weights are left alone)',
+    ]);
+  });
+});

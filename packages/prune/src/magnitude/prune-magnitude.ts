@@ -11,7 +11,7 @@
  */
 import { ModelpassError } from '@modelpass/ir';
 import { definePass, option } from '@modelpass/pass-manager';
-import { checkLayerNames, findPrunableLayers, parseOverrides, skipReason, type PrunableLayer } from '../weights/prunable-layers.js';
+import { checkLayerNames, findPrunableLayers, nothingPrunedWarning, parseOverrides, skipReason, type PrunableLayer } from '../weights/prunable-layers.js';
 import { countZeros, magnitudes, withZeros } from '../weights/weight-data.js';
 import { storeSparselyIfSmaller } from '../sparse/sparse-initializer.js';
 import { selectSmallest } from './select-smallest.js';
@@ -78,6 +78,8 @@ export const pruneMagnitude = definePass({
     }
     for (const { planned, fraction } of own) masks.set(planned, selectSmallest([planned.magnitudes], Math.round(fraction * planned.magnitudes.length))[0]!);
 
+    const warning = nothingPrunedWarning(PASS, layers, masks.size);
+    if (warning) context.report({ severity: 'warning', source: '@modelpass/prune', ...warning });
     let changed = false;
     for (const [planned, mask] of masks) {
       const { layer } = planned;

@@ -7,7 +7,7 @@
  */
 import { ModelpassError } from '@modelpass/ir';
 import { definePass, option } from '@modelpass/pass-manager';
-import { checkLayerNames, findPrunableLayers, skipReason } from '../weights/prunable-layers.js';
+import { checkLayerNames, findPrunableLayers, nothingPrunedWarning, skipReason } from '../weights/prunable-layers.js';
 import { magnitudes, withZeros } from '../weights/weight-data.js';
 import { forEachGroup, groupLayout, indivisibleReason } from './nm-groups.js';
 
@@ -50,6 +50,7 @@ export const pruneNm = definePass({
     const layers = findPrunableLayers(model);
     checkLayerNames(layers, skip, 'skip', PASS);
     let changed = false;
+    let pruned = 0;
     for (const layer of layers) {
       const reason = skipReason(layer, layers, { skip, skipFirstLast });
       if (reason) {
@@ -67,6 +68,7 @@ export const pruneNm = definePass({
       }
       const values = magnitudes(layer.tensor);
       const { mask, zeroed } = nmMask(values, layout, n, m);
+      pruned++;
       context.statistic('layers-pruned');
       context.statistic('weights-considered', values.length);
       context.statistic('weights-zeroed', zeroed);
@@ -75,6 +77,8 @@ export const pruneNm = definePass({
         changed = true;
       }
     }
+    const warning = nothingPrunedWarning(PASS, layers, pruned);
+    if (warning) context.report({ severity: 'warning', source: '@modelpass/prune', ...warning });
     return changed ? context.preserve(['shapes', 'uses', 'topological-order']) : context.preserveAll();
   },
 });

@@ -79,3 +79,15 @@ export function parseOverrides(entries: readonly string[], pass: string): Map<st
   }
   return overrides;
 }
+
+/** The warning for a run that pruned nothing, or undefined when some layer was pruned. */
+export function nothingPrunedWarning(pass: string, layers: readonly PrunableLayer[], pruned: number): { reason: string; hint?: string } | undefined {
+  if (pruned > 0) return undefined;
+  if (layers.length === 0) {
+    return { reason: `${pass}: nothing to prune: no Conv/ConvTranspose/Gemm/MatMul reads a constant float weight (quantized or computed weights are left alone)` };
+  }
+  return {
+    reason: `${pass}: nothing pruned: all ${layers.length} prunable layer(s) were skipped`,
+    hint: layers.length <= 2 ? 'the first and the last layer are skipped by default: set skip-first-last=false' : 'check skip, skip-first-last and indivisible',
+  };
+}
