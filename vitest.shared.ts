@@ -10,5 +10,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // ONNX Runtime's telemetry client writes mat-debug-<pid>.log and .ses into the temp folder of
+    // every process that opens a session (tests that import onnxruntime-node directly included).
+    env: { ORT_DISABLE_TELEMETRY: '1' },
   },
 });

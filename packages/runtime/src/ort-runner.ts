@@ -15,8 +15,19 @@ type OrtModule = typeof import('onnxruntime-node');
 
 let ortModule: Promise<OrtModule> | undefined;
 
+/**
+ * ONNX Runtime 1.30's Linux build starts a telemetry client (Microsoft's 1DS SDK) in every process
+ * that creates a session; it leaves an empty `mat-debug-<pid>.log` and a `.ses` file in the temp
+ * folder. Its own switch, the environment variable `ORT_DISABLE_TELEMETRY`, turns that off; modelpass
+ * sets it to 1 before loading ONNX Runtime unless the user has set it (to anything) already.
+ */
+function disableOrtTelemetryUnlessChosen(): void {
+  if (process.env.ORT_DISABLE_TELEMETRY === undefined) process.env.ORT_DISABLE_TELEMETRY = '1';
+}
+
 /** Loads onnxruntime-node on first use (its native binding is not free to load). */
 function loadOrt(): Promise<OrtModule> {
+  if (!ortModule) disableOrtTelemetryUnlessChosen();
   ortModule ??= import('onnxruntime-node').catch((cause: unknown) => {
     ortModule = undefined;
     throw runtimeError({
