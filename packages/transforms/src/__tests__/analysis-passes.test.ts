@@ -184,8 +184,12 @@ describe('simplify and optimize', () => {
     expect(opsOf(model)).toEqual(['Relu']);
     expect(model.graph.constants).toHaveLength(0);
     expect(run.statistics.get('nodes-removed')).toBe(4);
+    expect(run.statistics.get('iterations')).toBe(2); // one round that changes, one that does not
     const again = b.model();
-    await runPass(optimize, again);
+    const optimized = await runPass(optimize, again);
+    expect(opsOf(again)).toEqual(['Relu']);
+    // optimize's iterations are the rounds of its two simplify runs (at least one each; it used to report 0).
+    expect(optimized.statistics.get('iterations')).toBeGreaterThanOrEqual(2);
   });
 
   it('exports every pass with a unique name', () => {

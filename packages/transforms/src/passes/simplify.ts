@@ -77,9 +77,11 @@ export const optimize = definePass({
     const bytesBefore = constantBytes(model);
     const forward = { forward: FORWARDED };
     const simplifyOptions = { foldMaxSize: context.options.foldMaxSize, foldMaxGrowth: context.options.foldMaxGrowth };
-    await runNested(simplify as Pass<OptionSpecs>, model, context, { ...forward, overrides: simplifyOptions });
+    // `iterations` of optimize: the simplify rounds of both simplify runs together.
+    const simplifyForward = { forward: new Set([...FORWARDED, 'iterations']) };
+    await runNested(simplify as Pass<OptionSpecs>, model, context, { ...simplifyForward, overrides: simplifyOptions });
     await runNested(fusePass as Pass<OptionSpecs>, model, context, forward);
-    await runNested(simplify as Pass<OptionSpecs>, model, context, { ...forward, overrides: simplifyOptions });
+    await runNested(simplify as Pass<OptionSpecs>, model, context, { ...simplifyForward, overrides: simplifyOptions });
     context.statistic('nodes-removed', Math.max(0, nodesBefore - countNodes(model)));
     context.statistic('bytes-saved', bytesBefore - constantBytes(model));
     return preserved(context, countNodes(model) !== nodesBefore || constantBytes(model) !== bytesBefore);
