@@ -80,6 +80,13 @@ describe('prune-channels criteria', () => {
     expect(keptChannels(m)).toEqual([2]);
   });
 
+  it('round-to keeps a multiple of the given count', async () => {
+    const m = model();
+    const { statistics } = await runPrune(m, 'prune-channels{ratio=0.75 round-to=2}');
+    expect(statistics['channels-removed']).toBe(2);
+    expect(keptChannels(m)).toEqual([0, 2]);
+  });
+
   it('reports each group with its values, parameters and reasons', () => {
     const m = model();
     inferShapes(m, { mode: 'refresh' });

@@ -40,3 +40,17 @@ export function parameterCount(model: Model): number {
   for (const constant of model.graph.constants) if (constant.constant && constant.constant.dtype.startsWith('float')) count += constant.constant.shape.reduce((a, b) => a * b, 1);
   return count;
 }
+
+/** Multiply-accumulates of the Conv, Gemm and MatMul nodes for one sample (static shapes, batch dim ignored). */
+export function multiplyAccumulates(model: Model): number {
+  let total = 0;
+  const elements = (dims: readonly (number | string | null)[]): number => dims.slice(1).reduce<number>((a, d) => a * (typeof d === 'number' ? d : 1), 1);
+  for (const node of model.graph.nodes()) {
+    const output = node.outputs[0]?.type;
+    const weight = node.inputs[1]?.constant;
+    if (!weight || output?.kind !== 'tensor' || !output.shape) continue;
+    if (node.op === 'onnx.Conv') total += elements(output.shape) * weight.shape.slice(1).reduce((a, b) => a * b, 1);
+    else if (node.op === 'onnx.Gemm' || node.op === 'onnx.MatMul') total += weight.shape[0]! * weight.shape[1]!;
+  }
+  return total;
+}

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readOnnx } from '@modelpass/onnx';
 import { disposeSharedOrtRunner, evaluateAccuracy, FASHION_MNIST_DIR, loadFashionMnist } from '@modelpass/runtime';
-import { onnxChecker, parameterCount, runPrune } from './channels-harness.js';
+import { multiplyAccumulates, onnxChecker, parameterCount, runPrune } from './channels-harness.js';
 
 const MODEL = new URL('../../../../fixtures/models/fashion-cnn/model.onnx', import.meta.url).pathname;
 const haveData = existsSync(FASHION_MNIST_DIR);
@@ -23,7 +23,7 @@ describe.skipIf(!haveData)('prune-channels + reconstruct on fashion-cnn', () => 
   it('recovers at least half of the accuracy lost at 25% and 50% of the channels', { timeout: 240_000 }, async () => {
     const base = readOnnx(MODEL);
     const baseAccuracy = await accuracy(base);
-    const rows: string[] = [`original: accuracy ${baseAccuracy.toFixed(3)}, parameters ${parameterCount(base)}`];
+    const rows: string[] = [`original: accuracy ${baseAccuracy.toFixed(3)}, parameters ${parameterCount(base)}, MACs ${multiplyAccumulates(base)}`];
     for (const ratio of [0.25, 0.5]) {
       const pruned = readOnnx(MODEL);
       const { statistics } = await runPrune(pruned, `prune-channels{ratio=${ratio}}`);
@@ -32,14 +32,14 @@ describe.skipIf(!haveData)('prune-channels + reconstruct on fashion-cnn', () => 
       const prunedAccuracy = await accuracy(pruned);
       const fitted = readOnnx(MODEL);
       const run = await runPrune(fitted, `prune-channels{ratio=${ratio}},reconstruct{dataset=fashion-mnist:train samples=1024}`);
-      console.log(run.result.diagnostics.map((d) => d.reason).join('\n'));
       expect(run.statistics['layers-reconstructed']).toBeGreaterThanOrEqual(2);
       expect(onnxChecker(fitted)).toBe('');
       const fittedAccuracy = await accuracy(fitted);
       rows.push(
-        `ratio ${ratio}: parameters ${parameterCount(pruned)} (${(parameterCount(pruned) / parameterCount(base)).toFixed(3)}×), accuracy ${prunedAccuracy.toFixed(3)} pruned, ${fittedAccuracy.toFixed(3)} reconstructed`,
+        `ratio ${ratio}: parameters ${parameterCount(pruned)} (${(parameterCount(pruned) / parameterCount(base)).toFixed(3)}×), MACs ${(multiplyAccumulates(pruned) / multiplyAccumulates(base)).toFixed(3)}×, accuracy ${prunedAccuracy.toFixed(3)} pruned, ${fittedAccuracy.toFixed(3)} reconstructed`,
       );
       expect(parameterCount(pruned)).toBeLessThan(parameterCount(base) * (1 - ratio * 0.9));
+      expect(multiplyAccumulates(pruned)).toBeLessThan(multiplyAccumulates(base) * (1 - ratio * 0.9));
       if (ratio === 0.5) expect(fittedAccuracy - prunedAccuracy).toBeGreaterThanOrEqual((baseAccuracy - prunedAccuracy) / 2);
     }
     console.log(rows.join('\n'));

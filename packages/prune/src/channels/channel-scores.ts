@@ -50,14 +50,17 @@ export interface KeptChoice {
 /**
  * The channels of a group that survive removing the lowest `ratio` (ties: the higher index goes
  * first), evenly from each of `granularity` blocks, keeping at least one per block and one in every
- * protected range (a Split or Slice output never becomes empty).
+ * protected range (a Split or Slice output never becomes empty); with `roundTo`, the number kept is
+ * rounded up to a multiple of it (when the group has more channels than that).
  */
-export function chooseKeptChannels(group: ChannelGroup, scores: Float64Array | undefined, ratio: number): KeptChoice {
+export function chooseKeptChannels(group: ChannelGroup, scores: Float64Array | undefined, ratio: number, roundTo = 1): KeptChoice {
   const root = group.root();
   const blocks = root.granularity;
   if (root.size % blocks !== 0) return { kept: undefined, skipped: `${root.size} channels do not split into ${blocks} equal blocks` };
   const blockSize = root.size / blocks;
-  const target = Math.min(Math.floor(blockSize * ratio + 1e-9), blockSize - 1);
+  let target = Math.min(Math.floor(blockSize * ratio + 1e-9), blockSize - 1);
+  // Keep a multiple of `roundTo` channels in all (runtimes' kernels prefer channel counts of 4, 8, 16).
+  while (target > 0 && ((blockSize - target) * blocks) % roundTo !== 0) target--;
   if (target <= 0) return { kept: undefined, skipped: 'the ratio removes no channel' };
   if (!scores) return { kept: undefined, skipped: 'no weight scores the group' };
   const removable = (removed: Set<number>, channel: number): boolean =>

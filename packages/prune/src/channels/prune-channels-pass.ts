@@ -22,6 +22,7 @@ const options = {
   dataset: option.string({ default: '', help: 'calibration data for criterion=activation: fashion-mnist:train, idx:IMAGES,LABELS, npy:DIR (empty: seeded random inputs)' }),
   samples: option.integer({ default: 256, min: 1, help: 'calibration samples for criterion=activation' }),
   seed: option.integer({ default: 0, min: 0, help: 'seed of the random calibration inputs' }),
+  roundTo: option.integer({ default: 1, min: 1, help: 'keep a multiple of this many channels per group (e.g. 8: CPU kernels run channel counts that are multiples of 8 faster)' }),
 };
 
 async function activationScores(model: Model, analysis: ChannelAnalysis, context: PassContext<typeof options>): Promise<GroupScores> {
@@ -91,7 +92,7 @@ export const pruneChannels = definePass({
         groupScores = fallback.get(group);
         context.debug(`group #${group.id} has no BatchNormalization scale: scored by L1`);
       }
-      const choice = chooseKeptChannels(group, groupScores, context.options.ratio);
+      const choice = chooseKeptChannels(group, groupScores, context.options.ratio, group.size > context.options.roundTo ? context.options.roundTo : 1);
       if (!choice.kept) {
         context.debug(`group #${group.id} (${group.origins.join(', ')}) unchanged: ${choice.skipped}`);
         continue;
