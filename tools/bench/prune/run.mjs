@@ -8,7 +8,7 @@
 // weights, run in the same invocation; it also counts where its mask differs from ours.
 //
 //   npx nx run-many -t build
-//   node tools/bench/prune/run.mjs [--runs 200] [--warmup 20] [--batch 1] [--out tools/bench/prune/RESULTS.md]
+//   node tools/bench/prune/run.mjs [--runs 200] [--warmup 20] [--batch 32] [--out tools/bench/prune/RESULTS.md]
 import { execFileSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
 import { existsSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -27,7 +27,7 @@ const flag = (name, fallback) => {
 };
 const RUNS = Number(flag('runs', '200'));
 const WARMUP = Number(flag('warmup', '20'));
-const BATCH = Number(flag('batch', '1'));
+const BATCH = Number(flag('batch', '32'));
 const OUT = resolve(flag('out', join(ROOT, 'tools/bench/prune/RESULTS.md')));
 if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npx nx run-many -t build\` first`);
 const WORK = mkdtempSync(join(tmpdir(), 'modelpass-bench-prune-'));
