@@ -3,7 +3,8 @@
  * measuring heap + external memory growth against the input's size. Returns the outcome and, for a
  * finding, its kind and error.
  */
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { isDocumentedRejection } from './oracle.mjs';
 
 function memoryInUse() {
@@ -78,10 +79,21 @@ function mb(bytes) {
   return `${(bytes / 1048576).toFixed(1)} MiB`;
 }
 
-/** Memory the parsed value keeps alive, measured between two full GCs (needs `gc`). */
+let collectGarbage;
+
+/** A full-GC function, in a worker (started with gc exposed) or in the main thread (the replay). */
+function fullGc() {
+  if (collectGarbage) return collectGarbage;
+  if (typeof globalThis.gc === 'function') return (collectGarbage = globalThis.gc);
+  setFlagsFromString('--expose-gc');
+  collectGarbage = runInNewContext('gc');
+  return collectGarbage;
+}
+
+/** Memory the parsed value keeps alive, measured between two full GCs. */
 function measureRetained(target, state, input) {
-  if (typeof globalThis.gc !== 'function' || target.inputKind === undefined) return Infinity;
-  globalThis.gc();
+  const gc = fullGc();
+  gc();
   const before = memoryInUse();
   let value;
   try {
@@ -89,7 +101,7 @@ function measureRetained(target, state, input) {
   } catch {
     return 0;
   }
-  globalThis.gc();
+  gc();
   const retained = memoryInUse() - before;
   if (value && typeof value.then === 'function') value.catch(() => {});
   return retained;

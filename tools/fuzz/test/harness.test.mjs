@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { runCampaign, regenerateCase } from '../lib/campaign.mjs';
 import { caseRandom } from '../lib/prng.mjs';
 
-const planted = new URL('./harness-targets.mjs', import.meta.url).href;
+const planted = new URL('../test-support/planted-targets.mjs', import.meta.url).href;
 
 test('crash, hang, memory, property and internal-error findings are each caught, and the run resumes after a hang', async () => {
   const count = 300;

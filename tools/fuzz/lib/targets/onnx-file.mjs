@@ -39,7 +39,7 @@ export const onnxFileTarget = {
     try {
       eager = decodeOnnx(input, { file: state.path });
     } catch (error) {
-      if (ModelpassError.is(error)) throw new PropertyViolation('read-vs-decode', `readOnnx accepts what decodeOnnx rejects: ${error.message.split('\n')[0]}`);
+      if (ModelpassError.is(error)) throw new PropertyViolation('read-vs-decode', `readOnnx accepts what decodeOnnx rejects: ${error.message.split('\n')[0].replaceAll(state.path, '<file>')}`);
       throw error;
     }
     const difference = step('read-vs-decode', 'modelsEqual', () => modelsEqual(model, eager));
