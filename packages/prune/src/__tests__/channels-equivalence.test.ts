@@ -12,8 +12,8 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Tensor, type Model } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
-import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
-import { disposeSharedOrtRunner, runOrt } from '@modelpass/runtime';
+import { decodeOnnx, encodeOnnx, readOnnx } from '@modelpass/onnx';
+import { disposeSharedOrtRunner, loadTestDataSet, runOrt } from '@modelpass/runtime';
 import { analyzeChannelDependencies, chooseKeptChannels, keptIndices } from '@modelpass/prune';
 import { onnxChecker, runPrune } from './channels-harness.js';
 import { Random, RandomCnn } from './channels-random-graphs.js';
@@ -103,4 +103,28 @@ describe('prune-channels keeps outputs when the removed channels are provably ir
     );
     expect(prunedGraphs).toBeGreaterThan(Number(process.env.CHANNEL_RUNS ?? 40) * 0.75);
   });
+});
+
+describe('the same proof on the trained fixtures', () => {
+  for (const name of ['fashion-cnn', 'fashion-mlp', 'fashion-transformer', 'fashion-transformer-opset17']) {
+    it(name, { timeout: 60_000 }, async () => {
+      const dir = new URL(`../../../../fixtures/models/${name}/`, import.meta.url).pathname;
+      const model = readOnnx(`${dir}model.onnx`);
+      const removed = prepare(model, new Random(7));
+      expect(removed).toBeGreaterThan(0);
+      const reference = decodeOnnx(encodeOnnx(model));
+      const { statistics } = await runPrune(model, `prune-channels{ratio=${RATIO}}`);
+      expect(statistics['channels-removed']).toBe(removed);
+      const { inputs } = loadTestDataSet(`${dir}test_data_set_0`, reference);
+      const before = await runOrt(reference, inputs);
+      const after = await runOrt(model, inputs);
+      for (const [output, expected] of before) {
+        const e = expected.toNumbers();
+        const a = after.get(output)!.toNumbers();
+        expect(after.get(output)!.shape).toEqual(expected.shape);
+        expect(Math.max(...e.map((v, i) => Math.abs(v - a[i]!) / Math.max(1, Math.abs(v))))).toBeLessThanOrEqual(1e-5);
+      }
+      expect(onnxChecker(model)).toBe('');
+    });
+  }
 });

@@ -27,7 +27,7 @@ export class Random {
   }
 }
 
-export const BLOCKS = ['conv', 'residual', 'concat', 'depthwise', 'grouped', 'se', 'split', 'slice', 'pool', 'shuffle'] as const;
+export const BLOCKS = ['conv', 'residual', 'concat', 'depthwise', 'grouped', 'se', 'se-fc', 'split', 'slice', 'pool', 'shuffle'] as const;
 export type BlockKind = (typeof BLOCKS)[number];
 
 interface Trunk {
@@ -114,6 +114,19 @@ export class RandomCnn {
         const squeeze = this.g.op1('onnx.Relu', [this.conv(pooled, t.channels, reduced, { kernel: 1, bias: true })], {}, { name: this.name('relu') });
         const gate = this.g.op1(this.random.pick(['onnx.Sigmoid', 'onnx.HardSigmoid']), [this.conv(squeeze, reduced, t.channels, { kernel: 1, bias: true })], {}, { name: this.name('gate') });
         return { value: this.g.op1('onnx.Mul', [t.value, gate], {}, { name: this.name('scale') }), channels: t.channels, size: t.size };
+      }
+      case 'se-fc': {
+        // Squeeze-Excitation with fully connected layers: GAP → Flatten → Gemm → Relu → Gemm → gate → back to [N, C, 1, 1] → Mul.
+        const reduced = this.random.int(1, 3);
+        const pooled = this.g.op1('onnx.GlobalAveragePool', [t.value], {}, { name: this.name('gap') });
+        const flat = this.g.op1('onnx.Flatten', [pooled], {}, { name: this.name('flatten') });
+        const fc1 = this.g.op1('onnx.Relu', [this.g.op1('onnx.Gemm', [flat, this.tensor([reduced, t.channels], 0.5), this.tensor([reduced], 0.1)], { transB: attrs.int(1) }, { name: this.name('fc') })], {}, { name: this.name('relu') });
+        const fc2 = this.g.op1('onnx.Gemm', [fc1, this.tensor([reduced, t.channels], 0.5), this.tensor([t.channels], 0.1)], {}, { name: this.name('fc') });
+        const gate = this.g.op1('onnx.HardSigmoid', [fc2], {}, { name: this.name('gate') });
+        const shaped = this.random.next() < 0.5
+          ? this.g.op1('onnx.Reshape', [gate, this.ints([1, t.channels, 1, 1])], {}, { name: this.name('reshape') })
+          : this.g.op1('onnx.Unsqueeze', [gate, this.ints([2, 3])], {}, { name: this.name('unsqueeze') });
+        return { value: this.g.op1('onnx.Mul', [shaped, t.value], {}, { name: this.name('scale') }), channels: t.channels, size: t.size };
       }
       case 'split': {
         const start = t.channels >= 2 ? t : this.convBlock(t, 4);
