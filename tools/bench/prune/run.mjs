@@ -41,8 +41,10 @@ const VARIANTS = [
   ['2:4 (first/last dense)', 'prune-nm{n=2 m=4}'],
   ['25% channels', 'prune-channels{ratio=0.25}'],
   ['25% channels + reconstruct', `prune-channels{ratio=0.25},${RECONSTRUCT}`],
+  ['25% channels, round-to=8, + reconstruct', `prune-channels{ratio=0.25 round-to=8},${RECONSTRUCT}`],
   ['50% channels', 'prune-channels{ratio=0.5}'],
   ['50% channels + reconstruct', `prune-channels{ratio=0.5},${RECONSTRUCT}`],
+  ['50% channels, round-to=8, + reconstruct', `prune-channels{ratio=0.5 round-to=8},${RECONSTRUCT}`],
 ];
 const FIXTURES = ['fashion-cnn', 'fashion-mlp'];
 
