@@ -107,13 +107,15 @@ const ELEMENTWISE = [
   'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'Gelu', 'Erf', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Neg', 'Abs', 'Clip',
   'Softplus', 'Softsign', 'Mish', 'ThresholdedRelu', 'Sin', 'Cos', 'Floor', 'Ceil', 'Round', 'Sign', 'Mod',
   'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'Where',
-  'QuantizeLinear', 'DequantizeLinear', 'Dropout',
+  'QuantizeLinear', 'DequantizeLinear', 'Dropout', 'Shrink', 'IsNaN', 'IsInf', 'BitShift',
 ] as const;
 
 const DATA_MOVEMENT = [
   'Reshape', 'Flatten', 'Transpose', 'Identity', 'Squeeze', 'Unsqueeze', 'Shape', 'Size', 'Concat', 'Split', 'Slice',
   'Gather', 'GatherElements', 'GatherND', 'Expand', 'Tile', 'Pad', 'Cast', 'CastLike', 'Constant', 'ConstantOfShape',
   'DepthToSpace', 'SpaceToDepth', 'Range', 'Resize', 'ScatterND', 'ScatterElements', 'NonZero', 'OneHot',
+  'SequenceEmpty', 'SequenceConstruct', 'SequenceInsert', 'SequenceAt', 'SequenceErase', 'SequenceLength',
+  'ConcatFromSequence', 'SplitToSequence', 'Optional', 'OptionalGetElement', 'OptionalHasElement', 'ReverseSequence', 'Compress',
 ] as const;
 
 const REDUCTIONS = [
