@@ -49,10 +49,16 @@ export class NormalEquations {
     const a = this.symmetric();
     let trace = 0;
     for (let i = 0; i < d; i++) trace += a[i * d + i]!;
-    const lambda = ridge * (trace / Math.max(d, 1)) + 1e-12;
-    for (let i = 0; i < d; i++) a[i * d + i] += lambda;
-    choleskyInPlace(a, d);
-    return choleskySolve(a, d, this.xty, this.outputs);
+    // A rank-deficient XᵀX (fewer rows than features, dead inputs) with little or no ridge is not
+    // positive definite in floating point: raise λ tenfold until it is.
+    let lambda = ridge * (trace / Math.max(d, 1)) + 1e-12 * Math.max(1, trace / Math.max(d, 1));
+    for (let attempt = 0; ; attempt++) {
+      const regularized = new Float64Array(a);
+      for (let i = 0; i < d; i++) regularized[i * d + i] += lambda;
+      if (choleskyInPlace(regularized, d)) return choleskySolve(regularized, d, this.xty, this.outputs);
+      if (attempt === 12) throw new Error(`least squares: the normal matrix (${d}×${d}) is not positive definite even with ridge ${lambda}`);
+      lambda = Math.max(lambda * 10, 1e-9);
+    }
   }
 
   /** ‖XW − Y‖² / ‖Y‖² for a solution W (features × outputs). */
@@ -80,12 +86,12 @@ export class NormalEquations {
   }
 }
 
-/** Lower Cholesky factor of a symmetric positive-definite matrix, in place (row-major, lower part). */
-function choleskyInPlace(a: Float64Array, n: number): void {
+/** Lower Cholesky factor of a symmetric positive-definite matrix, in place (row-major, lower part); false when it is not positive definite. */
+function choleskyInPlace(a: Float64Array, n: number): boolean {
   for (let j = 0; j < n; j++) {
     let diagonal = a[j * n + j]!;
     for (let k = 0; k < j; k++) diagonal -= a[j * n + k]! * a[j * n + k]!;
-    if (!(diagonal > 0)) throw new Error(`least squares: the regularized normal matrix is not positive definite at column ${j}`);
+    if (!(diagonal > 0)) return false;
     const root = Math.sqrt(diagonal);
     a[j * n + j] = root;
     for (let i = j + 1; i < n; i++) {
@@ -94,6 +100,7 @@ function choleskyInPlace(a: Float64Array, n: number): void {
       a[i * n + j] = sum / root;
     }
   }
+  return true;
 }
 
 function choleskySolve(l: Float64Array, n: number, b: Float64Array, columns: number): Float64Array {
