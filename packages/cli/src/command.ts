@@ -6,6 +6,8 @@ export interface Command {
   readonly usage: string;
   readonly summary: string;
   readonly flags: FlagSpecs;
+  /** More help after the options in `--help` (syntax, examples). */
+  readonly details?: string;
   /**
    * Exit code for a model, input or internal error (default 1). Commands whose exit code 1 means
    * "the check failed" (`compare`: outputs disagree) use 2, as `diff` and `cmp` do.

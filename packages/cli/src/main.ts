@@ -25,9 +25,26 @@ function version(): string {
 function topLevelHelp(): string {
   const lines = ['usage: modelpass <command> [options]', '', 'commands:'];
   for (const command of commands.values()) lines.push(`  ${command.name.padEnd(9)} ${command.summary.split('. ')[0]}`);
-  lines.push('', "Run 'modelpass <command> --help' for a command's options.", 'Exit codes: 0 success, 1 model or pipeline error, 2 usage error;',
+  lines.push('', "Run 'modelpass help <command>' (or 'modelpass <command> --help') for a command's options.", 'Exit codes: 0 success, 1 model or pipeline error, 2 usage error;',
     "compare and eval: 0 the check passed, 1 it failed (outputs disagree, accuracy below --min-accuracy), 2 any error.");
   return lines.join('\n');
+}
+
+function commandHelp(command: Command): string {
+  const help = formatHelp(command.usage, command.summary, command.flags);
+  return command.details ? `${help}\n\n${command.details}` : help;
+}
+
+/** `modelpass help <command>`: the command's help, like `<command> --help`. */
+function helpFor(name: string, io: CliIO): number {
+  const command = commands.get(name);
+  if (command) {
+    io.stdout(commandHelp(command));
+    return 0;
+  }
+  const near = closestName(name, [...commands.keys()]);
+  io.stderr(`modelpass: no help for unknown command '${name}'${near ? ` — did you mean '${near}'?` : ''}\n${topLevelHelp()}`);
+  return 2;
 }
 
 /** The same IO with control characters in everything printed made visible (see terminal-text.ts). */
@@ -37,6 +54,7 @@ function terminalSafe(io: CliIO): CliIO {
     stderrIsTTY: io.stderrIsTTY,
     stdout: (text) => io.stdout(escapeForTerminal(text)),
     stderr: (text) => io.stderr(escapeForTerminal(text)),
+    ...(io.stderrStyled ? { stderrStyled: io.stderrStyled } : {}),
   };
 }
 
@@ -47,6 +65,7 @@ function terminalSafe(io: CliIO): CliIO {
 export async function main(argv: readonly string[], rawIO: CliIO = processIO): Promise<number> {
   const io = terminalSafe(rawIO);
   const [name, ...rest] = argv;
+  if (name === 'help' && rest.length > 0) return helpFor(rest[0]!, io);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(topLevelHelp());
     return name === undefined ? 2 : 0;
@@ -62,7 +81,7 @@ export async function main(argv: readonly string[], rawIO: CliIO = processIO): P
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout(formatHelp(command.usage, command.summary, command.flags));
+    io.stdout(commandHelp(command));
     return 0;
   }
   try {

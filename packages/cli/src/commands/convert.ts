@@ -1,7 +1,8 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatDiagnostic, writeFileAtomic, type Diagnostic } from '@modelpass/ir';
 import { parseValueInfoPolicy, VALUE_INFO_POLICIES } from '@modelpass/onnx';
-import { PassManager } from '@modelpass/pass-manager';
+import { PassManager, StatisticsInstrumentation, TimingInstrumentation } from '@modelpass/pass-manager';
 import { flagBoolean, flagList, flagString } from '../args.js';
 import { progress } from '../cli-io.js';
 import type { Command } from '../command.js';
@@ -11,6 +12,48 @@ import { instrumentationFlags, instrumentationFromFlags } from '../instrumentati
 import { checkOutputTarget, modelInput, writeModelOutput } from '../model-files.js';
 import { UsageError } from '../usage-error.js';
 import { allowReadFlag, readOptions } from '../read-flags.js';
+import { opChanges, passSummaries, roundMs, type ConvertSummary } from '../convert-summary.js';
+import { formatConvertSummary } from '../convert-summary-table.js';
+import { countModel } from '../model-counts.js';
+import { colorEnabled, stylist } from '../terminal-style.js';
+
+const PIPELINE_HELP = `pipeline syntax (every pass and its options: modelpass passes):
+  a,b,c                          passes in order, separated by commas
+  pass{opt=value other=value}    options in braces, separated by spaces (kebab-case names)
+  pass{list=[a,b,"c d"]}         list values in brackets; quote a value with spaces or commas
+  repeat{times=N}(a,b)           run the nested pipeline N times
+  fixed-point(a,b)               run it until one whole run changes nothing (max-iterations=N, default 10)
+  anchors nest: fixed-point(canonicalize,repeat{times=2}(cse,dce)),dce
+
+after the pipeline, convert prints a before/after summary (nodes, parameters, bytes by dtype, ops that
+changed, time and statistics per pass, output size) on stderr when stderr is a terminal (--summary to
+print it anyway, --no-summary to never), or as JSON on stdout with --json. Colour only on a terminal;
+NO_COLOR turns it off, FORCE_COLOR on.
+
+examples:
+  modelpass convert model.onnx -o model.opt.onnx --pipeline 'simplify,fuse-bn,dce'
+  modelpass convert model.onnx -o out.onnx -p 'fixed-point(canonicalize,fuse-bn),dce' --json > summary.json
+  modelpass convert model.onnx -o model.mpir                      # no pipeline: change the format only`;
+
+/** Whether `output` names the same file as `input` (same path, or the same inode through a link). */
+function isSameFile(input: string, output: string): boolean {
+  if (resolve(input) === resolve(output)) return true;
+  try {
+    const a = statSync(input);
+    const b = statSync(output);
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false;
+  }
+}
+
+function fileSize(path: string): number | null {
+  try {
+    return statSync(path).size;
+  } catch {
+    return null;
+  }
+}
 
 export const convertCommand: Command = {
   name: 'convert',
@@ -26,8 +69,11 @@ export const convertCommand: Command = {
     'allow-read': allowReadFlag,
     to: { type: 'string', help: 'output format (default: by extension)', valueName: 'FORMAT' },
     'value-info': { type: 'string', help: 'ONNX value_info to write: declared (default; what the input declared), all (inferred too), none', valueName: 'WHICH' },
+    json: { type: 'boolean', help: 'print the before/after summary as JSON on stdout (keys input, output, before, after, opsChanged, passes)' },
+    summary: { type: 'boolean', help: 'print the before/after table on stderr (default: only when stderr is a terminal)' },
     ...instrumentationFlags,
   },
+  details: PIPELINE_HELP,
   async run(args, io) {
     if (args.positionals.length !== 1) throw new UsageError('convert takes exactly one input model');
     const outputArg = flagString(args, 'output');
@@ -42,13 +88,25 @@ export const convertCommand: Command = {
     const valueInfo = valueInfoText === undefined ? undefined : parseValueInfoPolicy(valueInfoText);
     if (valueInfoText !== undefined && !valueInfo) throw new UsageError(`--value-info must be one of ${VALUE_INFO_POLICIES.join(', ')}, not '${valueInfoText}'`);
 
+    const json = flagBoolean(args, 'json');
+    const showTable = flagBoolean(args, 'summary', io.stderrIsTTY);
+    const overwritesInput = isSameFile(inputPath, outputPath);
+    if (overwritesInput) io.stderr(`modelpass: warning: the output ${outputArg} is the input model: it will be replaced`);
+
     const environment = await environmentWithPlugins(flagList(args, 'plugin'), io);
     const instrumentation = instrumentationFromFlags(args, io);
+    // The summary needs time and statistics per pass even without --timing/--statistics.
+    const timing = instrumentation.timing ?? new TimingInstrumentation();
+    const statistics = instrumentation.statistics ?? new StatisticsInstrumentation();
     const debug = flagBoolean(args, 'debug');
     const manager = new PassManager({
       environment,
       verifyEach: flagBoolean(args, 'verify-each', true),
-      instrumentations: instrumentation.instrumentations,
+      instrumentations: [
+        ...instrumentation.instrumentations,
+        ...(instrumentation.timing ? [] : [timing]),
+        ...(instrumentation.statistics ? [] : [statistics]),
+      ],
       onDiagnostic: (d: Diagnostic) => io.stderr(`modelpass: ${d.severity}: ${formatDiagnostic(d)}`),
       ...(debug ? { debug: (message: string, pass: { pass: { name: string } }) => io.stderr(`[${pass.pass.name}] ${message}`) } : {}),
     });
@@ -58,6 +116,8 @@ export const convertCommand: Command = {
 
     progress(io, `reading ${args.positionals[0]}`);
     const model = await inputFormat.read(inputPath, readOptions(args, io));
+    const inputBytes = fileSize(inputPath);
+    const before = countModel(model);
     if (pipeline) {
       progress(io, `running ${pipelineText}`);
       try {
@@ -73,6 +133,26 @@ export const convertCommand: Command = {
     }
     progress(io, `writing ${outputArg}`);
     await writeModelOutput(outputFormat, model, outputPath, valueInfo ? { valueInfo } : undefined);
+    if (json || showTable) {
+      const after = countModel(model);
+      const timingReport = pipeline ? timing.toJSON() : undefined;
+      const summary: ConvertSummary = {
+        input: { path: inputPath, bytes: inputBytes },
+        output: { path: outputPath, bytes: fileSize(outputPath) },
+        overwroteInput: overwritesInput,
+        pipeline: pipeline ? pipelineText! : null,
+        before,
+        after,
+        opsChanged: opChanges(before, after),
+        passes: pipeline ? passSummaries(timingReport, statistics.toJSON()) : [],
+        pipelineMs: roundMs(timingReport?.totalMs ?? 0),
+      };
+      if (json) io.stdout(JSON.stringify(summary, null, 2));
+      if (showTable) {
+        const colour = io.stderrStyled !== undefined && colorEnabled(io.stderrIsTTY);
+        (colour ? io.stderrStyled! : io.stderr)(formatConvertSummary(summary, stylist(colour)));
+      }
+    }
     return 0;
   },
 };
