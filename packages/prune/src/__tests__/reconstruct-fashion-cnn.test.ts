@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readOnnx } from '@modelpass/onnx';
+import { inferShapes } from '@modelpass/ops';
 import { disposeSharedOrtRunner, evaluateAccuracy, FASHION_MNIST_DIR, loadFashionMnist } from '@modelpass/runtime';
 import { multiplyAccumulates, onnxChecker, parameterCount, runPrune } from './channels-harness.js';
 
@@ -22,6 +23,7 @@ async function accuracy(model: ReturnType<typeof readOnnx>): Promise<number> {
 describe.skipIf(!haveData)('prune-channels + reconstruct on fashion-cnn', () => {
   it('recovers at least half of the accuracy lost at 25% and 50% of the channels', { timeout: 240_000 }, async () => {
     const base = readOnnx(MODEL);
+    inferShapes(base, { mode: 'refresh' });
     const baseAccuracy = await accuracy(base);
     const rows: string[] = [`original: accuracy ${baseAccuracy.toFixed(3)}, parameters ${parameterCount(base)}, MACs ${multiplyAccumulates(base)}`];
     for (const ratio of [0.25, 0.5]) {
