@@ -12,7 +12,7 @@ import { prunePasses } from '@modelpass/prune';
 function feedsFor(model: Model): Record<string, Tensor> {
   const feeds: Record<string, Tensor> = {};
   for (const input of model.graph.inputs) {
-    if (input.isConstant || !isTensorType(input.type) || !input.type.shape) continue;
+    if (input.constant !== undefined || !isTensorType(input.type) || !input.type.shape) continue; // defaults run as they are
     const shape = input.type.shape as number[];
     const size = shape.reduce((n, d) => n * d, 1);
     feeds[input.name] = Tensor.fromValues('float32', shape, Array.from({ length: size }, (_, i) => Math.sin(i + 1)));

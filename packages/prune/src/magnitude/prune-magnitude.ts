@@ -94,7 +94,8 @@ export const pruneMagnitude = definePass({
         layer.weight.setConstant(withZeros(layer.tensor, mask));
         changed = true;
       }
-      if (sparseInitializers && storeSparselyIfSmaller(layer.weight)) {
+      // A graph input's default stays dense: ONNX sparse initializers are initializers only.
+      if (sparseInitializers && !layer.isInputDefault && storeSparselyIfSmaller(layer.weight)) {
         context.statistic('sparse-initializers');
         changed = true;
       }

@@ -3,7 +3,7 @@
  * costs stored densely and as an ONNX sparse initializer (COO, int64 indices) — which layers compress.
  */
 import type { Model, Tensor, Value } from '@modelpass/ir';
-import { PRUNABLE_OPS } from '../weights/prunable-layers.js';
+import { isWeightWithData, PRUNABLE_OPS } from '../weights/prunable-layers.js';
 import { storageBytes } from '../sparse/sparse-initializer.js';
 
 export interface LayerSparsity {
@@ -81,7 +81,7 @@ export function sparsityReport(model: Model): SparsityReport {
   const seen = new Set<Value>();
   for (const node of model.graph.nodesOf(...PRUNABLE_OPS)) {
     const weight = node.inputs[1];
-    if (!weight || !weight.isConstant || seen.has(weight)) continue;
+    if (!isWeightWithData(weight) || seen.has(weight)) continue;
     seen.add(weight);
     const row = describe(node, weight);
     if (row) layers.push(row);

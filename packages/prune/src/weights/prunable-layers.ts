@@ -12,6 +12,16 @@ export interface PrunableLayer {
   /** The weight initializer (input 1). */
   readonly weight: Value;
   readonly tensor: Tensor;
+  /**
+   * The weight is a graph input whose default is this initializer (IR < 4 files and exports with
+   * `keep_initializers_as_inputs`): its default is pruned; a caller feeding it overrides that.
+   */
+  readonly isInputDefault: boolean;
+}
+
+/** A weight whose data is known: an initializer, or a graph input's default value. */
+export function isWeightWithData(weight: Value | null | undefined): weight is Value {
+  return !!weight && weight.producer === null && (weight.isConstant || (weight.isGraphInput && weight.constant !== undefined));
 }
 
 /** Prunable layers of the main graph, in graph order; a weight shared by several nodes appears once (its first reader). */
@@ -21,10 +31,10 @@ export function findPrunableLayers(model: Model): PrunableLayer[] {
   for (const node of model.graph.nodesOf(...PRUNABLE_OPS)) {
     const weight = node.inputs[1];
     const tensor = weight?.constant;
-    if (!weight || !tensor || !weight.isConstant || seen.has(weight)) continue;
+    if (!isWeightWithData(weight) || !tensor || seen.has(weight)) continue;
     if (!(PRUNABLE_DTYPES as readonly string[]).includes(tensor.dtype) || tensor.quant) continue;
     seen.add(weight);
-    layers.push({ node, weight, tensor });
+    layers.push({ node, weight, tensor, isInputDefault: weight.isGraphInput });
   }
   return layers;
 }
