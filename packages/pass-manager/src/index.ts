@@ -36,7 +36,7 @@ export {
 } from './pipeline/pipeline.js';
 export { ANCHORS, repeatAnchor, fixedPointAnchor, type AnchorDefinition } from './pipeline/anchors.js';
 export { describeOptionSpec } from './option-value.js';
-export { closestName, editDistance } from './suggest.js';
+export { closestName, editDistance, MAX_SUGGESTED_NAME_LENGTH } from './suggest.js';
 
 // Running
 export { PassManager, runPipeline, type PassManagerOptions, type PipelineInput } from './pass-manager.js';

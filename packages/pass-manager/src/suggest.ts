@@ -1,46 +1,69 @@
-/** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */
-export function editDistance(a: string, b: string): number {
-  const rows = a.length + 1;
+/**
+ * Names longer than this get no edit-distance suggestion: no pass, option or op name is that long,
+ * and a did-you-mean for a pasted blob is noise (it would also cost O(length × candidates)).
+ */
+export const MAX_SUGGESTED_NAME_LENGTH = 256;
+
+/**
+ * Optimal string alignment distance (Levenshtein plus adjacent transpositions). With `max`, the
+ * computation stops as soon as the distance is known to exceed it and returns `max + 1`: only the
+ * diagonal band of width `max` is filled, so the cost is O(length × max) instead of O(a × b).
+ */
+export function editDistance(a: string, b: string, max: number = Infinity): number {
+  const lengthGap = Math.abs(a.length - b.length);
+  if (lengthGap > max) return max + 1;
   const cols = b.length + 1;
-  const d: number[][] = Array.from({ length: rows }, (_, i) => {
-    const row = new Array<number>(cols).fill(0);
-    row[0] = i;
-    return row;
-  });
-  for (let j = 0; j < cols; j++) d[0]![j] = j;
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < cols; j++) {
+  const band = Math.min(Math.floor(max), a.length + b.length);
+  const outside = Number.POSITIVE_INFINITY;
+  // Three rolling rows: the one two back is needed for transpositions.
+  let beforePrevious = new Array<number>(cols).fill(outside);
+  let previous = Array.from({ length: cols }, (_, j) => (j <= band ? j : outside));
+  let current = new Array<number>(cols).fill(outside);
+  for (let i = 1; i <= a.length; i++) {
+    const from = Math.max(1, i - band);
+    const to = Math.min(b.length, i + band);
+    current.fill(outside);
+    if (i <= band) current[0] = i;
+    let rowMinimum = current[0]!;
+    for (let j = from; j <= to; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = best;
+      let best = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, beforePrevious[j - 2]! + 1);
+      current[j] = best;
+      if (best < rowMinimum) rowMinimum = best;
     }
+    if (rowMinimum > max) return max + 1;
+    [beforePrevious, previous, current] = [previous, current, beforePrevious];
   }
-  return d[a.length]![b.length]!;
+  const distance = previous[b.length]!;
+  return distance > max ? max + 1 : distance;
 }
 
 /**
  * The candidate the user most likely meant by `typed`: one that starts with or contains it
  * (`prun` → `prune-magnitude`), otherwise the nearest by edit distance when it is near enough.
+ * Bounded: candidates whose length differs by more than the useful distance are skipped, the
+ * distance is banded, and names over MAX_SUGGESTED_NAME_LENGTH get no suggestion.
  */
 export function closestName(typed: string, candidates: Iterable<string>): string | undefined {
   const list = [...candidates];
-  if (list.length === 0 || typed.length === 0) return undefined;
+  if (list.length === 0 || typed.length === 0 || typed.length > MAX_SUGGESTED_NAME_LENGTH) return undefined;
   const lower = typed.toLowerCase();
   const byLength = (a: string, b: string): number => a.length - b.length || a.localeCompare(b);
   const prefixed = list.filter((c) => c.toLowerCase().startsWith(lower)).sort(byLength);
   if (prefixed.length > 0) return prefixed[0];
+  const limit = Math.max(2, Math.ceil(typed.length * 0.4));
   let best: string | undefined;
-  let bestDistance = Infinity;
+  let bestDistance = limit + 1;
   for (const candidate of [...list].sort()) {
-    const distance = editDistance(lower, candidate.toLowerCase());
+    // A distance is at least the length gap; only strictly better candidates matter.
+    const distance = editDistance(lower, candidate.toLowerCase(), bestDistance - 1);
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
-  const limit = Math.max(2, Math.ceil(typed.length * 0.4));
-  if (bestDistance <= limit) return best;
+  if (best !== undefined) return best;
   if (lower.length >= 3) {
     const containing = list.filter((c) => c.toLowerCase().includes(lower)).sort(byLength);
     if (containing.length > 0) return containing[0];

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ModelpassError, readModelText, type ParseOptions } from '@modelpass/ir';
 import { PassEnvironment, type PluginRecord } from '../environment.js';
+import { describeValue } from '../pass-registry.js';
 import { PassManager, type PassManagerOptions } from '../pass-manager.js';
 import { loadPlugin } from '../plugin/load-plugin.js';
 import { REPRODUCER_FILES } from './crash-reproducer.js';
@@ -35,6 +36,28 @@ function notAReproducer(directory: string, reason: string): ModelpassError {
   });
 }
 
+/** A plugins.json record must be `{ name, version, specifier?, path? }` with string fields. */
+function checkPluginRecord(directory: string, record: unknown, index: number): asserts record is PluginRecord {
+  const file = join(directory, REPRODUCER_FILES.plugins);
+  const fail = (what: string, actual: unknown): never => {
+    throw new ModelpassError({
+      reason: `'${file}': plugin record [${index}] ${what}`,
+      expected: '{ "name": string, "version": string, "specifier"?: string, "path"?: string }',
+      actual: describeValue(actual),
+      source: '@modelpass/pass-manager',
+      code: 'replay/not-a-reproducer',
+      location: { file },
+    });
+  };
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return fail('is not an object', record);
+  const fields = record as Record<string, unknown>;
+  if (typeof fields['name'] !== 'string' || fields['name'] === '') fail("has no string 'name'", fields['name']);
+  if (typeof fields['version'] !== 'string') fail("has no string 'version'", fields['version']);
+  for (const key of ['specifier', 'path']) {
+    if (fields[key] !== undefined && typeof fields[key] !== 'string') fail(`has a '${key}' that is not a string`, fields[key]);
+  }
+}
+
 function readText(directory: string, file: string): string {
   const path = join(directory, file);
   if (!existsSync(path)) throw notAReproducer(directory, `${file} is missing`);
@@ -63,6 +86,7 @@ export async function replayReproducer(directory: string, options: ReplayOptions
       throw notAReproducer(directory, `${REPRODUCER_FILES.plugins} is not a JSON array of plugins (${error instanceof Error ? error.message : String(error)})`);
     }
   }
+  plugins.forEach((record, index) => checkPluginRecord(directory, record, index));
   const environment = (options.environment ?? new PassEnvironment()).clone();
   const cwd = options.cwd ?? process.cwd();
   for (const record of plugins) {

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ModelpassError } from '@modelpass/ir';
 import { describeValue } from '../pass-registry.js';
@@ -57,6 +57,27 @@ function exportTarget(value: unknown): string | undefined {
   return undefined;
 }
 
+/** True when `file` is `folder` itself or lies below it (compared lexically, after resolving). */
+function isInside(folder: string, file: string): boolean {
+  const rel = relative(folder, file);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * Resolves a path a package names for itself (`exports` target, `main`, a subpath) and refuses one
+ * that leaves the package folder: a plugin package may only point at its own files.
+ */
+function packageFile(specifier: string, folder: string, what: string, target: string): string {
+  const file = resolve(folder, target);
+  if (!isInside(folder, file)) {
+    throw loadError(specifier, `its ${what} '${target}' points outside the package folder '${folder}'`, {
+      expected: 'a relative path inside the package, like ./dist/index.js',
+      actual: JSON.stringify(target),
+    });
+  }
+  return file;
+}
+
 function firstExisting(candidates: readonly string[]): string | undefined {
   return candidates.find((file) => existsSync(file) && statSync(file).isFile());
 }
@@ -64,11 +85,14 @@ function firstExisting(candidates: readonly string[]): string | undefined {
 /** The file a package folder's entry point (or `subpath` of its exports) names. */
 function packageEntry(specifier: string, folder: string, subpath: string): string {
   const manifestPath = join(folder, 'package.json');
-  let manifest: { exports?: unknown; main?: string; module?: string };
+  let manifest: { exports?: unknown; main?: unknown };
   try {
     manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof manifest;
   } catch (error) {
     throw loadError(specifier, `'${manifestPath}' is not readable JSON`, { cause: error });
+  }
+  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) {
+    throw loadError(specifier, `'${manifestPath}' is not a JSON object`, { expected: 'a package.json object', actual: describeValue(manifest) });
   }
   if (manifest.exports !== undefined) {
     const exportsValue = manifest.exports;
@@ -78,17 +102,30 @@ function packageEntry(specifier: string, folder: string, subpath: string): strin
     if (target === undefined) {
       throw loadError(specifier, `the package's "exports" has no entry for '${subpath}' that an ESM import can use`, { hint: `give '${subpath}' an "import" or "default" target in ${manifestPath}` });
     }
-    const file = resolve(folder, target);
+    // Node requires exports targets to be relative URLs starting with './' (package-relative).
+    if (!target.startsWith('./')) {
+      throw loadError(specifier, `the "exports" target '${target}' for '${subpath}' in ${manifestPath} must start with './'`, {
+        expected: 'a target like ./dist/index.js',
+        actual: JSON.stringify(target),
+      });
+    }
+    const file = packageFile(specifier, folder, '"exports" target', target);
     if (!existsSync(file)) throw loadError(specifier, `its "exports" points at '${file}', which does not exist`, { hint: 'build the plugin package first' });
+    if (!statSync(file).isFile()) throw loadError(specifier, `its "exports" points at '${file}', which is not a file`);
     return file;
   }
   if (subpath !== '.') {
-    const file = firstExisting([resolve(folder, subpath), resolve(folder, subpath + '.js'), resolve(folder, subpath, 'index.js')]);
+    const base = packageFile(specifier, folder, 'subpath', subpath);
+    const file = firstExisting([base, base + '.js', join(base, 'index.js')]);
     if (!file) throw loadError(specifier, `no file for '${subpath}' in '${folder}'`);
     return file;
   }
   const main = manifest.main ?? 'index.js';
-  const file = firstExisting([resolve(folder, main), resolve(folder, main + '.js'), resolve(folder, main, 'index.js')]);
+  if (typeof main !== 'string' || main === '') {
+    throw loadError(specifier, `the "main" field of ${manifestPath} must be a non-empty string`, { expected: 'a path like ./dist/index.js', actual: describeValue(main) });
+  }
+  const mainFile = packageFile(specifier, folder, '"main"', main);
+  const file = firstExisting([mainFile, mainFile + '.js', join(mainFile, 'index.js')]);
   if (!file) throw loadError(specifier, `its entry point '${main}' does not exist in '${folder}'`, { hint: 'build the plugin package first' });
   return file;
 }

@@ -31,6 +31,15 @@ function invalid(name: string, reason: string, extra: { expected?: string; actua
   return new ModelpassError({ reason: `invalid plugin '${name}': ${reason}`, source: '@modelpass/pass-manager', code: 'plugin/invalid', ...extra });
 }
 
+/** Copies an optional list field (`passes`, `ops`, `patterns`), which must be an array when given. */
+function listField<T>(pluginName: string, field: string, value: readonly T[] | undefined, elements: string): T[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    throw invalid(pluginName, `'${field}' must be an array`, { expected: `an array of ${elements}`, actual: describeValue(value) });
+  }
+  return [...(value as readonly T[])];
+}
+
 /**
  * Checks and freezes a plugin. Defining a plugin registers nothing: it is a plain value that the
  * CLI or an embedder passes to `PassEnvironment.use` (or loads with `loadPlugin`).
@@ -50,15 +59,15 @@ export function definePlugin(definition: PluginDefinition): Plugin {
       hint: `e.g. passManager: '^${PASS_MANAGER_VERSION}'`,
     });
   }
-  const passes = [...(definition.passes ?? [])];
+  const passes = listField(name, 'passes', definition.passes, 'Pass values made by definePass');
   passes.forEach((pass, index) => {
     if (!isPass(pass)) throw invalid(name, `passes[${index}] was not made by definePass`, { actual: describeValue(pass) });
   });
-  const ops = [...(definition.ops ?? [])];
+  const ops = listField(name, 'ops', definition.ops, 'op schemas made by defineOp');
   ops.forEach((op, index) => {
     if (typeof op !== 'object' || op === null || typeof op.op !== 'string') throw invalid(name, `ops[${index}] is not an op schema (use defineOp)`, { actual: describeValue(op) });
   });
-  const patterns = [...(definition.patterns ?? [])];
+  const patterns = listField(name, 'patterns', definition.patterns, 'rewrite patterns');
   patterns.forEach((pattern, index) => {
     if (typeof pattern !== 'object' || pattern === null || typeof pattern.name !== 'string' || typeof pattern.rewrite !== 'function') {
       throw invalid(name, `patterns[${index}] is not a rewrite pattern`, { expected: '{ name, ops, rewrite(node, rewriter) }', actual: describeValue(pattern) });
