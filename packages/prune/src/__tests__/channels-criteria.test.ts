@@ -73,6 +73,13 @@ describe('prune-channels criteria', () => {
     expect(result.diagnostics.map((d) => d.reason).join('\n')).toContain('no calibration dataset given: using 8 seeded random samples');
   });
 
+  it('warns that a dataset is unused by the weight criteria', async () => {
+    const { result } = await runPrune(model(), 'prune-channels{ratio=0.5 dataset=fashion-mnist:train}');
+    expect(result.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.reason)).toEqual([
+      "dataset 'fashion-mnist:train' is not used: only criterion=activation reads calibration data (this run scores by l1)",
+    ]);
+  });
+
   it('ratio 1 keeps one channel of each group', async () => {
     const m = model();
     const { statistics } = await runPrune(m, 'prune-channels{ratio=1}');

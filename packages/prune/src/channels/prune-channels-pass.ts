@@ -83,6 +83,9 @@ export const pruneChannels = definePass({
     const prunable = groups.filter((group) => group.reasons.length === 0);
     if (prunable.length === 0 || context.options.ratio === 0) return unchanged();
     const criterion = context.options.criterion;
+    if (context.options.dataset && criterion !== 'activation') {
+      context.report({ severity: 'warning', reason: `dataset '${context.options.dataset}' is not used: only criterion=activation reads calibration data (this run scores by ${criterion})` });
+    }
     const scores = criterion === 'activation' ? await activationScores(model, analysis, context) : weightScores(analysis, criterion);
     const fallback = criterion === 'bn-scale' ? weightScores(analysis, 'l1') : undefined;
     let removed = 0;

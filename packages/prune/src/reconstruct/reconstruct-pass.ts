@@ -71,9 +71,12 @@ export const reconstruct = definePass({
         const node = [...model.graph.nodes()].find((candidate) => candidate.name === layer.node);
         const fit = node && LAYER_FITS.get(node.op);
         const originalNode = [...original.graph.nodes()].find((candidate) => candidate.name === layer.node);
-        if (!node || !fit || !originalNode || node.inputs[1]?.constant?.dtype !== 'float32') {
+        if (!node || !fit || !originalNode || node.op !== originalNode.op || node.output(0).name !== layer.output || node.inputs[1]?.constant?.dtype !== 'float32') {
           context.statistic('layers-skipped');
-          context.report({ severity: 'warning', reason: `reconstruct: layer '${layer.node}' was not refit (not found, or not a float32 Conv/Gemm/MatMul)` });
+          context.report({
+            severity: 'warning',
+            reason: `reconstruct: layer '${layer.node}' was not refit: it is gone, changed since prune-channels, or not a float32 Conv/Gemm/MatMul (run reconstruct right after prune-channels)`,
+          });
           continue;
         }
         const systems = fit.systems(node);
