@@ -103,7 +103,10 @@ export function decodeNpy(bytes: Uint8Array, name = '<npy bytes>'): Tensor {
   return Tensor.fromBytes(dtype, header.shape, data);
 }
 
-/** NumPy fixed-width strings: `U<n>` is UTF-32 (n code points), `S<n>` is n bytes; NULs pad the end. */
+/**
+ * NumPy fixed-width strings: `U<n>` is UTF-32 (n code points), `S<n>` is n bytes; NULs pad the end
+ * (trailing NULs are stripped, inner ones kept, as NumPy does).
+ */
 function decodeStrings(data: Uint8Array, shape: number[], kind: 'U' | 'S', width: number, bigEndian: boolean, fail: HeaderFailure): Tensor {
   const count = elementCount(shape);
   // A zero-width string type would let a tiny file claim any number of elements (3e8 empty strings
@@ -121,10 +124,12 @@ function decodeStrings(data: Uint8Array, shape: number[], kind: 'U' | 'S', width
   for (let i = 0; i < count; i++) {
     const start = i * itemSize;
     if (kind === 'U') {
+      // Like NumPy, only trailing NULs are padding: an inner NUL is part of the string.
+      let length = width;
+      while (length > 0 && dv.getUint32(start + (length - 1) * 4, !bigEndian) === 0) length--;
       let text = '';
-      for (let j = 0; j < width; j++) {
+      for (let j = 0; j < length; j++) {
         const codePoint = dv.getUint32(start + j * 4, !bigEndian);
-        if (codePoint === 0) break;
         if (codePoint > 0x10ffff || (codePoint >= 0xd800 && codePoint <= 0xdfff)) {
           throw fail(`element ${i} holds an invalid Unicode code point 0x${codePoint.toString(16)}`, { expected: 'UTF-32 code points up to 0x10ffff' });
         }
@@ -165,7 +170,12 @@ function parseHeader(text: string, fail: HeaderFailure): NpyHeader {
     const trimmed = part.trim().replace(/L$/, '');
     if (trimmed === '') continue;
     if (!/^\d+$/.test(trimmed)) throw fail(`bad shape entry '${part.trim()}'`, { actual: `(${shapeText})` });
-    shape.push(Number(trimmed));
+    const dim = Number(trimmed);
+    // Checked per dimension: a zero elsewhere would hide a dimension no tensor can describe.
+    if (!Number.isSafeInteger(dim)) {
+      throw fail(`shape entry '${trimmed}' is beyond the largest supported dimension`, { expected: `dimensions up to ${Number.MAX_SAFE_INTEGER}`, actual: `(${shapeText})` });
+    }
+    shape.push(dim);
   }
   const count = shape.reduce((n, d) => n * d, 1);
   if (!Number.isSafeInteger(count)) throw fail(`shape (${shapeText}) has more elements than any file can hold`, { actual: `(${shapeText})` });
@@ -174,7 +184,7 @@ function parseHeader(text: string, fail: HeaderFailure): NpyHeader {
 
 /** Serializes a tensor as `.npy` bytes (version 1.0, or 2.0 when the header needs it). */
 export function encodeNpy(tensor: Tensor): Uint8Array {
-  const strings = tensor.dtype === 'string' ? (tensor.strings ?? []).map((s) => [...s].map((c) => c.codePointAt(0)!)) : undefined;
+  const strings = tensor.dtype === 'string' ? (tensor.strings ?? []).map((s, index) => codePointsOf(s, index)) : undefined;
   const stringWidth = strings ? Math.max(1, ...strings.map((s) => s.length)) : 0;
   const descr = strings ? `<U${stringWidth}` : dtypeToNpyDescr.get(tensor.dtype);
   if (!descr) {
@@ -184,7 +194,8 @@ export function encodeNpy(tensor: Tensor): Uint8Array {
       actual: tensor.dtype,
     });
   }
-  const shape = tensor.shape.length === 1 ? `(${tensor.shape[0]},)` : `(${tensor.shape.join(', ')})`;
+  const dims = tensor.shape.map((dim, axis) => npyDimension(dim, axis, tensor.shape));
+  const shape = dims.length === 1 ? `(${dims[0]},)` : `(${dims.join(', ')})`;
   let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
   let major = 1;
   let prefix = 10;
@@ -208,6 +219,31 @@ export function encodeNpy(tensor: Tensor): Uint8Array {
   out.set(Buffer.from(dict, 'latin1'), prefix);
   out.set(data, prefix + dict.length);
   return out;
+}
+
+/** A shape entry as NumPy's header writes it: a decimal integer (never `1e+23`). */
+function npyDimension(dim: number, axis: number, shape: readonly number[]): string {
+  if (!Number.isSafeInteger(dim) || dim < 0) {
+    throw runtimeError({
+      reason: `cannot write a tensor of shape [${shape.join(', ')}] as .npy: dimension ${axis} is not a non-negative integer up to ${Number.MAX_SAFE_INTEGER}`,
+      expected: 'integer dimensions',
+      actual: String(dim),
+    });
+  }
+  return String(dim);
+}
+
+/** The UTF-32 code points of one string element; a lone surrogate has none, so it is refused. */
+function codePointsOf(text: string, index: number): number[] {
+  const codePoints = [...text].map((c) => c.codePointAt(0)!);
+  const bad = codePoints.find((c) => c >= 0xd800 && c <= 0xdfff);
+  if (bad !== undefined) {
+    throw runtimeError({
+      reason: `cannot write string element ${index} as .npy: it holds a lone UTF-16 surrogate 0x${bad.toString(16)}`,
+      expected: 'well-formed Unicode text',
+    });
+  }
+  return codePoints;
 }
 
 function encodeStrings(strings: number[][], width: number): Uint8Array {
