@@ -17,6 +17,7 @@ import { disposeSharedOrtRunner, loadTestDataSet, runOrt } from '@modelpass/runt
 import { analyzeChannelDependencies, chooseKeptChannels, keptIndices } from '@modelpass/prune';
 import { onnxChecker, runPrune } from './channels-harness.js';
 import { Random, RandomCnn } from './channels-random-graphs.js';
+import { MINIATURE_ZOO } from './channels-miniature-zoo.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
@@ -125,6 +126,24 @@ describe('the same proof on the trained fixtures', () => {
         expect(Math.max(...e.map((v, i) => Math.abs(v - a[i]!) / Math.max(1, Math.abs(v))))).toBeLessThanOrEqual(1e-5);
       }
       expect(onnxChecker(model)).toBe('');
+    });
+  }
+});
+
+describe('the same proof on miniature torchvision-family nets', () => {
+  for (const { name, build } of MINIATURE_ZOO) {
+    it(name, { timeout: 60_000 }, async () => {
+      const model = build(new Random(42));
+      const removed = prepare(model, new Random(9));
+      expect(removed).toBeGreaterThan(0);
+      const reference = decodeOnnx(encodeOnnx(model));
+      const { statistics } = await runPrune(model, `prune-channels{ratio=${RATIO}}`);
+      expect(statistics['channels-removed']).toBe(removed);
+      const random = new Random(3);
+      const feeds = { image: Tensor.fromValues('float32', [1, 3, 32, 32], Array.from({ length: 3072 }, () => random.next() * 2 - 1)) };
+      const e = (await runOrt(reference, feeds)).get('logits')!.toNumbers();
+      const a = (await runOrt(model, feeds)).get('logits')!.toNumbers();
+      expect(Math.max(...e.map((v, i) => Math.abs(v - a[i]!) / Math.max(1, Math.abs(v))))).toBeLessThanOrEqual(1e-5);
     });
   }
 });
