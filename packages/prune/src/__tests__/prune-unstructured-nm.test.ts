@@ -158,3 +158,23 @@ describe('nothing to prune', () => {
     ]);
   });
 });
+
+describe('other float dtypes', () => {
+  it('prunes float16 weights in place (kept halves bit-identical) and keeps the dtype', async () => {
+    const g = new GraphBuilder();
+    const x = g.input('x', tensorType('float16', [1, 8]));
+    const values = Array.from({ length: 64 }, (_, i) => ((i * 37) % 64) / 32 - 1);
+    const w = g.constant(Tensor.fromValues('float16', [8, 8], values), 'w');
+    g.output(g.op1('onnx.MatMul', [x, w], {}, { name: 'mm' }));
+    const model = g.model({ onnx: 17 });
+    const before = model.graph.getValue('w')!.constant!;
+    await prune(model, 'prune-nm{skip-first-last=false}');
+    const after = model.graph.getValue('w')!.constant!;
+    expect(after.dtype).toBe('float16');
+    const a = before.toNumbers();
+    const b = after.toNumbers();
+    expect(b.filter((v) => v === 0).length).toBe(32);
+    expect(b.every((v, i) => v === 0 || v === a[i])).toBe(true);
+    expect(sparsityOf(model).mm!.sparsity).toBe(0.5);
+  });
+});
