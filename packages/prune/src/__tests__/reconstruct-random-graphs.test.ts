@@ -6,7 +6,7 @@
  * reconstruction on most graphs (and on average).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Tensor, type Model } from '@modelpass/ir';
+import { attrs, GraphBuilder, Tensor, tensorType, type Model } from '@modelpass/ir';
 import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
 import { disposeSharedOrtRunner, runOrt } from '@modelpass/runtime';
 import { NormalEquations } from '@modelpass/prune';
@@ -87,5 +87,22 @@ describe('NormalEquations', () => {
     const w = system.solve(0);
     expect(w.every(Number.isFinite)).toBe(true);
     expect(system.relativeResidual(w)).toBeLessThan(1e-6);
+  });
+});
+
+describe('reconstruct on layers it cannot refit', () => {
+  it('leaves a 1-D convolution with its pruned weights and says so', async () => {
+    const g = new GraphBuilder();
+    const x = g.input('x', tensorType('float32', [1, 2, 8]));
+    const random = new Random(3);
+    const w = (shape: number[]) => g.constant(Tensor.fromValues('float32', shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => random.next() - 0.5)), 'w');
+    const h = g.op1('onnx.Relu', [g.op1('onnx.Conv', [x, w([4, 2, 3])], { kernel_shape: attrs.ints([3]), pads: attrs.ints([1, 1]) }, { name: 'conv1' })], {}, { name: 'relu' });
+    g.output(g.op1('onnx.Conv', [h, w([2, 4, 1])], { kernel_shape: attrs.ints([1]) }, { name: 'conv2' }));
+    const model = g.model({ onnx: 17 });
+    const { statistics, result } = await runPrune(model, 'prune-channels{ratio=0.5},reconstruct{samples=4}');
+    expect(statistics['layers-skipped']).toBe(1);
+    expect(result.diagnostics.map((d) => d.reason)).toContain("reconstruct: Conv 'conv2' is not a 2-D convolution with constant weights; the layer keeps its pruned weights");
+    const out = await runOrt(model, { x: Tensor.fromValues('float32', [1, 2, 8], new Array(16).fill(0.5)) });
+    expect([...out.values()][0]!.shape).toEqual([1, 2, 8]);
   });
 });

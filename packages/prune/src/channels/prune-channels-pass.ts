@@ -42,7 +42,7 @@ async function activationScores(model: Model, analysis: ChannelAnalysis, context
         const axis = analysis.tracked.get(value)!.axis;
         const size = tensor.shape[axis]!;
         const inner = tensor.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-        const data = tensor.data() as Float32Array;
+        const data = tensor.dtype === 'float32' ? (tensor.data() as Float32Array) : tensor.toNumbers();
         const sum = sums.get(value.name) ?? new Float64Array(size);
         for (let i = 0; i < data.length; i++) sum[Math.floor(i / inner) % size] += Math.abs(data[i]!);
         sums.set(value.name, sum);

@@ -63,7 +63,7 @@ const conv: LayerFit = {
     const g = convGeometry(node);
     const [n, c, h, w] = x.shape as [number, number, number, number];
     const [, , oh, ow] = yShape as [number, number, number, number];
-    const data = x.data() as Float32Array;
+    const data = x.dtype === 'float32' ? (x.data() as Float32Array) : Float32Array.from(x.toNumbers());
     const perGroupOut = g.outChannels / g.groups;
     const d = g.perGroupIn * g.kh * g.kw;
     const features = new Float64Array(d + 1);
@@ -151,7 +151,7 @@ function gemmShape(node: Node): { features: number; outputs: number; transB: boo
 
 /** Rows of a [.., F] input and [.., O] target: one row per leading index. */
 function addMatrixRows(system: NormalEquations, x: Tensor, y: Float32Array, outputs: number, bias: boolean): void {
-  const data = x.data() as Float32Array;
+  const data = x.dtype === 'float32' ? (x.data() as Float32Array) : Float32Array.from(x.toNumbers());
   const features = x.shape[x.rank - 1]!;
   const rows = data.length / features;
   const row = new Float64Array(features + (bias ? 1 : 0));

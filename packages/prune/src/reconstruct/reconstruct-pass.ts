@@ -19,7 +19,7 @@ import { channelPruningRecord, type PrunedLayer } from './prune-record.js';
 
 /** Target channels of one batch: the original layer output restricted to the kept channels. */
 function keptTargets(tensor: Tensor, layer: PrunedLayer): { data: Float32Array; shape: number[] } {
-  const data = tensor.data() as Float32Array;
+  const data = tensor.dtype === 'float32' ? (tensor.data() as Float32Array) : Float32Array.from(tensor.toNumbers());
   const kept = layer.keptOutputs;
   if (!kept) return { data, shape: [...tensor.shape] };
   const axis = layer.outputAxis;
@@ -79,7 +79,15 @@ export const reconstruct = definePass({
           });
           continue;
         }
-        const systems = fit.systems(node);
+        let systems;
+        try {
+          systems = fit.systems(node);
+        } catch (error) {
+          if (!(error instanceof ModelpassError)) throw error;
+          context.statistic('layers-skipped');
+          context.report({ severity: 'warning', reason: `${error.diagnostics[0]?.reason ?? error.message}; the layer keeps its pruned weights` });
+          continue;
+        }
         const featureValue = node.input(0);
         const targetValue = originalNode.output(0);
         const prunedBytes = encodeWithOutputs(model, [featureValue]);
