@@ -136,6 +136,19 @@ describe('help that teaches', () => {
     expect(bare.stdout).toContain("modelpass help <command>");
   });
 
+  it('passes lists the pipeline anchors with their options before the passes', async () => {
+    const listing = await runCli(['passes']);
+    expect(listing.code, listing.stderr).toBe(0);
+    expect(listing.stdout).toContain('repeat{times=N}(…)  —  Run the nested pipeline a fixed number of times');
+    expect(listing.stdout).toMatch(/^ {4}times \(an integer ≥ 1, required\): /m);
+    expect(listing.stdout).toMatch(/^fixed-point\(…\)  —  /m);
+    expect(listing.stdout).toMatch(/^ {4}max-iterations \(an integer ≥ 1, default 10\): /m);
+    expect(listing.stdout.indexOf('fixed-point(…)')).toBeLessThan(listing.stdout.indexOf('\npasses:\n'));
+    expect(listing.stdout).toMatch(/^canonicalize  —  /m);
+    const json = JSON.parse((await runCli(['passes', '--json'])).stdout);
+    expect(Array.isArray(json)).toBe(true); // --json keeps its shape: the passes only
+  });
+
   it('the pipelines the help shows parse and run', async () => {
     const help = (await runCli(['help', 'convert'])).stdout;
     const nested = 'fixed-point(canonicalize,repeat{times=2}(cse,dce)),dce';

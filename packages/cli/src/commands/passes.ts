@@ -1,4 +1,4 @@
-import { describePasses } from '@modelpass/pass-manager';
+import { ANCHORS, describeOptionSpec, describePasses, type AnchorDefinition } from '@modelpass/pass-manager';
 import { flagBoolean, flagList } from '../args.js';
 import type { Command } from '../command.js';
 import { environmentWithPlugins } from '../environment.js';
@@ -18,7 +18,7 @@ export const passesCommand: Command = {
       io.stdout(JSON.stringify(passes, null, 2));
       return 0;
     }
-    const lines: string[] = [];
+    const lines: string[] = [...anchorLines(), '', 'passes:'];
     for (const pass of passes) {
       lines.push(`${pass.name}  —  ${pass.summary}${pass.owner ? `  [${pass.owner}]` : ''}`);
       for (const option of pass.options) {
@@ -34,3 +34,22 @@ export const passesCommand: Command = {
     return 0;
   },
 };
+
+const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The pipeline anchors (`repeat`, `fixed-point`): not passes, but what nests a pipeline inside one. */
+function anchorLines(): string[] {
+  const lines = ['pipeline anchors (they hold a nested pipeline: name{options}(a,b); see modelpass help convert):'];
+  for (const anchor of ANCHORS.values()) lines.push(...describeAnchor(anchor));
+  return lines;
+}
+
+function describeAnchor(anchor: AnchorDefinition): string[] {
+  const required = anchor.required.map((name) => `${kebab(name)}=N`).join(' ');
+  const lines = [`${anchor.name}${required ? `{${required}}` : ''}(…)  —  ${anchor.summary}`];
+  for (const [name, spec] of Object.entries(anchor.options)) {
+    const when = anchor.required.includes(name) ? 'required' : spec.default !== undefined ? `default ${JSON.stringify(spec.default)}` : 'optional';
+    lines.push(`    ${kebab(name)} (${describeOptionSpec(spec)}, ${when})${spec.help ? `: ${spec.help}` : ''}`);
+  }
+  return lines;
+}
