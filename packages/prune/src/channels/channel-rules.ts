@@ -4,7 +4,7 @@
  * channel-wise ops pass the layout through; elementwise ops tie their operands' groups; shape ops
  * live in `channel-shape-rules.ts`.
  */
-import { attrs, Tensor, type Node } from '@modelpass/ir';
+import { attrs, type Node } from '@modelpass/ir';
 import { fullPiece, scaleBlocks, keptIndices, type ChannelLayout } from './channel-layout.js';
 import type { ChannelAnalysis } from './dependency-groups.js';
 import { SHAPE_RULES } from './channel-shape-rules.js';
@@ -226,8 +226,3 @@ export const CHANNEL_RULES: ReadonlyMap<string, ChannelRule> = new Map<string, C
   ['onnx.LogSoftmax', softmaxLike],
   ...SHAPE_RULES,
 ]);
-
-/** Tensor of int64 values, for shape and size constants. */
-export function int64Tensor(values: readonly number[]): Tensor {
-  return Tensor.fromValues('int64', [values.length], values.map((v) => BigInt(v)));
-}
