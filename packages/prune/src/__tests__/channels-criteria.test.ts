@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType, type Model } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
 import { disposeSharedOrtRunner, writeNpy } from '@modelpass/runtime';
-import { analyzeChannelDependencies } from '@modelpass/prune';
+import { analyzeChannelDependencies, channelPruningRecord } from '@modelpass/prune';
+import { decodeOnnx } from '@modelpass/onnx';
 import { runPrune } from './channels-harness.js';
 
 afterAll(() => disposeSharedOrtRunner());
@@ -109,6 +110,16 @@ describe('prune-channels criteria', () => {
 });
 
 describe('reconstruct', () => {
+  it('after two prune-channels aims at the unpruned model', async () => {
+    const m = model();
+    const { statistics } = await runPrune(m, 'prune-channels{ratio=0.5},prune-channels{ratio=0.5},reconstruct{samples=16}');
+    expect(keptChannels(m)).toHaveLength(1);
+    expect(statistics['layers-reconstructed']).toBe(1);
+    const record = channelPruningRecord(m)!;
+    expect(record.layers.map((layer) => layer.node)).toEqual(['conv2']);
+    expect(decodeOnnx(record.original).graph.getValue('w1')!.constant!.shape).toEqual([4, 1, 1, 1]);
+  });
+
   it('refuses to run without prune-channels before it in the pipeline', async () => {
     const error = await runPrune(model(), 'reconstruct').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelpassError);
