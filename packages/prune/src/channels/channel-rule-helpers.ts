@@ -1,5 +1,5 @@
 /** Helpers shared by the channel rules. */
-import type { Node, Value } from '@modelpass/ir';
+import type { Node, Tensor, Value } from '@modelpass/ir';
 import type { ChannelAnalysis } from './dependency-groups.js';
 
 export type ChannelRule = (node: Node, analysis: ChannelAnalysis) => void;
@@ -21,3 +21,11 @@ export function shapeOf(value: Value | null | undefined): readonly (number | str
   return value.type.shape;
 }
 
+
+/** A value's constant data: an initializer, or the output of an `onnx.Constant` node (`value`). */
+export function constantOf(value: Value | null | undefined): Tensor | undefined {
+  if (!value) return undefined;
+  if (value.constant) return value.constant;
+  const producer = value.producer;
+  return producer?.op === 'onnx.Constant' ? producer.optionalAttr('value', 'tensor') : undefined;
+}

@@ -8,7 +8,7 @@ import { attrs, type Node } from '@modelpass/ir';
 import { fullPiece, scaleBlocks, keptIndices, type ChannelLayout } from './channel-layout.js';
 import type { ChannelAnalysis } from './dependency-groups.js';
 import { SHAPE_RULES } from './channel-shape-rules.js';
-import { describeNode, refuseUnknownOp, shapeOf, type ChannelRule } from './channel-rule-helpers.js';
+import { constantOf, describeNode, refuseUnknownOp, shapeOf, type ChannelRule } from './channel-rule-helpers.js';
 
 export { refuseUnknownOp, type ChannelRule };
 
@@ -166,7 +166,8 @@ function channelWise(node: Node, analysis: ChannelAnalysis): void {
   if (!input) return;
   for (const extra of node.inputs.slice(1)) {
     if (!extra) continue;
-    const size = extra.constant ? extra.constant.shape.reduce((a, b) => a * b, 1) : undefined;
+    const constant = constantOf(extra);
+    const size = constant ? constant.shape.reduce((a, b) => a * b, 1) : undefined;
     if (size !== 1 && node.opType !== 'Dropout') return analysis.refuse(input.layout, `${describeNode(node)} reads '${extra.name}', which is not a scalar`);
   }
   if (node.opType === 'MaxPool' && node.outputs[1]?.hasUses) return analysis.refuse(input.layout, `${describeNode(node)} returns indices that count channels`);

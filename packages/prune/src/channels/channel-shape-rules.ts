@@ -7,21 +7,26 @@
 import { attrs, Builder, Tensor, type Node, type Value } from '@modelpass/ir';
 import { keptBefore, keptIndices, layoutLength, scaleBlocks, subLayout, fullPiece, type ChannelLayout } from './channel-layout.js';
 import type { ChannelAnalysis } from './dependency-groups.js';
-import { describeNode, refuseUnknownOp, shapeOf, type ChannelRule } from './channel-rule-helpers.js';
+import { constantOf, describeNode, refuseUnknownOp, shapeOf, type ChannelRule } from './channel-rule-helpers.js';
 
 function int64(values: readonly number[]): Tensor {
   return Tensor.fromValues('int64', [values.length], values.map((v) => BigInt(v)));
 }
 
 function constantInts(value: Value | null | undefined): number[] | undefined {
-  return value?.constant ? value.constant.toNumbers() : undefined;
+  return constantOf(value)?.toNumbers();
 }
 
 /** Replaces the constant operand `index` of `node` (in place when nobody else reads it). */
 function setConstantOperand(node: Node, index: number, tensor: Tensor): void {
   const value = node.inputs[index];
-  if (value?.constant && value.useCount === 1 && !value.isGraphInput && !value.isGraphOutput) value.setConstant(tensor);
-  else node.setInput(index, Builder.before(node).constant(tensor, value?.name ?? `${node.name}_operand`));
+  if (value?.constant && value.useCount === 1 && !value.isGraphInput && !value.isGraphOutput) {
+    value.setConstant(tensor);
+    return;
+  }
+  node.setInput(index, Builder.before(node).constant(tensor, value?.name ?? `${node.name}_operand`));
+  const producer = value?.producer;
+  if (producer?.op === 'onnx.Constant' && !value!.hasUses) producer.erase();
 }
 
 function normalize(axis: number, rank: number): number {
