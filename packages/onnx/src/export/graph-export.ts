@@ -12,8 +12,14 @@ import { DEFAULT_VALUE_INFO_POLICY, writesValueInfo, type ValueInfoPolicy } from
 const utf8 = new TextEncoder();
 
 export interface GraphExportOptions {
-  /** IR version being written (below 4, every initializer is also listed as a graph input). */
+  /**
+   * IR version being written. For IR 1–3 every initializer of the top-level graph is also listed as
+   * a graph input (IR.md: IR 4 relaxed "initializers should be a subset of graph inputs"), see
+   * `initializersMustBeInputs`.
+   */
   readonly irVersion: number;
+  /** True for a graph inside a node attribute (its inputs are the op's positional signature). */
+  readonly subgraph?: boolean;
   /**
    * Leave these constants out of `initializer`; the model writer adds them itself (streamed or external).
    * Only used for the top-level graph.
@@ -52,8 +58,8 @@ export class GraphExporter {
     proto.node = graph.nodeList().map((node) => this.exportNode(node));
 
     const inputs = [...graph.inputs];
-    if (this.irVersion < 4) {
-      for (const value of graph.constants) if (!inputs.includes(value)) inputs.push(value);
+    if (!options.subgraph && initializersMustBeInputs(this.irVersion)) {
+      for (const value of graph.constants) if (!inputs.includes(value) && value.constant) inputs.push(value);
     }
     proto.input = inputs.map(valueInfo);
     proto.output = graph.outputs.map(valueInfo);
@@ -87,8 +93,8 @@ export class GraphExporter {
       output: node.outputs.map((value) => value?.name ?? ''),
       op_type: node.opType,
     };
-    // Trailing omitted outputs are written as absent.
-    while (proto.output!.length > 0 && proto.output![proto.output!.length - 1] === '') proto.output!.pop();
+    // Every output slot is written, trailing omitted ones ('') included: the import keeps them,
+    // so the node's output count survives a round trip exactly.
     if (node.metadata.get(META_UNNAMED) !== 'true') proto.name = node.name;
     const domain = domainOfDialect(node.dialect);
     if (domain) proto.domain = domain;
@@ -126,7 +132,7 @@ export class GraphExporter {
         proto.t = tensorProto(attribute.value);
         break;
       case 'graph':
-        proto.g = this.exportGraph(attribute.value, { irVersion: this.irVersion });
+        proto.g = this.exportGraph(attribute.value, { irVersion: this.irVersion, subgraph: true });
         break;
       case 'sparse-tensor':
         proto.sparse_tensor = sparseTensorProto(attribute.value);
@@ -149,7 +155,7 @@ export class GraphExporter {
         proto.tensors = attribute.value.map((t) => tensorProto(t));
         break;
       case 'graphs':
-        proto.graphs = attribute.value.map((g) => this.exportGraph(g, { irVersion: this.irVersion }));
+        proto.graphs = attribute.value.map((g) => this.exportGraph(g, { irVersion: this.irVersion, subgraph: true }));
         break;
       case 'sparse-tensors':
         proto.sparse_tensors = attribute.value.map((s) => sparseTensorProto(s));
@@ -160,6 +166,15 @@ export class GraphExporter {
     }
     return proto;
   }
+}
+
+/**
+ * True for IR versions 1–3, where every initializer must also be a graph input (IR 4 relaxed it).
+ * 0 means "not set", not an old IR, so it does not count. The import (`GraphImporter`) reads such
+ * an initializer as a graph input with a default value, so the round trip is exact.
+ */
+export function initializersMustBeInputs(irVersion: number | undefined): boolean {
+  return irVersion !== undefined && irVersion >= 1 && irVersion < 4;
 }
 
 export function initializerOptions(value: Value): { name: string; docString?: string; metadata?: ReadonlyMap<string, string> } {

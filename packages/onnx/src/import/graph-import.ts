@@ -1,4 +1,4 @@
-import { Graph, type Location, type Node, type Tensor, type TensorStorage, type Value } from '@modelpass/ir';
+import { Graph, tensorType, type Location, type Node, type Tensor, type TensorStorage, type Value } from '@modelpass/ir';
 import { importDenotation, importGraphAnnotations, importNodeAnnotations } from '../annotations.js';
 import { DEFAULT_DIALECT, dialectOfDomain, META_INT64_PREFIX, META_UNNAMED } from '../dialect.js';
 import { onnxError } from '../errors.js';
@@ -46,6 +46,31 @@ class Scope {
   }
 }
 
+/**
+ * Names for the unnamed nodes of one ONNX graph (the export leaves them unnamed again). They depend
+ * only on that graph's own node list — `Relu`, `Relu_1`, … skipping every name a node of the graph
+ * carries — never on counters shared with other graphs, so importing the written model again gives
+ * the very same names.
+ */
+class NodeNamer {
+  private readonly taken: Set<string>;
+  private readonly nextSuffix = new Map<string, number>();
+  constructor(nodes: readonly OnnxTypes.NodeProto.$Properties[]) {
+    this.taken = new Set(nodes.map((node) => node.name ?? '').filter((name) => name !== ''));
+  }
+  generated(opType: string): string {
+    let name = opType;
+    if (this.taken.has(name)) {
+      let suffix = this.nextSuffix.get(opType) ?? 1;
+      while (this.taken.has(`${opType}_${suffix}`)) suffix++;
+      name = `${opType}_${suffix}`;
+      this.nextSuffix.set(opType, suffix + 1);
+    }
+    this.taken.add(name);
+    return name;
+  }
+}
+
 export class GraphImporter {
   private readonly limits: ResolvedReadLimits;
   /** Nodes created so far, over all graphs and functions (for `maxNodeCount`). */
@@ -71,8 +96,12 @@ export class GraphImporter {
     return graph.lookup(name) ? graph.uniqueName(name) : name;
   }
 
-  /** Fills `graph` (already attached to its parent node, if any) from `proto`. */
-  importGraph(proto: OnnxTypes.GraphProto, graph: Graph, parentScope: Scope | null = null, depth = 0): void {
+  /**
+   * Fills `graph` (already attached to its parent node, if any) from `proto`. With
+   * `initializersAreInputs` (the top-level graph of an IR 1–3 model, where every initializer is a
+   * graph input) an initializer the input list leaves out is still read as an input with a default.
+   */
+  importGraph(proto: OnnxTypes.GraphProto, graph: Graph, parentScope: Scope | null = null, depth = 0, initializersAreInputs = false): void {
     if (depth > this.limits.maxNestingDepth) {
       throw limitExceeded('maxNestingDepth', `subgraph nesting (graphs inside node attributes) around '${graph.name}'`, depth, this.limits.maxNestingDepth, this.where({ path: graph.name }));
     }
@@ -99,7 +128,7 @@ export class GraphImporter {
     for (const tensorProto of proto.initializer ?? []) {
       const name = tensorProto.name ?? '';
       const tensor = importTensor(tensorProto as OnnxTypes.TensorProto, { ...tensorContext, location: this.where({ path, node: undefined }) });
-      this.addInitializer(graph, scope, name, tensor, graphLoc);
+      this.addInitializer(graph, scope, name, tensor, graphLoc, initializersAreInputs);
       const value = scope.local(name)!;
       if (tensorProto.doc_string) value.docString = tensorProto.doc_string;
       for (const entry of tensorProto.metadata_props ?? []) value.metadata.set(entry.key ?? '', entry.value ?? '');
@@ -121,7 +150,8 @@ export class GraphImporter {
 
     // Pass 1: every node with its outputs, so inputs (and subgraphs) may refer to any value.
     const nodes: [Node, OnnxTypes.NodeProto][] = [];
-    for (const nodeProto of proto.node ?? []) nodes.push([this.createNode(graph, scope, nodeProto as OnnxTypes.NodeProto, path), nodeProto as OnnxTypes.NodeProto]);
+    const names = new NodeNamer(proto.node ?? []);
+    for (const nodeProto of proto.node ?? []) nodes.push([this.createNode(graph, scope, nodeProto as OnnxTypes.NodeProto, path, names), nodeProto as OnnxTypes.NodeProto]);
     // Pass 2: inputs, attributes and subgraphs.
     for (const [node, nodeProto] of nodes) this.connectNode(node, nodeProto, scope, depth);
     rejectCycles(graph, graphLoc);
@@ -157,18 +187,24 @@ export class GraphImporter {
     importDenotation(info.type, value);
   }
 
-  private addInitializer(graph: Graph, scope: Scope, name: string, tensor: Tensor, location: Location): void {
+  private addInitializer(graph: Graph, scope: Scope, name: string, tensor: Tensor, location: Location, isInput: boolean): void {
     const existing = scope.local(name);
     if (existing && existing.isGraphInput && !existing.constant) {
       // A graph input with a default value (IR < 4 lists every initializer as an input too).
       graph.markConstant(existing, tensor);
       return;
     }
+    if (isInput && !existing) {
+      const input = graph.addInput(this.irName(graph, scope, name, 'initializer', location), tensorType(tensor.dtype, tensor.shape, tensor.quant));
+      graph.markConstant(input, tensor);
+      scope.bind(name, input);
+      return;
+    }
     const value = graph.addConstant(this.irName(graph, scope, name, 'initializer', location), tensor);
     scope.bind(name, value);
   }
 
-  private createNode(graph: Graph, scope: Scope, proto: OnnxTypes.NodeProto, path: string): Node {
+  private createNode(graph: Graph, scope: Scope, proto: OnnxTypes.NodeProto, path: string, names: NodeNamer): Node {
     const opType = proto.op_type ?? '';
     const dialect = dialectOfDomain(proto.domain);
     const nodeName = proto.name ?? '';
@@ -181,7 +217,7 @@ export class GraphImporter {
     const node = graph.createNode({
       op: `${dialect}.${opType}`,
       outputs,
-      ...(nodeName ? { name: nodeName } : {}),
+      name: nodeName || names.generated(opType),
       loc: this.where({ node: nodeName || undefined }),
     });
     if (!nodeName) node.metadata.set(META_UNNAMED, 'true');
@@ -234,7 +270,8 @@ export class GraphImporter {
     const location = this.where({ path: graph.name });
     for (const name of proto.input ?? []) scope.bind(name, graph.addInput(this.irName(graph, scope, name, 'function input', location)));
     const nodes: [Node, OnnxTypes.NodeProto][] = [];
-    for (const nodeProto of proto.node ?? []) nodes.push([this.createNode(graph, scope, nodeProto as OnnxTypes.NodeProto, graph.name), nodeProto as OnnxTypes.NodeProto]);
+    const names = new NodeNamer(proto.node ?? []);
+    for (const nodeProto of proto.node ?? []) nodes.push([this.createNode(graph, scope, nodeProto as OnnxTypes.NodeProto, graph.name, names), nodeProto as OnnxTypes.NodeProto]);
     for (const [node, nodeProto] of nodes) this.connectNode(node, nodeProto, scope, 1);
     rejectCycles(graph, location);
     graph.setOutputs(

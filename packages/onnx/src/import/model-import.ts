@@ -7,6 +7,7 @@ import { toSafeNumber } from '../int64.js';
 import { onnx, type OnnxTypes } from '../proto.js';
 import { importAttribute } from './attribute-import.js';
 import { GraphImporter, type GraphImportOptions } from './graph-import.js';
+import { initializersMustBeInputs } from '../export/graph-export.js';
 import { scanModel } from './lazy-scan.js';
 import { SourceFile, SourceFiles } from './source-file.js';
 import { PositionedReader } from './wire-reader.js';
@@ -178,7 +179,7 @@ function modelFromProto(proto: OnnxTypes.ModelProto, options: GraphImportOptions
   for (const entry of proto.metadata_props ?? []) model.metadata.set(entry.key ?? '', entry.value ?? '');
   importModelAnnotations(proto, model);
   for (const fn of proto.functions ?? []) model.functions.push(importFunction(fn as OnnxTypes.FunctionProto, importer, options));
-  importer.importGraph(proto.graph as OnnxTypes.GraphProto, model.graph);
+  importer.importGraph(proto.graph as OnnxTypes.GraphProto, model.graph, null, 0, initializersMustBeInputs(model.irVersion));
   return model;
 }
 

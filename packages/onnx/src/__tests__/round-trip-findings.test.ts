@@ -1,0 +1,161 @@
+// Regression tests for the fuzzer's ONNX round-trip findings (tools/fuzz/findings/onnx):
+// decode(encode(model)) must equal the model — output slots, node names and graph inputs included —
+// and what is written must still pass ONNX's checker and run in ONNX Runtime.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { modelsEqual, type Graph, type Model } from '@modelpass/ir';
+import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
+import { decodeModelProto, FLOAT, modelBytes, tempDir, tensorInfo } from './helpers.js';
+
+const findings = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../tools/fuzz/findings/onnx');
+const PYTHON = '/usr/bin/python3';
+
+function roundTrip(model: Model): Model {
+  return decodeOnnx(encodeOnnx(model), { file: 'round-trip.onnx' });
+}
+
+function expectExactRoundTrip(model: Model): void {
+  const again = roundTrip(model);
+  expect(modelsEqual(model, again, { locations: false })).toBeUndefined();
+  expect(Buffer.from(encodeOnnx(again)).equals(Buffer.from(encodeOnnx(model)))).toBe(true);
+}
+
+function nodeNames(graph: Graph): string[] {
+  return graph.nodeList().flatMap((node) => [
+    node.name,
+    ...[...node.attributes.values()].flatMap((attribute) => (attribute.kind === 'graph' ? nodeNames(attribute.value).map((name) => `  ${name}`) : [])),
+  ]);
+}
+
+function checkModel(bytes: Uint8Array): void {
+  const dir = tempDir('findings');
+  const path = join(dir, 'model.onnx');
+  writeFileSync(path, bytes);
+  execFileSync(PYTHON, ['-c', 'import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)', path]);
+}
+
+describe('saved fuzz inputs round-trip exactly', () => {
+  it.each(['trailing-empty-node-output-dropped.onnx', 'subgraph-node-names-renamed.onnx', 'old-ir-initializer-not-an-input-becomes-input.onnx'])('%s', (file) => {
+    expectExactRoundTrip(decodeOnnx(readFileSync(join(findings, file)), { file }));
+  });
+});
+
+describe('trailing omitted node outputs', () => {
+  const dropout = (outputs: string[]) =>
+    modelBytes({
+      ir_version: 8,
+      opset_import: [{ domain: '', version: 13 }],
+      graph: {
+        name: 'dropout',
+        node: [{ op_type: 'Dropout', name: 'drop', input: ['x'], output: outputs }],
+        input: [tensorInfo('x', FLOAT, [2, 3])],
+        output: [tensorInfo('y', FLOAT, [2, 3])],
+      },
+    });
+
+  it('keeps a trailing empty output name, and the written model passes the checker and runs in ORT', async () => {
+    const model = decodeOnnx(dropout(['y', '']));
+    expect(model.graph.nodeList()[0]!.outputs.map((value) => value?.name ?? null)).toEqual(['y', null]);
+    const written = encodeOnnx(model);
+    expect(decodeModelProto(written).graph!.node![0]!.output).toEqual(['y', '']);
+    expectExactRoundTrip(model);
+    checkModel(written);
+    const session = await ort.InferenceSession.create(written, { logSeverityLevel: 3 });
+    const x = new ort.Tensor('float32', Float32Array.from([1, 2, 3, 4, 5, 6]), [2, 3]);
+    const { y } = await session.run({ x });
+    expect(Array.from(y!.data as Float32Array)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('writes no output slot that was not there', () => {
+    expect(decodeModelProto(encodeOnnx(decodeOnnx(dropout(['y'])))).graph!.node![0]!.output).toEqual(['y']);
+  });
+});
+
+describe('names of unnamed nodes', () => {
+  // Unnamed Identity nodes in the main graph and in both branches of an If, beside named nodes that
+  // take the names a counter would hand out ('Identity_1').
+  const bytes = modelBytes({
+    ir_version: 8,
+    opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'names',
+      node: [
+        { op_type: 'Identity', input: ['x'], output: ['a'] },
+        { op_type: 'Identity', name: 'Identity_1', input: ['a'], output: ['b'] },
+        { op_type: 'Identity', input: ['b'], output: ['c'] },
+        {
+          op_type: 'If',
+          input: ['cond'],
+          output: ['y'],
+          attribute: ['then_branch', 'else_branch'].map((name) => ({
+            name,
+            type: 5,
+            g: {
+              name,
+              node: [
+                { op_type: 'Identity', input: ['c'], output: [`${name}_0`] },
+                { op_type: 'Identity', input: [`${name}_0`], output: [`${name}_1`] },
+              ],
+              output: [tensorInfo(`${name}_1`, FLOAT, [2])],
+            },
+          })),
+        },
+      ],
+      input: [tensorInfo('x', FLOAT, [2]), { name: 'cond', type: { tensor_type: { elem_type: 9, shape: { dim: [] } } } }],
+      output: [tensorInfo('y', FLOAT, [2])],
+    },
+  });
+
+  it('are the same after every round trip, depend only on their own graph, and are never written', () => {
+    const model = decodeOnnx(bytes);
+    const names = nodeNames(model.graph);
+    expect(names).toEqual(['Identity', 'Identity_1', 'Identity_2', 'If', '  Identity', '  Identity_1', '  Identity', '  Identity_1']);
+    expectExactRoundTrip(model);
+    expect(nodeNames(roundTrip(roundTrip(model)).graph)).toEqual(names);
+    const written = decodeModelProto(encodeOnnx(model)).graph!;
+    expect(written.node!.map((node) => node.name)).toEqual(['', 'Identity_1', '', '']);
+  });
+});
+
+describe('initializers of IR 1-3 models (IR.md: before IR 4 every initializer is a graph input)', () => {
+  const oldModel = (irVersion: number) =>
+    modelBytes({
+      ir_version: irVersion,
+      opset_import: [{ domain: '', version: 7 }],
+      graph: {
+        name: 'old',
+        node: [{ op_type: 'Add', input: ['x', 'w'], output: ['y'] }],
+        initializer: [{ name: 'w', data_type: FLOAT, dims: [2], float_data: [10, 20] }],
+        input: [tensorInfo('x', FLOAT, [2])],
+        output: [tensorInfo('y', FLOAT, [2])],
+      },
+    });
+
+  it('reads an initializer the IR 3 input list leaves out as an input with a default, and writes a valid IR 3 model', async () => {
+    const model = decodeOnnx(oldModel(3));
+    expect(model.graph.inputs.map((value) => [value.name, value.constant !== undefined])).toEqual([
+      ['x', false],
+      ['w', true],
+    ]);
+    expectExactRoundTrip(model);
+    const written = encodeOnnx(model);
+    expect(decodeModelProto(written).graph!.input!.map((info) => info.name)).toEqual(['x', 'w']);
+    checkModel(written);
+    const session = await ort.InferenceSession.create(written, { logSeverityLevel: 3 });
+    const { y } = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1, 2]), [2]) });
+    expect(Array.from(y!.data as Float32Array)).toEqual([11, 22]);
+  });
+
+  it('leaves IR 4+ and an unset ir_version (0) alone: the initializer stays a constant', () => {
+    for (const irVersion of [0, 4, 8]) {
+      const model = decodeOnnx(oldModel(irVersion));
+      expect(model.graph.inputs.map((value) => value.name)).toEqual(['x']);
+      expectExactRoundTrip(model);
+      expect(decodeModelProto(encodeOnnx(model)).graph!.input!.map((info) => info.name)).toEqual(['x']);
+    }
+  });
+});
