@@ -1,6 +1,6 @@
 /**
  * Random CNN-shaped graphs for the channel-pruning property tests (not a test file): a trunk of
- * blocks drawn from a seeded generator — plain Conv (+BN, +activation), residual Add, Concat of two
+ * blocks drawn from a seeded generator — plain Conv (+BN, +activation), ConvTranspose, residual Add, Concat of two
  * branches, depthwise and grouped Convs, Squeeze-Excitation, Split → convs → Concat, Slice on
  * channels, MaxPool, a channel shuffle (which must be refused) — and a head (GAP → Flatten → Gemm,
  * Flatten → Gemm → Relu → MatMul, or a Conv output).
@@ -27,7 +27,7 @@ export class Random {
   }
 }
 
-export const BLOCKS = ['conv', 'residual', 'concat', 'depthwise', 'grouped', 'se', 'se-fc', 'split', 'slice', 'pool', 'shuffle'] as const;
+export const BLOCKS = ['conv', 'residual', 'concat', 'depthwise', 'grouped', 'se', 'se-fc', 'split', 'slice', 'pool', 'shuffle', 'deconv'] as const;
 export type BlockKind = (typeof BLOCKS)[number];
 
 interface Trunk {
@@ -127,6 +127,13 @@ export class RandomCnn {
           ? this.g.op1('onnx.Reshape', [gate, this.ints([1, t.channels, 1, 1])], {}, { name: this.name('reshape') })
           : this.g.op1('onnx.Unsqueeze', [gate, this.ints([2, 3])], {}, { name: this.name('unsqueeze') });
         return { value: this.g.op1('onnx.Mul', [shaped, t.value], {}, { name: this.name('scale') }), channels: t.channels, size: t.size };
+      }
+      case 'deconv': {
+        const out = this.random.int(2, 6);
+        const weight = this.tensor([t.channels, out, 3, 3], 1 / Math.sqrt(t.channels * 9));
+        const bias = this.random.next() < 0.5 ? this.tensor([out], 0.1) : null;
+        const y = this.g.op1('onnx.ConvTranspose', bias ? [t.value, weight, bias] : [t.value, weight], { kernel_shape: attrs.ints([3, 3]), pads: attrs.ints([1, 1, 1, 1]) }, { name: this.name('deconv') });
+        return { value: this.activation(y), channels: out, size: t.size };
       }
       case 'split': {
         const start = t.channels >= 2 ? t : this.convBlock(t, 4);

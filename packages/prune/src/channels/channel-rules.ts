@@ -65,6 +65,21 @@ function conv(node: Node, analysis: ChannelAnalysis): void {
   if (output) output.group.root().granularity = lcm(output.group.root().granularity, groups);
 }
 
+/** ConvTranspose (group 1): weight [C_in, C_out, k…]; consumes on axis 0, produces on axis 1. */
+function convTranspose(node: Node, analysis: ChannelAnalysis): void {
+  const input = analysis.trackedOf(node.inputs[0]);
+  const weight = node.inputs[1]?.constant;
+  if (!weight || weight.rank < 3 || intAttr(node, 'group', 1) !== 1) {
+    refuseUnknownOp(node, analysis, weight ? 'is a grouped transposed convolution' : 'has weights that are not a constant');
+    return;
+  }
+  if (input) {
+    if (input.axis !== 1) return analysis.refuse(input.layout, `${describeNode(node)} reads channels on axis ${input.axis}, not 1`);
+    analysis.param(node, 1, 0, input.layout, 'consumer');
+  }
+  produce(node, analysis, weight.shape[1]!, 1, 1);
+}
+
 function lcm(a: number, b: number): number {
   const gcd = (x: number, y: number): number => (y === 0 ? x : gcd(y, x % y));
   return (a * b) / gcd(a, b);
@@ -217,6 +232,7 @@ function softmaxLike(node: Node, analysis: ChannelAnalysis): void {
 
 export const CHANNEL_RULES: ReadonlyMap<string, ChannelRule> = new Map<string, ChannelRule>([
   ['onnx.Conv', conv],
+  ['onnx.ConvTranspose', convTranspose],
   ['onnx.Gemm', gemm],
   ['onnx.MatMul', matMul],
   ['onnx.BatchNormalization', batchNormalization],
