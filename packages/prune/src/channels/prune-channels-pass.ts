@@ -6,14 +6,12 @@
  */
 import { inferShapes } from '@modelpass/ops';
 import { encodeOnnx } from '@modelpass/onnx';
-import { OrtRunner } from '@modelpass/runtime';
-import { definePass, option, type PassContext } from '@modelpass/pass-manager';
-import type { Model } from '@modelpass/ir';
+import { definePass, option } from '@modelpass/pass-manager';
 import { keptIndices, layoutChanged } from './channel-layout.js';
-import { analyzeChannelDependencies, type ChannelAnalysis } from './dependency-groups.js';
-import { addAlongLayout, chooseKeptChannels, CHANNEL_CRITERIA, weightScores, type GroupScores } from './channel-scores.js';
+import { analyzeChannelDependencies } from './dependency-groups.js';
+import { chooseKeptChannels, CHANNEL_CRITERIA, weightScores } from './channel-scores.js';
 import { applyChannelPruning } from './apply-channel-pruning.js';
-import { encodeWithOutputs, forEachBatch, loadCalibrationData } from './calibration.js';
+import { activationScores } from './activation-scores.js';
 import { recordChannelPruning, type PrunedLayer } from '../reconstruct/prune-record.js';
 
 const options = {
@@ -24,42 +22,6 @@ const options = {
   seed: option.integer({ default: 0, min: 0, help: 'seed of the random calibration inputs' }),
   roundTo: option.integer({ default: 1, min: 1, help: 'keep a multiple of this many channels per group (e.g. 8: CPU kernels run channel counts that are multiples of 8 faster)' }),
 };
-
-async function activationScores(model: Model, analysis: ChannelAnalysis, context: PassContext<typeof options>): Promise<GroupScores> {
-  const data = loadCalibrationData(model, {
-    dataset: context.options.dataset,
-    samples: context.options.samples,
-    seed: context.options.seed,
-    warn: (reason) => context.report({ severity: 'warning', reason }),
-  });
-  const values = [...analysis.tracked.keys()].filter((value) => analysis.tracked.get(value)!.layout.some((piece) => piece.group.prunable));
-  const sums = new Map(values.map((value) => [value.name, undefined as Float64Array | undefined]));
-  const runner = new OrtRunner({ maxSessions: 1 });
-  try {
-    await forEachBatch(runner, encodeWithOutputs(model, values), data, values.map((v) => v.name), (outputs) => {
-      for (const value of values) {
-        const tensor = outputs.get(value.name)!;
-        const axis = analysis.tracked.get(value)!.axis;
-        const size = tensor.shape[axis]!;
-        const inner = tensor.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-        const data = tensor.dtype === 'float32' ? (tensor.data() as Float32Array) : tensor.toNumbers();
-        const sum = sums.get(value.name) ?? new Float64Array(size);
-        for (let i = 0; i < data.length; i++) sum[Math.floor(i / inner) % size] += Math.abs(data[i]!);
-        sums.set(value.name, sum);
-      }
-    });
-  } finally {
-    await runner.dispose();
-  }
-  const scores: GroupScores = new Map();
-  for (const value of values) {
-    const sum = sums.get(value.name)!;
-    const tensorSize = value.type.kind === 'tensor' ? value.type.shape : null;
-    const perChannelCount = (tensorSize ?? []).reduce<number>((a, d, axis) => (axis === analysis.tracked.get(value)!.axis ? a : a * (typeof d === 'number' ? d : 1)), 1);
-    addAlongLayout(scores, analysis.tracked.get(value)!.layout, Array.from(sum, (s) => s / perChannelCount));
-  }
-  return scores;
-}
 
 export const pruneChannels = definePass({
   name: 'prune-channels',
@@ -86,7 +48,15 @@ export const pruneChannels = definePass({
     if (context.options.dataset && criterion !== 'activation') {
       context.report({ severity: 'warning', reason: `dataset '${context.options.dataset}' is not used: only criterion=activation reads calibration data (this run scores by ${criterion})` });
     }
-    const scores = criterion === 'activation' ? await activationScores(model, analysis, context) : weightScores(analysis, criterion);
+    const scores =
+      criterion === 'activation'
+        ? await activationScores(model, analysis, {
+            dataset: context.options.dataset,
+            samples: context.options.samples,
+            seed: context.options.seed,
+            warn: (reason) => context.report({ severity: 'warning', reason }),
+          })
+        : weightScores(analysis, criterion);
     const fallback = criterion === 'bn-scale' ? weightScores(analysis, 'l1') : undefined;
     let removed = 0;
     for (const group of prunable) {
