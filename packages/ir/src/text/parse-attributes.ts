@@ -35,7 +35,24 @@ export function parseAttributeDict(cursor: Cursor, parseGraph: GraphParser): Map
 
 function readInt(cursor: Cursor, token: Token): number {
   if (token.kind !== 'number' || token.isFloat) throw cursor.errorAt(token, 'expected an integer', { actual: describeToken(token) });
-  return Number(token.text);
+  return intValue(cursor, token);
+}
+
+/**
+ * An int attribute literal as a number. Ints keep any magnitude a double holds (1e300 prints back
+ * as its digits); one beyond that would read as Infinity, which the printer cannot write as an
+ * int, so it is a located error.
+ */
+function intValue(cursor: Cursor, token: Token): number {
+  const value = Number(token.text);
+  if (!Number.isFinite(value)) {
+    const digits = token.text.replace(/^-/, '').length;
+    throw cursor.errorAt(token, 'integer attribute value is too large to represent', {
+      expected: 'an integer below 1.8e308 in magnitude (ONNX ints are int64: up to 9223372036854775807)',
+      actual: digits > 40 ? `an integer of ${digits} digits` : token.text,
+    });
+  }
+  return value;
 }
 
 function readFloat(cursor: Cursor, token: Token): number {
@@ -122,8 +139,8 @@ export function parseAttributeValue(cursor: Cursor, parseGraph: GraphParser): At
   const number = numericText(kind, text);
   if (number !== undefined) {
     const isFloat = cursor.isFloat || kind === 'word';
-    cursor.skip();
-    return isFloat ? { kind: 'float', value: number } : { kind: 'int', value: Number(text) };
+    const token = cursor.next();
+    return isFloat ? { kind: 'float', value: number } : { kind: 'int', value: intValue(cursor, token) };
   }
   const token = cursor.peek();
   if (token.kind === 'word') {
