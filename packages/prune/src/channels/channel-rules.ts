@@ -34,7 +34,7 @@ function conv(node: Node, analysis: ChannelAnalysis): void {
   if (groups === 1) {
     if (input) {
       analysis.param(node, 1, 1, input.layout, 'consumer');
-      analysis.consumers.push({ node, input });
+      analysis.addConsumer(node, input);
     }
     produce(node, analysis, outChannels, 0, 1);
     return;
@@ -58,7 +58,7 @@ function conv(node: Node, analysis: ChannelAnalysis): void {
       const root = input.layout[0]!.group.root();
       root.granularity = lcm(root.granularity, groups);
       analysis.groupedWeights.push({ node, groups, input: input.layout });
-      analysis.consumers.push({ node, input });
+      analysis.addConsumer(node, input);
     }
   }
   const output = produce(node, analysis, outChannels, 0, groups);
@@ -96,7 +96,7 @@ function produce(node: Node, analysis: ChannelAnalysis, channels: number, weight
   if (biasShape && biasShape.length > 0 && biasShape[biasShape.length - 1] === channels) analysis.param(node, 2, biasShape.length - 1, [piece], 'channelwise');
   else if (bias && !bias.constant && biasShape === undefined) analysis.refuse([piece], `${describeNode(node)} adds a bias that is not a constant`);
   analysis.track(node.outputs[0], outputAxis, [piece]);
-  const consumer = analysis.consumers.find((c) => c.node === node);
+  const consumer = analysis.consumerOf(node);
   if (consumer) consumer.output = { axis: outputAxis, layout: [piece] };
   return piece;
 }
@@ -113,7 +113,7 @@ function gemm(node: Node, analysis: ChannelAnalysis): void {
     if (input.axis !== 1) analysis.refuse(input.layout, `${describeNode(node)} reads features on axis ${input.axis}, not 1`);
     else {
       analysis.param(node, 1, transB ? 1 : 0, input.layout, 'consumer');
-      analysis.consumers.push({ node, input });
+      analysis.addConsumer(node, input);
     }
   }
   const bias = node.inputs[2];
@@ -136,13 +136,13 @@ function matMul(node: Node, analysis: ChannelAnalysis): void {
     if (input.axis !== rank - 1) analysis.refuse(input.layout, `${describeNode(node)} reads features on axis ${input.axis}, not the last`);
     else {
       analysis.param(node, 1, 0, input.layout, 'consumer');
-      analysis.consumers.push({ node, input });
+      analysis.addConsumer(node, input);
     }
   }
   const group = analysis.newGroup(weight.shape[1]!, `${describeNode(node)} output features`);
   analysis.param(node, 1, 1, [fullPiece(group)], 'producer');
   analysis.track(node.outputs[0], rank - 1, [fullPiece(group)]);
-  const consumer = analysis.consumers.find((c) => c.node === node);
+  const consumer = analysis.consumerOf(node);
   if (consumer) consumer.output = { axis: rank - 1, layout: [fullPiece(group)] };
 }
 

@@ -132,6 +132,19 @@ export class ChannelAnalysis {
     this.params.push(dim);
   }
 
+  private readonly consumerByNode = new Map<Node, ChannelConsumer>();
+
+  /** Records a layer that reads tracked channels (the layers `reconstruct` refits). */
+  addConsumer(node: Node, input: TrackedDim): void {
+    const consumer: ChannelConsumer = { node, input };
+    this.consumers.push(consumer);
+    this.consumerByNode.set(node, consumer);
+  }
+
+  consumerOf(node: Node): ChannelConsumer | undefined {
+    return this.consumerByNode.get(node);
+  }
+
   fixup(node: Node, what: string, layout: ChannelLayout, apply: () => void): void {
     this.fixups.push({ node, what, layout, apply });
   }
