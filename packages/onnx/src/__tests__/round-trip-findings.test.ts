@@ -7,11 +7,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { modelsEqual, type Graph, type Model } from '@modelpass/ir';
-import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
+import { ModelpassError, modelsEqual, type Graph, type Model } from '@modelpass/ir';
+import { decodeOnnx, encodeOnnx, readOnnx } from '@modelpass/onnx';
+import { onnx } from '../generated/onnx.js';
 import { decodeModelProto, FLOAT, modelBytes, tempDir, tensorInfo } from './helpers.js';
 
-const findings = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../tools/fuzz/findings/onnx');
+const findingsRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../tools/fuzz/findings');
+const findings = join(findingsRoot, 'onnx');
 const PYTHON = '/usr/bin/python3';
 
 function roundTrip(model: Model): Model {
@@ -157,5 +159,48 @@ describe('initializers of IR 1-3 models (IR.md: before IR 4 every initializer is
       expectExactRoundTrip(model);
       expect(decodeModelProto(encodeOnnx(model)).graph!.input!.map((info) => info.name)).toEqual(['x']);
     }
+  });
+});
+
+describe('readOnnx reads length prefixes as decodeOnnx does (fuzz finding onnx-file/readonnx-accepts-invalid-length)', () => {
+  /** 'accepted', or 'rejected' with a ModelpassError (anything else fails the test). */
+  function outcome(read: () => Model): string {
+    try {
+      read();
+      return 'accepted';
+    } catch (error) {
+      expect(ModelpassError.is(error), String(error)).toBe(true);
+      return 'rejected';
+    }
+  }
+
+  function agree(bytes: Uint8Array, label: string): string {
+    const path = join(tempDir('length'), `${label}.onnx`);
+    writeFileSync(path, bytes);
+    const decoded = outcome(() => decodeOnnx(bytes, { file: path }));
+    for (const lazyThreshold of [1, 1 << 20]) expect(outcome(() => readOnnx(path, { lazyThreshold })), `${label}, lazyThreshold ${lazyThreshold}`).toBe(decoded);
+    return decoded;
+  }
+
+  it('refuses the saved file, like decodeOnnx (and onnx.load)', () => {
+    expect(agree(readFileSync(join(findingsRoot, 'onnx-file', 'readonnx-accepts-invalid-length.onnx')), 'saved')).toBe('rejected');
+  });
+
+  it('agrees on over-long and out-of-range length prefixes of the graph field', () => {
+    const envelope = onnx.ModelProto.encode({ ir_version: 8, opset_import: [{ domain: '', version: 13 }] }).finish();
+    const graph = onnx.GraphProto.encode({
+      name: 'g',
+      node: [{ op_type: 'Relu', input: ['x'], output: ['y'] }],
+      input: [tensorInfo('x', FLOAT, [2])],
+      output: [tensorInfo('y', FLOAT, [2])],
+    }).finish();
+    const n = graph.byteLength;
+    expect(n).toBeLessThan(128);
+    const withPrefix = (prefix: number[]) => new Uint8Array(Buffer.concat([envelope, Uint8Array.of(0x3a, ...prefix), graph]));
+    expect(agree(withPrefix([n]), 'plain')).toBe('accepted');
+    expect(agree(withPrefix([n | 0x80, 0x80, 0x80, 0x80, 0x00]), 'five-bytes')).toBe('accepted');
+    expect(agree(withPrefix([n | 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]), 'six-bytes')).toBe('rejected');
+    expect(agree(withPrefix([0x80, 0x80, 0x80, 0x80, 0x80, 0x01]), 'two-to-the-35')).toBe('rejected');
+    expect(agree(withPrefix([n | 0x80, 0x80, 0x80, 0x80, 0x10]), 'two-to-the-32-plus')).toBe('rejected');
   });
 });

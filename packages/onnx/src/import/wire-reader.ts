@@ -52,6 +52,26 @@ export class PositionedReader {
   }
 
   /**
+   * A length prefix at `position`, read as protobufjs' `size()` (what `decodeOnnx` uses) reads it:
+   * at most 5 bytes, the fifth without a continuation bit and below 8, so the length is under 2^31.
+   * A longer encoding (`80 80 80 80 80 01`) is an error there, so it is one here too — the lazy
+   * reader must not accept a file the whole-file decoder refuses.
+   */
+  lengthPrefix(position: number, limit: number): { value: number; next: number } {
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 5; i++) {
+      if (position + i >= limit) throw new WireFormatError(`length prefix runs past the end of its message at offset ${position}`);
+      const byte = this.byteAt(position + i);
+      if (i === 4 && byte > 7) throw new WireFormatError(`invalid length encoding at offset ${position} (longer than 5 bytes or 2^31 and over)`);
+      value += (byte & 0x7f) * scale;
+      scale *= 128;
+      if ((byte & 0x80) === 0) return { value, next: position + i + 1 };
+    }
+    throw new WireFormatError(`invalid length encoding at offset ${position}`);
+  }
+
+  /**
    * The offset after the varint at `position`, whatever its value: a varint field may hold any
    * 64-bit value (negative int64s take ten bytes), as protobufjs accepts when it decodes one.
    */
@@ -119,7 +139,7 @@ function readField(reader: PositionedReader, start: number, limit: number): Wire
       end = key.next + 4;
       break;
     case WIRE_LENGTH_DELIMITED: {
-      const length = reader.varint(key.next, limit);
+      const length = reader.lengthPrefix(key.next, limit);
       payloadStart = length.next;
       end = length.next + length.value;
       break;
