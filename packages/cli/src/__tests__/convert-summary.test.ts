@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, linkSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -54,6 +54,17 @@ describe('convert --json', () => {
     expect(summary.output).toEqual({ path: output, bytes: expect.any(Number) });
     expect(summary.overwroteInput).toBe(false);
     expect(result.stderr).toBe(''); // not a terminal: no table, no progress
+  });
+
+  it('--statistics-json writes the same statistics as the summary, ending in a newline; optimize counts its iterations', async () => {
+    const statisticsFile = join(temp, 'statistics.json');
+    const result = await runCli(['convert', cnn, '-o', join(temp, 'optimized.onnx'), '--pipeline', 'optimize', '--json', '--statistics-json', statisticsFile]);
+    expect(result.code, result.stderr).toBe(0);
+    const text = readFileSync(statisticsFile, 'utf8');
+    expect(text.endsWith('}\n')).toBe(true);
+    const summary = JSON.parse(result.stdout);
+    expect(JSON.parse(text)).toEqual({ optimize: summary.passes[0].statistics });
+    expect(summary.passes[0].statistics.iterations).toBeGreaterThanOrEqual(2);
   });
 
   it('without a pipeline: before equals after, no passes', async () => {
