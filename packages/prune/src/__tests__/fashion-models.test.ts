@@ -41,7 +41,7 @@ async function pruneFile(name: string, pipeline: string, out: string) {
   return report;
 }
 
-const dataset = haveData ? loadFashionMnist('test') : undefined;
+const dataset = haveData ? loadFashionMnist({ split: 'test' }) : undefined;
 const accuracyOf = async (path: string) => (await evaluateAccuracy(path, dataset!, { limit: SAMPLES })).accuracy;
 
 describe.skipIf(!haveData)('pruning the Fashion-MNIST fixtures', () => {
