@@ -123,6 +123,22 @@ describe('names of unnamed nodes', () => {
   });
 });
 
+describe('op_type with a dot', () => {
+  it("is refused instead of coming back split at the dot (op '../../etc/passwd' returned as '/etc/passwd' in domain '../.')", () => {
+    const bytes = modelBytes({
+      ir_version: 8,
+      opset_import: [{ domain: '', version: 13 }],
+      graph: {
+        name: 'dots',
+        node: [{ op_type: '../../etc/passwd', input: ['x'], output: ['y'] }],
+        input: [tensorInfo('x', FLOAT, [2])],
+        output: [tensorInfo('y', FLOAT, [2])],
+      },
+    });
+    expect(() => decodeOnnx(bytes, { file: 'dots.onnx' })).toThrow("node op_type '../../etc/passwd' contains '.', which modelpass cannot keep apart from the domain");
+  });
+});
+
 describe('initializers of IR 1-3 models (IR.md: before IR 4 every initializer is a graph input)', () => {
   const oldModel = (irVersion: number) =>
     modelBytes({

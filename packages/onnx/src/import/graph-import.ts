@@ -210,6 +210,15 @@ export class GraphImporter {
     const nodeName = proto.name ?? '';
     const location = this.where({ node: nodeName || undefined, op: `${dialect}.${opType}`, path });
     if (!opType) throw onnxError({ reason: 'node has no op_type', location });
+    if (opType.includes('.')) {
+      // The IR spells an op `dialect.OpType` and splits at the last '.', so 'a.b' would come back
+      // as op_type 'b' in domain '<domain>.a': refused rather than rewritten silently.
+      throw onnxError({
+        reason: `node op_type '${opType}' contains '.', which modelpass cannot keep apart from the domain`,
+        expected: 'an op_type without dots (the domain goes in the node\'s domain field)',
+        location,
+      });
+    }
     if (++this.nodeCount > this.limits.maxNodeCount) {
       throw limitExceeded('maxNodeCount', 'the number of nodes (all graphs, subgraphs and functions)', this.nodeCount, this.limits.maxNodeCount, location);
     }
