@@ -23,6 +23,17 @@ function nestingRun(rng, open, close) {
   return open.repeat(depth) + (rng.chance(0.7) ? close.repeat(depth) : '');
 }
 
+const MAX_GROWTH = 1024 * 1024;
+const MAX_TEXT = 4 * 1024 * 1024;
+
+/** Joins tokens, stopping at ~4 MiB of text (the generated-input cap, applied before the join). */
+function joinCapped(tokens) {
+  let total = 0;
+  let end = 0;
+  while (end < tokens.length && total + tokens[end].length <= MAX_TEXT) total += tokens[end++].length;
+  return tokens.slice(0, end).join('');
+}
+
 /** Mutates `text`; `dictionary` holds tokens of the grammar, `other` is a second seed to splice. */
 export function mutateText(rng, text, dictionary, other) {
   let tokens = tokenize(text);
@@ -43,7 +54,9 @@ export function mutateText(rng, text, dictionary, other) {
       case 'repeat': {
         const n = rng.smallSize(12) + 1;
         const run = tokens.slice(at, at + n);
-        const copies = rng.chance(0.1) ? rng.range(100, 3000) : rng.range(1, 4);
+        const runLength = run.reduce((n, t) => n + t.length, 0) || 1;
+        // At most ~1 MiB of copies: repeating a long hex tensor token 3000 times is no test.
+        const copies = Math.min(rng.chance(0.1) ? rng.range(100, 3000) : rng.range(1, 4), Math.max(1, Math.floor(MAX_GROWTH / runLength)));
         for (let i = 0; i < copies; i++) tokens.splice(at, 0, ...run);
         break;
       }
@@ -78,5 +91,5 @@ export function mutateText(rng, text, dictionary, other) {
     }
     if (tokens.length > 200000) tokens = tokens.slice(0, 200000);
   }
-  return tokens.join('');
+  return joinCapped(tokens);
 }
