@@ -29,6 +29,9 @@ function runInFreshTemp(telemetrySetting: string | undefined): { files: string[]
   folders.push(temp);
   const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: temp };
   delete env.ORT_DISABLE_TELEMETRY;
+  // ONNX Runtime writes no telemetry files when CI is set (as .ci/run does): the children run as on
+  // a user's machine, so the control below shows the files really appear without the switch.
+  delete env.CI;
   if (telemetrySetting !== undefined) env.ORT_DISABLE_TELEMETRY = telemetrySetting;
   const result = spawnSync(process.execPath, ['--input-type=module', '-e', SCRIPT, model], { cwd: repoRoot, env, encoding: 'utf8', timeout: 60_000 });
   return { files: readdirSync(temp).sort(), stdout: result.stdout, stderr: result.stderr, status: result.status };
