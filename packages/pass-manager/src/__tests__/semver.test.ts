@@ -36,6 +36,10 @@ describe('semver ranges', () => {
     ['2.0.0-alpha', '^2.0.0-beta.1', false],
     ['2.0.0', '^2.0.0-beta.1', true],
     ['1.0.0', 'not a range', false],
+    ['1.5.0', '1.0.0 - 2.0.0', true],
+    ['2.0.1', '1.0.0 - 2.0.0', false],
+    ['v1.2.3', '^1.2.0', true],
+    ['not a version', '*', false],
   ])('%s satisfies %s: %s', (version, range, expected) => {
     expect(satisfies(version, range)).toBe(expected);
   });
