@@ -43,6 +43,52 @@ export interface WriteOnnxOptions extends EncodeOnnxOptions {
   readonly externalDataThreshold?: number;
   /** Data file name, in the model's folder (default `<model file name>.data`). */
   readonly externalDataFile?: string;
+  /**
+   * Called as the files are written: `done` of `total` bytes, where `total` is the sum of the
+   * initializers' bytes (the bulk of any large model) and `done` counts bytes written to the files,
+   * capped at `total`. Called at most about once per MiB, and a last time with `done === total`
+   * once both files are in place. It runs synchronously inside the write; it must not throw.
+   */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+const PROGRESS_STEP = 1 << 20;
+
+/** Counts written bytes towards `total` and reports them to `onProgress` about once per MiB. */
+class WriteProgress {
+  private done = 0;
+  private reported = -1;
+  constructor(
+    private readonly total: number,
+    private readonly onProgress: ((done: number, total: number) => void) | undefined,
+  ) {}
+  advance(bytes: number): void {
+    if (!this.onProgress) return;
+    this.done = Math.min(this.total, this.done + bytes);
+    if (this.reported < 0 || this.done - this.reported >= PROGRESS_STEP) this.report();
+  }
+  finish(): void {
+    this.done = this.total;
+    if (this.onProgress) this.report();
+  }
+  private report(): void {
+    this.reported = this.done;
+    this.onProgress!(this.done, this.total);
+  }
+}
+
+/** A FileSink (so the writer still reuses its copy buffer) that tells `progress` what it wrote. */
+class ProgressFileSink extends FileSink {
+  constructor(
+    fd: number,
+    private readonly progress: WriteProgress,
+  ) {
+    super(fd);
+  }
+  override write(bytes: Uint8Array): void {
+    super.write(bytes);
+    this.progress.advance(bytes.byteLength);
+  }
 }
 
 interface StreamedInitializer {
@@ -208,6 +254,9 @@ export function writeOnnx(model: Model, path: string, options: WriteOnnxOptions 
     externalize = bytes > PROTOBUF_LIMIT - AUTO_MARGIN;
   }
   const externals = new Set(externalize ? candidates : []);
+  let tensorBytes = 0;
+  for (const value of initializers) tensorBytes += value.constant!.byteLength;
+  const progress = new WriteProgress(tensorBytes, options.onProgress);
 
   const temps: string[] = [];
   wrapExportErrors(path, () => {
@@ -220,7 +269,7 @@ export function writeOnnx(model: Model, path: string, options: WriteOnnxOptions 
         temps.push(dataTemp);
         const fd = openSync(dataTemp, 'w');
         try {
-          const sink = new FileSink(fd);
+          const sink = new ProgressFileSink(fd, progress);
           for (const value of initializers) {
             if (!externals.has(value)) continue;
             const padding = (EXTERNAL_ALIGNMENT - (sink.position % EXTERNAL_ALIGNMENT)) % EXTERNAL_ALIGNMENT;
@@ -244,7 +293,7 @@ export function writeOnnx(model: Model, path: string, options: WriteOnnxOptions 
       temps.push(modelTemp);
       const fd = openSync(modelTemp, 'w');
       try {
-        const sink = new FileSink(fd);
+        const sink = new ProgressFileSink(fd, progress);
         streamModel(
           sink,
           model,
@@ -269,6 +318,7 @@ export function writeOnnx(model: Model, path: string, options: WriteOnnxOptions 
       fsyncFolder(folder);
       removeStaleDataFiles(folder, requestedDataName, dataName);
       removeAbandonedTemporaries(folder, basename(target), requestedDataName);
+      progress.finish();
     } finally {
       for (const temp of temps) {
         rmSync(temp, { force: true });

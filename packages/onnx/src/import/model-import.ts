@@ -31,6 +31,12 @@ export interface ReadOnnxOptions extends Omit<DecodeOnnxOptions, 'file'> {
    * ones are read into memory.
    */
   readonly lazyThreshold?: number;
+  /**
+   * Called with `(0, size)` once the file is open and `(size, size)` when the model is read (`size`:
+   * the file's bytes). Weights stay in the file (lazy ranges), so reading is quick even for a large
+   * model; the callback lets a caller show that it started and ended. It must not throw.
+   */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 /** Throws when the first bytes show a known non-ONNX format. */
@@ -133,6 +139,7 @@ export function readOnnx(path: string, options: ReadOnnxOptions = {}): Model {
   const sources = new SourceFiles();
   sources.add(source);
   try {
+    options.onProgress?.(0, source.size);
     const reader = new PositionedReader(source.descriptor!, source.size);
     const head = new Uint8Array(Math.min(16, source.size));
     if (head.byteLength > 0) reader.copyInto(head, 0);
@@ -148,6 +155,7 @@ export function readOnnx(path: string, options: ReadOnnxOptions = {}): Model {
     );
     model.sourcePath = path;
     sources.finish();
+    options.onProgress?.(source.size, source.size);
     return model;
   } catch (error) {
     sources.closeAll();
