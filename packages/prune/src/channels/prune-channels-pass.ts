@@ -12,6 +12,7 @@ import { analyzeChannelDependencies } from './dependency-groups.js';
 import { chooseKeptChannels, CHANNEL_CRITERIA, weightScores } from './channel-scores.js';
 import { applyChannelPruning } from './apply-channel-pruning.js';
 import { activationScores } from './activation-scores.js';
+import { lookThroughConstantIdentities, retieUnchangedCopies, untieConstants } from './untie-shared-parameters.js';
 import { recordChannelPruning, type PrunedLayer } from '../reconstruct/prune-record.js';
 
 const options = {
@@ -32,8 +33,23 @@ export const pruneChannels = definePass({
   statistics: ['groups', 'groups-pruned', 'groups-unprunable', 'channels-removed', 'params-sliced', 'parameters-removed'],
   async run(model, context) {
     const typesUpdated = inferShapes(model, { registry: context.registry, mode: 'refresh' }).updated > 0;
-    const unchanged = (): ReturnType<typeof context.preserveAll> => (typesUpdated ? context.preserve(['uses', 'topological-order']) : context.preserveAll());
-    const analysis = analyzeChannelDependencies(model);
+    const identitiesRemoved = lookThroughConstantIdentities(model);
+    let analysis = analyzeChannelDependencies(model);
+    // Refused for sharing, or a per-channel vector (bias, BatchNorm) of several layers: exporters
+    // deduplicate equal ones (zeros, ones), which would tie unrelated groups together.
+    const shared = new Set(
+      analysis.params
+        .filter((param) => param.value.useCount > param.readers.length || (param.value.constant?.shape.length === 1 && param.value.users.length > 1))
+        .map((param) => param.value),
+    );
+    const copies = untieConstants(model, shared);
+    if (copies.size > 0) analysis = analyzeChannelDependencies(model);
+    const unchanged = (): ReturnType<typeof context.preserveAll> => {
+      retieUnchangedCopies(model, copies);
+      if (identitiesRemoved > 0) return context.preserveNone();
+      return typesUpdated ? context.preserve(['uses', 'topological-order']) : context.preserveAll();
+    };
+    if (identitiesRemoved > 0) context.debug(`${identitiesRemoved} Identity node(s) of constants looked through`);
     const groups = analysis.groups();
     context.statistic('groups', groups.length);
     for (const group of groups) {
@@ -76,11 +92,16 @@ export const pruneChannels = definePass({
     }
     if (removed === 0) return unchanged();
     const original = encodeOnnx(model);
+    const copySizes = new Map([...copies.keys()].map((copy) => [copy, copy.constant!.shape.reduce((a, b) => a * b, 1)]));
     const applied = applyChannelPruning(analysis);
+    retieUnchangedCopies(model, copies);
+    // A copy that stays is new data, not in the original: its full size was counted as "before".
+    const copiedElements = [...copySizes].reduce((sum, [copy, size]) => sum + (copy.constant ? size : 0), 0);
+    if (copiedElements > 0) context.debug(`shared constants untied (their readers shrink differently): ${copiedElements} elements copied before slicing`);
     inferShapes(model, { registry: context.registry, mode: 'refresh' });
     context.statistic('channels-removed', removed);
     context.statistic('params-sliced', applied.paramsSliced);
-    context.statistic('parameters-removed', applied.parametersBefore - applied.parametersAfter);
+    context.statistic('parameters-removed', applied.parametersBefore - applied.parametersAfter - copiedElements);
     const layers: PrunedLayer[] = analysis.consumers
       .filter((consumer) => layoutChanged(consumer.input.layout))
       .map((consumer) => ({

@@ -1,0 +1,60 @@
+/**
+ * Exporters share parameters that merely hold equal values: torch.onnx deduplicates identical
+ * initializers (e.g. the zero biases of every Squeeze-Excitation conv of one width in
+ * EfficientNet / MobileNetV3) and spells the repeats as `Identity(initializer)`. Such a constant
+ * read by layers of different channel groups cannot be sliced for one of them, so before the
+ * analysis:
+ * - `Identity` of a constant is looked through (its readers read the constant itself);
+ * - a constant parameter that the analysis finds shared with layers that do not shrink with it,
+ *   and a per-channel vector (rank 1: bias, BatchNorm scale/shift/mean/var) read by several layers,
+ *   gets one copy per reading node (same tensor object, no data copied), so that the layers' groups
+ *   are not tied together by a coincidence of values. A shared weight of rank > 1 (real weight
+ *   sharing) still ties its layers' groups.
+ * After pruning, `retieUnchangedCopies` points every copy that was not sliced back at its origin
+ * and drops it, so a model whose shared groups stayed whole keeps its deduplicated constants.
+ */
+import type { Model, Value } from '@modelpass/ir';
+
+/** Replaces every `Identity(constant)` whose output is no graph output by the constant. Returns how many. */
+export function lookThroughConstantIdentities(model: Model): number {
+  let removed = 0;
+  for (const node of [...model.graph.nodes()]) {
+    if (node.op !== 'onnx.Identity' || node.subgraphs.length > 0) continue;
+    const source = node.inputs[0];
+    const output = node.outputs[0];
+    if (!source?.isConstant || !source.constant || !output || output.isGraphOutput) continue;
+    output.replaceAllUsesWith(source);
+    node.erase();
+    removed++;
+  }
+  return removed;
+}
+
+/** Gives each node reading one of `shared` beyond the first its own copy. Returns copy → origin. */
+export function untieConstants(model: Model, shared: Iterable<Value>): Map<Value, Value> {
+  const copies = new Map<Value, Value>();
+  for (const value of shared) {
+    if (!value.isConstant || !value.constant) continue;
+    const readers = value.users;
+    for (const reader of readers.slice(1)) {
+      const copy = model.graph.addConstant(model.graph.uniqueName(`${value.name}__untied`), value.constant);
+      reader.inputs.forEach((input, index) => {
+        if (input === value) reader.setInput(index, copy);
+      });
+      copies.set(copy, value);
+    }
+  }
+  return copies;
+}
+
+/** Points each copy whose data is still its origin's (neither was sliced) back at the origin. Returns how many copies stay. */
+export function retieUnchangedCopies(model: Model, copies: Map<Value, Value>): number {
+  let kept = 0;
+  for (const [copy, origin] of copies) {
+    if (copy.constant !== undefined && copy.constant === origin.constant) {
+      copy.replaceAllUsesWith(origin);
+      model.graph.removeConstant(copy);
+    } else kept++;
+  }
+  return kept;
+}
