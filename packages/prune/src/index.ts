@@ -17,6 +17,7 @@ export { ChannelGroup, keptIndices, layoutLength, type ChannelLayout, type Chann
 export { CHANNEL_RULES, type ChannelRule } from './channels/channel-rules.js';
 export { chooseKeptChannels, weightScores, CHANNEL_CRITERIA, type ChannelCriterion, type GroupScores } from './channels/channel-scores.js';
 export { applyChannelPruning, type AppliedPruning } from './channels/apply-channel-pruning.js';
+export { prepareChannelAnalysis, retieUnchangedCopies, type PreparedChannelAnalysis } from './channels/untie-shared-parameters.js';
 export { loadCalibrationData, encodeWithOutputs, type CalibrationData, type CalibrationOptions } from './channels/calibration.js';
 export { reconstruct } from './reconstruct/reconstruct-pass.js';
 export { NormalEquations } from './reconstruct/least-squares.js';

@@ -8,11 +8,10 @@ import { inferShapes } from '@modelpass/ops';
 import { encodeOnnx } from '@modelpass/onnx';
 import { definePass, option } from '@modelpass/pass-manager';
 import { keptIndices, layoutChanged } from './channel-layout.js';
-import { analyzeChannelDependencies } from './dependency-groups.js';
 import { chooseKeptChannels, CHANNEL_CRITERIA, weightScores } from './channel-scores.js';
 import { applyChannelPruning } from './apply-channel-pruning.js';
 import { activationScores } from './activation-scores.js';
-import { lookThroughConstantIdentities, retieUnchangedCopies, untieConstants } from './untie-shared-parameters.js';
+import { prepareChannelAnalysis, retieUnchangedCopies } from './untie-shared-parameters.js';
 import { recordChannelPruning, type PrunedLayer } from '../reconstruct/prune-record.js';
 
 const options = {
@@ -33,17 +32,7 @@ export const pruneChannels = definePass({
   statistics: ['groups', 'groups-pruned', 'groups-unprunable', 'channels-removed', 'params-sliced', 'parameters-removed'],
   async run(model, context) {
     const typesUpdated = inferShapes(model, { registry: context.registry, mode: 'refresh' }).updated > 0;
-    const identitiesRemoved = lookThroughConstantIdentities(model);
-    let analysis = analyzeChannelDependencies(model);
-    // Refused for sharing, or a per-channel vector (bias, BatchNorm) of several layers: exporters
-    // deduplicate equal ones (zeros, ones), which would tie unrelated groups together.
-    const shared = new Set(
-      analysis.params
-        .filter((param) => param.value.useCount > param.readers.length || (param.value.constant?.shape.length === 1 && param.value.users.length > 1))
-        .map((param) => param.value),
-    );
-    const copies = untieConstants(model, shared);
-    if (copies.size > 0) analysis = analyzeChannelDependencies(model);
+    const { analysis, copies, identitiesRemoved } = prepareChannelAnalysis(model);
     const unchanged = (): ReturnType<typeof context.preserveAll> => {
       retieUnchangedCopies(model, copies);
       if (identitiesRemoved > 0) return context.preserveNone();

@@ -14,6 +14,7 @@
  * and drops it, so a model whose shared groups stayed whole keeps its deduplicated constants.
  */
 import type { Model, Value } from '@modelpass/ir';
+import { analyzeChannelDependencies, type ChannelAnalysis } from './dependency-groups.js';
 
 /** Replaces every `Identity(constant)` whose output is no graph output by the constant. Returns how many. */
 export function lookThroughConstantIdentities(model: Model): number {
@@ -57,4 +58,31 @@ export function retieUnchangedCopies(model: Model, copies: Map<Value, Value>): n
     } else kept++;
   }
   return kept;
+}
+
+export interface PreparedChannelAnalysis {
+  readonly analysis: ChannelAnalysis;
+  /** Copies made of shared constants → the constant they copy (see `retieUnchangedCopies`). */
+  readonly copies: Map<Value, Value>;
+  readonly identitiesRemoved: number;
+}
+
+/**
+ * What `prune-channels` analyzes (the model's types inferred first): `Identity` of constants looked
+ * through, shared per-channel vectors and constants shared with layers that do not shrink with them
+ * untied, then `analyzeChannelDependencies`. Changes the model (semantics kept).
+ */
+export function prepareChannelAnalysis(model: Model): PreparedChannelAnalysis {
+  const identitiesRemoved = lookThroughConstantIdentities(model);
+  let analysis = analyzeChannelDependencies(model);
+  // Refused for sharing, or a per-channel vector (bias, BatchNorm) of several layers: exporters
+  // deduplicate equal ones (zeros, ones), which would tie unrelated groups together.
+  const shared = new Set(
+    analysis.params
+      .filter((param) => param.value.useCount > param.readers.length || (param.value.constant?.shape.length === 1 && param.value.users.length > 1))
+      .map((param) => param.value),
+  );
+  const copies = untieConstants(model, shared);
+  if (copies.size > 0) analysis = analyzeChannelDependencies(model);
+  return { analysis, copies, identitiesRemoved };
 }
