@@ -11,7 +11,9 @@
 //   /usr/bin/python3 tools/fixtures/make_torchvision.py
 //   NX_DAEMON=false npx nx run @modelpass/cli:build
 //   node tools/bench/prune/torchvision.mjs [--models resnet18,mobilenet_v2] [--runs 30] [--batch-runs 10]
-//        [--warmup 3] [--batch 8] [--out tools/bench/prune/RESULTS-torchvision.md]
+//        [--warmup 3] [--batch 8] [--no-proof] [--out tools/bench/prune/RESULTS-torchvision.md]
+//
+// Unless --no-proof, it also runs the group proof on each architecture (channel-proof.mjs).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
+import { prepareProof } from './channel-proof.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = join(ROOT, 'packages/cli/dist/bin.js');
@@ -34,7 +37,8 @@ const BATCH_RUNS = Number(flag('batch-runs', '10'));
 const WARMUP = Number(flag('warmup', '3'));
 const BATCH = Number(flag('batch', '8'));
 const OUT = resolve(flag('out', join(ROOT, 'tools/bench/prune/RESULTS-torchvision.md')));
-const VARIANTS = (flag('pipelines', null)?.split(';') ?? ['prune-channels{ratio=0.5}', 'optimize', 'optimize,prune-channels{ratio=0.5}']);
+const PROVE = !args.includes('--no-proof');
+const VARIANTS = (flag('pipelines', null)?.split(';') ?? ['prune-channels{ratio=0.5}', 'prune-channels{ratio=0.5 round-to=8}', 'optimize', 'optimize,prune-channels{ratio=0.5}']);
 
 if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`NX_DAEMON=false npx nx run @modelpass/cli:build\` first`);
 for (const m of MODELS) {
@@ -103,7 +107,25 @@ async function outputsOf(s, inputName, shape) {
   return Object.fromEntries(Object.entries(result).map(([name, t]) => [name, { dims: [...t.dims], finite: [...t.data].every(Number.isFinite) }]));
 }
 
+/** Largest |a − b| over the outputs of two sessions on one seeded batch, relative to the largest |a|. */
+async function largestDifference(a, b, inputName, shape) {
+  const feeds = { [inputName]: new ort.Tensor('float32', seededInput(shape), shape) };
+  const [x, y] = [await a.run(feeds), await b.run(feeds)];
+  let diff = 0;
+  let scale = 0;
+  for (const name of Object.keys(x)) {
+    const [u, v] = [x[name].data, y[name].data];
+    if (u.length !== v.length) return Number.POSITIVE_INFINITY;
+    for (let i = 0; i < u.length; i++) {
+      diff = Math.max(diff, Math.abs(u[i] - v[i]));
+      scale = Math.max(scale, Math.abs(u[i]));
+    }
+  }
+  return diff / Math.max(scale, 1e-30);
+}
+
 const rows = [];
+const proofs = [];
 for (const model of MODELS) {
   const original = join(CACHE, `${model}.onnx`);
   const base = JSON.parse(cli('inspect', original, '--json').stdout);
@@ -150,6 +172,23 @@ for (const model of MODELS) {
     await b.release();
     console.error(`${model} ${pipeline}: params ×${row.paramRatio.toFixed(3)}, FLOPs ×${row.flopsRatio.toFixed(3)}, latency ×${row.latency1.toFixed(2)} (b1) ×${row.latencyB.toFixed(2)} (b${BATCH}), checker ${row.checker ?? 'ok'}, shapes ${row.interface ? 'same' : 'CHANGED'}`);
   }
+  if (PROVE) {
+    // The group proof on this architecture: the channels to lose made irrelevant first, then the real CLI prunes.
+    const prepared = join(WORK, `${model}-proof-in.onnx`);
+    const pruned = join(WORK, `${model}-proof-out.onnx`);
+    const expected = prepareProof(original, prepared, 0.5);
+    const convert = cli('convert', prepared, '-o', pruned, '--pipeline', 'prune-channels{ratio=0.5}', '--statistics-json', `${pruned}.json`);
+    if (convert.status !== 0) proofs.push({ model, expected, error: convert.stderr.trim().split('\n')[0] });
+    else {
+      const removed = JSON.parse(readFileSync(`${pruned}.json`, 'utf8'))['prune-channels']?.['channels-removed'] ?? 0;
+      const [p, q] = [await session(prepared), await session(pruned)];
+      const worst = Math.max(await largestDifference(p, q, inputName, inputShape), await largestDifference(p, q, inputName, [2, ...inputShape.slice(1)]));
+      await p.release();
+      await q.release();
+      proofs.push({ model, expected, removed, worst });
+      console.error(`${model} proof: ${removed}/${expected} channels removed, largest output difference ${worst.toExponential(2)} of the largest output`);
+    }
+  }
   await a.release();
 }
 
@@ -181,6 +220,12 @@ lines.push('', '## Groups left whole, by reason (names replaced by X)', '');
 for (const row of rows) {
   if (!row.refusals?.length) continue;
   lines.push(`- ${row.model}, \`${row.pipeline}\`: ${row.refusals.map(([reason, n]) => `${n}× ${reason}`).join('; ')}`);
+}
+if (proofs.length > 0) {
+  lines.push('', '## Proof of the groups on each architecture', '');
+  lines.push('As in `packages/prune/src/__tests__/channels-equivalence.test.ts` (`tools/bench/prune/channel-proof.mjs`): the channels each prunable group will lose are chosen (seeded) and made irrelevant first (every weight reading them zeroed, the rows making them scaled by 1e-6 so that L1 picks exactly them); then the CLI runs `prune-channels{ratio=0.5}`. ORT must give the same outputs (batch 1 and 2) before and after: a missed dependency (residual partner, SE gate, depthwise/grouped conv, Concat offset) would change them.', '');
+  lines.push('| model | channels removed / chosen | largest output difference (relative to the largest output) |', '|---|---:|---:|');
+  for (const proof of proofs) lines.push(`| ${proof.model} | ${proof.error ? `failed: ${proof.error}` : `${proof.removed} / ${proof.expected}`} | ${proof.worst === undefined ? '' : proof.worst.toExponential(2)} |`);
 }
 lines.push('', '## Absolute latencies (ms, original → pruned)', '');
 for (const row of rows) {
