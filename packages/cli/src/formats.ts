@@ -14,6 +14,8 @@ export interface ModelFormat {
 export interface ModelWriteOptions {
   /** ONNX only: which intermediate values get value_info (`--value-info`; default 'declared'). */
   readonly valueInfo?: ValueInfoPolicy;
+  /** Bytes written so far of the weights' total (ONNX only; the CLI's progress bar). */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 export interface ModelReadOptions {
@@ -23,6 +25,8 @@ export interface ModelReadOptions {
    * like PATH), else none.
    */
   readonly allowRead?: readonly string[];
+  /** Bytes read so far of the file's size (ONNX only; the CLI's progress bar). */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 function allowedReadFolders(options: ModelReadOptions | undefined): readonly string[] {
@@ -49,14 +53,17 @@ const mpir: ModelFormat = {
 const onnx: ModelFormat = {
   name: 'onnx',
   extensions: ['.onnx'],
-  read(path) {
-    const model = readOnnx(path);
+  read(path, options) {
+    const model = readOnnx(path, options?.onProgress ? { onProgress: options.onProgress } : {});
     model.sourceFormat = 'onnx';
     model.sourcePath = path;
     return model;
   },
   write(model, path, options) {
-    writeOnnx(model, path, options?.valueInfo ? { valueInfo: options.valueInfo } : {});
+    writeOnnx(model, path, {
+      ...(options?.valueInfo ? { valueInfo: options.valueInfo } : {}),
+      ...(options?.onProgress ? { onProgress: options.onProgress } : {}),
+    });
   },
 };
 

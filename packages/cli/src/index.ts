@@ -7,3 +7,6 @@ export { builtinEnvironment, environmentWithPlugins } from './environment.js';
 export { UsageError } from './usage-error.js';
 export { escapeForTerminal } from './terminal-text.js';
 export type { CompareVerdict } from './compare-report.js';
+export { ProgressBar, silentProgress, formatAmount, formatSeconds, type ProgressBarOptions, type ProgressReporter, type ProgressUnit } from './progress-bar.js';
+export { progressReporter } from './cli-io.js';
+export { expectedPassRuns } from './pipeline-progress.js';

@@ -55,6 +55,8 @@ function terminalSafe(io: CliIO): CliIO {
     stdout: (text) => io.stdout(escapeForTerminal(text)),
     stderr: (text) => io.stderr(escapeForTerminal(text)),
     ...(io.stderrStyled ? { stderrStyled: io.stderrStyled } : {}),
+    ...(io.stderrProgress ? { stderrProgress: io.stderrProgress } : {}),
+    ...(io.stderrColumns ? { stderrColumns: io.stderrColumns } : {}),
   };
 }
 

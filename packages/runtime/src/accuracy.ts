@@ -28,6 +28,8 @@ export interface EvaluateAccuracyOptions extends CreateEngineOptions {
   readonly layout?: SampleLayout;
   /** A name for the dataset in error messages (e.g. `fashion-mnist:test`). */
   readonly datasetName?: string;
+  /** Called after each batch with the samples evaluated so far and the samples in all (progress bars). */
+  readonly onProgress?: (samplesDone: number, samplesTotal: number) => void;
 }
 
 export interface AccuracyResult {
@@ -151,6 +153,7 @@ export async function evaluateAccuracy(source: ModelSource, dataset: LabelledDat
         }
       }
       total += rows;
+      options.onProgress?.(total, data.size);
     }
     for (let label = 0; label < perClass.length; label++) perClass[label] ??= { total: 0, correct: 0 };
     return { accuracy: total ? correct / total : 0, correct, total, engine: engine.name, batchSize, sampleShape: fed, perClass };

@@ -1,10 +1,12 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { formatDiagnostic, writeFileAtomic, type Diagnostic } from '@modelpass/ir';
+import { formatDiagnostic, writeFileAtomic, type Diagnostic, type Model } from '@modelpass/ir';
 import { parseValueInfoPolicy, VALUE_INFO_POLICIES } from '@modelpass/onnx';
 import { PassManager, StatisticsInstrumentation, TimingInstrumentation } from '@modelpass/pass-manager';
 import { flagBoolean, flagList, flagString } from '../args.js';
-import { progress } from '../cli-io.js';
+import { progressReporter } from '../cli-io.js';
+import { silentProgress, type ProgressReporter } from '../progress-bar.js';
+import { pipelineProgress } from '../pipeline-progress.js';
 import type { Command } from '../command.js';
 import { environmentWithPlugins } from '../environment.js';
 import { formatFor } from '../formats.js';
@@ -99,6 +101,8 @@ export const convertCommand: Command = {
     const timing = instrumentation.timing ?? new TimingInstrumentation();
     const statistics = instrumentation.statistics ?? new StatisticsInstrumentation();
     const debug = flagBoolean(args, 'debug');
+    // The bar on screen now, erased before a diagnostic prints so the two do not share a line.
+    let activeBar: ProgressReporter = silentProgress;
     const manager = new PassManager({
       environment,
       verifyEach: flagBoolean(args, 'verify-each', true),
@@ -107,22 +111,36 @@ export const convertCommand: Command = {
         ...(instrumentation.timing ? [] : [timing]),
         ...(instrumentation.statistics ? [] : [statistics]),
       ],
-      onDiagnostic: (d: Diagnostic) => io.stderr(`modelpass: ${d.severity}: ${formatDiagnostic(d)}`),
+      onDiagnostic: (d: Diagnostic) => {
+        activeBar.interrupt();
+        io.stderr(`modelpass: ${d.severity}: ${formatDiagnostic(d)}`);
+      },
       ...(debug ? { debug: (message: string, pass: { pass: { name: string } }) => io.stderr(`[${pass.pass.name}] ${message}`) } : {}),
     });
     const pipelineText = flagString(args, 'pipeline');
     // Resolve the pipeline before reading the model, so a typo fails fast.
     const pipeline = pipelineText !== undefined && pipelineText.trim() !== '' ? manager.parse(pipelineText) : undefined;
 
-    progress(io, `reading ${args.positionals[0]}`);
-    const model = await inputFormat.read(inputPath, readOptions(args, io));
+    const reading = progressReporter(io, 'reading', args.positionals[0]!, 'bytes');
+    let model: Model;
+    try {
+      model = await inputFormat.read(inputPath, { ...readOptions(args, io), onProgress: (done, total) => reading.update(done, total) });
+      reading.done();
+    } finally {
+      reading.done(false);
+    }
     const inputBytes = fileSize(inputPath);
     const before = countModel(model);
     if (pipeline) {
-      progress(io, `running ${pipelineText}`);
+      activeBar = progressReporter(io, 'running passes', undefined, 'count');
+      const passes = pipelineProgress(activeBar, pipeline);
+      manager.addInstrumentation(passes.instrumentation);
       try {
         await manager.run(model, pipeline);
+        passes.done();
       } finally {
+        passes.stop();
+        activeBar = silentProgress;
         if (instrumentation.timing) io.stderr(instrumentation.timing.report());
         if (instrumentation.statistics) io.stderr(instrumentation.statistics.report());
         const statisticsJson = flagString(args, 'statistics-json');
@@ -131,8 +149,13 @@ export const convertCommand: Command = {
         }
       }
     }
-    progress(io, `writing ${outputArg}`);
-    await writeModelOutput(outputFormat, model, outputPath, valueInfo ? { valueInfo } : undefined);
+    const writing = progressReporter(io, 'writing', outputArg, 'bytes');
+    try {
+      await writeModelOutput(outputFormat, model, outputPath, { ...(valueInfo ? { valueInfo } : {}), onProgress: (done, total) => writing.update(done, total) });
+      writing.done();
+    } finally {
+      writing.done(false);
+    }
     if (json || showTable) {
       const after = countModel(model);
       const timingReport = pipeline ? timing.toJSON() : undefined;

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { closestName } from '@modelpass/pass-manager';
 import { DATASET_SCHEMES, FASHION_MNIST_CLASSES, evaluateAccuracy, loadDataset, type EngineName, type Normalization, type SampleLayout } from '@modelpass/runtime';
 import { flagBoolean, flagString, type ParsedArgs } from '../args.js';
+import { progressReporter } from '../cli-io.js';
 import type { Command } from '../command.js';
 import { modelInput } from '../model-files.js';
 import { UsageError } from '../usage-error.js';
@@ -98,17 +99,25 @@ export const evalCommand: Command = {
       std: std === undefined ? 1 : std.length === 1 ? std[0]! : std,
     };
     const started = performance.now();
-    const result = await evaluateAccuracy(source, dataset, {
-      engine: engine as EngineName,
-      normalization,
-      layout: layout as SampleLayout,
-      datasetName: spec,
-      ...(limit !== undefined ? { limit } : {}),
-      ...(batchSize !== undefined ? { batchSize } : {}),
-      ...(sampleShape ? { sampleShape } : {}),
-      ...(flagString(args, 'input') !== undefined ? { inputName: flagString(args, 'input')! } : {}),
-      ...(flagString(args, 'output') !== undefined ? { outputName: flagString(args, 'output')! } : {}),
-    });
+    const bar = progressReporter(io, 'evaluating on', spec, 'count');
+    let result: Awaited<ReturnType<typeof evaluateAccuracy>>;
+    try {
+      result = await evaluateAccuracy(source, dataset, {
+        onProgress: (done, all) => bar.update(done, all),
+        engine: engine as EngineName,
+        normalization,
+        layout: layout as SampleLayout,
+        datasetName: spec,
+        ...(limit !== undefined ? { limit } : {}),
+        ...(batchSize !== undefined ? { batchSize } : {}),
+        ...(sampleShape ? { sampleShape } : {}),
+        ...(flagString(args, 'input') !== undefined ? { inputName: flagString(args, 'input')! } : {}),
+        ...(flagString(args, 'output') !== undefined ? { outputName: flagString(args, 'output')! } : {}),
+      });
+      bar.done();
+    } finally {
+      bar.done(false);
+    }
     const seconds = (performance.now() - started) / 1000;
     const classNames = spec.startsWith('fashion-mnist:') ? FASHION_MNIST_CLASSES : undefined;
     const perClass = result.perClass.map((c, label) => ({

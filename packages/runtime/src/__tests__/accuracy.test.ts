@@ -95,8 +95,15 @@ describe('Fashion-MNIST accuracy on ONNX Runtime', () => {
     try {
       const full = await evaluateAccuracy(mlp, test, { engine: runner, batchSize: 768 }); // 10,000 = 13 * 768 + 16
       expect(Math.abs(full.accuracy - 0.8558)).toBeLessThanOrEqual(0.0005); // info.json, torch
-      const prefix = await evaluateAccuracy(mlp, test, { engine: runner, batchSize: 300, limit: 1000 });
+      const progress: [number, number][] = [];
+      const prefix = await evaluateAccuracy(mlp, test, { engine: runner, batchSize: 300, limit: 1000, onProgress: (done, all) => progress.push([done, all]) });
       expect(prefix.total).toBe(1000);
+      expect(progress).toEqual([
+        [300, 1000],
+        [600, 1000],
+        [900, 1000],
+        [1000, 1000],
+      ]);
       expect(prefix.correct).toBe(Math.round(prefix.accuracy * 1000));
       expect(runner.cachedSessions).toBe(1); // a caller's engine is neither recreated nor disposed
     } finally {
