@@ -54,7 +54,3 @@ export function progressReporter(io: CliIO, label: string, subject: string | und
   });
 }
 
-/** A one-line progress note on a terminal (silent when stderr is a pipe or file). */
-export function progress(io: CliIO, message: string): void {
-  if (io.stderrIsTTY) io.stderr(`modelpass: ${message}`);
-}

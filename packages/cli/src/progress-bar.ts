@@ -41,6 +41,7 @@ export interface ProgressReporter {
 }
 
 const BAR_WIDTH = 20;
+const MIN_BAR_WIDTH = 8;
 const ERASE_LINE = '\u001b[K';
 
 export function formatAmount(value: number, unit: ProgressUnit): string {
@@ -113,9 +114,8 @@ export class ProgressBar implements ProgressReporter {
   /** The line as it would be drawn now (without the carriage return). */
   line(final: boolean): string {
     const { unit, style } = this.options;
+    const columns = Math.max(20, this.options.columns ?? 80) - 1; // the last column would wrap on some terminals
     const fraction = this.total > 0 ? this.doneAmount / this.total : 0;
-    const filled = Math.round(fraction * BAR_WIDTH);
-    const bar = `[${style('cyan', '█'.repeat(filled))}${style('dim', '░'.repeat(BAR_WIDTH - filled))}]`;
     const percent = `${String(Math.floor(fraction * 100)).padStart(3)}%`;
     const amounts = `${formatAmount(this.doneAmount, unit)}/${formatAmount(this.total, unit)}`;
     const elapsed = (this.now() - this.started) / 1000;
@@ -126,14 +126,25 @@ export class ProgressBar implements ProgressReporter {
         : 'ETA …';
     const shortDetail = this.detail.length > 24 ? `${this.detail.slice(0, 23)}…` : this.detail;
     const detail = shortDetail ? ` ${escapeForTerminal(shortDetail)}` : '';
-    const tail = ` ${bar} ${percent} ${amounts} ${timing}${detail}`;
-    // Shorten the label, never the bar, to fit the terminal (SGR codes take no columns).
-    const visibleTail = tail.replace(/\u001b\[[0-9;]*m/g, '').length;
-    const label = escapeForTerminal(this.options.label);
-    let subject = this.options.subject === undefined ? '' : escapeForTerminal(this.options.subject);
-    const room = Math.max(12, (this.options.columns ?? 80) - 1 - visibleTail - 'modelpass: '.length - label.length - 1);
-    if (subject.length > room) subject = `…${subject.slice(subject.length - room + 1)}`;
-    return `modelpass: ${label}${subject ? ` ${subject}` : ''}${tail}`;
+    const label = `modelpass: ${escapeForTerminal(this.options.label)}`;
+    let subject = this.options.subject === undefined ? '' : ` ${escapeForTerminal(this.options.subject)}`;
+    // Fit the terminal: shorten the subject (from the left) to 12 columns, then the bar down to
+    // 8 cells, then the subject further, then drop the detail; the line never wraps (a wrapped line
+    // cannot be redrawn in place).
+    let numbers = ` ${percent} ${amounts} ${timing}${detail}`;
+    const used = (barWidth: number, subjectLength: number) => label.length + subjectLength + 3 + barWidth + numbers.length;
+    const shorten = (to: number) => {
+      if (subject.length > to) subject = to <= 2 ? '' : ` …${subject.slice(subject.length - to + 2)}`;
+    };
+    shorten(Math.max(12, columns - used(BAR_WIDTH, 0)));
+    const barWidth = Math.max(MIN_BAR_WIDTH, Math.min(BAR_WIDTH, columns - used(0, subject.length)));
+    shorten(Math.max(0, columns - used(barWidth, 0)));
+    if (used(barWidth, subject.length) > columns) numbers = ` ${percent} ${amounts} ${timing}`;
+    // A very narrow terminal: the words without the bar, cut at its width.
+    if (used(barWidth, subject.length) > columns) return [...`${label}${numbers}`].slice(0, columns).join('');
+    const filled = Math.round(fraction * barWidth);
+    const bar = `[${style('cyan', '█'.repeat(filled))}${style('dim', '░'.repeat(barWidth - filled))}]`;
+    return `${label}${subject} ${bar}${numbers}`;
   }
 
   private draw(final: boolean): void {

@@ -48,6 +48,18 @@ describe('ProgressBar', () => {
     expect(line).toMatch(/^modelpass: writing …\S*model\.onnx \[/);
   });
 
+  it('never draws past the terminal width: narrow terminals shrink the subject and the bar', () => {
+    for (const columns of [40, 50, 60, 80, 120]) {
+      const writes: string[] = [];
+      const bar = new ProgressBar({ write: (t) => writes.push(t), label: 'evaluating', subject: 'fashion-mnist:test', unit: 'count', style: plain, columns, now: () => 0 });
+      bar.update(5000, 10000, 'a-pass-with-a-long-name{and=options}');
+      const visible = writes[0]!.replace(`${ESC}[K`, '').replace('\r', '');
+      expect(visible.length, `${columns} columns: ${visible}`).toBeLessThan(columns);
+      if (columns >= 60) expect(visible).toMatch(/^modelpass: evaluating .*\[█+░+\]  50% 5000\/10000/);
+      else expect(visible).toMatch(/^modelpass: evaluating  50%/);
+    }
+  });
+
   it('makes control characters in the subject visible and erases itself on interrupt or done(false)', () => {
     const { writes, bar } = recorder();
     const progress = bar('reading', `evil${ESC}]0;title\u0007.onnx`);

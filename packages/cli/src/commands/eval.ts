@@ -99,7 +99,7 @@ export const evalCommand: Command = {
       std: std === undefined ? 1 : std.length === 1 ? std[0]! : std,
     };
     const started = performance.now();
-    const bar = progressReporter(io, 'evaluating on', spec, 'count');
+    const bar = progressReporter(io, 'evaluating', spec, 'count');
     let result: Awaited<ReturnType<typeof evaluateAccuracy>>;
     try {
       result = await evaluateAccuracy(source, dataset, {
