@@ -15,18 +15,34 @@ function shapeOf(message: { shape?: OnnxTypes.TensorShapeProto.$Properties | nul
   });
 }
 
+/**
+ * A tensor type whose elem_type is missing (UNDEFINED), which onnx.proto forbids ("MUST be present").
+ * With no shape it carries nothing and reads as unknown; with a shape, the IR has no way to keep
+ * the shape (or its dims' denotations) without an element type, so it is refused rather than
+ * dropped silently.
+ */
+function untypedTensor(message: { shape?: OnnxTypes.TensorShapeProto.$Properties | null }, what: string, location: Location, subject?: string): Type {
+  if (!message.shape) return UNKNOWN_TYPE;
+  throw onnxError({
+    reason: `${subject ? `${subject}: ` : ''}${what} type has a shape but no element type (elem_type is missing or UNDEFINED, which ONNX forbids)`,
+    location,
+    expected: 'an elem_type from TensorProto.DataType',
+    hint: 'set the element type in the model (onnx.helper.make_tensor_type_proto), or remove the shape',
+  });
+}
+
 /** ONNX TypeProto → IR type. A type with no element type (or an opaque type) is unknown. */
-export function importType(proto: OnnxTypes.TypeProto.$Properties | null | undefined, location: Location, depth = 0): Type {
+export function importType(proto: OnnxTypes.TypeProto.$Properties | null | undefined, location: Location, depth = 0, subject?: string): Type {
   if (!proto) return UNKNOWN_TYPE;
   if (depth > MAX_TYPE_DEPTH) throw onnxError({ reason: 'type nests too deeply', location });
   if (proto.tensor_type) {
     const code = proto.tensor_type.elem_type ?? 0;
-    if (code === 0) return UNKNOWN_TYPE;
+    if (code === 0) return untypedTensor(proto.tensor_type, 'tensor', location, subject);
     return { kind: 'tensor', dtype: dtypeOfCode(code, 'tensor type', location), shape: shapeOf(proto.tensor_type, location) };
   }
   if (proto.sparse_tensor_type) {
     const code = proto.sparse_tensor_type.elem_type ?? 0;
-    if (code === 0) return UNKNOWN_TYPE;
+    if (code === 0) return untypedTensor(proto.sparse_tensor_type, 'sparse tensor', location, subject);
     return { kind: 'sparse-tensor', dtype: dtypeOfCode(code, 'sparse tensor type', location), shape: shapeOf(proto.sparse_tensor_type, location) };
   }
   if (proto.sequence_type) return { kind: 'sequence', element: importType(proto.sequence_type.elem_type, location, depth + 1) };

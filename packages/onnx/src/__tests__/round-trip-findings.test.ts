@@ -220,3 +220,33 @@ describe('readOnnx reads length prefixes as decodeOnnx does (fuzz finding onnx-f
     expect(agree(withPrefix([n | 0x80, 0x80, 0x80, 0x80, 0x10]), 'two-to-the-32-plus')).toBe('rejected');
   });
 });
+
+describe('a tensor type with a shape but no element type (onnx.proto: elem_type MUST be present)', () => {
+  it('is refused naming the value, instead of importing as unknown and dropping the shape and its denotations', () => {
+    const file = join(findings, 'dim-denotation-on-untyped-input-dropped.onnx');
+    let error: unknown;
+    try {
+      readOnnx(file);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(ModelpassError.is(error)).toBe(true);
+    expect((error as ModelpassError).message).toContain("graph input 'x': tensor type has a shape but no element type");
+    expect((error as ModelpassError).message).toContain(file);
+  });
+
+  it('still reads a tensor type with neither element type nor shape as unknown (nothing to lose)', () => {
+    const bytes = modelBytes({
+      ir_version: 8,
+      opset_import: [{ domain: '', version: 17 }],
+      graph: {
+        name: 'g',
+        node: [{ op_type: 'Relu', input: ['x'], output: ['y'] }],
+        input: [tensorInfo('x', FLOAT, [2])],
+        output: [tensorInfo('y', FLOAT, [2])],
+        value_info: [{ name: 'y', type: { tensor_type: {} } }],
+      },
+    });
+    expect(decodeOnnx(bytes).graph.outputs[0]!.type).toEqual({ kind: 'tensor', dtype: 'float32', shape: [2] });
+  });
+});

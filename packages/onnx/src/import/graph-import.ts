@@ -114,7 +114,7 @@ export class GraphImporter {
 
     for (const info of proto.input ?? []) {
       const name = info.name ?? '';
-      const value = graph.addInput(this.irName(graph, scope, name, 'graph input', graphLoc), importType(info.type, graphLoc));
+      const value = graph.addInput(this.irName(graph, scope, name, 'graph input', graphLoc), importType(info.type, graphLoc, 0, `graph input '${name}'`));
       this.applyInfo(value, info);
       scope.bind(name, value);
     }
@@ -163,7 +163,7 @@ export class GraphImporter {
       if (!value) {
         throw onnxError({ reason: `graph output '${name}' is not defined`, location: graphLoc, hint: 'an output must be a graph input, an initializer or a node output' });
       }
-      const type = importType(info.type, graphLoc);
+      const type = importType(info.type, graphLoc, 0, `graph output '${name}'`);
       if (type.kind !== 'unknown') value.type = type;
       this.applyInfo(value, info);
       outputs.push(value);
@@ -173,7 +173,7 @@ export class GraphImporter {
     for (const info of proto.value_info ?? []) {
       const value = scope.local(info.name ?? '');
       if (!value) continue;
-      const type = importType(info.type, graphLoc);
+      const type = importType(info.type, graphLoc, 0, `value_info '${info.name ?? ''}'`);
       if (type.kind !== 'unknown') value.type = type;
       this.applyInfo(value, info);
       markDeclaredValueInfo(value);
@@ -293,7 +293,7 @@ export class GraphImporter {
     for (const info of proto.value_info ?? []) {
       const value = scope.local(info.name ?? '');
       if (!value) continue;
-      const type = importType(info.type, location);
+      const type = importType(info.type, location, 0, `value_info '${info.name ?? ''}'`);
       if (type.kind !== 'unknown') value.type = type;
       markDeclaredValueInfo(value);
     }
