@@ -58,6 +58,12 @@ function installCopy(nodeModules: string, name: 'ir' | 'pass-manager'): void {
   mkdirSync(target, { recursive: true });
   cpSync(join(repoRoot, 'packages', name, 'package.json'), join(target, 'package.json'));
   cpSync(join(repoRoot, 'packages', name, 'dist'), join(target, 'dist'), { recursive: true });
+  // Its third-party dependencies too (pass-manager needs semver), as npm would install them beside it.
+  const manifest = JSON.parse(readFileSync(join(target, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  for (const dependency of Object.keys(manifest.dependencies ?? {})) {
+    if (dependency.startsWith('@modelpass/') || existsSync(join(nodeModules, dependency))) continue;
+    cpSync(realpathSync(join(repoRoot, 'node_modules', dependency)), join(nodeModules, dependency), { recursive: true });
+  }
 }
 
 function writePluginPackage(nodeModules: string, name: string, dependencyField: 'peerDependencies' | 'dependencies'): void {
