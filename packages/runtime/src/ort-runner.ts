@@ -42,7 +42,7 @@ function loadOrt(): Promise<OrtModule> {
 export interface OrtRunnerOptions {
   /** How many sessions to keep (default 4); the least recently used one is released past it. */
   readonly maxSessions?: number;
-  /** Extra ONNX Runtime session options; `logSeverityLevel` defaults to 3 (errors only). */
+  /** Extra ONNX Runtime session options; `logSeverityLevel` defaults to 4 (fatal only: ORT's errors reach the caller as thrown errors, so its red log lines would only repeat them on stderr). */
   readonly sessionOptions?: InferenceSession.SessionOptions;
 }
 
@@ -85,7 +85,7 @@ export class OrtRunner implements Engine {
     this.sessions = new LruCache(options.maxSessions ?? 4, (entry) => {
       void entry.then((cached) => cached.session.release()).catch(() => {});
     });
-    this.sessionOptions = { logSeverityLevel: 3, ...options.sessionOptions };
+    this.sessionOptions = { logSeverityLevel: 4, ...options.sessionOptions };
   }
 
   /** Sessions currently cached. */
