@@ -152,7 +152,11 @@ describe('writeFileAtomic', () => {
   });
 });
 
-/** A 1 MiB tmpfs, when this machine lets us mount one (root in a container that allows it). */
+/**
+ * A 1 MiB tmpfs, when this machine lets us mount one (root in a container that allows it). The two
+ * full-disk tests below skip only where `mount -t tmpfs` is refused: no referee is involved, and
+ * the CLI's ENOSPC test (packages/cli hostile-input) covers the same path through `unshare -rm`.
+ */
 function smallFileSystem(): string | undefined {
   const mountPoint = join(root, 'full-disk');
   mkdirSync(mountPoint, { recursive: true });

@@ -11,7 +11,7 @@ import { disposeSharedOrtRunner, evaluateAccuracy, FASHION_MNIST_DIR, loadFashio
 import { multiplyAccumulates, onnxChecker, parameterCount, runPrune } from './channels-harness.js';
 
 const MODEL = new URL('../../../../fixtures/models/fashion-cnn/model.onnx', import.meta.url).pathname;
-const haveData = existsSync(FASHION_MNIST_DIR);
+if (!existsSync(FASHION_MNIST_DIR)) throw new Error(`Fashion-MNIST is missing at ${FASHION_MNIST_DIR}: run 'npm run setup' (tools/setup.sh installs Debian's dataset-fashion-mnist); this referee is never skipped`);
 const test = loadFashionMnist({ split: 'test', limit: 1000 });
 
 afterAll(() => disposeSharedOrtRunner());
@@ -20,7 +20,7 @@ async function accuracy(model: ReturnType<typeof readOnnx>): Promise<number> {
   return (await evaluateAccuracy(model, test, { batchSize: 500 })).accuracy;
 }
 
-describe.skipIf(!haveData)('prune-channels + reconstruct on fashion-cnn', () => {
+describe('prune-channels + reconstruct on fashion-cnn', () => {
   it('recovers at least half of the accuracy lost at 25% and 50% of the channels', { timeout: 240_000 }, async () => {
     const base = readOnnx(MODEL);
     inferShapes(base, { mode: 'refresh' });
