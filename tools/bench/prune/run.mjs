@@ -12,19 +12,12 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
 import { existsSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
+import { CLI, ROOT, flag, interleavedLatencies, session } from './ort-timing.mjs';
 import { readOnnx } from '@modelpass/onnx';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = join(ROOT, 'packages/cli/dist/bin.js');
-const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const RUNS = Number(flag('runs', '200'));
 const WARMUP = Number(flag('warmup', '20'));
 const BATCH = Number(flag('batch', '32'));
@@ -60,26 +53,16 @@ function nonzeroParameters(path) {
   return total;
 }
 
-const session = (path) => ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 /** Median latency of A and B, interleaved, on one seeded batch of the model's input shape. */
 async function latencies(pathA, pathB, sampleShape) {
   const [a, b] = [await session(pathA), await session(pathB)];
   const shape = [BATCH, ...sampleShape];
   const data = Float32Array.from({ length: shape.reduce((n, d) => n * d, 1) }, (_, i) => ((i * 2654435761) % 1000) / 1000);
   const feeds = { [a.inputNames[0]]: new ort.Tensor('float32', data, shape) };
-  const times = { a: [], b: [] };
-  for (let i = 0; i < WARMUP + RUNS; i++) {
-    for (const [key, s] of i % 2 ? [['a', a], ['b', b]] : [['b', b], ['a', a]]) {
-      const start = performance.now();
-      await s.run(feeds);
-      if (i >= WARMUP) times[key].push(performance.now() - start);
-    }
-  }
+  const result = await interleavedLatencies(a, b, feeds, { warmup: WARMUP, runs: RUNS });
   await a.release();
   await b.release();
-  return { a: median(times.a), b: median(times.b) };
+  return result;
 }
 
 const rows = [];

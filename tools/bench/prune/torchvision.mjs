@@ -17,20 +17,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
+import { CLI, ROOT, flag, interleavedLatencies, session } from './ort-timing.mjs';
 import { prepareProof } from './channel-proof.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = join(ROOT, 'packages/cli/dist/bin.js');
 const CACHE = join(ROOT, '.fixtures-cache/torchvision');
 const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const MODELS = flag('models', 'resnet18,mobilenet_v2,shufflenet_v2_x0_5,efficientnet_b0,mobilenet_v3_small,regnet_y_400mf').split(',');
 const RUNS = Number(flag('runs', '30'));
 const BATCH_RUNS = Number(flag('batch-runs', '10'));
@@ -74,9 +68,6 @@ function refusalReasons(stderr) {
   return [...counts].sort((a, b) => b[1] - a[1]);
 }
 
-const session = (path) => ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 function seededInput(shape) {
   let state = 12345;
   const data = new Float32Array(shape.reduce((n, d) => n * d, 1));
@@ -90,15 +81,7 @@ function seededInput(shape) {
 /** Median latency of A and B on the same input, interleaved (order alternating each round). */
 async function latencies(a, b, inputName, shape, runs) {
   const feeds = { [inputName]: new ort.Tensor('float32', seededInput(shape), shape) };
-  const times = { a: [], b: [] };
-  for (let i = 0; i < WARMUP + runs; i++) {
-    for (const [key, s] of i % 2 ? [['a', a], ['b', b]] : [['b', b], ['a', a]]) {
-      const start = performance.now();
-      await s.run(feeds);
-      if (i >= WARMUP) times[key].push(performance.now() - start);
-    }
-  }
-  return { a: median(times.a), b: median(times.b) };
+  return interleavedLatencies(a, b, feeds, { warmup: WARMUP, runs });
 }
 
 /** Output names, shapes and finiteness of one run, for comparing the pruned model's interface. */
