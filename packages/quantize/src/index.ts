@@ -1,0 +1,5 @@
+// @modelpass/quantize — quantization passes. Each pass lives in its own module; this file only collects them.
+import type { OptionSpecs, Pass } from '@modelpass/pass-manager';
+
+/** Every pass of this package, for a pass registry. Passes are appended here as they land. */
+export const quantizePasses: readonly Pass<OptionSpecs>[] = [];

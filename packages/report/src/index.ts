@@ -1,0 +1,2 @@
+// @modelpass/report — the report schema, model statistics, model diff and HTML rendering.
+export {};

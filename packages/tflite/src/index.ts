@@ -1,0 +1,2 @@
+// @modelpass/tflite — TFLite reader/writer, the tflite dialect, layout and legalization.
+export {};
