@@ -1,6 +1,7 @@
 import { createOpRegistry } from '@modelpass/ops';
 import { PassEnvironment, shareHostPackages } from '@modelpass/pass-manager';
 import { prunePasses } from '@modelpass/prune';
+import { quantizePasses } from '@modelpass/quantize';
 import { transformPasses } from '@modelpass/transforms';
 import type { CliIO } from './cli-io.js';
 import { loadPluginFile } from './plugin-files.js';
@@ -10,6 +11,7 @@ export function builtinEnvironment(): PassEnvironment {
   const environment = new PassEnvironment({ ops: createOpRegistry() });
   environment.passes.register(transformPasses, '@modelpass/transforms');
   environment.passes.register(prunePasses, '@modelpass/prune');
+  environment.passes.register(quantizePasses, '@modelpass/quantize');
   return environment;
 }
 
