@@ -1,0 +1,2 @@
+// @modelpass/web — the browser page (in progress: see README).
+export {};
