@@ -1,2 +1,6 @@
 // @modelpass/report — the report schema, model statistics, model diff and HTML rendering.
-export {};
+export * from './schema.js';
+export { REPORT_JSON_SCHEMA } from './json-schema.js';
+export { validateReport, reportProblems, reportNumber } from './validate.js';
+export { describeModel, reportOpName, type DescribeModelOptions } from './describe-model.js';
+export { layerTable, quantizationError, WEIGHTED_OPS, type LayerTableOptions } from './layer-table.js';
