@@ -1,2 +1,2 @@
 // @modelpass/tflite — TFLite reader/writer, the tflite dialect, layout and legalization.
-export {};
+export * from './dialect/index.js';
