@@ -1,5 +1,9 @@
 // @modelpass/quantize — quantization passes. Each pass lives in its own module; this file only collects them.
 import type { OptionSpecs, Pass } from '@modelpass/pass-manager';
+import { quantizeWeights } from './weights/index.js';
 
 /** Every pass of this package, for a pass registry. Passes are appended here as they land. */
-export const quantizePasses: readonly Pass<OptionSpecs>[] = [];
+export const quantizePasses: readonly Pass<OptionSpecs>[] = [quantizeWeights];
+
+export * from './weights/index.js';
+export * from './calibration/index.js';

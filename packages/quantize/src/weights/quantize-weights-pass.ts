@@ -1,0 +1,166 @@
+/**
+ * `quantize-weights`: weight-only quantization of MatMul/Gemm weights, block-wise along K.
+ *
+ * - `bits=4` (default) → `com.microsoft.MatMulNBits` (ONNX Runtime's fused dequantize+matmul);
+ * - `bits=8` → int8/uint8 weight behind ONNX `DequantizeLinear` (blocked at opset ≥ 21,
+ *   per-channel below), or MatMulNBits with `format=matmulnbits`.
+ * - `method=rtn` rounds each group to nearest; `hqq` refines zero points by half-quadratic
+ *   optimisation (no data); `gptq` propagates rounding errors with the inverse Hessian of each
+ *   layer's calibration inputs (`dataset=`, `samples=`).
+ *
+ * Weights are processed one at a time; when they live in files (external data) the quantized ones
+ * are spilled to a temporary file, so a model larger than memory stays out of memory.
+ */
+import { ModelpassError, type Model, type Value } from '@modelpass/ir';
+import { definePass, option, type PassContext } from '@modelpass/pass-manager';
+import { collectHessians, type LayerHessian } from './activation-hessians.js';
+import { BLOCKED_DEQUANTIZE_OPSET, insertDequantizeLinear } from './dequantize-weight.js';
+import { DEFAULT_GPTQ, gptqQuantize } from './gptq.js';
+import { DEFAULT_HQQ } from './hqq.js';
+import { findLinearLayers, type LinearLayer } from './linear-layers.js';
+import { replaceWithMatMulNBits } from './matmul-nbits.js';
+import type { GroupQuantizationScheme, QuantizedWeight } from './quantized-weight.js';
+import { hqqChooser, quantizeGroupwise, rtnChooser } from './round-to-nearest.js';
+import { SpillFile, tensorMaker, type TensorMaker } from './spill-file.js';
+import { readWeightMatrix } from './weight-tiles.js';
+
+const PASS = 'quantize-weights';
+
+const options = {
+  bits: option.integer({ default: 4, min: 4, max: 8, help: 'code width: 4 or 8' }),
+  blockSize: option.integer({ default: 32, min: 16, help: 'weights along K sharing one scale (MatMulNBits: a power of two ≥ 16)' }),
+  symmetric: option.boolean({ default: false, help: 'zero point fixed at the middle code, scale from the largest magnitude; otherwise min/max with a zero point' }),
+  method: option.enum(['rtn', 'gptq', 'hqq'], { default: 'rtn', help: 'rtn: round to nearest; gptq: error feedback with calibration Hessians; hqq: half-quadratic zero-point optimisation' }),
+  format: option.enum(['auto', 'matmulnbits', 'dequantize'], { default: 'auto', help: 'auto: MatMulNBits for 4 bits, DequantizeLinear+MatMul for 8 bits' }),
+  accuracyLevel: option.integer({ default: 0, min: 0, max: 4, help: "MatMulNBits accuracy_level (0: ORT's default; 4: int8 compute, faster, less exact)" }),
+  skip: option.list(option.string({}), { default: [], help: 'node names of layers to leave float' }),
+  dataset: option.string({ default: '', help: 'GPTQ calibration data: fashion-mnist:train, idx:IMAGES,LABELS, npy:DIR (empty: seeded random inputs, with a warning)' }),
+  samples: option.integer({ default: 128, min: 1, help: 'GPTQ calibration samples' }),
+  batchSize: option.integer({ default: 32, min: 1, help: 'GPTQ calibration batch size' }),
+  seed: option.integer({ default: 0, help: 'seed of random calibration inputs' }),
+  damp: option.number({ default: DEFAULT_GPTQ.damp, min: 0, max: 1, help: 'GPTQ dampening, a fraction of the mean Hessian diagonal' }),
+  hqqIterations: option.integer({ default: DEFAULT_HQQ.iterations, min: 1, max: 1000, help: 'HQQ optimisation steps per group' }),
+} as const;
+
+type Options = typeof options;
+
+function optionError(name: string, reason: string, actual: string, expected: string): ModelpassError {
+  return new ModelpassError({ reason: `option '${name}' of pass '${PASS}' ${reason}`, expected, actual, source: '@modelpass/quantize' });
+}
+
+function checkOptions(context: PassContext<Options>): 'matmulnbits' | 'dequantize' {
+  const { bits, blockSize, format } = context.options;
+  if (bits !== 4 && bits !== 8) throw optionError('bits', 'must be 4 or 8', String(bits), '4 or 8');
+  const resolved = format === 'auto' ? (bits === 4 ? 'matmulnbits' : 'dequantize') : format;
+  if (resolved === 'dequantize' && bits !== 8) throw optionError('format', 'dequantize writes int8/uint8 weights: it needs bits=8', `bits=${bits}`, 'bits=8, or format=matmulnbits');
+  if (resolved === 'matmulnbits' && (blockSize & (blockSize - 1)) !== 0) throw optionError('block-size', 'must be a power of two for MatMulNBits', String(blockSize), '16, 32, 64, 128, ...');
+  return resolved;
+}
+
+function schemeFor(layer: LinearLayer, context: PassContext<Options>, perChannel: boolean): GroupQuantizationScheme {
+  const { bits, blockSize, symmetric } = context.options;
+  return { bits: bits as 4 | 8, groupSize: perChannel ? layer.k : blockSize, symmetric };
+}
+
+function removeIfUnused(model: Model, weight: Value): void {
+  if (!weight.hasUses && weight.isConstant && !weight.isGraphOutput) model.graph.removeConstant(weight);
+}
+
+export const quantizeWeights = definePass({
+  name: PASS,
+  summary: 'Weight-only int4/int8 quantization of MatMul/Gemm weights, block-wise along K (MatMulNBits or DequantizeLinear; rtn, gptq or hqq)',
+  description:
+    'int4 → com.microsoft.MatMulNBits, int8 → DequantizeLinear + MatMul (blocked at opset ≥ 21, per-channel below). GPTQ needs calibration data (dataset=); RTN and HQQ need none. Weights in external data are processed one at a time and spilled to a temporary file.',
+  options,
+  statistics: ['layers-quantized', 'layers-skipped', 'weights-quantized', 'weight-bytes-before', 'weight-bytes-after'],
+  async run(model, context) {
+    const format = checkOptions(context);
+    const { method, skip } = context.options;
+    const found = findLinearLayers(model);
+    for (const { node, reason } of found.skipped) {
+      context.statistic('layers-skipped');
+      context.debug(`${node.name}: left float (${reason})`);
+    }
+    const unknown = skip.filter((name) => !found.layers.some((layer) => layer.node.name === name) && !found.skipped.some((s) => s.node.name === name));
+    if (unknown.length > 0) throw optionError('skip', `names '${unknown[0]}', which is not a MatMul/Gemm node of the model`, `'${unknown[0]}'`, 'node names of MatMul/Gemm nodes');
+    const layers = found.layers.filter((layer) => {
+      if (!skip.includes(layer.node.name)) return true;
+      context.statistic('layers-skipped');
+      context.debug(`${layer.node.name}: left float (option skip)`);
+      return false;
+    });
+    if (layers.length === 0) {
+      context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `pass '${PASS}' found no MatMul/Gemm with a constant float32 2-D weight to quantize` });
+      return context.preserveAll();
+    }
+    const perChannel = format === 'dequantize' && (model.opset('onnx') ?? 0) < BLOCKED_DEQUANTIZE_OPSET;
+    if (perChannel) {
+      context.report({
+        severity: 'info',
+        source: '@modelpass/quantize',
+        reason: `opset ${model.opset('onnx') ?? '?'} < ${BLOCKED_DEQUANTIZE_OPSET}: DequantizeLinear has no block_size, so int8 weights are quantized per output channel (block-size=${context.options.blockSize} not used)`,
+      });
+    }
+    const hessians = method === 'gptq' ? await layerHessians(model, layers, context) : undefined;
+    const spill = layers.some((layer) => !layer.tensor.isLoaded) ? new SpillFile() : undefined;
+    const make = tensorMaker(spill);
+    try {
+      for (const layer of layers) {
+        context.signal.throwIfAborted();
+        const scheme = schemeFor(layer, context, perChannel);
+        const quantized = quantizeLayer(layer, scheme, context, format, hessians);
+        const before = layer.tensor.byteLength;
+        const after = emit(model, layer, quantized, format, context, make);
+        context.statistic('layers-quantized');
+        context.statistic('weights-quantized', layer.k * layer.n);
+        context.statistic('weight-bytes-before', before);
+        context.statistic('weight-bytes-after', after);
+        context.debug(`${layer.node.name}: [${layer.k}×${layer.n}] ${method} ${scheme.bits}-bit groups of ${scheme.groupSize} → ${format} (${before} → ${after} bytes)`);
+        removeIfUnused(model, layer.weight);
+      }
+    } finally {
+      spill?.close();
+    }
+    return context.preserve(['topological-order']);
+  },
+});
+
+async function layerHessians(model: Model, layers: readonly LinearLayer[], context: PassContext<Options>): Promise<Map<Value, LayerHessian>> {
+  const inputs = new Map<Value, number>();
+  for (const layer of layers) inputs.set(layer.node.input(0), layer.k);
+  const { dataset, samples, batchSize, seed } = context.options;
+  return collectHessians(model, inputs, {
+    dataset,
+    samples,
+    batchSize,
+    seed,
+    pass: PASS,
+    warn: (reason) => context.report({ severity: 'warning', source: '@modelpass/quantize', reason }),
+  });
+}
+
+function quantizeLayer(
+  layer: LinearLayer,
+  scheme: GroupQuantizationScheme,
+  context: PassContext<Options>,
+  format: 'matmulnbits' | 'dequantize',
+  hessians: Map<Value, LayerHessian> | undefined,
+): QuantizedWeight {
+  const { method, damp, hqqIterations } = context.options;
+  if (method === 'hqq') return quantizeGroupwise(layer, scheme, hqqChooser({ ...DEFAULT_HQQ, iterations: hqqIterations, integerZeroPoints: format === 'dequantize' }));
+  if (method === 'rtn') return quantizeGroupwise(layer, scheme, rtnChooser);
+  const hessian = hessians!.get(layer.node.input(0))!;
+  // Layers that share an input share H; GPTQ changes its diagonal only where it was zero, the same each time.
+  return gptqQuantize(readWeightMatrix(layer), hessian.matrix, layer, scheme, rtnChooser, { ...DEFAULT_GPTQ, damp }, layer.node.name);
+}
+
+/** Rewrites the layer; returns the bytes of the new weight tensors. */
+function emit(model: Model, layer: LinearLayer, quantized: QuantizedWeight, format: 'matmulnbits' | 'dequantize', context: PassContext<Options>, make: TensorMaker): number {
+  const node =
+    format === 'matmulnbits'
+      ? replaceWithMatMulNBits(model, layer, quantized, { accuracyLevel: context.options.accuracyLevel, make })
+      : insertDequantizeLinear(layer, quantized, make);
+  const start = format === 'matmulnbits' ? 1 : 0;
+  const inputs = format === 'matmulnbits' ? node.inputs.slice(start) : node.inputs;
+  return inputs.reduce((sum, value) => sum + (value?.constant?.byteLength ?? 0), 0);
+}
