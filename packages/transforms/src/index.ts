@@ -26,6 +26,7 @@ import { optimize, simplify } from './passes/simplify.js';
 import { eliminateUnusedInitializers } from './passes/unused-initializers.js';
 import { foldQdq } from './quant/fold-qdq.js';
 import { materializeQdq } from './quant/materialize-qdq.js';
+import { sinkTransposesPass } from './passes/sink-transposes-pass.js';
 
 // The pass modules export only passes and their public constants (fold limits, fusionPatterns).
 export * from './passes/cse.js';
@@ -38,6 +39,32 @@ export { foldQdq } from './quant/fold-qdq.js';
 export { materializeQdq } from './quant/materialize-qdq.js';
 export { canonicalPatterns, definePattern, bindPatterns, type PatternEnv, type TransformPattern } from './patterns/index.js';
 export { removeDeadCode, type DeadCodeResult } from './util/dead-code.js';
+export { sinkTransposesPass } from './passes/sink-transposes-pass.js';
+export { sinkTransposes, insertTranspose, type SinkTransposesOptions, type SinkTransposesResult } from './transpose/sink-transposes.js';
+export { transposePermutation, transposeOf } from './transpose/transpose-node.js';
+export {
+  TransposeRuleRegistry,
+  defaultTransposeRules,
+  ELEMENTWISE_OPS,
+  BROADCAST_OPS,
+  type TransposeSinkRule,
+  type TransposeSinkPlan,
+  type TransposeRuleRole,
+} from './transpose/transpose-rules.js';
+export {
+  identityPermutation,
+  isIdentityPermutation,
+  isPermutation,
+  invertPermutation,
+  composePermutations,
+  permuteDims,
+  permuteType,
+  channelsLastPermutation,
+  channelsFirstPermutation,
+  transposeTensor,
+  expandRank,
+  type Permutation,
+} from './transpose/permutation.js';
 
 /** Every pass of this package, for a pass registry. */
 export const transformPasses: readonly Pass<OptionSpecs>[] = [
@@ -69,4 +96,5 @@ export const transformPasses: readonly Pass<OptionSpecs>[] = [
   optimize,
   materializeQdq,
   foldQdq,
+  sinkTransposesPass,
 ] as readonly Pass<OptionSpecs>[];

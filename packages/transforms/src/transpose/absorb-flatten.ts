@@ -1,0 +1,93 @@
+import { Builder, takeAlongAxis, type Node, type Value } from '@modelpass/ir';
+import { constantOf, intsOf, shapeOf } from '../util/constants.js';
+import type { Permutation } from './permutation.js';
+
+/** Where Flatten(Transpose(a, perm)) reads each element of Flatten(a): `order[g] = f` over the non-batch dims. */
+function flattenedOrder(dims: readonly number[], perm: Permutation): number[] {
+  const transposedDims = perm.map((axis) => dims[axis]!);
+  const count = dims.slice(1).reduce((n, d) => n * d, 1);
+  const order = new Array<number>(count);
+  const index = new Array<number>(dims.length).fill(0);
+  for (let g = 0; g < count; g++) {
+    let rest = g;
+    for (let axis = dims.length - 1; axis >= 1; axis--) {
+      index[axis] = rest % dims[axis]!;
+      rest = Math.floor(rest / dims[axis]!);
+    }
+    let f = 0;
+    for (let i = 1; i < perm.length; i++) f = f * transposedDims[i]! + index[perm[i]!]!;
+    order[g] = f;
+  }
+  return order;
+}
+
+/** Whether `node` flattens its input to `[batch, rest]` the way Flatten(axis=1) does. */
+function flattensFromAxisOne(node: Node, batch: number | string | null, features: number): boolean {
+  if (node.op === 'onnx.Flatten') return (node.optionalAttr('axis', 'int') ?? 1) === 1;
+  if (node.op !== 'onnx.Reshape' || (node.optionalAttr('allowzero', 'int') ?? 0) !== 0) return false;
+  const shape = intsOf(node.inputs[1]);
+  if (!shape || shape.length !== 2) return false;
+  const [first, second] = shape as [number, number];
+  const firstIsBatch = first === 0 || (typeof batch === 'number' && first === batch) || (first === -1 && second === features);
+  return firstIsBatch && (second === -1 || second === features);
+}
+
+/** The weight operand of a Gemm/MatMul reading `value` as its left input, and the axis of its input features. */
+function weightReading(user: Node, value: Value): { index: number; axis: number } | undefined {
+  if (user.inputs[0] !== value || user.inputs[1] === value) return undefined;
+  const weight = constantOf(user.inputs[1]);
+  if (!weight || weight.rank !== 2 || user.inputs[1]!.isGraphInput) return undefined;
+  if (user.op === 'onnx.MatMul') return { index: 1, axis: 0 };
+  if (user.op === 'onnx.Gemm' && (user.optionalAttr('transA', 'int') ?? 0) === 0) return { index: 1, axis: (user.optionalAttr('transB', 'int') ?? 0) === 1 ? 1 : 0 };
+  return undefined;
+}
+
+/**
+ * `Gemm(Flatten(Transpose(a, perm)), W)` = `Gemm(Flatten(a), W')` where W' has its input-feature
+ * rows (or columns) in `a`'s order: the transpose before a classifier head disappears into the
+ * weights (how an NHWC feature map feeds a fully connected layer trained on NCHW). Needs the
+ * batch axis to stay first and the other dims of `a` static; every reader of the Flatten must be
+ * a Gemm/MatMul with constant weights.
+ */
+export function absorbTransposeIntoFlatten(transpose: Node, perm: Permutation, counts: { absorbed: number }, debug: (message: string) => void): boolean {
+  const output = transpose.outputs[0];
+  const source = transpose.inputs[0];
+  if (!output || !source || perm[0] !== 0 || output.isGraphOutput || !output.hasUses) return false;
+  const dims = shapeOf(source);
+  if (!dims || dims.length !== perm.length || !dims.slice(1).every((d) => typeof d === 'number')) return false;
+  const features = (dims.slice(1) as number[]).reduce((n, d) => n * d, 1);
+  const flattens = output.users;
+  for (const flatten of flattens) {
+    if (!flattensFromAxisOne(flatten, dims[0]!, features) || flatten.inputs[0] !== output) return false;
+    const flat = flatten.outputs[0];
+    if (!flat || flat.isGraphOutput || !flat.hasUses) return false;
+    if (!flat.users.every((user) => weightReading(user, flat) !== undefined)) {
+      debug(`sink-transposes: transpose '${transpose.name}' stays: '${flatten.name}' feeds something other than a Gemm/MatMul with constant weights`);
+      return false;
+    }
+  }
+  const order = flattenedOrder(
+    dims.map((d) => (typeof d === 'number' ? d : 1)),
+    perm,
+  );
+  for (const flatten of flattens) {
+    const flat = flatten.outputs[0]!;
+    for (const user of flat.users) {
+      const reading = weightReading(user, flat)!;
+      const weight = constantOf(user.inputs[reading.index])!;
+      if (weight.shape[reading.axis] !== features) return false;
+    }
+  }
+  for (const flatten of flattens) {
+    const flat = flatten.outputs[0]!;
+    for (const user of flat.users) {
+      const reading = weightReading(user, flat)!;
+      const weightValue = user.inputs[reading.index]!;
+      const permuted = takeAlongAxis(constantOf(weightValue)!, reading.axis, order);
+      user.setInput(reading.index, Builder.before(user).constant(permuted, `${weightValue.name}_permuted`));
+    }
+    flatten.setInput(0, source);
+  }
+  counts.absorbed++;
+  return true;
+}

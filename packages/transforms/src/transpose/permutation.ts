@@ -1,0 +1,123 @@
+import { dtypeInfo, ModelpassError, Tensor, tensorType, type Dim, type Type } from '@modelpass/ir';
+
+/** A permutation in ONNX Transpose's convention: output axis `i` is input axis `perm[i]`. */
+export type Permutation = readonly number[];
+
+export function identityPermutation(rank: number): number[] {
+  return Array.from({ length: rank }, (_, i) => i);
+}
+
+export function isIdentityPermutation(perm: Permutation): boolean {
+  return perm.every((axis, i) => axis === i);
+}
+
+/** Whether `perm` holds each of 0..rank-1 once. */
+export function isPermutation(perm: Permutation): boolean {
+  const seen = new Set(perm);
+  return seen.size === perm.length && perm.every((axis) => Number.isInteger(axis) && axis >= 0 && axis < perm.length);
+}
+
+/** The permutation that undoes `perm`: `Transpose(Transpose(x, perm), invert(perm)) = x`. */
+export function invertPermutation(perm: Permutation): number[] {
+  const inverse = new Array<number>(perm.length);
+  perm.forEach((axis, i) => (inverse[axis] = i));
+  return inverse;
+}
+
+/** `Transpose(Transpose(x, first), second) = Transpose(x, composePermutations(first, second))`. */
+export function composePermutations(first: Permutation, second: Permutation): number[] {
+  return second.map((axis) => first[axis]!);
+}
+
+/** The dims of `Transpose(x, perm)` from those of `x`. */
+export function permuteDims<T>(dims: readonly T[], perm: Permutation): T[] {
+  return perm.map((axis) => dims[axis]!);
+}
+
+/** A tensor type transposed by `perm` (unranked and non-tensor types are returned as they are). */
+export function permuteType(type: Type, perm: Permutation): Type {
+  if (type.kind !== 'tensor' || type.shape === null || type.shape.length !== perm.length) return type;
+  return tensorType(type.dtype, permuteDims<Dim>(type.shape, perm), type.quant && permuteQuantAxis(type.quant, perm));
+}
+
+function permuteQuantAxis<Q extends { readonly axis?: number }>(quant: Q, perm: Permutation): Q {
+  if (quant.axis === undefined) return quant;
+  const axis = quant.axis < 0 ? quant.axis + perm.length : quant.axis;
+  return { ...quant, axis: perm.indexOf(axis) };
+}
+
+/** `[0, 2, …, r-1, 1]`: channels-first (NCHW) to channels-last (NHWC) for rank `r`. */
+export function channelsLastPermutation(rank: number): number[] {
+  return [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2), 1];
+}
+
+/** `[0, r-1, 1, …, r-2]`: channels-last (NHWC) to channels-first (NCHW). */
+export function channelsFirstPermutation(rank: number): number[] {
+  return invertPermutation(channelsLastPermutation(rank));
+}
+
+/**
+ * The data of `Transpose(tensor, perm)`, computed offline (weights moved to another layout). Works on
+ * the stored bytes, so any dtype of at least 8 bits; a sub-byte dtype is a clear error.
+ */
+export function transposeTensor(tensor: Tensor, perm: Permutation): Tensor {
+  const shape = tensor.shape;
+  if (perm.length !== shape.length || !isPermutation(perm)) {
+    throw new ModelpassError({ reason: `cannot transpose a tensor of shape [${shape.join(',')}] by [${perm.join(',')}]`, source: '@modelpass/transforms' });
+  }
+  if (isIdentityPermutation(perm)) return tensor;
+  const outShape = permuteDims(shape, perm);
+  if (tensor.dtype === 'string') {
+    const strings = tensor.strings!;
+    const order = transposedOrder(shape, perm);
+    return Tensor.fromStrings(outShape, Array.from(order, (i) => strings[i]!));
+  }
+  const bits = dtypeInfo(tensor.dtype).bits;
+  if (bits < 8) {
+    throw new ModelpassError({
+      reason: `cannot transpose ${tensor.dtype} data offline`,
+      expected: 'a dtype of 8 bits or more',
+      source: '@modelpass/transforms',
+    });
+  }
+  const width = bits / 8;
+  const bytes = tensor.bytes();
+  const out = new Uint8Array(bytes.byteLength);
+  const order = transposedOrder(shape, perm);
+  for (let i = 0; i < order.length; i++) out.set(bytes.subarray(order[i]! * width, order[i]! * width + width), i * width);
+  return Tensor.fromBytes(tensor.dtype, outShape, out, tensor.quant && permuteQuantAxis(tensor.quant, perm));
+}
+
+/** For each element of the transposed tensor (row-major), the index of its source element. */
+export function transposedOrder(shape: readonly number[], perm: Permutation): Int32Array | number[] {
+  const rank = shape.length;
+  const count = shape.reduce((n, d) => n * d, 1);
+  const strides = new Array<number>(rank);
+  let stride = 1;
+  for (let axis = rank - 1; axis >= 0; axis--) {
+    strides[axis] = stride;
+    stride *= shape[axis]!;
+  }
+  const outShape = permuteDims(shape, perm);
+  const outStrides = outShape.map((_, i) => strides[perm[i]!]!);
+  const order = new Int32Array(count);
+  const index = new Array<number>(rank).fill(0);
+  let source = 0;
+  for (let i = 0; i < count; i++) {
+    order[i] = source;
+    for (let axis = rank - 1; axis >= 0; axis--) {
+      index[axis]!++;
+      source += outStrides[axis]!;
+      if (index[axis]! < outShape[axis]!) break;
+      source -= outStrides[axis]! * outShape[axis]!;
+      index[axis] = 0;
+    }
+  }
+  return order;
+}
+
+/** `tensor` with leading 1-dims up to `rank` (numpy broadcasting's view of it). */
+export function expandRank(tensor: Tensor, rank: number): Tensor {
+  if (tensor.rank >= rank) return tensor;
+  return tensor.reshape([...new Array<number>(rank - tensor.rank).fill(1), ...tensor.shape]);
+}

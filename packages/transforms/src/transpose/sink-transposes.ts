@@ -1,0 +1,242 @@
+import { attrs, Builder, isTensorType, Tensor, type Graph, type Model, type Node, type Value } from '@modelpass/ir';
+import { constantOf, rankOf } from '../util/constants.js';
+import { absorbTransposeIntoFlatten } from './absorb-flatten.js';
+import {
+  composePermutations,
+  expandRank,
+  invertPermutation,
+  isIdentityPermutation,
+  permuteType,
+  transposeTensor,
+  type Permutation,
+} from './permutation.js';
+import { defaultTransposeRules, type TransposeRuleRegistry, type TransposeSinkPlan } from './transpose-rules.js';
+import { transposeOf, transposePermutation } from './transpose-node.js';
+import { unitTransposeAsReshape } from './unit-transpose.js';
+
+export interface SinkTransposesOptions {
+  /** How each op lets a transpose through (default: `defaultTransposeRules()`). */
+  readonly rules?: TransposeRuleRegistry;
+  /** Sweeps over the graph at most (each sweep pushes every transpose one or more ops down). Default 64. */
+  readonly maxSweeps?: number;
+  /** Turn a transpose that only moves size-1 dims into a Reshape (default true). */
+  readonly unitTransposesAsReshape?: boolean;
+  /** Debug log: why a transpose stayed where it is. */
+  readonly debug?: (message: string) => void;
+}
+
+export interface SinkTransposesResult {
+  /** Ops a transpose was moved through. */
+  pushed: number;
+  /** Transpose pairs that cancelled or merged into one. */
+  merged: number;
+  /** Transposes of constants computed offline. */
+  folded: number;
+  /** Transposes absorbed by permuting the weights behind a Flatten/Reshape (Gemm, MatMul). */
+  absorbed: number;
+  /** Transposes of size-1 dims turned into Reshapes. */
+  reshaped: number;
+  /** Transposes left in the graph, and how many of them read a graph input or write a graph output. */
+  remaining: number;
+  atBoundary: number;
+}
+
+function samePermutation(a: Permutation, b: Permutation): boolean {
+  return a.length === b.length && a.every((axis, i) => axis === b[i]);
+}
+
+/** Adds `Transpose(value, perm)` at `at` and returns its output (typed from `value`). */
+export function insertTranspose(at: Builder, value: Value, perm: Permutation, name?: string): Value {
+  return at.op1('onnx.Transpose', [value], { perm: attrs.ints(perm) }, { types: [permuteType(value.type, perm)], name: name ?? 'Transpose' });
+}
+
+/** Makes `value`'s users read `Transpose(value, perm)` instead (graph outputs keep their names), and retypes `value`. */
+function transposeUsesOf(value: Value, perm: Permutation, after: Node, newType = permuteType(value.type, invertPermutation(perm))): void {
+  const original = value.type;
+  value.type = newType;
+  const transposed = Builder.after(after).op1('onnx.Transpose', [value], { perm: attrs.ints(perm) }, { types: [original] });
+  value.replaceAllUsesWith(transposed, { except: transposed.producer! });
+}
+
+class TransposeSinker {
+  readonly result: SinkTransposesResult = { pushed: 0, merged: 0, folded: 0, absorbed: 0, reshaped: 0, remaining: 0, atBoundary: 0 };
+  private readonly rules: TransposeRuleRegistry;
+
+  constructor(
+    private readonly model: Model,
+    private readonly options: SinkTransposesOptions,
+  ) {
+    this.rules = options.rules ?? defaultTransposeRules();
+  }
+
+  private debug(message: string): void {
+    this.options.debug?.(message);
+  }
+
+  run(graph: Graph): void {
+    const unusedBefore = new Set(graph.constants.filter((constant) => !constant.hasUses));
+    const sweeps = this.options.maxSweeps ?? 64;
+    for (let sweep = 0; sweep < sweeps; sweep++) {
+      let changed = false;
+      for (const node of graph.nodes()) {
+        if (!node.graph) continue;
+        if (node.op === 'onnx.Transpose') changed = this.simplifyTranspose(node) || changed;
+        else changed = this.pushThrough(node) || changed;
+      }
+      this.eraseDeadTransposes(graph);
+      if (!changed) break;
+    }
+    if (this.options.unitTransposesAsReshape ?? true) {
+      for (const node of graph.nodesOf('onnx.Transpose')) if (unitTransposeAsReshape(node)) this.result.reshaped++;
+    }
+    this.eraseDeadTransposes(graph);
+    for (const constant of [...graph.constants]) {
+      if (!constant.hasUses && !constant.isGraphInput && !unusedBefore.has(constant)) graph.removeConstant(constant);
+    }
+    for (const node of graph.nodesOf('onnx.Transpose')) {
+      this.result.remaining++;
+      const input = node.inputs[0];
+      if (input?.isGraphInput || node.outputs[0]?.isGraphOutput) this.result.atBoundary++;
+    }
+  }
+
+  /** Merges a transpose into the one before it, drops identities, folds constants. */
+  private simplifyTranspose(node: Node): boolean {
+    const perm = transposePermutation(node);
+    const output = node.outputs[0];
+    if (!perm || !output) return false;
+    const input = node.input(0);
+    if (isIdentityPermutation(perm)) return this.forward(output, input, node);
+    const inner = transposeOf(input);
+    if (inner) {
+      const composed = composePermutations(inner.perm, perm);
+      this.result.merged++;
+      if (isIdentityPermutation(composed)) return this.forward(output, inner.node.input(0), node);
+      node.setInput(0, inner.node.input(0));
+      node.setAttribute('perm', attrs.ints(composed));
+      return true;
+    }
+    const tensor = constantOf(input);
+    if (tensor && tensor.dtype !== 'string' && !input.isGraphInput) {
+      const folded = Builder.before(node).constant(transposeTensor(tensor, perm), `${input.name}_transposed`);
+      this.result.folded++;
+      return this.forward(output, folded, node);
+    }
+    return absorbTransposeIntoFlatten(node, perm, this.result, (m) => this.debug(m));
+  }
+
+  private forward(output: Value, source: Value, node: Node): boolean {
+    if (output.isGraphOutput && (source.isGraphInput || source.isGraphOutput || source.producer === null)) return false;
+    output.replaceAllUsesWith(source);
+    if (!output.hasUses) node.erase();
+    return true;
+  }
+
+  /** Moves the transpose(s) on `node`'s layout inputs to its outputs when that does not add transposes. */
+  private pushThrough(node: Node): boolean {
+    const rule = this.rules.get(node.op);
+    if (!rule) return false;
+    const first = node.inputs.map(transposeOf).find((t) => t !== undefined);
+    if (!first) return false;
+    const perm = first.perm;
+    const plan = rule.plan(node, perm, this.model.opset('onnx') ?? 17);
+    if (!plan) {
+      this.debug(`sink-transposes: ${node.op} '${node.name}' cannot take transpose [${perm.join(',')}] through`);
+      return false;
+    }
+    if (!plan.layoutInputs.some((i) => transposeOf(node.inputs[i])?.node === first.node)) return false;
+    const cost = this.cost(node, plan, perm);
+    if (cost === undefined || cost > 0) {
+      this.debug(`sink-transposes: left ${node.op} '${node.name}' alone (${cost === undefined ? 'input ranks differ' : `would add ${cost} transpose(s)`})`);
+      return false;
+    }
+    this.apply(node, plan, perm);
+    this.result.pushed++;
+    return true;
+  }
+
+  /** Transposes added minus transposes made unnecessary; undefined when an input cannot be brought into the layout. */
+  private cost(node: Node, plan: TransposeSinkPlan, perm: Permutation): number | undefined {
+    const inverse = invertPermutation(perm);
+    let cost = 0;
+    for (const index of plan.layoutInputs) {
+      const input = node.inputs[index];
+      if (!input) continue;
+      const transpose = transposeOf(input);
+      if (transpose && samePermutation(transpose.perm, perm)) {
+        cost--;
+        continue;
+      }
+      const tensor = constantOf(input);
+      if (tensor && !input.isGraphInput) {
+        if (tensor.rank > perm.length || tensor.dtype === 'string' || tensor.byteLength > 256 << 20) return undefined;
+        continue;
+      }
+      if (rankOf(input) !== perm.length) return undefined;
+      if (transpose && isIdentityPermutation(composePermutations(transpose.perm, inverse))) cost--;
+      else if (!transpose) cost++;
+    }
+    // An output transpose costs one unless every reader can take it further (then it is expected to move on).
+    plan.outputPermutations.forEach((outputPerm, index) => {
+      const output = node.outputs[index];
+      if (!output?.hasUses || isIdentityPermutation(outputPerm)) return;
+      const movesOn = !output.isGraphOutput && output.users.every((user) => user.op === 'onnx.Transpose' || this.rules.get(user.op) !== undefined);
+      if (!movesOn || plan.outputPermutations.length === 1) cost++;
+    });
+    return cost;
+  }
+
+  private apply(node: Node, plan: TransposeSinkPlan, perm: Permutation): void {
+    const inverse = invertPermutation(perm);
+    const before = Builder.before(node);
+    for (const index of plan.layoutInputs) {
+      const input = node.inputs[index];
+      if (!input) continue;
+      const transpose = transposeOf(input);
+      if (transpose && samePermutation(transpose.perm, perm)) {
+        node.setInput(index, transpose.node.input(0));
+        continue;
+      }
+      const tensor = constantOf(input);
+      if (tensor && !input.isGraphInput) {
+        const moved: Tensor = transposeTensor(expandRank(tensor, perm.length), inverse);
+        node.setInput(index, before.constant(moved, `${input.name}_transposed`));
+        continue;
+      }
+      node.setInput(index, insertTranspose(before, input, inverse));
+    }
+    plan.apply(before);
+    plan.outputPermutations.forEach((outputPerm, index) => {
+      const output = node.outputs[index];
+      if (!output) return;
+      const newType = isTensorType(output.type) ? permuteType(output.type, invertPermutation(outputPerm)) : output.type;
+      if (!output.hasUses || isIdentityPermutation(outputPerm)) {
+        output.type = newType;
+        return;
+      }
+      transposeUsesOf(output, outputPerm, node, newType);
+    });
+  }
+
+  private eraseDeadTransposes(graph: Graph): void {
+    for (let node = graph.lastNode; node; ) {
+      const previous = node.prev;
+      if (node.op === 'onnx.Transpose' && !node.outputs[0]?.hasUses) node.erase();
+      node = previous;
+    }
+  }
+}
+
+/**
+ * Moves every `onnx.Transpose` down through the ops its rules let it pass (elementwise and
+ * broadcasting ops, axis-renumbering ops, reductions), merges transposes that meet, computes
+ * transposes of constants offline, absorbs a transpose before Flatten→Gemm/MatMul into the
+ * weights, and turns one that moves only size-1 dims into a Reshape. A move happens only when it
+ * does not add transposes (the cost model counts transposes consumed on inputs against those
+ * needed on other inputs and on outputs). Works on the top-level graph.
+ */
+export function sinkTransposes(model: Model, options: SinkTransposesOptions = {}): SinkTransposesResult {
+  const sinker = new TransposeSinker(model, options);
+  sinker.run(model.graph);
+  return sinker.result;
+}
