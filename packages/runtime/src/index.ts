@@ -16,6 +16,7 @@ export {
   type ValueRange,
 } from './generate-inputs.js';
 export { decodeNpy, encodeNpy, readNpy, writeNpy, NPY_DESCRIPTORS } from './npy.js';
+export { decodeNpyLayout, type NpyLayout } from './npy.js';
 export { loadInputs, loadTestDataSet, readTensorFile, listTensorFiles, TENSOR_FILE_EXTENSIONS, type LoadInputsOptions, type TestDataSet } from './load-inputs.js';
 export {
   compareOutputs,
@@ -46,6 +47,7 @@ export {
   type SampleLayout,
 } from './idx-dataset.js';
 export { loadDataset, DATASET_SCHEMES, type DatasetSpecOptions } from './dataset-spec.js';
+export { streamDatasetSamples, type StreamSamplesOptions, type SampleBatch } from './dataset-stream.js';
 export { evaluateAccuracy, type EvaluateAccuracyOptions, type AccuracyResult } from './accuracy.js';
 export { LruCache } from './lru-cache.js';
 export { checkRegularFile, readRegularFile, describeFileKind } from './regular-file.js';

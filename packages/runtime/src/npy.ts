@@ -270,3 +270,42 @@ export function writeNpy(tensor: Tensor, path: string): void {
     throw runtimeError({ reason: `cannot write NumPy file '${path}'`, location: { file: path }, cause });
   }
 }
+
+/** Where a numeric `.npy` file keeps its elements, for reading it a piece at a time (`streamDatasetSamples`). */
+export interface NpyLayout {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  /** Byte offset of the first element. */
+  readonly dataOffset: number;
+  /** Bytes per element. */
+  readonly itemSize: number;
+  /** Elements are stored big-endian (swap them before `Tensor.fromBytes`). */
+  readonly bigEndian: boolean;
+}
+
+/**
+ * Parses the header of a numeric, C-ordered `.npy` file from its first bytes (they must reach past
+ * the header; the data need not be there). String dtypes are refused: they cannot be read in pieces.
+ */
+export function decodeNpyLayout(prefix: Uint8Array, name = '<npy bytes>'): NpyLayout {
+  const fail = (reason: string, extra: { expected?: string; actual?: string; hint?: string } = {}) =>
+    runtimeError({ reason: `${reason} in NumPy file`, location: { file: name }, ...extra });
+  if (prefix.byteLength < 10 || !MAGIC.every((b, i) => prefix[i] === b)) throw fail('missing the \\x93NUMPY magic', { expected: 'a .npy file written by numpy.save' });
+  const major = prefix[6]!;
+  const dv = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+  if (major !== 1 && major !== 2 && major !== 3) throw fail(`unsupported format version ${major}.${prefix[7]}`, { expected: 'version 1.0, 2.0 or 3.0' });
+  if (major !== 1 && prefix.byteLength < 12) throw fail('truncated header');
+  const headerStart = major === 1 ? 10 : 12;
+  const dataOffset = headerStart + (major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true));
+  if (dataOffset > prefix.byteLength) throw fail('truncated header');
+  const headerBytes = prefix.subarray(headerStart, dataOffset);
+  const header = parseHeader(major === 3 ? new TextDecoder('utf-8').decode(headerBytes) : Buffer.from(headerBytes).toString('latin1'), fail);
+  if (header.fortranOrder) throw fail('array is stored in Fortran (column-major) order', { expected: 'fortran_order: False', hint: 'save a C-ordered copy: np.save(path, np.ascontiguousarray(a))' });
+  const code = header.descr.slice(1);
+  const dtype = npyTypeToDType.get(code);
+  if (!dtype || !'<>|='.includes(header.descr[0]!)) {
+    throw fail(`unsupported dtype '${header.descr}' for reading in pieces`, { expected: `one of ${[...dtypeToNpyDescr.values()].join(' ')}`, actual: header.descr });
+  }
+  const itemSize = Number(code.slice(1));
+  return { dtype, shape: header.shape, dataOffset, itemSize, bigEndian: header.descr[0] === '>' && itemSize > 1 };
+}

@@ -1,0 +1,117 @@
+/**
+ * Calibration: run the model in ONNX Runtime batch by batch, fold each requested tensor's values
+ * into mergeable statistics (running min/max, or a streaming histogram for percentile, entropy and
+ * distribution), then choose each tensor's range. `collectStatistics` and `chooseRanges` are the two
+ * halves, so shards of a run can be collected apart, merged (`mergeStatistics`) and chosen once.
+ */
+import type { Model } from '@modelpass/ir';
+import { ActivationCollector } from './activation-collector.js';
+import { openCalibrationData } from './calibration-data.js';
+import { HistogramStatistics, type HistogramStatisticsJSON } from './histogram-statistics.js';
+import { MinMaxStatistics, type MinMaxStatisticsJSON } from './minmax-statistics.js';
+import { CALIBRATION_DEFAULTS, calibrationError, checkCalibrationOptions, type CalibrationMethod, type CalibrationOptions, type TensorRange } from './options.js';
+
+/** One tensor's statistics: min/max for `minmax`, a histogram for the other methods. */
+export type TensorStatistics = MinMaxStatistics | HistogramStatistics;
+
+/** Statistics per tensor name, with the method they were collected for and the samples seen. */
+export interface CalibrationStatistics {
+  readonly method: CalibrationMethod;
+  readonly samples: number;
+  readonly tensors: Map<string, TensorStatistics>;
+}
+
+export interface CalibrationStatisticsJSON {
+  readonly method: CalibrationMethod;
+  readonly samples: number;
+  readonly tensors: Record<string, MinMaxStatisticsJSON | HistogramStatisticsJSON>;
+}
+
+/** Empty statistics of the kind `options.method` needs. */
+export function createStatistics(options: Pick<CalibrationOptions, 'method' | 'bins' | 'movingAverage'>): TensorStatistics {
+  return options.method === 'minmax' ? new MinMaxStatistics(options.movingAverage) : new HistogramStatistics(options.bins ?? CALIBRATION_DEFAULTS.bins);
+}
+
+/** Runs the model on the calibration data and folds every batch's values of `tensors` into statistics. */
+export async function collectStatistics(model: Model, tensors: readonly string[], options: CalibrationOptions): Promise<CalibrationStatistics> {
+  checkCalibrationOptions(options);
+  const names = [...new Set(tensors)];
+  const statistics = new Map<string, TensorStatistics>(names.map((name) => [name, createStatistics(options)]));
+  if (names.length === 0) return { method: options.method, samples: 0, tensors: statistics };
+  const data = openCalibrationData(model, options);
+  const collector = await ActivationCollector.open(model, names);
+  let samples = 0;
+  try {
+    for await (const batch of data) {
+      const values = await collector.run(batch.feeds);
+      for (const [name, tensor] of values) statistics.get(name)!.add(tensor.data() as Float32Array | Float64Array);
+      samples += batch.samples;
+      options.onProgress?.(Math.min(samples, options.samples), options.samples);
+    }
+  } finally {
+    await collector.dispose();
+  }
+  const nonFinite = [...statistics].filter(([, s]) => (s instanceof MinMaxStatistics ? s : s.extremes).nonFinite > 0);
+  if (nonFinite.length > 0) {
+    options.warn?.(`calibration skipped NaN/Infinity values in ${nonFinite.map(([name, s]) => `'${name}' (${(s instanceof MinMaxStatistics ? s : s.extremes).nonFinite})`).join(', ')}`);
+  }
+  return { method: options.method, samples, tensors: statistics };
+}
+
+/** Each tensor's range from its statistics (`options.method` must be the one they were collected for, or `minmax`). */
+export function chooseRanges(statistics: CalibrationStatistics, options: CalibrationOptions): Map<string, TensorRange> {
+  checkCalibrationOptions(options);
+  const ranges = new Map<string, TensorRange>();
+  for (const [name, tensor] of statistics.tensors) {
+    try {
+      if (tensor instanceof MinMaxStatistics) {
+        if (options.method !== 'minmax') throw calibrationError({ reason: `method '${options.method}' needs histogram statistics, but these were collected for minmax` });
+        ranges.set(name, tensor.range());
+      } else {
+        ranges.set(name, tensor.range(options.method, {
+          percentile: options.percentile,
+          symmetric: options.symmetric?.(name) ?? false,
+          quantizedBins: options.quantizedBins,
+          stdDevs: options.stdDevs,
+        }));
+      }
+    } catch (error) {
+      throw calibrationError({ reason: `cannot choose a range for tensor '${name}': ${(error as Error).message}`, cause: error });
+    }
+  }
+  return ranges;
+}
+
+/** Adds `other`'s statistics into `into` (shards of one calibration: exact, see the statistics classes). */
+export function mergeStatistics(into: CalibrationStatistics, other: CalibrationStatistics): CalibrationStatistics {
+  if (into.method !== other.method) throw calibrationError({ reason: `cannot merge ${other.method} statistics into ${into.method} statistics` });
+  const tensors = new Map(into.tensors);
+  for (const [name, statistics] of other.tensors) {
+    const mine = tensors.get(name);
+    if (!mine) tensors.set(name, statistics);
+    else if (mine instanceof MinMaxStatistics && statistics instanceof MinMaxStatistics) mine.merge(statistics);
+    else if (mine instanceof HistogramStatistics && statistics instanceof HistogramStatistics) mine.merge(statistics);
+    else throw calibrationError({ reason: `tensor '${name}' has statistics of two kinds` });
+  }
+  return { method: into.method, samples: into.samples + other.samples, tensors };
+}
+
+export function statisticsToJSON(statistics: CalibrationStatistics): CalibrationStatisticsJSON {
+  return { method: statistics.method, samples: statistics.samples, tensors: Object.fromEntries([...statistics.tensors].map(([name, s]) => [name, s.toJSON()])) };
+}
+
+export function statisticsFromJSON(json: CalibrationStatisticsJSON): CalibrationStatistics {
+  if (!json || typeof json !== 'object' || typeof json.tensors !== 'object' || !Number.isInteger(json.samples)) {
+    throw calibrationError({ reason: 'not calibration statistics JSON', expected: '{ method, samples, tensors }' });
+  }
+  const tensors = new Map<string, TensorStatistics>();
+  for (const [name, entry] of Object.entries(json.tensors)) {
+    tensors.set(name, entry.kind === 'minmax' ? MinMaxStatistics.fromJSON(entry) : HistogramStatistics.fromJSON(entry));
+  }
+  return { method: json.method, samples: json.samples, tensors };
+}
+
+/** Runs the model in ORT batch by batch, returning each named tensor's chosen range. */
+export async function calibrate(model: Model, tensors: readonly string[], options: CalibrationOptions): Promise<Map<string, TensorRange>> {
+  return chooseRanges(await collectStatistics(model, tensors, options), options);
+}

@@ -1,0 +1,168 @@
+/**
+ * Calibration inputs as a stream of batches: from a dataset spec (`modelpass eval`'s names), a
+ * folder of input files, or seeded random inputs. Each source is an entry of `CALIBRATION_SOURCES`;
+ * every one reads or makes one batch at a time, so memory does not grow with `samples`.
+ */
+import type { Model, Tensor, Value } from '@modelpass/ir';
+import { DATASET_SCHEMES, feedableInputs, generateInputs, streamDatasetSamples } from '@modelpass/runtime';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { openFolderInputs } from './folder-inputs.js';
+import { CALIBRATION_DEFAULTS, calibrationError, type CalibrationOptions } from './options.js';
+import { ModelpassError } from '@modelpass/ir';
+
+/** One run's feeds. */
+export interface CalibrationBatch {
+  readonly feeds: ReadonlyMap<string, Tensor>;
+  /** Samples in this batch (the first dimension of the inputs). */
+  readonly samples: number;
+}
+
+/** A stream of batches; iterating it again starts from the beginning. */
+export interface CalibrationData extends AsyncIterable<CalibrationBatch> {
+  /** Where the batches come from, for messages. */
+  readonly description: string;
+}
+
+/** A kind of calibration input. */
+export interface CalibrationSource {
+  readonly name: string;
+  /** Whether this source reads `dataset` (undefined for no dataset). */
+  matches(dataset: string | undefined, cwd: string): boolean;
+  open(model: Model, options: CalibrationOptions): CalibrationData;
+}
+
+/** The one input a dataset feeds, with its static sample shape and batch dimension. */
+export interface SingleInput {
+  readonly value: Value;
+  readonly sampleShape: readonly number[];
+  /** The batch size the model fixes, when its first dimension is a number. */
+  readonly fixedBatch: number | undefined;
+}
+
+/** The model's only input that takes a feed; it must be float32 with static dims after the first. */
+export function singleFloatInput(model: Model, what: string): SingleInput {
+  const inputs = feedableInputs(model);
+  if (inputs.length !== 1) {
+    throw calibrationError({
+      reason: `calibration option 'dataset': ${what} feeds models with one input; this model has ${inputs.length} (${inputs.map((i) => `'${i.name}'`).join(', ')})`,
+      hint: 'give a folder of test_data_set_N/input_K.pb sets instead, or no dataset for random inputs',
+    });
+  }
+  const value = inputs[0]!;
+  const type = value.type;
+  const shape = type.kind === 'tensor' ? type.shape : null;
+  const sampleShape = shape?.slice(1);
+  if (type.kind !== 'tensor' || type.dtype !== 'float32' || !shape || shape.length < 1 || !sampleShape!.every((d): d is number => typeof d === 'number' && d >= 0)) {
+    throw calibrationError({
+      reason: `calibration option 'dataset': input '${value.name}' must be float32 with static dimensions after the batch dimension to take ${what}`,
+      actual: type.kind === 'tensor' ? `${type.dtype}[${shape?.join(',') ?? '?'}]` : type.kind,
+    });
+  }
+  const first = shape[0];
+  return { value, sampleShape: sampleShape as number[], fixedBatch: typeof first === 'number' && first > 0 ? first : undefined };
+}
+
+/** Batch size for a run: the model's fixed batch, or the option, never more than `samples`. */
+export function runBatchSize(input: SingleInput | undefined, options: CalibrationOptions): number {
+  return input?.fixedBatch ?? Math.max(1, Math.min(options.batchSize ?? CALIBRATION_DEFAULTS.batchSize, options.samples));
+}
+
+const randomInputs: CalibrationSource = {
+  name: 'random',
+  matches: (dataset) => dataset === undefined,
+  open(model, options) {
+    const seed = options.seed ?? CALIBRATION_DEFAULTS.seed;
+    options.warn?.(
+      `no calibration dataset given: using ${options.samples} seeded random samples (seed ${seed}), whose ranges rarely match real data; ` +
+        'give dataset=fashion-mnist:train, idx:IMAGES,LABELS, npy:DIR or a folder of .npy/.pb inputs',
+    );
+    const inputs = feedableInputs(model);
+    const fixed = inputs.map((input) => (input.type.kind === 'tensor' ? input.type.shape?.[0] : undefined)).find((d) => typeof d === 'number' && d > 0);
+    const size = typeof fixed === 'number' ? fixed : Math.max(1, Math.min(options.batchSize ?? CALIBRATION_DEFAULTS.batchSize, options.samples));
+    return {
+      description: `${options.samples} seeded random samples (seed ${seed})`,
+      async *[Symbol.asyncIterator]() {
+        for (let done = 0, round = 0; done < options.samples; round++) {
+          const count = typeof fixed === 'number' ? size : Math.min(size, options.samples - done);
+          const shapes: Record<string, number[]> = {};
+          for (const input of inputs) {
+            const shape = input.type.kind === 'tensor' ? input.type.shape : null;
+            if (shape && shape.length > 0 && typeof shape[0] !== 'number' && shape.slice(1).every((d) => typeof d === 'number')) shapes[input.name] = [count, ...(shape.slice(1) as number[])];
+          }
+          const feeds = generateInputs(model, { seed: seed + round, dims: {}, shapes });
+          yield { feeds, samples: count };
+          done += count;
+        }
+      },
+    };
+  },
+};
+
+function isDatasetSpec(dataset: string): boolean {
+  const colon = dataset.indexOf(':');
+  return colon > 0 && DATASET_SCHEMES.has(dataset.slice(0, colon));
+}
+
+const datasetSpec: CalibrationSource = {
+  name: 'dataset',
+  matches: (dataset) => dataset !== undefined && isDatasetSpec(dataset),
+  open(model, options) {
+    const spec = options.dataset!;
+    const input = singleFloatInput(model, `dataset '${spec}'`);
+    const batchSize = runBatchSize(input, options);
+    return {
+      description: `dataset ${spec}`,
+      async *[Symbol.asyncIterator]() {
+        let done = 0;
+        try {
+          const stream = streamDatasetSamples(spec, {
+            batchSize,
+            limit: options.samples,
+            sampleShape: input.sampleShape,
+            ...(options.cwd ? { cwd: options.cwd } : {}),
+            ...(options.normalization ? { normalization: options.normalization } : {}),
+            ...(options.layout ? { layout: options.layout } : {}),
+          });
+          for await (const batch of stream) {
+            const count = batch.input.shape[0]!;
+            if (input.fixedBatch !== undefined && count !== input.fixedBatch) {
+              options.warn?.(`dataset '${spec}': the last ${count} samples do not fill the model's fixed batch of ${input.fixedBatch} and are left out`);
+              break;
+            }
+            done += count;
+            yield { feeds: new Map([[input.value.name, batch.input]]), samples: count };
+          }
+        } catch (error) {
+          if (!ModelpassError.is(error)) throw error;
+          throw new ModelpassError(error.diagnostics.map((d) => ({ ...d, reason: `calibration option 'dataset': ${d.reason}` })));
+        }
+        if (done === 0) throw calibrationError({ reason: `calibration option 'dataset': '${spec}' holds no samples` });
+      },
+    };
+  },
+};
+
+const inputFolder: CalibrationSource = {
+  name: 'folder',
+  matches: (dataset, cwd) => dataset !== undefined && !isDatasetSpec(dataset) && existsSync(resolve(cwd, dataset)) && statSync(resolve(cwd, dataset)).isDirectory(),
+  open: (model, options) => openFolderInputs(model, options),
+};
+
+/** The kinds of calibration input, tried in order. */
+export const CALIBRATION_SOURCES: readonly CalibrationSource[] = [randomInputs, datasetSpec, inputFolder];
+
+/** The batches `options` names for `model` (nothing is read until iteration). */
+export function openCalibrationData(model: Model, options: CalibrationOptions): CalibrationData {
+  const cwd = options.cwd ?? process.cwd();
+  const source = CALIBRATION_SOURCES.find((s) => s.matches(options.dataset, cwd));
+  if (!source) {
+    const known = [...DATASET_SCHEMES.values()].map((s) => `${s.name}:${s.argument}`).join(', ');
+    throw calibrationError({
+      reason: `calibration option 'dataset' is '${options.dataset}', which is neither a dataset spec nor a folder`,
+      expected: `one of ${known}, or a folder of .npy/.pb inputs`,
+      actual: `'${options.dataset}'`,
+    });
+  }
+  return source.open(model, options);
+}

@@ -1,0 +1,122 @@
+/**
+ * Calibration inputs from a folder, read one file at a time:
+ * - ONNX test-data layout: `test_data_set_N/` subfolders, each one run's feeds (`input_K.pb|.npy`
+ *   or `<input name>.pb|.npy`, as `modelpass run --inputs` reads them); any number of inputs.
+ * - Otherwise, for a model with one float32 input: every `.npy`/`.pb` file (sorted, `output_N`
+ *   files left out) holds one sample (the input's shape without the batch dimension) or a batch
+ *   of them; samples are regrouped into batches of the batch size.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { ModelpassError, Tensor, type Model } from '@modelpass/ir';
+import { listTensorFiles, loadInputs, readTensorFile } from '@modelpass/runtime';
+import type { CalibrationBatch, CalibrationData } from './calibration-data.js';
+import { runBatchSize, singleFloatInput } from './calibration-data.js';
+import { calibrationError, type CalibrationOptions } from './options.js';
+
+const TEST_DATA_SET = /^test_data_set_\d+$/;
+const OUTPUT_FILE = /^output_\d+$/;
+
+/** Samples in a set of feeds: the first dimension of the first input (1 for a scalar). */
+function feedsFirstDim(feeds: ReadonlyMap<string, Tensor>): number {
+  const first = feeds.values().next().value;
+  return first && first.rank > 0 ? first.shape[0]! : 1;
+}
+
+/** Re-throws a runtime error as the 'dataset' option's. */
+function asOptionError(error: unknown): never {
+  if (!ModelpassError.is(error)) throw error;
+  throw new ModelpassError(error.diagnostics.map((d) => ({ ...d, reason: `calibration option 'dataset': ${d.reason}` })));
+}
+
+function testDataSets(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((name) => TEST_DATA_SET.test(name) && statSync(join(dir, name)).isDirectory())
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+    .map((name) => join(dir, name));
+}
+
+function feedSets(model: Model, dir: string, sets: readonly string[], options: CalibrationOptions): CalibrationData {
+  return {
+    description: `${sets.length} test data sets in '${dir}'`,
+    async *[Symbol.asyncIterator]() {
+      let done = 0;
+      for (const set of sets) {
+        if (done >= options.samples) break;
+        let feeds: Map<string, Tensor>;
+        try {
+          feeds = loadInputs(set, model);
+        } catch (error) {
+          asOptionError(error);
+        }
+        const samples = feedsFirstDim(feeds);
+        done += samples;
+        yield { feeds, samples };
+      }
+    },
+  };
+}
+
+function sampleFiles(model: Model, dir: string, options: CalibrationOptions): CalibrationData {
+  const files = listTensorFiles(dir).filter((file) => !OUTPUT_FILE.test(basename(file, extname(file))));
+  if (files.length === 0) {
+    throw calibrationError({ reason: `calibration option 'dataset': folder '${dir}' holds no .npy or .pb files and no test_data_set_N folders`, location: { file: dir } });
+  }
+  const input = singleFloatInput(model, `folder '${dir}'`);
+  const sampleSize = input.sampleShape.reduce((n, d) => n * d, 1);
+  const batchSize = runBatchSize(input, options);
+  const expected = `float32[${input.sampleShape.join(',')}] (one sample) or float32[N,${input.sampleShape.join(',')}] (a batch)`;
+  return {
+    description: `${files.length} input files in '${dir}'`,
+    async *[Symbol.asyncIterator]() {
+      let buffer = new Float32Array(batchSize * sampleSize);
+      let filled = 0;
+      let done = 0;
+      const flush = (): CalibrationBatch => {
+        const batch = Tensor.fromBytes('float32', [filled, ...input.sampleShape], new Uint8Array(buffer.buffer, 0, filled * sampleSize * 4));
+        buffer = new Float32Array(batchSize * sampleSize);
+        const samples = filled;
+        filled = 0;
+        return { feeds: new Map([[input.value.name, batch]]), samples };
+      };
+      for (const file of files) {
+        if (done >= options.samples) break;
+        let tensor: Tensor;
+        try {
+          tensor = readTensorFile(file);
+        } catch (error) {
+          asOptionError(error);
+        }
+        const isSample = tensor.rank === input.sampleShape.length && tensor.shape.every((d, i) => d === input.sampleShape[i]);
+        const isBatch = tensor.rank === input.sampleShape.length + 1 && tensor.shape.slice(1).every((d, i) => d === input.sampleShape[i]);
+        if (tensor.dtype !== 'float32' || (!isSample && !isBatch)) {
+          throw calibrationError({
+            reason: `calibration option 'dataset': file '${file}' does not fit input '${input.value.name}'`,
+            location: { file },
+            expected,
+            actual: `${tensor.dtype}[${tensor.shape.join(',')}]`,
+          });
+        }
+        const values = tensor.data() as Float32Array;
+        const count = isSample ? 1 : tensor.shape[0]!;
+        for (let sample = 0; sample < count && done < options.samples; sample++) {
+          buffer.set(values.subarray(sample * sampleSize, (sample + 1) * sampleSize), filled * sampleSize);
+          filled++;
+          done++;
+          if (filled === batchSize) yield flush();
+        }
+      }
+      if (filled > 0) {
+        if (input.fixedBatch !== undefined) options.warn?.(`folder '${dir}': the last ${filled} samples do not fill the model's fixed batch of ${input.fixedBatch} and are left out`);
+        else yield flush();
+      }
+    },
+  };
+}
+
+/** The calibration batches of a folder (see the module comment for the layouts). */
+export function openFolderInputs(model: Model, options: CalibrationOptions): CalibrationData {
+  const dir = resolve(options.cwd ?? process.cwd(), options.dataset!);
+  const sets = testDataSets(dir);
+  return sets.length > 0 ? feedSets(model, dir, sets, options) : sampleFiles(model, dir, options);
+}

@@ -1,0 +1,32 @@
+// Calibration for quantization: streaming inputs, activations from ORT, mergeable statistics, ranges.
+export {
+  CALIBRATION_METHODS,
+  CALIBRATION_DEFAULTS,
+  checkCalibrationOptions,
+  type CalibrationMethod,
+  type CalibrationOptions,
+  type TensorRange,
+} from './options.js';
+export {
+  calibrate,
+  collectStatistics,
+  chooseRanges,
+  mergeStatistics,
+  createStatistics,
+  statisticsToJSON,
+  statisticsFromJSON,
+  type TensorStatistics,
+  type CalibrationStatistics,
+  type CalibrationStatisticsJSON,
+} from './calibrate.js';
+export { MinMaxStatistics, type MinMaxStatisticsJSON } from './minmax-statistics.js';
+export { HistogramStatistics, type HistogramStatisticsJSON, type HistogramRangeOptions } from './histogram-statistics.js';
+export { percentileRange, entropyRange, entropyThreshold, distributionRange, histogramMoments, magnitudePercentile } from './histogram-ranges.js';
+export {
+  openCalibrationData,
+  CALIBRATION_SOURCES,
+  type CalibrationBatch,
+  type CalibrationData,
+  type CalibrationSource,
+} from './calibration-data.js';
+export { ActivationCollector } from './activation-collector.js';

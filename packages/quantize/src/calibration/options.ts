@@ -1,0 +1,103 @@
+/**
+ * What `calibrate` takes and gives: the calibration methods, their options, the range chosen for a
+ * tensor, and the errors this module raises.
+ */
+import { ModelpassError, type DiagnosticInit } from '@modelpass/ir';
+import type { Normalization, SampleLayout } from '@modelpass/runtime';
+
+/** How a tensor's range is chosen from what the calibration run saw. */
+export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy' | 'distribution';
+
+/** The calibration methods, in the order the help lists them. */
+export const CALIBRATION_METHODS: readonly CalibrationMethod[] = ['minmax', 'percentile', 'entropy', 'distribution'];
+
+export interface CalibrationOptions {
+  readonly method: CalibrationMethod;
+  /**
+   * Where inputs come from: a `modelpass eval` dataset spec (`fashion-mnist:train|test`,
+   * `idx:IMAGES,LABELS`, `npy:DIR`) or a folder of inputs (`.npy`/`.pb` files, one sample or one
+   * batch each, or ONNX `test_data_set_N/input_K.pb` folders). Undefined: seeded random inputs.
+   */
+  readonly dataset?: string | undefined;
+  /** How many samples to run (the pass defaults to 256). */
+  readonly samples: number;
+  /** Samples per ORT run (default 64; a model with a fixed batch dimension uses that). */
+  readonly batchSize?: number | undefined;
+  /** Seed of the random inputs used when no dataset is given (default 0). */
+  readonly seed?: number | undefined;
+  /** `percentile`: the share of values (in %) the range keeps (default 99.999). */
+  readonly percentile?: number | undefined;
+  /** Histogram bins per sign (default 2048); see `HistogramStatistics`. */
+  readonly bins?: number | undefined;
+  /** `entropy`: bins of the quantized distribution the KL search compares against (default 128, int8's magnitude levels). */
+  readonly quantizedBins?: number | undefined;
+  /** `distribution`: the range is mean ± this many standard deviations, clipped to what was seen (default 4). */
+  readonly stdDevs?: number | undefined;
+  /** `minmax`: averaging constant of a moving average of per-batch min/max (ORT's `averaging_constant`, e.g. 0.01); unset: running min/max. */
+  readonly movingAverage?: number | undefined;
+  /** Dataset samples: scaling and mean/std as `modelpass eval` applies them (default: uint8 × 1/255). */
+  readonly normalization?: Normalization | undefined;
+  /** Dataset samples stored `[H, W, C]` for an NCHW model (default `nchw`). */
+  readonly layout?: SampleLayout | undefined;
+  /** Folder relative dataset paths resolve against (default the working directory). */
+  readonly cwd?: string | undefined;
+  /** Called once when seeded random inputs stand in for data, and for skipped non-finite values. */
+  readonly warn?: ((message: string) => void) | undefined;
+  /** Called after each batch with samples done and the total. */
+  readonly onProgress?: ((done: number, total: number) => void) | undefined;
+  /** Tensors that will be quantized symmetrically get symmetric ranges (percentile of |x|). */
+  readonly symmetric?: ((tensor: string) => boolean) | undefined;
+}
+
+/** The float range chosen for one tensor (not widened to include 0: the quantizer does that). */
+export interface TensorRange {
+  readonly min: number;
+  readonly max: number;
+  /** `distribution` only: the mean and standard deviation the range came from (as ORT's DistributionCalibrater gives them). */
+  readonly mean?: number;
+  readonly std?: number;
+}
+
+export const CALIBRATION_DEFAULTS = {
+  batchSize: 64,
+  seed: 0,
+  percentile: 99.999,
+  bins: 2048,
+  quantizedBins: 128,
+  stdDevs: 4,
+} as const;
+
+/** A `ModelpassError` from calibration. */
+export function calibrationError(init: Omit<DiagnosticInit, 'source'>): ModelpassError {
+  return new ModelpassError({ code: 'quantize/calibration', ...init, source: '@modelpass/quantize' });
+}
+
+function requireNumber(name: string, value: number | undefined, valid: (v: number) => boolean, expected: string): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !valid(value)) {
+    throw calibrationError({ reason: `calibration option '${name}' is ${String(value)}`, expected, actual: String(value) });
+  }
+}
+
+/** Checks every option, naming the first bad one. */
+export function checkCalibrationOptions(options: CalibrationOptions): void {
+  if (!CALIBRATION_METHODS.includes(options.method)) {
+    throw calibrationError({
+      reason: `unknown calibration method '${String(options.method)}'`,
+      expected: `one of ${CALIBRATION_METHODS.join(', ')}`,
+      actual: String(options.method),
+    });
+  }
+  const integer = (min: number) => (v: number) => Number.isInteger(v) && v >= min;
+  requireNumber('samples', options.samples, integer(1), 'an integer ≥ 1');
+  requireNumber('batchSize', options.batchSize, integer(1), 'an integer ≥ 1');
+  requireNumber('seed', options.seed, (v) => Number.isInteger(v), 'an integer');
+  requireNumber('percentile', options.percentile, (v) => v > 50 && v <= 100, 'a percentage in (50, 100]');
+  requireNumber('bins', options.bins, (v) => integer(2)(v) && v <= 1 << 24, 'an integer in [2, 16777216]');
+  requireNumber('quantizedBins', options.quantizedBins, integer(2), 'an integer ≥ 2');
+  requireNumber('stdDevs', options.stdDevs, (v) => Number.isFinite(v) && v > 0, 'a number > 0');
+  requireNumber('movingAverage', options.movingAverage, (v) => v > 0 && v <= 1, 'an averaging constant in (0, 1]');
+  if (options.dataset !== undefined && (typeof options.dataset !== 'string' || options.dataset.trim() === '')) {
+    throw calibrationError({ reason: 'calibration option \'dataset\' is empty', expected: 'a dataset spec (fashion-mnist:train, idx:IMAGES,LABELS, npy:DIR) or a folder of inputs' });
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * Dataset samples read a batch at a time, for calibration runs whose memory must not grow with the
+ * number of samples: the same specs as `loadDataset` (`fashion-mnist:train|test`, `idx:IMAGES,LABELS`,
+ * `npy:DIR`), but only the samples are read (labels are not needed), gzipped IDX files are
+ * decompressed as a stream, and NumPy files are read by position. What is held at once is one
+ * batch plus the stream's buffers, whatever `limit` is.
+ */
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pipeline, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { Tensor, elementCount, type DType } from '@modelpass/ir';
+import { DATASET_SCHEMES } from './dataset-spec.js';
+import { messageOf, runtimeError } from './errors.js';
+import { FASHION_MNIST_DIR, datasetBatches, type Normalization, type SampleLayout } from './idx-dataset.js';
+import { decodeNpyLayout } from './npy.js';
+import { checkRegularFile } from './regular-file.js';
+
+export interface StreamSamplesOptions {
+  /** Samples per batch. */
+  readonly batchSize: number;
+  /** Stop after this many samples (default: all). */
+  readonly limit?: number;
+  /** Relative paths resolve against this folder (default `process.cwd()`). */
+  readonly cwd?: string;
+  /** Shape of one sample as the model takes it (default the dataset's). */
+  readonly sampleShape?: readonly number[];
+  readonly normalization?: Normalization;
+  readonly layout?: SampleLayout;
+}
+
+export interface SampleBatch {
+  /** float32[batch, ...sampleShape], normalized as `datasetBatches` does. */
+  readonly input: Tensor;
+  /** Index of the first sample in the dataset. */
+  readonly start: number;
+}
+
+/** A file of samples read front to back. */
+interface SampleFile {
+  readonly file: string;
+  readonly dtype: DType;
+  readonly sampleShape: readonly number[];
+  readonly size: number;
+  /** Element bytes, already little-endian, of the next `count` samples (fewer at the end of the file). */
+  read(count: number): Promise<Uint8Array>;
+  close(): void;
+}
+
+const IDX_TYPES = new Map<number, { dtype: DType; size: number }>([
+  [0x08, { dtype: 'uint8', size: 1 }],
+  [0x09, { dtype: 'int8', size: 1 }],
+  [0x0b, { dtype: 'int16', size: 2 }],
+  [0x0c, { dtype: 'int32', size: 4 }],
+  [0x0d, { dtype: 'float32', size: 4 }],
+  [0x0e, { dtype: 'float64', size: 8 }],
+]);
+
+function swapBytes(data: Uint8Array, itemSize: number): void {
+  if (itemSize === 1) return;
+  for (let start = 0; start < data.length; start += itemSize) data.subarray(start, start + itemSize).reverse();
+}
+
+/** Exact-size reads from a byte stream (a file, possibly through gunzip). */
+class StreamReader {
+  private readonly iterator: AsyncIterator<Buffer>;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private ended = false;
+
+  constructor(private readonly stream: Readable) {
+    this.iterator = stream[Symbol.asyncIterator]();
+  }
+
+  /** The next `length` bytes, or fewer where the stream ends. */
+  async read(length: number): Promise<Uint8Array> {
+    while (this.pendingBytes < length && !this.ended) {
+      const next = await this.iterator.next();
+      if (next.done) this.ended = true;
+      else {
+        this.pending.push(next.value);
+        this.pendingBytes += next.value.length;
+      }
+    }
+    const take = Math.min(length, this.pendingBytes);
+    const out = new Uint8Array(take);
+    let filled = 0;
+    while (filled < take) {
+      const head = this.pending[0]!;
+      const part = Math.min(head.length, take - filled);
+      out.set(head.subarray(0, part), filled);
+      filled += part;
+      if (part === head.length) this.pending.shift();
+      else this.pending[0] = head.subarray(part);
+    }
+    this.pendingBytes -= take;
+    return out;
+  }
+
+  close(): void {
+    this.stream.destroy();
+  }
+}
+
+function readPrefix(file: string, length: number): Uint8Array {
+  const fd = openSync(file, 'r');
+  try {
+    const bytes = new Uint8Array(length);
+    return bytes.subarray(0, readSync(fd, bytes, 0, length, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function openIdx(file: string, hint?: string): Promise<SampleFile> {
+  checkRegularFile(file, 'IDX file', hint);
+  const gzipped = (() => {
+    const magic = readPrefix(file, 2);
+    return magic[0] === 0x1f && magic[1] === 0x8b;
+  })();
+  const source = createReadStream(file);
+  const stream: Readable = gzipped ? pipeline(source, createGunzip(), () => {}) : source;
+  const reader = new StreamReader(stream);
+  const fail = (reason: string, extra: { expected?: string; actual?: string } = {}) => {
+    reader.close();
+    return runtimeError({ reason, location: { file }, ...extra });
+  };
+  let head: Uint8Array;
+  try {
+    head = await reader.read(4);
+  } catch (cause) {
+    reader.close();
+    throw runtimeError({ reason: `cannot read IDX file: ${messageOf(cause)}`, location: { file }, cause });
+  }
+  const type = head.length === 4 && head[0] === 0 && head[1] === 0 ? IDX_TYPES.get(head[2]!) : undefined;
+  if (!type) throw fail('not an IDX file (bad magic number)', { expected: '0x00 0x00 <type 08|09|0B|0C|0D|0E> <rank>', actual: [...head].map((b) => b.toString(16).padStart(2, '0')).join(' ') });
+  const rank = head[3]!;
+  const dims = await reader.read(4 * rank);
+  if (dims.length < 4 * rank || rank === 0) throw fail(rank === 0 ? 'IDX file of rank 0 has no samples' : 'truncated IDX header');
+  const view = new DataView(dims.buffer);
+  const shape = Array.from({ length: rank }, (_, i) => view.getUint32(4 * i, false));
+  const sampleShape = shape.slice(1);
+  const sampleBytes = elementCount(sampleShape) * type.size;
+  return {
+    file,
+    dtype: type.dtype,
+    sampleShape,
+    size: shape[0]!,
+    async read(count) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await reader.read(count * sampleBytes);
+      } catch (cause) {
+        throw fail(`cannot read IDX file: ${messageOf(cause)}`);
+      }
+      if (bytes.length < count * sampleBytes) throw fail('IDX data is shorter than its dimensions say', { expected: `${shape[0]} samples of ${sampleBytes} bytes` });
+      swapBytes(bytes, type.size);
+      return bytes;
+    },
+    close: () => reader.close(),
+  };
+}
+
+function openNpy(file: string): SampleFile {
+  const stats = checkRegularFile(file, 'NumPy file');
+  const layout = decodeNpyLayout(readPrefix(file, Math.min(stats.size, 1 << 20)), file);
+  if (layout.shape.length < 1) throw runtimeError({ reason: `samples '${file}' must have a sample axis first`, location: { file }, actual: `shape [${layout.shape.join(',')}]` });
+  const sampleShape = layout.shape.slice(1);
+  const sampleBytes = elementCount(sampleShape) * layout.itemSize;
+  const size = layout.shape[0]!;
+  if (stats.size - layout.dataOffset < size * sampleBytes) {
+    throw runtimeError({ reason: 'data is shorter than its shape says in NumPy file', location: { file }, expected: `${size * sampleBytes} bytes`, actual: `${stats.size - layout.dataOffset} bytes` });
+  }
+  const fd = openSync(file, 'r');
+  let next = 0;
+  return {
+    file,
+    dtype: layout.dtype,
+    sampleShape,
+    size,
+    read(count) {
+      const bytes = new Uint8Array(count * sampleBytes);
+      const got = readSync(fd, bytes, 0, bytes.length, layout.dataOffset + next * sampleBytes);
+      if (got < bytes.length) return Promise.reject(runtimeError({ reason: 'NumPy file ended early (was it truncated while reading?)', location: { file } }));
+      next += count;
+      if (layout.bigEndian) swapBytes(bytes, layout.itemSize);
+      return Promise.resolve(bytes);
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+function badSpec(spec: string, reason: string, expected: string): Error {
+  return runtimeError({ reason: `dataset '${spec}': ${reason}`, expected, actual: `'${spec}'` });
+}
+
+/** The samples file a dataset spec names (labels are not read). */
+async function openSamples(spec: string, cwd: string): Promise<SampleFile> {
+  const colon = spec.indexOf(':');
+  const name = colon < 0 ? spec : spec.slice(0, colon);
+  const argument = spec.slice(colon + 1);
+  const known = [...DATASET_SCHEMES.values()].map((s) => `${s.name}:${s.argument}`).join(', ');
+  if (!DATASET_SCHEMES.has(name)) throw badSpec(spec, `unknown kind of dataset '${name}'`, `one of ${known}`);
+  if (colon < 0) throw badSpec(spec, `'${name}' needs an argument`, `'${name}:${DATASET_SCHEMES.get(name)!.argument}'`);
+  if (name === 'fashion-mnist') {
+    if (argument !== 'train' && argument !== 'test') throw badSpec(spec, `unknown split '${argument}'`, "'fashion-mnist:train' or 'fashion-mnist:test'");
+    const prefix = argument === 'test' ? 't10k' : 'train';
+    return openIdx(join(FASHION_MNIST_DIR, `${prefix}-images-idx3-ubyte.gz`), 'install it: apt-get install -y --no-install-recommends dataset-fashion-mnist');
+  }
+  if (name === 'idx') {
+    const parts = argument.split(',');
+    if (parts.length !== 2 || parts.some((p) => p.trim() === '')) throw badSpec(spec, 'needs two files separated by a comma', "'idx:IMAGES.gz,LABELS.gz'");
+    return openIdx(resolve(cwd, parts[0]!));
+  }
+  if (name === 'npy') {
+    if (argument === '') throw badSpec(spec, 'needs a folder', "'npy:DIR' with DIR/x.npy and DIR/y.npy");
+    return openNpy(join(resolve(cwd, argument), 'x.npy'));
+  }
+  throw badSpec(spec, `'${name}' datasets cannot be streamed yet`, `one of ${known}`);
+}
+
+/**
+ * Float32 batches of a dataset's samples, read as they are needed: memory holds one batch, not the
+ * dataset. Stops after `limit` samples; a consumer that stops early should `return()` the generator
+ * (a `for await` loop that breaks does), which closes the file.
+ */
+export async function* streamDatasetSamples(spec: string, options: StreamSamplesOptions): AsyncGenerator<SampleBatch> {
+  if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
+    throw runtimeError({ reason: 'batch size must be a positive integer', actual: String(options.batchSize) });
+  }
+  const samples = await openSamples(spec, options.cwd ?? process.cwd());
+  try {
+    const total = Math.min(samples.size, options.limit ?? samples.size);
+    for (let start = 0; start < total; start += options.batchSize) {
+      const count = Math.min(options.batchSize, total - start);
+      const bytes = await samples.read(count);
+      const chunk = { samples: Tensor.fromBytes(samples.dtype, [count, ...samples.sampleShape], bytes), labels: new Int32Array(count), size: count, sampleShape: samples.sampleShape };
+      const batchOptions = {
+        batchSize: count,
+        ...(options.sampleShape ? { sampleShape: options.sampleShape } : {}),
+        ...(options.normalization ? { normalization: options.normalization } : {}),
+        ...(options.layout ? { layout: options.layout } : {}),
+      };
+      for (const batch of datasetBatches(chunk, batchOptions)) yield { input: batch.input, start };
+    }
+  } finally {
+    samples.close();
+  }
+}
