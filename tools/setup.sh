@@ -8,6 +8,7 @@ missing=""
 [ -d /usr/share/libonnx-testdata/data ] || missing="$missing libonnx-testdata"
 /usr/bin/python3 -c "import onnx" >/dev/null 2>&1 || missing="$missing python3-onnx"
 [ -d /usr/share/datasets/fashion-mnist ] || missing="$missing dataset-fashion-mnist"
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 if [ -n "$missing" ]; then
   echo "setup: installing Debian packages:$missing" >&2
   SUDO=""

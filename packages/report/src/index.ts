@@ -4,3 +4,4 @@ export { REPORT_JSON_SCHEMA } from './json-schema.js';
 export { validateReport, reportProblems, reportNumber } from './validate.js';
 export { describeModel, reportOpName, type DescribeModelOptions } from './describe-model.js';
 export { layerTable, quantizationError, WEIGHTED_OPS, type LayerTableOptions } from './layer-table.js';
+export { renderHtmlReport, type HtmlReportOptions } from './html/render-html-report.js';
