@@ -202,7 +202,7 @@ export class PassManager {
       throw this.failed(model, info, thrown);
     }
     try {
-      for (const i of this.instrumentations) i.afterPass?.(model, info, outcome);
+      for (const i of this.instrumentations) await i.afterPass?.(model, info, outcome);
     } catch (thrown) {
       state.analyses.clear(model);
       throw this.failed(model, info, thrown);

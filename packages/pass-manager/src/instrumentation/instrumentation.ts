@@ -68,7 +68,11 @@ export interface PassInstrumentation {
   /** Return false to skip the pass (it then counts as having changed nothing). */
   shouldRun?(model: Model, pass: PassRunInfo): boolean;
   beforePass?(model: Model, pass: PassRunInfo): void;
-  afterPass?(model: Model, pass: PassRunInfo, outcome: PassRunOutcome): void;
+  /**
+   * After the pass ran (and verified). May return a promise, which the pass manager awaits before
+   * the next pass (e.g. to run the model on a real runtime, as `modelpass convert --check` does).
+   */
+  afterPass?(model: Model, pass: PassRunInfo, outcome: PassRunOutcome): void | Promise<void>;
   /** After the pass threw, or an `afterPass` hook rejected its result. */
   afterPassFailed?(model: Model, pass: PassRunInfo, error: ModelpassError): void;
 }
