@@ -1,0 +1,134 @@
+/**
+ * Calibration of the Fashion-MNIST CNN fixture on real data in ONNX Runtime: every Conv/Relu output
+ * gets a range, and minmax equals a recomputation that loads the dataset whole (runtime's
+ * `loadDataset`, not the streaming reader), adds the outputs by hand and runs ORT per batch.
+ * Folders of inputs (sample files, batch files, test_data_set_N) give the same ranges as the dataset.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Tensor, type Model } from '@modelpass/ir';
+import { encodeOnnx, encodeTensorProto, readOnnx } from '@modelpass/onnx';
+import { datasetBatches, disposeSharedOrtRunner, FASHION_MNIST_DIR, loadDataset, runOrt, writeNpy } from '@modelpass/runtime';
+import { calibrate, CALIBRATION_METHODS, type CalibrationOptions } from '../index.js';
+
+const fixture = fileURLToPath(new URL('../../../../fixtures/models/fashion-cnn/model.onnx', import.meta.url));
+if (!existsSync(FASHION_MNIST_DIR)) throw new Error(`Fashion-MNIST is missing at ${FASHION_MNIST_DIR}: run 'npm run setup' (tools/setup.sh installs Debian's dataset-fashion-mnist); this referee is never skipped`);
+const work = mkdtempSync(join(tmpdir(), 'modelpass-calibration-test-'));
+afterAll(async () => {
+  rmSync(work, { recursive: true, force: true });
+  await disposeSharedOrtRunner();
+});
+
+function convAndRelu(model: Model): string[] {
+  return model.graph.nodeList().filter((node) => node.op === 'onnx.Conv' || node.op === 'onnx.Relu').map((node) => node.outputs[0]!.name);
+}
+
+/** The first `samples` training images as float32 [N, 1, 28, 28] batches, loaded whole. */
+function referenceBatches(samples: number, batchSize: number): Tensor[] {
+  const dataset = loadDataset('fashion-mnist:train', { limit: samples });
+  return [...datasetBatches(dataset, { batchSize, sampleShape: [1, 28, 28] })].map((batch) => batch.input);
+}
+
+/** min/max of each tensor over ORT runs of the model with those tensors added as outputs by hand. */
+async function referenceMinMax(model: Model, tensors: readonly string[], batches: readonly Tensor[]): Promise<Map<string, { min: number; max: number }>> {
+  const original = [...model.graph.outputs];
+  for (const name of tensors) model.graph.addOutput(model.graph.getValue(name)!);
+  const bytes = encodeOnnx(model);
+  model.graph.setOutputs(original);
+  const ranges = new Map(tensors.map((name) => [name, { min: Infinity, max: -Infinity }]));
+  for (const batch of batches) {
+    const outputs = await runOrt(bytes, { input: batch }, { outputs: tensors });
+    for (const name of tensors) {
+      const range = ranges.get(name)!;
+      for (const v of outputs.get(name)!.data() as Float32Array) {
+        if (v < range.min) range.min = v;
+        if (v > range.max) range.max = v;
+      }
+    }
+  }
+  return ranges;
+}
+
+describe('calibrating fashion-cnn on fashion-mnist:train', () => {
+  const model = readOnnx(fixture);
+  const tensors = convAndRelu(model);
+  const options = { dataset: 'fashion-mnist:train', samples: 256 } as const;
+
+  it('minmax ranges equal ORT run by hand on the same 256 images', async () => {
+    expect(tensors.length).toBe(5);
+    const progress: number[] = [];
+    const ranges = await calibrate(model, tensors, { ...options, method: 'minmax', onProgress: (done) => progress.push(done) });
+    expect([...ranges.keys()].sort()).toEqual([...tensors].sort());
+    expect(progress).toEqual([64, 128, 192, 256]);
+    const expected = await referenceMinMax(model, tensors, referenceBatches(256, 64));
+    for (const name of tensors) expect(ranges.get(name)).toEqual(expected.get(name));
+    // Relu outputs start at 0; the model itself is left as it was (no outputs added).
+    expect(ranges.get(tensors.find((t) => t.includes('Relu'))!)!.min).toBe(0);
+    expect(model.graph.outputs.map((o) => o.name)).toEqual(['logits']);
+  });
+
+  it('every method gives every tensor a range inside the minmax range', async () => {
+    const minmax = await calibrate(model, tensors, { ...options, method: 'minmax' });
+    for (const method of CALIBRATION_METHODS) {
+      for (const symmetric of [false, true]) {
+        const ranges = await calibrate(model, tensors, { ...options, method, symmetric: () => symmetric });
+        for (const name of tensors) {
+          const range = ranges.get(name)!;
+          const outer = minmax.get(name)!;
+          expect(range.min, `${method} ${name}`).toBeGreaterThanOrEqual(outer.min);
+          expect(range.max, `${method} ${name}`).toBeLessThanOrEqual(outer.max);
+          expect(range.max, `${method} ${name}`).toBeGreaterThan(range.min);
+        }
+      }
+    }
+  });
+
+  it('a batch size that does not divide the samples, and a graph input and an initializer as tensors', async () => {
+    const weight = model.graph.nodeList().find((n) => n.op === 'onnx.Conv')!.inputs[1]!;
+    const ranges = await calibrate(model, ['input', weight.name, tensors[0]!], { ...options, samples: 100, batchSize: 48, method: 'minmax' });
+    const batches = referenceBatches(100, 48);
+    expect(batches.map((b) => b.shape[0])).toEqual([48, 48, 4]);
+    const expected = await referenceMinMax(model, [tensors[0]!], batches);
+    expect(ranges.get(tensors[0]!)).toEqual(expected.get(tensors[0]!));
+    const pixels = batches.flatMap((b) => [...(b.data() as Float32Array)]);
+    expect(ranges.get('input')).toEqual({ min: Math.min(...pixels), max: Math.max(...pixels) });
+    const weights = [...(weight.constant!.data() as Float32Array)];
+    expect(ranges.get(weight.name)).toEqual({ min: Math.min(...weights), max: Math.max(...weights) });
+  });
+});
+
+describe('a folder of inputs', () => {
+  const model = readOnnx(fixture);
+  const tensors = convAndRelu(model);
+
+  it('one .npy file per sample, one .pb file per batch, and test_data_set_N folders all equal the dataset', async () => {
+    const batches = referenceBatches(96, 32);
+    const perSample = join(work, 'samples');
+    const perBatch = join(work, 'batches');
+    const sets = join(work, 'sets');
+    for (const dir of [perSample, perBatch, sets]) mkdirSync(dir);
+    let index = 0;
+    batches.forEach((batch, b) => {
+      const values = batch.data() as Float32Array;
+      for (let s = 0; s < batch.shape[0]!; s++, index++) {
+        writeNpy(Tensor.fromValues('float32', [1, 28, 28], values.subarray(s * 784, (s + 1) * 784)), join(perSample, `sample_${index}.npy`));
+      }
+      const bytes = encodeTensorProto(batch, 'input');
+      // `input_N` names would mean 'the N-th input' in a test data set; in a plain folder every file is data.
+      writeFileSync(join(perBatch, `batch_${b}.pb`), bytes);
+      mkdirSync(join(sets, `test_data_set_${b}`));
+      writeFileSync(join(sets, `test_data_set_${b}`, 'input_0.pb'), bytes);
+    });
+    const expected = await calibrate(model, tensors, { method: 'minmax', dataset: 'fashion-mnist:train', samples: 96, batchSize: 32 });
+    for (const dataset of [perSample, perBatch, sets]) {
+      const ranges = await calibrate(model, tensors, { method: 'minmax', dataset, samples: 96, batchSize: 32 });
+      expect(ranges, dataset).toEqual(expected);
+    }
+    // Relative to cwd, and fewer samples than the folder holds.
+    const few = await calibrate(model, tensors, { method: 'minmax', dataset: 'samples', cwd: work, samples: 10 });
+    expect(few).toEqual(await calibrate(model, tensors, { method: 'minmax', dataset: 'fashion-mnist:train', samples: 10 }));
+  });
+});
