@@ -7,3 +7,4 @@ export const quantizePasses: readonly Pass<OptionSpecs>[] = [quantizeWeights];
 
 export * from './weights/index.js';
 export * from './calibration/index.js';
+export * from './static/index.js';

@@ -1,0 +1,82 @@
+/**
+ * Shared pieces of the quantize-static tests: the Fashion-MNIST fixtures, minmax ranges computed
+ * here by running ONNX Runtime on the same batches (independent of the calibration module), ONNX's
+ * checker, and accuracy on the 10k test set.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import type { Model, Tensor } from '@modelpass/ir';
+import { encodeOnnx, readOnnx } from '@modelpass/onnx';
+import { datasetBatches, evaluateAccuracy, loadDataset, OrtRunner } from '@modelpass/runtime';
+
+export const FIXTURES = new URL('../../../../fixtures/models/', import.meta.url).pathname;
+export const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
+export const PYTHON = '/usr/bin/python3';
+
+export function fixturePath(name: string): string {
+  return `${FIXTURES}${name}/model.onnx`;
+}
+
+export function readFixture(name: string): Model {
+  return readOnnx(fixturePath(name));
+}
+
+export function requireReferees(): void {
+  if (!existsSync(`${FASHION_DIR}/t10k-images-idx3-ubyte.gz`)) throw new Error(`Fashion-MNIST is missing at ${FASHION_DIR}: run tools/setup.sh`);
+  if (!existsSync(PYTHON)) throw new Error(`${PYTHON} (Debian's python3-onnx) is missing: run tools/setup.sh`);
+}
+
+/** The first `samples` training images as batches shaped for the model's input. */
+export function trainBatches(model: Model, samples: number, batchSize = 64): Tensor[] {
+  const input = model.graph.inputs.find((value) => !value.constant)!;
+  const shape = input.type.kind === 'tensor' ? input.type.shape! : [];
+  const dataset = loadDataset('fashion-mnist:train', { limit: samples });
+  return [...datasetBatches(dataset, { batchSize, sampleShape: shape.slice(1) as number[] })].map((batch) => batch.input);
+}
+
+/** Minmax ranges of `tensors` over the batches, from ORT (the model gets them as extra outputs on a copy). */
+export async function minmaxRanges(model: Model, tensors: readonly string[], batches: readonly Tensor[]): Promise<Map<string, { min: number; max: number }>> {
+  const original = [...model.graph.outputs];
+  const inputName = model.graph.inputs.find((value) => !value.constant)!.name;
+  for (const name of tensors) {
+    const value = model.graph.getValue(name)!;
+    if (!original.includes(value) && !value.isGraphInput) model.graph.addOutput(value);
+  }
+  const bytes = encodeOnnx(model);
+  model.graph.setOutputs(original);
+  const runner = new OrtRunner({ maxSessions: 1 });
+  const ranges = new Map<string, { min: number; max: number }>();
+  try {
+    for (const batch of batches) {
+      const outputs = await runner.run(bytes, { [inputName]: batch }, { outputs: tensors.filter((t) => t !== inputName) });
+      const seen = new Map(outputs);
+      if (tensors.includes(inputName)) seen.set(inputName, batch);
+      for (const [name, tensor] of seen) {
+        const data = tensor.data() as Float32Array;
+        let { min, max } = ranges.get(name) ?? { min: Infinity, max: -Infinity };
+        for (const v of data) {
+          if (v < min) min = v;
+          if (v > max) max = v;
+        }
+        ranges.set(name, { min, max });
+      }
+    }
+  } finally {
+    await runner.dispose();
+  }
+  return ranges;
+}
+
+/** ONNX's checker with full_check (shape inference too); throws with its message on failure. */
+export function checkWithOnnx(path: string): void {
+  execFileSync(PYTHON, ['-c', 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)', path], { stdio: 'pipe' });
+}
+
+export async function testAccuracy(source: string | Uint8Array): Promise<number> {
+  const result = await evaluateAccuracy(source, loadDataset('fashion-mnist:test'), { batchSize: 1000 });
+  return result.accuracy;
+}
+
+export function fileSize(path: string): number {
+  return readFileSync(path).byteLength;
+}

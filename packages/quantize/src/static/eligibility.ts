@@ -1,0 +1,117 @@
+/**
+ * Whether one node can be part of a quantized group at all, looking only at the node: its inputs'
+ * dtypes and constness, weights and biases, attributes, and the graph interface. The answer is a
+ * reason when it cannot (the pass reports it in `--debug` and the report).
+ */
+import { isTensorType, type Node, type Value } from '@modelpass/ir';
+import { OP_RULES, type OpRule } from './op-rules.js';
+
+function isFloatActivation(value: Value | null | undefined): boolean {
+  if (!value || value.constant !== undefined || value.sparseConstant !== undefined) return false;
+  return isTensorType(value.type) && value.type.dtype === 'float32' && value.type.quant === undefined;
+}
+
+function isFloatConstant(value: Value | null | undefined): value is Value {
+  return !!value && value.constant !== undefined && !value.isGraphInput && value.constant.dtype === 'float32';
+}
+
+/** A constant scalar of a node input (Clip's min/max, ...); undefined when absent or not constant. */
+export function constantScalar(value: Value | null | undefined): number | undefined {
+  const tensor = value?.constant;
+  if (!tensor || tensor.size !== 1 || tensor.dtype === 'string') return undefined;
+  return Number(tensor.toNumbers()[0]);
+}
+
+/** Clip's constant bounds, from inputs (opset ≥ 11) or attributes (older); undefined when not constant. */
+export function clipBounds(node: Node): { min: number | undefined; max: number | undefined } | undefined {
+  if (node.hasAttribute('min') || node.hasAttribute('max')) {
+    return { min: node.optionalAttr('min', 'float'), max: node.optionalAttr('max', 'float') };
+  }
+  const minInput = node.inputs[1];
+  const maxInput = node.inputs[2];
+  const min = minInput ? constantScalar(minInput) : undefined;
+  const max = maxInput ? constantScalar(maxInput) : undefined;
+  if ((minInput && min === undefined) || (maxInput && max === undefined)) return undefined;
+  return { min, max };
+}
+
+type Check = (node: Node) => string | undefined;
+
+const weightedChecks: Readonly<Record<string, Check>> = {
+  'onnx.Conv': (node) => {
+    if (!isFloatActivation(node.inputs[0])) return 'its input is not a float32 activation';
+    if (!isFloatConstant(node.inputs[1])) return 'its weight is not a float32 constant';
+    const bias = node.inputs[2];
+    if (bias && (!isFloatConstant(bias) || bias.constant!.rank !== 1)) return 'its bias is not a 1-D float32 constant';
+    return undefined;
+  },
+  'onnx.MatMul': (node) => {
+    if (!isFloatActivation(node.inputs[0])) return 'its first input is not a float32 activation';
+    const b = node.inputs[1];
+    if (isFloatConstant(b)) return b.constant!.rank >= 2 ? undefined : 'its weight is 1-D';
+    if (!isFloatActivation(b)) return 'its second input is neither a float32 constant nor a float32 activation';
+    return undefined;
+  },
+  'onnx.Gemm': (node) => {
+    if (!isFloatActivation(node.inputs[0])) return 'its A input is not a float32 activation';
+    const b = node.inputs[1];
+    if (!isFloatConstant(b) || b.constant!.rank !== 2) return 'its B input is not a 2-D float32 constant';
+    const c = node.inputs[2];
+    if (c) {
+      const n = b.constant!.shape[node.optionalAttr('transB', 'int') ? 0 : 1]!;
+      if (!isFloatConstant(c) || c.constant!.size !== n || (c.constant!.rank === 2 && c.constant!.shape[0] !== 1)) {
+        return `its C input is not a float32 constant of ${n} values (one per output feature)`;
+      }
+    }
+    return undefined;
+  },
+};
+
+function checkOwnRange(node: Node): string | undefined {
+  const rule = OP_RULES.get(node.op)!;
+  for (const index of rule.activationInputs(node)) {
+    if (!isFloatActivation(node.inputs[index])) {
+      return node.inputs[index]?.constant !== undefined ? `input #${index} is a constant (only activations are quantized here)` : `input #${index} is not a float32 activation`;
+    }
+  }
+  return undefined;
+}
+
+function checkSharesInput(node: Node): string | undefined {
+  if (!isFloatActivation(node.inputs[0])) return 'its data input is not a float32 activation';
+  if (node.outputs.length > 1 && node.outputs.slice(1).some((output) => output && output.uses.size > 0)) return 'a second output (indices) is used';
+  if (node.op === 'onnx.Resize') {
+    const mode = node.optionalAttr('mode', 'string') ?? 'nearest';
+    if (mode === 'cubic') return 'cubic Resize has no integer kernel';
+  }
+  return undefined;
+}
+
+function checkActivation(node: Node): string | undefined {
+  if (!isFloatActivation(node.inputs[0])) return 'its input is not a float32 activation';
+  if (node.op === 'onnx.Clip') {
+    const bounds = clipBounds(node);
+    if (!bounds) return 'its bounds are not constants';
+    if (bounds.min !== 0) return 'its minimum is not 0 (only a Clip from 0 is exact as a QuantizeLinear saturation)';
+    if (bounds.max !== undefined && !(bounds.max > 0)) return 'its maximum is not positive';
+  }
+  return undefined;
+}
+
+/** Why `node` cannot be quantized, or undefined when it can be (graph context aside). */
+export function ineligibility(node: Node, rule: OpRule): string | undefined {
+  if (node.outputs.some((output) => output?.isGraphOutput) && rule.role !== 'weighted') return 'its output is a graph output (kept float32)';
+  if (!node.outputs[0] || !isTensorType(node.outputs[0].type) || node.outputs[0].type.dtype !== 'float32') return 'its output is not float32';
+  switch (rule.role) {
+    case 'weighted':
+      return weightedChecks[node.op]?.(node);
+    case 'own-range':
+      return checkOwnRange(node);
+    case 'shares-input':
+      return checkSharesInput(node);
+    case 'fused-activation':
+      return checkActivation(node);
+  }
+}
+
+export { isFloatActivation, isFloatConstant };

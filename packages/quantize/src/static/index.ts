@@ -1,0 +1,17 @@
+// quantize-static: placement plan, offline weights, calibrated activations, QDQ / QOperator lowering.
+export {
+  prepareForQuantization,
+  planStaticQuantization,
+  finishStaticQuantization,
+  quantizeStaticWithRanges,
+  type StaticQuantizationOptions,
+  type StaticQuantizationResult,
+  type QuantizedNodeRecord,
+  type QuantizedFormat,
+} from './quantize-static.js';
+export { activationParams, type ActivationDType, type ActivationScheme, type CalibratedRange, type QuantizedActivationType } from './activation-params.js';
+export type { QuantizationPlan, ActivationPlan, LeftFloat } from './plan.js';
+export type { QuantizedTensorRecord, RangeLookup } from './apply-plan.js';
+export { OP_RULES, QUANTIZABLE_OPS, type OpRule, type QuantRole } from './op-rules.js';
+export { convertToQOperator } from './qoperator.js';
+export { standaloneHost, type StepHost } from './nested-pass.js';

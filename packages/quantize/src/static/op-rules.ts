@@ -1,0 +1,64 @@
+/**
+ * Which ops quantize-static quantizes, and how: a table by op, following what ONNX Runtime's QDQ
+ * graph transformers fuse into integer kernels on CPU (qdq_selector_action_transformer.cc):
+ *
+ * - `weighted`: Conv, MatMul, Gemm. DQ on every input (weight int8 per channel, bias int32), Q on the
+ *   output → QLinearConv / QLinearMatMul / QGemm. MatMul and Gemm also fuse without a Q on the output
+ *   (MatMulIntegerToFloat, QGemm with a float output), so their output is quantized only when a
+ *   quantized op reads it.
+ * - `own-range`: Add, Mul (QLinearAdd/QLinearMul), Concat (QLinearConcat), AveragePool,
+ *   GlobalAveragePool, Sigmoid, LeakyRelu, Softmax (QLinear* of com.microsoft): DQ on every input,
+ *   Q on the output with the output's own calibrated range.
+ * - `shares-input`: ops that move or select values without computing new ones (MaxPool, Reshape,
+ *   Flatten, Transpose, Squeeze, Unsqueeze, Gather, Slice, Expand, Tile, Resize): ORT drops their
+ *   DQ→op→Q when both sides have the same scale and zero point, so the output takes the input's.
+ * - `fused-activation`: Relu, and Clip with constant min 0: when a quantized op's output feeds only
+ *   the activation, the activation is removed and the op's output takes the activation's range;
+ *   the QuantizeLinear's saturation at the zero point (= the dtype's minimum) computes it exactly.
+ */
+import type { Node } from '@modelpass/ir';
+
+export type QuantRole = 'weighted' | 'own-range' | 'shares-input' | 'fused-activation';
+
+export interface OpRule {
+  readonly role: QuantRole;
+  /** Inputs that carry activations (the rest are weights, biases, shapes, indices). */
+  readonly activationInputs: (node: Node) => readonly number[];
+  /** ORT's name for the fused kernel (for statistics and the report). */
+  readonly kernel: string;
+}
+
+const first = () => [0];
+const allInputs = (node: Node) => node.inputs.map((_, i) => i);
+/** MatMul of two activations (attention) quantizes both inputs; with a constant B only A. */
+const matmulInputs = (node: Node) => (node.inputs[1]?.constant !== undefined ? [0] : [0, 1]);
+
+export const OP_RULES: ReadonlyMap<string, OpRule> = new Map<string, OpRule>([
+  ['onnx.Conv', { role: 'weighted', activationInputs: first, kernel: 'QLinearConv' }],
+  ['onnx.MatMul', { role: 'weighted', activationInputs: matmulInputs, kernel: 'QLinearMatMul' }],
+  ['onnx.Gemm', { role: 'weighted', activationInputs: first, kernel: 'QGemm' }],
+  ['onnx.Add', { role: 'own-range', activationInputs: allInputs, kernel: 'QLinearAdd' }],
+  ['onnx.Mul', { role: 'own-range', activationInputs: allInputs, kernel: 'QLinearMul' }],
+  ['onnx.Concat', { role: 'own-range', activationInputs: allInputs, kernel: 'QLinearConcat' }],
+  ['onnx.AveragePool', { role: 'own-range', activationInputs: first, kernel: 'QLinearAveragePool' }],
+  ['onnx.GlobalAveragePool', { role: 'own-range', activationInputs: first, kernel: 'QLinearGlobalAveragePool' }],
+  ['onnx.Sigmoid', { role: 'own-range', activationInputs: first, kernel: 'QLinearSigmoid' }],
+  ['onnx.LeakyRelu', { role: 'own-range', activationInputs: first, kernel: 'QLinearLeakyRelu' }],
+  ['onnx.Softmax', { role: 'own-range', activationInputs: first, kernel: 'QLinearSoftmax' }],
+  ['onnx.MaxPool', { role: 'shares-input', activationInputs: first, kernel: 'MaxPool (uint8/int8)' }],
+  ['onnx.Reshape', { role: 'shares-input', activationInputs: first, kernel: 'Reshape (integers)' }],
+  ['onnx.Flatten', { role: 'shares-input', activationInputs: first, kernel: 'Flatten (integers)' }],
+  ['onnx.Transpose', { role: 'shares-input', activationInputs: first, kernel: 'Transpose (integers)' }],
+  ['onnx.Squeeze', { role: 'shares-input', activationInputs: first, kernel: 'Squeeze (integers)' }],
+  ['onnx.Unsqueeze', { role: 'shares-input', activationInputs: first, kernel: 'Unsqueeze (integers)' }],
+  ['onnx.Gather', { role: 'shares-input', activationInputs: first, kernel: 'Gather (integers)' }],
+  ['onnx.Slice', { role: 'shares-input', activationInputs: first, kernel: 'Slice (integers)' }],
+  ['onnx.Expand', { role: 'shares-input', activationInputs: first, kernel: 'Expand (integers)' }],
+  ['onnx.Tile', { role: 'shares-input', activationInputs: first, kernel: 'Tile (integers)' }],
+  ['onnx.Resize', { role: 'shares-input', activationInputs: first, kernel: 'Resize (uint8/int8)' }],
+  ['onnx.Relu', { role: 'fused-activation', activationInputs: first, kernel: 'fused into the producer' }],
+  ['onnx.Clip', { role: 'fused-activation', activationInputs: first, kernel: 'fused into the producer' }],
+]);
+
+/** The op types quantize-static knows (for `exclude=` checks and the README). */
+export const QUANTIZABLE_OPS: readonly string[] = [...OP_RULES.keys()].map((op) => op.slice('onnx.'.length));

@@ -1,0 +1,219 @@
+/**
+ * The placement plan of quantize-static: which nodes become quantized groups, which Relu/Clip fold
+ * into their producer's output range, which activations get a QuantizeLinear, and for every other
+ * candidate node the reason it stays float. Decided on the float model, before anything changes, so
+ * calibration can run on that same model for exactly the tensors the plan names.
+ *
+ * Nodes are kept where ONNX Runtime fuses them (see op-rules.ts). A node that would only add a
+ * Q/DQ pair is dropped: an `own-range` or `shares-input` op is kept only when a quantized op
+ * produces one of its inputs and a quantized op reads its output (a greatest fixed point: start with
+ * every eligible node, remove those that fail, repeat).
+ */
+import type { Graph, Node, Value } from '@modelpass/ir';
+import { ineligibility } from './eligibility.js';
+import { OP_RULES, type OpRule } from './op-rules.js';
+
+export interface PlanOptions {
+  /** Node names and op types (`Conv`, `onnx.Conv`) left float. */
+  readonly exclude: readonly string[];
+  /** Whether Relu/Clip can fold into the producer's range (activations asymmetric: zero point = dtype minimum). */
+  readonly fuseActivations: boolean;
+}
+
+/** One activation value of the final graph that gets a quant<> type. */
+export interface ActivationPlan {
+  /** The value (of the float model; for a folded activation, the producer's output, which replaces it). */
+  readonly value: Value;
+  /** Whose parameters it takes: its own calibrated range, or the input of a shares-input op. */
+  readonly source: { readonly kind: 'range'; readonly tensor: string } | { readonly kind: 'shared'; readonly from: Value };
+  /** A float-produced value (or graph input) gets an explicit QuantizeLinear read only by quantized nodes; float readers keep the float value. */
+  readonly entry: boolean;
+}
+
+export interface LeftFloat {
+  readonly node: string;
+  readonly op: string;
+  readonly reason: string;
+}
+
+export interface QuantizationPlan {
+  /** Quantized groups, in graph order. */
+  readonly nodes: readonly Node[];
+  /** Producer → the Relu/Clip folded into its output range. */
+  readonly fusedActivations: ReadonlyMap<Node, Node>;
+  readonly activations: readonly ActivationPlan[];
+  /** Every node with a rule that stays float, and why. */
+  readonly leftFloat: readonly LeftFloat[];
+  /** Op types with no integer kernel in ORT (left float), with counts. */
+  readonly unsupportedOps: ReadonlyMap<string, number>;
+  /** The tensors calibration must give ranges for (names in the float model). */
+  readonly calibrationTensors: readonly string[];
+}
+
+function excluded(node: Node, exclude: readonly string[]): boolean {
+  return exclude.some((entry) => entry === node.name || entry === node.op || `onnx.${entry}` === node.op);
+}
+
+class Planner {
+  readonly quantized = new Set<Node>();
+  readonly reasons = new Map<Node, string>();
+
+  constructor(
+    readonly graph: Graph,
+    readonly options: PlanOptions,
+  ) {}
+
+  rule(node: Node | null | undefined): OpRule | undefined {
+    return node ? OP_RULES.get(node.op) : undefined;
+  }
+
+  /**
+   * A Relu/Clip that can fold into its producer: the producer is a quantized weighted/own-range node
+   * whose output only the activation reads, and neither output is a graph output.
+   */
+  foldableActivation(node: Node | null | undefined): Node | undefined {
+    if (!node || !this.options.fuseActivations || this.rule(node)?.role !== 'fused-activation' || this.reasons.has(node)) return undefined;
+    const input = node.inputs[0];
+    const producer = input?.producer;
+    if (!input || !producer || !this.quantized.has(producer)) return undefined;
+    const role = this.rule(producer)!.role;
+    if (role !== 'weighted' && role !== 'own-range') return undefined;
+    if (input.uses.size !== 1 || input.isGraphOutput || node.output(0).isGraphOutput) return undefined;
+    return producer;
+  }
+
+  /** The quantized node whose output this value carries (through a foldable activation), if any. */
+  quantizedSource(value: Value | null | undefined): Node | undefined {
+    const producer = value?.producer;
+    if (!producer) return undefined;
+    if (this.quantized.has(producer)) return producer;
+    return this.foldableActivation(producer);
+  }
+
+  /** Whether a quantized node reads `value` as an activation (directly, or through a foldable activation). */
+  readByQuantized(value: Value, depth = 0): boolean {
+    for (const use of value.uses) {
+      const user = use.node;
+      if (!user) continue;
+      if (this.quantized.has(user) && this.rule(user)!.activationInputs(user).includes(use.index)) return true;
+      if (depth === 0 && this.foldableActivation(user) && this.readByQuantized(user.output(0), 1)) return true;
+    }
+    return false;
+  }
+
+  /** The value that carries a node's (possibly activation-folded) output in the final graph, and its last float name. */
+  finalOutput(node: Node): { value: Value; tensor: string; activation?: Node } {
+    const output = node.output(0);
+    const users = [...output.uses].map((use) => use.node).filter((user): user is Node => !!user);
+    if (users.length === 1 && this.foldableActivation(users[0]) === node) return { value: output, tensor: users[0]!.output(0).name, activation: users[0]! };
+    return { value: output, tensor: output.name };
+  }
+
+  /** Whether a weighted node's output gets a QuantizeLinear: always for Conv, for MatMul/Gemm only when a quantized op reads it. */
+  quantizesOutput(node: Node): boolean {
+    const role = this.rule(node)!.role;
+    if (role !== 'weighted' || node.op === 'onnx.Conv') return true;
+    const { value, activation } = this.finalOutput(node);
+    if (value.isGraphOutput || activation?.output(0).isGraphOutput) return false;
+    return this.readByQuantized(activation ? activation.output(0) : value);
+  }
+
+  seed(): void {
+    for (const node of this.graph.nodes()) {
+      const rule = this.rule(node);
+      if (!rule) continue;
+      if (excluded(node, this.options.exclude)) {
+        this.reasons.set(node, 'excluded by exclude=');
+        continue;
+      }
+      let reason = ineligibility(node, rule);
+      if (!reason && node.op === 'onnx.Conv' && node.output(0).isGraphOutput) reason = 'its output is a graph output, and ORT fuses Conv only with a QuantizeLinear on its output';
+      if (reason) this.reasons.set(node, reason);
+      else if (rule.role !== 'fused-activation') this.quantized.add(node);
+    }
+  }
+
+  /** Removes own-range and shares-input nodes that would only add Q/DQ pairs, to a fixed point. */
+  prune(): void {
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const node of [...this.quantized]) {
+        const rule = this.rule(node)!;
+        if (rule.role === 'weighted') continue;
+        const inputs = rule.activationInputs(node).map((i) => node.inputs[i]);
+        const fed = rule.role === 'shares-input' ? !!this.quantizedSource(inputs[0]) : inputs.some((input) => !!this.quantizedSource(input));
+        const reason = !fed
+          ? rule.role === 'shares-input'
+            ? 'its input does not come from a quantized op (it would only add a Q/DQ pair)'
+            : 'none of its inputs comes from a quantized op (it would only add Q/DQ pairs)'
+          : !this.readByQuantized(this.finalOutput(node).activation?.output(0) ?? node.output(0))
+            ? 'no quantized op reads its output (it would only add a Q/DQ pair)'
+            : undefined;
+        if (reason) {
+          this.quantized.delete(node);
+          this.reasons.set(node, reason);
+          changed = true;
+        }
+      }
+    }
+  }
+}
+
+/** Plans quantize-static on the main graph of a float model (types inferred). */
+export function planQuantization(graph: Graph, options: PlanOptions): QuantizationPlan {
+  const planner = new Planner(graph, options);
+  planner.seed();
+  planner.prune();
+
+  const fusedActivations = new Map<Node, Node>();
+  const activations: ActivationPlan[] = [];
+  const planned = new Map<Value, ActivationPlan>();
+  const plan = (entry: ActivationPlan) => {
+    if (planned.has(entry.value)) return;
+    planned.set(entry.value, entry);
+    activations.push(entry);
+  };
+  const nodes = [...graph.nodes()].filter((node) => planner.quantized.has(node));
+
+  // Inputs first, in graph order, so a shares-input output finds its input planned.
+  for (const node of nodes) {
+    const rule = OP_RULES.get(node.op)!;
+    for (const index of rule.activationInputs(node)) {
+      const input = node.inputs[index]!;
+      const source = planner.quantizedSource(input);
+      if (source) continue; // planned as that node's output
+      plan({ value: input, source: { kind: 'range', tensor: input.name }, entry: true });
+    }
+    if (!planner.quantizesOutput(node)) continue;
+    const { value, tensor, activation } = planner.finalOutput(node);
+    if (activation) fusedActivations.set(node, activation);
+    if (rule.role === 'shares-input') {
+      const from = node.inputs[0]!;
+      const fromFinal = planner.quantizedSource(from) ? planner.finalOutput(planner.quantizedSource(from)!).value : from;
+      plan({ value, source: { kind: 'shared', from: fromFinal }, entry: false });
+    } else {
+      plan({ value, source: { kind: 'range', tensor }, entry: false });
+    }
+  }
+
+  const leftFloat: LeftFloat[] = [];
+  const unsupportedOps = new Map<string, number>();
+  for (const node of graph.nodes()) {
+    if (planner.quantized.has(node) || [...fusedActivations.values()].includes(node)) continue;
+    const rule = OP_RULES.get(node.op);
+    if (!rule) {
+      unsupportedOps.set(node.opType, (unsupportedOps.get(node.opType) ?? 0) + 1);
+      continue;
+    }
+    const reason =
+      planner.reasons.get(node) ??
+      (rule.role === 'fused-activation'
+        ? options.fuseActivations
+          ? 'its producer is not a quantized op whose output only it reads'
+          : 'symmetric activations cannot fold it (zero point is not the dtype minimum)'
+        : 'not quantized');
+    leftFloat.push({ node: node.name, op: node.opType, reason });
+  }
+  const calibrationTensors = [...new Set(activations.flatMap((a) => (a.source.kind === 'range' ? [a.source.tensor] : [])))];
+  return { nodes, fusedActivations, activations, leftFloat, unsupportedOps, calibrationTensors };
+}

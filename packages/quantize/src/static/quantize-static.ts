@@ -1,0 +1,142 @@
+/**
+ * quantize-static as plain functions, for code and for the pass: prepare (fold BatchNormalization,
+ * infer shapes), plan (placement), then quantize with calibrated ranges and lower to QDQ or
+ * QOperator form. `quantizeStaticWithRanges` runs all three with ranges the caller computed.
+ */
+import { ModelpassError, type Model } from '@modelpass/ir';
+import { inferShapes } from '@modelpass/ops';
+import type { OptionSpecs, Pass } from '@modelpass/pass-manager';
+import { fuseBatchNormPass, materializeQdq } from '@modelpass/transforms';
+import type { ActivationDType } from './activation-params.js';
+import { applyQuantizationPlan, type QuantizedTensorRecord, type RangeLookup } from './apply-plan.js';
+import { runStep, standaloneHost, type StepHost } from './nested-pass.js';
+import { OP_RULES } from './op-rules.js';
+import { planQuantization, type LeftFloat, type QuantizationPlan } from './plan.js';
+import { convertToQOperator } from './qoperator.js';
+
+export type QuantizedFormat = 'qdq' | 'qoperator';
+
+export interface StaticQuantizationOptions {
+  /** Activation dtype (default uint8: ORT's U8S8 kernels). */
+  readonly activations?: ActivationDType;
+  /** Activations with zero point at the middle (default false: asymmetric, Relu/Clip folded). */
+  readonly symmetricActivations?: boolean;
+  /** Weights per output channel (default true; per tensor below opset 13, with a warning). */
+  readonly perChannel?: boolean;
+  /** Node names and op types (`Conv`) left float. */
+  readonly exclude?: readonly string[];
+  /** `qdq` (default) or `qoperator` (QLinearConv, QLinearMatMul, QLinearAdd, ...). */
+  readonly format?: QuantizedFormat;
+  /** Lower the quant<> types to QuantizeLinear/DequantizeLinear (default true; false keeps the typed IR, QDQ only). */
+  readonly materialize?: boolean;
+}
+
+export interface QuantizedNodeRecord {
+  readonly node: string;
+  readonly op: string;
+  /** The integer kernel ORT runs for it. */
+  readonly kernel: string;
+}
+
+export interface StaticQuantizationResult {
+  readonly nodes: readonly QuantizedNodeRecord[];
+  readonly tensors: readonly QuantizedTensorRecord[];
+  readonly leftFloat: readonly LeftFloat[];
+  /** Op types ORT has no integer kernel for, with counts (left float). */
+  readonly unsupportedOps: ReadonlyMap<string, number>;
+  readonly activationsFolded: number;
+  readonly weightBytesBefore: number;
+  readonly weightBytesAfter: number;
+  /** Nodes converted to QOperator form (format=qoperator). */
+  readonly qoperatorNodes: number;
+}
+
+function quantizeError(reason: string, extra: { hint?: string; expected?: string; actual?: string } = {}): ModelpassError {
+  return new ModelpassError({ reason, source: '@modelpass/quantize', code: 'quantize/static', ...extra });
+}
+
+/** Folds BatchNormalization into Conv/Gemm, infers shapes, and warns about BatchNormalization left unfused. */
+export async function prepareForQuantization(model: Model, host: StepHost = standaloneHost()): Promise<void> {
+  await runStep(fuseBatchNormPass as unknown as Pass<OptionSpecs>, model, host);
+  inferShapes(model, { registry: host.registry, mode: 'refresh' });
+  for (const node of model.graph.nodesOf('onnx.BatchNormalization')) {
+    host.report({
+      severity: 'warning',
+      reason: `BatchNormalization '${node.name}' could not be folded into a Conv/Gemm and stays float`,
+      location: node.location,
+      hint: 'run simplify first (pipeline `simplify,quantize-static{…}`), so constant BatchNormalization parameters fold',
+    });
+  }
+}
+
+/** Checks the options against the model's opset; returns the per-channel setting that applies. */
+function checkOpset(model: Model, options: StaticQuantizationOptions, host: StepHost): boolean {
+  const opset = model.opset('onnx') ?? 0;
+  const activations = options.activations ?? 'uint8';
+  if (opset < 10) throw quantizeError(`quantize-static needs onnx opset 10 or newer (QuantizeLinear/DequantizeLinear); the model imports opset ${opset}`, { hint: 'convert the model to a newer opset first' });
+  if (activations === 'int16' && opset < 21) {
+    throw quantizeError(`activations=int16 needs onnx opset 21 (int16 QuantizeLinear); the model imports opset ${opset}`, { hint: 'use activations=uint8 or int8, or convert the model to opset 21' });
+  }
+  if ((options.format ?? 'qdq') === 'qoperator' && options.materialize === false) {
+    throw quantizeError('format=qoperator needs materialize=true (QOperator nodes are built from the lowered QDQ groups)');
+  }
+  const perChannel = options.perChannel ?? true;
+  if (perChannel && opset < 13) {
+    host.report({ severity: 'warning', reason: `per-channel weights need onnx opset 13 (per-axis DequantizeLinear); the model imports opset ${opset}, so weights are quantized per tensor` });
+    return false;
+  }
+  return perChannel;
+}
+
+/** The placement plan for a prepared model (see plan.ts). */
+export function planStaticQuantization(model: Model, options: StaticQuantizationOptions = {}): QuantizationPlan {
+  const exclude = options.exclude ?? [];
+  for (const entry of exclude) {
+    const known = OP_RULES.has(entry) || OP_RULES.has(`onnx.${entry}`) || [...model.graph.nodes()].some((node) => node.name === entry || node.opType === entry);
+    if (!known) throw quantizeError(`exclude= names '${entry}', which is neither a node of the model nor an op type`, { hint: 'give node names or op types such as Conv, MatMul' });
+  }
+  return planQuantization(model.graph, { exclude, fuseActivations: !(options.symmetricActivations ?? false) });
+}
+
+/** Applies a plan with ranges, then lowers (materialize-qdq) and converts to QOperator form when asked. */
+export async function finishStaticQuantization(
+  model: Model,
+  plan: QuantizationPlan,
+  ranges: RangeLookup,
+  options: StaticQuantizationOptions = {},
+  host: StepHost = standaloneHost(),
+): Promise<StaticQuantizationResult> {
+  const perChannel = checkOpset(model, options, host);
+  const applied = applyQuantizationPlan(plan, ranges, {
+    perChannel,
+    activations: { dtype: options.activations ?? 'uint8', symmetric: options.symmetricActivations ?? false },
+  });
+  let qoperatorNodes = 0;
+  if (options.materialize ?? true) {
+    await runStep(materializeQdq as unknown as Pass<OptionSpecs>, model, host);
+    if ((options.format ?? 'qdq') === 'qoperator') qoperatorNodes = convertToQOperator(model).converted;
+  }
+  return {
+    nodes: plan.nodes.map((node) => ({ node: node.name, op: node.opType, kernel: OP_RULES.get(node.op)!.kernel })),
+    tensors: applied.tensors,
+    leftFloat: plan.leftFloat,
+    unsupportedOps: plan.unsupportedOps,
+    activationsFolded: applied.activationsFolded,
+    weightBytesBefore: applied.weightBytesBefore,
+    weightBytesAfter: applied.weightBytesAfter,
+    qoperatorNodes,
+  };
+}
+
+/** The whole of quantize-static with ranges the caller computed (tensor name → {min, max} in the float model). */
+export async function quantizeStaticWithRanges(
+  model: Model,
+  ranges: ReadonlyMap<string, { readonly min: number; readonly max: number }> | RangeLookup,
+  options: StaticQuantizationOptions = {},
+  host: StepHost = standaloneHost(),
+): Promise<StaticQuantizationResult> {
+  await prepareForQuantization(model, host);
+  const plan = planStaticQuantization(model, options);
+  const lookup: RangeLookup = typeof ranges === 'function' ? ranges : (tensor) => ranges.get(tensor);
+  return finishStaticQuantization(model, plan, lookup, options, host);
+}

@@ -1,0 +1,87 @@
+/**
+ * Offline weight and bias quantization of a weighted node (Conv, MatMul with a constant B, Gemm):
+ * the weight becomes int8 (per channel along the output axis, symmetric, zero point 0), the bias
+ * int32 with `scale = x_scale * w_scale` and zero point 0, as QLinearConv/QGemm read them.
+ * Shared constants are copied first, so no other reader sees integers it did not ask for.
+ */
+import { attrs, quantizeSymmetric, roundHalfToEven, Tensor, weightOutputAxis, type Node, type QuantParams, type Value } from '@modelpass/ir';
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+export interface WeightOptions {
+  readonly perChannel: boolean;
+}
+
+export interface QuantizedWeights {
+  readonly weight: Value;
+  readonly bias: Value | undefined;
+  /** Bytes of float weights and biases before, of integers after. */
+  readonly bytesBefore: number;
+  readonly bytesAfter: number;
+}
+
+/** The constant input `index` of `node`, copied when another node (or input slot) also reads it. */
+function ownConstant(node: Node, index: number, suffix: string): Value {
+  const value = node.input(index);
+  if (value.uses.size === 1 && !value.isGraphOutput) return value;
+  const graph = node.graph!;
+  const copy = graph.addConstant(graph.uniqueName(`${value.name}_${suffix}`), value.constant!);
+  node.setInput(index, copy);
+  return copy;
+}
+
+function quantParams(scale: readonly number[], zeroPoint: readonly number[], axis: number | undefined, bits: number): QuantParams {
+  return axis === undefined ? { scale, zeroPoint, bits } : { scale, zeroPoint, axis, bits };
+}
+
+/** The per-channel axis for `node`'s weight; per-tensor for batched (rank > 2) MatMul weights. */
+function weightAxis(node: Node, options: WeightOptions): number | undefined {
+  if (!options.perChannel) return undefined;
+  if (node.op === 'onnx.MatMul' && node.input(1).constant!.rank > 2) return undefined;
+  return weightOutputAxis(node);
+}
+
+/** Folds Gemm's beta into C and a `[1, N]` C into `[N]`, so C can become QGemm's int32 bias. */
+function normalizeGemmBias(node: Node): void {
+  const c = node.inputs[2];
+  if (!c?.constant) return;
+  const beta = node.optionalAttr('beta', 'float') ?? 1;
+  if (beta === 1 && c.constant.rank === 1) return;
+  const values = c.constant.toNumbers().map((v) => Math.fround(v * beta));
+  const own = ownConstant(node, 2, 'bias');
+  own.setConstant(Tensor.fromValues('float32', [values.length], values));
+  if (node.hasAttribute('beta')) node.setAttribute('beta', attrs.float(1));
+}
+
+/** Quantizes `node`'s weight (input 1) and bias (Conv input 2, Gemm C); `inputScale` is the scale of its activation input. */
+export function quantizeNodeWeights(node: Node, inputScale: number, options: WeightOptions): QuantizedWeights {
+  const weight = ownConstant(node, 1, 'weight');
+  const float = weight.constant!;
+  const axis = weightAxis(node, options);
+  const q = quantizeSymmetric(float, { dtype: 'int8', axis });
+  const scales = Array.from(q.scale.toNumbers());
+  weight.setConstant(q.values.withQuant(quantParams(scales, scales.map(() => 0), axis, 8)));
+  let bytesBefore = float.size * 4;
+  let bytesAfter = q.values.size;
+
+  const biasIndex = node.op === 'onnx.Conv' || node.op === 'onnx.Gemm' ? 2 : -1;
+  if (node.op === 'onnx.Gemm') normalizeGemmBias(node);
+  let bias: Value | undefined;
+  if (biasIndex > 0 && node.inputs[biasIndex]) {
+    bias = ownConstant(node, biasIndex, 'bias');
+    const values = bias.constant!.toNumbers();
+    const biasScales = axis === undefined ? [Math.fround(inputScale * scales[0]!)] : scales.map((s) => Math.fround(inputScale * s));
+    const ints = values.map((v, c) => {
+      const scale = biasScales[axis === undefined ? 0 : c]!;
+      const q = roundHalfToEven(v / scale);
+      return Math.min(INT32_MAX, Math.max(INT32_MIN, q));
+    });
+    bytesBefore += values.length * 4;
+    bytesAfter += values.length * 4;
+    bias.setConstant(
+      Tensor.fromValues('int32', [values.length], ints).withQuant(quantParams(biasScales, biasScales.map(() => 0), axis === undefined ? undefined : 0, 32)),
+    );
+  }
+  return { weight, bias, bytesBefore, bytesAfter };
+}
