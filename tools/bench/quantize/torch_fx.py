@@ -59,6 +59,11 @@ def onnx_weights(path, module):
     """state_dict of `module` filled from the ONNX file's initializers."""
     graph = onnx.load(path).graph
     init = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    # torch.onnx deduplicates equal initializers and names the copies with Identity nodes (the two
+    # BatchNorm biases that meet at a residual Add get equal gradients, so they stay equal).
+    for node in graph.node:
+        if node.op_type == "Identity" and node.input[0] in init:
+            init[node.output[0]] = init[node.input[0]]
     producer = {o: n for n in graph.node for o in n.output}
     state = {}
     for name, tensor in module.state_dict().items():

@@ -1,0 +1,118 @@
+// What the quantization bench's parts share: the built CLI, which quantization passes it has, ONNX's
+// checker, ORT sessions (one thread) with interleaved A/B medians, ORT's optimized graph (did it
+// fuse every QDQ group?) and output cosine. Timing helpers come from the prune bench (ort-timing.mjs).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import * as ort from 'onnxruntime-node';
+import { CLI, ROOT, flag, interleavedLatencies, median, session } from '../prune/ort-timing.mjs';
+
+export { CLI, ROOT, flag, interleavedLatencies, median, session };
+
+export const PYTHON = '/usr/bin/python3';
+const FACTS = join(ROOT, 'tools/bench/quantize/onnx_facts.py');
+
+/** Runs the built CLI; returns stdout. Throws with the CLI's first stderr line on failure. */
+export function cli(...args) {
+  try {
+    return execFileSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    const lines = String(error.stderr || error.message).trim().split('\n').filter((l) => l.trim() !== '');
+    const reason = lines.find((l) => /error|expected|refus|not /i.test(l)) ?? lines[0] ?? 'failed';
+    throw new Error(reason.trim());
+  }
+}
+
+/** Names of the passes the built CLI registers. */
+export function registeredPasses() {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`NX_DAEMON=false npx nx run @modelpass/cli:build\` first`);
+  return new Set(JSON.parse(cli('passes', '--json')).map((p) => p.name));
+}
+
+/** The first pass name of a pipeline that the CLI does not have, or undefined. */
+export function missingPass(pipeline, passes) {
+  for (const match of pipeline.matchAll(/(?:^|,)\s*([a-z0-9-]+)/g)) {
+    if (!passes.has(match[1])) return match[1];
+  }
+  return undefined;
+}
+
+/**
+ * `modelpass convert IN -o OUT --pipeline P --json`: the wall time and the time of the pass named
+ * `timedPass` (from the summary's per-pass timings), or an error message.
+ */
+export function convert(input, output, pipeline, timedPass) {
+  const started = performance.now();
+  try {
+    const summary = JSON.parse(cli('convert', input, '-o', output, '--pipeline', pipeline, '--json', '--no-summary'));
+    const wallSeconds = (performance.now() - started) / 1000;
+    const pass = (summary.passes ?? []).find((p) => p.name === timedPass || p.pass === timedPass);
+    const passMs = pass?.ms ?? pass?.timeMs ?? pass?.durationMs ?? (pass?.seconds !== undefined ? pass.seconds * 1000 : undefined);
+    return { ok: true, wallSeconds, passSeconds: passMs !== undefined ? passMs / 1000 : undefined, statistics: pass?.statistics, summary };
+  } catch (error) {
+    return { ok: false, error: error.message };
+  }
+}
+
+/**
+ * ONNX's checker (full_check) on each file and, for `optimized` files (ORT's optimized graphs), the
+ * DequantizeLinear nodes still feeding a Conv/MatMul/Gemm (a QDQ group ORT did not fuse).
+ */
+export function onnxFacts(checked, optimized = []) {
+  const out = execFileSync(PYTHON, [FACTS, '--check', ...checked, '--unfused', ...optimized], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+  return JSON.parse(out);
+}
+
+/** A one-thread ORT session that also writes its optimized graph (all optimizations) to `optimizedPath`. */
+export async function writeOptimizedGraph(path, optimizedPath) {
+  const s = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3, optimizedModelFilePath: optimizedPath });
+  await s.release();
+}
+
+/** Median latencies (ms) of two models on the same feeds, interleaved in one process. */
+export async function latencyPair(pathA, pathB, feeds, { warmup, runs }) {
+  const [a, b] = [await session(pathA), await session(pathB)];
+  try {
+    return await interleavedLatencies(a, b, feeds, { warmup, runs });
+  } finally {
+    await a.release();
+    await b.release();
+  }
+}
+
+/** Cosine similarity of two float arrays. */
+export function cosine(x, y) {
+  let dot = 0;
+  let nx = 0;
+  let ny = 0;
+  for (let i = 0; i < x.length; i++) {
+    dot += x[i] * y[i];
+    nx += x[i] * x[i];
+    ny += y[i] * y[i];
+  }
+  return dot / Math.sqrt(nx * ny);
+}
+
+/** The smallest per-sample cosine between the first outputs of two models on the same feeds. */
+export async function minOutputCosine(pathA, pathB, feeds, samples) {
+  const [a, b] = [await session(pathA), await session(pathB)];
+  try {
+    const ya = (await a.run(feeds))[a.outputNames[0]];
+    const yb = (await b.run(feeds))[b.outputNames[0]];
+    const per = ya.data.length / samples;
+    let min = Infinity;
+    for (let s = 0; s < samples; s++) min = Math.min(min, cosine(ya.data.subarray(s * per, (s + 1) * per), yb.data.subarray(s * per, (s + 1) * per)));
+    return min;
+  } finally {
+    await a.release();
+    await b.release();
+  }
+}
+
+export const fileBytes = (path) => statSync(path).size;
+
+/** Numbers measured by another script of this bench (e.g. calibration-memory.mjs), when it left a JSON file. */
+export function readJsonIfPresent(path) {
+  return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined;
+}

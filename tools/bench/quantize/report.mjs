@@ -1,0 +1,135 @@
+// Renders the quantization bench's results (run.mjs) as RESULTS.md: the side-by-side table with
+// PyTorch FX int8, every variant of ours on the Fashion-MNIST networks, the torchvision table per
+// calibration method, calibration time relative to minmax, and issue 9's goals checked one by one.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './lib.mjs';
+import { DROP_GOAL_PP, INT8_SIZE_GOAL } from './fashion.mjs';
+
+const pct = (x) => `${(100 * x).toFixed(2)}%`;
+const pp = (x) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)} pp`;
+const ratio = (a, b) => (a !== undefined && b ? `${(a / b).toFixed(3)}×` : '—');
+const ms = (x) => (x !== undefined ? x.toFixed(2) : '—');
+const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const mark = (ok) => (ok ? 'yes' : '**no**');
+
+function peerTables(fashion) {
+  const lines = [
+    '## 1. Side by side with PyTorch FX int8 (Fashion-MNIST, 10,000 test images)',
+    '',
+    'PyTorch: `prepare_fx`/`convert_fx` with `get_default_qconfig_mapping(\'onednn\')`, engine `onednn`, calibrated on the same first N training images; weights are the ONNX fixture\'s own (loaded into `tools/fixtures/make_models.py`\'s architecture; its fp32 accuracy must equal `info.json`\'s). Ours: the headline variant below, made by `modelpass convert`, run in ONNX Runtime. Size: PyTorch `torch.jit.save` of the traced model; ours the ONNX file. Latency: batch 64 (the first test images), one thread (`torch.set_num_threads(1)`; ORT `intraOpNumThreads 1`), medians; torch fp32/int8 interleaved in its process, ORT fp32/int8 interleaved in ours.',
+    '',
+    '| network | torch fp32 | torch int8 (Δ) | ours: variant | ours int8 (Δ) | size torch int8/fp32 | size ours int8/fp32 | torch fp32 ms | torch int8 ms | ORT fp32 ms | ORT int8 ms | ORT int8 / torch int8 | ORT int8 / ORT fp32 | torch int8 / torch fp32 |',
+    '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const n of fashion) {
+    const p = n.peer ?? {};
+    const ours = n.variants.find((v) => v.headline);
+    const peerCols = p.error
+      ? [`failed: ${cell(p.error)}`, '—']
+      : [pct(p.fp32_accuracy), `${pct(p.int8_accuracy)} (${pp(p.int8_accuracy - p.fp32_accuracy)})`];
+    const oursCols = !ours || ours.error
+      ? [cell(ours?.label ?? '—'), cell(ours?.error ?? '—')]
+      : [cell(ours.label), `${pct(ours.accuracy)} (${pp(ours.accuracy - n.fp32Accuracy)})`];
+    lines.push(`| ${n.network} | ${peerCols[0]} | ${peerCols[1]} | ${oursCols[0]} | ${oursCols[1]} | ${p.error ? '—' : ratio(p.int8_jit_bytes, p.fp32_jit_bytes)} | ${ours?.bytes ? ratio(ours.bytes, n.fp32Bytes) : '—'} | ${ms(p.fp32_ms)} | ${ms(p.int8_ms)} | ${ms(ours?.fp32Ms)} | ${ms(ours?.ms)} | ${ratio(ours?.ms, p.int8_ms)} | ${ratio(ours?.ms, ours?.fp32Ms)} | ${ratio(p.int8_ms, p.fp32_ms)} |`);
+  }
+  lines.push('', 'Also: ORT fp32 / torch fp32 latency: ' + fashion.map((n) => {
+    const ours = n.variants.find((v) => v.headline);
+    return `${n.network} ${ratio(ours?.fp32Ms, n.peer?.fp32_ms)}`;
+  }).join(', ') + '. PyTorch int8 keeps float: ' + fashion.map((n) => `${n.network}: ${n.peer?.quantized_modules ? n.peer.quantized_modules.map((m) => m.split('.').pop()).join(', ') : '—'}`).join('; ') + ' (its quantized module kinds).', '');
+  return lines;
+}
+
+function variantTable(fashion) {
+  const lines = [
+    '## 2. Every variant of ours on the Fashion-MNIST networks',
+    '',
+    `Accuracy by \`modelpass eval --dataset fashion-mnist:test\` (ORT); Δ against the fp32 fixture; goal: drop ≤ ${DROP_GOAL_PP.static} pp static, ≤ ${DROP_GOAL_PP.dynamic} pp dynamic, ≤ ${DROP_GOAL_PP.weights4} pp int4 weight-only; int8 file ≤ ${INT8_SIZE_GOAL}× fp32. Latency: ORT, batch 64, one thread, interleaved with the fp32 fixture. Checker: ONNX's \`check_model(full_check=True)\`. Pass s: the quantization pass's own time (calibration included).`,
+    '',
+    '| network | variant | accuracy | Δ | drop goal met | size ratio | latency ratio | ms | pass s | checker |',
+    '|---|---|---:|---:|---|---:|---:|---:|---:|---|',
+  ];
+  for (const n of fashion) {
+    lines.push(`| ${n.network} | fp32 fixture | ${pct(n.fp32Accuracy)} | | | 1.000× (${(n.fp32Bytes / 1024).toFixed(0)} KiB) | 1.000× | | | |`);
+    for (const v of n.variants) {
+      if (v.error) {
+        lines.push(`| ${n.network} | ${cell(v.label)} | ${cell(v.error)} | | | | | | | |`);
+        continue;
+      }
+      const drop = n.fp32Accuracy - v.accuracy;
+      const goal = DROP_GOAL_PP[v.kind];
+      lines.push(`| ${n.network} | ${cell(v.label)} | ${pct(v.accuracy)} | ${pp(v.accuracy - n.fp32Accuracy)} | ${goal !== undefined ? mark(drop * 100 <= goal + 1e-9) : '—'} | ${ratio(v.bytes, n.fp32Bytes)} | ${ratio(v.ms, v.fp32Ms)} | ${ms(v.ms)} | ${v.passSeconds !== undefined ? v.passSeconds.toFixed(2) : '—'} | ${cell(v.checker)} |`);
+    }
+  }
+  lines.push('', 'Pipelines: ' + [...new Map(fashion.flatMap((n) => n.variants).map((v) => [v.id, v])).values()].map((v) => `${v.label}: \`${v.pipeline}\``).join('; ') + '.', '');
+  return lines;
+}
+
+function torchvisionTable(torchvision, settings) {
+  const lines = [
+    '## 3. torchvision-family conv nets: int8 static QDQ vs fp32 in ONNX Runtime',
+    '',
+    `Models: \`tools/fixtures/make_torchvision.py\` (torchvision 0.14 architectures, seeded random weights, BatchNorm folded by the export, opset 13, input batch×3×224×224). Calibration: ${settings.tvSamples} samples of i.i.d. N(0,1) pixels (seed 1) given as a folder of .npy files; cosine: the smallest per-sample cosine of the logits vs fp32 over ${settings.tvEvalSamples} held-out samples of the same distribution (seed 2). Latency: batch ${settings.tvBatch}, one thread, interleaved, median of ${settings.tvRuns} after ${settings.tvWarmup} warm-up; goal ≤ 0.5×. Fused: DequantizeLinear nodes still feeding a Conv/MatMul/Gemm in ORT's optimized graph (\`optimizedModelFilePath\`, all optimizations); 0 means ORT fused every QDQ group into integer kernels. Calibration time: the pass's own time (ORT calibration runs and statistics included), relative to minmax on the same network (goal ≤ 2×).`,
+    '',
+    '| network | calibration | latency int8/fp32 | fp32 ms | int8 ms | DQ left on Conv/MatMul/Gemm | ORT kernels | min cosine | pass s | vs minmax | checker |',
+    '|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|',
+  ];
+  for (const n of torchvision) {
+    const minmax = n.methods.find((m) => m.method === 'minmax' && !m.error);
+    for (const m of n.methods) {
+      if (m.error) {
+        lines.push(`| ${n.network} | ${m.method} | ${cell(m.error)} | | | | | | | | |`);
+        continue;
+      }
+      const kernels = Object.entries(m.fusion?.ops ?? {}).filter(([op]) => /QLinear|Integer|QGemm|QAttention|DynamicQuant|NhwcConv|Q.*Conv/.test(op)).map(([op, c]) => `${op.replace(/^com\.microsoft\./, 'ms.')} ${c}`).join(', ');
+      lines.push(`| ${n.network} | ${m.method} | ${ratio(m.ms, m.fp32Ms)} | ${ms(m.fp32Ms)} | ${ms(m.ms)} | ${m.fusion?.dequantize_feeding_compute ?? '—'} | ${cell(kernels || '—')} | ${m.cosine?.toFixed(4) ?? '—'} | ${m.passSeconds?.toFixed(1) ?? '—'} | ${minmax?.passSeconds ? ratio(m.passSeconds, minmax.passSeconds) : '—'} | ${cell(m.checker ?? '—')} |`);
+    }
+  }
+  lines.push('');
+  return lines;
+}
+
+function goals(results) {
+  const lines = ['## Goals of issue 9 checked in this run', ''];
+  for (const n of results.fashion ?? []) {
+    const ours = n.variants.find((v) => v.headline);
+    const p = n.peer;
+    if (!ours || ours.error || !p || p.error) {
+      lines.push(`- ${n.network}: not comparable (${cell(ours?.error ?? p?.error ?? 'missing')}).`);
+      continue;
+    }
+    const ourDrop = n.fp32Accuracy - ours.accuracy;
+    const theirDrop = p.fp32_accuracy - p.int8_accuracy;
+    lines.push(`- ${n.network}: accuracy drop ours ${pp(-ourDrop)} vs PyTorch ${pp(-theirDrop)} → ${mark(ourDrop <= theirDrop + 1e-9)}; ORT int8 ${ms(ours.ms)} ms vs PyTorch int8 ${ms(p.int8_ms)} ms → ${mark(ours.ms <= p.int8_ms)} (at least as fast); file ${ratio(ours.bytes, n.fp32Bytes)} ≤ ${INT8_SIZE_GOAL}× → ${mark(ours.bytes / n.fp32Bytes <= INT8_SIZE_GOAL)}.`);
+  }
+  for (const n of results.torchvision ?? []) {
+    const done = n.methods.filter((m) => !m.error);
+    if (done.length === 0) {
+      lines.push(`- ${n.network}: no method ran (${cell(n.methods[0]?.error ?? '—')}).`);
+      continue;
+    }
+    const worst = Math.max(...done.map((m) => m.ms / m.fp32Ms));
+    const minmax = done.find((m) => m.method === 'minmax');
+    const slowest = minmax?.passSeconds ? Math.max(...done.map((m) => m.passSeconds / minmax.passSeconds)) : undefined;
+    lines.push(`- ${n.network}: latency ≤ 0.5× fp32 with every method → ${mark(worst <= 0.5)} (worst ${worst.toFixed(3)}×); every QDQ group fused → ${mark(done.every((m) => m.fusion?.dequantize_feeding_compute === 0))}; cosine ≥ 0.99 → ${mark(done.every((m) => m.cosine >= 0.99))} (min ${Math.min(...done.map((m) => m.cosine)).toFixed(4)}); calibration ≤ 2× minmax → ${slowest !== undefined ? `${mark(slowest <= 2)} (max ${slowest.toFixed(2)}×)` : '—'}; methods run ${done.length}/${n.methods.length}.`);
+  }
+  const memory = ['RESULTS-calibration-memory.md', 'calibration-memory.md'].find((f) => existsSync(join(ROOT, 'tools/bench/quantize', f)));
+  lines.push(memory
+    ? `- Calibration peak memory from 100 to 2,000 samples: measured by \`calibration-memory.mjs\`, see [${memory}](${memory}).`
+    : `- Calibration peak memory from 100 to 2,000 samples: not measured by this run (\`calibration-memory.mjs\`'s results were not present: ${readdirSync(join(ROOT, 'tools/bench/quantize')).filter((f) => /memory/.test(f)).join(', ') || 'no file'}).`);
+  lines.push('');
+  return lines;
+}
+
+export function renderResults(results, command) {
+  const lines = [
+    '# Quantization benchmark (tools/bench/quantize)',
+    '',
+    `Command: \`${command}\` on ${results.date}, ${results.machine}; ${results.seconds.toFixed(0)} s. Shared 2-core machine: latencies are noisy, read ratios within one row and rerun before trusting small differences.`,
+    '',
+  ];
+  if (results.fashion) lines.push(...peerTables(results.fashion), ...variantTable(results.fashion));
+  if (results.torchvision) lines.push(...torchvisionTable(results.torchvision, results.settings));
+  lines.push(...goals(results));
+  return lines.join('\n');
+}

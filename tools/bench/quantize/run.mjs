@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// Quantization benchmark (issue 9), in one run:
+//  1. Fashion-MNIST networks (fashion-resnet, -cnn, -mlp, -transformer) beside PyTorch 1.13's FX
+//     int8 post-training quantization (oneDNN, tools/bench/quantize/torch_fx.py): accuracy on the 10k
+//     test images, size, latency at batch 64 on one thread; and every variant of ours (static with each
+//     calibration method, dynamic, weight-only int8/int4, float16) through the real CLI.
+//  2. torchvision-family conv nets: our int8 static QDQ against fp32 in ORT per calibration method
+//     (latency ratio, QDQ groups ORT left unfused, output cosine, calibration time vs minmax).
+// Writes tools/bench/quantize/RESULTS.md (tables, ratios, the exact command).
+//
+//   NX_DAEMON=false npx nx run @modelpass/cli:build
+//   node tools/bench/quantize/run.mjs [--parts fashion,torchvision] [--networks fashion-resnet,...]
+//     [--samples 512] [--batch 64] [--runs 40] [--warmup 5]
+//     [--tv-networks resnet18,...] [--tv-methods minmax,...] [--tv-samples 64] [--tv-batch 1] [--tv-runs 20]
+//     [--out tools/bench/quantize/RESULTS.md] [--json FILE]
+import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { ROOT, flag, registeredPasses } from './lib.mjs';
+import { FASHION_NETWORKS, runFashion } from './fashion.mjs';
+import { CALIBRATION_METHODS, TORCHVISION_NETWORKS, runTorchvision } from './torchvision.mjs';
+import { renderResults } from './report.mjs';
+
+const list = (name, fallback) => flag(name, fallback.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+const settings = {
+  parts: list('parts', ['fashion', 'torchvision']),
+  networks: list('networks', FASHION_NETWORKS),
+  samples: Number(flag('samples', '512')),
+  batch: Number(flag('batch', '64')),
+  runs: Number(flag('runs', '40')),
+  warmup: Number(flag('warmup', '5')),
+  tvNetworks: list('tv-networks', TORCHVISION_NETWORKS),
+  tvMethods: list('tv-methods', CALIBRATION_METHODS),
+  tvSamples: Number(flag('tv-samples', '64')),
+  tvEvalSamples: Number(flag('tv-eval-samples', '8')),
+  tvBatch: Number(flag('tv-batch', '1')),
+  tvRuns: Number(flag('tv-runs', '20')),
+  tvWarmup: Number(flag('tv-warmup', '3')),
+};
+const OUT = resolve(flag('out', join(ROOT, 'tools/bench/quantize/RESULTS.md')));
+const JSON_OUT = flag('json', undefined);
+for (const part of settings.parts) if (!['fashion', 'torchvision'].includes(part)) throw new Error(`--parts: unknown part '${part}' (fashion, torchvision)`);
+
+const WORK = mkdtempSync(join(tmpdir(), 'modelpass-bench-quantize-'));
+process.on('exit', () => rmSync(WORK, { recursive: true, force: true }));
+const log = (line) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+const passes = registeredPasses();
+const started = Date.now();
+
+const results = { settings, machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, onnxruntime-node ${ort.env.versions?.common ?? ''}`, date: new Date().toISOString().slice(0, 10) };
+if (settings.parts.includes('fashion')) {
+  results.fashion = await runFashion({ networks: settings.networks, samples: settings.samples, batch: settings.batch, runs: settings.runs, warmup: settings.warmup, work: WORK, passes, log });
+}
+if (settings.parts.includes('torchvision')) {
+  results.torchvision = await runTorchvision({ networks: settings.tvNetworks, methods: settings.tvMethods, samples: settings.tvSamples, evalSamples: settings.tvEvalSamples, batch: settings.tvBatch, runs: settings.tvRuns, warmup: settings.tvWarmup, work: WORK, passes, log });
+}
+results.seconds = (Date.now() - started) / 1000;
+
+const command = `node tools/bench/quantize/run.mjs ${process.argv.slice(2).join(' ')}`.trim();
+const text = renderResults(results, command);
+const temporary = `${OUT}.${process.pid}.tmp`;
+writeFileSync(temporary, text);
+renameSync(temporary, OUT);
+if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify(results, null, 2));
+console.log(text);
+log(`wrote ${relative(ROOT, OUT)} in ${results.seconds.toFixed(0)} s`);
