@@ -1,10 +1,13 @@
 // @modelpass/quantize — quantization passes. Each pass lives in its own module; this file only collects them.
 import type { OptionSpecs, Pass } from '@modelpass/pass-manager';
 import { quantizeWeights } from './weights/index.js';
+import { quantizeStatic } from './static/quantize-static-pass.js';
+import { quantizeDynamic } from './dynamic/index.js';
 
 /** Every pass of this package, for a pass registry. Passes are appended here as they land. */
-export const quantizePasses: readonly Pass<OptionSpecs>[] = [quantizeWeights];
+export const quantizePasses: readonly Pass<OptionSpecs>[] = [quantizeWeights, quantizeDynamic, quantizeStatic];
 
 export * from './weights/index.js';
+export * from './dynamic/index.js';
 export * from './calibration/index.js';
 export * from './static/index.js';

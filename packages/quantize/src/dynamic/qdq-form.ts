@@ -1,0 +1,39 @@
+/**
+ * The QDQ form of dynamic quantization: the float op stays, reading its activation through
+ * DynamicQuantizeLinear → DequantizeLinear and its weight through DequantizeLinear (int8 codes
+ * stored offline). ONNX Runtime's QDQ optimizer fuses the pattern into integer kernels.
+ */
+import { Builder, tensorType, type Node, type Value } from '@modelpass/ir';
+import type { DynamicLayer } from './dynamic-layers.js';
+import type { DynamicWeight } from './dynamic-weights.js';
+import type { ActivationQuantizer } from './integer-form.js';
+
+export function dequantizedActivation(): (layer: DynamicLayer, quantize: ActivationQuantizer) => Value {
+  const made = new Map<Value, Value>();
+  return (layer, quantize) => {
+    const input = layer.node.input(0);
+    const existing = made.get(input);
+    if (existing) return existing;
+    const q = quantize(layer);
+    const b = Builder.after(q.values.producer!);
+    const value = b.op1('onnx.DequantizeLinear', [q.values, q.scale, q.zeroPoint], {}, { name: `${input.name}_DequantizeLinear`, types: [input.type] });
+    made.set(input, value);
+    return value;
+  };
+}
+
+export function rewriteAsQdq(layer: DynamicLayer, weight: DynamicWeight, activation: Value): Node {
+  const { node } = layer;
+  const b = Builder.before(node);
+  const name = layer.weight.name;
+  const axis = weight.perChannel ? (layer.kind === 'linear' && layer.layout === 'k-major' ? 1 : 0) : undefined;
+  const dq = b.op1(
+    'onnx.DequantizeLinear',
+    [b.constant(weight.values, `${name}_quantized`), b.constant(weight.scale, `${name}_scale`), b.constant(weight.zeroPoint, `${name}_zero_point`)],
+    axis === undefined ? {} : { axis },
+    { name: `${node.name}_weight_DequantizeLinear`, types: [tensorType('float32', layer.tensor.shape)] },
+  );
+  node.setInput(0, activation);
+  node.setInput(1, dq);
+  return node;
+}

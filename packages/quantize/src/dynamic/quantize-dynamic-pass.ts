@@ -1,0 +1,84 @@
+/**
+ * `quantize-dynamic`: int8 weights offline, activations quantized at run time (uint8, per tensor,
+ * by DynamicQuantizeLinear) — ONNX Runtime's `quantize_dynamic`. Needs no calibration data.
+ *
+ * - `format=integer` (default): MatMulInteger / ConvInteger + Cast + scale Mul (+ bias Add), the
+ *   chain ORT fuses into MatMulIntegerToFloat / DynamicQuantizeMatMul;
+ * - `format=dqlinear`: the float ops read DynamicQuantizeLinear→DequantizeLinear activations and
+ *   DequantizeLinear weights (QDQ).
+ */
+import { ModelpassError, type Model, type Value } from '@modelpass/ir';
+import { definePass, option } from '@modelpass/pass-manager';
+import { findDynamicLayers, type DynamicLayer } from './dynamic-layers.js';
+import { quantizeDynamicWeight } from './dynamic-weights.js';
+import { rewriteAsInteger, sharedActivationQuantizer } from './integer-form.js';
+import { dequantizedActivation, rewriteAsQdq } from './qdq-form.js';
+
+const PASS = 'quantize-dynamic';
+const OPS = ['MatMul', 'Gemm', 'Conv'] as const;
+
+function removeIfUnused(model: Model, weight: Value): void {
+  if (!weight.hasUses && weight.isConstant && !weight.isGraphOutput) model.graph.removeConstant(weight);
+}
+
+export const quantizeDynamic = definePass({
+  name: PASS,
+  summary: 'Dynamic quantization: int8 weights offline, uint8 activations quantized at run time (MatMulInteger/ConvInteger or QDQ)',
+  description:
+    "ONNX Runtime's quantize_dynamic: MatMul, Gemm (as MatMulInteger + Add) and Conv. No calibration data. The integer form is what ORT fuses into MatMulIntegerToFloat/DynamicQuantizeMatMul.",
+  options: {
+    weights: option.enum(['int8', 'uint8'], { default: 'int8', help: 'int8: symmetric weights (zero point 0); uint8: asymmetric' }),
+    perChannel: option.boolean({ default: true, help: 'one scale per output channel (otherwise per tensor)' }),
+    format: option.enum(['integer', 'dqlinear'], { default: 'integer', help: 'integer: MatMulInteger/ConvInteger; dqlinear: DynamicQuantizeLinear + DequantizeLinear around the float op' }),
+    ops: option.list(option.enum([...OPS], {}), { default: [...OPS], help: 'op types to quantize' }),
+    skip: option.list(option.string({}), { default: [], help: 'node names to leave float' }),
+  },
+  statistics: ['layers-quantized', 'layers-skipped', 'activations-quantized', 'weight-bytes-before', 'weight-bytes-after'],
+  run(model, context) {
+    const { weights, perChannel, format, ops, skip } = context.options;
+    const found = findDynamicLayers(model, ops);
+    for (const { node, reason } of found.skipped) {
+      context.statistic('layers-skipped');
+      context.debug(`${node.name}: left float (${reason})`);
+    }
+    const known = new Set([...found.layers, ...found.skipped].map((entry) => entry.node.name));
+    const unknown = skip.find((name) => !known.has(name));
+    if (unknown !== undefined) {
+      throw new ModelpassError({
+        reason: `option 'skip' of pass '${PASS}' names '${unknown}', which is not a ${ops.join('/')} node of the model`,
+        expected: `node names of ${ops.join('/')} nodes`,
+        actual: `'${unknown}'`,
+        source: '@modelpass/quantize',
+      });
+    }
+    const layers = found.layers.filter((layer) => !skip.includes(layer.node.name));
+    context.statistic('layers-skipped', found.layers.length - layers.length);
+    if (layers.length === 0) {
+      context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `pass '${PASS}' found no ${ops.join('/')} layer with a constant float32 weight to quantize` });
+      return context.preserveAll();
+    }
+    const activation = sharedActivationQuantizer();
+    const dequantized = dequantizedActivation();
+    const activations = new Set<Value>();
+    for (const layer of layers) {
+      // ORT's ConvInteger takes one weight zero point: asymmetric (uint8) Conv weights go per tensor there.
+      const channelwise = perChannel && !(format === 'integer' && layer.kind === 'conv' && weights === 'uint8');
+      if (channelwise !== perChannel) context.debug(`${layer.node.name}: per-tensor weights (ORT's ConvInteger takes a single uint8 weight zero point)`);
+      const weight = quantizeDynamicWeight(layer, weights, channelwise);
+      activations.add(layer.node.input(0));
+      if (format === 'integer') rewriteAsInteger(layer, weight, activation);
+      else rewriteAsQdq(layer, weight, dequantized(layer, activation));
+      context.statistic('layers-quantized');
+      context.statistic('weight-bytes-before', layer.tensor.byteLength);
+      context.statistic('weight-bytes-after', weight.values.byteLength + weight.scale.byteLength + weight.zeroPoint.byteLength);
+      context.debug(`${layer.node.name}: ${describe(layer)} → ${format} (${weights}, ${weight.perChannel ? 'per channel' : 'per tensor'})`);
+      removeIfUnused(model, layer.weight);
+    }
+    context.statistic('activations-quantized', activations.size);
+    return context.preserve(['topological-order']);
+  },
+});
+
+function describe(layer: DynamicLayer): string {
+  return layer.kind === 'conv' ? `Conv [${layer.tensor.shape.join('×')}]` : `${layer.node.op} [${layer.k}×${layer.n}]`;
+}
