@@ -1,0 +1,40 @@
+import { Builder, type Model, type Value } from '@modelpass/ir';
+import { channelsFirstPermutation, channelsLastPermutation, insertTranspose, permuteType } from '@modelpass/transforms';
+
+function rankOf(value: Value): number | undefined {
+  return value.type.kind === 'tensor' && value.type.shape !== null ? value.type.shape.length : undefined;
+}
+
+/**
+ * Declares the given graph inputs and outputs channels-last (NHWC): an input's type is permuted and
+ * its readers get `Transpose(input, NHWC→NCHW)`; an output gets `Transpose(output, NCHW→NHWC)` under
+ * its public name. The transposes meet those of the layout-sensitive ops, and sinking cancels them.
+ * Returns the names of the values it changed.
+ */
+export function declareChannelsLast(model: Model, inputs: readonly Value[], outputs: readonly Value[]): string[] {
+  const graph = model.graph;
+  const changed: string[] = [];
+  for (const input of inputs) {
+    const rank = rankOf(input);
+    if (rank === undefined || rank < 3 || !input.isGraphInput) continue;
+    input.type = permuteType(input.type, channelsLastPermutation(rank));
+    const transposed = insertTranspose(Builder.atStart(graph), input, channelsFirstPermutation(rank), `${input.name}_to_nchw`);
+    input.replaceAllUsesWith(transposed, { except: transposed.producer! });
+    changed.push(input.name);
+  }
+  for (const output of outputs) {
+    const rank = rankOf(output);
+    if (rank === undefined || rank < 3 || !graph.outputs.includes(output)) continue;
+    const name = output.name;
+    const producer = output.producer;
+    const at = producer ? Builder.after(producer) : Builder.atStart(graph);
+    const transposed = insertTranspose(at, output, channelsLastPermutation(rank), `${name}_to_nhwc`);
+    output.replaceUsesWith(transposed, (use) => use.isGraphOutput && use.user === graph);
+    if (!output.isGraphInput) {
+      output.rename(graph.uniqueName(`${name}_nchw`));
+      transposed.rename(name);
+    }
+    changed.push(name);
+  }
+  return changed;
+}

@@ -1,0 +1,20 @@
+import type { Tensor, Value } from '@modelpass/ir';
+
+/** The data behind a value: an initializer (not an overridable graph input) or an `onnx.Constant`'s `value`. */
+export function constantOf(value: Value | null | undefined): Tensor | undefined {
+  if (!value) return undefined;
+  if (value.isConstant) return value.constant;
+  const producer = value.producer;
+  if (producer?.op === 'onnx.Constant') {
+    const attribute = producer.getAttribute('value');
+    if (attribute?.kind === 'tensor') return attribute.value;
+  }
+  return undefined;
+}
+
+/** The elements of a constant integer or float operand as numbers (undefined when not constant or too large). */
+export function numbersOf(value: Value | null | undefined, limit = 1 << 16): number[] | undefined {
+  const tensor = constantOf(value);
+  if (!tensor || tensor.dtype === 'string' || tensor.size > limit) return undefined;
+  return tensor.toNumbers();
+}

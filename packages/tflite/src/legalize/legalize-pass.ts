@@ -1,0 +1,38 @@
+import { inferShapes } from '@modelpass/ops';
+import { definePass, option, type OptionSpecs, type Pass } from '@modelpass/pass-manager';
+import { optimize } from '@modelpass/transforms';
+import { lowerToTflite, withTfliteDialect } from './legalize.js';
+import { runNestedPass } from './nested-pass.js';
+import { prepareCanonicalForTflite } from './prepare.js';
+
+export const legalizeTflite = definePass({
+  name: 'legalize-tflite',
+  summary: 'Lower canonical ONNX-style ops (NCHW) to the tflite dialect (NHWC) with no stray transposes',
+  description:
+    'Runs optimize (BatchNorm folding, shape folding), rewrites GlobalPool/BatchNorm/GELU/HardSwish spellings, checks every node ' +
+    '(all that cannot map are reported at once, with locations, before anything changes), turns layout-sensitive ops into NHWC ' +
+    'builtins between transposes (weights transposed offline), declares image inputs/outputs NHWC with io-layout=nhwc, sinks and ' +
+    'cancels transposes, lowers the rest op by op and folds RELU/RELU6 into the op before them.',
+  options: {
+    ioLayout: option.enum(['nchw', 'nhwc'], { default: 'nchw', help: 'layout of image-like graph inputs and outputs' }),
+    groupedConv: option.enum(['split', 'native'], { default: 'split', help: 'grouped convolutions: one CONV_2D per group, or one grouped CONV_2D' }),
+    prepare: option.boolean({ default: true, help: 'run optimize and the canonical rewrites first' }),
+  },
+  statistics: ['nodes-lowered', 'activations-fused', 'transposes-inside', 'transposes-at-boundary', 'transposes-estimated'],
+  async run(model, context) {
+    const registry = withTfliteDialect(context.registry);
+    if (context.options.prepare) {
+      await runNestedPass(optimize as Pass<OptionSpecs>, model, context);
+      prepareCanonicalForTflite(model);
+    }
+    inferShapes(model, { registry, mode: 'refresh' });
+    const result = lowerToTflite(model, registry, { ioLayout: context.options.ioLayout as 'nchw' | 'nhwc', groupedConv: context.options.groupedConv as 'split' | 'native' });
+    context.statistic('nodes-lowered', result.lowered);
+    context.statistic('activations-fused', result.fusedActivations);
+    context.statistic('transposes-inside', result.transposes.inner);
+    context.statistic('transposes-at-boundary', result.transposes.boundary);
+    context.statistic('transposes-estimated', result.estimate.inner);
+    model.opsetImports.set('tflite', model.opsetImports.get('tflite') ?? 1);
+    return context.preserveNone();
+  },
+});

@@ -1,0 +1,101 @@
+import { ModelpassError, type DiagnosticInit, type Model, type Node, type OpRegistry } from '@modelpass/ir';
+import { sinkTransposes, type SinkTransposesResult } from '@modelpass/transforms';
+import { registerTfliteDialect } from '../dialect/index.js';
+import { declareChannelsLast } from '../layout/io-layout.js';
+import { analyzeLayout } from '../layout/layout-analysis.js';
+import { countTransposes, type TransposeCount } from '../layout/transpose-count.js';
+import { fuseActivations } from './fuse-activations.js';
+import { DEFAULT_LEGALIZE_OPTIONS, type LegalizeOptions, type LoweringContext, type LoweringRegistry } from './lowering-rule.js';
+import { defaultLoweringRules } from './rules/index.js';
+
+export interface LegalizeResult {
+  /** Canonical nodes lowered to tflite ops. */
+  readonly lowered: number;
+  /** Activations folded into the op before them. */
+  readonly fusedActivations: number;
+  /** The graph inputs/outputs declared NHWC (io-layout=nhwc). */
+  readonly channelsLastIo: readonly string[];
+  /** What the layout analysis predicted, before conversion. */
+  readonly estimate: { readonly inner: number; readonly boundary: number };
+  /** Transposes left in the result. */
+  readonly transposes: TransposeCount;
+  readonly sinking: SinkTransposesResult;
+}
+
+const TFLITE_DIALECT_PREFIX = 'tflite.';
+
+/** The canonical op set plus the tflite dialect (when `registry` lacks it). */
+export function withTfliteDialect(registry: OpRegistry): OpRegistry {
+  return registry.has('tflite.CONV_2D') ? registry : registerTfliteDialect(registry.clone());
+}
+
+/**
+ * Every node that cannot be lowered, with its location and why, in graph order (subgraph nodes
+ * included: TFLite control flow is not lowered yet). Changes nothing.
+ */
+export function unmappableNodes(model: Model, context: LoweringContext, rules: LoweringRegistry = defaultLoweringRules()): DiagnosticInit[] {
+  const problems: DiagnosticInit[] = [];
+  const visit = (node: Node, nested: boolean): void => {
+    if (node.op.startsWith(TFLITE_DIALECT_PREFIX)) {
+      if (node.op === 'tflite.CUSTOM') return;
+      return;
+    }
+    const rule = rules.get(node.op);
+    let reason: string | undefined;
+    if (nested) reason = 'ops inside subgraphs (If/Loop/Scan bodies) are not lowered to TFLite yet';
+    else if (node.subgraphs.length > 0) reason = `${node.op} (control flow) has no TFLite lowering yet`;
+    else if (!rule) reason = `${node.op} has no TFLite lowering`;
+    else reason = rule.check(node, context);
+    if (reason) problems.push({ reason, location: node.location, source: '@modelpass/tflite', code: 'tflite/unmappable' });
+    for (const subgraph of node.subgraphs) for (const inner of subgraph.nodes()) visit(inner, true);
+  };
+  for (const node of model.graph.nodes()) visit(node, false);
+  return problems;
+}
+
+/** Throws one ModelpassError listing every node that cannot be lowered (before anything changes). */
+export function assertLowerable(model: Model, context: LoweringContext, rules: LoweringRegistry = defaultLoweringRules()): void {
+  const problems = unmappableNodes(model, context, rules);
+  if (problems.length === 0) return;
+  const summary: DiagnosticInit = {
+    reason: `${problems.length} node(s) cannot be converted to TFLite; nothing was changed`,
+    source: '@modelpass/tflite',
+    code: 'tflite/unmappable',
+    notes: problems.map((p) => `${p.location?.node ?? '?'} (${p.location?.op ?? '?'}): ${p.reason}`),
+    hint: 'each node below is listed with why; see the op coverage table in @modelpass/tflite README',
+  };
+  throw new ModelpassError([summary, ...problems]);
+}
+
+/**
+ * Canonical (NCHW, ONNX semantics) → tflite dialect (NHWC): checks every node first, wraps
+ * layout-sensitive ops as NHWC builtins between transposes, declares image inputs/outputs NHWC when
+ * asked, sinks and cancels transposes, lowers the remaining ops, fuses activations. The model must
+ * carry types (run shape inference first).
+ */
+export function lowerToTflite(model: Model, registry: OpRegistry, options: Partial<LegalizeOptions> = {}, rules: LoweringRegistry = defaultLoweringRules()): LegalizeResult {
+  const context: LoweringContext = { model, options: { ...DEFAULT_LEGALIZE_OPTIONS, ...options }, registry: withTfliteDialect(registry) };
+  assertLowerable(model, context, rules);
+  const layout = analyzeLayout(model);
+  let lowered = 0;
+  for (const node of model.graph.nodeList()) {
+    const rule = rules.get(node.op);
+    if (node.graph && rule?.stage === 'layout') {
+      rule.lower(node, context);
+      lowered++;
+    }
+  }
+  const channelsLastIo = context.options.ioLayout === 'nhwc' ? declareChannelsLast(model, layout.boundaryInputs, layout.boundaryOutputs) : [];
+  const sinking = sinkTransposes(model);
+  for (const node of model.graph.nodeList()) {
+    if (!node.graph || node.op.startsWith(TFLITE_DIALECT_PREFIX)) continue;
+    const rule = rules.get(node.op);
+    const reason = rule ? rule.check(node, context) : `${node.op} has no TFLite lowering`;
+    if (reason || !rule) throw new ModelpassError({ reason: `after layout conversion: ${reason}`, location: node.location, source: '@modelpass/tflite', code: 'tflite/unmappable' });
+    rule.lower(node, context);
+    lowered++;
+  }
+  const fusedActivations = fuseActivations(model.graph);
+  for (const constant of [...model.graph.constants]) if (!constant.hasUses && !constant.isGraphInput) model.graph.removeConstant(constant);
+  return { lowered, fusedActivations, channelsLastIo, estimate: layout.estimate, transposes: countTransposes(model.graph), sinking };
+}

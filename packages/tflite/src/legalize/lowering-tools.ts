@@ -1,0 +1,115 @@
+import {
+  Builder,
+  isTensorType,
+  ModelpassError,
+  Tensor,
+  tensorType,
+  type AttributeInits,
+  type DType,
+  type Dim,
+  type Node,
+  type TensorType,
+  type Type,
+  type Value,
+} from '@modelpass/ir';
+import type { LoweringContext } from './lowering-rule.js';
+
+/** TFLite's TensorType enum names for the IR dtypes it has. */
+const TENSOR_TYPE_NAMES: Partial<Record<DType, string>> = {
+  float32: 'FLOAT32',
+  float16: 'FLOAT16',
+  float64: 'FLOAT64',
+  int32: 'INT32',
+  uint8: 'UINT8',
+  int64: 'INT64',
+  string: 'STRING',
+  bool: 'BOOL',
+  int16: 'INT16',
+  int8: 'INT8',
+  uint32: 'UINT32',
+  uint16: 'UINT16',
+  uint64: 'UINT64',
+  int4: 'INT4',
+  bfloat16: 'BFLOAT16',
+  complex64: 'COMPLEX64',
+  complex128: 'COMPLEX128',
+};
+
+export function tensorTypeName(dtype: DType): string | undefined {
+  return TENSOR_TYPE_NAMES[dtype];
+}
+
+/** The declared tensor type of a value, or undefined. */
+export function tensorTypeOf(value: Value | null | undefined): TensorType | undefined {
+  return value && isTensorType(value.type) ? value.type : undefined;
+}
+
+export function dimsOf(value: Value | null | undefined): readonly Dim[] | undefined {
+  return tensorTypeOf(value)?.shape ?? undefined;
+}
+
+export function rankOfValue(value: Value | null | undefined): number | undefined {
+  return dimsOf(value)?.length;
+}
+
+/** Static dims, or undefined when one is symbolic or unknown. */
+export function staticDims(value: Value | null | undefined): number[] | undefined {
+  const dims = dimsOf(value);
+  return dims && dims.every((d) => typeof d === 'number') ? (dims as number[]) : undefined;
+}
+
+export function typeWithShape(type: Type, shape: readonly Dim[]): Type {
+  return isTensorType(type) ? tensorType(type.dtype, shape, type.quant) : tensorType('float32', shape);
+}
+
+/** Creates tflite ops just before `node`, typing plain attribute values by the dialect's schemas. */
+export class TfliteEmitter {
+  readonly at: Builder;
+
+  constructor(
+    readonly node: Node,
+    context: LoweringContext,
+  ) {
+    this.at = Builder.before(node, { registry: context.registry });
+  }
+
+  /** `tflite.<builtin>` with `inputs` and attributes, returning the node (output types as given). */
+  op(builtin: string, inputs: readonly (Value | null)[], attributes: AttributeInits, types: readonly Type[]): Node {
+    return this.at.create(`tflite.${builtin}`, inputs, attributes, { types, name: `${this.node.name}_${builtin.toLowerCase()}` });
+  }
+
+  op1(builtin: string, inputs: readonly (Value | null)[], attributes: AttributeInits, type: Type): Value {
+    return this.op(builtin, inputs, attributes, [type]).output(0);
+  }
+
+  int32(values: readonly number[], shape: readonly number[] = [values.length], name = 'i32'): Value {
+    return this.at.constant(Tensor.fromValues('int32', shape, values), `${this.node.name}_${name}`);
+  }
+
+  constant(tensor: Tensor, name: string): Value {
+    return this.at.constant(tensor, `${this.node.name}_${name}`);
+  }
+}
+
+/** Replaces `node`'s outputs by `values` (graph outputs keep their names) and erases it. */
+export function replaceNode(node: Node, values: readonly (Value | null)[]): void {
+  node.outputs.forEach((output, index) => {
+    const value = values[index];
+    if (output && value && output !== value) {
+      if (isTensorType(output.type) && !isTensorType(value.type)) value.type = output.type;
+      output.replaceAllUsesWith(value);
+    }
+  });
+  if (node.outputs.every((output) => !output || !output.hasUses)) node.erase();
+}
+
+/** A located error for a node the rules accepted but could not lower (a bug, not bad input). */
+export function loweringError(node: Node, reason: string): ModelpassError {
+  return new ModelpassError({ reason: `cannot lower to TFLite: ${reason}`, location: node.location, source: '@modelpass/tflite' });
+}
+
+/** Normalizes an axis into `[0, rank)`, or undefined when out of range. */
+export function normalizeAxis(axis: number, rank: number): number | undefined {
+  const value = axis < 0 ? axis + rank : axis;
+  return value >= 0 && value < rank ? value : undefined;
+}

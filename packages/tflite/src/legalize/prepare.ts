@@ -1,0 +1,129 @@
+import { attrs, Builder, Tensor, type Model, type Node, type Value } from '@modelpass/ir';
+import { numbersOf } from './constant-values.js';
+import { dimsOf } from './lowering-tools.js';
+import { batchNormAsScaleShift } from './rules/normalization.js';
+
+/** A Reduce* node over `axes` in the spelling of the model's opset (attribute before 18, input from 18; ReduceSum input from 13). */
+function reduceOver(at: Builder, op: string, x: Value, axes: number[], keepdims: number, opset: number, type: Value['type']): Value {
+  const asInput = opset >= 18 || (op === 'onnx.ReduceSum' && opset >= 13);
+  if (!asInput) return at.op1(op, [x], { axes: attrs.ints(axes), keepdims: attrs.int(keepdims) }, { types: [type] });
+  const axesValue = at.constant(Tensor.fromValues('int64', [axes.length], axes.map((a) => BigInt(a))), 'axes');
+  return at.op1(op, [x, axesValue], { keepdims: attrs.int(keepdims) }, { types: [type] });
+}
+
+function replace(node: Node, value: Value): void {
+  node.output(0).replaceAllUsesWith(value);
+  if (!node.output(0).hasUses) node.erase();
+}
+
+/** GlobalAveragePool/GlobalMaxPool → ReduceMean/ReduceMax over the spatial axes (keepdims): layout-agnostic, so transposes pass through. */
+function globalPoolAsReduce(node: Node, opset: number): boolean {
+  const rank = dimsOf(node.inputs[0])?.length;
+  if (rank === undefined || rank < 3) return false;
+  const axes = Array.from({ length: rank - 2 }, (_, i) => i + 2);
+  const op = node.op === 'onnx.GlobalAveragePool' ? 'onnx.ReduceMean' : 'onnx.ReduceMax';
+  replace(node, reduceOver(Builder.before(node), op, node.input(0), axes, 1, opset, node.output(0).type));
+  return true;
+}
+
+/** BatchNormalization not folded into a Conv: Mul and Add by per-channel constants shaped [C, 1, …]. */
+function batchNormAsMulAdd(node: Node): boolean {
+  const rank = dimsOf(node.inputs[0])?.length;
+  const parts = batchNormAsScaleShift(node);
+  if (rank === undefined || rank < 2 || !parts || node.outputs.slice(1).some((v) => v?.hasUses)) return false;
+  const shape = [parts.scale.size, ...new Array<number>(rank - 2).fill(1)];
+  const at = Builder.before(node);
+  const type = node.output(0).type;
+  const scaled = at.op1('onnx.Mul', [node.input(0), at.constant(parts.scale.reshape(shape), `${node.name}_scale`)], {}, { types: [type] });
+  replace(node, at.op1('onnx.Add', [scaled, at.constant(parts.shift.reshape(shape), `${node.name}_shift`)], {}, { types: [type] }));
+  return true;
+}
+
+function scalarOf(value: Value | null | undefined): number | undefined {
+  const values = numbersOf(value);
+  return values?.length === 1 ? values[0] : undefined;
+}
+
+function near(value: number | undefined, expected: number): boolean {
+  return value !== undefined && Math.abs(value - expected) <= 1e-4 * Math.abs(expected);
+}
+
+/** The other input of a binary node, given one of them. */
+function otherInput(node: Node, value: Value): Value | null | undefined {
+  if (node.inputs[0] === value) return node.inputs[1];
+  if (node.inputs[1] === value) return node.inputs[0];
+  return undefined;
+}
+
+/**
+ * GELU as torch exports it, `x * 0.5 * (1 + erf(x / √2))` in either order of the multiplications →
+ * `onnx.Gelu`. Matches at the Erf node.
+ */
+function erfGelu(erf: Node): boolean {
+  const scaledIn = erf.inputs[0]?.producer;
+  if (!scaledIn || erf.output(0).useCount !== 1) return false;
+  let x: Value | undefined;
+  if (scaledIn.op === 'onnx.Div' && near(scalarOf(scaledIn.inputs[1]), Math.SQRT2)) x = scaledIn.input(0);
+  else if (scaledIn.op === 'onnx.Mul' && near(scalarOf(scaledIn.inputs[1]), Math.SQRT1_2)) x = scaledIn.input(0);
+  if (!x) return false;
+  const plusOne = erf.output(0).users[0];
+  if (!plusOne || plusOne.op !== 'onnx.Add' || !near(scalarOf(otherInput(plusOne, erf.output(0))), 1) || plusOne.output(0).useCount !== 1) return false;
+  const first = plusOne.output(0).users[0]!;
+  if (first.op !== 'onnx.Mul') return false;
+  const firstOther = otherInput(first, plusOne.output(0));
+  let last: Node;
+  if (firstOther === x) {
+    // (x * (1 + erf)) * 0.5
+    const half = first.output(0).useCount === 1 ? first.output(0).users[0] : undefined;
+    if (!half || half.op !== 'onnx.Mul' || !near(scalarOf(otherInput(half, first.output(0))), 0.5)) return false;
+    last = half;
+  } else {
+    // (x * 0.5) * (1 + erf)
+    const halfNode = firstOther?.producer;
+    if (!halfNode || halfNode.op !== 'onnx.Mul' || !near(scalarOf(otherInput(halfNode, x)), 0.5)) return false;
+    last = first;
+  }
+  const gelu = Builder.before(last).op1('onnx.Gelu', [x], {}, { types: [last.output(0).type] });
+  replace(last, gelu);
+  return true;
+}
+
+/** `x * HardSigmoid(x, 1/6, 1/2)` → `HardSwish(x)` (torch exports hardswish this way before opset 14). */
+function hardSwish(mul: Node): boolean {
+  for (const index of [0, 1]) {
+    const gate = mul.inputs[index]?.producer;
+    const x = mul.inputs[1 - index];
+    if (!gate || gate.op !== 'onnx.HardSigmoid' || gate.inputs[0] !== x || !x) continue;
+    if (!near(gate.optionalAttr('alpha', 'float') ?? 0.2, 1 / 6) || !near(gate.optionalAttr('beta', 'float') ?? 0.5, 0.5)) continue;
+    replace(mul, Builder.before(mul).op1('onnx.HardSwish', [x], {}, { types: [mul.output(0).type] }));
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Canonical rewrites before layout conversion: the ops TFLite has no builtin for but whose meaning
+ * other canonical ops say in a layout-agnostic way, and the fusions torch's exports spell out.
+ * Returns how many nodes were rewritten.
+ */
+export function prepareCanonicalForTflite(model: Model): number {
+  const opset = model.opset('onnx') ?? 17;
+  let rewrites = 0;
+  for (const node of model.graph.nodeList()) {
+    if (!node.graph) continue;
+    let changed = false;
+    if (node.op === 'onnx.GlobalAveragePool' || node.op === 'onnx.GlobalMaxPool') changed = globalPoolAsReduce(node, opset);
+    else if (node.op === 'onnx.BatchNormalization') changed = batchNormAsMulAdd(node);
+    else if (node.op === 'onnx.Erf') changed = erfGelu(node);
+    else if (node.op === 'onnx.Mul') changed = hardSwish(node);
+    if (changed) rewrites++;
+  }
+  // Nodes the rewrites left without readers (the Div/Add/Mul of a GELU, a HardSigmoid).
+  for (let node = model.graph.lastNode; node; ) {
+    const previous = node.prev;
+    if (node.outputs.every((v) => !v || (!v.hasUses && !v.isGraphOutput))) node.erase();
+    node = previous;
+  }
+  return rewrites;
+}
+

@@ -1,0 +1,175 @@
+import { Tensor, type Node, type Value } from '@modelpass/ir';
+import { constantOf, numbersOf } from '../constant-values.js';
+import type { LoweringRule } from '../lowering-rule.js';
+import { replaceNode, tensorTypeName, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
+
+type Options = Record<string, string | number>;
+
+/** One canonical op → one builtin on the same operands, with options computed from the node. */
+function oneToOne(op: string, builtin: string, options: (node: Node) => Options = () => ({}), check: (node: Node) => string | undefined = () => undefined): LoweringRule {
+  return {
+    ops: [`onnx.${op}`],
+    stage: 'lower',
+    targets: [builtin],
+    check,
+    lower(node, context) {
+      const emit = new TfliteEmitter(node, context);
+      const y = emit.op1(builtin, node.inputs, options(node), node.output(0).type);
+      replaceNode(node, [y]);
+    },
+  };
+}
+
+const FUSIBLE = { fused_activation_function: 'NONE' };
+
+/** Unary ops with a builtin of their own. */
+const UNARY: readonly [string, string][] = [
+  ['Relu', 'RELU'], ['Sigmoid', 'LOGISTIC'], ['Tanh', 'TANH'], ['Exp', 'EXP'], ['Log', 'LOG'], ['Abs', 'ABS'], ['Neg', 'NEG'],
+  ['Sqrt', 'SQRT'], ['Sin', 'SIN'], ['Cos', 'COS'], ['Floor', 'FLOOR'], ['Ceil', 'CEIL'], ['Round', 'ROUND'], ['Sign', 'SIGN'],
+  ['Not', 'LOGICAL_NOT'], ['HardSwish', 'HARD_SWISH'],
+];
+
+/** Binary ops with numpy broadcasting and a builtin of their own. */
+const BINARY: readonly [string, string, Options][] = [
+  ['Add', 'ADD', FUSIBLE], ['Sub', 'SUB', FUSIBLE], ['Mul', 'MUL', FUSIBLE], ['Div', 'DIV', FUSIBLE], ['Pow', 'POW', {}],
+  ['Equal', 'EQUAL', {}], ['Greater', 'GREATER', {}], ['GreaterOrEqual', 'GREATER_EQUAL', {}], ['Less', 'LESS', {}],
+  ['LessOrEqual', 'LESS_EQUAL', {}], ['And', 'LOGICAL_AND', {}], ['Or', 'LOGICAL_OR', {}], ['PRelu', 'PRELU', {}],
+];
+
+/** Max/Min/Sum over any number of inputs: a chain of binary builtins. */
+function variadic(op: string, builtin: string, options: Options): LoweringRule {
+  return {
+    ops: [`onnx.${op}`],
+    stage: 'lower',
+    targets: [builtin],
+    check: (node) => (node.inputs.length === 0 ? 'no inputs' : undefined),
+    lower(node, context) {
+      const emit = new TfliteEmitter(node, context);
+      const inputs = node.inputs.filter((v): v is Value => v !== null);
+      let acc = inputs[0]!;
+      for (const next of inputs.slice(1)) acc = emit.op1(builtin, [acc, next], options, node.output(0).type);
+      replaceNode(node, [acc]);
+    },
+  };
+}
+
+/** Identity and inference Dropout: the input itself. */
+const forward: LoweringRule = {
+  ops: ['onnx.Identity', 'onnx.Dropout'],
+  stage: 'lower',
+  targets: [],
+  check: (node) => (node.op === 'onnx.Dropout' && node.outputs[1]?.hasUses ? "Dropout's mask output is not supported" : undefined),
+  lower(node) {
+    replaceNode(node, [node.input(0), null]);
+  },
+};
+
+function scalar(emit: TfliteEmitter, value: number, node: Node): Value {
+  const dtype = tensorTypeOf(node.inputs[0])?.dtype ?? 'float32';
+  return emit.constant(Tensor.fromValues(dtype === 'float16' ? 'float16' : 'float32', [], [value]), 'scalar');
+}
+
+/** Clip → RELU / RELU6 / RELU_N1_TO_1 when the bounds say so, else MAXIMUM/MINIMUM. */
+const clip: LoweringRule = {
+  ops: ['onnx.Clip'],
+  stage: 'lower',
+  targets: ['RELU', 'RELU6', 'RELU_N1_TO_1', 'MAXIMUM', 'MINIMUM'],
+  check(node) {
+    for (const index of [1, 2]) if (node.inputs[index] && !constantOf(node.inputs[index])) return 'Clip bounds must be constants';
+    return undefined;
+  },
+  lower(node, context) {
+    const emit = new TfliteEmitter(node, context);
+    const low = numbersOf(node.inputs[1])?.[0] ?? node.optionalAttr('min', 'float');
+    const high = numbersOf(node.inputs[2])?.[0] ?? node.optionalAttr('max', 'float');
+    const type = node.output(0).type;
+    const x = node.input(0);
+    let y: Value;
+    if (low === 0 && high === 6) y = emit.op1('RELU6', [x], {}, type);
+    else if (low === -1 && high === 1) y = emit.op1('RELU_N1_TO_1', [x], {}, type);
+    else if (low === 0 && high === undefined) y = emit.op1('RELU', [x], {}, type);
+    else {
+      y = x;
+      if (low !== undefined) y = emit.op1('MAXIMUM', [y, scalar(emit, low, node)], {}, type);
+      if (high !== undefined) y = emit.op1('MINIMUM', [y, scalar(emit, high, node)], {}, type);
+    }
+    replaceNode(node, [y]);
+  },
+};
+
+/** HardSigmoid: max(0, min(1, alpha·x + beta)). */
+const hardSigmoid: LoweringRule = {
+  ops: ['onnx.HardSigmoid'],
+  stage: 'lower',
+  targets: ['MUL', 'ADD', 'MINIMUM', 'MAXIMUM'],
+  check: () => undefined,
+  lower(node, context) {
+    const emit = new TfliteEmitter(node, context);
+    const type = node.output(0).type;
+    const alpha = node.optionalAttr('alpha', 'float') ?? 0.2;
+    const beta = node.optionalAttr('beta', 'float') ?? 0.5;
+    const scaled = emit.op1('MUL', [node.input(0), scalar(emit, alpha, node)], FUSIBLE, type);
+    const shifted = emit.op1('ADD', [scaled, scalar(emit, beta, node)], FUSIBLE, type);
+    const upper = emit.op1('MINIMUM', [shifted, scalar(emit, 1, node)], {}, type);
+    replaceNode(node, [emit.op1('MAXIMUM', [upper, scalar(emit, 0, node)], {}, type)]);
+  },
+};
+
+/** Reciprocal: 1 / x. */
+const reciprocal: LoweringRule = {
+  ops: ['onnx.Reciprocal'],
+  stage: 'lower',
+  targets: ['DIV'],
+  check: () => undefined,
+  lower(node, context) {
+    const emit = new TfliteEmitter(node, context);
+    replaceNode(node, [emit.op1('DIV', [scalar(emit, 1, node), node.input(0)], FUSIBLE, node.output(0).type)]);
+  },
+};
+
+/** Softplus: log(exp(x) + 1). */
+const softplus: LoweringRule = {
+  ops: ['onnx.Softplus'],
+  stage: 'lower',
+  targets: ['EXP', 'ADD', 'LOG'],
+  check: () => undefined,
+  lower(node, context) {
+    const emit = new TfliteEmitter(node, context);
+    const type = node.output(0).type;
+    const e = emit.op1('EXP', [node.input(0)], {}, type);
+    const plusOne = emit.op1('ADD', [e, scalar(emit, 1, node)], FUSIBLE, type);
+    replaceNode(node, [emit.op1('LOG', [plusOne], {}, type)]);
+  },
+};
+
+const cast = oneToOne(
+  'Cast',
+  'CAST',
+  (node) => ({ in_data_type: tensorTypeName(tensorTypeOf(node.inputs[0])!.dtype)!, out_data_type: tensorTypeName(tensorTypeOf(node.outputs[0])!.dtype)! }),
+  (node) => {
+    const from = tensorTypeOf(node.inputs[0])?.dtype;
+    const to = tensorTypeOf(node.outputs[0])?.dtype;
+    if (!from || !to) return 'Cast needs its input and output dtypes (run shape inference first)';
+    if (!tensorTypeName(from) || !tensorTypeName(to)) return `TFLite has no tensor type for ${tensorTypeName(from) ? to : from}`;
+    return undefined;
+  },
+);
+
+export const elementwiseRules: readonly LoweringRule[] = [
+  ...UNARY.map(([op, builtin]) => oneToOne(op, builtin)),
+  ...BINARY.map(([op, builtin, options]) => oneToOne(op, builtin, () => options)),
+  oneToOne('LeakyRelu', 'LEAKY_RELU', (node) => ({ alpha: node.optionalAttr('alpha', 'float') ?? 0.01 })),
+  oneToOne('Elu', 'ELU', () => ({}), (node) => ((node.optionalAttr('alpha', 'float') ?? 1) === 1 ? undefined : 'TFLite ELU has alpha 1 only')),
+  oneToOne('Gelu', 'GELU', (node) => ({ approximate: (node.optionalAttr('approximate', 'string') ?? 'none') === 'tanh' ? 1 : 0 })),
+  oneToOne('Where', 'SELECT_V2'),
+  oneToOne('Mod', 'FLOOR_MOD', () => ({}), (node) => ((node.optionalAttr('fmod', 'int') ?? 0) === 0 ? undefined : 'fmod=1 (C fmod) has no TFLite builtin; FLOOR_MOD is fmod=0')),
+  variadic('Max', 'MAXIMUM', {}),
+  variadic('Min', 'MINIMUM', {}),
+  variadic('Sum', 'ADD', FUSIBLE),
+  forward,
+  clip,
+  hardSigmoid,
+  reciprocal,
+  softplus,
+  cast,
+];

@@ -1,0 +1,14 @@
+import { LoweringRegistry } from '../lowering-rule.js';
+import { convRules } from './conv.js';
+import { elementwiseRules } from './elementwise.js';
+import { matmulRules } from './matmul.js';
+import { normalizationRules } from './normalization.js';
+import { poolRules } from './pool.js';
+import { reduceRules } from './reduce.js';
+import { shapeRules } from './shape.js';
+import { spatialRules } from './spatial.js';
+
+/** Every canonical → tflite lowering rule this package ships. */
+export function defaultLoweringRules(): LoweringRegistry {
+  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules]);
+}

@@ -1,0 +1,90 @@
+import { Tensor, type Node, type Value } from '@modelpass/ir';
+import { transposeTensor } from '@modelpass/transforms';
+import { constantOf } from '../constant-values.js';
+import type { LoweringRule } from '../lowering-rule.js';
+import { dimsOf, rankOfValue, replaceNode, TfliteEmitter, typeWithShape } from '../lowering-tools.js';
+
+function scaled(tensor: Tensor, factor: number): Tensor {
+  if (factor === 1) return tensor;
+  return Tensor.fromValues('float32', tensor.shape, tensor.toNumbers().map((v) => v * factor));
+}
+
+/** A bias that FULLY_CONNECTED can take: a constant scalar, [N] or [1, N], as float32 [N]. */
+function biasVector(value: Value | null, units: number, beta: number): Tensor | undefined {
+  const tensor = constantOf(value);
+  if (!tensor || tensor.dtype !== 'float32') return undefined;
+  if (tensor.size === 1) return Tensor.fromValues('float32', [units], new Array<number>(units).fill(tensor.toNumbers()[0]! * beta));
+  if (tensor.size === units && (tensor.rank === 1 || (tensor.rank === 2 && tensor.shape[0] === 1))) return scaled(tensor.reshape([units]), beta);
+  return undefined;
+}
+
+const gemm: LoweringRule = {
+  ops: ['onnx.Gemm'],
+  stage: 'lower',
+  targets: ['FULLY_CONNECTED', 'BATCH_MATMUL', 'TRANSPOSE', 'MUL', 'ADD'],
+  check(node) {
+    if (rankOfValue(node.inputs[0]) !== 2) return 'Gemm needs a rank-2 input with a known rank';
+    const weight = constantOf(node.inputs[1]);
+    if (weight && weight.dtype !== 'float32') return `weights of dtype ${weight.dtype} are not supported yet (float32 only)`;
+    return undefined;
+  },
+  lower(node, context) {
+    const emit = new TfliteEmitter(node, context);
+    const alpha = node.optionalAttr('alpha', 'float') ?? 1;
+    const beta = node.optionalAttr('beta', 'float') ?? 1;
+    const transB = (node.optionalAttr('transB', 'int') ?? 0) === 1;
+    const outType = node.output(0).type;
+    let a = node.input(0);
+    if ((node.optionalAttr('transA', 'int') ?? 0) === 1) {
+      const dims = dimsOf(a)!;
+      a = emit.op1('TRANSPOSE', [a, emit.int32([1, 0], [2], 'perm')], {}, typeWithShape(a.type, [dims[1]!, dims[0]!]));
+    }
+    const weight = constantOf(node.inputs[1]);
+    let y: Value;
+    let biasDone = false;
+    if (weight) {
+      const matrix = scaled(transB ? weight : transposeTensor(weight, [1, 0]), alpha);
+      const units = matrix.shape[0]!;
+      const bias = node.inputs[2] ? biasVector(node.inputs[2], units, beta) : undefined;
+      biasDone = bias !== undefined || !node.inputs[2];
+      y = emit.op1('FULLY_CONNECTED', [a, emit.constant(matrix, 'weights'), bias ? emit.constant(bias, 'bias') : null], { fused_activation_function: 'NONE', keep_num_dims: 0 }, outType);
+    } else {
+      y = emit.op1('BATCH_MATMUL', [a, node.input(1)], { adj_x: 0, adj_y: transB ? 1 : 0 }, outType);
+      if (alpha !== 1) y = emit.op1('MUL', [y, emit.constant(Tensor.scalar('float32', alpha), 'alpha')], { fused_activation_function: 'NONE' }, outType);
+    }
+    if (!biasDone) {
+      let c = node.input(2);
+      if (beta !== 1) c = emit.op1('MUL', [c, emit.constant(Tensor.scalar('float32', beta), 'beta')], { fused_activation_function: 'NONE' }, c.type);
+      y = emit.op1('ADD', [y, c], { fused_activation_function: 'NONE' }, outType);
+    }
+    replaceNode(node, [y]);
+  },
+};
+
+const matMul: LoweringRule = {
+  ops: ['onnx.MatMul'],
+  stage: 'lower',
+  targets: ['FULLY_CONNECTED', 'BATCH_MATMUL'],
+  check(node) {
+    const a = rankOfValue(node.inputs[0]);
+    const b = rankOfValue(node.inputs[1]);
+    if (a === undefined || b === undefined) return 'MatMul needs the ranks of both inputs (run shape inference first)';
+    if (a < 2 || b < 2) return 'MatMul of a vector (rank 1) is not supported yet';
+    return undefined;
+  },
+  lower(node: Node, context) {
+    const emit = new TfliteEmitter(node, context);
+    const weight = constantOf(node.inputs[1]);
+    const outType = node.output(0).type;
+    let y: Value;
+    if (weight && weight.rank === 2 && weight.dtype === 'float32') {
+      const keep = rankOfValue(node.inputs[0])! > 2 ? 1 : 0;
+      y = emit.op1('FULLY_CONNECTED', [node.input(0), emit.constant(transposeTensor(weight, [1, 0]), 'weights'), null], { fused_activation_function: 'NONE', keep_num_dims: keep }, outType);
+    } else {
+      y = emit.op1('BATCH_MATMUL', [node.input(0), node.input(1)], { adj_x: 0, adj_y: 0 }, outType);
+    }
+    replaceNode(node, [y]);
+  },
+};
+
+export const matmulRules: readonly LoweringRule[] = [gemm, matMul];

@@ -1,0 +1,244 @@
+import { Tensor, type Dim, type Node, type Value } from '@modelpass/ir';
+import { constantOf, numbersOf } from '../constant-values.js';
+import type { LoweringRule } from '../lowering-rule.js';
+import { dimsOf, normalizeAxis, rankOfValue, replaceNode, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
+
+const INT32_MAX = 2147483647;
+
+/** A RESHAPE target from the output's declared dims: at most one of them may be unknown (it becomes -1). */
+function reshapeTarget(dims: readonly Dim[] | undefined): number[] | undefined {
+  if (!dims) return undefined;
+  const unknown = dims.filter((d) => typeof d !== 'number').length;
+  return unknown <= 1 ? dims.map((d) => (typeof d === 'number' ? d : -1)) : undefined;
+}
+
+/** Reshape, Flatten, Unsqueeze: a RESHAPE to the output's shape (a non-constant Reshape shape is cast to int32). */
+const reshape: LoweringRule = {
+  ops: ['onnx.Reshape', 'onnx.Flatten', 'onnx.Unsqueeze', 'onnx.Squeeze'],
+  stage: 'lower',
+  targets: ['RESHAPE', 'CAST'],
+  check(node) {
+    if (reshapeTarget(dimsOf(node.outputs[0]))) return undefined;
+    if (node.op === 'onnx.Reshape' && !constantOf(node.inputs[1])) return undefined;
+    return `the output shape [${(dimsOf(node.outputs[0]) ?? ['*']).join(',')}] has more than one unknown dim; TFLite RESHAPE takes at most one (-1)`;
+  },
+  lower(node, context) {
+    const emit = new TfliteEmitter(node, context);
+    const target = reshapeTarget(dimsOf(node.outputs[0]));
+    let shape: Value;
+    if (target) shape = emit.int32(target, [target.length], 'shape');
+    else {
+      const given = node.input(1);
+      shape = tensorTypeOf(given)?.dtype === 'int32' ? given : emit.op1('CAST', [given], { in_data_type: 'INT64', out_data_type: 'INT32' }, { kind: 'tensor', dtype: 'int32', shape: dimsOf(given) ?? null });
+    }
+    replaceNode(node, [emit.op1('RESHAPE', [node.input(0), shape], {}, node.output(0).type)]);
+  },
+};
+
+const transpose: LoweringRule = {
+  ops: ['onnx.Transpose'],
+  stage: 'lower',
+  targets: ['TRANSPOSE'],
+  check: (node) => (node.optionalAttr('perm', 'ints') || rankOfValue(node.inputs[0]) !== undefined ? undefined : 'Transpose needs perm or a known rank'),
+  lower(node, context) {
+    const emit = new TfliteEmitter(node, context);
+    const rank = rankOfValue(node.inputs[0]) ?? node.attr('perm', 'ints').length;
+    const perm = node.optionalAttr('perm', 'ints') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
+    replaceNode(node, [emit.op1('TRANSPOSE', [node.input(0), emit.int32(perm, [perm.length], 'perm')], {}, node.output(0).type)]);
+  },
+};
+
+const concat: LoweringRule = {
+  ops: ['onnx.Concat'],
+  stage: 'lower',
+  targets: ['CONCATENATION'],
+  check: (node) => (rankOfValue(node.outputs[0]) === undefined ? 'Concat needs its output rank' : undefined),
+  lower(node, context) {
+    const emit = new TfliteEmitter(node, context);
+    const axis = normalizeAxis(node.attr('axis', 'int'), rankOfValue(node.outputs[0])!)!;
+    const inputs = node.inputs.filter((v): v is Value => v !== null);
+    replaceNode(node, [emit.op1('CONCATENATION', inputs, { axis, fused_activation_function: 'NONE' }, node.output(0).type)]);
+  },
+};
+
+function splitSizes(node: Node): number[] | undefined {
+  const rank = rankOfValue(node.inputs[0]);
+  if (rank === undefined) return undefined;
+  const axis = normalizeAxis(node.optionalAttr('axis', 'int') ?? 0, rank)!;
+  const given = node.optionalAttr('split', 'ints') ?? (node.inputs[1] ? numbersOf(node.inputs[1]) : undefined);
+  if (given) return [...given];
+  const dim = dimsOf(node.inputs[0])![axis];
+  if (typeof dim !== 'number') return undefined;
+  const count = node.outputs.length;
+  const size = Math.ceil(dim / count);
+  return Array.from({ length: count }, (_, i) => Math.min(size, dim - i * size));
+}
+
+const split: LoweringRule = {
+  ops: ['onnx.Split'],
+  stage: 'lower',
+  targets: ['SPLIT', 'SPLIT_V'],
+  check: (node) => (splitSizes(node) ? undefined : 'Split needs constant sizes or a static dim along the axis'),
+  lower(node, context) {
+    const emit = new TfliteEmitter(node, context);
+    const axis = normalizeAxis(node.optionalAttr('axis', 'int') ?? 0, rankOfValue(node.inputs[0])!)!;
+    const sizes = splitSizes(node)!;
+    const types = node.outputs.map((v) => v!.type);
+    const parts = sizes.every((s) => s === sizes[0])
+      ? emit.op('SPLIT', [emit.int32([axis], [], 'axis'), node.input(0)], { num_splits: sizes.length }, types)
+      : emit.op('SPLIT_V', [node.input(0), emit.int32(sizes, [sizes.length], 'sizes'), emit.int32([axis], [], 'axis')], { num_splits: sizes.length }, types);
+    replaceNode(node, parts.outputs);
+  },
+};
+
+/** Slice → STRIDED_SLICE over every dim (masks mark whole dims and ends past the edge). */
+function sliceSpec(node: Node): { begin: number[]; end: number[]; strides: number[]; beginMask: number; endMask: number } | string {
+  const dims = dimsOf(node.inputs[0]);
+  if (!dims) return 'Slice needs the input rank';
+  const rank = dims.length;
+  const starts = numbersOf(node.inputs[1]) ?? node.optionalAttr('starts', 'ints');
+  const ends = numbersOf(node.inputs[2]) ?? node.optionalAttr('ends', 'ints');
+  if (!starts || !ends) return 'Slice starts and ends must be constants';
+  const axes = (node.inputs[3] ? numbersOf(node.inputs[3]) : node.optionalAttr('axes', 'ints')) ?? starts.map((_, i) => i);
+  const steps = (node.inputs[4] ? numbersOf(node.inputs[4]) : undefined) ?? starts.map(() => 1);
+  const spec = { begin: new Array<number>(rank).fill(0), end: new Array<number>(rank).fill(0), strides: new Array<number>(rank).fill(1), beginMask: 0, endMask: 0 };
+  for (let d = 0; d < rank; d++) {
+    spec.beginMask |= 1 << d;
+    spec.endMask |= 1 << d;
+  }
+  for (let i = 0; i < axes.length; i++) {
+    const axis = normalizeAxis(axes[i]!, rank);
+    if (axis === undefined) return `axis ${axes[i]} is out of range`;
+    const step = steps[i]!;
+    const clampStart = Math.max(-INT32_MAX, Math.min(INT32_MAX, starts[i]!));
+    spec.begin[axis] = clampStart;
+    spec.strides[axis] = step;
+    spec.beginMask &= ~(1 << axis);
+    const end = ends[i]!;
+    if ((step > 0 && end >= INT32_MAX) || (step < 0 && end <= -INT32_MAX)) continue;
+    spec.end[axis] = end;
+    spec.endMask &= ~(1 << axis);
+  }
+  return spec;
+}
+
+const slice: LoweringRule = {
+  ops: ['onnx.Slice'],
+  stage: 'lower',
+  targets: ['STRIDED_SLICE'],
+  check: (node) => {
+    const spec = sliceSpec(node);
+    return typeof spec === 'string' ? spec : undefined;
+  },
+  lower(node, context) {
+    const emit = new TfliteEmitter(node, context);
+    const spec = sliceSpec(node) as Exclude<ReturnType<typeof sliceSpec>, string>;
+    const r = spec.begin.length;
+    const y = emit.op1(
+      'STRIDED_SLICE',
+      [node.input(0), emit.int32(spec.begin, [r], 'begin'), emit.int32(spec.end, [r], 'end'), emit.int32(spec.strides, [r], 'strides')],
+      { begin_mask: spec.beginMask, end_mask: spec.endMask, ellipsis_mask: 0, new_axis_mask: 0, shrink_axis_mask: 0, offset: 0 },
+      node.output(0).type,
+    );
+    replaceNode(node, [y]);
+  },
+};
+
+function padsOf(node: Node): number[] | undefined {
+  return node.optionalAttr('pads', 'ints')?.slice() ?? numbersOf(node.inputs[1]);
+}
+
+const pad: LoweringRule = {
+  ops: ['onnx.Pad'],
+  stage: 'lower',
+  targets: ['PAD', 'PADV2', 'MIRROR_PAD'],
+  check(node) {
+    const pads = padsOf(node);
+    if (!pads) return 'Pad pads must be a constant';
+    if (pads.some((p) => p < 0)) return 'negative pads (cropping) are not supported yet';
+    if (node.inputs[3]) return 'Pad with axes is not supported yet';
+    const mode = node.optionalAttr('mode', 'string') ?? 'constant';
+    if (mode !== 'constant' && mode !== 'reflect') return `Pad mode '${mode}' has no TFLite builtin`;
+    if (node.inputs[2] && !constantOf(node.inputs[2])) return 'the pad value must be a constant';
+    return undefined;
+  },
+  lower(node, context) {
+    const emit = new TfliteEmitter(node, context);
+    const pads = padsOf(node)!;
+    const rank = pads.length / 2;
+    const pairs = Array.from({ length: rank }, (_, i) => [pads[i]!, pads[i + rank]!]).flat();
+    const paddings = emit.int32(pairs, [rank, 2], 'paddings');
+    const mode = node.optionalAttr('mode', 'string') ?? 'constant';
+    const value = node.inputs[2] ? numbersOf(node.inputs[2])?.[0] : (node.optionalAttr('value', 'float') ?? 0);
+    let y: Value;
+    if (mode === 'reflect') y = emit.op1('MIRROR_PAD', [node.input(0), paddings], { mode: 'REFLECT' }, node.output(0).type);
+    else if (!value) y = emit.op1('PAD', [node.input(0), paddings], {}, node.output(0).type);
+    else {
+      const dtype = tensorTypeOf(node.inputs[0])?.dtype ?? 'float32';
+      y = emit.op1('PADV2', [node.input(0), paddings, emit.constant(Tensor.fromValues(dtype, [], [value]), 'pad_value')], {}, node.output(0).type);
+    }
+    replaceNode(node, [y]);
+  },
+};
+
+const gather: LoweringRule = {
+  ops: ['onnx.Gather'],
+  stage: 'lower',
+  targets: ['GATHER'],
+  check: (node) => (rankOfValue(node.inputs[0]) === undefined ? 'Gather needs the data rank' : undefined),
+  lower(node, context) {
+    const emit = new TfliteEmitter(node, context);
+    const rank = rankOfValue(node.inputs[0])!;
+    const axis = normalizeAxis(node.optionalAttr('axis', 'int') ?? 0, rank)!;
+    let indices = node.input(1);
+    const constant = constantOf(indices);
+    const dim = dimsOf(node.inputs[0])![axis];
+    if (constant && typeof dim === 'number' && constant.toNumbers().some((i) => i < 0)) {
+      // TFLite GATHER has no negative indices: count them from the end here.
+      indices = emit.constant(Tensor.fromValues('int32', constant.shape, constant.toNumbers().map((i) => (i < 0 ? i + dim : i))), 'indices');
+    }
+    replaceNode(node, [emit.op1('GATHER', [node.input(0), indices], { axis, batch_dims: 0 }, node.output(0).type)]);
+  },
+};
+
+function int32Operand(emit: TfliteEmitter, value: Value, name: string): Value {
+  const data = numbersOf(value);
+  if (data) return emit.int32(data, [data.length], name);
+  if (tensorTypeOf(value)?.dtype === 'int32') return value;
+  return emit.op1('CAST', [value], { in_data_type: 'INT64', out_data_type: 'INT32' }, { kind: 'tensor', dtype: 'int32', shape: dimsOf(value) ?? null });
+}
+
+const expand: LoweringRule = {
+  ops: ['onnx.Expand'],
+  stage: 'lower',
+  targets: ['BROADCAST_TO'],
+  check: () => undefined,
+  lower(node, context) {
+    const emit = new TfliteEmitter(node, context);
+    replaceNode(node, [emit.op1('BROADCAST_TO', [node.input(0), int32Operand(emit, node.input(1), 'shape')], {}, node.output(0).type)]);
+  },
+};
+
+const tile: LoweringRule = {
+  ops: ['onnx.Tile'],
+  stage: 'lower',
+  targets: ['TILE'],
+  check: () => undefined,
+  lower(node, context) {
+    const emit = new TfliteEmitter(node, context);
+    replaceNode(node, [emit.op1('TILE', [node.input(0), int32Operand(emit, node.input(1), 'multiples')], {}, node.output(0).type)]);
+  },
+};
+
+const shape: LoweringRule = {
+  ops: ['onnx.Shape'],
+  stage: 'lower',
+  targets: ['SHAPE'],
+  check: (node) => (node.optionalAttr('start', 'int') || node.optionalAttr('end', 'int') !== undefined ? 'Shape with start/end is not supported yet' : undefined),
+  lower(node, context) {
+    const emit = new TfliteEmitter(node, context);
+    replaceNode(node, [emit.op1('SHAPE', [node.input(0)], { out_type: 'INT64' }, node.output(0).type)]);
+  },
+};
+
+export const shapeRules: readonly LoweringRule[] = [reshape, transpose, concat, split, slice, pad, gather, expand, tile, shape];
