@@ -51,3 +51,4 @@ export { streamDatasetSamples, type StreamSamplesOptions, type SampleBatch } fro
 export { evaluateAccuracy, type EvaluateAccuracyOptions, type AccuracyResult } from './accuracy.js';
 export { LruCache } from './lru-cache.js';
 export { checkRegularFile, readRegularFile, describeFileKind } from './regular-file.js';
+export { TfliteEngine, type TfliteEngineOptions, type TfliteValueInfo } from './tflite-engine.js';

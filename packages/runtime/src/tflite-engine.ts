@@ -1,0 +1,111 @@
+/**
+ * Runs TFLite models on the TFLite runtime (TFLite 2.9's C library, through `tflite-native.ts`).
+ * A model is a .tflite path, .tflite bytes, or an IR model of the tflite dialect (encoded with
+ * `@modelpass/tflite`). Interpreters are cached (by file identity or bytes hash), like ORT sessions.
+ */
+import { Model, Tensor, byteLengthOf, type DType } from '@modelpass/ir';
+import { encodeTflite } from '@modelpass/tflite';
+import { feedsToMap, type Engine, type Feeds, type ModelSource, type RunOptions } from './engine.js';
+import { runtimeError } from './errors.js';
+import { LruCache } from './lru-cache.js';
+import { fileKey, hashBytes } from './model-source.js';
+import { readRegularFile } from './regular-file.js';
+import { TfliteInterpreter } from './tflite-native.js';
+
+export interface TfliteEngineOptions {
+  /** Interpreters kept (default 4). */
+  readonly maxInterpreters?: number;
+  /** Threads per interpreter (default 1: results do not depend on the machine). */
+  readonly threads?: number;
+}
+
+/** What the TFLite runtime says about one input or output of a loaded model. */
+export interface TfliteValueInfo {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+}
+
+export class TfliteEngine implements Engine {
+  readonly name = 'tflite';
+  private readonly interpreters: LruCache<string, TfliteInterpreter>;
+  private readonly threads: number;
+
+  constructor(options: TfliteEngineOptions = {}) {
+    this.interpreters = new LruCache(options.maxInterpreters ?? 4);
+    this.threads = options.threads ?? 1;
+  }
+
+  private interpreter(model: ModelSource): { interpreter: TfliteInterpreter; what: string } {
+    let key: string;
+    let bytes: () => Uint8Array;
+    let what: string;
+    if (typeof model === 'string') {
+      key = fileKey(model);
+      what = model;
+      bytes = () => readRegularFile(model, 'TFLite model');
+    } else if (model instanceof Model) {
+      const encoded = encodeTflite(model, model.sourcePath ?? '<in-memory model>');
+      key = `bytes:${hashBytes(encoded)}`;
+      what = model.sourcePath ?? '<in-memory model>';
+      bytes = () => encoded;
+    } else {
+      key = `bytes:${hashBytes(model)}`;
+      what = `<${model.byteLength} bytes of TFLite>`;
+      bytes = () => model;
+    }
+    let interpreter = this.interpreters.get(key);
+    if (!interpreter) {
+      interpreter = new TfliteInterpreter(bytes(), what, this.threads);
+      this.interpreters.set(key, interpreter);
+    }
+    return { interpreter, what };
+  }
+
+  /** The model's inputs and outputs as the runtime sees them. */
+  describe(model: ModelSource): { inputs: TfliteValueInfo[]; outputs: TfliteValueInfo[] } {
+    const { interpreter } = this.interpreter(model);
+    const info = ({ name, dtype, shape }: TfliteValueInfo) => ({ name, dtype, shape });
+    return { inputs: interpreter.inputs.map(info), outputs: interpreter.outputs.map(info) };
+  }
+
+  async run(model: ModelSource, feeds: Feeds, options: RunOptions = {}): Promise<Map<string, Tensor>> {
+    const { interpreter, what } = this.interpreter(model);
+    const given = feedsToMap(feeds);
+    for (const name of given.keys()) {
+      if (!interpreter.inputs.some((slot) => slot.name === name)) {
+        throw runtimeError({ reason: `${what} has no input '${name}'`, expected: `one of ${interpreter.inputs.map((slot) => `'${slot.name}'`).join(', ')}`, location: { file: what } });
+      }
+    }
+    for (const slot of interpreter.inputs) {
+      const tensor = given.get(slot.name);
+      if (!tensor) throw runtimeError({ reason: `input '${slot.name}' of ${what} is not fed`, location: { file: what } });
+      if (tensor.dtype !== slot.dtype || tensor.shape.length !== slot.shape.length || tensor.shape.some((dim, i) => dim !== slot.shape[i])) {
+        throw runtimeError({
+          reason: `input '${slot.name}' of ${what} does not match the model`,
+          expected: `${slot.dtype}[${slot.shape.join(',')}]`,
+          actual: `${tensor.dtype}[${tensor.shape.join(',')}]`,
+          hint: 'the TFLite engine runs the shapes the model was built with (no resizing)',
+          location: { file: what },
+        });
+      }
+      slot.bytes.set(tensor.bytes());
+    }
+    interpreter.invoke(what);
+    const wanted = options.outputs;
+    const results = new Map<string, Tensor>();
+    for (const slot of interpreter.outputs) {
+      if (wanted && !wanted.includes(slot.name)) continue;
+      const expected = byteLengthOf(slot.dtype, slot.shape.reduce((a, b) => a * b, 1));
+      results.set(slot.name, Tensor.fromBytes(slot.dtype, slot.shape, slot.bytes.slice(0, expected)));
+    }
+    for (const name of wanted ?? []) {
+      if (!results.has(name)) throw runtimeError({ reason: `${what} has no output '${name}'`, location: { file: what } });
+    }
+    return results;
+  }
+
+  async dispose(): Promise<void> {
+    this.interpreters.clear();
+  }
+}

@@ -1,0 +1,25 @@
+import type { FlatBytes, TableReader } from './table-reader.js';
+import type { TfliteSourceFile } from '../io/source-file.js';
+import type { ResolvedTfliteReadLimits } from './read-limits.js';
+
+/** One OperatorCode of the file: the builtin name (max of both code fields), custom code, version. */
+export interface OperatorCodeInfo {
+  readonly builtin: string;
+  readonly customCode: string | undefined;
+  readonly version: number;
+}
+
+/** What every part of one import shares. */
+export interface ImportContext {
+  readonly file: string;
+  readonly bytes: FlatBytes;
+  readonly source: TfliteSourceFile;
+  readonly buffers: readonly TableReader[];
+  readonly operatorCodes: readonly OperatorCodeInfo[];
+  readonly subgraphs: readonly TableReader[];
+  readonly limits: ResolvedTfliteReadLimits;
+  /** Operators imported so far (for the maxNodeCount limit). */
+  nodeCount: number;
+  /** Subgraphs imported as regions of operators. */
+  readonly called: Set<number>;
+}

@@ -1,0 +1,43 @@
+import { tfliteError } from '../io/errors.js';
+
+/** Resource limits of the TFLite reader: a hostile or broken file fails clearly instead of exhausting the process. */
+export interface TfliteReadLimits {
+  /** Largest tensor (bytes, as its type and shape say) accepted, dense or densified (default 64 GiB). */
+  readonly maxTensorBytes?: number;
+  /** Most operators, over every subgraph (default 10,000,000). */
+  readonly maxNodeCount?: number;
+  /** Deepest nesting of subgraphs inside operators (IF, WHILE, …) (default 100). */
+  readonly maxNestingDepth?: number;
+}
+
+export type ResolvedTfliteReadLimits = Required<TfliteReadLimits>;
+
+export const DEFAULT_TFLITE_READ_LIMITS: ResolvedTfliteReadLimits = Object.freeze({
+  maxTensorBytes: 64 * 2 ** 30,
+  maxNodeCount: 10_000_000,
+  maxNestingDepth: 100,
+});
+
+export function resolveTfliteReadLimits(limits: TfliteReadLimits | undefined, file: string): ResolvedTfliteReadLimits {
+  const resolved = { ...DEFAULT_TFLITE_READ_LIMITS };
+  for (const name of Object.keys(DEFAULT_TFLITE_READ_LIMITS) as (keyof TfliteReadLimits)[]) {
+    const value = limits?.[name];
+    if (value === undefined) continue;
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw tfliteError({ reason: `invalid reader limit '${name}'`, location: { file }, expected: 'a positive integer', actual: String(value) });
+    }
+    resolved[name] = value;
+  }
+  return resolved;
+}
+
+export function tfliteLimitExceeded(name: keyof TfliteReadLimits, what: string, actual: number, limit: number, file: string) {
+  return tfliteError({
+    reason: `${what} is over the TFLite reader's ${name} limit`,
+    location: { file },
+    expected: `at most ${limit}`,
+    actual: String(actual),
+    hint: `if the file is trusted, raise the limit: readTflite(path, { limits: { ${name}: ${Math.max(limit * 2, actual)} } })`,
+    code: `tflite/read-limit/${name}`,
+  });
+}

@@ -1,0 +1,190 @@
+import { tfliteError } from '../io/errors.js';
+
+/**
+ * Bounds-checked access to a FlatBuffers table. The npm `flatbuffers` runtime trusts its input (a
+ * bad offset reads garbage or throws a RangeError deep inside, a huge vector length loops for
+ * ever), so the reader goes through this instead: every offset, string and vector is checked
+ * against the buffer before use, and a failure names the field path (`subgraphs[0].tensors[7].shape`).
+ * Slots come from generated/schema-tables.ts (`TABLE_SLOTS`).
+ */
+export type ScalarKind = 'bool' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'float32' | 'float64';
+
+const SIZES: Readonly<Record<ScalarKind, number>> = {
+  bool: 1, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, float32: 4, float64: 8,
+};
+
+export function scalarSize(kind: ScalarKind): number {
+  return SIZES[kind];
+}
+
+/** The bytes of a flatbuffer and the file they came from (for error locations). */
+export class FlatBytes {
+  readonly view: DataView;
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly file: string,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  get length(): number {
+    return this.bytes.byteLength;
+  }
+
+  fail(path: string, reason: string, actual?: string): never {
+    throw tfliteError({
+      reason: `malformed TFLite file: ${path}: ${reason}`,
+      location: { file: this.file },
+      ...(actual !== undefined ? { actual } : {}),
+      hint: 'the file is truncated or not a TFLite flatbuffer; re-export the model',
+      code: 'tflite/malformed',
+    });
+  }
+
+  check(position: number, size: number, path: string): void {
+    if (!Number.isSafeInteger(position) || position < 0 || position + size > this.length) {
+      this.fail(path, `offset ${position} (+${size} bytes) is outside the ${this.length}-byte flatbuffer`);
+    }
+  }
+
+  read(kind: ScalarKind, position: number, path: string): number {
+    this.check(position, SIZES[kind], path);
+    const v = this.view;
+    switch (kind) {
+      case 'bool':
+      case 'uint8':
+        return v.getUint8(position);
+      case 'int8':
+        return v.getInt8(position);
+      case 'int16':
+        return v.getInt16(position, true);
+      case 'uint16':
+        return v.getUint16(position, true);
+      case 'int32':
+        return v.getInt32(position, true);
+      case 'uint32':
+        return v.getUint32(position, true);
+      case 'int64':
+        return bigToNumber(v.getBigInt64(position, true), this, path);
+      case 'uint64':
+        return bigToNumber(v.getBigUint64(position, true), this, path);
+      case 'float32':
+        return v.getFloat32(position, true);
+      case 'float64':
+        return v.getFloat64(position, true);
+    }
+  }
+}
+
+function bigToNumber(value: bigint, bytes: FlatBytes, path: string): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+    bytes.fail(path, 'a 64-bit value is beyond 2^53', value.toString());
+  }
+  return Number(value);
+}
+
+/** A vector's first element position and length, checked to lie inside the buffer. */
+export interface VectorRange {
+  readonly start: number;
+  readonly length: number;
+}
+
+export class TableReader {
+  private readonly vtable: number;
+  private readonly vtableSize: number;
+
+  constructor(
+    readonly bytes: FlatBytes,
+    readonly position: number,
+    readonly path: string,
+  ) {
+    const relative = bytes.read('int32', position, path);
+    const vtable = position - relative;
+    bytes.check(vtable, 4, `${path} (vtable)`);
+    this.vtable = vtable;
+    this.vtableSize = bytes.read('uint16', vtable, path);
+    if (this.vtableSize < 4 || this.vtableSize % 2 !== 0) bytes.fail(path, `vtable size ${this.vtableSize} is invalid`);
+    bytes.check(vtable, this.vtableSize, `${path} (vtable)`);
+  }
+
+  /** The root table of a flatbuffer. */
+  static root(bytes: FlatBytes, path: string): TableReader {
+    if (bytes.length < 8) bytes.fail(path, 'the file is shorter than a flatbuffer header', `${bytes.length} bytes`);
+    return new TableReader(bytes, bytes.read('uint32', 0, path), path);
+  }
+
+  /** Absolute position of field `slot`, or 0 when the field is absent. */
+  fieldPosition(slot: number): number {
+    const entry = 4 + 2 * slot;
+    if (entry + 2 > this.vtableSize) return 0;
+    const offset = this.bytes.read('uint16', this.vtable + entry, this.path);
+    return offset === 0 ? 0 : this.position + offset;
+  }
+
+  has(slot: number): boolean {
+    return this.fieldPosition(slot) !== 0;
+  }
+
+  scalar(slot: number, kind: ScalarKind, fallback: number, name: string): number {
+    const at = this.fieldPosition(slot);
+    return at === 0 ? fallback : this.bytes.read(kind, at, `${this.path}.${name}`);
+  }
+
+  private indirect(slot: number, name: string): number {
+    const at = this.fieldPosition(slot);
+    if (at === 0) return 0;
+    return at + this.bytes.read('uint32', at, `${this.path}.${name}`);
+  }
+
+  string(slot: number, name: string): string | undefined {
+    const at = this.indirect(slot, name);
+    if (at === 0) return undefined;
+    const path = `${this.path}.${name}`;
+    const length = this.bytes.read('uint32', at, path);
+    this.bytes.check(at + 4, length, path);
+    return new TextDecoder('utf-8', { fatal: false }).decode(this.bytes.bytes.subarray(at + 4, at + 4 + length));
+  }
+
+  table(slot: number, name: string): TableReader | undefined {
+    const at = this.indirect(slot, name);
+    return at === 0 ? undefined : new TableReader(this.bytes, at, `${this.path}.${name}`);
+  }
+
+  vector(slot: number, elementSize: number, name: string): VectorRange | undefined {
+    const at = this.indirect(slot, name);
+    if (at === 0) return undefined;
+    const path = `${this.path}.${name}`;
+    const length = this.bytes.read('uint32', at, path);
+    if (length * elementSize > this.bytes.length - (at + 4)) {
+      this.bytes.fail(path, `vector length ${length} runs past the end of the flatbuffer`, `${length} elements of ${elementSize} bytes`);
+    }
+    return { start: at + 4, length };
+  }
+
+  numbers(slot: number, kind: ScalarKind, name: string): number[] {
+    const range = this.vector(slot, SIZES[kind], name);
+    if (!range) return [];
+    const out = new Array<number>(range.length);
+    const size = SIZES[kind];
+    for (let i = 0; i < range.length; i++) out[i] = this.bytes.read(kind, range.start + i * size, `${this.path}.${name}[${i}]`);
+    return out;
+  }
+
+  tables(slot: number, name: string): TableReader[] {
+    const range = this.vector(slot, 4, name);
+    if (!range) return [];
+    const out: TableReader[] = [];
+    for (let i = 0; i < range.length; i++) {
+      const at = range.start + i * 4;
+      const path = `${this.path}.${name}[${i}]`;
+      out.push(new TableReader(this.bytes, at + this.bytes.read('uint32', at, path), path));
+    }
+    return out;
+  }
+
+  /** Union field at `slot` (its type byte is at `slot - 1`): the member's type and table. */
+  union(slot: number, name: string): { type: number; table: TableReader | undefined } {
+    const type = this.scalar(slot - 1, 'uint8', 0, `${name}_type`);
+    return { type, table: type === 0 ? undefined : this.table(slot, name) };
+  }
+}

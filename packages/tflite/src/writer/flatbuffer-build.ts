@@ -1,0 +1,223 @@
+import { Builder } from 'flatbuffers';
+import type { Model, Node, TensorType } from '@modelpass/ir';
+import {
+  Buffer as FbBuffer,
+  Metadata as FbMetadata,
+  Model as FbModel,
+  Operator as FbOperator,
+  OperatorCode as FbOperatorCode,
+  QuantizationParameters as FbQuantization,
+  SignatureDef as FbSignatureDef,
+  SubGraph as FbSubGraph,
+  Tensor as FbTensor,
+  TensorMap as FbTensorMap,
+} from '../generated/flatbuffers/tflite.js';
+import { BUILTIN_OPTIONS_UNION, BUILTIN_OPTIONS2_UNION, TFLITE_ENUMS } from '../generated/schema-tables.js';
+import { builtinCode, builtinOfOp } from '../dialect/names.js';
+import { optionsTableOfBuiltin } from '../dialect/option-attributes.js';
+import { tfliteError } from '../io/errors.js';
+import { META_DESCRIPTION, META_METADATA_PREFIX, META_SIGNATURE_DEFS, META_TENSOR_NAME } from '../io/metadata-keys.js';
+import type { SignatureDefJson } from '../io/signature-defs.js';
+import { tensorTypeOfDtype } from '../io/tensor-types.js';
+import { alignedByteVector } from './flat-vectors.js';
+import type { ModelPlan, SubgraphPlan, TensorPlan } from './model-plan.js';
+import { exportOptions } from './options-export.js';
+
+/** The schema version written (TFLITE_SCHEMA_VERSION). */
+const SCHEMA_VERSION = 3;
+/** Placeholder `Buffer.offset` in external mode, patched once the flatbuffer's size is known (any value > 1 is written). */
+export const OFFSET_PLACEHOLDER = 2;
+
+export interface BuiltFlatbuffer {
+  readonly bytes: Uint8Array;
+  /** External mode: the Buffer table offsets (from the end of the flatbuffer) by buffer index. */
+  readonly bufferTables: number[];
+}
+
+/**
+ * Builds the flatbuffer of a planned model. Inline mode puts every constant in `Buffer.data`
+ * (16-byte aligned); external mode writes `Buffer.offset/size` placeholders that the caller
+ * patches, and the data goes after the flatbuffer.
+ */
+export function buildFlatbuffer(model: Model, plan: ModelPlan, external: boolean, path: string): BuiltFlatbuffer {
+  const b = new Builder(1024 * 1024);
+  const bufferTables: number[] = [];
+  const bufferOffsets = plan.buffers.map((tensor, index) => {
+    if (index === 0 || !tensor) {
+      FbBuffer.startBuffer(b);
+      return FbBuffer.endBuffer(b);
+    }
+    if (external) {
+      FbBuffer.startBuffer(b);
+      FbBuffer.addOffset(b, BigInt(OFFSET_PLACEHOLDER));
+      FbBuffer.addSize(b, BigInt(tensor.storage?.byteLength ?? 0));
+      const table = FbBuffer.endBuffer(b);
+      bufferTables[index] = table;
+      return table;
+    }
+    const data = alignedByteVector(b, tensor.bytes());
+    FbBuffer.startBuffer(b);
+    FbBuffer.addData(b, data);
+    return FbBuffer.endBuffer(b);
+  });
+  const metadata: number[] = [];
+  for (const [key, value] of model.metadata) {
+    if (!key.startsWith(META_METADATA_PREFIX)) continue;
+    const data = alignedByteVector(b, Buffer.from(value, 'base64'));
+    FbBuffer.startBuffer(b);
+    FbBuffer.addData(b, data);
+    bufferOffsets.push(FbBuffer.endBuffer(b));
+    const name = b.createString(key.slice(META_METADATA_PREFIX.length));
+    metadata.push(FbMetadata.createMetadata(b, name, bufferOffsets.length - 1));
+  }
+
+  const subgraphs = plan.subgraphs.map((subgraph) => buildSubgraph(b, plan, subgraph));
+  const operatorCodes = plan.operatorCodes.map((code) => {
+    const custom = code.customCode !== undefined ? b.createString(code.customCode) : 0;
+    const value = builtinCode(code.builtin)!;
+    FbOperatorCode.startOperatorCode(b);
+    FbOperatorCode.addDeprecatedBuiltinCode(b, Math.min(value, 127));
+    if (custom) FbOperatorCode.addCustomCode(b, custom);
+    FbOperatorCode.addVersion(b, code.version);
+    FbOperatorCode.addBuiltinCode(b, value);
+    return FbOperatorCode.endOperatorCode(b);
+  });
+  const signatures = buildSignatureDefs(b, model, plan, path);
+  const description = b.createString(model.metadata.get(META_DESCRIPTION) ?? 'modelpass');
+  const operatorCodesVector = FbModel.createOperatorCodesVector(b, operatorCodes);
+  const subgraphsVector = FbModel.createSubgraphsVector(b, subgraphs);
+  const buffersVector = FbModel.createBuffersVector(b, bufferOffsets);
+  const metadataVector = metadata.length ? FbModel.createMetadataVector(b, metadata) : 0;
+  const signaturesVector = signatures.length ? FbModel.createSignatureDefsVector(b, signatures) : 0;
+  FbModel.startModel(b);
+  FbModel.addVersion(b, SCHEMA_VERSION);
+  FbModel.addOperatorCodes(b, operatorCodesVector);
+  FbModel.addSubgraphs(b, subgraphsVector);
+  FbModel.addDescription(b, description);
+  FbModel.addBuffers(b, buffersVector);
+  if (metadataVector) FbModel.addMetadata(b, metadataVector);
+  if (signaturesVector) FbModel.addSignatureDefs(b, signaturesVector);
+  FbModel.finishModelBuffer(b, FbModel.endModel(b));
+  return { bytes: b.asUint8Array(), bufferTables };
+}
+
+function dimsOf(type: TensorType): { shape: number[]; signature: number[] | undefined } {
+  const dims = type.shape ?? [];
+  const dynamic = dims.some((dim) => typeof dim !== 'number');
+  return { shape: dims.map((dim) => (typeof dim === 'number' ? dim : 1)), signature: dynamic ? dims.map((dim) => (typeof dim === 'number' ? dim : -1)) : undefined };
+}
+
+function buildTensor(b: Builder, tensor: TensorPlan): number {
+  const type = tensor.value.constant ? { ...tensor.type, shape: tensor.value.constant.shape } : tensor.type;
+  const name = b.createString(tensor.value.metadata.get(META_TENSOR_NAME) ?? tensor.value.name);
+  const { shape, signature } = dimsOf(type);
+  const shapeVector = FbTensor.createShapeVector(b, shape);
+  const signatureVector = signature ? FbTensor.createShapeSignatureVector(b, signature) : 0;
+  let quantization = 0;
+  const quant = type.quant;
+  if (quant) {
+    const scale = FbQuantization.createScaleVector(b, [...quant.scale]);
+    const zeroPoint = FbQuantization.createZeroPointVector(b, quant.zeroPoint.map((z) => BigInt(z)));
+    FbQuantization.startQuantizationParameters(b);
+    FbQuantization.addScale(b, scale);
+    FbQuantization.addZeroPoint(b, zeroPoint);
+    FbQuantization.addQuantizedDimension(b, quant.axis ?? 0);
+    quantization = FbQuantization.endQuantizationParameters(b);
+  }
+  FbTensor.startTensor(b);
+  FbTensor.addShape(b, shapeVector);
+  FbTensor.addType(b, tensorTypeOfDtype(type.dtype)!);
+  FbTensor.addBuffer(b, tensor.buffer);
+  FbTensor.addName(b, name);
+  if (quantization) FbTensor.addQuantization(b, quantization);
+  if (tensor.variable) FbTensor.addIsVariable(b, true);
+  if (signatureVector) FbTensor.addShapeSignature(b, signatureVector);
+  FbTensor.addHasRank(b, true);
+  return FbTensor.endTensor(b);
+}
+
+function buildOperator(b: Builder, plan: ModelPlan, subgraph: SubgraphPlan, node: Node): number {
+  const builtin = builtinOfOp(node.op)!;
+  const index = (value: typeof node.inputs[number]): number => (value ? subgraph.indexOf.get(value)! : -1);
+  const inputs = FbOperator.createInputsVector(b, node.inputs.map(index));
+  const outputs = FbOperator.createOutputsVector(b, node.outputs.map(index));
+  const subgraphIndex = (attribute: string): number => plan.subgraphIndex.get(node.attr(attribute, 'graph'))!;
+  const options = optionsTableOfBuiltin(builtin);
+  const optionsOffset = options ? exportOptions(b, options.table, node, subgraphIndex) : 0;
+  let customOptions = 0;
+  let customFormat = 0;
+  if (builtin === 'CUSTOM') {
+    const bytes = node.getAttribute('custom_options');
+    if (bytes?.kind === 'tensor') customOptions = FbOperator.createCustomOptionsVector(b, bytes.value.bytes());
+    const format = node.getAttribute('custom_options_format');
+    customFormat = format?.kind === 'string' ? (TFLITE_ENUMS.CustomOptionsFormat![format.value] ?? 0) : 0;
+  }
+  FbOperator.startOperator(b);
+  FbOperator.addOpcodeIndex(b, plan.opcodeIndex.get(node)!);
+  FbOperator.addInputs(b, inputs);
+  FbOperator.addOutputs(b, outputs);
+  if (options && optionsOffset) {
+    if (options.union === 1) {
+      FbOperator.addBuiltinOptionsType(b, BUILTIN_OPTIONS_UNION.indexOf(options.table) + 1);
+      FbOperator.addBuiltinOptions(b, optionsOffset);
+    } else {
+      FbOperator.addBuiltinOptions2Type(b, BUILTIN_OPTIONS2_UNION.indexOf(options.table) + 1);
+      FbOperator.addBuiltinOptions2(b, optionsOffset);
+    }
+  }
+  if (customOptions) {
+    FbOperator.addCustomOptions(b, customOptions);
+    FbOperator.addCustomOptionsFormat(b, customFormat);
+  }
+  return FbOperator.endOperator(b);
+}
+
+function buildSubgraph(b: Builder, plan: ModelPlan, subgraph: SubgraphPlan): number {
+  const tensors = FbSubGraph.createTensorsVector(b, subgraph.tensors.map((tensor) => buildTensor(b, tensor)));
+  const operators = FbSubGraph.createOperatorsVector(b, [...subgraph.graph.nodes()].map((node) => buildOperator(b, plan, subgraph, node)));
+  const inputs = FbSubGraph.createInputsVector(b, subgraph.graph.inputs.map((value) => subgraph.indexOf.get(value)!));
+  const outputs = FbSubGraph.createOutputsVector(b, subgraph.graph.outputs.map((value) => subgraph.indexOf.get(value)!));
+  const name = b.createString(subgraph.graph.name);
+  FbSubGraph.startSubGraph(b);
+  FbSubGraph.addTensors(b, tensors);
+  FbSubGraph.addInputs(b, inputs);
+  FbSubGraph.addOutputs(b, outputs);
+  FbSubGraph.addOperators(b, operators);
+  FbSubGraph.addName(b, name);
+  return FbSubGraph.endSubGraph(b);
+}
+
+function buildSignatureDefs(b: Builder, model: Model, plan: ModelPlan, path: string): number[] {
+  const text = model.metadata.get(META_SIGNATURE_DEFS);
+  if (!text) return [];
+  let signatures: SignatureDefJson[];
+  try {
+    signatures = JSON.parse(text) as SignatureDefJson[];
+  } catch (cause) {
+    throw tfliteError({ reason: `model metadata '${META_SIGNATURE_DEFS}' is not valid JSON`, location: { file: path }, cause });
+  }
+  return signatures.map((signature) => {
+    const graph = signature.subgraph === 'main' ? model.graph : model.functions.find((fn) => fn.dialect === 'tflite' && fn.name === signature.subgraph)?.body;
+    const subgraphIndex = graph ? plan.subgraphIndex.get(graph) : undefined;
+    if (graph === undefined || subgraphIndex === undefined) {
+      throw tfliteError({ reason: `signature '${signature.key}' names subgraph '${signature.subgraph}', which the model does not have`, location: { file: path } });
+    }
+    const subgraph = plan.subgraphs[subgraphIndex]!;
+    const maps = (entries: SignatureDefJson['inputs']) =>
+      entries.map((entry) => {
+        const value = [...subgraph.indexOf.keys()].find((v) => v.name === entry.tensor);
+        if (!value) throw tfliteError({ reason: `signature '${signature.key}' maps '${entry.name}' to '${entry.tensor}', which subgraph '${graph.name}' no longer has`, location: { file: path }, hint: `update or remove model metadata '${META_SIGNATURE_DEFS}'` });
+        const name = b.createString(entry.name);
+        return FbTensorMap.createTensorMap(b, name, subgraph.indexOf.get(value)!);
+      });
+    const inputs = FbSignatureDef.createInputsVector(b, maps(signature.inputs));
+    const outputs = FbSignatureDef.createOutputsVector(b, maps(signature.outputs));
+    const key = b.createString(signature.key);
+    FbSignatureDef.startSignatureDef(b);
+    FbSignatureDef.addInputs(b, inputs);
+    FbSignatureDef.addOutputs(b, outputs);
+    FbSignatureDef.addSignatureKey(b, key);
+    FbSignatureDef.addSubgraphIndex(b, subgraphIndex);
+    return FbSignatureDef.endSignatureDef(b);
+  });
+}

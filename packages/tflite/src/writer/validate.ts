@@ -1,0 +1,102 @@
+import { formatLocation, formatType, type Graph, type Model, type Node, type Type } from '@modelpass/ir';
+import { TFLITE_ENUMS } from '../generated/schema-tables.js';
+import { builtinOfOp, TFLITE_DIALECT } from '../dialect/names.js';
+import { tfliteOpSchemas } from '../dialect/ops.js';
+import { tfliteError } from '../io/errors.js';
+import { tensorTypeOfDtype } from '../io/tensor-types.js';
+
+/** One thing the writer cannot express, with where it is. */
+export interface ExportIssue {
+  readonly node?: Node;
+  readonly text: string;
+}
+
+const SCHEMAS = new Map(tfliteOpSchemas().map((schema) => [schema.op, schema]));
+
+function typeIssue(type: Type): string | undefined {
+  if (type.kind !== 'tensor') return `has type ${formatType(type)}; TFLite tensors are dense tensors`;
+  if (tensorTypeOfDtype(type.dtype) === undefined) return `has dtype ${type.dtype}, which TFLite has no TensorType for`;
+  if (type.shape === null) return 'has no rank; TFLite needs every tensor ranked';
+  return undefined;
+}
+
+function checkNode(node: Node, issues: ExportIssue[]): void {
+  const builtin = builtinOfOp(node.op);
+  const schema = SCHEMAS.get(node.op);
+  if (builtin === undefined || !schema) {
+    const reason =
+      node.dialect === TFLITE_DIALECT
+        ? `${node.op} is not a BuiltinOperator of the TFLite schema`
+        : node.dialect === 'onnx'
+          ? `${node.op} is a canonical op: run legalize-tflite first to map it to the tflite dialect`
+          : `${node.op} is not a TFLite op (dialect '${node.dialect}')`;
+    issues.push({ node, text: reason });
+    return;
+  }
+  for (const [name, attribute] of node.attributes) {
+    const spec = schema.attributes[name];
+    if (!spec) {
+      issues.push({ node, text: `attribute '${name}' is not a field of ${builtin}'s options` });
+      continue;
+    }
+    if (attribute.kind === 'ref') {
+      issues.push({ node, text: `attribute '${name}' refers to a function attribute; TFLite has none` });
+      continue;
+    }
+    if (attribute.kind !== spec.kind) {
+      issues.push({ node, text: `attribute '${name}' is ${attribute.kind}, ${builtin} expects ${spec.kind}` });
+      continue;
+    }
+    if (spec.oneOf && (attribute.kind === 'string' || attribute.kind === 'int') && !spec.oneOf.includes(attribute.value)) {
+      issues.push({ node, text: `attribute '${name}' = ${JSON.stringify(attribute.value)} is not one of ${spec.oneOf.join(', ')}` });
+    }
+  }
+  for (const [name, spec] of Object.entries(schema.attributes)) {
+    if (spec.required && !node.getAttribute(name)) issues.push({ node, text: `required attribute '${name}' is missing` });
+  }
+  for (const value of [...node.inputs, ...node.outputs]) {
+    if (!value) continue;
+    const problem = typeIssue(value.type);
+    if (problem) issues.push({ node, text: `value '${value.name}' ${problem}` });
+  }
+}
+
+function checkGraph(graph: Graph, issues: ExportIssue[]): void {
+  for (const value of [...graph.inputs, ...graph.outputs]) {
+    const problem = typeIssue(value.type);
+    if (problem) issues.push({ text: `graph '${graph.name}' input/output '${value.name}' ${problem}` });
+  }
+  for (const node of graph.nodes()) {
+    checkNode(node, issues);
+    for (const sub of node.subgraphs) checkGraph(sub, issues);
+  }
+}
+
+/**
+ * Checks, before anything is written, that every node of the model (regions and functions included)
+ * is a tflite-dialect op the schema can express with valid attributes and TFLite tensor types.
+ * Throws one ModelpassError listing every problem with its node and location.
+ */
+export function assertExportable(model: Model, path: string): void {
+  const issues: ExportIssue[] = [];
+  checkGraph(model.graph, issues);
+  for (const fn of model.functions) checkGraph(fn.body, issues);
+  if (issues.length === 0) return;
+  const lines = issues.map((issue) => {
+    const where = issue.node ? formatLocation({ ...issue.node.location, file: undefined }) : '';
+    return where ? `${where}: ${issue.text}` : issue.text;
+  });
+  const canonical = issues.some((issue) => issue.node?.dialect === 'onnx');
+  throw tfliteError({
+    reason: `cannot write '${path}' as TFLite: ${issues.length} problem${issues.length === 1 ? '' : 's'} (${issues.filter((i) => i.node).length} node${issues.filter((i) => i.node).length === 1 ? '' : 's'})`,
+    location: { file: path },
+    notes: lines.slice(0, 200).concat(lines.length > 200 ? [`… and ${lines.length - 200} more`] : []),
+    ...(canonical ? { hint: 'run the legalize-tflite pipeline first (modelpass convert in.onnx out.tflite does), then write' } : {}),
+    code: 'tflite/not-exportable',
+  });
+}
+
+/** The value of an enum member name (`padding: 'SAME'` → 0). */
+export function enumValue(enumName: string, member: string): number | undefined {
+  return TFLITE_ENUMS[enumName]?.[member];
+}
