@@ -67,60 +67,58 @@ export function percentileRange(histogram: HistogramStatistics, percentile: numb
   return { min: Math.min(Math.max(min, low), max), max: Math.max(Math.min(max, high), min) };
 }
 
-/** KL(p ‖ q) of two unnormalized distributions, a zero q under a non-zero p counting as q = 1e-12. */
-function klDivergence(p: Float64Array, pTotal: number, q: Float64Array, qTotal: number, length: number): number {
-  let divergence = 0;
-  for (let i = 0; i < length; i++) {
-    const pi = p[i]!;
-    if (pi === 0) continue;
-    const pn = pi / pTotal;
-    const qn = Math.max(q[i]! / qTotal, 1e-12);
-    divergence += pn * Math.log(pn / qn);
-  }
-  return divergence;
-}
+/** x·ln x, 0 for x = 0. */
+const xLogX = (x: number): number => (x > 0 ? x * Math.log(x) : 0);
 
 /**
  * The magnitude threshold TensorRT's entropy calibration picks: for every candidate i from
- * `quantizedBins` up to the last non-empty bin, the reference distribution is |x|'s bins below i
- * with everything above folded into bin i−1; the candidate distribution squeezes the same bins
- * (without the fold) into `quantizedBins` levels and spreads each level evenly over the bins that
- * were non-empty in the reference. The threshold is i·w for the i with the least KL divergence.
+ * `quantizedBins` up to the last non-empty bin, the reference distribution p is |x|'s bins below i
+ * with everything above folded into bin i−1; the candidate q squeezes the same bins (without the
+ * fold) into `quantizedBins` levels and spreads each level evenly over the bins non-empty in p
+ * (a zero q under a non-zero p counts as 1e-12). The threshold is i·w for the i of least KL(p ‖ q).
+ *
+ * KL is computed per level rather than per bin, from prefix sums of counts, of non-empty bins and of
+ * count·ln(count): each candidate costs O(quantizedBins), the search O(bins · quantizedBins),
+ * whatever the number of samples.
  */
 export function entropyThreshold(histogram: HistogramStatistics, quantizedBins: number): number {
-  const magnitudes = histogram.magnitudes();
+  const counts = histogram.magnitudes();
   const { max, min } = histogram.extremes.range();
   const largest = Math.max(Math.abs(min), Math.abs(max));
-  let used = magnitudes.length;
-  while (used > 0 && magnitudes[used - 1] === 0) used--;
+  let used = counts.length;
+  while (used > 0 && counts[used - 1] === 0) used--;
   if (used <= quantizedBins) return largest;
-  const reference = new Float64Array(used);
-  const candidate = new Float64Array(used);
+  // Prefix sums over bins [0, b): counts, non-empty bins, count·ln(count).
+  const countsBelow = new Float64Array(used + 1);
+  const nonEmptyBelow = new Float64Array(used + 1);
+  const xLogXBelow = new Float64Array(used + 1);
+  for (let b = 0; b < used; b++) {
+    countsBelow[b + 1] = countsBelow[b]! + counts[b]!;
+    nonEmptyBelow[b + 1] = nonEmptyBelow[b]! + (counts[b]! > 0 ? 1 : 0);
+    xLogXBelow[b + 1] = xLogXBelow[b]! + xLogX(counts[b]!);
+  }
+  const total = countsBelow[used]!;
+  const logTotal = Math.log(total);
   let best = Infinity;
   let bestBins = used;
-  let suffix = 0; // counts in bins ≥ i
-  const suffixFrom = new Float64Array(used + 1);
-  for (let i = used - 1; i >= 0; i--) suffixFrom[i] = (suffix += magnitudes[i]!);
   for (let i = quantizedBins; i <= used; i++) {
-    reference.set(magnitudes.subarray(0, i));
-    reference[i - 1]! += suffixFrom[i]!;
-    const total = suffixFrom[0]!;
-    let candidateTotal = 0;
+    if (countsBelow[i] === 0) continue;
+    const last = counts[i - 1]! + (total - countsBelow[i]!); // bin i−1 with the outliers folded in
+    const kept = countsBelow[i]!; // q's mass: the bins below i, without the fold
+    // Σ p ln p over the normalized p (p sums to `total`).
+    let divergence = (xLogXBelow[i - 1]! + xLogX(last)) / total - logTotal;
     for (let level = 0; level < quantizedBins; level++) {
       const start = Math.floor((level * i) / quantizedBins);
       const end = Math.floor(((level + 1) * i) / quantizedBins);
-      let sum = 0;
-      let nonEmpty = 0;
-      for (let b = start; b < end; b++) {
-        sum += magnitudes[b]!;
-        if (reference[b] !== 0) nonEmpty++;
-      }
-      const share = nonEmpty > 0 ? sum / nonEmpty : 0;
-      for (let b = start; b < end; b++) candidate[b] = reference[b] !== 0 ? share : 0;
-      candidateTotal += nonEmpty > 0 ? sum : 0;
+      if (end === start) continue;
+      const holdsLast = end === i;
+      const sum = countsBelow[end]! - countsBelow[start]!;
+      const nonEmpty = nonEmptyBelow[end]! - nonEmptyBelow[start]! + (holdsLast && counts[i - 1] === 0 && last > 0 ? 1 : 0);
+      if (nonEmpty === 0) continue;
+      const pMass = sum + (holdsLast ? last - counts[i - 1]! : 0);
+      const q = Math.max(sum / nonEmpty / kept, 1e-12);
+      divergence -= (pMass / total) * Math.log(q);
     }
-    if (candidateTotal === 0) continue;
-    const divergence = klDivergence(reference, total, candidate, candidateTotal, i);
     if (divergence < best) {
       best = divergence;
       bestBins = i;

@@ -106,20 +106,29 @@ export class HistogramStatistics {
 
   /** Counts one batch of values (NaN and ±Infinity are skipped and counted in `extremes.nonFinite`). */
   add(values: ArrayLike<number>): this {
-    this.extremes.add(values);
     const { positive, negative } = this;
+    let limit = this.limit;
+    let inverseWidth = this.inverseWidth;
+    let min = Infinity;
+    let max = -Infinity;
+    let finite = 0;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       if (v - v !== 0) continue;
-      if (v >= 0) {
-        if (v >= this.limit) this.grow(v);
-        positive[Math.floor(v * this.inverseWidth)]!++;
-      } else {
-        const magnitude = -v;
-        if (magnitude >= this.limit) this.grow(magnitude);
-        negative[Math.floor(magnitude * this.inverseWidth)]!++;
+      finite++;
+      if (v < min) min = v;
+      if (v > max) max = v;
+      const magnitude = Math.abs(v);
+      if (magnitude >= limit && magnitude !== 0) {
+        this.grow(magnitude);
+        limit = this.limit;
+        inverseWidth = this.inverseWidth;
       }
+      // magnitude·(1/w) is exact (w is a power of two) and below `bins` ≤ 2^24, so `| 0` is floor.
+      if (v >= 0) positive[(v * inverseWidth) | 0]!++;
+      else negative[(magnitude * inverseWidth) | 0]!++;
     }
+    this.extremes.addBatchSummary(min, max, finite, values.length - finite);
     return this;
   }
 

@@ -61,17 +61,22 @@ export class MinMaxStatistics {
   /** Adds one batch of values. */
   add(values: ArrayLike<number>): this {
     const extremes = finiteExtremes(values);
-    this.skipped += values.length - (extremes?.finite ?? 0);
-    if (!extremes) return this;
+    return this.addBatchSummary(extremes?.min ?? Infinity, extremes?.max ?? -Infinity, extremes?.finite ?? 0, values.length - (extremes?.finite ?? 0));
+  }
+
+  /** Adds one batch given as its finite min, max and count (and its non-finite count), for callers that scan the values themselves. */
+  addBatchSummary(min: number, max: number, finite: number, nonFinite: number): this {
+    this.skipped += nonFinite;
+    if (finite === 0) return this;
     if (this.movingAverage !== undefined && this.seen > 0) {
       const c = this.movingAverage;
-      this.minimum += c * (extremes.min - this.minimum);
-      this.maximum += c * (extremes.max - this.maximum);
+      this.minimum += c * (min - this.minimum);
+      this.maximum += c * (max - this.maximum);
     } else {
-      this.minimum = Math.min(this.minimum, extremes.min);
-      this.maximum = Math.max(this.maximum, extremes.max);
+      this.minimum = Math.min(this.minimum, min);
+      this.maximum = Math.max(this.maximum, max);
     }
-    this.seen += extremes.finite;
+    this.seen += finite;
     return this;
   }
 

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// Calibration memory and time (issue 9): peak RSS of a whole calibration run is flat in the number
+// of samples (inputs are streamed, activations folded into statistics batch by batch), and
+// percentile/entropy/distribution take no more than 2x minmax's time.
+//
+// Each (method, samples) point runs in a fresh Node process (so its peak RSS is its own): it reads
+// the model, then `calibrate(model, every Conv/Gemm/MatMul/Relu/pool/Add output, { dataset })`. Reported:
+// peak RSS (process.resourceUsage().maxRSS), RSS just before calibrating, the calibration's wall
+// time, and what holding every activation of every sample would take instead.
+//
+//   npx tsc -b packages/quantize      (the bench imports the built @modelpass/quantize)
+//   node tools/bench/quantize/calibration-memory.mjs [--model fixtures/models/fashion-resnet/model.onnx]
+//     [--dataset fashion-mnist:train] [--samples 100,500,1000,2000] [--methods minmax,percentile,entropy,distribution]
+//     [--batch 64] [--repeat 3] [--json FILE]
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ROOT, flag, median } from '../prune/ort-timing.mjs';
+
+const CALIBRATED_OPS = ['onnx.Conv', 'onnx.Gemm', 'onnx.MatMul', 'onnx.Relu', 'onnx.MaxPool', 'onnx.AveragePool', 'onnx.GlobalAveragePool', 'onnx.Add'];
+
+async function child() {
+  const { readOnnx } = await import('@modelpass/onnx');
+  const { collectStatistics, chooseRanges, MinMaxStatistics } = await import('@modelpass/quantize');
+  const model = readOnnx(flag('model'));
+  const tensors = model.graph.nodeList().filter((node) => CALIBRATED_OPS.includes(node.op)).map((node) => node.outputs[0].name);
+  const options = { method: flag('method'), dataset: flag('dataset'), samples: Number(flag('samples')), batchSize: Number(flag('batch')) };
+  const rssBefore = process.memoryUsage().rss;
+  const started = performance.now();
+  // calibrate() is these two calls; they are split here only to count the values folded in.
+  const statistics = await collectStatistics(model, tensors, options);
+  const ranges = chooseRanges(statistics, options);
+  const seconds = (performance.now() - started) / 1000;
+  let values = 0;
+  for (const s of statistics.tensors.values()) values += (s instanceof MinMaxStatistics ? s : s.extremes).count;
+  process.stdout.write(JSON.stringify({ seconds, rssBeforeMB: rssBefore / 2 ** 20, peakRssMB: process.resourceUsage().maxRSS / 1024, tensors: tensors.length, ranges: ranges.size, activationBytes: 4 * values }));
+}
+
+async function main() {
+  const model = resolve(ROOT, flag('model', 'fixtures/models/fashion-cnn/model.onnx'));
+  const dataset = flag('dataset', 'fashion-mnist:train');
+  const sampleCounts = flag('samples', '100,500,1000,2000').split(',').map(Number);
+  const methods = flag('methods', 'minmax,percentile,entropy,distribution').split(',');
+  const batch = flag('batch', '64');
+  const repeat = Number(flag('repeat', '3'));
+  const script = fileURLToPath(import.meta.url);
+  const rows = [];
+  const runChild = (samples, method) =>
+    JSON.parse(execFileSync(process.execPath, [script, '--child', '--model', model, '--dataset', dataset, '--samples', String(samples), '--method', method, '--batch', batch], { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 << 20 }));
+  for (const samples of sampleCounts) {
+    // Methods interleaved run by run, so a busy machine slows them alike.
+    const runs = new Map(methods.map((method) => [method, []]));
+    for (let r = 0; r < repeat; r++) for (const method of methods) runs.get(method).push(runChild(samples, method));
+    for (const method of methods) {
+      const own = runs.get(method);
+      const row = { samples, method, seconds: median(own.map((r) => r.seconds)), peakRssMB: Math.max(...own.map((r) => r.peakRssMB)), rssBeforeMB: median(own.map((r) => r.rssBeforeMB)), tensors: own[0].tensors, heldMB: own[0].activationBytes / 2 ** 20 };
+      rows.push(row);
+      process.stderr.write(`${method} ${samples}: ${row.seconds.toFixed(2)} s, peak RSS ${row.peakRssMB.toFixed(0)} MB\n`);
+    }
+  }
+  const minmaxSeconds = (samples) => rows.find((r) => r.samples === samples && r.method === 'minmax')?.seconds;
+  const lines = [
+    `Calibration of ${model.replace(ROOT + '/', '')} on ${dataset} (batch ${batch}, ${rows[0]?.tensors} tensors, median of ${repeat} fresh processes; peak RSS is the max)`,
+    '',
+    '| samples | method | time (s) | × minmax | peak RSS (MB) | RSS before calibrating (MB) | all activations held would be (MB) |',
+    '|---:|---|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.samples} | ${r.method} | ${r.seconds.toFixed(2)} | ${minmaxSeconds(r.samples) ? (r.seconds / minmaxSeconds(r.samples)).toFixed(2) : '–'} | ${r.peakRssMB.toFixed(0)} | ${r.rssBeforeMB.toFixed(0)} | ${r.heldMB.toFixed(0)} |`),
+  ];
+  for (const method of methods) {
+    const own = rows.filter((r) => r.method === method);
+    if (own.length > 1) lines.push('', `${method}: peak RSS ${own[0].peakRssMB.toFixed(0)} MB at ${own[0].samples} samples, ${own.at(-1).peakRssMB.toFixed(0)} MB at ${own.at(-1).samples} (${(own.at(-1).peakRssMB - own[0].peakRssMB).toFixed(0)} MB more for ${own.at(-1).samples / own[0].samples}× the samples)`);
+  }
+  console.log(lines.join('\n'));
+  const json = flag('json');
+  if (json) writeFileSync(json, JSON.stringify({ model, dataset, batch: Number(batch), repeat, rows }, null, 2));
+}
+
+await (process.argv.includes('--child') ? child() : main());
