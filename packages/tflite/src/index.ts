@@ -4,3 +4,13 @@ export * from './reader/index.js';
 export { META_OPERATOR_VERSION, META_TENSOR_NAME, META_VARIABLE, META_SIGNATURE_DEFS, META_METADATA_PREFIX, META_DESCRIPTION } from './io/metadata-keys.js';
 export type { SignatureDefJson } from './io/signature-defs.js';
 export * from './writer/index.js';
+// Layout conversion and legalization (canonical NCHW ⇄ tflite NHWC).
+export { analyzeLayout, layoutAnalysis, CHANNELS_FIRST_OPS, type LayoutAnalysis, type LayoutStop } from './layout/layout-analysis.js';
+export { declareChannelsLast } from './layout/io-layout.js';
+export { countTransposes, type TransposeCount } from './layout/transpose-count.js';
+export { legalizeTflite } from './legalize/legalize-pass.js';
+export { lowerToTflite, unmappableNodes, assertLowerable, withTfliteDialect, type LegalizeResult } from './legalize/legalize.js';
+export { prepareCanonicalForTflite } from './legalize/prepare.js';
+export { fuseActivations, FUSING_OPS, FUSIBLE_ACTIVATIONS } from './legalize/fuse-activations.js';
+export { LoweringRegistry, DEFAULT_LEGALIZE_OPTIONS, type LoweringRule, type LoweringContext, type LegalizeOptions } from './legalize/lowering-rule.js';
+export { defaultLoweringRules } from './legalize/rules/index.js';

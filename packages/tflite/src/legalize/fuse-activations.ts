@@ -2,7 +2,7 @@ import type { Graph, Node } from '@modelpass/ir';
 
 /** Ops with a `fused_activation_function` option that TFLite's kernels apply. */
 export const FUSING_OPS: ReadonlySet<string> = new Set(
-  ['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'ADD', 'SUB', 'MUL', 'DIV', 'CONCATENATION', 'AVERAGE_POOL_2D', 'MAX_POOL_2D', 'TRANSPOSE_CONV'].map(
+  ['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'ADD', 'SUB', 'MUL', 'DIV', 'AVERAGE_POOL_2D', 'MAX_POOL_2D'].map(
     (op) => `tflite.${op}`,
   ),
 );
