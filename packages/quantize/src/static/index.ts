@@ -15,3 +15,6 @@ export type { QuantizedTensorRecord, RangeLookup } from './apply-plan.js';
 export { OP_RULES, QUANTIZABLE_OPS, type OpRule, type QuantRole } from './op-rules.js';
 export { convertToQOperator } from './qoperator.js';
 export { standaloneHost, type StepHost } from './nested-pass.js';
+export { quantizeStatic } from './quantize-static-pass.js';
+export { buildQuantizationReport, formatQuantizationReport, type QuantizationReport, type TensorReportRow, type LayerReportOptions } from '../report/layer-report.js';
+export { QuantizationErrorAccumulator } from '../report/quantization-error.js';

@@ -9,6 +9,7 @@ import type { OptionSpecs, Pass } from '@modelpass/pass-manager';
 import { fuseBatchNormPass, materializeQdq } from '@modelpass/transforms';
 import type { ActivationDType } from './activation-params.js';
 import { applyQuantizationPlan, type QuantizedTensorRecord, type RangeLookup } from './apply-plan.js';
+import { compactQdq } from './compact-qdq.js';
 import { runStep, standaloneHost, type StepHost } from './nested-pass.js';
 import { OP_RULES } from './op-rules.js';
 import { planQuantization, type LeftFloat, type QuantizationPlan } from './plan.js';
@@ -114,6 +115,7 @@ export async function finishStaticQuantization(
   let qoperatorNodes = 0;
   if (options.materialize ?? true) {
     await runStep(materializeQdq as unknown as Pass<OptionSpecs>, model, host);
+    await compactQdq(model, host);
     if ((options.format ?? 'qdq') === 'qoperator') qoperatorNodes = convertToQOperator(model).converted;
   }
   return {

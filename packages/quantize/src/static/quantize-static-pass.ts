@@ -1,0 +1,97 @@
+/**
+ * `quantize-static{calibration=minmax|percentile|entropy|distribution dataset=… samples=256
+ * format=qdq|qoperator activations=uint8|int8|int16 weights=int8 per-channel=true
+ * symmetric-activations=false exclude=[…] report=FILE max-drop=… eval-dataset=…}`: post-training
+ * static quantization. Folds BatchNormalization, plans where ORT fuses QDQ groups, calibrates the
+ * activations it quantizes (streaming, in ORT), quantizes weights offline and lowers to QDQ (or
+ * QOperator) form. With `max-drop` it keeps the most sensitive layers float until the accuracy drop
+ * on `eval-dataset` is within budget.
+ */
+import { writeFileAtomic } from '@modelpass/ir';
+import { encodeOnnx } from '@modelpass/onnx';
+import { definePass, option } from '@modelpass/pass-manager';
+import { calibrate } from '../calibration/calibrate.js';
+import { CALIBRATION_METHODS, type CalibrationOptions } from '../calibration/options.js';
+import { buildQuantizationReport, formatQuantizationReport } from '../report/layer-report.js';
+import { accuracyAwareExclusions } from '../accuracy/accuracy-aware.js';
+import { hostOf } from './nested-pass.js';
+import { finishStaticQuantization, planStaticQuantization, prepareForQuantization, type StaticQuantizationOptions } from './quantize-static.js';
+
+const options = {
+  calibration: option.enum(CALIBRATION_METHODS, { default: 'minmax', help: 'how activation ranges are chosen from the calibration run' }),
+  dataset: option.string({ default: '', help: 'calibration data: fashion-mnist:train, idx:IMAGES,LABELS, npy:DIR, or a folder of .npy/.pb inputs (empty: seeded random inputs, with a warning)' }),
+  samples: option.integer({ default: 256, min: 1, help: 'calibration samples' }),
+  seed: option.integer({ default: 0, min: 0, help: 'seed of the random calibration inputs' }),
+  format: option.enum(['qdq', 'qoperator'], { default: 'qdq', help: 'qdq: QuantizeLinear/DequantizeLinear around float ops (ORT fuses them); qoperator: QLinearConv, QLinearMatMul, QLinearAdd, … with Q/DQ only at the boundaries' }),
+  activations: option.enum(['uint8', 'int8', 'int16'], { default: 'uint8', help: 'activation dtype (uint8: ORT U8S8 kernels; int16 needs opset 21)' }),
+  weights: option.enum(['int8'], { default: 'int8', help: 'weight dtype (symmetric, zero point 0)' }),
+  perChannel: option.boolean({ default: true, help: 'one weight scale per output channel (opset ≥ 13)' }),
+  symmetricActivations: option.boolean({ default: false, help: 'activations with zero point at the middle of the range (Relu/Clip are then not folded)' }),
+  exclude: option.list(option.string({}), { default: [], help: 'node names or op types (Conv, MatMul, …) left float' }),
+  report: option.string({ default: '', help: 'write the per-layer report (scale, zero point, SQNR, cosine per tensor; nodes left float) as JSON to this file' }),
+  maxDrop: option.number({ default: 0, min: 0, max: 100, help: 'accuracy budget in percentage points on eval-dataset (0: off); layers are kept float, most sensitive first, until it holds' }),
+  evalDataset: option.string({ default: '', help: 'labelled dataset for max-drop, e.g. fashion-mnist:test' }),
+};
+
+export const quantizeStatic = definePass({
+  name: 'quantize-static',
+  summary: 'Post-training static quantization (int8 weights, calibrated activations) in QDQ or QOperator form, placed where ONNX Runtime fuses it',
+  description:
+    'Folds BatchNormalization, then quantizes Conv/MatMul/Gemm (int8 per-channel weights, int32 biases) and the ops around them that ORT runs on ' +
+    'integers (Add, Mul, Concat, pools, Sigmoid, Softmax; MaxPool/Reshape/Transpose/Flatten/… share their input\'s scale); Relu/Clip after a ' +
+    'quantized op fold into its output range. Ops that would only add a Q/DQ pair stay float, each with the reason (--debug). Activation ranges ' +
+    'come from a streaming calibration run in ORT. Run `simplify` first for the smallest file.',
+  options,
+  statistics: ['nodes-quantized', 'tensors-quantized', 'weights-quantized', 'activations-folded', 'ops-left-float', 'weight-bytes-saved', 'qoperator-nodes', 'layers-kept-float'],
+  async run(model, context) {
+    const o = context.options;
+    const host = hostOf(context);
+    await prepareForQuantization(model, host);
+    const quantizeOptions: StaticQuantizationOptions = {
+      activations: o.activations,
+      symmetricActivations: o.symmetricActivations,
+      perChannel: o.perChannel,
+      exclude: o.exclude,
+      format: o.format,
+    };
+    const plan = planStaticQuantization(model, quantizeOptions);
+    if (plan.nodes.length === 0) {
+      context.report({ severity: 'warning', reason: 'quantize-static found nothing to quantize (no Conv/MatMul/Gemm with float32 constant weights)' });
+      return context.preserveAll();
+    }
+    const calibration: CalibrationOptions = {
+      method: o.calibration,
+      ...(o.dataset ? { dataset: o.dataset } : {}),
+      samples: o.samples,
+      seed: o.seed,
+      warn: (reason) => context.report({ severity: 'warning', reason }),
+      symmetric: () => o.symmetricActivations,
+    };
+    const floatBytes = encodeOnnx(model);
+    const ranges = await calibrate(model, plan.calibrationTensors, calibration);
+    let finalPlan = plan;
+    if (o.maxDrop > 0 || o.evalDataset) {
+      const chosen = await accuracyAwareExclusions(floatBytes, ranges, quantizeOptions, { maxDrop: o.maxDrop, evalDataset: o.evalDataset }, host);
+      context.statistic('layers-kept-float', chosen.exclude.length - (o.exclude?.length ?? 0));
+      finalPlan = planStaticQuantization(model, { ...quantizeOptions, exclude: chosen.exclude });
+    }
+    const result = await finishStaticQuantization(model, finalPlan, (tensor) => ranges.get(tensor), quantizeOptions, host);
+
+    context.statistic('nodes-quantized', result.nodes.length);
+    context.statistic('tensors-quantized', result.tensors.filter((t) => t.kind === 'activation').length);
+    context.statistic('weights-quantized', result.tensors.filter((t) => t.kind === 'weight').length);
+    context.statistic('activations-folded', result.activationsFolded);
+    context.statistic('ops-left-float', result.leftFloat.length + [...result.unsupportedOps.values()].reduce((a, b) => a + b, 0));
+    context.statistic('weight-bytes-saved', result.weightBytesBefore - result.weightBytesAfter);
+    if (result.qoperatorNodes > 0) context.statistic('qoperator-nodes', result.qoperatorNodes);
+    for (const node of result.nodes) context.debug(`quantized ${node.op} '${node.node}' (ORT: ${node.kernel})`);
+    for (const left of result.leftFloat) context.debug(`left ${left.op} '${left.node}' float: ${left.reason}`);
+    for (const [op, count] of result.unsupportedOps) context.debug(`left ${count} ${op} float: ORT has no integer kernel for ${op}`);
+    if (o.report) {
+      const report = await buildQuantizationReport(floatBytes, model, result, { calibration });
+      writeFileAtomic(o.report, JSON.stringify(report, null, 2) + '\n');
+      for (const line of formatQuantizationReport(report)) context.debug(line);
+    }
+    return context.preserveNone();
+  },
+});
