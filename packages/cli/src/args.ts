@@ -2,8 +2,11 @@ import { closestName } from '@modelpass/pass-manager';
 import { UsageError } from './usage-error.js';
 
 export interface FlagSpec {
-  /** `string` takes a value, `boolean` does not; `list` takes a value and may repeat. */
-  readonly type: 'string' | 'boolean' | 'list';
+  /**
+   * `string` takes a value, `boolean` does not; `list` takes a value and may repeat; `optional` is
+   * `--flag` (true) or `--flag=VALUE` (a string; never the next argument).
+   */
+  readonly type: 'string' | 'boolean' | 'list' | 'optional';
   readonly short?: string;
   readonly help: string;
   /** Shown in help as the value's name. */
@@ -53,6 +56,10 @@ export function parseArgs(argv: readonly string[], specs: FlagSpecs, command: st
       const near = closestName(name, Object.keys(specs));
       throw new UsageError(`unknown option '--${name}' for '${command}'${near ? ` — did you mean '--${near}'?` : ''}`);
     }
+    if (spec.type === 'optional') {
+      flags.set(name, inline ?? true);
+      continue;
+    }
     if (spec.type === 'boolean') {
       if (inline !== undefined) {
         if (inline !== 'true' && inline !== 'false') throw new UsageError(`option '--${name}' takes true or false, got '${inline}'`);
@@ -93,7 +100,8 @@ export function formatHelp(usage: string, summary: string, specs: FlagSpecs): st
   const entries = Object.entries(specs);
   if (entries.length) lines.push('options:');
   for (const [name, spec] of entries) {
-    const head = `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.type === 'boolean' ? '' : ` ${spec.valueName ?? 'VALUE'}`}`;
+    const value = spec.type === 'boolean' ? '' : spec.type === 'optional' ? `[=${spec.valueName ?? 'VALUE'}]` : ` ${spec.valueName ?? 'VALUE'}`;
+    const head = `${spec.short ? `-${spec.short}, ` : '    '}--${name}${value}`;
     lines.push(`  ${head.padEnd(34)} ${spec.help}${spec.type === 'list' ? ' (repeatable)' : ''}`);
   }
   return lines.join('\n');

@@ -2,7 +2,8 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatDiagnostic, writeFileAtomic, type Diagnostic, type Model } from '@modelpass/ir';
 import { parseValueInfoPolicy, VALUE_INFO_POLICIES } from '@modelpass/onnx';
-import { PassManager, StatisticsInstrumentation, TimingInstrumentation } from '@modelpass/pass-manager';
+import { PassManager, printPipeline, StatisticsInstrumentation, TimingInstrumentation } from '@modelpass/pass-manager';
+import type { AccuracyFigure, Report } from '@modelpass/report';
 import { flagBoolean, flagList, flagString } from '../args.js';
 import { progressReporter } from '../cli-io.js';
 import { silentProgress, type ProgressReporter } from '../progress-bar.js';
@@ -18,6 +19,13 @@ import { opChanges, passSummaries, roundMs, type ConvertSummary } from '../conve
 import { formatConvertSummary } from '../convert-summary-table.js';
 import { countModel } from '../model-counts.js';
 import { colorEnabled, stylist } from '../terminal-style.js';
+import { checkFlags, checkOptionsFromFlags } from '../check/check-options.js';
+import { CheckInstrumentation } from '../check/check-instrumentation.js';
+import { formatCheckFailure, formatCheckLine } from '../check/check-output.js';
+import { checkReproducerDirectory } from '../check/check-reproducer.js';
+import { PassRecorder } from '../report/pass-recorder.js';
+import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
+import { reportFlag, reportHeader, writeReportFile } from '../report/report-file.js';
 
 const PIPELINE_HELP = `pipeline syntax (every pass and its options: modelpass passes):
   a,b,c                          passes in order, separated by commas
@@ -74,6 +82,8 @@ export const convertCommand: Command = {
     json: { type: 'boolean', help: 'print the before/after summary as JSON on stdout (keys input, output, before, after, opsChanged, passes)' },
     summary: { type: 'boolean', help: 'print the before/after table on stderr (default: only when stderr is a terminal)' },
     ...instrumentationFlags,
+    ...checkFlags,
+    report: reportFlag,
   },
   details: PIPELINE_HELP,
   async run(args, io) {
@@ -86,6 +96,10 @@ export const convertCommand: Command = {
     checkOutputTarget(outputPath);
     const statisticsJsonArg = flagString(args, 'statistics-json');
     if (statisticsJsonArg !== undefined) checkOutputTarget(resolve(io.cwd, statisticsJsonArg), 'statistics file');
+    const checkOptions = checkOptionsFromFlags(args, io.cwd);
+    const reportArg = flagString(args, 'report');
+    const reportPath = reportArg === undefined ? undefined : resolve(io.cwd, reportArg);
+    if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
     const valueInfoText = flagString(args, 'value-info');
     const valueInfo = valueInfoText === undefined ? undefined : parseValueInfoPolicy(valueInfoText);
     if (valueInfoText !== undefined && !valueInfo) throw new UsageError(`--value-info must be one of ${VALUE_INFO_POLICIES.join(', ')}, not '${valueInfoText}'`);
@@ -120,6 +134,20 @@ export const convertCommand: Command = {
     const pipelineText = flagString(args, 'pipeline');
     // Resolve the pipeline before reading the model, so a typo fails fast.
     const pipeline = pipelineText !== undefined && pipelineText.trim() !== '' ? manager.parse(pipelineText) : undefined;
+    if (checkOptions && !pipeline) throw new UsageError('--check checks the model after every pass: give a pipeline with --pipeline');
+    const passRecorder = reportPath !== undefined ? new PassRecorder() : undefined;
+    if (passRecorder) manager.addInstrumentation(passRecorder);
+    const check = checkOptions
+      ? new CheckInstrumentation(checkOptions, {
+          cwd: io.cwd,
+          reproducerDirectory: checkReproducerDirectory(flagString(args, 'reproducer'), io.cwd),
+          onChecked: (pass, result) => {
+            activeBar.interrupt();
+            io.stderr(formatCheckLine(pass, result));
+          },
+        })
+      : undefined;
+    if (check) manager.addInstrumentation(check);
 
     const reading = progressReporter(io, 'reading', args.positionals[0]!, 'bytes');
     let model: Model;
@@ -131,14 +159,34 @@ export const convertCommand: Command = {
     }
     const inputBytes = fileSize(inputPath);
     const before = countModel(model);
+    const summaryBefore = reportPath !== undefined ? modelSummary(model, inputPath) : undefined;
+    const buildReport = async (after: Model, written: boolean): Promise<Report> => {
+      // The model changed in place: read the input again (lazily) for the per-layer comparison.
+      const original = await inputFormat.read(inputPath, readOptions(args, io));
+      return {
+        ...reportHeader('convert', undefined),
+        inputs: [reportInput('model', inputPath, inputFormat.name), ...(checkOptions?.inputs.kind === 'folder' ? [reportInput('inputs', checkOptions.inputs.path)] : []), ...(checkOptions?.inputs.kind === 'dataset' ? [{ role: 'dataset', path: checkOptions.inputs.spec }] : [])],
+        ...(pipeline ? { pipeline: printPipeline(pipeline, { defaults: true }) } : {}),
+        passes: (passRecorder?.records ?? []).map((record) => {
+          const result = check?.results.get(record.index);
+          return result ? { ...record, check: result } : record;
+        }),
+        models: { before: summaryBefore!, after: modelSummary(after, written ? outputPath : undefined) },
+        ...(check?.originalAccuracy ? { accuracy: { before: check.originalAccuracy, ...(lastAccuracy(check) ? { after: lastAccuracy(check)! } : {}) } } : {}),
+        layers: layersOf(after, original),
+        ...(check ? { check: check.report() } : {}),
+      };
+    };
     if (pipeline) {
       activeBar = progressReporter(io, 'running passes', undefined, 'count');
       const passes = pipelineProgress(activeBar, pipeline);
       manager.addInstrumentation(passes.instrumentation);
       try {
+        if (check) await check.prepare(model);
         await manager.run(model, pipeline);
         passes.done();
       } finally {
+        await check?.dispose();
         passes.stop();
         activeBar = silentProgress;
         if (instrumentation.timing) io.stderr(instrumentation.timing.report());
@@ -148,6 +196,11 @@ export const convertCommand: Command = {
           writeFileAtomic(resolve(io.cwd, statisticsJson), JSON.stringify(instrumentation.statistics.toJSON(), null, 2) + '\n');
         }
       }
+    }
+    if (check?.failure) {
+      io.stderr(formatCheckFailure(check.failure, check.report()));
+      if (reportPath !== undefined) writeReportFile(reportPath, await buildReport(model, false));
+      return 1;
     }
     const writing = progressReporter(io, 'writing', outputArg, 'bytes');
     try {
@@ -176,6 +229,14 @@ export const convertCommand: Command = {
         (colour ? io.stderrStyled! : io.stderr)(formatConvertSummary(summary, stylist(colour)));
       }
     }
+    if (reportPath !== undefined) writeReportFile(reportPath, await buildReport(model, true));
     return 0;
   },
 };
+
+/** Accuracy after the last pass that was checked on a labelled dataset. */
+function lastAccuracy(check: CheckInstrumentation): AccuracyFigure | undefined {
+  let last: AccuracyFigure | undefined;
+  for (const result of check.results.values()) if (result.accuracy) last = result.accuracy;
+  return last;
+}

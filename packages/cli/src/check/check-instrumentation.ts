@@ -1,0 +1,246 @@
+/**
+ * `convert --check`: after every pass that changed the model, its outputs on the check inputs
+ * against the original's (ONNX Runtime as referee), plus accuracy on a labelled dataset. The first
+ * pass that breaks the tolerance or the accuracy budget stops the pipeline (the remaining passes
+ * are skipped); inside it, the intermediate tensors of the model before and after the pass are
+ * compared by name in topological order to find the first diverging node, and a reproducer is
+ * written.
+ */
+import { formatLocation, ModelpassError, type Model, type Tensor } from '@modelpass/ir';
+import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
+import { PassFailure, type PassInstrumentation, type PassRunInfo, type PassRunOutcome, type PipelineRunInfo, type PluginRecord } from '@modelpass/pass-manager';
+import { compareOutputs, evaluateAccuracy } from '@modelpass/runtime';
+import { reportNumber, type AccuracyFigure, type CheckReport, type Divergence, type OutputsCheck } from '@modelpass/report';
+import type { CheckOptions } from './check-options.js';
+import { resolveCheckInputs, type ResolvedCheckInputs } from './check-inputs.js';
+import { compareIntermediates } from './intermediate-tensors.js';
+import { Referee, type RefereeEngine } from './referee.js';
+import { writeCheckReproducer } from './check-reproducer.js';
+
+export interface CheckFailure {
+  readonly pass: PassRunInfo;
+  readonly check: OutputsCheck;
+  readonly divergence?: Divergence;
+  readonly reproducer?: string;
+  readonly notes: readonly string[];
+}
+
+export interface CheckContext {
+  readonly cwd: string;
+  /** Where the reproducer goes (a fresh folder next to it when taken). */
+  readonly reproducerDirectory: string;
+  /** Called after each checked pass (e.g. to print a line). */
+  readonly onChecked?: (pass: PassRunInfo, check: OutputsCheck) => void;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message.split('\n')[0]! : String(error);
+}
+
+export class CheckInstrumentation implements PassInstrumentation {
+  readonly name = 'check';
+  /** The check after each pass, by pass execution index. */
+  readonly results = new Map<number, OutputsCheck>();
+  failure: CheckFailure | undefined;
+  originalAccuracy: AccuracyFigure | undefined;
+  private readonly referee = new Referee();
+  private readonly expected = new Map<RefereeEngine, Map<string, Tensor>>();
+  private inputs: ResolvedCheckInputs | undefined;
+  /** ONNX bytes of the model as the next pass gets it. */
+  private current: Uint8Array | undefined;
+  private original: Uint8Array | undefined;
+  private lastCheck: OutputsCheck | undefined;
+  private plugins: readonly PluginRecord[] = [];
+  private readonly notes: string[] = [];
+
+  constructor(
+    private readonly options: CheckOptions,
+    private readonly context: CheckContext,
+  ) {}
+
+  /** Runs the original model on the check inputs (call before the pipeline). */
+  async prepare(model: Model): Promise<void> {
+    this.original = this.encode(model, 'the input model');
+    this.current = this.original;
+    this.inputs = resolveCheckInputs(model, this.options.inputs, this.context.cwd);
+    this.notes.push(...this.inputs.notes);
+    const run = await this.referee.run(this.original, this.inputs.feeds);
+    this.expected.set(run.engine, run.outputs);
+    if (run.note) this.notes.push(`the original model: ${run.note}`);
+    this.originalAccuracy = await this.accuracy(this.original, run.engine);
+  }
+
+  beforePipeline(_model: Model, run: PipelineRunInfo): void {
+    this.plugins = run.environment.plugins;
+  }
+
+  shouldRun(): boolean {
+    return this.failure === undefined;
+  }
+
+  async afterPass(model: Model, pass: PassRunInfo, outcome: PassRunOutcome): Promise<void> {
+    if (this.failure || !this.inputs) return;
+    if (!outcome.changed && this.lastCheck) {
+      this.results.set(pass.index, this.lastCheck);
+      return;
+    }
+    const before = this.current!;
+    const after = this.encode(model, `the model after pass '${pass.passName}'`);
+    const check = await this.check(after);
+    this.results.set(pass.index, check);
+    this.lastCheck = check;
+    this.context.onChecked?.(pass, check);
+    this.current = after;
+    if (check.withinTolerance && check.withinBudget !== false) return;
+    await this.fail(model, pass, check, before, after);
+  }
+
+  /** The `check` section of the report. */
+  report(): CheckReport {
+    const failure = this.failure;
+    return {
+      atol: this.options.atol,
+      rtol: this.options.rtol,
+      ...(this.options.accuracyBudget !== undefined ? { accuracyBudget: this.options.accuracyBudget } : {}),
+      inputs: this.inputs?.description ?? { source: this.options.inputs.kind, samples: 0 },
+      status: failure ? 'failed' : 'passed',
+      ...(failure ? { failedPass: { index: failure.pass.index, name: failure.pass.passName } } : {}),
+      ...(failure?.divergence ? { divergence: failure.divergence } : {}),
+      ...(failure?.reproducer ? { reproducer: failure.reproducer } : {}),
+      ...(this.notes.length + (failure?.notes.length ?? 0) > 0 ? { notes: [...this.notes, ...(failure?.notes ?? [])] } : {}),
+    };
+  }
+
+  async dispose(): Promise<void> {
+    await this.referee.dispose();
+  }
+
+  private encode(model: Model, what: string): Uint8Array {
+    try {
+      return encodeOnnx(model);
+    } catch (error) {
+      throw new ModelpassError({
+        reason: `--check runs models in ONNX Runtime, but ${what} cannot be written as ONNX: ${messageOf(error)}`,
+        source: '@modelpass/cli',
+        cause: error,
+      });
+    }
+  }
+
+  private async expectedOn(engine: RefereeEngine): Promise<Map<string, Tensor>> {
+    let outputs = this.expected.get(engine);
+    if (!outputs) {
+      outputs = await this.referee.runOn(engine, this.original!, this.inputs!.feeds);
+      this.expected.set(engine, outputs);
+    }
+    return outputs;
+  }
+
+  private async accuracy(bytes: Uint8Array, engine: RefereeEngine): Promise<AccuracyFigure | undefined> {
+    const inputs = this.inputs!;
+    if (!inputs.dataset) return undefined;
+    const result = await evaluateAccuracy(bytes, inputs.dataset, {
+      engine: this.referee.engineFor(engine),
+      limit: inputs.description.samples,
+      datasetName: inputs.datasetSpec!,
+    });
+    return { top1: result.accuracy, samples: result.total, dataset: inputs.datasetSpec! };
+  }
+
+  private async check(bytes: Uint8Array): Promise<OutputsCheck> {
+    const { atol, rtol } = this.options;
+    const run = await this.referee.run(bytes, this.inputs!.feeds);
+    const comparison = compareOutputs(await this.expectedOn(run.engine), run.outputs, { atol, rtol });
+    const accuracy = await this.accuracy(bytes, run.engine);
+    const budget = this.options.accuracyBudget;
+    const withinBudget = accuracy && this.originalAccuracy && budget !== undefined ? this.originalAccuracy.top1 - accuracy.top1 <= budget + 1e-12 : undefined;
+    return {
+      engine: run.engine,
+      atol,
+      rtol,
+      outputs: comparison.perOutput.map((o) => ({
+        name: o.name,
+        maxAbsError: reportNumber(o.maxAbsError),
+        maxRelError: reportNumber(o.maxRelError),
+        cosine: o.cosine,
+        top1Agreement: o.top1Agreement,
+        elementCount: o.elementCount,
+        mismatchedElements: o.mismatchedElements,
+        withinTolerance: o.withinTolerance,
+      })),
+      ...(accuracy ? { accuracy } : {}),
+      withinTolerance: comparison.withinTolerance,
+      ...(withinBudget !== undefined ? { withinBudget } : {}),
+      ...(run.note ? { notes: [run.note] } : {}),
+    };
+  }
+
+  private async bisect(model: Model, before: Uint8Array, after: Uint8Array, engine: RefereeEngine): Promise<{ divergence?: Divergence; notes: string[] }> {
+    const { atol, rtol } = this.options;
+    const comparison = await compareIntermediates(decodeOnnx(before), decodeOnnx(after), this.inputs!.feeds, this.referee, { atol, rtol, engine });
+    const index = comparison.tensors.findIndex((t) => !t.withinTolerance);
+    const notes = [...comparison.notes];
+    if (index < 0) {
+      notes.push(
+        `no intermediate tensor present before and after the pass diverges (${comparison.tensors.length} compared); the pass changed the outputs through nodes or names it added`,
+      );
+      return { notes };
+    }
+    const t = comparison.tensors[index]!;
+    // The live model keeps the source locations (file, line) that the ONNX round trip drops.
+    const live = [...model.graph.nodes()].find((node) => node.name === t.afterNode);
+    const { node: _node, op: _op, ...where } = live?.location ?? {};
+    const location = live ? formatLocation(where) : t.location;
+    if (t.afterNode !== t.node) notes.push(`tensor '${t.name}' is produced by '${t.node}' before the pass and by '${t.afterNode}' after it`);
+    return {
+      divergence: {
+        node: t.afterNode,
+        op: t.afterOp,
+        ...(location ? { location } : {}),
+        tensor: t.name,
+        maxAbsError: t.maxAbsError,
+        maxRelError: t.maxRelError,
+        cosine: t.cosine,
+        comparedTensors: index + 1,
+      },
+      notes,
+    };
+  }
+
+  private async fail(model: Model, pass: PassRunInfo, check: OutputsCheck, before: Uint8Array, after: Uint8Array): Promise<void> {
+    let bisection: { divergence?: Divergence; notes: string[] };
+    try {
+      bisection = await this.bisect(model, before, after, check.engine as RefereeEngine);
+    } catch (error) {
+      bisection = { notes: [`the intermediate tensors could not be compared: ${messageOf(error)}`] };
+    }
+    this.failure = { pass, check, ...(bisection.divergence ? { divergence: bisection.divergence } : {}), notes: bisection.notes };
+    const error = new PassFailure(pass.passName, pass.owner, { reason: checkFailureReason(this.failure), source: '@modelpass/cli', code: 'check/diverged' });
+    try {
+      const reproducer = writeCheckReproducer({
+        directory: this.context.reproducerDirectory,
+        before,
+        pass,
+        plugins: this.plugins,
+        feeds: this.inputs!.feeds,
+        check: this.report(),
+        error,
+      });
+      this.failure = { ...this.failure, reproducer };
+    } catch (writeError) {
+      this.failure = { ...this.failure, notes: [...this.failure.notes, `no reproducer was written: ${messageOf(writeError)}`] };
+    }
+  }
+}
+
+/** One line: which pass broke what, and where. */
+export function checkFailureReason(failure: CheckFailure): string {
+  const { pass, check, divergence } = failure;
+  const who = pass.owner?.plugin ? `pass '${pass.passName}' (#${pass.index}, from plugin '${pass.owner.plugin.name}')` : `pass '${pass.passName}' (#${pass.index})`;
+  const broken = check.outputs.filter((o) => !o.withinTolerance).map((o) => `'${o.name}' (max abs ${o.maxAbsError})`);
+  const what = !check.withinTolerance
+    ? `changed output${broken.length === 1 ? '' : 's'} ${broken.join(', ')} beyond |a - e| <= ${check.atol} + ${check.rtol}·|e|`
+    : `dropped top-1 accuracy to ${check.accuracy?.top1} (budget exceeded)`;
+  const where = divergence ? `; first diverging node '${divergence.node}' (${divergence.op}${divergence.location ? ` at ${divergence.location}` : ''}), tensor '${divergence.tensor}' (max abs ${divergence.maxAbsError})` : '';
+  return `--check: ${who} ${what}${where}`;
+}
