@@ -64,6 +64,7 @@ describe('renderHtmlReport (static checks)', () => {
     const passes = Array.from({ length: 5_000 }, (_, i) => ({ ...base.passes[0]!, index: i + 1 }));
     const big: Report = { ...base, layers, passes, diff: { ...base.diff!, nodes: { ...base.diff!.nodes, added } } };
     const page = renderHtmlReport(big);
+    console.log(`HTML report: sample ${(Buffer.byteLength(html) / 1024).toFixed(0)} KiB, 20,000 layers ${(Buffer.byteLength(page) / 1024).toFixed(0)} KiB`);
     expect(Buffer.byteLength(page)).toBeLessThan(TWO_MB);
     expect(page).toContain('19600 more layers not shown (the JSON report lists all 20000).');
   });
