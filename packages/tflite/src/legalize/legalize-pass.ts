@@ -16,15 +16,14 @@ export const legalizeTflite = definePass({
   options: {
     ioLayout: option.enum(['nchw', 'nhwc'], { default: 'nchw', help: 'layout of image-like graph inputs and outputs' }),
     groupedConv: option.enum(['split', 'native'], { default: 'split', help: 'grouped convolutions: one CONV_2D per group, or one grouped CONV_2D' }),
-    prepare: option.boolean({ default: true, help: 'run optimize and the canonical rewrites first' }),
+    optimize: option.boolean({ default: true, help: 'run optimize (BatchNorm folding, shape folding, canonicalize) first' }),
   },
   statistics: ['nodes-lowered', 'activations-fused', 'transposes-inside', 'transposes-at-boundary', 'transposes-estimated'],
   async run(model, context) {
     const registry = withTfliteDialect(context.registry);
-    if (context.options.prepare) {
-      await runNestedPass(optimize as Pass<OptionSpecs>, model, context);
-      prepareCanonicalForTflite(model);
-    }
+    if (context.options.optimize) await runNestedPass(optimize as Pass<OptionSpecs>, model, context);
+    inferShapes(model, { registry, mode: 'refresh' });
+    prepareCanonicalForTflite(model);
     inferShapes(model, { registry, mode: 'refresh' });
     const result = lowerToTflite(model, registry, { ioLayout: context.options.ioLayout as 'nchw' | 'nhwc', groupedConv: context.options.groupedConv as 'split' | 'native' });
     context.statistic('nodes-lowered', result.lowered);

@@ -1,7 +1,7 @@
 import { Tensor, type Node, type Value } from '@modelpass/ir';
 import { constantOf, numbersOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
-import { replaceNode, tensorTypeName, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
+import { dimsOf, replaceNode, tensorTypeName, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
 
 type Options = Record<string, string | number>;
 
@@ -25,7 +25,7 @@ const FUSIBLE = { fused_activation_function: 'NONE' };
 /** Unary ops with a builtin of their own. */
 const UNARY: readonly [string, string][] = [
   ['Relu', 'RELU'], ['Sigmoid', 'LOGISTIC'], ['Tanh', 'TANH'], ['Exp', 'EXP'], ['Log', 'LOG'], ['Abs', 'ABS'], ['Neg', 'NEG'],
-  ['Sqrt', 'SQRT'], ['Sin', 'SIN'], ['Cos', 'COS'], ['Floor', 'FLOOR'], ['Ceil', 'CEIL'], ['Round', 'ROUND'], ['Sign', 'SIGN'],
+  ['Sqrt', 'SQRT'], ['Sin', 'SIN'], ['Cos', 'COS'], ['Floor', 'FLOOR'], ['Ceil', 'CEIL'], ['Round', 'ROUND'],
   ['Not', 'LOGICAL_NOT'], ['HardSwish', 'HARD_SWISH'],
 ];
 
@@ -53,14 +53,40 @@ function variadic(op: string, builtin: string, options: Options): LoweringRule {
   };
 }
 
-/** Identity and inference Dropout: the input itself. */
+/** Identity and inference Dropout: the input itself (a RESHAPE copy when a graph output would otherwise be a graph input or constant). */
 const forward: LoweringRule = {
   ops: ['onnx.Identity', 'onnx.Dropout'],
   stage: 'lower',
-  targets: [],
+  targets: ['RESHAPE'],
   check: (node) => (node.op === 'onnx.Dropout' && node.outputs[1]?.hasUses ? "Dropout's mask output is not supported" : undefined),
-  lower(node) {
-    replaceNode(node, [node.input(0), null]);
+  lower(node, context) {
+    const input = node.input(0);
+    const output = node.output(0);
+    const target = dimsOf(output);
+    if (output.isGraphOutput && (input.isGraphInput || input.isGraphOutput || input.producer === null) && target && target.filter((d) => typeof d !== 'number').length <= 1) {
+      const emit = new TfliteEmitter(node, context);
+      const shape = target.map((d) => (typeof d === 'number' ? d : -1));
+      replaceNode(node, [emit.op1('RESHAPE', [input, emit.int32(shape, [shape.length], 'shape')], {}, output.type), null]);
+      return;
+    }
+    replaceNode(node, [input, null]);
+  },
+};
+
+/** Sign: (x > 0) - (x < 0), as the input's dtype (TFLite 2.9 has no SIGN kernel). */
+const sign: LoweringRule = {
+  ops: ['onnx.Sign'],
+  stage: 'lower',
+  targets: ['GREATER', 'LESS', 'CAST', 'SUB'],
+  check: (node) => (tensorTypeOf(node.inputs[0])?.dtype === 'float32' ? undefined : 'Sign is lowered for float32 only'),
+  lower(node, context) {
+    const emit = new TfliteEmitter(node, context);
+    const type = node.output(0).type;
+    const boolType = { kind: 'tensor' as const, dtype: 'bool' as const, shape: dimsOf(node.inputs[0]) ?? null };
+    const zero = scalar(emit, 0, node);
+    const positive = emit.op1('CAST', [emit.op1('GREATER', [node.input(0), zero], {}, boolType)], { in_data_type: 'BOOL', out_data_type: 'FLOAT32' }, type);
+    const negative = emit.op1('CAST', [emit.op1('LESS', [node.input(0), zero], {}, boolType)], { in_data_type: 'BOOL', out_data_type: 'FLOAT32' }, type);
+    replaceNode(node, [emit.op1('SUB', [positive, negative], FUSIBLE, type)]);
   },
 };
 
@@ -167,6 +193,7 @@ export const elementwiseRules: readonly LoweringRule[] = [
   variadic('Min', 'MINIMUM', {}),
   variadic('Sum', 'ADD', FUSIBLE),
   forward,
+  sign,
   clip,
   hardSigmoid,
   reciprocal,

@@ -10,7 +10,14 @@ const LOWEST_FLOAT32 = -3.4028234663852886e38;
 
 function poolPadding(node: Node): WindowPadding | string {
   const kernel = node.attr('kernel_shape', 'ints');
-  return resolvePadding(node, dimsOf(node.inputs[0])!.slice(2), windowGeometry(node, kernel), (node.optionalAttr('ceil_mode', 'int') ?? 0) === 1);
+  const padding = resolvePadding(node, dimsOf(node.inputs[0])!.slice(2), windowGeometry(node, kernel), (node.optionalAttr('ceil_mode', 'int') ?? 0) === 1);
+  // TFLite's SAME average leaves the padding out of the count: with count_include_pad=1 the zeros are padded explicitly.
+  const countsPadding = node.op === 'onnx.AveragePool' && (node.optionalAttr('count_include_pad', 'int') ?? 0) === 1;
+  if (countsPadding && typeof padding !== 'string' && padding.kind === 'SAME') {
+    const pads = node.optionalAttr('pads', 'ints');
+    if (pads) return { kind: 'explicit', begins: pads.slice(0, kernel.length), ends: pads.slice(kernel.length) };
+  }
+  return padding;
 }
 
 function checkPool(node: Node): string | undefined {

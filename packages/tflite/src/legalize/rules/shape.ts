@@ -1,7 +1,7 @@
 import { Tensor, type Dim, type Node, type Value } from '@modelpass/ir';
 import { constantOf, numbersOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
-import { dimsOf, normalizeAxis, rankOfValue, replaceNode, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
+import { dimsOf, normalizeAxis, rankOfValue, replaceNode, staticDims, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
 
 const INT32_MAX = 2147483647;
 
@@ -208,14 +208,21 @@ function int32Operand(emit: TfliteEmitter, value: Value, name: string): Value {
   return emit.op1('CAST', [value], { in_data_type: 'INT64', out_data_type: 'INT32' }, { kind: 'tensor', dtype: 'int32', shape: dimsOf(value) ?? null });
 }
 
+/** Expand with a static result: RESHAPE to the result's rank, then TILE (TFLite 2.9 builds often lack BROADCAST_TO). */
 const expand: LoweringRule = {
   ops: ['onnx.Expand'],
   stage: 'lower',
-  targets: ['BROADCAST_TO'],
-  check: () => undefined,
+  targets: ['RESHAPE', 'TILE'],
+  check: (node) => (staticDims(node.inputs[0]) && staticDims(node.outputs[0]) ? undefined : 'Expand needs static input and output shapes'),
   lower(node, context) {
     const emit = new TfliteEmitter(node, context);
-    replaceNode(node, [emit.op1('BROADCAST_TO', [node.input(0), int32Operand(emit, node.input(1), 'shape')], {}, node.output(0).type)]);
+    const inDims = staticDims(node.inputs[0])!;
+    const outDims = staticDims(node.outputs[0])!;
+    const padded = [...new Array<number>(outDims.length - inDims.length).fill(1), ...inDims];
+    let x = node.input(0);
+    if (padded.length !== inDims.length) x = emit.op1('RESHAPE', [x, emit.int32(padded, [padded.length], 'shape')], {}, { kind: 'tensor', dtype: tensorTypeOf(x)?.dtype ?? 'float32', shape: padded });
+    const multiples = outDims.map((d, i) => d / padded[i]!);
+    replaceNode(node, [emit.op1('TILE', [x, emit.int32(multiples, [multiples.length], 'multiples')], {}, node.output(0).type)]);
   },
 };
 
