@@ -1,7 +1,9 @@
 /**
  * The QDQ form of dynamic quantization: the float op stays, reading its activation through
  * DynamicQuantizeLinear → DequantizeLinear and its weight through DequantizeLinear (int8 codes
- * stored offline). ONNX Runtime's QDQ optimizer fuses the pattern into integer kernels.
+ * stored offline). ONNX Runtime's optimizer fuses DQ→MatMul into DynamicQuantizeMatMul when the
+ * activation has rank ≥ 3; 2-D MatMul+Add and Gemm stay float there (it fuses MatMul+Add to Gemm
+ * first, and has no dynamic QDQ Gemm fusion): use the integer form for those.
  */
 import { Builder, tensorType, type Node, type Value } from '@modelpass/ir';
 import type { DynamicLayer } from './dynamic-layers.js';
