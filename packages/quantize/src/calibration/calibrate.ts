@@ -4,7 +4,7 @@
  * distribution), then choose each tensor's range. `collectStatistics` and `chooseRanges` are the two
  * halves, so shards of a run can be collected apart, merged (`mergeStatistics`) and chosen once.
  */
-import type { Model } from '@modelpass/ir';
+import type { Model, Tensor } from '@modelpass/ir';
 import { ActivationCollector } from './activation-collector.js';
 import { openCalibrationData } from './calibration-data.js';
 import { HistogramStatistics, type HistogramStatisticsJSON } from './histogram-statistics.js';
@@ -32,6 +32,15 @@ export function createStatistics(options: Pick<CalibrationOptions, 'method' | 'b
   return options.method === 'minmax' ? new MinMaxStatistics(options.movingAverage) : new HistogramStatistics(options.bins ?? CALIBRATION_DEFAULTS.bins);
 }
 
+/** A tensor's elements as numbers: a view of its bytes for float32 (no copy per batch), decoded otherwise. */
+function floatValues(tensor: Tensor): ArrayLike<number> {
+  if (tensor.dtype === 'float32') {
+    const bytes = tensor.bytes();
+    if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, tensor.size);
+  }
+  return tensor.data() as ArrayLike<number>;
+}
+
 /** Runs the model on the calibration data and folds every batch's values of `tensors` into statistics. */
 export async function collectStatistics(model: Model, tensors: readonly string[], options: CalibrationOptions): Promise<CalibrationStatistics> {
   checkCalibrationOptions(options);
@@ -44,7 +53,7 @@ export async function collectStatistics(model: Model, tensors: readonly string[]
   try {
     for await (const batch of data) {
       const values = await collector.run(batch.feeds);
-      for (const [name, tensor] of values) statistics.get(name)!.add(tensor.data() as Float32Array | Float64Array);
+      for (const [name, tensor] of values) statistics.get(name)!.add(floatValues(tensor));
       samples += batch.samples;
       options.onProgress?.(Math.min(samples, options.samples), options.samples);
     }
