@@ -1,6 +1,7 @@
 import { delimiter, extname } from 'node:path';
 import { printModelToFile, readModelText, type Model } from '@modelpass/ir';
 import { readOnnx, writeOnnx, type ValueInfoPolicy } from '@modelpass/onnx';
+import { assertNoTfliteOps, readTflite, writeTflite } from '@modelpass/tflite';
 import { UsageError } from './usage-error.js';
 
 /** A model file format the CLI reads and writes, chosen by extension or `--from/--to`. */
@@ -60,6 +61,8 @@ const onnx: ModelFormat = {
     return model;
   },
   write(model, path, options) {
+    // TFLite ops (a custom op above all) have no ONNX spelling: refuse them by node, not as unknown ONNX domains.
+    assertNoTfliteOps(model, path, 'ONNX');
     writeOnnx(model, path, {
       ...(options?.valueInfo ? { valueInfo: options.valueInfo } : {}),
       ...(options?.onProgress ? { onProgress: options.onProgress } : {}),
@@ -67,8 +70,21 @@ const onnx: ModelFormat = {
   },
 };
 
+const tflite: ModelFormat = {
+  name: 'tflite',
+  extensions: ['.tflite'],
+  read(path) {
+    // The tflite dialect as the file has it; converting to ONNX is a pipeline (raise, layout).
+    return readTflite(path);
+  },
+  write(model, path) {
+    // Refuses (per node, before writing) ops not in the tflite dialect: legalize-tflite maps canonical ones.
+    writeTflite(model, path);
+  },
+};
+
 /** Formats by name; a table, not a switch, so a new format is one entry. */
-export const formats: ReadonlyMap<string, ModelFormat> = new Map([mpir, onnx].map((format) => [format.name, format]));
+export const formats: ReadonlyMap<string, ModelFormat> = new Map([mpir, onnx, tflite].map((format) => [format.name, format]));
 
 /** The format named by `explicit`, else the one owning the file's extension. */
 export function formatFor(path: string, explicit: string | undefined, role: 'input' | 'output'): ModelFormat {

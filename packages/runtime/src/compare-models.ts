@@ -7,7 +7,7 @@ import { inferShapes } from '@modelpass/ops';
 import { checkMemoryBudget, defaultMemoryBudget, type PlannedInput } from './compare-budget.js';
 import { compareOutputs, type CompareOptions, type ComparisonReport } from './compare.js';
 import { feedsToMap, type Engine, type Feeds, type ModelSource } from './engine.js';
-import { createEngine, type CreateEngineOptions, type EngineName } from './engines.js';
+import { createEngine, defaultEngineFor, type CreateEngineOptions, type EngineName } from './engines.js';
 import { feedableInputs, generateInputs, type GenerateInputsOptions } from './generate-inputs.js';
 import { loadInputs } from './load-inputs.js';
 import { loadModel } from './model-source.js';
@@ -15,7 +15,7 @@ import { loadModel } from './model-source.js';
 export interface CompareModelsOptions extends GenerateInputsOptions, CompareOptions, CreateEngineOptions {
   /** Feeds, or a folder / list of `.npy`/`.pb` files to load; random inputs from `seed` when absent. */
   readonly inputs?: Feeds | string | readonly string[];
-  /** Engine for both models (default 'ort'). */
+  /** Engine for both models (default: per model, `defaultEngineFor`: 'tflite' for TFLite models, else 'ort'). */
   readonly engine?: EngineName | Engine;
   /** Different engines for the first and second model; wins over `engine`. */
   readonly engines?: readonly [EngineName | Engine, EngineName | Engine];
@@ -71,7 +71,7 @@ function plannedInputs(model: Model, options: GenerateInputsOptions): PlannedInp
 }
 
 export async function compareModels(a: ModelSource, b: ModelSource, options: CompareModelsOptions = {}): Promise<ModelComparison> {
-  const [specA, specB] = options.engines ?? [options.engine ?? 'ort', options.engine ?? 'ort'];
+  const [specA, specB] = options.engines ?? [options.engine ?? defaultEngineFor(a), options.engine ?? defaultEngineFor(b)];
   const names = [specA, specB].map((spec) => (typeof spec === 'string' ? spec : spec.name));
   const onReference = names.includes('reference');
   const givenFeeds = options.inputs !== undefined && typeof options.inputs !== 'string' && !Array.isArray(options.inputs);

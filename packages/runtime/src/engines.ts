@@ -1,6 +1,8 @@
-import type { Engine } from './engine.js';
+import { Model } from '@modelpass/ir';
+import type { Engine, ModelSource } from './engine.js';
 import { runtimeError } from './errors.js';
 import { OrtRunner, type OrtRunnerOptions } from './ort-runner.js';
+import { isTflitePath } from './model-source.js';
 import { ReferenceEngine } from './reference-engine.js';
 import { TfliteEngine, type TfliteEngineOptions } from './tflite-engine.js';
 
@@ -32,4 +34,17 @@ export function createEngine(engine: EngineName | Engine = 'ort', options: Creat
     });
   }
   return factory(options);
+}
+
+/**
+ * The engine a model runs on when none is chosen: the TFLite runtime for a `.tflite` file or an IR
+ * model of the tflite dialect (read from .tflite, or legalized), ONNX Runtime for everything else.
+ */
+export function defaultEngineFor(source: ModelSource): EngineName {
+  if (typeof source === 'string') return isTflitePath(source) ? 'tflite' : 'ort';
+  if (source instanceof Model) {
+    for (const node of source.graph.nodes()) return node.dialect === 'tflite' ? 'tflite' : 'ort';
+    return source.sourceFormat === 'tflite' ? 'tflite' : 'ort';
+  }
+  return 'ort';
 }

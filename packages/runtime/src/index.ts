@@ -1,10 +1,10 @@
 export type { Engine, Feeds, ModelSource, RunOptions } from './engine.js';
 export { feedsToMap } from './engine.js';
-export { createEngine, ENGINE_NAMES, type CreateEngineOptions, type EngineName } from './engines.js';
+export { createEngine, defaultEngineFor, ENGINE_NAMES, type CreateEngineOptions, type EngineName } from './engines.js';
 export { OrtRunner, runOrt, disposeSharedOrtRunner, type OrtRunnerOptions, type OrtSessionInfo, type OrtValueInfo } from './ort-runner.js';
 export { toOrtTensor, fromOrtTensor, dtypeFromOrtType, ORT_DTYPES } from './ort-tensor.js';
 export { ReferenceEngine } from './reference-engine.js';
-export { loadModel, describeModelSource } from './model-source.js';
+export { loadModel, describeModelSource, isTflitePath } from './model-source.js';
 export { SeededRandom } from './prng.js';
 export {
   generateInputs,

@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Model, ModelpassError } from '@modelpass/ir';
 import { decodeOnnx, encodeOnnx, readOnnx } from '@modelpass/onnx';
+import { readTflite } from '@modelpass/tflite';
 import type { ModelSource } from './engine.js';
 import { messageOf, runtimeError } from './errors.js';
 
@@ -20,11 +21,16 @@ export function modelSourceFile(source: ModelSource): string | undefined {
   return undefined;
 }
 
-/** The IR model for a source: read and decoded through `@modelpass/onnx` when it is a file or bytes. */
+/** The IR model for a source: read and decoded through `@modelpass/onnx` (`@modelpass/tflite` for a `.tflite` file) when it is a file or bytes. */
 export function loadModel(source: ModelSource): Model {
   if (source instanceof Model) return source;
-  if (typeof source === 'string') return readOnnx(source);
+  if (typeof source === 'string') return isTflitePath(source) ? readTflite(source) : readOnnx(source);
   return decodeOnnx(source);
+}
+
+/** A path the TFLite reader and engine take (by extension, as the CLI tells formats). */
+export function isTflitePath(path: string): boolean {
+  return path.toLowerCase().endsWith('.tflite');
 }
 
 /** ONNX bytes for an in-memory model (encoded through `@modelpass/onnx`). */

@@ -47,7 +47,7 @@ const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 export const evalCommand: Command = {
   name: 'eval',
-  usage: 'modelpass eval <model> --dataset SPEC [--limit N] [--engine ort|reference] [--scale X] [--mean M] [--std S] [--json]',
+  usage: 'modelpass eval <model> --dataset SPEC [--limit N] [--engine ort|reference|tflite] [--scale X] [--mean M] [--std S] [--json]',
   summary:
     'Measure classification accuracy on labelled data (the argmax of the model\'s output against the labels). Datasets: ' +
     'fashion-mnist:train|test (Debian dataset-fashion-mnist), idx:IMAGES,LABELS, npy:DIR (DIR/x.npy, DIR/y.npy). Samples become ' +
@@ -57,7 +57,7 @@ export const evalCommand: Command = {
     'allow-read': allowReadFlag,
     dataset: { type: 'string', short: 'd', help: 'fashion-mnist:test, fashion-mnist:train, idx:IMAGES,LABELS or npy:DIR', valueName: 'SPEC' },
     limit: { type: 'string', help: 'evaluate only the first N samples', valueName: 'N' },
-    engine: { type: 'string', help: 'ort (default) or reference', valueName: 'ENGINE' },
+    engine: { type: 'string', help: 'ort, reference or tflite (default: tflite for .tflite files, ort for the others)', valueName: 'ENGINE' },
     'batch-size': { type: 'string', help: 'samples per run (default 256; a fixed batch dimension wins)', valueName: 'N' },
     scale: { type: 'string', help: 'multiply samples by X first (default 1/255 for uint8 samples, else 1)', valueName: 'X' },
     mean: { type: 'string', help: 'subtract after scaling (default 0; a list gives one per channel)', valueName: 'M[,M...]' },
@@ -74,8 +74,8 @@ export const evalCommand: Command = {
     const spec = flagString(args, 'dataset');
     if (spec === undefined) throw new UsageError('eval needs a dataset: --dataset fashion-mnist:test (or idx:IMAGES,LABELS, npy:DIR)');
     checkDatasetName(spec);
-    const engine = flagString(args, 'engine') ?? 'ort';
-    if (engine !== 'ort' && engine !== 'reference') throw new UsageError(`--engine takes ort or reference, got '${engine}'`);
+    const engine = flagString(args, 'engine');
+    if (engine !== undefined && engine !== 'ort' && engine !== 'reference' && engine !== 'tflite') throw new UsageError(`--engine takes ort, reference or tflite, got '${engine}'`);
     const layout = (flagString(args, 'layout') ?? 'nchw').toLowerCase();
     if (layout !== 'nchw' && layout !== 'nhwc') throw new UsageError(`--layout takes nchw or nhwc, got '${flagString(args, 'layout')}'`);
     const minText = flagString(args, 'min-accuracy');
@@ -91,7 +91,7 @@ export const evalCommand: Command = {
     const std = numberList(args, 'std', true);
 
     const { path, format } = modelInput(args.positionals[0]!, io, undefined);
-    const source = format.name === 'onnx' ? path : await format.read(path, readOptions(args, io));
+    const source = format.name === 'onnx' || format.name === 'tflite' ? path : await format.read(path, readOptions(args, io));
     const dataset = loadDataset(spec, { cwd: io.cwd, ...(limit !== undefined ? { limit } : {}) });
     const normalization: Normalization = {
       scale: scale ?? (dataset.samples.dtype === 'uint8' ? 1 / 255 : 1),
@@ -104,7 +104,7 @@ export const evalCommand: Command = {
     try {
       result = await evaluateAccuracy(source, dataset, {
         onProgress: (done, all) => bar.update(done, all),
-        engine: engine as EngineName,
+        ...(engine !== undefined ? { engine: engine as EngineName } : {}),
         normalization,
         layout: layout as SampleLayout,
         datasetName: spec,

@@ -82,6 +82,9 @@ export function readTensorInfo(ctx: ImportContext, table: TableReader, index: nu
       code: 'tflite/unsupported',
     });
   }
+  if (table.scalar(T.external_buffer, 'uint32', 0, 'external_buffer') !== 0) {
+    throw tfliteError({ reason: `tensor '${name}' (${table.path}) keeps its data in an external buffer file, which is not supported yet`, location: { file: ctx.file }, code: 'tflite/unsupported' });
+  }
   const staticShape = table.numbers(T.shape, 'int32', 'shape');
   staticShape.forEach((dim, i) => {
     if (dim < -1) ctx.bytes.fail(`${table.path}.shape[${i}]`, `dimension ${dim} is negative`);
