@@ -11,7 +11,8 @@ export const PAGE_SCRIPT = `(function () {
   if (!Chart) { document.documentElement.setAttribute('data-charts-error', 'Chart.js did not load'); return; }
   Chart.defaults.font.family = 'system-ui, sans-serif';
   Chart.defaults.color = '#333';
-  function shorten(label) { label = String(label); return label.length > 42 ? label.slice(0, 41) + '\\u2026' : label; }
+  // Long names (StatefulPartitionedCall/functional_1/conv2d_3/BiasAdd) differ at the end: keep both ends.
+  function shorten(label) { label = String(label); return label.length > 42 ? label.slice(0, 12) + '\\u2026' + label.slice(-29) : label; }
   var drawn = 0;
   specs.forEach(function (spec) {
     var canvas = document.getElementById(spec.id);

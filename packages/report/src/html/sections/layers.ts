@@ -13,8 +13,10 @@ interface LayerMetric {
   readonly max?: number;
   /** The layer's value, or undefined when the layer has none. */
   value(layer: LayerRecord): number | undefined;
-  /** Sentence shown instead of the chart when every value is zero. */
+  /** Sentence shown instead of the chart when its values say nothing (all zero, all unchanged). */
   readonly allZero: string;
+  /** When the values say nothing (e.g. every channel kept): the test, and the sentence shown instead. */
+  readonly uninformative?: { readonly test: (values: readonly number[]) => boolean; readonly text: string };
 }
 
 /** The per-layer charts, one per metric; a metric no layer carries draws nothing. */
@@ -23,8 +25,8 @@ const LAYER_METRICS: readonly LayerMetric[] = [
     id: 'chart-layer-sparsity',
     title: 'Weight sparsity per layer (% of weights exactly zero)',
     axis: '%',
+    // No fixed top: 0.7 % of incidental zeros should still show as bars.
     min: 0,
-    max: 100,
     value: (layer) => (layer.sparsity === undefined ? undefined : layer.sparsity * 100),
     allZero: 'No layer has weights that are exactly zero.',
   },
@@ -36,6 +38,7 @@ const LAYER_METRICS: readonly LayerMetric[] = [
     max: 100,
     value: (layer) => (layer.channels && layer.channels.before > 0 ? (layer.channels.after / layer.channels.before) * 100 : undefined),
     allZero: 'Every layer lost all of its output channels.',
+    uninformative: { test: (values) => values.every((value) => value === 100), text: 'No layer lost output channels: every layer keeps 100 %.' },
   },
   {
     id: 'chart-layer-sqnr',
@@ -95,6 +98,10 @@ export const layersSection: ReportSection = {
         layers.map((layer) => [layerLabel(layer), num(metric.value(layer)!.toFixed(2))]),
         'layers',
       );
+      if (metric.uninformative?.test(layers.map((layer) => metric.value(layer)!))) {
+        parts.push(paragraph(metric.uninformative.text));
+        continue;
+      }
       if (!hasVisibleData(spec.datasets)) {
         parts.push(paragraph(metric.allZero));
         continue;
