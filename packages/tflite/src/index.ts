@@ -14,3 +14,10 @@ export { prepareCanonicalForTflite } from './legalize/prepare.js';
 export { fuseActivations, FUSING_OPS, FUSIBLE_ACTIVATIONS } from './legalize/fuse-activations.js';
 export { LoweringRegistry, DEFAULT_LEGALIZE_OPTIONS, type LoweringRule, type LoweringContext, type LegalizeOptions } from './legalize/lowering-rule.js';
 export { defaultLoweringRules } from './legalize/rules/index.js';
+export { declareChannelsFirst } from './layout/io-layout.js';
+export { raiseTflite } from './raise/raise-pass.js';
+export { raiseFromTflite, unraisableNodes, type RaiseOptions, type RaiseResult } from './raise/raise.js';
+export { RaiseRegistry, type RaiseRule, type RaiseContext } from './raise/raise-rule.js';
+export { defaultRaiseRules } from './raise/rules/index.js';
+/** The passes of this package, for a pass registry. */
+export { tflitePasses } from './passes.js';

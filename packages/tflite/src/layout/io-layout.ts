@@ -12,13 +12,27 @@ function rankOf(value: Value): number | undefined {
  * Returns the names of the values it changed.
  */
 export function declareChannelsLast(model: Model, inputs: readonly Value[], outputs: readonly Value[]): string[] {
+  return redeclareLayout(model, inputs, outputs, channelsLastPermutation, channelsFirstPermutation);
+}
+
+/**
+ * The reverse, for a model converted from TFLite: rank-4 graph inputs and outputs (NHWC) are declared
+ * NCHW, the ONNX convention. Returns the names of the values it changed.
+ */
+export function declareChannelsFirst(model: Model): string[] {
+  const rank4 = (value: Value): boolean => rankOf(value) === 4;
+  return redeclareLayout(model, model.graph.inputs.filter(rank4), model.graph.outputs.filter(rank4), channelsFirstPermutation, channelsLastPermutation);
+}
+
+/** `toOuter`: the permutation from the current layout to the declared one; `toInner` its inverse. */
+function redeclareLayout(model: Model, inputs: readonly Value[], outputs: readonly Value[], toOuter: (rank: number) => number[], toInner: (rank: number) => number[]): string[] {
   const graph = model.graph;
   const changed: string[] = [];
   for (const input of inputs) {
     const rank = rankOf(input);
     if (rank === undefined || rank < 3 || !input.isGraphInput) continue;
-    input.type = permuteType(input.type, channelsLastPermutation(rank));
-    const transposed = insertTranspose(Builder.atStart(graph), input, channelsFirstPermutation(rank), `${input.name}_to_nchw`);
+    input.type = permuteType(input.type, toOuter(rank));
+    const transposed = insertTranspose(Builder.atStart(graph), input, toInner(rank), `${input.name}_to_inner`);
     input.replaceAllUsesWith(transposed, { except: transposed.producer! });
     changed.push(input.name);
   }
@@ -28,10 +42,10 @@ export function declareChannelsLast(model: Model, inputs: readonly Value[], outp
     const name = output.name;
     const producer = output.producer;
     const at = producer ? Builder.after(producer) : Builder.atStart(graph);
-    const transposed = insertTranspose(at, output, channelsLastPermutation(rank), `${name}_to_nhwc`);
+    const transposed = insertTranspose(at, output, toOuter(rank), `${name}_to_outer`);
     output.replaceUsesWith(transposed, (use) => use.isGraphOutput && use.user === graph);
     if (!output.isGraphInput) {
-      output.rename(graph.uniqueName(`${name}_nchw`));
+      output.rename(graph.uniqueName(`${name}_inner`));
       transposed.rename(name);
     }
     changed.push(name);

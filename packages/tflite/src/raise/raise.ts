@@ -1,0 +1,70 @@
+import { ModelpassError, type DiagnosticInit, type Model, type OpRegistry } from '@modelpass/ir';
+import { sinkTransposes, type SinkTransposesResult } from '@modelpass/transforms';
+import { declareChannelsFirst } from '../layout/io-layout.js';
+import { countTransposes, type TransposeCount } from '../layout/transpose-count.js';
+import { withTfliteDialect } from '../legalize/legalize.js';
+import type { RaiseContext } from './raise-rule.js';
+import { defaultRaiseRules } from './rules/index.js';
+import { foldConstantDequantize } from './rules/shape.js';
+
+export interface RaiseOptions {
+  /** `nhwc` (default): inputs and outputs keep the TFLite model's layout; `nchw`: rank-4 inputs/outputs are declared NCHW, the ONNX convention. */
+  readonly ioLayout?: 'nhwc' | 'nchw';
+  /** The ONNX opset to write (default 13). */
+  readonly opset?: number;
+}
+
+export interface RaiseResult {
+  readonly raised: number;
+  readonly foldedDequantize: number;
+  readonly transposes: TransposeCount;
+  readonly sinking: SinkTransposesResult;
+}
+
+/** Every tflite node that cannot be raised, with its location and why (custom ops included). */
+export function unraisableNodes(model: Model, context: RaiseContext, rules = defaultRaiseRules()): DiagnosticInit[] {
+  const problems: DiagnosticInit[] = [];
+  for (const node of model.graph.allNodes()) {
+    if (!node.op.startsWith('tflite.')) continue;
+    const rule = rules.get(node.op);
+    const reason = node.graph !== model.graph ? 'ops inside subgraphs are not raised yet' : rule ? rule.check(node, context) : `${node.op} has no ONNX lowering yet`;
+    if (reason) problems.push({ reason, location: node.location, source: '@modelpass/tflite', code: 'tflite/unraisable' });
+  }
+  return problems;
+}
+
+/**
+ * tflite dialect (NHWC) → canonical ONNX-semantics ops: folds constant DEQUANTIZE (float16 weights),
+ * checks every node (all problems reported at once, nothing changed), raises each op (layout-sensitive
+ * ones between transposes, weights transposed offline), then sinks and cancels the transposes.
+ */
+export function raiseFromTflite(model: Model, registry: OpRegistry, options: RaiseOptions = {}): RaiseResult {
+  const context: RaiseContext = { model, registry: withTfliteDialect(registry), opset: options.opset ?? 13 };
+  const rules = defaultRaiseRules();
+  let foldedDequantize = 0;
+  for (const node of model.graph.nodeList()) if (node.graph && foldConstantDequantize(node)) foldedDequantize++;
+  const problems = unraisableNodes(model, context, rules);
+  if (problems.length > 0) {
+    throw new ModelpassError([
+      {
+        reason: `${problems.length} TFLite node(s) cannot be converted to ONNX; nothing was converted`,
+        source: '@modelpass/tflite',
+        code: 'tflite/unraisable',
+        notes: problems.map((p) => `${p.location?.node ?? '?'} (${p.location?.op ?? '?'}): ${p.reason}`),
+      },
+      ...problems,
+    ]);
+  }
+  let raised = 0;
+  for (const node of model.graph.nodeList()) {
+    if (!node.graph || !node.op.startsWith('tflite.')) continue;
+    rules.get(node.op)!.raise(node, context);
+    raised++;
+  }
+  if (options.ioLayout === 'nchw') declareChannelsFirst(model);
+  const sinking = sinkTransposes(model);
+  for (const constant of [...model.graph.constants]) if (!constant.hasUses && !constant.isGraphInput) model.graph.removeConstant(constant);
+  model.opsetImports.delete('tflite');
+  model.opsetImports.set('onnx', context.opset);
+  return { raised, foldedDequantize, transposes: countTransposes(model.graph), sinking };
+}

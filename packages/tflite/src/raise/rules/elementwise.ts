@@ -1,0 +1,68 @@
+import { attrs, Tensor, type Attribute, type Node, type Value } from '@modelpass/ir';
+import { CanonicalEmitter, replaceRaised } from '../canonical-emitter.js';
+import type { RaiseContext, RaiseRule } from '../raise-rule.js';
+
+const ACTIVATIONS = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1', 'TANH'];
+
+function checkActivation(node: Node): string | undefined {
+  const fused = node.optionalAttr('fused_activation_function', 'string') ?? 'NONE';
+  return ACTIVATIONS.includes(fused) ? undefined : `fused activation ${fused} has no ONNX equivalent`;
+}
+
+/** A builtin that is one canonical op on the same operands (plus its fused activation). */
+function direct(builtin: string, op: string, attributes: (node: Node) => Record<string, Attribute> = () => ({})): RaiseRule {
+  return {
+    ops: [`tflite.${builtin}`],
+    targets: [op],
+    check: checkActivation,
+    raise(node) {
+      const emit = new CanonicalEmitter(node);
+      const y = emit.op1(op, node.inputs, attributes(node), node.output(0).type);
+      replaceRaised(node, [emit.activation(y, node.optionalAttr('fused_activation_function', 'string')) as Value]);
+    },
+  };
+}
+
+/** A builtin written with a few canonical ops. */
+function composite(builtin: string, targets: string[], build: (emit: CanonicalEmitter, node: Node, x: Value, context: RaiseContext) => Value): RaiseRule {
+  return {
+    ops: [`tflite.${builtin}`],
+    targets,
+    check: () => undefined,
+    raise(node, context) {
+      const emit = new CanonicalEmitter(node);
+      replaceRaised(node, [build(emit, node, node.input(0), context)]);
+    },
+  };
+}
+
+const scalar = (emit: CanonicalEmitter, value: number, name: string): Value => emit.constant(Tensor.scalar('float32', value), name);
+
+const DIRECT: readonly [string, string][] = [
+  ['ADD', 'Add'], ['SUB', 'Sub'], ['MUL', 'Mul'], ['DIV', 'Div'], ['RELU', 'Relu'], ['LOGISTIC', 'Sigmoid'], ['TANH', 'Tanh'],
+  ['HARD_SWISH', 'HardSwish'], ['EXP', 'Exp'], ['LOG', 'Log'], ['ABS', 'Abs'], ['NEG', 'Neg'], ['SQRT', 'Sqrt'], ['MAXIMUM', 'Max'],
+  ['MINIMUM', 'Min'], ['POW', 'Pow'], ['PRELU', 'PRelu'], ['ELU', 'Elu'], ['FLOOR', 'Floor'], ['CEIL', 'Ceil'], ['ROUND', 'Round'],
+  ['SIN', 'Sin'], ['COS', 'Cos'], ['LESS', 'Less'], ['LESS_EQUAL', 'LessOrEqual'], ['GREATER', 'Greater'], ['GREATER_EQUAL', 'GreaterOrEqual'],
+  ['EQUAL', 'Equal'], ['LOGICAL_AND', 'And'], ['LOGICAL_OR', 'Or'], ['LOGICAL_NOT', 'Not'], ['SELECT', 'Where'], ['SELECT_V2', 'Where'],
+  ['FLOOR_MOD', 'Mod'], ['SIGN', 'Sign'],
+];
+
+export const elementwiseRaiseRules: readonly RaiseRule[] = [
+  ...DIRECT.map(([builtin, op]) => direct(builtin, op)),
+  direct('LEAKY_RELU', 'LeakyRelu', (node) => ({ alpha: attrs.float(node.optionalAttr('alpha', 'float') ?? 0.2) })),
+  composite('RELU6', ['Clip'], (emit, node, x) => emit.op1('Clip', [x, scalar(emit, 0, 'zero'), scalar(emit, 6, 'six')], {}, node.output(0).type)),
+  composite('RELU_N1_TO_1', ['Clip'], (emit, node, x) => emit.op1('Clip', [x, scalar(emit, -1, 'minus_one'), scalar(emit, 1, 'one')], {}, node.output(0).type)),
+  composite('RSQRT', ['Sqrt', 'Reciprocal'], (emit, node, x) => emit.op1('Reciprocal', [emit.op1('Sqrt', [x], {}, node.output(0).type)], {}, node.output(0).type)),
+  composite('SQUARE', ['Mul'], (emit, node, x) => emit.op1('Mul', [x, x], {}, node.output(0).type)),
+  composite('SQUARED_DIFFERENCE', ['Sub', 'Mul'], (emit, node, x) => {
+    const d = emit.op1('Sub', [x, node.input(1)], {}, node.output(0).type);
+    return emit.op1('Mul', [d, d], {}, node.output(0).type);
+  }),
+  composite('GELU', ['Gelu', 'Erf', 'Div', 'Add', 'Mul'], (emit, node, x, context) => {
+    const type = node.output(0).type;
+    if (context.opset >= 20) return emit.op1('Gelu', [x], (node.optionalAttr('approximate', 'int') ?? 0) === 1 ? { approximate: attrs.string('tanh') } : {}, type);
+    const erf = emit.op1('Erf', [emit.op1('Div', [x, scalar(emit, Math.SQRT2, 'sqrt2')], {}, type)], {}, type);
+    const gate = emit.op1('Mul', [emit.op1('Add', [erf, scalar(emit, 1, 'one')], {}, type), scalar(emit, 0.5, 'half')], {}, type);
+    return emit.op1('Mul', [x, gate], {}, type);
+  }),
+];

@@ -1,0 +1,9 @@
+import { RaiseRegistry } from '../raise-rule.js';
+import { elementwiseRaiseRules } from './elementwise.js';
+import { shapeRaiseRules } from './shape.js';
+import { windowRaiseRules } from './window.js';
+
+/** Every tflite → canonical rule this package ships. */
+export function defaultRaiseRules(): RaiseRegistry {
+  return new RaiseRegistry([...windowRaiseRules, ...elementwiseRaiseRules, ...shapeRaiseRules]);
+}

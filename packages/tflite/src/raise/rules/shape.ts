@@ -1,0 +1,188 @@
+import { attrs, Tensor, type Attribute, type Node, type Value } from '@modelpass/ir';
+import { transposeTensor } from '@modelpass/transforms';
+import { constantOf, numbersOf } from '../../legalize/constant-values.js';
+import { dimsOf, normalizeAxis, rankOfValue, tensorTypeOf } from '../../legalize/lowering-tools.js';
+import { CanonicalEmitter, replaceRaised } from '../canonical-emitter.js';
+import type { RaiseRule } from '../raise-rule.js';
+
+function int64Operand(emit: CanonicalEmitter, value: Value, name: string): Value {
+  const values = numbersOf(value);
+  if (values) return emit.int64(values, name, constantOf(value)!.shape.length === 0 ? [] : [values.length]);
+  if (tensorTypeOf(value)?.dtype === 'int64') return value;
+  return emit.op1('Cast', [value], { to: attrs.int(7) }, { kind: 'tensor', dtype: 'int64', shape: dimsOf(value) ?? null });
+}
+
+const reshape: RaiseRule = {
+  ops: ['tflite.RESHAPE'],
+  targets: ['Reshape'],
+  check: (node) => (node.inputs[1] || node.optionalAttr('new_shape', 'ints') ? undefined : 'RESHAPE without a shape operand or new_shape'),
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const given = node.optionalAttr('new_shape', 'ints');
+    const shape = node.inputs[1] ? int64Operand(emit, node.input(1), 'shape') : emit.int64(given!, 'shape');
+    replaceRaised(node, [emit.op1('Reshape', [node.input(0), shape], {}, node.output(0).type)]);
+  },
+};
+
+const transpose: RaiseRule = {
+  ops: ['tflite.TRANSPOSE'],
+  targets: ['Transpose'],
+  check: (node) => (numbersOf(node.inputs[1]) ? undefined : 'the permutation must be a constant'),
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    replaceRaised(node, [emit.op1('Transpose', [node.input(0)], { perm: attrs.ints(numbersOf(node.inputs[1])!) }, node.output(0).type)]);
+  },
+};
+
+const concatenation: RaiseRule = {
+  ops: ['tflite.CONCATENATION'],
+  targets: ['Concat'],
+  check: (node) => (rankOfValue(node.outputs[0]) === undefined ? 'needs the output rank' : undefined),
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const axis = normalizeAxis(node.attr('axis', 'int'), rankOfValue(node.outputs[0])!)!;
+    const y = emit.op1('Concat', node.inputs, { axis: attrs.int(axis) }, node.output(0).type);
+    replaceRaised(node, [emit.activation(y, node.optionalAttr('fused_activation_function', 'string')) as Value]);
+  },
+};
+
+const pad: RaiseRule = {
+  ops: ['tflite.PAD', 'tflite.PADV2', 'tflite.MIRROR_PAD'],
+  targets: ['Pad'],
+  check(node) {
+    if (!numbersOf(node.inputs[1])) return 'the paddings must be a constant';
+    if (node.op === 'tflite.MIRROR_PAD' && node.optionalAttr('mode', 'string') !== 'REFLECT') return 'MIRROR_PAD SYMMETRIC has no ONNX Pad mode';
+    return undefined;
+  },
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const pairs = numbersOf(node.inputs[1])!;
+    const rank = pairs.length / 2;
+    const pads = [...Array.from({ length: rank }, (_, i) => pairs[2 * i]!), ...Array.from({ length: rank }, (_, i) => pairs[2 * i + 1]!)];
+    const inputs = [node.input(0), emit.int64(pads, 'pads'), node.op === 'tflite.PADV2' ? node.input(2) : null];
+    const attributes: Record<string, Attribute> = node.op === 'tflite.MIRROR_PAD' ? { mode: attrs.string('reflect') } : {};
+    replaceRaised(node, [emit.op1('Pad', inputs, attributes, node.output(0).type)]);
+  },
+};
+
+const REDUCERS: Readonly<Record<string, string>> = { 'tflite.MEAN': 'ReduceMean', 'tflite.SUM': 'ReduceSum', 'tflite.REDUCE_MAX': 'ReduceMax', 'tflite.REDUCE_MIN': 'ReduceMin', 'tflite.REDUCE_PROD': 'ReduceProd' };
+
+const reduce: RaiseRule = {
+  ops: Object.keys(REDUCERS),
+  targets: Object.values(REDUCERS),
+  check: (node) => (numbersOf(node.inputs[1]) && rankOfValue(node.inputs[0]) !== undefined ? undefined : 'the axes must be a constant and the input rank known'),
+  raise(node, context) {
+    const emit = new CanonicalEmitter(node);
+    const rank = rankOfValue(node.inputs[0])!;
+    const axes = numbersOf(node.inputs[1])!.map((a) => normalizeAxis(a, rank)!);
+    const op = REDUCERS[node.op]!;
+    const keepdims = attrs.int(node.optionalAttr('keep_dims', 'int') ?? 0);
+    const asInput = context.opset >= 18 || (op === 'ReduceSum' && context.opset >= 13);
+    const y = asInput
+      ? emit.op1(op, [node.input(0), emit.int64(axes, 'axes')], { keepdims }, node.output(0).type)
+      : emit.op1(op, [node.input(0)], { axes: attrs.ints(axes), keepdims }, node.output(0).type);
+    replaceRaised(node, [y]);
+  },
+};
+
+const softmax: RaiseRule = {
+  ops: ['tflite.SOFTMAX'],
+  targets: ['Softmax', 'Mul'],
+  check: () => undefined,
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const beta = node.optionalAttr('beta', 'float') ?? 1;
+    let x = node.input(0);
+    if (beta !== 1) x = emit.op1('Mul', [x, emit.constant(Tensor.scalar('float32', beta), 'beta')], {}, x.type);
+    replaceRaised(node, [emit.op1('Softmax', [x], { axis: attrs.int(-1) }, node.output(0).type)]);
+  },
+};
+
+const fullyConnected: RaiseRule = {
+  ops: ['tflite.FULLY_CONNECTED'],
+  targets: ['MatMul', 'Add', 'Reshape'],
+  check(node) {
+    if ((node.optionalAttr('weights_format', 'string') ?? 'DEFAULT') !== 'DEFAULT') return 'shuffled weights formats are not supported';
+    const weights = constantOf(node.inputs[1]);
+    if (!weights || weights.dtype !== 'float32') return 'the weights must be a float32 constant';
+    return undefined;
+  },
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const weights = constantOf(node.inputs[1])!;
+    const [units, depth] = weights.shape as [number, number];
+    let x = node.input(0);
+    const rank = rankOfValue(x) ?? 2;
+    const keep = (node.optionalAttr('keep_num_dims', 'int') ?? 0) === 1;
+    if (rank !== 2 && !keep) x = emit.op1('Reshape', [x, emit.int64([-1, depth], 'flat')], {}, { kind: 'tensor', dtype: 'float32', shape: [null, depth] });
+    const outType = node.output(0).type;
+    let y = emit.op1('MatMul', [x, emit.constant(transposeTensor(weights, [1, 0]), 'weights')], {}, outType);
+    const bias = constantOf(node.inputs[2]);
+    if (bias) y = emit.op1('Add', [y, emit.constant(bias.reshape([units]), 'bias')], {}, outType);
+    replaceRaised(node, [emit.activation(y, node.optionalAttr('fused_activation_function', 'string')) as Value]);
+  },
+};
+
+const gather: RaiseRule = {
+  ops: ['tflite.GATHER'],
+  targets: ['Gather'],
+  check: (node) => ((node.optionalAttr('batch_dims', 'int') ?? 0) === 0 ? undefined : 'batch_dims is not supported'),
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    replaceRaised(node, [emit.op1('Gather', [node.input(0), node.input(1)], { axis: attrs.int(node.optionalAttr('axis', 'int') ?? 0) }, node.output(0).type)]);
+  },
+};
+
+const squeeze: RaiseRule = {
+  ops: ['tflite.SQUEEZE', 'tflite.EXPAND_DIMS'],
+  targets: ['Squeeze', 'Unsqueeze'],
+  check: (node) => (node.op === 'tflite.EXPAND_DIMS' && !numbersOf(node.inputs[1]) ? 'the axis must be a constant' : undefined),
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    if (node.op === 'tflite.EXPAND_DIMS') {
+      const axis = numbersOf(node.inputs[1])![0]!;
+      replaceRaised(node, [emit.op1('Unsqueeze', [node.input(0), emit.int64([axis], 'axes')], {}, node.output(0).type)]);
+      return;
+    }
+    const axes = node.optionalAttr('squeeze_dims', 'ints') ?? [];
+    replaceRaised(node, [emit.op1('Squeeze', [node.input(0), axes.length > 0 ? emit.int64(axes, 'axes') : null], {}, node.output(0).type)]);
+  },
+};
+
+/** DEQUANTIZE of a constant (MediaPipe's float16 weights): folded into a float32 constant before anything else. */
+export function foldConstantDequantize(node: Node): boolean {
+  if (node.op !== 'tflite.DEQUANTIZE' && node.op !== 'tflite.DENSIFY') return false;
+  const tensor = constantOf(node.inputs[0]);
+  if (!tensor) return false;
+  let folded: Tensor | undefined;
+  if (node.op === 'tflite.DENSIFY') folded = tensor;
+  else if (tensor.dtype === 'float16') folded = Tensor.fromValues('float32', tensor.shape, tensor.toNumbers());
+  else if (tensor.quant && (tensor.dtype === 'int8' || tensor.dtype === 'uint8' || tensor.dtype === 'int16')) {
+    const { scale, zeroPoint, axis } = tensor.quant;
+    const values = tensor.toNumbers();
+    const dims = tensor.shape;
+    const inner = axis === undefined ? 1 : dims.slice(axis + 1).reduce((n, d) => n * d, 1);
+    const channels = axis === undefined ? 1 : dims[axis]!;
+    folded = Tensor.fromValues(
+      'float32',
+      dims,
+      values.map((q, i) => {
+        const c = axis === undefined ? 0 : Math.floor(i / inner) % channels;
+        return Math.fround(scale[c]! * (q - zeroPoint[c]!));
+      }),
+    );
+  }
+  if (!folded) return false;
+  const value = node.graph!.addConstant(node.graph!.uniqueName(node.output(0).name), folded);
+  replaceRaised(node, [value]);
+  return true;
+}
+
+const custom: RaiseRule = {
+  ops: ['tflite.CUSTOM'],
+  targets: [],
+  check: (node) => `TFLite custom op '${node.optionalAttr('custom_code', 'string') ?? '?'}' has no ONNX equivalent (its options are an opaque FlexBuffer)`,
+  raise: () => undefined,
+};
+
+export const shapeRaiseRules: readonly RaiseRule[] = [reshape, transpose, concatenation, pad, reduce, softmax, fullyConnected, gather, squeeze, custom];

@@ -1,0 +1,129 @@
+import { attrs, type Attribute, type Node, type Value } from '@modelpass/ir';
+import { transposeTensor } from '@modelpass/transforms';
+import { constantOf, numbersOf } from '../../legalize/constant-values.js';
+import { dimsOf } from '../../legalize/lowering-tools.js';
+import { CanonicalEmitter, replaceRaised } from '../canonical-emitter.js';
+import type { RaiseRule } from '../raise-rule.js';
+
+/** TFLite's SAME padding for one spatial dim: [before, after]. */
+function samePads(size: number, kernel: number, stride: number, dilation: number): [number, number] {
+  const effective = (kernel - 1) * dilation + 1;
+  const out = Math.ceil(size / stride);
+  const total = Math.max((out - 1) * stride + effective - size, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+/** ONNX padding attributes for a TFLite `padding` over NHWC input `x`. */
+function paddingAttributes(node: Node, x: Value, kernel: readonly number[], strides: readonly number[], dilations: readonly number[]): Record<string, Attribute> {
+  if ((node.optionalAttr('padding', 'string') ?? 'SAME') === 'VALID') return {};
+  const dims = dimsOf(x);
+  const h = dims?.[1];
+  const w = dims?.[2];
+  if (typeof h !== 'number' || typeof w !== 'number') return { auto_pad: attrs.string('SAME_UPPER') };
+  const [top, bottom] = samePads(h, kernel[0]!, strides[0]!, dilations[0]!);
+  const [left, right] = samePads(w, kernel[1]!, strides[1]!, dilations[1]!);
+  return { pads: attrs.ints([top, left, bottom, right]) };
+}
+
+function windowCheck(node: Node): string | undefined {
+  if (dimsOf(node.inputs[0])?.length !== 4) return 'needs a rank-4 NHWC input with known rank';
+  const fused = node.optionalAttr('fused_activation_function', 'string') ?? 'NONE';
+  return ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1', 'TANH'].includes(fused) ? undefined : `fused activation ${fused} has no ONNX equivalent`;
+}
+
+function finish(emit: CanonicalEmitter, node: Node, nchw: Value): void {
+  const activated = emit.activation(nchw, node.optionalAttr('fused_activation_function', 'string'));
+  replaceRaised(node, [emit.toChannelsLast(activated as Value)]);
+}
+
+const conv: RaiseRule = {
+  ops: ['tflite.CONV_2D', 'tflite.DEPTHWISE_CONV_2D'],
+  targets: ['Conv', 'Relu', 'Clip', 'Transpose'],
+  check(node) {
+    const wrong = windowCheck(node);
+    if (wrong) return wrong;
+    if (!constantOf(node.inputs[1])) return 'the filter must be a constant (a DEQUANTIZE of a float16 constant is folded first)';
+    if (node.inputs[2] && !constantOf(node.inputs[2])) return 'the bias must be a constant';
+    if (constantOf(node.inputs[1])!.dtype !== 'float32') return `a ${constantOf(node.inputs[1])!.dtype} filter is not supported yet (float32 only)`;
+    return undefined;
+  },
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const filter = constantOf(node.inputs[1])!;
+    const depthwise = node.op === 'tflite.DEPTHWISE_CONV_2D';
+    // CONV_2D OHWI → OIHW; DEPTHWISE [1, H, W, C·M] → [C·M, 1, H, W]
+    const weight = transposeTensor(filter, depthwise ? [3, 0, 1, 2] : [0, 3, 1, 2]);
+    const kernel = weight.shape.slice(2);
+    const strides = [node.optionalAttr('stride_h', 'int') ?? 1, node.optionalAttr('stride_w', 'int') ?? 1];
+    const dilations = [node.optionalAttr('dilation_h_factor', 'int') ?? 1, node.optionalAttr('dilation_w_factor', 'int') ?? 1];
+    const x = node.input(0);
+    const channels = dimsOf(x)![3];
+    const group = depthwise ? (channels as number) : typeof channels === 'number' ? channels / weight.shape[1]! : 1;
+    const attributes: Record<string, Attribute> = {
+      kernel_shape: attrs.ints(kernel),
+      strides: attrs.ints(strides),
+      dilations: attrs.ints(dilations),
+      ...paddingAttributes(node, x, kernel, strides, dilations),
+      ...(group !== 1 ? { group: attrs.int(group) } : {}),
+    };
+    const bias = constantOf(node.inputs[2]);
+    const y = emit.op1('Conv', [emit.toChannelsFirst(x), emit.constant(weight, 'weight'), bias ? emit.constant(bias, 'bias') : null], attributes, emit.channelsFirstType(node.output(0).type));
+    finish(emit, node, y);
+  },
+};
+
+const pool: RaiseRule = {
+  ops: ['tflite.MAX_POOL_2D', 'tflite.AVERAGE_POOL_2D'],
+  targets: ['MaxPool', 'AveragePool', 'Transpose'],
+  check: windowCheck,
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const kernel = [node.attr('filter_height', 'int'), node.attr('filter_width', 'int')];
+    const strides = [node.optionalAttr('stride_h', 'int') ?? 1, node.optionalAttr('stride_w', 'int') ?? 1];
+    const x = node.input(0);
+    const attributes = { kernel_shape: attrs.ints(kernel), strides: attrs.ints(strides), ...paddingAttributes(node, x, kernel, strides, [1, 1]) };
+    const op = node.op === 'tflite.MAX_POOL_2D' ? 'MaxPool' : 'AveragePool';
+    finish(emit, node, emit.op1(op, [emit.toChannelsFirst(x)], attributes, emit.channelsFirstType(node.output(0).type)));
+  },
+};
+
+const resize: RaiseRule = {
+  ops: ['tflite.RESIZE_BILINEAR', 'tflite.RESIZE_NEAREST_NEIGHBOR'],
+  targets: ['Resize', 'Transpose'],
+  check(node) {
+    const dims = dimsOf(node.inputs[0]);
+    if (dims?.length !== 4 || typeof dims[0] !== 'number' || typeof dims[3] !== 'number') return 'needs a rank-4 input with static batch and channels';
+    if (!numbersOf(node.inputs[1])) return 'the size must be a constant';
+    return undefined;
+  },
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const dims = dimsOf(node.inputs[0])! as number[];
+    const [height, width] = numbersOf(node.inputs[1])!;
+    const alignCorners = (node.optionalAttr('align_corners', 'int') ?? 0) === 1;
+    const halfPixel = (node.optionalAttr('half_pixel_centers', 'int') ?? 0) === 1;
+    const bilinear = node.op === 'tflite.RESIZE_BILINEAR';
+    const transform = alignCorners ? 'align_corners' : halfPixel ? 'half_pixel' : 'asymmetric';
+    const attributes: Record<string, Attribute> = { mode: attrs.string(bilinear ? 'linear' : 'nearest'), coordinate_transformation_mode: attrs.string(transform) };
+    if (!bilinear) attributes['nearest_mode'] = attrs.string(alignCorners || halfPixel ? 'round_prefer_ceil' : 'floor');
+    const sizes = emit.int64([dims[0]!, dims[3]!, height!, width!], 'sizes');
+    const y = emit.op1('Resize', [emit.toChannelsFirst(node.input(0)), null, null, sizes], attributes, emit.channelsFirstType(node.output(0).type));
+    replaceRaised(node, [emit.toChannelsLast(y)]);
+  },
+};
+
+function blockRule(builtin: string, op: string): RaiseRule {
+  return {
+    ops: [`tflite.${builtin}`],
+    targets: [op, 'Transpose'],
+    check: (node) => (dimsOf(node.inputs[0])?.length === 4 ? undefined : 'needs a rank-4 NHWC input'),
+    raise(node) {
+      const emit = new CanonicalEmitter(node);
+      const attributes: Record<string, Attribute> = { blocksize: attrs.int(node.attr('block_size', 'int')), ...(op === 'DepthToSpace' ? { mode: attrs.string('DCR') } : {}) };
+      const y = emit.op1(op, [emit.toChannelsFirst(node.input(0))], attributes, emit.channelsFirstType(node.output(0).type));
+      replaceRaised(node, [emit.toChannelsLast(y)]);
+    },
+  };
+}
+
+export const windowRaiseRules: readonly RaiseRule[] = [conv, pool, resize, blockRule('DEPTH_TO_SPACE', 'DepthToSpace'), blockRule('SPACE_TO_DEPTH', 'SpaceToDepth')];
