@@ -6,6 +6,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Model, Tensor } from '@modelpass/ir';
+import { createOpRegistry } from '@modelpass/ops';
+import { PassEnvironment, PassManager, StatisticsInstrumentation } from '@modelpass/pass-manager';
+import { quantizePasses } from '@modelpass/quantize';
+import { transformPasses } from '@modelpass/transforms';
 import { encodeOnnx, readOnnx } from '@modelpass/onnx';
 import { datasetBatches, evaluateAccuracy, loadDataset, OrtRunner } from '@modelpass/runtime';
 
@@ -79,4 +83,15 @@ export async function testAccuracy(source: string | Uint8Array): Promise<number>
 
 export function fileSize(path: string): number {
   return readFileSync(path).byteLength;
+}
+
+/** Runs pipeline text with the transforms and quantize passes; returns the statistics. */
+export async function runPipeline(model: Model, pipeline: string, debug?: string[]): Promise<Record<string, Record<string, number>>> {
+  const environment = new PassEnvironment({ ops: createOpRegistry() });
+  environment.passes.register(transformPasses, '@modelpass/transforms');
+  environment.passes.register(quantizePasses, '@modelpass/quantize');
+  const statistics = new StatisticsInstrumentation();
+  const manager = new PassManager({ environment, instrumentations: [statistics], ...(debug ? { debug: (m: string) => void debug.push(m) } : {}) });
+  await manager.run(model, pipeline);
+  return statistics.toJSON();
 }

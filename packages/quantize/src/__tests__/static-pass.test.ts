@@ -9,23 +9,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Model } from '@modelpass/ir';
-import { createOpRegistry } from '@modelpass/ops';
 import { writeOnnx } from '@modelpass/onnx';
-import { PassEnvironment, PassManager, StatisticsInstrumentation } from '@modelpass/pass-manager';
-import { quantizePasses } from '@modelpass/quantize';
-import { transformPasses } from '@modelpass/transforms';
-import { checkWithOnnx, fileSize, fixturePath, readFixture, requireReferees, testAccuracy } from './static-helpers.js';
+import { checkWithOnnx, fileSize, fixturePath, readFixture, requireReferees, runPipeline, testAccuracy } from './static-helpers.js';
 
-export async function runPipeline(model: Model, pipeline: string, debug?: string[]): Promise<Record<string, Record<string, number>>> {
-  const environment = new PassEnvironment({ ops: createOpRegistry() });
-  environment.passes.register(transformPasses, '@modelpass/transforms');
-  environment.passes.register(quantizePasses, '@modelpass/quantize');
-  const statistics = new StatisticsInstrumentation();
-  const manager = new PassManager({ environment, instrumentations: [statistics], ...(debug ? { debug: (m: string) => void debug.push(m) } : {}) });
-  await manager.run(model, pipeline);
-  return statistics.toJSON();
-}
 
 // The goal is 0.26x; these ~420 KB models carry ~6 KB of QDQ graph (node and value names, per-channel
 // scales) on top of their int8 weights (0.25x), so they land at 0.260-0.264x: the bound holds them there.
