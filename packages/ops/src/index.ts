@@ -27,3 +27,5 @@ export { isRandomOp } from './nn/random-ops.js';
 export { rnnOps, rnnOpNames, RECURRENT_ACTIVATION_NAMES } from './rnn/index.js';
 export { inputDimValues, type DimValues, type ShapeInferenceContext } from './interpreter/symbolic-values.js';
 export * from './cost/index.js';
+export { onnxTypeSignatures } from './verify/type-constraint-check.js';
+export { TypeSignatures, typeKey, type TypeSignature, type FormalParam, type ParamArity } from './verify/type-signature.js';

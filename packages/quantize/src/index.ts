@@ -3,11 +3,13 @@ import type { OptionSpecs, Pass } from '@modelpass/pass-manager';
 import { quantizeWeights } from './weights/index.js';
 import { quantizeStatic } from './static/quantize-static-pass.js';
 import { quantizeDynamic } from './dynamic/index.js';
+import { convertFloat16 } from './float16/index.js';
 
 /** Every pass of this package, for a pass registry. Passes are appended here as they land. */
-export const quantizePasses: readonly Pass<OptionSpecs>[] = [quantizeWeights, quantizeDynamic, quantizeStatic];
+export const quantizePasses: readonly Pass<OptionSpecs>[] = [quantizeWeights, quantizeDynamic, convertFloat16, quantizeStatic];
 
 export * from './weights/index.js';
 export * from './dynamic/index.js';
+export * from './float16/index.js';
 export * from './calibration/index.js';
 export * from './static/index.js';

@@ -1,0 +1,129 @@
+/**
+ * `convert-float16`: weights and computation in float16 (or bfloat16), with Cast nodes where
+ * float32 and 16-bit data meet. What may switch comes from ONNX's type constraints (see
+ * float16-policy.ts); the ops of `KEPT_FLOAT32_OPS` and the ops/nodes named in `keep` stay
+ * float32; with `keep-io=true` (default) the graph's inputs and outputs stay float32 too, so callers
+ * feed and read what they did before.
+ *
+ * Steps: infer types; plan each node; give switching outputs the 16-bit type and rewrite the
+ * attributes that name a float type (Cast `to`, Constant and ConstantOfShape values); convert
+ * constants read only at 16 bits (a 16-bit copy when float32 operands read them too); then insert
+ * one Cast per value and direction wherever data crosses between the precisions.
+ */
+import { attrs, Builder, tensorType, type Model, type Node, type Use, type Value } from '@modelpass/ir';
+import { inferShapes } from '@modelpass/ops';
+import { definePass, option, type PassContext } from '@modelpass/pass-manager';
+import { isFloat32, planNode, type NodePlan, type Precision } from './float16-policy.js';
+import { toHalfTensor, type HalfType } from './half-tensors.js';
+
+const PASS = 'convert-float16';
+const ONNX_CODE: Readonly<Record<HalfType | 'float32', number>> = { float32: 1, float16: 10, bfloat16: 16 };
+
+const options = {
+  type: option.enum(['float16', 'bfloat16'], { default: 'float16', help: '16-bit float type of weights and computation' }),
+  keep: option.list(option.string({}), { default: [], help: 'op types (Softmax) or node names to keep float32' }),
+  keepIo: option.boolean({ default: true, help: 'keep graph inputs and outputs float32 (Casts at the boundary)' }),
+} as const;
+
+type Options = typeof options;
+
+export const convertFloat16 = definePass({
+  name: PASS,
+  summary: 'Convert weights and computation to float16 or bfloat16, with Casts at float32 boundaries',
+  description:
+    "Operands switch where ONNX's type constraints allow the 16-bit type; KEPT_FLOAT32_OPS, keep= and (keep-io=true) the graph inputs and outputs stay float32. Weights in external data are converted lazily while writing.",
+  options,
+  statistics: ['nodes-converted', 'nodes-kept', 'constants-converted', 'casts-inserted', 'values-clamped'],
+  run(model, context) {
+    const { type, keepIo } = context.options;
+    inferShapes(model, { registry: context.registry });
+    const keep = new Set(context.options.keep);
+    const plans = new Map<Node, NodePlan>();
+    for (const node of model.graph.nodes()) {
+      const plan = planNode(node, type, model.opset('onnx'), keep);
+      if (typeof plan !== 'string') plans.set(node, plan);
+      else if (plan !== 'no float32 operand') {
+        context.statistic('nodes-kept');
+        context.debug(`${node.name}: float32 (${plan})`);
+      }
+    }
+    if (plans.size === 0) {
+      context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `pass '${PASS}' found no node to convert to ${type}` });
+      return context.preserveAll();
+    }
+    const needs = (use: Use): Precision => {
+      if (use.isGraphOutput) return keepIo ? 'float32' : 'half';
+      return plans.get(use.node!)?.inputs[use.index] ?? 'float32';
+    };
+    // Values whose data becomes 16-bit: switching outputs, and (keep-io=false) float32 graph inputs.
+    const half = new Set<Value>();
+    for (const [node, plan] of plans) {
+      node.outputs.forEach((output, i) => plan.outputs[i] === 'half' && half.add(output!));
+      rewriteTypeAttributes(node, type);
+    }
+    if (!keepIo) for (const input of model.graph.inputs) if (isFloat32(input) && !input.constant) half.add(input);
+    for (const value of half) value.type = tensorType(type, value.type.kind === 'tensor' ? value.type.shape : null);
+    context.statistic('nodes-converted', plans.size);
+    convertConstants(model, needs, type, context);
+    insertCasts(model, half, needs, type, context);
+    return context.preserve(['topological-order']);
+  },
+});
+
+/** Cast `to`, Constant `value`, ConstantOfShape `value` of a converted node follow it to 16 bits. */
+function rewriteTypeAttributes(node: Node, type: HalfType): void {
+  const to = node.getAttribute('to');
+  if (node.opType === 'Cast' && to?.kind === 'int' && to.value === ONNX_CODE.float32) node.setAttribute('to', attrs.int(ONNX_CODE[type]));
+  const value = node.getAttribute('value');
+  if ((node.opType === 'Constant' || node.opType === 'ConstantOfShape') && value?.kind === 'tensor' && value.value.dtype === 'float32') {
+    node.setAttribute('value', attrs.tensor(toHalfTensor(value.value, type).tensor));
+  }
+}
+
+/** Float32 constants read at 16 bits become 16-bit (a 16-bit copy when float32 operands read them too). */
+function convertConstants(model: Model, needs: (use: Use) => Precision, type: HalfType, context: PassContext<Options>): void {
+  for (const constant of [...model.graph.constants]) {
+    if (!isFloat32(constant) || !constant.isConstant || !constant.constant) continue;
+    const uses = [...constant.uses];
+    const halfUses = uses.filter((use) => needs(use) === 'half');
+    if (halfUses.length === 0) continue;
+    const { tensor, clamped } = toHalfTensor(constant.constant, type);
+    if (clamped) context.statistic('values-clamped', clamped);
+    context.statistic('constants-converted');
+    if (halfUses.length === uses.length) {
+      constant.setConstant(tensor);
+      continue;
+    }
+    const copy = model.graph.addConstant(model.graph.uniqueName(`${constant.name}_${type}`), tensor);
+    for (const use of halfUses) use.node!.setInput(use.index, copy);
+  }
+}
+
+/** One Cast per value and direction where a value's data precision differs from what a use needs. */
+function insertCasts(model: Model, half: ReadonlySet<Value>, needs: (use: Use) => Precision, type: HalfType, context: PassContext<Options>): void {
+  const candidates: Value[] = [...model.graph.inputs, ...model.graph.constants];
+  for (const node of model.graph.nodes()) for (const output of node.outputs) if (output) candidates.push(output);
+  for (const value of candidates) {
+    const produced: Precision | undefined = half.has(value) ? 'half' : isFloat32(value) ? 'float32' : undefined;
+    if (!produced) continue;
+    const casts = new Map<Precision, Value>();
+    for (const use of [...value.uses]) {
+      const needed = needs(use);
+      if (needed === produced) continue;
+      let cast = casts.get(needed);
+      if (!cast) {
+        cast = castOf(model, value, needed === 'half' ? type : 'float32');
+        casts.set(needed, cast);
+        context.statistic('casts-inserted');
+      }
+      if (use.isGraphOutput) value.replaceAllUsesWith(cast, { except: cast.producer! });
+      else use.node!.setInput(use.index, cast);
+    }
+  }
+}
+
+function castOf(model: Model, value: Value, to: HalfType | 'float32'): Value {
+  const b = value.producer ? Builder.after(value.producer) : Builder.atStart(model.graph);
+  const shape = value.type.kind === 'tensor' ? value.type.shape : null;
+  return b.op1('onnx.Cast', [value], { to: attrs.int(ONNX_CODE[to]) }, { name: `${value.name}_to_${to}`, outputs: [`${value.name}_${to}`], types: [tensorType(to, shape)] });
+}
