@@ -18,3 +18,4 @@ export { standaloneHost, type StepHost } from './nested-pass.js';
 export { quantizeStatic } from './quantize-static-pass.js';
 export { buildQuantizationReport, formatQuantizationReport, type QuantizationReport, type TensorReportRow, type LayerReportOptions } from '../report/layer-report.js';
 export { QuantizationErrorAccumulator } from '../report/quantization-error.js';
+export { accuracyAwareExclusions, type AccuracyAwareResult, type AccuracyBudget, type LayerSensitivity } from '../accuracy/accuracy-aware.js';

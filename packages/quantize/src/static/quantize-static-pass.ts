@@ -13,7 +13,7 @@ import { definePass, option } from '@modelpass/pass-manager';
 import { calibrate } from '../calibration/calibrate.js';
 import { CALIBRATION_METHODS, type CalibrationOptions } from '../calibration/options.js';
 import { buildQuantizationReport, formatQuantizationReport } from '../report/layer-report.js';
-import { accuracyAwareExclusions } from '../accuracy/accuracy-aware.js';
+import { accuracyAwareExclusions, type AccuracyAwareResult } from '../accuracy/accuracy-aware.js';
 import { hostOf } from './nested-pass.js';
 import { finishStaticQuantization, planStaticQuantization, prepareForQuantization, type StaticQuantizationOptions } from './quantize-static.js';
 
@@ -70,12 +70,14 @@ export const quantizeStatic = definePass({
     const floatBytes = encodeOnnx(model);
     const ranges = await calibrate(model, plan.calibrationTensors, calibration);
     let finalPlan = plan;
+    let accuracy: AccuracyAwareResult | undefined;
     if (o.maxDrop > 0 || o.evalDataset) {
-      const chosen = await accuracyAwareExclusions(floatBytes, ranges, quantizeOptions, { maxDrop: o.maxDrop, evalDataset: o.evalDataset }, host);
-      context.statistic('layers-kept-float', chosen.exclude.length - (o.exclude?.length ?? 0));
-      finalPlan = planStaticQuantization(model, { ...quantizeOptions, exclude: chosen.exclude });
+      accuracy = await accuracyAwareExclusions(floatBytes, ranges, quantizeOptions, { maxDrop: o.maxDrop, evalDataset: o.evalDataset }, host);
+      context.statistic('layers-kept-float', accuracy.exclude.length - o.exclude.length);
+      if (accuracy.exclude.length > o.exclude.length) finalPlan = planStaticQuantization(model, { ...quantizeOptions, exclude: accuracy.exclude });
     }
     const result = await finishStaticQuantization(model, finalPlan, (tensor) => ranges.get(tensor), quantizeOptions, host);
+    if (accuracy) context.debug(`max-drop: float ${accuracy.baseline.toFixed(2)}% → quantized ${accuracy.final.toFixed(2)}% (budget ${accuracy.maxDrop} pp)`);
 
     context.statistic('nodes-quantized', result.nodes.length);
     context.statistic('tensors-quantized', result.tensors.filter((t) => t.kind === 'activation').length);
@@ -88,7 +90,7 @@ export const quantizeStatic = definePass({
     for (const left of result.leftFloat) context.debug(`left ${left.op} '${left.node}' float: ${left.reason}`);
     for (const [op, count] of result.unsupportedOps) context.debug(`left ${count} ${op} float: ORT has no integer kernel for ${op}`);
     if (o.report) {
-      const report = await buildQuantizationReport(floatBytes, model, result, { calibration });
+      const report = { ...(await buildQuantizationReport(floatBytes, model, result, { calibration })), ...(accuracy ? { accuracy } : {}) };
       writeFileAtomic(o.report, JSON.stringify(report, null, 2) + '\n');
       for (const line of formatQuantizationReport(report)) context.debug(line);
     }
