@@ -37,15 +37,12 @@ async function statusText(page: Page): Promise<string> {
   return page.$eval('#status', (node) => node.textContent ?? '');
 }
 
-/** Loads `model` through the file input, runs `pipeline`, clicks the download link and returns the downloaded bytes. */
-async function runInPage(page: Page, model: string, pipeline: string): Promise<{ bytes: Buffer; status: string; fileName: string }> {
+/** Clicks Run with `pipeline` in the text field (or as the picker left it), clicks the download link, returns the downloaded bytes. */
+async function runAndDownload(page: Page, pipeline?: string): Promise<{ bytes: Buffer; status: string; fileName: string }> {
   const downloads = mkdtempSync(join(work, 'downloads-'));
   const session = await page.createCDPSession();
   await session.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads, eventsEnabled: true });
-  const input = await page.$('#model-file');
-  await input!.uploadFile(model);
-  await waitForState(page, ['loaded', 'error']);
-  await page.$eval('#pipeline', (node, text) => ((node as HTMLInputElement).value = text), pipeline);
+  if (pipeline !== undefined) await page.$eval('#pipeline', (node, text) => ((node as HTMLInputElement).value = text), pipeline);
   await page.click('#run');
   const state = await waitForState(page, ['done', 'error']);
   const status = await statusText(page);
@@ -62,6 +59,29 @@ async function runInPage(page: Page, model: string, pipeline: string): Promise<{
   expect(files).toHaveLength(1);
   await session.detach();
   return { bytes: readFileSync(join(downloads, files[0]!)), status, fileName: files[0]! };
+}
+
+/** Loads `model` through the file input, runs `pipeline` and returns the downloaded bytes. */
+async function runInPage(page: Page, model: string, pipeline: string): Promise<{ bytes: Buffer; status: string; fileName: string }> {
+  const input = await page.$('#model-file');
+  await input!.uploadFile(model);
+  await waitForState(page, ['loaded', 'error']);
+  return runAndDownload(page, pipeline);
+}
+
+/** Drops `model` on the drop zone as a dragged file would arrive. */
+async function dropFile(page: Page, model: string): Promise<void> {
+  await page.evaluate(
+    (base64: string, name: string) => {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], name));
+      document.getElementById('drop-zone')!.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    },
+    readFileSync(model).toString('base64'),
+    basename(model),
+  );
+  await waitForState(page, ['loaded', 'error']);
 }
 
 describe('the browser page (@modelpass/web)', () => {
@@ -132,6 +152,22 @@ describe('the browser page (@modelpass/web)', () => {
       await page.close();
     });
   }
+
+  it('takes a dropped file and passes ticked in the picker (fashion-mlp, canonicalize then dce)', async () => {
+    const model = join(REPO_ROOT, 'fixtures', 'models', 'fashion-mlp', 'model.onnx');
+    const { page, log } = await openOffline(browser, pageFile);
+    await waitForState(page, ['ready']);
+    await dropFile(page, model);
+    expect(await page.$eval('#model-info', (node) => node.textContent)).toMatch(/^model\.onnx: /);
+    await page.$eval('#pipeline', (node) => ((node as HTMLInputElement).value = ''));
+    await page.click('#pass-canonicalize');
+    await page.click('#pass-dce');
+    expect(await page.$eval('#pipeline', (node) => (node as HTMLInputElement).value)).toBe('canonicalize,dce');
+    const { bytes } = await runAndDownload(page);
+    expect(bytes.equals(await cliConvert(model, 'canonicalize,dce'))).toBe(true);
+    expectQuiet(log);
+    await page.close();
+  });
 
   it('says what is wrong with a broken file or a misspelt pass, naming it', async () => {
     const { page, log } = await openOffline(browser, pageFile);
