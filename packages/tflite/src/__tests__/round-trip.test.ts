@@ -1,0 +1,172 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Graph, Model, ModelpassError, Tensor, attrs, tensorType, type Node } from '@modelpass/ir';
+import { META_OPERATOR_VERSION, META_SIGNATURE_DEFS, readTflite, writeTflite } from '@modelpass/tflite';
+import { ensureThirdPartyModels } from '../../../../tools/fixtures/third-party.mjs';
+import { int8ConvModel, whileLoopModel, FILTER_QUANT, INPUT_QUANT } from './helpers.js';
+import { inspectFile } from './inspect-file.js';
+
+const models = await ensureThirdPartyModels({ format: 'tflite' });
+const dir = mkdtempSync(join(tmpdir(), 'modelpass-tflite-rt-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function signature(node: Node): string {
+  const attributes = [...node.attributes].map(([name, a]) => {
+    if (a.kind === 'tensor') return `${name}=tensor(${Buffer.from(a.value.bytes()).toString('hex')})`;
+    if (a.kind === 'graph') return `${name}=graph(${a.value.nodeCount})`;
+    return `${name}=${JSON.stringify(a.kind === 'ref' ? a.refName : a.value)}`;
+  });
+  const values = (list: Node['inputs']) => list.map((v) => (v ? `${v.name}:${JSON.stringify(v.type)}` : '-')).join(',');
+  return `${node.op}(${values(node.inputs)}) -> ${values(node.outputs)} {${attributes.join(' ')}} v${node.metadata.get(META_OPERATOR_VERSION)}`;
+}
+
+function expectSameModel(a: Model, b: Model): void {
+  expect(b.graph.inputs.map((v) => [v.name, v.type])).toEqual(a.graph.inputs.map((v) => [v.name, v.type]));
+  expect(b.graph.outputs.map((v) => [v.name, v.type])).toEqual(a.graph.outputs.map((v) => [v.name, v.type]));
+  expect([...b.graph.allNodes()].map(signature)).toEqual([...a.graph.allNodes()].map(signature));
+  const constants = (m: Model) => new Map(m.graph.constants.map((v) => [v.name, Buffer.from(v.constant!.bytes()).toString('base64')]));
+  expect(constants(b)).toEqual(constants(a));
+}
+
+describe('TFLite reader on MediaPipe models', () => {
+  it.each(models.map((m) => [m.id, m] as const))('%s: inputs, outputs and ops as the file says', (_id, entry) => {
+    const model = readTflite(entry.path);
+    expect(model.sourceFormat).toBe('tflite');
+    expect(model.opset('tflite')).toBe(3);
+    expect(model.graph.inputs.map((v) => [v.name, v.type.kind === 'tensor' ? v.type.shape : null])).toEqual(entry.inputs.map((i) => [i.name, i.shape]));
+    expect(model.graph.outputs.map((v) => v.name)).toEqual(entry.outputs.map((o) => o.name));
+    for (const node of model.graph.allNodes()) expect(node.dialect).toBe('tflite');
+    // fp16 weights behind DEQUANTIZE: the constants keep their float16 type.
+    expect(model.graph.constants.some((v) => v.constant!.dtype === 'float16')).toBe(true);
+  });
+
+  it('keeps big weights in the file (lazy) and copies small ones', () => {
+    const entry = models.find((m) => m.id === 'mediapipe-face-detection-full-range')!;
+    const model = readTflite(entry.path);
+    const kinds = new Set(model.graph.constants.map((v) => v.constant!.storage!.kind));
+    expect(kinds).toEqual(new Set(['memory', 'file-range']));
+    const lazy = model.graph.constants.find((v) => v.constant!.storage!.kind === 'file-range')!;
+    expect(lazy.constant!.storage!.describe()).toContain(entry.path);
+  });
+
+  it('densifies the sparse model\'s constants and folds its DENSIFY ops', () => {
+    const entry = models.find((m) => m.id === 'mediapipe-face-detection-full-range-sparse')!;
+    const info = inspectFile(readFileSync(entry.path));
+    const densify = info.operatorCodes.indexOf('DENSIFY');
+    const densifyCount = info.subgraphs[0]!.operators.filter((op) => op.opcode === densify).length;
+    expect(densifyCount).toBeGreaterThan(0);
+    const model = readTflite(entry.path);
+    expect([...model.graph.allNodesOf('tflite.DENSIFY')]).toHaveLength(0);
+    expect(model.graph.nodeCount).toBe(info.subgraphs[0]!.operators.length - densifyCount);
+  });
+
+  it('reads the selfie model\'s custom op as tflite.CUSTOM with its code and raw options', () => {
+    const entry = models.find((m) => m.id === 'mediapipe-selfie-segmentation')!;
+    const [custom, ...others] = [...readTflite(entry.path).graph.allNodesOf('tflite.CUSTOM')];
+    expect(others).toHaveLength(0);
+    expect(custom!.attr('custom_code', 'string')).toBe('Convolution2DTransposeBias');
+    expect(custom!.attr('custom_options_format', 'string')).toBe('FLEXBUFFERS');
+    expect(custom!.inputs).toHaveLength(3);
+  });
+});
+
+describe('TFLite writer', () => {
+  it.each(models.map((m) => [m.id, m] as const))('%s: read → write → read gives the same model', (_id, entry) => {
+    const model = readTflite(entry.path);
+    const out = join(dir, `${entry.id}.tflite`);
+    writeTflite(model, out);
+    expectSameModel(model, readTflite(out));
+    const file = inspectFile(readFileSync(out));
+    expect(file.identifier).toBe('TFL3');
+    expect(file.buffers[0]).toEqual({ dataLength: 0, dataStart: undefined, offset: 0, size: 0 });
+    for (const buffer of file.buffers) if (buffer.dataStart !== undefined) expect(buffer.dataStart % 16).toBe(0);
+    for (const code of file.operatorCodesRaw) expect(code.deprecated).toBe(Math.min(code.builtin, 127));
+    // Versions are the original file's.
+    // (Old files set only the byte field: the code is the larger of the two. The sparse model's DENSIFY is folded.)
+    const codes = (list: typeof file.operatorCodesRaw) => list.map((c) => `${Math.max(c.builtin, c.deprecated)}:${c.version}`).filter((c) => !c.startsWith('124:'));
+    expect(codes(file.operatorCodesRaw).sort()).toEqual([...new Set(codes(inspectFile(readFileSync(entry.path)).operatorCodesRaw))].sort());
+  });
+
+  it('round-trips the custom op byte for byte', () => {
+    const entry = models.find((m) => m.id === 'mediapipe-selfie-segmentation-landscape')!;
+    const out = join(dir, 'selfie.tflite');
+    writeTflite(readTflite(entry.path), out);
+    const before = inspectFile(readFileSync(entry.path)).customOptions;
+    const after = inspectFile(readFileSync(out)).customOptions;
+    expect(after).toHaveLength(1);
+    expect(after).toEqual(before);
+  });
+
+  it('writes WHILE regions as subgraphs, signature defs, quantized types and int4 constants, and reads them back', () => {
+    const model = whileLoopModel();
+    const quantized = int8ConvModel();
+    const out = join(dir, 'while.tflite');
+    writeTflite(model, out);
+    const back = readTflite(out);
+    const loop = [...back.graph.nodesOf('tflite.WHILE')][0]!;
+    expect(loop.attr('cond_subgraph', 'graph').nodeCount).toBe(1);
+    expect(loop.attr('body_subgraph', 'graph').nodeCount).toBe(2);
+    expect([...loop.attr('body_subgraph', 'graph').nodes()].map((n) => n.op)).toEqual(['tflite.ADD', 'tflite.MUL']);
+    expect(inspectFile(readFileSync(out)).subgraphs).toHaveLength(3);
+    expect(JSON.parse(back.metadata.get(META_SIGNATURE_DEFS)!)).toEqual(JSON.parse(model.metadata.get(META_SIGNATURE_DEFS)!));
+
+    const convOut = join(dir, 'conv.tflite');
+    const int4 = quantized.graph.addConstant('nibbles', Tensor.fromValues('int4', [5], [-8, 7, 0, 3, -1], { scale: [0.5], zeroPoint: [0], bits: 4 }));
+    const dq = quantized.graph.createNode({ op: 'tflite.DEQUANTIZE', inputs: [int4], outputs: [{ name: 'nibbles_f', type: tensorType('float32', [5]) }] });
+    quantized.graph.addOutput(dq.output(0));
+    writeTflite(quantized, convOut);
+    const convBack = readTflite(convOut);
+    const conv = [...convBack.graph.nodesOf('tflite.CONV_2D')][0]!;
+    expect(conv.inputs[0]!.type).toEqual(tensorType('int8', [1, 4, 4, 2], INPUT_QUANT));
+    expect(conv.inputs[1]!.type).toEqual(tensorType('int8', [3, 3, 3, 2], FILTER_QUANT));
+    expect(conv.inputs[2]!.constant!.toNumbers()).toEqual([100, -250, 40]);
+    expect(conv.attr('fused_activation_function', 'string')).toBe('RELU6');
+    expect(convBack.graph.getValue('nibbles')!.constant!.toNumbers()).toEqual([-8, 7, 0, 3, -1]);
+    // A created int8 CONV_2D gets the version TFLite added int8 in.
+    expect(conv.metadata.get(META_OPERATOR_VERSION)).toBe('3');
+  });
+
+  it('stores buffers after the flatbuffer past the threshold, 16-byte aligned, and reads them back', () => {
+    const entry = models.find((m) => m.id === 'mediapipe-face-detection-short-range')!;
+    const model = readTflite(entry.path);
+    const out = join(dir, 'external.tflite');
+    writeTflite(model, out, { externalBuffersAbove: 0 });
+    const file = inspectFile(readFileSync(out));
+    const external = file.buffers.filter((b) => b.offset > 1);
+    expect(external.length).toBeGreaterThan(50);
+    for (const buffer of external) expect(buffer.offset % 16).toBe(0);
+    expect(file.buffers.every((b) => b.dataStart === undefined)).toBe(true);
+    // Data follows the flatbuffer in order, without overlap, up to the end of the file.
+    const ordered = [...external].sort((a, b) => a.offset - b.offset);
+    ordered.slice(1).forEach((b, i) => expect(b.offset).toBeGreaterThanOrEqual(ordered[i]!.offset + ordered[i]!.size));
+    expect(ordered.at(-1)!.offset + ordered.at(-1)!.size).toBe(file.length);
+    expectSameModel(model, readTflite(out));
+  });
+
+  it('refuses canonical and foreign ops per node before writing anything', () => {
+    const graph = new Graph('main');
+    const x = graph.addInput('x', tensorType('float32', [1, 3, 8, 8]));
+    const w = graph.addConstant('w', Tensor.fromValues('float32', [4, 3, 3, 3], new Float32Array(108)));
+    const conv = graph.createNode({ op: 'onnx.Conv', name: 'conv1', inputs: [x, w], outputs: [tensorType('float32', [1, 4, 6, 6])] });
+    const relu = graph.createNode({ op: 'onnx.Relu', name: 'relu1', inputs: [conv.output(0)], outputs: [tensorType('float32', [1, 4, 6, 6])] });
+    const odd = graph.createNode({ op: 'tflite.CONV_2D', name: 'bad_attr', inputs: [x, w, null], outputs: [tensorType('float32', [1, 4, 6, 6])], attributes: { padding: attrs.string('HALF') } });
+    graph.setOutputs([relu.output(0), odd.output(0)]);
+    const out = join(dir, 'refused.tflite');
+    const error = (() => {
+      try {
+        writeTflite(new Model(graph), out);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(ModelpassError.is(error)).toBe(true);
+    const text = String(error);
+    expect(text).toContain("node 'conv1' (onnx.Conv)");
+    expect(text).toContain("node 'relu1' (onnx.Relu)");
+    expect(text).toContain('run legalize-tflite first');
+    expect(text).toContain("attribute 'padding' = \"HALF\" is not one of SAME, VALID");
+    expect(existsSync(out)).toBe(false);
+  });
+});
