@@ -5,7 +5,7 @@ import { countTransposes, type TransposeCount } from '../layout/transpose-count.
 import { withTfliteDialect } from '../legalize/legalize.js';
 import type { RaiseContext } from './raise-rule.js';
 import { defaultRaiseRules } from './rules/index.js';
-import { foldConstantDequantize } from './rules/shape.js';
+import { dequantizedConstant, foldConstantDequantize } from './rules/shape.js';
 
 export interface RaiseOptions {
   /** `nhwc` (default): inputs and outputs keep the TFLite model's layout; `nchw`: rank-4 inputs/outputs are declared NCHW, the ONNX convention. */
@@ -26,6 +26,7 @@ export function unraisableNodes(model: Model, context: RaiseContext, rules = def
   const problems: DiagnosticInit[] = [];
   for (const node of model.graph.allNodes()) {
     if (!node.op.startsWith('tflite.')) continue;
+    if (dequantizedConstant(node)) continue;
     const rule = rules.get(node.op);
     const reason = node.graph !== model.graph ? 'ops inside subgraphs are not raised yet' : rule ? rule.check(node, context) : `${node.op} has no ONNX lowering yet`;
     if (reason) problems.push({ reason, location: node.location, source: '@modelpass/tflite', code: 'tflite/unraisable' });
@@ -41,8 +42,6 @@ export function unraisableNodes(model: Model, context: RaiseContext, rules = def
 export function raiseFromTflite(model: Model, registry: OpRegistry, options: RaiseOptions = {}): RaiseResult {
   const context: RaiseContext = { model, registry: withTfliteDialect(registry), opset: options.opset ?? 13 };
   const rules = defaultRaiseRules();
-  let foldedDequantize = 0;
-  for (const node of model.graph.nodeList()) if (node.graph && foldConstantDequantize(node)) foldedDequantize++;
   const problems = unraisableNodes(model, context, rules);
   if (problems.length > 0) {
     throw new ModelpassError([
@@ -55,6 +54,8 @@ export function raiseFromTflite(model: Model, registry: OpRegistry, options: Rai
       ...problems,
     ]);
   }
+  let foldedDequantize = 0;
+  for (const node of model.graph.nodeList()) if (node.graph && foldConstantDequantize(node)) foldedDequantize++;
   let raised = 0;
   for (const node of model.graph.nodeList()) {
     if (!node.graph || !node.op.startsWith('tflite.')) continue;

@@ -103,7 +103,7 @@ const fullyConnected: RaiseRule = {
   targets: ['MatMul', 'Add', 'Reshape'],
   check(node) {
     if ((node.optionalAttr('weights_format', 'string') ?? 'DEFAULT') !== 'DEFAULT') return 'shuffled weights formats are not supported';
-    const weights = constantOf(node.inputs[1]);
+    const weights = raisedConstantOf(node.inputs[1]);
     if (!weights || weights.dtype !== 'float32') return 'the weights must be a float32 constant';
     return undefined;
   },
@@ -149,29 +149,36 @@ const squeeze: RaiseRule = {
   },
 };
 
-/** DEQUANTIZE of a constant (MediaPipe's float16 weights): folded into a float32 constant before anything else. */
-export function foldConstantDequantize(node: Node): boolean {
-  if (node.op !== 'tflite.DEQUANTIZE' && node.op !== 'tflite.DENSIFY') return false;
+/** The float32 data a DEQUANTIZE/DENSIFY of a constant stands for (MediaPipe's float16 weights), or undefined. */
+export function dequantizedConstant(node: Node): Tensor | undefined {
+  if (node.op !== 'tflite.DEQUANTIZE' && node.op !== 'tflite.DENSIFY') return undefined;
   const tensor = constantOf(node.inputs[0]);
-  if (!tensor) return false;
-  let folded: Tensor | undefined;
-  if (node.op === 'tflite.DENSIFY') folded = tensor;
-  else if (tensor.dtype === 'float16') folded = Tensor.fromValues('float32', tensor.shape, tensor.toNumbers());
-  else if (tensor.quant && (tensor.dtype === 'int8' || tensor.dtype === 'uint8' || tensor.dtype === 'int16')) {
-    const { scale, zeroPoint, axis } = tensor.quant;
-    const values = tensor.toNumbers();
-    const dims = tensor.shape;
-    const inner = axis === undefined ? 1 : dims.slice(axis + 1).reduce((n, d) => n * d, 1);
-    const channels = axis === undefined ? 1 : dims[axis]!;
-    folded = Tensor.fromValues(
-      'float32',
-      dims,
-      values.map((q, i) => {
-        const c = axis === undefined ? 0 : Math.floor(i / inner) % channels;
-        return Math.fround(scale[c]! * (q - zeroPoint[c]!));
-      }),
-    );
-  }
+  if (!tensor) return undefined;
+  if (node.op === 'tflite.DENSIFY') return tensor;
+  if (tensor.dtype === 'float16') return Tensor.fromValues('float32', tensor.shape, tensor.toNumbers());
+  if (!tensor.quant || !(tensor.dtype === 'int8' || tensor.dtype === 'uint8' || tensor.dtype === 'int16')) return undefined;
+  const { scale, zeroPoint, axis } = tensor.quant;
+  const dims = tensor.shape;
+  const inner = axis === undefined ? 1 : dims.slice(axis + 1).reduce((n, d) => n * d, 1);
+  const channels = axis === undefined ? 1 : dims[axis]!;
+  const values = tensor.toNumbers().map((q, i) => {
+    const c = axis === undefined ? 0 : Math.floor(i / inner) % channels;
+    return Math.fround(scale[c]! * (q - zeroPoint[c]!));
+  });
+  return Tensor.fromValues('float32', dims, values);
+}
+
+/** A constant operand, looking through a DEQUANTIZE/DENSIFY of a constant (folded before raising). */
+export function raisedConstantOf(value: Value | null | undefined): Tensor | undefined {
+  const direct = constantOf(value);
+  if (direct) return direct;
+  const producer = value?.producer;
+  return producer ? dequantizedConstant(producer) : undefined;
+}
+
+/** Replaces a DEQUANTIZE/DENSIFY of a constant by a float32 constant. */
+export function foldConstantDequantize(node: Node): boolean {
+  const folded = dequantizedConstant(node);
   if (!folded) return false;
   const value = node.graph!.addConstant(node.graph!.uniqueName(node.output(0).name), folded);
   replaceRaised(node, [value]);

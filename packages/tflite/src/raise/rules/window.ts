@@ -3,6 +3,7 @@ import { transposeTensor } from '@modelpass/transforms';
 import { constantOf, numbersOf } from '../../legalize/constant-values.js';
 import { dimsOf } from '../../legalize/lowering-tools.js';
 import { CanonicalEmitter, replaceRaised } from '../canonical-emitter.js';
+import { raisedConstantOf } from './shape.js';
 import type { RaiseRule } from '../raise-rule.js';
 
 /** TFLite's SAME padding for one spatial dim: [before, after]. */
@@ -42,9 +43,10 @@ const conv: RaiseRule = {
   check(node) {
     const wrong = windowCheck(node);
     if (wrong) return wrong;
-    if (!constantOf(node.inputs[1])) return 'the filter must be a constant (a DEQUANTIZE of a float16 constant is folded first)';
-    if (node.inputs[2] && !constantOf(node.inputs[2])) return 'the bias must be a constant';
-    if (constantOf(node.inputs[1])!.dtype !== 'float32') return `a ${constantOf(node.inputs[1])!.dtype} filter is not supported yet (float32 only)`;
+    const filter = raisedConstantOf(node.inputs[1]);
+    if (!filter) return 'the filter must be a constant (or a DEQUANTIZE of one)';
+    if (node.inputs[2] && !raisedConstantOf(node.inputs[2])) return 'the bias must be a constant';
+    if (filter.dtype !== 'float32') return `a ${filter.dtype} filter is not supported yet (float32 only)`;
     return undefined;
   },
   raise(node) {
