@@ -1,0 +1,67 @@
+/**
+ * quantize-static options a stranger tries: int8 and symmetric activations, per-tensor weights,
+ * exclude by op type and by node name (each left float with its reason in --debug), an unknown
+ * exclude name refused naming the option, the random-input fallback's warning, and a bad dataset
+ * refused naming it. Each quantized variant is run in ONNX Runtime on the 10k test images.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ModelpassError } from '@modelpass/ir';
+import { writeOnnx } from '@modelpass/onnx';
+import { PassEnvironment, PassManager } from '@modelpass/pass-manager';
+import { createOpRegistry } from '@modelpass/ops';
+import { quantizePasses } from '@modelpass/quantize';
+import { transformPasses } from '@modelpass/transforms';
+import { checkWithOnnx, fixturePath, readFixture, requireReferees, runPipeline, testAccuracy } from './static-helpers.js';
+
+describe('quantize-static options on fashion-cnn', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quantize-static-options-'));
+
+  it.each([
+    ['activations=int8 symmetric-activations=true', 0],
+    ['per-channel=false', 3],
+  ])('%s runs in ORT within 0.3 pp', async (options, folded) => {
+    requireReferees();
+    const model = readFixture('fashion-cnn');
+    const statistics = await runPipeline(model, `simplify,quantize-static{dataset=fashion-mnist:train samples=128 ${options}}`);
+    expect(statistics['quantize-static']!['activations-folded'] ?? 0).toBe(folded);
+    const out = join(dir, `${options.replace(/[^a-z0-9]+/g, '-')}.onnx`);
+    writeOnnx(model, out);
+    checkWithOnnx(out);
+    expect(Math.abs((await testAccuracy(fixturePath('fashion-cnn'))) - (await testAccuracy(out))) * 100).toBeLessThanOrEqual(0.3);
+  });
+
+  it('exclude=[Conv,/fc2/Gemm] leaves those float and says why in --debug', async () => {
+    requireReferees();
+    const model = readFixture('fashion-cnn');
+    const debug: string[] = [];
+    await runPipeline(model, 'simplify,quantize-static{dataset=fashion-mnist:train samples=64 exclude=[Conv,/fc2/Gemm]}', debug);
+    for (const conv of model.graph.nodesOf('onnx.Conv')) expect(conv.input(1).constant?.dtype).toBe('float32');
+    const fc2 = [...model.graph.nodes()].find((node) => node.name === '/fc2/Gemm')!;
+    expect(fc2.input(1).constant?.dtype).toBe('float32');
+    const fc1 = [...model.graph.nodes()].find((node) => node.name === '/fc1/Gemm')!;
+    expect(fc1.input(1).producer?.op).toBe('onnx.DequantizeLinear');
+    expect(debug).toContain("left Conv '/conv1/Conv' float: excluded by exclude=");
+    expect(debug.some((line) => line.startsWith("left MaxPool '/MaxPool' float: its input does not come from a quantized op"))).toBe(true);
+  });
+
+  it('refuses an exclude name that is neither a node nor an op type', async () => {
+    const model = readFixture('fashion-cnn');
+    await expect(runPipeline(model, 'quantize-static{dataset=fashion-mnist:train samples=8 exclude=[conv9]}')).rejects.toThrow("exclude= names 'conv9'");
+  });
+
+  it('warns when no dataset is given and refuses a bad dataset by name', async () => {
+    const model = readFixture('fashion-cnn');
+    const environment = new PassEnvironment({ ops: createOpRegistry() });
+    environment.passes.register(transformPasses, '@modelpass/transforms');
+    environment.passes.register(quantizePasses, '@modelpass/quantize');
+    const warnings: string[] = [];
+    await new PassManager({ environment, onDiagnostic: (d) => void warnings.push(d.reason) }).run(model, 'quantize-static{samples=16}');
+    expect(warnings.some((w) => w.includes('no calibration dataset given'))).toBe(true);
+    const error = await runPipeline(readFixture('fashion-cnn'), 'quantize-static{dataset=fashion-mnist:valid samples=8}').catch((e: unknown) => e);
+    expect(ModelpassError.is(error)).toBe(true);
+    expect(String((error as Error).message)).toContain('fashion-mnist:valid');
+  });
+});
