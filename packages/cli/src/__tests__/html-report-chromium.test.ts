@@ -1,0 +1,80 @@
+// `modelpass convert --pipeline 'simplify,quantize-static{…}' --report out.html` on real models, the
+// page opened in headless Chromium (Debian's, via puppeteer-core) with the network blocked: every
+// chart draws bars, every table has rows, nothing is requested, nothing errs. The screenshot's
+// path is printed (MODELPASS_SCREENSHOT_DIR keeps it after the run).
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canvasInk, launchChromium, openOffline, saveScreenshot } from '../../../../tools/chromium/chromium.js';
+import { ensureThirdPartyModels } from '../../../../tools/fixtures/third-party.mjs';
+import { repoRoot, runCli } from './run-cli.js';
+
+const FASHION = '/usr/share/datasets/fashion-mnist';
+const TWO_MB = 2 * 1024 * 1024;
+const work = mkdtempSync(join(tmpdir(), 'modelpass-html-report-'));
+
+interface ChartSpecInPage {
+  id: string;
+  datasets: { color: string }[];
+}
+
+describe('convert --report out.html in headless Chromium', () => {
+  let browser: Browser;
+  let blazeface: string;
+
+  beforeAll(async () => {
+    if (!existsSync(FASHION)) throw new Error(`Fashion-MNIST missing at ${FASHION}: run tools/setup.sh (installs Debian's dataset-fashion-mnist)`);
+    blazeface = (await ensureThirdPartyModels({ ids: ['blazeface-front-128'] }))[0]!.path;
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  const cases = [
+    { name: 'fashion-cnn', model: () => join(repoRoot, 'fixtures/models/fashion-cnn/model.onnx'), pipeline: 'simplify,quantize-static{dataset=fashion-mnist:train samples=64}' },
+    // Third-party weights (MediaPipe BlazeFace, opset 12): calibrated on seeded random inputs.
+    { name: 'blazeface-front-128', model: () => blazeface, pipeline: 'simplify,quantize-static{samples=8}' },
+  ];
+
+  for (const testCase of cases) {
+    it(`renders every chart of a ${testCase.pipeline.split('{')[0]} run on ${testCase.name}`, async () => {
+      const html = join(work, `${testCase.name}.html`);
+      const out = join(work, `${testCase.name}.int8.onnx`);
+      const result = await runCli(['convert', testCase.model(), '-o', out, '--pipeline', testCase.pipeline, '--report', html]);
+      expect(result.code, result.stderr).toBe(0);
+      const bytes = statSync(html).size;
+      expect(bytes).toBeLessThan(TWO_MB);
+      const ratio = statSync(out).size / statSync(testCase.model()).size;
+      expect(ratio).toBeLessThan(0.6);
+
+      const { page, log } = await openOffline(browser, html);
+      const specs = await page.$eval('#report-charts', (node) => JSON.parse(node.textContent ?? '[]') as ChartSpecInPage[]);
+      const ids = specs.map((spec) => spec.id);
+      expect(ids).toEqual(expect.arrayContaining(['chart-bytes-by-dtype', 'chart-bytes-by-op', 'chart-layer-sqnr', 'chart-pass-timeline']));
+      expect(await page.evaluate(() => document.documentElement.getAttribute('data-charts-rendered'))).toBe(String(specs.length));
+      const colors = [...new Set(specs.flatMap((spec) => spec.datasets.map((d) => d.color)))];
+      const canvases = await canvasInk(page, colors);
+      expect(canvases.map((c) => c.id).sort()).toEqual([...ids].sort());
+      for (const canvas of canvases) {
+        const spec = specs.find((s) => s.id === canvas.id)!;
+        const barPixels = spec.datasets.reduce((sum, d) => sum + canvas.byColor[d.color]!, 0);
+        expect(barPixels, `chart ${canvas.id} draws no bars`).toBeGreaterThan(canvas.width * canvas.height * 0.005);
+      }
+      const tables = await page.evaluate(() => [...document.querySelectorAll('table')].map((t) => ({ caption: t.caption?.textContent ?? '', rows: t.tBodies[0]?.rows.length ?? 0 })));
+      expect(tables.length).toBeGreaterThanOrEqual(5);
+      for (const t of tables) expect(t.rows, `table '${t.caption}' is empty`).toBeGreaterThan(0);
+      // The page names the pipeline that ran and the int8 weights it produced.
+      const text = await page.evaluate(() => document.body.innerText);
+      expect(text).toContain('quantize-static');
+      expect(readFileSync(html, 'utf8')).toContain('"int8"');
+      expect(log.blockedRequests).toEqual([]);
+      expect(log.errors).toEqual([]);
+      console.log(`${testCase.name}: report ${(bytes / 1024).toFixed(0)} KiB, ${specs.length} charts, ${tables.length} tables; model ${ratio.toFixed(2)}× the float file`);
+      await saveScreenshot(page, `html-report-${testCase.name}`);
+      await page.close();
+    });
+  }
+});
