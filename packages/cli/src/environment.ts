@@ -2,16 +2,19 @@ import { createOpRegistry } from '@modelpass/ops';
 import { PassEnvironment, shareHostPackages } from '@modelpass/pass-manager';
 import { prunePasses } from '@modelpass/prune';
 import { quantizePasses } from '@modelpass/quantize';
+import { registerTfliteDialect, tflitePasses } from '@modelpass/tflite';
 import { transformPasses } from '@modelpass/transforms';
 import type { CliIO } from './cli-io.js';
 import { loadPluginFile } from './plugin-files.js';
 
 /** The built-in passes and the canonical op set. */
 export function builtinEnvironment(): PassEnvironment {
-  const environment = new PassEnvironment({ ops: createOpRegistry() });
+  // The canonical op set plus the tflite dialect (what legalize-tflite writes and raise-tflite reads).
+  const environment = new PassEnvironment({ ops: registerTfliteDialect(createOpRegistry()) });
   environment.passes.register(transformPasses, '@modelpass/transforms');
   environment.passes.register(prunePasses, '@modelpass/prune');
   environment.passes.register(quantizePasses, '@modelpass/quantize');
+  environment.passes.register(tflitePasses, '@modelpass/tflite');
   return environment;
 }
 
