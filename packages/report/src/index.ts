@@ -5,3 +5,7 @@ export { validateReport, reportProblems, reportNumber } from './validate.js';
 export { describeModel, reportOpName, type DescribeModelOptions } from './describe-model.js';
 export { layerTable, quantizationError, WEIGHTED_OPS, type LayerTableOptions } from './layer-table.js';
 export { renderHtmlReport, type HtmlReportOptions } from './html/render-html-report.js';
+export { diffModels } from './diff/model-diff.js';
+export { matchNodes, type NodeMatching, type NodePair } from './diff/match-nodes.js';
+export { tensorError, tensorFingerprint, type TensorError } from './diff/tensor-error.js';
+export { formatModelDiff, type FormatDiffOptions } from './diff/format-diff.js';

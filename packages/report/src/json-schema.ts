@@ -68,6 +68,7 @@ export const REPORT_JSON_SCHEMA =
     "fraction": { "type": "number", "minimum": 0, "maximum": 1 },
     "countMap": { "type": "object", "additionalProperties": { "type": "number", "minimum": 0 } },
     "cosine": { "type": ["number", "null"] },
+    "sourceKind": { "enum": ["graph-input", "constant", "node", "none"] },
     "signature": {
       "type": "object",
       "required": ["name", "type"],
@@ -299,7 +300,9 @@ export const REPORT_JSON_SCHEMA =
             "properties": {
               "index": { "$ref": "#/$defs/count" },
               "before": { "type": ["string", "null"] },
-              "after": { "type": ["string", "null"] }
+              "after": { "type": ["string", "null"] },
+              "beforeKind": { "$ref": "#/$defs/sourceKind" },
+              "afterKind": { "$ref": "#/$defs/sourceKind" }
             }
           }
         }

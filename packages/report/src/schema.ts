@@ -260,9 +260,18 @@ export interface ChangedNode {
   /** Present when the op changed (matched by name). */
   readonly opAfter?: string;
   readonly attributes: readonly AttributeChange[];
-  /** Input positions whose producer or constant differs. */
-  readonly inputs: readonly { readonly index: number; readonly before: string | null; readonly after: string | null }[];
+  /** Input positions whose producer or constant differs (`*Kind`: what the value is on that side). */
+  readonly inputs: readonly {
+    readonly index: number;
+    readonly before: string | null;
+    readonly after: string | null;
+    readonly beforeKind?: SourceKind;
+    readonly afterKind?: SourceKind;
+  }[];
 }
+
+/** What feeds a node input: a graph input, a constant (initializer or Constant node), another node's output, nothing. */
+export type SourceKind = 'graph-input' | 'constant' | 'node' | 'none';
 
 export interface AttributeChange {
   readonly name: string;

@@ -1,0 +1,128 @@
+/**
+ * `diffModels(a, b)`: the structural and numeric difference of two models as the report's
+ * `ModelDiff` (without `tensors`, which needs a runtime: the CLI adds it). Nodes are paired by
+ * `matchNodes`; a pair differs when its op, an attribute (compared as printed) or the source of an
+ * input (a constant by content) differs. Initializers are compared by name, changed data with error
+ * statistics. Graph inputs and outputs by name and type.
+ */
+import { formatType, type Graph, type Model, type Node, type Tensor, type Value } from '@modelpass/ir';
+import type { AttributeChange, ChangedNode, ChangedTensor, DiffNode, DiffTensor, GraphIoDiff, ModelDiff } from '../schema.js';
+import { reportNumber } from '../validate.js';
+import { formatAttribute } from './format-attribute.js';
+import { matchNodes, sourceKind, type NodeMatching, type NodePair } from './match-nodes.js';
+import { tensorError, tensorFingerprint } from './tensor-error.js';
+
+const opName = (node: Node): string => (node.dialect === 'onnx' ? node.opType : node.op);
+
+function diffNode(node: Node): DiffNode {
+  return { name: node.name, op: opName(node), inputs: node.inputs.map((v) => v?.name ?? ''), outputs: node.outputs.map((v) => v?.name ?? '') };
+}
+
+function attributeChanges(a: Node, b: Node): AttributeChange[] {
+  const changes: AttributeChange[] = [];
+  const names = [...new Set([...a.attributes.keys(), ...b.attributes.keys()])].sort();
+  for (const name of names) {
+    const before = a.attributes.get(name);
+    const after = b.attributes.get(name);
+    const x = before ? formatAttribute(before) : undefined;
+    const y = after ? formatAttribute(after) : undefined;
+    if (x !== y) changes.push({ name, ...(x !== undefined ? { before: x } : {}), ...(y !== undefined ? { after: y } : {}) });
+  }
+  return changes;
+}
+
+function changedNode(pair: NodePair, matching: NodeMatching): ChangedNode | undefined {
+  const { before: a, after: b } = pair;
+  const attributes = attributeChanges(a, b);
+  const inputs: ChangedNode['inputs'][number][] = [];
+  for (let i = 0; i < Math.max(a.inputs.length, b.inputs.length); i++) {
+    const x = a.inputs[i] ?? null;
+    const y = b.inputs[i] ?? null;
+    if (matching.sourceBefore(x) === matching.sourceAfter(y)) continue;
+    const beforeKind = sourceKind(x);
+    const afterKind = sourceKind(y);
+    inputs.push({ index: i, before: x?.name ?? null, after: y?.name ?? null, ...(beforeKind !== afterKind ? { beforeKind, afterKind } : {}) });
+  }
+  if (a.op === b.op && attributes.length === 0 && inputs.length === 0) return undefined;
+  return {
+    name: a.name,
+    ...(b.name !== a.name ? { renamedTo: b.name } : {}),
+    matchedBy: pair.matchedBy,
+    op: opName(a),
+    ...(a.op !== b.op ? { opAfter: opName(b) } : {}),
+    attributes,
+    inputs,
+  };
+}
+
+function constantsOf(model: Model): Map<string, Tensor> {
+  const constants = new Map<string, Tensor>();
+  const visit = (graph: Graph) => {
+    for (const value of graph.constants) if (value.constant) constants.set(value.name, value.constant);
+    for (const node of graph.nodes()) for (const sub of node.subgraphs) visit(sub);
+  };
+  visit(model.graph);
+  return constants;
+}
+
+const diffTensor = (name: string, t: Tensor): DiffTensor => ({ name, dtype: t.dtype, shape: [...t.shape] });
+
+function initializerDiff(a: Model, b: Model): ModelDiff['initializers'] {
+  const before = constantsOf(a);
+  const after = constantsOf(b);
+  const added: DiffTensor[] = [];
+  const removed: DiffTensor[] = [];
+  const changed: ChangedTensor[] = [];
+  let unchanged = 0;
+  for (const [name, x] of before) {
+    const y = after.get(name);
+    if (!y) {
+      removed.push(diffTensor(name, x));
+      continue;
+    }
+    if (tensorFingerprint(x) === tensorFingerprint(y)) {
+      unchanged++;
+      continue;
+    }
+    const error = tensorError(x, y);
+    changed.push({
+      ...diffTensor(name, x),
+      ...(y.dtype !== x.dtype ? { dtypeAfter: y.dtype } : {}),
+      ...(y.shape.join(',') !== x.shape.join(',') ? { shapeAfter: [...y.shape] } : {}),
+      maxAbsError: reportNumber(error.maxAbsError),
+      maxRelError: reportNumber(error.maxRelError),
+      cosine: error.cosine,
+    });
+  }
+  for (const [name, y] of after) if (!before.has(name)) added.push(diffTensor(name, y));
+  return { added, removed, changed, unchanged };
+}
+
+function ioDiff(a: readonly Value[], b: readonly Value[]): GraphIoDiff {
+  const before = new Map(a.map((v) => [v.name, formatType(v.type)]));
+  const after = new Map(b.map((v) => [v.name, formatType(v.type)]));
+  return {
+    added: [...after].filter(([name]) => !before.has(name)).map(([name, type]) => ({ name, type })),
+    removed: [...before].filter(([name]) => !after.has(name)).map(([name, type]) => ({ name, type })),
+    changed: [...before].filter(([name, type]) => after.has(name) && after.get(name) !== type).map(([name, type]) => ({ name, before: type, after: after.get(name)! })),
+  };
+}
+
+const feedable = (graph: Graph): Value[] => graph.inputs.filter((v) => !v.isConstant && v.constant === undefined);
+
+export function diffModels(a: Model, b: Model): ModelDiff {
+  const matching = matchNodes(a, b);
+  const changed: ChangedNode[] = [];
+  let unchanged = 0;
+  for (const pair of matching.pairs) {
+    const change = changedNode(pair, matching);
+    if (change) changed.push(change);
+    else unchanged++;
+  }
+  return {
+    nodes: { added: matching.added.map(diffNode), removed: matching.removed.map(diffNode), changed, unchanged },
+    initializers: initializerDiff(a, b),
+    graphInputs: ioDiff(feedable(a.graph), feedable(b.graph)),
+    graphOutputs: ioDiff(a.graph.outputs, b.graph.outputs),
+  };
+}
