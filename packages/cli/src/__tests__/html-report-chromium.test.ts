@@ -20,6 +20,24 @@ interface ChartSpecInPage {
   datasets: { color: string }[];
 }
 
+/** Opens a report page offline and checks what every report page must hold: charts with bars, tables with rows. */
+async function inspectReport(browser: Browser, html: string) {
+  const { page, log } = await openOffline(browser, html);
+  const specs = await page.$eval('#report-charts', (node) => JSON.parse(node.textContent ?? '[]') as ChartSpecInPage[]);
+  expect(await page.evaluate(() => document.documentElement.getAttribute('data-charts-rendered'))).toBe(String(specs.length));
+  const colors = [...new Set(specs.flatMap((spec) => spec.datasets.map((d) => d.color)))];
+  const canvases = await canvasInk(page, colors);
+  expect(canvases.map((c) => c.id).sort()).toEqual(specs.map((spec) => spec.id).sort());
+  for (const canvas of canvases) {
+    const spec = specs.find((s) => s.id === canvas.id)!;
+    const barPixels = spec.datasets.reduce((sum, d) => sum + canvas.byColor[d.color]!, 0);
+    expect(barPixels, `chart ${canvas.id} draws no bars`).toBeGreaterThan(canvas.width * canvas.height * 0.005);
+  }
+  const tables = await page.evaluate(() => [...document.querySelectorAll('table')].map((t) => ({ caption: t.caption?.textContent ?? '', rows: t.tBodies[0]?.rows.length ?? 0 })));
+  for (const t of tables) expect(t.rows, `table '${t.caption}' is empty`).toBeGreaterThan(0);
+  return { page, log, specs, tables };
+}
+
 describe('convert --report out.html in headless Chromium', () => {
   let browser: Browser;
   let blazeface: string;
@@ -50,22 +68,9 @@ describe('convert --report out.html in headless Chromium', () => {
       const ratio = statSync(out).size / statSync(testCase.model()).size;
       expect(ratio).toBeLessThan(0.6);
 
-      const { page, log } = await openOffline(browser, html);
-      const specs = await page.$eval('#report-charts', (node) => JSON.parse(node.textContent ?? '[]') as ChartSpecInPage[]);
-      const ids = specs.map((spec) => spec.id);
-      expect(ids).toEqual(expect.arrayContaining(['chart-bytes-by-dtype', 'chart-bytes-by-op', 'chart-layer-sqnr', 'chart-pass-timeline']));
-      expect(await page.evaluate(() => document.documentElement.getAttribute('data-charts-rendered'))).toBe(String(specs.length));
-      const colors = [...new Set(specs.flatMap((spec) => spec.datasets.map((d) => d.color)))];
-      const canvases = await canvasInk(page, colors);
-      expect(canvases.map((c) => c.id).sort()).toEqual([...ids].sort());
-      for (const canvas of canvases) {
-        const spec = specs.find((s) => s.id === canvas.id)!;
-        const barPixels = spec.datasets.reduce((sum, d) => sum + canvas.byColor[d.color]!, 0);
-        expect(barPixels, `chart ${canvas.id} draws no bars`).toBeGreaterThan(canvas.width * canvas.height * 0.005);
-      }
-      const tables = await page.evaluate(() => [...document.querySelectorAll('table')].map((t) => ({ caption: t.caption?.textContent ?? '', rows: t.tBodies[0]?.rows.length ?? 0 })));
+      const { page, log, specs, tables } = await inspectReport(browser, html);
+      expect(specs.map((spec) => spec.id)).toEqual(expect.arrayContaining(['chart-bytes-by-dtype', 'chart-bytes-by-op', 'chart-layer-sqnr', 'chart-pass-timeline']));
       expect(tables.length).toBeGreaterThanOrEqual(5);
-      for (const t of tables) expect(t.rows, `table '${t.caption}' is empty`).toBeGreaterThan(0);
       // The page names the pipeline that ran and the int8 weights it produced.
       const text = await page.evaluate(() => document.body.innerText);
       expect(text).toContain('quantize-static');
@@ -77,4 +82,22 @@ describe('convert --report out.html in headless Chromium', () => {
       await page.close();
     });
   }
+
+  it('shows the pass a --check caught and the first diverging node (prune-magnitude on fashion-cnn)', async () => {
+    const html = join(work, 'check.html');
+    const model = join(repoRoot, 'fixtures/models/fashion-cnn/model.onnx');
+    const result = await runCli(['convert', model, '-o', join(work, 'pruned.onnx'), '--pipeline', 'simplify,prune-magnitude{sparsity=0.5}', '--check', '--report', html]);
+    expect(result.code, result.stderr).toBe(1);
+    const { page, log, specs } = await inspectReport(browser, html);
+    expect(specs.map((spec) => spec.id)).toContain('chart-pass-timeline');
+    const text = await page.evaluate(() => document.body.innerText);
+    expect(text).toContain('FAILED after pass 2 (prune-magnitude)');
+    expect(text).toMatch(/first divergent node\s+\/conv\d\/Conv \(Conv\)/);
+    // The failing pass's check, output by output, in its own table.
+    expect(text).toContain('Check after pass 2. prune-magnitude');
+    expect(log.blockedRequests).toEqual([]);
+    expect(log.errors).toEqual([]);
+    await saveScreenshot(page, 'html-report-check-failure');
+    await page.close();
+  });
 });
