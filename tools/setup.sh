@@ -8,6 +8,9 @@ missing=""
 [ -d /usr/share/libonnx-testdata/data ] || missing="$missing libonnx-testdata"
 /usr/bin/python3 -c "import onnx" >/dev/null 2>&1 || missing="$missing python3-onnx"
 [ -d /usr/share/datasets/fashion-mnist ] || missing="$missing dataset-fashion-mnist"
+# tfjs-tflite-node (the TFLite runtime, an optional dependency of @modelpass/runtime) is built by node-gyp.
+command -v g++ >/dev/null 2>&1 || missing="$missing g++"
+command -v make >/dev/null 2>&1 || missing="$missing make"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 if [ -n "$missing" ]; then
   echo "setup: installing Debian packages:$missing" >&2
@@ -25,4 +28,10 @@ export ONNXRUNTIME_NODE_INSTALL=skip
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci" >&2
   npm ci --no-audit --no-fund >/dev/null
+fi
+
+# The TFLite runtime's native binding: built by npm ci; rebuilt if an earlier install lacked a compiler.
+if [ -d node_modules/tfjs-tflite-node ] && [ ! -f node_modules/tfjs-tflite-node/build/Release/node_tflite_binding.node ]; then
+  echo "setup: building tfjs-tflite-node (TFLite runtime)" >&2
+  npm rebuild tfjs-tflite-node >/dev/null
 fi
