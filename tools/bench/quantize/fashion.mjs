@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadDataset } from '@modelpass/runtime';
-import { PYTHON, ROOT, cli, convert, fileBytes, latencyPair, missingPass, onnxFacts } from './lib.mjs';
+import { PYTHON, ROOT, cli, convert, fileBytes, kernelProfile, latencyPair, missingPass, onnxFacts, writeOptimizedGraph } from './lib.mjs';
 
 export const FASHION_NETWORKS = ['fashion-resnet', 'fashion-cnn', 'fashion-mlp', 'fashion-transformer'];
 
@@ -92,12 +92,20 @@ export async function runFashion({ networks, samples, batch, runs, warmup, work,
       row.passSeconds = converted.passSeconds;
       row.statistics = converted.statistics;
       row.bytes = fileBytes(out);
-      row.checker = onnxFacts([out]).check[out];
       try {
+        const optimized = join(work, `${network}-${variant.id}.ort-optimized.onnx`);
+        await writeOptimizedGraph(out, optimized);
+        const facts = onnxFacts([out], [optimized]);
+        row.checker = facts.check[out];
+        row.fusion = facts.unfused[optimized];
         row.accuracy = JSON.parse(cli('eval', out, '--dataset', 'fashion-mnist:test', '--json')).accuracy;
         const latency = await latencyPair(fp32, out, feeds, { warmup, runs });
         row.fp32Ms = latency.a;
         row.ms = latency.b;
+        if (variant.headline) {
+          row.profile = await kernelProfile(out, feeds, { work });
+          info.fp32Profile = await kernelProfile(fp32, feeds, { work });
+        }
       } catch (error) {
         row.error = `ORT: ${error.message.split('\n')[0]}`;
       }

@@ -2,7 +2,7 @@
 // checker, ORT sessions (one thread) with interleaved A/B medians, ORT's optimized graph (did it
 // fuse every QDQ group?) and output cosine. Timing helpers come from the prune bench (ort-timing.mjs).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
@@ -13,14 +13,25 @@ export { CLI, ROOT, flag, interleavedLatencies, median, session };
 export const PYTHON = '/usr/bin/python3';
 const FACTS = join(ROOT, 'tools/bench/quantize/onnx_facts.py');
 
-/** Runs the built CLI; returns stdout. Throws with the CLI's first stderr line on failure. */
+/**
+ * Runs the built CLI; returns stdout. Throws with the CLI's first error line on failure. A CLI
+ * whose packages are being rebuilt by someone else at that moment (ERR_MODULE_NOT_FOUND under a
+ * dist folder) is retried after a pause, up to 5 times.
+ */
 export function cli(...args) {
-  try {
-    return execFileSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (error) {
-    const lines = String(error.stderr || error.message).trim().split('\n').filter((l) => l.trim() !== '');
-    const reason = lines.find((l) => /error|expected|refus|not /i.test(l)) ?? lines[0] ?? 'failed';
-    throw new Error(reason.trim());
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return execFileSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      const text = String(error.stderr || error.message);
+      if (attempt < 5 && /ERR_MODULE_NOT_FOUND|Cannot find module .*\/dist\//.test(text)) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20_000);
+        continue;
+      }
+      const lines = text.trim().split('\n').filter((l) => l.trim() !== '');
+      const reason = lines.find((l) => /error|expected|refus|not /i.test(l)) ?? lines[0] ?? 'failed';
+      throw new Error(reason.trim());
+    }
   }
 }
 
@@ -108,6 +119,33 @@ export async function minOutputCosine(pathA, pathB, feeds, samples) {
     await a.release();
     await b.release();
   }
+}
+
+/**
+ * Where ORT spends a model's time: median milliseconds per run of each node kernel (ORT's profiler,
+ * one thread, `runs` runs on `feeds`), the `top` slowest as [node, op, ms].
+ */
+export async function kernelProfile(path, feeds, { runs = 20, top = 4, work }) {
+  const prefix = join(work, `profile-${process.pid}-${Date.now()}`);
+  const s = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3, enableProfiling: true, profileFilePrefix: prefix });
+  try {
+    for (let i = 0; i < runs; i++) await s.run(feeds);
+    s.endProfiling();
+  } finally {
+    await s.release();
+  }
+  const file = readdirSync(work).map((f) => join(work, f)).find((f) => f.startsWith(prefix));
+  if (!file) throw new Error(`ORT wrote no profile for ${path}`);
+  const durations = new Map();
+  for (const event of JSON.parse(readFileSync(file, 'utf8'))) {
+    if (event.cat !== 'Node' || !event.name.endsWith('_kernel_time')) continue;
+    const key = `${event.name.replace(/_kernel_time$/, '')}\u0000${event.args?.op_name ?? '?'}`;
+    durations.set(key, [...(durations.get(key) ?? []), event.dur / 1000]);
+  }
+  rmSync(file, { force: true });
+  // The first run of a session pays one-time costs (allocations, packing): leave it out.
+  const perRun = [...durations].map(([key, times]) => [key, median(times.length > 1 ? times.slice(1) : times)]);
+  return perRun.sort((a, b) => b[1] - a[1]).slice(0, top).map(([key, msPerRun]) => [...key.split('\u0000'), msPerRun]);
 }
 
 export const fileBytes = (path) => statSync(path).size;

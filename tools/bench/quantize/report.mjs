@@ -37,6 +37,13 @@ function peerTables(fashion) {
     const ours = n.variants.find((v) => v.headline);
     return `${n.network} ${ratio(ours?.fp32Ms, n.peer?.fp32_ms)}`;
   }).join(', ') + '. PyTorch int8 keeps float: ' + fashion.map((n) => `${n.network}: ${n.peer?.quantized_modules ? n.peer.quantized_modules.map((m) => m.split('.').pop()).join(', ') : '—'}`).join('; ') + ' (its quantized module kinds).', '');
+  lines.push('Where ORT spends the time (ORT profiler, median ms per batch-64 run after the first, slowest node kernels):', '');
+  const kernels = (profile) => (profile ?? []).map(([node, op, t]) => `${op} \`${node}\` ${t.toFixed(2)}`).join(', ') || '—';
+  for (const n of fashion) {
+    const ours = n.variants.find((v) => v.headline);
+    lines.push(`- ${n.network}: fp32 ${kernels(n.fp32Profile)}; int8 ${kernels(ours?.profile)}.`);
+  }
+  lines.push('');
   return lines;
 }
 
@@ -46,19 +53,19 @@ function variantTable(fashion) {
     '',
     `Accuracy by \`modelpass eval --dataset fashion-mnist:test\` (ORT); Δ against the fp32 fixture; goal: drop ≤ ${DROP_GOAL_PP.static} pp static, ≤ ${DROP_GOAL_PP.dynamic} pp dynamic, ≤ ${DROP_GOAL_PP.weights4} pp int4 weight-only; int8 file ≤ ${INT8_SIZE_GOAL}× fp32. Latency: ORT, batch 64, one thread, interleaved with the fp32 fixture. Checker: ONNX's \`check_model(full_check=True)\`. Pass s: the quantization pass's own time (calibration included).`,
     '',
-    '| network | variant | accuracy | Δ | drop goal met | size ratio | latency ratio | ms | pass s | checker |',
-    '|---|---|---:|---:|---|---:|---:|---:|---:|---|',
+    '| network | variant | accuracy | Δ | drop goal met | size ratio | latency ratio | ms | DQ left on Conv/MatMul/Gemm | pass s | checker |',
+    '|---|---|---:|---:|---|---:|---:|---:|---:|---:|---|',
   ];
   for (const n of fashion) {
-    lines.push(`| ${n.network} | fp32 fixture | ${pct(n.fp32Accuracy)} | | | 1.000× (${(n.fp32Bytes / 1024).toFixed(0)} KiB) | 1.000× | | | |`);
+    lines.push(`| ${n.network} | fp32 fixture | ${pct(n.fp32Accuracy)} | | | 1.000× (${(n.fp32Bytes / 1024).toFixed(0)} KiB) | 1.000× | | | | |`);
     for (const v of n.variants) {
       if (v.error) {
-        lines.push(`| ${n.network} | ${cell(v.label)} | ${cell(v.error)} | | | | | | | |`);
+        lines.push(`| ${n.network} | ${cell(v.label)} | ${cell(v.error)} | | | | | | | | |`);
         continue;
       }
       const drop = n.fp32Accuracy - v.accuracy;
       const goal = DROP_GOAL_PP[v.kind];
-      lines.push(`| ${n.network} | ${cell(v.label)} | ${pct(v.accuracy)} | ${pp(v.accuracy - n.fp32Accuracy)} | ${goal !== undefined ? mark(drop * 100 <= goal + 1e-9) : '—'} | ${ratio(v.bytes, n.fp32Bytes)} | ${ratio(v.ms, v.fp32Ms)} | ${ms(v.ms)} | ${v.passSeconds !== undefined ? v.passSeconds.toFixed(2) : '—'} | ${cell(v.checker)} |`);
+      lines.push(`| ${n.network} | ${cell(v.label)} | ${pct(v.accuracy)} | ${pp(v.accuracy - n.fp32Accuracy)} | ${goal !== undefined ? mark(drop * 100 <= goal + 1e-9) : '—'} | ${ratio(v.bytes, n.fp32Bytes)} | ${ratio(v.ms, v.fp32Ms)} | ${ms(v.ms)} | ${v.fusion?.dequantize_feeding_compute ?? '—'} | ${v.passSeconds !== undefined ? v.passSeconds.toFixed(2) : '—'} | ${cell(v.checker)} |`);
     }
   }
   lines.push('', 'Pipelines: ' + [...new Map(fashion.flatMap((n) => n.variants).map((v) => [v.id, v])).values()].map((v) => `${v.label}: \`${v.pipeline}\``).join('; ') + '.', '');
@@ -71,20 +78,23 @@ function torchvisionTable(torchvision, settings) {
     '',
     `Models: \`tools/fixtures/make_torchvision.py\` (torchvision 0.14 architectures, seeded random weights, BatchNorm folded by the export, opset 13, input batch×3×224×224). Calibration: ${settings.tvSamples} samples of i.i.d. N(0,1) pixels (seed 1) given as a folder of .npy files; cosine: the smallest per-sample cosine of the logits vs fp32 over ${settings.tvEvalSamples} held-out samples of the same distribution (seed 2). Latency: batch ${settings.tvBatch}, one thread, interleaved, median of ${settings.tvRuns} after ${settings.tvWarmup} warm-up; goal ≤ 0.5×. Fused: DequantizeLinear nodes still feeding a Conv/MatMul/Gemm in ORT's optimized graph (\`optimizedModelFilePath\`, all optimizations); 0 means ORT fused every QDQ group into integer kernels. Calibration time: the pass's own time (ORT calibration runs and statistics included), relative to minmax on the same network (goal ≤ 2×).`,
     '',
-    '| network | calibration | latency int8/fp32 | fp32 ms | int8 ms | DQ left on Conv/MatMul/Gemm | ORT kernels | min cosine | pass s | vs minmax | checker |',
-    '|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|',
+    '| network | calibration | latency int8/fp32 | fp32 ms | int8 ms | DQ left on Conv/MatMul/Gemm | Q / DQ left | ORT integer kernels | min cosine | pass s | vs minmax | checker |',
+    '|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|',
   ];
   for (const n of torchvision) {
     const minmax = n.methods.find((m) => m.method === 'minmax' && !m.error);
     for (const m of n.methods) {
       if (m.error) {
-        lines.push(`| ${n.network} | ${m.method} | ${cell(m.error)} | | | | | | | | |`);
+        lines.push(`| ${n.network} | ${m.method} | ${cell(m.error)} | | | | | | | | | |`);
         continue;
       }
       const kernels = Object.entries(m.fusion?.ops ?? {}).filter(([op]) => /QLinear|Integer|QGemm|QAttention|DynamicQuant|NhwcConv|Q.*Conv/.test(op)).map(([op, c]) => `${op.replace(/^com\.microsoft\./, 'ms.')} ${c}`).join(', ');
-      lines.push(`| ${n.network} | ${m.method} | ${ratio(m.ms, m.fp32Ms)} | ${ms(m.fp32Ms)} | ${ms(m.ms)} | ${m.fusion?.dequantize_feeding_compute ?? '—'} | ${cell(kernels || '—')} | ${m.cosine?.toFixed(4) ?? '—'} | ${m.passSeconds?.toFixed(1) ?? '—'} | ${minmax?.passSeconds ? ratio(m.passSeconds, minmax.passSeconds) : '—'} | ${cell(m.checker ?? '—')} |`);
+      lines.push(`| ${n.network} | ${m.method} | ${ratio(m.ms, m.fp32Ms)} | ${ms(m.fp32Ms)} | ${ms(m.ms)} | ${m.fusion?.dequantize_feeding_compute ?? '—'} | ${m.fusion ? `${m.fusion.quantize_linear} / ${m.fusion.dequantize_linear}` : '—'} | ${cell(kernels || '—')} | ${m.cosine?.toFixed(4) ?? '—'} | ${m.passSeconds?.toFixed(1) ?? '—'} | ${minmax?.passSeconds ? ratio(m.passSeconds, minmax.passSeconds) : '—'} | ${cell(m.checker ?? '—')} |`);
     }
   }
+  lines.push('', 'Where ORT spends the time (ORT profiler, median ms per run after the first, slowest node kernels; int8 of the first method):', '');
+  const kernels = (profile) => (profile ?? []).map(([node, op, t]) => `${op} \`${node}\` ${t.toFixed(2)}`).join(', ') || '—';
+  for (const n of torchvision) if (n.profile) lines.push(`- ${n.network}: fp32 ${kernels(n.profile.fp32)}; int8 (${n.profile.method}) ${kernels(n.profile.int8)}.`);
   lines.push('');
   return lines;
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Tensor } from '@modelpass/ir';
 import { SeededRandom, writeNpy } from '@modelpass/runtime';
-import { PYTHON, ROOT, convert, fileBytes, latencyPair, minOutputCosine, missingPass, onnxFacts, writeOptimizedGraph } from './lib.mjs';
+import { PYTHON, ROOT, convert, fileBytes, kernelProfile, latencyPair, minOutputCosine, missingPass, onnxFacts, writeOptimizedGraph } from './lib.mjs';
 
 export const TORCHVISION_NETWORKS = ['resnet18', 'mobilenet_v2', 'mobilenet_v3_small', 'efficientnet_b0', 'regnet_y_400mf'];
 export const CALIBRATION_METHODS = ['minmax', 'percentile', 'entropy', 'distribution'];
@@ -96,6 +96,9 @@ export async function runTorchvision({ networks, methods, samples, evalSamples, 
         const latency = await latencyPair(fp32, out, timingFeeds, { warmup, runs });
         row.fp32Ms = latency.a;
         row.ms = latency.b;
+        if (!info.profile) {
+          info.profile = { method, int8: await kernelProfile(out, timingFeeds, { runs: 5, work }), fp32: await kernelProfile(fp32, timingFeeds, { runs: 5, work }) };
+        }
       } catch (error) {
         row.error = `ORT: ${error.message.split('\n')[0]}`;
       }
