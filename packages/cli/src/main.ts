@@ -6,6 +6,7 @@ import { processIO, type CliIO } from './cli-io.js';
 import type { Command } from './command.js';
 import { compareCommand } from './commands/compare.js';
 import { convertCommand } from './commands/convert.js';
+import { diffCommand } from './commands/diff.js';
 import { evalCommand } from './commands/eval.js';
 import { inspectCommand } from './commands/inspect.js';
 import { passesCommand } from './commands/passes.js';
@@ -14,7 +15,7 @@ import { escapeForTerminal } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
 
 export const commands: ReadonlyMap<string, Command> = new Map(
-  [convertCommand, inspectCommand, compareCommand, evalCommand, passesCommand, replayCommand].map((c) => [c.name, c]),
+  [convertCommand, inspectCommand, compareCommand, diffCommand, evalCommand, passesCommand, replayCommand].map((c) => [c.name, c]),
 );
 
 function version(): string {
@@ -26,7 +27,8 @@ function topLevelHelp(): string {
   const lines = ['usage: modelpass <command> [options]', '', 'commands:'];
   for (const command of commands.values()) lines.push(`  ${command.name.padEnd(9)} ${command.summary.split('. ')[0]}`);
   lines.push('', "Run 'modelpass help <command>' (or 'modelpass <command> --help') for a command's options.", 'Exit codes: 0 success, 1 model or pipeline error, 2 usage error;',
-    "compare and eval: 0 the check passed, 1 it failed (outputs disagree, accuracy below --min-accuracy), 2 any error.");
+    "compare and eval: 0 the check passed, 1 it failed (outputs disagree, accuracy below --min-accuracy), 2 any error;",
+    'diff: 0 the models are the same, 1 they differ, 2 any error.');
   return lines.join('\n');
 }
 

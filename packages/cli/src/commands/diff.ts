@@ -1,0 +1,148 @@
+/**
+ * `modelpass diff a b`: what changed between two models (or two pipeline stages, e.g. dumps from
+ * --dump-ir): nodes added/removed/changed (paired by name, then by structure), attributes, constant
+ * inputs and initializers with error statistics, graph inputs and outputs, and — run on the same
+ * inputs in ONNX Runtime — the intermediate tensors present in both that differ.
+ * Exit code 0 when nothing differs, 1 when something does, 2 on any error.
+ */
+import { resolve } from 'node:path';
+import type { Model, Tensor } from '@modelpass/ir';
+import { DEFAULT_ATOL, DEFAULT_RTOL, generateInputs, loadInputs } from '@modelpass/runtime';
+import { diffModels, formatModelDiff, type CheckInputs, type ModelDiff, type TensorDivergenceTable } from '@modelpass/report';
+import { flagBoolean, flagList, flagString, type ParsedArgs } from '../args.js';
+import type { CliIO } from '../cli-io.js';
+import type { Command } from '../command.js';
+import { modelInput, checkOutputTarget } from '../model-files.js';
+import { allowReadFlag, readOptions } from '../read-flags.js';
+import { UsageError } from '../usage-error.js';
+import { compareIntermediates } from '../check/intermediate-tensors.js';
+import { Referee } from '../check/referee.js';
+import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
+import { reportFlag, reportHeader, writeReportFile } from '../report/report-file.js';
+
+function tolerance(args: ParsedArgs, name: 'atol' | 'rtol', fallback: number): number {
+  const text = flagString(args, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0) throw new UsageError(`--${name} takes a non-negative number, got '${text}'`);
+  return value;
+}
+
+function parseDims(entries: readonly string[]): Record<string, number> {
+  const dims: Record<string, number> = {};
+  for (const entry of entries) {
+    const match = /^([^=]+)=(\d+)$/.exec(entry);
+    if (!match || Number(match[2]) < 1) throw new UsageError(`--dim takes NAME=SIZE with a positive size (e.g. --dim N=1), got '${entry}'`);
+    dims[match[1]!] = Number(match[2]);
+  }
+  return dims;
+}
+
+function isIdentical(diff: ModelDiff): boolean {
+  const io = [diff.graphInputs, diff.graphOutputs].every((d) => d.added.length + d.removed.length + d.changed.length === 0);
+  const tensors = !diff.tensors || diff.tensors.tensors.every((t) => t.maxAbsError === 0);
+  return (
+    io &&
+    tensors &&
+    diff.nodes.added.length + diff.nodes.removed.length + diff.nodes.changed.length === 0 &&
+    diff.initializers.added.length + diff.initializers.removed.length + diff.initializers.changed.length === 0
+  );
+}
+
+async function tensorTable(a: Model, b: Model, args: ParsedArgs, io: CliIO): Promise<TensorDivergenceTable> {
+  const atol = tolerance(args, 'atol', DEFAULT_ATOL);
+  const rtol = tolerance(args, 'rtol', DEFAULT_RTOL);
+  const inputsArg = flagString(args, 'inputs');
+  const seedText = flagString(args, 'seed');
+  if (seedText !== undefined && !/^\d+$/.test(seedText)) throw new UsageError(`--seed takes a non-negative integer, got '${seedText}'`);
+  let feeds: Map<string, Tensor>;
+  let inputs: CheckInputs;
+  if (inputsArg !== undefined) {
+    feeds = loadInputs(resolve(io.cwd, inputsArg), a);
+    inputs = { source: 'folder', path: inputsArg, samples: [...feeds.values()][0]?.shape[0] ?? 1 };
+  } else {
+    const seed = seedText !== undefined ? Number(seedText) : 0;
+    feeds = generateInputs(a, { seed, dims: parseDims(flagList(args, 'dim')), defaultDim: 1 });
+    inputs = { source: 'random', seed, samples: [...feeds.values()][0]?.shape[0] ?? 1 };
+  }
+  const referee = new Referee();
+  try {
+    const comparison = await compareIntermediates(a, b, feeds, referee, { atol, rtol });
+    for (const note of comparison.notes) io.stderr(`modelpass: note: ${note}`);
+    const all = flagBoolean(args, 'all-tensors');
+    const first = comparison.tensors.find((t) => !t.withinTolerance);
+    return {
+      engine: comparison.engine,
+      inputs,
+      compared: comparison.tensors.length,
+      tensors: comparison.tensors
+        .filter((t) => all || t.maxAbsError !== 0)
+        .map(({ name, node, op, maxAbsError, maxRelError, cosine, withinTolerance }) => ({ name, node, op, maxAbsError, maxRelError, cosine, withinTolerance })),
+      ...(first ? { firstDivergent: first.name } : {}),
+      atol,
+      rtol,
+    };
+  } finally {
+    await referee.dispose();
+  }
+}
+
+export const diffCommand: Command = {
+  name: 'diff',
+  usage: 'modelpass diff <a> <b> [--json] [--inputs DIR | --seed N] [--dim NAME=SIZE]... [--atol X] [--rtol Y] [--no-tensors] [--report FILE]',
+  summary:
+    'Show what changed between two models: nodes added, removed and changed (paired by name, then by op and paired inputs), ' +
+    'attributes, initializers (with max abs/rel error and cosine), graph inputs and outputs, and the intermediate tensors both ' +
+    'models compute that differ on the same inputs (ONNX Runtime; random seeded inputs unless --inputs). ' +
+    'Exit code 0 when nothing differs, 1 when something does, 2 on any error.',
+  errorExitCode: 2,
+  flags: {
+    json: { type: 'boolean', help: 'print the diff as JSON (the report schema\'s `diff` section)' },
+    inputs: { type: 'string', help: 'folder (or file) of inputs for the tensor comparison (.npy/.pb)', valueName: 'DIR' },
+    seed: { type: 'string', help: 'seed for random inputs (default 0)', valueName: 'N' },
+    dim: { type: 'list', help: 'size of a symbolic dimension for random inputs (default 1)', valueName: 'NAME=SIZE' },
+    atol: { type: 'string', help: `absolute tolerance for intermediate tensors (default ${DEFAULT_ATOL})`, valueName: 'X' },
+    rtol: { type: 'string', help: `relative tolerance (default ${DEFAULT_RTOL})`, valueName: 'Y' },
+    tensors: { type: 'boolean', help: 'run both models and compare intermediate tensors (default on; --no-tensors: structure only)' },
+    'all-tensors': { type: 'boolean', help: 'list every compared tensor, also those that are equal' },
+    'allow-read': allowReadFlag,
+    report: reportFlag,
+  },
+  async run(args, io) {
+    if (args.positionals.length !== 2) throw new UsageError('diff takes exactly two models');
+    if (flagString(args, 'inputs') !== undefined && (flagString(args, 'seed') !== undefined || flagList(args, 'dim').length > 0)) {
+      throw new UsageError('--seed and --dim size random inputs; with --inputs the files give them');
+    }
+    const reportArg = flagString(args, 'report');
+    const reportPath = reportArg === undefined ? undefined : resolve(io.cwd, reportArg);
+    if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
+    const read = readOptions(args, io);
+    const [first, second] = args.positionals as [string, string];
+    const inputA = modelInput(first, io, undefined);
+    const inputB = modelInput(second, io, undefined);
+    const a = await inputA.format.read(inputA.path, read);
+    const b = await inputB.format.read(inputB.path, read);
+    const structural = diffModels(a, b);
+    let diff: ModelDiff = structural;
+    if (flagBoolean(args, 'tensors', true)) {
+      try {
+        diff = { ...structural, tensors: await tensorTable(a, b, args, io) };
+      } catch (error) {
+        if (error instanceof UsageError) throw error;
+        io.stderr(`modelpass: note: intermediate tensors not compared: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      }
+    }
+    io.stdout(flagBoolean(args, 'json') ? JSON.stringify(diff, null, 2) : formatModelDiff(diff, { names: [first, second] }));
+    if (reportPath !== undefined) {
+      writeReportFile(reportPath, {
+        ...reportHeader('diff', undefined),
+        inputs: [reportInput('model', inputA.path, inputA.format.name), reportInput('model', inputB.path, inputB.format.name)],
+        passes: [],
+        models: { before: modelSummary(a, inputA.path), after: modelSummary(b, inputB.path) },
+        layers: layersOf(b, a),
+        diff,
+      });
+    }
+    return isIdentical(diff) ? 0 : 1;
+  },
+};
