@@ -5,7 +5,8 @@
  *   2. a sparse error e = shrink_p(w - (q - z)·s, β)  (the proximal step of an l_p norm, p < 1,
  *      which lets a few outliers keep their error instead of pulling the whole group),
  *   3. z = mean(q - (w - e) / s),
- * with β growing by κ each step; the zero point with the smallest l_p reconstruction error wins.
+ * with β growing by κ each step, until the l_p reconstruction error stops falling (or
+ * `iterations` steps); the zero point with the smallest error wins.
  * The scale stays RTN's. Zero points come out fractional unless `integerZeroPoints` (ONNX
  * DequantizeLinear needs integers; MatMulNBits takes float zero points).
  */
@@ -23,26 +24,9 @@ export interface HqqOptions {
 
 export const DEFAULT_HQQ: HqqOptions = { iterations: 20, p: 0.7, beta: 10, kappa: 1.01, integerZeroPoints: false };
 
-function shrink(x: number, beta: number, p: number): number {
-  const magnitude = Math.abs(x);
-  if (magnitude === 0) return 0;
-  const reduced = magnitude - Math.pow(magnitude, p - 1) / beta;
-  return reduced > 0 ? Math.sign(x) * reduced : 0;
-}
-
 function codeOf(value: number, scale: number, zero: number, maxCode: number): number {
   const code = Math.round(value / scale + zero);
   return code < 0 ? 0 : code > maxCode ? maxCode : code;
-}
-
-function lpError(group: GroupView, scale: number, zero: number, maxCode: number, p: number): number {
-  const stride = group.stride ?? 1;
-  let sum = 0;
-  for (let i = 0, at = group.start; i < group.length; i++, at += stride) {
-    const w = group.values[at]!;
-    sum += Math.pow(Math.abs(w - (codeOf(w, scale, zero, maxCode) - zero) * scale), p);
-  }
-  return sum;
 }
 
 export function hqqParams(group: GroupView, scheme: GroupQuantizationScheme, options: HqqOptions = DEFAULT_HQQ): GroupParams {
@@ -52,21 +36,33 @@ export function hqqParams(group: GroupView, scheme: GroupQuantizationScheme, opt
   const stride = group.stride ?? 1;
   const scale = start.scale;
   let zero = start.zeroPoint;
-  let best = { zero, error: lpError(group, scale, zero, maxCode, options.p) };
+  let best = { zero, error: Infinity };
   let beta = options.beta;
   for (let iteration = 0; iteration < options.iterations; iteration++) {
+    // One sweep: the l_p error of the current zero point, and the update from the shrunk residuals
+    // (|r|^(p-1) = |r|^p / |r|, one pow per element).
+    let error = 0;
     let sum = 0;
     for (let i = 0, at = group.start; i < group.length; i++, at += stride) {
       const w = group.values[at]!;
       const q = codeOf(w, scale, zero, maxCode);
-      const e = shrink(w - (q - zero) * scale, beta, options.p);
-      sum += q - (w - e) / scale;
+      const residual = w - (q - zero) * scale;
+      const magnitude = Math.abs(residual);
+      let shrunk = 0;
+      if (magnitude > 0) {
+        const powered = Math.pow(magnitude, options.p);
+        error += powered;
+        const reduced = magnitude - powered / magnitude / beta;
+        if (reduced > 0) shrunk = residual > 0 ? reduced : -reduced;
+      }
+      sum += q - (w - shrunk) / scale;
     }
+    // HQQ stops once the error no longer falls.
+    if (error >= best.error) break;
+    best = { zero, error };
     zero = sum / group.length;
     if (options.integerZeroPoints) zero = Math.min(maxCode, Math.max(0, Math.round(zero)));
     beta *= options.kappa;
-    const error = lpError(group, scale, zero, maxCode, options.p);
-    if (error < best.error) best = { zero, error };
   }
   return { scale, zeroPoint: options.integerZeroPoints ? best.zero : Math.fround(best.zero) };
 }
