@@ -1,9 +1,6 @@
 // Renders the quantization bench's results (run.mjs) as RESULTS.md: the side-by-side table with
 // PyTorch FX int8, every variant of ours on the Fashion-MNIST networks, the torchvision table per
 // calibration method, calibration time relative to minmax, and issue 9's goals checked one by one.
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { ROOT } from './lib.mjs';
 import { DROP_GOAL_PP, INT8_SIZE_GOAL } from './fashion.mjs';
 
 const pct = (x) => `${(100 * x).toFixed(2)}%`;
@@ -99,6 +96,21 @@ function torchvisionTable(torchvision, settings) {
   return lines;
 }
 
+function memoryTable(memory) {
+  if (!memory || memory.error) return [];
+  const minmax = (samples) => memory.rows.find((r) => r.samples === samples && r.method === 'minmax')?.seconds;
+  return [
+    '## 4. Calibration memory and time (calibration-memory.mjs, pulled into this run)',
+    '',
+    `\`${memory.command}\`: each point a fresh Node process running \`collectStatistics\` + \`chooseRanges\` of \`@modelpass/quantize\` on ${memory.dataset} (batch ${memory.batch}); ${memory.rows[0]?.tensors} tensors; median of ${memory.repeat}, peak RSS the max.`,
+    '',
+    '| samples | method | time s | × minmax | choosing ranges s | peak RSS MB | RSS before MB | all activations held MB |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|',
+    ...memory.rows.map((r) => `| ${r.samples} | ${r.method} | ${r.seconds.toFixed(2)} | ${minmax(r.samples) ? `${(r.seconds / minmax(r.samples)).toFixed(2)}×` : '—'} | ${r.chooseSeconds.toFixed(3)} | ${r.peakRssMB.toFixed(0)} | ${r.rssBeforeMB.toFixed(0)} | ${r.heldMB.toFixed(0)} |`),
+    '',
+  ];
+}
+
 function goals(results) {
   const lines = ['## Goals of issue 9 checked in this run', ''];
   for (const n of results.fashion ?? []) {
@@ -123,10 +135,16 @@ function goals(results) {
     const slowest = minmax?.passSeconds ? Math.max(...done.map((m) => m.passSeconds / minmax.passSeconds)) : undefined;
     lines.push(`- ${n.network}: latency ≤ 0.5× fp32 with every method → ${mark(worst <= 0.5)} (worst ${worst.toFixed(3)}×); every QDQ group fused → ${mark(done.every((m) => m.fusion?.dequantize_feeding_compute === 0))}; cosine ≥ 0.99 → ${mark(done.every((m) => m.cosine >= 0.99))} (min ${Math.min(...done.map((m) => m.cosine)).toFixed(4)}); calibration ≤ 2× minmax → ${slowest !== undefined ? `${mark(slowest <= 2)} (max ${slowest.toFixed(2)}×)` : '—'}; methods run ${done.length}/${n.methods.length}.`);
   }
-  const memory = ['RESULTS-calibration-memory.md', 'calibration-memory.md'].find((f) => existsSync(join(ROOT, 'tools/bench/quantize', f)));
-  lines.push(memory
-    ? `- Calibration peak memory from 100 to 2,000 samples: measured by \`calibration-memory.mjs\`, see [${memory}](${memory}).`
-    : `- Calibration peak memory from 100 to 2,000 samples: not measured by this run (\`calibration-memory.mjs\`'s results were not present: ${readdirSync(join(ROOT, 'tools/bench/quantize')).filter((f) => /memory/.test(f)).join(', ') || 'no file'}).`);
+  const memory = results.memory;
+  if (!memory) lines.push('- Calibration peak memory: not measured by this run (`--parts` without `memory`).');
+  else if (memory.error) lines.push(`- Calibration peak memory: ${cell(memory.error)}.`);
+  else {
+    for (const method of [...new Set(memory.rows.map((r) => r.method))]) {
+      const own = memory.rows.filter((r) => r.method === method).sort((a, b) => a.samples - b.samples);
+      const [first, last] = [own[0], own.at(-1)];
+      lines.push(`- Calibration peak RSS, ${method}: ${first.peakRssMB.toFixed(0)} MB at ${first.samples} samples, ${last.peakRssMB.toFixed(0)} MB at ${last.samples} (${(last.peakRssMB - first.peakRssMB).toFixed(0)} MB more; holding all activations would be ${last.heldMB.toFixed(0)} MB) → flat (≤ 10% growth): ${mark(last.peakRssMB <= first.peakRssMB * 1.1)}.`);
+    }
+  }
   lines.push('');
   return lines;
 }
@@ -140,6 +158,7 @@ export function renderResults(results, command) {
   ];
   if (results.fashion) lines.push(...peerTables(results.fashion), ...variantTable(results.fashion));
   if (results.torchvision) lines.push(...torchvisionTable(results.torchvision, results.settings));
+  lines.push(...memoryTable(results.memory));
   lines.push(...goals(results));
   return lines.join('\n');
 }

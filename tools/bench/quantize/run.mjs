@@ -6,12 +6,14 @@
 //     calibration method, dynamic, weight-only int8/int4, float16) through the real CLI.
 //  2. torchvision-family conv nets: our int8 static QDQ against fp32 in ORT per calibration method
 //     (latency ratio, QDQ groups ORT left unfused, output cosine, calibration time vs minmax).
+//  3. Calibration peak memory and time per method from 100 to 2,000 samples (calibration-memory.mjs).
 // Writes tools/bench/quantize/RESULTS.md (tables, ratios, the exact command).
 //
 //   NX_DAEMON=false npx nx run @modelpass/cli:build
-//   node tools/bench/quantize/run.mjs [--parts fashion,torchvision] [--networks fashion-resnet,...]
+//   node tools/bench/quantize/run.mjs [--parts fashion,torchvision,memory] [--networks fashion-resnet,...]
 //     [--samples 512] [--batch 64] [--runs 40] [--warmup 5]
 //     [--tv-networks resnet18,...] [--tv-methods minmax,...] [--tv-samples 64] [--tv-batch 1] [--tv-runs 20]
+//     [--memory-model fixtures/models/fashion-resnet/model.onnx] [--memory-samples 100,2000] [--memory-repeat 1]
 //     [--out tools/bench/quantize/RESULTS.md] [--json FILE]
 import { cpus, tmpdir } from 'node:os';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,11 +22,12 @@ import * as ort from 'onnxruntime-node';
 import { ROOT, flag, registeredPasses } from './lib.mjs';
 import { FASHION_NETWORKS, runFashion } from './fashion.mjs';
 import { CALIBRATION_METHODS, TORCHVISION_NETWORKS, runTorchvision } from './torchvision.mjs';
+import { runMemory } from './memory.mjs';
 import { renderResults } from './report.mjs';
 
 const list = (name, fallback) => flag(name, fallback.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 const settings = {
-  parts: list('parts', ['fashion', 'torchvision']),
+  parts: list('parts', ['fashion', 'torchvision', 'memory']),
   networks: list('networks', FASHION_NETWORKS),
   samples: Number(flag('samples', '512')),
   batch: Number(flag('batch', '64')),
@@ -37,10 +40,13 @@ const settings = {
   tvBatch: Number(flag('tv-batch', '1')),
   tvRuns: Number(flag('tv-runs', '20')),
   tvWarmup: Number(flag('tv-warmup', '3')),
+  memoryModel: resolve(ROOT, flag('memory-model', 'fixtures/models/fashion-resnet/model.onnx')),
+  memorySamples: list('memory-samples', ['100', '2000']).map(Number),
+  memoryRepeat: Number(flag('memory-repeat', '1')),
 };
 const OUT = resolve(flag('out', join(ROOT, 'tools/bench/quantize/RESULTS.md')));
 const JSON_OUT = flag('json', undefined);
-for (const part of settings.parts) if (!['fashion', 'torchvision'].includes(part)) throw new Error(`--parts: unknown part '${part}' (fashion, torchvision)`);
+for (const part of settings.parts) if (!['fashion', 'torchvision', 'memory'].includes(part)) throw new Error(`--parts: unknown part '${part}' (fashion, torchvision, memory)`);
 
 const WORK = mkdtempSync(join(tmpdir(), 'modelpass-bench-quantize-'));
 process.on('exit', () => rmSync(WORK, { recursive: true, force: true }));
@@ -54,6 +60,9 @@ if (settings.parts.includes('fashion')) {
 }
 if (settings.parts.includes('torchvision')) {
   results.torchvision = await runTorchvision({ networks: settings.tvNetworks, methods: settings.tvMethods, samples: settings.tvSamples, evalSamples: settings.tvEvalSamples, batch: settings.tvBatch, runs: settings.tvRuns, warmup: settings.tvWarmup, work: WORK, passes, log });
+}
+if (settings.parts.includes('memory')) {
+  results.memory = runMemory({ model: settings.memoryModel, samples: settings.memorySamples, methods: CALIBRATION_METHODS, repeat: settings.memoryRepeat, work: WORK, log });
 }
 results.seconds = (Date.now() - started) / 1000;
 
