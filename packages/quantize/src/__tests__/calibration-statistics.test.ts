@@ -95,7 +95,7 @@ describe('HistogramStatistics', () => {
     const histogram = new HistogramStatistics(2048);
     for (const batch of inBatches(values, 1000)) histogram.add(batch);
     expect(histogram.range('minmax')).toEqual(new MinMaxStatistics().add(values).range());
-    const total = histogram.positive.reduce((a, b) => a + b, 0) + histogram.negative.reduce((a, b) => a + b, 0);
+    const total = histogram.counts.reduce((a, b) => a + b, 0);
     expect(total).toBe(20_000);
   });
 

@@ -54,13 +54,8 @@ export function percentileRange(histogram: HistogramStatistics, percentile: numb
   if (histogram.width === 0) return { min, max };
   if (symmetric) return clipToMagnitude(histogram, magnitudePercentile(histogram, percentile));
   const { bins, width } = histogram;
-  // Signed order: negative bins from the most negative up, then positive bins.
-  const ordered = new Float64Array(2 * bins);
-  for (let k = 0; k < bins; k++) {
-    ordered[bins - 1 - k] = histogram.negative[k]!;
-    ordered[bins + k] = histogram.positive[k]!;
-  }
-  const lowEdge = (i: number) => (i < bins ? -(bins - i) * width : (i - bins) * width);
+  const lowEdge = (j: number) => (j - bins) * width;
+  const ordered = histogram.counts;
   const cut = (100 - percentile) / 200;
   const low = quantile(ordered, lowEdge, width, cut);
   const high = quantile(ordered, lowEdge, width, 1 - cut);
@@ -139,20 +134,16 @@ export function entropyRange(histogram: HistogramStatistics, quantizedBins: numb
 
 /** Mean and standard deviation of the values, from the bin centres (exact to within one bin width). */
 export function histogramMoments(histogram: HistogramStatistics): { mean: number; std: number } {
-  const { bins, width } = histogram;
+  const { bins, width, counts } = histogram;
   let total = 0;
   let sum = 0;
-  for (let k = 0; k < bins; k++) {
-    const centre = (k + 0.5) * width;
-    total += histogram.positive[k]! + histogram.negative[k]!;
-    sum += (histogram.positive[k]! - histogram.negative[k]!) * centre;
+  for (let j = 0; j < counts.length; j++) {
+    total += counts[j]!;
+    sum += counts[j]! * (j - bins + 0.5) * width;
   }
   const mean = sum / total;
   let squares = 0;
-  for (let k = 0; k < bins; k++) {
-    const centre = (k + 0.5) * width;
-    squares += histogram.positive[k]! * (centre - mean) ** 2 + histogram.negative[k]! * (-centre - mean) ** 2;
-  }
+  for (let j = 0; j < counts.length; j++) squares += counts[j]! * ((j - bins + 0.5) * width - mean) ** 2;
   return { mean, std: Math.sqrt(squares / total) };
 }
 

@@ -1,17 +1,19 @@
 /**
  * A streaming histogram of a tensor's values whose merge is exact.
  *
- * Values are counted by magnitude in two histograms of `bins` bins each, one for x ≥ 0 and one for
- * x < 0, sharing a bin width w that is a power of two: bin k holds |x| in [k·w, (k+1)·w). The width
- * is the smallest power of two with max|x| < bins·w. When a larger value arrives, the width doubles
- * and neighbouring bins are added pairwise (deterministic re-binning), so memory stays `2·bins`
- * counts whatever the number of samples, and there is one pass over the data.
+ * Values are counted in `2·bins` bins of one width w, a power of two, centred on zero: bin j holds
+ * x in [(j − bins)·w, (j − bins + 1)·w), so bins [bins, 2·bins) hold x ≥ 0 and bins [0, bins) hold
+ * x < 0. The width is the smallest power of two with max|x| < bins·w. When a larger magnitude
+ * arrives the width doubles and neighbouring bins are added pairwise (deterministic re-binning), so
+ * memory stays `2·bins` counts whatever the number of samples, and there is one pass over the data.
  *
- * Because the final width depends only on the largest magnitude seen, and counts are integers,
- * histograms filled on shards of the data and merged (each coarsened to the wider width, then
- * added) equal bit for bit the histogram of one run over all of it — in any shard order. The cost:
- * the data span between bins/2 and bins bins of the width chosen, so the resolution is max|x|/bins
- * to 2·max|x|/bins.
+ * x/w is exact (w is a power of two), so a value's bin is floor(x/w) + bins, and after k doublings
+ * floor(floor(x/w)/2^k) = floor(x/(2^k·w)): re-binning puts every value where counting it at the
+ * final width would have. The final width depends only on the largest magnitude seen and counts are
+ * integers, so histograms filled on shards of the data and merged (each coarsened to the wider
+ * width, then added) equal bit for bit the histogram of one run over all of it, in any order. The
+ * price: the data span between bins/2 and bins bins on each side, so the resolution is between
+ * max|x|/bins and 2·max|x|/bins.
  */
 import { MinMaxStatistics, type MinMaxStatisticsJSON } from './minmax-statistics.js';
 import { distributionRange, entropyRange, percentileRange } from './histogram-ranges.js';
@@ -30,13 +32,13 @@ const MIN_WIDTH = 2 ** -160;
 
 export interface HistogramStatisticsJSON {
   readonly kind: 'histogram';
+  /** Bins on each side of zero. */
   readonly bins: number;
   /** 0 until a non-zero value was seen. */
   readonly width: number;
-  /** Counts of x ≥ 0 by bin, trailing zero bins left out. */
-  readonly positive: readonly number[];
-  /** Counts of x < 0 by bin of |x|, trailing zero bins left out. */
-  readonly negative: readonly number[];
+  /** Index of the first count in `counts` (empty bins before and after are left out). */
+  readonly offset: number;
+  readonly counts: readonly number[];
   readonly extremes: MinMaxStatisticsJSON;
 }
 
@@ -48,32 +50,36 @@ function widthFor(magnitude: number, bins: number): number {
   return width;
 }
 
-/** Adds bins in groups of `factor` (a power of two), in place. */
-function coarsen(counts: Float64Array, factor: number): void {
-  const size = counts.length;
-  for (let target = 0; target < size; target++) {
-    let sum = 0;
-    const start = target * factor;
-    if (start < size) for (let i = start; i < Math.min(size, start + factor); i++) sum += counts[i]!;
-    counts[target] = sum;
+/** Counts re-binned to `factor` (a power of two) times the width: bin j goes to floor((j − bins)/factor) + bins. */
+function coarsened(counts: Float64Array, bins: number, factor: number): Float64Array {
+  const out = new Float64Array(counts.length);
+  for (let j = 0; j < counts.length; j++) {
+    const count = counts[j]!;
+    if (count !== 0) out[Math.floor((j - bins) / factor) + bins]! += count;
   }
+  return out;
 }
 
 export class HistogramStatistics {
-  readonly positive: Float64Array;
-  readonly negative: Float64Array;
+  /** `2·bins` counts; see the module comment for the bin edges. */
+  private bucketCounts: Float64Array;
   /** The exact min/max and the number of finite and non-finite values seen. */
   readonly extremes = new MinMaxStatistics();
   private binWidth = 0;
   private limit = 0;
   private inverseWidth = 0;
 
+  /** `bins`: bins on each side of zero. */
   constructor(readonly bins = 2048) {
     if (!Number.isInteger(bins) || bins < 2 || bins > 1 << 24) {
       throw calibrationError({ reason: `histogram bins must be an integer in [2, 16777216]`, actual: String(bins) });
     }
-    this.positive = new Float64Array(bins);
-    this.negative = new Float64Array(bins);
+    this.bucketCounts = new Float64Array(2 * bins);
+  }
+
+  /** The counts (read-only view): bin j holds x in [(j − bins)·w, (j − bins + 1)·w). */
+  get counts(): Float64Array {
+    return this.bucketCounts;
   }
 
   /** The bin width (a power of two), 0 while every value seen was 0. */
@@ -94,19 +100,16 @@ export class HistogramStatistics {
 
   /** Widens until `magnitude` fits, re-binning what was counted. */
   private grow(magnitude: number): void {
-    if (magnitude === 0) return;
     const width = widthFor(magnitude, this.bins);
-    if (this.binWidth !== 0 && width > this.binWidth) {
-      const factor = width / this.binWidth;
-      coarsen(this.positive, factor);
-      coarsen(this.negative, factor);
-    }
-    if (width > this.binWidth) this.setWidth(width);
+    if (width <= this.binWidth) return;
+    if (this.binWidth !== 0) this.bucketCounts = coarsened(this.bucketCounts, this.bins, width / this.binWidth);
+    this.setWidth(width);
   }
 
   /** Counts one batch of values (NaN and ±Infinity are skipped and counted in `extremes.nonFinite`). */
   add(values: ArrayLike<number>): this {
-    const { positive, negative } = this;
+    const bins = this.bins;
+    let counts = this.bucketCounts;
     let limit = this.limit;
     let inverseWidth = this.inverseWidth;
     let min = Infinity;
@@ -118,15 +121,14 @@ export class HistogramStatistics {
       finite++;
       if (v < min) min = v;
       if (v > max) max = v;
-      const magnitude = Math.abs(v);
-      if (magnitude >= limit && magnitude !== 0) {
-        this.grow(magnitude);
+      if (Math.abs(v) >= limit && v !== 0) {
+        this.grow(Math.abs(v));
+        counts = this.bucketCounts;
         limit = this.limit;
         inverseWidth = this.inverseWidth;
       }
-      // magnitude·(1/w) is exact (w is a power of two) and below `bins` ≤ 2^24, so `| 0` is floor.
-      if (v >= 0) positive[(v * inverseWidth) | 0]!++;
-      else negative[(magnitude * inverseWidth) | 0]!++;
+      // One branch-free index for both signs (a sign branch mispredicts on conv outputs).
+      counts[Math.floor(v * inverseWidth) + bins]!++;
     }
     this.extremes.addBatchSummary(min, max, finite, values.length - finite);
     return this;
@@ -138,75 +140,67 @@ export class HistogramStatistics {
       throw calibrationError({ reason: 'histograms with different bin counts cannot be merged', expected: `${this.bins} bins`, actual: `${other.bins} bins` });
     }
     const width = Math.max(this.binWidth, other.binWidth);
-    if (width > this.binWidth && this.binWidth !== 0) {
-      coarsen(this.positive, width / this.binWidth);
-      coarsen(this.negative, width / this.binWidth);
-    }
-    const otherPositive = Float64Array.from(other.positive);
-    const otherNegative = Float64Array.from(other.negative);
-    if (width > other.binWidth && other.binWidth !== 0) {
-      coarsen(otherPositive, width / other.binWidth);
-      coarsen(otherNegative, width / other.binWidth);
-    }
-    for (let i = 0; i < this.bins; i++) {
-      this.positive[i]! += otherPositive[i]!;
-      this.negative[i]! += otherNegative[i]!;
-    }
+    const mine = width > this.binWidth && this.binWidth !== 0 ? coarsened(this.bucketCounts, this.bins, width / this.binWidth) : this.bucketCounts;
+    const theirs = width > other.binWidth && other.binWidth !== 0 ? coarsened(other.bucketCounts, this.bins, width / other.binWidth) : other.bucketCounts;
+    for (let j = 0; j < mine.length; j++) mine[j]! += theirs[j]!;
+    this.bucketCounts = mine;
     if (width > this.binWidth) this.setWidth(width);
     this.extremes.merge(other.extremes);
     return this;
   }
 
-  /** Counts of |x| by bin (positive and negative added). */
+  /** Counts of |x| by bin k, |x| in [k·w, (k+1)·w) for x ≥ 0 and (k·w, (k+1)·w] for x < 0. */
   magnitudes(): Float64Array {
-    const counts = new Float64Array(this.bins);
-    for (let i = 0; i < this.bins; i++) counts[i] = this.positive[i]! + this.negative[i]!;
+    const { bins } = this;
+    const counts = new Float64Array(bins);
+    for (let k = 0; k < bins; k++) counts[k] = this.bucketCounts[bins + k]! + this.bucketCounts[bins - 1 - k]!;
     return counts;
   }
 
   /** The range `method` chooses from this histogram. */
   range(method: CalibrationMethod, options: HistogramRangeOptions = {}): TensorRange {
-    switch (method) {
-      case 'minmax':
-        return this.extremes.range();
-      case 'percentile':
-        return percentileRange(this, options.percentile ?? CALIBRATION_DEFAULTS.percentile, options.symmetric ?? false);
-      case 'entropy':
-        return entropyRange(this, options.quantizedBins ?? CALIBRATION_DEFAULTS.quantizedBins);
-      case 'distribution':
-        return distributionRange(this, options.stdDevs ?? CALIBRATION_DEFAULTS.stdDevs);
-    }
+    return HISTOGRAM_RANGES[method](this, options);
   }
 
   toJSON(): HistogramStatisticsJSON {
-    const trimmed = (counts: Float64Array): number[] => {
-      let end = counts.length;
-      while (end > 0 && counts[end - 1] === 0) end--;
-      return Array.from(counts.subarray(0, end));
-    };
+    let start = 0;
+    let end = this.bucketCounts.length;
+    while (start < end && this.bucketCounts[start] === 0) start++;
+    while (end > start && this.bucketCounts[end - 1] === 0) end--;
     return {
       kind: 'histogram',
       bins: this.bins,
       width: this.binWidth,
-      positive: trimmed(this.positive),
-      negative: trimmed(this.negative),
+      offset: start,
+      counts: Array.from(this.bucketCounts.subarray(start, end)),
       extremes: this.extremes.toJSON(),
     };
   }
 
   static fromJSON(json: HistogramStatisticsJSON): HistogramStatistics {
-    const countsValid = (counts: unknown): counts is number[] =>
-      Array.isArray(counts) && counts.length <= json.bins && counts.every((c) => Number.isInteger(c) && c >= 0);
     const widthValid = json?.width === 0 || (Number.isFinite(json?.width) && json.width > 0 && Number.isInteger(Math.log2(json.width)));
-    if (json?.kind !== 'histogram' || !Number.isInteger(json.bins) || !widthValid || !countsValid(json.positive) || !countsValid(json.negative)) {
-      throw calibrationError({ reason: 'not histogram statistics JSON', expected: "{ kind: 'histogram', bins, width (a power of two or 0), positive, negative, extremes }", actual: JSON.stringify(json)?.slice(0, 120) });
+    const valid =
+      json?.kind === 'histogram' &&
+      Number.isInteger(json.bins) && json.bins >= 2 && json.bins <= 1 << 24 &&
+      widthValid &&
+      Number.isInteger(json.offset) && json.offset >= 0 &&
+      Array.isArray(json.counts) && json.offset + json.counts.length <= 2 * json.bins &&
+      json.counts.every((c) => Number.isInteger(c) && c >= 0);
+    if (!valid) {
+      throw calibrationError({ reason: 'not histogram statistics JSON', expected: "{ kind: 'histogram', bins, width (a power of two or 0), offset, counts, extremes }", actual: JSON.stringify(json)?.slice(0, 120) });
     }
     const histogram = new HistogramStatistics(json.bins);
-    histogram.positive.set(json.positive);
-    histogram.negative.set(json.negative);
+    histogram.bucketCounts.set(json.counts, json.offset);
     if (json.width > 0) histogram.setWidth(json.width);
-    const extremes = MinMaxStatistics.fromJSON(json.extremes);
-    histogram.extremes.merge(extremes);
+    histogram.extremes.merge(MinMaxStatistics.fromJSON(json.extremes));
     return histogram;
   }
 }
+
+/** How each method chooses a range from a histogram: a table, so a new method is one entry. */
+const HISTOGRAM_RANGES: Readonly<Record<CalibrationMethod, (histogram: HistogramStatistics, options: HistogramRangeOptions) => TensorRange>> = {
+  minmax: (histogram) => histogram.extremes.range(),
+  percentile: (histogram, options) => percentileRange(histogram, options.percentile ?? CALIBRATION_DEFAULTS.percentile, options.symmetric ?? false),
+  entropy: (histogram, options) => entropyRange(histogram, options.quantizedBins ?? CALIBRATION_DEFAULTS.quantizedBins),
+  distribution: (histogram, options) => distributionRange(histogram, options.stdDevs ?? CALIBRATION_DEFAULTS.stdDevs),
+};
