@@ -1,6 +1,6 @@
 import { inferShapes } from '@modelpass/ops';
 import { definePass, option, type OptionSpecs, type Pass } from '@modelpass/pass-manager';
-import { optimize } from '@modelpass/transforms';
+import { foldConstantsPass, foldShapes, fuseBatchNormPass, optimize } from '@modelpass/transforms';
 import { lowerToTflite, withTfliteDialect } from './legalize.js';
 import { runNestedPass } from './nested-pass.js';
 import { prepareCanonicalForTflite } from './prepare.js';
@@ -9,19 +9,21 @@ export const legalizeTflite = definePass({
   name: 'legalize-tflite',
   summary: 'Lower canonical ONNX-style ops (NCHW) to the tflite dialect (NHWC) with no stray transposes',
   description:
-    'Runs optimize (BatchNorm folding, shape folding), rewrites GlobalPool/BatchNorm/GELU/HardSwish spellings, checks every node ' +
+    'Runs fold-shapes, fold-constants and fuse-bn (or the optimize preset with optimize=true), folds Constant nodes, rewrites GlobalPool/BatchNorm/GELU/HardSwish spellings, checks every node ' +
     '(all that cannot map are reported at once, with locations, before anything changes), turns layout-sensitive ops into NHWC ' +
     'builtins between transposes (weights transposed offline), declares image inputs/outputs NHWC with io-layout=nhwc, sinks and ' +
     'cancels transposes, lowers the rest op by op and folds RELU/RELU6 into the op before them.',
   options: {
     ioLayout: option.enum(['nchw', 'nhwc'], { default: 'nchw', help: 'layout of image-like graph inputs and outputs' }),
     groupedConv: option.enum(['split', 'native'], { default: 'split', help: 'grouped convolutions: one CONV_2D per group, or one grouped CONV_2D' }),
-    optimize: option.boolean({ default: true, help: 'run optimize (BatchNorm folding, shape folding, canonicalize) first' }),
+    optimize: option.boolean({ default: false, help: 'run the optimize preset first (every fusion, canonicalize, cse); by default only fold-shapes, fold-constants and fuse-bn run' }),
   },
   statistics: ['nodes-lowered', 'activations-fused', 'transposes-inside', 'transposes-at-boundary', 'transposes-estimated'],
   async run(model, context) {
     const registry = withTfliteDialect(context.registry);
-    if (context.options.optimize) await runNestedPass(optimize as Pass<OptionSpecs>, model, context);
+    // Cheap by default (shape arithmetic folded, BatchNorm into convolutions); the optimize preset when asked.
+    const preparation = context.options.optimize ? [optimize] : [foldShapes, foldConstantsPass, fuseBatchNormPass];
+    for (const pass of preparation) await runNestedPass(pass as Pass<OptionSpecs>, model, context);
     inferShapes(model, { registry, mode: 'refresh' });
     prepareCanonicalForTflite(model);
     inferShapes(model, { registry, mode: 'refresh' });

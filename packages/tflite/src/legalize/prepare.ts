@@ -101,6 +101,33 @@ function hardSwish(mul: Node): boolean {
   return false;
 }
 
+/** The tensor an `onnx.Constant` node holds (value, value_float(s), value_int(s)), or undefined. */
+function constantNodeTensor(node: Node): Tensor | undefined {
+  const get = (name: string) => node.getAttribute(name);
+  const value = get('value');
+  if (value?.kind === 'tensor') return value.value;
+  const float = get('value_float');
+  if (float?.kind === 'float') return Tensor.scalar('float32', float.value);
+  const int = get('value_int');
+  if (int?.kind === 'int') return Tensor.scalar('int64', BigInt(int.value));
+  const floats = get('value_floats');
+  if (floats?.kind === 'floats') return Tensor.fromValues('float32', [floats.value.length], [...floats.value]);
+  const ints = get('value_ints');
+  if (ints?.kind === 'ints') return Tensor.fromValues('int64', [ints.value.length], ints.value.map((v) => BigInt(v)));
+  return undefined;
+}
+
+/** `onnx.Constant` nodes → initializers (TFLite constants are buffers, not ops). */
+function constantNodeAsInitializer(node: Node): boolean {
+  const tensor = constantNodeTensor(node);
+  const output = node.outputs[0];
+  if (!tensor || !output || output.isGraphOutput) return false;
+  const value = node.graph!.addConstant(node.graph!.uniqueName(`${output.name}_value`), tensor);
+  output.replaceAllUsesWith(value);
+  node.erase();
+  return true;
+}
+
 /**
  * Canonical rewrites before layout conversion: the ops TFLite has no builtin for but whose meaning
  * other canonical ops say in a layout-agnostic way, and the fusions torch's exports spell out.
@@ -112,7 +139,8 @@ export function prepareCanonicalForTflite(model: Model): number {
   for (const node of model.graph.nodeList()) {
     if (!node.graph) continue;
     let changed = false;
-    if (node.op === 'onnx.GlobalAveragePool' || node.op === 'onnx.GlobalMaxPool') changed = globalPoolAsReduce(node, opset);
+    if (node.op === 'onnx.Constant') changed = constantNodeAsInitializer(node);
+    else if (node.op === 'onnx.GlobalAveragePool' || node.op === 'onnx.GlobalMaxPool') changed = globalPoolAsReduce(node, opset);
     else if (node.op === 'onnx.BatchNormalization') changed = batchNormAsMulAdd(node);
     else if (node.op === 'onnx.Erf') changed = erfGelu(node);
     else if (node.op === 'onnx.Mul') changed = hardSwish(node);

@@ -84,7 +84,16 @@ export function transposeTensor(tensor: Tensor, perm: Permutation): Tensor {
   const bytes = tensor.bytes();
   const out = new Uint8Array(bytes.byteLength);
   const order = transposedOrder(shape, perm);
-  for (let i = 0; i < order.length; i++) out.set(bytes.subarray(order[i]! * width, order[i]! * width + width), i * width);
+  // Move whole elements through a typed view of the element's width (a copy first when unaligned).
+  const aligned = bytes.byteOffset % width === 0 ? bytes : bytes.slice();
+  const View = width === 8 ? BigUint64Array : width === 4 ? Uint32Array : width === 2 ? Uint16Array : width === 1 ? Uint8Array : undefined;
+  if (View) {
+    const source = new View(aligned.buffer as ArrayBuffer, aligned.byteOffset, aligned.byteLength / width);
+    const target = new View(out.buffer, 0, out.byteLength / width);
+    for (let i = 0; i < order.length; i++) target[i] = source[order[i]!]!;
+  } else {
+    for (let i = 0; i < order.length; i++) out.set(aligned.subarray(order[i]! * width, order[i]! * width + width), i * width);
+  }
   return Tensor.fromBytes(tensor.dtype, outShape, out, tensor.quant && permuteQuantAxis(tensor.quant, perm));
 }
 
