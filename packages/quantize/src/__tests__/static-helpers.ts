@@ -95,3 +95,22 @@ export async function runPipeline(model: Model, pipeline: string, debug?: string
   await manager.run(model, pipeline);
   return statistics.toJSON();
 }
+
+/**
+ * Loads `path` in ONNX Runtime with every graph optimization and returns the op types of the model
+ * ORT optimized (optimizedModelFilePath), and the float Conv/MatMul/Gemm still reading a
+ * DequantizeLinear (groups ORT did not fuse into an integer kernel).
+ */
+export async function ortFusion(path: string): Promise<{ ops: string[]; unfused: string[] }> {
+  const { InferenceSession } = await import('onnxruntime-node');
+  const optimized = path.replace(/\.onnx$/, '.ort-optimized.onnx');
+  const session = await InferenceSession.create(path, { graphOptimizationLevel: 'all', optimizedModelFilePath: optimized, logSeverityLevel: 3 });
+  await session.release();
+  const model = readOnnx(optimized);
+  const nodes = [...model.graph.nodes()];
+  const ops = nodes.map((node) => node.op.slice(node.op.lastIndexOf('.') + 1));
+  const unfused = nodes
+    .filter((node) => ['onnx.Conv', 'onnx.MatMul', 'onnx.Gemm'].includes(node.op) && node.inputs.some((input) => input?.producer?.op === 'onnx.DequantizeLinear'))
+    .map((node) => node.name);
+  return { ops, unfused };
+}

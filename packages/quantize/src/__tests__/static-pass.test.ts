@@ -3,14 +3,15 @@
  * through the pass manager on the trained Fashion-MNIST fixtures, written with writeOnnx, checked by
  * ONNX's checker (full_check), run in ONNX Runtime on the 10k test images: accuracy within 0.3 pp of
  * fp32; the int8 file of the CNN and the MLP at most 0.265× the fp32 file
- * (0.265×: see CASES).
+ * (0.265×: see CASES); ONNX Runtime fuses every QDQ group (its optimized model has no float
+ * Conv/MatMul/Gemm reading a DequantizeLinear, and no DequantizeLinear at all).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeOnnx } from '@modelpass/onnx';
-import { checkWithOnnx, fileSize, fixturePath, readFixture, requireReferees, runPipeline, testAccuracy } from './static-helpers.js';
+import { checkWithOnnx, fileSize, fixturePath, ortFusion, readFixture, requireReferees, runPipeline, testAccuracy } from './static-helpers.js';
 
 
 // The goal is 0.26x; these ~420 KB models carry ~6 KB of QDQ graph (node and value names, per-channel
@@ -40,5 +41,9 @@ describe('simplify,quantize-static{dataset=fashion-mnist:train samples=256}', ()
     if (maxSizeRatio) expect(ratio).toBeLessThanOrEqual(maxSizeRatio);
     expect(statistics['quantize-static']!['nodes-quantized']).toBeGreaterThan(0);
     expect(debug.some((line) => line.includes('quantized '))).toBe(true);
+    // ORT fuses every group: no float Conv/MatMul/Gemm reads a DequantizeLinear in its optimized model.
+    const fusion = await ortFusion(out);
+    expect(fusion.unfused).toEqual([]);
+    expect(fusion.ops).not.toContain('DequantizeLinear');
   });
 });
