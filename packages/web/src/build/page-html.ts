@@ -21,10 +21,18 @@ th, td { border-top: 1px solid #d9dce3; padding: 3px 10px; text-align: left; }
 code { background: #f4f5f8; padding: 0 4px; border-radius: 3px; }
 `;
 
-export function pageHtml(script: string, scriptHash: string): string {
+export interface PageScripts {
+  /** The UI script, run by the page, and its CSP hash. */
+  readonly ui: string;
+  readonly uiHash: string;
+  /** The engine worker's script, carried inert (`type="text/plain"`) and started from a blob: URL. */
+  readonly engine: string;
+}
+
+export function pageHtml(scripts: PageScripts): string {
   const styleHash = `'sha256-${createHash('sha256').update(PAGE_STYLE, 'utf8').digest('base64')}'`;
   // Long's int64 helpers try a 200-byte WebAssembly module and fall back to plain JS without it.
-  const policy = `default-src 'none'; script-src ${scriptHash} 'wasm-unsafe-eval'; style-src ${styleHash}; img-src data:; base-uri 'none'; form-action 'none'`;
+  const policy = `default-src 'none'; script-src ${scripts.uiHash} 'wasm-unsafe-eval'; worker-src blob:; style-src ${styleHash}; img-src data:; base-uri 'none'; form-action 'none'`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -49,7 +57,8 @@ export function pageHtml(script: string, scriptHash: string): string {
 <table id="pass-results" hidden><caption>Passes run</caption><thead><tr><th scope="col">pass</th><th scope="col">runs</th><th scope="col">time</th><th scope="col">statistics</th></tr></thead><tbody></tbody></table>
 <table id="check-results" hidden><caption>Outputs, original vs result (reference interpreter)</caption><thead><tr><th scope="col">output</th><th scope="col">max abs error</th><th scope="col">cosine</th><th scope="col">within tolerance</th></tr></thead><tbody></tbody></table>
 </main>
-<script>${script}</script>
+<script type="text/plain" id="engine-source">${scripts.engine}</script>
+<script>${scripts.ui}</script>
 </body>
 </html>
 `;
