@@ -42,6 +42,10 @@ describe('TFLite reader on MediaPipe models', () => {
     expect(model.graph.constants.some((v) => v.constant!.dtype === 'float16')).toBe(true);
   });
 
+  it.each(models.map((m) => [m.id, m] as const))('%s: reading through a small first window gives the same model', (_id, entry) => {
+    expectSameModel(readTflite(entry.path), readTflite(entry.path, { initialReadBytes: 256 }));
+  });
+
   it('keeps big weights in the file (lazy) and copies small ones', () => {
     const entry = models.find((m) => m.id === 'mediapipe-face-detection-full-range')!;
     const model = readTflite(entry.path);

@@ -6,9 +6,9 @@ import { META_DESCRIPTION, META_METADATA_PREFIX, META_SIGNATURE_DEFS } from '../
 import { TfliteSourceFile } from '../io/source-file.js';
 import type { SignatureDefJson } from '../io/signature-defs.js';
 import type { ImportContext, OperatorCodeInfo } from './import-context.js';
-import { resolveTfliteReadLimits, type TfliteReadLimits } from './read-limits.js';
+import { resolveTfliteReadLimits, type ResolvedTfliteReadLimits, type TfliteReadLimits } from './read-limits.js';
 import { importSubgraph } from './subgraph-import.js';
-import { FlatBytes, TableReader } from './table-reader.js';
+import { FlatBytes, TableReader, WindowTooSmall } from './table-reader.js';
 import { bufferRange, readRange } from './tensor-import.js';
 
 const M = TABLE_SLOTS.Model;
@@ -16,10 +16,17 @@ const C = TABLE_SLOTS.OperatorCode;
 
 export interface ReadTfliteOptions {
   readonly limits?: TfliteReadLimits;
+  /**
+   * Bytes of the file read first (default 16 MiB); a flatbuffer that reaches further is read again in
+   * a larger window. Weights are never part of it: they are read on use.
+   */
+  readonly initialReadBytes?: number;
 }
 
 /** A flatbuffer cannot be larger than 2 GiB: bigger models keep their buffers after it (`Buffer.offset`). */
 const MAX_FLATBUFFER_BYTES = 2 ** 31 - 1;
+/** The first window read: most models' flatbuffers (or whole files) fit. */
+const FIRST_WINDOW_BYTES = 16 * 2 ** 20;
 const FILE_IDENTIFIER = 'TFL3';
 
 /**
@@ -34,53 +41,70 @@ export function readTflite(path: string, options: ReadTfliteOptions = {}): Model
   const source = new TfliteSourceFile(path);
   let keepSource = false;
   try {
-    const bytes = new FlatBytes(source.readHead(Math.min(source.size, MAX_FLATBUFFER_BYTES)), path);
-    const identifier = bytes.length >= 8 ? new TextDecoder().decode(bytes.bytes.subarray(4, 8)) : '';
-    if (identifier !== FILE_IDENTIFIER) {
-      throw tfliteError({
-        reason: `'${path}' is not a TFLite model`,
-        location: { file: path },
-        expected: `the file identifier "${FILE_IDENTIFIER}" at bytes 4..8`,
-        actual: bytes.length < 8 ? `a ${bytes.length}-byte file` : JSON.stringify(identifier),
-        code: 'tflite/not-tflite',
-      });
+    const reach = Math.min(source.size, MAX_FLATBUFFER_BYTES);
+    // Read a window of the file's start; a flatbuffer that reaches further asks for a larger one.
+    for (let window = Math.min(reach, Math.max(8, options.initialReadBytes ?? FIRST_WINDOW_BYTES)); ; ) {
+      try {
+        const model = importModel(path, source, new FlatBytes(source.readHead(window), path, reach, (position, length) => {
+          const out = new Uint8Array(length);
+          source.readInto(out, position);
+          return out;
+        }), limits);
+        keepSource = true;
+        return model;
+      } catch (error) {
+        if (!(error instanceof WindowTooSmall)) throw error;
+        window = Math.min(reach, Math.max(error.needed, window * 4));
+      }
     }
-    const root = TableReader.root(bytes, 'model');
-    const ctx: ImportContext = {
-      file: path,
-      bytes,
-      source,
-      buffers: root.tables(M.buffers, 'buffers'),
-      operatorCodes: root.tables(M.operator_codes, 'operator_codes').map((code) => readOperatorCode(code, bytes)),
-      subgraphs: root.tables(M.subgraphs, 'subgraphs'),
-      limits,
-      nodeCount: 0,
-      called: new Set(),
-    };
-    if (ctx.subgraphs.length === 0) bytes.fail('model.subgraphs', 'the model has no subgraph');
-    const model = new Model(new Graph('main'));
-    model.sourceFormat = 'tflite';
-    model.sourcePath = path;
-    model.opsetImports.set('tflite', root.scalar(M.version, 'uint32', 0, 'version'));
-    importSubgraph(ctx, 0, model.graph, []);
-    importUncalledSubgraphs(ctx, model);
-    const description = root.string(M.description, 'description');
-    if (description !== undefined) model.metadata.set(META_DESCRIPTION, description);
-    for (const entry of root.tables(M.metadata, 'metadata')) {
-      const name = entry.string(TABLE_SLOTS.Metadata.name, 'name') ?? '';
-      const range = bufferRange(ctx, entry.scalar(TABLE_SLOTS.Metadata.buffer, 'uint32', 0, 'buffer'), `${entry.path}.buffer`);
-      model.metadata.set(`${META_METADATA_PREFIX}${name}`, Buffer.from(range ? readRange(ctx, range) : new Uint8Array()).toString('base64'));
-    }
-    const signatures = readSignatureDefs(root, ctx, model);
-    if (signatures.length > 0) model.metadata.set(META_SIGNATURE_DEFS, JSON.stringify(signatures));
-    keepSource = true;
-    return model;
   } catch (error) {
     if (ModelpassError.is(error)) throw error;
     throw tfliteError({ reason: `cannot read TFLite file '${path}': ${error instanceof Error ? error.message : String(error)}`, location: { file: path }, cause: error });
   } finally {
     if (!keepSource) source.close();
   }
+}
+
+function importModel(path: string, source: TfliteSourceFile, bytes: FlatBytes, limits: ResolvedTfliteReadLimits): Model {
+  const identifier = bytes.length >= 8 ? new TextDecoder().decode(bytes.bytes.subarray(4, 8)) : '';
+  if (identifier !== FILE_IDENTIFIER) {
+    throw tfliteError({
+      reason: `'${path}' is not a TFLite model`,
+      location: { file: path },
+      expected: `the file identifier "${FILE_IDENTIFIER}" at bytes 4..8`,
+      actual: bytes.length < 8 ? `a ${bytes.length}-byte file` : JSON.stringify(identifier),
+      code: 'tflite/not-tflite',
+    });
+  }
+  const root = TableReader.root(bytes, 'model');
+  const ctx: ImportContext = {
+    file: path,
+    bytes,
+    source,
+    buffers: root.tables(M.buffers, 'buffers'),
+    operatorCodes: root.tables(M.operator_codes, 'operator_codes').map((code) => readOperatorCode(code, bytes)),
+    subgraphs: root.tables(M.subgraphs, 'subgraphs'),
+    limits,
+    nodeCount: 0,
+    called: new Set(),
+  };
+  if (ctx.subgraphs.length === 0) bytes.fail('model.subgraphs', 'the model has no subgraph');
+  const model = new Model(new Graph('main'));
+  model.sourceFormat = 'tflite';
+  model.sourcePath = path;
+  model.opsetImports.set('tflite', root.scalar(M.version, 'uint32', 0, 'version'));
+  importSubgraph(ctx, 0, model.graph, []);
+  importUncalledSubgraphs(ctx, model);
+  const description = root.string(M.description, 'description');
+  if (description !== undefined) model.metadata.set(META_DESCRIPTION, description);
+  for (const entry of root.tables(M.metadata, 'metadata')) {
+    const name = entry.string(TABLE_SLOTS.Metadata.name, 'name') ?? '';
+    const range = bufferRange(ctx, entry.scalar(TABLE_SLOTS.Metadata.buffer, 'uint32', 0, 'buffer'), `${entry.path}.buffer`);
+    model.metadata.set(`${META_METADATA_PREFIX}${name}`, Buffer.from(range ? readRange(ctx, range) : new Uint8Array()).toString('base64'));
+  }
+  const signatures = readSignatureDefs(root, ctx, model);
+  if (signatures.length > 0) model.metadata.set(META_SIGNATURE_DEFS, JSON.stringify(signatures));
+  return model;
 }
 
 function readOperatorCode(code: TableReader, bytes: FlatBytes): OperatorCodeInfo {

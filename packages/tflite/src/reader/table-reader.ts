@@ -17,18 +17,57 @@ export function scalarSize(kind: ScalarKind): number {
   return SIZES[kind];
 }
 
-/** The bytes of a flatbuffer and the file they came from (for error locations). */
+/**
+ * Thrown when a read falls past the bytes read so far but inside the file: the reader reads a
+ * window of the file first (a model with its weights after the flatbuffer needs only the start) and
+ * reads a larger one when the flatbuffer turns out to be bigger.
+ */
+export class WindowTooSmall extends Error {
+  constructor(readonly needed: number) {
+    super(`the flatbuffer reaches byte ${needed}`);
+  }
+}
+
+/** The bytes of a flatbuffer (a window of the file's first bytes) and the file they came from (for error locations). */
 export class FlatBytes {
   readonly view: DataView;
+  /** How far the flatbuffer may reach: the file's size, at most 2 GiB (a flatbuffer's limit). */
+  private readonly reach: number;
   constructor(
     readonly bytes: Uint8Array,
     readonly file: string,
+    reach = bytes.byteLength,
+    /** Reads bytes of the file outside the window (for the length of a data vector that lies beyond it). */
+    private readonly readOutside?: (position: number, length: number) => Uint8Array,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.reach = Math.max(reach, bytes.byteLength);
+  }
+
+  /** A read ending at `end` is past the window: ask for a larger one when the file has those bytes. */
+  private beyondWindow(end: number): void {
+    if (end > this.length && end <= this.reach) throw new WindowTooSmall(end);
   }
 
   get length(): number {
     return this.bytes.byteLength;
+  }
+
+  /** A uint32 at `position`, from the window or, past it, from the file. */
+  readFileUint32(position: number, path: string): number {
+    if (position + 4 <= this.length || !this.readOutside || position + 4 > this.reach) return this.read('uint32', position, path);
+    const bytes = this.readOutside(position, 4);
+    return new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
+  }
+
+  /** The flatbuffer's possible extent: the file's size, at most 2 GiB. */
+  get extent(): number {
+    return this.reach;
+  }
+
+  /** For callers that test bounds themselves: throws WindowTooSmall when `end` is in the file but past the window. */
+  windowCheck(end: number): void {
+    this.beyondWindow(end);
   }
 
   fail(path: string, reason: string, actual?: string): never {
@@ -43,6 +82,7 @@ export class FlatBytes {
 
   check(position: number, size: number, path: string): void {
     if (!Number.isSafeInteger(position) || position < 0 || position + size > this.length) {
+      if (Number.isSafeInteger(position) && position >= 0) this.beyondWindow(position + size);
       this.fail(path, `offset ${position} (+${size} bytes) is outside the ${this.length}-byte flatbuffer`);
     }
   }
@@ -156,8 +196,22 @@ export class TableReader {
     const path = `${this.path}.${name}`;
     const length = this.bytes.read('uint32', at, path);
     if (length * elementSize > this.bytes.length - (at + 4)) {
+      this.bytes.windowCheck(at + 4 + length * elementSize);
       this.bytes.fail(path, `vector length ${length} runs past the end of the flatbuffer`, `${length} elements of ${elementSize} bytes`);
     }
+    return { start: at + 4, length };
+  }
+
+  /**
+   * A vector of bytes that may lie past the window (a buffer's inline data): its range in the file,
+   * checked against the file, without reading it.
+   */
+  dataVector(slot: number, name: string): VectorRange | undefined {
+    const at = this.indirect(slot, name);
+    if (at === 0) return undefined;
+    const path = `${this.path}.${name}`;
+    const length = this.bytes.readFileUint32(at, path);
+    if (at + 4 + length > this.bytes.extent) this.bytes.fail(path, `vector length ${length} runs past the end of the file`, `${length} bytes`);
     return { start: at + 4, length };
   }
 

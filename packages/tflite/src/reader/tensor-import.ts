@@ -124,7 +124,7 @@ export function bufferRange(ctx: ImportContext, index: number, path: string): { 
     }
     return size === 0 ? undefined : { offset, length: size };
   }
-  const data = buffer.vector(B.data, 1, 'data');
+  const data = buffer.dataVector(B.data, 'data');
   return data && data.length > 0 ? { offset: data.start, length: data.length } : undefined;
 }
 
