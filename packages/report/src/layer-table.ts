@@ -6,10 +6,13 @@
  * - channels: the weight's output-channel extent before and after, for nodes matched by name;
  * - quantization: a weight read through `DequantizeLinear` (QDQ) of a constant, or a constant with a
  *   `quant<>` type: its dtype, bits, scale/zero point, and against the float weight the node had
- *   before, SQNR (10·log10(Σw²/Σ(w−ŵ)²), dB) and cosine.
+ *   before, SQNR (10·log10(Σw²/Σ(w−ŵ)²), dB) and cosine — only when that float weight, quantized
+ *   with the same parameters, gives exactly the stored integers (so a weight that another rewrite
+ *   changed first, e.g. a folded BatchNormalization, is not compared with the wrong original).
  */
 import {
   dequantizeLinear,
+  quantizeLinear,
   dtypeInfo,
   Tensor,
   weightOutputAxis,
@@ -40,6 +43,8 @@ interface ResolvedWeight {
   readonly real: () => Tensor | undefined;
   readonly shape: readonly number[];
   readonly quantization?: Omit<LayerQuantization, 'sqnrDb' | 'cosine'>;
+  /** Quantized weights: whether `source` quantized with these parameters gives exactly the stored integers. */
+  readonly quantizes?: (source: Tensor) => boolean;
 }
 
 function constantOf(value: Value | null | undefined): Tensor | undefined {
@@ -84,6 +89,7 @@ function resolveWeight(node: Node): ResolvedWeight | undefined {
         shape: direct.shape,
         real: () => dequantizeWithParams(direct, quant),
         quantization: quantSummary(direct.dtype, quant.scale, quant.zeroPoint, quant.axis),
+        quantizes: (source) => sameIntegers(direct, () => requantizeWithParams(source, direct.dtype, quant)),
       };
     }
     return { value, shape: direct.shape, real: () => (direct.dtype === 'float32' ? direct : undefined) };
@@ -102,8 +108,30 @@ function resolveWeight(node: Node): ResolvedWeight | undefined {
     value,
     shape: q.shape,
     real: () => dequantizeLinear(q, scale, zeroPoint, normalizedAxis !== undefined ? { axis: normalizedAxis } : {}),
+    quantizes: (source) =>
+      sameIntegers(q, () => quantizeLinear(source, scale, zeroPoint ?? Tensor.fromValues(q.dtype, scale.shape, new Array<number>(scale.size).fill(0)), normalizedAxis !== undefined ? { axis: normalizedAxis } : {})),
     quantization: quantSummary(q.dtype, scale.toNumbers(), zeroPoint ? zeroPoint.toNumbers() : new Array<number>(scale.size).fill(0), normalizedAxis),
   };
+}
+
+function requantizeWithParams(source: Tensor, dtype: Tensor['dtype'], quant: QuantParams): Tensor {
+  const perAxis = quant.axis !== undefined;
+  const scale = Tensor.fromValues('float32', perAxis ? [quant.scale.length] : [], Float32Array.from(quant.scale));
+  const zeroPoint = Tensor.fromValues(dtype, perAxis ? [quant.zeroPoint.length] : [], quant.zeroPoint.map(Number) as unknown as number[]);
+  return quantizeLinear(source, scale, zeroPoint, perAxis ? { axis: quant.axis! } : {});
+}
+
+/** Whether `requantized()` holds exactly the integers of `q` (false when it cannot be computed). */
+function sameIntegers(q: Tensor, requantized: () => Tensor): boolean {
+  try {
+    const r = requantized();
+    if (r.size !== q.size || r.shape.join(',') !== q.shape.join(',')) return false;
+    const a = q.toNumbers();
+    const b = r.toNumbers();
+    return a.every((x, i) => x === b[i]);
+  } catch {
+    return false;
+  }
 }
 
 function zerosFraction(values: ArrayLike<number>): number {
@@ -173,8 +201,9 @@ export function layerTable(after: Model, options: LayerTableOptions = {}): Layer
     if (channelsAfter !== undefined && channelsBefore !== undefined) row.channels = { before: channelsBefore, after: channelsAfter };
     if (weight.quantization) {
       const exact = previousWeight && !previousWeight.quantization ? previousWeight.real() : undefined;
+      // Only when the float weight before is what was quantized (not, e.g., a weight BN was folded into first).
       let error: { sqnrDb: number; cosine: number } | undefined;
-      if (exact && real && exact.size === real.size) error = quantizationError(exact.data() as ArrayLike<number>, real.data() as ArrayLike<number>);
+      if (exact && real && exact.size === real.size && weight.quantizes?.(exact)) error = quantizationError(exact.data() as ArrayLike<number>, real.data() as ArrayLike<number>);
       row.quantization = { ...weight.quantization, ...(error ? { sqnrDb: reportNumber(error.sqnrDb), cosine: error.cosine } : {}) };
     }
     rows.push(row);

@@ -10,12 +10,13 @@ import { formatLocation, ModelpassError, type Model, type Tensor } from '@modelp
 import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
 import { PassFailure, type PassInstrumentation, type PassRunInfo, type PassRunOutcome, type PipelineRunInfo, type PluginRecord } from '@modelpass/pass-manager';
 import { compareOutputs, evaluateAccuracy } from '@modelpass/runtime';
-import { reportNumber, type AccuracyFigure, type CheckReport, type Divergence, type OutputsCheck } from '@modelpass/report';
+import { type AccuracyFigure, type CheckReport, type Divergence, type OutputsCheck } from '@modelpass/report';
 import type { CheckOptions } from './check-options.js';
 import { resolveCheckInputs, type ResolvedCheckInputs } from './check-inputs.js';
 import { compareIntermediates } from './intermediate-tensors.js';
 import { Referee, type RefereeEngine } from './referee.js';
 import { writeCheckReproducer } from './check-reproducer.js';
+import { outputsCheck } from '../report/outputs-check.js';
 
 export interface CheckFailure {
   readonly pass: PassRunInfo;
@@ -154,25 +155,11 @@ export class CheckInstrumentation implements PassInstrumentation {
     const accuracy = await this.accuracy(bytes, run.engine);
     const budget = this.options.accuracyBudget;
     const withinBudget = accuracy && this.originalAccuracy && budget !== undefined ? this.originalAccuracy.top1 - accuracy.top1 <= budget + 1e-12 : undefined;
-    return {
-      engine: run.engine,
-      atol,
-      rtol,
-      outputs: comparison.perOutput.map((o) => ({
-        name: o.name,
-        maxAbsError: reportNumber(o.maxAbsError),
-        maxRelError: reportNumber(o.maxRelError),
-        cosine: o.cosine,
-        top1Agreement: o.top1Agreement,
-        elementCount: o.elementCount,
-        mismatchedElements: o.mismatchedElements,
-        withinTolerance: o.withinTolerance,
-      })),
+    return outputsCheck(comparison, run.engine, {
       ...(accuracy ? { accuracy } : {}),
-      withinTolerance: comparison.withinTolerance,
       ...(withinBudget !== undefined ? { withinBudget } : {}),
       ...(run.note ? { notes: [run.note] } : {}),
-    };
+    });
   }
 
   private async bisect(model: Model, before: Uint8Array, after: Uint8Array, engine: RefereeEngine): Promise<{ divergence?: Divergence; notes: string[] }> {

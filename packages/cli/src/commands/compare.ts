@@ -5,8 +5,11 @@ import { flagBoolean, flagList, flagString } from '../args.js';
 import type { CliIO } from '../cli-io.js';
 import type { Command } from '../command.js';
 import { formatVerdict, withVerdict } from '../compare-report.js';
-import { modelInput } from '../model-files.js';
+import { checkOutputTarget, modelInput } from '../model-files.js';
 import { UsageError } from '../usage-error.js';
+import { outputsCheck } from '../report/outputs-check.js';
+import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
+import { reportFlag, reportHeader, writeReportFile } from '../report/report-file.js';
 import { allowReadFlag, readOptions } from '../read-flags.js';
 import type { ModelReadOptions } from '../formats.js';
 
@@ -79,6 +82,7 @@ export const compareCommand: Command = {
     engine: { type: 'string', help: 'ort, reference or tflite for both models (default: tflite for .tflite files, ort for the others)', valueName: 'ENGINE' },
     'allow-read': allowReadFlag,
     json: { type: 'boolean', help: 'print JSON: verdict, verdicts, perOutput (with worst), maxAbsError, cosine, top1Agreement, dims, ...' },
+    report: reportFlag,
   },
   async run(args, io) {
     if (args.positionals.length !== 2) throw new UsageError('compare takes exactly two models');
@@ -92,6 +96,9 @@ export const compareCommand: Command = {
     const atol = parseTolerance(args, 'atol', DEFAULT_ATOL);
     const rtol = parseTolerance(args, 'rtol', DEFAULT_RTOL);
     const given = parseDims(flagList(args, 'dim'));
+    const reportArg = flagString(args, 'report');
+    const reportPath = reportArg === undefined ? undefined : resolve(io.cwd, reportArg);
+    if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
     const read = readOptions(args, io);
     const a = await modelSource(args.positionals[0]!, io, read);
     const b = await modelSource(args.positionals[1]!, io, read);
@@ -104,6 +111,16 @@ export const compareCommand: Command = {
       nanEqual: flagBoolean(args, 'nan-equal', true),
     });
     const verdict = withVerdict(report, dims);
+    if (reportPath !== undefined) {
+      writeReportFile(reportPath, {
+        ...reportHeader('compare', undefined),
+        inputs: [reportInput('reference', a.path), reportInput('candidate', b.path), ...(inputs !== undefined ? [reportInput('inputs', resolve(io.cwd, inputs))] : [])],
+        passes: [],
+        models: { before: modelSummary(a.model, a.path), after: modelSummary(b.model, b.path) },
+        layers: layersOf(b.model, a.model),
+        comparison: outputsCheck(report, report.engines[1] === 'ort' ? 'onnxruntime' : report.engines[1]),
+      });
+    }
     io.stdout(flagBoolean(args, 'json') ? JSON.stringify(verdict, null, 2) : formatVerdict(verdict, [args.positionals[0]!, args.positionals[1]!]));
     return verdict.verdict === 'agree' ? 0 : 1;
   },

@@ -1,12 +1,15 @@
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { closestName } from '@modelpass/pass-manager';
 import { DATASET_SCHEMES, FASHION_MNIST_CLASSES, evaluateAccuracy, loadDataset, type EngineName, type Normalization, type SampleLayout } from '@modelpass/runtime';
 import { flagBoolean, flagString, type ParsedArgs } from '../args.js';
 import { progressReporter } from '../cli-io.js';
 import type { Command } from '../command.js';
-import { modelInput } from '../model-files.js';
+import { checkOutputTarget, modelInput } from '../model-files.js';
 import { UsageError } from '../usage-error.js';
 import { allowReadFlag, readOptions } from '../read-flags.js';
+import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
+import { reportFlag, reportHeader, writeReportFile } from '../report/report-file.js';
 
 function positiveInteger(args: ParsedArgs, name: string): number | undefined {
   const text = flagString(args, name);
@@ -68,6 +71,7 @@ export const evalCommand: Command = {
     output: { type: 'string', help: 'the output holding the logits (default: the first)', valueName: 'NAME' },
     'min-accuracy': { type: 'string', help: 'exit 1 when the accuracy is below X (0 to 1)', valueName: 'X' },
     json: { type: 'boolean', help: 'print JSON: accuracy, correct, total, perClass, engine, dataset, normalization, seconds, ...' },
+    report: reportFlag,
   },
   async run(args, io) {
     if (args.positionals.length !== 1) throw new UsageError('eval takes exactly one model');
@@ -90,6 +94,9 @@ export const evalCommand: Command = {
     const mean = numberList(args, 'mean', false);
     const std = numberList(args, 'std', true);
 
+    const reportArg = flagString(args, 'report');
+    const reportPath = reportArg === undefined ? undefined : resolve(io.cwd, reportArg);
+    if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
     const { path, format } = modelInput(args.positionals[0]!, io, undefined);
     const source = format.name === 'onnx' || format.name === 'tflite' ? path : await format.read(path, readOptions(args, io));
     const dataset = loadDataset(spec, { cwd: io.cwd, ...(limit !== undefined ? { limit } : {}) });
@@ -128,6 +135,17 @@ export const evalCommand: Command = {
       accuracy: c.total ? c.correct / c.total : null,
     }));
     const passed = minAccuracy === undefined || result.accuracy >= minAccuracy;
+    if (reportPath !== undefined) {
+      const model = typeof source === 'string' ? await format.read(path, readOptions(args, io)) : source;
+      writeReportFile(reportPath, {
+        ...reportHeader('eval', undefined),
+        inputs: [reportInput('model', path, format.name), { role: 'dataset', path: spec }],
+        passes: [],
+        models: { before: modelSummary(model, path) },
+        accuracy: { before: { top1: result.accuracy, samples: result.total, dataset: spec } },
+        layers: layersOf(model),
+      });
+    }
     if (flagBoolean(args, 'json')) {
       const report = {
         model: args.positionals[0]!,

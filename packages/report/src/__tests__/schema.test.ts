@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseModel, ModelpassError } from '@modelpass/ir';
+import { parseModel, printModel, ModelpassError } from '@modelpass/ir';
 import { describe, expect, it } from 'vitest';
 import { describeModel, layerTable, REPORT_JSON_SCHEMA, reportProblems, validateReport, type Report } from '@modelpass/report';
 
@@ -74,6 +74,12 @@ graph @main(%x: float32[1,2]) {
     // Only 0.1 → 0 differs: noise 0.01, signal Σw² = 0.25+1+2.25+0.01+6.25+9+12.25+16 = 47.01.
     expect(row!.quantization!.sqnrDb).toBeCloseTo(10 * Math.log10(47.01 / 0.01), 4);
     expect(row!.quantization!.cosine).toBeGreaterThan(0.9998);
+    // A float weight that does not quantize to these integers (another rewrite changed it first) is not compared.
+    const changedFirst = parseModel(printModel(before).replace('[0.5, -1, 1.5, 0.1,', '[0.9, -1, 1.5, 0.1,'));
+    const [unmatched] = layerTable(after, { before: changedFirst });
+    expect(unmatched!.quantization).toMatchObject({ dtype: 'int8', scale: [0.5] });
+    expect(unmatched!.quantization!.sqnrDb).toBeUndefined();
+    expect(unmatched!.quantization!.cosine).toBeUndefined();
     const conv = layerTable(model)[0]!;
     expect(conv).toMatchObject({ node: 'conv', sparsity: 3 / 6 });
   });
