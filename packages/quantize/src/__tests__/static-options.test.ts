@@ -47,6 +47,11 @@ describe('quantize-static options on fashion-cnn', () => {
     expect(debug.some((line) => line.startsWith("left MaxPool '/MaxPool' float: its input does not come from a quantized op"))).toBe(true);
   });
 
+  it('refuses activations=int16 below opset 21, naming the opset', async () => {
+    const model = readFixture('fashion-cnn');
+    await expect(runPipeline(model, 'quantize-static{dataset=fashion-mnist:train samples=8 activations=int16}')).rejects.toThrow('activations=int16 needs onnx opset 21');
+  });
+
   it('refuses an exclude name that is neither a node nor an op type', async () => {
     const model = readFixture('fashion-cnn');
     await expect(runPipeline(model, 'quantize-static{dataset=fashion-mnist:train samples=8 exclude=[conv9]}')).rejects.toThrow("exclude= names 'conv9'");

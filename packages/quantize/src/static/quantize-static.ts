@@ -70,17 +70,21 @@ export async function prepareForQuantization(model: Model, host: StepHost = stan
   }
 }
 
-/** Checks the options against the model's opset; returns the per-channel setting that applies. */
-function checkOpset(model: Model, options: StaticQuantizationOptions, host: StepHost): boolean {
+/** Refuses options the model's opset cannot carry (before any calibration runs). */
+function refuseUnsupported(model: Model, options: StaticQuantizationOptions): void {
   const opset = model.opset('onnx') ?? 0;
-  const activations = options.activations ?? 'uint8';
   if (opset < 10) throw quantizeError(`quantize-static needs onnx opset 10 or newer (QuantizeLinear/DequantizeLinear); the model imports opset ${opset}`, { hint: 'convert the model to a newer opset first' });
-  if (activations === 'int16' && opset < 21) {
+  if ((options.activations ?? 'uint8') === 'int16' && opset < 21) {
     throw quantizeError(`activations=int16 needs onnx opset 21 (int16 QuantizeLinear); the model imports opset ${opset}`, { hint: 'use activations=uint8 or int8, or convert the model to opset 21' });
   }
   if ((options.format ?? 'qdq') === 'qoperator' && options.materialize === false) {
     throw quantizeError('format=qoperator needs materialize=true (QOperator nodes are built from the lowered QDQ groups)');
   }
+}
+
+/** The per-channel setting that applies: per tensor below opset 13 (per-axis DequantizeLinear), with a warning. */
+function effectivePerChannel(model: Model, options: StaticQuantizationOptions, host: StepHost): boolean {
+  const opset = model.opset('onnx') ?? 0;
   const perChannel = options.perChannel ?? true;
   if (perChannel && opset < 13) {
     host.report({ severity: 'warning', reason: `per-channel weights need onnx opset 13 (per-axis DequantizeLinear); the model imports opset ${opset}, so weights are quantized per tensor` });
@@ -91,6 +95,7 @@ function checkOpset(model: Model, options: StaticQuantizationOptions, host: Step
 
 /** The placement plan for a prepared model (see plan.ts). */
 export function planStaticQuantization(model: Model, options: StaticQuantizationOptions = {}): QuantizationPlan {
+  refuseUnsupported(model, options);
   const exclude = options.exclude ?? [];
   for (const entry of exclude) {
     const known = OP_RULES.has(entry) || OP_RULES.has(`onnx.${entry}`) || [...model.graph.nodes()].some((node) => node.name === entry || node.opType === entry);
@@ -107,7 +112,8 @@ export async function finishStaticQuantization(
   options: StaticQuantizationOptions = {},
   host: StepHost = standaloneHost(),
 ): Promise<StaticQuantizationResult> {
-  const perChannel = checkOpset(model, options, host);
+  refuseUnsupported(model, options);
+  const perChannel = effectivePerChannel(model, options, host);
   const applied = applyQuantizationPlan(plan, ranges, {
     perChannel,
     activations: { dtype: options.activations ?? 'uint8', symmetric: options.symmetricActivations ?? false },
