@@ -100,4 +100,27 @@ describe('convert --report out.html in headless Chromium', () => {
     await saveScreenshot(page, 'html-report-check-failure');
     await page.close();
   });
+
+  it('draws the graph diff of a model and its pruned copy (modelpass diff --report out.html)', async () => {
+    const model = join(repoRoot, 'fixtures/models/fashion-cnn/model.onnx');
+    const pruned = join(work, 'pruned-for-diff.onnx');
+    const converted = await runCli(['convert', model, '-o', pruned, '--pipeline', 'prune-magnitude{sparsity=0.5}']);
+    expect(converted.code, converted.stderr).toBe(0);
+    const html = join(work, 'diff.html');
+    const result = await runCli(['diff', model, pruned, '--report', html]);
+    expect(result.code, result.stderr).toBe(1); // the models differ
+    const { page, log, specs } = await inspectReport(browser, html);
+    expect(specs.map((spec) => spec.id)).toContain('chart-diff-counts');
+    const captions = await page.$$eval('table caption', (nodes) => nodes.map((n) => n.textContent ?? ''));
+    expect(captions).toContain('Initializers changed');
+    expect(captions.some((c) => c.startsWith('Intermediate tensors on the same inputs'))).toBe(true);
+    const changed = await page.$$eval('#section-diff table', (tables) =>
+      tables.filter((t) => t.caption?.textContent === 'Initializers changed').flatMap((t) => [...t.tBodies[0]!.rows].map((row) => row.cells[0]!.textContent)),
+    );
+    expect(changed).toEqual(expect.arrayContaining(['conv2.weight', 'fc1.weight']));
+    expect(log.blockedRequests).toEqual([]);
+    expect(log.errors).toEqual([]);
+    await saveScreenshot(page, 'html-report-diff');
+    await page.close();
+  });
 });
