@@ -27,7 +27,8 @@ describe('reference interpreter against ONNX Runtime', () => {
   it('createEngine picks engines by name and rejects unknown ones', () => {
     expect(createEngine('reference').name).toBe('reference');
     expect(createEngine('ort').name).toBe('ort');
-    expect(() => createEngine('tflite' as never)).toThrow(/unknown engine 'tflite'/);
+    expect(createEngine('tflite').name).toBe('tflite');
+    expect(() => createEngine('coreml' as never)).toThrow(/unknown engine 'coreml'/);
   });
 
   it.each(cases)('%s: both engines agree with each other and with the expected outputs', async (testCase) => {
