@@ -69,6 +69,33 @@ describe('streaming', () => {
   });
 });
 
+describe('a model with a fixed batch dimension', () => {
+  it('runs batches of that size, rounds samples up to whole batches, and says when data ran short', async () => {
+    const fixed = parseModel(`model ir_version=8 opsets{onnx=17} {
+graph @main(%x: float32[32,4]) {
+  %y: float32[32,4] = onnx.Relu(%x) name="relu"
+  return %y
+}
+}`);
+    const dir = join(work, 'npy-fixed');
+    mkdirSync(dir);
+    writeNpy(Tensor.fromValues('float32', [100, 4], Float32Array.from({ length: 400 }, (_, i) => i - 200)), join(dir, 'x.npy'));
+    writeNpy(Tensor.fromValues('int32', [100], new Int32Array(100)), join(dir, 'y.npy'));
+    const warnings: string[] = [];
+    const progress: number[] = [];
+    const ranges = await calibrate(fixed, ['x', 'y'], { method: 'minmax', dataset: `npy:${dir}`, samples: 100, batchSize: 10, warn: (m) => warnings.push(m), onProgress: (done) => progress.push(done) });
+    expect(progress).toEqual([32, 64, 96]);
+    expect(warnings).toEqual([`dataset 'npy:${dir}': the last 4 samples do not fit the model's fixed batch of 32 and are left out`]);
+    // Samples 0..95: values -200 .. 183.
+    expect(ranges.get('x')).toEqual({ min: -200, max: 183 });
+    expect(ranges.get('y')).toEqual({ min: 0, max: 183 });
+    // 10 samples asked for: one whole batch of 32 is read.
+    const few = await calibrate(fixed, ['x'], { method: 'minmax', dataset: `npy:${dir}`, samples: 10, warn: (m) => warnings.push(m) });
+    expect(few.get('x')).toEqual({ min: -200, max: -73 });
+    expect(warnings).toHaveLength(1);
+  });
+});
+
 describe('bad input', () => {
   it('an unknown kind of dataset or a missing folder names the option and the forms it takes', async () => {
     const error = await failure(calibrate(model, [conv], { method: 'minmax', dataset: 'fashion-mnst:train', samples: 8 }));

@@ -3,13 +3,13 @@
  * folder of input files, or seeded random inputs. Each source is an entry of `CALIBRATION_SOURCES`;
  * every one reads or makes one batch at a time, so memory does not grow with `samples`.
  */
-import type { Model, Tensor, Value } from '@modelpass/ir';
-import { DATASET_SCHEMES, feedableInputs, generateInputs, streamDatasetSamples } from '@modelpass/runtime';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ModelpassError, type Model, type Tensor } from '@modelpass/ir';
+import { DATASET_SCHEMES, feedableInputs, generateInputs, streamDatasetSamples } from '@modelpass/runtime';
 import { openFolderInputs } from './folder-inputs.js';
+import { runBatchSize, samplesToRead, singleFloatInput } from './model-input.js';
 import { CALIBRATION_DEFAULTS, calibrationError, type CalibrationOptions } from './options.js';
-import { ModelpassError } from '@modelpass/ir';
 
 /** One run's feeds. */
 export interface CalibrationBatch {
@@ -30,42 +30,6 @@ export interface CalibrationSource {
   /** Whether this source reads `dataset` (undefined for no dataset). */
   matches(dataset: string | undefined, cwd: string): boolean;
   open(model: Model, options: CalibrationOptions): CalibrationData;
-}
-
-/** The one input a dataset feeds, with its static sample shape and batch dimension. */
-export interface SingleInput {
-  readonly value: Value;
-  readonly sampleShape: readonly number[];
-  /** The batch size the model fixes, when its first dimension is a number. */
-  readonly fixedBatch: number | undefined;
-}
-
-/** The model's only input that takes a feed; it must be float32 with static dims after the first. */
-export function singleFloatInput(model: Model, what: string): SingleInput {
-  const inputs = feedableInputs(model);
-  if (inputs.length !== 1) {
-    throw calibrationError({
-      reason: `calibration option 'dataset': ${what} feeds models with one input; this model has ${inputs.length} (${inputs.map((i) => `'${i.name}'`).join(', ')})`,
-      hint: 'give a folder of test_data_set_N/input_K.pb sets instead, or no dataset for random inputs',
-    });
-  }
-  const value = inputs[0]!;
-  const type = value.type;
-  const shape = type.kind === 'tensor' ? type.shape : null;
-  const sampleShape = shape?.slice(1);
-  if (type.kind !== 'tensor' || type.dtype !== 'float32' || !shape || shape.length < 1 || !sampleShape!.every((d): d is number => typeof d === 'number' && d >= 0)) {
-    throw calibrationError({
-      reason: `calibration option 'dataset': input '${value.name}' must be float32 with static dimensions after the batch dimension to take ${what}`,
-      actual: type.kind === 'tensor' ? `${type.dtype}[${shape?.join(',') ?? '?'}]` : type.kind,
-    });
-  }
-  const first = shape[0];
-  return { value, sampleShape: sampleShape as number[], fixedBatch: typeof first === 'number' && first > 0 ? first : undefined };
-}
-
-/** Batch size for a run: the model's fixed batch, or the option, never more than `samples`. */
-export function runBatchSize(input: SingleInput | undefined, options: CalibrationOptions): number {
-  return input?.fixedBatch ?? Math.max(1, Math.min(options.batchSize ?? CALIBRATION_DEFAULTS.batchSize, options.samples));
 }
 
 const randomInputs: CalibrationSource = {
@@ -118,7 +82,7 @@ const datasetSpec: CalibrationSource = {
         try {
           const stream = streamDatasetSamples(spec, {
             batchSize,
-            limit: options.samples,
+            limit: samplesToRead(input, options.samples),
             sampleShape: input.sampleShape,
             ...(options.cwd ? { cwd: options.cwd } : {}),
             ...(options.normalization ? { normalization: options.normalization } : {}),
@@ -127,7 +91,7 @@ const datasetSpec: CalibrationSource = {
           for await (const batch of stream) {
             const count = batch.input.shape[0]!;
             if (input.fixedBatch !== undefined && count !== input.fixedBatch) {
-              options.warn?.(`dataset '${spec}': the last ${count} samples do not fill the model's fixed batch of ${input.fixedBatch} and are left out`);
+              options.warn?.(`dataset '${spec}': the last ${count} samples do not fit the model's fixed batch of ${input.fixedBatch} and are left out`);
               break;
             }
             done += count;

@@ -11,7 +11,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { ModelpassError, Tensor, type Model } from '@modelpass/ir';
 import { listTensorFiles, loadInputs, readTensorFile } from '@modelpass/runtime';
 import type { CalibrationBatch, CalibrationData } from './calibration-data.js';
-import { runBatchSize, singleFloatInput } from './calibration-data.js';
+import { runBatchSize, samplesToRead, singleFloatInput } from './model-input.js';
 import { calibrationError, type CalibrationOptions } from './options.js';
 
 const TEST_DATA_SET = /^test_data_set_\d+$/;
@@ -65,6 +65,7 @@ function sampleFiles(model: Model, dir: string, options: CalibrationOptions): Ca
   const input = singleFloatInput(model, `folder '${dir}'`);
   const sampleSize = input.sampleShape.reduce((n, d) => n * d, 1);
   const batchSize = runBatchSize(input, options);
+  const wanted = samplesToRead(input, options.samples);
   const expected = `float32[${input.sampleShape.join(',')}] (one sample) or float32[N,${input.sampleShape.join(',')}] (a batch)`;
   return {
     description: `${files.length} input files in '${dir}'`,
@@ -80,7 +81,7 @@ function sampleFiles(model: Model, dir: string, options: CalibrationOptions): Ca
         return { feeds: new Map([[input.value.name, batch]]), samples };
       };
       for (const file of files) {
-        if (done >= options.samples) break;
+        if (done >= wanted) break;
         let tensor: Tensor;
         try {
           tensor = readTensorFile(file);
@@ -99,7 +100,7 @@ function sampleFiles(model: Model, dir: string, options: CalibrationOptions): Ca
         }
         const values = tensor.data() as Float32Array;
         const count = isSample ? 1 : tensor.shape[0]!;
-        for (let sample = 0; sample < count && done < options.samples; sample++) {
+        for (let sample = 0; sample < count && done < wanted; sample++) {
           buffer.set(values.subarray(sample * sampleSize, (sample + 1) * sampleSize), filled * sampleSize);
           filled++;
           done++;
@@ -107,7 +108,7 @@ function sampleFiles(model: Model, dir: string, options: CalibrationOptions): Ca
         }
       }
       if (filled > 0) {
-        if (input.fixedBatch !== undefined) options.warn?.(`folder '${dir}': the last ${filled} samples do not fill the model's fixed batch of ${input.fixedBatch} and are left out`);
+        if (input.fixedBatch !== undefined) options.warn?.(`folder '${dir}': the last ${filled} samples do not fit the model's fixed batch of ${input.fixedBatch} and are left out`);
         else yield flush();
       }
     },

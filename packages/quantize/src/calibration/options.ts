@@ -21,7 +21,7 @@ export interface CalibrationOptions {
   readonly dataset?: string | undefined;
   /** How many samples to run (the pass defaults to 256). */
   readonly samples: number;
-  /** Samples per ORT run (default 64; a model with a fixed batch dimension uses that). */
+  /** Samples per ORT run (default 64). A model with a fixed batch dimension uses its own, and `samples` is rounded up to whole batches. */
   readonly batchSize?: number | undefined;
   /** Seed of the random inputs used when no dataset is given (default 0). */
   readonly seed?: number | undefined;
