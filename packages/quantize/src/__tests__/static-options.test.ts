@@ -47,6 +47,18 @@ describe('quantize-static options on fashion-cnn', () => {
     expect(debug.some((line) => line.startsWith("left MaxPool '/MaxPool' float: its input does not come from a quantized op"))).toBe(true);
   });
 
+  it('materialize=false keeps quant<> types (int8 weights, uint8 activations) and no DequantizeLinear', async () => {
+    requireReferees();
+    const model = readFixture('fashion-cnn');
+    await runPipeline(model, 'quantize-static{dataset=fashion-mnist:train samples=32 materialize=false}');
+    expect([...model.graph.nodesOf('onnx.DequantizeLinear')]).toHaveLength(0);
+    const conv = [...model.graph.nodesOf('onnx.Conv')][0]!;
+    const weight = conv.input(1).type;
+    expect(weight.kind === 'tensor' && weight.dtype === 'int8' && weight.quant?.axis === 0).toBe(true);
+    const output = conv.output(0).type;
+    expect(output.kind === 'tensor' && output.dtype === 'uint8' && output.quant?.zeroPoint[0] === 0).toBe(true);
+  });
+
   it('refuses activations=int16 below opset 21, naming the opset', async () => {
     const model = readFixture('fashion-cnn');
     await expect(runPipeline(model, 'quantize-static{dataset=fashion-mnist:train samples=8 activations=int16}')).rejects.toThrow('activations=int16 needs onnx opset 21');

@@ -31,6 +31,7 @@ const options = {
   report: option.string({ default: '', help: 'write the per-layer report (scale, zero point, SQNR, cosine per tensor; nodes left float) as JSON to this file' }),
   maxDrop: option.number({ default: 0, min: 0, max: 100, help: 'accuracy budget in percentage points on eval-dataset (0: off); layers are kept float, most sensitive first, until it holds' }),
   evalDataset: option.string({ default: '', help: 'labelled dataset for max-drop, e.g. fashion-mnist:test' }),
+  materialize: option.boolean({ default: true, help: 'lower the quant<> types to QuantizeLinear/DequantizeLinear (false keeps the typed IR for a later materialize-qdq or a TFLite export; qdq only)' }),
 };
 
 export const quantizeStatic = definePass({
@@ -53,6 +54,7 @@ export const quantizeStatic = definePass({
       perChannel: o.perChannel,
       exclude: o.exclude,
       format: o.format,
+      materialize: o.materialize,
     };
     const plan = planStaticQuantization(model, quantizeOptions);
     if (plan.nodes.length === 0) {
