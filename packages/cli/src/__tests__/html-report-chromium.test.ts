@@ -123,4 +123,17 @@ describe('convert --report out.html in headless Chromium', () => {
     await saveScreenshot(page, 'html-report-diff');
     await page.close();
   });
+
+  it('draws the accuracy of modelpass eval --report out.html (fashion-cnn on 500 Fashion-MNIST test images)', async () => {
+    const html = join(work, 'eval.html');
+    const result = await runCli(['eval', join(repoRoot, 'fixtures/models/fashion-cnn/model.onnx'), '-d', 'fashion-mnist:test', '--limit', '500', '--report', html]);
+    expect(result.code, result.stderr).toBe(0);
+    const { page, log, specs } = await inspectReport(browser, html);
+    expect(specs.map((spec) => spec.id)).toContain('chart-accuracy');
+    const text = await page.evaluate(() => document.body.innerText);
+    expect(text).toMatch(/before\s+\d+\.\d\d %\s+500\s+fashion-mnist:test/);
+    expect(log.blockedRequests).toEqual([]);
+    expect(log.errors).toEqual([]);
+    await page.close();
+  });
 });
