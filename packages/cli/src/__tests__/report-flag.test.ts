@@ -66,6 +66,20 @@ describe('--report', () => {
     expect(statSync(html).size).toBeLessThan(2 * 1024 * 1024);
   });
 
+  it('convert: accuracy before/after with --check-dataset, latency before/after with --latency', async () => {
+    const report = join(temp, 'measured.json');
+    const result = await runCli(['convert', cnn, '-o', join(temp, 'm.onnx'), '-p', 'optimize', '--check', '--check-dataset', 'fashion-mnist:test', '--check-samples', '200', '--latency=5', '--report', report]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/latency \(onnxruntime, median of 5\): [\d.]+ ms → [\d.]+ ms/);
+    const json = readReport(report);
+    expect(json.accuracy!.before).toMatchObject({ samples: 200, dataset: 'fashion-mnist:test' });
+    // BN folding keeps every prediction: the same accuracy on the same samples.
+    expect(json.accuracy!.after!.top1).toBe(json.accuracy!.before!.top1);
+    expect(json.latency!.before).toMatchObject({ runs: 5, batch: 1, engine: 'onnxruntime' });
+    expect(json.latency!.after!.medianMs).toBeGreaterThan(0);
+    expect((await runCli(['convert', cnn, '-o', join(temp, 'm.onnx'), '-p', 'optimize', '--latency'])).stderr).toMatch(/--latency measures for the report: give --report FILE/);
+  });
+
   it('compare: both models and the output comparison', async () => {
     const optimized = join(temp, 'opt.onnx');
     expect((await runCli(['convert', cnn, '-o', optimized, '-p', 'optimize'])).code).toBe(0);

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatDiagnostic, writeFileAtomic, type Diagnostic, type Model } from '@modelpass/ir';
-import { parseValueInfoPolicy, VALUE_INFO_POLICIES } from '@modelpass/onnx';
+import { encodeOnnx, parseValueInfoPolicy, VALUE_INFO_POLICIES } from '@modelpass/onnx';
 import { PassManager, printPipeline, StatisticsInstrumentation, TimingInstrumentation } from '@modelpass/pass-manager';
 import type { AccuracyFigure, Report } from '@modelpass/report';
 import { flagBoolean, flagList, flagString } from '../args.js';
@@ -26,6 +26,7 @@ import { checkReproducerDirectory } from '../check/check-reproducer.js';
 import { PassRecorder } from '../report/pass-recorder.js';
 import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
 import { reportFlag, reportHeader, writeReportFile } from '../report/report-file.js';
+import { DEFAULT_LATENCY_RUNS, measureLatency } from '../report/latency.js';
 
 const PIPELINE_HELP = `pipeline syntax (every pass and its options: modelpass passes):
   a,b,c                          passes in order, separated by commas
@@ -84,6 +85,7 @@ export const convertCommand: Command = {
     ...instrumentationFlags,
     ...checkFlags,
     report: reportFlag,
+    latency: { type: 'optional', help: `with --report: time the input and the output model in ONNX Runtime (RUNS interleaved runs each after warm-up, default ${DEFAULT_LATENCY_RUNS})`, valueName: 'RUNS' },
   },
   details: PIPELINE_HELP,
   async run(args, io) {
@@ -100,6 +102,7 @@ export const convertCommand: Command = {
     const reportArg = flagString(args, 'report');
     const reportPath = reportArg === undefined ? undefined : resolve(io.cwd, reportArg);
     if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
+    const latencyRuns = latencyRunsFromFlags(args.flags.get('latency'), reportPath !== undefined);
     const valueInfoText = flagString(args, 'value-info');
     const valueInfo = valueInfoText === undefined ? undefined : parseValueInfoPolicy(valueInfoText);
     if (valueInfoText !== undefined && !valueInfo) throw new UsageError(`--value-info must be one of ${VALUE_INFO_POLICIES.join(', ')}, not '${valueInfoText}'`);
@@ -163,6 +166,8 @@ export const convertCommand: Command = {
     const buildReport = async (after: Model, written: boolean): Promise<Report> => {
       // The model changed in place: read the input again (lazily) for the per-layer comparison.
       const original = await inputFormat.read(inputPath, readOptions(args, io));
+      const latency = latencyRuns !== undefined ? await measureLatency(original, encodeOnnx(original), after, latencyRuns) : undefined;
+      if (latency) io.stderr(`modelpass: latency (onnxruntime, median of ${latencyRuns}): ${latency.before.medianMs} ms → ${latency.after.medianMs} ms`);
       return {
         ...reportHeader('convert', undefined),
         inputs: [reportInput('model', inputPath, inputFormat.name), ...(checkOptions?.inputs.kind === 'folder' ? [reportInput('inputs', checkOptions.inputs.path)] : []), ...(checkOptions?.inputs.kind === 'dataset' ? [{ role: 'dataset', path: checkOptions.inputs.spec }] : [])],
@@ -173,6 +178,7 @@ export const convertCommand: Command = {
         }),
         models: { before: summaryBefore!, after: modelSummary(after, written ? outputPath : undefined) },
         ...(check?.originalAccuracy ? { accuracy: { before: check.originalAccuracy, ...(lastAccuracy(check) ? { after: lastAccuracy(check)! } : {}) } } : {}),
+        ...(latency ? { latency } : {}),
         layers: layersOf(after, original),
         ...(check ? { check: check.report() } : {}),
       };
@@ -233,6 +239,16 @@ export const convertCommand: Command = {
     return 0;
   },
 };
+
+/** `--latency[=RUNS]`: undefined when absent; it needs --report. */
+function latencyRunsFromFlags(flag: string | boolean | string[] | undefined, withReport: boolean): number | undefined {
+  if (flag === undefined || flag === false) return undefined;
+  if (!withReport) throw new UsageError('--latency measures for the report: give --report FILE');
+  if (flag === true) return DEFAULT_LATENCY_RUNS;
+  const text = String(flag);
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 100000) throw new UsageError(`--latency takes a number of runs from 1 to 100000, got '${text}'`);
+  return Number(text);
+}
 
 /** Accuracy after the last pass that was checked on a labelled dataset. */
 function lastAccuracy(check: CheckInstrumentation): AccuracyFigure | undefined {
