@@ -10,7 +10,7 @@ import type { AttributeChange, ChangedNode, ChangedTensor, DiffNode, DiffTensor,
 import { reportNumber } from '../validate.js';
 import { formatAttribute } from './format-attribute.js';
 import { matchNodes, sourceKind, type NodeMatching, type NodePair } from './match-nodes.js';
-import { tensorError, tensorFingerprint } from './tensor-error.js';
+import { tensorError } from './tensor-error.js';
 
 const opName = (node: Node): string => (node.dialect === 'onnx' ? node.opType : node.op);
 
@@ -31,6 +31,21 @@ function attributeChanges(a: Node, b: Node): AttributeChange[] {
   return changes;
 }
 
+/** The data of a constant input (initializer or Constant node), if it is one. */
+function constantData(value: Value | null): Tensor | undefined {
+  if (!value) return undefined;
+  if (value.constant) return value.constant;
+  const attribute = value.producer?.op === 'onnx.Constant' ? value.producer.getAttribute('value') : undefined;
+  return attribute?.kind === 'tensor' ? attribute.value : undefined;
+}
+
+/** Fingerprints matched; for two constants, make sure byte for byte. */
+function sameConstantData(x: Value | null, y: Value | null): boolean {
+  const a = constantData(x);
+  const b = constantData(y);
+  return a === undefined || b === undefined || a.equals(b);
+}
+
 function changedNode(pair: NodePair, matching: NodeMatching): ChangedNode | undefined {
   const { before: a, after: b } = pair;
   const attributes = attributeChanges(a, b);
@@ -38,7 +53,7 @@ function changedNode(pair: NodePair, matching: NodeMatching): ChangedNode | unde
   for (let i = 0; i < Math.max(a.inputs.length, b.inputs.length); i++) {
     const x = a.inputs[i] ?? null;
     const y = b.inputs[i] ?? null;
-    if (matching.sourceBefore(x) === matching.sourceAfter(y)) continue;
+    if (matching.sourceBefore(x) === matching.sourceAfter(y) && sameConstantData(x, y)) continue;
     const beforeKind = sourceKind(x);
     const afterKind = sourceKind(y);
     inputs.push({ index: i, before: x?.name ?? null, after: y?.name ?? null, ...(beforeKind !== afterKind ? { beforeKind, afterKind } : {}) });
@@ -80,7 +95,7 @@ function initializerDiff(a: Model, b: Model): ModelDiff['initializers'] {
       removed.push(diffTensor(name, x));
       continue;
     }
-    if (tensorFingerprint(x) === tensorFingerprint(y)) {
+    if (x.equals(y)) {
       unchanged++;
       continue;
     }
