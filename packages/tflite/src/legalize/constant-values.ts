@@ -5,6 +5,8 @@ export function constantOf(value: Value | null | undefined): Tensor | undefined 
   if (!value) return undefined;
   if (value.isConstant) return value.constant;
   const producer = value.producer;
+  // torch.onnx's deduplicated initializers reach their second reader through an Identity.
+  if (producer?.op === 'onnx.Identity') return constantOf(producer.inputs[0]);
   if (producer?.op === 'onnx.Constant') {
     const attribute = producer.getAttribute('value');
     if (attribute?.kind === 'tensor') return attribute.value;

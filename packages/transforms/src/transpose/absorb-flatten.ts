@@ -1,4 +1,4 @@
-import { Builder, takeAlongAxis, type Node, type Value } from '@modelpass/ir';
+import { Builder, takeAlongAxis, Tensor, type Node, type Value } from '@modelpass/ir';
 import { constantOf, intsOf, shapeOf } from '../util/constants.js';
 import type { Permutation } from './permutation.js';
 
@@ -19,6 +19,21 @@ function flattenedOrder(dims: readonly number[], perm: Permutation): number[] {
     order[g] = f;
   }
   return order;
+}
+
+/** `takeAlongAxis` of a 2-D weight, moving whole elements through typed views (the toolkit moves one slice per call). */
+function permuteAlongAxis(tensor: Tensor, axis: number, order: readonly number[]): Tensor {
+  if (tensor.dtype !== 'float32' || tensor.rank !== 2) return takeAlongAxis(tensor, axis, order); // 32-bit words: bit-exact, NaN payloads included
+  const [rows, columns] = tensor.shape as [number, number];
+  const bytes = tensor.bytes();
+  const source = new Uint32Array((bytes.byteOffset % 4 === 0 ? bytes : bytes.slice()).buffer, bytes.byteOffset % 4 === 0 ? bytes.byteOffset : 0, rows * columns);
+  const out = new Uint32Array(rows * columns);
+  if (axis === 1) {
+    for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) out[r * columns + c] = source[r * columns + order[c]!]!;
+  } else {
+    for (let r = 0; r < rows; r++) out.set(source.subarray(order[r]! * columns, order[r]! * columns + columns), r * columns);
+  }
+  return Tensor.fromBytes('float32', tensor.shape, new Uint8Array(out.buffer), tensor.quant);
 }
 
 /** Whether `node` flattens its input to `[batch, rest]` the way Flatten(axis=1) does. */
@@ -78,13 +93,17 @@ export function absorbTransposeIntoFlatten(transpose: Node, perm: Permutation, c
       if (weight.shape[reading.axis] !== features) return false;
     }
   }
+  const identity = order.every((f, g) => f === g);
   for (const flatten of flattens) {
     const flat = flatten.outputs[0]!;
-    for (const user of flat.users) {
-      const reading = weightReading(user, flat)!;
-      const weightValue = user.inputs[reading.index]!;
-      const permuted = takeAlongAxis(constantOf(weightValue)!, reading.axis, order);
-      user.setInput(reading.index, Builder.before(user).constant(permuted, `${weightValue.name}_permuted`));
+    // Only size-1 dims moved (a global pool before the head): the weights stay as they are.
+    if (!identity) {
+      for (const user of flat.users) {
+        const reading = weightReading(user, flat)!;
+        const weightValue = user.inputs[reading.index]!;
+        const permuted = permuteAlongAxis(constantOf(weightValue)!, reading.axis, order);
+        user.setInput(reading.index, Builder.before(user).constant(permuted, `${weightValue.name}_permuted`));
+      }
     }
     flatten.setInput(0, source);
   }
