@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Tensor, type Model } from '@modelpass/ir';
 import { encodeOnnx, encodeTensorProto, readOnnx } from '@modelpass/onnx';
 import { datasetBatches, disposeSharedOrtRunner, FASHION_MNIST_DIR, loadDataset, runOrt, writeNpy } from '@modelpass/runtime';
-import { calibrate, CALIBRATION_METHODS, type CalibrationOptions } from '../index.js';
+import { calibrate, chooseRanges, collectStatistics, mergeStatistics, statisticsFromJSON, statisticsToJSON, CALIBRATION_METHODS } from '../index.js';
 
 const fixture = fileURLToPath(new URL('../../../../fixtures/models/fashion-cnn/model.onnx', import.meta.url));
 if (!existsSync(FASHION_MNIST_DIR)) throw new Error(`Fashion-MNIST is missing at ${FASHION_MNIST_DIR}: run 'npm run setup' (tools/setup.sh installs Debian's dataset-fashion-mnist); this referee is never skipped`);
@@ -130,5 +130,35 @@ describe('a folder of inputs', () => {
     // Relative to cwd, and fewer samples than the folder holds.
     const few = await calibrate(model, tensors, { method: 'minmax', dataset: 'samples', cwd: work, samples: 10 });
     expect(few).toEqual(await calibrate(model, tensors, { method: 'minmax', dataset: 'fashion-mnist:train', samples: 10 }));
+  });
+});
+
+describe('sharded calibration', () => {
+  const model = readOnnx(fixture);
+  const tensors = convAndRelu(model);
+
+  it('statistics of two shards, merged through JSON, equal one run over both, bit for bit', async () => {
+    const [first, second] = [join(work, 'shard-1'), join(work, 'shard-2')];
+    const whole = join(work, 'shard-all');
+    for (const dir of [first, second, whole]) mkdirSync(dir);
+    const batches = referenceBatches(160, 80);
+    batches.forEach((batch, b) => {
+      const values = batch.data() as Float32Array;
+      for (let s = 0; s < batch.shape[0]!; s++) {
+        const sample = Tensor.fromValues('float32', [1, 28, 28], values.subarray(s * 784, (s + 1) * 784));
+        const name = `sample_${String(b * 80 + s).padStart(4, '0')}.npy`;
+        writeNpy(sample, join(b === 0 ? first : second, name));
+        writeNpy(sample, join(whole, name));
+      }
+    });
+    for (const method of CALIBRATION_METHODS) {
+      const options = { method, samples: 160, batchSize: 32 };
+      const shards = await Promise.all([first, second].map(async (dataset) => statisticsToJSON(await collectStatistics(model, tensors, { ...options, dataset }))));
+      // As if sent between machines: JSON text, parsed back, then merged.
+      const merged = mergeStatistics(statisticsFromJSON(JSON.parse(JSON.stringify(shards[0]))), statisticsFromJSON(JSON.parse(JSON.stringify(shards[1]))));
+      const single = await collectStatistics(model, tensors, { ...options, dataset: whole });
+      expect(statisticsToJSON(merged), method).toEqual(statisticsToJSON(single));
+      expect(chooseRanges(merged, options)).toEqual(chooseRanges(single, options));
+    }
   });
 });
