@@ -17,7 +17,12 @@ import { ensureThirdPartyModels } from '../../../../tools/fixtures/third-party.m
 const REPO_ROOT = resolve(fileURLToPath(new URL('../../../../', import.meta.url)));
 const CLI = join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js');
 const FASHION_CNN = join(REPO_ROOT, 'fixtures', 'models', 'fashion-cnn', 'model.onnx');
-const THIRD_PARTY_IDS = ['silero-vad-v5', 'ppocr-mobile-v2-cls'];
+/** Third-party models and the pipeline each runs (simplify, as the CLI's default; optimize, every fusion). */
+const THIRD_PARTY = [
+  { id: 'silero-vad-v5', pipeline: 'simplify' },
+  { id: 'ppocr-mobile-v2-cls', pipeline: 'simplify' },
+  { id: 'blazeface-front-128', pipeline: 'optimize' },
+];
 const run = promisify(execFile);
 const work = mkdtempSync(join(tmpdir(), 'web-page-'));
 
@@ -94,7 +99,7 @@ describe('the browser page (@modelpass/web)', () => {
     build = await buildWebPage();
     pageFile = join(work, 'index.html');
     writeFileSync(pageFile, build.html);
-    thirdParty = await ensureThirdPartyModels({ ids: THIRD_PARTY_IDS });
+    thirdParty = await ensureThirdPartyModels({ ids: THIRD_PARTY.map((entry) => entry.id) });
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -141,13 +146,13 @@ describe('the browser page (@modelpass/web)', () => {
     await page.close();
   });
 
-  for (const id of THIRD_PARTY_IDS) {
-    it(`runs simplify on the third-party model ${id} and downloads the bytes the CLI writes`, async () => {
+  for (const { id, pipeline } of THIRD_PARTY) {
+    it(`runs ${pipeline} on the third-party model ${id} and downloads the bytes the CLI writes`, async () => {
       const model = thirdParty.find((m) => m.id === id)!;
       const { page, log } = await openOffline(browser, pageFile);
       await waitForState(page, ['ready']);
-      const { bytes } = await runInPage(page, model.path, 'simplify');
-      const cli = await cliConvert(model.path, 'simplify');
+      const { bytes } = await runInPage(page, model.path, pipeline);
+      const cli = await cliConvert(model.path, pipeline);
       expect(bytes.length).toBe(cli.length);
       expect(bytes.equals(cli)).toBe(true);
       expectQuiet(log);
