@@ -6,7 +6,8 @@
 // Each (method, samples) point runs in a fresh Node process (so its peak RSS is its own): it reads
 // the model, then `calibrate(model, every Conv/Gemm/MatMul/Relu/pool/Add output, { dataset })`. Reported:
 // peak RSS (process.resourceUsage().maxRSS), RSS just before calibrating, the calibration's wall
-// time, and what holding every activation of every sample would take instead.
+// and CPU time (CPU time, all threads, is the fairer ratio on a shared machine), and what holding
+// every activation of every sample would take instead.
 //
 //   npx tsc -b packages/quantize      (the bench imports the built @modelpass/quantize)
 //   node tools/bench/quantize/calibration-memory.mjs [--model fixtures/models/fashion-resnet/model.onnx]
@@ -27,6 +28,7 @@ async function child() {
   const tensors = model.graph.nodeList().filter((node) => CALIBRATED_OPS.includes(node.op)).map((node) => node.outputs[0].name);
   const options = { method: flag('method'), dataset: flag('dataset'), samples: Number(flag('samples')), batchSize: Number(flag('batch')) };
   const rssBefore = process.memoryUsage().rss;
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   // calibrate() is these two calls; they are split here only to count the values folded in.
   const statistics = await collectStatistics(model, tensors, options);
@@ -34,9 +36,11 @@ async function child() {
   const ranges = chooseRanges(statistics, options);
   const seconds = (performance.now() - started) / 1000;
   const chooseSeconds = (performance.now() - collected) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   let values = 0;
   for (const s of statistics.tensors.values()) values += (s instanceof MinMaxStatistics ? s : s.extremes).count;
-  process.stdout.write(JSON.stringify({ seconds, chooseSeconds, rssBeforeMB: rssBefore / 2 ** 20, peakRssMB: process.resourceUsage().maxRSS / 1024, tensors: tensors.length, ranges: ranges.size, activationBytes: 4 * values }));
+  process.stdout.write(JSON.stringify({ seconds, cpuSeconds, chooseSeconds, rssBeforeMB: rssBefore / 2 ** 20, peakRssMB: process.resourceUsage().maxRSS / 1024, tensors: tensors.length, ranges: ranges.size, activationBytes: 4 * values }));
 }
 
 async function main() {
@@ -56,18 +60,19 @@ async function main() {
     for (let r = 0; r < repeat; r++) for (const method of methods) runs.get(method).push(runChild(samples, method));
     for (const method of methods) {
       const own = runs.get(method);
-      const row = { samples, method, seconds: median(own.map((r) => r.seconds)), chooseSeconds: median(own.map((r) => r.chooseSeconds)), peakRssMB: Math.max(...own.map((r) => r.peakRssMB)), rssBeforeMB: median(own.map((r) => r.rssBeforeMB)), tensors: own[0].tensors, heldMB: own[0].activationBytes / 2 ** 20 };
+      const row = { samples, method, seconds: median(own.map((r) => r.seconds)), cpuSeconds: median(own.map((r) => r.cpuSeconds)), chooseSeconds: median(own.map((r) => r.chooseSeconds)), peakRssMB: Math.max(...own.map((r) => r.peakRssMB)), rssBeforeMB: median(own.map((r) => r.rssBeforeMB)), tensors: own[0].tensors, heldMB: own[0].activationBytes / 2 ** 20 };
       rows.push(row);
       process.stderr.write(`${method} ${samples}: ${row.seconds.toFixed(2)} s, peak RSS ${row.peakRssMB.toFixed(0)} MB\n`);
     }
   }
-  const minmaxSeconds = (samples) => rows.find((r) => r.samples === samples && r.method === 'minmax')?.seconds;
+  const minmax = (samples) => rows.find((r) => r.samples === samples && r.method === 'minmax');
+  const ratio = (r, key) => (minmax(r.samples) ? (r[key] / minmax(r.samples)[key]).toFixed(2) : '–');
   const lines = [
     `Calibration of ${model.replace(ROOT + '/', '')} on ${dataset} (batch ${batch}, ${rows[0]?.tensors} tensors, median of ${repeat} fresh processes; peak RSS is the max)`,
     '',
-    '| samples | method | time (s) | × minmax | of which choosing ranges (s) | peak RSS (MB) | RSS before calibrating (MB) | all activations held would be (MB) |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.samples} | ${r.method} | ${r.seconds.toFixed(2)} | ${minmaxSeconds(r.samples) ? (r.seconds / minmaxSeconds(r.samples)).toFixed(2) : '–'} | ${r.chooseSeconds.toFixed(3)} | ${r.peakRssMB.toFixed(0)} | ${r.rssBeforeMB.toFixed(0)} | ${r.heldMB.toFixed(0)} |`),
+    '| samples | method | wall (s) | × minmax | CPU (s) | × minmax | of which choosing ranges (s) | peak RSS (MB) | RSS before calibrating (MB) | all activations held would be (MB) |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.samples} | ${r.method} | ${r.seconds.toFixed(2)} | ${ratio(r, 'seconds')} | ${r.cpuSeconds.toFixed(2)} | ${ratio(r, 'cpuSeconds')} | ${r.chooseSeconds.toFixed(3)} | ${r.peakRssMB.toFixed(0)} | ${r.rssBeforeMB.toFixed(0)} | ${r.heldMB.toFixed(0)} |`),
   ];
   for (const method of methods) {
     const own = rows.filter((r) => r.method === method);
