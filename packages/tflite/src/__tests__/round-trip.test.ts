@@ -2,8 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Graph, Model, ModelpassError, Tensor, attrs, tensorType, type Node } from '@modelpass/ir';
-import { META_OPERATOR_VERSION, META_SIGNATURE_DEFS, readTflite, writeTflite } from '@modelpass/tflite';
+import { Graph, Model, ModelpassError, Tensor, attrs, formatDiagnostic, tensorType, verifyModel, type Node } from '@modelpass/ir';
+import { createOpRegistry } from '@modelpass/ops';
+import { META_OPERATOR_VERSION, META_SIGNATURE_DEFS, readTflite, registerTfliteDialect, writeTflite } from '@modelpass/tflite';
 import { ensureThirdPartyModels } from '../../../../tools/fixtures/third-party.mjs';
 import { int8ConvModel, whileLoopModel, FILTER_QUANT, INPUT_QUANT } from './helpers.js';
 import { inspectFile } from './inspect-file.js';
@@ -38,6 +39,8 @@ describe('TFLite reader on MediaPipe models', () => {
     expect(model.graph.inputs.map((v) => [v.name, v.type.kind === 'tensor' ? v.type.shape : null])).toEqual(entry.inputs.map((i) => [i.name, i.shape]));
     expect(model.graph.outputs.map((v) => v.name)).toEqual(entry.outputs.map((o) => o.name));
     for (const node of model.graph.allNodes()) expect(node.dialect).toBe('tflite');
+    // The dialect's schemas (attributes, operands, inferred shapes) agree with what the file declares.
+    expect(verifyModel(model, { registry: registerTfliteDialect(createOpRegistry()) }).map(formatDiagnostic)).toEqual([]);
     // fp16 weights behind DEQUANTIZE: the constants keep their float16 type.
     expect(model.graph.constants.some((v) => v.constant!.dtype === 'float16')).toBe(true);
   });
