@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelpassError, Tensor } from '@modelpass/ir';
-import { datasetBatches, encodeNpy, loadDataset, streamDatasetSamples, writeNpy, type StreamSamplesOptions } from '../index.js';
+import { datasetBatches, decodeNpyLayout, encodeNpy, loadDataset, streamDatasetSamples, writeNpy, type StreamSamplesOptions } from '../index.js';
 
 const work = mkdtempSync(join(tmpdir(), 'modelpass-dataset-stream-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -94,5 +94,21 @@ describe('streamDatasetSamples', () => {
     expect((await streamed('idx:short.idx,labels.idx', { batchSize: 4, cwd: work, limit: 10 })).shapes).toEqual([[4, 3], [4, 3], [2, 3]]);
     expect(await reason('idx:short.idx,labels.idx', { limit: 11 })).toMatch(/IDX data is shorter than its dimensions say/);
     expect(await reason('fashion-mnist:test', { batchSize: 0 })).toMatch(/batch size must be a positive integer/);
+  });
+});
+
+describe('decodeNpyLayout', () => {
+  it('gives dtype, shape and data offset from the header alone, and refuses what cannot be read in pieces', () => {
+    const bytes = encodeNpy(Tensor.fromValues('int16', [5, 2], new Int16Array(10)));
+    const layout = decodeNpyLayout(bytes.subarray(0, bytes.length - 20), 'a.npy');
+    expect(layout).toEqual({ dtype: 'int16', shape: [5, 2], dataOffset: bytes.length - 20, itemSize: 2, bigEndian: false });
+    const header = (descr: string, fortran: string) => {
+      const text = `{'descr': '${descr}', 'fortran_order': ${fortran}, 'shape': (2, 3), }`.padEnd(117, ' ') + '\n';
+      return Uint8Array.from([0x93, ...Buffer.from('NUMPY'), 1, 0, text.length, 0, ...Buffer.from(text, 'latin1')]);
+    };
+    expect(() => decodeNpyLayout(header('<f4', 'True'), 'f.npy')).toThrow(/Fortran/);
+    expect(() => decodeNpyLayout(header('<U3', 'False'), 's.npy')).toThrow(/unsupported dtype '<U3' for reading in pieces/);
+    expect(() => decodeNpyLayout(header('<f4', 'False').subarray(0, 40), 't.npy')).toThrow(/truncated header/);
+    expect(decodeNpyLayout(header('>f8', 'False')).bigEndian).toBe(true);
   });
 });
