@@ -86,8 +86,9 @@ class Planner {
   quantizedSource(value: Value | null | undefined): Node | undefined {
     const producer = value?.producer;
     if (!producer) return undefined;
-    if (this.quantized.has(producer)) return producer;
-    return this.foldableActivation(producer);
+    const source = this.quantized.has(producer) ? producer : this.foldableActivation(producer);
+    // A MatMul/Gemm whose output gets no QuantizeLinear (a graph output) gives its readers floats.
+    return source && this.quantizesOutput(source) ? source : undefined;
   }
 
   /** Whether a quantized node reads `value` as an activation (directly, or through a foldable activation). */
