@@ -9,6 +9,7 @@ import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canvasInk, launchChromium, openOffline, saveScreenshot } from '../../../../tools/chromium/chromium.js';
 import { ensureThirdPartyModels } from '../../../../tools/fixtures/third-party.mjs';
+import { readOnnx, writeOnnx } from '@modelpass/onnx';
 import { repoRoot, runCli } from './run-cli.js';
 
 const FASHION = '/usr/share/datasets/fashion-mnist';
@@ -132,6 +133,32 @@ describe('convert --report out.html in headless Chromium', () => {
     expect(specs.map((spec) => spec.id)).toContain('chart-accuracy');
     const text = await page.evaluate(() => document.body.innerText);
     expect(text).toMatch(/before\s+\d+\.\d\d %\s+500\s+fashion-mnist:test/);
+    expect(log.blockedRequests).toEqual([]);
+    expect(log.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows hostile names from a model file as text and runs none of them', async () => {
+    const model = readOnnx(join(repoRoot, 'fixtures/models/fashion-cnn/model.onnx'));
+    const conv = model.graph.nodesOf('onnx.Conv').next().value!;
+    const nodeName = '<script>window.__pwned = 1</script>';
+    const weightName = '"><img src=x onerror="window.__pwned = 2">';
+    const inputName = '</script><script>window.__pwned = 3</script>';
+    conv.name = nodeName;
+    conv.inputs[1]!.rename(weightName);
+    model.graph.inputs[0]!.rename(inputName);
+    const hostile = join(work, 'hostile.onnx');
+    writeOnnx(model, hostile);
+    const html = join(work, 'hostile.html');
+    const result = await runCli(['convert', hostile, '-o', join(work, 'hostile.out.onnx'), '--pipeline', 'simplify,prune-magnitude{sparsity=0.5}', '--report', html]);
+    expect(result.code, result.stderr).toBe(0);
+    const { page, log, specs } = await inspectReport(browser, html);
+    expect(specs.map((spec) => spec.id)).toContain('chart-layer-sparsity');
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => document.querySelectorAll('img, iframe, object, embed').length)).toBe(0);
+    expect(await page.evaluate(() => document.scripts.length)).toBe(3);
+    const cells = await page.$$eval('th, td', (nodes) => nodes.map((n) => n.textContent));
+    expect(cells).toContain(nodeName);
     expect(log.blockedRequests).toEqual([]);
     expect(log.errors).toEqual([]);
     await page.close();

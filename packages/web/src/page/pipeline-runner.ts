@@ -37,6 +37,7 @@ export interface PipelineRun {
 }
 
 export interface ModelCounts {
+  /** Nodes in the main graph and every subgraph. */
   readonly nodes: number;
   readonly constantBytes: number;
 }
@@ -44,7 +45,9 @@ export interface ModelCounts {
 export function countModel(model: Model): ModelCounts {
   let constantBytes = 0;
   for (const value of model.graph.constants) constantBytes += value.constant?.byteLength ?? 0;
-  return { nodes: model.graph.nodes.length, constantBytes };
+  let nodes = 0;
+  for (const _node of model.graph.allNodes()) nodes += 1;
+  return { nodes, constantBytes };
 }
 
 /** Decodes `bytes` (named `fileName` in messages), runs `pipelineText`, encodes the result. */
