@@ -6,7 +6,7 @@
 //   per layer: LayerNorm → q,k,v MatMul → heads → causal softmax attention → MatMul(o) → residual
 //              LayerNorm → MatMul(gate), MatMul(up) → SiLU(gate)·up → MatMul(down) → residual
 //   → LayerNorm → MatMul(lm_head) → logits float32 [batch, sequence, vocabulary]
-import { ComputedStorage, GraphBuilder, Tensor, attrs, tensorType } from '@modelpass/ir';
+import { GraphBuilder, Tensor, attrs, tensorType } from '@modelpass/ir';
 
 export const DECODER_SIZES = {
   // ~10.2 M parameters: tests
@@ -28,6 +28,30 @@ function hash(seed, stream, index) {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
+/**
+ * Storage that computes its bytes on every read and keeps none (ComputedStorage caches what
+ * `read()` made, which would hold every weight the writer reads whole).
+ */
+class GeneratedStorage {
+  kind = 'computed';
+  constructor(byteLength, fill, label) {
+    this.byteLength = byteLength;
+    this.fill = fill;
+    this.label = label;
+  }
+  read() {
+    const bytes = new Uint8Array(this.byteLength);
+    this.fill(bytes, 0);
+    return bytes;
+  }
+  readChunk(target, start) {
+    this.fill(target, start);
+  }
+  describe() {
+    return `${this.label}(${this.byteLength} bytes)`;
+  }
+}
+
 /** float32 tensor of `shape` with values uniform in [-bound, bound), produced chunk by chunk. */
 function randomWeight(shape, bound, seed, stream) {
   const count = shape.reduce((a, b) => a * b, 1);
@@ -37,12 +61,7 @@ function randomWeight(shape, bound, seed, stream) {
     const scale = (2 * bound) / 2 ** 32;
     for (let i = 0; i < floats.length; i++) floats[i] = hash(seed, stream, first + i) * scale - bound;
   };
-  const compute = () => {
-    const bytes = new Uint8Array(count * 4);
-    fill(bytes, 0);
-    return bytes;
-  };
-  return Tensor.fromStorage('float32', shape, new ComputedStorage(count * 4, compute, `random-weight-${stream}`, fill));
+  return Tensor.fromStorage('float32', shape, new GeneratedStorage(count * 4, fill, `random-weight-${stream}`));
 }
 
 function filled(shape, value) {

@@ -13,7 +13,7 @@
 //   node tools/bench/quantize/int4-1b.mjs [--dir /tmp/modelpass-bench-int4-1b] [--size 1b] [--keep] [--ort]
 // Needs the built CLI (NX_DAEMON=false npx nx run @modelpass/cli:build) and ~6 GB free in --dir.
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseTimeV } from '../onnx-io/time-v.mjs';
@@ -32,15 +32,24 @@ const fp32 = join(values.dir, `fp32-${values.size}`, 'model.onnx');
 const int4 = join(values.dir, 'int4', 'model.onnx');
 const MB = 1024 * 1024;
 
+/**
+ * Runs `command` under `/usr/bin/time -v`: its stdout, wall seconds and peak RSS. A CLI whose
+ * packages someone is rebuilding at that moment (ERR_MODULE_NOT_FOUND) is retried after a pause.
+ */
 function timeV(command, args) {
-  let stdout;
-  try {
-    stdout = execFileSync('bash', ['-c', `exec /usr/bin/time -v -o /tmp/modelpass-int4-1b.time "$@"`, 'time', command, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (error) {
-    throw new Error(`${command} ${args.join(' ')} failed: ${String(error.stderr || error.message).trim().split('\n').slice(-5).join(' | ')}`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const stdout = execFileSync('bash', ['-c', 'exec /usr/bin/time -v -o /tmp/modelpass-int4-1b.time "$@"', 'time', command, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+      return { stdout, ...parseTimeV(readFileSync('/tmp/modelpass-int4-1b.time', 'utf8')) };
+    } catch (error) {
+      const text = String(error.stderr || error.message);
+      if (attempt < 5 && /ERR_MODULE_NOT_FOUND/.test(text)) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20_000);
+        continue;
+      }
+      throw new Error(`${command} ${args.join(' ')} failed: ${text.trim().split('\n').slice(-5).join(' | ')}`);
+    }
   }
-  const report = execFileSync('cat', ['/tmp/modelpass-int4-1b.time'], { encoding: 'utf8' });
-  return { stdout, ...parseTimeV(report) };
 }
 
 /** dd's own rate for reading `path` once (MB/s, MiB-based) and the seconds it took. */

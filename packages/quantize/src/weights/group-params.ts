@@ -28,9 +28,9 @@ export function maxCodeOf(bits: number): number {
   return (1 << bits) - 1;
 }
 
-/** `clamp(round(value / scale) + zeroPoint)` (round half away from zero), for integer zero points. */
+/** `clamp(round(value / scale + zeroPoint))` (halves round up), through the scale's inverse as the quantizers do. */
 export function encodeValue(value: number, params: GroupParams, maxCode: number): number {
-  const code = Math.round(value / params.scale + params.zeroPoint);
+  const code = Math.round(value * (1 / params.scale) + params.zeroPoint);
   return code < 0 ? 0 : code > maxCode ? maxCode : code;
 }
 

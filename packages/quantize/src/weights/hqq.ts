@@ -25,7 +25,7 @@ export interface HqqOptions {
 export const DEFAULT_HQQ: HqqOptions = { iterations: 20, p: 0.7, beta: 10, kappa: 1.01, integerZeroPoints: false };
 
 function codeOf(value: number, scale: number, zero: number, maxCode: number): number {
-  const code = Math.round(value / scale + zero);
+  const code = Math.round(value * (1 / scale) + zero);
   return code < 0 ? 0 : code > maxCode ? maxCode : code;
 }
 

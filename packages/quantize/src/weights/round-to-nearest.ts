@@ -3,7 +3,7 @@
  * (RTN, or HQQ's refined zero points), tile by tile, so a weight is never loaded whole unless a
  * group spans all of K (per-channel).
  */
-import { encodeValue, maxCodeOf, rtnParams, type GroupParams, type GroupView } from './group-params.js';
+import { maxCodeOf, rtnParams, type GroupParams, type GroupView } from './group-params.js';
 import { hqqParams, type HqqOptions } from './hqq.js';
 import type { LinearLayer } from './linear-layers.js';
 import { QuantizedWeight, type GroupQuantizationScheme } from './quantized-weight.js';
@@ -22,20 +22,33 @@ export function quantizeGroupwise(layer: LinearLayer, scheme: GroupQuantizationS
   const result = new QuantizedWeight(layer.k, layer.n, scheme);
   const maxCode = maxCodeOf(scheme.bits);
   const { groupSize } = scheme;
+  const { codes, scales, zeroPoints, groups } = result;
+  const codesPerRow = groups * groupSize;
+  // one mutable view, re-aimed at each group (no allocation per group)
+  const group: { values: Float32Array; start: number; length: number; stride: number } = { values: new Float32Array(0), start: 0, length: 0, stride: 1 };
   forEachWeightTile(layer, groupSize, (tile) => {
+    const { values, rowStride, elementStride } = tile;
+    group.values = values;
+    group.stride = elementStride;
     for (let j = 0; j < tile.nCount; j++) {
       const n = tile.n0 + j;
-      const row = j * tile.kCount;
       for (let offset = 0; offset < tile.kCount; offset += groupSize) {
         const length = Math.min(groupSize, tile.kCount - offset);
-        const group = { values: tile.values, start: row + offset, length };
+        const start = j * rowStride + offset * elementStride;
+        group.start = start;
+        group.length = length;
         const params = choose(group, scheme);
-        const g = n * result.groups + (tile.k0 + offset) / groupSize;
-        result.scales[g] = params.scale;
-        result.zeroPoints[g] = params.zeroPoint;
+        const g = n * groups + (tile.k0 + offset) / groupSize;
+        scales[g] = params.scale;
+        zeroPoints[g] = params.zeroPoint;
         if (!Number.isInteger(params.zeroPoint)) result.fractionalZeroPoints = true;
-        const codeStart = result.codeIndex(n, tile.k0 + offset);
-        for (let i = 0; i < length; i++) result.codes[codeStart + i] = encodeValue(tile.values[row + offset + i]!, params, maxCode);
+        const inverse = 1 / params.scale;
+        const zero = params.zeroPoint;
+        const codeStart = n * codesPerRow + tile.k0 + offset;
+        for (let i = 0, at = start; i < length; i++, at += elementStride) {
+          const code = Math.round(values[at]! * inverse + zero);
+          codes[codeStart + i] = code < 0 ? 0 : code > maxCode ? maxCode : code;
+        }
       }
     }
   });

@@ -18,8 +18,13 @@ export interface WeightTile {
   /** First reduction index of the tile (a multiple of the group size). */
   readonly k0: number;
   readonly kCount: number;
-  /** `[nCount][kCount]` row-major. Reused between tiles: copy what you keep. */
+  /**
+   * Element (j, kk) of the tile (output feature n0 + j, reduction index k0 + kk) is
+   * `values[j · rowStride + kk · elementStride]`. Reused between tiles: copy what you keep.
+   */
   readonly values: Float32Array;
+  readonly rowStride: number;
+  readonly elementStride: number;
 }
 
 /** Rows per tile of an n-major weight: about this many bytes. */
@@ -42,23 +47,18 @@ export function forEachWeightTile(layer: LinearLayer, groupSize: number, visit: 
       const nCount = Math.min(rowsPerTile, n - n0);
       const values = buffer.subarray(0, nCount * k);
       readFloats(tensor, n0 * k, values);
-      visit({ n0, nCount, k0: 0, kCount: k, values });
+      visit({ n0, nCount, k0: 0, kCount: k, values, rowStride: k, elementStride: 1 });
     }
     return;
   }
+  // k-major rows are read as stored ([kCount][n]) and walked with strides: no transpose.
   const rows = Math.min(groupSize, k);
   const raw = new Float32Array(rows * n);
-  const transposed = new Float32Array(rows * n);
   for (let k0 = 0; k0 < k; k0 += rows) {
     const kCount = Math.min(rows, k - k0);
-    const source = raw.subarray(0, kCount * n);
-    readFloats(tensor, k0 * n, source);
-    const values = transposed.subarray(0, kCount * n);
-    for (let kk = 0; kk < kCount; kk++) {
-      const row = kk * n;
-      for (let j = 0; j < n; j++) values[j * kCount + kk] = source[row + j]!;
-    }
-    visit({ n0: 0, nCount: n, k0, kCount, values });
+    const values = raw.subarray(0, kCount * n);
+    readFloats(tensor, k0 * n, values);
+    visit({ n0: 0, nCount: n, k0, kCount, values, rowStride: 1, elementStride: n });
   }
 }
 
@@ -68,7 +68,7 @@ export function readWeightMatrix(layer: LinearLayer): Float64Array {
   forEachWeightTile(layer, layer.k, (tile) => {
     for (let j = 0; j < tile.nCount; j++) {
       const target = (tile.n0 + j) * layer.k + tile.k0;
-      for (let kk = 0; kk < tile.kCount; kk++) matrix[target + kk] = tile.values[j * tile.kCount + kk]!;
+      for (let kk = 0; kk < tile.kCount; kk++) matrix[target + kk] = tile.values[j * tile.rowStride + kk * tile.elementStride]!;
     }
   });
   return matrix;
