@@ -77,32 +77,63 @@ export class TfliteEngine implements Engine {
         throw runtimeError({ reason: `${what} has no input '${name}'`, expected: `one of ${interpreter.inputs.map((slot) => `'${slot.name}'`).join(', ')}`, location: { file: what } });
       }
     }
+    const wanted = options.outputs;
+    for (const name of wanted ?? []) {
+      if (!interpreter.outputs.some((slot) => slot.name === name)) throw runtimeError({ reason: `${what} has no output '${name}'`, location: { file: what } });
+    }
+    const batch = this.checkFeeds(interpreter, given, what);
+    // The binding cannot resize inputs: a batch of k on a model built for 1 runs sample by sample.
+    const parts: Map<string, Uint8Array[]> = new Map();
+    for (let sample = 0; sample < batch; sample++) {
+      for (const slot of interpreter.inputs) {
+        const bytes = given.get(slot.name)!.bytes();
+        slot.bytes.set(batch === 1 ? bytes : bytes.subarray(sample * slot.bytes.byteLength, (sample + 1) * slot.bytes.byteLength));
+      }
+      interpreter.invoke(what);
+      for (const slot of interpreter.outputs) {
+        if (wanted && !wanted.includes(slot.name)) continue;
+        const list = parts.get(slot.name) ?? [];
+        list.push(slot.bytes.slice(0, byteLengthOf(slot.dtype, slot.shape.reduce((a, b) => a * b, 1))));
+        parts.set(slot.name, list);
+      }
+    }
+    const results = new Map<string, Tensor>();
+    for (const slot of interpreter.outputs) {
+      const list = parts.get(slot.name);
+      if (!list) continue;
+      const shape = batch === 1 ? slot.shape : [batch, ...slot.shape.slice(1)];
+      results.set(slot.name, Tensor.fromBytes(slot.dtype, shape, list.length === 1 ? list[0]! : Buffer.concat(list)));
+    }
+    return results;
+  }
+
+  /**
+   * Feeds must match the model's inputs, except for a batch dimension: when every input is built
+   * for a batch of 1 and every feed has the same k samples (the rest of the shape equal), the model
+   * runs k times. Returns k (1 for feeds of the built shape).
+   */
+  private checkFeeds(interpreter: TfliteInterpreter, given: Map<string, Tensor>, what: string): number {
+    let runs: number | undefined;
     for (const slot of interpreter.inputs) {
       const tensor = given.get(slot.name);
       if (!tensor) throw runtimeError({ reason: `input '${slot.name}' of ${what} is not fed`, location: { file: what } });
-      if (tensor.dtype !== slot.dtype || tensor.shape.length !== slot.shape.length || tensor.shape.some((dim, i) => dim !== slot.shape[i])) {
+      const sameRest = tensor.dtype === slot.dtype && tensor.shape.length === slot.shape.length && tensor.shape.every((dim, i) => i === 0 || dim === slot.shape[i]);
+      const samples = !sameRest ? undefined : tensor.shape[0] === slot.shape[0] ? 1 : slot.shape[0] === 1 ? tensor.shape[0] : undefined;
+      if (samples === undefined || (runs !== undefined && samples !== runs)) {
         throw runtimeError({
-          reason: `input '${slot.name}' of ${what} does not match the model`,
-          expected: `${slot.dtype}[${slot.shape.join(',')}]`,
+          reason: `input '${slot.name}' of ${what} does not match the model${samples !== undefined ? ` (a batch of ${samples}, another input has ${runs})` : ''}`,
+          expected: `${slot.dtype}[${slot.shape.join(',')}]${slot.shape[0] === 1 ? ' (or k samples along dim 0)' : ''}`,
           actual: `${tensor.dtype}[${tensor.shape.join(',')}]`,
-          hint: 'the TFLite engine runs the shapes the model was built with (no resizing)',
+          hint: 'the TFLite engine runs the shapes the model was built with; an input built for a batch of 1 may be fed k samples',
           location: { file: what },
         });
       }
-      slot.bytes.set(tensor.bytes());
+      runs = samples;
     }
-    interpreter.invoke(what);
-    const wanted = options.outputs;
-    const results = new Map<string, Tensor>();
-    for (const slot of interpreter.outputs) {
-      if (wanted && !wanted.includes(slot.name)) continue;
-      const expected = byteLengthOf(slot.dtype, slot.shape.reduce((a, b) => a * b, 1));
-      results.set(slot.name, Tensor.fromBytes(slot.dtype, slot.shape, slot.bytes.slice(0, expected)));
+    if (runs !== undefined && runs !== 1 && interpreter.outputs.some((slot) => slot.shape[0] !== 1)) {
+      throw runtimeError({ reason: `${what} cannot run a batch of ${runs}: an output has no batch dimension of 1`, location: { file: what } });
     }
-    for (const name of wanted ?? []) {
-      if (!results.has(name)) throw runtimeError({ reason: `${what} has no output '${name}'`, location: { file: what } });
-    }
-    return results;
+    return runs ?? 1;
   }
 
   async dispose(): Promise<void> {

@@ -68,6 +68,20 @@ describe('TFLite engine on MediaPipe models (TFLite 2.9 runtime)', () => {
     expect((error as Error).message).toContain("custom op 'Convolution2DTransposeBias'");
   });
 
+  it('runs a batch of k samples on a model built for a batch of 1, sample by sample', async () => {
+    const entry = runnable[0]!;
+    const one = feedsFor(entry, 11).get('input')!;
+    const two = feedsFor(entry, 12).get('input')!;
+    const both = Tensor.fromBytes('float32', [2, 128, 128, 3], Buffer.concat([one.bytes(), two.bytes()]));
+    const batched = await engine.run(entry.path, { input: both });
+    const first = await engine.run(entry.path, { input: one });
+    const second = await engine.run(entry.path, { input: two });
+    for (const [name, tensor] of batched) {
+      expect(tensor.shape[0]).toBe(2);
+      expect(Buffer.from(tensor.bytes()).equals(Buffer.concat([first.get(name)!.bytes(), second.get(name)!.bytes()]))).toBe(true);
+    }
+  });
+
   it('checks feeds against the model', async () => {
     const entry = runnable[0]!;
     const error = await engine.run(entry.path, { input: Tensor.fromValues('float32', [1, 2], [0, 0]) }).catch((e: unknown) => e);
