@@ -39,6 +39,8 @@ export interface LeftFloat {
 export interface QuantizationPlan {
   /** Quantized groups, in graph order. */
   readonly nodes: readonly Node[];
+  /** Quantized nodes whose output gets a QuantizeLinear (MatMul/Gemm without one run as MatMulIntegerToFloat / QGemm with a float output). */
+  readonly outputQuantized: ReadonlySet<Node>;
   /** Producer → the Relu/Clip folded into its output range. */
   readonly fusedActivations: ReadonlyMap<Node, Node>;
   readonly activations: readonly ActivationPlan[];
@@ -175,6 +177,7 @@ export function planQuantization(graph: Graph, options: PlanOptions): Quantizati
     activations.push(entry);
   };
   const nodes = [...graph.nodes()].filter((node) => planner.quantized.has(node));
+  const outputQuantized = new Set<Node>();
 
   // Inputs first, in graph order, so a shares-input output finds its input planned.
   for (const node of nodes) {
@@ -186,6 +189,7 @@ export function planQuantization(graph: Graph, options: PlanOptions): Quantizati
       plan({ value: input, source: { kind: 'range', tensor: input.name }, entry: true });
     }
     if (!planner.quantizesOutput(node)) continue;
+    outputQuantized.add(node);
     const { value, tensor, activation } = planner.finalOutput(node);
     if (activation) fusedActivations.set(node, activation);
     if (rule.role === 'shares-input') {
@@ -202,6 +206,9 @@ export function planQuantization(graph: Graph, options: PlanOptions): Quantizati
   for (const node of graph.nodes()) {
     if (planner.quantized.has(node) || [...fusedActivations.values()].includes(node)) continue;
     const rule = OP_RULES.get(node.op);
+    const output = node.outputs[0];
+    // Integer and shape computations (int64 Unsqueeze, Shape, …) are not candidates: nothing to report.
+    if (!output || output.type.kind !== 'tensor' || output.type.dtype !== 'float32') continue;
     if (!rule) {
       unsupportedOps.set(node.opType, (unsupportedOps.get(node.opType) ?? 0) + 1);
       continue;
@@ -216,5 +223,5 @@ export function planQuantization(graph: Graph, options: PlanOptions): Quantizati
     leftFloat.push({ node: node.name, op: node.opType, reason });
   }
   const calibrationTensors = [...new Set(activations.flatMap((a) => (a.source.kind === 'range' ? [a.source.tensor] : [])))];
-  return { nodes, fusedActivations, activations, leftFloat, unsupportedOps, calibrationTensors };
+  return { nodes, outputQuantized, fusedActivations, activations, leftFloat, unsupportedOps, calibrationTensors };
 }

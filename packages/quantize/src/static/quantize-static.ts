@@ -3,7 +3,7 @@
  * infer shapes), plan (placement), then quantize with calibrated ranges and lower to QDQ or
  * QOperator form. `quantizeStaticWithRanges` runs all three with ranges the caller computed.
  */
-import { ModelpassError, type Model } from '@modelpass/ir';
+import { ModelpassError, type Model, type Node } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
 import type { OptionSpecs, Pass } from '@modelpass/pass-manager';
 import { fuseBatchNormPass, materializeQdq } from '@modelpass/transforms';
@@ -70,6 +70,13 @@ export async function prepareForQuantization(model: Model, host: StepHost = stan
   }
 }
 
+/** The integer kernel ORT runs a quantized node as (MatMul/Gemm depend on whether their output is quantized). */
+function kernelOf(node: Node, plan: QuantizationPlan): string {
+  if (node.op === 'onnx.MatMul') return plan.outputQuantized.has(node) ? 'QLinearMatMul' : 'MatMulIntegerToFloat';
+  if (node.op === 'onnx.Gemm') return plan.outputQuantized.has(node) ? 'QGemm' : 'QGemm (float output)';
+  return OP_RULES.get(node.op)!.kernel;
+}
+
 /** Refuses options the model's opset cannot carry (before any calibration runs). */
 function refuseUnsupported(model: Model, options: StaticQuantizationOptions): void {
   const opset = model.opset('onnx') ?? 0;
@@ -125,7 +132,7 @@ export async function finishStaticQuantization(
     if ((options.format ?? 'qdq') === 'qoperator') qoperatorNodes = convertToQOperator(model).converted;
   }
   return {
-    nodes: plan.nodes.map((node) => ({ node: node.name, op: node.opType, kernel: OP_RULES.get(node.op)!.kernel })),
+    nodes: plan.nodes.map((node) => ({ node: node.name, op: node.opType, kernel: kernelOf(node, plan) })),
     tensors: applied.tensors,
     leftFloat: plan.leftFloat,
     unsupportedOps: plan.unsupportedOps,
