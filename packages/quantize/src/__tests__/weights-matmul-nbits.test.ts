@@ -135,6 +135,21 @@ describe('quantize-weights → MatMulNBits', () => {
     await expect(runPipeline(linearModel(64, 8), 'quantize-weights{block-size=48}')).rejects.toThrow(/option 'block-size'.*power of two/);
     await expect(runPipeline(linearModel(64, 8), 'quantize-weights{bits=4 format=dequantize}')).rejects.toThrow(/option 'format'/);
     await expect(runPipeline(linearModel(64, 8), 'quantize-weights{skip=[nope]}')).rejects.toThrow(/option 'skip'.*'nope'/);
+    await expect(runPipeline(linearModel(64, 8), 'quantize-weights{method=gptq dataset=nope:x}')).rejects.toThrow(/option 'dataset'/);
+  });
+
+  it('GPTQ without a dataset warns that it uses seeded random inputs, and still matches ORT', async () => {
+    const model = linearModel(64, 8);
+    const run = await runPipeline(model, 'quantize-weights{method=gptq samples=16}');
+    expect(run.warnings.join('\n')).toMatch(/no calibration dataset given.*seeded random/);
+    expect(run.statistics.get('layers-quantized')).toBe(2);
+    const path = join(work, 'linear-gptq.onnx');
+    writeOnnx(model, path);
+    onnxChecker(path);
+    const x = { x: randomTensor([5, 64], 4) };
+    const quantized = await runOrt(path, x);
+    const twin = await runOrt(floatTwin(model), x);
+    expect(maxAbsDiff(quantized.get('y')!, twin.get('y')!)).toBeLessThan(1e-4);
   });
 
   it('a model without constant weights: a warning, nothing changed', async () => {
