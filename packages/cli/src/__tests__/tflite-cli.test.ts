@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureThirdPartyModels } from '../../../../tools/fixtures/third-party.mjs';
-import { binPath, spawnCli } from './run-cli.js';
+import { binPath, repoRoot, spawnCli } from './run-cli.js';
 
 const models = await ensureThirdPartyModels({ format: 'tflite' });
 const path = (id: string) => models.find((m) => m.id === id)!.path;
@@ -60,6 +60,21 @@ describe('modelpass and .tflite files', () => {
     const result = spawnCli(['compare', source, source]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("custom op 'Convolution2DTransposeBias'");
+  });
+
+  it('eval and compare take a .tflite made by convert (legalize-tflite): same accuracy as the ONNX model on ORT', () => {
+    const onnx = join(repoRoot, 'fixtures/models/fashion-cnn/model.onnx');
+    const tflite = join(work, 'cnn.tflite');
+    expect(spawnCli(['convert', onnx, '-o', tflite, '--pipeline', 'legalize-tflite']).code).toBe(0);
+    const accuracy = (model: string) => JSON.parse(spawnCli(['eval', model, '--dataset', 'fashion-mnist:test', '--limit', '1000', '--json']).stdout);
+    const onTflite = accuracy(tflite);
+    const onOrt = accuracy(onnx);
+    expect(onTflite.engine).toBe('tflite');
+    expect(onOrt.engine).toBe('ort');
+    expect(onTflite.correct).toBe(onOrt.correct);
+    const compared = JSON.parse(spawnCli(['compare', onnx, tflite, '--dim', 'N=4', '--atol', '1e-4', '--json']).stdout);
+    expect(compared.engines).toEqual(['ort', 'tflite']);
+    expect(compared.verdict).toBe('agree');
   });
 
   it('reports truncated and hostile files with exit code 1 and no stack trace', () => {
