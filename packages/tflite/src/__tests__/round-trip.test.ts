@@ -1,4 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { ByteBuffer } from 'flatbuffers';
+import { Model as FbModel } from '../generated/flatbuffers/tflite.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -150,6 +152,32 @@ describe('TFLite writer', () => {
     ordered.slice(1).forEach((b, i) => expect(b.offset).toBeGreaterThanOrEqual(ordered[i]!.offset + ordered[i]!.size));
     expect(ordered.at(-1)!.offset + ordered.at(-1)!.size).toBe(file.length);
     expectSameModel(model, readTflite(out));
+  });
+
+  it('reads a buffer stored 3 GiB into a (sparse) file without reading what lies before it', () => {
+    const graph = new Graph('main');
+    const x = graph.addInput('x', tensorType('float32', [4]));
+    const c = graph.addConstant('c', Tensor.fromValues('float32', [4], [1, 2, 3, 4]));
+    const add = graph.createNode({ op: 'tflite.ADD', inputs: [x, c], outputs: [{ name: 'y', type: tensorType('float32', [4]) }] });
+    graph.setOutputs([add.output(0)]);
+    const out = join(dir, 'far.tflite');
+    writeTflite(new Model(graph), out, { externalBuffersAbove: 0 });
+    const bytes = readFileSync(out);
+    const fb = FbModel.getRootAsModel(new ByteBuffer(bytes));
+    const buffer = [...Array(fb.buffersLength()).keys()].map((i) => fb.buffers(i)!).find((b) => Number(b.size()) === 16)!;
+    const data = bytes.subarray(Number(buffer.offset()), Number(buffer.offset()) + 16);
+    const far = 3 * 2 ** 30;
+    const field = buffer.bb_pos + buffer.bb!.__offset(buffer.bb_pos, 6);
+    bytes.writeBigUInt64LE(BigInt(far), field);
+    writeFileSync(out, bytes);
+    truncateSync(out, far + 16);
+    const fd = openSync(out, 'r+');
+    writeSync(fd, data, 0, 16, far);
+    closeSync(fd);
+    const started = performance.now();
+    const model = readTflite(out);
+    expect(model.graph.getValue('c')!.constant!.toNumbers()).toEqual([1, 2, 3, 4]);
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 
   it('refuses canonical and foreign ops per node before writing anything', () => {
