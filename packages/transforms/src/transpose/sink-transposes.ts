@@ -1,6 +1,7 @@
 import { attrs, Builder, isTensorType, Tensor, type Graph, type Model, type Node, type Value } from '@modelpass/ir';
 import { constantOf, rankOf } from '../util/constants.js';
 import { absorbTransposeIntoFlatten } from './absorb-flatten.js';
+import { hoistTransposeAboveReshape } from './hoist-above-reshape.js';
 import {
   composePermutations,
   expandRank,
@@ -56,6 +57,25 @@ function transposeUsesOf(value: Value, perm: Permutation, after: Node, newType =
   value.type = newType;
   const transposed = Builder.after(after).op1('onnx.Transpose', [value], { perm: attrs.ints(perm) }, { types: [original] });
   value.replaceAllUsesWith(transposed, { except: transposed.producer! });
+}
+
+/** `Shape(Transpose(a, perm))` = `Gather(Shape(a), perm)`: shape arithmetic reads `a` and the transpose loses a reader. */
+function shapeReadsThrough(transpose: Node, perm: Permutation): boolean {
+  const output = transpose.outputs[0];
+  if (!output) return false;
+  let changed = false;
+  for (const user of output.users) {
+    if (user.op !== 'onnx.Shape' || user.optionalAttr('start', 'int') !== undefined || user.optionalAttr('end', 'int') !== undefined) continue;
+    const at = Builder.after(user);
+    const shape = user.output(0);
+    const indices = at.constant(Tensor.fromValues('int64', [perm.length], perm.map((a) => BigInt(a))), `${user.name}_perm`);
+    const gathered = at.op1('onnx.Gather', [shape, indices], { axis: attrs.int(0) }, { types: [shape.type] });
+    shape.replaceAllUsesWith(gathered, { except: gathered.producer! });
+    user.setInput(0, transpose.input(0));
+    changed = true;
+  }
+  if (changed && !output.hasUses) transpose.erase();
+  return changed;
 }
 
 class TransposeSinker {
@@ -121,6 +141,14 @@ class TransposeSinker {
       const folded = Builder.before(node).constant(transposeTensor(tensor, perm), `${input.name}_transposed`);
       this.result.folded++;
       return this.forward(output, folded, node);
+    }
+    if (shapeReadsThrough(node, perm)) {
+      this.result.pushed++;
+      return true;
+    }
+    if (hoistTransposeAboveReshape(node, perm)) {
+      this.result.merged++;
+      return true;
     }
     return absorbTransposeIntoFlatten(node, perm, this.result, (m) => this.debug(m));
   }

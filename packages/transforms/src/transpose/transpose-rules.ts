@@ -1,6 +1,7 @@
 import { attrs, Tensor, type Builder, type Node } from '@modelpass/ir';
 import { constantOf, intsOf, rankOf } from '../util/constants.js';
 import { invertPermutation, type Permutation } from './permutation.js';
+import { reshapeRule } from './reshape-rule.js';
 
 /**
  * How a transpose on a node's inputs moves to its outputs. Given `perm` (each layout input is
@@ -375,6 +376,7 @@ export function defaultTransposeRules(): TransposeRuleRegistry {
     slice,
     cumSum,
     gather,
+    reshapeRule,
   ]);
 }
 
