@@ -28,7 +28,7 @@ function checkNode(node: Node, issues: ExportIssue[]): void {
       node.dialect === TFLITE_DIALECT
         ? `${node.op} is not a BuiltinOperator of the TFLite schema`
         : node.dialect === 'onnx'
-          ? `${node.op} is a canonical op: run legalize-tflite first to map it to the tflite dialect`
+          ? `${node.op} is a canonical op (legalize-tflite maps it to the tflite dialect)`
           : `${node.op} is not a TFLite op (dialect '${node.dialect}')`;
     issues.push({ node, text: reason });
     return;
@@ -90,8 +90,8 @@ export function assertExportable(model: Model, path: string): void {
   throw tfliteError({
     reason: `cannot write '${path}' as TFLite: ${issues.length} problem${issues.length === 1 ? '' : 's'} (${issues.filter((i) => i.node).length} node${issues.filter((i) => i.node).length === 1 ? '' : 's'})`,
     location: { file: path },
-    notes: lines.slice(0, 200).concat(lines.length > 200 ? [`… and ${lines.length - 200} more`] : []),
-    ...(canonical ? { hint: 'run the legalize-tflite pipeline first (modelpass convert in.onnx out.tflite does), then write' } : {}),
+    notes: lines.slice(0, 50).concat(lines.length > 50 ? [`… and ${lines.length - 50} more`] : []),
+    ...(canonical ? { hint: 'run legalize-tflite first: modelpass convert in.onnx -o out.tflite --pipeline legalize-tflite (in code: the legalizeTflite pass)' } : {}),
     code: 'tflite/not-exportable',
   });
 }
