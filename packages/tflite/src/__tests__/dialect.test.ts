@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Graph, Model, Tensor, attrs, tensorType, verifyModel } from '@modelpass/ir';
 import { builtinCode, builtinOfOp, registerTfliteDialect, tfliteOpSchemas } from '@modelpass/tflite';
@@ -46,4 +48,12 @@ describe('tflite dialect', () => {
     model.opsetImports.set('tflite', 3);
     expect(verifyModel(model, { registry }).filter((d) => d.severity === 'error')).toEqual([]);
   });
+});
+
+describe('generated schema code', () => {
+  it('matches src/schema/tflite.fbs (npm run generate leaves src/generated unchanged)', () => {
+    const script = fileURLToPath(new URL('../../scripts/generate-schema.mjs', import.meta.url));
+    const output = execFileSync(process.execPath, [script, '--check'], { encoding: 'utf8' });
+    expect(output).toContain('src/generated matches');
+  }, 60_000);
 });
