@@ -83,18 +83,97 @@ export function transposeTensor(tensor: Tensor, perm: Permutation): Tensor {
   const width = bits / 8;
   const bytes = tensor.bytes();
   const out = new Uint8Array(bytes.byteLength);
-  const order = transposedOrder(shape, perm);
-  // Move whole elements through a typed view of the element's width (a copy first when unaligned).
+  // Whole elements through a typed view of the element's width (a copy first when unaligned); one
+  // monomorphic loop per width, so V8 keeps each fast.
   const aligned = bytes.byteOffset % width === 0 ? bytes : bytes.slice();
-  const View = width === 8 ? BigUint64Array : width === 4 ? Uint32Array : width === 2 ? Uint16Array : width === 1 ? Uint8Array : undefined;
-  if (View) {
-    const source = new View(aligned.buffer as ArrayBuffer, aligned.byteOffset, aligned.byteLength / width);
-    const target = new View(out.buffer, 0, out.byteLength / width);
-    for (let i = 0; i < order.length; i++) target[i] = source[order[i]!]!;
-  } else {
+  const walk = strides(shape, perm);
+  const buffer = aligned.buffer as ArrayBuffer;
+  if (width === 4) copyTransposed32(new Uint32Array(buffer, aligned.byteOffset, aligned.byteLength / 4), new Uint32Array(out.buffer), walk);
+  else if (width === 2) copyTransposed16(new Uint16Array(buffer, aligned.byteOffset, aligned.byteLength / 2), new Uint16Array(out.buffer), walk);
+  else if (width === 1) copyTransposed8(aligned, out, walk);
+  else {
+    const order = transposedOrder(shape, perm);
     for (let i = 0; i < order.length; i++) out.set(aligned.subarray(order[i]! * width, order[i]! * width + width), i * width);
   }
   return Tensor.fromBytes(tensor.dtype, outShape, out, tensor.quant && permuteQuantAxis(tensor.quant, perm));
+}
+
+interface TransposeWalk {
+  readonly outShape: readonly number[];
+  /** Source stride of each output axis. */
+  readonly outStrides: readonly number[];
+  readonly count: number;
+}
+
+function strides(shape: readonly number[], perm: Permutation): TransposeWalk {
+  const sourceStrides = new Array<number>(shape.length);
+  let stride = 1;
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    sourceStrides[axis] = stride;
+    stride *= shape[axis]!;
+  }
+  return { outShape: permuteDims(shape, perm), outStrides: perm.map((axis) => sourceStrides[axis]!), count: stride };
+}
+
+/** Row-major walk over the output, innermost axis in a tight loop. */
+function copyTransposed32(source: Uint32Array, target: Uint32Array, walk: TransposeWalk): void {
+  const { outShape, outStrides, count } = walk;
+  const rank = outShape.length;
+  if (count === 0) return;
+  const innerSize = outShape[rank - 1]!;
+  const innerStride = outStrides[rank - 1]!;
+  const index = new Array<number>(rank).fill(0);
+  let base = 0;
+  for (let o = 0; o < count; o += innerSize) {
+    for (let k = 0, from = base; k < innerSize; k++, from += innerStride) target[o + k] = source[from]!;
+    for (let axis = rank - 2; axis >= 0; axis--) {
+      index[axis]!++;
+      base += outStrides[axis]!;
+      if (index[axis]! < outShape[axis]!) break;
+      base -= outStrides[axis]! * outShape[axis]!;
+      index[axis] = 0;
+    }
+  }
+}
+
+function copyTransposed16(source: Uint16Array, target: Uint16Array, walk: TransposeWalk): void {
+  const { outShape, outStrides, count } = walk;
+  const rank = outShape.length;
+  if (count === 0) return;
+  const innerSize = outShape[rank - 1]!;
+  const innerStride = outStrides[rank - 1]!;
+  const index = new Array<number>(rank).fill(0);
+  let base = 0;
+  for (let o = 0; o < count; o += innerSize) {
+    for (let k = 0, from = base; k < innerSize; k++, from += innerStride) target[o + k] = source[from]!;
+    for (let axis = rank - 2; axis >= 0; axis--) {
+      index[axis]!++;
+      base += outStrides[axis]!;
+      if (index[axis]! < outShape[axis]!) break;
+      base -= outStrides[axis]! * outShape[axis]!;
+      index[axis] = 0;
+    }
+  }
+}
+
+function copyTransposed8(source: Uint8Array, target: Uint8Array, walk: TransposeWalk): void {
+  const { outShape, outStrides, count } = walk;
+  const rank = outShape.length;
+  if (count === 0) return;
+  const innerSize = outShape[rank - 1]!;
+  const innerStride = outStrides[rank - 1]!;
+  const index = new Array<number>(rank).fill(0);
+  let base = 0;
+  for (let o = 0; o < count; o += innerSize) {
+    for (let k = 0, from = base; k < innerSize; k++, from += innerStride) target[o + k] = source[from]!;
+    for (let axis = rank - 2; axis >= 0; axis--) {
+      index[axis]!++;
+      base += outStrides[axis]!;
+      if (index[axis]! < outShape[axis]!) break;
+      base -= outStrides[axis]! * outShape[axis]!;
+      index[axis] = 0;
+    }
+  }
 }
 
 /** For each element of the transposed tensor (row-major), the index of its source element. */

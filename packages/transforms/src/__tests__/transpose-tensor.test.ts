@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { Tensor, type DType } from '@modelpass/ir';
+import { composePermutations, invertPermutation, permuteDims, transposeTensor } from '@modelpass/transforms';
+
+/** The element at `index` of Transpose(x, perm), computed the slow, obvious way. */
+function naiveTranspose(values: number[], shape: number[], perm: number[]): number[] {
+  const outShape = permuteDims(shape, perm);
+  const count = values.length;
+  const out = new Array<number>(count);
+  for (let flat = 0; flat < count; flat++) {
+    let rest = flat;
+    const outIndex = new Array<number>(outShape.length);
+    for (let axis = outShape.length - 1; axis >= 0; axis--) {
+      outIndex[axis] = rest % outShape[axis]!;
+      rest = Math.floor(rest / outShape[axis]!);
+    }
+    const inIndex = new Array<number>(shape.length);
+    perm.forEach((axis, i) => (inIndex[axis] = outIndex[i]!));
+    let source = 0;
+    for (let axis = 0; axis < shape.length; axis++) source = source * shape[axis]! + inIndex[axis]!;
+    out[flat] = values[source]!;
+  }
+  return out;
+}
+
+describe('transposeTensor', () => {
+  const cases: [DType, number[], number[]][] = [
+    ['float32', [2, 3, 4, 5], [0, 2, 3, 1]],
+    ['float32', [6, 1, 3, 3], [1, 2, 3, 0]],
+    ['int64', [3, 4, 2], [2, 0, 1]],
+    ['float16', [2, 5, 3], [1, 2, 0]],
+    ['int8', [4, 3, 2, 2, 2], [4, 3, 2, 1, 0]],
+    ['float32', [7], [0]],
+  ];
+  for (const [dtype, shape, perm] of cases) {
+    it(`${dtype}[${shape.join(',')}] by [${perm.join(',')}] equals the element-by-element definition`, () => {
+      const count = shape.reduce((n, d) => n * d, 1);
+      const values = Array.from({ length: count }, (_, i) => (dtype === 'int8' ? (i % 200) - 100 : i - 7));
+      const tensor = Tensor.fromValues(dtype, shape, dtype === 'int64' ? values.map((v) => BigInt(v)) : values);
+      const moved = transposeTensor(tensor, perm);
+      expect(moved.shape).toEqual(permuteDims(shape, perm));
+      expect(moved.toNumbers()).toEqual(naiveTranspose(values, shape, perm));
+      // Moving back gives the same bytes.
+      expect(transposeTensor(moved, invertPermutation(perm)).equals(tensor)).toBe(true);
+    });
+  }
+  it('keeps NaN payloads bit for bit', () => {
+    const bytes = new Uint8Array(new Uint32Array([0x7fa00001, 0xffc00002, 0x3f800000, 0x7f800001]).buffer);
+    const tensor = Tensor.fromBytes('float32', [2, 2], bytes);
+    expect(Array.from(new Uint32Array(transposeTensor(tensor, [1, 0]).bytes().slice().buffer))).toEqual([0x7fa00001, 0x3f800000, 0xffc00002, 0x7f800001]);
+  });
+  it('composes like two transposes', () => {
+    expect(composePermutations([0, 2, 3, 1], [0, 3, 1, 2])).toEqual([0, 1, 2, 3]);
+  });
+});
