@@ -136,7 +136,40 @@ function int8ConvModel(): Model {
   return new Model(graph);
 }
 
+/** y = cond ? x · 2 : x + 10, the branches as IF's then/else regions. */
+function ifModel(): Model {
+  const graph = new Graph('main');
+  const cond = graph.addInput('cond', tensorType('bool', [1]));
+  const x = graph.addInput('x', tensorType('float32', [3]));
+  const node = graph.createNode({ op: 'tflite.IF', inputs: [cond, x], outputs: [{ name: 'y', type: tensorType('float32', [3]) }] });
+  const branch = (name: string, op: string, constant: number): Graph => {
+    const body = new Graph(name);
+    node.setAttribute(name === 'then' ? 'then_subgraph' : 'else_subgraph', attrs.graph(body));
+    const input = body.addInput(`${name}_x`, tensorType('float32', [3]));
+    const k = body.addConstant(`${name}_k`, Tensor.fromValues('float32', [1], [constant]));
+    const result = body.createNode({ op, inputs: [input, k], outputs: [{ name: `${name}_y`, type: tensorType('float32', [3]) }] });
+    body.setOutputs([result.output(0)]);
+    return body;
+  };
+  branch('then', 'tflite.MUL', 2);
+  branch('else', 'tflite.ADD', 10);
+  graph.setOutputs([node.output(0)]);
+  return new Model(graph);
+}
+
 describe('TFLite engine on models modelpass writes', () => {
+  it('runs IF with then/else regions, also after read → write', async () => {
+    const out = join(dir, 'if.tflite');
+    writeTflite(ifModel(), out);
+    const again = join(dir, 'if-again.tflite');
+    writeTflite(readTflite(out), again);
+    for (const path of [out, again]) {
+      const x = Tensor.fromValues('float32', [3], [1, -2, 0.5]);
+      expect((await engine.run(path, { cond: Tensor.fromValues('bool', [1], [true]), x })).get('y')!.toNumbers()).toEqual([2, -4, 1]);
+      expect((await engine.run(path, { cond: Tensor.fromValues('bool', [1], [false]), x })).get('y')!.toNumbers()).toEqual([11, 8, 10.5]);
+    }
+  });
+
   it('runs a WHILE loop whose cond and body are regions', async () => {
     const out = join(dir, 'while.tflite');
     writeTflite(whileModel(), out);
