@@ -14,6 +14,7 @@
 // Needs the built CLI (NX_DAEMON=false npx nx run @modelpass/cli:build) and ~6 GB free in --dir.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseTimeV } from '../onnx-io/time-v.mjs';
@@ -40,7 +41,9 @@ function timeV(command, args) {
   for (let attempt = 0; ; attempt++) {
     try {
       const stdout = execFileSync('bash', ['-c', 'exec /usr/bin/time -v -o /tmp/modelpass-int4-1b.time "$@"', 'time', command, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
-      return { stdout, ...parseTimeV(readFileSync('/tmp/modelpass-int4-1b.time', 'utf8')) };
+      const report = readFileSync('/tmp/modelpass-int4-1b.time', 'utf8');
+      const cpu = ['User', 'System'].reduce((sum, kind) => sum + Number(new RegExp(`${kind} time \\(seconds\\): ([\\d.]+)`).exec(report)?.[1] ?? 0), 0);
+      return { stdout, ...parseTimeV(report), cpuSeconds: cpu };
     } catch (error) {
       const text = String(error.stderr || error.message);
       if (attempt < 5 && /ERR_MODULE_NOT_FOUND/.test(text)) {
@@ -99,11 +102,15 @@ const result = {
   model: { path: fp32, dataBytes, ...(generation ? { generation } : {}) },
   conversion: {
     wallSeconds: Number(conversion.seconds.toFixed(1)),
+    cpuSeconds: Number(conversion.cpuSeconds.toFixed(1)),
+    loadAverage: loadavg().map((l) => Number(l.toFixed(1))),
     peakRssMB: Math.round(conversion.rssMB),
     passSeconds: Number(passSeconds.toFixed(1)),
     statistics,
     passMBps: weightBytes ? Number((weightBytes / MB / passSeconds).toFixed(0)) : undefined,
     commandMBps: Number((dataBytes / MB / conversion.seconds).toFixed(0)),
+    // on a shared machine the wall clock mostly measures the others: MB of the data file per CPU second of the command
+    commandMBperCpuSecond: Number((dataBytes / MB / conversion.cpuSeconds).toFixed(0)),
     outputBytes: outBytes,
     sizeRatio: Number((outBytes / (dataBytes + statSync(fp32).size)).toFixed(3)),
   },
