@@ -1,5 +1,5 @@
 /**
- * quantize-static options a stranger tries: int8 and symmetric activations, per-tensor weights,
+ * quantize-static options a stranger tries: every calibration method, int8 and symmetric activations, per-tensor weights,
  * exclude by op type and by node name (each left float with its reason in --debug), an unknown
  * exclude name refused naming the option, the random-input fallback's warning, and a bad dataset
  * refused naming it. Each quantized variant is run in ONNX Runtime on the 10k test images.
@@ -22,6 +22,9 @@ describe('quantize-static options on fashion-cnn', () => {
   it.each([
     ['activations=int8 symmetric-activations=true', 0],
     ['per-channel=false', 3],
+    ['calibration=percentile', 3],
+    ['calibration=entropy', 3],
+    ['calibration=distribution', 3],
   ])('%s runs in ORT within 0.3 pp', async (options, folded) => {
     requireReferees();
     const model = readFixture('fashion-cnn');

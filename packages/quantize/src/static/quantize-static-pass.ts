@@ -10,10 +10,10 @@
 import { writeFileAtomic } from '@modelpass/ir';
 import { encodeOnnx } from '@modelpass/onnx';
 import { definePass, option } from '@modelpass/pass-manager';
-import { calibrate } from '../calibration/calibrate.js';
 import { CALIBRATION_METHODS, type CalibrationOptions } from '../calibration/options.js';
 import { buildQuantizationReport, formatQuantizationReport } from '../report/layer-report.js';
 import { accuracyAwareExclusions, type AccuracyAwareResult } from '../accuracy/accuracy-aware.js';
+import { calibrateActivations } from './activation-ranges.js';
 import { hostOf } from './nested-pass.js';
 import { finishStaticQuantization, planStaticQuantization, prepareForQuantization, type StaticQuantizationOptions } from './quantize-static.js';
 
@@ -70,7 +70,7 @@ export const quantizeStatic = definePass({
       symmetric: () => o.symmetricActivations,
     };
     const floatBytes = encodeOnnx(model);
-    const ranges = await calibrate(model, plan.calibrationTensors, calibration);
+    const ranges = await calibrateActivations(model, plan.calibrationTensors, calibration, { dtype: o.activations, symmetric: o.symmetricActivations });
     let finalPlan = plan;
     let accuracy: AccuracyAwareResult | undefined;
     if (o.maxDrop > 0 || o.evalDataset) {

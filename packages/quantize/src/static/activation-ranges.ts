@@ -1,0 +1,35 @@
+/**
+ * Activation ranges for quantize-static from one streaming calibration run. For `entropy`, the KL
+ * search must compare against as many levels as the tensor will really get: a non-negative tensor
+ * (a folded Relu's output, a pool of one) spends all of an asymmetric 8-bit type's 256 levels on
+ * [0, T], a signed one half of them on each side of zero (the search runs on |x|), and symmetric
+ * activations have 128 per side. With the calibration module's default (128 levels everywhere) the
+ * search clips Relu outputs too hard (fashion-cnn: −0.84 pp; with 256 levels −0.14 pp).
+ */
+import type { Model } from '@modelpass/ir';
+import { chooseRanges, collectStatistics } from '../calibration/calibrate.js';
+import { HistogramStatistics } from '../calibration/histogram-statistics.js';
+import type { CalibrationOptions, TensorRange } from '../calibration/options.js';
+import type { ActivationScheme } from './activation-params.js';
+
+const LEVELS: Readonly<Record<ActivationScheme['dtype'], number>> = { uint8: 256, int8: 256, int16: 65536 };
+
+export async function calibrateActivations(
+  model: Model,
+  tensors: readonly string[],
+  calibration: CalibrationOptions,
+  scheme: ActivationScheme,
+): Promise<Map<string, TensorRange>> {
+  const statistics = await collectStatistics(model, tensors, calibration);
+  if (calibration.method !== 'entropy' || calibration.quantizedBins !== undefined) return chooseRanges(statistics, calibration);
+  const levels = LEVELS[scheme.dtype];
+  const perSide = chooseRanges(statistics, { ...calibration, quantizedBins: levels / 2 });
+  if (scheme.symmetric) return perSide;
+  const whole = chooseRanges(statistics, { ...calibration, quantizedBins: levels });
+  const ranges = new Map<string, TensorRange>();
+  for (const [name, tensor] of statistics.tensors) {
+    const nonNegative = tensor instanceof HistogramStatistics && tensor.extremes.range().min >= 0;
+    ranges.set(name, (nonNegative ? whole : perSide).get(name)!);
+  }
+  return ranges;
+}
