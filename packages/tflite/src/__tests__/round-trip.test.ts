@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Graph, Model, ModelpassError, Tensor, attrs, formatDiagnostic, tensorType, verifyModel, type Node } from '@modelpass/ir';
 import { createOpRegistry } from '@modelpass/ops';
-import { META_OPERATOR_VERSION, META_SIGNATURE_DEFS, readTflite, registerTfliteDialect, writeTflite } from '@modelpass/tflite';
+import { META_OPERATOR_VERSION, META_SIGNATURE_DEFS, META_VARIABLE, readTflite, registerTfliteDialect, writeTflite } from '@modelpass/tflite';
 import { ensureThirdPartyModels } from '../../../../tools/fixtures/third-party.mjs';
 import { int8ConvModel, whileLoopModel, FILTER_QUANT, INPUT_QUANT } from './helpers.js';
 import { inspectFile } from './inspect-file.js';
@@ -135,6 +135,33 @@ describe('TFLite writer', () => {
     expect(convBack.graph.getValue('nibbles')!.constant!.toNumbers()).toEqual([-8, 7, 0, 3, -1]);
     // A created int8 CONV_2D gets the version TFLite added int8 in.
     expect(conv.metadata.get(META_OPERATOR_VERSION)).toBe('3');
+  });
+
+  it('writes tflite functions as extra subgraphs with their signatures, and variable tensors without data', () => {
+    const model = whileLoopModel();
+    const body = new Graph('decode');
+    const input = body.addInput('tokens', tensorType('float32', [2]));
+    const state = body.addConstant('state', Tensor.fromValues('float32', [2], [0, 0]));
+    state.metadata.set(META_VARIABLE, '1');
+    const sum = body.createNode({ op: 'tflite.ADD', inputs: [input, state], outputs: [{ name: 'decoded', type: tensorType('float32', [2]) }] });
+    body.setOutputs([sum.output(0)]);
+    model.functions.push({ dialect: 'tflite', name: 'decode', attributeNames: [], attributeDefaults: new Map(), opsetImports: new Map(), body, metadata: new Map() });
+    const signatures = JSON.parse(model.metadata.get(META_SIGNATURE_DEFS)!);
+    signatures.push({ key: 'decode', subgraph: 'decode', inputs: [{ name: 'tokens', tensor: 'tokens' }], outputs: [{ name: 'out', tensor: 'decoded' }] });
+    model.metadata.set(META_SIGNATURE_DEFS, JSON.stringify(signatures));
+    const out = join(dir, 'functions.tflite');
+    writeTflite(model, out);
+    const file = FbModel.getRootAsModel(new ByteBuffer(readFileSync(out)));
+    expect(file.subgraphsLength()).toBe(4);
+    expect(file.subgraphs(3)!.name()).toBe('decode');
+    expect(file.signatureDefs(1)!.subgraphIndex()).toBe(3);
+    const variable = [...Array(file.subgraphs(3)!.tensorsLength()).keys()].map((i) => file.subgraphs(3)!.tensors(i)!).find((t) => t.name() === 'state')!;
+    expect(variable.isVariable()).toBe(true);
+    expect(variable.buffer()).toBe(0);
+    const back = readTflite(out);
+    expect(back.functions.map((fn) => [fn.name, fn.body.name])).toEqual([['subgraph_3', 'decode']]);
+    expect(JSON.parse(back.metadata.get(META_SIGNATURE_DEFS)!)[1]).toEqual({ key: 'decode', subgraph: 'subgraph_3', inputs: [{ name: 'tokens', tensor: 'tokens' }], outputs: [{ name: 'out', tensor: 'decoded' }] });
+    expect(back.functions[0]!.body.getValue('state')!.metadata.get(META_VARIABLE)).toBe('1');
   });
 
   it('stores buffers after the flatbuffer past the threshold, 16-byte aligned, and reads them back', () => {
