@@ -132,6 +132,8 @@ describe('HistogramStatistics', () => {
     expect(range).toEqual({ min: -threshold, max: threshold });
     // Without outliers on uniform data, nothing is worth clipping much.
     const flat = new HistogramStatistics(2048).add(uniform(100_000, 0, 1, 6));
+    // More levels than non-empty bins (int16 over 2048 bins): nothing is clipped.
+    expect(histogram.range('entropy', { quantizedBins: 32768 })).toEqual(histogram.extremes.range());
     const flatRange = flat.range('entropy');
     expect(flatRange.min).toBe(flat.extremes.min);
     expect(flatRange.max).toBeGreaterThan(0.9);

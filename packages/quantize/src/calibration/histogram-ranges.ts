@@ -122,13 +122,14 @@ export function entropyThreshold(histogram: HistogramStatistics, quantizedBins: 
   return Math.min(largest, bestBins * histogram.width);
 }
 
-/** `entropy`: the seen range clipped to the KL-optimal magnitude threshold. */
+/**
+ * `entropy`: the seen range clipped to the KL-optimal magnitude threshold. With no more non-empty
+ * bins than `quantizedBins` (e.g. int16's 32768 levels over 2048 bins) there is nothing to gain by
+ * clipping, and the range is the one seen.
+ */
 export function entropyRange(histogram: HistogramStatistics, quantizedBins: number): TensorRange {
   requireValues(histogram, 'entropy');
   if (histogram.width === 0) return histogram.extremes.range();
-  if (quantizedBins > histogram.bins) {
-    throw calibrationError({ reason: `entropy calibration needs more histogram bins than quantized bins`, expected: `bins ≥ ${quantizedBins}`, actual: `bins=${histogram.bins}` });
-  }
   return clipToMagnitude(histogram, entropyThreshold(histogram, quantizedBins));
 }
 
