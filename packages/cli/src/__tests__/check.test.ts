@@ -163,6 +163,28 @@ describe('convert --check on real third-party models', async () => {
   });
 });
 
+describe('convert --check on a model ONNX Runtime cannot run', () => {
+  it('falls back to the reference interpreter and says why', async () => {
+    const model = join(temp, 'opset5.mpir');
+    writeFileSync(model, `model ir_version=3 opsets{onnx=5} {
+graph @main(%x: float32[2,3]) {
+  const %w = tensor<float32[3]> [1, 2, 3]
+  %a: float32[2,3] = onnx.Add(%x, %w) name="add"
+  %y: float32[2,3] = onnx.Relu(%a) name="relu"
+  return %y
+}
+}
+`);
+    const report = join(temp, 'opset5.json');
+    const result = await runCli(['convert', model, '-o', join(temp, 'opset5.onnx'), '-p', 'canonicalize', '--check', '--report', report], temp);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('check #1 canonicalize: ok');
+    expect(result.stderr).toMatch(/check: note: the original model: ONNX Runtime could not run it \(.*Add\(1\).*\); the reference interpreter did/);
+    const json = readReport(report);
+    expect(json.passes[0]!.check!.engine).toBe('reference');
+  });
+});
+
 describe('convert --check flags', () => {
   it.each([
     [['--check-inputs', 'x'], /--check-inputs needs --check/],

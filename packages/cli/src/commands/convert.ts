@@ -203,6 +203,7 @@ export const convertCommand: Command = {
         }
       }
     }
+    if (check && !check.failure) for (const note of check.report().notes ?? []) io.stderr(`modelpass: check: note: ${note}`);
     if (check?.failure) {
       io.stderr(formatCheckFailure(check.failure, check.report()));
       if (reportPath !== undefined) writeReportFile(reportPath, await buildReport(model, false));
