@@ -23,6 +23,9 @@ if [ -n "$missing" ]; then
   }
 fi
 
+# node-gyp (tfjs-tflite-node) must not download Node's headers: Debian's nodejs ships them under /usr.
+if [ -z "$npm_config_nodedir" ] && [ -f /usr/include/node/node.h ]; then export npm_config_nodedir=/usr; fi
+
 # onnxruntime-node's postinstall would download CUDA libraries; its CPU build ships in the tarball.
 export ONNXRUNTIME_NODE_INSTALL=skip
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
