@@ -28,12 +28,14 @@ export function publishablePackages(root = REPO_ROOT) {
  * npm_package_* and friends, which would point a child npm at this repository.
  */
 export function userEnvironment(extra = {}) {
-  const kept = new Set(['npm_config_cache', 'npm_config_registry', 'npm_config_userconfig']);
+  const kept = new Set(['npm_config_cache', 'npm_config_registry', 'npm_config_userconfig', 'npm_config_nodedir']);
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !(key.toLowerCase().startsWith('npm_') && !kept.has(key.toLowerCase())) && key !== 'INIT_CWD'),
   );
   // onnxruntime-node's install script downloads CUDA libraries; the CPU build is in its tarball.
-  return { ...env, ONNXRUNTIME_NODE_INSTALL: 'skip', NO_COLOR: '1', ...extra };
+  // node-gyp (the TFLite runtime's optional binding) uses Debian's Node headers instead of downloading them.
+  const headers = !env.npm_config_nodedir && existsSync('/usr/include/node/node.h') ? { npm_config_nodedir: '/usr' } : {};
+  return { ...env, ...headers, ONNXRUNTIME_NODE_INSTALL: 'skip', NO_COLOR: '1', ...extra };
 }
 
 /**
