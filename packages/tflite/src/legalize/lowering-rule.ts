@@ -4,7 +4,7 @@ import type { Model, Node, OpRegistry } from '@modelpass/ir';
 export interface LegalizeOptions {
   /** `nchw` (default): graph inputs/outputs keep their ONNX layout; `nhwc`: image-like inputs/outputs are declared NHWC, so no Transpose is needed at the edges. */
   readonly ioLayout: 'nchw' | 'nhwc';
-  /** Grouped convolutions (neither plain nor depthwise): `split` into one CONV_2D per group (runs on every TFLite runtime) or `native` (CONV_2D with fewer filter input channels; TFLite ≥ 2.9 reference kernels only). */
+  /** Grouped convolutions (neither plain nor depthwise): `split` into one CONV_2D per group (runs on every TFLite runtime) or `native` (one CONV_2D with fewer filter input channels: newer runtimes only; TFLite 2.9 refuses it at allocation). */
   readonly groupedConv: 'split' | 'native';
 }
 
