@@ -110,18 +110,21 @@ export class HistogramStatistics {
   add(values: ArrayLike<number>): this {
     const bins = this.bins;
     let counts = this.bucketCounts;
-    let limit = this.limit;
+    // Before the first non-zero value the limit is the smallest positive number: 0 fits, anything else grows.
+    let limit = this.binWidth === 0 ? Number.MIN_VALUE : this.limit;
     let inverseWidth = this.inverseWidth;
     let min = Infinity;
     let max = -Infinity;
-    let finite = 0;
+    let nonFinite = 0;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
-      if (v - v !== 0) continue;
-      finite++;
+      if (v - v !== 0) {
+        nonFinite++;
+        continue;
+      }
       if (v < min) min = v;
       if (v > max) max = v;
-      if (Math.abs(v) >= limit && v !== 0) {
+      if (v >= limit || v <= -limit) {
         this.grow(Math.abs(v));
         counts = this.bucketCounts;
         limit = this.limit;
@@ -130,7 +133,7 @@ export class HistogramStatistics {
       // One branch-free index for both signs (a sign branch mispredicts on conv outputs).
       counts[Math.floor(v * inverseWidth) + bins]!++;
     }
-    this.extremes.addBatchSummary(min, max, finite, values.length - finite);
+    this.extremes.addBatchSummary(min, max, values.length - nonFinite, nonFinite);
     return this;
   }
 

@@ -20,14 +20,17 @@ export interface MinMaxStatisticsJSON {
 export function finiteExtremes(values: ArrayLike<number>): { min: number; max: number; finite: number } | undefined {
   let min = Infinity;
   let max = -Infinity;
-  let finite = 0;
+  let nonFinite = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    // NaN fails both comparisons; ±Infinity is excluded explicitly.
-    if (v < min && v !== -Infinity) min = v;
-    if (v > max && v !== Infinity) max = v;
-    if (v - v === 0) finite++;
+    if (v - v !== 0) {
+      nonFinite++; // NaN or ±Infinity
+      continue;
+    }
+    if (v < min) min = v;
+    if (v > max) max = v;
   }
+  const finite = values.length - nonFinite;
   return finite === 0 ? undefined : { min, max, finite };
 }
 
