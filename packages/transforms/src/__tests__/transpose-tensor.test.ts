@@ -53,3 +53,13 @@ describe('transposeTensor', () => {
     expect(composePermutations([0, 2, 3, 1], [0, 3, 1, 2])).toEqual([0, 1, 2, 3]);
   });
 });
+
+describe('transposeTensor on unaligned storage', () => {
+  it('reads a tensor whose bytes start at an odd offset of a Buffer (a file region)', () => {
+    const backing = Buffer.alloc(1 + 24);
+    const values = new Float32Array([1, 2, 3, 4, 5, 6]);
+    Buffer.from(values.buffer).copy(backing, 1);
+    const tensor = Tensor.fromBytes('float32', [2, 3], backing.subarray(1));
+    expect(transposeTensor(tensor, [1, 0]).toNumbers()).toEqual([1, 4, 2, 5, 3, 6]);
+  });
+});

@@ -25,8 +25,9 @@ function flattenedOrder(dims: readonly number[], perm: Permutation): number[] {
 function permuteAlongAxis(tensor: Tensor, axis: number, order: readonly number[]): Tensor {
   if (tensor.dtype !== 'float32' || tensor.rank !== 2) return takeAlongAxis(tensor, axis, order); // 32-bit words: bit-exact, NaN payloads included
   const [rows, columns] = tensor.shape as [number, number];
-  const bytes = tensor.bytes();
-  const source = new Uint32Array((bytes.byteOffset % 4 === 0 ? bytes : bytes.slice()).buffer, bytes.byteOffset % 4 === 0 ? bytes.byteOffset : 0, rows * columns);
+  const stored = tensor.bytes();
+  const bytes = stored.byteOffset % 4 === 0 ? stored : new Uint8Array(stored); // a copy (Buffer#slice would be a view)
+  const source = new Uint32Array(bytes.buffer, bytes.byteOffset, rows * columns);
   const out = new Uint32Array(rows * columns);
   if (axis === 1) {
     for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) out[r * columns + c] = source[r * columns + order[c]!]!;

@@ -85,7 +85,7 @@ export function transposeTensor(tensor: Tensor, perm: Permutation): Tensor {
   const out = new Uint8Array(bytes.byteLength);
   // Whole elements through a typed view of the element's width (a copy first when unaligned); one
   // monomorphic loop per width, so V8 keeps each fast.
-  const aligned = bytes.byteOffset % width === 0 ? bytes : bytes.slice();
+  const aligned = bytes.byteOffset % width === 0 ? bytes : new Uint8Array(bytes); // a copy (Buffer#slice would be a view)
   const walk = strides(shape, perm);
   const buffer = aligned.buffer as ArrayBuffer;
   if (width === 4) copyTransposed32(new Uint32Array(buffer, aligned.byteOffset, aligned.byteLength / 4), new Uint32Array(out.buffer), walk);
