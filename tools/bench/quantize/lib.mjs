@@ -6,9 +6,9 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
-import { CLI, ROOT, flag, interleavedLatencies, median, session } from '../prune/ort-timing.mjs';
+import { CLI, ROOT, flag, median, session } from '../prune/ort-timing.mjs';
 
-export { CLI, ROOT, flag, interleavedLatencies, median, session };
+export { CLI, ROOT, flag, median, session };
 
 export const PYTHON = '/usr/bin/python3';
 const FACTS = join(ROOT, 'tools/bench/quantize/onnx_facts.py');
@@ -81,11 +81,23 @@ export async function writeOptimizedGraph(path, optimizedPath) {
   await s.release();
 }
 
-/** Median latencies (ms) of two models on the same feeds, interleaved in one process. */
+/**
+ * Latencies (ms) of two models on the same feeds, interleaved in one process (the order alternates
+ * each round): medians `a`, `b` and minimums `aMin`, `bMin`. On a shared machine the minimum is the
+ * least disturbed run; a ratio that holds for both is worth reading.
+ */
 export async function latencyPair(pathA, pathB, feeds, { warmup, runs }) {
   const [a, b] = [await session(pathA), await session(pathB)];
   try {
-    return await interleavedLatencies(a, b, feeds, { warmup, runs });
+    const times = { a: [], b: [] };
+    for (let i = 0; i < warmup + runs; i++) {
+      for (const [key, s] of i % 2 ? [['a', a], ['b', b]] : [['b', b], ['a', a]]) {
+        const start = performance.now();
+        await s.run(feeds);
+        if (i >= warmup) times[key].push(performance.now() - start);
+      }
+    }
+    return { a: median(times.a), b: median(times.b), aMin: Math.min(...times.a), bMin: Math.min(...times.b) };
   } finally {
     await a.release();
     await b.release();

@@ -7,6 +7,11 @@ const pct = (x) => `${(100 * x).toFixed(2)}%`;
 const pp = (x) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)} pp`;
 const ratio = (a, b) => (a !== undefined && b ? `${(a / b).toFixed(3)}×` : '—');
 const ms = (x) => (x !== undefined ? x.toFixed(2) : '—');
+/** Median and, in parentheses, the minimum (the least disturbed run on a shared machine). */
+const msMin = (median, min) => (median !== undefined ? `${median.toFixed(2)} (${min !== undefined ? min.toFixed(2) : '—'})` : '—');
+const ratioMin = (a, b, aMin, bMin) => (a !== undefined && b ? `${(a / b).toFixed(3)}× (${aMin !== undefined && bMin ? (aMin / bMin).toFixed(3) : '—'}×)` : '—');
+/** A goal judged on the median ratio and on the minimum ratio: 'unclear' when noise splits them. */
+const judge = (okMedian, okMin) => (okMedian && okMin ? 'yes' : !okMedian && !okMin ? '**no**' : 'unclear (median and minimum disagree)');
 const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const mark = (ok) => (ok ? 'yes' : '**no**');
 
@@ -14,7 +19,7 @@ function peerTables(fashion) {
   const lines = [
     '## 1. Side by side with PyTorch FX int8 (Fashion-MNIST, 10,000 test images)',
     '',
-    'PyTorch: `prepare_fx`/`convert_fx` with `get_default_qconfig_mapping(\'onednn\')`, engine `onednn`, calibrated on the same first N training images; weights are the ONNX fixture\'s own (loaded into `tools/fixtures/make_models.py`\'s architecture; its fp32 accuracy must equal `info.json`\'s). Ours: the headline variant below, made by `modelpass convert`, run in ONNX Runtime. Size: PyTorch `torch.jit.save` of the traced model; ours the ONNX file. Latency: batch 64 (the first test images), one thread (`torch.set_num_threads(1)`; ORT `intraOpNumThreads 1`), medians; torch fp32/int8 interleaved in its process, ORT fp32/int8 interleaved in ours.',
+    'PyTorch: `prepare_fx`/`convert_fx` with `get_default_qconfig_mapping(\'onednn\')`, engine `onednn`, calibrated on the same first N training images; weights are the ONNX fixture\'s own (loaded into `tools/fixtures/make_models.py`\'s architecture; its fp32 accuracy must equal `info.json`\'s). Ours: the headline variant below, made by `modelpass convert`, run in ONNX Runtime. Size: PyTorch `torch.jit.save` of the traced model; ours the ONNX file. Latency: batch 64 (the first test images), one thread (`torch.set_num_threads(1)`; ORT `intraOpNumThreads 1`), median (minimum in parentheses: the least disturbed run of a shared machine); torch fp32/int8 interleaved in its process, ORT fp32/int8 interleaved in ours. Debian\'s torch is built with the generic reference BLAS (\`BLAS_INFO=generic\`), so its fp32 Linear/MatMul is slow (the MLP and transformer columns); its convolutions and all int8 kernels are oneDNN.',
     '',
     '| network | torch fp32 | torch int8 (Δ) | ours: variant | ours int8 (Δ) | size torch int8/fp32 | size ours int8/fp32 | torch fp32 ms | torch int8 ms | ORT fp32 ms | ORT int8 ms | ORT int8 / torch int8 | ORT int8 / ORT fp32 | torch int8 / torch fp32 |',
     '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -28,7 +33,7 @@ function peerTables(fashion) {
     const oursCols = !ours || ours.error
       ? [cell(ours?.label ?? '—'), cell(ours?.error ?? '—')]
       : [cell(ours.label), `${pct(ours.accuracy)} (${pp(ours.accuracy - n.fp32Accuracy)})`];
-    lines.push(`| ${n.network} | ${peerCols[0]} | ${peerCols[1]} | ${oursCols[0]} | ${oursCols[1]} | ${p.error ? '—' : ratio(p.int8_jit_bytes, p.fp32_jit_bytes)} | ${ours?.bytes ? ratio(ours.bytes, n.fp32Bytes) : '—'} | ${ms(p.fp32_ms)} | ${ms(p.int8_ms)} | ${ms(ours?.fp32Ms)} | ${ms(ours?.ms)} | ${ratio(ours?.ms, p.int8_ms)} | ${ratio(ours?.ms, ours?.fp32Ms)} | ${ratio(p.int8_ms, p.fp32_ms)} |`);
+    lines.push(`| ${n.network} | ${peerCols[0]} | ${peerCols[1]} | ${oursCols[0]} | ${oursCols[1]} | ${p.error ? '—' : ratio(p.int8_jit_bytes, p.fp32_jit_bytes)} | ${ours?.bytes ? ratio(ours.bytes, n.fp32Bytes) : '—'} | ${msMin(p.fp32_ms, p.fp32_min_ms)} | ${msMin(p.int8_ms, p.int8_min_ms)} | ${msMin(ours?.fp32Ms, ours?.fp32MinMs)} | ${msMin(ours?.ms, ours?.minMs)} | ${ratioMin(ours?.ms, p.int8_ms, ours?.minMs, p.int8_min_ms)} | ${ratioMin(ours?.ms, ours?.fp32Ms, ours?.minMs, ours?.fp32MinMs)} | ${ratioMin(p.int8_ms, p.fp32_ms, p.int8_min_ms, p.fp32_min_ms)} |`);
   }
   lines.push('', 'Also: ORT fp32 / torch fp32 latency: ' + fashion.map((n) => {
     const ours = n.variants.find((v) => v.headline);
@@ -50,7 +55,7 @@ function variantTable(fashion) {
     '',
     `Accuracy by \`modelpass eval --dataset fashion-mnist:test\` (ORT); Δ against the fp32 fixture; goal: drop ≤ ${DROP_GOAL_PP.static} pp static, ≤ ${DROP_GOAL_PP.dynamic} pp dynamic, ≤ ${DROP_GOAL_PP.weights4} pp int4 weight-only; int8 file ≤ ${INT8_SIZE_GOAL}× fp32. Latency: ORT, batch 64, one thread, interleaved with the fp32 fixture. Checker: ONNX's \`check_model(full_check=True)\`. Pass s: the quantization pass's own time (calibration included).`,
     '',
-    '| network | variant | accuracy | Δ | drop goal met | size ratio | latency ratio | ms | DQ left on Conv/MatMul/Gemm | pass s | checker |',
+    '| network | variant | accuracy | Δ | drop goal met | size ratio | latency ratio (min) | ms (min) | DQ left on Conv/MatMul/Gemm | pass s | checker |',
     '|---|---|---:|---:|---|---:|---:|---:|---:|---:|---|',
   ];
   for (const n of fashion) {
@@ -62,7 +67,7 @@ function variantTable(fashion) {
       }
       const drop = n.fp32Accuracy - v.accuracy;
       const goal = DROP_GOAL_PP[v.kind];
-      lines.push(`| ${n.network} | ${cell(v.label)} | ${pct(v.accuracy)} | ${pp(v.accuracy - n.fp32Accuracy)} | ${goal !== undefined ? mark(drop * 100 <= goal + 1e-9) : '—'} | ${ratio(v.bytes, n.fp32Bytes)} | ${ratio(v.ms, v.fp32Ms)} | ${ms(v.ms)} | ${v.fusion?.dequantize_feeding_compute ?? '—'} | ${v.passSeconds !== undefined ? v.passSeconds.toFixed(2) : '—'} | ${cell(v.checker)} |`);
+      lines.push(`| ${n.network} | ${cell(v.label)} | ${pct(v.accuracy)} | ${pp(v.accuracy - n.fp32Accuracy)} | ${goal !== undefined ? mark(drop * 100 <= goal + 1e-9) : '—'} | ${ratio(v.bytes, n.fp32Bytes)} | ${ratioMin(v.ms, v.fp32Ms, v.minMs, v.fp32MinMs)} | ${msMin(v.ms, v.minMs)} | ${v.fusion?.dequantize_feeding_compute ?? '—'} | ${v.passSeconds !== undefined ? v.passSeconds.toFixed(2) : '—'} | ${cell(v.checker)} |`);
     }
   }
   lines.push('', 'Pipelines: ' + [...new Map(fashion.flatMap((n) => n.variants).map((v) => [v.id, v])).values()].map((v) => `${v.label}: \`${v.pipeline}\``).join('; ') + '.', '');
@@ -75,7 +80,7 @@ function torchvisionTable(torchvision, settings) {
     '',
     `Models: \`tools/fixtures/make_torchvision.py\` (torchvision 0.14 architectures, seeded random weights, BatchNorm folded by the export, opset 13, input batch×3×224×224). Calibration: ${settings.tvSamples} samples of i.i.d. N(0,1) pixels (seed 1) given as a folder of .npy files; cosine: the smallest per-sample cosine of the logits vs fp32 over ${settings.tvEvalSamples} held-out samples of the same distribution (seed 2). Latency: batch ${settings.tvBatch}, one thread, interleaved, median of ${settings.tvRuns} after ${settings.tvWarmup} warm-up; goal ≤ 0.5×. Fused: DequantizeLinear nodes still feeding a Conv/MatMul/Gemm in ORT's optimized graph (\`optimizedModelFilePath\`, all optimizations); 0 means ORT fused every QDQ group into integer kernels. Calibration time: the pass's own time (ORT calibration runs and statistics included), relative to minmax on the same network (goal ≤ 2×).`,
     '',
-    '| network | calibration | latency int8/fp32 | fp32 ms | int8 ms | DQ left on Conv/MatMul/Gemm | Q / DQ left | ORT integer kernels | min cosine | pass s | vs minmax | checker |',
+    '| network | calibration | latency int8/fp32 (min) | fp32 ms (min) | int8 ms (min) | DQ left on Conv/MatMul/Gemm | Q / DQ left | ORT integer kernels | min cosine | pass s | vs minmax | checker |',
     '|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|',
   ];
   for (const n of torchvision) {
@@ -86,7 +91,7 @@ function torchvisionTable(torchvision, settings) {
         continue;
       }
       const kernels = Object.entries(m.fusion?.ops ?? {}).filter(([op]) => /QLinear|Integer|QGemm|QAttention|DynamicQuant|NhwcConv|Q.*Conv/.test(op)).map(([op, c]) => `${op.replace(/^com\.microsoft\./, 'ms.')} ${c}`).join(', ');
-      lines.push(`| ${n.network} | ${m.method} | ${ratio(m.ms, m.fp32Ms)} | ${ms(m.fp32Ms)} | ${ms(m.ms)} | ${m.fusion?.dequantize_feeding_compute ?? '—'} | ${m.fusion ? `${m.fusion.quantize_linear} / ${m.fusion.dequantize_linear}` : '—'} | ${cell(kernels || '—')} | ${m.cosine?.toFixed(4) ?? '—'} | ${m.passSeconds?.toFixed(1) ?? '—'} | ${minmax?.passSeconds ? ratio(m.passSeconds, minmax.passSeconds) : '—'} | ${cell(m.checker ?? '—')} |`);
+      lines.push(`| ${n.network} | ${m.method} | ${ratioMin(m.ms, m.fp32Ms, m.minMs, m.fp32MinMs)} | ${msMin(m.fp32Ms, m.fp32MinMs)} | ${msMin(m.ms, m.minMs)} | ${m.fusion?.dequantize_feeding_compute ?? '—'} | ${m.fusion ? `${m.fusion.quantize_linear} / ${m.fusion.dequantize_linear}` : '—'} | ${cell(kernels || '—')} | ${m.cosine?.toFixed(4) ?? '—'} | ${m.passSeconds?.toFixed(1) ?? '—'} | ${minmax?.passSeconds ? ratio(m.passSeconds, minmax.passSeconds) : '—'} | ${cell(m.checker ?? '—')} |`);
     }
   }
   lines.push('', 'Where ORT spends the time (ORT profiler, median ms per run after the first, slowest node kernels; int8 of the first method):', '');
@@ -122,7 +127,7 @@ function goals(results) {
     }
     const ourDrop = n.fp32Accuracy - ours.accuracy;
     const theirDrop = p.fp32_accuracy - p.int8_accuracy;
-    lines.push(`- ${n.network}: accuracy drop ours ${pp(-ourDrop)} vs PyTorch ${pp(-theirDrop)} → ${mark(ourDrop <= theirDrop + 1e-9)}; ORT int8 ${ms(ours.ms)} ms vs PyTorch int8 ${ms(p.int8_ms)} ms → ${mark(ours.ms <= p.int8_ms)} (at least as fast); file ${ratio(ours.bytes, n.fp32Bytes)} ≤ ${INT8_SIZE_GOAL}× → ${mark(ours.bytes / n.fp32Bytes <= INT8_SIZE_GOAL)}.`);
+    lines.push(`- ${n.network}: accuracy drop ours ${pp(-ourDrop)} vs PyTorch ${pp(-theirDrop)} → ${mark(ourDrop <= theirDrop + 1e-9)}; ORT int8 ${msMin(ours.ms, ours.minMs)} ms vs PyTorch int8 ${msMin(p.int8_ms, p.int8_min_ms)} ms, at least as fast → ${judge(ours.ms <= p.int8_ms, ours.minMs <= p.int8_min_ms)}; file ${ratio(ours.bytes, n.fp32Bytes)} ≤ ${INT8_SIZE_GOAL}× → ${mark(ours.bytes / n.fp32Bytes <= INT8_SIZE_GOAL)}.`);
   }
   for (const n of results.torchvision ?? []) {
     const done = n.methods.filter((m) => !m.error);
@@ -131,9 +136,10 @@ function goals(results) {
       continue;
     }
     const worst = Math.max(...done.map((m) => m.ms / m.fp32Ms));
+    const worstMin = Math.max(...done.map((m) => m.minMs / m.fp32MinMs));
     const minmax = done.find((m) => m.method === 'minmax');
     const slowest = minmax?.passSeconds ? Math.max(...done.map((m) => m.passSeconds / minmax.passSeconds)) : undefined;
-    lines.push(`- ${n.network}: latency ≤ 0.5× fp32 with every method → ${mark(worst <= 0.5)} (worst ${worst.toFixed(3)}×); every QDQ group fused → ${mark(done.every((m) => m.fusion?.dequantize_feeding_compute === 0))}; cosine ≥ 0.99 → ${mark(done.every((m) => m.cosine >= 0.99))} (min ${Math.min(...done.map((m) => m.cosine)).toFixed(4)}); calibration ≤ 2× minmax → ${slowest !== undefined ? `${mark(slowest <= 2)} (max ${slowest.toFixed(2)}×)` : '—'}; methods run ${done.length}/${n.methods.length}.`);
+    lines.push(`- ${n.network}: latency ≤ 0.5× fp32 with every method → ${judge(worst <= 0.5, worstMin <= 0.5)} (worst ${worst.toFixed(3)}×, by minimum ${worstMin.toFixed(3)}×); every QDQ group fused → ${mark(done.every((m) => m.fusion?.dequantize_feeding_compute === 0))}; cosine ≥ 0.99 → ${mark(done.every((m) => m.cosine >= 0.99))} (min ${Math.min(...done.map((m) => m.cosine)).toFixed(4)}); calibration ≤ 2× minmax → ${slowest !== undefined ? `${mark(slowest <= 2)} (max ${slowest.toFixed(2)}×)` : '—'}; methods run ${done.length}/${n.methods.length}.`);
   }
   const memory = results.memory;
   if (!memory) lines.push('- Calibration peak memory: not measured by this run (`--parts` without `memory`).');

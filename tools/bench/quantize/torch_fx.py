@@ -8,7 +8,7 @@ user would: torch.backends.quantized.engine = 'onednn',
 prepare_fx(model, get_default_qconfig_mapping('onednn'), example) -> calibrate on the first N training
 images (the samples modelpass's `dataset=fashion-mnist:train samples=N` reads) -> convert_fx.
 It measures fp32 and int8 accuracy (10k test images), the size of torch.jit.save of each model, and
-the latency of one batch (first B test images) on one thread, fp32 and int8 interleaved, median.
+the latency of one batch (first B test images) on one thread, fp32 and int8 interleaved, median and minimum.
 Prints one JSON object. Run with Debian's /usr/bin/python3 (torch 1.13, onnx):
 
     /usr/bin/python3 tools/bench/quantize/torch_fx.py fashion-resnet [--samples 512] [--batch 64] [--runs 50] [--warmup 5]
@@ -115,7 +115,8 @@ def interleaved_latency(a, b, x, warmup, runs):
                 model(x)
                 if i >= warmup:
                     times[key].append((time.perf_counter() - start) * 1000)
-    return float(np.median(times["a"])), float(np.median(times["b"]))
+    return (float(np.median(times["a"])), float(np.median(times["b"])),
+            float(np.min(times["a"])), float(np.min(times["b"])))
 
 
 def main():
@@ -168,7 +169,7 @@ def main():
         quantized = convert_fx(prepared)
         quantize_seconds = time.perf_counter() - started
     int8_accuracy = accuracy(quantized, test_x, test_y)
-    fp32_ms, int8_ms = interleaved_latency(model, quantized, example, args.warmup, args.runs)
+    fp32_ms, int8_ms, fp32_min_ms, int8_min_ms = interleaved_latency(model, quantized, example, args.warmup, args.runs)
     kinds = sorted({type(m).__module__ + "." + type(m).__name__ for m in quantized.modules()
                     if type(m).__module__.startswith("torch.ao.nn.quantized") or type(m).__module__.startswith("torch.nn.quantized")
                     or type(m).__module__.startswith("torch.nn.intrinsic.quantized") or type(m).__module__.startswith("torch.ao.nn.intrinsic.quantized")})
@@ -183,6 +184,8 @@ def main():
         "int8_jit_bytes": jit_size(quantized, example),
         "fp32_ms": fp32_ms,
         "int8_ms": int8_ms,
+        "fp32_min_ms": fp32_min_ms,
+        "int8_min_ms": int8_min_ms,
         "batch": args.batch,
         "threads": torch.get_num_threads(),
         "quantize_seconds": quantize_seconds,

@@ -96,6 +96,8 @@ export async function runTorchvision({ networks, methods, samples, evalSamples, 
         const latency = await latencyPair(fp32, out, timingFeeds, { warmup, runs });
         row.fp32Ms = latency.a;
         row.ms = latency.b;
+        row.fp32MinMs = latency.aMin;
+        row.minMs = latency.bMin;
         if (!info.profile) {
           info.profile = { method, int8: await kernelProfile(out, timingFeeds, { runs: 5, work }), fp32: await kernelProfile(fp32, timingFeeds, { runs: 5, work }) };
         }
