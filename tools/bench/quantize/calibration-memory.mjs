@@ -76,7 +76,7 @@ async function main() {
   ];
   for (const method of methods) {
     const own = rows.filter((r) => r.method === method);
-    if (own.length > 1) lines.push('', `${method}: peak RSS ${own[0].peakRssMB.toFixed(0)} MB at ${own[0].samples} samples, ${own.at(-1).peakRssMB.toFixed(0)} MB at ${own.at(-1).samples} (${(own.at(-1).peakRssMB - own[0].peakRssMB).toFixed(0)} MB more for ${own.at(-1).samples / own[0].samples}× the samples)`);
+    if (own.length > 1) lines.push('', `${method}: peak RSS ${own[0].peakRssMB.toFixed(0)} MB at ${own[0].samples} samples, ${own.at(-1).peakRssMB.toFixed(0)} MB at ${own.at(-1).samples} (${(own.at(-1).peakRssMB - own[0].peakRssMB >= 0 ? '+' : '') + (own.at(-1).peakRssMB - own[0].peakRssMB).toFixed(0)} MB for ${own.at(-1).samples / own[0].samples}× the samples)`);
   }
   console.log(lines.join('\n'));
   const json = flag('json');
