@@ -61,8 +61,7 @@ export function assertLowerable(model: Model, context: LoweringContext, rules: L
     reason: `${problems.length} node(s) cannot be converted to TFLite; nothing was changed`,
     source: '@modelpass/tflite',
     code: 'tflite/unmappable',
-    notes: problems.map((p) => `${p.location?.node ?? '?'} (${p.location?.op ?? '?'}): ${p.reason}`),
-    hint: 'each node below is listed with why; see the op coverage table in @modelpass/tflite README',
+    hint: 'each node is listed below with why; the op coverage table of @modelpass/tflite says what maps',
   };
   throw new ModelpassError([summary, ...problems]);
 }

@@ -49,7 +49,6 @@ export function raiseFromTflite(model: Model, registry: OpRegistry, options: Rai
         reason: `${problems.length} TFLite node(s) cannot be converted to ONNX; nothing was converted`,
         source: '@modelpass/tflite',
         code: 'tflite/unraisable',
-        notes: problems.map((p) => `${p.location?.node ?? '?'} (${p.location?.op ?? '?'}): ${p.reason}`),
       },
       ...problems,
     ]);
