@@ -20,7 +20,7 @@ export interface TorchArchive {
   code: Map<string, string>;
   /** `data.pkl`, the module tree (or the saved object). */
   data: PickleValue;
-  /** `constants.pkl` (a tuple), `{kind:'none'}` when the archive has none. */
+  /** `constants.pkl` (a tuple), `{kind:'none'}` when the archive has none (a plain `torch.save` file). */
   constants: PickleValue;
   /** The tensor a pickle's tensor node describes, its bytes read from `data/<storageKey>` on demand. */
   tensor(ref: PickleTensor): Tensor;
@@ -38,8 +38,10 @@ export interface TorchArchiveContents {
   code: Map<string, string>;
   data: PickleValue;
   constants: PickleValue;
-  /** Storage bytes by key (`data/<key>`), e.g. `'0'`, `'1'`. The pickles' tensor nodes name these keys. */
+  /** Storage bytes by key (`data/<key>`), e.g. `'0'`, `'1'`. data.pkl's tensor nodes name these keys. */
   tensors: Map<string, Tensor>;
+  /** Storages of constants.pkl's tensors (`constants/<key>`), as traced modules have. */
+  constantTensors?: Map<string, Tensor>;
   /** Extra records (name without prefix → bytes), e.g. `extra/…` or debug records. */
   extraRecords?: Map<string, Uint8Array>;
 }

@@ -14,8 +14,9 @@ export type PickleValue =
   | { kind: 'tuple'; items: PickleValue[] }
   | { kind: 'list'; items: PickleValue[] }
   /** A dict or `collections.OrderedDict` (`ordered`), entries in insertion order. */
-  | { kind: 'dict'; entries: Array<[PickleValue, PickleValue]>; ordered?: boolean }
+  | { kind: 'dict'; entries: Array<[PickleValue, PickleValue]>; ordered?: boolean; state?: PickleValue }
   | PickleTensor
+  | PickleStorage
   /** An instance of a `__torch__.*` class (a scripted module or a TorchScript class): inert. */
   | { kind: 'object'; className: string; state: PickleValue }
   /** `torch.jit._pickle.build_*list` and similar typed containers keep their element kind. */
@@ -23,11 +24,24 @@ export type PickleValue =
   /** A global the allow-list names but that is only referenced, not called (e.g. a dtype). */
   | { kind: 'global'; module: string; name: string };
 
+/** A storage named by a persistent id `('storage', torch.<T>Storage, key, device, numel)`. */
+export interface PickleStorage {
+  kind: 'storage';
+  key: string;
+  /** The archive record holding the bytes: `data/<key>` (data.pkl) or `constants/<key>` (constants.pkl). */
+  record: string;
+  dtype: DType;
+  device: string;
+  elements: number;
+}
+
 /** A tensor from `torch._utils._rebuild_tensor_v2` (or `_rebuild_parameter` around it). */
 export interface PickleTensor {
   kind: 'tensor';
   /** The storage's key: its bytes are the archive record `data/<storageKey>`. */
   storageKey: string;
+  /** The record holding the bytes when not `data/<storageKey>` (tensors of constants.pkl: `constants/<key>`). */
+  storageRecord?: string;
   dtype: DType;
   /** Element offset into the storage. */
   offset: number;

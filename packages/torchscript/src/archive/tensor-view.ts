@@ -1,0 +1,64 @@
+/**
+ * A tensor over a storage record: the view `_rebuild_tensor_v2` describes (element offset, shape,
+ * strides). A contiguous view of a stored record is a lazy file range; any other view is gathered
+ * on first read. Every index the view can reach is checked to lie inside the storage.
+ */
+import { byteLengthOf, ComputedStorage, FileRangeStorage, Tensor, type TensorStorage } from '@modelpass/ir';
+import { torchscriptError } from '../errors.js';
+import type { PickleTensor } from '../pickle/pickle-value.js';
+
+export function tensorView(ref: PickleTensor, storage: TensorStorage, where: string): Tensor {
+  const elementBytes = byteLengthOf(ref.dtype, 1);
+  const storageElements = Math.floor(storage.byteLength / elementBytes);
+  const fail = (reason: string): never => {
+    throw torchscriptError({ reason: `${where}: tensor ${ref.dtype}[${ref.shape.join(',')}] over storage '${ref.storageKey}': ${reason}`, code: 'torchscript/tensor' });
+  };
+  if (ref.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) fail('a dimension is negative');
+  if (ref.strides.some((s) => !Number.isSafeInteger(s) || s < 0)) fail('a stride is negative');
+  if (!Number.isSafeInteger(ref.offset) || ref.offset < 0) fail('the storage offset is negative');
+  const count = ref.shape.reduce((a, b) => a * b, 1);
+  if (count > 0) {
+    const last = ref.offset + ref.shape.reduce((sum, d, i) => sum + (d - 1) * ref.strides[i]!, 0);
+    if (last >= storageElements) fail(`it reaches element ${last}, but the storage holds ${storageElements} elements`);
+  }
+  const byteLength = count * elementBytes;
+  if (isContiguous(ref.shape, ref.strides)) {
+    if (storage instanceof FileRangeStorage) {
+      return Tensor.fromStorage(ref.dtype, ref.shape, new FileRangeStorage(storage.path, storage.offset + ref.offset * elementBytes, byteLength));
+    }
+    const start = ref.offset * elementBytes;
+    return Tensor.fromStorage(ref.dtype, ref.shape, new ComputedStorage(byteLength, () => storage.read().slice(start, start + byteLength), `${where} view`));
+  }
+  return Tensor.fromStorage(
+    ref.dtype,
+    ref.shape,
+    new ComputedStorage(byteLength, () => gather(storage.read(), ref, elementBytes, count), `${where} strided view`),
+  );
+}
+
+function isContiguous(shape: readonly number[], strides: readonly number[]): boolean {
+  let expected = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] !== 1 && strides[i] !== expected) return false;
+    expected *= shape[i]!;
+  }
+  return true;
+}
+
+function gather(source: Uint8Array, ref: PickleTensor, elementBytes: number, count: number): Uint8Array {
+  const out = new Uint8Array(count * elementBytes);
+  const rank = ref.shape.length;
+  const index = new Array<number>(rank).fill(0);
+  let from = ref.offset;
+  for (let n = 0; n < count; n++) {
+    out.set(source.subarray(from * elementBytes, (from + 1) * elementBytes), n * elementBytes);
+    for (let axis = rank - 1; axis >= 0; axis--) {
+      index[axis]!++;
+      from += ref.strides[axis]!;
+      if (index[axis]! < ref.shape[axis]!) break;
+      from -= index[axis]! * ref.strides[axis]!;
+      index[axis] = 0;
+    }
+  }
+  return out;
+}
