@@ -4,7 +4,7 @@
  */
 import { Model, Tensor, byteLengthOf, elementCount } from '@modelpass/ir';
 import type { Engine, ModelSource } from './engine.js';
-import { createEngine, defaultEngineFor, type CreateEngineOptions, type EngineName } from './engines.js';
+import { createEngine, defaultEngineFor, refereeEngineOptions, type CreateEngineOptions, type EngineName } from './engines.js';
 import { runtimeError } from './errors.js';
 import { datasetBatches, type LabelledDataset, type Normalization, type SampleLayout } from './idx-dataset.js';
 import { describeModelSource, loadModel, modelBytes } from './model-source.js';
@@ -75,7 +75,7 @@ function argmaxPerRow(logits: Tensor, rows: number): number[] {
 }
 
 export async function evaluateAccuracy(source: ModelSource, dataset: LabelledDataset, options: EvaluateAccuracyOptions = {}): Promise<AccuracyResult> {
-  const engine = createEngine(options.engine ?? defaultEngineFor(source), options);
+  const engine = createEngine(options.engine ?? defaultEngineFor(source), refereeEngineOptions(options));
   try {
     // Convert once, not once per batch: ORT takes bytes, the interpreter an IR model.
     const model = engine instanceof OrtRunner && source instanceof Model ? modelBytes(source) : engine instanceof ReferenceEngine ? loadModel(source) : source;

@@ -7,7 +7,7 @@ import { inferShapes } from '@modelpass/ops';
 import { checkMemoryBudget, defaultMemoryBudget, type PlannedInput } from './compare-budget.js';
 import { compareOutputs, type CompareOptions, type ComparisonReport } from './compare.js';
 import { feedsToMap, type Engine, type Feeds, type ModelSource } from './engine.js';
-import { createEngine, defaultEngineFor, type CreateEngineOptions, type EngineName } from './engines.js';
+import { createEngine, defaultEngineFor, refereeEngineOptions, type CreateEngineOptions, type EngineName } from './engines.js';
 import { feedableInputs, generateInputs, type GenerateInputsOptions } from './generate-inputs.js';
 import { loadInputs } from './load-inputs.js';
 import { loadModel } from './model-source.js';
@@ -84,8 +84,9 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
   if (modelA && options.inputs === undefined) checkMemoryBudget(modelA, plannedInputs(modelA, options), budget);
   const feeds = resolveComparisonInputs(modelA ?? a, options);
   if (modelA && options.inputs !== undefined && onReference) checkMemoryBudget(modelA, [...feeds].map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape })), budget);
-  const engineA = createEngine(specA, options);
-  const engineB = specB === specA ? engineA : createEngine(specB, options);
+  const engineOptions = refereeEngineOptions(options);
+  const engineA = createEngine(specA, engineOptions);
+  const engineB = specB === specA ? engineA : createEngine(specB, engineOptions);
   try {
     // ONNX Runtime gets the file itself (what a user would run); the interpreter the model read above.
     const expected = await engineA.run(engineA.name === 'reference' && modelA ? modelA : a, feeds);

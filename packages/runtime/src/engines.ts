@@ -19,6 +19,19 @@ const engineFactories = new Map<string, (options: CreateEngineOptions) => Engine
   ['tflite', (options) => new TfliteEngine(options.tflite)],
 ]);
 
+/**
+ * Engine options for a referee run (`compare`, `eval`): ONNX Runtime at graph optimization level
+ * 'basic' unless the caller chose one. ORT 1.30's extended-level LayerNormalization fusion treats
+ * `Sub(mean, x)` as `Sub(x, mean)`, so at its default level two models that differ in that Sub
+ * run identically and a comparison would call them equal; 'basic' folds constants and removes
+ * redundant nodes but fuses nothing.
+ */
+export function refereeEngineOptions<T extends CreateEngineOptions>(options: T): T {
+  const sessionOptions = options.ort?.sessionOptions;
+  if (sessionOptions?.graphOptimizationLevel !== undefined) return options;
+  return { ...options, ort: { ...options.ort, sessionOptions: { ...sessionOptions, graphOptimizationLevel: 'basic' } } };
+}
+
 /** Names `createEngine` knows. */
 export const ENGINE_NAMES: readonly EngineName[] = ['ort', 'reference', 'tflite'];
 

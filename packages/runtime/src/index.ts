@@ -1,6 +1,6 @@
 export type { Engine, Feeds, ModelSource, RunOptions } from './engine.js';
 export { feedsToMap } from './engine.js';
-export { createEngine, defaultEngineFor, ENGINE_NAMES, type CreateEngineOptions, type EngineName } from './engines.js';
+export { createEngine, defaultEngineFor, refereeEngineOptions, ENGINE_NAMES, type CreateEngineOptions, type EngineName } from './engines.js';
 export { OrtRunner, runOrt, disposeSharedOrtRunner, type OrtRunnerOptions, type OrtSessionInfo, type OrtValueInfo } from './ort-runner.js';
 export { toOrtTensor, fromOrtTensor, dtypeFromOrtType, ORT_DTYPES } from './ort-tensor.js';
 export { ReferenceEngine } from './reference-engine.js';
