@@ -6,7 +6,7 @@ export interface ZipLimits {
   maxEntryBytes?: number;
   /** Most bytes all entries together may hold (default 64 GiB). */
   maxTotalBytes?: number;
-  /** Largest inflated/deflated ratio of a deflated entry (default 1000). */
+  /** Largest inflated/deflated ratio of a deflated entry (default 200; torch deflates only source text). */
   maxCompressionRatio?: number;
 }
 
@@ -14,5 +14,5 @@ export const DEFAULT_ZIP_LIMITS: Required<ZipLimits> = Object.freeze({
   maxEntries: 100_000,
   maxEntryBytes: 8 * 2 ** 30,
   maxTotalBytes: 64 * 2 ** 30,
-  maxCompressionRatio: 1000,
+  maxCompressionRatio: 200,
 });

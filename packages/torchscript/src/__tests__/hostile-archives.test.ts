@@ -1,0 +1,139 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelpassError } from '@modelpass/ir';
+import { readPickle, readTorchArchive, readStateDict, TORCHSCRIPT_ERROR_SOURCE } from '@modelpass/torchscript';
+import { reducePickle, stackGlobalPickle, writeArchiveWith, zeroBomb } from './hostile/hostile-files.js';
+import { PYTHON } from './torch/torch-fixtures.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'modelpass-hostile-pt-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function refusal(run: () => unknown): ModelpassError {
+  try {
+    run();
+  } catch (error) {
+    expect(ModelpassError.is(error), String(error)).toBe(true);
+    expect((error as ModelpassError).diagnostics[0]!.source).toBe(TORCHSCRIPT_ERROR_SOURCE);
+    return error as ModelpassError;
+  }
+  throw new Error('expected a ModelpassError, but it was accepted');
+}
+
+describe('pickles that would run code', () => {
+  const calls: Array<[string, string, (marker: string) => string]> = [
+    ['posix', 'system', (m) => `touch ${m}`],
+    ['os', 'system', (m) => `touch ${m}`],
+    ['builtins', 'exec', (m) => `open(${JSON.stringify(m)}, 'w').close()`],
+    ['builtins', 'eval', (m) => `open(${JSON.stringify(m)}, 'w').close()`],
+    ['subprocess', 'getoutput', (m) => `touch ${m}`],
+  ];
+
+  it.each(calls)('GLOBAL %s.%s is refused by name and nothing runs (Python itself would run it)', (module, name, command) => {
+    const marker = join(dir, `marker-${module}-${name}`);
+    const pickle = reducePickle(module, name, command(marker));
+    // the referee: Python's own pickle runs it (proof the file is hostile), in a copy of the marker path
+    const pythonMarker = `${marker}.python`;
+    execFileSync(PYTHON, ['-c', 'import pickle,sys; pickle.loads(open(sys.argv[1],"rb").read())', writeTemp(reducePickle(module, name, command(pythonMarker)))], { stdio: 'ignore' });
+    expect(existsSync(pythonMarker)).toBe(true);
+
+    const error = refusal(() => readPickle(pickle, { source: 'evil.pkl' }));
+    expect(error.message).toContain(`global '${module}.${name}' is not allowed`);
+    const archive = join(dir, `evil-${module}-${name}.pt`);
+    writeArchiveWith(archive, pickle);
+    expect(refusal(() => readTorchArchive(archive)).message).toMatch(new RegExp(`${archive}:evil/data.pkl.*global '${module}\\.${name}'`));
+    expect(refusal(() => readStateDict(archive)).message).toContain(`'${module}.${name}'`);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('refuses STACK_GLOBAL the same way', () => {
+    const marker = join(dir, 'marker-stack');
+    expect(refusal(() => readPickle(stackGlobalPickle('os', 'system', `touch ${marker}`), { source: 'evil.pkl' })).message).toContain("global 'os.system'");
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('refuses a NEWOBJ/REDUCE on a non-global, INST, and an unknown torch function', () => {
+    expect(refusal(() => readPickle(reducePickle('torch', 'load', 'x.pt'), { source: 'a.pkl' })).message).toContain("global 'torch.load'");
+    expect(refusal(() => readPickle(Buffer.from('\x80\x02X\x01\x00\x00\x00a)R.', 'latin1'), { source: 'a.pkl' })).message).toContain('REDUCE of a string');
+    expect(refusal(() => readPickle(Buffer.from('\x80\x02(iposix\nsystem\n.', 'latin1'), { source: 'a.pkl' })).message).toContain('INST');
+  });
+
+  it('refuses a truncated pickle and one without STOP', () => {
+    const good = reducePickle('collections', 'OrderedDict', 'x');
+    expect(refusal(() => readPickle(good.subarray(0, 10), { source: 'a.pkl' })).message).toMatch(/truncated/);
+    expect(refusal(() => readPickle(Uint8Array.from([0x80, 0x02, 0x4e]), { source: 'a.pkl' })).message).toMatch(/without a STOP/);
+  });
+});
+
+function writeTemp(bytes: Uint8Array): string {
+  const path = join(dir, `tmp-${Math.random().toString(36).slice(2)}.pkl`);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+/** A zip whose one entry has a name our writer would refuse: written with Python's zipfile. */
+function zipWithName(name: string): string {
+  const path = join(dir, `slip-${Buffer.from(name).toString('hex')}.pt`);
+  execFileSync(PYTHON, ['-c', 'import zipfile,sys\nwith zipfile.ZipFile(sys.argv[1],"w") as z:\n  z.writestr("a/data.pkl", b"\\x80\\x02N.")\n  z.writestr(zipfile.ZipInfo(sys.argv[2]), b"x")', path, name]);
+  return path;
+}
+
+describe('zip containers that escape, lie or explode', () => {
+  it.each(['../../x', 'a/../../x', '/etc/passwd', 'a\\..\\..\\x', 'C:/x', 'a//x'])('refuses entry name %j', (name) => {
+    const error = refusal(() => readTorchArchive(zipWithName(name)));
+    expect(error.message).toContain(JSON.stringify(name));
+    expect(error.message).toContain('refused');
+  });
+
+  it('refuses a zip bomb by its ratio before inflating (4 GiB of zeros in ~4 MB)', () => {
+    const bomb = zeroBomb(4096);
+    expect(bomb.bytes.byteLength).toBeLessThan(5 << 20);
+    const path = join(dir, 'bomb.pt');
+    writeArchiveWith(path, Uint8Array.from([0x80, 0x02, 0x4e, 0x2e]), [{ name: 'evil/code/__torch__.py', raw: { method: 8, ...bomb } }]);
+    const started = performance.now();
+    const error = refusal(() => readTorchArchive(path));
+    expect(error.message).toMatch(/evil\/code\/__torch__\.py.*zip bomb/);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
+  it('stops inflating a bomb that lies about its size, at the declared size', () => {
+    const bomb = zeroBomb(1024);
+    const path = join(dir, 'liar.pt');
+    writeArchiveWith(path, Uint8Array.from([0x80, 0x02, 0x4e, 0x2e]), [{ name: 'evil/code/__torch__.py', raw: { method: 8, bytes: bomb.bytes, size: 1000, crc32: 0 } }]);
+    const before = process.memoryUsage().rss;
+    const error = refusal(() => readTorchArchive(path));
+    expect(error.message).toContain('inflates to more than its declared 1000 bytes');
+    expect(process.memoryUsage().rss - before).toBeLessThan(256 << 20);
+  });
+
+  it('refuses limits it is given: entry count and entry size', () => {
+    const path = join(dir, 'small.pt');
+    writeArchiveWith(path, Uint8Array.from([0x80, 0x02, 0x4e, 0x2e]));
+    expect(refusal(() => readTorchArchive(path, { maxEntries: 2 })).message).toContain('3 entries, more than the limit');
+    expect(refusal(() => readTorchArchive(path, { maxEntryBytes: 3 })).message).toMatch(/declares 4 bytes, more than the limit/);
+  });
+
+  it('refuses truncated archives at every cut, never reading past the end', () => {
+    const path = join(dir, 'whole.pt');
+    writeArchiveWith(path, Uint8Array.from([0x80, 0x02, 0x7d, 0x2e])); // an empty dict
+    const whole = readFileSync(path);
+    expect(readTorchArchive(path).data).toEqual({ kind: 'dict', entries: [] });
+    for (const cut of [0, 1, 21, 100, whole.length - 23, whole.length - 1]) {
+      const truncated = join(dir, `cut-${cut}.pt`);
+      writeFileSync(truncated, whole.subarray(0, cut));
+      expect(refusal(() => readTorchArchive(truncated)).message).toMatch(/truncated|end-of-central-directory|past the end|damaged/);
+    }
+  });
+
+  it('refuses a folder and a FIFO by name instead of hanging', () => {
+    expect(() => readTorchArchive(dir)).toThrow(/a folder, not a regular file/);
+    const fifo = join(dir, 'pipe.pt');
+    execFileSync('mkfifo', [fifo]);
+    expect(() => readTorchArchive(fifo)).toThrow(/FIFO/);
+  });
+});
