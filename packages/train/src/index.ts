@@ -1,0 +1,5 @@
+export { buildGradientGraph, trainableInitializers, TRAINING_MIN_OPSET, type BuildGradientGraphOptions, type GradientGraph } from './build-gradient-graph.js';
+export { GradientContext, ruleError } from './gradient-context.js';
+export { defineGradientRule, GradientRuleRegistry, type GradientRule, type GradientRuleInput } from './rule-registry.js';
+export { builtinGradientRules, createGradientRuleRegistry } from './rules/index.js';
+export { lossBuilders, type LossBuilder, type LossSpec } from './losses.js';
