@@ -1,0 +1,169 @@
+/** Elementwise aten ops (arithmetic, comparisons, activations) → ONNX elementwise ops. */
+import type { ScriptValue } from '../script-value.js';
+import type { AtenLowering, LoweringContext, TensorValue } from '../lowering.js';
+import { pythonBinary } from '../python-semantics.js';
+
+function broadcastRank(a: TensorValue, b: TensorValue): number | undefined {
+  return a.rank === undefined || b.rank === undefined ? undefined : Math.max(a.rank, b.rank);
+}
+
+/** The two operands as tensors; a Python number takes the other operand's dtype. */
+function operands(ctx: LoweringContext): [TensorValue, TensorValue] {
+  const left = ctx.arg(0);
+  const right = ctx.arg(1, 'other');
+  if (left.kind === 'tensor') return [left, ctx.tensor(right, 'other', left)];
+  const b = ctx.tensor(right, 'other');
+  return [ctx.tensor(left, 'self', b), b];
+}
+
+function binary(python: string, onnxOp: string, options: { compare?: boolean } = {}): AtenLowering {
+  return (ctx) => {
+    const known = pythonBinary(python, ctx.arg(0), ctx.arg(1, 'other'));
+    if (known) return known;
+    const [a, b] = operands(ctx);
+    const result = ctx.emit(onnxOp, [a.value, b.value], {}, { rank: broadcastRank(a, b), dtype: options.compare ? 'bool' : a.dtype ?? b.dtype });
+    if (!options.compare && (a.scalarInt || b.scalarInt) && a.rank === 0 && b.rank === 0) result.scalarInt = true;
+    return result;
+  };
+}
+
+/** `add`/`sub` with torch's `alpha` (other * alpha). */
+function addLike(python: string, onnxOp: string): AtenLowering {
+  const plain = binary(python, onnxOp);
+  return (ctx) => {
+    const alpha = ctx.arg(2, 'alpha', { kind: 'int', value: 1 });
+    if ((alpha.kind === 'int' || alpha.kind === 'float') && alpha.value === 1) return plain(ctx);
+    const [a, b] = operands(ctx);
+    const scaled = ctx.emit('Mul', [b.value, ctx.tensor(alpha, 'alpha', b).value], {}, { rank: b.rank, dtype: b.dtype });
+    return ctx.emit(onnxOp, [a.value, scaled.value], {}, { rank: broadcastRank(a, scaled), dtype: a.dtype });
+  };
+}
+
+function unary(onnxOp: string, attributes: Record<string, number> = {}): AtenLowering {
+  return (ctx) => {
+    const x = ctx.tensor(ctx.arg(0), 'self');
+    return ctx.emit(onnxOp, [x.value], attributes, { rank: x.rank, dtype: x.dtype });
+  };
+}
+
+function floorDivide(ctx: LoweringContext): ScriptValue {
+  const known = pythonBinary('//', ctx.arg(0), ctx.arg(1));
+  if (known) return known;
+  const [a, b] = operands(ctx);
+  const quotient = ctx.emit('Div', [a.value, b.value], {}, { rank: broadcastRank(a, b), dtype: a.dtype });
+  if (a.dtype === 'int64' || a.scalarInt) return { ...quotient, scalarInt: a.scalarInt === true && b.rank === 0 };
+  return ctx.emit('Floor', [quotient.value], {}, { rank: quotient.rank, dtype: quotient.dtype });
+}
+
+function trueDivide(ctx: LoweringContext): ScriptValue {
+  const known = pythonBinary('/', ctx.arg(0), ctx.arg(1));
+  if (known) return known;
+  const mode = ctx.arg(2, 'rounding_mode');
+  const [a, b] = operands(ctx);
+  const quotient = ctx.emit('Div', [a.value, b.value], {}, { rank: broadcastRank(a, b), dtype: a.dtype });
+  if (mode.kind === 'str' && mode.value === 'floor') return ctx.emit('Floor', [quotient.value], {}, { rank: quotient.rank, dtype: quotient.dtype });
+  if (mode.kind === 'str') return ctx.fail(`rounding_mode '${mode.value}' is not supported`);
+  return quotient;
+}
+
+function clamp(ctx: LoweringContext, min: ScriptValue, max: ScriptValue): ScriptValue {
+  const x = ctx.tensor(ctx.arg(0), 'self');
+  const minValue = min.kind === 'none' ? null : ctx.tensor(min, 'min', x).value;
+  const maxValue = max.kind === 'none' ? null : ctx.tensor(max, 'max', x).value;
+  return ctx.emit('Clip', [x.value, minValue, maxValue], {}, { rank: x.rank, dtype: x.dtype });
+}
+
+function gelu(ctx: LoweringContext): ScriptValue {
+  const x = ctx.tensor(ctx.arg(0), 'self');
+  const approximate = ctx.arg(1, 'approximate', { kind: 'str', value: 'none' });
+  const tanh = approximate.kind === 'str' && approximate.value === 'tanh';
+  const c = (v: number): TensorValue => ctx.scalarConstant(x.dtype ?? 'float32', v);
+  let inner: TensorValue;
+  if (tanh) {
+    // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+    const cube = ctx.emit('Mul', [ctx.emit('Mul', [x.value, x.value]).value, x.value]);
+    const poly = ctx.emit('Add', [x.value, ctx.emit('Mul', [cube.value, c(0.044715).value]).value]);
+    inner = ctx.emit('Tanh', [ctx.emit('Mul', [poly.value, c(Math.sqrt(2 / Math.PI)).value]).value]);
+  } else {
+    inner = ctx.emit('Erf', [ctx.emit('Mul', [x.value, c(Math.SQRT1_2).value]).value]);
+  }
+  const onePlus = ctx.emit('Add', [inner.value, c(1).value]);
+  const half = ctx.emit('Mul', [x.value, c(0.5).value]);
+  return ctx.emit('Mul', [half.value, onePlus.value], {}, { rank: x.rank, dtype: x.dtype });
+}
+
+function softmaxLike(onnxOp: string): AtenLowering {
+  return (ctx) => {
+    const x = ctx.tensor(ctx.arg(0), 'self');
+    const axis = ctx.int(ctx.arg(1, 'dim'), 'dim');
+    return ctx.emit(onnxOp, [x.value], { axis }, { rank: x.rank, dtype: x.dtype });
+  };
+}
+
+const identity: AtenLowering = (ctx) => ctx.arg(0);
+
+export const elementwiseLowerings: ReadonlyArray<[string, AtenLowering]> = [
+  ['add', addLike('+', 'Add')],
+  ['sub', addLike('-', 'Sub')],
+  ['rsub', (ctx) => {
+    const [a, b] = operands(ctx);
+    return ctx.emit('Sub', [b.value, a.value], {}, { rank: broadcastRank(a, b), dtype: a.dtype });
+  }],
+  ['mul', binary('*', 'Mul')],
+  ['div', trueDivide],
+  ['floor_divide', floorDivide],
+  ['floordiv', floorDivide],
+  ['pow', binary('**', 'Pow')],
+  ['remainder', binary('%', 'Mod')],
+  ['eq', binary('==', 'Equal', { compare: true })],
+  ['ne', (ctx) => {
+    const known = pythonBinary('!=', ctx.arg(0), ctx.arg(1));
+    if (known) return known;
+    const equal = binary('==', 'Equal', { compare: true })(ctx) as TensorValue;
+    return ctx.emit('Not', [equal.value], {}, { rank: equal.rank, dtype: 'bool' });
+  }],
+  ['lt', binary('<', 'Less', { compare: true })],
+  ['gt', binary('>', 'Greater', { compare: true })],
+  ['le', binary('<=', 'LessOrEqual', { compare: true })],
+  ['ge', binary('>=', 'GreaterOrEqual', { compare: true })],
+  ['neg', unary('Neg')],
+  ['relu', unary('Relu')],
+  ['sigmoid', unary('Sigmoid')],
+  ['tanh', unary('Tanh')],
+  ['exp', unary('Exp')],
+  ['log', unary('Log')],
+  ['sqrt', unary('Sqrt')],
+  ['rsqrt', (ctx) => {
+    const root = unary('Sqrt')(ctx) as TensorValue;
+    return ctx.emit('Reciprocal', [root.value], {}, { rank: root.rank, dtype: root.dtype });
+  }],
+  ['abs', unary('Abs')],
+  ['erf', unary('Erf')],
+  ['hardswish', unary('HardSwish')],
+  ['hardsigmoid', (ctx) => {
+    const x = ctx.tensor(ctx.arg(0), 'self');
+    return ctx.emit('HardSigmoid', [x.value], { alpha: { kind: 'float', value: 1 / 6 }, beta: { kind: 'float', value: 0.5 } }, { rank: x.rank, dtype: x.dtype });
+  }],
+  ['silu', (ctx) => {
+    const x = ctx.tensor(ctx.arg(0), 'self');
+    const gate = ctx.emit('Sigmoid', [x.value]);
+    return ctx.emit('Mul', [x.value, gate.value], {}, { rank: x.rank, dtype: x.dtype });
+  }],
+  ['gelu', gelu],
+  ['hardtanh', (ctx) => clamp(ctx, ctx.arg(1, 'min_val', { kind: 'float', value: -1 }), ctx.arg(2, 'max_val', { kind: 'float', value: 1 }))],
+  ['relu6', (ctx) => clamp(ctx, { kind: 'float', value: 0 }, { kind: 'float', value: 6 })],
+  ['clamp', (ctx) => clamp(ctx, ctx.arg(1, 'min'), ctx.arg(2, 'max'))],
+  ['leaky_relu', (ctx) => {
+    const x = ctx.tensor(ctx.arg(0), 'self');
+    const slope = ctx.float(ctx.arg(1, 'negative_slope', { kind: 'float', value: 0.01 }), 'negative_slope');
+    return ctx.emit('LeakyRelu', [x.value], { alpha: { kind: 'float', value: slope } }, { rank: x.rank, dtype: x.dtype });
+  }],
+  ['softmax', softmaxLike('Softmax')],
+  ['log_softmax', softmaxLike('LogSoftmax')],
+  ['contiguous', identity],
+  ['detach', identity],
+  ['clone', identity],
+  ['dropout', identity],
+  ['feature_dropout', identity],
+  ['alpha_dropout', identity],
+];

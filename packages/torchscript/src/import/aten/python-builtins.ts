@@ -1,0 +1,155 @@
+/**
+ * Lowerings for the Python-level builtins TorchScript prints as calls: `int(...)`, `len(...)`,
+ * `torch.dim`, `torch.size`, `torch.append`, `ops.prim.NumToTensor`, `torch.format`, … — known values
+ * are computed while importing; sizes of tensors become Shape/Gather nodes.
+ */
+import type { ScriptValue } from '../script-value.js';
+import { NONE } from '../script-value.js';
+import type { AtenLowering, LoweringContext, TensorValue } from '../lowering.js';
+import { pythonBinary, pythonEquals, truthy } from '../python-semantics.js';
+
+/** `x.size(dim)` as a symbolic int (int64 scalar). */
+export function symbolicSize(ctx: LoweringContext, x: TensorValue, dim: number): TensorValue {
+  const shape = ctx.emit('Shape', [x.value], {}, { rank: 1, dtype: 'int64' });
+  const index = ctx.scalarConstant('int64', dim);
+  const size = ctx.emit('Gather', [shape.value, index.value], { axis: 0 }, { rank: 0, dtype: 'int64' });
+  size.scalarInt = true;
+  return size;
+}
+
+export function rankOf(ctx: LoweringContext, x: TensorValue, what: string): number {
+  if (x.rank === undefined) {
+    return ctx.fail(`the rank of ${what} is not known while importing`, 'give the input shapes (readTorchScript option `inputs`) so ranks are known');
+  }
+  return x.rank;
+}
+
+function size(ctx: LoweringContext): ScriptValue {
+  const self = ctx.arg(0);
+  if (self.kind === 'list' || self.kind === 'tuple') return { kind: 'int', value: self.items.length };
+  const x = ctx.tensor(self, 'self');
+  const dimArg = ctx.arg(1, 'dim');
+  if (dimArg.kind !== 'none') {
+    let dim = ctx.int(dimArg, 'dim');
+    if (dim < 0) dim += rankOf(ctx, x, 'self');
+    return symbolicSize(ctx, x, dim);
+  }
+  const rank = rankOf(ctx, x, 'self');
+  return { kind: 'list', items: Array.from({ length: rank }, (_, d) => symbolicSize(ctx, x, d)) };
+}
+
+function toInt(ctx: LoweringContext): ScriptValue {
+  const value = ctx.arg(0);
+  if (value.kind === 'int' || value.kind === 'bool') return { kind: 'int', value: Number(value.value) };
+  if (value.kind === 'float') return { kind: 'int', value: Math.trunc(value.value) };
+  if (value.kind === 'tensor') {
+    const asInt = value.dtype === 'int64' ? value : ctx.emit('Cast', [value.value], { to: 7 }, { rank: 0, dtype: 'int64' });
+    return { ...asInt, scalarInt: true };
+  }
+  return ctx.fail(`int() of ${value.kind}`);
+}
+
+function toFloat(ctx: LoweringContext): ScriptValue {
+  const value = ctx.arg(0);
+  if (value.kind === 'int' || value.kind === 'float' || value.kind === 'bool') return { kind: 'float', value: Number(value.value) };
+  if (value.kind === 'tensor') return ctx.emit('Cast', [value.value], { to: 1 }, { rank: 0, dtype: 'float32' });
+  return ctx.fail(`float() of ${value.kind}`);
+}
+
+function length(ctx: LoweringContext): ScriptValue {
+  const value = ctx.arg(0);
+  if (value.kind === 'list' || value.kind === 'tuple') return { kind: 'int', value: value.items.length };
+  if (value.kind === 'str') return { kind: 'int', value: value.value.length };
+  if (value.kind === 'dict') return { kind: 'int', value: value.entries.length };
+  return symbolicSize(ctx, ctx.tensor(value, 'self'), 0);
+}
+
+function range(ctx: LoweringContext): ScriptValue {
+  const numbers = Array.from({ length: ctx.argCount }, (_, i) => ctx.int(ctx.arg(i), `range argument ${i}`));
+  const [start, stop, step] = numbers.length === 1 ? [0, numbers[0]!, 1] : [numbers[0]!, numbers[1]!, numbers[2] ?? 1];
+  if (step === 0) return ctx.fail('range() step must not be zero');
+  const items: ScriptValue[] = [];
+  for (let i = start; step > 0 ? i < stop : i > stop; i += step) items.push({ kind: 'int', value: i });
+  return { kind: 'list', items };
+}
+
+function dim(ctx: LoweringContext): ScriptValue {
+  return { kind: 'int', value: rankOf(ctx, ctx.tensor(ctx.arg(0), 'self'), 'self') };
+}
+
+function getItem(ctx: LoweringContext): ScriptValue {
+  const container = ctx.arg(0);
+  const index = ctx.arg(1);
+  if (container.kind === 'list' || container.kind === 'tuple') {
+    let i = ctx.int(index, 'index');
+    if (i < 0) i += container.items.length;
+    if (i < 0 || i >= container.items.length) return ctx.fail(`index ${i} out of range for a ${container.kind} of ${container.items.length}`);
+    return container.items[i]!;
+  }
+  if (container.kind === 'dict') {
+    const found = container.entries.find(([key]) => pythonEquals(key, index));
+    return found ? found[1] : ctx.fail('key not in dict');
+  }
+  if (container.kind === 'tensor' && index.kind === 'int') {
+    return ctx.emit('Gather', [container.value, ctx.scalarConstant('int64', index.value).value], { axis: 0 }, {
+      rank: container.rank === undefined ? undefined : container.rank - 1,
+      dtype: container.dtype,
+    });
+  }
+  return ctx.fail(`indexing a ${container.kind} with ${index.kind}`);
+}
+
+function append(ctx: LoweringContext): ScriptValue {
+  const list = ctx.arg(0);
+  if (list.kind !== 'list') return ctx.fail('append needs a list');
+  list.items.push(ctx.arg(1));
+  return list;
+}
+
+function numToTensor(ctx: LoweringContext): ScriptValue {
+  const value = ctx.arg(0);
+  if (value.kind === 'tensor') return value;
+  if (value.kind === 'int') return { ...ctx.scalarConstant('int64', value.value), scalarInt: true };
+  return ctx.tensor(value, 'a');
+}
+
+/** An int/bool binary op with Python semantics when known; lowered to `fallback` otherwise. */
+function scalarOr(op: string, fallback: AtenLowering): AtenLowering {
+  return (ctx) => pythonBinary(op, ctx.arg(0), ctx.arg(1)) ?? fallback(ctx);
+}
+
+export const pythonBuiltinLowerings: ReadonlyArray<[string, AtenLowering]> = [
+  ['size', size],
+  ['dim', dim],
+  ['len', length],
+  ['builtin_len', length],
+  ['builtin_int', toInt],
+  ['builtin_float', toFloat],
+  ['builtin_bool', (ctx) => ({ kind: 'bool', value: truthy(ctx.arg(0)) })],
+  ['builtin_range', range],
+  ['__getitem__', getItem],
+  ['append', append],
+  ['list', (ctx) => {
+    const value = ctx.arg(0);
+    return value.kind === 'list' || value.kind === 'tuple' ? { kind: 'list', items: [...value.items] } : ctx.fail('list() of a non-list');
+  }],
+  ['__is__', (ctx) => pythonBinary('is', ctx.arg(0), ctx.arg(1))!],
+  ['__isnot__', (ctx) => pythonBinary('is not', ctx.arg(0), ctx.arg(1))!],
+  ['__not__', (ctx) => ({ kind: 'bool', value: !truthy(ctx.arg(0)) })],
+  ['__contains__', (ctx) => pythonBinary('in', ctx.arg(1), ctx.arg(0)) ?? ctx.fail('`in` on this container')],
+  ['format', () => ({ kind: 'str', value: '(formatted message)' })],
+  ['warn', () => NONE],
+  ['is_grad_enabled', () => ({ kind: 'bool', value: false })],
+  ['is_scripting', () => ({ kind: 'bool', value: true })],
+  ['_is_tracing', () => ({ kind: 'bool', value: false })],
+  ['prim_NumToTensor', numToTensor],
+  ['prim_unchecked_cast', (ctx) => ctx.arg(0)],
+  ['prim_data', (ctx) => ctx.arg(0)],
+  ['prim_device', () => ({ kind: 'str', value: 'cpu' })],
+  ['prim_dtype', (ctx) => {
+    const x = ctx.tensor(ctx.arg(0), 'self');
+    return { kind: 'int', value: x.dtype === 'int64' ? 4 : x.dtype === 'bool' ? 11 : 6 };
+  }],
+  ['__and__', scalarOr('&', (ctx) => ctx.fail('`and` of tensors'))],
+  ['__or__', scalarOr('|', (ctx) => ctx.fail('`or` of tensors'))],
+];

@@ -1,0 +1,173 @@
+/** Shape aten ops (view, flatten, transpose, cat, chunk, slice, …) → ONNX Reshape/Flatten/Transpose/Concat/Split/Slice. */
+import { Tensor, type Value } from '@modelpass/ir';
+import type { ScriptValue } from '../script-value.js';
+import type { AtenLowering, LoweringContext, TensorValue } from '../lowering.js';
+import { rankOf } from './python-builtins.js';
+
+function normalizeDim(ctx: LoweringContext, dim: number, rank: number | undefined, what: string): number {
+  if (dim >= 0) return dim;
+  if (rank === undefined) return ctx.fail(`negative ${what} ${dim} on a tensor of unknown rank`);
+  return dim + rank;
+}
+
+/** A shape list (ints known or computed) as a 1-D int64 value. */
+function shapeVector(ctx: LoweringContext, value: ScriptValue, what: string): { vector: Value; length: number } {
+  if (value.kind === 'tensor' && !value.scalarInt) return { vector: value.value, length: -1 };
+  const items = value.kind === 'list' || value.kind === 'tuple' ? value.items : [value];
+  if (items.every((item) => item.kind === 'int')) return { vector: ctx.int64Vector(items.map((item) => ctx.int(item, what))), length: items.length };
+  const parts = items.map((item) => {
+    if (item.kind === 'int') return ctx.int64Vector([item.value]);
+    const scalar = ctx.tensor(item, what);
+    return ctx.emit('Unsqueeze', [scalar.value, ctx.int64Vector([0])], {}, { rank: 1, dtype: 'int64' }).value;
+  });
+  return { vector: ctx.emit('Concat', parts, { axis: 0 }, { rank: 1, dtype: 'int64' }).value, length: items.length };
+}
+
+const reshape: AtenLowering = (ctx) => {
+  const x = ctx.tensor(ctx.arg(0), 'self');
+  const { vector, length } = shapeVector(ctx, ctx.arg(1, 'size'), 'size');
+  return ctx.emit('Reshape', [x.value, vector], {}, { rank: length < 0 ? undefined : length, dtype: x.dtype });
+};
+
+const flatten: AtenLowering = (ctx) => {
+  const x = ctx.tensor(ctx.arg(0), 'self');
+  const start = ctx.int(ctx.arg(1, 'start_dim', { kind: 'int', value: 0 }), 'start_dim');
+  const end = ctx.int(ctx.arg(2, 'end_dim', { kind: 'int', value: -1 }), 'end_dim');
+  const rank = x.rank;
+  const endDim = end < 0 && rank !== undefined ? end + rank : end;
+  if (end === -1 || (rank !== undefined && endDim === rank - 1)) {
+    const axis = normalizeDim(ctx, start, rank, 'start_dim');
+    if (axis === 0) {
+      const flat = ctx.emit('Flatten', [x.value], { axis: 0 }, { rank: 2, dtype: x.dtype });
+      return ctx.emit('Reshape', [flat.value, ctx.int64Vector([-1])], {}, { rank: 1, dtype: x.dtype });
+    }
+    return ctx.emit('Flatten', [x.value], { axis }, { rank: axis + 1, dtype: x.dtype });
+  }
+  const r = rankOf(ctx, x, 'self');
+  const startDim = normalizeDim(ctx, start, r, 'start_dim');
+  // Keep the dims outside [start, end] (0 copies the input dim), -1 for the merged run.
+  const target = [...new Array<number>(startDim).fill(0), -1, ...new Array<number>(r - 1 - endDim).fill(0)];
+  return ctx.emit('Reshape', [x.value, ctx.int64Vector(target)], {}, { rank: target.length, dtype: x.dtype });
+};
+
+const transpose: AtenLowering = (ctx) => {
+  const x = ctx.tensor(ctx.arg(0), 'self');
+  const rank = rankOf(ctx, x, 'self');
+  const a = normalizeDim(ctx, ctx.int(ctx.arg(1, 'dim0'), 'dim0'), rank, 'dim0');
+  const b = normalizeDim(ctx, ctx.int(ctx.arg(2, 'dim1'), 'dim1'), rank, 'dim1');
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  perm[a] = b;
+  perm[b] = a;
+  return ctx.emit('Transpose', [x.value], { perm }, { rank, dtype: x.dtype });
+};
+
+const permute: AtenLowering = (ctx) => {
+  const x = ctx.tensor(ctx.arg(0), 'self');
+  const dims = ctx.ints(ctx.arg(1, 'dims'), 'dims');
+  const perm = dims.map((d) => normalizeDim(ctx, d, dims.length, 'dims'));
+  return ctx.emit('Transpose', [x.value], { perm }, { rank: perm.length, dtype: x.dtype });
+};
+
+function tensorList(ctx: LoweringContext, value: ScriptValue, what: string): TensorValue[] {
+  if (value.kind !== 'list' && value.kind !== 'tuple') return ctx.fail(`${what} must be a list of tensors`);
+  return value.items.map((item, i) => ctx.tensor(item, `${what}[${i}]`));
+}
+
+const cat: AtenLowering = (ctx) => {
+  const parts = tensorList(ctx, ctx.arg(0, 'tensors'), 'tensors');
+  const rank = parts.find((p) => p.rank !== undefined)?.rank;
+  const axis = normalizeDim(ctx, ctx.int(ctx.arg(1, 'dim', { kind: 'int', value: 0 }), 'dim'), rank, 'dim');
+  return ctx.emit('Concat', parts.map((p) => p.value), { axis }, { rank, dtype: parts[0]?.dtype });
+};
+
+const stack: AtenLowering = (ctx) => {
+  const parts = tensorList(ctx, ctx.arg(0, 'tensors'), 'tensors');
+  const rank = parts.find((p) => p.rank !== undefined)?.rank;
+  const axis = normalizeDim(ctx, ctx.int(ctx.arg(1, 'dim', { kind: 'int', value: 0 }), 'dim'), rank === undefined ? undefined : rank + 1, 'dim');
+  const expanded = parts.map((p) => ctx.emit('Unsqueeze', [p.value, ctx.int64Vector([axis])]).value);
+  return ctx.emit('Concat', expanded, { axis }, { rank: rank === undefined ? undefined : rank + 1, dtype: parts[0]?.dtype });
+};
+
+/** `aten::chunk(x, chunks, dim)`: equal parts (ONNX Split without sizes), the count known while importing. */
+const chunk: AtenLowering = (ctx) => {
+  const x = ctx.tensor(ctx.arg(0), 'self');
+  const chunks = ctx.int(ctx.arg(1, 'chunks'), 'chunks');
+  const axis = normalizeDim(ctx, ctx.int(ctx.arg(2, 'dim', { kind: 'int', value: 0 }), 'dim'), x.rank, 'dim');
+  const outputs = ctx.emitMany('Split', [x.value], { axis }, chunks, { rank: x.rank, dtype: x.dtype });
+  return { kind: 'list', items: outputs };
+};
+
+const unsqueeze: AtenLowering = (ctx) => {
+  const x = ctx.tensor(ctx.arg(0), 'self');
+  const rank = x.rank === undefined ? undefined : x.rank + 1;
+  const axis = normalizeDim(ctx, ctx.int(ctx.arg(1, 'dim'), 'dim'), rank, 'dim');
+  return ctx.emit('Unsqueeze', [x.value, ctx.int64Vector([axis])], {}, { rank, dtype: x.dtype });
+};
+
+const squeeze: AtenLowering = (ctx) => {
+  const x = ctx.tensor(ctx.arg(0), 'self');
+  const dimArg = ctx.arg(1, 'dim');
+  if (dimArg.kind === 'none') return ctx.emit('Squeeze', [x.value], {}, { dtype: x.dtype });
+  const axis = normalizeDim(ctx, ctx.int(dimArg, 'dim'), x.rank, 'dim');
+  return ctx.emit('Squeeze', [x.value, ctx.int64Vector([axis])], {}, { rank: x.rank === undefined ? undefined : x.rank - 1, dtype: x.dtype });
+};
+
+const INT64_MAX = 9223372036854775807n;
+
+/** `aten::slice(x, dim, start, end, step)` on a tensor, or a Python list slice. */
+const slice: AtenLowering = (ctx) => {
+  const self = ctx.arg(0);
+  const startArg = ctx.arg(2, 'start');
+  const endArg = ctx.arg(3, 'end');
+  const step = ctx.int(ctx.arg(4, 'step', { kind: 'int', value: 1 }), 'step');
+  if (self.kind === 'list' || self.kind === 'tuple') {
+    const length = self.items.length;
+    const clampIndex = (v: number): number => Math.min(Math.max(v < 0 ? v + length : v, 0), length);
+    const start = startArg.kind === 'none' ? 0 : clampIndex(ctx.int(startArg, 'start'));
+    const end = endArg.kind === 'none' ? length : clampIndex(ctx.int(endArg, 'end'));
+    const items: ScriptValue[] = [];
+    for (let i = start; i < end; i += step) items.push(self.items[i]!);
+    return { kind: self.kind, items };
+  }
+  const x = ctx.tensor(self, 'self');
+  const dim = normalizeDim(ctx, ctx.int(ctx.arg(1, 'dim', { kind: 'int', value: 0 }), 'dim'), x.rank, 'dim');
+  const bound = (value: ScriptValue, fallback: bigint, what: string): Value => {
+    if (value.kind === 'none') return ctx.builder.constant(tensorOf([fallback]), 'const');
+    if (value.kind === 'int') return ctx.builder.constant(tensorOf([BigInt(Math.max(Math.min(value.value, Number.MAX_SAFE_INTEGER), -Number.MAX_SAFE_INTEGER))]), 'const');
+    return ctx.emit('Unsqueeze', [ctx.tensor(value, what).value, ctx.int64Vector([0])]).value;
+  };
+  const starts = bound(startArg, 0n, 'start');
+  const ends = bound(endArg, INT64_MAX, 'end');
+  return ctx.emit('Slice', [x.value, starts, ends, ctx.int64Vector([dim]), ctx.int64Vector([step])], {}, { rank: x.rank, dtype: x.dtype });
+};
+
+const select: AtenLowering = (ctx) => {
+  const x = ctx.tensor(ctx.arg(0), 'self');
+  const dim = normalizeDim(ctx, ctx.int(ctx.arg(1, 'dim'), 'dim'), x.rank, 'dim');
+  const index = ctx.tensor(ctx.arg(2, 'index'), 'index');
+  return ctx.emit('Gather', [x.value, index.value], { axis: dim }, { rank: x.rank === undefined ? undefined : x.rank - 1, dtype: x.dtype });
+};
+
+function tensorOf(values: bigint[]): Tensor {
+  return Tensor.fromValues('int64', [values.length], values);
+}
+
+export const shapeLowerings: ReadonlyArray<[string, AtenLowering]> = [
+  ['view', reshape],
+  ['reshape', reshape],
+  ['flatten', flatten],
+  ['transpose', transpose],
+  ['t', (ctx) => {
+    const x = ctx.tensor(ctx.arg(0), 'self');
+    return ctx.emit('Transpose', [x.value], { perm: [1, 0] }, { rank: 2, dtype: x.dtype });
+  }],
+  ['permute', permute],
+  ['cat', cat],
+  ['concat', cat],
+  ['stack', stack],
+  ['chunk', chunk],
+  ['unsqueeze', unsqueeze],
+  ['squeeze', squeeze],
+  ['slice', slice],
+  ['select', select],
+];

@@ -1,0 +1,98 @@
+/**
+ * TorchScript archive → IR: the root module of data.pkl is the model; its `forward` is interpreted
+ * symbolically (submodule calls inlined with their own parameters, Python-level values folded,
+ * aten ops lowered to canonical ops). Weights stay lazy: constants read `data/<key>` on demand.
+ */
+import { GraphBuilder, tensorType, type DType, type Dim, type Model } from '@modelpass/ir';
+import { readTorchArchive } from '../archive/read-archive.js';
+import type { TorchArchive, TorchArchiveLimits } from '../archive/types.js';
+import { torchscriptError } from '../errors.js';
+import type { PickleTensor } from '../pickle/pickle-value.js';
+import type { SourcePosition } from '../script/ast.js';
+import { CodeIndex } from './code-index.js';
+import { Interpreter, type InterpreterHost } from './interpreter.js';
+import { describeValue, type ScriptValue } from './script-value.js';
+
+/** The graph input a `forward` argument becomes. */
+export interface TorchScriptInputSpec {
+  dtype?: DType;
+  /** Dims (numbers, symbolic names, or null for unknown); its length is the input's rank. */
+  shape?: readonly Dim[];
+}
+
+export interface ReadTorchScriptOptions {
+  /** Per `forward` argument (after self). Default: float32 with the rank unknown. */
+  inputs?: readonly TorchScriptInputSpec[];
+  /** Limits for the zip container and pickles. */
+  limits?: TorchArchiveLimits;
+  /** Opset of the canonical ops emitted (default 17). */
+  opset?: number;
+}
+
+/** Reads a TorchScript archive (`torch.jit.save`, scripted or traced) into a Model. */
+export function readTorchScript(path: string, options: ReadTorchScriptOptions = {}): Model {
+  return importTorchScript(readTorchArchive(path, options.limits ?? {}), options);
+}
+
+/** Imports an already opened archive. */
+export function importTorchScript(archive: TorchArchive, options: ReadTorchScriptOptions = {}): Model {
+  const root = archive.data;
+  if (root.kind !== 'object') {
+    throw torchscriptError({
+      reason: `data.pkl holds a ${root.kind}, not a scripted module: this is not a TorchScript archive (a torch.save state dict is read with readStateDict)`,
+      location: { file: archive.path },
+      code: 'torchscript/not-a-module',
+    });
+  }
+  const builder = new GraphBuilder();
+  const code = new CodeIndex(archive.code, `${archive.path}:`);
+  const constantsByTensor = new Map<PickleTensor, ScriptValue>();
+  const host: InterpreterHost = {
+    builder,
+    code,
+    constantTensor(tensor, name) {
+      let value = constantsByTensor.get(tensor);
+      if (!value) {
+        const constant = builder.constant(archive.tensor(tensor), name.replace(/[^A-Za-z0-9_.]/g, '_') || 'weight');
+        value = { kind: 'tensor', value: constant, rank: tensor.shape.length, dtype: tensor.dtype };
+        constantsByTensor.set(tensor, value);
+      }
+      return value;
+    },
+    constant(index: number, at: SourcePosition) {
+      const items = archive.constants.kind === 'tuple' || archive.constants.kind === 'list' ? archive.constants.items : [];
+      const item = items[index];
+      if (!item) return interpreter.fail(at, `CONSTANTS.c${index} is not in constants.pkl (it has ${items.length})`);
+      return interpreter.fromPickle(item, `CONSTANTS.c${index}`, at);
+    },
+  };
+  const interpreter = new Interpreter(host);
+  const rootClass = code.classNamed(root.className);
+  const at: SourcePosition = { file: `${archive.path}:data.pkl`, line: 1, column: 1 };
+  if (!rootClass) interpreter.fail(at, `the archive has no code for the root module class ${root.className}`);
+  const forward = rootClass!.methods.get('forward');
+  if (!forward) interpreter.fail(rootClass!.at, `the root module ${root.className} has no forward method`);
+  const self: ScriptValue & { kind: 'module' } = { kind: 'module', className: root.className, state: root.state, path: '' };
+  const args: ScriptValue[] = forward!.params.slice(1).map((param, index) => {
+    const spec = options.inputs?.[index];
+    const annotation = param.annotation?.kind === 'name' ? param.annotation.id : undefined;
+    if (annotation !== undefined && annotation !== 'Tensor') {
+      interpreter.fail(forward!.at, `forward argument '${param.name}' is a ${annotation}; only Tensor arguments become graph inputs`);
+    }
+    const dtype = spec?.dtype ?? 'float32';
+    const value = builder.input(param.name, tensorType(dtype, spec?.shape ?? null));
+    const input: ScriptValue = { kind: 'tensor', value, dtype };
+    if (spec?.shape) input.rank = spec.shape.length;
+    return input;
+  });
+  const result = interpreter.call(forward!, [self, ...args], new Map(), forward!.at);
+  const outputs = result.kind === 'tuple' ? result.items : [result];
+  outputs.forEach((output, index) => {
+    if (output.kind === 'tensor') builder.output(output.value);
+    else interpreter.fail(forward!.at, `forward returns a ${describeValue(output)} as output ${index}; only tensors (or a tuple of tensors) can be graph outputs`);
+  });
+  const model = builder.model({ onnx: options.opset ?? 17 });
+  model.sourceFormat = 'torchscript';
+  model.sourcePath = archive.path;
+  return model;
+}
