@@ -19,9 +19,9 @@ export function tfliteEnvironment(): PassEnvironment {
 }
 
 /** Runs `legalize-tflite{options}` (verify-each on) and returns its statistics. */
-export async function legalize(model: Model, options = ''): Promise<Map<string, number>> {
+export async function legalize(model: Model, options = '', before = ''): Promise<Map<string, number>> {
   const statistics = new StatisticsInstrumentation();
-  await new PassManager({ environment: tfliteEnvironment(), instrumentations: [statistics] }).run(model, `legalize-tflite${options ? `{${options}}` : ''}`);
+  await new PassManager({ environment: tfliteEnvironment(), instrumentations: [statistics] }).run(model, `${before}legalize-tflite${options ? `{${options}}` : ''}`);
   return new Map(statistics.get('legalize-tflite') ?? []);
 }
 

@@ -18,6 +18,8 @@ interface OpCase {
   readonly opset?: number;
   /** Input value range (default [-1, 1]). */
   readonly range?: [number, number];
+  /** Run fold-qdq before legalizing (DequantizeLinear of constants becomes a quant<> type). */
+  readonly foldQdq?: boolean;
   readonly build: (b: GraphBuilder, x: Value) => Value | Value[];
 }
 
@@ -42,6 +44,31 @@ const CASES: OpCase[] = [
   { name: 'Conv dilation 2', input: [1, 2, 10, 10], build: (b, x) => b.op1('onnx.Conv', [x, b.constant(CONV_W(3, 2, 3))], { dilations: attrs.ints([2, 2]) }) },
   { name: 'Conv depthwise (group = C, multiplier 2)', input: [1, 4, 7, 7], build: (b, x) => b.op1('onnx.Conv', [x, b.constant(CONV_W(8, 1, 3)), b.constant(f32([8], 4))], { group: attrs.int(4), pads: attrs.ints([1, 1, 1, 1]) }) },
   { name: 'Conv grouped (group 2)', input: [1, 4, 6, 6], build: (b, x) => b.op1('onnx.Conv', [x, b.constant(CONV_W(6, 2, 3)), b.constant(f32([6], 4))], { group: attrs.int(2) }) },
+  {
+    name: 'Conv with int8 per-channel weights behind DequantizeLinear',
+    input: [1, 3, 6, 6],
+    opset: 13,
+    build: (b, x) => {
+      const q = Tensor.fromValues('int8', [4, 3, 3, 3], Array.from({ length: 108 }, (_, i) => ((i * 37) % 255) - 127));
+      const scale = Tensor.fromValues('float32', [4], [0.01, 0.02, 0.005, 0.03]);
+      const zero = Tensor.fromValues('int8', [4], [0, 0, 0, 0]);
+      const w = b.op1('onnx.DequantizeLinear', [b.constant(q), b.constant(scale), b.constant(zero)], { axis: attrs.int(0) });
+      return b.op1('onnx.Conv', [x, w], { pads: attrs.ints([1, 1, 1, 1]) });
+    },
+  },
+  {
+    name: 'Conv with quant<> int8 weights (after fold-qdq)',
+    input: [1, 3, 6, 6],
+    opset: 13,
+    foldQdq: true,
+    build: (b, x) => {
+      const q = Tensor.fromValues('int8', [4, 3, 3, 3], Array.from({ length: 108 }, (_, i) => ((i * 53) % 255) - 127));
+      const scale = Tensor.fromValues('float32', [4], [0.01, 0.02, 0.005, 0.03]);
+      const zero = Tensor.fromValues('int8', [4], [0, 1, -2, 3]);
+      const w = b.op1('onnx.DequantizeLinear', [b.constant(q), b.constant(scale), b.constant(zero)], { axis: attrs.int(0) });
+      return b.op1('onnx.Conv', [x, w], { pads: attrs.ints([1, 1, 1, 1]) });
+    },
+  },
   { name: 'Conv + Relu (fused)', input: [1, 3, 6, 6], build: (b, x) => b.op1('onnx.Relu', [b.op1('onnx.Conv', [x, b.constant(CONV_W(4, 3, 1))])]) },
   { name: 'Conv + Clip(0,6) (fused RELU6)', input: [1, 3, 6, 6], build: (b, x) => b.op1('onnx.Clip', [b.op1('onnx.Conv', [x, b.constant(CONV_W(4, 3, 1, 11))]), b.constant(scalar(0)), b.constant(scalar(6))]) },
   { name: 'ConvTranspose stride 2', input: [1, 3, 4, 4], build: (b, x) => b.op1('onnx.ConvTranspose', [x, b.constant(f32([3, 2, 2, 2], 13)), b.constant(f32([2], 14))], { strides: attrs.ints([2, 2]) }) },
@@ -170,7 +197,7 @@ describe('legalize-tflite op by op: TFLite runtime within 1e-4 of ONNX Runtime',
     it(testCase.name, async () => {
       const original = buildCase(testCase);
       const converted = buildCase(testCase);
-      await legalize(converted, 'optimize=false');
+      await legalize(converted, 'optimize=false', testCase.foldQdq ? 'fold-qdq,' : '');
       const foreign = converted.graph.nodeList().filter((node) => !node.op.startsWith('tflite.'));
       expect(foreign.map((node) => node.op)).toEqual([]);
       const differences = await compareInRuntimes(original, converted, feedsFor(original, 7, testCase.range ?? [-1, 1]));

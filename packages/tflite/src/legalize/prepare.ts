@@ -1,5 +1,5 @@
-import { attrs, Builder, Tensor, type Model, type Node, type Value } from '@modelpass/ir';
-import { numbersOf } from './constant-values.js';
+import { attrs, Builder, dequantizeLinear, Tensor, type Model, type Node, type Value } from '@modelpass/ir';
+import { constantOf, numbersOf } from './constant-values.js';
 import { dimsOf } from './lowering-tools.js';
 import { batchNormAsScaleShift } from './rules/normalization.js';
 
@@ -129,17 +129,54 @@ function constantNodeAsInitializer(node: Node): boolean {
 }
 
 /**
+ * DequantizeLinear of constant integers (weight-only quantized models: int8 weights behind a
+ * DequantizeLinear) → the float32 constant it computes, bit-exact with ONNX Runtime. The TFLite file
+ * then holds float weights; native quantized tensors are not written yet.
+ */
+function constantDequantize(node: Node): boolean {
+  const [q, scale, zeroPoint] = [0, 1, 2].map((i) => (node.inputs[i] ? constantOf(node.inputs[i]) : undefined));
+  const output = node.outputs[0];
+  if (!q || !scale || (node.inputs[2] && !zeroPoint) || !output || output.isGraphOutput) return false;
+  if ((node.optionalAttr('block_size', 'int') ?? 0) !== 0) return false;
+  const axis = node.optionalAttr('axis', 'int');
+  const floats = dequantizeLinear(q, scale, zeroPoint, scale.rank === 0 || scale.size === 1 ? {} : { axis: axis ?? 1 });
+  const value = node.graph!.addConstant(node.graph!.uniqueName(`${output.name}_dequantized`), floats);
+  output.replaceAllUsesWith(value);
+  node.erase();
+  return true;
+}
+
+/** Constants with a `quant<>` type (fold-qdq's spelling of int8 weights) → float32 constants of the reals they stand for. */
+function dequantizeQuantTypedConstants(model: Model): number {
+  let count = 0;
+  for (const constant of [...model.graph.constants]) {
+    const tensor = constant.constant;
+    const quant = tensor?.quant;
+    if (!tensor || !quant || !constant.hasUses || constant.isGraphInput) continue;
+    const scale = Tensor.fromValues('float32', [quant.scale.length], [...quant.scale]);
+    const zeroPoint = Tensor.fromValues(tensor.dtype, [quant.zeroPoint.length], [...quant.zeroPoint]);
+    const plain = tensor.withQuant(undefined);
+    const floats = quant.axis === undefined ? dequantizeLinear(plain, scale.reshape([]), zeroPoint.reshape([])) : dequantizeLinear(plain, scale, zeroPoint, { axis: quant.axis });
+    const value = model.graph.addConstant(model.graph.uniqueName(`${constant.name}_dequantized`), floats);
+    constant.replaceAllUsesWith(value);
+    count++;
+  }
+  return count;
+}
+
+/**
  * Canonical rewrites before layout conversion: the ops TFLite has no builtin for but whose meaning
  * other canonical ops say in a layout-agnostic way, and the fusions torch's exports spell out.
  * Returns how many nodes were rewritten.
  */
 export function prepareCanonicalForTflite(model: Model): number {
   const opset = model.opset('onnx') ?? 17;
-  let rewrites = 0;
+  let rewrites = dequantizeQuantTypedConstants(model);
   for (const node of model.graph.nodeList()) {
     if (!node.graph) continue;
     let changed = false;
     if (node.op === 'onnx.Constant') changed = constantNodeAsInitializer(node);
+    else if (node.op === 'onnx.DequantizeLinear') changed = constantDequantize(node);
     else if (node.op === 'onnx.GlobalAveragePool' || node.op === 'onnx.GlobalMaxPool') changed = globalPoolAsReduce(node, opset);
     else if (node.op === 'onnx.BatchNormalization') changed = batchNormAsMulAdd(node);
     else if (node.op === 'onnx.Erf') changed = erfGelu(node);
