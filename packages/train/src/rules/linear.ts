@@ -37,7 +37,7 @@ export const linearRules: readonly GradientRule[] = [
       }
       let dc: Value | null = null;
       if (c && needs[2]) {
-        const scaled = beta === 1 ? dy : ctx.op('Mul', [dy, ctx.scalar(beta, ctx.typeOf(dy).dtype)]);
+        const scaled = beta === 1 ? dy : ctx.op('Mul', [dy, ctx.scalar(beta, ctx.typeOf(node.output(0)).dtype)]);
         dc = ctx.unbroadcast(scaled, c, node.output(0), node);
       }
       return [da, db, dc];
@@ -50,8 +50,12 @@ export const linearRules: readonly GradientRule[] = [
       const [aOriginal, bOriginal] = [a, b];
       const rankA = ctx.rankOf(a, node);
       const rankB = ctx.rankOf(b, node);
-      if (rankA === 1) { a = ctx.unsqueeze(a, [0]); dy = ctx.unsqueeze(dy, [-2]); }
-      if (rankB === 1) { b = ctx.unsqueeze(b, [1]); dy = ctx.unsqueeze(dy, [-1]); }
+      if (rankA === 1 && rankB === 1) {
+        a = ctx.unsqueeze(a, [0]); b = ctx.unsqueeze(b, [1]); dy = ctx.reshape(dy, [1, 1]);
+      } else {
+        if (rankA === 1) { a = ctx.unsqueeze(a, [0]); dy = ctx.unsqueeze(dy, [-2]); }
+        if (rankB === 1) { b = ctx.unsqueeze(b, [1]); dy = ctx.unsqueeze(dy, [-1]); }
+      }
       const rank = Math.max(2, rankA, rankB);
       const ra = Math.max(2, rankA);
       const rb = Math.max(2, rankB);

@@ -1,0 +1,89 @@
+/** Conv (groups, strides, dilations, pads, auto_pad, 1-D and 2-D), pools and BatchNormalization against finite differences. */
+import { attrs, Tensor } from '@modelpass/ir';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { f64, gradCheck, randomTensor, seeded } from './gradcheck.js';
+
+describe('Conv', () => {
+  it('matches finite differences over random geometry', () => {
+    fc.assert(fc.property(
+      fc.record({
+        spatialRank: fc.constantFrom(1, 2), group: fc.constantFrom(1, 2), inPerGroup: fc.integer({ min: 1, max: 2 }),
+        outPerGroup: fc.integer({ min: 1, max: 2 }), kernel: fc.integer({ min: 1, max: 3 }), stride: fc.integer({ min: 1, max: 2 }),
+        dilation: fc.integer({ min: 1, max: 2 }), padBegin: fc.integer({ min: 0, max: 1 }), padEnd: fc.integer({ min: 0, max: 1 }),
+        extra: fc.integer({ min: 0, max: 2 }), bias: fc.boolean(), autoPad: fc.constantFrom('NOTSET', 'NOTSET', 'SAME_UPPER', 'VALID'),
+      }),
+      fc.integer({ min: 1, max: 1000 }),
+      (p, seed) => {
+        const rng = seeded(seed);
+        const size = (p.kernel - 1) * p.dilation + 1 + p.extra;
+        const xShape = [1, p.group * p.inPerGroup, ...new Array<number>(p.spatialRank).fill(size)];
+        const wShape = [p.group * p.outPerGroup, p.inPerGroup, ...new Array<number>(p.spatialRank).fill(p.kernel)];
+        const attributes = {
+          group: attrs.int(p.group), strides: attrs.ints(new Array(p.spatialRank).fill(p.stride)),
+          dilations: attrs.ints(new Array(p.spatialRank).fill(p.dilation)),
+          ...(p.autoPad === 'NOTSET'
+            ? { pads: attrs.ints([...new Array(p.spatialRank).fill(p.padBegin), ...new Array(p.spatialRank).fill(p.padEnd)]) }
+            : { auto_pad: attrs.string(p.autoPad) }),
+        };
+        const feeds: Record<string, Tensor> = { x: randomTensor(rng, xShape), w: randomTensor(rng, wShape) };
+        if (p.bias) feeds.b = randomTensor(rng, [wShape[0]!]);
+        const result = gradCheck({
+          build: (g) => {
+            const inputs = [g.input('x', f64(xShape)), g.input('w', f64(wShape))];
+            if (p.bias) inputs.push(g.input('b', f64([wShape[0]!])));
+            const y = g.op1('onnx.Conv', inputs, attributes);
+            return g.op1('onnx.ReduceSum', [g.op1('onnx.Mul', [y, y])], { keepdims: attrs.int(0) });
+          },
+          feeds, lossFeeds: { target: Tensor.scalar('float64', 0.5) }, wrt: Object.keys(feeds),
+        });
+        expect(result.maxRelError).toBeLessThan(1e-5);
+      }), { numRuns: 12, seed: 2 });
+  });
+});
+
+describe('pools', () => {
+  it('MaxPool (overlapping windows, pads, strides) matches finite differences', () => {
+    const rng = seeded(9);
+    for (const attributes of [
+      { kernel_shape: attrs.ints([2, 2]), strides: attrs.ints([2, 2]) },
+      { kernel_shape: attrs.ints([3, 3]), strides: attrs.ints([1, 2]), pads: attrs.ints([1, 1, 1, 0]) },
+    ]) {
+      const result = gradCheck({
+        build: (g) => g.op1('onnx.MaxPool', [g.input('x', f64([2, 2, 5, 4]))], attributes),
+        feeds: { x: randomTensor(rng, [2, 2, 5, 4]) },
+        lossFeeds: { target: randomTensor(rng, attributes.pads ? [2, 2, 5, 2] : [2, 2, 2, 2]) }, wrt: ['x'],
+      });
+      expect(result.maxRelError).toBeLessThan(1e-5);
+    }
+  });
+
+  it('AveragePool and GlobalAveragePool match finite differences', () => {
+    const rng = seeded(4);
+    const average = gradCheck({
+      build: (g) => g.op1('onnx.AveragePool', [g.input('x', f64([1, 2, 5, 5]))], { kernel_shape: attrs.ints([3, 2]), strides: attrs.ints([2, 1]), pads: attrs.ints([1, 0, 0, 1]), count_include_pad: attrs.int(1) }),
+      feeds: { x: randomTensor(rng, [1, 2, 5, 5]) }, lossFeeds: { target: randomTensor(rng, [1, 2, 2, 5]) }, wrt: ['x'],
+    });
+    expect(average.maxRelError).toBeLessThan(1e-5);
+    const global = gradCheck({
+      build: (g) => g.op1('onnx.GlobalAveragePool', [g.input('x', f64([2, 3, 2, 3]))]),
+      feeds: { x: randomTensor(rng, [2, 3, 2, 3]) }, lossFeeds: { target: randomTensor(rng, [2, 3, 1, 1]) }, wrt: ['x'],
+    });
+    expect(global.maxRelError).toBeLessThan(1e-5);
+  });
+});
+
+describe('BatchNormalization (inference mode)', () => {
+  it('matches finite differences for the input, scale and bias', () => {
+    const rng = seeded(6);
+    const result = gradCheck({
+      build: (g) => g.op1('onnx.BatchNormalization', [
+        g.input('x', f64([2, 3, 2, 2])), g.input('scale', f64([3])), g.input('bias', f64([3])),
+        g.constant(randomTensor(rng, [3]), 'mean'), g.constant(randomTensor(rng, [3], 0.5, 1), 'var'),
+      ], { epsilon: attrs.float(1e-3) }),
+      feeds: { x: randomTensor(rng, [2, 3, 2, 2]), scale: randomTensor(rng, [3]), bias: randomTensor(rng, [3]) },
+      lossFeeds: { target: randomTensor(rng, [2, 3, 2, 2]) }, wrt: ['x', 'scale', 'bias'],
+    });
+    expect(result.maxRelError).toBeLessThan(1e-5);
+  });
+});
