@@ -65,10 +65,10 @@ export function rewriteAsInteger(layer: DynamicLayer, weight: DynamicWeight, act
     if (layer.alpha !== 1) scaleTensor = Tensor.fromValues('float32', weight.scale.shape, Array.from(weight.scale.data() as Float32Array, (s) => Math.fround(s * layer.alpha)));
     if (layer.bias && layer.beta !== 0) {
       bias = layer.bias;
-      if (layer.beta !== 1) bias = b.op1('onnx.Mul', [bias, b.constant(Tensor.scalar('float32', layer.beta), `${node.name}_beta`)]);
+      if (layer.beta !== 1) bias = b.op1('onnx.Mul', [bias, b.constant(Tensor.scalar('float32', layer.beta), `${node.name}_beta`)], {}, { name: `${node.name}_beta_Mul` });
     }
   }
-  const asFloat = b.op1('onnx.Cast', [integer.output(0)], { to: attrs.int(1) }, { types: [tensorType('float32', outputShape)] });
+  const asFloat = b.op1('onnx.Cast', [integer.output(0)], { to: attrs.int(1) }, { name: `${node.name}_output_Cast`, types: [tensorType('float32', outputShape)] });
   const scale = b.op1('onnx.Mul', [x.scale, b.constant(scaleTensor, `${name}_scale`)], {}, { name: `${node.name}_scales_Mul` });
   let result = b.op1('onnx.Mul', [asFloat, scale], {}, { name: `${node.name}_output_Mul`, types: [output.type] });
   if (bias) result = b.op1('onnx.Add', [result, bias], {}, { name: `${node.name}_bias_Add`, types: [output.type] });

@@ -86,8 +86,8 @@ export function replaceWithMatMulNBits(model: Model, layer: LinearLayer, weight:
   let result = matmul.output(0);
   if (layer.bias && layer.beta !== 0) {
     let bias = layer.bias;
-    if (layer.beta !== 1) bias = b.op1('onnx.Mul', [bias, b.constant(Tensor.scalar('float32', layer.beta), `${node.name}_beta`)]);
-    result = b.op1('onnx.Add', [result, bias], {}, { types: [output.type] });
+    if (layer.beta !== 1) bias = b.op1('onnx.Mul', [bias, b.constant(Tensor.scalar('float32', layer.beta), `${node.name}_beta`)], {}, { name: `${node.name}_beta_Mul` });
+    result = b.op1('onnx.Add', [result, bias], {}, { name: `${node.name}_bias_Add`, types: [output.type] });
   }
   model.opsetImports.set(MICROSOFT_DOMAIN, Math.max(1, model.opsetImports.get(MICROSOFT_DOMAIN) ?? 1));
   output.replaceAllUsesWith(result);
