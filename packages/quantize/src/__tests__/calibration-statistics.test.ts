@@ -85,6 +85,7 @@ describe('MinMaxStatistics', () => {
 
   it('has no range before any finite value, and rejects malformed JSON', () => {
     expect(() => new MinMaxStatistics().add(Float32Array.of(NaN)).range()).toThrow(/no finite value/);
+    expect(() => new MinMaxStatistics().add(Float32Array.of(1)).range('entropy')).toThrow(/needs histogram statistics/);
     expect(() => MinMaxStatistics.fromJSON({ kind: 'minmax', min: 3, max: 1, count: 2, nonFinite: 0 })).toThrow(ModelpassError);
   });
 });

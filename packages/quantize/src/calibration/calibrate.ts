@@ -74,8 +74,7 @@ export function chooseRanges(statistics: CalibrationStatistics, options: Calibra
   for (const [name, tensor] of statistics.tensors) {
     try {
       if (tensor instanceof MinMaxStatistics) {
-        if (options.method !== 'minmax') throw calibrationError({ reason: `method '${options.method}' needs histogram statistics, but these were collected for minmax` });
-        ranges.set(name, tensor.range());
+        ranges.set(name, tensor.range(options.method));
       } else {
         ranges.set(name, tensor.range(options.method, {
           percentile: options.percentile,

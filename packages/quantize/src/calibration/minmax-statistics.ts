@@ -4,7 +4,7 @@
  * values bit for bit. With a moving average (ORT's `moving_average`, `averaging_constant`) the result
  * depends on batch order, so such statistics do not merge.
  */
-import { calibrationError, type TensorRange } from './options.js';
+import { calibrationError, type CalibrationMethod, type TensorRange } from './options.js';
 
 export interface MinMaxStatisticsJSON {
   readonly kind: 'minmax';
@@ -98,8 +98,9 @@ export class MinMaxStatistics {
     return this;
   }
 
-  /** The range seen; a tensor with no finite value has none. */
-  range(): TensorRange {
+  /** The range seen (`method` can only be `minmax`: other methods need a histogram); a tensor with no finite value has none. */
+  range(method: CalibrationMethod = 'minmax'): TensorRange {
+    if (method !== 'minmax') throw calibrationError({ reason: `method '${method}' needs histogram statistics, but these were collected for minmax` });
     if (this.seen === 0) throw calibrationError({ reason: 'no finite value was seen, so the tensor has no range' });
     return { min: this.minimum, max: this.maximum };
   }
