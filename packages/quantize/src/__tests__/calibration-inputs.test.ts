@@ -164,6 +164,7 @@ graph @main(%a: float32[N,4], %b: float32[N,4]) {
     const bad: [Partial<CalibrationOptions>, RegExp][] = [
       [{ method: 'kl' as never }, /unknown calibration method 'kl'/],
       [{ samples: 0 }, /calibration option 'samples' is 0/],
+      [{ samples: undefined as never }, /calibration option 'samples' is missing/],
       [{ percentile: 40 }, /calibration option 'percentile' is 40/],
       [{ bins: 1.5 }, /calibration option 'bins' is 1.5/],
       [{ dataset: ' ' }, /calibration option 'dataset' is empty/],

@@ -89,6 +89,7 @@ export function checkCalibrationOptions(options: CalibrationOptions): void {
     });
   }
   const integer = (min: number) => (v: number) => Number.isInteger(v) && v >= min;
+  if (options.samples === undefined) throw calibrationError({ reason: "calibration option 'samples' is missing", expected: 'an integer ≥ 1 (quantize-static uses 256)' });
   requireNumber('samples', options.samples, integer(1), 'an integer ≥ 1');
   requireNumber('batchSize', options.batchSize, integer(1), 'an integer ≥ 1');
   requireNumber('seed', options.seed, (v) => Number.isInteger(v), 'an integer');
