@@ -91,7 +91,7 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
     // ONNX Runtime gets the file itself (what a user would run); the interpreter the model read above.
     const expected = await engineA.run(engineA.name === 'reference' && modelA ? modelA : a, feeds);
     const actual = await engineB.run(b, feeds);
-    const report = compareOutputs(expected, actual, options);
+    const report = compareOutputs(...alignPositionalOutputs([engineA, expected], [engineB, actual]), options);
     return {
       ...report,
       engines: [engineA.name, engineB.name],
@@ -102,4 +102,18 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
     if (typeof specA === 'string') await engineA.dispose();
     if (typeof specB === 'string' && engineB !== engineA) await engineB.dispose();
   }
+}
+
+/**
+ * An engine whose outputs come back by position (torch: `forward` returns a tuple) gets the other
+ * engine's output names, in order, when both give the same number of outputs.
+ */
+function alignPositionalOutputs(
+  [engineA, a]: [Engine, Map<string, Tensor>],
+  [engineB, b]: [Engine, Map<string, Tensor>],
+): [Map<string, Tensor>, Map<string, Tensor>] {
+  const positional = (engine: Engine): boolean => (engine as { positionalOutputs?: boolean }).positionalOutputs === true;
+  if (a.size !== b.size || positional(engineA) === positional(engineB)) return [a, b];
+  const rename = (from: Map<string, Tensor>, names: string[]): Map<string, Tensor> => new Map([...from.values()].map((t, i) => [names[i]!, t]));
+  return positional(engineB) ? [a, rename(b, [...a.keys()])] : [rename(a, [...b.keys()]), b];
 }

@@ -5,18 +5,21 @@ import { OrtRunner, type OrtRunnerOptions } from './ort-runner.js';
 import { isTflitePath } from './model-source.js';
 import { ReferenceEngine } from './reference-engine.js';
 import { TfliteEngine, type TfliteEngineOptions } from './tflite-engine.js';
+import { TorchEngine, isTorchScriptPath, type TorchEngineOptions } from './torch-engine.js';
 
-export type EngineName = 'ort' | 'reference' | 'tflite';
+export type EngineName = 'ort' | 'reference' | 'tflite' | 'torch';
 
 export interface CreateEngineOptions {
   readonly ort?: OrtRunnerOptions;
   readonly tflite?: TfliteEngineOptions;
+  readonly torch?: TorchEngineOptions;
 }
 
 const engineFactories = new Map<string, (options: CreateEngineOptions) => Engine>([
   ['ort', (options) => new OrtRunner(options.ort)],
   ['reference', () => new ReferenceEngine()],
   ['tflite', (options) => new TfliteEngine(options.tflite)],
+  ['torch', (options) => new TorchEngine(options.torch)],
 ]);
 
 /**
@@ -33,7 +36,7 @@ export function refereeEngineOptions<T extends CreateEngineOptions>(options: T):
 }
 
 /** Names `createEngine` knows. */
-export const ENGINE_NAMES: readonly EngineName[] = ['ort', 'reference', 'tflite'];
+export const ENGINE_NAMES: readonly EngineName[] = ['ort', 'reference', 'tflite', 'torch'];
 
 /** An engine by name; an `Engine` passed in is returned as it is. */
 export function createEngine(engine: EngineName | Engine = 'ort', options: CreateEngineOptions = {}): Engine {
@@ -54,7 +57,7 @@ export function createEngine(engine: EngineName | Engine = 'ort', options: Creat
  * model of the tflite dialect (read from .tflite, or legalized), ONNX Runtime for everything else.
  */
 export function defaultEngineFor(source: ModelSource): EngineName {
-  if (typeof source === 'string') return isTflitePath(source) ? 'tflite' : 'ort';
+  if (typeof source === 'string') return isTflitePath(source) ? 'tflite' : isTorchScriptPath(source) ? 'torch' : 'ort';
   if (source instanceof Model) {
     for (const node of source.graph.nodes()) return node.dialect === 'tflite' ? 'tflite' : 'ort';
     return source.sourceFormat === 'tflite' ? 'tflite' : 'ort';

@@ -4,7 +4,7 @@ export { createEngine, defaultEngineFor, refereeEngineOptions, ENGINE_NAMES, typ
 export { OrtRunner, runOrt, disposeSharedOrtRunner, type OrtRunnerOptions, type OrtSessionInfo, type OrtValueInfo } from './ort-runner.js';
 export { toOrtTensor, fromOrtTensor, dtypeFromOrtType, ORT_DTYPES } from './ort-tensor.js';
 export { ReferenceEngine } from './reference-engine.js';
-export { loadModel, describeModelSource, isTflitePath } from './model-source.js';
+export { loadModel, describeModelSource, isTflitePath, registerModelReader, type ModelFileReader } from './model-source.js';
 export { SeededRandom } from './prng.js';
 export {
   generateInputs,
@@ -52,3 +52,4 @@ export { evaluateAccuracy, type EvaluateAccuracyOptions, type AccuracyResult } f
 export { LruCache } from './lru-cache.js';
 export { checkRegularFile, readRegularFile, describeFileKind } from './regular-file.js';
 export { TfliteEngine, type TfliteEngineOptions, type TfliteValueInfo } from './tflite-engine.js';
+export { TorchEngine, isTorchScriptPath, TORCH_SETUP_HINT, type TorchEngineOptions } from './torch-engine.js';

@@ -21,9 +21,31 @@ export function modelSourceFile(source: ModelSource): string | undefined {
   return undefined;
 }
 
-/** The IR model for a source: read and decoded through `@modelpass/onnx` (`@modelpass/tflite` for a `.tflite` file) when it is a file or bytes. */
+/**
+ * A reader for a model file format this package does not depend on (e.g. TorchScript archives,
+ * whose reader depends on this package): registered by the application (the CLI registers its
+ * formats), tried by `loadModel` before ONNX.
+ */
+export interface ModelFileReader {
+  readonly name: string;
+  matches(path: string): boolean;
+  read(path: string): Model;
+}
+
+const modelFileReaders: ModelFileReader[] = [];
+
+/** Registers (or replaces, by name) a reader `loadModel` uses for the paths it matches. */
+export function registerModelReader(reader: ModelFileReader): void {
+  const at = modelFileReaders.findIndex((r) => r.name === reader.name);
+  if (at >= 0) modelFileReaders[at] = reader;
+  else modelFileReaders.push(reader);
+}
+
+/** The IR model for a source: read and decoded through `@modelpass/onnx` (`@modelpass/tflite` for a `.tflite` file, a registered reader for its paths) when it is a file or bytes. */
 export function loadModel(source: ModelSource): Model {
   if (source instanceof Model) return source;
+  const registered = typeof source === 'string' ? modelFileReaders.find((r) => r.matches(source)) : undefined;
+  if (registered && typeof source === 'string') return registered.read(source);
   if (typeof source === 'string') return isTflitePath(source) ? readTflite(source) : readOnnx(source);
   return decodeOnnx(source);
 }
