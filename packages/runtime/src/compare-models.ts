@@ -25,6 +25,8 @@ export interface CompareModelsOptions extends GenerateInputsOptions, CompareOpti
    * anything is allocated; a run that would need more is refused with a `ModelpassError`.
    */
   readonly memoryBudget?: number;
+  /** The IR of the first model when the caller has read it already (e.g. a `.pt` file that runs on torch). */
+  readonly modelA?: Model;
 }
 
 export interface ModelComparison extends ComparisonReport {
@@ -77,7 +79,7 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
   const givenFeeds = options.inputs !== undefined && typeof options.inputs !== 'string' && !Array.isArray(options.inputs);
   // The IR of `a` is needed to generate or load inputs and for the interpreter; given feeds on ONNX
   // Runtime need none (a model only ORT can read still compares).
-  const modelA = givenFeeds && !onReference ? undefined : loadModel(a);
+  const modelA = givenFeeds && !onReference ? undefined : (options.modelA ?? loadModel(a));
   // A model read here is ours to annotate: inferred shapes size the reference interpreter's values.
   if (modelA && onReference && !(a instanceof Model)) inferShapes(modelA);
   const budget = { engine: onReference ? 'reference' : names[0]!, budget: options.memoryBudget ?? defaultMemoryBudget(), ...(typeof a === 'string' ? { file: a } : {}) };

@@ -35,7 +35,8 @@ function parseTolerance(args: Parameters<Command['run']>[0], name: 'atol' | 'rto
 async function modelSource(argument: string, io: CliIO, read: ModelReadOptions): Promise<{ source: ModelSource; model: Model; path: string }> {
   const { path, format } = modelInput(argument, io, undefined);
   const model = await format.read(path, read);
-  return { source: format.name === 'onnx' || format.name === 'tflite' ? path : model, model, path };
+  // A TorchScript archive runs on torch itself (the torch engine takes the file).
+  return { source: format.name === 'onnx' || format.name === 'tflite' || format.name === 'torchscript' ? path : model, model, path };
 }
 
 /** Sizes for the symbolic dims of generated inputs: those given, the rest 1 (said on stderr). */
@@ -65,7 +66,7 @@ function resolveDims(model: Model, given: Record<string, number>, io: CliIO): { 
 
 export const compareCommand: Command = {
   name: 'compare',
-  usage: 'modelpass compare <a> <b> [--inputs DIR | --seed N] [--dim NAME=SIZE]... [--atol X] [--rtol Y] [--engine ort|reference|tflite] [--json]',
+  usage: 'modelpass compare <a> <b> [--inputs DIR | --seed N] [--dim NAME=SIZE]... [--atol X] [--rtol Y] [--engine ort|reference|tflite|torch] [--json]',
   summary:
     'Run two models on the same inputs and say whether their outputs agree. Per output, every element must satisfy ' +
     `|a - b| <= atol + rtol·|a| (defaults ${DEFAULT_ATOL.toExponential()} and ${DEFAULT_RTOL.toExponential()}; a is the reference). Prints the worst element, max absolute and ` +
@@ -79,7 +80,7 @@ export const compareCommand: Command = {
     atol: { type: 'string', help: `absolute tolerance (default ${DEFAULT_ATOL.toExponential()})`, valueName: 'X' },
     rtol: { type: 'string', help: `relative tolerance, times |a| (default ${DEFAULT_RTOL.toExponential()})`, valueName: 'Y' },
     'nan-equal': { type: 'boolean', help: 'NaN in both outputs at one position agrees (default on; --no-nan-equal: every NaN disagrees)' },
-    engine: { type: 'string', help: 'ort, reference or tflite for both models (default: tflite for .tflite files, ort for the others)', valueName: 'ENGINE' },
+    engine: { type: 'string', help: 'ort, reference, tflite or torch for both models (default: tflite for .tflite files, torch for .pt files, ort for the others)', valueName: 'ENGINE' },
     'allow-read': allowReadFlag,
     json: { type: 'boolean', help: 'print JSON: verdict, verdicts, perOutput (with worst), maxAbsError, cosine, top1Agreement, dims, ...' },
     report: reportFlag,
@@ -92,7 +93,7 @@ export const compareCommand: Command = {
     if (inputs !== undefined && seedText !== undefined) throw new UsageError('use either --inputs or --seed, not both');
     if (inputs !== undefined && flagList(args, 'dim').length > 0) throw new UsageError('--dim sizes random inputs; with --inputs the files give the sizes');
     const engine = flagString(args, 'engine');
-    if (engine !== undefined && engine !== 'ort' && engine !== 'reference' && engine !== 'tflite') throw new UsageError(`--engine takes ort, reference or tflite, got '${engine}'`);
+    if (engine !== undefined && engine !== 'ort' && engine !== 'reference' && engine !== 'tflite' && engine !== 'torch') throw new UsageError(`--engine takes ort, reference, tflite or torch, got '${engine}'`);
     const atol = parseTolerance(args, 'atol', DEFAULT_ATOL);
     const rtol = parseTolerance(args, 'rtol', DEFAULT_RTOL);
     const given = parseDims(flagList(args, 'dim'));
@@ -106,6 +107,7 @@ export const compareCommand: Command = {
     const report = await compareModels(a.source, b.source, {
       ...(inputs !== undefined ? { inputs: resolve(io.cwd, inputs) } : { seed: seedText !== undefined ? Number(seedText) : 0, dims, ...(unknownDims ? { defaultDim: 1 } : {}) }),
       ...(engine !== undefined ? { engine: engine as EngineName } : {}),
+      modelA: a.model,
       atol,
       rtol,
       nanEqual: flagBoolean(args, 'nan-equal', true),
