@@ -79,10 +79,10 @@ export class GradientContext {
     return this.typeOf(value, node).shape.length;
   }
 
-  /** Static dims of a value, or a located error naming the node that needs them. */
-  staticShape(value: Value, node: Node): number[] {
+  /** Static dims of a value from axis `from` on (the batch axis may stay symbolic with `from = 1`), or a located error. */
+  staticShape(value: Value, node: Node, from = 0): number[] {
     const shape = this.typeOf(value, node).shape;
-    if (!shape.every((d): d is number => typeof d === 'number')) {
+    if (!shape.slice(from).every((d): d is number => typeof d === 'number')) {
       throw ruleError(node, `needs the static shape of '${value.name}' (has [${shape.join(',')}])`);
     }
     return shape as number[];

@@ -14,13 +14,13 @@ export const convRules: readonly GradientRule[] = [
     op: 'onnx.Conv',
     gradient: ({ ctx, node, outputGrads, needs }) => {
       const [x, w, dy] = [node.input(0), node.input(1), outputGrads[0]!];
-      const xShape = ctx.staticShape(x, node).slice();
+      const xShape = ctx.staticShape(x, node, 1);
       const wShape = ctx.staticShape(w, node);
-      const yShape = ctx.typeOf(node.output(0), node).shape;
+      const yShape = ctx.staticShape(node.output(0), node, 2);
       const spatialRank = wShape.length - 2;
       const group = node.attr('group', 'int', 1);
       const kernel = wShape.slice(2);
-      const geometry = windowGeometry(node, kernel, xShape.slice(2), yShape.slice(2) as number[]);
+      const geometry = windowGeometry(node, kernel, xShape.slice(2), yShape.slice(2));
       const result: (Value | null)[] = [null, null, null];
       if (needs[0]) {
         result[0] = ctx.op('ConvTranspose', [dy, w], {

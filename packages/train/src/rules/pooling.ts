@@ -24,8 +24,8 @@ export const poolingRules: readonly GradientRule[] = [
     op: 'onnx.AveragePool',
     gradient: ({ ctx, node, outputGrads }) => {
       const x = node.input(0);
-      const xShape = ctx.staticShape(x, node);
-      const yShape = ctx.staticShape(node.output(0), node);
+      const xShape = ctx.staticShape(x, node, 2);
+      const yShape = ctx.staticShape(node.output(0), node, 2);
       const kernel = node.attr('kernel_shape', 'ints').slice();
       const geometry = windowGeometry(node, kernel, xShape.slice(2), yShape.slice(2));
       const padded = geometry.pads.some((p) => p !== 0);
