@@ -2,6 +2,7 @@ import { delimiter, extname } from 'node:path';
 import { printModelToFile, readModelText, type Model } from '@modelpass/ir';
 import { readOnnx, writeOnnx, type ValueInfoPolicy } from '@modelpass/onnx';
 import { assertNoTfliteOps, readTflite, writeTflite } from '@modelpass/tflite';
+import { readTorchScript, writeTorchScript } from '@modelpass/torchscript';
 import { UsageError } from './usage-error.js';
 
 /** A model file format the CLI reads and writes, chosen by extension or `--from/--to`. */
@@ -83,8 +84,21 @@ const tflite: ModelFormat = {
   },
 };
 
+const torchscript: ModelFormat = {
+  name: 'torchscript',
+  extensions: ['.pt', '.pth'],
+  read(path) {
+    // Interprets forward symbolically into canonical ops; never runs the archive's code or pickles.
+    return readTorchScript(path);
+  },
+  write(model, path) {
+    // A TorchScript module class with the constants as parameters; refuses ops it has no torch.* call for.
+    writeTorchScript(model, path);
+  },
+};
+
 /** Formats by name; a table, not a switch, so a new format is one entry. */
-export const formats: ReadonlyMap<string, ModelFormat> = new Map([mpir, onnx, tflite].map((format) => [format.name, format]));
+export const formats: ReadonlyMap<string, ModelFormat> = new Map([mpir, onnx, tflite, torchscript].map((format) => [format.name, format]));
 
 /** The format named by `explicit`, else the one owning the file's extension. */
 export function formatFor(path: string, explicit: string | undefined, role: 'input' | 'output'): ModelFormat {

@@ -3,6 +3,7 @@
  * symbolically (submodule calls inlined with their own parameters, Python-level values folded,
  * aten ops lowered to canonical ops). Weights stay lazy: constants read `data/<key>` on demand.
  */
+import { inferShapes } from '@modelpass/ops';
 import { GraphBuilder, tensorType, type DType, type Dim, type Model } from '@modelpass/ir';
 import { readTorchArchive } from '../archive/read-archive.js';
 import type { TorchArchive, TorchArchiveLimits } from '../archive/types.js';
@@ -92,6 +93,7 @@ export function importTorchScript(archive: TorchArchive, options: ReadTorchScrip
     else interpreter.fail(forward!.at, `forward returns a ${describeValue(output)} as output ${index}; only tensors (or a tuple of tensors) can be graph outputs`);
   });
   const model = builder.model({ onnx: options.opset ?? 17 });
+  inferShapes(model);
   model.sourceFormat = 'torchscript';
   model.sourcePath = archive.path;
   return model;

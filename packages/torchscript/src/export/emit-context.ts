@@ -1,0 +1,73 @@
+/**
+ * What a canonical-op emitter sees while writing TorchScript: the node, TorchScript names for its
+ * values, constant values it can inline (shapes, axes), and a way to append source lines.
+ */
+import { isTensorType, type Node, type Value } from '@modelpass/ir';
+import { torchscriptError } from '../errors.js';
+
+export class EmitContext {
+  readonly lines: string[] = [];
+  private readonly names = new Map<Value, string>();
+  private counter = 0;
+  /** TorchScript features used that need a newer `version` record (e.g. `torch.div` → 4). */
+  minimumVersion = 3;
+
+  constructor(private readonly path: string) {}
+
+  /** The TorchScript local holding `value` (a fresh one when first asked). */
+  name(value: Value | null): string {
+    if (!value) return 'None';
+    let name = this.names.get(value);
+    if (!name) {
+      name = `v${this.counter++}_${value.name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 40)}`;
+      this.names.set(value, name);
+    }
+    return name;
+  }
+  bind(value: Value, name: string): void {
+    this.names.set(value, name);
+  }
+  line(text: string): void {
+    this.lines.push(`    ${text}`);
+  }
+  /** `output = expression`. */
+  assign(node: Node, expression: string, index = 0): void {
+    this.line(`${this.name(node.output(index))} = ${expression}`);
+  }
+
+  /** The rank of a value when its type says. */
+  rank(value: Value | null): number | undefined {
+    if (!value) return undefined;
+    if (value.constant) return value.constant.rank;
+    return isTensorType(value.type) && value.type.shape ? value.type.shape.length : undefined;
+  }
+  /** A constant input's integer values (shapes, axes, split sizes), or undefined when computed. */
+  constantInts(value: Value | null): number[] | undefined {
+    return value?.constant ? value.constant.toNumbers() : undefined;
+  }
+  constantNumber(value: Value | null): number | undefined {
+    const numbers = value?.constant?.toNumbers();
+    return numbers && numbers.length === 1 ? numbers[0] : undefined;
+  }
+
+  fail(node: Node, reason: string): never {
+    throw torchscriptError({
+      reason: `cannot write ${node.op} node '${node.name}' as TorchScript: ${reason}`,
+      location: { file: this.path, node: node.name, op: node.op },
+      code: 'torchscript/export-unsupported',
+    });
+  }
+}
+
+/** A Python literal for a number (floats keep a decimal point so TorchScript types them float). */
+export function pyFloat(value: number): string {
+  if (Number.isNaN(value)) return 'float("nan")';
+  if (!Number.isFinite(value)) return value > 0 ? 'float("inf")' : 'float("-inf")';
+  const text = String(value);
+  return /[.eE]/.test(text) ? text : `${text}.`;
+}
+export function pyInts(values: readonly number[]): string {
+  return `[${values.join(', ')}]`;
+}
+
+export type OpEmitter = (e: EmitContext, node: Node) => void;

@@ -1,0 +1,313 @@
+/** Canonical op → TorchScript `torch.*` calls, one emitter per op (a table, not a switch). */
+import { isTensorType, type Node, type Value } from '@modelpass/ir';
+
+function isIntegral(value: Value): boolean {
+  return isTensorType(value.type) && /^u?int/.test(value.type.dtype);
+}
+import { pyFloat, pyInts, type EmitContext, type OpEmitter } from './emit-context.js';
+
+const input = (e: EmitContext, node: Node, index = 0): string => e.name(node.inputs[index] ?? null);
+
+function unary(call: string): OpEmitter {
+  return (e, node) => e.assign(node, `${call}(${input(e, node)})`);
+}
+function binary(call: string, minimumVersion = 3): OpEmitter {
+  return (e, node) => {
+    e.minimumVersion = Math.max(e.minimumVersion, minimumVersion);
+    e.assign(node, `${call}(${input(e, node)}, ${input(e, node, 1)})`);
+  };
+}
+
+/** ONNX pads [begins…, ends…] as torch's symmetric padding, or null when asymmetric. */
+function symmetricPads(node: Node, spatial: number): number[] | null {
+  const pads = node.attr('pads', 'ints', new Array<number>(spatial * 2).fill(0));
+  const begins = pads.slice(0, spatial);
+  const ends = pads.slice(spatial);
+  return begins.every((p, i) => p === ends[i]) ? begins : null;
+}
+
+/** A padded input for convolution/pooling when the pads are asymmetric (torch.constant_pad_nd). */
+function paddedInput(e: EmitContext, node: Node, spatial: number, fill: number): { input: string; padding: number[] } {
+  const autoPad = node.attr('auto_pad', 'string', 'NOTSET');
+  if (autoPad !== 'NOTSET' && autoPad !== 'VALID') e.fail(node, `auto_pad ${autoPad} (pads depend on the input size)`);
+  const symmetric = symmetricPads(node, spatial);
+  if (symmetric) return { input: input(e, node), padding: symmetric };
+  const pads = node.attr('pads', 'ints');
+  // constant_pad_nd lists the last dim first: [last_begin, last_end, …].
+  const torchPads: number[] = [];
+  for (let d = spatial - 1; d >= 0; d--) torchPads.push(pads[d]!, pads[d + spatial]!);
+  const padded = `${e.name(node.output(0))}_padded`;
+  e.line(`${padded} = torch.constant_pad_nd(${input(e, node)}, ${pyInts(torchPads)}, ${pyFloat(fill)})`);
+  return { input: padded, padding: new Array<number>(spatial).fill(0) };
+}
+
+function spatialOf(e: EmitContext, node: Node): number {
+  const kernel = node.optionalAttr('kernel_shape', 'ints');
+  if (kernel) return kernel.length;
+  const weightRank = e.rank(node.inputs[1] ?? null);
+  if (weightRank !== undefined) return weightRank - 2;
+  return e.fail(node, 'the number of spatial dims is unknown (no kernel_shape, weight rank unknown)');
+}
+
+const conv: OpEmitter = (e, node) => {
+  const spatial = spatialOf(e, node);
+  if (spatial < 1 || spatial > 3) e.fail(node, `${spatial} spatial dims`);
+  const { input: x, padding } = paddedInput(e, node, spatial, 0);
+  const strides = node.attr('strides', 'ints', new Array<number>(spatial).fill(1));
+  const dilations = node.attr('dilations', 'ints', new Array<number>(spatial).fill(1));
+  const group = node.attr('group', 'int', 1);
+  const bias = node.inputs[2] ? input(e, node, 2) : 'None';
+  e.assign(node, `torch.conv${spatial}d(${x}, ${input(e, node, 1)}, ${bias}, ${pyInts(strides)}, ${pyInts(padding)}, ${pyInts(dilations)}, ${group})`);
+};
+
+function pool(kind: 'max' | 'avg'): OpEmitter {
+  return (e, node) => {
+    const kernel = node.attr('kernel_shape', 'ints');
+    const spatial = kernel.length;
+    if (spatial < 1 || spatial > 3) e.fail(node, `${spatial} spatial dims`);
+    const fill = kind === 'max' ? -Infinity : 0;
+    const countIncludePad = node.attr('count_include_pad', 'int', 0) === 1;
+    if (kind === 'avg' && !countIncludePad && !symmetricPads(node, spatial)) e.fail(node, 'asymmetric pads with count_include_pad=0');
+    const { input: x, padding } = paddedInput(e, node, spatial, fill);
+    const strides = node.attr('strides', 'ints', new Array<number>(spatial).fill(1));
+    const ceil = node.attr('ceil_mode', 'int', 0) === 1 ? 'True' : 'False';
+    if (kind === 'max') {
+      if (node.outputs.length > 1 && node.outputs[1]) e.fail(node, 'the Indices output');
+      const dilations = node.attr('dilations', 'ints', new Array<number>(spatial).fill(1));
+      e.assign(node, `torch.max_pool${spatial}d(${x}, ${pyInts(kernel)}, ${pyInts(strides)}, ${pyInts(padding)}, ${pyInts(dilations)}, ${ceil})`);
+    } else {
+      const divisor = spatial === 1 ? '' : ', None';
+      e.assign(node, `torch.avg_pool${spatial}d(${x}, ${pyInts(kernel)}, ${pyInts(strides)}, ${pyInts(padding)}, ${ceil}, ${countIncludePad ? 'True' : 'False'}${divisor})`);
+    }
+  };
+}
+
+const globalAveragePool: OpEmitter = (e, node) => {
+  const rank = e.rank(node.inputs[0] ?? null);
+  if (rank !== undefined) {
+    e.assign(node, `torch.mean(${input(e, node)}, ${pyInts(Array.from({ length: rank - 2 }, (_, i) => i + 2))}, True)`);
+    return;
+  }
+  // Rank known only when it runs: the spatial dims listed at run time.
+  const dims = `${e.name(node.output(0))}_dims`;
+  e.line(`${dims} = annotate(List[int], [])`);
+  e.line(`for ${dims}_d in range(2, torch.dim(${input(e, node)})):`);
+  e.line(`  ${dims}.append(${dims}_d)`);
+  e.assign(node, `torch.mean(${input(e, node)}, ${dims}, True)`);
+};
+
+const batchNormalization: OpEmitter = (e, node) => {
+  const epsilon = node.attr('epsilon', 'float', 1e-5);
+  const [x, scale, bias, mean, variance] = [0, 1, 2, 3, 4].map((i) => input(e, node, i));
+  e.assign(node, `torch.batch_norm(${x}, ${scale}, ${bias}, ${mean}, ${variance}, False, 0.10000000000000001, ${pyFloat(epsilon)}, True)`);
+};
+
+const layerNormalization: OpEmitter = (e, node) => {
+  const axis = node.attr('axis', 'int', -1);
+  const scaleShape = node.inputs[1]?.constant?.shape;
+  const rank = e.rank(node.inputs[0] ?? null);
+  if (!scaleShape) e.fail(node, 'the scale is not a constant (its shape gives normalized_shape)');
+  if (axis >= 0 && rank === undefined) e.fail(node, 'a positive axis with the input rank unknown');
+  const normalizedRank = axis < 0 ? -axis : rank! - axis;
+  if (scaleShape!.length !== normalizedRank) e.fail(node, 'a scale that broadcasts over the normalized dims');
+  const bias = node.inputs[2] ? input(e, node, 2) : 'None';
+  e.assign(node, `torch.layer_norm(${input(e, node)}, ${pyInts(scaleShape!)}, ${input(e, node, 1)}, ${bias}, ${pyFloat(node.attr('epsilon', 'float', 1e-5))}, True)`);
+};
+
+const gemm: OpEmitter = (e, node) => {
+  const a = node.attr('transA', 'int', 0) ? `torch.t(${input(e, node)})` : input(e, node);
+  const b = node.attr('transB', 'int', 0) ? `torch.t(${input(e, node, 1)})` : input(e, node, 1);
+  const alpha = node.attr('alpha', 'float', 1);
+  const beta = node.attr('beta', 'float', 1);
+  if (!node.inputs[2]) {
+    e.assign(node, alpha === 1 ? `torch.mm(${a}, ${b})` : `torch.mul(torch.mm(${a}, ${b}), ${pyFloat(alpha)})`);
+    return;
+  }
+  e.assign(node, `torch.addmm(${input(e, node, 2)}, ${a}, ${b}, beta=${pyFloat(beta)}, alpha=${pyFloat(alpha)})`);
+};
+
+const flatten: OpEmitter = (e, node) => {
+  const axis = node.attr('axis', 'int', 1);
+  const rank = e.rank(node.inputs[0] ?? null);
+  const positive = axis < 0 ? (rank === undefined ? e.fail(node, 'a negative axis with the rank unknown') : axis + rank) : axis;
+  const x = input(e, node);
+  if (positive === 0) e.assign(node, `torch.reshape(${x}, [1, -1])`);
+  else if (positive === 1) e.assign(node, `torch.flatten(${x}, 1)`);
+  else e.assign(node, `torch.flatten(torch.flatten(${x}, 0, ${positive - 1}), 1)`);
+};
+
+const reshape: OpEmitter = (e, node) => {
+  const shape = e.constantInts(node.inputs[1] ?? null);
+  const x = input(e, node);
+  if (node.attr('allowzero', 'int', 0) === 1) e.fail(node, 'allowzero=1');
+  if (shape) {
+    const dims = shape.map((d, i) => (d === 0 ? `torch.size(${x}, ${i})` : String(d)));
+    e.assign(node, `torch.reshape(${x}, [${dims.join(', ')}])`);
+    return;
+  }
+  // A computed shape: its values become a List[int] (ONNX's 0 copies the input dim).
+  const list = `${e.name(node.output(0))}_shape`;
+  e.line(`${list} : List[int] = (${input(e, node, 1)}).tolist()`);
+  e.line(`for ${list}_i in range(len(${list})):`);
+  e.line(`  if ${list}[${list}_i] == 0:`);
+  e.line(`    ${list}[${list}_i] = torch.size(${x}, ${list}_i)`);
+  e.assign(node, `torch.reshape(${x}, ${list})`);
+};
+
+const transpose: OpEmitter = (e, node) => {
+  const perm = node.optionalAttr('perm', 'ints');
+  if (!perm) {
+    const rank = e.rank(node.inputs[0] ?? null);
+    if (rank === undefined) e.fail(node, 'no perm and the rank unknown');
+    e.assign(node, `torch.permute(${input(e, node)}, ${pyInts(Array.from({ length: rank! }, (_, i) => rank! - 1 - i))})`);
+    return;
+  }
+  e.assign(node, `torch.permute(${input(e, node)}, ${pyInts(perm)})`);
+};
+
+const concat: OpEmitter = (e, node) => {
+  const parts = node.inputs.map((value) => e.name(value));
+  e.assign(node, `torch.cat([${parts.join(', ')}], ${node.attr('axis', 'int')})`);
+};
+
+function axesOf(e: EmitContext, node: Node): readonly number[] | undefined {
+  return node.optionalAttr('axes', 'ints') ?? e.constantInts(node.inputs[1] ?? null);
+}
+
+const unsqueeze: OpEmitter = (e, node) => {
+  const axes = axesOf(e, node);
+  if (!axes) return e.fail(node, 'computed axes');
+  const rank = e.rank(node.inputs[0] ?? null);
+  const outRank = rank === undefined ? undefined : rank + axes.length;
+  if (axes.some((a) => a < 0) && outRank === undefined) e.fail(node, 'negative axes with the rank unknown');
+  let expression = input(e, node);
+  for (const axis of [...axes].map((a) => (a < 0 ? a + outRank! : a)).sort((a, b) => a - b)) expression = `torch.unsqueeze(${expression}, ${axis})`;
+  e.assign(node, expression);
+};
+
+const squeeze: OpEmitter = (e, node) => {
+  const axes = axesOf(e, node);
+  if (!axes) {
+    e.assign(node, `torch.squeeze(${input(e, node)})`);
+    return;
+  }
+  const rank = e.rank(node.inputs[0] ?? null);
+  if (axes.some((a) => a < 0) && rank === undefined) e.fail(node, 'negative axes with the rank unknown');
+  let expression = input(e, node);
+  for (const axis of [...axes].map((a) => (a < 0 ? a + rank! : a)).sort((a, b) => b - a)) expression = `torch.squeeze(${expression}, ${axis})`;
+  e.assign(node, expression);
+};
+
+const split: OpEmitter = (e, node) => {
+  const axis = node.attr('axis', 'int', 0);
+  const sizes = node.inputs[1] ? e.constantInts(node.inputs[1]) : node.optionalAttr('split', 'ints');
+  const outputs = node.outputs.map((value) => e.name(value));
+  const call = sizes ? `torch.split_with_sizes(${input(e, node)}, ${pyInts(sizes)}, ${axis})` : `torch.chunk(${input(e, node)}, ${outputs.length}, ${axis})`;
+  e.line(`${outputs.join(', ')}, = ${call}`);
+};
+
+function reduce(call: 'mean' | 'sum'): OpEmitter {
+  return (e, node) => {
+    const axes = axesOf(e, node);
+    const keep = node.attr('keepdims', 'int', 1) === 1 ? 'True' : 'False';
+    if (!axes || axes.length === 0) {
+      if (node.attr('noop_with_empty_axes', 'int', 0) === 1) e.fail(node, 'noop_with_empty_axes');
+      const rank = e.rank(node.inputs[0] ?? null);
+      if (rank === undefined) e.fail(node, 'reducing all axes of a tensor of unknown rank');
+      e.assign(node, `torch.${call}(${input(e, node)}, ${pyInts(Array.from({ length: rank! }, (_, i) => i))}, ${keep})`);
+      return;
+    }
+    e.assign(node, `torch.${call}(${input(e, node)}, ${pyInts(axes)}, ${keep})`);
+  };
+}
+
+const clip: OpEmitter = (e, node) => {
+  const bound = (index: number): string => {
+    const value = node.inputs[index] ?? null;
+    if (!value) return 'None';
+    const known = e.constantNumber(value);
+    return known === undefined ? e.fail(node, 'computed bounds') : pyFloat(known);
+  };
+  e.assign(node, `torch.clamp(${input(e, node)}, ${bound(1)}, ${bound(2)})`);
+};
+
+const hardSigmoid: OpEmitter = (e, node) => {
+  const alpha = node.attr('alpha', 'float', 0.2);
+  const beta = node.attr('beta', 'float', 0.5);
+  if (Math.abs(alpha - 1 / 6) < 1e-7 && beta === 0.5) e.assign(node, `torch.hardsigmoid(${input(e, node)})`);
+  else e.assign(node, `torch.clamp(torch.add(torch.mul(${input(e, node)}, ${pyFloat(alpha)}), ${pyFloat(beta)}), 0., 1.)`);
+};
+
+const gather: OpEmitter = (e, node) => {
+  const axis = node.attr('axis', 'int', 0);
+  const indices = node.inputs[1]?.constant;
+  if (indices && indices.rank === 0) {
+    e.assign(node, `torch.select(${input(e, node)}, ${axis}, ${indices.toNumbers()[0]})`);
+    return;
+  }
+  if (indices && indices.rank === 1) {
+    e.assign(node, `torch.index_select(${input(e, node)}, ${axis}, ${input(e, node, 1)})`);
+    return;
+  }
+  e.fail(node, 'indices that are not a constant scalar or vector');
+};
+
+const softmax = (call: string): OpEmitter => (e, node) => e.assign(node, `torch.${call}(${input(e, node)}, ${node.attr('axis', 'int', -1)})`);
+
+const identity: OpEmitter = (e, node) => e.bind(node.output(0), input(e, node));
+
+export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmitter>([
+  ['onnx.Conv', conv],
+  ['onnx.MaxPool', pool('max')],
+  ['onnx.AveragePool', pool('avg')],
+  ['onnx.GlobalAveragePool', globalAveragePool],
+  ['onnx.BatchNormalization', batchNormalization],
+  ['onnx.LayerNormalization', layerNormalization],
+  ['onnx.Gemm', gemm],
+  ['onnx.MatMul', binary('torch.matmul')],
+  ['onnx.Add', binary('torch.add')],
+  ['onnx.Sub', binary('torch.sub')],
+  ['onnx.Mul', binary('torch.mul')],
+  ['onnx.Div', (e, node) => {
+    e.minimumVersion = Math.max(e.minimumVersion, 4);
+    const integral = isIntegral(node.output(0));
+    e.assign(node, `torch.div(${input(e, node)}, ${input(e, node, 1)}${integral ? ', rounding_mode="trunc"' : ''})`);
+  }],
+  ['onnx.Pow', binary('torch.pow')],
+  ['onnx.Equal', binary('torch.eq')],
+  ['onnx.Less', binary('torch.lt')],
+  ['onnx.Greater', binary('torch.gt')],
+  ['onnx.Relu', unary('torch.relu')],
+  ['onnx.Sigmoid', unary('torch.sigmoid')],
+  ['onnx.Tanh', unary('torch.tanh')],
+  ['onnx.Exp', unary('torch.exp')],
+  ['onnx.Log', unary('torch.log')],
+  ['onnx.Sqrt', unary('torch.sqrt')],
+  ['onnx.Neg', unary('torch.neg')],
+  ['onnx.Abs', unary('torch.abs')],
+  ['onnx.Erf', unary('torch.erf')],
+  ['onnx.Floor', unary('torch.floor')],
+  ['onnx.Reciprocal', unary('torch.reciprocal')],
+  ['onnx.Not', unary('torch.logical_not')],
+  ['onnx.HardSwish', unary('torch.hardswish')],
+  ['onnx.HardSigmoid', hardSigmoid],
+  ['onnx.Softmax', softmax('softmax')],
+  ['onnx.LogSoftmax', softmax('log_softmax')],
+  ['onnx.Clip', clip],
+  ['onnx.Flatten', flatten],
+  ['onnx.Reshape', reshape],
+  ['onnx.Transpose', transpose],
+  ['onnx.Concat', concat],
+  ['onnx.Unsqueeze', unsqueeze],
+  ['onnx.Squeeze', squeeze],
+  ['onnx.Split', split],
+  ['onnx.ReduceMean', reduce('mean')],
+  ['onnx.ReduceSum', reduce('sum')],
+  ['onnx.Gather', gather],
+  ['onnx.Shape', (e, node) => {
+    if (node.optionalAttr('start', 'int') !== undefined || node.optionalAttr('end', 'int') !== undefined) e.fail(node, 'start/end');
+    e.assign(node, `torch._shape_as_tensor(${input(e, node)})`);
+  }],
+  ['onnx.Identity', identity],
+  ['onnx.Dropout', identity],
+]);

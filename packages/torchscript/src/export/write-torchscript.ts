@@ -1,0 +1,121 @@
+/**
+ * IR → TorchScript archive: one module class `__torch__.<ClassName>` whose float constants are
+ * parameters and other constants buffers, a `forward` of `torch.*` calls (one emitter per
+ * canonical op), data.pkl holding the module object, an empty constants.pkl, and the tensors as
+ * aligned `data/<key>` records. `torch.jit.load` compiles the source itself.
+ */
+import { isTensorType, type Model, type Tensor, type Value } from '@modelpass/ir';
+import { inferShapes } from '@modelpass/ops';
+import { writeTorchArchive } from '../archive/write-archive.js';
+import { torchscriptError } from '../errors.js';
+import type { PickleValue } from '../pickle/pickle-value.js';
+import { EmitContext } from './emit-context.js';
+import { opEmitters } from './op-emitters.js';
+
+export interface WriteTorchScriptOptions {
+  /** Class name of the module (default `Model`). */
+  className?: string;
+  /** Top folder of the archive (default: the file name without extension, as torch does). */
+  prefix?: string;
+}
+
+const PARAMETER_DTYPES = new Set(['float32', 'float64', 'float16', 'bfloat16']);
+
+function contiguousStrides(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let stride = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = stride;
+    stride *= shape[i]!;
+  }
+  return strides;
+}
+
+/** Writes `model` as a TorchScript archive at `path` (refusing, before writing, ops it cannot express). */
+export function writeTorchScript(model: Model, path: string, options: WriteTorchScriptOptions = {}): void {
+  const graph = model.graph;
+  const className = options.className ?? 'Model';
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(className)) throw torchscriptError({ reason: `class name '${className}' is not a Python identifier`, code: 'torchscript/export' });
+  const unsupported = new Map<string, string[]>();
+  for (const node of graph.nodes()) {
+    if (!opEmitters.has(node.op) || node.subgraphs.length > 0) {
+      const names = unsupported.get(node.op) ?? [];
+      names.push(node.name);
+      unsupported.set(node.op, names);
+    }
+  }
+  if (unsupported.size > 0) {
+    const list = [...unsupported].map(([op, names]) => `${op} (${names.slice(0, 5).join(', ')}${names.length > 5 ? `, … ${names.length} nodes` : ''})`);
+    throw torchscriptError({
+      reason: `cannot write ${path} as TorchScript: no torch.* spelling for ${list.join('; ')}`,
+      location: { file: path },
+      code: 'torchscript/export-unsupported',
+      hint: 'emitters live in packages/torchscript/src/export/op-emitters.ts; control flow (If/Loop) is not written yet',
+    });
+  }
+  try {
+    inferShapes(model);
+  } catch {
+    // Types only refine the output (integer division, ranks); emitters that need one say so.
+  }
+
+  const e = new EmitContext(path);
+  const parameters: string[] = [];
+  const buffers: string[] = [];
+  const state: Array<[PickleValue, PickleValue]> = [[{ kind: 'string', value: 'training' }, { kind: 'bool', value: false }]];
+  const tensors = new Map<string, Tensor>();
+  const bodyStart: string[] = [];
+  graph.constants.forEach((value: Value, index) => {
+    const tensor = value.constant!;
+    const isParameter = PARAMETER_DTYPES.has(tensor.dtype);
+    const attribute = `${isParameter ? 'p' : 'b'}${index}_${value.name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 40)}`;
+    (isParameter ? parameters : buffers).push(attribute);
+    const key = String(tensors.size);
+    tensors.set(key, tensor);
+    state.push([
+      { kind: 'string', value: attribute },
+      { kind: 'tensor', storageKey: key, dtype: tensor.dtype, offset: 0, shape: [...tensor.shape], strides: contiguousStrides(tensor.shape), requiresGrad: false, device: 'cpu', storageElements: tensor.size },
+    ]);
+    const local = e.name(value);
+    bodyStart.push(`    ${local} = self.${attribute}`);
+  });
+
+  const inputNames = graph.inputs.map((value, index) => {
+    const name = `input_${index}`;
+    e.bind(value, name);
+    return name;
+  });
+  for (const node of graph.nodes()) opEmitters.get(node.op)!(e, node);
+  const outputs = graph.outputs.map((value) => e.name(value));
+  const returnType = outputs.length === 1 ? 'Tensor' : `Tuple[${outputs.map(() => 'Tensor').join(', ')}]`;
+  const returnExpression = outputs.length === 1 ? outputs[0]! : `(${outputs.join(', ')})`;
+
+  const quote = (names: string[]): string => `[${names.map((n) => `"${n}", `).join('')}]`;
+  const source = [
+    `class ${className}(Module):`,
+    `  __parameters__ = ${quote(parameters)}`,
+    `  __buffers__ = ${quote(buffers)}`,
+    ...[...parameters, ...buffers].map((name) => `  ${name} : Tensor`),
+    '  training : bool',
+    `  def forward(self: __torch__.${className}${inputNames.map((name) => `,\n    ${name}: Tensor`).join('')}) -> ${returnType}:`,
+    ...bodyStart,
+    ...e.lines,
+    `    return ${returnExpression}`,
+    '',
+  ].join('\n');
+
+  const prefix = options.prefix ?? (path.split(/[\\/]/).pop() ?? 'model').replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_]/g, '_') ?? 'model';
+  for (const value of graph.inputs) {
+    if (!isTensorType(value.type) && value.type.kind !== 'unknown') {
+      throw torchscriptError({ reason: `graph input '${value.name}' is a ${value.type.kind}; only tensor inputs are written`, location: { file: path }, code: 'torchscript/export' });
+    }
+  }
+  writeTorchArchive(path, {
+    prefix: prefix || 'model',
+    version: e.minimumVersion,
+    code: new Map([['code/__torch__.py', source]]),
+    data: { kind: 'object', className: `__torch__.${className}`, state: { kind: 'dict', entries: state } },
+    constants: { kind: 'tuple', items: [] },
+    tensors,
+  });
+}
