@@ -3,3 +3,5 @@ export { GradientContext, ruleError } from './gradient-context.js';
 export { defineGradientRule, GradientRuleRegistry, type GradientRule, type GradientRuleInput } from './rule-registry.js';
 export { builtinGradientRules, createGradientRuleRegistry } from './rules/index.js';
 export { lossBuilders, type LossBuilder, type LossSpec } from './losses.js';
+export { trainSteps, type TrainBatch, type TrainStepsOptions, type TrainStepsResult } from './train-steps.js';
+export { weightsAsInputs } from './weights-as-inputs.js';
