@@ -8,11 +8,11 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Tensor, type Model } from '@modelpass/ir';
 import { encodeOnnx, encodeTensorProto, readOnnx } from '@modelpass/onnx';
 import { datasetBatches, disposeSharedOrtRunner, FASHION_MNIST_DIR, loadDataset, runOrt, writeNpy } from '@modelpass/runtime';
-import { calibrate, chooseRanges, collectStatistics, mergeStatistics, statisticsFromJSON, statisticsToJSON, CALIBRATION_METHODS } from '../index.js';
+import { ActivationCollector, calibrate, chooseRanges, collectStatistics, mergeStatistics, statisticsFromJSON, statisticsToJSON, CALIBRATION_METHODS } from '../index.js';
 
 const fixture = fileURLToPath(new URL('../../../../fixtures/models/fashion-cnn/model.onnx', import.meta.url));
 if (!existsSync(FASHION_MNIST_DIR)) throw new Error(`Fashion-MNIST is missing at ${FASHION_MNIST_DIR}: run 'npm run setup' (tools/setup.sh installs Debian's dataset-fashion-mnist); this referee is never skipped`);
@@ -159,6 +159,34 @@ describe('sharded calibration', () => {
       const single = await collectStatistics(model, tensors, { ...options, dataset: whole });
       expect(statisticsToJSON(merged), method).toEqual(statisticsToJSON(single));
       expect(chooseRanges(merged, options)).toEqual(chooseRanges(single, options));
+    }
+  });
+});
+
+describe('an activation budget', () => {
+  const model = readOnnx(fixture);
+  const tensors = convAndRelu(model);
+
+  it('runs batches in parts that fit it, with the same statistics as whole batches', async () => {
+    const runs = vi.spyOn(ActivationCollector.prototype, 'run');
+    try {
+      for (const method of ['minmax', 'entropy'] as const) {
+        const options = { method, dataset: 'fashion-mnist:train', samples: 100, batchSize: 64 };
+        runs.mockClear();
+        const whole = statisticsToJSON(await collectStatistics(model, tensors, options));
+        // One sample first (to measure), then the rest of the first batch, then the second batch.
+        expect(runs.mock.calls.map(([feeds]) => feeds.get('input')!.shape[0])).toEqual([1, 63, 36]);
+        runs.mockClear();
+        // ~150 KB of these activations per sample: a 1 MB budget runs 6 samples at a time.
+        const parts = statisticsToJSON(await collectStatistics(model, tensors, { ...options, activationBudget: 2 ** 20 }));
+        const sizes = runs.mock.calls.map(([feeds]) => feeds.get('input')!.shape[0]!);
+        expect(sizes[0]).toBe(1);
+        expect(Math.max(...sizes)).toBeLessThan(10);
+        expect(sizes.reduce((a, b) => a + b, 0)).toBe(100);
+        expect(parts).toEqual(whole);
+      }
+    } finally {
+      runs.mockRestore();
     }
   });
 });

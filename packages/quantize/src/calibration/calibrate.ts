@@ -6,6 +6,7 @@
  */
 import type { Model, Tensor } from '@modelpass/ir';
 import { ActivationCollector } from './activation-collector.js';
+import { batchParts, batchesCanSplit } from './batch-split.js';
 import { openCalibrationData } from './calibration-data.js';
 import { HistogramStatistics, type HistogramStatisticsJSON } from './histogram-statistics.js';
 import { MinMaxStatistics, type MinMaxStatisticsJSON } from './minmax-statistics.js';
@@ -49,11 +50,23 @@ export async function collectStatistics(model: Model, tensors: readonly string[]
   if (names.length === 0) return { method: options.method, samples: 0, tensors: statistics };
   const data = openCalibrationData(model, options);
   const collector = await ActivationCollector.open(model, names);
+  // A moving average is over batches as given, so those are never split.
+  const split = batchesCanSplit(model) && options.movingAverage === undefined;
+  const budget = options.activationBudget ?? CALIBRATION_DEFAULTS.activationBudget;
+  let bytesPerSample: number | undefined;
   let samples = 0;
   try {
     for await (const batch of data) {
-      const values = await collector.run(batch.feeds);
-      for (const [name, tensor] of values) statistics.get(name)!.add(floatValues(tensor));
+      const partSize = () => (!split ? batch.samples : bytesPerSample === undefined ? 1 : Math.floor(budget / bytesPerSample));
+      for (const part of batchParts(batch, partSize)) {
+        const values = await collector.run(part.feeds);
+        let bytes = 0;
+        for (const [name, tensor] of values) {
+          statistics.get(name)!.add(floatValues(tensor));
+          bytes += tensor.byteLength;
+        }
+        bytesPerSample ??= bytes / part.samples;
+      }
       samples += batch.samples;
       options.onProgress?.(Math.min(samples, options.samples), options.samples);
     }

@@ -35,6 +35,12 @@ export interface CalibrationOptions {
   readonly stdDevs?: number | undefined;
   /** `minmax`: averaging constant of a moving average of per-batch min/max (ORT's `averaging_constant`, e.g. 0.01); unset: running min/max. */
   readonly movingAverage?: number | undefined;
+  /**
+   * Bytes the requested activations of one ORT run may take (default 256 MiB): batches whose
+   * activations would be larger run in parts (after a first one-sample run measures them). Models
+   * with a fixed batch dimension, and `movingAverage`, run whole batches.
+   */
+  readonly activationBudget?: number | undefined;
   /** Dataset samples: scaling and mean/std as `modelpass eval` applies them (default: uint8 × 1/255). */
   readonly normalization?: Normalization | undefined;
   /** Dataset samples stored `[H, W, C]` for an NCHW model (default `nchw`). */
@@ -65,6 +71,7 @@ export const CALIBRATION_DEFAULTS = {
   bins: 2048,
   quantizedBins: 128,
   stdDevs: 4,
+  activationBudget: 256 * 2 ** 20,
 } as const;
 
 /** A `ModelpassError` from calibration. */
@@ -97,6 +104,7 @@ export function checkCalibrationOptions(options: CalibrationOptions): void {
   requireNumber('bins', options.bins, (v) => integer(2)(v) && v <= 1 << 24, 'an integer in [2, 16777216]');
   requireNumber('quantizedBins', options.quantizedBins, integer(2), 'an integer ≥ 2');
   requireNumber('stdDevs', options.stdDevs, (v) => Number.isFinite(v) && v > 0, 'a number > 0');
+  requireNumber('activationBudget', options.activationBudget, (v) => Number.isFinite(v) && v > 0, 'a number of bytes > 0');
   requireNumber('movingAverage', options.movingAverage, (v) => v > 0 && v <= 1, 'an averaging constant in (0, 1]');
   if (options.dataset !== undefined && (typeof options.dataset !== 'string' || options.dataset.trim() === '')) {
     throw calibrationError({ reason: 'calibration option \'dataset\' is empty', expected: 'a dataset spec (fashion-mnist:train, idx:IMAGES,LABELS, npy:DIR) or a folder of inputs' });
