@@ -4,12 +4,12 @@
  * `loadDataset`, not the streaming reader), adds the outputs by hand and runs ORT per batch.
  * Folders of inputs (sample files, batch files, test_data_set_N) give the same ranges as the dataset.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { Tensor, type Model } from '@modelpass/ir';
+import { Tensor, temporaryPathsInFlight, type Model } from '@modelpass/ir';
 import { encodeOnnx, encodeTensorProto, readOnnx } from '@modelpass/onnx';
 import { datasetBatches, disposeSharedOrtRunner, FASHION_MNIST_DIR, loadDataset, runOrt, writeNpy } from '@modelpass/runtime';
 import { ActivationCollector, calibrate, chooseRanges, collectStatistics, mergeStatistics, statisticsFromJSON, statisticsToJSON, CALIBRATION_METHODS } from '../index.js';
@@ -68,6 +68,9 @@ describe('calibrating fashion-cnn on fashion-mnist:train', () => {
     // Relu outputs start at 0; the model itself is left as it was (no outputs added).
     expect(ranges.get(tensors.find((t) => t.includes('Relu'))!)!.min).toBe(0);
     expect(model.graph.outputs.map((o) => o.name)).toEqual(['logits']);
+    // The temporary copy ORT ran is gone.
+    expect(temporaryPathsInFlight()).toEqual([]);
+    expect(readdirSync(tmpdir()).filter((name) => name.startsWith(`.modelpass-calibration.${process.pid}.`))).toEqual([]);
   });
 
   it('every method gives every tensor a range inside the minmax range', async () => {

@@ -1,13 +1,14 @@
 /**
- * Intermediate tensors of a model, batch by batch, from ONNX Runtime: the model is written once
- * (to a temporary folder, weights external when large) with the requested tensors added as graph
- * outputs, one session is created for it, and each batch is one run that fetches only those
- * tensors. Graph inputs are taken from the feeds, initializers from the model.
+ * Intermediate tensors of a model, batch by batch, from ONNX Runtime: the model is written once,
+ * with the requested tensors added as graph outputs, to a temporary folder (weights external when
+ * large; removed afterwards, and on signals), one session is created for it, and each batch is one
+ * run that fetches only those tensors. Graph inputs are taken from the feeds, initializers from
+ * the model.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isFloatDType, type Model, type Tensor, type Value } from '@modelpass/ir';
+import { claimTemporaryPath, isFloatDType, releaseTemporaryPath, type Model, type Tensor, type Value } from '@modelpass/ir';
 import { writeOnnx } from '@modelpass/onnx';
 import { OrtRunner } from '@modelpass/runtime';
 import { calibrationError } from './options.js';
@@ -50,7 +51,10 @@ export class ActivationCollector {
   static async open(model: Model, tensors: readonly string[]): Promise<ActivationCollector> {
     const origins = resolveTensors(model, tensors);
     const extra = [...origins.values()].filter((o) => o.kind === 'output').map((o) => o.value);
-    const folder = mkdtempSync(join(tmpdir(), 'modelpass-calibration-'));
+    // Registered with ir's temporary-path registry: removed on SIGINT/SIGTERM/exit too (and, if a
+    // process was killed, by the next calibration's stale-temporary sweep).
+    const folder = claimTemporaryPath(join(tmpdir(), 'modelpass-calibration'));
+    mkdirSync(folder);
     const file = join(folder, 'model.onnx');
     const runner = new OrtRunner({ maxSessions: 1 });
     const original = [...model.graph.outputs];
@@ -59,6 +63,7 @@ export class ActivationCollector {
       writeOnnx(model, file);
     } catch (error) {
       rmSync(folder, { recursive: true, force: true });
+      releaseTemporaryPath(folder);
       throw error;
     } finally {
       model.graph.setOutputs(original);
@@ -92,6 +97,7 @@ export class ActivationCollector {
       await this.runner.dispose();
     } finally {
       rmSync(this.folder, { recursive: true, force: true });
+      releaseTemporaryPath(this.folder);
     }
   }
 }
