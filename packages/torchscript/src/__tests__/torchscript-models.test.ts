@@ -1,0 +1,60 @@
+/**
+ * TorchScript ⇄ IR on real architectures, refereed by ONNX Runtime and torch.jit.load: a fixed set
+ * (the fashion fixtures) plus a seeded sample of torchvision nets (MODELPASS_SAMPLE_SEED picks
+ * another sample; tools/bench/torchscript runs them all).
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tensor } from '@modelpass/ir';
+import { readOnnx, writeOnnx } from '@modelpass/onnx';
+import { readNpy, runOrt } from '@modelpass/runtime';
+import { readTorchScript, writeTorchScript } from '@modelpass/torchscript';
+import { makeModelFixtures, seededSample, TORCHVISION_SAMPLE_POOL, type ModelFixtures } from './torch/model-fixtures.js';
+import { torchRun } from './torch/torch-fixtures.js';
+
+const seed = Number(process.env['MODELPASS_SAMPLE_SEED'] ?? 13);
+const sample = ['fashion_cnn', 'fashion_mlp', ...seededSample(TORCHVISION_SAMPLE_POOL, 2, seed)];
+const TOLERANCE = 1e-4;
+
+let fx: ModelFixtures;
+beforeAll(() => {
+  fx = makeModelFixtures(sample);
+}, 600_000);
+afterAll(() => fx?.cleanup());
+
+function maxDifference(actual: Tensor, expected: Tensor): number {
+  expect(actual.shape).toEqual(expected.shape);
+  const a = actual.toNumbers();
+  const b = expected.toNumbers();
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  return worst;
+}
+
+describe.each(sample)(`%s (sample seed ${seed})`, (name) => {
+  it.each(['scripted', 'traced'] as const)('%s archive → ONNX runs in ORT within 1e-4 of torch', async (mode) => {
+    expect(fx.modes(name)).toContain(mode);
+    const model = readTorchScript(fx.archive(name, mode));
+    const onnxPath = join(fx.dir, `${name}.${mode}.imported.onnx`);
+    writeOnnx(model, onnxPath);
+    const outputs = await runOrt(onnxPath, { [model.graph.inputs[0]!.name]: readNpy(fx.input(name)) });
+    const [output] = [...outputs.values()];
+    expect(maxDifference(output!, readNpy(fx.expected(name, mode)))).toBeLessThan(TOLERANCE);
+  }, 120_000);
+
+  it.each(['scripted', 'traced'] as const)('%s archive → IR → TorchScript loads in torch and matches', (mode) => {
+    const written = join(fx.dir, `${name}.${mode}.rewritten.pt`);
+    writeTorchScript(readTorchScript(fx.archive(name, mode)), written);
+    const out = join(fx.dir, `${name}.${mode}.rewritten.npy`);
+    torchRun(written, fx.input(name), out);
+    expect(maxDifference(readNpy(out), readNpy(fx.expected(name, mode)))).toBeLessThan(TOLERANCE);
+  }, 120_000);
+
+  it('torch.onnx.export ONNX → TorchScript loads in torch and matches', () => {
+    const written = join(fx.dir, `${name}.from-onnx.pt`);
+    writeTorchScript(readOnnx(fx.onnx(name)), written);
+    const out = join(fx.dir, `${name}.from-onnx.npy`);
+    torchRun(written, fx.input(name), out);
+    expect(maxDifference(readNpy(out), readNpy(fx.expected(name, 'scripted')))).toBeLessThan(TOLERANCE);
+  }, 120_000);
+});
