@@ -2,9 +2,10 @@
  * quantize-static as users run it: `simplify,quantize-static{dataset=fashion-mnist:train samples=256}`
  * through the pass manager on the trained Fashion-MNIST fixtures, written with writeOnnx, checked by
  * ONNX's checker (full_check), run in ONNX Runtime on the 10k test images: accuracy within 0.3 pp of
- * fp32; the int8 file of the CNN and the MLP at most 0.265× the fp32 file
- * (0.265×: see CASES); ONNX Runtime fuses every QDQ group (its optimized model has no float
- * Conv/MatMul/Gemm reading a DequantizeLinear, and no DequantizeLinear at all).
+ * fp32; the int8 file of the CNN and the MLP at most 0.26× the fp32 file (the transformers: see
+ * CASES; their positional embedding is stored int8 behind a DequantizeLinear); ONNX Runtime fuses
+ * every QDQ group (its optimized model has no float Conv/MatMul/Gemm reading a DequantizeLinear, and
+ * no DequantizeLinear but the weight-only ones of those float constants).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,18 +15,21 @@ import { writeOnnx } from '@modelpass/onnx';
 import { checkWithOnnx, fileSize, fixturePath, ortFusion, readFixture, requireReferees, runPipeline, testAccuracy } from './static-helpers.js';
 
 
-// The issue's goal is 0.26x; these ~420 KB models carry ~6 KB of QDQ graph (node and value names, per-channel
-// scales) on top of their int8 weights (0.25x), so they land at 0.260-0.264x: the bound holds them there.
-const CASES: readonly { name: string; maxSizeRatio?: number }[] = [
-  { name: 'fashion-cnn', maxSizeRatio: 0.265 },
-  { name: 'fashion-mlp', maxSizeRatio: 0.265 },
-  { name: 'fashion-transformer' },
-  { name: 'fashion-transformer-opset17' },
+// The issue's goal is 0.26x: the CNN and MLP are int8 weights (0.25x) plus ~3 KB of QDQ graph with the
+// short generated names. The transformers cannot reach it without renaming the model's own values: its
+// float graph alone (node and value names, shape subgraphs) is 0.09x of the fp32 file and its int8
+// MatMul weights 0.22x; their bound is what is measured (0.330x / 0.323x) with a little slack.
+// floatConstants: tensors stored int8 behind a DequantizeLinear (float-constants=int8).
+const CASES: readonly { name: string; maxSizeRatio: number; floatConstants: string[] }[] = [
+  { name: 'fashion-cnn', maxSizeRatio: 0.26, floatConstants: [] },
+  { name: 'fashion-mlp', maxSizeRatio: 0.26, floatConstants: [] },
+  { name: 'fashion-transformer', maxSizeRatio: 0.335, floatConstants: ['pos'] },
+  { name: 'fashion-transformer-opset17', maxSizeRatio: 0.33, floatConstants: ['pos'] },
 ];
 
 describe('simplify,quantize-static{dataset=fashion-mnist:train samples=256}', () => {
   const dir = mkdtempSync(join(tmpdir(), 'quantize-static-'));
-  it.each(CASES)('$name: checker passes, accuracy within 0.3 pp of fp32 in ORT', async ({ name, maxSizeRatio }) => {
+  it.each(CASES)('$name: checker passes, accuracy within 0.3 pp of fp32 in ORT', async ({ name, maxSizeRatio, floatConstants }) => {
     requireReferees();
     const model = readFixture(name);
     const debug: string[] = [];
@@ -38,12 +42,21 @@ describe('simplify,quantize-static{dataset=fashion-mnist:train samples=256}', ()
     const ratio = fileSize(out) / fileSize(fixturePath(name));
     console.log(`${name}: fp32 ${(fp32 * 100).toFixed(2)}% int8 ${(int8 * 100).toFixed(2)}% size ${ratio.toFixed(3)}x`, statistics['quantize-static']);
     expect(Math.abs(fp32 - int8) * 100).toBeLessThanOrEqual(0.3);
-    if (maxSizeRatio) expect(ratio).toBeLessThanOrEqual(maxSizeRatio);
+    expect(ratio).toBeLessThanOrEqual(maxSizeRatio);
+    expect(statistics['quantize-static']!['float-constants-quantized']).toBe(floatConstants.length);
+    for (const tensor of floatConstants) {
+      const constant = model.graph.getValue(tensor)!;
+      expect(constant.constant?.dtype).toBe('int8');
+      expect([...constant.uses].map((use) => use.node?.op)).toEqual(['onnx.DequantizeLinear']);
+    }
+    // Inserted values and nodes have short names; the model's own keep theirs.
+    const dequantizes = [...model.graph.nodesOf('onnx.DequantizeLinear')];
+    expect(dequantizes.every((node) => /^DQ\d+$/.test(node.name) && /^dq\d+$/.test(node.output(0).name))).toBe(true);
     expect(statistics['quantize-static']!['nodes-quantized']).toBeGreaterThan(0);
     expect(debug.some((line) => line.includes('quantized '))).toBe(true);
     // ORT fuses every group: no float Conv/MatMul/Gemm reads a DequantizeLinear in its optimized model.
     const fusion = await ortFusion(out);
     expect(fusion.unfused).toEqual([]);
-    expect(fusion.ops).not.toContain('DequantizeLinear');
+    expect(fusion.ops.filter((op) => op === 'DequantizeLinear')).toHaveLength(floatConstants.length);
   });
 });

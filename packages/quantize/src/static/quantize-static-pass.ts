@@ -31,6 +31,7 @@ const options = {
   report: option.string({ default: '', help: 'write the per-layer report (scale, zero point, SQNR, cosine per tensor; nodes left float) as JSON to this file' }),
   maxDrop: option.number({ default: 0, min: 0, max: 100, help: 'accuracy budget in percentage points on eval-dataset (0: off); layers are kept float, most sensitive first, until it holds' }),
   evalDataset: option.string({ default: '', help: 'labelled dataset for max-drop, e.g. fashion-mnist:test' }),
+  floatConstants: option.enum(['int8', 'keep'], { default: 'int8', help: 'large float constants only float ops read (≥ 1024 elements, e.g. a positional embedding): int8 weight-only behind a DequantizeLinear, or keep them float32' }),
   materialize: option.boolean({ default: true, help: 'lower the quant<> types to QuantizeLinear/DequantizeLinear (false keeps the typed IR for a later materialize-qdq or a TFLite export; qdq only)' }),
 };
 
@@ -43,7 +44,7 @@ export const quantizeStatic = definePass({
     'quantized op fold into its output range. Ops that would only add a Q/DQ pair stay float, each with the reason (--debug). Activation ranges ' +
     'come from a streaming calibration run in ORT. Run `simplify` first for the smallest file.',
   options,
-  statistics: ['nodes-quantized', 'tensors-quantized', 'weights-quantized', 'activations-folded', 'ops-left-float', 'weight-bytes-saved', 'qoperator-nodes', 'layers-kept-float'],
+  statistics: ['nodes-quantized', 'tensors-quantized', 'weights-quantized', 'activations-folded', 'ops-left-float', 'weight-bytes-saved', 'qoperator-nodes', 'layers-kept-float', 'float-constants-quantized'],
   async run(model, context) {
     const o = context.options;
     const host = hostOf(context);
@@ -55,6 +56,7 @@ export const quantizeStatic = definePass({
       exclude: o.exclude,
       format: o.format,
       materialize: o.materialize,
+      floatConstants: o.floatConstants,
     };
     const plan = planStaticQuantization(model, quantizeOptions);
     if (plan.nodes.length === 0) {
@@ -88,6 +90,8 @@ export const quantizeStatic = definePass({
     context.statistic('ops-left-float', result.leftFloat.length + [...result.unsupportedOps.values()].reduce((a, b) => a + b, 0));
     context.statistic('weight-bytes-saved', result.weightBytesBefore - result.weightBytesAfter);
     if (result.qoperatorNodes > 0) context.statistic('qoperator-nodes', result.qoperatorNodes);
+    context.statistic('float-constants-quantized', result.floatConstants.length);
+    for (const constant of result.floatConstants) context.debug(`stored float constant '${constant.tensor}' (${constant.elements} values, read by float ops) as int8 with a DequantizeLinear (weight-only)`);
     for (const node of result.nodes) context.debug(`quantized ${node.op} '${node.node}' (ORT: ${node.kernel})`);
     for (const left of result.leftFloat) context.debug(`left ${left.op} '${left.node}' float: ${left.reason}`);
     for (const [op, count] of result.unsupportedOps) context.debug(`left ${count} ${op} float: ORT has no integer kernel for ${op}`);

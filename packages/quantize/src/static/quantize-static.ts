@@ -14,6 +14,8 @@ import { runStep, standaloneHost, type StepHost } from './nested-pass.js';
 import { OP_RULES } from './op-rules.js';
 import { planQuantization, type LeftFloat, type QuantizationPlan } from './plan.js';
 import { convertToQOperator } from './qoperator.js';
+import { quantizeFloatConstants, type FloatConstantRecord } from './float-constants.js';
+import { shortenGeneratedNames, snapshotNames } from './short-names.js';
 
 export type QuantizedFormat = 'qdq' | 'qoperator';
 
@@ -30,6 +32,8 @@ export interface StaticQuantizationOptions {
   readonly format?: QuantizedFormat;
   /** Lower the quant<> types to QuantizeLinear/DequantizeLinear (default true; false keeps the typed IR, QDQ only). */
   readonly materialize?: boolean;
+  /** Large float constants only float ops read (positional embeddings): `int8` weight-only with a DequantizeLinear (default), or `keep`. */
+  readonly floatConstants?: 'int8' | 'keep';
 }
 
 export interface QuantizedNodeRecord {
@@ -50,6 +54,8 @@ export interface StaticQuantizationResult {
   readonly weightBytesAfter: number;
   /** Nodes converted to QOperator form (format=qoperator). */
   readonly qoperatorNodes: number;
+  /** Float constants stored int8 behind a DequantizeLinear (float-constants=int8). */
+  readonly floatConstants: readonly FloatConstantRecord[];
 }
 
 function quantizeError(reason: string, extra: { hint?: string; expected?: string; actual?: string } = {}): ModelpassError {
@@ -121,15 +127,20 @@ export async function finishStaticQuantization(
 ): Promise<StaticQuantizationResult> {
   refuseUnsupported(model, options);
   const perChannel = effectivePerChannel(model, options, host);
+  const before = snapshotNames(model.graph);
   const applied = applyQuantizationPlan(plan, ranges, {
     perChannel,
     activations: { dtype: options.activations ?? 'uint8', symmetric: options.symmetricActivations ?? false },
   });
   let qoperatorNodes = 0;
+  let floatConstants: FloatConstantRecord[] = [];
   if (options.materialize ?? true) {
+    if ((options.floatConstants ?? 'int8') === 'int8') floatConstants = quantizeFloatConstants(model.graph);
     await runStep(materializeQdq as unknown as Pass<OptionSpecs>, model, host);
     await compactQdq(model, host);
     if ((options.format ?? 'qdq') === 'qoperator') qoperatorNodes = convertToQOperator(model).converted;
+    // The report names quantized tensors: those keep their names too.
+    shortenGeneratedNames(model.graph, { values: new Set([...before.values, ...applied.tensors.map((t) => t.tensor)]), nodes: before.nodes });
   }
   return {
     nodes: plan.nodes.map((node) => ({ node: node.name, op: node.opType, kernel: kernelOf(node, plan) })),
@@ -140,6 +151,7 @@ export async function finishStaticQuantization(
     weightBytesBefore: applied.weightBytesBefore,
     weightBytesAfter: applied.weightBytesAfter,
     qoperatorNodes,
+    floatConstants,
   };
 }
 
