@@ -94,6 +94,11 @@ export class GradientContext {
     return this.op('ReduceSum', [x], { axes, keepdims: keepdims ? 1 : 0 });
   }
 
+  reduceMean(x: Value, axes: readonly number[], keepdims: boolean): Value {
+    if (this.opset >= 18) return this.op('ReduceMean', [x, this.ints(axes)], { keepdims: keepdims ? 1 : 0 });
+    return this.op('ReduceMean', [x], { axes, keepdims: keepdims ? 1 : 0 });
+  }
+
   unsqueeze(x: Value, axes: readonly number[]): Value {
     if (axes.length === 0) return x;
     if (this.opset >= 13) return this.op('Unsqueeze', [x, this.ints(axes)]);
