@@ -49,6 +49,15 @@ export function unmappableNodes(model: Model, context: LoweringContext, rules: L
     if (reason) problems.push({ reason, location: node.location, source: '@modelpass/tflite', code: 'tflite/unmappable' });
     for (const subgraph of node.subgraphs) for (const inner of subgraph.nodes()) visit(inner, true);
   };
+  for (const value of [...model.graph.inputs, ...model.graph.outputs]) {
+    if (value.type.kind === 'tensor' || value.type.kind === 'unknown') continue;
+    problems.push({
+      reason: `graph ${value.isGraphInput ? 'input' : 'output'} '${value.name}' is a ${value.type.kind}; TFLite inputs and outputs are dense tensors`,
+      location: { path: model.graph.path() },
+      source: '@modelpass/tflite',
+      code: 'tflite/unmappable',
+    });
+  }
   for (const node of model.graph.nodes()) visit(node, false);
   return problems;
 }
@@ -86,13 +95,18 @@ export function lowerToTflite(model: Model, registry: OpRegistry, options: Parti
   }
   const channelsLastIo = context.options.ioLayout === 'nhwc' ? declareChannelsLast(model, layout.boundaryInputs, layout.boundaryOutputs) : [];
   const sinking = sinkTransposes(model);
-  for (const node of model.graph.nodeList()) {
-    if (!node.graph || node.op.startsWith(TFLITE_DIALECT_PREFIX)) continue;
-    const rule = rules.get(node.op);
-    const reason = rule ? rule.check(node, context) : `${node.op} has no TFLite lowering`;
-    if (reason || !rule) throw new ModelpassError({ reason: `after layout conversion: ${reason}`, location: node.location, source: '@modelpass/tflite', code: 'tflite/unmappable' });
-    rule.lower(node, context);
-    lowered++;
+  // Lowering may leave an onnx.Identity behind (a graph output that became a graph input): a second round lowers it.
+  for (let round = 0; round < 3; round++) {
+    const canonical = model.graph.nodeList().filter((node) => !node.op.startsWith(TFLITE_DIALECT_PREFIX));
+    if (canonical.length === 0) break;
+    for (const node of canonical) {
+      if (!node.graph) continue;
+      const rule = rules.get(node.op);
+      const reason = rule ? rule.check(node, context) : `${node.op} has no TFLite lowering`;
+      if (reason || !rule) throw new ModelpassError({ reason: `after layout conversion: ${reason}`, location: node.location, source: '@modelpass/tflite', code: 'tflite/unmappable' });
+      rule.lower(node, context);
+      lowered++;
+    }
   }
   const fusedActivations = fuseActivations(model.graph);
   for (const constant of [...model.graph.constants]) if (!constant.hasUses && !constant.isGraphInput) model.graph.removeConstant(constant);

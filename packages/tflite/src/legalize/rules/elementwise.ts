@@ -5,13 +5,41 @@ import { dimsOf, replaceNode, tensorTypeName, tensorTypeOf, TfliteEmitter } from
 
 type Options = Record<string, string | number>;
 
+/** The dtypes TFLite 2.9's float/integer kernels take (its uint8/int8 arithmetic is quantized-only and aborts otherwise). */
+const FLOAT = ['float32'];
+const NUMERIC = ['float32', 'int32', 'int64'];
+const LOGICAL = ['bool'];
+/** What TFLite 2.9's CAST kernel converts between. */
+const CAST_DTYPES = ['float32', 'int32', 'int64', 'int16', 'int8', 'uint8', 'bool'];
+
+/** A check that every tensor input has one of `dtypes`. */
+function dtypesIn(dtypes: readonly string[], firstInput = 0): (node: Node) => string | undefined {
+  return (node) => {
+    for (const input of node.inputs.slice(firstInput)) {
+      const dtype = tensorTypeOf(input)?.dtype;
+      if (dtype && !dtypes.includes(dtype)) return `${node.op} on ${dtype} tensors has no TFLite kernel (takes ${dtypes.join(', ')})`;
+    }
+    return undefined;
+  };
+}
+
+const LOGICAL_OPS = new Set(['Not', 'And', 'Or']);
+const NUMERIC_OPS = new Set(['Abs', 'Neg', 'Add', 'Sub', 'Mul', 'Div', 'Equal', 'Greater', 'GreaterOrEqual', 'Less', 'LessOrEqual', 'Max', 'Min', 'Sum', 'Mod']);
+
+function dtypeCheckFor(op: string): (node: Node) => string | undefined {
+  if (op === 'Cast') return () => undefined;
+  if (op === 'Where') return dtypesIn([...NUMERIC, 'bool'], 1);
+  return dtypesIn(LOGICAL_OPS.has(op) ? LOGICAL : NUMERIC_OPS.has(op) ? NUMERIC : FLOAT);
+}
+
 /** One canonical op → one builtin on the same operands, with options computed from the node. */
 function oneToOne(op: string, builtin: string, options: (node: Node) => Options = () => ({}), check: (node: Node) => string | undefined = () => undefined): LoweringRule {
+  const dtypes = dtypeCheckFor(op);
   return {
     ops: [`onnx.${op}`],
     stage: 'lower',
     targets: [builtin],
-    check,
+    check: (node) => dtypes(node) ?? check(node),
     lower(node, context) {
       const emit = new TfliteEmitter(node, context);
       const y = emit.op1(builtin, node.inputs, options(node), node.output(0).type);
@@ -42,7 +70,7 @@ function variadic(op: string, builtin: string, options: Options): LoweringRule {
     ops: [`onnx.${op}`],
     stage: 'lower',
     targets: [builtin],
-    check: (node) => (node.inputs.length === 0 ? 'no inputs' : undefined),
+    check: (node) => (node.inputs.length === 0 ? 'no inputs' : dtypeCheckFor(op)(node)),
     lower(node, context) {
       const emit = new TfliteEmitter(node, context);
       const inputs = node.inputs.filter((v): v is Value => v !== null);
@@ -58,7 +86,13 @@ const forward: LoweringRule = {
   ops: ['onnx.Identity', 'onnx.Dropout'],
   stage: 'lower',
   targets: ['RESHAPE'],
-  check: (node) => (node.op === 'onnx.Dropout' && node.outputs[1]?.hasUses ? "Dropout's mask output is not supported" : undefined),
+  check(node) {
+    if (node.op !== 'onnx.Dropout') return undefined;
+    if (node.outputs[1]?.hasUses) return "Dropout's mask output is not supported";
+    const training = node.inputs[2];
+    if (training && numbersOf(training)?.[0] !== 0) return 'Dropout in training mode (training_mode not a constant false) drops at random; TFLite has no such op';
+    return undefined;
+  },
   lower(node, context) {
     const input = node.input(0);
     const output = node.output(0);
@@ -176,7 +210,7 @@ const cast = oneToOne(
     const from = tensorTypeOf(node.inputs[0])?.dtype;
     const to = tensorTypeOf(node.outputs[0])?.dtype;
     if (!from || !to) return 'Cast needs its input and output dtypes (run shape inference first)';
-    if (!tensorTypeName(from) || !tensorTypeName(to)) return `TFLite has no tensor type for ${tensorTypeName(from) ? to : from}`;
+    if (!CAST_DTYPES.includes(from) || !CAST_DTYPES.includes(to)) return `TFLite 2.9's CAST takes ${CAST_DTYPES.join(', ')}; this one is ${from} → ${to}`;
     return undefined;
   },
 );

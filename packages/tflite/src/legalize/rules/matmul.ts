@@ -50,6 +50,7 @@ const gemm: LoweringRule = {
       y = emit.op1('FULLY_CONNECTED', [a, emit.constant(matrix, 'weights'), bias ? emit.constant(bias, 'bias') : null], { fused_activation_function: 'NONE', keep_num_dims: 0 }, outType);
     } else {
       y = emit.op1('BATCH_MATMUL', [a, node.input(1)], { adj_x: 0, adj_y: transB ? 1 : 0 }, outType);
+      biasDone = !node.inputs[2];
       if (alpha !== 1) y = emit.op1('MUL', [y, emit.constant(Tensor.scalar('float32', alpha), 'alpha')], { fused_activation_function: 'NONE' }, outType);
     }
     if (!biasDone) {

@@ -65,6 +65,7 @@ function splitSizes(node: Node): number[] | undefined {
   const rank = rankOfValue(node.inputs[0]);
   if (rank === undefined) return undefined;
   const axis = normalizeAxis(node.optionalAttr('axis', 'int') ?? 0, rank)!;
+  if (node.inputs[1] && !numbersOf(node.inputs[1])) return undefined;
   const given = node.optionalAttr('split', 'ints') ?? (node.inputs[1] ? numbersOf(node.inputs[1]) : undefined);
   if (given) return [...given];
   const dim = dimsOf(node.inputs[0])![axis];
@@ -184,8 +185,15 @@ const pad: LoweringRule = {
 const gather: LoweringRule = {
   ops: ['onnx.Gather'],
   stage: 'lower',
-  targets: ['GATHER'],
-  check: (node) => (rankOfValue(node.inputs[0]) === undefined ? 'Gather needs the data rank' : undefined),
+  targets: ['GATHER', 'FLOOR_MOD'],
+  check(node) {
+    if (rankOfValue(node.inputs[0]) === undefined) return 'Gather needs the data rank';
+    const dtype = tensorTypeOf(node.inputs[1])?.dtype;
+    if (!constantOf(node.inputs[1]) && dtype !== 'int32' && dtype !== 'int64') return 'Gather indices computed at run time must be int32 or int64';
+    const axis = normalizeAxis(node.optionalAttr('axis', 'int') ?? 0, rankOfValue(node.inputs[0])!);
+    if (!constantOf(node.inputs[1]) && typeof dimsOf(node.inputs[0])![axis!] !== 'number') return 'Gather with run-time indices needs a static dim along the axis (TFLite GATHER takes no negative index)';
+    return undefined;
+  },
   lower(node, context) {
     const emit = new TfliteEmitter(node, context);
     const rank = rankOfValue(node.inputs[0])!;
@@ -196,6 +204,11 @@ const gather: LoweringRule = {
     if (constant && typeof dim === 'number' && constant.toNumbers().some((i) => i < 0)) {
       // TFLite GATHER has no negative indices: count them from the end here.
       indices = emit.constant(Tensor.fromValues('int32', constant.shape, constant.toNumbers().map((i) => (i < 0 ? i + dim : i))), 'indices');
+    } else if (!constant && typeof dim === 'number') {
+      // Indices known only at run time: floor-mod by the dim maps [-dim, dim) onto [0, dim).
+      const dtype = tensorTypeOf(indices)?.dtype === 'int32' ? 'int32' : 'int64';
+      const modulus = emit.constant(dtype === 'int32' ? Tensor.fromValues('int32', [], [dim]) : Tensor.fromValues('int64', [], [BigInt(dim)]), 'dim');
+      indices = emit.op1('FLOOR_MOD', [indices, modulus], {}, indices.type);
     }
     replaceNode(node, [emit.op1('GATHER', [node.input(0), indices], { axis, batch_dims: 0 }, node.output(0).type)]);
   },

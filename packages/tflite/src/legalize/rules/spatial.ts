@@ -1,5 +1,5 @@
 import type { Node } from '@modelpass/ir';
-import { numbersOf } from '../constant-values.js';
+import { constantOf, numbersOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
 import { dimsOf, replaceNode, TfliteEmitter } from '../lowering-tools.js';
 import { channelsLastType, toChannelsFirst, toChannelsLast } from './channels-last.js';
@@ -81,8 +81,21 @@ const resize: LoweringRule = {
     const outDims = dimsOf(node.outputs[0]);
     if (!outDims || typeof outDims[2] !== 'number' || typeof outDims[3] !== 'number') return 'TFLite RESIZE_* needs a static output height and width';
     if (outDims[1] !== inDims[1] || (outDims[0] !== inDims[0] && typeof inDims[0] === 'number')) return 'only the spatial dims (H, W) may be resized';
-    const scales = numbersOf(node.inputs[node.op === 'onnx.Upsample' ? 1 : 2]);
-    if (scales && scales.length === 4 && (scales[0] !== 1 || scales[1] !== 1)) return 'only the spatial dims (H, W) may be resized';
+    const scalesInput = node.inputs[node.op === 'onnx.Upsample' ? 1 : 2];
+    const sizesInput = node.op === 'onnx.Upsample' ? null : node.inputs[3];
+    const scales = numbersOf(scalesInput);
+    if ((scalesInput && constantOf(scalesInput)?.size !== 0 && !scales) || (sizesInput && !numbersOf(sizesInput))) return 'Resize scales and sizes must be constants (TFLite RESIZE_* takes a constant size)';
+    if (scales && scales.length === 4) {
+      if (scales[0] !== 1 || scales[1] !== 1) return 'only the spatial dims (H, W) may be resized';
+      // ONNX maps coordinates with the given scale, TFLite with out/in: they agree only when out = in × scale.
+      for (const axis of [2, 3]) {
+        const size = inDims[axis];
+        if (typeof size !== 'number' || size * scales[axis]! !== outDims[axis]) return `a scale of ${scales[axis]} on a dim of ${String(size)} is not out/in (${String(outDims[axis])}/${String(size)}); TFLite resizes by out/in`;
+      }
+    }
+    if (node.optionalAttr('coordinate_transformation_mode', 'string') === 'pytorch_half_pixel' && (outDims[2] === 1 || outDims[3] === 1)) {
+      return "pytorch_half_pixel maps an output length of 1 to coordinate 0, TFLite's half_pixel does not";
+    }
     return undefined;
   },
   lower(node, context) {
