@@ -2,7 +2,7 @@ import { delimiter, extname } from 'node:path';
 import { printModelToFile, readModelText, type Model } from '@modelpass/ir';
 import { readOnnx, writeOnnx, type ValueInfoPolicy } from '@modelpass/onnx';
 import { assertNoTfliteOps, readTflite, writeTflite } from '@modelpass/tflite';
-import { readTorchScript, writeTorchScript } from '@modelpass/torchscript';
+import { assertNoAtenOps, readTorchScript, writeTorchScript } from '@modelpass/torchscript';
 import { UsageError } from './usage-error.js';
 
 /** A model file format the CLI reads and writes, chosen by extension or `--from/--to`. */
@@ -64,6 +64,8 @@ const onnx: ModelFormat = {
   write(model, path, options) {
     // TFLite ops (a custom op above all) have no ONNX spelling: refuse them by node, not as unknown ONNX domains.
     assertNoTfliteOps(model, path, 'ONNX');
+    // Opaque aten ops (no canonical lowering) are refused by op and TorchScript location.
+    assertNoAtenOps(model, path, 'ONNX');
     writeOnnx(model, path, {
       ...(options?.valueInfo ? { valueInfo: options.valueInfo } : {}),
       ...(options?.onProgress ? { onProgress: options.onProgress } : {}),

@@ -17,3 +17,4 @@ export type { SourceFile, ClassDef, FunctionDef, Stmt, Expr, SourcePosition } fr
 export { readTorchScript, importTorchScript, type ReadTorchScriptOptions, type TorchScriptInputSpec } from './import/read-torchscript.js';
 export { atenLowerings } from './import/aten-registry.js';
 export { writeTorchScript, type WriteTorchScriptOptions } from './export/write-torchscript.js';
+export { assertNoAtenOps } from './import/opaque-op.js';

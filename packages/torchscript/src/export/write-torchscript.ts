@@ -10,7 +10,7 @@ import { writeTorchArchive } from '../archive/write-archive.js';
 import { torchscriptError } from '../errors.js';
 import type { PickleValue } from '../pickle/pickle-value.js';
 import { EmitContext } from './emit-context.js';
-import { opEmitters } from './op-emitters.js';
+import { opaqueAten, opEmitters } from './op-emitters.js';
 
 export interface WriteTorchScriptOptions {
   /** Class name of the module (default `Model`). */
@@ -38,7 +38,7 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(className)) throw torchscriptError({ reason: `class name '${className}' is not a Python identifier`, code: 'torchscript/export' });
   const unsupported = new Map<string, string[]>();
   for (const node of graph.nodes()) {
-    if (!opEmitters.has(node.op) || node.subgraphs.length > 0) {
+    if ((!opEmitters.has(node.op) && !node.op.startsWith('aten.')) || node.subgraphs.length > 0) {
       const names = unsupported.get(node.op) ?? [];
       names.push(node.name);
       unsupported.set(node.op, names);
@@ -85,7 +85,7 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
     e.bind(value, name);
     return name;
   });
-  for (const node of graph.nodes()) opEmitters.get(node.op)!(e, node);
+  for (const node of graph.nodes()) (opEmitters.get(node.op) ?? opaqueAten)(e, node);
   const outputs = graph.outputs.map((value) => e.name(value));
   const returnType = outputs.length === 1 ? 'Tensor' : `Tuple[${outputs.map(() => 'Tensor').join(', ')}]`;
   const returnExpression = outputs.length === 1 ? outputs[0]! : `(${outputs.join(', ')})`;

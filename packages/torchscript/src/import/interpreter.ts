@@ -11,6 +11,7 @@ import { formatPosition, type Expr, type FunctionDef, type SourcePosition, type 
 import { atenLowerings } from './aten-registry.js';
 import type { CodeIndex } from './code-index.js';
 import { LoweringContext } from './lowering.js';
+import { opaqueAtenOp } from './opaque-op.js';
 import { pythonBinary, pythonUnary, truthy } from './python-semantics.js';
 import { describeValue, NONE, type ScriptValue } from './script-value.js';
 
@@ -334,10 +335,12 @@ export class Interpreter {
 
   lowerAten(name: string, args: ScriptValue[], keywords: ReadonlyMap<string, ScriptValue>, at: SourcePosition): ScriptValue {
     const lowering = atenLowerings.get(name);
-    if (!lowering) {
-      return this.fail(at, `aten::${name} has no lowering to the canonical op set yet`, 'the op is named in the message; lowerings live in packages/torchscript/src/import/aten/');
+    const ctx = new LoweringContext(this.host.builder, name, at, args, keywords);
+    if (lowering) return lowering(ctx);
+    if (/^(prim_|builtin_|math_|unary)/.test(name) || !args.some((arg) => arg.kind === 'tensor' && !arg.scalarInt)) {
+      return this.fail(at, `${name.replace(/^prim_/, 'prim::').replace(/^builtin_/, '')} has no lowering while importing`, 'lowerings live in packages/torchscript/src/import/aten/');
     }
-    return lowering(new LoweringContext(this.host.builder, name, at, args, keywords));
+    return opaqueAtenOp(ctx, args, keywords) ?? this.fail(at, `aten::${name} has no lowering and its arguments cannot be kept on an opaque aten.${name} node`);
   }
 }
 

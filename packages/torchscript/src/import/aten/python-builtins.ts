@@ -125,7 +125,11 @@ export const pythonBuiltinLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['builtin_len', length],
   ['builtin_int', toInt],
   ['builtin_float', toFloat],
-  ['builtin_bool', (ctx) => ({ kind: 'bool', value: truthy(ctx.arg(0)) })],
+  // bool(tensor) stays a tensor: the `if`/`while` that reads it reports the data dependence at its location.
+  ['builtin_bool', (ctx) => {
+    const value = ctx.arg(0);
+    return value.kind === 'tensor' ? value : { kind: 'bool', value: truthy(value) };
+  }],
   ['builtin_range', range],
   ['__getitem__', getItem],
   ['append', append],
@@ -135,7 +139,12 @@ export const pythonBuiltinLowerings: ReadonlyArray<[string, AtenLowering]> = [
   }],
   ['__is__', (ctx) => pythonBinary('is', ctx.arg(0), ctx.arg(1))!],
   ['__isnot__', (ctx) => pythonBinary('is not', ctx.arg(0), ctx.arg(1))!],
-  ['__not__', (ctx) => ({ kind: 'bool', value: !truthy(ctx.arg(0)) })],
+  ['__not__', (ctx) => {
+    const value = ctx.arg(0);
+    if (value.kind !== 'tensor') return { kind: 'bool', value: !truthy(value) };
+    const asBool = value.dtype === 'bool' ? value : ctx.emit('Cast', [value.value], { to: 9 }, { rank: value.rank, dtype: 'bool' });
+    return ctx.emit('Not', [asBool.value], {}, { rank: value.rank, dtype: 'bool' });
+  }],
   ['__contains__', (ctx) => pythonBinary('in', ctx.arg(1), ctx.arg(0)) ?? ctx.fail('`in` on this container')],
   ['format', () => ({ kind: 'str', value: '(formatted message)' })],
   ['warn', () => NONE],

@@ -1,0 +1,45 @@
+"""usage: /usr/bin/python3 make-small-archives.py OUT_DIR
+Small scripted modules for importer edge cases: an op with no lowering (cumsum), a branch on tensor
+data, and a module whose input rank only the caller knows (an LSTM-free sequence head)."""
+import sys
+
+import numpy as np
+import torch
+
+
+class Cumsum(torch.nn.Module):
+    def forward(self, x):
+        return torch.cumsum(torch.relu(x), 1) * 2.0
+
+
+class DataDependentIf(torch.nn.Module):
+    def forward(self, x):
+        if x.sum() > 0:
+            return x * 2.0
+        return x - 1.0
+
+
+class TokenHead(torch.nn.Module):
+    """[N, T, 8] → a chunked projection; negative dims need the input rank."""
+    def __init__(self):
+        super().__init__()
+        self.proj = torch.nn.Linear(8, 12)
+
+    def forward(self, x):
+        a, b = self.proj(x).chunk(2, dim=-1)
+        return torch.softmax(a, dim=-1) * torch.tanh(b)
+
+
+def main(out_dir):
+    torch.manual_seed(0)
+    x = torch.randn(2, 5, 8)
+    np.save(f"{out_dir}/tokens.npy", x.numpy())
+    for name, module in (("cumsum", Cumsum()), ("data_if", DataDependentIf()), ("token_head", TokenHead().eval())):
+        scripted = torch.jit.script(module)
+        scripted.save(f"{out_dir}/{name}.pt")
+        with torch.no_grad():
+            np.save(f"{out_dir}/{name}.expected.npy", scripted(x).numpy())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
