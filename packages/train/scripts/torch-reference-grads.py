@@ -105,6 +105,8 @@ OPS = {
     'ReduceMean': reduce_mean,
     'Slice': slice_op,
     'Relu': lambda n, x: F.relu(x),
+    'GlobalAveragePool': lambda n, x: x.mean(dim=tuple(range(2, x.dim())), keepdim=True),
+    'LayerNormalization': lambda n, x, scale, bias=None: F.layer_norm(x, x.shape[attr(n, 'axis', -1):], scale, bias, eps=attr(n, 'epsilon', 1e-5)),
     'Flatten': lambda n, x: x.reshape(int(np.prod(x.shape[:attr(n, 'axis', 1)])), -1),
     'Add': lambda n, a, b: a + b,
     'Sub': lambda n, a, b: a - b,
