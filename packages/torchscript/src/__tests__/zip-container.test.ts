@@ -1,0 +1,48 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Tensor } from '@modelpass/ir';
+import { ZipFile, writeZip, type ZipWriteEntry } from '@modelpass/torchscript';
+import { PYTHON } from './torch/torch-fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'modelpass-zip-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the zip layer', () => {
+  it('writes ZIP64 end records past 65,535 entries; Python\'s zipfile and this reader agree on every entry', () => {
+    const path = join(dir, 'many.zip');
+    const entries: ZipWriteEntry[] = [];
+    for (let i = 0; i < 70_000; i++) entries.push({ name: `a/e${i}`, data: Buffer.from(String(i)), deflate: i % 7 === 0 });
+    writeZip(path, entries);
+    const zip = ZipFile.open(path, { maxEntries: 100_000 });
+    expect(zip.entries.length).toBe(70_000);
+    expect(Buffer.from(zip.read(zip.entry('a/e69999')!)).toString()).toBe('69999');
+    expect(Buffer.from(zip.read(zip.entry('a/e700')!)).toString()).toBe('700');
+    const out = execFileSync(PYTHON, ['-c', 'import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); print(z.testzip(), len(z.namelist()), z.read("a/e69999").decode())', path], { encoding: 'utf8' });
+    expect(out.trim()).toBe('None 70000 69999');
+    expect(() => ZipFile.open(path)).not.toThrow();
+    expect(() => ZipFile.open(path, { maxEntries: 1000 })).toThrow(/70000 entries, more than the limit/);
+  }, 60_000);
+
+  it('aligns stored entries to 64 bytes whatever the name length, streams tensors, deflates text', () => {
+    const path = join(dir, 'aligned.zip');
+    const tensor = Tensor.fromValues('float32', [3], [1, 2, 3]);
+    writeZip(path, [
+      { name: 'x/code/m.py', data: Buffer.from('def f(x):\n  return x\n'.repeat(50)), deflate: true },
+      ...Array.from({ length: 70 }, (_, i): ZipWriteEntry => ({ name: `x/data/${'n'.repeat(i)}`, data: tensor })),
+    ]);
+    const zip = ZipFile.open(path);
+    for (const entry of zip.entries.filter((e) => e.method === 0)) expect(entry.dataOffset % 64, entry.name).toBe(0);
+    expect(zip.entry('x/code/m.py')!.method).toBe(8);
+    expect(Buffer.from(zip.read(zip.entry('x/data/nnn')!)).equals(Buffer.from(tensor.bytes()))).toBe(true);
+    expect(execFileSync(PYTHON, ['-c', 'import zipfile,sys; print(zipfile.ZipFile(sys.argv[1]).testzip())', path], { encoding: 'utf8' }).trim()).toBe('None');
+  });
+
+  it('refuses to write a name that escapes, and leaves no file', () => {
+    const path = join(dir, 'bad.zip');
+    expect(() => writeZip(path, [{ name: '../x', data: new Uint8Array(1) }])).toThrow(/"\.\.\/x" is refused/);
+    expect(() => ZipFile.open(path)).toThrow(/does not exist/);
+  });
+});
