@@ -103,6 +103,7 @@ export function attributeOrDefault<K extends AttributeKind>(
 export class OpRegistry {
   private readonly schemas = new Map<string, OpSchema>();
   private readonly owners = new Map<string, string>();
+  private readonly openDialects = new Set<string>();
 
   constructor(schemas: Iterable<OpSchema> = []) {
     for (const schema of schemas) this.register(schema);
@@ -146,10 +147,26 @@ export class OpRegistry {
     return this.schemas.size;
   }
 
+  /**
+   * Marks `dialect` as open: the registry knows some of its ops (e.g. ONNX Runtime's `com.microsoft`
+   * contrib ops), and its other ops stay opaque foreign ops, so the verifier's default
+   * `unknownOps: 'known-dialects'` does not report them.
+   */
+  markOpenDialect(dialect: string): this {
+    this.openDialects.add(dialect);
+    return this;
+  }
+
+  /** Whether `dialect` was marked open (its unregistered ops are opaque, not unknown). */
+  isOpenDialect(dialect: string): boolean {
+    return this.openDialects.has(dialect);
+  }
+
   /** A copy that can be extended without touching this registry. */
   clone(): OpRegistry {
     const copy = new OpRegistry();
     for (const [op, schema] of this.schemas) copy.register(schema, this.owners.get(op));
+    for (const dialect of this.openDialects) copy.markOpenDialect(dialect);
     return copy;
   }
 

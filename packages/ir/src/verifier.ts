@@ -46,6 +46,8 @@ class Verifier {
     private readonly options: VerifyOptions,
   ) {
     for (const op of options.registry?.ops() ?? []) this.knownDialects.add(op.slice(0, op.lastIndexOf('.')));
+    // An open dialect (some of its ops registered, the rest opaque) does not make its other ops unknown.
+    for (const dialect of [...this.knownDialects]) if (options.registry?.isOpenDialect(dialect)) this.knownDialects.delete(dialect);
   }
 
   private report(init: DiagnosticInit): void {
