@@ -29,3 +29,4 @@ export { inputDimValues, type DimValues, type ShapeInferenceContext } from './in
 export * from './cost/index.js';
 export { onnxTypeSignatures } from './verify/type-constraint-check.js';
 export { TypeSignatures, typeKey, type TypeSignature, type FormalParam, type ParamArity } from './verify/type-signature.js';
+export { contribOps, contribSchemas, MICROSOFT_DIALECT, matMulNBitsLayout, type MatMulNBitsLayout } from './contrib/index.js';

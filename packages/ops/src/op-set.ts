@@ -2,6 +2,7 @@ import { OpRegistry, type OpSchema } from '@modelpass/ir';
 import { mathOps } from './math/index.js';
 import { nnOps } from './nn/index.js';
 import { rnnOps } from './rnn/index.js';
+import { contribSchemas, MICROSOFT_DIALECT } from './contrib/index.js';
 import type { CanonicalOp, Kernel } from './op-definition.js';
 
 /** Every op of the canonical set (ONNX semantics, dialect `onnx`). */
@@ -14,9 +15,10 @@ export function canonicalSchemas(): OpSchema[] {
   return canonicalOps.map((op) => op.schema);
 }
 
-/** A fresh registry holding the canonical op set; extend it with plugins' ops. */
+/** A fresh registry holding the canonical op set and the contrib ops (`com.microsoft`); extend it with plugins' ops. */
 export function createOpRegistry(): OpRegistry {
-  return new OpRegistry().register(canonicalSchemas(), '@modelpass/ops');
+  // ONNX Runtime's com.microsoft ops our passes write are known; its other ops stay opaque (open dialect).
+  return new OpRegistry().register(canonicalSchemas(), '@modelpass/ops').register(contribSchemas(), '@modelpass/ops').markOpenDialect(MICROSOFT_DIALECT);
 }
 
 /** The reference kernel of an op, when it has one. */

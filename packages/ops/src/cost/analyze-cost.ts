@@ -1,8 +1,8 @@
 /**
  * FLOPs, MACs and parameter counts of a model, per node and in total, from static shapes.
  *
- * Shapes come from `inferShapes` run over the model with every symbolic or unknown dim of the graph
- * inputs fixed (to 1 unless `dims` says otherwise; the result lists each assumption). The model is
+ * Shapes come from `inferShapes` (mode 'refresh': declared intermediate types are recomputed) run
+ * over the model with every symbolic or unknown dim of the graph inputs fixed (to 1 unless `dims` says otherwise; the result lists each assumption). The model is
  * left exactly as it was: the value types inference refines are put back afterwards. Nodes whose op
  * has no cost rule, or whose shapes stay unknown, are listed as uncounted with the reason; nodes in
  * subgraphs (If/Loop bodies) are counted once.
@@ -130,7 +130,9 @@ export function analyzeCost(model: Model, options: AnalyzeCostOptions = {}): Mod
   let flops = 0;
   try {
     fixDims(model, options.dims ?? {}, assumptions);
-    inferShapes(model, options.registry ? { registry: options.registry } : {});
+    // 'refresh': intermediate types a pass left declared with the batch symbol (`[N,16,28,28]`) are
+    // recomputed from the fixed input dims; 'merge' would keep the symbol and leave the node uncounted.
+    inferShapes(model, { mode: 'refresh', ...(options.registry ? { registry: options.registry } : {}) });
     for (const graph of graphsOf(model.graph)) {
       for (const node of graph.nodes()) {
         let nodeParameters = 0;

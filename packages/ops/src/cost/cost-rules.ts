@@ -11,6 +11,7 @@
  * - Data movement (Reshape, Transpose, Concat, Gather, …) costs 0 FLOPs but is counted (known).
  */
 import type { Node, Type } from '@modelpass/ir';
+import { registerQuantizedCostRules } from './quantized-cost-rules.js';
 
 /** What a rule sees: static shapes of operands and results (`undefined` when not static). */
 export interface CostContext {
@@ -145,7 +146,7 @@ export class CostRules {
   }
 }
 
-/** The rules for the canonical (ONNX) op set. */
+/** The rules for the canonical (ONNX) op set and the quantized ops (quantized-cost-rules.ts). */
 export function createCostRules(): CostRules {
   const rules = new CostRules()
     .register('onnx.Conv', conv)
@@ -165,5 +166,6 @@ export function createCostRules(): CostRules {
   for (const op of ELEMENTWISE) rules.register(`onnx.${op}`, perOutputElement(1));
   for (const op of REDUCTIONS) rules.register(`onnx.${op}`, perInputElement(1));
   for (const op of DATA_MOVEMENT) rules.register(`onnx.${op}`, free);
+  registerQuantizedCostRules(rules);
   return rules;
 }

@@ -74,9 +74,9 @@ function problemsUnder(node: Node, signature: TypeSignature): TypeProblem[] {
 }
 
 /** Reports the node's type-constraint violations under the version its opset selects. */
-export function checkTypeConstraints(context: VerifyContext, signatures: TypeSignatures = onnxTypeSignatures): void {
+export function checkTypeConstraints(context: VerifyContext, signatures: TypeSignatures = onnxTypeSignatures, dialect = 'onnx'): void {
   const { node } = context;
-  if (node.dialect !== 'onnx') return;
+  if (node.dialect !== dialect) return;
   const candidates = signatures.candidates(node.opType, context.opset);
   const first = candidates[0];
   if (!first) return;
