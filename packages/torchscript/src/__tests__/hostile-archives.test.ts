@@ -63,6 +63,18 @@ describe('pickles that would run code', () => {
     expect(refusal(() => readPickle(Buffer.from('\x80\x02(iposix\nsystem\n.', 'latin1'), { source: 'a.pkl' })).message).toContain('INST');
   });
 
+  it('refuses a billion-laughs pickle (a dict shared 2^60 ways) without walking it', () => {
+    const key = (k: string): number[] => [0x8c, 1, k.charCodeAt(0)];
+    const bytes: number[] = [0x80, 0x02, 0x7d, 0x71, 0]; // {} memo 0
+    for (let i = 0; i < 60; i++) bytes.push(0x7d, 0x28, ...key('a'), 0x68, i, ...key('b'), 0x68, i, 0x75, 0x71, i + 1);
+    bytes.push(0x2e);
+    const path = join(dir, 'laughs.pt');
+    writeArchiveWith(path, Uint8Array.from(bytes));
+    const started = performance.now();
+    expect(refusal(() => readStateDict(path)).message).toMatch(/more than 1000000 values once shared references are followed/);
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
   it('refuses a truncated pickle and one without STOP', () => {
     const good = reducePickle('collections', 'OrderedDict', 'x');
     expect(refusal(() => readPickle(good.subarray(0, 10), { source: 'a.pkl' })).message).toMatch(/truncated/);

@@ -37,6 +37,7 @@ class ByteSink {
 /** Serializes `value` as a protocol-2 pickle torch can read. */
 export function writePickle(value: PickleValue): Uint8Array {
   const out = new ByteSink();
+  emitted = 0;
   out.byte(0x80);
   out.byte(2);
   emit(out, value);
@@ -135,7 +136,14 @@ function emitTensor(out: ByteSink, t: PickleTensor): void {
   out.byte(0x52); // REDUCE
 }
 
+/** Values written so far: a tree that shares nodes is written out in full, so it is bounded. */
+let emitted = 0;
+const MAX_VALUES = 10_000_000;
+
 function emit(out: ByteSink, value: PickleValue): void {
+  if (++emitted > MAX_VALUES) {
+    throw torchscriptError({ reason: `the pickle would hold more than ${MAX_VALUES} values (shared containers are written out in full)`, code: 'torchscript/pickle-write' });
+  }
   switch (value.kind) {
     case 'none':
       out.byte(0x4e);
@@ -185,6 +193,10 @@ function emit(out: ByteSink, value: PickleValue): void {
           emit(out, v);
         }
         out.byte(0x75);
+      }
+      if (value.state !== undefined) {
+        emit(out, value.state);
+        out.byte(0x62); // BUILD: attributes of the dict object (e.g. a state dict's _metadata)
       }
       return;
     case 'tensor':

@@ -16,7 +16,17 @@ export function readStateDict(path: string, limits: TorchArchiveLimits = {}): Ma
 /** Every tensor of an archive's data.pkl by its dotted name, in the order written. */
 export function stateDictOf(archive: TorchArchive): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
+  // A pickle can share one container many times (memo GET), so a small file can describe a
+  // tree of 2^64 paths: the walk counts the nodes it visits, not the bytes read.
+  let visits = 0;
   const visit = (value: PickleValue, name: string, depth: number): void => {
+    if (++visits > MAX_VISITS) {
+      throw torchscriptError({
+        reason: `data.pkl describes more than ${MAX_VISITS} values once shared references are followed (at '${name}')`,
+        location: { file: archive.path },
+        code: 'torchscript/state-dict',
+      });
+    }
     if (depth > 64) throw torchscriptError({ reason: `data.pkl nests deeper than 64 levels at '${name}'`, location: { file: archive.path }, code: 'torchscript/state-dict' });
     switch (value.kind) {
       case 'tensor':
@@ -46,6 +56,8 @@ export function stateDictOf(archive: TorchArchive): Map<string, Tensor> {
   }
   return out;
 }
+
+const MAX_VISITS = 1_000_000;
 
 function join(prefix: string, name: string): string {
   return prefix === '' ? name : `${prefix}.${name}`;
