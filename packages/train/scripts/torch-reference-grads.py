@@ -4,7 +4,8 @@ Rebuilds the ONNX graph as eager PyTorch ops (an op table, one small function pe
 float initializer a float64 leaf tensor, computes the loss, runs loss.backward() and writes each
 gradient as <out>/<index>.npy plus <out>/names.json (index -> initializer name) and <out>/loss.npy.
 
-usage: torch-reference-grads.py MODEL.onnx INPUT.npy LABELS.npy OUT_DIR [--loss cross-entropy]
+usage: torch-reference-grads.py MODEL.onnx INPUT.npy LABELS.npy OUT_DIR [MODEL INPUT LABELS OUT ...]
+(several groups of four share one interpreter start). The loss is cross-entropy against LABELS.
 Only reads the ONNX file with onnx.load (no code in a model file is run).
 """
 import json
@@ -129,7 +130,14 @@ OPS = {
 
 
 def main():
-    model_path, input_path, labels_path, out_dir = sys.argv[1:5]
+    args = sys.argv[1:]
+    if not args or len(args) % 4:
+        raise SystemExit('usage: torch-reference-grads.py MODEL.onnx INPUT.npy LABELS.npy OUT_DIR [...]')
+    for i in range(0, len(args), 4):
+        reference_grads(*args[i:i + 4])
+
+
+def reference_grads(model_path, input_path, labels_path, out_dir):
     model = onnx.load(model_path)
     values = {}
     params = {}

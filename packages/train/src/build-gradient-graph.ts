@@ -138,7 +138,7 @@ export function buildGradientGraph(source: Model, options: BuildGradientGraphOpt
   const gradients = new Map<string, string>();
   const outputs: Value[] = [];
   const lossOutput = ctx.op('Identity', [loss]);
-  lossOutput.rename(graph.uniqueName('loss') === 'loss' ? 'loss' : graph.uniqueName('loss'));
+  lossOutput.rename(graph.uniqueName('loss'));
   outputs.push(lossOutput);
   if (options.keepOutputs ?? true) outputs.push(...graph.outputs);
   for (const value of wrt) {

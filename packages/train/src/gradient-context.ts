@@ -89,7 +89,7 @@ export class GradientContext {
   }
 
   reduceSum(x: Value, axes: readonly number[], keepdims: boolean): Value {
-    if (axes.length === 0) return keepdims ? x : x;
+    if (axes.length === 0) return x;
     if (this.opset >= 13) return this.op('ReduceSum', [x, this.ints(axes)], { keepdims: keepdims ? 1 : 0 });
     return this.op('ReduceSum', [x], { axes, keepdims: keepdims ? 1 : 0 });
   }
@@ -141,10 +141,12 @@ export class GradientContext {
       if (axis < lead) { axes.push(axis); continue; }
       const t = target[axis - lead];
       const f = full[axis];
-      if (t === 1 && f !== 1) axes.push(axis);
-      else if (t !== f && typeof t === 'number' && typeof f === 'number') {
+      if (t === f) continue;
+      if (t === 1) { axes.push(axis); continue; }
+      if (typeof t === 'number' && typeof f === 'number') {
         throw ruleError(node, `cannot broadcast '${operand.name}' [${target.join(',')}] to [${full.join(',')}]`);
-      } else if (t !== f && t !== 1 && (typeof t !== 'number' || typeof f !== 'number') && t !== null && f !== null && typeof t === 'string' && typeof f === 'string') {
+      }
+      if (typeof t === 'string' && typeof f === 'string') {
         throw ruleError(node, `'${operand.name}' has dim ${t} where the result has ${f}; autodiff cannot tell whether it broadcasts`);
       }
     }

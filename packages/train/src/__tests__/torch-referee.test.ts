@@ -13,32 +13,43 @@ import { Tensor } from '@modelpass/ir';
 import { readOnnx } from '@modelpass/onnx';
 import { loadTestDataSet, readNpy, runOrt, writeNpy } from '@modelpass/runtime';
 import { buildGradientGraph } from '@modelpass/train';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const script = fileURLToPath(new URL('../../scripts/torch-reference-grads.py', import.meta.url));
 /** The first 8 labels of Fashion-MNIST's test set (the images of test_data_set_0). */
 const LABELS = [9, 2, 1, 1, 6, 1, 4, 6];
 
+const MODELS = ['fashion-mlp', 'fashion-cnn', 'fashion-resnet', 'fashion-transformer', 'fashion-transformer-opset17'];
+const labels = Tensor.fromValues('int64', [8], LABELS.map(BigInt));
+let work = '';
+
 describe('whole-model gradients against PyTorch', () => {
-  for (const name of ['fashion-mlp', 'fashion-cnn', 'fashion-resnet', 'fashion-transformer', 'fashion-transformer-opset17']) {
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'train-torch-'));
+    const args: string[] = [];
+    for (const name of MODELS) {
+      const folder = join(root, 'fixtures/models', name);
+      const data = await loadTestDataSet(join(folder, 'test_data_set_0'), await readOnnx(join(folder, 'model.onnx')));
+      writeNpy([...data.inputs.values()][0]!, join(work, `${name}-input.npy`));
+      writeNpy(labels, join(work, `${name}-labels.npy`));
+      args.push(join(folder, 'model.onnx'), join(work, `${name}-input.npy`), join(work, `${name}-labels.npy`), join(work, name));
+    }
+    execFileSync('/usr/bin/python3', [script, ...args], { stdio: 'pipe' }); // one torch start for every model
+  });
+
+  for (const name of MODELS) {
     it(`${name}: every initializer's gradient equals torch's within 1e-4`, async () => {
       const folder = join(root, 'fixtures/models', name);
       const model = await readOnnx(join(folder, 'model.onnx'));
       const training = buildGradientGraph(model, { loss: { kind: 'cross-entropy' } });
       const data = await loadTestDataSet(join(folder, 'test_data_set_0'), model);
       const [inputName, images] = [...data.inputs][0]!;
-      const labels = Tensor.fromValues('int64', [8], LABELS.map(BigInt));
-
-      const work = mkdtempSync(join(tmpdir(), `train-${name}-`));
-      writeNpy(images, join(work, 'input.npy'));
-      writeNpy(labels, join(work, 'labels.npy'));
-      execFileSync('/usr/bin/python3', [script, join(folder, 'model.onnx'), join(work, 'input.npy'), join(work, 'labels.npy'), join(work, 'grads')], { stdio: 'pipe' });
-      const names = JSON.parse(readFileSync(join(work, 'grads/names.json'), 'utf8')) as Record<string, string>;
-      const torchGrads = new Map(Object.entries(names).map(([index, param]) => [param, readNpy(join(work, 'grads', `${index}.npy`))]));
+      const names = JSON.parse(readFileSync(join(work, name, 'names.json'), 'utf8')) as Record<string, string>;
+      const torchGrads = new Map(Object.entries(names).map(([index, param]) => [param, readNpy(join(work, name, `${index}.npy`))]));
 
       const outputs = await runOrt(training.model, { [inputName]: images, labels });
-      const torchLoss = readNpy(join(work, 'grads/loss.npy')).toNumbers()[0]!;
+      const torchLoss = readNpy(join(work, name, 'loss.npy')).toNumbers()[0]!;
       expect(Math.abs(outputs.get('loss')!.toNumbers()[0]! - torchLoss) / torchLoss).toBeLessThan(1e-5);
       expect(training.gradients.size).toBeGreaterThan(3);
       let worstOverall = 0;
