@@ -6,9 +6,10 @@ import { onnxTarget } from './onnx.mjs';
 import { pipelineTarget } from './pipeline.mjs';
 import { pluginManifestTarget } from './plugin-manifest.mjs';
 import { tensorProtoTarget } from './tensor-proto.mjs';
+import { torchscriptTarget } from './torchscript.mjs';
 
 export const TARGETS = new Map(
-  [onnxTarget, onnxFileTarget, mpirTarget, pipelineTarget, npyTarget, tensorProtoTarget, pluginManifestTarget].map((t) => [t.name, t]),
+  [onnxTarget, onnxFileTarget, mpirTarget, pipelineTarget, npyTarget, tensorProtoTarget, pluginManifestTarget, torchscriptTarget].map((t) => [t.name, t]),
 );
 
 export const PARSER_NAMES = [...TARGETS.keys()];
