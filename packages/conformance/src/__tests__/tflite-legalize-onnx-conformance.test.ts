@@ -4,22 +4,41 @@
  * express), or converts and then reproduces ONNX's reference outputs (test_data_set_0) within 1e-4
  * (relative above 1). Nothing may crash. Prints how many convert and match.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ModelpassError, printModel } from '@modelpass/ir';
 import { readOnnx } from '@modelpass/onnx';
 import { createOpRegistry, inferShapes } from '@modelpass/ops';
-import { loadTestDataSet, TfliteEngine } from '@modelpass/runtime';
-import { lowerToTflite, prepareCanonicalForTflite, registerTfliteDialect } from '@modelpass/tflite';
+import { disposeSharedOrtRunner, loadTestDataSet, runOrt, TfliteEngine } from '@modelpass/runtime';
+import { lowerToTflite, prepareCanonicalForTflite, raiseFromTflite, registerTfliteDialect } from '@modelpass/tflite';
 import { listOnnxConformanceCases } from '../onnx-cases.js';
 
 /** Cases whose converted model aborts the TFLite engine process (bool graph inputs fed to tfjs-tflite-node): a runtime issue, kept out so the worker survives. */
 const ABORTS_THE_ENGINE = new Set(['test_where_example', 'test_where_long_example']);
 
+afterAll(() => disposeSharedOrtRunner());
+
+/** Each output within 1e-4 (relative above 1) of the reference, or why not. */
+function mismatch(expectedOutputs: ReadonlyMap<string, { toNumbers(): number[] }>, actualOutputs: ReadonlyMap<string, { toNumbers(): number[] }>): string | undefined {
+  for (const [name, expected] of expectedOutputs) {
+    const actual = actualOutputs.get(name);
+    if (!actual) return `output '${name}' missing`;
+    const want = expected.toNumbers();
+    const got = actual.toNumbers();
+    if (want.length !== got.length) return `output '${name}' has ${got.length} elements, expected ${want.length}`;
+    for (let i = 0; i < want.length; i++) {
+      const value = want[i]!;
+      const same = Number.isNaN(value) ? Number.isNaN(got[i]!) : Math.abs(value - got[i]!) <= 1e-4 * Math.max(1, Math.abs(value));
+      if (!same) return `output '${name}'[${i}]: ${got[i]} instead of ${value}`;
+    }
+  }
+  return undefined;
+}
+
 describe('legalize-tflite on the ONNX node conformance cases', () => {
   it('refuses cleanly or matches the reference outputs in the TFLite runtime', async () => {
     const registry = registerTfliteDialect(createOpRegistry());
     const engine = new TfliteEngine();
-    const figures = { cases: 0, converted: 0, matched: 0, refused: 0 };
+    const figures = { cases: 0, converted: 0, matched: 0, refused: 0, raised: 0 };
     const failures: string[] = [];
     for (const testCase of listOnnxConformanceCases().filter((c) => c.suite === 'node' && !ABORTS_THE_ENGINE.has(c.name))) {
       let model;
@@ -48,26 +67,31 @@ describe('legalize-tflite on the ONNX node conformance cases', () => {
         continue;
       }
       figures.converted++;
+      const feeds = Object.fromEntries([...data.inputs].filter(([name]) => model.graph.inputs.some((v) => v.name === name)));
       try {
-        const feeds = Object.fromEntries([...data.inputs].filter(([name]) => model.graph.inputs.some((v) => v.name === name)));
-        const outputs = await engine.run(model, feeds);
-        for (const [name, expected] of data.outputs) {
-          const actual = outputs.get(name);
-          if (!actual) throw new Error(`output '${name}' missing`);
-          const want = expected.toNumbers();
-          const got = actual.toNumbers();
-          if (want.length !== got.length) throw new Error(`output '${name}' has ${got.length} elements, expected ${want.length}`);
-          want.forEach((value, i) => {
-            const same = Number.isNaN(value) ? Number.isNaN(got[i]!) : Math.abs(value - got[i]!) <= 1e-4 * Math.max(1, Math.abs(value));
-            if (!same) throw new Error(`output '${name}'[${i}]: ${got[i]} instead of ${value}`);
-          });
-        }
-        figures.matched++;
+        const why = mismatch(data.outputs, await engine.run(model, feeds));
+        if (why) failures.push(`${testCase.name}: TFLite: ${why}`);
+        else figures.matched++;
       } catch (error) {
-        failures.push(`${testCase.name}: ${(error as Error).message.split('\n')[0]}`);
+        failures.push(`${testCase.name}: TFLite: ${(error as Error).message.split('\n')[0]}`);
+        continue;
+      }
+      // And back: raise-tflite, then ONNX Runtime must reproduce the reference outputs too.
+      try {
+        raiseFromTflite(model, registry, { opset: 13 });
+      } catch (error) {
+        if (!ModelpassError.is(error)) failures.push(`${testCase.name}: raise crashed: ${(error as Error).stack?.split('\n').slice(0, 2).join(' ')}`);
+        continue;
+      }
+      try {
+        const why = mismatch(data.outputs, await runOrt(model, feeds));
+        if (why) failures.push(`${testCase.name}: raised, in ORT: ${why}`);
+        else figures.raised++;
+      } catch (error) {
+        failures.push(`${testCase.name}: raised, ORT refused it: ${(error as Error).message.split('\n')[0]}`);
       }
     }
-    console.log(`legalize-tflite on ONNX node cases: ${figures.cases} cases, ${figures.converted} converted, ${figures.matched} matched in TFLite 2.9, ${figures.refused} refused with a located error`);
+    console.log(`legalize-tflite on ONNX node cases: ${figures.cases} cases, ${figures.converted} converted, ${figures.matched} matched in TFLite 2.9, ${figures.refused} refused with a located error; ${figures.raised} raised back to ONNX and matched in ORT`);
     expect(failures).toEqual([]);
     expect(figures.converted).toBeGreaterThan(250);
   }, 300_000);

@@ -40,7 +40,7 @@ const scalar = (emit: CanonicalEmitter, value: number, name: string): Value => e
 
 const DIRECT: readonly [string, string][] = [
   ['ADD', 'Add'], ['SUB', 'Sub'], ['MUL', 'Mul'], ['DIV', 'Div'], ['RELU', 'Relu'], ['LOGISTIC', 'Sigmoid'], ['TANH', 'Tanh'],
-  ['HARD_SWISH', 'HardSwish'], ['EXP', 'Exp'], ['LOG', 'Log'], ['ABS', 'Abs'], ['NEG', 'Neg'], ['SQRT', 'Sqrt'], ['MAXIMUM', 'Max'],
+  ['EXP', 'Exp'], ['LOG', 'Log'], ['ABS', 'Abs'], ['NEG', 'Neg'], ['SQRT', 'Sqrt'], ['MAXIMUM', 'Max'],
   ['MINIMUM', 'Min'], ['POW', 'Pow'], ['PRELU', 'PRelu'], ['ELU', 'Elu'], ['FLOOR', 'Floor'], ['CEIL', 'Ceil'], ['ROUND', 'Round'],
   ['SIN', 'Sin'], ['COS', 'Cos'], ['LESS', 'Less'], ['LESS_EQUAL', 'LessOrEqual'], ['GREATER', 'Greater'], ['GREATER_EQUAL', 'GreaterOrEqual'],
   ['EQUAL', 'Equal'], ['LOGICAL_AND', 'And'], ['LOGICAL_OR', 'Or'], ['LOGICAL_NOT', 'Not'], ['SELECT', 'Where'], ['SELECT_V2', 'Where'],
@@ -52,6 +52,12 @@ export const elementwiseRaiseRules: readonly RaiseRule[] = [
   direct('LEAKY_RELU', 'LeakyRelu', (node) => ({ alpha: attrs.float(node.optionalAttr('alpha', 'float') ?? 0.2) })),
   composite('RELU6', ['Clip'], (emit, node, x) => emit.op1('Clip', [x, scalar(emit, 0, 'zero'), scalar(emit, 6, 'six')], {}, node.output(0).type)),
   composite('RELU_N1_TO_1', ['Clip'], (emit, node, x) => emit.op1('Clip', [x, scalar(emit, -1, 'minus_one'), scalar(emit, 1, 'one')], {}, node.output(0).type)),
+  composite('HARD_SWISH', ['HardSwish', 'HardSigmoid', 'Mul'], (emit, node, x, context) => {
+    const type = node.output(0).type;
+    if (context.opset >= 14) return emit.op1('HardSwish', [x], {}, type);
+    const gate = emit.op1('HardSigmoid', [x], { alpha: attrs.float(1 / 6), beta: attrs.float(0.5) }, type);
+    return emit.op1('Mul', [x, gate], {}, type);
+  }),
   composite('RSQRT', ['Sqrt', 'Reciprocal'], (emit, node, x) => emit.op1('Reciprocal', [emit.op1('Sqrt', [x], {}, node.output(0).type)], {}, node.output(0).type)),
   composite('SQUARE', ['Mul'], (emit, node, x) => emit.op1('Mul', [x, x], {}, node.output(0).type)),
   composite('SQUARED_DIFFERENCE', ['Sub', 'Mul'], (emit, node, x) => {

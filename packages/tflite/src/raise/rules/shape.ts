@@ -15,12 +15,19 @@ function int64Operand(emit: CanonicalEmitter, value: Value, name: string): Value
 const reshape: RaiseRule = {
   ops: ['tflite.RESHAPE'],
   targets: ['Reshape'],
-  check: (node) => (node.inputs[1] || node.optionalAttr('new_shape', 'ints') ? undefined : 'RESHAPE without a shape operand or new_shape'),
+  check(node, context) {
+    if (!node.inputs[1] && !node.optionalAttr('new_shape', 'ints')) return 'RESHAPE without a shape operand or new_shape';
+    const given = node.inputs[1] ? numbersOf(node.inputs[1]) : node.optionalAttr('new_shape', 'ints');
+    if (given?.includes(0) && context.opset < 14) return 'a 0 in a TFLite shape is an empty dim; ONNX Reshape reads it as "copy" before opset 14 (allowzero): raise with opset=14 or later';
+    return undefined;
+  },
   raise(node) {
     const emit = new CanonicalEmitter(node);
-    const given = node.optionalAttr('new_shape', 'ints');
-    const shape = node.inputs[1] ? int64Operand(emit, node.input(1), 'shape') : emit.int64(given!, 'shape');
-    replaceRaised(node, [emit.op1('Reshape', [node.input(0), shape], {}, node.output(0).type)]);
+    const newShape = node.optionalAttr('new_shape', 'ints');
+    const shape = node.inputs[1] ? int64Operand(emit, node.input(1), 'shape') : emit.int64(newShape!, 'shape');
+    const given = node.inputs[1] ? numbersOf(node.inputs[1]) : newShape;
+    const attributes: Record<string, Attribute> = given?.includes(0) ? { allowzero: attrs.int(1) } : {};
+    replaceRaised(node, [emit.op1('Reshape', [node.input(0), shape], attributes, node.output(0).type)]);
   },
 };
 
