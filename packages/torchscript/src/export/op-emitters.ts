@@ -288,7 +288,52 @@ export const opaqueAten: OpEmitter = (e, node) => {
   e.assign(node, `torch.${node.op.slice('aten.'.length)}(${[...positional, ...keywords].join(', ')})`);
 };
 
+const TORCH_DTYPES: Readonly<Record<number, string>> = { 1: 'torch.float32', 11: 'torch.float64', 10: 'torch.float16', 7: 'torch.int64', 6: 'torch.int32', 9: 'torch.bool', 3: 'torch.int8', 2: 'torch.uint8' };
+
+const cast: OpEmitter = (e, node) => {
+  const dtype = TORCH_DTYPES[node.attr('to', 'int')];
+  if (!dtype) e.fail(node, `cast to ONNX dtype ${node.attr('to', 'int')}`);
+  e.assign(node, `(${input(e, node)}).to(${dtype})`);
+};
+
+const slice: OpEmitter = (e, node) => {
+  const starts = e.constantInts(node.inputs[1] ?? null);
+  const ends = e.constantInts(node.inputs[2] ?? null);
+  const rank = e.rank(node.inputs[0] ?? null);
+  const axes = node.inputs[3] ? e.constantInts(node.inputs[3]) : starts?.map((_, i) => i);
+  const steps = node.inputs[4] ? e.constantInts(node.inputs[4]) : starts?.map(() => 1);
+  if (!starts || !ends || !axes || !steps) return e.fail(node, 'computed starts/ends/axes/steps');
+  let expression = input(e, node);
+  axes.forEach((axis, i) => {
+    if (steps[i]! < 1) e.fail(node, 'a negative step');
+    const dim = axis < 0 ? (rank === undefined ? e.fail(node, 'a negative axis with the rank unknown') : axis + rank) : axis;
+    const clampEnd = Math.min(ends[i]!, Number.MAX_SAFE_INTEGER);
+    expression = `torch.slice(${expression}, ${dim}, ${starts[i]}, ${clampEnd}, ${steps[i]})`;
+  });
+  e.assign(node, expression);
+};
+
+const constantOfShape: OpEmitter = (e, node) => {
+  const fill = node.optionalAttr('value', 'tensor');
+  const dtype = fill ? fill.dtype : 'float32';
+  const torchDtype = { float32: 'torch.float32', float64: 'torch.float64', int64: 'torch.int64', int32: 'torch.int32', bool: 'torch.bool' }[dtype as string];
+  if (!torchDtype) return e.fail(node, `a ${dtype} fill value`);
+  const value = fill ? fill.toNumbers()[0]! : 0;
+  const known = e.constantInts(node.inputs[0] ?? null);
+  const literal = dtype === 'bool' ? (value ? 'True' : 'False') : dtype.startsWith('float') ? pyFloat(value) : String(value);
+  if (known) {
+    e.assign(node, `torch.full(${pyInts(known)}, ${literal}, dtype=${torchDtype})`);
+    return;
+  }
+  const list = `${e.name(node.output(0))}_shape`;
+  e.line(`${list} : List[int] = (${input(e, node)}).tolist()`);
+  e.assign(node, `torch.full(${list}, ${literal}, dtype=${torchDtype})`);
+};
+
 export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmitter>([
+  ['onnx.Cast', cast],
+  ['onnx.Slice', slice],
+  ['onnx.ConstantOfShape', constantOfShape],
   ['onnx.Conv', conv],
   ['onnx.MaxPool', pool('max')],
   ['onnx.AveragePool', pool('avg')],

@@ -6,11 +6,12 @@ import type { AtenLowering } from './lowering.js';
 import { elementwiseLowerings } from './aten/elementwise.js';
 import { neuralLowerings } from './aten/neural.js';
 import { pythonBuiltinLowerings } from './aten/python-builtins.js';
+import { recurrentLowerings } from './aten/recurrent.js';
 import { shapeLowerings } from './aten/shape.js';
 
 function buildTable(): Map<string, AtenLowering> {
   const table = new Map<string, AtenLowering>();
-  for (const group of [pythonBuiltinLowerings, elementwiseLowerings, neuralLowerings, shapeLowerings]) {
+  for (const group of [pythonBuiltinLowerings, elementwiseLowerings, neuralLowerings, shapeLowerings, recurrentLowerings]) {
     for (const [name, lowering] of group) {
       if (table.has(name)) throw new Error(`aten lowering '${name}' registered twice`);
       table.set(name, lowering);

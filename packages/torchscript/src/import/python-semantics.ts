@@ -55,6 +55,9 @@ export function pythonBinary(op: string, left: ScriptValue, right: ScriptValue):
     if (op === '+') return { kind: left.kind, items: [...left.items, ...right.items] };
     if (op === '==' || op === '!=') return { kind: 'bool', value: pythonEquals(left, right) === (op === '==') };
   }
+  if (left.kind === 'tensor' && right.kind === 'tensor' && left.value === right.value && left.scalarInt && (op === '==' || op === '!=')) {
+    return { kind: 'bool', value: op === '==' };
+  }
   if (!isNumber(left) || !isNumber(right)) return undefined;
   const a = Number(left.value);
   const b = Number(right.value);
@@ -106,6 +109,7 @@ export function pythonUnary(op: string, operand: ScriptValue): ScriptValue | und
 
 export function pythonEquals(a: ScriptValue, b: ScriptValue): boolean {
   if (isNumber(a) && isNumber(b)) return Number(a.value) === Number(b.value);
+  if (a.kind === 'tensor' && b.kind === 'tensor' && a.scalarInt && a.value === b.value) return true;
   if (a.kind === 'str' && b.kind === 'str') return a.value === b.value;
   if (a.kind === 'none' || b.kind === 'none') return a.kind === b.kind;
   if ((a.kind === 'list' || a.kind === 'tuple') && (b.kind === 'list' || b.kind === 'tuple')) {

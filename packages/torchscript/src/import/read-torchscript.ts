@@ -83,7 +83,10 @@ export function importTorchScript(archive: TorchArchive, options: ReadTorchScrip
     const dtype = spec?.dtype ?? 'float32';
     const value = builder.input(param.name, tensorType(dtype, spec?.shape ?? null));
     const input: ScriptValue = { kind: 'tensor', value, dtype };
-    if (spec?.shape) input.rank = spec.shape.length;
+    if (spec?.shape) {
+      input.rank = spec.shape.length;
+      input.shape = spec.shape;
+    }
     return input;
   });
   const result = interpreter.call(forward!, [self, ...args], new Map(), forward!.at);

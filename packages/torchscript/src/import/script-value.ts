@@ -3,7 +3,7 @@
  * known while importing (partial evaluation); a tensor is an IR value of the graph being built, and
  * a size read from a tensor whose shape is not static is a `tensor` too (an int64 scalar).
  */
-import type { DType, Value } from '@modelpass/ir';
+import type { Dim, DType, Value } from '@modelpass/ir';
 import type { PickleValue } from '../pickle/pickle-value.js';
 import type { FunctionDef } from '../script/ast.js';
 
@@ -17,7 +17,7 @@ export type ScriptValue =
   | { kind: 'tuple'; items: ScriptValue[] }
   | { kind: 'dict'; entries: Array<[ScriptValue, ScriptValue]> }
   /** An IR value. `rank` when known; `scalarInt` marks a symbolic Python int (an int64 scalar). */
-  | { kind: 'tensor'; value: Value; rank?: number; dtype?: DType; scalarInt?: boolean }
+  | { kind: 'tensor'; value: Value; rank?: number; dtype?: DType; scalarInt?: boolean; shape?: readonly Dim[] }
   /** A module instance from data.pkl, `path` its attribute path from the root (`features.0`). */
   | { kind: 'module'; className: string; state: PickleValue; path: string }
   /** A method bound to a module. */

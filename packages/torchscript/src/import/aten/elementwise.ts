@@ -11,9 +11,24 @@ function broadcastRank(a: TensorValue, b: TensorValue): number | undefined {
 function operands(ctx: LoweringContext): [TensorValue, TensorValue] {
   const left = ctx.arg(0);
   const right = ctx.arg(1, 'other');
-  if (left.kind === 'tensor') return [left, ctx.tensor(right, 'other', left)];
+  if (left.kind === 'tensor') return promoted(ctx, left, ctx.tensor(right, 'other', left));
   const b = ctx.tensor(right, 'other');
-  return [ctx.tensor(left, 'self', b), b];
+  return promoted(ctx, ctx.tensor(left, 'self', b), b);
+}
+
+const ONNX_DTYPE_CODES: Readonly<Record<string, number>> = { float32: 1, float64: 11, float16: 10, int64: 7, int32: 6, bool: 9 };
+
+/**
+ * torch's promotion for the common case: a 0-d operand (a stored scalar such as CONSTANTS.c0 in
+ * float64) takes the dtype of a dimensioned one of the same category.
+ */
+function promoted(ctx: LoweringContext, a: TensorValue, b: TensorValue): [TensorValue, TensorValue] {
+  if (!a.dtype || !b.dtype || a.dtype === b.dtype) return [a, b];
+  const float = (d: string): boolean => d.startsWith('float');
+  const cast = (from: TensorValue, to: TensorValue): TensorValue => ctx.emit('Cast', [from.value], { to: ONNX_DTYPE_CODES[to.dtype!]! }, { rank: from.rank, dtype: to.dtype });
+  if (a.rank === 0 && b.rank !== 0 && (float(a.dtype) === float(b.dtype) || float(b.dtype)) && ONNX_DTYPE_CODES[b.dtype]) return [cast(a, b), b];
+  if (b.rank === 0 && a.rank !== 0 && (float(a.dtype) === float(b.dtype) || float(a.dtype)) && ONNX_DTYPE_CODES[a.dtype]) return [a, cast(b, a)];
+  return [a, b];
 }
 
 function binary(python: string, onnxOp: string, options: { compare?: boolean } = {}): AtenLowering {
@@ -62,6 +77,12 @@ function trueDivide(ctx: LoweringContext): ScriptValue {
   const [a, b] = operands(ctx);
   const quotient = ctx.emit('Div', [a.value, b.value], {}, { rank: broadcastRank(a, b), dtype: a.dtype });
   if (mode.kind === 'str' && mode.value === 'floor') return ctx.emit('Floor', [quotient.value], {}, { rank: quotient.rank, dtype: quotient.dtype });
+  if (mode.kind === 'str' && mode.value === 'trunc') {
+    // Integer Div truncates already; floats round toward zero as sign(q)·floor(|q|).
+    if (a.dtype === 'int64' || a.dtype === 'int32') return { ...quotient, scalarInt: a.scalarInt === true && b.rank === 0 };
+    const floored = ctx.emit('Floor', [ctx.emit('Abs', [quotient.value]).value]);
+    return ctx.emit('Mul', [ctx.emit('Sign', [quotient.value]).value, floored.value], {}, { rank: quotient.rank, dtype: quotient.dtype });
+  }
   if (mode.kind === 'str') return ctx.fail(`rounding_mode '${mode.value}' is not supported`);
   return quotient;
 }

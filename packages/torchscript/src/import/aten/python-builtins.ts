@@ -9,7 +9,20 @@ import type { AtenLowering, LoweringContext, TensorValue } from '../lowering.js'
 import { pythonBinary, pythonEquals, truthy } from '../python-semantics.js';
 
 /** `x.size(dim)` as a symbolic int (int64 scalar). */
+const sizeCache = new WeakMap<object, Map<number, TensorValue>>();
+
 export function symbolicSize(ctx: LoweringContext, x: TensorValue, dim: number): TensorValue {
+  // One Gather per (tensor, dim): repeated reads are the same value, so comparing them folds.
+  let cached = sizeCache.get(x.value);
+  if (!cached) sizeCache.set(x.value, (cached = new Map()));
+  const hit = cached.get(dim);
+  if (hit) return hit;
+  const made = computeSize(ctx, x, dim);
+  cached.set(dim, made);
+  return made;
+}
+
+function computeSize(ctx: LoweringContext, x: TensorValue, dim: number): TensorValue {
   const shape = ctx.emit('Shape', [x.value], {}, { rank: 1, dtype: 'int64' });
   const index = ctx.scalarConstant('int64', dim);
   const size = ctx.emit('Gather', [shape.value, index.value], { axis: 0 }, { rank: 0, dtype: 'int64' });
@@ -32,10 +45,15 @@ function size(ctx: LoweringContext): ScriptValue {
   if (dimArg.kind !== 'none') {
     let dim = ctx.int(dimArg, 'dim');
     if (dim < 0) dim += rankOf(ctx, x, 'self');
+    const known = x.shape?.[dim];
+    if (typeof known === 'number') return { kind: 'int', value: known };
     return symbolicSize(ctx, x, dim);
   }
   const rank = rankOf(ctx, x, 'self');
-  return { kind: 'list', items: Array.from({ length: rank }, (_, d) => symbolicSize(ctx, x, d)) };
+  return { kind: 'list', items: Array.from({ length: rank }, (_, d): ScriptValue => {
+    const known = x.shape?.[d];
+    return typeof known === 'number' ? { kind: 'int', value: known } : symbolicSize(ctx, x, d);
+  }) };
 }
 
 function toInt(ctx: LoweringContext): ScriptValue {
