@@ -87,3 +87,40 @@ describe('BatchNormalization (inference mode)', () => {
     expect(result.maxRelError).toBeLessThan(1e-5);
   });
 });
+
+describe('ConvTranspose', () => {
+  it('matches finite differences over random geometry (groups, strides, dilations, pads, output_padding)', () => {
+    fc.assert(fc.property(
+      fc.record({
+        spatialRank: fc.constantFrom(1, 2), group: fc.constantFrom(1, 2), inPerGroup: fc.integer({ min: 1, max: 2 }),
+        outPerGroup: fc.integer({ min: 1, max: 2 }), kernel: fc.integer({ min: 1, max: 3 }), stride: fc.integer({ min: 1, max: 2 }),
+        dilation: fc.integer({ min: 1, max: 2 }), padBegin: fc.integer({ min: 0, max: 1 }), padEnd: fc.integer({ min: 0, max: 1 }),
+        size: fc.integer({ min: 2, max: 3 }), outputPadding: fc.boolean(), bias: fc.boolean(),
+      }),
+      fc.integer({ min: 1, max: 1000 }),
+      (p, seed) => {
+        const rng = seeded(seed);
+        const n = p.spatialRank;
+        const outputPadding = p.outputPadding && p.stride > 1 ? 1 : 0;
+        const xShape = [1, p.group * p.inPerGroup, ...new Array<number>(n).fill(p.size)];
+        const wShape = [p.group * p.inPerGroup, p.outPerGroup, ...new Array<number>(n).fill(p.kernel)];
+        const feeds: Record<string, Tensor> = { x: randomTensor(rng, xShape), w: randomTensor(rng, wShape) };
+        if (p.bias) feeds.b = randomTensor(rng, [p.group * p.outPerGroup]);
+        const outSize = p.stride * (p.size - 1) + outputPadding + (p.kernel - 1) * p.dilation + 1 - p.padBegin - p.padEnd;
+        fc.pre(outSize >= 1);
+        const result = gradCheck({
+          build: (g) => {
+            const inputs = [g.input('x', f64(xShape)), g.input('w', f64(wShape))];
+            if (p.bias) inputs.push(g.input('b', f64([p.group * p.outPerGroup])));
+            const y = g.op1('onnx.ConvTranspose', inputs, {
+              group: attrs.int(p.group), strides: attrs.ints(new Array(n).fill(p.stride)), dilations: attrs.ints(new Array(n).fill(p.dilation)),
+              pads: attrs.ints([...new Array(n).fill(p.padBegin), ...new Array(n).fill(p.padEnd)]), output_padding: attrs.ints(new Array(n).fill(outputPadding)),
+            });
+            return g.op1('onnx.ReduceSum', [g.op1('onnx.Mul', [y, y])], { keepdims: attrs.int(0) });
+          },
+          feeds, lossFeeds: { target: Tensor.scalar('float64', 0.5) }, wrt: Object.keys(feeds),
+        });
+        expect(result.maxRelError).toBeLessThan(1e-5);
+      }), { numRuns: 12, seed: 3 });
+  });
+});

@@ -1,26 +1,65 @@
 /**
- * Conv gradients (N-d, groups, strides, dilations, pads, auto_pad):
+ * Conv and ConvTranspose gradients (N-d, groups, strides, dilations, pads; auto_pad for Conv).
+ * Conv:
  * - input: ConvTranspose of dY with the same weights and geometry, `output_padding` restoring the input size;
  * - weights: a Conv whose batch is the input channels and whose "weights" are dY (strides and dilations
  *   swap roles), groups folded into channels, then sliced to the kernel size;
  * - bias: dY summed over batch and spatial axes.
+ * ConvTranspose is the adjoint of a Conv with the same weights and geometry, so its input gradient is
+ * that Conv of dY and its weight gradient is that Conv's weight gradient with dY as the input and the
+ * ConvTranspose input as the output gradient.
  */
-import type { Value } from '@modelpass/ir';
+import type { Node, Value } from '@modelpass/ir';
 import { defineGradientRule, type GradientRule } from '../rule-registry.js';
-import { windowGeometry } from './window.js';
+import { ruleError, type GradientContext } from '../gradient-context.js';
+import { windowGeometry, type WindowGeometry } from './window.js';
+
+/**
+ * dW of `Conv(convInput, W)` given the gradient of its output: weights `[group·outPerGroup, inPerGroup, ...kernel]`.
+ * `inputSpatial` are the static spatial dims of `convInput`.
+ */
+function convWeightGradient(ctx: GradientContext, convInput: Value, outputGrad: Value, inputSpatial: readonly number[], inPerGroup: number, group: number, kernel: readonly number[], geometry: WindowGeometry): Value {
+  const spatialAxes = Array.from({ length: kernel.length }, (_, i) => i + 3);
+  const split = ctx.op('Reshape', [convInput, ctx.ints([0, group, inPerGroup, ...inputSpatial])]);
+  const channelsAsBatch = ctx.reshape(ctx.transpose(split, [2, 1, 0, ...spatialAxes]), [inPerGroup, -1, ...inputSpatial]);
+  const gradAsWeights = ctx.transpose(outputGrad, [1, 0, ...spatialAxes.map((a) => a - 1)]);
+  const correlation = ctx.op('Conv', [channelsAsBatch, gradAsWeights], {
+    group, strides: geometry.dilations, dilations: geometry.strides, pads: geometry.pads,
+  });
+  const swapped = ctx.transpose(correlation, [1, 0, ...spatialAxes.map((a) => a - 1)]);
+  const axes = spatialAxes.map((a) => a - 1);
+  return ctx.op('Slice', [swapped, ctx.ints(axes.map(() => 0)), ctx.ints(kernel), ctx.ints(axes)]);
+}
+
+function biasGradient(ctx: GradientContext, dy: Value, spatialRank: number): Value {
+  return ctx.reduceSum(dy, [0, ...Array.from({ length: spatialRank }, (_, i) => i + 2)], false);
+}
+
+function convTransposeGeometry(ctx: GradientContext, node: Node, kernel: readonly number[]): WindowGeometry {
+  if (node.attr('auto_pad', 'string', 'NOTSET') !== 'NOTSET' || node.optionalAttr('output_shape', 'ints') !== undefined) {
+    throw ruleError(node, 'ConvTranspose with auto_pad or output_shape is not supported yet (give explicit pads)');
+  }
+  const n = kernel.length;
+  return {
+    kernel: kernel.slice(),
+    strides: node.optionalAttr('strides', 'ints')?.slice() ?? new Array<number>(n).fill(1),
+    dilations: node.optionalAttr('dilations', 'ints')?.slice() ?? new Array<number>(n).fill(1),
+    pads: node.optionalAttr('pads', 'ints')?.slice() ?? new Array<number>(2 * n).fill(0),
+    outputPadding: new Array<number>(n).fill(0),
+  };
+}
 
 export const convRules: readonly GradientRule[] = [
   defineGradientRule({
     op: 'onnx.Conv',
     gradient: ({ ctx, node, outputGrads, needs }) => {
       const [x, w, dy] = [node.input(0), node.input(1), outputGrads[0]!];
-      const xShape = ctx.staticShape(x, node, 1);
+      const xSpatial = ctx.staticShape(x, node, 1).slice(2);
       const wShape = ctx.staticShape(w, node);
-      const yShape = ctx.staticShape(node.output(0), node, 2);
-      const spatialRank = wShape.length - 2;
+      const ySpatial = ctx.staticShape(node.output(0), node, 2).slice(2);
       const group = node.attr('group', 'int', 1);
       const kernel = wShape.slice(2);
-      const geometry = windowGeometry(node, kernel, xShape.slice(2), yShape.slice(2));
+      const geometry = windowGeometry(node, kernel, xSpatial, ySpatial);
       const result: (Value | null)[] = [null, null, null];
       if (needs[0]) {
         result[0] = ctx.op('ConvTranspose', [dy, w], {
@@ -28,22 +67,26 @@ export const convRules: readonly GradientRule[] = [
           output_padding: geometry.outputPadding, kernel_shape: kernel,
         });
       }
-      if (needs[1]) {
-        const inPerGroup = wShape[1]!;
-        const spatialAxes = Array.from({ length: spatialRank }, (_, i) => i + 3);
-        const split = ctx.op('Reshape', [x, ctx.ints([0, group, inPerGroup, ...xShape.slice(2)])]);
-        const channelsAsBatch = ctx.reshape(ctx.transpose(split, [2, 1, 0, ...spatialAxes]), [inPerGroup, -1, ...xShape.slice(2)]);
-        const dyAsWeights = ctx.transpose(dy, [1, 0, ...spatialAxes.map((a) => a - 1)]);
-        const correlation = ctx.op('Conv', [channelsAsBatch, dyAsWeights], {
-          group, strides: geometry.dilations, dilations: geometry.strides, pads: geometry.pads,
-        });
-        const swapped = ctx.transpose(correlation, [1, 0, ...spatialAxes.map((a) => a - 1)]);
-        const axes = spatialAxes.map((a) => a - 1);
-        result[1] = ctx.op('Slice', [swapped, ctx.ints(axes.map(() => 0)), ctx.ints(kernel), ctx.ints(axes)]);
+      if (needs[1]) result[1] = convWeightGradient(ctx, x, dy, xSpatial, wShape[1]!, group, kernel, geometry);
+      if (node.inputs[2] && needs[2]) result[2] = biasGradient(ctx, dy, kernel.length);
+      return result;
+    },
+  }),
+  defineGradientRule({
+    op: 'onnx.ConvTranspose',
+    gradient: ({ ctx, node, outputGrads, needs }) => {
+      const [w, dy] = [node.input(1), outputGrads[0]!];
+      const wShape = ctx.staticShape(w, node);
+      const ySpatial = ctx.staticShape(node.output(0), node, 2).slice(2);
+      const group = node.attr('group', 'int', 1);
+      const kernel = wShape.slice(2);
+      const geometry = convTransposeGeometry(ctx, node, kernel);
+      const result: (Value | null)[] = [null, null, null];
+      if (needs[0]) {
+        result[0] = ctx.op('Conv', [dy, w], { group, strides: geometry.strides, dilations: geometry.dilations, pads: geometry.pads, kernel_shape: kernel });
       }
-      if (node.inputs[2] && needs[2]) {
-        result[2] = ctx.reduceSum(dy, [0, ...Array.from({ length: spatialRank }, (_, i) => i + 2)], false);
-      }
+      if (needs[1]) result[1] = convWeightGradient(ctx, dy, node.input(0), ySpatial, wShape[1]!, group, kernel, geometry);
+      if (node.inputs[2] && needs[2]) result[2] = biasGradient(ctx, dy, kernel.length);
       return result;
     },
   }),
