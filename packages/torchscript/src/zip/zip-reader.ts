@@ -9,7 +9,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { ComputedStorage, FileRangeStorage, type ModelpassError, type TensorStorage } from '@modelpass/ir';
-import { checkRegularFile } from '@modelpass/runtime';
+import { checkRegularFile } from './regular-file.js';
 import { messageOf, torchscriptError } from '../errors.js';
 import { checkZipEntryName } from './zip-entry-name.js';
 import { DEFAULT_ZIP_LIMITS, type ZipLimits } from './zip-limits.js';
