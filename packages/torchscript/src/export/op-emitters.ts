@@ -288,12 +288,13 @@ export const opaqueAten: OpEmitter = (e, node) => {
   e.assign(node, `torch.${node.op.slice('aten.'.length)}(${[...positional, ...keywords].join(', ')})`);
 };
 
-const TORCH_DTYPES: Readonly<Record<number, string>> = { 1: 'torch.float32', 11: 'torch.float64', 10: 'torch.float16', 7: 'torch.int64', 6: 'torch.int32', 9: 'torch.bool', 3: 'torch.int8', 2: 'torch.uint8' };
+/** ONNX dtype code → torch ScalarType code (the loader's source takes dtypes as ints). */
+const TORCH_DTYPES: Readonly<Record<number, number>> = { 1: 6, 11: 7, 10: 5, 7: 4, 6: 3, 9: 11, 3: 1, 2: 0 };
 
 const cast: OpEmitter = (e, node) => {
   const dtype = TORCH_DTYPES[node.attr('to', 'int')];
-  if (!dtype) e.fail(node, `cast to ONNX dtype ${node.attr('to', 'int')}`);
-  e.assign(node, `(${input(e, node)}).to(${dtype})`);
+  if (dtype === undefined) e.fail(node, `cast to ONNX dtype ${node.attr('to', 'int')}`);
+  e.assign(node, `torch.to(${input(e, node)}, ${dtype}, False, False, None)`);
 };
 
 const slice: OpEmitter = (e, node) => {
@@ -316,8 +317,8 @@ const slice: OpEmitter = (e, node) => {
 const constantOfShape: OpEmitter = (e, node) => {
   const fill = node.optionalAttr('value', 'tensor');
   const dtype = fill ? fill.dtype : 'float32';
-  const torchDtype = { float32: 'torch.float32', float64: 'torch.float64', int64: 'torch.int64', int32: 'torch.int32', bool: 'torch.bool' }[dtype as string];
-  if (!torchDtype) return e.fail(node, `a ${dtype} fill value`);
+  const torchDtype = ({ float32: 6, float64: 7, int64: 4, int32: 3, bool: 11 } as Record<string, number>)[dtype];
+  if (torchDtype === undefined) return e.fail(node, `a ${dtype} fill value`);
   const value = fill ? fill.toNumbers()[0]! : 0;
   const known = e.constantInts(node.inputs[0] ?? null);
   const literal = dtype === 'bool' ? (value ? 'True' : 'False') : dtype.startsWith('float') ? pyFloat(value) : String(value);
