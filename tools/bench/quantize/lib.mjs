@@ -3,12 +3,18 @@
 // fuse every QDQ group?) and output cosine. Timing helpers come from the prune bench (ort-timing.mjs).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
-import { CLI, ROOT, flag, median, session } from '../prune/ort-timing.mjs';
+import { CLI as REPO_CLI, ROOT, flag, median, session } from '../prune/ort-timing.mjs';
 
-export { CLI, ROOT, flag, median, session };
+export { ROOT, flag, median, session };
+
+/**
+ * The CLI the bench runs: the repository's build, or `--cli PATH`, e.g. a copy of the built packages
+ * taken before a long run, so that others rebuilding a package meanwhile cannot break it halfway.
+ */
+export const CLI = flag('cli', undefined) ? resolve(flag('cli')) : REPO_CLI;
 
 export const PYTHON = '/usr/bin/python3';
 const FACTS = join(ROOT, 'tools/bench/quantize/onnx_facts.py');

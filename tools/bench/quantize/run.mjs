@@ -14,7 +14,7 @@
 //     [--samples 512] [--batch 64] [--runs 40] [--warmup 5]
 //     [--tv-networks resnet18,...] [--tv-methods minmax,...] [--tv-samples 64] [--tv-batch 1] [--tv-runs 20]
 //     [--memory-model fixtures/models/fashion-resnet/model.onnx] [--memory-samples 100,2000] [--memory-repeat 1]
-//     [--out tools/bench/quantize/RESULTS.md] [--json FILE]
+//     [--out tools/bench/quantize/RESULTS.md] [--json FILE] [--cli PATH/TO/bin.js]
 import { cpus, tmpdir } from 'node:os';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
