@@ -55,8 +55,19 @@ def gemm(node, a, b, c=None):
     return y if c is None else y + attr(node, 'beta', 1.0) * c
 
 
+# BatchNormalization in training mode (batch statistics) when TORCH_BN_TRAINING=1; the updated
+# running statistics are written as running.<name>.npy.
+BN_TRAINING = os.environ.get('TORCH_BN_TRAINING') == '1'
+RUNNING = {}
+
+
 def batchnorm(node, x, scale, bias, mean, var):
-    return F.batch_norm(x, mean.detach(), var.detach(), scale, bias, training=False, eps=attr(node, 'epsilon', 1e-5))
+    eps = attr(node, 'epsilon', 1e-5)
+    if not BN_TRAINING:
+        return F.batch_norm(x, mean.detach(), var.detach(), scale, bias, training=False, eps=eps)
+    running_mean, running_var = mean.detach().clone(), var.detach().clone()
+    RUNNING[node.input[3]], RUNNING[node.input[4]] = running_mean, running_var
+    return F.batch_norm(x, running_mean, running_var, scale, bias, training=True, momentum=1 - attr(node, 'momentum', 0.9), eps=eps)
 
 
 def reduce_mean(node, x, axes=None):
@@ -172,6 +183,9 @@ def reference_grads(model_path, input_path, labels_path, out_dir):
         np.save(os.path.join(out_dir, f'{i}.npy'), tensor.grad.numpy())
         names[str(i)] = name
     np.save(os.path.join(out_dir, 'loss.npy'), np.array(loss.item()))
+    for name, tensor in RUNNING.items():
+        np.save(os.path.join(out_dir, f'running.{name}.npy'), tensor.numpy())
+    RUNNING.clear()
     with open(os.path.join(out_dir, 'names.json'), 'w') as f:
         json.dump(names, f)
 

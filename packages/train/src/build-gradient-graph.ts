@@ -6,6 +6,7 @@
 import { ModelpassError, type Model, type Node, type Value } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
 import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
+import { writeOutTrainingBatchNorm } from './batch-norm-training.js';
 import { GradientContext } from './gradient-context.js';
 import { lossBuilders, type LossSpec } from './losses.js';
 import type { GradientRuleRegistry } from './rule-registry.js';
@@ -19,6 +20,12 @@ export interface BuildGradientGraphOptions {
   readonly rules?: GradientRuleRegistry;
   /** Keep the model's original outputs as outputs of the training graph (default true). */
   readonly keepOutputs?: boolean;
+  /**
+   * `running-statistics` (default): BatchNormalization normalizes with its running mean and variance
+   * (inference mode; they are not trained). `batch-statistics`: training mode, written out in standard
+   * ops, with the updated running statistics as `running.<name>` outputs.
+   */
+  readonly batchNormalization?: 'running-statistics' | 'batch-statistics';
 }
 
 export interface GradientGraph {
@@ -29,6 +36,8 @@ export interface GradientGraph {
   readonly gradients: ReadonlyMap<string, string>;
   /** Inputs the loss added (labels, target, teacher logits). */
   readonly lossInputs: readonly string[];
+  /** With `batchNormalization: 'batch-statistics'`: running mean/variance initializer → its updated value's output. */
+  readonly runningStatistics: ReadonlyMap<string, string>;
 }
 
 /** Training graphs import at least this opset: gradients use ScatterElements' `reduction=add`. */
@@ -72,6 +81,7 @@ export function buildGradientGraph(source: Model, options: BuildGradientGraphOpt
   if (opset < TRAINING_MIN_OPSET) model.opsetImports.set('onnx', TRAINING_MIN_OPSET);
   const graph = model.graph;
   inferShapes(model);
+  const runningUpdates = options.batchNormalization === 'batch-statistics' ? writeOutTrainingBatchNorm(model) : new Map<string, Value>();
 
   const outputName = options.loss.output ?? graph.outputs[0]?.name;
   const prediction = outputName === undefined ? undefined : graph.outputs.find((o) => o.name === outputName) ?? graph.getValue(outputName);
@@ -148,9 +158,16 @@ export function buildGradientGraph(source: Model, options: BuildGradientGraphOpt
     gradients.set(value.name, named.name);
     outputs.push(named);
   }
+  const runningStatistics = new Map<string, string>();
+  for (const [name, update] of runningUpdates) {
+    const named = ctx.op('Identity', [update]);
+    named.rename(graph.uniqueName(`running.${name}`));
+    runningStatistics.set(name, named.name);
+    outputs.push(named);
+  }
   graph.setOutputs(outputs);
   inferShapes(model);
-  return { model, loss: lossOutput.name, gradients, lossInputs };
+  return { model, loss: lossOutput.name, gradients, lossInputs, runningStatistics };
 }
 
 /** Values whose computation depends (through float data) on a differentiated value. */

@@ -16,9 +16,11 @@ export class GradientContext {
     readonly model: Model,
     /** The float dtype of the training graph (the loss's dtype). */
     readonly floatType: DType,
+    /** Where nodes go (default: the end of the main graph). */
+    builder?: Builder,
   ) {
     this.graph = model.graph;
-    this.builder = Builder.atEnd(model.graph);
+    this.builder = builder ?? Builder.atEnd(model.graph);
   }
 
   get opset(): number {

@@ -5,3 +5,4 @@ export { builtinGradientRules, createGradientRuleRegistry } from './rules/index.
 export { lossBuilders, type LossBuilder, type LossSpec } from './losses.js';
 export { trainSteps, type TrainBatch, type TrainStepsOptions, type TrainStepsResult } from './train-steps.js';
 export { weightsAsInputs } from './weights-as-inputs.js';
+export { writeOutTrainingBatchNorm, type RunningStatisticOutputs } from './batch-norm-training.js';

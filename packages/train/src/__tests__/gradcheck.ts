@@ -33,6 +33,7 @@ export interface GradCheckCase {
   readonly loss?: LossSpec;
   /** Extra feeds for the loss (target, labels). */
   readonly lossFeeds?: Readonly<Record<string, Tensor>>;
+  readonly batchNormalization?: 'running-statistics' | 'batch-statistics';
 }
 
 export interface GradCheckResult {
@@ -52,10 +53,11 @@ export function forwardModel(testCase: GradCheckCase): Model {
 export function gradCheck(testCase: GradCheckCase, epsilon = 1e-6): GradCheckResult {
   const model = forwardModel(testCase);
   const loss = testCase.loss ?? { kind: 'mse' };
-  const training = buildGradientGraph(model, { loss, wrt: testCase.wrt });
+  const mode = testCase.batchNormalization ? { batchNormalization: testCase.batchNormalization } : {};
+  const training = buildGradientGraph(model, { loss, wrt: testCase.wrt, ...mode });
   const feeds: Record<string, Tensor> = { ...testCase.feeds, ...(testCase.lossFeeds ?? {}) };
   const valueOf = (name: string): Tensor => feeds[name] ?? model.graph.getValue(name)!.constant!;
-  const lossModel = buildGradientGraph(model, { loss, wrt: [] }).model;
+  const lossModel = buildGradientGraph(model, { loss, wrt: [], ...mode }).model;
   const lossAt = (name: string, tensor: Tensor): number => {
     const isConstant = !!lossModel.graph.getValue(name)?.isConstant && !(name in feeds);
     if (isConstant) lossModel.graph.getValue(name)!.setConstant(tensor);

@@ -1,0 +1,88 @@
+/**
+ * Training-mode BatchNormalization (batch statistics, written out in standard ops): the CNN and
+ * ResNet fixtures' gradients and updated running statistics, run in ONNX Runtime, against PyTorch's
+ * `F.batch_norm(training=True)` on the same weights and batch; plus finite differences on a tiny net.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { attrs, Tensor } from '@modelpass/ir';
+import { readOnnx } from '@modelpass/onnx';
+import { loadTestDataSet, readNpy, runOrt, writeNpy } from '@modelpass/runtime';
+import { buildGradientGraph } from '@modelpass/train';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { f64, gradCheck, randomTensor, seeded } from './gradcheck.js';
+
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+const script = fileURLToPath(new URL('../../scripts/torch-reference-grads.py', import.meta.url));
+const MODELS = ['fashion-cnn', 'fashion-resnet'];
+const labels = Tensor.fromValues('int64', [8], [9n, 2n, 1n, 1n, 6n, 1n, 4n, 6n]);
+let work = '';
+
+function relativeError(actual: readonly number[], expected: readonly number[]): number {
+  const scale = Math.max(...expected.map(Math.abs));
+  return Math.max(...expected.map((e, i) => Math.abs(e - actual[i]!))) / scale;
+}
+
+describe('batch statistics', () => {
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'train-bn-'));
+    const args: string[] = [];
+    for (const name of MODELS) {
+      const folder = join(root, 'fixtures/models', name);
+      const data = await loadTestDataSet(join(folder, 'test_data_set_0'), await readOnnx(join(folder, 'model.onnx')));
+      writeNpy([...data.inputs.values()][0]!, join(work, `${name}-input.npy`));
+      writeNpy(labels, join(work, `${name}-labels.npy`));
+      args.push(join(folder, 'model.onnx'), join(work, `${name}-input.npy`), join(work, `${name}-labels.npy`), join(work, name));
+    }
+    execFileSync('/usr/bin/python3', [script, ...args], { stdio: 'pipe', env: { ...process.env, TORCH_BN_TRAINING: '1' } });
+  });
+
+  for (const name of MODELS) {
+    it(`${name}: gradients and running statistics equal torch's training mode within 1e-4`, async () => {
+      const folder = join(root, 'fixtures/models', name);
+      const model = await readOnnx(join(folder, 'model.onnx'));
+      const training = buildGradientGraph(model, { loss: { kind: 'cross-entropy' }, batchNormalization: 'batch-statistics' });
+      expect([...training.model.graph.nodesOf('onnx.BatchNormalization')]).toHaveLength(0);
+      const data = await loadTestDataSet(join(folder, 'test_data_set_0'), model);
+      const outputs = await runOrt(training.model, { ...Object.fromEntries(data.inputs), labels });
+      const names = JSON.parse(readFileSync(join(work, name, 'names.json'), 'utf8')) as Record<string, string>;
+      const torchLoss = readNpy(join(work, name, 'loss.npy')).toNumbers()[0]!;
+      expect(Math.abs(outputs.get('loss')!.toNumbers()[0]! - torchLoss) / torchLoss).toBeLessThan(1e-5);
+      const torchGrads = Object.entries(names).map(([index, param]) => [param, readNpy(join(work, name, `${index}.npy`)).toNumbers()] as const);
+      const largest = Math.max(...torchGrads.flatMap(([, g]) => g.map(Math.abs)));
+      for (const [param, expected] of torchGrads) {
+        const actual = outputs.get(training.gradients.get(param)!)!.toNumbers();
+        if (Math.max(...expected.map(Math.abs)) < 1e-6 * largest) {
+          // a bias right before a batch-statistics BatchNormalization: its gradient is exactly zero
+          // in exact arithmetic (the batch mean cancels it); float32 leaves only rounding noise
+          expect(Math.max(...actual.map(Math.abs)), `grad.${param} (zero)`).toBeLessThan(1e-4 * largest);
+        } else {
+          expect(relativeError(actual, expected), `grad.${param}`).toBeLessThan(1e-4);
+        }
+      }
+      expect(training.runningStatistics.size).toBe(2 * [...model.graph.nodesOf('onnx.BatchNormalization')].length);
+      for (const [statistic, output] of training.runningStatistics) {
+        const expected = readNpy(join(work, name, `running.${statistic}.npy`)).toNumbers();
+        expect(relativeError(outputs.get(output)!.toNumbers(), expected), `running.${statistic}`).toBeLessThan(1e-4);
+      }
+    });
+  }
+
+  it('matches finite differences through the batch statistics', () => {
+    const rng = seeded(8);
+    const result = gradCheck({
+      build: (g) => g.op1('onnx.BatchNormalization', [
+        g.input('x', f64([3, 2, 2, 2])), g.input('scale', f64([2])), g.input('bias', f64([2])),
+        g.constant(randomTensor(rng, [2]), 'mean'), g.constant(randomTensor(rng, [2], 0.5, 1), 'var'),
+      ], { epsilon: attrs.float(1e-3) }),
+      feeds: { x: randomTensor(rng, [3, 2, 2, 2]), scale: randomTensor(rng, [2]), bias: randomTensor(rng, [2]) },
+      lossFeeds: { target: randomTensor(rng, [3, 2, 2, 2]) }, wrt: ['x', 'scale', 'bias'],
+      batchNormalization: 'batch-statistics',
+    });
+    expect(result.maxRelError).toBeLessThan(1e-5);
+  });
+});
