@@ -30,6 +30,8 @@ export interface TrainStepsOptions {
   readonly wrt?: readonly string[];
   /** An ONNX Runtime runner to reuse (default a private one, disposed at the end). */
   readonly runner?: OrtRunner;
+  /** BatchNormalization mode (see `buildGradientGraph`); with `batch-statistics` the running statistics are updated each step. */
+  readonly batchNormalization?: 'running-statistics' | 'batch-statistics';
   /** Called after each step with its index and loss. */
   readonly onStep?: (step: number, loss: number) => void;
 }
@@ -51,8 +53,11 @@ function checkOptions(options: TrainStepsOptions): void {
 
 export async function trainSteps(model: Model, batches: Iterable<TrainBatch> | AsyncIterable<TrainBatch>, options: TrainStepsOptions): Promise<TrainStepsResult> {
   checkOptions(options);
-  const training = buildGradientGraph(model, { loss: options.loss ?? { kind: 'cross-entropy' }, ...(options.wrt ? { wrt: options.wrt } : {}), keepOutputs: false });
-  const initial = weightsAsInputs(training.model, training.gradients.keys());
+  const training = buildGradientGraph(model, {
+    loss: options.loss ?? { kind: 'cross-entropy' }, keepOutputs: false,
+    ...(options.wrt ? { wrt: options.wrt } : {}), ...(options.batchNormalization ? { batchNormalization: options.batchNormalization } : {}),
+  });
+  const initial = weightsAsInputs(training.model, [...training.gradients.keys(), ...training.runningStatistics.keys()]);
   const weights = new Map<string, Float64Array>();
   const dtypes = new Map<string, Tensor>();
   for (const [name, tensor] of initial) {
@@ -75,7 +80,7 @@ export async function trainSteps(model: Model, batches: Iterable<TrainBatch> | A
         const like = dtypes.get(name)!;
         feeds[name] = Tensor.fromValues(like.dtype, like.shape, like.dtype === 'float32' ? Float32Array.from(w) : w);
       }
-      const outputs = await runner.run(bytes, feeds, { outputs: [training.loss, ...training.gradients.values()] });
+      const outputs = await runner.run(bytes, feeds, { outputs: [training.loss, ...training.gradients.values(), ...training.runningStatistics.values()] });
       const loss = outputs.get(training.loss)!.toNumbers()[0]!;
       if (!Number.isFinite(loss)) throw new ModelpassError({ reason: `trainSteps: the loss became ${loss} at step ${losses.length}`, hint: 'lower lr', source: '@modelpass/train' });
       for (const [name, gradName] of training.gradients) {
@@ -87,6 +92,7 @@ export async function trainSteps(model: Model, batches: Iterable<TrainBatch> | A
           w[i]! -= options.lr * v[i]!;
         }
       }
+      for (const [name, output] of training.runningStatistics) weights.set(name, Float64Array.from(outputs.get(output)!.toNumbers()));
       losses.push(loss);
       options.onStep?.(losses.length - 1, loss);
     }

@@ -51,6 +51,25 @@ describe('trainSteps', () => {
     expect(accuracy).toBeGreaterThan(0.65);
   });
 
+  it('fine-tunes the CNN with batch statistics: running statistics move, accuracy stays', async () => {
+    const cnnPath = fileURLToPath(new URL('../../../../fixtures/models/fashion-cnn/model.onnx', import.meta.url));
+    const model = await readOnnx(cnnPath);
+    const batches = function* () {
+      for (const batch of trainBatches(10, 64)) yield { inputs: { input: batch.inputs.input!.reshape([64, 1, 28, 28]) }, lossInputs: batch.lossInputs };
+    };
+    const { model: tuned, losses } = await trainSteps(model, batches(), { lr: 0.01, momentum: 0.9, batchNormalization: 'batch-statistics' });
+    expect(losses).toHaveLength(10);
+    const bn = [...model.graph.nodesOf('onnx.BatchNormalization')][0]!;
+    const before = bn.input(3).constant!.toNumbers();
+    const after = tuned.graph.getValue(bn.input(3).name)!.constant!.toNumbers();
+    expect(after).not.toEqual(before);
+    expect(after.every(Number.isFinite)).toBe(true);
+    const test = loadFashionMnist({ split: 'test', limit: 500 });
+    const { accuracy } = await evaluateAccuracy(tuned, test, { batchSize: 500 });
+    const { accuracy: original } = await evaluateAccuracy(model, test, { batchSize: 500 });
+    expect(accuracy).toBeGreaterThan(original - 0.03);
+  });
+
   it('refuses bad options with the option named', async () => {
     const model = await readOnnx(mlpPath);
     await expect(trainSteps(model, [], { lr: 0 })).rejects.toThrow(/option 'lr' is 0/);
