@@ -14,11 +14,19 @@ import { torchRun } from './torch/torch-fixtures.js';
 
 const seed = Number(process.env['MODELPASS_SAMPLE_SEED'] ?? 13);
 const sample = ['fashion_cnn', 'fashion_mlp', ...seededSample(TORCHVISION_SAMPLE_POOL, 2, seed)];
+/** Sequence models: [name, mode, also written back to TorchScript]. Their input shape is given (ranks and size checks need it). */
+const SEQUENCE_CASES: Array<[string, 'scripted' | 'traced', boolean]> = [
+  ['gru_tagger', 'scripted', false],
+  ['gru_tagger', 'traced', false],
+  ['lstm_tagger', 'traced', false],
+  ['fashion_transformer', 'traced', true],
+  ['torch_encoder', 'traced', true],
+];
 const TOLERANCE = 1e-4;
 
 let fx: ModelFixtures;
 beforeAll(() => {
-  fx = makeModelFixtures(sample);
+  fx = makeModelFixtures([...sample, ...new Set(SEQUENCE_CASES.map(([name]) => name))]);
 }, 600_000);
 afterAll(() => fx?.cleanup());
 
@@ -56,5 +64,23 @@ describe.each(sample)(`%s (sample seed ${seed})`, (name) => {
     const out = join(fx.dir, `${name}.from-onnx.npy`);
     torchRun(written, fx.input(name), out);
     expect(maxDifference(readNpy(out), readNpy(fx.expected(name, 'scripted')))).toBeLessThan(TOLERANCE);
+  }, 120_000);
+});
+
+describe.each(SEQUENCE_CASES)('%s (%s, input shape given)', (name, mode, writeBack) => {
+  it('imports into ONNX that ORT runs within 1e-4 of torch', async () => {
+    const input = readNpy(fx.input(name));
+    const model = readTorchScript(fx.archive(name, mode), { inputs: [{ shape: input.shape }] });
+    expect([...model.graph.nodes()].filter((node) => node.op.startsWith('aten.'))).toEqual([]);
+    const onnxPath = join(fx.dir, `${name}.${mode}.imported.onnx`);
+    writeOnnx(model, onnxPath);
+    const [output] = [...(await runOrt(onnxPath, { [model.graph.inputs[0]!.name]: input })).values()];
+    expect(maxDifference(output!, readNpy(fx.expected(name, mode)))).toBeLessThan(TOLERANCE);
+    if (!writeBack) return;
+    const written = join(fx.dir, `${name}.${mode}.rewritten.pt`);
+    writeTorchScript(model, written);
+    const out = join(fx.dir, `${name}.${mode}.rewritten.npy`);
+    torchRun(written, fx.input(name), out);
+    expect(maxDifference(readNpy(out), readNpy(fx.expected(name, mode)))).toBeLessThan(TOLERANCE);
   }, 120_000);
 });
