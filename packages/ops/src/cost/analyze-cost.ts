@@ -1,8 +1,8 @@
 /**
  * FLOPs, MACs and parameter counts of a model, per node and in total, from static shapes.
  *
- * Shapes come from `inferShapes` (mode 'refresh': declared intermediate types are recomputed) run
- * over the model with every symbolic or unknown dim of the graph inputs fixed (to 1 unless `dims` says otherwise; the result lists each assumption). The model is
+ * Shapes come from `inferShapes` run over the model with every symbolic or unknown dim of the graph
+ * inputs fixed (to 1 unless `dims` says otherwise; the result lists each assumption). The model is
  * left exactly as it was: the value types inference refines are put back afterwards. Nodes whose op
  * has no cost rule, or whose shapes stay unknown, are listed as uncounted with the reason; nodes in
  * subgraphs (If/Loop bodies) are counted once.
@@ -73,7 +73,9 @@ function snapshotTypes(model: Model): Map<Value, Type> {
 
 /**
  * Fixes every symbolic or unknown dim of the graph inputs (to `dims[name]`, else 1) and the same
- * symbols in the graph outputs (whose declared types inference does not overwrite).
+ * symbols wherever a type declares them: graph outputs (whose declared types inference does not
+ * overwrite) and intermediate values (a pass leaves `[N,16,28,28]` declared; inference only fills
+ * unknown dims, so the symbol would stay and the layer go uncounted).
  */
 function fixDims(model: Model, dims: Readonly<Record<string, number>>, assumptions: string[]): void {
   const chosen = new Map<string, number>();
@@ -91,12 +93,15 @@ function fixDims(model: Model, dims: Readonly<Record<string, number>>, assumptio
     });
     input.type = { ...type, shape };
   }
-  for (const output of model.graph.outputs) {
-    const type = output.type;
-    if (output.isGraphInput || output.constant || type.kind !== 'tensor' || !type.shape) continue;
-    if (!type.shape.some((d) => typeof d === 'string' && (chosen.has(d) || dims[d] !== undefined))) continue;
-    output.type = { ...type, shape: type.shape.map((d) => (typeof d === 'string' ? (chosen.get(d) ?? dims[d] ?? d) : d)) };
-  }
+  const sizeOf = (symbol: string): number | undefined => chosen.get(symbol) ?? dims[symbol];
+  const fix = (value: Value): void => {
+    const type = value.type;
+    if (value.isGraphInput || value.constant || type.kind !== 'tensor' || !type.shape) return;
+    if (!type.shape.some((d) => typeof d === 'string' && sizeOf(d) !== undefined)) return;
+    value.type = { ...type, shape: type.shape.map((d) => (typeof d === 'string' ? (sizeOf(d) ?? d) : d)) };
+  };
+  for (const output of model.graph.outputs) fix(output);
+  for (const graph of graphsOf(model.graph)) for (const node of graph.nodes()) for (const value of node.outputs) if (value) fix(value);
 }
 
 function costOf(node: Node, rules: CostRules): { cost?: { macs: number; flops: number }; reason?: string } {
@@ -130,9 +135,7 @@ export function analyzeCost(model: Model, options: AnalyzeCostOptions = {}): Mod
   let flops = 0;
   try {
     fixDims(model, options.dims ?? {}, assumptions);
-    // 'refresh': intermediate types a pass left declared with the batch symbol (`[N,16,28,28]`) are
-    // recomputed from the fixed input dims; 'merge' would keep the symbol and leave the node uncounted.
-    inferShapes(model, { mode: 'refresh', ...(options.registry ? { registry: options.registry } : {}) });
+    inferShapes(model, options.registry ? { registry: options.registry } : {});
     for (const graph of graphsOf(model.graph)) {
       for (const node of graph.nodes()) {
         let nodeParameters = 0;
