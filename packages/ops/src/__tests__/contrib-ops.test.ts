@@ -136,6 +136,24 @@ describe('cost of quantized ops', () => {
     expect(cost.uncounted).toEqual([]);
   });
 
+  it('counts layers whose declared intermediate types carry the batch symbol (as passes leave them)', () => {
+    const model = parseModel(`model opsets{onnx=13, com.microsoft=1} {
+graph @main(%x: float32[N,32]) {
+  const %b = ${filled('uint8', [4, 1, 16], 136)}
+  const %s = ${filled('float32', [4], 0.5)}
+  %h: float32[N,4] = com.microsoft.MatMulNBits(%x, %b, %s) {K=32, N=4, bits=4, block_size=32} name="fc"
+  %r: float32[N,4] = onnx.Relu(%h) name="relu"
+  return %r
+}
+}`);
+    expect(errors(model)).toEqual([]);
+    const cost = analyzeCost(model, { dims: { N: 3 } });
+    expect(cost.uncounted).toEqual([]);
+    expect(cost.macs).toBe(3 * 4 * 32);
+    expect(cost.flops).toBe(2 * 3 * 4 * 32 + 3 * 4);
+    expect(model.graph.getValue('h')!.type).toEqual({ kind: 'tensor', dtype: 'float32', shape: ['N', 4] }); // put back
+  });
+
   it('QLinearConv and ConvInteger count like Conv; QGemm like Gemm; QLinearMatMul and MatMulIntegerToFloat like MatMul', () => {
     const floatModel = parseModel(`model opsets{onnx=13} {
 graph @main(%x: float32[N,3,8,8]) {
