@@ -6,3 +6,5 @@ export { lossBuilders, type LossBuilder, type LossSpec } from './losses.js';
 export { trainSteps, type TrainBatch, type TrainStepsOptions, type TrainStepsResult } from './train-steps.js';
 export { weightsAsInputs } from './weights-as-inputs.js';
 export { writeOutTrainingBatchNorm, type RunningStatisticOutputs } from './batch-norm-training.js';
+export { trainPass, trainPasses } from './train-pass.js';
+export { shuffledBatches, type ShuffledBatchesOptions } from './shuffled-batches.js';
