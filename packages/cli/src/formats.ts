@@ -11,6 +11,13 @@ export interface ModelFormat {
   readonly extensions: readonly string[];
   read(path: string, options?: ModelReadOptions): Model | Promise<Model>;
   write(model: Model, path: string, options?: ModelWriteOptions): void | Promise<void>;
+  /**
+   * Pass that brings a model read in this format into canonical ops; convert runs it first when the
+   * output format differs (`--no-legalize` turns that off).
+   */
+  readonly raisePass?: string;
+  /** Pass that maps canonical ops to this format's dialect; convert runs it last when the input format differs. */
+  readonly legalizePass?: string;
 }
 
 export interface ModelWriteOptions {
@@ -76,6 +83,8 @@ const onnx: ModelFormat = {
 const tflite: ModelFormat = {
   name: 'tflite',
   extensions: ['.tflite'],
+  raisePass: 'raise-tflite',
+  legalizePass: 'legalize-tflite',
   read(path) {
     // The tflite dialect as the file has it; converting to ONNX is a pipeline (raise, layout).
     return readTflite(path);

@@ -10,7 +10,7 @@ import { silentProgress, type ProgressReporter } from '../progress-bar.js';
 import { pipelineProgress } from '../pipeline-progress.js';
 import type { Command } from '../command.js';
 import { environmentWithPlugins } from '../environment.js';
-import { formatFor } from '../formats.js';
+import { formatFor, type ModelFormat } from '../formats.js';
 import { instrumentationFlags, instrumentationFromFlags } from '../instrumentation-flags.js';
 import { checkOutputTarget, modelInput, writeModelOutput } from '../model-files.js';
 import { UsageError } from '../usage-error.js';
@@ -79,6 +79,7 @@ export const convertCommand: Command = {
     from: { type: 'string', help: 'input format (default: by extension)', valueName: 'FORMAT' },
     'allow-read': allowReadFlag,
     to: { type: 'string', help: 'output format (default: by extension)', valueName: 'FORMAT' },
+    legalize: { type: 'boolean', help: "between formats, run the source's raise pass first and the target's legalize pass last (default; e.g. raise-tflite, legalize-tflite); --no-legalize runs only --pipeline" },
     'value-info': { type: 'string', help: 'ONNX value_info to write: declared (default; what the input declared), all (inferred too), none', valueName: 'WHICH' },
     json: { type: 'boolean', help: 'print the before/after summary as JSON on stdout (keys input, output, before, after, opsChanged, passes)' },
     summary: { type: 'boolean', help: 'print the before/after table on stderr (default: only when stderr is a terminal)' },
@@ -134,7 +135,12 @@ export const convertCommand: Command = {
       },
       ...(debug ? { debug: (message: string, pass: { pass: { name: string } }) => io.stderr(`[${pass.pass.name}] ${message}`) } : {}),
     });
-    const pipelineText = flagString(args, 'pipeline');
+    const userPipelineText = flagString(args, 'pipeline');
+    const formatPasses = flagBoolean(args, 'legalize', true) ? formatChangePasses(inputFormat, outputFormat, userPipelineText) : { before: [], after: [] };
+    const pipelineText = withFormatPasses(userPipelineText, formatPasses);
+    for (const pass of [...formatPasses.before, ...formatPasses.after]) {
+      io.stderr(`modelpass: ${inputFormat.name} → ${outputFormat.name}: running ${pass} ${formatPasses.before.includes(pass) ? 'before' : 'after'} the pipeline (--no-legalize to skip)`);
+    }
     // Resolve the pipeline before reading the model, so a typo fails fast.
     const pipeline = pipelineText !== undefined && pipelineText.trim() !== '' ? manager.parse(pipelineText) : undefined;
     if (checkOptions && !pipeline) throw new UsageError('--check checks the model after every pass: give a pipeline with --pipeline');
@@ -240,6 +246,22 @@ export const convertCommand: Command = {
     return 0;
   },
 };
+
+/** Passes convert adds when the formats differ: the source's raise first, the target's legalize last (unless the pipeline names them). */
+function formatChangePasses(input: ModelFormat, output: ModelFormat, pipelineText: string | undefined): { before: string[]; after: string[] } {
+  if (input.name === output.name) return { before: [], after: [] };
+  const named = (pass: string) => pipelineText !== undefined && new RegExp(`(^|[^\\w-])${pass}($|[^\\w-])`).test(pipelineText);
+  return {
+    before: input.raisePass !== undefined && !named(input.raisePass) ? [input.raisePass] : [],
+    after: output.legalizePass !== undefined && !named(output.legalizePass) ? [output.legalizePass] : [],
+  };
+}
+
+function withFormatPasses(pipelineText: string | undefined, passes: { before: string[]; after: string[] }): string | undefined {
+  const user = pipelineText !== undefined && pipelineText.trim() !== '' ? [pipelineText] : [];
+  const all = [...passes.before, ...user, ...passes.after];
+  return all.length > 0 ? all.join(',') : pipelineText;
+}
 
 /** `--latency[=RUNS]`: undefined when absent; it needs --report. */
 function latencyRunsFromFlags(flag: string | boolean | string[] | undefined, withReport: boolean): number | undefined {
