@@ -24,7 +24,7 @@ function expectTensorsEqual(actual: Map<string, Tensor>, expected: Record<string
 }
 
 /** The same records written back by this package's writer (storages as raw bytes). */
-function writeBack(archive: TorchArchive, path: string): void {
+function writeBack(archive: TorchArchive, path: string, version = archive.version): void {
   const storages = (folder: string): Map<string, Tensor> => {
     const out = new Map<string, Tensor>();
     for (const name of archive.records) {
@@ -36,7 +36,7 @@ function writeBack(archive: TorchArchive, path: string): void {
   };
   writeTorchArchive(path, {
     prefix: archive.prefix,
-    version: archive.version,
+    version,
     code: archive.code,
     data: archive.data,
     constants: archive.constants,
@@ -74,6 +74,19 @@ describe.each(['scripted', 'traced'] as const)('a %s TorchScript archive made by
     // torch re-saves our archive; it reads back here with the same tensors
     expect(existsSync(resaved)).toBe(true);
     expectTensorsEqual(stateDictOf(readTorchArchive(resaved)), fx.tensors(name));
+  }, 120_000);
+});
+
+describe('version records', () => {
+  it('from version 6 on the record is .data/version, and torch loads and runs the archive', () => {
+    const written = join(fx.dir, 'v6.pt');
+    writeBack(readTorchArchive(fx.path('scripted.pt')), written, 6);
+    const again = readTorchArchive(written);
+    expect(again.version).toBe(6);
+    expect(again.records.filter((r) => r.includes('version'))).toEqual(['.data/version']);
+    const output = join(fx.dir, 'v6.out.npy');
+    runPython(join(import.meta.dirname, 'torch', 'run-archive.py'), [written, fx.path('input.npy'), output]);
+    expect(Buffer.from(readNpy(output).bytes()).equals(Buffer.from(readNpy(fx.path('scripted.expected.npy')).bytes()))).toBe(true);
   }, 120_000);
 });
 
