@@ -11,7 +11,7 @@
 //   /usr/bin/python3 tools/fixtures/make_torchscript.py             # archives into .fixtures-cache/torchscript
 //   nice -n 10 node tools/bench/torchscript/run.mjs [--models resnet18,...] [--rounds 3] [--out FILE]
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,9 +28,10 @@ const flag = (name, fallback) => {
 if (args[0] === '--child') {
   // One import, measured in this fresh process.
   const { readTorchScript } = await import('@modelpass/torchscript');
+  const options = JSON.parse(args[2] ?? '{}');
   const base = process.resourceUsage().maxRSS;
   const start = performance.now();
-  const model = readTorchScript(args[1]);
+  const model = readTorchScript(args[1], options);
   for (const value of model.graph.constants) value.constant.bytes();
   const ms = performance.now() - start;
   console.log(JSON.stringify({ ms, peakMiB: (process.resourceUsage().maxRSS - base) / 1024, nodes: model.graph.nodeList().length }));
@@ -71,10 +72,12 @@ for (const file of archives) {
   const [name, mode] = file.split('.');
   const row = { name, mode };
   try {
+    // The input shape the fixture script recorded (sequence models need ranks and sizes; torch.jit.load needs none).
+    const options = { inputs: [{ shape: JSON.parse(readFileSync(join(DIR, `${name}.json`), 'utf8')).input }] };
     const ours = [];
     const theirs = [];
     for (let r = 0; r < ROUNDS; r++) {
-      ours.push(json(process.execPath, [fileURLToPath(import.meta.url), '--child', path]));
+      ours.push(json(process.execPath, [fileURLToPath(import.meta.url), '--child', path, JSON.stringify(options)]));
       theirs.push(json('/usr/bin/python3', [join(here, 'torch_load.py'), path]));
     }
     row.oursMs = median(ours.map((o) => o.ms));
@@ -82,7 +85,7 @@ for (const file of archives) {
     row.nodes = ours[0].nodes;
     row.torchMs = median(theirs.map((o) => o.ms));
     row.torchMiB = median(theirs.map((o) => o.peakMiB));
-    const model = readTorchScript(path);
+    const model = readTorchScript(path, options);
     const input = readNpy(join(DIR, `${name}.input.npy`));
     const expected = readNpy(join(DIR, `${name}.${mode}.expected.npy`));
     const onnxPath = join(WORK, `${name}.${mode}.onnx`);
@@ -106,7 +109,7 @@ const lines = [
   '',
   `Measured ${new Date().toISOString().slice(0, 10)} with \`node tools/bench/torchscript/run.mjs\` (median of ${ROUNDS} fresh processes each; archives from`,
   '`tools/fixtures/make_torchscript.py`, torchvision nets at 64×64, seeded weights). Import = `readTorchScript` with every weight',
-  'read; peak = growth of the process\'s max RSS over its state after its modules loaded (Node) or after `import torch` (Python).',
+  'read and the input shape from the fixture\'s json given; peak = growth of the process\'s max RSS over its state after its modules loaded (Node) or after `import torch` (Python).',
   '`ORT diff` = worst |ORT(imported ONNX) − torch|; `torch diff` = worst |torch.jit.load(written .pt) − torch|.',
   '',
   '| archive | nodes | modelpass import ms | torch.jit.load ms | modelpass peak MiB | torch peak MiB | ORT diff | torch diff |',
