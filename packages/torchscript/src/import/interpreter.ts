@@ -7,7 +7,7 @@
 import type { GraphBuilder } from '@modelpass/ir';
 import { torchscriptError } from '../errors.js';
 import type { PickleValue } from '../pickle/pickle-value.js';
-import { formatPosition, type Expr, type FunctionDef, type SourcePosition, type Stmt } from '../script/ast.js';
+import { type Expr, type FunctionDef, type SourcePosition, type Stmt } from '../script/ast.js';
 import { atenLowerings } from './aten-registry.js';
 import type { CodeIndex } from './code-index.js';
 import { LoweringContext } from './lowering.js';
@@ -39,7 +39,7 @@ export class Interpreter {
 
   fail(at: SourcePosition, reason: string, hint?: string): never {
     throw torchscriptError({
-      reason: `${formatPosition(at)}: ${reason}`,
+      reason,
       location: { file: at.file, line: at.line, column: at.column },
       code: 'torchscript/import',
       ...(hint ? { hint } : {}),

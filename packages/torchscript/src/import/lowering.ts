@@ -5,7 +5,7 @@
  */
 import { Tensor, toAttributes, type AttributeInits, type DType, type GraphBuilder, type Value } from '@modelpass/ir';
 import { torchscriptError } from '../errors.js';
-import { formatPosition, type SourcePosition } from '../script/ast.js';
+import type { SourcePosition } from '../script/ast.js';
 import { describeValue, NONE, type ScriptValue } from './script-value.js';
 
 export type TensorValue = ScriptValue & { kind: 'tensor' };
@@ -31,7 +31,7 @@ export class LoweringContext {
 
   fail(reason: string, hint?: string): never {
     throw torchscriptError({
-      reason: `aten::${this.op} at ${formatPosition(this.at)}: ${reason}`,
+      reason: `aten::${this.op}: ${reason}`,
       location: { file: this.at.file, line: this.at.line, column: this.at.column, op: `aten.${this.op}` },
       code: 'torchscript/unsupported',
       ...(hint ? { hint } : {}),

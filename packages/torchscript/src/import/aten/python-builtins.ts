@@ -32,7 +32,7 @@ function computeSize(ctx: LoweringContext, x: TensorValue, dim: number): TensorV
 
 export function rankOf(ctx: LoweringContext, x: TensorValue, what: string): number {
   if (x.rank === undefined) {
-    return ctx.fail(`the rank of ${what} is not known while importing`, 'give the input shapes (readTorchScript option `inputs`) so ranks are known');
+    return ctx.fail(`the rank of ${what} is not known while importing`, 'give the input shapes (readTorchScript option `inputs`) so ranks are known, or convert a traced archive; the CLI has no shape option yet');
   }
   return x.rank;
 }
