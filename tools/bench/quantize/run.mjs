@@ -50,6 +50,7 @@ for (const part of settings.parts) if (!['fashion', 'torchvision', 'memory'].inc
 
 const WORK = mkdtempSync(join(tmpdir(), 'modelpass-bench-quantize-'));
 process.on('exit', () => rmSync(WORK, { recursive: true, force: true }));
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
 const log = (line) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 const passes = registeredPasses();
 const started = Date.now();
