@@ -1,9 +1,10 @@
 import { RaiseRegistry } from '../raise-rule.js';
 import { elementwiseRaiseRules } from './elementwise.js';
 import { shapeRaiseRules } from './shape.js';
+import { slicingRaiseRules } from './slicing.js';
 import { windowRaiseRules } from './window.js';
 
 /** Every tflite → canonical rule this package ships. */
 export function defaultRaiseRules(): RaiseRegistry {
-  return new RaiseRegistry([...windowRaiseRules, ...elementwiseRaiseRules, ...shapeRaiseRules]);
+  return new RaiseRegistry([...windowRaiseRules, ...elementwiseRaiseRules, ...shapeRaiseRules, ...slicingRaiseRules]);
 }
