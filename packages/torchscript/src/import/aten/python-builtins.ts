@@ -166,10 +166,41 @@ export const pythonBuiltinLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['__contains__', (ctx) => pythonBinary('in', ctx.arg(1), ctx.arg(0)) ?? ctx.fail('`in` on this container')],
   ['format', () => ({ kind: 'str', value: '(formatted message)' })],
   ['warn', () => NONE],
-  ['is_grad_enabled', () => ({ kind: 'bool', value: false })],
+  // Fused inference fast paths (e.g. _transformer_encoder_layer_fwd) are gated on grad mode: answering
+  // "grad enabled, weights require grad" keeps the composite path, whose ops lower one by one.
+  ['is_grad_enabled', () => ({ kind: 'bool', value: true })],
+  ['prim_requires_grad', () => ({ kind: 'bool', value: true })],
+  ['prim_is_cuda', () => ({ kind: 'bool', value: false })],
+  ['builtin_str', (ctx) => {
+    const value = ctx.arg(0);
+    if (value.kind === 'str') return value;
+    if (value.kind === 'int' || value.kind === 'float') return { kind: 'str', value: String(value.value) };
+    return ctx.fail(`str() of ${value.kind}`);
+  }],
+  ['all', (ctx) => {
+    const list = ctx.arg(0);
+    if (list.kind !== 'list' && list.kind !== 'tuple') return ctx.fail('all() of a tensor is not supported');
+    return { kind: 'bool', value: list.items.every((item) => (item.kind === 'tensor' ? ctx.fail('all() over tensor values') : truthy(item))) };
+  }],
+  ['any', (ctx) => {
+    const list = ctx.arg(0);
+    if (list.kind !== 'list' && list.kind !== 'tuple') return ctx.fail('any() of a tensor is not supported');
+    return { kind: 'bool', value: list.items.some((item) => (item.kind === 'tensor' ? ctx.fail('any() over tensor values') : truthy(item))) };
+  }],
+  ['find', (ctx) => {
+    const haystack = ctx.arg(0);
+    const needle = ctx.arg(1);
+    if (haystack.kind !== 'str' || needle.kind !== 'str') return ctx.fail('find() needs known strings');
+    return { kind: 'int', value: haystack.value.indexOf(needle.value) };
+  }],
   ['is_scripting', () => ({ kind: 'bool', value: true })],
   ['_is_tracing', () => ({ kind: 'bool', value: false })],
   ['prim_NumToTensor', numToTensor],
+  // Imported graphs hold dense tensors only: nested-tensor fast paths fold away.
+  ['prim_is_nested', () => ({ kind: 'bool', value: false })],
+  ['is_nested', () => ({ kind: 'bool', value: false })],
+  ['is_autocast_enabled', () => ({ kind: 'bool', value: false })],
+  ['is_autocast_cpu_enabled', () => ({ kind: 'bool', value: false })],
   ['prim_unchecked_cast', (ctx) => ctx.arg(0)],
   ['prim_data', (ctx) => ctx.arg(0)],
   ['prim_device', () => ({ kind: 'str', value: 'cpu' })],

@@ -58,7 +58,9 @@ const transpose: AtenLowering = (ctx) => {
   const perm = Array.from({ length: rank }, (_, i) => i);
   perm[a] = b;
   perm[b] = a;
-  return ctx.emit('Transpose', [x.value], { perm }, { rank, dtype: x.dtype });
+  const result = ctx.emit('Transpose', [x.value], { perm }, { rank, dtype: x.dtype });
+  if (x.shape) result.shape = perm.map((p) => x.shape![p]!);
+  return result;
 };
 
 const permute: AtenLowering = (ctx) => {
