@@ -34,13 +34,25 @@ export interface BuiltFlatbuffer {
   readonly bufferTables: number[];
 }
 
+/** Headroom per tensor/operator table (name, shape, vtable, quantization) besides the constant data. */
+const BYTES_PER_TABLE = 256;
+/** The npm flatbuffers Builder cannot grow past 1 GiB; never ask for more up front. */
+const MAX_INITIAL_BUILDER_BYTES = 2 ** 30;
+
+function initialBuilderBytes(plan: ModelPlan, external: boolean): number {
+  const data = external ? 0 : plan.bufferBytes + 16 * plan.buffers.length;
+  const tables = plan.subgraphs.reduce((n, subgraph) => n + subgraph.tensors.length + subgraph.graph.nodeList().length, plan.buffers.length);
+  return Math.min(MAX_INITIAL_BUILDER_BYTES, Math.max(1024 * 1024, data + BYTES_PER_TABLE * tables));
+}
+
 /**
  * Builds the flatbuffer of a planned model. Inline mode puts every constant in `Buffer.data`
  * (16-byte aligned); external mode writes `Buffer.offset/size` placeholders that the caller
  * patches, and the data goes after the flatbuffer.
  */
 export function buildFlatbuffer(model: Model, plan: ModelPlan, external: boolean, path: string): BuiltFlatbuffer {
-  const b = new Builder(1024 * 1024);
+  // Sized up front: growing doubles and copies the whole buffer each time (a quarter of a big write's time).
+  const b = new Builder(initialBuilderBytes(plan, external));
   const bufferTables: number[] = [];
   const bufferOffsets = plan.buffers.map((tensor, index) => {
     if (index === 0 || !tensor) {
