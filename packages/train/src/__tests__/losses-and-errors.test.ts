@@ -1,5 +1,5 @@
 /** Losses differentiated through the same rules (finite differences), the graph's contract, and errors for what autodiff cannot do. */
-import { attrs, GraphBuilder, Tensor, tensorType } from '@modelpass/ir';
+import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType } from '@modelpass/ir';
 import { runReference } from '@modelpass/ops';
 import { buildGradientGraph, createGradientRuleRegistry, defineGradientRule, lossBuilders } from '@modelpass/train';
 import { describe, expect, it } from 'vitest';
@@ -97,5 +97,13 @@ describe('the training graph', () => {
     const [y] = g.op('onnx.BatchNormalization', [x, c('s'), c('b'), c('m'), c('v')], { training_mode: attrs.int(1) }, { outputs: 3, name: 'bn' });
     g.output(y!);
     expect(() => buildGradientGraph(g.model({ onnx: 15 }), { loss: { kind: 'mse' }, wrt: ['x'] })).toThrow(/BatchNormalization 'bn'.*training-mode/);
+
+    const d = new GraphBuilder();
+    const [dropped] = d.op('onnx.Dropout', [d.input('x', f64([4])), d.constant(Tensor.scalar('float64', 0.5), 'ratio'), d.constant(Tensor.scalar('bool', true), 'training')], {}, { outputs: 1, name: 'drop' });
+    d.output(dropped!);
+    let error: unknown;
+    try { buildGradientGraph(d.model({ onnx: 13 }), { loss: { kind: 'mse' }, wrt: ['x'] }); } catch (caught) { error = caught; }
+    expect(error).toBeInstanceOf(ModelpassError);
+    expect(String((error as Error).message)).toMatch(/Dropout 'drop'.*training mode is not supported yet/);
   });
 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { f64, gradCheck, randomTensor, seeded } from './gradcheck.js';
 
 const unaryOps: Record<string, { offset?: number; attributes?: Record<string, ReturnType<typeof attrs.float>> }> = {
-  Relu: {}, Sigmoid: {}, Tanh: {}, Erf: {}, Exp: {}, Neg: {}, Identity: {},
+  Relu: {}, Sigmoid: {}, Tanh: {}, Erf: {}, Exp: {}, Neg: {}, Identity: {}, Dropout: {},
   Sqrt: { offset: 2 }, Log: { offset: 2 },
 };
 

@@ -1,6 +1,6 @@
 /** Gradients of unary element-wise ops: activations, Erf, Sqrt, Pow (by a constant exponent), Exp, Log, casts. */
 import { defineGradientRule, type GradientRule } from '../rule-registry.js';
-import { dtypeCode } from '../gradient-context.js';
+import { dtypeCode, ruleError } from '../gradient-context.js';
 
 const unary = (op: string, grad: GradientRule['gradient']): GradientRule => defineGradientRule({ op: `onnx.${op}`, gradient: grad });
 
@@ -12,7 +12,7 @@ export const elementwiseRules: readonly GradientRule[] = [
     gradient: ({ node, outputGrads }) => {
       const training = node.inputs[2];
       if (training && !(training.constant && training.constant.toNumbers()[0] === 0)) {
-        throw new Error(`autodiff of Dropout '${node.name}': training mode is not supported yet (eval-mode Dropout is the identity)`);
+        throw ruleError(node, 'training mode is not supported yet (inference-mode Dropout is the identity)');
       }
       return [outputGrads[0]!];
     },
