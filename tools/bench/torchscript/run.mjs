@@ -9,7 +9,7 @@
 //
 //   NX_DAEMON=false npx nx run @modelpass/cli:build                 # builds the packages the bench imports
 //   /usr/bin/python3 tools/fixtures/make_torchscript.py             # archives into .fixtures-cache/torchscript
-//   nice -n 10 node tools/bench/torchscript/run.mjs [--models resnet18,...] [--rounds 3] [--out FILE]
+//   nice -n 10 node tools/bench/torchscript/run.mjs [--models resnet18,...] [--rounds 3] [--out FILE] [--from-log LOG]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,8 +66,17 @@ function maxDiff(a, b) {
 }
 const fmt = (n, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : String(n));
 
-const rows = [];
-for (const file of archives) {
+/** One table row; a step that failed shows its error in its own column and leaves the others. */
+function tableRow(r) {
+  const cell = (value, digits) => (value === undefined ? '—' : digits === 'e' ? value.toExponential(1) : fmt(value, digits));
+  const failure = r.error ? `fails: ${r.error.replace(/^\/\S+: /, '').replace(/cannot write \S+ as TorchScript: /, 'not written: ').replaceAll('|', '\\|').slice(0, 110)}` : '—';
+  return `| ${r.name} (${r.mode}) | ${r.nodes ?? '—'} | ${cell(r.oursMs, 1)} | ${cell(r.torchMs, 1)} | ${cell(r.oursMiB, 1)} | ${cell(r.torchMiB, 1)} | ${r.ortDiff === undefined ? failure : cell(r.ortDiff, 'e')} | ${r.torchDiff === undefined ? (r.ortDiff === undefined ? '' : failure) : cell(r.torchDiff, 'e')} |`;
+}
+
+const FROM_LOG = flag('from-log', undefined);
+// --from-log FILE: re-render RESULTS.md from the JSON lines a previous run printed (no measuring).
+const rows = FROM_LOG ? readFileSync(FROM_LOG, 'utf8').split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line)) : [];
+for (const file of FROM_LOG ? [] : archives) {
   const path = join(DIR, file);
   const [name, mode] = file.split('.');
   const row = { name, mode };
@@ -110,15 +119,11 @@ const lines = [
   `Measured ${new Date().toISOString().slice(0, 10)} with \`node tools/bench/torchscript/run.mjs\` (median of ${ROUNDS} fresh processes each; archives from`,
   '`tools/fixtures/make_torchscript.py`, torchvision nets at 64×64, seeded weights). Import = `readTorchScript` with every weight',
   'read and the input shape from the fixture\'s json given; peak = growth of the process\'s max RSS over its state after its modules loaded (Node) or after `import torch` (Python).',
-  '`ORT diff` = worst |ORT(imported ONNX) − torch|; `torch diff` = worst |torch.jit.load(written .pt) − torch|.',
+  '0.0 MiB = the import stayed below the peak the process reached loading its modules. `ORT diff` = worst |ORT(imported ONNX) − torch|; `torch diff` = worst |torch.jit.load(written .pt) − torch|.',
   '',
   '| archive | nodes | modelpass import ms | torch.jit.load ms | modelpass peak MiB | torch peak MiB | ORT diff | torch diff |',
   '|---|---:|---:|---:|---:|---:|---:|---:|',
-  ...rows.map((r) =>
-    r.error
-      ? `| ${r.name} (${r.mode}) | — | — | — | — | — | fails: ${r.error.replaceAll('|', '\\|')} | |`
-      : `| ${r.name} (${r.mode}) | ${r.nodes} | ${fmt(r.oursMs)} | ${fmt(r.torchMs)} | ${fmt(r.oursMiB)} | ${fmt(r.torchMiB)} | ${r.ortDiff.toExponential(1)} | ${r.torchDiff.toExponential(1)} |`,
-  ),
+  ...rows.map((r) => tableRow(r)),
   '',
 ];
 writeFileSync(OUT, lines.join('\n'));
