@@ -106,7 +106,7 @@ for (const file of FROM_LOG ? [] : archives) {
     execFileSync('/usr/bin/python3', [join(ROOT, 'packages/torchscript/src/__tests__/torch/run-archive.py'), ptPath, join(DIR, `${name}.input.npy`), join(WORK, 'out.npy')], { stdio: 'ignore' });
     row.torchDiff = maxDiff(readNpy(join(WORK, 'out.npy')), expected);
   } catch (error) {
-    row.error = String(error.message ?? error).split('\n')[0].slice(0, 160);
+    row.error = String(error.message ?? error).split('\n')[0].slice(0, 400);
   }
   rows.push(row);
   console.log(JSON.stringify(row));
