@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureThirdPartyModels } from '../../../../tools/fixtures/third-party.mjs';
 import { binPath, repoRoot, spawnCli } from './run-cli.js';
 
-const models = await ensureThirdPartyModels({ ids: ['mediapipe-face-detection-short-range', 'mediapipe-selfie-segmentation'] });
+const models = await ensureThirdPartyModels({ ids: ['mediapipe-face-detection-short-range', 'mediapipe-selfie-segmentation', 'blazeface-front-128'] });
 const thirdParty = (id: string) => models.find((m) => m.id === id)!.path;
 let work: string;
 beforeAll(() => {
@@ -19,6 +19,7 @@ beforeAll(() => {
   copyFileSync(join(repoRoot, 'fixtures/models/fashion-cnn/model.onnx'), join(work, 'm.onnx'));
   copyFileSync(thirdParty('mediapipe-face-detection-short-range'), join(work, 'x.tflite'));
   copyFileSync(thirdParty('mediapipe-selfie-segmentation'), join(work, 'selfie.tflite'));
+  copyFileSync(thirdParty('blazeface-front-128'), join(work, 'b.onnx'));
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -34,6 +35,16 @@ describe('convert picks legalize-tflite / raise-tflite when the formats differ',
     expect(converted.code, converted.stderr).toBe(0);
     expect(converted.stderr).toContain('onnx → tflite: running legalize-tflite after the pipeline');
     const report = compareJson('m.onnx', 'm.tflite');
+    expect(report.engines).toEqual(['ort', 'tflite']);
+    expect(report.verdict).toBe('agree');
+    expect(report.maxAbsError).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('modelpass convert b.onnx -o b.tflite (MediaPipe BlazeFace as tf2onnx wrote it: ConstantOfShape channel padding) legalizes with no transpose left', () => {
+    const converted = spawnCli(['convert', 'b.onnx', '-o', 'b.tflite', '--statistics'], work);
+    expect(converted.code, converted.stderr).toBe(0);
+    expect(converted.stderr).toMatch(/\b0 transposes-inside/);
+    const report = compareJson('b.onnx', 'b.tflite');
     expect(report.engines).toEqual(['ort', 'tflite']);
     expect(report.verdict).toBe('agree');
     expect(report.maxAbsError).toBeLessThanOrEqual(1e-4);

@@ -128,6 +128,31 @@ function constantNodeAsInitializer(node: Node): boolean {
   return true;
 }
 
+/** Above this, a ConstantOfShape stays an op (and is refused by name) rather than growing the file. */
+const MAX_FILLED_CONSTANT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * ConstantOfShape of a constant shape (tf2onnx's zero padding of channels, BlazeFace) → the filled
+ * constant, so layout conversion moves it offline like any weight.
+ */
+function constantOfShapeAsInitializer(node: Node): boolean {
+  const dims = numbersOf(node.inputs[0]);
+  const output = node.outputs[0];
+  if (!dims || !output || output.isGraphOutput || dims.some((d) => !Number.isInteger(d) || d < 0)) return false;
+  const given = node.getAttribute('value');
+  const element = given?.kind === 'tensor' ? given.value : Tensor.fromValues('float32', [1], [0]);
+  if (element.dtype === 'string' || element.size !== 1) return false;
+  const elementBytes = element.bytes();
+  const count = dims.reduce((n, d) => n * d, 1);
+  if (elementBytes.byteLength === 0 || count * elementBytes.byteLength > MAX_FILLED_CONSTANT_BYTES) return false;
+  const bytes = new Uint8Array(count * elementBytes.byteLength);
+  for (let offset = 0; offset < bytes.byteLength; offset += elementBytes.byteLength) bytes.set(elementBytes, offset);
+  const value = node.graph!.addConstant(node.graph!.uniqueName(`${output.name}_filled`), Tensor.fromBytes(element.dtype, dims, bytes));
+  output.replaceAllUsesWith(value);
+  node.erase();
+  return true;
+}
+
 /**
  * DequantizeLinear of constant integers (weight-only quantized models: int8 weights behind a
  * DequantizeLinear) → the float32 constant it computes, bit-exact with ONNX Runtime. The TFLite file
@@ -177,6 +202,7 @@ export function prepareCanonicalForTflite(model: Model): number {
     let changed = false;
     if (node.op === 'onnx.Constant') changed = constantNodeAsInitializer(node);
     else if (node.op === 'onnx.DequantizeLinear') changed = constantDequantize(node);
+    else if (node.op === 'onnx.ConstantOfShape') changed = constantOfShapeAsInitializer(node);
     else if (node.op === 'onnx.GlobalAveragePool' || node.op === 'onnx.GlobalMaxPool') changed = globalPoolAsReduce(node, opset);
     else if (node.op === 'onnx.BatchNormalization') changed = batchNormAsMulAdd(node);
     else if (node.op === 'onnx.Erf') changed = erfGelu(node);
