@@ -29,13 +29,17 @@ if (args[0] === '--child') {
   // One import, measured in this fresh process.
   const { readTorchScript } = await import('@modelpass/torchscript');
   const options = JSON.parse(args[2] ?? '{}');
-  const base = process.resourceUsage().maxRSS;
+  // maxRSS after module loading is a noisy baseline (its garbage may exceed what an import adds), so
+  // the figure is resident memory after the import minus before, both measured after a full GC.
+  globalThis.gc?.();
+  const base = process.memoryUsage().rss;
   const start = performance.now();
   const model = readTorchScript(args[1], options);
   // Hold every weight's bytes, as torch.jit.load holds its tensors, so the peaks compare like with like.
   const held = model.graph.constants.map((value) => value.constant.bytes());
   const ms = performance.now() - start;
-  console.log(JSON.stringify({ ms, peakMiB: (process.resourceUsage().maxRSS - base) / 1024, nodes: model.graph.nodeList().length, heldMiB: held.reduce((n, b) => n + b.byteLength, 0) / 2 ** 20 }));
+  globalThis.gc?.();
+  console.log(JSON.stringify({ ms, peakMiB: (process.memoryUsage().rss - base) / 2 ** 20, nodes: model.graph.nodeList().length, heldMiB: held.reduce((n, b) => n + b.byteLength, 0) / 2 ** 20 }));
   process.exit(0);
 }
 
@@ -87,7 +91,7 @@ for (const file of FROM_LOG ? [] : archives) {
     const ours = [];
     const theirs = [];
     for (let r = 0; r < ROUNDS; r++) {
-      ours.push(json(process.execPath, [fileURLToPath(import.meta.url), '--child', path, JSON.stringify(options)]));
+      ours.push(json(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', path, JSON.stringify(options)]));
       theirs.push(json('/usr/bin/python3', [join(here, 'torch_load.py'), path]));
     }
     row.oursMs = median(ours.map((o) => o.ms));
@@ -119,10 +123,11 @@ const lines = [
   '',
   `Measured ${new Date().toISOString().slice(0, 10)} with \`node tools/bench/torchscript/run.mjs\` (median of ${ROUNDS} fresh processes each; archives from`,
   '`tools/fixtures/make_torchscript.py`, torchvision nets at 64×64, seeded weights). Import = `readTorchScript` with every weight',
-  'read and held and the input shape from the fixture\'s json given; peak = growth of the process\'s max RSS over its state after its modules loaded (Node) or after `import torch` (Python).',
-  '0.0 MiB = the import stayed below the peak the process reached loading its modules. `ORT diff` = worst |ORT(imported ONNX) − torch|; `torch diff` = worst |torch.jit.load(written .pt) − torch|.',
+  'read and held and the input shape from the fixture\'s json given. Memory: modelpass = resident memory the import adds (after a',
+  'full GC, weights held); torch = growth of max RSS over the process after `import torch`.',
+  '`ORT diff` = worst |ORT(imported ONNX) − torch|; `torch diff` = worst |torch.jit.load(written .pt) − torch|.',
   '',
-  '| archive | nodes | modelpass import ms | torch.jit.load ms | modelpass peak MiB | torch peak MiB | ORT diff | torch diff |',
+  '| archive | nodes | modelpass import ms | torch.jit.load ms | modelpass retained MiB | torch peak MiB | ORT diff | torch diff |',
   '|---|---:|---:|---:|---:|---:|---:|---:|',
   ...rows.map((r) => tableRow(r)),
   '',
