@@ -78,6 +78,11 @@ const xLogX = (x: number): number => (x > 0 ? x * Math.log(x) : 0);
  */
 export function entropyThreshold(histogram: HistogramStatistics, quantizedBins: number): number {
   const counts = histogram.magnitudes();
+  // The bin at zero holds every exact zero: half of a Relu output. Counted as it is, merging it with
+  // its neighbour costs ~share·ln 2 of KL, which no clipping gain outweighs, so the search never
+  // passed 2·quantizedBins bins and clipped Relu outputs to a fraction of their range (fashion-resnet:
+  // 87.59% → 55.89%). Like NVIDIA's pytorch-quantization, it takes its neighbour's count instead.
+  if (counts.length > 1) counts[0] = counts[1]!;
   const { max, min } = histogram.extremes.range();
   const largest = Math.max(Math.abs(min), Math.abs(max));
   let used = counts.length;
