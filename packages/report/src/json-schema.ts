@@ -7,7 +7,7 @@ export const REPORT_JSON_SCHEMA =
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "https://modelpass.dev/schema/report.v1.json",
   "title": "modelpass report, version 1",
-  "description": "What a modelpass command (convert, compare, eval, diff) did and measured. Documented field by field in @modelpass/report's README.",
+  "description": "What a modelpass command (convert, compare, eval, diff, inspect) did and measured. Documented field by field in @modelpass/report's README.",
   "type": "object",
   "required": ["schemaVersion", "tool", "command", "createdAt", "inputs", "passes", "layers"],
   "additionalProperties": false,
@@ -19,7 +19,7 @@ export const REPORT_JSON_SCHEMA =
       "additionalProperties": false,
       "properties": { "name": { "type": "string" }, "version": { "type": "string" } }
     },
-    "command": { "enum": ["convert", "compare", "eval", "diff"] },
+    "command": { "enum": ["convert", "compare", "eval", "diff", "inspect"] },
     "argv": { "type": "array", "items": { "type": "string" } },
     "createdAt": { "type": "string", "format": "date-time" },
     "inputs": { "type": "array", "items": { "$ref": "#/$defs/input" } },

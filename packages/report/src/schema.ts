@@ -15,7 +15,7 @@ export const REPORT_SCHEMA_VERSION = 1 as const;
 /** A finite number, or `"Infinity"`/`"-Infinity"`/`"NaN"` where a metric is not finite. */
 export type ReportNumber = number | 'Infinity' | '-Infinity' | 'NaN';
 
-export type ReportCommand = 'convert' | 'compare' | 'eval' | 'diff';
+export type ReportCommand = 'convert' | 'compare' | 'eval' | 'diff' | 'inspect';
 
 export interface Report {
   readonly schemaVersion: typeof REPORT_SCHEMA_VERSION;

@@ -107,6 +107,17 @@ describe('--report', () => {
     expect(json.layers.map((l) => l.node)).toEqual(['/conv1/Conv', '/conv2/Conv', '/fc1/Gemm', '/fc2/Gemm']);
   });
 
+  it('inspect: the model summary and its layers, in the same schema', async () => {
+    const report = join(temp, 'inspect.json');
+    const result = await runCli(['inspect', cnn, '--json', '--report', report]);
+    expect(result.code, result.stderr).toBe(0);
+    const json = readReport(report);
+    const printed = JSON.parse(result.stdout) as { parameters: number };
+    expect(json.command).toBe('inspect');
+    expect(json.models!.before.parameters).toBe(printed.parameters);
+    expect(json.layers.map((l) => l.node)).toEqual(['/conv1/Conv', '/conv2/Conv', '/fc1/Gemm', '/fc2/Gemm']);
+  });
+
   it('refuses a report path in a missing folder before doing any work', async () => {
     const result = await runCli(['eval', cnn, '--dataset', 'fashion-mnist:test', '--report', join(temp, 'missing', 'r.json')]);
     expect(result.code).toBe(2);

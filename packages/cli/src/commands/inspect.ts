@@ -4,22 +4,39 @@ import { modelInput } from '../model-files.js';
 import { formatSummary, summarizeModel } from '../inspect-model.js';
 import { UsageError } from '../usage-error.js';
 import { allowReadFlag, readOptions } from '../read-flags.js';
+import { resolve } from 'node:path';
+import { checkOutputTarget } from '../model-files.js';
+import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
+import { reportFlag, reportHeader, writeReportFile } from '../report/report-file.js';
 
 export const inspectCommand: Command = {
   name: 'inspect',
-  usage: 'modelpass inspect <model> [--json] [--from FORMAT]',
+  usage: 'modelpass inspect <model> [--json] [--report FILE] [--from FORMAT]',
   summary: 'Summarize a model: op histogram, node and parameter counts, bytes by dtype, inputs and outputs. Weights are not loaded.',
   flags: {
     json: { type: 'boolean', help: 'print JSON (format, nodes, ops, parameters, bytes, inputs, outputs, ...)' },
     from: { type: 'string', help: 'input format (default: by extension)', valueName: 'FORMAT' },
     'allow-read': allowReadFlag,
+    report: reportFlag,
   },
   async run(args, io) {
     if (args.positionals.length !== 1) throw new UsageError('inspect takes exactly one model file');
+    const reportArg = flagString(args, 'report');
+    const reportPath = reportArg === undefined ? undefined : resolve(io.cwd, reportArg);
+    if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
     const { path, format } = modelInput(args.positionals[0]!, io, flagString(args, 'from'));
     const model = await format.read(path, readOptions(args, io));
     model.sourcePath = args.positionals[0]!;
     const summary = summarizeModel(model, format.name);
+    if (reportPath !== undefined) {
+      writeReportFile(reportPath, {
+        ...reportHeader('inspect', undefined),
+        inputs: [reportInput('model', path, format.name)],
+        passes: [],
+        models: { before: modelSummary(model, path) },
+        layers: layersOf(model),
+      });
+    }
     io.stdout(flagBoolean(args, 'json') ? JSON.stringify(summary, null, 2) : formatSummary(summary));
     return 0;
   },
