@@ -5,7 +5,7 @@
  * aligned `data/<key>` records. `torch.jit.load` compiles the source itself.
  */
 import { isTensorType, type Model, type Tensor, type Value } from '@modelpass/ir';
-import { inferShapes } from '@modelpass/ops';
+import { inferShapes, stridesOf } from '@modelpass/ops';
 import { writeTorchArchive } from '../archive/write-archive.js';
 import { torchscriptError } from '../errors.js';
 import type { PickleValue } from '../pickle/pickle-value.js';
@@ -20,16 +20,6 @@ export interface WriteTorchScriptOptions {
 }
 
 const PARAMETER_DTYPES = new Set(['float32', 'float64', 'float16', 'bfloat16']);
-
-function contiguousStrides(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let stride = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = stride;
-    stride *= shape[i]!;
-  }
-  return strides;
-}
 
 /** Writes `model` as a TorchScript archive at `path` (refusing, before writing, ops it cannot express). */
 export function writeTorchScript(model: Model, path: string, options: WriteTorchScriptOptions = {}): void {
@@ -74,7 +64,7 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
     tensors.set(key, tensor);
     state.push([
       { kind: 'string', value: attribute },
-      { kind: 'tensor', storageKey: key, dtype: tensor.dtype, offset: 0, shape: [...tensor.shape], strides: contiguousStrides(tensor.shape), requiresGrad: false, device: 'cpu', storageElements: tensor.size },
+      { kind: 'tensor', storageKey: key, dtype: tensor.dtype, offset: 0, shape: [...tensor.shape], strides: stridesOf(tensor.shape), requiresGrad: false, device: 'cpu', storageElements: tensor.size },
     ]);
     const local = e.name(value);
     bodyStart.push(`    ${local} = self.${attribute}`);
