@@ -4,17 +4,10 @@
  * `ModelpassError` naming the file and what it is instead.
  */
 import { readFileSync, statSync, type Stats } from 'node:fs';
+import { describeFileKind } from '@modelpass/ir';
 import { messageOf, runtimeError } from './errors.js';
 
-/** What a non-regular file is, in words. */
-export function describeFileKind(stats: Stats): string {
-  if (stats.isDirectory()) return 'a folder';
-  if (stats.isFIFO()) return 'a FIFO (named pipe)';
-  if (stats.isSocket()) return 'a socket';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  return 'not a regular file';
-}
+export { describeFileKind };
 
 /** The largest file `readFileSync` can return in one buffer. */
 const MAX_READ_BYTES = 2 ** 31 - 1;

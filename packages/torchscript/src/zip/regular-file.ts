@@ -1,19 +1,11 @@
 /**
  * The archive a user named must be a regular file: a FIFO would block the read forever, a device
  * could stream without end, a folder fails with a bare EISDIR. (Like `@modelpass/runtime`'s
- * check, kept here so this package does not depend on the runtime and its native engines.)
+ * check, with this package's error type, so it does not depend on the runtime and its native engines.)
  */
 import { statSync, type Stats } from 'node:fs';
+import { describeFileKind } from '@modelpass/ir';
 import { messageOf, torchscriptError } from '../errors.js';
-
-function kindOf(stats: Stats): string {
-  if (stats.isDirectory()) return 'a folder';
-  if (stats.isFIFO()) return 'a FIFO (named pipe)';
-  if (stats.isSocket()) return 'a socket';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  return 'not a regular file';
-}
 
 export function checkRegularFile(path: string, role: string): Stats {
   let stats: Stats;
@@ -25,7 +17,7 @@ export function checkRegularFile(path: string, role: string): Stats {
     throw torchscriptError({ reason: `cannot read ${role} '${path}': ${reason}`, location: { file: path }, cause });
   }
   if (!stats.isFile()) {
-    throw torchscriptError({ reason: `cannot read ${role} '${path}': it is ${kindOf(stats)}, not a regular file`, location: { file: path }, expected: 'a regular file' });
+    throw torchscriptError({ reason: `cannot read ${role} '${path}': it is ${describeFileKind(stats)}, not a regular file`, location: { file: path }, expected: 'a regular file' });
   }
   return stats;
 }
