@@ -21,7 +21,7 @@ export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 /** An ONNX Runtime session on one intra-op and one inter-op thread, all graph optimizations. */
 export const session = (path) => ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
 
-/** Median latency (ms) of sessions A and B on the same feeds: `warmup` rounds, then `runs` timed ones. */
+/** Median latency (ms) of sessions A and B on the same feeds (`a`, `b`; minimums `aMin`, `bMin`): `warmup` rounds, then `runs` timed ones. */
 export async function interleavedLatencies(a, b, feeds, { warmup, runs }) {
   const times = { a: [], b: [] };
   for (let i = 0; i < warmup + runs; i++) {
@@ -31,5 +31,5 @@ export async function interleavedLatencies(a, b, feeds, { warmup, runs }) {
       if (i >= warmup) times[key].push(performance.now() - start);
     }
   }
-  return { a: median(times.a), b: median(times.b) };
+  return { a: median(times.a), b: median(times.b), aMin: Math.min(...times.a), bMin: Math.min(...times.b) };
 }

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
-import { CLI as REPO_CLI, ROOT, flag, median, session } from '../prune/ort-timing.mjs';
+import { CLI as REPO_CLI, ROOT, flag, interleavedLatencies, median, session } from '../prune/ort-timing.mjs';
 
 export { ROOT, flag, median, session };
 
@@ -95,15 +95,7 @@ export async function writeOptimizedGraph(path, optimizedPath) {
 export async function latencyPair(pathA, pathB, feeds, { warmup, runs }) {
   const [a, b] = [await session(pathA), await session(pathB)];
   try {
-    const times = { a: [], b: [] };
-    for (let i = 0; i < warmup + runs; i++) {
-      for (const [key, s] of i % 2 ? [['a', a], ['b', b]] : [['b', b], ['a', a]]) {
-        const start = performance.now();
-        await s.run(feeds);
-        if (i >= warmup) times[key].push(performance.now() - start);
-      }
-    }
-    return { a: median(times.a), b: median(times.b), aMin: Math.min(...times.a), bMin: Math.min(...times.b) };
+    return await interleavedLatencies(a, b, feeds, { warmup, runs });
   } finally {
     await a.release();
     await b.release();
