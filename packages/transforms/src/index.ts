@@ -23,6 +23,7 @@ import {
   fuseTransposeIntoGemmPass,
 } from './passes/rewrite-passes.js';
 import { optimize, simplify } from './passes/simplify.js';
+export { runNested, optionsWithDefaults } from './passes/compose.js';
 import { eliminateUnusedInitializers } from './passes/unused-initializers.js';
 import { foldQdq } from './quant/fold-qdq.js';
 import { materializeQdq } from './quant/materialize-qdq.js';

@@ -1,8 +1,7 @@
 import { inferShapes } from '@modelpass/ops';
 import { definePass, option, type OptionSpecs, type Pass } from '@modelpass/pass-manager';
-import { foldConstantsPass, foldShapes, fuseBatchNormPass, optimize } from '@modelpass/transforms';
+import { foldConstantsPass, foldShapes, fuseBatchNormPass, optimize, runNested } from '@modelpass/transforms';
 import { lowerToTflite, withTfliteDialect } from './legalize.js';
-import { runNestedPass } from './nested-pass.js';
 import { prepareCanonicalForTflite } from './prepare.js';
 
 export const legalizeTflite = definePass({
@@ -23,7 +22,7 @@ export const legalizeTflite = definePass({
     const registry = withTfliteDialect(context.registry);
     // Cheap by default (shape arithmetic folded, BatchNorm into convolutions); the optimize preset when asked.
     const preparation = context.options.optimize ? [optimize] : [foldShapes, foldConstantsPass, fuseBatchNormPass];
-    for (const pass of preparation) await runNestedPass(pass as Pass<OptionSpecs>, model, context);
+    for (const pass of preparation) await runNested(pass as Pass<OptionSpecs>, model, context, { forward: new Set() });
     inferShapes(model, { registry, mode: 'refresh' });
     prepareCanonicalForTflite(model);
     inferShapes(model, { registry, mode: 'refresh' });
