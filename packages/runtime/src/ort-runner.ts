@@ -25,8 +25,8 @@ function disableOrtTelemetryUnlessChosen(): void {
   if (process.env.ORT_DISABLE_TELEMETRY === undefined) process.env.ORT_DISABLE_TELEMETRY = '1';
 }
 
-/** Loads onnxruntime-node on first use (its native binding is not free to load). */
-function loadOrt(): Promise<OrtModule> {
+/** Loads onnxruntime-node on first use (its native binding is not free to load); exported as `loadOnnxRuntime` for callers that hold their own sessions (the training loop). */
+export function loadOrt(): Promise<OrtModule> {
   if (!ortModule) disableOrtTelemetryUnlessChosen();
   ortModule ??= import('onnxruntime-node').catch((cause: unknown) => {
     ortModule = undefined;
