@@ -8,12 +8,12 @@ import { join, resolve } from 'node:path';
 import { isFloatDType, type Tensor } from '@modelpass/ir';
 import { runtimeError } from './errors.js';
 import { loadFashionMnist, loadIdxDataset, type LabelledDataset } from './idx-dataset.js';
-import { readNpy } from './npy.js';
+import { readNpy, readNpyRows } from './npy.js';
 
 export interface DatasetSpecOptions {
   /** Relative paths are resolved against this folder (default `process.cwd()`). */
   readonly cwd?: string;
-  /** Read only the first `limit` samples where the format allows it (IDX). */
+  /** Read only the first `limit` samples (IDX and numeric NumPy files read no further than that). */
   readonly limit?: number;
 }
 
@@ -71,9 +71,10 @@ const npy: DatasetScheme = {
     const dir = resolve(options.cwd ?? process.cwd(), argument);
     const xFile = join(dir, 'x.npy');
     const yFile = join(dir, 'y.npy');
-    const samples = readNpy(xFile);
+    const samples = options.limit !== undefined ? readNpyRows(xFile, options.limit) : readNpy(xFile);
     if (samples.rank < 1) throw runtimeError({ reason: `samples '${xFile}' must have a sample axis first`, location: { file: xFile }, actual: `shape [${samples.shape.join(',')}]` });
-    const labels = labelsOf(readNpy(yFile), yFile);
+    const allLabels = labelsOf(readNpy(yFile), yFile);
+    const labels = options.limit !== undefined ? allLabels.subarray(0, options.limit) : allLabels;
     if (labels.length !== samples.shape[0]) {
       throw runtimeError({ reason: `'${yFile}' has ${labels.length} labels for ${samples.shape[0]} samples in '${xFile}'`, location: { file: yFile }, expected: `${samples.shape[0]} labels` });
     }

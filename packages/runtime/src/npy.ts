@@ -4,11 +4,11 @@
  * Numeric dtypes and bool map onto `Tensor`, as do NumPy's fixed-width strings (`<U<n>` and `|S<n>`,
  * read as string tensors; string tensors are written as `<U<n>`); big-endian data is byte-swapped on read.
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Tensor, byteLengthOf, elementCount, type DType } from '@modelpass/ir';
 import { runtimeError } from './errors.js';
-import { readRegularFile } from './regular-file.js';
+import { checkRegularFile, readRegularFile } from './regular-file.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -256,6 +256,34 @@ function encodeStrings(strings: number[][], width: number): Uint8Array {
 /** Reads a `.npy` file into a tensor. */
 export function readNpy(path: string): Tensor {
   return decodeNpy(readRegularFile(path, 'NumPy file'), path);
+}
+
+/**
+ * Reads the first `rows` entries along the first axis of a numeric `.npy` file, reading only those
+ * bytes (a dataset's `limit` on a file far larger than memory). Fewer rows in the file: all of them.
+ */
+export function readNpyRows(path: string, rows: number): Tensor {
+  const stats = checkRegularFile(path, 'NumPy file');
+  const fd = openSync(path, 'r');
+  try {
+    const read = (length: number, position: number): Uint8Array => {
+      const bytes = new Uint8Array(length);
+      const got = readSync(fd, bytes, 0, length, position);
+      return got === length ? bytes : bytes.subarray(0, got);
+    };
+    const layout = decodeNpyLayout(read(Math.min(stats.size, 1 << 20), 0), path);
+    if (layout.shape.length < 1) throw runtimeError({ reason: `'${path}' has no first axis to take rows of`, location: { file: path }, actual: 'shape []' });
+    const shape = [Math.min(rows, layout.shape[0]!), ...layout.shape.slice(1)];
+    const length = elementCount(shape) * layout.itemSize;
+    const bytes = read(length, layout.dataOffset);
+    if (bytes.length < length) {
+      throw runtimeError({ reason: 'data is shorter than its shape says in NumPy file', location: { file: path }, expected: `${length} bytes`, actual: `${bytes.length} bytes` });
+    }
+    if (layout.bigEndian) swapBytes(bytes, layout.itemSize);
+    return Tensor.fromBytes(layout.dtype, shape, bytes);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Writes a tensor to a `.npy` file atomically (a temporary file in the same folder, then a rename). */

@@ -70,7 +70,14 @@ describe('streamDatasetSamples', () => {
       writeFileSync(join(work, folder, 'x.npy'), bytes);
       writeNpy(Tensor.fromValues('int32', [count], new Int32Array(count)), join(work, folder, 'y.npy'));
     }
-    // loadDataset reads a NumPy file whole (its limit applies to IDX only): compare the first three batches.
+    // loadDataset's limit reads only the first rows of x.npy (and the same count of labels).
+    const limited = loadDataset('npy:npy-be', { limit: 9, cwd: work });
+    expect(limited.samples.shape).toEqual([9, 2, 3]);
+    expect(limited.labels.length).toBe(9);
+    expect([...datasetBatches(limited, { batchSize: 3, sampleShape: [6] })].map((b) => [...(b.input.data() as Float32Array)])).toEqual(
+      [...datasetBatches(loadDataset('npy:npy-le', { cwd: work }), { batchSize: 3, sampleShape: [6] })].slice(0, 3).map((b) => [...(b.input.data() as Float32Array)]),
+    );
+    expect(loadDataset('npy:npy-le', { limit: count + 5, cwd: work }).size).toBe(count);
     const little = await streamed('npy:npy-le', { batchSize: 3, limit: 9, cwd: work, sampleShape: [6] });
     expect(little.shapes).toEqual([[3, 6], [3, 6], [3, 6]]);
     expect(little).toEqual(whole('npy:npy-le', count, 3, [6], 3));
