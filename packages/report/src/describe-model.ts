@@ -52,6 +52,23 @@ function safeCost(model: Model, dims: Readonly<Record<string, number>> | undefin
   }
 }
 
+/**
+ * Weights stored packed count as the weights they stand for: MatMulNBits keeps its `bits`-bit weights
+ * (input 1) several to a byte. Keyed by op, so another packed format is one entry.
+ */
+const PACKED_WEIGHTS: ReadonlyMap<string, { readonly input: number; readonly perByte: (node: Node) => number }> = new Map([
+  ['com.microsoft.MatMulNBits', { input: 1, perByte: (node: Node) => 8 / Number(node.getAttribute('bits')?.value ?? 4) }],
+]);
+
+/** How many parameters one stored element of `value` holds (more than 1 for packed sub-byte weights). */
+function parametersPerElement(value: Value): number {
+  for (const user of value.users) {
+    const packed = PACKED_WEIGHTS.get(user.op);
+    if (packed && user.inputs[packed.input] === value && value.constant?.dtype === 'uint8') return packed.perByte(user);
+  }
+  return 1;
+}
+
 export function describeModel(model: Model, options: DescribeModelOptions = {}): ModelSummary {
   let bytes = 0;
   let parameters = 0;
@@ -69,7 +86,7 @@ export function describeModel(model: Model, options: DescribeModelOptions = {}):
   const visit = (graph: Graph): void => {
     for (const value of graph.constants) {
       const tensors = valueTensors(value);
-      tensors.forEach((tensor, i) => addTensor(tensor, firstReaderOp(value), i === 0 ? tensor.size : 0));
+      tensors.forEach((tensor, i) => addTensor(tensor, firstReaderOp(value), i === 0 ? tensor.size * parametersPerElement(value) : 0));
     }
     for (const node of graph.nodes()) {
       nodes++;

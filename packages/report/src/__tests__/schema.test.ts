@@ -38,6 +38,19 @@ describe('describeModel', () => {
     expect(summary.opsets).toEqual({ onnx: 17 });
   });
 
+  it('counts MatMulNBits weights as the 4-bit values they pack, not as bytes', () => {
+    const packed = parseModel(`model ir_version=8 opsets{onnx=17, com.microsoft=1} {
+graph @main(%x: float32[1,32]) {
+  const %b = tensor<uint8[4,1,16]> hex"${"00".repeat(64)}"
+  const %s = tensor<float32[4]> [1, 1, 1, 1]
+  %y: float32[1,4] = com.microsoft.MatMulNBits(%x, %b, %s) {K=32, N=4, bits=4, block_size=32} name="fc"
+  return %y
+}
+}`);
+    // 4 x 32 weights in 64 bytes, plus 4 scales.
+    expect(describeModel(packed).parameters).toBe(4 * 32 + 4);
+  });
+
   it('estimates FLOPs: 2 per MAC plus a bias add per output for Conv, 1 per element for Relu', () => {
     const convMacs = 2 * 8 * 8 * 3; // outputs × (C/group · k · k)
     const matmulMacs = 1 * 4 * 2;
