@@ -21,6 +21,7 @@ const SEQUENCE_CASES: Array<[string, 'scripted' | 'traced', boolean]> = [
   ['lstm_tagger', 'traced', false],
   ['fashion_transformer', 'traced', true],
   ['torch_encoder', 'traced', true],
+  ['torch_encoder', 'scripted', true],
 ];
 const TOLERANCE = 1e-4;
 
@@ -82,5 +83,17 @@ describe.each(SEQUENCE_CASES)('%s (%s, input shape given)', (name, mode, writeBa
     const out = join(fx.dir, `${name}.${mode}.rewritten.npy`);
     torchRun(written, fx.input(name), out);
     expect(maxDifference(readNpy(out), readNpy(fx.expected(name, mode)))).toBeLessThan(TOLERANCE);
+  }, 120_000);
+});
+
+describe('scripted torch.nn.TransformerEncoder with symbolic batch and time', () => {
+  it('folds the attention size checks through inferred intermediate shapes and runs in ORT within 1e-4', async () => {
+    const input = readNpy(fx.input('torch_encoder'));
+    const model = readTorchScript(fx.archive('torch_encoder', 'scripted'), { inputs: [{ shape: ['batch', 'time', input.shape[2]!] }] });
+    expect(model.graph.inputs[0]!.type).toMatchObject({ shape: ['batch', 'time', input.shape[2]] });
+    const onnxPath = join(fx.dir, 'torch_encoder.symbolic.onnx');
+    writeOnnx(model, onnxPath);
+    const [output] = [...(await runOrt(onnxPath, { [model.graph.inputs[0]!.name]: input })).values()];
+    expect(maxDifference(output!, readNpy(fx.expected('torch_encoder', 'scripted')))).toBeLessThan(TOLERANCE);
   }, 120_000);
 });

@@ -3,7 +3,8 @@
  * (ONNX-semantics) nodes into the graph being built. Lowerings are registered by aten name in
  * `aten-registry.ts`; `torch.X(...)` and `ops.aten.X(...)` both look up `X`.
  */
-import { Tensor, toAttributes, type AttributeInits, type DType, type GraphBuilder, type Value } from '@modelpass/ir';
+import { Tensor, tensorType, toAttributes, type AttributeInits, type Dim, type DType, type GraphBuilder, type Node, type Type, type Value } from '@modelpass/ir';
+import { createOpRegistry } from '@modelpass/ops';
 import { torchscriptError } from '../errors.js';
 import type { SourcePosition } from '../script/ast.js';
 import { describeValue, NONE, type ScriptValue } from './script-value.js';
@@ -82,18 +83,56 @@ export class LoweringContext {
   emit(op: string, inputs: readonly (Value | null)[], attributes: AttributeInits = {}, result: { rank?: number | undefined; dtype?: DType | undefined } = {}): TensorValue {
     return this.emitMany(op, inputs, attributes, 1, result)[0]!;
   }
-  emitMany(op: string, inputs: readonly (Value | null)[], attributes: AttributeInits, outputs: number, result: { rank?: number | undefined; dtype?: DType | undefined } = {}): TensorValue[] {
+  /**
+   * Emits one node. Each output's type is inferred right away (the canonical op set's inference,
+   * with constant inputs seen), so sizes of intermediates read later fold to known ints; `shape`
+   * states the dims where the lowering knows more than inference can (a Reshape to computed sizes).
+   */
+  emitMany(
+    op: string,
+    inputs: readonly (Value | null)[],
+    attributes: AttributeInits,
+    outputs: number,
+    result: { rank?: number | undefined; dtype?: DType | undefined; shape?: readonly Dim[] | undefined } = {},
+  ): TensorValue[] {
     const node = this.builder.node(`onnx.${op}`, inputs, toAttributes(`onnx.${op}`, attributes), {
       outputs,
       loc: { file: this.at.file, line: this.at.line, column: this.at.column },
     });
-    return node.outputs.map((output) => {
+    const inferred = inferOutputTypes(node);
+    return node.outputs.map((output, index) => {
       const value: TensorValue = { kind: 'tensor', value: output! };
-      if (result.rank !== undefined) value.rank = result.rank;
-      if (result.dtype !== undefined) value.dtype = result.dtype;
+      const type = inferred?.[index];
+      const dtype = result.dtype ?? (type?.kind === 'tensor' ? type.dtype : undefined);
+      const shape = result.shape ?? (type?.kind === 'tensor' && type.shape ? type.shape : undefined);
+      if (shape && (result.rank === undefined || result.rank === shape.length)) {
+        value.shape = shape;
+        value.rank = shape.length;
+        if (dtype) output!.type = tensorType(dtype, shape);
+      } else if (result.rank !== undefined) value.rank = result.rank;
+      if (dtype !== undefined) value.dtype = dtype;
       return value;
     });
   }
+}
+
+const REGISTRY = createOpRegistry();
+const OPSET_17 = { opset: () => 17 } as unknown as Parameters<typeof REGISTRY.inferNode>[1];
+
+/** The canonical op set's inference for a node just built; undefined when it cannot tell. */
+function inferOutputTypes(node: Node): readonly (Type | undefined)[] | undefined {
+  try {
+    return REGISTRY.inferNode(node, OPSET_17);
+  } catch {
+    return undefined; // best effort: the whole-model inference after import reports real conflicts
+  }
+}
+
+/** The dims of a tensor value as far as they are known (tracked, or from its IR type). */
+export function knownShape(x: TensorValue): readonly Dim[] | undefined {
+  if (x.shape) return x.shape;
+  const type = x.value.type;
+  return type.kind === 'tensor' && type.shape ? type.shape : undefined;
 }
 
 /** Lowers one aten call. */

@@ -55,7 +55,7 @@ export function importTorchScript(archive: TorchArchive, options: ReadTorchScrip
       let value = constantsByTensor.get(tensor);
       if (!value) {
         const constant = builder.constant(archive.tensor(tensor), name.replace(/[^A-Za-z0-9_.]/g, '_') || 'weight');
-        value = { kind: 'tensor', value: constant, rank: tensor.shape.length, dtype: tensor.dtype };
+        value = { kind: 'tensor', value: constant, rank: tensor.shape.length, shape: tensor.shape, dtype: tensor.dtype };
         constantsByTensor.set(tensor, value);
       }
       return value;

@@ -54,9 +54,19 @@ function addLike(python: string, onnxOp: string): AtenLowering {
   };
 }
 
-function unary(onnxOp: string, attributes: Record<string, number> = {}): AtenLowering {
+/**
+ * An elementwise op; `fold` computes it on a Python number (`torch.sqrt(E)` of an int is a float in
+ * TorchScript), and a symbolic int (an int64 scalar) is cast to float first, as torch computes it.
+ */
+function unary(onnxOp: string, attributes: Record<string, number> = {}, fold?: (x: number) => number): AtenLowering {
   return (ctx) => {
-    const x = ctx.tensor(ctx.arg(0), 'self');
+    const arg = ctx.arg(0);
+    if (fold && (arg.kind === 'int' || arg.kind === 'float')) return { kind: 'float', value: fold(arg.value) };
+    if (fold && arg.kind === 'tensor' && arg.scalarInt) {
+      const real = ctx.emit('Cast', [arg.value], { to: 1 }, { rank: 0, dtype: 'float32' });
+      return ctx.emit(onnxOp, [real.value], attributes, { rank: 0, dtype: 'float32' });
+    }
+    const x = ctx.tensor(arg, 'self');
     return ctx.emit(onnxOp, [x.value], attributes, { rank: x.rank, dtype: x.dtype });
   };
 }
@@ -151,9 +161,9 @@ export const elementwiseLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['relu', unary('Relu')],
   ['sigmoid', unary('Sigmoid')],
   ['tanh', unary('Tanh')],
-  ['exp', unary('Exp')],
-  ['log', unary('Log')],
-  ['sqrt', unary('Sqrt')],
+  ['exp', unary('Exp', {}, Math.exp)],
+  ['log', unary('Log', {}, Math.log)],
+  ['sqrt', unary('Sqrt', {}, Math.sqrt)],
   ['rsqrt', (ctx) => {
     const root = unary('Sqrt')(ctx) as TensorValue;
     return ctx.emit('Reciprocal', [root.value], {}, { rank: root.rank, dtype: root.dtype });

@@ -5,7 +5,7 @@
  */
 import type { ScriptValue } from '../script-value.js';
 import { NONE } from '../script-value.js';
-import type { AtenLowering, LoweringContext, TensorValue } from '../lowering.js';
+import { knownShape, type AtenLowering, type LoweringContext, type TensorValue } from '../lowering.js';
 import { pythonBinary, pythonEquals, truthy } from '../python-semantics.js';
 
 /** `x.size(dim)` as a symbolic int (int64 scalar). */
@@ -32,6 +32,8 @@ function computeSize(ctx: LoweringContext, x: TensorValue, dim: number): TensorV
 
 export function rankOf(ctx: LoweringContext, x: TensorValue, what: string): number {
   if (x.rank === undefined) {
+    const shape = knownShape(x);
+    if (shape) return shape.length;
     return ctx.fail(`the rank of ${what} is not known while importing`, 'give the input shapes (readTorchScript option `inputs`) so ranks are known, or convert a traced archive; the CLI has no shape option yet');
   }
   return x.rank;
@@ -45,13 +47,14 @@ function size(ctx: LoweringContext): ScriptValue {
   if (dimArg.kind !== 'none') {
     let dim = ctx.int(dimArg, 'dim');
     if (dim < 0) dim += rankOf(ctx, x, 'self');
-    const known = x.shape?.[dim];
+    const known = knownShape(x)?.[dim];
     if (typeof known === 'number') return { kind: 'int', value: known };
     return symbolicSize(ctx, x, dim);
   }
   const rank = rankOf(ctx, x, 'self');
+  const shape = knownShape(x);
   return { kind: 'list', items: Array.from({ length: rank }, (_, d): ScriptValue => {
-    const known = x.shape?.[d];
+    const known = shape?.[d];
     return typeof known === 'number' ? { kind: 'int', value: known } : symbolicSize(ctx, x, d);
   }) };
 }
