@@ -77,3 +77,16 @@ export function alignedByteVector(builder: Builder, bytes: Uint8Array): number {
   builder.prep(16, bytes.byteLength);
   return builder.createByteVector(bytes);
 }
+
+/**
+ * Room for a 16-byte-aligned byte vector of `byteLength` bytes whose contents are filled in later
+ * (the writer streams constants straight into the file instead of copying them into the builder).
+ * Returns the vector's offset; its data starts `offset - 4` bytes before the builder's end.
+ */
+export function reservedByteVector(builder: Builder, byteLength: number): number {
+  builder.prep(16, byteLength);
+  builder.startVector(1, byteLength, 1); // ensures room for the bytes and the length prefix
+  // The Builder keeps its free space as a field that its TypeScript declaration marks private.
+  (builder as unknown as { space: number }).space -= byteLength;
+  return builder.endVector();
+}

@@ -1,5 +1,5 @@
 import { Builder } from 'flatbuffers';
-import type { Model, Node, TensorType } from '@modelpass/ir';
+import type { Model, Node, Tensor, TensorType } from '@modelpass/ir';
 import {
   Buffer as FbBuffer,
   Metadata as FbMetadata,
@@ -19,7 +19,7 @@ import { tfliteError } from '../io/errors.js';
 import { META_DESCRIPTION, META_METADATA_PREFIX, META_SIGNATURE_DEFS, META_TENSOR_NAME } from '../io/metadata-keys.js';
 import type { SignatureDefJson } from '../io/signature-defs.js';
 import { tensorTypeOfDtype } from '../io/tensor-types.js';
-import { alignedByteVector } from './flat-vectors.js';
+import { alignedByteVector, reservedByteVector } from './flat-vectors.js';
 import type { ModelPlan, SubgraphPlan, TensorPlan } from './model-plan.js';
 import { exportOptions } from './options-export.js';
 
@@ -32,6 +32,29 @@ export interface BuiltFlatbuffer {
   readonly bytes: Uint8Array;
   /** External mode: the Buffer table offsets (from the end of the flatbuffer) by buffer index. */
   readonly bufferTables: number[];
+  /**
+   * Inline mode: where each constant's data goes in `bytes` (left as zeros by the build), in file
+   * order; `fillConstants` copies them in, `writeTflite` streams them into the file between the rest.
+   */
+  readonly constants: ConstantRegion[];
+}
+
+export interface ConstantRegion {
+  /** Byte position of the data in the finished flatbuffer (16-byte aligned). */
+  readonly start: number;
+  readonly tensor: Tensor;
+}
+
+/** Copies each constant's bytes into its region (for callers that need the whole file in memory). */
+export function fillConstants(built: BuiltFlatbuffer): Uint8Array {
+  for (const { start, tensor } of built.constants) {
+    let at = start;
+    for (const chunk of tensor.byteChunks()) {
+      built.bytes.set(chunk, at);
+      at += chunk.byteLength;
+    }
+  }
+  return built.bytes;
 }
 
 /** Headroom per tensor/operator table (name, shape, vtable, quantization) besides the constant data. */
@@ -54,6 +77,7 @@ export function buildFlatbuffer(model: Model, plan: ModelPlan, external: boolean
   // Sized up front: growing doubles and copies the whole buffer each time (a quarter of a big write's time).
   const b = new Builder(initialBuilderBytes(plan, external));
   const bufferTables: number[] = [];
+  const reserved: { offset: number; tensor: Tensor }[] = [];
   const bufferOffsets = plan.buffers.map((tensor, index) => {
     if (index === 0 || !tensor) {
       FbBuffer.startBuffer(b);
@@ -67,7 +91,9 @@ export function buildFlatbuffer(model: Model, plan: ModelPlan, external: boolean
       bufferTables[index] = table;
       return table;
     }
-    const data = alignedByteVector(b, tensor.bytes());
+    // Room only: copying every weight into the builder cost as much as writing the file.
+    const data = reservedByteVector(b, tensor.storage?.byteLength ?? 0);
+    reserved.push({ offset: data, tensor });
     FbBuffer.startBuffer(b);
     FbBuffer.addData(b, data);
     return FbBuffer.endBuffer(b);
@@ -110,7 +136,10 @@ export function buildFlatbuffer(model: Model, plan: ModelPlan, external: boolean
   if (metadataVector) FbModel.addMetadata(b, metadataVector);
   if (signaturesVector) FbModel.addSignatureDefs(b, signaturesVector);
   FbModel.finishModelBuffer(b, FbModel.endModel(b));
-  return { bytes: b.asUint8Array(), bufferTables };
+  const bytes = b.asUint8Array();
+  // A vector's offset counts from the end of the buffer and points at its 4-byte length prefix.
+  const constants = reserved.map(({ offset, tensor }) => ({ start: bytes.byteLength - offset + 4, tensor })).sort((x, y) => x.start - y.start);
+  return { bytes, bufferTables, constants };
 }
 
 function dimsOf(type: TensorType): { shape: number[]; signature: number[] | undefined } {

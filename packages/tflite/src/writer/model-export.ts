@@ -2,7 +2,7 @@ import { writeFileAtomicWith, type Model } from '@modelpass/ir';
 import { TABLE_SLOTS } from '../generated/schema-tables.js';
 import { tfliteError } from '../io/errors.js';
 import { FlatBytes, TableReader } from '../reader/table-reader.js';
-import { buildFlatbuffer } from './flatbuffer-build.js';
+import { buildFlatbuffer, fillConstants } from './flatbuffer-build.js';
 import { planModel } from './model-plan.js';
 import { assertExportable } from './validate.js';
 
@@ -34,7 +34,16 @@ export function writeTflite(model: Model, path: string, options: WriteTfliteOpti
   const external = plan.bufferBytes > threshold;
   const built = buildFlatbuffer(model, plan, external, path);
   if (!external) {
-    writeFileAtomicWith(path, (output) => output.write(built.bytes));
+    // The constants' regions were left empty in the flatbuffer: stream each tensor into its place.
+    writeFileAtomicWith(path, (output) => {
+      let position = 0;
+      for (const { start, tensor } of built.constants) {
+        output.write(built.bytes.subarray(position, start));
+        for (const chunk of tensor.byteChunks()) output.write(chunk);
+        position = start + (tensor.storage?.byteLength ?? 0);
+      }
+      output.write(built.bytes.subarray(position));
+    });
     return;
   }
   // Patch each Buffer's offset now that the flatbuffer's size is known; data follows, 16-byte aligned.
@@ -75,7 +84,7 @@ export function encodeTflite(model: Model, name = '<in-memory model>'): Uint8Arr
       hint: 'write it to a file with writeTflite, which stores big buffers after the flatbuffer',
     });
   }
-  return buildFlatbuffer(model, plan, false, name).bytes;
+  return fillConstants(buildFlatbuffer(model, plan, false, name));
 }
 
 function alignUp(value: number): number {

@@ -31,6 +31,16 @@ describe('transposeTensor', () => {
     ['float16', [2, 5, 3], [1, 2, 0]],
     ['int8', [4, 3, 2, 2, 2], [4, 3, 2, 1, 0]],
     ['float32', [7], [0]],
+    // Batched 2-D transposes (blocked path): conv filters OIHW → OHWI with tiles crossing the edges.
+    ['float32', [3, 70, 3, 3], [0, 2, 3, 1]],
+    ['float32', [40, 33], [1, 0]],
+    ['int8', [33, 65], [1, 0]],
+    ['float16', [3, 1, 37, 5], [0, 2, 3, 1]],
+    ['float32', [6, 4, 3, 3], [1, 2, 3, 0]],
+    ['int32', [2, 3, 4, 5], [0, 3, 1, 2]],
+    // Only size-1 axes move: same bytes, new shape.
+    ['float32', [5, 7, 1, 1], [0, 2, 3, 1]],
+    ['int8', [1, 4, 1, 3], [2, 0, 1, 3]],
   ];
   for (const [dtype, shape, perm] of cases) {
     it(`${dtype}[${shape.join(',')}] by [${perm.join(',')}] equals the element-by-element definition`, () => {
@@ -44,6 +54,16 @@ describe('transposeTensor', () => {
       expect(transposeTensor(moved, invertPermutation(perm)).equals(tensor)).toBe(true);
     });
   }
+  it('moves no data when only size-1 axes move: the result shares the storage (a lazy weight stays lazy)', () => {
+    const tensor = Tensor.fromValues('float32', [4, 3, 1, 1], Array.from({ length: 12 }, (_, i) => i));
+    const moved = transposeTensor(tensor, [0, 2, 3, 1]);
+    expect(moved.shape).toEqual([4, 1, 1, 3]);
+    expect(moved.storage).toBe(tensor.storage);
+  });
+  it('renumbers a per-channel quantization axis on the blocked path', () => {
+    const tensor = Tensor.fromValues('int8', [2, 3, 2, 2], Array.from({ length: 24 }, (_, i) => i), { scale: [0.5, 0.25], zeroPoint: [0, 0], axis: 0 });
+    expect(transposeTensor(tensor, [1, 2, 3, 0]).quant?.axis).toBe(3);
+  });
   it('keeps NaN payloads bit for bit', () => {
     const bytes = new Uint8Array(new Uint32Array([0x7fa00001, 0xffc00002, 0x3f800000, 0x7f800001]).buffer);
     const tensor = Tensor.fromBytes('float32', [2, 2], bytes);

@@ -1,4 +1,5 @@
 import { dtypeInfo, ModelpassError, Tensor, tensorType, type Dim, type Type } from '@modelpass/ir';
+import { batchedMatrixTranspose, simplifyTranspose, transposeMatrices } from './transpose-plan.js';
 
 /** A permutation in ONNX Transpose's convention: output axis `i` is input axis `perm[i]`. */
 export type Permutation = readonly number[];
@@ -81,13 +82,24 @@ export function transposeTensor(tensor: Tensor, perm: Permutation): Tensor {
     });
   }
   const width = bits / 8;
+  const quant = tensor.quant && permuteQuantAxis(tensor.quant, perm);
+  const plan = simplifyTranspose(shape, perm);
+  // Only size-1 axes move (a 1×1 conv's OIHW → OHWI): the same bytes in a new shape, still lazy.
+  if (isIdentityPermutation(plan.perm)) return tensor.reshape(outShape).withQuant(quant);
   const bytes = tensor.bytes();
   const out = new Uint8Array(bytes.byteLength);
   // Whole elements through a typed view of the element's width (a copy first when unaligned); one
   // monomorphic loop per width, so V8 keeps each fast.
   const aligned = bytes.byteOffset % width === 0 ? bytes : new Uint8Array(bytes); // a copy (Buffer#slice would be a view)
-  const walk = strides(shape, perm);
   const buffer = aligned.buffer as ArrayBuffer;
+  const matrices = batchedMatrixTranspose(plan);
+  if (matrices && (width === 4 || width === 2 || width === 1)) {
+    const view = width === 4 ? Uint32Array : width === 2 ? Uint16Array : Uint8Array;
+    const { batch, rows, cols } = matrices;
+    transposeMatrices(new view(buffer, aligned.byteOffset, aligned.byteLength / width), new view(out.buffer), batch, rows, cols);
+    return Tensor.fromBytes(tensor.dtype, outShape, out, quant);
+  }
+  const walk = strides(shape, perm);
   if (width === 4) copyTransposed32(new Uint32Array(buffer, aligned.byteOffset, aligned.byteLength / 4), new Uint32Array(out.buffer), walk);
   else if (width === 2) copyTransposed16(new Uint16Array(buffer, aligned.byteOffset, aligned.byteLength / 2), new Uint16Array(out.buffer), walk);
   else if (width === 1) copyTransposed8(aligned, out, walk);
@@ -95,7 +107,7 @@ export function transposeTensor(tensor: Tensor, perm: Permutation): Tensor {
     const order = transposedOrder(shape, perm);
     for (let i = 0; i < order.length; i++) out.set(aligned.subarray(order[i]! * width, order[i]! * width + width), i * width);
   }
-  return Tensor.fromBytes(tensor.dtype, outShape, out, tensor.quant && permuteQuantAxis(tensor.quant, perm));
+  return Tensor.fromBytes(tensor.dtype, outShape, out, quant);
 }
 
 interface TransposeWalk {
