@@ -17,6 +17,8 @@ export interface WriteTfliteOptions {
 
 const DEFAULT_EXTERNAL_ABOVE = 2 ** 30;
 const ALIGN = 16;
+/** Constants in memory up to this size are copied into the flatbuffer; bigger or lazy ones are streamed. */
+const COPY_INLINE_BELOW = 256 * 1024;
 
 /**
  * Writes a model of the tflite dialect as a .tflite file: every node must be a `tflite.*` op (run
@@ -35,9 +37,15 @@ export function writeTflite(model: Model, path: string, options: WriteTfliteOpti
   const built = buildFlatbuffer(model, plan, external, path);
   if (!external) {
     // The constants' regions were left empty in the flatbuffer: stream each tensor into its place.
+    // Small constants already in memory are copied into their regions: one write instead of two each.
+    const streamed = built.constants.filter(({ start, tensor }) => {
+      if (!tensor.isLoaded || tensor.byteLength > COPY_INLINE_BELOW) return true;
+      built.bytes.set(tensor.bytes(), start);
+      return false;
+    });
     writeFileAtomicWith(path, (output) => {
       let position = 0;
-      for (const { start, tensor } of built.constants) {
+      for (const { start, tensor } of streamed) {
         output.write(built.bytes.subarray(position, start));
         for (const chunk of tensor.byteChunks()) output.write(chunk);
         position = start + (tensor.storage?.byteLength ?? 0);

@@ -77,13 +77,18 @@ const conv: LoweringRule = {
   },
 };
 
-/** Rows [start, end) along axis 0: a contiguous copy of the bytes (no per-element gather). */
+/** Rows [start, end) along axis 0 of a loaded tensor: a view of its bytes (no copy, no gather). */
 function leadingRows(tensor: Tensor, start: number, end: number): Tensor {
   const rows = tensor.shape[0]!;
   const bytes = tensor.bytes();
   if (rows === 0 || bytes.byteLength % rows !== 0) return sliceAlongAxis(tensor, 0, start, end);
   const rowBytes = bytes.byteLength / rows;
-  return Tensor.fromBytes(tensor.dtype, [end - start, ...tensor.shape.slice(1)], bytes.slice(start * rowBytes, end * rowBytes), tensor.quant);
+  return Tensor.fromBytes(tensor.dtype, [end - start, ...tensor.shape.slice(1)], bytes.subarray(start * rowBytes, end * rowBytes), tensor.quant);
+}
+
+/** The tensor with its bytes in memory (read from the file once, not once per group). */
+function loaded(tensor: Tensor): Tensor {
+  return tensor.isLoaded ? tensor : Tensor.fromBytes(tensor.dtype, tensor.shape, tensor.bytes(), tensor.quant);
 }
 
 /** A grouped convolution as SPLIT → one CONV_2D per group → CONCATENATION (channels last). */
@@ -96,10 +101,11 @@ function groupedConv(emit: TfliteEmitter, x: Value, weight: Tensor, bias: Tensor
   const parts = emit.op('SPLIT', [emit.int32([3], [], 'split_axis'), x], { num_splits: group }, new Array(group).fill(splitType)).outputs;
   const partType = typeWithShape(outType, [outDims[0]!, outDims[1]!, outDims[2]!, outPerGroup]);
   // One transpose of the whole filter (OIHW → OHWI), read once; each group is then a run of whole rows.
-  const filters = transposeTensor(weight, [0, 2, 3, 1]);
+  const filters = loaded(transposeTensor(weight, [0, 2, 3, 1]));
+  const biases = loaded(bias);
   const convs = parts.map((part, g) => {
     const filter = leadingRows(filters, g * outPerGroup, (g + 1) * outPerGroup);
-    const groupBias = leadingRows(bias, g * outPerGroup, (g + 1) * outPerGroup);
+    const groupBias = leadingRows(biases, g * outPerGroup, (g + 1) * outPerGroup);
     return emit.op1('CONV_2D', [part!, emit.constant(filter, `filter_g${g}`), emit.constant(groupBias, `bias_g${g}`)], options, partType);
   });
   return emit.op1('CONCATENATION', convs, { axis: 3, fused_activation_function: 'NONE' }, outType);
