@@ -7,6 +7,7 @@ import { ModelpassError, type Model, type Node, type Value } from '@modelpass/ir
 import { inferShapes } from '@modelpass/ops';
 import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
 import { writeOutTrainingBatchNorm } from './batch-norm-training.js';
+import { writeOutTrainingDropout, type DropoutMask } from './dropout-training.js';
 import { GradientContext } from './gradient-context.js';
 import { lossBuilders, type LossSpec } from './losses.js';
 import type { GradientRuleRegistry } from './rule-registry.js';
@@ -26,6 +27,11 @@ export interface BuildGradientGraphOptions {
    * ops, with the updated running statistics as `running.<name>` outputs.
    */
   readonly batchNormalization?: 'running-statistics' | 'batch-statistics';
+  /**
+   * `inference` (default): Dropout is the identity. `train`: each Dropout multiplies by a mask fed as a
+   * new graph input (`dropoutMasks`; see `writeOutTrainingDropout`).
+   */
+  readonly dropout?: 'inference' | 'train';
 }
 
 export interface GradientGraph {
@@ -38,6 +44,8 @@ export interface GradientGraph {
   readonly lossInputs: readonly string[];
   /** With `batchNormalization: 'batch-statistics'`: running mean/variance initializer → its updated value's output. */
   readonly runningStatistics: ReadonlyMap<string, string>;
+  /** With `dropout: 'train'`: the mask inputs, one per Dropout node. */
+  readonly dropoutMasks: readonly DropoutMask[];
 }
 
 /** Training graphs import at least this opset: gradients use ScatterElements' `reduction=add`. */
@@ -82,6 +90,7 @@ export function buildGradientGraph(source: Model, options: BuildGradientGraphOpt
   const graph = model.graph;
   inferShapes(model);
   const runningUpdates = options.batchNormalization === 'batch-statistics' ? writeOutTrainingBatchNorm(model) : new Map<string, Value>();
+  const dropoutMasks = options.dropout === 'train' ? writeOutTrainingDropout(model) : [];
 
   const outputName = options.loss.output ?? graph.outputs[0]?.name;
   const prediction = outputName === undefined ? undefined : graph.outputs.find((o) => o.name === outputName) ?? graph.getValue(outputName);
@@ -94,7 +103,8 @@ export function buildGradientGraph(source: Model, options: BuildGradientGraphOpt
   if (!build) throw new ModelpassError({ reason: `unknown loss '${options.loss.kind}'`, expected: [...lossBuilders.keys()].join(', '), source: '@modelpass/train' });
   const inputsBefore = new Set(graph.inputs.map((v) => v.name));
   const loss = build(ctx, prediction, options.loss);
-  const lossInputs = graph.inputs.map((v) => v.name).filter((n) => !inputsBefore.has(n));
+  const masks = new Set(dropoutMasks.map((mask) => mask.input));
+  const lossInputs = graph.inputs.map((v) => v.name).filter((n) => !inputsBefore.has(n) && !masks.has(n));
   inferShapes(model);
 
   const wrtNames = options.wrt ?? trainableInitializers(source, rules);
@@ -124,7 +134,7 @@ export function buildGradientGraph(source: Model, options: BuildGradientGraphOpt
     const node = nodes[i]!;
     if (!reachesLoss.has(node)) continue;
     const rule = rules.get(node.op);
-    const needs = node.inputs.map((input, index) => !!input && dependsOnWrt.has(input) && isFloat(input) && !rule?.nonDifferentiable?.includes(index));
+    const needs = node.inputs.map((input, index) => !!input && dependsOnWrt.has(input) && (isFloat(input) || !!rule?.integerGradients) && !rule?.nonDifferentiable?.includes(index));
     if (!needs.some(Boolean)) continue;
     const outputGrads = node.outputs.map((output) => (output ? accumulated(output) : null));
     if (outputGrads.every((g) => g === null)) continue;
@@ -167,7 +177,7 @@ export function buildGradientGraph(source: Model, options: BuildGradientGraphOpt
   }
   graph.setOutputs(outputs);
   inferShapes(model);
-  return { model, loss: lossOutput.name, gradients, lossInputs, runningStatistics };
+  return { model, loss: lossOutput.name, gradients, lossInputs, runningStatistics, dropoutMasks };
 }
 
 /** Values whose computation depends (through float data) on a differentiated value. */
@@ -177,7 +187,7 @@ function forwardDependents(nodes: readonly Node[], wrt: readonly Value[], rules:
     const rule = rules.get(node.op);
     const fed = node.inputs.some((input, index) => input && dependents.has(input) && !rule?.nonDifferentiable?.includes(index));
     if (!fed) continue;
-    for (const output of node.outputs) if (output && isFloat(output)) dependents.add(output);
+    for (const output of node.outputs) if (output && (isFloat(output) || rule?.integerGradients)) dependents.add(output);
   }
   return dependents;
 }

@@ -2,9 +2,16 @@ export { buildGradientGraph, trainableInitializers, TRAINING_MIN_OPSET, type Bui
 export { GradientContext, ruleError } from './gradient-context.js';
 export { defineGradientRule, GradientRuleRegistry, type GradientRule, type GradientRuleInput } from './rule-registry.js';
 export { builtinGradientRules, createGradientRuleRegistry } from './rules/index.js';
-export { lossBuilders, type LossBuilder, type LossSpec } from './losses.js';
-export { trainSteps, type TrainBatch, type TrainStepsOptions, type TrainStepsResult } from './train-steps.js';
+export { lossBuilders, type DistillationLossSpec, type FeatureMatchSpec, type LossBuilder, type LossSpec } from './losses.js';
+export { trainSteps, resolveOptimizer, type TrainBatch, type TrainStepsOptions, type TrainStepsResult } from './train-steps.js';
 export { weightsAsInputs } from './weights-as-inputs.js';
 export { writeOutTrainingBatchNorm, type RunningStatisticOutputs } from './batch-norm-training.js';
+export { writeOutTrainingDropout, fillDropoutMask, type DropoutMask } from './dropout-training.js';
 export { trainPass, trainPasses } from './train-pass.js';
 export { shuffledBatches, type ShuffledBatchesOptions } from './shuffled-batches.js';
+export { optimizerRules, optimizerRule, optimizerStepModel, defineOptimizer, type AdamWSpec, type OptimizerRule, type OptimizerSpec, type OptimizerStepModel, type OptimizerUpdate, type SgdSpec } from './optimizers/index.js';
+export { learningRateAt, checkSchedule, scheduleRules, type ScheduleSpec } from './schedules.js';
+export { buildTrainingGraph, type BuildTrainingGraphOptions, type CarriedValue, type TrainingGraph } from './training-graph.js';
+export { Trainer, type TrainerOptions, type TrainerState, type StepResult } from './trainer.js';
+export { distillPass, distillPasses, prepareFakeQuantStudent, requantizeWeights, addFeatureProjections, parseFeaturePairs, loadTeacher, withTeacherTargets, type FakeQuantizedWeight, type FeaturePair, type PlannedFeature, type Teacher } from './distill/index.js';
+export { fakeQuantRules } from './rules/fake-quant.js';
