@@ -3,7 +3,7 @@ import { PassEnvironment, shareHostPackages } from '@modelpass/pass-manager';
 import { prunePasses } from '@modelpass/prune';
 import { quantizePasses } from '@modelpass/quantize';
 import { registerTfliteDialect, tflitePasses } from '@modelpass/tflite';
-import { trainPasses } from '@modelpass/train';
+import { distillPasses, trainPasses } from '@modelpass/train';
 import { transformPasses } from '@modelpass/transforms';
 import type { CliIO } from './cli-io.js';
 import { loadPluginFile } from './plugin-files.js';
@@ -17,6 +17,7 @@ export function builtinEnvironment(): PassEnvironment {
   environment.passes.register(quantizePasses, '@modelpass/quantize');
   environment.passes.register(tflitePasses, '@modelpass/tflite');
   environment.passes.register(trainPasses, '@modelpass/train');
+  environment.passes.register(distillPasses, '@modelpass/train');
   return environment;
 }
 

@@ -6,6 +6,7 @@
  * - `cross-entropy`: mean over the batch of −log softmax(logits)[label]; labels int64 `[N]`.
  * - `mse`: mean of (prediction − target)² over all elements.
  * - `kl`: T² · batch-mean of KL(softmax(teacher/T) ‖ softmax(student/T)) (Hinton et al.), teacher logits as an input.
+ * - `distillation`: α·kl + (1−α)·cross-entropy, plus β · Σ mse over matched intermediate features.
  */
 import { ModelpassError, Tensor, tensorType, type Value } from '@modelpass/ir';
 import type { GradientContext } from './gradient-context.js';
@@ -13,7 +14,31 @@ import type { GradientContext } from './gradient-context.js';
 export type LossSpec =
   | { readonly kind: 'cross-entropy'; readonly output?: string; readonly labels?: string }
   | { readonly kind: 'mse'; readonly output?: string; readonly target?: string }
-  | { readonly kind: 'kl'; readonly output?: string; readonly teacher?: string; readonly temperature?: number };
+  | { readonly kind: 'kl'; readonly output?: string; readonly teacher?: string; readonly temperature?: number }
+  | DistillationLossSpec;
+
+/** One intermediate-feature term of a distillation loss: mse between a student value and a new input holding the teacher's tensor. */
+export interface FeatureMatchSpec {
+  /** The student's value (an intermediate tensor, or a projection of one). */
+  readonly student: string;
+  /** Name of the input the teacher's tensor is fed through. */
+  readonly target: string;
+}
+
+export interface DistillationLossSpec {
+  readonly kind: 'distillation';
+  readonly output?: string;
+  /** Input names (default `labels`, `teacher_logits`). */
+  readonly labels?: string;
+  readonly teacher?: string;
+  /** Softmax temperature T (default 4). */
+  readonly temperature?: number;
+  /** Weight α of the soft-target term (default 0.7); 1−α weighs the hard labels. */
+  readonly alpha?: number;
+  readonly features?: readonly FeatureMatchSpec[];
+  /** Weight β of each feature term (default 1). */
+  readonly featureWeight?: number;
+}
 
 export type LossBuilder = (ctx: GradientContext, prediction: Value, spec: LossSpec) => Value;
 
@@ -60,5 +85,28 @@ export const lossBuilders = new Map<LossSpec['kind'], LossBuilder>([
     const perSample = ctx.reduceSum(terms, [1], false);
     return ctx.op('Mul', [batchMean(ctx, perSample), ctx.scalar(temperature * temperature)]);
   }],
+  ['distillation', (ctx, studentLogits, spec) => distillationLoss(ctx, studentLogits, spec as DistillationLossSpec)],
 ]);
+
+function distillationLoss(ctx: GradientContext, studentLogits: Value, spec: DistillationLossSpec): Value {
+  const temperature = spec.temperature ?? 4;
+  const alpha = spec.alpha ?? 0.7;
+  const featureWeight = spec.featureWeight ?? 1;
+  const bad = (name: string, value: number, expected: string) => new ModelpassError({ reason: `distillation loss option '${name}' is ${value}`, expected, source: '@modelpass/train' });
+  if (!(Number.isFinite(temperature) && temperature > 0)) throw bad('temperature', temperature, 'a positive number');
+  if (!(alpha >= 0 && alpha <= 1)) throw bad('alpha', alpha, 'a number in [0, 1]');
+  if (!(Number.isFinite(featureWeight) && featureWeight >= 0)) throw bad('featureWeight', featureWeight, 'a number ≥ 0');
+  const soft = lossBuilders.get('kl')!(ctx, studentLogits, { kind: 'kl', temperature, ...(spec.teacher ? { teacher: spec.teacher } : {}) });
+  const hard = lossBuilders.get('cross-entropy')!(ctx, studentLogits, { kind: 'cross-entropy', ...(spec.labels ? { labels: spec.labels } : {}) });
+  let total = ctx.op('Add', [ctx.op('Mul', [soft, ctx.scalar(alpha)]), ctx.op('Mul', [hard, ctx.scalar(1 - alpha)])]);
+  for (const feature of spec.features ?? []) {
+    const value = ctx.graph.getValue(feature.student);
+    if (!value || value.type.kind !== 'tensor' || !['float32', 'float64', 'float16'].includes(value.type.dtype)) {
+      throw new ModelpassError({ reason: `feature matching reads the student's tensor '${feature.student}', which the model does not have as a float tensor`, source: '@modelpass/train' });
+    }
+    const mse = lossBuilders.get('mse')!(ctx, value, { kind: 'mse', target: feature.target });
+    total = ctx.op('Add', [total, ctx.op('Mul', [mse, ctx.scalar(featureWeight)])]);
+  }
+  return total;
+}
 

@@ -20,6 +20,11 @@ export interface GradientRule {
   readonly op: string;
   /** Input positions that never get a gradient (indices, shapes, running statistics, exponents). */
   readonly nonDifferentiable?: readonly number[];
+  /**
+   * The op's integer inputs and outputs carry gradients too (fake quantization: QuantizeLinear's integer
+   * output and DequantizeLinear's integer input, for the straight-through estimator). Default: only float values do.
+   */
+  readonly integerGradients?: boolean;
   readonly gradient: (input: GradientRuleInput) => readonly (Value | null)[];
 }
 

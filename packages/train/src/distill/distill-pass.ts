@@ -1,0 +1,102 @@
+/**
+ * `distill{teacher=PATH dataset=… epochs=… temperature=4 alpha=0.7 features=[t:s,…] …}`: knowledge
+ * distillation (Hinton et al. 2015). The model in the pipeline is the student; the teacher runs in ONNX
+ * Runtime once per batch for its soft targets (and matched features), and the student is trained with
+ * the `distillation` loss (α·T²·KL + (1−α)·CE + β·Σ feature mse) by `trainSteps`. A QDQ student trains
+ * fake-quantized and keeps its scales; feature projections are trained and dropped.
+ */
+import { ModelpassError } from '@modelpass/ir';
+import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
+import { inferShapes } from '@modelpass/ops';
+import { definePass, option } from '@modelpass/pass-manager';
+import { loadDataset, OrtRunner } from '@modelpass/runtime';
+import { shuffledBatches } from '../shuffled-batches.js';
+import { trainSteps } from '../train-steps.js';
+import { prepareFakeQuantStudent, requantizeWeights } from './fake-quant-student.js';
+import { addFeatureProjections, parseFeaturePairs } from './feature-matching.js';
+import { loadTeacher, tensorTypeOf, withTeacherTargets } from './teacher.js';
+
+const LOGITS_INPUT = 'teacher_logits';
+
+function distillError(reason: string, hint?: string): ModelpassError {
+  return new ModelpassError({ reason, ...(hint ? { hint } : {}), source: '@modelpass/train' });
+}
+
+export const distillPass = definePass({
+  name: 'distill',
+  summary: "Train the model (the student) on a teacher model's soft targets and the labels (knowledge distillation, run in ONNX Runtime)",
+  options: {
+    teacher: option.string({ default: '', help: 'the teacher model file (ONNX, or any format modelpass reads that encodes to ONNX)' }),
+    dataset: option.string({ default: '', help: 'labelled training data, e.g. fashion-mnist:train or idx:IMAGES,LABELS' }),
+    epochs: option.integer({ default: 1, min: 1, help: 'passes over the (sampled) dataset' }),
+    temperature: option.number({ default: 4, min: 0, help: 'softmax temperature T of the soft targets' }),
+    alpha: option.number({ default: 0.7, min: 0, max: 1, help: 'weight of the soft-target term (1−alpha weighs the labels)' }),
+    features: option.list(option.string({}), { default: [], help: 'intermediate tensors to match, teacherTensor:studentTensor (mse; a learned 1×1 projection when channels differ)' }),
+    featureWeight: option.number({ default: 1, min: 0, help: 'weight β of each feature-matching term' }),
+    lr: option.number({ default: 0.01, min: 0, help: 'learning rate' }),
+    momentum: option.number({ default: 0.9, min: 0, max: 0.999, help: 'SGD momentum' }),
+    weightDecay: option.number({ default: 0, min: 0, help: 'L2 weight decay' }),
+    batch: option.integer({ default: 64, min: 1, help: 'batch size' }),
+    samples: option.integer({ default: 0, min: 0, help: 'train on the first N samples only (0: all)' }),
+    seed: option.integer({ default: 0, min: 0, help: 'shuffle and projection seed' }),
+    batchNorm: option.enum(['running-statistics', 'batch-statistics'], { default: 'batch-statistics', help: "the student's BatchNormalization during training (the teacher's always uses its running statistics)" }),
+  },
+  statistics: ['steps', 'weights-trained', 'fake-quantized-weights', 'projections'],
+  async run(model, context) {
+    const o = context.options;
+    if (!o.teacher) throw distillError("distill needs teacher=PATH (the model to learn from)");
+    if (!o.dataset) throw distillError("distill needs dataset=… (e.g. 'fashion-mnist:train')");
+    if (!(o.lr > 0)) throw distillError(`distill option lr is ${o.lr}`, 'a positive number');
+    if (!(o.temperature > 0)) throw distillError(`distill option temperature is ${o.temperature}`, 'a positive number');
+    const pairs = parseFeaturePairs(o.features);
+    const teacher = loadTeacher(o.teacher, pairs.map((pair) => pair.teacher));
+
+    const student = decodeOnnx(encodeOnnx(model));
+    inferShapes(student);
+    const input = student.graph.inputs.find((value) => !value.isConstant);
+    const type = input?.type;
+    if (!input || type?.kind !== 'tensor' || type.shape === null || !type.shape.slice(1).every((d) => typeof d === 'number')) {
+      throw distillError('distill needs a student whose first input has static dims after the batch axis');
+    }
+    const studentLogits = tensorTypeOf(student, student.graph.outputs[0]?.name ?? '')?.shape?.at(-1);
+    const teacherLogits = tensorTypeOf(teacher.model, teacher.logits)?.shape?.at(-1);
+    if (typeof studentLogits === 'number' && typeof teacherLogits === 'number' && studentLogits !== teacherLogits) {
+      throw distillError(`distill: the teacher '${o.teacher}' gives ${teacherLogits} classes ('${teacher.logits}'), the student ${studentLogits}`);
+    }
+    const fakeQuantized = prepareFakeQuantStudent(student);
+    const features = addFeatureProjections(student, teacher.model, pairs, o.seed);
+
+    const dataset = loadDataset(o.dataset, o.samples > 0 ? { limit: o.samples } : {});
+    const batches = shuffledBatches(dataset, { batchSize: o.batch, input: input.name, sampleShape: type.shape.slice(1) as number[], seed: o.seed, epochs: o.epochs });
+    const runner = new OrtRunner({ maxSessions: 1 });
+    let result;
+    try {
+      const targets = withTeacherTargets(batches, {
+        teacher, runner, studentInput: input.name, logitsInput: LOGITS_INPUT,
+        features: new Map(features.map((feature) => [feature.teacherTensor, feature.target])),
+      });
+      result = await trainSteps(student, targets, {
+        lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, batchNormalization: o.batchNorm,
+        loss: { kind: 'distillation', teacher: LOGITS_INPUT, temperature: o.temperature, alpha: o.alpha, featureWeight: o.featureWeight, features: features.map(({ student: s, target }) => ({ student: s, target })) },
+        onStep: (step, loss) => { if (step % 50 === 0) context.debug(`step ${step}: loss ${loss.toFixed(4)}`); },
+      });
+    } finally {
+      await runner.dispose();
+    }
+
+    let trained = 0;
+    for (const value of model.graph.constants) {
+      const updated = result.model.graph.getValue(value.name)?.constant;
+      if (updated && value.constant && updated.dtype === value.constant.dtype && !updated.equals(value.constant)) { value.setConstant(updated); trained++; }
+    }
+    trained += requantizeWeights(result.model, model, fakeQuantized);
+    context.statistic('steps', result.losses.length);
+    context.statistic('weights-trained', trained);
+    context.statistic('fake-quantized-weights', fakeQuantized.filter((w) => w.training === 'fake-quantized').length);
+    context.statistic('projections', features.filter((f) => f.projection).length);
+    if (result.losses.length) context.debug(`loss: first ${result.losses[0]!.toFixed(4)}, last ${result.losses.at(-1)!.toFixed(4)}`);
+    return context.preserve(['shapes']);
+  },
+});
+
+export const distillPasses = [distillPass];
