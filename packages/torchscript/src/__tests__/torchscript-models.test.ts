@@ -16,9 +16,10 @@ const seed = Number(process.env['MODELPASS_SAMPLE_SEED'] ?? 13);
 const sample = ['fashion_cnn', 'fashion_mlp', ...seededSample(TORCHVISION_SAMPLE_POOL, 2, seed)];
 /** Sequence models: [name, mode, also written back to TorchScript]. Their input shape is given (ranks and size checks need it). */
 const SEQUENCE_CASES: Array<[string, 'scripted' | 'traced', boolean]> = [
-  ['gru_tagger', 'scripted', false],
-  ['gru_tagger', 'traced', false],
-  ['lstm_tagger', 'traced', false],
+  ['gru_tagger', 'scripted', true],
+  ['gru_tagger', 'traced', true],
+  ['lstm_tagger', 'scripted', true],
+  ['lstm_tagger', 'traced', true],
   ['fashion_transformer', 'traced', true],
   ['torch_encoder', 'traced', true],
   ['torch_encoder', 'scripted', true],
@@ -95,5 +96,17 @@ describe('scripted torch.nn.TransformerEncoder with symbolic batch and time', ()
     writeOnnx(model, onnxPath);
     const [output] = [...(await runOrt(onnxPath, { [model.graph.inputs[0]!.name]: input })).values()];
     expect(maxDifference(output!, readNpy(fx.expected('torch_encoder', 'scripted')))).toBeLessThan(TOLERANCE);
+  }, 120_000);
+});
+
+describe.each(['gru_tagger', 'lstm_tagger'])('%s: torch.onnx.export ONNX (GRU/LSTM nodes) → TorchScript', (name) => {
+  it('loads in torch and matches torch within 1e-4', () => {
+    const written = join(fx.dir, `${name}.from-onnx.pt`);
+    const model = readOnnx(fx.onnx(name));
+    expect([...model.graph.nodes()].some((node) => node.op === 'onnx.GRU' || node.op === 'onnx.LSTM')).toBe(true);
+    writeTorchScript(model, written);
+    const out = join(fx.dir, `${name}.from-onnx.npy`);
+    torchRun(written, fx.input(name), out);
+    expect(maxDifference(readNpy(out), readNpy(fx.expected(name, 'scripted')))).toBeLessThan(TOLERANCE);
   }, 120_000);
 });

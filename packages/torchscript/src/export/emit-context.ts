@@ -2,7 +2,7 @@
  * What a canonical-op emitter sees while writing TorchScript: the node, TorchScript names for its
  * values, constant values it can inline (shapes, axes), and a way to append source lines.
  */
-import { isTensorType, type Node, type Value } from '@modelpass/ir';
+import { isTensorType, type Node, type Tensor, type Value } from '@modelpass/ir';
 import { torchscriptError } from '../errors.js';
 
 export class EmitContext {
@@ -12,7 +12,17 @@ export class EmitContext {
   /** TorchScript features used that need a newer `version` record (e.g. `torch.div` → 4). */
   minimumVersion = 3;
 
-  constructor(private readonly path: string) {}
+  /** `nodeConstants`: outputs of `onnx.Constant` nodes, written as module attributes like graph constants. */
+  constructor(
+    private readonly path: string,
+    private readonly nodeConstants: ReadonlyMap<Value, Tensor> = new Map(),
+  ) {}
+
+  /** The tensor a value holds when it is constant (a graph constant or a Constant node's output). */
+  constantOf(value: Value | null | undefined): Tensor | undefined {
+    if (!value) return undefined;
+    return value.constant ?? this.nodeConstants.get(value);
+  }
 
   /** The TorchScript local holding `value` (a fresh one when first asked). */
   name(value: Value | null): string {
@@ -38,15 +48,16 @@ export class EmitContext {
   /** The rank of a value when its type says. */
   rank(value: Value | null): number | undefined {
     if (!value) return undefined;
-    if (value.constant) return value.constant.rank;
+    const constant = this.constantOf(value);
+    if (constant) return constant.rank;
     return isTensorType(value.type) && value.type.shape ? value.type.shape.length : undefined;
   }
   /** A constant input's integer values (shapes, axes, split sizes), or undefined when computed. */
   constantInts(value: Value | null): number[] | undefined {
-    return value?.constant ? value.constant.toNumbers() : undefined;
+    return this.constantOf(value)?.toNumbers();
   }
   constantNumber(value: Value | null): number | undefined {
-    const numbers = value?.constant?.toNumbers();
+    const numbers = this.constantOf(value)?.toNumbers();
     return numbers && numbers.length === 1 ? numbers[0] : undefined;
   }
 

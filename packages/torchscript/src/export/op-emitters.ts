@@ -5,6 +5,7 @@ function isIntegral(value: Value): boolean {
   return isTensorType(value.type) && /^u?int/.test(value.type.dtype);
 }
 import { pyFloat, pyInts, type EmitContext, type OpEmitter } from './emit-context.js';
+import { recurrentEmitters } from './recurrent-emitters.js';
 
 const input = (e: EmitContext, node: Node, index = 0): string => e.name(node.inputs[index] ?? null);
 
@@ -104,7 +105,7 @@ const batchNormalization: OpEmitter = (e, node) => {
 
 const layerNormalization: OpEmitter = (e, node) => {
   const axis = node.attr('axis', 'int', -1);
-  const scaleShape = node.inputs[1]?.constant?.shape;
+  const scaleShape = e.constantOf(node.inputs[1])?.shape;
   const rank = e.rank(node.inputs[0] ?? null);
   if (!scaleShape) e.fail(node, 'the scale is not a constant (its shape gives normalized_shape)');
   if (axis >= 0 && rank === undefined) e.fail(node, 'a positive axis with the input rank unknown');
@@ -240,7 +241,7 @@ const hardSigmoid: OpEmitter = (e, node) => {
 
 const gather: OpEmitter = (e, node) => {
   const axis = node.attr('axis', 'int', 0);
-  const indices = node.inputs[1]?.constant;
+  const indices = e.constantOf(node.inputs[1]);
   if (indices && indices.rank === 0) {
     e.assign(node, `torch.select(${input(e, node)}, ${axis}, ${indices.toNumbers()[0]})`);
     return;
@@ -332,6 +333,7 @@ const constantOfShape: OpEmitter = (e, node) => {
 };
 
 export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmitter>([
+  ...recurrentEmitters,
   ['onnx.Cast', cast],
   ['onnx.Slice', slice],
   ['onnx.ConstantOfShape', constantOfShape],

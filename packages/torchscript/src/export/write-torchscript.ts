@@ -4,7 +4,7 @@
  * canonical op), data.pkl holding the module object, an empty constants.pkl, and the tensors as
  * aligned `data/<key>` records. `torch.jit.load` compiles the source itself.
  */
-import { isTensorType, type Model, type Tensor, type Value } from '@modelpass/ir';
+import { isTensorType, Tensor, type Model, type Node, type Value } from '@modelpass/ir';
 import { inferShapes, stridesOf } from '@modelpass/ops';
 import { writeTorchArchive } from '../archive/write-archive.js';
 import { torchscriptError } from '../errors.js';
@@ -27,7 +27,13 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
   const className = options.className ?? 'Model';
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(className)) throw torchscriptError({ reason: `class name '${className}' is not a Python identifier`, code: 'torchscript/export' });
   const unsupported = new Map<string, string[]>();
+  const nodeConstants = new Map<Value, Tensor>();
   for (const node of graph.nodes()) {
+    const constant = node.op === 'onnx.Constant' ? numericConstantOf(node) : undefined;
+    if (constant) {
+      nodeConstants.set(node.output(0), constant);
+      continue;
+    }
     if ((!opEmitters.has(node.op) && !node.op.startsWith('aten.')) || node.subgraphs.length > 0) {
       const names = unsupported.get(node.op) ?? [];
       names.push(node.name);
@@ -49,14 +55,14 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
     // Types only refine the output (integer division, ranks); emitters that need one say so.
   }
 
-  const e = new EmitContext(path);
+  const e = new EmitContext(path, nodeConstants);
   const parameters: string[] = [];
   const buffers: string[] = [];
   const state: Array<[PickleValue, PickleValue]> = [[{ kind: 'string', value: 'training' }, { kind: 'bool', value: false }]];
   const tensors = new Map<string, Tensor>();
   const bodyStart: string[] = [];
-  graph.constants.forEach((value: Value, index) => {
-    const tensor = value.constant!;
+  // Graph constants and Constant nodes' values alike become module attributes.
+  [...graph.constants.map((value): [Value, Tensor] => [value, value.constant!]), ...nodeConstants].forEach(([value, tensor], index) => {
     const isParameter = PARAMETER_DTYPES.has(tensor.dtype);
     const attribute = `${isParameter ? 'p' : 'b'}${index}_${value.name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 40)}`;
     (isParameter ? parameters : buffers).push(attribute);
@@ -75,7 +81,10 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
     e.bind(value, name);
     return name;
   });
-  for (const node of graph.nodes()) (opEmitters.get(node.op) ?? opaqueAten)(e, node);
+  for (const node of graph.nodes()) {
+    if (node.op === 'onnx.Constant' && nodeConstants.has(node.output(0))) continue;
+    (opEmitters.get(node.op) ?? opaqueAten)(e, node);
+  }
   const outputs = graph.outputs.map((value) => e.name(value));
   const returnType = outputs.length === 1 ? 'Tensor' : `Tuple[${outputs.map(() => 'Tensor').join(', ')}]`;
   const returnExpression = outputs.length === 1 ? outputs[0]! : `(${outputs.join(', ')})`;
@@ -108,4 +117,19 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
     constants: { kind: 'tuple', items: [] },
     tensors,
   });
+}
+
+/** The numeric tensor an `onnx.Constant` node produces (undefined for strings or sparse values). */
+function numericConstantOf(node: Node): Tensor | undefined {
+  const tensor = node.optionalAttr('value', 'tensor');
+  if (tensor) return tensor.dtype === 'string' ? undefined : tensor;
+  const float = node.optionalAttr('value_float', 'float');
+  if (float !== undefined) return Tensor.fromValues('float32', [], [float]);
+  const floats = node.optionalAttr('value_floats', 'floats');
+  if (floats) return Tensor.fromValues('float32', [floats.length], floats);
+  const int = node.optionalAttr('value_int', 'int');
+  if (int !== undefined) return Tensor.fromValues('int64', [], [BigInt(int)]);
+  const ints = node.optionalAttr('value_ints', 'ints');
+  if (ints) return Tensor.fromValues('int64', [ints.length], ints.map((v) => BigInt(v)));
+  return undefined;
 }
