@@ -30,3 +30,4 @@ export {
   type CalibrationSource,
 } from './calibration-data.js';
 export { ActivationCollector } from './activation-collector.js';
+export { withStatisticsCollector, currentStatisticsCollector, type StatisticsCollector } from './statistics-collector.js';

@@ -7,7 +7,8 @@
  * entropy search; after it, fashion-cnn keeps 89.45% with entropy, see the README.)
  */
 import type { Model } from '@modelpass/ir';
-import { chooseRanges, collectStatistics } from '../calibration/calibrate.js';
+import { chooseRanges } from '../calibration/calibrate.js';
+import { currentStatisticsCollector } from '../calibration/statistics-collector.js';
 import { HistogramStatistics } from '../calibration/histogram-statistics.js';
 import type { CalibrationOptions, TensorRange } from '../calibration/options.js';
 import type { ActivationScheme } from './activation-params.js';
@@ -20,7 +21,7 @@ export async function calibrateActivations(
   calibration: CalibrationOptions,
   scheme: ActivationScheme,
 ): Promise<Map<string, TensorRange>> {
-  const statistics = await collectStatistics(model, tensors, calibration);
+  const statistics = await currentStatisticsCollector()(model, tensors, calibration);
   if (calibration.method !== 'entropy' || calibration.quantizedBins !== undefined) return chooseRanges(statistics, calibration);
   const levels = LEVELS[scheme.dtype];
   const perSide = chooseRanges(statistics, { ...calibration, quantizedBins: levels / 2 });
