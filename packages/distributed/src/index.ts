@@ -1,1 +1,33 @@
-export {};
+// Distributed calibration, evaluation and batch conversion: jobs in-process or on BullMQ/Redis workers.
+export type {
+  CalibrateShardJob,
+  CalibrateShardResult,
+  ConvertJob,
+  ConvertResult,
+  EvalShardJob,
+  EvalShardResult,
+  JobEnvelope,
+  JobKind,
+  JobKinds,
+  JobReceipt,
+  JobRequest,
+  PhaseSeconds,
+  ShardCalibrationOptions,
+} from './job-types.js';
+export { JOB_KINDS } from './job-types.js';
+export { createRunFolder, defaultSharedFolder, type JobBackend, type JobOutcome, type RunJobsOptions } from './backend.js';
+export { EmbeddedBackend, type EmbeddedBackendOptions } from './embedded-backend.js';
+export { BullmqBackend, DEFAULT_QUEUE, type BullmqBackendOptions } from './bullmq-backend.js';
+export { startWorker, type RunningWorker, type WorkerOptions } from './worker.js';
+export { runJob, checkEnvelope, type JobHandler, type JobHandlers } from './job-handlers.js';
+export { defaultJobHandlers } from './default-handlers.js';
+export { calibrateShard } from './handlers/calibrate-shard.js';
+export { evalShard, sliceDataset } from './handlers/eval-shard.js';
+export { convertModel, defaultConvertEnvironment, DEFAULT_CONVERT_HOOKS, type ConvertHooks } from './handlers/convert-model.js';
+export { planShards, type SampleRange, type ShardPlanOptions } from './shards.js';
+export { distributedStatisticsCollector, type DistributedCalibrationOptions, type CalibrationRunTiming, type ShardTiming } from './distributed-calibration.js';
+export { evaluateDistributed, type DistributedEvalOptions, type DistributedEvalResult } from './distributed-eval.js';
+export { batchOutputs, convertBatch, type BatchItem, type BatchOutcome } from './batch-convert.js';
+export { parseRedisUrl, probeRedis, type RedisConnection } from './redis-connection.js';
+export { distributedError } from './errors.js';
+export { withStatisticsCollector } from '@modelpass/quantize';

@@ -1,0 +1,60 @@
+/**
+ * `convert`: one model through a pipeline to its output file. Failures are results, not job
+ * failures: the batch summary needs every model's outcome with the error's message. Reading,
+ * the environment (which passes exist) and writing are hooks, so the CLI's worker converts with
+ * its own formats and plugins; the defaults read and write ONNX with transforms' and quantize's passes.
+ */
+import { performance } from 'node:perf_hooks';
+import { statSync } from 'node:fs';
+import { formatDiagnostic, type Model } from '@modelpass/ir';
+import { readOnnx, writeOnnx } from '@modelpass/onnx';
+import { createOpRegistry } from '@modelpass/ops';
+import { PassEnvironment, PassManager } from '@modelpass/pass-manager';
+import { quantizePasses } from '@modelpass/quantize';
+import { transformPasses } from '@modelpass/transforms';
+import { messageOf } from '../errors.js';
+import type { ConvertJob, ConvertResult } from '../job-types.js';
+
+export interface ConvertHooks {
+  /** The passes a pipeline may name (called once per job: a pipeline must not see another's state). */
+  readonly environment: () => PassEnvironment | Promise<PassEnvironment>;
+  readonly read: (path: string) => Model | Promise<Model>;
+  /** Writes whole or nothing (temporary file, then rename). */
+  readonly write: (model: Model, path: string) => void | Promise<void>;
+}
+
+/** transforms' and quantize's passes on the canonical op set. */
+export function defaultConvertEnvironment(): PassEnvironment {
+  const environment = new PassEnvironment({ ops: createOpRegistry() });
+  environment.passes.register(transformPasses, '@modelpass/transforms');
+  environment.passes.register(quantizePasses, '@modelpass/quantize');
+  return environment;
+}
+
+export const DEFAULT_CONVERT_HOOKS: ConvertHooks = {
+  environment: defaultConvertEnvironment,
+  read: (path) => readOnnx(path),
+  write: (model, path) => writeOnnx(model, path),
+};
+
+export async function convertModel(job: ConvertJob, hooks: ConvertHooks = DEFAULT_CONVERT_HOOKS): Promise<ConvertResult> {
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  try {
+    const warnings: string[] = [];
+    const manager = new PassManager({
+      environment: await hooks.environment(),
+      onDiagnostic: (d) => {
+        if (d.severity === 'warning' || d.severity === 'error') warnings.push(formatDiagnostic(d));
+      },
+    });
+    const pipeline = job.pipeline.trim() === '' ? undefined : manager.parse(job.pipeline);
+    const model = await hooks.read(job.input);
+    const nodesBefore = model.graph.nodeList().length;
+    if (pipeline) await manager.run(model, pipeline);
+    await hooks.write(model, job.output);
+    return { ok: true, output: job.output, bytes: statSync(job.output).size, nodesBefore, nodesAfter: model.graph.nodeList().length, warnings, seconds: seconds() };
+  } catch (error) {
+    return { ok: false, error: messageOf(error), seconds: seconds() };
+  }
+}

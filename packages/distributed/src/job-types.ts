@@ -1,0 +1,111 @@
+/**
+ * The jobs workers run. A job carries paths and keys only (models, datasets and results live on
+ * storage every worker sees), never tensors: the biggest job is a list of tensor names.
+ */
+import type { CalibrationMethod, TensorRange } from '@modelpass/quantize';
+import type { Normalization, SampleLayout } from '@modelpass/runtime';
+
+/** Calibration options a shard needs to collect statistics (JSON; no callbacks). */
+export interface ShardCalibrationOptions {
+  readonly method: CalibrationMethod;
+  readonly dataset?: string;
+  readonly batchSize?: number;
+  readonly seed?: number;
+  readonly bins?: number;
+  readonly activationBudget?: number;
+  readonly normalization?: Normalization;
+  readonly layout?: SampleLayout;
+  /** Folder relative dataset paths resolve against (the coordinator's working folder). */
+  readonly cwd: string;
+}
+
+/** Samples [start, end) of a calibration run → mergeable statistics (quantize's JSON form). */
+export interface CalibrateShardJob {
+  readonly model: string;
+  readonly tensors: readonly string[];
+  readonly calibration: ShardCalibrationOptions;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Samples [start, end) of a labelled dataset → correct/total counts, overall and per class. */
+export interface EvalShardJob {
+  readonly model: string;
+  readonly dataset: string;
+  readonly cwd: string;
+  readonly start: number;
+  readonly end: number;
+  readonly batchSize?: number;
+  readonly normalization?: Normalization;
+  readonly layout?: SampleLayout;
+  readonly sampleShape?: readonly number[];
+  readonly inputName?: string;
+  readonly outputName?: string;
+  readonly engine?: 'ort' | 'reference';
+}
+
+/** One model through a pipeline to an output file. */
+export interface ConvertJob {
+  readonly input: string;
+  readonly output: string;
+  readonly pipeline: string;
+}
+
+/** Seconds a job spent per phase (the bench's scaling model adds them up). */
+export interface PhaseSeconds {
+  /** Reading the model and the data (decompression, normalization included). */
+  readonly read: number;
+  /** Running the model (ORT) and folding values into statistics / counting. */
+  readonly compute: number;
+  /** Writing the result file. */
+  readonly write: number;
+}
+
+export interface CalibrateShardResult {
+  readonly statistics: import('@modelpass/quantize').CalibrationStatisticsJSON;
+  readonly samples: number;
+  readonly phases: PhaseSeconds;
+}
+
+export interface EvalShardResult {
+  readonly correct: number;
+  readonly total: number;
+  readonly perClass: readonly { readonly total: number; readonly correct: number }[];
+  readonly engine: string;
+  readonly phases: PhaseSeconds;
+}
+
+export type ConvertResult =
+  | { readonly ok: true; readonly output: string; readonly bytes: number; readonly nodesBefore: number; readonly nodesAfter: number; readonly warnings: readonly string[]; readonly seconds: number }
+  | { readonly ok: false; readonly error: string; readonly seconds: number };
+
+/** Every job kind with its input and result. */
+export interface JobKinds {
+  'calibrate-shard': { readonly data: CalibrateShardJob; readonly result: CalibrateShardResult };
+  'eval-shard': { readonly data: EvalShardJob; readonly result: EvalShardResult };
+  convert: { readonly data: ConvertJob; readonly result: ConvertResult };
+}
+
+export type JobKind = keyof JobKinds;
+
+export const JOB_KINDS: readonly JobKind[] = ['calibrate-shard', 'eval-shard', 'convert'];
+
+/** A job to run: its kind and data. */
+export interface JobRequest<K extends JobKind = JobKind> {
+  readonly kind: K;
+  readonly data: JobKinds[K]['data'];
+}
+
+/** What travels through the queue: the request plus where the result file goes. */
+export interface JobEnvelope<K extends JobKind = JobKind> extends JobRequest<K> {
+  readonly resultPath: string;
+}
+
+/** What a finished job hands back through the queue: a reference to its result, not the result. */
+export interface JobReceipt {
+  readonly resultPath: string;
+  readonly worker: string;
+  readonly seconds: number;
+}
+
+export type { TensorRange };
