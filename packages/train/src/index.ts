@@ -15,3 +15,8 @@ export { buildTrainingGraph, type BuildTrainingGraphOptions, type CarriedValue, 
 export { Trainer, type TrainerOptions, type TrainerState, type StepResult } from './trainer.js';
 export { distillPass, distillPasses, prepareFakeQuantStudent, requantizeWeights, addFeatureProjections, parseFeaturePairs, loadTeacher, withTeacherTargets, type FakeQuantizedWeight, type FeaturePair, type PlannedFeature, type Teacher } from './distill/index.js';
 export { fakeQuantRules } from './rules/fake-quant.js';
+export { fit, type FitOptions, type FitResult, type FitProgress, type EpochRecord } from './fit.js';
+export { formatFitProgress } from './progress.js';
+export { readCheckpoint, writeCheckpoint, checkpointPath, CHECKPOINT_FILE, type Checkpoint } from './checkpoint.js';
+export { BatchMaker, epochOrders, splitValidation, seededGenerator, shuffleInPlace, type SplitIndices } from './epoch-order.js';
+export { Evaluator, scoreLogits, type Evaluation } from './evaluator.js';

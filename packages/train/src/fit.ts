@@ -1,0 +1,195 @@
+/**
+ * `fit(model, dataset, options)`: the training loop on a labelled dataset — epochs of seeded shuffled
+ * batches, a validation split with loss and accuracy per epoch, early stopping, progress events, and
+ * checkpoints written atomically each epoch so an interrupted run resumes and ends bit-identical to an
+ * uninterrupted one with the same seed. The steps run in one `Trainer` (ORT session, optimizer in the
+ * graph).
+ */
+import { ModelpassError, type Model } from '@modelpass/ir';
+import type { LabelledDataset } from '@modelpass/runtime';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { BatchMaker, epochOrders, splitValidation } from './epoch-order.js';
+import { Evaluator, scoreLogits } from './evaluator.js';
+import type { OptimizerSpec } from './optimizers/index.js';
+import { checkSchedule, learningRateAt, type ScheduleSpec } from './schedules.js';
+import { Trainer } from './trainer.js';
+
+export interface FitOptions {
+  readonly epochs: number;
+  readonly batchSize: number;
+  /** Base learning rate. */
+  readonly lr: number;
+  /** Default SGD with momentum 0.9. */
+  readonly optimizer?: OptimizerSpec;
+  readonly schedule?: ScheduleSpec;
+  /** Seed of the split, the shuffles and the dropout masks (default 0). */
+  readonly seed?: number;
+  /** Fraction of the samples held out for validation (default 0). */
+  readonly validation?: number;
+  /** Stop after this many epochs without a better validation loss (default 0: never). Needs `validation`. */
+  readonly patience?: number;
+  /** Folder of the checkpoint written after each epoch. */
+  readonly checkpoint?: string;
+  /** Continue from the checkpoint in `checkpoint` when there is one (default true). */
+  readonly resume?: boolean;
+  /** The model input fed with samples (default the first non-initializer input). */
+  readonly input?: string;
+  readonly batchNormalization?: 'running-statistics' | 'batch-statistics';
+  /** Dropout during training: `train` (default) or `inference`. */
+  readonly dropout?: 'inference' | 'train';
+  /** ORT intra-op threads. */
+  readonly threads?: number;
+  /** Progress: called every `progressEvery` steps (default 50) and after each epoch. */
+  readonly onProgress?: (event: FitProgress) => void;
+  readonly progressEvery?: number;
+  /** Stops the run after the current step (the last checkpoint stays; the call rejects). */
+  readonly signal?: AbortSignal;
+}
+
+export interface EpochRecord {
+  readonly epoch: number;
+  /** Steps taken so far (all epochs). */
+  readonly step: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly validationLoss?: number;
+  readonly validationAccuracy?: number;
+  readonly seconds: number;
+  readonly samplesPerSecond: number;
+}
+
+export type FitProgress =
+  | { readonly kind: 'step'; readonly epoch: number; readonly epochs: number; readonly step: number; readonly stepsPerEpoch: number; readonly loss: number; readonly accuracy: number; readonly samplesPerSecond: number; readonly lr: number }
+  | { readonly kind: 'epoch'; readonly epochs: number; readonly record: EpochRecord }
+  | { readonly kind: 'resumed'; readonly epoch: number; readonly step: number; readonly file: string }
+  | { readonly kind: 'early-stop'; readonly epoch: number; readonly bestEpoch: number };
+
+export interface FitResult {
+  readonly model: Model;
+  readonly history: readonly EpochRecord[];
+  readonly steps: number;
+  readonly stoppedEarly: boolean;
+  /** Epochs that were already done in the checkpoint this run resumed from (0 when it started fresh). */
+  readonly resumedEpochs: number;
+}
+
+interface LoopState {
+  history: EpochRecord[];
+  bestLoss: number;
+  bestEpoch: number;
+  stoppedEarly: boolean;
+}
+
+function fitError(reason: string, expected?: string): ModelpassError {
+  return new ModelpassError({ reason, ...(expected ? { expected } : {}), source: '@modelpass/train' });
+}
+
+function modelInput(model: Model, name: string | undefined): { name: string; sampleShape: number[] } {
+  const input = name ? model.graph.inputs.find((v) => v.name === name) : model.graph.inputs.find((v) => !v.isConstant);
+  if (!input) throw fitError(name ? `the model has no input '${name}'` : 'the model has no input to feed');
+  const type = input.type;
+  if (type.kind !== 'tensor' || type.shape === null || !type.shape.slice(1).every((d) => typeof d === 'number')) {
+    throw fitError(`training needs static dims after the batch axis of input '${input.name}'`);
+  }
+  return { name: input.name, sampleShape: type.shape.slice(1) as number[] };
+}
+
+function checkFitOptions(options: FitOptions): void {
+  const integer = (name: string, value: number | undefined, min: number) => {
+    if (value !== undefined && !(Number.isInteger(value) && value >= min)) throw fitError(`fit option '${name}' is ${value}`, `an integer ≥ ${min}`);
+  };
+  integer('epochs', options.epochs, 1);
+  integer('batchSize', options.batchSize, 1);
+  integer('patience', options.patience, 0);
+  integer('progressEvery', options.progressEvery, 1);
+  if (!(Number.isFinite(options.lr) && options.lr > 0)) throw fitError(`fit option 'lr' is ${options.lr}`, 'a positive number');
+  const validation = options.validation ?? 0;
+  if (!(validation >= 0 && validation < 1)) throw fitError(`fit option 'validation' is ${validation}`, 'a fraction in [0, 1)');
+  if ((options.patience ?? 0) > 0 && validation === 0) throw fitError('fit option \'patience\' needs a validation split', 'validation > 0 (e.g. 0.1)');
+  if (options.schedule) checkSchedule(options.schedule);
+}
+
+export async function fit(model: Model, dataset: LabelledDataset, options: FitOptions): Promise<FitResult> {
+  checkFitOptions(options);
+  const seed = options.seed ?? 0;
+  const optimizer = options.optimizer ?? { kind: 'sgd', momentum: 0.9 };
+  const schedule = options.schedule ?? { kind: 'constant' };
+  const input = modelInput(model, options.input);
+  const maker = new BatchMaker(dataset, input.name, input.sampleShape);
+  const split = splitValidation(dataset.size, options.validation ?? 0, seed);
+  const stepsPerEpoch = Math.floor(split.train.length / options.batchSize);
+  if (stepsPerEpoch === 0) throw fitError(`the training split has ${split.train.length} samples, fewer than one batch of ${options.batchSize}`);
+  const totalSteps = stepsPerEpoch * options.epochs;
+  const fingerprint = {
+    seed, batchSize: options.batchSize, lr: options.lr, optimizer, schedule, epochs: options.epochs, validation: options.validation ?? 0,
+    samples: dataset.size, batchNormalization: options.batchNormalization ?? 'running-statistics', dropout: options.dropout ?? 'train',
+  };
+
+  const trainer = await Trainer.create(model, {
+    loss: { kind: 'cross-entropy' }, optimizer, dropout: options.dropout ?? 'train', seed,
+    ...(options.batchNormalization ? { batchNormalization: options.batchNormalization } : {}), ...(options.threads ? { threads: options.threads } : {}),
+  });
+  let evaluator: Evaluator | undefined;
+  try {
+    evaluator = split.validation.length ? await Evaluator.create(model, trainer, input.name, options.threads) : undefined;
+    const state: LoopState = { history: [], bestLoss: Infinity, bestEpoch: -1, stoppedEarly: false };
+    let firstEpoch = 0;
+    if (options.checkpoint && (options.resume ?? true)) {
+      const saved = readCheckpoint(options.checkpoint);
+      if (saved) {
+        if (JSON.stringify(saved.fingerprint) !== JSON.stringify(fingerprint)) {
+          throw fitError(`the checkpoint in '${options.checkpoint}' was written with other settings: ${JSON.stringify(saved.fingerprint)}`, `${JSON.stringify(fingerprint)} (or resume=false / another folder)`);
+        }
+        trainer.restore({ step: saved.step, tensors: saved.tensors });
+        Object.assign(state, saved.loop);
+        if (typeof state.bestLoss !== 'number') state.bestLoss = Infinity; // JSON keeps Infinity as null
+        firstEpoch = saved.epoch;
+        options.onProgress?.({ kind: 'resumed', epoch: saved.epoch, step: saved.step, file: options.checkpoint });
+      }
+    }
+    const resumedEpochs = firstEpoch;
+    const orderOf = epochOrders(split.train, seed);
+    const every = options.progressEvery ?? 50;
+    for (let epoch = firstEpoch; epoch < options.epochs && !state.stoppedEarly; epoch++) {
+      const order = orderOf(epoch);
+      const started = performance.now();
+      let lossSum = 0;
+      let correct = 0;
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        if (options.signal?.aborted) throw fitError(`training interrupted at step ${trainer.step} (epoch ${epoch + 1})${options.checkpoint ? `; the checkpoint in '${options.checkpoint}' resumes it` : ''}`);
+        const batch = maker.batch(order, s * options.batchSize, options.batchSize);
+        const lr = learningRateAt(schedule, options.lr, trainer.step, totalSteps);
+        const result = await trainer.run(batch, lr, { prediction: true });
+        lossSum += result.loss;
+        const logits = result.prediction!;
+        correct += scoreLogits(logits.data() as Float32Array, batch.lossInputs.labels!.data() as BigInt64Array, logits.shape.at(-1)!).correct;
+        if (options.onProgress && ((s + 1) % every === 0 || s + 1 === stepsPerEpoch)) {
+          const seconds = (performance.now() - started) / 1000;
+          options.onProgress({ kind: 'step', epoch: epoch + 1, epochs: options.epochs, step: s + 1, stepsPerEpoch, loss: lossSum / (s + 1), accuracy: correct / ((s + 1) * options.batchSize), samplesPerSecond: ((s + 1) * options.batchSize) / seconds, lr });
+        }
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const validation = evaluator ? await evaluator.evaluate(trainer, maker, split.validation, Math.max(options.batchSize, 256)) : undefined;
+      const record: EpochRecord = {
+        epoch: epoch + 1, step: trainer.step, loss: lossSum / stepsPerEpoch, accuracy: correct / (stepsPerEpoch * options.batchSize),
+        ...(validation ? { validationLoss: validation.loss, validationAccuracy: validation.accuracy } : {}),
+        seconds, samplesPerSecond: (stepsPerEpoch * options.batchSize) / seconds,
+      };
+      state.history.push(record);
+      options.onProgress?.({ kind: 'epoch', epochs: options.epochs, record });
+      if (validation && validation.loss < state.bestLoss) { state.bestLoss = validation.loss; state.bestEpoch = epoch + 1; }
+      if ((options.patience ?? 0) > 0 && epoch + 1 - state.bestEpoch >= options.patience!) {
+        state.stoppedEarly = true;
+        options.onProgress?.({ kind: 'early-stop', epoch: epoch + 1, bestEpoch: state.bestEpoch });
+      }
+      if (options.checkpoint) {
+        const saved = trainer.state();
+        writeCheckpoint(options.checkpoint, { step: saved.step, epoch: epoch + 1, fingerprint, loop: { ...state }, tensors: saved.tensors });
+      }
+    }
+    return { model: trainer.trainedModel(), history: state.history, steps: trainer.step, stoppedEarly: state.stoppedEarly, resumedEpochs };
+  } finally {
+    await evaluator?.dispose();
+    await trainer.dispose();
+  }
+}
