@@ -43,6 +43,7 @@ export { removeDeadCode, type DeadCodeResult } from './util/dead-code.js';
 export { sinkTransposesPass } from './passes/sink-transposes-pass.js';
 export { sinkTransposes, insertTranspose, type SinkTransposesOptions, type SinkTransposesResult } from './transpose/sink-transposes.js';
 export { transposePermutation, transposeOf } from './transpose/transpose-node.js';
+export { splitForReshape } from './transpose/split-for-reshape.js';
 export {
   TransposeRuleRegistry,
   defaultTransposeRules,

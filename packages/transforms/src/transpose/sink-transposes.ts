@@ -1,7 +1,8 @@
 import { attrs, Builder, isTensorType, Tensor, type Graph, type Model, type Node, type Value } from '@modelpass/ir';
-import { constantOf, rankOf } from '../util/constants.js';
+import { constantOf, rankOf, shapeOf } from '../util/constants.js';
 import { absorbTransposeIntoFlatten } from './absorb-flatten.js';
 import { hoistTransposeAboveReshape } from './hoist-above-reshape.js';
+import { splitForReshape } from './split-for-reshape.js';
 import {
   composePermutations,
   expandRank,
@@ -146,11 +147,49 @@ class TransposeSinker {
       this.result.pushed++;
       return true;
     }
-    if (hoistTransposeAboveReshape(node, perm)) {
+    if (this.splitThroughReshape(node, perm)) {
+      this.result.pushed++;
+      return true;
+    }
+    // Hoisting merges with a transpose above the Reshape: only for one that cannot move on down
+    // (else it would undo splitThroughReshape).
+    if (!this.usersTake(node.outputs[0] ?? undefined, perm) && hoistTransposeAboveReshape(node, perm)) {
       this.result.merged++;
       return true;
     }
     return absorbTransposeIntoFlatten(node, perm, this.result, (m) => this.debug(m));
+  }
+
+  /** Whether every reader of `value` (a transpose by `perm`) has a rule that moves the transpose on. */
+  private usersTake(value: Value | undefined, perm: Permutation): boolean {
+    if (!value || value.isGraphOutput || !value.hasUses) return false;
+    const opset = this.model.opset('onnx') ?? 17;
+    return value.users.every((user) => user.op === 'onnx.Transpose' || this.rules.get(user.op)?.plan(user, perm, opset) !== undefined);
+  }
+
+  /**
+   * A transpose whose only reader is a Reshape that cannot take it (a merged run of dims is out of
+   * order) is split (`splitForReshape`): the part that reorders the run stays above the Reshape and
+   * the rest moves below it, when the Reshape's readers can take it further.
+   */
+  private splitThroughReshape(node: Node, perm: Permutation): boolean {
+    const output = node.outputs[0];
+    const reshape = output?.users[0];
+    if (!output || output.isGraphOutput || output.useCount !== 1 || reshape?.op !== 'onnx.Reshape' || reshape.inputs[0] !== output) return false;
+    const reshaped = reshape.outputs[0];
+    const transposedDims = shapeOf(output);
+    const reshapedDims = shapeOf(reshaped);
+    if (!reshaped || !transposedDims || !reshapedDims) return false;
+    const split = splitForReshape(transposedDims, reshapedDims, perm);
+    const rule = this.rules.get('onnx.Reshape');
+    const plan = split && rule?.plan(reshape, split.rest, this.model.opset('onnx') ?? 17);
+    const outputPerm = plan?.outputPermutations[0];
+    if (!split || !plan || !outputPerm || !this.usersTake(reshaped, outputPerm)) return false;
+    reshape.setInput(0, insertTranspose(Builder.before(node), node.input(0), split.first));
+    plan.apply(Builder.before(reshape));
+    transposeUsesOf(reshaped, outputPerm, reshape);
+    if (!output.hasUses) node.erase();
+    return true;
   }
 
   private forward(output: Value, source: Value, node: Node): boolean {
