@@ -13,16 +13,16 @@ export type JobOutcome<K extends JobKind = JobKind> =
   | { readonly ok: true; readonly result: JobKinds[K]['result']; readonly worker: string; readonly seconds: number }
   | { readonly ok: false; readonly error: string };
 
-export interface RunJobsOptions {
+export interface RunJobsOptions<K extends JobKind = JobKind> {
   /** Called as each job settles (index in the request list). */
-  readonly onSettled?: (index: number, outcome: JobOutcome) => void;
+  readonly onSettled?: (index: number, outcome: JobOutcome<K>) => void;
 }
 
 export interface JobBackend {
   /** `embedded`, or `bullmq redis://host:port queue NAME`, for messages. */
   readonly description: string;
   /** Runs the jobs; outcomes in request order. A job that fails is an outcome, not a throw. */
-  run<K extends JobKind>(jobs: readonly JobRequest<K>[], options?: RunJobsOptions): Promise<JobOutcome<K>[]>;
+  run<K extends JobKind>(jobs: readonly JobRequest<K>[], options?: RunJobsOptions<K>): Promise<JobOutcome<K>[]>;
   close(): Promise<void>;
 }
 

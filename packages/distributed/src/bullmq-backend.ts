@@ -63,7 +63,7 @@ export class BullmqBackend implements JobBackend {
     }
   }
 
-  async run<K extends JobKind>(jobs: readonly JobRequest<K>[], options: RunJobsOptions = {}): Promise<JobOutcome<K>[]> {
+  async run<K extends JobKind>(jobs: readonly JobRequest<K>[], options: RunJobsOptions<K> = {}): Promise<JobOutcome<K>[]> {
     if (jobs.length === 0) return [];
     await this.requireWorker();
     const folder = createRunFolder(this.options.sharedFolder);

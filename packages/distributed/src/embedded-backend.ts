@@ -23,7 +23,7 @@ export class EmbeddedBackend implements JobBackend {
     this.concurrency = Math.max(1, options.concurrency ?? 1);
   }
 
-  async run<K extends JobKind>(jobs: readonly JobRequest<K>[], options: RunJobsOptions = {}): Promise<JobOutcome<K>[]> {
+  async run<K extends JobKind>(jobs: readonly JobRequest<K>[], options: RunJobsOptions<K> = {}): Promise<JobOutcome<K>[]> {
     const folder = createRunFolder(this.options.sharedFolder);
     try {
       const envelopes = envelopesFor(jobs, folder.path);

@@ -68,8 +68,8 @@ export interface WorkerProcess {
   readonly child: ChildProcess;
   /** Everything it printed so far. */
   readonly log: () => string;
-  /** Resolves with the first printed line matching `pattern`. */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** Resolves with the first match of `pattern` in what it printed from offset `from` on. */
+  waitFor(pattern: RegExp, timeoutMs?: number, from?: number): Promise<RegExpExecArray>;
 }
 
 export function spawnWorker(redis: string, queue: string, extra: readonly string[] = []): WorkerProcess {
@@ -89,10 +89,10 @@ export function spawnWorker(redis: string, queue: string, extra: readonly string
   return {
     child,
     log: () => text,
-    waitFor(pattern, timeoutMs = 60_000) {
+    waitFor(pattern, timeoutMs = 60_000, from = 0) {
       return new Promise((resolveMatch, reject) => {
         const check = () => {
-          const match = pattern.exec(text);
+          const match = pattern.exec(text.slice(from));
           if (match) {
             done();
             resolveMatch(match);
