@@ -1,52 +1,75 @@
 /**
- * `train{dataset=… epochs=… lr=… momentum=… batch=… seed=… samples=… batch-norm=…}`: fine-tunes the
- * model's trainable initializers on hard labels (cross-entropy) with `trainSteps` (SGD with momentum,
- * ONNX Runtime), in place. Partial epochs are dropped; the shuffle is seeded, so a run is repeatable.
+ * `train{dataset=… epochs=… lr=… optimizer=sgd|adamw schedule=… validation=… patience=… checkpoint=…}`:
+ * fine-tunes the model's trainable initializers on hard labels (cross-entropy) with `fit` — the
+ * optimizer inside the training graph in one ONNX Runtime session, seeded shuffles, a validation split
+ * with early stopping, progress on stderr, checkpoints each epoch and resume — in place.
  */
 import { ModelpassError } from '@modelpass/ir';
 import { definePass, option } from '@modelpass/pass-manager';
 import { loadDataset } from '@modelpass/runtime';
-import { shuffledBatches } from './shuffled-batches.js';
-import { trainSteps } from './train-steps.js';
+import { fit } from './fit.js';
+import type { OptimizerSpec } from './optimizers/index.js';
+import { formatFitProgress } from './progress.js';
+import type { ScheduleSpec } from './schedules.js';
 
 export const trainPass = definePass({
   name: 'train',
-  summary: 'Fine-tune the weights on a labelled dataset (cross-entropy, SGD with momentum, run in ONNX Runtime)',
+  summary: 'Fine-tune the weights on a labelled dataset (cross-entropy; SGD or AdamW in the training graph, run in ONNX Runtime)',
   options: {
     dataset: option.string({ default: '', help: 'labelled training data, e.g. fashion-mnist:train or idx:IMAGES,LABELS' }),
-    epochs: option.integer({ default: 1, min: 1, help: 'passes over the (sampled) dataset' }),
-    lr: option.number({ default: 0.01, min: 0, help: 'learning rate' }),
+    epochs: option.integer({ default: 1, min: 1, help: 'passes over the training split' }),
+    optimizer: option.enum(['sgd', 'adamw'], { default: 'sgd', help: 'SGD (momentum, L2 weight decay) or AdamW (decoupled weight decay), PyTorch\'s formulas' }),
+    lr: option.number({ default: 0.01, min: 0, help: 'learning rate (the peak, with a schedule)' }),
     momentum: option.number({ default: 0.9, min: 0, max: 0.999, help: 'SGD momentum' }),
-    weightDecay: option.number({ default: 0, min: 0, help: 'L2 weight decay' }),
+    weightDecay: option.number({ min: 0, help: 'weight decay (default: 0 for sgd, 0.01 for adamw)' }),
+    schedule: option.enum(['constant', 'step', 'cosine', 'linear'], { default: 'constant', help: 'learning-rate schedule over all steps' }),
+    warmup: option.integer({ default: 0, min: 0, help: 'linear warm-up steps before the schedule' }),
+    stepSize: option.integer({ default: 0, min: 0, help: 'schedule=step: steps between decays (0: one epoch)' }),
+    gamma: option.number({ default: 0.1, min: 0, max: 1, help: 'schedule=step: decay factor' }),
     batch: option.integer({ default: 64, min: 1, help: 'batch size' }),
-    samples: option.integer({ default: 0, min: 0, help: 'train on the first N samples only (0: all)' }),
-    seed: option.integer({ default: 0, min: 0, help: 'shuffle seed' }),
+    samples: option.integer({ default: 0, min: 0, help: 'use the first N samples only (0: all)' }),
+    validation: option.number({ default: 0, min: 0, max: 0.99, help: 'fraction held out for validation loss/accuracy per epoch' }),
+    patience: option.integer({ default: 0, min: 0, help: 'stop after N epochs without a better validation loss (0: off; needs validation)' }),
+    checkpoint: option.string({ default: '', help: 'folder for a checkpoint written each epoch (weights, optimizer state, step)' }),
+    resume: option.boolean({ default: true, help: 'continue from the checkpoint in checkpoint= when there is one' }),
+    seed: option.integer({ default: 0, min: 0, help: 'seed of the validation split, the shuffles and the dropout masks' }),
     batchNorm: option.enum(['running-statistics', 'batch-statistics'], { default: 'batch-statistics', help: 'BatchNormalization during training: batch statistics (training mode, running statistics updated) or the running ones' }),
+    dropout: option.enum(['train', 'inference'], { default: 'train', help: 'Dropout during training: seeded masks (train) or the identity' }),
+    progress: option.enum(['auto', 'on', 'off'], { default: 'auto', help: 'progress lines on stderr (auto: when stderr is a terminal)' }),
+    threads: option.integer({ default: 0, min: 0, help: 'ONNX Runtime threads (0: one per core)' }),
   },
-  statistics: ['steps', 'weights-trained'],
+  statistics: ['steps', 'weights-trained', 'epochs-run'],
   async run(model, context) {
     const o = context.options;
     if (!o.dataset) throw new ModelpassError({ reason: "train needs dataset=… (e.g. 'fashion-mnist:train')", source: '@modelpass/train' });
     if (!(o.lr > 0)) throw new ModelpassError({ reason: `train option lr is ${o.lr}`, expected: 'a positive number', source: '@modelpass/train' });
     const dataset = loadDataset(o.dataset, o.samples > 0 ? { limit: o.samples } : {});
-    const input = model.graph.inputs.find((value) => !value.isConstant);
-    const type = input?.type;
-    if (!input || type?.kind !== 'tensor' || type.shape === null || !type.shape.slice(1).every((d) => typeof d === 'number')) {
-      throw new ModelpassError({ reason: 'train needs a model whose first input has static dims after the batch axis', source: '@modelpass/train' });
-    }
-    const batches = shuffledBatches(dataset, { batchSize: o.batch, input: input.name, sampleShape: type.shape.slice(1) as number[], seed: o.seed, epochs: o.epochs });
-    const result = await trainSteps(model, batches, {
-      lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, batchNormalization: o.batchNorm,
-      onStep: (step, loss) => { if (step % 50 === 0) context.debug(`step ${step}: loss ${loss.toFixed(4)}`); },
+    const optimizer: OptimizerSpec = o.optimizer === 'adamw'
+      ? { kind: 'adamw', ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}) }
+      : { kind: 'sgd', momentum: o.momentum, weightDecay: o.weightDecay ?? 0 };
+    const stepsPerEpoch = Math.max(1, Math.floor((dataset.size - Math.floor(dataset.size * o.validation)) / o.batch));
+    const schedule: ScheduleSpec = o.schedule === 'step'
+      ? { kind: 'step', stepSize: o.stepSize || stepsPerEpoch, gamma: o.gamma, warmup: o.warmup }
+      : { kind: o.schedule, warmup: o.warmup };
+    const showProgress = o.progress === 'on' || (o.progress === 'auto' && process.stderr.isTTY === true);
+    const result = await fit(model, dataset, {
+      epochs: o.epochs, batchSize: o.batch, lr: o.lr, optimizer, schedule, seed: o.seed, validation: o.validation, patience: o.patience,
+      batchNormalization: o.batchNorm, dropout: o.dropout, resume: o.resume,
+      ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), ...(o.threads > 0 ? { threads: o.threads } : {}),
+      onProgress: (event) => {
+        const line = formatFitProgress(event);
+        if (showProgress) process.stderr.write(`${line}\n`);
+        else if (event.kind !== 'step') context.debug(line);
+      },
     });
     let trained = 0;
     for (const value of model.graph.constants) {
       const updated = result.model.graph.getValue(value.name)?.constant;
       if (updated && value.constant && !updated.equals(value.constant)) { value.setConstant(updated); trained++; }
     }
-    context.statistic('steps', result.losses.length);
+    context.statistic('steps', result.steps);
     context.statistic('weights-trained', trained);
-    if (result.losses.length) context.debug(`loss: first ${result.losses[0]!.toFixed(4)}, last ${result.losses.at(-1)!.toFixed(4)}`);
+    context.statistic('epochs-run', result.history.length);
     return context.preserve(['shapes']);
   },
 });

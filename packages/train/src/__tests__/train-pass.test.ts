@@ -3,9 +3,12 @@ import { readOnnx } from '@modelpass/onnx';
 import { createOpRegistry } from '@modelpass/ops';
 import { PassEnvironment, PassManager, PassRegistry } from '@modelpass/pass-manager';
 import { evaluateAccuracy, loadFashionMnist } from '@modelpass/runtime';
-import { trainableInitializers, trainPasses } from '@modelpass/train';
+import { readCheckpoint, trainableInitializers, trainPasses } from '@modelpass/train';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 const mlpPath = fileURLToPath(new URL('../../../../fixtures/models/fashion-mlp/model.onnx', import.meta.url));
 const manager = () => new PassManager({ environment: new PassEnvironment({ passes: new PassRegistry(trainPasses, '@modelpass/train'), ops: createOpRegistry() }) });
@@ -23,6 +26,26 @@ describe('train pass', () => {
     const [{ accuracy: tuned }, { accuracy: before }] = await Promise.all([evaluateAccuracy(a, test, { batchSize: 500 }), evaluateAccuracy(original, test, { batchSize: 500 })]);
     expect(tuned).toBeGreaterThan(before - 0.03);
   });
+
+  it('AdamW with a cosine schedule, validation, progress on stderr and a checkpoint that a rerun resumes from', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'train-pass-'));
+    const pipeline = `train{dataset=fashion-mnist:train samples=640 epochs=2 batch=64 optimizer=adamw lr=0.002 schedule=cosine warmup=3 validation=0.1 checkpoint=${folder} progress=on threads=1 seed=5}`;
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { lines.push(String(chunk)); return true; });
+    const [a, b] = await Promise.all([readOnnx(mlpPath), readOnnx(mlpPath)]);
+    try {
+      await manager().run(a, pipeline);
+      await manager().run(b, pipeline); // finds the finished checkpoint: no new steps, the same weights
+    } finally {
+      spy.mockRestore();
+    }
+    const text = lines.join('');
+    expect(text).toMatch(/train: epoch 2\/2 done in [\d.]+ s: loss [\d.]+ accuracy [\d.]+% validation loss [\d.]+ accuracy [\d.]+%/);
+    expect(text).toMatch(/train: resumed from '.*' after epoch 2 \(step 18\)/);
+    expect(readCheckpoint(folder)).toMatchObject({ epoch: 2, step: 18 });
+    expect(readCheckpoint(folder)!.tensors.size).toBe(3 * trainableInitializers(a).length); // weight, exp_avg, exp_avg_sq
+    for (const name of trainableInitializers(a)) expect(a.graph.getValue(name)!.constant!.equals(b.graph.getValue(name)!.constant!)).toBe(true);
+  }, 60_000);
 
   it('says what is missing', async () => {
     await expect(manager().run(await readOnnx(mlpPath), 'train{epochs=1}')).rejects.toThrow(/train needs dataset=/);
