@@ -5,7 +5,7 @@
  */
 import { GraphBuilder, Tensor, tensorType, type Model, type Value } from '@modelpass/ir';
 import { runReference } from '@modelpass/ops';
-import { buildGradientGraph, type LossSpec } from '@modelpass/train';
+import { buildGradientGraph, fillDropoutMask, type LossSpec } from '@modelpass/train';
 
 export type Rng = () => number;
 
@@ -34,6 +34,8 @@ export interface GradCheckCase {
   /** Extra feeds for the loss (target, labels). */
   readonly lossFeeds?: Readonly<Record<string, Tensor>>;
   readonly batchNormalization?: 'running-statistics' | 'batch-statistics';
+  /** Training-mode Dropout with masks drawn from this seed (batch size: the first feed's first dim). */
+  readonly dropoutSeed?: number;
 }
 
 export interface GradCheckResult {
@@ -53,9 +55,15 @@ export function forwardModel(testCase: GradCheckCase): Model {
 export function gradCheck(testCase: GradCheckCase, epsilon = 1e-6): GradCheckResult {
   const model = forwardModel(testCase);
   const loss = testCase.loss ?? { kind: 'mse' };
-  const mode = testCase.batchNormalization ? { batchNormalization: testCase.batchNormalization } : {};
+  const mode = { ...(testCase.batchNormalization ? { batchNormalization: testCase.batchNormalization } : {}), ...(testCase.dropoutSeed !== undefined ? { dropout: 'train' as const } : {}) };
   const training = buildGradientGraph(model, { loss, wrt: testCase.wrt, ...mode });
   const feeds: Record<string, Tensor> = { ...testCase.feeds, ...(testCase.lossFeeds ?? {}) };
+  const batch = Object.values(testCase.feeds)[0]?.shape[0] ?? 1;
+  training.dropoutMasks.forEach((mask, index) => {
+    const data = new Float64Array(batch * mask.sampleShape.reduce((a, b) => a * b, 1));
+    fillDropoutMask(data, mask.ratio, testCase.dropoutSeed!, 0, index);
+    feeds[mask.input] = Tensor.fromValues('float64', [batch, ...mask.sampleShape], data);
+  });
   const valueOf = (name: string): Tensor => feeds[name] ?? model.graph.getValue(name)!.constant!;
   const lossModel = buildGradientGraph(model, { loss, wrt: [], ...mode }).model;
   const lossAt = (name: string, tensor: Tensor): number => {

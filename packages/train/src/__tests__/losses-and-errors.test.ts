@@ -104,6 +104,6 @@ describe('the training graph', () => {
     let error: unknown;
     try { buildGradientGraph(d.model({ onnx: 13 }), { loss: { kind: 'mse' }, wrt: ['x'] }); } catch (caught) { error = caught; }
     expect(error).toBeInstanceOf(ModelpassError);
-    expect(String((error as Error).message)).toMatch(/Dropout 'drop'.*training mode is not supported yet/);
+    expect(String((error as Error).message)).toMatch(/Dropout 'drop'.*needs buildGradientGraph's dropout: 'train'/);
   });
 });

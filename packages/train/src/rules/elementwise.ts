@@ -12,7 +12,7 @@ export const elementwiseRules: readonly GradientRule[] = [
     gradient: ({ node, outputGrads }) => {
       const training = node.inputs[2];
       if (training && !(training.constant && training.constant.toNumbers()[0] === 0)) {
-        throw ruleError(node, 'training mode is not supported yet (inference-mode Dropout is the identity)');
+        throw ruleError(node, "a training-mode Dropout needs buildGradientGraph's dropout: 'train' (masks fed as inputs); in inference mode Dropout is the identity");
       }
       return [outputGrads[0]!];
     },
