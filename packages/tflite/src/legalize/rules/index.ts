@@ -1,14 +1,16 @@
 import { LoweringRegistry } from '../lowering-rule.js';
+import { activationRules } from './activations.js';
 import { convRules } from './conv.js';
 import { elementwiseRules } from './elementwise.js';
 import { matmulRules } from './matmul.js';
 import { normalizationRules } from './normalization.js';
 import { poolRules } from './pool.js';
+import { quantizedRules } from '../quantized/qdq-rules.js';
 import { reduceRules } from './reduce.js';
 import { shapeRules } from './shape.js';
 import { spatialRules } from './spatial.js';
 
 /** Every canonical → tflite lowering rule this package ships. */
 export function defaultLoweringRules(): LoweringRegistry {
-  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules]);
+  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules]);
 }

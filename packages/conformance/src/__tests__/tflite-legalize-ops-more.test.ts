@@ -1,0 +1,68 @@
+/**
+ * More op coverage of legalize-tflite (ops without a TFLite builtin of their own, or with one that
+ * differs from ONNX's semantics), judged like tflite-legalize-ops.test.ts: the TFLite runtime
+ * (TFLite 2.9) must be within 1e-4 of ONNX Runtime on the original model, and every node of the
+ * result must be a tflite op.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { attrs, GraphBuilder, Tensor, tensorType, type Attribute, type DType, type Model, type Value } from '@modelpass/ir';
+import { inferShapes } from '@modelpass/ops';
+import { disposeSharedOrtRunner } from '@modelpass/runtime';
+import { compareInRuntimes, feedsFor, legalize, seededTensor } from './tflite-legalize-harness.js';
+
+afterAll(() => disposeSharedOrtRunner());
+
+interface OpCase {
+  readonly name: string;
+  readonly input: readonly (number | string)[];
+  readonly dtype?: DType;
+  readonly opset?: number;
+  /** Input value range (default [-1, 1]). */
+  readonly range?: [number, number];
+  readonly build: (b: GraphBuilder, x: Value) => Value | Value[];
+}
+
+const f32 = (shape: number[], seed = 3, lo = -1, hi = 1): Tensor => seededTensor(shape, seed, lo, hi);
+const i64 = (values: number[], shape = [values.length]): Tensor => Tensor.fromValues('int64', shape, values.map((v) => BigInt(v)));
+
+function unary(op: string, attributes: Record<string, Attribute> = {}, extra: Partial<OpCase> = {}): OpCase {
+  const named = Object.entries(attributes).map(([key, value]) => `${key}=${String(value.value)}`).join(' ');
+  return { name: `${op}${named ? ` ${named}` : ''}`, input: [2, 3, 4, 5], range: [-3, 3], build: (b, x) => b.op1(`onnx.${op}`, [x], attributes), ...extra };
+}
+
+const CASES: OpCase[] = [
+  // activations written with elementwise builtins
+  unary('Erf'),
+  unary('Erf', {}, { name: 'Erf over [-6, 6]', range: [-6, 6] }),
+  unary('Selu'),
+  unary('Selu', { alpha: attrs.float(2), gamma: attrs.float(0.5) }),
+  unary('Celu'),
+  unary('Celu', { alpha: attrs.float(0.5) }),
+  unary('Mish', {}, { range: [-20, 20], opset: 18 }),
+  unary('ThresholdedRelu'),
+  unary('ThresholdedRelu', { alpha: attrs.float(0.25) }),
+];
+
+function buildCase(testCase: OpCase): Model {
+  const b = new GraphBuilder();
+  const x = b.input('x', tensorType(testCase.dtype ?? 'float32', [...testCase.input]));
+  const outputs = testCase.build(b, x);
+  b.output(...(Array.isArray(outputs) ? outputs : [outputs]));
+  const model = b.model({ onnx: testCase.opset ?? 17 });
+  inferShapes(model, { mode: 'refresh' });
+  return model;
+}
+
+describe('legalize-tflite, more ops: TFLite runtime within 1e-4 of ONNX Runtime', () => {
+  for (const testCase of CASES) {
+    it(testCase.name, async () => {
+      const original = buildCase(testCase);
+      const converted = buildCase(testCase);
+      await legalize(converted, 'optimize=false');
+      const foreign = converted.graph.nodeList().filter((node) => !node.op.startsWith('tflite.'));
+      expect(foreign.map((node) => node.op)).toEqual([]);
+      const differences = await compareInRuntimes(original, converted, feedsFor(original, 7, testCase.range ?? [-1, 1]));
+      for (const difference of differences) expect(difference).toBeLessThanOrEqual(1e-4);
+    });
+  }
+});
