@@ -19,9 +19,11 @@ describe('quantizeStaticWithRanges on fashion-cnn', () => {
     requireReferees();
     const model = readFixture('fashion-cnn');
     await prepareForQuantization(model);
-    const plan = planStaticQuantization(model);
+    // Every Conv int8 (min-conv-reduction=0; conv1's default placement is tested in static-cost-rules).
+    const options = { minConvReduction: 0 };
+    const plan = planStaticQuantization(model, options);
     const ranges = await minmaxRanges(model, plan.calibrationTensors, trainBatches(model, 256));
-    const result = await quantizeStaticWithRanges(model, ranges);
+    const result = await quantizeStaticWithRanges(model, ranges, options);
 
     expect(result.nodes.map((n) => n.op)).toEqual(['Conv', 'MaxPool', 'Conv', 'MaxPool', 'Flatten', 'Gemm', 'Gemm']);
     expect(result.activationsFolded).toBe(3); // the three Relu

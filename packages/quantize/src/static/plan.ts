@@ -10,14 +10,18 @@
  * every eligible node, remove those that fail, repeat).
  */
 import type { Graph, Node, Value } from '@modelpass/ir';
+import { cheaperFloat } from './cost-rules.js';
 import { ineligibility } from './eligibility.js';
 import { OP_RULES, type OpRule } from './op-rules.js';
+import type { ReorderedPool } from './pool-before-activation.js';
 
 export interface PlanOptions {
   /** Node names and op types (`Conv`, `onnx.Conv`) left float. */
   readonly exclude: readonly string[];
   /** Whether Relu/Clip can fold into the producer's range (activations asymmetric: zero point = dtype minimum). */
   readonly fuseActivations: boolean;
+  /** Non-grouped Convs with a smaller reduction whose input is float anyway stay float (cost-rules.ts); 0 turns the rule off. */
+  readonly minConvReduction: number;
 }
 
 /** One activation value of the final graph that gets a quant<> type. */
@@ -50,6 +54,8 @@ export interface QuantizationPlan {
   readonly unsupportedOps: ReadonlyMap<string, number>;
   /** The tensors calibration must give ranges for (names in the float model). */
   readonly calibrationTensors: readonly string[];
+  /** Float Relu/Clip → MaxPool pairs run as MaxPool → Relu/Clip so ORT keeps the MaxPool float (pool-before-activation.ts). */
+  readonly reorderedPools: readonly ReorderedPool[];
 }
 
 function excluded(node: Node, exclude: readonly string[]): boolean {
@@ -131,6 +137,7 @@ class Planner {
       }
       let reason = ineligibility(node, rule);
       if (!reason && node.op === 'onnx.Conv' && node.output(0).isGraphOutput) reason = 'its output is a graph output, and ORT fuses Conv only with a QuantizeLinear on its output';
+      if (!reason) reason = cheaperFloat(node, this.options.minConvReduction);
       if (reason) this.reasons.set(node, reason);
       else if (rule.role !== 'fused-activation') this.quantized.add(node);
     }
@@ -223,5 +230,5 @@ export function planQuantization(graph: Graph, options: PlanOptions): Quantizati
     leftFloat.push({ node: node.name, op: node.opType, reason });
   }
   const calibrationTensors = [...new Set(activations.flatMap((a) => (a.source.kind === 'range' ? [a.source.tensor] : [])))];
-  return { nodes, outputQuantized, fusedActivations, activations, leftFloat, unsupportedOps, calibrationTensors };
+  return { nodes, outputQuantized, fusedActivations, activations, leftFloat, unsupportedOps, calibrationTensors, reorderedPools: [] };
 }

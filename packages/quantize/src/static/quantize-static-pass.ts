@@ -16,6 +16,7 @@ import { accuracyAwareExclusions, type AccuracyAwareResult } from '../accuracy/a
 import { calibrateActivations } from './activation-ranges.js';
 import { hostOf } from './nested-pass.js';
 import { finishStaticQuantization, planStaticQuantization, prepareForQuantization, type StaticQuantizationOptions } from './quantize-static.js';
+import { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
 
 const options = {
   calibration: option.enum(CALIBRATION_METHODS, { default: 'minmax', help: 'how activation ranges are chosen from the calibration run' }),
@@ -31,6 +32,7 @@ const options = {
   report: option.string({ default: '', help: 'write the per-layer report (scale, zero point, SQNR, cosine per tensor; nodes left float) as JSON to this file' }),
   maxDrop: option.number({ default: 0, min: 0, max: 100, help: 'accuracy budget in percentage points on eval-dataset (0: off); layers are kept float, most sensitive first, until it holds' }),
   evalDataset: option.string({ default: '', help: 'labelled dataset for max-drop, e.g. fashion-mnist:test' }),
+  minConvReduction: option.integer({ default: MIN_INT8_CONV_REDUCTION, min: 0, help: 'a non-grouped Conv with fewer multiply-adds per output (input channels × kernel) whose input is float anyway stays float: faster in ORT (0: quantize it)' }),
   floatConstants: option.enum(['int8', 'keep'], { default: 'int8', help: 'large float constants only float ops read (≥ 1024 elements, e.g. a positional embedding): int8 weight-only behind a DequantizeLinear, or keep them float32' }),
   materialize: option.boolean({ default: true, help: 'lower the quant<> types to QuantizeLinear/DequantizeLinear (false keeps the typed IR for a later materialize-qdq or a TFLite export; qdq only)' }),
 };
@@ -57,6 +59,7 @@ export const quantizeStatic = definePass({
       format: o.format,
       materialize: o.materialize,
       floatConstants: o.floatConstants,
+      minConvReduction: o.minConvReduction,
     };
     const plan = planStaticQuantization(model, quantizeOptions);
     if (plan.nodes.length === 0) {
@@ -94,6 +97,9 @@ export const quantizeStatic = definePass({
     for (const constant of result.floatConstants) context.debug(`stored float constant '${constant.tensor}' (${constant.elements} values, read by float ops) as int8 with a DequantizeLinear (weight-only)`);
     for (const node of result.nodes) context.debug(`quantized ${node.op} '${node.node}' (ORT: ${node.kernel})`);
     for (const left of result.leftFloat) context.debug(`left ${left.op} '${left.node}' float: ${left.reason}`);
+    for (const pair of result.reorderedPools) {
+      context.debug(`ran MaxPool '${pair.pool}' before '${pair.activation}' (same values): both stay float, and ORT folds the activation into the QuantizeLinear instead of moving it above the MaxPool (a slow uint8 NCHW MaxPool)`);
+    }
     for (const [op, count] of result.unsupportedOps) context.debug(`left ${count} ${op} float: ORT has no integer kernel for ${op}`);
     if (o.report) {
       const report = { ...(await buildQuantizationReport(floatBytes, model, result, { calibration })), ...(accuracy ? { accuracy } : {}) };

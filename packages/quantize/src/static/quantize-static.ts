@@ -10,9 +10,11 @@ import { fuseBatchNormPass, materializeQdq } from '@modelpass/transforms';
 import type { ActivationDType } from './activation-params.js';
 import { applyQuantizationPlan, type QuantizedTensorRecord, type RangeLookup } from './apply-plan.js';
 import { compactQdq } from './compact-qdq.js';
+import { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
 import { runStep, standaloneHost, type StepHost } from './nested-pass.js';
 import { OP_RULES } from './op-rules.js';
 import { planQuantization, type LeftFloat, type QuantizationPlan } from './plan.js';
+import { movePoolsAboveFloatActivations, type ReorderedPool } from './pool-before-activation.js';
 import { convertToQOperator } from './qoperator.js';
 import { quantizeFloatConstants, type FloatConstantRecord } from './float-constants.js';
 import { shortenGeneratedNames, snapshotNames } from './short-names.js';
@@ -32,6 +34,13 @@ export interface StaticQuantizationOptions {
   readonly format?: QuantizedFormat;
   /** Lower the quant<> types to QuantizeLinear/DequantizeLinear (default true; false keeps the typed IR, QDQ only). */
   readonly materialize?: boolean;
+  /**
+   * Non-grouped Convs whose reduction (input channels × kernel elements) is below this and whose input
+   * is float anyway stay float: faster in ORT (default MIN_INT8_CONV_REDUCTION = 32; 0 quantizes them).
+   * Applies to 8-bit activations with materialize=true only (int16 has no integer Conv in ORT; the
+   * typed IR of materialize=false is for exporters that want every Conv integer).
+   */
+  readonly minConvReduction?: number;
   /** Large float constants only float ops read (positional embeddings): `int8` weight-only with a DequantizeLinear (default), or `keep`. */
   readonly floatConstants?: 'int8' | 'keep';
 }
@@ -56,6 +65,8 @@ export interface StaticQuantizationResult {
   readonly qoperatorNodes: number;
   /** Float constants stored int8 behind a DequantizeLinear (float-constants=int8). */
   readonly floatConstants: readonly FloatConstantRecord[];
+  /** Float Relu/Clip → MaxPool pairs reordered to MaxPool → Relu/Clip (same values; ORT keeps the MaxPool float). */
+  readonly reorderedPools: readonly ReorderedPool[];
 }
 
 function quantizeError(reason: string, extra: { hint?: string; expected?: string; actual?: string } = {}): ModelpassError {
@@ -114,7 +125,14 @@ export function planStaticQuantization(model: Model, options: StaticQuantization
     const known = OP_RULES.has(entry) || OP_RULES.has(`onnx.${entry}`) || [...model.graph.nodes()].some((node) => node.name === entry || node.opType === entry);
     if (!known) throw quantizeError(`exclude= names '${entry}', which is neither a node of the model nor an op type`, { hint: 'give node names or op types such as Conv, MatMul' });
   }
-  return planQuantization(model.graph, { exclude, fuseActivations: !(options.symmetricActivations ?? false) });
+  const costRules = (options.activations ?? 'uint8') !== 'int16' && (options.materialize ?? true);
+  const planOptions = { exclude, fuseActivations: !(options.symmetricActivations ?? false), minConvReduction: costRules ? (options.minConvReduction ?? MIN_INT8_CONV_REDUCTION) : 0 };
+  const first = planQuantization(model.graph, planOptions);
+  // Float Relu/Clip → MaxPool before a quantized op: MaxPool first, so ORT keeps it float (then plan again).
+  const quantized = new Set<Node>([...first.nodes, ...first.fusedActivations.values()]);
+  const reorderedPools = movePoolsAboveFloatActivations(model.graph, (node) => quantized.has(node));
+  if (reorderedPools.length === 0) return first;
+  return { ...planQuantization(model.graph, planOptions), reorderedPools };
 }
 
 /** Applies a plan with ranges, then lowers (materialize-qdq) and converts to QOperator form when asked. */
@@ -152,6 +170,7 @@ export async function finishStaticQuantization(
     weightBytesAfter: applied.weightBytesAfter,
     qoperatorNodes,
     floatConstants,
+    reorderedPools: plan.reorderedPools,
   };
 }
 
