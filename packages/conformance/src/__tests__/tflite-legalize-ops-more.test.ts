@@ -41,6 +41,17 @@ const CASES: OpCase[] = [
   unary('Mish', {}, { range: [-20, 20], opset: 18 }),
   unary('ThresholdedRelu'),
   unary('ThresholdedRelu', { alpha: attrs.float(0.25) }),
+  // reductions without a builtin (opset 13: axes attribute; 18: axes input)
+  ...['ReduceL1', 'ReduceL2', 'ReduceSumSquare', 'ReduceLogSumExp'].flatMap((op) => [0, 1].map((keepdims): OpCase => ({
+    name: `${op} keepdims=${keepdims}`,
+    input: [2, 3, 4],
+    range: [-4, 4],
+    opset: 13,
+    build: (b, x) => b.op1(`onnx.${op}`, [x], { axes: attrs.ints([1, -1]), keepdims: attrs.int(keepdims) }),
+  }))),
+  { name: 'ReduceLogSum (opset 18, axes input)', input: [2, 3, 4], range: [0.1, 2], opset: 18, build: (b, x) => b.op1('onnx.ReduceLogSum', [x, b.constant(i64([0]))], { keepdims: attrs.int(0) }) },
+  { name: 'ReduceLogSumExp of large values (no overflow)', input: [3, 5], range: [80, 120], opset: 13, build: (b, x) => b.op1('onnx.ReduceLogSumExp', [x], { axes: attrs.ints([1]) }) },
+  { name: 'ReduceL2 over all axes', input: [2, 3], opset: 13, build: (b, x) => b.op1('onnx.ReduceL2', [x], { keepdims: attrs.int(0) }) },
 ];
 
 function buildCase(testCase: OpCase): Model {

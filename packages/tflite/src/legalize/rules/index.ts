@@ -7,10 +7,11 @@ import { normalizationRules } from './normalization.js';
 import { poolRules } from './pool.js';
 import { quantizedRules } from '../quantized/qdq-rules.js';
 import { reduceRules } from './reduce.js';
+import { reduceCompositeRules } from './reduce-composite.js';
 import { shapeRules } from './shape.js';
 import { spatialRules } from './spatial.js';
 
 /** Every canonical → tflite lowering rule this package ships. */
 export function defaultLoweringRules(): LoweringRegistry {
-  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules]);
+  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules]);
 }

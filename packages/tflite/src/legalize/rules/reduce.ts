@@ -12,7 +12,7 @@ const REDUCERS: Readonly<Record<string, string>> = {
 };
 
 /** The reduced axes, normalized: from the attribute or a constant input; all axes when absent. */
-function reducedAxes(node: Node): number[] | string {
+export function reducedAxes(node: Node): number[] | string {
   const rank = rankOfValue(node.inputs[0]);
   if (rank === undefined) return 'needs the input rank';
   const given = node.optionalAttr('axes', 'ints') ?? (node.inputs[1] ? numbersOf(node.inputs[1]) : undefined);
