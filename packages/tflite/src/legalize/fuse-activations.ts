@@ -28,6 +28,8 @@ export function fuseActivations(graph: Graph): number {
     if (input.useCount !== 1 || input.isGraphOutput) continue;
     if ((producer.optionalAttr('fused_activation_function', 'string') ?? 'NONE') !== 'NONE') continue;
     if (producer.outputs.length !== 1) continue;
+    // int8: the activation's output may carry other quantization parameters than its input.
+    if (JSON.stringify((input.type as { quant?: unknown }).quant) !== JSON.stringify((activation.output(0).type as { quant?: unknown }).quant)) continue;
     producer.setAttribute('fused_activation_function', { kind: 'string', value: kind });
     const output = activation.output(0);
     output.replaceAllUsesWith(input);

@@ -1,8 +1,11 @@
 import { inferShapes } from '@modelpass/ops';
 import { definePass, option, type OptionSpecs, type Pass } from '@modelpass/pass-manager';
-import { foldConstantsPass, foldShapes, fuseBatchNormPass, optimize, runNested } from '@modelpass/transforms';
+import { foldConstantsPass, foldQdq, foldShapes, fuseBatchNormPass, optimize, runNested } from '@modelpass/transforms';
 import { lowerToTflite, withTfliteDialect } from './legalize.js';
 import { prepareCanonicalForTflite } from './prepare.js';
+import { finishInt8 } from './quantized/finish-int8.js';
+import { hasQuantizedActivations, prepareQuantizedForTflite } from './quantized/prepare-quantized.js';
+import { keepingQuantTypes } from './quantized/quant-values.js';
 
 export const legalizeTflite = definePass({
   name: 'legalize-tflite',
@@ -15,18 +18,28 @@ export const legalizeTflite = definePass({
   options: {
     ioLayout: option.enum(['nchw', 'nhwc'], { default: 'nchw', help: 'layout of image-like graph inputs and outputs' }),
     groupedConv: option.enum(['split', 'native'], { default: 'split', help: 'grouped convolutions: one CONV_2D per group, or one grouped CONV_2D' }),
+    ioType: option.enum(['float', 'int8'], { default: 'float', help: 'quantized models: float32 graph inputs/outputs (QUANTIZE/DEQUANTIZE at the edges) or int8 ones where the model quantizes an input first / dequantizes an output last' }),
     optimize: option.boolean({ default: false, help: 'run the optimize preset first (every fusion, canonicalize, cse); by default only fold-shapes, fold-constants and fuse-bn run' }),
   },
-  statistics: ['nodes-lowered', 'activations-fused', 'transposes-inside', 'transposes-at-boundary', 'transposes-estimated'],
+  statistics: ['nodes-lowered', 'activations-fused', 'transposes-inside', 'transposes-at-boundary', 'transposes-estimated', 'int8-ops', 'float-ops-in-int8-model', 'requantizations'],
   async run(model, context) {
     const registry = withTfliteDialect(context.registry);
     // Cheap by default (shape arithmetic folded, BatchNorm into convolutions); the optimize preset when asked.
+    // Quantized (QDQ) models: Q/DQ pairs become quant<> types (before fold-constants would turn small int8 weights into floats), then int8 TFLite tensors.
+    const quantized = hasQuantizedActivations(model);
+    if (quantized) await runNested(foldQdq as Pass<OptionSpecs>, model, context, { forward: new Set() });
     const preparation = context.options.optimize ? [optimize] : [foldShapes, foldConstantsPass, fuseBatchNormPass];
     for (const pass of preparation) await runNested(pass as Pass<OptionSpecs>, model, context, { forward: new Set() });
-    inferShapes(model, { registry, mode: 'refresh' });
+    keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
+    if (quantized) {
+      const prepared = prepareQuantizedForTflite(model, { ioType: context.options.ioType as 'float' | 'int8' });
+      context.statistic('int8-ops', prepared.int8Nodes);
+      context.statistic('float-ops-in-int8-model', prepared.floatNodes);
+    }
     prepareCanonicalForTflite(model);
-    inferShapes(model, { registry, mode: 'refresh' });
+    keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
     const result = lowerToTflite(model, registry, { ioLayout: context.options.ioLayout as 'nchw' | 'nhwc', groupedConv: context.options.groupedConv as 'split' | 'native' });
+    if (quantized) context.statistic('requantizations', finishInt8(model.graph).requantizations);
     context.statistic('nodes-lowered', result.lowered);
     context.statistic('activations-fused', result.fusedActivations);
     context.statistic('transposes-inside', result.transposes.inner);

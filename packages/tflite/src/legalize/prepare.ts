@@ -178,6 +178,8 @@ function dequantizeQuantTypedConstants(model: Model): number {
     const tensor = constant.constant;
     const quant = tensor?.quant;
     if (!tensor || !quant || !constant.hasUses || constant.isGraphInput) continue;
+    // Read by an int8 op (its output is quant<> too): the int8 lowering keeps the integers.
+    if (constant.users.some((user) => user.outputs.some((output) => output?.type.kind === 'tensor' && output.type.quant))) continue;
     const scale = Tensor.fromValues('float32', [quant.scale.length], [...quant.scale]);
     const zeroPoint = Tensor.fromValues(tensor.dtype, [quant.zeroPoint.length], [...quant.zeroPoint]);
     const plain = tensor.withQuant(undefined);

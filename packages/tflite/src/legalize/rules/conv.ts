@@ -38,7 +38,8 @@ const conv: LoweringRule = {
     if (window) return window;
     const weight = constantOf(node.inputs[1]);
     if (!weight) return 'the weights must be a constant (TFLite CONV_2D takes a constant filter)';
-    if (weight.dtype !== 'float32') return `weights of dtype ${weight.dtype} are not supported yet (float32 only)`;
+    // int8 weights with quant<> parameters: the int8 lowering (legalize/quantized) checked them and finishes the bias.
+    if (weight.dtype !== 'float32' && !(weight.dtype === 'int8' && weight.quant)) return `weights of dtype ${weight.dtype} are not supported yet (float32 only)`;
     if (node.inputs[2] && !constantOf(node.inputs[2])) return 'the bias must be a constant';
     const padding = resolvePadding(node, dimsOf(node.inputs[0])!.slice(2), windowGeometry(node, convKernel(node)!));
     return typeof padding === 'string' ? padding : undefined;

@@ -12,6 +12,8 @@ function scaled(tensor: Tensor, factor: number): Tensor {
 /** A bias that FULLY_CONNECTED can take: a constant scalar, [N] or [1, N], as float32 [N]. */
 function biasVector(value: Value | null, units: number, beta: number): Tensor | undefined {
   const tensor = constantOf(value);
+  // An int32 quant<> bias (int8 models) passes as is: the int8 lowering requantizes it to input scale · weight scale.
+  if (tensor && tensor.dtype === 'int32' && tensor.quant && beta === 1 && tensor.size === units && tensor.rank === 1) return tensor;
   if (!tensor || tensor.dtype !== 'float32') return undefined;
   if (tensor.size === 1) return Tensor.fromValues('float32', [units], new Array<number>(units).fill(tensor.toNumbers()[0]! * beta));
   if (tensor.size === units && (tensor.rank === 1 || (tensor.rank === 2 && tensor.shape[0] === 1))) return scaled(tensor.reshape([units]), beta);
@@ -25,7 +27,7 @@ const gemm: LoweringRule = {
   check(node) {
     if (rankOfValue(node.inputs[0]) !== 2) return 'Gemm needs a rank-2 input with a known rank';
     const weight = constantOf(node.inputs[1]);
-    if (weight && weight.dtype !== 'float32') return `weights of dtype ${weight.dtype} are not supported yet (float32 only)`;
+    if (weight && weight.dtype !== 'float32' && !(weight.dtype === 'int8' && weight.quant)) return `weights of dtype ${weight.dtype} are not supported yet (float32 only)`;
     return undefined;
   },
   lower(node, context) {
@@ -78,7 +80,7 @@ const matMul: LoweringRule = {
     const weight = constantOf(node.inputs[1]);
     const outType = node.output(0).type;
     let y: Value;
-    if (weight && weight.rank === 2 && weight.dtype === 'float32') {
+    if (weight && weight.rank === 2 && (weight.dtype === 'float32' || (weight.dtype === 'int8' && weight.quant))) {
       const keep = rankOfValue(node.inputs[0])! > 2 ? 1 : 0;
       y = emit.op1('FULLY_CONNECTED', [node.input(0), emit.constant(transposeTensor(weight, [1, 0]), 'weights'), null], { fused_activation_function: 'NONE', keep_num_dims: keep }, outType);
     } else {

@@ -1,0 +1,47 @@
+import { isTensorType, tensorType, type Graph, type Node, type QuantParams, type DType } from '@modelpass/ir';
+import { constantOf } from '../constant-values.js';
+import { sameQuant } from './quant-values.js';
+
+/** The quant<> parameters a QuantizeLinear/DequantizeLinear node states, or why it states none. */
+export function qdqNodeParams(node: Node): { storage: DType; quant: QuantParams } | string {
+  if ((node.optionalAttr('block_size', 'int') ?? 0) > 0) return 'blocked quantization (block_size) has no TFLite equivalent';
+  const scale = constantOf(node.inputs[1]);
+  if (!scale || scale.dtype !== 'float32') return 'its scale must be a float32 constant';
+  const zeroPoint = node.inputs[2] ? constantOf(node.inputs[2]) : undefined;
+  if (node.inputs[2] && !zeroPoint) return 'its zero point must be a constant';
+  const storage: DType = zeroPoint?.dtype ?? (node.op === 'onnx.DequantizeLinear' && node.inputs[0] && isTensorType(node.inputs[0].type) ? node.inputs[0]!.type.dtype : 'uint8');
+  const scales = scale.toNumbers();
+  const zeros = zeroPoint ? zeroPoint.toNumbers() : new Array<number>(scales.length).fill(0);
+  const bits = storage === 'int16' || storage === 'uint16' ? 16 : storage === 'int32' ? 32 : storage === 'int4' || storage === 'uint4' ? 4 : 8;
+  if (scale.size === 1) return { storage, quant: { scale: [scales[0]!], zeroPoint: [zeros[0]!], bits } };
+  return { storage, quant: { scale: scales, zeroPoint: zeros, axis: node.optionalAttr('axis', 'int') ?? 1, bits } };
+}
+
+/**
+ * fold-qdq leaves `QuantizeLinear(graph input) → q → DequantizeLinear` alone (the model takes reals):
+ * here q gets its quant<> type, so the QuantizeLinear becomes TFLite's QUANTIZE and the readers of
+ * the DequantizeLinear read q. Returns the QuantizeLinear nodes retyped.
+ */
+export function foldBoundaryQuantizers(graph: Graph): number {
+  let count = 0;
+  for (const node of graph.nodeList()) {
+    if (node.op !== 'onnx.QuantizeLinear' || !node.outputs[0]) continue;
+    const params = qdqNodeParams(node);
+    if (typeof params === 'string') continue;
+    const integers = node.output(0);
+    const shape = isTensorType(integers.type) ? integers.type.shape : node.inputs[0] && isTensorType(node.inputs[0].type) ? node.inputs[0]!.type.shape : null;
+    const readers = integers.users;
+    const bypassable = readers.filter((reader) => {
+      if (reader.op !== 'onnx.DequantizeLinear' || reader.inputs[0] !== integers || reader.output(0).isGraphOutput) return false;
+      const other = qdqNodeParams(reader);
+      return typeof other !== 'string' && other.storage === params.storage && sameQuant(other.quant, params.quant);
+    });
+    integers.type = tensorType(params.storage, shape, params.quant);
+    for (const reader of bypassable) {
+      reader.output(0).replaceAllUsesWith(integers);
+      reader.erase();
+    }
+    count++;
+  }
+  return count;
+}

@@ -1,0 +1,135 @@
+import { Builder, isTensorType, Tensor, tensorType, type Graph, type Node, type QuantParams, type TensorType, type Value } from '@modelpass/ir';
+import { constantOf } from '../constant-values.js';
+import { perChannelFullyConnectedAsConv } from './fc-as-conv.js';
+import { dequantizeTensor, quantOf, sameQuant } from './quant-values.js';
+
+/** What the int8 lowering changed after the rules ran. */
+export interface Int8FinishResult {
+  readonly biasesQuantized: number;
+  readonly requantizations: number;
+  readonly activationsFromRange: number;
+  /** int8 FULLY_CONNECTED ops with per-channel weights written as 1×1 CONV_2D (TFLite 2.9's int8 FULLY_CONNECTED takes one weight scale). */
+  readonly fullyConnectedAsConv: number;
+}
+
+const WEIGHTED = new Set(['tflite.CONV_2D', 'tflite.DEPTHWISE_CONV_2D', 'tflite.FULLY_CONNECTED']);
+/** Ops whose int8 kernels compute the same reals only when input and output share scale and zero point. */
+const SAME_PARAMS = new Set(['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'TRANSPOSE', 'SQUEEZE', 'PAD', 'STRIDED_SLICE', 'GATHER', 'SPLIT', 'REDUCE_MAX'].map((op) => `tflite.${op}`));
+/** Ops whose int8 kernels fix the output's scale and zero point (TFLite's op specification). */
+const FIXED_OUTPUT: ReadonlyMap<string, { scale: number; zeroPoint: number }> = new Map([
+  ['tflite.SOFTMAX', { scale: 1 / 256, zeroPoint: -128 }],
+  ['tflite.LOGISTIC', { scale: 1 / 256, zeroPoint: -128 }],
+  ['tflite.TANH', { scale: 1 / 128, zeroPoint: 0 }],
+]);
+const RANGE_ACTIVATION = new Set(['tflite.CONV_2D', 'tflite.DEPTHWISE_CONV_2D', 'tflite.FULLY_CONNECTED', 'tflite.ADD']);
+
+function isInt8(value: Value | null | undefined): boolean {
+  return !!value && isTensorType(value.type) && value.type.dtype === 'int8' && value.type.quant !== undefined;
+}
+
+/** int32 bias with scale = input scale · weight scale[c], zero point 0, from whatever bias the lowering left (float32, int32 quant<>, none). */
+function quantizeBias(node: Node): boolean {
+  const graph = node.graph!;
+  const inputQuant = quantOf(node.inputs[0])!;
+  const weightQuant = quantOf(node.inputs[1]);
+  if (!weightQuant) throw node.error('int8 lowering: the filter lost its quantization parameters (a lowering rule dropped them)');
+  const scales = weightQuant.scale.map((s) => Math.fround(inputQuant.scale[0]! * Math.fround(s)));
+  const units = constantOf(node.inputs[1])!.shape[node.op === 'tflite.DEPTHWISE_CONV_2D' ? 3 : 0]!;
+  const bias = node.inputs[2] ? constantOf(node.inputs[2]) : undefined;
+  if (node.inputs[2] && !bias) throw node.error('int8 lowering: the bias must be a constant');
+  if (!bias && node.op === 'tflite.FULLY_CONNECTED') return false;
+  const reals = bias ? (bias.quant ? dequantizeTensor(bias) : bias).toNumbers() : new Array<number>(units).fill(0);
+  if (reals.length !== units) throw node.error(`int8 lowering: a bias of ${reals.length} values for ${units} output channels`);
+  const perChannel = weightQuant.axis !== undefined;
+  const integers = reals.map((real, c) => {
+    const q = Math.round(real / scales[perChannel ? c : 0]!);
+    return Math.max(-2147483648, Math.min(2147483647, q));
+  });
+  const quant: QuantParams = perChannel ? { scale: scales, zeroPoint: scales.map(() => 0), axis: 0, bits: 32 } : { scale: [scales[0]!], zeroPoint: [0], bits: 32 };
+  const value = graph.addConstant(graph.uniqueName(`${node.name}_bias_int32`), Tensor.fromValues('int32', [units], integers, quant));
+  if (node.inputs.length > 2) node.setInput(2, value);
+  else node.addInput(value);
+  return true;
+}
+
+/** `node` now computes its output with `quant`; a QUANTIZE after it restores the type the model gave that output. */
+function requantizeOutput(node: Node, quant: QuantParams): void {
+  const output = node.output(0);
+  const wanted = output.type as TensorType;
+  if (sameQuant(wanted.quant, quant)) return;
+  output.type = tensorType('int8', wanted.shape, quant);
+  const quantize = Builder.after(node).create('tflite.QUANTIZE', [output], {}, { types: [wanted], name: `${node.name}_requantize` });
+  output.replaceAllUsesWith(quantize.output(0), { except: quantize });
+}
+
+/** A QUANTIZE before `node`'s input `index` into `quant`. */
+function requantizeInput(node: Node, index: number, quant: QuantParams): void {
+  const input = node.input(index);
+  const type = input.type as TensorType;
+  const at = Builder.before(node);
+  node.setInput(index, at.create('tflite.QUANTIZE', [input], {}, { types: [tensorType('int8', type.shape, quant)], name: `${node.name}_requantize_${index}` }).output(0));
+}
+
+/** RELU / RELU6 stated by the output's range: zero point at −128 means the reals start at 0. */
+function activationFromRange(node: Node): boolean {
+  if ((node.optionalAttr('fused_activation_function', 'string') ?? 'NONE') !== 'NONE') return false;
+  const quant = quantOf(node.outputs[0]);
+  if (!quant || quant.zeroPoint[0] !== -128) return false;
+  const top = quant.scale[0]! * 255;
+  const kind = Math.abs(top - 6) <= quant.scale[0]! / 2 ? 'RELU6' : 'RELU';
+  node.setAttribute('fused_activation_function', { kind: 'string', value: kind });
+  return true;
+}
+
+/**
+ * After the rules ran on quant<> values: int32 biases for CONV_2D/DEPTHWISE_CONV_2D/FULLY_CONNECTED,
+ * SOFTMAX/LOGISTIC/TANH outputs at the scale their int8 kernels fix, pools/RESHAPE/TRANSPOSE/… with
+ * their input's parameters and CONCATENATION inputs with the output's (a QUANTIZE where the model's
+ * differ), fused RELU/RELU6 from the output ranges, and QUANTIZE ops that change nothing removed.
+ */
+export function finishInt8(graph: Graph): Int8FinishResult {
+  let biasesQuantized = 0;
+  let requantizations = 0;
+  let activationsFromRange = 0;
+  const fullyConnectedAsConv = perChannelFullyConnectedAsConv(graph);
+  for (const node of graph.nodeList()) {
+    if (!node.graph || !isInt8(node.inputs[0]) && node.op !== 'tflite.CONCATENATION') continue;
+    if (WEIGHTED.has(node.op) && isInt8(node.outputs[0])) {
+      if (quantizeBias(node)) biasesQuantized++;
+    }
+    const fixed = FIXED_OUTPUT.get(node.op);
+    const outputQuant = quantOf(node.outputs[0]);
+    if (fixed && isInt8(node.outputs[0])) {
+      const quant: QuantParams = { scale: [fixed.scale], zeroPoint: [fixed.zeroPoint], bits: 8 };
+      if (!sameQuant(outputQuant, quant)) {
+        requantizeOutput(node, quant);
+        requantizations++;
+      }
+    } else if (SAME_PARAMS.has(node.op) && isInt8(node.outputs[0])) {
+      const inputQuant = quantOf(node.inputs[0])!;
+      for (const output of node.outputs) {
+        if (output && !sameQuant(quantOf(output), inputQuant)) {
+          if (node.outputs.length !== 1) throw node.error('int8 lowering: a multi-output op whose outputs are quantized differently from its input is not supported');
+          requantizeOutput(node, inputQuant);
+          requantizations++;
+        }
+      }
+    } else if (node.op === 'tflite.CONCATENATION' && isInt8(node.outputs[0])) {
+      node.inputs.forEach((input, index) => {
+        if (input && !sameQuant(quantOf(input), outputQuant)) {
+          requantizeInput(node, index, outputQuant!);
+          requantizations++;
+        }
+      });
+    }
+    if (RANGE_ACTIVATION.has(node.op) && isInt8(node.outputs[0]) && activationFromRange(node)) activationsFromRange++;
+  }
+  for (const node of graph.nodeList()) {
+    if (node.op !== 'tflite.QUANTIZE' || !isInt8(node.inputs[0]) || node.output(0).isGraphOutput) continue;
+    if (!sameQuant(quantOf(node.inputs[0]), quantOf(node.outputs[0]))) continue;
+    node.output(0).replaceAllUsesWith(node.input(0));
+    node.erase();
+  }
+  for (const constant of [...graph.constants]) if (!constant.hasUses && !constant.isGraphInput && !constant.isGraphOutput) graph.removeConstant(constant);
+  return { biasesQuantized, requantizations, activationsFromRange, fullyConnectedAsConv };
+}

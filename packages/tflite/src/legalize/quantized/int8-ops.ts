@@ -1,0 +1,79 @@
+import type { Node } from '@modelpass/ir';
+import { constantOf } from '../constant-values.js';
+import { quantOf } from './quant-values.js';
+
+/**
+ * Canonical ops that run on int8 in TFLite (their lowering's builtins have int8 kernels in TFLite 2.9),
+ * with a check of what the int8 kernel needs beyond the float one. A table, so an op is one entry.
+ */
+type Int8Check = (node: Node) => string | undefined;
+
+/** The output-channel axis of a weight, in the canonical op's layout. */
+function weightProblem(node: Node, outputAxis: number): string | undefined {
+  const weight = constantOf(node.inputs[1]);
+  const quant = weight?.quant;
+  if (!weight || !quant) return 'the weights of an int8 op must be constant int8 integers (a DequantizeLinear of a constant)';
+  if (weight.dtype !== 'int8') return `${weight.dtype} weights: TFLite's int8 kernels take symmetric int8 weights`;
+  const nonZero = quant.zeroPoint.findIndex((z) => z !== 0);
+  if (nonZero >= 0) return `asymmetric int8 weights (zero point ${quant.zeroPoint[nonZero]}${quant.axis === undefined ? '' : ` at channel ${nonZero}`}); TFLite's int8 kernels need zero point 0`;
+  if (quant.axis !== undefined && quant.axis !== outputAxis) return `weights quantized along axis ${quant.axis}; TFLite quantizes per output channel (axis ${outputAxis} here)`;
+  const bias = node.inputs[2] ? constantOf(node.inputs[2]) : undefined;
+  if (node.inputs[2] && !bias) return 'the bias must be a constant';
+  if (bias && bias.dtype !== 'float32' && !(bias.dtype === 'int32' && bias.quant)) return `a ${bias.dtype} bias: expected float32, or int32 quantized (DequantizeLinear of int32)`;
+  return undefined;
+}
+
+const none: Int8Check = () => undefined;
+
+const INT8_OPS: ReadonlyMap<string, Int8Check> = new Map<string, Int8Check>([
+  ['onnx.Conv', (node) => {
+    const weight = constantOf(node.inputs[1]);
+    const group = node.optionalAttr('group', 'int') ?? 1;
+    if (weight && group > 1 && weight.shape[1] !== 1) return 'grouped (not depthwise) int8 convolutions are not supported yet';
+    return weightProblem(node, 0);
+  }],
+  ['onnx.Gemm', (node) => {
+    if ((node.optionalAttr('alpha', 'float') ?? 1) !== 1 || (node.optionalAttr('beta', 'float') ?? 1) !== 1) return 'an int8 Gemm needs alpha = beta = 1';
+    if ((node.optionalAttr('transA', 'int') ?? 0) !== 0) return 'an int8 Gemm with transA is not supported';
+    return weightProblem(node, (node.optionalAttr('transB', 'int') ?? 0) === 1 ? 0 : 1);
+  }],
+  ['onnx.MatMul', (node) => {
+    const weight = constantOf(node.inputs[1]);
+    if (!weight || weight.rank !== 2) return 'an int8 MatMul needs a constant rank-2 B (FULLY_CONNECTED)';
+    return weightProblem(node, 1);
+  }],
+  ['onnx.MaxPool', none],
+  ['onnx.AveragePool', none],
+  ['onnx.GlobalAveragePool', none],
+  ['onnx.GlobalMaxPool', none],
+  ['onnx.ReduceMean', none],
+  ['onnx.Reshape', none],
+  ['onnx.Flatten', none],
+  ['onnx.Squeeze', none],
+  ['onnx.Unsqueeze', none],
+  ['onnx.Transpose', none],
+  ['onnx.Identity', none],
+  ['onnx.Concat', none],
+  ['onnx.Add', none],
+  ['onnx.Softmax', none],
+  ['onnx.Sigmoid', none],
+  ['onnx.Relu', none],
+]);
+
+export function int8Ops(): string[] {
+  return [...INT8_OPS.keys()].sort();
+}
+
+/** Why the quantized `node` cannot become an int8 TFLite op, or undefined. */
+export function int8Problem(node: Node): string | undefined {
+  const check = INT8_OPS.get(node.op);
+  if (!check) return `${node.op} on quantized values has no int8 TFLite lowering here (supported: ${int8Ops().map((op) => op.slice(5)).join(', ')})`;
+  for (const value of [...node.inputs, ...node.outputs]) {
+    const quant = quantOf(value);
+    if (!quant || value!.isConstant) continue;
+    const dtype = (value!.type as { dtype: string }).dtype;
+    if (dtype !== 'int8' && dtype !== 'uint8') return `${dtype} activation '${value!.name}': only 8-bit activations become TFLite int8 tensors (int16x8 is not targeted yet)`;
+    if (quant.axis !== undefined) return `activation '${value!.name}' is quantized per channel; TFLite activations are quantized per tensor`;
+  }
+  return check(node);
+}

@@ -1,0 +1,181 @@
+import { attrs, Builder, isTensorType, ModelpassError, Tensor, tensorType, type DiagnosticInit, type Graph, type Model, type Node, type TensorType, type Value } from '@modelpass/ir';
+import { foldBoundaryQuantizers, qdqNodeParams } from './boundary-qdq.js';
+import { int8Problem } from './int8-ops.js';
+import { dequantizeTensor, holdsReals, quantOf, realType } from './quant-values.js';
+
+export interface QuantizedPrepareOptions {
+  /** `float` (default): graph inputs/outputs stay float32 (QUANTIZE/DEQUANTIZE at the edges); `int8`: inputs the model quantizes right away and outputs it dequantizes last are int8 tensors. */
+  readonly ioType: 'float' | 'int8';
+}
+
+export interface QuantizedPrepareResult {
+  /** Canonical nodes that become int8 TFLite ops. */
+  readonly int8Nodes: number;
+  /** Nodes touching quantized values that run in float between DEQUANTIZE and QUANTIZE (e.g. a Gemm whose output the model keeps float). */
+  readonly floatNodes: number;
+  /** uint8 activations (ONNX Runtime's default) stored as int8 with the zero point moved by −128. */
+  readonly uint8Shifted: number;
+  readonly int8Inputs: readonly string[];
+  readonly int8Outputs: readonly string[];
+}
+
+const WEIGHTED = new Set(['onnx.Conv', 'onnx.Gemm', 'onnx.MatMul']);
+const QDQ = new Set(['onnx.QuantizeLinear', 'onnx.DequantizeLinear']);
+
+/** True when the model has quantized activations (Q/DQ pairs, or quant<> values computed by nodes). */
+export function hasQuantizedActivations(model: Model): boolean {
+  for (const node of model.graph.nodes()) {
+    if (node.op === 'onnx.QuantizeLinear') return true;
+    if (node.outputs.some((output) => output && isTensorType(output.type) && output.type.quant)) return true;
+  }
+  return false;
+}
+
+/** int8 node: every real it reads (but constants of weighted ops' bias) and every real it computes is quantized. */
+function isInt8Node(node: Node): boolean {
+  const outputs = node.outputs.filter((output) => output && holdsReals(output));
+  if (outputs.length === 0 || !outputs.every((output) => quantOf(output))) return false;
+  return node.inputs.every((input, index) => {
+    if (!input || !holdsReals(input)) return true;
+    if (WEIGHTED.has(node.op) && index === 2 && input.isConstant) return true;
+    return quantOf(input) !== undefined;
+  });
+}
+
+function touchesQuant(node: Node): boolean {
+  return [...node.inputs, ...node.outputs].some((value) => quantOf(value) !== undefined);
+}
+
+/** Every problem before anything changes: Q/DQ nodes TFLite cannot express, int8 nodes without an int8 kernel. */
+function quantizedProblems(graph: Graph): DiagnosticInit[] {
+  const problems: DiagnosticInit[] = [];
+  const report = (node: Node, reason: string) => problems.push({ reason, location: node.location, source: '@modelpass/tflite', code: 'tflite/unmappable' });
+  for (const node of graph.nodes()) {
+    if (QDQ.has(node.op)) {
+      const params = qdqNodeParams(node);
+      if (typeof params === 'string') report(node, params);
+      else if (params.storage !== 'int8' && params.storage !== 'uint8' && !(node.op === 'onnx.DequantizeLinear' && node.inputs[0]?.isConstant)) {
+        report(node, `${params.storage} quantization: only 8-bit activations become TFLite int8 tensors (int16x8 is not targeted yet)`);
+      } else if (node.op === 'onnx.DequantizeLinear' && !node.inputs[0]?.isConstant && !quantOf(node.inputs[0])) {
+        report(node, `it dequantizes '${node.inputs[0]?.name}', integers no QuantizeLinear or quant<> type describes`);
+      }
+      continue;
+    }
+    if (!isInt8Node(node)) continue;
+    const problem = int8Problem(node);
+    if (problem) report(node, problem);
+  }
+  return problems;
+}
+
+function paramConstants(at: Builder, type: TensorType): Value[] {
+  const quant = type.quant!;
+  const shape = quant.axis === undefined ? [] : [quant.scale.length];
+  return [
+    at.constant(Tensor.fromValues('float32', shape, quant.scale.map((s) => Math.fround(s))), 'scale'),
+    at.constant(Tensor.fromValues(type.dtype, shape, [...quant.zeroPoint]), 'zero_point'),
+  ];
+}
+
+/** A node on quantized values that TFLite runs in float: DequantizeLinear before, QuantizeLinear after. */
+function runInFloat(node: Node): void {
+  const graph = node.graph!;
+  node.inputs.forEach((input, index) => {
+    if (!input || !quantOf(input)) return;
+    if (input.isConstant) {
+      node.setInput(index, graph.addConstant(graph.uniqueName(`${input.name}_dequantized`), dequantizeTensor(input.constant!)));
+      return;
+    }
+    const at = Builder.before(node);
+    const type = input.type as TensorType;
+    const axis = type.quant!.axis;
+    const reals = at.op1('onnx.DequantizeLinear', [input, ...paramConstants(at, type)], axis === undefined ? {} : { axis: attrs.int(axis) }, { types: [realType(input)], name: `${input.name}_dequantize` });
+    node.setInput(index, reals);
+  });
+  for (const output of node.outputs) {
+    if (!output || !quantOf(output)) continue;
+    const type = output.type as TensorType;
+    output.type = realType(output);
+    const at = Builder.after(node);
+    const quantize = at.create('onnx.QuantizeLinear', [output, ...paramConstants(at, type)], {}, { types: [type], name: `${output.name}_quantize` });
+    output.replaceAllUsesWith(quantize.output(0), { except: quantize });
+  }
+}
+
+/** uint8 quant<> values (ONNX Runtime's activations) → int8 with the zero point moved by −128: the same reals. */
+function shiftUint8(graph: Graph): number {
+  let count = 0;
+  for (const value of [...graph.definedValues()]) {
+    const type = value.type;
+    if (!isTensorType(type) || !type.quant || type.dtype !== 'uint8') continue;
+    const quant = { ...type.quant, zeroPoint: type.quant.zeroPoint.map((z) => z - 128) };
+    if (value.isConstant) {
+      const data = value.constant!;
+      value.setConstant(Tensor.fromValues('int8', data.shape, data.toNumbers().map((q) => q - 128), quant));
+    } else {
+      value.type = tensorType('int8', type.shape, quant);
+    }
+    count++;
+  }
+  return count;
+}
+
+/** io-type=int8: a float input read only by QuantizeLinear nodes of one type becomes that int8 input; an output a DequantizeLinear computes becomes its int8 input. */
+function int8Boundaries(graph: Graph): { inputs: string[]; outputs: string[] } {
+  const inputs: string[] = [];
+  for (const input of graph.inputs) {
+    const readers = input.users;
+    if (readers.length === 0 || input.isGraphOutput || !readers.every((reader) => reader.op === 'onnx.QuantizeLinear' && reader.inputs[0] === input && quantOf(reader.outputs[0]))) continue;
+    const type = readers[0]!.output(0).type as TensorType;
+    if (!readers.every((reader) => JSON.stringify(reader.output(0).type) === JSON.stringify(type))) continue;
+    input.type = type;
+    for (const reader of readers) {
+      reader.output(0).replaceAllUsesWith(input);
+      reader.erase();
+    }
+    inputs.push(input.name);
+  }
+  const outputs: string[] = [];
+  for (const output of [...graph.outputs]) {
+    const producer = output.producer;
+    if (!producer || producer.op !== 'onnx.DequantizeLinear' || !quantOf(producer.inputs[0]) || producer.inputs[0]!.isConstant) continue;
+    const integers = producer.input(0);
+    if (integers.isGraphInput || integers.isGraphOutput) continue;
+    const name = output.name;
+    output.replaceAllUsesWith(integers);
+    if (!output.hasUses) producer.erase();
+    outputs.push(name);
+  }
+  return { inputs, outputs };
+}
+
+/**
+ * Quantized (QDQ) model → canonical ops on quant<> values, ready for the int8 lowering: folds the
+ * QuantizeLinear at float inputs (fold-qdq, run before, folds the rest), checks every quantized node
+ * (all problems in one error, each with its node's location), runs nodes that mix quantized and
+ * float values in float, and stores uint8 activations as int8.
+ */
+export function prepareQuantizedForTflite(model: Model, options: QuantizedPrepareOptions = { ioType: 'float' }): QuantizedPrepareResult {
+  const graph = model.graph;
+  foldBoundaryQuantizers(graph);
+  const problems = quantizedProblems(graph);
+  if (problems.length > 0) {
+    throw new ModelpassError([
+      { reason: `${problems.length} quantized node(s) cannot become int8 TFLite ops; nothing was written`, source: '@modelpass/tflite', code: 'tflite/unmappable', hint: 'the int8 section of @modelpass/tflite lists what maps' },
+      ...problems,
+    ]);
+  }
+  let int8Nodes = 0;
+  let floatNodes = 0;
+  for (const node of graph.nodeList()) {
+    if (QDQ.has(node.op) || !touchesQuant(node)) continue;
+    if (isInt8Node(node)) int8Nodes++;
+    else {
+      runInFloat(node);
+      floatNodes++;
+    }
+  }
+  const uint8Shifted = shiftUint8(graph);
+  const boundaries = options.ioType === 'int8' ? int8Boundaries(graph) : { inputs: [], outputs: [] };
+  return { int8Nodes, floatNodes, uint8Shifted, int8Inputs: boundaries.inputs, int8Outputs: boundaries.outputs };
+}
