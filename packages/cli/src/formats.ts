@@ -1,5 +1,5 @@
 import { delimiter, extname } from 'node:path';
-import { printModelToFile, readModelText, type Model } from '@modelpass/ir';
+import { printModelToFile, readModelText, type Dim, type Model } from '@modelpass/ir';
 import { readOnnx, writeOnnx, type ValueInfoPolicy } from '@modelpass/onnx';
 import { assertNoTfliteOps, readTflite, writeTflite } from '@modelpass/tflite';
 import { assertNoAtenOps, readTorchScript, writeTorchScript } from '@modelpass/torchscript';
@@ -36,6 +36,11 @@ export interface ModelReadOptions {
   readonly allowRead?: readonly string[];
   /** Bytes read so far of the file's size (ONNX only; the CLI's progress bar). */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Input shapes by input name (`--input-shape`). TorchScript needs them while importing (its
+   * archives record none); convert checks and sets them on every other format's inputs after reading.
+   */
+  readonly inputShapes?: ReadonlyMap<string, readonly Dim[]>;
 }
 
 function allowedReadFolders(options: ModelReadOptions | undefined): readonly string[] {
@@ -98,9 +103,10 @@ const tflite: ModelFormat = {
 const torchscript: ModelFormat = {
   name: 'torchscript',
   extensions: ['.pt', '.pth'],
-  read(path) {
+  read(path, options) {
     // Interprets forward symbolically into canonical ops; never runs the archive's code or pickles.
-    return readTorchScript(path);
+    const shapes = options?.inputShapes;
+    return readTorchScript(path, shapes ? { inputs: Object.fromEntries([...shapes].map(([name, shape]) => [name, { shape }])) } : {});
   },
   write(model, path) {
     // A TorchScript module class with the constants as parameters; refuses ops it has no torch.* call for.

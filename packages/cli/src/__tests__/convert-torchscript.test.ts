@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tensor } from '@modelpass/ir';
+import { readOnnx } from '@modelpass/onnx';
 import { readNpy, runOrt } from '@modelpass/runtime';
 import { repoRoot, runCli } from './run-cli.js';
 
@@ -13,7 +14,7 @@ afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
 beforeAll(() => {
   // Debian torch makes the archives (tools/setup.sh installs python3-torch).
-  execFileSync(PYTHON, [join(repoRoot, 'tools/fixtures/make_torchscript.py'), '--out', temp, '--onnx', 'fashion_cnn'], { stdio: 'ignore', timeout: 300_000 });
+  execFileSync(PYTHON, [join(repoRoot, 'tools/fixtures/make_torchscript.py'), '--out', temp, '--onnx', 'fashion_cnn', 'gru_tagger'], { stdio: 'ignore', timeout: 300_000 });
   execFileSync(PYTHON, [join(repoRoot, 'packages/torchscript/src/__tests__/torch/make-small-archives.py'), temp], { stdio: 'ignore', timeout: 120_000 });
 }, 300_000);
 
@@ -62,5 +63,45 @@ describe('modelpass convert with TorchScript (.pt)', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/data_if\.pt:code\/__torch__\.py:\d+:\d+: an 'if' whose condition depends on tensor data/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
+  it('converts a scripted GRU tagger with --input-shape (symbolic batch and time) to ONNX that ORT runs within 1e-4', async () => {
+    const output = join(temp, 'gru.scripted.onnx');
+    const result = await runCli(['convert', join(temp, 'gru_tagger.scripted.pt'), '-o', output, '--input-shape', 'x=batch,time,16']);
+    expect(result.code, result.stderr).toBe(0);
+    const model = readOnnx(output);
+    expect(model.graph.inputs[0]!.type).toMatchObject({ shape: ['batch', 'time', 16] });
+    const [actual] = [...(await runOrt(output, { x: readNpy(join(temp, 'gru_tagger.input.npy')) })).values()];
+    expect(worstDifference(actual!, readNpy(join(temp, 'gru_tagger.scripted.expected.npy')))).toBeLessThan(1e-4);
+  }, 60_000);
+
+  it('without --input-shape a scripted GRU says which flag gives the rank it needs (exit 1)', async () => {
+    const result = await runCli(['convert', join(temp, 'gru_tagger.scripted.pt'), '-o', join(temp, 'gru-noshape.onnx')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/rank of self is not known/);
+    expect(result.stderr).toMatch(/--input-shape NAME=DIMS/);
+    expect(existsSync(join(temp, 'gru-noshape.onnx'))).toBe(false);
+  }, 60_000);
+
+  it('an --input-shape for an argument forward does not take is an error naming its arguments', async () => {
+    const result = await runCli(['convert', join(temp, 'gru_tagger.scripted.pt'), '-o', join(temp, 'gru-bad.onnx'), '--input-shape', 'tokens=2,7,16']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/input shapes are given for 'tokens', but __torch__\.GruTagger\.forward takes 'x'/);
+  }, 60_000);
+
+  it('--input-shape sets symbolic dims of an ONNX input and refuses one that contradicts a declared size', async () => {
+    const output = join(temp, 'cnn-batch3.onnx');
+    const ok = await runCli(['convert', join(temp, 'fashion_cnn.onnx'), '-o', output, '--input-shape', 'input=3,1,28,28']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(readOnnx(output).graph.inputs[0]!.type).toMatchObject({ shape: [3, 1, 28, 28] });
+    const contradicting = await runCli(['convert', join(temp, 'fashion_cnn.onnx'), '-o', join(temp, 'cnn-bad.onnx'), '--input-shape', 'input=3,2,28,28']);
+    expect(contradicting.code).toBe(1);
+    expect(contradicting.stderr).toMatch(/--input-shape input: dim 1 is declared 1/);
+    const unknown = await runCli(['convert', join(temp, 'fashion_cnn.onnx'), '-o', join(temp, 'cnn-bad.onnx'), '--input-shape', 'y=3']);
+    expect(unknown.stderr).toMatch(/the model has no input 'y' \(its inputs: input\)/);
+    const malformed = await runCli(['convert', join(temp, 'fashion_cnn.onnx'), '-o', join(temp, 'cnn-bad.onnx'), '--input-shape', 'input=3,-1']);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/dim '-1' is not a size, a symbolic name or \?/);
+    expect(existsSync(join(temp, 'cnn-bad.onnx'))).toBe(false);
   }, 60_000);
 });

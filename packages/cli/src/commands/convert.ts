@@ -10,11 +10,12 @@ import { silentProgress, type ProgressReporter } from '../progress-bar.js';
 import { pipelineProgress } from '../pipeline-progress.js';
 import type { Command } from '../command.js';
 import { environmentWithPlugins } from '../environment.js';
-import { formatFor, type ModelFormat } from '../formats.js';
+import { formatFor, type ModelFormat, type ModelReadOptions } from '../formats.js';
 import { instrumentationFlags, instrumentationFromFlags } from '../instrumentation-flags.js';
 import { checkOutputTarget, modelInput, writeModelOutput } from '../model-files.js';
 import { UsageError } from '../usage-error.js';
 import { allowReadFlag, readOptions } from '../read-flags.js';
+import { applyInputShapes, inputShapeFlag, parseInputShapes } from '../input-shapes.js';
 import { opChanges, passSummaries, roundMs, type ConvertSummary } from '../convert-summary.js';
 import { formatConvertSummary } from '../convert-summary-table.js';
 import { countModel } from '../model-counts.js';
@@ -78,6 +79,7 @@ export const convertCommand: Command = {
     plugin: { type: 'list', help: 'load a plugin by npm package name or path', valueName: 'P' },
     from: { type: 'string', help: 'input format (default: by extension)', valueName: 'FORMAT' },
     'allow-read': allowReadFlag,
+    'input-shape': inputShapeFlag,
     to: { type: 'string', help: 'output format (default: by extension)', valueName: 'FORMAT' },
     legalize: { type: 'boolean', help: "between formats, run the source's raise pass first and the target's legalize pass last (default; e.g. raise-tflite, legalize-tflite); --no-legalize runs only --pipeline" },
     'value-info': { type: 'string', help: 'ONNX value_info to write: declared (default; what the input declared), all (inferred too), none', valueName: 'WHICH' },
@@ -107,6 +109,14 @@ export const convertCommand: Command = {
     const valueInfoText = flagString(args, 'value-info');
     const valueInfo = valueInfoText === undefined ? undefined : parseValueInfoPolicy(valueInfoText);
     if (valueInfoText !== undefined && !valueInfo) throw new UsageError(`--value-info must be one of ${VALUE_INFO_POLICIES.join(', ')}, not '${valueInfoText}'`);
+
+    const inputShapes = parseInputShapes(flagList(args, 'input-shape'));
+    // Formats that record input shapes get them checked and set after reading; TorchScript needs them while importing.
+    const readInput = async (options: ModelReadOptions): Promise<Model> => {
+      const read = await inputFormat.read(inputPath, inputShapes.size > 0 ? { ...options, inputShapes } : options);
+      if (inputShapes.size > 0) applyInputShapes(read, inputShapes, inputPath);
+      return read;
+    };
 
     const json = flagBoolean(args, 'json');
     const showTable = flagBoolean(args, 'summary', io.stderrIsTTY);
@@ -161,7 +171,7 @@ export const convertCommand: Command = {
     const reading = progressReporter(io, 'reading', args.positionals[0]!, 'bytes');
     let model: Model;
     try {
-      model = await inputFormat.read(inputPath, { ...readOptions(args, io), onProgress: (done, total) => reading.update(done, total) });
+      model = await readInput({ ...readOptions(args, io), onProgress: (done, total) => reading.update(done, total) });
       reading.done();
     } finally {
       reading.done(false);
@@ -171,7 +181,7 @@ export const convertCommand: Command = {
     const summaryBefore = reportPath !== undefined ? modelSummary(model, inputPath) : undefined;
     const buildReport = async (after: Model, written: boolean): Promise<Report> => {
       // The model changed in place: read the input again (lazily) for the per-layer comparison.
-      const original = await inputFormat.read(inputPath, readOptions(args, io));
+      const original = await readInput(readOptions(args, io));
       const latency = latencyRuns !== undefined ? await measureLatency(original, encodeOnnx(original), after, latencyRuns) : undefined;
       if (latency) io.stderr(`modelpass: latency (onnxruntime, median of ${latencyRuns}): ${latency.before.medianMs} ms → ${latency.after.medianMs} ms`);
       return {

@@ -80,7 +80,7 @@ export class LoweringContext {
   }
 
   /** Emits one node; its first output as a tensor value with the given rank and dtype. */
-  emit(op: string, inputs: readonly (Value | null)[], attributes: AttributeInits = {}, result: { rank?: number | undefined; dtype?: DType | undefined } = {}): TensorValue {
+  emit(op: string, inputs: readonly (Value | null)[], attributes: AttributeInits = {}, result: { rank?: number | undefined; dtype?: DType | undefined; shape?: readonly Dim[] | undefined } = {}): TensorValue {
     return this.emitMany(op, inputs, attributes, 1, result)[0]!;
   }
   /**
@@ -104,7 +104,8 @@ export class LoweringContext {
       const value: TensorValue = { kind: 'tensor', value: output! };
       const type = inferred?.[index];
       const dtype = result.dtype ?? (type?.kind === 'tensor' ? type.dtype : undefined);
-      const shape = result.shape ?? (type?.kind === 'tensor' && type.shape ? type.shape : undefined);
+      const inferredShape = type?.kind === 'tensor' && type.shape ? type.shape : undefined;
+      const shape = result.shape && inferredShape?.length === result.shape.length ? result.shape.map((dim, i) => dim ?? inferredShape[i]!) : (result.shape ?? inferredShape);
       if (shape && (result.rank === undefined || result.rank === shape.length)) {
         value.shape = shape;
         value.rank = shape.length;

@@ -22,8 +22,13 @@ export interface TorchScriptInputSpec {
 }
 
 export interface ReadTorchScriptOptions {
-  /** Per `forward` argument (after self). Default: float32 with the rank unknown. */
-  inputs?: readonly TorchScriptInputSpec[];
+  /**
+   * Per `forward` argument after self: in order, or by argument name (`{ x: { shape: ['batch', 16] } }`;
+   * a name `forward` does not have is an error listing its arguments). Default: float32, rank unknown.
+   * TorchScript archives record no input shapes (`forward` annotates `x: Tensor`, and `.debug_pkl`
+   * holds only source ranges), so code that needs a rank or a size check needs them given here.
+   */
+  inputs?: readonly TorchScriptInputSpec[] | Readonly<Record<string, TorchScriptInputSpec>>;
   /** Limits for the zip container and pickles. */
   limits?: TorchArchiveLimits;
   /** Opset of the canonical ops emitted (default 17). */
@@ -74,8 +79,18 @@ export function importTorchScript(archive: TorchArchive, options: ReadTorchScrip
   const forward = rootClass!.methods.get('forward');
   if (!forward) interpreter.fail(rootClass!.at, `the root module ${root.className} has no forward method`);
   const self: ScriptValue & { kind: 'module' } = { kind: 'module', className: root.className, state: root.state, path: '' };
-  const args: ScriptValue[] = forward!.params.slice(1).map((param, index) => {
-    const spec = options.inputs?.[index];
+  const params = forward!.params.slice(1);
+  const specs = options.inputs;
+  if (specs && !Array.isArray(specs)) {
+    const unknown = Object.keys(specs).filter((name) => !params.some((param) => param.name === name));
+    if (unknown.length > 0) {
+      interpreter.fail(forward!.at, `input shapes are given for ${unknown.map((n) => `'${n}'`).join(', ')}, but ${root.className}.forward takes ${params.map((p) => `'${p.name}'`).join(', ') || 'no arguments'}`);
+    }
+  }
+  const specFor = (name: string, index: number): TorchScriptInputSpec | undefined =>
+    !specs ? undefined : Array.isArray(specs) ? (specs as readonly TorchScriptInputSpec[])[index] : (specs as Readonly<Record<string, TorchScriptInputSpec>>)[name];
+  const args: ScriptValue[] = params.map((param, index) => {
+    const spec = specFor(param.name, index);
     const annotation = param.annotation?.kind === 'name' ? param.annotation.id : undefined;
     if (annotation !== undefined && annotation !== 'Tensor') {
       interpreter.fail(forward!.at, `forward argument '${param.name}' is a ${annotation}; only Tensor arguments become graph inputs`);

@@ -16,8 +16,11 @@ export type ScriptValue =
   | { kind: 'list'; items: ScriptValue[] }
   | { kind: 'tuple'; items: ScriptValue[] }
   | { kind: 'dict'; entries: Array<[ScriptValue, ScriptValue]> }
-  /** An IR value. `rank` when known; `scalarInt` marks a symbolic Python int (an int64 scalar). */
-  | { kind: 'tensor'; value: Value; rank?: number; dtype?: DType; scalarInt?: boolean; shape?: readonly Dim[] }
+  /**
+   * An IR value. `rank` when known; `scalarInt` marks a symbolic Python int (an int64 scalar), and
+   * `symbol` the dim it was read from (`batch`), so sizes of the same dim are one value everywhere.
+   */
+  | { kind: 'tensor'; value: Value; rank?: number; dtype?: DType; scalarInt?: boolean; symbol?: string; shape?: readonly Dim[] }
   /** A module instance from data.pkl, `path` its attribute path from the root (`features.0`). */
   | { kind: 'module'; className: string; state: PickleValue; path: string }
   /** A method bound to a module. */

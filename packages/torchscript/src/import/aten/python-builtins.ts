@@ -10,16 +10,30 @@ import { pythonBinary, pythonEquals, truthy } from '../python-semantics.js';
 
 /** `x.size(dim)` as a symbolic int (int64 scalar). */
 const sizeCache = new WeakMap<object, Map<number, TensorValue>>();
+/** Per graph: the one size value of each symbolic dim (`batch`), whichever tensor it is read from. */
+const symbolCache = new WeakMap<object, Map<string, TensorValue>>();
 
 export function symbolicSize(ctx: LoweringContext, x: TensorValue, dim: number): TensorValue {
-  // One Gather per (tensor, dim): repeated reads are the same value, so comparing them folds.
+  // One Gather per (tensor, dim), and one per symbolic dim: repeated reads are the same value, so comparing them folds.
   let cached = sizeCache.get(x.value);
   if (!cached) sizeCache.set(x.value, (cached = new Map()));
   const hit = cached.get(dim);
   if (hit) return hit;
-  const made = computeSize(ctx, x, dim);
+  const known = knownShape(x)?.[dim];
+  // An unknown dim gets a name of its own, so tensors built from this size (zeros, view) carry it.
+  const symbol = typeof known === 'string' ? known : `${x.value.name}_dim${dim}`;
+  let symbols = symbolCache.get(ctx.builder.graph);
+  if (!symbols) symbolCache.set(ctx.builder.graph, (symbols = new Map()));
+  const made = symbols.get(symbol) ?? computeSize(ctx, x, dim);
+  made.symbol = symbol;
+  symbols.set(symbol, made);
   cached.set(dim, made);
   return made;
+}
+
+/** Dims of a shape list (known ints, symbolic sizes by their symbol, anything else unknown). */
+export function dimsOfSizeList(items: readonly ScriptValue[]): Array<number | string | null> {
+  return items.map((item) => (item.kind === 'int' && item.value >= 0 ? item.value : item.kind === 'tensor' && item.symbol ? item.symbol : null));
 }
 
 function computeSize(ctx: LoweringContext, x: TensorValue, dim: number): TensorValue {
@@ -34,7 +48,7 @@ export function rankOf(ctx: LoweringContext, x: TensorValue, what: string): numb
   if (x.rank === undefined) {
     const shape = knownShape(x);
     if (shape) return shape.length;
-    return ctx.fail(`the rank of ${what} is not known while importing`, 'give the input shapes (readTorchScript option `inputs`) so ranks are known, or convert a traced archive; the CLI has no shape option yet');
+    return ctx.fail(`the rank of ${what} is not known while importing`, 'TorchScript archives record no input shapes: give them (CLI: --input-shape NAME=DIMS, e.g. x=batch,time,16; API: readTorchScript option `inputs`)');
   }
   return x.rank;
 }

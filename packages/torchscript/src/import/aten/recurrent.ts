@@ -7,6 +7,7 @@
 import { Tensor, type Value } from '@modelpass/ir';
 import type { ScriptValue } from '../script-value.js';
 import type { AtenLowering, LoweringContext, TensorValue } from '../lowering.js';
+import { dimsOfSizeList } from './python-builtins.js';
 
 type Cell = 'GRU' | 'LSTM';
 /** For each ONNX gate slot, the torch gate block it takes. */
@@ -100,9 +101,7 @@ function filled(fill: number): AtenLowering {
       shape = ctx.emit('Concat', parts, { axis: 0 }).value;
     }
     const value = dtype === 'int64' ? Tensor.fromValues('int64', [1], [BigInt(fill)]) : dtype === 'bool' ? Tensor.fromValues('bool', [1], [fill !== 0]) : Tensor.fromValues(dtype, [1], [fill]);
-    const result = ctx.emit('ConstantOfShape', [shape], { value }, { rank: items.length, dtype });
-    if (items.every((item) => item.kind === 'int')) result.shape = items.map((item) => ctx.int(item, 'size'));
-    return result;
+    return ctx.emit('ConstantOfShape', [shape], { value }, { rank: items.length, dtype, shape: dimsOfSizeList(items) });
   };
 }
 

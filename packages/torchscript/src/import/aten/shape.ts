@@ -2,11 +2,11 @@
 import { Tensor, type Value } from '@modelpass/ir';
 import type { ScriptValue } from '../script-value.js';
 import type { AtenLowering, LoweringContext, TensorValue } from '../lowering.js';
-import { rankOf } from './python-builtins.js';
+import { dimsOfSizeList, rankOf } from './python-builtins.js';
 
 function normalizeDim(ctx: LoweringContext, dim: number, rank: number | undefined, what: string): number {
   if (dim >= 0) return dim;
-  if (rank === undefined) return ctx.fail(`negative ${what} ${dim} on a tensor of unknown rank`);
+  if (rank === undefined) return ctx.fail(`negative ${what} ${dim} on a tensor of unknown rank`, 'TorchScript archives record no input shapes: give them (CLI: --input-shape NAME=DIMS, e.g. x=batch,time,16; API: readTorchScript option `inputs`)');
   return dim + rank;
 }
 
@@ -25,8 +25,12 @@ function shapeVector(ctx: LoweringContext, value: ScriptValue, what: string): { 
 
 const reshape: AtenLowering = (ctx) => {
   const x = ctx.tensor(ctx.arg(0), 'self');
-  const { vector, length } = shapeVector(ctx, ctx.arg(1, 'size'), 'size');
-  return ctx.emit('Reshape', [x.value, vector], {}, { rank: length < 0 ? undefined : length, dtype: x.dtype });
+  const size = ctx.arg(1, 'size');
+  const { vector, length } = shapeVector(ctx, size, 'size');
+  // Sizes read from tensors keep their symbols (view(batch, -1) is [batch, ?]), so later size checks fold.
+  const items = size.kind === 'list' || size.kind === 'tuple' ? size.items : undefined;
+  const dims = items && items.some((item) => item.kind === 'tensor') ? dimsOfSizeList(items) : undefined;
+  return ctx.emit('Reshape', [x.value, vector], {}, { rank: length < 0 ? undefined : length, dtype: x.dtype, shape: dims });
 };
 
 const flatten: AtenLowering = (ctx) => {

@@ -1,0 +1,64 @@
+/**
+ * `--input-shape NAME=DIMS` (repeatable): the shape of a model input, for formats whose files do not
+ * record it (TorchScript: `forward(self, x: Tensor)` carries no rank) or declare it unknown (an ONNX
+ * input with a `?` dim). DIMS is comma-separated: a number, a symbolic name (`batch`), or `?`;
+ * `NAME=` alone is a scalar.
+ */
+import { ModelpassError, tensorType, type Dim, type Model } from '@modelpass/ir';
+import type { FlagSpec } from './args.js';
+import { UsageError } from './usage-error.js';
+
+export const inputShapeFlag: FlagSpec = {
+  type: 'list',
+  help: 'shape of input NAME: numbers, symbolic names or ? separated by commas, e.g. x=batch,time,16 (repeatable; TorchScript archives record no input shapes)',
+  valueName: 'NAME=DIMS',
+};
+
+/** Parses the flag values; a malformed one is a usage error quoting it. */
+export function parseInputShapes(values: readonly string[]): ReadonlyMap<string, readonly Dim[]> {
+  const shapes = new Map<string, readonly Dim[]>();
+  for (const text of values) {
+    const match = /^([^=\s]+)=(.*)$/.exec(text.trim());
+    if (!match) throw new UsageError(`--input-shape '${text}': expected NAME=DIMS, e.g. x=batch,time,16`);
+    const [, name, dimsText] = match;
+    if (shapes.has(name!)) throw new UsageError(`--input-shape gives input '${name}' twice`);
+    const dims = dimsText!.trim() === '' ? [] : dimsText!.split(',').map((part): Dim => {
+      const dim = part.trim();
+      if (/^\d+$/.test(dim) && Number.isSafeInteger(Number(dim))) return Number(dim);
+      if (dim === '?') return null;
+      if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(dim)) return dim;
+      throw new UsageError(`--input-shape '${text}': dim '${dim}' is not a size, a symbolic name or ?`);
+    });
+    shapes.set(name!, dims);
+  }
+  return shapes;
+}
+
+/**
+ * Checks the model's inputs against the given shapes and sets them: an unknown input name, a rank
+ * other than the declared one, or a dim that contradicts a declared fixed size is an error.
+ */
+export function applyInputShapes(model: Model, shapes: ReadonlyMap<string, readonly Dim[]>, path: string): void {
+  const inputs = model.graph.inputs.filter((value) => !value.constant);
+  for (const [name, dims] of shapes) {
+    const input = inputs.find((value) => value.name === name);
+    const fail = (reason: string): never => {
+      throw new ModelpassError({ reason: `--input-shape ${name}: ${reason}`, location: { file: path }, code: 'cli/input-shape', source: '@modelpass/cli' });
+    };
+    if (!input) return fail(`the model has no input '${name}' (its inputs: ${inputs.map((value) => value.name).join(', ') || 'none'})`);
+    const type = input.type;
+    if (type.kind !== 'tensor' && type.kind !== 'unknown') return fail(`input '${name}' is a ${type.kind}, not a tensor`);
+    const declared = type.kind === 'tensor' ? type.shape : null;
+    if (declared) {
+      if (declared.length !== dims.length) return fail(`the model declares rank ${declared.length} (${formatDims(declared)}), the flag gives rank ${dims.length}`);
+      declared.forEach((dim, i) => {
+        if (typeof dim === 'number' && dim !== dims[i]) fail(`dim ${i} is declared ${dim}; only unknown or symbolic dims can be set (the flag gives ${dims[i] ?? '?'})`);
+      });
+    }
+    input.type = tensorType(type.kind === 'tensor' ? type.dtype : 'float32', dims);
+  }
+}
+
+function formatDims(dims: readonly Dim[]): string {
+  return `[${dims.map((dim) => dim ?? '?').join(', ')}]`;
+}
