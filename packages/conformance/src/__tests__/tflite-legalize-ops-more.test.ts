@@ -52,6 +52,45 @@ const CASES: OpCase[] = [
   { name: 'ReduceLogSum (opset 18, axes input)', input: [2, 3, 4], range: [0.1, 2], opset: 18, build: (b, x) => b.op1('onnx.ReduceLogSum', [x, b.constant(i64([0]))], { keepdims: attrs.int(0) }) },
   { name: 'ReduceLogSumExp of large values (no overflow)', input: [3, 5], range: [80, 120], opset: 13, build: (b, x) => b.op1('onnx.ReduceLogSumExp', [x], { axes: attrs.ints([1]) }) },
   { name: 'ReduceL2 over all axes', input: [2, 3], opset: 13, build: (b, x) => b.op1('onnx.ReduceL2', [x], { keepdims: attrs.int(0) }) },
+  // indexing
+  ...[[0, 0], [1, 0], [0, 1], [1, 1]].map(([exclusive, reverse]): OpCase => ({
+    name: `CumSum exclusive=${exclusive} reverse=${reverse}`,
+    input: [2, 3, 4],
+    build: (b, x) => b.op1('onnx.CumSum', [x, b.constant(Tensor.fromValues('int64', [], [-2n]))], { exclusive: attrs.int(exclusive!), reverse: attrs.int(reverse!) }),
+  })),
+  { name: 'TopK (values and int64 indices)', input: [3, 7], build: (b, x) => b.op('onnx.TopK', [x, b.constant(i64([3]))], { axis: attrs.int(-1) }, { outputs: 2 }) },
+  {
+    name: 'OneHot of run-time indices (negative and out of range)',
+    input: [2, 5],
+    range: [-4.9, 4.9],
+    opset: 11,
+    build: (b, x) => b.op1('onnx.OneHot', [b.op1('onnx.Cast', [x], { to: attrs.int(7) }), b.constant(i64([3])), b.constant(Tensor.fromValues('float32', [2], [-0.5, 2]))], { axis: attrs.int(1) }),
+  },
+  { name: 'GatherND with constant negative indices', input: [3, 4, 2], build: (b, x) => b.op1('onnx.GatherND', [x, b.constant(i64([0, 1, -1, 2, 2, -4], [3, 2]))]) },
+  {
+    name: 'GatherND with run-time indices',
+    input: [2, 2],
+    range: [-2.9, 2.9],
+    build: (b, x) => b.op1('onnx.GatherND', [b.constant(f32([3, 4, 5], 41)), b.op1('onnx.Cast', [x], { to: attrs.int(7) })]),
+  },
+  // generators computed at run time
+  {
+    // The TFLite runtime binding reads outputs at their declared shapes: the count (⌈7/2⌉) is fixed, the values are not.
+    name: 'Range from a run-time start (int32)',
+    input: [],
+    range: [-9, 9],
+    build: (b, x) => {
+      const start = b.op1('onnx.Cast', [x], { to: attrs.int(6) });
+      const limit = b.op1('onnx.Add', [start, b.constant(Tensor.scalar('int32', 7))]);
+      const values = b.op1('onnx.Range', [start, limit, b.constant(Tensor.scalar('int32', 2))]);
+      return b.op1('onnx.Reshape', [values, b.constant(i64([4]))]);
+    },
+  },
+  {
+    name: 'ConstantOfShape of a run-time shape',
+    input: ['n', 3],
+    build: (b, x) => b.op1('onnx.Add', [x, b.op1('onnx.ConstantOfShape', [b.op1('onnx.Shape', [x])], { value: attrs.tensor(Tensor.fromValues('float32', [1], [2.5])) })]),
+  },
 ];
 
 function buildCase(testCase: OpCase): Model {
