@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, GraphBuilder, Tensor, tensorType, type Attribute, type DType, type Model, type Value } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
 import { disposeSharedOrtRunner } from '@modelpass/runtime';
+import { countTransposes } from '@modelpass/tflite';
 import { compareInRuntimes, feedsFor, legalize, seededTensor } from './tflite-legalize-harness.js';
 
 afterAll(() => disposeSharedOrtRunner());
@@ -20,6 +21,8 @@ interface OpCase {
   /** Input value range (default [-1, 1]). */
   readonly range?: [number, number];
   readonly build: (b: GraphBuilder, x: Value) => Value | Value[];
+  /** Transposes the converted graph may keep inside (checked when given). */
+  readonly transposesInside?: number;
 }
 
 const f32 = (shape: number[], seed = 3, lo = -1, hi = 1): Tensor => seededTensor(shape, seed, lo, hi);
@@ -73,6 +76,21 @@ const CASES: OpCase[] = [
     range: [-2.9, 2.9],
     build: (b, x) => b.op1('onnx.GatherND', [b.constant(f32([3, 4, 5], 41)), b.op1('onnx.Cast', [x], { to: attrs.int(7) })]),
   },
+  // layout-sensitive (NHWC between transposes)
+  { name: 'DepthToSpace CRD (PixelShuffle)', input: [1, 8, 3, 3], build: (b, x) => b.op1('onnx.DepthToSpace', [x], { blocksize: attrs.int(2), mode: attrs.string('CRD') }) },
+  { name: 'DepthToSpace DCR', input: [1, 8, 3, 3], build: (b, x) => b.op1('onnx.DepthToSpace', [x], { blocksize: attrs.int(2) }) },
+  { name: 'InstanceNormalization', input: [2, 3, 5, 4], range: [-2, 3], build: (b, x) => b.op1('onnx.InstanceNormalization', [x, b.constant(f32([3], 51, 0.5, 1.5)), b.constant(f32([3], 52))], { epsilon: attrs.float(1e-3) }) },
+  { name: 'InstanceNormalization 1-D (rank 3)', input: [2, 4, 6], build: (b, x) => b.op1('onnx.InstanceNormalization', [x, b.constant(f32([4], 53, 0.5, 1.5)), b.constant(f32([4], 54))]) },
+  {
+    name: 'Conv → InstanceNormalization → Relu → Conv leaves no transpose inside',
+    input: [1, 3, 6, 6],
+    build: (b, x) => {
+      const conv = b.op1('onnx.Conv', [x, b.constant(f32([4, 3, 3, 3], 55, -0.5, 0.5))], { pads: attrs.ints([1, 1, 1, 1]) });
+      const norm = b.op1('onnx.InstanceNormalization', [conv, b.constant(f32([4], 56, 0.5, 1.5)), b.constant(f32([4], 57))]);
+      return b.op1('onnx.Conv', [b.op1('onnx.Relu', [norm]), b.constant(f32([2, 4, 1, 1], 58, -0.5, 0.5))]);
+    },
+    transposesInside: 0,
+  },
   // generators computed at run time
   {
     // The TFLite runtime binding reads outputs at their declared shapes: the count (⌈7/2⌉) is fixed, the values are not.
@@ -113,6 +131,7 @@ describe('legalize-tflite, more ops: TFLite runtime within 1e-4 of ONNX Runtime'
       expect(foreign.map((node) => node.op)).toEqual([]);
       const differences = await compareInRuntimes(original, converted, feedsFor(original, 7, testCase.range ?? [-1, 1]));
       for (const difference of differences) expect(difference).toBeLessThanOrEqual(1e-4);
+      if (testCase.transposesInside !== undefined) expect(countTransposes(converted.graph).inner).toBe(testCase.transposesInside);
     });
   }
 });

@@ -1,9 +1,11 @@
 import { LoweringRegistry } from '../lowering-rule.js';
 import { activationRules } from './activations.js';
 import { convRules } from './conv.js';
+import { depthToSpaceRules } from './depth-to-space.js';
 import { elementwiseRules } from './elementwise.js';
 import { generatorRules } from './generators.js';
 import { indexingRules } from './indexing.js';
+import { instanceNormRules } from './instance-norm.js';
 import { matmulRules } from './matmul.js';
 import { normalizationRules } from './normalization.js';
 import { poolRules } from './pool.js';
@@ -15,5 +17,5 @@ import { spatialRules } from './spatial.js';
 
 /** Every canonical → tflite lowering rule this package ships. */
 export function defaultLoweringRules(): LoweringRegistry {
-  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules]);
+  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules]);
 }

@@ -25,13 +25,7 @@ function wrapped(ops: string[], builtin: string, check: (node: Node) => string |
   };
 }
 
-const depthToSpace = wrapped(
-  ['onnx.DepthToSpace'],
-  'DEPTH_TO_SPACE',
-  (node) => ((node.optionalAttr('mode', 'string') ?? 'DCR') === 'DCR' ? undefined : "mode 'CRD' (pixel shuffle) has no TFLite builtin; only 'DCR' maps to DEPTH_TO_SPACE"),
-  (node) => ({ block_size: node.attr('blocksize', 'int') }),
-);
-
+// DepthToSpace (DCR and CRD): depth-to-space.ts
 const spaceToDepth = wrapped(['onnx.SpaceToDepth'], 'SPACE_TO_DEPTH', () => undefined, (node) => ({ block_size: node.attr('blocksize', 'int') }));
 
 const localResponseNorm = wrapped(
@@ -108,4 +102,4 @@ const resize: LoweringRule = {
   },
 };
 
-export const spatialRules: readonly LoweringRule[] = [depthToSpace, spaceToDepth, localResponseNorm, resize];
+export const spatialRules: readonly LoweringRule[] = [spaceToDepth, localResponseNorm, resize];
