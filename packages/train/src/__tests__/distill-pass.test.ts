@@ -5,10 +5,10 @@
  */
 import { Tensor, type Model } from '@modelpass/ir';
 import { readOnnx } from '@modelpass/onnx';
-import { createOpRegistry } from '@modelpass/ops';
+import { createOpRegistry, inferShapes } from '@modelpass/ops';
 import { PassEnvironment, PassManager, PassRegistry } from '@modelpass/pass-manager';
 import { evaluateAccuracy, loadFashionMnist, SeededRandom } from '@modelpass/runtime';
-import { distillPasses, trainableInitializers } from '@modelpass/train';
+import { addFeatureProjections, distillPasses, loadTeacher, parseFeaturePairs, trainableInitializers } from '@modelpass/train';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -34,14 +34,45 @@ function reinitialize(model: Model, seed: number): Model {
 
 describe('distill pass', () => {
   it('teaches a re-initialized MLP from the CNN: the loss falls and accuracy rises far above chance', async () => {
-    const student = reinitialize(await readOnnx(mlpPath), 7);
+    const student = reinitialize(readOnnx(mlpPath), 7);
     const test = loadFashionMnist({ split: 'test', limit: 1000 });
     const before = (await evaluateAccuracy(student, test, { batchSize: 500 })).accuracy;
     const lines: string[] = [];
     await manager((line) => lines.push(line)).run(student, `distill{teacher=${cnnPath} dataset=fashion-mnist:train samples=2560 epochs=2 batch=64 lr=0.05 seed=1}`);
     const after = (await evaluateAccuracy(student, test, { batchSize: 500 })).accuracy;
-    console.log(lines.join('\n'), before, after);
+    const [first, last] = lines.find((line) => line.startsWith('loss: first'))!.match(/[\d.]+/g)!.map(Number);
+    expect(last!).toBeLessThan(first! / 3);
     expect(before).toBeLessThan(0.25);
     expect(after).toBeGreaterThan(0.7);
   }, 120_000);
+
+  it('matches features through a MatMul projection that is trained and then dropped', async () => {
+    const teacher = loadTeacher(cnnPath, ['/Relu_2_output_0']);
+    const student = readOnnx(mlpPath);
+    inferShapes(student);
+    const features = addFeatureProjections(student, teacher.model, parseFeaturePairs(['/Relu_2_output_0:/Relu_output_0', '/Relu_2_output_0:/Relu_1_output_0']), 0);
+    expect(features[0]!.projection).toBeDefined();
+    expect(student.graph.getValue(features[0]!.projection!)!.constant!.shape).toEqual([128, 64]);
+    expect(features[0]!.student).not.toBe('/Relu_output_0');
+    expect(features[1]).toEqual({ teacherTensor: '/Relu_2_output_0', student: '/Relu_1_output_0', target: 'teacher_feature_1' });
+    expect(() => addFeatureProjections(student, loadTeacher(cnnPath, ['/Relu_output_0']).model, parseFeaturePairs(['/Relu_output_0:/Relu_output_0']), 0)).toThrow(/differ in more than the channel count/);
+    expect(() => parseFeaturePairs(['onlyone'])).toThrow(/not 'teacherTensor:studentTensor'/);
+
+    const model = reinitialize(readOnnx(mlpPath), 3);
+    const shape = (m: Model) => ({ ops: m.graph.nodeList().map((n) => n.op), constants: m.graph.constants.map((c) => c.name).sort() });
+    const structure = shape(model);
+    const lines: string[] = [];
+    await manager((line) => lines.push(line)).run(model, `distill{teacher=${cnnPath} dataset=fashion-mnist:train samples=1280 batch=64 lr=0.05 features=[/Relu_2_output_0:/Relu_output_0] feature-weight=0.5}`);
+    expect(shape(model)).toEqual(structure);
+    const [first, last] = lines.find((line) => line.startsWith('loss: first'))!.match(/[\d.]+/g)!.map(Number);
+    expect(last!).toBeLessThan(first! / 2);
+  }, 120_000);
+
+  it('names what is missing or wrong', async () => {
+    const model = readOnnx(mlpPath);
+    await expect(manager().run(model, 'distill{dataset=fashion-mnist:train}')).rejects.toThrow(/distill needs teacher=PATH/);
+    await expect(manager().run(model, `distill{teacher=${cnnPath}}`)).rejects.toThrow(/distill needs dataset=/);
+    await expect(manager().run(model, 'distill{teacher=/nonexistent/t.onnx dataset=fashion-mnist:train}')).rejects.toThrow(/t\.onnx/);
+    await expect(manager().run(model, `distill{teacher=${cnnPath} dataset=fashion-mnist:train features=[nope:/Relu_output_0]}`)).rejects.toThrow(/has no tensor 'nope'/);
+  });
 });

@@ -10,6 +10,7 @@ import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
 import { inferShapes } from '@modelpass/ops';
 import { definePass, option } from '@modelpass/pass-manager';
 import { loadDataset, OrtRunner } from '@modelpass/runtime';
+import type { OptimizerSpec } from '../optimizers/index.js';
 import { shuffledBatches } from '../shuffled-batches.js';
 import { trainSteps } from '../train-steps.js';
 import { prepareFakeQuantStudent, requantizeWeights } from './fake-quant-student.js';
@@ -33,9 +34,12 @@ export const distillPass = definePass({
     alpha: option.number({ default: 0.7, min: 0, max: 1, help: 'weight of the soft-target term (1−alpha weighs the labels)' }),
     features: option.list(option.string({}), { default: [], help: 'intermediate tensors to match, teacherTensor:studentTensor (mse; a learned 1×1 projection when channels differ)' }),
     featureWeight: option.number({ default: 1, min: 0, help: 'weight β of each feature-matching term' }),
-    lr: option.number({ default: 0.01, min: 0, help: 'learning rate' }),
+    optimizer: option.enum(['sgd', 'adamw'], { default: 'sgd', help: 'SGD (momentum, L2 weight decay) or AdamW, as in train{…}' }),
+    lr: option.number({ default: 0.01, min: 0, help: 'learning rate (the peak, with a schedule)' }),
     momentum: option.number({ default: 0.9, min: 0, max: 0.999, help: 'SGD momentum' }),
-    weightDecay: option.number({ default: 0, min: 0, help: 'L2 weight decay' }),
+    weightDecay: option.number({ min: 0, help: 'weight decay (default: 0 for sgd, 0.01 for adamw)' }),
+    schedule: option.enum(['constant', 'cosine', 'linear'], { default: 'constant', help: 'learning-rate schedule over all steps' }),
+    warmup: option.integer({ default: 0, min: 0, help: 'linear warm-up steps before the schedule' }),
     batch: option.integer({ default: 64, min: 1, help: 'batch size' }),
     samples: option.integer({ default: 0, min: 0, help: 'train on the first N samples only (0: all)' }),
     seed: option.integer({ default: 0, min: 0, help: 'shuffle and projection seed' }),
@@ -75,8 +79,12 @@ export const distillPass = definePass({
         teacher, runner, studentInput: input.name, logitsInput: LOGITS_INPUT,
         features: new Map(features.map((feature) => [feature.teacherTensor, feature.target])),
       });
+      const optimizer: OptimizerSpec = o.optimizer === 'adamw'
+        ? { kind: 'adamw', ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}) }
+        : { kind: 'sgd', momentum: o.momentum, weightDecay: o.weightDecay ?? 0 };
       result = await trainSteps(student, targets, {
-        lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, batchNormalization: o.batchNorm,
+        lr: o.lr, optimizer, schedule: { kind: o.schedule, warmup: o.warmup }, totalSteps: Math.max(1, Math.floor(dataset.size / o.batch) * o.epochs),
+        batchNormalization: o.batchNorm, seed: o.seed,
         loss: { kind: 'distillation', teacher: LOGITS_INPUT, temperature: o.temperature, alpha: o.alpha, featureWeight: o.featureWeight, features: features.map(({ student: s, target }) => ({ student: s, target })) },
         onStep: (step, loss) => { if (step % 50 === 0) context.debug(`step ${step}: loss ${loss.toFixed(4)}`); },
       });
