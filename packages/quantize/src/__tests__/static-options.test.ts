@@ -19,12 +19,13 @@ import { checkWithOnnx, fixturePath, readFixture, requireReferees, runPipeline, 
 describe('quantize-static options on fashion-cnn', () => {
   const dir = mkdtempSync(join(tmpdir(), 'quantize-static-options-'));
 
+  // Folded: the Relu after conv2 and fc1 (conv1 stays float by min-conv-reduction, its Relu with it).
   it.each([
     ['activations=int8 symmetric-activations=true', 0],
-    ['per-channel=false', 3],
-    ['calibration=percentile', 3],
-    ['calibration=entropy', 3],
-    ['calibration=distribution', 3],
+    ['per-channel=false', 2],
+    ['calibration=percentile', 2],
+    ['calibration=entropy', 2],
+    ['calibration=distribution', 2],
   ])('%s runs in ORT within 0.3 pp', async (options, folded) => {
     requireReferees();
     const model = readFixture('fashion-cnn');
