@@ -11,11 +11,13 @@ import { evalCommand } from './commands/eval.js';
 import { inspectCommand } from './commands/inspect.js';
 import { passesCommand } from './commands/passes.js';
 import { replayCommand } from './commands/replay.js';
+import { batchCommand } from './commands/batch.js';
+import { workerCommand } from './commands/worker.js';
 import { escapeForTerminal } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
 
 export const commands: ReadonlyMap<string, Command> = new Map(
-  [convertCommand, inspectCommand, compareCommand, diffCommand, evalCommand, passesCommand, replayCommand].map((c) => [c.name, c]),
+  [convertCommand, inspectCommand, compareCommand, diffCommand, evalCommand, passesCommand, replayCommand, batchCommand, workerCommand].map((c) => [c.name, c]),
 );
 
 function version(): string {

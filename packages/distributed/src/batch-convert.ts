@@ -2,9 +2,8 @@
  * A model zoo through one pipeline: one `convert` job per model, every outcome reported (the
  * output and its size, or the error's message). Outputs are written whole or not at all.
  */
-import { basename, extname, join, resolve } from 'node:path';
+import { dirname, extname, relative, resolve, sep } from 'node:path';
 import type { JobBackend } from './backend.js';
-import { distributedError } from './errors.js';
 
 export interface BatchItem {
   readonly input: string;
@@ -23,17 +22,29 @@ export interface BatchOutcome extends BatchItem {
   readonly worker?: string;
 }
 
-/** Output paths in `folder`, one per input, named after it (`a/m.onnx` → `folder/m.onnx`); refuses two inputs with one name. */
+/** The deepest folder holding every one of `paths` (absolute paths). */
+function commonFolder(paths: readonly string[]): string {
+  let common = dirname(paths[0]!);
+  for (const path of paths) {
+    while (common !== dirname(common) && !(path === common || path.startsWith(common.endsWith(sep) ? common : common + sep))) common = dirname(common);
+  }
+  return common;
+}
+
+/**
+ * Output paths in `folder`, one per input, at the input's path relative to the inputs' common
+ * folder (`zoo/a.onnx` → `folder/a.onnx`; `zoo/cnn/model.onnx` and `zoo/mlp/model.onnx` →
+ * `folder/cnn/model.onnx`, `folder/mlp/model.onnx`); `extension` replaces the input's. An input
+ * named twice is converted once.
+ */
 export function batchOutputs(inputs: readonly string[], folder: string, extension?: string): BatchItem[] {
-  const seen = new Map<string, string>();
-  return inputs.map((input) => {
-    const name = extension === undefined ? basename(input) : basename(input, extname(input)) + extension;
-    const previous = seen.get(name);
-    if (previous !== undefined) {
-      throw distributedError({ reason: `'${previous}' and '${input}' would both be written to '${join(folder, name)}'`, hint: 'give models with distinct file names, or run one batch per folder', code: 'distributed/batch-names' });
-    }
-    seen.set(name, input);
-    return { input: resolve(input), output: resolve(folder, name) };
+  const unique = [...new Set(inputs.map((input) => resolve(input)))];
+  if (unique.length === 0) return [];
+  const base = commonFolder(unique);
+  return unique.map((input) => {
+    const relativePath = relative(base, input);
+    const renamed = extension === undefined ? relativePath : relativePath.slice(0, relativePath.length - extname(relativePath).length) + extension;
+    return { input, output: resolve(folder, renamed) };
   });
 }
 

@@ -28,6 +28,7 @@ import { PassRecorder } from '../report/pass-recorder.js';
 import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
 import { reportFlag, reportHeader, writeReportFile } from '../report/report-file.js';
 import { DEFAULT_LATENCY_RUNS, measureLatency } from '../report/latency.js';
+import { distributedFlags, withDistributedCalibration } from '../distributed-flags.js';
 
 const PIPELINE_HELP = `pipeline syntax (every pass and its options: modelpass passes):
   a,b,c                          passes in order, separated by commas
@@ -88,6 +89,7 @@ export const convertCommand: Command = {
     ...instrumentationFlags,
     ...checkFlags,
     report: reportFlag,
+    ...distributedFlags,
     latency: { type: 'optional', help: `with --report: time the input and the output model in ONNX Runtime (RUNS interleaved runs each after warm-up, default ${DEFAULT_LATENCY_RUNS})`, valueName: 'RUNS' },
   },
   details: PIPELINE_HELP,
@@ -205,7 +207,7 @@ export const convertCommand: Command = {
       manager.addInstrumentation(passes.instrumentation);
       try {
         if (check) await check.prepare(model);
-        await manager.run(model, pipeline);
+        await withDistributedCalibration(args, io, () => manager.run(model, pipeline));
         passes.done();
       } finally {
         await check?.dispose();

@@ -10,6 +10,8 @@ import { UsageError } from '../usage-error.js';
 import { allowReadFlag, readOptions } from '../read-flags.js';
 import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
 import { reportFlag, reportHeader, writeReportFile } from '../report/report-file.js';
+import { distributedFlags } from '../distributed-flags.js';
+import { shardedAccuracy } from '../eval-distributed.js';
 
 function positiveInteger(args: ParsedArgs, name: string): number | undefined {
   const text = flagString(args, name);
@@ -72,6 +74,7 @@ export const evalCommand: Command = {
     'min-accuracy': { type: 'string', help: 'exit 1 when the accuracy is below X (0 to 1)', valueName: 'X' },
     json: { type: 'boolean', help: 'print JSON: accuracy, correct, total, perClass, engine, dataset, normalization, seconds, ...' },
     report: reportFlag,
+    ...distributedFlags,
   },
   async run(args, io) {
     if (args.positionals.length !== 1) throw new UsageError('eval takes exactly one model');
@@ -109,7 +112,11 @@ export const evalCommand: Command = {
     const bar = progressReporter(io, 'evaluating', spec, 'count');
     let result: Awaited<ReturnType<typeof evaluateAccuracy>>;
     try {
-      result = await evaluateAccuracy(source, dataset, {
+      const sharded = await shardedAccuracy(args, io, source, spec, {
+        normalization, layout: layout as SampleLayout, limit, batchSize, sampleShape, engine,
+        inputName: flagString(args, 'input'), outputName: flagString(args, 'output'), onProgress: (done, all) => bar.update(done, all),
+      });
+      result = sharded ?? await evaluateAccuracy(source, dataset, {
         onProgress: (done, all) => bar.update(done, all),
         ...(engine !== undefined ? { engine: engine as EngineName } : {}),
         normalization,

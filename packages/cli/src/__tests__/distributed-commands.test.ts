@@ -1,0 +1,155 @@
+/**
+ * `modelpass batch`, `worker`, and `--redis`/`--shards` on eval and convert, against real models,
+ * a real redis-server and real `modelpass worker` processes; outputs checked by ONNX Runtime.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeRedis } from '@modelpass/distributed';
+import { binPath, repoRoot, runCli } from './run-cli.js';
+
+const CONFORMANCE = '/usr/share/libonnx-testdata/data/pytorch-converted';
+// Cases ONNX Runtime 1.30 still loads (it dropped the opset-6 kernels some older cases use).
+const CONFORMANCE_MODELS = ['test_ConstantPad2d', 'test_Conv1d', 'test_Conv2d_depthwise', 'test_Conv3d', 'test_ConvTranspose2d', 'test_ELU', 'test_Embedding', 'test_LeakyReLU', 'test_Linear_no_bias', 'test_MaxPool2d', 'test_PixelShuffle', 'test_ReflectionPad2d', 'test_Softmin'];
+const FIXTURES = ['fashion-cnn', 'fashion-mlp', 'fashion-resnet', 'fashion-transformer', 'fashion-transformer-opset17'];
+const cnn = join(repoRoot, 'fixtures/models/fashion-cnn/model.onnx');
+
+/** A folder of 18 real models (the fixtures and ONNX's pytorch-converted cases) and one corrupt file. */
+function makeZoo(): string {
+  const zoo = mkdtempSync(join(tmpdir(), 'zoo-'));
+  for (const name of FIXTURES) copyFileSync(join(repoRoot, 'fixtures/models', name, 'model.onnx'), join(zoo, `${name}.onnx`));
+  for (const name of CONFORMANCE_MODELS) copyFileSync(join(CONFORMANCE, name, 'model.onnx'), join(zoo, `${name}.onnx`));
+  // The first bytes of a real model, cut off in the middle of its graph.
+  writeFileSync(join(zoo, 'truncated.onnx'), readFileSync(cnn).subarray(0, 4000));
+  return zoo;
+}
+
+async function expectBatchResult(zoo: string, out: string, result: { code: number; stdout: string }): Promise<void> {
+  expect(result.code).toBe(1);
+  const good = [...FIXTURES, ...CONFORMANCE_MODELS];
+  expect(result.stdout).toContain(`${good.length} of ${good.length + 1} models converted, 1 failed`);
+  expect(result.stdout).toMatch(/truncated\.onnx\s+FAILED[\s\S]*reason: .*truncated\.onnx.*(truncated|corrupt)/);
+  for (const name of good) {
+    const session = await ort.InferenceSession.create(join(out, `${name}.onnx`), { logSeverityLevel: 3 });
+    expect(session.inputNames.length).toBeGreaterThan(0);
+    await session.release();
+  }
+  // Nothing of the failed model, and no temporary file, is left in the output folder.
+  expect(readdirSync(out).sort()).toEqual(good.map((n) => `${n}.onnx`).sort());
+  expect(existsSync(join(zoo, 'truncated.onnx'))).toBe(true);
+}
+
+describe('modelpass batch (in this process)', () => {
+  it('converts every good model of a zoo, reports the corrupt one with its error, exit 1', async () => {
+    const zoo = makeZoo();
+    const out = mkdtempSync(join(tmpdir(), 'out-'));
+    const result = await runCli(['batch', '--pipeline', 'simplify', zoo, '-o', out]);
+    await expectBatchResult(zoo, out, result);
+  });
+
+  it('refuses a pipeline typo and a missing output folder before converting anything', async () => {
+    const typo = await runCli(['batch', '--pipeline', 'simplfy', cnn, '-o', tmpdir()]);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/simplfy.*did you mean 'simplify'/);
+    const missing = await runCli(['batch', '--pipeline', 'simplify', cnn, '-o', join(tmpdir(), 'no-such-folder')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no-such-folder' does not exist/);
+  });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolveStop) => {
+    child.once('exit', () => resolveStop());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+  });
+}
+
+describe('--redis: modelpass worker processes on a real redis-server', () => {
+  let redis: ChildProcess | undefined;
+  let url = '';
+  const workers: { child: ChildProcess; log: string }[] = [];
+  const queue = 'cli-test';
+
+  beforeAll(async () => {
+    if (spawnSync('redis-server', ['--version']).error) throw new Error("redis-server is not installed: run 'npm run setup' (installs Debian's redis-server)");
+    const port = await freePort();
+    url = `redis://127.0.0.1:${port}`;
+    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    for (let tries = 0; ; tries++) {
+      try {
+        await probeRedis(url, 500);
+        break;
+      } catch (error) {
+        if (tries > 50) throw error;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    for (let i = 0; i < 2; i++) {
+      const child = spawn(process.execPath, [binPath, 'worker', '--redis', url, '--queue', queue], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const worker = { child, log: '' };
+      child.stderr!.on('data', (chunk) => (worker.log += chunk));
+      workers.push(worker);
+    }
+    const deadline = Date.now() + 60_000;
+    while (!workers.every((w) => /ready, queue/.test(w.log))) {
+      if (Date.now() > deadline || workers.some((w) => w.child.exitCode !== null)) throw new Error(`workers did not start: ${workers.map((w) => w.log).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => stop(w.child)));
+    await stop(redis);
+  });
+
+  it('batch --redis converts on the workers with the same outcomes', async () => {
+    const zoo = makeZoo();
+    const out = mkdtempSync(join(tmpdir(), 'out-'));
+    const result = await runCli(['batch', '--pipeline', 'simplify', zoo, '-o', out, '--redis', url, '--queue', queue]);
+    await expectBatchResult(zoo, out, result);
+    expect(workers.map((w) => (w.log.match(/convert finished/g) ?? []).length).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(19);
+  });
+
+  it('eval --redis gives the accuracy of eval', async () => {
+    const single = await runCli(['eval', cnn, '--dataset', 'fashion-mnist:test', '--limit', '1500', '--json']);
+    const sharded = await runCli(['eval', cnn, '--dataset', 'fashion-mnist:test', '--limit', '1500', '--json', '--redis', url, '--queue', queue, '--shards', '3']);
+    expect(sharded.code).toBe(0);
+    expect(sharded.stderr).toMatch(/3 shards on bullmq/);
+    const a = JSON.parse(single.stdout);
+    const b = JSON.parse(sharded.stdout);
+    expect([b.correct, b.total, b.accuracy]).toEqual([a.correct, a.total, a.accuracy]);
+    expect(b.perClass).toEqual(a.perClass);
+  });
+
+  it('convert --redis shards quantize-static calibration and writes the same bytes as convert', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'q-'));
+    const pipeline = 'quantize-static{calibration=percentile dataset=fashion-mnist:train samples=384}';
+    const single = await runCli(['convert', cnn, '-o', join(folder, 'single.onnx'), '--pipeline', pipeline]);
+    const sharded = await runCli(['convert', cnn, '-o', join(folder, 'sharded.onnx'), '--pipeline', pipeline, '--redis', url, '--queue', queue, '--shards', '3']);
+    expect([single.code, sharded.code]).toEqual([0, 0]);
+    expect(readFileSync(join(folder, 'sharded.onnx')).equals(readFileSync(join(folder, 'single.onnx')))).toBe(true);
+    expect(workers.some((w) => /calibrate-shard finished/.test(w.log))).toBe(true);
+  });
+
+  it('a Redis URL nobody answers is an error naming it, not a hang', async () => {
+    const dead = `redis://127.0.0.1:${await freePort()}`;
+    const result = await runCli(['eval', cnn, '--dataset', 'fashion-mnist:test', '--limit', '10', '--redis', dead]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`no Redis server answers at ${dead}`);
+  });
+});

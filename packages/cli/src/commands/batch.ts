@@ -1,0 +1,116 @@
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
+import { EmbeddedBackend, batchOutputs, convertBatch, defaultJobHandlers, type BatchOutcome } from '@modelpass/distributed';
+import { PassManager } from '@modelpass/pass-manager';
+import { flagBoolean, flagList, flagString } from '../args.js';
+import type { Command } from '../command.js';
+import { cliConvertHooks, distributedFlags, distributedFromFlags, positiveIntegerFlag } from '../distributed-flags.js';
+import { environmentWithPlugins } from '../environment.js';
+import { formats } from '../formats.js';
+import { UsageError } from '../usage-error.js';
+
+const MODEL_EXTENSIONS = new Set([...formats.values()].flatMap((f) => f.extensions));
+
+/** The model files named: files as given, folders expanded to the model files directly inside. */
+function modelFiles(positionals: readonly string[], cwd: string): string[] {
+  const files: string[] = [];
+  for (const argument of positionals) {
+    const path = resolve(cwd, argument);
+    let isFolder = false;
+    try {
+      isFolder = statSync(path).isDirectory();
+    } catch {
+      // A missing file is reported with the others (its job fails with the reason).
+    }
+    if (!isFolder) files.push(path);
+    else files.push(...readdirSync(path).filter((name) => MODEL_EXTENSIONS.has(extname(name).toLowerCase())).sort().map((name) => join(path, name)));
+  }
+  return files;
+}
+
+function size(bytes: number | undefined): string {
+  if (bytes === undefined) return '';
+  return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`;
+}
+
+/** The summary table: one row per model, the reason of each failure in full below its row. */
+export function formatBatchSummary(outcomes: readonly BatchOutcome[], cwd: string): string {
+  const name = (path: string) => (path.startsWith(cwd + '/') ? path.slice(cwd.length + 1) : path);
+  const rows = outcomes.map((o) => [name(o.input), o.ok ? 'ok' : 'FAILED', o.ok ? `${o.nodesBefore} → ${o.nodesAfter}` : '', o.ok ? size(o.bytes) : '', o.seconds === undefined ? '' : o.seconds.toFixed(2)]);
+  const header = ['model', 'result', 'nodes', 'output', 'seconds'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const lines = [line(header)];
+  outcomes.forEach((o, i) => {
+    lines.push(line(rows[i]!));
+    if (!o.ok) lines.push(`  reason: ${o.error!.split('\n').join('\n          ')}`);
+  });
+  const failed = outcomes.filter((o) => !o.ok).length;
+  lines.push('', `${outcomes.length - failed} of ${outcomes.length} models converted${failed ? `, ${failed} failed` : ''}`);
+  return lines.join('\n');
+}
+
+export const batchCommand: Command = {
+  name: 'batch',
+  usage: 'modelpass batch --pipeline TEXT <model|folder>... -o <folder> [--to FORMAT] [--redis URL] [--plugin P]... [--json]',
+  summary:
+    'Convert many models with one pipeline: one job per model (in this process, or on `modelpass worker` processes with --redis), ' +
+    'each output written whole or not at all into the output folder at the input\'s path relative to the inputs\' common folder. Prints a table of successes and failures ' +
+    'with the reasons. Exit code 0 when every model converted, 1 when any failed, 2 on a usage error.',
+  flags: {
+    pipeline: { type: 'string', short: 'p', help: "pass pipeline run on every model, e.g. 'simplify' (see convert --help)", valueName: 'TEXT' },
+    output: { type: 'string', short: 'o', help: 'existing folder the outputs go into', valueName: 'DIR' },
+    to: { type: 'string', help: `output format, changing the extension (${[...formats.keys()].join(', ')}; default: each input's own)`, valueName: 'FORMAT' },
+    plugin: { type: 'list', help: 'load a plugin by npm package name or path (workers need it too: modelpass worker --plugin P)', valueName: 'P' },
+    concurrency: { type: 'string', help: 'without --redis: models converted at once in this process (default 1)', valueName: 'N' },
+    json: { type: 'boolean', help: 'print the outcomes as JSON on stdout instead of the table' },
+    redis: distributedFlags['redis']!,
+    queue: distributedFlags['queue']!,
+    shared: distributedFlags['shared']!,
+  },
+  async run(args, io) {
+    const pipelineText = flagString(args, 'pipeline');
+    if (pipelineText === undefined) throw new UsageError("batch needs a pipeline: --pipeline 'simplify'");
+    const outputArg = flagString(args, 'output');
+    if (outputArg === undefined) throw new UsageError('batch needs an output folder: -o <folder>');
+    if (args.positionals.length === 0) throw new UsageError('batch needs at least one model file or folder');
+    const folder = resolve(io.cwd, outputArg);
+    let folderStats;
+    try {
+      folderStats = statSync(folder);
+    } catch {
+      throw new UsageError(`output folder '${folder}' does not exist (create it first: mkdir -p '${folder}')`);
+    }
+    if (!folderStats.isDirectory()) throw new UsageError(`-o '${folder}' is not a folder`);
+    const to = flagString(args, 'to');
+    const format = to === undefined ? undefined : formats.get(to.toLowerCase());
+    if (to !== undefined && !format) throw new UsageError(`--to takes one of ${[...formats.keys()].join(', ')}, got '${to}'`);
+    // A typo in the pipeline fails here, before any job is sent.
+    new PassManager({ environment: await environmentWithPlugins(flagList(args, 'plugin'), io) }).parse(pipelineText);
+    const inputs = modelFiles(args.positionals, io.cwd);
+    if (inputs.length === 0) throw new UsageError(`no model files (${[...MODEL_EXTENSIONS].join(', ')}) in ${args.positionals.join(', ')}`);
+    const items = batchOutputs(inputs, folder, format?.extensions[0]);
+    const clash = items.find((item) => item.output === item.input);
+    if (clash) throw new UsageError(`'${clash.input}' would be overwritten by its own output: choose another -o folder`);
+    // Models in subfolders keep them under the output folder (created here; the files themselves are written atomically).
+    for (const item of items) mkdirSync(dirname(item.output), { recursive: true });
+    if (flagString(args, 'concurrency') !== undefined && flagString(args, 'redis') !== undefined) throw new UsageError('--concurrency is for batches in this process; with --redis each worker takes --concurrency');
+    const backend =
+      flagString(args, 'redis') !== undefined
+        ? (await distributedFromFlags(args, io))!.backend
+        : new EmbeddedBackend({ handlers: defaultJobHandlers(cliConvertHooks(flagList(args, 'plugin'), io)), concurrency: positiveIntegerFlag(args, 'concurrency') ?? 1 });
+    let outcomes: BatchOutcome[];
+    try {
+      let settled = 0;
+      outcomes = await convertBatch(backend, items, pipelineText, (outcome) => {
+        settled++;
+        io.stderr(`[${settled}/${items.length}] ${outcome.ok ? 'ok    ' : 'FAILED'} ${outcome.input}`);
+      });
+    } finally {
+      await backend.close();
+    }
+    if (flagBoolean(args, 'json')) io.stdout(JSON.stringify({ pipeline: pipelineText, backend: backend.description, outcomes }, null, 2));
+    else io.stdout(formatBatchSummary(outcomes, io.cwd));
+    return outcomes.every((o) => o.ok) ? 0 : 1;
+  },
+};

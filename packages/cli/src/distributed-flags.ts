@@ -1,0 +1,75 @@
+/**
+ * `--redis URL`, `--shards N`, `--queue NAME`, `--shared DIR`: where `convert`, `eval` and `batch`
+ * send their sharded work. `--redis` sends it to `modelpass worker` processes through BullMQ;
+ * `--shards` alone runs the same shards in this process (the embedded backend).
+ */
+import { resolve } from 'node:path';
+import type { Model } from '@modelpass/ir';
+import { BullmqBackend, EmbeddedBackend, defaultJobHandlers, defaultSharedFolder, distributedStatisticsCollector, withStatisticsCollector, type ConvertHooks, type JobBackend } from '@modelpass/distributed';
+import { flagList, flagString, type FlagSpec, type ParsedArgs } from './args.js';
+import type { CliIO } from './cli-io.js';
+import { environmentWithPlugins } from './environment.js';
+import { formatFor } from './formats.js';
+import { writeModelOutput } from './model-files.js';
+import { UsageError } from './usage-error.js';
+
+export const distributedFlags: Readonly<Record<string, FlagSpec>> = {
+  redis: { type: 'string', help: 'send the sharded work to `modelpass worker` processes through this Redis server (BullMQ), e.g. redis://127.0.0.1:6379', valueName: 'URL' },
+  shards: { type: 'string', help: 'split the work into N shards (default 4 with --redis; without --redis the shards run in this process)', valueName: 'N' },
+  queue: { type: 'string', help: 'with --redis: the BullMQ queue the workers listen on (default modelpass)', valueName: 'NAME' },
+  shared: { type: 'string', help: 'with --redis: a folder the workers see at the same path, for model copies and results (default: the temp folder, fine on one machine)', valueName: 'DIR' },
+};
+
+export function positiveIntegerFlag(args: ParsedArgs, name: string): number | undefined {
+  const text = flagString(args, name);
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) throw new UsageError(`--${name} takes a positive integer, got '${text}'`);
+  return Number(text);
+}
+
+export interface DistributedSettings {
+  readonly backend: JobBackend;
+  readonly shards: number;
+  readonly sharedFolder: string;
+}
+
+/** Converts with the CLI's formats (by extension) and its passes plus `--plugin`s. */
+export function cliConvertHooks(plugins: readonly string[], io: CliIO): ConvertHooks {
+  return {
+    environment: () => environmentWithPlugins(plugins, io),
+    read: (path) => formatFor(path, undefined, 'input').read(path),
+    write: (model: Model, path) => writeModelOutput(formatFor(path, undefined, 'output'), model, path),
+  };
+}
+
+/** The backend the flags ask for, or undefined when neither --redis nor --shards is given. */
+export async function distributedFromFlags(args: ParsedArgs, io: CliIO): Promise<DistributedSettings | undefined> {
+  const redis = flagString(args, 'redis');
+  const shards = positiveIntegerFlag(args, 'shards');
+  const sharedArg = flagString(args, 'shared');
+  if (redis === undefined) {
+    if (flagString(args, 'queue') !== undefined || sharedArg !== undefined) throw new UsageError('--queue and --shared go with --redis URL');
+    if (shards === undefined) return undefined;
+  }
+  const sharedFolder = sharedArg === undefined ? defaultSharedFolder() : resolve(io.cwd, sharedArg);
+  const backend =
+    redis === undefined
+      ? new EmbeddedBackend({ handlers: defaultJobHandlers(cliConvertHooks(flagList(args, 'plugin'), io)), sharedFolder })
+      : await BullmqBackend.connect({ redis, sharedFolder, ...(flagString(args, 'queue') !== undefined ? { queue: flagString(args, 'queue')! } : {}) });
+  return { backend, shards: shards ?? 4, sharedFolder };
+}
+
+/**
+ * Runs `body` (a pipeline) with quantize-static's calibration sharded as the flags ask; without
+ * --redis/--shards it just runs it.
+ */
+export async function withDistributedCalibration<T>(args: ParsedArgs, io: CliIO, body: () => Promise<T>): Promise<T> {
+  const settings = await distributedFromFlags(args, io);
+  if (!settings) return body();
+  try {
+    const collector = distributedStatisticsCollector({ backend: settings.backend, shards: settings.shards, sharedFolder: settings.sharedFolder });
+    return await withStatisticsCollector(collector, body);
+  } finally {
+    await settings.backend.close();
+  }
+}
