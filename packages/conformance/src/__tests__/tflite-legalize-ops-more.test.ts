@@ -91,6 +91,21 @@ const CASES: OpCase[] = [
     },
     transposesInside: 0,
   },
+  // 1-D windows as 2-D ones with a unit height
+  { name: 'Conv 1-D stride 2, pads, bias', input: [2, 3, 11], build: (b, x) => b.op1('onnx.Conv', [x, b.constant(f32([4, 3, 3], 61, -0.5, 0.5)), b.constant(f32([4], 62))], { strides: attrs.ints([2]), pads: attrs.ints([1, 2]) }) },
+  { name: 'Conv 1-D depthwise, dilation 2', input: [1, 4, 12], build: (b, x) => b.op1('onnx.Conv', [x, b.constant(f32([4, 1, 3], 63, -0.5, 0.5))], { group: attrs.int(4), dilations: attrs.ints([2]) }) },
+  {
+    // The one transpose left is the input's NCL → NLC, after the input's Unsqueeze (so not counted at the edge); none between the ops.
+    name: 'Conv 1-D → Relu → MaxPool 1-D → Conv 1-D keeps only the input transpose',
+    input: [1, 3, 16],
+    build: (b, x) => {
+      const conv = b.op1('onnx.Conv', [x, b.constant(f32([5, 3, 3], 64, -0.5, 0.5))], { pads: attrs.ints([1, 1]) });
+      const pooled = b.op1('onnx.MaxPool', [b.op1('onnx.Relu', [conv])], { kernel_shape: attrs.ints([2]), strides: attrs.ints([2]) });
+      return b.op1('onnx.Conv', [pooled, b.constant(f32([2, 5, 1], 65, -0.5, 0.5))]);
+    },
+    transposesInside: 1,
+  },
+  { name: 'AveragePool 1-D pads count_include_pad', input: [2, 3, 9], build: (b, x) => b.op1('onnx.AveragePool', [x], { kernel_shape: attrs.ints([3]), pads: attrs.ints([1, 1]), count_include_pad: attrs.int(1) }) },
   // generators computed at run time
   {
     // The TFLite runtime binding reads outputs at their declared shapes: the count (⌈7/2⌉) is fixed, the values are not.
