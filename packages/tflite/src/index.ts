@@ -11,6 +11,9 @@ export { countTransposes, type TransposeCount } from './layout/transpose-count.j
 export { legalizeTflite } from './legalize/legalize-pass.js';
 export { lowerToTflite, unmappableNodes, assertLowerable, withTfliteDialect, type LegalizeResult } from './legalize/legalize.js';
 export { prepareCanonicalForTflite } from './legalize/prepare.js';
+export { prepareQuantizedForTflite, hasQuantizedActivations, type QuantizedPrepareOptions, type QuantizedPrepareResult } from './legalize/quantized/prepare-quantized.js';
+export { finishInt8, type Int8FinishResult } from './legalize/quantized/finish-int8.js';
+export { int8Ops } from './legalize/quantized/int8-ops.js';
 export { fuseActivations, FUSING_OPS, FUSIBLE_ACTIVATIONS } from './legalize/fuse-activations.js';
 export { LoweringRegistry, DEFAULT_LEGALIZE_OPTIONS, type LoweringRule, type LoweringContext, type LegalizeOptions } from './legalize/lowering-rule.js';
 export { defaultLoweringRules } from './legalize/rules/index.js';

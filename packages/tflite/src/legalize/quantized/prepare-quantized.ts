@@ -21,6 +21,7 @@ export interface QuantizedPrepareResult {
 
 const WEIGHTED = new Set(['onnx.Conv', 'onnx.Gemm', 'onnx.MatMul']);
 const QDQ = new Set(['onnx.QuantizeLinear', 'onnx.DequantizeLinear']);
+const EIGHT_BIT = new Set(['int8', 'uint8']);
 
 /** True when the model has quantized activations (Q/DQ pairs, or quant<> values computed by nodes). */
 export function hasQuantizedActivations(model: Model): boolean {
@@ -51,6 +52,11 @@ function quantizedProblems(graph: Graph): DiagnosticInit[] {
   const problems: DiagnosticInit[] = [];
   const report = (node: Node, reason: string) => problems.push({ reason, location: node.location, source: '@modelpass/tflite', code: 'tflite/unmappable' });
   for (const node of graph.nodes()) {
+    const wide = node.outputs.find((output) => output && quantOf(output) && !EIGHT_BIT.has((output.type as TensorType).dtype));
+    if (wide) {
+      report(node, `${(wide.type as TensorType).dtype} activation '${wide.name}': only 8-bit activations become TFLite int8 tensors (int16x8 is not targeted yet)`);
+      continue;
+    }
     if (QDQ.has(node.op)) {
       const params = qdqNodeParams(node);
       if (typeof params === 'string') report(node, params);

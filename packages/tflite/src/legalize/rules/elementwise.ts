@@ -16,6 +16,8 @@ const CAST_DTYPES = ['float32', 'int32', 'int64', 'int16', 'int8', 'uint8', 'boo
 function dtypesIn(dtypes: readonly string[], firstInput = 0): (node: Node) => string | undefined {
   return (node) => {
     for (const input of node.inputs.slice(firstInput)) {
+      // quant<> operands: the int8 lowering (legalize/quantized) checked the op has an int8 kernel.
+      if (tensorTypeOf(input)?.quant) continue;
       const dtype = tensorTypeOf(input)?.dtype;
       if (dtype && !dtypes.includes(dtype)) return `${node.op} on ${dtype} tensors has no TFLite kernel (takes ${dtypes.join(', ')})`;
     }
