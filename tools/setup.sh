@@ -14,6 +14,8 @@ missing=""
 command -v g++ >/dev/null 2>&1 || missing="$missing g++"
 command -v make >/dev/null 2>&1 || missing="$missing make"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+# Redis: the job queue server of @modelpass/distributed (BullMQ); its tests start their own on a loopback port.
+command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 if [ -n "$missing" ]; then
   echo "setup: installing Debian packages:$missing" >&2
   SUDO=""

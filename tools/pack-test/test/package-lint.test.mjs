@@ -49,11 +49,11 @@ before(async () => {
   await Promise.all([worker(), worker()]);
 });
 
-test('the publishable packages are the fifteen under packages/ (conformance and web are private)', () => {
+test('the publishable packages are the sixteen under packages/ (conformance and web are private)', () => {
   assert.deepEqual(
     packages.map((item) => item.name),
     [
-      '@modelpass/cli', '@modelpass/create-pass', '@modelpass/ir', '@modelpass/onnx', '@modelpass/ops', '@modelpass/pass-manager', '@modelpass/prune',
+      '@modelpass/cli', '@modelpass/create-pass', '@modelpass/distributed', '@modelpass/ir', '@modelpass/onnx', '@modelpass/ops', '@modelpass/pass-manager', '@modelpass/prune',
       '@modelpass/quantize', '@modelpass/report', '@modelpass/runtime', '@modelpass/testing', '@modelpass/tflite', '@modelpass/torchscript', '@modelpass/train', '@modelpass/transforms',
     ],
   );
