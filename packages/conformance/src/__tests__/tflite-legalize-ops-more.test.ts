@@ -76,6 +76,27 @@ const CASES: OpCase[] = [
     range: [-2.9, 2.9],
     build: (b, x) => b.op1('onnx.GatherND', [b.constant(f32([3, 4, 5], 41)), b.op1('onnx.Cast', [x], { to: attrs.int(7) })]),
   },
+  {
+    name: 'ScatterND rows (negative index) into run-time data',
+    input: [4, 3],
+    build: (b, x) => b.op1('onnx.ScatterND', [x, b.constant(i64([-1, 1], [2, 1])), b.constant(f32([2, 3], 71, 5, 6))]),
+  },
+  {
+    name: 'ScatterND elements of run-time updates',
+    input: [3],
+    build: (b, x) => b.op1('onnx.ScatterND', [b.constant(f32([2, 4], 72)), b.constant(i64([0, 3, 1, 0, 1, 2], [3, 2])), x]),
+  },
+  {
+    name: 'GatherElements axis 1, constant indices (one negative)',
+    input: [3, 4],
+    build: (b, x) => b.op1('onnx.GatherElements', [x, b.constant(i64([0, 3, -1, 2, 1, 1, 0, 0, 3, 2, 2, 1], [3, 4]))], { axis: attrs.int(1) }),
+  },
+  {
+    name: 'GatherElements axis 0, run-time indices',
+    input: [2, 3],
+    range: [-1.9, 2.9],
+    build: (b, x) => b.op1('onnx.GatherElements', [b.constant(f32([3, 3], 73)), b.op1('onnx.Cast', [x], { to: attrs.int(7) })], { axis: attrs.int(0) }),
+  },
   // layout-sensitive (NHWC between transposes)
   { name: 'DepthToSpace CRD (PixelShuffle)', input: [1, 8, 3, 3], build: (b, x) => b.op1('onnx.DepthToSpace', [x], { blocksize: attrs.int(2), mode: attrs.string('CRD') }) },
   { name: 'DepthToSpace DCR', input: [1, 8, 3, 3], build: (b, x) => b.op1('onnx.DepthToSpace', [x], { blocksize: attrs.int(2) }) },

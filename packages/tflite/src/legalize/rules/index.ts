@@ -12,11 +12,12 @@ import { poolRules } from './pool.js';
 import { quantizedRules } from '../quantized/qdq-rules.js';
 import { reduceRules } from './reduce.js';
 import { reduceCompositeRules } from './reduce-composite.js';
+import { scatterGatherRules } from './scatter-gather.js';
 import { shapeRules } from './shape.js';
 import { spatialRules } from './spatial.js';
 import { unitDimWindowRules } from './unit-dim-window.js';
 
 /** Every canonical → tflite lowering rule this package ships. */
 export function defaultLoweringRules(): LoweringRegistry {
-  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules]);
+  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules]);
 }

@@ -8,7 +8,7 @@ import { dimsOf, normalizeAxis, rankOfValue, replaceNode, tensorTypeOf, TfliteEm
 const INDEX_DTYPES: readonly DType[] = ['int32', 'int64'];
 
 /** Indices that may be negative (counted from the end of `dims`) made non-negative: folded for constants, else SELECT_V2(i < 0, i + dims, i). */
-function nonNegativeIndices(emit: TfliteEmitter, indices: Value, dims: readonly number[], name: string): Value {
+export function nonNegativeIndices(emit: TfliteEmitter, indices: Value, dims: readonly number[], name: string): Value {
   const constant = constantOf(indices);
   const width = dims.length;
   if (constant) {
