@@ -90,10 +90,17 @@ describe('importer edges', () => {
     expect(readNpy(join(dir, 'cumsum.out.npy')).toNumbers()).toEqual(readNpy(join(dir, 'cumsum.expected.npy')).toNumbers());
   }, 60_000);
 
-  it('refuses a branch on tensor data with the location of the if', () => {
-    const error = caught(() => readTorchScript(join(dir, 'data_if.pt')));
-    expect(error.message).toMatch(/data_if\.pt:code\/__torch__\.py:\d+:\d+: an 'if' whose condition depends on tensor data is not supported yet/);
-  });
+  it('lowers a branch on tensor data (early returns included) to an ONNX If located at the if', async () => {
+    const model = readTorchScript(join(dir, 'data_if.pt'), { inputs: [{ shape: ['batch', 'time', 8] }] });
+    const branches = [...model.graph.nodes()].filter((node) => node.op === 'onnx.If');
+    expect(branches).toHaveLength(1);
+    expect(branches[0]!.loc).toMatchObject({ file: expect.stringMatching(/data_if\.pt:code\/__torch__\.py$/) });
+    const onnxPath = join(dir, 'data_if.onnx');
+    writeOnnx(model, onnxPath);
+    const [output] = [...(await runOrt(onnxPath, { [model.graph.inputs[0]!.name]: readNpy(join(dir, 'tokens.npy')) })).values()];
+    const expected = readNpy(join(dir, 'data_if.expected.npy')).toNumbers();
+    output!.toNumbers().forEach((value, i) => expect(Math.abs(value - expected[i]!)).toBeLessThan(1e-5));
+  }, 60_000);
 
   it('needs the input rank for negative dims, and imports exactly once it is given', async () => {
     const error = caught(() => readTorchScript(join(dir, 'token_head.pt')));

@@ -7,11 +7,12 @@ import { elementwiseLowerings } from './aten/elementwise.js';
 import { neuralLowerings } from './aten/neural.js';
 import { pythonBuiltinLowerings } from './aten/python-builtins.js';
 import { recurrentLowerings } from './aten/recurrent.js';
+import { reductionLowerings } from './aten/reductions.js';
 import { shapeLowerings } from './aten/shape.js';
 
 function buildTable(): Map<string, AtenLowering> {
   const table = new Map<string, AtenLowering>();
-  for (const group of [pythonBuiltinLowerings, elementwiseLowerings, neuralLowerings, shapeLowerings, recurrentLowerings]) {
+  for (const group of [pythonBuiltinLowerings, elementwiseLowerings, neuralLowerings, shapeLowerings, recurrentLowerings, reductionLowerings]) {
     for (const [name, lowering] of group) {
       if (table.has(name)) throw new Error(`aten lowering '${name}' registered twice`);
       table.set(name, lowering);

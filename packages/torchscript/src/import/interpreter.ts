@@ -10,13 +10,12 @@ import type { PickleValue } from '../pickle/pickle-value.js';
 import { type Expr, type FunctionDef, type SourcePosition, type Stmt } from '../script/ast.js';
 import { atenLowerings } from './aten-registry.js';
 import type { CodeIndex } from './code-index.js';
+import { lowerDataIf, lowerDataLoop, rangeTripCount, type ControlFlowHost, type Env, type LoopPlan, type Signal } from './control-flow.js';
 import { LoweringContext } from './lowering.js';
 import { opaqueAtenOp } from './opaque-op.js';
 import { pythonBinary, pythonUnary, truthy } from './python-semantics.js';
 import { describeValue, NONE, type ScriptValue } from './script-value.js';
 
-type Env = Map<string, ScriptValue>;
-type Signal = { kind: 'normal' } | { kind: 'return'; value: ScriptValue } | { kind: 'break' } | { kind: 'continue' };
 const NORMAL: Signal = { kind: 'normal' };
 
 /** Names every TorchScript file can use without defining them. */
@@ -33,9 +32,14 @@ export interface InterpreterHost {
   constant(index: number, at: SourcePosition): ScriptValue;
 }
 
-export class Interpreter {
+export class Interpreter implements ControlFlowHost {
   private depth = 0;
-  constructor(private readonly host: InterpreterHost) {}
+  constructor(readonly host: InterpreterHost) {}
+
+  /** `raise` / `ops.prim.RaiseException` on the path taken (code `torchscript/raise`, so a data-dependent if can drop that branch). */
+  private raised(at: SourcePosition, message: string): never {
+    throw torchscriptError({ reason: `the model raises an exception on this path${message}`, location: { file: at.file, line: at.line, column: at.column }, code: 'torchscript/raise' });
+  }
 
   fail(at: SourcePosition, reason: string, hint?: string): never {
     throw torchscriptError({
@@ -67,7 +71,7 @@ export class Interpreter {
     }
   }
 
-  private block(body: readonly Stmt[], env: Env): Signal {
+  block(body: readonly Stmt[], env: Env): Signal {
     for (const stmt of body) {
       const signal = this.statement(stmt, env);
       if (signal.kind !== 'normal') return signal;
@@ -94,10 +98,13 @@ export class Interpreter {
       case 'return':
         return { kind: 'return', value: stmt.value ? this.evaluate(stmt.value, env) : NONE };
       case 'if': {
-        const condition = this.condition(stmt.condition, env, 'if');
-        return this.block(condition ? stmt.body : stmt.orelse, env);
+        const condition = this.evaluate(stmt.condition, env);
+        if (condition.kind === 'tensor') return lowerDataIf(this, stmt, condition, env);
+        return this.block(truthy(condition) ? stmt.body : stmt.orelse, env);
       }
       case 'for': {
+        const range = this.dataRange(stmt, env);
+        if (range) return lowerDataLoop(this, range, env, (target, value, into) => this.assign(target, value, into, stmt.at));
         const iterable = this.evaluate(stmt.iterable, env);
         if (iterable.kind !== 'list' && iterable.kind !== 'tuple') {
           this.fail(stmt.at, `a for loop over ${describeValue(iterable)} (a loop whose trip count depends on tensor data) is not supported yet`);
@@ -112,7 +119,11 @@ export class Interpreter {
       }
       case 'while': {
         let iterations = 0;
-        while (this.condition(stmt.condition, env, 'while')) {
+        for (;;) {
+          const condition = this.evaluate(stmt.condition, env);
+          // A condition on tensor data (from the start, or once a carried value becomes one) is a Loop from here on.
+          if (condition.kind === 'tensor') return lowerDataLoop(this, { stmt, tripCount: null, condition }, env, (target, value, into) => this.assign(target, value, into, stmt.at));
+          if (!truthy(condition)) break;
           if (++iterations > MAX_LOOP_ITERATIONS) this.fail(stmt.at, `while loop ran more than ${MAX_LOOP_ITERATIONS} iterations while importing`);
           const signal = this.block(stmt.body, env);
           if (signal.kind === 'break') break;
@@ -127,7 +138,7 @@ export class Interpreter {
       case 'continue':
         return { kind: stmt.kind };
       case 'raise':
-        return this.fail(stmt.at, 'the model raises an exception on this path');
+        return this.raised(stmt.at, '');
       case 'assert':
         if (!this.condition(stmt.condition, env, 'assert')) this.fail(stmt.at, 'an assert in the model fails while importing');
         return NORMAL;
@@ -135,6 +146,18 @@ export class Interpreter {
       case 'class':
         return this.fail(stmt.def.at, `nested ${stmt.kind} definitions are not supported`);
     }
+  }
+
+  /** `for i in range(…)` whose bounds are computed from tensors: the plan of an ONNX Loop; undefined otherwise. */
+  private dataRange(stmt: Stmt & { kind: 'for' }, env: Env): LoopPlan | undefined {
+    const call = stmt.iterable;
+    if (call.kind !== 'call' || call.callee.kind !== 'name' || call.callee.id !== 'range' || env.has('range') || call.keywords.length > 0) return undefined;
+    const args = call.args.map((arg) => this.evaluate(arg, env));
+    if (!args.some((arg) => arg.kind === 'tensor')) return undefined;
+    const [start, stop, step]: ScriptValue[] = args.length === 1 ? [{ kind: 'int', value: 0 }, args[0]!, { kind: 'int', value: 1 }] : [args[0]!, args[1]!, args[2] ?? { kind: 'int', value: 1 }];
+    if (step!.kind !== 'int') this.fail(call.at, 'a range() step computed from tensors is not supported (its sign decides the loop)');
+    const stepValue = (step as ScriptValue & { kind: 'int' }).value;
+    return { stmt, tripCount: rangeTripCount(this, call.at, start!, stop!, stepValue), condition: null, counter: { target: stmt.target, start: start!, step: stepValue } };
   }
 
   private condition(expr: Expr, env: Env, what: string): boolean {
@@ -321,7 +344,7 @@ export class Interpreter {
       case 'isinstance':
         return this.fail(expr.at, 'isinstance is not supported while importing');
       case 'ops.prim.RaiseException':
-        return this.fail(expr.at, `the model raises an exception on this path: ${args[0]?.kind === 'str' ? args[0].value : '(message not constant)'}`);
+        return this.raised(expr.at, `: ${args[0]?.kind === 'str' ? args[0].value : '(message not constant)'}`);
     }
     if (path.startsWith('__torch__.')) {
       const fn = this.host.code.functionNamed(path);

@@ -11,6 +11,7 @@ import { torchscriptError } from '../errors.js';
 import type { PickleTensor } from '../pickle/pickle-value.js';
 import type { SourcePosition } from '../script/ast.js';
 import { CodeIndex } from './code-index.js';
+import { uniquifySubgraphNames } from './control-flow.js';
 import { Interpreter, type InterpreterHost } from './interpreter.js';
 import { describeValue, type ScriptValue } from './script-value.js';
 
@@ -111,6 +112,7 @@ export function importTorchScript(archive: TorchArchive, options: ReadTorchScrip
     else interpreter.fail(forward!.at, `forward returns a ${describeValue(output)} as output ${index}; only tensors (or a tuple of tensors) can be graph outputs`);
   });
   const model = builder.model({ onnx: options.opset ?? 17 });
+  uniquifySubgraphNames(model);
   inferShapes(model);
   model.sourceFormat = 'torchscript';
   model.sourcePath = archive.path;

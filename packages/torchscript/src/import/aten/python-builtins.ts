@@ -7,16 +7,20 @@ import type { ScriptValue } from '../script-value.js';
 import { NONE } from '../script-value.js';
 import { knownShape, type AtenLowering, type LoweringContext, type TensorValue } from '../lowering.js';
 import { pythonBinary, pythonEquals, truthy } from '../python-semantics.js';
+import { tensorAnyAll } from './reductions.js';
 
 /** `x.size(dim)` as a symbolic int (int64 scalar). */
-const sizeCache = new WeakMap<object, Map<number, TensorValue>>();
+const sizeCache = new WeakMap<object, WeakMap<object, Map<number, TensorValue>>>();
 /** Per graph: the one size value of each symbolic dim (`batch`), whichever tensor it is read from. */
 const symbolCache = new WeakMap<object, Map<string, TensorValue>>();
 
 export function symbolicSize(ctx: LoweringContext, x: TensorValue, dim: number): TensorValue {
   // One Gather per (tensor, dim), and one per symbolic dim: repeated reads are the same value, so comparing them folds.
-  let cached = sizeCache.get(x.value);
-  if (!cached) sizeCache.set(x.value, (cached = new Map()));
+  // Per graph being built: a size read inside an If/Loop subgraph is not visible outside it.
+  let perGraph = sizeCache.get(ctx.builder.graph);
+  if (!perGraph) sizeCache.set(ctx.builder.graph, (perGraph = new WeakMap()));
+  let cached = perGraph.get(x.value);
+  if (!cached) perGraph.set(x.value, (cached = new Map()));
   const hit = cached.get(dim);
   if (hit) return hit;
   const known = knownShape(x)?.[dim];
@@ -108,6 +112,34 @@ function range(ctx: LoweringContext): ScriptValue {
   return { kind: 'list', items };
 }
 
+/** An int argument as an int64 scalar value (known ints become constants). */
+function int64Scalar(ctx: LoweringContext, value: ScriptValue, what: string): TensorValue {
+  if (value.kind === 'tensor' && value.dtype !== 'int64') return ctx.emit('Cast', [value.value], { to: 7 }, { rank: 0, dtype: 'int64' });
+  if (value.kind === 'int') return ctx.scalarConstant('int64', value.value);
+  return ctx.tensor(value, what);
+}
+
+/** len(range(start, stop, step)) with `step` known: max(0, ceil((stop - start) / step)), folded when the bounds are known. */
+export function rangeLength(ctx: LoweringContext, start: ScriptValue, stop: ScriptValue, step: number): ScriptValue {
+  if (step === 0) return ctx.fail('range() step must not be zero');
+  if (start.kind === 'int' && stop.kind === 'int') return { kind: 'int', value: Math.max(0, Math.ceil((stop.value - start.value) / step)) };
+  let span = start.kind === 'int' && start.value === 0 ? int64Scalar(ctx, stop, 'stop') : ctx.emit('Sub', [int64Scalar(ctx, stop, 'stop').value, int64Scalar(ctx, start, 'start').value], {}, { rank: 0, dtype: 'int64' });
+  if (step !== 1) {
+    // Integer Div truncates toward zero; adding step - sign(step) first makes it the ceiling for spans of the loop's direction (others clamp to 0 below).
+    const adjusted = ctx.emit('Add', [span.value, ctx.scalarConstant('int64', step - Math.sign(step)).value], {}, { rank: 0, dtype: 'int64' });
+    span = ctx.emit('Div', [adjusted.value, ctx.scalarConstant('int64', step).value], {}, { rank: 0, dtype: 'int64' });
+  }
+  return { ...ctx.emit('Max', [span.value, ctx.scalarConstant('int64', 0).value], {}, { rank: 0, dtype: 'int64' }), scalarInt: true };
+}
+
+/** `torch.__range_length(lo, hi, step)` / `torch.__derive_index(index, start, step)`: TorchScript's stepped range loops. */
+const rangeLengthLowering: AtenLowering = (ctx) => rangeLength(ctx, ctx.arg(0), ctx.arg(1), ctx.int(ctx.arg(2), 'step'));
+const deriveIndex: AtenLowering = (ctx) => {
+  const [index, start, step] = [ctx.arg(0), ctx.arg(1), ctx.arg(2)];
+  const scaled = pythonBinary('*', index, step) ?? { ...ctx.emit('Mul', [int64Scalar(ctx, index, 'index').value, int64Scalar(ctx, step, 'step').value], {}, { rank: 0, dtype: 'int64' }), scalarInt: true };
+  return pythonBinary('+', start, scaled) ?? { ...ctx.emit('Add', [int64Scalar(ctx, start, 'start').value, int64Scalar(ctx, scaled, 'index').value], {}, { rank: 0, dtype: 'int64' }), scalarInt: true };
+};
+
 function dim(ctx: LoweringContext): ScriptValue {
   return { kind: 'int', value: rankOf(ctx, ctx.tensor(ctx.arg(0), 'self'), 'self') };
 }
@@ -166,6 +198,8 @@ export const pythonBuiltinLowerings: ReadonlyArray<[string, AtenLowering]> = [
     return value.kind === 'tensor' ? value : { kind: 'bool', value: truthy(value) };
   }],
   ['builtin_range', range],
+  ['__range_length', rangeLengthLowering],
+  ['__derive_index', deriveIndex],
   ['__getitem__', getItem],
   ['append', append],
   ['list', (ctx) => {
@@ -196,12 +230,14 @@ export const pythonBuiltinLowerings: ReadonlyArray<[string, AtenLowering]> = [
   }],
   ['all', (ctx) => {
     const list = ctx.arg(0);
-    if (list.kind !== 'list' && list.kind !== 'tuple') return ctx.fail('all() of a tensor is not supported');
+    if (list.kind === 'tensor') return tensorAnyAll(ctx, list, 'all');
+    if (list.kind !== 'list' && list.kind !== 'tuple') return ctx.fail(`all() of ${list.kind}`);
     return { kind: 'bool', value: list.items.every((item) => (item.kind === 'tensor' ? ctx.fail('all() over tensor values') : truthy(item))) };
   }],
   ['any', (ctx) => {
     const list = ctx.arg(0);
-    if (list.kind !== 'list' && list.kind !== 'tuple') return ctx.fail('any() of a tensor is not supported');
+    if (list.kind === 'tensor') return tensorAnyAll(ctx, list, 'any');
+    if (list.kind !== 'list' && list.kind !== 'tuple') return ctx.fail(`any() of ${list.kind}`);
     return { kind: 'bool', value: list.items.some((item) => (item.kind === 'tensor' ? ctx.fail('any() over tensor values') : truthy(item))) };
   }],
   ['find', (ctx) => {

@@ -1,0 +1,66 @@
+/**
+ * Branches and loops on tensor data → ONNX If / Loop, refereed by Debian torch (the scripted
+ * module's own outputs) and ONNX Runtime, on inputs that take both sides of every branch and
+ * several trip counts (zero included); the ONNX files pass onnx's full checker.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelpassError } from '@modelpass/ir';
+import { writeOnnx } from '@modelpass/onnx';
+import { readNpy, runOrt } from '@modelpass/runtime';
+import { readTorchScript } from '@modelpass/torchscript';
+import { PYTHON, runPython } from './torch/torch-fixtures.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+let dir: string;
+let caseCount: number;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'modelpass-torchscript-control-flow-'));
+  caseCount = Number(runPython(join(here, 'torch/make-control-flow.py'), [dir]).trim());
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Module → the control-flow ops its import must contain. */
+const MODULES: Array<[string, string[]]> = [
+  ['if_both', ['onnx.If']],
+  ['if_nested', ['onnx.If']],
+  ['for_data', ['onnx.Loop']],
+  ['for_step', ['onnx.Loop']],
+  ['while_data', ['onnx.If', 'onnx.Loop']],
+  ['if_checked', []], // the raising branch is dropped: ONNX has no exceptions
+];
+
+describe.each(MODULES)('%s', (name, ops) => {
+  it(`imports with ${ops.join(' and ') || 'no control flow'}, passes onnx's checker, and ORT matches torch within 1e-4 on every input`, async () => {
+    const model = readTorchScript(join(dir, `${name}.pt`), { inputs: [{ shape: ['batch', 8] }] });
+    const found = new Set([...model.graph.nodes()].map((node) => node.op).filter((op) => op === 'onnx.If' || op === 'onnx.Loop'));
+    expect([...found].sort()).toEqual(ops);
+    const onnxPath = join(dir, `${name}.onnx`);
+    writeOnnx(model, onnxPath);
+    execFileSync(PYTHON, ['-c', 'import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)', onnxPath], { stdio: 'pipe' });
+    expect(caseCount).toBeGreaterThanOrEqual(4);
+    for (let i = 0; i < caseCount; i++) {
+      const [output] = [...(await runOrt(onnxPath, { [model.graph.inputs[0]!.name]: readNpy(join(dir, `${name}.input${i}.npy`)) })).values()];
+      const expected = readNpy(join(dir, `${name}.expected${i}.npy`));
+      expect(output!.shape).toEqual(expected.shape);
+      const a = output!.toNumbers();
+      const b = expected.toNumbers();
+      expect(Math.max(0, ...a.map((v, j) => Math.abs(v - b[j]!))), `input ${i}`).toBeLessThan(1e-4);
+    }
+  }, 60_000);
+});
+
+it('refuses a Python list changed inside a branch on tensor data, at the if', () => {
+  let error: unknown;
+  try {
+    readTorchScript(join(dir, 'if_list.pt'), { inputs: [{ shape: ['batch', 8] }] });
+  } catch (caught) {
+    error = caught;
+  }
+  expect(error).toBeInstanceOf(ModelpassError);
+  expect((error as Error).message).toMatch(/if_list\.pt:code\/__torch__\.py:\d+:\d+: a list is changed inside an 'if' on tensor data/);
+});
