@@ -10,6 +10,8 @@ missing=""
 [ -d /usr/share/datasets/fashion-mnist ] || missing="$missing dataset-fashion-mnist"
 # PyTorch: the TorchScript referee (torch.jit.load) and fixture maker of @modelpass/torchscript and the runtime's torch engine.
 /usr/bin/python3 -c "import torch" >/dev/null 2>&1 || missing="$missing python3-torch"
+# torchvision: the torchvision models of the pruning/quantization benches and the train package's resnet18 gradient test.
+/usr/bin/python3 -c "import torchvision" >/dev/null 2>&1 || missing="$missing python3-torchvision"
 # tfjs-tflite-node (the TFLite runtime, an optional dependency of @modelpass/runtime) is built by node-gyp.
 command -v g++ >/dev/null 2>&1 || missing="$missing g++"
 command -v make >/dev/null 2>&1 || missing="$missing make"
