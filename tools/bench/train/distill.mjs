@@ -5,7 +5,9 @@
 //      the same student trained on hard labels (train{…}) for the same epochs, optimizer, lr and schedule.
 // Every run goes through /usr/bin/time (wall seconds, peak RSS) under `nice -n 10`.
 //
-//   node tools/bench/train/distill.mjs [--epochs-a 5] [--epochs-b 3] [--ratio-b 0.55] [--lr 0.01] [--samples 0] [--out tools/bench/train/RESULTS-distill.md]
+//   node tools/bench/train/distill.mjs [--parts a,b] [--epochs-a 5] [--epochs-b 3] [--ratio-b 0.55] [--lr 0.01] [--samples 0] [--out tools/bench/train/RESULTS-distill.md]
+// --parts a or --parts b runs one part (two processes can run the parts side by side); each row is also
+// printed to stderr as soon as it is measured.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +28,7 @@ const epochsB = Number(argument('epochs-b', '3'));
 const ratioB = Number(argument('ratio-b', '0.55'));
 const lr = Number(argument('lr', '0.01'));
 const samples = Number(argument('samples', '0'));
+const parts = argument('parts', 'a,b').split(',');
 const out = argument('out', join(root, 'tools/bench/train/RESULTS-distill.md'));
 const work = mkdtempSync(join(tmpdir(), 'modelpass-distill-bench-'));
 
@@ -56,7 +59,11 @@ function convert(input, output, pipeline) {
 
 const common = `dataset=fashion-mnist:train batch=64 lr=${lr} schedule=cosine seed=1${samples ? ` samples=${samples}` : ''}`;
 const rows = [];
-const row = (what, params, acc, run) => rows.push({ what, params, acc, wall: run?.wall, rss: run?.rss });
+const row = (what, params, acc, run) => {
+  rows.push({ what, params, acc, wall: run?.wall, rss: run?.rss });
+  console.error(`ROW ${what}: ${params} parameters, ${acc.toFixed(2)}%${run ? `, ${run.wall.toFixed(0)} s, ${run.rss.toFixed(0)} MiB` : ''}`);
+};
+const summary = [];
 
 const teacherAcc = accuracy(teacher);
 const teacherParams = parameters(teacher);
@@ -64,28 +71,34 @@ row('teacher: fashion-cnn fixture', teacherParams, teacherAcc);
 console.error(`teacher ${teacherAcc.toFixed(2)}% (${teacherParams} parameters)`);
 
 // (a) 50% channel-pruned, recovered by distillation.
-const prunedA = join(work, 'pruned-a.onnx');
-convert(teacher, prunedA, 'prune-channels{ratio=0.5}');
-row('(a) prune-channels{ratio=0.5}', parameters(prunedA), accuracy(prunedA));
-const distilledA = join(work, 'distilled-a.onnx');
-const runA = convert(prunedA, distilledA, `distill{teacher=${teacher} ${common} epochs=${epochsA}}`);
-const accA = accuracy(distilledA);
-row(`(a) … then distill{epochs=${epochsA}}`, parameters(distilledA), accA, runA);
+if (parts.includes('a')) {
+  const prunedA = join(work, 'pruned-a.onnx');
+  convert(teacher, prunedA, 'prune-channels{ratio=0.5}');
+  row('(a) prune-channels{ratio=0.5}', parameters(prunedA), accuracy(prunedA));
+  const distilledA = join(work, 'distilled-a.onnx');
+  const runA = convert(prunedA, distilledA, `distill{teacher=${teacher} ${common} epochs=${epochsA}}`);
+  const accA = accuracy(distilledA);
+  row(`(a) … then distill{epochs=${epochsA}}`, parameters(distilledA), accA, runA);
+  summary.push(`- (a) distilled − teacher: ${(accA - teacherAcc).toFixed(2)} pp (goal ≥ −0.5 pp: ${accA >= teacherAcc - 0.5 ? 'met' : 'not met'})`);
+}
 
 // (b) a ≤ 1/4 student: distilled vs trained on hard labels, same epochs.
-const prunedB = join(work, 'pruned-b.onnx');
-convert(teacher, prunedB, `prune-channels{ratio=${ratioB}}`);
-const paramsB = parameters(prunedB);
-if (paramsB * 4 > teacherParams) throw new Error(`the (b) student has ${paramsB} parameters, more than 1/4 of the teacher's ${teacherParams}; raise --ratio-b`);
-row(`(b) student: prune-channels{ratio=${ratioB}}`, paramsB, accuracy(prunedB));
-const distilledB = join(work, 'distilled-b.onnx');
-const runDistillB = convert(prunedB, distilledB, `distill{teacher=${teacher} ${common} epochs=${epochsB}}`);
-const accDistillB = accuracy(distilledB);
-row(`(b) … distill{epochs=${epochsB}}`, paramsB, accDistillB, runDistillB);
-const trainedB = join(work, 'trained-b.onnx');
-const runTrainB = convert(prunedB, trainedB, `train{${common} epochs=${epochsB}}`);
-const accTrainB = accuracy(trainedB);
-row(`(b) … train{epochs=${epochsB}} (hard labels)`, paramsB, accTrainB, runTrainB);
+if (parts.includes('b')) {
+  const prunedB = join(work, 'pruned-b.onnx');
+  convert(teacher, prunedB, `prune-channels{ratio=${ratioB}}`);
+  const paramsB = parameters(prunedB);
+  if (paramsB * 4 > teacherParams) throw new Error(`the (b) student has ${paramsB} parameters, more than 1/4 of the teacher's ${teacherParams}; raise --ratio-b`);
+  row(`(b) student: prune-channels{ratio=${ratioB}}`, paramsB, accuracy(prunedB));
+  const distilledB = join(work, 'distilled-b.onnx');
+  const runDistillB = convert(prunedB, distilledB, `distill{teacher=${teacher} ${common} epochs=${epochsB}}`);
+  const accDistillB = accuracy(distilledB);
+  row(`(b) … distill{epochs=${epochsB}}`, paramsB, accDistillB, runDistillB);
+  const trainedB = join(work, 'trained-b.onnx');
+  const runTrainB = convert(prunedB, trainedB, `train{${common} epochs=${epochsB}}`);
+  const accTrainB = accuracy(trainedB);
+  row(`(b) … train{epochs=${epochsB}} (hard labels)`, paramsB, accTrainB, runTrainB);
+  summary.push(`- (b) distilled − hard labels: ${(accDistillB - accTrainB).toFixed(2)} pp (goal > 0: ${accDistillB > accTrainB ? 'met' : 'not met'}); distilled − teacher: ${(accDistillB - teacherAcc).toFixed(2)} pp (goal ≥ −1.5 pp: ${accDistillB >= teacherAcc - 1.5 ? 'met' : 'not met'})`);
+}
 
 const lines = [
   `# distill results (tools/bench/train/distill.mjs)`,
@@ -97,8 +110,7 @@ const lines = [
   '|---|---:|---:|---:|---:|',
   ...rows.map((r) => `| ${r.what} | ${r.params.toLocaleString('en')} (${((100 * r.params) / teacherParams).toFixed(1)}%) | ${r.acc.toFixed(2)}% | ${r.wall === undefined ? '' : `${r.wall.toFixed(0)} s`} | ${r.rss === undefined ? '' : `${r.rss.toFixed(0)} MiB`} |`),
   '',
-  `- (a) distilled − teacher: ${(accA - teacherAcc).toFixed(2)} pp (goal ≥ −0.5 pp: ${accA >= teacherAcc - 0.5 ? 'met' : 'not met'})`,
-  `- (b) distilled − hard labels: ${(accDistillB - accTrainB).toFixed(2)} pp (goal > 0: ${accDistillB > accTrainB ? 'met' : 'not met'}); distilled − teacher: ${(accDistillB - teacherAcc).toFixed(2)} pp (goal ≥ −1.5 pp: ${accDistillB >= teacherAcc - 1.5 ? 'met' : 'not met'})`,
+  ...summary,
   '',
 ];
 writeFileSync(out, lines.join('\n'));
