@@ -97,6 +97,13 @@ const CASES: OpCase[] = [
     range: [-1.9, 2.9],
     build: (b, x) => b.op1('onnx.GatherElements', [b.constant(f32([3, 3], 73)), b.op1('onnx.Cast', [x], { to: attrs.int(7) })], { axis: attrs.int(0) }),
   },
+  { name: 'Mod fmod=1 of floats (signs mixed)', input: [3, 4], range: [-7, 7], build: (b, x) => b.op1('onnx.Mod', [x, b.constant(Tensor.fromValues('float32', [4], [2.5, -1.5, 3, -0.75]))], { fmod: attrs.int(1) }) },
+  {
+    name: 'Mod fmod=1 of int32 (C remainder)',
+    input: [3, 4],
+    range: [-20, 20],
+    build: (b, x) => b.op1('onnx.Mod', [b.op1('onnx.Cast', [x], { to: attrs.int(6) }), b.constant(Tensor.fromValues('int32', [4], [3, -4, 5, -7]))], { fmod: attrs.int(1) }),
+  },
   // layout-sensitive (NHWC between transposes)
   { name: 'DepthToSpace CRD (PixelShuffle)', input: [1, 8, 3, 3], build: (b, x) => b.op1('onnx.DepthToSpace', [x], { blocksize: attrs.int(2), mode: attrs.string('CRD') }) },
   { name: 'DepthToSpace DCR', input: [1, 8, 3, 3], build: (b, x) => b.op1('onnx.DepthToSpace', [x], { blocksize: attrs.int(2) }) },

@@ -7,6 +7,7 @@ import { generatorRules } from './generators.js';
 import { indexingRules } from './indexing.js';
 import { instanceNormRules } from './instance-norm.js';
 import { matmulRules } from './matmul.js';
+import { modRules } from './mod.js';
 import { normalizationRules } from './normalization.js';
 import { poolRules } from './pool.js';
 import { quantizedRules } from '../quantized/qdq-rules.js';
@@ -19,5 +20,5 @@ import { unitDimWindowRules } from './unit-dim-window.js';
 
 /** Every canonical → tflite lowering rule this package ships. */
 export function defaultLoweringRules(): LoweringRegistry {
-  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules]);
+  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules]);
 }
