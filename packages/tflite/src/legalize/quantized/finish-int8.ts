@@ -14,7 +14,7 @@ export interface Int8FinishResult {
 
 const WEIGHTED = new Set(['tflite.CONV_2D', 'tflite.DEPTHWISE_CONV_2D', 'tflite.FULLY_CONNECTED']);
 /** Ops whose int8 kernels compute the same reals only when input and output share scale and zero point. */
-const SAME_PARAMS = new Set(['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'TRANSPOSE', 'SQUEEZE', 'PAD', 'STRIDED_SLICE', 'GATHER', 'SPLIT', 'REDUCE_MAX'].map((op) => `tflite.${op}`));
+const SAME_PARAMS = new Set(['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'TRANSPOSE', 'SQUEEZE', 'PAD', 'PADV2', 'STRIDED_SLICE', 'GATHER', 'SPLIT', 'REDUCE_MAX'].map((op) => `tflite.${op}`));
 /** Ops whose int8 kernels fix the output's scale and zero point (TFLite's op specification). */
 const FIXED_OUTPUT: ReadonlyMap<string, { scale: number; zeroPoint: number }> = new Map([
   ['tflite.SOFTMAX', { scale: 1 / 256, zeroPoint: -128 }],
@@ -70,6 +70,17 @@ function requantizeInput(node: Node, index: number, quant: QuantParams): void {
   node.setInput(index, at.create('tflite.QUANTIZE', [input], {}, { types: [tensorType('int8', type.shape, quant)], name: `${node.name}_requantize_${index}` }).output(0));
 }
 
+/** PADV2's padding value (the lowest float before a max pool) as an int8 of the input's parameters: TFLite wants the input's type. */
+function int8PaddingValue(node: Node): void {
+  const value = constantOf(node.inputs[2]);
+  if (!value || value.dtype !== 'float32') return;
+  const quant = quantOf(node.inputs[0])!;
+  const real = value.toNumbers()[0]!;
+  const integer = Math.max(-128, Math.min(127, Math.round(real / quant.scale[0]!) + quant.zeroPoint[0]!));
+  const graph = node.graph!;
+  node.setInput(2, graph.addConstant(graph.uniqueName(`${node.name}_int8_value`), Tensor.fromValues('int8', [], [integer], { scale: [quant.scale[0]!], zeroPoint: [quant.zeroPoint[0]!], bits: 8 })));
+}
+
 /** RELU / RELU6 stated by the output's range: zero point at −128 means the reals start at 0. */
 function activationFromRange(node: Node): boolean {
   if ((node.optionalAttr('fused_activation_function', 'string') ?? 'NONE') !== 'NONE') return false;
@@ -97,6 +108,7 @@ export function finishInt8(graph: Graph): Int8FinishResult {
     if (WEIGHTED.has(node.op) && isInt8(node.outputs[0])) {
       if (quantizeBias(node)) biasesQuantized++;
     }
+    if (node.op === 'tflite.PADV2' && node.inputs[2]) int8PaddingValue(node);
     const fixed = FIXED_OUTPUT.get(node.op);
     const outputQuant = quantOf(node.outputs[0]);
     if (fixed && isInt8(node.outputs[0])) {
