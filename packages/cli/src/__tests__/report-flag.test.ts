@@ -19,7 +19,8 @@ describe('--report', () => {
   it('convert: passes with options, time and statistics; models before/after; per-layer quantization', async () => {
     const output = join(temp, 'q.onnx');
     const report = join(temp, 'convert.json');
-    const pipeline = 'simplify,quantize-static{samples=32}';
+    // min-conv-reduction=0: conv1 (1 input channel) would otherwise stay float by quantize-static's cost rule.
+    const pipeline = 'simplify,quantize-static{samples=32 min-conv-reduction=0}';
     const result = await runCli(['convert', cnn, '-o', output, '-p', pipeline, '--report', report, '--json']);
     expect(result.code, result.stderr).toBe(0);
     const json = readReport(report);
