@@ -78,20 +78,20 @@ function torchvisionTable(torchvision, settings) {
   const lines = [
     '## 3. torchvision-family conv nets: int8 static QDQ vs fp32 in ONNX Runtime',
     '',
-    `Models: \`tools/fixtures/make_torchvision.py\` (torchvision 0.14 architectures, seeded random weights, BatchNorm folded by the export, opset 13, input batch×3×224×224). Calibration: ${settings.tvSamples} samples of i.i.d. N(0,1) pixels (seed 1) given as a folder of .npy files; cosine: the smallest per-sample cosine of the logits vs fp32 over ${settings.tvEvalSamples} held-out samples of the same distribution (seed 2). Latency: batch ${settings.tvBatch}, one thread, interleaved, median of ${settings.tvRuns} after ${settings.tvWarmup} warm-up; goal ≤ 0.5×. Fused: DequantizeLinear nodes still feeding a Conv/MatMul/Gemm in ORT's optimized graph (\`optimizedModelFilePath\`, all optimizations); 0 means ORT fused every QDQ group into integer kernels. Calibration time: the pass's own time (ORT calibration runs and statistics included), relative to minmax on the same network (goal ≤ 2×).`,
+    `Models: \`tools/fixtures/make_torchvision.py\` (torchvision 0.14 architectures, seeded random weights, BatchNorm folded by the export, opset 13, input batch×3×224×224). Calibration: ${settings.tvSamples} samples of i.i.d. N(0,1) pixels (seed 1) given as a folder of .npy files; cosine: the smallest per-sample cosine of the logits vs fp32 over ${settings.tvEvalSamples} held-out samples of the same distribution (seed 2). Latency: batch ${settings.tvBatch}, one thread, interleaved, median of ${settings.tvRuns} after ${settings.tvWarmup} warm-up; goal ≤ 0.5×. Fused: DequantizeLinear nodes still feeding a Conv/MatMul/Gemm in ORT's optimized graph (\`optimizedModelFilePath\`, all optimizations); 0 means ORT fused every QDQ group into integer kernels. Float Conv/MatMul/Gemm: those ORT runs in float (\`com.microsoft.nchwc.Conv\`, FusedConv, …), i.e. what quantize-static left float on purpose (its cost rule keeps a first Conv with fewer than 32 multiply-adds per output float; \`--debug\` says why). Calibration time: the pass's own time (ORT calibration runs and statistics included), relative to minmax on the same network (goal ≤ 2×).`,
     '',
-    '| network | calibration | latency int8/fp32 (min) | fp32 ms (min) | int8 ms (min) | DQ left on Conv/MatMul/Gemm | Q / DQ left | ORT integer kernels | min cosine | pass s | vs minmax | checker |',
-    '|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|',
+    '| network | calibration | latency int8/fp32 (min) | fp32 ms (min) | int8 ms (min) | DQ left on Conv/MatMul/Gemm | float Conv/MatMul/Gemm | Q / DQ left | ORT integer kernels | min cosine | pass s | vs minmax | checker |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|',
   ];
   for (const n of torchvision) {
     const minmax = n.methods.find((m) => m.method === 'minmax' && !m.error);
     for (const m of n.methods) {
       if (m.error) {
-        lines.push(`| ${n.network} | ${m.method} | ${cell(m.error)} | | | | | | | | | |`);
+        lines.push(`| ${n.network} | ${m.method} | ${cell(m.error)} | | | | | | | | | | |`);
         continue;
       }
       const kernels = Object.entries(m.fusion?.ops ?? {}).filter(([op]) => /QLinear|Integer|QGemm|QAttention|DynamicQuant|NhwcConv|Q.*Conv/.test(op)).map(([op, c]) => `${op.replace(/^com\.microsoft\./, 'ms.')} ${c}`).join(', ');
-      lines.push(`| ${n.network} | ${m.method} | ${ratioMin(m.ms, m.fp32Ms, m.minMs, m.fp32MinMs)} | ${msMin(m.fp32Ms, m.fp32MinMs)} | ${msMin(m.ms, m.minMs)} | ${m.fusion?.dequantize_feeding_compute ?? '—'} | ${m.fusion ? `${m.fusion.quantize_linear} / ${m.fusion.dequantize_linear}` : '—'} | ${cell(kernels || '—')} | ${m.cosine?.toFixed(4) ?? '—'} | ${m.passSeconds?.toFixed(1) ?? '—'} | ${minmax?.passSeconds ? ratio(m.passSeconds, minmax.passSeconds) : '—'} | ${cell(m.checker ?? '—')} |`);
+      lines.push(`| ${n.network} | ${m.method} | ${ratioMin(m.ms, m.fp32Ms, m.minMs, m.fp32MinMs)} | ${msMin(m.fp32Ms, m.fp32MinMs)} | ${msMin(m.ms, m.minMs)} | ${m.fusion?.dequantize_feeding_compute ?? '—'} | ${m.fusion?.float_compute_nodes ?? '—'} | ${m.fusion ? `${m.fusion.quantize_linear} / ${m.fusion.dequantize_linear}` : '—'} | ${cell(kernels || '—')} | ${m.cosine?.toFixed(4) ?? '—'} | ${m.passSeconds?.toFixed(1) ?? '—'} | ${minmax?.passSeconds ? ratio(m.passSeconds, minmax.passSeconds) : '—'} | ${cell(m.checker ?? '—')} |`);
     }
   }
   lines.push('', 'Where ORT spends the time (ORT profiler, median ms per run after the first, slowest node kernels; int8 of the first method):', '');

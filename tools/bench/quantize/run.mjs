@@ -15,8 +15,10 @@
 //     [--tv-networks resnet18,...] [--tv-methods minmax,...] [--tv-samples 64] [--tv-batch 1] [--tv-runs 20]
 //     [--memory-model fixtures/models/fashion-resnet/model.onnx] [--memory-samples 100,2000] [--memory-repeat 1]
 //     [--out tools/bench/quantize/RESULTS.md] [--json FILE] [--cli PATH/TO/bin.js]
+//   node tools/bench/quantize/run.mjs --render-from FILE.json --parts torchvision --out RESULTS-torchvision.md
+//     renders the given parts of a saved run (its --json) without measuring anything again.
 import { cpus, tmpdir } from 'node:os';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ROOT, flag, registeredPasses } from './lib.mjs';
@@ -48,6 +50,18 @@ const OUT = resolve(flag('out', join(ROOT, 'tools/bench/quantize/RESULTS.md')));
 const JSON_OUT = flag('json', undefined);
 for (const part of settings.parts) if (!['fashion', 'torchvision', 'memory'].includes(part)) throw new Error(`--parts: unknown part '${part}' (fashion, torchvision, memory)`);
 
+const RENDER_FROM = flag('render-from', undefined);
+if (RENDER_FROM) {
+  // A saved run's parts, rendered as they were measured (no part is run again).
+  const saved = JSON.parse(readFileSync(resolve(RENDER_FROM), 'utf8'));
+  const kept = { ...saved };
+  for (const part of ['fashion', 'torchvision', 'memory']) if (!settings.parts.includes(part)) delete kept[part];
+  const text = renderResults(kept, `${saved.command ?? "node tools/bench/quantize/run.mjs (command not saved)"} (parts ${settings.parts.join(',')} rendered from its --json)`);
+  writeFileSync(OUT, text);
+  console.log(text);
+  process.exit(0);
+}
+
 const WORK = mkdtempSync(join(tmpdir(), 'modelpass-bench-quantize-'));
 process.on('exit', () => rmSync(WORK, { recursive: true, force: true }));
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
@@ -68,6 +82,7 @@ if (settings.parts.includes('memory')) {
 results.seconds = (Date.now() - started) / 1000;
 
 const command = `node tools/bench/quantize/run.mjs ${process.argv.slice(2).join(' ')}`.trim();
+results.command = command;
 const text = renderResults(results, command);
 const temporary = `${OUT}.${process.pid}.tmp`;
 writeFileSync(temporary, text);
