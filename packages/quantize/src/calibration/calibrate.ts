@@ -94,6 +94,7 @@ export function chooseRanges(statistics: CalibrationStatistics, options: Calibra
           symmetric: options.symmetric?.(name) ?? false,
           quantizedBins: options.quantizedBins,
           stdDevs: options.stdDevs,
+          minCoverage: options.minCoverage,
         }));
       }
     } catch (error) {

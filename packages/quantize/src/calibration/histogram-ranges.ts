@@ -161,3 +161,15 @@ export function distributionRange(histogram: HistogramStatistics, stdDevs: numbe
   const { mean, std } = histogramMoments(histogram);
   return { min: Math.min(max, Math.max(min, mean - stdDevs * std)), max: Math.max(min, Math.min(max, mean + stdDevs * std)), mean, std };
 }
+
+/**
+ * `range` widened to keep at least `coverage.percentile` % of the values: the union with the range
+ * `percentile` chooses for that share (of |x| when `symmetric`, else cutting half the rest from each
+ * tail). Percentile 0 leaves `range` as it is. Entropy's KL search and distribution's mean ± k·std
+ * say nothing about how much they clip; on heavy-tailed Relu outputs both cut 1% of the values.
+ */
+export function withCoverage(histogram: HistogramStatistics, range: TensorRange, coverage: { percentile: number; symmetric: boolean }): TensorRange {
+  if (coverage.percentile === 0 || histogram.width === 0) return range;
+  const floor = percentileRange(histogram, coverage.percentile, coverage.symmetric);
+  return { ...range, min: Math.min(range.min, floor.min), max: Math.max(range.max, floor.max) };
+}

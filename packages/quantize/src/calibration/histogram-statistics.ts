@@ -16,7 +16,7 @@
  * max|x|/bins and 2·max|x|/bins.
  */
 import { MinMaxStatistics, type MinMaxStatisticsJSON } from './minmax-statistics.js';
-import { distributionRange, entropyRange, percentileRange } from './histogram-ranges.js';
+import { distributionRange, entropyRange, percentileRange, withCoverage } from './histogram-ranges.js';
 import { CALIBRATION_DEFAULTS, calibrationError, type CalibrationMethod, type TensorRange } from './options.js';
 
 /** How `HistogramStatistics.range` chooses (defaults as in `CalibrationOptions`). */
@@ -25,6 +25,7 @@ export interface HistogramRangeOptions {
   readonly symmetric?: boolean | undefined;
   readonly quantizedBins?: number | undefined;
   readonly stdDevs?: number | undefined;
+  readonly minCoverage?: number | undefined;
 }
 
 /** The smallest width used: below every float32 magnitude / 2^16 bins, so never reached in practice. */
@@ -200,10 +201,15 @@ export class HistogramStatistics {
   }
 }
 
+/** The coverage guard of `entropy` and `distribution` (see `CalibrationOptions.minCoverage`). */
+function coverageOf(options: HistogramRangeOptions): { percentile: number; symmetric: boolean } {
+  return { percentile: options.minCoverage ?? CALIBRATION_DEFAULTS.minCoverage, symmetric: options.symmetric ?? false };
+}
+
 /** How each method chooses a range from a histogram: a table, so a new method is one entry. */
 const HISTOGRAM_RANGES: Readonly<Record<CalibrationMethod, (histogram: HistogramStatistics, options: HistogramRangeOptions) => TensorRange>> = {
   minmax: (histogram) => histogram.extremes.range(),
   percentile: (histogram, options) => percentileRange(histogram, options.percentile ?? CALIBRATION_DEFAULTS.percentile, options.symmetric ?? false),
-  entropy: (histogram, options) => entropyRange(histogram, options.quantizedBins ?? CALIBRATION_DEFAULTS.quantizedBins),
-  distribution: (histogram, options) => distributionRange(histogram, options.stdDevs ?? CALIBRATION_DEFAULTS.stdDevs),
+  entropy: (histogram, options) => withCoverage(histogram, entropyRange(histogram, options.quantizedBins ?? CALIBRATION_DEFAULTS.quantizedBins), coverageOf(options)),
+  distribution: (histogram, options) => withCoverage(histogram, distributionRange(histogram, options.stdDevs ?? CALIBRATION_DEFAULTS.stdDevs), coverageOf(options)),
 };

@@ -21,7 +21,7 @@ export {
 } from './calibrate.js';
 export { MinMaxStatistics, type MinMaxStatisticsJSON } from './minmax-statistics.js';
 export { HistogramStatistics, type HistogramStatisticsJSON, type HistogramRangeOptions } from './histogram-statistics.js';
-export { percentileRange, entropyRange, entropyThreshold, distributionRange, histogramMoments, magnitudePercentile } from './histogram-ranges.js';
+export { percentileRange, entropyRange, entropyThreshold, distributionRange, histogramMoments, magnitudePercentile, withCoverage } from './histogram-ranges.js';
 export {
   openCalibrationData,
   CALIBRATION_SOURCES,
@@ -30,4 +30,5 @@ export {
   type CalibrationSource,
 } from './calibration-data.js';
 export { ActivationCollector } from './activation-collector.js';
+export { KNOWN_OUTPUT_RANGES, knownOutputRanges } from './known-ranges.js';
 export { withStatisticsCollector, currentStatisticsCollector, type StatisticsCollector } from './statistics-collector.js';

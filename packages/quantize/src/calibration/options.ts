@@ -33,6 +33,13 @@ export interface CalibrationOptions {
   readonly quantizedBins?: number | undefined;
   /** `distribution`: the range is mean ± this many standard deviations, clipped to what was seen (default 4). */
   readonly stdDevs?: number | undefined;
+  /**
+   * `entropy` and `distribution`: the range always keeps at least this share (in %) of the values,
+   * as `percentile` with this share would (default 99.99; 0 turns the guard off). Neither method
+   * bounds what it clips: TensorRT's KL search clipped 1.05% of fashion-resnet's first Relu output
+   * (8.45 → 2.75) and mean ± 4·std cut it at 2.54, each costing ~0.7 pp of accuracy alone.
+   */
+  readonly minCoverage?: number | undefined;
   /** `minmax`: averaging constant of a moving average of per-batch min/max (ORT's `averaging_constant`, e.g. 0.01); unset: running min/max. */
   readonly movingAverage?: number | undefined;
   /**
@@ -71,6 +78,7 @@ export const CALIBRATION_DEFAULTS = {
   bins: 2048,
   quantizedBins: 128,
   stdDevs: 4,
+  minCoverage: 99.99,
   activationBudget: 256 * 2 ** 20,
 } as const;
 
@@ -103,6 +111,7 @@ export function checkCalibrationOptions(options: CalibrationOptions): void {
   requireNumber('percentile', options.percentile, (v) => v > 50 && v <= 100, 'a percentage in (50, 100]');
   requireNumber('bins', options.bins, (v) => integer(2)(v) && v <= 1 << 24, 'an integer in [2, 16777216]');
   requireNumber('quantizedBins', options.quantizedBins, integer(2), 'an integer ≥ 2');
+  requireNumber('minCoverage', options.minCoverage, (v) => v === 0 || (v > 50 && v <= 100), '0 (off) or a percentage in (50, 100]');
   requireNumber('stdDevs', options.stdDevs, (v) => Number.isFinite(v) && v > 0, 'a number > 0');
   requireNumber('activationBudget', options.activationBudget, (v) => Number.isFinite(v) && v > 0, 'a number of bytes > 0');
   requireNumber('movingAverage', options.movingAverage, (v) => v > 0 && v <= 1, 'an averaging constant in (0, 1]');

@@ -10,12 +10,26 @@ import type { Model } from '@modelpass/ir';
 import { chooseRanges } from '../calibration/calibrate.js';
 import { currentStatisticsCollector } from '../calibration/statistics-collector.js';
 import { HistogramStatistics } from '../calibration/histogram-statistics.js';
+import { knownOutputRanges } from '../calibration/known-ranges.js';
 import type { CalibrationOptions, TensorRange } from '../calibration/options.js';
 import type { ActivationScheme } from './activation-params.js';
 
 const LEVELS: Readonly<Record<ActivationScheme['dtype'], number>> = { uint8: 256, int8: 256, int16: 65536 };
 
 export async function calibrateActivations(
+  model: Model,
+  tensors: readonly string[],
+  calibration: CalibrationOptions,
+  scheme: ActivationScheme,
+): Promise<Map<string, TensorRange>> {
+  // Outputs whose range the op fixes (Softmax: [0, 1], as ORT's quantizer) are not calibrated.
+  const known = knownOutputRanges(model, tensors);
+  const ranges = await calibratedRanges(model, tensors.filter((t) => !known.has(t)), calibration, scheme);
+  for (const [name, range] of known) ranges.set(name, range);
+  return ranges;
+}
+
+async function calibratedRanges(
   model: Model,
   tensors: readonly string[],
   calibration: CalibrationOptions,
