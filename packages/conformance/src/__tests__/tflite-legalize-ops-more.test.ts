@@ -104,6 +104,21 @@ const CASES: OpCase[] = [
     range: [-20, 20],
     build: (b, x) => b.op1('onnx.Mod', [b.op1('onnx.Cast', [x], { to: attrs.int(6) }), b.constant(Tensor.fromValues('int32', [4], [3, -4, 5, -7]))], { fmod: attrs.int(1) }),
   },
+  // Einsum: products, attention, outer products, transposes, sums
+  ...([
+    ['ij,jk->ik', [3, 4], [4, 5]],
+    ['ij,jk', [3, 4], [4, 5]],
+    ['bhid,bhjd->bhij', [2, 2, 3, 4], [2, 2, 5, 4]],
+    ['bhij,bhjd->bihd', [2, 2, 3, 5], [2, 2, 5, 4]],
+    ['i,j->ij', [3], [4]],
+    ['bij,k->bkj', [2, 3, 4], [5]],
+  ] as const).map(([equation, shapeA, shapeB]): OpCase => ({
+    name: `Einsum ${equation}`,
+    input: [...shapeA],
+    build: (b, x) => b.op1('onnx.Einsum', [x, b.constant(f32([...shapeB], 81))], { equation: attrs.string(equation) }),
+  })),
+  { name: 'Einsum bij->bji', input: [2, 3, 4], build: (b, x) => b.op1('onnx.Einsum', [x], { equation: attrs.string('bij->bji') }) },
+  { name: 'Einsum ijk->j (sums)', input: [2, 3, 4], build: (b, x) => b.op1('onnx.Einsum', [x], { equation: attrs.string('ijk->j') }) },
   // layout-sensitive (NHWC between transposes)
   { name: 'DepthToSpace CRD (PixelShuffle)', input: [1, 8, 3, 3], build: (b, x) => b.op1('onnx.DepthToSpace', [x], { blocksize: attrs.int(2), mode: attrs.string('CRD') }) },
   { name: 'DepthToSpace DCR', input: [1, 8, 3, 3], build: (b, x) => b.op1('onnx.DepthToSpace', [x], { blocksize: attrs.int(2) }) },

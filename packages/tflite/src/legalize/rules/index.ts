@@ -2,6 +2,7 @@ import { LoweringRegistry } from '../lowering-rule.js';
 import { activationRules } from './activations.js';
 import { convRules } from './conv.js';
 import { depthToSpaceRules } from './depth-to-space.js';
+import { einsumRules } from './einsum.js';
 import { elementwiseRules } from './elementwise.js';
 import { generatorRules } from './generators.js';
 import { indexingRules } from './indexing.js';
@@ -20,5 +21,5 @@ import { unitDimWindowRules } from './unit-dim-window.js';
 
 /** Every canonical → tflite lowering rule this package ships. */
 export function defaultLoweringRules(): LoweringRegistry {
-  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules]);
+  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules, ...einsumRules]);
 }
