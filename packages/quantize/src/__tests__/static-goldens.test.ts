@@ -2,7 +2,9 @@
  * Golden text-IR cases of quantize-static's placement (fixtures/quantize-static/<case>/): Conv+Relu
  * with MaxPool/Flatten sharing scales, a residual Add (QLinearAdd) with GlobalAveragePool, Concat
  * of two branches, float-only ops (Tanh, Sigmoid without a quantized producer) left alone, and a
- * model without weights declined. Calibration is 8 seeded random samples (the warning is expected).
+ * model without weights declined (those cases set min-conv-reduction=0 to quantize their tiny Convs);
+ * the cost rule: a 1-channel stem Conv left float with its Relu → MaxPool run as MaxPool → Relu, and
+ * not reordered when the Relu's output is also a graph output. Calibration is 8 seeded random samples (the warning is expected).
  * Each quantized golden is also exported and run in ONNX Runtime against the float input: outputs'
  * cosine ≥ 0.99. `UPDATE_GOLDENS=1` rewrites output.mpir.
  */
