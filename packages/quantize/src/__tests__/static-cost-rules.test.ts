@@ -22,7 +22,8 @@ describe('quantize-static cost rules on fashion-cnn', () => {
     requireReferees();
     const model = readFixture('fashion-cnn');
     const debug: string[] = [];
-    await runPipeline(model, `${PIPELINE}}`, debug);
+    const statistics = await runPipeline(model, `${PIPELINE}}`, debug);
+    expect(statistics['quantize-static']!['pools-reordered']).toBe(1);
     expect(debug).toContainEqual(expect.stringMatching(/left Conv '\/conv1\/Conv' float: its reduction is 9 multiply-adds per output \(1 input channel\(s\) × 3×3 kernel\), under 32/));
     expect(debug).toContainEqual(expect.stringMatching(/ran MaxPool '\/MaxPool' before '\/Relu'/));
     // The value conv2 reads keeps its name (calibration and the report name it as before).

@@ -46,7 +46,7 @@ export const quantizeStatic = definePass({
     'quantized op fold into its output range. Ops that would only add a Q/DQ pair stay float, each with the reason (--debug). Activation ranges ' +
     'come from a streaming calibration run in ORT. Run `simplify` first for the smallest file.',
   options,
-  statistics: ['nodes-quantized', 'tensors-quantized', 'weights-quantized', 'activations-folded', 'ops-left-float', 'weight-bytes-saved', 'qoperator-nodes', 'layers-kept-float', 'float-constants-quantized'],
+  statistics: ['nodes-quantized', 'tensors-quantized', 'weights-quantized', 'activations-folded', 'ops-left-float', 'weight-bytes-saved', 'qoperator-nodes', 'layers-kept-float', 'float-constants-quantized', 'pools-reordered'],
   async run(model, context) {
     const o = context.options;
     const host = hostOf(context);
@@ -97,6 +97,7 @@ export const quantizeStatic = definePass({
     for (const constant of result.floatConstants) context.debug(`stored float constant '${constant.tensor}' (${constant.elements} values, read by float ops) as int8 with a DequantizeLinear (weight-only)`);
     for (const node of result.nodes) context.debug(`quantized ${node.op} '${node.node}' (ORT: ${node.kernel})`);
     for (const left of result.leftFloat) context.debug(`left ${left.op} '${left.node}' float: ${left.reason}`);
+    if (result.reorderedPools.length > 0) context.statistic('pools-reordered', result.reorderedPools.length);
     for (const pair of result.reorderedPools) {
       context.debug(`ran MaxPool '${pair.pool}' before '${pair.activation}' (same values): both stay float, and ORT folds the activation into the QuantizeLinear instead of moving it above the MaxPool (a slow uint8 NCHW MaxPool)`);
     }
