@@ -37,8 +37,11 @@ export class EmitContext {
   bind(value: Value, name: string): void {
     this.names.set(value, name);
   }
+  /** Nesting inside `if`/`while` blocks written for If/Loop nodes (two spaces each). */
+  depth = 0;
+
   line(text: string): void {
-    this.lines.push(`    ${text}`);
+    this.lines.push(`    ${'  '.repeat(this.depth)}${text}`);
   }
   /** `output = expression`. */
   assign(node: Node, expression: string, index = 0): void {

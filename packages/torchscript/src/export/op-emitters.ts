@@ -6,6 +6,7 @@ function isIntegral(value: Value): boolean {
 }
 import { pyFloat, pyInts, type EmitContext, type OpEmitter } from './emit-context.js';
 import { recurrentEmitters } from './recurrent-emitters.js';
+import { reductionEmitters } from './reduction-emitters.js';
 
 const input = (e: EmitContext, node: Node, index = 0): string => e.name(node.inputs[index] ?? null);
 
@@ -207,7 +208,7 @@ const split: OpEmitter = (e, node) => {
   e.line(`${outputs.join(', ')}, = ${call}`);
 };
 
-function reduce(call: 'mean' | 'sum'): OpEmitter {
+function reduce(call: 'mean' | 'sum' | 'amax' | 'amin'): OpEmitter {
   return (e, node) => {
     const axes = axesOf(e, node);
     const keep = node.attr('keepdims', 'int', 1) === 1 ? 'True' : 'False';
@@ -334,6 +335,7 @@ const constantOfShape: OpEmitter = (e, node) => {
 
 export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmitter>([
   ...recurrentEmitters,
+  ...reductionEmitters,
   ['onnx.Cast', cast],
   ['onnx.Slice', slice],
   ['onnx.ConstantOfShape', constantOfShape],
@@ -383,6 +385,8 @@ export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmit
   ['onnx.Split', split],
   ['onnx.ReduceMean', reduce('mean')],
   ['onnx.ReduceSum', reduce('sum')],
+  ['onnx.ReduceMax', reduce('amax')],
+  ['onnx.ReduceMin', reduce('amin')],
   ['onnx.Gather', gather],
   ['onnx.Shape', (e, node) => {
     if (node.optionalAttr('start', 'int') !== undefined || node.optionalAttr('end', 'int') !== undefined) e.fail(node, 'start/end');

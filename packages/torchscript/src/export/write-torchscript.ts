@@ -9,7 +9,8 @@ import { inferShapes, stridesOf } from '@modelpass/ops';
 import { writeTorchArchive } from '../archive/write-archive.js';
 import { torchscriptError } from '../errors.js';
 import type { PickleValue } from '../pickle/pickle-value.js';
-import { EmitContext } from './emit-context.js';
+import { ifEmitter, loopEmitter } from './control-flow-emitters.js';
+import { EmitContext, type OpEmitter } from './emit-context.js';
 import { opaqueAten, opEmitters } from './op-emitters.js';
 
 export interface WriteTorchScriptOptions {
@@ -21,6 +22,16 @@ export interface WriteTorchScriptOptions {
 
 const PARAMETER_DTYPES = new Set(['float32', 'float64', 'float16', 'bfloat16']);
 
+/** One node as TorchScript (If/Loop write their subgraphs' nodes through this too). */
+function emitNode(e: EmitContext, node: Node): void {
+  if (node.op === 'onnx.Constant' && e.constantOf(node.outputs[0]) !== undefined) return;
+  (CONTROL_FLOW.get(node.op) ?? opEmitters.get(node.op) ?? opaqueAten)(e, node);
+}
+const CONTROL_FLOW: ReadonlyMap<string, OpEmitter> = new Map([
+  ['onnx.If', ifEmitter(emitNode)],
+  ['onnx.Loop', loopEmitter(emitNode)],
+]);
+
 /** Writes `model` as a TorchScript archive at `path` (refusing, before writing, ops it cannot express). */
 export function writeTorchScript(model: Model, path: string, options: WriteTorchScriptOptions = {}): void {
   const graph = model.graph;
@@ -28,13 +39,13 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(className)) throw torchscriptError({ reason: `class name '${className}' is not a Python identifier`, code: 'torchscript/export' });
   const unsupported = new Map<string, string[]>();
   const nodeConstants = new Map<Value, Tensor>();
-  for (const node of graph.nodes()) {
+  for (const node of graph.allNodes()) {
     const constant = node.op === 'onnx.Constant' ? numericConstantOf(node) : undefined;
     if (constant) {
       nodeConstants.set(node.output(0), constant);
       continue;
     }
-    if ((!opEmitters.has(node.op) && !node.op.startsWith('aten.')) || node.subgraphs.length > 0) {
+    if ((!opEmitters.has(node.op) && !CONTROL_FLOW.has(node.op) && !node.op.startsWith('aten.')) || (node.subgraphs.length > 0 && !CONTROL_FLOW.has(node.op))) {
       const names = unsupported.get(node.op) ?? [];
       names.push(node.name);
       unsupported.set(node.op, names);
@@ -46,7 +57,7 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
       reason: `cannot write ${path} as TorchScript: no torch.* spelling for ${list.join('; ')}`,
       location: { file: path },
       code: 'torchscript/export-unsupported',
-      hint: 'emitters live in packages/torchscript/src/export/op-emitters.ts; control flow (If/Loop) is not written yet',
+      hint: 'emitters live in packages/torchscript/src/export/op-emitters.ts (If/Loop: control-flow-emitters.ts)',
     });
   }
   try {
@@ -62,7 +73,8 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
   const tensors = new Map<string, Tensor>();
   const bodyStart: string[] = [];
   // Graph constants and Constant nodes' values alike become module attributes.
-  [...graph.constants.map((value): [Value, Tensor] => [value, value.constant!]), ...nodeConstants].forEach(([value, tensor], index) => {
+  const graphConstants = [graph, ...[...graph.allNodes()].flatMap((node) => node.subgraphs)].flatMap((g) => g.constants);
+  [...graphConstants.map((value): [Value, Tensor] => [value, value.constant!]), ...nodeConstants].forEach(([value, tensor], index) => {
     const isParameter = PARAMETER_DTYPES.has(tensor.dtype);
     const attribute = `${isParameter ? 'p' : 'b'}${index}_${value.name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 40)}`;
     (isParameter ? parameters : buffers).push(attribute);
@@ -81,10 +93,7 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
     e.bind(value, name);
     return name;
   });
-  for (const node of graph.nodes()) {
-    if (node.op === 'onnx.Constant' && nodeConstants.has(node.output(0))) continue;
-    (opEmitters.get(node.op) ?? opaqueAten)(e, node);
-  }
+  for (const node of graph.nodes()) emitNode(e, node);
   const outputs = graph.outputs.map((value) => e.name(value));
   const returnType = outputs.length === 1 ? 'Tensor' : `Tuple[${outputs.map(() => 'Tensor').join(', ')}]`;
   const returnExpression = outputs.length === 1 ? outputs[0]! : `(${outputs.join(', ')})`;
