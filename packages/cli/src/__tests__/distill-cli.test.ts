@@ -65,6 +65,20 @@ describe('modelpass convert with distill', () => {
     expect(recovered).toBeGreaterThan(prunedAccuracy + 0.08);
   }, 120_000);
 
+  it('takes a TFLite teacher (run by the TFLite interpreter); feature matching with it asks for an ONNX teacher', () => {
+    const tflite = join(work, 'teacher.tflite');
+    expect(spawnCli(['convert', cnn, '-o', tflite]).code).toBe(0);
+    const mlp = join(repoRoot, 'fixtures/models/fashion-mlp/model.onnx');
+    const result = spawnCli(['convert', mlp, '-o', join(work, 'mlp.onnx'), '--statistics', '--pipeline', `distill{teacher=${tflite} dataset=fashion-mnist:train samples=640 seed=1}`]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/\b10 steps\b/);
+    const name = readOnnx(cnn).graph.outputs[0]!.name;
+    const refused = spawnCli(['convert', mlp, '-o', join(work, 'none.onnx'), '--pipeline', `distill{teacher=${tflite} dataset=fashion-mnist:train samples=640 features=[${name}:logits]}`]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/feature matching needs an ONNX teacher/);
+    expect(refused.stderr).toMatch(/raise-tflite/);
+  }, 120_000);
+
   it('refuses features whose shapes differ in more than channels, with the reason and no stack', () => {
     const mlpOut = join(work, 'none.onnx');
     const result = spawnCli(['convert', cnn, '-o', mlpOut, '--pipeline', `distill{teacher=${cnn} dataset=fashion-mnist:train features=[/Relu_output_0:/Relu_2_output_0]}`]);

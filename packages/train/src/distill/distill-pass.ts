@@ -9,7 +9,7 @@ import { ModelpassError } from '@modelpass/ir';
 import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
 import { inferShapes } from '@modelpass/ops';
 import { definePass, option } from '@modelpass/pass-manager';
-import { loadDataset, OrtRunner } from '@modelpass/runtime';
+import { loadDataset } from '@modelpass/runtime';
 import type { OptimizerSpec } from '../optimizers/index.js';
 import { shuffledBatches } from '../shuffled-batches.js';
 import { trainSteps } from '../train-steps.js';
@@ -72,11 +72,10 @@ export const distillPass = definePass({
 
     const dataset = loadDataset(o.dataset, o.samples > 0 ? { limit: o.samples } : {});
     const batches = shuffledBatches(dataset, { batchSize: o.batch, input: input.name, sampleShape: type.shape.slice(1) as number[], seed: o.seed, epochs: o.epochs });
-    const runner = new OrtRunner({ maxSessions: 1 });
     let result;
     try {
       const targets = withTeacherTargets(batches, {
-        teacher, runner, studentInput: input.name, logitsInput: LOGITS_INPUT,
+        teacher, studentInput: input.name, logitsInput: LOGITS_INPUT,
         features: new Map(features.map((feature) => [feature.teacherTensor, feature.target])),
       });
       const optimizer: OptimizerSpec = o.optimizer === 'adamw'
@@ -89,7 +88,7 @@ export const distillPass = definePass({
         onStep: (step, loss) => { if (step % 50 === 0) context.debug(`step ${step}: loss ${loss.toFixed(4)}`); },
       });
     } finally {
-      await runner.dispose();
+      await teacher.dispose();
     }
 
     let trained = 0;

@@ -1,22 +1,30 @@
 /**
  * The teacher of a distillation: any model `loadModel` reads (ONNX, TFLite, the formats an application
- * registers), run in ONNX Runtime once per batch. Its first output gives the soft targets
- * (`teacher_logits`); the tensors named by feature matching are added as outputs.
+ * registers), run once per batch — in ONNX Runtime when its ops are ONNX ops, otherwise on the engine
+ * of its file (`defaultEngineFor`: the TFLite interpreter for `.tflite`, torch for TorchScript). Its first
+ * output gives the soft targets (`teacher_logits`); the tensors named by feature matching are added as
+ * outputs (ONNX teachers only: other engines give the file's outputs).
  */
 import { ModelpassError, type Model, type Tensor, type TensorType } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
 import { encodeOnnx } from '@modelpass/onnx';
-import { loadModel, type OrtRunner } from '@modelpass/runtime';
+import { createEngine, defaultEngineFor, loadModel, OrtRunner, type Engine, type EngineName } from '@modelpass/runtime';
 import type { TrainBatch } from '../train-steps.js';
+
+/** Op domains ONNX Runtime runs (the IR writes the default domain as `onnx`). */
+const ORT_DOMAINS = new Set(['onnx', 'ai.onnx', 'ai.onnx.ml', 'com.microsoft']);
 
 export interface Teacher {
   readonly path: string;
   /** The teacher with its feature tensors as extra outputs, shapes inferred. */
   readonly model: Model;
-  readonly bytes: Uint8Array;
+  /** Where it runs: `ort`, or the engine of its file format. */
+  readonly engine: EngineName;
   readonly input: string;
   readonly inputShape: readonly (number | string | null)[];
   readonly logits: string;
+  run(feeds: Readonly<Record<string, Tensor>>, outputs: readonly string[]): Promise<Map<string, Tensor>>;
+  dispose(): Promise<void>;
 }
 
 function error(path: string, reason: string, hint?: string): ModelpassError {
@@ -42,24 +50,40 @@ export function loadTeacher(path: string, featureTensors: readonly string[]): Te
     if (!value) throw error(path, `has no tensor '${name}' to match features with`, 'name a tensor of the teacher (modelpass inspect lists node outputs)');
     if (!graph.outputs.includes(value)) graph.addOutput(value);
   }
+  const inputType = input.type;
+  const common = { path, model, input: input.name, inputShape: inputType.kind === 'tensor' && inputType.shape ? inputType.shape : [], logits: logits.name };
+  const foreign = graph.nodeList().find((node) => !ORT_DOMAINS.has(node.op.slice(0, node.op.lastIndexOf('.'))));
+  if (foreign) {
+    const engineName = defaultEngineFor(path);
+    if (engineName === 'ort') throw error(path, `has ${foreign.op} ('${foreign.name}'), which ONNX Runtime does not run`);
+    if (featureTensors.length > 0) {
+      throw error(path, `runs on the ${engineName} engine, which gives only the file's outputs; feature matching needs an ONNX teacher`, `convert it first, e.g. modelpass convert ${path} -o teacher.onnx${engineName === 'tflite' ? ' -p raise-tflite' : ''}`);
+    }
+    const engine: Engine = createEngine(engineName);
+    return { ...common, engine: engineName, run: (feeds, outputs) => engine.run(path, feeds, { outputs: [...outputs] }), dispose: () => engine.dispose() };
+  }
   let bytes: Uint8Array;
   try {
     bytes = encodeOnnx(model);
   } catch (cause) {
     throw error(path, `cannot run in ONNX Runtime (${cause instanceof Error ? cause.message : String(cause)})`, 'convert the teacher to ONNX first (modelpass convert … -o teacher.onnx)');
   }
-  const inputType = input.type;
-  return { path, model, bytes, input: input.name, inputShape: inputType.kind === 'tensor' && inputType.shape ? inputType.shape : [], logits: logits.name };
+  const runner = new OrtRunner({ maxSessions: 1 });
+  return { ...common, engine: 'ort', run: (feeds, outputs) => runner.run(bytes, feeds, { outputs: [...outputs] }), dispose: () => runner.dispose() };
 }
 
 /** The student's batch reshaped for the teacher's input (same values per sample, the teacher's layout). */
 function teacherFeed(teacher: Teacher, batch: Tensor): Tensor {
   const dims = teacher.inputShape.slice(1);
   if (dims.length === 0 || !dims.every((d): d is number => typeof d === 'number')) return batch;
-  const perSample = dims.reduce((a, b) => a * b, 1);
-  const studentPerSample = batch.shape.slice(1).reduce((a, b) => a * b, 1);
-  if (perSample !== studentPerSample) {
-    throw error(teacher.path, `takes ${perSample} values per sample ([${dims.join(',')}]), the student ${studentPerSample} ([${batch.shape.slice(1).join(',')}])`);
+  // Same layout up to size-1 axes, or one side flat ([1,28,28] ↔ [28,28,1] ↔ [784]; [3,32,32] ↔ [32,32,3] is refused).
+  const withoutOnes = (shape: readonly number[]) => shape.filter((d) => d !== 1).join(',');
+  const studentDims = batch.shape.slice(1);
+  const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+  const flat = (shape: readonly number[]) => shape.filter((d) => d !== 1).length <= 1;
+  const sameLayout = withoutOnes(dims) === withoutOnes(studentDims) || ((flat(dims) || flat(studentDims)) && count(dims) === count(studentDims));
+  if (!sameLayout) {
+    throw error(teacher.path, `takes samples of [${dims.join(',')}], the student [${studentDims.join(',')}]`, 'teacher and student must read the same sample layout');
   }
   return batch.reshape([batch.shape[0]!, ...dims]);
 }
@@ -67,13 +91,13 @@ function teacherFeed(teacher: Teacher, batch: Tensor): Tensor {
 /** Adds the teacher's logits (and features, under their target input names) to each batch's loss inputs. */
 export async function* withTeacherTargets(
   batches: Iterable<TrainBatch>,
-  options: { teacher: Teacher; runner: OrtRunner; studentInput: string; logitsInput: string; features: ReadonlyMap<string, string> },
+  options: { teacher: Teacher; studentInput: string; logitsInput: string; features: ReadonlyMap<string, string> },
 ): AsyncGenerator<TrainBatch> {
-  const { teacher, runner } = options;
+  const { teacher } = options;
   const outputs = [teacher.logits, ...options.features.keys()];
   for (const batch of batches) {
     const images = batch.inputs[options.studentInput]!;
-    const result = await runner.run(teacher.bytes, { [teacher.input]: teacherFeed(teacher, images) }, { outputs });
+    const result = await teacher.run({ [teacher.input]: teacherFeed(teacher, images) }, outputs);
     const lossInputs: Record<string, Tensor> = { ...batch.lossInputs, [options.logitsInput]: result.get(teacher.logits)! };
     for (const [tensor, target] of options.features) lossInputs[target] = result.get(tensor)!;
     yield { inputs: batch.inputs, lossInputs };
