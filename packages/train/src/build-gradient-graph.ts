@@ -8,6 +8,7 @@ import { inferShapes } from '@modelpass/ops';
 import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
 import { writeOutTrainingBatchNorm } from './batch-norm-training.js';
 import { writeOutTrainingDropout, type DropoutMask } from './dropout-training.js';
+import { unrollRecurrent } from './recurrent-unroll.js';
 import { GradientContext } from './gradient-context.js';
 import { lossBuilders, type LossSpec } from './losses.js';
 import type { GradientRuleRegistry } from './rule-registry.js';
@@ -89,6 +90,7 @@ export function buildGradientGraph(source: Model, options: BuildGradientGraphOpt
   if (opset < TRAINING_MIN_OPSET) model.opsetImports.set('onnx', TRAINING_MIN_OPSET);
   const graph = model.graph;
   inferShapes(model);
+  if (unrollRecurrent(model) > 0) inferShapes(model);
   const runningUpdates = options.batchNormalization === 'batch-statistics' ? writeOutTrainingBatchNorm(model) : new Map<string, Value>();
   const dropoutMasks = options.dropout === 'train' ? writeOutTrainingDropout(model) : [];
 

@@ -20,3 +20,4 @@ export { formatFitProgress } from './progress.js';
 export { readCheckpoint, writeCheckpoint, checkpointPath, CHECKPOINT_FILE, type Checkpoint } from './checkpoint.js';
 export { BatchMaker, epochOrders, splitValidation, seededGenerator, shuffleInPlace, type SplitIndices } from './epoch-order.js';
 export { Evaluator, scoreLogits, type Evaluation } from './evaluator.js';
+export { unrollRecurrent } from './recurrent-unroll.js';
