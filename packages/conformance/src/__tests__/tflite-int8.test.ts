@@ -89,6 +89,23 @@ describe('int8 TFLite from quantize-static models: accuracy within 0.3 pp of the
   }
 });
 
+describe('int8 TFLite from the QOperator form (QLinearConv, QGemm, MaxPool/Flatten on the integers)', () => {
+  it('fashion-cnn format=qoperator: int8 CONV_2D, accuracy within 0.3 pp of ORT on 1,000 test images', async () => {
+    const qoperator = readOnnx(`${PROJECT_MODELS_DIR}/fashion-cnn/model.onnx`);
+    await runPipeline(qoperator, 'simplify,quantize-static{dataset=fashion-mnist:train samples=512 format=qoperator min-conv-reduction=0}');
+    expect(qoperator.graph.nodeList().map((node) => node.op)).toContain('onnx.QLinearConv');
+    const converted = copyOf(qoperator);
+    const statistics = await runPipeline(converted, 'legalize-tflite');
+    expect(statistics.get('int8-ops')).toBeGreaterThanOrEqual(4);
+    const file = join(workDir, 'fashion-cnn.qoperator.tflite');
+    writeTflite(converted, file);
+    expect(opsWithInputTypes(readTflite(file))).toEqual(expect.arrayContaining(['CONV_2D:int8', 'MAX_POOL_2D:int8']));
+    const ort = await evaluateAccuracy(qoperator, test1000, { engine: 'ort' });
+    const tflite = await evaluateAccuracy(file, test1000, { engine: 'tflite' });
+    expect(Math.abs(tflite.accuracy - ort.accuracy) * 100).toBeLessThanOrEqual(0.3);
+  }, 120_000);
+});
+
 describe('int8 TFLite intermediate tensors match ORT integers', () => {
   it('every quantized activation of fashion-cnn is within one quantization step of ORT (uint8 − 128)', async () => {
     const int8Onnx = readOnnx(`${PROJECT_MODELS_DIR}/fashion-cnn/model.onnx`);

@@ -3,6 +3,7 @@ import { definePass, option, type OptionSpecs, type Pass } from '@modelpass/pass
 import { foldConstantsPass, foldQdq, foldShapes, fuseBatchNormPass, optimize, runNested } from '@modelpass/transforms';
 import { lowerToTflite, withTfliteDialect } from './legalize.js';
 import { prepareCanonicalForTflite } from './prepare.js';
+import { expandQOperators } from './quantized/expand-qoperator.js';
 import { finishInt8 } from './quantized/finish-int8.js';
 import { hasQuantizedActivations, prepareQuantizedForTflite } from './quantized/prepare-quantized.js';
 import { keepingQuantTypes } from './quantized/quant-values.js';
@@ -26,7 +27,8 @@ export const legalizeTflite = definePass({
     const registry = withTfliteDialect(context.registry);
     // Cheap by default (shape arithmetic folded, BatchNorm into convolutions); the optimize preset when asked.
     // Quantized (QDQ) models: Q/DQ pairs become quant<> types (before fold-constants would turn small int8 weights into floats), then int8 TFLite tensors.
-    const quantized = hasQuantizedActivations(model);
+    const qoperators = expandQOperators(model.graph); // QLinearConv/QGemm/… → the QDQ form
+    const quantized = qoperators > 0 || hasQuantizedActivations(model);
     if (quantized) await runNested(foldQdq as Pass<OptionSpecs>, model, context, { forward: new Set() });
     const preparation = context.options.optimize ? [optimize] : [foldShapes, foldConstantsPass, fuseBatchNormPass];
     for (const pass of preparation) await runNested(pass as Pass<OptionSpecs>, model, context, { forward: new Set() });

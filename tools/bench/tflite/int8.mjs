@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+// int8 TFLite export (issue 12): each model is quantized with quantize-static (QDQ, ORT's uint8
+// activations / int8 per-channel weights), converted to full-integer TFLite by legalize-tflite, and
+//  - Fashion-MNIST fixtures: top-1 accuracy on the full test set (10,000 images) of the float model
+//    (ORT), the int8 ONNX model (ORT) and the int8 .tflite (TFLite 2.9 runtime), and the difference;
+//  - torchvision nets (random weights, calibrated on seeded random inputs): worst |difference|,
+//    cosine and top-1 agreement of the logits, ORT int8 vs TFLite int8, on seeded inputs;
+//  - file sizes (fp32 ONNX, int8 ONNX, int8 .tflite) and the ops of the .tflite by input dtype.
+//
+//   NX_DAEMON=false npx nx run @modelpass/cli:build          # builds every package the bench imports
+//   /usr/bin/python3 tools/fixtures/make_torchvision.py resnet18 mobilenet_v2   # optional (.fixtures-cache)
+//   nice -n 10 node tools/bench/tflite/int8.mjs [--models fashion-cnn,fashion-mlp,...] [--limit 10000] [--out FILE]
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { builtinEnvironment } from '@modelpass/cli';
+import { Tensor } from '@modelpass/ir';
+import { readOnnx, writeOnnx } from '@modelpass/onnx';
+import { PassManager, StatisticsInstrumentation } from '@modelpass/pass-manager';
+import { disposeSharedOrtRunner, evaluateAccuracy, loadDataset, runOrt, TfliteEngine } from '@modelpass/runtime';
+import { readTflite, writeTflite } from '@modelpass/tflite';
+import { ROOT, flag } from '../prune/ort-timing.mjs';
+
+const FASHION = ['fashion-cnn', 'fashion-mlp', 'fashion-resnet'];
+const TORCHVISION = ['resnet18', 'mobilenet_v2'];
+const MODELS = flag('models', [...FASHION, ...TORCHVISION].join(',')).split(',');
+const LIMIT = Number(flag('limit', '10000'));
+const OUT = resolve(flag('out', join(ROOT, 'tools/bench/tflite/RESULTS-int8.md')));
+const WORK = mkdtempSync(join(tmpdir(), 'modelpass-bench-tflite-int8-'));
+process.on('exit', () => rmSync(WORK, { recursive: true, force: true }));
+
+const QUANTIZE_FASHION = 'simplify,quantize-static{dataset=fashion-mnist:train samples=512}';
+const QUANTIZE_TORCHVISION = 'simplify,quantize-static{samples=16}';
+
+function pathOf(name) {
+  if (FASHION.includes(name)) return join(ROOT, 'fixtures/models', name, 'model.onnx');
+  const path = join(ROOT, '.fixtures-cache/torchvision', `${name}.onnx`);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run \`/usr/bin/python3 tools/fixtures/make_torchvision.py ${name}\` first`);
+  return path;
+}
+
+async function run(model, pipeline) {
+  const statistics = new StatisticsInstrumentation();
+  await new PassManager({ environment: builtinEnvironment(), verifyEach: false, instrumentations: [statistics] }).run(model, pipeline);
+  return new Map(statistics.get('legalize-tflite') ?? []);
+}
+
+function opsByInputType(path) {
+  const counts = new Map();
+  for (const node of readTflite(path).graph.nodeList()) {
+    const key = `${node.op.slice('tflite.'.length)}(${node.inputs[0]?.type.dtype})`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([op, n]) => `${op}×${n}`).join(', ');
+}
+
+function seeded(shape, seed) {
+  let state = seed;
+  const count = shape.reduce((n, d) => n * d, 1);
+  const values = new Array(count);
+  for (let i = 0; i < count; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    values[i] = (state / 2 ** 32) * 2 - 1;
+  }
+  return Tensor.fromValues('float32', shape, values);
+}
+
+const kib = (path) => (statSync(path).size / 1024).toFixed(1);
+const pct = (x) => `${(x * 100).toFixed(2)}%`;
+const fashionRows = [];
+const torchvisionRows = [];
+const dataset = loadDataset('fashion-mnist:test', { limit: LIMIT });
+
+for (const name of MODELS) {
+  const source = pathOf(name);
+  const fashion = FASHION.includes(name);
+  process.stderr.write(`${name}: quantizing…\n`);
+  const int8Onnx = readOnnx(source);
+  await run(int8Onnx, fashion ? QUANTIZE_FASHION : QUANTIZE_TORCHVISION);
+  const onnxPath = join(WORK, `${name}.int8.onnx`);
+  writeOnnx(int8Onnx, onnxPath);
+  process.stderr.write(`${name}: converting…\n`);
+  const converted = readOnnx(onnxPath);
+  const statistics = await run(converted, 'legalize-tflite');
+  const tflitePath = join(WORK, `${name}.int8.tflite`);
+  writeTflite(converted, tflitePath);
+  const sizes = `${kib(source)} / ${kib(onnxPath)} / ${kib(tflitePath)}`;
+  const ops = opsByInputType(tflitePath);
+  const int8Ops = statistics.get('int8-ops') ?? 0;
+  const floatOps = statistics.get('float-ops-in-int8-model') ?? 0;
+  if (fashion) {
+    process.stderr.write(`${name}: evaluating ${dataset.size} images in ORT (fp32, int8) and TFLite (int8)…\n`);
+    const fp32 = await evaluateAccuracy(source, dataset, { engine: 'ort' });
+    const ort = await evaluateAccuracy(onnxPath, dataset, { engine: 'ort' });
+    const tflite = await evaluateAccuracy(tflitePath, dataset, { engine: 'tflite' });
+    const drop = (tflite.accuracy - ort.accuracy) * 100;
+    fashionRows.push(`| ${name} | ${pct(fp32.accuracy)} | ${pct(ort.accuracy)} | ${pct(tflite.accuracy)} | ${drop >= 0 ? '+' : ''}${drop.toFixed(2)} pp | ${int8Ops} / ${floatOps} | ${sizes} | ${ops} |`);
+  } else {
+    process.stderr.write(`${name}: comparing logits on 8 seeded inputs…\n`);
+    const input = int8Onnx.graph.inputs[0];
+    const shape = input.type.shape.map((d) => (typeof d === 'number' ? d : 1));
+    const engine = new TfliteEngine();
+    let worst = 0;
+    let dot = 0;
+    let na = 0;
+    let nb = 0;
+    let agree = 0;
+    for (let seed = 1; seed <= 8; seed++) {
+      const x = seeded(shape, seed);
+      const a = [...(await runOrt(onnxPath, { [input.name]: x })).values()][0].toNumbers();
+      const b = [...(await engine.run(tflitePath, { [input.name]: x })).values()][0].toNumbers();
+      for (let i = 0; i < a.length; i++) {
+        worst = Math.max(worst, Math.abs(a[i] - b[i]));
+        dot += a[i] * b[i];
+        na += a[i] * a[i];
+        nb += b[i] * b[i];
+      }
+      const argmax = (v) => v.reduce((best, value, i) => (value > v[best] ? i : best), 0);
+      if (argmax(a) === argmax(b)) agree++;
+    }
+    torchvisionRows.push(`| ${name} | ${worst.toExponential(2)} | ${(dot / Math.sqrt(na * nb)).toFixed(6)} | ${agree} / 8 | ${int8Ops} / ${floatOps} | ${sizes} | ${ops} |`);
+  }
+}
+await disposeSharedOrtRunner();
+
+const text = [
+  '# int8 TFLite export: accuracy against the ORT int8 model',
+  '',
+  `\`node ${relative(ROOT, process.argv[1])} ${process.argv.slice(2).join(' ')}\` on ${new Date().toISOString().slice(0, 10)}. Models quantized with`,
+  `\`${QUANTIZE_FASHION}\` (Fashion-MNIST fixtures) or \`${QUANTIZE_TORCHVISION}\` (torchvision, random`,
+  'weights, seeded random calibration), then `legalize-tflite` (defaults: float32 input/output, QUANTIZE/DEQUANTIZE at the edges).',
+  'ORT 1.30 runs the int8 ONNX model, the TFLite 2.9 runtime (tfjs-tflite-node) the .tflite. "int8 / float ops": canonical ops that became',
+  'int8 TFLite ops / ops on quantized values that run in float (a Gemm whose output the model keeps float, a layer quantize-static left float).',
+  '',
+  ...(fashionRows.length
+    ? [
+        `Fashion-MNIST test set, first ${dataset.size} images:`,
+        '',
+        '| model | fp32 (ORT) | int8 ONNX (ORT) | int8 TFLite | TFLite − ORT int8 | int8 / float ops | KiB fp32 / int8 ONNX / TFLite | TFLite ops (input dtype) |',
+        '|---|---:|---:|---:|---:|---:|---:|---|',
+        ...fashionRows,
+        '',
+      ]
+    : []),
+  ...(torchvisionRows.length
+    ? [
+        'torchvision (8 seeded inputs in [-1, 1]): logits of the int8 ONNX model in ORT vs the int8 .tflite in TFLite:',
+        '',
+        '| model | max abs diff | cosine | top-1 agreement | int8 / float ops | KiB fp32 / int8 ONNX / TFLite | TFLite ops (input dtype) |',
+        '|---|---:|---:|---:|---:|---:|---|',
+        ...torchvisionRows,
+        '',
+      ]
+    : []),
+].join('\n');
+writeFileSync(OUT, text);
+process.stdout.write(text);
