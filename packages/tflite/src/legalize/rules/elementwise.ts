@@ -34,6 +34,17 @@ function dtypeCheckFor(op: string): (node: Node) => string | undefined {
   return dtypesIn(LOGICAL_OPS.has(op) ? LOGICAL : NUMERIC_OPS.has(op) ? NUMERIC : FLOAT);
 }
 
+/**
+ * TFLite 2.9's broadcasting kernels (comparisons, SELECT_V2, integer ADD/SUB…) handle at most 4-D
+ * operands and abort the process beyond: operands of rank > 4 must have equal shapes.
+ */
+function highRankBroadcast(node: Node): string | undefined {
+  const shapes = node.inputs.filter((input): input is Value => input !== null).map((input) => dimsOf(input));
+  if (shapes.length < 2 || !shapes.some((dims) => (dims?.length ?? 0) > 4)) return undefined;
+  const first = JSON.stringify(shapes[0]);
+  return shapes.every((dims) => JSON.stringify(dims) === first) ? undefined : `${node.op} broadcasting operands of rank > 4 has no TFLite 2.9 kernel (it broadcasts at most 4-D)`;
+}
+
 /** One canonical op → one builtin on the same operands, with options computed from the node. */
 function oneToOne(op: string, builtin: string, options: (node: Node) => Options = () => ({}), check: (node: Node) => string | undefined = () => undefined): LoweringRule {
   const dtypes = dtypeCheckFor(op);
@@ -41,7 +52,7 @@ function oneToOne(op: string, builtin: string, options: (node: Node) => Options 
     ops: [`onnx.${op}`],
     stage: 'lower',
     targets: [builtin],
-    check: (node) => dtypes(node) ?? check(node),
+    check: (node) => dtypes(node) ?? check(node) ?? (node.inputs.length > 1 ? highRankBroadcast(node) : undefined),
     lower(node, context) {
       const emit = new TfliteEmitter(node, context);
       const y = emit.op1(builtin, node.inputs, options(node), node.output(0).type);
@@ -72,7 +83,7 @@ function variadic(op: string, builtin: string, options: Options): LoweringRule {
     ops: [`onnx.${op}`],
     stage: 'lower',
     targets: [builtin],
-    check: (node) => (node.inputs.length === 0 ? 'no inputs' : dtypeCheckFor(op)(node)),
+    check: (node) => (node.inputs.length === 0 ? 'no inputs' : (dtypeCheckFor(op)(node) ?? highRankBroadcast(node))),
     lower(node, context) {
       const emit = new TfliteEmitter(node, context);
       const inputs = node.inputs.filter((v): v is Value => v !== null);

@@ -7,8 +7,13 @@ import { dimsOf, normalizeAxis, rankOfValue, replaceNode, tensorTypeOf, TfliteEm
 
 const INDEX_DTYPES: readonly DType[] = ['int32', 'int64'];
 
-/** Indices that may be negative (counted from the end of `dims`) made non-negative: folded for constants, else SELECT_V2(i < 0, i + dims, i). */
-export function nonNegativeIndices(emit: TfliteEmitter, indices: Value, dims: readonly number[], name: string): Value {
+/**
+ * Indices that may be negative (counted from the end of `dims`) made non-negative: folded for
+ * constants, else SELECT_V2(i < 0, i + dims, i). With `clamp`, run-time indices are also kept inside
+ * [0, dim) (MAXIMUM/MINIMUM): ONNX leaves an out-of-range index undefined, and TFLite 2.9's GATHER_ND
+ * reads outside the tensor (and can kill the process) where a valid model never goes.
+ */
+export function nonNegativeIndices(emit: TfliteEmitter, indices: Value, dims: readonly number[], name: string, clamp = false): Value {
   const constant = constantOf(indices);
   const width = dims.length;
   if (constant) {
@@ -17,9 +22,13 @@ export function nonNegativeIndices(emit: TfliteEmitter, indices: Value, dims: re
   }
   const dtype = tensorTypeOf(indices)!.dtype;
   const make = (values: number[], shape: number[]) => (dtype === 'int64' ? Tensor.fromValues('int64', shape, values.map((v) => BigInt(v))) : Tensor.fromValues('int32', shape, values));
-  const negative = emit.op1('LESS', [indices, emit.constant(make([0], []), `${name}_zero`)], {}, tensorType('bool', dimsOf(indices) ?? []));
+  const zero = emit.constant(make([0], []), `${name}_zero`);
+  const negative = emit.op1('LESS', [indices, zero], {}, tensorType('bool', dimsOf(indices) ?? []));
   const shifted = emit.op1('ADD', [indices, emit.constant(make([...dims], [width]), `${name}_dims`)], { fused_activation_function: 'NONE' }, indices.type);
-  return emit.op1('SELECT_V2', [negative, shifted, indices], {}, indices.type);
+  const counted = emit.op1('SELECT_V2', [negative, shifted, indices], {}, indices.type);
+  if (!clamp) return counted;
+  const last = emit.constant(make(dims.map((d) => d - 1), [width]), `${name}_last`);
+  return emit.op1('MINIMUM', [emit.op1('MAXIMUM', [counted, zero], {}, indices.type), last], {}, indices.type);
 }
 
 /** CumSum(x, axis) → CUMSUM with the same `exclusive` and `reverse`. */
@@ -121,7 +130,7 @@ const gatherNd: LoweringRule = {
     const emit = new TfliteEmitter(node, context);
     const width = dimsOf(node.inputs[1])!.at(-1) as number;
     const indexed = dimsOf(node.inputs[0])!.slice(0, width) as number[];
-    const indices = nonNegativeIndices(emit, node.input(1), indexed, 'indices');
+    const indices = nonNegativeIndices(emit, node.input(1), indexed, 'indices', true);
     replaceNode(node, [emit.op1('GATHER_ND', [node.input(0), indices], {}, node.output(0).type)]);
   },
 };

@@ -1,7 +1,7 @@
 import { Tensor, tensorType, type Node, type Value } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
-import { dimsOf, normalizeAxis, replaceNode, staticDims, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
+import { dimsOf, normalizeAxis, replaceNode, staticDims, tensorTypeOf, TfliteEmitter, typeWithShape } from '../lowering-tools.js';
 import { nonNegativeIndices } from './indexing.js';
 
 /** ScatterND and GatherElements, which TFLite has no builtin for, through SCATTER_ND and GATHER_ND. */
@@ -35,7 +35,7 @@ const scatterNd: LoweringRule = {
     const dataDims = staticDims(node.inputs[0])!;
     const width = staticDims(node.inputs[1])!.at(-1)!;
     const updatesDims = staticDims(node.inputs[2])!;
-    const indices = int32Indices(emit, nonNegativeIndices(emit, node.input(1), dataDims.slice(0, width), 'indices'));
+    const indices = int32Indices(emit, nonNegativeIndices(emit, node.input(1), dataDims.slice(0, width), 'indices', true));
     const shape = emit.int32(dataDims, [dataDims.length], 'shape');
     const dataType = node.output(0).type;
     const count = updatesDims.reduce((n, d) => n * d, 1);
@@ -54,7 +54,7 @@ const scatterNd: LoweringRule = {
 const gatherElements: LoweringRule = {
   ops: ['onnx.GatherElements'],
   stage: 'lower',
-  targets: ['GATHER_ND', 'CONCATENATION', 'RESHAPE', 'CAST'],
+  targets: ['GATHER_ND', 'CONCATENATION', 'RESHAPE', 'CAST', 'MAXIMUM', 'MINIMUM'],
   check(node) {
     if (!INDEX_DTYPES.includes(tensorTypeOf(node.inputs[1])?.dtype ?? '')) return 'GatherElements indices must be int32 or int64';
     const data = staticDims(node.inputs[0]);
@@ -69,17 +69,20 @@ const gatherElements: LoweringRule = {
     const rank = data.length;
     const axis = normalizeAxis(node.optionalAttr('axis', 'int') ?? 0, rank)!;
     const count = shape.reduce((n, d) => n * d, 1);
-    const columnDims = [...shape, 1];
-    const columnType = tensorType('int32', columnDims);
-    const normalized = int32Indices(emit, nonNegativeIndices(emit, node.input(1), [data[axis]!], 'indices'));
+    // Flat [count, rank] coordinates (low-rank tensors throughout: TFLite 2.9 kernels abort on some high ranks).
+    const indices = node.input(1);
+    const flat = emit.op1('RESHAPE', [indices, emit.int32([count], [1], 'flat_shape')], {}, tensorType(tensorTypeOf(indices)!.dtype, [count]));
+    const normalized = int32Indices(emit, nonNegativeIndices(emit, constantOf(indices) ? indices : flat, [data[axis]!], 'indices', true));
+    const columnType = tensorType('int32', [count, 1]);
     const columns = Array.from({ length: rank }, (_, d) => {
-      if (d === axis) return emit.op1('RESHAPE', [normalized, emit.int32(columnDims, [columnDims.length], 'column_shape')], {}, columnType);
+      if (d === axis) return emit.op1('RESHAPE', [normalized, emit.int32([count, 1], [2], 'column_shape')], {}, columnType);
       const stride = shape.slice(d + 1).reduce((n, k) => n * k, 1);
       const grid = Array.from({ length: count }, (_, i) => Math.floor(i / stride) % shape[d]!);
-      return emit.constant(Tensor.fromValues('int32', columnDims, grid), `grid_${d}`);
+      return emit.constant(Tensor.fromValues('int32', [count, 1], grid), `grid_${d}`);
     });
-    const coordinates = emit.op1('CONCATENATION', columns, { axis: rank, fused_activation_function: 'NONE' }, tensorType('int32', [...shape, rank]));
-    replaceNode(node, [emit.op1('GATHER_ND', [node.input(0), coordinates], {}, node.output(0).type)]);
+    const coordinates = emit.op1('CONCATENATION', columns, { axis: 1, fused_activation_function: 'NONE' }, tensorType('int32', [count, rank]));
+    const gathered = emit.op1('GATHER_ND', [node.input(0), coordinates], {}, typeWithShape(node.output(0).type, [count]));
+    replaceNode(node, [emit.op1('RESHAPE', [gathered, emit.int32(shape, [shape.length], 'shape')], {}, node.output(0).type)]);
   },
 };
 

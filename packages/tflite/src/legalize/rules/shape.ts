@@ -128,6 +128,7 @@ const slice: LoweringRule = {
   stage: 'lower',
   targets: ['STRIDED_SLICE'],
   check: (node) => {
+    if ((rankOfValue(node.inputs[0]) ?? 0) > 5) return 'TFLite 2.9 STRIDED_SLICE takes inputs of rank 1 to 5';
     const spec = sliceSpec(node);
     return typeof spec === 'string' ? spec : undefined;
   },
