@@ -176,9 +176,16 @@ describe('an activation budget', () => {
       for (const method of ['minmax', 'entropy'] as const) {
         const options = { method, dataset: 'fashion-mnist:train', samples: 100, batchSize: 64 };
         runs.mockClear();
-        const whole = statisticsToJSON(await collectStatistics(model, tensors, options));
+        const whole = statisticsToJSON(await collectStatistics(model, tensors, { ...options, activationBudget: 256 * 2 ** 20 }));
         // One sample first (to measure), then the rest of the first batch, then the second batch.
         expect(runs.mock.calls.map(([feeds]) => feeds.get('input')!.shape[0])).toEqual([1, 63, 36]);
+        runs.mockClear();
+        // The default budget (8 MiB, so that each run's garbage stays small): ~150 KB per sample, ≤ 55 samples a run.
+        const byDefault = statisticsToJSON(await collectStatistics(model, tensors, options));
+        const defaultSizes = runs.mock.calls.map(([feeds]) => feeds.get('input')!.shape[0]!);
+        expect(Math.max(...defaultSizes)).toBeLessThan(60);
+        expect(defaultSizes.reduce((a, b) => a + b, 0)).toBe(100);
+        expect(byDefault).toEqual(whole);
         runs.mockClear();
         // ~150 KB of these activations per sample: a 1 MB budget runs 6 samples at a time.
         const parts = statisticsToJSON(await collectStatistics(model, tensors, { ...options, activationBudget: 2 ** 20 }));
