@@ -125,6 +125,24 @@ const CASES: OpCase[] = [
   { name: 'InstanceNormalization', input: [2, 3, 5, 4], range: [-2, 3], build: (b, x) => b.op1('onnx.InstanceNormalization', [x, b.constant(f32([3], 51, 0.5, 1.5)), b.constant(f32([3], 52))], { epsilon: attrs.float(1e-3) }) },
   { name: 'InstanceNormalization 1-D (rank 3)', input: [2, 4, 6], build: (b, x) => b.op1('onnx.InstanceNormalization', [x, b.constant(f32([4], 53, 0.5, 1.5)), b.constant(f32([4], 54))]) },
   {
+    name: 'GroupNormalization opset 18 (scale per group)',
+    input: [2, 6, 3, 4],
+    range: [-2, 3],
+    opset: 18,
+    build: (b, x) => b.op1('onnx.GroupNormalization', [x, b.constant(f32([3], 59, 0.5, 1.5)), b.constant(f32([3], 60))], { num_groups: attrs.int(3), epsilon: attrs.float(1e-3) }),
+  },
+  {
+    name: 'GroupNormalization opset 21 (scale per channel) after a Conv: no transpose inside',
+    input: [1, 3, 5, 5],
+    opset: 21,
+    build: (b, x) => {
+      const conv = b.op1('onnx.Conv', [x, b.constant(f32([8, 3, 3, 3], 66, -0.5, 0.5))], { pads: attrs.ints([1, 1, 1, 1]) });
+      const norm = b.op1('onnx.GroupNormalization', [conv, b.constant(f32([8], 67, 0.5, 1.5)), b.constant(f32([8], 68))], { num_groups: attrs.int(2) });
+      return b.op1('onnx.Conv', [norm, b.constant(f32([2, 8, 1, 1], 69, -0.5, 0.5))]);
+    },
+    transposesInside: 0,
+  },
+  {
     name: 'Conv → InstanceNormalization → Relu → Conv leaves no transpose inside',
     input: [1, 3, 6, 6],
     build: (b, x) => {

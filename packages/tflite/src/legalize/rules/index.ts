@@ -5,6 +5,7 @@ import { depthToSpaceRules } from './depth-to-space.js';
 import { einsumRules } from './einsum.js';
 import { elementwiseRules } from './elementwise.js';
 import { generatorRules } from './generators.js';
+import { groupNormRules } from './group-norm.js';
 import { indexingRules } from './indexing.js';
 import { instanceNormRules } from './instance-norm.js';
 import { matmulRules } from './matmul.js';
@@ -21,5 +22,5 @@ import { unitDimWindowRules } from './unit-dim-window.js';
 
 /** Every canonical → tflite lowering rule this package ships. */
 export function defaultLoweringRules(): LoweringRegistry {
-  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules, ...einsumRules]);
+  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules, ...einsumRules, ...groupNormRules]);
 }
