@@ -1,6 +1,7 @@
 import { Builder, isTensorType, Tensor, tensorType, type Graph, type Node, type QuantParams, type TensorType, type Value } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 import { perChannelFullyConnectedAsConv } from './fc-as-conv.js';
+import { int8WeightsOfFloatOps } from './int8-float-weights.js';
 import { dequantizeTensor, quantOf, sameQuant } from './quant-values.js';
 
 /** What the int8 lowering changed after the rules ran. */
@@ -10,6 +11,8 @@ export interface Int8FinishResult {
   readonly activationsFromRange: number;
   /** int8 FULLY_CONNECTED ops with per-channel weights written as 1×1 CONV_2D (TFLite 2.9's int8 FULLY_CONNECTED takes one weight scale). */
   readonly fullyConnectedAsConv: number;
+  /** float32 weights of float ops stored as int8 behind a DEQUANTIZE (they were int8 in the model). */
+  readonly floatOpWeightsInt8: number;
 }
 
 const WEIGHTED = new Set(['tflite.CONV_2D', 'tflite.DEPTHWISE_CONV_2D', 'tflite.FULLY_CONNECTED']);
@@ -142,6 +145,7 @@ export function finishInt8(graph: Graph): Int8FinishResult {
     node.output(0).replaceAllUsesWith(node.input(0));
     node.erase();
   }
+  const floatOpWeightsInt8 = int8WeightsOfFloatOps(graph);
   for (const constant of [...graph.constants]) if (!constant.hasUses && !constant.isGraphInput && !constant.isGraphOutput) graph.removeConstant(constant);
-  return { biasesQuantized, requantizations, activationsFromRange, fullyConnectedAsConv };
+  return { biasesQuantized, requantizations, activationsFromRange, fullyConnectedAsConv, floatOpWeightsInt8 };
 }

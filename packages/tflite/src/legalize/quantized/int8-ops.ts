@@ -39,7 +39,9 @@ const INT8_OPS: ReadonlyMap<string, Int8Check> = new Map<string, Int8Check>([
   }],
   ['onnx.MatMul', (node) => {
     const weight = constantOf(node.inputs[1]);
-    if (!weight || weight.rank !== 2) return 'an int8 MatMul needs a constant rank-2 B (FULLY_CONNECTED)';
+    // Two activations (attention): BATCH_MATMUL, int8 on both sides, per-tensor.
+    if (!weight) return undefined;
+    if (weight.rank !== 2) return 'an int8 MatMul with a constant B needs it rank 2 (FULLY_CONNECTED)';
     return weightProblem(node, 1);
   }],
   ['onnx.MaxPool', none],
@@ -55,6 +57,7 @@ const INT8_OPS: ReadonlyMap<string, Int8Check> = new Map<string, Int8Check>([
   ['onnx.Identity', none],
   ['onnx.Concat', none],
   ['onnx.Add', none],
+  ['onnx.Mul', none],
   ['onnx.Softmax', none],
   ['onnx.Sigmoid', none],
   ['onnx.Relu', none],
