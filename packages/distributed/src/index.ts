@@ -13,6 +13,8 @@ export type {
   JobRequest,
   PhaseSeconds,
   ShardCalibrationOptions,
+  TrainRoundJob,
+  TrainRoundResult,
 } from './job-types.js';
 export { JOB_KINDS } from './job-types.js';
 export { createRunFolder, defaultSharedFolder, type JobBackend, type JobOutcome, type RunJobsOptions } from './backend.js';
@@ -27,6 +29,8 @@ export { convertModel, defaultConvertEnvironment, DEFAULT_CONVERT_HOOKS, type Co
 export { planShards, type SampleRange, type ShardPlanOptions } from './shards.js';
 export { distributedStatisticsCollector, type DistributedCalibrationOptions, type CalibrationRunTiming, type ShardTiming } from './distributed-calibration.js';
 export { evaluateDistributed, type DistributedEvalOptions, type DistributedEvalResult } from './distributed-eval.js';
+export { trainDataParallel, averageWeights, type DataParallelTrainingOptions, type DataParallelTrainingResult, type RoundRecord } from './data-parallel-training.js';
+export { trainRound, roundSeed } from './handlers/train-round.js';
 export { batchOutputs, convertBatch, type BatchItem, type BatchOutcome } from './batch-convert.js';
 export { parseRedisUrl, probeRedis, type RedisConnection } from './redis-connection.js';
 export { distributedError } from './errors.js';

@@ -51,6 +51,26 @@ export interface ConvertJob {
   readonly pipeline: string;
 }
 
+/** One shard's part of a data-parallel training round: SGD from the round's checkpoint on samples [start, end). */
+export interface TrainRoundJob {
+  /** The round's checkpoint (ONNX). */
+  readonly model: string;
+  readonly dataset: string;
+  readonly cwd: string;
+  readonly start: number;
+  readonly end: number;
+  readonly round: number;
+  readonly shard: number;
+  readonly seed: number;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly lr: number;
+  readonly momentum: number;
+  readonly weightDecay: number;
+  /** Where the trained model goes (the run folder). */
+  readonly output: string;
+}
+
 /** Seconds a job spent per phase (the bench's scaling model adds them up). */
 export interface PhaseSeconds {
   /** Reading the model and the data (decompression, normalization included). */
@@ -75,6 +95,13 @@ export interface EvalShardResult {
   readonly phases: PhaseSeconds;
 }
 
+export interface TrainRoundResult {
+  readonly output: string;
+  readonly steps: number;
+  readonly meanLoss: number;
+  readonly phases: PhaseSeconds;
+}
+
 export type ConvertResult =
   | { readonly ok: true; readonly output: string; readonly bytes: number; readonly nodesBefore: number; readonly nodesAfter: number; readonly warnings: readonly string[]; readonly seconds: number }
   | { readonly ok: false; readonly error: string; readonly seconds: number };
@@ -84,11 +111,12 @@ export interface JobKinds {
   'calibrate-shard': { readonly data: CalibrateShardJob; readonly result: CalibrateShardResult };
   'eval-shard': { readonly data: EvalShardJob; readonly result: EvalShardResult };
   convert: { readonly data: ConvertJob; readonly result: ConvertResult };
+  'train-round': { readonly data: TrainRoundJob; readonly result: TrainRoundResult };
 }
 
 export type JobKind = keyof JobKinds;
 
-export const JOB_KINDS: readonly JobKind[] = ['calibrate-shard', 'eval-shard', 'convert'];
+export const JOB_KINDS: readonly JobKind[] = ['calibrate-shard', 'eval-shard', 'convert', 'train-round'];
 
 /** A job to run: its kind and data. */
 export interface JobRequest<K extends JobKind = JobKind> {

@@ -4,12 +4,12 @@
  * evaluation the single-process accuracy, and a worker SIGKILLed mid-job changes neither (BullMQ
  * hands its stalled job to another worker once the short test lock expires).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateAccuracy, loadDataset } from '@modelpass/runtime';
-import { BullmqBackend, distributedStatisticsCollector, evaluateDistributed, type CalibrationRunTiming } from '@modelpass/distributed';
+import { BullmqBackend, EmbeddedBackend, distributedStatisticsCollector, evaluateDistributed, trainDataParallel, type CalibrationRunTiming } from '@modelpass/distributed';
 import { FASHION_CNN, quantizeCnn } from './quantize-fixture.js';
 import { spawnWorker, startRedis, stopProcess, type RedisServer, type WorkerProcess } from './redis-fixture.js';
 
@@ -58,6 +58,14 @@ describe('BullMQ workers on a real redis-server', () => {
     expect(distributed.total).toBe(limit);
     expect(distributed.accuracy).toBe(single.accuracy);
     expect(distributed.perClass).toEqual(single.perClass.map((c) => ({ total: c.total, correct: c.correct })));
+  });
+
+  it('data-parallel training on the workers writes the checkpoint the embedded run writes', async () => {
+    const options = { dataset: 'fashion-mnist:train', samples: 256, shards: 2, rounds: 1, batchSize: 64, lr: 0.02, momentum: 0.9, seed: 1 };
+    const remote = await trainDataParallel(backend, FASHION_CNN, { ...options, checkpointFolder: mkdtempSync(join(shared, 'ckpt-')) });
+    const local = await trainDataParallel(new EmbeddedBackend(), FASHION_CNN, { ...options, checkpointFolder: mkdtempSync(join(tmpdir(), 'ckpt-')) });
+    expect(remote.rounds[0]!.shards.every((s) => !s.worker.endsWith(`:${process.pid}`))).toBe(true);
+    expect(readFileSync(remote.checkpoint).equals(readFileSync(local.checkpoint))).toBe(true);
   });
 
   it('a worker killed with SIGKILL mid-job does not change the quantized model', async () => {
