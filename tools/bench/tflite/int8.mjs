@@ -21,7 +21,7 @@ import { disposeSharedOrtRunner, evaluateAccuracy, loadDataset, runOrt, TfliteEn
 import { readTflite, writeTflite } from '@modelpass/tflite';
 import { ROOT, flag } from '../prune/ort-timing.mjs';
 
-const FASHION = ['fashion-cnn', 'fashion-mlp', 'fashion-resnet'];
+const FASHION = ['fashion-cnn', 'fashion-mlp', 'fashion-resnet', 'fashion-transformer'];
 const TORCHVISION = ['resnet18', 'mobilenet_v2'];
 const MODELS = flag('models', [...FASHION, ...TORCHVISION].join(',')).split(',');
 const LIMIT = Number(flag('limit', '10000'));
