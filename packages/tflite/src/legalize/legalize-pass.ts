@@ -15,7 +15,8 @@ export const legalizeTflite = definePass({
     'Runs fold-shapes, fold-constants and fuse-bn (or the optimize preset with optimize=true), folds Constant nodes, rewrites GlobalPool/BatchNorm/GELU/HardSwish spellings, checks every node ' +
     '(all that cannot map are reported at once, with locations, before anything changes), turns layout-sensitive ops into NHWC ' +
     'builtins between transposes (weights transposed offline), declares image inputs/outputs NHWC with io-layout=nhwc, sinks and ' +
-    'cancels transposes, lowers the rest op by op and folds RELU/RELU6 into the op before them.',
+    'cancels transposes, lowers the rest op by op and folds RELU/RELU6 into the op before them. Quantized models (QDQ, quant<> values, QOperator) become ' +
+    'int8 TFLite: int8 activations and per-channel weights, int32 biases, QUANTIZE/DEQUANTIZE at float edges (io-type=int8 for int8 ones).',
   options: {
     ioLayout: option.enum(['nchw', 'nhwc'], { default: 'nchw', help: 'layout of image-like graph inputs and outputs' }),
     groupedConv: option.enum(['split', 'native'], { default: 'split', help: 'grouped convolutions: one CONV_2D per group, or one grouped CONV_2D' }),
