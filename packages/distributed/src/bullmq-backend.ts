@@ -77,22 +77,49 @@ export class BullmqBackend implements JobBackend {
         })),
       );
       const timeout = this.options.jobTimeoutMs ?? 30 * 60_000;
-      return await Promise.all(
-        added.map(async (job: Job, index) => {
-          let outcome: JobOutcome<K>;
-          try {
-            const receipt = (await job.waitUntilFinished(this.events, timeout)) as JobReceipt;
-            outcome = { ok: true, result: readReceipt<K>(receipt), worker: receipt.worker, seconds: receipt.seconds };
-          } catch (error) {
-            outcome = { ok: false, error: messageOf(error) };
-          }
-          options.onSettled?.(index, outcome);
-          return outcome;
-        }),
-      );
+      const watchdog = this.watchRedis();
+      try {
+        return await Promise.all(
+          added.map(async (job: Job, index) => {
+            let outcome: JobOutcome<K>;
+            try {
+              const receipt = (await Promise.race([job.waitUntilFinished(this.events, timeout), watchdog.lost])) as JobReceipt;
+              outcome = { ok: true, result: readReceipt<K>(receipt), worker: receipt.worker, seconds: receipt.seconds };
+            } catch (error) {
+              outcome = { ok: false, error: messageOf(error) };
+            }
+            options.onSettled?.(index, outcome);
+            return outcome;
+          }),
+        );
+      } finally {
+        watchdog.stop();
+      }
     } finally {
       folder.remove();
     }
+  }
+
+  /**
+   * ioredis reconnects forever, so a Redis server that goes away mid-run would leave the jobs
+   * waiting until their timeout: the server is probed every 2 s, and three failed probes in a row
+   * reject `lost` with an error naming it.
+   */
+  private watchRedis(): { lost: Promise<never>; stop(): void } {
+    let failures = 0;
+    let fail: (error: Error) => void = () => {};
+    const lost = new Promise<never>((_, reject) => (fail = reject));
+    lost.catch(() => {});
+    const timer = setInterval(() => {
+      probeRedis(this.options.redis, 2000).then(
+        () => (failures = 0),
+        (error: Error) => {
+          if (++failures >= 3) fail(distributedError({ reason: `lost the Redis server at ${this.options.redis} while jobs were running: ${error.message}`, code: 'distributed/redis-lost' }));
+        },
+      );
+    }, 2000);
+    timer.unref();
+    return { lost, stop: () => clearInterval(timer) };
   }
 
   async close(): Promise<void> {
