@@ -8,8 +8,8 @@ import { f64, gradCheck, randomTensor, seeded } from './gradcheck.js';
 const logitsModel = (rng: () => number) => (g: GraphBuilder) => g.op1('onnx.Gemm', [g.input('x', f64([3, 4])), g.constant(randomTensor(rng, [5, 4]), 'w')], { transB: attrs.int(1) });
 
 describe('losses', () => {
-  it('has cross-entropy, mse and kl', () => {
-    expect([...lossBuilders.keys()].sort()).toEqual(['cross-entropy', 'kl', 'mse']);
+  it('has cross-entropy, mse, kl and distillation', () => {
+    expect([...lossBuilders.keys()].sort()).toEqual(['cross-entropy', 'distillation', 'kl', 'mse']);
   });
 
   it('cross-entropy equals −mean log softmax[label] and its gradients match finite differences', () => {
