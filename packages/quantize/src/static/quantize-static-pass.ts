@@ -23,6 +23,7 @@ const options = {
   dataset: option.string({ default: '', help: 'calibration data: fashion-mnist:train, idx:IMAGES,LABELS, npy:DIR, or a folder of .npy/.pb inputs (empty: seeded random inputs, with a warning)' }),
   samples: option.integer({ default: 256, min: 1, help: 'calibration samples' }),
   seed: option.integer({ default: 0, min: 0, help: 'seed of the random calibration inputs' }),
+  minCoverage: option.number({ default: 99.99, min: 0, max: 100, help: 'entropy/distribution: the range keeps at least this % of the values (0: plain KL search / mean ± 4 std)' }),
   format: option.enum(['qdq', 'qoperator'], { default: 'qdq', help: 'qdq: QuantizeLinear/DequantizeLinear around float ops (ORT fuses them); qoperator: QLinearConv, QLinearMatMul, QLinearAdd, … with Q/DQ only at the boundaries' }),
   activations: option.enum(['uint8', 'int8', 'int16'], { default: 'uint8', help: 'activation dtype (uint8: ORT U8S8 kernels; int16 needs opset 21)' }),
   weights: option.enum(['int8'], { default: 'int8', help: 'weight dtype (symmetric, zero point 0)' }),
@@ -71,6 +72,7 @@ export const quantizeStatic = definePass({
       ...(o.dataset ? { dataset: o.dataset } : {}),
       samples: o.samples,
       seed: o.seed,
+      minCoverage: o.minCoverage,
       warn: (reason) => context.report({ severity: 'warning', reason }),
       symmetric: () => o.symmetricActivations,
     };
