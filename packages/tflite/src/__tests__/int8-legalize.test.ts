@@ -4,7 +4,7 @@
  * checks (accuracy, integers against ORT) are in packages/conformance (tflite-int8.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType, type Model, type TensorType, type Value } from '@modelpass/ir';
+import { attrs, dequantizeLinear, GraphBuilder, ModelpassError, Tensor, tensorType, type Model, type TensorType, type Value } from '@modelpass/ir';
 import { createOpRegistry, inferShapes } from '@modelpass/ops';
 import { PassEnvironment, PassManager, StatisticsInstrumentation } from '@modelpass/pass-manager';
 import { int8Ops, registerTfliteDialect, tflitePasses } from '@modelpass/tflite';
@@ -93,5 +93,30 @@ describe('legalize-tflite on a QDQ model', () => {
     expect(ModelpassError.is(error)).toBe(true);
     expect((error as Error).message).toMatch(/node 'conv' \(onnx\.Conv\).*asymmetric int8 weights \(zero point 5 at channel 0\)/);
     expect(int8Ops()).toEqual(expect.arrayContaining(['onnx.Conv', 'onnx.Gemm', 'onnx.MaxPool', 'onnx.Softmax']));
+  });
+});
+
+describe('legalize-tflite on a weight-only model (int8 weights, float activations)', () => {
+  it('keeps symmetric per-channel int8 weights behind a DEQUANTIZE whose reals are bit-exact with DequantizeLinear', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [1, 64]));
+    const integers = Tensor.fromValues('int8', [32, 64], Array.from({ length: 2048 }, (_, i) => (i % 64 === i >> 6 % 64 ? 127 : ((i * 37) % 255) - 127)));
+    const scales = Tensor.fromValues('float32', [32], Array.from({ length: 32 }, (_, c) => Math.fround(0.001 * (c + 1) + 1e-5)));
+    const zeros = Tensor.fromValues('int8', [32], new Array<number>(32).fill(0));
+    const w = b.op1('onnx.DequantizeLinear', [b.constant(integers), b.constant(scales), b.constant(zeros)], { axis: attrs.int(0) }, { name: 'w_dq' });
+    b.output(b.op1('onnx.Gemm', [x, w], { transB: attrs.int(1) }, { name: 'fc' }));
+    const model = b.model({ onnx: 17 });
+    inferShapes(model, { mode: 'refresh' });
+    const statistics = await legalize(model);
+    expect(statistics.get('int8-weights')).toBe(1);
+    const fc = model.graph.nodeList().find((node) => node.op === 'tflite.FULLY_CONNECTED')!;
+    const dequantize = fc.inputs[1]!.producer!;
+    expect(dequantize.op).toBe('tflite.DEQUANTIZE');
+    const stored = dequantize.inputs[0]!.constant!;
+    expect(stored.dtype).toBe('int8');
+    expect(stored.quant).toMatchObject({ axis: 0, zeroPoint: new Array(32).fill(0) });
+    // What TFLite's DEQUANTIZE computes, fround(q · scale), equals ONNX's DequantizeLinear of the original.
+    const reals = stored.toNumbers().map((q, i) => Math.fround(q * stored.quant!.scale[Math.floor(i / 64)]!));
+    expect(reals).toEqual(dequantizeLinear(integers, scales, zeros, { axis: 0 }).toNumbers());
   });
 });

@@ -1,4 +1,4 @@
-import { Builder, Tensor, tensorType, type Graph, type TensorType } from '@modelpass/ir';
+import { Builder, Tensor, tensorType, type Graph, type Model, type TensorType } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 
 const WEIGHTED = new Map([
@@ -10,21 +10,52 @@ const WEIGHTED = new Map([
 /** Below this many elements a float32 weight stays as it is (a DEQUANTIZE would cost more than it saves). */
 const MIN_ELEMENTS = 1024;
 
-/** Per channel along `axis`: the int8 integers and scales that give back `values` (within float rounding), or undefined. */
+/** float32 neighbours of `scale`, nearest first: the scale the quantizer used is within an ulp or two of max/127. */
+function scaleCandidates(scale: number): number[] {
+  const bits = new Float32Array([scale]);
+  const view = new Int32Array(bits.buffer);
+  const base = view[0]!;
+  const candidates: number[] = [];
+  for (const step of [0, -1, 1, -2, 2]) {
+    view[0] = base + step;
+    candidates.push(bits[0]!);
+  }
+  return candidates;
+}
+
+/**
+ * Per channel along `axis`: int8 integers and scales with fround(q · scale) equal to every value
+ * (bit-exact, as TFLite's DEQUANTIZE computes it), or undefined when the weight is not such a product.
+ */
 function symmetricInt8(tensor: Tensor, axis: number): { integers: number[]; scales: number[] } | undefined {
   const values = tensor.toNumbers();
   const channels = tensor.shape[axis]!;
   const inner = tensor.shape.slice(axis + 1).reduce((n, d) => n * d, 1);
-  const channelOf = (i: number) => Math.floor(i / inner) % channels;
-  const peaks = new Array<number>(channels).fill(0);
-  values.forEach((v, i) => (peaks[channelOf(i)] = Math.max(peaks[channelOf(i)]!, Math.abs(v))));
-  const scales = peaks.map((peak) => Math.fround(peak > 0 ? peak / 127 : 1));
+  const outer = values.length / (channels * inner);
+  const indicesOf = (c: number): number[] => {
+    const indices: number[] = [];
+    for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) indices.push((o * channels + c) * inner + i);
+    return indices;
+  };
   const integers = new Array<number>(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const c = channelOf(i);
-    const q = Math.round(values[i]! / scales[c]!);
-    if (Math.abs(q * scales[c]! - values[i]!) > 1e-6 * (peaks[c]! || 1)) return undefined;
-    integers[i] = q;
+  const scales: number[] = [];
+  for (let c = 0; c < channels; c++) {
+    const indices = indicesOf(c);
+    const peak = indices.reduce((m, i) => Math.max(m, Math.abs(values[i]!)), 0);
+    if (peak === 0) {
+      for (const i of indices) integers[i] = 0;
+      scales.push(1);
+      continue;
+    }
+    const scale = scaleCandidates(Math.fround(peak / 127)).find((candidate) =>
+      indices.every((i) => {
+        const q = Math.round(values[i]! / candidate);
+        return Math.abs(q) <= 127 && Math.fround(q * candidate) === values[i];
+      }),
+    );
+    if (scale === undefined) return undefined;
+    for (const i of indices) integers[i] = Math.round(values[i]! / scale);
+    scales.push(scale);
   }
   return { integers, scales };
 }
@@ -53,4 +84,10 @@ export function int8WeightsOfFloatOps(graph: Graph): number {
     count++;
   }
   return count;
+}
+
+/** True when the model stores integer weights (a DequantizeLinear of a constant, or a quant<> constant): a weight-only quantized model. */
+export function hasInt8Weights(model: Model): boolean {
+  if (model.graph.constants.some((constant) => constant.constant?.quant !== undefined)) return true;
+  return model.graph.nodeList().some((node) => node.op === 'onnx.DequantizeLinear' && node.inputs[0]?.isConstant && node.inputs[0].constant?.dtype === 'int8');
 }
