@@ -19,6 +19,8 @@ const DEFAULT_EXTERNAL_ABOVE = 2 ** 30;
 const ALIGN = 16;
 /** Constants in memory up to this size are copied into the flatbuffer; bigger or lazy ones are streamed. */
 const COPY_INLINE_BELOW = 256 * 1024;
+/** Size of the buffer streamed tensors pass through. */
+const STREAM_CHUNK_BYTES = 16 << 20;
 
 /**
  * Writes a model of the tflite dialect as a .tflite file: every node must be a `tflite.*` op (run
@@ -43,12 +45,24 @@ export function writeTflite(model: Model, path: string, options: WriteTfliteOpti
       built.bytes.set(tensor.bytes(), start);
       return false;
     });
+    // One chunk buffer for every streamed tensor (no fresh memory per weight).
+    const largest = streamed.reduce((n, { tensor }) => Math.max(n, tensor.byteLength), 0);
+    const chunk = new Uint8Array(Math.min(STREAM_CHUNK_BYTES, largest));
     writeFileAtomicWith(path, (output) => {
       let position = 0;
       for (const { start, tensor } of streamed) {
         output.write(built.bytes.subarray(position, start));
-        for (const chunk of tensor.byteChunks()) output.write(chunk);
-        position = start + (tensor.storage?.byteLength ?? 0);
+        const storage = tensor.storage!;
+        if (storage.readChunk) {
+          for (let at = 0; at < storage.byteLength; at += chunk.byteLength) {
+            const part = chunk.subarray(0, Math.min(chunk.byteLength, storage.byteLength - at));
+            storage.readChunk(part, at);
+            output.write(part);
+          }
+        } else {
+          output.write(storage.read());
+        }
+        position = start + storage.byteLength;
       }
       output.write(built.bytes.subarray(position));
     });

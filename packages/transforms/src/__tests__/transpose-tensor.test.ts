@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Tensor, type DType } from '@modelpass/ir';
+import { FileRangeStorage, Tensor, type DType } from '@modelpass/ir';
 import { composePermutations, invertPermutation, permuteDims, transposeTensor } from '@modelpass/transforms';
 
 /** The element at `index` of Transpose(x, perm), computed the slow, obvious way. */
@@ -81,5 +84,32 @@ describe('transposeTensor on unaligned storage', () => {
     Buffer.from(values.buffer).copy(backing, 1);
     const tensor = Tensor.fromBytes('float32', [2, 3], backing.subarray(1));
     expect(transposeTensor(tensor, [1, 0]).toNumbers()).toEqual([1, 4, 2, 5, 3, 6]);
+  });
+});
+
+describe('transposeTensor of a weight still in its file', () => {
+  it('is computed when read, and any chunk of it equals the same bytes of the eager transpose', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelpass-transpose-'));
+    try {
+      const shape = [5, 7, 3, 3];
+      const count = shape.reduce((n, d) => n * d, 1);
+      const values = Float32Array.from({ length: count }, (_, i) => i * 0.5 - 3);
+      const path = join(dir, 'weights.bin');
+      writeFileSync(path, Buffer.concat([Buffer.alloc(3), Buffer.from(values.buffer)])); // at an odd offset in the file
+      const lazy = Tensor.fromStorage('float32', shape, new FileRangeStorage(path, 3, count * 4));
+      const eager = transposeTensor(Tensor.fromValues('float32', shape, Array.from(values)), [0, 2, 3, 1]);
+      const moved = transposeTensor(lazy, [0, 2, 3, 1]);
+      expect(moved.storage?.kind).toBe('computed');
+      expect(moved.shape).toEqual([5, 3, 3, 7]);
+      const expected = eager.bytes();
+      for (const [start, length] of [[0, 4], [6, 250], [252, 252], [1000, count * 4 - 1000], [0, count * 4]] as const) {
+        const chunk = new Uint8Array(length);
+        moved.storage!.readChunk!(chunk, start);
+        expect(Buffer.from(chunk).equals(Buffer.from(expected.subarray(start, start + length)))).toBe(true);
+      }
+      expect(moved.equals(eager)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { dtypeInfo, ModelpassError, Tensor, tensorType, type Dim, type Type } from '@modelpass/ir';
+import { canTransposeLazily, transposedInFile } from './lazy-transpose.js';
 import { batchedMatrixTranspose, simplifyTranspose, transposeMatrices } from './transpose-plan.js';
 
 /** A permutation in ONNX Transpose's convention: output axis `i` is input axis `perm[i]`. */
@@ -86,13 +87,18 @@ export function transposeTensor(tensor: Tensor, perm: Permutation): Tensor {
   const plan = simplifyTranspose(shape, perm);
   // Only size-1 axes move (a 1×1 conv's OIHW → OHWI): the same bytes in a new shape, still lazy.
   if (isIdentityPermutation(plan.perm)) return tensor.reshape(outShape).withQuant(quant);
+  const matrices = batchedMatrixTranspose(plan);
+  // A conv filter still in its file: transposed when read, chunk by chunk as writers stream it.
+  if (matrices && (width === 4 || width === 2 || width === 1) && canTransposeLazily(tensor.storage)) {
+    const { batch, rows, cols } = matrices;
+    return Tensor.fromStorage(tensor.dtype, outShape, transposedInFile(tensor.storage, width, batch, rows, cols), quant);
+  }
   const bytes = tensor.bytes();
   const out = new Uint8Array(bytes.byteLength);
   // Whole elements through a typed view of the element's width (a copy first when unaligned); one
   // monomorphic loop per width, so V8 keeps each fast.
   const aligned = bytes.byteOffset % width === 0 ? bytes : new Uint8Array(bytes); // a copy (Buffer#slice would be a view)
   const buffer = aligned.buffer as ArrayBuffer;
-  const matrices = batchedMatrixTranspose(plan);
   if (matrices && (width === 4 || width === 2 || width === 1)) {
     const view = width === 4 ? Uint32Array : width === 2 ? Uint16Array : Uint8Array;
     const { batch, rows, cols } = matrices;
