@@ -27,7 +27,7 @@ export const distillPass = definePass({
   name: 'distill',
   summary: "Train the model (the student) on a teacher model's soft targets and the labels (knowledge distillation, run in ONNX Runtime)",
   options: {
-    teacher: option.string({ default: '', help: 'the teacher model file (ONNX, or any format modelpass reads that encodes to ONNX)' }),
+    teacher: option.string({ default: '', help: 'the teacher model file: ONNX (run in ONNX Runtime), or a .tflite / TorchScript file (run on its own engine)' }),
     dataset: option.string({ default: '', help: 'labelled training data, e.g. fashion-mnist:train or idx:IMAGES,LABELS' }),
     epochs: option.integer({ default: 1, min: 1, help: 'passes over the (sampled) dataset' }),
     temperature: option.number({ default: 4, min: 0, help: 'softmax temperature T of the soft targets' }),
