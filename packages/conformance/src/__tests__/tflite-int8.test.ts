@@ -108,6 +108,30 @@ describe('int8 TFLite from the QOperator form (QLinearConv, QGemm, MaxPool/Flatt
   }, 120_000);
 });
 
+describe('dynamic-range TFLite from quantize-dynamic (int8 weights, activations quantized on the fly)', () => {
+  it('fashion-mlp: hybrid CONV_2D/FULLY_CONNECTED with int8 weights, accuracy within 0.3 pp of ORT on 1,000 test images', async () => {
+    const dynamic = readOnnx(`${PROJECT_MODELS_DIR}/fashion-mlp/model.onnx`);
+    await runPipeline(dynamic, 'quantize-dynamic');
+    expect(dynamic.graph.nodeList().map((node) => node.op)).toContain('onnx.MatMulInteger');
+    const converted = copyOf(dynamic);
+    const statistics = await runPipeline(converted, 'legalize-tflite');
+    expect(statistics.get('hybrid-ops')).toBe(3);
+    const file = join(workDir, 'fashion-mlp.dynamic.tflite');
+    writeTflite(converted, file);
+    const written = readTflite(file);
+    const hybrid = written.graph.nodeList().filter((node) => ['tflite.CONV_2D', 'tflite.FULLY_CONNECTED'].includes(node.op));
+    expect(hybrid.map((node) => [(node.inputs[0]!.type as TensorType).dtype, (node.inputs[1]!.type as TensorType).dtype])).toEqual([
+      ['float32', 'int8'],
+      ['float32', 'int8'],
+      ['float32', 'int8'],
+    ]);
+    const ort = await evaluateAccuracy(dynamic, test1000, { engine: 'ort' });
+    const tflite = await evaluateAccuracy(file, test1000, { engine: 'tflite' });
+    expect(Math.abs(tflite.accuracy - ort.accuracy) * 100).toBeLessThanOrEqual(0.3);
+    expect(ort.accuracy).toBeGreaterThan(0.8);
+  }, 120_000);
+});
+
 describe('int8 TFLite intermediate tensors match ORT integers', () => {
   it('every quantized activation of fashion-cnn is within one quantization step of ORT (uint8 − 128)', async () => {
     const int8Onnx = readOnnx(`${PROJECT_MODELS_DIR}/fashion-cnn/model.onnx`);

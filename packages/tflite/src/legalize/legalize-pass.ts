@@ -4,6 +4,7 @@ import { foldConstantsPass, foldQdq, foldShapes, fuseBatchNormPass, optimize, ru
 import { lowerToTflite, withTfliteDialect } from './legalize.js';
 import { prepareCanonicalForTflite } from './prepare.js';
 import { expandQOperators } from './quantized/expand-qoperator.js';
+import { dynamicRangeAsHybrid, hybridFullyConnected } from './quantized/dynamic-range.js';
 import { finishInt8 } from './quantized/finish-int8.js';
 import { hasInt8Weights, int8WeightsOfFloatOps } from './quantized/int8-float-weights.js';
 import { hasQuantizedActivations, prepareQuantizedForTflite } from './quantized/prepare-quantized.js';
@@ -24,15 +25,15 @@ export const legalizeTflite = definePass({
     ioType: option.enum(['float', 'int8'], { default: 'float', help: 'quantized models: float32 graph inputs/outputs (QUANTIZE/DEQUANTIZE at the edges) or int8 ones where the model quantizes an input first / dequantizes an output last' }),
     optimize: option.boolean({ default: false, help: 'run the optimize preset first (every fusion, canonicalize, cse); by default only fold-shapes, fold-constants and fuse-bn run' }),
   },
-  statistics: ['nodes-lowered', 'activations-fused', 'transposes-inside', 'transposes-at-boundary', 'transposes-estimated', 'int8-ops', 'float-ops-in-int8-model', 'requantizations', 'int8-weights'],
+  statistics: ['nodes-lowered', 'activations-fused', 'transposes-inside', 'transposes-at-boundary', 'transposes-estimated', 'int8-ops', 'float-ops-in-int8-model', 'requantizations', 'int8-weights', 'hybrid-ops'],
   async run(model, context) {
     const registry = withTfliteDialect(context.registry);
-    // Cheap by default (shape arithmetic folded, BatchNorm into convolutions); the optimize preset when asked.
     // Quantized (QDQ) models: Q/DQ pairs become quant<> types (before fold-constants would turn small int8 weights into floats), then int8 TFLite tensors.
     const weightOnly = hasInt8Weights(model);
     const qoperators = expandQOperators(model.graph); // QLinearConv/QGemm/… → the QDQ form
     const quantized = qoperators > 0 || hasQuantizedActivations(model);
     if (quantized) await runNested(foldQdq as Pass<OptionSpecs>, model, context, { forward: new Set() });
+    // Cheap by default (shape arithmetic folded, BatchNorm into convolutions); the optimize preset when asked.
     const preparation = context.options.optimize ? [optimize] : [foldShapes, foldConstantsPass, fuseBatchNormPass];
     for (const pass of preparation) await runNested(pass as Pass<OptionSpecs>, model, context, { forward: new Set() });
     keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
@@ -42,17 +43,21 @@ export const legalizeTflite = definePass({
       context.statistic('float-ops-in-int8-model', prepared.floatNodes);
     }
     prepareCanonicalForTflite(model);
+    // quantize-dynamic: DynamicQuantizeLinear → MatMulInteger chains → MatMul by int8 weights (TFLite's hybrid kernels).
+    const hybrid = dynamicRangeAsHybrid(model.graph);
     keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
     const result = lowerToTflite(model, registry, { ioLayout: context.options.ioLayout as 'nchw' | 'nhwc', groupedConv: context.options.groupedConv as 'split' | 'native' });
     if (quantized) {
       const finished = finishInt8(model.graph);
       context.statistic('requantizations', finished.requantizations);
       context.statistic('int8-weights', finished.floatOpWeightsInt8);
-    } else if (weightOnly) {
+    }
+    if (hybrid > 0) context.statistic('hybrid-ops', hybridFullyConnected(model.graph));
+    if (!quantized && weightOnly) {
       // Weight-only models: the float ops keep their int8 weights behind a DEQUANTIZE (bit-exact).
       context.statistic('int8-weights', int8WeightsOfFloatOps(model.graph));
-      for (const constant of [...model.graph.constants]) if (!constant.hasUses && !constant.isGraphInput && !constant.isGraphOutput) model.graph.removeConstant(constant);
     }
+    for (const constant of [...model.graph.constants]) if (!constant.hasUses && !constant.isGraphInput && !constant.isGraphOutput) model.graph.removeConstant(constant);
     context.statistic('nodes-lowered', result.lowered);
     context.statistic('activations-fused', result.fusedActivations);
     context.statistic('transposes-inside', result.transposes.inner);
