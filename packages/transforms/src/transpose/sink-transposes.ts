@@ -153,7 +153,8 @@ class TransposeSinker {
     }
     // Hoisting merges with a transpose above the Reshape: only for one that cannot move on down
     // (else it would undo splitThroughReshape).
-    if (!this.usersTake(node.outputs[0] ?? undefined, perm) && hoistTransposeAboveReshape(node, perm)) {
+    const afterReshape = node.inputs[0]?.producer?.op === 'onnx.Reshape';
+    if (afterReshape && !this.usersTake(node.outputs[0] ?? undefined, perm) && hoistTransposeAboveReshape(node, perm)) {
       this.result.merged++;
       return true;
     }
@@ -174,8 +175,9 @@ class TransposeSinker {
    */
   private splitThroughReshape(node: Node, perm: Permutation): boolean {
     const output = node.outputs[0];
-    const reshape = output?.users[0];
-    if (!output || output.isGraphOutput || output.useCount !== 1 || reshape?.op !== 'onnx.Reshape' || reshape.inputs[0] !== output) return false;
+    if (!output || output.isGraphOutput || output.useCount !== 1) return false;
+    const reshape = output.users[0];
+    if (reshape?.op !== 'onnx.Reshape' || reshape.inputs[0] !== output) return false;
     const reshaped = reshape.outputs[0];
     const transposedDims = shapeOf(output);
     const reshapedDims = shapeOf(reshaped);
