@@ -56,8 +56,18 @@ export function dynamicRangeAsHybrid(graph: Graph): number {
   return count;
 }
 
-export function hasDynamicQuantization(graph: Graph): boolean {
-  return graph.nodeList().some((node) => node.op === 'onnx.DynamicQuantizeLinear');
+/** The product of the leading dims (the rows a FULLY_CONNECTED sees), or null when one is unknown. */
+function rowsOf(shape: readonly (number | string | null)[]): number | null {
+  const leading = shape.slice(0, -1);
+  return leading.every((d) => typeof d === 'number') ? (leading as number[]).reduce((n, d) => n * d, 1) : null;
+}
+
+/** The FULLY_CONNECTED output's dims for a RESHAPE (one unknown dim as −1), or undefined with two unknown. */
+function resultShape(node: Node): number[] | undefined {
+  const shape = (node.output(0).type as TensorType).shape;
+  if (!shape) return undefined;
+  const dims = shape.map((d) => (typeof d === 'number' ? d : -1));
+  return dims.filter((d) => d === -1).length <= 1 ? dims : undefined;
 }
 
 /**
@@ -81,11 +91,12 @@ export function hybridFullyConnected(graph: Graph): number {
       continue;
     }
     const shape = (input.type as TensorType).shape;
-    if (!shape || shape.length !== 2 || (node.optionalAttr('keep_num_dims', 'int') ?? 0) !== 0) throw node.error('a hybrid FULLY_CONNECTED with per-channel weights needs a rank-2 input here (it becomes a 1x1 CONV_2D for TFLite 2.9)');
+    const outputShape = resultShape(node);
+    if (!shape || !outputShape) throw node.error('a hybrid FULLY_CONNECTED with per-channel weights needs static dims but one (it becomes a 1x1 CONV_2D for TFLite 2.9)');
     const weight = constantOf(node.inputs[1])!;
     const [units, depth] = weight.shape as [number, number];
     const at = Builder.before(node);
-    const x4 = at.create('tflite.RESHAPE', [input, at.constant(Tensor.fromValues('int32', [4], [-1, 1, 1, depth]), `${node.name}_as_nhwc_shape`)], {}, { types: [tensorType('float32', [shape[0]!, 1, 1, depth])], name: `${node.name}_as_nhwc` }).output(0);
+    const x4 = at.create('tflite.RESHAPE', [input, at.constant(Tensor.fromValues('int32', [4], [-1, 1, 1, depth]), `${node.name}_as_nhwc_shape`)], {}, { types: [tensorType('float32', [rowsOf(shape), 1, 1, depth])], name: `${node.name}_as_nhwc` }).output(0);
     const bias = node.inputs[2] ?? at.constant(Tensor.fromValues('float32', [units], new Array<number>(units).fill(0)), `${node.name}_bias`);
     const conv = at.create(
       'tflite.CONV_2D',
@@ -98,10 +109,10 @@ export function hybridFullyConnected(graph: Graph): number {
         dilation_h_factor: attrs.int(1),
         fused_activation_function: attrs.string(node.optionalAttr('fused_activation_function', 'string') ?? 'NONE'),
       },
-      { types: [tensorType('float32', [shape[0]!, 1, 1, units])], name: `${node.name}_as_conv` },
+      { types: [tensorType('float32', [rowsOf(shape), 1, 1, units])], name: `${node.name}_as_conv` },
     );
     const output = node.output(0);
-    const y = at.create('tflite.RESHAPE', [conv.output(0), at.constant(Tensor.fromValues('int32', [2], [-1, units]), `${node.name}_units_shape`)], {}, { types: [output.type], name: `${node.name}_units` }).output(0);
+    const y = at.create('tflite.RESHAPE', [conv.output(0), at.constant(Tensor.fromValues('int32', [outputShape.length], outputShape), `${node.name}_units_shape`)], {}, { types: [output.type], name: `${node.name}_units` }).output(0);
     output.replaceAllUsesWith(y);
     node.erase();
   }
