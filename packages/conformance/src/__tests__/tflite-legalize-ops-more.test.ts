@@ -152,6 +152,12 @@ const CASES: OpCase[] = [
     },
     transposesInside: 0,
   },
+  {
+    name: 'ConvTranspose grouped (group 2), stride 2, bias',
+    input: [1, 4, 3, 3],
+    build: (b, x) => b.op1('onnx.ConvTranspose', [x, b.constant(f32([4, 3, 2, 2], 74, -0.5, 0.5)), b.constant(f32([6], 75))], { group: attrs.int(2), strides: attrs.ints([2, 2]) }),
+  },
+  { name: 'ConvTranspose depthwise (group = C), no bias', input: [1, 3, 4, 4], build: (b, x) => b.op1('onnx.ConvTranspose', [x, b.constant(f32([3, 1, 3, 3], 76, -0.5, 0.5))], { group: attrs.int(3) }) },
   // 1-D windows as 2-D ones with a unit height
   { name: 'Conv 1-D stride 2, pads, bias', input: [2, 3, 11], build: (b, x) => b.op1('onnx.Conv', [x, b.constant(f32([4, 3, 3], 61, -0.5, 0.5)), b.constant(f32([4], 62))], { strides: attrs.ints([2]), pads: attrs.ints([1, 2]) }) },
   { name: 'Conv 1-D depthwise, dilation 2', input: [1, 4, 12], build: (b, x) => b.op1('onnx.Conv', [x, b.constant(f32([4, 1, 3], 63, -0.5, 0.5))], { group: attrs.int(4), dilations: attrs.ints([2]) }) },
