@@ -12,9 +12,10 @@
 //   npx tsc -b packages/quantize      (the bench imports the built @modelpass/quantize)
 //   node tools/bench/quantize/calibration-memory.mjs [--model fixtures/models/fashion-resnet/model.onnx]
 //     [--dataset fashion-mnist:train] [--samples 100,500,1000,2000] [--methods minmax,percentile,entropy,distribution]
-//     [--batch 64] [--repeat 3] [--json FILE]
+//     [--batch 64] [--repeat 3] [--json FILE] [--out FILE.md (the table, with this command)]
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROOT, flag, median } from '../prune/ort-timing.mjs';
@@ -79,6 +80,11 @@ async function main() {
     if (own.length > 1) lines.push('', `${method}: peak RSS ${own[0].peakRssMB.toFixed(0)} MB at ${own[0].samples} samples, ${own.at(-1).peakRssMB.toFixed(0)} MB at ${own.at(-1).samples} (${(own.at(-1).peakRssMB - own[0].peakRssMB >= 0 ? '+' : '') + (own.at(-1).peakRssMB - own[0].peakRssMB).toFixed(0)} MB for ${own.at(-1).samples / own[0].samples}× the samples)`);
   }
   console.log(lines.join('\n'));
+  const out = flag('out');
+  if (out) {
+    const command = `node tools/bench/quantize/calibration-memory.mjs ${process.argv.slice(2).join(' ')}`;
+    writeFileSync(out, [`# Calibration memory and time`, '', `Command: \`${command}\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} cores (load average ${os.loadavg()[0].toFixed(1)} at the end).`, '', ...lines, ''].join('\n'));
+  }
   const json = flag('json');
   if (json) writeFileSync(json, JSON.stringify({ model, dataset, batch: Number(batch), repeat, rows }, null, 2));
 }
