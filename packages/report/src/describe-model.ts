@@ -52,12 +52,17 @@ function safeCost(model: Model, dims: Readonly<Record<string, number>> | undefin
   }
 }
 
+function intAttribute(node: Node, name: string, fallback: number): number {
+  const attribute = node.getAttribute(name);
+  return attribute?.kind === 'int' ? Number(attribute.value) : fallback;
+}
+
 /**
  * Weights stored packed count as the weights they stand for: MatMulNBits keeps its `bits`-bit weights
  * (input 1) several to a byte. Keyed by op, so another packed format is one entry.
  */
 const PACKED_WEIGHTS: ReadonlyMap<string, { readonly input: number; readonly perByte: (node: Node) => number }> = new Map([
-  ['com.microsoft.MatMulNBits', { input: 1, perByte: (node: Node) => 8 / Number(node.getAttribute('bits')?.value ?? 4) }],
+  ['com.microsoft.MatMulNBits', { input: 1, perByte: (node: Node) => 8 / intAttribute(node, 'bits', 4) }],
 ]);
 
 /** How many parameters one stored element of `value` holds (more than 1 for packed sub-byte weights). */
