@@ -5,11 +5,13 @@
 //    (ORT), the int8 ONNX model (ORT) and the int8 .tflite (TFLite 2.9 runtime), and the difference;
 //  - torchvision nets (random weights, calibrated on seeded random inputs): worst |difference|,
 //    cosine and top-1 agreement of the logits, ORT int8 vs TFLite int8, on seeded inputs;
+//  - dynamic range: quantize-dynamic models (DynamicQuantizeLinear + MatMulInteger) in ORT vs their
+//    hybrid .tflite (int8 weights, activations quantized on the fly), same 10k images;
 //  - file sizes (fp32 ONNX, int8 ONNX, int8 .tflite) and the ops of the .tflite by input dtype.
 //
 //   NX_DAEMON=false npx nx run @modelpass/cli:build          # builds every package the bench imports
 //   /usr/bin/python3 tools/fixtures/make_torchvision.py resnet18 mobilenet_v2   # optional (.fixtures-cache)
-//   nice -n 10 node tools/bench/tflite/int8.mjs [--models fashion-cnn,fashion-mlp,...] [--limit 10000] [--out FILE]
+//   nice -n 10 node tools/bench/tflite/int8.mjs [--models fashion-cnn,fashion-mlp,...] [--dynamic fashion-mlp,...] [--limit 10000] [--out FILE]
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -23,7 +25,9 @@ import { ROOT, flag } from '../prune/ort-timing.mjs';
 
 const FASHION = ['fashion-cnn', 'fashion-mlp', 'fashion-resnet', 'fashion-transformer'];
 const TORCHVISION = ['resnet18', 'mobilenet_v2'];
-const MODELS = flag('models', [...FASHION, ...TORCHVISION].join(',')).split(',');
+const MODELS = flag('models', [...FASHION, ...TORCHVISION].join(',')).split(',').filter(Boolean);
+/** Fashion-MNIST fixtures also quantized with quantize-dynamic (dynamic-range TFLite: hybrid kernels). */
+const DYNAMIC = flag('dynamic', 'fashion-mlp,fashion-transformer').split(',').filter(Boolean);
 const LIMIT = Number(flag('limit', '10000'));
 const OUT = resolve(flag('out', join(ROOT, 'tools/bench/tflite/RESULTS-int8.md')));
 const WORK = mkdtempSync(join(tmpdir(), 'modelpass-bench-tflite-int8-'));
@@ -121,6 +125,23 @@ for (const name of MODELS) {
     torchvisionRows.push(`| ${name} | ${worst.toExponential(2)} | ${(dot / Math.sqrt(na * nb)).toFixed(6)} | ${agree} / 8 | ${int8Ops} / ${floatOps} | ${sizes} | ${ops} |`);
   }
 }
+const dynamicRows = [];
+for (const name of DYNAMIC) {
+  const source = pathOf(name);
+  process.stderr.write(`${name}: quantize-dynamic, converting, evaluating…\n`);
+  const dynamic = readOnnx(source);
+  await run(dynamic, 'quantize-dynamic');
+  const onnxPath = join(WORK, `${name}.dynamic.onnx`);
+  writeOnnx(dynamic, onnxPath);
+  const converted = readOnnx(onnxPath);
+  const statistics = await run(converted, 'legalize-tflite');
+  const tflitePath = join(WORK, `${name}.dynamic.tflite`);
+  writeTflite(converted, tflitePath);
+  const ort = await evaluateAccuracy(onnxPath, dataset, { engine: 'ort' });
+  const tflite = await evaluateAccuracy(tflitePath, dataset, { engine: 'tflite' });
+  const drop = (tflite.accuracy - ort.accuracy) * 100;
+  dynamicRows.push(`| ${name} | ${pct(ort.accuracy)} | ${pct(tflite.accuracy)} | ${drop >= 0 ? '+' : ''}${drop.toFixed(2)} pp | ${statistics.get('hybrid-ops') ?? 0} | ${kib(source)} / ${kib(onnxPath)} / ${kib(tflitePath)} |`);
+}
 await disposeSharedOrtRunner();
 
 const text = [
@@ -149,6 +170,16 @@ const text = [
         '| model | max abs diff | cosine | top-1 agreement | int8 / float ops | KiB fp32 / int8 ONNX / TFLite | TFLite ops (input dtype) |',
         '|---|---:|---:|---:|---:|---:|---|',
         ...torchvisionRows,
+        '',
+      ]
+    : []),
+  ...(dynamicRows.length
+    ? [
+        `Dynamic range (\`quantize-dynamic\`; TFLite's hybrid kernels quantize activations per row on the fly, ORT per tensor), first ${dataset.size} test images:`,
+        '',
+        '| model | ORT | TFLite (hybrid) | TFLite − ORT | hybrid ops | KiB fp32 / dynamic ONNX / TFLite |',
+        '|---|---:|---:|---:|---:|---:|',
+        ...dynamicRows,
         '',
       ]
     : []),
