@@ -7,9 +7,11 @@
  * quantization step of ORT's integers; io-type=int8 takes the integers as they are; what TFLite's int8
  * kernels cannot take is reported per node before anything is written.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, GraphBuilder, isTensorType, ModelpassError, Tensor, tensorType, type Model, type TensorType } from '@modelpass/ir';
 import { decodeOnnx, encodeOnnx, readOnnx } from '@modelpass/onnx';
@@ -224,4 +226,19 @@ describe('int8 TFLite export refuses what TFLite int8 kernels cannot take, per n
     expect(text).toMatch(/int16_tanh.*int16 activation/);
     expect(text).toMatch(/3 quantized node\(s\)/);
   });
+});
+
+describe('the CLI, as the issue spells it', () => {
+  // spawned from packages/cli/dist (nx builds it first: this project's test target depends on ^build).
+  const cli = new URL('../../../cli/dist/bin.js', import.meta.url).pathname;
+  const run = async (...args: string[]): Promise<string> => (await promisify(execFile)(process.execPath, [cli, ...args], { cwd: workDir, maxBuffer: 16 << 20 })).stdout;
+
+  it('modelpass convert model.onnx -o m.int8.onnx -p quantize-static…; convert m.int8.onnx -o m.tflite; eval both', async () => {
+    await run('convert', `${PROJECT_MODELS_DIR}/fashion-cnn/model.onnx`, '-o', 'cli.int8.onnx', '-p', 'simplify,quantize-static{dataset=fashion-mnist:train samples=512}');
+    await run('convert', 'cli.int8.onnx', '-o', 'cli.int8.tflite');
+    const accuracy = async (file: string) => JSON.parse(await run('eval', file, '--dataset', 'fashion-mnist:test', '--limit', '500', '--json')).accuracy as number;
+    const ort = await accuracy('cli.int8.onnx');
+    const tflite = await accuracy('cli.int8.tflite');
+    expect(Math.abs(tflite - ort) * 100).toBeLessThanOrEqual(0.3);
+  }, 120_000);
 });
