@@ -21,6 +21,12 @@ export interface StreamSamplesOptions {
   readonly batchSize: number;
   /** Stop after this many samples (default: all). */
   readonly limit?: number;
+  /**
+   * Index of the first sample to read (default 0): the batches cover samples [start, limit). An
+   * uncompressed IDX file and a NumPy file seek there; a gzipped IDX file (Fashion-MNIST's) cannot
+   * seek, so it still decompresses the samples before `start` (and discards them, never normalizing them).
+   */
+  readonly start?: number;
   /** Relative paths resolve against this folder (default `process.cwd()`). */
   readonly cwd?: string;
   /** Shape of one sample as the model takes it (default the dataset's). */
@@ -44,6 +50,8 @@ interface SampleFile {
   readonly size: number;
   /** Element bytes, already little-endian, of the next `count` samples (fewer at the end of the file). */
   read(count: number): Promise<Uint8Array>;
+  /** Moves past the next `count` samples without decoding them (a seek where the file allows one). */
+  skip(count: number): Promise<void>;
   close(): void;
 }
 
@@ -120,7 +128,7 @@ async function openIdx(file: string, hint?: string): Promise<SampleFile> {
   })();
   const source = createReadStream(file);
   const stream: Readable = gzipped ? pipeline(source, createGunzip(), () => {}) : source;
-  const reader = new StreamReader(stream);
+  let reader = new StreamReader(stream);
   const fail = (reason: string, extra: { expected?: string; actual?: string } = {}) => {
     reader.close();
     return runtimeError({ reason, location: { file }, ...extra });
@@ -141,11 +149,29 @@ async function openIdx(file: string, hint?: string): Promise<SampleFile> {
   const shape = Array.from({ length: rank }, (_, i) => view.getUint32(4 * i, false));
   const sampleShape = shape.slice(1);
   const sampleBytes = elementCount(sampleShape) * type.size;
+  const headerBytes = 4 + 4 * rank;
+  let position = 0;
   return {
     file,
     dtype: type.dtype,
     sampleShape,
     size: shape[0]!,
+    async skip(count) {
+      if (count <= 0) return;
+      if (!gzipped) {
+        reader.close();
+        position += count;
+        reader = new StreamReader(createReadStream(file, { start: headerBytes + position * sampleBytes }));
+        return;
+      }
+      const chunk = Math.max(1, Math.floor((1 << 20) / Math.max(1, sampleBytes)));
+      for (let left = count; left > 0; left -= chunk) {
+        const want = Math.min(chunk, left) * sampleBytes;
+        const got = await reader.read(want);
+        if (got.length < want) throw fail('IDX data is shorter than its dimensions say', { expected: `${shape[0]} samples of ${sampleBytes} bytes` });
+      }
+      position += count;
+    },
     async read(count) {
       let bytes: Uint8Array;
       try {
@@ -154,6 +180,7 @@ async function openIdx(file: string, hint?: string): Promise<SampleFile> {
         throw fail(`cannot read IDX file: ${messageOf(cause)}`);
       }
       if (bytes.length < count * sampleBytes) throw fail('IDX data is shorter than its dimensions say', { expected: `${shape[0]} samples of ${sampleBytes} bytes` });
+      position += count;
       swapBytes(bytes, type.size);
       return bytes;
     },
@@ -178,6 +205,10 @@ function openNpy(file: string): SampleFile {
     dtype: layout.dtype,
     sampleShape,
     size,
+    skip(count) {
+      next += Math.max(0, count);
+      return Promise.resolve();
+    },
     read(count) {
       const bytes = new Uint8Array(count * sampleBytes);
       const got = readSync(fd, bytes, 0, bytes.length, layout.dataOffset + next * sampleBytes);
@@ -221,17 +252,20 @@ async function openSamples(spec: string, cwd: string): Promise<SampleFile> {
 
 /**
  * Float32 batches of a dataset's samples, read as they are needed: memory holds one batch, not the
- * dataset. Stops after `limit` samples; a consumer that stops early should `return()` the generator
+ * dataset. Reads samples [`start`, `limit`) (default all); a consumer that stops early should `return()` the generator
  * (a `for await` loop that breaks does), which closes the file.
  */
 export async function* streamDatasetSamples(spec: string, options: StreamSamplesOptions): AsyncGenerator<SampleBatch> {
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
     throw runtimeError({ reason: 'batch size must be a positive integer', actual: String(options.batchSize) });
   }
+  const first = options.start ?? 0;
+  if (!Number.isInteger(first) || first < 0) throw runtimeError({ reason: 'start must be an integer ≥ 0', actual: String(options.start) });
   const samples = await openSamples(spec, options.cwd ?? process.cwd());
   try {
     const total = Math.min(samples.size, options.limit ?? samples.size);
-    for (let start = 0; start < total; start += options.batchSize) {
+    if (first > 0 && first < total) await samples.skip(first);
+    for (let start = first; start < total; start += options.batchSize) {
       const count = Math.min(options.batchSize, total - start);
       const bytes = await samples.read(count);
       const chunk = { samples: Tensor.fromBytes(samples.dtype, [count, ...samples.sampleShape], bytes), labels: new Int32Array(count), size: count, sampleShape: samples.sampleShape };

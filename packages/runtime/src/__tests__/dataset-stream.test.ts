@@ -84,6 +84,44 @@ describe('streamDatasetSamples', () => {
     expect(await streamed('npy:npy-be', { batchSize: 3, limit: 9, cwd: work, sampleShape: [6] })).toEqual(little);
   });
 
+  it('starts at sample `start`: gzipped IDX (read through), plain IDX and NumPy (seeked), batches numbered from the dataset start', async () => {
+    const fromStart = (spec: string, start: number, limit: number, batchSize: number, sampleShape: number[], cwd?: string) => {
+      const all = [...datasetBatches(loadDataset(spec, { limit, ...(cwd ? { cwd } : {}) }), { batchSize: 1, sampleShape })].slice(start);
+      return all.flatMap((b) => [...(b.input.data() as Float32Array)]);
+    };
+    const gz = await streamed('fashion-mnist:test', { batchSize: 64, start: 128, limit: 300, sampleShape: [1, 28, 28] });
+    expect(gz.starts).toEqual([128, 192, 256]);
+    expect(gz.shapes.at(-1)).toEqual([44, 1, 28, 28]);
+    expect(gz.values).toEqual(fromStart('fashion-mnist:test', 128, 300, 64, [1, 28, 28]));
+
+    const count = 50;
+    const header = Buffer.alloc(16);
+    header.writeUInt32BE(0x00000803, 0);
+    header.writeUInt32BE(count, 4);
+    header.writeUInt32BE(2, 8);
+    header.writeUInt32BE(2, 12);
+    const data = Buffer.from(Array.from({ length: count * 4 }, (_, i) => (i * 7) % 256));
+    mkdirSync(join(work, 'start'), { recursive: true });
+    writeFileSync(join(work, 'start', 'images.idx'), Buffer.concat([header, data]));
+    const labels = Buffer.alloc(8 + count);
+    labels.writeUInt32BE(0x00000801, 0);
+    labels.writeUInt32BE(count, 4);
+    writeFileSync(join(work, 'start', 'labels.idx'), labels);
+    const idx = 'idx:images.idx,labels.idx';
+    const cwd = join(work, 'start');
+    const plain = await streamed(idx, { batchSize: 8, start: 13, cwd, sampleShape: [4] });
+    expect(plain.starts).toEqual([13, 21, 29, 37, 45]);
+    expect(plain.values).toEqual(fromStart(idx, 13, count, 8, [4], cwd));
+    expect((await streamed(idx, { batchSize: 8, start: 50, cwd })).shapes).toEqual([]);
+
+    writeNpy(Tensor.fromValues('float32', [count, 3], Array.from({ length: count * 3 }, (_, i) => i / 3)), join(cwd, 'x.npy'));
+    writeNpy(Tensor.fromValues('int32', [count], new Int32Array(count)), join(cwd, 'y.npy'));
+    const npy = await streamed('npy:.', { batchSize: 16, start: 32, limit: 45, cwd });
+    expect(npy.starts).toEqual([32]);
+    expect(npy.values).toEqual(fromStart('npy:.', 32, 45, 16, [3], cwd));
+    await expect(streamed(idx, { batchSize: 8, start: -1, cwd })).rejects.toThrow(/start must be an integer/);
+  });
+
   it('refuses unknown specs, missing files and a file shorter than its header says', async () => {
     const reason = async (spec: string, options: Partial<StreamSamplesOptions> = {}) => {
       const error = await streamed(spec, { batchSize: 4, cwd: work, ...options }).then(() => undefined, (e: unknown) => e);
