@@ -7,3 +7,4 @@ export { gptqQuantize, DEFAULT_GPTQ, type GptqOptions } from './gptq.js';
 export { quantizeGroupwise, rtnChooser, hqqChooser, type GroupParamsChooser } from './round-to-nearest.js';
 export { matMulNBitsTensors, packCodes, MATMUL_NBITS, MICROSOFT_DOMAIN, type MatMulNBitsTensors } from './matmul-nbits.js';
 export { collectHessians, type LayerHessian, type HessianOptions } from './activation-hessians.js';
+export { layerWaves } from './layer-waves.js';

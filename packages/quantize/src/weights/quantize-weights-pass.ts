@@ -18,6 +18,7 @@ import { BLOCKED_DEQUANTIZE_OPSET, insertDequantizeLinear } from './dequantize-w
 import { DEFAULT_GPTQ, gptqQuantize } from './gptq.js';
 import { DEFAULT_HQQ } from './hqq.js';
 import { findLinearLayers, type LinearLayer } from './linear-layers.js';
+import { layerWaves } from './layer-waves.js';
 import { replaceWithMatMulNBits } from './matmul-nbits.js';
 import type { GroupQuantizationScheme, QuantizedWeight } from './quantized-weight.js';
 import { hqqChooser, quantizeGroupwise, rtnChooser } from './round-to-nearest.js';
@@ -38,6 +39,7 @@ const options = {
   samples: option.integer({ default: 128, min: 1, help: 'GPTQ calibration samples' }),
   batchSize: option.integer({ default: 32, min: 1, help: 'GPTQ calibration batch size' }),
   seed: option.integer({ default: 0, help: 'seed of random calibration inputs' }),
+  sequential: option.boolean({ default: false, help: 'gptq: each layer\'s Hessian from the model with the layers before it already quantized (one ORT pass per wave of layers); false: all from the float model in one pass' }),
   damp: option.number({ default: DEFAULT_GPTQ.damp, min: 0, max: 1, help: 'GPTQ dampening, a fraction of the mean Hessian diagonal' }),
   hqqIterations: option.integer({ default: DEFAULT_HQQ.iterations, min: 1, max: 1000, help: 'HQQ optimisation steps per group' }),
 } as const;
@@ -101,22 +103,28 @@ export const quantizeWeights = definePass({
         reason: `opset ${model.opset('onnx') ?? '?'} < ${BLOCKED_DEQUANTIZE_OPSET}: DequantizeLinear has no block_size, so int8 weights are quantized per output channel (block-size=${context.options.blockSize} not used)`,
       });
     }
-    const hessians = method === 'gptq' ? await layerHessians(model, layers, context) : undefined;
+    const sequential = method === 'gptq' && context.options.sequential;
+    // Sequential GPTQ: one wave at a time, its Hessians from the model with the earlier waves quantized.
+    const waves = sequential ? layerWaves(layers) : [layers];
+    if (sequential) context.debug(`gptq sequential: ${layers.length} layers in ${waves.length} waves`);
     const spill = layers.some((layer) => !layer.tensor.isLoaded) ? new SpillFile() : undefined;
     const make = tensorMaker(spill);
     try {
-      for (const layer of layers) {
-        context.signal.throwIfAborted();
-        const scheme = schemeFor(layer, context, perChannel);
-        const quantized = quantizeLayer(layer, scheme, context, format, hessians);
-        const before = layer.tensor.byteLength;
-        const after = emit(model, layer, quantized, format, context, make);
-        context.statistic('layers-quantized');
-        context.statistic('weights-quantized', layer.k * layer.n);
-        context.statistic('weight-bytes-before', before);
-        context.statistic('weight-bytes-after', after);
-        context.debug(`${layer.node.name}: [${layer.k}×${layer.n}] ${method} ${scheme.bits}-bit groups of ${scheme.groupSize} → ${format} (${before} → ${after} bytes)`);
-        removeIfUnused(model, layer.weight);
+      for (const wave of waves) {
+        const hessians = method === 'gptq' ? await layerHessians(model, wave, context) : undefined;
+        for (const layer of wave) {
+          context.signal.throwIfAborted();
+          const scheme = schemeFor(layer, context, perChannel);
+          const quantized = quantizeLayer(layer, scheme, context, format, hessians);
+          const before = layer.tensor.byteLength;
+          const after = emit(model, layer, quantized, format, context, make);
+          context.statistic('layers-quantized');
+          context.statistic('weights-quantized', layer.k * layer.n);
+          context.statistic('weight-bytes-before', before);
+          context.statistic('weight-bytes-after', after);
+          context.debug(`${layer.node.name}: [${layer.k}×${layer.n}] ${method} ${scheme.bits}-bit groups of ${scheme.groupSize} → ${format} (${before} → ${after} bytes)`);
+          removeIfUnused(model, layer.weight);
+        }
       }
     } finally {
       spill?.close();
