@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelpassError } from '@modelpass/ir';
 import { writeOnnx } from '@modelpass/onnx';
 import { readNpy, runOrt } from '@modelpass/runtime';
-import { readTorchScript, writeTorchScript } from '@modelpass/torchscript';
+import { readTorchScript, writeTorchArchive, writeTorchScript } from '@modelpass/torchscript';
 import { PYTHON, runPython } from './torch/torch-fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -21,14 +21,37 @@ let dir: string;
 let caseCount: number;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'modelpass-torchscript-control-flow-'));
-  caseCount = Number(runPython(join(here, 'torch/make-control-flow.py'), [dir]).trim());
+  // TorchScript prints `a if t else b` as an if statement; a hand-written archive keeps the conditional expression.
+  writeTorchArchive(join(dir, 'ternary.pt'), {
+    prefix: 'ternary',
+    version: 3,
+    code: new Map([['code/__torch__.py', TERNARY_SOURCE]]),
+    data: { kind: 'object', className: '__torch__.Ternary', state: { kind: 'dict', entries: [[{ kind: 'string', value: 'training' }, { kind: 'bool', value: false }]] } },
+    constants: { kind: 'tuple', items: [] },
+    tensors: new Map(),
+  });
+  caseCount = Number(runPython(join(here, 'torch/make-control-flow.py'), [dir, `ternary=${join(dir, 'ternary.pt')}`]).trim());
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const TERNARY_SOURCE = [
+  'class Ternary(Module):',
+  '  __parameters__ = []',
+  '  __buffers__ = []',
+  '  training : bool',
+  '  def forward(self: __torch__.Ternary,',
+  '    x: Tensor) -> Tensor:',
+  '    y = torch.mul(x, 2.) if bool(torch.gt(torch.sum(x), 0)) else torch.sub(x, 1.)',
+  '    return torch.add(y, 1 if bool(torch.lt(torch.max(x), 3.)) else 2)',
+  '',
+].join('\n');
 
 /** Module → the control-flow ops its import must contain. */
 const MODULES: Array<[string, string[]]> = [
   ['if_both', ['onnx.If']],
   ['if_nested', ['onnx.If']],
+  ['if_scalar', ['onnx.If']],
+  ['ternary', ['onnx.If']],
   ['for_data', ['onnx.Loop']],
   ['for_step', ['onnx.Loop']],
   ['while_data', ['onnx.If', 'onnx.Loop']],

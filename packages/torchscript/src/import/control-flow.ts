@@ -161,6 +161,40 @@ export function lowerDataIf(cf: ControlFlowHost, stmt: Stmt & { kind: 'if' }, co
   return { kind: 'normal' };
 }
 
+/** `a if <tensor> else b` → an If with one output (each side evaluated in its own branch). */
+export function lowerDataTernary(cf: ControlFlowHost, expr: Expr & { kind: 'ternary' }, condition: TensorValue, env: Env): TensorValue {
+  const snapshot = listSnapshot(env);
+  const sides = ([['then_branch', expr.then], ['else_branch', expr.otherwise]] as const).map(([name, side]) => {
+    const graph = new Graph(name);
+    const value = inGraph(cf, graph, () => cf.evaluate(side, env));
+    return { graph, value };
+  });
+  checkLists(cf, expr.at, snapshot, 'a conditional expression on tensor data');
+  const [then, otherwise] = sides as [{ graph: Graph; value: ScriptValue }, { graph: Graph; value: ScriptValue }];
+  const outputs = sides.map((side, i) =>
+    inGraph(cf, side.graph, () => {
+      const value = asTensor(cf, expr.at, 'the conditional expression', side.value, sides[1 - i]!.value);
+      side.graph.addOutput(subgraphOutput(cf, side.graph, expr.at, value));
+      return value;
+    }),
+  );
+  const [a, b] = outputs as [TensorValue, TensorValue];
+  if (a.dtype && b.dtype && a.dtype !== b.dtype) cf.fail(expr.at, `the conditional expression is ${a.dtype} on one side and ${b.dtype} on the other`);
+  const node = cf.host.builder.node('onnx.If', [boolCondition(cf, expr.at, condition)], { then_branch: attrs.graph(then.graph), else_branch: attrs.graph(otherwise.graph) }, {
+    outputs: 1,
+    loc: { file: expr.at.file, line: expr.at.line, column: expr.at.column },
+  });
+  const rank = a.rank !== undefined && a.rank === b.rank ? a.rank : undefined;
+  const dtype = a.dtype ?? b.dtype;
+  const output = node.output(0);
+  if (dtype) output.type = tensorType(dtype, rank === undefined ? null : new Array(rank).fill(null));
+  const result: TensorValue = { kind: 'tensor', value: output };
+  if (rank !== undefined) result.rank = rank;
+  if (dtype) result.dtype = dtype;
+  if (a.scalarInt && b.scalarInt) result.scalarInt = true;
+  return result;
+}
+
 /** Names a loop body binds (assignments, loop targets), nested blocks included. */
 function assignedNames(body: readonly Stmt[], into = new Set<string>()): Set<string> {
   const targets = (target: Expr): void => {

@@ -10,7 +10,7 @@ import type { PickleValue } from '../pickle/pickle-value.js';
 import { type Expr, type FunctionDef, type SourcePosition, type Stmt } from '../script/ast.js';
 import { atenLowerings } from './aten-registry.js';
 import type { CodeIndex } from './code-index.js';
-import { lowerDataIf, lowerDataLoop, rangeTripCount, type ControlFlowHost, type Env, type LoopPlan, type Signal } from './control-flow.js';
+import { lowerDataIf, lowerDataLoop, lowerDataTernary, rangeTripCount, type ControlFlowHost, type Env, type LoopPlan, type Signal } from './control-flow.js';
 import { LoweringContext } from './lowering.js';
 import { opaqueAtenOp } from './opaque-op.js';
 import { pythonBinary, pythonUnary, truthy } from './python-semantics.js';
@@ -139,9 +139,12 @@ export class Interpreter implements ControlFlowHost {
         return { kind: stmt.kind };
       case 'raise':
         return this.raised(stmt.at, '');
-      case 'assert':
-        if (!this.condition(stmt.condition, env, 'assert')) this.fail(stmt.at, 'an assert in the model fails while importing');
+      case 'assert': {
+        // An assert on tensor data checks nothing in ONNX (no exceptions there), like a raising branch.
+        const condition = this.evaluate(stmt.condition, env);
+        if (condition.kind !== 'tensor' && !truthy(condition)) this.fail(stmt.at, 'an assert in the model fails while importing');
         return NORMAL;
+      }
       case 'def':
       case 'class':
         return this.fail(stmt.def.at, `nested ${stmt.kind} definitions are not supported`);
@@ -158,14 +161,6 @@ export class Interpreter implements ControlFlowHost {
     if (step!.kind !== 'int') this.fail(call.at, 'a range() step computed from tensors is not supported (its sign decides the loop)');
     const stepValue = (step as ScriptValue & { kind: 'int' }).value;
     return { stmt, tripCount: rangeTripCount(this, call.at, start!, stop!, stepValue), condition: null, counter: { target: stmt.target, start: start!, step: stepValue } };
-  }
-
-  private condition(expr: Expr, env: Env, what: string): boolean {
-    const value = this.evaluate(expr, env);
-    if (value.kind === 'tensor') {
-      this.fail(expr.at, `an '${what}' whose condition depends on tensor data is not supported yet (it would become an If/Loop node)`);
-    }
-    return truthy(value);
   }
 
   private assign(target: Expr, value: ScriptValue, env: Env, at: SourcePosition): void {
@@ -226,8 +221,11 @@ export class Interpreter implements ControlFlowHost {
           return shortCircuit ? left : this.evaluate(expr.right, env);
         }
         return this.binary(expr.op, this.evaluate(expr.left, env), this.evaluate(expr.right, env), expr.at);
-      case 'ternary':
-        return this.condition(expr.condition, env, 'if') ? this.evaluate(expr.then, env) : this.evaluate(expr.otherwise, env);
+      case 'ternary': {
+        const condition = this.evaluate(expr.condition, env);
+        if (condition.kind === 'tensor') return lowerDataTernary(this, expr, condition, env);
+        return truthy(condition) ? this.evaluate(expr.then, env) : this.evaluate(expr.otherwise, env);
+      }
       case 'slice':
         return this.fail(expr.at, 'a slice outside a subscript');
     }

@@ -1,7 +1,8 @@
-"""usage: /usr/bin/python3 make-control-flow.py OUT_DIR
+"""usage: /usr/bin/python3 make-control-flow.py OUT_DIR [NAME=ARCHIVE.pt ...]
 Scripted modules whose branches and loops depend on tensor data (they become ONNX If / Loop): for
 each NAME, NAME.pt and, per input case i, NAME.input<i>.npy and NAME.expected<i>.npy (torch's output).
-The inputs are picked so both sides of every branch and several trip counts are taken."""
+The inputs are picked so both sides of every branch and several trip counts are taken. Each extra
+NAME=ARCHIVE.pt (TorchScript source written by the test itself) is torch.jit.load-ed and run the same way."""
 import sys
 from typing import List
 
@@ -75,6 +76,14 @@ class WhileData(torch.nn.Module):
         return h * float(i)
 
 
+class IfScalar(torch.nn.Module):
+    """Python floats bound on tensor data (If outputs made from numbers)."""
+    def forward(self, x):
+        s = 2.0 if bool(x.sum() > 0) else -1.0
+        y = x * s
+        return torch.relu(y) if bool(y.mean() > 0) else y
+
+
 class IfList(torch.nn.Module):
     """Appends to a Python list on tensor data: refused (lists are import-time values)."""
     def forward(self, x):
@@ -87,18 +96,20 @@ class IfList(torch.nn.Module):
 
 
 MODULES = {
-    'if_both': IfBoth, 'if_nested': IfNested, 'if_checked': IfChecked,
+    'if_both': IfBoth, 'if_nested': IfNested, 'if_checked': IfChecked, 'if_scalar': IfScalar,
     'for_data': ForData, 'for_step': ForStep, 'while_data': WhileData, 'if_list': IfList,
 }
 
 
-def main(out_dir):
+def main(out_dir, extra):
     torch.manual_seed(0)
     base = torch.randn(2, 8)
     cases = [base, -base.abs() - 0.5, base * 4.0, torch.zeros(2, 8)]
-    for name, cls in MODULES.items():
-        module = torch.jit.script(cls().eval())
-        module.save(f"{out_dir}/{name}.pt")
+    modules = [(name, torch.jit.script(cls().eval())) for name, cls in MODULES.items()]
+    modules += [(spec.split('=', 1)[0], torch.jit.load(spec.split('=', 1)[1])) for spec in extra]
+    for name, module in modules:
+        if name in MODULES:
+            module.save(f"{out_dir}/{name}.pt")
         for i, x in enumerate(cases):
             np.save(f"{out_dir}/{name}.input{i}.npy", x.numpy())
             with torch.no_grad():
@@ -107,4 +118,4 @@ def main(out_dir):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2:])
