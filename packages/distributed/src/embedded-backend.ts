@@ -4,6 +4,7 @@ import { messageOf } from './errors.js';
 import { runJob, type JobHandlers } from './job-handlers.js';
 import { defaultJobHandlers } from './default-handlers.js';
 import type { JobKind, JobRequest } from './job-types.js';
+import { releaseWorkerSessions } from './worker-sessions.js';
 
 export interface EmbeddedBackendOptions {
   readonly handlers?: JobHandlers;
@@ -50,5 +51,8 @@ export class EmbeddedBackend implements JobBackend {
     }
   }
 
-  async close(): Promise<void> {}
+  /** Frees the sessions the handlers kept open between jobs. */
+  async close(): Promise<void> {
+    await releaseWorkerSessions();
+  }
 }

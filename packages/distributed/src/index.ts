@@ -35,3 +35,5 @@ export { batchOutputs, convertBatch, type BatchItem, type BatchOutcome } from '.
 export { parseRedisUrl, probeRedis, type RedisConnection } from './redis-connection.js';
 export { distributedError } from './errors.js';
 export { withStatisticsCollector } from '@modelpass/quantize';
+export { SessionCache, type SessionCacheStats } from './session-cache.js';
+export { releaseWorkerSessions, workerSessionStats, CACHED_CALIBRATION_MODELS, CACHED_EVALUATION_MODELS, type WorkerSessionStats } from './worker-sessions.js';

@@ -7,6 +7,7 @@ import { DEFAULT_QUEUE } from './bullmq-backend.js';
 import { defaultJobHandlers } from './default-handlers.js';
 import { runJob, type JobHandlers } from './job-handlers.js';
 import { parseRedisUrl, probeRedis } from './redis-connection.js';
+import { releaseWorkerSessions } from './worker-sessions.js';
 
 export interface WorkerOptions {
   readonly redis: string;
@@ -52,5 +53,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   worker.on('failed', (job, error) => log(`job ${job?.id} ${job?.name} failed: ${error.message.split('\n')[0]}`));
   worker.on('error', (error) => log(`worker error: ${error.message}`));
   await worker.waitUntilReady();
-  return { close: () => worker.close() };
+  return {
+    close: async () => {
+      await worker.close();
+      await releaseWorkerSessions();
+    },
+  };
 }

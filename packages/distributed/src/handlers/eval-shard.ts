@@ -1,13 +1,15 @@
 /**
  * `eval-shard`: top-1 counts of a model on samples [start, end) of a labelled dataset, in batches
  * that start where a single-process evaluation's batches start (shards are whole batches), so the
- * engine sees the same batches and the merged counts equal the single run's.
+ * engine sees the same batches and the merged counts equal the single run's. ORT sessions stay open
+ * for the next shard of the same model file (`evaluationEngine`, keyed by path, mtime and size).
  */
 import { performance } from 'node:perf_hooks';
 import { Tensor, byteLengthOf, elementCount } from '@modelpass/ir';
-import { evaluateAccuracy, loadDataset, type LabelledDataset } from '@modelpass/runtime';
+import { defaultEngineFor, evaluateAccuracy, loadDataset, type LabelledDataset } from '@modelpass/runtime';
 import { distributedError } from '../errors.js';
 import type { EvalShardJob, EvalShardResult } from '../job-types.js';
+import { evaluationEngine } from '../worker-sessions.js';
 
 /** Samples [start, end) of a dataset loaded up to `end`. */
 export function sliceDataset(dataset: LabelledDataset, start: number, end: number): LabelledDataset {
@@ -30,7 +32,7 @@ export async function evalShard(job: EvalShardJob): Promise<EvalShardResult> {
   const loaded = performance.now();
   const result = await evaluateAccuracy(job.model, dataset, {
     datasetName: job.dataset,
-    ...(job.engine ? { engine: job.engine } : {}),
+    engine: (job.engine ?? defaultEngineFor(job.model)) === 'ort' ? evaluationEngine() : job.engine ?? defaultEngineFor(job.model),
     ...(job.batchSize !== undefined ? { batchSize: job.batchSize } : {}),
     ...(job.normalization ? { normalization: job.normalization } : {}),
     ...(job.layout ? { layout: job.layout } : {}),

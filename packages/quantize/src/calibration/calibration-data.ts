@@ -83,6 +83,7 @@ const datasetSpec: CalibrationSource = {
           const stream = streamDatasetSamples(spec, {
             batchSize,
             limit: samplesToRead(input, options.samples),
+            ...(options.firstSample ? { start: options.firstSample } : {}),
             sampleShape: input.sampleShape,
             ...(options.cwd ? { cwd: options.cwd } : {}),
             ...(options.normalization ? { normalization: options.normalization } : {}),

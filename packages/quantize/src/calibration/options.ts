@@ -23,6 +23,11 @@ export interface CalibrationOptions {
   readonly samples: number;
   /** Samples per ORT run (default 64). A model with a fixed batch dimension uses its own, and `samples` is rounded up to whole batches. */
   readonly batchSize?: number | undefined;
+  /**
+   * A dataset spec's batches start at this sample (default 0; seeks where the file allows, see the
+   * runtime's `streamDatasetSamples`). Distributed calibration shards set it; other sources ignore it.
+   */
+  readonly firstSample?: number | undefined;
   /** Seed of the random inputs used when no dataset is given (default 0). */
   readonly seed?: number | undefined;
   /** `percentile`: the share of values (in %) the range keeps (default 99.999). */
