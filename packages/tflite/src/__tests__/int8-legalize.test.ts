@@ -120,3 +120,36 @@ describe('legalize-tflite on a weight-only model (int8 weights, float activation
     expect(reals).toEqual(dequantizeLinear(integers, scales, zeros, { axis: 0 }).toNumbers());
   });
 });
+
+describe('unsupported-int8', () => {
+  /** x → Q/DQ → Exp → Q/DQ → Relu: Exp has no int8 lowering. */
+  function expModel(): Model {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [1, 4]));
+    const s = b.constant(Tensor.scalar('float32', X_SCALE));
+    const z = b.constant(Tensor.scalar('uint8', 128));
+    const xr = b.op1('onnx.DequantizeLinear', [b.op1('onnx.QuantizeLinear', [x, s, z], {}, { name: 'x_q' }), s, z], {}, { name: 'x_dq' });
+    const exp = b.op1('onnx.Exp', [xr], {}, { name: 'exp' });
+    const t = b.constant(Tensor.scalar('float32', Y_SCALE));
+    const u = b.constant(Tensor.scalar('uint8', 0));
+    const er = b.op1('onnx.DequantizeLinear', [b.op1('onnx.QuantizeLinear', [exp, t, u], {}, { name: 'e_q' }), t, u], {}, { name: 'e_dq' });
+    b.output(b.op1('onnx.Relu', [er], {}, { name: 'relu' }));
+    const model = b.model({ onnx: 17 });
+    inferShapes(model, { mode: 'refresh' });
+    return model;
+  }
+
+  it('error (default) names the node and the option; float runs it between DEQUANTIZE and QUANTIZE', async () => {
+    const error = await legalize(expModel()).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect((error as Error).message).toMatch(/node 'exp' \(onnx\.Exp\).*no int8 TFLite lowering/);
+    expect((error as Error).message).toMatch(/unsupported-int8=float/);
+    const model = expModel();
+    const statistics = await legalize(model, 'unsupported-int8=float');
+    expect(statistics.get('float-ops-in-int8-model')).toBeGreaterThanOrEqual(1);
+    const ops = model.graph.nodeList().map((node) => `${node.op.slice(7)}:${typeOf(node.inputs[0]).dtype}`);
+    expect(ops.slice(0, 4)).toEqual(['QUANTIZE:float32', 'DEQUANTIZE:int8', 'EXP:float32', 'QUANTIZE:float32']);
+  });
+});

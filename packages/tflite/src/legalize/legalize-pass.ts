@@ -23,6 +23,7 @@ export const legalizeTflite = definePass({
     ioLayout: option.enum(['nchw', 'nhwc'], { default: 'nchw', help: 'layout of image-like graph inputs and outputs' }),
     groupedConv: option.enum(['split', 'native'], { default: 'split', help: 'grouped convolutions: one CONV_2D per group, or one grouped CONV_2D' }),
     ioType: option.enum(['float', 'int8'], { default: 'float', help: 'quantized models: float32 graph inputs/outputs (QUANTIZE/DEQUANTIZE at the edges) or int8 ones where the model quantizes an input first / dequantizes an output last' }),
+    unsupportedInt8: option.enum(['error', 'float'], { default: 'error', help: 'quantized ops with no int8 TFLite lowering (or asymmetric weights): report them, or run them in float between DEQUANTIZE and QUANTIZE' }),
     optimize: option.boolean({ default: false, help: 'run the optimize preset first (every fusion, canonicalize, cse); by default only fold-shapes, fold-constants and fuse-bn run' }),
   },
   statistics: ['nodes-lowered', 'activations-fused', 'transposes-inside', 'transposes-at-boundary', 'transposes-estimated', 'int8-ops', 'float-ops-in-int8-model', 'requantizations', 'int8-weights', 'hybrid-ops'],
@@ -38,7 +39,7 @@ export const legalizeTflite = definePass({
     for (const pass of preparation) await runNested(pass as Pass<OptionSpecs>, model, context, { forward: new Set() });
     keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
     if (quantized) {
-      const prepared = prepareQuantizedForTflite(model, { ioType: context.options.ioType as 'float' | 'int8' });
+      const prepared = prepareQuantizedForTflite(model, { ioType: context.options.ioType as 'float' | 'int8', unsupportedInt8: context.options.unsupportedInt8 as 'error' | 'float' });
       context.statistic('int8-ops', prepared.int8Nodes);
       context.statistic('float-ops-in-int8-model', prepared.floatNodes);
     }

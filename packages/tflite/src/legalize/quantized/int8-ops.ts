@@ -67,10 +67,8 @@ export function int8Ops(): string[] {
   return [...INT8_OPS.keys()].sort();
 }
 
-/** Why the quantized `node` cannot become an int8 TFLite op, or undefined. */
-export function int8Problem(node: Node): string | undefined {
-  const check = INT8_OPS.get(node.op);
-  if (!check) return `${node.op} on quantized values has no int8 TFLite lowering here (supported: ${int8Ops().map((op) => op.slice(5)).join(', ')})`;
+/** Why a quantized value `node` reads or writes cannot be a TFLite int8 tensor (int16, per-channel activations), or undefined. */
+export function int8ActivationProblem(node: Node): string | undefined {
   for (const value of [...node.inputs, ...node.outputs]) {
     const quant = quantOf(value);
     if (!quant || value!.isConstant) continue;
@@ -78,5 +76,17 @@ export function int8Problem(node: Node): string | undefined {
     if (dtype !== 'int8' && dtype !== 'uint8') return `${dtype} activation '${value!.name}': only 8-bit activations become TFLite int8 tensors (int16x8 is not targeted yet)`;
     if (quant.axis !== undefined) return `activation '${value!.name}' is quantized per channel; TFLite activations are quantized per tensor`;
   }
+  return undefined;
+}
+
+/** Why the quantized `node`'s op cannot be an int8 TFLite op here (no int8 lowering, asymmetric weights, …), or undefined: the node could still run in float. */
+export function int8OpProblem(node: Node): string | undefined {
+  const check = INT8_OPS.get(node.op);
+  if (!check) return `${node.op} on quantized values has no int8 TFLite lowering here (supported: ${int8Ops().map((op) => op.slice(5)).join(', ')})`;
   return check(node);
+}
+
+/** Why the quantized `node` cannot become an int8 TFLite op, or undefined. */
+export function int8Problem(node: Node): string | undefined {
+  return int8ActivationProblem(node) ?? int8OpProblem(node);
 }

@@ -1,11 +1,13 @@
 import { attrs, Builder, isTensorType, ModelpassError, Tensor, tensorType, type DiagnosticInit, type Graph, type Model, type Node, type TensorType, type Value } from '@modelpass/ir';
 import { foldBoundaryQuantizers, qdqNodeParams } from './boundary-qdq.js';
-import { int8Problem } from './int8-ops.js';
+import { int8ActivationProblem, int8OpProblem } from './int8-ops.js';
 import { dequantizeTensor, holdsReals, quantOf, realType } from './quant-values.js';
 
 export interface QuantizedPrepareOptions {
   /** `float` (default): graph inputs/outputs stay float32 (QUANTIZE/DEQUANTIZE at the edges); `int8`: inputs the model quantizes right away and outputs it dequantizes last are int8 tensors. */
   readonly ioType: 'float' | 'int8';
+  /** `error` (default): a quantized op with no int8 TFLite lowering (or asymmetric weights) is reported; `float`: it runs in float between DEQUANTIZE and QUANTIZE. */
+  readonly unsupportedInt8?: 'error' | 'float';
 }
 
 export interface QuantizedPrepareResult {
@@ -47,8 +49,11 @@ function touchesQuant(node: Node): boolean {
   return [...node.inputs, ...node.outputs].some((value) => quantOf(value) !== undefined);
 }
 
-/** Every problem before anything changes: Q/DQ nodes TFLite cannot express, int8 nodes without an int8 kernel. */
-function quantizedProblems(graph: Graph): DiagnosticInit[] {
+/**
+ * Every problem before anything changes: Q/DQ nodes TFLite cannot express, int8 nodes without an int8
+ * kernel. With `inFloat`, nodes whose only problem is their op (not their activations) go there instead.
+ */
+function quantizedProblems(graph: Graph, inFloat?: Set<Node>): DiagnosticInit[] {
   const problems: DiagnosticInit[] = [];
   const report = (node: Node, reason: string) => problems.push({ reason, location: node.location, source: '@modelpass/tflite', code: 'tflite/unmappable' });
   for (const node of graph.nodes()) {
@@ -68,8 +73,14 @@ function quantizedProblems(graph: Graph): DiagnosticInit[] {
       continue;
     }
     if (!isInt8Node(node)) continue;
-    const problem = int8Problem(node);
-    if (problem) report(node, problem);
+    const activation = int8ActivationProblem(node);
+    if (activation) {
+      report(node, activation);
+      continue;
+    }
+    const op = int8OpProblem(node);
+    if (op && inFloat) inFloat.add(node);
+    else if (op) report(node, op);
   }
   return problems;
 }
@@ -164,10 +175,11 @@ function int8Boundaries(graph: Graph): { inputs: string[]; outputs: string[] } {
 export function prepareQuantizedForTflite(model: Model, options: QuantizedPrepareOptions = { ioType: 'float' }): QuantizedPrepareResult {
   const graph = model.graph;
   foldBoundaryQuantizers(graph);
-  const problems = quantizedProblems(graph);
+  const inFloat = options.unsupportedInt8 === 'float' ? new Set<Node>() : undefined;
+  const problems = quantizedProblems(graph, inFloat);
   if (problems.length > 0) {
     throw new ModelpassError([
-      { reason: `${problems.length} quantized node(s) cannot become int8 TFLite ops; nothing was written`, source: '@modelpass/tflite', code: 'tflite/unmappable', hint: 'the int8 section of @modelpass/tflite lists what maps' },
+      { reason: `${problems.length} quantized node(s) cannot become int8 TFLite ops; nothing was written`, source: '@modelpass/tflite', code: 'tflite/unmappable', hint: 'the int8 section of @modelpass/tflite lists what maps; unsupported-int8=float runs such ops in float between DEQUANTIZE and QUANTIZE' },
       ...problems,
     ]);
   }
@@ -175,7 +187,7 @@ export function prepareQuantizedForTflite(model: Model, options: QuantizedPrepar
   let floatNodes = 0;
   for (const node of graph.nodeList()) {
     if (QDQ.has(node.op) || !touchesQuant(node)) continue;
-    if (isInt8Node(node)) int8Nodes++;
+    if (isInt8Node(node) && !inFloat?.has(node)) int8Nodes++;
     else {
       runInFloat(node);
       floatNodes++;
