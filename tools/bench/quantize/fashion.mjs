@@ -65,7 +65,7 @@ async function sampleShapeOf(path) {
 }
 
 /** Measures every network; `log` gets one line per step. */
-export async function runFashion({ networks, samples, batch, runs, warmup, work, passes, log }) {
+export async function runFashion({ networks, variants, samples, batch, runs, warmup, work, passes, log }) {
   const results = [];
   for (const network of networks) {
     const fp32 = join(ROOT, 'fixtures/models', network, 'model.onnx');
@@ -74,7 +74,7 @@ export async function runFashion({ networks, samples, batch, runs, warmup, work,
     info.peer = peer(network, samples, batch, runs, warmup);
     info.fp32Accuracy = JSON.parse(cli('eval', fp32, '--dataset', 'fashion-mnist:test', '--json')).accuracy;
     const feeds = { input: testBatch(await sampleShapeOf(fp32), batch) };
-    for (const variant of fashionVariants(samples)) {
+    for (const variant of fashionVariants(samples).filter((v) => !variants?.length || variants.includes(v.id))) {
       const row = { ...variant };
       info.variants.push(row);
       const missing = missingPass(variant.pipeline, passes);

@@ -11,7 +11,7 @@
 //
 //   NX_DAEMON=false npx nx run @modelpass/cli:build
 //   node tools/bench/quantize/run.mjs [--parts fashion,torchvision,memory] [--networks fashion-resnet,...]
-//     [--samples 512] [--batch 64] [--runs 40] [--warmup 5]
+//     [--variants static-percentile,...] [--samples 512] [--batch 64] [--runs 40] [--warmup 5]
 //     [--tv-networks resnet18,...] [--tv-methods minmax,...] [--tv-samples 64] [--tv-batch 1] [--tv-runs 20]
 //     [--memory-model fixtures/models/fashion-resnet/model.onnx] [--memory-samples 100,2000] [--memory-repeat 1]
 //     [--out tools/bench/quantize/RESULTS.md] [--json FILE] [--cli PATH/TO/bin.js]
@@ -31,6 +31,8 @@ const list = (name, fallback) => flag(name, fallback.join(',')).split(',').map((
 const settings = {
   parts: list('parts', ['fashion', 'torchvision', 'memory']),
   networks: list('networks', FASHION_NETWORKS),
+  // Fashion variant ids (static-percentile, static-minmax, …, dynamic, weights-int8, weights-int4, float16); all when not given.
+  variants: list('variants', []),
   samples: Number(flag('samples', '512')),
   batch: Number(flag('batch', '64')),
   runs: Number(flag('runs', '40')),
@@ -71,7 +73,7 @@ const started = Date.now();
 
 const results = { settings, machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, onnxruntime-node ${ort.env.versions?.common ?? ''}`, date: new Date().toISOString().slice(0, 10) };
 if (settings.parts.includes('fashion')) {
-  results.fashion = await runFashion({ networks: settings.networks, samples: settings.samples, batch: settings.batch, runs: settings.runs, warmup: settings.warmup, work: WORK, passes, log });
+  results.fashion = await runFashion({ networks: settings.networks, variants: settings.variants, samples: settings.samples, batch: settings.batch, runs: settings.runs, warmup: settings.warmup, work: WORK, passes, log });
 }
 if (settings.parts.includes('torchvision')) {
   results.torchvision = await runTorchvision({ networks: settings.tvNetworks, methods: settings.tvMethods, samples: settings.tvSamples, evalSamples: settings.tvEvalSamples, batch: settings.tvBatch, runs: settings.tvRuns, warmup: settings.tvWarmup, work: WORK, passes, log });
