@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import type { Model } from '@modelpass/ir';
-import { BullmqBackend, EmbeddedBackend, defaultJobHandlers, defaultSharedFolder, distributedStatisticsCollector, withStatisticsCollector, type ConvertHooks, type JobBackend } from '@modelpass/distributed';
+import { BullmqBackend, EmbeddedBackend, defaultJobHandlers, defaultSharedFolder, distributedStatisticsCollector, distributedTrainingRunner, withStatisticsCollector, withTrainingRunner, type ConvertHooks, type JobBackend } from '@modelpass/distributed';
 import { flagList, flagString, type FlagSpec, type ParsedArgs } from './args.js';
 import type { CliIO } from './cli-io.js';
 import { environmentWithPlugins } from './environment.js';
@@ -60,14 +60,25 @@ export async function distributedFromFlags(args: ParsedArgs, io: CliIO): Promise
 }
 
 /**
- * Runs `body` (a pipeline) with quantize-static's calibration sharded as the flags ask; without
- * --redis/--shards it just runs it.
+ * Runs `body` (a pipeline) with quantize-static's calibration sharded as the flags ask, and with
+ * --redis the `train` pass trained data-parallel on the workers (`--shards` data shards, default 2
+ * for training: weights averaged each epoch); without --redis/--shards it just runs it.
  */
 export async function withDistributedCalibration<T>(args: ParsedArgs, io: CliIO, body: () => Promise<T>): Promise<T> {
   const settings = await distributedFromFlags(args, io);
   if (!settings) return body();
   try {
     const collector = distributedStatisticsCollector({ backend: settings.backend, shards: settings.shards, sharedFolder: settings.sharedFolder });
+    if (flagString(args, 'redis') !== undefined) {
+      const runner = distributedTrainingRunner({
+        backend: settings.backend,
+        shards: positiveIntegerFlag(args, 'shards') ?? 2,
+        sharedFolder: settings.sharedFolder,
+        cwd: io.cwd,
+        onRound: (round) => io.stderr(`train: round ${round.round} on ${settings.backend.description}: mean loss ${round.meanLosses.map((l) => l.toFixed(4)).join(', ')} (${round.seconds.toFixed(1)} s) -> ${round.checkpoint}`),
+      });
+      return await withTrainingRunner(runner, () => withStatisticsCollector(collector, body));
+    }
     return await withStatisticsCollector(collector, body);
   } finally {
     await settings.backend.close();

@@ -6,11 +6,12 @@
  * shared folder. The same seed gives the same checkpoints on any backend and any number of
  * workers; one shard is plain `trainSteps` on that data. Momentum restarts each round.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Tensor, type Model } from '@modelpass/ir';
-import { readOnnx, writeOnnx } from '@modelpass/onnx';
+import { Tensor, writeFileAtomic, type Model } from '@modelpass/ir';
+import { encodeOnnx, readOnnx } from '@modelpass/onnx';
 import { loadDataset } from '@modelpass/runtime';
 import type { JobBackend } from './backend.js';
 import { distributedError } from './errors.js';
@@ -36,6 +37,13 @@ export interface DataParallelTrainingOptions {
   readonly seed?: number;
   /** Shared folder for the checkpoints (`round-000.onnx` is the start) and the shards' trained models. */
   readonly checkpointFolder: string;
+  /**
+   * Continue from the last `round-NNN.onnx` in `checkpointFolder` when its `run.json` records the
+   * same start model, data, shards and settings (default true); the finished run is bit-identical
+   * to an uninterrupted one (each round is a function of its checkpoint). A different run there is
+   * an error, not overwritten.
+   */
+  readonly resume?: boolean;
   readonly onRound?: (round: RoundRecord) => void;
 }
 
@@ -43,6 +51,8 @@ export interface RoundRecord {
   readonly round: number;
   /** Mean training loss of each shard in this round, in shard order. */
   readonly meanLosses: readonly number[];
+  /** Optimizer steps each shard took in this round, in shard order. */
+  readonly steps: readonly number[];
   readonly checkpoint: string;
   readonly shards: readonly ShardTiming[];
   readonly seconds: number;
@@ -52,6 +62,17 @@ export interface DataParallelTrainingResult {
   readonly model: Model;
   readonly checkpoint: string;
   readonly rounds: readonly RoundRecord[];
+  /** Rounds taken from an earlier run's checkpoints (0 when it started from the beginning). */
+  readonly resumedRounds: number;
+}
+
+const RUN_FILE = 'run.json';
+
+/** Writes `model` as ONNX atomically (temporary file, then rename): a killed run leaves whole checkpoints only. */
+function writeCheckpointModel(model: Model, file: string): Uint8Array {
+  const bytes = encodeOnnx(model);
+  writeFileAtomic(file, bytes);
+  return bytes;
 }
 
 const checkpointName = (round: number) => `round-${String(round).padStart(3, '0')}.onnx`;
@@ -78,7 +99,8 @@ export function averageWeights(base: Model, trained: readonly Model[]): number {
   return averaged;
 }
 
-export async function trainDataParallel(backend: JobBackend, modelPath: string, options: DataParallelTrainingOptions): Promise<DataParallelTrainingResult> {
+/** Trains `modelOrPath` (a file, or a model in memory) data-parallel on `backend`; see the file comment. */
+export async function trainDataParallel(backend: JobBackend, modelOrPath: Model | string, options: DataParallelTrainingOptions): Promise<DataParallelTrainingResult> {
   if (!(Number.isInteger(options.rounds) && options.rounds >= 1)) throw distributedError({ reason: `rounds is ${options.rounds}`, expected: 'an integer ≥ 1', code: 'distributed/option' });
   const cwd = resolve(options.cwd ?? process.cwd());
   const size = loadDataset(options.dataset, { cwd, ...(options.samples !== undefined ? { limit: options.samples } : {}) }).size;
@@ -86,11 +108,34 @@ export async function trainDataParallel(backend: JobBackend, modelPath: string, 
   const ranges = planShards(size, { shards: options.shards ?? 2, align: batchSize });
   const folder = resolve(cwd, options.checkpointFolder);
   mkdirSync(folder, { recursive: true });
-  let checkpoint = join(folder, checkpointName(0));
-  let model = readOnnx(resolve(cwd, modelPath));
-  writeOnnx(model, checkpoint);
+  const start = typeof modelOrPath === 'string' ? readOnnx(resolve(cwd, modelOrPath)) : modelOrPath;
+  const startBytes = encodeOnnx(start);
+  const run = {
+    model: createHash('sha256').update(startBytes).digest('hex'),
+    dataset: options.dataset, cwd, size, ranges, batchSize, epochsPerRound: options.epochsPerRound ?? 1,
+    lr: options.lr, momentum: options.momentum ?? 0, weightDecay: options.weightDecay ?? 0, seed: options.seed ?? 0,
+  };
+  const runFile = join(folder, RUN_FILE);
+  let first = 0;
+  if (existsSync(runFile)) {
+    const previous = readFileSync(runFile, 'utf8');
+    if (previous !== JSON.stringify(run)) {
+      throw distributedError({ reason: `checkpoint folder '${folder}' holds another training run (its ${RUN_FILE} records a different start model, data, shards or settings)`, location: { file: runFile }, hint: 'use an empty folder, or the same model and options to resume', code: 'distributed/option' });
+    }
+    if (options.resume ?? true) while (first < options.rounds && existsSync(join(folder, checkpointName(first + 1)))) first++;
+  } else {
+    writeFileAtomic(runFile, JSON.stringify(run));
+  }
+  let checkpoint = join(folder, checkpointName(first));
+  let model: Model;
+  if (first === 0) {
+    writeFileAtomic(checkpoint, startBytes);
+    model = start;
+  } else {
+    model = readOnnx(checkpoint);
+  }
   const rounds: RoundRecord[] = [];
-  for (let round = 0; round < options.rounds; round++) {
+  for (let round = first; round < options.rounds; round++) {
     const started = performance.now();
     const scratch = join(folder, `.round-${String(round).padStart(3, '0')}`);
     mkdirSync(scratch, { recursive: true });
@@ -107,22 +152,24 @@ export async function trainDataParallel(backend: JobBackend, modelPath: string, 
       const trained: Model[] = [];
       const shards: ShardTiming[] = [];
       const meanLosses: number[] = [];
+      const steps: number[] = [];
       outcomes.forEach((outcome, index) => {
         if (!outcome.ok) throw distributedError({ reason: `training round ${round + 1}, shard ${index + 1}/${ranges.length} (samples ${ranges[index]!.start}–${ranges[index]!.end - 1}) failed on ${backend.description}: ${outcome.error}`, code: 'distributed/job-failed' });
         trained.push(readOnnx(outcome.result.output));
         meanLosses.push(outcome.result.meanLoss);
+        steps.push(outcome.result.steps);
         shards.push({ ...ranges[index]!, worker: outcome.worker, seconds: outcome.seconds, phases: outcome.result.phases });
       });
       model = readOnnx(checkpoint);
       averageWeights(model, trained);
       checkpoint = join(folder, checkpointName(round + 1));
-      writeOnnx(model, checkpoint);
-      const record = { round: round + 1, meanLosses, checkpoint, shards, seconds: (performance.now() - started) / 1000 };
+      writeCheckpointModel(model, checkpoint);
+      const record = { round: round + 1, meanLosses, steps, checkpoint, shards, seconds: (performance.now() - started) / 1000 };
       rounds.push(record);
       options.onRound?.(record);
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
   }
-  return { model, checkpoint, rounds };
+  return { model, checkpoint, rounds, resumedRounds: first };
 }

@@ -37,3 +37,5 @@ export { distributedError } from './errors.js';
 export { withStatisticsCollector } from '@modelpass/quantize';
 export { SessionCache, type SessionCacheStats } from './session-cache.js';
 export { releaseWorkerSessions, workerSessionStats, CACHED_CALIBRATION_MODELS, CACHED_EVALUATION_MODELS, type WorkerSessionStats } from './worker-sessions.js';
+export { distributedTrainingRunner, unsupportedTrainingOptions, type DistributedTrainingOptions } from './distributed-training-runner.js';
+export { withTrainingRunner } from '@modelpass/train';

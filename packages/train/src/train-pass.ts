@@ -11,6 +11,7 @@ import { fit } from './fit.js';
 import type { OptimizerSpec } from './optimizers/index.js';
 import { formatFitProgress } from './progress.js';
 import type { ScheduleSpec } from './schedules.js';
+import { adoptTrainedWeights, currentTrainingRunner } from './training-runner.js';
 
 export const trainPass = definePass({
   name: 'train',
@@ -43,6 +44,14 @@ export const trainPass = definePass({
     const o = context.options;
     if (!o.dataset) throw new ModelpassError({ reason: "train needs dataset=… (e.g. 'fashion-mnist:train')", source: '@modelpass/train' });
     if (!(o.lr > 0)) throw new ModelpassError({ reason: `train option lr is ${o.lr}`, expected: 'a positive number', source: '@modelpass/train' });
+    const runner = currentTrainingRunner();
+    if (runner) {
+      const ran = await runner(model, { pass: 'train', options: o });
+      context.statistic('steps', ran.steps);
+      context.statistic('weights-trained', adoptTrainedWeights(model, ran.model));
+      context.statistic('epochs-run', ran.epochsRun);
+      return context.preserve(['shapes']);
+    }
     const dataset = loadDataset(o.dataset, o.samples > 0 ? { limit: o.samples } : {});
     const optimizer: OptimizerSpec = o.optimizer === 'adamw'
       ? { kind: 'adamw', ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}) }

@@ -1,0 +1,73 @@
+/**
+ * A `@modelpass/train` training runner that trains the `train` pass data-parallel on a backend's
+ * workers (`trainDataParallel`): `epochs` rounds, each shard one pass over its fixed range per round,
+ * weights averaged in shard order. Install it with `withTrainingRunner(runner, body)` (the CLI does
+ * for `convert --redis`). What data-parallel rounds cannot mean yet (AdamW, schedules, a validation
+ * split, early stopping) is an error naming the option, never silently ignored.
+ */
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TrainingRequest, TrainingRunner } from '@modelpass/train';
+import type { JobBackend } from './backend.js';
+import { defaultSharedFolder } from './backend.js';
+import { trainDataParallel, type RoundRecord } from './data-parallel-training.js';
+import { distributedError } from './errors.js';
+
+export interface DistributedTrainingOptions {
+  readonly backend: JobBackend;
+  /** Data shards, one train-round job each per round (default 2). */
+  readonly shards?: number;
+  /** Where checkpoints go when the pass names no `checkpoint=` folder (a new run folder under it). */
+  readonly sharedFolder?: string;
+  /** Relative `dataset` and `checkpoint` paths resolve against this folder (default `process.cwd()`). */
+  readonly cwd?: string;
+  readonly onRound?: (round: RoundRecord) => void;
+}
+
+/** The options data-parallel rounds cannot honour yet, as `name=value` texts (empty when none). */
+export function unsupportedTrainingOptions(request: TrainingRequest): string[] {
+  const o = request.options;
+  const refused: string[] = [];
+  if (o.optimizer !== 'sgd') refused.push(`optimizer=${o.optimizer}`);
+  if (o.schedule !== 'constant') refused.push(`schedule=${o.schedule}`);
+  if (o.warmup > 0) refused.push(`warmup=${o.warmup}`);
+  if (o.validation > 0) refused.push(`validation=${o.validation}`);
+  if (o.patience > 0) refused.push(`patience=${o.patience}`);
+  return refused;
+}
+
+export function distributedTrainingRunner(options: DistributedTrainingOptions): TrainingRunner {
+  return async (model, request) => {
+    const refused = unsupportedTrainingOptions(request);
+    if (refused.length > 0) {
+      throw distributedError({
+        reason: `train{${refused.join(' ')}} is not supported by data-parallel training on workers yet`,
+        expected: 'optimizer=sgd, schedule=constant, no warmup, validation or patience',
+        hint: 'run without --redis to train in this process',
+        code: 'distributed/option',
+      });
+    }
+    const o = request.options;
+    const shared = options.sharedFolder ?? defaultSharedFolder();
+    if (o.checkpoint === '') mkdirSync(shared, { recursive: true });
+    const checkpointFolder = o.checkpoint !== '' ? o.checkpoint : mkdtempSync(join(shared, 'train-'));
+    const result = await trainDataParallel(options.backend, model, {
+      dataset: o.dataset,
+      ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+      ...(o.samples > 0 ? { samples: o.samples } : {}),
+      shards: options.shards ?? 2,
+      rounds: o.epochs,
+      batchSize: o.batch,
+      lr: o.lr,
+      momentum: o.momentum,
+      weightDecay: o.weightDecay ?? 0,
+      seed: o.seed,
+      checkpointFolder,
+      resume: o.resume,
+      ...(options.onRound ? { onRound: options.onRound } : {}),
+    });
+    // Rounds run in parallel shards: the steps of the longest shard per round, as a sequential count.
+    const steps = result.rounds.reduce((sum, round) => sum + Math.max(0, ...round.steps), 0);
+    return { model: result.model, steps, epochsRun: o.epochs };
+  };
+}
