@@ -6,7 +6,7 @@
  * (Python numbers among them are carried as scalar tensors). Python-level values (modules, lists,
  * strings) must come out of a branch or body unchanged; anything else is refused at its location.
  */
-import { attrs, Graph, GraphBuilder, tensorType, type DType, type Model, type Value } from '@modelpass/ir';
+import { attrs, Graph, GraphBuilder, tensorType, type Model, type Value } from '@modelpass/ir';
 import type { Expr, SourcePosition, Stmt } from '../script/ast.js';
 import type { InterpreterHost } from './interpreter.js';
 import { LoweringContext, type TensorValue } from './lowering.js';
@@ -25,7 +25,8 @@ export interface ControlFlowHost {
   fail(at: SourcePosition, reason: string, hint?: string): never;
 }
 
-const ONNX_DTYPE_CODES: Readonly<Partial<Record<DType, number>>> = { bool: 9 };
+/** ONNX's TensorProto code of bool (Cast's `to`). */
+const ONNX_BOOL = 9;
 
 /** Runs `build` with the host emitting into `graph`; the outer builder is restored after. */
 function inGraph<T>(cf: ControlFlowHost, graph: Graph, build: (builder: GraphBuilder) => T): T {
@@ -46,7 +47,7 @@ function context(cf: ControlFlowHost, at: SourcePosition, op: string): LoweringC
 /** A condition tensor as the bool scalar If/Loop read. */
 function boolCondition(cf: ControlFlowHost, at: SourcePosition, value: TensorValue): Value {
   if (value.dtype === 'bool') return value.value;
-  return context(cf, at, 'Bool').emit('Cast', [value.value], { to: ONNX_DTYPE_CODES.bool! }, { dtype: 'bool', rank: value.rank }).value;
+  return context(cf, at, 'Bool').emit('Cast', [value.value], { to: ONNX_BOOL }, { dtype: 'bool', rank: value.rank }).value;
 }
 
 /** A value a subgraph outputs (or carries) as a tensor; Python numbers become constants of `like`'s dtype. */
