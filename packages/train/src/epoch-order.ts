@@ -91,9 +91,10 @@ export class BatchMaker {
       for (let k = 0; k < size; k++) data[b * size + k] = this.values[offset + k]! * this.scale;
       labels[b] = BigInt(this.dataset.labels[index]!);
     }
+    // fromBytes wraps the buffers (fromValues would encode element by element: ~50 ms for a batch of 128 images)
     return {
-      inputs: { [this.input]: Tensor.fromValues('float32', [count, ...this.sampleShape], data) },
-      lossInputs: { [this.labels]: Tensor.fromValues('int64', [count], labels) },
+      inputs: { [this.input]: Tensor.fromBytes('float32', [count, ...this.sampleShape], new Uint8Array(data.buffer)) },
+      lossInputs: { [this.labels]: Tensor.fromBytes('int64', [count], new Uint8Array(labels.buffer)) },
     };
   }
 }
