@@ -47,14 +47,27 @@ export class BullmqBackend implements JobBackend {
     return new BullmqBackend(options, queue, events);
   }
 
+  /** The queues of this server that BullMQ workers listen on (from their Redis client names `bull:<base64 queue>[:w:…]`). */
+  private async queuesWithWorkers(): Promise<string[]> {
+    const client = (await this.queue.client) as unknown as { call(command: string, ...args: string[]): Promise<unknown> };
+    const list = String(await client.call('CLIENT', 'LIST'));
+    const queues = new Set<string>();
+    for (const match of list.matchAll(/\bname=bull:([A-Za-z0-9+/=]+)(?::w:\S*)?(?=\s|$)/g)) queues.add(Buffer.from(match[1]!, 'base64').toString('utf8'));
+    queues.delete(this.queue.name);
+    return [...queues].sort();
+  }
+
   /** Waits until at least one worker listens on the queue, or fails naming the queue. */
   private async requireWorker(): Promise<void> {
     const deadline = Date.now() + (this.options.workerWaitMs ?? 15_000);
     for (;;) {
       if ((await this.queue.getWorkersCount()) > 0) return;
       if (Date.now() >= deadline) {
+        const others = await this.queuesWithWorkers().catch(() => []);
         throw distributedError({
-          reason: `no worker listens on queue '${this.queue.name}' at ${this.options.redis}`,
+          reason:
+            `no worker listens on queue '${this.queue.name}' at ${this.options.redis}` +
+            (others.length > 0 ? ` (workers listen on ${others.map((q) => `'${q}'`).join(', ')}: a --queue mismatch?)` : ''),
           hint: `start workers: modelpass worker --redis ${this.options.redis} --queue ${this.queue.name}`,
           code: 'distributed/no-worker',
         });

@@ -39,3 +39,5 @@ export { SessionCache, type SessionCacheStats } from './session-cache.js';
 export { releaseWorkerSessions, workerSessionStats, CACHED_CALIBRATION_MODELS, CACHED_EVALUATION_MODELS, type WorkerSessionStats } from './worker-sessions.js';
 export { distributedTrainingRunner, unsupportedTrainingOptions, type DistributedTrainingOptions } from './distributed-training-runner.js';
 export { withTrainingRunner } from '@modelpass/train';
+export { lockOutputFolder, BATCH_LOCK_FILE, type FolderLock } from './output-folder-lock.js';
+export { untilStopSignal } from './stop-signals.js';

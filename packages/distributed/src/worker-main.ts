@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { startWorker } from './worker.js';
 import { messageOf } from './errors.js';
+import { untilStopSignal } from './stop-signals.js';
 
 function integer(text: string | undefined, name: string): number | undefined {
   if (text === undefined) return undefined;
@@ -36,11 +37,9 @@ async function main(): Promise<void> {
     log,
   });
   log('worker ready');
-  const stop = () => {
-    void worker.close().then(() => process.exit(0));
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  await untilStopSignal(log);
+  await worker.close();
+  process.exit(0);
 }
 
 main().catch((error) => {

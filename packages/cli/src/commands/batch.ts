@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
-import { EmbeddedBackend, batchOutputs, convertBatch, defaultJobHandlers, type BatchOutcome } from '@modelpass/distributed';
+import { EmbeddedBackend, batchOutputs, convertBatch, defaultJobHandlers, lockOutputFolder, type BatchOutcome } from '@modelpass/distributed';
 import { PassManager } from '@modelpass/pass-manager';
 import { flagBoolean, flagList, flagString } from '../args.js';
 import type { Command } from '../command.js';
@@ -95,21 +95,29 @@ export const batchCommand: Command = {
     // Models in subfolders keep them under the output folder (created here; the files themselves are written atomically).
     for (const item of items) mkdirSync(dirname(item.output), { recursive: true });
     if (flagString(args, 'concurrency') !== undefined && flagString(args, 'redis') !== undefined) throw new UsageError('--concurrency is for batches in this process; with --redis each worker takes --concurrency');
-    const backend =
-      flagString(args, 'redis') !== undefined
-        ? (await distributedFromFlags(args, io))!.backend
-        : new EmbeddedBackend({ handlers: defaultJobHandlers(cliConvertHooks(flagList(args, 'plugin'), io)), concurrency: positiveIntegerFlag(args, 'concurrency') ?? 1 });
+    // One batch at a time per output folder (a second run names the first's pid and host).
+    const lock = lockOutputFolder(folder);
     let outcomes: BatchOutcome[];
+    let description: string;
     try {
-      let settled = 0;
-      outcomes = await convertBatch(backend, items, pipelineText, (outcome) => {
-        settled++;
-        io.stderr(`[${settled}/${items.length}] ${outcome.ok ? 'ok    ' : 'FAILED'} ${outcome.input}`);
-      });
+      const backend =
+        flagString(args, 'redis') !== undefined
+          ? (await distributedFromFlags(args, io))!.backend
+          : new EmbeddedBackend({ handlers: defaultJobHandlers(cliConvertHooks(flagList(args, 'plugin'), io)), concurrency: positiveIntegerFlag(args, 'concurrency') ?? 1 });
+      description = backend.description;
+      try {
+        let settled = 0;
+        outcomes = await convertBatch(backend, items, pipelineText, (outcome) => {
+          settled++;
+          io.stderr(`[${settled}/${items.length}] ${outcome.ok ? 'ok    ' : 'FAILED'} ${outcome.input}`);
+        });
+      } finally {
+        await backend.close();
+      }
     } finally {
-      await backend.close();
+      lock.release();
     }
-    if (flagBoolean(args, 'json')) io.stdout(JSON.stringify({ pipeline: pipelineText, backend: backend.description, outcomes }, null, 2));
+    if (flagBoolean(args, 'json')) io.stdout(JSON.stringify({ pipeline: pipelineText, backend: description, outcomes }, null, 2));
     else io.stdout(formatBatchSummary(outcomes, io.cwd));
     return outcomes.every((o) => o.ok) ? 0 : 1;
   },

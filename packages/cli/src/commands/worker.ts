@@ -1,4 +1,4 @@
-import { startWorker, defaultJobHandlers } from '@modelpass/distributed';
+import { startWorker, defaultJobHandlers, untilStopSignal } from '@modelpass/distributed';
 import { flagList, flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { cliConvertHooks, positiveIntegerFlag } from '../distributed-flags.js';
@@ -37,14 +37,7 @@ export const workerCommand: Command = {
       log: (line) => io.stderr(`modelpass worker: ${line}`),
     });
     io.stderr(`modelpass worker: ready, queue '${queue ?? 'modelpass'}' at ${redis} (pid ${process.pid})`);
-    await new Promise<void>((resolveStop) => {
-      const stop = (signal: string) => {
-        io.stderr(`modelpass worker: ${signal}: finishing running jobs`);
-        resolveStop();
-      };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
-    });
+    await untilStopSignal((line) => io.stderr(`modelpass worker: ${line}`));
     await worker.close();
     return 0;
   },

@@ -5,7 +5,9 @@
  * its own formats and plugins; the defaults read and write ONNX with transforms' and quantize's passes.
  */
 import { performance } from 'node:perf_hooks';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import { formatDiagnostic, type Model } from '@modelpass/ir';
 import { readOnnx, writeOnnx } from '@modelpass/onnx';
 import { createOpRegistry } from '@modelpass/ops';
@@ -49,6 +51,9 @@ export async function convertModel(job: ConvertJob, hooks: ConvertHooks = DEFAUL
       },
     });
     const pipeline = job.pipeline.trim() === '' ? undefined : manager.parse(job.pipeline);
+    // Workers on other machines see the coordinator's paths only through shared storage: say so.
+    if (!existsSync(job.input)) return { ok: false, error: `input '${job.input}' does not exist on worker ${hostname()} (pid ${process.pid}): models must be at the same path on every worker's machine (shared storage)`, seconds: seconds() };
+    if (!existsSync(dirname(job.output))) return { ok: false, error: `output folder '${dirname(job.output)}' does not exist on worker ${hostname()} (pid ${process.pid}): the -o folder must be at the same path on every worker's machine (shared storage)`, seconds: seconds() };
     const model = await hooks.read(job.input);
     const nodesBefore = model.graph.nodeList().length;
     if (pipeline) await manager.run(model, pipeline);
