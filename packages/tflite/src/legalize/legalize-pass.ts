@@ -35,9 +35,16 @@ export const legalizeTflite = definePass({
     const quantized = qoperators > 0 || hasQuantizedActivations(model);
     if (quantized) await runNested(foldQdq as Pass<OptionSpecs>, model, context, { forward: new Set() });
     // Cheap by default (shape arithmetic folded, BatchNorm into convolutions); the optimize preset when asked.
+    // One inference round serves fold-shapes and the lowering: folding replaces values by constants of the same
+    // type and fuse-bn only rewrites weights, so the types stay valid (the optimize preset and int8 rewrites re-infer).
+    const singleInference = !context.options.optimize && !quantized;
+    if (singleInference) inferShapes(model, { registry, mode: 'refresh' });
     const preparation = context.options.optimize ? [optimize] : [foldShapes, foldConstantsPass, fuseBatchNormPass];
-    for (const pass of preparation) await runNested(pass as Pass<OptionSpecs>, model, context, { forward: new Set() });
-    keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
+    for (const pass of preparation) {
+      const overrides = singleInference && pass === foldShapes ? { inferShapes: false } : undefined;
+      await runNested(pass as Pass<OptionSpecs>, model, context, { forward: new Set(), overrides });
+    }
+    if (!singleInference) keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
     if (quantized) {
       const prepared = prepareQuantizedForTflite(model, { ioType: context.options.ioType as 'float' | 'int8', unsupportedInt8: context.options.unsupportedInt8 as 'error' | 'float' });
       context.statistic('int8-ops', prepared.int8Nodes);
@@ -46,7 +53,7 @@ export const legalizeTflite = definePass({
     prepareCanonicalForTflite(model);
     // quantize-dynamic: DynamicQuantizeLinear → MatMulInteger chains → MatMul by int8 weights (TFLite's hybrid kernels).
     const hybrid = dynamicRangeAsHybrid(model.graph);
-    keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
+    if (!singleInference || hybrid > 0) keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
     const result = lowerToTflite(model, registry, { ioLayout: context.options.ioLayout as 'nchw' | 'nhwc', groupedConv: context.options.groupedConv as 'split' | 'native' });
     if (quantized) {
       const finished = finishInt8(model.graph);
