@@ -6,6 +6,7 @@
  */
 import { ModelpassError, tensorType, type Dim, type Model } from '@modelpass/ir';
 import type { FlagSpec } from './args.js';
+import type { ModelFormat, ModelReadOptions } from './formats.js';
 import { UsageError } from './usage-error.js';
 
 export const inputShapeFlag: FlagSpec = {
@@ -61,4 +62,15 @@ export function applyInputShapes(model: Model, shapes: ReadonlyMap<string, reado
 
 function formatDims(dims: readonly Dim[]): string {
   return `[${dims.map((dim) => dim ?? '?').join(', ')}]`;
+}
+
+/**
+ * Reads a model with the `--input-shape` values applied, as `convert` does: TorchScript gets them
+ * while importing (its archives record none), every format gets them checked and set afterwards.
+ */
+export async function readWithInputShapes(format: ModelFormat, path: string, read: ModelReadOptions, shapes: ReadonlyMap<string, readonly Dim[]>): Promise<Model> {
+  if (shapes.size === 0) return format.read(path, read);
+  const model = await format.read(path, { ...read, inputShapes: shapes });
+  applyInputShapes(model, shapes, path);
+  return model;
 }

@@ -106,4 +106,21 @@ describe('modelpass convert with TorchScript (.pt)', () => {
     expect(malformed.stderr).toMatch(/dim '-1' is not a size, a symbolic name or \?/);
     expect(existsSync(join(temp, 'cnn-bad.onnx'))).toBe(false);
   }, 60_000);
+
+  it('compare and inspect take --input-shape for a scripted GRU (run from its folder; torch against ORT agree, exit 0)', async () => {
+    const converted = await runCli(['convert', 'gru_tagger.scripted.pt', '-o', 'gru-compare.onnx', '--input-shape', 'x=batch,time,16'], temp);
+    expect(converted.code, converted.stderr).toBe(0);
+    const withoutShape = await runCli(['compare', 'gru-compare.onnx', 'gru_tagger.scripted.pt'], temp);
+    expect(withoutShape.code).toBe(2);
+    expect(withoutShape.stderr).toMatch(/--input-shape NAME=DIMS/);
+    const compared = await runCli(['compare', 'gru-compare.onnx', 'gru_tagger.scripted.pt', '--input-shape', 'x=batch,time,16', '--dim', 'batch=2', '--dim', 'time=7', '--json'], temp);
+    expect(compared.code, compared.stderr).toBe(0);
+    expect(JSON.parse(compared.stdout)).toMatchObject({ verdict: 'agree', dims: { batch: 2, time: 7 } });
+    const wrongName = await runCli(['compare', 'gru-compare.onnx', 'gru_tagger.scripted.pt', '--input-shape', 'tokens=2,7,16'], temp);
+    expect(wrongName.code).toBe(2);
+    expect(wrongName.stderr).toMatch(/gru-compare\.onnx: --input-shape tokens: the model has no input 'tokens' \(its inputs: x\)/);
+    const inspected = await runCli(['inspect', 'gru_tagger.scripted.pt', '--input-shape', 'x=batch,time,16', '--json'], temp);
+    expect(inspected.code, inspected.stderr).toBe(0);
+    expect(JSON.stringify(JSON.parse(inspected.stdout).inputs)).toMatch(/"batch","time",16/);
+  }, 120_000);
 });

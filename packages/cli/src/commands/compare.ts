@@ -12,6 +12,8 @@ import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
 import { reportFlag, reportHeader, writeReportFile } from '../report/report-file.js';
 import { allowReadFlag, readOptions } from '../read-flags.js';
 import type { ModelReadOptions } from '../formats.js';
+import { inputShapeFlag, parseInputShapes, readWithInputShapes } from '../input-shapes.js';
+import type { Dim } from '@modelpass/ir';
 
 function parseDims(entries: readonly string[]): Record<string, number> {
   const dims: Record<string, number> = {};
@@ -32,9 +34,9 @@ function parseTolerance(args: Parameters<Command['run']>[0], name: 'atol' | 'rto
 }
 
 /** What the engines get for a model argument: ONNX files as they are, other formats read into the IR. */
-async function modelSource(argument: string, io: CliIO, read: ModelReadOptions): Promise<{ source: ModelSource; model: Model; path: string }> {
+async function modelSource(argument: string, io: CliIO, read: ModelReadOptions, shapes: ReadonlyMap<string, readonly Dim[]>): Promise<{ source: ModelSource; model: Model; path: string }> {
   const { path, format } = modelInput(argument, io, undefined);
-  const model = await format.read(path, read);
+  const model = await readWithInputShapes(format, path, read, shapes);
   // A TorchScript archive runs on torch itself (the torch engine takes the file).
   return { source: format.name === 'onnx' || format.name === 'tflite' || format.name === 'torchscript' ? path : model, model, path };
 }
@@ -66,7 +68,7 @@ function resolveDims(model: Model, given: Record<string, number>, io: CliIO): { 
 
 export const compareCommand: Command = {
   name: 'compare',
-  usage: 'modelpass compare <a> <b> [--inputs DIR | --seed N] [--dim NAME=SIZE]... [--atol X] [--rtol Y] [--engine ort|reference|tflite|torch] [--json]',
+  usage: 'modelpass compare <a> <b> [--inputs DIR | --seed N] [--dim NAME=SIZE]... [--input-shape NAME=DIMS]... [--atol X] [--rtol Y] [--engine ort|reference|tflite|torch] [--json]',
   summary:
     'Run two models on the same inputs and say whether their outputs agree. Per output, every element must satisfy ' +
     `|a - b| <= atol + rtol·|a| (defaults ${DEFAULT_ATOL.toExponential()} and ${DEFAULT_RTOL.toExponential()}; a is the reference). Prints the worst element, max absolute and ` +
@@ -77,6 +79,7 @@ export const compareCommand: Command = {
     inputs: { type: 'string', help: 'folder (or file) of inputs: <input>.npy, input_N.npy or input_N.pb', valueName: 'DIR' },
     seed: { type: 'string', help: 'seed for random inputs (default 0)', valueName: 'N' },
     dim: { type: 'list', help: 'size of a symbolic dimension for random inputs (default 1)', valueName: 'NAME=SIZE' },
+    'input-shape': { ...inputShapeFlag, help: 'shape of input NAME in both models, as convert takes it (TorchScript archives record none), e.g. x=batch,time,16; symbolic dims are then sized by --dim' },
     atol: { type: 'string', help: `absolute tolerance (default ${DEFAULT_ATOL.toExponential()})`, valueName: 'X' },
     rtol: { type: 'string', help: `relative tolerance, times |a| (default ${DEFAULT_RTOL.toExponential()})`, valueName: 'Y' },
     'nan-equal': { type: 'boolean', help: 'NaN in both outputs at one position agrees (default on; --no-nan-equal: every NaN disagrees)' },
@@ -101,8 +104,9 @@ export const compareCommand: Command = {
     const reportPath = reportArg === undefined ? undefined : resolve(io.cwd, reportArg);
     if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
     const read = readOptions(args, io);
-    const a = await modelSource(args.positionals[0]!, io, read);
-    const b = await modelSource(args.positionals[1]!, io, read);
+    const shapes = parseInputShapes(flagList(args, 'input-shape'));
+    const a = await modelSource(args.positionals[0]!, io, read, shapes);
+    const b = await modelSource(args.positionals[1]!, io, read, shapes);
     const { dims, unknownDims } = inputs === undefined ? resolveDims(a.model, given, io) : { dims: {}, unknownDims: false };
     const report = await compareModels(a.source, b.source, {
       ...(inputs !== undefined ? { inputs: resolve(io.cwd, inputs) } : { seed: seedText !== undefined ? Number(seedText) : 0, dims, ...(unknownDims ? { defaultDim: 1 } : {}) }),
