@@ -123,4 +123,14 @@ describe('modelpass convert with TorchScript (.pt)', () => {
     expect(inspected.code, inspected.stderr).toBe(0);
     expect(JSON.stringify(JSON.parse(inspected.stdout).inputs)).toMatch(/"batch","time",16/);
   }, 120_000);
+
+  it('eval of a scripted .pt asks for --sample-shape (exit 2, names the file and input) and runs with it', async () => {
+    const without = await runCli(['eval', 'fashion_cnn.scripted.pt', '--dataset', 'fashion-mnist:test', '--limit', '64'], temp);
+    expect(without.code).toBe(2);
+    expect(without.stderr).toMatch(/fashion_cnn\.scripted\.pt: input 'x' has no recorded shape/);
+    expect(without.stderr).toMatch(/--sample-shape 1,28,28/);
+    const withShape = await runCli(['eval', 'fashion_cnn.scripted.pt', '--dataset', 'fashion-mnist:test', '--limit', '64', '--sample-shape', '1,28,28', '--json'], temp);
+    expect(withShape.code, withShape.stderr).toBe(0);
+    expect(JSON.parse(withShape.stdout)).toMatchObject({ total: 64 });
+  }, 120_000);
 });

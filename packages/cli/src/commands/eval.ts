@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { ModelpassError, type Model } from '@modelpass/ir';
 import { closestName } from '@modelpass/pass-manager';
 import { DATASET_SCHEMES, FASHION_MNIST_CLASSES, evaluateAccuracy, loadDataset, type EngineName, type Normalization, type SampleLayout } from '@modelpass/runtime';
 import { flagBoolean, flagString, type ParsedArgs } from '../args.js';
@@ -49,6 +50,23 @@ function checkDatasetName(spec: string): void {
 }
 
 const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+/**
+ * A model read into the IR whose sample input records no shape (a scripted TorchScript archive)
+ * cannot say how a sample is laid out: ask for --sample-shape instead of letting the engine fail.
+ */
+function requireSampleShape(model: Model, inputName: string | undefined, path: string): void {
+  const inputs = model.graph.inputs.filter((value) => !value.constant);
+  const input = inputName === undefined ? (inputs.length === 1 ? inputs[0] : undefined) : inputs.find((value) => value.name === inputName);
+  if (!input || (input.type.kind === 'tensor' && input.type.shape)) return;
+  throw new ModelpassError({
+    reason: `input '${input.name}' has no recorded shape, so a sample's layout is unknown`,
+    location: { file: path },
+    code: 'cli/eval-sample-shape',
+    source: '@modelpass/cli',
+    hint: 'give the shape of one sample, e.g. --sample-shape 1,28,28 (TorchScript archives record no input shapes)',
+  });
+}
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -102,6 +120,7 @@ export const evalCommand: Command = {
     if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
     const { path, format } = modelInput(args.positionals[0]!, io, undefined);
     const source = format.name === 'onnx' || format.name === 'tflite' ? path : await format.read(path, readOptions(args, io));
+    if (typeof source !== 'string' && sampleShape === undefined) requireSampleShape(source, flagString(args, 'input'), path);
     const dataset = loadDataset(spec, { cwd: io.cwd, ...(limit !== undefined ? { limit } : {}) });
     const normalization: Normalization = {
       scale: scale ?? (dataset.samples.dtype === 'uint8' ? 1 / 255 : 1),
