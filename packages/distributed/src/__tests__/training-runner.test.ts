@@ -27,7 +27,7 @@ async function trainCnn(pipeline: string): Promise<Buffer> {
 describe('train pass, data-parallel (withTrainingRunner)', () => {
   it('a resumed run ends bit-identical to an uninterrupted one', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'ckpt-'));
-    const train = (epochs: number) => `train{dataset=fashion-mnist:train samples=256 epochs=${epochs} batch=64 lr=0.01 momentum=0.9 seed=3 checkpoint=${folder}}`;
+    const train = (epochs: number) => `train{dataset=fashion-mnist:train samples=128 epochs=${epochs} batch=64 lr=0.01 momentum=0.9 seed=3 checkpoint=${folder}}`;
     // An interrupted run: one epoch (round) done, its checkpoint in the folder.
     const first = await trainCnn(train(1));
     expect(readFileSync(join(folder, 'round-001.onnx')).length).toBeGreaterThan(0);
