@@ -23,7 +23,7 @@ export function qdqNodeParams(node: Node): { storage: DType; quant: QuantParams 
  * the DequantizeLinear read q. Returns the QuantizeLinear nodes retyped.
  */
 export function foldBoundaryQuantizers(graph: Graph): number {
-  let count = 0;
+  let count = foldOutputQuantizers(graph);
   for (const node of graph.nodeList()) {
     if (node.op !== 'onnx.QuantizeLinear' || !node.outputs[0]) continue;
     const params = qdqNodeParams(node);
@@ -41,6 +41,38 @@ export function foldBoundaryQuantizers(graph: Graph): number {
       reader.output(0).replaceAllUsesWith(integers);
       reader.erase();
     }
+    count++;
+  }
+  return count;
+}
+
+/**
+ * fold-qdq also leaves `op → reals → QuantizeLinear → q → DequantizeLinear → graph output` alone (the
+ * model returns reals): here the op computes q's quant<> type itself (it becomes an int8 op, the
+ * DequantizeLinear TFLite's DEQUANTIZE), as fold-qdq does for a pair inside the graph.
+ */
+function foldOutputQuantizers(graph: Graph): number {
+  let count = 0;
+  for (const node of graph.nodeList()) {
+    if (node.op !== 'onnx.QuantizeLinear' || !node.outputs[0]) continue;
+    const reals = node.inputs[0];
+    const producer = reals?.producer;
+    if (!reals || !producer || producer.op === 'onnx.Constant' || reals.isGraphOutput || reals.useCount !== 1) continue;
+    if (!isTensorType(reals.type) || reals.type.dtype !== 'float32') continue;
+    const params = qdqNodeParams(node);
+    if (typeof params === 'string' || params.quant.axis !== undefined) continue;
+    const integers = node.output(0);
+    if (integers.isGraphOutput || !integers.hasUses) continue;
+    const onlyMatchingDequantizers = integers.users.every((reader) => {
+      if (reader.op !== 'onnx.DequantizeLinear' || reader.inputs[0] !== integers) return false;
+      const other = qdqNodeParams(reader);
+      return typeof other !== 'string' && other.storage === params.storage && sameQuant(other.quant, params.quant);
+    });
+    if (!onlyMatchingDequantizers) continue;
+    const shape = isTensorType(integers.type) && integers.type.shape ? integers.type.shape : reals.type.shape;
+    integers.replaceAllUsesWith(reals);
+    node.erase();
+    reals.type = tensorType(params.storage, shape, params.quant);
     count++;
   }
   return count;

@@ -24,6 +24,8 @@ export interface QuantizedPrepareResult {
 const WEIGHTED = new Set(['onnx.Conv', 'onnx.Gemm', 'onnx.MatMul']);
 const QDQ = new Set(['onnx.QuantizeLinear', 'onnx.DequantizeLinear']);
 const EIGHT_BIT = new Set(['int8', 'uint8']);
+/** Ops whose constant float inputs from this index on are parameters (Resize roi/scales, Pad's value), not data to quantize. */
+const PARAMETER_INPUTS: ReadonlyMap<string, number> = new Map([['onnx.Resize', 1], ['onnx.Upsample', 1], ['onnx.Pad', 2]]);
 
 /** True when the model has quantized activations (Q/DQ pairs, or quant<> values computed by nodes). */
 export function hasQuantizedActivations(model: Model): boolean {
@@ -41,6 +43,7 @@ function isInt8Node(node: Node): boolean {
   return node.inputs.every((input, index) => {
     if (!input || !holdsReals(input)) return true;
     if (WEIGHTED.has(node.op) && index === 2 && input.isConstant) return true;
+    if (input.isConstant && (PARAMETER_INPUTS.get(node.op) ?? -1) >= 0 && index >= PARAMETER_INPUTS.get(node.op)!) return true;
     return quantOf(input) !== undefined;
   });
 }
