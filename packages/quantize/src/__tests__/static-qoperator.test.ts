@@ -20,8 +20,13 @@ describe('quantize-static{format=qoperator}', () => {
   ])('$name runs in ORT within 0.3 pp of fp32', async ({ name, expected, floatConvs }) => {
     requireReferees();
     const model = readFixture(name);
+    const ownNames = new Set([...model.graph.nodes()].map((node) => node.name));
     await runPipeline(model, 'simplify,quantize-static{dataset=fashion-mnist:train samples=256 format=qoperator}');
     const ops = [...model.graph.nodes()].map((node) => node.op);
+    // An integer node is the model's node in integer form: it keeps that node's name (no `_quant` suffix).
+    const integerNodes = [...model.graph.nodes()].filter((node) => /QLinear|QGemm|MatMulIntegerToFloat/.test(node.op));
+    expect(integerNodes.length).toBeGreaterThan(0);
+    for (const node of integerNodes) expect(ownNames, `${node.op} '${node.name}'`).toContain(node.name);
     for (const op of expected) expect(ops).toContain(op);
     expect([...model.graph.nodesOf('onnx.Conv')].map((node) => node.name)).toEqual(floatConvs);
     expect(ops).not.toContain('onnx.Gemm');

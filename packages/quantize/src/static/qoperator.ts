@@ -47,16 +47,30 @@ function sameConstant(a: Value | null, b: Value | null): boolean {
   return a.constant.dtype === b.constant.dtype && a.constant.toNumbers().join() === b.constant.toNumbers().join();
 }
 
-/** Replaces `target` (and the QuantizeLinear after it, when given) by `op` computing the same values. */
+/**
+ * Replaces `target` (and the QuantizeLinear after it, when given) by `op` computing the same values.
+ * The integer node takes over the model's own node name (`/conv1/Conv`, not `/conv1/Conv_quant`):
+ * it is that node in integer form, the report names it so, and the file spells no extra suffix.
+ */
 function replaceWith(graph: Graph, target: Node, q: Quantized | undefined, op: string, inputs: readonly (Value | null)[], attributes: Record<string, Attribute>): Node {
   const result = q ? q.integers : target.output(0);
   const name = result.name;
-  const node = graph.createNode({ op, name: graph.uniqueNodeName(`${target.name}_quant`), inputs, outputs: [{ name: graph.uniqueName(`${name}_qop`), type: result.type }], attributes, before: q?.node ?? target });
+  const ownName = target.name;
+  const node = graph.createNode({ op, name: graph.uniqueNodeName(`${ownName}_quant`), inputs, outputs: [{ name: graph.uniqueName(`${name}_qop`), type: result.type }], attributes, before: q?.node ?? target });
   result.replaceAllUsesWith(node.output(0));
   q?.node.erase();
   target.erase();
   node.output(0).rename(name);
+  takeName(graph, node, ownName);
   return node;
+}
+
+/** Renames `node` to `name` when no other node has it (moving the node in place re-registers its name). */
+function takeName(graph: Graph, node: Node, name: string): void {
+  if (graph.uniqueNodeName(name) !== name) return;
+  node.name = name;
+  if (node.next) node.moveBefore(node.next);
+  else if (node.prev) node.moveAfter(node.prev);
 }
 
 function copyAttributes(node: Node, drop: readonly string[] = []): Record<string, Attribute> {
