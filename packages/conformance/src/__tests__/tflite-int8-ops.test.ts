@@ -37,6 +37,9 @@ const floats = (values: number[]) => Tensor.fromValues('float32', [values.length
 
 const CASES: readonly OpCase[] = [
   { name: 'HardSwish', op: 'onnx.HardSwish', out: { scale: Math.fround(4.375 / 255), zeroPoint: 22 }, builtin: 'HARD_SWISH' },
+  // No HARD_SIGMOID in TFLite: relu6(6α·x + 6β) / 6 as int8 [MUL →] ADD → MUL.
+  { name: 'HardSigmoid (torch: α = 1/6)', op: 'onnx.HardSigmoid', attributes: { alpha: attrs.float(1 / 6), beta: attrs.float(0.5) }, out: { scale: Math.fround(1 / 255), zeroPoint: 0 }, builtin: 'MUL' },
+  { name: 'HardSigmoid (ONNX default α = 0.2)', op: 'onnx.HardSigmoid', out: { scale: Math.fround(1 / 255), zeroPoint: 0 }, builtin: 'MUL' },
   { name: 'Tanh', op: 'onnx.Tanh', out: { scale: Math.fround(2 / 255), zeroPoint: 128 }, builtin: 'TANH' },
   { name: 'Slice (strided)', op: 'onnx.Slice', constants: [ints([0, 1, 2]), ints([2, 7, 8]), ints([1, 2, 3]), ints([1, 1, 2])], out: { scale: Math.fround(6 / 255), zeroPoint: 120 }, builtin: 'STRIDED_SLICE' },
   { name: 'Pad (zeros)', op: 'onnx.Pad', constants: [ints([0, 0, 1, 2, 0, 0, 2, 1])], out: { scale: Math.fround(8 / 255), zeroPoint: 128 }, builtin: 'PAD' },

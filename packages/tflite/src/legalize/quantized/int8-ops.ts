@@ -1,5 +1,6 @@
 import type { Node } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
+import { hardSigmoidInt8Problem } from './hard-sigmoid-int8.js';
 import { quantOf } from './quant-values.js';
 
 /**
@@ -75,6 +76,7 @@ const INT8_OPS: ReadonlyMap<string, Int8Check> = new Map<string, Int8Check>([
     if (real !== 0) return 'an int8 Pad must pad with 0 (TFLite int8 PAD pads with the zero point)';
     return undefined;
   }],
+  ['onnx.HardSigmoid', hardSigmoidInt8Problem],
   ['onnx.Resize', none],
   ['onnx.Upsample', none],
 ]);

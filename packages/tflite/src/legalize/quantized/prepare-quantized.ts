@@ -1,5 +1,6 @@
 import { attrs, Builder, isTensorType, ModelpassError, Tensor, tensorType, type DiagnosticInit, type Graph, type Model, type Node, type TensorType, type Value } from '@modelpass/ir';
 import { foldBoundaryQuantizers, qdqNodeParams } from './boundary-qdq.js';
+import { hardSigmoidsAsInt8Ops } from './hard-sigmoid-int8.js';
 import { int8ActivationProblem, int8OpProblem } from './int8-ops.js';
 import { dequantizeTensor, holdsReals, quantOf, realType } from './quant-values.js';
 
@@ -197,6 +198,7 @@ export function prepareQuantizedForTflite(model: Model, options: QuantizedPrepar
     }
   }
   const uint8Shifted = shiftUint8(graph);
+  hardSigmoidsAsInt8Ops(graph);
   const boundaries = options.ioType === 'int8' ? int8Boundaries(graph) : { inputs: [], outputs: [] };
   return { int8Nodes, floatNodes, uint8Shifted, int8Inputs: boundaries.inputs, int8Outputs: boundaries.outputs };
 }
