@@ -152,17 +152,19 @@ export async function finishStaticQuantization(
   });
   let qoperatorNodes = 0;
   let floatConstants: FloatConstantRecord[] = [];
+  let tensors = applied.tensors;
   if (options.materialize ?? true) {
     if ((options.floatConstants ?? 'int8') === 'int8') floatConstants = quantizeFloatConstants(model.graph);
     await runStep(materializeQdq as unknown as Pass<OptionSpecs>, model, host);
     await compactQdq(model, host);
     if ((options.format ?? 'qdq') === 'qoperator') qoperatorNodes = convertToQOperator(model).converted;
-    // The report names quantized tensors: those keep their names too.
-    shortenGeneratedNames(model.graph, { values: new Set([...before.values, ...applied.tensors.map((t) => t.tensor)]), nodes: before.nodes });
+    // The model's own names stay; what the pass added gets short names, and the report follows them.
+    const renamed = shortenGeneratedNames(model.graph, before);
+    tensors = applied.tensors.map((t) => (renamed.has(t.tensor) ? { ...t, tensor: renamed.get(t.tensor)! } : t));
   }
   return {
     nodes: plan.nodes.map((node) => ({ node: node.name, op: node.opType, kernel: kernelOf(node, plan) })),
-    tensors: applied.tensors,
+    tensors,
     leftFloat: plan.leftFloat,
     unsupportedOps: plan.unsupportedOps,
     activationsFolded: applied.activationsFolded,

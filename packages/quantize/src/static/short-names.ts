@@ -64,25 +64,26 @@ function renameNode(node: Node, name: string): void {
 }
 
 /**
- * Gives the values and nodes quantization added short names; `keep` holds the names from before
- * (and any the caller reports by name). Returns the number of names changed.
+ * Gives the values and nodes quantization added short names; `keep` holds the names from before.
+ * Returns the values renamed (old name → new name), so a caller's report can follow them: the
+ * quantized copy of a float activation (`/attn/Softmax_output_0_quantized`) becomes `q4`.
  */
-export function shortenGeneratedNames(graph: Graph, keep: NameSnapshot): number {
+export function shortenGeneratedNames(graph: Graph, keep: NameSnapshot): ReadonlyMap<string, string> {
   const namer = new ShortNamer();
-  let renamed = 0;
+  const renamed = new Map<string, string>();
   const nodeNames = new Set([...graph.nodes()].map((node) => node.name));
   for (const node of graph.nodes()) {
     for (const value of [...node.inputs, ...node.outputs]) {
       if (!value || keep.values.has(value.name) || value.isGraphInput || value.isGraphOutput || value.graph !== graph) continue;
+      const old = value.name;
       value.rename(namer.next(valuePrefix(value), (name) => graph.lookup(name) !== undefined));
-      renamed++;
+      renamed.set(old, value.name);
     }
     const prefix = NODE_PREFIX[node.op];
     if (prefix && !keep.nodes.has(node.name)) {
       const name = namer.next(prefix, (candidate) => nodeNames.has(candidate));
       nodeNames.add(name);
       renameNode(node, name);
-      renamed++;
     }
   }
   return renamed;
