@@ -24,7 +24,7 @@ import { readTflite, writeTflite } from '@modelpass/tflite';
 import { ROOT, flag } from '../prune/ort-timing.mjs';
 
 const FASHION = ['fashion-cnn', 'fashion-mlp', 'fashion-resnet', 'fashion-transformer'];
-const TORCHVISION = ['resnet18', 'mobilenet_v2'];
+const TORCHVISION = ['resnet18', 'mobilenet_v2', 'mobilenet_v3_small'];
 const MODELS = flag('models', [...FASHION, ...TORCHVISION].join(',')).split(',').filter(Boolean);
 /** Fashion-MNIST fixtures also quantized with quantize-dynamic (dynamic-range TFLite: hybrid kernels). */
 const DYNAMIC = flag('dynamic', 'fashion-mlp,fashion-transformer').split(',').filter(Boolean);
