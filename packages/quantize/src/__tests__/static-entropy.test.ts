@@ -2,17 +2,13 @@
  * `calibration=entropy`: the KL threshold search against a plain re-implementation of TensorRT's
  * entropy calibration (as NVIDIA's pytorch-quantization writes it: the zero bin takes its
  * neighbour's count, candidate i folds the tail into bin i−1, the i bins squeezed into the levels
- * and spread over the bins non-empty there), on the same histograms; and fashion-resnet's accuracy
- * in ONNX Runtime with entropy calibration (it fell from 87.59% to 55.89% while the zero spike of
- * Relu outputs pinned the threshold near 2·levels bins).
+ * and spread over the bins non-empty there), on the same histograms. fashion-resnet's accuracy with
+ * entropy calibration (it fell from 87.59% to 55.89% while the zero spike of Relu outputs pinned the
+ * threshold near 2·levels bins) is held to 0.3 pp in calibration-coverage.test.ts.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeOnnx } from '@modelpass/onnx';
 import { HistogramStatistics, collectStatistics, entropyThreshold, planStaticQuantization, prepareForQuantization } from '@modelpass/quantize';
-import { fixturePath, readFixture, requireReferees, runPipeline, testAccuracy } from './static-helpers.js';
+import { readFixture, requireReferees } from './static-helpers.js';
 
 /** TensorRT's entropy method, written out directly (O(bins²), arrays, no prefix sums): the threshold in bins. */
 function referenceEntropyBins(magnitudes: Float64Array, levels: number): number {
@@ -111,19 +107,5 @@ describe('calibration=entropy', () => {
       }
     }
     expect(relus).toBeGreaterThanOrEqual(6);
-  }, 300_000);
-
-  // Goal 0.3 pp, not met: 87.59% → 86.67% (−0.92 pp; was −31.70 pp). Minmax on the Relu outputs alone
-  // gives −0.24 pp, so what is left is the KL method clipping Relu tails, not the search.
-  it('keeps fashion-resnet within 1 pp of fp32 (256 calibration samples, 10k test images in ORT)', async () => {
-    requireReferees();
-    const model = readFixture('fashion-resnet');
-    await runPipeline(model, 'simplify,quantize-static{dataset=fashion-mnist:train samples=256 calibration=entropy}');
-    const out = join(mkdtempSync(join(tmpdir(), 'quantize-entropy-')), 'resnet.int8.onnx');
-    writeOnnx(model, out);
-    const fp32 = await testAccuracy(fixturePath('fashion-resnet'));
-    const int8 = await testAccuracy(out);
-    console.log(`fashion-resnet entropy: fp32 ${(fp32 * 100).toFixed(2)}% int8 ${(int8 * 100).toFixed(2)}%`);
-    expect((fp32 - int8) * 100).toBeLessThanOrEqual(1);
   }, 300_000);
 });

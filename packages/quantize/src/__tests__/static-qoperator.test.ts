@@ -41,5 +41,5 @@ describe('quantize-static{format=qoperator}', () => {
     const int8 = await testAccuracy(out);
     console.log(`${name} qoperator: fp32 ${(fp32 * 100).toFixed(2)}% int8 ${(int8 * 100).toFixed(2)}%`, ops.filter((op) => !op.startsWith('onnx.') || op.includes('QLinear')).join(' '));
     expect(Math.abs(fp32 - int8) * 100).toBeLessThanOrEqual(0.3);
-  });
+  }, 300_000);
 });
