@@ -1,3 +1,4 @@
+import type { Graph } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
 import { definePass, option, type OptionSpecs, type Pass } from '@modelpass/pass-manager';
 import { foldConstantsPass, foldQdq, foldShapes, fuseBatchNormPass, optimize, runNested } from '@modelpass/transforms';
@@ -9,6 +10,15 @@ import { finishInt8 } from './quantized/finish-int8.js';
 import { hasInt8Weights, int8WeightsOfFloatOps } from './quantized/int8-float-weights.js';
 import { hasQuantizedActivations, prepareQuantizedForTflite } from './quantized/prepare-quantized.js';
 import { keepingQuantTypes } from './quantized/quant-values.js';
+
+/** Whether a Shape or Size node reads dims anywhere in `graph` (subgraphs included). */
+function readsShapes(graph: Graph): boolean {
+  for (const node of graph.nodes()) {
+    if (node.op === 'onnx.Shape' || node.op === 'onnx.Size') return true;
+    if (node.subgraphs.some(readsShapes)) return true;
+  }
+  return false;
+}
 
 export const legalizeTflite = definePass({
   name: 'legalize-tflite',
@@ -39,7 +49,8 @@ export const legalizeTflite = definePass({
     // type and fuse-bn only rewrites weights, so the types stay valid (the optimize preset and int8 rewrites re-infer).
     const singleInference = !context.options.optimize && !quantized;
     if (singleInference) inferShapes(model, { registry, mode: 'refresh' });
-    const preparation = context.options.optimize ? [optimize] : [foldShapes, foldConstantsPass, fuseBatchNormPass];
+    // fold-shapes only adds to fold-constants where Shape/Size read static dims (its constant folding is shape arithmetic).
+    const preparation = context.options.optimize ? [optimize] : [...(readsShapes(model.graph) ? [foldShapes] : []), foldConstantsPass, fuseBatchNormPass];
     for (const pass of preparation) {
       const overrides = singleInference && pass === foldShapes ? { inferShapes: false } : undefined;
       await runNested(pass as Pass<OptionSpecs>, model, context, { forward: new Set(), overrides });
