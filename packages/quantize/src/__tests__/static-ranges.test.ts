@@ -34,6 +34,12 @@ describe('quantizeStaticWithRanges on fashion-cnn', () => {
       const expected = activationParams(tensor.floatTensor, range, { dtype: 'uint8', symmetric: false });
       expect({ scale: tensor.scale, zeroPoint: tensor.zeroPoint }).toEqual({ scale: expected.quant.scale, zeroPoint: expected.quant.zeroPoint });
     }
+    // Every tensor the result names is a value of the quantized model (short names included: the
+    // quantized copy of the MaxPool output was `/MaxPool_output_0_quantized`), with its integer dtype.
+    for (const tensor of result.tensors) expect(model.graph.getValue(tensor.tensor)?.type, tensor.tensor).toMatchObject({ dtype: tensor.dtype });
+    // Each generated value is named once: the DequantizeLinear outputs are dq0, dq1, … without gaps.
+    const dqNames = [...model.graph.nodesOf('onnx.DequantizeLinear')].map((node) => Number(node.output(0).name.slice(2))).sort((x, y) => x - y);
+    expect(dqNames).toEqual(dqNames.map((_, i) => dqNames[0]! + i));
 
     const dir = mkdtempSync(join(tmpdir(), 'quantize-static-ranges-'));
     const out = join(dir, 'cnn.int8.onnx');

@@ -71,10 +71,13 @@ function renameNode(node: Node, name: string): void {
 export function shortenGeneratedNames(graph: Graph, keep: NameSnapshot): ReadonlyMap<string, string> {
   const namer = new ShortNamer();
   const renamed = new Map<string, string>();
+  // A value is met once as an output and again at each reader: name it at the first meeting only.
+  const named = new Set<Value>();
   const nodeNames = new Set([...graph.nodes()].map((node) => node.name));
   for (const node of graph.nodes()) {
     for (const value of [...node.inputs, ...node.outputs]) {
-      if (!value || keep.values.has(value.name) || value.isGraphInput || value.isGraphOutput || value.graph !== graph) continue;
+      if (!value || named.has(value) || keep.values.has(value.name) || value.isGraphInput || value.isGraphOutput || value.graph !== graph) continue;
+      named.add(value);
       const old = value.name;
       value.rename(namer.next(valuePrefix(value), (name) => graph.lookup(name) !== undefined));
       renamed.set(old, value.name);
