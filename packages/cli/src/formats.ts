@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { delimiter, extname } from 'node:path';
 import { printModelToFile, readModelText, type Dim, type Model } from '@modelpass/ir';
 import { readOnnx, writeOnnx, type ValueInfoPolicy } from '@modelpass/onnx';
@@ -126,6 +127,7 @@ export function formatFor(path: string, explicit: string | undefined, role: 'inp
   }
   const extension = extname(path).toLowerCase();
   for (const format of formats.values()) if (format.extensions.includes(extension)) return format;
+  if (role === 'input' && !existsSync(path)) throw new UsageError(`input '${path}' does not exist`);
   throw new UsageError(
     `cannot tell the format of ${role} '${path}' from its extension '${extension || '(none)'}'; ` +
       `use ${role === 'input' ? '--from' : '--to'} with one of: ${[...formats.keys()].join(', ')}`,

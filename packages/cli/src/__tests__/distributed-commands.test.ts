@@ -58,6 +58,10 @@ describe('modelpass batch (in this process)', () => {
     const missing = await runCli(['batch', '--pipeline', 'simplify', cnn, '-o', join(tmpdir(), 'no-such-folder')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/no-such-folder' does not exist/);
+    const noInput = await runCli(['batch', '--pipeline', 'simplify', join(tmpdir(), 'no-such-models'), '-o', mkdtempSync(join(tmpdir(), 'batch-out-'))]);
+    expect(noInput.code).not.toBe(0);
+    expect(noInput.stdout + noInput.stderr).toMatch(/no-such-models' does not exist/);
+    expect(noInput.stdout + noInput.stderr).not.toMatch(/cannot tell the format/);
   });
 });
 

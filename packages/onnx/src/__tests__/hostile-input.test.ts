@@ -91,6 +91,12 @@ describe('external data through symbolic links', () => {
 });
 
 describe('files that are not regular files', () => {
+  it('says a missing model file does not exist (not the errno text)', () => {
+    const missing = errorOf(() => readOnnx(join(tempDir('missing'), 'nope.onnx')));
+    expect(missing.reason).toBe('ONNX file does not exist');
+    expect(missing.location?.file).toMatch(/nope\.onnx$/);
+  });
+
   it('refuses a FIFO as the model or as external data without blocking', () => {
     const folder = tempDir('fifo');
     expect(spawnSync('mkfifo', [join(folder, 'model.onnx'), join(folder, 'weights.bin')]).status).toBe(0);

@@ -129,8 +129,9 @@ export function readOnnx(path: string, options: ReadOnnxOptions = {}): Model {
   try {
     source = new SourceFile(path, true);
   } catch (cause) {
+    const missing = (cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
     throw onnxError({
-      reason: `cannot read ONNX file: ${cause instanceof Error ? cause.message : String(cause)}`,
+      reason: missing ? 'ONNX file does not exist' : `cannot read ONNX file: ${cause instanceof Error ? cause.message : String(cause)}`,
       location: where,
       ...(cause instanceof NotRegularFileError ? { expected: 'a regular .onnx file', hint: 'copy the model into a regular file first' } : {}),
       cause,

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ModelpassError } from '@modelpass/ir';
+import { ModelpassError, parseModel } from '@modelpass/ir';
 import { writeOnnx } from '@modelpass/onnx';
 import { PassEnvironment, PassManager } from '@modelpass/pass-manager';
 import { createOpRegistry } from '@modelpass/ops';
@@ -66,6 +66,16 @@ describe('quantize-static options on fashion-cnn', () => {
   it('refuses activations=int16 below opset 21, naming the opset', async () => {
     const model = readFixture('fashion-cnn');
     await expect(runPipeline(model, 'quantize-static{dataset=fashion-mnist:train samples=8 activations=int16}')).rejects.toThrow('activations=int16 needs onnx opset 21');
+  });
+
+  it('refuses a model of another dialect (a .tflite read as is), saying to raise it first', async () => {
+    const tflite = parseModel(`model ir_version=8 opsets{tflite=3} {
+graph @main(%x: float32[1,4]) {
+  %y: float32[1,4] = tflite.RELU(%x) name="relu"
+  return %y
+}
+}`);
+    await expect(runPipeline(tflite, 'quantize-static{samples=4}')).rejects.toThrow(/works on ONNX-dialect models[\s\S]*raise-tflite/);
   });
 
   it('refuses an exclude name that is neither a node nor an op type', async () => {

@@ -97,6 +97,11 @@ function kernelOf(node: Node, plan: QuantizationPlan): string {
 /** Refuses options the model's opset cannot carry (before any calibration runs). */
 function refuseUnsupported(model: Model, options: StaticQuantizationOptions): void {
   const opset = model.opset('onnx') ?? 0;
+  if (model.opset('onnx') === undefined) {
+    throw quantizeError('quantize-static works on ONNX-dialect models; this model imports no onnx opset', {
+      hint: `a TFLite model must be raised first: convert it to .onnx (modelpass convert m.tflite -o m.onnx) or put raise-tflite before quantize-static`,
+    });
+  }
   if (opset < 10) throw quantizeError(`quantize-static needs onnx opset 10 or newer (QuantizeLinear/DequantizeLinear); the model imports opset ${opset}`, { hint: 'convert the model to a newer opset first' });
   if ((options.activations ?? 'uint8') === 'int16' && opset < 21) {
     throw quantizeError(`activations=int16 needs onnx opset 21 (int16 QuantizeLinear); the model imports opset ${opset}`, { hint: 'use activations=uint8 or int8, or convert the model to opset 21' });

@@ -30,7 +30,7 @@ export const distillPass = definePass({
     teacher: option.string({ default: '', help: 'the teacher model file: ONNX (run in ONNX Runtime), or a .tflite / TorchScript file (run on its own engine)' }),
     dataset: option.string({ default: '', help: 'labelled training data, e.g. fashion-mnist:train or idx:IMAGES,LABELS' }),
     epochs: option.integer({ default: 1, min: 1, help: 'passes over the (sampled) dataset' }),
-    temperature: option.number({ default: 4, min: 0, help: 'softmax temperature T of the soft targets' }),
+    temperature: option.number({ default: 4, min: 0.01, help: 'softmax temperature T of the soft targets (at least 0.01)' }),
     alpha: option.number({ default: 0.7, min: 0, max: 1, help: 'weight of the soft-target term (1−alpha weighs the labels)' }),
     features: option.list(option.string({}), { default: [], help: 'intermediate tensors to match, teacherTensor:studentTensor (mse; a learned 1×1 projection when channels differ)' }),
     featureWeight: option.number({ default: 1, min: 0, help: 'weight β of each feature-matching term' }),
