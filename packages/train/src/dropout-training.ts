@@ -7,6 +7,7 @@
  */
 import { Builder, ModelpassError, tensorType, type Model } from '@modelpass/ir';
 import { GradientContext } from './gradient-context.js';
+import { seededGenerator } from './epoch-order.js';
 
 export interface DropoutMask {
   /** The mask input's name. */
@@ -54,14 +55,7 @@ export function writeOutTrainingDropout(model: Model): DropoutMask[] {
 
 /** A counter-based draw: the mask of (seed, step, index) does not depend on earlier steps. */
 function maskGenerator(seed: number, step: number, index: number): () => number {
-  let state = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35)) >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seededGenerator(Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35));
 }
 
 /** Fills `out` with the mask of dropout `index` at `step`: 0 with probability `ratio`, else 1/(1 − ratio). */
