@@ -2,15 +2,13 @@
  * `modelpass batch`, `worker`, and `--redis`/`--shards` on eval and convert, against real models,
  * a real redis-server and real `modelpass worker` processes; outputs checked by ONNX Runtime.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeRedis } from '@modelpass/distributed';
-import { binPath, repoRoot, runCli } from './run-cli.js';
+import { freePort, startRedisWorkers, type RedisWorkers, type WorkerProcess } from './redis-workers-fixture.js';
+import { repoRoot, runCli } from './run-cli.js';
 
 const CONFORMANCE = '/usr/share/libonnx-testdata/data/pytorch-converted';
 // Cases ONNX Runtime 1.30 still loads (it dropped the opset-6 kernels some older cases use).
@@ -65,60 +63,19 @@ describe('modelpass batch (in this process)', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolveStop) => {
-    child.once('exit', () => resolveStop());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-  });
-}
-
 describe('--redis: modelpass worker processes on a real redis-server', () => {
-  let redis: ChildProcess | undefined;
+  let cluster: RedisWorkers | undefined;
   let url = '';
-  const workers: { child: ChildProcess; log: string }[] = [];
+  let workers: WorkerProcess[] = [];
   const queue = 'cli-test';
 
   beforeAll(async () => {
-    if (spawnSync('redis-server', ['--version']).error) throw new Error("redis-server is not installed: run 'npm run setup' (installs Debian's redis-server)");
-    const port = await freePort();
-    url = `redis://127.0.0.1:${port}`;
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    for (let tries = 0; ; tries++) {
-      try {
-        await probeRedis(url, 500);
-        break;
-      } catch (error) {
-        if (tries > 50) throw error;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    for (let i = 0; i < 2; i++) {
-      const child = spawn(process.execPath, [binPath, 'worker', '--redis', url, '--queue', queue], { stdio: ['ignore', 'ignore', 'pipe'] });
-      const worker = { child, log: '' };
-      child.stderr!.on('data', (chunk) => (worker.log += chunk));
-      workers.push(worker);
-    }
-    const deadline = Date.now() + 60_000;
-    while (!workers.every((w) => /ready, queue/.test(w.log))) {
-      if (Date.now() > deadline || workers.some((w) => w.child.exitCode !== null)) throw new Error(`workers did not start: ${workers.map((w) => w.log).join('\n')}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    cluster = await startRedisWorkers(2, queue);
+    ({ url, workers } = cluster);
   });
 
   afterAll(async () => {
-    await Promise.all(workers.map((w) => stop(w.child)));
-    await stop(redis);
+    await cluster?.stop();
   });
 
   it('batch --redis converts on the workers with the same outcomes', async () => {

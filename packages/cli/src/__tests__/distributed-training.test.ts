@@ -3,78 +3,36 @@
  * `modelpass worker` processes (real redis-server) and writes the checkpoints and weights the
  * embedded data-parallel run writes, also when a worker is SIGKILLed in the middle of a round.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Model } from '@modelpass/ir';
 import { readOnnx } from '@modelpass/onnx';
-import { EmbeddedBackend, probeRedis, trainDataParallel } from '@modelpass/distributed';
-import { binPath, repoRoot, runCli } from './run-cli.js';
+import { EmbeddedBackend, trainDataParallel } from '@modelpass/distributed';
+import { startRedisWorkers, type RedisWorkers, type WorkerProcess } from './redis-workers-fixture.js';
+import { repoRoot, runCli } from './run-cli.js';
 
 const cnn = join(repoRoot, 'fixtures/models/fashion-cnn/model.onnx');
 const queue = 'cli-train-test';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolveStop) => {
-    child.once('exit', () => resolveStop());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-  });
-}
 
 function floatWeights(model: Model): Map<string, Buffer> {
   return new Map(model.graph.constants.filter((v) => v.constant?.dtype === 'float32').map((v) => [v.name, Buffer.from(v.constant!.bytes())]));
 }
 
 describe('convert --redis with train{}: data-parallel on modelpass workers', () => {
-  let redis: ChildProcess | undefined;
+  let cluster: RedisWorkers | undefined;
   let url = '';
-  const workers: { child: ChildProcess; log: string }[] = [];
+  let workers: WorkerProcess[] = [];
 
   beforeAll(async () => {
-    if (spawnSync('redis-server', ['--version']).error) throw new Error("redis-server is not installed: run 'npm run setup' (installs Debian's redis-server)");
-    const port = await freePort();
-    url = `redis://127.0.0.1:${port}`;
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    for (let tries = 0; ; tries++) {
-      try {
-        await probeRedis(url, 500);
-        break;
-      } catch (error) {
-        if (tries > 50) throw error;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
     // Short locks so a killed worker's job comes back within seconds (production keeps 30 s).
-    for (let i = 0; i < 3; i++) {
-      const child = spawn(process.execPath, [binPath, 'worker', '--redis', url, '--queue', queue, '--lock-duration', '4000', '--stalled-interval', '1000'], { stdio: ['ignore', 'ignore', 'pipe'] });
-      const worker = { child, log: '' };
-      child.stderr!.on('data', (chunk) => (worker.log += chunk));
-      workers.push(worker);
-    }
-    const deadline = Date.now() + 60_000;
-    while (!workers.every((w) => /ready, queue/.test(w.log))) {
-      if (Date.now() > deadline || workers.some((w) => w.child.exitCode !== null)) throw new Error(`workers did not start: ${workers.map((w) => w.log).join('\n')}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    cluster = await startRedisWorkers(3, queue, ['--lock-duration', '4000', '--stalled-interval', '1000']);
+    ({ url, workers } = cluster);
   });
 
   afterAll(async () => {
-    await Promise.all(workers.map((w) => stop(w.child)));
-    await stop(redis);
+    await cluster?.stop();
   });
 
   it('gives the embedded run’s checkpoints and weights, with a worker SIGKILLed mid-round', async () => {
