@@ -3,21 +3,16 @@
  * ResNet fixtures' gradients and updated running statistics, run in ONNX Runtime, against PyTorch's
  * `F.batch_norm(training=True)` on the same weights and batch; plus finite differences on a tiny net.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { attrs, Tensor } from '@modelpass/ir';
 import { readOnnx } from '@modelpass/onnx';
-import { loadTestDataSet, readNpy, runOrt, writeNpy } from '@modelpass/runtime';
+import { loadTestDataSet, readNpy, runOrt } from '@modelpass/runtime';
 import { buildGradientGraph } from '@modelpass/train';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { f64, gradCheck, randomTensor, seeded } from './gradcheck.js';
+import { fixtureFolder, torchReference } from './torch-reference.js';
 
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const script = fileURLToPath(new URL('../../scripts/torch-reference-grads.py', import.meta.url));
 const MODELS = ['fashion-cnn', 'fashion-resnet'];
 const labels = Tensor.fromValues('int64', [8], [9n, 2n, 1n, 1n, 6n, 1n, 4n, 6n]);
 let work = '';
@@ -29,21 +24,12 @@ function relativeError(actual: readonly number[], expected: readonly number[]): 
 
 describe('batch statistics', () => {
   beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'train-bn-'));
-    const args: string[] = [];
-    for (const name of MODELS) {
-      const folder = join(root, 'fixtures/models', name);
-      const data = await loadTestDataSet(join(folder, 'test_data_set_0'), await readOnnx(join(folder, 'model.onnx')));
-      writeNpy([...data.inputs.values()][0]!, join(work, `${name}-input.npy`));
-      writeNpy(labels, join(work, `${name}-labels.npy`));
-      args.push(join(folder, 'model.onnx'), join(work, `${name}-input.npy`), join(work, `${name}-labels.npy`), join(work, name));
-    }
-    execFileSync('/usr/bin/python3', [script, ...args], { stdio: 'pipe', env: { ...process.env, TORCH_BN_TRAINING: '1' } });
+    work = await torchReference(MODELS, labels, 'train-bn-', { TORCH_BN_TRAINING: '1' });
   });
 
   for (const name of MODELS) {
     it(`${name}: gradients and running statistics equal torch's training mode within 1e-4`, async () => {
-      const folder = join(root, 'fixtures/models', name);
+      const folder = fixtureFolder(name);
       const model = await readOnnx(join(folder, 'model.onnx'));
       const training = buildGradientGraph(model, { loss: { kind: 'cross-entropy' }, batchNormalization: 'batch-statistics' });
       expect([...training.model.graph.nodesOf('onnx.BatchNormalization')]).toHaveLength(0);

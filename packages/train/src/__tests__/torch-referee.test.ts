@@ -4,19 +4,15 @@
  * graph as eager torch ops in float64 and runs loss.backward()). Every gradient of every trainable
  * initializer must agree within 1e-4 relative to the largest element of that gradient.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Tensor } from '@modelpass/ir';
 import { readOnnx } from '@modelpass/onnx';
-import { loadTestDataSet, readNpy, runOrt, writeNpy } from '@modelpass/runtime';
+import { loadTestDataSet, readNpy, runOrt } from '@modelpass/runtime';
 import { buildGradientGraph } from '@modelpass/train';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { fixtureFolder, torchReference } from './torch-reference.js';
 
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const script = fileURLToPath(new URL('../../scripts/torch-reference-grads.py', import.meta.url));
 /** The first 8 labels of Fashion-MNIST's test set (the images of test_data_set_0). */
 const LABELS = [9, 2, 1, 1, 6, 1, 4, 6];
 
@@ -26,21 +22,12 @@ let work = '';
 
 describe('whole-model gradients against PyTorch', () => {
   beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'train-torch-'));
-    const args: string[] = [];
-    for (const name of MODELS) {
-      const folder = join(root, 'fixtures/models', name);
-      const data = await loadTestDataSet(join(folder, 'test_data_set_0'), await readOnnx(join(folder, 'model.onnx')));
-      writeNpy([...data.inputs.values()][0]!, join(work, `${name}-input.npy`));
-      writeNpy(labels, join(work, `${name}-labels.npy`));
-      args.push(join(folder, 'model.onnx'), join(work, `${name}-input.npy`), join(work, `${name}-labels.npy`), join(work, name));
-    }
-    execFileSync('/usr/bin/python3', [script, ...args], { stdio: 'pipe' }); // one torch start for every model
+    work = await torchReference(MODELS, labels, 'train-torch-'); // one torch start for every model
   });
 
   for (const name of MODELS) {
     it(`${name}: every initializer's gradient equals torch's within 1e-4`, async () => {
-      const folder = join(root, 'fixtures/models', name);
+      const folder = fixtureFolder(name);
       const model = await readOnnx(join(folder, 'model.onnx'));
       const training = buildGradientGraph(model, { loss: { kind: 'cross-entropy' } });
       const data = await loadTestDataSet(join(folder, 'test_data_set_0'), model);
