@@ -9,3 +9,12 @@ export function describeFileKind(stats: Stats): string {
   if (stats.isBlockDevice()) return 'a block device';
   return 'not a regular file';
 }
+
+/** Why `stat` of a path a user named failed, in words: missing, not permitted, a file used as a folder, else the system's message. */
+export function describeStatFailure(cause: unknown): string {
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'it does not exist';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'ENOTDIR') return 'a part of the path is not a folder';
+  return cause instanceof Error ? cause.message : String(cause);
+}

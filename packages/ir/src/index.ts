@@ -16,7 +16,7 @@ export {
 } from './element-codec.js';
 export { Tensor } from './tensor.js';
 export { writeFileAtomic, writeFileAtomicWith, fileWriteError, type AtomicFileOutput } from './atomic-write.js';
-export { describeFileKind } from './file-kind.js';
+export { describeFileKind, describeStatFailure } from './file-kind.js';
 export { claimTemporaryPath, releaseTemporaryPath, removeStaleTemporaries, temporaryPathsInFlight } from './temporary-files.js';
 export * from './attribute.js';
 export { Use, Value, type ReplaceUsesOptions, type UseSet } from './value.js';

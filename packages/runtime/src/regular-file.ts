@@ -4,7 +4,7 @@
  * `ModelpassError` naming the file and what it is instead.
  */
 import { readFileSync, statSync, type Stats } from 'node:fs';
-import { describeFileKind } from '@modelpass/ir';
+import { describeFileKind, describeStatFailure } from '@modelpass/ir';
 import { messageOf, runtimeError } from './errors.js';
 
 export { describeFileKind };
@@ -21,8 +21,7 @@ export function checkRegularFile(path: string, role: string, hint?: string): Sta
   try {
     stats = statSync(path);
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : code === 'ENOTDIR' ? 'a part of the path is not a folder' : messageOf(cause);
+    const reason = describeStatFailure(cause);
     throw runtimeError({ reason: `cannot read ${role} '${path}': ${reason}`, location: { file: path }, cause, ...(hint ? { hint } : {}) });
   }
   if (!stats.isFile()) {
