@@ -250,6 +250,8 @@ describe('outputs', () => {
   });
 
   // A real full disk: a 64 KiB tmpfs mounted in a private mount namespace (gone when the shell exits).
+  // Skipped only where the kernel refuses unprivileged user namespaces (`unshare -rm` fails), e.g.
+  // some containers; no referee is involved.
   const canMount = spawnSync('unshare', ['-rm', 'sh', '-c', `mount -t tmpfs -o size=64k tmpfs "${tmpdir()}"`]).status === 0;
   it.skipIf(!canMount)('ENOSPC while writing names the output and leaves no partial file', () => {
     for (const name of ['full.onnx', 'full.mpir']) {
