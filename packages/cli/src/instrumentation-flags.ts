@@ -23,7 +23,7 @@ export const instrumentationFlags: FlagSpecs = {
   'print-ir-after-change': { type: 'boolean', help: 'with --print-ir-after*: print only when the pass changed the IR' },
   'dump-ir': { type: 'string', help: 'write the IR after every pass into DIR as NNN-<pass>.mpir', valueName: 'DIR' },
   'verify-each': { type: 'boolean', help: 'verify the IR after every pass (default on; --no-verify-each to skip)' },
-  reproducer: { type: 'string', help: 'where a failing pipeline writes its reproducer (default: a new folder in the temp dir)', valueName: 'DIR' },
+  reproducer: { type: 'string', help: 'where a failing pipeline writes its reproducer (default: a new folder in the temp dir, and only when a pass crashed or broke the IR; with DIR, for every failure)', valueName: 'DIR' },
   debug: { type: 'boolean', help: 'show passes\' debug log on stderr' },
 };
 
@@ -64,6 +64,8 @@ export function instrumentationFromFlags(args: ParsedArgs, io: CliIO): PipelineI
   const directory = flagString(args, 'reproducer');
   const reproducer = new CrashReproducerInstrumentation({
     directory: directory ? resolve(io.cwd, directory) : join(tmpdir(), `modelpass-reproducer-${process.pid}-${Date.now()}`),
+    // Unasked, only crashes get one: a pass's own diagnosis of the user's input says all there is.
+    on: directory ? 'any-failure' : 'crash',
   });
   instrumentations.push(reproducer);
   return { instrumentations, ...(timing ? { timing } : {}), ...(statistics ? { statistics } : {}), reproducer };

@@ -59,6 +59,7 @@ export {
   CrashReproducerInstrumentation,
   writeReproducer,
   REPRODUCER_FILES,
+  isDiagnosedPassError,
   type CrashReproducerOptions,
   type ReproducerManifest,
 } from './instrumentation/crash-reproducer.js';

@@ -156,6 +156,21 @@ export default definePlugin({
     }
   });
 
+  it("a pass's own diagnosis of the user's input writes no reproducer unless --reproducer asks for one", async () => {
+    const missing = join(work, 'missing-teacher.onnx');
+    const pipeline = `distill{teacher=${missing} dataset=fashion-mnist:train epochs=1}`;
+    const quiet = await runCli(['convert', cnn, '-o', join(work, 'never.onnx'), '--pipeline', pipeline]);
+    expect(quiet.code).toBe(1);
+    expect(quiet.stderr).toContain('missing-teacher.onnx');
+    expect(quiet.stderr).not.toContain('reproducer');
+    const asked = join(work, 'asked-repro');
+    const loud = await runCli(['convert', cnn, '-o', join(work, 'never.onnx'), '--pipeline', pipeline, '--reproducer', asked]);
+    expect(loud.code).toBe(1);
+    expect(loud.stderr).toContain(`a reproducer was written to ${asked}`);
+    expect(existsSync(join(asked, 'pipeline.txt'))).toBe(true);
+    expect(existsSync(join(work, 'never.onnx'))).toBe(false);
+  });
+
   it('rejects something that is not a plugin with a clear message', async () => {
     const notPlugin = join(work, 'not-plugin.mjs');
     writeFileSync(notPlugin, 'export default { hello: 1 };\n');

@@ -56,7 +56,16 @@ const explode = definePass({
   },
 });
 
-const environment = testEnvironment(new PassRegistry([insertIdentity, noop, breakOrder, explode], '@modelpass/test'));
+/** Refuses its input with its own diagnosis (as a pass does for a missing file named in an option). */
+const refuse = definePass({
+  name: 'refuse',
+  summary: 'r',
+  run() {
+    throw new ModelpassError({ reason: "cannot read teacher 'missing.onnx': it does not exist", code: 'test/missing-file' });
+  },
+});
+
+const environment = testEnvironment(new PassRegistry([insertIdentity, noop, breakOrder, explode, refuse], '@modelpass/test'));
 
 describe('instrumentation', () => {
   it('times each pass and prints a report table', async () => {
@@ -171,6 +180,26 @@ describe('instrumentation', () => {
     // A second failure does not overwrite the first reproducer.
     await runPipeline(smallModel(), 'explode', { environment, instrumentations: [reproducer] }).catch(() => {});
     expect(reproducer.lastReproducer).toBe(`${directory}-2`);
+  });
+
+  it("with on='crash', skips a pass's own diagnosed refusal but still writes for crashes and verifier failures", async () => {
+    const directory = join(temp, 'crash-only');
+    const reproducer = new CrashReproducerInstrumentation({ directory, on: 'crash' });
+    const refused = (await runPipeline(smallModel(), 'noop,refuse', { environment, instrumentations: [reproducer] }).catch((e: unknown) => e)) as PassFailure;
+    expect(refused.passName).toBe('refuse');
+    expect(refused.message).toContain("cannot read teacher 'missing.onnx'");
+    expect(refused.message).not.toContain('reproducer');
+    expect(existsSync(directory)).toBe(false);
+
+    await runPipeline(smallModel(), 'explode', { environment, instrumentations: [reproducer] }).catch(() => {});
+    expect(reproducer.lastReproducer).toBe(directory);
+    await runPipeline(smallModel(), 'break-order', { environment, instrumentations: [reproducer] }).catch(() => {});
+    expect(reproducer.lastReproducer).toBe(`${directory}-2`);
+
+    // The default still writes one for every failure.
+    const always = new CrashReproducerInstrumentation({ directory: join(temp, 'always') });
+    const error = (await runPipeline(smallModel(), 'refuse', { environment, instrumentations: [always] }).catch((e: unknown) => e)) as PassFailure;
+    expect(error.message).toContain('a reproducer was written to');
   });
 
   it('writes a local reproducer holding only the failing pass and its input', async () => {

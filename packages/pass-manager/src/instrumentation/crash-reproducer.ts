@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { claimTemporaryPath, printModel, releaseTemporaryPath, type Model, type ModelpassError } from '@modelpass/ir';
+import { claimTemporaryPath, ModelpassError, printModel, releaseTemporaryPath, type Model } from '@modelpass/ir';
 import type { PluginRecord } from '../environment.js';
 import { PassFailure } from '../pass-failure.js';
 import { printPipeline } from '../pipeline/pipeline.js';
@@ -26,6 +26,19 @@ export interface CrashReproducerOptions {
    * reproducer); this prints the IR before every pass, so it costs more.
    */
   readonly scope?: 'pipeline' | 'pass';
+  /**
+   * `'any-failure'` (default): every pipeline failure writes a reproducer. `'crash'`: only failures a
+   * pass did not diagnose itself: something other than a `ModelpassError` thrown from a pass (a
+   * bug), IR that does not verify after a pass, a bad return value. A pass's own `ModelpassError`
+   * (a missing file named in an option, an unsupported node) already says what is wrong with the
+   * user's input, and replaying it would only repeat the message.
+   */
+  readonly on?: 'any-failure' | 'crash';
+}
+
+/** Whether a pipeline failure is a pass refusing its input with its own diagnosis (not a crash). */
+export function isDiagnosedPassError(error: ModelpassError): boolean {
+  return error instanceof PassFailure && ModelpassError.is(error.cause);
 }
 
 /** What `reproducer.json` holds (besides the files named in it). */
@@ -91,6 +104,7 @@ export class CrashReproducerInstrumentation implements PassInstrumentation {
   }
 
   afterPipelineFailed(_model: Model, run: PipelineRunInfo, error: ModelpassError): FailureAnnotation {
+    if (this.options.on === 'crash' && isDiagnosedPassError(error)) return {};
     if (this.input === undefined) {
       return { notes: [`no reproducer was written: the input model could not be printed (${this.inputProblem ?? 'no input captured'})`] };
     }
