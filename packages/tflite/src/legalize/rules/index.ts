@@ -13,6 +13,7 @@ import { modRules } from './mod.js';
 import { normalizationRules } from './normalization.js';
 import { poolRules } from './pool.js';
 import { quantizedRules } from '../quantized/qdq-rules.js';
+import { recurrentRules } from './recurrent.js';
 import { reduceRules } from './reduce.js';
 import { reduceCompositeRules } from './reduce-composite.js';
 import { scatterGatherRules } from './scatter-gather.js';
@@ -22,5 +23,5 @@ import { unitDimWindowRules } from './unit-dim-window.js';
 
 /** Every canonical → tflite lowering rule this package ships. */
 export function defaultLoweringRules(): LoweringRegistry {
-  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules, ...einsumRules, ...groupNormRules]);
+  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules, ...einsumRules, ...groupNormRules, ...recurrentRules]);
 }

@@ -1,0 +1,279 @@
+/**
+ * RNN, GRU and LSTM unrolled over their static sequence length: one FULLY_CONNECTED projects every
+ * time step's input at once (X·Wᵀ + Wb + Rb), then each step adds FULLY_CONNECTED(H, R) and applies
+ * the gates with LOGISTIC/TANH/RELU, MUL, ADD, SUB. TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM needs
+ * variable state tensors and has no GRU counterpart; the unrolled form runs on every runtime and
+ * keeps ONNX's gate orders as they are (LSTM i,o,f,c; GRU z,r,h; the weights are sliced, not
+ * reordered). Y, Y_h and Y_c are PACKed from the steps in ONNX's layout 0 or 1.
+ */
+import { Tensor, type Node, type Type, type Value } from '@modelpass/ir';
+import { constantOf } from '../constant-values.js';
+import type { LoweringRule } from '../lowering-rule.js';
+import { replaceNode, staticDims, TfliteEmitter, tensorTypeOf, typeWithShape } from '../lowering-tools.js';
+
+interface RecurrentOp {
+  readonly op: string;
+  readonly gates: number;
+  readonly defaultActivations: readonly string[];
+}
+
+const KINDS: Record<string, RecurrentOp> = {
+  'onnx.RNN': { op: 'RNN', gates: 1, defaultActivations: ['Tanh'] },
+  'onnx.GRU': { op: 'GRU', gates: 3, defaultActivations: ['Sigmoid', 'Tanh'] },
+  'onnx.LSTM': { op: 'LSTM', gates: 4, defaultActivations: ['Sigmoid', 'Tanh', 'Tanh'] },
+};
+
+/** ONNX activation names (case-insensitive, as ONNX Runtime reads them) → the TFLite builtin. */
+const ACTIVATION_BUILTINS: Record<string, string> = { sigmoid: 'LOGISTIC', tanh: 'TANH', relu: 'RELU' };
+
+interface Geometry {
+  readonly kind: RecurrentOp;
+  readonly layout: 0 | 1;
+  readonly steps: number;
+  readonly batch: number;
+  readonly inputSize: number;
+  readonly hidden: number;
+  readonly directions: number;
+  readonly reverse: readonly boolean[];
+  /** Per direction, the activation builtins in the op's order. */
+  readonly activations: readonly (readonly string[])[];
+}
+
+function activationsOf(node: Node, kind: RecurrentOp, directions: number): string[][] | string {
+  const given = node.optionalAttr('activations', 'strings');
+  const names = given && given.length > 0 ? [...given] : Array.from({ length: directions }, () => kind.defaultActivations).flat();
+  const per = kind.defaultActivations.length;
+  if (names.length !== per * directions) return `activations lists ${names.length} functions; ${kind.op} with ${directions} direction(s) needs ${per * directions}`;
+  const builtins = names.map((name) => ACTIVATION_BUILTINS[name.toLowerCase()]);
+  const missing = names.find((_, i) => !builtins[i]);
+  if (missing !== undefined) return `activation '${missing}' is not supported (supported: Sigmoid, Tanh, Relu)`;
+  return Array.from({ length: directions }, (_, d) => builtins.slice(d * per, (d + 1) * per) as string[]);
+}
+
+function geometryOf(node: Node): Geometry | string {
+  const kind = KINDS[node.op]!;
+  const x = staticDims(node.inputs[0]);
+  if (!x || x.length !== 3) return `${kind.op} needs X with a static rank-3 shape to unroll over the sequence`;
+  if (tensorTypeOf(node.inputs[0])?.dtype !== 'float32') return `${kind.op} is lowered for float32 X only`;
+  const layout = (node.optionalAttr('layout', 'int') ?? 0) as 0 | 1;
+  if (layout !== 0 && layout !== 1) return `layout ${String(layout)} is not 0 or 1`;
+  const direction = node.optionalAttr('direction', 'string') ?? 'forward';
+  const directions = direction === 'bidirectional' ? 2 : 1;
+  const reverse = direction === 'bidirectional' ? [false, true] : [direction === 'reverse'];
+  const hidden = node.optionalAttr('hidden_size', 'int') ?? staticDims(node.inputs[2])?.[2];
+  if (hidden === undefined) return 'needs hidden_size or a constant R';
+  const activations = activationsOf(node, kind, directions);
+  if (typeof activations === 'string') return activations;
+  const [steps, batch] = layout === 0 ? [x[0]!, x[1]!] : [x[1]!, x[0]!];
+  return { kind, layout, steps, batch, inputSize: x[2]!, hidden, directions, reverse, activations };
+}
+
+function checkRecurrent(node: Node): string | undefined {
+  const geometry = geometryOf(node);
+  if (typeof geometry === 'string') return geometry;
+  const { kind, directions, hidden, inputSize, steps } = geometry;
+  if (node.hasAttribute('clip')) return `clip is not supported (TFLite has no clipped ${kind.op} cell here)`;
+  if (node.hasAttribute('activation_alpha') || node.hasAttribute('activation_beta')) return 'activation_alpha/activation_beta are not supported';
+  if ((node.optionalAttr('input_forget', 'int') ?? 0) !== 0) return 'input_forget=1 (coupled input and forget gates) is not supported';
+  if (steps < 1) return 'the sequence is empty';
+  const expect = (index: number, label: string, shape: number[], required: boolean): string | undefined => {
+    const value = node.inputs[index];
+    if (!value) return required ? `${label} is missing` : undefined;
+    const tensor = constantOf(value);
+    if (!tensor) return `${label} must be a constant (FULLY_CONNECTED weights)`;
+    if (tensor.dtype !== 'float32') return `${label} must be float32, not ${tensor.dtype}`;
+    if (tensor.shape.join() !== shape.join()) return `${label} has shape [${tensor.shape.join(', ')}]; expected [${shape.join(', ')}]`;
+    return undefined;
+  };
+  const gates = kind.gates;
+  const problem =
+    expect(1, 'W', [directions, gates * hidden, inputSize], true) ??
+    expect(2, 'R', [directions, gates * hidden, hidden], true) ??
+    expect(3, 'B', [directions, 2 * gates * hidden], false) ??
+    (kind.op === 'LSTM' ? expect(7, 'P (peepholes)', [directions, 3 * hidden], false) : undefined);
+  if (problem) return problem;
+  const lengths = node.inputs[4];
+  if (lengths) {
+    const values = constantOf(lengths)?.toNumbers();
+    if (!values) return 'sequence_lens computed at run time is not supported (the sequence is unrolled to its static length)';
+    if (values.some((v) => v !== steps)) return `sequence_lens [${values.join(', ')}] differs from the sequence length ${steps}; only full-length sequences are unrolled`;
+  }
+  const stateShape = geometry.layout === 0 ? [directions, geometry.batch, hidden] : [geometry.batch, directions, hidden];
+  for (const [index, label] of [[5, 'initial_h'], [6, 'initial_c']] as const) {
+    const value = node.inputs[index];
+    if (value && staticDims(value)?.join() !== stateShape.join()) return `${label} needs the static shape [${stateShape.join(', ')}]`;
+  }
+  return undefined;
+}
+
+/** Rows `[from, from + count)` of the leading-dim slice `index` of a constant: `tensor[index][from : from + count]`. */
+function slab(tensor: Tensor, index: number, from: number, count: number): Tensor {
+  const [, rows, ...rest] = tensor.shape;
+  const inner = rest.reduce((n, d) => n * d, 1);
+  const values = tensor.toNumbers();
+  const start = (index * rows! + from) * inner;
+  return Tensor.fromValues('float32', [count, ...rest], values.slice(start, start + count * inner));
+}
+
+function addTensors(a: Tensor, b: Tensor): Tensor {
+  const y = b.toNumbers();
+  return Tensor.fromValues('float32', a.shape, a.toNumbers().map((v, i) => v + y[i]!));
+}
+
+/** The unrolled cell of one direction, emitting ops before the node. */
+class Unroller {
+  private readonly none = { fused_activation_function: 'NONE' };
+  readonly rowType: (width: number) => Type;
+
+  constructor(
+    readonly emit: TfliteEmitter,
+    readonly node: Node,
+    readonly g: Geometry,
+  ) {
+    const type = node.input(0).type;
+    this.rowType = (width) => typeWithShape(type, [g.batch, width]);
+  }
+
+  add(a: Value, b: Value, width: number): Value {
+    return this.emit.op1('ADD', [a, b], this.none, this.rowType(width));
+  }
+
+  mul(a: Value, b: Value, width: number): Value {
+    return this.emit.op1('MUL', [a, b], this.none, this.rowType(width));
+  }
+
+  sub(a: Value, b: Value, width: number): Value {
+    return this.emit.op1('SUB', [a, b], this.none, this.rowType(width));
+  }
+
+  activate(builtin: string, x: Value): Value {
+    return this.emit.op1(builtin, [x], {}, this.rowType(this.g.hidden));
+  }
+
+  fullyConnected(x: Value, weights: Tensor, bias: Tensor | undefined, name: string): Value {
+    const units = weights.shape[0]!;
+    const w = this.emit.constant(weights, `${name}_weights`);
+    const b = bias ? this.emit.constant(bias, `${name}_bias`) : null;
+    return this.emit.op1('FULLY_CONNECTED', [x, w, b], { ...this.none, keep_num_dims: 0 }, this.rowType(units));
+  }
+
+  split(x: Value, parts: number): Value[] {
+    return this.emit.op('SPLIT', [this.emit.int32([1], [], 'gate_axis'), x], { num_splits: parts }, new Array(parts).fill(this.rowType(this.g.hidden))).outputs.map((v) => v!);
+  }
+
+  /** Every step's X·Wᵀ + bias, in time order: one FULLY_CONNECTED over all steps, RESHAPE, UNPACK over time. */
+  inputProjections(weights: Tensor, bias: Tensor): Value[] {
+    const { steps, batch, layout } = this.g;
+    const units = weights.shape[0]!;
+    const type = this.node.input(0).type;
+    const flat = this.emit.op1('FULLY_CONNECTED', [this.node.input(0), this.emit.constant(weights, 'input_weights'), this.emit.constant(bias, 'input_bias')], { ...this.none, keep_num_dims: 0 }, typeWithShape(type, [steps * batch, units]));
+    const shaped = layout === 0 ? [steps, batch, units] : [batch, steps, units];
+    const cube = this.emit.op1('RESHAPE', [flat, this.emit.int32(shaped, [3], 'steps_shape')], {}, typeWithShape(type, shaped));
+    return this.emit.op('UNPACK', [cube], { num: steps, axis: layout === 0 ? 0 : 1 }, new Array(steps).fill(this.rowType(units))).outputs.map((v) => v!);
+  }
+
+  /** The initial state of every direction, `[batch, hidden]` each: UNPACKed from a run-time input, sliced from a constant, or zeros. */
+  initialStates(input: Value | null): Value[] {
+    const { directions, batch, hidden, layout } = this.g;
+    if (!input) return Array.from({ length: directions }, (_, d) => this.emit.constant(Tensor.fromValues('float32', [batch, hidden], new Array<number>(batch * hidden).fill(0)), `zero_state_${d}`));
+    const constant = constantOf(input);
+    if (constant && layout === 0) return Array.from({ length: directions }, (_, d) => this.emit.constant(slab(constant.reshape([directions, batch, hidden]), d, 0, batch), `state_${d}`));
+    return this.emit.op('UNPACK', [input], { num: directions, axis: layout === 0 ? 0 : 1 }, new Array(directions).fill(this.rowType(hidden))).outputs.map((v) => v!);
+  }
+}
+
+interface DirectionResult {
+  readonly hs: Value[];
+  readonly lastH: Value;
+  readonly lastC?: Value;
+}
+
+function unrollDirection(u: Unroller, d: number, h0: Value, c0: Value | undefined): DirectionResult {
+  const { node, g } = u;
+  const H = g.hidden;
+  const gates = g.kind.gates;
+  const w = constantOf(node.inputs[1])!;
+  const r = constantOf(node.inputs[2])!;
+  const b = node.inputs[3] ? constantOf(node.inputs[3])! : Tensor.fromValues('float32', [g.directions, 2 * gates * H], new Array<number>(g.directions * 2 * gates * H).fill(0));
+  const wb = slab(b.reshape([g.directions, 2, gates * H]), d, 0, 1).reshape([gates * H]);
+  const rb = slab(b.reshape([g.directions, 2, gates * H]), d, 1, 1).reshape([gates * H]);
+  const linearBeforeReset = g.kind.op === 'GRU' && (node.optionalAttr('linear_before_reset', 'int') ?? 0) !== 0;
+  // Rb of GRU's h gate multiplies by r when linear_before_reset=1: it stays with the recurrent product.
+  const rbInInput = linearBeforeReset ? Tensor.fromValues('float32', [gates * H], rb.toNumbers().map((v, i) => (i < 2 * H ? v : 0))) : rb;
+  const projections = u.inputProjections(slab(w, d, 0, gates * H), addTensors(wb, rbInInput));
+  const [f, gAct, hAct] = g.activations[d]!;
+  const order = Array.from({ length: g.steps }, (_, t) => (g.reverse[d] ? g.steps - 1 - t : t));
+  const hs = new Array<Value>(g.steps);
+  let h = h0;
+  let c = c0;
+  const peepholes = node.inputs[7] ? constantOf(node.inputs[7]) : undefined;
+  const peep = peepholes ? [0, 1, 2].map((k) => u.emit.constant(slab(peepholes.reshape([g.directions, 3, H]), d, k, 1).reshape([H]), `peephole_${d}_${k}`)) : undefined;
+  for (const t of order) {
+    const x = projections[t]!;
+    if (g.kind.op === 'RNN') {
+      h = u.activate(f!, u.add(x, u.fullyConnected(h, slab(r, d, 0, H), undefined, `r_${d}`), H));
+    } else if (g.kind.op === 'LSTM') {
+      const [xi, xo, xf, xc] = u.split(u.add(x, u.fullyConnected(h, slab(r, d, 0, 4 * H), undefined, `r_${d}`), 4 * H), 4);
+      const i = u.activate(f!, peep ? u.add(xi!, u.mul(peep[0]!, c!, H), H) : xi!);
+      const forget = u.activate(f!, peep ? u.add(xf!, u.mul(peep[2]!, c!, H), H) : xf!);
+      c = u.add(u.mul(forget, c!, H), u.mul(i, u.activate(gAct!, xc!), H), H);
+      const o = u.activate(f!, peep ? u.add(xo!, u.mul(peep[1]!, c, H), H) : xo!);
+      h = u.mul(o, u.activate(hAct!, c), H);
+    } else {
+      const [xz, xr, xh] = u.split(x, 3);
+      let z: Value;
+      let candidate: Value;
+      if (linearBeforeReset) {
+        const rbH = Tensor.fromValues('float32', [3 * H], rb.toNumbers().map((v, i) => (i < 2 * H ? 0 : v)));
+        const [hz, hr, hh] = u.split(u.fullyConnected(h, slab(r, d, 0, 3 * H), rbH, `r_${d}`), 3);
+        z = u.activate(f!, u.add(xz!, hz!, H));
+        const reset = u.activate(f!, u.add(xr!, hr!, H));
+        candidate = u.activate(gAct!, u.add(xh!, u.mul(reset, hh!, H), H));
+      } else {
+        const [hz, hr] = u.split(u.fullyConnected(h, slab(r, d, 0, 2 * H), undefined, `rzr_${d}`), 2);
+        z = u.activate(f!, u.add(xz!, hz!, H));
+        const reset = u.activate(f!, u.add(xr!, hr!, H));
+        candidate = u.activate(gAct!, u.add(xh!, u.fullyConnected(u.mul(reset, h, H), slab(r, d, 2 * H, H), undefined, `rh_${d}`), H));
+      }
+      // (1 − z)·h̃ + z·H = h̃ + z·(H − h̃)
+      h = u.add(candidate, u.mul(z, u.sub(h, candidate, H), H), H);
+    }
+    hs[t] = h;
+  }
+  return { hs, lastH: h, lastC: c };
+}
+
+function pack(emit: TfliteEmitter, values: readonly Value[], axis: number, type: Type): Value {
+  return emit.op1('PACK', values, { values_count: values.length, axis }, type);
+}
+
+function lowerRecurrent(node: Node, context: Parameters<LoweringRule['lower']>[1]): void {
+  const g = geometryOf(node) as Geometry;
+  const emit = new TfliteEmitter(node, context);
+  const u = new Unroller(emit, node, g);
+  const h0 = u.initialStates(node.inputs[5] ?? null);
+  const c0 = g.kind.op === 'LSTM' ? u.initialStates(node.inputs[6] ?? null) : undefined;
+  const results = Array.from({ length: g.directions }, (_, d) => unrollDirection(u, d, h0[d]!, c0?.[d]));
+  const type = node.input(0).type;
+  const { steps, batch, hidden, directions, layout } = g;
+  const wanted = (index: number): boolean => Boolean(node.outputs[index] && (node.outputs[index]!.hasUses || node.outputs[index]!.isGraphOutput));
+  let y: Value | null = null;
+  if (wanted(0)) {
+    const perDirection = results.map((result) => pack(emit, result.hs, layout === 0 ? 0 : 1, typeWithShape(type, layout === 0 ? [steps, batch, hidden] : [batch, steps, hidden])));
+    y = pack(emit, perDirection, layout === 0 ? 1 : 2, typeWithShape(type, layout === 0 ? [steps, directions, batch, hidden] : [batch, steps, directions, hidden]));
+  }
+  const stateType = typeWithShape(type, layout === 0 ? [directions, batch, hidden] : [batch, directions, hidden]);
+  const yH = wanted(1) ? pack(emit, results.map((result) => result.lastH), layout === 0 ? 0 : 1, stateType) : null;
+  const yC = wanted(2) ? pack(emit, results.map((result) => result.lastC!), layout === 0 ? 0 : 1, stateType) : null;
+  replaceNode(node, [y, yH, yC]);
+}
+
+const recurrent: LoweringRule = {
+  ops: Object.keys(KINDS),
+  stage: 'lower',
+  targets: ['FULLY_CONNECTED', 'RESHAPE', 'UNPACK', 'SPLIT', 'LOGISTIC', 'TANH', 'RELU', 'MUL', 'ADD', 'SUB', 'PACK'],
+  check: (node) => checkRecurrent(node),
+  lower: lowerRecurrent,
+};
+
+export const recurrentRules: readonly LoweringRule[] = [recurrent];
