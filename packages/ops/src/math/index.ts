@@ -12,6 +12,9 @@ import { trigonometricOps } from './trigonometry.js';
 import { variadicOps } from './variadic.js';
 import { shrink } from './shrink.js';
 import { det } from './det.js';
+import { bitwiseOps } from './bitwise.js';
+import { cumProd } from './cumprod.js';
+import { windowOps } from './windows.js';
 
 /** Elementwise math, activations, reductions, comparisons, logic, casts, quantization. */
 export const mathOps: readonly CanonicalOp[] = [
@@ -29,6 +32,9 @@ export const mathOps: readonly CanonicalOp[] = [
   einsum,
   shrink,
   det,
+  ...bitwiseOps,
+  cumProd,
+  ...windowOps,
 ];
 
 /** Names of the math family's ops (`onnx.Add`, ...). */

@@ -17,6 +17,11 @@ import { sequenceMapOp } from './sequence-map.js';
 import { featureNormalizationOps } from './feature-normalization.js';
 import { selectionOps } from './selection-ops.js';
 import { randomOps } from './random-ops.js';
+import { centerCropPadOp } from './center-crop-pad.js';
+import { maxUnpoolOp } from './max-unpool.js';
+import { scatterOp } from './scatter-deprecated.js';
+import { rmsNormalizationOp } from './rms-normalization.js';
+import { globalLpPoolOp } from './global-lp-pool.js';
 
 /** Convolution, pooling, normalization, matrix products, shape manipulation, indexing, control flow. */
 export const nnOps: readonly CanonicalOp[] = [
@@ -38,6 +43,11 @@ export const nnOps: readonly CanonicalOp[] = [
   ...featureNormalizationOps,
   ...selectionOps,
   ...randomOps,
+  centerCropPadOp,
+  maxUnpoolOp,
+  scatterOp,
+  rmsNormalizationOp,
+  globalLpPoolOp,
 ];
 
 /** Names of the nn family's ops (`onnx.Conv`, ...). */
