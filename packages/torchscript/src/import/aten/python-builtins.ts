@@ -144,6 +144,46 @@ function dim(ctx: LoweringContext): ScriptValue {
   return { kind: 'int', value: rankOf(ctx, ctx.tensor(ctx.arg(0), 'self'), 'self') };
 }
 
+/** How `str.format` shows an argument; a tensor's data is not known at import, so it shows as a placeholder. */
+function formatArgument(value: ScriptValue): string {
+  switch (value.kind) {
+    case 'str':
+      return value.value;
+    case 'int':
+    case 'float':
+      return String(value.value);
+    case 'bool':
+      return value.value ? 'True' : 'False';
+    case 'none':
+      return 'None';
+    case 'list':
+      return `[${value.items.map(formatArgument).join(', ')}]`;
+    case 'tuple':
+      return `(${value.items.map(formatArgument).join(', ')}${value.items.length === 1 ? ',' : ''})`;
+    default:
+      return `<${value.kind}>`;
+  }
+}
+
+/**
+ * `aten::format(fmt, *args)`: TorchScript's `"…{}…".format(…)`, as raise messages use it. `{}` and
+ * `{N}` take the arguments (a run-time tensor shows as `<tensor>`); `{{`/`}}` are braces; format
+ * specs after `:` are ignored (the plain value is shown).
+ */
+function formatString(ctx: LoweringContext): ScriptValue {
+  const template = ctx.arg(0);
+  if (template.kind !== 'str') return { kind: 'str', value: '(message not known at import)' };
+  const args = Array.from({ length: Math.max(0, ctx.argCount - 1) }, (_, i) => ctx.arg(i + 1));
+  let next = 0;
+  const value = template.value.replace(/\{\{|\}\}|\{(\d*)(?::[^}]*)?\}/g, (match, index: string | undefined) => {
+    if (match === '{{') return '{';
+    if (match === '}}') return '}';
+    const arg = args[index ? Number(index) : next++];
+    return arg ? formatArgument(arg) : match;
+  });
+  return { kind: 'str', value };
+}
+
 function getItem(ctx: LoweringContext): ScriptValue {
   const container = ctx.arg(0);
   const index = ctx.arg(1);
@@ -215,7 +255,7 @@ export const pythonBuiltinLowerings: ReadonlyArray<[string, AtenLowering]> = [
     return ctx.emit('Not', [asBool.value], {}, { rank: value.rank, dtype: 'bool' });
   }],
   ['__contains__', (ctx) => pythonBinary('in', ctx.arg(1), ctx.arg(0)) ?? ctx.fail('`in` on this container')],
-  ['format', () => ({ kind: 'str', value: '(formatted message)' })],
+  ['format', formatString],
   ['warn', () => NONE],
   // Fused inference fast paths (e.g. _transformer_encoder_layer_fwd) are gated on grad mode: answering
   // "grad enabled, weights require grad" keeps the composite path, whose ops lower one by one.
