@@ -20,9 +20,6 @@ import { randomOps } from './random-ops.js';
 import { centerCropPadOp } from './center-crop-pad.js';
 import { maxUnpoolOp } from './max-unpool.js';
 import { scatterOp } from './scatter-deprecated.js';
-import { centerCropPadOp } from './center-crop-pad.js';
-import { maxUnpoolOp } from './max-unpool.js';
-import { scatterOp } from './scatter-deprecated.js';
 import { rmsNormalizationOp } from './rms-normalization.js';
 import { globalLpPoolOp } from './global-lp-pool.js';
 
@@ -46,9 +43,6 @@ export const nnOps: readonly CanonicalOp[] = [
   ...featureNormalizationOps,
   ...selectionOps,
   ...randomOps,
-  centerCropPadOp,
-  maxUnpoolOp,
-  scatterOp,
   centerCropPadOp,
   maxUnpoolOp,
   scatterOp,
