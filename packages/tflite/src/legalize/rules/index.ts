@@ -20,8 +20,11 @@ import { scatterGatherRules } from './scatter-gather.js';
 import { shapeRules } from './shape.js';
 import { spatialRules } from './spatial.js';
 import { unitDimWindowRules } from './unit-dim-window.js';
+import { dynamicIndexRules } from './dynamic-index.js';
+import { scatterMoreRules } from './scatter-more.js';
+import { unpoolCropRules } from './unpool-crop.js';
 
 /** Every canonical → tflite lowering rule this package ships. */
 export function defaultLoweringRules(): LoweringRegistry {
-  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules, ...einsumRules, ...groupNormRules, ...recurrentRules]);
+  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules, ...einsumRules, ...groupNormRules, ...recurrentRules, ...dynamicIndexRules, ...scatterMoreRules, ...unpoolCropRules]);
 }

@@ -1,7 +1,7 @@
-import { Tensor, tensorType, type DType, type Node, type Value } from '@modelpass/ir';
+import { Tensor, tensorType, type Dim, type DType, type Node, type Value } from '@modelpass/ir';
 import { constantOf, numbersOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
-import { dimsOf, normalizeAxis, rankOfValue, replaceNode, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
+import { dimsOf, normalizeAxis, rankOfValue, replaceNode, staticDims, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
 
 /** CumSum, TopK, OneHot, GatherND: ONNX indexing ops with a TFLite builtin of nearly the same meaning. */
 
@@ -52,30 +52,50 @@ const cumSum: LoweringRule = {
   },
 };
 
-/** TopK (largest, last axis) → TOPK_V2 (values, int32 indices) + CAST of the indices to int64. */
+/**
+ * TopK → TOPK_V2 (values, int32 indices) + CAST of the indices to int64. TOPK_V2 takes the largest
+ * along the last axis: another axis is swapped there and back (TRANSPOSE), largest=0 takes the
+ * largest of the negated input (NEG before and after; ties still go to the lower index).
+ */
 const topK: LoweringRule = {
   ops: ['onnx.TopK'],
   stage: 'lower',
-  targets: ['TOPK_V2', 'CAST'],
+  targets: ['TOPK_V2', 'CAST', 'TRANSPOSE', 'NEG'],
   check(node) {
     const rank = rankOfValue(node.inputs[0]);
     if (rank === undefined) return 'TopK needs the input rank';
-    if (normalizeAxis(node.optionalAttr('axis', 'int') ?? -1, rank) !== rank - 1) return 'TopK over an axis other than the last has no TFLite equivalent yet (TOPK_V2 takes the last axis)';
-    if ((node.optionalAttr('largest', 'int') ?? 1) !== 1) return 'TopK with largest=0 has no TFLite equivalent (TOPK_V2 takes the largest)';
+    if (normalizeAxis(node.optionalAttr('axis', 'int') ?? -1, rank) === undefined) return 'the axis is out of range';
     const k = node.optionalAttr('k', 'int') ?? numbersOf(node.inputs[1])?.[0];
     if (k === undefined) return 'k must be a constant';
     const dtype = tensorTypeOf(node.inputs[0])?.dtype;
     if (dtype !== 'float32' && dtype !== 'int32') return `TopK on ${dtype ?? 'untyped'} tensors is not supported (float32, int32)`;
+    if (!dimsOf(node.outputs[0])) return 'TopK needs its output shape (run shape inference first)';
     return undefined;
   },
   lower(node, context) {
     const emit = new TfliteEmitter(node, context);
+    const rank = rankOfValue(node.inputs[0])!;
+    const axis = normalizeAxis(node.optionalAttr('axis', 'int') ?? -1, rank)!;
+    const smallest = (node.optionalAttr('largest', 'int') ?? 1) === 0;
     const k = node.optionalAttr('k', 'int') ?? numbersOf(node.inputs[1])![0]!;
-    const indicesType = node.outputs[1]?.type ?? tensorType('int64', dimsOf(node.outputs[0]) ?? []);
-    const int32Type = tensorType('int32', dimsOf(node.outputs[0]) ?? []);
-    const top = emit.op('TOPK_V2', [node.input(0), emit.int32([k], [], 'k')], {}, [node.output(0).type, int32Type]);
-    const indices = node.outputs[1]?.hasUses ? emit.op1('CAST', [top.output(1)], { in_data_type: 'INT32', out_data_type: 'INT64' }, indicesType) : null;
-    replaceNode(node, [top.output(0), indices]);
+    const perm = Array.from({ length: rank }, (_, d) => (d === axis ? rank - 1 : d === rank - 1 ? axis : d));
+    const swap = (value: Value, dims: readonly Dim[], dtype: DType): Value =>
+      axis === rank - 1 ? value : emit.op1('TRANSPOSE', [value, emit.int32(perm, [rank], 'perm')], {}, tensorType(dtype, perm.map((d) => dims[d]!)));
+    const outDims = dimsOf(node.outputs[0])!;
+    const swappedDims = perm.map((d) => outDims[d]!);
+    const dtype = tensorTypeOf(node.inputs[0])!.dtype;
+    let x = swap(node.input(0), dimsOf(node.inputs[0])!, dtype);
+    if (smallest) x = emit.op1('NEG', [x], {}, x.type);
+    const top = emit.op('TOPK_V2', [x, emit.int32([k], [], 'k')], {}, [tensorType(dtype, swappedDims), tensorType('int32', swappedDims)]);
+    let values = top.output(0);
+    if (smallest) values = emit.op1('NEG', [values], {}, values.type);
+    values = axis === rank - 1 ? values : swap(values, swappedDims, dtype);
+    let indices: Value | null = null;
+    if (node.outputs[1]?.hasUses) {
+      const int64 = emit.op1('CAST', [top.output(1)], { in_data_type: 'INT32', out_data_type: 'INT64' }, tensorType('int64', swappedDims));
+      indices = swap(int64, swappedDims, 'int64');
+    }
+    replaceNode(node, [values, indices]);
   },
 };
 
@@ -111,26 +131,44 @@ const oneHot: LoweringRule = {
   },
 };
 
-/** GatherND (batch_dims 0) → GATHER_ND; negative indices count from the end of each indexed dim. */
+/**
+ * GatherND → GATHER_ND; negative indices count from the end of each indexed dim. With batch_dims b,
+ * each index tuple is prefixed by its own b batch coordinates (a constant grid, CONCATENATION), so
+ * one GATHER_ND over the whole data does it (static shapes).
+ */
 const gatherNd: LoweringRule = {
   ops: ['onnx.GatherND'],
   stage: 'lower',
-  targets: ['GATHER_ND', 'LESS', 'ADD', 'SELECT_V2'],
+  targets: ['GATHER_ND', 'LESS', 'ADD', 'SELECT_V2', 'CAST', 'CONCATENATION'],
   check(node) {
-    if ((node.optionalAttr('batch_dims', 'int') ?? 0) !== 0) return 'GatherND with batch_dims > 0 has no TFLite equivalent yet';
+    const batchDims = node.optionalAttr('batch_dims', 'int') ?? 0;
     const dtype = tensorTypeOf(node.inputs[1])?.dtype;
     if (!dtype || !INDEX_DTYPES.includes(dtype)) return 'GatherND indices must be int32 or int64';
     const width = dimsOf(node.inputs[1])?.at(-1);
     const dims = dimsOf(node.inputs[0]);
     if (typeof width !== 'number' || !dims) return 'GatherND needs the index width (last dim of the indices) and the data rank';
-    if (!constantOf(node.inputs[1]) && dims.slice(0, width).some((d) => typeof d !== 'number')) return 'GatherND with run-time indices needs static indexed dims (to count negative indices from the end)';
+    if (!constantOf(node.inputs[1]) && dims.slice(batchDims, batchDims + width).some((d) => typeof d !== 'number')) return 'GatherND with run-time indices needs static indexed dims (to count negative indices from the end)';
+    if (batchDims > 0 && (!staticDims(node.inputs[1]) || !staticDims(node.inputs[0]))) return 'GatherND with batch_dims > 0 needs static data and indices shapes';
     return undefined;
   },
   lower(node, context) {
     const emit = new TfliteEmitter(node, context);
+    const batchDims = node.optionalAttr('batch_dims', 'int') ?? 0;
     const width = dimsOf(node.inputs[1])!.at(-1) as number;
-    const indexed = dimsOf(node.inputs[0])!.slice(0, width) as number[];
-    const indices = nonNegativeIndices(emit, node.input(1), indexed, 'indices', true);
+    const indexed = dimsOf(node.inputs[0])!.slice(batchDims, batchDims + width) as number[];
+    let indices = nonNegativeIndices(emit, node.input(1), indexed, 'indices', true);
+    if (batchDims > 0) {
+      const shape = staticDims(node.inputs[1])!;
+      const tuples = shape.slice(0, -1);
+      if (tensorTypeOf(indices)?.dtype !== 'int32') indices = emit.op1('CAST', [indices], { in_data_type: 'INT64', out_data_type: 'INT32' }, tensorType('int32', shape));
+      const count = tuples.reduce((n, d) => n * d, 1);
+      const grid: number[] = [];
+      for (let t = 0; t < count; t++) {
+        for (let d = 0; d < batchDims; d++) grid.push(Math.floor(t / tuples.slice(d + 1).reduce((n, k) => n * k, 1)) % tuples[d]!);
+      }
+      const batch = emit.constant(Tensor.fromValues('int32', [...tuples, batchDims], grid), 'batch_coordinates');
+      indices = emit.op1('CONCATENATION', [batch, indices], { axis: tuples.length, fused_activation_function: 'NONE' }, tensorType('int32', [...tuples, batchDims + width]));
+    }
     replaceNode(node, [emit.op1('GATHER_ND', [node.input(0), indices], {}, node.output(0).type)]);
   },
 };

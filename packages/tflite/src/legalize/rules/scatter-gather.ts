@@ -15,15 +15,16 @@ function int32Indices(emit: TfliteEmitter, indices: Value): Value {
 }
 
 /**
- * ScatterND (reduction none): where SCATTER_ND of ones marks an index, the scattered updates, else
+ * ScatterND (reduction none; add: data + SCATTER_ND): where SCATTER_ND of ones marks an index, the scattered updates, else
  * the data (SELECT_V2, so no arithmetic touches the data).
  */
 const scatterNd: LoweringRule = {
   ops: ['onnx.ScatterND'],
   stage: 'lower',
-  targets: ['SCATTER_ND', 'CAST', 'GREATER', 'SELECT_V2'],
+  targets: ['SCATTER_ND', 'CAST', 'GREATER', 'SELECT_V2', 'ADD'],
   check(node) {
-    if ((node.optionalAttr('reduction', 'string') ?? 'none') !== 'none') return `ScatterND with reduction '${node.optionalAttr('reduction', 'string')}' has no TFLite equivalent yet`;
+    const reduction = node.optionalAttr('reduction', 'string') ?? 'none';
+    if (reduction !== 'none' && reduction !== 'add') return `ScatterND with reduction '${reduction}' has no TFLite equivalent (SCATTER_ND only adds; none and add map)`;
     const dtype = tensorTypeOf(node.inputs[0])?.dtype;
     if (dtype !== 'float32' && dtype !== 'int32') return `ScatterND on ${dtype ?? 'untyped'} data is not supported (float32, int32)`;
     if (!INDEX_DTYPES.includes(tensorTypeOf(node.inputs[1])?.dtype ?? '')) return 'ScatterND indices must be int32 or int64';
@@ -38,6 +39,12 @@ const scatterNd: LoweringRule = {
     const indices = int32Indices(emit, nonNegativeIndices(emit, node.input(1), dataDims.slice(0, width), 'indices', true));
     const shape = emit.int32(dataDims, [dataDims.length], 'shape');
     const dataType = node.output(0).type;
+    if (node.optionalAttr('reduction', 'string') === 'add') {
+      // SCATTER_ND sums the updates that meet at one element: data + that sum is ONNX's add.
+      const sums = emit.op1('SCATTER_ND', [indices, node.input(2), shape], {}, dataType);
+      replaceNode(node, [emit.op1('ADD', [node.input(0), sums], { fused_activation_function: 'NONE' }, dataType)]);
+      return;
+    }
     const count = updatesDims.reduce((n, d) => n * d, 1);
     const ones = emit.constant(Tensor.fromValues('float32', updatesDims, new Array<number>(count).fill(1)), 'ones');
     const marks = emit.op1('SCATTER_ND', [indices, ones, shape], {}, tensorType('float32', dataDims));

@@ -251,14 +251,26 @@ const tile: LoweringRule = {
   },
 };
 
+/** Shape → SHAPE; with start/end (opset 15), a STRIDED_SLICE of it (bounds clamped into [0, rank] as ONNX does). */
 const shape: LoweringRule = {
   ops: ['onnx.Shape'],
   stage: 'lower',
-  targets: ['SHAPE'],
-  check: (node) => (node.optionalAttr('start', 'int') || node.optionalAttr('end', 'int') !== undefined ? 'Shape with start/end is not supported yet' : undefined),
+  targets: ['SHAPE', 'STRIDED_SLICE'],
+  check: (node) => (rankOfValue(node.inputs[0]) === undefined && (node.optionalAttr('start', 'int') !== undefined || node.optionalAttr('end', 'int') !== undefined) ? 'Shape with start/end needs the input rank' : undefined),
   lower(node, context) {
     const emit = new TfliteEmitter(node, context);
-    replaceNode(node, [emit.op1('SHAPE', [node.input(0)], { out_type: 'INT64' }, node.output(0).type)]);
+    const rank = rankOfValue(node.inputs[0]);
+    const bound = (value: number) => Math.min(Math.max(value < 0 ? value + rank! : value, 0), rank!);
+    const start = rank === undefined ? 0 : bound(node.optionalAttr('start', 'int') ?? 0);
+    const end = rank === undefined ? 0 : bound(node.optionalAttr('end', 'int') ?? rank);
+    if (rank === undefined || (start === 0 && end === rank)) {
+      replaceNode(node, [emit.op1('SHAPE', [node.input(0)], { out_type: 'INT64' }, node.output(0).type)]);
+      return;
+    }
+    const whole = emit.op1('SHAPE', [node.input(0)], { out_type: 'INT64' }, { kind: 'tensor', dtype: 'int64', shape: [rank] });
+    const options = { begin_mask: 0, end_mask: 0, ellipsis_mask: 0, new_axis_mask: 0, shrink_axis_mask: 0, offset: 0 };
+    const part = emit.op1('STRIDED_SLICE', [whole, emit.int32([start], [1], 'begin'), emit.int32([Math.max(end, start)], [1], 'end'), emit.int32([1], [1], 'strides')], options, node.output(0).type);
+    replaceNode(node, [part]);
   },
 };
 

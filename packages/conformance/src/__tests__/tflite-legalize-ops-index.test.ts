@@ -1,0 +1,208 @@
+/**
+ * Op coverage of legalize-tflite for indexing, data-dependent, scatter, unpooling/cropping, conv
+ * variant and sampling ops, judged like tflite-legalize-ops-more.test.ts: the TFLite runtime
+ * (TFLite 2.9) must be within 1e-4 of ONNX Runtime on the original model, and every node of the
+ * result must be a tflite op. What cannot map is refused by node, with the reason.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType, type DType, type Model, type Value } from '@modelpass/ir';
+import { inferShapes, runReference } from '@modelpass/ops';
+import { disposeSharedOrtRunner, runOrt } from '@modelpass/runtime';
+import { compareInRuntimes, feedsFor, legalize, maxAbsDifference, seededTensor } from './tflite-legalize-harness.js';
+
+afterAll(() => disposeSharedOrtRunner());
+
+interface OpCase {
+  readonly name: string;
+  readonly input: readonly (number | string)[];
+  readonly opset?: number;
+  /** Input value range (default [-1, 1]). */
+  readonly range?: [number, number];
+  readonly build: (b: GraphBuilder, x: Value) => Value | Value[];
+  /** TFLite builtins the result must contain (checked when given). */
+  readonly uses?: readonly string[];
+}
+
+const f32 = (shape: number[], seed = 3, lo = -1, hi = 1): Tensor => seededTensor(shape, seed, lo, hi);
+const i64 = (values: number[], shape = [values.length]): Tensor => Tensor.fromValues('int64', shape, values.map((v) => BigInt(v)));
+const int64Of = (b: GraphBuilder, x: Value): Value => b.op1('onnx.Cast', [x], { to: attrs.int(7) });
+
+const CASES: OpCase[] = [
+  // TopK beyond the last axis and the largest
+  { name: 'TopK axis 1 (not last), values and indices', input: [2, 6, 3], build: (b, x) => b.op('onnx.TopK', [x, b.constant(i64([2]))], { axis: attrs.int(1) }, { outputs: 2 }), uses: ['TOPK_V2', 'TRANSPOSE'] },
+  { name: 'TopK largest=0 (smallest), last axis', input: [3, 7], build: (b, x) => b.op('onnx.TopK', [x, b.constant(i64([3]))], { largest: attrs.int(0) }, { outputs: 2 }), uses: ['NEG'] },
+  { name: 'TopK largest=0 axis 0, values only', input: [5, 4], build: (b, x) => b.op('onnx.TopK', [x, b.constant(i64([2]))], { axis: attrs.int(0), largest: attrs.int(0) }, { outputs: 2 })[0]! },
+  // GatherND with batch_dims
+  {
+    name: 'GatherND batch_dims=1, run-time indices (negative ones)',
+    input: [2, 3, 2],
+    range: [-2.9, 2.9],
+    build: (b, x) => b.op1('onnx.GatherND', [b.constant(f32([2, 3, 4], 11)), int64Of(b, x)], { batch_dims: attrs.int(1) }),
+  },
+  {
+    name: 'GatherND batch_dims=2, constant indices over run-time data',
+    input: [2, 3, 4, 5],
+    build: (b, x) => b.op1('onnx.GatherND', [x, b.constant(i64([1, 3, 0, -1, 2, 2, 3, 0, 1, 1, 0, 4], [2, 3, 2]))], { batch_dims: attrs.int(2) }),
+  },
+  // Shape with start/end (opset 15)
+  // (symbolic dims, so the slice of the shape is not folded into a constant)
+  {
+    name: 'Shape start=0 end=-1 of a run-time shape',
+    input: ['n', 3, 'm'],
+    opset: 15,
+    build: (b, x) => b.op1('onnx.Cast', [b.op1('onnx.Shape', [x], { start: attrs.int(0), end: attrs.int(-1) })], { to: attrs.int(1) }),
+    uses: ['SHAPE', 'STRIDED_SLICE'],
+  },
+  { name: 'Shape start=-2 (to the end)', input: [2, 'n', 3, 'm'], opset: 15, build: (b, x) => b.op1('onnx.Cast', [b.op1('onnx.Shape', [x], { start: attrs.int(-2) })], { to: attrs.int(1) }) },
+  // data-dependent lengths with the data known when converting
+  { name: 'Compress axis 1, constant condition (shorter than the axis)', input: [3, 5], build: (b, x) => b.op1('onnx.Compress', [x, b.constant(Tensor.fromValues('bool', [4], [true, false, true, true]))], { axis: attrs.int(1) }) },
+  { name: 'Compress without axis (flattened)', input: [2, 3], build: (b, x) => b.op1('onnx.Compress', [x, b.constant(Tensor.fromValues('bool', [6], [false, true, false, false, true, true]))]) },
+  {
+    name: 'ReverseSequence batch_axis=1 time_axis=0',
+    input: [4, 3, 2],
+    opset: 10,
+    build: (b, x) => b.op1('onnx.ReverseSequence', [x, b.constant(i64([4, 2, 1]))], { batch_axis: attrs.int(1), time_axis: attrs.int(0) }),
+    uses: ['REVERSE_SEQUENCE'],
+  },
+  { name: 'ReverseSequence batch_axis=0 time_axis=1', input: [3, 5], opset: 10, build: (b, x) => b.op1('onnx.ReverseSequence', [x, b.constant(i64([5, 3, 0]))], { batch_axis: attrs.int(0), time_axis: attrs.int(1) }) },
+  // scatters
+  {
+    name: 'ScatterElements axis 1, run-time updates, negative index',
+    input: [2, 3],
+    opset: 16,
+    build: (b, x) => b.op1('onnx.ScatterElements', [b.constant(f32([2, 5], 21)), b.constant(i64([0, -1, 2, 4, 1, 3], [2, 3])), x], { axis: attrs.int(1) }),
+  },
+  {
+    name: 'ScatterElements axis 0 into run-time data',
+    input: [3, 4],
+    opset: 16,
+    build: (b, x) => b.op1('onnx.ScatterElements', [x, b.constant(i64([2, 0, 1, 2, 0, -1, 0, 1], [2, 4])), b.constant(f32([2, 4], 22, 5, 6))], { axis: attrs.int(0) }),
+  },
+  {
+    name: 'ScatterElements reduction=add with repeated indices',
+    input: [3, 3],
+    opset: 16,
+    build: (b, x) => b.op1('onnx.ScatterElements', [x, b.constant(i64([1, 1, 0, 2, 2, 2], [2, 3])), b.constant(f32([2, 3], 23))], { axis: attrs.int(1), reduction: attrs.string('add') }),
+  },
+  { name: 'Scatter (opset 10 name)', input: [3, 3], opset: 10, build: (b, x) => b.op1('onnx.Scatter', [x, b.constant(i64([1, 0, 2, 0, 2, 1], [2, 3])), b.constant(f32([2, 3], 24, 4, 5))], { axis: attrs.int(0) }) },
+  {
+    name: 'ScatterND reduction=add with a repeated index',
+    input: [4, 3],
+    opset: 16,
+    build: (b, x) => b.op1('onnx.ScatterND', [x, b.constant(i64([1, 3, 1], [3, 1])), b.constant(f32([3, 3], 25))], { reduction: attrs.string('add') }),
+  },
+  // unpooling and cropping
+  {
+    name: 'MaxUnpool 2x2 stride 2 (constant MaxPool indices)',
+    input: [1, 2, 2, 2],
+    opset: 11,
+    build: (b, x) => b.op1('onnx.MaxUnpool', [x, b.constant(i64([5, 2, 8, 15, 16, 19, 29, 31], [1, 2, 2, 2]))], { kernel_shape: attrs.ints([2, 2]), strides: attrs.ints([2, 2]) }),
+  },
+  {
+    name: 'MaxUnpool with output_shape and a shared index (overlapping windows)',
+    input: [1, 1, 2, 2],
+    opset: 11,
+    build: (b, x) => {
+      const equal = b.op1('onnx.Concat', [b.op1('onnx.Slice', [x, b.constant(i64([0])), b.constant(i64([1])), b.constant(i64([3]))]), b.op1('onnx.Slice', [x, b.constant(i64([0])), b.constant(i64([1])), b.constant(i64([3]))])], { axis: attrs.int(3) });
+      return b.op1('onnx.MaxUnpool', [equal, b.constant(i64([4, 4, 9, 9], [1, 1, 2, 2])), b.constant(i64([1, 1, 4, 5]))], { kernel_shape: attrs.ints([2, 2]), strides: attrs.ints([1, 1]) });
+    },
+  },
+  { name: 'CenterCropPad crop and pad (odd differences)', input: [2, 5, 4], opset: 18, build: (b, x) => b.op1('onnx.CenterCropPad', [x, b.constant(i64([3, 7]))], { axes: attrs.ints([1, -1]) }) },
+  { name: 'CenterCropPad all axes', input: [4, 4], opset: 18, build: (b, x) => b.op1('onnx.CenterCropPad', [x, b.constant(i64([2, 6]))]) },
+];
+
+function buildCase(testCase: OpCase): Model {
+  const b = new GraphBuilder();
+  const x = b.input('x', tensorType('float32', [...testCase.input]));
+  const outputs = testCase.build(b, x);
+  b.output(...(Array.isArray(outputs) ? outputs : [outputs]));
+  const model = b.model({ onnx: testCase.opset ?? 17 });
+  inferShapes(model, { mode: 'refresh' });
+  return model;
+}
+
+describe('legalize-tflite, indexing/scatter/crop ops: TFLite runtime within 1e-4 of ONNX Runtime', () => {
+  for (const testCase of CASES) {
+    it(testCase.name, async () => {
+      const original = buildCase(testCase);
+      const converted = buildCase(testCase);
+      await legalize(converted, 'optimize=false');
+      const ops = converted.graph.nodeList().map((node) => node.op);
+      expect(ops.filter((op) => !op.startsWith('tflite.'))).toEqual([]);
+      for (const builtin of testCase.uses ?? []) expect(ops).toContain(`tflite.${builtin}`);
+      const differences = await compareInRuntimes(original, converted, feedsFor(original, 7, testCase.range ?? [-1, 1]));
+      for (const difference of differences) expect(difference).toBeLessThanOrEqual(1e-4);
+    });
+  }
+});
+
+interface RefusalCase {
+  readonly name: string;
+  readonly input: readonly (number | string)[];
+  readonly dtype?: DType;
+  readonly opset?: number;
+  readonly build: (b: GraphBuilder, x: Value) => Value | Value[];
+  readonly reason: RegExp;
+}
+
+const REFUSALS: RefusalCase[] = [
+  { name: 'NonZero of run-time data', input: [3, 4], opset: 13, build: (b, x) => b.op1('onnx.NonZero', [x]), reason: /NonZero of a tensor computed at run time has a data-dependent output length/ },
+  { name: 'Unique of run-time data', input: [6], opset: 11, build: (b, x) => b.op('onnx.Unique', [x], {}, { outputs: 4 })[0]!, reason: /Unique of a tensor computed at run time has a data-dependent output length/ },
+  {
+    name: 'Compress with a run-time condition',
+    input: [4],
+    opset: 11,
+    build: (b, x) => b.op1('onnx.Compress', [x, b.op1('onnx.Greater', [x, b.constant(Tensor.scalar('float32', 0))])], { axis: attrs.int(0) }),
+    reason: /Compress with a condition computed at run time has a data-dependent output length/,
+  },
+  {
+    name: 'ScatterElements reduction=max',
+    input: [3, 3],
+    opset: 16,
+    build: (b, x) => b.op1('onnx.ScatterElements', [x, b.constant(i64([1, 1, 0], [1, 3])), b.constant(f32([1, 3], 26))], { reduction: attrs.string('max') }),
+    reason: /ScatterElements with reduction 'max' has no TFLite equivalent/,
+  },
+];
+
+describe('legalize-tflite refuses what cannot map, by node and reason', () => {
+  for (const testCase of REFUSALS) {
+    it(testCase.name, async () => {
+      const b = new GraphBuilder();
+      const x = b.input('x', tensorType(testCase.dtype ?? 'float32', [...testCase.input]));
+      const y = testCase.build(b, x);
+      b.output(...(Array.isArray(y) ? y : [y]));
+      const model = b.model({ onnx: testCase.opset ?? 17 });
+      inferShapes(model, { mode: 'refresh' });
+      const refused = model.graph.nodeList().at(-1)!;
+      const error = await legalize(model, 'optimize=false').then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(ModelpassError);
+      const diagnostics = (error as ModelpassError).diagnostics;
+      const named = diagnostics.find((d) => d.location?.node === refused.name);
+      expect(named, JSON.stringify(diagnostics.map((d) => [d.reason, d.location]))).toBeDefined();
+      expect(named!.reason).toMatch(testCase.reason);
+      expect(model.graph.nodeList().some((node) => node.op.startsWith('tflite.'))).toBe(false);
+    });
+  }
+});
+
+/** Ops this family added to the canonical set: the reference kernel (and inferred shape) against ONNX Runtime. */
+const KERNEL_CASES = CASES.filter((testCase) => /^(MaxUnpool|CenterCropPad|Scatter \()/.test(testCase.name));
+
+describe('reference kernels of the added ops match ONNX Runtime', () => {
+  for (const testCase of KERNEL_CASES) {
+    it(testCase.name, async () => {
+      const model = buildCase(testCase);
+      const feeds = feedsFor(model, 9);
+      const expected = await runOrt(model, feeds);
+      const actual = runReference(model, feeds);
+      for (const output of model.graph.outputs) {
+        const got = actual.get(output.name) as Tensor;
+        expect(maxAbsDifference(expected.get(output.name)!, got)).toBe(0);
+        expect(output.type).toEqual(tensorType('float32', got.shape));
+      }
+    });
+  }
+});
