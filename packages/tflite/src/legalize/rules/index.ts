@@ -1,5 +1,6 @@
 import { LoweringRegistry } from '../lowering-rule.js';
 import { activationRules } from './activations.js';
+import { controlFlowRules } from './control-flow.js';
 import { convRules } from './conv.js';
 import { depthToSpaceRules } from './depth-to-space.js';
 import { einsumRules } from './einsum.js';
@@ -17,14 +18,16 @@ import { recurrentRules } from './recurrent.js';
 import { reduceRules } from './reduce.js';
 import { reduceCompositeRules } from './reduce-composite.js';
 import { scatterGatherRules } from './scatter-gather.js';
+import { sequenceRules } from './sequences.js';
 import { shapeRules } from './shape.js';
 import { spatialRules } from './spatial.js';
 import { unitDimWindowRules } from './unit-dim-window.js';
 import { dynamicIndexRules } from './dynamic-index.js';
 import { scatterMoreRules } from './scatter-more.js';
 import { unpoolCropRules } from './unpool-crop.js';
+import { mathFamilyRules } from './math-family.js';
 
 /** Every canonical → tflite lowering rule this package ships. */
 export function defaultLoweringRules(): LoweringRegistry {
-  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules, ...einsumRules, ...groupNormRules, ...recurrentRules, ...dynamicIndexRules, ...scatterMoreRules, ...unpoolCropRules]);
+  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules, ...einsumRules, ...groupNormRules, ...recurrentRules, ...controlFlowRules, ...sequenceRules, ...dynamicIndexRules, ...scatterMoreRules, ...unpoolCropRules, ...mathFamilyRules]);
 }
