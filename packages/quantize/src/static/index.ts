@@ -15,6 +15,7 @@ export type { QuantizedTensorRecord, RangeLookup } from './apply-plan.js';
 export { OP_RULES, QUANTIZABLE_OPS, type OpRule, type QuantRole } from './op-rules.js';
 export { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
 export type { ReorderedPool } from './pool-before-activation.js';
+export { hardSigmoidsAsAdd, type HardSigmoidAsAdd } from './hard-sigmoid-as-add.js';
 export { convertToQOperator } from './qoperator.js';
 export { standaloneHost, type StepHost } from './nested-pass.js';
 export { quantizeStatic } from './quantize-static-pass.js';

@@ -18,6 +18,7 @@ import { movePoolsAboveFloatActivations, type ReorderedPool } from './pool-befor
 import { convertToQOperator } from './qoperator.js';
 import { quantizeFloatConstants, type FloatConstantRecord } from './float-constants.js';
 import { shortenGeneratedNames, snapshotNames } from './short-names.js';
+import { hardSigmoidsAsAdd, type HardSigmoidAsAdd } from './hard-sigmoid-as-add.js';
 
 export type QuantizedFormat = 'qdq' | 'qoperator';
 
@@ -67,6 +68,8 @@ export interface StaticQuantizationResult {
   readonly floatConstants: readonly FloatConstantRecord[];
   /** Float Relu/Clip → MaxPool pairs reordered to MaxPool → Relu/Clip (same values; ORT keeps the MaxPool float). */
   readonly reorderedPools: readonly ReorderedPool[];
+  /** `DQ → HardSigmoid → Q` rewritten as `DQ → Add(β/α) → Q` with the Q's scale divided by α (exact; ORT: QLinearAdd; hard-sigmoid-as-add.ts). */
+  readonly hardSigmoidsAsAdd: readonly HardSigmoidAsAdd[];
 }
 
 function quantizeError(reason: string, extra: { hint?: string; expected?: string; actual?: string } = {}): ModelpassError {
@@ -158,28 +161,42 @@ export async function finishStaticQuantization(
   let qoperatorNodes = 0;
   let floatConstants: FloatConstantRecord[] = [];
   let tensors = applied.tensors;
+  let asAdd: HardSigmoidAsAdd[] = [];
   if (options.materialize ?? true) {
     if ((options.floatConstants ?? 'int8') === 'int8') floatConstants = quantizeFloatConstants(model.graph);
     await runStep(materializeQdq as unknown as Pass<OptionSpecs>, model, host);
+    if ((options.activations ?? 'uint8') !== 'int16') asAdd = hardSigmoidsAsAdd(model.graph);
     await compactQdq(model, host);
     if ((options.format ?? 'qdq') === 'qoperator') qoperatorNodes = convertToQOperator(model).converted;
     // The model's own names stay; what the pass added gets short names, and the report follows them.
     const renamed = shortenGeneratedNames(model.graph, before);
     tensors = applied.tensors.map((t) => (renamed.has(t.tensor) ? { ...t, tensor: renamed.get(t.tensor)! } : t));
   }
+  const unsupportedOps = new Map(plan.unsupportedOps);
+  if (asAdd.length > 0) {
+    const left = (unsupportedOps.get('HardSigmoid') ?? 0) - asAdd.length;
+    if (left > 0) unsupportedOps.set('HardSigmoid', left);
+    else unsupportedOps.delete('HardSigmoid');
+  }
   return {
-    nodes: plan.nodes.map((node) => ({ node: node.name, op: node.opType, kernel: kernelOf(node, plan) })),
+    nodes: [
+      ...plan.nodes.map((node) => ({ node: node.name, op: node.opType, kernel: kernelOf(node, plan) })),
+      ...asAdd.map((entry) => ({ node: entry.node, op: 'HardSigmoid', kernel: `QLinearAdd (+${formatShift(entry.shift)}; α and the clips in the QuantizeLinear)` })),
+    ],
     tensors,
     leftFloat: plan.leftFloat,
-    unsupportedOps: plan.unsupportedOps,
+    unsupportedOps,
     activationsFolded: applied.activationsFolded,
     weightBytesBefore: applied.weightBytesBefore,
     weightBytesAfter: applied.weightBytesAfter,
     qoperatorNodes,
     floatConstants,
     reorderedPools: plan.reorderedPools,
+    hardSigmoidsAsAdd: asAdd,
   };
 }
+
+const formatShift = (shift: number) => String(Number(shift.toPrecision(6)));
 
 /** The whole of quantize-static with ranges the caller computed (tensor name → {min, max} in the float model). */
 export async function quantizeStaticWithRanges(
