@@ -1,8 +1,9 @@
 import type { LoweringRule } from '../lowering-rule.js';
+import { constantOutputRules } from './constant-output.js';
 import { hardmaxRules } from './hardmax.js';
 import { logicMoreRules } from './logic-more.js';
 import { mathUnaryRules } from './math-unary.js';
 import { triangularRules } from './triangular.js';
 
 /** Elementwise math, tests, matrix generators, bitwise, normalizations, windows and random ops without a builtin of their own. */
-export const mathFamilyRules: readonly LoweringRule[] = [...mathUnaryRules, ...logicMoreRules, ...triangularRules, ...hardmaxRules];
+export const mathFamilyRules: readonly LoweringRule[] = [...mathUnaryRules, ...logicMoreRules, ...triangularRules, ...hardmaxRules, ...constantOutputRules];

@@ -1,0 +1,182 @@
+/**
+ * legalize-tflite op coverage, family (a): elementwise math, tests, bitwise, normalizations,
+ * matrix generators, windows and random ops. Each one-op model is built in code, converted, run in
+ * the TFLite runtime (TFLite 2.9) and compared with ONNX Runtime on the original (1e-4, NaN where
+ * ORT has NaN); every node of the result must be a tflite op. Random ops are judged by shape, dtype
+ * and statistics. Refusals must name the node and the reason.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType, type DType, type Model, type Value } from '@modelpass/ir';
+import { inferShapes } from '@modelpass/ops';
+import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
+import { legalize, seededTensor } from './tflite-legalize-harness.js';
+
+afterAll(() => disposeSharedOrtRunner());
+
+interface InputSpec {
+  readonly shape: readonly (number | string)[];
+  readonly dtype?: DType;
+  /** The feed (default: seeded floats in `range`). */
+  readonly values?: readonly (number | bigint | boolean)[];
+  readonly range?: [number, number];
+}
+
+interface OpCase {
+  readonly name: string;
+  readonly inputs: readonly InputSpec[];
+  readonly opset?: number;
+  readonly build: (b: GraphBuilder, ...x: Value[]) => Value | Value[];
+  readonly tolerance?: number;
+}
+
+const i64 = (values: number[], shape = [values.length]): Tensor => Tensor.fromValues('int64', shape, values.map((v) => BigInt(v)));
+const f32 = (shape: number[], seed = 3, lo = -1, hi = 1): Tensor => seededTensor(shape, seed, lo, hi);
+const specialFloats = [Infinity, -Infinity, NaN, 0, -0.5, 2.5, 1e30, -3];
+
+function unary(op: string, range: [number, number], attributes: Record<string, ReturnType<typeof attrs.float>> = {}, shape: number[] = [2, 3, 4, 5]): OpCase {
+  const named = Object.entries(attributes).map(([key, value]) => `${key}=${String(value.value)}`).join(' ');
+  return { name: `${op}${named ? ` ${named}` : ''} on [${range.join(', ')}]${shape.length > 4 ? ` rank ${shape.length}` : ''}`, inputs: [{ shape, range }], build: (b, x) => b.op1(`onnx.${op}`, [x!], attributes) };
+}
+
+const CASES: OpCase[] = [
+  unary('Atan', [-30, 30]),
+  unary('Atan', [-1, 1]),
+  unary('Asin', [-1, 1]),
+  { name: 'Asin at ±1 and beyond (NaN)', inputs: [{ shape: [6], values: [-1, 1, 0, 1.5, -2, 0.999] }], build: (b, x) => b.op1('onnx.Asin', [x!]) },
+  unary('Acos', [-1, 1]),
+  { name: 'Acos at −1, 1 and beyond', inputs: [{ shape: [5], values: [-1, 1, 0, 1.5, 0.9999] }], build: (b, x) => b.op1('onnx.Acos', [x!]) },
+  unary('Tan', [-1.5, 1.5]),
+  unary('Sinh', [-5, 5]),
+  unary('Cosh', [-5, 5]),
+  unary('Asinh', [-50, 50]),
+  unary('Acosh', [1, 40]),
+  unary('Atanh', [-0.99, 0.99]),
+  unary('Softsign', [-10, 10]),
+  unary('Shrink', [-2, 2]),
+  unary('Shrink', [-2, 2], { lambd: attrs.float(1.25), bias: attrs.float(0.5) }),
+  unary('Atan', [-5, 5], {}, [2, 1, 3, 2, 2]),
+  unary('Sinh', [-2, 2], {}, [1, 2, 3, 2, 2, 2]),
+  // tests
+  { name: 'IsNaN', inputs: [{ shape: [8], values: specialFloats }], build: (b, x) => b.op1('onnx.IsNaN', [x!]) },
+  ...[[1, 1], [1, 0], [0, 1], [0, 0]].map(([positive, negative]): OpCase => ({
+    name: `IsInf detect_positive=${positive} detect_negative=${negative}`,
+    inputs: [{ shape: [2, 4], values: specialFloats }],
+    build: (b, x) => b.op1('onnx.IsInf', [x!], { detect_positive: attrs.int(positive!), detect_negative: attrs.int(negative!) }),
+  })),
+  { name: 'IsNaN rank 5', inputs: [{ shape: [1, 2, 1, 2, 2], values: specialFloats }], build: (b, x) => b.op1('onnx.IsNaN', [x!]) },
+  {
+    name: 'Xor with broadcasting',
+    inputs: [{ shape: [2, 3], dtype: 'bool', values: [true, false, true, false, false, true] }, { shape: [3], dtype: 'bool', values: [true, true, false] }],
+    build: (b, x, y) => b.op1('onnx.Xor', [x!, y!]),
+  },
+  { name: 'Mean of three (broadcasting)', inputs: [{ shape: [2, 3, 4] }, { shape: [3, 1] }, { shape: [4] }], build: (b, x, y, z) => b.op1('onnx.Mean', [x!, y!, z!]) },
+  { name: 'Mean of one', inputs: [{ shape: [2, 3] }], build: (b, x) => b.op1('onnx.Relu', [b.op1('onnx.Mean', [x!])]) },
+  { name: 'Size of a static shape', inputs: [{ shape: [2, 3, 4] }], build: (b, x) => b.op1('onnx.Size', [x!]) },
+  {
+    name: 'Size of a run-time shape',
+    inputs: [{ shape: ['n', 3] }],
+    build: (b, x) => b.op1('onnx.Mul', [b.op1('onnx.Size', [x!]), b.constant(Tensor.scalar('int64', 2n))]),
+  },
+  // matrix generators
+  ...[1, 0].flatMap((upper) => [0, 1, -2].map((k): OpCase => ({
+    name: `Trilu upper=${upper} k=${k}`,
+    inputs: [{ shape: [2, 4, 5] }],
+    opset: 14,
+    build: (b, x) => b.op1('onnx.Trilu', k === 0 ? [x!] : [x!, b.constant(Tensor.scalar('int64', BigInt(k)))], { upper: attrs.int(upper) }),
+  }))),
+  { name: 'Trilu of int64 with inf-free zeros', inputs: [{ shape: [3, 3], dtype: 'int64', values: [1, 2, 3, 4, 5, 6, 7, 8, 9].map(BigInt) }], opset: 14, build: (b, x) => b.op1('onnx.Trilu', [x!], { upper: attrs.int(0) }) },
+  { name: 'Trilu rank 5', inputs: [{ shape: [2, 1, 2, 3, 3] }], opset: 14, build: (b, x) => b.op1('onnx.Trilu', [x!]) },
+  { name: 'Trilu keeps zeros for masked infinities', inputs: [{ shape: [2, 2], values: [Infinity, -Infinity, NaN, 1] }], opset: 14, build: (b, x) => b.op1('onnx.Trilu', [x!]) },
+  { name: 'EyeLike k=1 (float)', inputs: [{ shape: [3, 4] }], build: (b, x) => b.op1('onnx.Add', [x!, b.op1('onnx.EyeLike', [x!], { k: attrs.int(1) })]) },
+  { name: 'EyeLike dtype int32, k=-1, as the graph output', inputs: [{ shape: [4, 3] }], build: (b, x) => b.op1('onnx.EyeLike', [x!], { dtype: attrs.int(6), k: attrs.int(-1) }) },
+  { name: 'Hardmax (opset 13, axis -1)', inputs: [{ shape: [2, 3, 5] }], opset: 13, build: (b, x) => b.op1('onnx.Hardmax', [x!]) },
+  { name: 'Hardmax axis 1 (opset 13)', inputs: [{ shape: [2, 3, 5] }], opset: 13, build: (b, x) => b.op1('onnx.Hardmax', [x!], { axis: attrs.int(1) }) },
+  { name: 'Hardmax ties keep the first maximum', inputs: [{ shape: [2, 3], values: [1, 3, 3, 2, 2, 0] }], opset: 13, build: (b, x) => b.op1('onnx.Hardmax', [x!]) },
+  { name: 'Hardmax opset 11 (2-D coercion at axis 1)', inputs: [{ shape: [2, 3, 4] }], opset: 11, build: (b, x) => b.op1('onnx.Hardmax', [x!]) },
+];
+
+function buildCase(testCase: OpCase): Model {
+  const b = new GraphBuilder();
+  const inputs = testCase.inputs.map((spec, index) => b.input(`x${index}`, tensorType(spec.dtype ?? 'float32', [...spec.shape])));
+  const outputs = testCase.build(b, ...inputs);
+  b.output(...(Array.isArray(outputs) ? outputs : [outputs]));
+  const model = b.model({ onnx: testCase.opset ?? 17 });
+  inferShapes(model, { mode: 'refresh' });
+  return model;
+}
+
+function feedsOf(testCase: OpCase): Record<string, Tensor> {
+  const feeds: Record<string, Tensor> = {};
+  testCase.inputs.forEach((spec, index) => {
+    const shape = spec.shape.map((d) => (typeof d === 'number' ? d : 1)); // the TFLite binding runs unknown dims at 1
+    const dtype = spec.dtype ?? 'float32';
+    feeds[`x${index}`] = spec.values ? Tensor.fromValues(dtype, shape, spec.values as never) : seededTensor(shape, 11 + index, ...(spec.range ?? [-1, 1]));
+  });
+  return feeds;
+}
+
+/** Worst |a − b| where both are finite; a NaN or an infinity must be matched exactly. */
+function worstDifference(want: Tensor, got: Tensor): number {
+  expect(got.shape).toEqual(want.shape);
+  expect(got.dtype).toBe(want.dtype);
+  const a = want.toNumbers();
+  const b = got.toNumbers();
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const [x, y] = [Number(a[i]), Number(b[i])];
+    if (Number.isNaN(x) || !Number.isFinite(x)) {
+      expect(Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y)), `element ${i}: ${y} where ORT has ${x}`).toBe(true);
+      continue;
+    }
+    worst = Math.max(worst, Math.abs(x - y));
+  }
+  return worst;
+}
+
+const engine = new TfliteEngine();
+
+async function convertAndCompare(testCase: OpCase): Promise<Model> {
+  const original = buildCase(testCase);
+  const converted = buildCase(testCase);
+  await legalize(converted, 'optimize=false');
+  const foreign = converted.graph.nodeList().filter((node) => !node.op.startsWith('tflite.'));
+  expect(foreign.map((node) => node.op)).toEqual([]);
+  const feeds = feedsOf(testCase);
+  const expected = await runOrt(original, feeds);
+  const actual = await engine.run(converted, feeds);
+  original.graph.outputs.forEach((output, index) => {
+    const got = actual.get(converted.graph.outputs[index]!.name);
+    expect(got, `output ${output.name}`).toBeDefined();
+    expect(worstDifference(expected.get(output.name)!, got!)).toBeLessThanOrEqual(testCase.tolerance ?? 1e-4);
+  });
+  return converted;
+}
+
+describe('legalize-tflite, math family: TFLite runtime against ONNX Runtime', () => {
+  for (const testCase of CASES) it(testCase.name, () => convertAndCompare(testCase).then(() => undefined));
+});
+
+/** Converts and expects a refusal naming `node` with `reason`; the model is left unchanged. */
+async function expectRefusal(testCase: OpCase, node: string, reason: RegExp): Promise<void> {
+  const model = buildCase(testCase);
+  const before = model.graph.nodeList().map((n) => n.op);
+  const error = await legalize(model, 'optimize=false').then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(ModelpassError);
+  const diagnostics = (error as ModelpassError).diagnostics;
+  const hit = diagnostics.find((d) => d.location?.node === node);
+  expect(hit, `a diagnostic naming ${node} in ${diagnostics.map((d) => d.reason).join(' | ')}`).toBeDefined();
+  expect(hit!.reason).toMatch(reason);
+  expect(model.graph.nodeList().map((n) => n.op)).toEqual(before);
+}
+
+describe('legalize-tflite, math family: refusals name the node and the reason', () => {
+  it('Trilu with a run-time k', () =>
+    expectRefusal({ name: '', inputs: [{ shape: [3, 3] }, { shape: [], dtype: 'int64' }], opset: 14, build: (b, x, k) => b.op1('onnx.Trilu', [x!, k!], {}, { name: 'trilu_k' }) }, 'trilu_k', /k must be a constant/));
+  it('Hardmax over a dynamic axis', () =>
+    expectRefusal({ name: '', inputs: [{ shape: [2, 'n'] }], opset: 13, build: (b, x) => b.op1('onnx.Hardmax', [x!], {}, { name: 'hardmax_n' }) }, 'hardmax_n', /static size along its axis/));
+  it('Atan of float64', () =>
+    expectRefusal({ name: '', inputs: [{ shape: [3], dtype: 'float64' }], build: (b, x) => b.op1('onnx.Atan', [x!], {}, { name: 'atan64' }) }, 'atan64', /float32 only/));
+});
