@@ -5,7 +5,7 @@
  * op; and the refusals name the node and the reason before anything changes.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { attrs, GraphBuilder, ModelpassError, printModel, Tensor, tensorType, type Attribute, type DType, type Model, type Value } from '@modelpass/ir';
+import { attrs, Graph, GraphBuilder, ModelpassError, printModel, Tensor, tensorType, type Attribute, type DType, type Model, type Value } from '@modelpass/ir';
 import { inferShapes, runReference } from '@modelpass/ops';
 import { disposeSharedOrtRunner, TfliteEngine } from '@modelpass/runtime';
 import { compareInRuntimes, feedsFor, legalize, maxAbsDifference, seededTensor } from './tflite-legalize-harness.js';
@@ -158,5 +158,145 @@ describe('legalize-tflite, recurrent ops unrolled: TFLite runtime within 1e-4 of
     const model = b.model({ onnx: 14 });
     inferShapes(model, { mode: 'refresh' });
     await expectRefused(model, [/clipped_lstm.*clip is not supported/, /ragged_gru.*sequence_lens computed at run time/, /softsign_rnn.*activation 'Softsign' is not supported/, /runtime_weights_rnn.*W must be a constant/]);
+  });
+});
+
+/** A body graph built in code: `inputs` declared, `build` returns its outputs (it may read values of enclosing graphs). */
+function body(name: string, inputs: readonly [string, DType, readonly number[]][], build: (b: GraphBuilder, inputs: Value[]) => Value[]): Graph {
+  const b = new GraphBuilder(new Graph(name));
+  const values = inputs.map(([inputName, dtype, shape]) => b.input(inputName, tensorType(dtype, [...shape])));
+  b.output(...build(b, values));
+  return b.graph;
+}
+
+const i64 = (values: number[], shape = [values.length]): Tensor => Tensor.fromValues('int64', shape, values.map((v) => BigInt(v)));
+const scalarI64 = (value: number): Tensor => Tensor.fromValues('int64', [], [BigInt(value)]);
+
+/** Loop of `trips` iterations (constant) carrying v: v ← v·0.5 + x·(i+1); scan output v². The condition is passed on. */
+function constantLoop(b: GraphBuilder, x: Value, trips: number): Value[] {
+  const loopBody = body('loop_body', [['i', 'int64', []], ['cond', 'bool', []], ['v', 'float32', [2, 3]]], (inner, [i, cond, v]) => {
+    const step = inner.op1('onnx.Cast', [inner.op1('onnx.Add', [i!, inner.constant(scalarI64(1))])], { to: attrs.int(1) });
+    const next = inner.op1('onnx.Add', [inner.op1('onnx.Mul', [v!, inner.constant(Tensor.scalar('float32', 0.5))]), inner.op1('onnx.Mul', [x, step])]);
+    return [inner.op1('onnx.Identity', [cond!]), next, inner.op1('onnx.Mul', [next, next])];
+  });
+  return b.op('onnx.Loop', [b.constant(scalarI64(trips)), null, b.constant(f32([2, 3], 31))], { body: attrs.graph(loopBody) }, { outputs: 2 });
+}
+
+const CONTROL_CASES: OpCase[] = [
+  {
+    name: 'If with a constant condition: the then branch inlined',
+    input: [2, 3],
+    build: (b, x) => {
+      const thenBranch = body('then', [], (inner) => [inner.op1('onnx.Mul', [inner.op1('onnx.Relu', [x]), inner.constant(Tensor.scalar('float32', 2))])]);
+      const elseBranch = body('else', [], (inner) => [inner.op1('onnx.Neg', [x])]);
+      return b.op1('onnx.If', [b.constant(Tensor.scalar('bool', true))], { then_branch: attrs.graph(thenBranch), else_branch: attrs.graph(elseBranch) });
+    },
+  },
+  ...[0.4, -0.4].map((shift): OpCase => ({
+    name: `If with a run-time condition (${shift > 0 ? 'then' : 'else'} taken): both branches + SELECT_V2`,
+    input: [2, 3],
+    build: (b, x) => {
+      const thenBranch = body('then', [], (inner) => [inner.op1('onnx.Sigmoid', [x]), inner.op1('onnx.Relu', [x])]);
+      const elseBranch = body('else', [], (inner) => [inner.op1('onnx.Tanh', [x]), inner.op1('onnx.Abs', [x])]);
+      const total = b.op1('onnx.ReduceSum', [b.op1('onnx.Add', [x, b.constant(Tensor.scalar('float32', shift))]), b.constant(i64([0, 1]))], { keepdims: attrs.int(0) });
+      const condition = b.op1('onnx.Greater', [total, b.constant(Tensor.scalar('float32', 0))]);
+      return b.op('onnx.If', [condition], { then_branch: attrs.graph(thenBranch), else_branch: attrs.graph(elseBranch) }, { outputs: 2 });
+    },
+  })),
+  { name: 'Loop with a constant trip count: unrolled (carried value and scan output)', input: [2, 3], build: (b, x) => constantLoop(b, x, 3) },
+  {
+    name: 'Loop carrying a sequence (SequenceInsert per iteration) then ConcatFromSequence',
+    input: [2, 3],
+    build: (b, x) => {
+      const loopBody = body('seq_body', [['i', 'int64', []], ['cond', 'bool', []]], (inner, [i, cond]) => {
+        const seqIn = inner.input('seq', { kind: 'sequence', element: tensorType('float32', [2, 3]) } as never);
+        const scaled = inner.op1('onnx.Mul', [x, inner.op1('onnx.Cast', [i!], { to: attrs.int(1) })]);
+        return [cond!, inner.op1('onnx.SequenceInsert', [seqIn, scaled])];
+      });
+      const empty = b.op1('onnx.SequenceEmpty', [], { dtype: attrs.int(1) });
+      const [sequence] = b.op('onnx.Loop', [b.constant(scalarI64(3)), b.constant(Tensor.scalar('bool', true)), empty], { body: attrs.graph(loopBody) }, { outputs: 1 });
+      return b.op1('onnx.ConcatFromSequence', [sequence!], { axis: attrs.int(1), new_axis: attrs.int(1) });
+    },
+  },
+  {
+    name: 'Scan: running sum over axis 0, one input reversed, scan output on axis 1',
+    input: [4, 3],
+    opset: 17,
+    build: (b, x) => {
+      const scanBody = body('scan_body', [['s', 'float32', [3]], ['a', 'float32', [3]], ['r', 'float32', [3]]], (inner, [s, a, r]) => {
+        const next = inner.op1('onnx.Add', [s!, inner.op1('onnx.Mul', [a!, r!])]);
+        return [next, inner.op1('onnx.Tanh', [next])];
+      });
+      return b.op('onnx.Scan', [b.constant(f32([3], 41)), x, b.op1('onnx.Sigmoid', [x])], {
+        body: attrs.graph(scanBody),
+        num_scan_inputs: attrs.int(2),
+        scan_input_directions: attrs.ints([0, 1]),
+        scan_output_axes: attrs.ints([1]),
+      }, { outputs: 2 });
+    },
+  },
+  {
+    name: 'SplitToSequence (keepdims=0) → SequenceAt(-1), SequenceLength-scaled ConcatFromSequence',
+    input: [2, 3, 4],
+    build: (b, x) => {
+      const sequence = b.op1('onnx.SplitToSequence', [x], { axis: attrs.int(1), keepdims: attrs.int(0) });
+      const last = b.op1('onnx.SequenceAt', [sequence, b.constant(scalarI64(-1))]);
+      const length = b.op1('onnx.Cast', [b.op1('onnx.SequenceLength', [sequence])], { to: attrs.int(1) });
+      const stacked = b.op1('onnx.ConcatFromSequence', [sequence], { axis: attrs.int(-1), new_axis: attrs.int(1) });
+      return [b.op1('onnx.Mul', [last, length]), stacked];
+    },
+  },
+  {
+    name: 'SplitToSequence with sizes → SequenceConstruct/Insert/Erase → ConcatFromSequence',
+    input: [2, 5],
+    build: (b, x) => {
+      const parts = b.op1('onnx.SplitToSequence', [x, b.constant(i64([2, 3]))], { axis: attrs.int(1) });
+      const wide = b.op1('onnx.SequenceAt', [parts, b.constant(scalarI64(1))]);
+      const built = b.op1('onnx.SequenceConstruct', [wide, b.op1('onnx.Relu', [wide])]);
+      const inserted = b.op1('onnx.SequenceInsert', [built, b.op1('onnx.Neg', [wide]), b.constant(scalarI64(1))]);
+      const erased = b.op1('onnx.SequenceErase', [inserted, b.constant(scalarI64(0))]);
+      return b.op1('onnx.ConcatFromSequence', [erased], { axis: attrs.int(0) });
+    },
+  },
+  {
+    name: 'Optional → OptionalHasElement / OptionalGetElement',
+    input: [2, 3],
+    opset: 18,
+    build: (b, x) => {
+      const optional = b.op1('onnx.Optional', [x]);
+      const has = b.op1('onnx.Cast', [b.op1('onnx.OptionalHasElement', [optional])], { to: attrs.int(1) });
+      return b.op1('onnx.Add', [b.op1('onnx.OptionalGetElement', [optional]), has]);
+    },
+  },
+];
+
+describe('legalize-tflite, control flow, sequences and optionals resolved at conversion time: TFLite runtime within 1e-4 of ONNX Runtime', () => {
+  for (const testCase of CONTROL_CASES) it(testCase.name, () => expectConverts(testCase));
+
+  it('refuses what depends on run-time data, per node with the reason', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [2, 3]));
+    const trips = b.input('trips', tensorType('int64', []));
+    const where = b.input('where', tensorType('int64', []));
+    const passOn = body('pass_on', [['i', 'int64', []], ['cond', 'bool', []], ['v', 'float32', [2, 3]]], (inner, [, cond, v]) => [cond!, inner.op1('onnx.Relu', [v!])]);
+    const [runtimeTrips] = b.op('onnx.Loop', [trips, null, x], { body: attrs.graph(passOn) }, { outputs: 1, name: 'runtime_trips_loop' });
+    const exitEarly = body('exit_early', [['i', 'int64', []], ['cond', 'bool', []], ['v', 'float32', [2, 3]]], (inner, [i, , v]) => [inner.op1('onnx.Less', [i!, inner.constant(scalarI64(2))]), inner.op1('onnx.Relu', [v!])]);
+    const [whileLoop] = b.op('onnx.Loop', [b.constant(scalarI64(10)), null, x], { body: attrs.graph(exitEarly) }, { outputs: 1, name: 'data_dependent_loop' });
+    const sequence = b.op1('onnx.SequenceConstruct', [x, x], {}, { name: 'construct' });
+    const picked = b.op1('onnx.SequenceAt', [sequence, where], {}, { name: 'runtime_at' });
+    const thenBranch = body('then', [], (inner) => [inner.op1('onnx.Relu', [x])]);
+    const elseBranch = body('else', [], (inner) => [inner.op1('onnx.ReduceSum', [x, inner.constant(i64([0]))])]);
+    const condition = b.op1('onnx.Greater', [b.op1('onnx.ReduceMax', [x], { keepdims: attrs.int(0) }), b.constant(Tensor.scalar('float32', 0))]);
+    const [ragged] = b.op('onnx.If', [condition], { then_branch: attrs.graph(thenBranch), else_branch: attrs.graph(elseBranch) }, { outputs: 1, name: 'ragged_if' });
+    b.output(runtimeTrips!, whileLoop!, picked, ragged!);
+    const model = b.model({ onnx: 17 });
+    inferShapes(model, { mode: 'refresh' });
+    await expectRefused(model, [
+      /runtime_trips_loop.*trip count M is absent or computed at run time/,
+      /data_dependent_loop.*condition is computed in the body/,
+      /runtime_at.*position is computed at run time/,
+      /construct.*read by 'runtime_at'/,
+      /ragged_if.*different or unknown shapes/,
+    ]);
   });
 });

@@ -3,7 +3,7 @@ import { inferShapes } from '@modelpass/ops';
 import { definePass, option, type OptionSpecs, type Pass } from '@modelpass/pass-manager';
 import { foldConstantsPass, foldQdq, foldShapes, fuseBatchNormPass, optimize, runNested } from '@modelpass/transforms';
 import { lowerToTflite, withTfliteDialect } from './legalize.js';
-import { prepareCanonicalForTflite } from './prepare.js';
+import { prepareCanonicalForTflite, resolveStaticStructure } from './prepare.js';
 import { expandQOperators } from './quantized/expand-qoperator.js';
 import { dynamicRangeAsHybrid, hybridFullyConnected } from './quantized/dynamic-range.js';
 import { finishInt8 } from './quantized/finish-int8.js';
@@ -56,6 +56,11 @@ export const legalizeTflite = definePass({
       await runNested(pass as Pass<OptionSpecs>, model, context, { forward: new Set(), overrides });
     }
     if (!singleInference) keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
+    // If/Loop/Scan, sequences and optionals known now: unrolled/inlined/folded, then their copies folded like the rest.
+    if (resolveStaticStructure(model) > 0) {
+      await runNested(foldConstantsPass as Pass<OptionSpecs>, model, context, { forward: new Set() });
+      keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
+    }
     if (quantized) {
       const prepared = prepareQuantizedForTflite(model, { ioType: context.options.ioType as 'float' | 'int8', unsupportedInt8: context.options.unsupportedInt8 as 'error' | 'float' });
       context.statistic('int8-ops', prepared.int8Nodes);

@@ -31,7 +31,7 @@ export function withTfliteDialect(registry: OpRegistry): OpRegistry {
 
 /**
  * Every node that cannot be lowered, with its location and why, in graph order (subgraph nodes
- * included: TFLite control flow is not lowered yet). Changes nothing.
+ * of a control-flow node its rule accepts included). Changes nothing.
  */
 export function unmappableNodes(model: Model, context: LoweringContext, rules: LoweringRegistry = defaultLoweringRules()): DiagnosticInit[] {
   const problems: DiagnosticInit[] = [];
@@ -43,10 +43,11 @@ export function unmappableNodes(model: Model, context: LoweringContext, rules: L
     const rule = rules.get(node.op);
     let reason: string | undefined;
     if (nested) reason = 'ops inside subgraphs (If/Loop/Scan bodies) are not lowered to TFLite yet';
-    else if (node.subgraphs.length > 0) reason = `${node.op} (control flow) has no TFLite lowering yet`;
-    else if (!rule) reason = `${node.op} has no TFLite lowering`;
+    else if (!rule) reason = node.subgraphs.length > 0 ? `${node.op} (control flow) has no TFLite lowering yet` : `${node.op} has no TFLite lowering`;
     else reason = rule.check(node, context);
     if (reason) problems.push({ reason, location: node.location, source: '@modelpass/tflite', code: 'tflite/unmappable' });
+    // A refused If/Loop/Scan (control-flow.ts says why) stands for its body.
+    if (reason && !nested && rule) return;
     for (const subgraph of node.subgraphs) for (const inner of subgraph.nodes()) visit(inner, true);
   };
   for (const value of [...model.graph.inputs, ...model.graph.outputs]) {

@@ -1,7 +1,10 @@
 import { attrs, Builder, dequantizeLinear, Tensor, type Model, type Node, type Value } from '@modelpass/ir';
+import { inferShapes } from '@modelpass/ops';
 import { constantOf, numbersOf } from './constant-values.js';
 import { dimsOf } from './lowering-tools.js';
+import { expandStaticControlFlow } from './rules/control-flow.js';
 import { batchNormAsScaleShift } from './rules/normalization.js';
+import { foldStaticSequences } from './rules/sequences.js';
 
 /** A Reduce* node over `axes` in the spelling of the model's opset (attribute before 18, input from 18; ReduceSum input from 13). */
 function reduceOver(at: Builder, op: string, x: Value, axes: number[], keepdims: number, opset: number, type: Value['type']): Value {
@@ -192,13 +195,24 @@ function dequantizeQuantTypedConstants(model: Model): number {
 }
 
 /**
+ * If/Loop/Scan, sequences and optionals known at conversion time become plain nodes
+ * (`rules/control-flow.ts`, `rules/sequences.ts`), typed by a shape-inference round; the rest is
+ * refused per node by their rules. Returns how many nodes were resolved.
+ */
+export function resolveStaticStructure(model: Model): number {
+  const resolved = expandStaticControlFlow(model) + foldStaticSequences(model);
+  if (resolved > 0) inferShapes(model, { mode: 'refresh' });
+  return resolved;
+}
+
+/**
  * Canonical rewrites before layout conversion: the ops TFLite has no builtin for but whose meaning
  * other canonical ops say in a layout-agnostic way, and the fusions torch's exports spell out.
  * Returns how many nodes were rewritten.
  */
 export function prepareCanonicalForTflite(model: Model): number {
   const opset = model.opset('onnx') ?? 17;
-  let rewrites = dequantizeQuantTypedConstants(model);
+  let rewrites = resolveStaticStructure(model) + dequantizeQuantTypedConstants(model);
   for (const node of model.graph.nodeList()) {
     if (!node.graph) continue;
     let changed = false;
