@@ -61,7 +61,7 @@ export async function distributedFromFlags(args: ParsedArgs, io: CliIO): Promise
 
 /**
  * Runs `body` (a pipeline) with quantize-static's calibration sharded as the flags ask, and with
- * --redis the `train` pass trained data-parallel on the workers (`--shards` data shards, default 2
+ * --redis the `train` and `distill` passes trained data-parallel on the workers (`--shards` data shards, default 2
  * for training: weights averaged each epoch); without --redis/--shards it just runs it.
  */
 export async function withDistributedCalibration<T>(args: ParsedArgs, io: CliIO, body: () => Promise<T>): Promise<T> {
@@ -75,7 +75,7 @@ export async function withDistributedCalibration<T>(args: ParsedArgs, io: CliIO,
         shards: positiveIntegerFlag(args, 'shards') ?? 2,
         sharedFolder: settings.sharedFolder,
         cwd: io.cwd,
-        onRound: (round) => io.stderr(`train: round ${round.round} on ${settings.backend.description}: mean loss ${round.meanLosses.map((l) => l.toFixed(4)).join(', ')} (${round.seconds.toFixed(1)} s) -> ${round.checkpoint}`),
+        onRound: (round, pass) => io.stderr(`${pass}: round ${round.round} on ${settings.backend.description}: mean loss ${round.meanLosses.map((l) => l.toFixed(4)).join(', ')} (${round.seconds.toFixed(1)} s) -> ${round.checkpoint}`),
       });
       return await withTrainingRunner(runner, () => withStatisticsCollector(collector, body));
     }

@@ -15,7 +15,7 @@ import { encodeOnnx, readOnnx } from '@modelpass/onnx';
 import { loadDataset } from '@modelpass/runtime';
 import type { JobBackend } from './backend.js';
 import { distributedError } from './errors.js';
-import type { TrainRoundJob } from './job-types.js';
+import type { DistillationTargets, TrainRoundJob } from './job-types.js';
 import type { ShardTiming } from './distributed-calibration.js';
 import { planShards } from './shards.js';
 
@@ -44,6 +44,16 @@ export interface DataParallelTrainingOptions {
    * an error, not overwritten.
    */
   readonly resume?: boolean;
+  /** BatchNormalization while training (default `running-statistics`: the running statistics stay; `batch-statistics` updates and averages them). */
+  readonly batchNormalization?: 'running-statistics' | 'batch-statistics';
+  /** Dropout while training (default `train`: seeded masks). */
+  readonly dropout?: 'inference' | 'train';
+  /**
+   * Distillation: every shard adds the teacher's outputs to its batches, the teacher run on the
+   * worker from this path (relative paths resolve against `cwd`). The model is the student as the
+   * `distill` pass prepares it (its loss inputs named in `logitsInput` and `features`).
+   */
+  readonly distillation?: DistillationTargets;
   readonly onRound?: (round: RoundRecord) => void;
 }
 
@@ -73,6 +83,15 @@ function writeCheckpointModel(model: Model, file: string): Uint8Array {
   const bytes = encodeOnnx(model);
   writeFileAtomic(file, bytes);
   return bytes;
+}
+
+/** SHA-256 of a file, or an error naming it (a distillation run records its teacher's). */
+function fileSha256(file: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(file)).digest('hex');
+  } catch (cause) {
+    throw distributedError({ reason: `cannot read the teacher '${file}': ${cause instanceof Error ? cause.message : String(cause)}`, location: { file }, code: 'distributed/option' });
+  }
 }
 
 const checkpointName = (round: number) => `round-${String(round).padStart(3, '0')}.onnx`;
@@ -110,10 +129,18 @@ export async function trainDataParallel(backend: JobBackend, modelOrPath: Model 
   mkdirSync(folder, { recursive: true });
   const start = typeof modelOrPath === 'string' ? readOnnx(resolve(cwd, modelOrPath)) : modelOrPath;
   const startBytes = encodeOnnx(start);
+  const distillation = options.distillation ? { ...options.distillation, teacher: resolve(cwd, options.distillation.teacher) } : undefined;
+  const extras = {
+    ...(options.batchNormalization ? { batchNormalization: options.batchNormalization } : {}),
+    ...(options.dropout ? { dropout: options.dropout } : {}),
+    ...(distillation ? { distillation } : {}),
+  };
   const run = {
     model: createHash('sha256').update(startBytes).digest('hex'),
     dataset: options.dataset, cwd, size, ranges, batchSize, epochsPerRound: options.epochsPerRound ?? 1,
     lr: options.lr, momentum: options.momentum ?? 0, weightDecay: options.weightDecay ?? 0, seed: options.seed ?? 0,
+    ...extras,
+    ...(distillation ? { teacherSha256: fileSha256(distillation.teacher) } : {}),
   };
   const runFile = join(folder, RUN_FILE);
   let first = 0;
@@ -145,7 +172,7 @@ export async function trainDataParallel(backend: JobBackend, modelOrPath: Model 
         data: {
           model: checkpoint, dataset: options.dataset, cwd, ...range, round, shard, seed: options.seed ?? 0,
           epochs: options.epochsPerRound ?? 1, batchSize, lr: options.lr, momentum: options.momentum ?? 0, weightDecay: options.weightDecay ?? 0,
-          output: join(scratch, `shard-${shard}.onnx`),
+          output: join(scratch, `shard-${shard}.onnx`), ...extras,
         } satisfies TrainRoundJob,
       }));
       const outcomes = await backend.run(jobs);

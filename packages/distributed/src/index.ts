@@ -2,6 +2,7 @@
 export type {
   CalibrateShardJob,
   CalibrateShardResult,
+  DistillationTargets,
   ConvertJob,
   ConvertResult,
   EvalShardJob,

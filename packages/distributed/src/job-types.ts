@@ -69,6 +69,24 @@ export interface TrainRoundJob {
   readonly weightDecay: number;
   /** Where the trained model goes (the run folder). */
   readonly output: string;
+  /** BatchNormalization while training (default `running-statistics`, trainSteps' default). */
+  readonly batchNormalization?: 'running-statistics' | 'batch-statistics';
+  /** Dropout while training (default `train`: seeded masks). */
+  readonly dropout?: 'inference' | 'train';
+  /** A distillation round: the loss reads the teacher's outputs, computed on the worker from the teacher's path. */
+  readonly distillation?: DistillationTargets;
+}
+
+/** What a distillation round needs of its teacher: a path (never its outputs), the loss weights and the matched features. */
+export interface DistillationTargets {
+  /** The teacher model file (absolute, on shared storage). */
+  readonly teacher: string;
+  readonly temperature: number;
+  readonly alpha: number;
+  readonly featureWeight: number;
+  /** The loss input the teacher's logits are fed through. */
+  readonly logitsInput: string;
+  readonly features: readonly { readonly teacherTensor: string; readonly target: string; readonly student: string }[];
 }
 
 /** Seconds a job spent per phase (the bench's scaling model adds them up). */

@@ -1,14 +1,16 @@
 /**
  * `train-round`: one worker's part of a data-parallel training round. From the round's checkpoint,
  * SGD on its shard of the data (seeded shuffling per round and shard, whole batches), then the
- * trained model is written next to the result for the coordinator to average.
+ * trained model is written next to the result for the coordinator to average. A distillation round
+ * loads the teacher from its path on this worker and adds its outputs (soft targets, matched
+ * features) to each batch, as the `distill` pass does in one process.
  */
 import { performance } from 'node:perf_hooks';
 import { writeOnnx, readOnnx } from '@modelpass/onnx';
 import { loadDataset } from '@modelpass/runtime';
-import { shuffledBatches, trainSteps } from '@modelpass/train';
+import { loadTeacher, shuffledBatches, trainSteps, withTeacherTargets, type LossSpec, type TrainBatch } from '@modelpass/train';
 import { distributedError } from '../errors.js';
-import type { TrainRoundJob, TrainRoundResult } from '../job-types.js';
+import type { DistillationTargets, TrainRoundJob, TrainRoundResult } from '../job-types.js';
 import { sliceDataset } from './eval-shard.js';
 
 /** The seed of shard `shard` in round `round`: distinct per (round, shard), the same on every run. */
@@ -34,7 +36,13 @@ export async function trainRound(job: TrainRoundJob): Promise<TrainRoundResult> 
   const read = (performance.now() - started) / 1000;
   const seed = roundSeed(job.seed, job.round, job.shard);
   const batches = shuffledBatches(dataset, { batchSize: job.batchSize, input: input.name, sampleShape: shape.slice(1) as number[], seed, epochs: job.epochs });
-  const trained = await trainSteps(model, batches, { lr: job.lr, momentum: job.momentum, weightDecay: job.weightDecay, seed });
+  const settings = {
+    lr: job.lr, momentum: job.momentum, weightDecay: job.weightDecay, seed,
+    ...(job.batchNormalization ? { batchNormalization: job.batchNormalization } : {}), ...(job.dropout ? { dropout: job.dropout } : {}),
+  };
+  const trained = job.distillation
+    ? await distillSteps(job.distillation, input.name, batches, (targets, loss) => trainSteps(model, targets, { ...settings, loss }))
+    : await trainSteps(model, batches, settings);
   const computed = performance.now();
   writeOnnx(trained.model, job.output);
   return {
@@ -43,4 +51,21 @@ export async function trainRound(job: TrainRoundJob): Promise<TrainRoundResult> 
     meanLoss: trained.losses.reduce((a, b) => a + b, 0) / Math.max(1, trained.losses.length),
     phases: { read, compute: (computed - started) / 1000 - read, write: (performance.now() - computed) / 1000 },
   };
+}
+
+/** Runs `train` on the batches with the teacher's outputs added (the teacher read and run here, released after). */
+async function distillSteps<T>(distillation: DistillationTargets, studentInput: string, batches: Iterable<TrainBatch>, train: (targets: AsyncIterable<TrainBatch>, loss: LossSpec) => Promise<T>): Promise<T> {
+  const teacher = loadTeacher(distillation.teacher, distillation.features.map((feature) => feature.teacherTensor));
+  try {
+    const targets = withTeacherTargets(batches, {
+      teacher, studentInput, logitsInput: distillation.logitsInput,
+      features: new Map(distillation.features.map((feature) => [feature.teacherTensor, feature.target])),
+    });
+    return await train(targets, {
+      kind: 'distillation', teacher: distillation.logitsInput, temperature: distillation.temperature, alpha: distillation.alpha,
+      featureWeight: distillation.featureWeight, features: distillation.features.map(({ student, target }) => ({ student, target })),
+    });
+  } finally {
+    await teacher.dispose();
+  }
 }

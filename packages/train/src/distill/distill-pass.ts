@@ -5,7 +5,7 @@
  * the `distillation` loss (α·T²·KL + (1−α)·CE + β·Σ feature mse) by `trainSteps`. A QDQ student trains
  * fake-quantized and keeps its scales; feature projections are trained and dropped.
  */
-import { ModelpassError } from '@modelpass/ir';
+import { ModelpassError, type Model } from '@modelpass/ir';
 import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
 import { inferShapes } from '@modelpass/ops';
 import { definePass, option } from '@modelpass/pass-manager';
@@ -15,6 +15,7 @@ import { shuffledBatches } from '../shuffled-batches.js';
 import { trainSteps } from '../train-steps.js';
 import { prepareFakeQuantStudent, requantizeWeights } from './fake-quant-student.js';
 import { addFeatureProjections, parseFeaturePairs } from './feature-matching.js';
+import { currentTrainingRunner } from '../training-runner.js';
 import { loadTeacher, tensorTypeOf, withTeacherTargets } from './teacher.js';
 
 const LOGITS_INPUT = 'teacher_logits';
@@ -44,6 +45,8 @@ export const distillPass = definePass({
     samples: option.integer({ default: 0, min: 0, help: 'train on the first N samples only (0: all)' }),
     seed: option.integer({ default: 0, min: 0, help: 'shuffle and projection seed' }),
     batchNorm: option.enum(['running-statistics', 'batch-statistics'], { default: 'batch-statistics', help: "the student's BatchNormalization during training (the teacher's always uses its running statistics)" }),
+    checkpoint: option.string({ default: '', help: 'data-parallel runs (convert --redis): folder of the per-round checkpoints (default a new folder under --shared)' }),
+    resume: option.boolean({ default: true, help: 'data-parallel runs: continue from the last round in checkpoint= when it is the same run' }),
   },
   statistics: ['steps', 'weights-trained', 'fake-quantized-weights', 'projections'],
   async run(model, context) {
@@ -70,25 +73,38 @@ export const distillPass = definePass({
     const fakeQuantized = prepareFakeQuantStudent(student);
     const features = addFeatureProjections(student, teacher.model, pairs, o.seed);
 
-    const dataset = loadDataset(o.dataset, o.samples > 0 ? { limit: o.samples } : {});
-    const batches = shuffledBatches(dataset, { batchSize: o.batch, input: input.name, sampleShape: type.shape.slice(1) as number[], seed: o.seed, epochs: o.epochs });
-    let result;
-    try {
-      const targets = withTeacherTargets(batches, {
-        teacher, studentInput: input.name, logitsInput: LOGITS_INPUT,
-        features: new Map(features.map((feature) => [feature.teacherTensor, feature.target])),
-      });
-      const optimizer: OptimizerSpec = o.optimizer === 'adamw'
-        ? { kind: 'adamw', ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}) }
-        : { kind: 'sgd', momentum: o.momentum, weightDecay: o.weightDecay ?? 0 };
-      result = await trainSteps(student, targets, {
-        lr: o.lr, optimizer, schedule: { kind: o.schedule, warmup: o.warmup }, totalSteps: Math.max(1, Math.floor(dataset.size / o.batch) * o.epochs),
-        batchNormalization: o.batchNorm, seed: o.seed,
-        loss: { kind: 'distillation', teacher: LOGITS_INPUT, temperature: o.temperature, alpha: o.alpha, featureWeight: o.featureWeight, features: features.map(({ student: s, target }) => ({ student: s, target })) },
-        onStep: (step, loss) => { if (step % 50 === 0) context.debug(`step ${step}: loss ${loss.toFixed(4)}`); },
-      });
-    } finally {
+    const runner = currentTrainingRunner();
+    let result: { readonly model: Model; readonly losses: readonly number[]; readonly steps: number };
+    if (runner) {
+      // Trained elsewhere (data-parallel on workers): the runner runs the teacher itself, from its path.
       await teacher.dispose();
+      const ran = await runner(student, {
+        pass: 'distill', options: o, logitsInput: LOGITS_INPUT,
+        features: features.map(({ teacherTensor, target, student: value }) => ({ teacherTensor, target, student: value })),
+      });
+      result = { model: ran.model, losses: [], steps: ran.steps };
+    } else {
+      if (o.checkpoint) throw distillError(`distill option checkpoint='${o.checkpoint}' is used by data-parallel distillation only (convert … --redis URL)`, 'leave checkpoint= out when distilling in this process');
+      const dataset = loadDataset(o.dataset, o.samples > 0 ? { limit: o.samples } : {});
+      const batches = shuffledBatches(dataset, { batchSize: o.batch, input: input.name, sampleShape: type.shape.slice(1) as number[], seed: o.seed, epochs: o.epochs });
+      try {
+        const targets = withTeacherTargets(batches, {
+          teacher, studentInput: input.name, logitsInput: LOGITS_INPUT,
+          features: new Map(features.map((feature) => [feature.teacherTensor, feature.target])),
+        });
+        const optimizer: OptimizerSpec = o.optimizer === 'adamw'
+          ? { kind: 'adamw', ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}) }
+          : { kind: 'sgd', momentum: o.momentum, weightDecay: o.weightDecay ?? 0 };
+        const trained = await trainSteps(student, targets, {
+          lr: o.lr, optimizer, schedule: { kind: o.schedule, warmup: o.warmup }, totalSteps: Math.max(1, Math.floor(dataset.size / o.batch) * o.epochs),
+          batchNormalization: o.batchNorm, seed: o.seed,
+          loss: { kind: 'distillation', teacher: LOGITS_INPUT, temperature: o.temperature, alpha: o.alpha, featureWeight: o.featureWeight, features: features.map(({ student: s, target }) => ({ student: s, target })) },
+          onStep: (step, loss) => { if (step % 50 === 0) context.debug(`step ${step}: loss ${loss.toFixed(4)}`); },
+        });
+        result = { ...trained, steps: trained.losses.length };
+      } finally {
+        await teacher.dispose();
+      }
     }
 
     let trained = 0;
@@ -97,7 +113,7 @@ export const distillPass = definePass({
       if (updated && value.constant && updated.dtype === value.constant.dtype && !updated.equals(value.constant)) { value.setConstant(updated); trained++; }
     }
     trained += requantizeWeights(result.model, model, fakeQuantized);
-    context.statistic('steps', result.losses.length);
+    context.statistic('steps', result.steps);
     context.statistic('weights-trained', trained);
     context.statistic('fake-quantized-weights', fakeQuantized.filter((w) => w.training === 'fake-quantized').length);
     context.statistic('projections', features.filter((f) => f.projection).length);
