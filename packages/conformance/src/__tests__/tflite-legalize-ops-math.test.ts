@@ -93,6 +93,57 @@ const CASES: OpCase[] = [
   { name: 'Hardmax axis 1 (opset 13)', inputs: [{ shape: [2, 3, 5] }], opset: 13, build: (b, x) => b.op1('onnx.Hardmax', [x!], { axis: attrs.int(1) }) },
   { name: 'Hardmax ties keep the first maximum', inputs: [{ shape: [2, 3], values: [1, 3, 3, 2, 2, 0] }], opset: 13, build: (b, x) => b.op1('onnx.Hardmax', [x!]) },
   { name: 'Hardmax opset 11 (2-D coercion at axis 1)', inputs: [{ shape: [2, 3, 4] }], opset: 11, build: (b, x) => b.op1('onnx.Hardmax', [x!]) },
+  // bitwise (int32 arithmetic on bits)
+  {
+    name: 'BitwiseAnd int32 (extremes, negatives)',
+    inputs: [
+      { shape: [2, 4], dtype: 'int32', values: [-2147483648, 2147483647, -1, 0, -5, 12345, -98765, 7] },
+      { shape: [2, 4], dtype: 'int32', values: [-1, -2147483648, 2147483647, -1, 3, -4096, 65535, -8] },
+    ],
+    opset: 18,
+    build: (b, x, y) => b.op1('onnx.BitwiseAnd', [x!, y!]),
+  },
+  {
+    name: 'BitwiseOr int8 broadcasting [2,3] | [3]',
+    inputs: [{ shape: [2, 3], dtype: 'int8', values: [-128, 127, -1, 5, 0, -7] }, { shape: [3], dtype: 'int8', values: [1, -128, 64] }],
+    opset: 18,
+    build: (b, x, y) => b.op1('onnx.BitwiseOr', [x!, y!]),
+  },
+  {
+    name: 'BitwiseXor uint8',
+    inputs: [{ shape: [6], dtype: 'uint8', values: [0, 255, 128, 170, 85, 15] }, { shape: [6], dtype: 'uint8', values: [255, 255, 1, 85, 85, 240] }],
+    opset: 18,
+    build: (b, x, y) => b.op1('onnx.BitwiseXor', [x!, y!]),
+  },
+  {
+    name: 'BitwiseXor uint32 (values above 2^31)',
+    inputs: [{ shape: [4], dtype: 'uint32', values: [4294967295, 2147483648, 123456789, 0] }, { shape: [4], dtype: 'uint32', values: [1, 4294967295, 987654321, 3000000000] }],
+    opset: 18,
+    build: (b, x, y) => b.op1('onnx.BitwiseXor', [x!, y!]),
+  },
+  {
+    name: 'BitwiseAnd int16 rank 5 (flattened)',
+    inputs: [{ shape: [1, 2, 1, 2, 2], dtype: 'int16', values: [-32768, 32767, -1, 0, 255, -256, 4660, -4661] }, { shape: [1, 2, 1, 2, 2], dtype: 'int16', values: [-1, -1, 21845, 7, 15, -1, 255, 255] }],
+    opset: 18,
+    build: (b, x, y) => b.op1('onnx.BitwiseAnd', [x!, y!]),
+  },
+  ...([
+    ['int32', [-2147483648, 2147483647, -1, 0, 5]],
+    ['int8', [-128, 127, -1, 0, 5]],
+    ['uint8', [0, 255, 1, 128, 200]],
+    ['uint32', [0, 4294967295, 1, 2147483648, 7]],
+    ['int64', [-9007199254740991, 9007199254740991, -1, 0, 5]],
+  ] as const).map(([dtype, values]): OpCase => ({
+    name: `BitwiseNot ${dtype}`,
+    inputs: [{ shape: [5], dtype, values: dtype === 'int64' ? values.map((v) => BigInt(v)) : values }],
+    opset: 18,
+    build: (b, x) => b.op1('onnx.BitwiseNot', [x!]),
+  })),
+  ...(['LEFT', 'RIGHT'] as const).map((direction): OpCase => ({
+    name: `BitShift ${direction} uint8 (shifts 0–9, broadcast)`,
+    inputs: [{ shape: [2, 5], dtype: 'uint8', values: [1, 3, 255, 128, 77, 200, 5, 9, 64, 255] }, { shape: [5], dtype: 'uint8', values: [0, 1, 3, 8, 9] }],
+    build: (b, x, y) => b.op1('onnx.BitShift', [x!, y!], { direction: attrs.string(direction) }),
+  })),
 ];
 
 function buildCase(testCase: OpCase): Model {
@@ -177,6 +228,10 @@ describe('legalize-tflite, math family: refusals name the node and the reason', 
     expectRefusal({ name: '', inputs: [{ shape: [3, 3] }, { shape: [], dtype: 'int64' }], opset: 14, build: (b, x, k) => b.op1('onnx.Trilu', [x!, k!], {}, { name: 'trilu_k' }) }, 'trilu_k', /k must be a constant/));
   it('Hardmax over a dynamic axis', () =>
     expectRefusal({ name: '', inputs: [{ shape: [2, 'n'] }], opset: 13, build: (b, x) => b.op1('onnx.Hardmax', [x!], {}, { name: 'hardmax_n' }) }, 'hardmax_n', /static size along its axis/));
+  it('BitwiseAnd of int64 (no int64 FLOOR_DIV in TFLite 2.9)', () =>
+    expectRefusal({ name: '', inputs: [{ shape: [3], dtype: 'int64' }, { shape: [3], dtype: 'int64' }], opset: 18, build: (b, x, y) => b.op1('onnx.BitwiseAnd', [x!, y!], {}, { name: 'and64' }) }, 'and64', /int64/));
+  it('BitShift of uint32', () =>
+    expectRefusal({ name: '', inputs: [{ shape: [3], dtype: 'uint32' }, { shape: [3], dtype: 'uint32' }], build: (b, x, y) => b.op1('onnx.BitShift', [x!, y!], { direction: attrs.string('RIGHT') }, { name: 'shift32' }) }, 'shift32', /uint8 only/));
   it('Atan of float64', () =>
     expectRefusal({ name: '', inputs: [{ shape: [3], dtype: 'float64' }], build: (b, x) => b.op1('onnx.Atan', [x!], {}, { name: 'atan64' }) }, 'atan64', /float32 only/));
 });

@@ -1,4 +1,5 @@
 import type { LoweringRule } from '../lowering-rule.js';
+import { bitwiseRules } from './bitwise.js';
 import { constantOutputRules } from './constant-output.js';
 import { hardmaxRules } from './hardmax.js';
 import { logicMoreRules } from './logic-more.js';
@@ -6,4 +7,4 @@ import { mathUnaryRules } from './math-unary.js';
 import { triangularRules } from './triangular.js';
 
 /** Elementwise math, tests, matrix generators, bitwise, normalizations, windows and random ops without a builtin of their own. */
-export const mathFamilyRules: readonly LoweringRule[] = [...mathUnaryRules, ...logicMoreRules, ...triangularRules, ...hardmaxRules, ...constantOutputRules];
+export const mathFamilyRules: readonly LoweringRule[] = [...mathUnaryRules, ...logicMoreRules, ...triangularRules, ...hardmaxRules, ...constantOutputRules, ...bitwiseRules];
