@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder, ModelpassError, Tensor, tensorType, toAttributes, type Model } from '@modelpass/ir';
 import { runReference } from '@modelpass/ops';
 import { readNpy, runOrt, writeNpy } from '@modelpass/runtime';
-import { writeTorchScript } from '@modelpass/torchscript';
+import { readTorchScript, writeTorchScript } from '@modelpass/torchscript';
 import { runPython } from './torch/torch-fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -98,6 +98,41 @@ describe.each(CASES)('onnx.$cell $direction layout=$layout bias=$bias initial=$i
       expect(Math.max(...a.map((v, i) => Math.abs(v - e[i]!)))).toBeLessThan(1e-4);
     });
   }, 60_000);
+});
+
+describe('weights given as graph inputs (as ONNX test models do)', () => {
+  /** LSTM/GRU whose W, R and B are graph inputs: written as forward arguments, which the importer must read back. */
+  function weightsAsInputs(cell: 'GRU' | 'LSTM', bidirectional: boolean): { model: Model; feeds: Record<string, Tensor> } {
+    const dirs = bidirectional ? 2 : 1;
+    const gates = cell === 'GRU' ? 3 : 4;
+    const feeds: Record<string, Tensor> = {
+      X: seeded([SEQ, BATCH, IN], 11),
+      W: seeded([dirs, gates * HIDDEN, IN], 12),
+      R: seeded([dirs, gates * HIDDEN, HIDDEN], 13),
+      B: seeded([dirs, 2 * gates * HIDDEN], 14),
+    };
+    const b = new GraphBuilder();
+    const inputs = Object.entries(feeds).map(([name, tensor]) => b.input(name, tensorType('float32', [...tensor.shape])));
+    const attributes = { hidden_size: HIDDEN, direction: bidirectional ? 'bidirectional' : 'forward', ...(cell === 'GRU' ? { linear_before_reset: 1 } : {}) };
+    const node = b.node(`onnx.${cell}`, inputs, toAttributes(`onnx.${cell}`, attributes), { outputs: 2 });
+    b.output(node.outputs[1]!);
+    return { model: b.model({ onnx: 14 }), feeds };
+  }
+
+  it.each([['LSTM', false], ['GRU', true]] as const)('%s (bidirectional=%s): the .pt keeps the input names and reads back with the same numbers', async (cell, bidirectional) => {
+    const { model, feeds } = weightsAsInputs(cell, bidirectional);
+    const path = join(dir, `${cell}-weights-as-inputs.pt`);
+    writeTorchScript(model, path);
+    const shapes = Object.fromEntries(Object.entries(feeds).map(([name, tensor]) => [name, { shape: [...tensor.shape] }]));
+    const imported = readTorchScript(path, { inputs: shapes });
+    expect(imported.graph.inputs.map((value) => value.name)).toEqual(['X', 'W', 'R', 'B']);
+    const expected = [...(await runOrt(model, feeds)).values()][0]!.toNumbers();
+    const actual = [...(await runOrt(imported, feeds)).values()][0]!.toNumbers();
+    expect(actual).toHaveLength(expected.length);
+    expect(Math.max(...actual.map((v, i) => Math.abs(v - expected[i]!)))).toBeLessThan(1e-5);
+    // Without shapes the gate layout cannot be regrouped: the error says which argument and how to give it.
+    expect(() => readTorchScript(path)).toThrow(/run-time tensor of unknown shape[\s\S]*--input-shape/);
+  });
 });
 
 describe('what torch.gru/lstm cannot compute is refused by name before anything is written', () => {

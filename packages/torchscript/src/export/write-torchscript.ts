@@ -88,8 +88,10 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
     bodyStart.push(`    ${local} = self.${attribute}`);
   });
 
+  const used = new Set<string>();
   const inputNames = graph.inputs.map((value, index) => {
-    const name = `input_${index}`;
+    const name = forwardArgumentName(value.name, index, used);
+    used.add(name);
     e.bind(value, name);
     return name;
   });
@@ -141,4 +143,22 @@ function numericConstantOf(node: Node): Tensor | undefined {
   const ints = node.optionalAttr('value_ints', 'ints');
   if (ints) return Tensor.fromValues('int64', [ints.length], ints.map((v) => BigInt(v)));
   return undefined;
+}
+
+/** Python keywords and the names the written code itself uses: an input with one of these names is renamed. */
+const RESERVED_NAMES = new Set([
+  'False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else', 'except',
+  'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try',
+  'while', 'with', 'yield', 'self', 'torch', 'ops', 'annotate', 'Tensor', 'List', 'Tuple', 'Optional', 'Dict', 'int', 'float', 'bool',
+  'str', 'range', 'len', 'print', 'getattr', 'isinstance', 'CONSTANTS', '__torch__', 'uninitialized',
+]);
+
+/**
+ * The `forward` argument for a graph input: the input's own name when it is a Python identifier that
+ * the written code does not use itself (locals are `v<N>_…`), so `X`, `W`, `R` stay `X`, `W`, `R` and
+ * `--input-shape X=…` works on both files; `input_<index>` otherwise.
+ */
+function forwardArgumentName(name: string, index: number, used: ReadonlySet<string>): string {
+  const usable = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !RESERVED_NAMES.has(name) && !/^v\d+_/.test(name) && !/^input_\d+$/.test(name) && !used.has(name);
+  return usable ? name : `input_${index}`;
 }

@@ -13,10 +13,25 @@ type Cell = 'GRU' | 'LSTM';
 /** For each ONNX gate slot, the torch gate block it takes. */
 const GATE_ORDER: Record<Cell, number[]> = { GRU: [1, 0, 2], LSTM: [0, 3, 1, 2] };
 
-function constantOf(ctx: LoweringContext, value: ScriptValue, what: string): Tensor {
-  const tensor = value.kind === 'tensor' ? value.value.constant : undefined;
-  if (!tensor || tensor.dtype !== 'float32') return ctx.fail(`${what} must be a float32 weight stored in the archive`);
-  return tensor;
+/** A weight of `params`: the archive's constant, or a run-time tensor (a `forward` argument, as our writer makes of ONNX W/R given as graph inputs). */
+interface Weight {
+  readonly value: TensorValue;
+  readonly constant: Tensor | undefined;
+  readonly shape: readonly number[];
+}
+
+function weightOf(ctx: LoweringContext, value: ScriptValue, what: string): Weight {
+  if (value.kind !== 'tensor') return ctx.fail(`${what} must be a tensor`);
+  const constant = value.value.constant;
+  if (constant) {
+    if (constant.dtype !== 'float32') return ctx.fail(`${what} must be float32, got ${constant.dtype}`);
+    return { value, constant, shape: constant.shape };
+  }
+  const shape = value.shape;
+  if (!shape || shape.some((dim) => typeof dim !== 'number')) {
+    return ctx.fail(`${what} is a run-time tensor of unknown shape`, 'give its shape with --input-shape NAME=DIMS (inputs: { NAME: { shape } } in code): the gate layout is regrouped by rows');
+  }
+  return { value, constant: undefined, shape: shape as number[] };
 }
 
 /** Rows of `tensors` (each [gates*hidden, …]) regrouped in ONNX gate order, directions stacked. */
@@ -29,6 +44,40 @@ function regroup(tensors: Tensor[], cell: Cell, hidden: number): Tensor {
     for (const gate of order) out.push(...values.slice(gate * hidden * rowLength, (gate + 1) * hidden * rowLength));
   }
   return Tensor.fromValues('float32', [tensors.length, ...tensors[0]!.shape], out);
+}
+
+/** One direction's [gates*hidden, …] rows in ONNX gate order, computed in the graph (Split → Concat). */
+function regroupInGraph(ctx: LoweringContext, weight: Weight, cell: Cell, hidden: number): Value {
+  const gates = GATE_ORDER[cell].length;
+  const parts = ctx.emitMany('Split', [weight.value.value, ctx.int64Vector(Array.from({ length: gates }, () => hidden))], { axis: 0 }, gates);
+  return ctx.emit('Concat', GATE_ORDER[cell].map((gate) => parts[gate]!.value), { axis: 0 }).value;
+}
+
+/** Directions stacked on a new leading axis. */
+function stackDirections(ctx: LoweringContext, perDirection: Value[]): Value {
+  const lifted = perDirection.map((value) => ctx.emit('Unsqueeze', [value, ctx.int64Vector([0])]).value);
+  return lifted.length === 1 ? lifted[0]! : ctx.emit('Concat', lifted, { axis: 0 }).value;
+}
+
+/** W or R of one layer: [directions, gates*hidden, …]. */
+function weightInput(ctx: LoweringContext, weights: Weight[], cell: Cell, hidden: number, name: string): Value {
+  if (weights.every((w) => w.constant)) return ctx.builder.constant(regroup(weights.map((w) => w.constant!), cell, hidden), name);
+  return stackDirections(ctx, weights.map((w) => regroupInGraph(ctx, w, cell, hidden)));
+}
+
+/** B of one layer: [directions, 2*gates*hidden] = [Wb, Rb] per direction. */
+function biasInput(ctx: LoweringContext, inputBiases: Weight[], hiddenBiases: Weight[], cell: Cell, hidden: number): Value {
+  const directions = inputBiases.length;
+  const size = GATE_ORDER[cell].length * hidden;
+  if ([...inputBiases, ...hiddenBiases].every((w) => w.constant)) {
+    const bIh = regroup(inputBiases.map((w) => w.constant!), cell, hidden).toNumbers();
+    const bHh = regroup(hiddenBiases.map((w) => w.constant!), cell, hidden).toNumbers();
+    const merged: number[] = [];
+    for (let d = 0; d < directions; d++) merged.push(...bIh.slice(d * size, (d + 1) * size), ...bHh.slice(d * size, (d + 1) * size));
+    return ctx.builder.constant(Tensor.fromValues('float32', [directions, 2 * size], merged), `${cell}_B`);
+  }
+  const perDirection = inputBiases.map((bias, d) => ctx.emit('Concat', [regroupInGraph(ctx, bias, cell, hidden), regroupInGraph(ctx, hiddenBiases[d]!, cell, hidden)], { axis: 0 }).value);
+  return stackDirections(ctx, perDirection);
 }
 
 function lowerRecurrent(cell: Cell): AtenLowering {
@@ -52,23 +101,15 @@ function lowerRecurrent(cell: Cell): AtenLowering {
     let sequence: Value = batchFirst ? ctx.emit('Transpose', [x.value], { perm: [1, 0, 2] }).value : x.value;
     const finals: Value[][] = states.map(() => []);
     for (let layer = 0; layer < layers; layer++) {
-      const weights = (offset: number): Tensor[] =>
-        Array.from({ length: directions }, (_, d) => constantOf(ctx, params.items[(layer * directions + d) * perDirection + offset]!, `layer ${layer} weight ${offset}`));
+      const weights = (offset: number): Weight[] =>
+        Array.from({ length: directions }, (_, d) => weightOf(ctx, params.items[(layer * directions + d) * perDirection + offset]!, `layer ${layer} weight ${offset}`));
       const wIh = weights(0);
       const wHh = weights(1);
       const hidden = wHh[0]!.shape[1]!;
       if (wHh[0]!.shape[0] !== gates * hidden) ctx.fail(`weight_hh of layer ${layer} has shape [${wHh[0]!.shape.join(', ')}], expected [${gates * hidden}, ${hidden}]`);
-      const w = ctx.builder.constant(regroup(wIh, cell, hidden), `${cell}_W`);
-      const r = ctx.builder.constant(regroup(wHh, cell, hidden), `${cell}_R`);
-      let b: Value | null = null;
-      if (hasBiases) {
-        const bIh = regroup(weights(2), cell, hidden).toNumbers();
-        const bHh = regroup(weights(3), cell, hidden).toNumbers();
-        const size = gates * hidden;
-        const merged: number[] = [];
-        for (let d = 0; d < directions; d++) merged.push(...bIh.slice(d * size, (d + 1) * size), ...bHh.slice(d * size, (d + 1) * size));
-        b = ctx.builder.constant(Tensor.fromValues('float32', [directions, 2 * size], merged), `${cell}_B`);
-      }
+      const w = weightInput(ctx, wIh, cell, hidden, `${cell}_W`);
+      const r = weightInput(ctx, wHh, cell, hidden, `${cell}_R`);
+      const b: Value | null = hasBiases ? biasInput(ctx, weights(2), weights(3), cell, hidden) : null;
       const initial = states.map((state) => ctx.emit('Slice', [state.value, ctx.int64Vector([layer * directions]), ctx.int64Vector([(layer + 1) * directions]), ctx.int64Vector([0])]).value);
       const attributes = { hidden_size: hidden, direction: bidirectional ? 'bidirectional' : 'forward', ...(cell === 'GRU' ? { linear_before_reset: 1 } : {}) };
       const inputs = cell === 'GRU' ? [sequence, w, r, b, null, initial[0]!] : [sequence, w, r, b, null, initial[0]!, initial[1]!];
