@@ -99,16 +99,55 @@ const CASES: OpCase[] = [
     build: (b, x) => b.op1('onnx.MaxUnpool', [x, b.constant(i64([5, 2, 8, 15, 16, 19, 29, 31], [1, 2, 2, 2]))], { kernel_shape: attrs.ints([2, 2]), strides: attrs.ints([2, 2]) }),
   },
   {
-    name: 'MaxUnpool with output_shape and a shared index (overlapping windows)',
+    name: 'MaxUnpool 2x2 stride 1 with a shared index (overlapping windows), output_shape equal to the unpooled shape',
     input: [1, 1, 2, 2],
     opset: 11,
     build: (b, x) => {
       const equal = b.op1('onnx.Concat', [b.op1('onnx.Slice', [x, b.constant(i64([0])), b.constant(i64([1])), b.constant(i64([3]))]), b.op1('onnx.Slice', [x, b.constant(i64([0])), b.constant(i64([1])), b.constant(i64([3]))])], { axis: attrs.int(3) });
-      return b.op1('onnx.MaxUnpool', [equal, b.constant(i64([4, 4, 9, 9], [1, 1, 2, 2])), b.constant(i64([1, 1, 4, 5]))], { kernel_shape: attrs.ints([2, 2]), strides: attrs.ints([1, 1]) });
+      return b.op1('onnx.MaxUnpool', [equal, b.constant(i64([4, 4, 8, 6], [1, 1, 2, 2])), b.constant(i64([1, 1, 3, 3]))], { kernel_shape: attrs.ints([2, 2]), strides: attrs.ints([1, 1]) });
     },
   },
   { name: 'CenterCropPad crop and pad (odd differences)', input: [2, 5, 4], opset: 18, build: (b, x) => b.op1('onnx.CenterCropPad', [x, b.constant(i64([3, 7]))], { axes: attrs.ints([1, -1]) }) },
   { name: 'CenterCropPad all axes', input: [4, 4], opset: 18, build: (b, x) => b.op1('onnx.CenterCropPad', [x, b.constant(i64([2, 6]))]) },
+  // transposed convolutions beyond TFLite's SAME/VALID: dilation, output_padding, any pads
+  {
+    name: 'ConvTranspose dilation 2, stride 2, bias',
+    input: [1, 3, 4, 5],
+    build: (b, x) => b.op1('onnx.ConvTranspose', [x, b.constant(f32([3, 2, 3, 3], 31, -0.5, 0.5)), b.constant(f32([2], 32))], { strides: attrs.ints([2, 2]), dilations: attrs.ints([2, 2]) }),
+    uses: ['TRANSPOSE_CONV'],
+  },
+  {
+    name: 'ConvTranspose output_padding and asymmetric pads',
+    input: [1, 2, 4, 4],
+    build: (b, x) => b.op1('onnx.ConvTranspose', [x, b.constant(f32([2, 3, 3, 3], 33, -0.5, 0.5))], { strides: attrs.ints([3, 2]), output_padding: attrs.ints([2, 1]), pads: attrs.ints([1, 0, 2, 1]) }),
+    uses: ['TRANSPOSE_CONV', 'STRIDED_SLICE'],
+  },
+  {
+    name: 'ConvTranspose output_shape attribute (pads implied)',
+    input: [1, 2, 3, 3],
+    build: (b, x) => b.op1('onnx.ConvTranspose', [x, b.constant(f32([2, 2, 3, 3], 34, -0.5, 0.5))], { strides: attrs.ints([2, 2]), output_shape: attrs.ints([6, 5]) }),
+  },
+  { name: 'ConvTranspose auto_pad SAME_LOWER', input: [1, 2, 3, 4], build: (b, x) => b.op1('onnx.ConvTranspose', [x, b.constant(f32([2, 2, 2, 2], 35, -0.5, 0.5))], { strides: attrs.ints([2, 2]), auto_pad: attrs.string('SAME_LOWER') }) },
+  { name: 'ConvTranspose auto_pad SAME_UPPER, kernel 3 stride 2', input: [1, 2, 3, 4], build: (b, x) => b.op1('onnx.ConvTranspose', [x, b.constant(f32([2, 2, 3, 3], 36, -0.5, 0.5))], { strides: attrs.ints([2, 2]), auto_pad: attrs.string('SAME_UPPER') }) },
+  {
+    name: 'ConvTranspose grouped, dilated, output_padding',
+    input: [1, 4, 3, 3],
+    build: (b, x) => b.op1('onnx.ConvTranspose', [x, b.constant(f32([4, 1, 2, 2], 37, -0.5, 0.5)), b.constant(f32([2], 38))], { group: attrs.int(2), strides: attrs.ints([2, 2]), dilations: attrs.ints([2, 1]), output_padding: attrs.ints([1, 1]) }),
+  },
+  // 3-D windows
+  {
+    name: 'Conv 3-D stride 2, pads, bias',
+    input: [1, 3, 5, 6, 7],
+    build: (b, x) => b.op1('onnx.Conv', [x, b.constant(f32([4, 3, 3, 3, 3], 41, -0.5, 0.5)), b.constant(f32([4], 42))], { strides: attrs.ints([2, 1, 2]), pads: attrs.ints([1, 1, 0, 1, 0, 2]) }),
+    uses: ['CONV_3D'],
+  },
+  { name: 'Conv 3-D SAME_UPPER', input: [2, 2, 6, 5, 5], build: (b, x) => b.op1('onnx.Conv', [x, b.constant(f32([3, 2, 2, 3, 2], 43, -0.5, 0.5))], { auto_pad: attrs.string('SAME_UPPER'), strides: attrs.ints([2, 2, 1]) }) },
+  { name: 'Conv 3-D dilation 2, pads', input: [1, 2, 6, 5, 7], build: (b, x) => b.op1('onnx.Conv', [x, b.constant(f32([3, 2, 2, 3, 2], 45, -0.5, 0.5))], { dilations: attrs.ints([2, 1, 3]), pads: attrs.ints([1, 1, 1, 1, 1, 1]) }) },
+  { name: 'AveragePool 3-D SAME_UPPER, count_include_pad=1', input: [1, 2, 5, 4, 5], build: (b, x) => b.op1('onnx.AveragePool', [x], { kernel_shape: attrs.ints([3, 2, 3]), strides: attrs.ints([2, 2, 2]), auto_pad: attrs.string('SAME_UPPER'), count_include_pad: attrs.int(1) }) },
+  { name: 'MaxPool 3-D 2x2x2 stride 2', input: [1, 3, 4, 6, 5], build: (b, x) => b.op1('onnx.MaxPool', [x], { kernel_shape: attrs.ints([2, 2, 2]), strides: attrs.ints([2, 2, 2]) }), uses: ['MAX_POOL_2D'] },
+  { name: 'MaxPool 3-D 3x3x3 stride 1, pads, ceil_mode', input: [1, 2, 5, 5, 6], build: (b, x) => b.op1('onnx.MaxPool', [x], { kernel_shape: attrs.ints([3, 3, 3]), strides: attrs.ints([2, 1, 2]), pads: attrs.ints([1, 1, 1, 1, 1, 1]), ceil_mode: attrs.int(1) }) },
+  { name: 'AveragePool 3-D SAME_UPPER (padding not counted)', input: [1, 2, 5, 4, 5], build: (b, x) => b.op1('onnx.AveragePool', [x], { kernel_shape: attrs.ints([3, 2, 3]), strides: attrs.ints([2, 2, 2]), auto_pad: attrs.string('SAME_UPPER') }) },
+  { name: 'AveragePool 3-D pads, count_include_pad=1', input: [1, 2, 4, 4, 4], build: (b, x) => b.op1('onnx.AveragePool', [x], { kernel_shape: attrs.ints([2, 3, 3]), pads: attrs.ints([0, 1, 1, 1, 1, 1]), count_include_pad: attrs.int(1) }) },
 ];
 
 function buildCase(testCase: OpCase): Model {
@@ -154,6 +193,25 @@ const REFUSALS: RefusalCase[] = [
     opset: 11,
     build: (b, x) => b.op1('onnx.Compress', [x, b.op1('onnx.Greater', [x, b.constant(Tensor.scalar('float32', 0))])], { axis: attrs.int(0) }),
     reason: /Compress with a condition computed at run time has a data-dependent output length/,
+  },
+  {
+    name: 'MaxUnpool with an output_shape larger than the unpooled shape',
+    input: [1, 1, 2, 2],
+    opset: 11,
+    build: (b, x) => b.op1('onnx.MaxUnpool', [x, b.constant(i64([5, 7, 13, 15], [1, 1, 2, 2])), b.constant(i64([1, 1, 5, 5]))], { kernel_shape: attrs.ints([2, 2]), strides: attrs.ints([2, 2]) }),
+    reason: /output_shape \[1,1,5,5\] other than the unpooled shape is ambiguous/,
+  },
+  {
+    name: 'AveragePool 3-D with explicit pads not counted',
+    input: [1, 1, 4, 4, 4],
+    build: (b, x) => b.op1('onnx.AveragePool', [x], { kernel_shape: attrs.ints([2, 2, 2]), pads: attrs.ints([1, 0, 0, 0, 0, 0]) }),
+    reason: /count_include_pad=0\) only maps when the pads equal SAME/,
+  },
+  {
+    name: 'grouped Conv 3-D',
+    input: [1, 4, 3, 3, 3],
+    build: (b, x) => b.op1('onnx.Conv', [x, b.constant(f32([4, 2, 1, 1, 1], 44))], { group: attrs.int(2) }),
+    reason: /grouped 3-D convolutions have no TFLite equivalent/,
   },
   {
     name: 'ScatterElements reduction=max',

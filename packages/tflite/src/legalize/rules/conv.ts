@@ -79,7 +79,7 @@ const conv: LoweringRule = {
 };
 
 /** Rows [start, end) along axis 0 of a loaded tensor: a view of its bytes (no copy, no gather). */
-function leadingRows(tensor: Tensor, start: number, end: number): Tensor {
+export function leadingRows(tensor: Tensor, start: number, end: number): Tensor {
   const rows = tensor.shape[0]!;
   const bytes = tensor.bytes();
   if (rows === 0 || bytes.byteLength % rows !== 0) return sliceAlongAxis(tensor, 0, start, end);
@@ -88,7 +88,7 @@ function leadingRows(tensor: Tensor, start: number, end: number): Tensor {
 }
 
 /** The tensor with its bytes in memory (read from the file once, not once per group). */
-function loaded(tensor: Tensor): Tensor {
+export function loaded(tensor: Tensor): Tensor {
   return tensor.isLoaded ? tensor : Tensor.fromBytes(tensor.dtype, tensor.shape, tensor.bytes(), tensor.quant);
 }
 
@@ -112,72 +112,4 @@ function groupedConv(emit: TfliteEmitter, x: Value, weight: Tensor, bias: Tensor
   return emit.op1('CONCATENATION', convs, { axis: 3, fused_activation_function: 'NONE' }, outType);
 }
 
-const convTranspose: LoweringRule = {
-  ops: ['onnx.ConvTranspose'],
-  stage: 'layout',
-  targets: ['TRANSPOSE_CONV', 'ADD', 'SPLIT', 'CONCATENATION'],
-  check(node) {
-    const window = checkWindow2d(node, 'transposed convolution');
-    if (window) return window;
-    const weight = constantOf(node.inputs[1]);
-    if (!weight) return 'the weights must be a constant';
-    const group = node.optionalAttr('group', 'int') ?? 1;
-    if (group < 1 || weight.shape[0]! % group !== 0) return `group ${group} does not divide the ${weight.shape[0]} input channels`;
-    if ((node.optionalAttr('dilations', 'ints') ?? [1, 1]).some((d) => d !== 1)) return 'dilated transposed convolutions are not supported by TFLite TRANSPOSE_CONV';
-    if ((node.optionalAttr('output_padding', 'ints') ?? [0, 0]).some((p) => p !== 0)) return 'output_padding is not supported yet';
-    const out = dimsOf(node.outputs[0]);
-    if (!out || !out.slice(1).every((d) => typeof d === 'number')) return 'TRANSPOSE_CONV needs a static output shape (C, H, W)';
-    const pads = node.optionalAttr('pads', 'ints') ?? [0, 0, 0, 0];
-    const autoPad = node.optionalAttr('auto_pad', 'string') ?? 'NOTSET';
-    if (autoPad !== 'SAME_UPPER' && autoPad !== 'VALID' && pads.some((p) => p !== 0) && !transposeIsSame(node)) return 'explicit pads other than SAME are not supported yet for ConvTranspose';
-    return undefined;
-  },
-  lower(node, context) {
-    const emit = new TfliteEmitter(node, context);
-    const weight = constantOf(node.inputs[1])!;
-    const group = node.optionalAttr('group', 'int') ?? 1;
-    const strides = node.optionalAttr('strides', 'ints') ?? [1, 1];
-    const outType = channelsLastType(node);
-    const outDims = (outType as { shape: readonly (number | string | null)[] }).shape;
-    const batch = typeof outDims[0] === 'number' ? outDims[0] : 1;
-    const padding = (node.optionalAttr('pads', 'ints') ?? [0, 0, 0, 0]).some((p) => p !== 0) || node.optionalAttr('auto_pad', 'string') === 'SAME_UPPER' ? 'SAME' : 'VALID';
-    const x = toChannelsLast(emit, node.input(0));
-    const bias = constantOf(node.inputs[2]);
-    const options = { padding, stride_h: strides[0]!, stride_w: strides[1]!, fused_activation_function: 'NONE' };
-    if (group === 1) {
-      // ONNX [Cin, Cout, kH, kW] → TFLite [Cout, kH, kW, Cin]
-      const shape = emit.int32([batch, outDims[1] as number, outDims[2] as number, outDims[3] as number], [4], 'output_shape');
-      const filter = transposeTensor(weight, [1, 2, 3, 0]);
-      const y = emit.op1('TRANSPOSE_CONV', [shape, emit.constant(filter, 'filter'), x, bias ? emit.constant(bias, 'bias') : null], options, outType);
-      replaceNode(node, [toChannelsFirst(emit, y)]);
-      return;
-    }
-    // Grouped: SPLIT the input channels, one TRANSPOSE_CONV per group (its rows of the weight), CONCATENATION.
-    const inPerGroup = weight.shape[0]! / group;
-    const outPerGroup = weight.shape[1]!;
-    const xDims = dimsOf(x)!;
-    const parts = emit.op('SPLIT', [emit.int32([3], [], 'split_axis'), x], { num_splits: group }, new Array(group).fill(typeWithShape(x.type, [xDims[0]!, xDims[1]!, xDims[2]!, inPerGroup]))).outputs;
-    const partType = typeWithShape(outType, [outDims[0]!, outDims[1]!, outDims[2]!, outPerGroup]);
-    const shape = emit.int32([batch, outDims[1] as number, outDims[2] as number, outPerGroup], [4], 'output_shape');
-    const weights = loaded(weight);
-    const biases = bias && loaded(bias);
-    const convs = parts.map((part, g) => {
-      const filter = transposeTensor(leadingRows(weights, g * inPerGroup, (g + 1) * inPerGroup), [1, 2, 3, 0]);
-      const groupBias = biases ? emit.constant(leadingRows(biases, g * outPerGroup, (g + 1) * outPerGroup), `bias_g${g}`) : null;
-      return emit.op1('TRANSPOSE_CONV', [shape, emit.constant(filter, `filter_g${g}`), part!, groupBias], options, partType);
-    });
-    const y = emit.op1('CONCATENATION', convs, { axis: 3, fused_activation_function: 'NONE' }, outType);
-    replaceNode(node, [toChannelsFirst(emit, y)]);
-  },
-};
-
-/** Whether ConvTranspose's pads equal what TFLite's SAME crops: total = k - stride, begin = floor(total / 2). */
-function transposeIsSame(node: Node): boolean {
-  const weight = constantOf(node.inputs[1])!;
-  const kernel = weight.shape.slice(2);
-  const strides = node.optionalAttr('strides', 'ints') ?? [1, 1];
-  const pads = node.optionalAttr('pads', 'ints') ?? [0, 0, 0, 0];
-  return kernel.every((_, i) => pads[i] === Math.floor((pads[i]! + pads[i + 2]!) / 2)) && strides.length === 2;
-}
-
-export const convRules: readonly LoweringRule[] = [conv, convTranspose];
+export const convRules: readonly LoweringRule[] = [conv];

@@ -18,7 +18,16 @@ const maxUnpool: LoweringRule = {
     if (tensorTypeOf(node.inputs[0])?.dtype !== 'float32') return `MaxUnpool of ${tensorTypeOf(node.inputs[0])?.dtype ?? 'untyped'} values is not supported (float32)`;
     const indices = tensorTypeOf(node.inputs[1])?.dtype;
     if (indices !== 'int64' && indices !== 'int32') return 'MaxUnpool indices must be int64 or int32';
-    if (!staticDims(node.inputs[0]) || !staticDims(node.outputs[0])) return 'MaxUnpool needs static input and output shapes (a constant output_shape)';
+    const inDims = staticDims(node.inputs[0]);
+    const outDims = staticDims(node.outputs[0]);
+    if (!inDims || !outDims) return 'MaxUnpool needs static input and output shapes (a constant output_shape)';
+    const kernel = node.attr('kernel_shape', 'ints');
+    const strides = node.optionalAttr('strides', 'ints') ?? kernel.map(() => 1);
+    const pads = node.optionalAttr('pads', 'ints') ?? [...kernel, ...kernel].map(() => 0);
+    const unpooled = inDims.slice(2).map((d, i) => (d - 1) * strides[i]! + kernel[i]! - pads[i]! - pads[i + kernel.length]!);
+    if (unpooled.some((d, i) => d !== outDims[i + 2])) {
+      return `an output_shape [${outDims.join(',')}] other than the unpooled shape is ambiguous: ONNX's reference data and ONNX Runtime disagree on where the indices land (onnx/onnx#2398)`;
+    }
     return undefined;
   },
   lower(node, context) {

@@ -1,0 +1,126 @@
+import { Tensor, type Node, type Value } from '@modelpass/ir';
+import { transposeTensor } from '@modelpass/transforms';
+import { constantOf } from '../constant-values.js';
+import type { LoweringRule } from '../lowering-rule.js';
+import { dimsOf, replaceNode, staticDims, TfliteEmitter, typeWithShape } from '../lowering-tools.js';
+import { channelsLastType, toChannelsFirst, toChannelsLast } from './channels-last.js';
+import { checkWindow2d, leadingRows, loaded } from './conv.js';
+
+/**
+ * ConvTranspose (2-D) → TRANSPOSE_CONV with VALID padding to the full, uncropped output
+ * ((in − 1)·stride + dilated kernel + output_padding), then a STRIDED_SLICE that crops ONNX's pads
+ * (explicit, auto_pad, or the ones an output_shape implies). TRANSPOSE_CONV has no dilation: a
+ * dilated kernel is the kernel with zeros between its taps. Grouped: SPLIT the input channels, one
+ * TRANSPOSE_CONV per group (its rows of the weight), CONCATENATION.
+ */
+
+interface TransposePlan {
+  readonly kernel: number[];
+  /** The uncropped output's spatial dims. */
+  readonly full: number[];
+  /** Where ONNX's output starts inside the full one. */
+  readonly begins: number[];
+  readonly out: number[];
+}
+
+function plan(node: Node): TransposePlan | string {
+  const weight = constantOf(node.inputs[1])!;
+  const inDims = staticDims(node.inputs[0])?.slice(2);
+  const outDims = staticDims(node.outputs[0])?.slice(2);
+  if (!inDims || !outDims) return 'TRANSPOSE_CONV needs static input and output shapes (H, W)';
+  const spatial = inDims.length;
+  const ones = new Array<number>(spatial).fill(1);
+  const strides = node.optionalAttr('strides', 'ints') ?? ones;
+  const dilations = node.optionalAttr('dilations', 'ints') ?? ones;
+  const outputPadding = node.optionalAttr('output_padding', 'ints') ?? new Array<number>(spatial).fill(0);
+  const autoPad = node.optionalAttr('auto_pad', 'string') ?? 'NOTSET';
+  const pads = node.optionalAttr('pads', 'ints');
+  const kernel = weight.shape.slice(2).map((k, i) => (k - 1) * dilations[i]! + 1);
+  const full = inDims.map((size, i) => strides[i]! * (size - 1) + kernel[i]! + outputPadding[i]!);
+  const begins = full.map((size, i) => {
+    const total = size - outDims[i]!;
+    if (!node.optionalAttr('output_shape', 'ints') && autoPad === 'NOTSET') return pads?.[i] ?? 0;
+    return autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : total - Math.floor(total / 2);
+  });
+  if (begins.some((b, i) => b < 0 || b + outDims[i]! > full[i]!)) return `the output [${outDims.join(',')}] does not fit inside the transposed convolution's [${full.join(',')}] at pads [${begins.join(',')}]`;
+  return { kernel, full, begins, out: outDims };
+}
+
+/** The kernel with dilation − 1 zeros between taps along each spatial axis ([I, O, kH, kW]). */
+function dilatedKernel(weight: Tensor, dilations: readonly number[], kernel: readonly number[]): Tensor {
+  if (dilations.every((d) => d === 1)) return weight;
+  const [inputs, outputs, kh, kw] = weight.shape as [number, number, number, number];
+  const source = weight.toNumbers();
+  const out = new Float32Array(inputs * outputs * kernel[0]! * kernel[1]!);
+  for (let io = 0; io < inputs * outputs; io++) {
+    for (let y = 0; y < kh; y++) {
+      for (let x = 0; x < kw; x++) out[(io * kernel[0]! + y * dilations[0]!) * kernel[1]! + x * dilations[1]!] = source[(io * kh + y) * kw + x]!;
+    }
+  }
+  return Tensor.fromValues('float32', [inputs, outputs, kernel[0]!, kernel[1]!], out);
+}
+
+const convTranspose: LoweringRule = {
+  ops: ['onnx.ConvTranspose'],
+  stage: 'layout',
+  targets: ['TRANSPOSE_CONV', 'STRIDED_SLICE', 'SPLIT', 'CONCATENATION'],
+  check(node) {
+    const window = checkWindow2d(node, 'transposed convolution');
+    if (window) return window;
+    const weight = constantOf(node.inputs[1]);
+    if (!weight) return 'the weights must be a constant';
+    if (weight.dtype !== 'float32') return `weights of dtype ${weight.dtype} are not supported (float32)`;
+    if (node.inputs[2] && !constantOf(node.inputs[2])) return 'the bias must be a constant';
+    const group = node.optionalAttr('group', 'int') ?? 1;
+    if (group < 1 || weight.shape[0]! % group !== 0) return `group ${group} does not divide the ${weight.shape[0]} input channels`;
+    if ((node.optionalAttr('output_padding', 'ints') ?? []).some((p) => p < 0)) return 'output_padding must not be negative';
+    const layout = plan(node);
+    return typeof layout === 'string' ? layout : undefined;
+  },
+  lower(node, context) {
+    const emit = new TfliteEmitter(node, context);
+    const layout = plan(node) as TransposePlan;
+    const dilations = node.optionalAttr('dilations', 'ints') ?? [1, 1];
+    const weight = loaded(dilatedKernel(constantOf(node.inputs[1])!, dilations, layout.kernel));
+    const group = node.optionalAttr('group', 'int') ?? 1;
+    const strides = node.optionalAttr('strides', 'ints') ?? [1, 1];
+    const outType = channelsLastType(node);
+    const outDims = (outType as { shape: readonly (number | string | null)[] }).shape;
+    const batch = typeof outDims[0] === 'number' ? outDims[0] : 1;
+    const channels = outDims[3] as number;
+    const fullType = typeWithShape(outType, [outDims[0]!, layout.full[0]!, layout.full[1]!, channels]);
+    const x = toChannelsLast(emit, node.input(0));
+    const bias = constantOf(node.inputs[2]);
+    const options = { padding: 'VALID', stride_h: strides[0]!, stride_w: strides[1]!, fused_activation_function: 'NONE' };
+    let y: Value;
+    if (group === 1) {
+      // ONNX [Cin, Cout, kH, kW] → TFLite [Cout, kH, kW, Cin]
+      const shape = emit.int32([batch, layout.full[0]!, layout.full[1]!, channels], [4], 'output_shape');
+      const filter = transposeTensor(weight, [1, 2, 3, 0]);
+      y = emit.op1('TRANSPOSE_CONV', [shape, emit.constant(filter, 'filter'), x, bias ? emit.constant(bias, 'bias') : null], options, fullType);
+    } else {
+      const inPerGroup = weight.shape[0]! / group;
+      const outPerGroup = weight.shape[1]!;
+      const xDims = dimsOf(x)!;
+      const parts = emit.op('SPLIT', [emit.int32([3], [], 'split_axis'), x], { num_splits: group }, new Array(group).fill(typeWithShape(x.type, [xDims[0]!, xDims[1]!, xDims[2]!, inPerGroup]))).outputs;
+      const partType = typeWithShape(outType, [outDims[0]!, layout.full[0]!, layout.full[1]!, outPerGroup]);
+      const shape = emit.int32([batch, layout.full[0]!, layout.full[1]!, outPerGroup], [4], 'output_shape');
+      const biases = bias && loaded(bias);
+      const convs = parts.map((part, g) => {
+        const filter = transposeTensor(leadingRows(weight, g * inPerGroup, (g + 1) * inPerGroup), [1, 2, 3, 0]);
+        const groupBias = biases ? emit.constant(leadingRows(biases, g * outPerGroup, (g + 1) * outPerGroup), `bias_g${g}`) : null;
+        return emit.op1('TRANSPOSE_CONV', [shape, emit.constant(filter, `filter_g${g}`), part!, groupBias], options, partType);
+      });
+      y = emit.op1('CONCATENATION', convs, { axis: 3, fused_activation_function: 'NONE' }, fullType);
+    }
+    if (layout.begins.some((b) => b !== 0) || layout.out.some((o, i) => o !== layout.full[i])) {
+      const begin = [0, layout.begins[0]!, layout.begins[1]!, 0];
+      const end = [batch, layout.begins[0]! + layout.out[0]!, layout.begins[1]! + layout.out[1]!, channels];
+      const sliceOptions = { begin_mask: 0, end_mask: 0, ellipsis_mask: 0, new_axis_mask: 0, shrink_axis_mask: 0, offset: 0 };
+      y = emit.op1('STRIDED_SLICE', [y, emit.int32(begin, [4], 'crop_begin'), emit.int32(end, [4], 'crop_end'), emit.int32([1, 1, 1, 1], [4], 'crop_strides')], sliceOptions, outType);
+    }
+    replaceNode(node, [toChannelsFirst(emit, y)]);
+  },
+};
+
+export const convTransposeRules: readonly LoweringRule[] = [convTranspose];
