@@ -381,7 +381,8 @@ export class Graph {
     return `${parent.graph.path()}/${parent.name}.${attributeName}`;
   }
 
+  /** `main/conv1`; a node name that starts with '/' (torch's `/features/0/Conv`) is not doubled: `main/features/0/Conv`. */
   pathTo(node: Node): string {
-    return `${this.path()}/${node.name}`;
+    return node.name.startsWith('/') ? `${this.path()}${node.name}` : `${this.path()}/${node.name}`;
   }
 }

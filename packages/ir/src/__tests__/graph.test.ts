@@ -89,6 +89,15 @@ describe('verifier', () => {
     expect(verifyModel(outer.model(), { registry })).toEqual([]);
     expect(inner.graph.path()).toBe('main/If.then_branch');
   });
+
+  it("joins a graph path and a torch-style node name ('/features/0/Conv') without a double slash", () => {
+    const b = new GraphBuilder();
+    const x = b.input('x');
+    const relu = b.node('onnx.Relu', [x], {}, { name: '/features/0/Relu' });
+    const plain = b.node('onnx.Relu', [relu.output()], {}, { name: 'relu2' });
+    expect(b.graph.pathTo(relu)).toBe('main/features/0/Relu');
+    expect(b.graph.pathTo(plain)).toBe('main/relu2');
+  });
 });
 
 describe('tensors', () => {
