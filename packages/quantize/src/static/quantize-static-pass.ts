@@ -35,6 +35,7 @@ const options = {
   evalDataset: option.string({ default: '', help: 'labelled dataset for max-drop, e.g. fashion-mnist:test' }),
   minConvReduction: option.integer({ default: MIN_INT8_CONV_REDUCTION, min: 0, help: 'a non-grouped Conv with fewer multiply-adds per output (input channels × kernel) whose input is float anyway stays float: faster in ORT (0: quantize it)' }),
   floatConstants: option.enum(['int8', 'keep'], { default: 'int8', help: 'large float constants only float ops read (≥ 1024 elements, e.g. a positional embedding): int8 weight-only behind a DequantizeLinear, or keep them float32' }),
+  biasCorrection: option.enum(['auto', 'on', 'off'], { default: 'auto', help: 'subtract each Conv/Gemm/MatMul layer\'s output-mean shift per channel (quantized vs float, measured on the calibration data in one extra ORT run) from its bias; auto: on when dataset= gives real data, off with random inputs' }),
   materialize: option.boolean({ default: true, help: 'lower the quant<> types to QuantizeLinear/DequantizeLinear (false keeps the typed IR for a later materialize-qdq or a TFLite export; qdq only)' }),
 };
 
@@ -47,7 +48,7 @@ export const quantizeStatic = definePass({
     'quantized op fold into its output range. Ops that would only add a Q/DQ pair stay float, each with the reason (--debug). Activation ranges ' +
     'come from a streaming calibration run in ORT. Run `simplify` first for the smallest file.',
   options,
-  statistics: ['nodes-quantized', 'tensors-quantized', 'weights-quantized', 'activations-folded', 'ops-left-float', 'weight-bytes-saved', 'qoperator-nodes', 'layers-kept-float', 'float-constants-quantized', 'pools-reordered'],
+  statistics: ['nodes-quantized', 'tensors-quantized', 'weights-quantized', 'activations-folded', 'ops-left-float', 'weight-bytes-saved', 'qoperator-nodes', 'layers-kept-float', 'float-constants-quantized', 'pools-reordered', 'biases-corrected'],
   async run(model, context) {
     const o = context.options;
     const host = hostOf(context);
@@ -85,7 +86,14 @@ export const quantizeStatic = definePass({
       context.statistic('layers-kept-float', accuracy.exclude.length - o.exclude.length);
       if (accuracy.exclude.length > o.exclude.length) finalPlan = planStaticQuantization(model, { ...quantizeOptions, exclude: accuracy.exclude });
     }
-    const result = await finishStaticQuantization(model, finalPlan, (tensor) => ranges.get(tensor), quantizeOptions, host);
+    const correctBiases = o.biasCorrection === 'on' || (o.biasCorrection === 'auto' && o.dataset !== '');
+    const finishOptions = correctBiases ? { ...quantizeOptions, biasCorrection: { calibration } } : quantizeOptions;
+    const result = await finishStaticQuantization(model, finalPlan, (tensor) => ranges.get(tensor), finishOptions, host);
+    if (result.biasCorrection) {
+      context.statistic('biases-corrected', result.biasCorrection.corrected.length);
+      for (const layer of result.biasCorrection.corrected) context.debug(`bias correction: ${layer.op} '${layer.node}' output mean moved by ${layer.meanAbsShift.toPrecision(3)} on average (at most ${layer.maxAbsShift.toPrecision(3)}) over ${layer.channels} channels; subtracted from its ${layer.target}`);
+      for (const layer of result.biasCorrection.skipped) context.debug(`bias correction: '${layer.node}' not corrected: ${layer.reason}`);
+    }
     if (accuracy) context.debug(`max-drop: float ${accuracy.baseline.toFixed(2)}% → quantized ${accuracy.final.toFixed(2)}% (budget ${accuracy.maxDrop} pp)`);
 
     context.statistic('nodes-quantized', result.nodes.length);

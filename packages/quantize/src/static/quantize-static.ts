@@ -19,6 +19,8 @@ import { convertToQOperator } from './qoperator.js';
 import { quantizeFloatConstants, type FloatConstantRecord } from './float-constants.js';
 import { shortenGeneratedNames, snapshotNames } from './short-names.js';
 import { hardSigmoidsAsAdd, type HardSigmoidAsAdd } from './hard-sigmoid-as-add.js';
+import { correctBiases, floatSnapshot, type BiasCorrectionResult } from './bias-correction.js';
+import type { CalibrationOptions } from '../calibration/options.js';
 
 export type QuantizedFormat = 'qdq' | 'qoperator';
 
@@ -44,6 +46,8 @@ export interface StaticQuantizationOptions {
   readonly minConvReduction?: number;
   /** Large float constants only float ops read (positional embeddings): `int8` weight-only with a DequantizeLinear (default), or `keep`. */
   readonly floatConstants?: 'int8' | 'keep';
+  /** Bias correction (bias-correction.ts): measure each layer's output-mean shift on this calibration data and subtract it from its bias. Off when absent; QDQ/QOperator with materialize=true only. */
+  readonly biasCorrection?: { readonly calibration: CalibrationOptions };
 }
 
 export interface QuantizedNodeRecord {
@@ -70,6 +74,8 @@ export interface StaticQuantizationResult {
   readonly reorderedPools: readonly ReorderedPool[];
   /** `DQ → HardSigmoid → Q` rewritten as `DQ → Add(β/α) → Q` with the Q's scale divided by α (exact; ORT: QLinearAdd; hard-sigmoid-as-add.ts). */
   readonly hardSigmoidsAsAdd: readonly HardSigmoidAsAdd[];
+  /** What bias correction changed (with `biasCorrection`). */
+  readonly biasCorrection?: BiasCorrectionResult;
 }
 
 function quantizeError(reason: string, extra: { hint?: string; expected?: string; actual?: string } = {}): ModelpassError {
@@ -154,6 +160,8 @@ export async function finishStaticQuantization(
   refuseUnsupported(model, options);
   const perChannel = effectivePerChannel(model, options, host);
   const before = snapshotNames(model.graph);
+  const floatModel = options.biasCorrection && (options.materialize ?? true) ? floatSnapshot(model) : undefined;
+  let biasCorrection: BiasCorrectionResult | undefined;
   const applied = applyQuantizationPlan(plan, ranges, {
     perChannel,
     activations: { dtype: options.activations ?? 'uint8', symmetric: options.symmetricActivations ?? false },
@@ -167,6 +175,7 @@ export async function finishStaticQuantization(
     await runStep(materializeQdq as unknown as Pass<OptionSpecs>, model, host);
     if ((options.activations ?? 'uint8') !== 'int16') asAdd = hardSigmoidsAsAdd(model.graph);
     await compactQdq(model, host);
+    if (floatModel) biasCorrection = await correctBiases(model, floatModel, plan.nodes.map((node) => node.name), options.biasCorrection!.calibration, host);
     if ((options.format ?? 'qdq') === 'qoperator') qoperatorNodes = convertToQOperator(model).converted;
     // The model's own names stay; what the pass added gets short names, and the report follows them.
     const renamed = shortenGeneratedNames(model.graph, before);
@@ -193,6 +202,7 @@ export async function finishStaticQuantization(
     floatConstants,
     reorderedPools: plan.reorderedPools,
     hardSigmoidsAsAdd: asAdd,
+    ...(biasCorrection ? { biasCorrection } : {}),
   };
 }
 
