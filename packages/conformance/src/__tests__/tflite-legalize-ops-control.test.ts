@@ -300,3 +300,125 @@ describe('legalize-tflite, control flow, sequences and optionals resolved at con
     ]);
   });
 });
+
+const u8 = (value: number): Tensor => Tensor.fromValues('uint8', [], [value]);
+const i8 = (value: number): Tensor => Tensor.fromValues('int8', [], [value]);
+const scalarF32 = (value: number): Tensor => Tensor.scalar('float32', Math.fround(value));
+/** Deterministic integers in [lo, hi] of a dtype. */
+function integers(dtype: 'uint8' | 'int8' | 'int32', shape: number[], seed: number, lo: number, hi: number): Tensor {
+  return Tensor.fromValues(dtype, shape, seededTensor(shape, seed, lo, hi + 1).toNumbers().map((v) => Math.floor(v)));
+}
+
+const INTEGER_CASES: OpCase[] = [
+  { name: 'DynamicQuantizeLinear (uint8 values, scale, zero point)', input: [3, 4], range: [-2, 5], build: (b, x) => b.op('onnx.DynamicQuantizeLinear', [x], {}, { outputs: 3 }) },
+  { name: 'DynamicQuantizeLinear of positive values (range starts at 0)', input: [2, 5], range: [0.5, 3], build: (b, x) => b.op('onnx.DynamicQuantizeLinear', [x], {}, { outputs: 3 }) },
+  {
+    name: 'MatMulInteger uint8 × int8, K = 300 (two exact float chunks), zero points',
+    input: [2, 300],
+    range: [0, 255],
+    build: (b, x) => {
+      const a = b.op1('onnx.Cast', [x], { to: attrs.int(2) });
+      return b.op1('onnx.MatMulInteger', [a, b.constant(integers('int8', [300, 5], 91, -128, 127)), b.constant(u8(128)), b.constant(i8(3))]);
+    },
+  },
+  {
+    name: 'MatMulInteger rank 3 × uint8 B with per-column zero points',
+    input: [2, 3, 6],
+    range: [0, 255],
+    build: (b, x) => {
+      const a = b.op1('onnx.Cast', [x], { to: attrs.int(2) });
+      return b.op1('onnx.MatMulInteger', [a, b.constant(integers('uint8', [6, 4], 92, 0, 255)), null, b.constant(Tensor.fromValues('uint8', [4], [0, 7, 128, 255]))]);
+    },
+  },
+  {
+    name: 'ConvInteger uint8, pads, zero points',
+    input: [1, 3, 5, 5],
+    range: [0, 255],
+    build: (b, x) => {
+      const q = b.op1('onnx.Cast', [x], { to: attrs.int(2) });
+      return b.op1('onnx.ConvInteger', [q, b.constant(integers('uint8', [4, 3, 3, 3], 93, 0, 255)), b.constant(u8(100)), b.constant(u8(120))], { pads: attrs.ints([1, 1, 1, 1]) });
+    },
+  },
+  {
+    name: 'ConvInteger with 40 input channels (3×3: chunks of 28 channels summed in int32), stride 2',
+    input: [1, 40, 6, 6],
+    range: [0, 255],
+    build: (b, x) => {
+      const q = b.op1('onnx.Cast', [x], { to: attrs.int(2) });
+      return b.op1('onnx.ConvInteger', [q, b.constant(integers('uint8', [3, 40, 3, 3], 94, 0, 255)), b.constant(u8(255)), b.constant(u8(1))], { strides: attrs.ints([2, 2]) });
+    },
+  },
+];
+
+interface QOperatorCase {
+  readonly name: string;
+  readonly input: number[];
+  /** The QOperator node on the quantized input (uint8, scale 2/255, zero point 128); returns its uint8 output. */
+  readonly build: (b: GraphBuilder, q: Value, inScale: Value, inZero: Value) => Value;
+  readonly out: { scale: number; zeroPoint: number };
+  readonly options?: string;
+}
+
+const IN_SCALE = Math.fround(2 / 255);
+
+const QOPERATOR_CASES: QOperatorCase[] = [
+  { name: 'QLinearAdd', input: [1, 3, 4, 4], out: { scale: 3 / 255, zeroPoint: 120 }, build: (b, q, s, z) => b.op1('com.microsoft.QLinearAdd', [q, s, z, b.constant(integers('uint8', [4], 95, 0, 255)), b.constant(scalarF32(1 / 255)), b.constant(u8(128)), b.constant(scalarF32(3 / 255)), b.constant(u8(120))]) },
+  { name: 'QLinearMul', input: [1, 3, 4, 4], out: { scale: 1.5 / 255, zeroPoint: 128 }, build: (b, q, s, z) => b.op1('com.microsoft.QLinearMul', [q, s, z, q, s, z, b.constant(scalarF32(1.5 / 255)), b.constant(u8(128))]) },
+  { name: 'QLinearSigmoid', input: [1, 3, 4, 4], out: { scale: 1 / 256, zeroPoint: 0 }, build: (b, q, s, z) => b.op1('com.microsoft.QLinearSigmoid', [q, s, z, b.constant(scalarF32(1 / 256)), b.constant(u8(0))]) },
+  { name: 'QLinearAveragePool 2×2', input: [1, 3, 4, 4], out: { scale: 2 / 255, zeroPoint: 128 }, build: (b, q, s, z) => b.op1('com.microsoft.QLinearAveragePool', [q, s, z, b.constant(scalarF32(2 / 255)), b.constant(u8(128))], { kernel_shape: attrs.ints([2, 2]), strides: attrs.ints([2, 2]) }) },
+  { name: 'QLinearGlobalAveragePool', input: [1, 3, 4, 4], out: { scale: 2 / 255, zeroPoint: 128 }, build: (b, q, s, z) => b.op1('com.microsoft.QLinearGlobalAveragePool', [q, s, z, b.constant(scalarF32(2 / 255)), b.constant(u8(128))], { channels_last: attrs.int(0) }) },
+  {
+    name: 'QLinearConcat (requantized inputs)',
+    input: [1, 3, 4, 4],
+    out: { scale: 2.5 / 255, zeroPoint: 128 },
+    build: (b, q, s, z) => {
+      const other = b.op1('onnx.QuantizeLinear', [b.constant(f32([1, 2, 4, 4], 96, -1, 1)), b.constant(scalarF32(1 / 255)), b.constant(u8(130))]);
+      return b.op1('com.microsoft.QLinearConcat', [b.constant(scalarF32(2.5 / 255)), b.constant(u8(128)), q, s, z, other, b.constant(scalarF32(1 / 255)), b.constant(u8(130))], { axis: attrs.int(1) });
+    },
+  },
+  { name: 'QLinearLeakyRelu (in float between DEQUANTIZE and QUANTIZE)', input: [1, 3, 4, 4], options: 'unsupported-int8=float', out: { scale: 1.2 / 255, zeroPoint: 20 }, build: (b, q, s, z) => b.op1('com.microsoft.QLinearLeakyRelu', [q, s, z, b.constant(scalarF32(1.2 / 255)), b.constant(u8(20))], { alpha: attrs.float(0.1) }) },
+  { name: 'QLinearSoftmax (last axis)', input: [1, 3, 4, 4], out: { scale: 1 / 256, zeroPoint: 0 }, build: (b, q, s, z) => b.op1('com.microsoft.QLinearSoftmax', [q, s, z, b.constant(scalarF32(1 / 256)), b.constant(u8(0))], { axis: attrs.int(-1), opset: attrs.int(13) }) },
+  {
+    name: 'QLinearConv (int8 weights, int32 bias)',
+    input: [1, 3, 5, 5],
+    out: { scale: 4 / 255, zeroPoint: 128 },
+    build: (b, q, s, z) =>
+      b.op1('onnx.QLinearConv', [q, s, z, b.constant(integers('int8', [4, 3, 3, 3], 97, -127, 127)), b.constant(scalarF32(0.004)), b.constant(i8(0)), b.constant(scalarF32(4 / 255)), b.constant(u8(128)), b.constant(integers('int32', [4], 98, -500, 500))], { pads: attrs.ints([1, 1, 1, 1]) }),
+  },
+  { name: 'QLinearMatMul (int8 B)', input: [1, 2, 6], out: { scale: 3 / 255, zeroPoint: 128 }, build: (b, q, s, z) => b.op1('onnx.QLinearMatMul', [q, s, z, b.constant(integers('int8', [6, 5], 99, -127, 127)), b.constant(scalarF32(0.01)), b.constant(i8(0)), b.constant(scalarF32(3 / 255)), b.constant(u8(128))]) },
+  {
+    name: 'QGemm (transB, int32 bias)',
+    input: [2, 6],
+    out: { scale: 3 / 255, zeroPoint: 128 },
+    build: (b, q, s, z) => b.op1('com.microsoft.QGemm', [q, s, z, b.constant(integers('int8', [5, 6], 100, -127, 127)), b.constant(scalarF32(0.01)), b.constant(i8(0)), b.constant(integers('int32', [5], 101, -300, 300)), b.constant(scalarF32(3 / 255)), b.constant(u8(128))], { transB: attrs.int(1) }),
+  },
+];
+
+function qoperatorModel(testCase: QOperatorCase): Model {
+  const b = new GraphBuilder();
+  const x = b.input('x', tensorType('float32', testCase.input));
+  const [scale, zero] = [b.constant(scalarF32(IN_SCALE)), b.constant(u8(128))];
+  const q = b.op1('onnx.QuantizeLinear', [x, scale, zero]);
+  const y = testCase.build(b, q, scale, zero);
+  b.output(b.op1('onnx.DequantizeLinear', [y, b.constant(scalarF32(testCase.out.scale)), b.constant(u8(testCase.out.zeroPoint))]));
+  const model = b.model({ onnx: 17, 'com.microsoft': 1 });
+  inferShapes(model, { mode: 'refresh' });
+  return model;
+}
+
+describe('legalize-tflite, integer-op forms as float arithmetic with the same integers: TFLite runtime equal to ONNX Runtime', () => {
+  for (const testCase of INTEGER_CASES) it(testCase.name, () => expectConverts(testCase));
+});
+
+describe('legalize-tflite, QOperator forms (QLinear*, QGemm) → int8 TFLite within one output step of ONNX Runtime', () => {
+  for (const testCase of QOPERATOR_CASES) {
+    it(testCase.name, async () => {
+      const original = qoperatorModel(testCase);
+      const converted = qoperatorModel(testCase);
+      await legalize(converted, `optimize=false${testCase.options ? ` ${testCase.options}` : ''}`);
+      expect(converted.graph.nodeList().filter((node) => !node.op.startsWith('tflite.')).map((node) => node.op)).toEqual([]);
+      const [difference] = await compareInRuntimes(original, converted, feedsFor(original, 7));
+      expect(difference).toBeLessThanOrEqual(Math.fround(testCase.out.scale) * 1.001);
+    });
+  }
+});

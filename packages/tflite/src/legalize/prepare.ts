@@ -4,6 +4,7 @@ import { constantOf, numbersOf } from './constant-values.js';
 import { dimsOf } from './lowering-tools.js';
 import { expandStaticControlFlow } from './rules/control-flow.js';
 import { batchNormAsScaleShift } from './rules/normalization.js';
+import { convIntegerAsFloat } from './rules/quantized-forms.js';
 import { foldStaticSequences } from './rules/sequences.js';
 
 /** A Reduce* node over `axes` in the spelling of the model's opset (attribute before 18, input from 18; ReduceSum input from 13). */
@@ -223,6 +224,7 @@ export function prepareCanonicalForTflite(model: Model): number {
     else if (node.op === 'onnx.BatchNormalization') changed = batchNormAsMulAdd(node);
     else if (node.op === 'onnx.Erf') changed = erfGelu(node);
     else if (node.op === 'onnx.Mul') changed = hardSwish(node);
+    else if (node.op === 'onnx.ConvInteger') changed = convIntegerAsFloat(node);
     if (changed) rewrites++;
   }
   // Nodes the rewrites left without readers (the Div/Add/Mul of a GELU, a HardSigmoid).

@@ -2,7 +2,8 @@ import { attrs, Builder, isTensorType, Tensor, tensorType, type Attribute, type 
 import { constantOf } from '../constant-values.js';
 
 /**
- * QOperator models (QLinearConv, QLinearMatMul, com.microsoft QGemm/QLinearAdd/…, MaxPool/Flatten on
+ * QOperator models (QLinearConv, QLinearMatMul, com.microsoft QGemm/QLinearAdd/QLinearMul/QLinearSigmoid/
+ * QLinearAveragePool/QLinearGlobalAveragePool/QLinearLeakyRelu/QLinearSoftmax/QLinearConcat, MaxPool/Flatten on
  * the integers) → the QDQ form the int8 lowering takes: each QLinear op becomes DequantizeLinear on
  * its quantized operands → the float op → QuantizeLinear with its output parameters, and an op that
  * moves integers as they are (MaxPool, Flatten, Reshape…) gets a DequantizeLinear/QuantizeLinear
@@ -20,6 +21,8 @@ interface QOperatorForm {
   readonly output: readonly [number, number];
   /** Attributes the float op keeps. */
   readonly keep: readonly string[];
+  /** Attributes the float op gets when the QOperator node has none (the QOperator's own defaults). */
+  readonly defaults?: Readonly<Record<string, Attribute>>;
   /** The per-channel axis of operand `i`'s scale (weights), when it has one scale per channel. */
   readonly channelAxis?: (node: Node, operand: number) => number;
 }
@@ -46,13 +49,24 @@ const FORMS: ReadonlyMap<string, QOperatorForm> = new Map<string, QOperatorForm>
   [`${MS}.QLinearSigmoid`, { op: 'onnx.Sigmoid', operands: [[0, 1, 2]], output: [3, 4], keep: [] }],
   [`${MS}.QLinearAveragePool`, { op: 'onnx.AveragePool', operands: [[0, 1, 2]], output: [3, 4], keep: ['auto_pad', 'ceil_mode', 'count_include_pad', 'kernel_shape', 'pads', 'strides'] }],
   [`${MS}.QLinearGlobalAveragePool`, { op: 'onnx.GlobalAveragePool', operands: [[0, 1, 2]], output: [3, 4], keep: [] }],
+  [`${MS}.QLinearLeakyRelu`, { op: 'onnx.LeakyRelu', operands: [[0, 1, 2]], output: [3, 4], keep: ['alpha'] }],
+  // Its axis defaults to the last; a Softmax over one axis (ONNX 13's meaning) whatever the model's opset says.
+  [`${MS}.QLinearSoftmax`, { op: 'onnx.Softmax', operands: [[0, 1, 2]], output: [3, 4], keep: ['axis'], defaults: { axis: attrs.int(-1) } }],
 ]);
+
+/** com.microsoft QLinearConcat: Y_scale, Y_zero_point, then one (X, X_scale, X_zero_point) triple per input. */
+const QLINEAR_CONCAT = `${MS}.QLinearConcat`;
+
+function concatForm(node: Node): QOperatorForm {
+  const operands = Array.from({ length: Math.floor((node.inputs.length - 2) / 3) }, (_, i) => [2 + 3 * i, 3 + 3 * i, 4 + 3 * i] as const);
+  return { op: 'onnx.Concat', operands, output: [0, 1], keep: ['axis'] };
+}
 
 /** Ops that move integers without arithmetic: on a quantized input they compute the same integers as on its reals. */
 const INTEGER_MOVERS = new Set(['onnx.MaxPool', 'onnx.Flatten', 'onnx.Reshape', 'onnx.Transpose', 'onnx.Squeeze', 'onnx.Unsqueeze', 'onnx.Identity']);
 
 export function isQOperator(op: string): boolean {
-  return FORMS.has(op);
+  return FORMS.has(op) || op === QLINEAR_CONCAT;
 }
 
 function keptAttributes(node: Node, names: readonly string[]): Record<string, Attribute> {
@@ -98,7 +112,7 @@ function expand(node: Node, form: QOperatorForm): void {
   }
   const output = node.output(0);
   const [scale, zeroPoint] = form.output;
-  const reals = at.op1(form.op, inputs, keptAttributes(node, form.keep), { types: [realsType(output)], name: node.name });
+  const reals = at.op1(form.op, inputs, { ...form.defaults, ...keptAttributes(node, form.keep) }, { types: [realsType(output)], name: node.name });
   if (!node.inputs[scale]) {
     output.replaceAllUsesWith(reals);
   } else {
@@ -142,7 +156,7 @@ function wrapIntegerMovers(graph: Graph): void {
 export function expandQOperators(graph: Graph): number {
   let count = 0;
   for (const node of graph.nodeList()) {
-    const form = FORMS.get(node.op);
+    const form = node.op === QLINEAR_CONCAT ? concatForm(node) : FORMS.get(node.op);
     if (!form) continue;
     expand(node, form);
     count++;
