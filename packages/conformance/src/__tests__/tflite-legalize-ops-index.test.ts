@@ -148,6 +148,33 @@ const CASES: OpCase[] = [
   { name: 'MaxPool 3-D 3x3x3 stride 1, pads, ceil_mode', input: [1, 2, 5, 5, 6], build: (b, x) => b.op1('onnx.MaxPool', [x], { kernel_shape: attrs.ints([3, 3, 3]), strides: attrs.ints([2, 1, 2]), pads: attrs.ints([1, 1, 1, 1, 1, 1]), ceil_mode: attrs.int(1) }) },
   { name: 'AveragePool 3-D SAME_UPPER (padding not counted)', input: [1, 2, 5, 4, 5], build: (b, x) => b.op1('onnx.AveragePool', [x], { kernel_shape: attrs.ints([3, 2, 3]), strides: attrs.ints([2, 2, 2]), auto_pad: attrs.string('SAME_UPPER') }) },
   { name: 'AveragePool 3-D pads, count_include_pad=1', input: [1, 2, 4, 4, 4], build: (b, x) => b.op1('onnx.AveragePool', [x], { kernel_shape: attrs.ints([2, 3, 3]), pads: attrs.ints([0, 1, 1, 1, 1, 1]), count_include_pad: attrs.int(1) }) },
+  // Resize modes no RESIZE_* builtin reproduces: constant interpolation matrices (FULLY_CONNECTED)
+  ...([
+    ['cubic half_pixel', { mode: attrs.string('cubic') }],
+    ['cubic align_corners, a=-0.5', { mode: attrs.string('cubic'), coordinate_transformation_mode: attrs.string('align_corners'), cubic_coeff_a: attrs.float(-0.5) }],
+    ['cubic asymmetric, exclude_outside', { mode: attrs.string('cubic'), coordinate_transformation_mode: attrs.string('asymmetric'), exclude_outside: attrs.int(1) }],
+    ['nearest half_pixel round_prefer_floor (ONNX default)', {}],
+    ['linear half_pixel_symmetric', { mode: attrs.string('linear'), coordinate_transformation_mode: attrs.string('half_pixel_symmetric') }],
+  ] as const).map(([what, attributes]): OpCase => ({
+    name: `Resize ${what}, scales 2 x 1.5`,
+    input: [1, 2, 4, 6],
+    opset: 19,
+    build: (b, x) => b.op1('onnx.Resize', [x, b.constant(Tensor.fromValues('float32', [0], [])), b.constant(Tensor.fromValues('float32', [4], [1, 1, 2, 1.5]))], attributes),
+    uses: ['FULLY_CONNECTED'],
+  })),
+  {
+    name: 'Resize cubic downscale with antialias (sizes)',
+    input: [1, 2, 8, 9],
+    opset: 18,
+    build: (b, x) => b.op1('onnx.Resize', [x, b.constant(Tensor.fromValues('float32', [0], [])), b.constant(Tensor.fromValues('float32', [0], [])), b.constant(i64([1, 2, 3, 5]))], { mode: attrs.string('cubic'), antialias: attrs.int(1) }),
+  },
+  {
+    name: 'Resize linear tf_crop_and_resize (roi, extrapolation 0)',
+    input: [1, 1, 5, 6],
+    opset: 13,
+    build: (b, x) => b.op1('onnx.Resize', [x, b.constant(Tensor.fromValues('float32', [8], [0, 0, 0.2, -0.1, 1, 1, 0.9, 1.2])), b.constant(Tensor.fromValues('float32', [0], [])), b.constant(i64([1, 1, 4, 4]))], { mode: attrs.string('linear'), coordinate_transformation_mode: attrs.string('tf_crop_and_resize') }),
+  },
+  { name: 'Resize nearest of a rank-3 tensor (last axis, fractional scale)', input: [2, 3, 5], opset: 13, build: (b, x) => b.op1('onnx.Resize', [x, b.constant(Tensor.fromValues('float32', [0], [])), b.constant(Tensor.fromValues('float32', [3], [1, 1, 1.7]))], { nearest_mode: attrs.string('ceil') }) },
 ];
 
 function buildCase(testCase: OpCase): Model {
@@ -212,6 +239,13 @@ const REFUSALS: RefusalCase[] = [
     input: [1, 4, 3, 3, 3],
     build: (b, x) => b.op1('onnx.Conv', [x, b.constant(f32([4, 2, 1, 1, 1], 44))], { group: attrs.int(2) }),
     reason: /grouped 3-D convolutions have no TFLite equivalent/,
+  },
+  {
+    name: 'Resize tf_crop_and_resize with extrapolation_value 10',
+    input: [1, 1, 4, 4],
+    opset: 13,
+    build: (b, x) => b.op1('onnx.Resize', [x, b.constant(Tensor.fromValues('float32', [8], [0, 0, -0.5, 0, 1, 1, 1, 1])), b.constant(Tensor.fromValues('float32', [0], [])), b.constant(i64([1, 1, 3, 3]))], { mode: attrs.string('linear'), coordinate_transformation_mode: attrs.string('tf_crop_and_resize'), extrapolation_value: attrs.float(10) }),
+    reason: /tf_crop_and_resize with a non-zero extrapolation_value is not a linear map/,
   },
   {
     name: 'ScatterElements reduction=max',

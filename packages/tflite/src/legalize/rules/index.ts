@@ -28,9 +28,10 @@ import { scatterMoreRules } from './scatter-more.js';
 import { unpoolCropRules } from './unpool-crop.js';
 import { convTransposeRules } from './conv-transpose.js';
 import { volumeWindowRules } from './conv3d.js';
+import { resizeMatrixRules } from './resize-matrix.js';
 import { mathFamilyRules } from './math-family.js';
 
 /** Every canonical → tflite lowering rule this package ships. */
 export function defaultLoweringRules(): LoweringRegistry {
-  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules, ...einsumRules, ...groupNormRules, ...recurrentRules, ...controlFlowRules, ...sequenceRules, ...quantizedFormRules, ...dynamicIndexRules, ...scatterMoreRules, ...unpoolCropRules, ...mathFamilyRules, ...convTransposeRules, ...volumeWindowRules]);
+  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules, ...einsumRules, ...groupNormRules, ...recurrentRules, ...controlFlowRules, ...sequenceRules, ...quantizedFormRules, ...dynamicIndexRules, ...scatterMoreRules, ...unpoolCropRules, ...mathFamilyRules, ...convTransposeRules, ...volumeWindowRules, ...resizeMatrixRules]);
 }
