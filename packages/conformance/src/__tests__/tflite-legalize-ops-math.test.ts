@@ -144,6 +144,53 @@ const CASES: OpCase[] = [
     inputs: [{ shape: [2, 5], dtype: 'uint8', values: [1, 3, 255, 128, 77, 200, 5, 9, 64, 255] }, { shape: [5], dtype: 'uint8', values: [0, 1, 3, 8, 9] }],
     build: (b, x, y) => b.op1('onnx.BitShift', [x!, y!], { direction: attrs.string(direction) }),
   })),
+  // normalizations and pools
+  ...[[2, 3], [2, 3, 5], [1, 3, 4, 5], [1, 3, 2, 3, 4], [2, 2, 1, 2, 3, 2]].map((shape): OpCase => ({
+    name: `BatchNormalization alone, rank ${shape.length}`,
+    inputs: [{ shape, range: [-2, 3] }],
+    build: (b, x) => {
+      const c = shape.length > 1 ? shape[1]! : shape[0]!;
+      const operand = (seed: number, lo: number, hi: number) => b.constant(f32([c], seed, lo, hi));
+      return b.op1('onnx.BatchNormalization', [x!, operand(81, 0.5, 1.5), operand(82, -1, 1), operand(83, -0.5, 0.5), operand(84, 0.5, 2)], { epsilon: attrs.float(1e-3) });
+    },
+  })),
+  ...(['GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool'] as const).flatMap((op) => [[2, 3, 7], [1, 2, 3, 4, 5]].map((shape): OpCase => ({
+    name: `${op} rank ${shape.length}`,
+    inputs: [{ shape, range: [-2, 2] }],
+    build: (b, x) => b.op1(`onnx.${op}`, [x!]),
+  }))),
+  { name: 'GlobalLpPool p=3 rank 4', inputs: [{ shape: [2, 3, 4, 4] }], build: (b, x) => b.op1('onnx.GlobalLpPool', [x!], { p: attrs.int(3) }) },
+  { name: 'GlobalLpPool p=1 rank 4', inputs: [{ shape: [2, 3, 4, 4] }], build: (b, x) => b.op1('onnx.GlobalLpPool', [x!], { p: attrs.int(1) }) },
+  { name: 'LpNormalization p=2 axis -1', inputs: [{ shape: [2, 3, 4], range: [0.1, 2] }], build: (b, x) => b.op1('onnx.LpNormalization', [x!]) },
+  { name: 'LpNormalization p=1 axis 1', inputs: [{ shape: [2, 3, 4], range: [-2, 2] }], build: (b, x) => b.op1('onnx.LpNormalization', [x!], { p: attrs.int(1), axis: attrs.int(1) }) },
+  { name: 'MeanVarianceNormalization (default axes 0, 2, 3)', inputs: [{ shape: [2, 3, 4, 5], range: [-2, 3] }], build: (b, x) => b.op1('onnx.MeanVarianceNormalization', [x!]) },
+  { name: 'MeanVarianceNormalization axes [1]', inputs: [{ shape: [2, 6, 3], range: [-2, 3] }], build: (b, x) => b.op1('onnx.MeanVarianceNormalization', [x!], { axes: attrs.ints([1]) }) },
+  { name: 'RMSNormalization axis -1 (opset 23)', inputs: [{ shape: [2, 3, 8], range: [-2, 3] }], opset: 23, build: (b, x) => b.op1('onnx.RMSNormalization', [x!, b.constant(f32([8], 91, 0.5, 1.5))]) },
+  { name: 'RMSNormalization axis 1, epsilon 1e-2 (opset 23)', inputs: [{ shape: [2, 3, 4] }], opset: 23, build: (b, x) => b.op1('onnx.RMSNormalization', [x!, b.constant(f32([3, 4], 92, 0.5, 1.5))], { axis: attrs.int(1), epsilon: attrs.float(1e-2) }) },
+  { name: 'LpPool p=2 kernel 3 stride 2 pads 1', inputs: [{ shape: [1, 3, 7, 6] }], build: (b, x) => b.op1('onnx.LpPool', [x!], { kernel_shape: attrs.ints([3, 3]), strides: attrs.ints([2, 2]), pads: attrs.ints([1, 1, 1, 1]) }) },
+  { name: 'LpPool p=1 SAME_UPPER', inputs: [{ shape: [2, 2, 5, 5] }], build: (b, x) => b.op1('onnx.LpPool', [x!], { kernel_shape: attrs.ints([2, 2]), auto_pad: attrs.string('SAME_UPPER'), p: attrs.int(1) }) },
+  { name: 'LpPool p=3 kernel 2x3 VALID', inputs: [{ shape: [1, 4, 6, 6] }], build: (b, x) => b.op1('onnx.LpPool', [x!], { kernel_shape: attrs.ints([2, 3]), p: attrs.int(3) }) },
+  {
+    name: 'Conv → LpPool → Conv keeps no transpose inside',
+    inputs: [{ shape: [1, 3, 8, 8] }],
+    build: (b, x) => {
+      const conv = b.op1('onnx.Conv', [x!, b.constant(f32([4, 3, 3, 3], 93, -0.5, 0.5))], { pads: attrs.ints([1, 1, 1, 1]) });
+      const pooled = b.op1('onnx.LpPool', [conv], { kernel_shape: attrs.ints([2, 2]), strides: attrs.ints([2, 2]) });
+      return b.op1('onnx.Conv', [pooled, b.constant(f32([2, 4, 1, 1], 94, -0.5, 0.5))]);
+    },
+  },
+  // cumulative product and determinant
+  ...[[0, 0], [1, 0], [0, 1], [1, 1]].map(([exclusive, reverse]): OpCase => ({
+    name: `CumProd exclusive=${exclusive} reverse=${reverse} (opset 26)`,
+    inputs: [{ shape: [2, 5, 3], range: [-1.5, 1.5] }],
+    opset: 26,
+    build: (b, x) => b.op1('onnx.CumProd', [x!, b.constant(Tensor.scalar('int64', 1n))], { exclusive: attrs.int(exclusive!), reverse: attrs.int(reverse!) }),
+  })),
+  { name: 'CumProd of int32, axis -1', inputs: [{ shape: [2, 4], dtype: 'int32', values: [1, -2, 3, 4, 5, 0, -1, 7] }], opset: 26, build: (b, x) => b.op1('onnx.CumProd', [x!, b.constant(Tensor.scalar('int32', -1))]) },
+  { name: 'Det of 1×1', inputs: [{ shape: [3, 1, 1] }], build: (b, x) => b.op1('onnx.Det', [x!]) },
+  { name: 'Det of a batch of 2×2', inputs: [{ shape: [3, 2, 2], range: [-2, 2] }], build: (b, x) => b.op1('onnx.Det', [x!]) },
+  { name: 'Det of one 3×3 (scalar result)', inputs: [{ shape: [3, 3], range: [-2, 2] }], build: (b, x) => b.op1('onnx.Det', [x!]) },
+  { name: 'Det of [2, 2, 4, 4]', inputs: [{ shape: [2, 2, 4, 4], range: [-2, 2] }], build: (b, x) => b.op1('onnx.Det', [x!]) },
 ];
 
 function buildCase(testCase: OpCase): Model {
@@ -232,6 +279,12 @@ describe('legalize-tflite, math family: refusals name the node and the reason', 
     expectRefusal({ name: '', inputs: [{ shape: [3], dtype: 'int64' }, { shape: [3], dtype: 'int64' }], opset: 18, build: (b, x, y) => b.op1('onnx.BitwiseAnd', [x!, y!], {}, { name: 'and64' }) }, 'and64', /int64/));
   it('BitShift of uint32', () =>
     expectRefusal({ name: '', inputs: [{ shape: [3], dtype: 'uint32' }, { shape: [3], dtype: 'uint32' }], build: (b, x, y) => b.op1('onnx.BitShift', [x!, y!], { direction: attrs.string('RIGHT') }, { name: 'shift32' }) }, 'shift32', /uint8 only/));
+  it('Det of 5×5 matrices', () =>
+    expectRefusal({ name: '', inputs: [{ shape: [5, 5] }], build: (b, x) => b.op1('onnx.Det', [x!], {}, { name: 'det5' }) }, 'det5', /up to 4×4/));
+  it('CumProd over a dynamic axis', () =>
+    expectRefusal({ name: '', inputs: [{ shape: [2, 'n'] }], opset: 26, build: (b, x) => b.op1('onnx.CumProd', [x!, b.constant(Tensor.scalar('int64', 1n))], {}, { name: 'cumprod_n' }) }, 'cumprod_n', /static length/));
+  it('dilated LpPool', () =>
+    expectRefusal({ name: '', inputs: [{ shape: [1, 2, 6, 6] }], build: (b, x) => b.op1('onnx.LpPool', [x!], { kernel_shape: attrs.ints([2, 2]), dilations: attrs.ints([2, 2]) }, { name: 'lp_dilated' }) }, 'lp_dilated', /dilated/));
   it('Atan of float64', () =>
     expectRefusal({ name: '', inputs: [{ shape: [3], dtype: 'float64' }], build: (b, x) => b.op1('onnx.Atan', [x!], {}, { name: 'atan64' }) }, 'atan64', /float32 only/));
 });

@@ -34,7 +34,8 @@ function globalPoolAsReduce(node: Node, opset: number): boolean {
 function batchNormAsMulAdd(node: Node): boolean {
   const rank = dimsOf(node.inputs[0])?.length;
   const parts = batchNormAsScaleShift(node);
-  if (rank === undefined || rank < 2 || !parts || node.outputs.slice(1).some((v) => v?.hasUses)) return false;
+  // Rank > 4: TFLite 2.9's ADD/MUL broadcast at most 4-D; the batch-norm lowering rule reshapes first.
+  if (rank === undefined || rank < 2 || rank > 4 || !parts || node.outputs.slice(1).some((v) => v?.hasUses)) return false;
   const shape = [parts.scale.size, ...new Array<number>(rank - 2).fill(1)];
   const at = Builder.before(node);
   const type = node.output(0).type;
