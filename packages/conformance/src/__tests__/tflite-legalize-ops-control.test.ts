@@ -422,3 +422,45 @@ describe('legalize-tflite, QOperator forms (QLinear*, QGemm) → int8 TFLite wit
     });
   }
 });
+
+const LOSS_CASES: OpCase[] = [
+  ...(['none', 'sum', 'mean'] as const).map((reduction): OpCase => ({
+    name: `NegativeLogLikelihoodLoss reduction=${reduction}, class weights`,
+    input: [4, 5],
+    range: [-3, 0],
+    opset: 13,
+    build: (b, x) => b.op1('onnx.NegativeLogLikelihoodLoss', [x, b.constant(i64([0, 4, 2, 4])), b.constant(f32([5], 110, 0.5, 2))], { reduction: attrs.string(reduction) }),
+  })),
+  {
+    name: 'NegativeLogLikelihoodLoss [N, C, d] mean, ignore_index inside the classes',
+    input: [2, 4, 3],
+    range: [-3, 0],
+    opset: 13,
+    build: (b, x) => b.op1('onnx.NegativeLogLikelihoodLoss', [x, b.constant(i64([1, 3, 1, 0, 2, 1], [2, 3]))], { ignore_index: attrs.int(1) }),
+  },
+  {
+    name: 'NegativeLogLikelihoodLoss sum, ignore_index -1 (outside the classes)',
+    input: [3, 4],
+    range: [-3, 0],
+    opset: 13,
+    build: (b, x) => b.op1('onnx.NegativeLogLikelihoodLoss', [x, b.constant(i64([-1, 3, 2])), b.constant(f32([4], 111, 0.5, 2))], { ignore_index: attrs.int(-1), reduction: attrs.string('sum') }),
+  },
+  {
+    name: 'SoftmaxCrossEntropyLoss mean with log_prob output',
+    input: [3, 5],
+    range: [-3, 3],
+    opset: 13,
+    build: (b, x) => b.op('onnx.SoftmaxCrossEntropyLoss', [x, b.constant(i64([4, 0, 2]))], {}, { outputs: 2 }),
+  },
+  {
+    name: 'SoftmaxCrossEntropyLoss [N, C, d1, d2] none, weights, ignore_index',
+    input: [2, 3, 2, 2],
+    range: [-3, 3],
+    opset: 13,
+    build: (b, x) => b.op1('onnx.SoftmaxCrossEntropyLoss', [x, b.constant(i64([0, 2, 1, 2, 2, 1, 0, 0], [2, 2, 2])), b.constant(f32([3], 112, 0.5, 2))], { reduction: attrs.string('none'), ignore_index: attrs.int(2) }),
+  },
+];
+
+describe('legalize-tflite, losses: TFLite runtime within 1e-4 of ONNX Runtime', () => {
+  for (const testCase of LOSS_CASES) it(testCase.name, () => expectConverts(testCase));
+});
