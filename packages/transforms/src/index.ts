@@ -44,6 +44,7 @@ export { sinkTransposesPass } from './passes/sink-transposes-pass.js';
 export { sinkTransposes, insertTranspose, type SinkTransposesOptions, type SinkTransposesResult } from './transpose/sink-transposes.js';
 export { transposePermutation, transposeOf } from './transpose/transpose-node.js';
 export { splitForReshape } from './transpose/split-for-reshape.js';
+export { axisShufflesAsGather, matchAxisShuffle, shuffleOrder, type AxisShuffle } from './transpose/channel-shuffle.js';
 export {
   TransposeRuleRegistry,
   defaultTransposeRules,

@@ -1,7 +1,7 @@
 import type { Graph } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
 import { definePass, option, type OptionSpecs, type Pass } from '@modelpass/pass-manager';
-import { foldConstantsPass, foldQdq, foldShapes, fuseBatchNormPass, optimize, runNested } from '@modelpass/transforms';
+import { axisShufflesAsGather, foldConstantsPass, foldQdq, foldShapes, fuseBatchNormPass, optimize, runNested } from '@modelpass/transforms';
 import { lowerToTflite, withTfliteDialect } from './legalize.js';
 import { prepareCanonicalForTflite, resolveStaticStructure } from './prepare.js';
 import { expandQOperators } from './quantized/expand-qoperator.js';
@@ -48,7 +48,12 @@ export const legalizeTflite = definePass({
     // One inference round serves fold-shapes and the lowering: folding replaces values by constants of the same
     // type and fuse-bn only rewrites weights, so the types stay valid (the optimize preset and int8 rewrites re-infer).
     const singleInference = !context.options.optimize && !quantized;
-    if (singleInference) inferShapes(model, { registry, mode: 'refresh' });
+    if (singleInference) {
+      inferShapes(model, { registry, mode: 'refresh' });
+      // Channel shuffles (Reshape → Transpose → Reshape) → one Gather along the channel axis, before fold-shapes
+      // would fold the shape arithmetic that fed only their Reshapes (prepareCanonicalForTflite does it otherwise).
+      axisShufflesAsGather(model.graph);
+    }
     // fold-shapes only adds to fold-constants where Shape/Size read static dims (its constant folding is shape arithmetic).
     const preparation = context.options.optimize ? [optimize] : [...(readsShapes(model.graph) ? [foldShapes] : []), foldConstantsPass, fuseBatchNormPass];
     for (const pass of preparation) {

@@ -86,6 +86,8 @@ export function lowerToTflite(model: Model, registry: OpRegistry, options: Parti
   const context: LoweringContext = { model, options: { ...DEFAULT_LEGALIZE_OPTIONS, ...options }, registry: withTfliteDialect(registry) };
   assertLowerable(model, context, rules);
   const layout = analyzeLayout(model);
+  // By position: lowering a layout op that writes a graph output replaces that output's value.
+  const boundaryOutputPositions = layout.boundaryOutputs.map((output) => model.graph.outputs.indexOf(output));
   let lowered = 0;
   for (const node of model.graph.nodeList()) {
     const rule = rules.get(node.op);
@@ -94,7 +96,7 @@ export function lowerToTflite(model: Model, registry: OpRegistry, options: Parti
       lowered++;
     }
   }
-  const channelsLastIo = context.options.ioLayout === 'nhwc' ? declareChannelsLast(model, layout.boundaryInputs, layout.boundaryOutputs) : [];
+  const channelsLastIo = context.options.ioLayout === 'nhwc' ? declareChannelsLast(model, layout.boundaryInputs, boundaryOutputPositions.map((position) => model.graph.outputs[position]!)) : [];
   const sinking = sinkTransposes(model);
   // Lowering may leave an onnx.Identity behind (a graph output that became a graph input): a second round lowers it.
   for (let round = 0; round < 3; round++) {

@@ -1,5 +1,6 @@
 import { attrs, Builder, dequantizeLinear, Tensor, type Model, type Node, type Value } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
+import { axisShufflesAsGather } from '@modelpass/transforms';
 import { constantOf, numbersOf } from './constant-values.js';
 import { dimsOf } from './lowering-tools.js';
 import { expandStaticControlFlow } from './rules/control-flow.js';
@@ -209,12 +210,12 @@ export function resolveStaticStructure(model: Model): number {
 
 /**
  * Canonical rewrites before layout conversion: the ops TFLite has no builtin for but whose meaning
- * other canonical ops say in a layout-agnostic way, and the fusions torch's exports spell out.
- * Returns how many nodes were rewritten.
+ * other canonical ops say in a layout-agnostic way, the fusions torch's exports spell out, and
+ * channel shuffles (Reshape → Transpose → Reshape) as one Gather along the channel axis. Returns how many nodes were rewritten.
  */
 export function prepareCanonicalForTflite(model: Model): number {
   const opset = model.opset('onnx') ?? 17;
-  let rewrites = resolveStaticStructure(model) + dequantizeQuantTypedConstants(model);
+  let rewrites = resolveStaticStructure(model) + dequantizeQuantTypedConstants(model) + axisShufflesAsGather(model.graph);
   for (const node of model.graph.nodeList()) {
     if (!node.graph) continue;
     let changed = false;

@@ -1,6 +1,6 @@
-import { Builder, takeAlongAxis, Tensor, type Node, type Value } from '@modelpass/ir';
+import { Builder, type Node, type Tensor, type Value } from '@modelpass/ir';
 import { constantOf, intsOf, shapeOf } from '../util/constants.js';
-import type { Permutation } from './permutation.js';
+import { invertPermutation, transposeTensor, type Permutation } from './permutation.js';
 
 /** Where Flatten(Transpose(a, perm)) reads each element of Flatten(a): `order[g] = f` over the non-batch dims. */
 function flattenedOrder(dims: readonly number[], perm: Permutation): number[] {
@@ -21,20 +21,20 @@ function flattenedOrder(dims: readonly number[], perm: Permutation): number[] {
   return order;
 }
 
-/** `takeAlongAxis` of a 2-D weight, moving whole elements through typed views (the toolkit moves one slice per call). */
-function permuteAlongAxis(tensor: Tensor, axis: number, order: readonly number[]): Tensor {
-  if (tensor.dtype !== 'float32' || tensor.rank !== 2) return takeAlongAxis(tensor, axis, order); // 32-bit words: bit-exact, NaN payloads included
-  const [rows, columns] = tensor.shape as [number, number];
-  const stored = tensor.bytes();
-  const bytes = stored.byteOffset % 4 === 0 ? stored : new Uint8Array(stored); // a copy (Buffer#slice would be a view)
-  const source = new Uint32Array(bytes.buffer, bytes.byteOffset, rows * columns);
-  const out = new Uint32Array(rows * columns);
-  if (axis === 1) {
-    for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) out[r * columns + c] = source[r * columns + order[c]!]!;
-  } else {
-    for (let r = 0; r < rows; r++) out.set(source.subarray(order[r]! * columns, order[r]! * columns + columns), r * columns);
-  }
-  return Tensor.fromBytes('float32', tensor.shape, new Uint8Array(out.buffer), tensor.quant);
+/**
+ * The weight with its input features in `a`'s order, as a transpose of the weight viewed with the
+ * transposed feature dims (`transposed`, axis 0 of `perm` being the batch): a batched matrix
+ * transpose, which stays lazy for a weight still in its file (the writer moves the data as it
+ * streams it) instead of a gather of every column in memory.
+ */
+function weightInSourceOrder(weight: Tensor, featureAxis: number, transposed: readonly number[], perm: Permutation): Tensor {
+  const featureOrder = invertPermutation(perm).slice(1).map((axis) => axis - 1);
+  const other = weight.shape[1 - featureAxis]!;
+  // Per-channel parameters sit on the other axis, which keeps its place: set aside while the features move.
+  const plain = weight.withQuant(undefined);
+  const view = featureAxis === 1 ? plain.reshape([other, ...transposed]) : plain.reshape([...transposed, other]);
+  const order = featureAxis === 1 ? [0, ...featureOrder.map((axis) => axis + 1)] : [...featureOrder, transposed.length];
+  return transposeTensor(view, order).reshape(weight.shape).withQuant(weight.quant);
 }
 
 /** Whether `node` flattens its input to `[batch, rest]` the way Flatten(axis=1) does. */
@@ -95,6 +95,7 @@ export function absorbTransposeIntoFlatten(transpose: Node, perm: Permutation, c
     }
   }
   const identity = order.every((f, g) => f === g);
+  const transposedDims = perm.slice(1).map((axis) => dims[axis] as number);
   for (const flatten of flattens) {
     const flat = flatten.outputs[0]!;
     // Only size-1 dims moved (a global pool before the head): the weights stay as they are.
@@ -102,7 +103,7 @@ export function absorbTransposeIntoFlatten(transpose: Node, perm: Permutation, c
       for (const user of flat.users) {
         const reading = weightReading(user, flat)!;
         const weightValue = user.inputs[reading.index]!;
-        const permuted = permuteAlongAxis(constantOf(weightValue)!, reading.axis, order);
+        const permuted = weightInSourceOrder(constantOf(weightValue)!, reading.axis, transposedDims, perm);
         user.setInput(reading.index, Builder.before(user).constant(permuted, `${weightValue.name}_permuted`));
       }
     }
