@@ -2,11 +2,13 @@
  * `fit(model, dataset, options)`: the training loop on a labelled dataset — epochs of seeded shuffled
  * batches, a validation split with loss and accuracy per epoch, early stopping, progress events, and
  * checkpoints written atomically each epoch so an interrupted run resumes and ends bit-identical to an
- * uninterrupted one with the same seed. The steps run in one `Trainer` (ORT session, optimizer in the
- * graph).
+ * uninterrupted one with the same seed. With a validation split the best epoch's weights (by validation
+ * loss or accuracy) are returned, not the last epoch's (`keep: 'last'` for those). The steps run in one
+ * `Trainer` (ORT session, optimizer in the graph).
  */
 import { ModelpassError, type Model } from '@modelpass/ir';
 import type { LabelledDataset } from '@modelpass/runtime';
+import { BestEpoch, type KeptWeights, type ValidationMonitor } from './best-epoch.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { BatchMaker, epochOrders, splitValidation } from './epoch-order.js';
 import { Evaluator, scoreLogits } from './evaluator.js';
@@ -26,8 +28,12 @@ export interface FitOptions {
   readonly seed?: number;
   /** Fraction of the samples held out for validation (default 0). */
   readonly validation?: number;
-  /** Stop after this many epochs without a better validation loss (default 0: never). Needs `validation`. */
+  /** Stop after this many epochs without a better validation metric (default 0: never). Needs `validation`. */
   readonly patience?: number;
+  /** The validation metric that picks the best epoch and drives `patience`: `loss` (default, lower is better) or `accuracy`. */
+  readonly monitor?: ValidationMonitor;
+  /** With a validation split: return the `best` epoch's weights and running statistics (default) or the `last` epoch's. */
+  readonly keep?: KeptWeights;
   /** Folder of the checkpoint written after each epoch. */
   readonly checkpoint?: string;
   /** Continue from the checkpoint in `checkpoint` when there is one (default true). */
@@ -62,7 +68,8 @@ export type FitProgress =
   | { readonly kind: 'step'; readonly epoch: number; readonly epochs: number; readonly step: number; readonly stepsPerEpoch: number; readonly loss: number; readonly accuracy: number; readonly samplesPerSecond: number; readonly lr: number }
   | { readonly kind: 'epoch'; readonly epochs: number; readonly record: EpochRecord }
   | { readonly kind: 'resumed'; readonly epoch: number; readonly step: number; readonly file: string }
-  | { readonly kind: 'early-stop'; readonly epoch: number; readonly bestEpoch: number };
+  | { readonly kind: 'early-stop'; readonly epoch: number; readonly bestEpoch: number; readonly monitor: ValidationMonitor }
+  | { readonly kind: 'kept-best'; readonly epoch: number; readonly lastEpoch: number; readonly monitor: ValidationMonitor; readonly value: number };
 
 export interface FitResult {
   readonly model: Model;
@@ -71,12 +78,14 @@ export interface FitResult {
   readonly stoppedEarly: boolean;
   /** Epochs that were already done in the checkpoint this run resumed from (0 when it started fresh). */
   readonly resumedEpochs: number;
+  /** The epoch with the best validation metric (undefined without a validation split). */
+  readonly bestEpoch?: number;
+  /** The epoch whose weights `model` holds: the best one, or the last one with `keep: 'last'` or no validation split. */
+  readonly keptEpoch: number;
 }
 
 interface LoopState {
   history: EpochRecord[];
-  bestLoss: number;
-  bestEpoch: number;
   stoppedEarly: boolean;
 }
 
@@ -107,6 +116,8 @@ function checkFitOptions(options: FitOptions): void {
   if (!(validation >= 0 && validation < 1)) throw fitError(`fit option 'validation' is ${validation}`, 'a fraction in [0, 1)');
   if ((options.patience ?? 0) > 0 && validation === 0) throw fitError('fit option \'patience\' needs a validation split', 'validation > 0 (e.g. 0.1)');
   if (options.schedule) checkSchedule(options.schedule);
+  if (options.monitor !== undefined && options.monitor !== 'loss' && options.monitor !== 'accuracy') throw fitError(`fit option 'monitor' is '${String(options.monitor)}'`, "'loss' or 'accuracy'");
+  if (options.keep !== undefined && options.keep !== 'best' && options.keep !== 'last') throw fitError(`fit option 'keep' is '${String(options.keep)}'`, "'best' or 'last'");
 }
 
 export async function fit(model: Model, dataset: LabelledDataset, options: FitOptions): Promise<FitResult> {
@@ -123,6 +134,7 @@ export async function fit(model: Model, dataset: LabelledDataset, options: FitOp
   const fingerprint = {
     seed, batchSize: options.batchSize, lr: options.lr, optimizer, schedule, epochs: options.epochs, validation: options.validation ?? 0,
     samples: dataset.size, batchNormalization: options.batchNormalization ?? 'running-statistics', dropout: options.dropout ?? 'train',
+    monitor: options.monitor ?? 'loss', keep: options.keep ?? 'best',
   };
 
   const trainer = await Trainer.create(model, {
@@ -132,7 +144,8 @@ export async function fit(model: Model, dataset: LabelledDataset, options: FitOp
   let evaluator: Evaluator | undefined;
   try {
     evaluator = split.validation.length ? await Evaluator.create(model, trainer, input.name, options.threads) : undefined;
-    const state: LoopState = { history: [], bestLoss: Infinity, bestEpoch: -1, stoppedEarly: false };
+    const state: LoopState = { history: [], stoppedEarly: false };
+    const best = new BestEpoch(options.monitor ?? 'loss', split.validation.length ? options.keep ?? 'best' : 'last');
     let firstEpoch = 0;
     if (options.checkpoint && (options.resume ?? true)) {
       const saved = readCheckpoint(options.checkpoint);
@@ -141,8 +154,9 @@ export async function fit(model: Model, dataset: LabelledDataset, options: FitOp
           throw fitError(`the checkpoint in '${options.checkpoint}' was written with other settings: ${JSON.stringify(saved.fingerprint)}`, `${JSON.stringify(fingerprint)} (or resume=false / another folder)`);
         }
         trainer.restore({ step: saved.step, tensors: saved.tensors });
-        Object.assign(state, saved.loop);
-        if (typeof state.bestLoss !== 'number') state.bestLoss = Infinity; // JSON keeps Infinity as null
+        state.history = (saved.loop.history as EpochRecord[] | undefined) ?? [];
+        state.stoppedEarly = saved.loop.stoppedEarly === true;
+        best.restore(saved.loop, saved.epoch, saved.tensors, [...trainer.weights().keys()], options.checkpoint);
         firstEpoch = saved.epoch;
         options.onProgress?.({ kind: 'resumed', epoch: saved.epoch, step: saved.step, file: options.checkpoint });
       }
@@ -177,17 +191,24 @@ export async function fit(model: Model, dataset: LabelledDataset, options: FitOp
       };
       state.history.push(record);
       options.onProgress?.({ kind: 'epoch', epochs: options.epochs, record });
-      if (validation && validation.loss < state.bestLoss) { state.bestLoss = validation.loss; state.bestEpoch = epoch + 1; }
-      if ((options.patience ?? 0) > 0 && epoch + 1 - state.bestEpoch >= options.patience!) {
+      if (validation) best.update(epoch + 1, validation, () => trainer.weights());
+      if ((options.patience ?? 0) > 0 && epoch + 1 - best.bestEpoch >= options.patience!) {
         state.stoppedEarly = true;
-        options.onProgress?.({ kind: 'early-stop', epoch: epoch + 1, bestEpoch: state.bestEpoch });
+        options.onProgress?.({ kind: 'early-stop', epoch: epoch + 1, bestEpoch: best.bestEpoch, monitor: best.monitor });
       }
       if (options.checkpoint) {
         const saved = trainer.state();
-        writeCheckpoint(options.checkpoint, { step: saved.step, epoch: epoch + 1, fingerprint, loop: { ...state }, tensors: saved.tensors });
+        const tensors = new Map([...saved.tensors, ...best.checkpointTensors(epoch + 1)]);
+        writeCheckpoint(options.checkpoint, { step: saved.step, epoch: epoch + 1, fingerprint, loop: { ...state, ...best.record() }, tensors });
       }
     }
-    return { model: trainer.trainedModel(), history: state.history, steps: trainer.step, stoppedEarly: state.stoppedEarly, resumedEpochs };
+    const lastEpoch = state.history.at(-1)?.epoch ?? firstEpoch;
+    const kept = best.keptWeights(lastEpoch);
+    if (kept) options.onProgress?.({ kind: 'kept-best', epoch: best.bestEpoch, lastEpoch, monitor: best.monitor, value: best.bestValue! });
+    return {
+      model: trainer.trainedModel(kept), history: state.history, steps: trainer.step, stoppedEarly: state.stoppedEarly, resumedEpochs,
+      ...(split.validation.length ? { bestEpoch: best.bestEpoch } : {}), keptEpoch: kept ? best.bestEpoch : lastEpoch,
+    };
   } finally {
     await evaluator?.dispose();
     await trainer.dispose();

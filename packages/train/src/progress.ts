@@ -15,6 +15,8 @@ export function formatFitProgress(event: FitProgress): string {
     case 'resumed':
       return `train: resumed from '${event.file}' after epoch ${event.epoch} (step ${event.step})`;
     case 'early-stop':
-      return `train: early stop after epoch ${event.epoch}: no better validation loss since epoch ${event.bestEpoch}`;
+      return `train: early stop after epoch ${event.epoch}: no better validation ${event.monitor} since epoch ${event.bestEpoch}`;
+    case 'kept-best':
+      return `train: keeping the weights of epoch ${event.epoch} (best validation ${event.monitor} ${event.monitor === 'loss' ? event.value.toFixed(4) : percent(event.value)}), not those of the last epoch ${event.lastEpoch}`;
   }
 }

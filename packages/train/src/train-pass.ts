@@ -30,7 +30,9 @@ export const trainPass = definePass({
     batch: option.integer({ default: 64, min: 1, help: 'batch size' }),
     samples: option.integer({ default: 0, min: 0, help: 'use the first N samples only (0: all)' }),
     validation: option.number({ default: 0, min: 0, max: 0.99, help: 'fraction held out for validation loss/accuracy per epoch' }),
-    patience: option.integer({ default: 0, min: 0, help: 'stop after N epochs without a better validation loss (0: off; needs validation)' }),
+    patience: option.integer({ default: 0, min: 0, help: 'stop after N epochs without a better validation metric (0: off; needs validation)' }),
+    monitor: option.enum(['loss', 'accuracy'], { default: 'loss', help: 'the validation metric that picks the best epoch and drives patience' }),
+    keep: option.enum(['best', 'last'], { default: 'best', help: "with validation: write the best epoch's weights (by monitor) or the last epoch's" }),
     checkpoint: option.string({ default: '', help: 'folder for a checkpoint written each epoch (weights, optimizer state, step)' }),
     resume: option.boolean({ default: true, help: 'continue from the checkpoint in checkpoint= when there is one' }),
     seed: option.integer({ default: 0, min: 0, help: 'seed of the validation split, the shuffles and the dropout masks' }),
@@ -39,7 +41,7 @@ export const trainPass = definePass({
     progress: option.enum(['auto', 'on', 'off'], { default: 'auto', help: 'progress lines on stderr (auto: when stderr is a terminal)' }),
     threads: option.integer({ default: 0, min: 0, help: 'ONNX Runtime threads (0: one per core)' }),
   },
-  statistics: ['steps', 'weights-trained', 'epochs-run'],
+  statistics: ['steps', 'weights-trained', 'epochs-run', 'kept-epoch'],
   async run(model, context) {
     const o = context.options;
     if (!o.dataset) throw new ModelpassError({ reason: "train needs dataset=… (e.g. 'fashion-mnist:train')", source: '@modelpass/train' });
@@ -50,6 +52,7 @@ export const trainPass = definePass({
       context.statistic('steps', ran.steps);
       context.statistic('weights-trained', adoptTrainedWeights(model, ran.model));
       context.statistic('epochs-run', ran.epochsRun);
+      context.statistic('kept-epoch', ran.epochsRun);
       return context.preserve(['shapes']);
     }
     const dataset = loadDataset(o.dataset, o.samples > 0 ? { limit: o.samples } : {});
@@ -63,6 +66,7 @@ export const trainPass = definePass({
     const showProgress = o.progress === 'on' || (o.progress === 'auto' && process.stderr.isTTY === true);
     const result = await fit(model, dataset, {
       epochs: o.epochs, batchSize: o.batch, lr: o.lr, optimizer, schedule, seed: o.seed, validation: o.validation, patience: o.patience,
+      monitor: o.monitor, keep: o.keep,
       batchNormalization: o.batchNorm, dropout: o.dropout, resume: o.resume,
       ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), ...(o.threads > 0 ? { threads: o.threads } : {}),
       onProgress: (event) => {
@@ -79,6 +83,7 @@ export const trainPass = definePass({
     context.statistic('steps', result.steps);
     context.statistic('weights-trained', trained);
     context.statistic('epochs-run', result.history.length);
+    context.statistic('kept-epoch', result.keptEpoch);
     return context.preserve(['shapes']);
   },
 });

@@ -128,12 +128,21 @@ export class Trainer {
     return out;
   }
 
-  /** A copy of the source model with the current weights and running statistics. */
-  trainedModel(): Model {
+  /** The current weights and running statistics (not the optimizer state) as plain tensors: a snapshot `trainedModel` can write. */
+  weights(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    for (const value of this.graph.carried) if (value.role.kind !== 'state') out.set(value.input, fromOrtTensor(this.current[value.input]!, value.input));
+    return out;
+  }
+
+  /** A copy of the source model with the current weights and running statistics, or those of a `weights()` snapshot. */
+  trainedModel(snapshot?: ReadonlyMap<string, Tensor>): Model {
     const trained = decodeOnnx(encodeOnnx(this.source));
     for (const value of this.graph.carried) {
       if (value.role.kind === 'state') continue;
-      trained.graph.getValue(value.input)!.setConstant(fromOrtTensor(this.current[value.input]!, value.input));
+      const tensor = snapshot ? snapshot.get(value.input) : fromOrtTensor(this.current[value.input]!, value.input);
+      if (!tensor) throw new ModelpassError({ reason: `the weight snapshot has no '${value.input}'`, source: '@modelpass/train' });
+      trained.graph.getValue(value.input)!.setConstant(tensor);
     }
     return trained;
   }
