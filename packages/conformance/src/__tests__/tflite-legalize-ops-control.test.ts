@@ -464,3 +464,28 @@ const LOSS_CASES: OpCase[] = [
 describe('legalize-tflite, losses: TFLite runtime within 1e-4 of ONNX Runtime', () => {
   for (const testCase of LOSS_CASES) it(testCase.name, () => expectConverts(testCase));
 });
+
+describe('legalize-tflite refuses string processing and image decoding per node', () => {
+  it('names each node and why', async () => {
+    const b = new GraphBuilder();
+    const text = b.input('text', tensorType('string', [2]));
+    const tokens = b.input('tokens', tensorType('int64', [2, 6]));
+    const bytes = b.input('bytes', tensorType('uint8', [64]));
+    const normalized = b.op1('onnx.StringNormalizer', [text], { case_change_action: attrs.string('LOWER') }, { name: 'normalize' });
+    const joined = b.op1('onnx.StringConcat', [normalized, text], {}, { name: 'join' });
+    const [parts] = b.op('onnx.StringSplit', [joined], {}, { outputs: 2, name: 'split_words' });
+    const matched = b.op1('onnx.RegexFullMatch', [text], { pattern: attrs.string('a.*') }, { name: 'regex' });
+    const counts = b.op1('onnx.TfIdfVectorizer', [tokens], { mode: attrs.string('TF'), min_gram_length: attrs.int(1), max_gram_length: attrs.int(1), max_skip_count: attrs.int(0), ngram_counts: attrs.ints([0]), ngram_indexes: attrs.ints([0, 1]), pool_int64s: attrs.ints([2, 3]) }, { name: 'tfidf' });
+    const image = b.op1('onnx.ImageDecoder', [bytes], {}, { name: 'decode' });
+    b.output(parts!, matched, counts, image);
+    const model = b.model({ onnx: 20 });
+    await expectRefused(model, [
+      /normalize.*StringNormalizer processes strings/,
+      /join.*StringConcat processes strings/,
+      /split_words.*StringSplit processes strings/,
+      /regex.*RegexFullMatch processes strings/,
+      /tfidf.*TfIdfVectorizer processes strings\/tokens/,
+      /decode.*ImageDecoder decodes encoded image bytes/,
+    ]);
+  });
+});
