@@ -45,6 +45,7 @@ export const distillPass = definePass({
     samples: option.integer({ default: 0, min: 0, help: 'train on the first N samples only (0: all)' }),
     seed: option.integer({ default: 0, min: 0, help: 'shuffle and projection seed' }),
     batchNorm: option.enum(['running-statistics', 'batch-statistics'], { default: 'batch-statistics', help: "the student's BatchNormalization during training (the teacher's always uses its running statistics)" }),
+    threads: option.integer({ default: 0, min: 0, help: "ONNX Runtime intra-op threads of the student's and the teacher's sessions (0: one per core)" }),
     checkpoint: option.string({ default: '', help: 'data-parallel runs (convert --redis): folder of the per-round checkpoints (default a new folder under --shared)' }),
     resume: option.boolean({ default: true, help: 'data-parallel runs: continue from the last round in checkpoint= when it is the same run' }),
   },
@@ -56,7 +57,7 @@ export const distillPass = definePass({
     if (!(o.lr > 0)) throw distillError(`distill option lr is ${o.lr}`, 'a positive number');
     if (!(o.temperature > 0)) throw distillError(`distill option temperature is ${o.temperature}`, 'a positive number');
     const pairs = parseFeaturePairs(o.features);
-    const teacher = loadTeacher(o.teacher, pairs.map((pair) => pair.teacher));
+    const teacher = loadTeacher(o.teacher, pairs.map((pair) => pair.teacher), o.threads > 0 ? { threads: o.threads } : {});
 
     const student = decodeOnnx(encodeOnnx(model));
     inferShapes(student);
@@ -97,7 +98,7 @@ export const distillPass = definePass({
           : { kind: 'sgd', momentum: o.momentum, weightDecay: o.weightDecay ?? 0 };
         const trained = await trainSteps(student, targets, {
           lr: o.lr, optimizer, schedule: { kind: o.schedule, warmup: o.warmup }, totalSteps: Math.max(1, Math.floor(dataset.size / o.batch) * o.epochs),
-          batchNormalization: o.batchNorm, seed: o.seed,
+          batchNormalization: o.batchNorm, seed: o.seed, ...(o.threads > 0 ? { threads: o.threads } : {}),
           loss: { kind: 'distillation', teacher: LOGITS_INPUT, temperature: o.temperature, alpha: o.alpha, featureWeight: o.featureWeight, features: features.map(({ student: s, target }) => ({ student: s, target })) },
           onStep: (step, loss) => { if (step % 50 === 0) context.debug(`step ${step}: loss ${loss.toFixed(4)}`); },
         });

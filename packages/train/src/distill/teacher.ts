@@ -36,8 +36,8 @@ export function tensorTypeOf(model: Model, name: string): TensorType | undefined
   return type?.kind === 'tensor' ? type : undefined;
 }
 
-/** Reads the teacher and exposes `featureTensors` as outputs. */
-export function loadTeacher(path: string, featureTensors: readonly string[]): Teacher {
+/** Reads the teacher and exposes `featureTensors` as outputs; `threads`: ONNX Runtime intra-op threads of its session (default ORT's). */
+export function loadTeacher(path: string, featureTensors: readonly string[], options: { readonly threads?: number } = {}): Teacher {
   const model = loadModel(path);
   inferShapes(model);
   const graph = model.graph;
@@ -68,7 +68,7 @@ export function loadTeacher(path: string, featureTensors: readonly string[]): Te
   } catch (cause) {
     throw error(path, `cannot run in ONNX Runtime (${cause instanceof Error ? cause.message : String(cause)})`, 'convert the teacher to ONNX first (modelpass convert … -o teacher.onnx)');
   }
-  const runner = new OrtRunner({ maxSessions: 1 });
+  const runner = new OrtRunner({ maxSessions: 1, ...(options.threads ? { sessionOptions: { intraOpNumThreads: options.threads } } : {}) });
   return { ...common, engine: 'ort', run: (feeds, outputs) => runner.run(bytes, feeds, { outputs: [...outputs] }), dispose: () => runner.dispose() };
 }
 
