@@ -30,3 +30,4 @@ export * from './cost/index.js';
 export { onnxTypeSignatures } from './verify/type-constraint-check.js';
 export { TypeSignatures, typeKey, type TypeSignature, type FormalParam, type ParamArity } from './verify/type-signature.js';
 export { contribOps, contribSchemas, MICROSOFT_DIALECT, matMulNBitsLayout, type MatMulNBitsLayout } from './contrib/index.js';
+export { WINDOW_COEFFICIENTS, cosineWindow, melWeightMatrix } from './math/windows.js';

@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType, type DType, type Model, type Value } from '@modelpass/ir';
-import { inferShapes } from '@modelpass/ops';
+import { inferShapes, runReference } from '@modelpass/ops';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
 import { legalize, seededTensor } from './tflite-legalize-harness.js';
 
@@ -191,6 +191,26 @@ const CASES: OpCase[] = [
   { name: 'Det of a batch of 2×2', inputs: [{ shape: [3, 2, 2], range: [-2, 2] }], build: (b, x) => b.op1('onnx.Det', [x!]) },
   { name: 'Det of one 3×3 (scalar result)', inputs: [{ shape: [3, 3], range: [-2, 2] }], build: (b, x) => b.op1('onnx.Det', [x!]) },
   { name: 'Det of [2, 2, 4, 4]', inputs: [{ shape: [2, 2, 4, 4], range: [-2, 2] }], build: (b, x) => b.op1('onnx.Det', [x!]) },
+  // windows (a constant size folds before lowering; a run-time size is computed with RANGE and COS)
+  ...(['HannWindow', 'HammingWindow', 'BlackmanWindow'] as const).flatMap((op) => [1, 0].map((periodic): OpCase => ({
+    name: `${op} periodic=${periodic}, run-time size`,
+    inputs: [{ shape: [], dtype: 'int64', values: [10n] }],
+    build: (b, size) => b.op1('onnx.Reshape', [b.op1(`onnx.${op}`, [size!], { periodic: attrs.int(periodic) }), b.constant(i64([10]))]),
+  }))),
+  {
+    name: 'HannWindow of a constant size (folded) applied to frames',
+    inputs: [{ shape: [3, 16] }],
+    build: (b, x) => b.op1('onnx.Mul', [x!, b.op1('onnx.HannWindow', [b.constant(Tensor.scalar('int32', 16))])]),
+  },
+  {
+    name: 'MelWeightMatrix of constant inputs (folded) applied to a spectrum',
+    inputs: [{ shape: [2, 33], range: [0, 4] }],
+    build: (b, x) => {
+      const scalar = (dtype: 'int64' | 'float32', v: number) => b.constant(dtype === 'int64' ? Tensor.scalar('int64', BigInt(v)) : Tensor.scalar('float32', v));
+      const mel = b.op1('onnx.MelWeightMatrix', [scalar('int64', 8), scalar('int64', 64), scalar('int64', 16000), scalar('float32', 20), scalar('float32', 8000)]);
+      return b.op1('onnx.MatMul', [x!, mel]);
+    },
+  },
 ];
 
 function buildCase(testCase: OpCase): Model {
@@ -287,4 +307,123 @@ describe('legalize-tflite, math family: refusals name the node and the reason', 
     expectRefusal({ name: '', inputs: [{ shape: [1, 2, 6, 6] }], build: (b, x) => b.op1('onnx.LpPool', [x!], { kernel_shape: attrs.ints([2, 2]), dilations: attrs.ints([2, 2]) }, { name: 'lp_dilated' }) }, 'lp_dilated', /dilated/));
   it('Atan of float64', () =>
     expectRefusal({ name: '', inputs: [{ shape: [3], dtype: 'float64' }], build: (b, x) => b.op1('onnx.Atan', [x!], {}, { name: 'atan64' }) }, 'atan64', /float32 only/));
+});
+
+/** Runs the converted model once in the TFLite runtime and the original in ORT; both outputs' shape and dtype must agree. */
+async function drawBoth(testCase: OpCase): Promise<Tensor> {
+  const original = buildCase(testCase);
+  const converted = buildCase(testCase);
+  await legalize(converted, 'optimize=false');
+  expect(converted.graph.nodeList().filter((node) => !node.op.startsWith('tflite.')).map((node) => node.op)).toEqual([]);
+  const feeds = feedsOf(testCase);
+  const ort = [...(await runOrt(original, feeds)).values()][0]!;
+  const tflite = [...(await engine.run(converted, feeds)).values()][0]!;
+  expect(tflite.shape).toEqual(ort.shape);
+  expect(tflite.dtype).toBe(ort.dtype);
+  return tflite;
+}
+
+function moments(values: readonly number[]): { mean: number; std: number; min: number; max: number } {
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  const std = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / values.length);
+  return { mean, std, min: Math.min(...values), max: Math.max(...values) };
+}
+
+describe('legalize-tflite, random ops: TFLite kernels draw the same distributions (shape, dtype, statistics)', () => {
+  const zeros = (shape: number[]): InputSpec => ({ shape, values: new Array<number>(shape.reduce((n, d) => n * d, 1)).fill(0) });
+  it('RandomUniform low=-2 high=3', async () => {
+    const y = await drawBoth({ name: '', inputs: [zeros([100, 100])], build: (b, x) => b.op1('onnx.Add', [x!, b.op1('onnx.RandomUniform', [], { shape: attrs.ints([100, 100]), low: attrs.float(-2), high: attrs.float(3), seed: attrs.float(5) })]) });
+    const m = moments(y.toNumbers() as number[]);
+    expect(m.min).toBeGreaterThanOrEqual(-2);
+    expect(m.max).toBeLessThan(3);
+    expect(Math.abs(m.mean - 0.5)).toBeLessThan(0.06);
+    expect(Math.abs(m.std - 5 / Math.sqrt(12))).toBeLessThan(0.05);
+  });
+  it('RandomNormalLike mean=1 scale=2 (run-time shape)', async () => {
+    const y = await drawBoth({ name: '', inputs: [{ shape: ['n', 10000] }], build: (b, x) => b.op1('onnx.RandomNormalLike', [x!], { mean: attrs.float(1), scale: attrs.float(2) }) });
+    expect(y.shape).toEqual([1, 10000]);
+    const m = moments(y.toNumbers() as number[]);
+    expect(Math.abs(m.mean - 1)).toBeLessThan(0.08);
+    expect(Math.abs(m.std - 2)).toBeLessThan(0.08);
+  });
+  it('RandomNormal and RandomUniformLike (defaults)', async () => {
+    const y = await drawBoth({
+      name: '',
+      inputs: [zeros([50, 200])],
+      build: (b, x) => b.op1('onnx.Add', [b.op1('onnx.RandomUniformLike', [x!]), b.op1('onnx.RandomNormal', [], { shape: attrs.ints([50, 200]) })]),
+    });
+    const m = moments(y.toNumbers() as number[]);
+    expect(Math.abs(m.mean - 0.5)).toBeLessThan(0.06);
+    expect(Math.abs(m.std - Math.sqrt(1 + 1 / 12))).toBeLessThan(0.06);
+  });
+  for (const dtype of [undefined, 6, 9] as const) {
+    it(`Bernoulli${dtype === undefined ? '' : ` dtype=${dtype}`}: 0 and 1 exactly, 0.3 and 0.75 on average`, async () => {
+      const probabilities = [0, 1, 0.3, 0.75].flatMap((p) => new Array<number>(2500).fill(p));
+      const y = await drawBoth({ name: '', inputs: [{ shape: [4, 2500], values: probabilities }], build: (b, p) => b.op1('onnx.Bernoulli', [p!], dtype === undefined ? {} : { dtype: attrs.int(dtype) }) });
+      const values = y.toNumbers().map(Number);
+      const rowMean = (row: number) => values.slice(row * 2500, (row + 1) * 2500).reduce((s, v) => s + v, 0) / 2500;
+      expect(new Set(values)).toEqual(new Set([0, 1]));
+      expect(rowMean(0)).toBe(0);
+      expect(rowMean(1)).toBe(1);
+      expect(Math.abs(rowMean(2) - 0.3)).toBeLessThan(0.04);
+      expect(Math.abs(rowMean(3) - 0.75)).toBeLessThan(0.04);
+    });
+  }
+  it('Multinomial int64: class frequencies follow the probabilities', async () => {
+    const logits = [0.2, 0.5, 0.3, 0.9, 0.05, 0.05].map(Math.log);
+    const y = await drawBoth({ name: '', inputs: [{ shape: [2, 3], values: logits }], build: (b, x) => b.op1('onnx.Multinomial', [x!], { sample_size: attrs.int(4000), dtype: attrs.int(7), seed: attrs.float(3) }) });
+    expect(y.shape).toEqual([2, 4000]);
+    const values = y.toNumbers().map(Number);
+    [[0.2, 0.5, 0.3], [0.9, 0.05, 0.05]].forEach((probabilities, row) => {
+      const samples = values.slice(row * 4000, (row + 1) * 4000);
+      probabilities.forEach((p, k) => expect(Math.abs(samples.filter((v) => v === k).length / 4000 - p)).toBeLessThan(0.03));
+    });
+  });
+});
+
+/** The ops this family added to the canonical set: their reference kernels against ONNX Runtime. */
+const REFERENCE_CASES: OpCase[] = [
+  ...(['BitwiseAnd', 'BitwiseOr', 'BitwiseXor'] as const).flatMap((op) => (['int32', 'uint8', 'int64'] as const).map((dtype): OpCase => ({
+    name: `${op} ${dtype}`,
+    inputs: [
+      { shape: [2, 3], dtype, values: (dtype === 'uint8' ? [0, 255, 17, 128, 99, 3] : [-7, 255, 17, -128, 99, 3]).map((v) => (dtype === 'int64' ? BigInt(v) : v)) },
+      { shape: [3], dtype, values: [12, 240, 5].map((v) => (dtype === 'int64' ? BigInt(v) : v)) },
+    ],
+    opset: 18,
+    build: (b, x, y) => b.op1(`onnx.${op}`, [x!, y!]),
+  }))),
+  ...(['int8', 'uint8', 'uint32', 'int64'] as const).map((dtype): OpCase => ({
+    name: `BitwiseNot ${dtype}`,
+    inputs: [{ shape: [4], dtype, values: [0, 1, 100, 127].map((v) => (dtype === 'int64' ? BigInt(v) : v)) }],
+    opset: 18,
+    build: (b, x) => b.op1('onnx.BitwiseNot', [x!]),
+  })),
+  { name: 'CumProd exclusive reverse', inputs: [{ shape: [3, 4], range: [-2, 2] }], opset: 26, build: (b, x) => b.op1('onnx.CumProd', [x!, b.constant(Tensor.scalar('int64', 1n))], { exclusive: attrs.int(1), reverse: attrs.int(1) }) },
+  { name: 'RMSNormalization axis 1', inputs: [{ shape: [2, 3, 4] }], opset: 23, build: (b, x) => b.op1('onnx.RMSNormalization', [x!, b.constant(f32([3, 4], 95))], { axis: attrs.int(1) }) },
+  { name: 'GlobalLpPool p=3', inputs: [{ shape: [2, 3, 4, 5] }], build: (b, x) => b.op1('onnx.GlobalLpPool', [x!], { p: attrs.int(3) }) },
+  ...(['HannWindow', 'HammingWindow', 'BlackmanWindow'] as const).flatMap((op) => [0, 1].map((periodic): OpCase => ({
+    name: `${op} periodic=${periodic}`,
+    inputs: [{ shape: [], dtype: 'int64', values: [12n] }],
+    build: (b, size) => b.op1(`onnx.${op}`, [size!], { periodic: attrs.int(periodic) }),
+  }))),
+  ...([[8, 64, 16000, 20, 8000], [13, 256, 22050, 0, 11025], [5, 31, 1000, 100, 300]] as const).map(([bins, dft, rate, low, high]): OpCase => ({
+    name: `MelWeightMatrix ${bins} bins, DFT ${dft}, ${rate} Hz, ${low}–${high} Hz`,
+    inputs: [{ shape: [], dtype: 'int64', values: [BigInt(dft)] }],
+    build: (b, length) => {
+      const scalar = (dtype: 'int64' | 'float32', v: number) => b.constant(dtype === 'int64' ? Tensor.scalar('int64', BigInt(v)) : Tensor.scalar('float32', v));
+      return b.op1('onnx.MelWeightMatrix', [scalar('int64', bins), length!, scalar('int64', rate), scalar('float32', low), scalar('float32', high)]);
+    },
+  })),
+];
+
+describe('@modelpass/ops reference kernels of the added ops against ONNX Runtime', () => {
+  for (const testCase of REFERENCE_CASES) {
+    it(testCase.name, async () => {
+      const model = buildCase(testCase);
+      const feeds = feedsOf(testCase);
+      const expected = await runOrt(model, feeds);
+      const actual = runReference(model, feeds);
+      for (const output of model.graph.outputs) expect(worstDifference(expected.get(output.name)!, actual.get(output.name) as Tensor)).toBeLessThanOrEqual(1e-5);
+    });
+  }
 });

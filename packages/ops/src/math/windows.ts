@@ -75,7 +75,8 @@ const melToHertz = (mel: number): number => 700 * (10 ** (mel / 2595) - 1);
 export function melWeightMatrix(melBins: number, dftLength: number, sampleRate: number, lowerHertz: number, upperHertz: number): { shape: [number, number]; values: Float64Array } {
   const spectrogramBins = Math.floor(dftLength / 2) + 1;
   const lowMel = hertzToMel(lowerHertz);
-  const step = (hertzToMel(upperHertz) - lowMel) / (melBins + 1);
+  // ONNX divides the mel range by num_mel_bins + 2 (the count of edges), as its reference and ONNX Runtime do.
+  const step = (hertzToMel(upperHertz) - lowMel) / (melBins + 2);
   const edges = Array.from({ length: melBins + 2 }, (_, i) => Math.floor(((dftLength + 1) * melToHertz(i * step + lowMel)) / sampleRate));
   const values = new Float64Array(spectrogramBins * melBins);
   const set = (bin: number, mel: number, value: number): void => {

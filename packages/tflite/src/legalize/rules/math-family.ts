@@ -9,7 +9,9 @@ import { normalizationMoreRules } from './normalization-more.js';
 import { hardmaxRules } from './hardmax.js';
 import { logicMoreRules } from './logic-more.js';
 import { mathUnaryRules } from './math-unary.js';
+import { randomRules } from './random.js';
 import { triangularRules } from './triangular.js';
+import { windowRules } from './windows.js';
 
 /** Elementwise math, tests, matrix generators, bitwise, normalizations, windows and random ops without a builtin of their own. */
-export const mathFamilyRules: readonly LoweringRule[] = [...mathUnaryRules, ...logicMoreRules, ...triangularRules, ...hardmaxRules, ...constantOutputRules, ...bitwiseRules, ...normalizationMoreRules, ...lpPoolRules, ...cumulativeProductRules, ...determinantRules, ...batchNormHighRankRules];
+export const mathFamilyRules: readonly LoweringRule[] = [...mathUnaryRules, ...logicMoreRules, ...triangularRules, ...hardmaxRules, ...constantOutputRules, ...bitwiseRules, ...normalizationMoreRules, ...lpPoolRules, ...cumulativeProductRules, ...determinantRules, ...batchNormHighRankRules, ...windowRules, ...randomRules];
