@@ -17,6 +17,8 @@ export { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
 export type { ReorderedPool } from './pool-before-activation.js';
 export { hardSigmoidsAsAdd, type HardSigmoidAsAdd } from './hard-sigmoid-as-add.js';
 export { convertToQOperator } from './qoperator.js';
+export { PER_CHANNEL_MIN_GAIN_DB, perChannelPaysOff, weightSqnrDb } from './weight-granularity.js';
+export { correctBiases, floatSnapshot, type BiasCorrectionRecord, type BiasCorrectionResult } from './bias-correction.js';
 export { standaloneHost, type StepHost } from './nested-pass.js';
 export { quantizeStatic } from './quantize-static-pass.js';
 export { buildQuantizationReport, formatQuantizationReport, type QuantizationReport, type TensorReportRow, type LayerReportOptions } from '../report/layer-report.js';

@@ -17,6 +17,7 @@ import { calibrateActivations } from './activation-ranges.js';
 import { hostOf } from './nested-pass.js';
 import { finishStaticQuantization, planStaticQuantization, prepareForQuantization, type StaticQuantizationOptions } from './quantize-static.js';
 import { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
+import { PER_CHANNEL_MIN_GAIN_DB } from './weight-granularity.js';
 
 const options = {
   calibration: option.enum(CALIBRATION_METHODS, { default: 'minmax', help: 'how activation ranges are chosen from the calibration run' }),
@@ -28,6 +29,7 @@ const options = {
   activations: option.enum(['uint8', 'int8', 'int16'], { default: 'uint8', help: 'activation dtype (uint8: ORT U8S8 kernels; int16 needs opset 21)' }),
   weights: option.enum(['int8'], { default: 'int8', help: 'weight dtype (symmetric, zero point 0)' }),
   perChannel: option.boolean({ default: true, help: 'one weight scale per output channel (opset ≥ 13)' }),
+  perChannelMinGain: option.number({ default: PER_CHANNEL_MIN_GAIN_DB, min: 0, help: 'with per-channel=true, a layer keeps per-channel weight scales only when they gain at least this SQNR (dB) over one scale; else per tensor (smaller file). 0: every layer per channel' }),
   symmetricActivations: option.boolean({ default: false, help: 'activations with zero point at the middle of the range (Relu/Clip are then not folded)' }),
   exclude: option.list(option.string({}), { default: [], help: 'node names or op types (Conv, MatMul, …) left float' }),
   report: option.string({ default: '', help: 'write the per-layer report (scale, zero point, SQNR, cosine per tensor; nodes left float) as JSON to this file' }),
@@ -57,6 +59,7 @@ export const quantizeStatic = definePass({
       activations: o.activations,
       symmetricActivations: o.symmetricActivations,
       perChannel: o.perChannel,
+      perChannelMinGainDb: o.perChannelMinGain,
       exclude: o.exclude,
       format: o.format,
       materialize: o.materialize,

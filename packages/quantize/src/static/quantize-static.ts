@@ -19,6 +19,7 @@ import { convertToQOperator } from './qoperator.js';
 import { quantizeFloatConstants, type FloatConstantRecord } from './float-constants.js';
 import { shortenGeneratedNames, snapshotNames } from './short-names.js';
 import { hardSigmoidsAsAdd, type HardSigmoidAsAdd } from './hard-sigmoid-as-add.js';
+import { PER_CHANNEL_MIN_GAIN_DB } from './weight-granularity.js';
 import { correctBiases, floatSnapshot, type BiasCorrectionResult } from './bias-correction.js';
 import type { CalibrationOptions } from '../calibration/options.js';
 
@@ -31,6 +32,8 @@ export interface StaticQuantizationOptions {
   readonly symmetricActivations?: boolean;
   /** Weights per output channel (default true; per tensor below opset 13, with a warning). */
   readonly perChannel?: boolean;
+  /** With per-channel weights: a layer keeps per-channel scales only when they gain at least this SQNR in dB over one scale (default PER_CHANNEL_MIN_GAIN_DB = 1; 0: every layer per channel). */
+  readonly perChannelMinGainDb?: number;
   /** Node names and op types (`Conv`) left float. */
   readonly exclude?: readonly string[];
   /** `qdq` (default) or `qoperator` (QLinearConv, QLinearMatMul, QLinearAdd, ...). */
@@ -164,6 +167,7 @@ export async function finishStaticQuantization(
   let biasCorrection: BiasCorrectionResult | undefined;
   const applied = applyQuantizationPlan(plan, ranges, {
     perChannel,
+    perChannelMinGainDb: options.perChannelMinGainDb ?? PER_CHANNEL_MIN_GAIN_DB,
     activations: { dtype: options.activations ?? 'uint8', symmetric: options.symmetricActivations ?? false },
   });
   let qoperatorNodes = 0;

@@ -4,6 +4,7 @@
  * int32 with `scale = x_scale * w_scale` and zero point 0, as QLinearConv/QGemm read them.
  * Shared constants are copied first, so no other reader sees integers it did not ask for.
  */
+import { perChannelPaysOff } from './weight-granularity.js';
 import { attrs, quantizeSymmetric, roundHalfToEven, Tensor, weightOutputAxis, type Node, type QuantParams, type Value } from '@modelpass/ir';
 
 const INT32_MIN = -2147483648;
@@ -11,6 +12,8 @@ const INT32_MAX = 2147483647;
 
 export interface WeightOptions {
   readonly perChannel: boolean;
+  /** Per channel only where it gains at least this SQNR (dB) over per tensor (weight-granularity.ts); 0 or absent: always per channel. */
+  readonly perChannelMinGainDb?: number;
 }
 
 export interface QuantizedWeights {
@@ -39,7 +42,8 @@ function quantParams(scale: readonly number[], zeroPoint: readonly number[], axi
 function weightAxis(node: Node, options: WeightOptions): number | undefined {
   if (!options.perChannel) return undefined;
   if (node.op === 'onnx.MatMul' && node.input(1).constant!.rank > 2) return undefined;
-  return weightOutputAxis(node);
+  const axis = weightOutputAxis(node);
+  return axis === undefined || perChannelPaysOff(node.input(1).constant!, axis, options.perChannelMinGainDb ?? 0) ? axis : undefined;
 }
 
 /** Folds Gemm's beta into C and a `[1, N]` C into `[N]`, so C can become QGemm's int32 bias. */
