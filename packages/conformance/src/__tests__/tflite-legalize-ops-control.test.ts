@@ -489,3 +489,67 @@ describe('legalize-tflite refuses string processing and image decoding per node'
     ]);
   });
 });
+
+const MS_OPSETS = { 'com.microsoft': 1 };
+
+const FUSED_CONV_CASES: OpCase[] = [
+  ['Relu', []],
+  ['LeakyRelu', [0.2]],
+  ['Clip', [-0.3, 0.4]],
+  ['HardSigmoid', [0.3, 0.4]],
+  ['Sigmoid', []],
+].map(([activation, params]): OpCase => ({
+  name: `com.microsoft FusedConv activation=${String(activation)}${(params as number[]).length ? ` params=${String(params)}` : ''}`,
+  input: [1, 3, 6, 6],
+  domains: MS_OPSETS,
+  build: (b, x) =>
+    b.op1('com.microsoft.FusedConv', [x, b.constant(f32([4, 3, 3, 3], 120)), b.constant(f32([4], 121))], {
+      activation: attrs.string(activation as string),
+      ...((params as number[]).length ? { activation_params: attrs.floats(params as number[]) } : {}),
+      pads: attrs.ints([1, 1, 1, 1]),
+    }),
+}));
+FUSED_CONV_CASES.push({
+  name: 'com.microsoft FusedConv with the sum input Z, stride 2, no activation',
+  input: [1, 3, 6, 6],
+  domains: MS_OPSETS,
+  build: (b, x) => b.op1('com.microsoft.FusedConv', [x, b.constant(f32([2, 3, 3, 3], 122)), null, b.constant(f32([1, 2, 2, 2], 123))], { strides: attrs.ints([2, 2]) }),
+});
+
+/** com.microsoft GroupNorm (NHWC) and its meaning in ONNX ops (NCHW GroupNormalization-21 between transposes), which ORT runs as the referee (its CPU build has no GroupNorm kernel). */
+function groupNormModels(silu: boolean): { ms: Model; referee: Model } {
+  const gamma = f32([6], 124, 0.5, 1.5);
+  const beta = f32([6], 125);
+  const build = (useMs: boolean): Model => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [2, 3, 4, 6]));
+    let y: Value;
+    if (useMs) {
+      y = b.op1('com.microsoft.GroupNorm', [x, b.constant(gamma), b.constant(beta)], { groups: attrs.int(3), activation: attrs.int(silu ? 1 : 0), epsilon: attrs.float(1e-5), channels_last: attrs.int(1) });
+    } else {
+      const nchw = b.op1('onnx.Transpose', [x], { perm: attrs.ints([0, 3, 1, 2]) });
+      const norm = b.op1('onnx.GroupNormalization', [nchw, b.constant(gamma), b.constant(beta)], { num_groups: attrs.int(3), epsilon: attrs.float(1e-5) });
+      y = b.op1('onnx.Transpose', [norm], { perm: attrs.ints([0, 2, 3, 1]) });
+      if (silu) y = b.op1('onnx.Mul', [y, b.op1('onnx.Sigmoid', [y])]);
+    }
+    b.output(y);
+    const model = b.model({ onnx: 21, ...MS_OPSETS });
+    inferShapes(model, { mode: 'refresh' });
+    return model;
+  };
+  return { ms: build(true), referee: build(false) };
+}
+
+describe('legalize-tflite, com.microsoft fusions spelled as ONNX ops: TFLite runtime within 1e-4 of ONNX Runtime', () => {
+  for (const testCase of FUSED_CONV_CASES) it(testCase.name, () => expectConverts(testCase));
+
+  for (const silu of [false, true]) {
+    it(`com.microsoft GroupNorm (NHWC, 3 groups${silu ? ', SiLU' : ''}) against ORT's GroupNormalization-21`, async () => {
+      const { ms, referee } = groupNormModels(silu);
+      await legalize(ms, 'optimize=false');
+      expect(ms.graph.nodeList().filter((node) => !node.op.startsWith('tflite.')).map((node) => node.op)).toEqual([]);
+      const [difference] = await compareInRuntimes(referee, ms, feedsFor(referee, 7, [-2, 3]));
+      expect(difference).toBeLessThanOrEqual(1e-4);
+    });
+  }
+});

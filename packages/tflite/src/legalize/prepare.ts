@@ -3,6 +3,7 @@ import { inferShapes } from '@modelpass/ops';
 import { axisShufflesAsGather } from '@modelpass/transforms';
 import { constantOf, numbersOf } from './constant-values.js';
 import { dimsOf } from './lowering-tools.js';
+import { contribOpsAsCanonical } from './rules/contrib-forms.js';
 import { expandStaticControlFlow } from './rules/control-flow.js';
 import { batchNormAsScaleShift } from './rules/normalization.js';
 import { convIntegerAsFloat } from './rules/quantized-forms.js';
@@ -198,12 +199,12 @@ function dequantizeQuantTypedConstants(model: Model): number {
 }
 
 /**
- * If/Loop/Scan, sequences and optionals known at conversion time become plain nodes
- * (`rules/control-flow.ts`, `rules/sequences.ts`), typed by a shape-inference round; the rest is
- * refused per node by their rules. Returns how many nodes were resolved.
+ * If/Loop/Scan, sequences and optionals known at conversion time, and com.microsoft FusedConv/GroupNorm,
+ * become plain canonical nodes (`rules/control-flow.ts`, `rules/sequences.ts`, `rules/contrib-forms.ts`),
+ * typed by a shape-inference round; the rest is refused per node by their rules. Returns how many nodes were resolved.
  */
 export function resolveStaticStructure(model: Model): number {
-  const resolved = expandStaticControlFlow(model) + foldStaticSequences(model);
+  const resolved = expandStaticControlFlow(model) + foldStaticSequences(model) + contribOpsAsCanonical(model);
   if (resolved > 0) inferShapes(model, { mode: 'refresh' });
   return resolved;
 }

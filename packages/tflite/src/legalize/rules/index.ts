@@ -1,6 +1,7 @@
 import { LoweringRegistry } from '../lowering-rule.js';
 import { activationRules } from './activations.js';
 import { controlFlowRules } from './control-flow.js';
+import { contribFormRules } from './contrib-forms.js';
 import { convRules } from './conv.js';
 import { depthToSpaceRules } from './depth-to-space.js';
 import { einsumRules } from './einsum.js';
@@ -35,5 +36,5 @@ import { mathFamilyRules } from './math-family.js';
 
 /** Every canonical → tflite lowering rule this package ships. */
 export function defaultLoweringRules(): LoweringRegistry {
-  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules, ...einsumRules, ...groupNormRules, ...recurrentRules, ...controlFlowRules, ...sequenceRules, ...quantizedFormRules, ...lossRules, ...nonTensorOpRules, ...dynamicIndexRules, ...scatterMoreRules, ...unpoolCropRules, ...mathFamilyRules, ...convTransposeRules, ...volumeWindowRules, ...resizeMatrixRules]);
+  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules, ...einsumRules, ...groupNormRules, ...recurrentRules, ...controlFlowRules, ...sequenceRules, ...quantizedFormRules, ...lossRules, ...nonTensorOpRules, ...contribFormRules, ...dynamicIndexRules, ...scatterMoreRules, ...unpoolCropRules, ...mathFamilyRules, ...convTransposeRules, ...volumeWindowRules, ...resizeMatrixRules]);
 }
