@@ -20,6 +20,8 @@ import { randomOps } from './random-ops.js';
 import { centerCropPadOp } from './center-crop-pad.js';
 import { maxUnpoolOp } from './max-unpool.js';
 import { scatterOp } from './scatter-deprecated.js';
+import { gridSampleOp } from './grid-sample.js';
+import { affineGridOp } from './affine-grid.js';
 import { rmsNormalizationOp } from './rms-normalization.js';
 import { globalLpPoolOp } from './global-lp-pool.js';
 
@@ -46,6 +48,8 @@ export const nnOps: readonly CanonicalOp[] = [
   centerCropPadOp,
   maxUnpoolOp,
   scatterOp,
+  gridSampleOp,
+  affineGridOp,
   rmsNormalizationOp,
   globalLpPoolOp,
 ];
