@@ -12,12 +12,19 @@ import { dimsOf, normalizeAxis, rankOfValue, replaceNode, staticDims, tensorType
 
 const DYNAMIC_LENGTH = 'has a data-dependent output length; the converted TFLite model has static tensor shapes (constant inputs are folded first)';
 
-/** NonZero and Unique of run-time tensors: refused by node (constant ones are folded before lowering). */
+/**
+ * NonZero, Unique and NonMaxSuppression of run-time tensors: refused by node (constant ones are
+ * folded before lowering). NonMaxSuppression's `[num_selected, 3]` output has no padded TFLite form
+ * (NON_MAX_SUPPRESSION_V4/V5 pad to max_output_size, ONNX does not).
+ */
 const dataDependent: LoweringRule = {
-  ops: ['onnx.NonZero', 'onnx.Unique'],
+  ops: ['onnx.NonZero', 'onnx.Unique', 'onnx.NonMaxSuppression'],
   stage: 'lower',
   targets: [],
-  check: (node) => `${node.op.slice('onnx.'.length)} of a tensor computed at run time ${DYNAMIC_LENGTH}`,
+  check: (node) =>
+    node.op === 'onnx.NonMaxSuppression'
+      ? `NonMaxSuppression's selected_indices [num_selected, 3] ${DYNAMIC_LENGTH}; NON_MAX_SUPPRESSION_V4/V5 pad their output to max_output_size instead`
+      : `${node.op.slice('onnx.'.length)} of a tensor computed at run time ${DYNAMIC_LENGTH}`,
   lower() {
     throw new Error('unreachable: check always refuses');
   },
