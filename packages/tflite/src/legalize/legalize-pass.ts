@@ -11,14 +11,17 @@ import { hasInt8Weights, int8WeightsOfFloatOps } from './quantized/int8-float-we
 import { hasQuantizedActivations, prepareQuantizedForTflite } from './quantized/prepare-quantized.js';
 import { keepingQuantTypes } from './quantized/quant-values.js';
 
-/** Whether a Shape or Size node reads dims anywhere in `graph` (subgraphs included). */
-function readsShapes(graph: Graph): boolean {
+/** Whether a node of one of `ops` is anywhere in `graph` (subgraphs included). */
+function hasOp(graph: Graph, ops: ReadonlySet<string>): boolean {
   for (const node of graph.nodes()) {
-    if (node.op === 'onnx.Shape' || node.op === 'onnx.Size') return true;
-    if (node.subgraphs.some(readsShapes)) return true;
+    if (ops.has(node.op)) return true;
+    if (node.subgraphs.some((subgraph) => hasOp(subgraph, ops))) return true;
   }
   return false;
 }
+
+const SHAPE_READERS = new Set(['onnx.Shape', 'onnx.Size']);
+const BATCH_NORMS = new Set(['onnx.BatchNormalization']);
 
 export const legalizeTflite = definePass({
   name: 'legalize-tflite',
@@ -54,8 +57,11 @@ export const legalizeTflite = definePass({
       // would fold the shape arithmetic that fed only their Reshapes (prepareCanonicalForTflite does it otherwise).
       axisShufflesAsGather(model.graph);
     }
-    // fold-shapes only adds to fold-constants where Shape/Size read static dims (its constant folding is shape arithmetic).
-    const preparation = context.options.optimize ? [optimize] : [...(readsShapes(model.graph) ? [foldShapes] : []), foldConstantsPass, fuseBatchNormPass];
+    // fold-shapes only adds to fold-constants where Shape/Size read static dims (its constant folding is shape arithmetic);
+    // fuse-bn only where a BatchNormalization is (a pattern pass has a fixed cost, a third of a small CNN's lowering).
+    const preparation = context.options.optimize
+      ? [optimize]
+      : [...(hasOp(model.graph, SHAPE_READERS) ? [foldShapes] : []), foldConstantsPass, ...(hasOp(model.graph, BATCH_NORMS) ? [fuseBatchNormPass] : [])];
     for (const pass of preparation) {
       const overrides = singleInference && pass === foldShapes ? { inferShapes: false } : undefined;
       await runNested(pass as Pass<OptionSpecs>, model, context, { forward: new Set(), overrides });
