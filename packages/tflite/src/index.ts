@@ -17,6 +17,8 @@ export { int8Ops } from './legalize/quantized/int8-ops.js';
 export { fuseActivations, FUSING_OPS, FUSIBLE_ACTIVATIONS } from './legalize/fuse-activations.js';
 export { LoweringRegistry, DEFAULT_LEGALIZE_OPTIONS, type LoweringRule, type LoweringContext, type LegalizeOptions } from './legalize/lowering-rule.js';
 export { defaultLoweringRules } from './legalize/rules/index.js';
+export { onnx2tfCoverage, summarizeCoverage, HANDLED_BEFORE_LOWERING, type OpCoverage, type CoverageKind } from './legalize/coverage.js';
+export { ONNX2TF_OPS } from './legalize/onnx2tf-ops.js';
 export { declareChannelsFirst } from './layout/io-layout.js';
 export { raiseTflite } from './raise/raise-pass.js';
 export { raiseFromTflite, unraisableNodes, type RaiseOptions, type RaiseResult } from './raise/raise.js';
