@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, Graph, GraphBuilder, ModelpassError, printModel, Tensor, tensorType, type Attribute, type DType, type Model, type Value } from '@modelpass/ir';
 import { inferShapes, runReference } from '@modelpass/ops';
-import { disposeSharedOrtRunner, TfliteEngine } from '@modelpass/runtime';
+import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
 import { compareInRuntimes, feedsFor, legalize, maxAbsDifference, seededTensor } from './tflite-legalize-harness.js';
 
 afterAll(() => disposeSharedOrtRunner());
@@ -552,4 +552,31 @@ describe('legalize-tflite, com.microsoft fusions spelled as ONNX ops: TFLite run
       expect(difference).toBeLessThanOrEqual(1e-4);
     });
   }
+});
+
+const hann = (n: number): Tensor => Tensor.fromValues('float32', [n], Array.from({ length: n }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n)));
+
+const SPECTRAL_CASES: OpCase[] = [
+  { name: 'DFT opset 17, real signal, axis 1', input: [2, 8, 1], opset: 17, build: (b, x) => b.op1('onnx.DFT', [x], { axis: attrs.int(1) }) },
+  { name: 'DFT opset 17, complex signal, inverse', input: [2, 6, 2], opset: 17, build: (b, x) => b.op1('onnx.DFT', [x], { axis: attrs.int(1), inverse: attrs.int(1) }) },
+  { name: 'DFT opset 17, onesided, dft_length 10 (zero-padded)', input: [1, 8, 1], opset: 17, build: (b, x) => b.op1('onnx.DFT', [x, b.constant(scalarI64(10))], { axis: attrs.int(1), onesided: attrs.int(1) }) },
+  { name: 'DFT opset 17, dft_length 5 (truncated), complex', input: [1, 8, 2], opset: 17, build: (b, x) => b.op1('onnx.DFT', [x, b.constant(scalarI64(5))], { axis: attrs.int(1) }) },
+  { name: 'DFT opset 20, axis input 1 of [2, 6, 3, 1] (moved by TRANSPOSE)', input: [2, 6, 3, 1], opset: 20, build: (b, x) => b.op1('onnx.DFT', [x, null, b.constant(scalarI64(1))]) },
+  { name: 'DFT opset 20, default axis −2, complex, inverse', input: [2, 3, 8, 2], opset: 20, build: (b, x) => b.op1('onnx.DFT', [x], { inverse: attrs.int(1) }) },
+  { name: 'STFT with a Hann window, step 4 (onesided)', input: [2, 32, 1], opset: 17, build: (b, x) => b.op1('onnx.STFT', [x, b.constant(scalarI64(4)), b.constant(hann(8))]) },
+  { name: 'STFT of a complex signal, frame_length 6, step 3, two-sided', input: [1, 20, 2], opset: 17, build: (b, x) => b.op1('onnx.STFT', [x, b.constant(scalarI64(3)), null, b.constant(scalarI64(6))], { onesided: attrs.int(0) }) },
+];
+
+describe('legalize-tflite, DFT and STFT as FULLY_CONNECTED by a DFT matrix: TFLite runtime within 1e-4 of ONNX Runtime', () => {
+  for (const testCase of SPECTRAL_CASES) it(testCase.name, () => expectConverts(testCase));
+
+  it('DFT/STFT reference kernels of the canonical op set agree with ONNX Runtime within 1e-5', async () => {
+    for (const testCase of SPECTRAL_CASES) {
+      const model = buildCase(testCase);
+      const feeds = feedsFor(model, 7);
+      const expected = await runOrt(model, feeds);
+      const actual = runReference(model, feeds);
+      for (const output of model.graph.outputs) expect(maxAbsDifference(expected.get(output.name)!, actual.get(output.name) as Tensor), testCase.name).toBeLessThanOrEqual(1e-5);
+    }
+  });
 });

@@ -12,6 +12,7 @@ import { sequenceOps } from './sequence-ops.js';
 import { shapeOps } from './shape-ops.js';
 import { sliceOps } from './slice-ops.js';
 import { lossOps } from './loss.js';
+import { spectralOps } from './spectral.js';
 import { scanOp } from './scan.js';
 import { sequenceMapOp } from './sequence-map.js';
 import { featureNormalizationOps } from './feature-normalization.js';
@@ -40,6 +41,7 @@ export const nnOps: readonly CanonicalOp[] = [
   ...sequenceOps,
   ...optionalOps,
   ...lossOps,
+  ...spectralOps,
   scanOp,
   sequenceMapOp,
   ...featureNormalizationOps,

@@ -24,6 +24,7 @@ import { reduceCompositeRules } from './reduce-composite.js';
 import { scatterGatherRules } from './scatter-gather.js';
 import { sequenceRules } from './sequences.js';
 import { shapeRules } from './shape.js';
+import { spectralRules } from './spectral.js';
 import { spatialRules } from './spatial.js';
 import { unitDimWindowRules } from './unit-dim-window.js';
 import { dynamicIndexRules } from './dynamic-index.js';
@@ -38,5 +39,5 @@ import { mathFamilyRules } from './math-family.js';
 
 /** Every canonical → tflite lowering rule this package ships. */
 export function defaultLoweringRules(): LoweringRegistry {
-  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules, ...einsumRules, ...groupNormRules, ...recurrentRules, ...controlFlowRules, ...sequenceRules, ...quantizedFormRules, ...lossRules, ...nonTensorOpRules, ...contribFormRules, ...dynamicIndexRules, ...scatterMoreRules, ...unpoolCropRules, ...mathFamilyRules, ...convTransposeRules, ...volumeWindowRules, ...resizeMatrixRules, ...gridSampleRules, ...affineGridRules]);
+  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules, ...einsumRules, ...groupNormRules, ...recurrentRules, ...controlFlowRules, ...sequenceRules, ...quantizedFormRules, ...lossRules, ...nonTensorOpRules, ...contribFormRules, ...spectralRules, ...dynamicIndexRules, ...scatterMoreRules, ...unpoolCropRules, ...mathFamilyRules, ...convTransposeRules, ...volumeWindowRules, ...resizeMatrixRules, ...gridSampleRules, ...affineGridRules]);
 }
