@@ -23,6 +23,8 @@ const staticVariant = (calibration, samples) => ({
 export function fashionVariants(samples) {
   return [
     { ...staticVariant('percentile', samples), headline: true },
+    { ...staticVariant('percentile', samples), id: 'static-percentile-no-bias-correction', label: 'int8 static QDQ, percentile, bias-correction=off', pipeline: `simplify,quantize-static{dataset=fashion-mnist:train samples=${samples} calibration=percentile bias-correction=off}` },
+    { ...staticVariant('percentile', samples), id: 'static-percentile-per-tensor', label: 'int8 static QDQ, percentile, per-tensor weights (per-channel-min-gain=20)', pipeline: `simplify,quantize-static{dataset=fashion-mnist:train samples=${samples} calibration=percentile per-channel-min-gain=20}` },
     staticVariant('minmax', samples),
     staticVariant('entropy', samples),
     staticVariant('distribution', samples),
@@ -30,6 +32,8 @@ export function fashionVariants(samples) {
     { id: 'dynamic', label: 'int8 dynamic', kind: 'dynamic', pipeline: 'simplify,quantize-dynamic', timedPass: 'quantize-dynamic' },
     { id: 'weights-int8', label: 'int8 weight-only (block 32)', kind: 'weights8', pipeline: 'simplify,quantize-weights{bits=8 block-size=32}', timedPass: 'quantize-weights' },
     { id: 'weights-int4', label: 'int4 weight-only (block 32, MatMulNBits)', kind: 'weights4', pipeline: 'simplify,quantize-weights{bits=4 block-size=32}', timedPass: 'quantize-weights' },
+    { id: 'weights-int4-gptq', label: 'int4 weight-only GPTQ (block 32, 256 train samples)', kind: 'weights4', pipeline: 'simplify,quantize-weights{bits=4 block-size=32 method=gptq dataset=fashion-mnist:train samples=256}', timedPass: 'quantize-weights' },
+    { id: 'weights-int4-hqq', label: 'int4 weight-only HQQ (block 32)', kind: 'weights4', pipeline: 'simplify,quantize-weights{bits=4 block-size=32 method=hqq}', timedPass: 'quantize-weights' },
     { id: 'float16', label: 'float16', kind: 'float16', pipeline: 'simplify,convert-float16', timedPass: 'convert-float16' },
   ];
 }

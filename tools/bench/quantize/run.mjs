@@ -16,13 +16,14 @@
 //     [--memory-model fixtures/models/fashion-resnet/model.onnx] [--memory-samples 100,2000] [--memory-repeat 1]
 //     [--out tools/bench/quantize/RESULTS.md] [--json FILE] [--cli PATH/TO/bin.js]
 //   node tools/bench/quantize/run.mjs --render-from FILE.json --parts torchvision --out RESULTS-torchvision.md
-//     renders the given parts of a saved run (its --json) without measuring anything again.
+//     renders the given parts of a saved run (its --json) without measuring anything again;
+//     --render-from A.json,B.json merges runs first (B's parts and Fashion variants replace A's).
 import { cpus, tmpdir } from 'node:os';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ROOT, flag, registeredPasses } from './lib.mjs';
-import { FASHION_NETWORKS, runFashion } from './fashion.mjs';
+import { FASHION_NETWORKS, fashionVariants, runFashion } from './fashion.mjs';
 import { CALIBRATION_METHODS, TORCHVISION_NETWORKS, runTorchvision } from './torchvision.mjs';
 import { runMemory } from './memory.mjs';
 import { renderResults } from './report.mjs';
@@ -53,9 +54,37 @@ const JSON_OUT = flag('json', undefined);
 for (const part of settings.parts) if (!['fashion', 'torchvision', 'memory'].includes(part)) throw new Error(`--parts: unknown part '${part}' (fashion, torchvision, memory)`);
 
 const RENDER_FROM = flag('render-from', undefined);
+
+/**
+ * Several saved runs (--json) as one: parts a later run measured replace an earlier run's; Fashion
+ * networks merge variant by variant (a later run's variant, peer and profile win), in the order of
+ * fashionVariants. The commands are listed together.
+ */
+function mergeRuns(runs) {
+  const merged = { ...runs[0] };
+  const order = fashionVariants(0).map((v) => v.id);
+  for (const run of runs.slice(1)) {
+    for (const part of ['torchvision', 'memory']) if (run[part]) merged[part] = run[part];
+    for (const network of run.fashion ?? []) {
+      merged.fashion = [...(merged.fashion ?? [])];
+      const at = merged.fashion.findIndex((n) => n.network === network.network);
+      if (at < 0) {
+        merged.fashion.push(network);
+        continue;
+      }
+      const earlier = merged.fashion[at];
+      const variants = new Map(earlier.variants.map((v) => [v.id, v]));
+      for (const v of network.variants) variants.set(v.id, v);
+      merged.fashion[at] = { ...earlier, ...network, peer: network.peer ?? earlier.peer, fp32Profile: network.fp32Profile ?? earlier.fp32Profile, variants: [...variants.values()].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id)) };
+    }
+    merged.seconds = (merged.seconds ?? 0) + (run.seconds ?? 0);
+  }
+  if (runs.length > 1) merged.command = runs.map((run) => run.command).join('` + `');
+  return merged;
+}
 if (RENDER_FROM) {
   // A saved run's parts, rendered as they were measured (no part is run again).
-  const saved = JSON.parse(readFileSync(resolve(RENDER_FROM), 'utf8'));
+  const saved = mergeRuns(RENDER_FROM.split(',').map((file) => JSON.parse(readFileSync(resolve(file), 'utf8'))));
   const kept = { ...saved };
   for (const part of ['fashion', 'torchvision', 'memory']) if (!settings.parts.includes(part)) delete kept[part];
   const text = renderResults(kept, `${saved.command ?? "node tools/bench/quantize/run.mjs (command not saved)"} (parts ${settings.parts.join(',')} rendered from its --json)`);
