@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelpassError, printModel } from '@modelpass/ir';
 import { readOnnx } from '@modelpass/onnx';
-import { createOpRegistry, inferShapes } from '@modelpass/ops';
+import { createOpRegistry, inferShapes, isRandomOp } from '@modelpass/ops';
 import { disposeSharedOrtRunner, loadTestDataSet, runOrt, TfliteEngine } from '@modelpass/runtime';
 import { lowerToTflite, prepareCanonicalForTflite, raiseFromTflite, registerTfliteDialect } from '@modelpass/tflite';
 import { listOnnxConformanceCases } from '../onnx-cases.js';
@@ -38,7 +38,7 @@ describe('legalize-tflite on the ONNX node conformance cases', () => {
   it('refuses cleanly or matches the reference outputs in the TFLite runtime', async () => {
     const registry = registerTfliteDialect(createOpRegistry());
     const engine = new TfliteEngine();
-    const figures = { cases: 0, converted: 0, matched: 0, refused: 0, raised: 0 };
+    const figures = { cases: 0, converted: 0, matched: 0, refused: 0, raised: 0, random: 0 };
     const failures: string[] = [];
     for (const testCase of listOnnxConformanceCases().filter((c) => c.suite === 'node' && !ABORTS_THE_ENGINE.has(c.name))) {
       let model;
@@ -58,6 +58,7 @@ describe('legalize-tflite on the ONNX node conformance cases', () => {
         continue; // inference of the canonical model itself: not legalization
       }
       const before = printModel(model, { elideConstantsLargerThan: 0 });
+      const random = model.graph.nodeList().some((node) => isRandomOp(node.op));
       try {
         lowerToTflite(model, registry, { ioLayout: 'nchw' });
       } catch (error) {
@@ -68,6 +69,13 @@ describe('legalize-tflite on the ONNX node conformance cases', () => {
       }
       figures.converted++;
       const feeds = Object.fromEntries([...data.inputs].filter(([name]) => model.graph.inputs.some((v) => v.name === name)));
+      if (random) {
+        // Random ops (Bernoulli, RandomUniformLike…): the reference drew other numbers; only the outputs' sizes can agree.
+        const outputs = await engine.run(model, feeds);
+        for (const [name, expected] of data.outputs) if (outputs.get(name)?.toNumbers().length !== expected.toNumbers().length) failures.push(`${testCase.name}: TFLite: output '${name}' has the wrong size`);
+        figures.random++;
+        continue;
+      }
       try {
         const why = mismatch(data.outputs, await engine.run(model, feeds));
         if (why) failures.push(`${testCase.name}: TFLite: ${why}`);
@@ -91,7 +99,7 @@ describe('legalize-tflite on the ONNX node conformance cases', () => {
         failures.push(`${testCase.name}: raised, ORT refused it: ${(error as Error).message.split('\n')[0]}`);
       }
     }
-    console.log(`legalize-tflite on ONNX node cases: ${figures.cases} cases, ${figures.converted} converted, ${figures.matched} matched in TFLite 2.9, ${figures.refused} refused with a located error; ${figures.raised} raised back to ONNX and matched in ORT`);
+    console.log(`legalize-tflite on ONNX node cases: ${figures.cases} cases, ${figures.converted} converted, ${figures.matched} matched in TFLite 2.9 (${figures.random} with random ops: sizes only), ${figures.refused} refused with a located error; ${figures.raised} raised back to ONNX and matched in ORT`);
     expect(failures).toEqual([]);
     expect(figures.converted).toBeGreaterThan(250);
   }, 300_000);
