@@ -580,3 +580,53 @@ describe('legalize-tflite, DFT and STFT as FULLY_CONNECTED by a DFT matrix: TFLi
     }
   });
 });
+
+/** cos/sin caches of `positions` rows × `half` angles (θ = p / 10000^(2i/d)). */
+function rotaryCaches(positions: number, half: number): [Tensor, Tensor] {
+  const angles = Array.from({ length: positions * half }, (_, j) => Math.floor(j / half) / 10000 ** ((j % half) / half));
+  return [Tensor.fromValues('float32', [positions, half], angles.map(Math.cos)), Tensor.fromValues('float32', [positions, half], angles.map(Math.sin))];
+}
+
+const ATTENTION_CASES: OpCase[] = [
+  {
+    name: 'RotaryEmbedding 4-D [B, H, S, D], position_ids, all features',
+    input: [2, 2, 3, 8],
+    opset: 23,
+    build: (b, x) => {
+      const [cos, sin] = rotaryCaches(6, 4);
+      return b.op1('onnx.RotaryEmbedding', [x, b.constant(cos), b.constant(sin), b.constant(i64([0, 1, 2, 3, 4, 5], [2, 3]))]);
+    },
+  },
+  {
+    name: 'RotaryEmbedding 3-D with num_heads, interleaved, rotary_embedding_dim 4 of 6',
+    input: [1, 3, 12],
+    opset: 23,
+    build: (b, x) => {
+      const [cos, sin] = rotaryCaches(8, 2);
+      return b.op1('onnx.RotaryEmbedding', [x, b.constant(cos), b.constant(sin), b.constant(i64([5, 1, 7], [1, 3]))], { num_heads: attrs.int(2), interleaved: attrs.int(1), rotary_embedding_dim: attrs.int(4) });
+    },
+  },
+  {
+    name: 'RotaryEmbedding without position_ids (cos/sin per [B, S])',
+    input: [2, 1, 4, 4],
+    opset: 23,
+    build: (b, x) => {
+      const [cos, sin] = rotaryCaches(8, 2);
+      return b.op1('onnx.RotaryEmbedding', [x, b.constant(cos.reshape([2, 4, 2])), b.constant(sin.reshape([2, 4, 2]))]);
+    },
+  },
+];
+
+describe('legalize-tflite, transformer ops of opset 23: TFLite runtime within 1e-4 of ONNX Runtime', () => {
+  for (const testCase of ATTENTION_CASES) it(testCase.name, () => expectConverts(testCase));
+
+  it('the reference kernels agree with ONNX Runtime within 1e-5', async () => {
+    for (const testCase of ATTENTION_CASES) {
+      const model = buildCase(testCase);
+      const feeds = feedsFor(model, 7);
+      const expected = await runOrt(model, feeds);
+      const actual = runReference(model, feeds);
+      for (const output of model.graph.outputs) expect(maxAbsDifference(expected.get(output.name)!, actual.get(output.name) as Tensor), testCase.name).toBeLessThanOrEqual(1e-5);
+    }
+  });
+});

@@ -13,6 +13,7 @@ import { shapeOps } from './shape-ops.js';
 import { sliceOps } from './slice-ops.js';
 import { lossOps } from './loss.js';
 import { spectralOps } from './spectral.js';
+import { rotaryEmbeddingOp } from './rotary-embedding.js';
 import { scanOp } from './scan.js';
 import { sequenceMapOp } from './sequence-map.js';
 import { featureNormalizationOps } from './feature-normalization.js';
@@ -42,6 +43,7 @@ export const nnOps: readonly CanonicalOp[] = [
   ...optionalOps,
   ...lossOps,
   ...spectralOps,
+  rotaryEmbeddingOp,
   scanOp,
   sequenceMapOp,
   ...featureNormalizationOps,

@@ -1,5 +1,6 @@
 import { LoweringRegistry } from '../lowering-rule.js';
 import { activationRules } from './activations.js';
+import { attentionRules } from './attention.js';
 import { controlFlowRules } from './control-flow.js';
 import { contribFormRules } from './contrib-forms.js';
 import { convRules } from './conv.js';
@@ -39,5 +40,5 @@ import { mathFamilyRules } from './math-family.js';
 
 /** Every canonical → tflite lowering rule this package ships. */
 export function defaultLoweringRules(): LoweringRegistry {
-  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules, ...einsumRules, ...groupNormRules, ...recurrentRules, ...controlFlowRules, ...sequenceRules, ...quantizedFormRules, ...lossRules, ...nonTensorOpRules, ...contribFormRules, ...spectralRules, ...dynamicIndexRules, ...scatterMoreRules, ...unpoolCropRules, ...mathFamilyRules, ...convTransposeRules, ...volumeWindowRules, ...resizeMatrixRules, ...gridSampleRules, ...affineGridRules]);
+  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules, ...einsumRules, ...groupNormRules, ...recurrentRules, ...controlFlowRules, ...sequenceRules, ...quantizedFormRules, ...lossRules, ...nonTensorOpRules, ...contribFormRules, ...spectralRules, ...attentionRules, ...dynamicIndexRules, ...scatterMoreRules, ...unpoolCropRules, ...mathFamilyRules, ...convTransposeRules, ...volumeWindowRules, ...resizeMatrixRules, ...gridSampleRules, ...affineGridRules]);
 }
