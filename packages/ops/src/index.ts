@@ -31,3 +31,4 @@ export { onnxTypeSignatures } from './verify/type-constraint-check.js';
 export { TypeSignatures, typeKey, type TypeSignature, type FormalParam, type ParamArity } from './verify/type-signature.js';
 export { contribOps, contribSchemas, MICROSOFT_DIALECT, matMulNBitsLayout, type MatMulNBitsLayout } from './contrib/index.js';
 export { WINDOW_COEFFICIENTS, cosineWindow, melWeightMatrix } from './math/windows.js';
+export { col2ImGeometry, col2ImTargets, col2ImBlockCounts, type Col2ImGeometry } from './nn/col2im.js';

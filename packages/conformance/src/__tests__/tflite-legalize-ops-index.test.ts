@@ -205,6 +205,14 @@ const CASES: OpCase[] = [
     range: [-0.8, 0.8],
     build: (b, x) => b.op1('onnx.GridSample', [b.constant(f32([1, 2, 5, 5], 53)), b.op1('onnx.AffineGrid', [x, b.constant(i64([1, 2, 4, 6]))])], {}),
   },
+  // Col2Im: SCATTER_ND sums overlapping blocks
+  { name: 'Col2Im 2x2 blocks stride 1 (overlapping)', input: [1, 8, 12], opset: 18, build: (b, x) => b.op1('onnx.Col2Im', [x, b.constant(i64([4, 5])), b.constant(i64([2, 2]))]), uses: ['SCATTER_ND'] },
+  {
+    name: 'Col2Im strides, dilations, pads',
+    input: [2, 6, 6],
+    opset: 18,
+    build: (b, x) => b.op1('onnx.Col2Im', [x, b.constant(i64([5, 4])), b.constant(i64([3, 1]))], { strides: attrs.ints([2, 2]), dilations: attrs.ints([2, 1]), pads: attrs.ints([2, 1, 1, 0]) }),
+  },
 ];
 
 function buildCase(testCase: OpCase): Model {
@@ -345,7 +353,7 @@ const KERNEL_ONLY: OpCase[] = [
     build: (b, x) => b.op1('onnx.GridSample', [x, b.constant(f32([2, 3, 6, 2], 56, -2.5, 2.5))], attributes),
   })),
 ];
-const KERNEL_CASES = [...CASES.filter((testCase) => /^(MaxUnpool|CenterCropPad|Scatter \(|GridSample|AffineGrid)/.test(testCase.name)), ...KERNEL_ONLY];
+const KERNEL_CASES = [...CASES.filter((testCase) => /^(MaxUnpool|CenterCropPad|Scatter \(|GridSample|AffineGrid|Col2Im)/.test(testCase.name)), ...KERNEL_ONLY];
 
 describe('reference kernels of the added ops match ONNX Runtime', () => {
   for (const testCase of KERNEL_CASES) {

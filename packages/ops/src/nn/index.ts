@@ -24,6 +24,7 @@ import { maxUnpoolOp } from './max-unpool.js';
 import { scatterOp } from './scatter-deprecated.js';
 import { gridSampleOp } from './grid-sample.js';
 import { affineGridOp } from './affine-grid.js';
+import { col2ImOp } from './col2im.js';
 import { rmsNormalizationOp } from './rms-normalization.js';
 import { globalLpPoolOp } from './global-lp-pool.js';
 
@@ -54,6 +55,7 @@ export const nnOps: readonly CanonicalOp[] = [
   scatterOp,
   gridSampleOp,
   affineGridOp,
+  col2ImOp,
   rmsNormalizationOp,
   globalLpPoolOp,
 ];
