@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Tensor, writeFileAtomic, type Model } from '@modelpass/ir';
 import { encodeOnnx, readOnnx } from '@modelpass/onnx';
-import { loadDataset } from '@modelpass/runtime';
+import { datasetSampleCount } from '@modelpass/runtime';
 import type { JobBackend } from './backend.js';
 import { distributedError } from './errors.js';
 import type { DistillationTargets, TrainRoundJob } from './job-types.js';
@@ -122,7 +122,8 @@ export function averageWeights(base: Model, trained: readonly Model[]): number {
 export async function trainDataParallel(backend: JobBackend, modelOrPath: Model | string, options: DataParallelTrainingOptions): Promise<DataParallelTrainingResult> {
   if (!(Number.isInteger(options.rounds) && options.rounds >= 1)) throw distributedError({ reason: `rounds is ${options.rounds}`, expected: 'an integer ≥ 1', code: 'distributed/option' });
   const cwd = resolve(options.cwd ?? process.cwd());
-  const size = loadDataset(options.dataset, { cwd, ...(options.samples !== undefined ? { limit: options.samples } : {}) }).size;
+  const count = await datasetSampleCount(options.dataset, cwd);
+  const size = options.samples !== undefined ? Math.min(count, options.samples) : count;
   const batchSize = options.batchSize ?? 64;
   const ranges = planShards(size, { shards: options.shards ?? 2, align: batchSize });
   const folder = resolve(cwd, options.checkpointFolder);
@@ -185,7 +186,7 @@ export async function trainDataParallel(backend: JobBackend, modelOrPath: Model 
         trained.push(readOnnx(outcome.result.output));
         meanLosses.push(outcome.result.meanLoss);
         steps.push(outcome.result.steps);
-        shards.push({ ...ranges[index]!, worker: outcome.worker, seconds: outcome.seconds, phases: outcome.result.phases });
+        shards.push({ ...ranges[index]!, worker: outcome.worker, seconds: outcome.seconds, phases: outcome.result.phases, ...(outcome.result.reads ? { reads: outcome.result.reads } : {}) });
       });
       model = readOnnx(checkpoint);
       averageWeights(model, trained);

@@ -25,7 +25,7 @@ import {
   type CalibrationStatistics,
   type StatisticsCollector,
 } from '@modelpass/quantize';
-import { feedableInputs } from '@modelpass/runtime';
+import { feedableInputs, type DatasetReads } from '@modelpass/runtime';
 import { createRunFolder, defaultSharedFolder, type JobBackend } from './backend.js';
 import { distributedError } from './errors.js';
 import type { CalibrateShardJob, PhaseSeconds, ShardCalibrationOptions } from './job-types.js';
@@ -36,6 +36,8 @@ export interface ShardTiming extends SampleRange {
   /** The job's time on its worker. */
   readonly seconds: number;
   readonly phases: PhaseSeconds;
+  /** What the shard read from the dataset files (see `countDatasetReads`). */
+  readonly reads?: DatasetReads;
 }
 
 /** Where one sharded calibration's time went, for benchmarks and --debug. */
@@ -127,7 +129,7 @@ export function distributedStatisticsCollector(options: DistributedCalibrationOp
         }
         const statistics = statisticsFromJSON(outcome.result.statistics);
         merged = merged === undefined ? statistics : mergeStatistics(merged, statistics);
-        shards.push({ ...range, worker: outcome.worker, seconds: outcome.seconds, phases: outcome.result.phases });
+        shards.push({ ...range, worker: outcome.worker, seconds: outcome.seconds, phases: outcome.result.phases, ...(outcome.result.reads ? { reads: outcome.result.reads } : {}) });
       });
       const mergeSeconds = (performance.now() - clock) / 1000;
       options.onTiming?.({ modelWriteSeconds, shards, jobsSeconds, mergeSeconds });

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { readOnnx } from '@modelpass/onnx';
-import { loadDataset, type Normalization, type SampleLayout } from '@modelpass/runtime';
+import { datasetSampleCount, type Normalization, type SampleLayout } from '@modelpass/runtime';
 import type { JobBackend } from './backend.js';
 import { distributedError } from './errors.js';
 import type { EvalShardJob } from './job-types.js';
@@ -51,7 +51,8 @@ export async function evaluateDistributed(backend: JobBackend, modelPath: string
   const cwd = resolve(options.cwd ?? process.cwd());
   const model = resolve(cwd, modelPath);
   // Counts the samples (and checks the spec) here, before any job is sent.
-  const size = loadDataset(dataset, { cwd, ...(options.limit !== undefined ? { limit: options.limit } : {}) }).size;
+  const count = await datasetSampleCount(dataset, cwd);
+  const size = options.limit !== undefined ? Math.min(count, options.limit) : count;
   if (size === 0) throw distributedError({ reason: `dataset '${dataset}' holds no samples`, code: 'distributed/empty-dataset' });
   const batch = fixedBatch(model) ?? options.batchSize ?? 256;
   const ranges = planShards(size, { shards: options.shards ?? 4, align: batch });
@@ -93,7 +94,7 @@ export async function evaluateDistributed(backend: JobBackend, modelPath: string
       perClass[label]!.correct += c.correct;
     });
     engine = result.engine;
-    shards.push({ ...range, worker: outcome.worker, seconds: outcome.seconds, phases: result.phases });
+    shards.push({ ...range, worker: outcome.worker, seconds: outcome.seconds, phases: result.phases, ...(result.reads ? { reads: result.reads } : {}) });
   });
   for (let label = 0; label < perClass.length; label++) perClass[label] ??= { total: 0, correct: 0 };
   return { accuracy: total === 0 ? 0 : correct / total, correct, total, perClass, engine, shards, jobsSeconds, mergeSeconds: (performance.now() - clock) / 1000 };

@@ -3,7 +3,7 @@
  * storage every worker sees), never tensors: the biggest job is a list of tensor names.
  */
 import type { CalibrationMethod, TensorRange } from '@modelpass/quantize';
-import type { Normalization, SampleLayout } from '@modelpass/runtime';
+import type { DatasetReads, Normalization, SampleLayout } from '@modelpass/runtime';
 
 /** Calibration options a shard needs to collect statistics (JSON; no callbacks). */
 export interface ShardCalibrationOptions {
@@ -103,6 +103,8 @@ export interface CalibrateShardResult {
   readonly statistics: import('@modelpass/quantize').CalibrationStatisticsJSON;
   readonly samples: number;
   readonly phases: PhaseSeconds;
+  /** What the shard read from the dataset files (bytes per file, samples read and passed over): its own range only. */
+  readonly reads?: DatasetReads;
 }
 
 export interface EvalShardResult {
@@ -111,6 +113,8 @@ export interface EvalShardResult {
   readonly perClass: readonly { readonly total: number; readonly correct: number }[];
   readonly engine: string;
   readonly phases: PhaseSeconds;
+  /** What the shard read from the dataset files (bytes per file, samples read and passed over): its own range only. */
+  readonly reads?: DatasetReads;
 }
 
 export interface TrainRoundResult {
@@ -118,6 +122,8 @@ export interface TrainRoundResult {
   readonly steps: number;
   readonly meanLoss: number;
   readonly phases: PhaseSeconds;
+  /** What the shard read from the dataset files (bytes per file, samples read and passed over): its own range only. */
+  readonly reads?: DatasetReads;
 }
 
 export type ConvertResult =

@@ -7,12 +7,13 @@
  */
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pipeline, type Readable } from 'node:stream';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Tensor, elementCount, type DType } from '@modelpass/ir';
 import { DATASET_SCHEMES } from './dataset-spec.js';
 import { messageOf, runtimeError } from './errors.js';
 import { FASHION_MNIST_DIR, datasetBatches, type Normalization, type SampleLayout } from './idx-dataset.js';
+import { recordDatasetRead } from './dataset-read-counter.js';
 import { decodeNpyLayout } from './npy.js';
 import { checkRegularFile } from './regular-file.js';
 
@@ -43,7 +44,7 @@ export interface SampleBatch {
 }
 
 /** A file of samples read front to back. */
-interface SampleFile {
+export interface SampleFile {
   readonly file: string;
   readonly dtype: DType;
   readonly sampleShape: readonly number[];
@@ -120,15 +121,62 @@ function readPrefix(file: string, length: number): Uint8Array {
   }
 }
 
+/** The IDX header's element type and shape, or an error naming the file. */
+function parseIdxHeader(file: string, head: Uint8Array, dims: () => Uint8Array, fail: (reason: string, extra?: { expected?: string; actual?: string }) => Error): { type: { dtype: DType; size: number }; shape: number[] } {
+  const type = head.length === 4 && head[0] === 0 && head[1] === 0 ? IDX_TYPES.get(head[2]!) : undefined;
+  if (!type) throw fail('not an IDX file (bad magic number)', { expected: '0x00 0x00 <type 08|09|0B|0C|0D|0E> <rank>', actual: [...head].map((b) => b.toString(16).padStart(2, '0')).join(' ') });
+  const rank = head[3]!;
+  const bytes = rank === 0 ? new Uint8Array(0) : dims();
+  if (bytes.length < 4 * rank || rank === 0) throw fail(rank === 0 ? 'IDX file of rank 0 has no samples' : 'truncated IDX header');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { type, shape: Array.from({ length: rank }, (_, i) => view.getUint32(4 * i, false)) };
+}
+
+/** An uncompressed IDX file, read by position: a range costs its own bytes (plus the header). */
+function openPlainIdx(file: string): SampleFile {
+  const fail = (reason: string, extra: { expected?: string; actual?: string } = {}) => runtimeError({ reason, location: { file }, ...extra });
+  const head = readPrefix(file, 4);
+  const { type, shape } = parseIdxHeader(file, head, () => readPrefix(file, 4 + 4 * head[3]!).subarray(4), fail);
+  const headerBytes = 4 + 4 * shape.length;
+  recordDatasetRead(file, { bytes: headerBytes });
+  const sampleShape = shape.slice(1);
+  const sampleBytes = elementCount(sampleShape) * type.size;
+  const fd = openSync(file, 'r');
+  let next = 0;
+  return {
+    file,
+    dtype: type.dtype,
+    sampleShape,
+    size: shape[0]!,
+    skip(count) {
+      next += Math.max(0, count);
+      recordDatasetRead(file, { skipped: Math.max(0, count) });
+      return Promise.resolve();
+    },
+    read(count) {
+      const bytes = new Uint8Array(count * sampleBytes);
+      const got = readSync(fd, bytes, 0, bytes.length, headerBytes + next * sampleBytes);
+      recordDatasetRead(file, { bytes: got, samples: count });
+      if (got < bytes.length) return Promise.reject(fail('IDX data is shorter than its dimensions say', { expected: `${shape[0]} samples of ${sampleBytes} bytes` }));
+      next += count;
+      swapBytes(bytes, type.size);
+      return Promise.resolve(bytes);
+    },
+    close: () => closeSync(fd),
+  };
+}
+
 async function openIdx(file: string, hint?: string): Promise<SampleFile> {
   checkRegularFile(file, 'IDX file', hint);
   const gzipped = (() => {
     const magic = readPrefix(file, 2);
     return magic[0] === 0x1f && magic[1] === 0x8b;
   })();
-  const source = createReadStream(file);
-  const stream: Readable = gzipped ? pipeline(source, createGunzip(), () => {}) : source;
-  let reader = new StreamReader(stream);
+  if (!gzipped) return openPlainIdx(file);
+  const counted = new PassThrough();
+  counted.on('data', (chunk: Buffer) => recordDatasetRead(file, { bytes: chunk.length }));
+  const stream: Readable = pipeline(createReadStream(file), counted, createGunzip(), () => {});
+  const reader = new StreamReader(stream);
   const fail = (reason: string, extra: { expected?: string; actual?: string } = {}) => {
     reader.close();
     return runtimeError({ reason, location: { file }, ...extra });
@@ -140,17 +188,10 @@ async function openIdx(file: string, hint?: string): Promise<SampleFile> {
     reader.close();
     throw runtimeError({ reason: `cannot read IDX file: ${messageOf(cause)}`, location: { file }, cause });
   }
-  const type = head.length === 4 && head[0] === 0 && head[1] === 0 ? IDX_TYPES.get(head[2]!) : undefined;
-  if (!type) throw fail('not an IDX file (bad magic number)', { expected: '0x00 0x00 <type 08|09|0B|0C|0D|0E> <rank>', actual: [...head].map((b) => b.toString(16).padStart(2, '0')).join(' ') });
-  const rank = head[3]!;
-  const dims = await reader.read(4 * rank);
-  if (dims.length < 4 * rank || rank === 0) throw fail(rank === 0 ? 'IDX file of rank 0 has no samples' : 'truncated IDX header');
-  const view = new DataView(dims.buffer);
-  const shape = Array.from({ length: rank }, (_, i) => view.getUint32(4 * i, false));
+  const dims = head.length === 4 && head[3]! > 0 ? await reader.read(4 * head[3]!) : new Uint8Array(0);
+  const { type, shape } = parseIdxHeader(file, head, () => dims, fail);
   const sampleShape = shape.slice(1);
   const sampleBytes = elementCount(sampleShape) * type.size;
-  const headerBytes = 4 + 4 * rank;
-  let position = 0;
   return {
     file,
     dtype: type.dtype,
@@ -158,19 +199,13 @@ async function openIdx(file: string, hint?: string): Promise<SampleFile> {
     size: shape[0]!,
     async skip(count) {
       if (count <= 0) return;
-      if (!gzipped) {
-        reader.close();
-        position += count;
-        reader = new StreamReader(createReadStream(file, { start: headerBytes + position * sampleBytes }));
-        return;
-      }
       const chunk = Math.max(1, Math.floor((1 << 20) / Math.max(1, sampleBytes)));
       for (let left = count; left > 0; left -= chunk) {
         const want = Math.min(chunk, left) * sampleBytes;
         const got = await reader.read(want);
         if (got.length < want) throw fail('IDX data is shorter than its dimensions say', { expected: `${shape[0]} samples of ${sampleBytes} bytes` });
       }
-      position += count;
+      recordDatasetRead(file, { skipped: count });
     },
     async read(count) {
       let bytes: Uint8Array;
@@ -180,7 +215,7 @@ async function openIdx(file: string, hint?: string): Promise<SampleFile> {
         throw fail(`cannot read IDX file: ${messageOf(cause)}`);
       }
       if (bytes.length < count * sampleBytes) throw fail('IDX data is shorter than its dimensions say', { expected: `${shape[0]} samples of ${sampleBytes} bytes` });
-      position += count;
+      recordDatasetRead(file, { samples: count });
       swapBytes(bytes, type.size);
       return bytes;
     },
@@ -188,9 +223,19 @@ async function openIdx(file: string, hint?: string): Promise<SampleFile> {
   };
 }
 
+/** Bytes of a `.npy` file's magic and header (from its first 12 bytes; 1 MiB when they are not a NumPy preamble, for the decoder to name what is wrong). */
+function npyHeaderBytes(file: string): number {
+  const preamble = readPrefix(file, 12);
+  const magic = preamble.length === 12 && preamble[0] === 0x93 && String.fromCharCode(...preamble.subarray(1, 6)) === 'NUMPY';
+  if (!magic) return 1 << 20;
+  const view = new DataView(preamble.buffer, preamble.byteOffset, 12);
+  return preamble[6] === 1 ? 10 + view.getUint16(8, true) : 12 + view.getUint32(8, true);
+}
+
 function openNpy(file: string): SampleFile {
   const stats = checkRegularFile(file, 'NumPy file');
-  const layout = decodeNpyLayout(readPrefix(file, Math.min(stats.size, 1 << 20)), file);
+  const headerBytes = Math.min(stats.size, npyHeaderBytes(file), 1 << 20);
+  const layout = decodeNpyLayout(readPrefix(file, headerBytes), file);
   if (layout.shape.length < 1) throw runtimeError({ reason: `samples '${file}' must have a sample axis first`, location: { file }, actual: `shape [${layout.shape.join(',')}]` });
   const sampleShape = layout.shape.slice(1);
   const sampleBytes = elementCount(sampleShape) * layout.itemSize;
@@ -199,6 +244,7 @@ function openNpy(file: string): SampleFile {
     throw runtimeError({ reason: 'data is shorter than its shape says in NumPy file', location: { file }, expected: `${size * sampleBytes} bytes`, actual: `${stats.size - layout.dataOffset} bytes` });
   }
   const fd = openSync(file, 'r');
+  recordDatasetRead(file, { bytes: headerBytes });
   let next = 0;
   return {
     file,
@@ -207,11 +253,13 @@ function openNpy(file: string): SampleFile {
     size,
     skip(count) {
       next += Math.max(0, count);
+      recordDatasetRead(file, { skipped: Math.max(0, count) });
       return Promise.resolve();
     },
     read(count) {
       const bytes = new Uint8Array(count * sampleBytes);
       const got = readSync(fd, bytes, 0, bytes.length, layout.dataOffset + next * sampleBytes);
+      recordDatasetRead(file, { bytes: got, samples: count });
       if (got < bytes.length) return Promise.reject(runtimeError({ reason: 'NumPy file ended early (was it truncated while reading?)', location: { file } }));
       next += count;
       if (layout.bigEndian) swapBytes(bytes, layout.itemSize);
@@ -225,8 +273,8 @@ function badSpec(spec: string, reason: string, expected: string): Error {
   return runtimeError({ reason: `dataset '${spec}': ${reason}`, expected, actual: `'${spec}'` });
 }
 
-/** The samples file a dataset spec names (labels are not read). */
-async function openSamples(spec: string, cwd: string): Promise<SampleFile> {
+/** The samples file (or, with `part: 'labels'`, the labels file) a dataset spec names. */
+export async function openSamples(spec: string, cwd: string, part: 'samples' | 'labels' = 'samples'): Promise<SampleFile> {
   const colon = spec.indexOf(':');
   const name = colon < 0 ? spec : spec.slice(0, colon);
   const argument = spec.slice(colon + 1);
@@ -236,16 +284,17 @@ async function openSamples(spec: string, cwd: string): Promise<SampleFile> {
   if (name === 'fashion-mnist') {
     if (argument !== 'train' && argument !== 'test') throw badSpec(spec, `unknown split '${argument}'`, "'fashion-mnist:train' or 'fashion-mnist:test'");
     const prefix = argument === 'test' ? 't10k' : 'train';
-    return openIdx(join(FASHION_MNIST_DIR, `${prefix}-images-idx3-ubyte.gz`), 'install it: apt-get install -y --no-install-recommends dataset-fashion-mnist');
+    const file = part === 'labels' ? `${prefix}-labels-idx1-ubyte.gz` : `${prefix}-images-idx3-ubyte.gz`;
+    return openIdx(join(FASHION_MNIST_DIR, file), 'install it: apt-get install -y --no-install-recommends dataset-fashion-mnist');
   }
   if (name === 'idx') {
     const parts = argument.split(',');
     if (parts.length !== 2 || parts.some((p) => p.trim() === '')) throw badSpec(spec, 'needs two files separated by a comma', "'idx:IMAGES.gz,LABELS.gz'");
-    return openIdx(resolve(cwd, parts[0]!));
+    return openIdx(resolve(cwd, parts[part === 'labels' ? 1 : 0]!));
   }
   if (name === 'npy') {
     if (argument === '') throw badSpec(spec, 'needs a folder', "'npy:DIR' with DIR/x.npy and DIR/y.npy");
-    return openNpy(join(resolve(cwd, argument), 'x.npy'));
+    return openNpy(join(resolve(cwd, argument), part === 'labels' ? 'y.npy' : 'x.npy'));
   }
   throw badSpec(spec, `'${name}' datasets cannot be streamed yet`, `one of ${known}`);
 }

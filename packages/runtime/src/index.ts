@@ -48,6 +48,8 @@ export {
 } from './idx-dataset.js';
 export { loadDataset, DATASET_SCHEMES, type DatasetSpecOptions } from './dataset-spec.js';
 export { streamDatasetSamples, type StreamSamplesOptions, type SampleBatch } from './dataset-stream.js';
+export { readDatasetRange, datasetSampleCount, type DatasetRangeOptions } from './dataset-range.js';
+export { countDatasetReads, type DatasetReads, type FileReads } from './dataset-read-counter.js';
 export { evaluateAccuracy, type EvaluateAccuracyOptions, type AccuracyResult } from './accuracy.js';
 export { LruCache } from './lru-cache.js';
 export { checkRegularFile, readRegularFile, describeFileKind } from './regular-file.js';

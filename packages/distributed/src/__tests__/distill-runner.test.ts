@@ -52,9 +52,6 @@ describe('distill pass, data-parallel (withTrainingRunner)', () => {
     const expected = floats(direct.model);
     const actual = floats(distributed);
     for (const [name, bytes] of expected) expect(actual.get(name)!.equals(bytes), name).toBe(true);
-    // The soft targets matter: the same round with alpha=0 (labels only) trains other weights.
-    const hardOnly = await distillCnn(`distill{teacher=${TEACHER} ${settings.replace('alpha=0.8', 'alpha=0')} checkpoint=${mkdtempSync(join(tmpdir(), 'distill-'))}}`, 1);
-    expect([...floats(hardOnly)].some(([name, bytes]) => !bytes.equals(actual.get(name)!))).toBe(true);
   });
 
   it('a resumed run with a projected feature ends bit-identical to an uninterrupted one; another teacher there is refused', async () => {

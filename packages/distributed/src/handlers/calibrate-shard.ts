@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { Tensor } from '@modelpass/ir';
 import { readOnnx } from '@modelpass/onnx';
 import { ActivationCollector, createStatistics, openCalibrationData, statisticsToJSON, type TensorStatistics } from '@modelpass/quantize';
-import { DATASET_SCHEMES } from '@modelpass/runtime';
+import { DATASET_SCHEMES, countDatasetReads } from '@modelpass/runtime';
 import { distributedError } from '../errors.js';
 import type { CalibrateShardJob, CalibrateShardResult } from '../job-types.js';
 import { SessionCache } from '../session-cache.js';
@@ -52,7 +52,7 @@ export async function calibrateShard(job: CalibrateShardJob): Promise<CalibrateS
   const statistics = new Map<string, TensorStatistics>(names.map((name) => [name, createStatistics(job.calibration)]));
   let counted = 0;
   let description = '';
-  await calibrationSessions.use(SessionCache.fileKey(job.model, names.join('\0')), open, async ({ model, collector }) => {
+  const { reads } = await countDatasetReads(() => calibrationSessions.use(SessionCache.fileKey(job.model, names.join('\0')), open, async ({ model, collector }) => {
     const data = openCalibrationData(model, { ...job.calibration, samples: job.end, ...(seeks ? { firstSample: job.start } : {}), warn: () => {} });
     description = data.description;
     compute += lap();
@@ -74,7 +74,7 @@ export async function calibrateShard(job: CalibrateShardJob): Promise<CalibrateS
       compute += lap();
       if (seen >= job.end) break;
     }
-  });
+  }));
   if (counted === 0) throw distributedError({ reason: `calibration data '${description}' holds no samples in [${job.start}, ${job.end})` });
-  return { statistics: statisticsToJSON({ method: job.calibration.method, samples: counted, tensors: statistics }), samples: counted, phases: { read, compute, write: 0 } };
+  return { statistics: statisticsToJSON({ method: job.calibration.method, samples: counted, tensors: statistics }), samples: counted, phases: { read, compute, write: 0 }, reads };
 }

@@ -1,12 +1,13 @@
 /**
- * `eval-shard`: top-1 counts of a model on samples [start, end) of a labelled dataset, in batches
+ * `eval-shard`: top-1 counts of a model on samples [start, end) of a labelled dataset (reading only
+ * that range of the files, `readDatasetRange`), in batches
  * that start where a single-process evaluation's batches start (shards are whole batches), so the
  * engine sees the same batches and the merged counts equal the single run's. ORT sessions stay open
  * for the next shard of the same model file (`evaluationEngine`, keyed by path, mtime and size).
  */
 import { performance } from 'node:perf_hooks';
 import { Tensor, byteLengthOf, elementCount } from '@modelpass/ir';
-import { defaultEngineFor, evaluateAccuracy, loadDataset, type LabelledDataset } from '@modelpass/runtime';
+import { countDatasetReads, defaultEngineFor, evaluateAccuracy, readDatasetRange, type LabelledDataset } from '@modelpass/runtime';
 import { distributedError } from '../errors.js';
 import type { EvalShardJob, EvalShardResult } from '../job-types.js';
 import { evaluationEngine } from '../worker-sessions.js';
@@ -26,9 +27,7 @@ export async function evalShard(job: EvalShardJob): Promise<EvalShardResult> {
     throw distributedError({ reason: `eval-shard job has samples [${job.start}, ${job.end})`, expected: 'integers 0 ≤ start < end' });
   }
   const started = performance.now();
-  const whole = loadDataset(job.dataset, { cwd: job.cwd, limit: job.end });
-  if (whole.size <= job.start) throw distributedError({ reason: `dataset '${job.dataset}' has ${whole.size} samples, none in [${job.start}, ${job.end})` });
-  const dataset = sliceDataset(whole, job.start, job.end);
+  const { value: dataset, reads } = await countDatasetReads(() => readDatasetRange(job.dataset, { cwd: job.cwd, start: job.start, end: job.end }));
   const loaded = performance.now();
   const result = await evaluateAccuracy(job.model, dataset, {
     datasetName: job.dataset,
@@ -47,5 +46,6 @@ export async function evalShard(job: EvalShardJob): Promise<EvalShardResult> {
     perClass: result.perClass.map((c) => ({ total: c.total, correct: c.correct })),
     engine: result.engine,
     phases: { read: (loaded - started) / 1000, compute: (done - loaded) / 1000, write: 0 },
+    reads,
   };
 }

@@ -7,11 +7,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { writeOnnx, readOnnx } from '@modelpass/onnx';
-import { loadDataset } from '@modelpass/runtime';
+import { countDatasetReads, readDatasetRange } from '@modelpass/runtime';
 import { loadTeacher, shuffledBatches, trainSteps, withTeacherTargets, type LossSpec, type TrainBatch } from '@modelpass/train';
 import { distributedError } from '../errors.js';
 import type { DistillationTargets, TrainRoundJob, TrainRoundResult } from '../job-types.js';
-import { sliceDataset } from './eval-shard.js';
 
 /** The seed of shard `shard` in round `round`: distinct per (round, shard), the same on every run. */
 export function roundSeed(seed: number, round: number, shard: number): number {
@@ -29,9 +28,7 @@ export async function trainRound(job: TrainRoundJob): Promise<TrainRoundResult> 
   if (!input || !shape || shape.slice(1).some((d) => typeof d !== 'number')) {
     throw distributedError({ reason: `model '${job.model}' needs one input with a known sample shape to train on '${job.dataset}'`, location: { file: job.model } });
   }
-  const whole = loadDataset(job.dataset, { cwd: job.cwd, limit: job.end });
-  if (whole.size <= job.start) throw distributedError({ reason: `dataset '${job.dataset}' has ${whole.size} samples, none in [${job.start}, ${job.end})` });
-  const dataset = sliceDataset(whole, job.start, job.end);
+  const { value: dataset, reads } = await countDatasetReads(() => readDatasetRange(job.dataset, { cwd: job.cwd, start: job.start, end: job.end }));
   if (dataset.size < job.batchSize) throw distributedError({ reason: `shard [${job.start}, ${job.end}) holds ${dataset.size} samples, fewer than one batch of ${job.batchSize}`, hint: 'use fewer shards or a smaller batch' });
   const read = (performance.now() - started) / 1000;
   const seed = roundSeed(job.seed, job.round, job.shard);
@@ -50,6 +47,7 @@ export async function trainRound(job: TrainRoundJob): Promise<TrainRoundResult> 
     steps: trained.losses.length,
     meanLoss: trained.losses.reduce((a, b) => a + b, 0) / Math.max(1, trained.losses.length),
     phases: { read, compute: (computed - started) / 1000 - read, write: (performance.now() - computed) / 1000 },
+    reads,
   };
 }
 
