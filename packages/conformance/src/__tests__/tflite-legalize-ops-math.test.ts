@@ -85,6 +85,12 @@ const CASES: OpCase[] = [
     build: (b, x) => b.op1('onnx.Trilu', k === 0 ? [x!] : [x!, b.constant(Tensor.scalar('int64', BigInt(k)))], { upper: attrs.int(upper) }),
   }))),
   { name: 'Trilu of int64 with inf-free zeros', inputs: [{ shape: [3, 3], dtype: 'int64', values: [1, 2, 3, 4, 5, 6, 7, 8, 9].map(BigInt) }], opset: 14, build: (b, x) => b.op1('onnx.Trilu', [x!], { upper: attrs.int(0) }) },
+  ...[1, 0].flatMap((upper) => [-1n, 2n].map((k): OpCase => ({
+    name: `Trilu upper=${upper} with a run-time k=${k}`,
+    inputs: [{ shape: [2, 3, 4] }, { shape: [], dtype: 'int64', values: [k] }],
+    opset: 14,
+    build: (b, x, kValue) => b.op1('onnx.Trilu', [x!, kValue!], { upper: attrs.int(upper) }),
+  }))),
   { name: 'Trilu rank 5', inputs: [{ shape: [2, 1, 2, 3, 3] }], opset: 14, build: (b, x) => b.op1('onnx.Trilu', [x!]) },
   { name: 'Trilu keeps zeros for masked infinities', inputs: [{ shape: [2, 2], values: [Infinity, -Infinity, NaN, 1] }], opset: 14, build: (b, x) => b.op1('onnx.Trilu', [x!]) },
   { name: 'EyeLike k=1 (float)', inputs: [{ shape: [3, 4] }], build: (b, x) => b.op1('onnx.Add', [x!, b.op1('onnx.EyeLike', [x!], { k: attrs.int(1) })]) },
@@ -291,8 +297,19 @@ async function expectRefusal(testCase: OpCase, node: string, reason: RegExp): Pr
 }
 
 describe('legalize-tflite, math family: refusals name the node and the reason', () => {
-  it('Trilu with a run-time k', () =>
-    expectRefusal({ name: '', inputs: [{ shape: [3, 3] }, { shape: [], dtype: 'int64' }], opset: 14, build: (b, x, k) => b.op1('onnx.Trilu', [x!, k!], {}, { name: 'trilu_k' }) }, 'trilu_k', /k must be a constant/));
+  it('MelWeightMatrix of a run-time DFT length', () =>
+    expectRefusal(
+      {
+        name: '',
+        inputs: [{ shape: [], dtype: 'int64' }],
+        build: (b, length) => {
+          const scalar = (dtype: 'int64' | 'float32', v: number) => b.constant(dtype === 'int64' ? Tensor.scalar('int64', BigInt(v)) : Tensor.scalar('float32', v));
+          return b.op1('onnx.MelWeightMatrix', [scalar('int64', 8), length!, scalar('int64', 16000), scalar('float32', 0), scalar('float32', 8000)], {}, { name: 'mel' });
+        },
+      },
+      'mel',
+      /run-time inputs/,
+    ));
   it('Hardmax over a dynamic axis', () =>
     expectRefusal({ name: '', inputs: [{ shape: [2, 'n'] }], opset: 13, build: (b, x) => b.op1('onnx.Hardmax', [x!], {}, { name: 'hardmax_n' }) }, 'hardmax_n', /static size along its axis/));
   it('BitwiseAnd of int64 (no int64 FLOOR_DIV in TFLite 2.9)', () =>

@@ -1,5 +1,5 @@
-import { dtypeFromOnnxCode, Tensor, tensorType, type DType, type Value } from '@modelpass/ir';
-import { numbersOf } from '../constant-values.js';
+import { dtypeFromOnnxCode, Tensor, tensorType, type DType, type Node, type Value } from '@modelpass/ir';
+import { constantOf, numbersOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
 import { dimsOf, replaceNode, tensorTypeName, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
 import { reshapeTarget } from './compose.js';
@@ -24,18 +24,34 @@ function mask(rows: number, columns: number, keep: (row: number, column: number)
   return Tensor.fromValues('bool', [rows, columns], values);
 }
 
-/** Trilu(x, k): SELECT_V2 of a constant [H, W] mask (j − i ≥ k upper, ≤ k lower); rank > 4 runs as [-1, H, W]. */
+function constantMask(emit: TfliteEmitter, node: Node, rows: number, columns: number, upper: boolean): Value {
+  const k = node.inputs[1] ? numbersOf(node.inputs[1])![0]! : 0;
+  return emit.constant(mask(rows, columns, (i, j) => (upper ? j - i >= k : j - i <= k)), 'mask');
+}
+
+/** A run-time k: the constant diagonal offsets j − i compared with k (GREATER_EQUAL upper, LESS_EQUAL lower). */
+function runTimeMask(emit: TfliteEmitter, k: Value, rows: number, columns: number, upper: boolean): Value {
+  const offsets: number[] = [];
+  for (let i = 0; i < rows; i++) for (let j = 0; j < columns; j++) offsets.push(j - i);
+  const diagonal = emit.constant(Tensor.fromValues('int32', [rows, columns], offsets), 'offsets');
+  const from = tensorTypeOf(k)!.dtype;
+  const k32 = from === 'int32' ? k : emit.op1('CAST', [k], { in_data_type: 'INT64', out_data_type: 'INT32' }, tensorType('int32', dimsOf(k) ?? []));
+  return emit.op1(upper ? 'GREATER_EQUAL' : 'LESS_EQUAL', [diagonal, k32], {}, tensorType('bool', [rows, columns]));
+}
+
+/** Trilu(x, k): SELECT_V2 of a [H, W] mask (constant, or built from a run-time k) (j − i ≥ k upper, ≤ k lower); rank > 4 runs as [-1, H, W]. */
 const trilu: LoweringRule = {
   ops: ['onnx.Trilu'],
   stage: 'lower',
-  targets: ['SELECT_V2', 'RESHAPE'],
+  targets: ['SELECT_V2', 'RESHAPE', 'CAST', 'GREATER_EQUAL', 'LESS_EQUAL'],
   check(node) {
     const dims = dimsOf(node.inputs[0]);
     const dtype = tensorTypeOf(node.inputs[0])?.dtype;
     if (!dims || dims.length < 2) return 'Trilu needs an input of known rank ≥ 2';
     if (!dtype || !SELECTABLE.includes(dtype)) return `Trilu on ${dtype ?? 'untyped'} tensors has no TFLite lowering (takes ${SELECTABLE.join(', ')})`;
     if (typeof dims.at(-1) !== 'number' || typeof dims.at(-2) !== 'number') return 'Trilu needs static matrix dims (the last two) to build its mask';
-    if (node.inputs[1] && numbersOf(node.inputs[1])?.length !== 1) return 'Trilu k must be a constant scalar';
+    if (node.inputs[1] && !constantOf(node.inputs[1]) && !['int64', 'int32'].includes(tensorTypeOf(node.inputs[1])?.dtype ?? '')) return 'Trilu k must be an int64 scalar';
+    if (node.inputs[1] && constantOf(node.inputs[1]) && numbersOf(node.inputs[1])?.length !== 1) return 'Trilu k must be a scalar';
     if (dims.length > 4 && !reshapeTarget(dims.slice(0, -2))) return 'a rank > 4 Trilu input with more than one unknown batch dim cannot be flattened';
     return undefined;
   },
@@ -44,9 +60,8 @@ const trilu: LoweringRule = {
     const dims = dimsOf(node.inputs[0])!;
     const dtype = tensorTypeOf(node.inputs[0])!.dtype;
     const [rows, columns] = [dims.at(-2) as number, dims.at(-1) as number];
-    const k = node.inputs[1] ? numbersOf(node.inputs[1])![0]! : 0;
     const upper = (node.optionalAttr('upper', 'int') ?? 1) === 1;
-    const keep = emit.constant(mask(rows, columns, (i, j) => (upper ? j - i >= k : j - i <= k)), 'mask');
+    const keep = node.inputs[1] && !constantOf(node.inputs[1]) ? runTimeMask(emit, node.input(1), rows, columns, upper) : constantMask(emit, node, rows, columns, upper);
     const zero = emit.constant(zeroOf(dtype), 'zero');
     let x = node.input(0);
     if (dims.length > 4) {

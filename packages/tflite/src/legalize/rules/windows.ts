@@ -40,4 +40,17 @@ const runTimeWindow: LoweringRule = {
   },
 };
 
-export const windowRules: readonly LoweringRule[] = [runTimeWindow];
+const MEL_REASON = 'MelWeightMatrix with run-time inputs has no TFLite lowering (its output shape and filter edges follow the inputs); with constant inputs fold-constants computes it before lowering';
+
+/** MelWeightMatrix with a run-time input: refused with why (constant inputs are folded before lowering). */
+const melWeightMatrix: LoweringRule = {
+  ops: ['onnx.MelWeightMatrix'],
+  stage: 'lower',
+  targets: [],
+  check: () => MEL_REASON,
+  lower: (node) => {
+    throw node.error(MEL_REASON);
+  },
+};
+
+export const windowRules: readonly LoweringRule[] = [runTimeWindow, melWeightMatrix];
