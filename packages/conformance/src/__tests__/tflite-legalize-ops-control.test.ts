@@ -615,6 +615,31 @@ const ATTENTION_CASES: OpCase[] = [
       return b.op1('onnx.RotaryEmbedding', [x, b.constant(cos.reshape([2, 4, 2])), b.constant(sin.reshape([2, 4, 2]))]);
     },
   },
+  { name: 'Attention 4-D self-attention (Q = K = V), default scale', input: [1, 2, 4, 8], opset: 23, build: (b, x) => b.op1('onnx.Attention', [x, x, x]) },
+  {
+    name: 'Attention 3-D, grouped K/V heads (4 query, 2 K/V), is_causal, scale',
+    input: [2, 5, 16],
+    opset: 23,
+    build: (b, x) => {
+      // K: 2 heads of 4 (hidden 8) computed from x; V: 2 heads of 6.
+      const scaled = b.op1('onnx.Mul', [x, b.constant(f32([1, 1, 16], 130, 0.5, 1))]);
+      const k = b.op1('onnx.Slice', [scaled, b.constant(i64([0])), b.constant(i64([8])), b.constant(i64([2]))]);
+      const attributes = { q_num_heads: attrs.int(4), kv_num_heads: attrs.int(2), is_causal: attrs.int(1), scale: attrs.float(0.3) };
+      return b.op1('onnx.Attention', [x, k, b.constant(f32([2, 5, 12], 131))], attributes);
+    },
+  },
+  {
+    name: 'Attention with a bool mask and softcap',
+    input: [1, 2, 4, 8],
+    opset: 23,
+    build: (b, x) => b.op1('onnx.Attention', [x, b.constant(f32([1, 2, 4, 8], 132)), b.constant(f32([1, 2, 4, 6], 133)), b.constant(Tensor.fromValues('bool', [4, 4], [1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 0, 0, 0, 1].map(Boolean)))], { softcap: attrs.float(2) }),
+  },
+  {
+    name: 'Attention with a float mask, 4 queries over 6 keys',
+    input: [2, 1, 4, 8],
+    opset: 23,
+    build: (b, x) => b.op1('onnx.Attention', [x, b.constant(f32([2, 1, 6, 8], 134)), b.constant(f32([2, 1, 6, 3], 135)), b.constant(f32([1, 1, 4, 6], 136, -2, 0))]),
+  },
 ];
 
 describe('legalize-tflite, transformer ops of opset 23: TFLite runtime within 1e-4 of ONNX Runtime', () => {

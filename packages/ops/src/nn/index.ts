@@ -14,6 +14,7 @@ import { sliceOps } from './slice-ops.js';
 import { lossOps } from './loss.js';
 import { spectralOps } from './spectral.js';
 import { rotaryEmbeddingOp } from './rotary-embedding.js';
+import { attentionOp } from './attention.js';
 import { scanOp } from './scan.js';
 import { sequenceMapOp } from './sequence-map.js';
 import { featureNormalizationOps } from './feature-normalization.js';
@@ -45,6 +46,7 @@ export const nnOps: readonly CanonicalOp[] = [
   ...lossOps,
   ...spectralOps,
   rotaryEmbeddingOp,
+  attentionOp,
   scanOp,
   sequenceMapOp,
   ...featureNormalizationOps,

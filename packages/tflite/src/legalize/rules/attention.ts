@@ -5,7 +5,10 @@
  *   STRIDED_SLICE (split halves) or RESHAPE + UNPACK (interleaved pairs), rotated with MUL/SUB/ADD and
  *   put back by CONCATENATION (PACK + RESHAPE when interleaved). A 3-D input is viewed as
  *   [batch, seq, heads, head_size].
- * - Attention: see `attention-op.ts`.
+ * - Attention: Q·Kᵀ by BATCH_MATMUL (adj_y), MUL by the scale, softcap as MUL/TANH/MUL, a bool
+ *   mask by SELECT_V2 against the lowest float, a float mask and the causal mask (a constant) by
+ *   ADD, SOFTMAX, BATCH_MATMUL by V; grouped K/V heads are repeated by GATHER along the head axis;
+ *   3-D operands are viewed as [batch, heads, seq, size] by RESHAPE + TRANSPOSE and back.
  */
 import { Tensor, tensorType, type Node, type Value } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
@@ -104,7 +107,92 @@ function lowerRotary(node: Node, context: LoweringContext): void {
   replaceNode(node, [y]);
 }
 
+interface AttentionGeometry {
+  readonly q: [number, number, number, number];
+  readonly k: [number, number, number, number];
+  readonly v: [number, number, number, number];
+}
+
+function heads4(shape: readonly number[] | undefined, heads: number): [number, number, number, number] | undefined {
+  if (!shape) return undefined;
+  if (shape.length === 4) return shape as [number, number, number, number];
+  if (shape.length === 3 && heads > 0 && shape[2]! % heads === 0) return [shape[0]!, heads, shape[1]!, shape[2]! / heads];
+  return undefined;
+}
+
+function attentionGeometry(node: Node): AttentionGeometry | string {
+  const [q, k, v] = [0, 1, 2].map((i) => staticDims(node.inputs[i]));
+  if (!q || !k || !v) return 'Attention needs static Q, K and V shapes';
+  if ([0, 1, 2].some((i) => tensorTypeOf(node.inputs[i])?.dtype !== 'float32')) return 'Attention is lowered for float32 only';
+  if (node.inputs[4] || node.inputs[5]) return 'past_key/past_value (a KV cache) are not supported';
+  if (node.outputs.slice(1).some((value) => value?.hasUses || value?.isGraphOutput)) return 'only the Y output is supported (not present_key/present_value/qk_matmul_output)';
+  const g = { q: heads4(q, node.optionalAttr('q_num_heads', 'int') ?? 0), k: heads4(k, node.optionalAttr('kv_num_heads', 'int') ?? 0), v: heads4(v, node.optionalAttr('kv_num_heads', 'int') ?? 0) };
+  if (!g.q || !g.k || !g.v) return 'Q/K/V must be 4-D, or 3-D with q_num_heads/kv_num_heads dividing the hidden size';
+  if (g.q[1] % g.k[1] !== 0) return `${g.q[1]} query heads are not a multiple of ${g.k[1]} K/V heads`;
+  if ((node.optionalAttr('is_causal', 'int') ?? 0) === 1 && g.q[2] !== g.k[2]) return 'is_causal with query and key sequences of different lengths is not supported';
+  const mask = staticDims(node.inputs[3]);
+  if (node.inputs[3] && (!mask || mask.length > 4)) return 'the mask needs a static shape of rank ≤ 4';
+  return { q: g.q, k: g.k, v: g.v };
+}
+
+/** A 4-D [batch, heads, seq, size] view of operand `index` (RESHAPE + TRANSPOSE of a 3-D one). */
+function asHeads(emit: TfliteEmitter, node: Node, index: number, dims: [number, number, number, number], name: string): Value {
+  const value = node.input(index);
+  if (staticDims(value)!.length === 4) return value;
+  const [b, h, s, d] = dims;
+  const split = emit.op1('RESHAPE', [value, emit.int32([b, s, h, d], [4], `${name}_split`)], {}, tensorType('float32', [b, s, h, d]));
+  return emit.op1('TRANSPOSE', [split, emit.int32([0, 2, 1, 3], [4], `${name}_perm`)], {}, tensorType('float32', dims));
+}
+
+function lowerAttention(node: Node, context: LoweringContext): void {
+  const emit = new TfliteEmitter(node, context);
+  const g = attentionGeometry(node) as AttentionGeometry;
+  const [batch, qHeads, qSeq, size] = g.q;
+  const [, kvHeads, kvSeq] = g.k;
+  const vSize = g.v[3];
+  const q = asHeads(emit, node, 0, g.q, 'q');
+  let k = asHeads(emit, node, 1, g.k, 'k');
+  let v = asHeads(emit, node, 2, g.v, 'v');
+  if (kvHeads !== qHeads) {
+    const repeat = emit.int32(Array.from({ length: qHeads }, (_, h) => Math.floor(h / (qHeads / kvHeads))), [qHeads], 'kv_heads');
+    k = emit.op1('GATHER', [k, repeat], { axis: 1, batch_dims: 0 }, tensorType('float32', [batch, qHeads, kvSeq, size]));
+    v = emit.op1('GATHER', [v, repeat], { axis: 1, batch_dims: 0 }, tensorType('float32', [batch, qHeads, kvSeq, vSize]));
+  }
+  const scoreType = tensorType('float32', [batch, qHeads, qSeq, kvSeq]);
+  const f = (value: number, name: string) => emit.constant(Tensor.scalar('float32', value), name);
+  let scores = emit.op1('BATCH_MATMUL', [q, k], { adj_x: 0, adj_y: 1 }, scoreType);
+  scores = emit.op1('MUL', [scores, f(node.optionalAttr('scale', 'float') ?? 1 / Math.sqrt(size), 'scale')], none, scoreType);
+  const softcap = node.optionalAttr('softcap', 'float') ?? 0;
+  if (softcap > 0) scores = emit.op1('MUL', [emit.op1('TANH', [emit.op1('MUL', [scores, f(1 / softcap, 'inverse_softcap')], none, scoreType)], {}, scoreType), f(softcap, 'softcap')], none, scoreType);
+  const lowest = -3.4028234663852886e38;
+  if (node.inputs[3]) {
+    const mask = node.input(3);
+    scores = tensorTypeOf(mask)?.dtype === 'bool' ? emit.op1('SELECT_V2', [mask, scores, f(lowest, 'masked')], {}, scoreType) : emit.op1('ADD', [scores, mask], none, scoreType);
+  }
+  if ((node.optionalAttr('is_causal', 'int') ?? 0) === 1) {
+    const causal = Array.from({ length: qSeq * kvSeq }, (_, index) => (index % kvSeq > Math.floor(index / kvSeq) ? lowest : 0));
+    scores = emit.op1('ADD', [scores, emit.constant(Tensor.fromValues('float32', [1, 1, qSeq, kvSeq], causal), 'causal_mask')], none, scoreType);
+  }
+  const weights = emit.op1('SOFTMAX', [scores], { beta: 1 }, scoreType);
+  let y = emit.op1('BATCH_MATMUL', [weights, v], { adj_x: 0, adj_y: 0 }, tensorType('float32', [batch, qHeads, qSeq, vSize]));
+  if (staticDims(node.inputs[0])!.length === 3) {
+    const merged = emit.op1('TRANSPOSE', [y, emit.int32([0, 2, 1, 3], [4], 'y_perm')], {}, tensorType('float32', [batch, qSeq, qHeads, vSize]));
+    y = emit.op1('RESHAPE', [merged, emit.int32([batch, qSeq, qHeads * vSize], [3], 'y_shape')], {}, node.output(0).type);
+  }
+  replaceNode(node, [y, null, null, null]);
+}
+
 export const attentionRules: readonly LoweringRule[] = [
+  {
+    ops: ['onnx.Attention'],
+    stage: 'lower',
+    targets: ['RESHAPE', 'TRANSPOSE', 'GATHER', 'BATCH_MATMUL', 'MUL', 'TANH', 'SELECT_V2', 'ADD', 'SOFTMAX'],
+    check: (node) => {
+      const geometry = attentionGeometry(node);
+      return typeof geometry === 'string' ? geometry : undefined;
+    },
+    lower: lowerAttention,
+  },
   {
     ops: ['onnx.RotaryEmbedding'],
     stage: 'lower',
