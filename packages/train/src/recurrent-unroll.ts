@@ -4,11 +4,13 @@
  * inference build runs the training graph. ONNX's equations (Operators.md), gates in ONNX's order
  * (LSTM i, o, f, c; GRU z, r, h), both `linear_before_reset` forms of GRU (PyTorch exports 1),
  * directions forward, reverse and bidirectional, optional B, initial_h and initial_c. The sequence
- * length must be static. Refused with the node named: layout=1, sequence_lens, peepholes (P),
- * non-default activations, clip, input_forget.
+ * length must be static. `sequence_lens` masks each step: with m = clip(len − t, 0, 1) per batch entry,
+ * the state moves only where m = 1 (h ← h + m·(h' − h)), Y is m·h' (zeros past a sequence's end, as
+ * ONNX specifies) and Y_h/Y_c are the last valid states (a reverse direction starts at len − 1).
+ * Refused with the node named: layout=1, peepholes (P), non-default activations, clip, input_forget.
  */
 import { Builder, ModelpassError, type Model, type Node, type Value } from '@modelpass/ir';
-import { GradientContext } from './gradient-context.js';
+import { dtypeCode, GradientContext } from './gradient-context.js';
 
 function unrollError(node: Node, reason: string): ModelpassError {
   return new ModelpassError({ reason: `${node.op.replace('onnx.', '')} '${node.name}': ${reason}`, hint: 'training unrolls LSTM/GRU over time; export the model without this feature', source: '@modelpass/train' });
@@ -77,7 +79,6 @@ function unrollNode(model: Model, node: Node): void {
   const x = node.input(0);
   const type = x.type;
   if (node.attr('layout', 'int', 0) !== 0) throw unrollError(node, 'layout=1 is not supported');
-  if (node.inputs[4]) throw unrollError(node, 'sequence_lens is not supported (every sequence must be full length)');
   if (node.op === 'onnx.LSTM' && node.inputs[7]) throw unrollError(node, 'peepholes (input P) are not supported');
   if (node.optionalAttr('clip', 'float') !== undefined) throw unrollError(node, 'clip is not supported');
   if (node.attr('input_forget', 'int', 0) !== 0) throw unrollError(node, 'input_forget=1 is not supported');
@@ -100,6 +101,15 @@ function unrollNode(model: Model, node: Node): void {
   const bias = node.inputs[3] ? slices(ctx, node.inputs[3], dirs, [2 * width]) : null;
   const initialH = node.inputs[5] ? slices(ctx, node.inputs[5], dirs, [-1, hidden]) : null;
   const initialC = node.op === 'onnx.LSTM' && node.inputs[6] ? slices(ctx, node.inputs[6], dirs, [-1, hidden]) : null;
+  // sequence_lens as the model's float type, [N, 1]; the mask of step t is clip(len − t, 0, 1) (lengths are integers)
+  const lengths = node.inputs[4] ? ctx.reshape(ctx.op('Cast', [node.inputs[4]], { to: dtypeCode(ctx.floatType) }), [-1, 1]) : null;
+  const masks = new Map<number, Value>();
+  const maskAt = (t: number) => {
+    if (!masks.has(t)) masks.set(t, ctx.op('Clip', [ctx.op('Sub', [lengths!, ctx.scalar(t)]), ctx.scalar(0), ctx.scalar(1)]));
+    return masks.get(t)!;
+  };
+  /** The state after a masked step: `next` where the mask is 1, `previous` (zeros when absent) where it is 0. */
+  const masked = (mask: Value, next: Value, previous: Value | null) => (previous ? ctx.op('Add', [previous, mul(ctx, mask, ctx.op('Sub', [next, previous]))]) : mul(ctx, mask, next));
   const outputs: Value[][] = [];
   const lastH: Value[] = [];
   const lastC: Value[] = [];
@@ -116,6 +126,13 @@ function unrollNode(model: Model, node: Node): void {
     for (let k = 0; k < steps; k++) {
       const t = reverse ? steps - 1 - k : k;
       const next = cell.step(ctx, perStep[t]!, h, c, rT, rb);
+      if (lengths) {
+        const mask = maskAt(t);
+        ys[t] = ctx.reshape(mul(ctx, mask, next.h), [1, 1, -1, hidden]);
+        h = masked(mask, next.h, h);
+        c = next.c ? masked(mask, next.c, c) : null;
+        continue;
+      }
       h = next.h;
       c = next.c;
       ys[t] = ctx.reshape(h, [1, 1, -1, hidden]);
