@@ -213,6 +213,28 @@ const CASES: OpCase[] = [
     opset: 18,
     build: (b, x) => b.op1('onnx.Col2Im', [x, b.constant(i64([5, 4])), b.constant(i64([3, 1]))], { strides: attrs.ints([2, 2]), dilations: attrs.ints([2, 1]), pads: attrs.ints([2, 1, 1, 0]) }),
   },
+  // RoiAlign with a fixed sampling_ratio (rois partly outside the image)
+  ...([
+    ['avg half_pixel, sampling_ratio 2', 16, { output_height: attrs.int(3), output_width: attrs.int(2), sampling_ratio: attrs.int(2), spatial_scale: attrs.float(0.5) }],
+    ['max output_half_pixel, sampling_ratio 3', 16, { mode: attrs.string('max'), coordinate_transformation_mode: attrs.string('output_half_pixel'), output_height: attrs.int(2), output_width: attrs.int(2), sampling_ratio: attrs.int(3) }],
+    ['avg opset 10 (output_half_pixel), sampling_ratio 1', 10, { output_height: attrs.int(4), output_width: attrs.int(3), sampling_ratio: attrs.int(1) }],
+  ] as const).map(([what, opset, attributes]): OpCase => ({
+    name: `RoiAlign ${what}`,
+    input: [2, 3, 6, 7],
+    opset,
+    build: (b, x) => {
+      const rois = b.constant(Tensor.fromValues('float32', [4, 4], [0, 0, 6, 5, 1.5, 2.2, 4.1, 5.9, -2, -1, 3, 2.5, 5, 4, 9, 8]));
+      return b.op1('onnx.RoiAlign', [x, rois, b.constant(i64([0, 1, 1, 0]))], attributes);
+    },
+    uses: ['GATHER_ND'],
+  })),
+  {
+    name: 'RoiAlign of run-time rois',
+    input: [3, 4],
+    opset: 16,
+    range: [0, 5],
+    build: (b, x) => b.op1('onnx.RoiAlign', [b.constant(f32([1, 2, 6, 6], 61)), x, b.constant(i64([0, 0, 0]))], { output_height: attrs.int(2), output_width: attrs.int(2), sampling_ratio: attrs.int(2) }),
+  },
 ];
 
 function buildCase(testCase: OpCase): Model {
@@ -307,6 +329,13 @@ const REFUSALS: RefusalCase[] = [
     reason: /GridSample padding_mode 'reflection' is not supported/,
   },
   {
+    name: 'RoiAlign with sampling_ratio 0 (adaptive)',
+    input: [1, 1, 4, 4],
+    opset: 16,
+    build: (b, x) => b.op1('onnx.RoiAlign', [x, b.constant(Tensor.fromValues('float32', [1, 4], [0, 0, 3, 3])), b.constant(i64([0]))], {}),
+    reason: /RoiAlign with sampling_ratio 0 samples/,
+  },
+  {
     name: 'ScatterElements reduction=max',
     input: [3, 3],
     opset: 16,
@@ -352,8 +381,14 @@ const KERNEL_ONLY: OpCase[] = [
     opset: 16,
     build: (b, x) => b.op1('onnx.GridSample', [x, b.constant(f32([2, 3, 6, 2], 56, -2.5, 2.5))], attributes),
   })),
+  ...(['avg', 'max'] as const).map((mode): OpCase => ({
+    name: `RoiAlign ${mode} sampling_ratio 0 (adaptive; kernel only)`,
+    input: [1, 2, 8, 8],
+    opset: 16,
+    build: (b, x) => b.op1('onnx.RoiAlign', [x, b.constant(Tensor.fromValues('float32', [2, 4], [0.5, 1, 7, 6.5, 2, 2, 3, 9])), b.constant(i64([0, 0]))], { mode: attrs.string(mode), output_height: attrs.int(2), output_width: attrs.int(3) }),
+  })),
 ];
-const KERNEL_CASES = [...CASES.filter((testCase) => /^(MaxUnpool|CenterCropPad|Scatter \(|GridSample|AffineGrid|Col2Im)/.test(testCase.name)), ...KERNEL_ONLY];
+const KERNEL_CASES = [...CASES.filter((testCase) => /^(MaxUnpool|CenterCropPad|Scatter \(|GridSample|AffineGrid|Col2Im|RoiAlign)/.test(testCase.name)), ...KERNEL_ONLY];
 
 describe('reference kernels of the added ops match ONNX Runtime', () => {
   for (const testCase of KERNEL_CASES) {

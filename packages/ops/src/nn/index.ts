@@ -26,6 +26,7 @@ import { scatterOp } from './scatter-deprecated.js';
 import { gridSampleOp } from './grid-sample.js';
 import { affineGridOp } from './affine-grid.js';
 import { col2ImOp } from './col2im.js';
+import { roiAlignOp } from './roi-align.js';
 import { rmsNormalizationOp } from './rms-normalization.js';
 import { globalLpPoolOp } from './global-lp-pool.js';
 
@@ -58,6 +59,7 @@ export const nnOps: readonly CanonicalOp[] = [
   gridSampleOp,
   affineGridOp,
   col2ImOp,
+  roiAlignOp,
   rmsNormalizationOp,
   globalLpPoolOp,
 ];
