@@ -146,6 +146,14 @@ const CASES: OpCase[] = [
     build: (b, x) => b.op1('onnx.BitwiseNot', [x!]),
   })),
   ...(['LEFT', 'RIGHT'] as const).map((direction): OpCase => ({
+    name: `BitShift ${direction} uint32 (shifts 0–33 around the 16-bit split, broadcast)`,
+    inputs: [
+      { shape: [3, 9], dtype: 'uint32', values: [4294967295, 2147483648, 123456789, 65535, 65536, 1, 0, 3000000000, 4042322160].flatMap((v, i) => [v, (v * 7 + i) % 4294967296, 4294967295 - v]).slice(0, 27) },
+      { shape: [9], dtype: 'uint32', values: [0, 1, 15, 16, 17, 31, 32, 33, 8] },
+    ],
+    build: (b, x, y) => b.op1('onnx.BitShift', [x!, y!], { direction: attrs.string(direction) }),
+  })),
+  ...(['LEFT', 'RIGHT'] as const).map((direction): OpCase => ({
     name: `BitShift ${direction} uint8 (shifts 0–9, broadcast)`,
     inputs: [{ shape: [2, 5], dtype: 'uint8', values: [1, 3, 255, 128, 77, 200, 5, 9, 64, 255] }, { shape: [5], dtype: 'uint8', values: [0, 1, 3, 8, 9] }],
     build: (b, x, y) => b.op1('onnx.BitShift', [x!, y!], { direction: attrs.string(direction) }),
@@ -314,8 +322,8 @@ describe('legalize-tflite, math family: refusals name the node and the reason', 
     expectRefusal({ name: '', inputs: [{ shape: [2, 'n'] }], opset: 13, build: (b, x) => b.op1('onnx.Hardmax', [x!], {}, { name: 'hardmax_n' }) }, 'hardmax_n', /static size along its axis/));
   it('BitwiseAnd of int64 (no int64 FLOOR_DIV in TFLite 2.9)', () =>
     expectRefusal({ name: '', inputs: [{ shape: [3], dtype: 'int64' }, { shape: [3], dtype: 'int64' }], opset: 18, build: (b, x, y) => b.op1('onnx.BitwiseAnd', [x!, y!], {}, { name: 'and64' }) }, 'and64', /int64/));
-  it('BitShift of uint32', () =>
-    expectRefusal({ name: '', inputs: [{ shape: [3], dtype: 'uint32' }, { shape: [3], dtype: 'uint32' }], build: (b, x, y) => b.op1('onnx.BitShift', [x!, y!], { direction: attrs.string('RIGHT') }, { name: 'shift32' }) }, 'shift32', /uint8 only/));
+  it('BitShift of uint64', () =>
+    expectRefusal({ name: '', inputs: [{ shape: [3], dtype: 'uint64' }, { shape: [3], dtype: 'uint64' }], build: (b, x, y) => b.op1('onnx.BitShift', [x!, y!], { direction: attrs.string('RIGHT') }, { name: 'shift64' }) }, 'shift64', /uint8 and uint32/));
   it('Det of 5×5 matrices', () =>
     expectRefusal({ name: '', inputs: [{ shape: [5, 5] }], build: (b, x) => b.op1('onnx.Det', [x!], {}, { name: 'det5' }) }, 'det5', /up to 4×4/));
   it('CumProd over a dynamic axis', () =>

@@ -129,14 +129,69 @@ const bitwiseNot: LoweringRule = {
   },
 };
 
-/** BitShift of uint8 (rank ≤ 4): x·2^min(y, 8) mod 256 (LEFT) or ⌊x / 2^min(y, 8)⌋ (RIGHT) in int32. */
+/** uint8 shifts in int32: x·2^min(y, 8) mod 256 (LEFT), ⌊x / 2^min(y, 8)⌋ (RIGHT). */
+function shiftUint8(emit: TfliteEmitter, node: Node, left: boolean): Value {
+  const c = new Composer(emit, dimsOf(node.outputs[0])!, 'int32');
+  const cast = (v: Value) => emit.op1('CAST', [v], { in_data_type: 'UINT8', out_data_type: 'INT32' }, tensorType('int32', dimsOf(v)!));
+  const [x, y] = [cast(node.input(0)), cast(node.input(1))];
+  const yDims = dimsOf(node.inputs[1])!;
+  const amount = emit.op1('MINIMUM', [y, emit.int32([8], [], 'eight')], {}, tensorType('int32', yDims));
+  const power = emit.op1('POW', [emit.int32([2], [], 'two'), amount], {}, tensorType('int32', yDims));
+  const shifted = left ? c.binary('FLOOR_MOD', c.mul(x, power), emit.constant(Tensor.scalar('int32', 256), 'byte')) : c.binary('FLOOR_DIV', x, power);
+  return c.cast(shifted, 'uint8');
+}
+
+/**
+ * uint32 shifts in int64 (TFLite 2.9 has int64 MUL/SUB/FLOOR_MOD/MINIMUM but no int64 division):
+ * LEFT = (x mod 2^(32−s))·2^s with s = min(y, 32), never past 2^32; RIGHT splits x into 16-bit
+ * halves (hi exact through float32: a multiple of 2^16 below 2^32 has at most 16 significant bits),
+ * then hi·2^(16−s) + ⌊lo / 2^s⌋ for s ≤ 16, ⌊hi / 2^(s−16)⌋ above (int32 FLOOR_DIV).
+ */
+function shiftUint32(emit: TfliteEmitter, node: Node, left: boolean): Value {
+  const [xDims, yDims, outDims] = [dimsOf(node.inputs[0])!, dimsOf(node.inputs[1])!, dimsOf(node.outputs[0])!];
+  const t = (dtype: DType, dims: readonly Dim[]) => tensorType(dtype, dims);
+  const castTo = (v: Value, from: string, to: DType, dtypeName: string) => emit.op1('CAST', [v], { in_data_type: from, out_data_type: dtypeName }, t(to, dimsOf(v)!));
+  const i64 = (value: number, name: string) => emit.constant(Tensor.fromValues('int64', [], [BigInt(value)]), name);
+  const none = { fused_activation_function: 'NONE' };
+  const x = castTo(node.input(0), 'UINT32', 'int64', 'INT64');
+  const amount = emit.op1('MINIMUM', [castTo(node.input(1), 'UINT32', 'int64', 'INT64'), i64(32, 'bits')], {}, t('int64', yDims));
+  /** 2^e (int64 e ≤ 32) through float32, exact for these powers. */
+  const powerOfTwo = (exponent: Value) => {
+    const real = emit.op1('POW', [emit.constant(Tensor.scalar('float32', 2), 'two_f'), castTo(exponent, 'INT64', 'float32', 'FLOAT32')], {}, t('float32', yDims));
+    return castTo(real, 'FLOAT32', 'int64', 'INT64');
+  };
+  let y: Value;
+  if (left) {
+    const kept = emit.op1('FLOOR_MOD', [x, powerOfTwo(emit.op1('SUB', [i64(32, 'width'), amount], none, t('int64', yDims)))], {}, t('int64', outDims));
+    y = emit.op1('MUL', [kept, powerOfTwo(amount)], none, t('int64', outDims));
+  } else {
+    const low = emit.op1('FLOOR_MOD', [x, i64(65536, 'half')], {}, t('int64', xDims));
+    const highReal = castTo(emit.op1('SUB', [x, low], none, t('int64', xDims)), 'INT64', 'float32', 'FLOAT32');
+    const high = castTo(emit.op1('MUL', [highReal, emit.constant(Tensor.scalar('float32', 2 ** -16), 'unhalf')], none, t('float32', xDims)), 'FLOAT32', 'int32', 'INT32');
+    const low32 = castTo(low, 'INT64', 'int32', 'INT32');
+    const amount32 = castTo(amount, 'INT64', 'int32', 'INT32');
+    const pow32 = (exponent: Value) => emit.op1('POW', [emit.int32([2], [], 'two'), exponent], {}, t('int32', yDims));
+    const upTo16 = emit.op1('MINIMUM', [amount32, emit.int32([16], [], 'sixteen')], {}, t('int32', yDims));
+    const beyond16 = emit.op1('MAXIMUM', [emit.op1('SUB', [amount32, emit.int32([16], [], 'sixteen')], none, t('int32', yDims)), emit.int32([0], [], 'zero')], {}, t('int32', yDims));
+    const highMoved = emit.op1('MUL', [castTo(high, 'INT32', 'int64', 'INT64'), castTo(pow32(emit.op1('SUB', [emit.int32([16], [], 'sixteen'), upTo16], none, t('int32', yDims))), 'INT32', 'int64', 'INT64')], none, t('int64', outDims));
+    const lowMoved = castTo(emit.op1('FLOOR_DIV', [low32, pow32(upTo16)], {}, t('int32', outDims)), 'INT32', 'int64', 'INT64');
+    const small = emit.op1('ADD', [highMoved, lowMoved], none, t('int64', outDims));
+    const big = castTo(emit.op1('FLOOR_DIV', [high, pow32(beyond16)], {}, t('int32', outDims)), 'INT32', 'int64', 'INT64');
+    y = emit.op1('SELECT_V2', [emit.op1('GREATER', [amount32, emit.int32([16], [], 'sixteen')], {}, t('bool', yDims)), big, small], {}, t('int64', outDims));
+  }
+  return castTo(y, 'INT64', 'uint32', 'UINT32');
+}
+
+/** BitShift of uint8 and uint32 (rank ≤ 4). */
 const bitShift: LoweringRule = {
   ops: ['onnx.BitShift'],
   stage: 'lower',
-  targets: ['CAST', 'MINIMUM', 'POW', 'MUL', 'FLOOR_MOD', 'FLOOR_DIV'],
+  targets: ['CAST', 'MINIMUM', 'MAXIMUM', 'POW', 'MUL', 'SUB', 'ADD', 'FLOOR_MOD', 'FLOOR_DIV', 'GREATER', 'SELECT_V2'],
   check(node) {
     const dtypes = node.inputs.map((input) => tensorTypeOf(input)?.dtype);
-    if (dtypes.some((d) => d !== 'uint8')) return `BitShift is lowered for uint8 only (operands are ${dtypes.join(', ')}; uint32/uint64 shifts need 64-bit integer division, which TFLite 2.9 lacks)`;
+    if (dtypes.some((d) => d !== dtypes[0]) || (dtypes[0] !== 'uint8' && dtypes[0] !== 'uint32')) {
+      return `BitShift is lowered for uint8 and uint32 (operands are ${dtypes.join(', ')}; uint64 would need 64-bit unsigned arithmetic, uint16 tensors cannot be fed to TFLite 2.9's Node binding)`;
+    }
     const [a, b, out] = [dimsOf(node.inputs[0]), dimsOf(node.inputs[1]), dimsOf(node.outputs[0])];
     if (!a || !b || !out) return 'BitShift needs its operand shapes';
     if (out.length > 4) return 'BitShift of rank > 4 has no TFLite 2.9 lowering (its integer kernels broadcast at most 4-D)';
@@ -144,16 +199,8 @@ const bitShift: LoweringRule = {
   },
   lower(node, context) {
     const emit = new TfliteEmitter(node, context);
-    const outDims = dimsOf(node.outputs[0])!;
-    const c = new Composer(emit, outDims, 'int32');
-    const cast = (v: Value) => emit.op1('CAST', [v], { in_data_type: 'UINT8', out_data_type: 'INT32' }, tensorType('int32', dimsOf(v)!));
-    const [x, y] = [cast(node.input(0)), cast(node.input(1))];
-    const yDims = dimsOf(node.inputs[1])!;
-    const amount = emit.op1('MINIMUM', [y, emit.int32([8], [], 'eight')], {}, tensorType('int32', yDims));
-    const power = emit.op1('POW', [emit.int32([2], [], 'two'), amount], {}, tensorType('int32', yDims));
     const left = node.attr('direction', 'string') === 'LEFT';
-    const shifted = left ? c.binary('FLOOR_MOD', c.mul(x, power), emit.constant(Tensor.scalar('int32', 256), 'byte')) : c.binary('FLOOR_DIV', x, power);
-    replaceNode(node, [c.cast(shifted, 'uint8')]);
+    replaceNode(node, [tensorTypeOf(node.inputs[0])!.dtype === 'uint8' ? shiftUint8(emit, node, left) : shiftUint32(emit, node, left)]);
   },
 };
 
