@@ -32,6 +32,8 @@ interface RecurrentCase {
   readonly direction?: 'forward' | 'reverse' | 'bidirectional';
   readonly layout?: 0 | 1;
   readonly bias?: boolean;
+  /** W, R, B (and P) as graph inputs, as ONNX's conformance cases give them. */
+  readonly runtimeWeights?: boolean;
   /** Initial states: absent, constants, or graph inputs (run time). */
   readonly initial?: 'none' | 'constant' | 'input';
   readonly peepholes?: boolean;
@@ -48,18 +50,19 @@ function recurrentCase(spec: RecurrentCase): OpCase {
   const stateShape = layout === 0 ? [directions, batch, hidden] : [batch, directions, hidden];
   const named = Object.entries(spec.attributes ?? {}).map(([key, value]) => `${key}=${String(value.value)}`).join(' ');
   return {
-    name: `${spec.op} ${spec.direction ?? 'forward'} layout=${layout} initial=${spec.initial ?? 'none'}${spec.peepholes ? ' peepholes' : ''}${spec.bias === false ? ' no bias' : ''}${named ? ` ${named}` : ''}`,
+    name: `${spec.op} ${spec.direction ?? 'forward'} layout=${layout} initial=${spec.initial ?? 'none'}${spec.runtimeWeights ? ' run-time weights' : ''}${spec.peepholes ? ' peepholes' : ''}${spec.bias === false ? ' no bias' : ''}${named ? ` ${named}` : ''}`,
     input: layout === 0 ? [steps, batch, inputSize] : [batch, steps, inputSize],
     opset: 14,
     range: [-2, 2],
     // ONNX Runtime's CPU kernels refuse layout=1 ("Batchwise recurrent operations are not supported").
     referee: layout === 1 ? 'reference' : 'ort',
     build: (b, x) => {
+      const weight = (name: string, shape: number[], seed: number): Value => (spec.runtimeWeights ? b.input(name, tensorType('float32', shape)) : b.constant(f32(shape, seed)));
       const inputs: (Value | null)[] = [
         x,
-        b.constant(f32([directions, gates * hidden, inputSize], 11)),
-        b.constant(f32([directions, gates * hidden, hidden], 12)),
-        spec.bias === false ? null : b.constant(f32([directions, 2 * gates * hidden], 13)),
+        weight('W', [directions, gates * hidden, inputSize], 11),
+        weight('R', [directions, gates * hidden, hidden], 12),
+        spec.bias === false ? null : weight('B', [directions, 2 * gates * hidden], 13),
         null,
       ];
       const state = (index: number): Value | null => {
@@ -68,7 +71,7 @@ function recurrentCase(spec: RecurrentCase): OpCase {
         return b.input(`state_${index}`, tensorType('float32', stateShape));
       };
       inputs.push(state(0));
-      if (spec.op === 'LSTM') inputs.push(state(1), spec.peepholes ? b.constant(f32([directions, 3 * hidden], 14)) : null);
+      if (spec.op === 'LSTM') inputs.push(state(1), spec.peepholes ? weight('P', [directions, 3 * hidden], 14) : null);
       const attributes = { hidden_size: attrs.int(hidden), direction: attrs.string(spec.direction ?? 'forward'), layout: attrs.int(layout), ...spec.attributes };
       const outputs = b.op(`onnx.${spec.op}`, inputs, attributes, { outputs: spec.op === 'LSTM' ? 3 : 2 });
       return (spec.outputs ?? outputs.map((_, i) => i)).map((i) => outputs[i]!);
@@ -89,6 +92,10 @@ const RECURRENT_CASES: OpCase[] = [
   recurrentCase({ op: 'RNN' }),
   recurrentCase({ op: 'RNN', direction: 'bidirectional', layout: 1, initial: 'input', attributes: { activations: attrs.strings(['Relu', 'Tanh']) } }),
   recurrentCase({ op: 'RNN', direction: 'reverse', initial: 'constant', bias: false }),
+  recurrentCase({ op: 'LSTM', direction: 'bidirectional', initial: 'input', peepholes: true, runtimeWeights: true }),
+  recurrentCase({ op: 'GRU', direction: 'bidirectional', runtimeWeights: true, attributes: { linear_before_reset: attrs.int(1) } }),
+  recurrentCase({ op: 'GRU', runtimeWeights: true }),
+  recurrentCase({ op: 'RNN', direction: 'reverse', runtimeWeights: true }),
 ];
 
 function buildCase(testCase: OpCase): Model {
@@ -153,11 +160,11 @@ describe('legalize-tflite, recurrent ops unrolled: TFLite runtime within 1e-4 of
     const [clipped] = b.op('onnx.LSTM', [x, w(4), r(4)], { ...hidden, clip: attrs.float(1) }, { outputs: 3, name: 'clipped_lstm' });
     const [ragged] = b.op('onnx.GRU', [x, w(3), r(3), null, lengths], hidden, { outputs: 2, name: 'ragged_gru' });
     const [odd] = b.op('onnx.RNN', [x, w(1), r(1)], { ...hidden, activations: attrs.strings(['Softsign']) }, { outputs: 2, name: 'softsign_rnn' });
-    const [runtimeWeights] = b.op('onnx.RNN', [x, b.input('w', tensorType('float32', [1, 4, 3])), r(1)], hidden, { outputs: 2, name: 'runtime_weights_rnn' });
+    const [runtimeWeights] = b.op('onnx.RNN', [x, b.input('w', tensorType('float32', ['d', 4, 3])), r(1)], hidden, { outputs: 2, name: 'dynamic_weights_rnn' });
     b.output(clipped!, ragged!, odd!, runtimeWeights!);
     const model = b.model({ onnx: 14 });
     inferShapes(model, { mode: 'refresh' });
-    await expectRefused(model, [/clipped_lstm.*clip is not supported/, /ragged_gru.*sequence_lens computed at run time/, /softsign_rnn.*activation 'Softsign' is not supported/, /runtime_weights_rnn.*W must be a constant/]);
+    await expectRefused(model, [/clipped_lstm.*clip is not supported/, /ragged_gru.*sequence_lens computed at run time/, /softsign_rnn.*activation 'Softsign' is not supported/, /dynamic_weights_rnn.*W needs a static shape/]);
   });
 });
 

@@ -79,10 +79,11 @@ function checkRecurrent(node: Node): string | undefined {
   const expect = (index: number, label: string, shape: number[], required: boolean): string | undefined => {
     const value = node.inputs[index];
     if (!value) return required ? `${label} is missing` : undefined;
-    const tensor = constantOf(value);
-    if (!tensor) return `${label} must be a constant (FULLY_CONNECTED weights)`;
-    if (tensor.dtype !== 'float32') return `${label} must be float32, not ${tensor.dtype}`;
-    if (tensor.shape.join() !== shape.join()) return `${label} has shape [${tensor.shape.join(', ')}]; expected [${shape.join(', ')}]`;
+    const dims = staticDims(value);
+    const dtype = tensorTypeOf(value)?.dtype;
+    if (!dims) return `${label} needs a static shape`;
+    if (dtype !== 'float32') return `${label} must be float32, not ${dtype ?? 'untyped'}`;
+    if (dims.join() !== shape.join()) return `${label} has shape [${dims.join(', ')}]; expected [${shape.join(', ')}]`;
     return undefined;
   };
   const gates = kind.gates;
@@ -115,11 +116,6 @@ function slab(tensor: Tensor, index: number, from: number, count: number): Tenso
   return Tensor.fromValues('float32', [count, ...rest], values.slice(start, start + count * inner));
 }
 
-function addTensors(a: Tensor, b: Tensor): Tensor {
-  const y = b.toNumbers();
-  return Tensor.fromValues('float32', a.shape, a.toNumbers().map((v, i) => v + y[i]!));
-}
-
 /** The unrolled cell of one direction, emitting ops before the node. */
 class Unroller {
   private readonly none = { fused_activation_function: 'NONE' };
@@ -150,11 +146,8 @@ class Unroller {
     return this.emit.op1(builtin, [x], {}, this.rowType(this.g.hidden));
   }
 
-  fullyConnected(x: Value, weights: Tensor, bias: Tensor | undefined, name: string): Value {
-    const units = weights.shape[0]!;
-    const w = this.emit.constant(weights, `${name}_weights`);
-    const b = bias ? this.emit.constant(bias, `${name}_bias`) : null;
-    return this.emit.op1('FULLY_CONNECTED', [x, w, b], { ...this.none, keep_num_dims: 0 }, this.rowType(units));
+  fullyConnected(x: Value, weights: Value, bias: Value | null, units: number): Value {
+    return this.emit.op1('FULLY_CONNECTED', [x, weights, bias], { ...this.none, keep_num_dims: 0 }, this.rowType(units));
   }
 
   split(x: Value, parts: number): Value[] {
@@ -162,11 +155,10 @@ class Unroller {
   }
 
   /** Every step's X·Wᵀ + bias, in time order: one FULLY_CONNECTED over all steps, RESHAPE, UNPACK over time. */
-  inputProjections(weights: Tensor, bias: Tensor): Value[] {
+  inputProjections(weights: Value, bias: Value, units: number): Value[] {
     const { steps, batch, layout } = this.g;
-    const units = weights.shape[0]!;
     const type = this.node.input(0).type;
-    const flat = this.emit.op1('FULLY_CONNECTED', [this.node.input(0), this.emit.constant(weights, 'input_weights'), this.emit.constant(bias, 'input_bias')], { ...this.none, keep_num_dims: 0 }, typeWithShape(type, [steps * batch, units]));
+    const flat = this.emit.op1('FULLY_CONNECTED', [this.node.input(0), weights, bias], { ...this.none, keep_num_dims: 0 }, typeWithShape(type, [steps * batch, units]));
     const shaped = layout === 0 ? [steps, batch, units] : [batch, steps, units];
     const cube = this.emit.op1('RESHAPE', [flat, this.emit.int32(shaped, [3], 'steps_shape')], {}, typeWithShape(type, shaped));
     return this.emit.op('UNPACK', [cube], { num: steps, axis: layout === 0 ? 0 : 1 }, new Array(steps).fill(this.rowType(units))).outputs.map((v) => v!);
@@ -188,32 +180,88 @@ interface DirectionResult {
   readonly lastC?: Value;
 }
 
+/**
+ * Rows of a per-direction operand (W, R: [D, rows, cols]; B, P: [D, n]) as values: cut offline from a
+ * constant, or UNPACKed per direction and cut by STRIDED_SLICE at run time (weights given as inputs).
+ */
+class DirectionRows {
+  private unpacked: Value[] | undefined;
+
+  constructor(
+    private readonly emit: TfliteEmitter,
+    private readonly value: Value,
+    private readonly directions: number,
+    private readonly label: string,
+  ) {}
+
+  rows(d: number, from: number, count: number): Value {
+    const name = `${this.label}_${d}_${from}`;
+    const tensor = constantOf(this.value);
+    if (tensor) return this.emit.constant(slab(tensor, d, from, count), name);
+    const [, rows, ...rest] = staticDims(this.value)!;
+    this.unpacked ??= this.emit.op('UNPACK', [this.value], { num: this.directions, axis: 0 }, new Array(this.directions).fill(typeWithShape(this.value.type, [rows!, ...rest]))).outputs.map((v) => v!);
+    const part = this.unpacked[d]!;
+    if (from === 0 && count === rows) return part;
+    const rank = rest.length + 1;
+    const whole = ((1 << rank) - 1) & ~1;
+    return this.emit.op1(
+      'STRIDED_SLICE',
+      [part, this.emit.int32([from, ...rest.map(() => 0)], [rank], `${name}_begin`), this.emit.int32([from + count, ...rest.map(() => 0)], [rank], `${name}_end`), this.emit.int32(new Array<number>(rank).fill(1), [rank], `${name}_strides`)],
+      { begin_mask: whole, end_mask: whole, ellipsis_mask: 0, new_axis_mask: 0, shrink_axis_mask: 0, offset: 0 },
+      typeWithShape(this.value.type, [count, ...rest]),
+    );
+  }
+}
+
+/** The input projection's bias (Wb + Rb, less GRU's h-gate Rb when linear_before_reset) and that h-gate bias, offline for a constant B. */
+function biases(u: Unroller, d: number, linearBeforeReset: boolean): { input: Value; hGate: Value | null } {
+  const { node, g, emit } = u;
+  const H = g.hidden;
+  const width = g.kind.gates * H;
+  const mask = (inputSide: boolean) => Array.from({ length: width }, (_, i) => (!linearBeforeReset || (i < 2 * H) === inputSide ? 1 : 0));
+  const given = node.inputs[3];
+  const constant = given ? constantOf(given) : Tensor.fromValues('float32', [g.directions, 2 * width], new Array<number>(g.directions * 2 * width).fill(0));
+  if (constant) {
+    const wb = slab(constant, d, 0, width).toNumbers();
+    const rb = slab(constant, d, width, width).toNumbers();
+    const [inputMask, hMask] = [mask(true), mask(false)];
+    const input = emit.constant(Tensor.fromValues('float32', [width], wb.map((v, i) => v + rb[i]! * inputMask[i]!)), `input_bias_${d}`);
+    const hGate = linearBeforeReset ? emit.constant(Tensor.fromValues('float32', [width], rb.map((v, i) => v * hMask[i]!)), `h_bias_${d}`) : null;
+    return { input, hGate };
+  }
+  const rows = new DirectionRows(emit, given!, g.directions, 'b');
+  const [wb, rb] = [rows.rows(d, 0, width), rows.rows(d, width, width)];
+  const vector = typeWithShape(node.input(0).type, [width]);
+  const masked = (values: number[], name: string) => emit.op1('MUL', [rb, emit.constant(Tensor.fromValues('float32', [width], values), name)], { fused_activation_function: 'NONE' }, vector);
+  const input = emit.op1('ADD', [wb, linearBeforeReset ? masked(mask(true), `rb_input_mask_${d}`) : rb], { fused_activation_function: 'NONE' }, vector);
+  return { input, hGate: linearBeforeReset ? masked(mask(false), `rb_h_mask_${d}`) : null };
+}
+
 function unrollDirection(u: Unroller, d: number, h0: Value, c0: Value | undefined): DirectionResult {
   const { node, g } = u;
   const H = g.hidden;
   const gates = g.kind.gates;
-  const w = constantOf(node.inputs[1])!;
-  const r = constantOf(node.inputs[2])!;
-  const b = node.inputs[3] ? constantOf(node.inputs[3])! : Tensor.fromValues('float32', [g.directions, 2 * gates * H], new Array<number>(g.directions * 2 * gates * H).fill(0));
-  const wb = slab(b.reshape([g.directions, 2, gates * H]), d, 0, 1).reshape([gates * H]);
-  const rb = slab(b.reshape([g.directions, 2, gates * H]), d, 1, 1).reshape([gates * H]);
+  const w = new DirectionRows(u.emit, node.input(1), g.directions, 'w');
+  const r = new DirectionRows(u.emit, node.input(2), g.directions, 'r');
   const linearBeforeReset = g.kind.op === 'GRU' && (node.optionalAttr('linear_before_reset', 'int') ?? 0) !== 0;
-  // Rb of GRU's h gate multiplies by r when linear_before_reset=1: it stays with the recurrent product.
-  const rbInInput = linearBeforeReset ? Tensor.fromValues('float32', [gates * H], rb.toNumbers().map((v, i) => (i < 2 * H ? v : 0))) : rb;
-  const projections = u.inputProjections(slab(w, d, 0, gates * H), addTensors(wb, rbInInput));
+  const bias = biases(u, d, linearBeforeReset);
+  const projections = u.inputProjections(w.rows(d, 0, gates * H), bias.input, gates * H);
+  // The recurrent weights of this direction, made once and read by every step.
+  const recurrentAll = g.kind.op === 'GRU' && !linearBeforeReset ? r.rows(d, 0, 2 * H) : r.rows(d, 0, gates * H);
+  const recurrentH = g.kind.op === 'GRU' && !linearBeforeReset ? r.rows(d, 2 * H, H) : undefined;
   const [f, gAct, hAct] = g.activations[d]!;
   const order = Array.from({ length: g.steps }, (_, t) => (g.reverse[d] ? g.steps - 1 - t : t));
   const hs = new Array<Value>(g.steps);
   let h = h0;
   let c = c0;
-  const peepholes = node.inputs[7] ? constantOf(node.inputs[7]) : undefined;
-  const peep = peepholes ? [0, 1, 2].map((k) => u.emit.constant(slab(peepholes.reshape([g.directions, 3, H]), d, k, 1).reshape([H]), `peephole_${d}_${k}`)) : undefined;
+  const peepholes = node.inputs[7] ? new DirectionRows(u.emit, node.input(7), g.directions, 'p') : undefined;
+  const peep = peepholes ? [0, 1, 2].map((k) => peepholes.rows(d, k * H, H)) : undefined;
   for (const t of order) {
     const x = projections[t]!;
     if (g.kind.op === 'RNN') {
-      h = u.activate(f!, u.add(x, u.fullyConnected(h, slab(r, d, 0, H), undefined, `r_${d}`), H));
+      h = u.activate(f!, u.add(x, u.fullyConnected(h, recurrentAll, null, H), H));
     } else if (g.kind.op === 'LSTM') {
-      const [xi, xo, xf, xc] = u.split(u.add(x, u.fullyConnected(h, slab(r, d, 0, 4 * H), undefined, `r_${d}`), 4 * H), 4);
+      const [xi, xo, xf, xc] = u.split(u.add(x, u.fullyConnected(h, recurrentAll, null, 4 * H), 4 * H), 4);
       const i = u.activate(f!, peep ? u.add(xi!, u.mul(peep[0]!, c!, H), H) : xi!);
       const forget = u.activate(f!, peep ? u.add(xf!, u.mul(peep[2]!, c!, H), H) : xf!);
       c = u.add(u.mul(forget, c!, H), u.mul(i, u.activate(gAct!, xc!), H), H);
@@ -224,16 +272,15 @@ function unrollDirection(u: Unroller, d: number, h0: Value, c0: Value | undefine
       let z: Value;
       let candidate: Value;
       if (linearBeforeReset) {
-        const rbH = Tensor.fromValues('float32', [3 * H], rb.toNumbers().map((v, i) => (i < 2 * H ? 0 : v)));
-        const [hz, hr, hh] = u.split(u.fullyConnected(h, slab(r, d, 0, 3 * H), rbH, `r_${d}`), 3);
+        const [hz, hr, hh] = u.split(u.fullyConnected(h, recurrentAll, bias.hGate, 3 * H), 3);
         z = u.activate(f!, u.add(xz!, hz!, H));
         const reset = u.activate(f!, u.add(xr!, hr!, H));
         candidate = u.activate(gAct!, u.add(xh!, u.mul(reset, hh!, H), H));
       } else {
-        const [hz, hr] = u.split(u.fullyConnected(h, slab(r, d, 0, 2 * H), undefined, `rzr_${d}`), 2);
+        const [hz, hr] = u.split(u.fullyConnected(h, recurrentAll, null, 2 * H), 2);
         z = u.activate(f!, u.add(xz!, hz!, H));
         const reset = u.activate(f!, u.add(xr!, hr!, H));
-        candidate = u.activate(gAct!, u.add(xh!, u.fullyConnected(u.mul(reset, h, H), slab(r, d, 2 * H, H), undefined, `rh_${d}`), H));
+        candidate = u.activate(gAct!, u.add(xh!, u.fullyConnected(u.mul(reset, h, H), recurrentH!, null, H), H));
       }
       // (1 − z)·h̃ + z·H = h̃ + z·(H − h̃)
       h = u.add(candidate, u.mul(z, u.sub(h, candidate, H), H), H);
