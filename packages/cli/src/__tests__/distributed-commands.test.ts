@@ -2,7 +2,7 @@
  * `modelpass batch`, `worker`, and `--redis`/`--shards` on eval and convert, against real models,
  * a real redis-server and real `modelpass worker` processes; outputs checked by ONNX Runtime.
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -41,12 +41,41 @@ async function expectBatchResult(zoo: string, out: string, result: { code: numbe
   expect(existsSync(join(zoo, 'truncated.onnx'))).toBe(true);
 }
 
+/** The --report JSON of a zoo batch: every model with its status, output, sizes and timings; the corrupt one with its error. */
+function expectBatchReport(reportFile: string, zoo: string, out: string, backend: RegExp): void {
+  const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+  const good = [...FIXTURES, ...CONFORMANCE_MODELS];
+  expect(report).toMatchObject({ schema: 'modelpass-batch-report/1', pipeline: 'simplify', summary: { models: good.length + 1, converted: good.length, failed: 1 } });
+  expect(report.backend).toMatch(backend);
+  expect(Date.parse(report.finishedAt)).toBeGreaterThanOrEqual(Date.parse(report.startedAt));
+  expect(report.seconds).toBeGreaterThan(0);
+  for (const model of report.models) {
+    const name = model.input.slice(zoo.length + 1);
+    expect(model.inputBytes).toBe(statSync(model.input).size);
+    expect(model.seconds).toBeGreaterThanOrEqual(0);
+    expect(model.worker).toMatch(/:\d+$/);
+    if (name === 'truncated.onnx') {
+      expect(model).toMatchObject({ status: 'failed', output: null, outputBytes: null, nodesBefore: null });
+      expect(model.error).toMatch(/truncated\.onnx.*(truncated|corrupt)/);
+    } else {
+      expect(model).toMatchObject({ status: 'converted', output: join(out, name), outputBytes: statSync(join(out, name)).size, error: null });
+      expect(model.nodesAfter).toBeGreaterThan(0);
+    }
+  }
+}
+
 describe('modelpass batch (in this process)', () => {
-  it('converts every good model of a zoo, reports the corrupt one with its error, exit 1', async () => {
+  it('converts every good model of a zoo, reports the corrupt one with its error, exit 1; --report FILE.json', async () => {
     const zoo = makeZoo();
     const out = mkdtempSync(join(tmpdir(), 'out-'));
-    const result = await runCli(['batch', '--pipeline', 'simplify', zoo, '-o', out]);
+    const reportFile = join(mkdtempSync(join(tmpdir(), 'report-')), 'batch.json');
+    const result = await runCli(['batch', '--pipeline', 'simplify', zoo, '-o', out, '--report', reportFile]);
     await expectBatchResult(zoo, out, result);
+    expectBatchReport(reportFile, zoo, out, /in-process|embedded|this process/);
+    // A report kind it cannot write is refused before anything is converted.
+    const refused = await runCli(['batch', '--pipeline', 'simplify', cnn, '-o', mkdtempSync(join(tmpdir(), 'out-')), '--report', join(tmpdir(), 'batch.csv')]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--report '.*batch\.csv': the report is written as \.json or \.html/);
   });
 
   it('refuses a pipeline typo and a missing output folder before converting anything', async () => {
@@ -81,8 +110,17 @@ describe('--redis: modelpass worker processes on a real redis-server', () => {
   it('batch --redis converts on the workers with the same outcomes', async () => {
     const zoo = makeZoo();
     const out = mkdtempSync(join(tmpdir(), 'out-'));
-    const result = await runCli(['batch', '--pipeline', 'simplify', zoo, '-o', out, '--redis', url, '--queue', queue]);
+    const reports = mkdtempSync(join(tmpdir(), 'report-'));
+    const result = await runCli(['batch', '--pipeline', 'simplify', zoo, '-o', out, '--redis', url, '--queue', queue, '--report', join(reports, 'batch.json')]);
     await expectBatchResult(zoo, out, result);
+    expectBatchReport(join(reports, 'batch.json'), zoo, out, /bullmq/);
+    // The same batch as an HTML page: one row per model, the failure's reason escaped in its row.
+    const again = await runCli(['batch', '--pipeline', 'simplify', join(zoo, 'truncated.onnx'), cnn, '-o', mkdtempSync(join(tmpdir(), 'out-')), '--redis', url, '--queue', queue, '--report', join(reports, 'batch.html')]);
+    expect(again.code).toBe(1);
+    const html = readFileSync(join(reports, 'batch.html'), 'utf8');
+    expect(html).toMatch(/<h1>modelpass batch: 1 of 2 models converted, 1 failed<\/h1>/);
+    expect(html.match(/<tr class="(converted|failed)">/g)).toEqual(['<tr class="failed">', '<tr class="converted">']);
+    expect(html).not.toMatch(/<script/);
     expect(workers.map((w) => (w.log.match(/convert finished/g) ?? []).length).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(19);
   });
 

@@ -4,6 +4,7 @@ import { EmbeddedBackend, batchOutputs, convertBatch, defaultJobHandlers, lockOu
 import { PassManager } from '@modelpass/pass-manager';
 import { flagBoolean, flagList, flagString } from '../args.js';
 import type { Command } from '../command.js';
+import { batchReportWriter, buildBatchReport } from '../batch-report.js';
 import { cliConvertHooks, distributedFlags, distributedFromFlags, positiveIntegerFlag } from '../distributed-flags.js';
 import { environmentWithPlugins } from '../environment.js';
 import { formats } from '../formats.js';
@@ -52,7 +53,7 @@ export function formatBatchSummary(outcomes: readonly BatchOutcome[], cwd: strin
 
 export const batchCommand: Command = {
   name: 'batch',
-  usage: 'modelpass batch --pipeline TEXT <model|folder>... -o <folder> [--to FORMAT] [--redis URL] [--plugin P]... [--json]',
+  usage: 'modelpass batch --pipeline TEXT <model|folder>... -o <folder> [--to FORMAT] [--redis URL] [--plugin P]... [--json] [--report FILE.json|FILE.html]',
   summary:
     'Convert many models with one pipeline: one job per model (in this process, or on `modelpass worker` processes with --redis), ' +
     'each output written whole or not at all into the output folder at the input\'s path relative to the inputs\' common folder. Prints a table of successes and failures ' +
@@ -64,6 +65,7 @@ export const batchCommand: Command = {
     plugin: { type: 'list', help: 'load a plugin by npm package name or path (workers need it too: modelpass worker --plugin P)', valueName: 'P' },
     concurrency: { type: 'string', help: 'without --redis: models converted at once in this process (default 1)', valueName: 'N' },
     json: { type: 'boolean', help: 'print the outcomes as JSON on stdout instead of the table' },
+    report: { type: 'string', help: 'also write a report file: per model status, error, output path and size, timings, worker (.json: schema modelpass-batch-report/1; .html: a table)', valueName: 'FILE' },
     redis: distributedFlags['redis']!,
     queue: distributedFlags['queue']!,
     shared: distributedFlags['shared']!,
@@ -87,6 +89,8 @@ export const batchCommand: Command = {
     if (to !== undefined && !format) throw new UsageError(`--to takes one of ${[...formats.keys()].join(', ')}, got '${to}'`);
     // A typo in the pipeline fails here, before any job is sent.
     new PassManager({ environment: await environmentWithPlugins(flagList(args, 'plugin'), io) }).parse(pipelineText);
+    const reportFile = flagString(args, 'report');
+    const writeReport = reportFile === undefined ? undefined : batchReportWriter(resolve(io.cwd, reportFile));
     const inputs = modelFiles(args.positionals, io.cwd);
     if (inputs.length === 0) throw new UsageError(`no model files (${[...MODEL_EXTENSIONS].join(', ')}) in ${args.positionals.join(', ')}`);
     const items = batchOutputs(inputs, folder, format?.extensions[0]);
@@ -97,6 +101,7 @@ export const batchCommand: Command = {
     if (flagString(args, 'concurrency') !== undefined && flagString(args, 'redis') !== undefined) throw new UsageError('--concurrency is for batches in this process; with --redis each worker takes --concurrency');
     // One batch at a time per output folder (a second run names the first's pid and host).
     const lock = lockOutputFolder(folder);
+    const started = new Date();
     let outcomes: BatchOutcome[];
     let description: string;
     try {
@@ -116,6 +121,10 @@ export const batchCommand: Command = {
       }
     } finally {
       lock.release();
+    }
+    if (writeReport) {
+      writeReport(buildBatchReport({ pipeline: pipelineText, backend: description, started, finished: new Date(), outcomes }));
+      io.stderr(`report: ${resolve(io.cwd, reportFile!)}`);
     }
     if (flagBoolean(args, 'json')) io.stdout(JSON.stringify({ pipeline: pipelineText, backend: description, outcomes }, null, 2));
     else io.stdout(formatBatchSummary(outcomes, io.cwd));
