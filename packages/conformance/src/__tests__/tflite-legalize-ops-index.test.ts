@@ -134,6 +134,20 @@ const CASES: OpCase[] = [
     input: [1, 4, 3, 3],
     build: (b, x) => b.op1('onnx.ConvTranspose', [x, b.constant(f32([4, 1, 2, 2], 37, -0.5, 0.5)), b.constant(f32([2], 38))], { group: attrs.int(2), strides: attrs.ints([2, 2]), dilations: attrs.ints([2, 1]), output_padding: attrs.ints([1, 1]) }),
   },
+  {
+    name: 'ConvTranspose 1-D stride 2, output_padding, pads, bias',
+    input: [2, 3, 7],
+    build: (b, x) => b.op1('onnx.ConvTranspose', [x, b.constant(f32([3, 4, 4], 39, -0.5, 0.5)), b.constant(f32([4], 40))], { strides: attrs.ints([2]), output_padding: attrs.ints([1]), pads: attrs.ints([1, 0]) }),
+    uses: ['TRANSPOSE_CONV'],
+  },
+  {
+    name: 'Conv 1-D → ConvTranspose 1-D dilated (an upsampling decoder)',
+    input: [1, 2, 9],
+    build: (b, x) => {
+      const conv = b.op1('onnx.Conv', [x, b.constant(f32([4, 2, 3], 46, -0.5, 0.5))], { pads: attrs.ints([1, 1]) });
+      return b.op1('onnx.ConvTranspose', [b.op1('onnx.Relu', [conv]), b.constant(f32([4, 2, 3], 47, -0.5, 0.5))], { strides: attrs.ints([3]), dilations: attrs.ints([2]) });
+    },
+  },
   // 3-D windows
   {
     name: 'Conv 3-D stride 2, pads, bias',

@@ -1,4 +1,4 @@
-import { Tensor, type Node, type Value } from '@modelpass/ir';
+import { attrs, Builder, GraphBuilder, Tensor, type Attribute, type Dim, type Node, type Value } from '@modelpass/ir';
 import { transposeTensor } from '@modelpass/transforms';
 import { constantOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
@@ -123,4 +123,56 @@ const convTranspose: LoweringRule = {
   },
 };
 
-export const convTransposeRules: readonly LoweringRule[] = [convTranspose];
+/** 1-D attributes lifted to 2-D with a unit height (kernel/stride/dilation 1, no padding on it). */
+function liftedAttributes(node: Node): Record<string, Attribute> {
+  const lifted: Record<string, Attribute> = {};
+  for (const [name, attribute] of node.attributes) {
+    if (attribute.kind !== 'ints') lifted[name] = attribute;
+    else if (name === 'kernel_shape' || name === 'strides' || name === 'dilations') lifted[name] = attrs.ints([1, ...attribute.value]);
+    else if (name === 'output_padding') lifted[name] = attrs.ints([0, ...attribute.value]);
+    else if (name === 'output_shape') lifted[name] = attrs.ints([1, ...attribute.value]);
+    else if (name === 'pads') lifted[name] = attrs.ints([0, attribute.value[0]!, 0, attribute.value[1]!]);
+    else lifted[name] = attribute;
+  }
+  return lifted;
+}
+
+const withUnit = <T>(dims: readonly T[], unit: T): T[] => [...dims.slice(0, 2), unit, ...dims.slice(2)];
+
+/** Builds the 2-D form of a 1-D ConvTranspose on `x` (`[N, C, 1, L]`) with the weight lifted to `[I, O, 1, k]`. */
+function buildLifted(at: Builder | GraphBuilder, node: Node, x: Value, add: (tensor: Tensor, name: string) => Value): Node {
+  const weight = constantOf(node.inputs[1])!;
+  const operands = [x, add(weight.reshape(withUnit(weight.shape, 1)), 'weight_2d'), node.inputs[2] ? add(constantOf(node.inputs[2])!, 'bias') : null];
+  const outType = typeWithShape(node.output(0).type, withUnit(dimsOf(node.outputs[0])!, 1 as Dim));
+  if (at instanceof Builder) return at.create(node.op, operands, liftedAttributes(node), { types: [outType], name: node.name });
+  return at.op(node.op, operands, liftedAttributes(node), { types: [outType], name: node.name })[0]!.producer!;
+}
+
+/** ConvTranspose 1-D (`[N, C, L]`) as the 2-D rule on `[N, C, 1, L]` between Unsqueeze/Squeeze (RESHAPE), as 1-D Conv is. */
+const convTranspose1d: LoweringRule = {
+  ops: convTranspose.ops,
+  stage: 'layout',
+  targets: [...convTranspose.targets, 'RESHAPE'],
+  check(node, context) {
+    const dims = dimsOf(node.inputs[0]);
+    if (dims?.length !== 3) return convTranspose.check(node, context);
+    if (!constantOf(node.inputs[1]) || (node.inputs[2] && !constantOf(node.inputs[2]))) return 'the weights and bias of a 1-D transposed convolution must be constants';
+    if (!dimsOf(node.outputs[0])) return 'needs the output shape (run shape inference first)';
+    const scratch = new GraphBuilder();
+    const x = scratch.input('x', typeWithShape(node.input(0).type, withUnit(dims, 1 as Dim)));
+    return convTranspose.check(buildLifted(scratch, node, x, (tensor, name) => scratch.constant(tensor, name)), context);
+  },
+  lower(node, context) {
+    const dims = dimsOf(node.inputs[0]);
+    if (dims?.length !== 3) return convTranspose.lower(node, context);
+    const at = Builder.before(node, { registry: context.registry });
+    const axes = at.constant(Tensor.fromValues('int64', [1], [2n]), `${node.name}_unit_axis`);
+    const x = at.op1('onnx.Unsqueeze', [node.input(0), axes], {}, { types: [typeWithShape(node.input(0).type, withUnit(dims, 1 as Dim))] });
+    const lifted = buildLifted(at, node, x, (tensor, name) => at.constant(tensor, `${node.name}_${name}`));
+    const y = Builder.after(lifted, { registry: context.registry }).op1('onnx.Squeeze', [lifted.output(0), axes], {}, { types: [node.output(0).type] });
+    convTranspose.lower(lifted, context);
+    replaceNode(node, [y]);
+  },
+};
+
+export const convTransposeRules: readonly LoweringRule[] = [convTranspose1d];
