@@ -330,6 +330,12 @@ describe('legalize-tflite, math family: refusals name the node and the reason', 
     expectRefusal({ name: '', inputs: [{ shape: [2, 'n'] }], opset: 26, build: (b, x) => b.op1('onnx.CumProd', [x!, b.constant(Tensor.scalar('int64', 1n))], {}, { name: 'cumprod_n' }) }, 'cumprod_n', /static length/));
   it('dilated LpPool', () =>
     expectRefusal({ name: '', inputs: [{ shape: [1, 2, 6, 6] }], build: (b, x) => b.op1('onnx.LpPool', [x!], { kernel_shape: attrs.ints([2, 2]), dilations: attrs.ints([2, 2]) }, { name: 'lp_dilated' }) }, 'lp_dilated', /dilated/));
+  it('MeanVarianceNormalization of rank 5 (TFLite 2.9 SUB/ADD broadcast at most 4-D)', () =>
+    expectRefusal({ name: '', inputs: [{ shape: [1, 2, 2, 2, 2] }], build: (b, x) => b.op1('onnx.MeanVarianceNormalization', [x!], {}, { name: 'mvn5' }) }, 'mvn5', /rank-5 input/));
+  it('RandomUniform of rank 5 with a range', () =>
+    expectRefusal({ name: '', inputs: [], build: (b) => b.op1('onnx.RandomUniform', [], { shape: attrs.ints([1, 2, 2, 2, 2]), high: attrs.float(4) }, { name: 'uniform5' }) }, 'uniform5', /at most 4-D/));
+  it('Mean broadcasting rank-5 operands', () =>
+    expectRefusal({ name: '', inputs: [{ shape: [1, 2, 2, 2, 2] }, { shape: [2, 1, 1, 1] }], build: (b, x, y) => b.op1('onnx.Mean', [x!, y!], {}, { name: 'mean5' }) }, 'mean5', /at most 4-D/));
   it('Atan of float64', () =>
     expectRefusal({ name: '', inputs: [{ shape: [3], dtype: 'float64' }], build: (b, x) => b.op1('onnx.Atan', [x!], {}, { name: 'atan64' }) }, 'atan64', /float32 only/));
 });

@@ -72,7 +72,7 @@ const mean: LoweringRule = {
   check(node) {
     if (node.inputs.length === 0) return 'Mean needs at least one input';
     const dtype = node.inputs.map((input) => tensorTypeOf(input)?.dtype).find((d) => d !== 'float32');
-    return dtype === undefined ? undefined : `Mean is lowered for float32 only (an input is ${dtype ?? 'untyped'})`;
+    return dtype === undefined ? broadcastProblem(node) : `Mean is lowered for float32 only (an input is ${dtype ?? 'untyped'})`;
   },
   lower(node, context) {
     const emit = new TfliteEmitter(node, context);

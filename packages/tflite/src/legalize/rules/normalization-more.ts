@@ -16,6 +16,12 @@ function float32Input(node: Node): string | undefined {
   return dimsOf(node.inputs[0]) ? undefined : `${node.op} needs the input rank (run shape inference first)`;
 }
 
+/** TFLite 2.9's SUB/ADD/MUL abort when they broadcast beyond 4-D (DIV does not): a reduced operand meets the full one in these. */
+function rankAbove4(node: Node): string | undefined {
+  const rank = dimsOf(node.inputs[0])!.length;
+  return rank > 4 ? `${node.op} on a rank-${rank} input has no TFLite 2.9 lowering (its ADD/SUB/MUL broadcast at most 4-D)` : undefined;
+}
+
 /** Emits `builtin` over `axes` with keep_dims, typed as `x` with those dims set to 1. */
 function reduceKeep(emit: TfliteEmitter, builtin: string, x: Value, axes: readonly number[]): Value {
   const dims = dimsOf(x)!;
@@ -71,6 +77,7 @@ const meanVarianceNormalization: LoweringRule = {
     if (problem) return problem;
     const rank = dimsOf(node.inputs[0])!.length;
     const axes = node.optionalAttr('axes', 'ints') ?? [0, 2, 3];
+    if (rank > 4) return rankAbove4(node);
     return axes.some((a) => normalizeAxis(a, rank) === undefined) ? `an axis of [${axes.join(', ')}] is out of range for rank ${rank}` : undefined;
   },
   lower(node, context) {
@@ -95,6 +102,7 @@ const rmsNormalization: LoweringRule = {
     const problem = float32Input(node);
     if (problem) return problem;
     if (tensorTypeOf(node.inputs[1])?.dtype !== 'float32') return 'RMSNormalization is lowered with a float32 scale only';
+    if (rankAbove4(node)) return rankAbove4(node);
     return normalizeAxis(node.optionalAttr('axis', 'int') ?? -1, dimsOf(node.inputs[0])!.length) === undefined ? 'the axis is out of range' : undefined;
   },
   lower(node, context) {
@@ -120,7 +128,10 @@ const globalLpPool: LoweringRule = {
     const problem = float32Input(node);
     if (problem) return problem;
     if (dimsOf(node.inputs[0])!.length < 3) return 'GlobalLpPool needs an input of rank ≥ 3 (N, C, spatial…)';
-    return (node.optionalAttr('p', 'int') ?? 2) > 0 ? undefined : 'GlobalLpPool needs p > 0';
+    const p = node.optionalAttr('p', 'int') ?? 2;
+    if (p <= 0) return 'GlobalLpPool needs p > 0';
+    // p = 1, 2 use ABS / MUL of equal shapes; other p a POW by a scalar, a broadcast TFLite 2.9 stops at 4-D.
+    return p === 1 || p === 2 ? undefined : rankAbove4(node);
   },
   lower(node, context) {
     const emit = new TfliteEmitter(node, context);

@@ -40,7 +40,10 @@ function randomRule(ops: string[], builtin: string, parameters: (node: Node) => 
       const like = node.inputs.length > 0;
       if (like && !dimsOf(node.inputs[0])) return `${node.op} needs the input rank`;
       const dtype = outputDType(node, like ? tensorTypeOf(node.inputs[0])?.dtype : 'float32');
-      return dtype === 'float32' ? undefined : `${node.op} of dtype ${dtype ?? 'unknown'} is lowered for float32 only (TFLite's random kernels draw float32)`;
+      if (dtype !== 'float32') return `${node.op} of dtype ${dtype ?? 'unknown'} is lowered for float32 only (TFLite's random kernels draw float32)`;
+      const rank = (node.optionalAttr('shape', 'ints') ?? dimsOf(node.inputs[0]) ?? []).length;
+      const { scale, shift } = parameters(node);
+      return rank > 4 && (scale !== 1 || shift !== 0) ? `${node.op} of rank ${rank} with a scale or shift has no TFLite 2.9 lowering (MUL/ADD by a scalar broadcast at most 4-D)` : undefined;
     },
     lower(node, context) {
       const emit = new TfliteEmitter(node, context);
