@@ -4,8 +4,12 @@
  * (TFLite 2.9) within 1e-4 of ONNX Runtime on the original model, every node of the result a tflite
  * op; and the refusals name the node and the reason before anything changes.
  */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, Graph, GraphBuilder, ModelpassError, printModel, Tensor, tensorType, type Attribute, type DType, type Model, type Value } from '@modelpass/ir';
+import { readOnnx } from '@modelpass/onnx';
 import { inferShapes, runReference } from '@modelpass/ops';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
 import { compareInRuntimes, feedsFor, legalize, maxAbsDifference, seededTensor } from './tflite-legalize-harness.js';
@@ -660,5 +664,40 @@ describe('legalize-tflite, transformer ops of opset 23: TFLite runtime within 1e
       const actual = runReference(model, feeds);
       for (const output of model.graph.outputs) expect(maxAbsDifference(expected.get(output.name)!, actual.get(output.name) as Tensor), testCase.name).toBeLessThanOrEqual(1e-5);
     }
+  });
+});
+
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+
+describe('legalize-tflite on torch.onnx-exported sequence taggers (2-layer bidirectional LSTM, GRU)', () => {
+  for (const cell of ['lstm', 'gru']) {
+    it(`${cell} tagger: every node a tflite op, TFLite runtime within 1e-4 of ONNX Runtime`, async () => {
+      const cache = join(root, '.fixtures-cache', 'recurrent-taggers');
+      execFileSync('/usr/bin/python3', [join(root, 'tools/fixtures/make_recurrent_taggers.py'), '--out', cache], { stdio: 'pipe' });
+      const original = readOnnx(join(cache, `${cell}_tagger.onnx`));
+      const converted = readOnnx(join(cache, `${cell}_tagger.onnx`));
+      expect(original.graph.nodeList().map((node) => node.op)).toContain(cell === 'lstm' ? 'onnx.LSTM' : 'onnx.GRU');
+      await legalize(converted);
+      expect(converted.graph.nodeList().filter((node) => !node.op.startsWith('tflite.')).map((node) => node.op)).toEqual([]);
+      const [difference] = await compareInRuntimes(original, converted, feedsFor(original, 7, [-2, 2]));
+      expect(difference).toBeLessThanOrEqual(1e-4);
+    }, 120_000);
+  }
+});
+
+describe('legalize-tflite refuses what the spectral and attention lowerings do not take, per node', () => {
+  it('names the node and the reason', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [1, 2, 4, 8]));
+    const signal = b.input('signal', tensorType('float32', [1, 16, 1]));
+    const axis = b.input('axis', tensorType('int64', []));
+    const step = b.input('step', tensorType('int64', []));
+    const cached = b.op1('onnx.Attention', [x, x, x, null, b.constant(f32([1, 2, 3, 8], 140)), b.constant(f32([1, 2, 3, 8], 141))], {}, { name: 'kv_cache_attention' });
+    const dft = b.op1('onnx.DFT', [signal, null, axis], {}, { name: 'runtime_axis_dft' });
+    const stft = b.op1('onnx.STFT', [signal, step, b.constant(hann(4))], {}, { name: 'runtime_step_stft' });
+    b.output(cached, dft, stft);
+    const model = b.model({ onnx: 23 });
+    inferShapes(model, { mode: 'refresh' });
+    await expectRefused(model, [/kv_cache_attention.*past_key\/past_value \(a KV cache\) are not supported/, /runtime_axis_dft.*axis must be a constant/, /runtime_step_stft.*frame_step must be a positive constant/]);
   });
 });
