@@ -50,6 +50,11 @@ export function atan(c: Composer, x: Value): Value {
   return c.select(c.compare('LESS', x, c.scalar(0)), c.unary('NEG', magnitude), magnitude);
 }
 
+/** asinh/acosh of t > 1e9 is log(2t) to float32 precision (the exact formula squares t and overflows past 1.8e19). */
+function largeArgument(c: Composer, t: Value, exact: Value): Value {
+  return c.select(c.compare('GREATER', t, c.scalar(1e9)), c.add(c.unary('LOG', t), c.scalar(Math.LN2)), exact);
+}
+
 const TRIG = ['ABS', 'GREATER', 'LESS', 'SELECT_V2', 'DIV', 'SUB', 'ADD', 'MUL', 'CAST', 'NEG'];
 
 export const mathUnaryRules: readonly LoweringRule[] = [
@@ -67,16 +72,16 @@ export const mathUnaryRules: readonly LoweringRule[] = [
   composedUnary('Tan', ['SIN', 'COS', 'DIV'], (c, x) => c.div(c.unary('SIN', x), c.unary('COS', x))),
   composedUnary('Sinh', ['EXP', 'NEG', 'SUB', 'MUL'], (c, x) => c.mul(c.sub(c.unary('EXP', x), c.unary('EXP', c.unary('NEG', x))), c.scalar(0.5))),
   composedUnary('Cosh', ['EXP', 'NEG', 'ADD', 'MUL'], (c, x) => c.mul(c.add(c.unary('EXP', x), c.unary('EXP', c.unary('NEG', x))), c.scalar(0.5))),
-  // asinh is odd: log(|x| + √(x²+1)) with x's sign.
-  composedUnary('Asinh', ['ABS', 'MUL', 'ADD', 'SQRT', 'LOG', 'LESS', 'NEG', 'SELECT_V2'], (c, x) => {
+  // asinh is odd: log(|x| + √(x²+1)) with x's sign; log(2|x|) above 1e9, where x² would overflow.
+  composedUnary('Asinh', ['ABS', 'MUL', 'ADD', 'SQRT', 'LOG', 'LESS', 'GREATER', 'NEG', 'SELECT_V2'], (c, x) => {
     const ax = c.unary('ABS', x);
-    const magnitude = c.unary('LOG', c.add(ax, c.unary('SQRT', c.add(c.mul(ax, ax), c.scalar(1)))));
+    const magnitude = largeArgument(c, ax, c.unary('LOG', c.add(ax, c.unary('SQRT', c.add(c.mul(ax, ax), c.scalar(1))))));
     return c.select(c.compare('LESS', x, c.scalar(0)), c.unary('NEG', magnitude), magnitude);
   }),
-  // acosh(x) = log(x + √((x−1)(x+1))), NaN below 1.
-  composedUnary('Acosh', ['SUB', 'ADD', 'MUL', 'SQRT', 'LOG'], (c, x) => {
+  // acosh(x) = log(x + √((x−1)(x+1))), NaN below 1; log(2x) above 1e9.
+  composedUnary('Acosh', ['SUB', 'ADD', 'MUL', 'SQRT', 'LOG', 'GREATER', 'SELECT_V2'], (c, x) => {
     const one = c.scalar(1);
-    return c.unary('LOG', c.add(x, c.unary('SQRT', c.mul(c.sub(x, one), c.add(x, one)))));
+    return largeArgument(c, x, c.unary('LOG', c.add(x, c.unary('SQRT', c.mul(c.sub(x, one), c.add(x, one))))));
   }),
   // atanh(x) = ½·log((1+x)/(1−x)).
   composedUnary('Atanh', ['ADD', 'SUB', 'DIV', 'LOG', 'MUL'], (c, x) => {
