@@ -27,6 +27,7 @@ import { gridSampleOp } from './grid-sample.js';
 import { affineGridOp } from './affine-grid.js';
 import { col2ImOp } from './col2im.js';
 import { roiAlignOp } from './roi-align.js';
+import { deformConvOp } from './deform-conv.js';
 import { rmsNormalizationOp } from './rms-normalization.js';
 import { globalLpPoolOp } from './global-lp-pool.js';
 
@@ -60,6 +61,7 @@ export const nnOps: readonly CanonicalOp[] = [
   affineGridOp,
   col2ImOp,
   roiAlignOp,
+  deformConvOp,
   rmsNormalizationOp,
   globalLpPoolOp,
 ];
