@@ -5,7 +5,9 @@
  * float path (ORT runs DQ, HardSigmoid and Q as float kernels) against the rewritten one (ORT fuses it
  * into QLinearAdd); and on a MobileNetV3-style block (HardSwish, squeeze-excitation gate) quantized
  * end to end: ORT's optimized graph has QLinearAdd in place of both HardSigmoids and no float
- * HardSigmoid, DequantizeLinear or QuantizeLinear left between the integer kernels.
+ * HardSigmoid, DequantizeLinear or QuantizeLinear left between the integer kernels. An opset-14
+ * HardSwish between quantized ops is split into `x · HardSigmoid(x)` first (hard-swish-split.ts), so
+ * it gets the same two integer kernels; a HardSwish on a float graph output stays whole.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,5 +96,41 @@ describe('HardSigmoid as an integer Add', () => {
     expect(fusion.ops).not.toContain('HardSigmoid');
     expect(fusion.ops).not.toContain('DequantizeLinear');
     expect(fusion.ops.filter((op) => op === 'QuantizeLinear')).toHaveLength(1); // the graph input's
+  });
+
+  it('format=qoperator writes the rewritten gates as QLinearAdd nodes', async () => {
+    requireReferees();
+    const fixture = new URL('../../fixtures/quantize-static/hard-sigmoid-as-add/input.mpir', import.meta.url);
+    const model = parseModel(readFileSync(fixture, 'utf8'));
+    await runPipeline(model, 'quantize-static{samples=8 min-conv-reduction=0 format=qoperator}');
+    const ops = [...model.graph.nodes()].map((node) => node.opType);
+    expect(ops.filter((op) => op === 'QLinearAdd')).toHaveLength(2);
+    expect(ops).not.toContain('HardSigmoid');
+    const out = join(mkdtempSync(join(tmpdir(), 'quantize-hsig-')), 'block.qop.onnx');
+    writeOnnx(model, out);
+    expect((await ortFusion(out)).ops).not.toContain('HardSigmoid');
+  });
+
+  it('splits an opset-14 HardSwish between quantized ops into QLinearAdd + QLinearMul', async () => {
+    requireReferees();
+    const fixture = new URL('../../fixtures/quantize-static/hard-swish-split/input.mpir', import.meta.url);
+    const model = parseModel(readFileSync(fixture, 'utf8'));
+    const debug: string[] = [];
+    await runPipeline(model, 'quantize-static{samples=8 min-conv-reduction=0}', debug);
+    expect(debug).toContainEqual(expect.stringMatching(/quantized Mul 'expand\/hardswish\/mul' \(ORT: QLinearMul\)/));
+    expect(debug).toContainEqual(expect.stringMatching(/quantized HardSigmoid 'depthwise\/hardswish\/gate' \(ORT: QLinearAdd/));
+    // The value the depthwise Conv reads keeps the HardSwish's name.
+    expect([...model.graph.nodes()].find((node) => node.name === 'depthwise')!.inputs[0]!.producer!.inputs[0]!.name).toBe('h');
+    const out = join(mkdtempSync(join(tmpdir(), 'quantize-hswish-')), 'block.int8.onnx');
+    writeOnnx(model, out);
+    checkWithOnnx(out);
+    const fusion = await ortFusion(out);
+    expect(fusion.unfused).toEqual([]);
+    expect(fusion.ops.filter((op) => op === 'QLinearAdd')).toHaveLength(2);
+    expect(fusion.ops.filter((op) => op === 'QLinearMul')).toHaveLength(2);
+    // Only the graph output's HardSwish (after a float-output QGemm) runs in float; ORT spells it HardSigmoid + Mul.
+    expect(fusion.ops.filter((op) => op === 'HardSwish' || op === 'HardSigmoid')).toHaveLength(1);
+    expect(fusion.ops.indexOf('HardSigmoid')).toBeGreaterThan(fusion.ops.indexOf('QGemm'));
+    expect(fusion.ops).not.toContain('DequantizeLinear');
   });
 });

@@ -14,6 +14,7 @@ import { cheaperFloat } from './cost-rules.js';
 import { ineligibility } from './eligibility.js';
 import { OP_RULES, type OpRule } from './op-rules.js';
 import type { ReorderedPool } from './pool-before-activation.js';
+import type { SplitHardSwish } from './hard-swish-split.js';
 
 export interface PlanOptions {
   /** Node names and op types (`Conv`, `onnx.Conv`) left float. */
@@ -56,6 +57,8 @@ export interface QuantizationPlan {
   readonly calibrationTensors: readonly string[];
   /** Float Relu/Clip → MaxPool pairs run as MaxPool → Relu/Clip so ORT keeps the MaxPool float (pool-before-activation.ts). */
   readonly reorderedPools: readonly ReorderedPool[];
+  /** HardSwish nodes between quantized ops spelled `x · HardSigmoid(x)` (hard-swish-split.ts). */
+  readonly splitHardSwishes: readonly SplitHardSwish[];
 }
 
 function excluded(node: Node, exclude: readonly string[]): boolean {
@@ -230,5 +233,5 @@ export function planQuantization(graph: Graph, options: PlanOptions): Quantizati
     leftFloat.push({ node: node.name, op: node.opType, reason });
   }
   const calibrationTensors = [...new Set(activations.flatMap((a) => (a.source.kind === 'range' ? [a.source.tensor] : [])))];
-  return { nodes, outputQuantized, fusedActivations, activations, leftFloat, unsupportedOps, calibrationTensors, reorderedPools: [] };
+  return { nodes, outputQuantized, fusedActivations, activations, leftFloat, unsupportedOps, calibrationTensors, reorderedPools: [], splitHardSwishes: [] };
 }

@@ -19,6 +19,7 @@ import { convertToQOperator } from './qoperator.js';
 import { quantizeFloatConstants, type FloatConstantRecord } from './float-constants.js';
 import { shortenGeneratedNames, snapshotNames } from './short-names.js';
 import { hardSigmoidsAsAdd, type HardSigmoidAsAdd } from './hard-sigmoid-as-add.js';
+import { splitHardSwishes } from './hard-swish-split.js';
 import { PER_CHANNEL_MIN_GAIN_DB } from './weight-granularity.js';
 import { correctBiases, floatSnapshot, type BiasCorrectionResult } from './bias-correction.js';
 import type { CalibrationOptions } from '../calibration/options.js';
@@ -145,11 +146,13 @@ export function planStaticQuantization(model: Model, options: StaticQuantization
   const costRules = (options.activations ?? 'uint8') !== 'int16' && (options.materialize ?? true);
   const planOptions = { exclude, fuseActivations: !(options.symmetricActivations ?? false), minConvReduction: costRules ? (options.minConvReduction ?? MIN_INT8_CONV_REDUCTION) : 0 };
   const first = planQuantization(model.graph, planOptions);
-  // Float Relu/Clip → MaxPool before a quantized op: MaxPool first, so ORT keeps it float (then plan again).
+  // Float Relu/Clip → MaxPool before a quantized op: MaxPool first, so ORT keeps it float; HardSwish
+  // between quantized ops as x · HardSigmoid(x), two integer kernels (then plan again).
   const quantized = new Set<Node>([...first.nodes, ...first.fusedActivations.values()]);
   const reorderedPools = movePoolsAboveFloatActivations(model.graph, (node) => quantized.has(node));
-  if (reorderedPools.length === 0) return first;
-  return { ...planQuantization(model.graph, planOptions), reorderedPools };
+  const hardSwishes = costRules ? splitHardSwishes(model.graph, (node) => quantized.has(node)) : [];
+  if (reorderedPools.length === 0 && hardSwishes.length === 0) return first;
+  return { ...planQuantization(model.graph, planOptions), reorderedPools, splitHardSwishes: hardSwishes };
 }
 
 /** Applies a plan with ranges, then lowers (materialize-qdq) and converts to QOperator form when asked. */
