@@ -184,6 +184,8 @@ const CASES: OpCase[] = [
   { name: 'RMSNormalization axis 1, epsilon 1e-2 (opset 23)', inputs: [{ shape: [2, 3, 4] }], opset: 23, build: (b, x) => b.op1('onnx.RMSNormalization', [x!, b.constant(f32([3, 4], 92, 0.5, 1.5))], { axis: attrs.int(1), epsilon: attrs.float(1e-2) }) },
   { name: 'LpPool p=2 kernel 3 stride 2 pads 1', inputs: [{ shape: [1, 3, 7, 6] }], build: (b, x) => b.op1('onnx.LpPool', [x!], { kernel_shape: attrs.ints([3, 3]), strides: attrs.ints([2, 2]), pads: attrs.ints([1, 1, 1, 1]) }) },
   { name: 'LpPool p=1 SAME_UPPER', inputs: [{ shape: [2, 2, 5, 5] }], build: (b, x) => b.op1('onnx.LpPool', [x!], { kernel_shape: attrs.ints([2, 2]), auto_pad: attrs.string('SAME_UPPER'), p: attrs.int(1) }) },
+  { name: 'LpPool 1-D p=2 kernel 3 stride 2 pads 1', inputs: [{ shape: [2, 3, 11] }], build: (b, x) => b.op1('onnx.LpPool', [x!], { kernel_shape: attrs.ints([3]), strides: attrs.ints([2]), pads: attrs.ints([1, 1]) }) },
+  { name: 'LpPool 1-D p=1 SAME_UPPER', inputs: [{ shape: [1, 2, 7] }], build: (b, x) => b.op1('onnx.LpPool', [x!], { kernel_shape: attrs.ints([2]), auto_pad: attrs.string('SAME_UPPER'), p: attrs.int(1) }) },
   { name: 'LpPool p=3 kernel 2x3 VALID', inputs: [{ shape: [1, 4, 6, 6] }], build: (b, x) => b.op1('onnx.LpPool', [x!], { kernel_shape: attrs.ints([2, 3]), p: attrs.int(3) }) },
   {
     name: 'Conv → LpPool → Conv keeps no transpose inside',
