@@ -249,6 +249,32 @@ const CASES: OpCase[] = [
     range: [0, 5],
     build: (b, x) => b.op1('onnx.RoiAlign', [b.constant(f32([1, 2, 6, 6], 61)), x, b.constant(i64([0, 0, 0]))], { output_height: attrs.int(2), output_width: attrs.int(2), sampling_ratio: attrs.int(2) }),
   },
+  // DeformConv: a deformable im2col (GATHER_ND taps) and one FULLY_CONNECTED
+  {
+    name: 'DeformConv group 2, offset_group 2, mask, pads',
+    input: [1, 4, 5, 5],
+    opset: 19,
+    build: (b, x) =>
+      b.op1('onnx.DeformConv', [x, b.constant(f32([6, 2, 3, 3], 71, -0.5, 0.5)), b.constant(f32([1, 36, 5, 5], 72, -2, 2)), null, b.constant(f32([1, 18, 5, 5], 73, 0, 1))], {
+        group: attrs.int(2),
+        offset_group: attrs.int(2),
+        pads: attrs.ints([1, 1, 1, 1]),
+      }),
+  },
+  {
+    name: 'DeformConv stride 2, dilation 2, bias',
+    input: [2, 3, 7, 8],
+    opset: 19,
+    build: (b, x) => b.op1('onnx.DeformConv', [x, b.constant(f32([2, 3, 2, 3], 74, -0.5, 0.5)), b.constant(f32([2, 12, 3, 2], 75, -1.5, 1.5)), b.constant(f32([2], 76))], { strides: attrs.ints([2, 2]), dilations: attrs.ints([2, 2]) }),
+  },
+  {
+    name: 'DeformConv of run-time offsets (no mask)',
+    input: [1, 18, 4, 4],
+    opset: 19,
+    range: [-2.5, 2.5],
+    build: (b, x) => b.op1('onnx.DeformConv', [b.constant(f32([1, 2, 6, 6], 77)), b.constant(f32([3, 2, 3, 3], 78, -0.5, 0.5)), x], {}),
+    uses: ['GATHER_ND', 'FULLY_CONNECTED'],
+  },
 ];
 
 function buildCase(testCase: OpCase): Model {
@@ -401,25 +427,8 @@ const KERNEL_ONLY: OpCase[] = [
     opset: 16,
     build: (b, x) => b.op1('onnx.RoiAlign', [x, b.constant(Tensor.fromValues('float32', [2, 4], [0.5, 1, 7, 6.5, 2, 2, 3, 9])), b.constant(i64([0, 0]))], { mode: attrs.string(mode), output_height: attrs.int(2), output_width: attrs.int(3) }),
   })),
-  {
-    name: 'DeformConv group 2, offset_group 2, mask, pads (kernel only)',
-    input: [1, 4, 5, 5],
-    opset: 19,
-    build: (b, x) =>
-      b.op1('onnx.DeformConv', [x, b.constant(f32([6, 2, 3, 3], 71, -0.5, 0.5)), b.constant(f32([1, 36, 5, 5], 72, -2, 2)), null, b.constant(f32([1, 18, 5, 5], 73, 0, 1))], {
-        group: attrs.int(2),
-        offset_group: attrs.int(2),
-        pads: attrs.ints([1, 1, 1, 1]),
-      }),
-  },
-  {
-    name: 'DeformConv stride 2, dilation 2, bias (kernel only)',
-    input: [2, 3, 7, 8],
-    opset: 19,
-    build: (b, x) => b.op1('onnx.DeformConv', [x, b.constant(f32([2, 3, 2, 3], 74, -0.5, 0.5)), b.constant(f32([2, 12, 3, 2], 75, -1.5, 1.5)), b.constant(f32([2], 76))], { strides: attrs.ints([2, 2]), dilations: attrs.ints([2, 2]) }),
-  },
 ];
-const KERNEL_CASES = [...CASES.filter((testCase) => /^(MaxUnpool|CenterCropPad|Scatter \(|GridSample|AffineGrid|Col2Im|RoiAlign)/.test(testCase.name)), ...KERNEL_ONLY];
+const KERNEL_CASES = [...CASES.filter((testCase) => /^(MaxUnpool|CenterCropPad|Scatter \(|GridSample|AffineGrid|Col2Im|RoiAlign|DeformConv)/.test(testCase.name)), ...KERNEL_ONLY];
 
 describe('reference kernels of the added ops match ONNX Runtime', () => {
   for (const testCase of KERNEL_CASES) {
