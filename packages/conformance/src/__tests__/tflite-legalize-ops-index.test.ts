@@ -275,6 +275,20 @@ const CASES: OpCase[] = [
     build: (b, x) => b.op1('onnx.DeformConv', [b.constant(f32([1, 2, 6, 6], 77)), b.constant(f32([3, 2, 3, 3], 78, -0.5, 0.5)), x], {}),
     uses: ['GATHER_ND', 'FULLY_CONNECTED'],
   },
+  // MaxRoiPool: per-bin masks from the rounded rois, masked REDUCE_MAX over columns then rows
+  ...([
+    ['pooled 2x3, scale 0.5', [2, 3], 0.5],
+    ['pooled 3x3 (empty bins of a tiny roi)', [3, 3], 1],
+  ] as const).map(([what, pooled, scale]): OpCase => ({
+    name: `MaxRoiPool ${what}`,
+    input: [2, 3, 6, 7],
+    opset: 13,
+    build: (b, x) => {
+      const rois = b.constant(Tensor.fromValues('float32', [4, 5], [0, 0, 0, 12, 10, 1, 3, 4.6, 9.4, 11, 1, -2, -1, 4, 3, 0, 5, 5, 5.4, 5.2]));
+      return b.op1('onnx.MaxRoiPool', [x, rois], { pooled_shape: attrs.ints([...pooled]), spatial_scale: attrs.float(scale) });
+    },
+    uses: ['REDUCE_MAX'],
+  })),
 ];
 
 function buildCase(testCase: OpCase): Model {
@@ -428,7 +442,7 @@ const KERNEL_ONLY: OpCase[] = [
     build: (b, x) => b.op1('onnx.RoiAlign', [x, b.constant(Tensor.fromValues('float32', [2, 4], [0.5, 1, 7, 6.5, 2, 2, 3, 9])), b.constant(i64([0, 0]))], { mode: attrs.string(mode), output_height: attrs.int(2), output_width: attrs.int(3) }),
   })),
 ];
-const KERNEL_CASES = [...CASES.filter((testCase) => /^(MaxUnpool|CenterCropPad|Scatter \(|GridSample|AffineGrid|Col2Im|RoiAlign|DeformConv)/.test(testCase.name)), ...KERNEL_ONLY];
+const KERNEL_CASES = [...CASES.filter((testCase) => /^(MaxUnpool|CenterCropPad|Scatter \(|GridSample|AffineGrid|Col2Im|RoiAlign|DeformConv|MaxRoiPool)/.test(testCase.name)), ...KERNEL_ONLY];
 
 describe('reference kernels of the added ops match ONNX Runtime', () => {
   for (const testCase of KERNEL_CASES) {

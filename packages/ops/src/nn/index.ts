@@ -28,6 +28,7 @@ import { affineGridOp } from './affine-grid.js';
 import { col2ImOp } from './col2im.js';
 import { roiAlignOp } from './roi-align.js';
 import { deformConvOp } from './deform-conv.js';
+import { maxRoiPoolOp } from './max-roi-pool.js';
 import { rmsNormalizationOp } from './rms-normalization.js';
 import { globalLpPoolOp } from './global-lp-pool.js';
 
@@ -62,6 +63,7 @@ export const nnOps: readonly CanonicalOp[] = [
   col2ImOp,
   roiAlignOp,
   deformConvOp,
+  maxRoiPoolOp,
   rmsNormalizationOp,
   globalLpPoolOp,
 ];
