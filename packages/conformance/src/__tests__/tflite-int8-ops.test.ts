@@ -3,7 +3,7 @@
  * DequantizeLinear pairs (uint8, ONNX Runtime's QDQ layout) becomes an int8 TFLite op, and the integers
  * the op's output QuantizeLinear writes in the TFLite 2.9 runtime are within one quantization step of
  * ONNX Runtime's (compared through the output DequantizeLinear: the same scale and zero point on both sides). Output parameters differ from the input's on purpose, so the ops that
- * must keep their input's parameters (STRIDED_SLICE, PAD, RESIZE_*) get a requantization after them and
+ * must keep their input's parameters (STRIDED_SLICE, PAD/PADV2/MIRROR_PAD, RESIZE_*) get a requantization after them and
  * TANH's fixed 1/128 output is requantized to the model's.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,6 +43,10 @@ const CASES: readonly OpCase[] = [
   { name: 'Tanh', op: 'onnx.Tanh', out: { scale: Math.fround(2 / 255), zeroPoint: 128 }, builtin: 'TANH' },
   { name: 'Slice (strided)', op: 'onnx.Slice', constants: [ints([0, 1, 2]), ints([2, 7, 8]), ints([1, 2, 3]), ints([1, 1, 2])], out: { scale: Math.fround(6 / 255), zeroPoint: 120 }, builtin: 'STRIDED_SLICE' },
   { name: 'Pad (zeros)', op: 'onnx.Pad', constants: [ints([0, 0, 1, 2, 0, 0, 2, 1])], out: { scale: Math.fround(8 / 255), zeroPoint: 128 }, builtin: 'PAD' },
+  // PADV2 with the value quantized by the input's parameters (round(1.5 / s) + z, as ORT's QuantizeLinear after the float Pad).
+  { name: 'Pad (constant 1.5)', op: 'onnx.Pad', constants: [ints([0, 0, 1, 2, 0, 0, 2, 1]), Tensor.scalar('float32', 1.5)], out: { scale: Math.fround(8 / 255), zeroPoint: 128 }, builtin: 'PADV2' },
+  { name: 'Pad (constant −9, saturating)', op: 'onnx.Pad', constants: [ints([0, 0, 2, 1, 0, 0, 1, 2]), Tensor.scalar('float32', -9)], out: { scale: Math.fround(7 / 255), zeroPoint: 126 }, builtin: 'PADV2' },
+  { name: 'Pad (reflect)', op: 'onnx.Pad', constants: [ints([0, 0, 1, 2, 0, 0, 2, 1])], attributes: { mode: attrs.string('reflect') }, out: { scale: Math.fround(8 / 255), zeroPoint: 128 }, builtin: 'MIRROR_PAD' },
   {
     name: 'Resize nearest ×2',
     op: 'onnx.Resize',

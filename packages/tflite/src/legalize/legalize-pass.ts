@@ -10,6 +10,8 @@ import { finishInt8 } from './quantized/finish-int8.js';
 import { hasInt8Weights, int8WeightsOfFloatOps } from './quantized/int8-float-weights.js';
 import { hasQuantizedActivations, prepareQuantizedForTflite } from './quantized/prepare-quantized.js';
 import { keepingQuantTypes } from './quantized/quant-values.js';
+import { recentreAsymmetricWeights } from './quantized/recentre-weights.js';
+import { rescaleMismatchedQdq } from './quantized/rescale-qdq.js';
 
 /** Whether a node of one of `ops` is anywhere in `graph` (subgraphs included). */
 function hasOp(graph: Graph, ops: ReadonlySet<string>): boolean {
@@ -37,16 +39,27 @@ export const legalizeTflite = definePass({
     groupedConv: option.enum(['split', 'native'], { default: 'split', help: 'grouped convolutions: one CONV_2D per group, or one grouped CONV_2D' }),
     ioType: option.enum(['float', 'int8'], { default: 'float', help: 'quantized models: float32 graph inputs/outputs (QUANTIZE/DEQUANTIZE at the edges) or int8 ones where the model quantizes an input first / dequantizes an output last' }),
     unsupportedInt8: option.enum(['error', 'float'], { default: 'error', help: 'quantized ops with no int8 TFLite lowering (or asymmetric weights): report them, or run them in float between DEQUANTIZE and QUANTIZE' }),
+    asymmetricWeights: option.enum(['int8', 'float'], {
+      default: 'int8',
+      help: 'weight-only models with asymmetric weights (uint8 with zero points): re-centre them to symmetric int8 per output channel (each weight moves by at most max|w_c|/254, about one step of the original grid), or keep them float32 (exact)',
+    }),
     optimize: option.boolean({ default: false, help: 'run the optimize preset first (every fusion, canonicalize, cse); by default only fold-shapes, fold-constants and fuse-bn run' }),
   },
-  statistics: ['nodes-lowered', 'activations-fused', 'transposes-inside', 'transposes-at-boundary', 'transposes-estimated', 'int8-ops', 'float-ops-in-int8-model', 'requantizations', 'int8-weights', 'hybrid-ops'],
+  statistics: ['nodes-lowered', 'activations-fused', 'transposes-inside', 'transposes-at-boundary', 'transposes-estimated', 'int8-ops', 'float-ops-in-int8-model', 'requantizations', 'int8-weights', 'int8-weights-recentred', 'hybrid-ops'],
   async run(model, context) {
     const registry = withTfliteDialect(context.registry);
     // Quantized (QDQ) models: Q/DQ pairs become quant<> types (before fold-constants would turn small int8 weights into floats), then int8 TFLite tensors.
-    const weightOnly = hasInt8Weights(model);
     const qoperators = expandQOperators(model.graph); // QLinearConv/QGemm/… → the QDQ form
     const quantized = qoperators > 0 || hasQuantizedActivations(model);
-    if (quantized) await runNested(foldQdq as Pass<OptionSpecs>, model, context, { forward: new Set() });
+    // Weight-only models with uint8/zero-point weights: symmetric int8 reals per channel, which the lowering stores as int8.
+    const recentred = !quantized && context.options.asymmetricWeights === 'int8' ? recentreAsymmetricWeights(model.graph).weights : 0;
+    context.statistic('int8-weights-recentred', recentred);
+    const weightOnly = recentred > 0 || hasInt8Weights(model);
+    if (quantized) {
+      // Q → DQ pairs with different parameters (a reinterpretation, e.g. HardSigmoid's /6 in the scale) → two matched pairs.
+      rescaleMismatchedQdq(model.graph);
+      await runNested(foldQdq as Pass<OptionSpecs>, model, context, { forward: new Set() });
+    }
     // Cheap by default (shape arithmetic folded, BatchNorm into convolutions); the optimize preset when asked.
     // One inference round serves fold-shapes and the lowering: folding replaces values by constants of the same
     // type and fuse-bn only rewrites weights, so the types stay valid (the optimize preset and int8 rewrites re-infer).

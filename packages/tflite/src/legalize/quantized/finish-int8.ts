@@ -17,7 +17,7 @@ export interface Int8FinishResult {
 
 const WEIGHTED = new Set(['tflite.CONV_2D', 'tflite.DEPTHWISE_CONV_2D', 'tflite.FULLY_CONNECTED']);
 /** Ops whose int8 kernels compute the same reals only when input and output share scale and zero point. */
-const SAME_PARAMS = new Set(['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'TRANSPOSE', 'SQUEEZE', 'PAD', 'PADV2', 'STRIDED_SLICE', 'SLICE', 'GATHER', 'SPLIT', 'REDUCE_MAX', 'RESIZE_BILINEAR', 'RESIZE_NEAREST_NEIGHBOR'].map((op) => `tflite.${op}`));
+const SAME_PARAMS = new Set(['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'TRANSPOSE', 'SQUEEZE', 'PAD', 'PADV2', 'MIRROR_PAD', 'STRIDED_SLICE', 'SLICE', 'GATHER', 'SPLIT', 'REDUCE_MAX', 'RESIZE_BILINEAR', 'RESIZE_NEAREST_NEIGHBOR'].map((op) => `tflite.${op}`));
 /** Ops whose int8 kernels fix the output's scale and zero point (TFLite's op specification). */
 const FIXED_OUTPUT: ReadonlyMap<string, { scale: number; zeroPoint: number }> = new Map([
   ['tflite.SOFTMAX', { scale: 1 / 256, zeroPoint: -128 }],

@@ -1,6 +1,7 @@
 import type { Node } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 import { hardSigmoidInt8Problem } from './hard-sigmoid-int8.js';
+import { padInt8Problem } from './pad-int8.js';
 import { quantOf } from './quant-values.js';
 
 /**
@@ -63,19 +64,12 @@ const INT8_OPS: ReadonlyMap<string, Int8Check> = new Map<string, Int8Check>([
   ['onnx.Sigmoid', none],
   ['onnx.Relu', none],
   // TFLite 2.9 int8 kernels: HARD_SWISH (v1, own output scale), TANH (v2, output fixed at 1/128), STRIDED_SLICE (v2),
-  // PAD (v2, pads with the zero point: real 0), RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR (v2); the copying ones
+  // PAD (v2, pads with the zero point: real 0) / PADV2 (v2, another constant) / MIRROR_PAD (reflect), RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR (v2); the copying ones
   // keep their input's scale and zero point (finish-int8 requantizes after them where the model's differ).
   ['onnx.HardSwish', none],
   ['onnx.Tanh', none],
   ['onnx.Slice', none],
-  ['onnx.Pad', (node) => {
-    const mode = node.optionalAttr('mode', 'string') ?? 'constant';
-    if (mode !== 'constant') return `an int8 Pad in mode '${mode}' is not supported (TFLite 2.9's int8 MIRROR_PAD is not targeted)`;
-    const value = node.inputs[2] ? constantOf(node.inputs[2]) : undefined;
-    const real = value ? (value.quant ? undefined : value.toNumbers()[0]) : (node.optionalAttr('value', 'float') ?? 0);
-    if (real !== 0) return 'an int8 Pad must pad with 0 (TFLite int8 PAD pads with the zero point)';
-    return undefined;
-  }],
+  ['onnx.Pad', padInt8Problem],
   ['onnx.HardSigmoid', hardSigmoidInt8Problem],
   ['onnx.Resize', none],
   ['onnx.Upsample', none],

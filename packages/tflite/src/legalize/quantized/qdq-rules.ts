@@ -1,5 +1,7 @@
 import type { LoweringRule } from '../lowering-rule.js';
 import { replaceNode, TfliteEmitter } from '../lowering-tools.js';
+import { shapeRules } from '../rules/shape.js';
+import { int8AwarePad } from './pad-int8.js';
 import { quantOf } from './quant-values.js';
 
 /** QuantizeLinear of reals into a quant<> value (after the int8 preparation) → QUANTIZE; of a quant<> value → QUANTIZE as a requantization. */
@@ -32,4 +34,7 @@ const dequantizeLinear: LoweringRule = {
   },
 };
 
-export const quantizedRules: readonly LoweringRule[] = [quantizeLinear, dequantizeLinear];
+const floatPad = shapeRules.find((rule) => rule.ops.includes('onnx.Pad'))!;
+
+/** Registered after the shape rules: the Pad rule takes quant<> inputs too (`pad-int8.ts`) and hands float ones to the shape rule. */
+export const quantizedRules: readonly LoweringRule[] = [quantizeLinear, dequantizeLinear, int8AwarePad(floatPad)];
