@@ -69,13 +69,15 @@ async function sampleShapeOf(path) {
 }
 
 /** Measures every network; `log` gets one line per step. */
-export async function runFashion({ networks, variants, samples, batch, runs, warmup, work, passes, log }) {
+export async function runFashion({ networks, variants, samples, batch, runs, warmup, work, passes, log, skipPeer = false, onNetwork = () => {} }) {
   const results = [];
   for (const network of networks) {
     const fp32 = join(ROOT, 'fixtures/models', network, 'model.onnx');
     const info = { network, fp32Bytes: fileBytes(fp32), variants: [] };
-    log(`${network}: PyTorch FX peer`);
-    info.peer = peer(network, samples, batch, runs, warmup);
+    if (!skipPeer) {
+      log(`${network}: PyTorch FX peer`);
+      info.peer = peer(network, samples, batch, runs, warmup);
+    }
     info.fp32Accuracy = JSON.parse(cli('eval', fp32, '--dataset', 'fashion-mnist:test', '--json')).accuracy;
     const feeds = { input: testBatch(await sampleShapeOf(fp32), batch) };
     for (const variant of fashionVariants(samples).filter((v) => !variants?.length || variants.includes(v.id))) {
@@ -119,6 +121,7 @@ export async function runFashion({ networks, variants, samples, batch, runs, war
       log(`${network} ${variant.label}: ${row.error ?? `${(100 * row.accuracy).toFixed(2)}%, ${(row.bytes / info.fp32Bytes).toFixed(3)}× size, ${(row.ms / row.fp32Ms).toFixed(3)}× fp32 latency, checker ${row.checker}`}`);
     }
     results.push(info);
+    onNetwork(results);
   }
   return results;
 }

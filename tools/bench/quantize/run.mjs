@@ -14,7 +14,7 @@
 //     [--variants static-percentile,...] [--samples 512] [--batch 64] [--runs 40] [--warmup 5]
 //     [--tv-networks resnet18,...] [--tv-methods minmax,...] [--tv-samples 64] [--tv-batch 1] [--tv-runs 20]
 //     [--memory-model fixtures/models/fashion-resnet/model.onnx] [--memory-samples 100,2000] [--memory-repeat 1]
-//     [--out tools/bench/quantize/RESULTS.md] [--json FILE] [--cli PATH/TO/bin.js]
+//     [--out tools/bench/quantize/RESULTS.md] [--json FILE] [--cli PATH/TO/bin.js] [--skip-peer]
 //   node tools/bench/quantize/run.mjs --render-from FILE.json --parts torchvision --out RESULTS-torchvision.md
 //     renders the given parts of a saved run (its --json) without measuring anything again;
 //     --render-from A.json,B.json merges runs first (B's parts and Fashion variants replace A's).
@@ -48,6 +48,8 @@ const settings = {
   memoryModel: resolve(ROOT, flag('memory-model', 'fixtures/models/fashion-resnet/model.onnx')),
   memorySamples: list('memory-samples', ['100', '2000']).map(Number),
   memoryRepeat: Number(flag('memory-repeat', '1')),
+  // Fashion part without the PyTorch peer (its figures then come from an earlier run merged with --render-from).
+  skipPeer: process.argv.includes('--skip-peer'),
 };
 const OUT = resolve(flag('out', join(ROOT, 'tools/bench/quantize/RESULTS.md')));
 const JSON_OUT = flag('json', undefined);
@@ -102,7 +104,9 @@ const started = Date.now();
 
 const results = { settings, machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, onnxruntime-node ${ort.env.versions?.common ?? ''}`, date: new Date().toISOString().slice(0, 10) };
 if (settings.parts.includes('fashion')) {
-  results.fashion = await runFashion({ networks: settings.networks, variants: settings.variants, samples: settings.samples, batch: settings.batch, runs: settings.runs, warmup: settings.warmup, work: WORK, passes, log });
+  // Each finished network is saved at once (--json), so a long run that is stopped keeps what it measured.
+  const saveSoFar = (fashion) => JSON_OUT && writeFileSync(JSON_OUT, JSON.stringify({ ...results, fashion, seconds: (Date.now() - started) / 1000, command: `node tools/bench/quantize/run.mjs ${process.argv.slice(2).join(' ')}`.trim(), partial: true }, null, 2));
+  results.fashion = await runFashion({ networks: settings.networks, variants: settings.variants, samples: settings.samples, batch: settings.batch, runs: settings.runs, warmup: settings.warmup, work: WORK, passes, log, skipPeer: settings.skipPeer, onNetwork: saveSoFar });
 }
 if (settings.parts.includes('torchvision')) {
   results.torchvision = await runTorchvision({ networks: settings.tvNetworks, methods: settings.tvMethods, samples: settings.tvSamples, evalSamples: settings.tvEvalSamples, batch: settings.tvBatch, runs: settings.tvRuns, warmup: settings.tvWarmup, work: WORK, passes, log });
