@@ -100,6 +100,11 @@ const RECURRENT_CASES: OpCase[] = [
   recurrentCase({ op: 'GRU', direction: 'bidirectional', runtimeWeights: true, attributes: { linear_before_reset: attrs.int(1) } }),
   recurrentCase({ op: 'GRU', runtimeWeights: true }),
   recurrentCase({ op: 'RNN', direction: 'reverse', runtimeWeights: true }),
+  recurrentCase({ op: 'LSTM', direction: 'bidirectional', attributes: { clip: attrs.float(0.4), input_forget: attrs.int(1) } }),
+  recurrentCase({ op: 'GRU', attributes: { clip: attrs.float(0.3), activations: attrs.strings(['HardSigmoid', 'Softsign']), activation_alpha: attrs.floats([0.3]), activation_beta: attrs.floats([0.6]) } }),
+  recurrentCase({ op: 'RNN', direction: 'bidirectional', attributes: { activations: attrs.strings(['LeakyRelu', 'Elu']), activation_alpha: attrs.floats([0.2, 0.7]) } }),
+  recurrentCase({ op: 'RNN', direction: 'bidirectional', attributes: { activations: attrs.strings(['Softplus', 'ScaledTanh']), activation_alpha: attrs.floats([0.8]), activation_beta: attrs.floats([1.5]) } }),
+  recurrentCase({ op: 'LSTM', attributes: { activations: attrs.strings(['HardSigmoid', 'Affine', 'ThresholdedRelu']), activation_alpha: attrs.floats([0.25, 0.5, 0.1]), activation_beta: attrs.floats([0.45, 0.2]) } }),
 ];
 
 function buildCase(testCase: OpCase): Model {
@@ -161,14 +166,14 @@ describe('legalize-tflite, recurrent ops unrolled: TFLite runtime within 1e-4 of
     const w = (gates: number) => b.constant(f32([1, gates * 4, 3], 1));
     const r = (gates: number) => b.constant(f32([1, gates * 4, 4], 2));
     const hidden = { hidden_size: attrs.int(4) };
-    const [clipped] = b.op('onnx.LSTM', [x, w(4), r(4)], { ...hidden, clip: attrs.float(1) }, { outputs: 3, name: 'clipped_lstm' });
+    const [clipped] = b.op('onnx.LSTM', [x, w(4), r(4)], { ...hidden, activations: attrs.strings(['Sigmoid', 'Affine', 'Tanh']) }, { outputs: 3, name: 'affine_lstm' });
     const [ragged] = b.op('onnx.GRU', [x, w(3), r(3), null, lengths], hidden, { outputs: 2, name: 'ragged_gru' });
-    const [odd] = b.op('onnx.RNN', [x, w(1), r(1)], { ...hidden, activations: attrs.strings(['Softsign']) }, { outputs: 2, name: 'softsign_rnn' });
+    const [odd] = b.op('onnx.RNN', [x, w(1), r(1)], { ...hidden, activations: attrs.strings(['Swish']) }, { outputs: 2, name: 'swish_rnn' });
     const [runtimeWeights] = b.op('onnx.RNN', [x, b.input('w', tensorType('float32', ['d', 4, 3])), r(1)], hidden, { outputs: 2, name: 'dynamic_weights_rnn' });
     b.output(clipped!, ragged!, odd!, runtimeWeights!);
     const model = b.model({ onnx: 14 });
     inferShapes(model, { mode: 'refresh' });
-    await expectRefused(model, [/clipped_lstm.*clip is not supported/, /ragged_gru.*sequence_lens computed at run time/, /softsign_rnn.*activation 'Softsign' is not supported/, /dynamic_weights_rnn.*W needs a static shape/]);
+    await expectRefused(model, [/affine_lstm.*activation 'Affine' needs its alpha given/, /ragged_gru.*sequence_lens computed at run time/, /swish_rnn.*activation 'Swish' is not supported/, /dynamic_weights_rnn.*W needs a static shape/]);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * RNN, GRU and LSTM unrolled over their static sequence length: one FULLY_CONNECTED projects every
  * time step's input at once (X·Wᵀ + Wb + Rb), then each step adds FULLY_CONNECTED(H, R) and applies
- * the gates with LOGISTIC/TANH/RELU, MUL, ADD, SUB. TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM needs
+ * the gates with their activations (`recurrent-activations.ts`; clip clamps their inputs by MAXIMUM/MINIMUM;
+ * LSTM's input_forget sets f = 1 − i), MUL, ADD, SUB. TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM needs
  * variable state tensors and has no GRU counterpart; the unrolled form runs on every runtime and
  * keeps ONNX's gate orders as they are (LSTM i,o,f,c; GRU z,r,h; the weights are sliced, not
  * reordered). Y, Y_h and Y_c are PACKed from the steps in ONNX's layout 0 or 1.
@@ -10,6 +11,7 @@ import { Tensor, type Node, type Type, type Value } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
 import { replaceNode, staticDims, TfliteEmitter, tensorTypeOf, typeWithShape } from '../lowering-tools.js';
+import { emitActivation, recurrentActivations, type RecurrentActivation } from './recurrent-activations.js';
 
 interface RecurrentOp {
   readonly op: string;
@@ -23,9 +25,6 @@ const KINDS: Record<string, RecurrentOp> = {
   'onnx.LSTM': { op: 'LSTM', gates: 4, defaultActivations: ['Sigmoid', 'Tanh', 'Tanh'] },
 };
 
-/** ONNX activation names (case-insensitive, as ONNX Runtime reads them) → the TFLite builtin. */
-const ACTIVATION_BUILTINS: Record<string, string> = { sigmoid: 'LOGISTIC', tanh: 'TANH', relu: 'RELU' };
-
 interface Geometry {
   readonly kind: RecurrentOp;
   readonly layout: 0 | 1;
@@ -35,19 +34,10 @@ interface Geometry {
   readonly hidden: number;
   readonly directions: number;
   readonly reverse: readonly boolean[];
-  /** Per direction, the activation builtins in the op's order. */
-  readonly activations: readonly (readonly string[])[];
-}
-
-function activationsOf(node: Node, kind: RecurrentOp, directions: number): string[][] | string {
-  const given = node.optionalAttr('activations', 'strings');
-  const names = given && given.length > 0 ? [...given] : Array.from({ length: directions }, () => kind.defaultActivations).flat();
-  const per = kind.defaultActivations.length;
-  if (names.length !== per * directions) return `activations lists ${names.length} functions; ${kind.op} with ${directions} direction(s) needs ${per * directions}`;
-  const builtins = names.map((name) => ACTIVATION_BUILTINS[name.toLowerCase()]);
-  const missing = names.find((_, i) => !builtins[i]);
-  if (missing !== undefined) return `activation '${missing}' is not supported (supported: Sigmoid, Tanh, Relu)`;
-  return Array.from({ length: directions }, (_, d) => builtins.slice(d * per, (d + 1) * per) as string[]);
+  /** Per direction, the activations in the op's order (f, g, h). */
+  readonly activations: readonly (readonly RecurrentActivation[])[];
+  /** Activation inputs are clamped to [−clip, clip] when given. */
+  readonly clip: number | undefined;
 }
 
 function geometryOf(node: Node): Geometry | string {
@@ -62,19 +52,18 @@ function geometryOf(node: Node): Geometry | string {
   const reverse = direction === 'bidirectional' ? [false, true] : [direction === 'reverse'];
   const hidden = node.optionalAttr('hidden_size', 'int') ?? staticDims(node.inputs[2])?.[2];
   if (hidden === undefined) return 'needs hidden_size or a constant R';
-  const activations = activationsOf(node, kind, directions);
+  const activations = recurrentActivations(node, directions, kind.defaultActivations.length, kind.defaultActivations);
   if (typeof activations === 'string') return activations;
+  const clip = node.optionalAttr('clip', 'float');
+  if (clip !== undefined && !(clip > 0)) return `clip ${clip} must be positive`;
   const [steps, batch] = layout === 0 ? [x[0]!, x[1]!] : [x[1]!, x[0]!];
-  return { kind, layout, steps, batch, inputSize: x[2]!, hidden, directions, reverse, activations };
+  return { kind, layout, steps, batch, inputSize: x[2]!, hidden, directions, reverse, activations, clip };
 }
 
 function checkRecurrent(node: Node): string | undefined {
   const geometry = geometryOf(node);
   if (typeof geometry === 'string') return geometry;
   const { kind, directions, hidden, inputSize, steps } = geometry;
-  if (node.hasAttribute('clip')) return `clip is not supported (TFLite has no clipped ${kind.op} cell here)`;
-  if (node.hasAttribute('activation_alpha') || node.hasAttribute('activation_beta')) return 'activation_alpha/activation_beta are not supported';
-  if ((node.optionalAttr('input_forget', 'int') ?? 0) !== 0) return 'input_forget=1 (coupled input and forget gates) is not supported';
   if (steps < 1) return 'the sequence is empty';
   const expect = (index: number, label: string, shape: number[], required: boolean): string | undefined => {
     const value = node.inputs[index];
@@ -142,8 +131,15 @@ class Unroller {
     return this.emit.op1('SUB', [a, b], this.none, this.rowType(width));
   }
 
-  activate(builtin: string, x: Value): Value {
-    return this.emit.op1(builtin, [x], {}, this.rowType(this.g.hidden));
+  /** `activation(x)`, x clamped to [−clip, clip] first when the op has a clip. */
+  activate(activation: RecurrentActivation, x: Value): Value {
+    const type = this.rowType(this.g.hidden);
+    const clip = this.g.clip;
+    if (clip !== undefined) {
+      const bound = (value: number, name: string) => this.emit.constant(Tensor.scalar('float32', value), name);
+      x = this.emit.op1('MINIMUM', [this.emit.op1('MAXIMUM', [x, bound(-clip, 'clip_low')], {}, type), bound(clip, 'clip_high')], {}, type);
+    }
+    return emitActivation(this.emit, activation, x, type);
   }
 
   fullyConnected(x: Value, weights: Value, bias: Value | null, units: number): Value {
@@ -250,6 +246,7 @@ function unrollDirection(u: Unroller, d: number, h0: Value, c0: Value | undefine
   const recurrentAll = g.kind.op === 'GRU' && !linearBeforeReset ? r.rows(d, 0, 2 * H) : r.rows(d, 0, gates * H);
   const recurrentH = g.kind.op === 'GRU' && !linearBeforeReset ? r.rows(d, 2 * H, H) : undefined;
   const [f, gAct, hAct] = g.activations[d]!;
+  const inputForget = (node.optionalAttr('input_forget', 'int') ?? 0) !== 0;
   const order = Array.from({ length: g.steps }, (_, t) => (g.reverse[d] ? g.steps - 1 - t : t));
   const hs = new Array<Value>(g.steps);
   let h = h0;
@@ -263,7 +260,8 @@ function unrollDirection(u: Unroller, d: number, h0: Value, c0: Value | undefine
     } else if (g.kind.op === 'LSTM') {
       const [xi, xo, xf, xc] = u.split(u.add(x, u.fullyConnected(h, recurrentAll, null, 4 * H), 4 * H), 4);
       const i = u.activate(f!, peep ? u.add(xi!, u.mul(peep[0]!, c!, H), H) : xi!);
-      const forget = u.activate(f!, peep ? u.add(xf!, u.mul(peep[2]!, c!, H), H) : xf!);
+      // input_forget couples the gates: f = 1 − i.
+      const forget = inputForget ? u.sub(u.emit.constant(Tensor.scalar('float32', 1), 'one'), i, H) : u.activate(f!, peep ? u.add(xf!, u.mul(peep[2]!, c!, H), H) : xf!);
       c = u.add(u.mul(forget, c!, H), u.mul(i, u.activate(gAct!, xc!), H), H);
       const o = u.activate(f!, peep ? u.add(xo!, u.mul(peep[1]!, c, H), H) : xo!);
       h = u.mul(o, u.activate(hAct!, c), H);
@@ -318,7 +316,7 @@ function lowerRecurrent(node: Node, context: Parameters<LoweringRule['lower']>[1
 const recurrent: LoweringRule = {
   ops: Object.keys(KINDS),
   stage: 'lower',
-  targets: ['FULLY_CONNECTED', 'RESHAPE', 'UNPACK', 'SPLIT', 'LOGISTIC', 'TANH', 'RELU', 'MUL', 'ADD', 'SUB', 'PACK'],
+  targets: ['FULLY_CONNECTED', 'RESHAPE', 'UNPACK', 'STRIDED_SLICE', 'SPLIT', 'LOGISTIC', 'TANH', 'RELU', 'LEAKY_RELU', 'MUL', 'ADD', 'SUB', 'MINIMUM', 'MAXIMUM', 'PACK'],
   check: (node) => checkRecurrent(node),
   lower: lowerRecurrent,
 };
