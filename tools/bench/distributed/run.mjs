@@ -10,20 +10,28 @@
 // Evaluation: top-1 counts on `--eval-samples` Fashion-MNIST test images in `--shards` shards.
 // Per phase (from the jobs' own timing): reading (model + data, decompression, normalization),
 // compute (ORT + statistics / counting), the coordinator's model copy and merge, and the rest of
-// the wall time — queueing, Redis round trips, result files, idle workers — as "dispatch".
+// the wall time — queueing, Redis round trips, result files, idle workers — as "dispatch"; and the
+// bytes the shards read from the dataset files (their `reads`: each shard reads only its range).
+// `--data plain` runs on uncompressed IDX copies of Fashion-MNIST (written to a temporary folder),
+// where shards seek to their first sample; the default `gzip` reads Debian's gzipped files, which
+// cannot seek. Distillation (`--distill-samples N`, 0 to skip): `distill{…}` of fashion-cnn from
+// fashion-resnet, one epoch, in this process against data-parallel rounds (`--train-shards` shards).
 //
 //   npx nx run @modelpass/distributed:build
-//   node tools/bench/distributed/run.mjs [--rounds 3] [--samples 2048] [--eval-samples 10000] [--shards 8] [--workers 1,2,4] [--write]
+//   node tools/bench/distributed/run.mjs [--rounds 3] [--samples 2048] [--eval-samples 10000] [--shards 8] [--workers 1,2,4] [--data gzip|plain] [--distill-samples 1024] [--train-shards 4] [--write]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { createServer } from 'node:net';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ROOT, flag, median } from '../prune/ort-timing.mjs';
 
-const { BullmqBackend, distributedStatisticsCollector, evaluateDistributed, probeRedis } = await import('@modelpass/distributed');
+const { BullmqBackend, defaultConvertEnvironment, distributedStatisticsCollector, distributedTrainingRunner, evaluateDistributed, probeRedis, withTrainingRunner } = await import('@modelpass/distributed');
 const { readOnnx } = await import('@modelpass/onnx');
+const { PassManager } = await import('@modelpass/pass-manager');
+const { distillPasses } = await import('@modelpass/train');
 const { collectStatistics, planStaticQuantization, prepareForQuantization } = await import('@modelpass/quantize');
 const { evaluateAccuracy, loadDataset } = await import('@modelpass/runtime');
 
@@ -33,6 +41,11 @@ const samples = Number(flag('samples', '2048'));
 const evalSamples = Number(flag('eval-samples', '10000'));
 const shards = Number(flag('shards', '8'));
 const workerCounts = flag('workers', '1,2,4').split(',').map(Number);
+const data = flag('data', 'gzip');
+if (data !== 'gzip' && data !== 'plain') throw new Error(`--data takes gzip or plain, got '${data}'`);
+const distillSamples = Number(flag('distill-samples', '1024'));
+const trainShards = Number(flag('train-shards', '4'));
+const TEACHER = join(ROOT, 'fixtures/models/fashion-resnet/model.onnx');
 const WORKER_MAIN = join(ROOT, 'packages/distributed/dist/worker-main.js');
 
 async function freePort() {
@@ -58,6 +71,19 @@ for (let i = 0; ; i++) {
   }
 }
 const shared = mkdtempSync(join(tmpdir(), 'modelpass-bench-distributed-'));
+/** The dataset spec of a Fashion-MNIST split: Debian's gzipped files, or uncompressed copies. */
+function datasetOf(split) {
+  if (data === 'gzip') return `fashion-mnist:${split}`;
+  const prefix = split === 'test' ? 't10k' : 'train';
+  const files = ['images-idx3-ubyte', 'labels-idx1-ubyte'].map((name) => {
+    const file = join(shared, `${prefix}-${name}`);
+    writeFileSync(file, gunzipSync(readFileSync(`/usr/share/datasets/fashion-mnist/${prefix}-${name}.gz`)));
+    return file;
+  });
+  return `idx:${files.join(',')}`;
+}
+const TRAIN = datasetOf('train');
+const TEST = datasetOf('test');
 const children = [];
 const backends = new Map();
 for (const count of workerCounts) {
@@ -76,9 +102,22 @@ for (const count of workerCounts) {
 const model = readOnnx(MODEL);
 await prepareForQuantization(model);
 const tensors = planStaticQuantization(model).calibrationTensors;
-const calibration = { method: 'percentile', dataset: 'fashion-mnist:train', samples };
+const calibration = { method: 'percentile', dataset: TRAIN, samples };
 
-const results = { calibrate: new Map(), eval: new Map() };
+const results = { calibrate: new Map(), eval: new Map(), distill: new Map() };
+
+/** One epoch of distill{…} on the first `distillSamples` training images (in this process without a runner). */
+async function distill(backend) {
+  const student = readOnnx(MODEL);
+  const environment = defaultConvertEnvironment();
+  environment.passes.register(distillPasses, '@modelpass/train');
+  const pipeline = `distill{teacher=${TEACHER} dataset="${TRAIN}" samples=${distillSamples} epochs=1 batch=64 lr=0.01 seed=1}`;
+  const run = () => new PassManager({ environment }).run(student, pipeline);
+  if (!backend) return run();
+  let timing;
+  await withTrainingRunner(distributedTrainingRunner({ backend, shards: trainShards, sharedFolder: shared, onRound: (round) => (timing = round) }), run);
+  return { shards: timing.shards, jobsSeconds: timing.seconds, mergeSeconds: 0, modelWriteSeconds: 0 };
+}
 const record = (table, key, value) => table.set(key, [...(table.get(key) ?? []), value]);
 const sum = (xs, f) => xs.reduce((a, x) => a + f(x), 0);
 
@@ -97,13 +136,18 @@ for (let round = 0; round < rounds; round++) {
     // Evaluation
     started = performance.now();
     if (config === 'single') {
-      await evaluateAccuracy(MODEL, loadDataset('fashion-mnist:test', { limit: evalSamples }), { limit: evalSamples });
+      await evaluateAccuracy(MODEL, loadDataset(TEST, { limit: evalSamples }), { limit: evalSamples });
       record(results.eval, config, { seconds: (performance.now() - started) / 1000 });
     } else {
-      const result = await evaluateDistributed(backends.get(config), MODEL, 'fashion-mnist:test', { limit: evalSamples, shards });
+      const result = await evaluateDistributed(backends.get(config), MODEL, TEST, { limit: evalSamples, shards });
       record(results.eval, config, { seconds: (performance.now() - started) / 1000, timing: { shards: result.shards, jobsSeconds: result.jobsSeconds, mergeSeconds: result.mergeSeconds, modelWriteSeconds: 0 } });
     }
-    process.stderr.write(`round ${round + 1}/${rounds} ${config}: calibrate ${results.calibrate.get(config).at(-1).seconds.toFixed(2)} s, eval ${results.eval.get(config).at(-1).seconds.toFixed(2)} s\n`);
+    if (distillSamples > 0) {
+      started = performance.now();
+      const timing = await distill(config === 'single' ? undefined : backends.get(config));
+      record(results.distill, config, { seconds: (performance.now() - started) / 1000, ...(config === 'single' ? {} : { timing }) });
+    }
+    process.stderr.write(`round ${round + 1}/${rounds} ${config}: calibrate ${results.calibrate.get(config).at(-1).seconds.toFixed(2)} s, eval ${results.eval.get(config).at(-1).seconds.toFixed(2)} s${distillSamples > 0 ? `, distill ${results.distill.get(config).at(-1).seconds.toFixed(2)} s` : ''}\n`);
   }
 }
 
@@ -127,19 +171,23 @@ function rows(table, count) {
       const perWorker = new Map();
       for (const s of t.shards) perWorker.set(s.worker, (perWorker.get(s.worker) ?? 0) + s.seconds);
       const critical = Math.max(...perWorker.values());
-      phases = `${read.toFixed(2)} | ${compute.toFixed(2)} | ${(t.modelWriteSeconds + t.mergeSeconds).toFixed(3)} | ${Math.max(0, t.jobsSeconds - critical).toFixed(2)} | ${perWorker.size}`;
-    } else phases = '– | – | – | – | 1 (this process)';
+      const readBytes = sum(t.shards, (s) => Object.values(s.reads ?? {}).reduce((a, r) => a + r.bytes, 0));
+      phases = `${read.toFixed(2)} | ${(readBytes / 1e6).toFixed(2)} | ${compute.toFixed(2)} | ${(t.modelWriteSeconds + t.mergeSeconds).toFixed(3)} | ${Math.max(0, t.jobsSeconds - critical).toFixed(2)} | ${perWorker.size}`;
+    } else phases = '– | – | – | – | – | 1 (this process)';
     lines.push(`| ${config === 'single' ? 'single process' : `${config} worker${config > 1 ? 's' : ''}`} | ${min.toFixed(2)} | ${med.toFixed(2)} | ${Math.round(count / min)} | ${(min / single).toFixed(2)}× | ${phases} |`);
   }
   return lines;
 }
 
-const header = '| run | min s | median s | samples/s (min) | time vs single | read s (Σ shards) | compute s (Σ shards) | model copy + merge s | dispatch s | workers used |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
-const command = `node tools/bench/distributed/run.mjs --rounds ${rounds} --samples ${samples} --eval-samples ${evalSamples} --shards ${shards} --workers ${workerCounts.join(',')}`;
+const header = '| run | min s | median s | samples/s (min) | time vs single | read s (Σ shards) | MB read from files (Σ shards) | compute s (Σ shards) | model copy + merge s | dispatch s | workers used |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+const command = `node tools/bench/distributed/run.mjs --rounds ${rounds} --samples ${samples} --eval-samples ${evalSamples} --shards ${shards} --workers ${workerCounts.join(',')} --data ${data} --distill-samples ${distillSamples} --train-shards ${trainShards}`;
+const dataName = data === 'gzip' ? "Debian's gzipped Fashion-MNIST (cannot seek)" : 'uncompressed IDX copies of Fashion-MNIST (shards seek)';
 const text = [
   '# Distributed calibration and evaluation (BullMQ on redis-server, this machine)',
   '',
   `\`${command}\` — ${cpus().length} cores, load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' / ')}, ${rounds} interleaved rounds, ${new Date().toISOString().slice(0, 10)}.`,
+  '',
+  `Data: ${dataName}.`,
   '',
   `## Calibration: fashion-cnn, quantize-static's ${tensors.length} tensors, percentile histograms, ${samples} Fashion-MNIST train images, ${shards} shards`,
   '',
@@ -151,6 +199,15 @@ const text = [
   header,
   ...rows(results.eval, evalSamples),
   '',
+  ...(distillSamples > 0
+    ? [
+      `## Distillation: distill{} of fashion-cnn from fashion-resnet, 1 epoch of ${distillSamples} train images (batch 64); workers: one round of ${trainShards} shards, weights averaged`,
+      '',
+      header,
+      ...rows(results.distill, distillSamples),
+      '',
+    ]
+    : []),
   'Phases are those of the fastest run: read and compute add up every shard\'s time on its worker (with several',
   'workers they overlap); "dispatch" is the wall time of the jobs minus the busiest worker\'s job time (queueing,',
   'Redis round trips, result files, waiting for the last shard).',
