@@ -13,6 +13,9 @@ import type { LoweringRule } from '../lowering-rule.js';
 import { replaceNode, staticDims, TfliteEmitter, tensorTypeOf, typeWithShape } from '../lowering-tools.js';
 import { emitActivation, recurrentActivations, type RecurrentActivation } from './recurrent-activations.js';
 
+/** Longer static sequences are refused rather than unrolled into a graph of tens of thousands of ops. */
+export const MAX_UNROLLED_STEPS = 4096;
+
 interface RecurrentOp {
   readonly op: string;
   readonly gates: number;
@@ -65,6 +68,7 @@ function checkRecurrent(node: Node): string | undefined {
   if (typeof geometry === 'string') return geometry;
   const { kind, directions, hidden, inputSize, steps } = geometry;
   if (steps < 1) return 'the sequence is empty';
+  if (steps > MAX_UNROLLED_STEPS) return `a sequence of ${steps} steps is longer than the ${MAX_UNROLLED_STEPS} steps unrolled (every step is a dozen ops)`;
   const expect = (index: number, label: string, shape: number[], required: boolean): string | undefined => {
     const value = node.inputs[index];
     if (!value) return required ? `${label} is missing` : undefined;

@@ -36,6 +36,14 @@ function dftMatrix(length: number, n: number, channels: number, bins: number, in
   return Tensor.fromValues('float32', [bins * 2, columns], values);
 }
 
+/** A DFT matrix above this many elements (64 MiB of float32) is refused rather than written into the file. */
+export const MAX_DFT_MATRIX_ELEMENTS = 16 * 1024 * 1024;
+
+function matrixProblem(bins: number, columns: number): string | undefined {
+  const elements = bins * 2 * columns;
+  return elements > MAX_DFT_MATRIX_ELEMENTS ? `its DFT matrix would hold ${elements} values (${Math.round((elements * 4) / 2 ** 20)} MiB), more than ${MAX_DFT_MATRIX_ELEMENTS}` : undefined;
+}
+
 function dftAxisOf(node: Node, rank: number, opset: number): number | undefined {
   let axis: number | undefined;
   if (opset >= 20) axis = node.inputs[2] ? numbersOf(node.inputs[2])?.[0] : -2;
@@ -53,7 +61,11 @@ function dftProblem(node: Node, context: LoweringContext): string | undefined {
   if (tensorTypeOf(node.inputs[0])?.dtype !== 'float32') return 'DFT is lowered for float32 only';
   if (dftAxisOf(node, dims.length, context.model.opset('onnx') ?? 20) === undefined) return 'the axis must be a constant in range';
   if (node.inputs[1] && !numbersOf(node.inputs[1])) return 'dft_length must be a constant';
-  return undefined;
+  const axis = dftAxisOf(node, dims.length, context.model.opset('onnx') ?? 20)!;
+  const length = node.inputs[1] ? numbersOf(node.inputs[1])![0]! : dims[axis]!;
+  if (length < 1) return `dft_length ${length} must be positive`;
+  const bins = (node.optionalAttr('onesided', 'int') ?? 0) === 1 ? Math.floor(length / 2) + 1 : length;
+  return matrixProblem(bins, dims[axis]! * dims[dims.length - 1]!);
 }
 
 function lowerDft(node: Node, context: LoweringContext): void {
@@ -103,6 +115,8 @@ function stftGeometry(node: Node): StftGeometry | string {
   const frameLength = given ?? window?.length;
   if (!frameLength || frameLength > dims[1]!) return 'needs a window or frame_length no longer than the signal';
   if (window && window.length !== frameLength) return 'the window length differs from frame_length';
+  const tooBig = matrixProblem((node.optionalAttr('onesided', 'int') ?? 1) === 1 ? Math.floor(frameLength / 2) + 1 : frameLength, frameLength * dims[2]!);
+  if (tooBig) return tooBig;
   return { batch: dims[0]!, channels: dims[2]!, step, frameLength, frames: Math.floor((dims[1]! - frameLength) / step) + 1, window };
 }
 
