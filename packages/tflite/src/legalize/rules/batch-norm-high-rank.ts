@@ -17,7 +17,7 @@ const batchNormHighRank: LoweringRule = {
     const dims = dimsOf(node.inputs[0]);
     if (tensorTypeOf(node.inputs[0])?.dtype !== 'float32') return 'BatchNormalization is lowered for float32 only';
     if (!dims || dims.length < 2) return 'BatchNormalization needs an input of known rank ≥ 2';
-    if (node.outputs.slice(1).some((v) => v?.hasUses)) return 'BatchNormalization in training mode (running mean/var outputs used) has no TFLite equivalent';
+    if (node.outputs.slice(1).some((v) => v?.hasUses) || (node.optionalAttr('training_mode', 'int') ?? 0) === 1) return 'BatchNormalization in training mode (batch statistics, running mean/var outputs) has no TFLite equivalent';
     if (!batchNormAsScaleShift(node)) return 'BatchNormalization needs constant scale, bias, mean and variance';
     const merged = dims.slice(2).every((d) => typeof d === 'number') ? 1 : undefined;
     return reshapeTarget([dims[0]!, dims[1]!, merged ?? 'rest']) && reshapeTarget(dims) ? undefined : 'BatchNormalization on more than one unknown dim cannot be reshaped for TFLite';
