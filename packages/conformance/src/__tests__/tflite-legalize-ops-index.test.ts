@@ -289,6 +289,22 @@ const CASES: OpCase[] = [
     },
     uses: ['REDUCE_MAX'],
   })),
+  // TensorScatter (opset 24): KV-cache writes through SCATTER_ND
+  { name: 'TensorScatter linear, write_indices', input: [2, 5, 3], opset: 24, build: (b, x) => b.op1('onnx.TensorScatter', [x, b.constant(f32([2, 2, 3], 81, 5, 6)), b.constant(i64([1, 3]))]), uses: ['SCATTER_ND'] },
+  { name: 'TensorScatter without write_indices', input: [2, 4, 3], opset: 24, build: (b, x) => b.op1('onnx.TensorScatter', [x, b.constant(f32([2, 3, 3], 82, 5, 6))]) },
+  {
+    name: 'TensorScatter circular, rank 4 cache',
+    input: [2, 2, 6, 4],
+    opset: 24,
+    build: (b, x) => b.op1('onnx.TensorScatter', [x, b.constant(f32([2, 2, 3, 4], 83, 5, 6)), b.constant(i64([4, 5]))], { mode: attrs.string('circular') }),
+  },
+  {
+    name: 'TensorScatter circular of run-time write_indices, axis 1',
+    input: [2],
+    opset: 24,
+    range: [0, 4.9],
+    build: (b, x) => b.op1('onnx.TensorScatter', [b.constant(f32([2, 5, 3], 84)), b.constant(f32([2, 2, 3], 85, 5, 6)), int64Of(b, x)], { mode: attrs.string('circular'), axis: attrs.int(1) }),
+  },
 ];
 
 function buildCase(testCase: OpCase): Model {
@@ -442,7 +458,7 @@ const KERNEL_ONLY: OpCase[] = [
     build: (b, x) => b.op1('onnx.RoiAlign', [x, b.constant(Tensor.fromValues('float32', [2, 4], [0.5, 1, 7, 6.5, 2, 2, 3, 9])), b.constant(i64([0, 0]))], { mode: attrs.string(mode), output_height: attrs.int(2), output_width: attrs.int(3) }),
   })),
 ];
-const KERNEL_CASES = [...CASES.filter((testCase) => /^(MaxUnpool|CenterCropPad|Scatter \(|GridSample|AffineGrid|Col2Im|RoiAlign|DeformConv|MaxRoiPool)/.test(testCase.name)), ...KERNEL_ONLY];
+const KERNEL_CASES = [...CASES.filter((testCase) => /^(MaxUnpool|CenterCropPad|Scatter \(|GridSample|AffineGrid|Col2Im|RoiAlign|DeformConv|MaxRoiPool|TensorScatter)/.test(testCase.name)), ...KERNEL_ONLY];
 
 describe('reference kernels of the added ops match ONNX Runtime', () => {
   for (const testCase of KERNEL_CASES) {

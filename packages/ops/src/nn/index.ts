@@ -29,6 +29,7 @@ import { col2ImOp } from './col2im.js';
 import { roiAlignOp } from './roi-align.js';
 import { deformConvOp } from './deform-conv.js';
 import { maxRoiPoolOp } from './max-roi-pool.js';
+import { tensorScatterOp } from './tensor-scatter.js';
 import { rmsNormalizationOp } from './rms-normalization.js';
 import { globalLpPoolOp } from './global-lp-pool.js';
 
@@ -64,6 +65,7 @@ export const nnOps: readonly CanonicalOp[] = [
   roiAlignOp,
   deformConvOp,
   maxRoiPoolOp,
+  tensorScatterOp,
   rmsNormalizationOp,
   globalLpPoolOp,
 ];

@@ -72,4 +72,63 @@ const scatterElements: LoweringRule = {
   },
 };
 
-export const scatterMoreRules: readonly LoweringRule[] = [scatterElements];
+/** Where an update landed (SCATTER_ND of ones > 0), the scattered value; elsewhere the data. */
+function selectScattered(emit: TfliteEmitter, node: Node, coordinates: Value, updates: Value, count: number, dataDims: number[]): Value {
+  const dataType = node.output(0).type;
+  const target = emit.int32(dataDims, [dataDims.length], 'shape');
+  const scattered = emit.op1('SCATTER_ND', [coordinates, updates, target], {}, dataType);
+  const ones = emit.constant(Tensor.fromValues('float32', [count], new Array<number>(count).fill(1)), 'ones');
+  const marks = emit.op1('SCATTER_ND', [coordinates, ones, target], {}, tensorType('float32', dataDims));
+  const written = emit.op1('GREATER', [marks, emit.constant(Tensor.fromValues('float32', [], [0]), 'zero')], {}, tensorType('bool', dataDims));
+  return emit.op1('SELECT_V2', [written, scattered, node.input(0)], {}, dataType);
+}
+
+/**
+ * TensorScatter (opset 24, a KV-cache write): each update element's position along the axis is its
+ * batch's write index plus its own (FLOOR_MOD by the cache length in circular mode), then the
+ * ScatterElements lowering writes them into the cache.
+ */
+const tensorScatter: LoweringRule = {
+  ops: ['onnx.TensorScatter'],
+  stage: 'lower',
+  targets: ['ADD', 'FLOOR_MOD', 'CAST', 'RESHAPE', 'CONCATENATION', 'SCATTER_ND', 'GREATER', 'SELECT_V2'],
+  check(node) {
+    const dtype = tensorTypeOf(node.inputs[0])?.dtype;
+    if (dtype !== 'float32' && dtype !== 'int32') return `TensorScatter on ${dtype ?? 'untyped'} data is not supported (float32, int32)`;
+    const cache = staticDims(node.inputs[0]);
+    if (!cache || !staticDims(node.inputs[1])) return 'TensorScatter needs static past_cache and update shapes';
+    if (cache.length > 4) return 'TensorScatter of a cache of rank > 4 is not supported (TFLite 2.9 broadcasting kernels stop at 4-D)';
+    const axis = normalizeAxis(node.optionalAttr('axis', 'int') ?? -2, cache.length);
+    if (axis === undefined || axis === 0) return 'the axis must be a non-batch axis of the cache';
+    if (node.inputs[2] && !INDEX_DTYPES.includes(tensorTypeOf(node.inputs[2])?.dtype ?? '')) return 'write_indices must be int64 or int32';
+    return undefined;
+  },
+  lower(node, context) {
+    const emit = new TfliteEmitter(node, context);
+    const cache = staticDims(node.inputs[0])!;
+    const shape = staticDims(node.inputs[1])!;
+    const rank = cache.length;
+    const axis = normalizeAxis(node.optionalAttr('axis', 'int') ?? -2, rank)!;
+    const count = shape.reduce((n, d) => n * d, 1);
+    const stride = shape.slice(axis + 1).reduce((n, d) => n * d, 1);
+    const own = Array.from({ length: count }, (_, i) => Math.floor(i / stride) % shape[axis]!);
+    const int32 = (dims: number[]) => tensorType('int32', dims);
+    let positions: Value = emit.constant(Tensor.fromValues('int32', shape, own), 'own_positions');
+    const given = node.inputs[2];
+    if (given) {
+      let starts = given;
+      const constant = constantOf(starts);
+      if (constant) starts = emit.int32(constant.toNumbers(), [shape[0]!], 'starts');
+      else if (tensorTypeOf(starts)!.dtype !== 'int32') starts = emit.op1('CAST', [starts], { in_data_type: 'INT64', out_data_type: 'INT32' }, int32([shape[0]!]));
+      const column = [shape[0]!, ...new Array<number>(rank - 1).fill(1)];
+      const perBatch = emit.op1('RESHAPE', [starts, emit.int32(column, [rank], 'starts_shape')], {}, int32(column));
+      positions = emit.op1('ADD', [positions, perBatch], { fused_activation_function: 'NONE' }, int32(shape));
+    }
+    if (node.optionalAttr('mode', 'string') === 'circular') positions = emit.op1('FLOOR_MOD', [positions, emit.int32([cache[axis]!], [], 'length')], {}, int32(shape));
+    const coordinates = elementCoordinates(emit, positions, cache, shape, axis);
+    const updates = emit.op1('RESHAPE', [node.input(1), emit.int32([count], [1], 'updates_shape')], {}, typeWithShape(node.input(1).type, [count]));
+    replaceNode(node, [selectScattered(emit, node, coordinates, updates, count, cache)]);
+  },
+};
+
+export const scatterMoreRules: readonly LoweringRule[] = [scatterElements, tensorScatter];
