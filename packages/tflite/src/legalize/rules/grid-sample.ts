@@ -8,15 +8,16 @@ import { toChannelsFirst, toChannelsLast } from './channels-last.js';
  * x and y are denormalized (MUL/ADD), border padding clamps them, and each tap is a GATHER_ND of
  * NHWC pixels at (n, row, column) — indices clamped into the image, zeros padding multiplies the
  * tap's weight by whether it was inside. Bilinear sums four weighted taps; nearest rounds half to
- * even (ROUND) and takes one. Bicubic and reflection padding are refused by node.
+ * even (ROUND) and takes one; bicubic sums 4 × 4 taps with the cubic weights (a = −0.75) and pads
+ * each tap only (no clamp of the coordinate), as ONNX Runtime. Reflection padding is refused by node.
  */
 
-const MODES = ['bilinear', 'linear', 'nearest'];
+const MODES = ['bilinear', 'linear', 'nearest', 'bicubic', 'cubic'];
 const PADDINGS = ['zeros', 'border'];
 
 function check(node: Node): string | undefined {
   const mode = node.optionalAttr('mode', 'string') ?? 'bilinear';
-  if (!MODES.includes(mode)) return `GridSample mode '${mode}' is not supported (bilinear/linear and nearest map)`;
+  if (!MODES.includes(mode)) return `GridSample mode '${mode}' is not supported`;
   const padding = node.optionalAttr('padding_mode', 'string') ?? 'zeros';
   if (!PADDINGS.includes(padding)) return `GridSample padding_mode '${padding}' is not supported (zeros and border map)`;
   if (tensorTypeOf(node.inputs[0])?.dtype !== 'float32' || tensorTypeOf(node.inputs[1])?.dtype !== 'float32') return 'GridSample is supported on float32 input and grid';
@@ -66,6 +67,7 @@ function lower(node: Node, context: LoweringContext): void {
   const [, outH, outW] = staticDims(node.inputs[1]) as [number, number, number, number];
   const align = (node.optionalAttr('align_corners', 'int') ?? 0) === 1;
   const nearest = node.optionalAttr('mode', 'string') === 'nearest';
+  const cubic = ['bicubic', 'cubic'].includes(node.optionalAttr('mode', 'string') ?? '');
   const zeros = (node.optionalAttr('padding_mode', 'string') ?? 'zeros') === 'zeros';
   const cell = [n, outH, outW, 1];
   const type = tensorType('float32', cell);
@@ -76,7 +78,7 @@ function lower(node: Node, context: LoweringContext): void {
     const scale = align ? (length - 1) / 2 : length / 2;
     const offset = align ? (length - 1) / 2 : (length - 1) / 2;
     let p = emit.op1('ADD', [emit.op1('MUL', [g, floats(emit, scale, `${what}_scale`)], { fused_activation_function: 'NONE' }, type), floats(emit, offset, `${what}_offset`)], { fused_activation_function: 'NONE' }, type);
-    if (!zeros) p = emit.op1('MINIMUM', [emit.op1('MAXIMUM', [p, floats(emit, 0, `${what}_min`)], {}, type), floats(emit, length - 1, `${what}_max`)], {}, type);
+    if (!zeros && !cubic) p = emit.op1('MINIMUM', [emit.op1('MAXIMUM', [p, floats(emit, 0, `${what}_min`)], {}, type), floats(emit, length - 1, `${what}_max`)], {}, type);
     return p;
   };
   const column = denormalize(halves[0]!, width, 'x');
@@ -84,7 +86,9 @@ function lower(node: Node, context: LoweringContext): void {
   const batchIndices = Array.from({ length: n * outH * outW }, (_, i) => Math.floor(i / (outH * outW)));
   const sampler: Sampler = { emit, pixels: toChannelsLast(emit, node.input(0)), batch: emit.constant(Tensor.fromValues('int32', cell, batchIndices), 'batch'), cell, outType };
   let sampled: Value;
-  if (nearest) {
+  if (cubic) {
+    sampled = cubicSample(emit, sampler, row, column, height, width, zeros);
+  } else if (nearest) {
     sampled = tap(sampler, emit.op1('ROUND', [row], {}, type), emit.op1('ROUND', [column], {}, type), undefined, height, width, zeros, 'nearest');
   } else {
     const row0 = emit.op1('FLOOR', [row], {}, type);
@@ -106,6 +110,39 @@ function lower(node: Node, context: LoweringContext): void {
     sampled = taps.reduce((sum, value) => emit.op1('ADD', [sum, value], { fused_activation_function: 'NONE' }, outType));
   }
   replaceNode(node, [toChannelsFirst(emit, sampled)]);
+}
+
+/** The cubic convolution weights (a = −0.75) of the taps at −1, 0, 1, 2 from ⌊p⌋, for t = p − ⌊p⌋. */
+function cubicWeights(emit: TfliteEmitter, t: Value, type: Value['type'], name: string): Value[] {
+  const a = -0.75;
+  const constant = (value: number, what: string) => floats(emit, value, `${name}_${what}`);
+  const add = (x: Value, y: Value) => emit.op1('ADD', [x, y], { fused_activation_function: 'NONE' }, type);
+  const mul = (x: Value, y: Value) => emit.op1('MUL', [x, y], { fused_activation_function: 'NONE' }, type);
+  const sub = (x: Value, y: Value) => emit.op1('SUB', [x, y], { fused_activation_function: 'NONE' }, type);
+  // near(d) = ((a + 2)d − (a + 3))d² + 1; far(d) = ((a·d − 5a)d + 8a)d − 4a.
+  const near = (d: Value, what: string) => add(mul(mul(sub(mul(d, constant(a + 2, `${what}_c1`)), constant(a + 3, `${what}_c2`)), d), d), constant(1, `${what}_c3`));
+  const far = (d: Value, what: string) => add(mul(add(mul(sub(mul(d, constant(a, `${what}_c1`)), constant(5 * a, `${what}_c2`)), d), constant(8 * a, `${what}_c3`)), d), constant(-4 * a, `${what}_c4`));
+  const one = constant(1, 'one');
+  const complement = sub(one, t);
+  return [far(add(t, one), 'w0'), near(t, 'w1'), near(complement, 'w2'), far(add(complement, one), 'w3')];
+}
+
+/** Bicubic: 4 × 4 taps around ⌊(y, x)⌋, each padded (zeros: masked; border: clamped index), weighted and summed. */
+function cubicSample(emit: TfliteEmitter, sampler: Sampler, row: Value, column: Value, height: number, width: number, zeros: boolean): Value {
+  const type = tensorType('float32', sampler.cell);
+  const [row0, column0] = [emit.op1('FLOOR', [row], {}, type), emit.op1('FLOOR', [column], {}, type)];
+  const rowWeights = cubicWeights(emit, emit.op1('SUB', [row, row0], { fused_activation_function: 'NONE' }, type), type, 'wy');
+  const columnWeights = cubicWeights(emit, emit.op1('SUB', [column, column0], { fused_activation_function: 'NONE' }, type), type, 'wx');
+  const shifted = (base: Value, by: number, what: string) => (by === 0 ? base : emit.op1('ADD', [base, floats(emit, by, what)], { fused_activation_function: 'NONE' }, type));
+  const taps: Value[] = [];
+  for (let r = 0; r < 4; r++) {
+    const tapRow = shifted(row0, r - 1, `row_shift_${r}`);
+    for (let q = 0; q < 4; q++) {
+      const weight = emit.op1('MUL', [rowWeights[r]!, columnWeights[q]!], { fused_activation_function: 'NONE' }, type);
+      taps.push(tap(sampler, tapRow, shifted(column0, q - 1, `column_shift_${r}_${q}`), weight, height, width, zeros, `cubic_${r}${q}`));
+    }
+  }
+  return taps.reduce((sum, value) => emit.op1('ADD', [sum, value], { fused_activation_function: 'NONE' }, sampler.outType));
 }
 
 const gridSample: LoweringRule = {
