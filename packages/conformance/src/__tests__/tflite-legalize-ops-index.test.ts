@@ -158,6 +158,7 @@ const CASES: OpCase[] = [
   { name: 'Conv 3-D SAME_UPPER', input: [2, 2, 6, 5, 5], build: (b, x) => b.op1('onnx.Conv', [x, b.constant(f32([3, 2, 2, 3, 2], 43, -0.5, 0.5))], { auto_pad: attrs.string('SAME_UPPER'), strides: attrs.ints([2, 2, 1]) }) },
   { name: 'Conv 3-D dilation 2, pads', input: [1, 2, 6, 5, 7], build: (b, x) => b.op1('onnx.Conv', [x, b.constant(f32([3, 2, 2, 3, 2], 45, -0.5, 0.5))], { dilations: attrs.ints([2, 1, 3]), pads: attrs.ints([1, 1, 1, 1, 1, 1]) }) },
   { name: 'AveragePool 3-D SAME_UPPER, count_include_pad=1', input: [1, 2, 5, 4, 5], build: (b, x) => b.op1('onnx.AveragePool', [x], { kernel_shape: attrs.ints([3, 2, 3]), strides: attrs.ints([2, 2, 2]), auto_pad: attrs.string('SAME_UPPER'), count_include_pad: attrs.int(1) }) },
+  { name: 'Conv 3-D grouped (group 2), bias', input: [1, 4, 3, 4, 5], build: (b, x) => b.op1('onnx.Conv', [x, b.constant(f32([6, 2, 2, 3, 3], 44, -0.5, 0.5)), b.constant(f32([6], 48))], { group: attrs.int(2), pads: attrs.ints([0, 1, 1, 1, 1, 1]) }) },
   { name: 'MaxPool 3-D 2x2x2 stride 2', input: [1, 3, 4, 6, 5], build: (b, x) => b.op1('onnx.MaxPool', [x], { kernel_shape: attrs.ints([2, 2, 2]), strides: attrs.ints([2, 2, 2]) }), uses: ['MAX_POOL_2D'] },
   { name: 'MaxPool 3-D 3x3x3 stride 1, pads, ceil_mode', input: [1, 2, 5, 5, 6], build: (b, x) => b.op1('onnx.MaxPool', [x], { kernel_shape: attrs.ints([3, 3, 3]), strides: attrs.ints([2, 1, 2]), pads: attrs.ints([1, 1, 1, 1, 1, 1]), ceil_mode: attrs.int(1) }) },
   { name: 'AveragePool 3-D SAME_UPPER (padding not counted)', input: [1, 2, 5, 4, 5], build: (b, x) => b.op1('onnx.AveragePool', [x], { kernel_shape: attrs.ints([3, 2, 3]), strides: attrs.ints([2, 2, 2]), auto_pad: attrs.string('SAME_UPPER') }) },
@@ -372,12 +373,6 @@ const REFUSALS: RefusalCase[] = [
     input: [1, 1, 4, 4, 4],
     build: (b, x) => b.op1('onnx.AveragePool', [x], { kernel_shape: attrs.ints([2, 2, 2]), pads: attrs.ints([1, 0, 0, 0, 0, 0]) }),
     reason: /count_include_pad=0\) only maps when the pads equal SAME/,
-  },
-  {
-    name: 'grouped Conv 3-D',
-    input: [1, 4, 3, 3, 3],
-    build: (b, x) => b.op1('onnx.Conv', [x, b.constant(f32([4, 2, 1, 1, 1], 44))], { group: attrs.int(2) }),
-    reason: /grouped 3-D convolutions have no TFLite equivalent/,
   },
   {
     name: 'Resize tf_crop_and_resize with extrapolation_value 10',

@@ -54,7 +54,8 @@ function checkVolume(node: Node): string | undefined {
     const weight = constantOf(node.inputs[1]);
     if (!weight || weight.dtype !== 'float32') return 'the weights of a 3-D Conv must be a float32 constant';
     if (node.inputs[2] && !constantOf(node.inputs[2])) return 'the bias must be a constant';
-    if ((node.optionalAttr('group', 'int') ?? 1) !== 1) return 'grouped 3-D convolutions have no TFLite equivalent (CONV_3D takes group 1)';
+    const group = node.optionalAttr('group', 'int') ?? 1;
+    if (group < 1 || weight.shape[0]! % group !== 0) return `group ${group} does not divide the ${weight.shape[0]} output channels`;
   } else {
     if (node.outputs[1]?.hasUses) return 'the Indices output of MaxPool has no TFLite equivalent';
     if ((node.optionalAttr('dilations', 'ints') ?? []).some((d) => d !== 1)) return 'dilated 3-D pooling has no TFLite equivalent';
@@ -92,9 +93,29 @@ function lowerConv3d(node: Node, context: LoweringContext): void {
     dilation_w_factor: geometry.dilations[2]!,
     fused_activation_function: 'NONE',
   };
-  const filter = transposeTensor(weight, [2, 3, 4, 1, 0]);
-  const y = emit.op1('CONV_3D', [x, emit.constant(filter, 'filter'), emit.constant(bias, 'bias')], options, channelsLastType(node));
-  replaceNode(node, [toChannelsFirst(emit, y)]);
+  const outType = channelsLastType(node);
+  const group = node.optionalAttr('group', 'int') ?? 1;
+  if (group === 1) {
+    const filter = transposeTensor(weight, [2, 3, 4, 1, 0]);
+    const y = emit.op1('CONV_3D', [x, emit.constant(filter, 'filter'), emit.constant(bias, 'bias')], options, outType);
+    replaceNode(node, [toChannelsFirst(emit, y)]);
+    return;
+  }
+  // Grouped: SPLIT the input channels, one CONV_3D per group (its output channels), CONCATENATION.
+  const xDims = staticDims(x)!;
+  const inPerGroup = weight.shape[1]!;
+  const outPerGroup = outChannels / group;
+  const outDims = (outType as { shape: readonly number[] }).shape;
+  const parts = emit.op('SPLIT', [emit.int32([4], [], 'split_axis'), x], { num_splits: group }, new Array(group).fill(typeWithShape(x.type, [...xDims.slice(0, 4), inPerGroup]))).outputs;
+  const weights = weight.toNumbers();
+  const biases = bias.toNumbers();
+  const perFilter = weights.length / outChannels;
+  const convs = parts.map((part, g) => {
+    const rows = Tensor.fromValues('float32', [outPerGroup, ...weight.shape.slice(1)], weights.slice(g * outPerGroup * perFilter, (g + 1) * outPerGroup * perFilter));
+    const groupBias = Tensor.fromValues('float32', [outPerGroup], biases.slice(g * outPerGroup, (g + 1) * outPerGroup));
+    return emit.op1('CONV_3D', [part!, emit.constant(transposeTensor(rows, [2, 3, 4, 1, 0]), `filter_g${g}`), emit.constant(groupBias, `bias_g${g}`)], options, typeWithShape(outType, [...outDims.slice(0, 4), outPerGroup]));
+  });
+  replaceNode(node, [toChannelsFirst(emit, emit.op1('CONCATENATION', convs, { axis: 4, fused_activation_function: 'NONE' }, outType))]);
 }
 
 function lowerPool3d(node: Node, context: LoweringContext): void {
