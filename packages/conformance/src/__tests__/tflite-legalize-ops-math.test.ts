@@ -31,6 +31,11 @@ interface OpCase {
 
 const i64 = (values: number[], shape = [values.length]): Tensor => Tensor.fromValues('int64', shape, values.map((v) => BigInt(v)));
 const f32 = (shape: number[], seed = 3, lo = -1, hi = 1): Tensor => seededTensor(shape, seed, lo, hi);
+/** Seeded matrices [..., n, n] with n + 1 added on the diagonal (diagonally dominant). */
+function dominant(shape: number[]): number[] {
+  const n = shape.at(-1)!;
+  return (seededTensor(shape, 29, -1, 1).toNumbers() as number[]).map((v, i) => (Math.floor(i / n) % n === i % n ? v + n + 1 : v));
+}
 const specialFloats = [Infinity, -Infinity, NaN, 0, -0.5, 2.5, 1e30, -3];
 
 function unary(op: string, range: [number, number], attributes: Record<string, ReturnType<typeof attrs.float>> = {}, shape: number[] = [2, 3, 4, 5]): OpCase {
@@ -207,6 +212,13 @@ const CASES: OpCase[] = [
   { name: 'Det of 1×1', inputs: [{ shape: [3, 1, 1] }], build: (b, x) => b.op1('onnx.Det', [x!]) },
   { name: 'Det of a batch of 2×2', inputs: [{ shape: [3, 2, 2], range: [-2, 2] }], build: (b, x) => b.op1('onnx.Det', [x!]) },
   { name: 'Det of one 3×3 (scalar result)', inputs: [{ shape: [3, 3], range: [-2, 2] }], build: (b, x) => b.op1('onnx.Det', [x!]) },
+  ...([[3, 1, 1], [4, 2, 2], [3, 3], [2, 2, 4, 4]] as const).map((shape): OpCase => ({
+    name: `com.microsoft Inverse of [${shape.join(', ')}]`,
+    // Diagonally dominant matrices: well conditioned, so 1e-4 measures the lowering, not the conditioning.
+    inputs: [{ shape: [...shape], values: dominant([...shape]) }],
+    opset: 17,
+    build: (b, x) => b.op1('com.microsoft.Inverse', [x!]),
+  })),
   { name: 'Det of [2, 2, 4, 4]', inputs: [{ shape: [2, 2, 4, 4], range: [-2, 2] }], build: (b, x) => b.op1('onnx.Det', [x!]) },
   // windows (a constant size folds before lowering; a run-time size is computed with RANGE and COS)
   ...(['HannWindow', 'HammingWindow', 'BlackmanWindow'] as const).flatMap((op) => [1, 0].map((periodic): OpCase => ({
@@ -235,7 +247,7 @@ function buildCase(testCase: OpCase): Model {
   const inputs = testCase.inputs.map((spec, index) => b.input(`x${index}`, tensorType(spec.dtype ?? 'float32', [...spec.shape])));
   const outputs = testCase.build(b, ...inputs);
   b.output(...(Array.isArray(outputs) ? outputs : [outputs]));
-  const model = b.model({ onnx: testCase.opset ?? 17 });
+  const model = b.model({ onnx: testCase.opset ?? 17, 'com.microsoft': 1 });
   inferShapes(model, { mode: 'refresh' });
   return model;
 }
@@ -327,6 +339,8 @@ describe('legalize-tflite, math family: refusals name the node and the reason', 
     expectRefusal({ name: '', inputs: [{ shape: [3], dtype: 'int64' }, { shape: [3], dtype: 'int64' }], opset: 18, build: (b, x, y) => b.op1('onnx.BitwiseAnd', [x!, y!], {}, { name: 'and64' }) }, 'and64', /int64/));
   it('BitShift of uint64', () =>
     expectRefusal({ name: '', inputs: [{ shape: [3], dtype: 'uint64' }, { shape: [3], dtype: 'uint64' }], build: (b, x, y) => b.op1('onnx.BitShift', [x!, y!], { direction: attrs.string('RIGHT') }, { name: 'shift64' }) }, 'shift64', /uint8 and uint32/));
+  it('Inverse of 5×5 matrices', () =>
+    expectRefusal({ name: '', inputs: [{ shape: [5, 5] }], build: (b, x) => b.op1('com.microsoft.Inverse', [x!], {}, { name: 'inverse5' }) }, 'inverse5', /up to 4×4/));
   it('Det of 5×5 matrices', () =>
     expectRefusal({ name: '', inputs: [{ shape: [5, 5] }], build: (b, x) => b.op1('onnx.Det', [x!], {}, { name: 'det5' }) }, 'det5', /up to 4×4/));
   it('CumProd over a dynamic axis', () =>
