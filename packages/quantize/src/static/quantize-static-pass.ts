@@ -37,7 +37,7 @@ const options = {
   evalDataset: option.string({ default: '', help: 'labelled dataset for max-drop, e.g. fashion-mnist:test' }),
   minConvReduction: option.integer({ default: MIN_INT8_CONV_REDUCTION, min: 0, help: 'a non-grouped Conv with fewer multiply-adds per output (input channels × kernel) whose input is float anyway stays float: faster in ORT (0: quantize it)' }),
   floatConstants: option.enum(['int8', 'keep'], { default: 'int8', help: 'large float constants only float ops read (≥ 1024 elements, e.g. a positional embedding): int8 weight-only behind a DequantizeLinear, or keep them float32' }),
-  biasCorrection: option.enum(['auto', 'on', 'off'], { default: 'auto', help: 'subtract each Conv/Gemm/MatMul layer\'s output-mean shift per channel (quantized vs float, measured on the calibration data in one extra ORT run) from its bias; auto: on when dataset= gives real data, off with random inputs' }),
+  biasCorrection: option.enum(['auto', 'on', 'off'], { default: 'auto', help: 'subtract each Conv/Gemm/MatMul layer\'s output-mean shift per channel (quantized vs float, measured on the calibration data in one extra ORT run) from its bias; auto: on when dataset= gives real data, off with random inputs and with max-drop' }),
   materialize: option.boolean({ default: true, help: 'lower the quant<> types to QuantizeLinear/DequantizeLinear (false keeps the typed IR for a later materialize-qdq or a TFLite export; qdq only)' }),
 };
 
@@ -84,13 +84,15 @@ export const quantizeStatic = definePass({
     const ranges = await calibrateActivations(model, plan.calibrationTensors, calibration, { dtype: o.activations, symmetric: o.symmetricActivations });
     let finalPlan = plan;
     let accuracy: AccuracyAwareResult | undefined;
-    if (o.maxDrop > 0 || o.evalDataset) {
-      accuracy = await accuracyAwareExclusions(floatBytes, ranges, quantizeOptions, { maxDrop: o.maxDrop, evalDataset: o.evalDataset }, host);
+    const accuracyAware = o.maxDrop > 0 || o.evalDataset !== '';
+    // auto: on with real calibration data, but not in accuracy-aware mode (every trial would need its own correction run); `on` corrects every trial too.
+    const correctBiases = o.biasCorrection === 'on' || (o.biasCorrection === 'auto' && o.dataset !== '' && !accuracyAware);
+    const finishOptions = correctBiases ? { ...quantizeOptions, biasCorrection: { calibration } } : quantizeOptions;
+    if (accuracyAware) {
+      accuracy = await accuracyAwareExclusions(floatBytes, ranges, finishOptions, { maxDrop: o.maxDrop, evalDataset: o.evalDataset }, host);
       context.statistic('layers-kept-float', accuracy.exclude.length - o.exclude.length);
       if (accuracy.exclude.length > o.exclude.length) finalPlan = planStaticQuantization(model, { ...quantizeOptions, exclude: accuracy.exclude });
     }
-    const correctBiases = o.biasCorrection === 'on' || (o.biasCorrection === 'auto' && o.dataset !== '');
-    const finishOptions = correctBiases ? { ...quantizeOptions, biasCorrection: { calibration } } : quantizeOptions;
     const result = await finishStaticQuantization(model, finalPlan, (tensor) => ranges.get(tensor), finishOptions, host);
     if (result.biasCorrection) {
       context.statistic('biases-corrected', result.biasCorrection.corrected.length);
