@@ -41,7 +41,7 @@ graph @main(%x: float32[N,${k}]) {
 describe('com.microsoft contrib ops', () => {
   it('are registered under their dialect with typed attributes, and other com.microsoft ops stay opaque', () => {
     expect(contribOps.map((op) => op.schema.op).sort()).toEqual(
-      ['DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'MatMulNBits', 'QGemm', 'QLinearAdd', 'QLinearAveragePool', 'QLinearConcat', 'QLinearGlobalAveragePool', 'QLinearLeakyRelu', 'QLinearMul', 'QLinearSigmoid', 'QLinearSoftmax'].map((op) => `com.microsoft.${op}`),
+      ['DynamicQuantizeMatMul', 'Inverse', 'MatMulIntegerToFloat', 'MatMulNBits', 'QGemm', 'QLinearAdd', 'QLinearAveragePool', 'QLinearConcat', 'QLinearGlobalAveragePool', 'QLinearLeakyRelu', 'QLinearMul', 'QLinearSigmoid', 'QLinearSoftmax'].map((op) => `com.microsoft.${op}`),
     );
     expect(registry.isOpenDialect('com.microsoft')).toBe(true);
     expect(registry.clone().isOpenDialect('com.microsoft')).toBe(true);
