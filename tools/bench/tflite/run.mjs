@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // ONNX → TFLite (issue 12): for each model, in one process,
 //  - conversion time: readOnnx + legalize-tflite{io-layout=nhwc} + writeTflite, against a plain
-//    readOnnx + writeOnnx of the same model (the issue's bar: ratio ≤ 2), medians and minimums of --rounds;
+//    readOnnx + writeOnnx of the same model (the issue's bar: ratio ≤ 2), medians and minimums of --rounds,
+//    in wall time and in CPU time (process.cpuUsage: on the shared, loaded machine wall time mostly
+//    measures the scheduler), after --warmup-rounds uncounted rounds of each (JIT compilation);
 //  - Transposes left inside the converted graph and at its edges;
 //  - latency: ONNX Runtime on the original vs the TFLite runtime (TFLite 2.9, XNNPACK) on our .tflite,
 //    one thread each, interleaved A/B rounds, medians, batch 1; and the worst |difference| of their outputs;
@@ -29,6 +31,7 @@ const MODELS = flag('models', [...FASHION, ...TORCHVISION].join(',')).split(',')
 const ROUNDS = Number(flag('rounds', '5'));
 const RUNS = Number(flag('runs', '30'));
 const WARMUP = Number(flag('warmup', '3'));
+const WARMUP_ROUNDS = Number(flag('warmup-rounds', '1'));
 const OUT = resolve(flag('out', join(ROOT, 'tools/bench/tflite/RESULTS.md')));
 const WORK = mkdtempSync(join(tmpdir(), 'modelpass-bench-tflite-'));
 process.on('exit', () => rmSync(WORK, { recursive: true, force: true }));
@@ -81,19 +84,28 @@ for (const name of MODELS) {
   const tfliteOut = join(WORK, `${name}.tflite`);
   const plain = [];
   const conversion = [];
+  const plainCpu = [];
+  const conversionCpu = [];
   let converted;
-  for (let round = 0; round < ROUNDS; round++) {
+  const cpuMs = (since) => {
+    const used = process.cpuUsage(since);
+    return (used.user + used.system) / 1000;
+  };
+  for (let round = -WARMUP_ROUNDS; round < ROUNDS; round++) {
+    const counted = round >= 0;
     // Alternate the order so a slow phase of the shared machine hits both alike.
     const steps = [
       async () => {
+        const cpu = process.cpuUsage();
         const start = performance.now();
         writeOnnx(readOnnx(source), onnxOut);
-        plain.push(performance.now() - start);
+        if (counted) plain.push(performance.now() - start), plainCpu.push(cpuMs(cpu));
       },
       async () => {
+        const cpu = process.cpuUsage();
         const start = performance.now();
         converted = await convert(source, tfliteOut);
-        conversion.push(performance.now() - start);
+        if (counted) conversion.push(performance.now() - start), conversionCpu.push(cpuMs(cpu));
       },
     ];
     for (const step of round % 2 ? steps.reverse() : steps) await step();
@@ -131,6 +143,10 @@ for (const name of MODELS) {
     // On a shared machine the minimums are the least disturbed pair.
     plainMin: Math.min(...plain),
     conversionMin: Math.min(...conversion),
+    cpuRatio: median(conversionCpu) / median(plainCpu),
+    cpuRatioMin: Math.min(...conversionCpu) / Math.min(...plainCpu),
+    plainCpu: median(plainCpu),
+    conversionCpu: median(conversionCpu),
     inner: transposes.inner,
     boundary: transposes.boundary,
     ort: median(times.ort),
@@ -139,7 +155,7 @@ for (const name of MODELS) {
   };
   rows.push(row);
   console.log(
-    `${name}: load+save ${row.plain.toFixed(1)} ms, convert ${row.conversion.toFixed(1)} ms (×${(row.conversion / row.plain).toFixed(2)}; minimums ×${(row.conversionMin / row.plainMin).toFixed(2)}), ` +
+    `${name}: load+save ${row.plain.toFixed(1)} ms, convert ${row.conversion.toFixed(1)} ms (×${(row.conversion / row.plain).toFixed(2)}; minimums ×${(row.conversionMin / row.plainMin).toFixed(2)}; CPU ×${row.cpuRatio.toFixed(2)}, minimums ×${row.cpuRatioMin.toFixed(2)}), ` +
       `transposes ${row.inner} inside / ${row.boundary} at edges, ORT ${row.ort.toFixed(2)} ms, TFLite ${row.tflite.toFixed(2)} ms, max|diff| ${row.worst.toExponential(2)}`,
   );
 }
@@ -178,17 +194,17 @@ for (const id of flag('controls', 'mediapipe-face-detection-short-range,mediapip
 disposeSharedOrtRunner();
 
 const table = [
-  '| model | ONNX load+save (ms) | ONNX → TFLite (ms) | ratio | ratio of minimums | Transposes inside / at edges | ORT latency (ms) | TFLite latency (ms) | TFLite / ORT | max abs diff |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '| model | ONNX load+save (ms) | ONNX → TFLite (ms) | ratio | ratio of minimums | CPU load+save (ms) | CPU ONNX → TFLite (ms) | CPU ratio | CPU ratio of minimums | Transposes inside / at edges | ORT latency (ms) | TFLite latency (ms) | TFLite / ORT | max abs diff |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...rows.map(
     (r) =>
-      `| ${r.name} | ${r.plain.toFixed(1)} | ${r.conversion.toFixed(1)} | ${(r.conversion / r.plain).toFixed(2)} | ${(r.conversionMin / r.plainMin).toFixed(2)} | ${r.inner} / ${r.boundary} | ${r.ort.toFixed(2)} | ${r.tflite.toFixed(2)} | ${(r.tflite / r.ort).toFixed(2)} | ${r.worst.toExponential(1)} |`,
+      `| ${r.name} | ${r.plain.toFixed(1)} | ${r.conversion.toFixed(1)} | ${(r.conversion / r.plain).toFixed(2)} | ${(r.conversionMin / r.plainMin).toFixed(2)} | ${r.plainCpu.toFixed(1)} | ${r.conversionCpu.toFixed(1)} | ${r.cpuRatio.toFixed(2)} | ${r.cpuRatioMin.toFixed(2)} | ${r.inner} / ${r.boundary} | ${r.ort.toFixed(2)} | ${r.tflite.toFixed(2)} | ${(r.tflite / r.ort).toFixed(2)} | ${r.worst.toExponential(1)} |`,
   ),
 ];
 const text = [
   '# ONNX → TFLite: conversion time, transposes, latency',
   '',
-  `\`node ${relative(ROOT, process.argv[1])} ${process.argv.slice(2).join(' ')}\` on ${new Date().toISOString().slice(0, 10)} (rounds ${ROUNDS}, runs ${RUNS}, one thread per runtime, batch 1, io-layout=nhwc; load average ${loadavg()[0].toFixed(1)} at the end).`,
+  `\`node ${relative(ROOT, process.argv[1])} ${process.argv.slice(2).join(' ')}\` on ${new Date().toISOString().slice(0, 10)} (rounds ${ROUNDS} after ${WARMUP_ROUNDS} uncounted, runs ${RUNS}, one thread per runtime, batch 1, io-layout=nhwc; load average ${loadavg()[0].toFixed(1)} at the end).`,
   '',
   ...table,
   '',

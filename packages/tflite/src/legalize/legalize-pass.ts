@@ -3,7 +3,7 @@ import { inferShapes } from '@modelpass/ops';
 import { definePass, option, type OptionSpecs, type Pass } from '@modelpass/pass-manager';
 import { axisShufflesAsGather, foldConstantsPass, foldQdq, foldShapes, fuseBatchNormPass, optimize, runNested } from '@modelpass/transforms';
 import { lowerToTflite, withTfliteDialect } from './legalize.js';
-import { prepareCanonicalForTflite, resolveStaticStructure } from './prepare.js';
+import { constantNodesAsInitializers, prepareCanonicalForTflite, resolveStaticStructure } from './prepare.js';
 import { expandQOperators } from './quantized/expand-qoperator.js';
 import { dynamicRangeAsHybrid, hybridFullyConnected } from './quantized/dynamic-range.js';
 import { finishInt8 } from './quantized/finish-int8.js';
@@ -65,6 +65,7 @@ export const legalizeTflite = definePass({
     // type and fuse-bn only rewrites weights, so the types stay valid (the optimize preset and int8 rewrites re-infer).
     const singleInference = !context.options.optimize && !quantized;
     if (singleInference) {
+      constantNodesAsInitializers(model);
       inferShapes(model, { registry, mode: 'refresh' });
       // Channel shuffles (Reshape → Transpose → Reshape) → one Gather along the channel axis, before fold-shapes
       // would fold the shape arithmetic that fed only their Reshapes (prepareCanonicalForTflite does it otherwise).

@@ -24,6 +24,12 @@ export interface LegalizeResult {
 
 const TFLITE_DIALECT_PREFIX = 'tflite.';
 
+let builtinRules: LoweringRegistry | undefined;
+/** The default rules, built once (40-odd rule tables): only read here, never added to (a plugin passes its own registry). */
+function defaultRules(): LoweringRegistry {
+  return (builtinRules ??= defaultLoweringRules());
+}
+
 /** The canonical op set plus the tflite dialect (when `registry` lacks it). */
 export function withTfliteDialect(registry: OpRegistry): OpRegistry {
   return registry.has('tflite.CONV_2D') ? registry : registerTfliteDialect(registry.clone());
@@ -33,7 +39,7 @@ export function withTfliteDialect(registry: OpRegistry): OpRegistry {
  * Every node that cannot be lowered, with its location and why, in graph order (subgraph nodes
  * of a control-flow node its rule accepts included). Changes nothing.
  */
-export function unmappableNodes(model: Model, context: LoweringContext, rules: LoweringRegistry = defaultLoweringRules()): DiagnosticInit[] {
+export function unmappableNodes(model: Model, context: LoweringContext, rules: LoweringRegistry = defaultRules()): DiagnosticInit[] {
   const problems: DiagnosticInit[] = [];
   const visit = (node: Node, nested: boolean): void => {
     if (node.op.startsWith(TFLITE_DIALECT_PREFIX)) {
@@ -64,7 +70,7 @@ export function unmappableNodes(model: Model, context: LoweringContext, rules: L
 }
 
 /** Throws one ModelpassError listing every node that cannot be lowered (before anything changes). */
-export function assertLowerable(model: Model, context: LoweringContext, rules: LoweringRegistry = defaultLoweringRules()): void {
+export function assertLowerable(model: Model, context: LoweringContext, rules: LoweringRegistry = defaultRules()): void {
   const problems = unmappableNodes(model, context, rules);
   if (problems.length === 0) return;
   const summary: DiagnosticInit = {
@@ -82,7 +88,7 @@ export function assertLowerable(model: Model, context: LoweringContext, rules: L
  * asked, sinks and cancels transposes, lowers the remaining ops, fuses activations. The model must
  * carry types (run shape inference first).
  */
-export function lowerToTflite(model: Model, registry: OpRegistry, options: Partial<LegalizeOptions> = {}, rules: LoweringRegistry = defaultLoweringRules()): LegalizeResult {
+export function lowerToTflite(model: Model, registry: OpRegistry, options: Partial<LegalizeOptions> = {}, rules: LoweringRegistry = defaultRules()): LegalizeResult {
   const context: LoweringContext = { model, options: { ...DEFAULT_LEGALIZE_OPTIONS, ...options }, registry: withTfliteDialect(registry) };
   assertLowerable(model, context, rules);
   const layout = analyzeLayout(model);
