@@ -1,19 +1,25 @@
 // Knowledge-distillation results on Fashion-MNIST with the built CLI (issue 11), accuracy by
 // `modelpass eval` on the 10k test images:
 //  (a) the CNN fixture 50% channel-pruned, then distill{…} from the original CNN;
-//  (b) a student with ≤ 1/4 of the teacher's parameters (prune-channels with a larger ratio), distilled vs
-//      the same student trained on hard labels (train{…}) for the same epochs, optimizer, lr and schedule.
+//  (b) a student with ≤ 1/4 of the teacher's parameters trained FROM SCRATCH (seeded init, half the channels,
+//      tools/fixtures/make_distill_models.py) on hard labels (train{…}) and distilled from a well-trained teacher
+//      (the fashion-cnn architecture trained longer, same script) for the same epochs, seed, optimizer, lr and
+//      schedule. Temperature and alpha are picked on a validation split of the training set (10%, seeded; every
+//      arm trains on the other 90%); only the picked distilled student and the hard-label student see the test set.
 // Every run goes through /usr/bin/time (wall seconds, peak RSS) under `nice -n 10`.
 //
-//   node tools/bench/train/distill.mjs [--parts a,b] [--epochs-a 5] [--epochs-b 3] [--ratio-b 0.55] [--lr 0.01] [--samples 0] [--out tools/bench/train/RESULTS-distill.md]
-// --parts a or --parts b runs one part (two processes can run the parts side by side); each row is also
-// printed to stderr as soon as it is measured.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+//   node tools/bench/train/distill.mjs [--parts a,b] [--epochs-a 5] [--epochs-b 3] [--lr-b 0.01] [--seed-b 1]
+//        [--grid 2:0.5,2:0.9,4:0.5,4:0.9] [--jobs 5] [--models .fixtures-cache/distill] [--samples 0] [--out tools/bench/train/RESULTS-distill.md]
+// --parts a or --parts b runs one part; --jobs runs that many of part (b)'s arms at once (their wall times then
+// overlap). Each row is also printed to stderr as soon as it is measured.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readOnnx } from '@modelpass/onnx';
+import { loadFashionMnist } from '@modelpass/runtime';
+import { splitValidation } from '@modelpass/train';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const cli = join(root, 'packages/cli/dist/bin.js');
@@ -25,30 +31,100 @@ function argument(name, fallback) {
 }
 const epochsA = Number(argument('epochs-a', '5'));
 const epochsB = Number(argument('epochs-b', '3'));
-const ratioB = Number(argument('ratio-b', '0.55'));
 const lr = Number(argument('lr', '0.01'));
+const lrB = Number(argument('lr-b', '0.01'));
+const seedB = Number(argument('seed-b', '1'));
+const grid = argument('grid', '2:0.5,2:0.9,4:0.5,4:0.9').split(',').map((pair) => pair.split(':').map(Number));
+const jobs = Number(argument('jobs', '5'));
 const samples = Number(argument('samples', '0'));
 const parts = argument('parts', 'a,b').split(',');
 const out = argument('out', join(root, 'tools/bench/train/RESULTS-distill.md'));
 const work = mkdtempSync(join(tmpdir(), 'modelpass-distill-bench-'));
+const command = `node tools/bench/train/distill.mjs ${process.argv.slice(2).join(' ')}`.trim();
 
 /** Runs the CLI under nice and /usr/bin/time; returns stdout, wall seconds and peak RSS (MiB). */
 function modelpass(args) {
   const timing = join(work, 'time.txt');
   const run = spawnSync('nice', ['-n', '10', '/usr/bin/time', '-o', timing, '-f', '%e %M', process.execPath, cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (run.status !== 0) throw new Error(`modelpass ${args.join(' ')} failed (${run.status}):\n${run.stderr}`);
-  const [wall, rssKb] = execFileSync('cat', [timing], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+  const [wall, rssKb] = readFileSync(timing, 'utf8').trim().split(/\s+/).map(Number);
   return { stdout: run.stdout, stderr: run.stderr, wall, rss: rssKb / 1024 };
 }
 
-function accuracy(model) {
-  const run = modelpass(['eval', model, '--dataset', 'fashion-mnist:test', '--json']);
+let timings = 0;
+/** `modelpass` without blocking, so part (b)'s arms can run side by side. A start that finds a package's dist
+ * missing (another session rebuilding it on this shared checkout) is retried after a pause. */
+async function modelpassAsync(args, attempts = 4) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await modelpassOnce(args);
+    } catch (error) {
+      if (attempt >= attempts || !/ERR_MODULE_NOT_FOUND/.test(error.message)) throw error;
+      console.error(`  a dist was missing (a rebuild?); retrying in 30 s: modelpass ${args[0]} …`);
+      await new Promise((done) => setTimeout(done, 30_000));
+    }
+  }
+}
+
+function modelpassOnce(args) {
+  const timing = join(work, `time-${timings++}.txt`);
+  return new Promise((resolveRun, reject) => {
+    const child = spawn('nice', ['-n', '10', '/usr/bin/time', '-o', timing, '-f', '%e %M', process.execPath, cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => { stdout += chunk; });
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.on('error', reject);
+    child.on('close', (status) => {
+      if (status !== 0) { reject(new Error(`modelpass ${args.join(' ')} failed (${status}):\n${stderr}`)); return; }
+      const [wall, rssKb] = readFileSync(timing, 'utf8').trim().split(/\s+/).map(Number);
+      resolveRun({ stdout, stderr, wall, rss: rssKb / 1024 });
+    });
+  });
+}
+
+/** Runs the tasks, at most `limit` at a time. */
+async function runAll(tasks, limit) {
+  let next = 0;
+  const worker = async () => { while (next < tasks.length) await tasks[next++](); };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
+}
+
+function accuracy(model, dataset = 'fashion-mnist:test') {
+  const run = modelpass(['eval', model, '--dataset', dataset, '--json']);
   return 100 * JSON.parse(run.stdout).accuracy;
+}
+
+async function accuracyAsync(model, dataset) {
+  const run = await modelpassAsync(['eval', model, '--dataset', dataset, '--json']);
+  return { acc: 100 * JSON.parse(run.stdout).accuracy };
 }
 
 function parameters(path) {
   const model = readOnnx(path);
   return model.graph.constants.filter((v) => v.constant && /^float/.test(v.constant.dtype)).reduce((sum, v) => sum + v.constant.size, 0);
+}
+
+/** Writes the samples `indices` of a uint8 dataset as two IDX files; returns the `idx:` dataset spec. */
+function writeIdxSplit(dataset, indices, name) {
+  const sampleSize = dataset.sampleShape.reduce((a, b) => a * b, 1);
+  const pixels = dataset.samples.data();
+  const dims = [indices.length, ...dataset.sampleShape];
+  const images = Buffer.alloc(4 + 4 * dims.length + indices.length * sampleSize);
+  images.writeUInt32BE(0x0800 + dims.length, 0);
+  dims.forEach((d, i) => images.writeUInt32BE(d, 4 + 4 * i));
+  const labels = Buffer.alloc(8 + indices.length);
+  labels.writeUInt32BE(0x0801, 0);
+  labels.writeUInt32BE(indices.length, 4);
+  indices.forEach((index, i) => {
+    images.set(pixels.subarray(index * sampleSize, (index + 1) * sampleSize), 4 + 4 * dims.length + i * sampleSize);
+    labels[8 + i] = dataset.labels[index];
+  });
+  const imagesPath = join(work, `${name}-images-idx3-ubyte`);
+  const labelsPath = join(work, `${name}-labels-idx1-ubyte`);
+  writeFileSync(imagesPath, images);
+  writeFileSync(labelsPath, labels);
+  return `idx:${imagesPath},${labelsPath}`;
 }
 
 function convert(input, output, pipeline) {
@@ -64,14 +140,13 @@ const row = (what, params, acc, run) => {
   console.error(`ROW ${what}: ${params} parameters, ${acc.toFixed(2)}%${run ? `, ${run.wall.toFixed(0)} s, ${run.rss.toFixed(0)} MiB` : ''}`);
 };
 const summary = [];
-
-const teacherAcc = accuracy(teacher);
-const teacherParams = parameters(teacher);
-row('teacher: fashion-cnn fixture', teacherParams, teacherAcc);
-console.error(`teacher ${teacherAcc.toFixed(2)}% (${teacherParams} parameters)`);
+const resultsB = [];
 
 // (a) 50% channel-pruned, recovered by distillation.
 if (parts.includes('a')) {
+  const teacherAcc = accuracy(teacher);
+  const teacherParams = parameters(teacher);
+  row('teacher: fashion-cnn fixture', teacherParams, teacherAcc);
   const prunedA = join(work, 'pruned-a.onnx');
   convert(teacher, prunedA, 'prune-channels{ratio=0.5}');
   row('(a) prune-channels{ratio=0.5}', parameters(prunedA), accuracy(prunedA));
@@ -82,37 +157,80 @@ if (parts.includes('a')) {
   summary.push(`- (a) distilled − teacher: ${(accA - teacherAcc).toFixed(2)} pp (goal ≥ −0.5 pp: ${accA >= teacherAcc - 0.5 ? 'met' : 'not met'})`);
 }
 
-// (b) a ≤ 1/4 student: distilled vs trained on hard labels, same epochs.
-if (parts.includes('b')) {
-  const prunedB = join(work, 'pruned-b.onnx');
-  convert(teacher, prunedB, `prune-channels{ratio=${ratioB}}`);
-  const paramsB = parameters(prunedB);
-  if (paramsB * 4 > teacherParams) throw new Error(`the (b) student has ${paramsB} parameters, more than 1/4 of the teacher's ${teacherParams}; raise --ratio-b`);
-  row(`(b) student: prune-channels{ratio=${ratioB}}`, paramsB, accuracy(prunedB));
-  const distilledB = join(work, 'distilled-b.onnx');
-  const runDistillB = convert(prunedB, distilledB, `distill{teacher=${teacher} ${common} epochs=${epochsB}}`);
-  const accDistillB = accuracy(distilledB);
-  row(`(b) … distill{epochs=${epochsB}}`, paramsB, accDistillB, runDistillB);
-  const trainedB = join(work, 'trained-b.onnx');
-  const runTrainB = convert(prunedB, trainedB, `train{${common} epochs=${epochsB}}`);
-  const accTrainB = accuracy(trainedB);
-  row(`(b) … train{epochs=${epochsB}} (hard labels)`, paramsB, accTrainB, runTrainB);
-  summary.push(`- (b) distilled − hard labels: ${(accDistillB - accTrainB).toFixed(2)} pp (goal > 0: ${accDistillB > accTrainB ? 'met' : 'not met'}); distilled − teacher: ${(accDistillB - teacherAcc).toFixed(2)} pp (goal ≥ −1.5 pp: ${accDistillB >= teacherAcc - 1.5 ? 'met' : 'not met'})`);
-}
+// (b) a student with ≤ 1/4 of the teacher's parameters, trained from scratch (seeded init), distilled from a
+// well-trained teacher vs trained on hard labels: same epochs, seed, optimizer, lr and schedule. T and α are
+// chosen on a validation split of the TRAINING set (both arms train on the rest); only the chosen distilled
+// student and the hard-label student are then evaluated on the test set.
+if (parts.includes('b')) await partB();
 
-const lines = [
-  `# distill results (tools/bench/train/distill.mjs)`,
-  '',
-  `Fashion-MNIST, accuracy by \`modelpass eval\` on the 10k test images; common options: \`${common}\` (SGD, momentum 0.9, temperature 4, alpha 0.7).`,
-  `Wall time and peak RSS of each \`modelpass convert\` run (under \`nice -n 10\` on a shared machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores, load ${execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ')} at the end).`,
-  '',
-  '| model | parameters | accuracy | wall | peak RSS |',
-  '|---|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.what} | ${r.params.toLocaleString('en')} (${((100 * r.params) / teacherParams).toFixed(1)}%) | ${r.acc.toFixed(2)}% | ${r.wall === undefined ? '' : `${r.wall.toFixed(0)} s`} | ${r.rss === undefined ? '' : `${r.rss.toFixed(0)} MiB`} |`),
-  '',
-  ...summary,
-  '',
-];
+async function partB() {
+  const models = resolve(argument('models', join(root, '.fixtures-cache/distill')));
+  const teacherB = join(models, 'teacher/model.onnx');
+  const studentB = join(models, 'student/model.onnx');
+  if (!existsSync(teacherB) || !existsSync(studentB)) {
+    console.error('making the teacher and the student: /usr/bin/python3 tools/fixtures/make_distill_models.py');
+    execFileSync('nice', ['-n', '10', '/usr/bin/python3', join(root, 'tools/fixtures/make_distill_models.py')], { stdio: 'inherit' });
+  }
+  const teacherInfo = JSON.parse(readFileSync(join(models, 'teacher/info.json'), 'utf8'));
+  const paramsTeacherB = parameters(teacherB);
+  const paramsB = parameters(studentB);
+  if (paramsB * 4 > paramsTeacherB) throw new Error(`the (b) student has ${paramsB} parameters, more than 1/4 of the teacher's ${paramsTeacherB}`);
+
+  // The validation split: splitValidation(60000, 0.1, seed), the split fit{validation=0.1} would hold out.
+  const train = loadFashionMnist({ split: 'train', ...(samples ? { limit: samples } : {}) });
+  const split = splitValidation(train.size, 0.1, seedB);
+  const trainSpec = writeIdxSplit(train, split.train, 'train-split');
+  const validationSpec = writeIdxSplit(train, split.validation, 'validation-split');
+  const commonB = `dataset="${trainSpec}" batch=64 lr=${lrB} schedule=cosine seed=${seedB} batch-norm=batch-statistics threads=1 epochs=${epochsB}`;
+
+  const arms = [{ name: 'hard labels', pipeline: `train{${commonB}}` }];
+  for (const [t, a] of grid) arms.push({ name: `distill T=${t} α=${a}`, t, a, pipeline: `distill{teacher=${teacherB} ${commonB} temperature=${t} alpha=${a}}` });
+  await runAll(arms.map((arm) => async () => {
+    arm.output = join(work, `b-${arms.indexOf(arm)}.onnx`);
+    arm.run = await modelpassAsync(['convert', studentB, '-o', arm.output, '--pipeline', arm.pipeline]);
+    arm.validation = (await accuracyAsync(arm.output, validationSpec)).acc;
+    console.error(`ROW (b) ${arm.name}: validation ${arm.validation.toFixed(2)}%, ${arm.run.wall.toFixed(0)} s, ${arm.run.rss.toFixed(0)} MiB`);
+  }), jobs);
+  const distilled = arms.slice(1);
+  const chosen = distilled.reduce((best, arm) => (arm.validation > best.validation ? arm : best));
+  const hard = arms[0];
+
+  const teacherTest = accuracy(teacherB);
+  const hardTest = accuracy(hard.output);
+  const chosenTest = accuracy(chosen.output);
+  const teacherValidation = (await accuracyAsync(teacherB, validationSpec)).acc;
+  resultsB.push({ teacherInfo, paramsTeacherB, paramsB, studentInit: accuracy(studentB), teacherTest, teacherValidation, hard, hardTest, chosen, chosenTest, distilled, split, commonB });
+}
+const pct = (value) => `${value.toFixed(2)}%`;
+const lines = [`# distill results (tools/bench/train/distill.mjs)`, '', `Command: \`${command}\` (finished ${new Date().toISOString().slice(0, 16)} UTC; ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} at the end).`, ''];
+if (rows.length) {
+  lines.push(
+    `## (a) 50% channel-pruned, recovered by distillation`, '',
+    `Common options: \`${common}\` (SGD, momentum 0.9, temperature 4, alpha 0.7).`, '',
+    '| model | parameters | accuracy | wall | peak RSS |', '|---|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.what} | ${r.params.toLocaleString('en')} (${((100 * r.params) / rows[0].params).toFixed(1)}%) | ${pct(r.acc)} | ${r.wall === undefined ? '' : `${r.wall.toFixed(0)} s`} | ${r.rss === undefined ? '' : `${r.rss.toFixed(0)} MiB`} |`),
+    '', ...summary, '');
+}
+for (const r of resultsB) {
+  const share = (p) => `${p.toLocaleString('en')} (${((100 * p) / r.paramsTeacherB).toFixed(1)}%)`;
+  const time = (run) => `${run.wall.toFixed(0)} s | ${run.rss.toFixed(0)} MiB`;
+  lines.push(
+    `## (b) a from-scratch student (≤ 1/4 of the teacher), distilled vs hard labels`, '',
+    `Teacher and student from \`${r.teacherInfo.made_by}\` (teacher: ${r.teacherInfo.training.epochs} epochs, ${r.teacherInfo.training.optimizer}, shifts and flips, ${r.teacherInfo.training.seconds} s of torch training). Both arms start from the student's seeded initial weights and train on the same 90% of the training set (${r.split.train.length.toLocaleString('en')} images; \`splitValidation(${r.split.train.length + r.split.validation.length}, 0.1, ${seedB})\`) with \`${r.commonB.replace(/dataset=\S+ /, '')}\` (SGD, momentum 0.9), the same batches in the same order. T and α were picked by accuracy on the held-out ${r.split.validation.length.toLocaleString('en')} training images:`, '',
+    '| arm | validation accuracy (held-out training images) | wall | peak RSS |', '|---|---:|---:|---:|',
+    ...[r.hard, ...r.distilled].map((arm) => `| ${arm.name}${arm === r.chosen ? ' (picked)' : ''} | ${pct(arm.validation)} | ${time(arm.run)} |`),
+    '', `Then the test set (10k images, \`modelpass eval\`), once:`, '',
+    '| model | parameters | test accuracy | wall | peak RSS |', '|---|---:|---:|---:|---:|',
+    `| teacher (fashion-cnn architecture, trained longer) | ${share(r.paramsTeacherB)} | ${pct(r.teacherTest)} | | |`,
+    `| student, initial weights | ${share(r.paramsB)} | ${pct(r.studentInit)} | | |`,
+    `| student, \`train{epochs=${epochsB}}\` on hard labels | ${share(r.paramsB)} | ${pct(r.hardTest)} | ${time(r.hard.run)} |`,
+    `| student, \`distill{epochs=${epochsB} temperature=${r.chosen.t} alpha=${r.chosen.a}}\` | ${share(r.paramsB)} | ${pct(r.chosenTest)} | ${time(r.chosen.run)} |`,
+    '',
+    `- (b) distilled − hard labels: ${(r.chosenTest - r.hardTest).toFixed(2)} pp (goal > 0: ${r.chosenTest > r.hardTest ? 'met' : 'not met'}); distilled − teacher: ${(r.chosenTest - r.teacherTest).toFixed(2)} pp (goal ≥ −1.5 pp: ${r.chosenTest >= r.teacherTest - 1.5 ? 'met' : 'not met'})`,
+    `- the teacher on the held-out split: ${pct(r.teacherValidation)} (it was trained on all 60k training images, so this is not a held-out figure for it)`,
+    `- wall times: ${jobs} arms ran side by side under \`nice -n 10\` on a machine shared with other sessions, so they are upper bounds`,
+    '');
+}
 writeFileSync(out, lines.join('\n'));
 console.log(lines.join('\n'));
 rmSync(work, { recursive: true, force: true });
