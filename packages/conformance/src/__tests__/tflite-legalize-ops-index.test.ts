@@ -159,6 +159,13 @@ const CASES: OpCase[] = [
   { name: 'Conv 3-D dilation 2, pads', input: [1, 2, 6, 5, 7], build: (b, x) => b.op1('onnx.Conv', [x, b.constant(f32([3, 2, 2, 3, 2], 45, -0.5, 0.5))], { dilations: attrs.ints([2, 1, 3]), pads: attrs.ints([1, 1, 1, 1, 1, 1]) }) },
   { name: 'AveragePool 3-D SAME_UPPER, count_include_pad=1', input: [1, 2, 5, 4, 5], build: (b, x) => b.op1('onnx.AveragePool', [x], { kernel_shape: attrs.ints([3, 2, 3]), strides: attrs.ints([2, 2, 2]), auto_pad: attrs.string('SAME_UPPER'), count_include_pad: attrs.int(1) }) },
   { name: 'Conv 3-D grouped (group 2), bias', input: [1, 4, 3, 4, 5], build: (b, x) => b.op1('onnx.Conv', [x, b.constant(f32([6, 2, 2, 3, 3], 44, -0.5, 0.5)), b.constant(f32([6], 48))], { group: attrs.int(2), pads: attrs.ints([0, 1, 1, 1, 1, 1]) }) },
+  {
+    name: 'ConvTranspose 3-D stride 2, pads, output_padding, bias',
+    input: [1, 3, 3, 4, 3],
+    build: (b, x) => b.op1('onnx.ConvTranspose', [x, b.constant(f32([3, 2, 2, 3, 3], 49, -0.5, 0.5)), b.constant(f32([2], 50))], { strides: attrs.ints([2, 2, 1]), pads: attrs.ints([0, 1, 1, 1, 0, 0]), output_padding: attrs.ints([1, 0, 0]) }),
+    uses: ['CONV_3D_TRANSPOSE'],
+  },
+  { name: 'ConvTranspose 3-D auto_pad SAME_UPPER, no bias', input: [2, 2, 3, 3, 2], build: (b, x) => b.op1('onnx.ConvTranspose', [x, b.constant(f32([2, 3, 3, 3, 3], 79, -0.5, 0.5))], { strides: attrs.ints([2, 2, 2]), auto_pad: attrs.string('SAME_UPPER') }) },
   { name: 'MaxPool 3-D 2x2x2 stride 2', input: [1, 3, 4, 6, 5], build: (b, x) => b.op1('onnx.MaxPool', [x], { kernel_shape: attrs.ints([2, 2, 2]), strides: attrs.ints([2, 2, 2]) }), uses: ['MAX_POOL_2D'] },
   { name: 'MaxPool 3-D 3x3x3 stride 1, pads, ceil_mode', input: [1, 2, 5, 5, 6], build: (b, x) => b.op1('onnx.MaxPool', [x], { kernel_shape: attrs.ints([3, 3, 3]), strides: attrs.ints([2, 1, 2]), pads: attrs.ints([1, 1, 1, 1, 1, 1]), ceil_mode: attrs.int(1) }) },
   { name: 'AveragePool 3-D SAME_UPPER (padding not counted)', input: [1, 2, 5, 4, 5], build: (b, x) => b.op1('onnx.AveragePool', [x], { kernel_shape: attrs.ints([3, 2, 3]), strides: attrs.ints([2, 2, 2]), auto_pad: attrs.string('SAME_UPPER') }) },

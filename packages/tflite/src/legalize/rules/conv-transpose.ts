@@ -1,7 +1,7 @@
 import { attrs, Builder, GraphBuilder, Tensor, type Attribute, type Dim, type Node, type Value } from '@modelpass/ir';
 import { transposeTensor } from '@modelpass/transforms';
 import { constantOf } from '../constant-values.js';
-import type { LoweringRule } from '../lowering-rule.js';
+import type { LoweringContext, LoweringRule } from '../lowering-rule.js';
 import { dimsOf, replaceNode, staticDims, TfliteEmitter, typeWithShape } from '../lowering-tools.js';
 import { channelsLastType, toChannelsFirst, toChannelsLast } from './channels-last.js';
 import { checkWindow2d, leadingRows, loaded } from './conv.js';
@@ -123,6 +123,41 @@ const convTranspose: LoweringRule = {
   },
 };
 
+/** ConvTranspose 3-D (group 1, no dilation) → CONV_3D_TRANSPOSE (VALID, to the full output), ADD of the bias, STRIDED_SLICE crop. */
+function checkVolume(node: Node): string | undefined {
+  const weight = constantOf(node.inputs[1]);
+  if (!weight || weight.dtype !== 'float32') return 'the weights of a 3-D ConvTranspose must be a float32 constant';
+  if (node.inputs[2] && !constantOf(node.inputs[2])) return 'the bias must be a constant';
+  if ((node.optionalAttr('group', 'int') ?? 1) !== 1) return 'grouped 3-D transposed convolutions are not supported';
+  if ((node.optionalAttr('dilations', 'ints') ?? []).some((d) => d !== 1)) return 'dilated 3-D transposed convolutions are not supported';
+  const layout = plan(node);
+  return typeof layout === 'string' ? layout : undefined;
+}
+
+function lowerVolume(node: Node, context: LoweringContext): void {
+  const emit = new TfliteEmitter(node, context);
+  const layout = plan(node) as TransposePlan;
+  const weight = constantOf(node.inputs[1])!;
+  const strides = node.optionalAttr('strides', 'ints') ?? [1, 1, 1];
+  const outType = channelsLastType(node);
+  const outDims = (outType as { shape: readonly number[] }).shape;
+  const [batch, channels] = [outDims[0]!, outDims[4]!];
+  const full = [batch, ...layout.full, channels];
+  const options = { padding: 'VALID', stride_d: strides[0]!, stride_h: strides[1]!, stride_w: strides[2]!, dilation_d_factor: 1, dilation_h_factor: 1, dilation_w_factor: 1, fused_activation_function: 'NONE' };
+  const bias = constantOf(node.inputs[2]);
+  const operands = [emit.int32(full, [5], 'output_shape'), emit.constant(transposeTensor(weight, [2, 3, 4, 1, 0]), 'filter'), toChannelsLast(emit, node.input(0))];
+  let y = emit.op1('CONV_3D_TRANSPOSE', operands, options, typeWithShape(outType, full));
+  // TFLite 2.9 checks the bias length against the filter's input channels, so the bias is a separate ADD.
+  if (bias) y = emit.op1('ADD', [y, emit.constant(bias, 'bias')], { fused_activation_function: 'NONE' }, y.type);
+  if (layout.begins.some((b) => b !== 0) || layout.out.some((o, i) => o !== layout.full[i])) {
+    const begin = [0, ...layout.begins, 0];
+    const end = [batch, ...layout.begins.map((b, i) => b + layout.out[i]!), channels];
+    const sliceOptions = { begin_mask: 0, end_mask: 0, ellipsis_mask: 0, new_axis_mask: 0, shrink_axis_mask: 0, offset: 0 };
+    y = emit.op1('STRIDED_SLICE', [y, emit.int32(begin, [5], 'crop_begin'), emit.int32(end, [5], 'crop_end'), emit.int32([1, 1, 1, 1, 1], [5], 'crop_strides')], sliceOptions, outType);
+  }
+  replaceNode(node, [toChannelsFirst(emit, y)]);
+}
+
 /** 1-D attributes lifted to 2-D with a unit height (kernel/stride/dilation 1, no padding on it). */
 function liftedAttributes(node: Node): Record<string, Attribute> {
   const lifted: Record<string, Attribute> = {};
@@ -152,9 +187,10 @@ function buildLifted(at: Builder | GraphBuilder, node: Node, x: Value, add: (ten
 const convTranspose1d: LoweringRule = {
   ops: convTranspose.ops,
   stage: 'layout',
-  targets: [...convTranspose.targets, 'RESHAPE'],
+  targets: [...convTranspose.targets, 'RESHAPE', 'CONV_3D_TRANSPOSE', 'ADD'],
   check(node, context) {
     const dims = dimsOf(node.inputs[0]);
+    if (dims?.length === 5) return checkVolume(node);
     if (dims?.length !== 3) return convTranspose.check(node, context);
     if (!constantOf(node.inputs[1]) || (node.inputs[2] && !constantOf(node.inputs[2]))) return 'the weights and bias of a 1-D transposed convolution must be constants';
     if (!dimsOf(node.outputs[0])) return 'needs the output shape (run shape inference first)';
@@ -164,6 +200,7 @@ const convTranspose1d: LoweringRule = {
   },
   lower(node, context) {
     const dims = dimsOf(node.inputs[0]);
+    if (dims?.length === 5) return lowerVolume(node, context);
     if (dims?.length !== 3) return convTranspose.lower(node, context);
     const at = Builder.before(node, { registry: context.registry });
     const axes = at.constant(Tensor.fromValues('int64', [1], [2n]), `${node.name}_unit_axis`);
