@@ -8,6 +8,7 @@ import { batchReportWriter, buildBatchReport } from '../batch-report.js';
 import { cliConvertHooks, distributedFlags, distributedFromFlags, positiveIntegerFlag } from '../distributed-flags.js';
 import { environmentWithPlugins } from '../environment.js';
 import { formats } from '../formats.js';
+import { checkOutputTarget } from '../model-files.js';
 import { UsageError } from '../usage-error.js';
 
 const MODEL_EXTENSIONS = new Set([...formats.values()].flatMap((f) => f.extensions));
@@ -91,6 +92,8 @@ export const batchCommand: Command = {
     new PassManager({ environment: await environmentWithPlugins(flagList(args, 'plugin'), io) }).parse(pipelineText);
     const reportFile = flagString(args, 'report');
     const writeReport = reportFile === undefined ? undefined : batchReportWriter(resolve(io.cwd, reportFile));
+    // Like convert's --report: a missing folder or a folder in the report's place is refused before any model runs.
+    if (reportFile !== undefined) checkOutputTarget(resolve(io.cwd, reportFile), 'report file');
     const inputs = modelFiles(args.positionals, io.cwd);
     if (inputs.length === 0) throw new UsageError(`no model files (${[...MODEL_EXTENSIONS].join(', ')}) in ${args.positionals.join(', ')}`);
     const items = batchOutputs(inputs, folder, format?.extensions[0]);
