@@ -206,11 +206,14 @@ const CASES: OpCase[] = [
     ['nearest border align_corners', { mode: attrs.string('nearest'), padding_mode: attrs.string('border'), align_corners: attrs.int(1) }],
     ['bicubic zeros', { mode: attrs.string('bicubic') }],
     ['bicubic border align_corners', { mode: attrs.string('bicubic'), padding_mode: attrs.string('border'), align_corners: attrs.int(1) }],
+    ['bilinear reflection', { padding_mode: attrs.string('reflection') }],
+    ['nearest reflection align_corners', { mode: attrs.string('nearest'), padding_mode: attrs.string('reflection'), align_corners: attrs.int(1) }],
+    ['bicubic reflection', { mode: attrs.string('bicubic'), padding_mode: attrs.string('reflection') }],
   ] as const).map(([what, attributes]): OpCase => ({
     name: `GridSample ${what} (grid partly outside)`,
     input: [2, 3, 4, 5],
     opset: 16,
-    build: (b, x) => b.op1('onnx.GridSample', [x, b.constant(f32([2, 3, 6, 2], 51, -1.3, 1.3))], attributes),
+    build: (b, x) => b.op1('onnx.GridSample', [x, b.constant(f32([2, 3, 6, 2], 51, -2.6, 2.6))], attributes),
     uses: ['GATHER_ND'],
   })),
   {
@@ -387,13 +390,6 @@ const REFUSALS: RefusalCase[] = [
     opset: 13,
     build: (b, x) => b.op1('onnx.Resize', [x, b.constant(Tensor.fromValues('float32', [8], [0, 0, -0.5, 0, 1, 1, 1, 1])), b.constant(Tensor.fromValues('float32', [0], [])), b.constant(i64([1, 1, 3, 3]))], { mode: attrs.string('linear'), coordinate_transformation_mode: attrs.string('tf_crop_and_resize'), extrapolation_value: attrs.float(10) }),
     reason: /tf_crop_and_resize with a non-zero extrapolation_value is not a linear map/,
-  },
-  {
-    name: 'GridSample reflection padding',
-    input: [1, 1, 4, 4],
-    opset: 16,
-    build: (b, x) => b.op1('onnx.GridSample', [x, b.constant(f32([1, 2, 2, 2], 55))], { padding_mode: attrs.string('reflection') }),
-    reason: /GridSample padding_mode 'reflection' is not supported/,
   },
   {
     name: 'RoiAlign with sampling_ratio 0 (adaptive)',

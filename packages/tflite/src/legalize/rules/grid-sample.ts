@@ -4,22 +4,23 @@ import { replaceNode, staticDims, tensorTypeOf, TfliteEmitter } from '../lowerin
 import { toChannelsFirst, toChannelsLast } from './channels-last.js';
 
 /**
- * GridSample (4-D, bilinear or nearest; zeros or border padding) composed from gathers: the grid's
+ * GridSample (4-D; bilinear, nearest, bicubic; zeros, border, reflection) composed from gathers: the grid's
  * x and y are denormalized (MUL/ADD), border padding clamps them, and each tap is a GATHER_ND of
  * NHWC pixels at (n, row, column) — indices clamped into the image, zeros padding multiplies the
  * tap's weight by whether it was inside. Bilinear sums four weighted taps; nearest rounds half to
  * even (ROUND) and takes one; bicubic sums 4 × 4 taps with the cubic weights (a = −0.75) and pads
- * each tap only (no clamp of the coordinate), as ONNX Runtime. Reflection padding is refused by node.
+ * each tap only (no clamp of the coordinate), as ONNX Runtime. Reflection padding folds coordinates
+ * and taps back inside (FLOOR_MOD, ABS) the same way.
  */
 
 const MODES = ['bilinear', 'linear', 'nearest', 'bicubic', 'cubic'];
-const PADDINGS = ['zeros', 'border'];
+const PADDINGS = ['zeros', 'border', 'reflection'];
 
 function check(node: Node): string | undefined {
   const mode = node.optionalAttr('mode', 'string') ?? 'bilinear';
   if (!MODES.includes(mode)) return `GridSample mode '${mode}' is not supported`;
   const padding = node.optionalAttr('padding_mode', 'string') ?? 'zeros';
-  if (!PADDINGS.includes(padding)) return `GridSample padding_mode '${padding}' is not supported (zeros and border map)`;
+  if (!PADDINGS.includes(padding)) return `GridSample padding_mode '${padding}' is not supported`;
   if (tensorTypeOf(node.inputs[0])?.dtype !== 'float32' || tensorTypeOf(node.inputs[1])?.dtype !== 'float32') return 'GridSample is supported on float32 input and grid';
   const x = staticDims(node.inputs[0]);
   const grid = staticDims(node.inputs[1]);
@@ -35,6 +36,22 @@ interface Sampler {
   readonly batch: Value;
   readonly cell: number[];
   readonly outType: Value['type'];
+  /** Reflection padding: folds a (row or column) coordinate back inside its borders. */
+  readonly reflect?: (v: Value, along: 'row' | 'column') => Value;
+}
+
+/**
+ * Reflection about [low, high] without loops: low + r − |((v − low) mod 2r) − r| for r = high − low
+ * (identity inside, mirrored any number of times outside).
+ */
+function reflection(emit: TfliteEmitter, v: Value, low: number, high: number, name: string): Value {
+  const type = v.type;
+  const range = high - low;
+  if (range <= 0) return emit.op1('MUL', [v, floats(emit, 0, `${name}_flat`)], { fused_activation_function: 'NONE' }, type);
+  const shifted = emit.op1('SUB', [v, floats(emit, low, `${name}_low`)], { fused_activation_function: 'NONE' }, type);
+  const folded = emit.op1('FLOOR_MOD', [shifted, floats(emit, 2 * range, `${name}_period`)], {}, type);
+  const distance = emit.op1('ABS', [emit.op1('SUB', [folded, floats(emit, range, `${name}_range`)], { fused_activation_function: 'NONE' }, type)], {}, type);
+  return emit.op1('SUB', [floats(emit, low + range, `${name}_top`), distance], { fused_activation_function: 'NONE' }, type);
 }
 
 function floats(emit: TfliteEmitter, value: number, name: string): Value {
@@ -45,6 +62,10 @@ function floats(emit: TfliteEmitter, value: number, name: string): Value {
 function tap(sampler: Sampler, row: Value, column: Value, weight: Value | undefined, height: number, width: number, zeros: boolean, name: string): Value {
   const { emit, cell } = sampler;
   const type = tensorType('float32', cell);
+  if (sampler.reflect) {
+    row = sampler.reflect(row, 'row');
+    column = sampler.reflect(column, 'column');
+  }
   const clamp = (v: Value, limit: number, what: string) => emit.op1('MINIMUM', [emit.op1('MAXIMUM', [v, floats(emit, 0, `${name}_${what}_zero`)], {}, type), floats(emit, limit, `${name}_${what}_last`)], {}, type);
   const rowIndex = emit.op1('CAST', [clamp(row, height - 1, 'row')], { in_data_type: 'FLOAT32', out_data_type: 'INT32' }, tensorType('int32', cell));
   const columnIndex = emit.op1('CAST', [clamp(column, width - 1, 'column')], { in_data_type: 'FLOAT32', out_data_type: 'INT32' }, tensorType('int32', cell));
@@ -69,6 +90,11 @@ function lower(node: Node, context: LoweringContext): void {
   const nearest = node.optionalAttr('mode', 'string') === 'nearest';
   const cubic = ['bicubic', 'cubic'].includes(node.optionalAttr('mode', 'string') ?? '');
   const zeros = (node.optionalAttr('padding_mode', 'string') ?? 'zeros') === 'zeros';
+  const reflecting = node.optionalAttr('padding_mode', 'string') === 'reflection';
+  // Reflection borders: pixel centres with align_corners, else the image edges half a pixel out.
+  const border = (length: number): [number, number] => (align ? [0, length - 1] : [-0.5, length - 0.5]);
+  let reflections = 0;
+  const reflect = reflecting ? (v: Value, along: 'row' | 'column') => reflection(emit, v, ...border(along === 'row' ? height : width), `reflect_${reflections++}`) : undefined;
   const cell = [n, outH, outW, 1];
   const type = tensorType('float32', cell);
   const outType = tensorType('float32', [n, outH, outW, channels]);
@@ -78,13 +104,14 @@ function lower(node: Node, context: LoweringContext): void {
     const scale = align ? (length - 1) / 2 : length / 2;
     const offset = align ? (length - 1) / 2 : (length - 1) / 2;
     let p = emit.op1('ADD', [emit.op1('MUL', [g, floats(emit, scale, `${what}_scale`)], { fused_activation_function: 'NONE' }, type), floats(emit, offset, `${what}_offset`)], { fused_activation_function: 'NONE' }, type);
-    if (!zeros && !cubic) p = emit.op1('MINIMUM', [emit.op1('MAXIMUM', [p, floats(emit, 0, `${what}_min`)], {}, type), floats(emit, length - 1, `${what}_max`)], {}, type);
+    if (reflect && !cubic && !nearest) return reflect(p, what === 'y' ? 'row' : 'column');
+    if (!zeros && !reflecting && !cubic) p = emit.op1('MINIMUM', [emit.op1('MAXIMUM', [p, floats(emit, 0, `${what}_min`)], {}, type), floats(emit, length - 1, `${what}_max`)], {}, type);
     return p;
   };
   const column = denormalize(halves[0]!, width, 'x');
   const row = denormalize(halves[1]!, height, 'y');
   const batchIndices = Array.from({ length: n * outH * outW }, (_, i) => Math.floor(i / (outH * outW)));
-  const sampler: Sampler = { emit, pixels: toChannelsLast(emit, node.input(0)), batch: emit.constant(Tensor.fromValues('int32', cell, batchIndices), 'batch'), cell, outType };
+  const sampler: Sampler = { emit, pixels: toChannelsLast(emit, node.input(0)), batch: emit.constant(Tensor.fromValues('int32', cell, batchIndices), 'batch'), cell, outType, ...(reflect ? { reflect } : {}) };
   let sampled: Value;
   if (cubic) {
     sampled = cubicSample(emit, sampler, row, column, height, width, zeros);
