@@ -6,6 +6,7 @@ import type { CliIO } from '../cli-io.js';
 import type { Command } from '../command.js';
 import { formatVerdict, withVerdict } from '../compare-report.js';
 import { checkOutputTarget, modelInput } from '../model-files.js';
+import { checkEngineLoads } from '../engine-formats.js';
 import { UsageError } from '../usage-error.js';
 import { outputsCheck } from '../report/outputs-check.js';
 import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
@@ -34,11 +35,24 @@ function parseTolerance(args: Parameters<Command['run']>[0], name: 'atol' | 'rto
 }
 
 /** What the engines get for a model argument: ONNX files as they are, other formats read into the IR. */
-async function modelSource(argument: string, io: CliIO, read: ModelReadOptions, shapes: ReadonlyMap<string, readonly Dim[]>): Promise<{ source: ModelSource; model: Model; path: string }> {
+async function modelSource(argument: string, io: CliIO, read: ModelReadOptions, shapes: ReadonlyMap<string, readonly Dim[]>, engine: string | undefined): Promise<{ source: ModelSource; model: Model; path: string }> {
   const { path, format } = modelInput(argument, io, undefined);
+  checkEngineLoads(engine, format.name, path);
   const model = await readWithInputShapes(format, path, read, shapes);
-  // A TorchScript archive runs on torch itself (the torch engine takes the file).
-  return { source: format.name === 'onnx' || format.name === 'tflite' || format.name === 'torchscript' ? path : model, model, path };
+  // A TorchScript archive runs on torch itself (the torch engine takes the file); --engine ort/reference run what it was read into.
+  const torchTakesFile = format.name === 'torchscript' && engine !== 'ort' && engine !== 'reference';
+  return { source: format.name === 'onnx' || format.name === 'tflite' || torchTakesFile ? path : model, model, path };
+}
+
+/** Random inputs need a rank: a TorchScript archive records none, so ask for --input-shape instead of the runtime's API hint. */
+function requireInputRanks(model: Model, path: string): void {
+  const rankless = feedableInputs(model).find((input) => input.type.kind === 'tensor' && input.type.shape === null);
+  if (rankless) {
+    throw new UsageError(
+      `input '${rankless.name}' of '${path}' has no recorded shape (TorchScript archives record none), so random inputs cannot be made: ` +
+        `give --input-shape ${rankless.name}=DIMS (e.g. ${rankless.name}=batch,1,28,28 --dim batch=2) or --inputs DIR`,
+    );
+  }
 }
 
 /** Sizes for the symbolic dims of generated inputs: those given, the rest 1 (said on stderr). */
@@ -105,8 +119,9 @@ export const compareCommand: Command = {
     if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
     const read = readOptions(args, io);
     const shapes = parseInputShapes(flagList(args, 'input-shape'));
-    const a = await modelSource(args.positionals[0]!, io, read, shapes);
-    const b = await modelSource(args.positionals[1]!, io, read, shapes);
+    const a = await modelSource(args.positionals[0]!, io, read, shapes, engine);
+    const b = await modelSource(args.positionals[1]!, io, read, shapes, engine);
+    if (inputs === undefined) requireInputRanks(a.model, a.path);
     const { dims, unknownDims } = inputs === undefined ? resolveDims(a.model, given, io) : { dims: {}, unknownDims: false };
     const report = await compareModels(a.source, b.source, {
       ...(inputs !== undefined ? { inputs: resolve(io.cwd, inputs) } : { seed: seedText !== undefined ? Number(seedText) : 0, dims, ...(unknownDims ? { defaultDim: 1 } : {}) }),

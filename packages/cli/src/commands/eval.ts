@@ -7,6 +7,7 @@ import { flagBoolean, flagString, type ParsedArgs } from '../args.js';
 import { progressReporter } from '../cli-io.js';
 import type { Command } from '../command.js';
 import { checkOutputTarget, modelInput } from '../model-files.js';
+import { checkEngineLoads } from '../engine-formats.js';
 import { UsageError } from '../usage-error.js';
 import { allowReadFlag, readOptions } from '../read-flags.js';
 import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
@@ -119,6 +120,7 @@ export const evalCommand: Command = {
     const reportPath = reportArg === undefined ? undefined : resolve(io.cwd, reportArg);
     if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
     const { path, format } = modelInput(args.positionals[0]!, io, undefined);
+    checkEngineLoads(engine, format.name, path);
     const source = format.name === 'onnx' || format.name === 'tflite' ? path : await format.read(path, readOptions(args, io));
     if (typeof source !== 'string' && sampleShape === undefined) requireSampleShape(source, flagString(args, 'input'), path);
     const dataset = loadDataset(spec, { cwd: io.cwd, ...(limit !== undefined ? { limit } : {}) });
