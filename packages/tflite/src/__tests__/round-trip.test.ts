@@ -98,6 +98,24 @@ describe('TFLite writer', () => {
     expect(codes(file.operatorCodesRaw).sort()).toEqual([...new Set(codes(inspectFile(readFileSync(entry.path)).operatorCodesRaw))].sort());
   });
 
+  it('reads back a zero-element constant (a RESHAPE to a scalar, as Det and Size lowerings write)', () => {
+    const graph = new Graph('main');
+    const x = graph.addInput('x', tensorType('float32', [1]));
+    const scalarShape = graph.addConstant('scalar_shape', Tensor.fromValues('int32', [0], []));
+    const reshape = graph.createNode({ op: 'tflite.RESHAPE', inputs: [x, scalarShape], outputs: [{ name: 'y', type: tensorType('float32', []) }] });
+    graph.setOutputs([reshape.output(0)]);
+    const model = new Model(graph);
+    model.opsetImports.set('tflite', 3);
+    const out = join(dir, 'scalar-reshape.tflite');
+    writeTflite(model, out);
+    const back = readTflite(out);
+    const node = back.graph.nodeList().find((n) => n.op === 'tflite.RESHAPE')!;
+    const shapeInput = node.inputs[1]!;
+    expect(shapeInput.constant?.shape).toEqual([0]);
+    expect(shapeInput.constant?.dtype).toBe('int32');
+    expect(back.graph.outputs[0]!.type).toMatchObject({ kind: 'tensor', dtype: 'float32', shape: [] });
+  });
+
   it('round-trips the custom op byte for byte', () => {
     const entry = models.find((m) => m.id === 'mediapipe-selfie-segmentation-landscape')!;
     const out = join(dir, 'selfie.tflite');

@@ -97,7 +97,7 @@ export function readTensorInfo(ctx: ImportContext, table: TableReader, index: nu
     name,
     dtype,
     type: tensorType(dtype, shape, quant),
-    staticShape: staticShape.map((dim) => Math.max(dim, 1)),
+    staticShape: staticShape.map((dim) => (dim < 0 ? 1 : dim)),
     bufferIndex: table.scalar(T.buffer, 'uint32', 0, 'buffer'),
     isVariable: table.scalar(T.is_variable, 'bool', 0, 'is_variable') !== 0,
     sparsity: readSparsity(table.table(T.sparsity, 'sparsity')),
