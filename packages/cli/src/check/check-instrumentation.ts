@@ -9,7 +9,7 @@
 import { formatLocation, ModelpassError, type Model, type Tensor } from '@modelpass/ir';
 import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
 import { PassFailure, type PassInstrumentation, type PassRunInfo, type PassRunOutcome, type PipelineRunInfo, type PluginRecord } from '@modelpass/pass-manager';
-import { compareOutputs, evaluateAccuracy } from '@modelpass/runtime';
+import { TfliteEngine, compareOutputs, evaluateAccuracy } from '@modelpass/runtime';
 import { type AccuracyFigure, type CheckReport, type Divergence, type OutputsCheck } from '@modelpass/report';
 import type { CheckOptions } from './check-options.js';
 import { resolveCheckInputs, type ResolvedCheckInputs } from './check-inputs.js';
@@ -45,6 +45,9 @@ export class CheckInstrumentation implements PassInstrumentation {
   failure: CheckFailure | undefined;
   originalAccuracy: AccuracyFigure | undefined;
   private readonly referee = new Referee();
+  /** Runs models after a pass that left them in the tflite dialect (legalize-tflite), which ORT cannot load. */
+  private readonly tflite = new TfliteEngine();
+  private originalEngine: RefereeEngine = 'onnxruntime';
   private readonly expected = new Map<RefereeEngine, Map<string, Tensor>>();
   private inputs: ResolvedCheckInputs | undefined;
   /** ONNX bytes of the model as the next pass gets it. */
@@ -67,6 +70,7 @@ export class CheckInstrumentation implements PassInstrumentation {
     this.notes.push(...this.inputs.notes);
     const run = await this.referee.run(this.original, this.inputs.feeds);
     this.expected.set(run.engine, run.outputs);
+    this.originalEngine = run.engine;
     if (run.note) this.notes.push(`the original model: ${run.note}`);
     this.originalAccuracy = await this.accuracy(this.original, run.engine);
   }
@@ -87,7 +91,7 @@ export class CheckInstrumentation implements PassInstrumentation {
     }
     const before = this.current!;
     const after = this.encode(model, `the model after pass '${pass.passName}'`);
-    const check = await this.check(after);
+    const check = isTfliteDialect(model) ? await this.checkOnTflite(model) : await this.check(after);
     this.results.set(pass.index, check);
     this.lastCheck = check;
     this.context.onChecked?.(pass, check);
@@ -114,6 +118,7 @@ export class CheckInstrumentation implements PassInstrumentation {
 
   async dispose(): Promise<void> {
     await this.referee.dispose();
+    await this.tflite.dispose();
   }
 
   private encode(model: Model, what: string): Uint8Array {
@@ -162,6 +167,19 @@ export class CheckInstrumentation implements PassInstrumentation {
     });
   }
 
+  /**
+   * A model in the tflite dialect runs on the TFLite runtime (TFLite 2.9) and is compared with the
+   * original's outputs; accuracy on a dataset is not measured there (said in a note).
+   */
+  private async checkOnTflite(model: Model): Promise<OutputsCheck> {
+    const { atol, rtol } = this.options;
+    const outputs = await this.tflite.run(model, this.inputs!.feeds);
+    const comparison = compareOutputs(await this.expectedOn(this.originalEngine), outputs, { atol, rtol });
+    const notes = [`the model is in the tflite dialect: run on the TFLite runtime against the original on ${this.originalEngine === 'onnxruntime' ? 'ONNX Runtime' : 'the reference interpreter'}`];
+    if (this.inputs!.dataset) notes.push('accuracy is not measured on the TFLite runtime; the outputs are compared on the dataset samples');
+    return outputsCheck(comparison, 'tflite', { notes });
+  }
+
   private async bisect(model: Model, before: Uint8Array, after: Uint8Array, engine: RefereeEngine): Promise<{ divergence?: Divergence; notes: string[] }> {
     const { atol, rtol } = this.options;
     const comparison = await compareIntermediates(decodeOnnx(before), decodeOnnx(after), this.inputs!.feeds, this.referee, { atol, rtol, engine });
@@ -197,7 +215,9 @@ export class CheckInstrumentation implements PassInstrumentation {
   private async fail(model: Model, pass: PassRunInfo, check: OutputsCheck, before: Uint8Array, after: Uint8Array): Promise<void> {
     let bisection: { divergence?: Divergence; notes: string[] };
     try {
-      bisection = await this.bisect(model, before, after, check.engine as RefereeEngine);
+      bisection = check.engine === 'tflite'
+        ? { notes: ['the intermediate tensors are not compared across dialects (ONNX before the pass, TFLite after it): compare the nodes the pass lowered with modelpass compare'] }
+        : await this.bisect(model, before, after, check.engine as RefereeEngine);
     } catch (error) {
       bisection = { notes: [`the intermediate tensors could not be compared: ${messageOf(error)}`] };
     }
@@ -230,4 +250,10 @@ export function checkFailureReason(failure: CheckFailure): string {
     : `dropped top-1 accuracy to ${check.accuracy?.top1} (budget exceeded)`;
   const where = divergence ? `; first diverging node '${divergence.node}' (${divergence.op}${divergence.location ? ` at ${divergence.location}` : ''}), tensor '${divergence.tensor}' (max abs ${divergence.maxAbsError})` : '';
   return `--check: ${who} ${what}${where}`;
+}
+
+/** Whether a pass left the model in the tflite dialect (ONNX Runtime cannot load `tflite.*` ops). */
+function isTfliteDialect(model: Model): boolean {
+  for (const node of model.graph.nodes()) if (node.op.startsWith('tflite.')) return true;
+  return false;
 }
