@@ -42,6 +42,15 @@ export function windowAttributes(node: Node, spatialRank: number, weightKernel?:
   return { kernel, strides, dilations, pads, autoPad, ceilMode };
 }
 
+/**
+ * ONNX's shape inference and ONNX Runtime divide in C++ integers, which truncate toward zero: a
+ * window larger than its (padded) input by less than a stride still gives one output, over the
+ * part of the input it covers (`floor` would give none). Equal to `floor` whenever the span is ≥ 0.
+ */
+function truncatedQuotient(span: number, stride: number): number {
+  return Math.trunc(span / stride);
+}
+
 /** Output size and pads of one spatial axis of a convolution or pooling window. */
 export function windowAxis(input: number, axis: number, a: WindowAttributes): { output: number; begin: number; end: number } {
   const spatialRank = a.kernel.length;
@@ -56,13 +65,13 @@ export function windowAxis(input: number, axis: number, a: WindowAttributes): { 
   }
   if (a.autoPad === 'VALID') {
     const span = input - effectiveKernel;
-    const output = (a.ceilMode ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
+    const output = (a.ceilMode ? Math.ceil(span / stride) : truncatedQuotient(span, stride)) + 1;
     return { output: Math.max(output, 0), begin: 0, end: 0 };
   }
   const begin = a.pads[axis]!;
   const end = a.pads[axis + spatialRank]!;
   const span = input + begin + end - effectiveKernel;
-  let output = (a.ceilMode ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
+  let output = (a.ceilMode ? Math.ceil(span / stride) : truncatedQuotient(span, stride)) + 1;
   // A window that would start in the end padding is dropped.
   if (a.ceilMode && (output - 1) * stride >= input + begin) output--;
   return { output: Math.max(output, 0), begin, end };

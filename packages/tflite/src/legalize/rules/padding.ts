@@ -49,12 +49,23 @@ export function resolvePadding(node: Node, spatialDims: readonly Dim[], geometry
     ends = pads.slice(spatial);
   }
   if (ceilMode) return ceilPadding(spatialDims, geometry, begins, ends);
+  if (staticDims) ends = ends.map((end, i) => end + overhang(staticDims[i]! + begins[i]! + end, geometry, i));
   if (begins.every((p) => p === 0) && ends.every((p) => p === 0)) return { kind: 'VALID' };
   if (staticDims) {
     const same = staticDims.map((size, i) => samePadding(size, geometry.kernel[i]!, geometry.strides[i]!, geometry.dilations[i]!));
     if (same.every(([b, e], i) => b === begins[i] && e === ends[i])) return { kind: 'SAME' };
   }
   return { kind: 'explicit', begins, ends };
+}
+
+/**
+ * A window larger than its padded input (by less than a stride) still gives one output in ONNX
+ * (C++ integer division truncates toward zero), over the part of the input it covers; TFLite's
+ * VALID would give none. The end padding that makes the window fit.
+ */
+function overhang(padded: number, geometry: WindowGeometry, axis: number): number {
+  const effective = (geometry.kernel[axis]! - 1) * geometry.dilations[axis]! + 1;
+  return padded < effective && Math.trunc((padded - effective) / geometry.strides[axis]!) === 0 ? effective - padded : 0;
 }
 
 /** ceil_mode: the extra end padding that makes floor-division windows give ceil's output size. */
