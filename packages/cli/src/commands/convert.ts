@@ -19,6 +19,7 @@ import { applyInputShapes, inputShapeFlag, parseInputShapes } from '../input-sha
 import { opChanges, passSummaries, roundMs, type ConvertSummary } from '../convert-summary.js';
 import { formatConvertSummary } from '../convert-summary-table.js';
 import { countModel } from '../model-counts.js';
+import { staticShapeNotes } from '../tflite-static-shapes.js';
 import { colorEnabled, stylist } from '../terminal-style.js';
 import { checkFlags, checkOptionsFromFlags } from '../check/check-options.js';
 import { CheckInstrumentation } from '../check/check-instrumentation.js';
@@ -180,6 +181,7 @@ export const convertCommand: Command = {
     }
     const inputBytes = fileSize(inputPath);
     const before = countModel(model);
+    if (outputFormat.name === 'tflite' && inputFormat.name !== 'tflite') for (const note of staticShapeNotes(model)) io.stderr(note);
     const summaryBefore = reportPath !== undefined ? modelSummary(model, inputPath) : undefined;
     const buildReport = async (after: Model, written: boolean): Promise<Report> => {
       // The model changed in place: read the input again (lazily) for the per-layer comparison.

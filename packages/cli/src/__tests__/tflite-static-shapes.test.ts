@@ -1,0 +1,51 @@
+/**
+ * `convert m.onnx -o m.tflite` of a model whose input has symbolic dims past the batch axis: TFLite
+ * lays them out as 1, which it used to do silently (a PaddleOCR classifier with H/W symbolic became a
+ * model for 1×1 images). convert now says so, naming the dims and the --input-shape that fixes it.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot, runCli } from './run-cli.js';
+
+const temp = mkdtempSync(join(tmpdir(), 'modelpass-tflite-static-'));
+const image = join(temp, 'image.onnx');
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+
+beforeAll(() => {
+  // A 3×3 conv over x[N, 3, H, W], written by ONNX's own helper (python3-onnx).
+  const script = [
+    'import sys, numpy as np, onnx',
+    'from onnx import helper, numpy_helper, TensorProto',
+    "w = numpy_helper.from_array(np.random.default_rng(0).standard_normal((4, 3, 3, 3)).astype(np.float32), 'w')",
+    "node = helper.make_node('Conv', ['x', 'w'], ['y'], pads=[1, 1, 1, 1])",
+    "g = helper.make_graph([node], 'g', [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 3, 'H', 'W'])], [helper.make_tensor_value_info('y', TensorProto.FLOAT, ['N', 4, 'H', 'W'])], [w])",
+    "onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), sys.argv[1])",
+  ].join('\n');
+  execFileSync('/usr/bin/python3', ['-c', script, image], { stdio: 'ignore', timeout: 120_000 });
+}, 120_000);
+
+describe('convert to TFLite with symbolic input dims', () => {
+  it('notes the dims past the batch axis that become 1, with the --input-shape to give', async () => {
+    const result = await runCli(['convert', image, '-o', join(temp, 'image.tflite')]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("input 'x' has symbolic dims past the batch axis ('H', 'W')");
+    expect(result.stderr).toContain('--input-shape x=1,3,SIZE,SIZE');
+  });
+
+  it('says nothing when only the batch is symbolic, or the sizes are given (and that model agrees with ORT)', async () => {
+    const cnn = join(temp, 'cnn.onnx');
+    copyFileSync(join(repoRoot, 'fixtures/models/fashion-cnn/model.onnx'), cnn);
+    const batchOnly = await runCli(['convert', cnn, '-o', join(temp, 'cnn.tflite')]);
+    expect(batchOnly.code).toBe(0);
+    expect(batchOnly.stderr).not.toMatch(/symbolic dims/);
+    const sized = await runCli(['convert', image, '-o', join(temp, 'sized.tflite'), '--input-shape', 'x=1,3,8,6']);
+    expect(sized.code).toBe(0);
+    expect(sized.stderr).not.toMatch(/symbolic dims/);
+    const compared = await runCli(['compare', image, join(temp, 'sized.tflite'), '--dim', 'N=1', '--dim', 'H=8', '--dim', 'W=6']);
+    expect(compared.stdout).toMatch(/verdict: agree/);
+    expect(compared.code).toBe(0);
+  });
+});
