@@ -7,7 +7,7 @@ import type { Command } from '../command.js';
 import { batchReportWriter, buildBatchReport } from '../batch-report.js';
 import { cliConvertHooks, distributedFlags, distributedFromFlags, positiveIntegerFlag } from '../distributed-flags.js';
 import { environmentWithPlugins } from '../environment.js';
-import { formats } from '../formats.js';
+import { formats, type ModelFormat } from '../formats.js';
 import { checkOutputTarget } from '../model-files.js';
 import { UsageError } from '../usage-error.js';
 
@@ -28,6 +28,25 @@ function modelFiles(positionals: readonly string[], cwd: string): string[] {
     else files.push(...readdirSync(path).filter((name) => MODEL_EXTENSIONS.has(extname(name).toLowerCase())).sort().map((name) => join(path, name)));
   }
   return files;
+}
+
+/**
+ * Unlike convert, batch adds no format passes (raise-tflite, legalize-tflite): a batch that changes
+ * formats without naming them would fail every model after the fact, so it is a usage error up front.
+ */
+function checkFormatPasses(inputs: readonly string[], target: ModelFormat | undefined, pipelineText: string): void {
+  const named = (pass: string) => new RegExp(`(^|[^\\w-])${pass}($|[^\\w-])`).test(pipelineText);
+  for (const input of inputs) {
+    const source = [...formats.values()].find((f) => f.extensions.includes(extname(input).toLowerCase()));
+    const output = target ?? source;
+    if (!source || !output || source.name === output.name) continue;
+    const missing = [source.raisePass, output.legalizePass].filter((pass): pass is string => pass !== undefined && !named(pass));
+    if (missing.length === 0) continue;
+    const suggested = [source.raisePass, pipelineText, output.legalizePass].filter((part) => part !== undefined && missing.concat(pipelineText).includes(part)).join(',');
+    throw new UsageError(
+      `'${input}' goes from ${source.name} to ${output.name}, but batch adds no format passes (convert does): name ${missing.join(' and ')} in the pipeline, e.g. --pipeline '${suggested}'`,
+    );
+  }
 }
 
 function size(bytes: number | undefined): string {
@@ -96,6 +115,7 @@ export const batchCommand: Command = {
     if (reportFile !== undefined) checkOutputTarget(resolve(io.cwd, reportFile), 'report file');
     const inputs = modelFiles(args.positionals, io.cwd);
     if (inputs.length === 0) throw new UsageError(`no model files (${[...MODEL_EXTENSIONS].join(', ')}) in ${args.positionals.join(', ')}`);
+    checkFormatPasses(inputs, format, pipelineText);
     const items = batchOutputs(inputs, folder, format?.extensions[0]);
     const clash = items.find((item) => item.output === item.input);
     if (clash) throw new UsageError(`'${clash.input}' would be overwritten by its own output: choose another -o folder`);
