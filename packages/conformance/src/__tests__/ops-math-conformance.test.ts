@@ -199,8 +199,9 @@ describe('ONNX node conformance: math family of @modelpass/ops', () => {
     for (const o of multiSkipped) skipReasons.set(o.skipped!, [...(skipReasons.get(o.skipped!) ?? []), o.name]);
     for (const [reason, names] of skipReasons) report.push(`    multi-node SKIP (${reason}): ${names.join(', ')}`);
     console.log(report.join('\n'));
-    expect(outcomes.length).toBe(391);
-    expect(passed.length).toBe(388);
+    // 398 since the window ops and MelWeightMatrix joined the math family (7 single-node cases in the 1.12 data).
+    expect(outcomes.length).toBe(398);
+    expect(passed.length).toBe(395);
     expect(skipped.map((o) => o.name).sort()).toEqual([...KNOWN_DATA_DISAGREEMENTS.keys()].sort());
     expect(failed.map((o) => `${o.name}: ${o.failure}`)).toEqual([]);
     expect(multiFailed.map((o) => `${o.name}: ${o.failure}`)).toEqual([]);
