@@ -42,7 +42,13 @@ function axisMatrix(node: Node, context: LoweringContext, axis: number): Tensor 
     const roi = numbersOf(node.inputs[1]);
     const probeRoi = roi && roi.length === 2 * rank ? [...ones.map((_, d) => (d === axis ? roi[d]! : 0)), ...ones.map((_, d) => (d === axis ? roi[rank + d]! : 1))] : undefined;
     inputs.push(probeRoi ? Tensor.fromValues('float32', [2 * rank], probeRoi) : null);
-    if (sizes && sizes.length > 0) {
+    // ONNX Runtime maps align_corners and tf_crop_and_resize with the integer output length
+    // ((in − 1)/(out − 1)), also when scales are given (4 → 3 at scale 0.8 puts the last output on the
+    // last input), while the reference kernel follows ONNX's reference (the fractional 4·0.8): probe
+    // those modes with sizes, so the matrix is ONNX Runtime's.
+    const mode = node.optionalAttr('coordinate_transformation_mode', 'string') ?? 'half_pixel';
+    const integerLength = mode === 'align_corners' || mode === 'tf_crop_and_resize';
+    if ((sizes && sizes.length > 0) || integerLength) {
       inputs.push(null, Tensor.fromValues('int64', [rank], probeShape.map((d, k) => BigInt(k === axis ? outDims[axis]! : d))));
     } else {
       inputs.push(Tensor.fromValues('float32', [rank], ones.map((one, d) => (d === axis ? scales![d]! : one))));
