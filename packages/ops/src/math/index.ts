@@ -13,7 +13,7 @@ import { variadicOps } from './variadic.js';
 import { shrink } from './shrink.js';
 import { det } from './det.js';
 import { bitwiseOps } from './bitwise.js';
-import { cumProd } from './cumprod.js';
+import { cumProd } from './cumulative.js';
 import { windowOps } from './windows.js';
 
 /** Elementwise math, activations, reductions, comparisons, logic, casts, quantization. */

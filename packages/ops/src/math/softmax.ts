@@ -1,10 +1,11 @@
 import { type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp, type CanonicalOp, type KernelContext } from '../op-definition.js';
-import { allocateElements, readElements, readInts, tensorFromElements } from '../util/elements.js';
+import { allocateElements, readElements, tensorFromElements } from '../util/elements.js';
 import { sameAsInput } from '../util/inference.js';
 import { inputTensor, opError } from '../util/kernel-io.js';
 import { normalizeAxis, sizeOf } from '../util/shape.js';
 import { elementClassOf } from './element-class.js';
+import { cumSum } from './cumulative.js';
 
 /** Writes the normalized row `values` (read from `row`) into `out` (same positions). */
 type RowFunction = (row: Float64Array) => Float64Array;
@@ -76,48 +77,5 @@ function defineRowOp(opType: string, summary: string, rowFunction: RowFunction):
 export const softmax = defineRowOp('Softmax', 'exp(x) / sum(exp(x)) along an axis', softmaxRow);
 export const logSoftmax = defineRowOp('LogSoftmax', 'log(softmax(x)) along an axis', logSoftmaxRow);
 export const hardmax = defineRowOp('Hardmax', '1 at the first maximum along an axis, 0 elsewhere', hardmaxRow);
-
-export const cumSum = defineCanonicalOp({
-  op: 'onnx.CumSum',
-  summary: 'Cumulative sum along an axis (exclusive and reverse variants)',
-  inputs: [{ name: 'x' }, { name: 'axis' }],
-  outputs: [{ name: 'y' }],
-  attributes: { exclusive: { kind: 'int', default: 0, oneOf: [0, 1] }, reverse: { kind: 'int', default: 0, oneOf: [0, 1] } },
-  inferTypes: sameAsInput(0),
-  kernel: (inputs, context) => {
-    const x = inputTensor(inputs, 0, context);
-    const axisTensor = inputTensor(inputs, 1, context);
-    if (axisTensor.size !== 1) throw opError(context.node, 'axis must be a scalar', { actual: `shape [${axisTensor.shape.join(',')}]` });
-    const axis = normalizeAxis(readInts(axisTensor)[0]!, x.rank, context.node);
-    const exclusive = context.node.attr('exclusive', 'int', 0) === 1;
-    const reverse = context.node.attr('reverse', 'int', 0) === 1;
-    const cls = elementClassOf(x.dtype);
-    if (cls === 'string' || cls === 'bool') throw opError(context.node, `has no reference kernel for element type ${x.dtype}`);
-    const outer = sizeOf(x.shape, 0, axis);
-    const length = x.shape[axis]!;
-    const inner = sizeOf(x.shape, axis + 1);
-    const data = readElements(x) as ArrayLike<number | bigint>;
-    const out = allocateElements(x.dtype, x.size) as unknown as (number | bigint)[];
-    const zero = cls === 'bigint' ? 0n : 0;
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) {
-        let sum: number | bigint = zero;
-        for (let step = 0; step < length; step++) {
-          const k = reverse ? length - 1 - step : step;
-          const index = (o * length + k) * inner + i;
-          const value = data[index]!;
-          if (exclusive) {
-            out[index] = sum;
-            sum = (sum as number) + (value as number);
-          } else {
-            sum = (sum as number) + (value as number);
-            out[index] = sum;
-          }
-        }
-      }
-    }
-    return [tensorFromElements(x.dtype, x.shape, out as unknown as ArrayLike<number>)];
-  },
-});
 
 export const rowOps: readonly CanonicalOp[] = [softmax, logSoftmax, hardmax, cumSum];
