@@ -141,29 +141,15 @@ function openPlainIdx(file: string): SampleFile {
   recordDatasetRead(file, { bytes: headerBytes });
   const sampleShape = shape.slice(1);
   const sampleBytes = elementCount(sampleShape) * type.size;
-  const fd = openSync(file, 'r');
-  let next = 0;
-  return {
-    file,
+  return positionalSamples(file, {
     dtype: type.dtype,
     sampleShape,
     size: shape[0]!,
-    skip(count) {
-      next += Math.max(0, count);
-      recordDatasetRead(file, { skipped: Math.max(0, count) });
-      return Promise.resolve();
-    },
-    read(count) {
-      const bytes = new Uint8Array(count * sampleBytes);
-      const got = readSync(fd, bytes, 0, bytes.length, headerBytes + next * sampleBytes);
-      recordDatasetRead(file, { bytes: got, samples: count });
-      if (got < bytes.length) return Promise.reject(fail('IDX data is shorter than its dimensions say', { expected: `${shape[0]} samples of ${sampleBytes} bytes` }));
-      next += count;
-      swapBytes(bytes, type.size);
-      return Promise.resolve(bytes);
-    },
-    close: () => closeSync(fd),
-  };
+    dataOffset: headerBytes,
+    sampleBytes,
+    swapItemSize: type.size,
+    shortRead: () => fail('IDX data is shorter than its dimensions say', { expected: `${shape[0]} samples of ${sampleBytes} bytes` }),
+  });
 }
 
 async function openIdx(file: string, hint?: string): Promise<SampleFile> {
@@ -243,26 +229,42 @@ function openNpy(file: string): SampleFile {
   if (stats.size - layout.dataOffset < size * sampleBytes) {
     throw runtimeError({ reason: 'data is shorter than its shape says in NumPy file', location: { file }, expected: `${size * sampleBytes} bytes`, actual: `${stats.size - layout.dataOffset} bytes` });
   }
-  const fd = openSync(file, 'r');
   recordDatasetRead(file, { bytes: headerBytes });
+  return positionalSamples(file, {
+    dtype: layout.dtype,
+    sampleShape,
+    size,
+    dataOffset: layout.dataOffset,
+    sampleBytes,
+    swapItemSize: layout.bigEndian ? layout.itemSize : undefined,
+    shortRead: () => runtimeError({ reason: 'NumPy file ended early (was it truncated while reading?)', location: { file } }),
+  });
+}
+
+/** Samples stored back to back from `dataOffset` (plain IDX, `.npy`), read by position: a range costs only its own bytes. */
+function positionalSamples(
+  file: string,
+  layout: { dtype: DType; sampleShape: number[]; size: number; dataOffset: number; sampleBytes: number; swapItemSize: number | undefined; shortRead: () => Error },
+): SampleFile {
+  const fd = openSync(file, 'r');
   let next = 0;
   return {
     file,
     dtype: layout.dtype,
-    sampleShape,
-    size,
+    sampleShape: layout.sampleShape,
+    size: layout.size,
     skip(count) {
       next += Math.max(0, count);
       recordDatasetRead(file, { skipped: Math.max(0, count) });
       return Promise.resolve();
     },
     read(count) {
-      const bytes = new Uint8Array(count * sampleBytes);
-      const got = readSync(fd, bytes, 0, bytes.length, layout.dataOffset + next * sampleBytes);
+      const bytes = new Uint8Array(count * layout.sampleBytes);
+      const got = readSync(fd, bytes, 0, bytes.length, layout.dataOffset + next * layout.sampleBytes);
       recordDatasetRead(file, { bytes: got, samples: count });
-      if (got < bytes.length) return Promise.reject(runtimeError({ reason: 'NumPy file ended early (was it truncated while reading?)', location: { file } }));
+      if (got < bytes.length) return Promise.reject(layout.shortRead());
       next += count;
-      if (layout.bigEndian) swapBytes(bytes, layout.itemSize);
+      if (layout.swapItemSize !== undefined) swapBytes(bytes, layout.swapItemSize);
       return Promise.resolve(bytes);
     },
     close: () => closeSync(fd),
