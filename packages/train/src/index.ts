@@ -21,4 +21,4 @@ export { readCheckpoint, writeCheckpoint, checkpointPath, CHECKPOINT_FILE, type 
 export { BatchMaker, epochOrders, splitValidation, seededGenerator, shuffleInPlace, type SplitIndices } from './epoch-order.js';
 export { Evaluator, scoreLogits, type Evaluation } from './evaluator.js';
 export { unrollRecurrent } from './recurrent-unroll.js';
-export { withTrainingRunner, currentTrainingRunner, adoptTrainedWeights, type TrainingRequest, type DistillationRequest, type TrainingRunResult, type TrainingRunner } from './training-runner.js';
+export { withTrainingRunner, currentTrainingRunner, adoptTrainedWeights, type TrainingRequest, type TrainingLoopOptions, type DistillationRequest, type TrainingRunResult, type TrainingRunner } from './training-runner.js';

@@ -9,26 +9,30 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Model } from '@modelpass/ir';
 
+/** The options `train{…}` and `distill{…}` share: data, optimizer, schedule, batching, seed, checkpoints. */
+export interface TrainingLoopOptions {
+  readonly dataset: string;
+  readonly epochs: number;
+  readonly optimizer: 'sgd' | 'adamw';
+  readonly lr: number;
+  readonly momentum: number;
+  readonly weightDecay?: number | undefined;
+  readonly schedule: string;
+  readonly warmup: number;
+  readonly batch: number;
+  readonly samples: number;
+  readonly seed: number;
+  readonly batchNorm: string;
+  readonly checkpoint: string;
+  readonly resume: boolean;
+}
+
 /** The `train` pass's parsed options (`train{…}`), as the pass received them. */
 export interface TrainingRequest {
   readonly pass: 'train';
-  readonly options: {
-    readonly dataset: string;
-    readonly epochs: number;
-    readonly optimizer: 'sgd' | 'adamw';
-    readonly lr: number;
-    readonly momentum: number;
-    readonly weightDecay?: number | undefined;
-    readonly schedule: string;
-    readonly warmup: number;
-    readonly batch: number;
-    readonly samples: number;
+  readonly options: TrainingLoopOptions & {
     readonly validation: number;
     readonly patience: number;
-    readonly checkpoint: string;
-    readonly resume: boolean;
-    readonly seed: number;
-    readonly batchNorm: string;
     readonly dropout: string;
   };
 }
@@ -40,25 +44,11 @@ export interface TrainingRequest {
  */
 export interface DistillationRequest {
   readonly pass: 'distill';
-  readonly options: {
+  readonly options: TrainingLoopOptions & {
     readonly teacher: string;
-    readonly dataset: string;
-    readonly epochs: number;
     readonly temperature: number;
     readonly alpha: number;
     readonly featureWeight: number;
-    readonly optimizer: 'sgd' | 'adamw';
-    readonly lr: number;
-    readonly momentum: number;
-    readonly weightDecay?: number | undefined;
-    readonly schedule: string;
-    readonly warmup: number;
-    readonly batch: number;
-    readonly samples: number;
-    readonly seed: number;
-    readonly batchNorm: string;
-    readonly checkpoint: string;
-    readonly resume: boolean;
   };
   /** The loss input the teacher's first output (its logits) is fed through. */
   readonly logitsInput: string;
