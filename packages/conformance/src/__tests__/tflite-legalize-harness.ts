@@ -4,8 +4,8 @@
  * the TFLite runtime (TFLite 2.9), and compare.
  */
 import { expect } from 'vitest';
-import { isTensorType, Tensor, type Model } from '@modelpass/ir';
-import { createOpRegistry } from '@modelpass/ops';
+import { GraphBuilder, isTensorType, Tensor, tensorType, type DType, type Model, type Value } from '@modelpass/ir';
+import { createOpRegistry, inferShapes } from '@modelpass/ops';
 import { PassEnvironment, PassManager, StatisticsInstrumentation } from '@modelpass/pass-manager';
 import { runOrt, TfliteEngine } from '@modelpass/runtime';
 import { legalizeTflite, registerTfliteDialect } from '@modelpass/tflite';
@@ -81,4 +81,25 @@ export async function compareInRuntimes(original: Model, converted: Model, feeds
     const wantNhwc = want.rank === 4 && got.rank === 4 && got.shape[3] === want.shape[1] && got.shape[1] !== want.shape[1] ? toNhwc(want) : want;
     return maxAbsDifference(wantNhwc, got);
   });
+}
+
+/** What a one-input table case gives to build its model. */
+export interface SingleInputCase {
+  readonly input: readonly (number | string)[];
+  readonly dtype?: DType;
+  readonly opset?: number;
+  /** Opsets of other domains (com.microsoft). */
+  readonly domains?: Record<string, number>;
+  readonly build: (b: GraphBuilder, x: Value) => Value | Value[];
+}
+
+/** The model of a one-input table case: graph input `x` of its shape and dtype, the case's nodes as outputs, shapes inferred. */
+export function singleInputModel(testCase: SingleInputCase): Model {
+  const b = new GraphBuilder();
+  const x = b.input('x', tensorType(testCase.dtype ?? 'float32', [...testCase.input]));
+  const outputs = testCase.build(b, x);
+  b.output(...(Array.isArray(outputs) ? outputs : [outputs]));
+  const model = b.model({ onnx: testCase.opset ?? 17, ...testCase.domains });
+  inferShapes(model, { mode: 'refresh' });
+  return model;
 }

@@ -12,7 +12,7 @@ import { attrs, Graph, GraphBuilder, ModelpassError, printModel, Tensor, tensorT
 import { readOnnx } from '@modelpass/onnx';
 import { inferShapes, runReference } from '@modelpass/ops';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
-import { compareInRuntimes, feedsFor, legalize, maxAbsDifference, seededTensor } from './tflite-legalize-harness.js';
+import { compareInRuntimes, feedsFor, legalize, maxAbsDifference, seededTensor, singleInputModel } from './tflite-legalize-harness.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
@@ -107,15 +107,7 @@ const RECURRENT_CASES: OpCase[] = [
   recurrentCase({ op: 'LSTM', attributes: { activations: attrs.strings(['HardSigmoid', 'Affine', 'ThresholdedRelu']), activation_alpha: attrs.floats([0.25, 0.5, 0.1]), activation_beta: attrs.floats([0.45, 0.2]) } }),
 ];
 
-function buildCase(testCase: OpCase): Model {
-  const b = new GraphBuilder();
-  const x = b.input('x', tensorType(testCase.dtype ?? 'float32', [...testCase.input]));
-  const outputs = testCase.build(b, x);
-  b.output(...(Array.isArray(outputs) ? outputs : [outputs]));
-  const model = b.model({ onnx: testCase.opset ?? 17, ...testCase.domains });
-  inferShapes(model, { mode: 'refresh' });
-  return model;
-}
+const buildCase = (testCase: OpCase): Model => singleInputModel(testCase);
 
 async function expectConverts(testCase: OpCase): Promise<void> {
   const original = buildCase(testCase);

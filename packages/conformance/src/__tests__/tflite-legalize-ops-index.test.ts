@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType, type DType, type Model, type Value } from '@modelpass/ir';
 import { inferShapes, runReference } from '@modelpass/ops';
 import { disposeSharedOrtRunner, runOrt } from '@modelpass/runtime';
-import { compareInRuntimes, feedsFor, legalize, maxAbsDifference, seededTensor } from './tflite-legalize-harness.js';
+import { compareInRuntimes, feedsFor, legalize, maxAbsDifference, seededTensor, singleInputModel } from './tflite-legalize-harness.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
@@ -320,15 +320,7 @@ const CASES: OpCase[] = [
   },
 ];
 
-function buildCase(testCase: OpCase): Model {
-  const b = new GraphBuilder();
-  const x = b.input('x', tensorType('float32', [...testCase.input]));
-  const outputs = testCase.build(b, x);
-  b.output(...(Array.isArray(outputs) ? outputs : [outputs]));
-  const model = b.model({ onnx: testCase.opset ?? 17 });
-  inferShapes(model, { mode: 'refresh' });
-  return model;
-}
+const buildCase = (testCase: OpCase): Model => singleInputModel(testCase);
 
 describe('legalize-tflite, indexing/scatter/crop ops: TFLite runtime within 1e-4 of ONNX Runtime', () => {
   for (const testCase of CASES) {

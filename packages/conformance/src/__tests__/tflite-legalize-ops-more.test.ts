@@ -5,11 +5,10 @@
  * result must be a tflite op.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { attrs, GraphBuilder, Tensor, tensorType, type Attribute, type DType, type Model, type Value } from '@modelpass/ir';
-import { inferShapes } from '@modelpass/ops';
+import { attrs, GraphBuilder, Tensor, type Attribute, type DType, type Model, type Value } from '@modelpass/ir';
 import { disposeSharedOrtRunner } from '@modelpass/runtime';
 import { countTransposes } from '@modelpass/tflite';
-import { compareInRuntimes, feedsFor, legalize, seededTensor } from './tflite-legalize-harness.js';
+import { compareInRuntimes, feedsFor, legalize, seededTensor, singleInputModel } from './tflite-legalize-harness.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
@@ -193,15 +192,7 @@ const CASES: OpCase[] = [
   },
 ];
 
-function buildCase(testCase: OpCase): Model {
-  const b = new GraphBuilder();
-  const x = b.input('x', tensorType(testCase.dtype ?? 'float32', [...testCase.input]));
-  const outputs = testCase.build(b, x);
-  b.output(...(Array.isArray(outputs) ? outputs : [outputs]));
-  const model = b.model({ onnx: testCase.opset ?? 17 });
-  inferShapes(model, { mode: 'refresh' });
-  return model;
-}
+const buildCase = (testCase: OpCase): Model => singleInputModel(testCase);
 
 describe('legalize-tflite, more ops: TFLite runtime within 1e-4 of ONNX Runtime', () => {
   for (const testCase of CASES) {

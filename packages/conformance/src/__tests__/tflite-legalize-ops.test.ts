@@ -5,10 +5,9 @@
  * the result must be a tflite op.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { attrs, GraphBuilder, Tensor, tensorType, type Attribute, type Model, type Value } from '@modelpass/ir';
-import { inferShapes } from '@modelpass/ops';
+import { attrs, GraphBuilder, Tensor, type Attribute, type Model, type Value } from '@modelpass/ir';
 import { disposeSharedOrtRunner } from '@modelpass/runtime';
-import { compareInRuntimes, feedsFor, legalize, seededTensor } from './tflite-legalize-harness.js';
+import { compareInRuntimes, feedsFor, legalize, seededTensor, singleInputModel } from './tflite-legalize-harness.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
@@ -182,15 +181,7 @@ const CASES: OpCase[] = [
   { name: 'Cast float → int32 → float', input: [2, 3], range: [-4, 4], build: (b, x) => b.op1('onnx.Cast', [b.op1('onnx.Cast', [x], { to: attrs.int(6) })], { to: attrs.int(1) }) },
 ];
 
-function buildCase(testCase: OpCase): Model {
-  const b = new GraphBuilder();
-  const x = b.input('x', tensorType('float32', [...testCase.input]));
-  const outputs = testCase.build(b, x);
-  b.output(...(Array.isArray(outputs) ? outputs : [outputs]));
-  const model = b.model({ onnx: testCase.opset ?? 17 });
-  inferShapes(model, { mode: 'refresh' });
-  return model;
-}
+const buildCase = (testCase: OpCase): Model => singleInputModel(testCase);
 
 describe('legalize-tflite op by op: TFLite runtime within 1e-4 of ONNX Runtime', () => {
   for (const testCase of CASES) {
