@@ -59,7 +59,7 @@ export function unmappableNodes(model: Model, context: LoweringContext, rules: L
   for (const value of [...model.graph.inputs, ...model.graph.outputs]) {
     if (value.type.kind === 'tensor' || value.type.kind === 'unknown') continue;
     problems.push({
-      reason: `graph ${value.isGraphInput ? 'input' : 'output'} '${value.name}' is a ${value.type.kind}; TFLite inputs and outputs are dense tensors`,
+      reason: `graph ${value.isGraphInput ? 'input' : 'output'} '${value.name}' is not a tensor (its kind: ${value.type.kind}); TFLite inputs and outputs are dense tensors`,
       location: { path: model.graph.path() },
       source: '@modelpass/tflite',
       code: 'tflite/unmappable',

@@ -230,7 +230,7 @@ const sequences: LoweringRule = {
   check(node) {
     if (node.outputs.some((v) => v?.isGraphOutput && v.type.kind !== 'tensor')) return `its ${node.output(0).type.kind} output is a graph output; TFLite outputs are dense tensors`;
     const input = node.inputs[0];
-    if (input?.isGraphInput && input.type.kind !== 'tensor') return `its input '${input.name}' is a ${input.type.kind} graph input; sequences and optionals are resolved at conversion time only`;
+    if (input?.isGraphInput && input.type.kind !== 'tensor') return `its input '${input.name}' is a graph input of kind ${input.type.kind}; sequences and optionals are resolved at conversion time only`;
     return `the ${node.opType.startsWith('Optional') ? 'optional' : 'sequence'} is not known at conversion time (${describeWhy(node)})`;
   },
   lower(node) {
