@@ -4,6 +4,7 @@
  */
 import type { CalibrationMethod, TensorRange } from '@modelpass/quantize';
 import type { DatasetReads, Normalization, SampleLayout } from '@modelpass/runtime';
+import type { DistillationRequest } from '@modelpass/train';
 
 /** Calibration options a shard needs to collect statistics (JSON; no callbacks). */
 export interface ShardCalibrationOptions {
@@ -77,17 +78,12 @@ export interface TrainRoundJob {
   readonly distillation?: DistillationTargets;
 }
 
-/** What a distillation round needs of its teacher: a path (never its outputs), the loss weights and the matched features. */
-export interface DistillationTargets {
-  /** The teacher model file (absolute, on shared storage). */
-  readonly teacher: string;
-  readonly temperature: number;
-  readonly alpha: number;
-  readonly featureWeight: number;
-  /** The loss input the teacher's logits are fed through. */
-  readonly logitsInput: string;
-  readonly features: readonly { readonly teacherTensor: string; readonly target: string; readonly student: string }[];
-}
+/**
+ * What a distillation round needs of its teacher: a path (never its outputs), the loss weights and the
+ * matched features — the `distill` pass's own request fields (`teacher` absolute, on shared storage).
+ */
+export type DistillationTargets = Pick<DistillationRequest['options'], 'teacher' | 'temperature' | 'alpha' | 'featureWeight'> &
+  Pick<DistillationRequest, 'logitsInput' | 'features'>;
 
 /** Seconds a job spent per phase (the bench's scaling model adds them up). */
 export interface PhaseSeconds {
