@@ -6,7 +6,7 @@
 //
 //   NX_DAEMON=false npx nx run @modelpass/cli:build
 //   nice -n 10 node tools/bench/tflite/phases.mjs [--models shufflenet_v2_x0_5,fashion-transformer] [--rounds 20] [--warmup 2]
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readOnnx, writeOnnx } from '@modelpass/onnx';
@@ -14,21 +14,15 @@ import { createOpRegistry } from '@modelpass/ops';
 import { PassEnvironment, PassManager } from '@modelpass/pass-manager';
 import { registerTfliteDialect, tflitePasses, writeTflite } from '@modelpass/tflite';
 import { transformPasses } from '@modelpass/transforms';
-import { ROOT, flag, median } from '../prune/ort-timing.mjs';
+import { modelPath } from './models.mjs';
+import { flag, median } from '../prune/ort-timing.mjs';
 
-const FASHION = ['fashion-cnn', 'fashion-mlp', 'fashion-transformer'];
 const MODELS = flag('models', 'fashion-cnn,fashion-transformer,shufflenet_v2_x0_5,regnet_y_400mf').split(',');
 const ROUNDS = Number(flag('rounds', '20'));
 const WARMUP = Number(flag('warmup', '2'));
 const WORK = mkdtempSync(join(tmpdir(), 'modelpass-bench-tflite-phases-'));
 process.on('exit', () => rmSync(WORK, { recursive: true, force: true }));
 
-function pathOf(name) {
-  if (FASHION.includes(name)) return join(ROOT, 'fixtures/models', name, 'model.onnx');
-  const path = join(ROOT, '.fixtures-cache/torchvision', `${name}.onnx`);
-  if (!existsSync(path)) throw new Error(`${path} is missing: run \`/usr/bin/python3 tools/fixtures/make_torchvision.py ${name}\` first`);
-  return path;
-}
 
 const cpu = () => {
   const used = process.cpuUsage();
@@ -44,7 +38,7 @@ async function timed(times, key, counted, step) {
 }
 
 for (const name of MODELS) {
-  const source = pathOf(name);
+  const source = modelPath(name);
   const times = {};
   for (let round = -WARMUP; round < ROUNDS; round++) {
     const counted = round >= 0;

@@ -23,10 +23,9 @@ import { PassEnvironment, PassManager } from '@modelpass/pass-manager';
 import { runOrt, TfliteEngine, disposeSharedOrtRunner } from '@modelpass/runtime';
 import { countTransposes, readTflite, registerTfliteDialect, tflitePasses, writeTflite } from '@modelpass/tflite';
 import { transformPasses } from '@modelpass/transforms';
+import { FASHION, TORCHVISION, modelPath } from './models.mjs';
 import { ROOT, flag, median, session } from '../prune/ort-timing.mjs';
 
-const FASHION = ['fashion-cnn', 'fashion-mlp', 'fashion-transformer'];
-const TORCHVISION = ['resnet18', 'mobilenet_v2', 'shufflenet_v2_x0_5', 'efficientnet_b0', 'mobilenet_v3_small', 'regnet_y_400mf'];
 const MODELS = flag('models', [...FASHION, ...TORCHVISION].join(',')).split(',');
 const ROUNDS = Number(flag('rounds', '5'));
 const RUNS = Number(flag('runs', '30'));
@@ -36,12 +35,6 @@ const OUT = resolve(flag('out', join(ROOT, 'tools/bench/tflite/RESULTS.md')));
 const WORK = mkdtempSync(join(tmpdir(), 'modelpass-bench-tflite-'));
 process.on('exit', () => rmSync(WORK, { recursive: true, force: true }));
 
-function pathOf(name) {
-  if (FASHION.includes(name)) return join(ROOT, 'fixtures/models', name, 'model.onnx');
-  const path = join(ROOT, '.fixtures-cache/torchvision', `${name}.onnx`);
-  if (!existsSync(path)) throw new Error(`${path} is missing: run \`/usr/bin/python3 tools/fixtures/make_torchvision.py ${name}\` first`);
-  return path;
-}
 
 function environment() {
   const env = new PassEnvironment({ ops: registerTfliteDialect(createOpRegistry()) });
@@ -79,7 +72,7 @@ function toNhwc(t) {
 const rows = [];
 const engine = new TfliteEngine({ threads: 1 });
 for (const name of MODELS) {
-  const source = pathOf(name);
+  const source = modelPath(name);
   const onnxOut = join(WORK, `${name}.onnx`);
   const tfliteOut = join(WORK, `${name}.tflite`);
   const plain = [];
