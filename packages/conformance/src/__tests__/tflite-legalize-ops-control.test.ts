@@ -12,19 +12,13 @@ import { attrs, Graph, GraphBuilder, ModelpassError, printModel, Tensor, tensorT
 import { readOnnx } from '@modelpass/onnx';
 import { inferShapes, runReference } from '@modelpass/ops';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
-import { compareInRuntimes, feedsFor, legalize, maxAbsDifference, seededTensor, singleInputModel } from './tflite-legalize-harness.js';
+import { compareInRuntimes, feedsFor, legalize, maxAbsDifference, seededTensor, singleInputModel, type SingleInputCase } from './tflite-legalize-harness.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
-interface OpCase {
+interface OpCase extends SingleInputCase {
   readonly name: string;
-  readonly input: readonly (number | string)[];
-  readonly dtype?: DType;
-  readonly opset?: number;
   readonly range?: [number, number];
-  readonly build: (b: GraphBuilder, x: Value) => Value | Value[];
-  /** Opsets of other domains (com.microsoft). */
-  readonly domains?: Record<string, number>;
   /** `reference`: the canonical op set's reference kernels judge (ONNX Runtime 1.30 lacks the op or the attribute value, e.g. batch-first recurrent layout 1). */
   readonly referee?: 'ort' | 'reference';
 }

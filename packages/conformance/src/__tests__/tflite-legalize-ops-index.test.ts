@@ -8,17 +8,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType, type DType, type Model, type Value } from '@modelpass/ir';
 import { inferShapes, runReference } from '@modelpass/ops';
 import { disposeSharedOrtRunner, runOrt } from '@modelpass/runtime';
-import { compareInRuntimes, feedsFor, legalize, maxAbsDifference, seededTensor, singleInputModel } from './tflite-legalize-harness.js';
+import { compareInRuntimes, feedsFor, legalize, maxAbsDifference, seededTensor, singleInputModel, type SingleInputCase } from './tflite-legalize-harness.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
-interface OpCase {
+interface OpCase extends SingleInputCase {
   readonly name: string;
-  readonly input: readonly (number | string)[];
-  readonly opset?: number;
   /** Input value range (default [-1, 1]). */
   readonly range?: [number, number];
-  readonly build: (b: GraphBuilder, x: Value) => Value | Value[];
   /** TFLite builtins the result must contain (checked when given). */
   readonly uses?: readonly string[];
 }

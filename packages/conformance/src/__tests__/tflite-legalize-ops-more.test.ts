@@ -5,21 +5,17 @@
  * result must be a tflite op.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { attrs, GraphBuilder, Tensor, type Attribute, type DType, type Model, type Value } from '@modelpass/ir';
+import { attrs, Tensor, type Attribute, type Model } from '@modelpass/ir';
 import { disposeSharedOrtRunner } from '@modelpass/runtime';
 import { countTransposes } from '@modelpass/tflite';
-import { compareInRuntimes, feedsFor, legalize, seededTensor, singleInputModel } from './tflite-legalize-harness.js';
+import { compareInRuntimes, feedsFor, legalize, seededTensor, singleInputModel, type SingleInputCase } from './tflite-legalize-harness.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
-interface OpCase {
+interface OpCase extends SingleInputCase {
   readonly name: string;
-  readonly input: readonly (number | string)[];
-  readonly dtype?: DType;
-  readonly opset?: number;
   /** Input value range (default [-1, 1]). */
   readonly range?: [number, number];
-  readonly build: (b: GraphBuilder, x: Value) => Value | Value[];
   /** Transposes the converted graph may keep inside (checked when given). */
   readonly transposesInside?: number;
 }
