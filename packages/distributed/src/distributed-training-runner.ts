@@ -7,7 +7,8 @@
  * cannot mean yet (AdamW, schedules, warm-up, a validation split, early stopping) is an error naming
  * the option, never silently ignored.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
 import { join, resolve } from 'node:path';
 import type { DistillationRequest, TrainingRequest, TrainingRunner } from '@modelpass/train';
 import type { JobBackend } from './backend.js';
@@ -19,7 +20,10 @@ export interface DistributedTrainingOptions {
   readonly backend: JobBackend;
   /** Data shards, one train-round job each per round (default 2). */
   readonly shards?: number;
-  /** Where checkpoints go when the pass names no `checkpoint=` folder (a new run folder under it). */
+  /**
+   * Where checkpoints go when the pass names no `checkpoint=` folder: a new run folder under it,
+   * removed when the run ends (it cannot be resumed without its name).
+   */
   readonly sharedFolder?: string;
   /** Relative `dataset`, `teacher` and `checkpoint` paths resolve against this folder (default `process.cwd()`). */
   readonly cwd?: string;
@@ -55,14 +59,15 @@ export function distributedTrainingRunner(options: DistributedTrainingOptions): 
     const cwd = resolve(options.cwd ?? process.cwd());
     const shared = options.sharedFolder ?? defaultSharedFolder();
     if (o.checkpoint === '') mkdirSync(shared, { recursive: true });
-    const checkpointFolder = o.checkpoint !== '' ? o.checkpoint : mkdtempSync(join(shared, `${request.pass}-`));
+    const scratchFolder = o.checkpoint === '' ? mkdtempSync(join(shared, `${request.pass}-`)) : undefined;
+    const checkpointFolder = scratchFolder ?? o.checkpoint;
     const distillation = request.pass === 'distill'
       ? {
         teacher: resolve(cwd, request.options.teacher), temperature: request.options.temperature, alpha: request.options.alpha,
         featureWeight: request.options.featureWeight, logitsInput: request.logitsInput, features: request.features,
       }
       : undefined;
-    const result = await trainDataParallel(options.backend, model, {
+    const train = () => trainDataParallel(options.backend, model, {
       dataset: o.dataset,
       cwd,
       ...(o.samples > 0 ? { samples: o.samples } : {}),
@@ -80,6 +85,18 @@ export function distributedTrainingRunner(options: DistributedTrainingOptions): 
       ...(distillation ? { distillation } : {}),
       ...(options.onRound ? { onRound: (round: RoundRecord) => options.onRound!(round, request.pass) } : {}),
     });
+    let result: Awaited<ReturnType<typeof train>>;
+    if (scratchFolder === undefined) {
+      result = await train();
+    } else {
+      try {
+        result = await train();
+        // The trained model may still read weights lazily from its checkpoint file: take it into memory before the folder goes.
+        result = { ...result, model: decodeOnnx(encodeOnnx(result.model)) };
+      } finally {
+        rmSync(scratchFolder, { recursive: true, force: true });
+      }
+    }
     // Rounds run in parallel shards: the steps of the longest shard per round, as a sequential count.
     const steps = result.rounds.reduce((sum, round) => sum + Math.max(0, ...round.steps), 0);
     return { model: result.model, steps, epochsRun: o.epochs };

@@ -4,7 +4,7 @@
  * cannot honour are refused by name. (Pass on BullMQ workers = `trainDataParallel` embedded: the
  * CLI's distributed-commands test.)
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,11 +16,12 @@ import { FASHION_CNN } from './quantize-fixture.js';
 
 const backend = new EmbeddedBackend();
 
-async function trainCnn(pipeline: string): Promise<Buffer> {
+async function trainCnn(pipeline: string, sharedFolder?: string): Promise<Buffer> {
   const model = readOnnx(FASHION_CNN);
   const environment = defaultConvertEnvironment();
   environment.passes.register(trainPasses, '@modelpass/train');
-  await withTrainingRunner(distributedTrainingRunner({ backend, shards: 2 }), () => new PassManager({ environment }).run(model, pipeline));
+  const runner = distributedTrainingRunner({ backend, shards: 2, ...(sharedFolder !== undefined ? { sharedFolder } : {}) });
+  await withTrainingRunner(runner, () => new PassManager({ environment }).run(model, pipeline));
   return Buffer.from(encodeOnnx(model));
 }
 
@@ -38,6 +39,18 @@ describe('train pass, data-parallel (withTrainingRunner)', () => {
     // The folder now holds this run: another start model or setting there is refused, not overwritten.
     await expect(trainCnn(train(2).replace('lr=0.01', 'lr=0.02'))).rejects.toThrow(/holds another training run/);
     rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('without checkpoint=, trains in a run folder of the shared folder and removes it at the end', async () => {
+    const shared = mkdtempSync(join(tmpdir(), 'shared-'));
+    const pipeline = 'train{dataset=fashion-mnist:train samples=128 epochs=1 batch=64 lr=0.01 seed=3}';
+    const trained = await trainCnn(pipeline, shared);
+    expect(readdirSync(shared)).toEqual([]);
+    expect(trained.equals(Buffer.from(encodeOnnx(readOnnx(FASHION_CNN))))).toBe(false);
+    // A failing run leaves nothing behind either.
+    await expect(trainCnn(pipeline.replace('fashion-mnist:train', join(shared, 'missing.npy')), shared)).rejects.toThrow(/missing\.npy/);
+    expect(readdirSync(shared)).toEqual([]);
+    rmSync(shared, { recursive: true, force: true });
   });
 
   it('refuses what rounds of SGD cannot mean yet, naming the options', async () => {
