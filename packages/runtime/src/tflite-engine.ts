@@ -10,7 +10,7 @@ import { runtimeError } from './errors.js';
 import { LruCache } from './lru-cache.js';
 import { fileKey, hashBytes } from './model-source.js';
 import { readRegularFile } from './regular-file.js';
-import { TfliteInterpreter } from './tflite-native.js';
+import { TfliteInterpreter, type TfliteTensorSlot } from './tflite-native.js';
 
 export interface TfliteEngineOptions {
   /** Interpreters kept (default 4). */
@@ -24,6 +24,24 @@ export interface TfliteValueInfo {
   readonly name: string;
   readonly dtype: DType;
   readonly shape: readonly number[];
+}
+
+/**
+ * An output's shape after a run: the run-time shape, which differs from the loaded one for outputs
+ * of data-dependent length. The binding copies each output into a buffer sized when the model was
+ * loaded, so one that grew past it is an error (the converted model must declare a bound).
+ */
+function runShapeOf(slot: TfliteTensorSlot, what: string): number[] {
+  const shape = slot.currentShape();
+  const bytes = byteLengthOf(slot.dtype, shape.reduce((a, b) => a * b, 1));
+  if (bytes > slot.bytes.byteLength) {
+    throw runtimeError({
+      reason: `output '${slot.name}' of ${what} grew to [${shape}] at run time, past the [${slot.shape}] it was loaded with`,
+      hint: 'a tensor of data-dependent length must be declared with its largest shape in the .tflite file (legalize-tflite does so)',
+      location: { file: what },
+    });
+  }
+  return shape;
 }
 
 export class TfliteEngine implements Engine {
@@ -83,7 +101,7 @@ export class TfliteEngine implements Engine {
     }
     const batch = this.checkFeeds(interpreter, given, what);
     // The binding cannot resize inputs: a batch of k on a model built for 1 runs sample by sample.
-    const parts: Map<string, Uint8Array[]> = new Map();
+    const parts: Map<string, { shape: number[]; bytes: Uint8Array[] }> = new Map();
     for (let sample = 0; sample < batch; sample++) {
       for (const slot of interpreter.inputs) {
         const bytes = given.get(slot.name)!.bytes();
@@ -92,17 +110,21 @@ export class TfliteEngine implements Engine {
       interpreter.invoke(what);
       for (const slot of interpreter.outputs) {
         if (wanted && !wanted.includes(slot.name)) continue;
-        const list = parts.get(slot.name) ?? [];
-        list.push(slot.bytes.slice(0, byteLengthOf(slot.dtype, slot.shape.reduce((a, b) => a * b, 1))));
-        parts.set(slot.name, list);
+        const shape = runShapeOf(slot, what);
+        const part = parts.get(slot.name) ?? { shape, bytes: [] };
+        if (part.shape.join() !== shape.join()) {
+          throw runtimeError({ reason: `${what} cannot run a batch of ${batch} sample by sample: output '${slot.name}' has a data-dependent shape ([${part.shape}] for sample 0, [${shape}] for sample ${sample})`, hint: 'feed one sample at a time', location: { file: what } });
+        }
+        part.bytes.push(slot.bytes.slice(0, byteLengthOf(slot.dtype, shape.reduce((a, b) => a * b, 1))));
+        parts.set(slot.name, part);
       }
     }
     const results = new Map<string, Tensor>();
     for (const slot of interpreter.outputs) {
-      const list = parts.get(slot.name);
-      if (!list) continue;
-      const shape = batch === 1 ? slot.shape : [batch, ...slot.shape.slice(1)];
-      results.set(slot.name, Tensor.fromBytes(slot.dtype, shape, list.length === 1 ? list[0]! : Buffer.concat(list)));
+      const part = parts.get(slot.name);
+      if (!part) continue;
+      const shape = batch === 1 ? part.shape : [batch, ...part.shape.slice(1)];
+      results.set(slot.name, Tensor.fromBytes(slot.dtype, shape, part.bytes.length === 1 ? part.bytes[0]! : Buffer.concat(part.bytes)));
     }
     return results;
   }

@@ -51,6 +51,12 @@ export interface TfliteTensorSlot {
   readonly shape: readonly number[];
   /** The bytes the interpreter copies in before `infer` (inputs) or out after it (outputs). */
   readonly bytes: Uint8Array;
+  /**
+   * The tensor's shape as the runtime holds it now: after `infer`, an output of data-dependent
+   * length (WHERE, UNIQUE, a SLICE by a run-time count) has its run-time shape, at most `shape`'s
+   * size (the buffer was sized when the model was loaded).
+   */
+  currentShape(): number[];
 }
 
 const VIEW_DTYPES: readonly [new (...args: never[]) => ElementView, DType][] = [
@@ -73,8 +79,8 @@ function slotOf(info: NativeTensorInfo): TfliteTensorSlot {
   }
   const dtype: DType =
     view instanceof Uint8Array ? (info.dataType === 'bool' ? 'bool' : 'uint8') : (VIEW_DTYPES.find(([type]) => view instanceof type)?.[1] ?? 'uint8');
-  const shape = info.shape === '' ? [] : info.shape.split(',').map(Number);
-  return { name: info.name, dtype, shape, bytes: new Uint8Array(view.buffer, view.byteOffset, view.byteLength) };
+  const shapeOf = (text: string): number[] => (text === '' ? [] : text.split(',').map(Number));
+  return { name: info.name, dtype, shape: shapeOf(info.shape), bytes: new Uint8Array(view.buffer, view.byteOffset, view.byteLength), currentShape: () => shapeOf(info.shape) };
 }
 
 /** A loaded TFLite model, ready to run. */

@@ -344,22 +344,6 @@ interface RefusalCase {
 }
 
 const REFUSALS: RefusalCase[] = [
-  { name: 'NonZero of run-time data', input: [3, 4], opset: 13, build: (b, x) => b.op1('onnx.NonZero', [x]), reason: /NonZero of a tensor computed at run time has a data-dependent output length/ },
-  { name: 'Unique of run-time data', input: [6], opset: 11, build: (b, x) => b.op('onnx.Unique', [x], {}, { outputs: 4 })[0]!, reason: /Unique of a tensor computed at run time has a data-dependent output length/ },
-  {
-    name: 'NonMaxSuppression',
-    input: [1, 4, 4],
-    opset: 11,
-    build: (b, x) => b.op1('onnx.NonMaxSuppression', [x, b.constant(f32([1, 1, 4], 57, 0, 1)), b.constant(i64([2])), b.constant(Tensor.fromValues('float32', [1], [0.5]))]),
-    reason: /NonMaxSuppression's selected_indices \[num_selected, 3\] has a data-dependent output length/,
-  },
-  {
-    name: 'Compress with a run-time condition',
-    input: [4],
-    opset: 11,
-    build: (b, x) => b.op1('onnx.Compress', [x, b.op1('onnx.Greater', [x, b.constant(Tensor.scalar('float32', 0))])], { axis: attrs.int(0) }),
-    reason: /Compress with a condition computed at run time has a data-dependent output length/,
-  },
   {
     name: 'MaxUnpool with an output_shape larger than the unpooled shape',
     input: [1, 1, 2, 2],

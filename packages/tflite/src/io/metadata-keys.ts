@@ -4,6 +4,12 @@
 export const META_OPERATOR_VERSION = 'tflite.version';
 /** On a value: the tensor's name in the file, when the IR had to rename it (TFLite names need not be unique). */
 export const META_TENSOR_NAME = 'tflite.name';
+/**
+ * On a value of data-dependent length (WHERE, UNIQUE, a SLICE by a run-time count): its largest
+ * shape, comma-separated, written as the tensor's `shape` (its `shape_signature` keeps -1 for the
+ * run-time dims). Runtimes size buffers from `shape` when loading, so it must bound the run-time shape.
+ */
+export const META_SHAPE_BOUND = 'tflite.shape_bound';
 /** On a constant: the tensor is a TFLite variable (`is_variable`; zero state, no buffer). */
 export const META_VARIABLE = 'tflite.is_variable';
 /** On the model: the signature defs, as JSON (`SignatureDefJson[]`). */

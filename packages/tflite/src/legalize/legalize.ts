@@ -5,6 +5,7 @@ import { declareChannelsLast } from '../layout/io-layout.js';
 import { analyzeLayout } from '../layout/layout-analysis.js';
 import { countTransposes, type TransposeCount } from '../layout/transpose-count.js';
 import { fuseActivations } from './fuse-activations.js';
+import { boundDataDependentShapes } from './shape-bounds.js';
 import { DEFAULT_LEGALIZE_OPTIONS, type LegalizeOptions, type LoweringContext, type LoweringRegistry } from './lowering-rule.js';
 import { defaultLoweringRules } from './rules/index.js';
 
@@ -118,6 +119,7 @@ export function lowerToTflite(model: Model, registry: OpRegistry, options: Parti
     }
   }
   const fusedActivations = fuseActivations(model.graph);
+  boundDataDependentShapes(model.graph); // largest shapes of the tensors after WHERE/UNIQUE/…, which runtimes size buffers by
   for (const constant of [...model.graph.constants]) if (!constant.hasUses && !constant.isGraphInput) model.graph.removeConstant(constant);
   return { lowered, fusedActivations, channelsLastIo, estimate: layout.estimate, transposes: countTransposes(model.graph), sinking };
 }

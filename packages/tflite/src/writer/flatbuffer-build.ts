@@ -16,7 +16,7 @@ import { BUILTIN_OPTIONS_UNION, BUILTIN_OPTIONS2_UNION, TFLITE_ENUMS } from '../
 import { builtinCode, builtinOfOp } from '../dialect/names.js';
 import { optionsTableOfBuiltin } from '../dialect/option-attributes.js';
 import { tfliteError } from '../io/errors.js';
-import { META_DESCRIPTION, META_METADATA_PREFIX, META_SIGNATURE_DEFS, META_TENSOR_NAME } from '../io/metadata-keys.js';
+import { META_DESCRIPTION, META_METADATA_PREFIX, META_SHAPE_BOUND, META_SIGNATURE_DEFS, META_TENSOR_NAME } from '../io/metadata-keys.js';
 import type { SignatureDefJson } from '../io/signature-defs.js';
 import { tensorTypeOfDtype } from '../io/tensor-types.js';
 import { alignedByteVector, reservedByteVector } from './flat-vectors.js';
@@ -61,11 +61,13 @@ export function fillConstants(built: BuiltFlatbuffer): Uint8Array {
 const BYTES_PER_TABLE = 256;
 /** The npm flatbuffers Builder cannot grow past 1 GiB; never ask for more up front. */
 const MAX_INITIAL_BUILDER_BYTES = 2 ** 30;
+/** The least asked for up front: a small model's tables fit (a 1 MiB floor cost a small CNN's write a quarter of its time in zeroing). */
+const MIN_INITIAL_BUILDER_BYTES = 64 * 1024;
 
 function initialBuilderBytes(plan: ModelPlan, external: boolean): number {
   const data = external ? 0 : plan.bufferBytes + 16 * plan.buffers.length;
   const tables = plan.subgraphs.reduce((n, subgraph) => n + subgraph.tensors.length + subgraph.graph.nodeList().length, plan.buffers.length);
-  return Math.min(MAX_INITIAL_BUILDER_BYTES, Math.max(1024 * 1024, data + BYTES_PER_TABLE * tables));
+  return Math.min(MAX_INITIAL_BUILDER_BYTES, Math.max(MIN_INITIAL_BUILDER_BYTES, data + BYTES_PER_TABLE * tables));
 }
 
 /**
@@ -142,16 +144,19 @@ export function buildFlatbuffer(model: Model, plan: ModelPlan, external: boolean
   return { bytes, bufferTables, constants };
 }
 
-function dimsOf(type: TensorType): { shape: number[]; signature: number[] | undefined } {
+function dimsOf(type: TensorType, bound: string | undefined): { shape: number[]; signature: number[] | undefined } {
   const dims = type.shape ?? [];
   const dynamic = dims.some((dim) => typeof dim !== 'number');
-  return { shape: dims.map((dim) => (typeof dim === 'number' ? dim : 1)), signature: dynamic ? dims.map((dim) => (typeof dim === 'number' ? dim : -1)) : undefined };
+  // A data-dependent dim is written as its bound (META_SHAPE_BOUND), any other symbolic dim as 1.
+  const largest = bound?.split(',').map(Number);
+  const shape = dims.map((dim, i) => (typeof dim === 'number' ? dim : largest?.length === dims.length ? largest[i]! : 1));
+  return { shape, signature: dynamic ? dims.map((dim) => (typeof dim === 'number' ? dim : -1)) : undefined };
 }
 
 function buildTensor(b: Builder, tensor: TensorPlan): number {
   const type = tensor.value.constant ? { ...tensor.type, shape: tensor.value.constant.shape } : tensor.type;
   const name = b.createString(tensor.value.metadata.get(META_TENSOR_NAME) ?? tensor.value.name);
-  const { shape, signature } = dimsOf(type);
+  const { shape, signature } = dimsOf(type, tensor.value.metadata.get(META_SHAPE_BOUND));
   const shapeVector = FbTensor.createShapeVector(b, shape);
   const signatureVector = signature ? FbTensor.createShapeSignatureVector(b, signature) : 0;
   let quantization = 0;

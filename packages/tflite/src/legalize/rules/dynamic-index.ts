@@ -1,34 +1,14 @@
 import { Tensor, tensorType } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
+import { compressAtRunTime, dataDependentRules } from './data-dependent.js';
 import { dimsOf, normalizeAxis, rankOfValue, replaceNode, staticDims, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
 
 /**
  * Indexing ops whose output length depends on the data. With the data known when converting (a
- * constant condition) they become static GATHERs; computed at run time they are refused: TFLite's
- * WHERE/UNIQUE resize their outputs while running, and the tensors of a converted model have the
- * static shapes written in the file.
+ * constant condition) they become static GATHERs; computed at run time, WHERE/UNIQUE/a SLICE by a
+ * run-time count, which resize their outputs while running (`data-dependent.ts`, `non-max-suppression.ts`).
  */
-
-const DYNAMIC_LENGTH = 'has a data-dependent output length; the converted TFLite model has static tensor shapes (constant inputs are folded first)';
-
-/**
- * NonZero, Unique and NonMaxSuppression of run-time tensors: refused by node (constant ones are
- * folded before lowering). NonMaxSuppression's `[num_selected, 3]` output has no padded TFLite form
- * (NON_MAX_SUPPRESSION_V4/V5 pad to max_output_size, ONNX does not).
- */
-const dataDependent: LoweringRule = {
-  ops: ['onnx.NonZero', 'onnx.Unique', 'onnx.NonMaxSuppression'],
-  stage: 'lower',
-  targets: [],
-  check: (node) =>
-    node.op === 'onnx.NonMaxSuppression'
-      ? `NonMaxSuppression's selected_indices [num_selected, 3] ${DYNAMIC_LENGTH}; NON_MAX_SUPPRESSION_V4/V5 pad their output to max_output_size instead`
-      : `${node.op.slice('onnx.'.length)} of a tensor computed at run time ${DYNAMIC_LENGTH}`,
-  lower() {
-    throw new Error('unreachable: check always refuses');
-  },
-};
 
 function compressIndices(condition: Tensor, length: number): number[] {
   const flags = condition.toNumbers();
@@ -37,14 +17,17 @@ function compressIndices(condition: Tensor, length: number): number[] {
   return picked;
 }
 
-/** Compress with a constant condition → GATHER of the selected indices (after a RESHAPE to 1-D when there is no axis). */
+/**
+ * Compress with a constant condition → GATHER of the selected indices (after a RESHAPE to 1-D when
+ * there is no axis); with a run-time condition, `compressAtRunTime` (WHERE, a GATHER of data-dependent length).
+ */
 const compress: LoweringRule = {
   ops: ['onnx.Compress'],
   stage: 'lower',
-  targets: ['GATHER', 'RESHAPE'],
-  check(node) {
+  targets: ['GATHER', 'RESHAPE', ...compressAtRunTime.targets.filter((target) => target !== 'GATHER' && target !== 'RESHAPE')],
+  check(node, context) {
     const condition = constantOf(node.inputs[1]);
-    if (!condition) return `Compress with a condition computed at run time ${DYNAMIC_LENGTH}`;
+    if (!condition) return compressAtRunTime.check(node, context);
     const dims = staticDims(node.inputs[0]);
     if (!dims) return 'Compress needs a static input shape';
     const axisAttr = node.optionalAttr('axis', 'int');
@@ -55,6 +38,7 @@ const compress: LoweringRule = {
     return undefined;
   },
   lower(node, context) {
+    if (!constantOf(node.inputs[1])) return compressAtRunTime.lower(node, context);
     const emit = new TfliteEmitter(node, context);
     const dims = staticDims(node.inputs[0])!;
     const axisAttr = node.optionalAttr('axis', 'int');
@@ -94,4 +78,4 @@ const reverseSequence: LoweringRule = {
   },
 };
 
-export const dynamicIndexRules: readonly LoweringRule[] = [dataDependent, compress, reverseSequence];
+export const dynamicIndexRules: readonly LoweringRule[] = [compress, reverseSequence, ...dataDependentRules];

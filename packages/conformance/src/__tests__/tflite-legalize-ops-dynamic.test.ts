@@ -1,0 +1,162 @@
+/**
+ * legalize-tflite on ops whose output length depends on the data (NonZero, Compress with a run-time
+ * condition, Unique, NonMaxSuppression) and the easy gaps of issue 12: the TFLite runtime (TFLite 2.9)
+ * must give ONNX Runtime's outputs (shapes included: each case runs on several inputs whose output
+ * lengths differ), every node of the result must be a tflite op, and what cannot map is refused by node.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType, type DType, type Model, type Value } from '@modelpass/ir';
+import { inferShapes } from '@modelpass/ops';
+import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
+import { legalize, seededTensor } from './tflite-legalize-harness.js';
+
+afterAll(() => disposeSharedOrtRunner());
+
+const engine = new TfliteEngine();
+afterAll(() => engine.dispose());
+
+const i64 = (values: number[], shape = [values.length]): Tensor => Tensor.fromValues('int64', shape, values.map((v) => BigInt(v)));
+const f32 = (values: number[], shape = [values.length]): Tensor => Tensor.fromValues('float32', shape, values);
+
+interface Input {
+  readonly name: string;
+  readonly shape: readonly (number | string)[];
+  readonly dtype?: DType;
+}
+
+interface DynamicCase {
+  readonly name: string;
+  readonly inputs: readonly Input[];
+  readonly opset?: number;
+  readonly build: (b: GraphBuilder, ...inputs: Value[]) => Value | Value[];
+  /** Feeds to run (each a list of tensors in input order): output lengths differ between them. */
+  readonly feeds: readonly (readonly Tensor[])[];
+  readonly uses?: readonly string[];
+}
+
+function buildModel(testCase: DynamicCase): Model {
+  const b = new GraphBuilder();
+  const inputs = testCase.inputs.map((input) => b.input(input.name, tensorType(input.dtype ?? 'float32', [...input.shape])));
+  const outputs = testCase.build(b, ...inputs);
+  b.output(...(Array.isArray(outputs) ? outputs : [outputs]));
+  const model = b.model({ onnx: testCase.opset ?? 13 });
+  inferShapes(model, { mode: 'refresh' });
+  return model;
+}
+
+/** Rounded seeded values in [lo, hi]: repeated values for Unique, zeros for NonZero. */
+function roundedTensor(shape: number[], seed: number, lo: number, hi: number): Tensor {
+  const values = seededTensor(shape, seed, lo, hi + 1).toNumbers().map((v) => Math.floor(v));
+  return Tensor.fromValues('float32', shape, values);
+}
+
+async function expectSameOutputs(original: Model, converted: Model, feeds: readonly Tensor[]): Promise<number[]> {
+  const named: Record<string, Tensor> = {};
+  original.graph.inputs.forEach((input, index) => (named[input.name] = feeds[index]!));
+  const expected = await runOrt(original, named);
+  const actual = await engine.run(converted, named);
+  return original.graph.outputs.map((output, index) => {
+    const want = expected.get(output.name)!;
+    const got = actual.get(converted.graph.outputs[index]!.name)!;
+    expect(got.shape, `output ${output.name} shape`).toEqual(want.shape);
+    expect(got.dtype, `output ${output.name} dtype`).toBe(want.dtype);
+    expect(got.toNumbers(), `output ${output.name}`).toEqual(want.toNumbers());
+    return want.shape.reduce((n, d) => n * d, 1);
+  });
+}
+
+const CASES: DynamicCase[] = [
+  {
+    name: 'NonZero of a float tensor (rank 2)',
+    inputs: [{ name: 'x', shape: [3, 4] }],
+    build: (b, x) => b.op1('onnx.NonZero', [b.op1('onnx.Relu', [x])]),
+    feeds: [[seededTensor([3, 4], 1)], [seededTensor([3, 4], 2)], [f32(new Array(12).fill(-1), [3, 4])], [f32(new Array(12).fill(2), [3, 4])]],
+    uses: ['WHERE', 'TRANSPOSE'],
+  },
+  {
+    name: 'NonZero of a bool tensor (rank 3) read by a Cast',
+    inputs: [{ name: 'x', shape: [2, 3, 2] }],
+    build: (b, x) => b.op1('onnx.Cast', [b.op1('onnx.NonZero', [b.op1('onnx.Greater', [x, b.constant(Tensor.scalar('float32', 0.3))])])], { to: attrs.int(1) }),
+    feeds: [[seededTensor([2, 3, 2], 3)], [seededTensor([2, 3, 2], 4)]],
+  },
+  {
+    name: 'NonZero of an int64 tensor',
+    inputs: [{ name: 'x', shape: [6] }],
+    build: (b, x) => b.op1('onnx.NonZero', [b.op1('onnx.Cast', [x], { to: attrs.int(7) })]),
+    feeds: [[roundedTensor([6], 5, -1, 1)], [roundedTensor([6], 6, 0, 3)], [f32([0, 0, 0, 0, 0, 1])]],
+  },
+  {
+    name: 'Compress axis 0 by a run-time condition',
+    inputs: [{ name: 'x', shape: [5, 3] }],
+    build: (b, x) => b.op1('onnx.Compress', [x, b.op1('onnx.Greater', [b.op1('onnx.ReduceSum', [x, b.constant(i64([1]))], { keepdims: attrs.int(0) }), b.constant(Tensor.scalar('float32', 0))])], { axis: attrs.int(0) }),
+    feeds: [[seededTensor([5, 3], 7)], [seededTensor([5, 3], 8)], [seededTensor([5, 3], 9, 0, 1)]],
+    uses: ['WHERE', 'GATHER'],
+  },
+  {
+    name: 'Compress axis -1 by a shorter run-time condition (second input)',
+    inputs: [
+      { name: 'x', shape: [2, 6] },
+      { name: 'c', shape: [4] },
+    ],
+    build: (b, x, c) => b.op1('onnx.Compress', [x, b.op1('onnx.Less', [c!, b.constant(Tensor.scalar('float32', 0))])], { axis: attrs.int(-1) }),
+    feeds: [
+      [seededTensor([2, 6], 10), seededTensor([4], 11)],
+      [seededTensor([2, 6], 12), seededTensor([4], 13)],
+    ],
+  },
+  {
+    name: 'Compress without axis (flattened) then Relu',
+    inputs: [{ name: 'x', shape: [2, 3] }],
+    build: (b, x) => b.op1('onnx.Relu', [b.op1('onnx.Compress', [x, b.op1('onnx.Greater', [b.op1('onnx.Reshape', [x, b.constant(i64([6]))]), b.constant(Tensor.scalar('float32', -0.2))])])]),
+    feeds: [[seededTensor([2, 3], 14)], [seededTensor([2, 3], 15)]],
+  },
+  {
+    name: 'Unique sorted=1, all four outputs',
+    inputs: [{ name: 'x', shape: [10] }],
+    opset: 11,
+    build: (b, x) => b.op('onnx.Unique', [x], {}, { outputs: 4 }),
+    feeds: [[roundedTensor([10], 16, -3, 3)], [roundedTensor([10], 17, 0, 1)], [roundedTensor([10], 18, -9, 9)]],
+    uses: ['UNIQUE', 'TOPK_V2'],
+  },
+  {
+    name: 'Unique sorted=0 of a 2-D tensor (flattened), all four outputs',
+    inputs: [{ name: 'x', shape: [3, 4] }],
+    opset: 11,
+    build: (b, x) => b.op('onnx.Unique', [x], { sorted: attrs.int(0) }, { outputs: 4 }),
+    feeds: [[roundedTensor([3, 4], 19, -2, 2)], [roundedTensor([3, 4], 20, -5, 5)]],
+  },
+  {
+    name: 'Unique of int64, axis 0 of a 1-D tensor, values and inverse indices',
+    inputs: [{ name: 'x', shape: [8] }],
+    opset: 11,
+    build: (b, x) => {
+      const [y, , inverse] = b.op('onnx.Unique', [b.op1('onnx.Cast', [x], { to: attrs.int(7) })], { axis: attrs.int(0) }, { outputs: 4 });
+      return [y!, inverse!];
+    },
+    feeds: [[roundedTensor([8], 21, -2, 2)], [roundedTensor([8], 22, 5, 6)]],
+  },
+  {
+    name: 'Unique sorted=0, values only',
+    inputs: [{ name: 'x', shape: [7] }],
+    opset: 11,
+    build: (b, x) => b.op('onnx.Unique', [x], { sorted: attrs.int(0) }, { outputs: 1 })[0]!,
+    feeds: [[roundedTensor([7], 23, -2, 2)]],
+  },
+];
+
+describe('legalize-tflite, data-dependent output lengths: TFLite runtime gives ONNX Runtime outputs', () => {
+  for (const testCase of CASES) {
+    it(testCase.name, async () => {
+      const original = buildModel(testCase);
+      const converted = buildModel(testCase);
+      await legalize(converted, 'optimize=false');
+      const ops = converted.graph.nodeList().map((node) => node.op);
+      expect(ops.filter((op) => !op.startsWith('tflite.'))).toEqual([]);
+      for (const builtin of testCase.uses ?? []) expect(ops).toContain(`tflite.${builtin}`);
+      const lengths = new Set<string>();
+      for (const feeds of testCase.feeds) lengths.add((await expectSameOutputs(original, converted, feeds)).join());
+      // The inputs give outputs of different lengths (else the case would not test a data-dependent length).
+      if (testCase.feeds.length > 1) expect(lengths.size).toBeGreaterThan(1);
+    });
+  }
+});
