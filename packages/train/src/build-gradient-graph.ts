@@ -6,6 +6,7 @@
 import { ModelpassError, type Model, type Node, type Value } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
 import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
+import { refuseTiedBatchNormStatistics } from './batch-norm-ties.js';
 import { writeOutTrainingBatchNorm } from './batch-norm-training.js';
 import { writeOutTrainingDropout, type DropoutMask } from './dropout-training.js';
 import { unrollRecurrent } from './recurrent-unroll.js';
@@ -91,6 +92,7 @@ export function buildGradientGraph(source: Model, options: BuildGradientGraphOpt
   const graph = model.graph;
   inferShapes(model);
   if (unrollRecurrent(model) > 0) inferShapes(model);
+  refuseTiedBatchNormStatistics(model, options.batchNormalization === 'batch-statistics');
   const runningUpdates = options.batchNormalization === 'batch-statistics' ? writeOutTrainingBatchNorm(model) : new Map<string, Value>();
   const dropoutMasks = options.dropout === 'train' ? writeOutTrainingDropout(model) : [];
 

@@ -115,6 +115,8 @@ function checkFitOptions(options: FitOptions): void {
   const validation = options.validation ?? 0;
   if (!(validation >= 0 && validation < 1)) throw fitError(`fit option 'validation' is ${validation}`, 'a fraction in [0, 1)');
   if ((options.patience ?? 0) > 0 && validation === 0) throw fitError('fit option \'patience\' needs a validation split', 'validation > 0 (e.g. 0.1)');
+  if (options.monitor !== undefined && validation === 0) throw fitError('fit option \'monitor\' needs a validation split (it picks the best epoch by a validation metric)', 'validation > 0 (e.g. 0.1), or no monitor');
+  if (options.keep !== undefined && validation === 0) throw fitError('fit option \'keep\' needs a validation split (without one the last epoch\'s weights are kept)', 'validation > 0 (e.g. 0.1), or no keep');
   if (options.schedule) checkSchedule(options.schedule);
   if (options.monitor !== undefined && options.monitor !== 'loss' && options.monitor !== 'accuracy') throw fitError(`fit option 'monitor' is '${String(options.monitor)}'`, "'loss' or 'accuracy'");
   if (options.keep !== undefined && options.keep !== 'best' && options.keep !== 'last') throw fitError(`fit option 'keep' is '${String(options.keep)}'`, "'best' or 'last'");

@@ -6,6 +6,7 @@ export { lossBuilders, type DistillationLossSpec, type FeatureMatchSpec, type Lo
 export { trainSteps, resolveOptimizer, type TrainBatch, type TrainStepsOptions, type TrainStepsResult } from './train-steps.js';
 export { weightsAsInputs } from './weights-as-inputs.js';
 export { writeOutTrainingBatchNorm, type RunningStatisticOutputs } from './batch-norm-training.js';
+export { refuseTiedBatchNormStatistics } from './batch-norm-ties.js';
 export { writeOutTrainingDropout, fillDropoutMask, type DropoutMask } from './dropout-training.js';
 export { trainPass, trainPasses } from './train-pass.js';
 export { shuffledBatches, type ShuffledBatchesOptions } from './shuffled-batches.js';

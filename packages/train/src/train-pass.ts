@@ -31,8 +31,9 @@ export const trainPass = definePass({
     samples: option.integer({ default: 0, min: 0, help: 'use the first N samples only (0: all)' }),
     validation: option.number({ default: 0, min: 0, max: 0.99, help: 'fraction held out for validation loss/accuracy per epoch' }),
     patience: option.integer({ default: 0, min: 0, help: 'stop after N epochs without a better validation metric (0: off; needs validation)' }),
-    monitor: option.enum(['loss', 'accuracy'], { default: 'loss', help: 'the validation metric that picks the best epoch and drives patience' }),
-    keep: option.enum(['best', 'last'], { default: 'best', help: "with validation: write the best epoch's weights (by monitor) or the last epoch's" }),
+    // monitor and keep have no default value (undefined: loss, best) so that using them without validation= is detectable
+    monitor: option.enum(['loss', 'accuracy'], { help: 'with validation: the metric that picks the best epoch and drives patience (default: loss)' }),
+    keep: option.enum(['best', 'last'], { help: "with validation: write the best epoch's weights (by monitor) or the last epoch's (default: best)" }),
     checkpoint: option.string({ default: '', help: 'folder for a checkpoint written each epoch (weights, optimizer state, step)' }),
     resume: option.boolean({ default: true, help: 'continue from the checkpoint in checkpoint= when there is one' }),
     seed: option.integer({ default: 0, min: 0, help: 'seed of the validation split, the shuffles and the dropout masks' }),
@@ -46,6 +47,7 @@ export const trainPass = definePass({
     const o = context.options;
     if (!o.dataset) throw new ModelpassError({ reason: "train needs dataset=… (e.g. 'fashion-mnist:train')", source: '@modelpass/train' });
     if (!(o.lr > 0)) throw new ModelpassError({ reason: `train option lr is ${o.lr}`, expected: 'a positive number', source: '@modelpass/train' });
+    refuseValidationOptionsWithoutSplit(o);
     const runner = currentTrainingRunner();
     if (runner) {
       const ran = await runner(model, { pass: 'train', options: o });
@@ -66,7 +68,7 @@ export const trainPass = definePass({
     const showProgress = o.progress === 'on' || (o.progress === 'auto' && process.stderr.isTTY === true);
     const result = await fit(model, dataset, {
       epochs: o.epochs, batchSize: o.batch, lr: o.lr, optimizer, schedule, seed: o.seed, validation: o.validation, patience: o.patience,
-      monitor: o.monitor, keep: o.keep,
+      ...(o.monitor ? { monitor: o.monitor } : {}), ...(o.keep ? { keep: o.keep } : {}),
       batchNormalization: o.batchNorm, dropout: o.dropout, resume: o.resume,
       ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), ...(o.threads > 0 ? { threads: o.threads } : {}),
       onProgress: (event) => {
@@ -87,5 +89,17 @@ export const trainPass = definePass({
     return context.preserve(['shapes']);
   },
 });
+
+/** patience=, monitor= and keep= act on the validation split: without validation= they would do nothing, so they are refused. */
+function refuseValidationOptionsWithoutSplit(o: { validation: number; patience: number; monitor?: string | undefined; keep?: string | undefined }): void {
+  if (o.validation > 0) return;
+  const used = [o.patience > 0 ? `patience=${o.patience}` : '', o.monitor ? `monitor=${o.monitor}` : '', o.keep ? `keep=${o.keep}` : ''].filter(Boolean);
+  if (used.length === 0) return;
+  throw new ModelpassError({
+    reason: `train option${used.length > 1 ? 's' : ''} ${used.join(', ')} act${used.length > 1 ? '' : 's'} on the validation split, and there is none (validation=0)`,
+    expected: 'validation=FRACTION (e.g. validation=0.1) with them, or none of them',
+    source: '@modelpass/train',
+  });
+}
 
 export const trainPasses = [trainPass];

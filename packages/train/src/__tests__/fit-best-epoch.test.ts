@@ -93,5 +93,7 @@ describe('fit keeps the best epoch', () => {
     expect(result.keptEpoch).toBe(2);
     await expect(fit(model, train, { ...OPTIONS, monitor: 'f1' as never })).rejects.toThrow(/fit option 'monitor' is 'f1'/);
     await expect(fit(model, train, { ...OPTIONS, keep: 'first' as never })).rejects.toThrow(/fit option 'keep' is 'first'/);
+    await expect(fit(model, train, { ...OPTIONS, epochs: 1, validation: 0, monitor: 'accuracy' })).rejects.toThrow(/fit option 'monitor' needs a validation split/);
+    await expect(fit(model, train, { ...OPTIONS, epochs: 1, validation: 0, keep: 'best' })).rejects.toThrow(/fit option 'keep' needs a validation split/);
   }, 60_000);
 });

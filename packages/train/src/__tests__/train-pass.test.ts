@@ -53,4 +53,15 @@ describe('train pass', () => {
   it('says what is missing', async () => {
     await expect(manager().run(await readOnnx(mlpPath), 'train{epochs=1}')).rejects.toThrow(/train needs dataset=/);
   });
+
+  it('refuses patience, monitor and keep without validation= (they would do nothing), and accepts them with it', async () => {
+    const base = 'dataset=fashion-mnist:train epochs=1 batch=64 threads=1';
+    for (const [used, text] of [['monitor=accuracy', 'option monitor=accuracy acts'], ['keep=best', 'option keep=best acts'], ['keep=last', 'option keep=last acts'], ['patience=2', 'option patience=2 acts'], ['monitor=loss keep=last', 'options monitor=loss, keep=last act']] as const) {
+      const run = manager().run(await readOnnx(mlpPath), `train{${base} samples=128 ${used}}`);
+      await expect(run, used).rejects.toThrow(`train ${text} on the validation split, and there is none (validation=0) (expected validation=FRACTION`);
+    }
+    const model = await readOnnx(mlpPath);
+    await manager().run(model, `train{${base} samples=160 validation=0.2 monitor=accuracy keep=last}`);
+    await manager().run(model, `train{${base} samples=128}`); // no validation-only option: trains as before
+  }, 60_000);
 });
