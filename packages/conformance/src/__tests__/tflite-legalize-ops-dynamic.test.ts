@@ -50,6 +50,20 @@ function roundedTensor(shape: number[], seed: number, lo: number, hi: number): T
   return Tensor.fromValues('float32', shape, values);
 }
 
+/** Boxes in [0, 4)² of sides in [0.5, 2.5): overlapping ones (corners with y1 > y2 for some, which both runtimes order). */
+function boxesTensor(batches: number, count: number, seed: number, centers: boolean): Tensor {
+  const corner = seededTensor([batches, count, 2], seed, 0, 4).toNumbers();
+  const side = seededTensor([batches, count, 2], seed + 100, 0.5, 2.5).toNumbers();
+  const values: number[] = [];
+  for (let i = 0; i < batches * count; i++) {
+    const [y, x, h, w] = [corner[2 * i]!, corner[2 * i + 1]!, side[2 * i]!, side[2 * i + 1]!];
+    if (centers) values.push(x, y, w, h);
+    else if (i % 3 === 2) values.push(y + h, x, y, x + w);
+    else values.push(y, x, y + h, x + w);
+  }
+  return Tensor.fromValues('float32', [batches, count, 4], values);
+}
+
 async function expectSameOutputs(original: Model, converted: Model, feeds: readonly Tensor[]): Promise<number[]> {
   const named: Record<string, Tensor> = {};
   original.graph.inputs.forEach((input, index) => (named[input.name] = feeds[index]!));
@@ -142,6 +156,24 @@ const CASES: DynamicCase[] = [
     build: (b, x) => b.op('onnx.Unique', [x], { sorted: attrs.int(0) }, { outputs: 1 })[0]!,
     feeds: [[roundedTensor([7], 23, -2, 2)]],
   },
+  ...([
+    ['corners, score_threshold 0.3, iou 0.5', 0, [1, 6], 3, 0.5, 0.3],
+    ['centers (center_point_box=1), no score_threshold, iou 0.3', 1, [1, 6], 6, 0.3, undefined],
+    ['2 batches × 3 classes, max 2 per class, iou 0.6, score_threshold 0.5', 0, [2, 3], 2, 0.6, 0.5],
+  ] as const).map(([what, centerPointBox, [batches, classes], most, iou, scoreThreshold]): DynamicCase => ({
+    name: `NonMaxSuppression ${what}`,
+    inputs: [
+      { name: 'boxes', shape: [batches, 8, 4] },
+      { name: 'scores', shape: [batches, classes, 8] },
+    ],
+    opset: 11,
+    build: (b, boxes, scores) =>
+      b.op1('onnx.NonMaxSuppression', [boxes!, scores!, b.constant(i64([most])), b.constant(f32([iou])), ...(scoreThreshold === undefined ? [] : [b.constant(f32([scoreThreshold]))])], {
+        center_point_box: attrs.int(centerPointBox),
+      }),
+    feeds: [1, 2, 3].map((seed) => [boxesTensor(batches, 8, seed, centerPointBox === 1), seededTensor([batches, classes, 8], 40 + seed, 0, 1)]),
+    uses: ['NON_MAX_SUPPRESSION_V4', 'SLICE'],
+  })),
 ];
 
 describe('legalize-tflite, data-dependent output lengths: TFLite runtime gives ONNX Runtime outputs', () => {
@@ -159,4 +191,93 @@ describe('legalize-tflite, data-dependent output lengths: TFLite runtime gives O
       if (testCase.feeds.length > 1) expect(lengths.size).toBeGreaterThan(1);
     });
   }
+});
+
+interface RefusalCase {
+  readonly name: string;
+  readonly inputs: readonly Input[];
+  readonly opset?: number;
+  readonly build: (b: GraphBuilder, ...inputs: Value[]) => Value | Value[];
+  /** The op of the node the refusal names. */
+  readonly refused: string;
+  readonly reason: RegExp;
+}
+
+const REFUSALS: RefusalCase[] = [
+  {
+    name: 'NonMaxSuppression with a run-time max_output_boxes_per_class',
+    inputs: [
+      { name: 'boxes', shape: [1, 4, 4] },
+      { name: 'scores', shape: [1, 1, 4] },
+      { name: 'most', shape: [1], dtype: 'int64' },
+    ],
+    opset: 11,
+    build: (b, boxes, scores, most) => b.op1('onnx.NonMaxSuppression', [boxes!, scores!, most!]),
+    refused: 'onnx.NonMaxSuppression',
+    reason: /max_output_boxes_per_class must be a constant/,
+  },
+  {
+    name: 'NonMaxSuppression without max_output_boxes_per_class (always empty)',
+    inputs: [
+      { name: 'boxes', shape: [1, 4, 4] },
+      { name: 'scores', shape: [1, 1, 4] },
+    ],
+    opset: 11,
+    build: (b, boxes, scores) => b.op1('onnx.NonMaxSuppression', [boxes!, scores!]),
+    refused: 'onnx.NonMaxSuppression',
+    reason: /the output is always empty/,
+  },
+  {
+    name: 'Unique along axis 1 of a 2-D tensor (unique columns)',
+    inputs: [{ name: 'x', shape: [3, 4] }],
+    opset: 11,
+    build: (b, x) => b.op('onnx.Unique', [x], { axis: attrs.int(1) }, { outputs: 4 })[0]!,
+    refused: 'onnx.Unique',
+    reason: /Unique along axis 1 of a rank-2 tensor \(unique slices\) is not supported/,
+  },
+  {
+    name: 'Unique of float64',
+    inputs: [{ name: 'x', shape: [6], dtype: 'float64' }],
+    opset: 11,
+    build: (b, x) => b.op('onnx.Unique', [x], {}, { outputs: 4 })[0]!,
+    refused: 'onnx.Unique',
+    reason: /Unique of dtype float64 is not supported/,
+  },
+];
+
+describe('legalize-tflite refuses data-dependent ops it cannot map, by node and reason', () => {
+  for (const testCase of REFUSALS) {
+    it(testCase.name, async () => {
+      const model = buildModel({ ...testCase, feeds: [] });
+      const refused = model.graph.nodeList().find((node) => node.op === testCase.refused)!;
+      const error = await legalize(model, 'optimize=false').then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(ModelpassError);
+      const named = (error as ModelpassError).diagnostics.find((d) => d.location?.node === refused.name);
+      expect(named, (error as Error).message).toBeDefined();
+      expect(named!.reason).toMatch(testCase.reason);
+      expect(model.graph.nodeList().some((node) => node.op.startsWith('tflite.'))).toBe(false);
+    });
+  }
+
+  it('a graph output whose largest shape does not follow from its op is refused, naming that op', async () => {
+    const model = buildModel({
+      name: 'NonZero → Pad',
+      inputs: [{ name: 'x', shape: [2, 3] }],
+      build: (b, x) => b.op1('onnx.Pad', [b.op1('onnx.Cast', [b.op1('onnx.NonZero', [x])], { to: attrs.int(1) }), b.constant(i64([0, 1, 0, 1]))]),
+      feeds: [],
+    });
+    const pad = model.graph.nodeList().at(-1)!;
+    const error = await legalize(model, 'optimize=false').then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(ModelpassError);
+    // Found after lowering (the bound follows the tflite ops): named by the PAD the Pad became.
+    const named = (error as ModelpassError).diagnostics.find((d) => d.location?.node === `${pad.name}_pad`);
+    expect(named, (error as Error).message).toBeDefined();
+    expect(named!.reason).toMatch(/has a data-dependent length whose largest value does not follow from its op \(tflite\.PAD\)/);
+  });
 });

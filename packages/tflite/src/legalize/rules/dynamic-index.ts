@@ -2,6 +2,7 @@ import { Tensor, tensorType } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
 import { compressAtRunTime, dataDependentRules } from './data-dependent.js';
+import { nonMaxSuppression } from './non-max-suppression.js';
 import { dimsOf, normalizeAxis, rankOfValue, replaceNode, staticDims, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
 
 /**
@@ -78,4 +79,4 @@ const reverseSequence: LoweringRule = {
   },
 };
 
-export const dynamicIndexRules: readonly LoweringRule[] = [compress, reverseSequence, ...dataDependentRules];
+export const dynamicIndexRules: readonly LoweringRule[] = [compress, reverseSequence, ...dataDependentRules, nonMaxSuppression];
