@@ -8,6 +8,7 @@ import { fuseActivations } from './fuse-activations.js';
 import { boundDataDependentShapes } from './shape-bounds.js';
 import { DEFAULT_LEGALIZE_OPTIONS, type LegalizeOptions, type LoweringContext, type LoweringRegistry } from './lowering-rule.js';
 import { defaultLoweringRules } from './rules/index.js';
+import { canonicalRegions, regionModel } from './rules/region-graphs.js';
 
 export interface LegalizeResult {
   /** Canonical nodes lowered to tflite ops. */
@@ -44,7 +45,8 @@ export function unmappableNodes(model: Model, context: LoweringContext, rules: L
   const problems: DiagnosticInit[] = [];
   const visit = (node: Node, nested: boolean): void => {
     if (node.op.startsWith(TFLITE_DIALECT_PREFIX)) {
-      if (node.op === 'tflite.CUSTOM') return;
+      // IF/WHILE built from If/Loop (rules/control-flow-regions.ts): each region is checked as a model of its own.
+      for (const region of canonicalRegions(node)) problems.push(...unmappableNodes(regionModel(region, model), regionContext(context, region), rules));
       return;
     }
     const rule = rules.get(node.op);
@@ -70,6 +72,11 @@ export function unmappableNodes(model: Model, context: LoweringContext, rules: L
   return problems;
 }
 
+/** The lowering context of a region: its own model; NCHW at its edges (they meet the enclosing graph's values). */
+function regionContext(context: LoweringContext, region: Model['graph']): LoweringContext {
+  return { ...context, model: regionModel(region, context.model), options: { ...context.options, ioLayout: 'nchw' } };
+}
+
 /** Throws one ModelpassError listing every node that cannot be lowered (before anything changes). */
 export function assertLowerable(model: Model, context: LoweringContext, rules: LoweringRegistry = defaultRules()): void {
   const problems = unmappableNodes(model, context, rules);
@@ -92,6 +99,9 @@ export function assertLowerable(model: Model, context: LoweringContext, rules: L
 export function lowerToTflite(model: Model, registry: OpRegistry, options: Partial<LegalizeOptions> = {}, rules: LoweringRegistry = defaultRules()): LegalizeResult {
   const context: LoweringContext = { model, options: { ...DEFAULT_LEGALIZE_OPTIONS, ...options }, registry: withTfliteDialect(registry) };
   assertLowerable(model, context, rules);
+  for (const node of model.graph.nodeList()) {
+    for (const region of canonicalRegions(node)) lowerToTflite(regionModel(region, model), registry, regionContext(context, region).options, rules);
+  }
   const layout = analyzeLayout(model);
   // By position: lowering a layout op that writes a graph output replaces that output's value.
   const boundaryOutputPositions = layout.boundaryOutputs.map((output) => model.graph.outputs.indexOf(output));

@@ -5,6 +5,7 @@ import { constantOf, numbersOf } from './constant-values.js';
 import { dimsOf } from './lowering-tools.js';
 import { contribOpsAsCanonical } from './rules/contrib-forms.js';
 import { expandStaticControlFlow } from './rules/control-flow.js';
+import { controlFlowAsRegions } from './rules/control-flow-regions.js';
 import { batchNormAsScaleShift } from './rules/normalization.js';
 import { convIntegerAsFloat } from './rules/quantized-forms.js';
 import { foldStaticSequences } from './rules/sequences.js';
@@ -242,6 +243,8 @@ export function prepareCanonicalForTflite(model: Model, options: { readonly chan
     else if (node.op === 'onnx.ConvInteger') changed = convIntegerAsFloat(node);
     if (changed) rewrites++;
   }
+  // If/Loop left (run-time conditions, trip counts): TFLite IF/WHILE whose regions are prepared like this graph.
+  rewrites += controlFlowAsRegions(model, (region) => prepareCanonicalForTflite(region, options));
   // Nodes the rewrites left without readers (the Div/Add/Mul of a GELU, a HardSigmoid).
   for (let node = model.graph.lastNode; node; ) {
     const previous = node.prev;

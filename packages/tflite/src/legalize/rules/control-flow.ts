@@ -1,23 +1,30 @@
 /**
  * If, Loop and Scan resolved at conversion time, so their bodies become ordinary graph nodes that
- * the other rules lower (TFLite 2.9's IF/WHILE need state tensors and subgraph-local lowering):
- * - If with a constant condition: the chosen branch is inlined; with a run-time condition and
- *   branches whose outputs are tensors of one static shape: both branches are inlined and each
- *   output is `Where(cond, then, else)` (SELECT_V2; both branches are computed);
+ * the other rules lower (what is left becomes TFLite IF/WHILE with regions: control-flow-regions.ts):
+ * - If with a constant condition: the chosen branch is inlined; with a run-time condition and small
+ *   branches whose outputs are tensors of one static shape, and that cannot fail when not taken: both
+ *   branches are inlined and each output is `Where(cond, then, else)` (SELECT_V2; both are computed);
  * - Loop with a constant trip count whose condition stays true (the body passes `cond_in` on or
  *   returns a constant true): unrolled, scan outputs stacked by Unsqueeze + Concat;
  * - Scan with static scan-axis lengths: unrolled, scan inputs sliced by Gather, scan outputs
  *   stacked (directions and axes as given).
- * Bodies are expanded innermost first. The rest is refused per node, with the reason.
+ * Bodies are expanded innermost first.
  */
 import { attrs, isTensorType, Tensor, type Graph, type Model, type Node, type Value } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
 import { loweringError, normalizeAxis, staticDims } from '../lowering-tools.js';
+import { branchMayFail, regionRefusal } from './control-flow-regions.js';
 import { BodyInliner } from './inline-body.js';
 
-/** Unrolling stops here: iterations × body nodes (a bigger loop is refused, not written out). */
+/** Unrolling stops here: iterations × body nodes (a bigger loop becomes a TFLite WHILE, not written out). */
 export const MAX_UNROLLED_NODES = 20_000;
+/**
+ * An If with a run-time condition is computed both ways and selected (SELECT_V2) only when its
+ * branches hold at most this many nodes together; a bigger one becomes a TFLite IF, which runs one
+ * branch (README: the latency of both forms).
+ */
+export const MAX_SELECTED_BRANCH_NODES = 16;
 
 type Plan = { readonly run: () => void } | string;
 
@@ -67,6 +74,9 @@ function planIf(node: Node): Plan {
   }
   const rank = staticDims(node.inputs[0]);
   if (!rank || rank.reduce((n, d) => n * d, 1) !== 1) return 'the condition needs a static single-element shape';
+  if (branchMayFail(thenBranch!) || branchMayFail(elseBranch!)) return 'a branch indexes or divides integers by run-time values, which may fail on the data of the branch not taken; only the taken branch may run';
+  const branchNodes = thenBranch!.nodeCount + elseBranch!.nodeCount;
+  if (branchNodes > MAX_SELECTED_BRANCH_NODES) return `the branches hold ${branchNodes} nodes, over the ${MAX_SELECTED_BRANCH_NODES} computed both ways and selected; only the taken branch should run`;
   return {
     run: () => {
       const at = inliner();
@@ -199,10 +209,13 @@ export function expandStaticControlFlow(model: Model): number {
 const controlFlow: LoweringRule = {
   ops: ['onnx.If', 'onnx.Loop', 'onnx.Scan'],
   stage: 'lower',
-  targets: ['SELECT_V2', 'GATHER', 'RESHAPE', 'CONCATENATION'],
+  targets: ['SELECT_V2', 'GATHER', 'RESHAPE', 'CONCATENATION', 'WHILE', 'IF', 'DYNAMIC_UPDATE_SLICE', 'SLICE'],
   check(node, context) {
     const plan = planFor(node, context.model);
-    return typeof plan === 'string' ? plan : `${node.op} was not resolved at conversion time (legalize-tflite unrolls it before lowering)`;
+    if (typeof plan !== 'string') return `${node.op} was not resolved at conversion time (legalize-tflite unrolls it before lowering)`;
+    const region = regionRefusal(node);
+    const target = node.op === 'onnx.Loop' ? 'a TFLite WHILE' : 'a TFLite IF';
+    return region ? `it cannot become ${target}: ${region} (and it is not resolved at conversion time: ${plan})` : plan;
   },
   lower(node) {
     throw loweringError(node, `${node.op} must be resolved before lowering`);

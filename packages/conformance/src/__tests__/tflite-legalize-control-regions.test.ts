@@ -1,0 +1,190 @@
+/**
+ * legalize-tflite on If/Loop that depend on run-time data: TFLite IF and WHILE with regions
+ * (rules/control-flow-regions.ts). Judged by the TFLite runtime (TFLite 2.9) against ONNX Runtime on
+ * the original model, within 1e-4, for several run-time values; every node of every subgraph must be
+ * a tflite op, and the IF/WHILE must be there (not unrolled or selected).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { attrs, Graph, GraphBuilder, ModelpassError, printModel, Tensor, tensorType, type DType, type Model, type Value } from '@modelpass/ir';
+import { inferShapes } from '@modelpass/ops';
+import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
+import { legalize, maxAbsDifference, seededTensor } from './tflite-legalize-harness.js';
+
+afterAll(() => disposeSharedOrtRunner());
+
+const engine = new TfliteEngine();
+const scalarI64 = (value: number): Tensor => Tensor.fromValues('int64', [], [BigInt(value)]);
+const i64 = (values: number[]): Tensor => Tensor.fromValues('int64', [values.length], values.map((v) => BigInt(v)));
+const f32 = (value: number): Tensor => Tensor.scalar('float32', value);
+
+/** A body graph whose inputs are given as [name, dtype, shape]; outer values are read by closure. */
+function body(name: string, inputs: [string, DType, number[]][], build: (b: GraphBuilder, values: Value[]) => Value[]): Graph {
+  const b = new GraphBuilder(new Graph(name));
+  const values = inputs.map(([input, dtype, shape]) => b.input(input, tensorType(dtype, shape)));
+  b.output(...build(b, values));
+  return b.graph;
+}
+
+function finish(b: GraphBuilder, outputs: Value[], opset = 17): Model {
+  b.output(...outputs);
+  const model = b.model({ onnx: opset });
+  inferShapes(model, { mode: 'refresh' });
+  return model;
+}
+
+/** Every op of the model, in every subgraph. */
+function allOps(model: Model): string[] {
+  return [...model.graph.allNodes()].map((node) => node.op);
+}
+
+/**
+ * Legalizes a copy of `make()`, checks it is all tflite ops with the `expected` control-flow ops, and
+ * runs it in TFLite against ORT on the original for each feed set.
+ */
+async function expectMatches(make: () => Model, feedSets: readonly Record<string, Tensor>[], expected: readonly string[]): Promise<Model> {
+  const original = make();
+  const converted = make();
+  await legalize(converted, 'optimize=false');
+  const ops = allOps(converted);
+  expect(ops.filter((op) => !op.startsWith('tflite.'))).toEqual([]);
+  for (const op of expected) expect(ops).toContain(op);
+  for (const feeds of feedSets) {
+    const want = await runOrt(original, feeds);
+    const got = await engine.run(converted, feeds);
+    original.graph.outputs.forEach((output, index) => {
+      const actual = got.get(converted.graph.outputs[index]!.name);
+      expect(actual, `output ${output.name}`).toBeDefined();
+      expect(maxAbsDifference(want.get(output.name)!, actual!), `output ${output.name} with ${JSON.stringify(Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, v.toNumbers().slice(0, 4)])))}`).toBeLessThanOrEqual(1e-4);
+    });
+  }
+  return converted;
+}
+
+const x23 = seededTensor([2, 3], 5);
+
+/** v ← v·0.5 + x·(i+1) for `trips` (a graph input) iterations; scan output v·v (one row per iteration). */
+function runtimeTripsLoop(): Model {
+  const b = new GraphBuilder();
+  const x = b.input('x', tensorType('float32', [2, 3]));
+  const trips = b.input('trips', tensorType('int64', []));
+  const loopBody = body('sum_body', [['i', 'int64', []], ['cond', 'bool', []], ['v', 'float32', [2, 3]]], (inner, [i, cond, v]) => {
+    const step = inner.op1('onnx.Cast', [inner.op1('onnx.Add', [i!, inner.constant(scalarI64(1))])], { to: attrs.int(1) });
+    const next = inner.op1('onnx.Add', [inner.op1('onnx.Mul', [v!, inner.constant(f32(0.5))]), inner.op1('onnx.Mul', [x, step])]);
+    return [cond!, next, inner.op1('onnx.Mul', [next, next])];
+  });
+  const [sum, squares] = b.op('onnx.Loop', [trips, null, b.constant(seededTensor([2, 3], 31))], { body: attrs.graph(loopBody) }, { outputs: 2, name: 'runtime_trips_loop' });
+  return finish(b, [sum!, squares!]);
+}
+
+/** Doubles v while its sum stays under `limit` (a graph input), at most 20 times (constant M); scan output of the running sum. */
+function conditionLoop(withTripCount: boolean): Model {
+  const b = new GraphBuilder();
+  const x = b.input('x', tensorType('float32', [2, 3]));
+  const limit = b.input('limit', tensorType('float32', []));
+  const loopBody = body('grow_body', [['i', 'int64', []], ['cond', 'bool', []], ['v', 'float32', [2, 3]]], (inner, [, , v]) => {
+    const next = inner.op1('onnx.Add', [inner.op1('onnx.Mul', [v!, inner.constant(f32(2))]), inner.constant(f32(0.25))]);
+    const total = inner.op1('onnx.ReduceSum', [next, inner.constant(i64([0, 1]))], { keepdims: attrs.int(0) });
+    return [inner.op1('onnx.Less', [total, limit]), next, total];
+  });
+  // Outer names differ from the body's (ONNX Runtime wants one SSA namespace across scopes).
+  const start = b.op1('onnx.Abs', [x], {}, { outputs: ['start'] });
+  const firstTotal = b.op1('onnx.ReduceSum', [start, b.constant(i64([0, 1]))], { keepdims: attrs.int(0) }, { outputs: ['first_total'] });
+  const initial = b.op1('onnx.Less', [firstTotal, limit], {}, { outputs: ['go'] });
+  const [grown, totals] = b.op('onnx.Loop', [withTripCount ? b.constant(scalarI64(20)) : null, initial, start], { body: attrs.graph(loopBody) }, { outputs: 2, name: 'while_loop' });
+  return finish(b, [grown!, totals!]);
+}
+
+/** A Loop whose body holds an If that reads row (i mod 2) of x by a run-time Gather (so it stays an If: an IF region inside the WHILE body). */
+function ifInsideLoop(): Model {
+  const b = new GraphBuilder();
+  const x = b.input('x', tensorType('float32', [2, 3]));
+  const trips = b.input('trips', tensorType('int64', []));
+  const loopBody = body('nested_body', [['i', 'int64', []], ['cond', 'bool', []], ['v', 'float32', [3]]], (inner, [i, cond, v]) => {
+    const row = inner.op1('onnx.Mod', [i!, inner.constant(scalarI64(2))]);
+    const even = inner.op1('onnx.Equal', [row, inner.constant(scalarI64(0))]);
+    const thenBranch = body('even', [], (branch) => [branch.op1('onnx.Add', [v!, branch.op1('onnx.Gather', [x, row], { axis: attrs.int(0) })])]);
+    const elseBranch = body('odd', [], (branch) => [branch.op1('onnx.Sub', [branch.op1('onnx.Mul', [v!, branch.constant(f32(0.5))]), branch.op1('onnx.Gather', [x, row], { axis: attrs.int(0) })])]);
+    const [picked] = inner.op('onnx.If', [even], { then_branch: attrs.graph(thenBranch), else_branch: attrs.graph(elseBranch) }, { outputs: 1, name: 'parity_if' });
+    return [cond!, picked!];
+  });
+  const [result] = b.op('onnx.Loop', [trips, null, b.constant(seededTensor([3], 17))], { body: attrs.graph(loopBody) }, { outputs: 1, name: 'outer_loop' });
+  return finish(b, [result!]);
+}
+
+/** If whose branches give different shapes: x [2,3] or x stacked on itself [4,3]. */
+function raggedIf(): Model {
+  const b = new GraphBuilder();
+  const x = b.input('x', tensorType('float32', [2, 3]));
+  const flag = b.input('flag', tensorType('bool', []));
+  const thenBranch = body('keep', [], (inner) => [inner.op1('onnx.Relu', [x])]);
+  const elseBranch = body('stack', [], (inner) => [inner.op1('onnx.Concat', [x, inner.op1('onnx.Neg', [x])], { axis: attrs.int(0) })]);
+  const [picked] = b.op('onnx.If', [flag], { then_branch: attrs.graph(thenBranch), else_branch: attrs.graph(elseBranch) }, { outputs: 1, name: 'ragged_if' });
+  return finish(b, [picked!]);
+}
+
+/** If whose then branch gathers at a run-time index that is out of range exactly when the else branch is taken. */
+function guardedGatherIf(): Model {
+  const b = new GraphBuilder();
+  const x = b.input('x', tensorType('float32', [2, 3]));
+  const index = b.input('index', tensorType('int64', []));
+  const inRange = b.op1('onnx.Less', [index, b.constant(scalarI64(2))]);
+  const thenBranch = body('gather', [], (inner) => [inner.op1('onnx.Gather', [x, index], { axis: attrs.int(0) })]);
+  const elseBranch = body('fallback', [], (inner) => [inner.op1('onnx.ReduceMean', [x], { axes: attrs.ints([0]), keepdims: attrs.int(0) })]);
+  const [picked] = b.op('onnx.If', [inRange], { then_branch: attrs.graph(thenBranch), else_branch: attrs.graph(elseBranch) }, { outputs: 1, name: 'guarded_if' });
+  return finish(b, [picked!]);
+}
+
+describe('legalize-tflite: Loop with run-time trip count or condition → TFLite WHILE (TFLite runtime within 1e-4 of ONNX Runtime)', () => {
+  it('a run-time trip count: carried sum and a scan output of run-time length', async () => {
+    const converted = await expectMatches(runtimeTripsLoop, [1, 4, 7].map((trips) => ({ x: x23, trips: scalarI64(trips) })), ['tflite.WHILE', 'tflite.DYNAMIC_UPDATE_SLICE', 'tflite.SLICE']);
+    const loop = [...converted.graph.nodesOf('tflite.WHILE')][0]!;
+    // State: i, cond, v, M, the captured x, the scan buffer.
+    expect(loop.inputs).toHaveLength(6);
+    expect(loop.attr('body_subgraph', 'graph').inputs).toHaveLength(6);
+  });
+
+  it('a run-time condition computed in the body, with and without a trip count', async () => {
+    const feeds = [0.5, 10, 200].map((limit) => ({ x: x23, limit: f32(limit) }));
+    await expectMatches(() => conditionLoop(true), feeds, ['tflite.WHILE']);
+    await expectMatches(() => conditionLoop(false), feeds, ['tflite.WHILE']);
+  });
+
+  it('an If inside the Loop body becomes an IF inside the WHILE body', async () => {
+    const converted = await expectMatches(ifInsideLoop, [0, 1, 2, 5].map((trips) => ({ x: x23, trips: scalarI64(trips) })), ['tflite.WHILE', 'tflite.IF']);
+    const loop = [...converted.graph.nodesOf('tflite.WHILE')][0]!;
+    expect([...loop.attr('body_subgraph', 'graph').nodesOf('tflite.IF')]).toHaveLength(1);
+  });
+});
+
+describe('legalize-tflite: If that must run one branch only → TFLite IF (TFLite runtime within 1e-4 of ONNX Runtime)', () => {
+  it('branches of different shapes: the output has its run-time shape', async () => {
+    await expectMatches(raggedIf, [true, false].map((flag) => ({ x: x23, flag: Tensor.fromValues('bool', [], [flag]) })), ['tflite.IF']);
+  });
+
+  it('a branch that would fail on the data of the branch not taken (Gather out of range)', async () => {
+    await expectMatches(guardedGatherIf, [0, 1, 2, 9].map((index) => ({ x: x23, index: scalarI64(index) })), ['tflite.IF']);
+  });
+});
+
+describe('legalize-tflite refuses control flow TFLite regions cannot hold, per node', () => {
+  it('names the node and the reason, changing nothing', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [2, 3]));
+    const trips = b.input('trips', tensorType('int64', []));
+    const growing = body('grow', [['i', 'int64', []], ['cond', 'bool', []], ['v', 'float32', [2, 3]]], (inner, [, cond, v]) => [cond!, inner.op1('onnx.Concat', [v!, v!], { axis: attrs.int(0) })]);
+    const [grown] = b.op('onnx.Loop', [trips, null, x], { body: attrs.graph(growing) }, { outputs: 1, name: 'growing_loop' });
+    const forever = body('forever', [['i', 'int64', []], ['cond', 'bool', []], ['v', 'float32', [2, 3]]], (inner, [, cond, v]) => [cond!, inner.op1('onnx.Relu', [v!])]);
+    const [endless] = b.op('onnx.Loop', [null, null, x], { body: attrs.graph(forever) }, { outputs: 1, name: 'endless_loop' });
+    const model = finish(b, [grown!, endless!]);
+    const before = printModel(model);
+    const error = await legalize(model, 'optimize=false').then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(ModelpassError.is(error), String(error)).toBe(true);
+    const text = (error as Error).message;
+    expect(text).toMatch(/growing_loop.*carried value 0 changes type or shape in the body/);
+    expect(text).toMatch(/endless_loop.*neither a trip count nor a condition never ends/);
+    expect(printModel(model)).toBe(before);
+  });
+});
