@@ -4,11 +4,16 @@
  * must give ONNX Runtime's outputs (shapes included: each case runs on several inputs whose output
  * lengths differ), every node of the result must be a tflite op, and what cannot map is refused by node.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType, type DType, type Model, type Value } from '@modelpass/ir';
+import { readOnnx } from '@modelpass/onnx';
 import { inferShapes } from '@modelpass/ops';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
-import { legalize, seededTensor } from './tflite-legalize-harness.js';
+import { legalize, maxAbsDifference, seededTensor } from './tflite-legalize-harness.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
@@ -279,5 +284,47 @@ describe('legalize-tflite refuses data-dependent ops it cannot map, by node and 
     const named = (error as ModelpassError).diagnostics.find((d) => d.location?.node === `${pad.name}_pad`);
     expect(named, (error as Error).message).toBeDefined();
     expect(named!.reason).toMatch(/has a data-dependent length whose largest value does not follow from its op \(tflite\.PAD\)/);
+  });
+});
+
+describe('ONNX files whose initializers are also graph inputs (IR ≤ 3 style, torch keep_initializers_as_inputs=True)', () => {
+  const temp = mkdtempSync(join(tmpdir(), 'modelpass-tflite-ir3-'));
+  afterAll(() => rmSync(temp, { recursive: true, force: true }));
+  const path = join(temp, 'old.onnx');
+  // A small CNN (Conv, BatchNorm, ReLU, MaxPool, Linear) exported by Debian's torch 1.13.
+  const script = [
+    'import sys, torch',
+    'torch.manual_seed(0)',
+    'net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.BatchNorm2d(4), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(4 * 4 * 4, 5)).eval()',
+    "torch.onnx.export(net, torch.randn(1, 3, 8, 8), sys.argv[1], input_names=['x'], output_names=['y'], opset_version=11, keep_initializers_as_inputs=True)",
+  ].join('\n');
+
+  beforeAll(() => {
+    execFileSync('/usr/bin/python3', ['-c', script, path], { stdio: 'ignore', timeout: 300_000 });
+  }, 300_000);
+
+  it('legalize-tflite freezes the defaulted inputs (a note and a statistic) and the TFLite model agrees with ORT', async () => {
+    const original = readOnnx(path);
+    const defaulted = original.graph.inputs.filter((input) => input.constant !== undefined).length;
+    expect(defaulted).toBeGreaterThanOrEqual(4); // conv w/b (BatchNorm folded in by the export), linear w/b
+    const converted = readOnnx(path);
+    const statistics = await legalize(converted, 'optimize=false');
+    expect(statistics.get('defaulted-inputs-frozen')).toBe(defaulted);
+    expect(converted.graph.inputs.map((input) => input.name)).toEqual(['x']);
+    expect(converted.graph.nodeList().every((node) => node.op.startsWith('tflite.'))).toBe(true);
+    const x = seededTensor([1, 3, 8, 8], 31);
+    const expected = (await runOrt(original, { x })).get('y')!;
+    const actual = (await engine.run(converted, { x })).get(converted.graph.outputs[0]!.name)!;
+    expect(maxAbsDifference(expected, actual)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('defaulted-inputs=input keeps them as inputs, and their convolution is refused by node', async () => {
+    const model = readOnnx(path);
+    const error = await legalize(model, 'optimize=false defaulted-inputs=input').then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(ModelpassError);
+    expect((error as Error).message).toMatch(/Conv/);
   });
 });

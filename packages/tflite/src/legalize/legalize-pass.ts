@@ -2,6 +2,7 @@ import type { Graph } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
 import { definePass, option, type OptionSpecs, type Pass } from '@modelpass/pass-manager';
 import { axisShufflesAsGather, foldConstantsPass, foldQdq, foldShapes, fuseBatchNormPass, optimize, runNested } from '@modelpass/transforms';
+import { reportFrozenInputs, freezeDefaultedInputs } from './defaulted-inputs.js';
 import { lowerToTflite, withTfliteDialect } from './legalize.js';
 import { constantNodesAsInitializers, prepareCanonicalForTflite, resolveStaticStructure } from './prepare.js';
 import { expandQOperators } from './quantized/expand-qoperator.js';
@@ -48,10 +49,15 @@ export const legalizeTflite = definePass({
       help: 'weight-only models with asymmetric weights (uint8 with zero points): re-centre them to symmetric int8 per output channel (each weight moves by at most max|w_c|/254, about one step of the original grid), or keep them float32 (exact)',
     }),
     optimize: option.boolean({ default: false, help: 'run the optimize preset first (every fusion, canonicalize, cse); by default only fold-shapes, fold-constants and fuse-bn run' }),
+    defaultedInputs: option.enum(['constant', 'input'], {
+      default: 'constant',
+      help: "graph inputs with a default value (ONNX IR ≤ 3 lists every initializer as an input: torch's keep_initializers_as_inputs=True): freeze them into constants (TFLite has no defaulted inputs; a note says how many), or keep them as inputs the caller must feed",
+    }),
   },
-  statistics: ['nodes-lowered', 'activations-fused', 'transposes-inside', 'transposes-at-boundary', 'transposes-estimated', 'int8-ops', 'float-ops-in-int8-model', 'requantizations', 'int8-weights', 'int8-weights-recentred', 'hybrid-ops'],
+  statistics: ['defaulted-inputs-frozen', 'nodes-lowered', 'activations-fused', 'transposes-inside', 'transposes-at-boundary', 'transposes-estimated', 'int8-ops', 'float-ops-in-int8-model', 'requantizations', 'int8-weights', 'int8-weights-recentred', 'hybrid-ops'],
   async run(model, context) {
     const registry = withTfliteDialect(context.registry);
+    if (context.options.defaultedInputs === 'constant') reportFrozenInputs(freezeDefaultedInputs(model.graph), context);
     // Quantized (QDQ) models: Q/DQ pairs become quant<> types (before fold-constants would turn small int8 weights into floats), then int8 TFLite tensors.
     const qoperators = expandQOperators(model.graph); // QLinearConv/QGemm/… → the QDQ form
     const quantized = qoperators > 0 || hasQuantizedActivations(model);
