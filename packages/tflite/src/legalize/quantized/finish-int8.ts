@@ -1,6 +1,7 @@
 import { Builder, isTensorType, Tensor, tensorType, type Graph, type Node, type QuantParams, type TensorType, type Value } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 import { perChannelFullyConnectedAsConv } from './fc-as-conv.js';
+import { fuseInt8Activations } from './fuse-int8-activations.js';
 import { int8WeightsOfFloatOps } from './int8-float-weights.js';
 import { dequantizeTensor, quantOf, sameQuant } from './quant-values.js';
 
@@ -13,11 +14,19 @@ export interface Int8FinishResult {
   readonly fullyConnectedAsConv: number;
   /** float32 weights of float ops stored as int8 behind a DEQUANTIZE (they were int8 in the model). */
   readonly floatOpWeightsInt8: number;
+  /** RELU/RELU6/RELU_N1_TO_1 fused into the op before them although their output parameters differ (`fuse-int8-activations.ts`). */
+  readonly activationsFused: number;
 }
 
 const WEIGHTED = new Set(['tflite.CONV_2D', 'tflite.DEPTHWISE_CONV_2D', 'tflite.FULLY_CONNECTED']);
 /** Ops whose int8 kernels compute the same reals only when input and output share scale and zero point. */
-const SAME_PARAMS = new Set(['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'TRANSPOSE', 'SQUEEZE', 'PAD', 'PADV2', 'MIRROR_PAD', 'STRIDED_SLICE', 'SLICE', 'GATHER', 'SPLIT', 'REDUCE_MAX', 'RESIZE_BILINEAR', 'RESIZE_NEAREST_NEIGHBOR'].map((op) => `tflite.${op}`));
+const SAME_PARAMS = new Set(
+  ['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'TRANSPOSE', 'SQUEEZE', 'PAD', 'PADV2', 'MIRROR_PAD', 'STRIDED_SLICE', 'SLICE', 'GATHER', 'SPLIT', 'SPLIT_V', 'REDUCE_MAX', 'RESIZE_BILINEAR', 'RESIZE_NEAREST_NEIGHBOR', 'MAXIMUM', 'MINIMUM'].map(
+    (op) => `tflite.${op}`,
+  ),
+);
+/** The data input of an op whose first input is not its data (SPLIT takes the axis first). */
+const DATA_INPUT: ReadonlyMap<string, number> = new Map([['tflite.SPLIT', 1]]);
 /** Ops whose int8 kernels fix the output's scale and zero point (TFLite's op specification). */
 const FIXED_OUTPUT: ReadonlyMap<string, { scale: number; zeroPoint: number }> = new Map([
   ['tflite.SOFTMAX', { scale: 1 / 256, zeroPoint: -128 }],
@@ -55,13 +64,14 @@ function quantizeBias(node: Node): boolean {
   return true;
 }
 
-/** `node` now computes its output with `quant`; a QUANTIZE after it restores the type the model gave that output. */
-function requantizeOutput(node: Node, quant: QuantParams): void {
-  const output = node.output(0);
+/** `node` now computes its output `index` with `quant`; a QUANTIZE after it restores the type the model gave that output. */
+function requantizeOutput(node: Node, quant: QuantParams, index = 0): void {
+  const output = node.output(index);
   const wanted = output.type as TensorType;
   if (sameQuant(wanted.quant, quant)) return;
-  output.type = tensorType('int8', wanted.shape, quant);
-  const quantize = Builder.after(node).create('tflite.QUANTIZE', [output], {}, { types: [wanted], name: `${node.name}_requantize` });
+  output.type = tensorType(wanted.dtype, wanted.shape, quant);
+  const suffix = node.outputs.length > 1 ? `_${index}` : '';
+  const quantize = Builder.after(node).create('tflite.QUANTIZE', [output], {}, { types: [wanted], name: `${node.name}_requantize${suffix}` });
   output.replaceAllUsesWith(quantize.output(0), { except: quantize });
 }
 
@@ -106,8 +116,10 @@ export function finishInt8(graph: Graph): Int8FinishResult {
   let requantizations = 0;
   let activationsFromRange = 0;
   const fullyConnectedAsConv = perChannelFullyConnectedAsConv(graph);
+  const activationsFused = fuseInt8Activations(graph);
   for (const node of graph.nodeList()) {
-    if (!node.graph || !isInt8(node.inputs[0]) && node.op !== 'tflite.CONCATENATION') continue;
+    const data = node.inputs[DATA_INPUT.get(node.op) ?? 0];
+    if (!node.graph || (!isInt8(data) && node.op !== 'tflite.CONCATENATION')) continue;
     if (WEIGHTED.has(node.op) && isInt8(node.outputs[0])) {
       if (quantizeBias(node)) biasesQuantized++;
     }
@@ -121,14 +133,14 @@ export function finishInt8(graph: Graph): Int8FinishResult {
         requantizations++;
       }
     } else if (SAME_PARAMS.has(node.op) && isInt8(node.outputs[0])) {
-      const inputQuant = quantOf(node.inputs[0])!;
-      for (const output of node.outputs) {
+      // SPLIT / SPLIT_V: one QUANTIZE after each output the model quantizes differently.
+      const inputQuant = quantOf(data)!;
+      node.outputs.forEach((output, index) => {
         if (output && !sameQuant(quantOf(output), inputQuant)) {
-          if (node.outputs.length !== 1) throw node.error('int8 lowering: a multi-output op whose outputs are quantized differently from its input is not supported');
-          requantizeOutput(node, inputQuant);
+          requantizeOutput(node, inputQuant, index);
           requantizations++;
         }
-      }
+      });
     } else if (node.op === 'tflite.CONCATENATION' && isInt8(node.outputs[0])) {
       node.inputs.forEach((input, index) => {
         if (input && !sameQuant(quantOf(input), outputQuant)) {
@@ -147,5 +159,5 @@ export function finishInt8(graph: Graph): Int8FinishResult {
   }
   const floatOpWeightsInt8 = int8WeightsOfFloatOps(graph);
   for (const constant of [...graph.constants]) if (!constant.hasUses && !constant.isGraphInput && !constant.isGraphOutput) graph.removeConstant(constant);
-  return { biasesQuantized, requantizations, activationsFromRange, fullyConnectedAsConv, floatOpWeightsInt8 };
+  return { biasesQuantized, requantizations, activationsFromRange, fullyConnectedAsConv, floatOpWeightsInt8, activationsFused };
 }

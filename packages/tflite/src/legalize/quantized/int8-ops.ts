@@ -1,5 +1,6 @@
 import type { Node } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
+import { clipInt8Problem } from './clip-int8.js';
 import { hardSigmoidInt8Problem } from './hard-sigmoid-int8.js';
 import { padInt8Problem } from './pad-int8.js';
 import { quantOf } from './quant-values.js';
@@ -73,6 +74,13 @@ const INT8_OPS: ReadonlyMap<string, Int8Check> = new Map<string, Int8Check>([
   ['onnx.HardSigmoid', hardSigmoidInt8Problem],
   ['onnx.Resize', none],
   ['onnx.Upsample', none],
+  // Clip: RELU / RELU6 / RELU_N1_TO_1 (own output parameters) or MAXIMUM/MINIMUM by bounds in the input's parameters
+  // (`clip-int8.ts`); SPLIT / SPLIT_V and GATHER copy integers (input's parameters, finish-int8 requantizes each output);
+  // LEAKY_RELU (v2) requantizes by itself.
+  ['onnx.Clip', clipInt8Problem],
+  ['onnx.Split', none],
+  ['onnx.Gather', none],
+  ['onnx.LeakyRelu', none],
 ]);
 
 export function int8Ops(): string[] {

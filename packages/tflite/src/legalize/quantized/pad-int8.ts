@@ -2,6 +2,7 @@ import { Tensor, type Node } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
 import { replaceNode, TfliteEmitter } from '../lowering-tools.js';
+import { edgeWrapPad, edgeWrapPadProblem } from './pad-edge-wrap.js';
 import { dequantizeTensor, quantOf } from './quant-values.js';
 
 /** The real padding value of a constant-mode Pad: its `value` input (float, or a quant<> constant's real), the opset-2 attribute, or 0. */
@@ -16,9 +17,15 @@ export function padRealValue(node: Node): number | undefined {
 /** Why an int8 Pad cannot be lowered (the int8 check of `int8-ops`), or undefined. */
 export function padInt8Problem(node: Node): string | undefined {
   const mode = node.optionalAttr('mode', 'string') ?? 'constant';
-  if (mode !== 'constant' && mode !== 'reflect') return `an int8 Pad in mode '${mode}' has no TFLite builtin (MIRROR_PAD reflects; 'edge'/'wrap' do not map)`;
+  if (mode === 'edge' || mode === 'wrap') return edgeWrapPadProblem(node);
+  if (mode !== 'constant' && mode !== 'reflect') return `an int8 Pad in mode '${mode}' has no TFLite builtin`;
   if (mode === 'constant' && padRealValue(node) === undefined) return 'an int8 Pad needs a constant scalar padding value';
   return undefined;
+}
+
+function isEdgeOrWrap(node: Node): boolean {
+  const mode = node.optionalAttr('mode', 'string');
+  return mode === 'edge' || mode === 'wrap';
 }
 
 /**
@@ -26,18 +33,22 @@ export function padInt8Problem(node: Node): string | undefined {
  * point, which is real 0), another constant value → PADV2 with that real as a float32 scalar, which
  * `finishInt8` quantizes with the input's scale and zero point (what TFLite's int8 PADV2 requires of
  * it, and what ORT's QuantizeLinear after a float Pad computes: round(v/s) + z, clamped);
- * reflect → MIRROR_PAD (REFLECT), which copies int8 values. The output keeps the input's parameters
+ * reflect → MIRROR_PAD (REFLECT), which copies int8 values; edge and wrap (any dtype, float too: TFLite
+ * has neither) → one GATHER per padded axis (`pad-edge-wrap.ts`). The output keeps the input's parameters
  * (`finishInt8` requantizes where the model's differ). Any other Pad goes to `base`.
  */
+
 export function int8AwarePad(base: LoweringRule): LoweringRule {
   return {
     ops: base.ops,
     stage: base.stage,
-    targets: base.targets,
+    targets: [...base.targets, 'GATHER'],
     check(node, context) {
+      if (isEdgeOrWrap(node)) return edgeWrapPadProblem(node);
       return base.check(node, context) ?? (quantOf(node.inputs[0]) ? padInt8Problem(node) : undefined);
     },
     lower(node, context) {
+      if (isEdgeOrWrap(node)) return replaceNode(node, [edgeWrapPad(new TfliteEmitter(node, context), node)]);
       if (!quantOf(node.inputs[0])) return base.lower(node, context);
       const emit = new TfliteEmitter(node, context);
       const pads = node.optionalAttr('pads', 'ints') ?? constantOf(node.inputs[1])!.toNumbers();

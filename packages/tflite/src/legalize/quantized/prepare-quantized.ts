@@ -1,5 +1,6 @@
 import { attrs, Builder, isTensorType, ModelpassError, Tensor, tensorType, type DiagnosticInit, type Graph, type Model, type Node, type TensorType, type Value } from '@modelpass/ir';
 import { foldBoundaryQuantizers, qdqNodeParams } from './boundary-qdq.js';
+import { splitGroupedInt8Convs } from './grouped-conv-int8.js';
 import { hardSigmoidsAsInt8Ops } from './hard-sigmoid-int8.js';
 import { int8ActivationProblem, int8OpProblem } from './int8-ops.js';
 import { dequantizeTensor, holdsReals, quantOf, realType } from './quant-values.js';
@@ -25,8 +26,10 @@ export interface QuantizedPrepareResult {
 const WEIGHTED = new Set(['onnx.Conv', 'onnx.Gemm', 'onnx.MatMul']);
 const QDQ = new Set(['onnx.QuantizeLinear', 'onnx.DequantizeLinear']);
 const EIGHT_BIT = new Set(['int8', 'uint8']);
-/** Ops whose constant float inputs from this index on are parameters (Resize roi/scales, Pad's value), not data to quantize. */
-const PARAMETER_INPUTS: ReadonlyMap<string, number> = new Map([['onnx.Resize', 1], ['onnx.Upsample', 1], ['onnx.Pad', 2]]);
+/** Ops that read only their input's shape: neither int8 nor float (no DEQUANTIZE before them). */
+const SHAPE_READERS = new Set(['onnx.Shape', 'onnx.Size']);
+/** Ops whose constant float inputs from this index on are parameters (Resize roi/scales, Pad's value, Clip's bounds), not data to quantize. */
+const PARAMETER_INPUTS: ReadonlyMap<string, number> = new Map([['onnx.Resize', 1], ['onnx.Upsample', 1], ['onnx.Pad', 2], ['onnx.Clip', 1]]);
 
 /** True when the model has quantized activations (Q/DQ pairs, or quant<> values computed by nodes). */
 export function hasQuantizedActivations(model: Model): boolean {
@@ -179,6 +182,7 @@ function int8Boundaries(graph: Graph): { inputs: string[]; outputs: string[] } {
 export function prepareQuantizedForTflite(model: Model, options: QuantizedPrepareOptions = { ioType: 'float' }): QuantizedPrepareResult {
   const graph = model.graph;
   foldBoundaryQuantizers(graph);
+  splitGroupedInt8Convs(graph);
   const inFloat = options.unsupportedInt8 === 'float' ? new Set<Node>() : undefined;
   const problems = quantizedProblems(graph, inFloat);
   if (problems.length > 0) {
@@ -190,7 +194,7 @@ export function prepareQuantizedForTflite(model: Model, options: QuantizedPrepar
   let int8Nodes = 0;
   let floatNodes = 0;
   for (const node of graph.nodeList()) {
-    if (QDQ.has(node.op) || !touchesQuant(node)) continue;
+    if (QDQ.has(node.op) || SHAPE_READERS.has(node.op) || !touchesQuant(node)) continue;
     if (isInt8Node(node) && !inFloat?.has(node)) int8Nodes++;
     else {
       runInFloat(node);

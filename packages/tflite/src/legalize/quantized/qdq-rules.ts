@@ -1,6 +1,8 @@
 import type { LoweringRule } from '../lowering-rule.js';
 import { replaceNode, TfliteEmitter } from '../lowering-tools.js';
+import { elementwiseRules } from '../rules/elementwise.js';
 import { shapeRules } from '../rules/shape.js';
+import { int8AwareClip } from './clip-int8.js';
 import { int8AwarePad } from './pad-int8.js';
 import { quantOf } from './quant-values.js';
 
@@ -35,6 +37,10 @@ const dequantizeLinear: LoweringRule = {
 };
 
 const floatPad = shapeRules.find((rule) => rule.ops.includes('onnx.Pad'))!;
+const floatClip = elementwiseRules.find((rule) => rule.ops.includes('onnx.Clip'))!;
 
-/** Registered after the shape rules: the Pad rule takes quant<> inputs too (`pad-int8.ts`) and hands float ones to the shape rule. */
-export const quantizedRules: readonly LoweringRule[] = [quantizeLinear, dequantizeLinear, int8AwarePad(floatPad)];
+/**
+ * Registered after the shape and elementwise rules: the Pad and Clip rules take quant<> inputs too
+ * (`pad-int8.ts`, also edge/wrap padding for any dtype; `clip-int8.ts`) and hand float ones to those rules.
+ */
+export const quantizedRules: readonly LoweringRule[] = [quantizeLinear, dequantizeLinear, int8AwarePad(floatPad), int8AwareClip(floatClip)];

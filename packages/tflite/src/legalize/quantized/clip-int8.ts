@@ -1,0 +1,92 @@
+import { Tensor, tensorType, type Node, type TensorType, type Value } from '@modelpass/ir';
+import { constantOf } from '../constant-values.js';
+import type { LoweringRule } from '../lowering-rule.js';
+import { replaceNode, TfliteEmitter } from '../lowering-tools.js';
+import { dequantizeTensor, quantOf } from './quant-values.js';
+
+/**
+ * Clip on int8 values. Bounds TFLite names have an activation with its own output parameters
+ * (RELU [0, ∞), RELU6 [0, 6], RELU_N1_TO_1 [−1, 1]: TFLite 2.9's int8 kernels requantize from the
+ * input's scale to the output's and clamp there). Any other range is MAXIMUM / MINIMUM by the bounds
+ * quantized with the input's scale and zero point (TFLite's int8 MAXIMUM/MINIMUM compare raw integers,
+ * so every operand and the result share the input's parameters; `finishInt8` requantizes into the
+ * model's output parameters after them). A bound off the input's grid moves by at most half an input
+ * step, so the result is within one output step of ONNX Runtime's `DQ → Clip → Q`.
+ */
+
+/** The real bound of input `index` (1: min, 2: max) or of the opset-6 attribute; undefined when absent. */
+function bound(node: Node, index: 1 | 2): number | undefined {
+  const input = node.inputs[index];
+  if (input) {
+    const tensor = constantOf(input);
+    if (!tensor || tensor.size !== 1) return undefined;
+    return (tensor.quant ? dequantizeTensor(tensor) : tensor).toNumbers()[0];
+  }
+  return node.optionalAttr(index === 1 ? 'min' : 'max', 'float');
+}
+
+/** Why an int8 Clip cannot be lowered, or undefined. */
+export function clipInt8Problem(node: Node): string | undefined {
+  for (const index of [1, 2] as const) {
+    const input = node.inputs[index];
+    if (input && constantOf(input)?.size !== 1) return `an int8 Clip needs constant scalar bounds (its ${index === 1 ? 'min' : 'max'} '${input.name}' is not one)`;
+  }
+  const [low, high] = [bound(node, 1), bound(node, 2)];
+  if (low !== undefined && high !== undefined && low > high) return `an int8 Clip with min ${low} above max ${high}`;
+  return undefined;
+}
+
+/** The RELU-family builtin whose range is exactly [low, high], or undefined. */
+export function reluFamily(low: number | undefined, high: number | undefined): string | undefined {
+  if (low === 0 && high === 6) return 'RELU6';
+  if (low === -1 && high === 1) return 'RELU_N1_TO_1';
+  if (low === 0 && (high === undefined || high >= 3.4e38)) return 'RELU';
+  return undefined;
+}
+
+/** `real` as an int8 scalar of `like`'s per-tensor parameters (saturated to the int8 range). */
+function boundConstant(emit: TfliteEmitter, like: Value, real: number, name: string): Value {
+  const quant = quantOf(like)!;
+  const integer = Math.max(-128, Math.min(127, Math.round(real / quant.scale[0]!) + quant.zeroPoint[0]!));
+  return emit.constant(Tensor.fromValues('int8', [], [integer], { scale: [quant.scale[0]!], zeroPoint: [quant.zeroPoint[0]!], bits: 8 }), name);
+}
+
+/** The float Clip rule for float inputs; RELU-family or MAXIMUM/MINIMUM in the input's parameters for int8 ones. */
+export function int8AwareClip(base: LoweringRule): LoweringRule {
+  return {
+    ops: base.ops,
+    stage: base.stage,
+    targets: base.targets,
+    check(node, context) {
+      if (!quantOf(node.inputs[0])) return base.check(node, context);
+      return clipInt8Problem(node);
+    },
+    lower(node, context) {
+      if (!quantOf(node.inputs[0])) return base.lower(node, context);
+      const emit = new TfliteEmitter(node, context);
+      const x = node.input(0);
+      const [low, high] = [bound(node, 1), bound(node, 2)];
+      const type = node.output(0).type as TensorType;
+      const relu = reluFamily(low, high);
+      if (relu) {
+        replaceNode(node, [emit.op1(relu, [x], {}, type)]);
+        return;
+      }
+      const inputType = x.type as TensorType;
+      let y = x;
+      if (low !== undefined && high !== undefined) {
+        const between = tensorType(inputType.dtype, type.shape, inputType.quant);
+        y = emit.op1('MAXIMUM', [y, boundConstant(emit, x, low, 'clip_min')], {}, between);
+        y = emit.op1('MINIMUM', [y, boundConstant(emit, x, high, 'clip_max')], {}, type);
+      } else if (low !== undefined) {
+        y = emit.op1('MAXIMUM', [y, boundConstant(emit, x, low, 'clip_min')], {}, type);
+      } else if (high !== undefined) {
+        y = emit.op1('MINIMUM', [y, boundConstant(emit, x, high, 'clip_max')], {}, type);
+      } else {
+        // No bounds: the identity, as a requantizing copy (finish-int8 removes it when the parameters agree).
+        y = emit.op1('QUANTIZE', [y], {}, type);
+      }
+      replaceNode(node, [y]);
+    },
+  };
+}
