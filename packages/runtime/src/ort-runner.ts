@@ -9,7 +9,7 @@ import { feedsToMap, type Engine, type Feeds, type ModelSource, type RunOptions 
 import { messageOf, runtimeError } from './errors.js';
 import { LruCache } from './lru-cache.js';
 import { describeModelSource, fileKey, hashBytes, modelBytes, modelSourceFile } from './model-source.js';
-import { dtypeFromOrtType, fromOrtTensor, toOrtTensor } from './ort-tensor.js';
+import { adoptOrtOutput, dtypeFromOrtType, toOrtTensor } from './ort-tensor.js';
 
 type OrtModule = typeof import('onnxruntime-node');
 
@@ -165,7 +165,7 @@ export class OrtRunner implements Engine {
       if (!('dims' in value) || !('type' in value)) {
         throw runtimeError({ reason: `output '${name}' is not a tensor; only tensor outputs are supported`, location: where });
       }
-      outputs.set(name, fromOrtTensor(value as OrtTensor, name));
+      outputs.set(name, adoptOrtOutput(value as OrtTensor, name));
       value.dispose?.();
     }
     return outputs;

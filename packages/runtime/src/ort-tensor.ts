@@ -69,6 +69,21 @@ export function toOrtTensor(OrtTensorClass: OrtTensorConstructor, tensor: Tensor
 
 /** Converts an ORT tensor to ours; the bytes are copied, so the result outlives the session. */
 export function fromOrtTensor(value: OrtTensor, name: string): Tensor {
+  return convertOrtTensor(value, name, true);
+}
+
+/**
+ * Converts an output that `InferenceSession.run` has just returned, taking over its bytes without a
+ * copy. onnxruntime-node copies every output into a fresh ArrayBuffer of its own (nothing else holds
+ * it: not the session, not a pre-allocated fetch), so a second copy would only double the garbage of
+ * each run, and with it the peak memory of loops that run many batches (calibration). Not for tensors
+ * the caller keeps using (those go through `fromOrtTensor`).
+ */
+export function adoptOrtOutput(value: OrtTensor, name: string): Tensor {
+  return convertOrtTensor(value, name, false);
+}
+
+function convertOrtTensor(value: OrtTensor, name: string, copy: boolean): Tensor {
   const dims = value.dims.map((d) => Number(d));
   const dtype = dtypeFromOrtType(value.type);
   if (!dtype) {
@@ -89,6 +104,8 @@ export function fromOrtTensor(value: OrtTensor, name: string): Tensor {
       actual: `${data.byteLength} bytes`,
     });
   }
-  const bytes = new Uint8Array(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  // Only a plain ArrayBuffer is taken over; anything else (a SharedArrayBuffer) is copied.
+  const bytes = copy || !(data.buffer instanceof ArrayBuffer) ? new Uint8Array(view) : view;
   return Tensor.fromBytes(dtype, dims, bytes);
 }

@@ -94,6 +94,20 @@ describe('OrtRunner sessions', () => {
     expect(local.cachedSessions).toBe(0);
   });
 
+  it('outputs taken over without a copy stay each run\'s own (a later run, a mutation, dispose change none)', async () => {
+    const negated = Tensor.fromValues('float32', [3, 4, 5], x.toNumbers().map((v) => 0.5 - v));
+    const first = (await runner.run(relu, { x })).get('y')!;
+    const expected = x.toNumbers().map((v) => Math.max(0, v));
+    const second = (await runner.run(relu, { x: negated })).get('y')!;
+    expect(first.toNumbers()).toEqual(expected);
+    expect(second.toNumbers()).toEqual(negated.toNumbers().map((v) => Math.max(0, v)));
+    second.bytes().fill(0);
+    const third = (await runner.run(relu, { x })).get('y')!;
+    expect(third.toNumbers()).toEqual(expected);
+    expect(first.toNumbers()).toEqual(expected);
+    expect(first.bytes().buffer).not.toBe(third.bytes().buffer);
+  });
+
   it('runOrt uses a shared runner and selects outputs', async () => {
     const out = await runOrt(relu, new Map([['x', x]]), { outputs: ['y'] });
     expect([...out.keys()]).toEqual(['y']);
