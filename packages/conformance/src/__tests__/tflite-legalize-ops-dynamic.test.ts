@@ -13,7 +13,7 @@ import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType, type DType, ty
 import { readOnnx } from '@modelpass/onnx';
 import { inferShapes } from '@modelpass/ops';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
-import { legalize, maxAbsDifference, seededTensor } from './tflite-legalize-harness.js';
+import { compareInRuntimes, feedsFor, legalize, maxAbsDifference, seededTensor, singleInputModel, type SingleInputCase } from './tflite-legalize-harness.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
@@ -327,4 +327,61 @@ describe('ONNX files whose initializers are also graph inputs (IR ≤ 3 style, t
     expect(error).toBeInstanceOf(ModelpassError);
     expect((error as Error).message).toMatch(/Conv/);
   });
+});
+
+interface GapCase extends SingleInputCase {
+  readonly name: string;
+  readonly range?: [number, number];
+  readonly uses?: readonly string[];
+}
+
+/** Operand dtypes TFLite's builtins take one at a time (issue 12's easy gaps). */
+const GAPS: GapCase[] = [
+  { name: 'Pow with a constant int64 exponent (negative bases)', input: [2, 4], range: [-2, 2], build: (b, x) => b.op1('onnx.Pow', [x, b.constant(i64([2, 3, 0, 1]))]), uses: ['POW'] },
+  {
+    name: 'Pow with a run-time int32 exponent',
+    input: [3, 4],
+    range: [0.5, 2],
+    build: (b, x) => b.op1('onnx.Pow', [x, b.op1('onnx.Cast', [b.op1('onnx.Floor', [b.op1('onnx.Mul', [x, b.constant(Tensor.scalar('float32', 3))])])], { to: attrs.int(6) })]),
+    uses: ['POW', 'CAST'],
+  },
+  {
+    name: 'OneHot with float indices (whole numbers hot, negative ones counted from depth, fractions all off)',
+    input: [2, 4],
+    opset: 11,
+    range: [-5.9, 5.9],
+    // Half the indices rounded to whole numbers; ONNX Runtime's OneHot kernels for float indices take a float depth (or int64 values).
+    build: (b, x) => {
+      const whole = b.op1('onnx.Round', [x]);
+      const mixed = b.op1('onnx.Concat', [whole, x], { axis: attrs.int(1) });
+      return b.op1('onnx.OneHot', [mixed, b.constant(f32([5])), b.constant(f32([0, 3]))], { axis: attrs.int(1) });
+    },
+    uses: ['ONE_HOT', 'CAST'],
+  },
+  { name: 'CastLike float32 → int32', input: [2, 5], opset: 15, range: [-9, 9], build: (b, x) => b.op1('onnx.CastLike', [x, b.constant(Tensor.fromValues('int32', [1], [0]))]), uses: ['CAST'] },
+  {
+    name: 'CastLike int64 → float32, and to its own dtype',
+    input: [4],
+    opset: 15,
+    range: [-9, 9],
+    build: (b, x) => {
+      const integers = b.op1('onnx.Cast', [x], { to: attrs.int(7) });
+      return [b.op1('onnx.CastLike', [integers, x]), b.op1('onnx.Relu', [b.op1('onnx.CastLike', [x, b.constant(f32([1]))])])];
+    },
+  },
+];
+
+describe('legalize-tflite, mixed operand dtypes: TFLite runtime within 1e-4 of ONNX Runtime', () => {
+  for (const testCase of GAPS) {
+    it(testCase.name, async () => {
+      const original = singleInputModel(testCase);
+      const converted = singleInputModel(testCase);
+      await legalize(converted, 'optimize=false');
+      const ops = converted.graph.nodeList().map((node) => node.op);
+      expect(ops.filter((op) => !op.startsWith('tflite.'))).toEqual([]);
+      for (const builtin of testCase.uses ?? []) expect(ops).toContain(`tflite.${builtin}`);
+      const differences = await compareInRuntimes(original, converted, feedsFor(original, 9, testCase.range ?? [-1, 1]));
+      for (const difference of differences) expect(difference).toBeLessThanOrEqual(1e-4);
+    });
+  }
 });

@@ -72,7 +72,7 @@ const UNARY: readonly [string, string][] = [
 
 /** Binary ops with numpy broadcasting and a builtin of their own. */
 const BINARY: readonly [string, string, Options][] = [
-  ['Add', 'ADD', FUSIBLE], ['Sub', 'SUB', FUSIBLE], ['Mul', 'MUL', FUSIBLE], ['Div', 'DIV', FUSIBLE], ['Pow', 'POW', {}],
+  ['Add', 'ADD', FUSIBLE], ['Sub', 'SUB', FUSIBLE], ['Mul', 'MUL', FUSIBLE], ['Div', 'DIV', FUSIBLE], // Pow: mixed-dtypes.ts (integer exponents)
   ['Equal', 'EQUAL', {}], ['Greater', 'GREATER', {}], ['GreaterOrEqual', 'GREATER_EQUAL', {}], ['Less', 'LESS', {}],
   ['LessOrEqual', 'LESS_EQUAL', {}], ['And', 'LOGICAL_AND', {}], ['Or', 'LOGICAL_OR', {}], ['PRelu', 'PRELU', {}],
 ];

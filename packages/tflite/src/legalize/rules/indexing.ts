@@ -99,14 +99,30 @@ const topK: LoweringRule = {
   },
 };
 
-/** OneHot(indices, depth, [off, on]) → ONE_HOT; negative indices count from `depth` as in ONNX. */
+/**
+ * float32 OneHot indices as ONNX Runtime reads them: a negative one counts from `depth` (in float),
+ * and only a whole number is hot (1.5 and 4.9 give all-off rows): CAST to int32, and where that is
+ * not the same number, `depth` (out of range: all off).
+ */
+function floatOneHotIndices(emit: TfliteEmitter, indices: Value, depth: number): Value {
+  const dims = dimsOf(indices) ?? null;
+  const float = tensorType('float32', dims);
+  const int = tensorType('int32', dims);
+  const zero = emit.constant(Tensor.fromValues('float32', [], [0]), 'float_zero');
+  const counted = emit.op1('SELECT_V2', [emit.op1('LESS', [indices, zero], {}, tensorType('bool', dims)), emit.op1('ADD', [indices, emit.constant(Tensor.fromValues('float32', [], [depth]), 'float_depth')], { fused_activation_function: 'NONE' }, float), indices], {}, float);
+  const whole = emit.op1('CAST', [counted], { in_data_type: 'FLOAT32', out_data_type: 'INT32' }, int);
+  const exact = emit.op1('EQUAL', [emit.op1('CAST', [whole], { in_data_type: 'INT32', out_data_type: 'FLOAT32' }, float), counted], {}, tensorType('bool', dims));
+  return emit.op1('SELECT_V2', [exact, whole, emit.int32([depth], [], 'off_index')], {}, int);
+}
+
+/** OneHot(indices, depth, [off, on]) → ONE_HOT; negative indices count from `depth` as in ONNX; float32 ones as ONNX Runtime reads them (`floatOneHotIndices`). */
 const oneHot: LoweringRule = {
   ops: ['onnx.OneHot'],
   stage: 'lower',
-  targets: ['ONE_HOT', 'LESS', 'ADD', 'SELECT_V2'],
+  targets: ['ONE_HOT', 'LESS', 'ADD', 'SELECT_V2', 'CAST', 'EQUAL'],
   check(node) {
     const dtype = tensorTypeOf(node.inputs[0])?.dtype;
-    if (!dtype || !INDEX_DTYPES.includes(dtype)) return `OneHot indices of dtype ${dtype ?? 'unknown'} are not supported (int32, int64)`;
+    if (!dtype || ![...INDEX_DTYPES, 'float32'].includes(dtype)) return `OneHot indices of dtype ${dtype ?? 'unknown'} are not supported (int32, int64, float32)`;
     const depth = numbersOf(node.inputs[1]);
     if (!depth || depth.length !== 1) return 'the depth must be a constant';
     const values = constantOf(node.inputs[2]);
@@ -125,7 +141,7 @@ const oneHot: LoweringRule = {
     };
     const rank = rankOfValue(node.inputs[0]) ?? 0;
     const axis = normalizeAxis(node.optionalAttr('axis', 'int') ?? -1, rank + 1) ?? rank;
-    const indices = nonNegativeIndices(emit, node.input(0), [depth], 'indices');
+    const indices = tensorTypeOf(node.inputs[0])!.dtype === 'float32' ? floatOneHotIndices(emit, node.input(0), depth) : nonNegativeIndices(emit, node.input(0), [depth], 'indices');
     const y = emit.op1('ONE_HOT', [indices, emit.int32([depth], [], 'depth'), scalarOf(on, 'on'), scalarOf(off, 'off')], { axis }, node.output(0).type);
     replaceNode(node, [y]);
   },
