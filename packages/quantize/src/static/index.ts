@@ -16,6 +16,7 @@ export { OP_RULES, QUANTIZABLE_OPS, type OpRule, type QuantRole } from './op-rul
 export { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
 export type { ReorderedPool } from './pool-before-activation.js';
 export { hardSigmoidsAsAdd, type HardSigmoidAsAdd } from './hard-sigmoid-as-add.js';
+export { mergeGroupedConvs, mergedGroupCount, blockDiagonalWeight, MIN_GROUP_WIDTH, MAX_DENSE_GROUPS, MAX_MERGE, type MergedGroupedConv } from './grouped-conv-merge.js';
 export { convertToQOperator } from './qoperator.js';
 export { PER_CHANNEL_MIN_GAIN_DB, perChannelPaysOff, weightSqnrDb } from './weight-granularity.js';
 export { correctBiases, floatSnapshot, type BiasCorrectionRecord, type BiasCorrectionResult } from './bias-correction.js';

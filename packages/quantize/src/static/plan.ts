@@ -15,6 +15,7 @@ import { ineligibility } from './eligibility.js';
 import { OP_RULES, type OpRule } from './op-rules.js';
 import type { ReorderedPool } from './pool-before-activation.js';
 import type { SplitHardSwish } from './hard-swish-split.js';
+import type { MergedGroupedConv } from './grouped-conv-merge.js';
 
 export interface PlanOptions {
   /** Node names and op types (`Conv`, `onnx.Conv`) left float. */
@@ -59,6 +60,8 @@ export interface QuantizationPlan {
   readonly reorderedPools: readonly ReorderedPool[];
   /** HardSwish nodes between quantized ops spelled `x · HardSigmoid(x)` (hard-swish-split.ts). */
   readonly splitHardSwishes: readonly SplitHardSwish[];
+  /** Grouped Convs with narrow groups merged into fewer, wider groups (grouped-conv-merge.ts). */
+  readonly mergedGroupedConvs: readonly MergedGroupedConv[];
 }
 
 function excluded(node: Node, exclude: readonly string[]): boolean {
@@ -233,5 +236,5 @@ export function planQuantization(graph: Graph, options: PlanOptions): Quantizati
     leftFloat.push({ node: node.name, op: node.opType, reason });
   }
   const calibrationTensors = [...new Set(activations.flatMap((a) => (a.source.kind === 'range' ? [a.source.tensor] : [])))];
-  return { nodes, outputQuantized, fusedActivations, activations, leftFloat, unsupportedOps, calibrationTensors, reorderedPools: [], splitHardSwishes: [] };
+  return { nodes, outputQuantized, fusedActivations, activations, leftFloat, unsupportedOps, calibrationTensors, reorderedPools: [], splitHardSwishes: [], mergedGroupedConvs: [] };
 }

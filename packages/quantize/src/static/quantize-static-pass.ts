@@ -36,6 +36,7 @@ const options = {
   maxDrop: option.number({ default: 0, min: 0, max: 100, help: 'accuracy budget in percentage points on eval-dataset (0: off); layers are kept float, most sensitive first, until it holds' }),
   evalDataset: option.string({ default: '', help: 'labelled dataset for max-drop, e.g. fashion-mnist:test' }),
   minConvReduction: option.integer({ default: MIN_INT8_CONV_REDUCTION, min: 0, help: 'a non-grouped Conv with fewer multiply-adds per output (input channels × kernel) whose input is float anyway stays float: faster in ORT (0: quantize it)' }),
+  groupedConvs: option.enum(['merge', 'keep'], { default: 'merge', help: 'grouped (not depthwise) Convs with groups under 16 channels: merge them into fewer, wider groups with block-diagonal weights (up to one dense Conv; ORT\'s int8 per-group kernel is slow), or keep them' }),
   floatConstants: option.enum(['int8', 'keep'], { default: 'int8', help: 'large float constants only float ops read (≥ 1024 elements, e.g. a positional embedding): int8 weight-only behind a DequantizeLinear, or keep them float32' }),
   biasCorrection: option.enum(['auto', 'on', 'off'], { default: 'auto', help: 'subtract each Conv/Gemm/MatMul layer\'s output-mean shift per channel (quantized vs float, measured on the calibration data in one extra ORT run) from its bias; auto: on when dataset= gives real data, off with random inputs and with max-drop' }),
   materialize: option.boolean({ default: true, help: 'lower the quant<> types to QuantizeLinear/DequantizeLinear (false keeps the typed IR for a later materialize-qdq or a TFLite export; qdq only)' }),
@@ -50,7 +51,7 @@ export const quantizeStatic = definePass({
     'quantized op fold into its output range. Ops that would only add a Q/DQ pair stay float, each with the reason (--debug). Activation ranges ' +
     'come from a streaming calibration run in ORT. Run `simplify` first for the smallest file.',
   options,
-  statistics: ['nodes-quantized', 'tensors-quantized', 'weights-quantized', 'activations-folded', 'ops-left-float', 'weight-bytes-saved', 'qoperator-nodes', 'layers-kept-float', 'float-constants-quantized', 'pools-reordered', 'biases-corrected'],
+  statistics: ['nodes-quantized', 'tensors-quantized', 'weights-quantized', 'activations-folded', 'ops-left-float', 'weight-bytes-saved', 'qoperator-nodes', 'layers-kept-float', 'float-constants-quantized', 'pools-reordered', 'biases-corrected', 'grouped-convs-merged'],
   async run(model, context) {
     const o = context.options;
     const host = hostOf(context);
@@ -65,6 +66,7 @@ export const quantizeStatic = definePass({
       materialize: o.materialize,
       floatConstants: o.floatConstants,
       minConvReduction: o.minConvReduction,
+      groupedConvs: o.groupedConvs,
     };
     const plan = planStaticQuantization(model, quantizeOptions);
     if (plan.nodes.length === 0) {
@@ -115,6 +117,10 @@ export const quantizeStatic = definePass({
     if (result.reorderedPools.length > 0) context.statistic('pools-reordered', result.reorderedPools.length);
     for (const pair of result.reorderedPools) {
       context.debug(`ran MaxPool '${pair.pool}' before '${pair.activation}' (same values): both stay float, and ORT folds the activation into the QuantizeLinear instead of moving it above the MaxPool (a slow uint8 NCHW MaxPool)`);
+    }
+    if (result.mergedGroupedConvs.length > 0) context.statistic('grouped-convs-merged', result.mergedGroupedConvs.length);
+    for (const conv of result.mergedGroupedConvs) {
+      context.debug(`merged the ${conv.groupsBefore} groups of Conv '${conv.node}' into ${conv.groupsAfter === 1 ? 'one dense Conv' : `${conv.groupsAfter} wider groups`} (block-diagonal weights, same outputs): ORT's int8 kernel for narrow groups is slower`);
     }
     for (const [op, count] of result.unsupportedOps) context.debug(`left ${count} ${op} float: ORT has no integer kernel for ${op}`);
     if (o.report) {

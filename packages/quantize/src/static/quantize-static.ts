@@ -20,6 +20,7 @@ import { quantizeFloatConstants, type FloatConstantRecord } from './float-consta
 import { shortenGeneratedNames, snapshotNames } from './short-names.js';
 import { hardSigmoidsAsAdd, type HardSigmoidAsAdd } from './hard-sigmoid-as-add.js';
 import { splitHardSwishes } from './hard-swish-split.js';
+import { mergeGroupedConvs, type MergedGroupedConv } from './grouped-conv-merge.js';
 import { PER_CHANNEL_MIN_GAIN_DB } from './weight-granularity.js';
 import { correctBiases, floatSnapshot, type BiasCorrectionResult } from './bias-correction.js';
 import type { CalibrationOptions } from '../calibration/options.js';
@@ -48,6 +49,12 @@ export interface StaticQuantizationOptions {
    * typed IR of materialize=false is for exporters that want every Conv integer).
    */
   readonly minConvReduction?: number;
+  /**
+   * Grouped (not depthwise) Convs with groups narrower than 16 channels: `merge` (default) gives them
+   * fewer, wider groups with block-diagonal weights, up to one dense Conv (ORT's int8 per-group path
+   * is slow; grouped-conv-merge.ts), `keep` leaves them. Like minConvReduction, 8-bit with materialize=true only.
+   */
+  readonly groupedConvs?: 'merge' | 'keep';
   /** Large float constants only float ops read (positional embeddings): `int8` weight-only with a DequantizeLinear (default), or `keep`. */
   readonly floatConstants?: 'int8' | 'keep';
   /** Bias correction (bias-correction.ts): measure each layer's output-mean shift on this calibration data and subtract it from its bias. Off when absent; QDQ/QOperator with materialize=true only. */
@@ -78,6 +85,8 @@ export interface StaticQuantizationResult {
   readonly reorderedPools: readonly ReorderedPool[];
   /** `DQ → HardSigmoid → Q` rewritten as `DQ → Add(β/α) → Q` with the Q's scale divided by α (exact; ORT: QLinearAdd; hard-sigmoid-as-add.ts). */
   readonly hardSigmoidsAsAdd: readonly HardSigmoidAsAdd[];
+  /** Grouped Convs whose groups were merged (groupedConvs=merge). */
+  readonly mergedGroupedConvs: readonly MergedGroupedConv[];
   /** What bias correction changed (with `biasCorrection`). */
   readonly biasCorrection?: BiasCorrectionResult;
 }
@@ -151,8 +160,10 @@ export function planStaticQuantization(model: Model, options: StaticQuantization
   const quantized = new Set<Node>([...first.nodes, ...first.fusedActivations.values()]);
   const reorderedPools = movePoolsAboveFloatActivations(model.graph, (node) => quantized.has(node));
   const hardSwishes = costRules ? splitHardSwishes(model.graph, (node) => quantized.has(node)) : [];
-  if (reorderedPools.length === 0 && hardSwishes.length === 0) return first;
-  return { ...planQuantization(model.graph, planOptions), reorderedPools, splitHardSwishes: hardSwishes };
+  // Narrow grouped Convs with fewer, wider groups (same outputs; faster int8 kernels in ORT).
+  const mergedGroupedConvs = costRules && (options.groupedConvs ?? 'merge') === 'merge' ? mergeGroupedConvs(model.graph, (node) => quantized.has(node)) : [];
+  if (reorderedPools.length === 0 && hardSwishes.length === 0) return mergedGroupedConvs.length === 0 ? first : { ...first, mergedGroupedConvs };
+  return { ...planQuantization(model.graph, planOptions), reorderedPools, splitHardSwishes: hardSwishes, mergedGroupedConvs };
 }
 
 /** Applies a plan with ranges, then lowers (materialize-qdq) and converts to QOperator form when asked. */
@@ -209,6 +220,7 @@ export async function finishStaticQuantization(
     floatConstants,
     reorderedPools: plan.reorderedPools,
     hardSigmoidsAsAdd: asAdd,
+    mergedGroupedConvs: plan.mergedGroupedConvs,
     ...(biasCorrection ? { biasCorrection } : {}),
   };
 }
