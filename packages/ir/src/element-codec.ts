@@ -339,8 +339,29 @@ function asBigInt(value: number | bigint | boolean): bigint {
   return BigInt(Math.trunc(value));
 }
 
+/** Whether `values` is a typed array of numbers (not BigInt64Array/BigUint64Array). */
+function isNumberTypedArray(values: ElementValues): values is ArrayLike<number> & ArrayBufferView {
+  return ArrayBuffer.isView(values) && !(values instanceof BigInt64Array) && !(values instanceof BigUint64Array);
+}
+
+/**
+ * Number dtypes stored as the host's typed array: encoded by element assignment into that array,
+ * which converts exactly as DataView's setters do (the same rounding of floats, the same modular
+ * integer conversion), without a DataView call per element.
+ */
+function encodeNativeNumbers(dtype: DType, values: ElementValues): Uint8Array | undefined {
+  const Native = nativeArrayType(dtype);
+  if (!Native || Native === BigInt64Array || Native === BigUint64Array) return undefined;
+  const out = new (Native as Float64ArrayConstructor)(values.length);
+  if (isNumberTypedArray(values)) out.set(values);
+  else for (let i = 0; i < values.length; i++) out[i] = asNumber(values[i] as number | bigint | boolean);
+  return new Uint8Array(out.buffer, 0, out.byteLength);
+}
+
 /** Encodes values as raw little-endian bytes for `dtype` (the inverse of `decodeElements`). */
 export function encodeElements(dtype: DType, values: ElementValues): Uint8Array {
+  const native = encodeNativeNumbers(dtype, values);
+  if (native) return native;
   const count = dtype.startsWith('complex') ? values.length / 2 : values.length;
   const bytes = new Uint8Array(byteLengthOf(dtype, count));
   const dv = view(bytes);

@@ -161,7 +161,11 @@ export class Tensor {
   toNumbers(): number[] {
     const data = this.data();
     if (Array.isArray(data)) throw new TypeError('string tensors have no numeric values');
-    return Array.from(data as ArrayLike<number | bigint>, (v) => Number(v));
+    // A counted loop: Array.from with a mapping function costs several times more per element.
+    const elements = data as ArrayLike<number | bigint>;
+    const numbers = new Array<number>(elements.length);
+    for (let i = 0; i < elements.length; i++) numbers[i] = Number(elements[i]);
+    return numbers;
   }
 
   withQuant(quant: QuantParams | undefined): Tensor {

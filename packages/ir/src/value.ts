@@ -5,6 +5,9 @@ import type { Tensor } from './tensor.js';
 import { ModelpassError } from './diagnostic.js';
 import { tensorType, UNKNOWN_TYPE, type Type } from './type.js';
 
+/** Up to this many uses, `users` dedupes by scanning its short list (no Set). */
+const SMALL_USE_COUNT = 8;
+
 /**
  * One use of a value: input `index` of a node, or output `index` of a graph.
  * Use objects are owned by the IR; passes read them, mutation methods keep them true.
@@ -100,9 +103,15 @@ export class Value {
 
   /** Nodes that read this value (each once, in use order). */
   get users(): Node[] {
-    const nodes = new Set<Node>();
-    for (let use = this._firstUse; use; use = use._next) if (use.node) nodes.add(use.node);
-    return [...nodes];
+    const nodes: Node[] = [];
+    if (this._useCount > SMALL_USE_COUNT) {
+      const seen = new Set<Node>();
+      for (let use = this._firstUse; use; use = use._next) if (use.node && !seen.has(use.node)) seen.add(use.node), nodes.push(use.node);
+      return nodes;
+    }
+    // Few uses (nearly every value): a scan of the short list instead of a Set per call.
+    for (let use = this._firstUse; use; use = use._next) if (use.node && !nodes.includes(use.node)) nodes.push(use.node);
+    return nodes;
   }
 
   /** @internal Appends a new use (one not in any value's list). */

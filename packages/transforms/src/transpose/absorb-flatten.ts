@@ -2,23 +2,20 @@ import { Builder, type Node, type Tensor, type Value } from '@modelpass/ir';
 import { constantOf, intsOf, shapeOf } from '../util/constants.js';
 import { invertPermutation, transposeTensor, type Permutation } from './permutation.js';
 
-/** Where Flatten(Transpose(a, perm)) reads each element of Flatten(a): `order[g] = f` over the non-batch dims. */
-function flattenedOrder(dims: readonly number[], perm: Permutation): number[] {
-  const transposedDims = perm.map((axis) => dims[axis]!);
-  const count = dims.slice(1).reduce((n, d) => n * d, 1);
-  const order = new Array<number>(count);
-  const index = new Array<number>(dims.length).fill(0);
-  for (let g = 0; g < count; g++) {
-    let rest = g;
-    for (let axis = dims.length - 1; axis >= 1; axis--) {
-      index[axis] = rest % dims[axis]!;
-      rest = Math.floor(rest / dims[axis]!);
-    }
-    let f = 0;
-    for (let i = 1; i < perm.length; i++) f = f * transposedDims[i]! + index[perm[i]!]!;
-    order[g] = f;
+/**
+ * Whether Flatten(Transpose(a, perm)) = Flatten(a) (batch axis first): the dims of more than one
+ * element keep their order under `perm`, so no feature moves (e.g. only size-1 dims moved).
+ */
+function flattenKeepsOrder(dims: readonly number[], perm: Permutation): boolean {
+  if (dims.slice(1).some((d) => d === 0)) return true;
+  let last = -1;
+  for (let i = 1; i < perm.length; i++) {
+    const axis = perm[i]!;
+    if (dims[axis] === 1) continue;
+    if (axis < last) return false;
+    last = axis;
   }
-  return order;
+  return true;
 }
 
 /**
@@ -82,10 +79,6 @@ export function absorbTransposeIntoFlatten(transpose: Node, perm: Permutation, c
       return false;
     }
   }
-  const order = flattenedOrder(
-    dims.map((d) => (typeof d === 'number' ? d : 1)),
-    perm,
-  );
   for (const flatten of flattens) {
     const flat = flatten.outputs[0]!;
     for (const user of flat.users) {
@@ -94,7 +87,7 @@ export function absorbTransposeIntoFlatten(transpose: Node, perm: Permutation, c
       if (weight.shape[reading.axis] !== features) return false;
     }
   }
-  const identity = order.every((f, g) => f === g);
+  const identity = flattenKeepsOrder(dims.map((d) => (typeof d === 'number' ? d : 1)), perm);
   const transposedDims = perm.slice(1).map((axis) => dims[axis] as number);
   for (const flatten of flattens) {
     const flat = flatten.outputs[0]!;

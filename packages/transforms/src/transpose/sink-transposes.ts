@@ -79,6 +79,12 @@ function shapeReadsThrough(transpose: Node, perm: Permutation): boolean {
   return changed;
 }
 
+/** Whether an `onnx.Transpose` produces one of `node`'s inputs (checked before anything is allocated: most nodes of a sweep read none). */
+function readsATranspose(node: Node): boolean {
+  for (const input of node.inputs) if (input?.producer?.op === 'onnx.Transpose') return true;
+  return false;
+}
+
 class TransposeSinker {
   readonly result: SinkTransposesResult = { pushed: 0, merged: 0, folded: 0, absorbed: 0, reshaped: 0, remaining: 0, atBoundary: 0 };
   private readonly rules: TransposeRuleRegistry;
@@ -204,7 +210,7 @@ class TransposeSinker {
   /** Moves the transpose(s) on `node`'s layout inputs to its outputs when that does not add transposes. */
   private pushThrough(node: Node): boolean {
     const rule = this.rules.get(node.op);
-    if (!rule) return false;
+    if (!rule || !readsATranspose(node)) return false;
     const first = node.inputs.map(transposeOf).find((t) => t !== undefined);
     if (!first) return false;
     const perm = first.perm;

@@ -19,12 +19,18 @@ export function tooLargeToFuse(tensor: Tensor): string | undefined {
 
 /** Elements of a float tensor widened to float64. */
 export function floatsOf(tensor: Tensor): Float64Array {
+  if (tensor.dtype === 'float32' || tensor.dtype === 'float64') {
+    // One typed-array copy instead of a number[] of every element first.
+    const out = new Float64Array(tensor.size);
+    out.set(tensor.data() as Float32Array | Float64Array);
+    return out;
+  }
   return Float64Array.from(tensor.toNumbers());
 }
 
 /** A tensor of `dtype` from float64 values (each rounded once to the dtype). */
 export function floatTensor(dtype: DType, shape: readonly number[], values: ArrayLike<number>): Tensor {
-  return Tensor.fromValues(dtype, shape, Array.from(values));
+  return Tensor.fromValues(dtype, shape, values);
 }
 
 /**
@@ -72,12 +78,15 @@ export function broadcastBinary(a: DenseArray, b: DenseArray, fn: (x: number, y:
 
 /** Multiplies slices of `weights` along `axis` by `scale[channelOf(i)]`. */
 export function scaleAlongAxis(weights: DenseArray, axis: number, scaleAt: (index: number) => number): Float64Array {
-  const out = new Float64Array(weights.values.length);
+  const values = weights.values;
+  const out = new Float64Array(values.length);
   const inner = weights.shape.slice(axis + 1).reduce((n, d) => n * d, 1);
   const dim = weights.shape[axis]!;
-  for (let i = 0; i < out.length; i++) {
-    const channel = Math.floor(i / inner) % dim;
-    out[i] = weights.values[i]! * scaleAt(channel);
+  // Runs of `inner` elements share a channel: one scale lookup per run.
+  for (let start = 0, run = 0; start < out.length; start += inner, run++) {
+    const scale = scaleAt(run % dim);
+    const end = Math.min(start + inner, out.length);
+    for (let i = start; i < end; i++) out[i] = values[i]! * scale;
   }
   return out;
 }
