@@ -4,13 +4,24 @@
  * the original model, within 1e-4, for several run-time values; every node of every subgraph must be
  * a tflite op, and the IF/WHILE must be there (not unrolled or selected).
  */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, Graph, GraphBuilder, ModelpassError, printModel, Tensor, tensorType, type DType, type Model, type Value } from '@modelpass/ir';
+import { readOnnx } from '@modelpass/onnx';
 import { inferShapes } from '@modelpass/ops';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
+import { REPO_ROOT } from '@modelpass/conformance';
 import { legalize, maxAbsDifference, seededTensor } from './tflite-legalize-harness.js';
 
-afterAll(() => disposeSharedOrtRunner());
+const workDir = mkdtempSync(join(tmpdir(), 'modelpass-control-regions-'));
+afterAll(async () => {
+  rmSync(workDir, { recursive: true, force: true });
+  await disposeSharedOrtRunner();
+});
 
 const engine = new TfliteEngine();
 const scalarI64 = (value: number): Tensor => Tensor.fromValues('int64', [], [BigInt(value)]);
@@ -187,4 +198,64 @@ describe('legalize-tflite refuses control flow TFLite regions cannot hold, per n
     expect(text).toMatch(/endless_loop.*neither a trip count nor a condition never ends/);
     expect(printModel(model)).toBe(before);
   });
+});
+
+const run = promisify(execFile);
+const CLI = join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js');
+const NODE_CASES = '/usr/share/libonnx-testdata/data/node';
+
+async function modelpass(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx nx run-many -t build)`);
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { cwd: workDir, maxBuffer: 16 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failure = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof failure.code === 'number' ? failure.code : -1, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
+  }
+}
+
+/** `modelpass convert <case>/model.onnx -o <case>.tflite`, then `modelpass compare` on the case's own inputs (test_data_set_0). */
+async function convertAndCompare(name: string): Promise<{ convert: { code: number; stderr: string }; verdict?: string }> {
+  const out = join(workDir, `${name}.tflite`);
+  const convert = await modelpass(['convert', join(NODE_CASES, name, 'model.onnx'), '-o', out]);
+  if (convert.code !== 0) return { convert };
+  expect(existsSync(out)).toBe(true);
+  const compare = await modelpass(['compare', join(NODE_CASES, name, 'model.onnx'), out, '--inputs', join(NODE_CASES, name, 'test_data_set_0'), '--atol', '1e-4', '--json']);
+  expect(compare.code, compare.stderr).toBe(0);
+  return { convert, verdict: (JSON.parse(compare.stdout) as { verdict: string }).verdict };
+}
+
+describe.skipIf(!existsSync(NODE_CASES))('modelpass convert … .tflite on ONNX\'s Loop/If conformance cases, then modelpass compare (ONNX Runtime vs TFLite 2.9)', () => {
+  for (const name of ['test_range_float_type_positive_delta_expanded', 'test_range_int32_type_negative_delta_expanded', 'test_if']) {
+    it(`${name}: converts and agrees`, async () => {
+      const result = await convertAndCompare(name);
+      expect(result.convert.code, result.convert.stderr).toBe(0);
+      expect(result.verdict).toBe('agree');
+    });
+  }
+
+  it('test_loop11: the Loop becomes a WHILE; its body\'s Slice by the iteration number (run-time starts) is what is refused, by name', async () => {
+    const result = await convertAndCompare('test_loop11');
+    if (result.convert.code === 0) expect(result.verdict).toBe('agree');
+    else expect(result.convert.stderr).toMatch(/node 'Slice' \(onnx\.Slice\), at test_loop11\/Loop[^ ]*\.body_subgraph\/Slice: Slice starts and ends must be constants/);
+  }, 30_000);
+
+  for (const [name, pattern] of [
+    ['test_loop13_seq', /node 'Loop' \(onnx\.Loop\).*cannot become a TFLite WHILE: carried value 0 \('seq_empty'\) is a sequence/],
+    ['test_loop16_seq_none', /node 'Loop' \(onnx\.Loop\).*cannot become a TFLite WHILE: carried value 0 \('opt_seq'\) is an optional/],
+    ['test_if_seq', /node 'If' \(onnx\.If\).*cannot become a TFLite IF: output 0 is a sequence in the then branch/],
+    ['test_if_opt', /node 'If' \(onnx\.If\).*cannot become a TFLite IF: output 0 is an optional in the then branch/],
+  ] as const) {
+    it(`${name}: refused per node (sequences and optionals are not tensors)`, async () => {
+      const model = readOnnx(join(NODE_CASES, name, 'model.onnx'));
+      inferShapes(model, { mode: 'refresh' });
+      const error = await legalize(model).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      expect(ModelpassError.is(error), String(error)).toBe(true);
+      expect((error as Error).message).toMatch(pattern);
+    });
+  }
 });

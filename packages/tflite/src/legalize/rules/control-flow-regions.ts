@@ -43,6 +43,15 @@ function staticTensorType(value: Value | null | undefined): TensorType | undefin
   return type && isTensorType(type) && staticDims(value) && type.dtype !== 'string' ? type : undefined;
 }
 
+/** Why `value` is not a tensor of static shape ('is a sequence', 'has the shape [?,3]'), or undefined when it is one. */
+function notStaticTensor(value: Value | null | undefined): string | undefined {
+  const type = value?.type;
+  if (!type) return 'is absent';
+  if (!isTensorType(type)) return type.kind === 'unknown' ? 'has an unknown type' : `is ${/^[aeiou]/.test(type.kind) ? 'an' : 'a'} ${type.kind}`;
+  if (type.dtype === 'string') return 'is a string tensor';
+  return staticDims(value) ? undefined : `has no static shape ([${(type.shape ?? ['?']).join(',')}])`;
+}
+
 function singleElement(value: Value | null | undefined, dtype: string): boolean {
   const type = value?.type;
   const dims = staticDims(value);
@@ -102,7 +111,7 @@ function loopShape(node: Node): LoopShape | string {
   const carried: TensorType[] = [];
   for (const [k, value] of initial.entries()) {
     const type = staticTensorType(value);
-    if (!type) return `carried value ${k} ('${value?.name ?? ''}') is not a tensor of static shape; TFLite WHILE carries tensors of fixed shape`;
+    if (!type) return `carried value ${k} ('${value?.name ?? ''}') ${notStaticTensor(value)}; TFLite WHILE carries tensors of one static shape`;
     carried.push(type);
   }
   // The body's inputs take the initial values' types, so inference types the body as TFLite will run it.
@@ -115,7 +124,7 @@ function loopShape(node: Node): LoopShape | string {
   for (let k = 0; k < scanCount; k++) {
     const output = body.outputs[1 + carried.length + k];
     const type = staticTensorType(output);
-    if (!type) return `scan output ${k} is not a tensor of static shape in the body`;
+    if (!type) return `scan output ${k} ${notStaticTensor(output)} in the body; its rows must be tensors of one static shape`;
     scans.push({ type, dims: staticDims(output)! });
   }
   const constantTrips = trips ? scalarConstant(trips) : undefined;
@@ -261,7 +270,7 @@ function planIfRegion(node: Node, model: Model): RegionPlan {
   for (let index = 0; index < node.outputs.length; index++) {
     const [a, b] = [thenBranch.outputs[index], elseBranch.outputs[index]];
     const [typeA, typeB] = [staticTensorType(a), staticTensorType(b)];
-    if (!typeA || !typeB) return `output ${index} is not a tensor of static shape in both branches (${describe(a?.type ?? tensorType('float32', []))} / ${describe(b?.type ?? tensorType('float32', []))}); TFLite IF outputs are tensors`;
+    if (!typeA || !typeB) return `output ${index} ${notStaticTensor(typeA ? b : a)} in the ${typeA ? 'else' : 'then'} branch; TFLite IF outputs are tensors of static shape in each branch`;
     if (typeA.dtype !== typeB.dtype) return `the branches give output ${index} different dtypes (${typeA.dtype}, ${typeB.dtype})`;
     const [dimsA, dimsB] = [staticDims(a)!, staticDims(b)!];
     if (dimsA.length !== dimsB.length) return `the branches give output ${index} different ranks ([${dimsA}] and [${dimsB}]); TFLite IF outputs of data-dependent shape keep their rank`;
