@@ -40,6 +40,31 @@ describe('Conv', () => {
         expect(result.maxRelError).toBeLessThan(1e-5);
       }), { numRuns: 12, seed: 2 });
   });
+
+  it('2-D with one group (the weight gradient as one MatMul of shifted windows) matches finite differences: per-axis strides, dilations, asymmetric pads, a batch of 2', () => {
+    fc.assert(fc.property(
+      fc.record({
+        inChannels: fc.integer({ min: 1, max: 3 }), outChannels: fc.integer({ min: 1, max: 3 }),
+        kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }),
+        sy: fc.integer({ min: 1, max: 2 }), sx: fc.integer({ min: 1, max: 3 }), dy: fc.integer({ min: 1, max: 2 }), dx: fc.integer({ min: 1, max: 2 }),
+        pads: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 4, maxLength: 4 }), extraH: fc.integer({ min: 0, max: 3 }), extraW: fc.integer({ min: 0, max: 3 }),
+      }),
+      fc.integer({ min: 1, max: 1000 }),
+      (p, seed) => {
+        const rng = seeded(seed);
+        const xShape = [2, p.inChannels, (p.kh - 1) * p.dy + 1 + p.extraH, (p.kw - 1) * p.dx + 1 + p.extraW];
+        const wShape = [p.outChannels, p.inChannels, p.kh, p.kw];
+        const attributes = { strides: attrs.ints([p.sy, p.sx]), dilations: attrs.ints([p.dy, p.dx]), pads: attrs.ints(p.pads) };
+        const result = gradCheck({
+          build: (g) => {
+            const y = g.op1('onnx.Conv', [g.input('x', f64(xShape)), g.input('w', f64(wShape))], attributes);
+            return g.op1('onnx.ReduceSum', [g.op1('onnx.Mul', [y, y])], { keepdims: attrs.int(0) });
+          },
+          feeds: { x: randomTensor(rng, xShape), w: randomTensor(rng, wShape) }, lossFeeds: { target: Tensor.scalar('float64', 0.5) }, wrt: ['w'],
+        });
+        expect(result.maxRelError).toBeLessThan(1e-5);
+      }), { numRuns: 10, seed: 7 });
+  });
 });
 
 describe('pools', () => {
