@@ -241,12 +241,12 @@ const REFUSALS: RefusalCase[] = [
     reason: /Unique along axis 1 of a rank-2 tensor \(unique slices\) is not supported/,
   },
   {
-    name: 'Unique of float64',
-    inputs: [{ name: 'x', shape: [6], dtype: 'float64' }],
+    name: 'Unique of bool',
+    inputs: [{ name: 'x', shape: [6] }],
     opset: 11,
-    build: (b, x) => b.op('onnx.Unique', [x], {}, { outputs: 4 })[0]!,
+    build: (b, x) => b.op('onnx.Unique', [b.op1('onnx.Greater', [x, b.constant(Tensor.scalar('float32', 0))])], {}, { outputs: 4 })[0]!,
     refused: 'onnx.Unique',
-    reason: /Unique of dtype float64 is not supported/,
+    reason: /Unique of dtype bool is not supported/,
   },
 ];
 
@@ -384,4 +384,47 @@ describe('legalize-tflite, mixed operand dtypes: TFLite runtime within 1e-4 of O
       for (const difference of differences) expect(difference).toBeLessThanOrEqual(1e-4);
     });
   }
+});
+
+describe('float64 models: computed in float32 (TFLite 2.9 has no float64 kernel, not even CAST)', () => {
+  const f64 = (tensor: Tensor): Tensor => Tensor.fromValues('float64', tensor.shape, tensor.toNumbers());
+
+  it('Einsum of float64 graph inputs: the .tflite takes and gives float32, within 1e-4 (relative) of ORT in float64', async () => {
+    const build = (): Model =>
+      buildModel({
+        name: 'float64 Einsum',
+        inputs: [{ name: 'x', shape: [2, 3, 4], dtype: 'float64' }],
+        build: (b, x) => b.op1('onnx.Einsum', [x, b.constant(f64(seededTensor([2, 4, 5], 61)))], { equation: attrs.string('bij,bjk->bik') }),
+        opset: 12,
+        feeds: [],
+      });
+    const original = build();
+    const converted = build();
+    await legalize(converted, 'optimize=false');
+    expect(converted.graph.nodeList().every((node) => node.op.startsWith('tflite.'))).toBe(true);
+    expect(converted.graph.inputs.map((input) => (input.type as { dtype: string }).dtype)).toEqual(['float32']);
+    const x = seededTensor([2, 3, 4], 62);
+    const expected = (await runOrt(original, { x: f64(x) })).get(original.graph.outputs[0]!.name)!;
+    const actual = (await engine.run(converted, { x })).get(converted.graph.outputs[0]!.name)!;
+    expect(actual.dtype).toBe('float32');
+    expect(maxAbsDifference(expected, actual)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('a float64 island (Cast to double → Einsum → Mul → Cast to float) keeps the float32 interface', async () => {
+    const testCase: GapCase = {
+      name: 'float64 island',
+      input: [3, 4],
+      opset: 12,
+      build: (b, x) => {
+        const double = b.op1('onnx.Cast', [x], { to: attrs.int(11) });
+        const product = b.op1('onnx.Einsum', [double, b.constant(f64(seededTensor([4, 2], 63)))], { equation: attrs.string('ij,jk->ik') });
+        return b.op1('onnx.Cast', [b.op1('onnx.Mul', [product, b.constant(Tensor.fromValues('float64', [], [0.5]))])], { to: attrs.int(1) });
+      },
+    };
+    const original = singleInputModel(testCase);
+    const converted = singleInputModel(testCase);
+    await legalize(converted, 'optimize=false');
+    expect(converted.graph.nodeList().every((node) => node.op.startsWith('tflite.'))).toBe(true);
+    for (const difference of await compareInRuntimes(original, converted, feedsFor(original, 64))) expect(difference).toBeLessThanOrEqual(1e-5);
+  });
 });

@@ -3,6 +3,7 @@ import { inferShapes } from '@modelpass/ops';
 import { definePass, option, type OptionSpecs, type Pass } from '@modelpass/pass-manager';
 import { axisShufflesAsGather, foldConstantsPass, foldQdq, foldShapes, fuseBatchNormPass, optimize, runNested } from '@modelpass/transforms';
 import { reportFrozenInputs, freezeDefaultedInputs } from './defaulted-inputs.js';
+import { float64AsFloat32WithNote } from './float64-as-float32.js';
 import { lowerToTflite, withTfliteDialect } from './legalize.js';
 import { constantNodesAsInitializers, prepareCanonicalForTflite, resolveStaticStructure } from './prepare.js';
 import { expandQOperators } from './quantized/expand-qoperator.js';
@@ -101,6 +102,7 @@ export const legalizeTflite = definePass({
       context.statistic('int8-ops', prepared.int8Nodes);
       context.statistic('float-ops-in-int8-model', prepared.floatNodes);
     }
+    float64AsFloat32WithNote(model.graph, context); // TFLite 2.9 has no float64 kernels: float64 values are computed in float32
     prepareCanonicalForTflite(model, { channelShuffle: context.options.channelShuffle as 'gather' | 'transpose' });
     // quantize-dynamic: DynamicQuantizeLinear → MatMulInteger chains → MatMul by int8 weights (TFLite's hybrid kernels).
     const hybrid = dynamicRangeAsHybrid(model.graph);
