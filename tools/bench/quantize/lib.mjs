@@ -158,6 +158,41 @@ export async function kernelProfile(path, feeds, { runs = 20, top = 4, work }) {
   return perRun.sort((a, b) => b[1] - a[1]).slice(0, top).map(([key, msPerRun]) => [...key.split('\u0000'), msPerRun]);
 }
 
+/**
+ * Summed ORT kernel time (ms per run) of two models on the same feeds: one-thread profiled sessions,
+ * runs interleaved (the order alternates), each node's median over the runs after the first two,
+ * summed per model. Preemption on a shared machine inflates end-to-end times by whole time slices;
+ * a node kernel is short, so its median is rarely hit: the ratio of these sums is the steadier figure.
+ */
+export async function kernelTimePair(pathA, pathB, feeds, { runs = 20, work }) {
+  const sessions = [];
+  for (const [i, path] of [pathA, pathB].entries()) {
+    const prefix = join(work, `kernels-${process.pid}-${Date.now()}-${i}`);
+    sessions.push({ prefix, s: await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3, enableProfiling: true, profileFilePrefix: prefix }) });
+  }
+  const sums = [];
+  try {
+    for (let round = 0; round < runs + 2; round++) for (const entry of round % 2 ? sessions : [...sessions].reverse()) await entry.s.run(feeds);
+  } finally {
+    for (const entry of sessions) {
+      entry.s.endProfiling();
+      await entry.s.release();
+    }
+  }
+  for (const entry of sessions) {
+    const file = readdirSync(work).map((f) => join(work, f)).find((f) => f.startsWith(entry.prefix));
+    if (!file) throw new Error(`ORT wrote no profile (${entry.prefix})`);
+    const perNode = new Map();
+    for (const event of JSON.parse(readFileSync(file, 'utf8'))) {
+      if (event.cat !== 'Node' || !event.name.endsWith('_kernel_time')) continue;
+      perNode.set(event.name, [...(perNode.get(event.name) ?? []), event.dur / 1000]);
+    }
+    rmSync(file, { force: true });
+    sums.push([...perNode.values()].reduce((total, times) => total + median(times.length > 2 ? times.slice(2) : times), 0));
+  }
+  return { a: sums[0], b: sums[1] };
+}
+
 export const fileBytes = (path) => statSync(path).size;
 
 /** Numbers measured by another script of this bench (e.g. calibration-memory.mjs), when it left a JSON file. */

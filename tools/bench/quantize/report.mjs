@@ -78,20 +78,20 @@ function torchvisionTable(torchvision, settings) {
   const lines = [
     '## 3. torchvision-family conv nets: int8 static QDQ vs fp32 in ONNX Runtime',
     '',
-    `Models: \`tools/fixtures/make_torchvision.py\` (torchvision 0.14 architectures, seeded random weights, BatchNorm folded by the export, opset 13, input batch×3×224×224). Calibration: ${settings.tvSamples} samples of i.i.d. N(0,1) pixels (seed 1) given as a folder of .npy files; cosine: the smallest per-sample cosine of the logits vs fp32 over ${settings.tvEvalSamples} held-out samples of the same distribution (seed 2). Latency: batch ${settings.tvBatch}, one thread, interleaved, median of ${settings.tvRuns} after ${settings.tvWarmup} warm-up; goal ≤ 0.5×. Fused: DequantizeLinear nodes still feeding a Conv/MatMul/Gemm in ORT's optimized graph (\`optimizedModelFilePath\`, all optimizations); 0 means ORT fused every QDQ group into integer kernels. Float Conv/MatMul/Gemm: those ORT runs in float (\`com.microsoft.nchwc.Conv\`, FusedConv, …), i.e. what quantize-static left float on purpose (its cost rule keeps a first Conv with fewer than 32 multiply-adds per output float; \`--debug\` says why). Calibration time: the pass's own time (ORT calibration runs and statistics included), relative to minmax on the same network (goal ≤ 2×).`,
+    `Models: \`tools/fixtures/make_torchvision.py\` (torchvision 0.14 architectures, seeded random weights, BatchNorm folded by the export, opset 13, input batch×3×224×224). Calibration: ${settings.tvSamples} samples of i.i.d. N(0,1) pixels (seed 1) given as a folder of .npy files; cosine: the smallest per-sample cosine of the logits vs fp32 over ${settings.tvEvalSamples} held-out samples of the same distribution (seed 2). Latency: batch ${settings.tvBatch}, one thread, interleaved, median of ${settings.tvRuns} after ${settings.tvWarmup} warm-up; goal ≤ 0.5×. Kernel time: ORT's node kernel times summed (profiler, each node's median over ${settings.tvRuns} more interleaved runs), int8 / fp32 with both sums in ms: preemption of a loaded machine disturbs it least. Fused: DequantizeLinear nodes still feeding a Conv/MatMul/Gemm in ORT's optimized graph (\`optimizedModelFilePath\`, all optimizations); 0 means ORT fused every QDQ group into integer kernels. Float Conv/MatMul/Gemm: those ORT runs in float (\`com.microsoft.nchwc.Conv\`, FusedConv, …), i.e. what quantize-static left float on purpose (its cost rule keeps a first Conv with fewer than 32 multiply-adds per output float; \`--debug\` says why). Calibration time: the pass's own time (ORT calibration runs and statistics included), relative to minmax on the same network (goal ≤ 2×).`,
     '',
-    '| network | calibration | latency int8/fp32 (min) | fp32 ms (min) | int8 ms (min) | DQ left on Conv/MatMul/Gemm | float Conv/MatMul/Gemm | Q / DQ left | ORT integer kernels | min cosine | pass s | vs minmax | checker |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|',
+    '| network | calibration | latency int8/fp32 (min) | kernel time int8/fp32 | fp32 ms (min) | int8 ms (min) | DQ left on Conv/MatMul/Gemm | float Conv/MatMul/Gemm | Q / DQ left | ORT integer kernels | min cosine | pass s | vs minmax | checker |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|',
   ];
   for (const n of torchvision) {
     const minmax = n.methods.find((m) => m.method === 'minmax' && !m.error);
     for (const m of n.methods) {
       if (m.error) {
-        lines.push(`| ${n.network} | ${m.method} | ${cell(m.error)} | | | | | | | | | | |`);
+        lines.push(`| ${n.network} | ${m.method} | ${cell(m.error)} | | | | | | | | | | | |`);
         continue;
       }
       const kernels = Object.entries(m.fusion?.ops ?? {}).filter(([op]) => /QLinear|Integer|QGemm|QAttention|DynamicQuant|NhwcConv|Q.*Conv/.test(op)).map(([op, c]) => `${op.replace(/^com\.microsoft\./, 'ms.')} ${c}`).join(', ');
-      lines.push(`| ${n.network} | ${m.method} | ${ratioMin(m.ms, m.fp32Ms, m.minMs, m.fp32MinMs)} | ${msMin(m.fp32Ms, m.fp32MinMs)} | ${msMin(m.ms, m.minMs)} | ${m.fusion?.dequantize_feeding_compute ?? '—'} | ${m.fusion?.float_compute_nodes ?? '—'} | ${m.fusion ? `${m.fusion.quantize_linear} / ${m.fusion.dequantize_linear}` : '—'} | ${cell(kernels || '—')} | ${m.cosine?.toFixed(4) ?? '—'} | ${m.passSeconds?.toFixed(1) ?? '—'} | ${minmax?.passSeconds ? ratio(m.passSeconds, minmax.passSeconds) : '—'} | ${cell(m.checker ?? '—')} |`);
+      lines.push(`| ${n.network} | ${m.method} | ${ratioMin(m.ms, m.fp32Ms, m.minMs, m.fp32MinMs)} | ${m.kernelMs !== undefined ? `${ratio(m.kernelMs, m.kernelFp32Ms)} (${m.kernelMs.toFixed(2)} / ${m.kernelFp32Ms.toFixed(2)} ms)` : '—'} | ${msMin(m.fp32Ms, m.fp32MinMs)} | ${msMin(m.ms, m.minMs)} | ${m.fusion?.dequantize_feeding_compute ?? '—'} | ${m.fusion?.float_compute_nodes ?? '—'} | ${m.fusion ? `${m.fusion.quantize_linear} / ${m.fusion.dequantize_linear}` : '—'} | ${cell(kernels || '—')} | ${m.cosine?.toFixed(4) ?? '—'} | ${m.passSeconds?.toFixed(1) ?? '—'} | ${minmax?.passSeconds ? ratio(m.passSeconds, minmax.passSeconds) : '—'} | ${cell(m.checker ?? '—')} |`);
     }
   }
   lines.push('', 'Where ORT spends the time (ORT profiler, median ms per run after the first, slowest node kernels; int8 of the first method):', '');
@@ -139,7 +139,9 @@ function goals(results) {
     const worstMin = Math.max(...done.map((m) => m.minMs / m.fp32MinMs));
     const minmax = done.find((m) => m.method === 'minmax');
     const slowest = minmax?.passSeconds ? Math.max(...done.map((m) => m.passSeconds / minmax.passSeconds)) : undefined;
-    lines.push(`- ${n.network}: latency ≤ 0.5× fp32 with every method → ${judge(worst <= 0.5, worstMin <= 0.5)} (worst ${worst.toFixed(3)}×, by minimum ${worstMin.toFixed(3)}×); every QDQ group fused → ${mark(done.every((m) => m.fusion?.dequantize_feeding_compute === 0))}; cosine ≥ 0.99 → ${mark(done.every((m) => m.cosine >= 0.99))} (min ${Math.min(...done.map((m) => m.cosine)).toFixed(4)}); calibration ≤ 2× minmax → ${slowest !== undefined ? `${mark(slowest <= 2)} (max ${slowest.toFixed(2)}×)` : '—'}; methods run ${done.length}/${n.methods.length}.`);
+    const kernelRatios = done.filter((m) => m.kernelMs !== undefined).map((m) => m.kernelMs / m.kernelFp32Ms);
+    const byKernels = kernelRatios.length > 0 ? `, by summed kernel time ${Math.min(...kernelRatios).toFixed(3)}–${Math.max(...kernelRatios).toFixed(3)}×` : '';
+    lines.push(`- ${n.network}: latency ≤ 0.5× fp32 with every method → ${judge(worst <= 0.5, worstMin <= 0.5)} (worst ${worst.toFixed(3)}×, by minimum ${worstMin.toFixed(3)}×${byKernels}); every QDQ group fused → ${mark(done.every((m) => m.fusion?.dequantize_feeding_compute === 0))}; cosine ≥ 0.99 → ${mark(done.every((m) => m.cosine >= 0.99))} (min ${Math.min(...done.map((m) => m.cosine)).toFixed(4)}); calibration ≤ 2× minmax → ${slowest !== undefined ? `${mark(slowest <= 2)} (max ${slowest.toFixed(2)}×)` : '—'}; methods run ${done.length}/${n.methods.length}.`);
   }
   const memory = results.memory;
   if (!memory) lines.push('- Calibration peak memory: not measured by this run (`--parts` without `memory`).');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Tensor } from '@modelpass/ir';
 import { SeededRandom, writeNpy } from '@modelpass/runtime';
-import { PYTHON, ROOT, convert, fileBytes, kernelProfile, latencyPair, minOutputCosine, missingPass, onnxFacts, writeOptimizedGraph } from './lib.mjs';
+import { PYTHON, ROOT, convert, fileBytes, kernelProfile, kernelTimePair, latencyPair, minOutputCosine, missingPass, onnxFacts, writeOptimizedGraph } from './lib.mjs';
 
 export const TORCHVISION_NETWORKS = ['resnet18', 'mobilenet_v2', 'mobilenet_v3_small', 'efficientnet_b0', 'regnet_y_400mf'];
 export const CALIBRATION_METHODS = ['minmax', 'percentile', 'entropy', 'distribution'];
@@ -98,13 +98,16 @@ export async function runTorchvision({ networks, methods, samples, evalSamples, 
         row.ms = latency.b;
         row.fp32MinMs = latency.aMin;
         row.minMs = latency.bMin;
+        const kernels = await kernelTimePair(fp32, out, timingFeeds, { runs, work });
+        row.kernelFp32Ms = kernels.a;
+        row.kernelMs = kernels.b;
         if (!info.profile) {
           info.profile = { method, int8: await kernelProfile(out, timingFeeds, { runs: 5, work }), fp32: await kernelProfile(fp32, timingFeeds, { runs: 5, work }) };
         }
       } catch (error) {
         row.error = `ORT: ${error.message.split('\n')[0]}`;
       }
-      log(`${network} ${method}: ${row.error ?? `latency ${(row.ms / row.fp32Ms).toFixed(3)}× fp32, ${row.fusion.dequantize_feeding_compute} DQ left feeding Conv/MatMul/Gemm, cosine ${row.cosine.toFixed(4)}, pass ${row.passSeconds?.toFixed(1)} s, checker ${row.checker}`}`);
+      log(`${network} ${method}: ${row.error ?? `latency ${(row.ms / row.fp32Ms).toFixed(3)}× fp32 (kernels ${(row.kernelMs / row.kernelFp32Ms).toFixed(3)}×), ${row.fusion.dequantize_feeding_compute} DQ left feeding Conv/MatMul/Gemm, cosine ${row.cosine.toFixed(4)}, pass ${row.passSeconds?.toFixed(1)} s, checker ${row.checker}`}`);
     }
   }
   return results;
