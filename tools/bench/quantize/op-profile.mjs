@@ -3,7 +3,10 @@
 // shared machine hits every model alike. For placement experiments of quantize-static:
 //
 //   node tools/bench/quantize/op-profile.mjs --models a.onnx,b.onnx [--runs 20] [--batch 1] [--top 8] [--latency-only]
+//     [--level all|extended|basic|disabled] [--config key=value,key=value]
 //
+// `--level` and `--config` (ORT session config entries, e.g. session.intra_op.allow_spinning=0,
+// session.disable_prepacking=1) apply to every model alike, so the rows stay comparable.
 // Prints per model: end-to-end latency (median and minimum), then per op type the summed median
 // kernel time per run and the node count, then the `top` slowest nodes.
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -19,13 +22,25 @@ const batch = Number(flag('batch', '1'));
 const top = Number(flag('top', '8'));
 /** `--latency-only`: no profiler (its per-node bookkeeping inflates end-to-end times of many-node models). */
 const profile = !process.argv.includes('--latency-only');
+const level = flag('level', 'all');
+if (!['all', 'extended', 'basic', 'disabled'].includes(level)) throw new Error(`--level: expected all, extended, basic or disabled, got '${level}'`);
+/** Session config entries as ORT's `extra` object (its keys are joined with dots). */
+const extra = {};
+for (const entry of flag('config', '').split(',').filter(Boolean)) {
+  const [key, value] = entry.split('=');
+  if (!key || value === undefined) throw new Error(`--config: expected key=value, got '${entry}'`);
+  const path = key.split('.');
+  let node = extra;
+  for (const part of path.slice(0, -1)) node = node[part] ??= {};
+  node[path.at(-1)] = value;
+}
 if (models.length === 0) throw new Error('usage: op-profile.mjs --models a.onnx,b.onnx [--runs N] [--batch N] [--top N]');
 
 const work = mkdtempSync(join(tmpdir(), 'op-profile-'));
 const sessions = [];
 for (const [i, path] of models.entries()) {
   const prefix = join(work, `p${i}`);
-  const s = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3, enableProfiling: profile, profileFilePrefix: prefix });
+  const s = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: level, logSeverityLevel: 3, enableProfiling: profile, profileFilePrefix: prefix, extra });
   sessions.push({ path, s, prefix, times: [] });
 }
 const input = sessions[0].s.inputNames[0];
