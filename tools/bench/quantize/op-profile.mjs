@@ -3,8 +3,10 @@
 // shared machine hits every model alike. For placement experiments of quantize-static:
 //
 //   node tools/bench/quantize/op-profile.mjs --models a.onnx,b.onnx [--runs 20] [--batch 1] [--top 8] [--latency-only]
-//     [--level all|extended|basic|disabled] [--config key=value,key=value]
+//     [--level all|extended|basic|disabled] [--config key=value,key=value] [--classes]
 //
+// `--classes` adds per model the kernel time by kind of work (kernel-classes.mjs: Conv 1×1 /
+// depthwise / grouped / k×k, the Mul of SiLU or HardSwish, other Muls such as the SE scale).
 // `--level` and `--config` (ORT session config entries, e.g. session.intra_op.allow_spinning=0,
 // session.disable_prepacking=1) apply to every model alike, so the rows stay comparable.
 // Prints per model: end-to-end latency (median and minimum), then per op type the summed median
@@ -15,6 +17,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import { flag, median } from './lib.mjs';
+import { kernelClassifier } from './kernel-classes.mjs';
 
 const models = flag('models', '').split(',').filter(Boolean);
 const runs = Number(flag('runs', '20'));
@@ -22,6 +25,7 @@ const batch = Number(flag('batch', '1'));
 const top = Number(flag('top', '8'));
 /** `--latency-only`: no profiler (its per-node bookkeeping inflates end-to-end times of many-node models). */
 const profile = !process.argv.includes('--latency-only');
+const classes = process.argv.includes('--classes');
 const level = flag('level', 'all');
 if (!['all', 'extended', 'basic', 'disabled'].includes(level)) throw new Error(`--level: expected all, extended, basic or disabled, got '${level}'`);
 /** Session config entries as ORT's `extra` object (its keys are joined with dots). */
@@ -80,6 +84,17 @@ for (const entry of sessions) {
   const total = nodes.reduce((a, n) => a + n[2], 0);
   console.log(`\n== ${entry.path}: median ${median(entry.times).toFixed(2)} ms, min ${Math.min(...entry.times).toFixed(2)} ms, kernels ${total.toFixed(2)} ms in ${nodes.length} nodes`);
   for (const [op, [sum, count]] of [...byOp].sort((a, b) => b[1][0] - a[1][0])) console.log(`  ${op.padEnd(28)} ${sum.toFixed(2).padStart(8)} ms  ×${count}`);
+  if (classes) {
+    const classOf = kernelClassifier(entry.path);
+    const byClass = new Map();
+    for (const [op, name, ms] of nodes) {
+      const kind = classOf(name, op);
+      const [sum, count] = byClass.get(kind) ?? [0, 0];
+      byClass.set(kind, [sum + ms, count + 1]);
+    }
+    console.log('  by kind of work:');
+    for (const [kind, [sum, count]] of [...byClass].sort((a, b) => b[1][0] - a[1][0])) console.log(`    ${kind.padEnd(44)} ${sum.toFixed(2).padStart(8)} ms  ×${count}`);
+  }
   for (const [op, name, ms] of nodes.sort((a, b) => b[2] - a[2]).slice(0, top)) console.log(`    ${ms.toFixed(3).padStart(7)} ms  ${op} ${name}`);
 }
 rmSync(work, { recursive: true, force: true });
