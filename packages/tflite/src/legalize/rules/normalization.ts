@@ -35,7 +35,8 @@ function softmaxRule(op: string, builtin: string, options: Record<string, number
       perm[axis] = rank - 1;
       perm[rank - 1] = axis;
       const swappedType = permuteType(type, perm);
-      const swapped = emit.op1('TRANSPOSE', [node.input(0), emit.int32(perm, [rank], 'perm')], {}, swappedType);
+      // The input swapped keeps the input's type (its int8 parameters are the input's, not the output's).
+      const swapped = emit.op1('TRANSPOSE', [node.input(0), emit.int32(perm, [rank], 'perm')], {}, permuteType(node.input(0).type, perm));
       const y = emit.op1(builtin, [swapped], options, swappedType);
       replaceNode(node, [emit.op1('TRANSPOSE', [y, emit.int32(invertPermutation(perm), [rank], 'perm_back')], {}, type)]);
     },
