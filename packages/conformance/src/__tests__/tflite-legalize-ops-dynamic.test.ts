@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType, type DType, type Model, type Value } from '@modelpass/ir';
 import { readOnnx } from '@modelpass/onnx';
-import { inferShapes } from '@modelpass/ops';
+import { inferShapes, runReference } from '@modelpass/ops';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
 import { compareInRuntimes, feedsFor, legalize, maxAbsDifference, seededTensor, singleInputModel, type SingleInputCase } from './tflite-legalize-harness.js';
 
@@ -426,5 +426,55 @@ describe('float64 models: computed in float32 (TFLite 2.9 has no float64 kernel,
     await legalize(converted, 'optimize=false');
     expect(converted.graph.nodeList().every((node) => node.op.startsWith('tflite.'))).toBe(true);
     for (const difference of await compareInRuntimes(original, converted, feedsFor(original, 64))) expect(difference).toBeLessThanOrEqual(1e-5);
+  });
+});
+
+describe('GridSample 5-D (volumetric): reference kernel and TFLite runtime within 1e-4 of ONNX Runtime', () => {
+  const variants = [
+    ['linear, zeros', { mode: attrs.string('linear') }],
+    ['linear, border, align_corners', { mode: attrs.string('linear'), padding_mode: attrs.string('border'), align_corners: attrs.int(1) }],
+    ['linear, reflection', { mode: attrs.string('linear'), padding_mode: attrs.string('reflection') }],
+    ['nearest, zeros, align_corners', { mode: attrs.string('nearest'), align_corners: attrs.int(1) }],
+    ['nearest, reflection', { mode: attrs.string('nearest'), padding_mode: attrs.string('reflection') }],
+    ['nearest, border', { mode: attrs.string('nearest'), padding_mode: attrs.string('border') }],
+  ] as const;
+  const build = (attributes: (typeof variants)[number][1]): Model =>
+    buildModel({
+      name: 'GridSample 5-D',
+      inputs: [
+        { name: 'x', shape: [2, 3, 3, 4, 5] },
+        { name: 'grid', shape: [2, 2, 3, 4, 3] },
+      ],
+      opset: 20,
+      build: (b, x, grid) => b.op1('onnx.GridSample', [x!, grid!], attributes),
+      feeds: [],
+    });
+  // Grid points up to 1.6 out of [-1, 1]: every padding mode matters.
+  const feeds = { x: seededTensor([2, 3, 3, 4, 5], 71), grid: seededTensor([2, 2, 3, 4, 3], 72, -1.6, 1.6) };
+
+  for (const [what, attributes] of variants) {
+    it(`${what}`, async () => {
+      const original = build(attributes);
+      const expected = (await runOrt(original, feeds)).get(original.graph.outputs[0]!.name)!;
+      const reference = runReference(original, feeds).get(original.graph.outputs[0]!.name)!;
+      expect(maxAbsDifference(expected, reference)).toBeLessThanOrEqual(1e-5);
+      const converted = build(attributes);
+      await legalize(converted, 'optimize=false');
+      const ops = converted.graph.nodeList().map((node) => node.op);
+      expect(ops.filter((op) => !op.startsWith('tflite.'))).toEqual([]);
+      expect(ops).toContain('tflite.GATHER_ND');
+      const actual = (await engine.run(converted, feeds)).get(converted.graph.outputs[0]!.name)!;
+      expect(maxAbsDifference(expected, actual)).toBeLessThanOrEqual(1e-4);
+    });
+  }
+
+  it('cubic on a 5-D input is refused by node (ONNX defines it for 4-D only)', async () => {
+    const model = build({ mode: attrs.string('cubic') } as never);
+    const error = await legalize(model, 'optimize=false').then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(ModelpassError);
+    expect((error as Error).message).toMatch(/GridSample of a 5-D input takes mode linear or nearest/);
   });
 });

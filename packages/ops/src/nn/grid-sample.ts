@@ -4,14 +4,15 @@
  * the coordinate is denormalized (align_corners), moved inside by the padding mode when it falls
  * outside (not for cubic, which pads each tap only), then each tap reads zeros / the clamped / the
  * reflected pixel. Nearest rounds half to even.
- * Volumetric (5-D) inputs are not implemented and say so.
+ * Volumetric (5-D) inputs: `grid-sample-volume.ts` (linear, nearest).
  */
-import { tensorType } from '@modelpass/ir';
+import { tensorType, type Node, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp } from '../op-definition.js';
 import { readNumbers, roundHalfToEven } from '../util/elements.js';
 import { inputShape, inputTensorType } from '../util/inference.js';
 import { inputTensor, opError } from '../util/kernel-io.js';
 import { tensorFromNumbers } from './kernel-helpers.js';
+import { sampleVolume } from './grid-sample-volume.js';
 
 export type GridSampleMode = 'linear' | 'nearest' | 'cubic';
 
@@ -27,7 +28,8 @@ export function denormalize(n: number, length: number, alignCorners: boolean): n
   return alignCorners ? ((n + 1) / 2) * (length - 1) : ((n + 1) * length - 1) / 2;
 }
 
-function reflect(x: number, low: number, high: number): number {
+/** `x` folded back into [low, high] by reflecting at the borders (any number of times). */
+export function reflect(x: number, low: number, high: number): number {
   const range = high - low;
   if (range <= 0) return low;
   if (x < low) {
@@ -73,7 +75,8 @@ export const gridSampleOp = defineCanonicalOp({
   kernel(inputs, { node }) {
     const x = inputTensor(inputs, 0, node);
     const grid = inputTensor(inputs, 1, node);
-    if (x.rank !== 4) throw opError(node, `GridSample of a rank-${x.rank} input is not implemented (4-D [N, C, H, W] only)`);
+    if (x.rank === 5) return [gridSampleVolume(x, grid, node)];
+    if (x.rank !== 4) throw opError(node, `GridSample of a rank-${x.rank} input is not supported (4-D [N, C, H, W] or 5-D [N, C, D, H, W])`);
     const [n, c, h, w] = x.shape as [number, number, number, number];
     if (grid.rank !== 4 || grid.shape[0] !== n || grid.shape[3] !== 2) throw opError(node, `grid [${grid.shape.join(',')}] does not fit an input [${x.shape.join(',')}]`, { expected: `[${n}, Ho, Wo, 2]` });
     const mode = gridSampleMode(node.attr('mode', 'string', 'bilinear'));
@@ -135,3 +138,14 @@ export const gridSampleOp = defineCanonicalOp({
     return [tensorFromNumbers(x.dtype, [n, c, outH, outW], out)];
   },
 });
+
+/** The 5-D kernel: checks the grid and mode, then `sampleVolume`. */
+function gridSampleVolume(x: Tensor, grid: Tensor, node: Node): Tensor {
+  const [n, c] = x.shape as [number, number];
+  if (grid.rank !== 5 || grid.shape[0] !== n || grid.shape[4] !== 3) throw opError(node, `grid [${grid.shape.join(',')}] does not fit an input [${x.shape.join(',')}]`, { expected: `[${n}, Do, Ho, Wo, 3]` });
+  const mode = gridSampleMode(node.attr('mode', 'string', 'bilinear'));
+  if (mode !== 'linear' && mode !== 'nearest') throw opError(node, `GridSample of a 5-D input takes mode linear or nearest (ONNX defines cubic for 4-D only), not '${node.attr('mode', 'string', 'bilinear')}'`);
+  const outShape = grid.shape.slice(1, 4);
+  const values = sampleVolume(readNumbers(x), x.shape, readNumbers(grid), outShape, { mode, padding: node.attr('padding_mode', 'string', 'zeros'), alignCorners: node.attr('align_corners', 'int', 0) === 1 });
+  return tensorFromNumbers(x.dtype, [n, c, ...outShape], values);
+}

@@ -2,9 +2,10 @@ import { Tensor, tensorType, type Node, type Value } from '@modelpass/ir';
 import type { LoweringContext, LoweringRule } from '../lowering-rule.js';
 import { replaceNode, staticDims, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
 import { toChannelsFirst, toChannelsLast } from './channels-last.js';
+import { checkVolume, lowerVolume } from './grid-sample-volume.js';
 
 /**
- * GridSample (4-D; bilinear, nearest, bicubic; zeros, border, reflection) composed from gathers: the grid's
+ * GridSample (4-D; bilinear, nearest, bicubic; zeros, border, reflection; 5-D in `grid-sample-volume.ts`) composed from gathers: the grid's
  * x and y are denormalized (MUL/ADD), border padding clamps them, and each tap is a GATHER_ND of
  * NHWC pixels at (n, row, column) — indices clamped into the image, zeros padding multiplies the
  * tap's weight by whether it was inside. Bilinear sums four weighted taps; nearest rounds half to
@@ -25,7 +26,8 @@ function check(node: Node): string | undefined {
   const x = staticDims(node.inputs[0]);
   const grid = staticDims(node.inputs[1]);
   if (!x || !grid) return 'GridSample needs static input and grid shapes';
-  if (x.length !== 4) return `only 2-D GridSample (a 4-D input) maps; this input has rank ${x.length}`;
+  if (x.length === 5) return checkVolume(node);
+  if (x.length !== 4) return `only 2-D and 3-D GridSample (a 4-D or 5-D input) map; this input has rank ${x.length}`;
   return undefined;
 }
 
@@ -83,6 +85,7 @@ function tap(sampler: Sampler, row: Value, column: Value, weight: Value | undefi
 }
 
 function lower(node: Node, context: LoweringContext): void {
+  if (staticDims(node.inputs[0])!.length === 5) return lowerVolume(node, context);
   const emit = new TfliteEmitter(node, context);
   const [n, channels, height, width] = staticDims(node.inputs[0]) as [number, number, number, number];
   const [, outH, outW] = staticDims(node.inputs[1]) as [number, number, number, number];
