@@ -92,7 +92,12 @@ export class Graph {
   }
 
   nodeList(): Node[] {
-    return [...this.nodes()];
+    // A plain walk of the links (no generator): passes take this snapshot many times per run.
+    const list = new Array<Node>(this._nodeCount);
+    let count = 0;
+    for (let node = this._first; node; node = node._next) list[count++] = node;
+    list.length = count;
+    return list;
   }
 
   /**

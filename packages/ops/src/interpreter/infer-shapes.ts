@@ -96,6 +96,9 @@ export function mergeTypes(existing: Type, inferred: Type): { type: Type; confli
 }
 
 function sameType(a: Type, b: Type): boolean {
+  // Fast path for the common case, tensors of one dtype and dims (no strings built per value).
+  if (a === b) return true;
+  if (a.kind === 'tensor' && b.kind === 'tensor' && a.dtype === b.dtype && a.shape && b.shape && a.shape.length === b.shape.length && a.shape.every((dim, i) => dim === b.shape![i])) return true;
   return formatType(a) === formatType(b);
 }
 

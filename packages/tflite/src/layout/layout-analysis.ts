@@ -44,11 +44,15 @@ export interface LayoutAnalysis {
   readonly estimate: { readonly inner: number; readonly boundary: number };
 }
 
+/** `defaultTransposeRules()` built once for the default argument (the analysis only reads it). */
+let builtinTransposeRules: TransposeRuleRegistry | undefined;
+
 /**
  * The layout analysis: a flood fill from the layout-sensitive ops over the values that transposes
  * can move through (the transpose rules of `@modelpass/transforms` say which ops carry a layout).
  */
-export function analyzeLayout(model: Model, rules: TransposeRuleRegistry = defaultTransposeRules()): LayoutAnalysis {
+
+export function analyzeLayout(model: Model, rules: TransposeRuleRegistry = (builtinTransposeRules ??= defaultTransposeRules())): LayoutAnalysis {
   const graph: Graph = model.graph;
   const channelsFirst = new Set<Value>();
   const sources: Node[] = [];

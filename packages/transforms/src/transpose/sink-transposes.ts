@@ -79,6 +79,12 @@ function shapeReadsThrough(transpose: Node, perm: Permutation): boolean {
   return changed;
 }
 
+let sharedDefaultRules: TransposeRuleRegistry | undefined;
+/** `defaultTransposeRules()` built once: the sinker only reads it (a caller wanting more passes its own registry). */
+function builtinRules(): TransposeRuleRegistry {
+  return (sharedDefaultRules ??= defaultTransposeRules());
+}
+
 /** Whether an `onnx.Transpose` produces one of `node`'s inputs (checked before anything is allocated: most nodes of a sweep read none). */
 function readsATranspose(node: Node): boolean {
   for (const input of node.inputs) if (input?.producer?.op === 'onnx.Transpose') return true;
@@ -93,7 +99,7 @@ class TransposeSinker {
     private readonly model: Model,
     private readonly options: SinkTransposesOptions,
   ) {
-    this.rules = options.rules ?? defaultTransposeRules();
+    this.rules = options.rules ?? builtinRules();
   }
 
   private debug(message: string): void {
