@@ -2,7 +2,8 @@
  * legalize-tflite on If/Loop that depend on run-time data: TFLite IF and WHILE with regions
  * (rules/control-flow-regions.ts). Judged by the TFLite runtime (TFLite 2.9) against ONNX Runtime on
  * the original model, within 1e-4, for several run-time values; every node of every subgraph must be
- * a tflite op, and the IF/WHILE must be there (not unrolled or selected).
+ * a tflite op, and the IF/WHILE must be there (not unrolled or selected). The written .tflite, read
+ * and raised back (WHILE → Loop, IF → If), must agree in ONNX Runtime too.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -12,9 +13,10 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, Graph, GraphBuilder, ModelpassError, printModel, Tensor, tensorType, type DType, type Model, type Value } from '@modelpass/ir';
 import { readOnnx } from '@modelpass/onnx';
-import { inferShapes } from '@modelpass/ops';
+import { createOpRegistry, inferShapes } from '@modelpass/ops';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
 import { REPO_ROOT } from '@modelpass/conformance';
+import { raiseFromTflite, readTflite, registerTfliteDialect, writeTflite } from '@modelpass/tflite';
 import { legalize, maxAbsDifference, seededTensor } from './tflite-legalize-harness.js';
 
 const workDir = mkdtempSync(join(tmpdir(), 'modelpass-control-regions-'));
@@ -59,14 +61,25 @@ async function expectMatches(make: () => Model, feedSets: readonly Record<string
   const ops = allOps(converted);
   expect(ops.filter((op) => !op.startsWith('tflite.'))).toEqual([]);
   for (const op of expected) expect(ops).toContain(op);
+  // And back: the .tflite read and raised to ONNX (WHILE → Loop, IF → If) runs in ONNX Runtime.
+  const file = join(workDir, `${original.graph.outputs[0]!.name}-${Math.random().toString(36).slice(2)}.tflite`);
+  writeTflite(converted, file);
+  const raised = readTflite(file);
+  raiseFromTflite(raised, registerTfliteDialect(createOpRegistry()), { opset: 17 });
+  expect(allOps(raised).filter((op) => !op.startsWith('onnx.'))).toEqual([]);
   for (const feeds of feedSets) {
     const want = await runOrt(original, feeds);
-    const got = await engine.run(converted, feeds);
-    original.graph.outputs.forEach((output, index) => {
-      const actual = got.get(converted.graph.outputs[index]!.name);
-      expect(actual, `output ${output.name}`).toBeDefined();
-      expect(maxAbsDifference(want.get(output.name)!, actual!), `output ${output.name} with ${JSON.stringify(Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, v.toNumbers().slice(0, 4)])))}`).toBeLessThanOrEqual(1e-4);
-    });
+    const describeFeeds = JSON.stringify(Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, v.toNumbers().slice(0, 4)])));
+    for (const [what, candidate, got] of [
+      ['TFLite', converted, await engine.run(converted, feeds)],
+      ['raised, in ORT', raised, await runOrt(raised, feeds)],
+    ] as const) {
+      original.graph.outputs.forEach((output, index) => {
+        const actual = got.get(candidate.graph.outputs[index]!.name);
+        expect(actual, `${what}: output ${output.name}`).toBeDefined();
+        expect(maxAbsDifference(want.get(output.name)!, actual!), `${what}: output ${output.name} with ${describeFeeds}`).toBeLessThanOrEqual(1e-4);
+      });
+    }
   }
   return converted;
 }

@@ -3,6 +3,7 @@ import { sinkTransposes, type SinkTransposesResult } from '@modelpass/transforms
 import { declareChannelsFirst } from '../layout/io-layout.js';
 import { countTransposes, type TransposeCount } from '../layout/transpose-count.js';
 import { withTfliteDialect } from '../legalize/legalize.js';
+import { regionModel, renameShadowedValues } from '../legalize/rules/region-graphs.js';
 import type { RaiseContext } from './raise-rule.js';
 import { defaultRaiseRules } from './rules/index.js';
 import { dequantizedConstant, foldConstantDequantize } from './rules/shape.js';
@@ -24,12 +25,14 @@ export interface RaiseResult {
 /** Every tflite node that cannot be raised, with its location and why (custom ops included). */
 export function unraisableNodes(model: Model, context: RaiseContext, rules = defaultRaiseRules()): DiagnosticInit[] {
   const problems: DiagnosticInit[] = [];
-  for (const node of model.graph.allNodes()) {
+  for (const node of model.graph.nodes()) {
     if (!node.op.startsWith('tflite.')) continue;
     if (dequantizedConstant(node)) continue;
     const rule = rules.get(node.op);
-    const reason = node.graph !== model.graph ? 'ops inside subgraphs are not raised yet' : rule ? rule.check(node, context) : `${node.op} has no ONNX lowering yet`;
+    const reason = rule ? rule.check(node, context) : `${node.op} has no ONNX lowering yet`;
     if (reason) problems.push({ reason, location: node.location, source: '@modelpass/tflite', code: 'tflite/unraisable' });
+    // The regions of a WHILE/IF (rules/control-flow.ts) are raised as models of their own.
+    else for (const region of node.subgraphs) problems.push(...unraisableNodes(regionModel(region, model), { ...context, model: regionModel(region, model) }, rules));
   }
   return problems;
 }
@@ -53,6 +56,7 @@ export function raiseFromTflite(model: Model, registry: OpRegistry, options: Rai
       ...problems,
     ]);
   }
+  for (const node of model.graph.nodeList()) for (const region of node.subgraphs) raiseFromTflite(regionModel(region, model), registry, { opset: context.opset });
   let foldedDequantize = 0;
   for (const node of model.graph.nodeList()) if (node.graph && foldConstantDequantize(node)) foldedDequantize++;
   let raised = 0;
@@ -61,6 +65,8 @@ export function raiseFromTflite(model: Model, registry: OpRegistry, options: Rai
     rules.get(node.op)!.raise(node, context);
     raised++;
   }
+  // ONNX names are unique across nested graphs: region values raised first may share a name given here since.
+  for (const node of model.graph.nodes()) for (const region of node.subgraphs) renameShadowedValues(region);
   if (options.ioLayout === 'nchw') declareChannelsFirst(model);
   const sinking = sinkTransposes(model);
   for (const constant of [...model.graph.constants]) if (!constant.hasUses && !constant.isGraphInput) model.graph.removeConstant(constant);

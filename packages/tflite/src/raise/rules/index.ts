@@ -1,4 +1,6 @@
 import { RaiseRegistry } from '../raise-rule.js';
+import { controlFlowRaiseRules } from './control-flow.js';
+import { runTimeSlicingRaiseRules } from './run-time-slicing.js';
 import { elementwiseRaiseRules } from './elementwise.js';
 import { shapeRaiseRules } from './shape.js';
 import { slicingRaiseRules } from './slicing.js';
@@ -6,5 +8,5 @@ import { windowRaiseRules } from './window.js';
 
 /** Every tflite → canonical rule this package ships. */
 export function defaultRaiseRules(): RaiseRegistry {
-  return new RaiseRegistry([...windowRaiseRules, ...elementwiseRaiseRules, ...shapeRaiseRules, ...slicingRaiseRules]);
+  return new RaiseRegistry([...windowRaiseRules, ...elementwiseRaiseRules, ...shapeRaiseRules, ...slicingRaiseRules, ...controlFlowRaiseRules, ...runTimeSlicingRaiseRules]);
 }
