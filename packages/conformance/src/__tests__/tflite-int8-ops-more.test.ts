@@ -6,16 +6,24 @@
  * integers must be within one quantization step of ONNX Runtime's (compared through the output
  * DequantizeLinear, which has the same scale and zero point on both sides: |Δreal| ≤ 1 scale).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, GraphBuilder, Tensor, tensorType, type AttributeValue, type Model, type TensorType, type Value } from '@modelpass/ir';
-import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
+import { decodeOnnx, encodeOnnx, readOnnx, writeOnnx } from '@modelpass/onnx';
 import { inferShapes } from '@modelpass/ops';
 import { PassManager, StatisticsInstrumentation } from '@modelpass/pass-manager';
 import { builtinEnvironment } from '@modelpass/cli';
-import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
-import { encodeTflite } from '@modelpass/tflite';
+import { disposeSharedOrtRunner, evaluateAccuracy, loadDataset, runOrt, TfliteEngine } from '@modelpass/runtime';
+import { encodeTflite, readTflite, writeTflite } from '@modelpass/tflite';
+import { PROJECT_MODELS_DIR } from '../real-models.js';
 
-afterAll(() => disposeSharedOrtRunner());
+const workDir = mkdtempSync(join(tmpdir(), 'modelpass-tflite-int8-more-'));
+afterAll(async () => {
+  rmSync(workDir, { recursive: true, force: true });
+  await disposeSharedOrtRunner();
+});
 
 const SHAPE = [1, 4, 6, 6];
 const IN = { scale: Math.fround(8 / 255), zeroPoint: 128 };
@@ -122,24 +130,24 @@ const CASES: readonly OpCase[] = [
   { name: 'Pad reflect, requantized output → MIRROR_PAD', body: single('onnx.Pad', [ints([0, 0, 2, 1, 0, 0, 1, 2])], { mode: attrs.string('reflect') }), out: [p(7.3, 120)], builtins: ['MIRROR_PAD'] },
 ];
 
-function quantizePair(b: GraphBuilder, value: Value, params: Params, name: string): Value {
+function quantizePair(b: GraphBuilder, value: Value, params: Params, name: string, dtype: 'uint8' | 'int16' = 'uint8'): Value {
   const s = b.constant(Tensor.scalar('float32', params.scale));
-  const z = b.constant(Tensor.scalar('uint8', params.zeroPoint));
+  const z = b.constant(Tensor.scalar(dtype, params.zeroPoint));
   const q = b.op1('onnx.QuantizeLinear', [value, s, z], {}, { name: `${name}_q` });
   return b.op1('onnx.DequantizeLinear', [q, s, z], {}, { name: `${name}_dq` });
 }
 
 /** x → Q/DQ → body → Q/DQ per output: each output's reals are its integers times its scale (minus the zero point). */
-function qdqModel(testCase: OpCase): { model: Model; watched: string[] } {
+function qdqModel(testCase: OpCase, dtype: 'uint8' | 'int16' = 'uint8', input: Params = IN): { model: Model; watched: string[] } {
   const b = new GraphBuilder();
   const x = b.input('x', tensorType('float32', SHAPE));
-  const outputs = testCase.body(b, quantizePair(b, x, IN, 'x'));
+  const outputs = testCase.body(b, quantizePair(b, x, input, 'x', dtype));
   const watched = outputs.map((y, i) => {
-    const dq = quantizePair(b, y, testCase.out[i]!, `y${i}`);
+    const dq = quantizePair(b, y, testCase.out[i]!, `y${i}`, dtype);
     b.output(dq);
     return dq.name;
   });
-  const model = b.model({ onnx: testCase.opset ?? 17 });
+  const model = b.model({ onnx: dtype === 'int16' ? 21 : (testCase.opset ?? 17) });
   inferShapes(model, { mode: 'refresh' });
   return { model, watched };
 }
@@ -228,4 +236,107 @@ describe('Pad edge/wrap in float (TFLite has neither builtin): GATHER chains, ex
     inferShapes(model, { mode: 'refresh' });
     await expect(convert(model)).rejects.toThrow(/edge_pad[\s\S]*static dim along padded axis 0/);
   });
+});
+
+describe('16x8 (int16 activations, int8 weights): quantize-static{activations=int16} → TFLite 2.9', () => {
+  it('fashion-cnn: int16 CONV_2D with int64 bias, symmetric activations, accuracy within 0.3 pp of ORT on 1,000 test images', async () => {
+    const model = readOnnx(join(PROJECT_MODELS_DIR, 'fashion-cnn', 'model.onnx'));
+    model.opsetImports.set('onnx', 21); // int16 QuantizeLinear (its ops mean the same at 21)
+    model.irVersion = 10;
+    await new PassManager({ environment: builtinEnvironment(), verifyEach: false }).run(model, 'simplify,quantize-static{dataset=fashion-mnist:train samples=256 activations=int16}');
+    const onnxPath = join(workDir, 'cnn.int16.onnx');
+    writeOnnx(model, onnxPath);
+    const { converted, statistics } = await convert(readOnnx(onnxPath));
+    const tflitePath = join(workDir, 'cnn.int16.tflite');
+    writeTflite(converted, tflitePath);
+
+    const nodes = readTflite(tflitePath).graph.nodeList();
+    const convs = nodes.filter((node) => node.op === 'tflite.CONV_2D' && dtypeOf(node.inputs[0]) === 'int16');
+    expect(convs.length, nodes.map((node) => `${node.op}(${dtypeOf(node.inputs[0])})`).join(' ')).toBe(3); // conv1, conv2, fc1 (per-channel FC as a 1x1 CONV_2D)
+    for (const conv of convs) {
+      expect(dtypeOf(conv.inputs[1])).toBe('int8');
+      expect(dtypeOf(conv.inputs[2])).toBe('int64');
+      expect(dtypeOf(conv.outputs[0])).toBe('int16');
+    }
+    // Every int16 tensor is symmetric (TFLite's 16x8 kernels take zero point 0 only).
+    for (const node of nodes) {
+      for (const value of [...node.inputs, ...node.outputs]) {
+        if (value && dtypeOf(value) === 'int16') expect((value.type as TensorType).quant?.zeroPoint.every((z) => z === 0), value.name).toBe(true);
+      }
+    }
+    expect(statistics.get('float-ops-in-int8-model')).toBe(1); // the classifier, whose output quantize-static keeps float
+
+    const dataset = loadDataset('fashion-mnist:test', { limit: 1000 });
+    const ort = await evaluateAccuracy(onnxPath, dataset, { engine: 'ort' });
+    const tflite = await evaluateAccuracy(tflitePath, dataset, { engine: 'tflite' });
+    console.log(`fashion-cnn 16x8: ORT int16 ${(ort.accuracy * 100).toFixed(2)}%, TFLite ${(tflite.accuracy * 100).toFixed(2)}% (1,000 images)`);
+    expect(ort.accuracy).toBeGreaterThan(0.85);
+    expect(Math.abs(tflite.accuracy - ort.accuracy) * 100).toBeLessThanOrEqual(0.3);
+  }, 180_000);
+
+  it('refuses, per node, an int16 op TFLite 2.9 has no 16x8 kernel for, and int16 next to 8-bit activations', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', SHAPE));
+    const qdq = (value: Value, scale: number, zeroPoint: Tensor, name: string) => {
+      const [sv, zv] = [b.constant(Tensor.scalar('float32', scale)), b.constant(zeroPoint)];
+      return b.op1('onnx.DequantizeLinear', [b.op1('onnx.QuantizeLinear', [value, sv, zv], {}, { name: `${name}_q` }), sv, zv], {}, { name: `${name}_dq` });
+    };
+    const x16 = qdq(x, 0.0002, Tensor.scalar('int16', 0), 'x');
+    const swish = qdq(b.op1('onnx.HardSwish', [x16], {}, { name: 'int16_hard_swish' }), 0.0002, Tensor.scalar('int16', 0), 'swish');
+    const mixed = qdq(b.op1('onnx.Relu', [swish], {}, { name: 'int16_to_uint8_relu' }), 0.02, Tensor.scalar('uint8', 0), 'relu');
+    b.output(mixed);
+    const model = b.model({ onnx: 21 });
+    inferShapes(model, { mode: 'refresh' });
+    const error = await convert(model).then(() => undefined, (thrown: unknown) => thrown as Error);
+    expect(error?.message).toMatch(/2 quantized node\(s\) cannot become int8 TFLite ops; nothing was written/);
+    expect(error?.message).toMatch(/int16_hard_swish[\s\S]*onnx\.HardSwish on int16 activations has no TFLite 2\.9 16x8 kernel/);
+    expect(error?.message).toMatch(/int16_to_uint8_relu[\s\S]*int16 activation .* next to the 8-bit/);
+  });
+});
+
+const s16 = (range: number): Params => ({ scale: Math.fround(range / 32767), zeroPoint: 0 });
+const INT16_CASES: readonly (OpCase & { readonly steps: number })[] = [
+  { name: 'Relu', body: single('onnx.Relu'), out: [s16(4.2)], builtins: ['RELU'], steps: 1 },
+  { name: 'Add (a constant)', body: (b, x) => [b.op1('onnx.Add', [x, b.op1('onnx.DequantizeLinear', [b.constant(Tensor.scalar('int16', 16000)), b.constant(f32(Math.fround(1.5 / 16000)))], {})], {})], out: [s16(5.8)], builtins: ['ADD'], steps: 1 },
+  { name: 'Mul (itself)', body: (b, x) => [b.op1('onnx.Mul', [x, x], {})], out: [s16(17.7)], builtins: ['MUL'], steps: 1 },
+  // TFLite's int16 LOGISTIC/TANH interpolate a table: within 2 steps of 2⁻¹⁵ (measured 1.002 and 2.0).
+  { name: 'Sigmoid', body: single('onnx.Sigmoid'), out: [s16(1)], builtins: ['LOGISTIC'], steps: 2 },
+  { name: 'Tanh', body: single('onnx.Tanh'), out: [s16(1)], builtins: ['TANH'], steps: 2 },
+  { name: 'Softmax (last axis)', body: single('onnx.Softmax', [], { axis: attrs.int(-1) }), out: [s16(1)], builtins: ['SOFTMAX'], steps: 2 },
+  { name: 'Softmax (axis 1, transposed there and back)', body: single('onnx.Softmax', [], { axis: attrs.int(1) }), out: [s16(1)], builtins: ['SOFTMAX', 'TRANSPOSE'], steps: 2 },
+  { name: 'Concat', body: (b, x) => [b.op1('onnx.Concat', [x, x], { axis: attrs.int(1) })], out: [s16(4.2)], builtins: ['CONCATENATION'], steps: 1 },
+  { name: 'MaxPool', body: single('onnx.MaxPool', [], { kernel_shape: attrs.ints([2, 2]), strides: attrs.ints([2, 2]) }), out: [s16(3)], builtins: ['MAX_POOL_2D'], steps: 1 },
+  { name: 'AveragePool', body: single('onnx.AveragePool', [], { kernel_shape: attrs.ints([2, 2]), strides: attrs.ints([2, 2]) }), out: [s16(3)], builtins: ['AVERAGE_POOL_2D'], steps: 1 },
+  { name: 'ReduceMean', body: single('onnx.ReduceMean', [ints([2, 3])], { keepdims: attrs.int(1) }), out: [s16(1)], builtins: ['MEAN'], steps: 1 },
+  { name: 'Slice', body: single('onnx.Slice', [ints([1, 1]), ints([5, 6]), ints([2, 3]), ints([2, 2])]), out: [s16(3)], builtins: ['STRIDED_SLICE'], steps: 1 },
+  { name: 'Pad (zeros)', body: single('onnx.Pad', [ints([0, 0, 1, 2, 0, 0, 2, 1])]), out: [s16(4.2)], builtins: ['PAD'], steps: 1 },
+  { name: 'LeakyRelu', body: single('onnx.LeakyRelu', [], { alpha: attrs.float(0.1) }), out: [s16(4.2)], builtins: ['LEAKY_RELU'], steps: 1 },
+  { name: 'Clip [−0.7, 2.3]', body: single('onnx.Clip', [f32(-0.7), f32(2.3)]), out: [s16(2.4)], builtins: ['MAXIMUM', 'MINIMUM'], steps: 1 },
+  { name: 'Gather', body: single('onnx.Gather', [ints([3, 0, 1])], { axis: attrs.int(1) }), out: [s16(4.2)], builtins: ['GATHER'], steps: 1 },
+  { name: 'Split', body: (b, x) => b.op('onnx.Split', [x, b.constant(ints([1, 3]))], { axis: attrs.int(1) }, { outputs: 2 }), out: [s16(4.2), s16(3)], builtins: ['SPLIT_V'], steps: 1 },
+  { name: 'Resize nearest ×2', body: single('onnx.Resize', [undefined, Tensor.fromValues('float32', [4], [1, 1, 2, 2])], { mode: attrs.string('nearest'), coordinate_transformation_mode: attrs.string('asymmetric'), nearest_mode: attrs.string('floor') }), out: [s16(4.2)], builtins: ['RESIZE_NEAREST_NEIGHBOR'], steps: 1 },
+  { name: 'Resize bilinear ×2', body: single('onnx.Resize', [undefined, Tensor.fromValues('float32', [4], [1, 1, 2, 2])], { mode: attrs.string('linear'), coordinate_transformation_mode: attrs.string('half_pixel') }), out: [s16(4.2)], builtins: ['RESIZE_BILINEAR'], steps: 1 },
+  { name: 'Sub (a constant)', body: (b, x) => [b.op1('onnx.Sub', [x, b.op1('onnx.DequantizeLinear', [b.constant(Tensor.scalar('int16', 16000)), b.constant(f32(Math.fround(1.5 / 16000)))], {})], {})], out: [s16(5.8)], builtins: ['SUB'], steps: 1 },
+  { name: 'MatMul of two activations', body: (b, x) => [b.op1('onnx.MatMul', [x, x], {})], out: [s16(40)], builtins: ['BATCH_MATMUL'], steps: 1 },
+];
+
+describe('16x8 single ops in TFLite 2.9 vs ORT (symmetric int16)', () => {
+  for (const testCase of INT16_CASES) {
+    it(testCase.name, async () => {
+      const { model, watched } = qdqModel(testCase, 'int16', s16(4.2));
+      const { converted } = await convert(model);
+      const ops = converted.graph.nodeList().map((node) => `${node.op.slice(7)}(${dtypeOf(node.inputs[node.op === 'tflite.SPLIT' ? 1 : 0])})`);
+      for (const builtin of testCase.builtins) expect(ops.some((op) => op === `${builtin}(int16)`), ops.join(' ')).toBe(true);
+      const x = seededInput();
+      const expected = await runOrt(model, { x });
+      const actual = await new TfliteEngine().run(encodeTflite(converted), { x });
+      watched.forEach((name, i) => {
+        const [av, bv] = [expected.get(name)!.toNumbers(), actual.get(name)!.toNumbers()];
+        let worst = 0;
+        for (let k = 0; k < av.length; k++) worst = Math.max(worst, Math.abs(av[k]! - bv[k]!) / testCase.out[i]!.scale);
+        console.log(`16x8 ${testCase.name} ${name}: worst ${worst.toFixed(2)} steps`);
+        expect(worst, name).toBeLessThanOrEqual(testCase.steps + 0.001);
+      });
+    }, 60_000);
+  }
 });

@@ -44,11 +44,13 @@ export function reluFamily(low: number | undefined, high: number | undefined): s
   return undefined;
 }
 
-/** `real` as an int8 scalar of `like`'s per-tensor parameters (saturated to the int8 range). */
+/** `real` as a scalar of `like`'s dtype (int8, or int16 in the 16x8 mode) and per-tensor parameters, saturated to its range. */
 function boundConstant(emit: TfliteEmitter, like: Value, real: number, name: string): Value {
   const quant = quantOf(like)!;
-  const integer = Math.max(-128, Math.min(127, Math.round(real / quant.scale[0]!) + quant.zeroPoint[0]!));
-  return emit.constant(Tensor.fromValues('int8', [], [integer], { scale: [quant.scale[0]!], zeroPoint: [quant.zeroPoint[0]!], bits: 8 }), name);
+  const wide = (like.type as TensorType).dtype === 'int16';
+  const [low, high] = wide ? [-32768, 32767] : [-128, 127];
+  const integer = Math.max(low, Math.min(high, Math.round(real / quant.scale[0]!) + quant.zeroPoint[0]!));
+  return emit.constant(Tensor.fromValues(wide ? 'int16' : 'int8', [], [integer], { scale: [quant.scale[0]!], zeroPoint: [quant.zeroPoint[0]!], bits: wide ? 16 : 8 }), name);
 }
 
 /** The float Clip rule for float inputs; RELU-family or MAXIMUM/MINIMUM in the input's parameters for int8 ones. */

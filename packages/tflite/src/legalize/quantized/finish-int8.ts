@@ -33,13 +33,24 @@ const FIXED_OUTPUT: ReadonlyMap<string, { scale: number; zeroPoint: number }> = 
   ['tflite.LOGISTIC', { scale: 1 / 256, zeroPoint: -128 }],
   ['tflite.TANH', { scale: 1 / 128, zeroPoint: 0 }],
 ]);
+/** The same for int16 outputs (16x8 mode): symmetric, 2⁻¹⁵. */
+const FIXED_INT16_OUTPUT: ReadonlyMap<string, { scale: number; zeroPoint: number }> = new Map([
+  ['tflite.SOFTMAX', { scale: 1 / 32768, zeroPoint: 0 }],
+  ['tflite.LOGISTIC', { scale: 1 / 32768, zeroPoint: 0 }],
+  ['tflite.TANH', { scale: 1 / 32768, zeroPoint: 0 }],
+]);
 const RANGE_ACTIVATION = new Set(['tflite.CONV_2D', 'tflite.DEPTHWISE_CONV_2D', 'tflite.FULLY_CONNECTED', 'tflite.ADD']);
 
+/** An int8 (or, in the 16x8 mode, int16) quantized tensor. */
 function isInt8(value: Value | null | undefined): boolean {
-  return !!value && isTensorType(value.type) && value.type.dtype === 'int8' && value.type.quant !== undefined;
+  return !!value && isTensorType(value.type) && (value.type.dtype === 'int8' || value.type.dtype === 'int16') && value.type.quant !== undefined;
 }
 
-/** int32 bias with scale = input scale · weight scale[c], zero point 0, from whatever bias the lowering left (float32, int32 quant<>, none). */
+function isInt16(value: Value | null | undefined): boolean {
+  return !!value && isTensorType(value.type) && value.type.dtype === 'int16';
+}
+
+/** int32 bias (int64 in the 16x8 mode) with scale = input scale · weight scale[c], zero point 0, from whatever bias the lowering left (float32, int32 quant<>, none). */
 function quantizeBias(node: Node): boolean {
   const graph = node.graph!;
   const inputQuant = quantOf(node.inputs[0])!;
@@ -53,12 +64,16 @@ function quantizeBias(node: Node): boolean {
   const reals = bias ? (bias.quant ? dequantizeTensor(bias) : bias).toNumbers() : new Array<number>(units).fill(0);
   if (reals.length !== units) throw node.error(`int8 lowering: a bias of ${reals.length} values for ${units} output channels`);
   const perChannel = weightQuant.axis !== undefined;
+  const wide = isInt16(node.inputs[0]);
+  const limit = wide ? 2 ** 47 : 2147483648;
   const integers = reals.map((real, c) => {
     const q = Math.round(real / scales[perChannel ? c : 0]!);
-    return Math.max(-2147483648, Math.min(2147483647, q));
+    return Math.max(-limit, Math.min(limit - 1, q));
   });
-  const quant: QuantParams = perChannel ? { scale: scales, zeroPoint: scales.map(() => 0), axis: 0, bits: 32 } : { scale: [scales[0]!], zeroPoint: [0], bits: 32 };
-  const value = graph.addConstant(graph.uniqueName(`${node.name}_bias_int32`), Tensor.fromValues('int32', [units], integers, quant));
+  const bits = wide ? 64 : 32;
+  const quant: QuantParams = perChannel ? { scale: scales, zeroPoint: scales.map(() => 0), axis: 0, bits } : { scale: [scales[0]!], zeroPoint: [0], bits };
+  const tensor = wide ? Tensor.fromValues('int64', [units], integers.map((q) => BigInt(q)), quant) : Tensor.fromValues('int32', [units], integers, quant);
+  const value = graph.addConstant(graph.uniqueName(`${node.name}_bias_${wide ? 'int64' : 'int32'}`), tensor);
   if (node.inputs.length > 2) node.setInput(2, value);
   else node.addInput(value);
   return true;
@@ -80,7 +95,7 @@ function requantizeInput(node: Node, index: number, quant: QuantParams): void {
   const input = node.input(index);
   const type = input.type as TensorType;
   const at = Builder.before(node);
-  node.setInput(index, at.create('tflite.QUANTIZE', [input], {}, { types: [tensorType('int8', type.shape, quant)], name: `${node.name}_requantize_${index}` }).output(0));
+  node.setInput(index, at.create('tflite.QUANTIZE', [input], {}, { types: [tensorType(type.dtype === 'int16' ? 'int16' : 'int8', type.shape, quant)], name: `${node.name}_requantize_${index}` }).output(0));
 }
 
 /** PADV2's padding value (the lowest float before a max pool) as an int8 of the input's parameters: TFLite wants the input's type. */
@@ -89,9 +104,12 @@ function int8PaddingValue(node: Node): void {
   if (!value || value.dtype !== 'float32') return;
   const quant = quantOf(node.inputs[0])!;
   const real = value.toNumbers()[0]!;
-  const integer = Math.max(-128, Math.min(127, Math.round(real / quant.scale[0]!) + quant.zeroPoint[0]!));
+  const wide = isInt16(node.inputs[0]);
+  const [low, high] = wide ? [-32768, 32767] : [-128, 127];
+  const integer = Math.max(low, Math.min(high, Math.round(real / quant.scale[0]!) + quant.zeroPoint[0]!));
   const graph = node.graph!;
-  node.setInput(2, graph.addConstant(graph.uniqueName(`${node.name}_int8_value`), Tensor.fromValues('int8', [], [integer], { scale: [quant.scale[0]!], zeroPoint: [quant.zeroPoint[0]!], bits: 8 })));
+  const params = { scale: [quant.scale[0]!], zeroPoint: [quant.zeroPoint[0]!], bits: wide ? 16 : 8 };
+  node.setInput(2, graph.addConstant(graph.uniqueName(`${node.name}_${wide ? 'int16' : 'int8'}_value`), Tensor.fromValues(wide ? 'int16' : 'int8', [], [integer], params)));
 }
 
 /** RELU / RELU6 stated by the output's range: zero point at −128 means the reals start at 0. */
@@ -124,10 +142,10 @@ export function finishInt8(graph: Graph): Int8FinishResult {
       if (quantizeBias(node)) biasesQuantized++;
     }
     if (node.op === 'tflite.PADV2' && node.inputs[2]) int8PaddingValue(node);
-    const fixed = FIXED_OUTPUT.get(node.op);
+    const fixed = (isInt16(node.outputs[0]) ? FIXED_INT16_OUTPUT : FIXED_OUTPUT).get(node.op);
     const outputQuant = quantOf(node.outputs[0]);
     if (fixed && isInt8(node.outputs[0])) {
-      const quant: QuantParams = { scale: [fixed.scale], zeroPoint: [fixed.zeroPoint], bits: 8 };
+      const quant: QuantParams = { scale: [fixed.scale], zeroPoint: [fixed.zeroPoint], bits: isInt16(node.outputs[0]) ? 16 : 8 };
       if (!sameQuant(outputQuant, quant)) {
         requantizeOutput(node, quant);
         requantizations++;

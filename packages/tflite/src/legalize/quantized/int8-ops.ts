@@ -1,7 +1,8 @@
-import type { Node } from '@modelpass/ir';
+import type { Node, Value } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 import { clipInt8Problem } from './clip-int8.js';
 import { hardSigmoidInt8Problem } from './hard-sigmoid-int8.js';
+import { int16OpProblem } from './int16x8.js';
 import { padInt8Problem } from './pad-int8.js';
 import { quantOf } from './quant-values.js';
 
@@ -87,21 +88,36 @@ export function int8Ops(): string[] {
   return [...INT8_OPS.keys()].sort();
 }
 
-/** Why a quantized value `node` reads or writes cannot be a TFLite int8 tensor (int16, per-channel activations), or undefined. */
+/** The first int16 activation `node` reads or writes (TFLite's 16x8 mode), or undefined. */
+export function int16Activation(node: Node): Value | undefined {
+  return [...node.inputs, ...node.outputs].find((value): value is Value => !!value && !value.isConstant && !!quantOf(value) && (value.type as { dtype: string }).dtype === 'int16');
+}
+
+/** Why a quantized value `node` reads or writes cannot be a TFLite int8 (or 16x8 int16) tensor, or undefined. */
 export function int8ActivationProblem(node: Node): string | undefined {
+  let eightBit: Value | undefined;
+  let sixteenBit: Value | undefined;
   for (const value of [...node.inputs, ...node.outputs]) {
     const quant = quantOf(value);
     if (!quant || value!.isConstant) continue;
     const dtype = (value!.type as { dtype: string }).dtype;
-    if (dtype !== 'int8' && dtype !== 'uint8') return `${dtype} activation '${value!.name}': only 8-bit activations become TFLite int8 tensors (int16x8 is not targeted yet)`;
+    if (dtype === 'int8' || dtype === 'uint8') eightBit ??= value!;
+    else if (dtype === 'int16') sixteenBit ??= value!;
+    else return `${dtype} activation '${value!.name}': TFLite takes int8 activations, or int16 ones in its 16x8 mode`;
     if (quant.axis !== undefined) return `activation '${value!.name}' is quantized per channel; TFLite activations are quantized per tensor`;
+  }
+  if (eightBit && sixteenBit) return `int16 activation '${sixteenBit.name}' next to the 8-bit '${eightBit.name}': a TFLite op takes int8 activations or int16 ones (16x8 mode), not both`;
+  if (sixteenBit) {
+    const constant = node.inputs.find((value) => value?.isConstant && quantOf(value) && (value.type as { dtype: string }).dtype === 'int16' && quantOf(value)!.zeroPoint.some((z) => z !== 0));
+    if (constant) return `int16 constant '${constant.name}' with a zero point: TFLite's 16x8 kernels take symmetric int16 (zero point 0)`;
   }
   return undefined;
 }
 
-/** Why the quantized `node`'s op cannot be an int8 TFLite op here (no int8 lowering, asymmetric weights, …), or undefined: the node could still run in float. */
+/** Why the quantized `node`'s op cannot be an int8 (or 16x8) TFLite op here (no lowering, asymmetric weights, …), or undefined: the node could still run in float. */
 export function int8OpProblem(node: Node): string | undefined {
   const check = INT8_OPS.get(node.op);
+  if (int16Activation(node)) return int16OpProblem(node) ?? check?.(node);
   if (!check) return `${node.op} on quantized values has no int8 TFLite lowering here (supported: ${int8Ops().map((op) => op.slice(5)).join(', ')})`;
   return check(node);
 }

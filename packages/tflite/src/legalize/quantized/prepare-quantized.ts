@@ -1,6 +1,7 @@
 import { attrs, Builder, isTensorType, ModelpassError, Tensor, tensorType, type DiagnosticInit, type Graph, type Model, type Node, type TensorType, type Value } from '@modelpass/ir';
 import { foldBoundaryQuantizers, qdqNodeParams } from './boundary-qdq.js';
 import { splitGroupedInt8Convs } from './grouped-conv-int8.js';
+import { symmetricInt16Activations } from './int16x8.js';
 import { hardSigmoidsAsInt8Ops } from './hard-sigmoid-int8.js';
 import { int8ActivationProblem, int8OpProblem } from './int8-ops.js';
 import { dequantizeTensor, holdsReals, quantOf, realType } from './quant-values.js';
@@ -19,13 +20,18 @@ export interface QuantizedPrepareResult {
   readonly floatNodes: number;
   /** uint8 activations (ONNX Runtime's default) stored as int8 with the zero point moved by −128. */
   readonly uint8Shifted: number;
+  /** int16 activations (16x8 mode) given symmetric parameters covering their reals (`int16x8.ts`). */
+  readonly int16Symmetric: number;
+  /** Relu / Clip(0, 6) added where an asymmetric int16 range clamped at 0 (a folded Relu). */
+  readonly int16Clamps: number;
   readonly int8Inputs: readonly string[];
   readonly int8Outputs: readonly string[];
 }
 
 const WEIGHTED = new Set(['onnx.Conv', 'onnx.Gemm', 'onnx.MatMul']);
 const QDQ = new Set(['onnx.QuantizeLinear', 'onnx.DequantizeLinear']);
-const EIGHT_BIT = new Set(['int8', 'uint8']);
+/** Activation storage TFLite takes: 8-bit (uint8 shifted to int8) and int16 (16x8 mode, made symmetric by `int16x8.ts`). */
+const ACTIVATION_DTYPES: ReadonlySet<string> = new Set(['int8', 'uint8', 'int16']);
 /** Ops that read only their input's shape: neither int8 nor float (no DEQUANTIZE before them). */
 const SHAPE_READERS = new Set(['onnx.Shape', 'onnx.Size']);
 /** Ops whose constant float inputs from this index on are parameters (Resize roi/scales, Pad's value, Clip's bounds), not data to quantize. */
@@ -64,16 +70,16 @@ function quantizedProblems(graph: Graph, inFloat?: Set<Node>): DiagnosticInit[] 
   const problems: DiagnosticInit[] = [];
   const report = (node: Node, reason: string) => problems.push({ reason, location: node.location, source: '@modelpass/tflite', code: 'tflite/unmappable' });
   for (const node of graph.nodes()) {
-    const wide = node.outputs.find((output) => output && quantOf(output) && !EIGHT_BIT.has((output.type as TensorType).dtype));
+    const wide = node.outputs.find((output) => output && quantOf(output) && !ACTIVATION_DTYPES.has((output.type as TensorType).dtype));
     if (wide) {
-      report(node, `${(wide.type as TensorType).dtype} activation '${wide.name}': only 8-bit activations become TFLite int8 tensors (int16x8 is not targeted yet)`);
+      report(node, `${(wide.type as TensorType).dtype} activation '${wide.name}': TFLite takes int8 activations, or int16 ones in its 16x8 mode`);
       continue;
     }
     if (QDQ.has(node.op)) {
       const params = qdqNodeParams(node);
       if (typeof params === 'string') report(node, params);
-      else if (params.storage !== 'int8' && params.storage !== 'uint8' && !(node.op === 'onnx.DequantizeLinear' && node.inputs[0]?.isConstant)) {
-        report(node, `${params.storage} quantization: only 8-bit activations become TFLite int8 tensors (int16x8 is not targeted yet)`);
+      else if (!ACTIVATION_DTYPES.has(params.storage) && !(node.op === 'onnx.DequantizeLinear' && node.inputs[0]?.isConstant)) {
+        report(node, `${params.storage} quantization: TFLite takes int8 activations, or int16 ones in its 16x8 mode`);
       } else if (node.op === 'onnx.DequantizeLinear' && !node.inputs[0]?.isConstant && !quantOf(node.inputs[0])) {
         report(node, `it dequantizes '${node.inputs[0]?.name}', integers no QuantizeLinear or quant<> type describes`);
       }
@@ -183,6 +189,7 @@ export function prepareQuantizedForTflite(model: Model, options: QuantizedPrepar
   const graph = model.graph;
   foldBoundaryQuantizers(graph);
   splitGroupedInt8Convs(graph);
+  const int16 = symmetricInt16Activations(graph);
   const inFloat = options.unsupportedInt8 === 'float' ? new Set<Node>() : undefined;
   const problems = quantizedProblems(graph, inFloat);
   if (problems.length > 0) {
@@ -204,5 +211,5 @@ export function prepareQuantizedForTflite(model: Model, options: QuantizedPrepar
   const uint8Shifted = shiftUint8(graph);
   hardSigmoidsAsInt8Ops(graph);
   const boundaries = options.ioType === 'int8' ? int8Boundaries(graph) : { inputs: [], outputs: [] };
-  return { int8Nodes, floatNodes, uint8Shifted, int8Inputs: boundaries.inputs, int8Outputs: boundaries.outputs };
+  return { int8Nodes, floatNodes, uint8Shifted, int16Symmetric: int16.values, int16Clamps: int16.clamps, int8Inputs: boundaries.inputs, int8Outputs: boundaries.outputs };
 }
