@@ -1,7 +1,7 @@
 // @modelpass/tflite — TFLite reader/writer, the tflite dialect, layout and legalization.
 export * from './dialect/index.js';
 export * from './reader/index.js';
-export { META_OPERATOR_VERSION, META_TENSOR_NAME, META_VARIABLE, META_SIGNATURE_DEFS, META_METADATA_PREFIX, META_DESCRIPTION } from './io/metadata-keys.js';
+export { META_OPERATOR_VERSION, META_TENSOR_NAME, META_VARIABLE, META_SIGNATURE_DEFS, META_METADATA_PREFIX, META_DESCRIPTION, META_SHAPE_BOUND } from './io/metadata-keys.js';
 export type { SignatureDefJson } from './io/signature-defs.js';
 export * from './writer/index.js';
 // Layout conversion and legalization (canonical NCHW ⇄ tflite NHWC).
@@ -11,6 +11,9 @@ export { countTransposes, type TransposeCount } from './layout/transpose-count.j
 export { legalizeTflite } from './legalize/legalize-pass.js';
 export { lowerToTflite, unmappableNodes, assertLowerable, withTfliteDialect, type LegalizeResult } from './legalize/legalize.js';
 export { prepareCanonicalForTflite } from './legalize/prepare.js';
+export { freezeDefaultedInputs, defaultedInputs } from './legalize/defaulted-inputs.js';
+export { float64AsFloat32, type Float64Result } from './legalize/float64-as-float32.js';
+export { boundDataDependentShapes } from './legalize/shape-bounds.js';
 export { prepareQuantizedForTflite, hasQuantizedActivations, type QuantizedPrepareOptions, type QuantizedPrepareResult } from './legalize/quantized/prepare-quantized.js';
 export { finishInt8, type Int8FinishResult } from './legalize/quantized/finish-int8.js';
 export { int8Ops } from './legalize/quantized/int8-ops.js';
