@@ -351,7 +351,13 @@ function isNumberTypedArray(values: ElementValues): values is ArrayLike<number> 
  */
 function encodeNativeNumbers(dtype: DType, values: ElementValues): Uint8Array | undefined {
   const Native = nativeArrayType(dtype);
-  if (!Native || Native === BigInt64Array || Native === BigUint64Array) return undefined;
+  if (!Native) return undefined;
+  if (Native === BigInt64Array || Native === BigUint64Array) {
+    // Assigning a bigint wraps it as setBigInt64/setBigUint64 do; numbers are truncated first (asBigInt).
+    const wide = new Native(values.length);
+    for (let i = 0; i < values.length; i++) wide[i] = asBigInt(values[i] as number | bigint | boolean);
+    return new Uint8Array(wide.buffer, 0, wide.byteLength);
+  }
   const out = new (Native as Float64ArrayConstructor)(values.length);
   if (isNumberTypedArray(values)) out.set(values);
   else for (let i = 0; i < values.length; i++) out[i] = asNumber(values[i] as number | bigint | boolean);

@@ -41,8 +41,14 @@ describe('encodeElements of number dtypes', () => {
     expect(Array.from(decodeElements('float32', bytes, 3))).toEqual([1, 2, 3]);
   });
 
-  it('int64 still takes bigints and truncates numbers', () => {
-    expect(Tensor.fromValues('int64', [3], [5n, -7.9, 2.2]).toNumbers()).toEqual([5, -7, 2]);
+  it('int64 and uint64 take bigints (wrapping as DataView does), truncated numbers and booleans', () => {
+    expect(Tensor.fromValues('int64', [4], [5n, -7.9, 2.2, true] as unknown as number[]).toNumbers()).toEqual([5, -7, 2, 1]);
+    const reference = new DataView(new ArrayBuffer(24));
+    [2n ** 64n - 1n, -(2n ** 63n) - 1n, 2n ** 70n + 5n].forEach((v, i) => reference.setBigInt64(i * 8, v, true));
+    expect(encodeElements('int64', [2n ** 64n - 1n, -(2n ** 63n) - 1n, 2n ** 70n + 5n])).toEqual(new Uint8Array(reference.buffer));
+    [2n ** 64n - 1n, -1n, 2n ** 70n + 5n].forEach((v, i) => reference.setBigUint64(i * 8, v, true));
+    expect(encodeElements('uint64', [2n ** 64n - 1n, -1n, 2n ** 70n + 5n])).toEqual(new Uint8Array(reference.buffer));
+    expect(() => encodeElements('int64', [1.5e300])).not.toThrow();
   });
 });
 
