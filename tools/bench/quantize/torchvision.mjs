@@ -101,6 +101,8 @@ export async function runTorchvision({ networks, methods, samples, evalSamples, 
         const kernels = await kernelTimePair(fp32, out, timingFeeds, { runs, work });
         row.kernelFp32Ms = kernels.a;
         row.kernelMs = kernels.b;
+        row.kernelMedianFp32Ms = kernels.aMedian;
+        row.kernelMedianMs = kernels.bMedian;
         if (!info.profile) {
           info.profile = { method, int8: await kernelProfile(out, timingFeeds, { runs: 5, work }), fp32: await kernelProfile(fp32, timingFeeds, { runs: 5, work }) };
         }
