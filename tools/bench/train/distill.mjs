@@ -3,13 +3,16 @@
 //  (a) the CNN fixture 50% channel-pruned, then distill{…} from the original CNN;
 //  (b) a student with ≤ 1/4 of the teacher's parameters trained FROM SCRATCH (seeded init, half the channels,
 //      tools/fixtures/make_distill_models.py) on hard labels (train{…}) and distilled from a well-trained teacher
-//      (the fashion-cnn architecture trained longer, same script) for the same epochs, seed, optimizer, lr and
-//      schedule. Temperature and alpha are picked on a validation split of the training set (10%, seeded; every
-//      arm trains on the other 90%); only the picked distilled student and the hard-label student see the test set.
+//      (the fashion-cnn architecture trained longer, same script) for the same epochs, seed, optimizer and
+//      schedule. Stage 1 (the first seed): each arm kind (hard labels; distillation at each --grid T:α) trains at
+//      each --lrs-b lr and keeps its own best lr (and T, α) by accuracy on a validation split of the training set
+//      (10%, seeded; every arm trains on the other 90%). Stage 2: the picked settings with every other seed (the
+//      seed sets the shuffles). Then every seed's two picked students see the test set once; all seeds are
+//      reported (mean ± sample sd, min–max), nothing on the test set picks anything.
 // Every run goes through /usr/bin/time (wall seconds, peak RSS) under `nice -n 10`.
 //
-//   node tools/bench/train/distill.mjs [--parts a,b] [--epochs-a 5] [--epochs-b 3] [--lr-b 0.01] [--seed-b 1]
-//        [--grid 2:0.5,2:0.9,4:0.5,4:0.9] [--jobs 5] [--models .fixtures-cache/distill] [--samples 0] [--out tools/bench/train/RESULTS-distill.md]
+//   node tools/bench/train/distill.mjs [--parts a,b] [--epochs-a 5] [--epochs-b 8] [--lrs-b 0.01,0.03] [--seeds-b 1,2,3]
+//        [--lrs-hard L,…] [--lrs-distill L,…] [--split-seed S] [--grid 2:0.5] [--jobs 2] [--models .fixtures-cache/distill] [--samples 0] [--out tools/bench/train/RESULTS-distill.md]
 // --parts a or --parts b runs one part; --jobs runs that many of part (b)'s arms at once (their wall times then
 // overlap). Each row is also printed to stderr as soon as it is measured.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -30,12 +33,17 @@ function argument(name, fallback) {
   return at >= 0 ? process.argv[at + 1] : fallback;
 }
 const epochsA = Number(argument('epochs-a', '5'));
-const epochsB = Number(argument('epochs-b', '3'));
+const epochsB = Number(argument('epochs-b', '8'));
 const lr = Number(argument('lr', '0.01'));
-const lrB = Number(argument('lr-b', '0.01'));
-const seedB = Number(argument('seed-b', '1'));
-const grid = argument('grid', '2:0.5,2:0.9,4:0.5,4:0.9').split(',').map((pair) => pair.split(':').map(Number));
-const jobs = Number(argument('jobs', '5'));
+const seedsB = argument('seeds-b', '1,2,3').split(',').map(Number);
+const lrsB = argument('lrs-b', '0.01,0.03').split(',').map(Number);
+// Per arm kind, the lrs stage 1 tries (default: --lrs-b); one value each skips the pick (e.g. more seeds with lrs picked before).
+const lrsHard = argument('lrs-hard', lrsB.join(',')).split(',').map(Number);
+const lrsDistill = argument('lrs-distill', lrsB.join(',')).split(',').map(Number);
+// The seed of the held-out split (default: the first seed), the same for every seed so all arms are scored on the same images.
+const splitSeed = Number(argument('split-seed', String(seedsB[0])));
+const grid = argument('grid', '2:0.5').split(',').map((pair) => pair.split(':').map(Number));
+const jobs = Number(argument('jobs', '2'));
 const samples = Number(argument('samples', '0'));
 const parts = argument('parts', 'a,b').split(',');
 const out = argument('out', join(root, 'tools/bench/train/RESULTS-distill.md'));
@@ -43,9 +51,15 @@ const work = mkdtempSync(join(tmpdir(), 'modelpass-distill-bench-'));
 const command = `node tools/bench/train/distill.mjs ${process.argv.slice(2).join(' ')}`.trim();
 
 /** Runs the CLI under nice and /usr/bin/time; returns stdout, wall seconds and peak RSS (MiB). */
-function modelpass(args) {
+function modelpass(args, attempts = 4) {
   const timing = join(work, 'time.txt');
-  const run = spawnSync('nice', ['-n', '10', '/usr/bin/time', '-o', timing, '-f', '%e %M', process.execPath, cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  let run;
+  for (let attempt = 1; ; attempt++) {
+    run = spawnSync('nice', ['-n', '10', '/usr/bin/time', '-o', timing, '-f', '%e %M', process.execPath, cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (run.status === 0 || attempt >= attempts || !/ERR_MODULE_NOT_FOUND/.test(run.stderr)) break;
+    console.error(`  a dist was missing (a rebuild?); retrying in 30 s: modelpass ${args[0]} …`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30_000);
+  }
   if (run.status !== 0) throw new Error(`modelpass ${args.join(' ')} failed (${run.status}):\n${run.stderr}`);
   const [wall, rssKb] = readFileSync(timing, 'utf8').trim().split(/\s+/).map(Number);
   return { stdout: run.stdout, stderr: run.stderr, wall, rss: rssKb / 1024 };
@@ -176,30 +190,53 @@ async function partB() {
   const paramsB = parameters(studentB);
   if (paramsB * 4 > paramsTeacherB) throw new Error(`the (b) student has ${paramsB} parameters, more than 1/4 of the teacher's ${paramsTeacherB}`);
 
-  // The validation split: splitValidation(60000, 0.1, seed), the split fit{validation=0.1} would hold out.
+  // The validation split: splitValidation(60000, 0.1, first seed), the split fit{validation=0.1} would hold out.
+  // It stays the same for every seed, so all arms are scored on the same held-out images.
   const train = loadFashionMnist({ split: 'train', ...(samples ? { limit: samples } : {}) });
-  const split = splitValidation(train.size, 0.1, seedB);
+  const split = splitValidation(train.size, 0.1, splitSeed);
   const trainSpec = writeIdxSplit(train, split.train, 'train-split');
   const validationSpec = writeIdxSplit(train, split.validation, 'validation-split');
-  const commonB = `dataset="${trainSpec}" batch=64 lr=${lrB} schedule=cosine seed=${seedB} batch-norm=batch-statistics threads=1 epochs=${epochsB}`;
+  const commonB = (armLr, seed) => `dataset="${trainSpec}" batch=64 lr=${armLr} schedule=cosine seed=${seed} batch-norm=batch-statistics threads=1 epochs=${epochsB}`;
+  const settings = [{ kind: 'hard', lr: 0, name: 'hard labels', pipeline: (armLr, seed) => `train{${commonB(armLr, seed)}}` }];
+  for (const [t, a] of grid) settings.push({ kind: 'distill', t, a, name: `distill T=${t} α=${a}`, pipeline: (armLr, seed) => `distill{teacher=${teacherB} ${commonB(armLr, seed)} temperature=${t} alpha=${a}}` });
 
-  const arms = [{ name: 'hard labels', pipeline: `train{${commonB}}` }];
-  for (const [t, a] of grid) arms.push({ name: `distill T=${t} α=${a}`, t, a, pipeline: `distill{teacher=${teacherB} ${commonB} temperature=${t} alpha=${a}}` });
-  await runAll(arms.map((arm) => async () => {
-    arm.output = join(work, `b-${arms.indexOf(arm)}.onnx`);
-    arm.run = await modelpassAsync(['convert', studentB, '-o', arm.output, '--pipeline', arm.pipeline]);
+  const trainArm = async (setting, armLr, seed) => {
+    const arm = { ...setting, lr: armLr, seed, output: join(work, `b-${setting.name.replace(/\W+/g, '_')}-lr${armLr}-seed${seed}.onnx`) };
+    arm.run = await modelpassAsync(['convert', studentB, '-o', arm.output, '--pipeline', setting.pipeline(armLr, seed)]);
     arm.validation = (await accuracyAsync(arm.output, validationSpec)).acc;
-    console.error(`ROW (b) ${arm.name}: validation ${arm.validation.toFixed(2)}%, ${arm.run.wall.toFixed(0)} s, ${arm.run.rss.toFixed(0)} MiB`);
-  }), jobs);
-  const distilled = arms.slice(1);
-  const chosen = distilled.reduce((best, arm) => (arm.validation > best.validation ? arm : best));
-  const hard = arms[0];
+    console.error(`ROW (b) ${arm.name} lr=${armLr} seed=${seed}: validation ${arm.validation.toFixed(2)}%, ${arm.run.wall.toFixed(0)} s, ${arm.run.rss.toFixed(0)} MiB`);
+    return arm;
+  };
+  // Stage 1, the first seed: every setting at every lr, scored on the held-out images only. Each kind of arm
+  // (hard labels; distillation) keeps its own best lr (and T, α), so neither arm is held back by the other's lr.
+  const picking = [];
+  for (const setting of settings) for (const armLr of setting.kind === 'hard' ? lrsHard : lrsDistill) picking.push({ setting, armLr });
+  await runAll(picking.map((p) => async () => { p.arm = await trainArm(p.setting, p.armLr, seedsB[0]); }), jobs);
+  const best = (kind) => picking.filter((p) => p.setting.kind === kind).reduce((b, p) => (p.arm.validation > b.arm.validation ? p : b));
+  const pickedHard = best('hard');
+  const pickedDistill = best('distill');
+  // Stage 2, the other seeds, with the picked settings only.
+  const bySeed = new Map([[seedsB[0], { hard: pickedHard.arm, distill: pickedDistill.arm }]]);
+  const later = [];
+  for (const seed of seedsB.slice(1)) {
+    bySeed.set(seed, {});
+    later.push(async () => { bySeed.get(seed).hard = await trainArm(pickedHard.setting, pickedHard.armLr, seed); });
+    later.push(async () => { bySeed.get(seed).distill = await trainArm(pickedDistill.setting, pickedDistill.armLr, seed); });
+  }
+  await runAll(later, jobs);
 
+  // The test set: the teacher, and the picked arms of every seed (nothing on the test set picks anything).
   const teacherTest = accuracy(teacherB);
-  const hardTest = accuracy(hard.output);
-  const chosenTest = accuracy(chosen.output);
+  const seeds = [...bySeed].map(([seed, arms]) => ({ seed, hard: arms.hard, distill: arms.distill, hardTest: accuracy(arms.hard.output), distillTest: accuracy(arms.distill.output) }));
+  for (const s of seeds) console.error(`ROW (b) test seed=${s.seed}: hard ${s.hardTest.toFixed(2)}%, distilled ${s.distillTest.toFixed(2)}%`);
   const teacherValidation = (await accuracyAsync(teacherB, validationSpec)).acc;
-  resultsB.push({ teacherInfo, paramsTeacherB, paramsB, studentInit: accuracy(studentB), teacherTest, teacherValidation, hard, hardTest, chosen, chosenTest, distilled, split, commonB });
+  resultsB.push({ teacherInfo, paramsTeacherB, paramsB, studentInit: accuracy(studentB), teacherTest, teacherValidation, picking: picking.map((p) => p.arm), pickedHard: pickedHard.arm, pickedDistill: pickedDistill.arm, seeds, split, common: commonB('LR', 'SEED') });
+}
+/** Mean and sample standard deviation, and min–max, as "m ± s (min–max)". */
+function spread(values) {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const sd = values.length > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1)) : 0;
+  return { mean, sd, min: Math.min(...values), max: Math.max(...values), text: `${mean.toFixed(2)} ± ${sd.toFixed(2)} (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})` };
 }
 const pct = (value) => `${value.toFixed(2)}%`;
 const lines = [`# distill results (tools/bench/train/distill.mjs)`, '', `Command: \`${command}\` (finished ${new Date().toISOString().slice(0, 16)} UTC; ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} at the end).`, ''];
@@ -214,21 +251,32 @@ if (rows.length) {
 for (const r of resultsB) {
   const share = (p) => `${p.toLocaleString('en')} (${((100 * p) / r.paramsTeacherB).toFixed(1)}%)`;
   const time = (run) => `${run.wall.toFixed(0)} s | ${run.rss.toFixed(0)} MiB`;
+  const label = (arm) => (arm.kind === 'hard' ? `\`train{lr=${arm.lr}}\` hard labels` : `\`distill{lr=${arm.lr} temperature=${arm.t} alpha=${arm.a}}\``);
+  const hard = spread(r.seeds.map((s) => s.hardTest));
+  const distilled = spread(r.seeds.map((s) => s.distillTest));
+  const gaps = spread(r.seeds.map((s) => s.distillTest - s.hardTest));
+  const behind = spread(r.seeds.map((s) => s.distillTest - r.teacherTest));
+  const walls = (kind) => spread(r.seeds.map((s) => s[kind].run.wall));
+  const rss = (kind) => Math.max(...r.seeds.map((s) => s[kind].run.rss));
   lines.push(
-    `## (b) a from-scratch student (≤ 1/4 of the teacher), distilled vs hard labels`, '',
-    `Teacher and student from \`${r.teacherInfo.made_by}\` (teacher: ${r.teacherInfo.training.epochs} epochs, ${r.teacherInfo.training.optimizer}; ${r.teacherInfo.training.data}; ${r.teacherInfo.training.seconds} s of torch training). Both arms start from the student's seeded initial weights and train on the same 90% of the training set (${r.split.train.length.toLocaleString('en')} images; \`splitValidation(${r.split.train.length + r.split.validation.length}, 0.1, ${seedB})\`) with \`${r.commonB.replace(/dataset=\S+ /, '')}\` (SGD, momentum 0.9), the same batches in the same order. T and α were picked by accuracy on the held-out ${r.split.validation.length.toLocaleString('en')} training images:`, '',
+    `## (b) a from-scratch student (≤ 1/4 of the teacher), distilled vs hard labels, ${epochsB} epochs, ${r.seeds.length} seeds`, '',
+    `Teacher and student from \`${r.teacherInfo.made_by}\` (teacher: ${r.teacherInfo.training.epochs} epochs, ${r.teacherInfo.training.optimizer}; ${r.teacherInfo.training.data}; ${r.teacherInfo.training.seconds} s of torch training). Every arm starts from the student's seeded initial weights and trains on the same 90% of the training set (${r.split.train.length.toLocaleString('en')} images; \`splitValidation(${r.split.train.length + r.split.validation.length}, 0.1, ${splitSeed})\`) with \`${r.common.replace(/dataset=\S+ /, '')}\` (SGD, momentum 0.9); within a seed both arms see the same batches in the same order. The seed sets the shuffles (the initial weights are the student file's).`, '',
+    (r.picking.length > 2 ? `Stage 1 (seed ${seedsB[0]}): lr (and T, α) picked per arm by accuracy on the held-out ${r.split.validation.length.toLocaleString('en')} training images:` : `Stage 1 (seed ${seedsB[0]}): the settings given (\`--lrs-hard ${lrsHard} --lrs-distill ${lrsDistill}\`, nothing picked), scored on the held-out ${r.split.validation.length.toLocaleString('en')} training images:`), '',
     '| arm | validation accuracy (held-out training images) | wall | peak RSS |', '|---|---:|---:|---:|',
-    ...[r.hard, ...r.distilled].map((arm) => `| ${arm.name}${arm === r.chosen ? ' (picked)' : ''} | ${pct(arm.validation)} | ${time(arm.run)} |`),
-    '', `Then the test set (10k images, \`modelpass eval\`), once:`, '',
-    '| model | parameters | test accuracy | wall | peak RSS |', '|---|---:|---:|---:|---:|',
-    `| teacher (fashion-cnn architecture, trained longer) | ${share(r.paramsTeacherB)} | ${pct(r.teacherTest)} | | |`,
-    `| student, initial weights | ${share(r.paramsB)} | ${pct(r.studentInit)} | | |`,
-    `| student, \`train{epochs=${epochsB}}\` on hard labels | ${share(r.paramsB)} | ${pct(r.hardTest)} | ${time(r.hard.run)} |`,
-    `| student, \`distill{epochs=${epochsB} temperature=${r.chosen.t} alpha=${r.chosen.a}}\` | ${share(r.paramsB)} | ${pct(r.chosenTest)} | ${time(r.chosen.run)} |`,
+    ...r.picking.map((arm) => `| ${label(arm)}${arm === r.pickedHard || arm === r.pickedDistill ? ' (picked)' : ''} | ${pct(arm.validation)} | ${time(arm.run)} |`),
+    '', `Stage 2: the picked settings with seeds ${seedsB.join(', ')}, each evaluated once on the test set (10k images, \`modelpass eval\`); every seed is listed:`, '',
+    '| seed | hard labels: validation | hard labels: test | distilled: validation | distilled: test | distilled − hard labels | distilled − teacher |', '|---:|---:|---:|---:|---:|---:|---:|',
+    ...r.seeds.map((s) => `| ${s.seed} | ${pct(s.hard.validation)} | ${pct(s.hardTest)} | ${pct(s.distill.validation)} | ${pct(s.distillTest)} | ${(s.distillTest - s.hardTest).toFixed(2)} pp | ${(s.distillTest - r.teacherTest).toFixed(2)} pp |`),
+    '', '| model | parameters | epochs | seeds | test accuracy, mean ± sd (min–max) | wall per run, mean ± sd | peak RSS (max) |', '|---|---:|---:|---:|---:|---:|---:|',
+    `| teacher (fashion-cnn architecture, trained longer) | ${share(r.paramsTeacherB)} | ${r.teacherInfo.training.epochs} | 1 | ${pct(r.teacherTest)} | ${r.teacherInfo.training.seconds} s (torch) | |`,
+    `| student, initial weights | ${share(r.paramsB)} | 0 | | ${pct(r.studentInit)} | | |`,
+    `| student, ${label(r.pickedHard)} | ${share(r.paramsB)} | ${epochsB} | ${r.seeds.length} | ${hard.text}% | ${walls('hard').mean.toFixed(0)} ± ${walls('hard').sd.toFixed(0)} s | ${rss('hard').toFixed(0)} MiB |`,
+    `| student, ${label(r.pickedDistill)} | ${share(r.paramsB)} | ${epochsB} | ${r.seeds.length} | ${distilled.text}% | ${walls('distill').mean.toFixed(0)} ± ${walls('distill').sd.toFixed(0)} s | ${rss('distill').toFixed(0)} MiB |`,
     '',
-    `- (b) distilled − hard labels: ${(r.chosenTest - r.hardTest).toFixed(2)} pp (goal > 0: ${r.chosenTest > r.hardTest ? 'met' : 'not met'}); distilled − teacher: ${(r.chosenTest - r.teacherTest).toFixed(2)} pp (goal ≥ −1.5 pp: ${r.chosenTest >= r.teacherTest - 1.5 ? 'met' : 'not met'})`,
+    `- (b) distilled − hard labels, per seed: ${gaps.text} pp; distilled beats hard labels in ${r.seeds.filter((s) => s.distillTest > s.hardTest).length} of ${r.seeds.length} seeds (goal > 0 on the mean: ${gaps.mean > 0 ? 'met' : 'not met'})`,
+    `- (b) distilled − teacher: ${behind.text} pp; within 1.5 pp in ${r.seeds.filter((s) => s.distillTest >= r.teacherTest - 1.5).length} of ${r.seeds.length} seeds (goal ≥ −1.5 pp on the mean: ${behind.mean >= -1.5 ? 'met' : 'not met'})`,
     `- the teacher on the held-out split: ${pct(r.teacherValidation)} (it was trained on all 60k training images, so this is not a held-out figure for it)`,
-    `- wall times: ${jobs} arms ran side by side under \`nice -n 10\` on a machine shared with other sessions, so they are upper bounds`,
+    `- wall times: ${jobs} runs side by side under \`nice -n 10\` on a machine shared with other sessions, so they are upper bounds`,
     '');
 }
 writeFileSync(out, lines.join('\n'));
