@@ -100,6 +100,19 @@ function runtimeTripsLoop(): Model {
   return finish(b, [sum!, squares!]);
 }
 
+/** A constant trip count too big to unroll (6,000 iterations × 4 nodes > 20,000): v ← v·0.999 + 0.001·i, every v as a scan output. */
+function longConstantLoop(): Model {
+  const b = new GraphBuilder();
+  const x = b.input('x', tensorType('float32', [3]));
+  const loopBody = body('long_body', [['i', 'int64', []], ['cond', 'bool', []], ['v', 'float32', [3]]], (inner, [i, cond, v]) => {
+    const step = inner.op1('onnx.Mul', [inner.op1('onnx.Cast', [i!], { to: attrs.int(1) }), inner.constant(f32(0.001))]);
+    const next = inner.op1('onnx.Add', [inner.op1('onnx.Mul', [v!, inner.constant(f32(0.999))]), step]);
+    return [cond!, next, next];
+  });
+  const [last, all] = b.op('onnx.Loop', [b.constant(scalarI64(6_000)), null, x], { body: attrs.graph(loopBody) }, { outputs: 2, name: 'long_loop' });
+  return finish(b, [last!, all!]);
+}
+
 /** Doubles v while its sum stays under `limit` (a graph input), at most 20 times (constant M); scan output of the running sum. */
 function conditionLoop(withTripCount: boolean): Model {
   const b = new GraphBuilder();
@@ -171,6 +184,12 @@ describe('legalize-tflite: Loop with run-time trip count or condition → TFLite
     const feeds = [0.5, 10, 200].map((limit) => ({ x: x23, limit: f32(limit) }));
     await expectMatches(() => conditionLoop(true), feeds, ['tflite.WHILE']);
     await expectMatches(() => conditionLoop(false), feeds, ['tflite.WHILE']);
+  });
+
+  it('a constant trip count too big to unroll: WHILE, the scan output a static buffer of every row', async () => {
+    const converted = await expectMatches(longConstantLoop, [{ x: Tensor.fromValues('float32', [3], [1, -2, 0.5]) }], ['tflite.WHILE', 'tflite.DYNAMIC_UPDATE_SLICE']);
+    expect(allOps(converted)).not.toContain('tflite.SLICE');
+    expect(converted.graph.outputs[1]!.type).toEqual(tensorType('float32', [6_000, 3]));
   });
 
   it('an If inside the Loop body becomes an IF inside the WHILE body', async () => {
