@@ -179,6 +179,24 @@ const CASES: DynamicCase[] = [
     feeds: [1, 2, 3].map((seed) => [boxesTensor(batches, 8, seed, centerPointBox === 1), seededTensor([batches, classes, 8], 40 + seed, 0, 1)]),
     uses: ['NON_MAX_SUPPRESSION_V4', 'SLICE'],
   })),
+  {
+    name: 'NonMaxSuppression with run-time max_output_boxes_per_class, iou and score thresholds (graph inputs, as ONNX conformance data)',
+    inputs: [
+      { name: 'boxes', shape: [1, 8, 4] },
+      { name: 'scores', shape: [1, 2, 8] },
+      { name: 'most', shape: [1], dtype: 'int64' },
+      { name: 'iou', shape: [1] },
+      { name: 'threshold', shape: [1] },
+    ],
+    opset: 11,
+    build: (b, boxes, scores, most, iou, threshold) => b.op1('onnx.NonMaxSuppression', [boxes!, scores!, most!, iou!, threshold!]),
+    feeds: [
+      [boxesTensor(1, 8, 4, false), seededTensor([1, 2, 8], 44, 0, 1), i64([2]), f32([0.5]), f32([0.2])],
+      [boxesTensor(1, 8, 5, false), seededTensor([1, 2, 8], 45, 0, 1), i64([100]), f32([0.3]), f32([0])],
+      [boxesTensor(1, 8, 6, false), seededTensor([1, 2, 8], 46, 0, 1), i64([0]), f32([0.5]), f32([0.2])],
+    ],
+    uses: ['NON_MAX_SUPPRESSION_V4', 'MINIMUM'],
+  },
 ];
 
 describe('legalize-tflite, data-dependent output lengths: TFLite runtime gives ONNX Runtime outputs', () => {
@@ -210,16 +228,16 @@ interface RefusalCase {
 
 const REFUSALS: RefusalCase[] = [
   {
-    name: 'NonMaxSuppression with a run-time max_output_boxes_per_class',
+    name: 'NonMaxSuppression with a float max_output_boxes_per_class',
     inputs: [
       { name: 'boxes', shape: [1, 4, 4] },
       { name: 'scores', shape: [1, 1, 4] },
-      { name: 'most', shape: [1], dtype: 'int64' },
+      { name: 'most', shape: [1], dtype: 'int32' },
     ],
     opset: 11,
     build: (b, boxes, scores, most) => b.op1('onnx.NonMaxSuppression', [boxes!, scores!, most!]),
     refused: 'onnx.NonMaxSuppression',
-    reason: /max_output_boxes_per_class must be a constant/,
+    reason: /a run-time max_output_boxes_per_class must be one int64/,
   },
   {
     name: 'NonMaxSuppression without max_output_boxes_per_class (always empty)',

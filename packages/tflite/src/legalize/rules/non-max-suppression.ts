@@ -37,10 +37,19 @@ function cornersOfCenters(emit: TfliteEmitter, boxes: Value, count: number, name
   return emit.op1('CONCATENATION', [sub(y!, halfH), sub(x!, halfW), add(y!, halfH), add(x!, halfW)], { axis: 1, fused_activation_function: 'NONE' }, tensorType('float32', [count, 4]));
 }
 
+/** max_output_boxes_per_class (int64 `[1]`) → int32 scalar min(max(v, 0), count). */
+function runTimeMaximum(emit: TfliteEmitter, value: Value, count: number): Value {
+  const int64 = (v: number, name: string) => emit.constant(Tensor.fromValues('int64', [], [BigInt(v)]), name);
+  const type = tensorType('int64', dimsOf(value) ?? [1]);
+  const bounded = emit.op1('MINIMUM', [emit.op1('MAXIMUM', [value, int64(0, 'max_floor')], {}, type), int64(count, 'max_ceiling')], {}, type);
+  const int32 = emit.op1('CAST', [bounded], { in_data_type: 'INT64', out_data_type: 'INT32' }, tensorType('int32', dimsOf(value) ?? [1]));
+  return emit.op1('RESHAPE', [int32, emit.int32([], [0], 'max_scalar')], {}, tensorType('int32', []));
+}
+
 export const nonMaxSuppression: LoweringRule = {
   ops: ['onnx.NonMaxSuppression'],
   stage: 'lower',
-  targets: ['NON_MAX_SUPPRESSION_V4', 'GATHER', 'RESHAPE', 'SPLIT', 'MUL', 'ADD', 'SUB', 'SLICE', 'CONCATENATION', 'CAST'],
+  targets: ['NON_MAX_SUPPRESSION_V4', 'GATHER', 'RESHAPE', 'SPLIT', 'MUL', 'ADD', 'SUB', 'SLICE', 'CONCATENATION', 'CAST', 'MAXIMUM', 'MINIMUM'],
   check(node) {
     const boxes = staticDims(node.inputs[0]);
     const scores = staticDims(node.inputs[1]);
@@ -48,8 +57,8 @@ export const nonMaxSuppression: LoweringRule = {
     if (!scores || scores.length !== 3 || scores[0] !== boxes[0] || scores[2] !== boxes[1]) return 'NonMaxSuppression needs scores of a static shape [batch, classes, boxes]';
     if (tensorTypeOf(node.inputs[0])?.dtype !== 'float32' || tensorTypeOf(node.inputs[1])?.dtype !== 'float32') return 'NonMaxSuppression takes float32 boxes and scores in TFLite';
     const most = node.inputs[2] ? numbersOf(node.inputs[2]) : [0];
-    if (!most) return 'max_output_boxes_per_class must be a constant (it bounds the output TFLite writes)';
-    if ((most[0] ?? 0) <= 0) return 'max_output_boxes_per_class is 0 (or absent): the output is always empty, which TFLite has no tensor for';
+    if (most && (most[0] ?? 0) <= 0) return 'max_output_boxes_per_class is 0 (or absent): the output is always empty, which TFLite has no tensor for';
+    if (!most && (tensorTypeOf(node.inputs[2])?.dtype !== 'int64' || (staticDims(node.inputs[2])?.reduce((n, d) => n * d, 1) ?? 0) !== 1)) return 'a run-time max_output_boxes_per_class must be one int64';
     for (const [index, what] of [[3, 'iou_threshold'], [4, 'score_threshold']] as const) {
       const value = node.inputs[index];
       if (!value || numbersOf(value)) continue;
@@ -63,11 +72,13 @@ export const nonMaxSuppression: LoweringRule = {
     const emit = new TfliteEmitter(node, context);
     const [batches, count] = staticDims(node.inputs[0])!;
     const classes = staticDims(node.inputs[1])![1]!;
-    const most = Math.min(numbersOf(node.inputs[2])![0]!, count!);
+    // A run-time max_output_boxes_per_class: at most N boxes per class either way (MINIMUM before the CAST to int32).
+    const given = numbersOf(node.inputs[2]);
+    const most = given ? Math.min(given[0]!, count!) : count!;
     const centers = (node.optionalAttr('center_point_box', 'int') ?? 0) === 1;
     const iou = scalarOf(emit, node.inputs[3], 0, 'iou');
     const threshold = scalarOf(emit, node.inputs[4], LOWEST_FLOAT32, 'score_threshold');
-    const maxSize = emit.int32([most], [], 'max_output_size');
+    const maxSize = given ? emit.int32([most], [], 'max_output_size') : runTimeMaximum(emit, node.input(2), count!);
     const scoreRows = emit.op1('RESHAPE', [node.input(1), emit.int32([batches! * classes, count!], [2], 'score_rows')], {}, tensorType('float32', [batches! * classes, count!]));
     const zero = emit.int32([0], [1], 'begin');
     const rows: Value[] = [];
