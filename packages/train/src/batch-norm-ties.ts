@@ -16,8 +16,9 @@ const STATISTICS = [
 const INPUT_NAMES = ['X', 'scale', 'B', 'input_mean', 'input_var'];
 
 const HINT =
-  'give each running mean and variance its own initializer (e.g. copy the tied tensor under a new name and drop the Identity; ' +
-  'tools/fixtures/make_distill_models.py undo_shared_initializers shows how for a torch.onnx.export)';
+  "give each running mean and variance an initializer of its own: copy the tied initializer under the statistic's name and drop the Identity " +
+  "(torch.onnx.export merges equal initializers, e.g. an untrained BatchNorm's running_var of ones with its weight; " +
+  'undo_shared_initializers in tools/fixtures/make_distill_models.py does this with the onnx package)';
 
 /** The value behind a chain of Identity nodes, and the chain's values (from `value` on). */
 function throughIdentities(value: Value): { source: Value; chain: Value[] } {

@@ -65,7 +65,7 @@ describe('BatchNormalization running statistics tied to another tensor', () => {
       expect(error.diagnostics.map((d) => d.location?.op)).toEqual(['onnx.BatchNormalization', 'onnx.BatchNormalization']);
       expect(error.message).toMatch(/running mean is the initializer '[^']+' \(through an Identity\), which its own B also reads/);
       expect(error.message).toMatch(/running variance is the initializer '[^']+' \(through an Identity\), which its own scale also reads/);
-      expect(error.message).toMatch(/hint: give each running mean and variance its own initializer/);
+      expect(error.message).toMatch(/hint: give each running mean and variance an initializer of its own/);
     }
   });
 
