@@ -17,7 +17,7 @@ import { planQuantization, type LeftFloat, type QuantizationPlan } from './plan.
 import { movePoolsAboveFloatActivations, type ReorderedPool } from './pool-before-activation.js';
 import { convertToQOperator } from './qoperator.js';
 import { quantizeFloatConstants, type FloatConstantRecord } from './float-constants.js';
-import { shortenGeneratedNames, snapshotNames } from './short-names.js';
+import { NO_NAMES_KEPT, shortenGeneratedNames, snapshotNames } from './short-names.js';
 import { hardSigmoidsAsAdd, type HardSigmoidAsAdd } from './hard-sigmoid-as-add.js';
 import { splitHardSwishes } from './hard-swish-split.js';
 import { mergeGroupedConvs, type MergedGroupedConv } from './grouped-conv-merge.js';
@@ -57,6 +57,8 @@ export interface StaticQuantizationOptions {
   readonly groupedConvs?: 'merge' | 'keep';
   /** Large float constants only float ops read (positional embeddings): `int8` weight-only with a DequantizeLinear (default), or `keep`. */
   readonly floatConstants?: 'int8' | 'keep';
+  /** `keep` (default): the model's own value and node names stay; `short`: every name but the graph's inputs and outputs is shortened (smaller file; the result and report use the new names). */
+  readonly names?: 'keep' | 'short';
   /** Bias correction (bias-correction.ts): measure each layer's output-mean shift on this calibration data and subtract it from its bias. Off when absent; QDQ/QOperator with materialize=true only. */
   readonly biasCorrection?: { readonly calibration: CalibrationOptions };
 }
@@ -176,7 +178,8 @@ export async function finishStaticQuantization(
 ): Promise<StaticQuantizationResult> {
   refuseUnsupported(model, options);
   const perChannel = effectivePerChannel(model, options, host);
-  const before = snapshotNames(model.graph);
+  const before = options.names === 'short' ? NO_NAMES_KEPT : snapshotNames(model.graph);
+  const renamedNodes = new Map<string, string>();
   const floatModel = options.biasCorrection && (options.materialize ?? true) ? floatSnapshot(model) : undefined;
   let biasCorrection: BiasCorrectionResult | undefined;
   const applied = applyQuantizationPlan(plan, ranges, {
@@ -196,7 +199,7 @@ export async function finishStaticQuantization(
     if (floatModel) biasCorrection = await correctBiases(model, floatModel, plan.nodes.map((node) => node.name), options.biasCorrection!.calibration, host);
     if ((options.format ?? 'qdq') === 'qoperator') qoperatorNodes = convertToQOperator(model).converted;
     // The model's own names stay; what the pass added gets short names, and the report follows them.
-    const renamed = shortenGeneratedNames(model.graph, before);
+    const renamed = shortenGeneratedNames(model.graph, before, renamedNodes);
     tensors = applied.tensors.map((t) => (renamed.has(t.tensor) ? { ...t, tensor: renamed.get(t.tensor)! } : t));
   }
   const unsupportedOps = new Map(plan.unsupportedOps);
@@ -207,11 +210,11 @@ export async function finishStaticQuantization(
   }
   return {
     nodes: [
-      ...plan.nodes.map((node) => ({ node: node.name, op: node.opType, kernel: kernelOf(node, plan) })),
+      ...plan.nodes.map((node) => ({ node: renamedNodes.get(node.name) ?? node.name, op: node.opType, kernel: kernelOf(node, plan) })),
       ...asAdd.map((entry) => ({ node: entry.node, op: 'HardSigmoid', kernel: `QLinearAdd (+${formatShift(entry.shift)}; α and the clips in the QuantizeLinear)` })),
     ],
     tensors,
-    leftFloat: plan.leftFloat,
+    leftFloat: renamedNodes.size === 0 ? plan.leftFloat : plan.leftFloat.map((entry) => ({ ...entry, node: renamedNodes.get(entry.node) ?? entry.node })),
     unsupportedOps,
     activationsFolded: applied.activationsFolded,
     weightBytesBefore: applied.weightBytesBefore,
