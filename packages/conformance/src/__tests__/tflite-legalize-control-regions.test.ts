@@ -38,7 +38,18 @@ function body(name: string, inputs: [string, DType, number[]][], build: (b: Grap
   return b.graph;
 }
 
+/** Prefixes the values of every nested graph with its graph's name: bodies built by their own builders reuse names, and ONNX wants them unique across scopes. */
+function uniqueAcrossScopes(graph: Graph): void {
+  for (const node of graph.nodes()) {
+    for (const sub of node.subgraphs) {
+      for (const value of [...sub.definedValues()]) value.rename(`${sub.name}__${value.name}`);
+      uniqueAcrossScopes(sub);
+    }
+  }
+}
+
 function finish(b: GraphBuilder, outputs: Value[], opset = 17): Model {
+  uniqueAcrossScopes(b.graph);
   b.output(...outputs);
   const model = b.model({ onnx: opset });
   inferShapes(model, { mode: 'refresh' });
@@ -148,6 +159,29 @@ function ifInsideLoop(): Model {
   return finish(b, [result!]);
 }
 
+/** Loops inside control flow: an If whose then branch runs a Loop of `trips` steps, and a Loop whose body runs a Loop of i + 1 steps (a triangular sum). */
+function nestedLoops(): Model {
+  const b = new GraphBuilder();
+  const x = b.input('x', tensorType('float32', [2, 3]));
+  const trips = b.input('trips', tensorType('int64', []));
+  const flag = b.input('flag', tensorType('bool', []));
+  const accumulate = body('then_loop_body', [['j', 'int64', []], ['c', 'bool', []], ['acc', 'float32', [2, 3]]], (inner, [j, c, acc]) => {
+    const term = inner.op1('onnx.Mul', [x, inner.op1('onnx.Cast', [inner.op1('onnx.Add', [j!, inner.constant(scalarI64(1))])], { to: attrs.int(1) })]);
+    return [c!, inner.op1('onnx.Add', [acc!, inner.op1('onnx.Mul', [term, inner.constant(f32(0.1))])])];
+  });
+  const thenBranch = body('looping', [], (inner) => inner.op('onnx.Loop', [trips, null, x], { body: attrs.graph(accumulate) }, { outputs: 1, name: 'loop_in_if' }));
+  const elseBranch = body('negating', [], (inner) => [inner.op1('onnx.Neg', [x])]);
+  const [branched] = b.op('onnx.If', [flag], { then_branch: attrs.graph(thenBranch), else_branch: attrs.graph(elseBranch) }, { outputs: 1, name: 'if_with_loop' });
+  const outerBody = body('outer_body', [['i', 'int64', []], ['cond', 'bool', []], ['v', 'float32', [2, 3]]], (inner, [i, cond, v]) => {
+    const steps = inner.op1('onnx.Add', [i!, inner.constant(scalarI64(1))]);
+    const innerLoop = body('inner_body', [['k', 'int64', []], ['c', 'bool', []], ['w', 'float32', [2, 3]]], (deep, [k, c, w]) => [c!, deep.op1('onnx.Add', [w!, deep.op1('onnx.Mul', [v!, deep.op1('onnx.Cast', [k!], { to: attrs.int(1) })])])]);
+    const [summed] = inner.op('onnx.Loop', [steps, null, v!], { body: attrs.graph(innerLoop) }, { outputs: 1, name: 'inner_loop' });
+    return [cond!, inner.op1('onnx.Mul', [summed!, inner.constant(f32(0.25))])];
+  });
+  const [nested] = b.op('onnx.Loop', [trips, null, x], { body: attrs.graph(outerBody) }, { outputs: 1, name: 'outer_loop' });
+  return finish(b, [branched!, nested!]);
+}
+
 /** If whose branches give different shapes: x [2,3] or x stacked on itself [4,3]. */
 function raggedIf(): Model {
   const b = new GraphBuilder();
@@ -196,6 +230,17 @@ describe('legalize-tflite: Loop with run-time trip count or condition → TFLite
     const converted = await expectMatches(ifInsideLoop, [0, 1, 2, 5].map((trips) => ({ x: x23, trips: scalarI64(trips) })), ['tflite.WHILE', 'tflite.IF']);
     const loop = [...converted.graph.nodesOf('tflite.WHILE')][0]!;
     expect([...loop.attr('body_subgraph', 'graph').nodesOf('tflite.IF')]).toHaveLength(1);
+  });
+});
+
+describe('legalize-tflite: nested regions', () => {
+  it('a Loop inside an If branch (WHILE in an IF region) and a Loop inside a Loop body (WHILE in a WHILE region)', async () => {
+    const feeds = [0, 3].flatMap((trips) => [true, false].map((flag) => ({ x: x23, trips: scalarI64(trips), flag: Tensor.fromValues('bool', [], [flag]) })));
+    const converted = await expectMatches(nestedLoops, feeds, ['tflite.WHILE', 'tflite.IF']);
+    const choice = [...converted.graph.nodesOf('tflite.IF')][0]!;
+    expect([...choice.attr('then_subgraph', 'graph').nodesOf('tflite.WHILE')]).toHaveLength(1);
+    const outer = [...converted.graph.nodesOf('tflite.WHILE')][0]!;
+    expect([...outer.attr('body_subgraph', 'graph').nodesOf('tflite.WHILE')]).toHaveLength(1);
   });
 });
 
