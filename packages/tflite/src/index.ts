@@ -17,6 +17,7 @@ export { boundDataDependentShapes } from './legalize/shape-bounds.js';
 export { prepareQuantizedForTflite, hasQuantizedActivations, type QuantizedPrepareOptions, type QuantizedPrepareResult } from './legalize/quantized/prepare-quantized.js';
 export { finishInt8, type Int8FinishResult } from './legalize/quantized/finish-int8.js';
 export { int8Ops } from './legalize/quantized/int8-ops.js';
+export { int16Ops } from './legalize/quantized/int16x8.js';
 export { fuseActivations, FUSING_OPS, FUSIBLE_ACTIVATIONS } from './legalize/fuse-activations.js';
 export { LoweringRegistry, DEFAULT_LEGALIZE_OPTIONS, type LoweringRule, type LoweringContext, type LegalizeOptions } from './legalize/lowering-rule.js';
 export { defaultLoweringRules } from './legalize/rules/index.js';
