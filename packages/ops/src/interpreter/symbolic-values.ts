@@ -34,10 +34,15 @@ export function isTrackedDType(dtype: DType): boolean {
   return INTEGER_DTYPES.has(dtype);
 }
 
+const dimValuesByTensor = new WeakMap<Tensor, DimValues>();
+
 /** The values of a constant integer tensor of rank 0 or 1, when small enough to track. */
 export function dimValuesOfTensor(tensor: Tensor): DimValues | undefined {
   if (!isTrackedDType(tensor.dtype) || tensor.rank > 1 || tensor.size > MAX_TRACKED_VALUES) return undefined;
-  return { scalar: tensor.rank === 0, values: readInts(tensor) };
+  // Read once per tensor (tensors are immutable, DimValues read-only): inference asks again for every reader.
+  let known = dimValuesByTensor.get(tensor);
+  if (!known) dimValuesByTensor.set(tensor, (known = { scalar: tensor.rank === 0, values: readInts(tensor) }));
+  return known;
 }
 
 /** Whether every value is a known number. */
