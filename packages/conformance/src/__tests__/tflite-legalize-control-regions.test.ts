@@ -182,15 +182,16 @@ function nestedLoops(): Model {
   return finish(b, [branched!, nested!]);
 }
 
-/** If whose branches give different shapes: x [2,3] or x stacked on itself [4,3]. */
+/** If whose branches give different shapes: a constant [2,3] or x stacked on its negation [4,3]; and 3·tanh of it. */
 function raggedIf(): Model {
   const b = new GraphBuilder();
   const x = b.input('x', tensorType('float32', [2, 3]));
   const flag = b.input('flag', tensorType('bool', []));
-  const thenBranch = body('keep', [], (inner) => [inner.op1('onnx.Relu', [x])]);
+  const thenBranch = body('keep', [], (inner) => [inner.constant(seededTensor([2, 3], 9))]);
   const elseBranch = body('stack', [], (inner) => [inner.op1('onnx.Concat', [x, inner.op1('onnx.Neg', [x])], { axis: attrs.int(0) })]);
   const [picked] = b.op('onnx.If', [flag], { then_branch: attrs.graph(thenBranch), else_branch: attrs.graph(elseBranch) }, { outputs: 1, name: 'ragged_if' });
-  return finish(b, [picked!]);
+  // Read after the IF too: the ops after it run on its run-time shape, bounded like it.
+  return finish(b, [picked!, b.op1('onnx.Mul', [b.op1('onnx.Tanh', [picked!]), b.constant(f32(3))])]);
 }
 
 /** If whose then branch gathers at a run-time index that is out of range exactly when the else branch is taken. */
