@@ -3,6 +3,7 @@ import { delimiter, extname } from 'node:path';
 import { printModelToFile, readModelText, type Dim, type Model } from '@modelpass/ir';
 import { readOnnx, writeOnnx, type ValueInfoPolicy } from '@modelpass/onnx';
 import { assertNoTfliteOps, readTflite, writeTflite } from '@modelpass/tflite';
+import { registerModelReader } from '@modelpass/runtime';
 import { assertNoAtenOps, readTorchScript, writeTorchScript } from '@modelpass/torchscript';
 import { UsageError } from './usage-error.js';
 
@@ -117,6 +118,26 @@ const torchscript: ModelFormat = {
 
 /** Formats by name; a table, not a switch, so a new format is one entry. */
 export const formats: ReadonlyMap<string, ModelFormat> = new Map([mpir, onnx, tflite, torchscript].map((format) => [format.name, format]));
+
+/**
+ * Lets `loadModel` of `@modelpass/runtime` read the CLI's formats it has no reader of its own for
+ * (TorchScript archives, the textual IR), so a model path inside a pass option — `distill{teacher=t.pt}`
+ * — reads as it does on the command line instead of failing as "not an ONNX model". Called once by
+ * `main`; registering again replaces the readers (by name).
+ */
+export function registerFormatReadersForRuntime(): void {
+  for (const format of [torchscript, mpir]) {
+    registerModelReader({
+      name: `cli-${format.name}`,
+      matches: (path) => format.extensions.includes(extname(path).toLowerCase()),
+      read: (path) => {
+        const model = format.read(path);
+        if (model instanceof Promise) throw new Error(`the ${format.name} reader is asynchronous; loadModel needs a synchronous one`);
+        return model;
+      },
+    });
+  }
+}
 
 /** The format named by `explicit`, else the one owning the file's extension. */
 export function formatFor(path: string, explicit: string | undefined, role: 'input' | 'output'): ModelFormat {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ModelpassError } from '@modelpass/ir';
 import { closestName } from '@modelpass/pass-manager';
 import { formatHelp, parseArgs } from './args.js';
+import { registerFormatReadersForRuntime } from './formats.js';
 import { processIO, type CliIO } from './cli-io.js';
 import type { Command } from './command.js';
 import { compareCommand } from './commands/compare.js';
@@ -90,6 +91,8 @@ export async function main(argv: readonly string[], rawIO: CliIO = processIO): P
     io.stdout(commandHelp(command));
     return 0;
   }
+  // A model path inside a pass option (distill's teacher) reads every format the command line does.
+  registerFormatReadersForRuntime();
   try {
     const args = parseArgs(rest, command.flags, command.name);
     return await command.run(args, io);
