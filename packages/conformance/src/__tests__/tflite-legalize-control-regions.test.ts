@@ -124,8 +124,8 @@ function longConstantLoop(): Model {
   return finish(b, [last!, all!]);
 }
 
-/** Doubles v while its sum stays under `limit` (a graph input), at most 20 times (constant M); scan output of the running sum. */
-function conditionLoop(withTripCount: boolean): Model {
+/** Doubles v while its sum stays under `limit` (a graph input), at most 20 times (constant M), or M = INT64_MAX (torch's `while`), or no M; scan output of the running sum. */
+function conditionLoop(tripCount: 'twenty' | 'int64-max' | 'none'): Model {
   const b = new GraphBuilder();
   const x = b.input('x', tensorType('float32', [2, 3]));
   const limit = b.input('limit', tensorType('float32', []));
@@ -138,7 +138,8 @@ function conditionLoop(withTripCount: boolean): Model {
   const start = b.op1('onnx.Abs', [x], {}, { outputs: ['start'] });
   const firstTotal = b.op1('onnx.ReduceSum', [start, b.constant(i64([0, 1]))], { keepdims: attrs.int(0) }, { outputs: ['first_total'] });
   const initial = b.op1('onnx.Less', [firstTotal, limit], {}, { outputs: ['go'] });
-  const [grown, totals] = b.op('onnx.Loop', [withTripCount ? b.constant(scalarI64(20)) : null, initial, start], { body: attrs.graph(loopBody) }, { outputs: 2, name: 'while_loop' });
+  const trips = { twenty: b.constant(scalarI64(20)), 'int64-max': b.constant(Tensor.fromValues('int64', [], [2n ** 63n - 1n])), none: null }[tripCount];
+  const [grown, totals] = b.op('onnx.Loop', [trips, initial, start], { body: attrs.graph(loopBody) }, { outputs: 2, name: 'while_loop' });
   return finish(b, [grown!, totals!]);
 }
 
@@ -215,10 +216,9 @@ describe('legalize-tflite: Loop with run-time trip count or condition → TFLite
     expect(loop.attr('body_subgraph', 'graph').inputs).toHaveLength(6);
   });
 
-  it('a run-time condition computed in the body, with and without a trip count', async () => {
+  it('a run-time condition computed in the body, with a trip count of 20, of INT64_MAX, and none', async () => {
     const feeds = [0.5, 10, 200].map((limit) => ({ x: x23, limit: f32(limit) }));
-    await expectMatches(() => conditionLoop(true), feeds, ['tflite.WHILE']);
-    await expectMatches(() => conditionLoop(false), feeds, ['tflite.WHILE']);
+    for (const tripCount of ['twenty', 'int64-max', 'none'] as const) await expectMatches(() => conditionLoop(tripCount), feeds, ['tflite.WHILE']);
   });
 
   it('a constant trip count too big to unroll: WHILE, the scan output a static buffer of every row', async () => {

@@ -7,9 +7,10 @@
  *   captures passed on unchanged. Values the body reads from enclosing graphs (at any depth) are
  *   extra state (TFLite subgraphs cannot capture); constants are copied into the region. Scan
  *   outputs are rows of a buffer carried as state, written by DYNAMIC_UPDATE_SLICE at row i and cut
- *   to the `i` rows written by a SLICE after the loop: the buffer holds the trip count's rows when it
- *   is a constant, else `LOOP_SCAN_CAPACITY` rows (a run-time loop with more iterations fails in the
- *   runtime at that SLICE, "Invalid begin and size", instead of writing past the buffer).
+ *   to the `i` rows written by a SLICE after the loop (no SLICE when a constant M is always run to
+ *   the end): the buffer holds M rows for a constant M up to `LOOP_SCAN_CAPACITY`, else that many (a
+ *   loop with more iterations fails in the runtime at that SLICE, "Invalid begin and size", instead
+ *   of writing past the buffer).
  * - If → IF with the captures as operands and as inputs of both branches. Used where both branches
  *   cannot just be computed and selected (SELECT_V2, `control-flow.ts`): outputs of different shapes
  *   (the IF output is dynamic, declared with its largest shape: `META_SHAPE_BOUND`), branches that may
@@ -128,8 +129,10 @@ function loopShape(node: Node): LoopShape | string {
     scans.push({ type, dims: staticDims(output)! });
   }
   const constantTrips = trips ? scalarConstant(trips) : undefined;
-  const exact = constantTrips !== undefined && (!condition || scalarConstant(condition) === 1) && conditionPassedOn(body);
-  const capacity = constantTrips ?? LOOP_SCAN_CAPACITY;
+  // Every row is written when M is a constant and the loop cannot stop early (no condition: ONNX ignores the body's).
+  const exact = constantTrips !== undefined && (!condition || (scalarConstant(condition) === 1 && conditionPassedOn(body)));
+  // Otherwise at most M rows, and never more than LOOP_SCAN_CAPACITY (a `while` exported with M = INT64_MAX).
+  const capacity = exact ? Math.max(0, constantTrips) : Math.min(Math.max(0, constantTrips ?? LOOP_SCAN_CAPACITY), LOOP_SCAN_CAPACITY);
   if (scans.length > 0 && capacity <= 0) return 'a loop of zero iterations with scan outputs gives empty tensors, which TFLite cannot hold';
   for (const [k, scan] of scans.entries()) {
     const bytes = byteLengthOf(scan.type.dtype, capacity * scan.dims.reduce((n, d) => n * d, 1));
