@@ -266,6 +266,14 @@ const REFUSALS: RefusalCase[] = [
     refused: 'onnx.Unique',
     reason: /Unique of dtype bool is not supported/,
   },
+  {
+    name: 'Unique of a NonZero output (its length is not known when converting)',
+    inputs: [{ name: 'x', shape: [2, 3] }],
+    opset: 11,
+    build: (b, x) => b.op('onnx.Unique', [b.op1('onnx.NonZero', [x])], {}, { outputs: 4 })[0]!,
+    refused: 'onnx.Unique',
+    reason: /the Unique input has a dim unknown when converting/,
+  },
 ];
 
 describe('legalize-tflite refuses data-dependent ops it cannot map, by node and reason', () => {

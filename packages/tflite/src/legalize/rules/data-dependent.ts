@@ -48,11 +48,22 @@ export function truePositions(emit: TfliteEmitter, condition: Value, name: strin
   return boundShape(where, [count, dims.length]);
 }
 
+/**
+ * Why `value`'s largest shape is not known when converting: a dim inference left unknown (the
+ * output of another data-dependent op, or an unnamed dim), or no rank. Named symbolic dims are laid
+ * out as 1, as everywhere in a converted model.
+ */
+export function unboundedInput(value: Value | null | undefined, what: string): string | undefined {
+  const dims = dimsOf(value);
+  if (!dims) return `${what} needs a known rank (run shape inference first)`;
+  if (dims.some((dim) => dim === null)) return `${what} has a dim unknown when converting (the output of another data-dependent op?), so the largest output shape TFLite needs is unknown`;
+  return undefined;
+}
+
 function checkTruthInput(value: Value | null | undefined, what: string): string | undefined {
   const dtype = tensorTypeOf(value)?.dtype;
   if (!dtype || !TRUTH_DTYPES.includes(dtype)) return `${what} of dtype ${dtype ?? 'unknown'} is not supported (TFLite 2.9 compares ${TRUTH_DTYPES.join(', ')})`;
-  if (!dimsOf(value)) return `${what} needs a known rank (run shape inference first)`;
-  return undefined;
+  return unboundedInput(value, what);
 }
 
 /** NonZero(x) → WHERE(x ≠ 0) `[n, r]` int64 → TRANSPOSE to ONNX's `[r, n]`. */
@@ -89,8 +100,9 @@ export const compressAtRunTime: LoweringRule = {
     const problem = checkTruthInput(node.inputs[1], 'the condition');
     if (problem) return problem;
     if (rankOfValue(node.inputs[1]) !== 1) return 'the condition must be 1-D';
-    const dims = loadedDims(node.inputs[0]);
-    if (!dims) return 'Compress needs the input rank';
+    const unbounded = unboundedInput(node.inputs[0], 'the Compress input');
+    if (unbounded) return unbounded;
+    const dims = loadedDims(node.inputs[0])!;
     const axisAttr = node.optionalAttr('axis', 'int');
     if (axisAttr !== undefined && normalizeAxis(axisAttr, dims.length) === undefined) return `axis ${axisAttr} is out of range for rank ${dims.length}`;
     const length = axisAttr === undefined ? dims.reduce((n, d) => n * d, 1) : dims[normalizeAxis(axisAttr, dims.length)!]!;
@@ -137,8 +149,9 @@ const unique: LoweringRule = {
   check(node) {
     const dtype = tensorTypeOf(node.inputs[0])?.dtype;
     if (!dtype || !UNIQUE_DTYPES.includes(dtype)) return `Unique of dtype ${dtype ?? 'unknown'} is not supported (TFLite 2.9's UNIQUE takes ${UNIQUE_DTYPES.join(', ')})`;
-    const dims = loadedDims(node.inputs[0]);
-    if (!dims) return 'Unique needs the input rank';
+    const unbounded = unboundedInput(node.inputs[0], 'the Unique input');
+    if (unbounded) return unbounded;
+    const dims = loadedDims(node.inputs[0])!;
     const axis = node.optionalAttr('axis', 'int');
     if (axis !== undefined && !(dims.length === 1 && (axis === 0 || axis === -1))) return `Unique along axis ${axis} of a rank-${dims.length} tensor (unique slices) is not supported: TFLite's UNIQUE takes 1-D tensors (without axis the input is flattened, which is supported)`;
     const size = dims.reduce((n, d) => n * d, 1);
