@@ -61,7 +61,11 @@ async function main() {
     for (let r = 0; r < repeat; r++) for (const method of methods) runs.get(method).push(runChild(samples, method));
     for (const method of methods) {
       const own = runs.get(method);
-      const row = { samples, method, seconds: median(own.map((r) => r.seconds)), cpuSeconds: median(own.map((r) => r.cpuSeconds)), chooseSeconds: median(own.map((r) => r.chooseSeconds)), peakRssMB: Math.max(...own.map((r) => r.peakRssMB)), rssBeforeMB: median(own.map((r) => r.rssBeforeMB)), tensors: own[0].tensors, heldMB: own[0].activationBytes / 2 ** 20 };
+      // Peak RSS per process swings by ~20 MB with when V8 happens to collect the garbage of the
+      // ORT runs (no gc() is called: a user's process does not either), so a point is the median
+      // of its repeats' peaks, with the largest beside it.
+      const peaks = own.map((r) => r.peakRssMB);
+      const row = { samples, method, seconds: median(own.map((r) => r.seconds)), minSeconds: Math.min(...own.map((r) => r.seconds)), cpuSeconds: median(own.map((r) => r.cpuSeconds)), chooseSeconds: median(own.map((r) => r.chooseSeconds)), peakRssMB: median(peaks), maxPeakRssMB: Math.max(...peaks), peaksMB: peaks.map((p) => Math.round(p)), rssBeforeMB: median(own.map((r) => r.rssBeforeMB)), tensors: own[0].tensors, heldMB: own[0].activationBytes / 2 ** 20 };
       rows.push(row);
       process.stderr.write(`${method} ${samples}: ${row.seconds.toFixed(2)} s, peak RSS ${row.peakRssMB.toFixed(0)} MB\n`);
     }
@@ -69,15 +73,16 @@ async function main() {
   const minmax = (samples) => rows.find((r) => r.samples === samples && r.method === 'minmax');
   const ratio = (r, key) => (minmax(r.samples) ? (r[key] / minmax(r.samples)[key]).toFixed(2) : '–');
   const lines = [
-    `Calibration of ${model.replace(ROOT + '/', '')} on ${dataset} (batch ${batch}, ${rows[0]?.tensors} tensors, median of ${repeat} fresh processes; peak RSS is the max)`,
+    `Calibration of ${model.replace(ROOT + '/', '')} on ${dataset} (batch ${batch}, ${rows[0]?.tensors} tensors; ${repeat} fresh processes per point, methods interleaved run by run; times and peak RSS are medians, the largest peak beside it)`,
     '',
-    '| samples | method | wall (s) | × minmax | CPU (s) | × minmax | of which choosing ranges (s) | peak RSS (MB) | RSS before calibrating (MB) | all activations held would be (MB) |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.samples} | ${r.method} | ${r.seconds.toFixed(2)} | ${ratio(r, 'seconds')} | ${r.cpuSeconds.toFixed(2)} | ${ratio(r, 'cpuSeconds')} | ${r.chooseSeconds.toFixed(3)} | ${r.peakRssMB.toFixed(0)} | ${r.rssBeforeMB.toFixed(0)} | ${r.heldMB.toFixed(0)} |`),
+    '| samples | method | wall (s) | × minmax | CPU (s) | × minmax | of which choosing ranges (s) | peak RSS (MB), median (max) | each run\'s peak (MB) | RSS before calibrating (MB) | all activations held would be (MB) |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|',
+    ...rows.map((r) => `| ${r.samples} | ${r.method} | ${r.seconds.toFixed(2)} | ${ratio(r, 'seconds')} | ${r.cpuSeconds.toFixed(2)} | ${ratio(r, 'cpuSeconds')} | ${r.chooseSeconds.toFixed(3)} | ${r.peakRssMB.toFixed(0)} (${r.maxPeakRssMB.toFixed(0)}) | ${r.peaksMB.join(', ')} | ${r.rssBeforeMB.toFixed(0)} | ${r.heldMB.toFixed(0)} |`),
   ];
   for (const method of methods) {
     const own = rows.filter((r) => r.method === method);
-    if (own.length > 1) lines.push('', `${method}: peak RSS ${own[0].peakRssMB.toFixed(0)} MB at ${own[0].samples} samples, ${own.at(-1).peakRssMB.toFixed(0)} MB at ${own.at(-1).samples} (${(own.at(-1).peakRssMB - own[0].peakRssMB >= 0 ? '+' : '') + (own.at(-1).peakRssMB - own[0].peakRssMB).toFixed(0)} MB for ${own.at(-1).samples / own[0].samples}× the samples)`);
+    const delta = (key) => (own.at(-1)[key] - own[0][key] >= 0 ? '+' : '') + (own.at(-1)[key] - own[0][key]).toFixed(0);
+    if (own.length > 1) lines.push('', `${method}: peak RSS (median) ${own[0].peakRssMB.toFixed(0)} MB at ${own[0].samples} samples, ${own.at(-1).peakRssMB.toFixed(0)} MB at ${own.at(-1).samples} (${delta('peakRssMB')} MB, ${(100 * (own.at(-1).peakRssMB / own[0].peakRssMB - 1)).toFixed(1)}%, for ${own.at(-1).samples / own[0].samples}× the samples; largest peaks ${delta('maxPeakRssMB')} MB)`);
   }
   console.log(lines.join('\n'));
   const out = flag('out');

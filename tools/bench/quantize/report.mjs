@@ -14,6 +14,8 @@ const ratioMin = (a, b, aMin, bMin) => (a !== undefined && b ? `${(a / b).toFixe
 const judge = (okMedian, okMin) => (okMedian && okMin ? 'yes' : !okMedian && !okMin ? '**no**' : 'unclear (median and minimum disagree)');
 const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const mark = (ok) => (ok ? 'yes' : '**no**');
+/** A pass's seconds: two decimals, but milliseconds kept for passes under 0.1 s (weight-only and float16 on these small nets take a few ms, which toFixed(2) showed as 0.00). */
+const passTime = (seconds) => (seconds === undefined ? '—' : seconds >= 0.1 ? seconds.toFixed(2) : seconds.toPrecision(2));
 
 function peerTables(fashion) {
   const lines = [
@@ -67,7 +69,7 @@ function variantTable(fashion) {
       }
       const drop = n.fp32Accuracy - v.accuracy;
       const goal = DROP_GOAL_PP[v.kind];
-      lines.push(`| ${n.network} | ${cell(v.label)} | ${pct(v.accuracy)} | ${pp(v.accuracy - n.fp32Accuracy)} | ${goal !== undefined ? mark(drop * 100 <= goal + 1e-9) : '—'} | ${ratio(v.bytes, n.fp32Bytes)} | ${ratioMin(v.ms, v.fp32Ms, v.minMs, v.fp32MinMs)} | ${msMin(v.ms, v.minMs)} | ${v.fusion?.dequantize_feeding_compute ?? '—'} | ${v.passSeconds !== undefined ? v.passSeconds.toFixed(2) : '—'} | ${cell(v.checker)} |`);
+      lines.push(`| ${n.network} | ${cell(v.label)} | ${pct(v.accuracy)} | ${pp(v.accuracy - n.fp32Accuracy)} | ${goal !== undefined ? mark(drop * 100 <= goal + 1e-9) : '—'} | ${ratio(v.bytes, n.fp32Bytes)} | ${ratioMin(v.ms, v.fp32Ms, v.minMs, v.fp32MinMs)} | ${msMin(v.ms, v.minMs)} | ${v.fusion?.dequantize_feeding_compute ?? '—'} | ${passTime(v.passSeconds)} | ${cell(v.checker)} |`);
     }
   }
   lines.push('', 'Pipelines: ' + [...new Map(fashion.flatMap((n) => n.variants).map((v) => [v.id, v])).values()].map((v) => `${v.label}: \`${v.pipeline}\``).join('; ') + '.', '');
@@ -103,15 +105,19 @@ function torchvisionTable(torchvision, settings) {
 
 function memoryTable(memory) {
   if (!memory || memory.error) return [];
-  const minmax = (samples) => memory.rows.find((r) => r.samples === samples && r.method === 'minmax')?.seconds;
+  const minmax = (samples) => memory.rows.find((r) => r.samples === samples && r.method === 'minmax');
+  const times = (r, key) => `${r[key].toFixed(2)} | ${minmax(r.samples)?.[key] ? `${(r[key] / minmax(r.samples)[key]).toFixed(2)}×` : '—'}`;
+  // Runs saved before the CPU column and the median peak existed have neither.
+  const cpu = (r) => (r.cpuSeconds !== undefined ? times(r, 'cpuSeconds') : '— | —');
+  const peak = (r) => `${r.peakRssMB.toFixed(0)}${r.maxPeakRssMB !== undefined ? ` (${r.maxPeakRssMB.toFixed(0)})` : ''}`;
   return [
     '## 4. Calibration memory and time (calibration-memory.mjs, pulled into this run)',
     '',
-    `\`${memory.command}\`: each point a fresh Node process running \`collectStatistics\` + \`chooseRanges\` of \`@modelpass/quantize\` on ${memory.dataset} (batch ${memory.batch}); ${memory.rows[0]?.tensors} tensors; median of ${memory.repeat}, peak RSS the max.`,
+    `\`${memory.command}\`: each point a fresh Node process running \`collectStatistics\` + \`chooseRanges\` of \`@modelpass/quantize\` on ${memory.dataset} (batch ${memory.batch}); ${memory.rows[0]?.tensors} tensors; methods interleaved run by run; median of ${memory.repeat} (peak RSS: median, the largest in parentheses).`,
     '',
-    '| samples | method | time s | × minmax | choosing ranges s | peak RSS MB | RSS before MB | all activations held MB |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|',
-    ...memory.rows.map((r) => `| ${r.samples} | ${r.method} | ${r.seconds.toFixed(2)} | ${minmax(r.samples) ? `${(r.seconds / minmax(r.samples)).toFixed(2)}×` : '—'} | ${r.chooseSeconds.toFixed(3)} | ${r.peakRssMB.toFixed(0)} | ${r.rssBeforeMB.toFixed(0)} | ${r.heldMB.toFixed(0)} |`),
+    '| samples | method | wall s | × minmax | CPU s | × minmax | choosing ranges s | peak RSS MB | RSS before MB | all activations held MB |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...memory.rows.map((r) => `| ${r.samples} | ${r.method} | ${times(r, 'seconds')} | ${cpu(r)} | ${r.chooseSeconds.toFixed(3)} | ${peak(r)} | ${r.rssBeforeMB.toFixed(0)} | ${r.heldMB.toFixed(0)} |`),
     '',
   ];
 }
@@ -151,6 +157,14 @@ function goals(results) {
       const own = memory.rows.filter((r) => r.method === method).sort((a, b) => a.samples - b.samples);
       const [first, last] = [own[0], own.at(-1)];
       lines.push(`- Calibration peak RSS, ${method}: ${first.peakRssMB.toFixed(0)} MB at ${first.samples} samples, ${last.peakRssMB.toFixed(0)} MB at ${last.samples} (${(last.peakRssMB - first.peakRssMB).toFixed(0)} MB more; holding all activations would be ${last.heldMB.toFixed(0)} MB) → flat (≤ 10% growth): ${mark(last.peakRssMB <= first.peakRssMB * 1.1)}.`);
+    }
+    // Time: every histogram method within 2× minmax at the largest sample count, by wall and by CPU.
+    const largest = Math.max(...memory.rows.map((r) => r.samples));
+    const base = memory.rows.find((r) => r.samples === largest && r.method === 'minmax');
+    for (const r of memory.rows.filter((row) => row.samples === largest && row.method !== 'minmax' && base)) {
+      const wall = r.seconds / base.seconds;
+      const cpuRatio = r.cpuSeconds !== undefined && base.cpuSeconds ? r.cpuSeconds / base.cpuSeconds : undefined;
+      lines.push(`- Calibration time, ${r.method} at ${largest} samples: ${wall.toFixed(2)}× minmax by wall${cpuRatio !== undefined ? `, ${cpuRatio.toFixed(2)}× by CPU` : ''} → ≤ 2×: ${mark(wall <= 2 && (cpuRatio === undefined || cpuRatio <= 2))}.`);
     }
   }
   lines.push('');
