@@ -1,4 +1,4 @@
-import { attrs, Builder, isTensorType, sliceAlongAxis, Tensor, tensorType, type Graph, type Node, type QuantParams, type TensorType, type Value } from '@modelpass/ir';
+import { attrs, Builder, isTensorType, sliceAlongAxis, Tensor, tensorType, type Attribute, type Graph, type Node, type QuantParams, type TensorType, type Value } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 import { quantOf } from './quant-values.js';
 
@@ -66,10 +66,12 @@ function splitConv(node: Node): void {
   const sizes = at.constant(Tensor.fromValues('int64', [group], new Array<bigint>(group).fill(BigInt(inPerGroup))), `${node.name}_group_sizes`);
   const partType = withChannels(padded.type as TensorType, inPerGroup);
   const parts = at.create('onnx.Split', [padded, sizes], { axis: attrs.int(1) }, { types: new Array(group).fill(partType), name: `${node.name}_groups` }).outputs;
-  const kept: Record<string, ReturnType<Node['getAttribute']>> = {};
-  for (const name of ['auto_pad', 'dilations', 'kernel_shape', 'pads', 'strides']) kept[name] = node.getAttribute(name);
-  if (pads) kept['pads'] = attrs.ints(new Array<number>(pads.length).fill(0));
-  const attributes = Object.fromEntries(Object.entries(kept).filter(([, value]) => value !== undefined)) as Record<string, NonNullable<ReturnType<Node['getAttribute']>>>;
+  const attributes: Record<string, Attribute> = {};
+  for (const name of ['auto_pad', 'dilations', 'kernel_shape', 'pads', 'strides']) {
+    const attribute = node.getAttribute(name);
+    if (attribute) attributes[name] = attribute;
+  }
+  if (pads) attributes['pads'] = attrs.ints(new Array<number>(pads.length).fill(0)); // padded once, before the Split
   const outType = withChannels(y.type as TensorType, outPerGroup);
   const convs: Value[] = parts.map((part, g) => {
     const filter = graph.addConstant(graph.uniqueName(`${node.name}_filter_g${g}`), rows(weight, g * outPerGroup, (g + 1) * outPerGroup));
