@@ -2,6 +2,7 @@ import { Tensor, type Dim, type Node, type Value } from '@modelpass/ir';
 import { constantOf, numbersOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
 import { dimsOf, normalizeAxis, rankOfValue, replaceNode, staticDims, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
+import { lowerRunTimeSlice, runTimeSliceProblem } from './run-time-slice.js';
 
 const INT32_MAX = 2147483647;
 
@@ -123,16 +124,23 @@ function sliceSpec(node: Node): { begin: number[]; end: number[]; strides: numbe
   return spec;
 }
 
+/** Starts or ends computed at run time (opset 10+ inputs): `run-time-slice.ts`. */
+function hasRunTimePositions(node: Node): boolean {
+  return !!node.inputs[1] && !!node.inputs[2] && (!numbersOf(node.inputs[1]) || !numbersOf(node.inputs[2]));
+}
+
 const slice: LoweringRule = {
   ops: ['onnx.Slice'],
   stage: 'lower',
-  targets: ['STRIDED_SLICE'],
+  targets: ['STRIDED_SLICE', 'SLICE'],
   check: (node) => {
     if ((rankOfValue(node.inputs[0]) ?? 0) > 5) return 'TFLite 2.9 STRIDED_SLICE takes inputs of rank 1 to 5';
+    if (hasRunTimePositions(node)) return runTimeSliceProblem(node);
     const spec = sliceSpec(node);
     return typeof spec === 'string' ? spec : undefined;
   },
   lower(node, context) {
+    if (hasRunTimePositions(node)) return lowerRunTimeSlice(node, context);
     const emit = new TfliteEmitter(node, context);
     const spec = sliceSpec(node) as Exclude<ReturnType<typeof sliceSpec>, string>;
     const r = spec.begin.length;
