@@ -4,7 +4,7 @@
  * must give ONNX Runtime's outputs (shapes included: each case runs on several inputs whose output
  * lengths differ), every node of the result must be a tflite op, and what cannot map is refused by node.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType, type DType, ty
 import { readOnnx } from '@modelpass/onnx';
 import { inferShapes, runReference } from '@modelpass/ops';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
+import { REPO_ROOT } from '@modelpass/conformance';
 import { compareInRuntimes, feedsFor, legalize, maxAbsDifference, seededTensor, singleInputModel, type SingleInputCase } from './tflite-legalize-harness.js';
 
 afterAll(() => disposeSharedOrtRunner());
@@ -342,6 +343,16 @@ describe('ONNX files whose initializers are also graph inputs (IR ≤ 3 style, t
     const expected = (await runOrt(original, { x })).get('y')!;
     const actual = (await engine.run(converted, { x })).get(converted.graph.outputs[0]!.name)!;
     expect(maxAbsDifference(expected, actual)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('modelpass convert old.onnx -o x.tflite says how many it froze, and compare agrees', async () => {
+    const cli = join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js');
+    const tflite = join(temp, 'old.tflite');
+    const converted = spawnSync(process.execPath, [cli, 'convert', path, '-o', tflite], { encoding: 'utf8', timeout: 120_000 });
+    expect(converted.status, converted.stderr).toBe(0);
+    expect(converted.stderr).toMatch(/info: 4 graph input\(s\) with a default value \('5\.weight', '5\.bias', .*\) frozen into constants/);
+    const compared = spawnSync(process.execPath, [cli, 'compare', path, tflite], { encoding: 'utf8', timeout: 120_000 });
+    expect(compared.stdout, compared.stderr).toMatch(/verdict: agree/);
   });
 
   it('defaulted-inputs=input keeps them as inputs, and their convolution is refused by node', async () => {
