@@ -26,9 +26,6 @@ const AT_MOST_INPUT = new Set(['SLICE', 'STRIDED_SLICE', 'SUM', 'MEAN', 'REDUCE_
 
 type Bounds = Map<Value, number[]>;
 
-/** Ops whose output length may depend on the data (their rules record a bound): WHERE, UNIQUE, a SLICE by a run-time count. */
-const SOURCES = new Set(['tflite.WHERE', 'tflite.UNIQUE', 'tflite.SLICE']);
-
 function irDims(value: Value): (number | null)[] | undefined {
   if (!isTensorType(value.type) || !value.type.shape) return undefined;
   return value.type.shape.map((dim) => (typeof dim === 'number' ? dim : null));
@@ -106,8 +103,7 @@ export function boundDataDependentShapes(graph: Graph): number {
   let bounded = 0;
   for (const node of graph.nodes()) {
     const dependent = node.inputs.some((value) => value && (bounds.has(value) || unbounded.has(value)));
-    // Only the ops that start a data-dependent length carry a recorded bound here (value metadata is made on first read).
-    if (!dependent && !SOURCES.has(node.op)) continue;
+    // Any op's rule may record a bound (WHERE, UNIQUE, SLICE, IF, WHILE…); the writer reads the same metadata map later.
     const recorded = node.outputs.map((output) => output?.metadata.get(META_SHAPE_BOUND));
     if (!dependent && recorded.every((bound) => bound === undefined)) continue;
     const derived = node.inputs.some((value) => value && unbounded.has(value)) ? node.outputs.map(() => undefined) : outputBounds(node, boundOf);
