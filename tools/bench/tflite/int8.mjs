@@ -55,23 +55,33 @@ const pathOf = (name) => (FASHION.includes(name) ? join(ROOT, 'fixtures/models',
 function floatLeft(path) {
   const graph = readTflite(path).graph;
   const isFloat = (value) => value?.type?.dtype === 'float32' && !value.isConstant;
-  const fromInput = (value, seen = new Set()) => {
+  // Memoized walks (a value reached twice, as a SiLU's input is, gives the same answer both times).
+  const memo = (walk) => {
+    const known = new Map();
+    const visit = (value) => {
+      if (!known.has(value)) {
+        known.set(value, false); // a cycle (none in a TFLite graph) counts as inside
+        known.set(value, walk(value, visit));
+      }
+      return known.get(value);
+    };
+    return visit;
+  };
+  const fromInput = memo((value, visit) => {
     if (value.isGraphInput) return true;
     const producer = value.producer;
-    if (!producer || seen.has(producer) || producer.op === 'tflite.DEQUANTIZE') return false;
-    seen.add(producer);
+    if (!producer || producer.op === 'tflite.DEQUANTIZE') return false;
     const floats = producer.inputs.filter(isFloat);
-    return floats.length > 0 && floats.every((input) => fromInput(input, seen));
-  };
-  const toOutput = (value, seen = new Set()) => {
+    return floats.length > 0 && floats.every(visit);
+  });
+  const toOutput = memo((value, visit) => {
     if (value.isGraphOutput) return true;
     return value.users.length > 0 && value.users.every((user) => {
-      if (seen.has(user) || user.op === 'tflite.QUANTIZE') return false;
-      seen.add(user);
+      if (user.op === 'tflite.QUANTIZE') return false;
       const floats = user.outputs.filter(isFloat);
-      return floats.length > 0 && floats.every((output) => toOutput(output, seen));
+      return floats.length > 0 && floats.every(visit);
     });
-  };
+  });
   const counts = { quantizeEdge: 0, quantizeInside: 0, dequantizeEdge: 0, dequantizeInside: 0, floatOps: new Map() };
   for (const node of graph.nodeList()) {
     const input = node.inputs[0];

@@ -340,3 +340,28 @@ describe('16x8 single ops in TFLite 2.9 vs ORT (symmetric int16)', () => {
     }, 60_000);
   }
 });
+
+describe('a float classifier of an int8 model keeps int8 weights quantized per tensor', () => {
+  it('Gemm with per-tensor int8 weights and a float output: int8 weights behind a DEQUANTIZE, logits as ORT', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [2, 64]));
+    const xq = quantizePair(b, x, IN, 'x');
+    const w = b.constant(Tensor.fromValues('int8', [32, 64], Array.from({ length: 2048 }, (_, i) => ((i * 71) % 255) - 127)));
+    const weights = b.op1('onnx.DequantizeLinear', [w, b.constant(f32(0.003)), b.constant(Tensor.scalar('int8', 0))], {}, { name: 'w_dq' });
+    b.output(b.op1('onnx.Gemm', [xq, weights, b.constant(Tensor.fromValues('float32', [32], Array.from({ length: 32 }, (_, i) => i / 10)))], { transB: attrs.int(1) }, { name: 'classifier' }));
+    const model = b.model({ onnx: 17 });
+    inferShapes(model, { mode: 'refresh' });
+    const { converted, statistics } = await convert(model);
+    expect(statistics.get('int8-weights')).toBe(1);
+    const fc = converted.graph.nodeList().find((node) => node.op === 'tflite.FULLY_CONNECTED')!;
+    const weight = fc.input(1).producer;
+    expect(weight?.op).toBe('tflite.DEQUANTIZE');
+    expect(weight!.input(0).constant?.dtype).toBe('int8');
+    expect(weight!.input(0).constant?.quant?.axis).toBeUndefined();
+    let state = 3;
+    const input = Tensor.fromValues('float32', [2, 64], Array.from({ length: 128 }, () => ((state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 8 - 4));
+    const expected = [...(await runOrt(model, { x: input })).values()][0]!.toNumbers();
+    const actual = [...(await new TfliteEngine().run(encodeTflite(converted), { x: input })).values()][0]!.toNumbers();
+    for (let i = 0; i < expected.length; i++) expect(Math.abs(actual[i]! - expected[i]!)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(expected[i]!)));
+  });
+});

@@ -23,6 +23,19 @@ function scaleCandidates(scale: number): number[] {
   return candidates;
 }
 
+/** One int8 scale for the whole tensor with fround(q · scale) equal to every value (a per-tensor weight), or undefined. */
+function perTensorInt8(values: readonly number[]): { integers: number[]; scale: number } | undefined {
+  const peak = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  if (peak === 0) return undefined;
+  const scale = scaleCandidates(Math.fround(peak / 127)).find((candidate) =>
+    values.every((v) => {
+      const q = Math.round(v / candidate);
+      return Math.abs(q) <= 127 && Math.fround(q * candidate) === v;
+    }),
+  );
+  return scale === undefined ? undefined : { integers: values.map((v) => Math.round(v / scale)), scale };
+}
+
 /**
  * Per channel along `axis`: int8 integers and scales with fround(q · scale) equal to every value
  * (bit-exact, as TFLite's DEQUANTIZE computes it), or undefined when the weight is not such a product.
@@ -62,7 +75,8 @@ function symmetricInt8(tensor: Tensor, axis: number): { integers: number[]; scal
 
 /**
  * Weights of the float ops of an int8 model (a Gemm whose output stays float, such as a classifier)
- * came from int8 integers: when a float32 weight is exactly symmetric int8 per output channel, it is
+ * came from int8 integers: when a float32 weight is exactly symmetric int8 per output channel (or with one
+ * scale for the whole tensor), it is
  * stored as int8 behind a DEQUANTIZE (TFLite dequantizes constant weights once, at preparation), so
  * the file keeps the int8 size. Returns how many weights.
  */
@@ -74,9 +88,12 @@ export function int8WeightsOfFloatOps(graph: Graph): number {
     const weight = constantOf(weightValue);
     if (axis === undefined || !weight || weight.dtype !== 'float32' || weight.size < MIN_ELEMENTS) continue;
     if ((node.inputs[0]?.type as TensorType | undefined)?.dtype !== 'float32') continue;
-    const found = symmetricInt8(weight, axis);
-    if (!found) continue;
-    const quant = { scale: found.scales, zeroPoint: found.scales.map(() => 0), axis, bits: 8 };
+    // Per channel first; quantize-static keeps one scale for a layer where per-channel gains too little (a classifier).
+    const perChannel = symmetricInt8(weight, axis);
+    const perTensor = perChannel ? undefined : perTensorInt8(weight.toNumbers());
+    if (!perChannel && !perTensor) continue;
+    const found = perChannel ?? { integers: perTensor!.integers, scales: [perTensor!.scale] };
+    const quant = perChannel ? { scale: found.scales, zeroPoint: found.scales.map(() => 0), axis, bits: 8 } : { scale: found.scales, zeroPoint: [0], bits: 8 };
     const at = Builder.before(node);
     const integers = at.constant(Tensor.fromValues('int8', weight.shape, found.integers, quant), `${node.name}_weights_int8`);
     const reals = at.create('tflite.DEQUANTIZE', [integers], {}, { types: [tensorType('float32', weight.shape)], name: `${node.name}_weights` }).output(0);
