@@ -4,8 +4,8 @@
  * `--shards` alone runs the same shards in this process (the embedded backend).
  */
 import { resolve } from 'node:path';
-import type { Model } from '@modelpass/ir';
-import { BullmqBackend, EmbeddedBackend, defaultJobHandlers, defaultSharedFolder, distributedStatisticsCollector, distributedTrainingRunner, withStatisticsCollector, withTrainingRunner, type ConvertHooks, type JobBackend } from '@modelpass/distributed';
+import { ModelpassError, type Model } from '@modelpass/ir';
+import { BullmqBackend, EmbeddedBackend, defaultJobHandlers, defaultSharedFolder, distributedStatisticsCollector, distributedTrainingRunner, parseRedisUrl, withStatisticsCollector, withTrainingRunner, type ConvertHooks, type JobBackend } from '@modelpass/distributed';
 import { flagList, flagString, type FlagSpec, type ParsedArgs } from './args.js';
 import type { CliIO } from './cli-io.js';
 import { environmentWithPlugins } from './environment.js';
@@ -27,6 +27,19 @@ export function positiveIntegerFlag(args: ParsedArgs, name: string): number | un
   return Number(text);
 }
 
+/** `--redis URL`, checked for its syntax up front: a malformed URL is a usage error (exit 2), before any work or connection. */
+export function redisUrlFlag(args: ParsedArgs): string | undefined {
+  const url = flagString(args, 'redis');
+  if (url === undefined) return undefined;
+  try {
+    parseRedisUrl(url);
+  } catch (error) {
+    if (ModelpassError.is(error)) throw new UsageError(`--redis: ${error.message}`);
+    throw error;
+  }
+  return url;
+}
+
 export interface DistributedSettings {
   readonly backend: JobBackend;
   readonly shards: number;
@@ -44,7 +57,7 @@ export function cliConvertHooks(plugins: readonly string[], io: CliIO): ConvertH
 
 /** The backend the flags ask for, or undefined when neither --redis nor --shards is given. */
 export async function distributedFromFlags(args: ParsedArgs, io: CliIO): Promise<DistributedSettings | undefined> {
-  const redis = flagString(args, 'redis');
+  const redis = redisUrlFlag(args);
   const shards = positiveIntegerFlag(args, 'shards');
   const sharedArg = flagString(args, 'shared');
   if (redis === undefined) {

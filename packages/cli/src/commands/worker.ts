@@ -1,7 +1,7 @@
 import { startWorker, defaultJobHandlers, untilStopSignal } from '@modelpass/distributed';
 import { flagList, flagString } from '../args.js';
 import type { Command } from '../command.js';
-import { cliConvertHooks, positiveIntegerFlag } from '../distributed-flags.js';
+import { cliConvertHooks, positiveIntegerFlag, redisUrlFlag } from '../distributed-flags.js';
 import { UsageError } from '../usage-error.js';
 
 export const workerCommand: Command = {
@@ -21,7 +21,7 @@ export const workerCommand: Command = {
   },
   async run(args, io) {
     if (args.positionals.length > 0) throw new UsageError(`worker takes no positional arguments, got '${args.positionals[0]}'`);
-    const redis = flagString(args, 'redis');
+    const redis = redisUrlFlag(args);
     if (redis === undefined) throw new UsageError('worker needs the Redis server: --redis redis://host:port');
     const concurrency = positiveIntegerFlag(args, 'concurrency');
     const lock = positiveIntegerFlag(args, 'lock-duration');
