@@ -4,7 +4,7 @@
  * model for 1×1 images). convert now says so, naming the dims and the --input-shape that fixes it.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,4 +48,40 @@ describe('convert to TFLite with symbolic input dims', () => {
     expect(compared.stdout).toMatch(/verdict: agree/);
     expect(compared.code).toBe(0);
   });
+});
+
+describe('convert a TorchScript archive (no recorded input shape) to TFLite', () => {
+  const archive = join(temp, 'conv.pt');
+
+  beforeAll(() => {
+    // A scripted conv + ReLU saved by Debian torch (tools/setup.sh installs python3-torch).
+    const script = [
+      'import sys, torch',
+      'torch.manual_seed(0)',
+      'class M(torch.nn.Module):',
+      '    def __init__(self):',
+      '        super().__init__()',
+      '        self.conv = torch.nn.Conv2d(3, 4, 3, padding=1)',
+      '    def forward(self, image):',
+      '        return torch.relu(self.conv(image))',
+      'torch.jit.script(M().eval()).save(sys.argv[1])',
+    ].join('\n');
+    // torch.jit.script reads the class's source, so the script runs from a file, not `-c`.
+    const maker = join(temp, 'make_conv.py');
+    writeFileSync(maker, script);
+    execFileSync('/usr/bin/python3', [maker, archive], { stdio: 'ignore', timeout: 120_000 });
+  }, 120_000);
+
+  it('says the input has no known shape and which --input-shape to give; with it the .tflite agrees with torch', async () => {
+    const refused = await runCli(['convert', archive, '-o', join(temp, 'conv.tflite')]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("input 'image' has no known shape (TorchScript archives record none)");
+    expect(refused.stderr).toContain('--input-shape image=');
+    const sized = await runCli(['convert', archive, '-o', join(temp, 'conv.tflite'), '--input-shape', 'image=1,3,8,8']);
+    expect(sized.code, sized.stderr).toBe(0);
+    expect(sized.stderr).not.toMatch(/no known shape/);
+    const compared = await runCli(['compare', archive, join(temp, 'conv.tflite'), '--input-shape', 'image=1,3,8,8']);
+    expect(compared.stdout).toMatch(/verdict: agree/);
+    expect(compared.code).toBe(0);
+  }, 120_000);
 });
