@@ -71,7 +71,7 @@ function requireSampleShape(model: Model, inputName: string | undefined, path: s
 
 export const evalCommand: Command = {
   name: 'eval',
-  usage: 'modelpass eval <model> --dataset SPEC [--limit N] [--engine ort|reference|tflite] [--scale X] [--mean M] [--std S] [--json]',
+  usage: 'modelpass eval <model> --dataset SPEC [--limit N] [--engine ort|reference|tflite|torch] [--scale X] [--mean M] [--std S] [--json]',
   summary:
     'Measure classification accuracy on labelled data (the argmax of the model\'s output against the labels). Datasets: ' +
     'fashion-mnist:train|test (Debian dataset-fashion-mnist), idx:IMAGES,LABELS, npy:DIR (DIR/x.npy, DIR/y.npy). Samples become ' +
@@ -81,7 +81,7 @@ export const evalCommand: Command = {
     'allow-read': allowReadFlag,
     dataset: { type: 'string', short: 'd', help: 'fashion-mnist:test, fashion-mnist:train, idx:IMAGES,LABELS or npy:DIR', valueName: 'SPEC' },
     limit: { type: 'string', help: 'evaluate only the first N samples', valueName: 'N' },
-    engine: { type: 'string', help: 'ort, reference or tflite (default: tflite for .tflite files, ort for the others)', valueName: 'ENGINE' },
+    engine: { type: 'string', help: 'ort, reference, tflite or torch (default: tflite for .tflite files, ort for the others: a .pt runs as the model it was read into; torch runs the archive itself in /usr/bin/python3)', valueName: 'ENGINE' },
     'batch-size': { type: 'string', help: 'samples per run (default 256; a fixed batch dimension wins)', valueName: 'N' },
     scale: { type: 'string', help: 'multiply samples by X first (default 1/255 for uint8 samples, else 1)', valueName: 'X' },
     mean: { type: 'string', help: 'subtract after scaling (default 0; a list gives one per channel)', valueName: 'M[,M...]' },
@@ -101,7 +101,7 @@ export const evalCommand: Command = {
     if (spec === undefined) throw new UsageError('eval needs a dataset: --dataset fashion-mnist:test (or idx:IMAGES,LABELS, npy:DIR)');
     checkDatasetName(spec);
     const engine = flagString(args, 'engine');
-    if (engine !== undefined && engine !== 'ort' && engine !== 'reference' && engine !== 'tflite') throw new UsageError(`--engine takes ort, reference or tflite, got '${engine}'`);
+    if (engine !== undefined && engine !== 'ort' && engine !== 'reference' && engine !== 'tflite' && engine !== 'torch') throw new UsageError(`--engine takes ort, reference, tflite or torch, got '${engine}'`);
     const layout = (flagString(args, 'layout') ?? 'nchw').toLowerCase();
     if (layout !== 'nchw' && layout !== 'nhwc') throw new UsageError(`--layout takes nchw or nhwc, got '${flagString(args, 'layout')}'`);
     const minText = flagString(args, 'min-accuracy');
