@@ -33,7 +33,20 @@ function checkPluginPath(specifier: string, file: string): void {
   } catch {
     return; // a missing file is reported by the loader, with its own words
   }
-  if (stats.isFile() || stats.isDirectory()) return;
+  if (stats.isDirectory()) return;
+  if (stats.isFile()) {
+    // Node 20 cannot import TypeScript; its own "Unknown file extension" does not say what to do.
+    if (/\.[mc]?ts$/i.test(file) && !/\.d\.[mc]?ts$/i.test(file)) {
+      throw new ModelpassError({
+        reason: `cannot load plugin '${specifier}': it is TypeScript source, which Node does not import`,
+        location: { file },
+        source: '@modelpass/cli',
+        expected: 'a JavaScript module (.js, .mjs) or a package folder',
+        hint: `compile it first (npx tsc, or esbuild ${specifier} --format=esm --outfile=plugin.mjs) and pass the .js/.mjs file`,
+      });
+    }
+    return;
+  }
   throw new ModelpassError({
     reason: `cannot load plugin '${specifier}': it is ${describeFileKind(stats)}, not a regular file`,
     location: { file },
