@@ -11,7 +11,7 @@
 //      reported (mean ± sample sd, min–max), nothing on the test set picks anything.
 // Every run goes through /usr/bin/time (wall seconds, peak RSS) under `nice -n 10`.
 //
-//   node tools/bench/train/distill.mjs [--parts a,b] [--epochs-a 5] [--epochs-b 8] [--lrs-b 0.01,0.03] [--seeds-b 1,2,3]
+//   node tools/bench/train/distill.mjs [--parts a,b] [--epochs-a 5] [--epochs-b 6] [--lrs-b 0.01,0.03] [--seeds-b 1,2,3]
 //        [--lrs-hard L,…] [--lrs-distill L,…] [--split-seed S] [--grid 2:0.5] [--jobs 2] [--models .fixtures-cache/distill] [--samples 0] [--out tools/bench/train/RESULTS-distill.md]
 // --parts a or --parts b runs one part; --jobs runs that many of part (b)'s arms at once (their wall times then
 // overlap). Each row is also printed to stderr as soon as it is measured.
@@ -33,7 +33,7 @@ function argument(name, fallback) {
   return at >= 0 ? process.argv[at + 1] : fallback;
 }
 const epochsA = Number(argument('epochs-a', '5'));
-const epochsB = Number(argument('epochs-b', '8'));
+const epochsB = Number(argument('epochs-b', '6'));
 const lr = Number(argument('lr', '0.01'));
 const seedsB = argument('seeds-b', '1,2,3').split(',').map(Number);
 const lrsB = argument('lrs-b', '0.01,0.03').split(',').map(Number);
