@@ -2,8 +2,7 @@
  * Conv and ConvTranspose gradients (N-d, groups, strides, dilations, pads; auto_pad for Conv).
  * Conv:
  * - input: ConvTranspose of dY with the same weights and geometry, `output_padding` restoring the input size;
- * - weights: 2-D with one group, one MatMul of dY with the input's shifted windows (conv-weight-shifted.ts);
- *   otherwise a Conv whose batch is the input channels and whose "weights" are dY (strides and dilations
+ * - weights: a Conv whose batch is the input channels and whose "weights" are dY (strides and dilations
  *   swap roles), groups folded into channels, then sliced to the kernel size;
  * - bias: dY summed over batch and spatial axes.
  * ConvTranspose is the adjoint of a Conv with the same weights and geometry, so its input gradient is
@@ -13,7 +12,6 @@
 import type { Node, Value } from '@modelpass/ir';
 import { defineGradientRule, type GradientRule } from '../rule-registry.js';
 import { ruleError, type GradientContext } from '../gradient-context.js';
-import { convWeightGradientShifted, shiftedWeightGradientApplies } from './conv-weight-shifted.js';
 import { windowGeometry, type WindowGeometry } from './window.js';
 
 /**
@@ -69,11 +67,7 @@ export const convRules: readonly GradientRule[] = [
           output_padding: geometry.outputPadding, kernel_shape: kernel,
         });
       }
-      if (needs[1]) {
-        result[1] = shiftedWeightGradientApplies(kernel, group)
-          ? convWeightGradientShifted(ctx, x, dy, wShape[1]!, ySpatial, geometry)
-          : convWeightGradient(ctx, x, dy, xSpatial, wShape[1]!, group, kernel, geometry);
-      }
+      if (needs[1]) result[1] = convWeightGradient(ctx, x, dy, xSpatial, wShape[1]!, group, kernel, geometry);
       if (node.inputs[2] && needs[2]) result[2] = biasGradient(ctx, dy, kernel.length);
       return result;
     },
