@@ -22,6 +22,11 @@ const MAX_IDX_BYTES = 2 ** 31 - 1;
 
 /** Decodes IDX bytes (gzipped or not) into a tensor; `limit` keeps only the first items. */
 export function decodeIdx(bytes: Uint8Array, name = '<idx bytes>', limit?: number): Tensor {
+  return decodeIdxItems(bytes, name, limit).tensor;
+}
+
+/** `decodeIdx`, with the number of items the file's header records (before `limit`). */
+function decodeIdxItems(bytes: Uint8Array, name: string, limit?: number): { tensor: Tensor; items: number } {
   let raw = bytes;
   if (raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
@@ -59,20 +64,25 @@ export function decodeIdx(bytes: Uint8Array, name = '<idx bytes>', limit?: numbe
       actual: `${raw.byteLength} bytes`,
     });
   }
+  const items = rank > 0 ? shape[0]! : 1;
   if (limit !== undefined && rank > 0 && limit < shape[0]!) shape[0] = Math.max(0, limit);
   const kept = elementCount(shape);
   if (type.size === 1) {
-    return Tensor.fromBytes(type.dtype, shape, new Uint8Array(raw.subarray(headerLength, headerLength + kept)));
+    return { tensor: Tensor.fromBytes(type.dtype, shape, new Uint8Array(raw.subarray(headerLength, headerLength + kept))), items };
   }
   const values = new Array<number>(kept);
   for (let i = 0; i < kept; i++) values[i] = type.read(dv, headerLength + i * type.size);
-  return Tensor.fromValues(type.dtype, shape, values);
+  return { tensor: Tensor.fromValues(type.dtype, shape, values), items };
 }
 
 /** Reads an IDX file (`.gz` or not). */
 export function readIdx(path: string, limit?: number): Tensor {
+  return readIdxItems(path, limit).tensor;
+}
+
+function readIdxItems(path: string, limit?: number): { tensor: Tensor; items: number } {
   const hint = path.includes('fashion-mnist') ? 'install it: apt-get install -y --no-install-recommends dataset-fashion-mnist' : undefined;
-  return decodeIdx(readRegularFile(path, 'IDX file', hint), path, limit);
+  return decodeIdxItems(readRegularFile(path, 'IDX file', hint), path, limit);
 }
 
 /** Images (or any samples) with integer labels. */
@@ -86,14 +96,15 @@ export interface LabelledDataset {
 }
 
 export function loadIdxDataset(files: { readonly images: string; readonly labels: string }, limit?: number): LabelledDataset {
-  const samples = readIdx(files.images, limit);
-  const labelTensor = readIdx(files.labels, limit);
-  if (labelTensor.rank !== 1 || samples.rank < 1 || labelTensor.shape[0] !== samples.shape[0]) {
+  const { tensor: samples, items: sampleItems } = readIdxItems(files.images, limit);
+  const { tensor: labelTensor, items: labelItems } = readIdxItems(files.labels, limit);
+  // Compare the headers' counts, not the first `limit` of each: files of different lengths are not pairs.
+  if (labelTensor.rank !== 1 || samples.rank < 1 || labelItems !== sampleItems) {
     throw runtimeError({
       reason: `labels '${files.labels}' do not match samples '${files.images}'`,
       location: { file: files.labels },
-      expected: `${samples.shape[0]} labels`,
-      actual: `shape [${labelTensor.shape.join(',')}]`,
+      expected: `${sampleItems} labels`,
+      actual: labelTensor.rank === 1 ? `${labelItems} labels` : `shape [${labelTensor.shape.join(',')}]`,
     });
   }
   return {

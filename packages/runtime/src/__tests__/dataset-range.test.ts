@@ -90,5 +90,9 @@ describe('readDatasetRange', () => {
     await expect(readDatasetRange('idx:images.idx,labels.idx', { start: 10, end: 10, cwd: work })).rejects.toThrow(/range \[10, 10\) is empty/);
     writeFileSync(join(work, 'short-labels.idx'), idx(0x08, [COUNT - 1], classes.subarray(1)));
     await expect(readDatasetRange('idx:images.idx,short-labels.idx', { start: 0, end: 10, cwd: work })).rejects.toThrow(/do not match samples/);
+    // loadDataset with a limit compares the files' own counts, not the first `limit` of each.
+    for (const limit of [10, undefined]) {
+      expect(() => loadDataset('idx:images.idx,short-labels.idx', { cwd: work, ...(limit !== undefined ? { limit } : {}) })).toThrow(/do not match samples/);
+    }
   });
 });
