@@ -112,6 +112,15 @@ export function buildGradientGraph(source: Model, options: BuildGradientGraphOpt
   inferShapes(model);
 
   const wrtNames = options.wrt ?? trainableInitializers(source, rules);
+  if (options.wrt === undefined && wrtNames.length === 0) {
+    // Training would run every step and change nothing: say so instead of writing the model back as it came.
+    throw new ModelpassError({
+      reason: `the model '${source.graph.name}' has no trainable weights`,
+      expected: 'float initializers with more than one element that feed a differentiable input of some node (Conv, Gemm, MatMul, …)',
+      hint: 'weights held in Constant nodes become initializers with the simplify pass (run it first); a model without weights cannot be trained',
+      source: '@modelpass/train',
+    });
+  }
   const wrt = wrtNames.map((name) => {
     const value = graph.getValue(name);
     if (!value || (!value.isConstant && !value.isGraphInput)) {

@@ -6,6 +6,7 @@
  * loss or accuracy) are returned, not the last epoch's (`keep: 'last'` for those). The steps run in one
  * `Trainer` (ORT session, optimizer in the graph).
  */
+import { existsSync, statSync } from 'node:fs';
 import { ModelpassError, type Model } from '@modelpass/ir';
 import type { LabelledDataset } from '@modelpass/runtime';
 import { BestEpoch, type KeptWeights, type ValidationMonitor } from './best-epoch.js';
@@ -93,6 +94,20 @@ function fitError(reason: string, expected?: string): ModelpassError {
   return new ModelpassError({ reason, ...(expected ? { expected } : {}), source: '@modelpass/train' });
 }
 
+/** `checkpoint=` names a folder: an existing file there is refused before any step. */
+function refuseCheckpointFile(folder: string): void {
+  if (existsSync(folder) && !statSync(folder).isDirectory()) {
+    throw new ModelpassError({ reason: `checkpoint '${folder}' is a file`, location: { file: folder }, expected: 'a folder (created if missing) for the checkpoint', source: '@modelpass/train' });
+  }
+}
+
+/** The settings that differ between a checkpoint's fingerprint and this run's, as `key: saved → now`. */
+function settingsChanges(saved: Readonly<Record<string, unknown>>, now: Readonly<Record<string, unknown>>): string {
+  const keys = [...new Set([...Object.keys(saved), ...Object.keys(now)])];
+  const changed = keys.filter((key) => JSON.stringify(saved[key]) !== JSON.stringify(now[key]));
+  return changed.map((key) => `${key}: ${JSON.stringify(saved[key]) ?? '(none)'} → ${JSON.stringify(now[key]) ?? '(none)'}`).join(', ') || 'the same keys in another order';
+}
+
 function modelInput(model: Model, name: string | undefined): { name: string; sampleShape: number[] } {
   const input = name ? model.graph.inputs.find((v) => v.name === name) : model.graph.inputs.find((v) => !v.isConstant);
   if (!input) throw fitError(name ? `the model has no input '${name}'` : 'the model has no input to feed');
@@ -139,6 +154,7 @@ export async function fit(model: Model, dataset: LabelledDataset, options: FitOp
     monitor: options.monitor ?? 'loss', keep: options.keep ?? 'best',
   };
 
+  if (options.checkpoint !== undefined && options.checkpoint !== '') refuseCheckpointFile(options.checkpoint);
   const trainer = await Trainer.create(model, {
     loss: { kind: 'cross-entropy' }, optimizer, dropout: options.dropout ?? 'train', seed,
     ...(options.batchNormalization ? { batchNormalization: options.batchNormalization } : {}), ...(options.threads ? { threads: options.threads } : {}),
@@ -153,7 +169,7 @@ export async function fit(model: Model, dataset: LabelledDataset, options: FitOp
       const saved = readCheckpoint(options.checkpoint);
       if (saved) {
         if (JSON.stringify(saved.fingerprint) !== JSON.stringify(fingerprint)) {
-          throw fitError(`the checkpoint in '${options.checkpoint}' was written with other settings: ${JSON.stringify(saved.fingerprint)}`, `${JSON.stringify(fingerprint)} (or resume=false / another folder)`);
+          throw fitError(`the checkpoint in '${options.checkpoint}' was written with other settings: ${settingsChanges(saved.fingerprint, fingerprint)}`, 'the same settings to resume (or resume=false / another folder)');
         }
         trainer.restore({ step: saved.step, tensors: saved.tensors });
         state.history = (saved.loop.history as EpochRecord[] | undefined) ?? [];

@@ -80,7 +80,8 @@ describe('fit', () => {
     const model = await readOnnx(mlpPath);
     const folder = mkdtempSync(join(tmpdir(), 'fit-c-'));
     await fit(model, train, { epochs: 1, batchSize: 128, lr: 0.01, checkpoint: folder, threads: 1 });
-    await expect(fit(model, train, { epochs: 1, batchSize: 64, lr: 0.01, checkpoint: folder })).rejects.toThrow(/was written with other settings/);
+    await expect(fit(model, train, { epochs: 1, batchSize: 64, lr: 0.01, checkpoint: folder })).rejects.toThrow(/was written with other settings: batchSize: 128 → 64 \(expected the same settings/);
+    await expect(fit(model, train, { epochs: 1, batchSize: 128, lr: 0.01, checkpoint: checkpointPath(folder) })).rejects.toThrow(/checkpoint '.*train-state\.mpck' is a file \(expected a folder/);
     const file = checkpointPath(folder);
     const bytes = readFileSync(file);
     writeFileSync(file, bytes.subarray(0, bytes.length - 100));

@@ -1,4 +1,5 @@
 /** The `train` pass in a pipeline: seeded and repeatable, trains the weights in place, refuses a missing dataset. */
+import { GraphBuilder, Tensor } from '@modelpass/ir';
 import { readOnnx } from '@modelpass/onnx';
 import { createOpRegistry } from '@modelpass/ops';
 import { PassEnvironment, PassManager, PassRegistry } from '@modelpass/pass-manager';
@@ -52,6 +53,16 @@ describe('train pass', () => {
 
   it('says what is missing', async () => {
     await expect(manager().run(await readOnnx(mlpPath), 'train{epochs=1}')).rejects.toThrow(/train needs dataset=/);
+  });
+
+  it('refuses a model with no trainable weights instead of running steps that change nothing', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', { kind: 'tensor', dtype: 'float32', shape: ['N', 784] });
+    const ten = (values: number[]) => b.constant(Tensor.fromValues('int64', [1], values));
+    b.output(b.op1('onnx.Slice', [x, ten([0]), ten([10]), ten([1])]));
+    const model = b.model({ onnx: 13 });
+    model.graph.name = 'no_weights';
+    await expect(manager().run(model, 'train{dataset=fashion-mnist:train samples=64 epochs=1}')).rejects.toThrow(/the model 'no_weights' has no trainable weights/);
   });
 
   it('refuses patience, monitor and keep without validation= (they would do nothing), and accepts them with it', async () => {
