@@ -35,6 +35,8 @@ export function linearModel(k: number, n: number, options: { alpha?: number; bet
 
 export interface PipelineRun {
   readonly warnings: string[];
+  /** The hints of the warnings (those that have one). */
+  readonly hints: string[];
   readonly notes: string[];
   /** Statistics of the last pass run, by name. */
   readonly statistics: ReadonlyMap<string, number>;
@@ -48,6 +50,7 @@ export async function runPipeline(model: Model, pipeline: string): Promise<Pipel
   const passName = pipeline.split(/[{,]/)[0]!.trim();
   return {
     warnings: result.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.reason),
+    hints: result.diagnostics.filter((d) => d.severity === 'warning' && d.hint !== undefined).map((d) => d.hint!),
     notes: result.diagnostics.filter((d) => d.severity !== 'warning').map((d) => d.reason),
     statistics: statistics.get(passName) ?? new Map(),
   };

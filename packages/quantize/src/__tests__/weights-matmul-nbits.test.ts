@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GraphBuilder, Tensor, tensorType, type Model, type Node } from '@modelpass/ir';
+import { attrs, GraphBuilder, Tensor, tensorType, type Model, type Node } from '@modelpass/ir';
 import { writeOnnx } from '@modelpass/onnx';
 import { disposeSharedOrtRunner, runOrt } from '@modelpass/runtime';
 import { linearModel, maxAbsDiff, onnxChecker, randomTensor, runPipeline } from './weights-helpers.js';
@@ -159,5 +159,21 @@ describe('quantize-weights → MatMulNBits', () => {
     b.output(b.op1('onnx.MatMul', [x, w]));
     const run = await runPipeline(b.model(), 'quantize-weights');
     expect(run.warnings.join('\n')).toMatch(/found no MatMul\/Gemm/);
+    expect(run.hints).toEqual([]);
+  });
+
+  it('weights held in Constant nodes (tf2onnx/paddle2onnx exports): the warning says to run simplify first', async () => {
+    const build = () => {
+      const b = new GraphBuilder();
+      const x = b.input('x', tensorType('float32', [2, 64]));
+      const w = b.op1('onnx.Constant', [], { value: attrs.tensor(randomTensor([64, 32], 7)) });
+      b.output(b.op1('onnx.MatMul', [x, w]));
+      return b.model({ onnx: 21 });
+    };
+    for (const pipeline of ['quantize-weights', 'quantize-dynamic']) {
+      const run = await runPipeline(build(), pipeline);
+      expect(run.warnings.join('\n'), pipeline).toMatch(/found no MatMul/);
+      expect(run.hints.join('\n'), pipeline).toMatch(/1 value\(s\) in Constant nodes.*run simplify first/);
+    }
   });
 });

@@ -13,6 +13,7 @@ import { findDynamicLayers, type DynamicLayer } from './dynamic-layers.js';
 import { quantizeDynamicWeight } from './dynamic-weights.js';
 import { rewriteAsInteger, sharedActivationQuantizer } from './integer-form.js';
 import { dequantizedActivation, rewriteAsQdq } from './qdq-form.js';
+import { constantNodesHint } from '../weights-in-constant-nodes.js';
 
 const PASS = 'quantize-dynamic';
 const OPS = ['MatMul', 'Gemm', 'Conv'] as const;
@@ -70,7 +71,7 @@ export const quantizeDynamic = definePass({
     const layers = found.layers.filter((layer) => !skip.includes(layer.node.name));
     context.statistic('layers-skipped', found.layers.length - layers.length);
     if (layers.length === 0) {
-      context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `pass '${PASS}' found no ${ops.join('/')} layer with a constant float32 weight to quantize` });
+      context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `pass '${PASS}' found no ${ops.join('/')} layer with a constant float32 weight to quantize`, ...constantNodesHint(model) });
       return context.preserveAll();
     }
     const activation = sharedActivationQuantizer();

@@ -24,6 +24,7 @@ import type { GroupQuantizationScheme, QuantizedWeight } from './quantized-weigh
 import { hqqChooser, quantizeGroupwise, rtnChooser } from './round-to-nearest.js';
 import { SpillFile, tensorMaker, type TensorMaker } from './spill-file.js';
 import { readWeightMatrix } from './weight-tiles.js';
+import { constantNodesHint } from '../weights-in-constant-nodes.js';
 
 const PASS = 'quantize-weights';
 
@@ -92,7 +93,7 @@ export const quantizeWeights = definePass({
       return false;
     });
     if (layers.length === 0) {
-      context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `pass '${PASS}' found no MatMul/Gemm with a constant float32 2-D weight to quantize` });
+      context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `pass '${PASS}' found no MatMul/Gemm with a constant float32 2-D weight to quantize`, ...constantNodesHint(model) });
       return context.preserveAll();
     }
     const perChannel = format === 'dequantize' && (model.opset('onnx') ?? 0) < BLOCKED_DEQUANTIZE_OPSET;
