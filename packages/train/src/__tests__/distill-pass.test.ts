@@ -3,8 +3,11 @@
  * Runtime; a re-initialized student's loss falls and its accuracy climbs well above chance on a small
  * seeded sample; feature matching adds a projection that is trained and dropped; bad options are named.
  */
-import { Tensor, type Model } from '@modelpass/ir';
-import { readOnnx } from '@modelpass/onnx';
+import { GraphBuilder, Tensor, type Model } from '@modelpass/ir';
+import { readOnnx, writeOnnx } from '@modelpass/onnx';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createOpRegistry, inferShapes } from '@modelpass/ops';
 import { PassEnvironment, PassManager, PassRegistry } from '@modelpass/pass-manager';
 import { evaluateAccuracy, loadFashionMnist, SeededRandom } from '@modelpass/runtime';
@@ -74,5 +77,21 @@ describe('distill pass', () => {
     await expect(manager().run(model, `distill{teacher=${cnnPath}}`)).rejects.toThrow(/distill needs dataset=/);
     await expect(manager().run(model, 'distill{teacher=/nonexistent/t.onnx dataset=fashion-mnist:train}')).rejects.toThrow(/t\.onnx/);
     await expect(manager().run(model, `distill{teacher=${cnnPath} dataset=fashion-mnist:train features=[nope:/Relu_output_0]}`)).rejects.toThrow(/has no tensor 'nope'/);
+  });
+
+  it('a teacher that fails on the student\'s batches is named by its path, with the batch it was fed', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', { kind: 'tensor', dtype: 'float32', shape: ['N', 784] });
+    // [N,784] → [5,-1] fails for any batch of 64 (64·784 is not a multiple of 5): a run-time failure, not a load-time one.
+    b.output(b.op1('onnx.Reshape', [x, b.constant(Tensor.fromValues('int64', [2], [5, -1]))]));
+    const folder = mkdtempSync(join(tmpdir(), 'distill-teacher-'));
+    const teacher = join(folder, 'bad-teacher.onnx');
+    writeOnnx(b.model({ onnx: 13 }), teacher);
+    try {
+      const run = manager().run(readOnnx(mlpPath), `distill{teacher=${teacher} dataset=fashion-mnist:train samples=64 batch=64 epochs=1}`);
+      await expect(run).rejects.toThrow(/distill teacher '.*bad-teacher\.onnx': failed on a batch of float32\[64,784\]/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

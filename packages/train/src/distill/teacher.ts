@@ -97,7 +97,21 @@ export async function* withTeacherTargets(
   const outputs = [teacher.logits, ...options.features.keys()];
   for (const batch of batches) {
     const images = batch.inputs[options.studentInput]!;
-    const result = await teacher.run({ [teacher.input]: teacherFeed(teacher, images) }, outputs);
+    const feed = teacherFeed(teacher, images);
+    let result: Awaited<ReturnType<Teacher['run']>>;
+    try {
+      result = await teacher.run({ [teacher.input]: feed }, outputs);
+    } catch (cause) {
+      // The engine names the model by its bytes: say which teacher, and what it was fed.
+      const message = cause instanceof Error ? cause.message : String(cause);
+      throw error(
+        teacher.path,
+        `failed on a batch of ${feed.dtype}[${feed.shape.join(',')}] (the student's samples): ${message}`,
+        teacher.inputShape.length === 0
+          ? 'this teacher records no input shape (a TorchScript archive), so it gets the student\'s samples as they are: give it a model that reads that layout'
+          : 'teacher and student must read the same sample layout',
+      );
+    }
     const lossInputs: Record<string, Tensor> = { ...batch.lossInputs, [options.logitsInput]: result.get(teacher.logits)! };
     for (const [tensor, target] of options.features) lossInputs[target] = result.get(tensor)!;
     yield { inputs: batch.inputs, lossInputs };
