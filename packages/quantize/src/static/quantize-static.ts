@@ -126,9 +126,9 @@ function refuseUnsupported(model: Model, options: StaticQuantizationOptions): vo
       hint: `a TFLite model must be raised first: convert it to .onnx (modelpass convert m.tflite -o m.onnx) or put raise-tflite before quantize-static`,
     });
   }
-  if (opset < 10) throw quantizeError(`quantize-static needs onnx opset 10 or newer (QuantizeLinear/DequantizeLinear); the model imports opset ${opset}`, { hint: 'convert the model to a newer opset first' });
+  if (opset < 10) throw quantizeError(`quantize-static needs onnx opset 10 or newer (QuantizeLinear/DequantizeLinear); the model imports opset ${opset}`, { hint: `modelpass has no opset converter yet; ONNX's does it: python3 -c "import onnx, onnx.version_converter as v; onnx.save(v.convert_version(onnx.load('in.onnx'), 13), 'out.onnx')"` });
   if ((options.activations ?? 'uint8') === 'int16' && opset < 21) {
-    throw quantizeError(`activations=int16 needs onnx opset 21 (int16 QuantizeLinear); the model imports opset ${opset}`, { hint: 'use activations=uint8 or int8, or convert the model to opset 21' });
+    throw quantizeError(`activations=int16 needs onnx opset 21 (int16 QuantizeLinear); the model imports opset ${opset}`, { hint: `use activations=uint8 or int8, or convert the model to opset 21 (modelpass has no opset converter yet; ONNX's does it: python3 -c "import onnx, onnx.version_converter as v; onnx.save(v.convert_version(onnx.load('in.onnx'), 21), 'out.onnx')")` });
   }
   if ((options.format ?? 'qdq') === 'qoperator' && options.materialize === false) {
     throw quantizeError('format=qoperator needs materialize=true (QOperator nodes are built from the lowered QDQ groups)');
