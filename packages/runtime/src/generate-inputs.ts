@@ -96,7 +96,9 @@ function resolveShape(model: Model, inputName: string, shape: readonly Dim[] | n
       reason: `input '${inputName}' has a ${what} at axis ${axis} and no size was given for it`,
       location: locationOf(model),
       actual: formatType({ kind: 'tensor', dtype: 'float32', shape }).replace(/^float32/, ''),
-      hint: typeof dim === 'string' ? `give it a size: dims: { ${dim}: 1 } (or --dim ${dim}=1), or set defaultDim` : 'give the input a shape, or set defaultDim',
+      hint: typeof dim === 'string'
+        ? `give it a size: dims: { ${dim}: 1 } or defaultDim in code; on the command line --dim ${dim}=1 (compare) or --input-shape ${inputName}=DIMS (convert)`
+        : `give the input a shape: defaultDim in code; --input-shape ${inputName}=DIMS on the command line`,
     });
   });
 }
