@@ -56,7 +56,9 @@ describe('convert-float16', () => {
       expect(ratio).toBeLessThan(0.56);
 
       const bf16 = readOnnx(source);
-      await runPipeline(bf16, 'convert-float16{type=bfloat16}');
+      const bfRun = await runPipeline(bf16, 'convert-float16{type=bfloat16}');
+      expect(bfRun.warnings.join('\n')).toMatch(/bfloat16 computation, which ONNX Runtime's CPU provider cannot run/);
+      expect(run.warnings.join('\n')).not.toMatch(/bfloat16/);
       const bfOut = join(work, `${name}-bf16.onnx`);
       writeOnnx(bf16, bfOut);
       onnxChecker(bfOut);

@@ -66,6 +66,14 @@ export const convertFloat16 = definePass({
     context.statistic('nodes-converted', plans.size);
     convertConstants(model, needs, type, context);
     insertCasts(model, half, needs, type, context);
+    if (type === 'bfloat16') {
+      context.report({
+        severity: 'warning',
+        source: '@modelpass/quantize',
+        reason: `pass '${PASS}' wrote bfloat16 computation, which ONNX Runtime's CPU provider cannot run (no bfloat16 kernels for most ops)`,
+        hint: 'bfloat16 files are for runtimes with bfloat16 kernels (GPUs, NPUs); for ONNX Runtime on CPU use type=float16',
+      });
+    }
     return context.preserve(['topological-order']);
   },
 });
