@@ -15,6 +15,7 @@ import { quantizePasses } from '@modelpass/quantize';
 import { generateInputs, OrtRunner } from '@modelpass/runtime';
 import { runGoldenCases, type GoldenRun } from '@modelpass/testing';
 import { transformPasses } from '@modelpass/transforms';
+import { cosine } from './weights-helpers.js';
 
 async function outputs(model: Model, feeds: Map<string, Tensor>): Promise<number[]> {
   const runner = new OrtRunner({ maxSessions: 1 });
@@ -26,17 +27,6 @@ async function outputs(model: Model, feeds: Map<string, Tensor>): Promise<number
   }
 }
 
-function cosine(a: number[], b: number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(na * nb);
-}
 
 async function checkInOrt(run: GoldenRun): Promise<void> {
   if (run.testCase.declines) return;

@@ -14,6 +14,7 @@ import { encodeOnnx, writeOnnx } from '@modelpass/onnx';
 import { blockDiagonalWeight, mergedGroupCount } from '@modelpass/quantize';
 import { OrtRunner, writeNpy } from '@modelpass/runtime';
 import { checkWithOnnx, ortFusion, requireReferees, runPipeline } from './static-helpers.js';
+import { cosine } from './weights-helpers.js';
 
 const SIDE = 10;
 
@@ -75,17 +76,6 @@ async function run(model: Model): Promise<number[]> {
   }
 }
 
-function cosine(a: readonly number[], b: readonly number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(na * nb);
-}
 
 const groupOf = (model: Model, name: string) => [...model.graph.nodes()].find((node) => node.name === name)!.optionalAttr('group', 'int') ?? 1;
 

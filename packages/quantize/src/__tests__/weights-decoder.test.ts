@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tensor } from '@modelpass/ir';
 import { readOnnx, writeOnnx } from '@modelpass/onnx';
 import { disposeSharedOrtRunner, runOrt } from '@modelpass/runtime';
-import { onnxChecker, runPipeline } from './weights-helpers.js';
+import { onnxChecker, runPipeline, cosine } from './weights-helpers.js';
 
 const generator = fileURLToPath(new URL('../../../../tools/make-decoder-model/make-decoder.mjs', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'modelpass-decoder-'));
@@ -28,19 +28,6 @@ afterAll(async () => {
 
 const ids = Tensor.fromValues('int64', [2, 16], Array.from({ length: 32 }, (_, i) => BigInt((i * 977) % 4096)));
 
-function cosine(a: Tensor, b: Tensor): number {
-  const x = a.data() as Float32Array;
-  const y = b.data() as Float32Array;
-  let dot = 0;
-  let xx = 0;
-  let yy = 0;
-  for (let i = 0; i < x.length; i++) {
-    dot += x[i]! * y[i]!;
-    xx += x[i]! * x[i]!;
-    yy += y[i]! * y[i]!;
-  }
-  return dot / Math.sqrt(xx * yy);
-}
 
 /** The model file plus its external data file. */
 function dataBytes(path: string): number {

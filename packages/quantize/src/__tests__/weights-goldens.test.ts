@@ -9,6 +9,7 @@ import { Tensor, type Model } from '@modelpass/ir';
 import { quantizePasses } from '@modelpass/quantize';
 import { disposeSharedOrtRunner, runOrt } from '@modelpass/runtime';
 import { runGoldenCases, type GoldenRun } from '@modelpass/testing';
+import { cosine } from './weights-helpers.js';
 
 const PASSES = ['quantize-weights', 'quantize-dynamic', 'convert-float16'];
 
@@ -20,19 +21,6 @@ function feedsFor(model: Model): Record<string, Tensor> {
   return { [input.name]: Tensor.fromValues(dtype, shape, Array.from({ length: size }, (_, i) => Math.sin(i + 1))) };
 }
 
-function cosine(a: Tensor, b: Tensor): number {
-  const x = a.toNumbers();
-  const y = b.toNumbers();
-  let dot = 0;
-  let nx = 0;
-  let ny = 0;
-  for (let i = 0; i < x.length; i++) {
-    dot += x[i]! * y[i]!;
-    nx += x[i]! * x[i]!;
-    ny += y[i]! * y[i]!;
-  }
-  return dot / Math.sqrt(nx * ny);
-}
 
 async function runsInOrt(run: GoldenRun): Promise<void> {
   const before = await runOrt(run.input, feedsFor(run.input));

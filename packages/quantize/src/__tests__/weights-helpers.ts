@@ -68,3 +68,18 @@ export function maxAbsDiff(a: Tensor, b: Tensor): number {
   for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
   return worst;
 }
+
+/** Cosine similarity of two equally long vectors, or of two tensors' elements. */
+export function cosine(a: ArrayLike<number> | Tensor, b: ArrayLike<number> | Tensor): number {
+  const x = a instanceof Tensor ? a.toNumbers() : a;
+  const y = b instanceof Tensor ? b.toNumbers() : b;
+  let dot = 0;
+  let xx = 0;
+  let yy = 0;
+  for (let i = 0; i < x.length; i++) {
+    dot += x[i]! * y[i]!;
+    xx += x[i]! * x[i]!;
+    yy += y[i]! * y[i]!;
+  }
+  return dot / Math.sqrt(xx * yy);
+}
