@@ -4,7 +4,7 @@
  * the TFLite runtime (TFLite 2.9), and compare.
  */
 import { expect } from 'vitest';
-import { GraphBuilder, isTensorType, Tensor, tensorType, type DType, type Model, type Value } from '@modelpass/ir';
+import { GraphBuilder, isTensorType, ModelpassError, printModel, Tensor, tensorType, type DType, type Model, type Value } from '@modelpass/ir';
 import { createOpRegistry, inferShapes } from '@modelpass/ops';
 import { PassEnvironment, PassManager, StatisticsInstrumentation } from '@modelpass/pass-manager';
 import { runOrt, TfliteEngine } from '@modelpass/runtime';
@@ -102,4 +102,18 @@ export function singleInputModel(testCase: SingleInputCase): Model {
   const model = b.model({ onnx: testCase.opset ?? 17, ...testCase.domains });
   inferShapes(model, { mode: 'refresh' });
   return model;
+}
+
+/** Legalizing must throw a ModelpassError whose message matches every pattern, leaving the model unchanged. */
+export async function expectRefused(model: Model, patterns: readonly RegExp[]): Promise<void> {
+  const before = printModel(model);
+  const error = await legalize(model, 'optimize=false').then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(ModelpassError.is(error), String(error)).toBe(true);
+  const text = (error as Error).message;
+  expect(text).toMatch(/cannot be converted to TFLite; nothing was changed/);
+  for (const pattern of patterns) expect(text).toMatch(pattern);
+  expect(printModel(model)).toBe(before);
 }

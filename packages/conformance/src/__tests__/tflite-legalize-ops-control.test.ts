@@ -8,11 +8,11 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { attrs, Graph, GraphBuilder, ModelpassError, printModel, Tensor, tensorType, type Attribute, type DType, type Model, type Value } from '@modelpass/ir';
+import { attrs, Graph, GraphBuilder, Tensor, tensorType, type Attribute, type DType, type Model, type Value } from '@modelpass/ir';
 import { readOnnx } from '@modelpass/onnx';
 import { inferShapes, runReference } from '@modelpass/ops';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
-import { compareInRuntimes, feedsFor, legalize, maxAbsDifference, seededTensor, singleInputModel, type SingleInputCase } from './tflite-legalize-harness.js';
+import { compareInRuntimes, expectRefused, feedsFor, legalize, maxAbsDifference, seededTensor, singleInputModel, type SingleInputCase } from './tflite-legalize-harness.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
@@ -126,20 +126,6 @@ async function compareWithReference(original: Model, converted: Model, feeds: Re
     if (!(want instanceof Tensor) || !got) throw new Error(`output ${output.name} is missing`);
     return maxAbsDifference(want, got);
   });
-}
-
-/** Legalizing must throw a ModelpassError whose message matches every pattern, leaving the model unchanged. */
-async function expectRefused(model: Model, patterns: readonly RegExp[]): Promise<void> {
-  const before = printModel(model);
-  const error = await legalize(model, 'optimize=false').then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(ModelpassError.is(error), String(error)).toBe(true);
-  const text = (error as Error).message;
-  expect(text).toMatch(/cannot be converted to TFLite; nothing was changed/);
-  for (const pattern of patterns) expect(text).toMatch(pattern);
-  expect(printModel(model)).toBe(before);
 }
 
 describe('legalize-tflite, recurrent ops unrolled: TFLite runtime within 1e-4 of ONNX Runtime', () => {
