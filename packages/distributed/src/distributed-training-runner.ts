@@ -67,35 +67,30 @@ export function distributedTrainingRunner(options: DistributedTrainingOptions): 
         featureWeight: request.options.featureWeight, logitsInput: request.logitsInput, features: request.features,
       }
       : undefined;
-    const train = () => trainDataParallel(options.backend, model, {
-      dataset: o.dataset,
-      cwd,
-      ...(o.samples > 0 ? { samples: o.samples } : {}),
-      shards: options.shards ?? 2,
-      rounds: o.epochs,
-      batchSize: o.batch,
-      lr: o.lr,
-      momentum: o.momentum,
-      weightDecay: o.weightDecay ?? 0,
-      seed: o.seed,
-      checkpointFolder,
-      resume: o.resume,
-      batchNormalization: o.batchNorm === 'batch-statistics' ? 'batch-statistics' : 'running-statistics',
-      ...(request.pass === 'train' ? { dropout: request.options.dropout === 'inference' ? 'inference' as const : 'train' as const } : {}),
-      ...(distillation ? { distillation } : {}),
-      ...(options.onRound ? { onRound: (round: RoundRecord) => options.onRound!(round, request.pass) } : {}),
-    });
-    let result: Awaited<ReturnType<typeof train>>;
-    if (scratchFolder === undefined) {
-      result = await train();
-    } else {
-      try {
-        result = await train();
-        // The trained model may still read weights lazily from its checkpoint file: take it into memory before the folder goes.
-        result = { ...result, model: decodeOnnx(encodeOnnx(result.model)) };
-      } finally {
-        rmSync(scratchFolder, { recursive: true, force: true });
-      }
+    let result: Awaited<ReturnType<typeof trainDataParallel>>;
+    try {
+      result = await trainDataParallel(options.backend, model, {
+        dataset: o.dataset,
+        cwd,
+        ...(o.samples > 0 ? { samples: o.samples } : {}),
+        shards: options.shards ?? 2,
+        rounds: o.epochs,
+        batchSize: o.batch,
+        lr: o.lr,
+        momentum: o.momentum,
+        weightDecay: o.weightDecay ?? 0,
+        seed: o.seed,
+        checkpointFolder,
+        resume: o.resume,
+        batchNormalization: o.batchNorm === 'batch-statistics' ? 'batch-statistics' : 'running-statistics',
+        ...(request.pass === 'train' ? { dropout: request.options.dropout === 'inference' ? 'inference' as const : 'train' as const } : {}),
+        ...(distillation ? { distillation } : {}),
+        ...(options.onRound ? { onRound: (round: RoundRecord) => options.onRound!(round, request.pass) } : {}),
+      });
+      // The trained model may still read weights lazily from its checkpoint file: take it into memory before the folder goes.
+      if (scratchFolder !== undefined) result = { ...result, model: decodeOnnx(encodeOnnx(result.model)) };
+    } finally {
+      if (scratchFolder !== undefined) rmSync(scratchFolder, { recursive: true, force: true });
     }
     // Rounds run in parallel shards: the steps of the longest shard per round, as a sequential count.
     const steps = result.rounds.reduce((sum, round) => sum + Math.max(0, ...round.steps), 0);
