@@ -10,7 +10,7 @@ const FLOAT = ['float32'];
 const NUMERIC = ['float32', 'int32', 'int64'];
 const LOGICAL = ['bool'];
 /** What TFLite 2.9's CAST kernel converts between. */
-const CAST_DTYPES = ['float32', 'int32', 'int64', 'int16', 'int8', 'uint8', 'bool'];
+export const CAST_DTYPES = ['float32', 'int32', 'int64', 'int16', 'int8', 'uint8', 'bool'];
 
 /** A check that every tensor input has one of `dtypes`. */
 function dtypesIn(dtypes: readonly string[], firstInput = 0): (node: Node) => string | undefined {

@@ -2,14 +2,13 @@ import { Tensor, tensorType } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
 import { dimsOf, replaceNode, tensorTypeName, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
+import { CAST_DTYPES } from './elementwise.js';
 
 /**
  * ONNX ops whose operands may differ in dtype where the TFLite builtin wants one: the other operand
  * is CAST first (a constant one converted offline).
  */
 
-/** What TFLite 2.9's CAST kernel converts between (as the Cast rule says). */
-const CAST_DTYPES = ['float32', 'int32', 'int64', 'int16', 'int8', 'uint8', 'bool'];
 const INTEGER_EXPONENTS = ['int32', 'int64'];
 
 /**
