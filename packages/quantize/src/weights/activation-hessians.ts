@@ -2,15 +2,16 @@
  * The data GPTQ needs: for each quantized layer, H = Σ xᵀx over every row x of the layer's input
  * (all leading dimensions flattened), accumulated batch by batch from ONNX Runtime runs of the
  * float model that also return those inputs. Memory is the K×K matrices plus one batch, whatever
- * the number of samples. Inputs come from a `modelpass eval` dataset spec, or seeded random
- * inputs with a warning when no dataset is given.
+ * the number of samples. Inputs come from a `modelpass eval` dataset spec, a folder of inputs (as
+ * quantize-static's calibration), or seeded random inputs with a warning when no dataset is given.
  */
 import { ModelpassError, type Model, type Tensor, type Value } from '@modelpass/ir';
 import { encodeOnnx } from '@modelpass/onnx';
-import { datasetBatches, generateInputs, loadDataset, OrtRunner } from '@modelpass/runtime';
+import { OrtRunner } from '@modelpass/runtime';
+import { openCalibrationData } from '../calibration/calibration-data.js';
 
 export interface HessianOptions {
-  /** A dataset spec (`fashion-mnist:train`, `idx:IMAGES,LABELS`, `npy:DIR`); empty: seeded random inputs. */
+  /** A dataset spec (`fashion-mnist:train`, `idx:IMAGES,LABELS`, `npy:DIR`) or a folder of `.npy`/`.pb` inputs; empty: seeded random inputs. */
   readonly dataset: string;
   readonly samples: number;
   readonly batchSize: number;
@@ -32,40 +33,43 @@ function optionError(pass: string, reason: string, hint?: string): ModelpassErro
   return new ModelpassError({ reason: `pass '${pass}': ${reason}`, source: '@modelpass/quantize', ...(hint ? { hint } : {}) });
 }
 
-/** Feeds for the model, batch by batch. */
-function* inputBatches(model: Model, options: HessianOptions): Generator<Record<string, Tensor>> {
-  const inputs = model.graph.inputs.filter((input) => !input.constant);
-  const batchSize = Math.max(1, Math.min(options.batchSize, options.samples));
+/**
+ * Feeds for the model, batch by batch, from the same sources as quantize-static's calibration
+ * (`openCalibrationData`): a dataset spec, a folder of `.npy`/`.pb` inputs, or seeded random inputs.
+ */
+async function* inputBatches(model: Model, options: HessianOptions): AsyncGenerator<ReadonlyMap<string, Tensor>> {
   if (!options.dataset) {
-    options.warn(`no calibration dataset given: GPTQ uses ${options.samples} seeded random samples (seed ${options.seed}); give dataset=fashion-mnist:train, idx:…, or npy:DIR for real statistics`);
-    for (let start = 0, round = 0; start < options.samples; start += batchSize, round++) {
-      yield Object.fromEntries(generateInputs(model, { seed: options.seed + round, defaultDim: batchSize }));
-    }
-    return;
+    options.warn(`no calibration dataset given: GPTQ uses ${options.samples} seeded random samples (seed ${options.seed}); give dataset=fashion-mnist:train, idx:…, npy:DIR or a folder of .npy/.pb inputs for real statistics`);
   }
-  if (inputs.length !== 1) {
-    throw optionError(options.pass, `option 'dataset' feeds models with one input; this model has ${inputs.length}`, 'leave dataset empty for seeded random inputs, or use method=rtn or method=hqq, which need no data');
-  }
-  const input = inputs[0]!;
-  const shape = input.type.kind === 'tensor' ? input.type.shape : null;
-  const sampleShape = shape?.slice(1);
-  if (!shape || !sampleShape || sampleShape.some((dim) => typeof dim !== 'number')) {
-    throw optionError(options.pass, `input '${input.name}' needs a static shape after its batch dimension to be fed from option 'dataset'`);
-  }
-  const size = typeof shape[0] === 'number' ? shape[0] : batchSize;
-  let dataset;
-  try {
-    dataset = loadDataset(options.dataset, { limit: options.samples, ...(options.cwd ? { cwd: options.cwd } : {}) });
-  } catch (cause) {
-    throw optionError(options.pass, `option 'dataset': ${(cause as Error).message}`);
-  }
+  const data = openCalibrationDataFor(model, options);
   let taken = 0;
-  for (const batch of datasetBatches(dataset, { batchSize: size, sampleShape: sampleShape as number[] })) {
-    if (taken >= options.samples) break;
-    taken += batch.input.shape[0]!;
-    yield { [input.name]: batch.input };
+  try {
+    for await (const batch of data) {
+      if (taken >= options.samples) break;
+      taken += batch.samples;
+      yield batch.feeds;
+    }
+  } catch (cause) {
+    if (!ModelpassError.is(cause)) throw cause;
+    throw new ModelpassError(cause.diagnostics.map((d) => ({ ...d, reason: `pass '${options.pass}': ${d.reason}` })));
   }
   if (taken === 0) throw optionError(options.pass, `option 'dataset': '${options.dataset}' holds no samples`);
+}
+
+function openCalibrationDataFor(model: Model, options: HessianOptions) {
+  try {
+    return openCalibrationData(model, {
+      method: 'minmax',
+      ...(options.dataset ? { dataset: options.dataset } : {}),
+      samples: options.samples,
+      batchSize: options.batchSize,
+      seed: options.seed,
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    });
+  } catch (cause) {
+    if (!ModelpassError.is(cause)) throw cause;
+    throw new ModelpassError(cause.diagnostics.map((d) => ({ ...d, reason: `pass '${options.pass}': ${d.reason}` })));
+  }
 }
 
 function accumulate(hessian: LayerHessian, activation: Tensor): void {
@@ -100,8 +104,8 @@ export async function collectHessians(model: Model, layerInputs: ReadonlyMap<Val
   const runner = new OrtRunner({ maxSessions: 1 });
   const names = [...layerInputs.keys()].map((value) => value.name);
   try {
-    for (const batch of inputBatches(model, options)) {
-      const outputs = await runner.run(bytes, batch, { outputs: names });
+    for await (const feeds of inputBatches(model, options)) {
+      const outputs = await runner.run(bytes, feeds, { outputs: names });
       for (const [value, hessian] of hessians) {
         const activation = outputs.get(value.name)!;
         if (activation.dtype !== 'float32' || activation.shape[activation.rank - 1] !== hessian.k) {
