@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelpassError } from '@modelpass/ir';
+import { createOpRegistry } from '@modelpass/ops';
+import { PassEnvironment, PassManager } from '@modelpass/pass-manager';
+import { quantizePasses } from '@modelpass/quantize';
 import { writeOnnx } from '@modelpass/onnx';
 import type { QuantizationReport } from '@modelpass/quantize';
 import { fixturePath, readFixture, requireReferees, runPipeline, testAccuracy } from './static-helpers.js';
@@ -53,5 +56,15 @@ describe('quantize-static{max-drop eval-dataset}', () => {
     const run = runPipeline(model, `quantize-static{dataset=fashion-mnist:train samples=64 ${options}}`);
     await expect(run).rejects.toThrow(message);
     await run.catch((error: unknown) => expect(ModelpassError.is(error) || (error instanceof Error && error.message.includes(message))).toBe(true));
+  });
+
+  it('max-drop without eval-dataset and without dataset fails on the options before any calibration warning', async () => {
+    const environment = new PassEnvironment({ ops: createOpRegistry() });
+    environment.passes.register(quantizePasses, '@modelpass/quantize');
+    const seen: string[] = [];
+    const manager = new PassManager({ environment, onDiagnostic: (d) => void seen.push(d.reason) });
+    const run = manager.run(readFixture('fashion-mlp'), 'quantize-static{max-drop=0.3}');
+    await expect(run).rejects.toThrow('max-drop needs an evaluation dataset');
+    expect(seen).toEqual([]);
   });
 });

@@ -46,6 +46,16 @@ function accuracyError(reason: string, hint?: string): ModelpassError {
   return new ModelpassError({ reason, source: '@modelpass/quantize', code: 'quantize/accuracy', ...(hint ? { hint } : {}) });
 }
 
+/**
+ * Throws when the budget is incomplete (`max-drop` without `eval-dataset`, or the other way round).
+ * quantize-static calls it before anything else runs, so a wrong option fails before calibration
+ * (and before its random-inputs warning).
+ */
+export function checkAccuracyBudget(budget: AccuracyBudget): void {
+  if (!budget.evalDataset) throw accuracyError('max-drop needs an evaluation dataset', 'add eval-dataset=fashion-mnist:test (or idx:IMAGES,LABELS, npy:DIR)');
+  if (!(budget.maxDrop > 0)) throw accuracyError(`eval-dataset='${budget.evalDataset}' needs a budget`, 'add max-drop=0.3 (percentage points)');
+}
+
 const WEIGHTED = new Set(['onnx.Conv', 'onnx.MatMul', 'onnx.Gemm']);
 
 export async function accuracyAwareExclusions(
@@ -55,8 +65,7 @@ export async function accuracyAwareExclusions(
   budget: AccuracyBudget,
   host: StepHost,
 ): Promise<AccuracyAwareResult> {
-  if (!budget.evalDataset) throw accuracyError('max-drop needs an evaluation dataset', 'add eval-dataset=fashion-mnist:test (or idx:IMAGES,LABELS, npy:DIR)');
-  if (!(budget.maxDrop > 0)) throw accuracyError(`eval-dataset='${budget.evalDataset}' needs a budget`, 'add max-drop=0.3 (percentage points)');
+  checkAccuracyBudget(budget);
   const dataset = loadDataset(budget.evalDataset, budget.cwd ? { cwd: budget.cwd } : {});
   const accuracyOf = async (bytes: Uint8Array): Promise<number> =>
     (await evaluateAccuracy(bytes, dataset, { batchSize: 500, datasetName: budget.evalDataset })).accuracy * 100;

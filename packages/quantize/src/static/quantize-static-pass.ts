@@ -12,7 +12,7 @@ import { encodeOnnx } from '@modelpass/onnx';
 import { definePass, option } from '@modelpass/pass-manager';
 import { CALIBRATION_METHODS, type CalibrationOptions } from '../calibration/options.js';
 import { buildQuantizationReport, formatQuantizationReport } from '../report/layer-report.js';
-import { accuracyAwareExclusions, type AccuracyAwareResult } from '../accuracy/accuracy-aware.js';
+import { accuracyAwareExclusions, checkAccuracyBudget, type AccuracyAwareResult } from '../accuracy/accuracy-aware.js';
 import { calibrateActivations } from './activation-ranges.js';
 import { hostOf } from './nested-pass.js';
 import { finishStaticQuantization, planStaticQuantization, prepareForQuantization, type StaticQuantizationOptions } from './quantize-static.js';
@@ -56,6 +56,9 @@ export const quantizeStatic = definePass({
   async run(model, context) {
     const o = context.options;
     const host = hostOf(context);
+    const accuracyAware = o.maxDrop > 0 || o.evalDataset !== '';
+    // Options first: a max-drop without eval-dataset fails before calibration warns about random inputs.
+    if (accuracyAware) checkAccuracyBudget({ maxDrop: o.maxDrop, evalDataset: o.evalDataset });
     await prepareForQuantization(model, host);
     const quantizeOptions: StaticQuantizationOptions = {
       activations: o.activations,
@@ -88,7 +91,6 @@ export const quantizeStatic = definePass({
     const ranges = await calibrateActivations(model, plan.calibrationTensors, calibration, { dtype: o.activations, symmetric: o.symmetricActivations });
     let finalPlan = plan;
     let accuracy: AccuracyAwareResult | undefined;
-    const accuracyAware = o.maxDrop > 0 || o.evalDataset !== '';
     // auto: on with real calibration data, but not in accuracy-aware mode (every trial would need its own correction run); `on` corrects every trial too.
     const correctBiases = o.biasCorrection === 'on' || (o.biasCorrection === 'auto' && o.dataset !== '' && !accuracyAware);
     const finishOptions = correctBiases ? { ...quantizeOptions, biasCorrection: { calibration } } : quantizeOptions;
