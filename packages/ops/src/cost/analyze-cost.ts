@@ -23,7 +23,11 @@ export interface LayerCost {
   readonly op: string;
   readonly macs: number;
   readonly flops: number;
-  /** Elements of the constant operands (weights, biases, BN statistics) this node reads. */
+  /**
+   * Elements of the constant operands (weights, biases, BN statistics) this node reads, also through
+   * a DequantizeLinear of constants (a QDQ weight counts for the Conv/Gemm that reads it; the
+   * DequantizeLinear itself gets 0).
+   */
   readonly parameters: number;
 }
 
@@ -59,6 +63,27 @@ function constantElements(value: Value): number {
   if (value.constant) return value.constant.size;
   if (value.sparseConstant) return value.sparseConstant.dims.reduce((n, d) => n * d, 1);
   return 0;
+}
+
+/** A DequantizeLinear whose input is a constant: a QDQ weight or bias, stored quantized. */
+function isConstantDequantize(node: Node): boolean {
+  return node.op === 'onnx.DequantizeLinear' && node.inputs[0]?.isConstant === true;
+}
+
+/**
+ * The constants a node's parameters count: its own constant inputs, and the constant inputs of each
+ * DequantizeLinear of constants it reads (none for that DequantizeLinear itself).
+ */
+function parameterConstants(node: Node): Value[] {
+  if (isConstantDequantize(node)) return [];
+  const constants: Value[] = [];
+  for (const input of node.inputs) {
+    if (!input) continue;
+    const producer = input.producer;
+    if (input.isConstant) constants.push(input);
+    else if (producer && isConstantDequantize(producer)) for (const operand of producer.inputs) if (operand?.isConstant) constants.push(operand);
+  }
+  return constants;
 }
 
 /** Every value's type, to put back after inference. */
@@ -139,8 +164,7 @@ export function analyzeCost(model: Model, options: AnalyzeCostOptions = {}): Mod
     for (const graph of graphsOf(model.graph)) {
       for (const node of graph.nodes()) {
         let nodeParameters = 0;
-        for (const input of node.inputs) {
-          if (!input || !input.isConstant) continue;
+        for (const input of parameterConstants(node)) {
           const elements = constantElements(input);
           nodeParameters += elements;
           if (!seenConstants.has(input)) {

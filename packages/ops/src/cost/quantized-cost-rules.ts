@@ -10,6 +10,9 @@
  *   QLinearGlobalAveragePool 1 per input element; QLinearAveragePool 1 per window element per output;
  *   QLinearConcat moves data (0).
  * - DynamicQuantizeLinear: 2 FLOPs per element (the range reduction and the quantization);
+ * - DequantizeLinear of a constant (a QDQ weight or bias): 0 FLOPs — runtimes fold it or fuse it
+ *   into the consumer, and analyzeCost credits its constants to the node that reads its output;
+ *   of an activation: 1 FLOP per element, like any elementwise op.
  *   DynamicQuantizeMatMul adds the same 2 per element of A to its MACs.
  */
 import type { CostContext, CostRule, CostRules } from './cost-rules.js';
@@ -76,6 +79,13 @@ const pool: CostRule = (context) => {
   return { macs: 0, flops: elementCountOf(out) * elementCountOf(kernel) };
 };
 
+/** DequantizeLinear: free for a constant input (folded or fused into the consumer), else elementwise. */
+const dequantizeLinear: CostRule = (context) => {
+  if (context.node.inputs[0]?.isConstant) return { macs: 0, flops: 0 };
+  const out = context.outputShape(0);
+  return out ? { macs: 0, flops: elementCountOf(out) } : NEEDS_SHAPES;
+};
+
 /** Adds the rules for ONNX's integer ops and ONNX Runtime's quantized contrib ops to `rules`. */
 export function registerQuantizedCostRules(rules: CostRules): CostRules {
   return rules
@@ -84,6 +94,7 @@ export function registerQuantizedCostRules(rules: CostRules): CostRules {
     .register('onnx.QLinearMatMul', matrixProduct())
     .register('onnx.MatMulInteger', matrixProduct())
     .register('onnx.DynamicQuantizeLinear', perInputElement(2))
+    .register('onnx.DequantizeLinear', dequantizeLinear)
     .register(`${MS}.MatMulIntegerToFloat`, matrixProduct({ bias: 6 }))
     .register(`${MS}.DynamicQuantizeMatMul`, matrixProduct({ bias: 4, perElementOfA: 2 }))
     .register(`${MS}.MatMulNBits`, matrixProduct({ bias: 5 }))
