@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { ModelpassError, type Model } from '@modelpass/ir';
 import { closestName } from '@modelpass/pass-manager';
 import { DATASET_SCHEMES, FASHION_MNIST_CLASSES, evaluateAccuracy, loadDataset, type EngineName, type Normalization, type SampleLayout } from '@modelpass/runtime';
-import { flagBoolean, flagString, type ParsedArgs } from '../args.js';
+import { flagBoolean, flagList, flagString, type ParsedArgs } from '../args.js';
 import { progressReporter } from '../cli-io.js';
 import type { Command } from '../command.js';
 import { checkOutputTarget, modelInput } from '../model-files.js';
@@ -14,6 +14,8 @@ import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
 import { reportFlag, reportHeader, writeReportFile } from '../report/report-file.js';
 import { distributedFlags } from '../distributed-flags.js';
 import { shardedAccuracy } from '../eval-distributed.js';
+import { evalShapes } from '../eval-sample-shape.js';
+import { applyInputShapes, inputShapeFlag, parseInputShapes, readWithInputShapes } from '../input-shapes.js';
 
 function positiveInteger(args: ParsedArgs, name: string): number | undefined {
   const text = flagString(args, name);
@@ -65,13 +67,13 @@ function requireSampleShape(model: Model, inputName: string | undefined, path: s
     location: { file: path },
     code: 'cli/eval-sample-shape',
     source: '@modelpass/cli',
-    hint: 'give the shape of one sample, e.g. --sample-shape 1,28,28 (TorchScript archives record no input shapes)',
+    hint: `give the shape of one sample, e.g. --sample-shape 1,28,28, or of the input, e.g. --input-shape ${input.name}=batch,1,28,28 (TorchScript archives record no input shapes)`,
   });
 }
 
 export const evalCommand: Command = {
   name: 'eval',
-  usage: 'modelpass eval <model> --dataset SPEC [--limit N] [--engine ort|reference|tflite|torch] [--scale X] [--mean M] [--std S] [--json]',
+  usage: 'modelpass eval <model> --dataset SPEC [--limit N] [--engine ort|reference|tflite|torch] [--sample-shape D,D,... | --input-shape NAME=DIMS] [--scale X] [--mean M] [--std S] [--json]',
   summary:
     'Measure classification accuracy on labelled data (the argmax of the model\'s output against the labels). Datasets: ' +
     'fashion-mnist:train|test (Debian dataset-fashion-mnist), idx:IMAGES,LABELS, npy:DIR (DIR/x.npy, DIR/y.npy). Samples become ' +
@@ -88,6 +90,7 @@ export const evalCommand: Command = {
     std: { type: 'string', help: 'then divide (default 1; a list gives one per channel)', valueName: 'S[,S...]' },
     layout: { type: 'string', help: 'layout of the samples: nchw (default; channels first or none) or nhwc (transposed to NCHW)', valueName: 'LAYOUT' },
     'sample-shape': { type: 'string', help: 'shape of one sample as the model takes it, e.g. 1,28,28 (default: from the model input)', valueName: 'D,D,...' },
+    'input-shape': { ...inputShapeFlag, help: 'shape of input NAME, batch dim first, as convert takes it, e.g. image=batch,1,28,28 (instead of --sample-shape; a numeric batch dim is the default --batch-size)' },
     input: { type: 'string', help: 'the model input that takes the samples (default: the only one)', valueName: 'NAME' },
     output: { type: 'string', help: 'the output holding the logits (default: the first)', valueName: 'NAME' },
     'min-accuracy': { type: 'string', help: 'exit 1 when the accuracy is below X (0 to 1)', valueName: 'X' },
@@ -107,11 +110,11 @@ export const evalCommand: Command = {
     const minText = flagString(args, 'min-accuracy');
     const minAccuracy = minText === undefined ? undefined : Number(minText);
     if (minAccuracy !== undefined && (minText!.trim() === '' || !(minAccuracy >= 0 && minAccuracy <= 1))) throw new UsageError(`--min-accuracy takes a number from 0 to 1, got '${minText}'`);
-    const shapeText = flagString(args, 'sample-shape');
-    const sampleShape = shapeText === undefined ? undefined : shapeText.split(',').map((d) => (/^\s*\d+\s*$/.test(d) ? Number(d) : NaN));
-    if (sampleShape?.some((d) => !Number.isInteger(d))) throw new UsageError(`--sample-shape takes sizes separated by commas, e.g. 1,28,28, got '${shapeText}'`);
+    const inputShapes = parseInputShapes(flagList(args, 'input-shape'));
+    const shapes = evalShapes(flagString(args, 'sample-shape'), inputShapes, flagString(args, 'input'));
+    const sampleShape = shapes.sampleShape === undefined ? undefined : [...shapes.sampleShape];
     const limit = positiveInteger(args, 'limit');
-    const batchSize = positiveInteger(args, 'batch-size');
+    const batchSize = positiveInteger(args, 'batch-size') ?? shapes.batchSize;
     const scale = parseScale(args);
     const mean = numberList(args, 'mean', false);
     const std = numberList(args, 'std', true);
@@ -121,7 +124,10 @@ export const evalCommand: Command = {
     if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
     const { path, format } = modelInput(args.positionals[0]!, io, undefined);
     checkEngineLoads(engine, format.name, path);
-    const source = format.name === 'onnx' || format.name === 'tflite' ? path : await format.read(path, readOptions(args, io));
+    const runsFile = format.name === 'onnx' || format.name === 'tflite';
+    // A file the engine runs as it is still has its --input-shape names, ranks and fixed dims checked.
+    if (runsFile && inputShapes.size > 0) applyInputShapes(await format.read(path, readOptions(args, io)), inputShapes, path);
+    const source = runsFile ? path : await readWithInputShapes(format, path, readOptions(args, io), inputShapes);
     if (typeof source !== 'string' && sampleShape === undefined) requireSampleShape(source, flagString(args, 'input'), path);
     const dataset = loadDataset(spec, { cwd: io.cwd, ...(limit !== undefined ? { limit } : {}) });
     const normalization: Normalization = {
