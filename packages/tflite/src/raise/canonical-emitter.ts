@@ -1,4 +1,4 @@
-import { attrs, Builder, Tensor, type Attribute, type Node, type Type, type Value } from '@modelpass/ir';
+import { attrs, Builder, expressedType, Tensor, type Attribute, type Node, type Type, type Value } from '@modelpass/ir';
 import { channelsFirstPermutation, channelsLastPermutation, insertTranspose, permuteType } from '@modelpass/transforms';
 import { dimsOf } from '../legalize/lowering-tools.js';
 
@@ -35,9 +35,16 @@ export class CanonicalEmitter {
     return type.kind === 'tensor' && type.shape ? permuteType(type, channelsFirstPermutation(type.shape.length)) : type;
   }
 
-  /** The fused activation of a tflite op, applied to `value` (identity for NONE). */
-  activation(value: Value, fused: string | undefined): Value | string {
-    const type = value.type;
+  /**
+   * The type of a tflite op's result before its fused activation: the output type itself when there is
+   * none, else its reals (a quantized output is quantized once, after the activation, as TFLite does).
+   */
+  preActivationType(type: Type, fused: string | undefined): Type {
+    return (fused ?? 'NONE') === 'NONE' ? type : expressedType(type);
+  }
+
+  /** The fused activation of a tflite op, applied to `value` (identity for NONE); its result has `type` (default: `value`'s). */
+  activation(value: Value, fused: string | undefined, type: Type = value.type): Value | string {
     switch (fused ?? 'NONE') {
       case 'NONE':
         return value;

@@ -4,11 +4,14 @@ import { declareChannelsFirst } from '../layout/io-layout.js';
 import { countTransposes, type TransposeCount } from '../layout/transpose-count.js';
 import { withTfliteDialect } from '../legalize/legalize.js';
 import { regionModel, renameShadowedValues } from '../legalize/rules/region-graphs.js';
+import { dequantizeUnspellableConstants, materializeQuantTypes, opsetForQuantTypes, unspellableQuantValues } from './quant-types.js';
 import type { RaiseContext } from './raise-rule.js';
 import { defaultRaiseRules } from './rules/index.js';
 import { dequantizedConstant, foldConstantDequantize } from './rules/shape.js';
 
 export interface RaiseOptions {
+  /** `qdq` (default): quantized tensors become ONNX QuantizeLinear/DequantizeLinear (materialize-qdq); `types`: they keep IR quant<> types. */
+  readonly quantized?: 'qdq' | 'types';
   /** `nhwc` (default): inputs and outputs keep the TFLite model's layout; `nchw`: rank-4 inputs/outputs are declared NCHW, the ONNX convention. */
   readonly ioLayout?: 'nhwc' | 'nchw';
   /** The ONNX opset to write (default 13). */
@@ -17,6 +20,13 @@ export interface RaiseOptions {
 
 export interface RaiseResult {
   readonly raised: number;
+  /** QuantizeLinear/DequantizeLinear written for the quantized tensors (0 for a float model). */
+  readonly quantizeInserted: number;
+  readonly dequantizeInserted: number;
+  /** Quantized constants ONNX cannot spell (int64 biases, int4 weights) given as their float32 reals. */
+  readonly constantsDequantized: number;
+  /** The ONNX opset written (21 when 16-bit quantized tensors need it). */
+  readonly opset: number;
   readonly foldedDequantize: number;
   readonly transposes: TransposeCount;
   readonly sinking: SinkTransposesResult;
@@ -43,9 +53,9 @@ export function unraisableNodes(model: Model, context: RaiseContext, rules = def
  * ones between transposes, weights transposed offline), then sinks and cancels the transposes.
  */
 export function raiseFromTflite(model: Model, registry: OpRegistry, options: RaiseOptions = {}): RaiseResult {
-  const context: RaiseContext = { model, registry: withTfliteDialect(registry), opset: options.opset ?? 13 };
+  const context: RaiseContext = { model, registry: withTfliteDialect(registry), opset: opsetForQuantTypes(model, options.opset ?? 13) };
   const rules = defaultRaiseRules();
-  const problems = unraisableNodes(model, context, rules);
+  const problems = [...unraisableNodes(model, context, rules), ...unspellableQuantValues(model)];
   if (problems.length > 0) {
     throw new ModelpassError([
       {
@@ -56,7 +66,8 @@ export function raiseFromTflite(model: Model, registry: OpRegistry, options: Rai
       ...problems,
     ]);
   }
-  for (const node of model.graph.nodeList()) for (const region of node.subgraphs) raiseFromTflite(regionModel(region, model), registry, { opset: context.opset });
+  for (const node of model.graph.nodeList()) for (const region of node.subgraphs) raiseFromTflite(regionModel(region, model), registry, { opset: context.opset, quantized: 'types' });
+  const constantsDequantized = dequantizeUnspellableConstants(model.graph);
   let foldedDequantize = 0;
   for (const node of model.graph.nodeList()) if (node.graph && foldConstantDequantize(node)) foldedDequantize++;
   let raised = 0;
@@ -72,5 +83,15 @@ export function raiseFromTflite(model: Model, registry: OpRegistry, options: Rai
   for (const constant of [...model.graph.constants]) if (!constant.hasUses && !constant.isGraphInput) model.graph.removeConstant(constant);
   model.opsetImports.delete('tflite');
   model.opsetImports.set('onnx', context.opset);
-  return { raised, foldedDequantize, transposes: countTransposes(model.graph), sinking };
+  const lowered = options.quantized === 'types' ? { quantize: 0, dequantize: 0 } : materializeQuantTypes(model, context.registry);
+  return {
+    raised,
+    foldedDequantize,
+    quantizeInserted: lowered.quantize,
+    dequantizeInserted: lowered.dequantize,
+    constantsDequantized,
+    opset: context.opset,
+    transposes: countTransposes(model.graph),
+    sinking,
+  };
 }

@@ -1,4 +1,4 @@
-import { attrs, Tensor, type Attribute, type Node, type Value } from '@modelpass/ir';
+import { attrs, expressedType, Tensor, type Attribute, type Node, type Value } from '@modelpass/ir';
 import { CanonicalEmitter, replaceRaised } from '../canonical-emitter.js';
 import type { RaiseContext, RaiseRule } from '../raise-rule.js';
 
@@ -17,8 +17,10 @@ function direct(builtin: string, op: string, attributes: (node: Node) => Record<
     check: checkActivation,
     raise(node) {
       const emit = new CanonicalEmitter(node);
-      const y = emit.op1(op, node.inputs, attributes(node), node.output(0).type);
-      replaceRaised(node, [emit.activation(y, node.optionalAttr('fused_activation_function', 'string')) as Value]);
+      const fused = node.optionalAttr('fused_activation_function', 'string');
+      const type = node.output(0).type;
+      const y = emit.op1(op, node.inputs, attributes(node), emit.preActivationType(type, fused));
+      replaceRaised(node, [emit.activation(y, fused, type) as Value]);
     },
   };
 }
@@ -55,20 +57,21 @@ export const elementwiseRaiseRules: readonly RaiseRule[] = [
   composite('HARD_SWISH', ['HardSwish', 'HardSigmoid', 'Mul'], (emit, node, x, context) => {
     const type = node.output(0).type;
     if (context.opset >= 14) return emit.op1('HardSwish', [x], {}, type);
-    const gate = emit.op1('HardSigmoid', [x], { alpha: attrs.float(1 / 6), beta: attrs.float(0.5) }, type);
+    const gate = emit.op1('HardSigmoid', [x], { alpha: attrs.float(1 / 6), beta: attrs.float(0.5) }, expressedType(type));
     return emit.op1('Mul', [x, gate], {}, type);
   }),
-  composite('RSQRT', ['Sqrt', 'Reciprocal'], (emit, node, x) => emit.op1('Reciprocal', [emit.op1('Sqrt', [x], {}, node.output(0).type)], {}, node.output(0).type)),
+  composite('RSQRT', ['Sqrt', 'Reciprocal'], (emit, node, x) => emit.op1('Reciprocal', [emit.op1('Sqrt', [x], {}, expressedType(node.output(0).type))], {}, node.output(0).type)),
   composite('SQUARE', ['Mul'], (emit, node, x) => emit.op1('Mul', [x, x], {}, node.output(0).type)),
   composite('SQUARED_DIFFERENCE', ['Sub', 'Mul'], (emit, node, x) => {
-    const d = emit.op1('Sub', [x, node.input(1)], {}, node.output(0).type);
+    const d = emit.op1('Sub', [x, node.input(1)], {}, expressedType(node.output(0).type));
     return emit.op1('Mul', [d, d], {}, node.output(0).type);
   }),
   composite('GELU', ['Gelu', 'Erf', 'Div', 'Add', 'Mul'], (emit, node, x, context) => {
     const type = node.output(0).type;
     if (context.opset >= 20) return emit.op1('Gelu', [x], (node.optionalAttr('approximate', 'int') ?? 0) === 1 ? { approximate: attrs.string('tanh') } : {}, type);
-    const erf = emit.op1('Erf', [emit.op1('Div', [x, scalar(emit, Math.SQRT2, 'sqrt2')], {}, type)], {}, type);
-    const gate = emit.op1('Mul', [emit.op1('Add', [erf, scalar(emit, 1, 'one')], {}, type), scalar(emit, 0.5, 'half')], {}, type);
+    const real = expressedType(type);
+    const erf = emit.op1('Erf', [emit.op1('Div', [x, scalar(emit, Math.SQRT2, 'sqrt2')], {}, real)], {}, real);
+    const gate = emit.op1('Mul', [emit.op1('Add', [erf, scalar(emit, 1, 'one')], {}, real), scalar(emit, 0.5, 'half')], {}, real);
     return emit.op1('Mul', [x, gate], {}, type);
   }),
 ];

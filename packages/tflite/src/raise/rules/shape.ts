@@ -1,4 +1,4 @@
-import { attrs, Tensor, type Attribute, type Node, type Value } from '@modelpass/ir';
+import { attrs, expressedType, Tensor, type Attribute, type Node, type Value } from '@modelpass/ir';
 import { transposeTensor } from '@modelpass/transforms';
 import { constantOf, numbersOf } from '../../legalize/constant-values.js';
 import { dimsOf, normalizeAxis, rankOfValue, tensorTypeOf } from '../../legalize/lowering-tools.js';
@@ -48,8 +48,9 @@ const concatenation: RaiseRule = {
   raise(node) {
     const emit = new CanonicalEmitter(node);
     const axis = normalizeAxis(node.attr('axis', 'int'), rankOfValue(node.outputs[0])!)!;
-    const y = emit.op1('Concat', node.inputs, { axis: attrs.int(axis) }, node.output(0).type);
-    replaceRaised(node, [emit.activation(y, node.optionalAttr('fused_activation_function', 'string')) as Value]);
+    const fused = node.optionalAttr('fused_activation_function', 'string');
+    const y = emit.op1('Concat', node.inputs, { axis: attrs.int(axis) }, emit.preActivationType(node.output(0).type, fused));
+    replaceRaised(node, [emit.activation(y, fused, node.output(0).type) as Value]);
   },
 };
 
@@ -100,7 +101,7 @@ const softmax: RaiseRule = {
     const emit = new CanonicalEmitter(node);
     const beta = node.optionalAttr('beta', 'float') ?? 1;
     let x = node.input(0);
-    if (beta !== 1) x = emit.op1('Mul', [x, emit.constant(Tensor.scalar('float32', beta), 'beta')], {}, x.type);
+    if (beta !== 1) x = emit.op1('Mul', [x, emit.constant(Tensor.scalar('float32', beta), 'beta')], {}, expressedType(x.type));
     replaceRaised(node, [emit.op1('Softmax', [x], { axis: attrs.int(-1) }, node.output(0).type)]);
   },
 };
@@ -111,7 +112,7 @@ const fullyConnected: RaiseRule = {
   check(node) {
     if ((node.optionalAttr('weights_format', 'string') ?? 'DEFAULT') !== 'DEFAULT') return 'shuffled weights formats are not supported';
     const weights = raisedConstantOf(node.inputs[1]);
-    if (!weights || weights.dtype !== 'float32') return 'the weights must be a float32 constant';
+    if (!weights || (weights.dtype !== 'float32' && !weights.quant)) return 'the weights must be a float32 or quantized integer constant';
     return undefined;
   },
   raise(node) {
@@ -121,12 +122,17 @@ const fullyConnected: RaiseRule = {
     let x = node.input(0);
     const rank = rankOfValue(x) ?? 2;
     const keep = (node.optionalAttr('keep_num_dims', 'int') ?? 0) === 1;
-    if (rank !== 2 && !keep) x = emit.op1('Reshape', [x, emit.int64([-1, depth], 'flat')], {}, { kind: 'tensor', dtype: 'float32', shape: [null, depth] });
+    if (rank !== 2 && !keep) {
+      const input = tensorTypeOf(x);
+      x = emit.op1('Reshape', [x, emit.int64([-1, depth], 'flat')], {}, { kind: 'tensor', dtype: input?.dtype ?? 'float32', shape: [null, depth], ...(input?.quant ? { quant: input.quant } : {}) });
+    }
     const outType = node.output(0).type;
-    let y = emit.op1('MatMul', [x, emit.constant(transposeTensor(weights, [1, 0]), 'weights')], {}, outType);
+    const fused = node.optionalAttr('fused_activation_function', 'string');
     const bias = constantOf(node.inputs[2]);
-    if (bias) y = emit.op1('Add', [y, emit.constant(bias.reshape([units]), 'bias')], {}, outType);
-    replaceRaised(node, [emit.activation(y, node.optionalAttr('fused_activation_function', 'string')) as Value]);
+    // A quantized output is quantized once, after the bias and the activation (TFLite's int8 kernels add the bias in int32).
+    let y = emit.op1('MatMul', [x, emit.constant(transposeTensor(weights, [1, 0]), 'weights')], {}, bias ? expressedType(outType) : emit.preActivationType(outType, fused));
+    if (bias) y = emit.op1('Add', [y, emit.constant(bias.reshape([units]), 'bias')], {}, emit.preActivationType(outType, fused));
+    replaceRaised(node, [emit.activation(y, fused, outType) as Value]);
   },
 };
 

@@ -1,8 +1,9 @@
-import { attrs, type Attribute, type Node, type Value } from '@modelpass/ir';
+import { attrs, type Attribute, type Node, type Type, type Value } from '@modelpass/ir';
 import { transposeTensor } from '@modelpass/transforms';
 import { constantOf, numbersOf } from '../../legalize/constant-values.js';
 import { dimsOf } from '../../legalize/lowering-tools.js';
 import { CanonicalEmitter, replaceRaised } from '../canonical-emitter.js';
+import { withArticle } from './quantized.js';
 import { raisedConstantOf } from './shape.js';
 import type { RaiseRule } from '../raise-rule.js';
 
@@ -32,8 +33,13 @@ function windowCheck(node: Node): string | undefined {
   return ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1', 'TANH'].includes(fused) ? undefined : `fused activation ${fused} has no ONNX equivalent`;
 }
 
+/** The NCHW type of the op's result before its fused activation (float32 reals when the output is quantized and an activation follows). */
+function innerType(emit: CanonicalEmitter, node: Node): Type {
+  return emit.preActivationType(emit.channelsFirstType(node.output(0).type), node.optionalAttr('fused_activation_function', 'string'));
+}
+
 function finish(emit: CanonicalEmitter, node: Node, nchw: Value): void {
-  const activated = emit.activation(nchw, node.optionalAttr('fused_activation_function', 'string'));
+  const activated = emit.activation(nchw, node.optionalAttr('fused_activation_function', 'string'), emit.channelsFirstType(node.output(0).type));
   replaceRaised(node, [emit.toChannelsLast(activated as Value)]);
 }
 
@@ -46,7 +52,7 @@ const conv: RaiseRule = {
     const filter = raisedConstantOf(node.inputs[1]);
     if (!filter) return 'the filter must be a constant (or a DEQUANTIZE of one)';
     if (node.inputs[2] && !raisedConstantOf(node.inputs[2])) return 'the bias must be a constant';
-    if (filter.dtype !== 'float32') return `a ${filter.dtype} filter is not supported yet (float32 only)`;
+    if (filter.dtype !== 'float32' && !filter.quant) return `${withArticle(filter.dtype)} filter without quantization parameters is not supported (float32 or a quantized integer filter expected)`;
     return undefined;
   },
   raise(node) {
@@ -69,7 +75,7 @@ const conv: RaiseRule = {
       ...(group !== 1 ? { group: attrs.int(group) } : {}),
     };
     const bias = constantOf(node.inputs[2]);
-    const y = emit.op1('Conv', [emit.toChannelsFirst(x), emit.constant(weight, 'weight'), bias ? emit.constant(bias, 'bias') : null], attributes, emit.channelsFirstType(node.output(0).type));
+    const y = emit.op1('Conv', [emit.toChannelsFirst(x), emit.constant(weight, 'weight'), bias ? emit.constant(bias, 'bias') : null], attributes, innerType(emit, node));
     finish(emit, node, y);
   },
 };
@@ -85,7 +91,7 @@ const pool: RaiseRule = {
     const x = node.input(0);
     const attributes = { kernel_shape: attrs.ints(kernel), strides: attrs.ints(strides), ...paddingAttributes(node, x, kernel, strides, [1, 1]) };
     const op = node.op === 'tflite.MAX_POOL_2D' ? 'MaxPool' : 'AveragePool';
-    finish(emit, node, emit.op1(op, [emit.toChannelsFirst(x)], attributes, emit.channelsFirstType(node.output(0).type)));
+    finish(emit, node, emit.op1(op, [emit.toChannelsFirst(x)], attributes, innerType(emit, node)));
   },
 };
 
