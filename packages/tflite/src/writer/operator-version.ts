@@ -22,12 +22,14 @@ const BY_INPUT_DTYPE: Readonly<Record<string, Readonly<Partial<Record<'int8' | '
   LOGISTIC: { int8: 2, int16: 3 },
   TANH: { int8: 2, int16: 3 },
   CONCATENATION: { int8: 2, int16: 3 },
-  PAD: { int8: 2 },
-  PADV2: { int8: 2 },
-  MEAN: { int8: 2 },
+  PAD: { int8: 2, int16: 3 },
+  PADV2: { int8: 2, int16: 3 },
+  MEAN: { int8: 2, int16: 3 },
+  MIRROR_PAD: { int8: 2, int16: 2 },
+  SPLIT_V: { int8: 2 },
   DEQUANTIZE: { int8: 2 },
-  RELU: { int8: 2 },
-  RELU6: { int8: 2 },
+  RELU: { int8: 2, int16: 3 },
+  RELU6: { int8: 2, int16: 3 },
   LEAKY_RELU: { int8: 2 },
   TRANSPOSE: { int8: 2 },
   STRIDED_SLICE: { int8: 2 },
@@ -37,14 +39,27 @@ const BY_INPUT_DTYPE: Readonly<Record<string, Readonly<Partial<Record<'int8' | '
   MAXIMUM: { int8: 2 },
   MINIMUM: { int8: 2 },
   ARG_MAX: { int8: 2 },
-  SPLIT: { int8: 2 },
   SLICE: { int8: 2 },
 };
 
-/** DEQUANTIZE of float16 weights (version 3), QUANTIZE to int8 / int16 (2 / 3). */
+/**
+ * Ops not listed keep version 1 for int8 and int16 too: RELU_N1_TO_1 (op_version.cc has no case for it;
+ * TFLite 2.9's kernel refuses int16: "Only float32, uint8, int8 supported currently"), and SPLIT_V for
+ * int16 (only int8 has a version of its own). MIRROR_PAD int16 is version 3 in later op_version.cc, but
+ * TFLite 2.9 registers MIRROR_PAD up to version 2 (its kernel takes int16 there).
+ */
+
+/** SPLIT's data is its second operand (the first is the axis): int8 2, int32 3, int16 4. */
+const SPLIT_BY_DATA_DTYPE: Readonly<Record<string, number>> = { int8: 2, int32: 3, int16: 4 };
+
+/** DEQUANTIZE of float16 weights (version 3), QUANTIZE to int8 / int16 (2 / 3), SPLIT by its data operand. */
 function special(builtin: string, node: Node): number | undefined {
   const input = node.inputs[0]?.type;
   const output = node.outputs[0]?.type;
+  if (builtin === 'SPLIT') {
+    const data = node.inputs[1]?.type;
+    return data?.kind === 'tensor' ? (SPLIT_BY_DATA_DTYPE[data.dtype] ?? 1) : 1;
+  }
   if (builtin === 'DEQUANTIZE' && input?.kind === 'tensor' && input.dtype === 'float16') return 3;
   if (builtin === 'QUANTIZE' && output?.kind === 'tensor') return output.dtype === 'int8' ? 2 : output.dtype === 'int16' ? 3 : 1;
   return undefined;

@@ -36,10 +36,10 @@ export function clipInt8Problem(node: Node): string | undefined {
   return undefined;
 }
 
-/** The RELU-family builtin whose range is exactly [low, high], or undefined. */
-export function reluFamily(low: number | undefined, high: number | undefined): string | undefined {
+/** The RELU-family builtin whose range is exactly [low, high], or undefined (RELU_N1_TO_1 has no int16 kernel in TFLite 2.9). */
+export function reluFamily(low: number | undefined, high: number | undefined, dtype: string = 'int8'): string | undefined {
   if (low === 0 && high === 6) return 'RELU6';
-  if (low === -1 && high === 1) return 'RELU_N1_TO_1';
+  if (low === -1 && high === 1) return dtype === 'int16' ? undefined : 'RELU_N1_TO_1';
   if (low === 0 && (high === undefined || high >= 3.4e38)) return 'RELU';
   return undefined;
 }
@@ -69,7 +69,7 @@ export function int8AwareClip(base: LoweringRule): LoweringRule {
       const x = node.input(0);
       const [low, high] = [bound(node, 1), bound(node, 2)];
       const type = node.output(0).type as TensorType;
-      const relu = reluFamily(low, high);
+      const relu = reluFamily(low, high, (x.type as TensorType).dtype);
       if (relu) {
         replaceNode(node, [emit.op1(relu, [x], {}, type)]);
         return;
