@@ -2,8 +2,10 @@
  * `distill{teacher=PATH dataset=… epochs=… temperature=4 alpha=0.7 features=[t:s,…] …}`: knowledge
  * distillation (Hinton et al. 2015). The model in the pipeline is the student; the teacher runs in ONNX
  * Runtime once per batch for its soft targets (and matched features), and the student is trained with
- * the `distillation` loss (α·T²·KL + (1−α)·CE + β·Σ feature mse) by `trainSteps`. A QDQ student trains
- * fake-quantized and keeps its scales; feature projections are trained and dropped.
+ * the `distillation` loss (α·T²·KL + (1−α)·CE + β·Σ feature mse) by `trainSteps`. With more than one
+ * epoch and no feature matching, the teacher's logits are computed once for the whole dataset and
+ * gathered per batch (`cached-teacher-logits.ts`; `cache-teacher=false` runs it on every batch). A QDQ
+ * student trains fake-quantized and keeps its scales; feature projections are trained and dropped.
  */
 import { ModelpassError, type Model } from '@modelpass/ir';
 import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
@@ -13,6 +15,7 @@ import { loadDataset } from '@modelpass/runtime';
 import type { OptimizerSpec } from '../optimizers/index.js';
 import { shuffledBatches } from '../shuffled-batches.js';
 import { trainSteps } from '../train-steps.js';
+import { batchesWithCachedLogits, computeTeacherLogits, teacherLogitsFit } from './cached-teacher-logits.js';
 import { prepareFakeQuantStudent, requantizeWeights } from './fake-quant-student.js';
 import { addFeatureProjections, parseFeaturePairs } from './feature-matching.js';
 import { currentTrainingRunner } from '../training-runner.js';
@@ -46,6 +49,7 @@ export const distillPass = definePass({
     seed: option.integer({ default: 0, min: 0, help: 'shuffle and projection seed' }),
     batchNorm: option.enum(['running-statistics', 'batch-statistics'], { default: 'batch-statistics', help: "the student's BatchNormalization during training (the teacher's always uses its running statistics)" }),
     threads: option.integer({ default: 0, min: 0, help: "ONNX Runtime intra-op threads of the student's and the teacher's sessions (0: one per core)" }),
+    cacheTeacher: option.boolean({ default: true, help: "with epochs > 1 and no features: compute the teacher's logits once for the whole dataset (when they fit in 256 MiB) instead of once per batch" }),
     checkpoint: option.string({ default: '', help: 'data-parallel runs (convert --redis): folder of the per-round checkpoints (default a new folder under --shared)' }),
     resume: option.boolean({ default: true, help: 'data-parallel runs: continue from the last round in checkpoint= when it is the same run' }),
   },
@@ -87,12 +91,18 @@ export const distillPass = definePass({
     } else {
       if (o.checkpoint) throw distillError(`distill option checkpoint='${o.checkpoint}' is used by data-parallel distillation only (convert … --redis URL)`, 'leave checkpoint= out when distilling in this process');
       const dataset = loadDataset(o.dataset, o.samples > 0 ? { limit: o.samples } : {});
-      const batches = shuffledBatches(dataset, { batchSize: o.batch, input: input.name, sampleShape: type.shape.slice(1) as number[], seed: o.seed, epochs: o.epochs });
+      const batchOptions = { batchSize: o.batch, input: input.name, sampleShape: type.shape.slice(1) as number[], seed: o.seed, epochs: o.epochs };
       try {
-        const targets = withTeacherTargets(batches, {
-          teacher, studentInput: input.name, logitsInput: LOGITS_INPUT,
-          features: new Map(features.map((feature) => [feature.teacherTensor, feature.target])),
-        });
+        const table = o.cacheTeacher && o.epochs > 1 && features.length === 0 && teacherLogitsFit(dataset.size, teacherLogits)
+          ? await computeTeacherLogits(teacher, dataset, { input: input.name, sampleShape: batchOptions.sampleShape, logitsInput: LOGITS_INPUT, classes: teacherLogits })
+          : undefined;
+        if (table) context.debug(`teacher logits computed once for ${dataset.size} samples`);
+        const targets = table
+          ? batchesWithCachedLogits(dataset, table, { ...batchOptions, logitsInput: LOGITS_INPUT })
+          : withTeacherTargets(shuffledBatches(dataset, batchOptions), {
+            teacher, studentInput: input.name, logitsInput: LOGITS_INPUT,
+            features: new Map(features.map((feature) => [feature.teacherTensor, feature.target])),
+          });
         const optimizer: OptimizerSpec = o.optimizer === 'adamw'
           ? { kind: 'adamw', ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}) }
           : { kind: 'sgd', momentum: o.momentum, weightDecay: o.weightDecay ?? 0 };
