@@ -4,6 +4,7 @@ import { definePass, option, type OptionSpecs, type Pass } from '@modelpass/pass
 import { axisShufflesAsGather, foldConstantsPass, foldQdq, foldShapes, fuseBatchNormPass, optimize, runNested } from '@modelpass/transforms';
 import { reportFrozenInputs, freezeDefaultedInputs } from './defaulted-inputs.js';
 import { float64AsFloat32WithNote } from './float64-as-float32.js';
+import { float16AsFloat32WithNote, float16WeightsBehindDequantize } from './rules/float16-compute.js';
 import { lowerToTflite, withTfliteDialect } from './legalize.js';
 import { constantNodesAsInitializers, prepareCanonicalForTflite, resolveStaticStructure } from './prepare.js';
 import { expandQOperators } from './quantized/expand-qoperator.js';
@@ -55,7 +56,7 @@ export const legalizeTflite = definePass({
       help: "graph inputs with a default value (ONNX IR ≤ 3 lists every initializer as an input: torch's keep_initializers_as_inputs=True): freeze them into constants (TFLite has no defaulted inputs; a note says how many), or keep them as inputs the caller must feed",
     }),
   },
-  statistics: ['defaulted-inputs-frozen', 'nodes-lowered', 'activations-fused', 'transposes-inside', 'transposes-at-boundary', 'transposes-estimated', 'int8-ops', 'float-ops-in-int8-model', 'requantizations', 'int8-weights', 'int8-weights-recentred', 'hybrid-ops'],
+  statistics: ['defaulted-inputs-frozen', 'nodes-lowered', 'activations-fused', 'transposes-inside', 'transposes-at-boundary', 'transposes-estimated', 'int8-ops', 'float-ops-in-int8-model', 'requantizations', 'int8-weights', 'int8-weights-recentred', 'hybrid-ops', 'float16-weights'],
   async run(model, context) {
     const registry = withTfliteDialect(context.registry);
     if (context.options.defaultedInputs === 'constant') reportFrozenInputs(freezeDefaultedInputs(model.graph), context);
@@ -103,6 +104,7 @@ export const legalizeTflite = definePass({
       context.statistic('float-ops-in-int8-model', prepared.floatNodes);
     }
     float64AsFloat32WithNote(model.graph, context); // TFLite 2.9 has no float64 kernels: float64 values are computed in float32
+    const float16 = float16AsFloat32WithNote(model.graph, context).values > 0; // float16 models: computed in float32, weights stored float16 after lowering
     prepareCanonicalForTflite(model, { channelShuffle: context.options.channelShuffle as 'gather' | 'transpose' });
     // quantize-dynamic: DynamicQuantizeLinear → MatMulInteger chains → MatMul by int8 weights (TFLite's hybrid kernels).
     const hybrid = dynamicRangeAsHybrid(model.graph);
@@ -114,6 +116,7 @@ export const legalizeTflite = definePass({
       context.statistic('int8-weights', finished.floatOpWeightsInt8);
     }
     if (hybrid > 0) context.statistic('hybrid-ops', hybridFullyConnected(model.graph));
+    if (float16 && !quantized) context.statistic('float16-weights', float16WeightsBehindDequantize(model.graph));
     if (!quantized && weightOnly) {
       // Weight-only models: the float ops keep their int8 weights behind a DEQUANTIZE (bit-exact).
       context.statistic('int8-weights', int8WeightsOfFloatOps(model.graph));
