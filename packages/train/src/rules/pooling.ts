@@ -1,12 +1,15 @@
 /**
- * Pooling gradients. MaxPool: a second MaxPool with the Indices output gives each output's flat
- * argmax in the input; dY is scatter-added there. AveragePool: ConvTranspose of dY (channels folded
+ * Pooling gradients. MaxPool with windows that tile the input (kernel == stride, no padding): dY goes to
+ * each window's first maximum, found by comparing strided slices of X with Y (`max-pool-tiled.ts`).
+ * Other MaxPools: a second MaxPool with the Indices output gives each output's flat argmax in the
+ * input; dY is scatter-added there. AveragePool: ConvTranspose of dY (channels folded
  * into the batch) with a constant 1/|window| kernel. GlobalAveragePool: dY spread evenly.
  */
 import { Tensor } from '@modelpass/ir';
 import { defineGradientRule, type GradientRule } from '../rule-registry.js';
 import { ruleError } from '../gradient-context.js';
 import { scatterAddFlat } from './indexing.js';
+import { isTiledMaxPool, tiledMaxPoolGradient } from './max-pool-tiled.js';
 import { windowGeometry } from './window.js';
 
 export const poolingRules: readonly GradientRule[] = [
@@ -16,6 +19,17 @@ export const poolingRules: readonly GradientRule[] = [
       const x = node.input(0);
       if (node.outputs[1] && outputGrads[1]) throw ruleError(node, 'the Indices output is not differentiable');
       if (node.attr('storage_order', 'int', 0) !== 0) throw ruleError(node, 'storage_order=1 is not supported');
+      const xType = ctx.typeOf(x, node);
+      const yType = ctx.typeOf(node.output(0), node);
+      const spatialKnown = (shape: readonly unknown[]) => shape.slice(2).every((d) => typeof d === 'number');
+      if (spatialKnown(xType.shape) && spatialKnown(yType.shape)) {
+        const xSpatial = xType.shape.slice(2) as number[];
+        const ySpatial = yType.shape.slice(2) as number[];
+        const kernel = node.attr('kernel_shape', 'ints').slice();
+        if (isTiledMaxPool(node, windowGeometry(node, kernel, xSpatial, ySpatial))) {
+          return [tiledMaxPoolGradient(ctx, x, node.output(0), outputGrads[0]!, kernel, xSpatial, ySpatial)];
+        }
+      }
       const [, indices] = ctx.emit('MaxPool', [x], Object.fromEntries(node.attributes), 2);
       return [scatterAddFlat(ctx, x, indices!, outputGrads[0]!)];
     },
