@@ -307,10 +307,11 @@ describe('legalize-tflite refuses data-dependent ops it cannot map, by node and 
       (caught: unknown) => caught,
     );
     expect(error).toBeInstanceOf(ModelpassError);
-    // Found after lowering (the bound follows the tflite ops): named by the PAD the Pad became.
-    const named = (error as ModelpassError).diagnostics.find((d) => d.location?.node === `${pad.name}_pad`);
+    // Found before lowering (Pad cannot carry a bound), so nothing is lowered: named by the Pad itself.
+    const named = (error as ModelpassError).diagnostics.find((d) => d.location?.node === pad.name);
     expect(named, (error as Error).message).toBeDefined();
-    expect(named!.reason).toMatch(/has a data-dependent length whose largest value does not follow from its op \(tflite\.PAD\)/);
+    expect(named!.reason).toMatch(/has a data-dependent length whose largest value does not follow from its op \(onnx\.Pad\); nothing was changed/);
+    expect(model.graph.nodeList().some((node) => node.op.startsWith('tflite.'))).toBe(false);
   });
 });
 

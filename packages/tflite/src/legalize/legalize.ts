@@ -5,7 +5,7 @@ import { declareChannelsLast } from '../layout/io-layout.js';
 import { analyzeLayout } from '../layout/layout-analysis.js';
 import { countTransposes, type TransposeCount } from '../layout/transpose-count.js';
 import { fuseActivations } from './fuse-activations.js';
-import { boundDataDependentShapes } from './shape-bounds.js';
+import { assertBoundableBeforeLowering, boundDataDependentShapes } from './shape-bounds.js';
 import { DEFAULT_LEGALIZE_OPTIONS, type LegalizeOptions, type LoweringContext, type LoweringRegistry } from './lowering-rule.js';
 import { defaultLoweringRules } from './rules/index.js';
 import { canonicalRegions, regionModel } from './rules/region-graphs.js';
@@ -99,6 +99,7 @@ export function assertLowerable(model: Model, context: LoweringContext, rules: L
 export function lowerToTflite(model: Model, registry: OpRegistry, options: Partial<LegalizeOptions> = {}, rules: LoweringRegistry = defaultRules()): LegalizeResult {
   const context: LoweringContext = { model, options: { ...DEFAULT_LEGALIZE_OPTIONS, ...options }, registry: withTfliteDialect(registry) };
   assertLowerable(model, context, rules);
+  assertBoundableBeforeLowering(model.graph); // a graph output of unboundable run-time length: refused before anything changes
   for (const node of model.graph.nodeList()) {
     for (const region of canonicalRegions(node)) lowerToTflite(regionModel(region, model), registry, regionContext(context, region).options, rules);
   }

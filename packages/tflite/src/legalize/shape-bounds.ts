@@ -86,6 +86,62 @@ function outputBounds(node: Node, boundOf: (value: Value | null | undefined) => 
   return node.outputs.map(() => undefined);
 }
 
+/** Canonical ops of data-dependent output length whose lowering records a bound (rules/data-dependent.ts, non-max-suppression.ts). */
+const CANONICAL_SOURCES = new Set(['onnx.NonZero', 'onnx.Unique', 'onnx.NonMaxSuppression', 'onnx.Compress']);
+/**
+ * Canonical ops whose lowering may carry a bound through (they become builtins of SAME_SHAPE, BROADCASTING,
+ * AT_MOST_INPUT, TRANSPOSE, GATHER, CONCATENATION, PACK), on the generous side: an op outside this set
+ * certainly loses the bound, so the refusal can come before anything is lowered.
+ */
+const CANONICAL_BOUND_CARRIERS = new Set(
+  [
+    'Relu', 'Sigmoid', 'Tanh', 'Exp', 'Log', 'Abs', 'Neg', 'Sqrt', 'Reciprocal', 'Sin', 'Cos', 'Floor', 'Ceil', 'Round', 'Not', 'Sign', 'Erf',
+    'HardSwish', 'HardSigmoid', 'LeakyRelu', 'Elu', 'Selu', 'Celu', 'Gelu', 'Softplus', 'Softsign', 'Mish', 'Clip', 'Cast', 'CastLike', 'Identity', 'Dropout',
+    'Softmax', 'LogSoftmax', 'Hardmax', 'CumSum', 'IsNaN', 'IsInf', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Equal', 'Greater',
+    'GreaterOrEqual', 'Less', 'LessOrEqual', 'And', 'Or', 'Xor', 'Where', 'Mod', 'PRelu', 'BitShift', 'Transpose', 'Gather', 'Concat', 'Reshape', 'Flatten',
+    'Squeeze', 'Unsqueeze', 'Slice', 'Split', 'ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceSumSquare',
+    'ReduceLogSum', 'ReduceLogSumExp', 'ArgMax', 'ArgMin', 'TopK', 'Shape', 'Size', 'LayerNormalization', 'LpNormalization', 'If', 'Loop', 'Scan',
+  ].map((op) => `onnx.${op}`),
+);
+
+/**
+ * The refusal `boundDataDependentShapes` would give after lowering, predicted on the canonical graph so
+ * that it comes before anything is lowered (the model is left as it was): a graph output of run-time
+ * length downstream of NonZero/Unique/NonMaxSuppression/Compress through an op that cannot carry a
+ * bound. Generous: what it lets through is still checked after lowering.
+ */
+export function assertBoundableBeforeLowering(graph: Graph): void {
+  const lost = new Map<Value, Node>();
+  const carried = new Set<Value>();
+  for (const node of graph.nodes()) {
+    const readsLost = node.inputs.some((value) => value && lost.has(value));
+    const readsCarried = node.inputs.some((value) => value && carried.has(value));
+    if (!CANONICAL_SOURCES.has(node.op) && !readsLost && !readsCarried) continue;
+    for (const output of node.outputs) {
+      if (!output) continue;
+      const dims = irDims(output);
+      if (dims && dims.every((dim) => dim !== null)) continue; // a static shape is exact
+      if (readsLost) lost.set(output, lost.get(node.inputs.find((value) => value && lost.has(value))!)!);
+      else if (CANONICAL_SOURCES.has(node.op) || CANONICAL_BOUND_CARRIERS.has(node.op)) carried.add(output);
+      else lost.set(output, node);
+    }
+  }
+  const problems = graph.outputs.filter((output) => lost.has(output));
+  if (problems.length > 0) throw unboundedOutputsError(problems.map((output) => ({ output, node: lost.get(output)! })), ' nothing was changed;');
+}
+
+function unboundedOutputsError(problems: readonly { output: Value; node: Node }[], changed = ''): ModelpassError {
+  return new ModelpassError(
+    problems.map(({ output, node }) => ({
+      reason: `graph output '${output.name}' has a data-dependent length whose largest value does not follow from its op (${node.op});${changed} a TFLite runtime sizes output buffers when it loads the model`,
+      location: node.location,
+      source: '@modelpass/tflite',
+      code: 'tflite/unmappable',
+      hint: 'end the graph at a data-dependent op (NonZero, Compress, Unique, NonMaxSuppression) or at an elementwise, Cast, Transpose, Reshape, Gather, Concat, Slice or reduce op after it',
+    })),
+  );
+}
+
 /**
  * Gives every tensor downstream of a data-dependent one a bound (`META_SHAPE_BOUND`) and checks that
  * every graph output has one. Returns how many tensors were bounded.
@@ -125,16 +181,6 @@ export function boundDataDependentShapes(graph: Graph): number {
     });
   }
   const problems = graph.outputs.filter((output) => unbounded.has(output));
-  if (problems.length > 0) {
-    throw new ModelpassError(
-      problems.map((output) => ({
-        reason: `graph output '${output.name}' has a data-dependent length whose largest value does not follow from its op (${unbounded.get(output)!.op}); a TFLite runtime sizes output buffers when it loads the model`,
-        location: unbounded.get(output)!.location,
-        source: '@modelpass/tflite',
-        code: 'tflite/unmappable',
-        hint: 'end the graph at a data-dependent op (NonZero, Compress, Unique, NonMaxSuppression) or at an elementwise, Cast, Transpose, Reshape, Gather, Concat, Slice or reduce op after it',
-      })),
-    );
-  }
+  if (problems.length > 0) throw unboundedOutputsError(problems.map((output) => ({ output, node: unbounded.get(output)! })));
   return bounded;
 }
