@@ -124,7 +124,9 @@ const oneHot: LoweringRule = {
     const dtype = tensorTypeOf(node.inputs[0])?.dtype;
     if (!dtype || ![...INDEX_DTYPES, 'float32'].includes(dtype)) return `OneHot indices of dtype ${dtype ?? 'unknown'} are not supported (int32, int64, float32)`;
     const depth = numbersOf(node.inputs[1]);
-    if (!depth || depth.length !== 1) return 'the depth must be a constant';
+    if (!depth || depth.length !== 1) {
+      return `OneHot with a run-time depth ('${node.inputs[1]?.name ?? '?'}') is not supported: the output's one-hot axis would have a data-dependent length with no largest value to size it by (the depth must be a constant scalar or 1-element tensor)`;
+    }
     const values = constantOf(node.inputs[2]);
     if (!values || values.size !== 2) return 'the values ([off, on]) must be a constant of 2 elements';
     if (!['float32', 'int32', 'int64', 'bool'].includes(values.dtype)) return `OneHot values of dtype ${values.dtype} are not supported`;
