@@ -1,6 +1,7 @@
 import type { Attribute } from './attribute.js';
 import { ModelpassError, type Location } from './diagnostic.js';
 import { NO_LOCATION, Node } from './node.js';
+import { NodeWalk } from './node-walk.js';
 import type { Tensor } from './tensor.js';
 import { tensorType, UNKNOWN_TYPE, type Type } from './type.js';
 import { Use, Value } from './value.js';
@@ -82,13 +83,8 @@ export class Graph {
   }
 
   /** Nodes in order. Safe against erasing the current node while iterating. */
-  *nodes(): IterableIterator<Node> {
-    let node = this._first;
-    while (node) {
-      const next = node._next;
-      yield node;
-      node = next;
-    }
+  nodes(): IterableIterator<Node> {
+    return new NodeWalk(this, false);
   }
 
   nodeList(): Node[] {
@@ -104,23 +100,18 @@ export class Graph {
    * Nodes of this graph (not its subgraphs) whose op is one of `ops`, in order. Like `nodes()`,
    * safe against erasing the current node and inserting before it while iterating.
    */
-  *nodesOf(...ops: string[]): IterableIterator<Node> {
-    const wanted = new Set(ops);
-    for (const node of this.nodes()) if (wanted.has(node.op)) yield node;
+  nodesOf(...ops: string[]): IterableIterator<Node> {
+    return new NodeWalk(this, false, new Set(ops));
   }
 
   /** Like `nodesOf`, across this graph and every graph nested in it (depth-first). */
-  *allNodesOf(...ops: string[]): IterableIterator<Node> {
-    const wanted = new Set(ops);
-    for (const node of this.allNodes()) if (wanted.has(node.op)) yield node;
+  allNodesOf(...ops: string[]): IterableIterator<Node> {
+    return new NodeWalk(this, true, new Set(ops));
   }
 
   /** Every node of this graph and, depth-first, of its subgraphs. */
-  *allNodes(): IterableIterator<Node> {
-    for (const node of this.nodes()) {
-      yield node;
-      for (const subgraph of node.subgraphs) yield* subgraph.allNodes();
-    }
+  allNodes(): IterableIterator<Node> {
+    return new NodeWalk(this, true);
   }
 
   // ---- names ------------------------------------------------------------------------------

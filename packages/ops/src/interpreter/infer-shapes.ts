@@ -98,6 +98,8 @@ export function mergeTypes(existing: Type, inferred: Type): { type: Type; confli
 function sameType(a: Type, b: Type): boolean {
   // Fast path for the common case, tensors of one dtype and dims (no strings built per value).
   if (a === b) return true;
+  // Kinds that differ format differently (a fresh model's intermediates are all 'unknown' before the first refresh).
+  if (a.kind !== b.kind) return false;
   if (a.kind === 'tensor' && b.kind === 'tensor' && a.dtype === b.dtype && a.shape && b.shape && a.shape.length === b.shape.length && a.shape.every((dim, i) => dim === b.shape![i])) return true;
   return formatType(a) === formatType(b);
 }
