@@ -15,6 +15,7 @@ import { allowReadFlag, readOptions } from '../read-flags.js';
 import type { ModelReadOptions } from '../formats.js';
 import { inputShapeFlag, parseInputShapes, readWithInputShapes } from '../input-shapes.js';
 import type { Dim } from '@modelpass/ir';
+import { checkSameInputNames } from '../compare-input-names.js';
 
 function parseDims(entries: readonly string[]): Record<string, number> {
   const dims: Record<string, number> = {};
@@ -35,13 +36,13 @@ function parseTolerance(args: Parameters<Command['run']>[0], name: 'atol' | 'rto
 }
 
 /** What the engines get for a model argument: ONNX files as they are, other formats read into the IR. */
-async function modelSource(argument: string, io: CliIO, read: ModelReadOptions, shapes: ReadonlyMap<string, readonly Dim[]>, engine: string | undefined): Promise<{ source: ModelSource; model: Model; path: string }> {
+async function modelSource(argument: string, io: CliIO, read: ModelReadOptions, shapes: ReadonlyMap<string, readonly Dim[]>, engine: string | undefined): Promise<{ source: ModelSource; model: Model; path: string; byPosition: boolean }> {
   const { path, format } = modelInput(argument, io, undefined);
   checkEngineLoads(engine, format.name, path);
   const model = await readWithInputShapes(format, path, read, shapes);
   // A TorchScript archive runs on torch itself (the torch engine takes the file); --engine ort/reference run what it was read into.
   const torchTakesFile = format.name === 'torchscript' && engine !== 'ort' && engine !== 'reference';
-  return { source: format.name === 'onnx' || format.name === 'tflite' || torchTakesFile ? path : model, model, path };
+  return { source: format.name === 'onnx' || format.name === 'tflite' || torchTakesFile ? path : model, model, path, byPosition: torchTakesFile };
 }
 
 /** Random inputs need a rank: a TorchScript archive records none, so ask for --input-shape instead of the runtime's API hint. */
@@ -121,6 +122,7 @@ export const compareCommand: Command = {
     const shapes = parseInputShapes(flagList(args, 'input-shape'));
     const a = await modelSource(args.positionals[0]!, io, read, shapes, engine);
     const b = await modelSource(args.positionals[1]!, io, read, shapes, engine);
+    checkSameInputNames(a, b);
     if (inputs === undefined) requireInputRanks(a.model, a.path);
     const { dims, unknownDims } = inputs === undefined ? resolveDims(a.model, given, io) : { dims: {}, unknownDims: false };
     const report = await compareModels(a.source, b.source, {

@@ -130,6 +130,9 @@ export const evalCommand: Command = {
     const source = runsFile ? path : await readWithInputShapes(format, path, readOptions(args, io), inputShapes);
     if (typeof source !== 'string' && sampleShape === undefined) requireSampleShape(source, flagString(args, 'input'), path);
     const dataset = loadDataset(spec, { cwd: io.cwd, ...(limit !== undefined ? { limit } : {}) });
+    if (dataset.size === 0) {
+      throw new ModelpassError({ reason: `dataset '${spec}' has no samples, so there is no accuracy to measure`, code: 'cli/eval-empty-dataset', source: '@modelpass/cli' });
+    }
     const normalization: Normalization = {
       scale: scale ?? (dataset.samples.dtype === 'uint8' ? 1 / 255 : 1),
       mean: mean === undefined ? 0 : mean.length === 1 ? mean[0]! : mean,
