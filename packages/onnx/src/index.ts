@@ -13,3 +13,5 @@ export {
   type DecodeDataOptions,
 } from './data-values.js';
 export type { ChunkReadableStorage } from './export/byte-sink.js';
+/** Node metadata key: when `'true'`, the ONNX writer leaves the node's name out (set by the importer on unnamed nodes; quantize-static's `names=short` sets it too). */
+export { META_UNNAMED } from './dialect.js';

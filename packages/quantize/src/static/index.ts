@@ -16,6 +16,8 @@ export { OP_RULES, QUANTIZABLE_OPS, type OpRule, type QuantRole } from './op-rul
 export { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
 export type { ReorderedPool } from './pool-before-activation.js';
 export { hardSigmoidsAsAdd, type HardSigmoidAsAdd } from './hard-sigmoid-as-add.js';
+export { dataMovementOnIntegers, type IntegerDataMovement } from './integer-data-movement.js';
+export { FLOAT_CONSTANT_MIN_ELEMENTS, FLOAT_CONSTANT_MIN_ELEMENTS_FLOOR } from './float-constants.js';
 export { mergeGroupedConvs, mergedGroupCount, blockDiagonalWeight, MIN_GROUP_WIDTH, MAX_DENSE_GROUPS, MAX_MERGE, type MergedGroupedConv } from './grouped-conv-merge.js';
 export { convertToQOperator } from './qoperator.js';
 export { PER_CHANNEL_MIN_GAIN_DB, perChannelPaysOff, weightSqnrDb } from './weight-granularity.js';

@@ -18,6 +18,7 @@ import { hostOf } from './nested-pass.js';
 import { finishStaticQuantization, planStaticQuantization, prepareForQuantization, type StaticQuantizationOptions } from './quantize-static.js';
 import { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
 import { PER_CHANNEL_MIN_GAIN_DB } from './weight-granularity.js';
+import { FLOAT_CONSTANT_MIN_ELEMENTS, FLOAT_CONSTANT_MIN_ELEMENTS_FLOOR } from './float-constants.js';
 
 const options = {
   calibration: option.enum(CALIBRATION_METHODS, { default: 'minmax', help: 'how activation ranges are chosen from the calibration run' }),
@@ -38,7 +39,8 @@ const options = {
   minConvReduction: option.integer({ default: MIN_INT8_CONV_REDUCTION, min: 0, help: 'a non-grouped Conv with fewer multiply-adds per output (input channels × kernel) whose input is float anyway stays float: faster in ORT (0: quantize it)' }),
   groupedConvs: option.enum(['merge', 'keep'], { default: 'merge', help: 'grouped (not depthwise) Convs with groups under 16 channels: merge them into fewer, wider groups with block-diagonal weights (up to one dense Conv; ORT\'s int8 per-group kernel is slow), or keep them' }),
   floatConstants: option.enum(['int8', 'keep'], { default: 'int8', help: 'large float constants only float ops read (≥ 1024 elements, e.g. a positional embedding): int8 weight-only behind a DequantizeLinear, or keep them float32' }),
-  names: option.enum(['keep', 'short'], { default: 'keep', help: 'keep: the model\'s own value and node names stay (what the pass adds gets short names); short: every name but the graph inputs/outputs becomes short (v3, n7: a smaller file, e.g. fashion-resnet 0.266× → 0.260× in QOperator form)' }),
+  floatConstantsMinElements: option.integer({ default: FLOAT_CONSTANT_MIN_ELEMENTS, min: FLOAT_CONSTANT_MIN_ELEMENTS_FLOOR, help: 'float-constants=int8 stores constants with at least this many elements (e.g. 64: a transformer\'s LayerNorm scales and bias vectors too; a smaller file, weight-only int8 of those vectors)' }),
+  names: option.enum(['keep', 'short'], { default: 'keep', help: 'keep: the model\'s own value and node names stay (what the pass adds gets short names); short: every value name but the graph inputs/outputs becomes short (v3) and no node name is written (the report and --debug keep the model\'s node names): a smaller file, e.g. fashion-resnet 0.266× → 0.260× in QOperator form' }),
   biasCorrection: option.enum(['auto', 'on', 'off'], { default: 'auto', help: 'subtract each Conv/Gemm/MatMul layer\'s output-mean shift per channel (quantized vs float, measured on the calibration data in one extra ORT run) from its bias; auto: on when dataset= gives real data, off with random inputs and with max-drop' }),
   materialize: option.boolean({ default: true, help: 'lower the quant<> types to QuantizeLinear/DequantizeLinear (false keeps the typed IR for a later materialize-qdq or a TFLite export; qdq only)' }),
 };
@@ -69,6 +71,7 @@ export const quantizeStatic = definePass({
       format: o.format,
       materialize: o.materialize,
       floatConstants: o.floatConstants,
+      floatConstantsMinElements: o.floatConstantsMinElements,
       names: o.names,
       minConvReduction: o.minConvReduction,
       groupedConvs: o.groupedConvs,

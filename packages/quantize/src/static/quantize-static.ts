@@ -20,6 +20,7 @@ import { quantizeFloatConstants, type FloatConstantRecord } from './float-consta
 import { NO_NAMES_KEPT, shortenGeneratedNames, snapshotNames } from './short-names.js';
 import { hardSigmoidsAsAdd, type HardSigmoidAsAdd } from './hard-sigmoid-as-add.js';
 import { splitHardSwishes } from './hard-swish-split.js';
+import { dataMovementOnIntegers } from './integer-data-movement.js';
 import { mergeGroupedConvs, type MergedGroupedConv } from './grouped-conv-merge.js';
 import { PER_CHANNEL_MIN_GAIN_DB } from './weight-granularity.js';
 import { correctBiases, floatSnapshot, type BiasCorrectionResult } from './bias-correction.js';
@@ -57,6 +58,8 @@ export interface StaticQuantizationOptions {
   readonly groupedConvs?: 'merge' | 'keep';
   /** Large float constants only float ops read (positional embeddings): `int8` weight-only with a DequantizeLinear (default), or `keep`. */
   readonly floatConstants?: 'int8' | 'keep';
+  /** With floatConstants=int8, constants with at least this many elements are stored int8 (default FLOAT_CONSTANT_MIN_ELEMENTS = 1024; at least 16). */
+  readonly floatConstantsMinElements?: number;
   /** `keep` (default): the model's own value and node names stay; `short`: every name but the graph's inputs and outputs is shortened (smaller file; the result and report use the new names). */
   readonly names?: 'keep' | 'short';
   /** Bias correction (bias-correction.ts): measure each layer's output-mean shift on this calibration data and subtract it from its bias. Off when absent; QDQ/QOperator with materialize=true only. */
@@ -87,6 +90,8 @@ export interface StaticQuantizationResult {
   readonly reorderedPools: readonly ReorderedPool[];
   /** `DQ → HardSigmoid → Q` rewritten as `DQ → Add(β/α) → Q` with the Q's scale divided by α (exact; ORT: QLinearAdd; hard-sigmoid-as-add.ts). */
   readonly hardSigmoidsAsAdd: readonly HardSigmoidAsAdd[];
+  /** Reshape/Flatten/Squeeze/Unsqueeze/Transpose nodes moved onto the integers (`DQ → op → Q` → `op`; integer-data-movement.ts). */
+  readonly integerDataMovement: readonly string[];
   /** Grouped Convs whose groups were merged (groupedConvs=merge). */
   readonly mergedGroupedConvs: readonly MergedGroupedConv[];
   /** What bias correction changed (with `biasCorrection`). */
@@ -191,16 +196,22 @@ export async function finishStaticQuantization(
   let floatConstants: FloatConstantRecord[] = [];
   let tensors = applied.tensors;
   let asAdd: HardSigmoidAsAdd[] = [];
+  let integerDataMovement: string[] = [];
   if (options.materialize ?? true) {
-    if ((options.floatConstants ?? 'int8') === 'int8') floatConstants = quantizeFloatConstants(model.graph);
+    if ((options.floatConstants ?? 'int8') === 'int8') floatConstants = quantizeFloatConstants(model.graph, options.floatConstantsMinElements);
     await runStep(materializeQdq as unknown as Pass<OptionSpecs>, model, host);
     if ((options.activations ?? 'uint8') !== 'int16') asAdd = hardSigmoidsAsAdd(model.graph);
     await compactQdq(model, host);
     if (floatModel) biasCorrection = await correctBiases(model, floatModel, plan.nodes.map((node) => node.name), options.biasCorrection!.calibration, host);
+    const movedOntoIntegers = dataMovementOnIntegers(model.graph);
+    integerDataMovement = movedOntoIntegers.map((entry) => entry.node.name);
+    // The report names the op's output (now the integers) where it named the QuantizeLinear's.
+    const replacedBy = new Map(movedOntoIntegers.map((entry) => [entry.replaced, entry.node.output(0)] as const));
+    tensors = tensors.map((t) => (replacedBy.has(t.tensor) ? { ...t, tensor: replacedBy.get(t.tensor)!.name } : t));
     if ((options.format ?? 'qdq') === 'qoperator') qoperatorNodes = convertToQOperator(model).converted;
     // The model's own names stay; what the pass added gets short names, and the report follows them.
     const renamed = shortenGeneratedNames(model.graph, before, renamedNodes);
-    tensors = applied.tensors.map((t) => (renamed.has(t.tensor) ? { ...t, tensor: renamed.get(t.tensor)! } : t));
+    tensors = tensors.map((t) => (renamed.has(t.tensor) ? { ...t, tensor: renamed.get(t.tensor)! } : t));
   }
   const unsupportedOps = new Map(plan.unsupportedOps);
   if (asAdd.length > 0) {
@@ -223,6 +234,7 @@ export async function finishStaticQuantization(
     floatConstants,
     reorderedPools: plan.reorderedPools,
     hardSigmoidsAsAdd: asAdd,
+    integerDataMovement: integerDataMovement.map((name) => renamedNodes.get(name) ?? name),
     mergedGroupedConvs: plan.mergedGroupedConvs,
     ...(biasCorrection ? { biasCorrection } : {}),
   };
