@@ -16,7 +16,8 @@ import { calibrationError } from './options.js';
 /** Where each requested tensor's values come from. */
 type TensorOrigin = { kind: 'output'; value: Value } | { kind: 'input'; value: Value } | { kind: 'constant'; value: Value; tensor: Tensor };
 
-function resolveTensors(model: Model, tensors: readonly string[]): Map<string, TensorOrigin> {
+/** Where each tensor to calibrate comes from; a name that is not a float value of the main graph is a located error. */
+export function resolveTensors(model: Model, tensors: readonly string[]): Map<string, TensorOrigin> {
   const origins = new Map<string, TensorOrigin>();
   for (const name of tensors) {
     const value = model.graph.getValue(name);
@@ -78,11 +79,13 @@ export class ActivationCollector {
     return collector;
   }
 
-  /** The requested tensors' values for one batch of feeds. */
-  async run(feeds: ReadonlyMap<string, Tensor>): Promise<Map<string, Tensor>> {
-    const outputs = this.fetches.length > 0 ? await this.runner.run(this.file, feeds, { outputs: this.fetches }) : new Map<string, Tensor>();
+  /** The requested tensors' values for one batch of feeds (`only`: just these of them). */
+  async run(feeds: ReadonlyMap<string, Tensor>, only?: ReadonlySet<string>): Promise<Map<string, Tensor>> {
+    const fetches = only ? this.fetches.filter((name) => only.has(name)) : this.fetches;
+    const outputs = fetches.length > 0 ? await this.runner.run(this.file, feeds, { outputs: fetches }) : new Map<string, Tensor>();
     const values = new Map<string, Tensor>();
     for (const [name, origin] of this.origins) {
+      if (only && !only.has(name)) continue;
       const tensor = origin.kind === 'output' ? outputs.get(name) : origin.kind === 'input' ? feeds.get(name) : origin.tensor;
       if (!tensor) throw calibrationError({ reason: `no value for tensor '${name}' in this calibration batch` });
       if (!isFloatDType(tensor.dtype)) throw calibrationError({ reason: `tensor '${name}' to calibrate is ${tensor.dtype}, not a float tensor` });

@@ -4,8 +4,8 @@
  * distribution), then choose each tensor's range. `collectStatistics` and `chooseRanges` are the two
  * halves, so shards of a run can be collected apart, merged (`mergeStatistics`) and chosen once.
  */
-import type { Model, Tensor } from '@modelpass/ir';
-import { ActivationCollector } from './activation-collector.js';
+import type { Model } from '@modelpass/ir';
+import { BatchStatistics } from './batch-statistics.js';
 import { batchParts, batchesCanSplit } from './batch-split.js';
 import { openCalibrationData } from './calibration-data.js';
 import { HistogramStatistics, type HistogramStatisticsJSON } from './histogram-statistics.js';
@@ -20,6 +20,18 @@ export interface CalibrationStatistics {
   readonly method: CalibrationMethod;
   readonly samples: number;
   readonly tensors: Map<string, TensorStatistics>;
+  /**
+   * How `collectStatistics` collected them: tensors summarized inside ORT (only min/max/sum/count
+   * and histogram counts left it), tensors whose values were read in JavaScript, and how many
+   * (tensor, part) pairs were read again from their values (NaN/±Infinity, see `StatisticsGraph`).
+   */
+  readonly collection?: CalibrationCollection;
+}
+
+export interface CalibrationCollection {
+  readonly inGraph: readonly string[];
+  readonly fromValues: readonly string[];
+  readonly recollected: number;
 }
 
 export interface CalibrationStatisticsJSON {
@@ -33,15 +45,6 @@ export function createStatistics(options: Pick<CalibrationOptions, 'method' | 'b
   return options.method === 'minmax' ? new MinMaxStatistics(options.movingAverage) : new HistogramStatistics(options.bins ?? CALIBRATION_DEFAULTS.bins);
 }
 
-/** A tensor's elements as numbers: a view of its bytes for float32 (no copy per batch), decoded otherwise. */
-function floatValues(tensor: Tensor): ArrayLike<number> {
-  if (tensor.dtype === 'float32') {
-    const bytes = tensor.bytes();
-    if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, tensor.size);
-  }
-  return tensor.data() as ArrayLike<number>;
-}
-
 /** Runs the model on the calibration data and folds every batch's values of `tensors` into statistics. */
 export async function collectStatistics(model: Model, tensors: readonly string[], options: CalibrationOptions): Promise<CalibrationStatistics> {
   checkCalibrationOptions(options);
@@ -49,7 +52,7 @@ export async function collectStatistics(model: Model, tensors: readonly string[]
   const statistics = new Map<string, TensorStatistics>(names.map((name) => [name, createStatistics(options)]));
   if (names.length === 0) return { method: options.method, samples: 0, tensors: statistics };
   const data = openCalibrationData(model, options);
-  const collector = await ActivationCollector.open(model, names);
+  const collector = await BatchStatistics.open(model, statistics, options.method === 'minmax' ? undefined : (options.bins ?? CALIBRATION_DEFAULTS.bins));
   // A moving average is over batches as given, so those are never split.
   const split = batchesCanSplit(model) && options.movingAverage === undefined;
   const budget = options.activationBudget ?? CALIBRATION_DEFAULTS.activationBudget;
@@ -59,12 +62,7 @@ export async function collectStatistics(model: Model, tensors: readonly string[]
     for await (const batch of data) {
       const partSize = () => (!split ? batch.samples : bytesPerSample === undefined ? 1 : Math.floor(budget / bytesPerSample));
       for (const part of batchParts(batch, partSize)) {
-        const values = await collector.run(part.feeds);
-        let bytes = 0;
-        for (const [name, tensor] of values) {
-          statistics.get(name)!.add(floatValues(tensor));
-          bytes += tensor.byteLength;
-        }
+        const bytes = await collector.add(part.feeds);
         bytesPerSample ??= bytes / part.samples;
       }
       samples += batch.samples;
@@ -73,11 +71,12 @@ export async function collectStatistics(model: Model, tensors: readonly string[]
   } finally {
     await collector.dispose();
   }
+  const collection: CalibrationCollection = { ...collector.layout, recollected: collector.recollected };
   const nonFinite = [...statistics].filter(([, s]) => (s instanceof MinMaxStatistics ? s : s.extremes).nonFinite > 0);
   if (nonFinite.length > 0) {
     options.warn?.(`calibration skipped NaN/Infinity values in ${nonFinite.map(([name, s]) => `'${name}' (${(s instanceof MinMaxStatistics ? s : s.extremes).nonFinite})`).join(', ')}`);
   }
-  return { method: options.method, samples, tensors: statistics };
+  return { method: options.method, samples, tensors: statistics, collection };
 }
 
 /** Each tensor's range from its statistics (`options.method` must be the one they were collected for, or `minmax`). */

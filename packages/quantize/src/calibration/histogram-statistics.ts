@@ -138,6 +138,25 @@ export class HistogramStatistics {
     return this;
   }
 
+  /**
+   * Adds one batch already counted elsewhere (the in-graph histogram of calibration): `counts` are
+   * `2·bins` counts at `width` (a power of two at least this histogram's width, or 0 while every
+   * value was 0), and the batch's finite min, max and count. Exact, as `merge` is.
+   */
+  addBinned(width: number, counts: ArrayLike<number>, min: number, max: number, finite: number): this {
+    if (counts.length !== this.bucketCounts.length || (width !== 0 && (width < this.binWidth || !Number.isInteger(Math.log2(width))))) {
+      throw calibrationError({ reason: 'binned counts do not fit this histogram', expected: `${this.bucketCounts.length} counts at a power-of-two width ≥ ${this.binWidth}`, actual: `${counts.length} counts at width ${width}` });
+    }
+    if (width > this.binWidth) {
+      if (this.binWidth !== 0) this.bucketCounts = coarsened(this.bucketCounts, this.bins, width / this.binWidth);
+      this.setWidth(width);
+    }
+    const mine = this.bucketCounts;
+    for (let j = 0; j < mine.length; j++) mine[j]! += counts[j]!;
+    this.extremes.addBatchSummary(min, max, finite, 0);
+    return this;
+  }
+
   /** Adds another shard's histogram; the result equals one run over both shards' values. */
   merge(other: HistogramStatistics): this {
     if (other.bins !== this.bins) {

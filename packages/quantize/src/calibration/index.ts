@@ -18,6 +18,7 @@ export {
   type TensorStatistics,
   type CalibrationStatistics,
   type CalibrationStatisticsJSON,
+  type CalibrationCollection,
 } from './calibrate.js';
 export { MinMaxStatistics, type MinMaxStatisticsJSON } from './minmax-statistics.js';
 export { HistogramStatistics, type HistogramStatisticsJSON, type HistogramRangeOptions } from './histogram-statistics.js';

@@ -1,0 +1,135 @@
+/**
+ * Folds one calibration run's values into the statistics of every requested tensor: float32
+ * activations and graph inputs through the in-graph summaries of `StatisticsGraph` (only a few
+ * numbers per tensor leave ORT), the rest — initializers, other float dtypes, histograms of models
+ * whose opset has no ScatterElements reduction — through `ActivationCollector`, whose values are
+ * read in JavaScript. A part whose in-graph summary cannot be trusted exactly (non-finite values, a
+ * float32 sum overflow, magnitudes below a float32 bin width) is collected again from its values,
+ * so the statistics are exactly those of reading every value in JavaScript.
+ */
+import type { Model, Tensor, Value } from '@modelpass/ir';
+import { ActivationCollector, resolveTensors } from './activation-collector.js';
+import { HistogramStatistics } from './histogram-statistics.js';
+import { MinMaxStatistics } from './minmax-statistics.js';
+import { SMALLEST_GRAPH_WIDTH, StatisticsGraph, histogramOpset, type TensorSummary } from './statistics-graph.js';
+
+type Statistics = MinMaxStatistics | HistogramStatistics;
+
+/** A tensor's elements as numbers: a view of its bytes for float32 (no copy per batch), decoded otherwise. */
+function floatValues(tensor: Tensor): ArrayLike<number> {
+  if (tensor.dtype === 'float32') {
+    const bytes = tensor.bytes();
+    if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, tensor.size);
+  }
+  return tensor.data() as ArrayLike<number>;
+}
+
+/** Whether `value` can be summarized in the graph for statistics of this kind. */
+function summarizable(model: Model, value: Value | undefined, histogram: boolean): value is Value {
+  // Intermediate values of an imported model often carry no type (no value_info): those are tried
+  // in the graph too, and a session ORT refuses (not float32 after all) falls back to the values.
+  if (!value || value.constant || (value.type.kind === 'tensor' && value.type.dtype !== 'float32')) return false;
+  return !histogram || histogramOpset(model) !== undefined;
+}
+
+/** Whether the part's summary of a tensor stands for its values exactly (see the module comment). */
+function trustworthy(summary: TensorSummary, statistics: Statistics): boolean {
+  if (!Number.isFinite(summary.sum)) return false;
+  if (!(statistics instanceof HistogramStatistics)) return true;
+  const magnitude = Math.max(-summary.min, summary.max);
+  return !(magnitude > 0 && summary.width! < SMALLEST_GRAPH_WIDTH);
+}
+
+export class BatchStatistics {
+  /** Collector of the in-graph tensors' values, opened on the first part that needs one. */
+  private fallback: ActivationCollector | undefined;
+  /** Parts collected from their values although their tensor is summarized in the graph. */
+  recollected = 0;
+
+  private constructor(
+    private readonly model: Model,
+    private readonly statistics: ReadonlyMap<string, Statistics>,
+    private readonly graph: StatisticsGraph | undefined,
+    private readonly values: ActivationCollector | undefined,
+    private readonly valueNames: ReadonlySet<string>,
+  ) {}
+
+  /** Opens the sessions for `statistics`' tensors (one per kind of collection needed). */
+  static async open(model: Model, statistics: ReadonlyMap<string, Statistics>, bins: number | undefined): Promise<BatchStatistics> {
+    const inGraph: Value[] = [];
+    const fromValues: string[] = [];
+    for (const name of statistics.keys()) {
+      const value = model.graph.getValue(name);
+      if (summarizable(model, value, bins !== undefined)) inGraph.push(value);
+      else fromValues.push(name);
+    }
+    // Unknown or non-float names are refused here, by the collector, before the graph is written.
+    resolveTensors(model, [...statistics.keys()]);
+    let graph: StatisticsGraph | undefined;
+    if (inGraph.length > 0) {
+      try {
+        graph = await StatisticsGraph.open(model, inGraph, bins);
+      } catch (error) {
+        // An untyped tensor that is not float32 makes ORT refuse the statistics nodes: read every value instead.
+        if (inGraph.every((value) => value.type.kind === 'tensor')) throw error;
+        fromValues.push(...inGraph.map((value) => value.name));
+      }
+    }
+    const values = fromValues.length > 0 ? await ActivationCollector.open(model, fromValues) : undefined;
+    return new BatchStatistics(model, statistics, graph, values, new Set(fromValues));
+  }
+
+  /** Tensors summarized in the graph and tensors read as values. */
+  get layout(): { inGraph: readonly string[]; fromValues: readonly string[] } {
+    return { inGraph: this.graph?.tensors ?? [], fromValues: [...this.valueNames] };
+  }
+
+  /** Runs one part and folds it in; returns the bytes its requested activations take (for the part-size budget). */
+  async add(feeds: ReadonlyMap<string, Tensor>): Promise<number> {
+    let bytes = 0;
+    const redo = new Set<string>();
+    if (this.graph) {
+      const widths = new Map<string, number>();
+      for (const name of this.graph.tensors) {
+        const statistics = this.statistics.get(name)!;
+        if (statistics instanceof HistogramStatistics) {
+          // A width not exact in float32 stays with the values (the graph is fed 0 and its counts are ignored).
+          if (statistics.width !== 0 && statistics.width < SMALLEST_GRAPH_WIDTH) redo.add(name);
+          widths.set(name, redo.has(name) ? 0 : statistics.width);
+        }
+      }
+      for (const [name, summary] of await this.graph.run(feeds, widths)) {
+        bytes += 4 * summary.size;
+        const statistics = this.statistics.get(name)!;
+        if (redo.has(name) || !trustworthy(summary, statistics)) {
+          redo.add(name);
+        } else if (summary.size === 0) {
+          continue;
+        } else if (statistics instanceof HistogramStatistics) {
+          statistics.addBinned(summary.width!, summary.counts!, summary.min, summary.max, summary.size);
+        } else {
+          statistics.addBatchSummary(summary.min, summary.max, summary.size, 0);
+        }
+      }
+    }
+    if (this.values) {
+      for (const [name, tensor] of await this.values.run(feeds)) {
+        this.statistics.get(name)!.add(floatValues(tensor));
+        bytes += tensor.byteLength;
+      }
+    }
+    if (redo.size > 0) {
+      this.recollected += redo.size;
+      this.fallback ??= await ActivationCollector.open(this.model, this.graph!.tensors);
+      for (const [name, tensor] of await this.fallback.run(feeds, redo)) this.statistics.get(name)!.add(floatValues(tensor));
+    }
+    return bytes;
+  }
+
+  async dispose(): Promise<void> {
+    const sessions = [this.graph, this.values, this.fallback];
+    const results = await Promise.allSettled(sessions.map((session) => session?.dispose()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}
