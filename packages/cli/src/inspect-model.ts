@@ -1,5 +1,6 @@
 import { ModelpassError, type Dim, type Graph, type Model, type Tensor, type Type } from '@modelpass/ir';
-import { analyzeCost, type LayerCost, type UncountedNode } from '@modelpass/ops';
+import { analyzeCost, createOpRegistry, type LayerCost, type UncountedNode } from '@modelpass/ops';
+import { registerTfliteDialect } from '@modelpass/tflite';
 
 export interface ValueSummary {
   name: string;
@@ -104,7 +105,8 @@ export function summarizeModel(model: Model, format: string): ModelSummary {
 
 function summarizeCost(model: Model): Pick<ModelSummary, 'flops' | 'macs' | 'layers' | 'uncounted' | 'costAssumptions'> {
   try {
-    const cost = analyzeCost(model);
+    // A .tflite's ops infer their shapes through the tflite dialect (the batch dim fixed to 1 reaches every layer).
+    const cost = analyzeCost(model, model.opsetImports.has('tflite') ? { registry: registerTfliteDialect(createOpRegistry()) } : {});
     return { flops: cost.flops, macs: cost.macs, layers: [...cost.layers], uncounted: [...cost.uncounted], costAssumptions: [...cost.assumptions] };
   } catch (error) {
     if (!ModelpassError.is(error)) throw error;

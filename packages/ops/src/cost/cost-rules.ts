@@ -12,6 +12,7 @@
  */
 import type { Node, Type } from '@modelpass/ir';
 import { registerQuantizedCostRules } from './quantized-cost-rules.js';
+import { registerTfliteCostRules } from './tflite-cost-rules.js';
 
 /** What a rule sees: static shapes of operands and results (`undefined` when not static). */
 export interface CostContext {
@@ -167,5 +168,6 @@ export function createCostRules(): CostRules {
   for (const op of REDUCTIONS) rules.register(`onnx.${op}`, perInputElement(1));
   for (const op of DATA_MOVEMENT) rules.register(`onnx.${op}`, free);
   registerQuantizedCostRules(rules);
+  registerTfliteCostRules(rules);
   return rules;
 }

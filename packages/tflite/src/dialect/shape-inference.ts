@@ -105,6 +105,13 @@ const dequantize: TypeInference = (context) => {
   return [input ? tensorType('float32', input.shape) : undefined];
 };
 
+/** QUANTIZE: the input's shape, the declared output dtype and quantization (what the file says). */
+const quantize: TypeInference = (context) => {
+  const input = tensorInput(context, 0);
+  const declared = context.node.outputs[0]?.type;
+  return [input && declared?.kind === 'tensor' ? tensorType(declared.dtype, input.shape, declared.quant) : undefined];
+};
+
 const reshape: TypeInference = (context) => {
   const input = tensorInput(context, 0);
   if (!input) return [undefined];
@@ -140,5 +147,6 @@ export const TFLITE_TYPE_INFERENCE: ReadonlyMap<string, TypeInference> = new Map
   ['L2_POOL_2D', pool2d],
   ['FULLY_CONNECTED', fullyConnected],
   ['DEQUANTIZE', dequantize],
+  ['QUANTIZE', quantize],
   ['RESHAPE', reshape],
 ]);
