@@ -12,7 +12,8 @@
 // Every run goes through /usr/bin/time (wall seconds, peak RSS) under `nice -n 10`.
 //
 //   node tools/bench/train/distill.mjs [--parts a,b] [--epochs-a 5] [--epochs-b 6] [--lrs-b 0.01,0.03] [--seeds-b 1,2,3]
-//        [--lrs-hard L,…] [--lrs-distill L,…] [--split-seed S] [--grid 2:0.5] [--jobs 2] [--models .fixtures-cache/distill] [--samples 0] [--out tools/bench/train/RESULTS-distill.md]
+//        [--lrs-hard L,…] [--lrs-distill L,…] [--split-seed S] [--grid 2:0.5] [--jobs 2] [--models .fixtures-cache/distill] [--student-hidden 31]
+//        [--samples 0] [--out tools/bench/train/RESULTS-distill.md]
 // --parts a or --parts b runs one part; --jobs runs that many of part (b)'s arms at once (their wall times then
 // overlap). Each row is also printed to stderr as soon as it is measured.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -42,6 +43,8 @@ const lrsHard = argument('lrs-hard', lrsB.join(',')).split(',').map(Number);
 const lrsDistill = argument('lrs-distill', lrsB.join(',')).split(',').map(Number);
 // The seed of the held-out split (default: the first seed), the same for every seed so all arms are scored on the same images.
 const splitSeed = Number(argument('split-seed', String(seedsB[0])));
+// The student's hidden units (make_distill_models.py --student-hidden; 31: 24.5% of the teacher's parameters).
+const studentHidden = Number(argument('student-hidden', '31'));
 const grid = argument('grid', '2:0.5').split(',').map((pair) => pair.split(':').map(Number));
 const jobs = Number(argument('jobs', '2'));
 const samples = Number(argument('samples', '0'));
@@ -181,10 +184,16 @@ async function partB() {
   const models = resolve(argument('models', join(root, '.fixtures-cache/distill')));
   const teacherB = join(models, 'teacher/model.onnx');
   const studentB = join(models, 'student/model.onnx');
+  const script = join(root, 'tools/fixtures/make_distill_models.py');
   if (!existsSync(teacherB) || !existsSync(studentB)) {
-    console.error('making the teacher and the student: /usr/bin/python3 tools/fixtures/make_distill_models.py');
-    execFileSync('nice', ['-n', '10', '/usr/bin/python3', join(root, 'tools/fixtures/make_distill_models.py')], { stdio: 'inherit' });
+    console.error(`making the teacher and the student: /usr/bin/python3 tools/fixtures/make_distill_models.py --out ${models} --student-hidden ${studentHidden}`);
+    execFileSync('nice', ['-n', '10', '/usr/bin/python3', script, '--out', models, '--student-hidden', String(studentHidden)], { stdio: 'inherit' });
+  } else if (!JSON.parse(readFileSync(join(models, 'student/info.json'), 'utf8')).architecture.includes(`Linear(784->${studentHidden})`)) {
+    // A student of another width (e.g. the earlier runs' 24 hidden units) is remade; the teacher is kept.
+    console.error(`remaking the student with ${studentHidden} hidden units: /usr/bin/python3 tools/fixtures/make_distill_models.py --out ${models} --student-hidden ${studentHidden} --student-only`);
+    execFileSync('nice', ['-n', '10', '/usr/bin/python3', script, '--out', models, '--student-hidden', String(studentHidden), '--student-only'], { stdio: 'inherit' });
   }
+  const studentInfo = JSON.parse(readFileSync(join(models, 'student/info.json'), 'utf8'));
   const teacherInfo = JSON.parse(readFileSync(join(models, 'teacher/info.json'), 'utf8'));
   const paramsTeacherB = parameters(teacherB);
   const paramsB = parameters(studentB);
@@ -230,13 +239,17 @@ async function partB() {
   const seeds = [...bySeed].map(([seed, arms]) => ({ seed, hard: arms.hard, distill: arms.distill, hardTest: accuracy(arms.hard.output), distillTest: accuracy(arms.distill.output) }));
   for (const s of seeds) console.error(`ROW (b) test seed=${s.seed}: hard ${s.hardTest.toFixed(2)}%, distilled ${s.distillTest.toFixed(2)}%`);
   const teacherValidation = (await accuracyAsync(teacherB, validationSpec)).acc;
-  resultsB.push({ teacherInfo, paramsTeacherB, paramsB, studentInit: accuracy(studentB), teacherTest, teacherValidation, picking: picking.map((p) => p.arm), pickedHard: pickedHard.arm, pickedDistill: pickedDistill.arm, seeds, split, common: commonB('LR', 'SEED') });
+  resultsB.push({ teacherInfo, studentInfo, paramsTeacherB, paramsB, studentInit: accuracy(studentB), teacherTest, teacherValidation, picking: picking.map((p) => p.arm), pickedHard: pickedHard.arm, pickedDistill: pickedDistill.arm, seeds, split, common: commonB('LR', 'SEED') });
 }
 /** Mean and sample standard deviation, and min–max, as "m ± s (min–max)". */
 function spread(values) {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   const sd = values.length > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1)) : 0;
   return { mean, sd, min: Math.min(...values), max: Math.max(...values), text: `${mean.toFixed(2)} ± ${sd.toFixed(2)} (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})` };
+}
+/** One-sided 5% critical values of Student's t by degrees of freedom (tables; beyond 10: 1.81). */
+function studentT95(df) {
+  return [Infinity, 6.314, 2.92, 2.353, 2.132, 2.015, 1.943, 1.895, 1.86, 1.833, 1.812][df] ?? 1.81;
 }
 const pct = (value) => `${value.toFixed(2)}%`;
 const lines = [`# distill results (tools/bench/train/distill.mjs)`, '', `Command: \`${command}\` (finished ${new Date().toISOString().slice(0, 16)} UTC; ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} at the end).`, ''];
@@ -260,7 +273,7 @@ for (const r of resultsB) {
   const rss = (kind) => Math.max(...r.seeds.map((s) => s[kind].run.rss));
   lines.push(
     `## (b) a from-scratch student (≤ 1/4 of the teacher), distilled vs hard labels, ${epochsB} epochs, ${r.seeds.length} seeds`, '',
-    `Teacher and student from \`${r.teacherInfo.made_by}\` (teacher: ${r.teacherInfo.training.epochs} epochs, ${r.teacherInfo.training.optimizer}; ${r.teacherInfo.training.data}; ${r.teacherInfo.training.seconds} s of torch training). Every arm starts from the student's seeded initial weights and trains on the same 90% of the training set (${r.split.train.length.toLocaleString('en')} images; \`splitValidation(${r.split.train.length + r.split.validation.length}, 0.1, ${splitSeed})\`) with \`${r.common.replace(/dataset=\S+ /, '')}\` (SGD, momentum 0.9); within a seed both arms see the same batches in the same order. The seed sets the shuffles (the initial weights are the student file's).`, '',
+    `Student: ${r.studentInfo.architecture}, from \`${r.studentInfo.made_by}\`. Teacher from \`${r.teacherInfo.made_by}\` (teacher: ${r.teacherInfo.training.epochs} epochs, ${r.teacherInfo.training.optimizer}; ${r.teacherInfo.training.data}; ${r.teacherInfo.training.seconds} s of torch training). Every arm starts from the student's seeded initial weights and trains on the same 90% of the training set (${r.split.train.length.toLocaleString('en')} images; \`splitValidation(${r.split.train.length + r.split.validation.length}, 0.1, ${splitSeed})\`) with \`${r.common.replace(/dataset=\S+ /, '')}\` (SGD, momentum 0.9); within a seed both arms see the same batches in the same order. The seed sets the shuffles (the initial weights are the student file's).`, '',
     (r.picking.length > 2 ? `Stage 1 (seed ${seedsB[0]}): lr (and T, α) picked per arm by accuracy on the held-out ${r.split.validation.length.toLocaleString('en')} training images:` : `Stage 1 (seed ${seedsB[0]}): the settings given (\`--lrs-hard ${lrsHard} --lrs-distill ${lrsDistill}\`, nothing picked), scored on the held-out ${r.split.validation.length.toLocaleString('en')} training images:`), '',
     '| arm | validation accuracy (held-out training images) | wall | peak RSS |', '|---|---:|---:|---:|',
     ...r.picking.map((arm) => `| ${label(arm)}${arm === r.pickedHard || arm === r.pickedDistill ? ' (picked)' : ''} | ${pct(arm.validation)} | ${time(arm.run)} |`),
@@ -274,6 +287,7 @@ for (const r of resultsB) {
     `| student, ${label(r.pickedDistill)} | ${share(r.paramsB)} | ${epochsB} | ${r.seeds.length} | ${distilled.text}% | ${walls('distill').mean.toFixed(0)} ± ${walls('distill').sd.toFixed(0)} s | ${rss('distill').toFixed(0)} MiB |`,
     '',
     `- (b) distilled − hard labels, per seed: ${gaps.text} pp; distilled beats hard labels in ${r.seeds.filter((s) => s.distillTest > s.hardTest).length} of ${r.seeds.length} seeds (goal > 0 on the mean: ${gaps.mean > 0 ? 'met' : 'not met'})`,
+    `- paired over the seeds: mean ${gaps.mean.toFixed(2)} pp, standard error ${(gaps.sd / Math.sqrt(r.seeds.length)).toFixed(2)} pp, t = ${(gaps.mean / (gaps.sd / Math.sqrt(r.seeds.length) || Infinity)).toFixed(2)} with ${r.seeds.length - 1} degrees of freedom (one-sided 5% critical value ${studentT95(r.seeds.length - 1)}): ${gaps.mean / (gaps.sd / Math.sqrt(r.seeds.length)) > studentT95(r.seeds.length - 1) ? 'more than the seeds\' spread explains' : 'within what the seeds\' spread explains'}`,
     `- (b) distilled − teacher: ${behind.text} pp; within 1.5 pp in ${r.seeds.filter((s) => s.distillTest >= r.teacherTest - 1.5).length} of ${r.seeds.length} seeds (goal ≥ −1.5 pp on the mean: ${behind.mean >= -1.5 ? 'met' : 'not met'})`,
     `- the teacher on the held-out split: ${pct(r.teacherValidation)} (it was trained on all 60k training images, so this is not a held-out figure for it)`,
     `- wall times: ${jobs} runs side by side under \`nice -n 10\` on a machine shared with other sessions, so they are upper bounds`,
