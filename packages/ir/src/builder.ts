@@ -155,12 +155,15 @@ export class Builder {
     const schema = this.options.registry?.get(op);
     const count = typeof options.outputs === 'number' ? options.outputs : (options.outputs?.length ?? options.types?.length ?? 1);
     const names = Array.isArray(options.outputs) ? (options.outputs as readonly string[]) : undefined;
-    const outputs = Array.from({ length: count }, (_, index) => {
+    const types = options.types;
+    // A counted loop (no Array.from with a callback): every lowered or rewritten node comes through here.
+    const outputs = new Array<{ name?: string; type?: Type }>(count);
+    for (let index = 0; index < count; index++) {
       const spec: { name?: string; type?: Type } = {};
       if (names?.[index] !== undefined) spec.name = this.graph.uniqueName(names[index]!);
-      if (options.types?.[index]) spec.type = options.types[index]!;
-      return spec;
-    });
+      if (types?.[index]) spec.type = types[index]!;
+      outputs[index] = spec;
+    }
     const create: CreateNodeOptions = { op, inputs, outputs, attributes: toAttributes(op, attributes, schema) };
     create.name = this.graph.uniqueNodeName(options.name ?? op.slice(op.lastIndexOf('.') + 1));
     const loc = options.loc ?? this.options.loc;

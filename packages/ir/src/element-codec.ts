@@ -214,10 +214,9 @@ export function decodeElements(dtype: DType, bytes: Uint8Array, count: number): 
   }
   const Native = nativeArrayType(dtype);
   if (Native) {
-    // The stored layout is the host's: one block copy instead of a DataView read per element.
-    const out = new Native(count);
-    new Uint8Array(out.buffer).set(bytes.subarray(0, out.byteLength));
-    return out;
+    // The stored layout is the host's: one block copy instead of a DataView read per element
+    // (ArrayBuffer#slice copies into fresh, aligned memory: no zero-filled array and no views to fill it through).
+    return new Native(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + needed) as ArrayBuffer);
   }
   const dv = view(bytes);
   switch (dtype) {

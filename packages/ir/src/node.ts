@@ -234,10 +234,13 @@ export class Node {
     return this.attr(name, kind);
   }
 
-  /** Subgraphs held by this node's attributes, in attribute order. */
+  /**
+   * Subgraphs held by this node's attributes, in attribute order (a fresh array; on a node without
+   * any, one shared empty frozen array: graph walks ask every node).
+   */
   get subgraphs(): Graph[] {
+    if (this._graphAttributeCount === 0 || !this._attributes) return NO_SUBGRAPHS as Graph[];
     const graphs: Graph[] = [];
-    if (this._graphAttributeCount === 0 || !this._attributes) return graphs;
     for (const attribute of this._attributes.values()) if (holdsGraphs(attribute)) graphs.push(...graphsOf(attribute));
     return graphs;
   }
@@ -296,6 +299,8 @@ export class Node {
     return `${this.op} '${this.name}'`;
   }
 }
+
+const NO_SUBGRAPHS: readonly Graph[] = Object.freeze([]);
 
 /** The location of a node created without one (shared: locations are read-only). */
 export const NO_LOCATION: Location = Object.freeze({});

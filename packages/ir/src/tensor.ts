@@ -29,7 +29,8 @@ export class Tensor {
     quant: QuantParams | undefined,
   ) {
     this.dtype = dtype;
-    this.shape = Object.freeze([...shape]);
+    // A frozen array cannot change under the tensor: shared as it is (reshape, withQuant and kernels pass one on).
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
     this.storage = storage;
     this.strings = strings;
     this.quant = quant;

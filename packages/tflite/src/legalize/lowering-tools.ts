@@ -62,6 +62,21 @@ export function typeWithShape(type: Type, shape: readonly Dim[]): Type {
   return isTensorType(type) ? tensorType(type.dtype, shape, type.quant) : tensorType('float32', shape);
 }
 
+/**
+ * `tflite.<builtin>` and its lower-case name suffix, built once per builtin: a fresh op string per node
+ * would be hashed again by every registry and op-name lookup it goes through.
+ */
+const BUILTIN_NAMES = new Map<string, { readonly op: string; readonly suffix: string }>();
+function builtinNames(builtin: string): { readonly op: string; readonly suffix: string } {
+  let names = BUILTIN_NAMES.get(builtin);
+  if (!names) {
+    names = { op: `tflite.${builtin}`, suffix: `_${builtin.toLowerCase()}` };
+    if (BUILTIN_NAMES.size >= 1024) BUILTIN_NAMES.clear(); // builtins are a fixed set; a bound all the same
+    BUILTIN_NAMES.set(builtin, names);
+  }
+  return names;
+}
+
 /** Creates tflite ops just before `node`, typing plain attribute values by the dialect's schemas. */
 export class TfliteEmitter {
   readonly at: Builder;
@@ -75,7 +90,8 @@ export class TfliteEmitter {
 
   /** `tflite.<builtin>` with `inputs` and attributes, returning the node (output types as given). */
   op(builtin: string, inputs: readonly (Value | null)[], attributes: AttributeInits, types: readonly Type[]): Node {
-    return this.at.create(`tflite.${builtin}`, inputs, attributes, { types, name: `${this.node.name}_${builtin.toLowerCase()}` });
+    const names = builtinNames(builtin);
+    return this.at.create(names.op, inputs, attributes, { types, name: this.node.name + names.suffix });
   }
 
   op1(builtin: string, inputs: readonly (Value | null)[], attributes: AttributeInits, type: Type): Value {

@@ -114,6 +114,8 @@ export function assertBoundableBeforeLowering(graph: Graph): void {
   const lost = new Map<Value, Node>();
   const carried = new Set<Value>();
   for (const node of graph.nodes()) {
+    // Nothing to carry until the first data-dependent op (most models have none): no per-input lookups.
+    if (lost.size === 0 && carried.size === 0 && !CANONICAL_SOURCES.has(node.op)) continue;
     const readsLost = node.inputs.some((value) => value && lost.has(value));
     const readsCarried = node.inputs.some((value) => value && carried.has(value));
     if (!CANONICAL_SOURCES.has(node.op) && !readsLost && !readsCarried) continue;
