@@ -161,6 +161,7 @@ export function expandQOperators(graph: Graph): number {
     expand(node, form);
     count++;
   }
-  if (count > 0) wrapIntegerMovers(graph);
+  // Also QDQ models with data movement on the integers (quantize-static's Q → Flatten/Reshape/Transpose → DQ).
+  wrapIntegerMovers(graph);
   return count;
 }
