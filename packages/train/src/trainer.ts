@@ -18,6 +18,12 @@ type OrtSession = Awaited<ReturnType<OrtModule['InferenceSession']['create']>>;
 export interface TrainerOptions extends BuildTrainingGraphOptions {
   /** ORT intra-op threads (default: ORT's choice, one per core). */
   readonly threads?: number;
+  /**
+   * Let ORT's intra-op threads spin while they wait for work (default false: they block). On the 2-core
+   * machines measured, spinning made 2 threads slower than 1 (85 vs 60 ms per CNN step when quiet) and
+   * doubled the CPU time under load; blocking threads cost little (`tools/bench/train/RESULTS.md`).
+   */
+  readonly spinning?: boolean;
   /** Seed of the dropout masks (default 0). */
   readonly seed?: number;
 }
@@ -56,6 +62,7 @@ export class Trainer {
     const sessionOptions = {
       logSeverityLevel: 3 as const, graphOptimizationLevel: 'all' as const, executionMode: 'sequential' as const,
       ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+      ...(options.threads !== 1 ? { extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } } } : {}),
     };
     let session: OrtSession;
     try {

@@ -7,14 +7,15 @@
 //
 //   npx nx run @modelpass/train:build
 //   node tools/bench/train/step-profile.mjs THREADS [p] [--steps 40] [--batch 128] [--optimizer sgd|adamw]
-//        [--dist DIR] [--spin 0|1] [--save FILE.onnx]
+//        [--dist DIR] [--spin 0|1] [--parallel] [--save FILE.onnx]
 //   # A/B of two builds, interleaved in fresh processes, minimums per build:
 //   node tools/bench/train/step-profile.mjs THREADS --ab OLD_DIST,NEW_DIST [--rounds 4]
 //
 // `--dist DIR`: a copy of packages/train/dist to use instead of the workspace's @modelpass/train (put the
 // copy two folders below a `node_modules` link to this repository's node_modules, e.g. /tmp/ab/old/dist
 // with /tmp/ab/node_modules → node_modules, so its own imports resolve). `--spin 0`: ORT's
-// `session.intra_op.allow_spinning=0`.
+// `session.intra_op.allow_spinning=0`. `--parallel`: executionMode parallel with 2 inter-op threads (independent
+// nodes at once) besides THREADS intra-op threads.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -37,6 +38,7 @@ const OPTIMIZER = flag('optimizer', 'sgd');
 const DIST = flag('dist', undefined);
 const SPIN = flag('spin', undefined);
 const AB = flag('ab', undefined);
+const PARALLEL = argv.includes('--parallel');
 
 if (!(THREADS >= 1)) {
   console.error('usage: step-profile.mjs THREADS [p] [--steps N] [--batch N] [--optimizer sgd|adamw] [--dist DIR] [--spin 0|1] [--save FILE] | THREADS --ab OLD,NEW [--rounds R]');
@@ -47,7 +49,7 @@ if (AB) {
   // Interleave the builds (old, new, old, new, …), each run in its own process; report the minimums.
   const dists = AB.split(',');
   const rounds = Number(flag('rounds', '4'));
-  const passOn = ['--steps', String(STEPS), '--batch', String(BATCH), '--optimizer', OPTIMIZER, ...(SPIN ? ['--spin', SPIN] : [])];
+  const passOn = ['--steps', String(STEPS), '--batch', String(BATCH), '--optimizer', OPTIMIZER, ...(SPIN ? ['--spin', SPIN] : []), ...(PARALLEL ? ['--parallel'] : [])];
   const results = dists.map(() => []);
   for (let round = 0; round < rounds; round++) {
     for (const [i, dist] of dists.entries()) {
@@ -82,7 +84,7 @@ if (flag('save', undefined)) writeFileSync(flag('save', undefined), bytes);
 const ort = await loadOnnxRuntime();
 const profileDir = PROFILE ? mkdtempSync(join(tmpdir(), 'step-profile-')) : undefined;
 const session = await ort.InferenceSession.create(bytes, {
-  intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential', logSeverityLevel: 3,
+  intraOpNumThreads: THREADS, interOpNumThreads: PARALLEL ? 2 : 1, graphOptimizationLevel: 'all', executionMode: PARALLEL ? 'parallel' : 'sequential', logSeverityLevel: 3,
   ...(PROFILE ? { enableProfiling: true, profileFilePrefix: join(profileDir, 'ort') } : {}),
   ...(SPIN !== undefined ? { extra: { session: { intra_op: { allow_spinning: SPIN } } } } : {}),
 });
@@ -112,7 +114,7 @@ const load = loadavg()[0];
 if (argv.includes('--json')) {
   console.log(JSON.stringify({ wallMs, cpuMs, nodes, load, threads: THREADS }));
 } else {
-  console.log(`${nodes} nodes; ${THREADS} thread${THREADS > 1 ? 's' : ''}${SPIN !== undefined ? `, allow_spinning=${SPIN}` : ''}: wall ${wallMs.toFixed(1)} ms/step (epoch of 468 steps ≈ ${(wallMs * 468 / 1000).toFixed(1)} s), CPU ${cpuMs.toFixed(1)} ms/step; load ${load.toFixed(1)}`);
+  console.log(`${nodes} nodes; ${THREADS} thread${THREADS > 1 ? 's' : ''}${SPIN !== undefined ? `, allow_spinning=${SPIN}` : ''}${PARALLEL ? ', parallel execution (2 inter-op threads)' : ''}: wall ${wallMs.toFixed(1)} ms/step (epoch of 468 steps ≈ ${(wallMs * 468 / 1000).toFixed(1)} s), CPU ${cpuMs.toFixed(1)} ms/step; load ${load.toFixed(1)}`);
 }
 
 if (PROFILE) {
