@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Tensor, type Model, type TensorType } from '@modelpass/ir';
+import { attrs, Graph, Model, Tensor, tensorType, type TensorType } from '@modelpass/ir';
 import { decodeOnnx, encodeOnnx, readOnnx } from '@modelpass/onnx';
 import { createOpRegistry } from '@modelpass/ops';
 import { PassManager } from '@modelpass/pass-manager';
@@ -112,3 +112,102 @@ describe('raise-tflite: int8 TFLite of the fashion fixtures → ONNX QDQ → ORT
   }
 });
 
+
+/** Runs the .tflite bytes in TFLite 2.9 and the raised model in ORT on the same feeds. */
+async function bothRuntimes(tfliteModel: Model, feeds: Record<string, Tensor>, checker = true): Promise<{ tflite: Map<string, Tensor>; ort: Map<string, Tensor>; raised: Model }> {
+  const bytes = encodeTflite(tfliteModel);
+  const file = join(workDir, `model-${Math.random().toString(36).slice(2)}.tflite`);
+  writeFileSync(file, bytes);
+  const raised = readTflite(file);
+  raiseFromTflite(raised, createOpRegistry());
+  const onnxFile = `${file}.onnx`;
+  writeFileSync(onnxFile, encodeOnnx(raised));
+  if (checker) expect(runOnnxChecker([onnxFile]).get(onnxFile)).toBeNull();
+  return { tflite: await new TfliteEngine().run(bytes, feeds), ort: await runOrt(raised, feeds), raised };
+}
+
+function maxCodeDifference(a: Tensor, b: Tensor): number {
+  const [x, y] = [a.toNumbers(), b.toNumbers()];
+  expect(y).toHaveLength(x.length);
+  return Math.max(...x.map((v, i) => Math.abs(v - y[i]!)));
+}
+
+describe('raise-tflite: hand-built quantized TFLite models, integers within one step in both runtimes', () => {
+  it('uint8 CONV_2D (per-tensor uint8 filter with a zero point, int32 bias, RELU fused), uint8 graph input and output', async () => {
+    const graph = new Graph('main');
+    const xq = { scale: [Math.fround(0.05)], zeroPoint: [128], bits: 8 };
+    const wq = { scale: [Math.fround(0.02)], zeroPoint: [120], bits: 8 };
+    const yq = { scale: [Math.fround(0.1)], zeroPoint: [3], bits: 8 };
+    const x = graph.addInput('x', tensorType('uint8', [1, 5, 5, 3], xq));
+    const filter = graph.addConstant('filter', Tensor.fromValues('uint8', [4, 3, 3, 3], Array.from({ length: 108 }, (_, i) => (i * 53) % 256), wq));
+    const bias = graph.addConstant('bias', Tensor.fromValues('int32', [4], [300, -200, 0, 50], { scale: [Math.fround(0.05 * 0.02)], zeroPoint: [0], bits: 32 }));
+    const conv = graph.createNode({
+      op: 'tflite.CONV_2D',
+      inputs: [x, filter, bias],
+      outputs: [{ name: 'y', type: tensorType('uint8', [1, 5, 5, 4], yq) }],
+      attributes: { padding: attrs.string('SAME'), stride_w: attrs.int(1), stride_h: attrs.int(1), fused_activation_function: attrs.string('RELU') },
+    });
+    graph.setOutputs([conv.output(0)]);
+    const model = new Model(graph);
+    model.opsetImports.set('tflite', 3);
+    const feeds = { x: Tensor.fromValues('uint8', [1, 5, 5, 3], Array.from({ length: 75 }, (_, i) => (i * 97) % 256)) };
+    const { tflite, ort, raised } = await bothRuntimes(model, feeds);
+    expect(raised.graph.nodeList().map((n) => n.op)).toEqual(expect.arrayContaining(['onnx.DequantizeLinear', 'onnx.Conv', 'onnx.Relu', 'onnx.QuantizeLinear']));
+    expect((raised.graph.outputs[0]!.type as TensorType).dtype).toBe('uint8');
+    expect(maxCodeDifference(tflite.get('y')!, ort.get('y')!)).toBeLessThanOrEqual(1);
+  });
+
+  it('int8 per-channel DEPTHWISE_CONV_2D → int8 AVERAGE_POOL_2D → int8 requantizing QUANTIZE → DEQUANTIZE, float input', async () => {
+    const graph = new Graph('main');
+    const aq = { scale: [Math.fround(0.03)], zeroPoint: [-5], bits: 8 };
+    const bq = { scale: [Math.fround(0.07)], zeroPoint: [2], bits: 8 };
+    const cq = { scale: [Math.fround(0.05)], zeroPoint: [0], bits: 8 };
+    const wScales = [0.01, 0.02, 0.015].map(Math.fround);
+    const x = graph.addInput('x', tensorType('float32', [1, 6, 6, 3]));
+    const q = graph.createNode({ op: 'tflite.QUANTIZE', inputs: [x], outputs: [{ name: 'xq', type: tensorType('int8', [1, 6, 6, 3], aq) }] });
+    const filter = graph.addConstant('dw', Tensor.fromValues('int8', [1, 3, 3, 3], Array.from({ length: 27 }, (_, i) => ((i * 41) % 255) - 127), { scale: wScales, zeroPoint: [0, 0, 0], axis: 3, bits: 8 }));
+    const bias = graph.addConstant('dwb', Tensor.fromValues('int32', [3], [10, -20, 30], { scale: wScales.map((s) => Math.fround(s * aq.scale[0]!)), zeroPoint: [0, 0, 0], axis: 0, bits: 32 }));
+    const dw = graph.createNode({
+      op: 'tflite.DEPTHWISE_CONV_2D',
+      inputs: [q.output(0), filter, bias],
+      outputs: [{ name: 'dwo', type: tensorType('int8', [1, 6, 6, 3], bq) }],
+      attributes: { padding: attrs.string('SAME'), stride_w: attrs.int(1), stride_h: attrs.int(1), depth_multiplier: attrs.int(1), fused_activation_function: attrs.string('RELU6') },
+    });
+    const pool = graph.createNode({
+      op: 'tflite.AVERAGE_POOL_2D',
+      inputs: [dw.output(0)],
+      outputs: [{ name: 'pooled', type: tensorType('int8', [1, 3, 3, 3], bq) }],
+      attributes: { padding: attrs.string('VALID'), stride_w: attrs.int(2), stride_h: attrs.int(2), filter_width: attrs.int(2), filter_height: attrs.int(2), fused_activation_function: attrs.string('NONE') },
+    });
+    const requantized = graph.createNode({ op: 'tflite.QUANTIZE', inputs: [pool.output(0)], outputs: [{ name: 'requantized', type: tensorType('int8', [1, 3, 3, 3], cq) }] });
+    const dq = graph.createNode({ op: 'tflite.DEQUANTIZE', inputs: [requantized.output(0)], outputs: [{ name: 'y', type: tensorType('float32', [1, 3, 3, 3]) }] });
+    graph.setOutputs([dq.output(0), requantized.output(0)]);
+    const model = new Model(graph);
+    model.opsetImports.set('tflite', 3);
+    const feeds = { x: Tensor.fromValues('float32', [1, 6, 6, 3], Array.from({ length: 108 }, (_, i) => Math.sin(i) * 3)) };
+    const { tflite, ort } = await bothRuntimes(model, feeds);
+    expect(maxCodeDifference(tflite.get('requantized')!, ort.get('requantized')!)).toBeLessThanOrEqual(1);
+    const [a, b] = [tflite.get('y')!.toNumbers(), ort.get('y')!.toNumbers()];
+    expect(Math.max(...a.map((v, i) => Math.abs(v - b[i]!)))).toBeLessThanOrEqual(cq.scale[0]! * 1.0001);
+  });
+
+  it('int16 activations (16x8 FULLY_CONNECTED, per-tensor int8 weights, int64 bias; ADD): raised at opset 21, the int64 bias as float32', async () => {
+    const graph = new Graph('main');
+    const xq = { scale: [Math.fround(1 / 1024)], zeroPoint: [0], bits: 16 };
+    const yq = { scale: [Math.fround(1 / 512)], zeroPoint: [0], bits: 16 };
+    const wq = { scale: [Math.fround(0.01)], zeroPoint: [0], bits: 8 };
+    const x = graph.addInput('x', tensorType('int16', [2, 4], xq));
+    const w = graph.addConstant('w', Tensor.fromValues('int8', [2, 4], [10, -20, 30, -40, 50, 60, -70, 80], wq));
+    const bias = graph.addConstant('b', Tensor.fromValues('int64', [2], [1000n, -2000n], { scale: [Math.fround(wq.scale[0]! * xq.scale[0]!)], zeroPoint: [0], bits: 64 }));
+    const fc = graph.createNode({ op: 'tflite.FULLY_CONNECTED', inputs: [x, w, bias], outputs: [{ name: 'fc', type: tensorType('int16', [2, 2], yq) }], attributes: { fused_activation_function: attrs.string('NONE') } });
+    const add = graph.createNode({ op: 'tflite.ADD', inputs: [fc.output(0), fc.output(0)], outputs: [{ name: 'y', type: tensorType('int16', [2, 2], yq) }], attributes: { fused_activation_function: attrs.string('NONE') } });
+    graph.setOutputs([add.output(0)]);
+    const model = new Model(graph);
+    model.opsetImports.set('tflite', 3);
+    const feeds = { x: Tensor.fromValues('int16', [2, 4], [1000, -2000, 3000, -4000, 500, 600, -700, 800]) };
+    // Debian's onnx 1.12 checker knows opsets up to 17, so ORT (which runs opset 21) is the referee here.
+    const { tflite, ort, raised } = await bothRuntimes(model, feeds, false);
+    expect(raised.opsetImports.get('onnx')).toBe(21);
+    expect(maxCodeDifference(tflite.get('y')!, ort.get('y')!)).toBeLessThanOrEqual(1);
+  });
+});
