@@ -13,6 +13,7 @@
 //   node tools/bench/quantize/calibration-memory.mjs [--model fixtures/models/fashion-resnet/model.onnx]
 //     [--dataset fashion-mnist:train] [--samples 100,500,1000,2000] [--methods minmax,percentile,entropy,distribution]
 //     [--batch 64] [--repeat 3] [--json FILE] [--out FILE.md (the table, with this command)]
+//     [--node-flags '--max-semi-space-size=1' (diagnostic: flags for the child processes)]
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -41,7 +42,7 @@ async function child() {
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   let values = 0;
   for (const s of statistics.tensors.values()) values += (s instanceof MinMaxStatistics ? s : s.extremes).count;
-  process.stdout.write(JSON.stringify({ seconds, cpuSeconds, chooseSeconds, rssBeforeMB: rssBefore / 2 ** 20, peakRssMB: process.resourceUsage().maxRSS / 1024, tensors: tensors.length, ranges: ranges.size, activationBytes: 4 * values }));
+  process.stdout.write(JSON.stringify({ collection: { inGraph: statistics.collection?.inGraph.length ?? 0, fromValues: statistics.collection?.fromValues.length ?? 0, recollected: statistics.collection?.recollected ?? 0 }, seconds, cpuSeconds, chooseSeconds, rssBeforeMB: rssBefore / 2 ** 20, peakRssMB: process.resourceUsage().maxRSS / 1024, tensors: tensors.length, ranges: ranges.size, activationBytes: 4 * values }));
 }
 
 async function main() {
@@ -52,9 +53,11 @@ async function main() {
   const batch = flag('batch', '64');
   const repeat = Number(flag('repeat', '3'));
   const script = fileURLToPath(import.meta.url);
+  // Diagnostics only (a user's process runs with none): e.g. --node-flags=--max-semi-space-size=1 pins V8's young generation.
+  const nodeFlags = flag('node-flags', '').split(' ').filter(Boolean);
   const rows = [];
   const runChild = (samples, method) =>
-    JSON.parse(execFileSync(process.execPath, [script, '--child', '--model', model, '--dataset', dataset, '--samples', String(samples), '--method', method, '--batch', batch], { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 << 20 }));
+    JSON.parse(execFileSync(process.execPath, [...nodeFlags, script, '--child', '--model', model, '--dataset', dataset, '--samples', String(samples), '--method', method, '--batch', batch], { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 << 20 }));
   for (const samples of sampleCounts) {
     // Methods interleaved run by run, so a busy machine slows them alike.
     const runs = new Map(methods.map((method) => [method, []]));
@@ -65,7 +68,7 @@ async function main() {
       // ORT runs (no gc() is called: a user's process does not either), so a point is the median
       // of its repeats' peaks, with the largest beside it.
       const peaks = own.map((r) => r.peakRssMB);
-      const row = { samples, method, seconds: median(own.map((r) => r.seconds)), minSeconds: Math.min(...own.map((r) => r.seconds)), cpuSeconds: median(own.map((r) => r.cpuSeconds)), chooseSeconds: median(own.map((r) => r.chooseSeconds)), peakRssMB: median(peaks), maxPeakRssMB: Math.max(...peaks), peaksMB: peaks.map((p) => Math.round(p)), rssBeforeMB: median(own.map((r) => r.rssBeforeMB)), tensors: own[0].tensors, heldMB: own[0].activationBytes / 2 ** 20 };
+      const row = { samples, method, seconds: median(own.map((r) => r.seconds)), minSeconds: Math.min(...own.map((r) => r.seconds)), cpuSeconds: median(own.map((r) => r.cpuSeconds)), chooseSeconds: median(own.map((r) => r.chooseSeconds)), peakRssMB: median(peaks), maxPeakRssMB: Math.max(...peaks), peaksMB: peaks.map((p) => Math.round(p)), rssBeforeMB: median(own.map((r) => r.rssBeforeMB)), tensors: own[0].tensors, collection: own[0].collection, heldMB: own[0].activationBytes / 2 ** 20 };
       rows.push(row);
       process.stderr.write(`${method} ${samples}: ${row.seconds.toFixed(2)} s, peak RSS ${row.peakRssMB.toFixed(0)} MB\n`);
     }
@@ -73,7 +76,7 @@ async function main() {
   const minmax = (samples) => rows.find((r) => r.samples === samples && r.method === 'minmax');
   const ratio = (r, key) => (minmax(r.samples) ? (r[key] / minmax(r.samples)[key]).toFixed(2) : '–');
   const lines = [
-    `Calibration of ${model.replace(ROOT + '/', '')} on ${dataset} (batch ${batch}, ${rows[0]?.tensors} tensors; ${repeat} fresh processes per point, methods interleaved run by run; times and peak RSS are medians, the largest peak beside it)`,
+    `Calibration of ${model.replace(ROOT + '/', '')} on ${dataset} (batch ${batch}, ${rows[0]?.tensors} tensors, ${rows.map((r) => r.collection?.inGraph ?? 0).join('/') === rows.map((r) => r.tensors).join('/') ? 'all summarized inside ORT' : 'summarized inside ORT per row: ' + rows.map((r) => r.collection?.inGraph ?? 0).join('/')}${nodeFlags.length ? `; child processes run with node ${nodeFlags.join(' ')}` : ''}; ${repeat} fresh processes per point, methods interleaved run by run; times and peak RSS are medians, the largest peak beside it)`,
     '',
     '| samples | method | wall (s) | × minmax | CPU (s) | × minmax | of which choosing ranges (s) | peak RSS (MB), median (max) | each run\'s peak (MB) | RSS before calibrating (MB) | all activations held would be (MB) |',
     '|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|',

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Tensor, temporaryPathsInFlight, type Model } from '@modelpass/ir';
 import { encodeOnnx, encodeTensorProto, readOnnx } from '@modelpass/onnx';
 import { datasetBatches, disposeSharedOrtRunner, FASHION_MNIST_DIR, loadDataset, runOrt, writeNpy } from '@modelpass/runtime';
-import { ActivationCollector, calibrate, chooseRanges, collectStatistics, mergeStatistics, statisticsFromJSON, statisticsToJSON, CALIBRATION_METHODS } from '../index.js';
+import { StatisticsGraph, calibrate, chooseRanges, collectStatistics, mergeStatistics, statisticsFromJSON, statisticsToJSON, CALIBRATION_METHODS } from '../index.js';
 
 const fixture = fileURLToPath(new URL('../../../../fixtures/models/fashion-cnn/model.onnx', import.meta.url));
 if (!existsSync(FASHION_MNIST_DIR)) throw new Error(`Fashion-MNIST is missing at ${FASHION_MNIST_DIR}: run 'npm run setup' (tools/setup.sh installs Debian's dataset-fashion-mnist); this referee is never skipped`);
@@ -171,7 +171,8 @@ describe('an activation budget', () => {
   const tensors = convAndRelu(model);
 
   it('runs batches in parts that fit it, with the same statistics as whole batches', async () => {
-    const runs = vi.spyOn(ActivationCollector.prototype, 'run');
+    // The activations are summarized inside ORT (StatisticsGraph); its runs are the calibration's runs.
+    const runs = vi.spyOn(StatisticsGraph.prototype, 'run');
     try {
       for (const method of ['minmax', 'entropy'] as const) {
         const options = { method, dataset: 'fashion-mnist:train', samples: 100, batchSize: 64 };
@@ -187,7 +188,7 @@ describe('an activation budget', () => {
         expect(defaultSizes.reduce((a, b) => a + b, 0)).toBe(100);
         expect(byDefault).toEqual(whole);
         runs.mockClear();
-        // ~150 KB of these activations per sample: a 1 MB budget runs 6 samples at a time.
+        // ~150 KB of these activations per sample: a 1 MB budget runs at most 6 samples at a time (4: a divisor of the batch).
         const parts = statisticsToJSON(await collectStatistics(model, tensors, { ...options, activationBudget: 2 ** 20 }));
         const sizes = runs.mock.calls.map(([feeds]) => feeds.get('input')!.shape[0]!);
         expect(sizes[0]).toBe(1);

@@ -39,3 +39,14 @@ export function* batchParts(batch: CalibrationBatch, partSize: () => number): Ge
     start = end;
   }
 }
+
+/**
+ * The part size for batches of `batchSize` under a limit of `limit` samples per run: the largest
+ * divisor of `batchSize` not above `limit`, so every full batch runs in parts of one shape (ONNX
+ * Runtime plans memory per input shape; a ragged last part per batch added a shape, and memory).
+ */
+export function uniformPartSize(batchSize: number, limit: number): number {
+  const cap = Math.max(1, Math.min(batchSize, Math.floor(limit)));
+  for (let size = cap; size > 1; size--) if (batchSize % size === 0) return size;
+  return 1;
+}

@@ -6,7 +6,7 @@
  */
 import type { Model } from '@modelpass/ir';
 import { BatchStatistics } from './batch-statistics.js';
-import { batchParts, batchesCanSplit } from './batch-split.js';
+import { batchParts, batchesCanSplit, uniformPartSize } from './batch-split.js';
 import { openCalibrationData } from './calibration-data.js';
 import { HistogramStatistics, type HistogramStatisticsJSON } from './histogram-statistics.js';
 import { MinMaxStatistics, type MinMaxStatisticsJSON } from './minmax-statistics.js';
@@ -56,11 +56,12 @@ export async function collectStatistics(model: Model, tensors: readonly string[]
   // A moving average is over batches as given, so those are never split.
   const split = batchesCanSplit(model) && options.movingAverage === undefined;
   const budget = options.activationBudget ?? CALIBRATION_DEFAULTS.activationBudget;
+  const nominalBatch = options.batchSize ?? CALIBRATION_DEFAULTS.batchSize;
   let bytesPerSample: number | undefined;
   let samples = 0;
   try {
     for await (const batch of data) {
-      const partSize = () => (!split ? batch.samples : bytesPerSample === undefined ? 1 : Math.floor(budget / bytesPerSample));
+      const partSize = () => (!split ? batch.samples : bytesPerSample === undefined ? 1 : uniformPartSize(nominalBatch, budget / bytesPerSample));
       for (const part of batchParts(batch, partSize)) {
         const bytes = await collector.add(part.feeds);
         bytesPerSample ??= bytes / part.samples;

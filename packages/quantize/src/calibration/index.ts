@@ -31,5 +31,6 @@ export {
   type CalibrationSource,
 } from './calibration-data.js';
 export { ActivationCollector } from './activation-collector.js';
+export { StatisticsGraph, histogramOpset, type TensorSummary } from './statistics-graph.js';
 export { KNOWN_OUTPUT_RANGES, knownOutputRanges } from './known-ranges.js';
 export { withStatisticsCollector, currentStatisticsCollector, type StatisticsCollector } from './statistics-collector.js';
