@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch's side of the training bench: one epoch of the Fashion-MNIST CNN (tools/fixtures/make_models.py's
 FashionCnn) from the fixture's ONNX weights, train mode (BatchNorm batch statistics), SGD momentum 0.9,
-batch 128, partial batch dropped, CPU, the given thread count. Prints one JSON line: epoch seconds,
+batch 128, partial batch dropped, CPU, the given thread count. Prints one JSON line: epoch seconds (and CPU seconds, all threads),
 samples/s, loss, test accuracy, peak RSS (ru_maxrss) and the RSS before training.
 
 usage: torch_epoch.py MODEL.onnx THREADS BATCH LR SEED [OPTIMIZER [SAMPLES]]
@@ -48,6 +48,7 @@ if samples > 0:
 order = torch.randperm(len(y_all))
 rss_before = rss_kib()
 started = time.perf_counter()
+cpu_started = time.process_time()
 steps = len(order) // batch
 loss_sum = 0.0
 for s in range(steps):
@@ -58,11 +59,12 @@ for s in range(steps):
     opt.step()
     loss_sum += loss.item()
 seconds = time.perf_counter() - started
+cpu_seconds = time.process_time() - cpu_started
 model.eval()
 with torch.no_grad():
     correct = (model(data['test_x'].reshape(-1, 1, 28, 28)).argmax(1) == data['test_y']).sum().item()
 print(json.dumps({
-    'seconds': seconds, 'samples_per_second': steps * batch / seconds, 'steps': steps, 'loss': loss_sum / steps,
+    'seconds': seconds, 'cpu_seconds': cpu_seconds, 'samples_per_second': steps * batch / seconds, 'steps': steps, 'loss': loss_sum / steps,
     'test_accuracy': correct / len(data['test_y']), 'peak_rss_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     'rss_before_training_mib': rss_before / 1024, 'threads': threads, 'torch': torch.__version__,
 }))

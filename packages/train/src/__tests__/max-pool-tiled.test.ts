@@ -2,7 +2,8 @@
  * MaxPool's gradient for windows that tile the input (kernel == stride; the Equal/Where/MaxUnpool form)
  * against PyTorch's max_pool{1,2,3}d backward on inputs full of ties (small integers, ReLU zeros): the
  * gradient must go to each window's first maximum, as torch sends it. float32 runs in ONNX Runtime
- * (MaxUnpool), float64 in the reference interpreter (ScatterElements); floor-mode remainders included.
+ * (MaxUnpool), float64 in the reference interpreter (ScatterElements); floor-mode remainders included; with a
+ * Relu before the pool its mask is applied to the pooled gradient (windows of ReLU zeros get none, as in torch).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -78,6 +79,8 @@ describe('MaxPool gradient with tiling windows, ties as torch breaks them', () =
         const ops = training.model.graph.nodeList().map((n) => n.op);
         if (dtype === 'float32') expect(ops).not.toContain('onnx.ScatterElements');
         expect(ops.filter((op) => op === 'onnx.MaxPool')).toHaveLength(1); // no second MaxPool for the Indices
+        // one scatter: with a Relu before the pool, its mask applies to the pooled gradient and the unmasked scatter is gone
+        expect(ops.filter((op) => op === 'onnx.MaxUnpool' || op === 'onnx.ScatterElements')).toHaveLength(1);
         const feeds = { x, target };
         const gradName = training.gradients.get('x')!;
         const actual = dtype === 'float32'

@@ -1,6 +1,7 @@
 /** Gradients of unary element-wise ops: activations, Erf, Sqrt, Pow (by a constant exponent), Exp, Log, casts. */
 import { defineGradientRule, type GradientRule } from '../rule-registry.js';
 import { dtypeCode, ruleError } from '../gradient-context.js';
+import { eraseUnusedScatter, tiledMaxPoolGradientOf } from './max-pool-tiled.js';
 
 const unary = (op: string, grad: GradientRule['gradient']): GradientRule => defineGradientRule({ op: `onnx.${op}`, gradient: grad });
 
@@ -20,8 +21,18 @@ export const elementwiseRules: readonly GradientRule[] = [
   unary('Neg', ({ ctx, outputGrads }) => [ctx.op('Neg', [outputGrads[0]!])]),
   unary('Relu', ({ ctx, node, outputGrads }) => {
     const x = node.input(0);
-    const positive = ctx.op('Greater', [x, ctx.scalar(0, ctx.typeOf(x).dtype)]);
-    return [ctx.op('Where', [positive, outputGrads[0]!, ctx.scalar(0, ctx.typeOf(x).dtype)])];
+    const zero = ctx.scalar(0, ctx.typeOf(x).dtype);
+    const pooled = tiledMaxPoolGradientOf(outputGrads[0]!);
+    if (pooled && pooled.poolInput === node.output(0)) {
+      // Relu then a tiling MaxPool: dY reaches only each window's selected element s, where relu'(x_s) = [Y > 0]
+      // (Y = relu(x_s)), so mask the pooled gradient and scatter it instead of masking the full-size one.
+      const masked = ctx.op('Where', [ctx.op('Greater', [pooled.pooled, zero]), pooled.pooledGrad, zero]);
+      const dx = pooled.scatter(masked);
+      eraseUnusedScatter(outputGrads[0]!);
+      return [dx];
+    }
+    const positive = ctx.op('Greater', [x, zero]);
+    return [ctx.op('Where', [positive, outputGrads[0]!, zero])];
   }),
   defineGradientRule({
     op: 'onnx.Clip',
