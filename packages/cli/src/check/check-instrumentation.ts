@@ -14,7 +14,7 @@ import { type AccuracyFigure, type CheckReport, type Divergence, type OutputsChe
 import type { CheckOptions } from './check-options.js';
 import { resolveCheckInputs, type ResolvedCheckInputs } from './check-inputs.js';
 import { compareIntermediates } from './intermediate-tensors.js';
-import { Referee, type RefereeEngine } from './referee.js';
+import { OrtRejection, Referee, type RefereeEngine } from './referee.js';
 import { writeCheckReproducer } from './check-reproducer.js';
 import { outputsCheck } from '../report/outputs-check.js';
 
@@ -91,7 +91,7 @@ export class CheckInstrumentation implements PassInstrumentation {
     }
     const before = this.current!;
     const after = this.encode(model, `the model after pass '${pass.passName}'`);
-    const check = isTfliteDialect(model) ? await this.checkOnTflite(model) : await this.check(after);
+    const check = isTfliteDialect(model) ? await this.checkOnTflite(model) : await this.checkPass(after, pass);
     this.results.set(pass.index, check);
     this.lastCheck = check;
     this.context.onChecked?.(pass, check);
@@ -153,9 +153,30 @@ export class CheckInstrumentation implements PassInstrumentation {
     return { top1: result.accuracy, samples: result.total, dataset: inputs.datasetSpec! };
   }
 
-  private async check(bytes: Uint8Array): Promise<OutputsCheck> {
+  /**
+   * The check of the model a pass left. When ONNX Runtime ran the original but rejects this model as
+   * invalid (a declared type its op contradicts, say), the pass broke the model: that stops the
+   * pipeline naming the pass, instead of the interpreter running the file and calling it ok.
+   */
+  private async checkPass(bytes: Uint8Array, pass: PassRunInfo): Promise<OutputsCheck> {
+    try {
+      return await this.check(bytes, this.originalEngine === 'onnxruntime' ? 'missing-op' : 'any-failure');
+    } catch (error) {
+      if (!(error instanceof OrtRejection)) throw error;
+      const who = pass.owner?.plugin ? `pass '${pass.passName}' (#${pass.index}, from plugin '${pass.owner.plugin.name}')` : `pass '${pass.passName}' (#${pass.index})`;
+      throw new PassFailure(pass.passName, pass.owner, {
+        reason: `--check: ONNX Runtime rejects the model ${who} left, though it ran the original: ${error.message}`,
+        source: '@modelpass/cli',
+        code: 'check/ort-rejected',
+        hint: 'the pass wrote something ONNX Runtime refuses (a declared type or shape its op contradicts, an attribute it rejects); the output file was not written',
+        cause: error.ortError,
+      });
+    }
+  }
+
+  private async check(bytes: Uint8Array, fallback: 'any-failure' | 'missing-op' = 'any-failure'): Promise<OutputsCheck> {
     const { atol, rtol } = this.options;
-    const run = await this.referee.run(bytes, this.inputs!.feeds);
+    const run = await this.referee.run(bytes, this.inputs!.feeds, undefined, { fallback });
     const comparison = compareOutputs(await this.expectedOn(run.engine), run.outputs, { atol, rtol });
     const accuracy = await this.accuracy(bytes, run.engine);
     const budget = this.options.accuracyBudget;

@@ -21,6 +21,25 @@ function messageOf(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }
 
+/**
+ * ORT's ways of saying it lacks a kernel or an op (a runtime gap the interpreter may fill), as opposed
+ * to refusing the model itself (a type error, a bad attribute: the model is broken, whatever runs it).
+ */
+const MISSING_OP = /Could not find an implementation|is not a registered function\/op|No Op registered|NOT_IMPLEMENTED|not implemented/i;
+
+/** Whether ONNX Runtime's failure is a gap in ORT rather than a model it rejects as invalid. */
+export function isMissingOpError(error: unknown): boolean {
+  return MISSING_OP.test(error instanceof Error ? error.message : String(error));
+}
+
+export interface RefereeRunOptions {
+  /**
+   * When the interpreter may stand in for ORT: after any ORT failure (default; the input model), or
+   * only when ORT lacks an op (a model a pass wrote: one ORT rejects as invalid is the pass's fault).
+   */
+  readonly fallback?: 'any-failure' | 'missing-op';
+}
+
 export class Referee {
   /**
    * Graph optimizations off: the check judges the graph as written. ORT 1.30's fusions can hide a
@@ -43,10 +62,11 @@ export class Referee {
   }
 
   /** ONNX Runtime, or the interpreter when ORT fails on this model (the note says how ORT failed). */
-  async run(bytes: Uint8Array, feeds: ReadonlyMap<string, Tensor>, outputs?: readonly string[]): Promise<RefereeRun> {
+  async run(bytes: Uint8Array, feeds: ReadonlyMap<string, Tensor>, outputs?: readonly string[], options: RefereeRunOptions = {}): Promise<RefereeRun> {
     try {
       return { engine: 'onnxruntime', outputs: await this.runOn('onnxruntime', bytes, feeds, outputs) };
     } catch (ortError) {
+      if (options.fallback === 'missing-op' && !isMissingOpError(ortError)) throw new OrtRejection(ortError);
       try {
         const result = await this.runOn('reference', bytes, feeds, outputs);
         return { engine: 'reference', outputs: result, note: `ONNX Runtime could not run it (${messageOf(ortError)}); the reference interpreter did` };
@@ -59,5 +79,13 @@ export class Referee {
   async dispose(): Promise<void> {
     await this.ort.dispose();
     await this.reference.dispose();
+  }
+}
+
+/** ONNX Runtime refused a model for being invalid (not for lacking an op); `cause` is its error. */
+export class OrtRejection extends Error {
+  constructor(readonly ortError: unknown) {
+    super(messageOf(ortError));
+    this.name = 'OrtRejection';
   }
 }
