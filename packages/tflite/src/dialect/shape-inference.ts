@@ -112,6 +112,52 @@ const quantize: TypeInference = (context) => {
   return [input && declared?.kind === 'tensor' ? tensorType(declared.dtype, input.shape, declared.quant) : undefined];
 };
 
+/** `shape` with the declared output's dtype and quantization (what the file says), else the input's dtype. */
+function declaredWithShape(context: InferenceContext, shape: readonly Dim[], fallback: Type & { kind: 'tensor' }): Type {
+  const declared = context.node.outputs[0]?.type;
+  return declared?.kind === 'tensor' ? tensorType(declared.dtype, shape, declared.quant) : tensorType(fallback.dtype, shape);
+}
+
+/** PAD/PADV2/MIRROR_PAD: each dim grows by its constant `[before, after]` paddings. */
+const pad: TypeInference = (context) => {
+  const input = tensorInput(context, 0);
+  const paddings = context.inputConstant(1);
+  if (!input || !paddings || paddings.size !== 2 * input.shape.length) return [undefined];
+  const p = paddings.toNumbers();
+  return [declaredWithShape(context, input.shape.map((d, i) => (typeof d === 'number' ? d + p[2 * i]! + p[2 * i + 1]! : null)), input.dtype)];
+};
+
+/** MEAN/SUM/REDUCE_*: constant axes, `keep_dims`. */
+const reduce: TypeInference = (context) => {
+  const input = tensorInput(context, 0);
+  const axesTensor = context.inputConstant(1);
+  if (!input || !axesTensor) return [undefined];
+  const rank = input.shape.length;
+  const axes = new Set(axesTensor.toNumbers().map((a) => (a < 0 ? a + rank : a)));
+  const keep = Boolean(attributeValue(context.node, 'keep_dims'));
+  const shape = input.shape.flatMap((d, i) => (axes.has(i) ? (keep ? [1] : []) : [d]));
+  return [declaredWithShape(context, shape, input.dtype)];
+};
+
+/** TRANSPOSE by a constant permutation. */
+const transpose: TypeInference = (context) => {
+  const input = tensorInput(context, 0);
+  const perm = context.inputConstant(1);
+  if (!input || !perm || perm.size !== input.shape.length) return [undefined];
+  return [declaredWithShape(context, perm.toNumbers().map((axis) => input.shape[axis] ?? null), input.dtype)];
+};
+
+/** BATCH_MATMUL: broadcast batch dims, [M, K] × [K, N] (adj_x/adj_y swap the last two). */
+const batchMatmul: TypeInference = (context) => {
+  const a = tensorInput(context, 0);
+  const b = tensorInput(context, 1);
+  if (!a || !b || a.shape.length < 2 || b.shape.length < 2) return [undefined];
+  const m = attributeValue(context.node, 'adj_x') ? a.shape[a.shape.length - 1] : a.shape[a.shape.length - 2];
+  const n = attributeValue(context.node, 'adj_y') ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+  const batch = broadcastDims(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  return [batch ? declaredWithShape(context, [...batch, m ?? null, n ?? null], a.dtype) : undefined];
+};
+
 const reshape: TypeInference = (context) => {
   const input = tensorInput(context, 0);
   if (!input) return [undefined];
@@ -148,5 +194,11 @@ export const TFLITE_TYPE_INFERENCE: ReadonlyMap<string, TypeInference> = new Map
   ['FULLY_CONNECTED', fullyConnected],
   ['DEQUANTIZE', dequantize],
   ['QUANTIZE', quantize],
+  ['PAD', pad],
+  ['PADV2', pad],
+  ['MIRROR_PAD', pad],
+  ['TRANSPOSE', transpose],
+  ['BATCH_MATMUL', batchMatmul],
+  ...['MEAN', 'SUM', 'REDUCE_MAX', 'REDUCE_MIN', 'REDUCE_PROD'].map((op): [string, TypeInference] => [op, reduce]),
   ['RESHAPE', reshape],
 ]);
