@@ -22,17 +22,17 @@
 //   depthwise-odd  depthwise Convs whose channel count is not a multiple of 16 (MLAS's int8
 //              depthwise kernel's fast path wants multiples of 16)
 //   a+b        the union of two classes, e.g. depthwise-odd+se-scale
-// Calibration: seeded random inputs (`samples`), which is enough for latency; the cosine is printed
+// Each variant is `modelpass convert` with `simplify,quantize-static{samples=N exclude=[…]}` (the
+// repo's CLI, or --cli): seeded random calibration inputs, enough for latency; the cosine is printed
 // so a variant that would hurt outputs is visible.
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { loadavg } from 'node:os';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
-import { readOnnx, writeOnnx } from '@modelpass/onnx';
-import { calibrate, finishStaticQuantization, planStaticQuantization, prepareForQuantization } from '@modelpass/quantize';
-import { flag, median } from './lib.mjs';
+import { readOnnx } from '@modelpass/onnx';
+import { prepareForQuantization } from '@modelpass/quantize';
+import { convert, flag, median } from './lib.mjs';
 
 const GATES = new Set(['onnx.Sigmoid', 'onnx.HardSigmoid']);
 
@@ -102,13 +102,11 @@ function classify(model) {
 
 const quiet = { debug: () => {}, report: () => {}, warn: () => {} };
 
-async function quantizeVariant(path, exclude, samples, out) {
-  const model = readOnnx(path);
-  await prepareForQuantization(model);
-  const plan = planStaticQuantization(model, { exclude });
-  const ranges = await calibrate(model, plan.calibrationTensors, { method: 'minmax', samples, batchSize: Math.min(8, samples), warn: () => {} });
-  await finishStaticQuantization(model, plan, (tensor) => ranges.get(tensor), { exclude });
-  writeOnnx(model, out);
+/** `modelpass convert` with `simplify,quantize-static{samples=N exclude=[…]}`: what a user would run. */
+function quantizeVariant(path, exclude, samples, out) {
+  const pipeline = `simplify,quantize-static{samples=${samples}${exclude.length > 0 ? ` exclude=[${exclude.join(',')}]` : ''}}`;
+  const result = convert(path, out, pipeline, 'quantize-static');
+  if (!result.ok) throw new Error(`${pipeline.slice(0, 200)}…: ${result.error}`);
   return out;
 }
 
@@ -137,7 +135,7 @@ const prepared = readOnnx(modelPath);
 await prepareForQuantization(prepared, quiet);
 const classes = classify(prepared);
 const name = basename(modelPath, '.onnx');
-const variants = [{ label: 'fp32', path: modelPath }, { label: 'int8 (default placement)', path: await quantizeVariant(modelPath, [], samples, join(out, `${name}.int8.onnx`)) }];
+const variants = [{ label: 'fp32', path: modelPath }, { label: 'int8 (default placement)', path: quantizeVariant(modelPath, [], samples, join(out, `${name}.int8.onnx`)) }];
 for (const kind of wanted) {
   // `a+b`: the union of two classes
   const parts = kind.split('+');
@@ -148,7 +146,7 @@ for (const kind of wanted) {
     console.log(`${kind}: no such nodes in ${name}`);
     continue;
   }
-  variants.push({ label: `int8, ${kind} float (${exclude.length} nodes)`, path: await quantizeVariant(modelPath, exclude, samples, join(out, `${name}.${kind}-float.onnx`)) });
+  variants.push({ label: `int8, ${kind} float (${exclude.length} nodes)`, path: quantizeVariant(modelPath, exclude, samples, join(out, `${name}.${kind}-float.onnx`)) });
 }
 
 const sessions = [];
