@@ -3,8 +3,9 @@
  * the value it serves (`/bn1/BatchNormalization_output_0_dequantized`, `…_quantize`, `fc1.weight_scale`),
  * and each name is written once per definition and once per reader: on a 420 KB model that is ~3 KB,
  * 0.7 % of the file. Values and nodes that did not exist before quantization (and that the report does
- * not name) get short generated names instead: `dq7` (a DequantizeLinear's output), `qf3` (the float
- * result a QuantizeLinear reads), `qs2`/`qz2` (scale / zero-point initializers), `Q4`/`DQ9` (nodes).
+ * not name) get short generated names instead: `dq7` (a DequantizeLinear's output), `q2` (the integers
+ * it reads, or a QuantizeLinear's output), `qf3` (the float result a QuantizeLinear reads), `qs2`/`qz2`
+ * (scale / zero-point initializers), `Q4`/`DQ9` (nodes).
  * The user's values and nodes keep their names; graph inputs and outputs are never renamed.
  * With `names=short` (NO_NAMES_KEPT) the model's own values are renamed too, and no node name is
  * written at all (ONNX node names are optional; the nodes keep their names in the IR, so `--debug`
@@ -45,7 +46,8 @@ function valuePrefix(value: Value): string {
   for (const use of value.uses) {
     const op = use.node?.op;
     if (op !== 'onnx.QuantizeLinear' && op !== 'onnx.DequantizeLinear') continue;
-    if (use.index === 0) return 'qf';
+    // input 0: the float a QuantizeLinear reads, or the integers a DequantizeLinear reads
+    if (use.index === 0) return op === 'onnx.DequantizeLinear' ? 'q' : 'qf';
     if (use.index === 1) return 'qs';
     if (use.index === 2) return 'qz';
   }
