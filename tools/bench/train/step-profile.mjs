@@ -122,26 +122,30 @@ if (PROFILE) {
   const path = typeof file === 'string' && file ? file : undefined;
   await session.release();
   const events = JSON.parse(readFileSync(path ?? join(profileDir, (await import('node:fs')).readdirSync(profileDir)[0]), 'utf8'));
-  const byOp = new Map();
+  // Per node, the minimum over the steps (robust to the preemptions of a loaded machine), then summed per op type.
   const byNode = new Map();
   for (const event of events) {
     if (event.cat !== 'Node' || !event.name.endsWith('_kernel_time')) continue;
-    const op = event.args?.op_name ?? '?';
-    byOp.set(op, (byOp.get(op) ?? { us: 0, count: 0 }));
-    byOp.get(op).us += event.dur;
-    byOp.get(op).count++;
     const name = event.name.replace(/_kernel_time$/, '');
-    byNode.set(name, { op, us: (byNode.get(name)?.us ?? 0) + event.dur });
+    const entry = byNode.get(name) ?? { op: event.args?.op_name ?? '?', us: Infinity };
+    entry.us = Math.min(entry.us, event.dur);
+    byNode.set(name, entry);
   }
-  const runs = STEPS + WARMUP;
-  const total = [...byOp.values()].reduce((a, b) => a + b.us, 0) / runs / 1000;
-  console.log(`kernel time ${total.toFixed(1)} ms/step (all ${runs} runs averaged, warm-up included)`);
-  for (const [op, { us, count }] of [...byOp].sort((a, b) => b[1].us - a[1].us).slice(0, 16)) {
-    console.log(`  ${op.padEnd(22)} ${(us / runs / 1000).toFixed(2).padStart(6)} ms  ${String(Math.round(count / runs)).padStart(3)} nodes`);
+  const byOp = new Map();
+  for (const { op, us } of byNode.values()) {
+    const entry = byOp.get(op) ?? { us: 0, count: 0 };
+    entry.us += us;
+    entry.count++;
+    byOp.set(op, entry);
+  }
+  const total = [...byOp.values()].reduce((a, b) => a + b.us, 0) / 1000;
+  console.log(`kernel time ${total.toFixed(1)} ms/step (each node's minimum over ${STEPS + WARMUP} steps, summed)`);
+  for (const [op, { us, count }] of [...byOp].sort((a, b) => b[1].us - a[1].us).slice(0, 18)) {
+    console.log(`  ${op.padEnd(22)} ${(us / 1000).toFixed(2).padStart(6)} ms  ${String(count).padStart(3)} nodes`);
   }
   console.log('slowest nodes:');
-  for (const [name, { op, us }] of [...byNode].sort((a, b) => b[1].us - a[1].us).slice(0, 12)) {
-    console.log(`  ${(us / runs / 1000).toFixed(2).padStart(6)} ms  ${op} ${name}`);
+  for (const [name, { op, us }] of [...byNode].sort((a, b) => b[1].us - a[1].us).slice(0, 14)) {
+    console.log(`  ${(us / 1000).toFixed(2).padStart(6)} ms  ${op} ${name}`);
   }
   rmSync(profileDir, { recursive: true, force: true });
 }
