@@ -16,6 +16,7 @@ import type { ModelReadOptions } from '../formats.js';
 import { inputShapeFlag, parseInputShapes, readWithInputShapes } from '../input-shapes.js';
 import type { Dim } from '@modelpass/ir';
 import { checkSameInputNames } from '../compare-input-names.js';
+import { shapesFromInputFiles } from '../compare-input-files.js';
 
 function parseDims(entries: readonly string[]): Record<string, number> {
   const dims: Record<string, number> = {};
@@ -36,10 +37,19 @@ function parseTolerance(args: Parameters<Command['run']>[0], name: 'atol' | 'rto
 }
 
 /** What the engines get for a model argument: ONNX files as they are, other formats read into the IR. */
-async function modelSource(argument: string, io: CliIO, read: ModelReadOptions, shapes: ReadonlyMap<string, readonly Dim[]>, engine: string | undefined): Promise<{ source: ModelSource; model: Model; path: string; byPosition: boolean }> {
+async function modelSource(
+  argument: string,
+  io: CliIO,
+  read: ModelReadOptions,
+  shapes: ReadonlyMap<string, readonly Dim[]>,
+  engine: string | undefined,
+  fileShapes: () => ReadonlyMap<string, readonly Dim[]>,
+): Promise<{ source: ModelSource; model: Model; path: string; byPosition: boolean }> {
   const { path, format } = modelInput(argument, io, undefined);
   checkEngineLoads(engine, format.name, path);
-  const model = await readWithInputShapes(format, path, read, shapes);
+  // An archive records no input shapes: without --input-shape, the --inputs files named after its inputs give them.
+  const given = shapes.size === 0 && format.name === 'torchscript' ? fileShapes() : shapes;
+  const model = await readWithInputShapes(format, path, read, given);
   // A TorchScript archive runs on torch itself (the torch engine takes the file); --engine ort/reference run what it was read into.
   const torchTakesFile = format.name === 'torchscript' && engine !== 'ort' && engine !== 'reference';
   return { source: format.name === 'onnx' || format.name === 'tflite' || torchTakesFile ? path : model, model, path, byPosition: torchTakesFile };
@@ -120,8 +130,9 @@ export const compareCommand: Command = {
     if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
     const read = readOptions(args, io);
     const shapes = parseInputShapes(flagList(args, 'input-shape'));
-    const a = await modelSource(args.positionals[0]!, io, read, shapes, engine);
-    const b = await modelSource(args.positionals[1]!, io, read, shapes, engine);
+    const fileShapes = () => (inputs === undefined ? new Map<string, readonly Dim[]>() : shapesFromInputFiles(resolve(io.cwd, inputs)));
+    const a = await modelSource(args.positionals[0]!, io, read, shapes, engine, fileShapes);
+    const b = await modelSource(args.positionals[1]!, io, read, shapes, engine, fileShapes);
     checkSameInputNames(a, b);
     if (inputs === undefined) requireInputRanks(a.model, a.path);
     const { dims, unknownDims } = inputs === undefined ? resolveDims(a.model, given, io) : { dims: {}, unknownDims: false };
