@@ -9,11 +9,12 @@
  * differently from ORT's QDQ in float, so the raised model reproduces the ORT int8 model (within 0.1 pp)
  * and the TFLite file within 0.3 pp (measured: equal for three, fashion-resnet 88.4% vs 88.6%).
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, Graph, Model, Tensor, tensorType, type TensorType } from '@modelpass/ir';
 import { decodeOnnx, encodeOnnx, readOnnx } from '@modelpass/onnx';
@@ -194,6 +195,22 @@ describe('raise-tflite: hand-built quantized TFLite models, integers within one 
     expect(Math.max(...a.map((v, i) => Math.abs(v - b[i]!)))).toBeLessThanOrEqual(cq.scale[0]! * 1.0001);
   });
 
+  // tfjs-tflite-node takes no float16 graph input ("'kTfLiteFloat16' is not yet supported") and TFLite 2.9 cannot make one
+  // (its CAST takes no float16), so the referee is the float16 values themselves, exactly representable in float32.
+  it('DEQUANTIZE of a float16 activation → Cast: exactly the float16 values in float32 (ORT)', async () => {
+    const graph = new Graph('main');
+    const x = graph.addInput('x', tensorType('float16', [2, 3]));
+    const dq = graph.createNode({ op: 'tflite.DEQUANTIZE', inputs: [x], outputs: [{ name: 'y', type: tensorType('float32', [2, 3]) }] });
+    graph.setOutputs([dq.output(0)]);
+    const model = new Model(graph);
+    model.opsetImports.set('tflite', 3);
+    const feeds = { x: Tensor.fromValues('float16', [2, 3], [0.5, -1.25, 3.1, 65504, -0.0001, 7]) };
+    const raised = model;
+    raiseFromTflite(raised, createOpRegistry());
+    expect(raised.graph.nodeList().map((n) => n.op)).toEqual(['onnx.Cast']);
+    expect((await runOrt(raised, feeds)).get('y')!.toNumbers()).toEqual(feeds.x.toNumbers());
+  });
+
   it('int16 activations (16x8 FULLY_CONNECTED, per-tensor int8 weights, int64 bias; ADD): raised at opset 21, the int64 bias as float32', async () => {
     const graph = new Graph('main');
     const xq = { scale: [Math.fround(1 / 1024)], zeroPoint: [0], bits: 16 };
@@ -245,4 +262,22 @@ describe('raise-tflite: int8 TFLite of a torchvision net', () => {
       expect(a.indexOf(Math.max(...a))).toBe(b.indexOf(Math.max(...b)));
     }
   }, 180_000);
+});
+
+describe('the CLI on an int8 .tflite (QA finding s5 #2, as it was reported)', () => {
+  // spawned from packages/cli/dist (nx builds it first: this project's test target depends on ^build).
+  const cli = new URL('../../../cli/dist/bin.js', import.meta.url).pathname;
+  const run = async (...args: string[]): Promise<string> => (await promisify(execFile)(process.execPath, [cli, ...args], { cwd: workDir, maxBuffer: 16 << 20 })).stdout;
+
+  it('convert cnn.int8.tflite -o back.onnx; compare cnn.int8.tflite back.onnx agrees; inspect counts its FLOPs', async () => {
+    await run('convert', `${PROJECT_MODELS_DIR}/fashion-cnn/model.onnx`, '-o', 'cli.int8.onnx', '-p', QUANTIZE);
+    await run('convert', 'cli.int8.onnx', '-o', 'cli.int8.tflite');
+    await run('convert', 'cli.int8.tflite', '-o', 'cli.back.onnx');
+    expect(await run('compare', 'cli.int8.tflite', 'cli.back.onnx')).toMatch(/verdict: agree/);
+    const summary = JSON.parse(await run('inspect', 'cli.int8.tflite', '--json')) as { flops: number; macs: number; uncounted: unknown[] };
+    const onnx = JSON.parse(await run('inspect', 'cli.int8.onnx', '--json')) as { macs: number };
+    expect(summary.uncounted).toEqual([]);
+    expect(summary.macs).toBe(onnx.macs);
+    expect(summary.flops).toBeGreaterThan(0);
+  }, 120_000);
 });
