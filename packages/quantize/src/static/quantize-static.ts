@@ -60,6 +60,12 @@ export interface StaticQuantizationOptions {
   readonly floatConstants?: 'int8' | 'keep';
   /** With floatConstants=int8, constants with at least this many elements are stored int8 (default FLOAT_CONSTANT_MIN_ELEMENTS = 1024; at least 16). */
   readonly floatConstantsMinElements?: number;
+  /**
+   * Reshape/Flatten/Squeeze/Unsqueeze/Transpose between a DequantizeLinear and a QuantizeLinear with the
+   * same parameters run on the integers (integer-data-movement.ts): two nodes fewer each, the same numbers.
+   * Off by default: distill's fake-quantized training reads every QuantizeLinear → DequantizeLinear pair.
+   */
+  readonly integerDataMovement?: boolean;
   /** `keep` (default): the model's own value and node names stay; `short`: every name but the graph's inputs and outputs is shortened (smaller file; the result and report use the new names). */
   readonly names?: 'keep' | 'short';
   /** Bias correction (bias-correction.ts): measure each layer's output-mean shift on this calibration data and subtract it from its bias. Off when absent; QDQ/QOperator with materialize=true only. */
@@ -203,7 +209,7 @@ export async function finishStaticQuantization(
     if ((options.activations ?? 'uint8') !== 'int16') asAdd = hardSigmoidsAsAdd(model.graph);
     await compactQdq(model, host);
     if (floatModel) biasCorrection = await correctBiases(model, floatModel, plan.nodes.map((node) => node.name), options.biasCorrection!.calibration, host);
-    const movedOntoIntegers = dataMovementOnIntegers(model.graph);
+    const movedOntoIntegers = options.integerDataMovement ? dataMovementOnIntegers(model.graph) : [];
     integerDataMovement = movedOntoIntegers.map((entry) => entry.node.name);
     // The report names the op's output (now the integers) where it named the QuantizeLinear's.
     const replacedBy = new Map(movedOntoIntegers.map((entry) => [entry.replaced, entry.node.output(0)] as const));
