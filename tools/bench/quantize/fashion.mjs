@@ -60,6 +60,37 @@ function testBatch(sampleShape, batch) {
   return new ort.Tensor('float32', data, [batch, ...sampleShape]);
 }
 
+/**
+ * Per test image, '1' where the model's top class (ORT) is the label, else '0': the paired outcomes
+ * McNemar's test compares (report.mjs), in the order of fashion-mnist:test.
+ */
+async function correctImages(path, sampleShape) {
+  const dataset = loadDataset('fashion-mnist:test');
+  const images = dataset.samples.bytes();
+  const labels = dataset.labels;
+  const count = labels.length;
+  const perImage = 784;
+  const s = await ort.InferenceSession.create(path, { logSeverityLevel: 3 });
+  const marks = [];
+  try {
+    for (let start = 0; start < count; start += 500) {
+      const n = Math.min(500, count - start);
+      const data = Float32Array.from(images.subarray(start * perImage, (start + n) * perImage), (v) => v / 255);
+      const out = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', data, [n, ...sampleShape]) });
+      const logits = out[s.outputNames[0]].data;
+      const classes = logits.length / n;
+      for (let i = 0; i < n; i++) {
+        let best = 0;
+        for (let k = 1; k < classes; k++) if (logits[i * classes + k] > logits[i * classes + best]) best = k;
+        marks.push(best === labels[start + i] ? '1' : '0');
+      }
+    }
+  } finally {
+    await s.release();
+  }
+  return marks.join('');
+}
+
 async function sampleShapeOf(path) {
   const s = await ort.InferenceSession.create(path, { logSeverityLevel: 3 });
   const meta = s.inputMetadata?.[0];
@@ -79,7 +110,9 @@ export async function runFashion({ networks, variants, samples, batch, runs, war
       info.peer = peer(network, samples, batch, runs, warmup);
     }
     info.fp32Accuracy = JSON.parse(cli('eval', fp32, '--dataset', 'fashion-mnist:test', '--json')).accuracy;
-    const feeds = { input: testBatch(await sampleShapeOf(fp32), batch) };
+    const sampleShape = await sampleShapeOf(fp32);
+    const feeds = { input: testBatch(sampleShape, batch) };
+    info.fp32Correct = await correctImages(fp32, sampleShape);
     for (const variant of fashionVariants(samples).filter((v) => !variants?.length || variants.includes(v.id))) {
       const row = { ...variant };
       info.variants.push(row);
@@ -112,6 +145,7 @@ export async function runFashion({ networks, variants, samples, batch, runs, war
         row.fp32MinMs = latency.aMin;
         row.minMs = latency.bMin;
         if (variant.headline) {
+          row.correct = await correctImages(out, sampleShape);
           row.profile = await kernelProfile(out, feeds, { work });
           info.fp32Profile = await kernelProfile(fp32, feeds, { work });
         }

@@ -90,11 +90,17 @@ def onnx_weights(path, module):
 
 
 def accuracy(model, images, labels):
-    correct = 0
+    return sum(c == "1" for c in correct_images(model, images, labels)) / len(images)
+
+
+def correct_images(model, images, labels):
+    """Per test image, '1' where the model's top class is the label, else '0' (for McNemar's test)."""
+    marks = []
     with torch.no_grad():
         for i in range(0, len(images), 1000):
-            correct += int((model(images[i:i + 1000]).argmax(1) == labels[i:i + 1000]).sum())
-    return correct / len(images)
+            hits = (model(images[i:i + 1000]).argmax(1) == labels[i:i + 1000]).tolist()
+            marks.extend("1" if hit else "0" for hit in hits)
+    return "".join(marks)
 
 
 def jit_size(model, example):
@@ -168,7 +174,8 @@ def main():
                 prepared(calibration[i:i + 64])
         quantized = convert_fx(prepared)
         quantize_seconds = time.perf_counter() - started
-    int8_accuracy = accuracy(quantized, test_x, test_y)
+    int8_correct = correct_images(quantized, test_x, test_y)
+    int8_accuracy = int8_correct.count("1") / len(test_x)
     fp32_ms, int8_ms, fp32_min_ms, int8_min_ms = interleaved_latency(model, quantized, example, args.warmup, args.runs)
     kinds = sorted({type(m).__module__ + "." + type(m).__name__ for m in quantized.modules()
                     if type(m).__module__.startswith("torch.ao.nn.quantized") or type(m).__module__.startswith("torch.nn.quantized")
@@ -180,6 +187,7 @@ def main():
         "calibration_samples": len(calibration),
         "fp32_accuracy": fp32_accuracy,
         "int8_accuracy": int8_accuracy,
+        "int8_correct": int8_correct,
         "fp32_jit_bytes": jit_size(model, example),
         "int8_jit_bytes": jit_size(quantized, example),
         "fp32_ms": fp32_ms,
