@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GraphBuilder, Tensor, printModel, tensorType, type Model } from '@modelpass/ir';
 import { datasetBatches, disposeSharedOrtRunner, FASHION_MNIST_DIR, loadDataset, writeNpy } from '@modelpass/runtime';
-import { ActivationCollector, chooseRanges, collectStatistics, statisticsFromJSON, createStatistics, HistogramStatistics, MinMaxStatistics, statisticsToJSON, CALIBRATION_METHODS, type CalibrationMethod } from '../index.js';
+import { ActivationCollector, chooseRanges, collectStatistics, histogramOpset, statisticsFromJSON, createStatistics, HistogramStatistics, MinMaxStatistics, statisticsToJSON, CALIBRATION_METHODS, type CalibrationMethod } from '../index.js';
 import { readFixture } from './static-helpers.js';
 
 if (!existsSync(FASHION_MNIST_DIR)) throw new Error(`Fashion-MNIST is missing at ${FASHION_MNIST_DIR}: run 'npm run setup'; this referee is never skipped`);
@@ -125,4 +125,19 @@ describe('in-graph statistics fall back to the values exactly where they must', 
     },
     60_000,
   );
+});
+
+describe('histogramOpset', () => {
+  it('lifts opset 13–15 to 16, keeps 16 and later, refuses older models and RoiAlign', () => {
+    expect(histogramOpset(logModel(12))).toBeUndefined();
+    expect(histogramOpset(logModel(13))).toBe(16);
+    expect(histogramOpset(logModel(15))).toBe(16);
+    expect(histogramOpset(logModel(17))).toBe(17);
+    const g = new GraphBuilder();
+    const x = g.input('x', tensorType('float32', [1, 1, 8, 8]));
+    const rois = g.input('rois', tensorType('float32', [1, 4]));
+    const index = g.input('index', tensorType('int64', [1]));
+    g.output(g.op1('onnx.RoiAlign', [x, rois, index], {}, { outputs: ['y'], types: [tensorType('float32', [1, 1, 1, 1])] }));
+    expect(histogramOpset(g.model({ onnx: 13 }))).toBeUndefined();
+  });
 });
