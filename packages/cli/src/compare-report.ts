@@ -57,6 +57,12 @@ export function formatVerdict(v: CompareVerdict, files: readonly [string, string
     `tolerance: |a - b| <= ${number(v.atol)} + ${number(v.rtol)}·|a|; NaN ${v.nanEqual ? 'matches NaN' : 'never matches'}`,
   ];
   for (const output of v.perOutput) lines.push(describeOutput(output));
+  // Outputs pair by name: a renamed output shows up twice, "only in a" and "only in b"; say so once.
+  const onlyA = v.perOutput.filter((o) => !o.present && o.expectedDType !== undefined).map((o) => `'${o.name}'`);
+  const onlyB = v.perOutput.filter((o) => !o.present && o.expectedDType === undefined).map((o) => `'${o.name}'`);
+  if (onlyA.length > 0 && onlyB.length > 0) {
+    lines.push(`note: outputs pair by name: only a has ${onlyA.join(', ')}, only b has ${onlyB.join(', ')} (a renamed output is not compared)`);
+  }
   const disagreeing = v.perOutput.filter((o) => !o.withinTolerance).length;
   lines.push(
     v.verdict === 'agree'
