@@ -46,6 +46,9 @@ const lrsDistill = argument('lrs-distill', lrsB.join(',')).split(',').map(Number
 const splitSeed = Number(argument('split-seed', String(seedsB[0])));
 // The student's hidden units (make_distill_models.py --student-hidden; 31: 24.5% of the teacher's parameters).
 const studentHidden = Number(argument('student-hidden', '31'));
+// --teacher-holdout: a teacher that never trained on the held-out split (made with make_distill_models.py
+// --teacher-holdout), so the held-out comparison of the students is not biased towards distillation.
+const teacherHoldout = process.argv.includes('--teacher-holdout');
 const grid = argument('grid', '2:0.5').split(',').map((pair) => pair.split(':').map(Number));
 const jobs = Number(argument('jobs', '2'));
 const samples = Number(argument('samples', '0'));
@@ -182,9 +185,6 @@ if (parts.includes('a')) {
 if (parts.includes('b')) await partB();
 
 async function partB() {
-  // --teacher-holdout: a teacher that never trained on the held-out split (made with make_distill_models.py
-  // --teacher-holdout), so the held-out comparison of the students is not biased towards distillation.
-  const teacherHoldout = process.argv.includes('--teacher-holdout');
   const models = resolve(argument('models', join(root, teacherHoldout ? '.fixtures-cache/distill-holdout' : '.fixtures-cache/distill')));
   const teacherB = join(models, 'teacher/model.onnx');
   const studentB = join(models, 'student/model.onnx');
