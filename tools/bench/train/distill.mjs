@@ -300,7 +300,7 @@ for (const r of resultsB) {
     `- (b) distilled − hard labels, per seed: ${gaps.text} pp; distilled beats hard labels in ${r.seeds.filter((s) => s.distillTest > s.hardTest).length} of ${r.seeds.length} seeds (goal > 0 on the mean: ${gaps.mean > 0 ? 'met' : 'not met'})`,
     `- paired over the seeds: mean ${gaps.mean.toFixed(2)} pp, standard error ${(gaps.sd / Math.sqrt(r.seeds.length)).toFixed(2)} pp, t = ${(gaps.mean / (gaps.sd / Math.sqrt(r.seeds.length) || Infinity)).toFixed(2)} with ${r.seeds.length - 1} degrees of freedom (one-sided 5% critical value ${studentT95(r.seeds.length - 1)}): ${gaps.mean / (gaps.sd / Math.sqrt(r.seeds.length)) > studentT95(r.seeds.length - 1) ? 'more than the seeds\' spread explains' : 'within what the seeds\' spread explains'}`,
     `- (b) distilled − teacher: ${behind.text} pp; within 1.5 pp in ${r.seeds.filter((s) => s.distillTest >= r.teacherTest - 1.5).length} of ${r.seeds.length} seeds (goal ≥ −1.5 pp on the mean: ${behind.mean >= -1.5 ? 'met' : 'not met'})`,
-    teacherHoldout ? `- the teacher on the held-out split: ${pct(r.teacherValidation)} (it never trained on those images)` : `- the teacher on the held-out split: ${pct(r.teacherValidation)} (it was trained on all 60k training images, so this is not a held-out figure for it)`,
+    teacherHoldout && !samples ? `- the teacher on the held-out split: ${pct(r.teacherValidation)} (it never trained on those images)` : `- the teacher on the held-out split: ${pct(r.teacherValidation)} (it was trained on all 60k training images, so this is not a held-out figure for it)`,
     `- wall times: ${jobs} runs side by side under \`nice -n 10\` on a machine shared with other sessions, so they are upper bounds`,
     '');
 }
