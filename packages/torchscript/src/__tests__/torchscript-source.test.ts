@@ -112,4 +112,15 @@ describe('importer edges', () => {
     const expected = readNpy(join(dir, 'token_head.expected.npy')).toNumbers();
     output!.toNumbers().forEach((value, i) => expect(Math.abs(value - expected[i]!)).toBeLessThan(1e-5));
   }, 60_000);
+
+  it('lowers torch.flatten(x, 2) to a rank-3 Reshape, not ONNX Flatten (which always gives rank 2)', async () => {
+    const model = readTorchScript(join(dir, 'flatten_from_2.pt'), { inputs: [{ shape: [2, 5, 8] }] });
+    const onnxPath = join(dir, 'flatten_from_2.onnx');
+    writeOnnx(model, onnxPath);
+    const [output] = [...(await runOrt(onnxPath, { [model.graph.inputs[0]!.name]: readNpy(join(dir, 'tokens.npy')) })).values()];
+    const expected = readNpy(join(dir, 'flatten_from_2.expected.npy'));
+    expect(output!.shape).toEqual(expected.shape);
+    const want = expected.toNumbers();
+    output!.toNumbers().forEach((value, i) => expect(Math.abs(value - want[i]!)).toBeLessThan(1e-4));
+  }, 60_000);
 });

@@ -1,6 +1,6 @@
 """usage: /usr/bin/python3 make-small-archives.py OUT_DIR
 Small scripted modules for importer edge cases: an op with no lowering (cumsum), a branch on tensor
-data, and a module whose input rank only the caller knows (an LSTM-free sequence head)."""
+data, and a module whose input rank only the caller knows (an LSTM-free sequence head), and torch.flatten from dim 2."""
 import sys
 
 import numpy as np
@@ -30,11 +30,18 @@ class TokenHead(torch.nn.Module):
         return torch.softmax(a, dim=-1) * torch.tanh(b)
 
 
+class FlattenFrom2(torch.nn.Module):
+    """torch.flatten(x, 2) keeps rank 3 ([N, T, 8] stays [N, T, 8]; [N, C, H, W] would be [N, C, H*W]), then a bmm."""
+    def forward(self, x):
+        y = torch.flatten(x.unsqueeze(-1), 2)
+        return torch.bmm(y, y.transpose(1, 2))
+
+
 def main(out_dir):
     torch.manual_seed(0)
     x = torch.randn(2, 5, 8)
     np.save(f"{out_dir}/tokens.npy", x.numpy())
-    for name, module in (("cumsum", Cumsum()), ("data_if", DataDependentIf()), ("token_head", TokenHead().eval())):
+    for name, module in (("cumsum", Cumsum()), ("data_if", DataDependentIf()), ("token_head", TokenHead().eval()), ("flatten_from_2", FlattenFrom2())):
         scripted = torch.jit.script(module)
         scripted.save(f"{out_dir}/{name}.pt")
         with torch.no_grad():

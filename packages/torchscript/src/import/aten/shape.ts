@@ -45,7 +45,9 @@ const flatten: AtenLowering = (ctx) => {
       const flat = ctx.emit('Flatten', [x.value], { axis: 0 }, { rank: 2, dtype: x.dtype });
       return ctx.emit('Reshape', [flat.value, ctx.int64Vector([-1])], {}, { rank: 1, dtype: x.dtype });
     }
-    return ctx.emit('Flatten', [x.value], { axis }, { rank: axis + 1, dtype: x.dtype });
+    // ONNX Flatten always gives rank 2, which is torch's result only for start_dim 1.
+    if (axis === 1) return ctx.emit('Flatten', [x.value], { axis }, { rank: 2, dtype: x.dtype });
+    return ctx.emit('Reshape', [x.value, ctx.int64Vector([...new Array<number>(axis).fill(0), -1])], {}, { rank: axis + 1, dtype: x.dtype });
   }
   const r = rankOf(ctx, x, 'self');
   const startDim = normalizeDim(ctx, start, r, 'start_dim');
