@@ -123,4 +123,11 @@ describe('importer edges', () => {
     const want = expected.toNumbers();
     output!.toNumbers().forEach((value, i) => expect(Math.abs(value - want[i]!)).toBeLessThan(1e-4));
   }, 60_000);
+
+  it('refuses a for loop over a huge constant range at once, naming the limit, instead of unrolling it', () => {
+    const started = Date.now();
+    const error = caught(() => readTorchScript(join(dir, 'huge_for.pt'), { inputs: [{ shape: [2, 4] }] }));
+    expect(error.message).toMatch(/range\(\) of 1000000000 items is more than the importer unrolls \(100000\)/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
 });

@@ -9,6 +9,7 @@ import { torchscriptError } from '../errors.js';
 import type { PickleValue } from '../pickle/pickle-value.js';
 import { type Expr, type FunctionDef, type SourcePosition, type Stmt } from '../script/ast.js';
 import { atenLowerings } from './aten-registry.js';
+import { MAX_IMPORT_ITERATIONS } from './aten/python-builtins.js';
 import type { CodeIndex } from './code-index.js';
 import { lowerDataIf, lowerDataLoop, lowerDataTernary, rangeTripCount, type ControlFlowHost, type Env, type LoopPlan, type Signal } from './control-flow.js';
 import { LoweringContext } from './lowering.js';
@@ -21,7 +22,6 @@ const NORMAL: Signal = { kind: 'normal' };
 /** Names every TorchScript file can use without defining them. */
 const GLOBAL_ROOTS = new Set(['torch', 'ops', '__torch__', 'math', 'Tensor', 'List', 'Optional', 'Tuple', 'Dict', 'NoneType', 'Final', 'Any', 'int', 'float', 'bool', 'str', 'Device', 'annotate', 'unchecked_cast', 'uninitialized', 'isinstance', 'getattr', 'len', 'range', 'print', 'hasattr', 'Enum', 'Future']);
 const MAX_CALL_DEPTH = 200;
-const MAX_LOOP_ITERATIONS = 100_000;
 
 export interface InterpreterHost {
   builder: GraphBuilder;
@@ -124,7 +124,7 @@ export class Interpreter implements ControlFlowHost {
           // A condition on tensor data (from the start, or once a carried value becomes one) is a Loop from here on.
           if (condition.kind === 'tensor') return lowerDataLoop(this, { stmt, tripCount: null, condition }, env, (target, value, into) => this.assign(target, value, into, stmt.at));
           if (!truthy(condition)) break;
-          if (++iterations > MAX_LOOP_ITERATIONS) this.fail(stmt.at, `while loop ran more than ${MAX_LOOP_ITERATIONS} iterations while importing`);
+          if (++iterations > MAX_IMPORT_ITERATIONS) this.fail(stmt.at, `while loop ran more than ${MAX_IMPORT_ITERATIONS} iterations while importing`);
           const signal = this.block(stmt.body, env);
           if (signal.kind === 'break') break;
           if (signal.kind === 'return') return signal;

@@ -37,10 +37,20 @@ class FlattenFrom2(torch.nn.Module):
         return torch.bmm(y, y.transpose(1, 2))
 
 
+class HugeFor(torch.nn.Module):
+    """A for loop over a constant range of 10**9: torch never runs it here; an importer that unrolls it would hang."""
+    def forward(self, x):
+        y = x
+        for _ in range(1000000000):
+            y = y + 1.0
+        return y
+
+
 def main(out_dir):
     torch.manual_seed(0)
     x = torch.randn(2, 5, 8)
     np.save(f"{out_dir}/tokens.npy", x.numpy())
+    torch.jit.script(HugeFor()).save(f"{out_dir}/huge_for.pt")
     for name, module in (("cumsum", Cumsum()), ("data_if", DataDependentIf()), ("token_head", TokenHead().eval()), ("flatten_from_2", FlattenFrom2())):
         scripted = torch.jit.script(module)
         scripted.save(f"{out_dir}/{name}.pt")

@@ -103,10 +103,15 @@ function length(ctx: LoweringContext): ScriptValue {
   return symbolicSize(ctx, ctx.tensor(value, 'self'), 0);
 }
 
+/** The most iterations the importer runs while importing (a `while` loop's steps, a `range()`'s items): hostile code cannot hang it. */
+export const MAX_IMPORT_ITERATIONS = 100_000;
+
 function range(ctx: LoweringContext): ScriptValue {
   const numbers = Array.from({ length: ctx.argCount }, (_, i) => ctx.int(ctx.arg(i), `range argument ${i}`));
   const [start, stop, step] = numbers.length === 1 ? [0, numbers[0]!, 1] : [numbers[0]!, numbers[1]!, numbers[2] ?? 1];
   if (step === 0) return ctx.fail('range() step must not be zero');
+  const length = Math.max(0, Math.ceil((stop - start) / step));
+  if (length > MAX_IMPORT_ITERATIONS) return ctx.fail(`range() of ${length} items is more than the importer unrolls (${MAX_IMPORT_ITERATIONS}): a for loop this long is not imported`);
   const items: ScriptValue[] = [];
   for (let i = start; step > 0 ? i < stop : i > stop; i += step) items.push({ kind: 'int', value: i });
   return { kind: 'list', items };
