@@ -143,8 +143,15 @@ export async function evaluateAccuracy(source: ModelSource, dataset: LabelledDat
         throw runtimeError({ reason: `output '${outputName}' of shape [${logits.shape.join(',')}] is not one row of logits per sample` });
       }
       const predicted = argmaxPerRow(logits, feed.shape[0]!);
+      const classes = elementCount(logits.shape) / feed.shape[0]!;
       for (let i = 0; i < rows; i++) {
         const label = batch.labels[i]!;
+        if (!(label >= 0 && label < classes)) {
+          throw runtimeError({
+            reason: `label ${label} of sample ${total + i} is outside the ${classes} outputs of '${outputName}' (classes 0–${classes - 1})`,
+            hint: 'labels are 0-based class indices (a 1-based label file scores every class wrong): give the matching labels, or the model whose output has one logit per class',
+          });
+        }
         const tally = (perClass[label] ??= { total: 0, correct: 0 });
         tally.total++;
         if (predicted[i] === label) {

@@ -144,4 +144,15 @@ describe('Fashion-MNIST accuracy on ONNX Runtime', () => {
     expect(result.total).toBe(10);
     expect(result.correct).toBe(correct);
   });
+
+  it('refuses a label outside the model\'s outputs, naming the label and sample, instead of scoring it wrong', async () => {
+    const test = loadFashionMnist({ split: 'test', limit: 300 });
+    const labels = Int32Array.from(test.labels);
+    labels[7] = 42;
+    await expect(evaluateAccuracy(join(FIXTURES, 'fashion-mlp/model.onnx'), { ...test, labels }, { engine: 'ort', batchSize: 128 }))
+      .rejects.toThrow(/label 42 of sample 7 is outside the 10 outputs/);
+    const oneBased = Int32Array.from(test.labels, (label) => label + 1);
+    await expect(evaluateAccuracy(join(FIXTURES, 'fashion-mlp/model.onnx'), { ...test, labels: oneBased }, { engine: 'ort', batchSize: 128 }))
+      .rejects.toThrow(/label 10 of sample \d+ is outside the 10 outputs/);
+  });
 });
