@@ -159,6 +159,26 @@ describe('nothing to prune', () => {
   });
 });
 
+describe('weights in Constant nodes (tf2onnx/paddle2onnx exports)', () => {
+  it('every pruning pass warns that it pruned nothing and hints to run simplify first', async () => {
+    const g = new GraphBuilder();
+    const x = g.input('x', tensorType('float32', [1, 3, 8, 8]));
+    const w1 = g.op1('onnx.Constant', [], { value: attrs.tensor(weights([8, 3, 3, 3], 1)) });
+    const w2 = g.op1('onnx.Constant', [], { value: attrs.tensor(weights([4, 8, 3, 3], 2)) });
+    const c1 = g.op1('onnx.Conv', [x, w1], { pads: attrs.ints([1, 1, 1, 1]) }, { name: 'c1' });
+    const r = g.op1('onnx.Relu', [c1]);
+    g.output(g.op1('onnx.Conv', [r, w2], { pads: attrs.ints([1, 1, 1, 1]) }, { name: 'c2' }));
+    const diagnostics: { reason: string; hint?: string | undefined }[] = [];
+    const environment = new PassEnvironment({ ops: createOpRegistry() });
+    environment.passes.register(prunePasses, '@modelpass/prune');
+    const manager = new PassManager({ environment, onDiagnostic: (d) => void diagnostics.push({ reason: d.reason, hint: d.hint }) });
+    await manager.run(g.model({ onnx: 17 }), 'prune-magnitude{skip-first-last=false},prune-channels{ratio=0.5}');
+    const nothing = diagnostics.filter((d) => /nothing (to prune|pruned)/.test(d.reason));
+    expect(nothing.map((d) => d.reason.split(':')[0])).toEqual(['prune-magnitude', 'prune-channels']);
+    for (const d of nothing) expect(d.hint).toMatch(/holds 2 value\(s\) in Constant nodes.*run simplify first/);
+  });
+});
+
 describe('other float dtypes', () => {
   it('prunes float16 weights in place (kept halves bit-identical) and keeps the dtype', async () => {
     const g = new GraphBuilder();

@@ -13,6 +13,7 @@ import { applyChannelPruning } from './apply-channel-pruning.js';
 import { activationScores } from './activation-scores.js';
 import { prepareChannelAnalysis, retieUnchangedCopies } from './untie-shared-parameters.js';
 import { recordChannelPruning, type PrunedLayer } from '../reconstruct/prune-record.js';
+import { constantNodeWeightsHint } from '../weights/prunable-layers.js';
 
 const options = {
   ratio: option.number({ default: 0.5, min: 0, max: 1, help: 'fraction of the channels of each prunable group to remove (at least one is kept)' }),
@@ -48,6 +49,10 @@ export const pruneChannels = definePass({
       context.report({ severity: onlyInterface ? 'info' : 'warning', reason: `channel group #${group.id} (${group.origins.join(', ')}; ${group.size} channels) left whole: ${group.reasons.join('; ')}` });
     }
     const prunable = groups.filter((group) => group.reasons.length === 0);
+    if (prunable.length === 0 && context.options.ratio > 0) {
+      const hint = constantNodeWeightsHint(model) ?? (groups.length > 0 ? 'each group\'s warning above says why it was left whole' : undefined);
+      context.report({ severity: 'warning', reason: `prune-channels: nothing pruned: ${groups.length} channel group(s) found, none prunable`, ...(hint ? { hint } : {}) });
+    }
     if (prunable.length === 0 || context.options.ratio === 0) return unchanged();
     const criterion = context.options.criterion;
     if (context.options.dataset && criterion !== 'activation') {

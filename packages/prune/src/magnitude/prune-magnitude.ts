@@ -78,7 +78,7 @@ export const pruneMagnitude = definePass({
     }
     for (const { planned, fraction } of own) masks.set(planned, selectSmallest([planned.magnitudes], Math.round(fraction * planned.magnitudes.length))[0]!);
 
-    const warning = nothingPrunedWarning(PASS, layers, masks.size);
+    const warning = nothingPrunedWarning(PASS, layers, masks.size, model);
     if (warning) context.report({ severity: 'warning', source: '@modelpass/prune', ...warning });
     let changed = false;
     for (const [planned, mask] of masks) {

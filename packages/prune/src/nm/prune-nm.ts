@@ -77,7 +77,7 @@ export const pruneNm = definePass({
         changed = true;
       }
     }
-    const warning = nothingPrunedWarning(PASS, layers, pruned);
+    const warning = nothingPrunedWarning(PASS, layers, pruned, model);
     if (warning) context.report({ severity: 'warning', source: '@modelpass/prune', ...warning });
     return changed ? context.preserve(['shapes', 'uses', 'topological-order']) : context.preserveAll();
   },

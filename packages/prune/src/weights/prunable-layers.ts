@@ -90,11 +90,22 @@ export function parseOverrides(entries: readonly string[], pass: string): Map<st
   return overrides;
 }
 
+/**
+ * The hint for a pass that found no weights in a model that holds values in `Constant` nodes (tf2onnx and
+ * paddle2onnx exports do), which the pruning passes do not read as weights; undefined when it has none.
+ */
+export function constantNodeWeightsHint(model: Model): string | undefined {
+  let count = 0;
+  for (const _ of model.graph.nodesOf('onnx.Constant')) count++;
+  return count === 0 ? undefined : `the model holds ${count} value(s) in Constant nodes, which are not read as weights: run simplify first (e.g. -p 'simplify,…') to make them initializers`;
+}
+
 /** The warning for a run that pruned nothing, or undefined when some layer was pruned. */
-export function nothingPrunedWarning(pass: string, layers: readonly PrunableLayer[], pruned: number): { reason: string; hint?: string } | undefined {
+export function nothingPrunedWarning(pass: string, layers: readonly PrunableLayer[], pruned: number, model?: Model): { reason: string; hint?: string } | undefined {
   if (pruned > 0) return undefined;
   if (layers.length === 0) {
-    return { reason: `${pass}: nothing to prune: no Conv/ConvTranspose/Gemm/MatMul reads a constant float weight (quantized or computed weights are left alone)` };
+    const hint = model ? constantNodeWeightsHint(model) : undefined;
+    return { reason: `${pass}: nothing to prune: no Conv/ConvTranspose/Gemm/MatMul reads a constant float weight (quantized or computed weights are left alone)`, ...(hint ? { hint } : {}) };
   }
   return {
     reason: `${pass}: nothing pruned: all ${layers.length} prunable layer(s) were skipped`,
