@@ -3,8 +3,8 @@
  * giving the element type and rank, big-endian dimension sizes, then the elements big-endian.
  */
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { Tensor, elementCount, type DType } from '@modelpass/ir';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
+import { ModelpassError, Tensor, elementCount, type DType } from '@modelpass/ir';
 import { messageOf, runtimeError } from './errors.js';
 import { readRegularFile } from './regular-file.js';
 
@@ -25,17 +25,40 @@ export function decodeIdx(bytes: Uint8Array, name = '<idx bytes>', limit?: numbe
   return decodeIdxItems(bytes, name, limit).tensor;
 }
 
+/**
+ * The total length (header + data) an IDX header declares, from the first bytes of the file; undefined
+ * when those bytes are too few to hold the header (the full decode then says what is wrong). A length
+ * beyond what modelpass loads is refused here, before anything is decompressed.
+ */
+function declaredIdxLength(prefix: Uint8Array, name: string): number | undefined {
+  const type = prefix.byteLength >= 4 && prefix[0] === 0 && prefix[1] === 0 ? idxTypes.get(prefix[2]!) : undefined;
+  if (!type || prefix.byteLength < 4 + 4 * prefix[3]!) return undefined;
+  const dv = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+  let length = type.size;
+  for (let i = 0; i < prefix[3]!; i++) length *= dv.getUint32(4 + 4 * i, false);
+  length += 4 + 4 * prefix[3]!;
+  if (length > MAX_IDX_BYTES) {
+    throw runtimeError({ reason: `IDX header declares ${length} bytes, more than modelpass loads (${MAX_IDX_BYTES})`, location: { file: name } });
+  }
+  return length;
+}
+
 /** `decodeIdx`, with the number of items the file's header records (before `limit`). */
 function decodeIdxItems(bytes: Uint8Array, name: string, limit?: number): { tensor: Tensor; items: number } {
   let raw = bytes;
+  let declared: number | undefined;
   if (raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
-      // Bounded: a few hundred bytes of gzip can claim gigabytes (Fashion-MNIST's largest file is 47 MB).
-      raw = gunzipSync(raw, { maxOutputLength: MAX_IDX_BYTES });
+      // Bounded by what the header declares, read from a decompressed prefix first: a few hundred bytes
+      // of gzip can expand to gigabytes (Fashion-MNIST's largest file is 47 MB).
+      declared = declaredIdxLength(gunzipSync(raw.subarray(0, 1 << 16), { finishFlush: zlibConstants.Z_SYNC_FLUSH }), name);
+      raw = gunzipSync(raw, { maxOutputLength: declared ?? MAX_IDX_BYTES });
     } catch (cause) {
+      if (cause instanceof ModelpassError) throw cause;
       const tooLarge = (cause as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
       throw runtimeError({
-        reason: tooLarge ? `IDX file decompresses to more than ${MAX_IDX_BYTES} bytes` : `corrupt gzip data in IDX file: ${messageOf(cause)}`,
+        reason: !tooLarge ? `corrupt gzip data in IDX file: ${messageOf(cause)}`
+          : declared !== undefined ? `IDX file has data after the ${declared} bytes its header declares` : `IDX file decompresses to more than ${MAX_IDX_BYTES} bytes`,
         location: { file: name },
         cause,
       });
@@ -63,6 +86,9 @@ function decodeIdxItems(bytes: Uint8Array, name: string, limit?: number): { tens
       expected: `${headerLength + count * type.size} bytes`,
       actual: `${raw.byteLength} bytes`,
     });
+  }
+  if (raw.byteLength > headerLength + count * type.size) {
+    throw runtimeError({ reason: `IDX file has data after the ${headerLength + count * type.size} bytes its header declares`, location: { file: name }, actual: `${raw.byteLength} bytes` });
   }
   const items = rank > 0 ? shape[0]! : 1;
   if (limit !== undefined && rank > 0 && limit < shape[0]!) shape[0] = Math.max(0, limit);

@@ -38,6 +38,26 @@ describe('IDX files', () => {
     expect(() => decodeIdx(new Uint8Array([...header(0x08, [5]), 1]), 'short.idx')).toThrow(/shorter than its dimensions/);
   });
 
+  it('refuses a gzip bomb by its header before inflating it, and data after what the header declares', () => {
+    const header = (dims: number[]) => {
+      const bytes = new Uint8Array(4 + 4 * dims.length);
+      bytes[2] = 0x08;
+      bytes[3] = dims.length;
+      dims.forEach((d, i) => new DataView(bytes.buffer).setUint32(4 + 4 * i, d, false));
+      return bytes;
+    };
+    // 10 million 28x28 images declared, 64 MB of zeros behind: refused from the header alone.
+    const bomb = gzipSync(Buffer.concat([header([10_000_000, 28, 28]), Buffer.alloc(64 << 20)]));
+    const started = Date.now();
+    expect(() => decodeIdx(bomb, 'bomb.gz', 10)).toThrow(/bomb.gz: IDX header declares 7840000016 bytes, more than modelpass loads/);
+    expect(Date.now() - started).toBeLessThan(2000);
+    // A true header (3 items) with 32 MB of trailing zeros: refused once inflating passes the declared length.
+    const padded = gzipSync(Buffer.concat([header([3]), Buffer.from([1, 2, 3]), Buffer.alloc(32 << 20)]));
+    expect(() => decodeIdx(padded, 'padded.gz')).toThrow(/padded.gz: IDX file has data after the 11 bytes its header declares/);
+    expect(() => decodeIdx(new Uint8Array([...header([3]), 1, 2, 3, 4]), 'raw.idx')).toThrow(/raw.idx: IDX file has data after the 11 bytes/);
+    expect(decodeIdx(gzipSync(new Uint8Array([...header([3]), 1, 2, 3])), 'ok.gz').toNumbers()).toEqual([1, 2, 3]);
+  });
+
   it('batches and normalizes samples into any shape of the same size', () => {
     const samples = decodeIdx(new Uint8Array([0, 0, 8, 2, 0, 0, 0, 3, 0, 0, 0, 2, 0, 255, 51, 102, 0, 0]));
     const dataset = { samples, labels: Int32Array.from([1, 2, 3]), size: 3, sampleShape: [2] };
