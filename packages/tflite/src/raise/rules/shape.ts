@@ -3,6 +3,7 @@ import { transposeTensor } from '@modelpass/transforms';
 import { constantOf, numbersOf } from '../../legalize/constant-values.js';
 import { dimsOf, normalizeAxis, rankOfValue, tensorTypeOf } from '../../legalize/lowering-tools.js';
 import { CanonicalEmitter, replaceRaised } from '../canonical-emitter.js';
+import { dequantizeTensor } from '../quant-types.js';
 import type { RaiseRule } from '../raise-rule.js';
 
 function int64Operand(emit: CanonicalEmitter, value: Value, name: string): Value {
@@ -170,15 +171,7 @@ export function dequantizedConstant(node: Node): Tensor | undefined {
   if (node.op === 'tflite.DENSIFY') return tensor;
   if (tensor.dtype === 'float16') return Tensor.fromValues('float32', tensor.shape, tensor.toNumbers());
   if (!tensor.quant || !(tensor.dtype === 'int8' || tensor.dtype === 'uint8' || tensor.dtype === 'int16')) return undefined;
-  const { scale, zeroPoint, axis } = tensor.quant;
-  const dims = tensor.shape;
-  const inner = axis === undefined ? 1 : dims.slice(axis + 1).reduce((n, d) => n * d, 1);
-  const channels = axis === undefined ? 1 : dims[axis]!;
-  const values = tensor.toNumbers().map((q, i) => {
-    const c = axis === undefined ? 0 : Math.floor(i / inner) % channels;
-    return Math.fround(scale[c]! * (q - zeroPoint[c]!));
-  });
-  return Tensor.fromValues('float32', dims, values);
+  return dequantizeTensor(tensor);
 }
 
 /** A constant operand, looking through a DEQUANTIZE/DENSIFY of a constant (folded before raising). */
