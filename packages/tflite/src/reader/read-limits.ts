@@ -4,6 +4,11 @@ import { tfliteError } from '../io/errors.js';
 export interface TfliteReadLimits {
   /** Largest tensor (bytes, as its type and shape say) accepted, dense or densified (default 64 GiB). */
   readonly maxTensorBytes?: number;
+  /**
+   * Largest variable tensor (bytes): variables have no data in the file, so the reader allocates their
+   * zeros; a tiny file must not claim gigabytes of state (default 256 MiB).
+   */
+  readonly maxVariableBytes?: number;
   /** Most operators, over every subgraph (default 10,000,000). */
   readonly maxNodeCount?: number;
   /** Deepest nesting of subgraphs inside operators (IF, WHILE, …) (default 100). */
@@ -14,6 +19,7 @@ export type ResolvedTfliteReadLimits = Required<TfliteReadLimits>;
 
 export const DEFAULT_TFLITE_READ_LIMITS: ResolvedTfliteReadLimits = Object.freeze({
   maxTensorBytes: 64 * 2 ** 30,
+  maxVariableBytes: 256 * 2 ** 20,
   maxNodeCount: 10_000_000,
   maxNestingDepth: 100,
 });

@@ -69,6 +69,11 @@ class SubgraphImporter {
     if (constant) return this.define(info, (name) => this.graph.addConstant(name, constant.quant === info.type.quant ? constant : constant.withQuant(info.type.quant)));
     if (info.isVariable) {
       const count = info.staticShape.reduce((a, b) => a * b, 1);
+      const bytes = byteLengthOf(info.dtype, count);
+      const limit = Math.min(this.ctx.limits.maxVariableBytes, this.ctx.limits.maxTensorBytes);
+      if (bytes > limit) {
+        throw tfliteLimitExceeded('maxVariableBytes', `variable tensor '${info.name}' (${info.path}, ${info.dtype}[${info.staticShape.join(',')}], ${bytes} bytes)`, bytes, limit, this.ctx.file);
+      }
       const zeros = Tensor.fromBytes(info.dtype, info.staticShape, new Uint8Array(byteLengthOf(info.dtype, count)), info.type.quant);
       const value = this.define(info, (name) => this.graph.addConstant(name, zeros));
       value.metadata.set(META_VARIABLE, '1');

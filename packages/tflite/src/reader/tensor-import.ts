@@ -40,6 +40,10 @@ function readQuant(table: TableReader | undefined, dtype: DType, rank: number, c
   }
   const scale = table.numbers(Q.scale, 'float32', 'scale');
   if (scale.length === 0) return undefined;
+  const badScale = scale.findIndex((s) => !Number.isFinite(s) || s <= 0);
+  if (badScale >= 0) {
+    ctx.bytes.fail(`${table.path}.scale[${badScale}]`, `quantization scale ${scale[badScale]} is not a positive finite number`, String(scale[badScale]));
+  }
   let zeroPoint = table.numbers(Q.zero_point, 'int64', 'zero_point');
   if (zeroPoint.length === 0) zeroPoint = new Array<number>(scale.length).fill(0);
   if (zeroPoint.length !== scale.length) ctx.bytes.fail(`${table.path}.zero_point`, `has ${zeroPoint.length} entries but scale has ${scale.length}`);

@@ -1,0 +1,121 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ByteBuffer } from 'flatbuffers';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Graph, Model, ModelpassError, Tensor, attrs, tensorType } from '@modelpass/ir';
+import { META_VARIABLE, readTflite, writeTflite } from '@modelpass/tflite';
+import { Model as FbModel, SubGraph } from '../generated/flatbuffers/tflite.js';
+import { WhileOptions } from '../generated/flatbuffers/tflite/while-options.js';
+import { int8ConvModel, whileLoopModel } from './helpers.js';
+
+// Structurally hostile files: each is a valid model written by writeTflite with one field patched in place.
+const dir = mkdtempSync(join(tmpdir(), 'modelpass-tflite-hostile-structure-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let counter = 0;
+function write(model: Model): Buffer {
+  const path = join(dir, `source-${counter++}.tflite`);
+  writeTflite(model, path);
+  return readFileSync(path);
+}
+
+/** Writes `bytes` and reads them (with every constant); returns the ModelpassError it must give. */
+function failure(bytes: Uint8Array): ModelpassError {
+  const path = join(dir, `case-${counter++}.tflite`);
+  writeFileSync(path, bytes);
+  try {
+    const model = readTflite(path);
+    for (const value of model.graph.constants) value.constant!.bytes();
+  } catch (error) {
+    expect(ModelpassError.is(error), String((error as Error).stack)).toBe(true);
+    expect((error as ModelpassError).location?.file).toBe(path);
+    return error as ModelpassError;
+  }
+  throw new Error(`${path} was read without an error`);
+}
+
+function fieldPosition(bytes: Uint8Array, table: number, slot: number): number {
+  const offset = new ByteBuffer(bytes).__offset(table, 4 + 2 * slot);
+  if (offset === 0) throw new Error(`field ${slot} is absent`);
+  return table + offset;
+}
+
+/** The first element of vector field `slot` of the table at `table`. */
+function vectorStart(bytes: Uint8Array, table: number, slot: number): number {
+  return new ByteBuffer(bytes).__vector(fieldPosition(bytes, table, slot));
+}
+
+function tensorNamed(subgraph: SubGraph, name: string) {
+  for (let i = 0; i < subgraph.tensorsLength(); i++) if (subgraph.tensors(i)!.name() === name) return subgraph.tensors(i)!;
+  throw new Error(`no tensor ${name}`);
+}
+
+describe('structurally hostile .tflite files', () => {
+  const loop = write(whileLoopModel());
+  const file = FbModel.getRootAsModel(new ByteBuffer(loop));
+  const options = file.subgraphs(0)!.operators(0)!.builtinOptions(new WhileOptions()) as WhileOptions;
+  const bodyIndexAt = fieldPosition(loop, options.bb_pos, 1);
+
+  it('refuses a WHILE body index out of range or calling its own subgraph', () => {
+    for (const [index, message] of [
+      [99, 'subgraph index 99 is past the 3 subgraphs'],
+      [-1, 'subgraph index -1 is past the 3 subgraphs'],
+      [0, 'subgraph 0 calls itself'],
+    ] as const) {
+      const bytes = Buffer.from(loop);
+      bytes.writeInt32LE(index, bodyIndexAt);
+      expect(failure(bytes).message).toContain(message);
+    }
+  });
+
+  it('refuses negative dims and constants whose shape outgrows their data', () => {
+    const shape = vectorStart(loop, tensorNamed(file.subgraphs(0)!, 'x0').bb_pos, 0);
+    const negative = Buffer.from(loop);
+    negative.writeInt32LE(-5, shape);
+    expect(failure(negative).message).toContain('tensors[1].shape[0]: dimension -5 is negative');
+
+    const factor = vectorStart(loop, tensorNamed(file.subgraphs(options.bodySubgraphIndex())!, 'factor').bb_pos, 0);
+    const huge = Buffer.from(loop);
+    huge.writeInt32LE(65536, factor);
+    huge.writeInt32LE(32768, factor + 4);
+    expect(failure(huge).message).toMatch(/tensor 'factor' .* has 16 bytes of data, but float32\[65536,32768\] needs 8589934592/);
+  });
+
+  it('refuses quantization scales that are 0, negative, NaN or infinite, naming the tensor', () => {
+    const int8 = write(int8ConvModel());
+    const subgraph = FbModel.getRootAsModel(new ByteBuffer(int8)).subgraphs(0)!;
+    for (const name of ['input', 'filter', 'output']) {
+      const tensor = tensorNamed(subgraph, name);
+      const scale = vectorStart(int8, tensor.quantization()!.bb_pos, 2);
+      for (const value of [0, -0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+        const bytes = Buffer.from(int8);
+        bytes.writeFloatLE(value, scale);
+        const error = failure(bytes);
+        expect(error.message).toMatch(/tensors\[\d+\]\.quantization\.scale\[0\]: quantization scale .* is not a positive finite number/);
+        expect(error.message).toContain(String(value));
+      }
+    }
+  });
+
+  it('bounds the zeros of a variable tensor by maxVariableBytes instead of allocating what the shape claims', () => {
+    const graph = new Graph('main');
+    const x = graph.addInput('x', tensorType('float32', [1, 4]));
+    const state = graph.addConstant('state', Tensor.fromValues('float32', [1, 4], [0, 0, 0, 0]));
+    state.metadata.set(META_VARIABLE, '1');
+    const add = graph.createNode({ op: 'tflite.ADD', inputs: [x, state], outputs: [{ name: 'y', type: tensorType('float32', [1, 4]) }], attributes: { fused_activation_function: attrs.string('NONE') } });
+    graph.setOutputs([add.output(0)]);
+    const model = new Model(graph);
+    model.opsetImports.set('tflite', 3);
+    const bytes = write(model);
+    const shape = vectorStart(bytes, tensorNamed(FbModel.getRootAsModel(new ByteBuffer(bytes)).subgraphs(0)!, 'state').bb_pos, 0);
+    for (const [rows, columns] of [[262144, 1024], [65536, 32768]]) {
+      const hostile = Buffer.from(bytes);
+      hostile.writeInt32LE(rows!, shape);
+      hostile.writeInt32LE(columns!, shape + 4);
+      const error = failure(hostile);
+      expect(error.message).toMatch(/variable tensor 'state' .* is over the TFLite reader's maxVariableBytes limit/);
+      expect(error.diagnostics[0]!.code).toBe('tflite/read-limit/maxVariableBytes');
+    }
+  });
+});
