@@ -3,6 +3,7 @@ import type { Graph } from './graph.js';
 import type { Model } from './model.js';
 import type { Node } from './node.js';
 import type { OpRegistry, OpSchema, OperandSpec } from './op-schema.js';
+import type { Type } from './type.js';
 import type { Value } from './value.js';
 import { checkConstantType, checkInferredOutputs, checkQuantParams } from './verify-types.js';
 
@@ -40,6 +41,8 @@ export function assertValid(model: Model, options: VerifyOptions = {}): void {
 class Verifier {
   readonly diagnostics: Diagnostic[] = [];
   private readonly knownDialects = new Set<string>();
+  /** Types inference gave values declared without one, so nodes behind them are checked too. */
+  private readonly propagatedTypes = new Map<Value, Type>();
 
   constructor(
     private readonly model: Model,
@@ -155,7 +158,7 @@ class Verifier {
       opset: this.model.opset(node.dialect),
       report: (d) => this.report({ ...d, location: d.location ?? node.location }),
     });
-    if (this.options.types !== false) checkInferredOutputs(node, schema, this.model, (d) => this.report(d));
+    if (this.options.types !== false) checkInferredOutputs(node, schema, this.model, (d) => this.report(d), this.propagatedTypes);
   }
 
   private isFunctionCall(node: Node): boolean {

@@ -60,16 +60,27 @@ function shapeConflict(declared: readonly Dim[] | null, inferred: readonly Dim[]
  * merges declared intermediate shapes leniently and runs the file, but passes here read declared
  * shapes, so both are errors; verify-each tolerates the second kind in its input model). Inference
  * that throws is not this check's business (the node's other checks and inferShapes report it).
+ *
+ * With `propagated`, values declared without a type (an imported model's intermediates) take the type
+ * inference gave them upstream, and this node's undeclared outputs are recorded there: so a graph
+ * output declared int64 behind a chain of untyped values is still checked against what its producer
+ * really gives. Propagated types are only read, never written to the model.
  */
-export function checkInferredOutputs(node: Node, schema: OpSchema, model: Model, report: Report): void {
-  if (!schema.inferTypes || node.outputs.every((value) => !value || value.type.kind === 'unknown')) return;
+export function checkInferredOutputs(node: Node, schema: OpSchema, model: Model, report: Report, propagated?: Map<Value, Type>): void {
+  if (!schema.inferTypes) return;
+  const outputs = node.outputs;
+  if (!propagated && outputs.every((value) => !value || value.type.kind === 'unknown')) return;
+  const typeOf = (value: Value | null | undefined): Type | undefined => {
+    if (!value) return undefined;
+    return value.type.kind !== 'unknown' ? value.type : propagated?.get(value);
+  };
   let inferred: readonly (Type | undefined)[];
   try {
     inferred = schema.inferTypes({
       node,
       opset: model.opset(node.dialect),
       inputType: (index) => {
-        const type = node.inputs[index]?.type;
+        const type = typeOf(node.inputs[index]);
         return type && expressedType(type);
       },
       inputConstant: (index) => node.inputs[index]?.constant,
@@ -77,11 +88,14 @@ export function checkInferredOutputs(node: Node, schema: OpSchema, model: Model,
   } catch {
     return;
   }
-  const outputs = node.outputs;
   for (let index = 0; index < outputs.length; index++) {
     const value = outputs[index];
     const type = inferred[index];
     if (!value || !type) continue;
+    if (value.type.kind === 'unknown') {
+      propagated?.set(value, type);
+      continue;
+    }
     // A quantized output may be declared by its storage type or stand for float32 reals.
     const conflict = typeConflict(value.type, type) && typeConflict(expressedType(value.type), type);
     if (!conflict) continue;
@@ -91,7 +105,7 @@ export function checkInferredOutputs(node: Node, schema: OpSchema, model: Model,
       actual: formatType(value.type),
       location: node.location,
       code: conflict.what === 'type' ? 'verify/declared-type' : 'verify/declared-shape',
-      hint: "a pass changed an input without updating this type: refresh types with inferShapes(model, { mode: 'refresh' }) or set the value's type",
+      hint: "a pass changed this declared type, or an input without updating it: refresh types with inferShapes(model, { mode: 'refresh' }) or set the value's type",
     });
   }
 }

@@ -4,7 +4,8 @@
  * Gemm makes float32) passed the check "ok (reference)" and convert wrote a file ONNX's checker and
  * ORT refuse. Now, when ORT ran the original, an ORT rejection of a pass's model stops the pipeline
  * naming the pass and writes nothing; the interpreter still stands in where ORT lacks an op (check.test.ts).
- * (Run on the model as imported: its intermediate values are untyped, so verify-each cannot see it.)
+ * verify-each now catches this pass too (it propagates inferred types through the model's untyped
+ * intermediates), so the --check case turns verify-each off to reach the ORT referee.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +30,7 @@ export default definePlugin({ name: 'breaks-types', version: '1.0.0', passManage
 describe('convert --check when ONNX Runtime rejects what a pass wrote', () => {
   it('stops at the pass, names it and ORT\'s reason, and writes no output', () => {
     const output = join(temp, 'out.onnx');
-    const result = spawnCli(['convert', mlp, '-o', output, '--plugin', plugin, '-p', 'wrong-output-type,dce', '--check'], temp);
+    const result = spawnCli(['convert', mlp, '-o', output, '--plugin', plugin, '-p', 'wrong-output-type,dce', '--check', '--no-verify-each'], temp);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("--check: ONNX Runtime rejects the model pass 'wrong-output-type' (#1, from plugin 'breaks-types') left, though it ran the original");
     expect(result.stderr).toMatch(/tensor\(int64\)/);
@@ -38,10 +39,13 @@ describe('convert --check when ONNX Runtime rejects what a pass wrote', () => {
     expect(existsSync(output)).toBe(false);
   }, 120_000);
 
-  it('without --check the same pipeline still writes (the check is what catches it)', () => {
+  it('without --check, verify-each stops the same pass: the output declared int64 behind untyped intermediates', () => {
     const output = join(temp, 'unchecked.onnx');
     const result = spawnCli(['convert', mlp, '-o', output, '--plugin', plugin, '-p', 'wrong-output-type'], temp);
-    expect(result.code, result.stderr).toBe(0);
-    expect(existsSync(output)).toBe(true);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("pass 'wrong-output-type' from plugin 'breaks-types'@1.0.0 left the IR invalid");
+    expect(result.stderr).toMatch(/output #0 'logits' is declared int64\[N,10\] but onnx\.Gemm gives float32\[N,10\]/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(output)).toBe(false);
   }, 60_000);
 });

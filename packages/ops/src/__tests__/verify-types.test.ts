@@ -75,6 +75,34 @@ describe('declared types against inference', () => {
   });
 });
 
+describe('declared types behind values declared without a type (an imported model\'s intermediates)', () => {
+  function chain(outputType: Type): Diagnostic[] {
+    const b = new GraphBuilder();
+    const x = b.input('x', t('float32', 2, 8));
+    const hidden = b.op1('onnx.Relu', [x], {}, { name: 'relu' }); // no declared type, as ONNX files leave intermediates
+    const w = b.constant(f32([8, 3]), 'w');
+    b.output(b.op1('onnx.MatMul', [hidden, w], {}, { name: 'fc', types: [outputType] }));
+    return verifyModel(b.model({ onnx: 17 }), { registry }).filter((d) => d.severity === 'error');
+  }
+
+  it('a graph output declared int64 behind an untyped value is still checked against what its producer gives', () => {
+    expect(chain(t('float32', 2, 3))).toEqual([]);
+    const [wrong] = chain(t('int64', 2, 3));
+    expect(wrong).toMatchObject({ code: 'verify/declared-type', expected: 'float32[2,3]', actual: 'int64[2,3]', location: { node: 'fc', op: 'onnx.MatMul' } });
+    expect(codes(chain(t('float32', 2, 4)))).toEqual(['verify/declared-shape']);
+  });
+
+  it('propagation never writes a type into the model', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', t('float32', 2, 8));
+    const hidden = b.op1('onnx.Relu', [x], {}, { name: 'relu' });
+    b.output(b.op1('onnx.Relu', [hidden], {}, { name: 'relu2', types: [t('float32', 2, 8)] }));
+    const model = b.model({ onnx: 17 });
+    expect(verifyModel(model, { registry }).filter((d) => d.severity === 'error')).toEqual([]);
+    expect(hidden.type.kind).toBe('unknown');
+  });
+});
+
 describe('QuantizeLinear and DequantizeLinear', () => {
   const x = t('int8', 10, 64);
   it('accept per-tensor and per-axis parameters that fit', () => {
