@@ -66,10 +66,19 @@ export const elementwiseRaiseRules: readonly RaiseRule[] = [
     const d = emit.op1('Sub', [x, node.input(1)], {}, expressedType(node.output(0).type));
     return emit.op1('Mul', [d, d], {}, node.output(0).type);
   }),
-  composite('GELU', ['Gelu', 'Erf', 'Div', 'Add', 'Mul'], (emit, node, x, context) => {
+  composite('GELU', ['Gelu', 'Erf', 'Tanh', 'Div', 'Add', 'Mul'], (emit, node, x, context) => {
     const type = node.output(0).type;
-    if (context.opset >= 20) return emit.op1('Gelu', [x], (node.optionalAttr('approximate', 'int') ?? 0) === 1 ? { approximate: attrs.string('tanh') } : {}, type);
+    const tanhForm = (node.optionalAttr('approximate', 'int') ?? 0) === 1;
+    if (context.opset >= 20) return emit.op1('Gelu', [x], tanhForm ? { approximate: attrs.string('tanh') } : {}, type);
     const real = expressedType(type);
+    if (tanhForm) {
+      // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), the form TFLite's approximate GELU computes.
+      const cube = emit.op1('Mul', [emit.op1('Mul', [x, x], {}, real), x], {}, real);
+      const inner = emit.op1('Add', [x, emit.op1('Mul', [cube, scalar(emit, 0.044715, 'gelu_cubic')], {}, real)], {}, real);
+      const tanh = emit.op1('Tanh', [emit.op1('Mul', [inner, scalar(emit, Math.sqrt(2 / Math.PI), 'sqrt_2_over_pi')], {}, real)], {}, real);
+      const gate = emit.op1('Mul', [emit.op1('Add', [tanh, scalar(emit, 1, 'one')], {}, real), scalar(emit, 0.5, 'half')], {}, real);
+      return emit.op1('Mul', [x, gate], {}, type);
+    }
     const erf = emit.op1('Erf', [emit.op1('Div', [x, scalar(emit, Math.SQRT2, 'sqrt2')], {}, real)], {}, real);
     const gate = emit.op1('Mul', [emit.op1('Add', [erf, scalar(emit, 1, 'one')], {}, real), scalar(emit, 0.5, 'half')], {}, real);
     return emit.op1('Mul', [x, gate], {}, type);
