@@ -12,6 +12,7 @@ import { claimTemporaryPath, isFloatDType, releaseTemporaryPath, type Model, typ
 import { writeOnnx } from '@modelpass/onnx';
 import { OrtRunner } from '@modelpass/runtime';
 import { calibrationError } from './options.js';
+import { CALIBRATION_SESSION_OPTIONS } from './session-options.js';
 
 /** Where each requested tensor's values come from. */
 type TensorOrigin = { kind: 'output'; value: Value } | { kind: 'input'; value: Value } | { kind: 'constant'; value: Value; tensor: Tensor };
@@ -57,7 +58,7 @@ export class ActivationCollector {
     const folder = claimTemporaryPath(join(tmpdir(), 'modelpass-calibration'));
     mkdirSync(folder);
     const file = join(folder, 'model.onnx');
-    const runner = new OrtRunner({ maxSessions: 1 });
+    const runner = new OrtRunner({ maxSessions: 1, sessionOptions: CALIBRATION_SESSION_OPTIONS });
     const original = [...model.graph.outputs];
     try {
       for (const value of extra) if (!original.includes(value)) model.graph.addOutput(value);

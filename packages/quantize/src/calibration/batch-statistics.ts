@@ -106,7 +106,7 @@ export class BatchStatistics {
         } else if (summary.size === 0) {
           continue;
         } else if (statistics instanceof HistogramStatistics) {
-          statistics.addBinned(summary.width!, summary.counts!, summary.min, summary.max, summary.size);
+          statistics.addBinned(summary.width!, summary.counts!, summary.min, summary.max, summary.size, summary.firstBin);
         } else {
           statistics.addBatchSummary(summary.min, summary.max, summary.size, 0);
         }

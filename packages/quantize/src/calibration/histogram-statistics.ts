@@ -141,18 +141,22 @@ export class HistogramStatistics {
   /**
    * Adds one batch already counted elsewhere (the in-graph histogram of calibration): `counts` are
    * `2·bins` counts at `width` (a power of two at least this histogram's width, or 0 while every
-   * value was 0), and the batch's finite min, max and count. Exact, as `merge` is.
+   * value was 0), and the batch's finite min, max and count. `firstBin`: `counts[k]` holds bin
+   * (k + firstBin) mod 2·bins (0: the same order as `counts`). Exact, as `merge` is.
    */
-  addBinned(width: number, counts: ArrayLike<number>, min: number, max: number, finite: number): this {
-    if (counts.length !== this.bucketCounts.length || (width !== 0 && (width < this.binWidth || !Number.isInteger(Math.log2(width))))) {
-      throw calibrationError({ reason: 'binned counts do not fit this histogram', expected: `${this.bucketCounts.length} counts at a power-of-two width ≥ ${this.binWidth}`, actual: `${counts.length} counts at width ${width}` });
+  addBinned(width: number, counts: ArrayLike<number>, min: number, max: number, finite: number, firstBin = 0): this {
+    const length = this.bucketCounts.length;
+    if (counts.length !== length || (width !== 0 && (width < this.binWidth || !Number.isInteger(Math.log2(width)))) || !Number.isInteger(firstBin) || firstBin < 0 || firstBin >= length) {
+      throw calibrationError({ reason: 'binned counts do not fit this histogram', expected: `${length} counts at a power-of-two width ≥ ${this.binWidth}, first bin in [0, ${length})`, actual: `${counts.length} counts at width ${width}, first bin ${firstBin}` });
     }
     if (width > this.binWidth) {
       if (this.binWidth !== 0) this.bucketCounts = coarsened(this.bucketCounts, this.bins, width / this.binWidth);
       this.setWidth(width);
     }
     const mine = this.bucketCounts;
-    for (let j = 0; j < mine.length; j++) mine[j]! += counts[j]!;
+    const wrap = length - firstBin;
+    for (let k = 0; k < wrap; k++) mine[k + firstBin]! += counts[k]!;
+    for (let k = wrap; k < length; k++) mine[k - wrap]! += counts[k]!;
     this.extremes.addBatchSummary(min, max, finite, 0);
     return this;
   }

@@ -13,6 +13,7 @@
  * The width is fed (the histogram's current width) and widened in the graph to the smallest power
  * of two holding this run's largest magnitude, so one run per part suffices; the JavaScript side
  * coarsens its counts to the returned width before adding (exact, see `HistogramStatistics`).
+ * Sessions run without ORT's spin-waiting (`CALIBRATION_SESSION_OPTIONS`).
  *
  * `ScatterElements` with a reduction needs ONNX opset 16. A model of opset 13–15 is written as
  * opset 16 for calibration (the calibration copy only: no op's meaning changes between them except
@@ -27,6 +28,7 @@ import { join } from 'node:path';
 import { Builder, Tensor, claimTemporaryPath, releaseTemporaryPath, tensorType, type Model, type Node, type Value } from '@modelpass/ir';
 import { writeOnnx } from '@modelpass/onnx';
 import { OrtRunner } from '@modelpass/runtime';
+import { CALIBRATION_SESSION_OPTIONS } from './session-options.js';
 
 type AttributeInits = Parameters<Builder['op1']>[2];
 
@@ -46,9 +48,10 @@ export interface TensorSummary {
   /** float32 sum of the values: finite exactly when every value is (unless the sum overflows). */
   readonly sum: number;
   readonly size: number;
-  /** Histogram tensors: the width the counts are at, and the `2·bins` counts. */
+  /** Histogram tensors: the width the counts are at, and the `2·bins` counts in graph order, x ≥ 0 first: `counts[k]` is `HistogramStatistics` bin (k + firstBin) mod 2·bins (ORT's buffer as it came, no reordered copy per run). */
   readonly width?: number;
   readonly counts?: Int32Array;
+  readonly firstBin?: number;
 }
 
 /** Whether the in-graph histogram can be used for `model`, and the opset to write it at. */
@@ -61,40 +64,53 @@ export function histogramOpset(model: Model): number | undefined {
   return SCATTER_REDUCTION_OPSET;
 }
 
-/** Names of the graph parts made for one tensor. */
-interface TensorOutputs {
+/** The graph parts made for all summarized tensors: one output of each kind, whatever their number. */
+interface StatisticsOutputs {
+  /** float32 [k·T]: T mins, then T maxes, T sums (and, for histograms, T widths). */
   readonly summary: string;
-  readonly size: string;
+  /** int64 [T]: each tensor's element count. */
+  readonly sizes: string;
+  /** int32 [T·2·bins]: each tensor's counts in graph order, one after the other. */
   readonly counts?: string;
+  /** float32 [T] input: each tensor's current histogram width. */
   readonly widthInput?: string;
 }
 
-/** Appends the summary (and histogram) nodes of `x` at the end of the graph; returns the output values. */
-function appendStatistics(b: Builder, x: Value, bins: number | undefined): { summary: Value; size: Value; counts?: Value; widthInput?: Value } {
+/**
+ * Appends the summary (and histogram) nodes of `tensors` at the end of the graph. The per-tensor
+ * scalars (min, max, sum, the width arithmetic) are gathered into vectors of all tensors, so the
+ * width is computed once for all of them and a run has three outputs, not three per tensor: ORT's
+ * per-node cost and the JavaScript objects per run no longer grow with the number of tensors.
+ */
+function appendStatistics(b: Builder, tensors: readonly Value[], bins: number | undefined): { outputs: Value[]; names: StatisticsOutputs } {
+  const count = tensors.length;
   const f32 = (v: number) => b.constant(Tensor.scalar('float32', v), 'calibration_const');
-  const reduce = (op: string) => b.op1(op, [x], { keepdims: 0 }, { types: [tensorType('float32', [])] });
-  const min = reduce('onnx.ReduceMin');
-  const max = reduce('onnx.ReduceMax');
-  const sum = reduce('onnx.ReduceSum');
-  const size = b.op1('onnx.Size', [x], {}, { types: [tensorType('int64', [])] });
-  const one = b.constant(Tensor.fromValues('int64', [1], [1n]), 'calibration_shape');
-  const vector = (v: Value) => b.op1('onnx.Reshape', [v, one], {}, { types: [tensorType('float32', [1])] });
-  const parts = [vector(min), vector(max), vector(sum)];
+  const vectorOf = (dtype: 'float32' | 'int64' | 'bool') => tensorType(dtype, [count]);
+  const flatShape = b.constant(Tensor.fromValues('int64', [1], [-1n]), 'calibration_flat');
+  const flats = tensors.map((x) => b.op1('onnx.Reshape', [x, flatShape], {}, { types: [tensorType('float32', [null])] }));
+  const gathered = (op: string) => {
+    const parts = flats.map((flat) => b.op1(op, [flat], { keepdims: 1 }, { types: [tensorType('float32', [1])] }));
+    return b.op1('onnx.Concat', parts, { axis: 0 }, { types: [vectorOf('float32')] });
+  };
+  const mins = gathered('onnx.ReduceMin');
+  const maxes = gathered('onnx.ReduceMax');
+  const sums = gathered('onnx.ReduceSum');
+  const shapes = flats.map((flat) => b.op1('onnx.Shape', [flat], {}, { types: [tensorType('int64', [1])] }));
+  const sizes = b.op1('onnx.Concat', shapes, { axis: 0 }, { types: [vectorOf('int64')] });
   if (bins === undefined) {
-    const summary = b.op1('onnx.Concat', parts, { axis: 0 }, { types: [tensorType('float32', [3])] });
-    return { summary, size };
+    const summary = b.op1('onnx.Concat', [mins, maxes, sums], { axis: 0 }, { types: [tensorType('float32', [3 * count])] });
+    return { outputs: [summary, sizes], names: { summary: summary.name, sizes: sizes.name } };
   }
-  const graph = x.producer?.graph ?? b.graph;
-  const widthInput = graph.addInput(graph.uniqueName(`${x.name}__calibration_width`), tensorType('float32', []));
-  const scalar = tensorType('float32', []);
-  const op = (name: string, inputs: Value[], attributes: AttributeInits = {}, type = scalar) => b.op1(name, inputs, attributes, { types: [type] });
-  // m = max|x|; w0 = 2^floor(log2(m / bins)), then corrected to the smallest power of two with m < bins·w
-  // (float32's log may be one off near a power of two; bins·w is exact). m = 0 gives w = 0.
-  const magnitude = op('onnx.Max', [op('onnx.Neg', [min]), max]);
+  const widthInput = b.graph.addInput(b.graph.uniqueName('calibration_widths'), vectorOf('float32'));
+  const op = (name: string, inputs: Value[], attributes: AttributeInits = {}, type = vectorOf('float32')) => b.op1(name, inputs, attributes, { types: [type] });
+  // Per tensor, elementwise over the vectors: m = max|x|; w0 = 2^floor(log2(m / bins)), then corrected
+  // to the smallest power of two with m < bins·w (float32's log may be one off near a power of two;
+  // bins·w is exact). m = 0 gives w = 0.
+  const magnitude = op('onnx.Max', [op('onnx.Neg', [mins]), maxes]);
   const binsValue = f32(bins);
   const log2 = op('onnx.Div', [op('onnx.Log', [op('onnx.Div', [magnitude, binsValue])]), f32(Math.LN2)]);
   let width = op('onnx.Pow', [f32(2), op('onnx.Floor', [log2])]);
-  const fits = (w: Value) => op('onnx.Less', [magnitude, op('onnx.Mul', [w, binsValue])], {}, tensorType('bool', []));
+  const fits = (w: Value) => op('onnx.Less', [magnitude, op('onnx.Mul', [w, binsValue])], {}, vectorOf('bool'));
   for (let i = 0; i < 2; i++) {
     const doubled = op('onnx.Mul', [width, f32(2)]);
     width = op('onnx.Where', [fits(width), width, doubled]);
@@ -102,32 +118,26 @@ function appendStatistics(b: Builder, x: Value, bins: number | undefined): { sum
   const halved = op('onnx.Mul', [width, f32(0.5)]);
   width = op('onnx.Where', [fits(halved), halved, width]);
   width = op('onnx.Max', [width, widthInput]);
-  const flat = b.op1('onnx.Reshape', [x, b.constant(Tensor.fromValues('int64', [1], [-1n]), 'calibration_flat')], {}, { types: [tensorType('float32', [null])] });
-  const vectorType = tensorType('float32', [null]);
   // 1/w stays finite (w = 0 only while every value is 0, and 0·(1/w) must be 0 then).
-  const inverse = op('onnx.Reciprocal', [op('onnx.Max', [width, f32(SMALLEST_GRAPH_WIDTH)])]);
-  const floors = op('onnx.Floor', [op('onnx.Mul', [flat, inverse], {}, vectorType)], {}, vectorType);
-  // floor(x/w) is in [−bins, bins) for finite x. NaN and ±Infinity cast to some int32 (x86 gives −2^31) that
-  // Clip then keeps a valid index (such parts are redone from the values). Negative indices count from
-  // the end: x ≥ 0 lands at floor(x/w), x < 0 at 2·bins + floor(x/w); the reader rotates by bins.
-  const integers = b.op1('onnx.Cast', [floors], { to: 6 }, { types: [tensorType('int32', [null])] });
+  const inverses = op('onnx.Reciprocal', [op('onnx.Max', [width, f32(SMALLEST_GRAPH_WIDTH)])]);
   const i32 = (v: number) => b.constant(Tensor.scalar('int32', v), 'calibration_const');
-  const indices = b.op1('onnx.Clip', [integers, i32(-bins), i32(bins - 1)], {}, { types: [tensorType('int32', [null])] });
-  const shape = b.op1('onnx.Shape', [flat], {}, { types: [tensorType('int64', [1])] });
-  const ones = b.op1('onnx.ConstantOfShape', [shape], { value: Tensor.fromValues('int32', [1], [1]) }, { types: [tensorType('int32', [null])] });
+  const [low, high] = [i32(-bins), i32(bins - 1)];
   const zeros = b.constant(Tensor.fromValues('int32', [2 * bins], new Int32Array(2 * bins)), 'calibration_zeros');
-  const counts = b.op1('onnx.ScatterElements', [zeros, indices, ones], { axis: 0, reduction: 'add' }, { types: [tensorType('int32', [2 * bins])] });
-  const summary = b.op1('onnx.Concat', [...parts, vector(width)], { axis: 0 }, { types: [tensorType('float32', [4])] });
-  return { summary, size, counts, widthInput };
-}
-
-/** In-graph counts (x ≥ 0 first, then x < 0 from the end) in `HistogramStatistics` order (bin j holds floor(x/w) = j − bins). */
-function binOrder(counts: Int32Array): Int32Array {
-  const bins = counts.length / 2;
-  const ordered = new Int32Array(counts.length);
-  ordered.set(counts.subarray(bins), 0);
-  ordered.set(counts.subarray(0, bins), bins);
-  return ordered;
+  const counts = flats.map((flat, i) => {
+    const inverse = b.op1('onnx.Gather', [inverses, b.constant(Tensor.scalar('int64', BigInt(i)), 'calibration_index')], { axis: 0 }, { types: [tensorType('float32', [])] });
+    const floors = b.op1('onnx.Floor', [b.op1('onnx.Mul', [flat, inverse], {}, { types: [tensorType('float32', [null])] })], {}, { types: [tensorType('float32', [null])] });
+    // floor(x/w) is in [−bins, bins) for finite x. NaN and ±Infinity cast to some int32 (x86 gives −2^31) that
+    // Clip then keeps a valid index (such parts are redone from the values). Negative indices count from
+    // the end: x ≥ 0 lands at floor(x/w), x < 0 at 2·bins + floor(x/w) (`TensorSummary.firstBin` says so).
+    // (Without the Clip ORT refuses such a run instead; measured: no faster, so the Clip stays.)
+    const integers = b.op1('onnx.Cast', [floors], { to: 6 }, { types: [tensorType('int32', [null])] });
+    const indices = b.op1('onnx.Clip', [integers, low, high], {}, { types: [tensorType('int32', [null])] });
+    const ones = b.op1('onnx.ConstantOfShape', [shapes[i]!], { value: Tensor.fromValues('int32', [1], [1]) }, { types: [tensorType('int32', [null])] });
+    return b.op1('onnx.ScatterElements', [zeros, indices, ones], { axis: 0, reduction: 'add' }, { types: [tensorType('int32', [2 * bins])] });
+  });
+  const allCounts = b.op1('onnx.Concat', counts, { axis: 0 }, { types: [tensorType('int32', [2 * bins * count])] });
+  const summary = b.op1('onnx.Concat', [mins, maxes, sums, width], { axis: 0 }, { types: [tensorType('float32', [4 * count])] });
+  return { outputs: [summary, sizes, allCounts], names: { summary: summary.name, sizes: sizes.name, counts: allCounts.name, widthInput: widthInput.name } };
 }
 
 /** An ORT session of `model` with statistics nodes for the given float32 activations. */
@@ -136,13 +146,14 @@ export class StatisticsGraph {
     private readonly runner: OrtRunner,
     private readonly file: string,
     private readonly folder: string,
-    private readonly outputs: ReadonlyMap<string, TensorOutputs>,
+    private readonly names: readonly string[],
+    private readonly outputs: StatisticsOutputs,
     private readonly bins: number | undefined,
   ) {}
 
   /** The tensors this graph summarizes. */
   get tensors(): readonly string[] {
-    return [...this.outputs.keys()];
+    return this.names;
   }
 
   /**
@@ -160,7 +171,7 @@ export class StatisticsGraph {
     const lifted = bins !== undefined ? histogramOpset(model) : undefined;
     const folder = claimTemporaryPath(join(tmpdir(), 'modelpass-calibration'));
     const file = join(folder, 'statistics.onnx');
-    const outputs = new Map<string, TensorOutputs>();
+    let outputs: StatisticsOutputs | undefined;
     try {
       mkdirSync(folder);
       if (bins !== undefined && lifted === undefined) throw new Error('histogramOpset refused this model; check it before opening');
@@ -170,12 +181,9 @@ export class StatisticsGraph {
       }
       const b = Builder.atEnd(graph);
       const before = new Set(graph.nodeList());
-      const extra: Value[] = [];
-      for (const x of tensors) {
-        const made = appendStatistics(b, x, bins);
-        extra.push(made.summary, made.size, ...(made.counts ? [made.counts] : []));
-        outputs.set(x.name, { summary: made.summary.name, size: made.size.name, counts: made.counts?.name, widthInput: made.widthInput?.name });
-      }
+      const made = appendStatistics(b, tensors, bins);
+      outputs = made.names;
+      const extra = made.outputs;
       for (const node of graph.nodeList()) if (!before.has(node)) created.push(node);
       graph.setOutputs([...originalOutputs, ...extra]);
       writeOnnx(model, file);
@@ -191,8 +199,8 @@ export class StatisticsGraph {
       if (originalOpset !== undefined) model.opsetImports.set('onnx', originalOpset);
       model.irVersion = originalIrVersion;
     }
-    const runner = new OrtRunner({ maxSessions: 1 });
-    const statistics = new StatisticsGraph(runner, file, folder, outputs, bins);
+    const runner = new OrtRunner({ maxSessions: 1, sessionOptions: CALIBRATION_SESSION_OPTIONS });
+    const statistics = new StatisticsGraph(runner, file, folder, tensors.map((x) => x.name), outputs!, bins);
     try {
       await runner.describe(file);
     } catch (error) {
@@ -204,20 +212,22 @@ export class StatisticsGraph {
 
   /** One run: each tensor's summary. `widths`: each histogram tensor's current width (0 before any non-zero value). */
   async run(feeds: ReadonlyMap<string, Tensor>, widths: ReadonlyMap<string, number>): Promise<Map<string, TensorSummary>> {
+    const { names, outputs } = this;
+    const count = names.length;
     const allFeeds = new Map(feeds);
-    const fetches: string[] = [];
-    for (const [name, out] of this.outputs) {
-      fetches.push(out.summary, out.size, ...(out.counts ? [out.counts] : []));
-      if (out.widthInput) allFeeds.set(out.widthInput, Tensor.scalar('float32', widths.get(name) ?? 0));
-    }
+    if (outputs.widthInput) allFeeds.set(outputs.widthInput, Tensor.fromValues('float32', [count], Float32Array.from(names, (name) => widths.get(name) ?? 0)));
+    const fetches = [outputs.summary, outputs.sizes, ...(outputs.counts ? [outputs.counts] : [])];
     const results = await this.runner.run(this.file, allFeeds, { outputs: fetches });
+    const summary = results.get(outputs.summary)!.data() as Float32Array;
+    const sizes = results.get(outputs.sizes)!.data() as BigInt64Array;
+    const counts = outputs.counts ? (results.get(outputs.counts)!.data() as Int32Array) : undefined;
+    const length = 2 * (this.bins ?? 0);
     const summaries = new Map<string, TensorSummary>();
-    for (const [name, out] of this.outputs) {
-      const summary = results.get(out.summary)!.data() as Float32Array;
-      const size = Number((results.get(out.size)!.data() as BigInt64Array)[0]);
-      const counts = out.counts ? binOrder(results.get(out.counts)!.data() as Int32Array) : undefined;
-      summaries.set(name, { min: summary[0]!, max: summary[1]!, sum: summary[2]!, size, ...(counts ? { width: summary[3]!, counts } : {}) });
-    }
+    names.forEach((name, i) => {
+      const [min, max, sum, size] = [summary[i]!, summary[count + i]!, summary[2 * count + i]!, Number(sizes[i]!)];
+      if (!counts) summaries.set(name, { min, max, sum, size });
+      else summaries.set(name, { min, max, sum, size, width: summary[3 * count + i]!, counts: counts.subarray(i * length, (i + 1) * length), firstBin: length / 2 });
+    });
     return summaries;
   }
 
