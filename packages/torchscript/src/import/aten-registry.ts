@@ -9,10 +9,17 @@ import { pythonBuiltinLowerings } from './aten/python-builtins.js';
 import { recurrentLowerings } from './aten/recurrent.js';
 import { reductionLowerings } from './aten/reductions.js';
 import { shapeLowerings } from './aten/shape.js';
+import { creationLowerings } from './aten/creation.js';
+import { mathLowerings } from './aten/math.js';
+import { reshapingLowerings } from './aten/reshaping.js';
+import { selectionLowerings } from './aten/selection.js';
+import { poolingLowerings } from './aten/pooling.js';
+import { resizeLowerings } from './aten/resize.js';
+import { statisticsLowerings } from './aten/statistics.js';
 
 function buildTable(): Map<string, AtenLowering> {
   const table = new Map<string, AtenLowering>();
-  for (const group of [pythonBuiltinLowerings, elementwiseLowerings, neuralLowerings, shapeLowerings, recurrentLowerings, reductionLowerings]) {
+  for (const group of [pythonBuiltinLowerings, elementwiseLowerings, neuralLowerings, shapeLowerings, recurrentLowerings, reductionLowerings, creationLowerings, mathLowerings, reshapingLowerings, selectionLowerings, poolingLowerings, resizeLowerings, statisticsLowerings]) {
     for (const [name, lowering] of group) {
       if (table.has(name)) throw new Error(`aten lowering '${name}' registered twice`);
       table.set(name, lowering);

@@ -11,6 +11,7 @@ import { type Expr, type FunctionDef, type SourcePosition, type Stmt } from '../
 import { atenLowerings } from './aten-registry.js';
 import { MAX_IMPORT_ITERATIONS } from './aten/python-builtins.js';
 import type { CodeIndex } from './code-index.js';
+import { isInPlace, markPartialViews, PARTIAL_VIEW_OPS, PARTIAL_VIEWS, rebindMutated } from './in-place.js';
 import { lowerDataIf, lowerDataLoop, lowerDataTernary, rangeTripCount, type ControlFlowHost, type Env, type LoopPlan, type Signal } from './control-flow.js';
 import { LoweringContext } from './lowering.js';
 import { opaqueAtenOp } from './opaque-op.js';
@@ -244,6 +245,9 @@ export class Interpreter implements ControlFlowHost {
     if (bound) return bound;
     if (id === 'None') return NONE;
     if (id === 'True' || id === 'False') return { kind: 'bool', value: id === 'True' };
+    // TorchScript prints float('inf') / float('nan') constants as bare names.
+    if (id === 'inf') return { kind: 'float', value: Infinity };
+    if (id === 'nan') return { kind: 'float', value: NaN };
     if (id === 'CONSTANTS') return { kind: 'global', path: 'CONSTANTS' };
     if (GLOBAL_ROOTS.has(id)) return { kind: 'global', path: id };
     return this.fail(at, `name '${id}' is not defined`);
@@ -315,10 +319,14 @@ export class Interpreter implements ControlFlowHost {
     if (expr.index.kind === 'slice') {
       const { lower, upper, step } = expr.index;
       const bound = (e: Expr | null): ScriptValue => (e ? this.evaluate(e, env) : NONE);
-      return this.lowerAten('slice', [object, { kind: 'int', value: 0 }, bound(lower), bound(upper), step ? bound(step) : { kind: 'int', value: 1 }], new Map(), expr.at);
+      const sliced = this.lowerAten('slice', [object, { kind: 'int', value: 0 }, bound(lower), bound(upper), step ? bound(step) : { kind: 'int', value: 1 }], new Map(), expr.at);
+      if (object.kind === 'tensor') markPartialViews(sliced);
+      return sliced;
     }
     if (object.kind === 'global') return object; // a type annotation such as List[int]
-    return this.lowerAten('__getitem__', [object, this.evaluate(expr.index, env)], new Map(), expr.at);
+    const item = this.lowerAten('__getitem__', [object, this.evaluate(expr.index, env)], new Map(), expr.at);
+    if (object.kind === 'tensor' && !object.scalarInt) markPartialViews(item);
+    return item;
   }
 
   private callExpression(expr: Expr & { kind: 'call' }, env: Env): ScriptValue {
@@ -351,7 +359,14 @@ export class Interpreter implements ControlFlowHost {
     }
     const atenName = atenNameOf(path);
     if (atenName === undefined) return this.fail(expr.at, `call of ${path} is not supported`);
-    return this.lowerAten(atenName, args, keywords, expr.at);
+    const mutated = isInPlace(atenName) ? args[0] : undefined;
+    if (mutated?.kind === 'tensor' && PARTIAL_VIEWS.has(mutated.value)) {
+      return this.fail(expr.at, `in-place ${atenName} writes into a slice of another tensor (y[i] = v, y[:, 0].fill_(…)); the importer does not carry such writes back to the sliced tensor`, 'compute the result out of place (torch.where, torch.cat) before scripting');
+    }
+    const result = this.lowerAten(atenName, args, keywords, expr.at);
+    if (mutated) rebindMutated(env, mutated, result);
+    if (PARTIAL_VIEW_OPS.has(atenName) && args[0]?.kind === 'tensor' && !args[0].scalarInt) markPartialViews(result);
+    return result;
   }
 
   lowerAten(name: string, args: ScriptValue[], keywords: ReadonlyMap<string, ScriptValue>, at: SourcePosition): ScriptValue {

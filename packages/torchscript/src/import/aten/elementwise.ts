@@ -2,6 +2,7 @@
 import type { ScriptValue } from '../script-value.js';
 import type { AtenLowering, LoweringContext, TensorValue } from '../lowering.js';
 import { pythonBinary } from '../python-semantics.js';
+import { castTo, promote } from './dtypes.js';
 
 function broadcastRank(a: TensorValue, b: TensorValue): number | undefined {
   return a.rank === undefined || b.rank === undefined ? undefined : Math.max(a.rank, b.rank);
@@ -28,7 +29,10 @@ function promoted(ctx: LoweringContext, a: TensorValue, b: TensorValue): [Tensor
   const cast = (from: TensorValue, to: TensorValue): TensorValue => ctx.emit('Cast', [from.value], { to: ONNX_DTYPE_CODES[to.dtype!]! }, { rank: from.rank, dtype: to.dtype });
   if (a.rank === 0 && b.rank !== 0 && (float(a.dtype) === float(b.dtype) || float(b.dtype)) && ONNX_DTYPE_CODES[b.dtype]) return [cast(a, b), b];
   if (b.rank === 0 && a.rank !== 0 && (float(a.dtype) === float(b.dtype) || float(a.dtype)) && ONNX_DTYPE_CODES[a.dtype]) return [a, cast(b, a)];
-  return [a, b];
+  // Otherwise the higher category (bool < integer < float) wins, then the wider type (int64 + float32 → float32).
+  const target = promote(a.dtype, b.dtype)!;
+  if (!ONNX_DTYPE_CODES[target]) return [a, b];
+  return [castTo(ctx, a, target), castTo(ctx, b, target)];
 }
 
 function binary(python: string, onnxOp: string, options: { compare?: boolean } = {}): AtenLowering {
@@ -131,6 +135,21 @@ function softmaxLike(onnxOp: string): AtenLowering {
   };
 }
 
+/** `remainder(a, b)` (Python's %: the divisor's sign): ONNX Mod for integers, a − floor(a/b)·b for floats (ONNX Mod needs fmod=1 there). */
+function remainder(ctx: LoweringContext): ScriptValue {
+  const known = pythonBinary('%', ctx.arg(0), ctx.arg(1, 'other'));
+  if (known) return known;
+  const [a, b] = operands(ctx);
+  const rank = broadcastRank(a, b);
+  if (a.dtype !== undefined && !a.dtype.startsWith('float')) {
+    const result = ctx.emit('Mod', [a.value, b.value], {}, { rank, dtype: a.dtype });
+    if ((a.scalarInt || b.scalarInt) && a.rank === 0 && b.rank === 0) result.scalarInt = true;
+    return result;
+  }
+  const floored = ctx.emit('Floor', [ctx.emit('Div', [a.value, b.value]).value]);
+  return ctx.emit('Sub', [a.value, ctx.emit('Mul', [floored.value, b.value]).value], {}, { rank, dtype: a.dtype });
+}
+
 const identity: AtenLowering = (ctx) => ctx.arg(0);
 
 export const elementwiseLowerings: ReadonlyArray<[string, AtenLowering]> = [
@@ -145,7 +164,7 @@ export const elementwiseLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['floor_divide', floorDivide],
   ['floordiv', floorDivide],
   ['pow', binary('**', 'Pow')],
-  ['remainder', binary('%', 'Mod')],
+  ['remainder', remainder],
   ['eq', binary('==', 'Equal', { compare: true })],
   ['ne', (ctx) => {
     const known = pythonBinary('!=', ctx.arg(0), ctx.arg(1));

@@ -50,6 +50,17 @@ const convNd: AtenLowering = (ctx) =>
     groups: ctx.arg(6, 'groups', { kind: 'int', value: 1 }),
   });
 
+/** `aten::conv_transpose{1,2,3}d(input, weight, bias, stride=1, padding=0, output_padding=0, groups=1, dilation=1)`. */
+const convTransposeNd: AtenLowering = (ctx) =>
+  convolution(ctx, {
+    transposed: true,
+    stride: ctx.arg(3, 'stride', { kind: 'int', value: 1 }),
+    padding: ctx.arg(4, 'padding', { kind: 'int', value: 0 }),
+    outputPadding: ctx.arg(5, 'output_padding', { kind: 'int', value: 0 }),
+    groups: ctx.arg(6, 'groups', { kind: 'int', value: 1 }),
+    dilation: ctx.arg(7, 'dilation', { kind: 'int', value: 1 }),
+  });
+
 /** A per-channel constant of `like`'s length (batch_norm without affine weights). */
 function filled(ctx: LoweringContext, like: TensorValue, value: number): TensorValue {
   const length = like.value.constant?.shape[0];
@@ -137,14 +148,6 @@ function pool(onnxOp: 'MaxPool' | 'AveragePool'): AtenLowering {
   };
 }
 
-/** `aten::adaptive_avg_pool{1,2}d(x, output_size)`: output 1 → GlobalAveragePool; sizes dividing the input are not known statically. */
-const adaptiveAvgPool: AtenLowering = (ctx) => {
-  const x = ctx.tensor(ctx.arg(0), 'self');
-  const sizes = ctx.ints(ctx.arg(1, 'output_size'), 'output_size', x.rank === undefined ? 2 : x.rank - 2);
-  if (sizes.every((size) => size === 1)) return ctx.emit('GlobalAveragePool', [x.value], {}, { rank: x.rank, dtype: x.dtype });
-  return ctx.fail(`adaptive_avg_pool with output size [${sizes.join(', ')}] (other than 1) needs static input shapes, not supported yet`);
-};
-
 function reduction(onnxOp: 'ReduceMean' | 'ReduceSum'): AtenLowering {
   return (ctx) => {
     const x = ctx.tensor(ctx.arg(0), 'self');
@@ -165,6 +168,9 @@ export const neuralLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['conv1d', convNd],
   ['conv2d', convNd],
   ['conv3d', convNd],
+  ['conv_transpose1d', convTransposeNd],
+  ['conv_transpose2d', convTransposeNd],
+  ['conv_transpose3d', convTransposeNd],
   ['batch_norm', batchNorm],
   ['layer_norm', layerNorm],
   ['linear', linear],
@@ -178,9 +184,6 @@ export const neuralLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['avg_pool1d', pool('AveragePool')],
   ['avg_pool2d', pool('AveragePool')],
   ['avg_pool3d', pool('AveragePool')],
-  ['adaptive_avg_pool1d', adaptiveAvgPool],
-  ['adaptive_avg_pool2d', adaptiveAvgPool],
-  ['adaptive_avg_pool3d', adaptiveAvgPool],
   ['mean', reduction('ReduceMean')],
   ['sum', reduction('ReduceSum')],
 ];

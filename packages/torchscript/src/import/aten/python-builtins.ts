@@ -8,6 +8,8 @@ import { NONE } from '../script-value.js';
 import { knownShape, type AtenLowering, type LoweringContext, type TensorValue } from '../lowering.js';
 import { pythonBinary, pythonEquals, truthy } from '../python-semantics.js';
 import { tensorAnyAll } from './reductions.js';
+import { torchScalarTypeCode } from './dtypes.js';
+import { bitwise } from './math.js';
 
 /** `x.size(dim)` as a symbolic int (int64 scalar). */
 const sizeCache = new WeakMap<object, WeakMap<object, Map<number, TensorValue>>>();
@@ -304,8 +306,11 @@ export const pythonBuiltinLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['prim_device', () => ({ kind: 'str', value: 'cpu' })],
   ['prim_dtype', (ctx) => {
     const x = ctx.tensor(ctx.arg(0), 'self');
-    return { kind: 'int', value: x.dtype === 'int64' ? 4 : x.dtype === 'bool' ? 11 : 6 };
+    // An unknown dtype is taken as float32 (graph inputs default to it).
+    const code = torchScalarTypeCode(x.dtype ?? 'float32');
+    return code === undefined ? ctx.fail(`dtype ${x.dtype ?? 'unknown'} has no torch ScalarType`) : { kind: 'int', value: code };
   }],
-  ['__and__', scalarOr('&', (ctx) => ctx.fail('`and` of tensors'))],
-  ['__or__', scalarOr('|', (ctx) => ctx.fail('`or` of tensors'))],
+  ['__and__', scalarOr('&', bitwise('And'))],
+  ['__or__', scalarOr('|', bitwise('Or'))],
+  ['__xor__', scalarOr('^', bitwise('Xor'))],
 ];

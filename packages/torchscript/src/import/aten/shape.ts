@@ -51,9 +51,14 @@ const flatten: AtenLowering = (ctx) => {
   }
   const r = rankOf(ctx, x, 'self');
   const startDim = normalizeDim(ctx, start, r, 'start_dim');
-  // Keep the dims outside [start, end] (0 copies the input dim), -1 for the merged run.
-  const target = [...new Array<number>(startDim).fill(0), -1, ...new Array<number>(r - 1 - endDim).fill(0)];
-  return ctx.emit('Reshape', [x.value, ctx.int64Vector(target)], {}, { rank: target.length, dtype: x.dtype });
+  // Keep the dims outside [start, end], -1 for the merged run. Reshape's 0 copies the input dim of
+  // the same index, which is right only before the run: the dims after it are read from the shape.
+  const leading = ctx.int64Vector([...new Array<number>(startDim).fill(0), -1]);
+  if (endDim === r - 1) return ctx.emit('Reshape', [x.value, leading], {}, { rank: startDim + 1, dtype: x.dtype });
+  const shape = ctx.emit('Shape', [x.value], {}, { rank: 1, dtype: 'int64' });
+  const trailing = ctx.emit('Slice', [shape.value, ctx.int64Vector([endDim + 1]), ctx.int64Vector([r])], {}, { rank: 1, dtype: 'int64' });
+  const target = ctx.emit('Concat', [leading, trailing.value], { axis: 0 }, { rank: 1, dtype: 'int64' });
+  return ctx.emit('Reshape', [x.value, target.value], {}, { rank: startDim + 1 + (r - 1 - endDim), dtype: x.dtype });
 };
 
 const transpose: AtenLowering = (ctx) => {

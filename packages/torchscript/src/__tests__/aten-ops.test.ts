@@ -1,0 +1,186 @@
+/**
+ * One-op scripted modules (tools/fixtures/make_torchscript_ops.py, Debian torch) converted to ONNX
+ * and run in ONNX Runtime against torch's own outputs. Every case the generator makes is listed
+ * here as converting (with its tolerance) or as refused (with the message expected), so a lowering
+ * that starts refusing, or a refusal that starts converting, fails the test.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tensor } from '@modelpass/ir';
+import { writeOnnx } from '@modelpass/onnx';
+import { readNpy, runOrt } from '@modelpass/runtime';
+import { assertNoAtenOps, readTorchScript } from '@modelpass/torchscript';
+import { repoRoot } from './torch/model-fixtures.js';
+import { runPython } from './torch/torch-fixtures.js';
+
+const GENERATOR = join(repoRoot, 'tools/fixtures/make_torchscript_ops.py');
+const CACHE = join(repoRoot, '.fixtures-cache', 'torchscript-ops');
+
+/** Absolute tolerance, scaled by max(1, |expected|). */
+const CONVERTED: Readonly<Record<string, number>> = {
+  split_size: 1e-6,
+  split_sizes: 0,
+  unbind: 1e-6,
+  topk: 1e-6,
+  topk_smallest_dim: 1e-6,
+  sort: 0,
+  sort_descending: 0,
+  chunk_unpack: 1e-6,
+  where: 1e-6,
+  where_scalar: 0,
+  masked_fill: 0,
+  masked_fill_broadcast: 1e-6,
+  logical_ops: 0,
+  gather: 0,
+  index_select: 0,
+  repeat: 0,
+  repeat_more_dims: 0,
+  expand: 1e-6,
+  expand_as: 1e-6,
+  narrow: 0,
+  flip: 0,
+  roll: 0,
+  tril_triu: 1e-6,
+  cumsum: 1e-5,
+  pixel_shuffle: 0,
+  arange: 1e-6,
+  arange_float_step: 1e-6,
+  full_zeros_ones: 1e-6,
+  new_zeros_ones: 0,
+  to_dtype: 1e-6,
+  int_truncation: 0,
+  unary_math: 1e-5,
+  rounding: 0,
+  elu_softplus_mish: 1e-5,
+  softplus_beta: 1e-5,
+  atan2_fmod: 1e-5,
+  clamp_min_max: 1e-6,
+  prelu: 1e-6,
+  prelu_single: 1e-6,
+  amax_amin: 1e-6,
+  var_std: 1e-5,
+  var_whole: 1e-5,
+  prod: 1e-5,
+  norm: 1e-5,
+  normalize: 1e-5,
+  cosine_similarity: 1e-5,
+  group_norm: 1e-4,
+  instance_norm: 1e-4,
+  interpolate_nearest: 0,
+  interpolate_nearest_size: 0,
+  interpolate_bilinear: 1e-5,
+  interpolate_bilinear_align: 1e-5,
+  upsample_module: 0,
+  interpolate_bicubic: 1e-4,
+  pad_constant: 0,
+  pad_reflect: 0,
+  pad_replicate: 0,
+  adaptive_avg_pool_3: 1e-5,
+  adaptive_avg_pool_uneven: 1e-5,
+  adaptive_max_pool: 0,
+  conv_transpose2d_functional: 1e-5,
+  conv_transpose_module: 1e-5,
+  einsum_matmul: 1e-4,
+  einsum_attention: 1e-4,
+  baddbmm: 1e-4,
+  index_list: 0,
+  flatten_middle: 0,
+  remainder_float: 1e-5,
+  integer_ops: 0,
+  nearest_exact: 0,
+  sort_stable: 0,
+  inplace_ops: 1e-6,
+  split_loop: 1e-5,
+  interpolate_area: 1e-5,
+};
+
+/** Cases refused on purpose: the message must name the op and what is not handled. */
+const REFUSED: Readonly<Record<string, RegExp>> = {
+  interpolate_antialias: /aten::_upsample_bilinear2d_aa: antialias=True is not supported/,
+  pad_circular: /aten::pad: pad mode 'circular' is not supported/,
+  topk_unsorted: /aten::topk: sorted=False/,
+  setitem: /in-place copy_ writes into a slice of another tensor/,
+  masked_select: /aten::index: indexing with a boolean mask/,
+};
+
+interface Manifest {
+  cases: string[];
+  failed: Record<string, string>;
+  generator_sha256: string;
+}
+
+let manifest: Manifest;
+let work: string;
+
+/** Reuses .fixtures-cache/torchscript-ops when it was made by this generator; makes it otherwise. */
+function fixtures(): Manifest {
+  const digest = createHash('sha256').update(readFileSync(GENERATOR)).digest('hex');
+  const path = join(CACHE, 'manifest.json');
+  if (existsSync(path)) {
+    const cached = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+    if (cached.generator_sha256 === digest) return cached;
+  }
+  runPython(GENERATOR, ['--out', CACHE], 300_000);
+  return JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+}
+
+beforeAll(() => {
+  manifest = fixtures();
+  work = mkdtempSync(join(tmpdir(), 'modelpass-aten-ops-'));
+}, 300_000);
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+function worstScaledDifference(actual: Tensor, expected: Tensor): number {
+  expect(actual.shape).toEqual(expected.shape);
+  const a = actual.toNumbers();
+  const b = expected.toNumbers();
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const [x, y] = [a[i]!, b[i]!];
+    if (Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y))) continue;
+    worst = Math.max(worst, Math.abs(x - y) / Math.max(1, Math.abs(y)));
+  }
+  return worst;
+}
+
+const inputShape = { inputs: [{ shape: [2, 4, 6, 6] }] };
+
+describe('the one-op corpus', () => {
+  it('lists every case the generator made, and torch made every case', () => {
+    expect(manifest.failed).toEqual({});
+    expect([...manifest.cases].sort()).toEqual([...Object.keys(CONVERTED), ...Object.keys(REFUSED)].sort());
+  });
+});
+
+describe.each(Object.entries(CONVERTED))('%s', (name, tolerance) => {
+  it(`converts to ONNX that ORT runs within ${tolerance} of torch`, async () => {
+    const model = readTorchScript(join(CACHE, `${name}.pt`), inputShape);
+    assertNoAtenOps(model, `${name}.pt`, 'onnx');
+    const onnxPath = join(work, `${name}.onnx`);
+    writeOnnx(model, onnxPath);
+    const outputs = await runOrt(onnxPath, { [model.graph.inputs[0]!.name]: readNpy(join(CACHE, 'input.npy')) });
+    const [output] = [...outputs.values()];
+    const expected = readNpy(join(CACHE, `${name}.expected.npy`));
+    expect(output!.dtype).toBe(expected.dtype);
+    expect(worstScaledDifference(output!, expected)).toBeLessThanOrEqual(tolerance);
+  }, 30_000);
+});
+
+describe.each(Object.entries(REFUSED))('%s', (name, message) => {
+  it('is refused with a located error naming what is not handled', () => {
+    let error: unknown;
+    try {
+      assertNoAtenOps(readTorchScript(join(CACHE, `${name}.pt`), inputShape), `${name}.pt`, 'onnx');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeDefined();
+    expect((error as Error).name).toBe('ModelpassError');
+    expect(String((error as Error).message)).toMatch(message);
+  });
+});
