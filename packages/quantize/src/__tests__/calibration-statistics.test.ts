@@ -100,6 +100,20 @@ describe('HistogramStatistics', () => {
     expect(total).toBe(20_000);
   });
 
+  it('addBinned takes counts in any rotation (firstBin) and equals counting the values', () => {
+    const values = gaussian(5_000, 0.5, 2);
+    const counted = new HistogramStatistics(64).add(values);
+    const extremes = counted.extremes.range();
+    for (const firstBin of [0, 64, 17, 127]) {
+      // counts[k] holds bin (k + firstBin) mod 128, as the in-graph histogram returns them for firstBin 64.
+      const rotated = Float64Array.from({ length: 128 }, (_, k) => counted.counts[(k + firstBin) % 128]!);
+      const binned = new HistogramStatistics(64).addBinned(counted.width, rotated, extremes.min, extremes.max, values.length, firstBin);
+      expect(binned.toJSON()).toEqual(counted.toJSON());
+    }
+    expect(() => new HistogramStatistics(64).addBinned(counted.width, counted.counts, 0, 1, 1, 128)).toThrow(ModelpassError);
+    expect(() => new HistogramStatistics(64).addBinned(counted.width, counted.counts, 0, 1, 1, 1.5)).toThrow(/first bin/);
+  });
+
   for (const [name, values] of [
     ['uniform', uniform(50_000, -2, 6)],
     ['gaussian with outliers', Float32Array.from([...gaussian(50_000, 0, 1), 40, -35, 60])],
