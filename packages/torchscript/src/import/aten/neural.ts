@@ -91,7 +91,8 @@ const layerNorm: AtenLowering = (ctx) => {
   const epsilon = ctx.float(ctx.arg(4, 'eps', { kind: 'float', value: 1e-5 }), 'eps');
   const size = normalized.reduce((a, b) => a * b, 1);
   const scale = weightArg.kind === 'none' ? ctx.builder.constant(Tensor.fromValues('float32', normalized, new Array<number>(size).fill(1)), 'const') : ctx.tensor(weightArg, 'weight').value;
-  const bias = biasArg.kind === 'none' ? null : ctx.tensor(biasArg, 'bias').value;
+  // No bias: a zero bias rather than an empty optional input, on which ONNX Runtime 1.x's CPU LayerNormalization crashes (segfault).
+  const bias = biasArg.kind === 'none' ? ctx.builder.constant(Tensor.fromValues('float32', normalized, new Array<number>(size).fill(0)), 'const') : ctx.tensor(biasArg, 'bias').value;
   return ctx.emit('LayerNormalization', [x.value, scale, bias], { axis: -normalized.length, epsilon: { kind: 'float', value: epsilon } }, { rank: x.rank, dtype: x.dtype });
 };
 
