@@ -4,8 +4,9 @@
  * here as converting (with its tolerance) or as refused (with the message expected), so a lowering
  * that starts refusing, or a refusal that starts converting, fails the test.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +15,7 @@ import { writeOnnx } from '@modelpass/onnx';
 import { readNpy, runOrt } from '@modelpass/runtime';
 import { assertNoAtenOps, readTorchScript } from '@modelpass/torchscript';
 import { repoRoot } from './torch/model-fixtures.js';
-import { runPython } from './torch/torch-fixtures.js';
+import { PYTHON, runPython } from './torch/torch-fixtures.js';
 
 const GENERATOR = join(repoRoot, 'tools/fixtures/make_torchscript_ops.py');
 const CACHE = join(repoRoot, '.fixtures-cache', 'torchscript-ops');
@@ -177,6 +178,18 @@ describe.each(Object.entries(CONVERTED))('%s', (name, tolerance) => {
   }, 30_000);
 });
 
+describe.each(Object.keys(CONVERTED))('%s with a symbolic batch', (name) => {
+  it('converts with input shape [batch, 4, 6, 6] and runs in ORT like torch', async () => {
+    const model = readTorchScript(join(CACHE, `${name}.pt`), { inputs: [{ shape: ['batch', 4, 6, 6] }] });
+    assertNoAtenOps(model, `${name}.pt`, 'onnx');
+    const onnxPath = join(work, `${name}.batch.onnx`);
+    writeOnnx(model, onnxPath);
+    const outputs = await runOrt(onnxPath, { [model.graph.inputs[0]!.name]: readNpy(join(CACHE, 'input.npy')) });
+    const expected = readNpy(join(CACHE, `${name}.expected.npy`));
+    expect(worstScaledDifference([...outputs.values()][0]!, expected)).toBeLessThanOrEqual(CONVERTED[name]!);
+  }, 30_000);
+});
+
 describe.each(Object.entries(REFUSED))('%s', (name, message) => {
   it('is refused with a located error naming what is not handled', () => {
     let error: unknown;
@@ -189,4 +202,14 @@ describe.each(Object.entries(REFUSED))('%s', (name, message) => {
     expect((error as Error).name).toBe('ModelpassError');
     expect(String((error as Error).message)).toMatch(message);
   });
+});
+
+describe('every converted model', () => {
+  it("passes onnx's full checker (types and shapes inferred by ONNX itself)", () => {
+    const files = readdirSync(work).filter((f) => f.endsWith('.onnx')).map((f) => join(work, f));
+    expect(files.length).toBeGreaterThanOrEqual(Object.keys(CONVERTED).length);
+    const script = 'import onnx, sys\nbad = []\nfor f in sys.argv[1:]:\n  try: onnx.checker.check_model(onnx.load(f), full_check=True)\n  except Exception as e: bad.append(f + ": " + str(e).splitlines()[0])\nprint("\\n".join(bad))';
+    const failures = execFileSync(PYTHON, ['-c', script, ...files], { encoding: 'utf8', timeout: 120_000 }).trim();
+    expect(failures).toBe('');
+  }, 150_000);
 });
