@@ -1,10 +1,11 @@
 /**
  * The files a command reads and writes, checked before any work: an input must be a regular file
  * (a folder, FIFO or device is refused instead of read, which would fail with a bare EISDIR or wait
- * forever), an output must go into an existing folder, and a failed write says which output failed,
+ * forever), an output must go into an existing folder this process may write (checked before a long
+ * pipeline runs, not after), and a failed write says which output failed,
  * why, and that nothing partial was left.
  */
-import { readdirSync, rmSync, statSync, type Stats } from 'node:fs';
+import { accessSync, constants as fsConstants, readdirSync, rmSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { ModelpassError, type Model } from '@modelpass/ir';
 import { checkRegularFile, describeFileKind } from '@modelpass/runtime';
@@ -32,6 +33,14 @@ export function checkOutputTarget(path: string, role = 'output'): void {
     throw cliError(`cannot write ${role} '${path}': its folder '${folder}' does not exist`, path, { hint: `create it first (mkdir -p '${folder}')` });
   }
   if (!stats.isDirectory()) throw cliError(`cannot write ${role} '${path}': '${folder}' is ${describeFileKind(stats)}, not a folder`, path);
+  try {
+    accessSync(folder, fsConstants.W_OK | fsConstants.X_OK);
+  } catch (error) {
+    const code = errnoOf(error) ?? 'EACCES';
+    throw cliError(`cannot write ${role} '${path}': its folder '${folder}' is not writable: ${WRITE_FAILURES[code] ?? 'access refused'} (${code})`, path, {
+      hint: 'choose a folder you can write',
+    });
+  }
   let target: Stats | undefined;
   try {
     target = statSync(path);
