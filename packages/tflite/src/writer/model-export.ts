@@ -19,6 +19,13 @@ const DEFAULT_EXTERNAL_ABOVE = 2 ** 30;
 const ALIGN = 16;
 /** Constants in memory up to this size are copied into the flatbuffer; bigger or lazy ones are streamed. */
 const COPY_INLINE_BELOW = 256 * 1024;
+/**
+ * Lazy constants (still in their file, or computed such as offline transposes) are read straight into their
+ * regions of the flatbuffer while their total stays under this: the room is reserved anyway, and a small model
+ * is then written in one call instead of two writes (and a scratch copy) per weight. Beyond it they are streamed,
+ * so a big model's weights are never all held in memory at once.
+ */
+const FILL_IN_PLACE_BYTES = 16 << 20;
 /** Size of the buffer streamed tensors pass through. */
 const STREAM_CHUNK_BYTES = 16 << 20;
 
@@ -40,9 +47,18 @@ export function writeTflite(model: Model, path: string, options: WriteTfliteOpti
   if (!external) {
     // The constants' regions were left empty in the flatbuffer: stream each tensor into its place.
     // Small constants already in memory are copied into their regions: one write instead of two each.
+    let filled = 0;
     const streamed = built.constants.filter(({ start, tensor }) => {
-      if (!tensor.isLoaded || tensor.byteLength > COPY_INLINE_BELOW) return true;
-      built.bytes.set(tensor.bytes(), start);
+      if (tensor.isLoaded && tensor.byteLength <= COPY_INLINE_BELOW) {
+        built.bytes.set(tensor.bytes(), start);
+        return false;
+      }
+      const storage = tensor.storage!;
+      if (filled + storage.byteLength > FILL_IN_PLACE_BYTES) return true;
+      filled += storage.byteLength;
+      const region = built.bytes.subarray(start, start + storage.byteLength);
+      if (storage.readChunk) storage.readChunk(region, 0);
+      else region.set(storage.read());
       return false;
     });
     // One chunk buffer for every streamed tensor (no fresh memory per weight).

@@ -12,6 +12,16 @@ export interface ExportIssue {
 }
 
 const SCHEMAS = new Map(tfliteOpSchemas().map((schema) => [schema.op, schema]));
+/** Each op's required attribute names, in schema order (listed once, not per node). */
+const REQUIRED = new Map(tfliteOpSchemas().map((schema) => [schema.op, Object.entries(schema.attributes).filter(([, spec]) => spec.required).map(([name]) => name)]));
+
+function checkValues(node: Node, values: readonly (Node['inputs'][number])[], issues: ExportIssue[]): void {
+  for (const value of values) {
+    if (!value) continue;
+    const problem = typeIssue(value.type);
+    if (problem) issues.push({ node, text: `value '${value.name}' ${problem}` });
+  }
+}
 
 function typeIssue(type: Type): string | undefined {
   if (type.kind !== 'tensor') return `has type ${formatType(type)}; TFLite tensors are dense tensors`;
@@ -51,24 +61,23 @@ function checkNode(node: Node, issues: ExportIssue[]): void {
       issues.push({ node, text: `attribute '${name}' = ${JSON.stringify(attribute.value)} is not one of ${spec.oneOf.join(', ')}` });
     }
   }
-  for (const [name, spec] of Object.entries(schema.attributes)) {
-    if (spec.required && !node.getAttribute(name)) issues.push({ node, text: `required attribute '${name}' is missing` });
+  for (const name of REQUIRED.get(node.op)!) {
+    if (!node.getAttribute(name)) issues.push({ node, text: `required attribute '${name}' is missing` });
   }
-  for (const value of [...node.inputs, ...node.outputs]) {
-    if (!value) continue;
-    const problem = typeIssue(value.type);
-    if (problem) issues.push({ node, text: `value '${value.name}' ${problem}` });
-  }
+  checkValues(node, node.inputs, issues);
+  checkValues(node, node.outputs, issues);
 }
 
 function checkGraph(graph: Graph, issues: ExportIssue[]): void {
-  for (const value of [...graph.inputs, ...graph.outputs]) {
-    const problem = typeIssue(value.type);
-    if (problem) issues.push({ text: `graph '${graph.name}' input/output '${value.name}' ${problem}` });
+  for (const values of [graph.inputs, graph.outputs]) {
+    for (const value of values) {
+      const problem = typeIssue(value.type);
+      if (problem) issues.push({ text: `graph '${graph.name}' input/output '${value.name}' ${problem}` });
+    }
   }
-  for (const node of graph.nodes()) {
+  for (let node = graph.firstNode; node; node = node.next) {
     checkNode(node, issues);
-    for (const sub of node.subgraphs) checkGraph(sub, issues);
+    if (node.subgraphs.length > 0) for (const sub of node.subgraphs) checkGraph(sub, issues);
   }
 }
 

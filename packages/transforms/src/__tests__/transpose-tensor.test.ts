@@ -107,6 +107,12 @@ describe('transposeTensor of a weight still in its file', () => {
         moved.storage!.readChunk!(chunk, start);
         expect(Buffer.from(chunk).equals(Buffer.from(expected.subarray(start, start + length)))).toBe(true);
       }
+      // Whole matrices are transposed straight into an aligned target; an unaligned one goes through scratch memory.
+      for (const offset of [4, 1]) {
+        const target = new Uint8Array(offset + count * 4).subarray(offset);
+        moved.storage!.readChunk!(target, 0);
+        expect(Buffer.from(target).equals(Buffer.from(expected))).toBe(true);
+      }
       expect(moved.equals(eager)).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -47,6 +47,11 @@ export function transposedInFile(source: TensorStorage & { readChunk: NonNullabl
     const span = (last - first) * matrixBytes;
     const input = scratch('source', span);
     source.readChunk(input, first * matrixBytes);
+    if (start === first * matrixBytes && target.byteLength === span && target.byteOffset % width === 0) {
+      // Whole matrices into aligned memory (a writer filling its region): transposed in place, no second copy.
+      transposeMatrices(elements(input, width), elements(target, width), last - first, rows, cols);
+      return;
+    }
     const output = scratch('target', span);
     transposeMatrices(elements(input, width), elements(output, width), last - first, rows, cols);
     const offset = start - first * matrixBytes;
