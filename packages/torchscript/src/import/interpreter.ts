@@ -11,7 +11,7 @@ import { type Expr, type FunctionDef, type SourcePosition, type Stmt } from '../
 import { atenLowerings } from './aten-registry.js';
 import { MAX_IMPORT_ITERATIONS } from './aten/python-builtins.js';
 import type { CodeIndex } from './code-index.js';
-import { isInPlace, markPartialViews, PARTIAL_VIEW_OPS, PARTIAL_VIEWS, rebindMutated } from './in-place.js';
+import { applyInPlace, inPlaceRefusal, isInPlace, isStale, recordView } from './in-place.js';
 import { lowerDataIf, lowerDataLoop, lowerDataTernary, rangeTripCount, type ControlFlowHost, type Env, type LoopPlan, type Signal } from './control-flow.js';
 import { LoweringContext } from './lowering.js';
 import { opaqueAtenOp } from './opaque-op.js';
@@ -320,12 +320,12 @@ export class Interpreter implements ControlFlowHost {
       const { lower, upper, step } = expr.index;
       const bound = (e: Expr | null): ScriptValue => (e ? this.evaluate(e, env) : NONE);
       const sliced = this.lowerAten('slice', [object, { kind: 'int', value: 0 }, bound(lower), bound(upper), step ? bound(step) : { kind: 'int', value: 1 }], new Map(), expr.at);
-      if (object.kind === 'tensor') markPartialViews(sliced);
+      recordView('slice', [object, { kind: 'int', value: 0 }, bound(lower), bound(upper), step ? bound(step) : { kind: 'int', value: 1 }], sliced);
       return sliced;
     }
     if (object.kind === 'global') return object; // a type annotation such as List[int]
     const item = this.lowerAten('__getitem__', [object, this.evaluate(expr.index, env)], new Map(), expr.at);
-    if (object.kind === 'tensor' && !object.scalarInt) markPartialViews(item);
+    recordView('__getitem__', [object], item);
     return item;
   }
 
@@ -360,16 +360,18 @@ export class Interpreter implements ControlFlowHost {
     const atenName = atenNameOf(path);
     if (atenName === undefined) return this.fail(expr.at, `call of ${path} is not supported`);
     const mutated = isInPlace(atenName) ? args[0] : undefined;
-    if (mutated?.kind === 'tensor' && PARTIAL_VIEWS.has(mutated.value)) {
-      return this.fail(expr.at, `in-place ${atenName} writes into a slice of another tensor (y[i] = v, y[:, 0].fill_(…)); the importer does not carry such writes back to the sliced tensor`, 'compute the result out of place (torch.where, torch.cat) before scripting');
-    }
+    const refusal = inPlaceRefusal(mutated);
+    if (refusal) return this.fail(expr.at, `in-place ${atenName} ${refusal}`, 'compute the result out of place (torch.where, torch.cat) before scripting');
     const result = this.lowerAten(atenName, args, keywords, expr.at);
-    if (mutated) rebindMutated(env, mutated, result);
-    if (PARTIAL_VIEW_OPS.has(atenName) && args[0]?.kind === 'tensor' && !args[0].scalarInt) markPartialViews(result);
+    if (mutated) applyInPlace(new LoweringContext(this.host.builder, atenName, expr.at, [], new Map()), env, mutated, result);
+    recordView(atenName, args, result);
     return result;
   }
 
   lowerAten(name: string, args: ScriptValue[], keywords: ReadonlyMap<string, ScriptValue>, at: SourcePosition): ScriptValue {
+    if (args.some(isStale) || [...keywords.values()].some(isStale)) {
+      return this.fail(at, `${name} reads a slice of a tensor taken before that tensor was written in place (y[...] = v); torch would see the new values, the import does not track that`, 'take the slice after the write');
+    }
     const lowering = atenLowerings.get(name);
     const ctx = new LoweringContext(this.host.builder, name, at, args, keywords);
     if (lowering) return lowering(ctx);
