@@ -223,11 +223,14 @@ export class StatisticsGraph {
     const counts = outputs.counts ? (results.get(outputs.counts)!.data() as Int32Array) : undefined;
     const length = 2 * (this.bins ?? 0);
     const summaries = new Map<string, TensorSummary>();
-    names.forEach((name, i) => {
-      const [min, max, sum, size] = [summary[i]!, summary[count + i]!, summary[2 * count + i]!, Number(sizes[i]!)];
-      if (!counts) summaries.set(name, { min, max, sum, size });
-      else summaries.set(name, { min, max, sum, size, width: summary[3 * count + i]!, counts: counts.subarray(i * length, (i + 1) * length), firstBin: length / 2 });
-    });
+    for (let i = 0; i < count; i++) {
+      const min = summary[i]!;
+      const max = summary[count + i]!;
+      const sum = summary[2 * count + i]!;
+      const size = Number(sizes[i]!);
+      if (!counts) summaries.set(names[i]!, { min, max, sum, size });
+      else summaries.set(names[i]!, { min, max, sum, size, width: summary[3 * count + i]!, counts: counts.subarray(i * length, (i + 1) * length), firstBin: length / 2 });
+    }
     return summaries;
   }
 
