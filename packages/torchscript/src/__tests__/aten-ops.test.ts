@@ -99,6 +99,7 @@ const CONVERTED: Readonly<Record<string, number>> = {
   layer_norm_plain: 1e-5,
   setitem: 0,
   setitem_decode: 1e-5,
+  scalar_arguments: 1e-6,
 };
 
 /** Cases refused on purpose: the message must name the op and what is not handled. */
@@ -226,4 +227,24 @@ describe('every converted model', () => {
     const failures = execFileSync(PYTHON, ['-c', script, ...files], { encoding: 'utf8', timeout: 120_000 }).trim();
     expect(failures).toBe('');
   }, 150_000);
+});
+
+describe('forward arguments that are not tensors', () => {
+  it('are bound by name while importing: k=3 gives three values whose first two are torch\'s k=2 result', async () => {
+    const model = readTorchScript(join(CACHE, 'scalar_arguments.pt'), { inputs: { x: { shape: [2, 4, 6, 6] }, k: { value: 3 }, positive: { value: true } } });
+    expect(model.graph.inputs.map((input) => input.name)).toEqual(['x']);
+    const onnxPath = join(work, 'scalar_arguments.k3.onnx');
+    writeOnnx(model, onnxPath);
+    const [output] = [...(await runOrt(onnxPath, { x: readNpy(join(CACHE, 'input.npy')) })).values()];
+    expect(output!.shape).toEqual([2, 3, 6, 6]);
+    const values = output!.toNumbers();
+    const expected = readNpy(join(CACHE, 'scalar_arguments.expected.npy')).toNumbers();
+    const firstTwo = values.filter((_, i) => Math.floor(i / 36) % 3 < 2);
+    expect(firstTwo).toEqual(expected);
+  });
+
+  it('refuse a value of the wrong type, and a value for a Tensor argument, naming the argument', () => {
+    expect(() => readTorchScript(join(CACHE, 'scalar_arguments.pt'), { inputs: { x: { shape: [2, 4, 6, 6] }, k: { value: 1.5 } } })).toThrow(/forward argument 'k' is typed int; the value bound to it \(1.5\) is not one/);
+    expect(() => readTorchScript(join(CACHE, 'scalar_arguments.pt'), { inputs: { x: { value: 1 } } })).toThrow(/forward argument 'x' is a Tensor/);
+  });
 });

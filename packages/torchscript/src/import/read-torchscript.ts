@@ -20,6 +20,12 @@ export interface TorchScriptInputSpec {
   dtype?: DType;
   /** Dims (numbers, symbolic names, or null for unknown); its length is the input's rank. */
   shape?: readonly Dim[];
+  /**
+   * For a `forward` argument that is not a Tensor (`k: int`, `scale: float`, `flag: bool`, `mode: str`):
+   * the value it is bound to while importing (the graph gets no input for it). Without it the
+   * argument's default is used; an argument with neither is refused.
+   */
+  value?: number | boolean | string;
 }
 
 export interface ReadTorchScriptOptions {
@@ -94,7 +100,11 @@ export function importTorchScript(archive: TorchArchive, options: ReadTorchScrip
     const spec = specFor(param.name, index);
     const annotation = param.annotation?.kind === 'name' ? param.annotation.id : undefined;
     if (annotation !== undefined && annotation !== 'Tensor') {
-      interpreter.fail(forward!.at, `forward argument '${param.name}' is a ${annotation}; only Tensor arguments become graph inputs`);
+      if (spec?.value !== undefined) return boundArgument(interpreter, forward!.at, param.name, annotation, spec.value);
+      if (param.defaultValue) return interpreter.evaluate(param.defaultValue, new Map());
+      interpreter.fail(forward!.at, `forward argument '${param.name}' is typed ${annotation} and has no default; only Tensor arguments become graph inputs`, `bind it to a value while importing (API: readTorchScript option inputs: { ${param.name}: { value: … } })`);
+    } else if (spec?.value !== undefined) {
+      interpreter.fail(forward!.at, `forward argument '${param.name}' is a Tensor (a graph input); a value can be bound only to int, float, bool or str arguments`);
     }
     const dtype = spec?.dtype ?? 'float32';
     const value = builder.input(param.name, tensorType(dtype, spec?.shape ?? null));
@@ -117,4 +127,21 @@ export function importTorchScript(archive: TorchArchive, options: ReadTorchScrip
   model.sourceFormat = 'torchscript';
   model.sourcePath = archive.path;
   return model;
+}
+
+/** A non-tensor forward argument bound to `value`, checked against its annotation. */
+function boundArgument(interpreter: Interpreter, at: SourcePosition, name: string, annotation: string, value: number | boolean | string): ScriptValue {
+  const wrong = (): never => interpreter.fail(at, `forward argument '${name}' is typed ${annotation}; the value bound to it (${JSON.stringify(value)}) is not one`);
+  switch (annotation) {
+    case 'int':
+      return typeof value === 'number' && Number.isSafeInteger(value) ? { kind: 'int', value } : wrong();
+    case 'float':
+      return typeof value === 'number' ? { kind: 'float', value } : wrong();
+    case 'bool':
+      return typeof value === 'boolean' ? { kind: 'bool', value } : wrong();
+    case 'str':
+      return typeof value === 'string' ? { kind: 'str', value } : wrong();
+    default:
+      return interpreter.fail(at, `forward argument '${name}' is typed ${annotation}; binding values is supported for int, float, bool and str arguments`);
+  }
 }
