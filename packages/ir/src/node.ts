@@ -83,6 +83,11 @@ export class Node {
     return (this._metadata ??= new Map<string, string>());
   }
 
+  /** One metadata entry, without creating the map when there is none (for walks that ask every node). */
+  metadataEntry(key: string): string | undefined {
+    return this._metadata?.get(key);
+  }
+
   get graph(): Graph | null {
     return this._graph;
   }

@@ -74,6 +74,11 @@ export class Value {
     return (this._metadata ??= new Map<string, string>());
   }
 
+  /** One metadata entry, without creating the map when there is none (for walks that ask every value). */
+  metadataEntry(key: string): string | undefined {
+    return this._metadata?.get(key);
+  }
+
   /** Renames the value; the name must be unused in its graph and the graphs nested in it. */
   rename(name: string): void {
     this.graph._renameValue(this, name);

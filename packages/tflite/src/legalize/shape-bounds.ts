@@ -160,10 +160,11 @@ export function boundDataDependentShapes(graph: Graph): number {
   };
   let bounded = 0;
   for (const node of graph.nodes()) {
-    const dependent = node.inputs.some((value) => value && (bounds.has(value) || unbounded.has(value)));
+    // Nothing is bounded before the first data-dependent op (most models have none): no per-input lookups.
+    const dependent = (bounds.size > 0 || unbounded.size > 0) && node.inputs.some((value) => value && (bounds.has(value) || unbounded.has(value)));
     // Any op's rule may record a bound (WHERE, UNIQUE, SLICE, IF, WHILE…); the writer reads the same metadata map later.
-    const recorded = node.outputs.map((output) => output?.metadata.get(META_SHAPE_BOUND));
-    if (!dependent && recorded.every((bound) => bound === undefined)) continue;
+    if (!dependent && node.outputs.every((output) => output?.metadataEntry(META_SHAPE_BOUND) === undefined)) continue;
+    const recorded = node.outputs.map((output) => output?.metadataEntry(META_SHAPE_BOUND));
     const derived = node.inputs.some((value) => value && unbounded.has(value)) ? node.outputs.map(() => undefined) : outputBounds(node, boundOf);
     node.outputs.forEach((output, index) => {
       if (!output) return;

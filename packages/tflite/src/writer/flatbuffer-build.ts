@@ -144,9 +144,13 @@ export function buildFlatbuffer(model: Model, plan: ModelPlan, external: boolean
   return { bytes, bufferTables, constants };
 }
 
-function dimsOf(type: TensorType, bound: string | undefined): { shape: number[]; signature: number[] | undefined } {
-  const dims = type.shape ?? [];
-  const dynamic = dims.some((dim) => typeof dim !== 'number');
+const STATIC_DIMS = { shape: [] as number[], signature: undefined };
+
+function dimsOf(dims: TensorType['shape'], bound: string | undefined): { shape: readonly number[]; signature: number[] | undefined } {
+  if (!dims) return STATIC_DIMS;
+  let dynamic = false;
+  for (const dim of dims) if (typeof dim !== 'number') dynamic = true;
+  if (!dynamic) return { shape: dims as readonly number[], signature: undefined };
   // A data-dependent dim is written as its bound (META_SHAPE_BOUND), any other symbolic dim as 1.
   const largest = bound?.split(',').map(Number);
   const shape = dims.map((dim, i) => (typeof dim === 'number' ? dim : largest?.length === dims.length ? largest[i]! : 1));
@@ -154,10 +158,10 @@ function dimsOf(type: TensorType, bound: string | undefined): { shape: number[];
 }
 
 function buildTensor(b: Builder, tensor: TensorPlan): number {
-  const type = tensor.value.constant ? { ...tensor.type, shape: tensor.value.constant.shape } : tensor.type;
-  const name = b.createString(tensor.value.metadata.get(META_TENSOR_NAME) ?? tensor.value.name);
-  const { shape, signature } = dimsOf(type, tensor.value.metadata.get(META_SHAPE_BOUND));
-  const shapeVector = FbTensor.createShapeVector(b, shape);
+  const type = tensor.type;
+  const name = b.createString(tensor.value.metadataEntry(META_TENSOR_NAME) ?? tensor.value.name);
+  const { shape, signature } = dimsOf(tensor.value.constant?.shape ?? type.shape, tensor.value.metadataEntry(META_SHAPE_BOUND));
+  const shapeVector = FbTensor.createShapeVector(b, shape as number[]);
   const signatureVector = signature ? FbTensor.createShapeSignatureVector(b, signature) : 0;
   let quantization = 0;
   const quant = type.quant;
@@ -182,11 +186,20 @@ function buildTensor(b: Builder, tensor: TensorPlan): number {
   return FbTensor.endTensor(b);
 }
 
+/** Each operand's tensor index in its subgraph, -1 for an absent optional one. */
+function tensorIndices(subgraph: SubgraphPlan, values: Node['inputs']): number[] {
+  const indices = new Array<number>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    indices[i] = value ? subgraph.indexOf.get(value)! : -1;
+  }
+  return indices;
+}
+
 function buildOperator(b: Builder, plan: ModelPlan, subgraph: SubgraphPlan, node: Node): number {
   const builtin = builtinOfOp(node.op)!;
-  const index = (value: typeof node.inputs[number]): number => (value ? subgraph.indexOf.get(value)! : -1);
-  const inputs = FbOperator.createInputsVector(b, node.inputs.map(index));
-  const outputs = FbOperator.createOutputsVector(b, node.outputs.map(index));
+  const inputs = FbOperator.createInputsVector(b, tensorIndices(subgraph, node.inputs));
+  const outputs = FbOperator.createOutputsVector(b, tensorIndices(subgraph, node.outputs));
   const subgraphIndex = (attribute: string): number => plan.subgraphIndex.get(node.attr(attribute, 'graph'))!;
   const options = optionsTableOfBuiltin(builtin);
   const optionsOffset = options ? exportOptions(b, options.table, node, subgraphIndex) : 0;
@@ -220,7 +233,9 @@ function buildOperator(b: Builder, plan: ModelPlan, subgraph: SubgraphPlan, node
 
 function buildSubgraph(b: Builder, plan: ModelPlan, subgraph: SubgraphPlan): number {
   const tensors = FbSubGraph.createTensorsVector(b, subgraph.tensors.map((tensor) => buildTensor(b, tensor)));
-  const operators = FbSubGraph.createOperatorsVector(b, [...subgraph.graph.nodes()].map((node) => buildOperator(b, plan, subgraph, node)));
+  const operatorOffsets: number[] = [];
+  for (let node = subgraph.graph.firstNode; node; node = node.next) operatorOffsets.push(buildOperator(b, plan, subgraph, node));
+  const operators = FbSubGraph.createOperatorsVector(b, operatorOffsets);
   const inputs = FbSubGraph.createInputsVector(b, subgraph.graph.inputs.map((value) => subgraph.indexOf.get(value)!));
   const outputs = FbSubGraph.createOutputsVector(b, subgraph.graph.outputs.map((value) => subgraph.indexOf.get(value)!));
   const name = b.createString(subgraph.graph.name);

@@ -67,7 +67,7 @@ export function planModel(model: Model, path: string): ModelPlan {
           hint: 'pass the value into the region as an input',
         });
       }
-      const variable = value.metadata.get(META_VARIABLE) === '1';
+      const variable = value.metadataEntry(META_VARIABLE) === '1';
       let buffer = 0;
       if (constant && !variable && !value.isGraphInput) {
         buffer = bufferOf.get(constant) ?? 0;

@@ -66,7 +66,7 @@ function special(builtin: string, node: Node): number | undefined {
 }
 
 export function operatorVersion(builtin: string, node: Node): number {
-  const kept = Number(node.metadata.get(META_OPERATOR_VERSION));
+  const kept = Number(node.metadataEntry(META_OPERATOR_VERSION));
   if (Number.isInteger(kept) && kept >= 1) return kept;
   const fixed = special(builtin, node);
   if (fixed !== undefined) return fixed;
