@@ -5,7 +5,7 @@ import { ByteBuffer } from 'flatbuffers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Graph, Model, ModelpassError, Tensor, attrs, tensorType } from '@modelpass/ir';
 import { META_VARIABLE, readTflite, writeTflite } from '@modelpass/tflite';
-import { Model as FbModel, SubGraph } from '../generated/flatbuffers/tflite.js';
+import { BuiltinOptions, Model as FbModel, SubGraph } from '../generated/flatbuffers/tflite.js';
 import { WhileOptions } from '../generated/flatbuffers/tflite/while-options.js';
 import { int8ConvModel, whileLoopModel } from './helpers.js';
 
@@ -96,6 +96,51 @@ describe('structurally hostile .tflite files', () => {
         expect(error.message).toContain(String(value));
       }
     }
+  });
+
+  it('stops a file whose subgraphs call the next one twice (exponential copies) instead of importing 2^24 regions', () => {
+    const count = () => tensorType('int32', [1]);
+    const condition = (): Graph => {
+      const graph = new Graph('cond');
+      const i = graph.addInput('i', count());
+      const limit = graph.addConstant('limit', Tensor.fromValues('int32', [1], [3]));
+      const less = graph.createNode({ op: 'tflite.LESS', inputs: [i, limit], outputs: [{ name: 'more', type: tensorType('bool', [1]) }] });
+      graph.setOutputs([less.output(0)]);
+      return graph;
+    };
+    // body(d) holds one WHILE over body(d-1): a chain of 24 loops, 49 subgraphs, read in linear time.
+    const body = (depth: number): Graph => {
+      const graph = new Graph(`body${depth}`);
+      const i = graph.addInput('i', count());
+      const op = depth === 0 ? 'tflite.ADD' : 'tflite.WHILE';
+      const inputs = depth === 0 ? [i, graph.addConstant('one', Tensor.fromValues('int32', [1], [1]))] : [i];
+      const node = graph.createNode({ op, inputs, outputs: [{ name: 'next', type: count() }], ...(depth === 0 ? { attributes: { fused_activation_function: attrs.string('NONE') } } : {}) });
+      if (depth > 0) {
+        node.setAttribute('cond_subgraph', attrs.graph(condition()));
+        node.setAttribute('body_subgraph', attrs.graph(body(depth - 1)));
+      }
+      graph.setOutputs([node.output(0)]);
+      return graph;
+    };
+    const model = new Model(body(24));
+    model.opsetImports.set('tflite', 3);
+    const chain = write(model);
+    const path = join(dir, 'chain.tflite');
+    writeFileSync(path, chain);
+    expect(readTflite(path).graph.nodeCount).toBe(1);
+    // Each WHILE's cond index patched to its body's: every level calls the next level twice.
+    const dag = Buffer.from(chain);
+    const parsed = FbModel.getRootAsModel(new ByteBuffer(dag));
+    for (let s = 0; s < parsed.subgraphsLength(); s++) {
+      const operator = parsed.subgraphs(s)!.operators(0);
+      const loopOptions = operator?.builtinOptions(new WhileOptions()) as WhileOptions | null | undefined;
+      if (!operator || operator.builtinOptionsType() !== BuiltinOptions.WhileOptions || !loopOptions) continue;
+      dag.writeInt32LE(loopOptions.bodySubgraphIndex(), fieldPosition(dag, loopOptions.bb_pos, 0));
+    }
+    const started = Date.now();
+    const error = failure(dag);
+    expect(error.message).toMatch(/copying subgraph \d+ for every operator that calls it \(\d+ operators imported so far from the file's 49, ×\d+\) is over the TFLite reader's maxRegionExpansion limit/);
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   it('bounds the zeros of a variable tensor by maxVariableBytes instead of allocating what the shape claims', () => {

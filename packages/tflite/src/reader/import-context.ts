@@ -18,8 +18,10 @@ export interface ImportContext {
   readonly operatorCodes: readonly OperatorCodeInfo[];
   readonly subgraphs: readonly TableReader[];
   readonly limits: ResolvedTfliteReadLimits;
-  /** Operators imported so far (for the maxNodeCount limit). */
+  /** Operators imported so far, each call's copy of a subgraph counted (for maxNodeCount and maxRegionExpansion). */
   nodeCount: number;
+  /** Operators the file holds, over every subgraph, each counted once. */
+  readonly fileNodeCount: number;
   /** Subgraphs imported as regions of operators. */
   readonly called: Set<number>;
 }

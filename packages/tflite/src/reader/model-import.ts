@@ -77,15 +77,17 @@ function importModel(path: string, source: TfliteSourceFile, bytes: FlatBytes, l
     });
   }
   const root = TableReader.root(bytes, 'model');
+  const subgraphs = root.tables(M.subgraphs, 'subgraphs');
   const ctx: ImportContext = {
     file: path,
     bytes,
     source,
     buffers: root.tables(M.buffers, 'buffers'),
     operatorCodes: root.tables(M.operator_codes, 'operator_codes').map((code) => readOperatorCode(code, bytes)),
-    subgraphs: root.tables(M.subgraphs, 'subgraphs'),
+    subgraphs,
     limits,
     nodeCount: 0,
+    fileNodeCount: subgraphs.reduce((sum, subgraph) => sum + (subgraph.vector(TABLE_SLOTS.SubGraph.operators, 4, 'operators')?.length ?? 0), 0),
     called: new Set(),
   };
   if (ctx.subgraphs.length === 0) bytes.fail('model.subgraphs', 'the model has no subgraph');

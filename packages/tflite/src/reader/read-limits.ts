@@ -11,16 +11,26 @@ export interface TfliteReadLimits {
   readonly maxVariableBytes?: number;
   /** Most operators, over every subgraph (default 10,000,000). */
   readonly maxNodeCount?: number;
+  /**
+   * Each operator that calls a subgraph (IF, WHILE, CALL_ONCE, …) gets its own copy of it, so a small
+   * file whose subgraphs call the next one twice expands exponentially: the operators imported may be
+   * at most this many times the file's own (or 100,000, whichever is more) (default 64).
+   */
+  readonly maxRegionExpansion?: number;
   /** Deepest nesting of subgraphs inside operators (IF, WHILE, …) (default 100). */
   readonly maxNestingDepth?: number;
 }
 
 export type ResolvedTfliteReadLimits = Required<TfliteReadLimits>;
 
+/** Operators a file may always expand to through its subgraph calls, whatever maxRegionExpansion says. */
+export const REGION_EXPANSION_FLOOR = 100_000;
+
 export const DEFAULT_TFLITE_READ_LIMITS: ResolvedTfliteReadLimits = Object.freeze({
   maxTensorBytes: 64 * 2 ** 30,
   maxVariableBytes: 256 * 2 ** 20,
   maxNodeCount: 10_000_000,
+  maxRegionExpansion: 64,
   maxNestingDepth: 100,
 });
 

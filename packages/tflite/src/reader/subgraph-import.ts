@@ -6,7 +6,7 @@ import { tfliteError } from '../io/errors.js';
 import { META_OPERATOR_VERSION, META_TENSOR_NAME, META_VARIABLE } from '../io/metadata-keys.js';
 import type { ImportContext } from './import-context.js';
 import { importOptions } from './options-import.js';
-import { tfliteLimitExceeded } from './read-limits.js';
+import { REGION_EXPANSION_FLOOR, tfliteLimitExceeded } from './read-limits.js';
 import { constantOf, readRange, readTensorInfo, type TensorInfo } from './tensor-import.js';
 import type { TableReader } from './table-reader.js';
 
@@ -101,6 +101,16 @@ class SubgraphImporter {
     const operators = subgraph.tables(G.operators, 'operators');
     ctx.nodeCount += operators.length;
     if (ctx.nodeCount > ctx.limits.maxNodeCount) throw tfliteLimitExceeded('maxNodeCount', `the operator count (${ctx.nodeCount})`, ctx.nodeCount, ctx.limits.maxNodeCount, ctx.file);
+    if (ctx.nodeCount > Math.max(REGION_EXPANSION_FLOOR, ctx.fileNodeCount * ctx.limits.maxRegionExpansion)) {
+      const factor = Math.ceil(ctx.nodeCount / Math.max(1, ctx.fileNodeCount));
+      throw tfliteLimitExceeded(
+        'maxRegionExpansion',
+        `copying subgraph ${this.index} for every operator that calls it (${ctx.nodeCount} operators imported so far from the file's ${ctx.fileNodeCount}, ×${factor})`,
+        factor,
+        ctx.limits.maxRegionExpansion,
+        ctx.file,
+      );
+    }
     operators.forEach((operator, i) => this.importOperator(operator, i));
     const outputs = subgraph.numbers(G.outputs, 'int32', 'outputs').map((index) => this.operand(index, `${subgraph.path}.outputs`));
     graph.setOutputs(outputs);
