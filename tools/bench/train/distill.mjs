@@ -13,8 +13,12 @@
 //
 //   node tools/bench/train/distill.mjs [--parts a,b] [--epochs-a 5] [--epochs-b 6] [--lrs-b 0.01,0.03] [--seeds-b 1,2,3]
 //        [--lrs-hard L,…] [--lrs-distill L,…] [--split-seed S] [--grid 2:0.5] [--jobs 2] [--models .fixtures-cache/distill] [--student-hidden 31]
-//        [--teacher-holdout] [--samples 0] [--out tools/bench/train/RESULTS-distill.md]
+//        [--teacher-holdout] [--teacher-epochs 5] [--teacher-augment] [--teacher-threads 2] [--validation-only] [--samples 0] [--out tools/bench/train/RESULTS-distill.md]
 // --teacher-holdout: the teacher of part (b) never trains on the held-out split (models in .fixtures-cache/distill-holdout).
+// --teacher-epochs / --teacher-augment / --teacher-threads: the teacher's recipe when make_distill_models.py makes it
+// (a recipe other than 5 epochs without augmentation is kept in its own folder, e.g. .fixtures-cache/distill-holdout-e12-aug).
+// --validation-only: a pilot of part (b): stage 1 only (every setting at every lr, first seed), scored on the
+// held-out split and printed; the test set is never evaluated and no RESULTS file is written.
 // --parts a or --parts b runs one part; --jobs runs that many of part (b)'s arms at once (their wall times then
 // overlap). Each row is also printed to stderr as soon as it is measured.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -40,7 +44,9 @@ const lr = Number(argument('lr', '0.01'));
 const seedsB = argument('seeds-b', '1,2,3').split(',').map(Number);
 const lrsB = argument('lrs-b', '0.01,0.03').split(',').map(Number);
 // Per arm kind, the lrs stage 1 tries (default: --lrs-b); one value each skips the pick (e.g. more seeds with lrs picked before).
-const lrsHard = argument('lrs-hard', lrsB.join(',')).split(',').map(Number);
+// `--lrs-hard none` (with --validation-only): no hard-label arm in this pilot.
+const lrsHard = argument('lrs-hard', lrsB.join(',')) === 'none' ? [] : argument('lrs-hard', lrsB.join(',')).split(',').map(Number);
+if (!lrsHard.length && !process.argv.includes('--validation-only')) throw new Error('--lrs-hard none is for --validation-only pilots: the comparison needs a hard-label arm');
 const lrsDistill = argument('lrs-distill', lrsB.join(',')).split(',').map(Number);
 // The seed of the held-out split (default: the first seed), the same for every seed so all arms are scored on the same images.
 const splitSeed = Number(argument('split-seed', String(seedsB[0])));
@@ -49,6 +55,13 @@ const studentHidden = Number(argument('student-hidden', '31'));
 // --teacher-holdout: a teacher that never trained on the held-out split (made with make_distill_models.py
 // --teacher-holdout), so the held-out comparison of the students is not biased towards distillation.
 const teacherHoldout = process.argv.includes('--teacher-holdout');
+const validationOnly = process.argv.includes('--validation-only');
+// The teacher's recipe when make_distill_models.py makes it (--epochs, --augment, --threads there); a recipe other
+// than the default (5 epochs, no augmentation) gets its own models folder, e.g. .fixtures-cache/distill-holdout-e12-aug.
+const teacherEpochs = Number(argument('teacher-epochs', '5'));
+const teacherAugment = process.argv.includes('--teacher-augment');
+const teacherThreads = Number(argument('teacher-threads', '2'));
+const teacherRecipe = teacherEpochs !== 5 || teacherAugment ? `-e${teacherEpochs}${teacherAugment ? '-aug' : ''}` : '';
 const grid = argument('grid', '2:0.5').split(',').map((pair) => pair.split(':').map(Number));
 const jobs = Number(argument('jobs', '2'));
 const samples = Number(argument('samples', '0'));
@@ -185,20 +198,20 @@ if (parts.includes('a')) {
 if (parts.includes('b')) await partB();
 
 async function partB() {
-  const models = resolve(argument('models', join(root, teacherHoldout ? '.fixtures-cache/distill-holdout' : '.fixtures-cache/distill')));
+  const models = resolve(argument('models', join(root, `${teacherHoldout ? '.fixtures-cache/distill-holdout' : '.fixtures-cache/distill'}${teacherRecipe}`)));
   const teacherB = join(models, 'teacher/model.onnx');
   const studentB = join(models, 'student/model.onnx');
   const script = join(root, 'tools/fixtures/make_distill_models.py');
   if (!existsSync(teacherB) || !existsSync(studentB)) {
-    const holdoutArgs = [];
+    const makeArgs = ['--epochs', String(teacherEpochs), '--threads', String(teacherThreads), ...(teacherAugment ? ['--augment'] : [])];
     if (teacherHoldout) {
       const holdoutFile = join(models, 'holdout.json');
       mkdirSync(models, { recursive: true });
       writeFileSync(holdoutFile, JSON.stringify(Array.from(splitValidation(60000, 0.1, splitSeed).validation)));
-      holdoutArgs.push('--teacher-holdout', holdoutFile);
+      makeArgs.push('--teacher-holdout', holdoutFile);
     }
-    console.error(`making the teacher and the student: /usr/bin/python3 tools/fixtures/make_distill_models.py --out ${models} --student-hidden ${studentHidden} ${holdoutArgs.join(' ')}`);
-    execFileSync('nice', ['-n', '10', '/usr/bin/python3', script, '--out', models, '--student-hidden', String(studentHidden), ...holdoutArgs], { stdio: 'inherit' });
+    console.error(`making the teacher and the student: /usr/bin/python3 tools/fixtures/make_distill_models.py --out ${models} --student-hidden ${studentHidden} ${makeArgs.join(' ')}`);
+    execFileSync('nice', ['-n', '10', '/usr/bin/python3', script, '--out', models, '--student-hidden', String(studentHidden), ...makeArgs], { stdio: 'inherit' });
   } else if (!JSON.parse(readFileSync(join(models, 'student/info.json'), 'utf8')).architecture.includes(`Linear(784->${studentHidden})`)) {
     // A student of another width (e.g. the earlier runs' 24 hidden units) is remade; the teacher is kept.
     console.error(`remaking the student with ${studentHidden} hidden units: /usr/bin/python3 tools/fixtures/make_distill_models.py --out ${models} --student-hidden ${studentHidden} --student-only`);
@@ -232,9 +245,18 @@ async function partB() {
   const picking = [];
   for (const setting of settings) for (const armLr of setting.kind === 'hard' ? lrsHard : lrsDistill) picking.push({ setting, armLr });
   await runAll(picking.map((p) => async () => { p.arm = await trainArm(p.setting, p.armLr, seedsB[0]); }), jobs);
-  const best = (kind) => picking.filter((p) => p.setting.kind === kind).reduce((b, p) => (p.arm.validation > b.arm.validation ? p : b));
+  const best = (kind) => picking.filter((p) => p.setting.kind === kind).reduce((b, p) => (b === undefined || p.arm.validation > b.arm.validation ? p : b), undefined);
   const pickedHard = best('hard');
   const pickedDistill = best('distill');
+  if (validationOnly) {
+    const teacherValidation = (await accuracyAsync(teacherB, validationSpec)).acc;
+    const label = (arm) => (arm.kind === 'hard' ? `train{lr=${arm.lr}} hard labels` : `distill{lr=${arm.lr} temperature=${arm.t} alpha=${arm.a}}`);
+    console.log([`# distill.mjs --validation-only (stage 1, seed ${seedsB[0]}, ${epochsB} epochs; held-out split of splitValidation(${train.size}, 0.1, ${splitSeed}); the test set was not evaluated)`, '',
+      `Command: \`${command}\` (finished ${new Date().toISOString().slice(0, 16)} UTC; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}). Teacher on the held-out split: ${teacherValidation.toFixed(2)}%.`, '',
+      '| arm | validation accuracy | wall | peak RSS |', '|---|---:|---:|---:|',
+      ...picking.map(({ arm }) => `| ${label(arm)}${arm === pickedHard?.arm || arm === pickedDistill?.arm ? ' (best)' : ''} | ${arm.validation.toFixed(2)}% | ${arm.run.wall.toFixed(0)} s | ${arm.run.rss.toFixed(0)} MiB |`)].join('\n'));
+    return;
+  }
   // Stage 2, the other seeds, with the picked settings only.
   const bySeed = new Map([[seedsB[0], { hard: pickedHard.arm, distill: pickedDistill.arm }]]);
   const later = [];
@@ -304,6 +326,8 @@ for (const r of resultsB) {
     `- wall times: ${jobs} runs side by side under \`nice -n 10\` on a machine shared with other sessions, so they are upper bounds`,
     '');
 }
-writeFileSync(out, lines.join('\n'));
-console.log(lines.join('\n'));
+if (!validationOnly) {
+  writeFileSync(out, lines.join('\n'));
+  console.log(lines.join('\n'));
+}
 rmSync(work, { recursive: true, force: true });
