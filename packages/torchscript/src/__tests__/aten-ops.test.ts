@@ -100,6 +100,15 @@ const CONVERTED: Readonly<Record<string, number>> = {
   setitem: 0,
   setitem_decode: 1e-5,
   scalar_arguments: 1e-6,
+  embedding: 0,
+  minimum_maximum: 1e-6,
+  logsumexp: 1e-5,
+  log_family: 1e-5,
+  glu: 1e-6,
+  repeat_interleave: 0,
+  movedim_swapaxes: 0,
+  lerp_addcmul: 1e-5,
+  outer_threshold: 1e-6,
 };
 
 /** Cases refused on purpose: the message must name the op and what is not handled. */

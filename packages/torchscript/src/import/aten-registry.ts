@@ -16,10 +16,11 @@ import { selectionLowerings } from './aten/selection.js';
 import { poolingLowerings } from './aten/pooling.js';
 import { resizeLowerings } from './aten/resize.js';
 import { statisticsLowerings } from './aten/statistics.js';
+import { compositeLowerings } from './aten/composite.js';
 
 function buildTable(): Map<string, AtenLowering> {
   const table = new Map<string, AtenLowering>();
-  for (const group of [pythonBuiltinLowerings, elementwiseLowerings, neuralLowerings, shapeLowerings, recurrentLowerings, reductionLowerings, creationLowerings, mathLowerings, reshapingLowerings, selectionLowerings, poolingLowerings, resizeLowerings, statisticsLowerings]) {
+  for (const group of [pythonBuiltinLowerings, elementwiseLowerings, neuralLowerings, shapeLowerings, recurrentLowerings, reductionLowerings, creationLowerings, mathLowerings, reshapingLowerings, selectionLowerings, poolingLowerings, resizeLowerings, statisticsLowerings, compositeLowerings]) {
     for (const [name, lowering] of group) {
       if (table.has(name)) throw new Error(`aten lowering '${name}' registered twice`);
       table.set(name, lowering);
