@@ -9,30 +9,44 @@ import { addScalarField, scalarVector } from './flat-vectors.js';
  * describes it (the reader's mirror): absent attributes take the schema default. `subgraphIndex`
  * gives the file index of the subgraph a `graph` attribute holds.
  */
+/** Slots of each options table (the highest field slot + 1), counted once per table. */
+const SLOT_COUNTS = new Map<string, number>();
+
+function slotCountOf(table: string): number {
+  let count = SLOT_COUNTS.get(table);
+  if (count === undefined) {
+    count = (OPTIONS_TABLES[table] ?? []).reduce((max, field) => Math.max(max, field.slot + 1), 0);
+    SLOT_COUNTS.set(table, count);
+  }
+  return count;
+}
+
+function value(node: Node, name: string): unknown {
+  const attribute = node.getAttribute(name);
+  return attribute && attribute.kind !== 'ref' ? attribute.value : undefined;
+}
+
 export function exportOptions(builder: Builder, table: string, node: Node, subgraphIndex: (attribute: string) => number): number {
-  const fields = OPTIONS_TABLES[table] ?? [];
   const options = optionAttributes(table);
-  const offsets = new Map<string, number>();
-  const value = (name: string): unknown => {
-    const attribute = node.getAttribute(name);
-    return attribute && attribute.kind !== 'ref' ? attribute.value : undefined;
-  };
+  // Strings and vectors go before the table (most options tables have none: no map then).
+  let offsets: Map<string, number> | undefined;
   for (const option of options) {
     const field = option.field;
-    const current = value(option.attribute);
+    if (field.kind !== 'string' && field.kind !== 'vector') continue;
+    const current = value(node, option.attribute);
     if (current === undefined) continue;
+    offsets ??= new Map<string, number>();
     if (field.kind === 'string') offsets.set(option.attribute, builder.createString(current as string));
-    if (field.kind === 'vector') offsets.set(option.attribute, scalarVector(builder, field.element, current as readonly number[]));
+    else offsets.set(option.attribute, scalarVector(builder, field.element, current as readonly number[]));
   }
-  const slotCount = fields.reduce((max, field) => Math.max(max, field.slot + 1), 0);
-  builder.startObject(slotCount);
+  builder.startObject(slotCountOf(table));
   for (const option of options) {
     const field = option.field;
     if (option.subgraph && field.kind === 'scalar') {
       addScalarField(builder, field.scalar, field.slot, subgraphIndex(option.attribute), Number.NaN);
       continue;
     }
-    const current = value(option.attribute);
+    const current = value(node, option.attribute);
     switch (field.kind) {
       case 'scalar':
         if (current !== undefined) addScalarField(builder, field.scalar, field.slot, current as number, field.default);
@@ -45,7 +59,7 @@ export function exportOptions(builder: Builder, table: string, node: Node, subgr
       }
       case 'string':
       case 'vector': {
-        const offset = offsets.get(option.attribute);
+        const offset = offsets?.get(option.attribute);
         if (offset !== undefined) builder.addFieldOffset(field.slot, offset, 0);
         break;
       }
