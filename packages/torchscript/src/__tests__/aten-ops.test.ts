@@ -123,6 +123,7 @@ const REFUSED: Readonly<Record<string, RegExp>> = {
 
 interface Manifest {
   cases: string[];
+  traced: string[];
   failed: Record<string, string>;
   generator_sha256: string;
 }
@@ -186,6 +187,22 @@ describe.each(Object.entries(CONVERTED))('%s', (name, tolerance) => {
     const outputs = await runOrt(onnxPath, { [model.graph.inputs[0]!.name]: readNpy(join(CACHE, 'input.npy')) });
     const [output] = [...outputs.values()];
     const expected = readNpy(join(CACHE, `${name}.expected.npy`));
+    expect(output!.dtype).toBe(expected.dtype);
+    expect(worstScaledDifference(output!, expected)).toBeLessThanOrEqual(tolerance);
+  }, 30_000);
+});
+
+/** Traced archives (torch.jit.trace of the same module; every argument printed, constants in constants.pkl). */
+describe.each(Object.entries(CONVERTED))('%s traced', (name, tolerance) => {
+  it(`converts to ONNX that ORT runs within ${tolerance} of torch`, async () => {
+    expect(manifest.traced).toContain(name);
+    const model = readTorchScript(join(CACHE, `${name}.traced.pt`), inputShape);
+    assertNoAtenOps(model, `${name}.traced.pt`, 'onnx');
+    const onnxPath = join(work, `${name}.traced.onnx`);
+    writeOnnx(model, onnxPath);
+    const outputs = await runOrt(onnxPath, { [model.graph.inputs[0]!.name]: readNpy(join(CACHE, 'input.npy')) });
+    const expected = readNpy(join(CACHE, `${name}.expected.npy`));
+    const [output] = [...outputs.values()];
     expect(output!.dtype).toBe(expected.dtype);
     expect(worstScaledDifference(output!, expected)).toBeLessThanOrEqual(tolerance);
   }, 30_000);
