@@ -10,7 +10,7 @@
  * see the new values in torch; it is refused where it is read. In-place ops on other views
  * (`split`, `narrow`, `expand`, a strided slice, computed bounds) are refused at their location.
  */
-import { Tensor, type Value } from '@modelpass/ir';
+import { onnxCodeOf, Tensor, type Value } from '@modelpass/ir';
 import type { Env } from './control-flow.js';
 import { knownShape, type LoweringContext, type TensorValue } from './lowering.js';
 import type { ScriptValue } from './script-value.js';
@@ -128,7 +128,7 @@ export function applyInPlace(ctx: LoweringContext, env: Env, mutated: ScriptValu
   if (mutated.kind !== 'tensor' || result.kind !== 'tensor' || result.value === mutated.value) return;
   const replacements: Array<[Value, TensorValue]> = [[mutated.value, result]];
   let current: TensorValue = mutated;
-  let updated: TensorValue = result.dtype === mutated.dtype || !mutated.dtype ? result : ctx.emit('Cast', [result.value], { to: onnxCode(mutated.dtype) }, { rank: result.rank, dtype: mutated.dtype });
+  let updated: TensorValue = result.dtype === mutated.dtype || !mutated.dtype ? result : ctx.emit('Cast', [result.value], { to: onnxCodeOf(mutated.dtype) }, { rank: result.rank, dtype: mutated.dtype });
   for (let provenance = PROVENANCE.get(current.value); provenance; provenance = PROVENANCE.get(current.value)) {
     const { base, step } = provenance;
     if (UNTRACKED_VIEWS.has(base.value)) ctx.fail(inPlaceRefusal(base)!);
@@ -142,9 +142,4 @@ export function applyInPlace(ctx: LoweringContext, env: Env, mutated: ScriptValu
     const replacement = replacements.find(([old]) => old === bound.value);
     if (replacement) env.set(name, replacement[1]);
   }
-}
-
-function onnxCode(dtype: string): number {
-  const codes: Record<string, number> = { float32: 1, uint8: 2, int8: 3, int16: 5, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11 };
-  return codes[dtype] ?? 1;
 }

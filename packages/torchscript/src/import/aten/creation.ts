@@ -21,17 +21,17 @@ function shapeValue(ctx: LoweringContext, items: readonly ScriptValue[]): Value 
   return ctx.emit('Concat', parts, { axis: 0 }).value;
 }
 
-function scalarTensor(dtype: DType, value: number | boolean): Tensor {
+function scalarTensor(ctx: LoweringContext, dtype: DType, value: number | boolean): Tensor {
   if (dtype === 'int64') return Tensor.fromValues('int64', [1], [BigInt(Math.trunc(Number(value)))]);
   if (dtype === 'bool') return Tensor.fromValues('bool', [1], [Boolean(value)]);
-  if (!isFloat(dtype) && !['int32', 'int16', 'int8', 'uint8'].includes(dtype)) throw new Error(`no fill for ${dtype}`);
+  if (!isFloat(dtype) && !['int32', 'int16', 'int8', 'uint8'].includes(dtype)) return ctx.fail(`a tensor of ${dtype} filled with a value is not supported`);
   return Tensor.fromValues(dtype, [1], [isFloat(dtype) ? Number(value) : Math.trunc(Number(value))]);
 }
 
 /** A tensor of `size` filled with `fill`, as ConstantOfShape. */
 function filledTensor(ctx: LoweringContext, size: ScriptValue, fill: number | boolean, dtype: DType): TensorValue {
   const items = sizeItems(ctx, size);
-  return ctx.emit('ConstantOfShape', [shapeValue(ctx, items)], { value: scalarTensor(dtype, fill) }, { rank: items.length, dtype, shape: dimsOfSizeList(items) });
+  return ctx.emit('ConstantOfShape', [shapeValue(ctx, items)], { value: scalarTensor(ctx, dtype, fill) }, { rank: items.length, dtype, shape: dimsOfSizeList(items) });
 }
 
 function fillValue(ctx: LoweringContext, value: ScriptValue): number | boolean {

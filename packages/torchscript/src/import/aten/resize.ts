@@ -6,7 +6,7 @@
  * dst·in/out (asymmetric, floor); nearest-exact = half-pixel, rounding half up; linear without
  * align_corners = pytorch_half_pixel (source clamped at 0); bicubic = half_pixel with A = −0.75.
  */
-import { Tensor, type Value } from '@modelpass/ir';
+import { Tensor, type AttributeInits, type Value } from '@modelpass/ir';
 import type { ScriptValue } from '../script-value.js';
 import { knownShape, type AtenLowering, type LoweringContext, type TensorValue } from '../lowering.js';
 
@@ -75,19 +75,14 @@ function resize(kind: Kind, spatial: number, hasAlignCorners: boolean): AtenLowe
       const batchChannels = ctx.emit('Slice', [shape.value, ctx.int64Vector([0]), ctx.int64Vector([2])], {}, { rank: 1, dtype: 'int64' });
       sizesValue = ctx.emit('Concat', [batchChannels.value, ctx.int64Vector(wanted.sizes!)], { axis: 0 }, { rank: 1, dtype: 'int64' }).value;
     }
-    const attributes: Record<string, unknown> = {};
-    const str = (value: string) => ({ kind: 'string', value });
-    if (kind === 'nearest') {
-      Object.assign(attributes, { mode: str('nearest'), coordinate_transformation_mode: str('asymmetric'), nearest_mode: str('floor') });
-    } else if (kind === 'nearest-exact') {
-      Object.assign(attributes, { mode: str('nearest'), coordinate_transformation_mode: str('half_pixel'), nearest_mode: str('round_prefer_ceil') });
-    } else if (kind === 'linear') {
-      Object.assign(attributes, { mode: str('linear'), coordinate_transformation_mode: str(alignCorners ? 'align_corners' : 'pytorch_half_pixel') });
-    } else {
-      Object.assign(attributes, { mode: str('cubic'), cubic_coeff_a: { kind: 'float', value: -0.75 }, coordinate_transformation_mode: str(alignCorners ? 'align_corners' : 'half_pixel') });
-    }
-    const roi = null;
-    return ctx.emit('Resize', [x.value, roi, scalesValue, sizesValue], attributes as never, { rank: spatial + 2, dtype: x.dtype });
+    const attributes: AttributeInits = kind === 'nearest'
+      ? { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }
+      : kind === 'nearest-exact'
+        ? { mode: 'nearest', coordinate_transformation_mode: 'half_pixel', nearest_mode: 'round_prefer_ceil' }
+        : kind === 'linear'
+          ? { mode: 'linear', coordinate_transformation_mode: alignCorners ? 'align_corners' : 'pytorch_half_pixel' }
+          : { mode: 'cubic', cubic_coeff_a: { kind: 'float', value: -0.75 }, coordinate_transformation_mode: alignCorners ? 'align_corners' : 'half_pixel' };
+    return ctx.emit('Resize', [x.value, null, scalesValue, sizesValue], attributes, { rank: spatial + 2, dtype: x.dtype });
   };
 }
 

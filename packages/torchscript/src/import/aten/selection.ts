@@ -112,7 +112,7 @@ const topk: AtenLowering = (ctx) => {
 function sortArguments(ctx: LoweringContext): { x: TensorValue; axis: number; descending: boolean } {
   const x = ctx.tensor(ctx.arg(0), 'self');
   const first = ctx.arg(1);
-  const stableOverload = first.kind === 'bool' || first.kind === 'none' && ctx.argCount > 2;
+  const stableOverload = first.kind === 'bool' || (first.kind === 'none' && ctx.argCount > 2);
   const dimArg = stableOverload ? ctx.arg(2, 'dim', { kind: 'int', value: -1 }) : ctx.arg(1, 'dim', { kind: 'int', value: -1 });
   const descArg = stableOverload ? ctx.arg(3, 'descending', { kind: 'bool', value: false }) : ctx.arg(2, 'descending', { kind: 'bool', value: false });
   return { x, axis: axisOf(ctx, x, ctx.int(dimArg, 'dim')), descending: ctx.bool(descArg, 'descending') };
