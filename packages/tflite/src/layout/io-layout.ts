@@ -12,7 +12,31 @@ function rankOf(value: Value): number | undefined {
  * Returns the names of the values it changed.
  */
 export function declareChannelsLast(model: Model, inputs: readonly Value[], outputs: readonly Value[]): string[] {
-  return redeclareLayout(model, inputs, outputs, channelsLastPermutation, channelsFirstPermutation);
+  return redeclareLayout(model, inputs, outputs.filter(keepsImageDims), channelsLastPermutation, channelsFirstPermutation);
+}
+
+/** Ops after which a tensor's dims are no longer batch, channels, spatial (the layout analysis still carries through them). */
+const DIM_REGROUPING_OPS: ReadonlySet<string> = new Set(['onnx.Reshape', 'onnx.Flatten', 'onnx.Squeeze', 'onnx.Unsqueeze']);
+
+/**
+ * Whether an output in the channels-first set still has image dims: no Reshape-like op between it and
+ * the layout ops (the transposes they were lowered between) on any path. A detector's head reshaped to
+ * [1, 2304, 1] is carried by the layout analysis, but its last dim is not a channel axis: declaring it
+ * NHWC would permute a shape the model's author chose.
+ */
+function keepsImageDims(output: Value): boolean {
+  const seen = new Set<Value>();
+  const pending: Value[] = [output];
+  while (pending.length > 0) {
+    const value = pending.pop()!;
+    if (seen.has(value)) continue;
+    seen.add(value);
+    const producer = value.producer;
+    if (!producer || producer.op === 'onnx.Transpose' || producer.op.startsWith('tflite.')) continue;
+    if (DIM_REGROUPING_OPS.has(producer.op)) return false;
+    for (const input of producer.inputs) if (input && !input.isConstant) pending.push(input);
+  }
+  return true;
 }
 
 /**
