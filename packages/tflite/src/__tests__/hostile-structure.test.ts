@@ -140,7 +140,7 @@ describe('structurally hostile .tflite files', () => {
     const started = Date.now();
     const error = failure(dag);
     expect(error.message).toMatch(/copying subgraph \d+ for every operator that calls it \(\d+ operators imported so far from the file's 49, ×\d+\) is over the TFLite reader's maxRegionExpansion limit/);
-    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(Date.now() - started).toBeLessThan(60_000); // without the limit: minutes and gigabytes
   });
 
   it('bounds the zeros of a variable tensor by maxVariableBytes instead of allocating what the shape claims', () => {

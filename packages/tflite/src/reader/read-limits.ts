@@ -14,7 +14,7 @@ export interface TfliteReadLimits {
   /**
    * Each operator that calls a subgraph (IF, WHILE, CALL_ONCE, …) gets its own copy of it, so a small
    * file whose subgraphs call the next one twice expands exponentially: the operators imported may be
-   * at most this many times the file's own (or 100,000, whichever is more) (default 64).
+   * at most this many times the file's own (or 20,000, whichever is more) (default 64).
    */
   readonly maxRegionExpansion?: number;
   /** Deepest nesting of subgraphs inside operators (IF, WHILE, …) (default 100). */
@@ -24,7 +24,7 @@ export interface TfliteReadLimits {
 export type ResolvedTfliteReadLimits = Required<TfliteReadLimits>;
 
 /** Operators a file may always expand to through its subgraph calls, whatever maxRegionExpansion says. */
-export const REGION_EXPANSION_FLOOR = 100_000;
+export const REGION_EXPANSION_FLOOR = 20_000;
 
 export const DEFAULT_TFLITE_READ_LIMITS: ResolvedTfliteReadLimits = Object.freeze({
   maxTensorBytes: 64 * 2 ** 30,
