@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ByteBuffer } from 'flatbuffers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Graph, Model, ModelpassError, Tensor, attrs, tensorType } from '@modelpass/ir';
-import { META_VARIABLE, readTflite, writeTflite } from '@modelpass/tflite';
+import { META_METADATA_PREFIX, META_VARIABLE, readTflite, writeTflite } from '@modelpass/tflite';
 import { BuiltinOptions, Model as FbModel, SubGraph } from '../generated/flatbuffers/tflite.js';
 import { WhileOptions } from '../generated/flatbuffers/tflite/while-options.js';
 import { int8ConvModel, whileLoopModel } from './helpers.js';
@@ -141,6 +141,27 @@ describe('structurally hostile .tflite files', () => {
     const error = failure(dag);
     expect(error.message).toMatch(/copying subgraph \d+ for every operator that calls it \(\d+ operators imported so far from the file's 49, ×\d+\) is over the TFLite reader's maxRegionExpansion limit/);
     expect(Date.now() - started).toBeLessThan(60_000); // without the limit: minutes and gigabytes
+  });
+
+  it('refuses a metadata entry larger than maxMetadataBytes before reading it (a sparse file claimed 2 GiB)', () => {
+    const model = whileLoopModel();
+    model.metadata.set(`${META_METADATA_PREFIX}notes`, Buffer.alloc(64, 7).toString('base64'));
+    const bytes = write(model);
+    const parsed = FbModel.getRootAsModel(new ByteBuffer(bytes));
+    const buffer = parsed.buffers(parsed.metadata(0)!.buffer())!;
+    const data = vectorStart(bytes, buffer.bb_pos, 0);
+    const sparse = join(dir, 'metadata-sparse.tflite');
+    const claimed = Buffer.from(bytes);
+    claimed.writeUInt32LE(128 * 2 ** 20, data - 4);
+    writeFileSync(sparse, claimed);
+    truncateSync(sparse, data + 128 * 2 ** 20 + 16); // a hole: 128 MiB on paper, nothing on disk
+    const before = process.memoryUsage().rss;
+    expect(() => readTflite(sparse)).toThrow(/metadata 'notes' \(model\.metadata\[0\], 134217728 bytes\) is over the TFLite reader's maxMetadataBytes limit/);
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 * 2 ** 20);
+    const small = join(dir, 'metadata-small.tflite');
+    writeFileSync(small, bytes);
+    expect(readTflite(small).metadata.get(`${META_METADATA_PREFIX}notes`)).toBe(Buffer.alloc(64, 7).toString('base64'));
+    expect(() => readTflite(small, { limits: { maxMetadataBytes: 63 } })).toThrow(/maxMetadataBytes/);
   });
 
   it('bounds the zeros of a variable tensor by maxVariableBytes instead of allocating what the shape claims', () => {

@@ -6,7 +6,7 @@ import { META_DESCRIPTION, META_METADATA_PREFIX, META_SIGNATURE_DEFS } from '../
 import { TfliteSourceFile } from '../io/source-file.js';
 import type { SignatureDefJson } from '../io/signature-defs.js';
 import type { ImportContext, OperatorCodeInfo } from './import-context.js';
-import { resolveTfliteReadLimits, type ResolvedTfliteReadLimits, type TfliteReadLimits } from './read-limits.js';
+import { resolveTfliteReadLimits, tfliteLimitExceeded, type ResolvedTfliteReadLimits, type TfliteReadLimits } from './read-limits.js';
 import { importSubgraph } from './subgraph-import.js';
 import { FlatBytes, TableReader, WindowTooSmall } from './table-reader.js';
 import { bufferRange, readRange } from './tensor-import.js';
@@ -102,6 +102,9 @@ function importModel(path: string, source: TfliteSourceFile, bytes: FlatBytes, l
   for (const entry of root.tables(M.metadata, 'metadata')) {
     const name = entry.string(TABLE_SLOTS.Metadata.name, 'name') ?? '';
     const range = bufferRange(ctx, entry.scalar(TABLE_SLOTS.Metadata.buffer, 'uint32', 0, 'buffer'), `${entry.path}.buffer`);
+    if (range && range.length > limits.maxMetadataBytes) {
+      throw tfliteLimitExceeded('maxMetadataBytes', `metadata '${name}' (${entry.path}, ${range.length} bytes)`, range.length, limits.maxMetadataBytes, path);
+    }
     model.metadata.set(`${META_METADATA_PREFIX}${name}`, Buffer.from(range ? readRange(ctx, range) : new Uint8Array()).toString('base64'));
   }
   const signatures = readSignatureDefs(root, ctx, model);

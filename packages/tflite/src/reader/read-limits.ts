@@ -9,6 +9,11 @@ export interface TfliteReadLimits {
    * zeros; a tiny file must not claim gigabytes of state (default 256 MiB).
    */
   readonly maxVariableBytes?: number;
+  /**
+   * Largest metadata entry (bytes): metadata is read whole when the file is opened (kept base64 in the
+   * model's metadata), so a sparse file must not make it read gigabytes (default 64 MiB).
+   */
+  readonly maxMetadataBytes?: number;
   /** Most operators, over every subgraph (default 10,000,000). */
   readonly maxNodeCount?: number;
   /**
@@ -29,6 +34,7 @@ export const REGION_EXPANSION_FLOOR = 20_000;
 export const DEFAULT_TFLITE_READ_LIMITS: ResolvedTfliteReadLimits = Object.freeze({
   maxTensorBytes: 64 * 2 ** 30,
   maxVariableBytes: 256 * 2 ** 20,
+  maxMetadataBytes: 64 * 2 ** 20,
   maxNodeCount: 10_000_000,
   maxRegionExpansion: 64,
   maxNestingDepth: 100,
