@@ -75,6 +75,16 @@ describe('structurally hostile .tflite files', () => {
     negative.writeInt32LE(-5, shape);
     expect(failure(negative).message).toContain('tensors[1].shape[0]: dimension -5 is negative');
 
+    // A shape vector claiming 50M dims in a sparse file that holds them: refused before they are read.
+    const longShape = Buffer.from(loop);
+    longShape.writeUInt32LE(50 * 2 ** 20, shape - 4);
+    const sparse = join(dir, 'long-shape.tflite');
+    writeFileSync(sparse, longShape);
+    truncateSync(sparse, shape + 200 * 2 ** 20 + 16);
+    const started = Date.now();
+    expect(() => readTflite(sparse)).toThrow(/tensors\[1\]\.shape: 52428800 entries are more than the 64 allowed/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+
     const factor = vectorStart(loop, tensorNamed(file.subgraphs(options.bodySubgraphIndex())!, 'factor').bb_pos, 0);
     const huge = Buffer.from(loop);
     huge.writeInt32LE(65536, factor);

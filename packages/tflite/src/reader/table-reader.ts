@@ -190,11 +190,16 @@ export class TableReader {
     return at === 0 ? undefined : new TableReader(this.bytes, at, `${this.path}.${name}`);
   }
 
-  vector(slot: number, elementSize: number, name: string): VectorRange | undefined {
+  /**
+   * `maxLength` refuses a longer vector before any of it is read (a sparse file may hold the bytes
+   * a huge length claims, and reading them is what a hostile length is for).
+   */
+  vector(slot: number, elementSize: number, name: string, maxLength?: number): VectorRange | undefined {
     const at = this.indirect(slot, name);
     if (at === 0) return undefined;
     const path = `${this.path}.${name}`;
     const length = this.bytes.read('uint32', at, path);
+    if (maxLength !== undefined && length > maxLength) this.bytes.fail(path, `${length} entries are more than the ${maxLength} allowed`, String(length));
     if (length * elementSize > this.bytes.length - (at + 4)) {
       this.bytes.windowCheck(at + 4 + length * elementSize);
       this.bytes.fail(path, `vector length ${length} runs past the end of the flatbuffer`, `${length} elements of ${elementSize} bytes`);
@@ -215,8 +220,8 @@ export class TableReader {
     return { start: at + 4, length };
   }
 
-  numbers(slot: number, kind: ScalarKind, name: string): number[] {
-    const range = this.vector(slot, SIZES[kind], name);
+  numbers(slot: number, kind: ScalarKind, name: string, maxLength?: number): number[] {
+    const range = this.vector(slot, SIZES[kind], name, maxLength);
     if (!range) return [];
     const out = new Array<number>(range.length);
     const size = SIZES[kind];

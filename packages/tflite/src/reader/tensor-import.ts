@@ -13,6 +13,9 @@ const B = TABLE_SLOTS.Buffer;
 const S = TABLE_SLOTS.SparsityParameters;
 const D = TABLE_SLOTS.DimensionMetadata;
 
+/** Highest tensor rank read (TFLite kernels stop at 6 or 8; a longer shape vector is a hostile length). */
+const MAX_TENSOR_RANK = 64;
+
 /** Tensors at most this big are copied into memory at import; bigger ones stay in the file (lazy). */
 const EAGER_BYTES = 64 * 1024;
 
@@ -89,11 +92,11 @@ export function readTensorInfo(ctx: ImportContext, table: TableReader, index: nu
   if (table.scalar(T.external_buffer, 'uint32', 0, 'external_buffer') !== 0) {
     throw tfliteError({ reason: `tensor '${name}' (${table.path}) keeps its data in an external buffer file, which is not supported yet`, location: { file: ctx.file }, code: 'tflite/unsupported' });
   }
-  const staticShape = table.numbers(T.shape, 'int32', 'shape');
+  const staticShape = table.numbers(T.shape, 'int32', 'shape', MAX_TENSOR_RANK);
   staticShape.forEach((dim, i) => {
     if (dim < -1) ctx.bytes.fail(`${table.path}.shape[${i}]`, `dimension ${dim} is negative`);
   });
-  const signature = table.numbers(T.shape_signature, 'int32', 'shape_signature');
+  const signature = table.numbers(T.shape_signature, 'int32', 'shape_signature', MAX_TENSOR_RANK);
   const shape: Dim[] = staticShape.map((dim, i) => (signature.length === staticShape.length && signature[i] === -1) || dim === -1 ? null : dim);
   const quant = readQuant(table.table(T.quantization, 'quantization'), dtype, staticShape.length, ctx);
   return {
