@@ -174,6 +174,33 @@ describe('structurally hostile .tflite files', () => {
     expect(() => readTflite(small, { limits: { maxMetadataBytes: 63 } })).toThrow(/maxMetadataBytes/);
   });
 
+  it('refuses custom options over maxCustomOptionsBytes before reading them', () => {
+    const graph = new Graph('main');
+    const x = graph.addInput('x', tensorType('float32', [1, 4]));
+    const custom = graph.createNode({
+      op: 'tflite.CUSTOM',
+      inputs: [x],
+      outputs: [{ name: 'y', type: tensorType('float32', [1, 4]) }],
+      attributes: { custom_code: attrs.string('Frob'), custom_options: attrs.tensor(Tensor.fromBytes('uint8', [16], new Uint8Array(16).fill(9))), custom_options_format: attrs.string('FLEXBUFFERS') },
+    });
+    graph.setOutputs([custom.output(0)]);
+    const model = new Model(graph);
+    model.opsetImports.set('tflite', 3);
+    const bytes = write(model);
+    const operator = FbModel.getRootAsModel(new ByteBuffer(bytes)).subgraphs(0)!.operators(0)!;
+    const options = vectorStart(bytes, operator.bb_pos, 5);
+    expect(bytes.readUInt32LE(options - 4)).toBe(16);
+    const small = join(dir, 'custom-small.tflite');
+    writeFileSync(small, bytes);
+    expect(() => readTflite(small, { limits: { maxCustomOptionsBytes: 15 } })).toThrow(/custom_options: 16 entries are more than the 15 allowed/);
+    const claimed = Buffer.from(bytes);
+    claimed.writeUInt32LE(128 * 2 ** 20, options - 4);
+    const sparse = join(dir, 'custom-sparse.tflite');
+    writeFileSync(sparse, claimed);
+    truncateSync(sparse, options + 128 * 2 ** 20 + 16);
+    expect(() => readTflite(sparse)).toThrow(/operators\[0\]\.custom_options: 134217728 entries are more than the 67108864 allowed/);
+  });
+
   it('bounds the zeros of a variable tensor by maxVariableBytes instead of allocating what the shape claims', () => {
     const graph = new Graph('main');
     const x = graph.addInput('x', tensorType('float32', [1, 4]));

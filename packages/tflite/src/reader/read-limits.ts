@@ -14,6 +14,8 @@ export interface TfliteReadLimits {
    * model's metadata), so a sparse file must not make it read gigabytes (default 64 MiB).
    */
   readonly maxMetadataBytes?: number;
+  /** Largest custom options of one CUSTOM operator (bytes), read at open like metadata (default 64 MiB). */
+  readonly maxCustomOptionsBytes?: number;
   /** Most operators, over every subgraph (default 10,000,000). */
   readonly maxNodeCount?: number;
   /**
@@ -35,6 +37,7 @@ export const DEFAULT_TFLITE_READ_LIMITS: ResolvedTfliteReadLimits = Object.freez
   maxTensorBytes: 64 * 2 ** 30,
   maxVariableBytes: 256 * 2 ** 20,
   maxMetadataBytes: 64 * 2 ** 20,
+  maxCustomOptionsBytes: 64 * 2 ** 20,
   maxNodeCount: 10_000_000,
   maxRegionExpansion: 64,
   maxNestingDepth: 100,

@@ -191,11 +191,13 @@ class SubgraphImporter {
   }
 
   private customOptions(operator: TableReader): Uint8Array | undefined {
-    const inline = operator.vector(O.custom_options, 1, 'custom_options');
+    const limit = this.ctx.limits.maxCustomOptionsBytes;
+    const inline = operator.vector(O.custom_options, 1, 'custom_options', limit);
     if (inline) return this.ctx.bytes.bytes.slice(inline.start, inline.start + inline.length);
     const offset = operator.scalar(O.large_custom_options_offset, 'uint64', 0, 'large_custom_options_offset');
     const size = operator.scalar(O.large_custom_options_size, 'uint64', 0, 'large_custom_options_size');
     if (offset <= 1 || size === 0) return undefined;
+    if (size > limit) throw tfliteLimitExceeded('maxCustomOptionsBytes', `the custom options of ${operator.path} (${size} bytes)`, size, limit, this.ctx.file);
     if (offset + size > this.ctx.source.size) this.ctx.bytes.fail(`${operator.path}.large_custom_options_offset`, `custom options at [${offset}, ${offset + size}) are past the end of the file`);
     return readRange(this.ctx, { offset, length: size });
   }
