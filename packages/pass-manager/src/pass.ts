@@ -37,6 +37,11 @@ export interface PassContext<O extends OptionSpecs = OptionSpecs> {
   readonly patterns: readonly RewritePattern[];
   /** Adds to a statistic the pass declared. */
   statistic(name: string, delta?: number): void;
+  /**
+   * Whether anything reads statistic `name` (absent: assume so). A composite pass that drops a nested pass's
+   * statistics says no, so the nested pass may skip work done only to count them (whole-graph walks).
+   */
+  collectsStatistic?(name: string): boolean;
   /** A cached analysis result; invalidated by passes that do not preserve it. */
   analysis<T>(definition: AnalysisDefinition<T>): T;
   /** Reports a warning or note (errors should be thrown as ModelpassError). */

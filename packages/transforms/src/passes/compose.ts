@@ -27,6 +27,7 @@ export async function runNested(
       options.collect?.set(name, (options.collect.get(name) ?? 0) + delta);
       if (options.forward.has(name)) parent.statistic(name, delta);
     },
+    collectsStatistic: (name) => options.collect !== undefined || (options.forward.has(name) && (parent.collectsStatistic?.(name) ?? true)),
     analysis: (definition) => parent.analysis(definition),
     report: (diagnostic) => parent.report(diagnostic),
     debug: (message) => parent.debug(message),

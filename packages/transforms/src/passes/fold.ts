@@ -24,14 +24,17 @@ export const foldConstantsPass = definePass({
   statistics: ['nodes-folded', 'constants-materialized', 'nodes-removed', 'bytes-saved', 'declined-for-growth'],
   run(model, context) {
     const dead = snapshotDead(model);
-    const nodesBefore = countNodes(model);
-    const bytesBefore = constantBytes(model);
+    // Whole-graph counts only when something reads them (a composite pass such as legalize-tflite drops them).
+    const countsNodes = context.collectsStatistic?.('nodes-removed') ?? true;
+    const countsBytes = context.collectsStatistic?.('bytes-saved') ?? true;
+    const nodesBefore = countsNodes ? countNodes(model) : 0;
+    const bytesBefore = countsBytes ? constantBytes(model) : 0;
     const result = foldConstants(model, { maxSize: context.options.maxSize, maxGrowth: context.options.maxGrowth, debug: (m) => context.debug(m) });
     removeDeadCode(model, { filter: (item) => !dead.has(item) });
     context.statistic('nodes-folded', result.nodesFolded);
     context.statistic('constants-materialized', result.constantNodesMaterialized);
-    context.statistic('nodes-removed', Math.max(0, nodesBefore - countNodes(model)));
-    context.statistic('bytes-saved', bytesBefore - constantBytes(model));
+    if (countsNodes) context.statistic('nodes-removed', Math.max(0, nodesBefore - countNodes(model)));
+    if (countsBytes) context.statistic('bytes-saved', bytesBefore - constantBytes(model));
     context.statistic('declined-for-growth', result.declinedForGrowth);
     return preserved(context, result.nodesFolded + result.constantNodesMaterialized > 0);
   },
@@ -70,7 +73,8 @@ export const foldShapes = definePass({
   run(model, context) {
     if (context.options.inferShapes) inferShapesIfAvailable(model, (m) => context.debug(m));
     const dead = snapshotDead(model);
-    const nodesBefore = countNodes(model);
+    const countsNodes = context.collectsStatistic?.('nodes-removed') ?? true;
+    const nodesBefore = countsNodes ? countNodes(model) : 0;
     let shapesFolded = 0;
     let nodesFolded = 0;
     for (let round = 0; round < 16; round++) {
@@ -95,7 +99,7 @@ export const foldShapes = definePass({
     removeDeadCode(model, { filter: (item) => !dead.has(item) });
     context.statistic('shapes-folded', shapesFolded);
     context.statistic('nodes-folded', nodesFolded);
-    context.statistic('nodes-removed', Math.max(0, nodesBefore - countNodes(model)));
+    if (countsNodes) context.statistic('nodes-removed', Math.max(0, nodesBefore - countNodes(model)));
     return preserved(context, shapesFolded + nodesFolded > 0);
   },
 });
