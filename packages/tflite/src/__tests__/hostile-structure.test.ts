@@ -105,6 +105,10 @@ describe('structurally hostile .tflite files', () => {
         expect(error.message).toMatch(/tensors\[\d+\]\.quantization\.scale\[0\]: quantization scale .* is not a positive finite number/);
         expect(error.message).toContain(String(value));
       }
+      // More scales than the tensor has entries along any dim: refused before the vector is read.
+      const many = Buffer.from(int8);
+      many.writeUInt32LE(2 ** 24, scale - 4);
+      expect(failure(many).message).toMatch(/quantization\.scale: 16777216 entries are more than the [34] allowed/);
     }
   });
 

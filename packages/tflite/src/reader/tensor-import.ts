@@ -33,7 +33,10 @@ export interface TensorInfo {
   readonly path: string;
 }
 
-function readQuant(table: TableReader | undefined, dtype: DType, rank: number, ctx: ImportContext): QuantParams | undefined {
+function readQuant(table: TableReader | undefined, dtype: DType, shape: readonly number[], ctx: ImportContext): QuantParams | undefined {
+  const rank = shape.length;
+  // One scale per tensor or per channel: never more entries than the longest dim (read before the vector is).
+  const maxScales = Math.max(1, ...shape);
   if (!table) return undefined;
   const category = dtypeInfo(dtype).category;
   if (category !== 'signed' && category !== 'unsigned') return undefined;
@@ -41,13 +44,13 @@ function readQuant(table: TableReader | undefined, dtype: DType, rank: number, c
   if (details.type !== 0) {
     throw tfliteError({ reason: `${table.path}: custom quantization details are not supported yet`, location: { file: ctx.file }, code: 'tflite/unsupported' });
   }
-  const scale = table.numbers(Q.scale, 'float32', 'scale');
+  const scale = table.numbers(Q.scale, 'float32', 'scale', maxScales);
   if (scale.length === 0) return undefined;
   const badScale = scale.findIndex((s) => !Number.isFinite(s) || s <= 0);
   if (badScale >= 0) {
     ctx.bytes.fail(`${table.path}.scale[${badScale}]`, `quantization scale ${scale[badScale]} is not a positive finite number`, String(scale[badScale]));
   }
-  let zeroPoint = table.numbers(Q.zero_point, 'int64', 'zero_point');
+  let zeroPoint = table.numbers(Q.zero_point, 'int64', 'zero_point', maxScales);
   if (zeroPoint.length === 0) zeroPoint = new Array<number>(scale.length).fill(0);
   if (zeroPoint.length !== scale.length) ctx.bytes.fail(`${table.path}.zero_point`, `has ${zeroPoint.length} entries but scale has ${scale.length}`);
   const dimension = table.scalar(Q.quantized_dimension, 'int32', 0, 'quantized_dimension');
@@ -98,7 +101,7 @@ export function readTensorInfo(ctx: ImportContext, table: TableReader, index: nu
   });
   const signature = table.numbers(T.shape_signature, 'int32', 'shape_signature', MAX_TENSOR_RANK);
   const shape: Dim[] = staticShape.map((dim, i) => (signature.length === staticShape.length && signature[i] === -1) || dim === -1 ? null : dim);
-  const quant = readQuant(table.table(T.quantization, 'quantization'), dtype, staticShape.length, ctx);
+  const quant = readQuant(table.table(T.quantization, 'quantization'), dtype, staticShape, ctx);
   return {
     index,
     name,
