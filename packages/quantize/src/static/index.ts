@@ -14,6 +14,7 @@ export type { QuantizationPlan, ActivationPlan, LeftFloat } from './plan.js';
 export type { QuantizedTensorRecord, RangeLookup } from './apply-plan.js';
 export { OP_RULES, QUANTIZABLE_OPS, type OpRule, type QuantRole } from './op-rules.js';
 export { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
+export type { WeightRange } from './weights.js';
 export type { ReorderedPool } from './pool-before-activation.js';
 export { hardSigmoidsAsAdd, type HardSigmoidAsAdd } from './hard-sigmoid-as-add.js';
 export { dataMovementOnIntegers, type IntegerDataMovement } from './integer-data-movement.js';

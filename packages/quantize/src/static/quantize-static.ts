@@ -23,6 +23,7 @@ import { splitHardSwishes } from './hard-swish-split.js';
 import { dataMovementOnIntegers } from './integer-data-movement.js';
 import { mergeGroupedConvs, type MergedGroupedConv } from './grouped-conv-merge.js';
 import { PER_CHANNEL_MIN_GAIN_DB } from './weight-granularity.js';
+import type { WeightRange } from './weights.js';
 import { correctBiases, floatSnapshot, type BiasCorrectionResult } from './bias-correction.js';
 import type { CalibrationOptions } from '../calibration/options.js';
 
@@ -37,6 +38,8 @@ export interface StaticQuantizationOptions {
   readonly perChannel?: boolean;
   /** With per-channel weights: a layer keeps per-channel scales only when they gain at least this SQNR in dB over one scale (default PER_CHANNEL_MIN_GAIN_DB = 1; 0: every layer per channel). */
   readonly perChannelMinGainDb?: number;
+  /** The int8 weight grid: `restricted` (default, [-127, 127]) or `full` ([-128, 127], PyTorch's; not for TFLite). See `WeightRange`. */
+  readonly weightRange?: WeightRange;
   /** Node names and op types (`Conv`) left float. */
   readonly exclude?: readonly string[];
   /** `qdq` (default) or `qoperator` (QLinearConv, QLinearMatMul, QLinearAdd, ...). */
@@ -141,6 +144,9 @@ function refuseUnsupported(model: Model, options: StaticQuantizationOptions): vo
   if ((options.activations ?? 'uint8') === 'int16' && opset < 21) {
     throw quantizeError(`activations=int16 needs onnx opset 21 (int16 QuantizeLinear); the model imports opset ${opset}`, { hint: `use activations=uint8 or int8, or convert the model to opset 21 (modelpass has no opset converter yet; ONNX's does it: python3 -c "import onnx, onnx.version_converter as v; onnx.save(v.convert_version(onnx.load('in.onnx'), 21), 'out.onnx')")` });
   }
+  if (options.weightRange === 'full' && options.materialize === false) {
+    throw quantizeError('weight-range=full needs materialize=true: the typed IR of materialize=false is for exporters such as TFLite, whose int8 weights must stay in [-127, 127]', { hint: 'use weight-range=restricted (the default) for a TFLite export' });
+  }
   if ((options.format ?? 'qdq') === 'qoperator' && options.materialize === false) {
     throw quantizeError('format=qoperator needs materialize=true (QOperator nodes are built from the lowered QDQ groups)');
   }
@@ -196,6 +202,7 @@ export async function finishStaticQuantization(
   const applied = applyQuantizationPlan(plan, ranges, {
     perChannel,
     perChannelMinGainDb: options.perChannelMinGainDb ?? PER_CHANNEL_MIN_GAIN_DB,
+    weightRange: options.weightRange ?? 'restricted',
     activations: { dtype: options.activations ?? 'uint8', symmetric: options.symmetricActivations ?? false },
   });
   let qoperatorNodes = 0;

@@ -5,7 +5,7 @@
  * Shared constants are copied first, so no other reader sees integers it did not ask for.
  */
 import { perChannelPaysOff } from './weight-granularity.js';
-import { attrs, quantizeSymmetric, roundHalfToEven, Tensor, weightOutputAxis, type Node, type QuantParams, type Value } from '@modelpass/ir';
+import { attrs, quantizeLinear, quantizeSymmetric, roundHalfToEven, Tensor, weightOutputAxis, type Node, type QuantizedTensor, type QuantParams, type Value } from '@modelpass/ir';
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
@@ -14,6 +14,25 @@ export interface WeightOptions {
   readonly perChannel: boolean;
   /** Per channel only where it gains at least this SQNR (dB) over per tensor (weight-granularity.ts); 0 or absent: always per channel. */
   readonly perChannelMinGainDb?: number;
+  /** `restricted` (default): [-127, 127], scale = absmax/127; `full`: [-128, 127], scale = absmax/127.5 (see `WeightRange`). */
+  readonly weightRange?: WeightRange;
+}
+
+/**
+ * The int8 grid of symmetric weights. `restricted`: codes −127…127, scale = absmax/127 (ONNX
+ * Runtime's quantizer; TFLite's int8 weight spec). `full`: the whole int8 range, scale = absmax/127.5,
+ * so −absmax is code −128 and +absmax saturates to 127 (PyTorch's `per_channel_symmetric` qint8
+ * observer, whose numbers it reproduces). A different rounding of the same weights, 0.4% finer.
+ */
+export type WeightRange = 'restricted' | 'full';
+
+/** Symmetric int8 of `float` along `axis` on the grid `range` chooses. */
+function symmetricInt8(float: Tensor, axis: number | undefined, range: WeightRange): QuantizedTensor {
+  const restricted = quantizeSymmetric(float, { dtype: 'int8', axis });
+  if (range === 'restricted') return restricted;
+  const scales = Array.from(restricted.scale.toNumbers(), (s) => Math.fround((s * 127) / 127.5));
+  const scale = Tensor.fromValues('float32', [...restricted.scale.shape], scales);
+  return { ...restricted, scale, values: quantizeLinear(float, scale, restricted.zeroPoint, axis === undefined ? {} : { axis }) };
 }
 
 export interface QuantizedWeights {
@@ -63,7 +82,7 @@ export function quantizeNodeWeights(node: Node, inputScale: number, options: Wei
   const weight = ownConstant(node, 1, 'weight');
   const float = weight.constant!;
   const axis = weightAxis(node, options);
-  const q = quantizeSymmetric(float, { dtype: 'int8', axis });
+  const q = symmetricInt8(float, axis, options.weightRange ?? 'restricted');
   const scales = Array.from(q.scale.toNumbers());
   weight.setConstant(q.values.withQuant(quantParams(scales, scales.map(() => 0), axis, 8)));
   let bytesBefore = float.size * 4;
