@@ -17,18 +17,23 @@ const mark = (ok) => (ok ? 'yes' : '**no**');
 /** A pass's seconds: two decimals, but milliseconds kept for passes under 0.1 s (weight-only and float16 on these small nets take a few ms, which toFixed(2) showed as 0.00). */
 const passTime = (seconds) => (seconds === undefined ? '—' : seconds >= 0.1 ? seconds.toFixed(2) : seconds.toPrecision(2));
 
+/** Our variants set beside PyTorch's int8: the headline, then any marked `beside` (a documented recipe). */
+const compared = (n) => {
+  const found = n.variants.filter((v) => v.headline || v.beside);
+  return found.length > 0 ? found : [undefined];
+};
+
 function peerTables(fashion) {
   const lines = [
     '## 1. Side by side with PyTorch FX int8 (Fashion-MNIST, 10,000 test images)',
     '',
-    'PyTorch: `prepare_fx`/`convert_fx` with `get_default_qconfig_mapping(\'onednn\')`, engine `onednn`, calibrated on the same first N training images; weights are the ONNX fixture\'s own (loaded into `tools/fixtures/make_models.py`\'s architecture; its fp32 accuracy must equal `info.json`\'s). Ours: the headline variant below, made by `modelpass convert`, run in ONNX Runtime. Size: PyTorch `torch.jit.save` of the traced model; ours the ONNX file. Latency: batch 64 (the first test images), one thread (`torch.set_num_threads(1)`; ORT `intraOpNumThreads 1`), median (minimum in parentheses: the least disturbed run of a shared machine); torch fp32/int8 interleaved in its process, ORT fp32/int8 interleaved in ours. Debian\'s torch is built with the generic reference BLAS (\`BLAS_INFO=generic\`), so its fp32 Linear/MatMul is slow (the MLP and transformer columns); its convolutions and all int8 kernels are oneDNN.',
+    'PyTorch: `prepare_fx`/`convert_fx` with `get_default_qconfig_mapping(\'onednn\')`, engine `onednn`, calibrated on the same first N training images; weights are the ONNX fixture\'s own (loaded into `tools/fixtures/make_models.py`\'s architecture; its fp32 accuracy must equal `info.json`\'s). Ours: the headline variant below (and any recipe set beside it), made by `modelpass convert`, run in ONNX Runtime. Size: PyTorch `torch.jit.save` of the traced model; ours the ONNX file. Latency: batch 64 (the first test images), one thread (`torch.set_num_threads(1)`; ORT `intraOpNumThreads 1`), median (minimum in parentheses: the least disturbed run of a shared machine); torch fp32/int8 interleaved in its process, ORT fp32/int8 interleaved in ours. Debian\'s torch is built with the generic reference BLAS (\`BLAS_INFO=generic\`), so its fp32 Linear/MatMul is slow (the MLP and transformer columns); its convolutions and all int8 kernels are oneDNN.',
     '',
     '| network | torch fp32 | torch int8 (Δ) | ours: variant | ours int8 (Δ) | size torch int8/fp32 | size ours int8/fp32 | torch fp32 ms | torch int8 ms | ORT fp32 ms | ORT int8 ms | ORT int8 / torch int8 | ORT int8 / ORT fp32 | torch int8 / torch fp32 |',
     '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
-  for (const n of fashion) {
+  for (const n of fashion) for (const ours of compared(n)) {
     const p = n.peer ?? {};
-    const ours = n.variants.find((v) => v.headline);
     const peerCols = p.error
       ? [`failed: ${cell(p.error)}`, '—']
       : [pct(p.fp32_accuracy), `${pct(p.int8_accuracy)} (${pp(p.int8_accuracy - p.fp32_accuracy)})`];
@@ -156,8 +161,7 @@ function pairedLine(test, a, b) {
 
 function goals(results) {
   const lines = ['## Goals of issue 9 checked in this run', ''];
-  for (const n of results.fashion ?? []) {
-    const ours = n.variants.find((v) => v.headline);
+  for (const n of results.fashion ?? []) for (const ours of compared(n)) {
     const p = n.peer;
     if (!ours || ours.error || !p || p.error) {
       lines.push(`- ${n.network}: not comparable (${cell(ours?.error ?? p?.error ?? 'missing')}).`);
@@ -171,7 +175,7 @@ function goals(results) {
     const ourChange = mcnemar(ours.correct, n.fp32Correct);
     const apart = Math.round((ours.accuracy - p.int8_accuracy) * 10000);
     const behind = versus && apart < 0 && versus.p < 0.05;
-    lines.push(`- ${n.network}: accuracy change ours ${pp(ours.accuracy - n.fp32Accuracy)} vs PyTorch ${pp(p.int8_accuracy - p.fp32_accuracy)} (same fp32 weights); drop (a gain counts as 0) ours ${(100 * ourDrop).toFixed(2)} pp ≤ PyTorch's ${(100 * theirDrop).toFixed(2)} pp → ${mark(ourDrop <= theirDrop + 1e-9)}. Our int8 vs PyTorch's int8: ${apart >= 0 ? '+' : ''}${apart} of 10,000 images (${pairedLine(versus, 'ours', 'PyTorch')}) → ${!versus ? '—' : behind ? 'ours behind by more than noise' : apart < 0 ? 'behind within noise' : 'not behind'}; our int8 vs fp32: ${pairedLine(ourChange, 'int8', 'fp32')}. ORT int8 ${msMin(ours.ms, ours.minMs)} ms vs PyTorch int8 ${msMin(p.int8_ms, p.int8_min_ms)} ms, at least as fast → ${judge(ours.ms <= p.int8_ms, ours.minMs <= p.int8_min_ms)}; file ${ratio(ours.bytes, n.fp32Bytes)} ≤ ${INT8_SIZE_GOAL}× → ${mark(ours.bytes / n.fp32Bytes <= INT8_SIZE_GOAL)}.`);
+    lines.push(`- ${n.network}${ours.headline ? '' : ` (${ours.label})`}: accuracy change ours ${pp(ours.accuracy - n.fp32Accuracy)} vs PyTorch ${pp(p.int8_accuracy - p.fp32_accuracy)} (same fp32 weights); drop (a gain counts as 0) ours ${(100 * ourDrop).toFixed(2)} pp ≤ PyTorch's ${(100 * theirDrop).toFixed(2)} pp → ${mark(ourDrop <= theirDrop + 1e-9)}. Our int8 vs PyTorch's int8: ${apart >= 0 ? '+' : ''}${apart} of 10,000 images (${pairedLine(versus, 'ours', 'PyTorch')}) → ${!versus ? '—' : behind ? 'ours behind by more than noise' : apart < 0 ? 'behind within noise' : 'not behind'}; our int8 vs fp32: ${pairedLine(ourChange, 'int8', 'fp32')}. ORT int8 ${msMin(ours.ms, ours.minMs)} ms vs PyTorch int8 ${msMin(p.int8_ms, p.int8_min_ms)} ms, at least as fast → ${judge(ours.ms <= p.int8_ms, ours.minMs <= p.int8_min_ms)}; file ${ratio(ours.bytes, n.fp32Bytes)} ≤ ${INT8_SIZE_GOAL}× → ${mark(ours.bytes / n.fp32Bytes <= INT8_SIZE_GOAL)}.`);
   }
   for (const n of results.torchvision ?? []) {
     const done = n.methods.filter((m) => !m.error);

@@ -12,6 +12,12 @@ the latency of one batch (first B test images) on one thread, fp32 and int8 inte
 Prints one JSON object. Run with Debian's /usr/bin/python3 (torch 1.13, onnx):
 
     /usr/bin/python3 tools/bench/quantize/torch_fx.py fashion-resnet [--samples 512] [--batch 64] [--runs 50] [--warmup 5]
+        [--calibration-offset K] [--accuracy-only] [--validation] [--dump-qparams FILE]
+
+--calibration-offset K calibrates on training images [K, K+N) instead (calibration-subsets.mjs);
+--accuracy-only skips sizes and latency; --validation adds the int8 model's per-image outcomes on
+the validation split (training images 50,000-59,999); --dump-qparams writes every activation's
+scale and zero point (and each quantized module's kind) as JSON, to compare with our --report.
 """
 import argparse
 import copy
@@ -103,6 +109,37 @@ def correct_images(model, images, labels):
     return "".join(marks)
 
 
+VALIDATION_FIRST = 50000
+
+
+def quantization_parameters(quantized):
+    """Scale and zero point of every quantized activation of a convert_fx model: each quantized
+    module's output, the graph input's quantize_per_tensor and quantized functionals (add_relu, ...)
+    by FX node name. Weights are per channel and left out."""
+    def constant(arg):
+        if hasattr(arg, "op") and arg.op == "get_attr":
+            value = getattr(quantized, arg.target)
+            return float(value) if torch.is_tensor(value) and value.numel() == 1 else value
+        return arg
+    found = {}
+    for name, module in quantized.named_modules():
+        if name and hasattr(module, "scale") and hasattr(module, "zero_point"):
+            try:
+                found[name] = {"kind": type(module).__name__, "scale": float(module.scale), "zero_point": int(module.zero_point)}
+            except (TypeError, ValueError, RuntimeError):
+                pass
+    for node in quantized.graph.nodes:
+        if node.op != "call_function":
+            continue
+        args = [constant(a) for a in node.args]
+        if "quantize_per_tensor" in str(node.target):
+            found[f"input {node.args[0]}"] = {"kind": "quantize_per_tensor", "scale": float(args[1]), "zero_point": int(args[2])}
+        elif str(node.target).startswith("quantized."):
+            scale, zero = [a for a in args if isinstance(a, (int, float))][-2:]
+            found[node.name] = {"kind": str(node.target), "scale": float(scale), "zero_point": int(zero)}
+    return found
+
+
 def jit_size(model, example):
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -133,6 +170,10 @@ def main():
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--calibration-offset", type=int, default=0, help="calibrate on training images [K, K+N)")
+    parser.add_argument("--accuracy-only", action="store_true", help="skip sizes and latency")
+    parser.add_argument("--validation", action="store_true", help="also per-image outcomes on training images 50,000-59,999")
+    parser.add_argument("--dump-qparams", help="write activation scales/zero points as JSON to this file")
     args = parser.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(1)
@@ -157,7 +198,10 @@ def main():
         return torch.from_numpy(x).reshape(-1, *shape)
     test_x = images("t10k-images-idx3-ubyte.gz")
     test_y = torch.from_numpy(make_models.read_idx(os.path.join(data_dir, "t10k-labels-idx1-ubyte.gz")).astype(np.int64))
-    calibration = images("train-images-idx3-ubyte.gz", args.samples)
+    if args.calibration_offset < 0 or args.calibration_offset + args.samples > VALIDATION_FIRST:
+        sys.exit(f"torch_fx: --calibration-offset must keep the calibration images below {VALIDATION_FIRST} (the validation split)")
+    train_x = images("train-images-idx3-ubyte.gz")
+    calibration = train_x[args.calibration_offset:args.calibration_offset + args.samples]
 
     fp32_accuracy = accuracy(model, test_x, test_y)
     if info is not None and abs(fp32_accuracy - info["accuracy"]["value"]) > 1e-9:
@@ -176,6 +220,17 @@ def main():
         quantize_seconds = time.perf_counter() - started
     int8_correct = correct_images(quantized, test_x, test_y)
     int8_accuracy = int8_correct.count("1") / len(test_x)
+    extra = {}
+    if args.validation:
+        train_y = torch.from_numpy(make_models.read_idx(os.path.join(data_dir, "train-labels-idx1-ubyte.gz")).astype(np.int64))
+        extra["validation_int8_correct"] = correct_images(quantized, train_x[VALIDATION_FIRST:], train_y[VALIDATION_FIRST:])
+    if args.dump_qparams:
+        with open(args.dump_qparams, "w") as out:
+            json.dump(quantization_parameters(quantized), out, indent=1)
+    if args.accuracy_only:
+        print(json.dumps({"fixture": args.fixture, "calibration_offset": args.calibration_offset, "calibration_samples": len(calibration),
+                          "fp32_accuracy": fp32_accuracy, "int8_accuracy": int8_accuracy, "int8_correct": int8_correct, **extra}))
+        return
     fp32_ms, int8_ms, fp32_min_ms, int8_min_ms = interleaved_latency(model, quantized, example, args.warmup, args.runs)
     kinds = sorted({type(m).__module__ + "." + type(m).__name__ for m in quantized.modules()
                     if type(m).__module__.startswith("torch.ao.nn.quantized") or type(m).__module__.startswith("torch.nn.quantized")
@@ -198,6 +253,7 @@ def main():
         "threads": torch.get_num_threads(),
         "quantize_seconds": quantize_seconds,
         "quantized_modules": kinds,
+        **extra,
     }))
 
 
