@@ -6,7 +6,7 @@
  * loss or accuracy) are returned, not the last epoch's (`keep: 'last'` for those). The steps run in one
  * `Trainer` (ORT session, optimizer in the graph).
  */
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { ModelpassError, type Model } from '@modelpass/ir';
 import type { LabelledDataset } from '@modelpass/runtime';
 import { BestEpoch, type KeptWeights, type ValidationMonitor } from './best-epoch.js';
@@ -95,10 +95,34 @@ function fitError(reason: string, expected?: string): ModelpassError {
 }
 
 /** `checkpoint=` names a folder: an existing file there is refused before any step. */
-function refuseCheckpointFile(folder: string): void {
+/**
+ * The checkpoint folder must be usable before the first step: a file in its place, or a folder that
+ * cannot be created or written, would otherwise fail only when the first epoch's checkpoint is written.
+ */
+function prepareCheckpointFolder(folder: string): void {
   if (existsSync(folder) && !statSync(folder).isDirectory()) {
     throw new ModelpassError({ reason: `checkpoint '${folder}' is a file`, location: { file: folder }, expected: 'a folder (created if missing) for the checkpoint', source: '@modelpass/train' });
   }
+  try {
+    mkdirSync(folder, { recursive: true });
+    accessSync(folder, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : (error as Error).message;
+    throw new ModelpassError({
+      reason: `checkpoint folder '${folder}' cannot be created or written: ${why}${code ? ` (${code})` : ''}`,
+      location: { file: folder },
+      expected: 'a writable folder for checkpoint= (checked before training starts)',
+      source: '@modelpass/train',
+    });
+  }
+}
+
+/** What an interrupted run can resume from: the checkpoint of the last finished epoch, if any. */
+function resumeHint(checkpoint: string | undefined, epoch: number): string {
+  if (!checkpoint) return '; without checkpoint=FOLDER a rerun starts over';
+  if (epoch === 0) return `; no checkpoint was written yet (one is written to '${checkpoint}' after each epoch), so a rerun starts over`;
+  return `; rerun the same command to resume from the checkpoint in '${checkpoint}' (after epoch ${epoch})`;
 }
 
 /** The settings that differ between a checkpoint's fingerprint and this run's, as `key: saved → now`. */
@@ -154,7 +178,7 @@ export async function fit(model: Model, dataset: LabelledDataset, options: FitOp
     monitor: options.monitor ?? 'loss', keep: options.keep ?? 'best',
   };
 
-  if (options.checkpoint !== undefined && options.checkpoint !== '') refuseCheckpointFile(options.checkpoint);
+  if (options.checkpoint !== undefined && options.checkpoint !== '') prepareCheckpointFolder(options.checkpoint);
   const trainer = await Trainer.create(model, {
     loss: { kind: 'cross-entropy' }, optimizer, dropout: options.dropout ?? 'train', seed,
     ...(options.batchNormalization ? { batchNormalization: options.batchNormalization } : {}), ...(options.threads ? { threads: options.threads } : {}),
@@ -188,7 +212,7 @@ export async function fit(model: Model, dataset: LabelledDataset, options: FitOp
       let lossSum = 0;
       let correct = 0;
       for (let s = 0; s < stepsPerEpoch; s++) {
-        if (options.signal?.aborted) throw fitError(`training interrupted at step ${trainer.step} (epoch ${epoch + 1})${options.checkpoint ? `; the checkpoint in '${options.checkpoint}' resumes it` : ''}`);
+        if (options.signal?.aborted) throw fitError(`training interrupted at step ${trainer.step} (epoch ${epoch + 1})${resumeHint(options.checkpoint, epoch)}`);
         const batch = maker.batch(order, s * options.batchSize, options.batchSize);
         const lr = learningRateAt(schedule, options.lr, trainer.step, totalSteps);
         const result = await trainer.run(batch, lr, { prediction: true });

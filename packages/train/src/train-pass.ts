@@ -69,7 +69,7 @@ export const trainPass = definePass({
     const result = await fit(model, dataset, {
       epochs: o.epochs, batchSize: o.batch, lr: o.lr, optimizer, schedule, seed: o.seed, validation: o.validation, patience: o.patience,
       ...(o.monitor ? { monitor: o.monitor } : {}), ...(o.keep ? { keep: o.keep } : {}),
-      batchNormalization: o.batchNorm, dropout: o.dropout, resume: o.resume,
+      batchNormalization: o.batchNorm, dropout: o.dropout, resume: o.resume, signal: context.signal,
       ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), ...(o.threads > 0 ? { threads: o.threads } : {}),
       onProgress: (event) => {
         const line = formatFitProgress(event);

@@ -134,8 +134,11 @@ export const convertCommand: Command = {
     const debug = flagBoolean(args, 'debug');
     // The bar on screen now, erased before a diagnostic prints so the two do not share a line.
     let activeBar: ProgressReporter = silentProgress;
+    // Ctrl-C asks the pipeline to stop (between passes; train/distill between steps, naming the checkpoint that resumes them).
+    const interruption = new AbortController();
     const manager = new PassManager({
       environment,
+      signal: interruption.signal,
       verifyEach: flagBoolean(args, 'verify-each', true),
       instrumentations: [
         ...instrumentation.instrumentations,
@@ -207,11 +210,26 @@ export const convertCommand: Command = {
       activeBar = progressReporter(io, 'running passes', undefined, 'count');
       const passes = pipelineProgress(activeBar, pipeline);
       manager.addInstrumentation(passes.instrumentation);
+      const onInterrupt = (): void => {
+        if (interruption.signal.aborted) process.exit(130);
+        activeBar.interrupt();
+        io.stderr('modelpass: interrupted: stopping at the next step or pass, nothing is written (Ctrl-C again to quit at once)');
+        interruption.abort(new Error('interrupted (SIGINT)'));
+      };
+      process.on('SIGINT', onInterrupt);
       try {
         if (check) await check.prepare(model);
         await withDistributedCalibration(args, io, () => manager.run(model, pipeline));
         passes.done();
+      } catch (error) {
+        if (interruption.signal.aborted) {
+          passes.stop();
+          io.stderr(`modelpass: error: ${error instanceof Error ? error.message : String(error)}`);
+          return 130;
+        }
+        throw error;
       } finally {
+        process.off('SIGINT', onInterrupt);
         await check?.dispose();
         passes.stop();
         activeBar = silentProgress;

@@ -38,7 +38,7 @@ describe('fit', () => {
       ...OPTIONS, checkpoint: folder, signal: controller.signal, progressEvery: 5,
       onProgress: (event) => { events.push(event); if (event.kind === 'step' && event.epoch === 2 && event.step === 10) controller.abort(); },
     });
-    await expect(interrupted).rejects.toThrow(/interrupted at step 28 \(epoch 2\); the checkpoint in .* resumes it/);
+    await expect(interrupted).rejects.toThrow(/interrupted at step 28 \(epoch 2\); rerun the same command to resume from the checkpoint in '.*' \(after epoch 1\)/);
     expect(readCheckpoint(folder)!.epoch).toBe(1);
     expect(readCheckpoint(folder)!.step).toBe(18);
     const resumedEvents: FitProgress[] = [];
@@ -82,6 +82,16 @@ describe('fit', () => {
     await fit(model, train, { epochs: 1, batchSize: 128, lr: 0.01, checkpoint: folder, threads: 1 });
     await expect(fit(model, train, { epochs: 1, batchSize: 64, lr: 0.01, checkpoint: folder })).rejects.toThrow(/was written with other settings: batchSize: 128 → 64 \(expected the same settings/);
     await expect(fit(model, train, { epochs: 1, batchSize: 128, lr: 0.01, checkpoint: checkpointPath(folder) })).rejects.toThrow(/checkpoint '.*train-state\.mpck' is a file \(expected a folder/);
+    // A folder that cannot be created is refused before the first step, not when epoch 1's checkpoint is written.
+    let steps = 0;
+    await expect(fit(model, train, { epochs: 1, batchSize: 128, lr: 0.01, checkpoint: join(checkpointPath(folder), 'sub'), onProgress: () => steps++ }))
+      .rejects.toThrow(/checkpoint folder '.*train-state\.mpck\/sub' cannot be created or written: .*ENOTDIR/);
+    expect(steps).toBe(0);
+    // Interrupted before any epoch finished: nothing to resume from, and the message says so.
+    const fresh = mkdtempSync(join(tmpdir(), 'fit-d-'));
+    const controller = new AbortController();
+    await expect(fit(model, train, { epochs: 2, batchSize: 128, lr: 0.01, checkpoint: fresh, signal: controller.signal, progressEvery: 1, onProgress: () => controller.abort() }))
+      .rejects.toThrow(/interrupted at step 1 \(epoch 1\); no checkpoint was written yet \(one is written to '.*' after each epoch\), so a rerun starts over/);
     const file = checkpointPath(folder);
     const bytes = readFileSync(file);
     writeFileSync(file, bytes.subarray(0, bytes.length - 100));
