@@ -72,7 +72,8 @@ describe('pipeline syntax (phase 1)', () => {
     ['a b', "expected ',' between passes", 3],
     ['a{x=[1,2}', "expected ',' or ']'", 9],
     ['a{x=[1,[2]]}', 'nested lists', 8],
-    ['a{x=1,y=2}', "expected a space or '}'", 6],
+    ['a{x=1,y=2}', "expected a space or '}' after the value of option 'x', found ',' (options are separated by spaces: {a=1 b=2})", 6],
+    ['q{ops=Conv,MatMul}', "(a list is written in brackets: ops=[a,b])", 11],
     ['{x=1}', 'expected a pass name', 1],
   ])('rejects %j: %s at column %i', (text, reason, column) => {
     const error = errorOf(text);

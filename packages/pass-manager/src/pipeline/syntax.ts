@@ -187,7 +187,12 @@ function parseOptions(lexer: PipelineLexer, passName: string): OptionAst[] {
     options.push({ key, value, column });
     const next = lexer.peek();
     if (next !== undefined && next !== '}' && !/\s/.test(next)) {
-      lexer.fail(`expected a space or '}' after the value of option '${key}', found ${lexer.describeHere()}`);
+      let hint = '';
+      if (next === ',' && value.kind !== 'list') {
+        const nextIsOption = /^,\s*[A-Za-z0-9_.-]+\s*=/.test(lexer.text.slice(lexer.position));
+        hint = nextIsOption ? ' (options are separated by spaces: {a=1 b=2})' : ` (a list is written in brackets: ${key}=[a,b])`;
+      }
+      lexer.fail(`expected a space or '}' after the value of option '${key}', found ${lexer.describeHere()}${hint}`);
     }
   }
 }
