@@ -109,6 +109,7 @@ const CONVERTED: Readonly<Record<string, number>> = {
   movedim_swapaxes: 0,
   lerp_addcmul: 1e-5,
   outer_threshold: 1e-6,
+  integer_division: 0,
 };
 
 /** Cases refused on purpose: the message must name the op and what is not handled. */

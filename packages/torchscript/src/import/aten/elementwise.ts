@@ -2,19 +2,47 @@
 import type { ScriptValue } from '../script-value.js';
 import type { AtenLowering, LoweringContext, TensorValue } from '../lowering.js';
 import { pythonBinary } from '../python-semantics.js';
-import { castTo, promote } from './dtypes.js';
+import { castTo, isFloat, promote } from './dtypes.js';
 
 function broadcastRank(a: TensorValue, b: TensorValue): number | undefined {
   return a.rank === undefined || b.rank === undefined ? undefined : Math.max(a.rank, b.rank);
 }
 
-/** The two operands as tensors; a Python number takes the other operand's dtype. */
+/**
+ * The two operands as tensors. A Python number takes the other operand's dtype, except that a
+ * float with an integer or bool tensor is float32 and an int with a bool tensor is int64 (torch:
+ * `int_tensor * 0.5` is float, `bool_tensor + 1` is int64).
+ */
 function operands(ctx: LoweringContext): [TensorValue, TensorValue] {
   const left = ctx.arg(0);
   const right = ctx.arg(1, 'other');
-  if (left.kind === 'tensor') return promoted(ctx, left, ctx.tensor(right, 'other', left));
+  if (left.kind === 'tensor') return promoted(ctx, left, scalarOperand(ctx, right, 'other', left));
   const b = ctx.tensor(right, 'other');
-  return promoted(ctx, ctx.tensor(left, 'self', b), b);
+  return promoted(ctx, scalarOperand(ctx, left, 'self', b), b);
+}
+
+function scalarOperand(ctx: LoweringContext, value: ScriptValue, what: string, like: TensorValue): TensorValue {
+  if (value.kind === 'float' && like.dtype !== undefined && !isFloat(like.dtype)) return ctx.scalarConstant('float32', value.value);
+  if (value.kind === 'int' && like.dtype === 'bool') return ctx.scalarConstant('int64', value.value);
+  return ctx.tensor(value, what, like);
+}
+
+function isInteger(dtype: string | undefined): boolean {
+  return dtype === 'int64' || dtype === 'int32' || dtype === 'int16' || dtype === 'int8' || dtype === 'uint8';
+}
+
+/** a // b for integers: Div truncates, so step down where the remainder is nonzero and its sign differs from b's. */
+function floorOfIntegers(ctx: LoweringContext, a: TensorValue, b: TensorValue): TensorValue {
+  const rank = broadcastRank(a, b);
+  const quotient = ctx.emit('Div', [a.value, b.value], {}, { rank, dtype: a.dtype });
+  const remainder = ctx.emit('Mod', [a.value, b.value], { fmod: 1 });
+  const zero = ctx.scalarConstant(a.dtype!, 0).value;
+  const inexact = ctx.emit('Not', [ctx.emit('Equal', [remainder.value, zero]).value]);
+  const signsDiffer = ctx.emit('Xor', [ctx.emit('Less', [remainder.value, zero]).value, ctx.emit('Less', [b.value, zero]).value]);
+  const step = ctx.emit('Cast', [ctx.emit('And', [inexact.value, signsDiffer.value]).value], { to: ONNX_DTYPE_CODES[a.dtype!] ?? 7 });
+  const floored = ctx.emit('Sub', [quotient.value, step.value], {}, { rank, dtype: a.dtype });
+  if (a.scalarInt && b.rank === 0) floored.scalarInt = true;
+  return floored;
 }
 
 const ONNX_DTYPE_CODES: Readonly<Record<string, number>> = { float32: 1, float64: 11, float16: 10, int64: 7, int32: 6, bool: 9 };
@@ -26,9 +54,18 @@ const ONNX_DTYPE_CODES: Readonly<Record<string, number>> = { float32: 1, float64
 function promoted(ctx: LoweringContext, a: TensorValue, b: TensorValue): [TensorValue, TensorValue] {
   if (!a.dtype || !b.dtype || a.dtype === b.dtype) return [a, b];
   const float = (d: string): boolean => d.startsWith('float');
+  // Categories as torch's promotion ranks them: bool < integer < float.
+  const category = (d: string): number => (d === 'bool' ? 0 : float(d) ? 2 : 1);
   const cast = (from: TensorValue, to: TensorValue): TensorValue => ctx.emit('Cast', [from.value], { to: ONNX_DTYPE_CODES[to.dtype!]! }, { rank: from.rank, dtype: to.dtype });
-  if (a.rank === 0 && b.rank !== 0 && (float(a.dtype) === float(b.dtype) || float(b.dtype)) && ONNX_DTYPE_CODES[b.dtype]) return [cast(a, b), b];
-  if (b.rank === 0 && a.rank !== 0 && (float(a.dtype) === float(b.dtype) || float(a.dtype)) && ONNX_DTYPE_CODES[a.dtype]) return [a, cast(b, a)];
+  if (a.rank === 0 && b.rank !== 0 && category(a.dtype) <= category(b.dtype) && ONNX_DTYPE_CODES[b.dtype]) return [cast(a, b), b];
+  if (b.rank === 0 && a.rank !== 0 && category(b.dtype) <= category(a.dtype) && ONNX_DTYPE_CODES[a.dtype]) return [a, cast(b, a)];
+  // A 0-d operand of a higher category (a traced Python scalar kept as a float64/int64 constant) acts
+  // like a Python number: the default dtype of its category (int64 tensor · 0.5 → float32).
+  const zeroDim = a.rank === 0 && b.rank !== 0 ? a : b.rank === 0 && a.rank !== 0 ? b : undefined;
+  if (zeroDim) {
+    const target = category(zeroDim.dtype!) === 2 ? 'float32' : 'int64';
+    return [castTo(ctx, a, target), castTo(ctx, b, target)];
+  }
   // Otherwise the higher category (bool < integer < float) wins, then the wider type (int64 + float32 → float32).
   const target = promote(a.dtype, b.dtype)!;
   if (!ONNX_DTYPE_CODES[target]) return [a, b];
@@ -79,8 +116,8 @@ function floorDivide(ctx: LoweringContext): ScriptValue {
   const known = pythonBinary('//', ctx.arg(0), ctx.arg(1));
   if (known) return known;
   const [a, b] = operands(ctx);
+  if (isInteger(a.dtype)) return floorOfIntegers(ctx, a, b);
   const quotient = ctx.emit('Div', [a.value, b.value], {}, { rank: broadcastRank(a, b), dtype: a.dtype });
-  if (a.dtype === 'int64' || a.scalarInt) return { ...quotient, scalarInt: a.scalarInt === true && b.rank === 0 };
   return ctx.emit('Floor', [quotient.value], {}, { rank: quotient.rank, dtype: quotient.dtype });
 }
 
@@ -88,7 +125,12 @@ function trueDivide(ctx: LoweringContext): ScriptValue {
   const known = pythonBinary('/', ctx.arg(0), ctx.arg(1));
   if (known) return known;
   const mode = ctx.arg(2, 'rounding_mode');
-  const [a, b] = operands(ctx);
+  let [a, b] = operands(ctx);
+  if (mode.kind === 'str' && mode.value === 'floor' && isInteger(a.dtype)) return floorOfIntegers(ctx, a, b);
+  if (mode.kind !== 'str' && (isInteger(a.dtype) || a.dtype === 'bool')) {
+    // True division of integers is float division in torch (and Python).
+    [a, b] = [castTo(ctx, a, 'float32'), castTo(ctx, b, 'float32')];
+  }
   const quotient = ctx.emit('Div', [a.value, b.value], {}, { rank: broadcastRank(a, b), dtype: a.dtype });
   if (mode.kind === 'str' && mode.value === 'floor') return ctx.emit('Floor', [quotient.value], {}, { rank: quotient.rank, dtype: quotient.dtype });
   if (mode.kind === 'str' && mode.value === 'trunc') {
