@@ -9,6 +9,7 @@ import { compareOutputs, type CompareOptions, type ComparisonReport } from './co
 import { feedsToMap, type Engine, type Feeds, type ModelSource } from './engine.js';
 import { createEngine, defaultEngineFor, refereeEngineOptions, type CreateEngineOptions, type EngineName } from './engines.js';
 import { feedableInputs, generateInputs, type GenerateInputsOptions } from './generate-inputs.js';
+import { bridgeInputs, bridgeOutputs } from './layout-bridge.js';
 import { loadInputs } from './load-inputs.js';
 import { loadModel } from './model-source.js';
 
@@ -27,6 +28,14 @@ export interface CompareModelsOptions extends GenerateInputsOptions, CompareOpti
   readonly memoryBudget?: number;
   /** The IR of the first model when the caller has read it already (e.g. a `.pt` file that runs on torch). */
   readonly modelA?: Model;
+  /** The IR of the second model when the caller has read it already (its declared input layouts are read). */
+  readonly modelB?: Model;
+  /**
+   * 'auto' (default): where the second model declares an input as the NHWC permutation of the first's NCHW
+   * one (a TFLite file converted with io-layout=nhwc), feed it channels-last and read its NHWC outputs back
+   * as NCHW, with a note each. 'as-is': feed both the same tensors.
+   */
+  readonly layout?: 'auto' | 'as-is';
 }
 
 export interface ModelComparison extends ComparisonReport {
@@ -36,6 +45,8 @@ export interface ModelComparison extends ComparisonReport {
   readonly seed: number | null;
   /** Names and shapes of the inputs both models ran on. */
   readonly inputs: readonly { readonly name: string; readonly dtype: string; readonly shape: readonly number[] }[];
+  /** Inputs fed channels-last and outputs read back as NCHW for the second model (layout 'auto'). */
+  readonly layoutNotes: readonly string[];
 }
 
 /** The inputs `compareModels` would use, resolved against the first model. */
@@ -92,17 +103,35 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
   try {
     // ONNX Runtime gets the file itself (what a user would run); the interpreter the model read above.
     const expected = await engineA.run(engineA.name === 'reference' && modelA ? modelA : a, feeds);
-    const actual = await engineB.run(b, feeds);
+    const modelB = options.layout === 'as-is' ? undefined : (options.modelB ?? readableModel(b));
+    const bridge = modelB ? bridgeInputs(feeds, modelB) : { feeds, inputs: [] };
+    let actual = await engineB.run(b, bridge.feeds);
+    const layoutNotes = bridge.inputs.map((name) => `input '${name}' fed channels-last (NHWC) to the second model, which declares it so`);
+    if (bridge.inputs.length > 0) {
+      const read = bridgeOutputs(expected, actual);
+      actual = read.outputs;
+      for (const name of read.bridged) layoutNotes.push(`output '${name}' of the second model read back from NHWC to NCHW`);
+    }
     const report = compareOutputs(...alignPositionalOutputs([engineA, expected], [engineB, actual]), options);
     return {
       ...report,
       engines: [engineA.name, engineB.name],
       seed: options.inputs === undefined ? (options.seed ?? 0) : null,
       inputs: [...feeds].map(([name, tensor]) => ({ name, dtype: tensor.dtype, shape: tensor.shape })),
+      layoutNotes,
     };
   } finally {
     if (typeof specA === 'string') await engineA.dispose();
     if (typeof specB === 'string' && engineB !== engineA) await engineB.dispose();
+  }
+}
+
+/** The second model's IR for its declared input types, or undefined when only its engine can read it. */
+function readableModel(source: ModelSource): Model | undefined {
+  try {
+    return loadModel(source);
+  } catch {
+    return undefined;
   }
 }
 

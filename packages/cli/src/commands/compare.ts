@@ -140,11 +140,13 @@ export const compareCommand: Command = {
       ...(inputs !== undefined ? { inputs: resolve(io.cwd, inputs) } : { seed: seedText !== undefined ? Number(seedText) : 0, dims, ...(unknownDims ? { defaultDim: 1 } : {}) }),
       ...(engine !== undefined ? { engine: engine as EngineName } : {}),
       modelA: a.model,
+      modelB: b.model,
       atol,
       rtol,
       nanEqual: flagBoolean(args, 'nan-equal', true),
     });
     const verdict = withVerdict(report, dims);
+    for (const note of report.layoutNotes) io.stderr(`modelpass: note: ${note}`);
     if (reportPath !== undefined) {
       writeReportFile(reportPath, {
         ...reportHeader('compare', undefined),

@@ -7,10 +7,18 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { GraphBuilder, Tensor, tensorType, type Model } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
-import { disposeSharedOrtRunner } from '@modelpass/runtime';
+import { compareModels, disposeSharedOrtRunner } from '@modelpass/runtime';
+import { writeTflite } from '@modelpass/tflite';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { compareInRuntimes, feedsFor, legalize, seededTensor } from './tflite-legalize-harness.js';
 
-afterAll(() => disposeSharedOrtRunner());
+const temp = mkdtempSync(join(tmpdir(), 'modelpass-nhwc-compare-'));
+afterAll(() => {
+  rmSync(temp, { recursive: true, force: true });
+  return disposeSharedOrtRunner();
+});
 
 const ints = (values: number[]): Tensor => Tensor.fromValues('int64', [values.length], values.map((v) => BigInt(v)));
 
@@ -38,5 +46,20 @@ describe('legalize-tflite io-layout=nhwc with a reshaped head output', () => {
     expect(scores!.type).toMatchObject({ shape: [1, 36, 1] });
     const differences = await compareInRuntimes(original, converted, feedsFor(original, 3), new Set(['x']));
     for (const difference of differences) expect(difference).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('compareModels feeds the NHWC file channels-last and reads its image output back as NCHW, saying so; as-is it disagrees', async () => {
+    const original = detectorHead();
+    const converted = detectorHead();
+    await legalize(converted, 'io-layout=nhwc');
+    const file = join(temp, 'head.nhwc.tflite');
+    writeTflite(converted, file);
+    const report = await compareModels(original, file);
+    expect(report.withinTolerance, JSON.stringify(report.perOutput)).toBe(true);
+    expect(report.layoutNotes).toEqual([
+      "input 'x' fed channels-last (NHWC) to the second model, which declares it so",
+      "output 'features_0' of the second model read back from NHWC to NCHW",
+    ]);
+    await expect(compareModels(original, file, { layout: 'as-is' })).rejects.toThrow(/does not match the model/);
   });
 });

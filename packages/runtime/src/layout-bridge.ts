@@ -1,0 +1,85 @@
+/**
+ * `compare` of an ONNX model (NCHW) with its TFLite conversion made with io-layout=nhwc: the same images
+ * are fed to both, channels-last to the second, and its channels-last outputs are read back as NCHW —
+ * only where the second model's declared shapes are exactly the NHWC permutation of the first's, and
+ * outputs only when some input was bridged (a model that transposes an output on its own is still
+ * reported as a disagreement). Each bridged tensor is named in a note.
+ */
+import { dtypeInfo, Tensor, type Dim, type Model } from '@modelpass/ir';
+
+const TO_NHWC = [0, 2, 3, 1] as const;
+const TO_NCHW = [0, 3, 1, 2] as const;
+
+/** A copy of `tensor` with its dims permuted (fixed-width element types only). */
+export function permuteTensor(tensor: Tensor, perm: readonly number[]): Tensor {
+  const width = dtypeInfo(tensor.dtype).bits / 8;
+  if (!Number.isInteger(width) || width < 1) throw new Error(`cannot permute a ${tensor.dtype} tensor`);
+  const shape = tensor.shape;
+  const outShape = perm.map((p) => shape[p]!);
+  const strides = new Array<number>(shape.length);
+  for (let d = shape.length - 1, s = 1; d >= 0; d--) {
+    strides[d] = s;
+    s *= shape[d]!;
+  }
+  const permutedStrides = perm.map((p) => strides[p]!);
+  const source = tensor.bytes();
+  const target = new Uint8Array(source.byteLength);
+  const index = new Array<number>(outShape.length).fill(0);
+  const count = tensor.size;
+  for (let flat = 0; flat < count; flat++) {
+    let offset = 0;
+    for (let d = 0; d < index.length; d++) offset += index[d]! * permutedStrides[d]!;
+    target.set(source.subarray(offset * width, offset * width + width), flat * width);
+    for (let d = index.length - 1; d >= 0; d--) {
+      if (++index[d]! < outShape[d]!) break;
+      index[d] = 0;
+    }
+  }
+  return Tensor.fromBytes(tensor.dtype, outShape, target);
+}
+
+function sameDims(declared: readonly Dim[], actual: readonly number[]): boolean {
+  return declared.length === actual.length && declared.every((dim, i) => typeof dim !== 'number' || dim === actual[i]);
+}
+
+/** Whether a model declaring `declared` wants the NHWC form of an NCHW `shape` (and not `shape` itself). */
+function wantsChannelsLast(declared: readonly Dim[] | null | undefined, shape: readonly number[]): boolean {
+  if (!declared || shape.length !== 4) return false;
+  const nhwc = TO_NHWC.map((p) => shape[p]!);
+  if (nhwc.every((d, i) => d === shape[i])) return false;
+  return sameDims(declared, nhwc) && !sameDims(declared, shape);
+}
+
+export interface LayoutBridge {
+  /** The feeds for the second model, channels-last where it declares its input so. */
+  readonly feeds: Map<string, Tensor>;
+  /** Input names fed channels-last. */
+  readonly inputs: readonly string[];
+}
+
+/** The second model's feeds: inputs it declares as the NHWC permutation of the given NCHW feed are transposed. */
+export function bridgeInputs(feeds: ReadonlyMap<string, Tensor>, second: Model): LayoutBridge {
+  const bridged = new Map(feeds);
+  const inputs: string[] = [];
+  for (const [name, tensor] of feeds) {
+    const input = second.graph.inputs.find((value) => value.name === name);
+    const type = input?.type;
+    if (!type || type.kind !== 'tensor' || !wantsChannelsLast(type.shape, tensor.shape)) continue;
+    bridged.set(name, permuteTensor(tensor, TO_NHWC));
+    inputs.push(name);
+  }
+  return { feeds: bridged, inputs };
+}
+
+/** The second model's outputs read back as NCHW where they are the NHWC permutation of the first's (names listed in `outputs`). */
+export function bridgeOutputs(first: ReadonlyMap<string, Tensor>, second: ReadonlyMap<string, Tensor>): { outputs: Map<string, Tensor>; bridged: string[] } {
+  const outputs = new Map(second);
+  const bridged: string[] = [];
+  for (const [name, tensor] of second) {
+    const reference = first.get(name);
+    if (!reference || !wantsChannelsLast(tensor.shape, reference.shape)) continue;
+    outputs.set(name, permuteTensor(tensor, TO_NCHW));
+    bridged.push(name);
+  }
+  return { outputs, bridged };
+}
