@@ -110,6 +110,8 @@ const CONVERTED: Readonly<Record<string, number>> = {
   lerp_addcmul: 1e-5,
   outer_threshold: 1e-6,
   integer_division: 0,
+  setitem_siblings: 1e-6,
+  setitem_repeated: 1e-6,
 };
 
 /** Cases refused on purpose: the message must name the op and what is not handled. */

@@ -77,12 +77,64 @@ export function isStale(value: ScriptValue): boolean {
   return false;
 }
 
-function markStale(base: object, except: object): void {
-  for (const view of VIEWS_OF.get(base) ?? []) {
-    if (view === except) continue;
-    STALE.add(view);
-    markStale(view, except);
+/** The part of its root tensor a view covers: per root dim, [start, end); undefined where not known. */
+type Region = Map<number, [number, number]>;
+
+function regionOf(view: object): { root: object; region: Region | undefined } {
+  const chain: Provenance[] = [];
+  let root = view;
+  for (let p = PROVENANCE.get(root); p; p = PROVENANCE.get(root)) {
+    chain.unshift(p);
+    root = p.base.value;
   }
+  const region: Region = new Map();
+  let remaining: number[] | undefined;
+  for (const { base, step } of chain) {
+    const shape = knownShape(base);
+    const rank = base.rank ?? shape?.length;
+    if (rank === undefined) return { root, region: undefined };
+    remaining ??= Array.from({ length: rank }, (_, i) => i);
+    const dim = step.dim < 0 ? step.dim + rank : step.dim;
+    if (isWholeDim(step)) continue; // `y[:]` along a dim covers all of it, whatever its size
+    const rootDim = remaining[dim];
+    const length = shape?.[dim];
+    if (rootDim === undefined || typeof length !== 'number') return { root, region: undefined };
+    const offset = region.get(rootDim)?.[0] ?? 0;
+    if (step.op === 'select') {
+      const index = step.index < 0 ? step.index + length : step.index;
+      region.set(rootDim, [offset + index, offset + index + 1]);
+      remaining.splice(dim, 1);
+    } else {
+      const [begin, end] = sliceBounds(step, length);
+      region.set(rootDim, [offset + begin, offset + end]);
+    }
+  }
+  return { root, region };
+}
+
+function regionsOverlap(a: Region | undefined, b: Region | undefined): boolean {
+  if (!a || !b) return true;
+  for (const [dim, [startA, endA]] of a) {
+    const other = b.get(dim);
+    if (other && !(startA < other[1] && other[0] < endA)) return false;
+  }
+  return true;
+}
+
+/** After a write into `written`: every other view of the same root that shares elements with it is stale. */
+function markStale(written: object, chain: ReadonlySet<object>): void {
+  const { root, region } = regionOf(written);
+  const visit = (node: object): void => {
+    for (const view of VIEWS_OF.get(node) ?? []) {
+      if (!chain.has(view) && regionsOverlap(region, regionOf(view).region)) STALE.add(view);
+      visit(view);
+    }
+  };
+  visit(root);
+}
+
+function isWholeDim(step: ViewStep): boolean {
+  return step.op === 'slice' && (step.start === null || step.start === 0) && (step.end === null || step.end >= Number.MAX_SAFE_INTEGER);
 }
 
 function sliceBounds(step: ViewStep & { op: 'slice' }, length: number): [number, number] {
@@ -99,7 +151,7 @@ function writeInto(ctx: LoweringContext, base: TensorValue, step: ViewStep, part
   if (rank === undefined) return ctx.fail('writing into a slice needs the rank of the sliced tensor', 'give the input shape (CLI: --input-shape NAME=DIMS)');
   const dim = step.dim < 0 ? step.dim + rank : step.dim;
   // `y[:]` along a dim (how `y[:, 0]` starts) is the whole dim: the part is the new base, whatever its size.
-  if (step.op === 'slice' && (step.start === null || step.start === 0) && (step.end === null || step.end >= Number.MAX_SAFE_INTEGER)) return { ...part, rank, shape };
+  if (isWholeDim(step)) return { ...part, rank, shape };
   const length = shape?.[dim];
   if (typeof length !== 'number') return ctx.fail(`writing into a slice along dim ${dim} needs that dim's size, which is not known while importing`, 'give the input shape (CLI: --input-shape NAME=DIMS)');
   let begin: number;
@@ -126,20 +178,35 @@ function writeInto(ctx: LoweringContext, base: TensorValue, step: ViewStep, part
  */
 export function applyInPlace(ctx: LoweringContext, env: Env, mutated: ScriptValue, result: ScriptValue): void {
   if (mutated.kind !== 'tensor' || result.kind !== 'tensor' || result.value === mutated.value) return;
-  const replacements: Array<[Value, TensorValue]> = [[mutated.value, result]];
+  const chain = new Set<object>([mutated.value]);
+  for (let p = PROVENANCE.get(mutated.value); p; p = PROVENANCE.get(p.base.value)) chain.add(p.base.value);
+  markStale(mutated.value, chain);
+  // An in-place op keeps the mutated tensor's dtype.
+  const first = result.dtype === mutated.dtype || !mutated.dtype ? result : ctx.emit('Cast', [result.value], { to: onnxCodeOf(mutated.dtype) }, { rank: result.rank, dtype: mutated.dtype });
+  const levels: Array<{ old: TensorValue; updated: TensorValue; step?: ViewStep }> = [{ old: mutated, updated: first }];
   let current: TensorValue = mutated;
-  let updated: TensorValue = result.dtype === mutated.dtype || !mutated.dtype ? result : ctx.emit('Cast', [result.value], { to: onnxCodeOf(mutated.dtype) }, { rank: result.rank, dtype: mutated.dtype });
+  let updated = first;
   for (let provenance = PROVENANCE.get(current.value); provenance; provenance = PROVENANCE.get(current.value)) {
     const { base, step } = provenance;
     if (UNTRACKED_VIEWS.has(base.value)) ctx.fail(inPlaceRefusal(base)!);
-    markStale(base.value, current.value);
+    levels[levels.length - 1]!.step = step;
     updated = writeInto(ctx, base, step, updated);
-    replacements.push([base.value, updated]);
+    levels.push({ old: base, updated });
     current = base;
+  }
+  // The new values are views of each other as the old ones were, so a later write through one reaches the base.
+  for (let i = 0; i < levels.length - 1; i++) {
+    const { updated: view, step } = levels[i]!;
+    let j = i + 1;
+    while (j < levels.length && levels[j]!.updated.value === view.value) j++; // a whole-dim slice is its base
+    if (j < levels.length && step && !PROVENANCE.has(view.value)) {
+      PROVENANCE.set(view.value, { base: levels[j]!.updated, step });
+      VIEWS_OF.set(levels[j]!.updated.value, [...(VIEWS_OF.get(levels[j]!.updated.value) ?? []), view.value]);
+    }
   }
   for (const [name, bound] of env) {
     if (bound.kind !== 'tensor') continue;
-    const replacement = replacements.find(([old]) => old === bound.value);
-    if (replacement) env.set(name, replacement[1]);
+    const level = levels.find(({ old }) => old.value === bound.value);
+    if (level) env.set(name, level.updated);
   }
 }
