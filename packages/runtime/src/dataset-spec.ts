@@ -4,6 +4,7 @@
  * (IDX files, gzipped or not) and `npy:DIR` (`DIR/x.npy` samples, `DIR/y.npy` integer labels).
  * A table of schemes, so a new kind of dataset is one entry.
  */
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isFloatDType, type Tensor } from '@modelpass/ir';
 import { runtimeError } from './errors.js';
@@ -25,8 +26,21 @@ interface DatasetScheme {
   load(argument: string, spec: string, options: DatasetSpecOptions): LabelledDataset;
 }
 
-function badSpec(spec: string, reason: string, expected: string): Error {
-  return runtimeError({ reason: `dataset '${spec}': ${reason}`, expected, actual: `'${spec}'` });
+function badSpec(spec: string, reason: string, expected: string, hint?: string): Error {
+  return runtimeError({ reason: `dataset '${spec}': ${reason}`, expected, actual: `'${spec}'`, ...(hint ? { hint } : {}) });
+}
+
+/** For a spec without a known scheme: what the user probably meant when it names a folder or an IDX file. */
+export function schemeHint(spec: string, cwd = process.cwd()): string | undefined {
+  let stat;
+  try {
+    stat = statSync(resolve(cwd, spec));
+  } catch {
+    return undefined;
+  }
+  if (stat.isDirectory()) return `'${spec}' is a folder: a folder of .npy samples and labels is written 'npy:${spec}'`;
+  if (/(ubyte|idx\d?)(\.gz)?$/i.test(spec)) return `'${spec}' looks like an IDX file: write 'idx:IMAGES,LABELS'`;
+  return undefined;
 }
 
 const fashionMnist: DatasetScheme = {
@@ -92,7 +106,7 @@ export function loadDataset(spec: string, options: DatasetSpecOptions = {}): Lab
   const name = colon < 0 ? spec : spec.slice(0, colon);
   const scheme = schemes.get(name);
   const known = [...schemes.values()].map((s) => `${s.name}:${s.argument}`).join(', ');
-  if (!scheme) throw badSpec(spec, `unknown kind of dataset '${name}'`, `one of ${known}`);
+  if (!scheme) throw badSpec(spec, `unknown kind of dataset '${name}'`, `one of ${known}`, schemeHint(spec));
   if (colon < 0) throw badSpec(spec, `'${name}' needs an argument`, `'${name}:${scheme.argument}'`);
   return scheme.load(spec.slice(colon + 1), spec, options);
 }

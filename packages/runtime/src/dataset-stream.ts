@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Tensor, elementCount, type DType } from '@modelpass/ir';
-import { DATASET_SCHEMES } from './dataset-spec.js';
+import { DATASET_SCHEMES, schemeHint } from './dataset-spec.js';
 import { messageOf, runtimeError } from './errors.js';
 import { FASHION_MNIST_DIR, datasetBatches, type Normalization, type SampleLayout } from './idx-dataset.js';
 import { recordDatasetRead } from './dataset-read-counter.js';
@@ -271,8 +271,8 @@ function positionalSamples(
   };
 }
 
-function badSpec(spec: string, reason: string, expected: string): Error {
-  return runtimeError({ reason: `dataset '${spec}': ${reason}`, expected, actual: `'${spec}'` });
+function badSpec(spec: string, reason: string, expected: string, hint?: string): Error {
+  return runtimeError({ reason: `dataset '${spec}': ${reason}`, expected, actual: `'${spec}'`, ...(hint ? { hint } : {}) });
 }
 
 /** The samples file (or, with `part: 'labels'`, the labels file) a dataset spec names. */
@@ -281,7 +281,7 @@ export async function openSamples(spec: string, cwd: string, part: 'samples' | '
   const name = colon < 0 ? spec : spec.slice(0, colon);
   const argument = spec.slice(colon + 1);
   const known = [...DATASET_SCHEMES.values()].map((s) => `${s.name}:${s.argument}`).join(', ');
-  if (!DATASET_SCHEMES.has(name)) throw badSpec(spec, `unknown kind of dataset '${name}'`, `one of ${known}`);
+  if (!DATASET_SCHEMES.has(name)) throw badSpec(spec, `unknown kind of dataset '${name}'`, `one of ${known}`, schemeHint(spec, cwd));
   if (colon < 0) throw badSpec(spec, `'${name}' needs an argument`, `'${name}:${DATASET_SCHEMES.get(name)!.argument}'`);
   if (name === 'fashion-mnist') {
     if (argument !== 'train' && argument !== 'test') throw badSpec(spec, `unknown split '${argument}'`, "'fashion-mnist:train' or 'fashion-mnist:test'");

@@ -101,6 +101,8 @@ describe('dataset specs', () => {
   it('says what is wrong with a spec, a label file or a sample type', () => {
     expect(() => loadDataset('mnist:test')).toThrow(/unknown kind of dataset 'mnist'.*expected one of fashion-mnist:train\|test, idx:IMAGES,LABELS, npy:DIR/);
     expect(() => loadDataset('fashion-mnist')).toThrow(/'fashion-mnist' needs an argument/);
+    // A bare folder: the hint names the npy: form.
+    expect(() => loadDataset(dir)).toThrow(/unknown kind of dataset[\s\S]*hint: '.*' is a folder: a folder of \.npy samples and labels is written 'npy:/);
     expect(() => loadDataset('idx:only-one.gz')).toThrow(/needs two files separated by a comma/);
     const bad = join(dir, 'bad-labels');
     mkdirSync(bad);
