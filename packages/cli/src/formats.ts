@@ -43,6 +43,8 @@ export interface ModelReadOptions {
    * archives record none); convert checks and sets them on every other format's inputs after reading.
    */
   readonly inputShapes?: ReadonlyMap<string, readonly Dim[]>;
+  /** Told what a reader decided without being asked (TorchScript: an int/bool argument fixed at its default). */
+  readonly onNote?: (note: string) => void;
 }
 
 function allowedReadFolders(options: ModelReadOptions | undefined): readonly string[] {
@@ -108,7 +110,10 @@ const torchscript: ModelFormat = {
   read(path, options) {
     // Interprets forward symbolically into canonical ops; never runs the archive's code or pickles.
     const shapes = options?.inputShapes;
-    return readTorchScript(path, shapes ? { inputs: Object.fromEntries([...shapes].map(([name, shape]) => [name, { shape }])) } : {});
+    return readTorchScript(path, {
+      ...(shapes ? { inputs: Object.fromEntries([...shapes].map(([name, shape]) => [name, { shape }])) } : {}),
+      ...(options?.onNote ? { onNote: options.onNote } : {}),
+    });
   },
   write(model, path) {
     // A TorchScript module class with the constants as parameters; refuses ops it has no torch.* call for.

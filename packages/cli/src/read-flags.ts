@@ -16,5 +16,6 @@ export const allowReadFlag: FlagSpec = {
 /** The read options the `--allow-read` flags give, folders resolved against the working directory. */
 export function readOptions(args: ParsedArgs, io: CliIO): ModelReadOptions {
   const folders = flagList(args, 'allow-read');
-  return folders.length > 0 ? { allowRead: folders.map((folder) => resolve(io.cwd, folder)) } : {};
+  const onNote = (note: string): void => io.stderr(`modelpass: note: ${note}`);
+  return folders.length > 0 ? { allowRead: folders.map((folder) => resolve(io.cwd, folder)), onNote } : { onNote };
 }

@@ -272,6 +272,15 @@ describe('forward arguments that are not tensors', () => {
     expect(firstTwo).toEqual(expected);
   });
 
+  it('left unbound, each is fixed at its default and the import says so', () => {
+    const notes: string[] = [];
+    readTorchScript(join(CACHE, 'scalar_arguments.pt'), { inputs: { x: { shape: [2, 4, 6, 6] }, k: { value: 3 } }, onNote: (note) => notes.push(note) });
+    expect(notes).toEqual([
+      "forward argument 'scale' (float) is fixed at its default 0.5 in the converted graph; bind another value with readTorchScript's inputs: { scale: { value: … } }",
+      "forward argument 'positive' (bool) is fixed at its default true in the converted graph; bind another value with readTorchScript's inputs: { positive: { value: … } }",
+    ]);
+  });
+
   it('refuse a value of the wrong type, and a value for a Tensor argument, naming the argument', () => {
     expect(() => readTorchScript(join(CACHE, 'scalar_arguments.pt'), { inputs: { x: { shape: [2, 4, 6, 6] }, k: { value: 1.5 } } })).toThrow(/forward argument 'k' is typed int; the value bound to it \(1.5\) is not one/);
     expect(() => readTorchScript(join(CACHE, 'scalar_arguments.pt'), { inputs: { x: { value: 1 } } })).toThrow(/forward argument 'x' is a Tensor/);

@@ -40,6 +40,8 @@ export interface ReadTorchScriptOptions {
   limits?: TorchArchiveLimits;
   /** Opset of the canonical ops emitted (default 17). */
   opset?: number;
+  /** Told what the import decided without being asked: a non-tensor forward argument fixed at its default. */
+  onNote?: (note: string) => void;
 }
 
 /** Reads a TorchScript archive (`torch.jit.save`, scripted or traced) into a Model. */
@@ -101,7 +103,12 @@ export function importTorchScript(archive: TorchArchive, options: ReadTorchScrip
     const annotation = param.annotation?.kind === 'name' ? param.annotation.id : undefined;
     if (annotation !== undefined && annotation !== 'Tensor') {
       if (spec?.value !== undefined) return boundArgument(interpreter, forward!.at, param.name, annotation, spec.value);
-      if (param.defaultValue) return interpreter.evaluate(param.defaultValue, new Map());
+      if (param.defaultValue) {
+        const fixed = interpreter.evaluate(param.defaultValue, new Map());
+        const shown = 'value' in fixed && typeof fixed.value !== 'object' ? JSON.stringify(fixed.value) : describeValue(fixed);
+        options.onNote?.(`forward argument '${param.name}' (${annotation}) is fixed at its default ${shown} in the converted graph; bind another value with readTorchScript's inputs: { ${param.name}: { value: … } }`);
+        return fixed;
+      }
       interpreter.fail(forward!.at, `forward argument '${param.name}' is typed ${annotation} and has no default; only Tensor arguments become graph inputs`, `bind it to a value while importing (API: readTorchScript option inputs: { ${param.name}: { value: … } })`);
     } else if (spec?.value !== undefined) {
       interpreter.fail(forward!.at, `forward argument '${param.name}' is a Tensor (a graph input); a value can be bound only to int, float, bool or str arguments`);
