@@ -128,12 +128,14 @@ function summary(split, r) {
 }
 
 const f = (x) => x.toFixed(1);
+/** Two-sided 5% critical values of Student's t by degrees of freedom (30+: ~2.0). */
+const T_CRITICAL = { 1: 12.71, 2: 4.3, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23, 15: 2.13, 20: 2.09 };
 const lines = [
   `### Calibration-set spread (calibration-subsets.mjs)`,
   '',
   `\`nice -n 10 node tools/bench/quantize/calibration-subsets.mjs --networks ${networks.join(',')} --sets ${sets} --samples ${samples} --options '${extraOptions}'\`, ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${((Date.now() - started.getTime()) / 60000).toFixed(0)} min, load ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)}. ` +
     `Both quantizers calibrated on the same ${sets} disjoint sets of ${samples} training images (set k: images k·${samples} … (k+1)·${samples}−1; set 0 is the table's); correct images of 10,000 (test; validation = training images 50,000–59,999). ` +
-    `Ours: \`simplify,quantize-static{dataset=<set k> samples=${samples} ${extraOptions}}\` in ORT; PyTorch: FX, oneDNN qconfig. t: paired t statistic of ours − PyTorch over the sets (|t| > ${sets >= 8 ? '2.36' : '2.5'}: apart beyond the calibration spread, 5%, ${sets - 1} d.f.).`,
+    `Ours: \`simplify,quantize-static{dataset=<set k> samples=${samples} ${extraOptions}}\` in ORT; PyTorch: FX, oneDNN qconfig. t: paired t statistic of ours − PyTorch over the sets (|t| > ${T_CRITICAL[sets - 1] ?? 2.0}: apart beyond the calibration spread, two-sided 5%, ${sets - 1} d.f.).`,
   '',
   '| network | split | fp32 | ours per set | PyTorch per set | ours mean ± sd | PyTorch mean ± sd | ours − PyTorch per set | mean diff | t |',
   '|---|---|---:|---|---|---:|---:|---|---:|---:|',
