@@ -4,7 +4,7 @@ import { printModelToFile, readModelText, type Dim, type Model } from '@modelpas
 import { readOnnx, writeOnnx, type ValueInfoPolicy } from '@modelpass/onnx';
 import { assertNoTfliteOps, readTflite, writeTflite } from '@modelpass/tflite';
 import { registerModelReader } from '@modelpass/runtime';
-import { assertNoAtenOps, readTorchScript, writeTorchScript } from '@modelpass/torchscript';
+import { assertNoAtenOps, readTorchScript, writeTorchScript, type TorchScriptInputSpec } from '@modelpass/torchscript';
 import { UsageError } from './usage-error.js';
 
 /** A model file format the CLI reads and writes, chosen by extension or `--from/--to`. */
@@ -43,6 +43,8 @@ export interface ModelReadOptions {
    * archives record none); convert checks and sets them on every other format's inputs after reading.
    */
   readonly inputShapes?: ReadonlyMap<string, readonly Dim[]>;
+  /** TorchScript: values for non-tensor forward arguments (`--bind k=3`). */
+  readonly bindings?: ReadonlyMap<string, number | boolean | string>;
   /** Told what a reader decided without being asked (TorchScript: an int/bool argument fixed at its default). */
   readonly onNote?: (note: string) => void;
 }
@@ -110,8 +112,11 @@ const torchscript: ModelFormat = {
   read(path, options) {
     // Interprets forward symbolically into canonical ops; never runs the archive's code or pickles.
     const shapes = options?.inputShapes;
+    const inputs: Record<string, TorchScriptInputSpec> = {};
+    for (const [name, shape] of shapes ?? []) inputs[name] = { shape };
+    for (const [name, value] of options?.bindings ?? []) inputs[name] = { ...inputs[name], value };
     return readTorchScript(path, {
-      ...(shapes ? { inputs: Object.fromEntries([...shapes].map(([name, shape]) => [name, { shape }])) } : {}),
+      ...(Object.keys(inputs).length > 0 ? { inputs } : {}),
       ...(options?.onNote ? { onNote: options.onNote } : {}),
     });
   },

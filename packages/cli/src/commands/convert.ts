@@ -82,6 +82,7 @@ export const convertCommand: Command = {
     from: { type: 'string', help: 'input format (default: by extension)', valueName: 'FORMAT' },
     'allow-read': allowReadFlag,
     'input-shape': inputShapeFlag,
+    bind: { type: 'list', help: "TorchScript: fix a non-tensor forward argument (int, float, bool, str) at a value, e.g. --bind k=3 (unbound ones keep their default, with a note)", valueName: 'NAME=VALUE' },
     to: { type: 'string', help: 'output format (default: by extension)', valueName: 'FORMAT' },
     legalize: { type: 'boolean', help: "between formats, run the source's raise pass first and the target's legalize pass last (default; e.g. raise-tflite, legalize-tflite); --no-legalize runs only --pipeline" },
     'value-info': { type: 'string', help: 'ONNX value_info to write: declared (default; what the input declared), all (inferred too), none', valueName: 'WHICH' },
@@ -114,9 +115,12 @@ export const convertCommand: Command = {
     if (valueInfoText !== undefined && !valueInfo) throw new UsageError(`--value-info must be one of ${VALUE_INFO_POLICIES.join(', ')}, not '${valueInfoText}'`);
 
     const inputShapes = parseInputShapes(flagList(args, 'input-shape'));
+    const bindings = parseBindings(flagList(args, 'bind'));
+    if (bindings.size > 0 && inputFormat.name !== 'torchscript') throw new UsageError(`--bind fixes TorchScript forward arguments; '${args.positionals[0]}' is ${inputFormat.name}`);
     // Formats that record input shapes get them checked and set after reading; TorchScript needs them while importing.
     const readInput = async (options: ModelReadOptions): Promise<Model> => {
-      const read = await inputFormat.read(inputPath, inputShapes.size > 0 ? { ...options, inputShapes } : options);
+      const withBindings = bindings.size > 0 ? { ...options, bindings } : options;
+      const read = await inputFormat.read(inputPath, inputShapes.size > 0 ? { ...withBindings, inputShapes } : withBindings);
       if (inputShapes.size > 0) applyInputShapes(read, inputShapes, inputPath);
       return read;
     };
@@ -310,4 +314,18 @@ function lastAccuracy(check: CheckInstrumentation): AccuracyFigure | undefined {
   let last: AccuracyFigure | undefined;
   for (const result of check.results.values()) if (result.accuracy) last = result.accuracy;
   return last;
+}
+
+/** `--bind NAME=VALUE`: a number, true/false, or else the text as a str. */
+function parseBindings(items: readonly string[]): Map<string, number | boolean | string> {
+  const bindings = new Map<string, number | boolean | string>();
+  for (const item of items) {
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(item);
+    if (!match) throw new UsageError(`--bind takes NAME=VALUE (e.g. k=3), got '${item}'`);
+    const [, name, text] = match as unknown as [string, string, string];
+    if (bindings.has(name)) throw new UsageError(`--bind gives '${name}' twice`);
+    const number = text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : undefined;
+    bindings.set(name, number ?? (text === 'true' ? true : text === 'false' ? false : text));
+  }
+  return bindings;
 }
