@@ -119,7 +119,7 @@ export default definePlugin({ name: 'side-effect', version: '1.0.0', passManager
     } finally {
       rmSync(pluginDir, { recursive: true, force: true });
     }
-  });
+  }, 180_000); // three CLI processes: 60 s was too little on a loaded 2-core machine
 });
 
 /** A `.npy` file of `dataBytes` zero bytes after a version 1.0 header `dict`. */
