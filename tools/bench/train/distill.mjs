@@ -65,6 +65,11 @@ const teacherRecipe = teacherEpochs !== 5 || teacherAugment ? `-e${teacherEpochs
 const grid = argument('grid', '2:0.5').split(',').map((pair) => pair.split(':').map(Number));
 const jobs = Number(argument('jobs', '2'));
 const samples = Number(argument('samples', '0'));
+if (samples && process.argv.includes('--teacher-holdout')) {
+  // The held-out split is drawn from the first `samples` images; the teacher's was drawn from all 60,000.
+  console.error('distill.mjs: --samples with --teacher-holdout would score the students on images the held-out teacher trained on; use one or the other');
+  process.exit(2);
+}
 const parts = argument('parts', 'a,b').split(',');
 const out = argument('out', join(root, 'tools/bench/train/RESULTS-distill.md'));
 const work = mkdtempSync(join(tmpdir(), 'modelpass-distill-bench-'));
