@@ -5,38 +5,11 @@
  * outputs only when some input was bridged (a model that transposes an output on its own is still
  * reported as a disagreement). Each bridged tensor is named in a note.
  */
-import { dtypeInfo, Tensor, type Dim, type Model } from '@modelpass/ir';
+import type { Dim, Model, Tensor } from '@modelpass/ir';
+import { channelsFirstPermutation, channelsLastPermutation, permuteDims, transposeTensor } from '@modelpass/transforms';
 
-const TO_NHWC = [0, 2, 3, 1] as const;
-const TO_NCHW = [0, 3, 1, 2] as const;
-
-/** A copy of `tensor` with its dims permuted (fixed-width element types only). */
-export function permuteTensor(tensor: Tensor, perm: readonly number[]): Tensor {
-  const width = dtypeInfo(tensor.dtype).bits / 8;
-  if (!Number.isInteger(width) || width < 1) throw new Error(`cannot permute a ${tensor.dtype} tensor`);
-  const shape = tensor.shape;
-  const outShape = perm.map((p) => shape[p]!);
-  const strides = new Array<number>(shape.length);
-  for (let d = shape.length - 1, s = 1; d >= 0; d--) {
-    strides[d] = s;
-    s *= shape[d]!;
-  }
-  const permutedStrides = perm.map((p) => strides[p]!);
-  const source = tensor.bytes();
-  const target = new Uint8Array(source.byteLength);
-  const index = new Array<number>(outShape.length).fill(0);
-  const count = tensor.size;
-  for (let flat = 0; flat < count; flat++) {
-    let offset = 0;
-    for (let d = 0; d < index.length; d++) offset += index[d]! * permutedStrides[d]!;
-    target.set(source.subarray(offset * width, offset * width + width), flat * width);
-    for (let d = index.length - 1; d >= 0; d--) {
-      if (++index[d]! < outShape[d]!) break;
-      index[d] = 0;
-    }
-  }
-  return Tensor.fromBytes(tensor.dtype, outShape, target);
-}
+const TO_NHWC = channelsLastPermutation(4);
+const TO_NCHW = channelsFirstPermutation(4);
 
 function sameDims(declared: readonly Dim[], actual: readonly number[]): boolean {
   return declared.length === actual.length && declared.every((dim, i) => typeof dim !== 'number' || dim === actual[i]);
@@ -45,7 +18,7 @@ function sameDims(declared: readonly Dim[], actual: readonly number[]): boolean 
 /** Whether a model declaring `declared` wants the NHWC form of an NCHW `shape` (and not `shape` itself). */
 function wantsChannelsLast(declared: readonly Dim[] | null | undefined, shape: readonly number[]): boolean {
   if (!declared || shape.length !== 4) return false;
-  const nhwc = TO_NHWC.map((p) => shape[p]!);
+  const nhwc = permuteDims(shape, TO_NHWC);
   if (nhwc.every((d, i) => d === shape[i])) return false;
   return sameDims(declared, nhwc) && !sameDims(declared, shape);
 }
@@ -65,7 +38,7 @@ export function bridgeInputs(feeds: ReadonlyMap<string, Tensor>, second: Model):
     const input = second.graph.inputs.find((value) => value.name === name);
     const type = input?.type;
     if (!type || type.kind !== 'tensor' || !wantsChannelsLast(type.shape, tensor.shape)) continue;
-    bridged.set(name, permuteTensor(tensor, TO_NHWC));
+    bridged.set(name, transposeTensor(tensor, TO_NHWC));
     inputs.push(name);
   }
   return { feeds: bridged, inputs };
@@ -78,7 +51,7 @@ export function bridgeOutputs(first: ReadonlyMap<string, Tensor>, second: Readon
   for (const [name, tensor] of second) {
     const reference = first.get(name);
     if (!reference || !wantsChannelsLast(tensor.shape, reference.shape)) continue;
-    outputs.set(name, permuteTensor(tensor, TO_NCHW));
+    outputs.set(name, transposeTensor(tensor, TO_NCHW));
     bridged.push(name);
   }
   return { outputs, bridged };
