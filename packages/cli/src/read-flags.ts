@@ -17,5 +17,5 @@ export const allowReadFlag: FlagSpec = {
 export function readOptions(args: ParsedArgs, io: CliIO): ModelReadOptions {
   const folders = flagList(args, 'allow-read');
   const onNote = (note: string): void => io.stderr(`modelpass: note: ${note}`);
-  return folders.length > 0 ? { allowRead: folders.map((folder) => resolve(io.cwd, folder)), onNote } : { onNote };
+  return { ...(folders.length > 0 ? { allowRead: folders.map((folder) => resolve(io.cwd, folder)) } : {}), onNote };
 }

@@ -26,7 +26,8 @@ interface DatasetScheme {
   load(argument: string, spec: string, options: DatasetSpecOptions): LabelledDataset;
 }
 
-function badSpec(spec: string, reason: string, expected: string, hint?: string): Error {
+/** A dataset spec that cannot be used: names the spec, what is wrong and what was expected. */
+export function badSpec(spec: string, reason: string, expected: string, hint?: string): Error {
   return runtimeError({ reason: `dataset '${spec}': ${reason}`, expected, actual: `'${spec}'`, ...(hint ? { hint } : {}) });
 }
 

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Tensor, elementCount, type DType } from '@modelpass/ir';
-import { DATASET_SCHEMES, schemeHint } from './dataset-spec.js';
+import { badSpec, DATASET_SCHEMES, schemeHint } from './dataset-spec.js';
 import { messageOf, runtimeError } from './errors.js';
 import { FASHION_MNIST_DIR, datasetBatches, type Normalization, type SampleLayout } from './idx-dataset.js';
 import { recordDatasetRead } from './dataset-read-counter.js';
@@ -271,9 +271,6 @@ function positionalSamples(
   };
 }
 
-function badSpec(spec: string, reason: string, expected: string, hint?: string): Error {
-  return runtimeError({ reason: `dataset '${spec}': ${reason}`, expected, actual: `'${spec}'`, ...(hint ? { hint } : {}) });
-}
 
 /** The samples file (or, with `part: 'labels'`, the labels file) a dataset spec names. */
 export async function openSamples(spec: string, cwd: string, part: 'samples' | 'labels' = 'samples'): Promise<SampleFile> {

@@ -119,8 +119,7 @@ export const convertCommand: Command = {
     if (bindings.size > 0 && inputFormat.name !== 'torchscript') throw new UsageError(`--bind fixes TorchScript forward arguments; '${args.positionals[0]}' is ${inputFormat.name}`);
     // Formats that record input shapes get them checked and set after reading; TorchScript needs them while importing.
     const readInput = async (options: ModelReadOptions): Promise<Model> => {
-      const withBindings = bindings.size > 0 ? { ...options, bindings } : options;
-      const read = await inputFormat.read(inputPath, inputShapes.size > 0 ? { ...withBindings, inputShapes } : withBindings);
+      const read = await inputFormat.read(inputPath, { ...options, ...(bindings.size > 0 ? { bindings } : {}), ...(inputShapes.size > 0 ? { inputShapes } : {}) });
       if (inputShapes.size > 0) applyInputShapes(read, inputShapes, inputPath);
       return read;
     };
@@ -227,7 +226,6 @@ export const convertCommand: Command = {
         passes.done();
       } catch (error) {
         if (interruption.signal.aborted) {
-          passes.stop();
           io.stderr(`modelpass: error: ${error instanceof Error ? error.message : String(error)}`);
           return 130;
         }
