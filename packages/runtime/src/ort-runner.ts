@@ -39,6 +39,15 @@ export function loadOrt(): Promise<OrtModule> {
   return ortModule;
 }
 
+/**
+ * Session options that turn ONNX Runtime's intra-op spin-waiting on or off (config entry
+ * `session.intra_op.allow_spinning`; onnxruntime-node joins nested keys with dots). Off, idle
+ * threads block instead of burning a core between single-threaded kernels and between runs.
+ */
+export function intraOpSpinning(allow: boolean): Pick<InferenceSession.SessionOptions, 'extra'> {
+  return { extra: { session: { intra_op: { allow_spinning: allow ? '1' : '0' } } } };
+}
+
 export interface OrtRunnerOptions {
   /** How many sessions to keep (default 4); the least recently used one is released past it. */
   readonly maxSessions?: number;

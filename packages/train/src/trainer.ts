@@ -6,7 +6,7 @@
  */
 import { encodeOnnx, decodeOnnx } from '@modelpass/onnx';
 import { ModelpassError, Tensor, type Model } from '@modelpass/ir';
-import { fromOrtTensor, loadOnnxRuntime, toOrtTensor } from '@modelpass/runtime';
+import { fromOrtTensor, intraOpSpinning, loadOnnxRuntime, toOrtTensor } from '@modelpass/runtime';
 import { fillDropoutMask } from './dropout-training.js';
 import type { TrainBatch } from './train-steps.js';
 import { buildTrainingGraph, type BuildTrainingGraphOptions, type TrainingGraph } from './training-graph.js';
@@ -62,7 +62,7 @@ export class Trainer {
     const sessionOptions = {
       logSeverityLevel: 3 as const, graphOptimizationLevel: 'all' as const, executionMode: 'sequential' as const,
       ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
-      ...(options.threads !== 1 ? { extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } } } : {}),
+      ...(options.threads !== 1 ? intraOpSpinning(options.spinning === true) : {}),
     };
     let session: OrtSession;
     try {

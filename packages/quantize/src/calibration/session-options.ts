@@ -7,9 +7,6 @@
  * halved without it (minmax 2.4 → 1.0 s, percentile 5.3 → 2.9 s, measured in one sitting; see
  * tools/bench/quantize/RESULTS-calibration-memory.md). Threads then block instead of spinning.
  */
-import type { OrtRunnerOptions } from '@modelpass/runtime';
+import { intraOpSpinning, type OrtRunnerOptions } from '@modelpass/runtime';
 
-export const CALIBRATION_SESSION_OPTIONS: NonNullable<OrtRunnerOptions['sessionOptions']> = {
-  // Config entry `session.intra_op.allow_spinning` (nested keys are joined with dots by onnxruntime-node).
-  extra: { session: { intra_op: { allow_spinning: '0' } } },
-};
+export const CALIBRATION_SESSION_OPTIONS: NonNullable<OrtRunnerOptions['sessionOptions']> = intraOpSpinning(false);
