@@ -1,5 +1,5 @@
 /** torch's ScalarType codes (as TorchScript prints `torch.to(x, 6)`) ↔ IR dtypes, and Cast helpers. */
-import { onnxCodeOf, type DType } from '@modelpass/ir';
+import { isFloatDType, onnxCodeOf, type DType } from '@modelpass/ir';
 import type { ScriptValue } from '../script-value.js';
 import type { LoweringContext, TensorValue } from '../lowering.js';
 
@@ -21,7 +21,7 @@ export function dtypeArgument(ctx: LoweringContext, value: ScriptValue, what: st
 }
 
 export function isFloat(dtype: DType | undefined): boolean {
-  return dtype === 'float32' || dtype === 'float64' || dtype === 'float16' || dtype === 'bfloat16';
+  return dtype !== undefined && isFloatDType(dtype);
 }
 
 /**
