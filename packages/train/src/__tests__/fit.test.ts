@@ -4,14 +4,14 @@
  * deterministic for a seed; validation accuracy per epoch; early stopping; damaged and mismatched
  * checkpoints are ModelpassErrors naming the file.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readOnnx } from '@modelpass/onnx';
 import { evaluateAccuracy, loadFashionMnist } from '@modelpass/runtime';
 import { checkpointPath, fit, formatFitProgress, readCheckpoint, trainableInitializers, type FitOptions, type FitProgress } from '@modelpass/train';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const mlpPath = fileURLToPath(new URL('../../../../fixtures/models/fashion-mlp/model.onnx', import.meta.url));
 const train = loadFashionMnist({ split: 'train', limit: 1280 });
@@ -24,14 +24,25 @@ function weightBytes(model: Awaited<ReturnType<typeof readOnnx>>): Buffer[] {
   return trainableInitializers(model).map((name) => Buffer.from(model.graph.getValue(name)!.constant!.bytes()));
 }
 
+/** Checkpoint folders of this file, removed when it ends. */
+const folders: string[] = [];
+afterAll(() => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
+function temporaryFolder(prefix: string): string {
+  const folder = mkdtempSync(join(tmpdir(), prefix));
+  folders.push(folder);
+  return folder;
+}
+
 describe('fit', () => {
   it('an interrupted run resumes from its checkpoint and ends bit-identical to an uninterrupted one', async () => {
     const model = await readOnnx(mlpPath);
-    const whole = await fit(model, train, { ...OPTIONS, checkpoint: mkdtempSync(join(tmpdir(), 'fit-a-')) });
+    const whole = await fit(model, train, { ...OPTIONS, checkpoint: temporaryFolder('fit-a-') });
     expect(whole.steps).toBe(3 * 18);
     expect(whole.history.map((r) => r.epoch)).toEqual([1, 2, 3]);
 
-    const folder = mkdtempSync(join(tmpdir(), 'fit-b-'));
+    const folder = temporaryFolder('fit-b-');
     const controller = new AbortController();
     const events: FitProgress[] = [];
     const interrupted = fit(model, train, {
@@ -78,7 +89,7 @@ describe('fit', () => {
 
   it('refuses damaged or mismatched checkpoints and bad options, naming them', async () => {
     const model = await readOnnx(mlpPath);
-    const folder = mkdtempSync(join(tmpdir(), 'fit-c-'));
+    const folder = temporaryFolder('fit-c-');
     await fit(model, train, { epochs: 1, batchSize: 128, lr: 0.01, checkpoint: folder, threads: 1 });
     await expect(fit(model, train, { epochs: 1, batchSize: 64, lr: 0.01, checkpoint: folder })).rejects.toThrow(/was written with other settings: batchSize: 128 → 64 \(expected the same settings/);
     await expect(fit(model, train, { epochs: 1, batchSize: 128, lr: 0.01, checkpoint: checkpointPath(folder) })).rejects.toThrow(/checkpoint '.*train-state\.mpck' is a file \(expected a folder/);
@@ -88,7 +99,7 @@ describe('fit', () => {
       .rejects.toThrow(/checkpoint folder '.*train-state\.mpck\/sub' cannot be created or written: .*ENOTDIR/);
     expect(steps).toBe(0);
     // Interrupted before any epoch finished: nothing to resume from, and the message says so.
-    const fresh = mkdtempSync(join(tmpdir(), 'fit-d-'));
+    const fresh = temporaryFolder('fit-d-');
     const controller = new AbortController();
     await expect(fit(model, train, { epochs: 2, batchSize: 128, lr: 0.01, checkpoint: fresh, signal: controller.signal, progressEvery: 1, onProgress: () => controller.abort() }))
       .rejects.toThrow(/interrupted at step 1 \(epoch 1\); no checkpoint was written yet \(one is written to '.*' after each epoch\), so a rerun starts over/);
