@@ -14,6 +14,10 @@
 //   node tools/bench/train/distill.mjs [--parts a,b] [--epochs-a 5] [--epochs-b 6] [--lrs-b 0.01,0.03] [--seeds-b 1,2,3]
 //        [--lrs-hard L,…] [--lrs-distill L,…] [--split-seed S] [--grid 2:0.5] [--jobs 2] [--models .fixtures-cache/distill] [--student-hidden 31]
 //        [--teacher-holdout] [--teacher-epochs 5] [--teacher-augment] [--teacher-threads 2] [--validation-only] [--samples 0] [--out tools/bench/train/RESULTS-distill.md]
+//        [--cli /tmp/snap/packages/cli/dist/bin.js]
+// --cli: the modelpass CLI every arm runs (default: the checkout's packages/cli/dist/bin.js), e.g. a frozen copy made
+// by tools/bench/quantize/snapshot-cli.sh so other sessions' rebuilds during a long run do not change its numerics
+// (the script's own imports, for the data split and parameter counts, still come from the checkout).
 // --teacher-holdout: the teacher of part (b) never trains on the held-out split (models in .fixtures-cache/distill-holdout).
 // --teacher-epochs / --teacher-augment / --teacher-threads: the teacher's recipe when make_distill_models.py makes it
 // (a recipe other than 5 epochs without augmentation is kept in its own folder, e.g. .fixtures-cache/distill-holdout-e12-aug).
@@ -31,12 +35,16 @@ import { loadFashionMnist } from '@modelpass/runtime';
 import { splitValidation } from '@modelpass/train';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const cli = join(root, 'packages/cli/dist/bin.js');
 const teacher = join(root, 'fixtures/models/fashion-cnn/model.onnx');
 
 function argument(name, fallback) {
   const at = process.argv.indexOf(`--${name}`);
   return at >= 0 ? process.argv[at + 1] : fallback;
+}
+const cli = resolve(argument('cli', join(root, 'packages/cli/dist/bin.js')));
+if (!existsSync(cli)) {
+  console.error(`distill.mjs: --cli ${cli} does not exist (build the CLI, or make a snapshot with tools/bench/quantize/snapshot-cli.sh)`);
+  process.exit(2);
 }
 const epochsA = Number(argument('epochs-a', '5'));
 const epochsB = Number(argument('epochs-b', '6'));
