@@ -12,6 +12,7 @@ import { ActivationCollector, resolveTensors } from './activation-collector.js';
 import { HistogramStatistics } from './histogram-statistics.js';
 import { MinMaxStatistics } from './minmax-statistics.js';
 import { SMALLEST_GRAPH_WIDTH, StatisticsGraph, histogramOpset, type TensorSummary } from './statistics-graph.js';
+import { YoungGarbage } from './young-garbage.js';
 
 type Statistics = MinMaxStatistics | HistogramStatistics;
 
@@ -45,6 +46,8 @@ export class BatchStatistics {
   private fallback: ActivationCollector | undefined;
   /** Parts collected from their values although their tensor is summarized in the graph. */
   recollected = 0;
+  /** The runs' feed copies and outputs, dropped after each part (see `YoungGarbage`). */
+  private readonly garbage = new YoungGarbage();
 
   private constructor(
     private readonly model: Model,
@@ -87,8 +90,12 @@ export class BatchStatistics {
   /** Runs one part and folds it in; returns the bytes its requested activations take (for the part-size budget). */
   async add(feeds: ReadonlyMap<string, Tensor>): Promise<number> {
     let bytes = 0;
+    let dropped = 0;
+    let feedBytes = 0;
+    for (const tensor of feeds.values()) feedBytes += tensor.byteLength;
     const redo = new Set<string>();
     if (this.graph) {
+      dropped += feedBytes + this.graph.outputBytesPerRun;
       const widths = new Map<string, number>();
       for (const name of this.graph.tensors) {
         const statistics = this.statistics.get(name)!;
@@ -113,16 +120,23 @@ export class BatchStatistics {
       }
     }
     if (this.values) {
+      dropped += feedBytes;
       for (const [name, tensor] of await this.values.run(feeds)) {
         this.statistics.get(name)!.add(floatValues(tensor));
         bytes += tensor.byteLength;
+        dropped += tensor.byteLength;
       }
     }
     if (redo.size > 0) {
       this.recollected += redo.size;
       this.fallback ??= await ActivationCollector.open(this.model, this.graph!.tensors);
-      for (const [name, tensor] of await this.fallback.run(feeds, redo)) this.statistics.get(name)!.add(floatValues(tensor));
+      dropped += feedBytes;
+      for (const [name, tensor] of await this.fallback.run(feeds, redo)) {
+        this.statistics.get(name)!.add(floatValues(tensor));
+        dropped += tensor.byteLength;
+      }
     }
+    this.garbage.dropped(dropped);
     return bytes;
   }
 

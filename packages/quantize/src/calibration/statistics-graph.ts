@@ -140,6 +140,19 @@ function appendStatistics(b: Builder, tensors: readonly Value[], bins: number | 
   return { outputs: [summary, sizes, allCounts], names: { summary: summary.name, sizes: sizes.name, counts: allCounts.name, widthInput: widthInput.name } };
 }
 
+type ElementArrayType<T> = { new (buffer: ArrayBuffer, byteOffset: number, length: number): T; readonly BYTES_PER_ELEMENT: number };
+
+/**
+ * A view of an output's elements over its bytes (the run's own buffer, adopted without a copy):
+ * `Tensor.data()` would copy them, and that copy per run doubled the ArrayBuffer garbage that piles
+ * up between V8's collections (0.70 → 0.36 MB per run of the histogram graph on fashion-resnet).
+ */
+function elementView<T>(tensor: Tensor, type: ElementArrayType<T>): T {
+  const bytes = tensor.bytes();
+  if (bytes.byteOffset % type.BYTES_PER_ELEMENT === 0) return new type(bytes.buffer as ArrayBuffer, bytes.byteOffset, tensor.size);
+  return tensor.data() as T;
+}
+
 /** An ORT session of `model` with statistics nodes for the given float32 activations. */
 export class StatisticsGraph {
   private constructor(
@@ -218,9 +231,9 @@ export class StatisticsGraph {
     if (outputs.widthInput) allFeeds.set(outputs.widthInput, Tensor.fromValues('float32', [count], Float32Array.from(names, (name) => widths.get(name) ?? 0)));
     const fetches = [outputs.summary, outputs.sizes, ...(outputs.counts ? [outputs.counts] : [])];
     const results = await this.runner.run(this.file, allFeeds, { outputs: fetches });
-    const summary = results.get(outputs.summary)!.data() as Float32Array;
-    const sizes = results.get(outputs.sizes)!.data() as BigInt64Array;
-    const counts = outputs.counts ? (results.get(outputs.counts)!.data() as Int32Array) : undefined;
+    const summary = elementView(results.get(outputs.summary)!, Float32Array);
+    const sizes = elementView(results.get(outputs.sizes)!, BigInt64Array);
+    const counts = outputs.counts ? elementView(results.get(outputs.counts)!, Int32Array) : undefined;
     const length = 2 * (this.bins ?? 0);
     const summaries = new Map<string, TensorSummary>();
     for (let i = 0; i < count; i++) {
@@ -232,6 +245,13 @@ export class StatisticsGraph {
       else summaries.set(names[i]!, { min, max, sum, size, width: summary[3 * count + i]!, counts: counts.subarray(i * length, (i + 1) * length), firstBin: length / 2 });
     }
     return summaries;
+  }
+
+  /** Bytes of the buffers one run returns (the summaries and counts; they are garbage once folded in). */
+  get outputBytesPerRun(): number {
+    const count = this.names.length;
+    const bins = this.bins;
+    return bins === undefined ? 4 * 3 * count + 8 * count : 4 * 4 * count + 8 * count + 4 * 2 * bins * count;
   }
 
   /** Histogram bins per sign this graph counts (undefined: min/max only). */
