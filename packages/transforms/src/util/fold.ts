@@ -144,6 +144,10 @@ function foldGraph(graph: Graph, model: Model, options: FoldOptions, result: Fol
     if (node.dialect !== 'onnx' || isRandomOp(node.op) || node.subgraphs.length > 0 || node.outputs.length === 0) continue;
     if (!node.inputs.every((input) => input === null || constantOf(input) !== undefined)) continue;
     if (options.filter && !options.filter(node)) continue;
+    if (node.op === 'onnx.Identity' && forwardIdentityOfConstant(node)) {
+      result.nodesFolded++;
+      continue;
+    }
     if (!kernelFor(node.op)) continue;
     const quantized = quantizedOperand(node);
     if (quantized) {
@@ -189,6 +193,20 @@ function foldGraph(graph: Graph, model: Model, options: FoldOptions, result: Fol
     node.erase();
     result.nodesFolded++;
   }
+}
+
+/**
+ * `Identity(c)` of a constant reads as `c` itself: its readers take `c`, which costs no bytes where
+ * a folded copy would (torch's exports spell initializers with equal contents as one initializer
+ * behind Identity nodes, so ConvNeXt's 18 equal layer scales stayed ops and blocked layout passes).
+ */
+function forwardIdentityOfConstant(node: Node): boolean {
+  const input = node.inputs[0];
+  const output = node.outputs[0];
+  if (!input || !output || output.isGraphOutput || input.isGraphInput) return false;
+  output.replaceAllUsesWith(input);
+  node.erase();
+  return true;
 }
 
 /**
