@@ -4,6 +4,8 @@ import {
   ModelpassError,
   Tensor,
   tensorType,
+  toAttributes,
+  type Attribute,
   type AttributeInits,
   type DType,
   type Dim,
@@ -83,9 +85,18 @@ export class TfliteEmitter {
 
   constructor(
     readonly node: Node,
-    context: LoweringContext,
+    private readonly context: LoweringContext,
   ) {
     this.at = Builder.before(node, { registry: context.registry });
+  }
+
+  /**
+   * Plain attribute values typed once by `builtin`'s schema, for a rule that creates many ops with the same
+   * attributes (a grouped convolution's CONV_2D per group): each op then takes them as they are.
+   */
+  attributes(builtin: string, attributes: AttributeInits): Record<string, Attribute> {
+    const op = builtinNames(builtin).op;
+    return toAttributes(op, attributes, this.context.registry.get(op));
   }
 
   /** `tflite.<builtin>` with `inputs` and attributes, returning the node (output types as given). */

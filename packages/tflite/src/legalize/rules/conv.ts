@@ -104,10 +104,11 @@ function groupedConv(emit: TfliteEmitter, x: Value, weight: Tensor, bias: Tensor
   // One transpose of the whole filter (OIHW → OHWI), read once; each group is then a run of whole rows.
   const filters = loaded(transposeTensor(weight, [0, 2, 3, 1]));
   const biases = loaded(bias);
+  const convOptions = emit.attributes('CONV_2D', options); // typed once, not once per group
   const convs = parts.map((part, g) => {
     const filter = leadingRows(filters, g * outPerGroup, (g + 1) * outPerGroup);
     const groupBias = leadingRows(biases, g * outPerGroup, (g + 1) * outPerGroup);
-    return emit.op1('CONV_2D', [part!, emit.constant(filter, `filter_g${g}`), emit.constant(groupBias, `bias_g${g}`)], options, partType);
+    return emit.op1('CONV_2D', [part!, emit.constant(filter, `filter_g${g}`), emit.constant(groupBias, `bias_g${g}`)], convOptions, partType);
   });
   return emit.op1('CONCATENATION', convs, { axis: 3, fused_activation_function: 'NONE' }, outType);
 }
