@@ -17,7 +17,7 @@
 //        [--cli /tmp/snap/packages/cli/dist/bin.js]
 // --cli: the modelpass CLI every arm runs (default: the checkout's packages/cli/dist/bin.js), e.g. a frozen copy made
 // by tools/bench/quantize/snapshot-cli.sh so other sessions' rebuilds during a long run do not change its numerics
-// (the script's own imports, for the data split and parameter counts, still come from the checkout).
+// (the script's own imports, for the data split and parameter counts, then come from the same copy when it has them).
 // --teacher-holdout: the teacher of part (b) never trains on the held-out split (models in .fixtures-cache/distill-holdout).
 // --teacher-epochs / --teacher-augment / --teacher-threads: the teacher's recipe when make_distill_models.py makes it
 // (a recipe other than 5 epochs without augmentation is kept in its own folder, e.g. .fixtures-cache/distill-holdout-e12-aug).
@@ -29,10 +29,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { readOnnx } from '@modelpass/onnx';
-import { loadFashionMnist } from '@modelpass/runtime';
-import { splitValidation } from '@modelpass/train';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const teacher = join(root, 'fixtures/models/fashion-cnn/model.onnx');
@@ -46,6 +43,16 @@ if (!existsSync(cli)) {
   console.error(`distill.mjs: --cli ${cli} does not exist (build the CLI, or make a snapshot with tools/bench/quantize/snapshot-cli.sh)`);
   process.exit(2);
 }
+/** Imports a workspace package from the copy the CLI runs from (its node_modules/@modelpass), else from the checkout. */
+async function workspacePackage(name) {
+  const folder = join(dirname(cli), '../../../node_modules', name);
+  if (!existsSync(join(folder, 'package.json'))) return import(name);
+  const entry = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')).exports['.'].import;
+  return import(pathToFileURL(join(folder, entry)).href);
+}
+const { readOnnx } = await workspacePackage('@modelpass/onnx');
+const { loadFashionMnist } = await workspacePackage('@modelpass/runtime');
+const { splitValidation } = await workspacePackage('@modelpass/train');
 const epochsA = Number(argument('epochs-a', '5'));
 const epochsB = Number(argument('epochs-b', '6'));
 const lr = Number(argument('lr', '0.01'));
