@@ -94,6 +94,7 @@ export class BatchStatistics {
     let feedBytes = 0;
     for (const tensor of feeds.values()) feedBytes += tensor.byteLength;
     const redo = new Set<string>();
+    let refused = false;
     if (this.graph) {
       dropped += feedBytes + this.graph.outputBytesPerRun;
       const widths = new Map<string, number>();
@@ -105,7 +106,12 @@ export class BatchStatistics {
           widths.set(name, redo.has(name) ? 0 : statistics.width);
         }
       }
-      for (const [name, summary] of await this.graph.run(feeds, widths)) {
+      const summaries = await this.graphRun(feeds, widths);
+      if (!summaries) {
+        refused = true;
+        for (const name of this.graph.tensors) redo.add(name);
+      }
+      for (const [name, summary] of summaries ?? []) {
         bytes += 4 * summary.size;
         const statistics = this.statistics.get(name)!;
         if (redo.has(name) || !trustworthy(summary, statistics)) {
@@ -134,10 +140,24 @@ export class BatchStatistics {
       for (const [name, tensor] of await this.fallback.run(feeds, redo)) {
         this.statistics.get(name)!.add(floatValues(tensor));
         dropped += tensor.byteLength;
+        if (refused) bytes += tensor.byteLength;
       }
     }
     this.garbage.dropped(dropped);
     return bytes;
+  }
+
+  /**
+   * The graph's summaries of one part, or undefined where ORT refused the run — a NaN or ±Infinity
+   * cast to an index outside the counts (see `StatisticsGraph`) — so that every tensor of the part is
+   * collected from its values instead (a model that cannot run at all fails there, with its own error).
+   */
+  private async graphRun(feeds: ReadonlyMap<string, Tensor>, widths: ReadonlyMap<string, number>): Promise<Map<string, TensorSummary> | undefined> {
+    try {
+      return await this.graph!.run(feeds, widths);
+    } catch {
+      return undefined;
+    }
   }
 
   async dispose(): Promise<void> {

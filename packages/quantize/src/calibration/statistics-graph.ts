@@ -76,6 +76,27 @@ interface StatisticsOutputs {
   readonly widthInput?: string;
 }
 
+/** Whether every value of `value` is ≥ 0 or NaN by its producer (a Relu). */
+function nonNegative(value: Value): boolean {
+  return value.producer?.op === 'onnx.Relu';
+}
+
+/**
+ * The all-ones updates for `value`'s histogram: one ConstantOfShape per static shape (tensors of one
+ * shape, batch dimension included, share it), so the ones are written once per shape, not per tensor.
+ * A shape not fully known gets its own.
+ */
+function onesFor(b: Builder, value: Value, shape: Value, cache: Map<string, Value>): Value {
+  const dims = value.type.kind === 'tensor' ? value.type.shape : null;
+  const known = dims !== null && dims.every((d) => typeof d === 'number' || (typeof d === 'string' && d.length > 0));
+  const key = known ? JSON.stringify(dims) : undefined;
+  const cached = key === undefined ? undefined : cache.get(key);
+  if (cached) return cached;
+  const ones = b.op1('onnx.ConstantOfShape', [shape], { value: Tensor.fromValues('int32', [1], [1]) }, { types: [tensorType('int32', [null])] });
+  if (key !== undefined) cache.set(key, ones);
+  return ones;
+}
+
 /**
  * Appends the summary (and histogram) nodes of `tensors` at the end of the graph. The per-tensor
  * scalars (min, max, sum, the width arithmetic) are gathered into vectors of all tensors, so the
@@ -120,19 +141,20 @@ function appendStatistics(b: Builder, tensors: readonly Value[], bins: number | 
   width = op('onnx.Max', [width, widthInput]);
   // 1/w stays finite (w = 0 only while every value is 0, and 0·(1/w) must be 0 then).
   const inverses = op('onnx.Reciprocal', [op('onnx.Max', [width, f32(SMALLEST_GRAPH_WIDTH)])]);
-  const i32 = (v: number) => b.constant(Tensor.scalar('int32', v), 'calibration_const');
-  const [low, high] = [i32(-bins), i32(bins - 1)];
   const zeros = b.constant(Tensor.fromValues('int32', [2 * bins], new Int32Array(2 * bins)), 'calibration_zeros');
+  const onesOfShape = new Map<string, Value>();
   const counts = flats.map((flat, i) => {
     const inverse = b.op1('onnx.Gather', [inverses, b.constant(Tensor.scalar('int64', BigInt(i)), 'calibration_index')], { axis: 0 }, { types: [tensorType('float32', [])] });
-    const floors = b.op1('onnx.Floor', [b.op1('onnx.Mul', [flat, inverse], {}, { types: [tensorType('float32', [null])] })], {}, { types: [tensorType('float32', [null])] });
-    // floor(x/w) is in [−bins, bins) for finite x. NaN and ±Infinity cast to some int32 (x86 gives −2^31) that
-    // Clip then keeps a valid index (such parts are redone from the values). Negative indices count from
-    // the end: x ≥ 0 lands at floor(x/w), x < 0 at 2·bins + floor(x/w) (`TensorSummary.firstBin` says so).
-    // (Without the Clip ORT refuses such a run instead; measured: no faster, so the Clip stays.)
-    const integers = b.op1('onnx.Cast', [floors], { to: 6 }, { types: [tensorType('int32', [null])] });
-    const indices = b.op1('onnx.Clip', [integers, low, high], {}, { types: [tensorType('int32', [null])] });
-    const ones = b.op1('onnx.ConstantOfShape', [shapes[i]!], { value: Tensor.fromValues('int32', [1], [1]) }, { types: [tensorType('int32', [null])] });
+    const scaled = b.op1('onnx.Mul', [flat, inverse], {}, { types: [tensorType('float32', [null])] });
+    // Cast truncates toward zero, which is floor for x ≥ 0: a Relu output needs no Floor pass.
+    const floors = nonNegative(tensors[i]!) ? scaled : b.op1('onnx.Floor', [scaled], {}, { types: [tensorType('float32', [null])] });
+    // floor(x/w) is in [−bins, bins) for finite x. NaN and ±Infinity (·0) cast to some int32: x86
+    // gives −2^31, which ORT refuses as an index (the run fails, and `BatchStatistics` redoes the part
+    // from the values); a valid one lands in the tensor's own counts, whose non-finite sum has the part
+    // redone all the same. (A Clip into range here cost a pass over every element.) Negative indices
+    // count from the end: x ≥ 0 lands at floor(x/w), x < 0 at 2·bins + floor(x/w) (`TensorSummary.firstBin`).
+    const indices = b.op1('onnx.Cast', [floors], { to: 6 }, { types: [tensorType('int32', [null])] });
+    const ones = onesFor(b, tensors[i]!, shapes[i]!, onesOfShape);
     return b.op1('onnx.ScatterElements', [zeros, indices, ones], { axis: 0, reduction: 'add' }, { types: [tensorType('int32', [2 * bins])] });
   });
   const allCounts = b.op1('onnx.Concat', counts, { axis: 0 }, { types: [tensorType('int32', [2 * bins * count])] });
