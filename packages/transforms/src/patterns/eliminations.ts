@@ -1,4 +1,5 @@
 import { constantOf, dtypeOf, intsOf, rankOf, shapeOf } from '../util/constants.js';
+import { whyDropoutIsNotIdentity } from '../util/dropout.js';
 import { normalizeAxis } from '../util/graph-walk.js';
 import { declined, definePattern, type TransformPattern } from './pattern.js';
 import { dtypeOfToAttribute, forwardOutput, intsAttributeOrInput } from './helpers.js';
@@ -16,7 +17,7 @@ export const eliminateIdentity = definePattern({
   },
 });
 
-/** Dropout is the identity at inference time: when not in training mode and its mask is unused. */
+/** Dropout is the identity at inference time or with ratio 0 (`whyDropoutIsNotIdentity`), when its mask is unused. */
 export const eliminateDropout = definePattern({
   name: 'eliminate-dropout',
   ops: ['onnx.Dropout'],
@@ -24,15 +25,8 @@ export const eliminateDropout = definePattern({
   rewrite(node, rewriter, env) {
     const mask = node.outputs[1];
     if (mask && mask.hasUses) return declined(env, 'eliminate-dropout', node, 'its mask output is used');
-    const isTest = node.getAttribute('is_test');
-    if (isTest?.kind === 'int' && isTest.value === 0) return declined(env, 'eliminate-dropout', node, 'is_test=0 (training mode)');
-    const trainingMode = node.inputs[2];
-    if (trainingMode) {
-      const flag = constantOf(trainingMode);
-      if (!flag || flag.toNumbers().some((v) => v !== 0)) {
-        return declined(env, 'eliminate-dropout', node, 'training_mode is not a constant false');
-      }
-    }
+    const random = whyDropoutIsNotIdentity(node, env.model);
+    if (random) return declined(env, 'eliminate-dropout', node, random);
     return forwardOutput(node, node.input(0), rewriter) || declined(env, 'eliminate-dropout', node, notRenamable);
   },
 });

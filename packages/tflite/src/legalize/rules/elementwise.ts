@@ -1,7 +1,9 @@
-import { Tensor, type Node, type Value } from '@modelpass/ir';
+import { Tensor, tensorType, type Node, type Value } from '@modelpass/ir';
+import { whyDropoutIsNotIdentity } from '@modelpass/transforms';
 import { constantOf, numbersOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
-import { dimsOf, replaceNode, tensorTypeName, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
+import { dimsOf, replaceNode, staticDims, tensorTypeName, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
+import { broadcastsAboveMaxRank, collapsedBroadcastOf, reshapedOperand } from './broadcast-collapse.js';
 
 type Options = Record<string, string | number>;
 
@@ -36,13 +38,18 @@ function dtypeCheckFor(op: string): (node: Node) => string | undefined {
 
 /**
  * TFLite 2.9's broadcasting kernels (comparisons, SELECT_V2, integer ADD/SUB…) handle at most 4-D
- * operands and abort the process beyond: operands of rank > 4 must have equal shapes.
+ * operands and abort the process beyond: operands of rank > 4 must have equal shapes, or a broadcast
+ * whose axes merge into 4 or fewer (`collapseBroadcast`: swin's `attn + mask` over
+ * [B, windows, heads, N, N]), which the rule writes between RESHAPEs.
  */
 function highRankBroadcast(node: Node): string | undefined {
-  const shapes = node.inputs.filter((input): input is Value => input !== null).map((input) => dimsOf(input));
-  if (shapes.length < 2 || !shapes.some((dims) => (dims?.length ?? 0) > 4)) return undefined;
-  const first = JSON.stringify(shapes[0]);
-  return shapes.every((dims) => JSON.stringify(dims) === first) ? undefined : `${node.op} broadcasting operands of rank > 4 has no TFLite 2.9 kernel (it broadcasts at most 4-D)`;
+  if (!broadcastsAboveMaxRank(node.inputs)) return undefined;
+  if (!node.inputs.some((input) => tensorTypeOf(input)?.quant) && collapsedBroadcastOf(operandsOf(node), node.output(0))) return undefined;
+  return `${node.op} broadcasting operands of rank > 4 has no TFLite 2.9 kernel (it broadcasts at most 4-D), and these shapes do not merge into 4 dims`;
+}
+
+function operandsOf(node: Node): Value[] {
+  return node.inputs.filter((input): input is Value => input !== null);
 }
 
 /** One canonical op → one builtin on the same operands, with options computed from the node. */
@@ -55,10 +62,35 @@ function oneToOne(op: string, builtin: string, options: (node: Node) => Options 
     check: (node) => dtypes(node) ?? check(node) ?? (node.inputs.length > 1 ? highRankBroadcast(node) : undefined),
     lower(node, context) {
       const emit = new TfliteEmitter(node, context);
+      if (node.inputs.length > 1 && broadcastsAboveMaxRank(node.inputs)) {
+        replaceNode(node, [collapsedChain(emit, node, builtin, options(node))]);
+        return;
+      }
       const y = emit.op1(builtin, node.inputs, options(node), node.output(0).type);
       replaceNode(node, [y]);
     },
   };
+}
+
+/**
+ * `builtin` on operands reshaped to their merged broadcast (`collapseBroadcast`), folded left to
+ * right when there are more than two (Max/Min/Sum), RESHAPEd back to the output's shape.
+ */
+function collapsedChain(emit: TfliteEmitter, node: Node, builtin: string, attributes: Options): Value {
+  const operands = operandsOf(node);
+  const output = node.output(0);
+  const collapsed = collapsedBroadcastOf(operands, output)!;
+  const merged = operands.map((value, k) => reshapedOperand(emit, value, collapsed.operandDims[k]!, `merged_${k}`));
+  const dtype = tensorTypeOf(output)!.dtype;
+  let acc = merged[0]!;
+  let accDims = collapsed.operandDims[0]!;
+  for (let k = 1; k < merged.length; k++) {
+    const nextDims = collapsed.operandDims[k]!;
+    accDims = accDims.map((d, axis) => Math.max(d, nextDims[axis]!));
+    acc = emit.op1(builtin, [acc, merged[k]!], attributes, tensorType(dtype, [...accDims]));
+  }
+  const dims = staticDims(output)!;
+  return emit.op1('RESHAPE', [acc, emit.int32(dims, [dims.length], 'shape')], {}, output.type);
 }
 
 const FUSIBLE = { fused_activation_function: 'NONE' };
@@ -86,6 +118,10 @@ function variadic(op: string, builtin: string, options: Options): LoweringRule {
     check: (node) => (node.inputs.length === 0 ? 'no inputs' : (dtypeCheckFor(op)(node) ?? highRankBroadcast(node))),
     lower(node, context) {
       const emit = new TfliteEmitter(node, context);
+      if (broadcastsAboveMaxRank(node.inputs)) {
+        replaceNode(node, [collapsedChain(emit, node, builtin, options)]);
+        return;
+      }
       const inputs = node.inputs.filter((v): v is Value => v !== null);
       let acc = inputs[0]!;
       for (const next of inputs.slice(1)) acc = emit.op1(builtin, [acc, next], options, node.output(0).type);
@@ -94,16 +130,16 @@ function variadic(op: string, builtin: string, options: Options): LoweringRule {
   };
 }
 
-/** Identity and inference Dropout: the input itself (a RESHAPE copy when a graph output would otherwise be a graph input or constant). */
+/** Identity, and Dropout at inference or with ratio 0: the input itself (a RESHAPE copy when a graph output would otherwise be a graph input or constant). */
 const forward: LoweringRule = {
   ops: ['onnx.Identity', 'onnx.Dropout'],
   stage: 'lower',
   targets: ['RESHAPE'],
-  check(node) {
+  check(node, context) {
     if (node.op !== 'onnx.Dropout') return undefined;
     if (node.outputs[1]?.hasUses) return "Dropout's mask output is not supported";
-    const training = node.inputs[2];
-    if (training && numbersOf(training)?.[0] !== 0) return 'Dropout in training mode (training_mode not a constant false) drops at random; TFLite has no such op';
+    const random = whyDropoutIsNotIdentity(node, context.model);
+    if (random) return `Dropout drops at random (${random}); TFLite has no such op`;
     return undefined;
   },
   lower(node, context) {

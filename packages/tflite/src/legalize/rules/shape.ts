@@ -1,8 +1,9 @@
-import { Tensor, type Dim, type Node, type Value } from '@modelpass/ir';
+import { Tensor, tensorType, type Dim, type Node, type Value } from '@modelpass/ir';
 import { constantOf, numbersOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
 import { dimsOf, normalizeAxis, rankOfValue, replaceNode, staticDims, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
 import { lowerRunTimeSlice, runTimeSliceProblem } from './run-time-slice.js';
+import { MAX_TRANSPOSE_RANK, reduceTranspose } from './transpose-rank.js';
 
 const INT32_MAX = 2147483647;
 
@@ -36,16 +37,42 @@ const reshape: LoweringRule = {
   },
 };
 
+function transposePermOf(node: Node): number[] {
+  const rank = rankOfValue(node.inputs[0]) ?? node.attr('perm', 'ints').length;
+  return [...(node.optionalAttr('perm', 'ints') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i))];
+}
+
+/**
+ * Transpose → TRANSPOSE. Above TFLite 2.9's 5 axes (swin's window partition is 6-D), the same
+ * movement on fewer axes (`reduceTranspose`) between two RESHAPEs.
+ */
 const transpose: LoweringRule = {
   ops: ['onnx.Transpose'],
   stage: 'lower',
-  targets: ['TRANSPOSE'],
-  check: (node) => (node.optionalAttr('perm', 'ints') || rankOfValue(node.inputs[0]) !== undefined ? undefined : 'Transpose needs perm or a known rank'),
+  targets: ['TRANSPOSE', 'RESHAPE'],
+  check(node) {
+    if (!node.optionalAttr('perm', 'ints') && rankOfValue(node.inputs[0]) === undefined) return 'Transpose needs perm or a known rank';
+    const perm = transposePermOf(node);
+    if (perm.length <= MAX_TRANSPOSE_RANK) return undefined;
+    const dims = staticDims(node.inputs[0]);
+    if (!dims) return `a rank-${perm.length} Transpose needs static dims to be said in at most ${MAX_TRANSPOSE_RANK} (TFLite 2.9's TRANSPOSE stops at 5-D)`;
+    const reduced = reduceTranspose(dims, perm).perm.length;
+    return reduced <= MAX_TRANSPOSE_RANK ? undefined : `this rank-${perm.length} Transpose moves ${reduced} separate axes; TFLite 2.9's TRANSPOSE stops at 5-D`;
+  },
   lower(node, context) {
     const emit = new TfliteEmitter(node, context);
-    const rank = rankOfValue(node.inputs[0]) ?? node.attr('perm', 'ints').length;
-    const perm = node.optionalAttr('perm', 'ints') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
-    replaceNode(node, [emit.op1('TRANSPOSE', [node.input(0), emit.int32(perm, [perm.length], 'perm')], {}, node.output(0).type)]);
+    const perm = transposePermOf(node);
+    if (perm.length <= MAX_TRANSPOSE_RANK) {
+      replaceNode(node, [emit.op1('TRANSPOSE', [node.input(0), emit.int32(perm, [perm.length], 'perm')], {}, node.output(0).type)]);
+      return;
+    }
+    const reduced = reduceTranspose(staticDims(node.inputs[0])!, perm);
+    const dtype = tensorTypeOf(node.inputs[0])!.dtype;
+    const merged = emit.op1('RESHAPE', [node.input(0), emit.int32([...reduced.dims], [reduced.dims.length], 'merged')], {}, tensorType(dtype, [...reduced.dims]));
+    const movedDims = reduced.perm.map((axis) => reduced.dims[axis]!);
+    const moved = emit.op1('TRANSPOSE', [merged, emit.int32([...reduced.perm], [reduced.perm.length], 'perm')], {}, tensorType(dtype, movedDims));
+    const outputDims = staticDims(node.outputs[0]) ?? perm.map((axis) => staticDims(node.inputs[0])![axis]!);
+    replaceNode(node, [emit.op1('RESHAPE', [moved, emit.int32(outputDims, [outputDims.length], 'shape')], {}, node.output(0).type)]);
   },
 };
 
