@@ -11,7 +11,7 @@
 //
 //   npx tsc -b packages/quantize      (the bench imports the built @modelpass/quantize)
 //   node tools/bench/quantize/calibration-memory.mjs [--model fixtures/models/fashion-resnet/model.onnx]
-//     [--dataset fashion-mnist:train] [--samples 100,500,1000,2000] [--methods minmax,percentile,entropy,distribution]
+//     [--dataset fashion-mnist:train | random (seeded random inputs)] [--samples 100,500,1000,2000] [--methods minmax,percentile,entropy,distribution]
 //     [--batch 64] [--repeat 3] [--json FILE] [--out FILE.md (the table, with this command)]
 //     [--node-flags '--max-semi-space-size=1' (diagnostic: flags for the child processes)]
 import { execFileSync } from 'node:child_process';
@@ -28,7 +28,9 @@ async function child() {
   const { collectStatistics, chooseRanges, MinMaxStatistics } = await import('@modelpass/quantize');
   const model = readOnnx(flag('model'));
   const tensors = model.graph.nodeList().filter((node) => CALIBRATED_OPS.includes(node.op)).map((node) => node.outputs[0].name);
-  const options = { method: flag('method'), dataset: flag('dataset'), samples: Number(flag('samples')), batchSize: Number(flag('batch')) };
+  // --dataset random: calibration's seeded random inputs (for models without a dataset here, e.g. the torchvision nets).
+  const dataset = flag('dataset') === 'random' ? undefined : flag('dataset');
+  const options = { method: flag('method'), dataset, samples: Number(flag('samples')), batchSize: Number(flag('batch')), warn: () => {} };
   const rssBefore = process.memoryUsage().rss;
   const cpuBefore = process.cpuUsage();
   const started = performance.now();

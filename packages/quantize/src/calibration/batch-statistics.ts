@@ -160,6 +160,15 @@ export class BatchStatistics {
     }
   }
 
+  /**
+   * Between batches: notes the finished batch's buffers (`batchBytes`) and collects the young
+   * generation if enough has piled up (see `YoungGarbage`; call it once the batch is unreferenced).
+   */
+  betweenBatches(batchBytes: number): void {
+    this.garbage.dropped(batchBytes);
+    this.garbage.settle();
+  }
+
   async dispose(): Promise<void> {
     const sessions = [this.graph, this.values, this.fallback];
     const results = await Promise.allSettled(sessions.map((session) => session?.dispose()));

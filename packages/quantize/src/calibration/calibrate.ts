@@ -59,14 +59,19 @@ export async function collectStatistics(model: Model, tensors: readonly string[]
   const nominalBatch = options.batchSize ?? CALIBRATION_DEFAULTS.batchSize;
   let bytesPerSample: number | undefined;
   let samples = 0;
+  let lastBatchBytes = 0;
   try {
     for await (const batch of data) {
+      // The previous batch is unreferenced now: a quiet point to collect its buffers and its runs'.
+      collector.betweenBatches(lastBatchBytes);
       const partSize = () => (!split ? batch.samples : bytesPerSample === undefined ? 1 : uniformPartSize(nominalBatch, budget / bytesPerSample));
       for (const part of batchParts(batch, partSize)) {
         const bytes = await collector.add(part.feeds);
         bytesPerSample ??= bytes / part.samples;
       }
       samples += batch.samples;
+      lastBatchBytes = 0;
+      for (const tensor of batch.feeds.values()) lastBatchBytes += tensor.byteLength;
       options.onProgress?.(Math.min(samples, options.samples), options.samples);
     }
   } finally {

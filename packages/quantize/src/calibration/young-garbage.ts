@@ -6,9 +6,9 @@
  * not: that pile was the peak-RSS growth with the number of samples (fashion-resnet, percentile:
  * 140 → 170 MB, `process.memoryUsage().arrayBuffers` swinging 5 → 36 MB).
  *
- * `YoungGarbage` counts the bytes of run buffers a caller has dropped and, every `threshold` bytes,
- * asks V8 for a minor (young-generation) collection: a scavenge of a heap where almost nothing
- * survives, about a millisecond, after several runs' worth of work. V8's collector is reached the
+ * `YoungGarbage` counts the bytes of buffers a caller has dropped and asks V8 for a minor
+ * (young-generation) collection at the caller's quiet points once `threshold` bytes piled up (at
+ * once past `limit`): a scavenge of a heap where almost nothing survives, under a millisecond. V8's collector is reached the
  * way test runners reach it (jest's leak detector): the flag `--expose-gc` set for a moment, `gc`
  * read from a fresh context, the flag restored. Where that is not possible the counter does nothing
  * (memory then behaves as before; results never depend on it).
@@ -19,12 +19,18 @@ import { runInNewContext } from 'node:vm';
 type Collector = (options: { type: 'minor' | 'major' }) => void;
 
 /**
- * Buffer bytes between two minor collections: about two runs of the histogram graph on
- * fashion-resnet (0.36 MB each), twenty of the min/max graph. Measured there at 2,000 samples:
- * 4 MB left minmax's peak growing (+12%, its runs drop little but the dataset's own buffers,
- * uncounted, add to them), 1 MB +4%, 256 KB flat, at about 0.4 ms per collection.
+ * Buffer bytes after which a quiet point (between batches) collects: about two runs of the histogram
+ * graph on fashion-resnet (0.36 MB each), twenty of the min/max graph.
  */
 export const YOUNG_GARBAGE_THRESHOLD = 512 * 2 ** 10;
+/**
+ * Buffer bytes after which a collection runs at once, inside a batch (a batch read as activations
+ * drops up to the activation budget per run). Inside a batch the batch's own buffers are alive, and
+ * a buffer that lives through two scavenges moves to V8's old generation, which only a full
+ * collection frees: a batch of 64 fashion-mnist samples, promoted so, added ~0.3 MB of peak RSS per
+ * batch when every 512 KB collected (2,000 samples: +9%), so small piles wait for the batch's end.
+ */
+export const YOUNG_GARBAGE_LIMIT = 8 * 2 ** 20;
 
 let collector: Collector | null | undefined;
 
@@ -50,12 +56,23 @@ export class YoungGarbage {
   /** Minor collections asked for so far. */
   collections = 0;
 
-  constructor(private readonly threshold = YOUNG_GARBAGE_THRESHOLD) {}
+  constructor(
+    private readonly threshold = YOUNG_GARBAGE_THRESHOLD,
+    private readonly limit = YOUNG_GARBAGE_LIMIT,
+  ) {}
 
-  /** Notes `bytes` of buffers just dropped; collects the young generation once enough piled up. */
+  /** Notes `bytes` of buffers just dropped; collects at once past the limit. */
   dropped(bytes: number): void {
     this.pending += bytes;
-    if (this.pending < this.threshold) return;
+    if (this.pending >= this.limit) this.collect();
+  }
+
+  /** A quiet point (little alive that is not long-lived): collects once the threshold has piled up. */
+  settle(): void {
+    if (this.pending >= this.threshold) this.collect();
+  }
+
+  private collect(): void {
     this.pending = 0;
     const gc = v8Collector();
     if (!gc) return;
