@@ -5,7 +5,7 @@
  * `convert` says so once per input, with the `--input-shape` that fixes it — also for an input of
  * unknown rank (a TorchScript archive's), which legalize-tflite cannot lay out at all.
  */
-import type { Model } from '@modelpass/ir';
+import { ModelpassError, type Model } from '@modelpass/ir';
 
 /** The stderr note for each graph input with symbolic or unknown dims past axis 0 (none: empty). */
 export function staticShapeNotes(model: Model): string[] {
@@ -29,4 +29,41 @@ export function staticShapeNotes(model: Model): string[] {
     );
   }
   return notes;
+}
+
+/**
+ * Inputs with symbolic dims, spelt as the `--input-shape` that fixes them (batch 1, other open dims
+ * `SIZE`), e.g. `input=1,3,64,64`; empty when every input is static.
+ */
+function symbolicInputShapes(model: Model): { name: string; dims: string; example: string }[] {
+  const found: { name: string; dims: string; example: string }[] = [];
+  for (const input of model.graph.inputs) {
+    if (input.constant !== undefined || input.type.kind !== 'tensor' || !input.type.shape) continue;
+    const shape = input.type.shape;
+    const open = shape.map((dim, axis) => ({ dim, axis })).filter(({ dim }) => typeof dim !== 'number');
+    if (open.length === 0) continue;
+    found.push({
+      name: input.name,
+      dims: open.map(({ dim, axis }) => (dim === null ? `axis ${axis}` : `'${dim}'`)).join(', '),
+      example: `${input.name}=${shape.map((dim, axis) => (typeof dim === 'number' ? String(dim) : axis === 0 ? '1' : 'SIZE')).join(',')}`,
+    });
+  }
+  return found;
+}
+
+/**
+ * legalize-tflite refused nodes of a model whose inputs have symbolic dims (a dynamic batch): shapes
+ * computed from them (ViT's class token Expand, Swin's window Reshapes) are not static there, though a
+ * .tflite is laid out static anyway. The refusal gets a note naming the `--input-shape` that fixes
+ * them; any other error is returned as it was.
+ */
+export function withSymbolicInputNote(error: unknown, model: Model): unknown {
+  if (!ModelpassError.is(error) || !error.diagnostics.some((d) => d.code === 'tflite/unmappable')) return error;
+  const inputs = symbolicInputShapes(model);
+  if (inputs.length === 0) return error;
+  const [first, ...rest] = error.diagnostics;
+  const note =
+    `${inputs.map((input) => `input '${input.name}' has symbolic dims (${input.dims})`).join('; ')}, so shapes computed from them are not static while converting; ` +
+    `with them fixed (--input-shape ${inputs.map((input) => input.example).join(' --input-shape ')}) such nodes may convert`;
+  return new ModelpassError([{ ...first!, notes: [...(first!.notes ?? []), note] }, ...rest]);
 }

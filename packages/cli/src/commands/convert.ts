@@ -19,7 +19,7 @@ import { applyInputShapes, inputShapeFlag, parseInputShapes } from '../input-sha
 import { opChanges, passSummaries, roundMs, type ConvertSummary } from '../convert-summary.js';
 import { formatConvertSummary } from '../convert-summary-table.js';
 import { countModel } from '../model-counts.js';
-import { staticShapeNotes } from '../tflite-static-shapes.js';
+import { staticShapeNotes, withSymbolicInputNote } from '../tflite-static-shapes.js';
 import { colorEnabled, stylist } from '../terminal-style.js';
 import { checkFlags, checkOptionsFromFlags } from '../check/check-options.js';
 import { CheckInstrumentation } from '../check/check-instrumentation.js';
@@ -229,7 +229,7 @@ export const convertCommand: Command = {
           io.stderr(`modelpass: error: ${error instanceof Error ? error.message : String(error)}`);
           return 130;
         }
-        throw error;
+        throw outputFormat.name === 'tflite' ? withSymbolicInputNote(error, model) : error;
       } finally {
         process.off('SIGINT', onInterrupt);
         await check?.dispose();
