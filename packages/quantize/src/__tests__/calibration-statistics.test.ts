@@ -187,6 +187,17 @@ describe('HistogramStatistics', () => {
     for (const method of ['minmax', 'percentile', 'entropy', 'distribution'] as const) expect(merged.range(method)).toEqual(whole.range(method));
   });
 
+  it('widening many times in place leaves every value where counting at the final width puts it', () => {
+    // Batches of both signs whose magnitude grows ×3 each time: a dozen widenings by factors 2–4.
+    const batches = Array.from({ length: 12 }, (_, i) => gaussian(2_000, i % 2 ? 1 : -1, 3 ** i, 20 + i));
+    const histogram = new HistogramStatistics(64);
+    for (const batch of batches) histogram.add(batch);
+    const width = histogram.width;
+    const expected = new Float64Array(128);
+    for (const batch of batches) for (const v of batch) expected[Math.floor(v / width) + 64]! += 1;
+    expect(Array.from(histogram.counts)).toEqual(Array.from(expected));
+  });
+
   it('refuses to merge different bin counts and rejects malformed JSON', () => {
     expect(() => new HistogramStatistics(2048).merge(new HistogramStatistics(1024))).toThrow(/different bin counts/);
     expect(() => HistogramStatistics.fromJSON({ ...new HistogramStatistics(16).add(Float32Array.of(1)).toJSON(), width: 3 })).toThrow(ModelpassError);
