@@ -18,10 +18,14 @@ export class EmitContext {
     private readonly nodeConstants: ReadonlyMap<Value, Tensor> = new Map(),
   ) {}
 
-  /** The tensor a value holds when it is constant (a graph constant or a Constant node's output). */
+  /** The tensor a value holds when it is constant (a graph constant, a Constant node's output, or an Identity of either). */
   constantOf(value: Value | null | undefined): Tensor | undefined {
     if (!value) return undefined;
-    return value.constant ?? this.nodeConstants.get(value);
+    const known = value.constant ?? this.nodeConstants.get(value);
+    if (known) return known;
+    // torch.onnx writes equal initializers once and gives their other readers an Identity of it (ConvNeXt's LayerNorm scales).
+    const producer = value.producer;
+    return producer?.op === 'onnx.Identity' ? this.constantOf(producer.inputs[0]) : undefined;
   }
 
   /** The TorchScript local holding `value` (a fresh one when first asked). */

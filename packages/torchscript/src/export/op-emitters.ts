@@ -147,7 +147,18 @@ const reshape: OpEmitter = (e, node) => {
     e.assign(node, `torch.reshape(${x}, [${dims.join(', ')}])`);
     return;
   }
-  // A computed shape: its values become a List[int] (ONNX's 0 copies the input dim).
+  // A computed shape of known length n ≤ rank: ONNX's 0 copies the input dim, as torch.where over the
+  // input's shape, and _reshape_from_tensor takes the sizes as a tensor (modelpass reads that back).
+  const length = shapeLength(node.inputs[1] ?? null);
+  const rank = e.rank(node.inputs[0] ?? null);
+  if (length !== undefined && rank !== undefined && length <= rank) {
+    const sizes = `${e.name(node.output(0))}_sizes`;
+    const given = input(e, node, 1);
+    e.line(`${sizes} = torch.where(torch.eq(${given}, 0), torch.slice(torch._shape_as_tensor(${x}), 0, 0, ${length}, 1), ${given})`);
+    e.assign(node, `torch._reshape_from_tensor(${x}, ${sizes})`);
+    return;
+  }
+  // Otherwise its values become a List[int].
   const list = `${e.name(node.output(0))}_shape`;
   e.line(`${list} : List[int] = (${input(e, node, 1)}).tolist()`);
   e.line(`for ${list}_i in range(len(${list})):`);
@@ -155,6 +166,13 @@ const reshape: OpEmitter = (e, node) => {
   e.line(`    ${list}[${list}_i] = torch.size(${x}, ${list}_i)`);
   e.assign(node, `torch.reshape(${x}, ${list})`);
 };
+
+/** The length of a 1-D shape value when its type says. */
+function shapeLength(value: Value | null): number | undefined {
+  if (!value || !isTensorType(value.type) || value.type.shape?.length !== 1) return undefined;
+  const length = value.type.shape[0];
+  return typeof length === 'number' ? length : undefined;
+}
 
 const transpose: OpEmitter = (e, node) => {
   const perm = node.optionalAttr('perm', 'ints');
@@ -316,6 +334,46 @@ const slice: OpEmitter = (e, node) => {
   e.assign(node, expression);
 };
 
+/** ONNX Pad modes → torch.pad's (wrap has none). */
+const TORCH_PAD_MODES: Readonly<Record<string, string>> = { constant: 'constant', reflect: 'reflect', edge: 'replicate' };
+
+/**
+ * Pad → `torch.constant_pad_nd` (constant mode, any axes, negative pads crop) or `torch.pad(…, "reflect" |
+ * "replicate")`, which pads only the last 1–3 dims of a tensor with one or two more. torch lists the
+ * last dim first: `[last_begin, last_end, …]`.
+ */
+const pad: OpEmitter = (e, node) => {
+  const mode = node.attr('mode', 'string', 'constant');
+  const torchMode = TORCH_PAD_MODES[mode] ?? e.fail(node, `mode ${mode} (torch has constant, reflect and replicate)`);
+  const pads = node.optionalAttr('pads', 'ints') ?? e.constantInts(node.inputs[1] ?? null) ?? e.fail(node, 'computed pads');
+  const rank = e.rank(node.inputs[0] ?? null) ?? e.fail(node, 'the input rank is unknown');
+  const given = node.inputs[3] ? e.constantInts(node.inputs[3]) : Array.from({ length: pads.length / 2 }, (_, i) => i);
+  if (!given) return e.fail(node, 'computed axes');
+  const axes = given.map((axis) => (axis < 0 ? axis + rank : axis));
+  const begins = new Array<number>(rank).fill(0);
+  const ends = new Array<number>(rank).fill(0);
+  axes.forEach((axis, i) => {
+    begins[axis] = pads[i]!;
+    ends[axis] = pads[i + axes.length]!;
+  });
+  const first = begins.findIndex((p, axis) => p !== 0 || ends[axis] !== 0);
+  if (first < 0) return e.bind(node.output(0), input(e, node));
+  const torchPads: number[] = [];
+  for (let axis = rank - 1; axis >= first; axis--) torchPads.push(begins[axis]!, ends[axis]!);
+  if (torchMode === 'constant') {
+    const valueInput = node.inputs[2] ?? null;
+    const value = valueInput ? e.constantNumber(valueInput) : node.attr('value', 'float', 0);
+    if (value === undefined) e.fail(node, 'a computed constant_value');
+    e.assign(node, `torch.constant_pad_nd(${input(e, node)}, ${pyInts(torchPads)}, ${pyFloat(value!)})`);
+    return;
+  }
+  const padded = torchPads.length / 2;
+  if (padded > 3 || rank > padded + 2 || torchPads.some((p) => p < 0)) {
+    e.fail(node, `${mode} padding of ${padded} trailing dim(s) of a rank-${rank} tensor (torch pads 1–3 trailing dims of a tensor with 1 or 2 more, by non-negative amounts)`);
+  }
+  e.assign(node, `torch.pad(${input(e, node)}, ${pyInts(torchPads)}, "${torchMode}")`);
+};
+
 const constantOfShape: OpEmitter = (e, node) => {
   const fill = node.optionalAttr('value', 'tensor');
   const dtype = fill ? fill.dtype : 'float32';
@@ -338,6 +396,7 @@ export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmit
   ...reductionEmitters,
   ['onnx.Cast', cast],
   ['onnx.Slice', slice],
+  ['onnx.Pad', pad],
   ['onnx.ConstantOfShape', constantOfShape],
   ['onnx.Conv', conv],
   ['onnx.MaxPool', pool('max')],

@@ -161,6 +161,20 @@ const select: AtenLowering = (ctx) => {
   return ctx.emit('Gather', [x.value, index.value], { axis: dim }, { rank: x.rank === undefined ? undefined : x.rank - 1, dtype: x.dtype });
 };
 
+/** `_shape_as_tensor(x)`: the shape as a 1-D int64 tensor (what the exporter writes for ONNX Shape). */
+const shapeAsTensor: AtenLowering = (ctx) => {
+  const x = ctx.tensor(ctx.arg(0), 'self');
+  return ctx.emit('Shape', [x.value], {}, { rank: 1, dtype: 'int64' });
+};
+
+/** `_reshape_from_tensor(x, shape)`: Reshape to sizes held in a 1-D int64 tensor (the exporter's spelling of a computed ONNX Reshape). */
+const reshapeFromTensor: AtenLowering = (ctx) => {
+  const x = ctx.tensor(ctx.arg(0), 'self');
+  const shape = ctx.tensor(ctx.arg(1, 'shape'), 'shape');
+  const length = shape.shape?.length === 1 && typeof shape.shape[0] === 'number' ? shape.shape[0] : undefined;
+  return ctx.emit('Reshape', [x.value, shape.value], {}, { rank: length, dtype: x.dtype });
+};
+
 function tensorOf(values: bigint[]): Tensor {
   return Tensor.fromValues('int64', [values.length], values);
 }
@@ -168,6 +182,8 @@ function tensorOf(values: bigint[]): Tensor {
 export const shapeLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['view', reshape],
   ['reshape', reshape],
+  ['_reshape_from_tensor', reshapeFromTensor],
+  ['_shape_as_tensor', shapeAsTensor],
   ['flatten', flatten],
   ['transpose', transpose],
   ['t', (ctx) => {

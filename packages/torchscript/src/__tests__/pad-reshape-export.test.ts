@@ -1,0 +1,102 @@
+/**
+ * Canonical ops that torchvision models (densenet121, inception_v3, convnext_tiny, shufflenet) need
+ * written as TorchScript: Pad in every torch mode, a LayerNormalization whose scale reaches it through
+ * an Identity (torch.onnx's deduplicated initializers), a Reshape to a shape computed at run time with
+ * ONNX's 0 (copy the input dim). Referees: ONNX Runtime on the model, Debian torch on the archive; the
+ * archive also reads back into modelpass with the same numbers.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attrs, GraphBuilder, Tensor, tensorType, type Model, type Value } from '@modelpass/ir';
+import { readNpy, runOrt, writeNpy } from '@modelpass/runtime';
+import { readTorchScript, writeTorchScript } from '@modelpass/torchscript';
+import { runPython } from './torch/torch-fixtures.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'modelpass-pad-reshape-export-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function seeded(shape: number[], seed: number): Tensor {
+  let state = seed;
+  const count = shape.reduce((a, b) => a * b, 1);
+  return Tensor.fromValues('float32', shape, Array.from({ length: count }, () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state / 2 ** 32 - 0.5;
+  }));
+}
+const i64 = (values: number[]) => Tensor.fromValues('int64', [values.length], values.map((v) => BigInt(v)));
+
+interface Case {
+  readonly name: string;
+  readonly input: number[];
+  readonly opset?: number;
+  readonly build: (b: GraphBuilder, x: Value) => Value;
+}
+
+const CASES: Case[] = [
+  { name: 'Pad constant 0.5, asymmetric, on H and W', input: [1, 2, 3, 4], build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([0, 0, 1, 0, 0, 0, 2, 3]), 'pads'), b.constant(Tensor.scalar('float32', 0.5), 'value')]) },
+  { name: 'Pad constant with a negative pad (crop) and the channel axis', input: [1, 2, 3, 4], build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([0, 1, 0, -1, 0, 0, 1, 0]), 'pads')]) },
+  { name: 'Pad reflect on H and W', input: [1, 2, 4, 5], build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([0, 0, 2, 1, 0, 0, 1, 3]), 'pads')], { mode: attrs.string('reflect') }) },
+  { name: 'Pad edge on W of a rank-3 tensor', input: [2, 3, 4], build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([0, 0, 2, 0, 0, 1]), 'pads')], { mode: attrs.string('edge') }) },
+  { name: 'Pad (opset 18) with axes [-1]', input: [1, 2, 3], opset: 18, build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([1, 2]), 'pads'), null, b.constant(i64([-1]), 'axes')]) },
+  {
+    name: 'LayerNormalization with its scale behind an Identity',
+    input: [2, 3, 4],
+    build: (b, x) => {
+      const scale = b.constant(seeded([4], 3), 'scale');
+      const first = b.op1('onnx.LayerNormalization', [x, scale, b.constant(seeded([4], 4), 'bias')], { axis: attrs.int(-1) });
+      return b.op1('onnx.LayerNormalization', [first, b.op1('onnx.Identity', [scale])], { axis: attrs.int(-1) });
+    },
+  },
+  {
+    name: 'Reshape to [0, 2, -1] computed from the input shape (channel shuffle)',
+    input: [2, 4, 3],
+    build: (b, x) => {
+      const batch = b.op1('onnx.Gather', [b.op1('onnx.Shape', [x]), b.constant(i64([0]), 'first')], { axis: attrs.int(0) });
+      const zero = b.op1('onnx.Mul', [batch, b.constant(i64([0]), 'zero')]);
+      const shape = b.op1('onnx.Concat', [zero, b.constant(i64([2, -1]), 'rest')], { axis: attrs.int(0) });
+      return b.op1('onnx.Reshape', [x, shape]);
+    },
+  },
+];
+
+const modelOf = (c: Case): Model => {
+  const b = new GraphBuilder();
+  const x = b.input('x', tensorType('float32', c.input));
+  b.output(c.build(b, x));
+  return b.model({ onnx: c.opset ?? 17 });
+};
+const fileName = (c: Case): string => c.name.replace(/[^A-Za-z0-9]+/g, '_');
+const inputOf = (c: Case): Tensor => seeded(c.input, 7);
+
+beforeAll(() => {
+  const manifest = CASES.map((c) => {
+    const name = fileName(c);
+    writeTorchScript(modelOf(c), join(dir, `${name}.pt`));
+    writeNpy(inputOf(c), join(dir, `${name}.input.npy`));
+    return { archive: join(dir, `${name}.pt`), runs: [{ inputs: [join(dir, `${name}.input.npy`)], out: join(dir, name) }] };
+  });
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  runPython(join(here, 'torch/run-many.py'), [join(dir, 'manifest.json')], 300_000);
+}, 300_000);
+
+function maxAbs(a: Tensor, e: Tensor): number {
+  expect(a.shape).toEqual(e.shape);
+  const x = a.toNumbers();
+  const y = e.toNumbers();
+  return Math.max(0, ...x.map((v, i) => Math.abs(v - y[i]!)));
+}
+
+describe.each(CASES)('$name', (c) => {
+  it('runs in torch within 1e-5 of ONNX Runtime, and reads back into modelpass with the same numbers', async () => {
+    const model = modelOf(c);
+    const feeds = { x: inputOf(c) };
+    const expected = [...(await runOrt(model, feeds)).values()][0]!;
+    expect(maxAbs(readNpy(join(dir, `${fileName(c)}.0.npy`)), expected)).toBeLessThan(1e-5);
+    const imported = readTorchScript(join(dir, `${fileName(c)}.pt`), { inputs: { x: { shape: c.input } } });
+    expect(maxAbs([...(await runOrt(imported, feeds)).values()][0]!, expected)).toBeLessThan(1e-5);
+  }, 60_000);
+});
