@@ -61,6 +61,16 @@ const CASES: Case[] = [
       return b.op1('onnx.Reshape', [x, shape]);
     },
   },
+  {
+    name: 'Reshape to [0, 2, 2, -1] (more sizes than input dims) computed from the input shape',
+    input: [2, 4, 3],
+    build: (b, x) => {
+      const batch = b.op1('onnx.Gather', [b.op1('onnx.Shape', [x]), b.constant(i64([0]), 'first')], { axis: attrs.int(0) });
+      const zero = b.op1('onnx.Mul', [batch, b.constant(i64([0]), 'zero')]);
+      const shape = b.op1('onnx.Concat', [zero, b.constant(i64([2, 2, -1]), 'rest')], { axis: attrs.int(0) });
+      return b.op1('onnx.Reshape', [x, shape]);
+    },
+  },
 ];
 
 const modelOf = (c: Case): Model => {

@@ -147,14 +147,21 @@ const reshape: OpEmitter = (e, node) => {
     e.assign(node, `torch.reshape(${x}, [${dims.join(', ')}])`);
     return;
   }
-  // A computed shape of known length n ≤ rank: ONNX's 0 copies the input dim, as torch.where over the
+  // A computed shape of known length n: ONNX's 0 copies the input dim, as torch.where over the
   // input's shape, and _reshape_from_tensor takes the sizes as a tensor (modelpass reads that back).
   const length = shapeLength(node.inputs[1] ?? null);
   const rank = e.rank(node.inputs[0] ?? null);
-  if (length !== undefined && rank !== undefined && length <= rank) {
+  if (length !== undefined && rank !== undefined) {
     const sizes = `${e.name(node.output(0))}_sizes`;
     const given = input(e, node, 1);
-    e.line(`${sizes} = torch.where(torch.eq(${given}, 0), torch.slice(torch._shape_as_tensor(${x}), 0, 0, ${length}, 1), ${given})`);
+    if (length <= rank) {
+      e.line(`${sizes} = torch.where(torch.eq(${given}, 0), torch.slice(torch._shape_as_tensor(${x}), 0, 0, ${length}, 1), ${given})`);
+    } else {
+      // More sizes than input dims (a channel shuffle's [N, g, C/g, H, W]): a 0 can copy only the first rank of them.
+      const head = `${sizes}_head`;
+      e.line(`${head} = torch.slice(${given}, 0, 0, ${rank}, 1)`);
+      e.line(`${sizes} = torch.cat([torch.where(torch.eq(${head}, 0), torch._shape_as_tensor(${x}), ${head}), torch.slice(${given}, 0, ${rank}, ${length}, 1)], 0)`);
+    }
     e.assign(node, `torch._reshape_from_tensor(${x}, ${sizes})`);
     return;
   }
