@@ -2,8 +2,9 @@
  * Canonical ops that torchvision models (densenet121, inception_v3, convnext_tiny, shufflenet) need
  * written as TorchScript: Pad in every torch mode, a LayerNormalization whose scale reaches it through
  * an Identity (torch.onnx's deduplicated initializers), a Reshape to a shape computed at run time with
- * ONNX's 0 (copy the input dim). Referees: ONNX Runtime on the model, Debian torch on the archive; the
- * archive also reads back into modelpass with the same numbers.
+ * ONNX's 0 (copy the input dim), a ConstantOfShape of a computed shape (written with `.tolist()`, an
+ * LSTM's initial state). Referees: ONNX Runtime on the model, Debian torch on the archive; the archive
+ * also reads back into modelpass with the same numbers.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,6 +70,16 @@ const CASES: Case[] = [
       const zero = b.op1('onnx.Mul', [batch, b.constant(i64([0]), 'zero')]);
       const shape = b.op1('onnx.Concat', [zero, b.constant(i64([2, 2, -1]), 'rest')], { axis: attrs.int(0) });
       return b.op1('onnx.Reshape', [x, shape]);
+    },
+  },
+  {
+    name: 'ConstantOfShape of a computed shape (an LSTM initial state sized by the batch)',
+    input: [2, 4, 3],
+    build: (b, x) => {
+      const batch = b.op1('onnx.Gather', [b.op1('onnx.Shape', [x]), b.constant(i64([0]), 'first')], { axis: attrs.int(0) });
+      const shape = b.op1('onnx.Concat', [b.constant(i64([1]), 'one'), batch, b.constant(i64([3]), 'width')], { axis: attrs.int(0) });
+      const zeros = b.op1('onnx.ConstantOfShape', [shape], { value: attrs.tensor(Tensor.fromValues('float32', [1], [0.25])) });
+      return b.op1('onnx.Add', [b.op1('onnx.Transpose', [x], { perm: attrs.ints([1, 0, 2]) }), zeros]);
     },
   },
 ];

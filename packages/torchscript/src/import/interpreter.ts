@@ -330,6 +330,10 @@ export class Interpreter implements ControlFlowHost {
   }
 
   private callExpression(expr: Expr & { kind: 'call' }, env: Env): ScriptValue {
+    if (expr.callee.kind === 'attribute' && expr.callee.name === 'tolist' && expr.args.length === 0) {
+      const object = this.evaluate(expr.callee.object, env);
+      if (object.kind === 'tensor') return this.lowerAten('prim_tolist', [object], new Map(), expr.at);
+    }
     const callee = this.evaluate(expr.callee, env);
     const args = expr.args.map((arg) => this.evaluate(arg, env));
     const keywords = new Map(expr.keywords.map(({ name, value }) => [name, this.evaluate(value, env)]));

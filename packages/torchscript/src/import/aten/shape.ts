@@ -175,6 +175,22 @@ const reshapeFromTensor: AtenLowering = (ctx) => {
   return ctx.emit('Reshape', [x.value, shape.value], {}, { rank: length, dtype: x.dtype });
 };
 
+/**
+ * `t.tolist()` of a 1-D integer tensor of known length (how sizes computed as tensors become the
+ * `List[int]` that full/reshape take): a list of computed Python ints, one Gather each.
+ */
+const toList: AtenLowering = (ctx) => {
+  const t = ctx.tensor(ctx.arg(0), 'self');
+  const length = t.shape?.length === 1 ? t.shape[0] : undefined;
+  if (typeof length !== 'number') return ctx.fail(`tolist() needs a 1-D tensor of known length, got ${t.shape ? `shape [${t.shape.join(', ')}]` : 'an unknown shape'}`);
+  if (t.dtype !== undefined && !/^u?int/.test(t.dtype)) return ctx.fail(`tolist() is read only for integer tensors (sizes), got ${t.dtype}`);
+  const items: ScriptValue[] = Array.from({ length }, (_, i) => ({
+    ...ctx.emit('Gather', [t.value, ctx.scalarConstant('int64', i).value], { axis: 0 }, { rank: 0, dtype: 'int64' }),
+    scalarInt: true,
+  }));
+  return { kind: 'list', items };
+};
+
 function tensorOf(values: bigint[]): Tensor {
   return Tensor.fromValues('int64', [values.length], values);
 }
@@ -184,6 +200,7 @@ export const shapeLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['reshape', reshape],
   ['_reshape_from_tensor', reshapeFromTensor],
   ['_shape_as_tensor', shapeAsTensor],
+  ['prim_tolist', toList],
   ['flatten', flatten],
   ['transpose', transpose],
   ['t', (ctx) => {
