@@ -9,6 +9,7 @@ import type { OptionSpecs, Pass } from '@modelpass/pass-manager';
 import { fuseBatchNormPass, materializeQdq } from '@modelpass/transforms';
 import type { ActivationDType } from './activation-params.js';
 import { applyQuantizationPlan, type QuantizedTensorRecord, type RangeLookup } from './apply-plan.js';
+import { whyBatchNormStays } from './batch-norm-left.js';
 import { compactQdq } from './compact-qdq.js';
 import { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
 import { runStep, standaloneHost, type StepHost } from './nested-pass.js';
@@ -120,7 +121,7 @@ export async function prepareForQuantization(model: Model, host: StepHost = stan
       severity: 'warning',
       reason: `BatchNormalization '${node.name}' could not be folded into a Conv/Gemm and stays float`,
       location: node.location,
-      hint: 'run simplify first (pipeline `simplify,quantize-static{…}`), so constant BatchNormalization parameters fold',
+      hint: whyBatchNormStays(node),
     });
   }
 }
