@@ -82,6 +82,27 @@ const CASES: Case[] = [
       return b.op1('onnx.Add', [b.op1('onnx.Transpose', [x], { perm: attrs.ints([1, 0, 2]) }), zeros]);
     },
   },
+  {
+    name: 'Shape with start/end (opset 15) and Size (silero VAD)',
+    input: [2, 4, 3, 5],
+    opset: 15,
+    build: (b, x) => {
+      const middle = b.op1('onnx.Shape', [x], { start: attrs.int(1), end: attrs.int(-1) });
+      const tail = b.op1('onnx.Shape', [x], { start: attrs.int(-1) });
+      const size = b.op1('onnx.Reshape', [b.op1('onnx.Size', [x]), b.constant(i64([1]), 'one')]);
+      return b.op1('onnx.Concat', [middle, tail, size], { axis: attrs.int(0) });
+    },
+  },
+  { name: 'Pad reflect on the last dim of a rank-4 tensor (silero VAD legacy)', input: [1, 2, 3, 6], build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([0, 0, 0, 2, 0, 0, 0, 3]), 'pads')], { mode: attrs.string('reflect') }) },
+  {
+    name: 'Slice with steps -1 and -2 (silero VAD v5 reflection padding)',
+    input: [2, 7, 5],
+    build: (b, x) => {
+      const reversed = b.op1('onnx.Slice', [x, b.constant(i64([-2]), 's'), b.constant(i64([0]), 'e'), b.constant(i64([1]), 'a'), b.constant(i64([-1]), 'k')]);
+      const everyOther = b.op1('onnx.Slice', [x, b.constant(i64([100]), 's2'), b.constant(i64([-100]), 'e2'), b.constant(i64([1]), 'a2'), b.constant(i64([-2]), 'k2')]);
+      return b.op1('onnx.Concat', [reversed, everyOther], { axis: attrs.int(1) });
+    },
+  },
 ];
 
 const modelOf = (c: Case): Model => {

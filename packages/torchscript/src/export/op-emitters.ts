@@ -324,6 +324,22 @@ const cast: OpEmitter = (e, node) => {
   e.assign(node, `torch.to(${input(e, node)}, ${dtype}, False, False, None)`);
 };
 
+/**
+ * A negative-step slice along `dim` (torch.slice takes positive steps only): ONNX clamps start to
+ * [0, D-1] and end to [-1, D-1] and takes start, start+step, … while above end, which is the run
+ * (end, start] ascending, flipped, then every |step|-th element. Needs the size D of `dim`.
+ */
+function reversedSlice(e: EmitContext, node: Node, expression: string, dim: number, start: number, end: number, step: number): string {
+  const value = node.inputs[0] ?? null;
+  const size = value && isTensorType(value.type) ? value.type.shape?.[dim] : undefined;
+  if (typeof size !== 'number') return e.fail(node, `a negative step along dim ${dim}, whose size is not static`);
+  const from = Math.min(Math.max(start < 0 ? start + size : start, 0), size - 1);
+  const to = Math.min(Math.max(end < 0 ? end + size : end, -1), size - 1);
+  if (from <= to) return `torch.slice(${expression}, ${dim}, 0, 0, 1)`;
+  const flipped = `torch.flip(torch.slice(${expression}, ${dim}, ${to + 1}, ${from + 1}, 1), [${dim}])`;
+  return step === -1 ? flipped : `torch.slice(${flipped}, ${dim}, 0, ${from - to}, ${-step})`;
+}
+
 const slice: OpEmitter = (e, node) => {
   const starts = e.constantInts(node.inputs[1] ?? null);
   const ends = e.constantInts(node.inputs[2] ?? null);
@@ -333,10 +349,15 @@ const slice: OpEmitter = (e, node) => {
   if (!starts || !ends || !axes || !steps) return e.fail(node, 'computed starts/ends/axes/steps');
   let expression = input(e, node);
   axes.forEach((axis, i) => {
-    if (steps[i]! < 1) e.fail(node, 'a negative step');
     const dim = axis < 0 ? (rank === undefined ? e.fail(node, 'a negative axis with the rank unknown') : axis + rank) : axis;
+    const step = steps[i]!;
+    if (step === 0) e.fail(node, 'a zero step');
+    if (step < 0) {
+      expression = reversedSlice(e, node, expression, dim, starts[i]!, ends[i]!, step);
+      return;
+    }
     const clampEnd = Math.min(ends[i]!, Number.MAX_SAFE_INTEGER);
-    expression = `torch.slice(${expression}, ${dim}, ${starts[i]}, ${clampEnd}, ${steps[i]})`;
+    expression = `torch.slice(${expression}, ${dim}, ${starts[i]}, ${clampEnd}, ${step})`;
   });
   e.assign(node, expression);
 };
@@ -375,10 +396,33 @@ const pad: OpEmitter = (e, node) => {
     return;
   }
   const padded = torchPads.length / 2;
-  if (padded > 3 || rank > padded + 2 || torchPads.some((p) => p < 0)) {
-    e.fail(node, `${mode} padding of ${padded} trailing dim(s) of a rank-${rank} tensor (torch pads 1–3 trailing dims of a tensor with 1 or 2 more, by non-negative amounts)`);
+  if (padded > 3 || torchPads.some((p) => p < 0)) {
+    e.fail(node, `${mode} padding of ${padded} trailing dim(s) (torch pads 1–3 trailing dims, by non-negative amounts)`);
   }
-  e.assign(node, `torch.pad(${input(e, node)}, ${pyInts(torchPads)}, "${torchMode}")`);
+  if (rank <= padded + 2) {
+    e.assign(node, `torch.pad(${input(e, node)}, ${pyInts(torchPads)}, "${torchMode}")`);
+    return;
+  }
+  // More leading dims than torch's reflection/replication kernels take: merge them into one, pad, restore them.
+  const x = input(e, node);
+  const merged = `${e.name(node.output(0))}_merged`;
+  e.line(`${merged} = torch.pad(torch.flatten(${x}, 0, ${rank - padded - 1}), ${pyInts(torchPads)}, "${torchMode}")`);
+  const leading = Array.from({ length: rank - padded }, (_, axis) => `torch.size(${x}, ${axis})`);
+  const trailing = Array.from({ length: padded }, (_, k) => `torch.size(${merged}, ${k + 1})`);
+  e.assign(node, `torch.reshape(${merged}, [${[...leading, ...trailing].join(', ')}])`);
+};
+
+/** Shape, with opset 15's start/end (negative from the end, clamped) as a slice of it. */
+const shape: OpEmitter = (e, node) => {
+  const start = node.optionalAttr('start', 'int');
+  const end = node.optionalAttr('end', 'int');
+  const whole = `torch._shape_as_tensor(${input(e, node)})`;
+  if (start === undefined && end === undefined) {
+    e.assign(node, whole);
+    return;
+  }
+  // torch.slice wraps a negative bound once and clamps, as ONNX's Shape does.
+  e.assign(node, `torch.slice(${whole}, 0, ${start ?? 0}, ${end ?? Number.MAX_SAFE_INTEGER}, 1)`);
 };
 
 const constantOfShape: OpEmitter = (e, node) => {
@@ -454,10 +498,8 @@ export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmit
   ['onnx.ReduceMax', reduce('amax')],
   ['onnx.ReduceMin', reduce('amin')],
   ['onnx.Gather', gather],
-  ['onnx.Shape', (e, node) => {
-    if (node.optionalAttr('start', 'int') !== undefined || node.optionalAttr('end', 'int') !== undefined) e.fail(node, 'start/end');
-    e.assign(node, `torch._shape_as_tensor(${input(e, node)})`);
-  }],
+  ['onnx.Shape', shape],
+  ['onnx.Size', (e, node) => e.assign(node, `torch.prod(torch._shape_as_tensor(${input(e, node)}))`)],
   ['onnx.Identity', identity],
   ['onnx.Dropout', identity],
 ]);
