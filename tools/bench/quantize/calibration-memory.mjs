@@ -12,7 +12,7 @@
 //   npx tsc -b packages/quantize      (the bench imports the built @modelpass/quantize)
 //   node tools/bench/quantize/calibration-memory.mjs [--model fixtures/models/fashion-resnet/model.onnx]
 //     [--dataset fashion-mnist:train | random (seeded random inputs)] [--samples 100,500,1000,2000] [--methods minmax,percentile,entropy,distribution]
-//     [--batch 64] [--repeat 3] [--json FILE] [--out FILE.md (the table, with this command)]
+//     [--batch 64] [--tensors ops | plan (quantize-static's calibrationTensors, BatchNorm folded)] [--repeat 3] [--json FILE] [--out FILE.md (the table, with this command)]
 //     [--node-flags '--max-semi-space-size=1' (diagnostic: flags for the child processes)]
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -25,9 +25,11 @@ const CALIBRATED_OPS = ['onnx.Conv', 'onnx.Gemm', 'onnx.MatMul', 'onnx.Relu', 'o
 
 async function child() {
   const { readOnnx } = await import('@modelpass/onnx');
-  const { collectStatistics, chooseRanges, MinMaxStatistics } = await import('@modelpass/quantize');
+  const { collectStatistics, chooseRanges, MinMaxStatistics, prepareForQuantization, planStaticQuantization } = await import('@modelpass/quantize');
   const model = readOnnx(flag('model'));
-  const tensors = model.graph.nodeList().filter((node) => CALIBRATED_OPS.includes(node.op)).map((node) => node.outputs[0].name);
+  // --tensors plan: what quantize-static calibrates (BatchNorm folded, its plan's calibrationTensors) instead of every op output listed above.
+  if (flag('tensors') === 'plan') await prepareForQuantization(model);
+  const tensors = flag('tensors') === 'plan' ? planStaticQuantization(model).calibrationTensors : model.graph.nodeList().filter((node) => CALIBRATED_OPS.includes(node.op)).map((node) => node.outputs[0].name);
   // --dataset random: calibration's seeded random inputs (for models without a dataset here, e.g. the torchvision nets).
   const dataset = flag('dataset') === 'random' ? undefined : flag('dataset');
   const options = { method: flag('method'), dataset, samples: Number(flag('samples')), batchSize: Number(flag('batch')), warn: () => {} };
@@ -59,7 +61,7 @@ async function main() {
   const nodeFlags = flag('node-flags', '').split(' ').filter(Boolean);
   const rows = [];
   const runChild = (samples, method) =>
-    JSON.parse(execFileSync(process.execPath, [...nodeFlags, script, '--child', '--model', model, '--dataset', dataset, '--samples', String(samples), '--method', method, '--batch', batch], { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 << 20 }));
+    JSON.parse(execFileSync(process.execPath, [...nodeFlags, script, '--child', '--model', model, '--dataset', dataset, '--samples', String(samples), '--method', method, '--batch', batch, '--tensors', flag('tensors', 'ops')], { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 << 20 }));
   for (const samples of sampleCounts) {
     // Methods interleaved run by run, so a busy machine slows them alike.
     const runs = new Map(methods.map((method) => [method, []]));
@@ -78,7 +80,7 @@ async function main() {
   const minmax = (samples) => rows.find((r) => r.samples === samples && r.method === 'minmax');
   const ratio = (r, key) => (minmax(r.samples) ? (r[key] / minmax(r.samples)[key]).toFixed(2) : '–');
   const lines = [
-    `Calibration of ${model.replace(ROOT + '/', '')} on ${dataset} (batch ${batch}, ${rows[0]?.tensors} tensors, ${rows.map((r) => r.collection?.inGraph ?? 0).join('/') === rows.map((r) => r.tensors).join('/') ? 'all summarized inside ORT' : 'summarized inside ORT per row: ' + rows.map((r) => r.collection?.inGraph ?? 0).join('/')}${nodeFlags.length ? `; child processes run with node ${nodeFlags.join(' ')}` : ''}; ${repeat} fresh processes per point, methods interleaved run by run; times and peak RSS are medians, the largest peak beside it)`,
+    `Calibration of ${model.replace(ROOT + '/', '')} on ${dataset} (batch ${batch}, ${rows[0]?.tensors} tensors${flag('tensors') === 'plan' ? " (quantize-static's plan, BatchNorm folded)" : ''}, ${rows.map((r) => r.collection?.inGraph ?? 0).join('/') === rows.map((r) => r.tensors).join('/') ? 'all summarized inside ORT' : 'summarized inside ORT per row: ' + rows.map((r) => r.collection?.inGraph ?? 0).join('/')}${nodeFlags.length ? `; child processes run with node ${nodeFlags.join(' ')}` : ''}; ${repeat} fresh processes per point, methods interleaved run by run; times and peak RSS are medians, the largest peak beside it)`,
     '',
     '| samples | method | wall (s) | × minmax | CPU (s) | × minmax | of which choosing ranges (s) | peak RSS (MB), median (max) | each run\'s peak (MB) | RSS before calibrating (MB) | all activations held would be (MB) |',
     '|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|',
