@@ -4,7 +4,7 @@
  * input with a `?` dim). DIMS is comma-separated: a number, a symbolic name (`batch`), or `?`;
  * `NAME=` alone is a scalar.
  */
-import { ModelpassError, tensorType, type Dim, type Model } from '@modelpass/ir';
+import { ModelpassError, tensorType, type Dim, type Model, type Value } from '@modelpass/ir';
 import type { FlagSpec } from './args.js';
 import type { ModelFormat, ModelReadOptions } from './formats.js';
 import { UsageError } from './usage-error.js';
@@ -41,6 +41,7 @@ export function parseInputShapes(values: readonly string[]): ReadonlyMap<string,
  */
 export function applyInputShapes(model: Model, shapes: ReadonlyMap<string, readonly Dim[]>, path: string): void {
   const inputs = model.graph.inputs.filter((value) => !value.constant);
+  const resolved = new Map<string, Dim>();
   for (const [name, dims] of shapes) {
     const input = inputs.find((value) => value.name === name);
     const fail = (reason: string): never => {
@@ -56,8 +57,31 @@ export function applyInputShapes(model: Model, shapes: ReadonlyMap<string, reado
         if (typeof dim === 'number' && dim !== dims[i]) fail(`dim ${i} is declared ${dim}; only unknown or symbolic dims can be set (the flag gives ${dims[i] ?? '?'})`);
       });
     }
+    declared?.forEach((dim, i) => {
+      if (typeof dim === 'string' && dims[i] !== dim) resolved.set(dim, dims[i]!);
+    });
     input.type = tensorType(type.kind === 'tensor' ? type.dtype : 'float32', dims);
   }
+  renameResolvedSymbols(model, resolved);
+}
+
+/**
+ * A symbolic dim the flags replaced (`H` → 32) is the same size wherever the model names it: the
+ * declared outputs and intermediate types say the new dim too (they kept `[batch, 4, H, W]` while the
+ * input became `[1, 3, 32, 48]`). A symbol another input still carries is left alone.
+ */
+function renameResolvedSymbols(model: Model, resolved: Map<string, Dim>): void {
+  for (const input of model.graph.inputs) {
+    if (input.type.kind !== 'tensor') continue;
+    for (const dim of input.type.shape ?? []) if (typeof dim === 'string') resolved.delete(dim);
+  }
+  if (resolved.size === 0) return;
+  const retype = (value: Value | null): void => {
+    if (!value || value.type.kind !== 'tensor' || !value.type.shape?.some((dim) => typeof dim === 'string' && resolved.has(dim))) return;
+    value.type = { ...value.type, shape: value.type.shape.map((dim) => (typeof dim === 'string' && resolved.has(dim) ? resolved.get(dim)! : dim)) };
+  };
+  for (const node of model.graph.nodeList()) node.outputs.forEach(retype);
+  model.graph.outputs.forEach(retype);
 }
 
 function formatDims(dims: readonly Dim[]): string {
