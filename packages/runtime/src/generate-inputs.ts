@@ -127,7 +127,11 @@ export function randomTensor(dtype: DType, shape: readonly number[], random: See
   }
   if (isFloatDType(dtype)) {
     const [min, max] = range ?? DEFAULT_FLOAT_RANGE;
-    return Tensor.fromValues(dtype, shape, Array.from({ length: count }, () => random.uniform(min, max)));
+    // A typed array, not Array.from: a calibration's random batches (e.g. 64×3×224×224) were
+    // ~20 MB of JavaScript array each, garbage that grew peak RSS with the number of samples.
+    const values = new Float64Array(count);
+    for (let i = 0; i < count; i++) values[i] = random.uniform(min, max);
+    return Tensor.fromValues(dtype, shape, values);
   }
   const limits = integerLimits(dtype);
   if (!limits) {
@@ -144,7 +148,8 @@ export function randomTensor(dtype: DType, shape: readonly number[], random: See
       expected: `integers within [${limits[0]}, ${limits[1]}]`,
     });
   }
-  const values = Array.from({ length: count }, () => random.integer(min, max));
-  if (dtype === 'int64' || dtype === 'uint64') return Tensor.fromValues(dtype, shape, values.map((v) => BigInt(v)));
+  const values = new Float64Array(count);
+  for (let i = 0; i < count; i++) values[i] = random.integer(min, max);
+  if (dtype === 'int64' || dtype === 'uint64') return Tensor.fromValues(dtype, shape, Array.from(values, (v) => BigInt(v)));
   return Tensor.fromValues(dtype, shape, values);
 }
