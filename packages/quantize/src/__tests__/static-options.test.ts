@@ -4,7 +4,7 @@
  * exclude name refused naming the option, the random-input fallback's warning, and a bad dataset
  * refused naming it. Each quantized variant is run in ONNX Runtime on the 10k test images.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -66,6 +66,22 @@ describe('quantize-static options on fashion-cnn', () => {
   it('refuses activations=int16 below opset 21, naming the opset', async () => {
     const model = readFixture('fashion-cnn');
     await expect(runPipeline(model, 'quantize-static{dataset=fashion-mnist:train samples=8 activations=int16}')).rejects.toThrow('activations=int16 needs onnx opset 21');
+  });
+
+  it('percentile= sets the share of values calibration=percentile keeps (a lower share: no wider ranges, some narrower)', async () => {
+    requireReferees();
+    const scales = async (percentile: string) => {
+      const report = join(dir, `percentile-${percentile}.json`);
+      await runPipeline(readFixture('fashion-cnn'), `simplify,quantize-static{dataset=fashion-mnist:train samples=64 calibration=percentile percentile=${percentile} report=${report}}`);
+      const tensors = (JSON.parse(readFileSync(report, 'utf8')) as { tensors: { kind: string; scale: number[] }[] }).tensors;
+      return tensors.filter((t) => t.kind === 'activation').map((t) => t.scale[0]!);
+    };
+    const wide = await scales('99.999');
+    const narrow = await scales('99.9');
+    expect(narrow.length).toBe(wide.length);
+    expect(narrow.length).toBeGreaterThan(0);
+    narrow.forEach((scale, i) => expect(scale).toBeLessThanOrEqual(wide[i]!));
+    expect(narrow.some((scale, i) => scale < wide[i]! * 0.95)).toBe(true);
   });
 
   it('refuses a model of another dialect (a .tflite read as is), saying to raise it first', async () => {
