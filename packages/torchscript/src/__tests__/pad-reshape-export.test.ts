@@ -3,7 +3,7 @@
  * written as TorchScript: Pad in every torch mode, a LayerNormalization whose scale reaches it through
  * an Identity (torch.onnx's deduplicated initializers), a Reshape to a shape computed at run time with
  * ONNX's 0 (copy the input dim), a ConstantOfShape of a computed shape (written with `.tolist()`, an
- * LSTM's initial state). Referees: ONNX Runtime on the model, Debian torch on the archive; the archive
+ * LSTM's initial state), Resize in the conventions torch's upsample kernels compute. Referees: ONNX Runtime on the model, Debian torch on the archive; the archive
  * also reads back into modelpass with the same numbers.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -102,6 +102,26 @@ const CASES: Case[] = [
       const everyOther = b.op1('onnx.Slice', [x, b.constant(i64([100]), 's2'), b.constant(i64([-100]), 'e2'), b.constant(i64([1]), 'a2'), b.constant(i64([-2]), 'k2')]);
       return b.op1('onnx.Concat', [reversed, everyOther], { axis: attrs.int(1) });
     },
+  },
+  ...([
+    ['nearest', 'asymmetric', 'floor', [1, 1, 2, 3]],
+    ['nearest', 'half_pixel', 'round_prefer_ceil', [1, 1, 1.5, 2]],
+    ['linear', 'pytorch_half_pixel', undefined, [1, 1, 2, 2.5]],
+    ['cubic', 'half_pixel', undefined, [1, 1, 2, 2]],
+  ] as const).map(([mode, coordinates, rounding, scales]): Case => ({
+    name: `Resize ${mode} ${coordinates}${rounding ? ` ${rounding}` : ''} by [${scales.join(', ')}] (seg_dyn's upsampling)`,
+    input: [1, 2, 4, 5],
+    build: (b, x) => b.op1('onnx.Resize', [x, null, b.constant(Tensor.fromValues('float32', [4], [...scales]), 'scales')], {
+      mode: attrs.string(mode),
+      coordinate_transformation_mode: attrs.string(coordinates),
+      ...(rounding ? { nearest_mode: attrs.string(rounding) } : {}),
+      ...(mode === 'cubic' ? { cubic_coeff_a: attrs.float(-0.75) } : {}),
+    }),
+  })),
+  {
+    name: 'Resize linear align_corners to sizes [1, 2, 7, 9]',
+    input: [1, 2, 4, 5],
+    build: (b, x) => b.op1('onnx.Resize', [x, null, null, b.constant(i64([1, 2, 7, 9]), 'sizes')], { mode: attrs.string('linear'), coordinate_transformation_mode: attrs.string('align_corners') }),
   },
 ];
 

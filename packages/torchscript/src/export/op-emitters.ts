@@ -6,6 +6,7 @@ function isIntegral(value: Value): boolean {
 }
 import { pyFloat, pyInts, type EmitContext, type OpEmitter } from './emit-context.js';
 import { recurrentEmitters } from './recurrent-emitters.js';
+import { resizeEmitter } from './resize-emitter.js';
 import { reductionEmitters } from './reduction-emitters.js';
 
 const input = (e: EmitContext, node: Node, index = 0): string => e.name(node.inputs[index] ?? null);
@@ -448,6 +449,7 @@ export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmit
   ['onnx.Cast', cast],
   ['onnx.Slice', slice],
   ['onnx.Pad', pad],
+  ['onnx.Resize', resizeEmitter],
   ['onnx.ConstantOfShape', constantOfShape],
   ['onnx.Conv', conv],
   ['onnx.MaxPool', pool('max')],
