@@ -123,6 +123,18 @@ const CASES: Case[] = [
     input: [1, 2, 4, 5],
     build: (b, x) => b.op1('onnx.Resize', [x, null, null, b.constant(i64([1, 2, 7, 9]), 'sizes')], { mode: attrs.string('linear'), coordinate_transformation_mode: attrs.string('align_corners') }),
   },
+  {
+    name: 'Slice with bounds computed from the shape (shufflenet_v2 chunk at opset 13)',
+    input: [2, 6, 3],
+    build: (b, x) => {
+      const channels = b.op1('onnx.Gather', [b.op1('onnx.Shape', [x]), b.constant(i64([1]), 'axis1')], { axis: attrs.int(0) });
+      const half = b.op1('onnx.Div', [channels, b.constant(i64([2]), 'two')]);
+      const axis = b.constant(i64([1]), 'slice_axis');
+      const first = b.op1('onnx.Slice', [x, b.constant(i64([0]), 'zero'), half, axis]);
+      const second = b.op1('onnx.Slice', [x, half, b.op1('onnx.Mul', [half, b.constant(i64([2]), 'two_again')]), axis]);
+      return b.op1('onnx.Concat', [second, first], { axis: attrs.int(1) });
+    },
+  },
 ];
 
 const modelOf = (c: Case): Model => {

@@ -345,9 +345,22 @@ const slice: OpEmitter = (e, node) => {
   const starts = e.constantInts(node.inputs[1] ?? null);
   const ends = e.constantInts(node.inputs[2] ?? null);
   const rank = e.rank(node.inputs[0] ?? null);
-  const axes = node.inputs[3] ? e.constantInts(node.inputs[3]) : starts?.map((_, i) => i);
-  const steps = node.inputs[4] ? e.constantInts(node.inputs[4]) : starts?.map(() => 1);
-  if (!starts || !ends || !axes || !steps) return e.fail(node, 'computed starts/ends/axes/steps');
+  const count = starts?.length ?? ends?.length ?? e.constantInts(node.inputs[3] ?? null)?.length ?? shapeLength(node.inputs[1] ?? null);
+  const axes = node.inputs[3] ? e.constantInts(node.inputs[3]) : count === undefined ? undefined : Array.from({ length: count }, (_, i) => i);
+  const steps = node.inputs[4] ? e.constantInts(node.inputs[4]) : axes?.map(() => 1);
+  if (!axes || !steps) return e.fail(node, 'computed axes or steps');
+  if (!starts || !ends) {
+    // Bounds computed at run time (torch's chunk over a symbolic size): each one read as a Python int; positive steps only.
+    if (steps.some((step) => step < 1)) return e.fail(node, 'computed starts/ends with a negative step');
+    const bound = (values: number[] | undefined, index: number, i: number): string => (values ? String(Math.min(values[i]!, Number.MAX_SAFE_INTEGER)) : `int(torch.select(${input(e, node, index)}, 0, ${i}))`);
+    let computed = input(e, node);
+    axes.forEach((axis, i) => {
+      const dim = axis < 0 ? (rank === undefined ? e.fail(node, 'a negative axis with the rank unknown') : axis + rank) : axis;
+      computed = `torch.slice(${computed}, ${dim}, ${bound(starts, 1, i)}, ${bound(ends, 2, i)}, ${steps[i]})`;
+    });
+    e.assign(node, computed);
+    return;
+  }
   let expression = input(e, node);
   axes.forEach((axis, i) => {
     const dim = axis < 0 ? (rank === undefined ? e.fail(node, 'a negative axis with the rank unknown') : axis + rank) : axis;
