@@ -135,6 +135,47 @@ const CASES: Case[] = [
       return b.op1('onnx.Concat', [second, first], { axis: attrs.int(1) });
     },
   },
+  {
+    name: "Expand of a class token to the batch read from the input's shape, and a constant Expand (vit_b_16)",
+    input: [3, 2, 4],
+    build: (b, x) => {
+      const batch = b.op1('onnx.Gather', [b.op1('onnx.Shape', [x]), b.constant(i64([0]), 'axis0')], { axis: attrs.int(0) });
+      const shape = b.op1('onnx.Concat', [batch, b.constant(i64([1, 1]), 'ones')], { axis: attrs.int(0) });
+      const token = b.op1('onnx.Expand', [b.constant(seeded([1, 1, 4], 9), 'token'), shape]);
+      const widened = b.op1('onnx.Expand', [b.constant(seeded([1, 4], 10), 'row'), b.constant(i64([3, 1, 1]), 'three')]);
+      return b.op1('onnx.Concat', [token, x, widened], { axis: attrs.int(1) });
+    },
+  },
+  {
+    name: 'Where and Mod (fmod 0 on int64, fmod 1 on float) as swin_t writes them',
+    input: [2, 5],
+    build: (b, x) => {
+      const index = b.op1('onnx.Cast', [b.op1('onnx.Mul', [x, b.constant(Tensor.scalar('float32', 10), 'ten')])], { to: attrs.int(7) });
+      const wrapped = b.op1('onnx.Cast', [b.op1('onnx.Mod', [index, b.constant(Tensor.fromValues('int64', [], [3n]), 'three')])], { to: attrs.int(1) });
+      const remainder = b.op1('onnx.Mod', [x, b.constant(Tensor.scalar('float32', 0.3), 'step')], { fmod: attrs.int(1) });
+      const positive = b.op1('onnx.Greater', [x, b.constant(Tensor.scalar('float32', 0), 'zero_f')]);
+      return b.op1('onnx.Add', [b.op1('onnx.Where', [positive, wrapped, remainder]), x]);
+    },
+  },
+  {
+    name: 'Gather with constant indices [-1] and [0, -2] (vit_b_16 reads the last dim of a shape so)',
+    input: [3, 4],
+    build: (b, x) => {
+      const last = b.op1('onnx.Gather', [x, b.constant(i64([-1]), 'last')], { axis: attrs.int(1) });
+      const picked = b.op1('onnx.Gather', [x, b.constant(i64([0, -2]), 'picked')], { axis: attrs.int(1) });
+      return b.op1('onnx.Concat', [last, picked], { axis: attrs.int(1) });
+    },
+  },
+  {
+    name: 'Range over a size read from the input, and a constant float Range (swin_t relative positions)',
+    input: [2, 5],
+    build: (b, x) => {
+      const length = b.op1('onnx.Squeeze', [b.op1('onnx.Gather', [b.op1('onnx.Shape', [x]), b.constant(i64([1]), 'dim1')], { axis: attrs.int(0) }), b.constant(i64([0]), 'sq')]);
+      const positions = b.op1('onnx.Cast', [b.op1('onnx.Range', [b.constant(Tensor.fromValues('int64', [], [0n]), 'start'), length, b.constant(Tensor.fromValues('int64', [], [1n]), 'delta')])], { to: attrs.int(1) });
+      const steps = b.op1('onnx.Range', [b.constant(Tensor.scalar('float32', 0.5), 'fs'), b.constant(Tensor.scalar('float32', 3), 'fl'), b.constant(Tensor.scalar('float32', 0.5), 'fd')]);
+      return b.op1('onnx.Mul', [b.op1('onnx.Add', [x, positions]), steps]);
+    },
+  },
 ];
 
 const modelOf = (c: Case): Model => {

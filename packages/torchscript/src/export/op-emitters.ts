@@ -274,7 +274,10 @@ const gather: OpEmitter = (e, node) => {
     return;
   }
   if (indices && indices.rank === 1) {
-    e.assign(node, `torch.index_select(${input(e, node)}, ${axis}, ${input(e, node, 1)})`);
+    // ONNX counts negative indices from the end; index_select refuses them ("index out of range"): wrap them.
+    const negative = indices.toNumbers().some((i) => i < 0);
+    const index = negative ? `torch.remainder(${input(e, node, 1)}, torch.size(${input(e, node)}, ${axis}))` : input(e, node, 1);
+    e.assign(node, `torch.index_select(${input(e, node)}, ${axis}, ${index})`);
     return;
   }
   e.fail(node, 'indices that are not a constant scalar or vector');
@@ -376,6 +379,50 @@ const slice: OpEmitter = (e, node) => {
   e.assign(node, expression);
 };
 
+/**
+ * Expand (ONNX broadcasts the input and the shape both ways) → `torch.expand`, whose sizes must be the
+ * output's: a 1 in the shape keeps the input's dim (`-1` when the shape is constant; the input's
+ * size read by `torch.where` over its shape when computed).
+ */
+const expand: OpEmitter = (e, node) => {
+  const x = input(e, node);
+  const rank = e.rank(node.inputs[0] ?? null);
+  if (rank === undefined) return e.fail(node, 'the input rank is unknown');
+  const known = e.constantInts(node.inputs[1] ?? null);
+  if (known) {
+    const length = Math.max(known.length, rank);
+    const sizes = Array.from({ length }, (_, i) => {
+      const size = known[i - (length - known.length)] ?? 1;
+      return size === 1 && i >= length - rank ? -1 : size;
+    });
+    e.assign(node, `torch.expand(${x}, ${pyInts(sizes)})`);
+    return;
+  }
+  const length = shapeLength(node.inputs[1] ?? null);
+  if (length === undefined || length < rank) return e.fail(node, 'a computed shape of unknown length, or shorter than the input rank');
+  const shape = input(e, node, 1);
+  const sizes = `${e.name(node.output(0))}_sizes`;
+  const trailing = `torch.slice(${shape}, 0, ${length - rank}, ${length}, 1)`;
+  const kept = `torch.where(torch.eq(${trailing}, 1), torch._shape_as_tensor(${x}), ${trailing})`;
+  e.line(`${sizes} : List[int] = (${length > rank ? `torch.cat([torch.slice(${shape}, 0, 0, ${length - rank}, 1), ${kept}], 0)` : kept}).tolist()`);
+  e.assign(node, `torch.expand(${x}, ${sizes})`);
+};
+
+/** Range(start, limit, delta) of scalars → `torch.arange`, each bound a literal when constant, else read as a Python number. */
+const range: OpEmitter = (e, node) => {
+  const value = node.inputs[0] ?? null;
+  const dtype = value && isTensorType(value.type) ? value.type.dtype : undefined;
+  const integral = dtype === 'int64' || dtype === 'int32';
+  if (!integral && dtype !== 'float32' && dtype !== 'float64') return e.fail(node, `a Range of ${dtype ?? 'unknown dtype'}`);
+  const bound = (index: number): string => {
+    const known = e.constantNumber(node.inputs[index] ?? null);
+    if (known !== undefined) return integral ? String(known) : pyFloat(known);
+    return `${integral ? 'int' : 'float'}(${input(e, node, index)})`;
+  };
+  const torchDtype = { int64: 4, int32: 3, float32: 6, float64: 7 }[dtype];
+  e.assign(node, `torch.arange(${bound(0)}, ${bound(1)}, ${bound(2)}, dtype=${torchDtype})`);
+};
+
 /** ONNX Pad modes → torch.pad's (wrap has none). */
 const TORCH_PAD_MODES: Readonly<Record<string, string>> = { constant: 'constant', reflect: 'reflect', edge: 'replicate' };
 
@@ -462,6 +509,13 @@ export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmit
   ['onnx.Cast', cast],
   ['onnx.Slice', slice],
   ['onnx.Pad', pad],
+  ['onnx.Expand', expand],
+  ['onnx.Range', range],
+  ['onnx.Where', (e, node) => e.assign(node, `torch.where(${input(e, node)}, ${input(e, node, 1)}, ${input(e, node, 2)})`)],
+  ['onnx.Mod', (e, node) => {
+    // fmod=0 takes the divisor's sign (Python's %, torch.remainder); fmod=1 the dividend's (C's fmod).
+    e.assign(node, `torch.${node.attr('fmod', 'int', 0) === 1 ? 'fmod' : 'remainder'}(${input(e, node)}, ${input(e, node, 1)})`);
+  }],
   ['onnx.Resize', resizeEmitter],
   ['onnx.ConstantOfShape', constantOfShape],
   ['onnx.Conv', conv],
