@@ -31,6 +31,14 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'Where over rank-5 operands (three inputs: one SELECT_V2, not a chain)',
+    input: [2, 3, 1, 4, 5],
+    build: (b, x) => {
+      const positive = b.op1('onnx.Greater', [x, b.constant(Tensor.scalar('float32', 0), 'zero')]);
+      return b.op1('onnx.Where', [positive, b.constant(seededTensor([1, 1, 6, 4, 5], 8), 'then'), x]);
+    },
+  },
+  {
     name: 'Max of three rank-5 operands with different broadcasts',
     input: [2, 3, 1, 4, 5],
     build: (b, x) => b.op1('onnx.Max', [x, b.constant(seededTensor([2, 3, 6, 4, 5], 5), 'full'), b.constant(seededTensor([1, 1, 6, 1, 1], 6), 'per_depth')]),

@@ -63,7 +63,7 @@ function oneToOne(op: string, builtin: string, options: (node: Node) => Options 
     lower(node, context) {
       const emit = new TfliteEmitter(node, context);
       if (node.inputs.length > 1 && broadcastsAboveMaxRank(node.inputs)) {
-        replaceNode(node, [collapsedChain(emit, node, builtin, options(node))]);
+        replaceNode(node, [collapsedOp(emit, node, builtin, options(node), false)]);
         return;
       }
       const y = emit.op1(builtin, node.inputs, options(node), node.output(0).type);
@@ -73,24 +73,30 @@ function oneToOne(op: string, builtin: string, options: (node: Node) => Options 
 }
 
 /**
- * `builtin` on operands reshaped to their merged broadcast (`collapseBroadcast`), folded left to
- * right when there are more than two (Max/Min/Sum), RESHAPEd back to the output's shape.
+ * `builtin` on operands reshaped to their merged broadcast (`collapseBroadcast`), RESHAPEd back to
+ * the output's shape: one op on all operands (`chain` false: binary ops, SELECT_V2's three), or
+ * folded left to right (`chain` true: Max/Min/Sum over any number of inputs).
  */
-function collapsedChain(emit: TfliteEmitter, node: Node, builtin: string, attributes: Options): Value {
+function collapsedOp(emit: TfliteEmitter, node: Node, builtin: string, attributes: Options, chain: boolean): Value {
   const operands = operandsOf(node);
   const output = node.output(0);
   const collapsed = collapsedBroadcastOf(operands, output)!;
   const merged = operands.map((value, k) => reshapedOperand(emit, value, collapsed.operandDims[k]!, `merged_${k}`));
   const dtype = tensorTypeOf(output)!.dtype;
-  let acc = merged[0]!;
-  let accDims = collapsed.operandDims[0]!;
-  for (let k = 1; k < merged.length; k++) {
-    const nextDims = collapsed.operandDims[k]!;
-    accDims = accDims.map((d, axis) => Math.max(d, nextDims[axis]!));
-    acc = emit.op1(builtin, [acc, merged[k]!], attributes, tensorType(dtype, [...accDims]));
+  let result: Value;
+  if (!chain) {
+    result = emit.op1(builtin, merged, attributes, tensorType(dtype, [...collapsed.outputDims]));
+  } else {
+    result = merged[0]!;
+    let dims = collapsed.operandDims[0]!;
+    for (let k = 1; k < merged.length; k++) {
+      const next = collapsed.operandDims[k]!;
+      dims = dims.map((d, axis) => Math.max(d, next[axis]!));
+      result = emit.op1(builtin, [result, merged[k]!], attributes, tensorType(dtype, [...dims]));
+    }
   }
-  const dims = staticDims(output)!;
-  return emit.op1('RESHAPE', [acc, emit.int32(dims, [dims.length], 'shape')], {}, output.type);
+  const outputDims = staticDims(output)!;
+  return emit.op1('RESHAPE', [result, emit.int32(outputDims, [outputDims.length], 'shape')], {}, output.type);
 }
 
 const FUSIBLE = { fused_activation_function: 'NONE' };
@@ -119,7 +125,7 @@ function variadic(op: string, builtin: string, options: Options): LoweringRule {
     lower(node, context) {
       const emit = new TfliteEmitter(node, context);
       if (broadcastsAboveMaxRank(node.inputs)) {
-        replaceNode(node, [collapsedChain(emit, node, builtin, options)]);
+        replaceNode(node, [collapsedOp(emit, node, builtin, options, true)]);
         return;
       }
       const inputs = node.inputs.filter((v): v is Value => v !== null);
