@@ -176,6 +176,16 @@ const CASES: Case[] = [
       return b.op1('onnx.Mul', [b.op1('onnx.Add', [x, positions]), steps]);
     },
   },
+  {
+    name: "ScatterND of slices and of elements, replace and add (swin_t's attention mask)",
+    input: [3, 4],
+    opset: 16,
+    build: (b, x) => {
+      const rows = b.op1('onnx.ScatterND', [x, b.constant(Tensor.fromValues('int64', [2, 1], [2n, 0n]), 'rows'), b.constant(seeded([2, 4], 11), 'row_values')]);
+      const cells = Tensor.fromValues('int64', [2, 2, 2], [0n, 1n, 1n, 3n, 2n, 2n, 0n, 0n]);
+      return b.op1('onnx.ScatterND', [rows, b.constant(cells, 'cells'), b.constant(seeded([2, 2], 12), 'cell_values')], { reduction: attrs.string('add') });
+    },
+  },
 ];
 
 const modelOf = (c: Case): Model => {

@@ -423,6 +423,22 @@ const range: OpEmitter = (e, node) => {
   e.assign(node, `torch.arange(${bound(0)}, ${bound(1)}, ${bound(2)}, dtype=${torchDtype})`);
 };
 
+/**
+ * ScatterND → `torch.index_put` with one index tensor per addressed leading dim (the last axis of
+ * ONNX's indices, whose length must be static); updates already have torch's value shape
+ * `indices.shape[:-1] + data.shape[k:]`. Reduction add → accumulate; the others are refused.
+ */
+const scatterNd: OpEmitter = (e, node) => {
+  const reduction = node.attr('reduction', 'string', 'none');
+  if (reduction !== 'none' && reduction !== 'add') return e.fail(node, `reduction ${reduction} (torch's index_put adds or replaces)`);
+  const indices = node.inputs[1] ?? null;
+  const shape = indices && isTensorType(indices.type) ? indices.type.shape : undefined;
+  const depth = shape?.[shape.length - 1];
+  if (typeof depth !== 'number') return e.fail(node, 'indices whose last dim (the index depth) is not static');
+  const parts = Array.from({ length: depth }, (_, j) => `torch.select(${input(e, node, 1)}, -1, ${j})`);
+  e.assign(node, `torch.index_put(${input(e, node)}, [${parts.join(', ')}], ${input(e, node, 2)}, ${reduction === 'add' ? 'True' : 'False'})`);
+};
+
 /** ONNX Pad modes → torch.pad's (wrap has none). */
 const TORCH_PAD_MODES: Readonly<Record<string, string>> = { constant: 'constant', reflect: 'reflect', edge: 'replicate' };
 
@@ -511,6 +527,7 @@ export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmit
   ['onnx.Pad', pad],
   ['onnx.Expand', expand],
   ['onnx.Range', range],
+  ['onnx.ScatterND', scatterNd],
   ['onnx.Where', (e, node) => e.assign(node, `torch.where(${input(e, node)}, ${input(e, node, 1)}, ${input(e, node, 2)})`)],
   ['onnx.Mod', (e, node) => {
     // fmod=0 takes the divisor's sign (Python's %, torch.remainder); fmod=1 the dividend's (C's fmod).

@@ -191,6 +191,28 @@ const toList: AtenLowering = (ctx) => {
   return { kind: 'list', items };
 };
 
+/**
+ * `index_put(x, [i0, i1, …], values, accumulate)` with one index tensor per leading dim (no None, no
+ * masks): ONNX ScatterND with the indices stacked on a new last axis, the values expanded to
+ * `i0.shape + x.shape[k:]` (torch broadcasts them); accumulate = reduction add.
+ */
+const indexPut: AtenLowering = (ctx) => {
+  const x = ctx.tensor(ctx.arg(0), 'self');
+  const list = ctx.arg(1, 'indices');
+  if (list.kind !== 'list' && list.kind !== 'tuple') return ctx.fail('indices must be a list of tensors');
+  if (list.items.length === 0 || list.items.some((item) => item.kind !== 'tensor' || item.scalarInt)) return ctx.fail('indices with None or Python ints (basic indexing) are not read as index_put');
+  const indices = list.items.map((item, i) => ctx.tensor(item, `indices[${i}]`));
+  if (indices.some((index) => index.dtype !== undefined && index.dtype !== 'int64')) return ctx.fail('boolean or non-int64 indices (masks) are not read as index_put');
+  const values = ctx.tensor(ctx.arg(2, 'values'), 'values', x);
+  const accumulate = ctx.bool(ctx.arg(3, 'accumulate', { kind: 'bool', value: false }), 'accumulate');
+  const stacked = ctx.emit('Concat', indices.map((index) => ctx.emit('Unsqueeze', [index.value, ctx.int64Vector([-1])]).value), { axis: -1 }, { dtype: 'int64' });
+  const leading = ctx.emit('Shape', [indices[0]!.value], {}, { rank: 1, dtype: 'int64' });
+  const trailing = ctx.emit('Slice', [ctx.emit('Shape', [x.value], {}, { rank: 1, dtype: 'int64' }).value, ctx.int64Vector([indices.length]), ctx.int64Vector([Number.MAX_SAFE_INTEGER])], {}, { rank: 1, dtype: 'int64' });
+  const target = ctx.emit('Concat', [leading.value, trailing.value], { axis: 0 }, { rank: 1, dtype: 'int64' });
+  const updates = ctx.emit('Expand', [values.value, target.value], {}, { dtype: x.dtype });
+  return ctx.emit('ScatterND', [x.value, stacked.value, updates.value], accumulate ? { reduction: 'add' } : {}, { rank: x.rank, dtype: x.dtype, shape: x.shape });
+};
+
 function tensorOf(values: bigint[]): Tensor {
   return Tensor.fromValues('int64', [values.length], values);
 }
@@ -201,6 +223,7 @@ export const shapeLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['_reshape_from_tensor', reshapeFromTensor],
   ['_shape_as_tensor', shapeAsTensor],
   ['prim_tolist', toList],
+  ['index_put', indexPut],
   ['flatten', flatten],
   ['transpose', transpose],
   ['t', (ctx) => {
