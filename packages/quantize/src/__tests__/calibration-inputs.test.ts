@@ -51,6 +51,19 @@ describe('seeded random inputs', () => {
     expect(await calibrate(model, [conv], options)).toEqual(first);
     expect(await calibrate(model, [conv], { ...options, seed: 5 })).not.toEqual(first);
   });
+
+  it('of a model with symbolic dims besides the batch are refused naming those dims, not the batch', async () => {
+    const spatial = parseModel(`model ir_version=8 opsets{onnx=17} {
+graph @main(%x: float32[batch,3,H,W]) {
+  %y: float32[batch,3,H,W] = onnx.Relu(%x) name="relu"
+  return %y
+}
+}`);
+    const error = await calibrate(spatial, ['y'], { method: 'minmax', samples: 4, warn: () => {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelpassError);
+    expect(String((error as Error).message)).toMatch(/symbolic dimension 'H' at axis 2/);
+    expect(String((error as Error).message)).not.toMatch(/dimension 'batch'/);
+  });
 });
 
 describe('streaming', () => {

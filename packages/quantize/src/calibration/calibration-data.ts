@@ -50,11 +50,15 @@ const randomInputs: CalibrationSource = {
         for (let done = 0, round = 0; done < options.samples; round++) {
           const count = typeof fixed === 'number' ? size : Math.min(size, options.samples - done);
           const shapes: Record<string, number[]> = {};
+          // The batch's symbol sized too, so that an input with other symbolic dims ([batch,3,H,W]) is refused naming H, not batch.
+          const dims: Record<string, number> = {};
           for (const input of inputs) {
             const shape = input.type.kind === 'tensor' ? input.type.shape : null;
-            if (shape && shape.length > 0 && typeof shape[0] !== 'number' && shape.slice(1).every((d) => typeof d === 'number')) shapes[input.name] = [count, ...(shape.slice(1) as number[])];
+            if (!shape || shape.length === 0 || typeof shape[0] === 'number') continue;
+            if (typeof shape[0] === 'string') dims[shape[0]] = count;
+            if (shape.slice(1).every((d) => typeof d === 'number')) shapes[input.name] = [count, ...(shape.slice(1) as number[])];
           }
-          const feeds = generateInputs(model, { seed: seed + round, dims: {}, shapes });
+          const feeds = generateInputs(model, { seed: seed + round, dims, shapes });
           yield { feeds, samples: count };
           done += count;
         }
