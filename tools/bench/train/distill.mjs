@@ -23,6 +23,7 @@
 // (a recipe other than 5 epochs without augmentation is kept in its own folder, e.g. .fixtures-cache/distill-holdout-e12-aug).
 // --validation-only: a pilot of part (b): stage 1 only (every setting at every lr, first seed), scored on the
 // held-out split and printed; the test set is never evaluated and no RESULTS file is written.
+// The report goes to --out as a dated section under the file's title; an existing file keeps its older sections below it.
 // --parts a or --parts b runs one part; --jobs runs that many of part (b)'s arms at once (their wall times then
 // overlap). Each row is also printed to stderr as soon as it is measured.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -343,11 +344,16 @@ for (const r of resultsB) {
     `- paired over the seeds: mean ${gaps.mean.toFixed(2)} pp, standard error ${(gaps.sd / Math.sqrt(r.seeds.length)).toFixed(2)} pp, t = ${(gaps.mean / (gaps.sd / Math.sqrt(r.seeds.length) || Infinity)).toFixed(2)} with ${r.seeds.length - 1} degrees of freedom (one-sided 5% critical value ${studentT95(r.seeds.length - 1)}): ${gaps.mean / (gaps.sd / Math.sqrt(r.seeds.length)) > studentT95(r.seeds.length - 1) ? 'more than the seeds\' spread explains' : 'within what the seeds\' spread explains'}`,
     `- (b) distilled − teacher: ${behind.text} pp; within 1.5 pp in ${r.seeds.filter((s) => s.distillTest >= r.teacherTest - 1.5).length} of ${r.seeds.length} seeds (goal ≥ −1.5 pp on the mean: ${behind.mean >= -1.5 ? 'met' : 'not met'})`,
     teacherHoldout && !samples ? `- the teacher on the held-out split: ${pct(r.teacherValidation)} (it never trained on those images)` : `- the teacher on the held-out split: ${pct(r.teacherValidation)} (it was trained on all 60k training images, so this is not a held-out figure for it)`,
-    `- wall times: ${jobs} runs side by side under \`nice -n 10\` on a machine shared with other sessions, so they are upper bounds`,
+    `- wall times: ${jobs === 1 ? 'one run at a time' : `${jobs} runs side by side`} under \`nice -n 10\` on a machine shared with other sessions, so they are upper bounds`,
     '');
 }
 if (!validationOnly) {
-  writeFileSync(out, lines.join('\n'));
+  // A results file that exists keeps its older sections: this run goes under its title, as a dated section.
+  const title = lines[0];
+  const previous = existsSync(out) ? readFileSync(out, 'utf8') : '';
+  const older = previous.startsWith(`${title}\n`) ? previous.slice(title.length + 1).replace(/^\n+/, '') : previous;
+  const section = [`## Run of ${new Date().toISOString().slice(0, 16)} UTC`, ...lines.slice(1)];
+  writeFileSync(out, [title, '', ...section, ...(older ? ['', older] : [])].join('\n'));
   console.log(lines.join('\n'));
 }
 rmSync(work, { recursive: true, force: true });
