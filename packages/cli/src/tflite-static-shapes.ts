@@ -5,7 +5,20 @@
  * `convert` says so once per input, with the `--input-shape` that fixes it — also for an input of
  * unknown rank (a TorchScript archive's), which legalize-tflite cannot lay out at all.
  */
-import { ModelpassError, type Model } from '@modelpass/ir';
+import { ModelpassError, type Dim, type Model } from '@modelpass/ir';
+
+/**
+ * The symbolic or unknown dims of `shape` from axis `from` on, named for a message (`'H', axis 3`), and the
+ * `--input-shape` dims that fix them (batch 1, the others `SIZE`); undefined when there are none.
+ */
+function openDims(shape: readonly Dim[], from: number): { names: string; example: string } | undefined {
+  const open = shape.map((dim, axis) => ({ dim, axis })).filter(({ dim, axis }) => axis >= from && typeof dim !== 'number');
+  if (open.length === 0) return undefined;
+  return {
+    names: open.map(({ dim, axis }) => (dim === null ? `axis ${axis}` : `'${dim}'`)).join(', '),
+    example: shape.map((dim, axis) => (typeof dim === 'number' ? String(dim) : axis === 0 ? '1' : 'SIZE')).join(','),
+  };
+}
 
 /** The stderr note for each graph input with symbolic or unknown dims past axis 0 (none: empty). */
 export function staticShapeNotes(model: Model): string[] {
@@ -19,13 +32,10 @@ export function staticShapeNotes(model: Model): string[] {
       );
       continue;
     }
-    const shape = input.type.shape;
-    const open = shape.map((dim, axis) => ({ dim, axis })).filter(({ dim, axis }) => axis > 0 && typeof dim !== 'number');
-    if (open.length === 0) continue;
-    const names = open.map(({ dim, axis }) => (dim === null ? `axis ${axis}` : `'${dim}'`)).join(', ');
-    const example = shape.map((dim, axis) => (typeof dim === 'number' ? String(dim) : axis === 0 ? '1' : 'SIZE')).join(',');
+    const open = openDims(input.type.shape, 1);
+    if (!open) continue;
     notes.push(
-      `modelpass: note: input '${input.name}' has symbolic dims past the batch axis (${names}); TFLite tensors have static shapes, so the .tflite is laid out for size 1 there — give the sizes you run with --input-shape ${input.name}=${example}`,
+      `modelpass: note: input '${input.name}' has symbolic dims past the batch axis (${open.names}); TFLite tensors have static shapes, so the .tflite is laid out for size 1 there — give the sizes you run with --input-shape ${input.name}=${open.example}`,
     );
   }
   return notes;
@@ -39,14 +49,8 @@ function symbolicInputShapes(model: Model): { name: string; dims: string; exampl
   const found: { name: string; dims: string; example: string }[] = [];
   for (const input of model.graph.inputs) {
     if (input.constant !== undefined || input.type.kind !== 'tensor' || !input.type.shape) continue;
-    const shape = input.type.shape;
-    const open = shape.map((dim, axis) => ({ dim, axis })).filter(({ dim }) => typeof dim !== 'number');
-    if (open.length === 0) continue;
-    found.push({
-      name: input.name,
-      dims: open.map(({ dim, axis }) => (dim === null ? `axis ${axis}` : `'${dim}'`)).join(', '),
-      example: `${input.name}=${shape.map((dim, axis) => (typeof dim === 'number' ? String(dim) : axis === 0 ? '1' : 'SIZE')).join(',')}`,
-    });
+    const open = openDims(input.type.shape, 0);
+    if (open) found.push({ name: input.name, dims: open.names, example: `${input.name}=${open.example}` });
   }
   return found;
 }
