@@ -70,28 +70,6 @@ export function addScalarField(builder: Builder, kind: FbsScalar, slot: number, 
   }
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
-const encoder = new TextEncoder();
-
-/**
- * `builder.createString(text)` with the same bytes, without a fresh array per string when the text is ASCII
- * (every tensor name of a converted model, thousands of them in a grouped-conv net): the bytes are encoded
- * straight into the builder's room. Other text goes through `createString`.
- */
-export function createAsciiString(builder: Builder, text: string): number {
-  if (!ASCII.test(text)) return builder.createString(text);
-  const length = text.length;
-  builder.addInt8(0);
-  builder.startVector(1, length, 1);
-  // As createString does: claim the room below the builder's free-space mark, then fill it.
-  const internals = builder as unknown as { space: number };
-  const start = (internals.space -= length);
-  const bytes = builder.dataBuffer();
-  bytes.setPosition(start);
-  if (length > 0) encoder.encodeInto(text, bytes.bytes().subarray(start, start + length));
-  return builder.endVector();
-}
-
 /** A byte vector whose first byte is 16-byte aligned in the finished file (TFLite's `force_align: 16`). */
 export function alignedByteVector(builder: Builder, bytes: Uint8Array): number {
   // prep(16, n) pads so that after n more bytes the offset from the buffer's end is a multiple of 16;

@@ -19,7 +19,7 @@ import { tfliteError } from '../io/errors.js';
 import { META_DESCRIPTION, META_METADATA_PREFIX, META_SHAPE_BOUND, META_SIGNATURE_DEFS, META_TENSOR_NAME } from '../io/metadata-keys.js';
 import type { SignatureDefJson } from '../io/signature-defs.js';
 import { tensorTypeOfDtype } from '../io/tensor-types.js';
-import { alignedByteVector, createAsciiString, reservedByteVector } from './flat-vectors.js';
+import { alignedByteVector, reservedByteVector } from './flat-vectors.js';
 import type { ModelPlan, SubgraphPlan, TensorPlan } from './model-plan.js';
 import { exportOptions } from './options-export.js';
 
@@ -159,7 +159,7 @@ function dimsOf(dims: TensorType['shape'], bound: string | undefined): { shape: 
 
 function buildTensor(b: Builder, tensor: TensorPlan): number {
   const type = tensor.type;
-  const name = createAsciiString(b, tensor.value.metadataEntry(META_TENSOR_NAME) ?? tensor.value.name);
+  const name = b.createString(tensor.value.metadataEntry(META_TENSOR_NAME) ?? tensor.value.name);
   const { shape, signature } = dimsOf(tensor.value.constant?.shape ?? type.shape, tensor.value.metadataEntry(META_SHAPE_BOUND));
   const shapeVector = FbTensor.createShapeVector(b, shape as number[]);
   const signatureVector = signature ? FbTensor.createShapeSignatureVector(b, signature) : 0;
