@@ -13,14 +13,15 @@
 //
 //   node tools/bench/train/distill.mjs [--parts a,b] [--epochs-a 5] [--epochs-b 6] [--lrs-b 0.01,0.03] [--seeds-b 1,2,3]
 //        [--lrs-hard L,…] [--lrs-distill L,…] [--split-seed S] [--grid 2:0.5] [--jobs 2] [--models .fixtures-cache/distill] [--student-hidden 31]
-//        [--teacher-holdout] [--teacher-epochs 5] [--teacher-augment] [--teacher-threads 2] [--validation-only] [--samples 0] [--out tools/bench/train/RESULTS-distill.md]
+//        [--teacher-holdout] [--teacher-epochs 5] [--teacher-augment] [--teacher-threads 2] [--teacher-width 16,32,64] [--validation-only] [--samples 0] [--out tools/bench/train/RESULTS-distill.md]
 //        [--cli /tmp/snap/packages/cli/dist/bin.js]
 // --cli: the modelpass CLI every arm runs (default: the checkout's packages/cli/dist/bin.js), e.g. a frozen copy made
 // by tools/bench/quantize/snapshot-cli.sh so other sessions' rebuilds during a long run do not change its numerics
 // (the script's own imports, for the data split and parameter counts, then come from the same copy when it has them).
 // --teacher-holdout: the teacher of part (b) never trains on the held-out split (models in .fixtures-cache/distill-holdout).
-// --teacher-epochs / --teacher-augment / --teacher-threads: the teacher's recipe when make_distill_models.py makes it
-// (a recipe other than 5 epochs without augmentation is kept in its own folder, e.g. .fixtures-cache/distill-holdout-e12-aug).
+// --teacher-epochs / --teacher-augment / --teacher-threads / --teacher-width: the teacher's recipe when make_distill_models.py
+// makes it (a recipe other than fashion-cnn's widths, 5 epochs, no augmentation is kept in its own folder, e.g.
+// .fixtures-cache/distill-holdout-e12-aug or .fixtures-cache/distill-holdout-w32-64-128-e8).
 // --validation-only: a pilot of part (b): stage 1 only (every setting at every lr, first seed), scored on the
 // held-out split and printed; the test set is never evaluated and no RESULTS file is written.
 // The report goes to --out as a dated section under the file's title; an existing file keeps its older sections below it.
@@ -77,7 +78,14 @@ const validationOnly = process.argv.includes('--validation-only');
 const teacherEpochs = Number(argument('teacher-epochs', '5'));
 const teacherAugment = process.argv.includes('--teacher-augment');
 const teacherThreads = Number(argument('teacher-threads', '2'));
-const teacherRecipe = teacherEpochs !== 5 || teacherAugment ? `-e${teacherEpochs}${teacherAugment ? '-aug' : ''}` : '';
+// --teacher-width C1,C2,HIDDEN: a teacher other than fashion-cnn's widths (16,32,64), e.g. 32,64,128 (421k parameters).
+const teacherWidth = argument('teacher-width', '16,32,64');
+if (!/^\d+,\d+,\d+$/.test(teacherWidth)) {
+  console.error(`distill.mjs: --teacher-width ${teacherWidth} is not three integers C1,C2,HIDDEN (e.g. 32,64,128)`);
+  process.exit(2);
+}
+const teacherWide = teacherWidth !== '16,32,64';
+const teacherRecipe = `${teacherWide ? `-w${teacherWidth.replaceAll(',', '-')}` : ''}${teacherEpochs !== 5 || teacherAugment ? `-e${teacherEpochs}${teacherAugment ? '-aug' : ''}` : ''}`;
 const grid = argument('grid', '2:0.5').split(',').map((pair) => pair.split(':').map(Number));
 const jobs = Number(argument('jobs', '2'));
 const samples = Number(argument('samples', '0'));
@@ -224,7 +232,7 @@ async function partB() {
   const studentB = join(models, 'student/model.onnx');
   const script = join(root, 'tools/fixtures/make_distill_models.py');
   if (!existsSync(teacherB) || !existsSync(studentB)) {
-    const makeArgs = ['--epochs', String(teacherEpochs), '--threads', String(teacherThreads), ...(teacherAugment ? ['--augment'] : [])];
+    const makeArgs = ['--epochs', String(teacherEpochs), '--threads', String(teacherThreads), ...(teacherAugment ? ['--augment'] : []), ...(teacherWide ? ['--teacher-width', teacherWidth] : [])];
     if (teacherHoldout) {
       const holdoutFile = join(models, 'holdout.json');
       mkdirSync(models, { recursive: true });
@@ -335,7 +343,7 @@ for (const r of resultsB) {
     '| seed | hard labels: validation | hard labels: test | distilled: validation | distilled: test | distilled − hard labels | distilled − teacher |', '|---:|---:|---:|---:|---:|---:|---:|',
     ...r.seeds.map((s) => `| ${s.seed} | ${pct(s.hard.validation)} | ${pct(s.hardTest)} | ${pct(s.distill.validation)} | ${pct(s.distillTest)} | ${(s.distillTest - s.hardTest).toFixed(2)} pp | ${(s.distillTest - r.teacherTest).toFixed(2)} pp |`),
     '', '| model | parameters | epochs | seeds | test accuracy, mean ± sd (min–max) | wall per run, mean ± sd | peak RSS (max) |', '|---|---:|---:|---:|---:|---:|---:|',
-    `| teacher (fashion-cnn architecture, trained longer) | ${share(r.paramsTeacherB)} | ${r.teacherInfo.training.epochs} | 1 | ${pct(r.teacherTest)} | ${r.teacherInfo.training.seconds} s (torch) | |`,
+    `| teacher (${teacherWide ? `widths ${teacherWidth}` : 'fashion-cnn architecture'}, ${r.teacherInfo.training.epochs} epochs) | ${share(r.paramsTeacherB)} | ${r.teacherInfo.training.epochs} | 1 | ${pct(r.teacherTest)} | ${r.teacherInfo.training.seconds} s (torch) | |`,
     `| student, initial weights | ${share(r.paramsB)} | 0 | | ${pct(r.studentInit)} | | |`,
     `| student, ${label(r.pickedHard)} | ${share(r.paramsB)} | ${epochsB} | ${r.seeds.length} | ${hard.text}% | ${walls('hard').mean.toFixed(0)} ± ${walls('hard').sd.toFixed(0)} s | ${rss('hard').toFixed(0)} MiB |`,
     `| student, ${label(r.pickedDistill)} | ${share(r.paramsB)} | ${epochsB} | ${r.seeds.length} | ${distilled.text}% | ${walls('distill').mean.toFixed(0)} ± ${walls('distill').sd.toFixed(0)} s | ${rss('distill').toFixed(0)} MiB |`,
