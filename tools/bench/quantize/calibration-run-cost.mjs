@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Per-run cost of calibration's statistics graphs (issue 9): the CPU time of one ORT run of the
-// min/max graph against one of the histogram graph on the same part, interleaved run by run in one
-// process with one intra-op thread (so the ratio holds on a busy machine), and, with --profile, where
-// the time goes per ONNX op (ORT's profiler, microseconds per run). Nothing is written but stdout.
+// Per-run cost of calibration's statistics graphs (issue 9): the CPU time of one run of the min/max
+// graph against one of the histogram graph, each way of counting it (`indices`: ORT returns int16 bin
+// indices, counted in JavaScript; `scatter`: ScatterElements in ORT), on the same part, interleaved
+// run by run in one process with one intra-op thread (so the ratios hold on a busy machine), and, with
+// --profile, where the time goes per ONNX op (ORT's profiler, microseconds per run). A run's time
+// includes reading its outputs into summaries (the JavaScript counting too). Nothing is written but stdout.
 //
 //   NX_DAEMON=false npx nx run @modelpass/quantize:build
 //   node tools/bench/quantize/calibration-run-cost.mjs [--model fixtures/models/fashion-resnet/model.onnx]
@@ -24,12 +26,13 @@ const profile = process.argv.includes('--profile');
 const prefix = join(tmpdir(), `calibration-run-cost-${process.pid}`);
 Object.assign(CALIBRATION_SESSION_OPTIONS, { intraOpNumThreads: 1 }, profile ? { enableProfiling: true, profileFilePrefix: prefix } : {});
 
+const KINDS = [['minmax', undefined, undefined], ['indices', 2048, 'indices'], ['scatter', 2048, 'scatter']];
 const graphs = {};
 let feed;
-for (const [kind, bins] of [['minmax', undefined], ['histogram', 2048]]) {
+for (const [kind, bins, counting] of KINDS) {
   const model = readOnnx(modelPath);
   const values = model.graph.nodeList().filter((node) => CALIBRATED_OPS.includes(node.op)).map((node) => node.outputs[0]);
-  graphs[kind] = await StatisticsGraph.open(model, values, bins);
+  graphs[kind] = await StatisticsGraph.open(model, values, bins, counting);
   if (!feed) {
     const input = model.graph.inputs[0];
     const shape = [perRun, ...input.type.shape.slice(1)];
@@ -39,24 +42,33 @@ for (const [kind, bins] of [['minmax', undefined], ['histogram', 2048]]) {
   }
 }
 const widths = new Map();
-const cpu = { minmax: [], histogram: [] };
-const ratios = [];
+const kinds = KINDS.map(([kind]) => kind);
+const cpu = Object.fromEntries(kinds.map((kind) => [kind, []]));
+const ratios = Object.fromEntries(kinds.map((kind) => [kind, []]));
+const sameCounts = [];
 for (let round = 0; round < rounds + 3; round++) {
   const took = {};
-  for (const kind of ['minmax', 'histogram']) {
+  const counted = {};
+  for (const kind of kinds) {
     const before = process.cpuUsage();
     const summaries = await graphs[kind].run(feed, widths);
     const used = process.cpuUsage(before);
     took[kind] = (used.user + used.system) / 1000;
-    if (kind === 'histogram') for (const [name, summary] of summaries) widths.set(name, summary.width);
+    if (kind !== 'minmax') counted[kind] = [...summaries.values()].map((s) => [s.width, Array.from(s.counts)]);
   }
+  // Both countings get the same widths (those of the previous round's indices run): their counts must agree.
+  sameCounts.push(JSON.stringify(counted.indices) === JSON.stringify(counted.scatter));
+  for (const [i, name] of graphs.indices.tensors.entries()) widths.set(name, counted.indices[i][0]);
   if (round < 3) continue; // warm-up
-  for (const kind of ['minmax', 'histogram']) cpu[kind].push(took[kind]);
-  ratios.push(took.histogram / took.minmax);
+  for (const kind of kinds) {
+    cpu[kind].push(took[kind]);
+    ratios[kind].push(took[kind] / took.minmax);
+  }
 }
 for (const graph of Object.values(graphs)) await graph.dispose(); // writes the profiles
-console.log(`${modelPath.replace(ROOT + '/', '')}, ${graphs.minmax.tensors.length} tensors, ${perRun} samples per run, ${rounds} interleaved rounds, 1 intra-op thread (CPU ms per run, medians):`);
-console.log(`  minmax graph ${median(cpu.minmax).toFixed(2)} ms, histogram graph ${median(cpu.histogram).toFixed(2)} ms, histogram / minmax ${median(ratios).toFixed(2)}× (median of the rounds' ratios)`);
+console.log(`${modelPath.replace(ROOT + '/', '')}, ${graphs.minmax.tensors.length} tensors, ${perRun} samples per run, ${rounds} interleaved rounds, 1 intra-op thread (CPU ms per run, medians; × minmax: median of the rounds' ratios):`);
+for (const kind of kinds) console.log(`  ${kind === 'minmax' ? 'minmax graph' : `histogram graph, ${kind} counting`} ${median(cpu[kind]).toFixed(2)} ms, ${median(ratios[kind]).toFixed(2)}× minmax`);
+console.log(`  indices and scatter counts identical in ${sameCounts.filter(Boolean).length} of ${sameCounts.length} rounds`);
 if (profile) {
   const { readdirSync } = await import('node:fs');
   for (const file of readdirSync(tmpdir()).filter((f) => f.startsWith(`calibration-run-cost-${process.pid}`)).sort()) {

@@ -96,7 +96,7 @@ export class BatchStatistics {
     const redo = new Set<string>();
     let refused = false;
     if (this.graph) {
-      dropped += feedBytes + this.graph.outputBytesPerRun;
+      dropped += feedBytes;
       const widths = new Map<string, number>();
       for (const name of this.graph.tensors) {
         const statistics = this.statistics.get(name)!;
@@ -107,6 +107,8 @@ export class BatchStatistics {
         }
       }
       const summaries = await this.graphRun(feeds, widths);
+      // The run's outputs: summaries and counts, or with `indices` counting every value's bin index (2 bytes each).
+      dropped += this.graph.lastRunBytes;
       if (!summaries) {
         refused = true;
         for (const name of this.graph.tensors) redo.add(name);

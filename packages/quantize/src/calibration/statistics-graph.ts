@@ -8,8 +8,13 @@
  * for V8 to hold ~64 MB of such garbage).
  *
  * The histogram is the one `HistogramStatistics` keeps (bins of one power-of-two width w centred
- * on zero), counted by `ScatterElements(reduction=add)` at index floor(x · (1/w)) (negative
- * indices count from the end, so the reader rotates the counts by `bins`), computed in float32: exact (1/w is a power of two) — the same bins the JavaScript loop gives.
+ * on zero), at bin index floor(x · (1/w)), computed in float32: exact (1/w is a power of two) — the
+ * same bins the JavaScript loop gives. Two ways to count them (`HistogramCounting`): `indices` (the
+ * default where 2·bins is a power of two ≤ 65,536) returns each tensor's indices as int16 and counts
+ * them in one tight JavaScript loop (`bin-index-counts.ts`); `scatter` counts them inside ORT with
+ * `ScatterElements(reduction=add)`, which walks the values one by one on one thread (~5 ns each
+ * here; the JavaScript loop ~1.4 ns). Either way negative indices count from the end, so the reader
+ * rotates the counts by `bins`.
  * The width is fed (the histogram's current width) and widened in the graph to the smallest power
  * of two holding this run's largest magnitude, so one run per part suffices; the JavaScript side
  * coarsens its counts to the returned width before adding (exact, see `HistogramStatistics`).
@@ -29,6 +34,7 @@ import { Builder, Tensor, claimTemporaryPath, releaseTemporaryPath, tensorType, 
 import { writeOnnx } from '@modelpass/onnx';
 import { viewElements } from '@modelpass/ops';
 import { OrtRunner } from '@modelpass/runtime';
+import { countBinIndices, countableByMask } from './bin-index-counts.js';
 import { CALIBRATION_SESSION_OPTIONS } from './session-options.js';
 
 type AttributeInits = Parameters<Builder['op1']>[2];
@@ -42,6 +48,14 @@ const NOT_LIFTABLE_OPS = new Set(['onnx.RoiAlign']);
 /** Widths below this are not float32-exact as 1/w: such tensors are collected from their values. */
 export const SMALLEST_GRAPH_WIDTH = 2 ** -100;
 
+/** How the in-graph histogram is counted (see the module comment). */
+export type HistogramCounting = 'indices' | 'scatter';
+
+/** `indices` where int16 indices and a power-of-two mask can hold the `2·bins` bins, `scatter` otherwise. */
+export function defaultHistogramCounting(bins: number): HistogramCounting {
+  return countableByMask(2 * bins) ? 'indices' : 'scatter';
+}
+
 /** What one run says about one tensor. */
 export interface TensorSummary {
   readonly min: number;
@@ -49,7 +63,11 @@ export interface TensorSummary {
   /** float32 sum of the values: finite exactly when every value is (unless the sum overflows). */
   readonly sum: number;
   readonly size: number;
-  /** Histogram tensors: the width the counts are at, and the `2·bins` counts in graph order, x ≥ 0 first: `counts[k]` is `HistogramStatistics` bin (k + firstBin) mod 2·bins (ORT's buffer as it came, no reordered copy per run). */
+  /**
+   * Histogram tensors: the width the counts are at, and the `2·bins` counts in graph order, x ≥ 0
+   * first: `counts[k]` is `HistogramStatistics` bin (k + firstBin) mod 2·bins (no reordered copy per
+   * run). Valid until the graph's next run (`indices` counting reuses one buffer per tensor).
+   */
   readonly width?: number;
   readonly counts?: Int32Array;
   readonly firstBin?: number;
@@ -71,8 +89,10 @@ interface StatisticsOutputs {
   readonly summary: string;
   /** int64 [T]: each tensor's element count. */
   readonly sizes: string;
-  /** int32 [T·2·bins]: each tensor's counts in graph order, one after the other. */
+  /** `scatter` counting: int32 [T·2·bins], each tensor's counts in graph order, one after the other. */
   readonly counts?: string;
+  /** `indices` counting: per tensor, int16 [size], each value's bin index floor(x/w). */
+  readonly indices?: readonly string[];
   /** float32 [T] input: each tensor's current histogram width. */
   readonly widthInput?: string;
 }
@@ -104,7 +124,7 @@ function onesFor(b: Builder, value: Value, shape: Value, cache: Map<string, Valu
  * width is computed once for all of them and a run has three outputs, not three per tensor: ORT's
  * per-node cost and the JavaScript objects per run no longer grow with the number of tensors.
  */
-function appendStatistics(b: Builder, tensors: readonly Value[], bins: number | undefined): { outputs: Value[]; names: StatisticsOutputs } {
+function appendStatistics(b: Builder, tensors: readonly Value[], bins: number | undefined, counting: HistogramCounting): { outputs: Value[]; names: StatisticsOutputs } {
   const count = tensors.length;
   const f32 = (v: number) => b.constant(Tensor.scalar('float32', v), 'calibration_const');
   const vectorOf = (dtype: 'float32' | 'int64' | 'bool') => tensorType(dtype, [count]);
@@ -142,29 +162,40 @@ function appendStatistics(b: Builder, tensors: readonly Value[], bins: number | 
   width = op('onnx.Max', [width, widthInput]);
   // 1/w stays finite (w = 0 only while every value is 0, and 0·(1/w) must be 0 then).
   const inverses = op('onnx.Reciprocal', [op('onnx.Max', [width, f32(SMALLEST_GRAPH_WIDTH)])]);
-  const zeros = b.constant(Tensor.fromValues('int32', [2 * bins], new Int32Array(2 * bins)), 'calibration_zeros');
-  const onesOfShape = new Map<string, Value>();
-  const counts = flats.map((flat, i) => {
+  const summary = b.op1('onnx.Concat', [mins, maxes, sums, width], { axis: 0 }, { types: [tensorType('float32', [4 * count])] });
+  const names = { summary: summary.name, sizes: sizes.name, widthInput: widthInput.name };
+  const indexType = counting === 'indices' ? 'int16' : 'int32';
+  const indices = flats.map((flat, i) => {
     const inverse = b.op1('onnx.Gather', [inverses, b.constant(Tensor.scalar('int64', BigInt(i)), 'calibration_index')], { axis: 0 }, { types: [tensorType('float32', [])] });
     const scaled = b.op1('onnx.Mul', [flat, inverse], {}, { types: [tensorType('float32', [null])] });
     // Cast truncates toward zero, which is floor for x ≥ 0: a Relu output needs no Floor pass.
     const floors = nonNegative(tensors[i]!) ? scaled : b.op1('onnx.Floor', [scaled], {}, { types: [tensorType('float32', [null])] });
-    // floor(x/w) is in [−bins, bins) for finite x. NaN and ±Infinity (·0) cast to some int32: x86
-    // gives −2^31, which ORT refuses as an index (the run fails, and `BatchStatistics` redoes the part
-    // from the values); a valid one lands in the tensor's own counts, whose non-finite sum has the part
-    // redone all the same. (A Clip into range here cost a pass over every element.) Negative indices
-    // count from the end: x ≥ 0 lands at floor(x/w), x < 0 at 2·bins + floor(x/w) (`TensorSummary.firstBin`).
-    const indices = b.op1('onnx.Cast', [floors], { to: 6 }, { types: [tensorType('int32', [null])] });
+    // floor(x/w) is in [−bins, bins) for finite x. NaN and ±Infinity (·0) cast to some integer: with
+    // `scatter`, x86's int32 −2^31 is an index ORT refuses (the run fails, and `BatchStatistics` redoes
+    // the part from the values), a valid one lands in the tensor's own counts; with `indices` any int16
+    // lands in some bin (`countBinIndices` masks it). Either way the part's non-finite sum has it
+    // redone from the values. (A Clip into range here cost a pass over every element.)
+    return b.op1('onnx.Cast', [floors], { to: indexType === 'int16' ? 5 : 6 }, { types: [tensorType(indexType, [null])] });
+  });
+  if (counting === 'indices') return { outputs: [summary, sizes, ...indices], names: { ...names, indices: indices.map((v) => v.name) } };
+  // Negative indices count from the end: x ≥ 0 lands at floor(x/w), x < 0 at 2·bins + floor(x/w) (`TensorSummary.firstBin`).
+  const zeros = b.constant(Tensor.fromValues('int32', [2 * bins], new Int32Array(2 * bins)), 'calibration_zeros');
+  const onesOfShape = new Map<string, Value>();
+  const counts = indices.map((index, i) => {
     const ones = onesFor(b, tensors[i]!, shapes[i]!, onesOfShape);
-    return b.op1('onnx.ScatterElements', [zeros, indices, ones], { axis: 0, reduction: 'add' }, { types: [tensorType('int32', [2 * bins])] });
+    return b.op1('onnx.ScatterElements', [zeros, index, ones], { axis: 0, reduction: 'add' }, { types: [tensorType('int32', [2 * bins])] });
   });
   const allCounts = b.op1('onnx.Concat', counts, { axis: 0 }, { types: [tensorType('int32', [2 * bins * count])] });
-  const summary = b.op1('onnx.Concat', [mins, maxes, sums, width], { axis: 0 }, { types: [tensorType('float32', [4 * count])] });
-  return { outputs: [summary, sizes, allCounts], names: { summary: summary.name, sizes: sizes.name, counts: allCounts.name, widthInput: widthInput.name } };
+  return { outputs: [summary, sizes, allCounts], names: { ...names, counts: allCounts.name } };
 }
 
 /** An ORT session of `model` with statistics nodes for the given float32 activations. */
 export class StatisticsGraph {
+  /** `indices` counting: one `2·bins` counts buffer per tensor, refilled by each run. */
+  private readonly scratch: Int32Array[];
+  /** Bytes of the buffers the last run returned (garbage once folded in; see young-garbage.ts). */
+  lastRunBytes = 0;
+
   private constructor(
     private readonly runner: OrtRunner,
     private readonly file: string,
@@ -172,7 +203,11 @@ export class StatisticsGraph {
     private readonly names: readonly string[],
     private readonly outputs: StatisticsOutputs,
     private readonly bins: number | undefined,
-  ) {}
+    /** How histograms are counted (undefined: min/max only). */
+    readonly counting: HistogramCounting | undefined,
+  ) {
+    this.scratch = outputs.indices ? names.map(() => new Int32Array(2 * bins!)) : [];
+  }
 
   /** The tensors this graph summarizes. */
   get tensors(): readonly string[] {
@@ -181,9 +216,14 @@ export class StatisticsGraph {
 
   /**
    * Writes the calibration copy of `model` (the model itself is restored before this returns) and
-   * opens a session. `bins`: histogram bins per sign, or undefined for min/max only.
+   * opens a session. `bins`: histogram bins per sign, or undefined for min/max only; `counting`:
+   * how the histogram is counted (`defaultHistogramCounting(bins)` unless given).
    */
-  static async open(model: Model, tensors: readonly Value[], bins: number | undefined): Promise<StatisticsGraph> {
+  static async open(model: Model, tensors: readonly Value[], bins: number | undefined, counting?: HistogramCounting): Promise<StatisticsGraph> {
+    const countedBy = bins === undefined ? undefined : (counting ?? defaultHistogramCounting(bins));
+    if (countedBy === 'indices' && !countableByMask(2 * bins!)) {
+      throw new Error(`'indices' histogram counting needs 2·bins to be a power of two up to 65536; got bins = ${bins}`);
+    }
     const graph = model.graph;
     const originalOutputs = [...graph.outputs];
     const originalInputs = new Set(graph.inputs);
@@ -204,7 +244,7 @@ export class StatisticsGraph {
       }
       const b = Builder.atEnd(graph);
       const before = new Set(graph.nodeList());
-      const made = appendStatistics(b, tensors, bins);
+      const made = appendStatistics(b, tensors, bins, countedBy ?? 'scatter');
       outputs = made.names;
       const extra = made.outputs;
       for (const node of graph.nodeList()) if (!before.has(node)) created.push(node);
@@ -223,7 +263,7 @@ export class StatisticsGraph {
       model.irVersion = originalIrVersion;
     }
     const runner = new OrtRunner({ maxSessions: 1, sessionOptions: CALIBRATION_SESSION_OPTIONS });
-    const statistics = new StatisticsGraph(runner, file, folder, tensors.map((x) => x.name), outputs!, bins);
+    const statistics = new StatisticsGraph(runner, file, folder, tensors.map((x) => x.name), outputs!, bins, countedBy);
     try {
       await runner.describe(file);
     } catch (error) {
@@ -239,8 +279,10 @@ export class StatisticsGraph {
     const count = names.length;
     const allFeeds = new Map(feeds);
     if (outputs.widthInput) allFeeds.set(outputs.widthInput, Tensor.fromValues('float32', [count], Float32Array.from(names, (name) => widths.get(name) ?? 0)));
-    const fetches = [outputs.summary, outputs.sizes, ...(outputs.counts ? [outputs.counts] : [])];
+    const fetches = [outputs.summary, outputs.sizes, ...(outputs.counts ? [outputs.counts] : []), ...(outputs.indices ?? [])];
+    this.lastRunBytes = 0;
     const results = await this.runner.run(this.file, allFeeds, { outputs: fetches });
+    for (const tensor of results.values()) this.lastRunBytes += tensor.byteLength;
     // Views of the run's own buffers: `Tensor.data()` copies, which doubled the ArrayBuffer garbage per run (see young-garbage.ts).
     const summary = viewElements(results.get(outputs.summary)!) as Float32Array;
     const sizes = viewElements(results.get(outputs.sizes)!) as BigInt64Array;
@@ -252,17 +294,20 @@ export class StatisticsGraph {
       const max = summary[count + i]!;
       const sum = summary[2 * count + i]!;
       const size = Number(sizes[i]!);
-      if (!counts) summaries.set(names[i]!, { min, max, sum, size });
-      else summaries.set(names[i]!, { min, max, sum, size, width: summary[3 * count + i]!, counts: counts.subarray(i * length, (i + 1) * length), firstBin: length / 2 });
+      if (this.bins === undefined) {
+        summaries.set(names[i]!, { min, max, sum, size });
+        continue;
+      }
+      let tensorCounts: Int32Array;
+      if (counts) {
+        tensorCounts = counts.subarray(i * length, (i + 1) * length);
+      } else {
+        tensorCounts = this.scratch[i]!.fill(0);
+        countBinIndices(viewElements(results.get(outputs.indices![i]!)!) as Int16Array, tensorCounts);
+      }
+      summaries.set(names[i]!, { min, max, sum, size, width: summary[3 * count + i]!, counts: tensorCounts, firstBin: length / 2 });
     }
     return summaries;
-  }
-
-  /** Bytes of the buffers one run returns (the summaries and counts; they are garbage once folded in). */
-  get outputBytesPerRun(): number {
-    const count = this.names.length;
-    const bins = this.bins;
-    return bins === undefined ? 4 * 3 * count + 8 * count : 4 * 4 * count + 8 * count + 4 * 2 * bins * count;
   }
 
   /** Histogram bins per sign this graph counts (undefined: min/max only). */
