@@ -5,7 +5,7 @@
  * stalled: once its lock expires a live worker's stalled-job check puts it back and another worker
  * runs it, writing the same result file, so the outcome does not change.
  */
-import { Queue, QueueEvents, type Job } from 'bullmq';
+import type { Job, Queue, QueueEvents } from 'bullmq';
 import { createRunFolder, envelopesFor, readReceipt, type JobBackend, type JobOutcome, type RunJobsOptions } from './backend.js';
 import { distributedError, messageOf } from './errors.js';
 import type { JobEnvelope, JobKind, JobReceipt, JobRequest } from './job-types.js';
@@ -41,6 +41,8 @@ export class BullmqBackend implements JobBackend {
     await probeRedis(options.redis);
     const connection = parseRedisUrl(options.redis);
     const name = options.queue ?? DEFAULT_QUEUE;
+    // BullMQ (with ioredis, ~230 modules) loads only when a run really uses Redis: every CLI command imports this package.
+    const { Queue, QueueEvents } = await import('bullmq');
     const queue = new Queue(name, { connection });
     const events = new QueueEvents(name, { connection });
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);

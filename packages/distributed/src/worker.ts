@@ -2,7 +2,6 @@
  * A BullMQ worker that runs modelpass jobs. Short locks make a dead worker's job come back sooner
  * (the lock must outlive the event-loop stalls of one ORT run: BullMQ renews it from a timer).
  */
-import { Worker } from 'bullmq';
 import { DEFAULT_QUEUE } from './bullmq-backend.js';
 import { defaultJobHandlers } from './default-handlers.js';
 import { runJob, type JobHandlers } from './job-handlers.js';
@@ -34,6 +33,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   await probeRedis(options.redis);
   const handlers = options.handlers ?? defaultJobHandlers();
   const log = options.log ?? (() => {});
+  const { Worker } = await import('bullmq'); // loaded only here: see BullmqBackend.connect
   const worker = new Worker(
     options.queue ?? DEFAULT_QUEUE,
     async (job) => {

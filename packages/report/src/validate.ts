@@ -4,7 +4,8 @@
  * pointer (`/passes/0/timeMs: must be number`).
  */
 import { ModelpassError } from '@modelpass/ir';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { REPORT_JSON_SCHEMA } from './json-schema.js';
 import { REPORT_SCHEMA_VERSION, type Report } from './schema.js';
 
@@ -12,6 +13,8 @@ let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
   if (!compiled) {
+    // ajv (~80 modules) loads on the first validation, not with the package: the CLI imports this package on every command.
+    const { Ajv2020 } = createRequire(import.meta.url)('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
     const ajv = new Ajv2020({ allErrors: true, strict: true, validateFormats: false });
     compiled = ajv.compile(REPORT_JSON_SCHEMA as object);
   }
