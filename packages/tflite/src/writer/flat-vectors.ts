@@ -1,4 +1,4 @@
-import type { Builder } from 'flatbuffers';
+import type { FlatBuilder } from './flat-builder.js';
 import type { FbsScalar } from '../schema/table-types.js';
 
 const SIZES: Readonly<Record<FbsScalar, number>> = {
@@ -6,14 +6,14 @@ const SIZES: Readonly<Record<FbsScalar, number>> = {
 };
 
 /** A vector of scalars of one schema type (the generated helpers exist per field; this one serves every table). */
-export function scalarVector(builder: Builder, kind: FbsScalar, values: readonly number[]): number {
+export function scalarVector(builder: FlatBuilder, kind: FbsScalar, values: readonly number[]): number {
   const size = SIZES[kind];
   builder.startVector(size, values.length, size);
   for (let i = values.length - 1; i >= 0; i--) addScalar(builder, kind, values[i]!);
   return builder.endVector();
 }
 
-export function addScalar(builder: Builder, kind: FbsScalar, value: number): void {
+export function addScalar(builder: FlatBuilder, kind: FbsScalar, value: number): void {
   switch (kind) {
     case 'bool':
     case 'int8':
@@ -42,7 +42,7 @@ export function addScalar(builder: Builder, kind: FbsScalar, value: number): voi
 }
 
 /** A table field of scalar type `kind` at `slot` (skipped when it equals the default). */
-export function addScalarField(builder: Builder, kind: FbsScalar, slot: number, value: number, fallback: number): void {
+export function addScalarField(builder: FlatBuilder, kind: FbsScalar, slot: number, value: number, fallback: number): void {
   switch (kind) {
     case 'bool':
     case 'int8':
@@ -71,22 +71,9 @@ export function addScalarField(builder: Builder, kind: FbsScalar, slot: number, 
 }
 
 /** A byte vector whose first byte is 16-byte aligned in the finished file (TFLite's `force_align: 16`). */
-export function alignedByteVector(builder: Builder, bytes: Uint8Array): number {
+export function alignedByteVector(builder: FlatBuilder, bytes: Uint8Array): number {
   // prep(16, n) pads so that after n more bytes the offset from the buffer's end is a multiple of 16;
   // the finished buffer's size is a multiple of its largest alignment, so the start is aligned too.
   builder.prep(16, bytes.byteLength);
   return builder.createByteVector(bytes);
-}
-
-/**
- * Room for a 16-byte-aligned byte vector of `byteLength` bytes whose contents are filled in later
- * (the writer streams constants straight into the file instead of copying them into the builder).
- * Returns the vector's offset; its data starts `offset - 4` bytes before the builder's end.
- */
-export function reservedByteVector(builder: Builder, byteLength: number): number {
-  builder.prep(16, byteLength);
-  builder.startVector(1, byteLength, 1); // ensures room for the bytes and the length prefix
-  // The Builder keeps its free space as a field that its TypeScript declaration marks private.
-  (builder as unknown as { space: number }).space -= byteLength;
-  return builder.endVector();
 }

@@ -1,4 +1,3 @@
-import { Builder } from 'flatbuffers';
 import type { Model, Node, Tensor, TensorType } from '@modelpass/ir';
 import {
   Buffer as FbBuffer,
@@ -19,7 +18,8 @@ import { tfliteError } from '../io/errors.js';
 import { META_DESCRIPTION, META_METADATA_PREFIX, META_SHAPE_BOUND, META_SIGNATURE_DEFS, META_TENSOR_NAME } from '../io/metadata-keys.js';
 import type { SignatureDefJson } from '../io/signature-defs.js';
 import { tensorTypeOfDtype } from '../io/tensor-types.js';
-import { alignedByteVector, reservedByteVector } from './flat-vectors.js';
+import { alignedByteVector } from './flat-vectors.js';
+import { FlatBuilder } from './flat-builder.js';
 import type { ModelPlan, SubgraphPlan, TensorPlan } from './model-plan.js';
 import { exportOptions } from './options-export.js';
 
@@ -29,43 +29,55 @@ const SCHEMA_VERSION = 3;
 export const OFFSET_PLACEHOLDER = 2;
 
 export interface BuiltFlatbuffer {
+  /**
+   * The flatbuffer's bytes. Inline mode leaves each constant's data out (the builder never holds the
+   * weights): the file is these bytes with each constant's data inserted at its region's `split`.
+   */
   readonly bytes: Uint8Array;
+  /** Bytes of the whole flatbuffer, constants' data included. */
+  readonly fileLength: number;
   /** External mode: the Buffer table offsets (from the end of the flatbuffer) by buffer index. */
   readonly bufferTables: number[];
-  /**
-   * Inline mode: where each constant's data goes in `bytes` (left as zeros by the build), in file
-   * order; `fillConstants` copies them in, `writeTflite` streams them into the file between the rest.
-   */
+  /** Inline mode: where each constant's data goes, in file order. */
   readonly constants: ConstantRegion[];
 }
 
 export interface ConstantRegion {
   /** Byte position of the data in the finished flatbuffer (16-byte aligned). */
   readonly start: number;
+  /** Where the data goes in `BuiltFlatbuffer.bytes`: between `bytes[split - 1]` and `bytes[split]`. */
+  readonly split: number;
   readonly tensor: Tensor;
 }
 
-/** Copies each constant's bytes into its region (for callers that need the whole file in memory). */
+/** The whole flatbuffer in memory: the built bytes with each constant's data in its region. */
 export function fillConstants(built: BuiltFlatbuffer): Uint8Array {
-  for (const { start, tensor } of built.constants) {
-    let at = start;
+  const file = new Uint8Array(built.fileLength);
+  let from = 0;
+  let at = 0;
+  for (const { split, tensor } of built.constants) {
+    file.set(built.bytes.subarray(from, split), at);
+    at += split - from;
+    from = split;
     for (const chunk of tensor.byteChunks()) {
-      built.bytes.set(chunk, at);
+      file.set(chunk, at);
       at += chunk.byteLength;
     }
   }
-  return built.bytes;
+  file.set(built.bytes.subarray(from), at);
+  return file;
 }
 
 /** Headroom per tensor/operator table (name, shape, vtable, quantization) besides the constant data. */
 const BYTES_PER_TABLE = 256;
-/** The npm flatbuffers Builder cannot grow past 1 GiB; never ask for more up front. */
+/** Never ask for more up front than a flatbuffer's tables could need (constants' data is not in the builder). */
 const MAX_INITIAL_BUILDER_BYTES = 2 ** 30;
 /** The least asked for up front: a small model's tables fit (a 1 MiB floor cost a small CNN's write a quarter of its time in zeroing). */
 const MIN_INITIAL_BUILDER_BYTES = 64 * 1024;
 
-function initialBuilderBytes(plan: ModelPlan, external: boolean): number {
-  const data = external ? 0 : plan.bufferBytes + 16 * plan.buffers.length;
+function initialBuilderBytes(plan: ModelPlan): number {
+  // Constants' data is never in the builder (inline mode leaves it out, external mode writes it after).
+  const data = 16 * plan.buffers.length;
   const tables = plan.subgraphs.reduce((n, subgraph) => n + subgraph.tensors.length + subgraph.graph.nodeList().length, plan.buffers.length);
   return Math.min(MAX_INITIAL_BUILDER_BYTES, Math.max(MIN_INITIAL_BUILDER_BYTES, data + BYTES_PER_TABLE * tables));
 }
@@ -76,72 +88,77 @@ function initialBuilderBytes(plan: ModelPlan, external: boolean): number {
  * patches, and the data goes after the flatbuffer.
  */
 export function buildFlatbuffer(model: Model, plan: ModelPlan, external: boolean, path: string): BuiltFlatbuffer {
-  // Sized up front: growing doubles and copies the whole buffer each time (a quarter of a big write's time).
-  const b = new Builder(initialBuilderBytes(plan, external));
+  // Sized up front: growing doubles and copies the whole buffer each time.
+  const b = new FlatBuilder(initialBuilderBytes(plan));
+  const fb = b.asBuilder();
   const bufferTables: number[] = [];
   const reserved: { offset: number; tensor: Tensor }[] = [];
   const bufferOffsets = plan.buffers.map((tensor, index) => {
     if (index === 0 || !tensor) {
-      FbBuffer.startBuffer(b);
-      return FbBuffer.endBuffer(b);
+      FbBuffer.startBuffer(fb);
+      return FbBuffer.endBuffer(fb);
     }
     if (external) {
-      FbBuffer.startBuffer(b);
-      FbBuffer.addOffset(b, BigInt(OFFSET_PLACEHOLDER));
-      FbBuffer.addSize(b, BigInt(tensor.storage?.byteLength ?? 0));
-      const table = FbBuffer.endBuffer(b);
+      FbBuffer.startBuffer(fb);
+      FbBuffer.addOffset(fb, BigInt(OFFSET_PLACEHOLDER));
+      FbBuffer.addSize(fb, BigInt(tensor.storage?.byteLength ?? 0));
+      const table = FbBuffer.endBuffer(fb);
       bufferTables[index] = table;
       return table;
     }
-    // Room only: copying every weight into the builder cost as much as writing the file.
-    const data = reservedByteVector(b, tensor.storage?.byteLength ?? 0);
+    // A gap, not room: the builder never holds, zeroes or copies the weights (the writer streams them in).
+    const data = b.reserveVector(tensor.storage?.byteLength ?? 0);
     reserved.push({ offset: data, tensor });
-    FbBuffer.startBuffer(b);
-    FbBuffer.addData(b, data);
-    return FbBuffer.endBuffer(b);
+    FbBuffer.startBuffer(fb);
+    FbBuffer.addData(fb, data);
+    return FbBuffer.endBuffer(fb);
   });
   const metadata: number[] = [];
   for (const [key, value] of model.metadata) {
     if (!key.startsWith(META_METADATA_PREFIX)) continue;
     const data = alignedByteVector(b, Buffer.from(value, 'base64'));
-    FbBuffer.startBuffer(b);
-    FbBuffer.addData(b, data);
-    bufferOffsets.push(FbBuffer.endBuffer(b));
+    FbBuffer.startBuffer(fb);
+    FbBuffer.addData(fb, data);
+    bufferOffsets.push(FbBuffer.endBuffer(fb));
     const name = b.createString(key.slice(META_METADATA_PREFIX.length));
-    metadata.push(FbMetadata.createMetadata(b, name, bufferOffsets.length - 1));
+    metadata.push(FbMetadata.createMetadata(fb, name, bufferOffsets.length - 1));
   }
 
   const subgraphs = plan.subgraphs.map((subgraph) => buildSubgraph(b, plan, subgraph));
   const operatorCodes = plan.operatorCodes.map((code) => {
     const custom = code.customCode !== undefined ? b.createString(code.customCode) : 0;
     const value = builtinCode(code.builtin)!;
-    FbOperatorCode.startOperatorCode(b);
-    FbOperatorCode.addDeprecatedBuiltinCode(b, Math.min(value, 127));
-    if (custom) FbOperatorCode.addCustomCode(b, custom);
-    FbOperatorCode.addVersion(b, code.version);
-    FbOperatorCode.addBuiltinCode(b, value);
-    return FbOperatorCode.endOperatorCode(b);
+    FbOperatorCode.startOperatorCode(fb);
+    FbOperatorCode.addDeprecatedBuiltinCode(fb, Math.min(value, 127));
+    if (custom) FbOperatorCode.addCustomCode(fb, custom);
+    FbOperatorCode.addVersion(fb, code.version);
+    FbOperatorCode.addBuiltinCode(fb, value);
+    return FbOperatorCode.endOperatorCode(fb);
   });
   const signatures = buildSignatureDefs(b, model, plan, path);
   const description = b.createString(model.metadata.get(META_DESCRIPTION) ?? 'modelpass');
-  const operatorCodesVector = FbModel.createOperatorCodesVector(b, operatorCodes);
-  const subgraphsVector = FbModel.createSubgraphsVector(b, subgraphs);
-  const buffersVector = FbModel.createBuffersVector(b, bufferOffsets);
-  const metadataVector = metadata.length ? FbModel.createMetadataVector(b, metadata) : 0;
-  const signaturesVector = signatures.length ? FbModel.createSignatureDefsVector(b, signatures) : 0;
-  FbModel.startModel(b);
-  FbModel.addVersion(b, SCHEMA_VERSION);
-  FbModel.addOperatorCodes(b, operatorCodesVector);
-  FbModel.addSubgraphs(b, subgraphsVector);
-  FbModel.addDescription(b, description);
-  FbModel.addBuffers(b, buffersVector);
-  if (metadataVector) FbModel.addMetadata(b, metadataVector);
-  if (signaturesVector) FbModel.addSignatureDefs(b, signaturesVector);
-  FbModel.finishModelBuffer(b, FbModel.endModel(b));
-  const bytes = b.asUint8Array();
-  // A vector's offset counts from the end of the buffer and points at its 4-byte length prefix.
-  const constants = reserved.map(({ offset, tensor }) => ({ start: bytes.byteLength - offset + 4, tensor })).sort((x, y) => x.start - y.start);
-  return { bytes, bufferTables, constants };
+  const operatorCodesVector = FbModel.createOperatorCodesVector(fb, operatorCodes);
+  const subgraphsVector = FbModel.createSubgraphsVector(fb, subgraphs);
+  const buffersVector = FbModel.createBuffersVector(fb, bufferOffsets);
+  const metadataVector = metadata.length ? FbModel.createMetadataVector(fb, metadata) : 0;
+  const signaturesVector = signatures.length ? FbModel.createSignatureDefsVector(fb, signatures) : 0;
+  FbModel.startModel(fb);
+  FbModel.addVersion(fb, SCHEMA_VERSION);
+  FbModel.addOperatorCodes(fb, operatorCodesVector);
+  FbModel.addSubgraphs(fb, subgraphsVector);
+  FbModel.addDescription(fb, description);
+  FbModel.addBuffers(fb, buffersVector);
+  if (metadataVector) FbModel.addMetadata(fb, metadataVector);
+  if (signaturesVector) FbModel.addSignatureDefs(fb, signaturesVector);
+  FbModel.finishModelBuffer(fb, FbModel.endModel(fb));
+  const bytes = b.builtBytes();
+  const fileLength = b.fileLength;
+  // A vector's offset counts from the end of the file and points at its 4-byte length prefix; the gaps
+  // were laid out in the order of `reserved`, each `physicalEnd` built bytes before the end.
+  const constants = reserved
+    .map(({ offset, tensor }, i) => ({ start: fileLength - offset + 4, split: bytes.byteLength - b.gaps[i]!.physicalEnd, tensor }))
+    .sort((x, y) => x.start - y.start);
+  return { bytes, fileLength, bufferTables, constants };
 }
 
 const STATIC_DIMS = { shape: [] as number[], signature: undefined };
@@ -157,33 +174,34 @@ function dimsOf(dims: TensorType['shape'], bound: string | undefined): { shape: 
   return { shape, signature: dynamic ? dims.map((dim) => (typeof dim === 'number' ? dim : -1)) : undefined };
 }
 
-function buildTensor(b: Builder, tensor: TensorPlan): number {
+function buildTensor(b: FlatBuilder, tensor: TensorPlan): number {
+  const fb = b.asBuilder();
   const type = tensor.type;
   const name = b.createString(tensor.value.metadataEntry(META_TENSOR_NAME) ?? tensor.value.name);
   const { shape, signature } = dimsOf(tensor.value.constant?.shape ?? type.shape, tensor.value.metadataEntry(META_SHAPE_BOUND));
-  const shapeVector = FbTensor.createShapeVector(b, shape as number[]);
-  const signatureVector = signature ? FbTensor.createShapeSignatureVector(b, signature) : 0;
+  const shapeVector = b.int32Vector(shape);
+  const signatureVector = signature ? b.int32Vector(signature) : 0;
   let quantization = 0;
   const quant = type.quant;
   if (quant) {
-    const scale = FbQuantization.createScaleVector(b, [...quant.scale]);
-    const zeroPoint = FbQuantization.createZeroPointVector(b, quant.zeroPoint.map((z) => BigInt(z)));
-    FbQuantization.startQuantizationParameters(b);
-    FbQuantization.addScale(b, scale);
-    FbQuantization.addZeroPoint(b, zeroPoint);
-    FbQuantization.addQuantizedDimension(b, quant.axis ?? 0);
-    quantization = FbQuantization.endQuantizationParameters(b);
+    const scale = FbQuantization.createScaleVector(fb, [...quant.scale]);
+    const zeroPoint = FbQuantization.createZeroPointVector(fb, quant.zeroPoint.map((z) => BigInt(z)));
+    FbQuantization.startQuantizationParameters(fb);
+    FbQuantization.addScale(fb, scale);
+    FbQuantization.addZeroPoint(fb, zeroPoint);
+    FbQuantization.addQuantizedDimension(fb, quant.axis ?? 0);
+    quantization = FbQuantization.endQuantizationParameters(fb);
   }
-  FbTensor.startTensor(b);
-  FbTensor.addShape(b, shapeVector);
-  FbTensor.addType(b, tensorTypeOfDtype(type.dtype)!);
-  FbTensor.addBuffer(b, tensor.buffer);
-  FbTensor.addName(b, name);
-  if (quantization) FbTensor.addQuantization(b, quantization);
-  if (tensor.variable) FbTensor.addIsVariable(b, true);
-  if (signatureVector) FbTensor.addShapeSignature(b, signatureVector);
-  FbTensor.addHasRank(b, true);
-  return FbTensor.endTensor(b);
+  FbTensor.startTensor(fb);
+  FbTensor.addShape(fb, shapeVector);
+  FbTensor.addType(fb, tensorTypeOfDtype(type.dtype)!);
+  FbTensor.addBuffer(fb, tensor.buffer);
+  FbTensor.addName(fb, name);
+  if (quantization) FbTensor.addQuantization(fb, quantization);
+  if (tensor.variable) FbTensor.addIsVariable(fb, true);
+  if (signatureVector) FbTensor.addShapeSignature(fb, signatureVector);
+  FbTensor.addHasRank(fb, true);
+  return FbTensor.endTensor(fb);
 }
 
 /** Each operand's tensor index in its subgraph, -1 for an absent optional one. */
@@ -196,10 +214,11 @@ function tensorIndices(subgraph: SubgraphPlan, values: Node['inputs']): number[]
   return indices;
 }
 
-function buildOperator(b: Builder, plan: ModelPlan, subgraph: SubgraphPlan, node: Node): number {
+function buildOperator(b: FlatBuilder, plan: ModelPlan, subgraph: SubgraphPlan, node: Node): number {
+  const fb = b.asBuilder();
   const builtin = builtinOfOp(node.op)!;
-  const inputs = FbOperator.createInputsVector(b, tensorIndices(subgraph, node.inputs));
-  const outputs = FbOperator.createOutputsVector(b, tensorIndices(subgraph, node.outputs));
+  const inputs = b.int32Vector(tensorIndices(subgraph, node.inputs));
+  const outputs = b.int32Vector(tensorIndices(subgraph, node.outputs));
   const subgraphIndex = (attribute: string): number => plan.subgraphIndex.get(node.attr(attribute, 'graph'))!;
   const options = optionsTableOfBuiltin(builtin);
   const optionsOffset = options ? exportOptions(b, options.table, node, subgraphIndex) : 0;
@@ -207,48 +226,50 @@ function buildOperator(b: Builder, plan: ModelPlan, subgraph: SubgraphPlan, node
   let customFormat = 0;
   if (builtin === 'CUSTOM') {
     const bytes = node.getAttribute('custom_options');
-    if (bytes?.kind === 'tensor') customOptions = FbOperator.createCustomOptionsVector(b, bytes.value.bytes());
+    if (bytes?.kind === 'tensor') customOptions = FbOperator.createCustomOptionsVector(fb, bytes.value.bytes());
     const format = node.getAttribute('custom_options_format');
     customFormat = format?.kind === 'string' ? (TFLITE_ENUMS.CustomOptionsFormat![format.value] ?? 0) : 0;
   }
-  FbOperator.startOperator(b);
-  FbOperator.addOpcodeIndex(b, plan.opcodeIndex.get(node)!);
-  FbOperator.addInputs(b, inputs);
-  FbOperator.addOutputs(b, outputs);
+  FbOperator.startOperator(fb);
+  FbOperator.addOpcodeIndex(fb, plan.opcodeIndex.get(node)!);
+  FbOperator.addInputs(fb, inputs);
+  FbOperator.addOutputs(fb, outputs);
   if (options && optionsOffset) {
     if (options.union === 1) {
-      FbOperator.addBuiltinOptionsType(b, BUILTIN_OPTIONS_UNION.indexOf(options.table) + 1);
-      FbOperator.addBuiltinOptions(b, optionsOffset);
+      FbOperator.addBuiltinOptionsType(fb, BUILTIN_OPTIONS_UNION.indexOf(options.table) + 1);
+      FbOperator.addBuiltinOptions(fb, optionsOffset);
     } else {
-      FbOperator.addBuiltinOptions2Type(b, BUILTIN_OPTIONS2_UNION.indexOf(options.table) + 1);
-      FbOperator.addBuiltinOptions2(b, optionsOffset);
+      FbOperator.addBuiltinOptions2Type(fb, BUILTIN_OPTIONS2_UNION.indexOf(options.table) + 1);
+      FbOperator.addBuiltinOptions2(fb, optionsOffset);
     }
   }
   if (customOptions) {
-    FbOperator.addCustomOptions(b, customOptions);
-    FbOperator.addCustomOptionsFormat(b, customFormat);
+    FbOperator.addCustomOptions(fb, customOptions);
+    FbOperator.addCustomOptionsFormat(fb, customFormat);
   }
-  return FbOperator.endOperator(b);
+  return FbOperator.endOperator(fb);
 }
 
-function buildSubgraph(b: Builder, plan: ModelPlan, subgraph: SubgraphPlan): number {
-  const tensors = FbSubGraph.createTensorsVector(b, subgraph.tensors.map((tensor) => buildTensor(b, tensor)));
+function buildSubgraph(b: FlatBuilder, plan: ModelPlan, subgraph: SubgraphPlan): number {
+  const fb = b.asBuilder();
+  const tensors = FbSubGraph.createTensorsVector(fb, subgraph.tensors.map((tensor) => buildTensor(b, tensor)));
   const operatorOffsets: number[] = [];
   for (let node = subgraph.graph.firstNode; node; node = node.next) operatorOffsets.push(buildOperator(b, plan, subgraph, node));
-  const operators = FbSubGraph.createOperatorsVector(b, operatorOffsets);
-  const inputs = FbSubGraph.createInputsVector(b, subgraph.graph.inputs.map((value) => subgraph.indexOf.get(value)!));
-  const outputs = FbSubGraph.createOutputsVector(b, subgraph.graph.outputs.map((value) => subgraph.indexOf.get(value)!));
+  const operators = FbSubGraph.createOperatorsVector(fb, operatorOffsets);
+  const inputs = FbSubGraph.createInputsVector(fb, subgraph.graph.inputs.map((value) => subgraph.indexOf.get(value)!));
+  const outputs = FbSubGraph.createOutputsVector(fb, subgraph.graph.outputs.map((value) => subgraph.indexOf.get(value)!));
   const name = b.createString(subgraph.graph.name);
-  FbSubGraph.startSubGraph(b);
-  FbSubGraph.addTensors(b, tensors);
-  FbSubGraph.addInputs(b, inputs);
-  FbSubGraph.addOutputs(b, outputs);
-  FbSubGraph.addOperators(b, operators);
-  FbSubGraph.addName(b, name);
-  return FbSubGraph.endSubGraph(b);
+  FbSubGraph.startSubGraph(fb);
+  FbSubGraph.addTensors(fb, tensors);
+  FbSubGraph.addInputs(fb, inputs);
+  FbSubGraph.addOutputs(fb, outputs);
+  FbSubGraph.addOperators(fb, operators);
+  FbSubGraph.addName(fb, name);
+  return FbSubGraph.endSubGraph(fb);
 }
 
-function buildSignatureDefs(b: Builder, model: Model, plan: ModelPlan, path: string): number[] {
+function buildSignatureDefs(b: FlatBuilder, model: Model, plan: ModelPlan, path: string): number[] {
+  const fb = b.asBuilder();
   const text = model.metadata.get(META_SIGNATURE_DEFS);
   if (!text) return [];
   let signatures: SignatureDefJson[];
@@ -269,16 +290,16 @@ function buildSignatureDefs(b: Builder, model: Model, plan: ModelPlan, path: str
         const value = [...subgraph.indexOf.keys()].find((v) => v.name === entry.tensor);
         if (!value) throw tfliteError({ reason: `signature '${signature.key}' maps '${entry.name}' to '${entry.tensor}', which subgraph '${graph.name}' no longer has`, location: { file: path }, hint: `update or remove model metadata '${META_SIGNATURE_DEFS}'` });
         const name = b.createString(entry.name);
-        return FbTensorMap.createTensorMap(b, name, subgraph.indexOf.get(value)!);
+        return FbTensorMap.createTensorMap(fb, name, subgraph.indexOf.get(value)!);
       });
-    const inputs = FbSignatureDef.createInputsVector(b, maps(signature.inputs));
-    const outputs = FbSignatureDef.createOutputsVector(b, maps(signature.outputs));
+    const inputs = FbSignatureDef.createInputsVector(fb, maps(signature.inputs));
+    const outputs = FbSignatureDef.createOutputsVector(fb, maps(signature.outputs));
     const key = b.createString(signature.key);
-    FbSignatureDef.startSignatureDef(b);
-    FbSignatureDef.addInputs(b, inputs);
-    FbSignatureDef.addOutputs(b, outputs);
-    FbSignatureDef.addSignatureKey(b, key);
-    FbSignatureDef.addSubgraphIndex(b, subgraphIndex);
-    return FbSignatureDef.endSignatureDef(b);
+    FbSignatureDef.startSignatureDef(fb);
+    FbSignatureDef.addInputs(fb, inputs);
+    FbSignatureDef.addOutputs(fb, outputs);
+    FbSignatureDef.addSignatureKey(fb, key);
+    FbSignatureDef.addSubgraphIndex(fb, subgraphIndex);
+    return FbSignatureDef.endSignatureDef(fb);
   });
 }

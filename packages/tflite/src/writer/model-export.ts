@@ -4,31 +4,20 @@ import { tfliteError } from '../io/errors.js';
 import { FlatBytes, TableReader } from '../reader/table-reader.js';
 import { buildFlatbuffer, fillConstants } from './flatbuffer-build.js';
 import { planModel } from './model-plan.js';
+import { StagedOutput } from './staged-output.js';
 import { assertExportable } from './validate.js';
 
 export interface WriteTfliteOptions {
   /**
    * Constant bytes above which every buffer is stored after the flatbuffer (`Buffer.offset/size`,
-   * schema 3c) instead of inside it (default 1 GiB: npm flatbuffers cannot grow a buffer past ~1 GiB,
-   * and a flatbuffer cannot pass 2 GiB). Runtimes before TFLite 2.13 read only inline buffers.
+   * schema 3c) instead of inside it (default 1 GiB: a flatbuffer's offsets cannot pass 2 GiB).
+   * Runtimes before TFLite 2.13 read only inline buffers.
    */
   readonly externalBuffersAbove?: number;
 }
 
 const DEFAULT_EXTERNAL_ABOVE = 2 ** 30;
 const ALIGN = 16;
-/** Constants in memory up to this size are copied into the flatbuffer; bigger or lazy ones are streamed. */
-const COPY_INLINE_BELOW = 256 * 1024;
-/**
- * Lazy constants (still in their file, or computed such as offline transposes) are read straight into their
- * regions of the flatbuffer while their total stays under this: the room is reserved anyway, and a small model
- * is then written in one call instead of two writes (and a scratch copy) per weight. Beyond it they are streamed
- * through one reused chunk: a big model's weights are never all held in memory at once, and fewer fresh pages are
- * touched (filling 16 MiB in place cost mobilenet/efficientnet-sized models 6–15% in page faults).
- */
-const FILL_IN_PLACE_BYTES = 1 << 20;
-/** Size of the buffer streamed tensors pass through. */
-const STREAM_CHUNK_BYTES = 16 << 20;
 
 /**
  * Writes a model of the tflite dialect as a .tflite file: every node must be a `tflite.*` op (run
@@ -46,42 +35,17 @@ export function writeTflite(model: Model, path: string, options: WriteTfliteOpti
   const external = plan.bufferBytes > threshold;
   const built = buildFlatbuffer(model, plan, external, path);
   if (!external) {
-    // The constants' regions were left empty in the flatbuffer: stream each tensor into its place.
-    // Small constants already in memory are copied into their regions: one write instead of two each.
-    let filled = 0;
-    const streamed = built.constants.filter(({ start, tensor }) => {
-      if (tensor.isLoaded && tensor.byteLength <= COPY_INLINE_BELOW) {
-        built.bytes.set(tensor.bytes(), start);
-        return false;
-      }
-      const storage = tensor.storage!;
-      if (filled + storage.byteLength > FILL_IN_PLACE_BYTES) return true;
-      filled += storage.byteLength;
-      const region = built.bytes.subarray(start, start + storage.byteLength);
-      if (storage.readChunk) storage.readChunk(region, 0);
-      else region.set(storage.read());
-      return false;
-    });
-    // One chunk buffer for every streamed tensor (no fresh memory per weight).
-    const largest = streamed.reduce((n, { tensor }) => Math.max(n, tensor.byteLength), 0);
-    const chunk = new Uint8Array(Math.min(STREAM_CHUNK_BYTES, largest));
+    // The built bytes with each constant's data streamed in at its region, through one staging buffer.
     writeFileAtomicWith(path, (output) => {
+      const staging = new StagedOutput(output);
       let position = 0;
-      for (const { start, tensor } of streamed) {
-        output.write(built.bytes.subarray(position, start));
-        const storage = tensor.storage!;
-        if (storage.readChunk) {
-          for (let at = 0; at < storage.byteLength; at += chunk.byteLength) {
-            const part = chunk.subarray(0, Math.min(chunk.byteLength, storage.byteLength - at));
-            storage.readChunk(part, at);
-            output.write(part);
-          }
-        } else {
-          output.write(storage.read());
-        }
-        position = start + storage.byteLength;
+      for (const { split, tensor } of built.constants) {
+        staging.write(built.bytes.subarray(position, split));
+        staging.writeTensor(tensor);
+        position = split;
       }
-      output.write(built.bytes.subarray(position));
+      staging.write(built.bytes.subarray(position));
+      staging.flush();
     });
     return;
   }

@@ -1,4 +1,4 @@
-import type { Builder } from 'flatbuffers';
+import type { FlatBuilder } from './flat-builder.js';
 import type { Node } from '@modelpass/ir';
 import { OPTIONS_TABLES, TFLITE_ENUMS } from '../generated/schema-tables.js';
 import { optionAttributes } from '../dialect/option-attributes.js';
@@ -26,7 +26,7 @@ function value(node: Node, name: string): unknown {
   return attribute && attribute.kind !== 'ref' ? attribute.value : undefined;
 }
 
-export function exportOptions(builder: Builder, table: string, node: Node, subgraphIndex: (attribute: string) => number): number {
+export function exportOptions(builder: FlatBuilder, table: string, node: Node, subgraphIndex: (attribute: string) => number): number {
   const options = optionAttributes(table);
   // Strings and vectors go before the table (most options tables have none: no map then).
   let offsets: Map<string, number> | undefined;

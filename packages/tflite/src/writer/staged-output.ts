@@ -1,0 +1,61 @@
+import type { AtomicFileOutput, Tensor } from '@modelpass/ir';
+
+/** Size of the staging buffer: pieces are gathered into it and written in calls of about this size. */
+const STAGING_BYTES = 1 << 20;
+
+/**
+ * One staging buffer for every write of the process (writes are synchronous and do not nest): a model
+ * written again reuses memory it has touched already instead of fresh pages.
+ */
+let shared: Uint8Array | undefined;
+
+/**
+ * Gathers a file's pieces (flatbuffer bytes, constants' data) into one reused buffer and writes it
+ * out when full: a model with a thousand small constants is written in a few calls, without a copy
+ * of its weights in memory. Constants still in their file (or computed when read, such as offline
+ * transposes) are read straight into the staging buffer, chunk by chunk.
+ */
+export class StagedOutput {
+  private readonly buffer: Uint8Array;
+  private filled = 0;
+
+  constructor(private readonly output: AtomicFileOutput) {
+    shared ??= new Uint8Array(STAGING_BYTES);
+    this.buffer = shared;
+  }
+
+  write(bytes: Uint8Array): void {
+    if (bytes.byteLength > this.buffer.byteLength - this.filled) {
+      this.flush();
+      if (bytes.byteLength >= this.buffer.byteLength) {
+        this.output.write(bytes);
+        return;
+      }
+    }
+    this.buffer.set(bytes, this.filled);
+    this.filled += bytes.byteLength;
+  }
+
+  /** The tensor's stored bytes: from memory, or read chunk by chunk into the staging buffer. */
+  writeTensor(tensor: Tensor): void {
+    const storage = tensor.storage;
+    if (!storage || storage.byteLength === 0) return;
+    if (tensor.isLoaded || !storage.readChunk) {
+      this.write(storage.read());
+      return;
+    }
+    for (let at = 0; at < storage.byteLength; ) {
+      if (this.filled === this.buffer.byteLength) this.flush();
+      const length = Math.min(this.buffer.byteLength - this.filled, storage.byteLength - at);
+      storage.readChunk(this.buffer.subarray(this.filled, this.filled + length), at);
+      this.filled += length;
+      at += length;
+    }
+  }
+
+  flush(): void {
+    if (this.filled === 0) return;
+    this.output.write(this.buffer.subarray(0, this.filled));
+    this.filled = 0;
+  }
+}
