@@ -447,11 +447,28 @@ const TORCH_PAD_MODES: Readonly<Record<string, string>> = { constant: 'constant'
  * "replicate")`, which pads only the last 1–3 dims of a tensor with one or two more. torch lists the
  * last dim first: `[last_begin, last_end, …]`.
  */
+/**
+ * A constant-mode Pad whose pads are computed at run time (swin's window pad from a symbolic H/W):
+ * each of the 2·rank entries read as a Python int. Other modes need to know which dims are padded.
+ */
+function computedPad(e: EmitContext, node: Node, torchMode: string, rank: number): void {
+  if (torchMode !== 'constant') return e.fail(node, `computed pads in ${torchMode} mode (constant mode only)`);
+  if (node.inputs[3]) return e.fail(node, 'computed pads with axes');
+  const valueInput = node.inputs[2] ?? null;
+  const value = valueInput ? e.constantNumber(valueInput) : 0;
+  if (value === undefined) return e.fail(node, 'a computed constant_value');
+  const entry = (i: number) => `int(torch.select(${input(e, node, 1)}, 0, ${i}))`;
+  const torchPads: string[] = [];
+  for (let axis = rank - 1; axis >= 0; axis--) torchPads.push(entry(axis), entry(axis + rank));
+  e.assign(node, `torch.constant_pad_nd(${input(e, node)}, [${torchPads.join(', ')}], ${pyFloat(value)})`);
+}
+
 const pad: OpEmitter = (e, node) => {
   const mode = node.attr('mode', 'string', 'constant');
   const torchMode = TORCH_PAD_MODES[mode] ?? e.fail(node, `mode ${mode} (torch has constant, reflect and replicate)`);
-  const pads = node.optionalAttr('pads', 'ints') ?? e.constantInts(node.inputs[1] ?? null) ?? e.fail(node, 'computed pads');
   const rank = e.rank(node.inputs[0] ?? null) ?? e.fail(node, 'the input rank is unknown');
+  const pads = node.optionalAttr('pads', 'ints') ?? e.constantInts(node.inputs[1] ?? null);
+  if (!pads) return computedPad(e, node, torchMode, rank);
   const given = node.inputs[3] ? e.constantInts(node.inputs[3]) : Array.from({ length: pads.length / 2 }, (_, i) => i);
   if (!given) return e.fail(node, 'computed axes');
   const axes = given.map((axis) => (axis < 0 ? axis + rank : axis));

@@ -319,8 +319,12 @@ export class Interpreter implements ControlFlowHost {
     if (expr.index.kind === 'slice') {
       const { lower, upper, step } = expr.index;
       const bound = (e: Expr | null): ScriptValue => (e ? this.evaluate(e, env) : NONE);
-      const sliced = this.lowerAten('slice', [object, { kind: 'int', value: 0 }, bound(lower), bound(upper), step ? bound(step) : { kind: 'int', value: 1 }], new Map(), expr.at);
-      recordView('slice', [object, { kind: 'int', value: 0 }, bound(lower), bound(upper), step ? bound(step) : { kind: 'int', value: 1 }], sliced);
+      const bounds = [bound(lower), bound(upper), step ? bound(step) : { kind: 'int' as const, value: 1 }];
+      // aten::slice.t of a list takes no dim; the tensor form slices dim 0.
+      if (object.kind === 'list' || object.kind === 'tuple') return this.lowerAten('slice', [object, ...bounds], new Map(), expr.at);
+      const args: ScriptValue[] = [object, { kind: 'int', value: 0 }, ...bounds];
+      const sliced = this.lowerAten('slice', args, new Map(), expr.at);
+      recordView('slice', args, sliced);
       return sliced;
     }
     if (object.kind === 'global') return object; // a type annotation such as List[int]

@@ -8,6 +8,7 @@ import { createOpRegistry } from '@modelpass/ops';
 import { torchscriptError } from '../errors.js';
 import type { SourcePosition } from '../script/ast.js';
 import { describeValue, NONE, type ScriptValue } from './script-value.js';
+import { foldTinyNode, knownScalarInt } from './size-folding.js';
 
 export type TensorValue = ScriptValue & { kind: 'tensor' };
 
@@ -44,6 +45,8 @@ export class LoweringContext {
   }
   int(value: ScriptValue, what: string): number {
     if (value.kind === 'int' || value.kind === 'bool') return Number(value.value);
+    const folded = value.kind === 'tensor' && value.scalarInt ? knownScalarInt(value.value) : undefined;
+    if (folded !== undefined) return folded;
     return this.fail(`${what} must be a known int, got ${describeValue(value)}`);
   }
   float(value: ScriptValue, what: string): number {
@@ -99,6 +102,12 @@ export class LoweringContext {
       outputs,
       loc: { file: this.at.file, line: this.at.line, column: this.at.column },
     });
+    const folded = foldTinyNode(node, 17);
+    if (folded) {
+      // Size arithmetic on known sizes (a traced module's `remainder(W, 7)`): a constant, so `int()` of it is known.
+      node.erase();
+      return folded.map((tensor) => ({ kind: 'tensor', value: this.builder.constant(tensor, 'const'), rank: tensor.shape.length, dtype: tensor.dtype, shape: tensor.shape }));
+    }
     const inferred = inferOutputTypes(node);
     return node.outputs.map((output, index) => {
       const value: TensorValue = { kind: 'tensor', value: output! };

@@ -1,7 +1,7 @@
 /** Elementwise aten ops (arithmetic, comparisons, activations) → ONNX elementwise ops. */
 import type { ScriptValue } from '../script-value.js';
 import type { AtenLowering, LoweringContext, TensorValue } from '../lowering.js';
-import { pythonBinary } from '../python-semantics.js';
+import { pythonBinary, pythonUnary } from '../python-semantics.js';
 import { castTo, isFloat, promote } from './dtypes.js';
 
 function broadcastRank(a: TensorValue, b: TensorValue): number | undefined {
@@ -218,7 +218,7 @@ export const elementwiseLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['gt', binary('>', 'Greater', { compare: true })],
   ['le', binary('<=', 'LessOrEqual', { compare: true })],
   ['ge', binary('>=', 'GreaterOrEqual', { compare: true })],
-  ['neg', unary('Neg')],
+  ['neg', (ctx) => pythonUnary('-', ctx.arg(0)) ?? unary('Neg')(ctx)],
   ['relu', unary('Relu')],
   ['sigmoid', unary('Sigmoid')],
   ['tanh', unary('Tanh')],

@@ -2,7 +2,7 @@
 import { Tensor } from '@modelpass/ir';
 import type { ScriptValue } from '../script-value.js';
 import type { AtenLowering, LoweringContext, TensorValue } from '../lowering.js';
-import { rankOf } from './python-builtins.js';
+import { pythonSum, rankOf } from './python-builtins.js';
 
 function convolution(ctx: LoweringContext, options: { transposed: boolean; stride: ScriptValue; padding: ScriptValue; dilation: ScriptValue; groups: ScriptValue; outputPadding?: ScriptValue }): ScriptValue {
   const x = ctx.tensor(ctx.arg(0), 'input');
@@ -186,6 +186,10 @@ export const neuralLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['avg_pool2d', pool('AveragePool')],
   ['avg_pool3d', pool('AveragePool')],
   ['mean', reduction('ReduceMean')],
-  ['sum', reduction('ReduceSum')],
+  ['sum', (ctx) => {
+    const list = ctx.arg(0);
+    if (list.kind === 'list' || list.kind === 'tuple') return pythonSum(list) ?? ctx.fail('sum() of a list holding computed values');
+    return reduction('ReduceSum')(ctx);
+  }],
 ];
 export { rankOf };

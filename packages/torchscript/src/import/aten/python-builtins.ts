@@ -10,6 +10,7 @@ import { pythonBinary, pythonEquals, truthy } from '../python-semantics.js';
 import { tensorAnyAll } from './reductions.js';
 import { torchScalarTypeCode } from './dtypes.js';
 import { bitwise } from './math.js';
+import { knownScalar } from '../size-folding.js';
 
 /** `x.size(dim)` as a symbolic int (int64 scalar). */
 const sizeCache = new WeakMap<object, WeakMap<object, Map<number, TensorValue>>>();
@@ -84,6 +85,8 @@ function toInt(ctx: LoweringContext): ScriptValue {
   if (value.kind === 'int' || value.kind === 'bool') return { kind: 'int', value: Number(value.value) };
   if (value.kind === 'float') return { kind: 'int', value: Math.trunc(value.value) };
   if (value.kind === 'tensor') {
+    const known = knownScalar(value.value);
+    if (known !== undefined) return { kind: 'int', value: Math.trunc(known) };
     const asInt = value.dtype === 'int64' ? value : ctx.emit('Cast', [value.value], { to: 7 }, { rank: 0, dtype: 'int64' });
     return { ...asInt, scalarInt: true };
   }
@@ -220,6 +223,47 @@ function append(ctx: LoweringContext): ScriptValue {
   return list;
 }
 
+/** `torch.copy(list)` / `dict.copy()`: a shallow copy (swin_t's `shift_size = shift_size.copy()`). */
+function copyContainer(ctx: LoweringContext): ScriptValue {
+  const value = ctx.arg(0);
+  if (value.kind === 'list') return { kind: 'list', items: [...value.items] };
+  if (value.kind === 'dict') return { kind: 'dict', entries: value.entries.map(([k, v]): [ScriptValue, ScriptValue] => [k, v]) };
+  return ctx.fail(`copy() of ${value.kind} (lists and dicts are copied while importing)`);
+}
+
+/** `torch._set_item(list, i, v)` / `dict[k] = v`: the container is changed in place, as Python does. */
+function setItem(ctx: LoweringContext): ScriptValue {
+  const container = ctx.arg(0);
+  const index = ctx.arg(1);
+  const item = ctx.arg(2);
+  if (container.kind === 'list') {
+    let i = ctx.int(index, 'index');
+    if (i < 0) i += container.items.length;
+    if (i < 0 || i >= container.items.length) return ctx.fail(`index ${i} out of range for a list of ${container.items.length}`);
+    container.items[i] = item;
+    return NONE;
+  }
+  if (container.kind === 'dict') {
+    const found = container.entries.find(([key]) => pythonEquals(key, index));
+    if (found) found[1] = item;
+    else container.entries.push([index, item]);
+    return NONE;
+  }
+  return ctx.fail(`assigning an item of a ${container.kind}`);
+}
+
+/** Python's `sum()` of a list of known numbers; undefined for anything else (a tensor sum lowers as ReduceSum). */
+export function pythonSum(value: ScriptValue): ScriptValue | undefined {
+  if (value.kind !== 'list' && value.kind !== 'tuple') return undefined;
+  let total: ScriptValue = { kind: 'int', value: 0 };
+  for (const item of value.items) {
+    const next = pythonBinary('+', total, item);
+    if (!next) return undefined;
+    total = next;
+  }
+  return total;
+}
+
 function numToTensor(ctx: LoweringContext): ScriptValue {
   const value = ctx.arg(0);
   if (value.kind === 'tensor') return value;
@@ -249,6 +293,8 @@ export const pythonBuiltinLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['__derive_index', deriveIndex],
   ['__getitem__', getItem],
   ['append', append],
+  ['copy', copyContainer],
+  ['_set_item', setItem],
   ['list', (ctx) => {
     const value = ctx.arg(0);
     return value.kind === 'list' || value.kind === 'tuple' ? { kind: 'list', items: [...value.items] } : ctx.fail('list() of a non-list');

@@ -7,6 +7,7 @@ import { Tensor, type Value } from '@modelpass/ir';
 import type { ScriptValue } from '../script-value.js';
 import { knownShape, type AtenLowering, type LoweringContext, type TensorValue } from '../lowering.js';
 import { castTo } from './dtypes.js';
+import { knownScalarInt } from '../size-folding.js';
 
 const INT64_MIN = -9223372036854775808n;
 const NEEDS_SHAPE = 'give the input shape (CLI: --input-shape NAME=DIMS; API: readTorchScript option `inputs`)';
@@ -189,26 +190,40 @@ const pixelShuffle: AtenLowering = (ctx) => {
 
 const PAD_MODES: Readonly<Record<string, string>> = { constant: 'constant', reflect: 'reflect', replicate: 'edge' };
 
+/** A pad entry: a known int, or a size computed at run time (swin's window pad `(7 - W % 7) % 7` with W symbolic). */
+type PadAmount = number | TensorValue;
+
+function padAmounts(ctx: LoweringContext, value: ScriptValue): PadAmount[] {
+  return listItems(ctx, value, 'pad').map((item, i) => (item.kind === 'tensor' && item.scalarInt ? (knownScalarInt(item.value) ?? item) : ctx.int(item, `pad[${i}]`)));
+}
+
 /** ONNX Pad of torch's pad list ([left, right] of the last dim first, then the dim before, …). */
-function padNode(ctx: LoweringContext, x: TensorValue, torchPads: number[], mode: string, value: number): TensorValue {
+function padNode(ctx: LoweringContext, x: TensorValue, torchPads: PadAmount[], mode: string, value: number): TensorValue {
   const onnxMode = PAD_MODES[mode] ?? ctx.fail(`pad mode '${mode}' is not supported (constant, reflect, replicate)`);
   const rank = rankOf(ctx, x);
   if (torchPads.length % 2 !== 0 || torchPads.length / 2 > rank) return ctx.fail(`pad has ${torchPads.length} entries; it needs an even number, at most 2 per dim (${rank} dims)`);
-  if (onnxMode !== 'constant' && torchPads.some((p) => p < 0)) return ctx.fail(`negative padding in '${mode}' mode is not supported`);
-  const begins = new Array<number>(rank).fill(0);
-  const ends = new Array<number>(rank).fill(0);
+  const computed = torchPads.some((p) => typeof p !== 'number');
+  if (computed && onnxMode !== 'constant') return ctx.fail(`pads computed at run time in '${mode}' mode are not supported (constant mode only)`);
+  if (onnxMode !== 'constant' && torchPads.some((p) => typeof p === 'number' && p < 0)) return ctx.fail(`negative padding in '${mode}' mode is not supported`);
+  const begins = new Array<PadAmount>(rank).fill(0);
+  const ends = new Array<PadAmount>(rank).fill(0);
   for (let i = 0; i < torchPads.length / 2; i++) {
     begins[rank - 1 - i] = torchPads[2 * i]!;
     ends[rank - 1 - i] = torchPads[2 * i + 1]!;
   }
   if (onnxMode === 'reflect') {
     const shape = knownShape(x);
-    begins.forEach((b, axis) => {
+    (begins as number[]).forEach((b, axis) => {
       const length = shape?.[axis];
-      if ((b > 0 || ends[axis]! > 0) && typeof length === 'number' && Math.max(b, ends[axis]!) >= length) ctx.fail(`reflect padding ${Math.max(b, ends[axis]!)} must be smaller than dim ${axis} (${length})`);
+      const widest = Math.max(b, ends[axis] as number);
+      if (widest > 0 && typeof length === 'number' && widest >= length) ctx.fail(`reflect padding ${widest} must be smaller than dim ${axis} (${length})`);
     });
   }
-  const inputs: Array<Value | null> = [x.value, ctx.int64Vector([...begins, ...ends])];
+  const amounts = [...begins, ...ends];
+  const pads = computed
+    ? sizeVector(ctx, amounts.map((p): ScriptValue => (typeof p === 'number' ? { kind: 'int', value: p } : p)), (p) => p)
+    : ctx.int64Vector(amounts as number[]);
+  const inputs: Array<Value | null> = [x.value, pads];
   if (onnxMode === 'constant') inputs.push(ctx.scalarConstant(x.dtype ?? 'float32', value).value);
   return ctx.emit('Pad', inputs, { mode: { kind: 'string', value: onnxMode } }, { rank, dtype: x.dtype });
 }
@@ -220,14 +235,14 @@ const pad: AtenLowering = (ctx) => {
   const mode = modeArg.kind === 'str' ? modeArg.value : ctx.fail('mode must be a known string');
   const valueArg = ctx.arg(3, 'value');
   if (mode !== 'constant' && valueArg.kind !== 'none') return ctx.fail(`a pad value is only valid in constant mode, not '${mode}'`);
-  return padNode(ctx, x, ctx.ints(ctx.arg(1, 'pad'), 'pad'), mode, valueArg.kind === 'none' ? 0 : ctx.float(valueArg, 'value'));
+  return padNode(ctx, x, padAmounts(ctx, ctx.arg(1, 'pad')), mode, valueArg.kind === 'none' ? 0 : ctx.float(valueArg, 'value'));
 };
 
 function padAs(mode: string): AtenLowering {
   return (ctx) => {
     const x = ctx.tensor(ctx.arg(0), 'self');
     const value = mode === 'constant' ? ctx.float(ctx.arg(2, 'value', { kind: 'int', value: 0 }), 'value') : 0;
-    return padNode(ctx, x, ctx.ints(ctx.arg(1, 'pad'), 'pad'), mode, value);
+    return padNode(ctx, x, padAmounts(ctx, ctx.arg(1, 'pad')), mode, value);
   };
 }
 

@@ -130,10 +130,12 @@ const INT64_MAX = 9223372036854775807n;
 /** `aten::slice(x, dim, start, end, step)` on a tensor, or a Python list slice. */
 const slice: AtenLowering = (ctx) => {
   const self = ctx.arg(0);
-  const startArg = ctx.arg(2, 'start');
-  const endArg = ctx.arg(3, 'end');
-  const step = ctx.int(ctx.arg(4, 'step', { kind: 'int', value: 1 }), 'step');
   if (self.kind === 'list' || self.kind === 'tuple') {
+    // aten::slice.t(l, start=None, end=None, step=1): no dim argument (`x.size()[-3:]` is `torch.slice(torch.size(x), -3)`).
+    const startArg = ctx.arg(1, 'start');
+    const endArg = ctx.arg(2, 'end');
+    const step = ctx.int(ctx.arg(3, 'step', { kind: 'int', value: 1 }), 'step');
+    if (step < 1) return ctx.fail(`list slice step ${step} (TorchScript lists slice with a positive step)`);
     const length = self.items.length;
     const clampIndex = (v: number): number => Math.min(Math.max(v < 0 ? v + length : v, 0), length);
     const start = startArg.kind === 'none' ? 0 : clampIndex(ctx.int(startArg, 'start'));
@@ -142,6 +144,9 @@ const slice: AtenLowering = (ctx) => {
     for (let i = start; i < end; i += step) items.push(self.items[i]!);
     return { kind: self.kind, items };
   }
+  const startArg = ctx.arg(2, 'start');
+  const endArg = ctx.arg(3, 'end');
+  const step = ctx.int(ctx.arg(4, 'step', { kind: 'int', value: 1 }), 'step');
   const x = ctx.tensor(self, 'self');
   const dim = normalizeDim(ctx, ctx.int(ctx.arg(1, 'dim', { kind: 'int', value: 0 }), 'dim'), x.rank, 'dim');
   const bound = (value: ScriptValue, fallback: bigint, what: string): Value => {
