@@ -35,6 +35,7 @@ import { writeOnnx } from '@modelpass/onnx';
 import { viewElements } from '@modelpass/ops';
 import { OrtRunner } from '@modelpass/runtime';
 import { countBinIndices, countableByMask } from './bin-index-counts.js';
+import { nonNegative } from './non-negative.js';
 import { CALIBRATION_SESSION_OPTIONS } from './session-options.js';
 
 type AttributeInits = Parameters<Builder['op1']>[2];
@@ -95,11 +96,6 @@ interface StatisticsOutputs {
   readonly indices?: readonly string[];
   /** float32 [T] input: each tensor's current histogram width. */
   readonly widthInput?: string;
-}
-
-/** Whether every value of `value` is ≥ 0 or NaN by its producer (a Relu). */
-function nonNegative(value: Value): boolean {
-  return value.producer?.op === 'onnx.Relu';
 }
 
 /**
@@ -168,7 +164,7 @@ function appendStatistics(b: Builder, tensors: readonly Value[], bins: number | 
   const indices = flats.map((flat, i) => {
     const inverse = b.op1('onnx.Gather', [inverses, b.constant(Tensor.scalar('int64', BigInt(i)), 'calibration_index')], { axis: 0 }, { types: [tensorType('float32', [])] });
     const scaled = b.op1('onnx.Mul', [flat, inverse], {}, { types: [tensorType('float32', [null])] });
-    // Cast truncates toward zero, which is floor for x ≥ 0: a Relu output needs no Floor pass.
+    // Cast truncates toward zero, which is floor for x ≥ 0: a Relu output (or a pooled, reshaped, … one) needs no Floor pass.
     const floors = nonNegative(tensors[i]!) ? scaled : b.op1('onnx.Floor', [scaled], {}, { types: [tensorType('float32', [null])] });
     // floor(x/w) is in [−bins, bins) for finite x. NaN and ±Infinity (·0) cast to some integer: with
     // `scatter`, x86's int32 −2^31 is an index ORT refuses (the run fails, and `BatchStatistics` redoes
