@@ -18,10 +18,11 @@ import { resizeLowerings } from './aten/resize.js';
 import { statisticsLowerings } from './aten/statistics.js';
 import { compositeLowerings } from './aten/composite.js';
 import { attentionLowerings } from './aten/attention.js';
+import { recurrentCellLowerings } from './aten/recurrent-cells.js';
 
 function buildTable(): Map<string, AtenLowering> {
   const table = new Map<string, AtenLowering>();
-  for (const group of [pythonBuiltinLowerings, elementwiseLowerings, neuralLowerings, shapeLowerings, recurrentLowerings, reductionLowerings, creationLowerings, mathLowerings, reshapingLowerings, selectionLowerings, poolingLowerings, resizeLowerings, statisticsLowerings, compositeLowerings, attentionLowerings]) {
+  for (const group of [pythonBuiltinLowerings, elementwiseLowerings, neuralLowerings, shapeLowerings, recurrentLowerings, reductionLowerings, creationLowerings, mathLowerings, reshapingLowerings, selectionLowerings, poolingLowerings, resizeLowerings, statisticsLowerings, compositeLowerings, attentionLowerings, recurrentCellLowerings]) {
     for (const [name, lowering] of group) {
       if (table.has(name)) throw new Error(`aten lowering '${name}' registered twice`);
       table.set(name, lowering);

@@ -170,7 +170,12 @@ export class Interpreter implements ControlFlowHost {
       return;
     }
     if (target.kind === 'tuple' || target.kind === 'list') {
-      if (value.kind !== 'tuple' && value.kind !== 'list') this.fail(at, `cannot unpack ${describeValue(value)} into ${target.items.length} names`);
+      if (value.kind !== 'tuple' && value.kind !== 'list') {
+        const opaque = value.kind === 'tensor' ? value.value.producer?.op : undefined;
+        // An op with no lowering is kept as one opaque output; unpacking it is where the import stops.
+        if (opaque?.startsWith('aten.')) this.fail(at, `aten::${opaque.slice(5)} has no lowering (its result is unpacked into ${target.items.length} names)`);
+        this.fail(at, `cannot unpack ${describeValue(value)} into ${target.items.length} names`);
+      }
       if (value.items.length !== target.items.length) this.fail(at, `cannot unpack ${value.items.length} values into ${target.items.length} names`);
       target.items.forEach((item, i) => this.assign(item, value.items[i]!, env, at));
       return;

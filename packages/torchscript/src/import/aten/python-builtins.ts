@@ -264,6 +264,16 @@ export function pythonSum(value: ScriptValue): ScriptValue | undefined {
   return total;
 }
 
+/** `t.item()`: a one-element tensor as a Python number (known when the tensor is a folded constant). */
+function item(ctx: LoweringContext): ScriptValue {
+  const x = ctx.tensor(ctx.arg(0), 'self');
+  const integral = x.dtype !== undefined && /^u?int/.test(x.dtype);
+  const known = knownScalar(x.value);
+  if (known !== undefined) return integral ? { kind: 'int', value: known } : x.dtype === 'bool' ? { kind: 'bool', value: known !== 0 } : { kind: 'float', value: known };
+  const scalar = ctx.emit('Reshape', [x.value, ctx.int64Vector([])], {}, { rank: 0, dtype: x.dtype });
+  return integral ? { ...scalar, scalarInt: true } : scalar;
+}
+
 function numToTensor(ctx: LoweringContext): ScriptValue {
   const value = ctx.arg(0);
   if (value.kind === 'tensor') return value;
@@ -342,6 +352,7 @@ export const pythonBuiltinLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['is_scripting', () => ({ kind: 'bool', value: true })],
   ['_is_tracing', () => ({ kind: 'bool', value: false })],
   ['prim_NumToTensor', numToTensor],
+  ['item', item],
   // Imported graphs hold dense tensors only: nested-tensor fast paths fold away.
   ['prim_is_nested', () => ({ kind: 'bool', value: false })],
   ['is_nested', () => ({ kind: 'bool', value: false })],

@@ -249,6 +249,8 @@ function padAs(mode: string): AtenLowering {
 export const reshapingLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['split', split],
   ['split_with_sizes', split],
+  ['unsafe_split', split],
+  ['unsafe_split_with_sizes', split],
   ['unbind', unbind],
   ['repeat', repeat],
   ['expand', expand],

@@ -240,6 +240,7 @@ export const shapeLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['concat', cat],
   ['stack', stack],
   ['chunk', chunk],
+  ['unsafe_chunk', chunk], // what traced nn.LSTMCell/GRUCell print: chunk without the aliasing checks
   ['unsqueeze', unsqueeze],
   ['squeeze', squeeze],
   ['slice', slice],
