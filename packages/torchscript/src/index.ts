@@ -12,7 +12,7 @@ export { writeZip, type ZipWriteEntry, type ZipRawEntry } from './zip/zip-writer
 export { TORCHSCRIPT_ERROR_SOURCE } from './errors.js';
 export { readStateDict, stateDictOf } from './state-dict/read-state-dict.js';
 export { loadStateDict, type LoadStateDictOptions, type LoadStateDictReport, type StateDictMismatch } from './state-dict/load-state-dict.js';
-export { parseTorchScript } from './script/parser.js';
+export { MAX_SOURCE_NESTING, parseTorchScript } from './script/parser.js';
 export type { SourceFile, ClassDef, FunctionDef, Stmt, Expr, SourcePosition } from './script/ast.js';
 export { readTorchScript, importTorchScript, type ReadTorchScriptOptions, type TorchScriptInputSpec } from './import/read-torchscript.js';
 export { atenLowerings } from './import/aten-registry.js';

@@ -51,6 +51,23 @@ export function readTorchScript(path: string, options: ReadTorchScriptOptions = 
 
 /** Imports an already opened archive. */
 export function importTorchScript(archive: TorchArchive, options: ReadTorchScriptOptions = {}): Model {
+  try {
+    return importArchive(archive, options);
+  } catch (error) {
+    // Source nested deeper than the parser's guard sees (a left-deep chain of operators thousands long) overflows the interpreter.
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      throw torchscriptError({
+        reason: 'the TorchScript source nests too deeply to import (the interpreter ran out of stack)',
+        location: { file: archive.path },
+        code: 'torchscript/too-deep',
+        hint: 'torch.jit.save never writes code nested this deep: the archive was made by hand or damaged',
+      });
+    }
+    throw error;
+  }
+}
+
+function importArchive(archive: TorchArchive, options: ReadTorchScriptOptions): Model {
   const root = archive.data;
   if (root.kind !== 'object') {
     throw torchscriptError({

@@ -11,6 +11,13 @@ const AUGMENTED = new Set(['+=', '-=', '*=', '/=', '//=', '%=', '**=', '&=', '|=
 /** Binary operator precedence, loosest first (below comparisons). */
 const BINARY_LEVELS: readonly (readonly string[])[] = [['|'], ['^'], ['&'], ['<<', '>>'], ['+', '-'], ['*', '/', '//', '%', '@']];
 
+/**
+ * Most expressions (brackets, calls, subscripts, unary operators) or blocks nested in one another:
+ * CPython's parser stops at 200 nested parentheses too. Deeper source is refused at its location
+ * instead of overflowing the stack (torch never writes code nested that deep).
+ */
+export const MAX_SOURCE_NESTING = 200;
+
 /** Parses one `code/` record (its name is used in every diagnostic). */
 export function parseTorchScript(source: string, file: string): SourceFile {
   return new Parser(tokenize(source, file), file).parseFile();
@@ -18,6 +25,7 @@ export function parseTorchScript(source: string, file: string): SourceFile {
 
 class Parser {
   private index = 0;
+  private depth = 0;
   constructor(
     private readonly tokens: Token[],
     private readonly file: string,
@@ -61,6 +69,24 @@ class Parser {
     }
     return false;
   }
+  /** Runs `parse` one nesting level deeper, refusing source nested past MAX_SOURCE_NESTING. */
+  private nested<T>(parse: () => T): T {
+    if (this.depth >= MAX_SOURCE_NESTING) {
+      const token = this.peek();
+      throw torchscriptError({
+        reason: `TorchScript source nests deeper than ${MAX_SOURCE_NESTING} levels (brackets, calls or blocks)`,
+        location: { file: this.file, line: token.line, column: token.column },
+        code: 'torchscript/syntax',
+      });
+    }
+    this.depth++;
+    try {
+      return parse();
+    } finally {
+      this.depth--;
+    }
+  }
+
   private fail(expected: string, token: Token = this.peek()): never {
     const actual = token.kind === 'end' ? 'end of file' : token.kind === 'newline' ? 'end of line' : token.kind === 'indent' || token.kind === 'dedent' ? 'a change of indentation' : `'${token.text}'`;
     throw torchscriptError({
@@ -89,6 +115,9 @@ class Parser {
 
   // ---- statements
   private block(): Stmt[] {
+    return this.nested(() => this.blockBody());
+  }
+  private blockBody(): Stmt[] {
     this.expect(':');
     if (this.peek().kind !== 'newline') {
       const single = this.simpleStatement();
@@ -252,6 +281,9 @@ class Parser {
   }
 
   expression(): Expr {
+    return this.nested(() => this.expressionBody());
+  }
+  private expressionBody(): Expr {
     const at = this.at();
     const value = this.orExpression();
     if (this.isName('if')) {
@@ -282,7 +314,7 @@ class Parser {
   private notExpression(): Expr {
     if (this.isName('not')) {
       const at = this.at(this.next());
-      return { kind: 'unary', op: 'not', operand: this.notExpression(), at };
+      return { kind: 'unary', op: 'not', operand: this.nested(() => this.notExpression()), at };
     }
     return this.comparison();
   }
@@ -322,7 +354,7 @@ class Parser {
     const token = this.peek();
     if (token.kind === 'op' && (token.text === '-' || token.text === '+' || token.text === '~')) {
       this.next();
-      return { kind: 'unary', op: token.text, operand: this.unary(), at: this.at(token) };
+      return { kind: 'unary', op: token.text, operand: this.nested(() => this.unary()), at: this.at(token) };
     }
     return this.power();
   }
@@ -330,7 +362,7 @@ class Parser {
     const base = this.postfix();
     if (this.isOp('**')) {
       const token = this.next();
-      return { kind: 'binary', op: '**', left: base, right: this.unary(), at: this.at(token) };
+      return { kind: 'binary', op: '**', left: base, right: this.nested(() => this.unary()), at: this.at(token) };
     }
     return base;
   }
