@@ -17,6 +17,10 @@ import { calibrateActivations } from './activation-ranges.js';
 import { hostOf } from './nested-pass.js';
 import { finishStaticQuantization, planStaticQuantization, prepareForQuantization, type StaticQuantizationOptions } from './quantize-static.js';
 import { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
+import { describeSubgraphWeightedOps, weightedOpsInSubgraphs } from './subgraph-weighted-ops.js';
+
+/** Why weighted ops inside If/Loop bodies stay float (calibration reads activations as graph outputs; a branch's values cannot be). */
+const SUBGRAPH_HINT = 'calibration reads activations as graph outputs, which values inside an If branch or a Loop body cannot be; those ops stay float32 and the model stays valid (quantizing inside subgraphs is not supported yet)';
 import { PER_CHANNEL_MIN_GAIN_DB } from './weight-granularity.js';
 import { FLOAT_CONSTANT_MIN_ELEMENTS, FLOAT_CONSTANT_MIN_ELEMENTS_FLOOR } from './float-constants.js';
 
@@ -82,10 +86,16 @@ export const quantizeStatic = definePass({
       groupedConvs: o.groupedConvs,
     };
     const plan = planStaticQuantization(model, quantizeOptions);
+    const inSubgraphs = describeSubgraphWeightedOps(weightedOpsInSubgraphs(model));
     if (plan.nodes.length === 0) {
-      context.report({ severity: 'warning', reason: 'quantize-static found nothing to quantize (no Conv/MatMul/Gemm with float32 constant weights)' });
+      context.report(
+        inSubgraphs
+          ? { severity: 'warning', reason: `quantize-static found nothing to quantize in the main graph; ${inSubgraphs} stay float32: quantize-static does not enter If/Loop bodies`, hint: SUBGRAPH_HINT }
+          : { severity: 'warning', reason: 'quantize-static found nothing to quantize (no Conv/MatMul/Gemm with float32 constant weights)' },
+      );
       return context.preserveAll();
     }
+    if (inSubgraphs) context.report({ severity: 'warning', reason: `quantize-static leaves ${inSubgraphs} float32: it does not enter If/Loop bodies`, hint: SUBGRAPH_HINT });
     const calibration: CalibrationOptions = {
       method: o.calibration,
       ...(o.dataset ? { dataset: o.dataset } : {}),
