@@ -19,18 +19,22 @@ import { runInNewContext } from 'node:vm';
 type Collector = (options: { type: 'minor' | 'major' }) => void;
 
 /**
- * Buffer bytes after which a quiet point (between batches) collects: about two runs of the histogram
- * graph on fashion-resnet (0.36 MB each), twenty of the min/max graph.
+ * Buffer bytes after which a quiet point (between batches) collects: about twenty runs of the min/max
+ * graph on fashion-resnet.
  */
 export const YOUNG_GARBAGE_THRESHOLD = 512 * 2 ** 10;
 /**
- * Buffer bytes after which a collection runs at once, inside a batch (a batch read as activations
- * drops up to the activation budget per run). Inside a batch the batch's own buffers are alive, and
- * a buffer that lives through two scavenges moves to V8's old generation, which only a full
- * collection frees: a batch of 64 fashion-mnist samples, promoted so, added ~0.3 MB of peak RSS per
- * batch when every 512 KB collected (2,000 samples: +9%), so small piles wait for the batch's end.
+ * Buffer bytes after which a collection runs at once, inside a batch: about one run of the histogram
+ * graph, whose int16 bin indices (2 bytes per value, ~2.3 MB per run of 8 fashion-resnet samples)
+ * are counted in JavaScript and dropped; a batch read as activations drops up to the activation
+ * budget per run. Inside a batch the batch's own buffers are alive, and a buffer that lives through
+ * two scavenges moves to V8's old generation, which only a full collection frees: a batch of 64
+ * fashion-mnist samples, promoted so, added ~0.3 MB of peak RSS per batch when every 512 KB
+ * collected (2,000 samples: +9%), so small piles wait for the batch's end. With the index outputs,
+ * 2 MB against 8 MB kept the growth from 100 to 2,000 samples alike (+7–8 %) and the peaks ~10 MB
+ * lower (fashion-resnet, percentile and entropy, 3 processes each; RESULTS-calibration-memory.md).
  */
-export const YOUNG_GARBAGE_LIMIT = 8 * 2 ** 20;
+export const YOUNG_GARBAGE_LIMIT = 2 * 2 ** 20;
 
 let collector: Collector | null | undefined;
 
