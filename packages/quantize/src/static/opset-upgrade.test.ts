@@ -1,0 +1,67 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { attrs, GraphBuilder, Tensor, tensorType, type Model } from '@modelpass/ir';
+import { encodeOnnx } from '@modelpass/onnx';
+import { disposeSharedOrtRunner, runOrt } from '@modelpass/runtime';
+import { upgradeOpset9To13 } from './opset-upgrade.js';
+
+afterAll(() => disposeSharedOrtRunner());
+
+function seeded(shape: number[], seed: number): Tensor {
+  const count = shape.reduce((a, b) => a * b, 1);
+  return Tensor.fromValues('float32', shape, Array.from({ length: count }, (_, i) => Math.sin(seed * 3.7 + i * 0.91) * 2));
+}
+
+/** Every op whose opset-9 spelling changed by 13, in its opset-9 form (attributes), feeding one output each. */
+function opset9Model(): Model {
+  const b = new GraphBuilder();
+  const x = b.input('x', tensorType('float32', [2, 3, 4]));
+  const outputs = [
+    b.op1('onnx.Clip', [x], { min: attrs.float(-0.5), max: attrs.float(0.75) }, { outputs: ['clip'] }),
+    b.op1('onnx.Slice', [x], { starts: attrs.ints([1, 0]), ends: attrs.ints([3, -1]), axes: attrs.ints([1, 2]) }, { outputs: ['slice'] }),
+    b.op1('onnx.Squeeze', [b.op1('onnx.Unsqueeze', [x], { axes: attrs.ints([0, 3]) })], { axes: attrs.ints([3]) }, { outputs: ['squeeze'] }),
+    b.op1('onnx.Pad', [x], { pads: attrs.ints([0, 1, 0, 0, 0, 2]), value: attrs.float(0.25) }, { outputs: ['pad'] }),
+    b.op1('onnx.ReduceSum', [x], { axes: attrs.ints([1]), keepdims: attrs.int(0) }, { outputs: ['sum'] }),
+    b.op1('onnx.Softmax', [x], { axis: attrs.int(2) }, { outputs: ['softmax'] }),
+    b.op1('onnx.Dropout', [x], { ratio: attrs.float(0.3) }, { outputs: ['dropout'] }),
+    ...b.op('onnx.Split', [x], { axis: attrs.int(2), split: attrs.ints([1, 3]) }, { outputs: ['split0', 'split1'] }),
+    ...b.op('onnx.TopK', [x], { axis: attrs.int(2), k: attrs.int(2) }, { outputs: ['top_values', 'top_indices'] }),
+  ];
+  for (const output of outputs) b.output(output);
+  const model = b.model();
+  model.opsetImports.set('onnx', 9);
+  return model;
+}
+
+describe('upgradeOpset9To13', () => {
+  it('rewrites attribute spellings to opset-13 inputs, and ONNX Runtime computes the same outputs before and after', async () => {
+    const model = opset9Model();
+    const feeds = { x: seeded([2, 3, 4], 1) };
+    const before = await runOrt(encodeOnnx(model), feeds);
+    const { blocking, rewritten } = upgradeOpset9To13(model);
+    expect(blocking).toEqual([]);
+    expect(model.opset('onnx')).toBe(13);
+    expect(Object.fromEntries(rewritten)).toEqual({ 'onnx.Clip': 1, 'onnx.Slice': 1, 'onnx.Unsqueeze': 1, 'onnx.Squeeze': 1, 'onnx.Pad': 1, 'onnx.ReduceSum': 1, 'onnx.Dropout': 1, 'onnx.Split': 1, 'onnx.TopK': 1 });
+    const after = await runOrt(encodeOnnx(model), feeds);
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    for (const [name, tensor] of before) {
+      expect(after.get(name)!.shape, name).toEqual(tensor.shape);
+      expect(after.get(name)!.toNumbers(), name).toEqual(tensor.toNumbers());
+    }
+  });
+
+  it('leaves a model whose Softmax changes meaning untouched and names the node', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [2, 3, 4]));
+    b.output(b.op1('onnx.Clip', [b.op1('onnx.Softmax', [x], { axis: attrs.int(1) }, { name: 'attn' })], { min: attrs.float(0) }));
+    b.output(b.op1('onnx.Upsample', [x, b.constant(Tensor.fromValues('float32', [3], [1, 1, 2]), 'scales')], {}, { name: 'up' }));
+    const model = b.model();
+    model.opsetImports.set('onnx', 9);
+    const { blocking } = upgradeOpset9To13(model);
+    expect(blocking.map(({ node, reason }) => `${node.name}: ${reason}`)).toEqual([
+      'attn: it normalizes from axis 1 of a rank-3 input, which opset 13 reads as that one axis only',
+      'up: the op was removed after opset 9 (Resize replaces it)',
+    ]);
+    expect(model.opset('onnx')).toBe(9);
+    expect([...model.graph.nodesOf('onnx.Clip')][0]!.hasAttribute('min')).toBe(true);
+  });
+});
