@@ -27,7 +27,7 @@ describe('countBinIndices', () => {
     all[8] = 32767;
     for (const [start, end] of [[0, 1001], [1, 1001], [1, 1000], [0, 0], [3, 4], [2, 999]] as const) {
       const view = all.subarray(start, end);
-      const counts = new Int32Array(64);
+      const counts = new Float64Array(64);
       countBinIndices(view, counts);
       const expected = new Int32Array(64);
       for (const v of view) expected[((v % 64) + 64) % 64]!++;

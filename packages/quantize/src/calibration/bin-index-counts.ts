@@ -9,8 +9,10 @@
  * ±Infinity (the width holds every finite value); it lands in some bin, and its part's non-finite
  * sum has the part read again from its values (`BatchStatistics`), so those counts are never used.
  *
- * The loop reads two indices per 32-bit word (about 1.4 ns per value against 2 ns one by one, and
- * 5 ns for ORT's single-threaded ScatterElements, on this machine's CPU).
+ * The loop reads two indices per 32-bit word and counts in float64 (no int32 overflow check per
+ * increment): on 1.15 M real indices of fashion-resnet (8 samples, 21 tensors) 1.8–2.8 ms against
+ * 2.6–6.1 ms with Int32Array counts and 2.0–4.6 ms one index at a time; ORT's single-threaded
+ * ScatterElements takes ~5 ns per value here.
  */
 
 /** Whether `length` counts can be filled by `countBinIndices` (a power of two that int16 indices reach). */
@@ -19,20 +21,20 @@ export function countableByMask(length: number): boolean {
 }
 
 /** Adds one count per index to `counts` (length a power of two, see `countableByMask`) at `index & (length − 1)`. */
-export function countBinIndices(indices: Int16Array, counts: Int32Array): void {
+export function countBinIndices(indices: Int16Array, counts: Float64Array): void {
   const mask = counts.length - 1;
   const length = indices.length;
   let start = 0;
   if (indices.byteOffset % 4 !== 0 && length > 0) {
-    counts[indices[0]! & mask]!++;
+    counts[indices[0]! & mask]! += 1;
     start = 1;
   }
   const pairs = (length - start) >> 1;
   const words = new Int32Array(indices.buffer, indices.byteOffset + 2 * start, pairs);
   for (let i = 0; i < pairs; i++) {
     const word = words[i]!;
-    counts[word & mask]!++;
-    counts[(word >>> 16) & mask]!++;
+    counts[word & mask]! += 1;
+    counts[(word >>> 16) & mask]! += 1;
   }
-  for (let i = start + 2 * pairs; i < length; i++) counts[indices[i]! & mask]!++;
+  for (let i = start + 2 * pairs; i < length; i++) counts[indices[i]! & mask]! += 1;
 }

@@ -70,7 +70,7 @@ export interface TensorSummary {
    * run). Valid until the graph's next run (`indices` counting reuses one buffer per tensor).
    */
   readonly width?: number;
-  readonly counts?: Int32Array;
+  readonly counts?: Int32Array | Float64Array;
   readonly firstBin?: number;
 }
 
@@ -188,7 +188,7 @@ function appendStatistics(b: Builder, tensors: readonly Value[], bins: number | 
 /** An ORT session of `model` with statistics nodes for the given float32 activations. */
 export class StatisticsGraph {
   /** `indices` counting: one `2·bins` counts buffer per tensor, refilled by each run. */
-  private readonly scratch: Int32Array[];
+  private readonly scratch: Float64Array[];
   /** Bytes of the buffers the last run returned (garbage once folded in; see young-garbage.ts). */
   lastRunBytes = 0;
 
@@ -202,7 +202,7 @@ export class StatisticsGraph {
     /** How histograms are counted (undefined: min/max only). */
     readonly counting: HistogramCounting | undefined,
   ) {
-    this.scratch = outputs.indices ? names.map(() => new Int32Array(2 * bins!)) : [];
+    this.scratch = outputs.indices ? names.map(() => new Float64Array(2 * bins!)) : [];
   }
 
   /** The tensors this graph summarizes. */
@@ -294,7 +294,7 @@ export class StatisticsGraph {
         summaries.set(names[i]!, { min, max, sum, size });
         continue;
       }
-      let tensorCounts: Int32Array;
+      let tensorCounts: Int32Array | Float64Array;
       if (counts) {
         tensorCounts = counts.subarray(i * length, (i + 1) * length);
       } else {
