@@ -7,24 +7,34 @@
  */
 import { statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import type { Dim } from '@modelpass/ir';
+import type { DType, Dim } from '@modelpass/ir';
 import { listTensorFiles, readTensorFile } from '@modelpass/runtime';
 
 const POSITIONAL = /^(input|output)_\d+$/;
 
 /** Input name → shape, from the tensor files at `path` (a folder or one file) named after inputs. */
 export function shapesFromInputFiles(path: string): Map<string, readonly Dim[]> {
+  return new Map([...inputFileTensors(path)].map(([name, tensor]) => [name, tensor.shape]));
+}
+
+/** Input name → dtype, from the same files (an archive's inputs are float32 unless a file says otherwise). */
+export function dtypesFromInputFiles(path: string): Map<string, DType> {
+  return new Map([...inputFileTensors(path)].map(([name, tensor]) => [name, tensor.dtype]));
+}
+
+function inputFileTensors(path: string): Map<string, { shape: readonly Dim[]; dtype: DType }> {
   let files: string[];
   try {
     files = statSync(path).isDirectory() ? listTensorFiles(path) : [path];
   } catch {
     return new Map(); // loading the inputs later says what is wrong with the path
   }
-  const shapes = new Map<string, readonly Dim[]>();
+  const tensors = new Map<string, { shape: readonly Dim[]; dtype: DType }>();
   for (const file of files) {
     const name = basename(file, extname(file));
     if (POSITIONAL.test(name)) continue;
-    shapes.set(name, readTensorFile(file).shape);
+    const tensor = readTensorFile(file);
+    tensors.set(name, { shape: tensor.shape, dtype: tensor.dtype });
   }
-  return shapes;
+  return tensors;
 }

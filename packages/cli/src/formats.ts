@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { delimiter, extname } from 'node:path';
-import { printModelToFile, readModelText, type Dim, type Model } from '@modelpass/ir';
+import { printModelToFile, readModelText, type DType, type Dim, type Model } from '@modelpass/ir';
 import { readOnnx, writeOnnx, type ValueInfoPolicy } from '@modelpass/onnx';
 import { assertNoTfliteOps, readTflite, writeTflite } from '@modelpass/tflite';
 import { registerModelReader } from '@modelpass/runtime';
@@ -43,6 +43,8 @@ export interface ModelReadOptions {
    * archives record none); convert checks and sets them on every other format's inputs after reading.
    */
   readonly inputShapes?: ReadonlyMap<string, readonly Dim[]>;
+  /** TorchScript: input dtypes by name (default float32; `compare --inputs DIR` takes them from the files, e.g. silero's int64 `sr`). */
+  readonly inputDtypes?: ReadonlyMap<string, DType>;
   /** TorchScript: values for non-tensor forward arguments (`--bind k=3`). */
   readonly bindings?: ReadonlyMap<string, number | boolean | string>;
   /** Told what a reader decided without being asked (TorchScript: an int/bool argument fixed at its default). */
@@ -114,6 +116,7 @@ const torchscript: ModelFormat = {
     const shapes = options?.inputShapes;
     const inputs: Record<string, TorchScriptInputSpec> = {};
     for (const [name, shape] of shapes ?? []) inputs[name] = { shape };
+    for (const [name, dtype] of options?.inputDtypes ?? []) inputs[name] = { ...inputs[name], dtype };
     for (const [name, value] of options?.bindings ?? []) inputs[name] = { ...inputs[name], value };
     return readTorchScript(path, {
       ...(Object.keys(inputs).length > 0 ? { inputs } : {}),

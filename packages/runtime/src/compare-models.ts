@@ -83,6 +83,22 @@ function plannedInputs(model: Model, options: GenerateInputsOptions): PlannedInp
   return planned;
 }
 
+/**
+ * The feeds in the order of `model`'s inputs (then any others). An engine fed by position (torch:
+ * `forward(*inputs)`) must not get them in the order their files were listed: silero VAD's
+ * `input.npy, sr.npy, state.npy` fed `state` as `sr`.
+ */
+function inInputOrder(feeds: ReadonlyMap<string, Tensor>, model: Model | undefined): Map<string, Tensor> {
+  if (!model) return new Map(feeds);
+  const ordered = new Map<string, Tensor>();
+  for (const input of model.graph.inputs) {
+    const tensor = feeds.get(input.name);
+    if (tensor) ordered.set(input.name, tensor);
+  }
+  for (const [name, tensor] of feeds) if (!ordered.has(name)) ordered.set(name, tensor);
+  return ordered;
+}
+
 export async function compareModels(a: ModelSource, b: ModelSource, options: CompareModelsOptions = {}): Promise<ModelComparison> {
   const [specA, specB] = options.engines ?? [options.engine ?? defaultEngineFor(a), options.engine ?? defaultEngineFor(b)];
   const names = [specA, specB].map((spec) => (typeof spec === 'string' ? spec : spec.name));
@@ -102,10 +118,10 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
   const engineB = specB === specA ? engineA : createEngine(specB, engineOptions);
   try {
     // ONNX Runtime gets the file itself (what a user would run); the interpreter the model read above.
-    const expected = await engineA.run(engineA.name === 'reference' && modelA ? modelA : a, feeds);
+    const expected = await engineA.run(engineA.name === 'reference' && modelA ? modelA : a, inInputOrder(feeds, modelA));
     const modelB = options.layout === 'as-is' ? undefined : (options.modelB ?? readableModel(b));
     const bridge = modelB ? bridgeInputs(feeds, modelB) : { feeds, inputs: [] };
-    let actual = await engineB.run(b, bridge.feeds);
+    let actual = await engineB.run(b, inInputOrder(bridge.feeds, modelB ?? options.modelB));
     const layoutNotes = bridge.inputs.map((name) => `input '${name}' fed channels-last (NHWC) to the second model, which declares it so`);
     if (bridge.inputs.length > 0) {
       const read = bridgeOutputs(expected, actual);

@@ -16,7 +16,7 @@ import type { ModelReadOptions } from '../formats.js';
 import { inputShapeFlag, parseInputShapes, readWithInputShapes } from '../input-shapes.js';
 import type { Dim } from '@modelpass/ir';
 import { checkSameInputNames } from '../compare-input-names.js';
-import { shapesFromInputFiles } from '../compare-input-files.js';
+import { dtypesFromInputFiles, shapesFromInputFiles } from '../compare-input-files.js';
 
 function parseDims(entries: readonly string[]): Record<string, number> {
   const dims: Record<string, number> = {};
@@ -128,7 +128,8 @@ export const compareCommand: Command = {
     const reportArg = flagString(args, 'report');
     const reportPath = reportArg === undefined ? undefined : resolve(io.cwd, reportArg);
     if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
-    const read = readOptions(args, io);
+    // An archive's inputs are float32 unless the --inputs files say otherwise (silero VAD's int64 `sr`).
+    const read = inputs === undefined ? readOptions(args, io) : { ...readOptions(args, io), inputDtypes: dtypesFromInputFiles(resolve(io.cwd, inputs)) };
     const shapes = parseInputShapes(flagList(args, 'input-shape'));
     const fileShapes = () => (inputs === undefined ? new Map<string, readonly Dim[]>() : shapesFromInputFiles(resolve(io.cwd, inputs)));
     const a = await modelSource(args.positionals[0]!, io, read, shapes, engine, fileShapes);
