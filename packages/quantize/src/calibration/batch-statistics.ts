@@ -2,7 +2,7 @@
  * Folds one calibration run's values into the statistics of every requested tensor: float32
  * activations and graph inputs through the in-graph summaries of `StatisticsGraph` (only a few
  * numbers per tensor leave ORT), the rest — initializers, other float dtypes, histograms of models
- * whose opset has no ScatterElements reduction — through `ActivationCollector`, whose values are
+ * the in-graph histogram cannot be written for (`histogramOpset`) — through `ActivationCollector`, whose values are
  * read in JavaScript. A part whose in-graph summary cannot be trusted exactly (non-finite values, a
  * float32 sum overflow, magnitudes below a float32 bin width) is collected again from its values,
  * so the statistics are exactly those of reading every value in JavaScript.
@@ -11,7 +11,7 @@ import type { Model, Tensor, Value } from '@modelpass/ir';
 import { ActivationCollector, resolveTensors } from './activation-collector.js';
 import { HistogramStatistics } from './histogram-statistics.js';
 import { MinMaxStatistics } from './minmax-statistics.js';
-import { SMALLEST_GRAPH_WIDTH, StatisticsGraph, histogramOpset, type TensorSummary } from './statistics-graph.js';
+import { SMALLEST_GRAPH_WIDTH, StatisticsGraph, defaultHistogramCounting, histogramOpset, type TensorSummary } from './statistics-graph.js';
 import { YoungGarbage } from './young-garbage.js';
 
 type Statistics = MinMaxStatistics | HistogramStatistics;
@@ -25,12 +25,12 @@ function floatValues(tensor: Tensor): ArrayLike<number> {
   return tensor.data() as ArrayLike<number>;
 }
 
-/** Whether `value` can be summarized in the graph for statistics of this kind. */
-function summarizable(model: Model, value: Value | undefined, histogram: boolean): value is Value {
+/** Whether `value` can be summarized in the graph for statistics of this kind (`bins`: histogram bins per sign, undefined for min/max). */
+function summarizable(model: Model, value: Value | undefined, bins: number | undefined): value is Value {
   // Intermediate values of an imported model often carry no type (no value_info): those are tried
   // in the graph too, and a session ORT refuses (not float32 after all) falls back to the values.
   if (!value || value.constant || (value.type.kind === 'tensor' && value.type.dtype !== 'float32')) return false;
-  return !histogram || histogramOpset(model) !== undefined;
+  return bins === undefined || histogramOpset(model, defaultHistogramCounting(bins)) !== undefined;
 }
 
 /** Whether the part's summary of a tensor stands for its values exactly (see the module comment). */
@@ -63,7 +63,7 @@ export class BatchStatistics {
     const fromValues: string[] = [];
     for (const name of statistics.keys()) {
       const value = model.graph.getValue(name);
-      if (summarizable(model, value, bins !== undefined)) inGraph.push(value);
+      if (summarizable(model, value, bins)) inGraph.push(value);
       else fromValues.push(name);
     }
     // Unknown or non-float names are refused here, by the collector, before the graph is written.

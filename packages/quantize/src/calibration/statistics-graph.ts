@@ -20,10 +20,11 @@
  * coarsens its counts to the returned width before adding (exact, see `HistogramStatistics`).
  * Sessions run without ORT's spin-waiting (`CALIBRATION_SESSION_OPTIONS`).
  *
- * `ScatterElements` with a reduction needs ONNX opset 16. A model of opset 13–15 is written as
- * opset 16 for calibration (the calibration copy only: no op's meaning changes between them except
- * RoiAlign's default `coordinate_transformation_mode`, so a model holding RoiAlign is not lifted);
- * other models keep the histogram in JavaScript (`ActivationCollector`). Parts whose summaries show
+ * `indices` counting uses no op past opset 9, so models of opset 9 and later keep their opset.
+ * `ScatterElements` with a reduction needs ONNX opset 16: for `scatter`, a model of opset 13–15 is
+ * written as opset 16 for calibration (the calibration copy only: no op's meaning changes between
+ * them except RoiAlign's default `coordinate_transformation_mode`, so a model holding RoiAlign is not
+ * lifted). Other models keep the histogram in JavaScript (`ActivationCollector`). Parts whose summaries show
  * NaN, ±Infinity (or a float32 sum overflow) or magnitudes too small for a float32 bin width are
  * collected again from the activation itself, so results stay exactly those of the JavaScript path.
  */
@@ -44,6 +45,8 @@ type AttributeInits = Parameters<Builder['op1']>[2];
 const SCATTER_REDUCTION_OPSET = 16;
 /** The lowest opset lifted to 16 for calibration (ReduceSum, Squeeze, Split and others take axes as inputs from 13 on, as in 16). */
 const LIFTABLE_FROM_OPSET = 13;
+/** The first ONNX opset with every op the `indices` histogram uses (Where arrived in 9). */
+const INDICES_FROM_OPSET = 9;
 /** Ops whose meaning differs between the lifted opsets and 16 (RoiAlign-16 changed a default). */
 const NOT_LIFTABLE_OPS = new Set(['onnx.RoiAlign']);
 /** Widths below this are not float32-exact as 1/w: such tensors are collected from their values. */
@@ -74,10 +77,15 @@ export interface TensorSummary {
   readonly firstBin?: number;
 }
 
-/** Whether the in-graph histogram can be used for `model`, and the opset to write it at. */
-export function histogramOpset(model: Model): number | undefined {
+/**
+ * Whether the in-graph histogram counted by `counting` can be used for `model`, and the opset to
+ * write it at: `indices` needs nothing past opset 9 (Where), so the model keeps its own; `scatter`
+ * needs opset 16 (lifted from 13–15).
+ */
+export function histogramOpset(model: Model, counting: HistogramCounting = 'scatter'): number | undefined {
   const opset = model.opset('onnx') ?? model.opset('') ?? undefined;
   if (opset === undefined) return undefined;
+  if (counting === 'indices') return opset >= INDICES_FROM_OPSET ? opset : undefined;
   if (opset >= SCATTER_REDUCTION_OPSET) return opset;
   if (opset < LIFTABLE_FROM_OPSET) return undefined;
   for (const node of model.graph.allNodes()) if (NOT_LIFTABLE_OPS.has(node.op)) return undefined;
@@ -227,7 +235,7 @@ export class StatisticsGraph {
     const originalOpset = model.opset('onnx');
     const originalIrVersion = model.irVersion;
     const created: Node[] = [];
-    const lifted = bins !== undefined ? histogramOpset(model) : undefined;
+    const lifted = countedBy !== undefined ? histogramOpset(model, countedBy) : undefined;
     const folder = claimTemporaryPath(join(tmpdir(), 'modelpass-calibration'));
     const file = join(folder, 'statistics.onnx');
     let outputs: StatisticsOutputs | undefined;
