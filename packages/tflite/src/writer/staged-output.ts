@@ -2,6 +2,8 @@ import type { AtomicFileOutput, Tensor } from '@modelpass/ir';
 
 /** Size of the staging buffer: pieces are gathered into it and written in calls of about this size. */
 const STAGING_BYTES = 1 << 20;
+/** Chunk a constant larger than the staging buffer is streamed through (allocated per such constant's write, not kept). */
+const STREAM_CHUNK_BYTES = 16 << 20;
 
 /**
  * One staging buffer for every write of the process (writes are synchronous and do not nest): a model
@@ -13,7 +15,7 @@ let shared: Uint8Array | undefined;
  * Gathers a file's pieces (flatbuffer bytes, constants' data) into one reused buffer and writes it
  * out when full: a model with a thousand small constants is written in a few calls, without a copy
  * of its weights in memory. Constants still in their file (or computed when read, such as offline
- * transposes) are read straight into the staging buffer, chunk by chunk.
+ * transposes) are read straight into the staging buffer when they fit it, else in chunks of their own.
  */
 export class StagedOutput {
   private readonly buffer: Uint8Array;
@@ -36,7 +38,12 @@ export class StagedOutput {
     this.filled += bytes.byteLength;
   }
 
-  /** The tensor's stored bytes: from memory, or read chunk by chunk into the staging buffer. */
+  /**
+   * The tensor's stored bytes: from memory; a lazy one that fits the staging buffer read straight into it;
+   * a larger one streamed through its own chunk of up to 16 MiB. A chunk much smaller than the tensor would
+   * cost computed storage dearly: an offline transpose reads every source matrix a chunk overlaps, so a
+   * single big matrix would be read and transposed once per chunk.
+   */
   writeTensor(tensor: Tensor): void {
     const storage = tensor.storage;
     if (!storage || storage.byteLength === 0) return;
@@ -44,12 +51,19 @@ export class StagedOutput {
       this.write(storage.read());
       return;
     }
-    for (let at = 0; at < storage.byteLength; ) {
-      if (this.filled === this.buffer.byteLength) this.flush();
-      const length = Math.min(this.buffer.byteLength - this.filled, storage.byteLength - at);
-      storage.readChunk(this.buffer.subarray(this.filled, this.filled + length), at);
+    const length = storage.byteLength;
+    if (length <= this.buffer.byteLength) {
+      if (length > this.buffer.byteLength - this.filled) this.flush();
+      storage.readChunk(this.buffer.subarray(this.filled, this.filled + length), 0);
       this.filled += length;
-      at += length;
+      return;
+    }
+    this.flush();
+    const chunk = new Uint8Array(Math.min(STREAM_CHUNK_BYTES, length));
+    for (let at = 0; at < length; at += chunk.byteLength) {
+      const part = chunk.subarray(0, Math.min(chunk.byteLength, length - at));
+      storage.readChunk(part, at);
+      this.output.write(part);
     }
   }
 

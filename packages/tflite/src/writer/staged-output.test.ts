@@ -1,0 +1,68 @@
+import { Tensor, type AtomicFileOutput, type TensorStorage } from '@modelpass/ir';
+import { describe, expect, it } from 'vitest';
+import { StagedOutput } from './staged-output.js';
+
+/** Lazy storage over `bytes` that records each `readChunk` (start, length). */
+function lazyStorage(bytes: Uint8Array, reads: [number, number][]): TensorStorage {
+  return {
+    kind: 'computed',
+    byteLength: bytes.byteLength,
+    read: () => bytes.slice(),
+    describe: () => 'test storage',
+    readChunk(target, start) {
+      reads.push([start, target.byteLength]);
+      target.set(bytes.subarray(start, start + target.byteLength));
+    },
+  };
+}
+
+function collecting(): { output: AtomicFileOutput; writes: number[]; bytes: () => Uint8Array } {
+  const parts: Uint8Array[] = [];
+  const writes: number[] = [];
+  const output: AtomicFileOutput = {
+    write(bytes) {
+      parts.push(bytes.slice());
+      writes.push(bytes.byteLength);
+    },
+    get bytesWritten() {
+      return writes.reduce((n, w) => n + w, 0);
+    },
+  };
+  return { output, writes, bytes: () => Uint8Array.from(parts.flatMap((p) => [...p])) };
+}
+
+const pattern = (length: number, seed: number) => new Uint8Array(length).map((_, i) => (i * 31 + seed) & 0xff);
+
+describe('StagedOutput', () => {
+  it('writes pieces and tensors in order, small ones gathered into few writes', () => {
+    const sink = collecting();
+    const staged = new StagedOutput(sink.output);
+    const head = pattern(100, 1);
+    const loaded = Tensor.fromBytes('uint8', [300], pattern(300, 2));
+    const reads: [number, number][] = [];
+    const lazyBytes = pattern(5000, 3);
+    const lazy = Tensor.fromStorage('uint8', [5000], lazyStorage(lazyBytes, reads));
+    staged.write(head);
+    staged.writeTensor(loaded);
+    staged.writeTensor(lazy);
+    staged.write(head);
+    staged.flush();
+    expect(sink.bytes()).toEqual(Uint8Array.from([...head, ...loaded.bytes(), ...lazyBytes, ...head]));
+    expect(sink.writes).toEqual([100 + 300 + 5000 + 100]);
+    expect(reads).toEqual([[0, 5000]]);
+  });
+
+  it('streams a lazy tensor larger than the staging buffer in chunks of up to 16 MiB, not 1 MiB', () => {
+    const sink = collecting();
+    const staged = new StagedOutput(sink.output);
+    const reads: [number, number][] = [];
+    const size = 3 * (1 << 20) + 5;
+    const bytes = pattern(size, 4);
+    staged.write(pattern(10, 5));
+    staged.writeTensor(Tensor.fromStorage('uint8', [size], lazyStorage(bytes, reads)));
+    staged.flush();
+    // One read of the whole tensor: a transposed weight computed per chunk would otherwise be transposed once per MiB.
+    expect(reads).toEqual([[0, size]]);
+    expect(sink.bytes().subarray(10)).toEqual(bytes);
+  });
+});
