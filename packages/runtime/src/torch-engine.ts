@@ -58,6 +58,8 @@ def flatten(value):
             flatten(item)
     elif isinstance(value, (bool, int, float)):
         outputs.append(torch.tensor(value))
+    elif value is None:
+        pass  # an Optional output left None (googlenet's aux logits): the imported graph has no output for it either
     else:
         raise TypeError("the module returned a " + type(value).__name__ + ", not tensors")
 with torch.no_grad():

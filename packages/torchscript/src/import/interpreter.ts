@@ -338,6 +338,23 @@ export class Interpreter implements ControlFlowHost {
     return item;
   }
 
+  /**
+   * `GoogLeNetOutputs(x, aux2, aux1)`: a `class …(NamedTuple)` of the archive built as a tuple of its
+   * fields in declaration order (positional arguments, then keywords by field name).
+   */
+  private namedTuple(path: string, args: readonly ScriptValue[], keywords: ReadonlyMap<string, ScriptValue>, at: SourcePosition): ScriptValue | undefined {
+    const cls = this.host.code.classNamed(path);
+    if (!cls || !cls.bases.some((base) => base.kind === 'name' && base.id === 'NamedTuple')) return undefined;
+    const fields = cls.fields.flatMap((field) => (field.kind === 'annotated' && field.target.kind === 'name' ? [field.target.id] : []));
+    if (args.length > fields.length) return this.fail(at, `${cls.name} has ${fields.length} fields, called with ${args.length} values`);
+    const items = fields.map((name, i): ScriptValue => {
+      if (i < args.length) return args[i]!;
+      const given = keywords.get(name);
+      return given ?? this.fail(at, `${cls.name}(…) gives no value for field '${name}'`);
+    });
+    return { kind: 'tuple', items };
+  }
+
   private callExpression(expr: Expr & { kind: 'call' }, env: Env): ScriptValue {
     if (expr.callee.kind === 'attribute' && expr.callee.name === 'tolist' && expr.args.length === 0) {
       const object = this.evaluate(expr.callee.object, env);
@@ -368,6 +385,8 @@ export class Interpreter implements ControlFlowHost {
     if (path.startsWith('__torch__.')) {
       const fn = this.host.code.functionNamed(path);
       if (fn) return this.call(fn, args, keywords, expr.at);
+      const namedTuple = this.namedTuple(path, args, keywords, expr.at);
+      if (namedTuple) return namedTuple;
       return this.fail(expr.at, `the archive has no function or class ${path} to call`);
     }
     const atenName = atenNameOf(path);

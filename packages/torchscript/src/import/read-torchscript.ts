@@ -143,6 +143,8 @@ function importArchive(archive: TorchArchive, options: ReadTorchScriptOptions): 
   const outputs = result.kind === 'tuple' ? result.items : [result];
   outputs.forEach((output, index) => {
     if (output.kind === 'tensor') builder.output(output.value);
+    // An Optional field left None (googlenet's aux logits in eval): no graph output, as the torch engine skips it too.
+    else if (output.kind === 'none' && outputs.some((item) => item.kind === 'tensor')) options.onNote?.(`forward's output ${index} is None: it is not a graph output`);
     else interpreter.fail(forward!.at, `forward returns a ${describeValue(output)} as output ${index}; only tensors (or a tuple of tensors) can be graph outputs`);
   });
   const model = builder.model({ onnx: options.opset ?? 17 });
