@@ -94,3 +94,8 @@ it('a traced window pad with H and W known folds its size arithmetic: no Mod/Sub
   // [B, H, W, C] with 10×12 padded to 14×14: 4 rows at the bottom, 2 columns at the right.
   expect(pad.inputs[1]!.constant!.toNumbers()).toEqual([0, 0, 0, 0, 0, 4, 2, 0]);
 });
+
+it('input shapes that do not fit the weights are refused at the node, not written into a model no engine runs', () => {
+  // The window model's Linear takes 4 features; 5 are given.
+  expect(() => readTorchScript(join(dir, 'window_scripted.pt'), { inputs: [{ shape: [1, 10, 12, 5] }] })).toThrow(/window_scripted\.pt:code\/.*the input shapes given \(x=1,10,12,5\) do not fit the model: /);
+});

@@ -12,6 +12,7 @@ import type { PickleTensor } from '../pickle/pickle-value.js';
 import type { SourcePosition } from '../script/ast.js';
 import { CodeIndex } from './code-index.js';
 import { uniquifySubgraphNames } from './control-flow.js';
+import { checkGivenShapesFit } from './shape-fit.js';
 import { Interpreter, type InterpreterHost } from './interpreter.js';
 import { describeValue, type ScriptValue } from './script-value.js';
 
@@ -150,6 +151,11 @@ function importArchive(archive: TorchArchive, options: ReadTorchScriptOptions): 
   const model = builder.model({ onnx: options.opset ?? 17 });
   uniquifySubgraphNames(model);
   inferShapes(model);
+  const givenShapes = params.flatMap((param, index) => {
+    const shape = specFor(param.name, index)?.shape;
+    return shape ? [`${param.name}=${shape.map((d) => d ?? '?').join(',')}`] : [];
+  });
+  if (givenShapes.length > 0) checkGivenShapesFit(model, archive.path, givenShapes.join(' '));
   model.sourceFormat = 'torchscript';
   model.sourcePath = archive.path;
   return model;
