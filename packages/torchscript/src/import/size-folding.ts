@@ -24,6 +24,7 @@ function tinyConstant(value: Value | null): Tensor | null | undefined {
  * tiny tensors; undefined otherwise (the node stays). `opset` is the one the importer writes.
  */
 export function foldTinyNode(node: Node, opset: number): Tensor[] | undefined {
+  if (node.op === 'onnx.Shape') return staticShape(node);
   if (!node.op.startsWith('onnx.') || node.subgraphs.length > 0 || isRandomOp(node.op)) return undefined;
   const kernel = kernelFor(node.op);
   if (!kernel || node.inputs.length === 0) return undefined;
@@ -53,6 +54,19 @@ export function foldTinyNode(node: Node, opset: number): Tensor[] | undefined {
     tensors.push(output);
   }
   return tensors;
+}
+
+/** `Shape(x)` of an x whose dims are all known (`torch._shape_as_tensor` in a traced module): those dims. */
+function staticShape(node: Node): Tensor[] | undefined {
+  const type = node.inputs[0]?.type;
+  const dims = type?.kind === 'tensor' ? type.shape : undefined;
+  if (!dims || !dims.every((dim): dim is number => typeof dim === 'number')) return undefined;
+  const rank = dims.length;
+  const clamp = (index: number): number => Math.min(Math.max(index < 0 ? index + rank : index, 0), rank);
+  const start = clamp(node.optionalAttr('start', 'int') ?? 0);
+  const end = clamp(node.optionalAttr('end', 'int') ?? rank);
+  const picked = dims.slice(start, Math.max(start, end));
+  return [Tensor.fromValues('int64', [picked.length], picked.map((dim) => BigInt(dim)))];
 }
 
 /** The value of a one-element numeric constant (a folded size), undefined for anything else. */

@@ -296,7 +296,10 @@ export const pythonBuiltinLowerings: ReadonlyArray<[string, AtenLowering]> = [
   // bool(tensor) stays a tensor: the `if`/`while` that reads it reports the data dependence at its location.
   ['builtin_bool', (ctx) => {
     const value = ctx.arg(0);
-    return value.kind === 'tensor' ? value : { kind: 'bool', value: truthy(value) };
+    if (value.kind !== 'tensor') return { kind: 'bool', value: truthy(value) };
+    // A condition on known sizes (`size(x, 2) == 1` with x's shape given) is known: the `if` takes its branch while importing.
+    const known = knownScalar(value.value);
+    return known === undefined ? value : { kind: 'bool', value: known !== 0 };
   }],
   ['builtin_range', range],
   ['__range_length', rangeLengthLowering],
