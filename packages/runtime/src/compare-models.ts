@@ -128,7 +128,7 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
       actual = read.outputs;
       for (const name of read.bridged) layoutNotes.push(`output '${name}' of the second model read back from NHWC to NCHW`);
     }
-    const report = compareOutputs(...alignPositionalOutputs([engineA, expected], [engineB, actual]), options);
+    const report = compareOutputs(...alignPositionalOutputs([engineA, expected, modelA], [engineB, actual, modelB]), options);
     return {
       ...report,
       engines: [engineA.name, engineB.name],
@@ -156,11 +156,13 @@ function readableModel(source: ModelSource): Model | undefined {
  * engine's output names, in order, when both give the same number of outputs.
  */
 function alignPositionalOutputs(
-  [engineA, a]: [Engine, Map<string, Tensor>],
-  [engineB, b]: [Engine, Map<string, Tensor>],
+  [engineA, a, modelA]: [Engine, Map<string, Tensor>, Model | undefined],
+  [engineB, b, modelB]: [Engine, Map<string, Tensor>, Model | undefined],
 ): [Map<string, Tensor>, Map<string, Tensor>] {
-  const positional = (engine: Engine): boolean => (engine as { positionalOutputs?: boolean }).positionalOutputs === true;
-  if (a.size !== b.size || positional(engineA) === positional(engineB)) return [a, b];
+  // torch returns a tuple; a model read from a TorchScript archive has made-up output names (archives record none).
+  const positional = (engine: Engine, model: Model | undefined): boolean => (engine as { positionalOutputs?: boolean }).positionalOutputs === true || model?.sourceFormat === 'torchscript';
+  const [positionalA, positionalB] = [positional(engineA, modelA), positional(engineB, modelB)];
+  if (a.size !== b.size || positionalA === positionalB) return [a, b];
   const rename = (from: Map<string, Tensor>, names: string[]): Map<string, Tensor> => new Map([...from.values()].map((t, i) => [names[i]!, t]));
-  return positional(engineB) ? [a, rename(b, [...a.keys()])] : [rename(a, [...b.keys()]), b];
+  return positionalB ? [a, rename(b, [...a.keys()])] : [rename(a, [...b.keys()]), b];
 }

@@ -44,3 +44,10 @@ it.each([
   expect(result.code).toBe(0);
   expect(JSON.parse(result.stdout)).toMatchObject({ verdict: 'agree' });
 }, 120_000);
+
+it('compare m.onnx m.pt --engine ort pairs the outputs by position (an archive records no output names)', () => {
+  const result = spawnCli(['compare', join(work, 'm.onnx'), join(work, 'm.pt'), '--engine', 'ort', '--inputs', join(work, 'in'), '--json']);
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  expect(JSON.parse(result.stdout)).toMatchObject({ verdict: 'agree', engines: ['ort', 'ort'] });
+}, 120_000);
