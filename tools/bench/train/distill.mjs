@@ -3,7 +3,7 @@
 //  (a) the CNN fixture 50% channel-pruned, then distill{…} from the original CNN;
 //  (b) a student with ≤ 1/4 of the teacher's parameters trained FROM SCRATCH (seeded init, half the channels,
 //      tools/fixtures/make_distill_models.py) on hard labels (train{…}) and distilled from a well-trained teacher
-//      (the fashion-cnn architecture trained longer, same script) for the same epochs, seed, optimizer and
+//      (the fashion-cnn architecture trained longer, or wider with --teacher-width; same script) for the same epochs, seed, optimizer and
 //      schedule. Stage 1 (the first seed): each arm kind (hard labels; distillation at each --grid T:α) trains at
 //      each --lrs-b lr and keeps its own best lr (and T, α) by accuracy on a validation split of the training set
 //      (10%, seeded; every arm trains on the other 90%). Stage 2: the picked settings with every other seed (the
