@@ -2,6 +2,7 @@ import type { OptionSpecs, Pass } from '@modelpass/pass-manager';
 import { cse, eliminateDuplicateInitializers } from './passes/cse.js';
 import { dce } from './passes/dce.js';
 import { foldConstantsPass, foldShapes } from './passes/fold.js';
+import { foldIf } from './passes/fold-if.js';
 import {
   canonicalize,
   eliminateDropoutPass,
@@ -33,6 +34,8 @@ import { sinkTransposesPass } from './passes/sink-transposes-pass.js';
 export * from './passes/cse.js';
 export * from './passes/dce.js';
 export * from './passes/fold.js';
+export * from './passes/fold-if.js';
+export { inlineBranch, whyBranchCannotBeInlined, type InlinedBranch } from './util/inline-branch.js';
 export * from './passes/rewrite-passes.js';
 export * from './passes/simplify.js';
 export * from './passes/unused-initializers.js';
@@ -77,6 +80,7 @@ export const transformPasses: readonly Pass<OptionSpecs>[] = [
   cse,
   foldConstantsPass,
   foldShapes,
+  foldIf,
   eliminateIdentityPass,
   eliminateDropoutPass,
   eliminateNoopPass,

@@ -4,11 +4,12 @@ import { inferShapesIfAvailable } from '../util/shape-facts.js';
 import { runNested } from './compose.js';
 import { cse } from './cse.js';
 import { dce } from './dce.js';
+import { foldIf } from './fold-if.js';
 import { DEFAULT_FOLD_MAX_GROWTH, DEFAULT_FOLD_MAX_SIZE, foldConstantsPass, foldShapes } from './fold.js';
 import { preserved } from './pattern-pass.js';
 import { canonicalize, fusePass } from './rewrite-passes.js';
 
-const FORWARDED = new Set(['nodes-folded', 'shapes-folded', 'rewrites', 'nodes-fused', 'constants-merged', 'declined-for-growth']);
+const FORWARDED = new Set(['nodes-folded', 'shapes-folded', 'rewrites', 'nodes-fused', 'constants-merged', 'declined-for-growth', 'ifs-inlined']);
 const COMPOSITE_STATISTICS = ['iterations', 'nodes-removed', 'bytes-saved', ...FORWARDED];
 
 /** One fingerprint of the model's size: a round that changes none of it has reached the fixed point. */
@@ -18,9 +19,10 @@ function sizeOf(model: Parameters<Pass['run']>[0]): string {
 
 export const simplify = definePass({
   name: 'simplify',
-  summary: 'Shape inference, fold-shapes, fold-constants, canonicalize, cse and dce, repeated to a fixed point',
+  summary: 'Shape inference, fold-shapes, fold-constants, fold-if, canonicalize, cse and dce, repeated to a fixed point',
   description:
-    'Each round runs shape inference (when @modelpass/ops provides it), fold-shapes, fold-constants{max-size}, canonicalize, ' +
+    'Each round runs shape inference (when @modelpass/ops provides it), fold-shapes, fold-constants{max-size}, fold-if (an If with a ' +
+    'constant condition becomes its taken branch), canonicalize, ' +
     'cse (unless cse=false) and dce; rounds repeat until one leaves the node count and constant bytes unchanged, or max-iterations.',
   options: {
     maxIterations: option.integer({ default: 8, min: 1, help: 'rounds before giving up on a fixed point' }),
@@ -42,6 +44,7 @@ export const simplify = definePass({
       const steps: [Pass<OptionSpecs>, Record<string, unknown>][] = [
         [foldShapes as Pass<OptionSpecs>, { inferShapes: false }],
         [foldConstantsPass as Pass<OptionSpecs>, { maxSize: context.options.foldMaxSize, maxGrowth: context.options.foldMaxGrowth }],
+        [foldIf as Pass<OptionSpecs>, {}],
         [canonicalize as Pass<OptionSpecs>, {}],
         ...(context.options.cse ? [[cse as Pass<OptionSpecs>, { mergeConstants: false }] as [Pass<OptionSpecs>, Record<string, unknown>]] : []),
         [dce as Pass<OptionSpecs>, {}],
