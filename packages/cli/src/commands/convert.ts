@@ -16,6 +16,7 @@ import { checkOutputTarget, modelInput, writeModelOutput } from '../model-files.
 import { UsageError } from '../usage-error.js';
 import { allowReadFlag, readOptions } from '../read-flags.js';
 import { applyInputShapes, inputShapeFlag, parseInputShapes } from '../input-shapes.js';
+import { applyInputValues, inputValueFlag, parseInputValues } from '../input-values.js';
 import { opChanges, passSummaries, roundMs, type ConvertSummary } from '../convert-summary.js';
 import { formatConvertSummary } from '../convert-summary-table.js';
 import { countModel } from '../model-counts.js';
@@ -82,6 +83,7 @@ export const convertCommand: Command = {
     from: { type: 'string', help: 'input format (default: by extension)', valueName: 'FORMAT' },
     'allow-read': allowReadFlag,
     'input-shape': inputShapeFlag,
+    'input-value': inputValueFlag,
     bind: { type: 'list', help: "TorchScript: fix a non-tensor forward argument (int, float, bool, str) at a value, e.g. --bind k=3 (unbound ones keep their default, with a note)", valueName: 'NAME=VALUE' },
     to: { type: 'string', help: 'output format (default: by extension)', valueName: 'FORMAT' },
     legalize: { type: 'boolean', help: "between formats, run the source's raise pass first and the target's legalize pass last (default; e.g. raise-tflite, legalize-tflite); --no-legalize runs only --pipeline" },
@@ -115,12 +117,14 @@ export const convertCommand: Command = {
     if (valueInfoText !== undefined && !valueInfo) throw new UsageError(`--value-info must be one of ${VALUE_INFO_POLICIES.join(', ')}, not '${valueInfoText}'`);
 
     const inputShapes = parseInputShapes(flagList(args, 'input-shape'));
+    const inputValues = parseInputValues(flagList(args, 'input-value'));
     const bindings = parseBindings(flagList(args, 'bind'));
     if (bindings.size > 0 && inputFormat.name !== 'torchscript') throw new UsageError(`--bind fixes TorchScript forward arguments; '${args.positionals[0]}' is ${inputFormat.name}`);
     // Formats that record input shapes get them checked and set after reading; TorchScript needs them while importing.
     const readInput = async (options: ModelReadOptions): Promise<Model> => {
       const read = await inputFormat.read(inputPath, { ...options, ...(bindings.size > 0 ? { bindings } : {}), ...(inputShapes.size > 0 ? { inputShapes } : {}) });
       if (inputShapes.size > 0) applyInputShapes(read, inputShapes, inputPath);
+      if (inputValues.size > 0) applyInputValues(read, inputValues, inputPath);
       return read;
     };
 

@@ -1,0 +1,85 @@
+/**
+ * `--input-value NAME=VALUES` (repeatable): fixes a model input to a constant, e.g. silero VAD's
+ * sample rate (`sr=16000`). The input stops being an input and becomes an initializer of the same
+ * name, dtype and shape, so folds see it: a branch on it (`If(Equal(sr, 16000))`) can be inlined by
+ * `simplify`. VALUES are comma-separated numbers (or true/false for bool inputs) in row-major order;
+ * their count must equal the input's element count (one value for a scalar).
+ */
+import { dtypeInfo, isFloatDType, isIntegerDType, ModelpassError, Tensor, type Model } from '@modelpass/ir';
+import type { FlagSpec } from './args.js';
+import { UsageError } from './usage-error.js';
+
+export const inputValueFlag: FlagSpec = {
+  type: 'list',
+  help: 'fix input NAME to these values (comma-separated, row-major), making it a constant the passes can fold, e.g. sr=16000 (repeatable)',
+  valueName: 'NAME=VALUES',
+};
+
+/** Parses the flag values; a malformed one is a usage error quoting it. */
+export function parseInputValues(values: readonly string[]): ReadonlyMap<string, readonly string[]> {
+  const parsed = new Map<string, readonly string[]>();
+  for (const text of values) {
+    const match = /^([^=\s]+)=(.+)$/.exec(text.trim());
+    if (!match) throw new UsageError(`--input-value '${text}': expected NAME=VALUES, e.g. sr=16000`);
+    const [, name, list] = match;
+    if (parsed.has(name!)) throw new UsageError(`--input-value gives input '${name}' twice`);
+    parsed.set(name!, list!.split(',').map((part) => part.trim()));
+  }
+  return parsed;
+}
+
+function elementValue(text: string, dtype: string, fail: (reason: string) => never): number | bigint | boolean {
+  if (dtype === 'bool') {
+    if (text === 'true' || text === '1') return true;
+    if (text === 'false' || text === '0') return false;
+    return fail(`'${text}' is not a bool (true, false, 1 or 0)`);
+  }
+  if (dtype === 'int64' || dtype === 'uint64') {
+    if (!/^-?\d+$/.test(text)) return fail(`'${text}' is not an integer`);
+    const value = BigInt(text);
+    if (dtype === 'uint64' ? BigInt.asUintN(64, value) !== value : BigInt.asIntN(64, value) !== value) return fail(`${text} does not fit ${dtype}`);
+    return value;
+  }
+  if (isIntegerDType(dtype as never)) {
+    const { bits, category } = dtypeInfo(dtype as never);
+    const value = /^-?\d+$/.test(text) ? Number(text) : NaN;
+    const [low, high] = category === 'unsigned' ? [0, 2 ** bits - 1] : [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1];
+    if (!Number.isInteger(value) || value < low || value > high) return fail(`'${text}' is not a ${dtype} (an integer from ${low} to ${high})`);
+    return value;
+  }
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) return fail(`'${text}' is not a number`);
+  return Number(text);
+}
+
+/**
+ * Turns each named input into an initializer holding the given values. An unknown input, a dtype
+ * other than a number or bool, an unknown shape or a wrong count of values is an error naming the input.
+ */
+export function applyInputValues(model: Model, values: ReadonlyMap<string, readonly string[]>, path: string): void {
+  const graph = model.graph;
+  for (const [name, texts] of values) {
+    const fail = (reason: string): never => {
+      throw new ModelpassError({ reason: `--input-value ${name}: ${reason}`, location: { file: path }, code: 'cli/input-value', source: '@modelpass/cli' });
+    };
+    const inputs = graph.inputs.filter((value) => !value.constant);
+    const input = inputs.find((value) => value.name === name);
+    if (!input) return fail(`the model has no input '${name}' (its inputs: ${inputs.map((value) => value.name).join(', ') || 'none'})`);
+    const type = input.type;
+    if (type.kind !== 'tensor') return fail(`input '${name}' has no known tensor type (give it with --input-shape, or the model must declare it)`);
+    const { dtype, shape } = type;
+    if (dtype !== 'bool' && !isFloatDType(dtype) && !isIntegerDType(dtype)) return fail(`input '${name}' is ${dtype}; only number and bool inputs can be fixed`);
+    if (!shape || shape.some((dim) => typeof dim !== 'number')) {
+      return fail(`input '${name}' has shape [${(shape ?? []).map((dim) => dim ?? '?').join(', ')}]; fix its dims with --input-shape first`);
+    }
+    if (graph.outputs.includes(input)) return fail(`input '${name}' is also a graph output; it cannot become a constant`);
+    const dims = shape as readonly number[];
+    const count = dims.reduce((product, dim) => product * dim, 1);
+    if (texts.length !== count) return fail(`input '${name}' is ${dtype}[${dims.join(', ')}] with ${count} element(s); ${texts.length} value(s) given`);
+    const elements = texts.map((text) => elementValue(text, dtype, fail));
+    const tensor = Tensor.fromValues(dtype, dims, elements as never);
+    const constant = graph.addConstant(graph.uniqueName(`${name}__value`), tensor);
+    input.replaceAllUsesWith(constant);
+    graph.removeInput(input);
+    constant.rename(name);
+  }
+}
