@@ -6,23 +6,13 @@
  * torch's kernel does. Masks are refused by name (none of the fused-path models seen carry one).
  */
 import { Tensor } from '@modelpass/ir';
-import type { ScriptValue } from '../script-value.js';
 import { knownShape, type AtenLowering, type LoweringContext, type TensorValue } from '../lowering.js';
-
-function linear(ctx: LoweringContext, x: TensorValue, weight: TensorValue, bias: TensorValue | null): TensorValue {
-  const transposed = ctx.emit('Transpose', [weight.value], { perm: [1, 0] }, { rank: 2, dtype: weight.dtype });
-  const product = ctx.emit('MatMul', [x.value, transposed.value], {}, { rank: x.rank, dtype: x.dtype });
-  return bias ? ctx.emit('Add', [product.value, bias.value], {}, { rank: x.rank, dtype: x.dtype }) : product;
-}
+import { linearProjection, optionalTensor } from './projection.js';
 
 /** [B, L, E] → [B, heads, L, head_dim] (or [B, heads, head_dim, L] for the keys). */
 function splitHeads(ctx: LoweringContext, x: TensorValue, heads: number, headDim: number, keys: boolean): TensorValue {
   const shaped = ctx.emit('Reshape', [x.value, ctx.int64Vector([0, 0, heads, headDim])], {}, { rank: 4, dtype: x.dtype });
   return ctx.emit('Transpose', [shaped.value], { perm: keys ? [0, 2, 3, 1] : [0, 2, 1, 3] }, { rank: 4, dtype: x.dtype });
-}
-
-function optionalTensor(ctx: LoweringContext, value: ScriptValue, what: string): TensorValue | null {
-  return value.kind === 'none' ? null : ctx.tensor(value, what);
 }
 
 const nativeMultiHeadAttention: AtenLowering = (ctx) => {
@@ -48,9 +38,9 @@ const nativeMultiHeadAttention: AtenLowering = (ctx) => {
   const sizes = ctx.int64Vector([embedDim, embedDim, embedDim]);
   const weights = ctx.emitMany('Split', [qkvWeight.value, sizes], { axis: 0 }, 3, { rank: 2, dtype: qkvWeight.dtype });
   const biases = qkvBias ? ctx.emitMany('Split', [qkvBias.value, sizes], { axis: 0 }, 3, { rank: 1, dtype: qkvBias.dtype }) : [null, null, null];
-  const q = linear(ctx, query, weights[0]!, biases[0]!);
-  const k = linear(ctx, key, weights[1]!, biases[1]!);
-  const v = linear(ctx, value, weights[2]!, biases[2]!);
+  const q = linearProjection(ctx, query, weights[0]!, biases[0]!);
+  const k = linearProjection(ctx, key, weights[1]!, biases[1]!);
+  const v = linearProjection(ctx, value, weights[2]!, biases[2]!);
 
   const scale = ctx.scalarConstant(query.dtype ?? 'float32', 1 / Math.sqrt(headDim));
   const qHeads = ctx.emit('Mul', [splitHeads(ctx, q, heads, headDim, false).value, scale.value], {}, { rank: 4, dtype: query.dtype });
@@ -59,7 +49,7 @@ const nativeMultiHeadAttention: AtenLowering = (ctx) => {
   const context = ctx.emit('MatMul', [attention.value, splitHeads(ctx, v, heads, headDim, false).value], {}, { rank: 4, dtype: query.dtype });
   const merged = ctx.emit('Transpose', [context.value], { perm: [0, 2, 1, 3] }, { rank: 4, dtype: query.dtype });
   const flat = ctx.emit('Reshape', [merged.value, ctx.int64Vector([0, 0, embedDim])], {}, { rank: 3, dtype: query.dtype });
-  const output = linear(ctx, flat, projWeight, projBias);
+  const output = linearProjection(ctx, flat, projWeight, projBias);
 
   let weightsOut: TensorValue;
   if (!needWeights) {

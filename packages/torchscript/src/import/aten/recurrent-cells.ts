@@ -8,17 +8,7 @@
  */
 import type { ScriptValue } from '../script-value.js';
 import { knownShape, type AtenLowering, type LoweringContext, type TensorValue } from '../lowering.js';
-
-function optional(ctx: LoweringContext, value: ScriptValue, what: string): TensorValue | null {
-  return value.kind === 'none' ? null : ctx.tensor(value, what);
-}
-
-/** x · Wᵀ (+ b), any rank of x. */
-function project(ctx: LoweringContext, x: TensorValue, weight: TensorValue, bias: TensorValue | null): TensorValue {
-  const transposed = ctx.emit('Transpose', [weight.value], { perm: [1, 0] }, { rank: 2, dtype: weight.dtype });
-  const product = ctx.emit('MatMul', [x.value, transposed.value], {}, { rank: x.rank, dtype: x.dtype });
-  return bias ? ctx.emit('Add', [product.value, bias.value], {}, { rank: x.rank, dtype: x.dtype }) : product;
-}
+import { linearProjection, optionalTensor } from './projection.js';
 
 function add(ctx: LoweringContext, a: TensorValue, b: TensorValue): TensorValue {
   return ctx.emit('Add', [a.value, b.value], {}, { rank: a.rank, dtype: a.dtype });
@@ -48,16 +38,16 @@ function cellArgs(ctx: LoweringContext): CellArgs {
   const input = ctx.tensor(ctx.arg(0, 'input'), 'input');
   const weightIh = ctx.tensor(ctx.arg(2, 'w_ih'), 'w_ih');
   const weightHh = ctx.tensor(ctx.arg(3, 'w_hh'), 'w_hh');
-  const biasIh = optional(ctx, ctx.arg(4, 'b_ih'), 'b_ih');
-  const biasHh = optional(ctx, ctx.arg(5, 'b_hh'), 'b_hh');
+  const biasIh = optionalTensor(ctx, ctx.arg(4, 'b_ih'), 'b_ih');
+  const biasHh = optionalTensor(ctx, ctx.arg(5, 'b_hh'), 'b_hh');
   const size = knownShape(weightHh)?.[1];
   if (typeof size !== 'number') return ctx.fail('the shape of w_hh is not known while importing');
   return {
     input,
     hidden: ctx.arg(1, 'hx'),
     size,
-    inputGates: project(ctx, input, weightIh, biasIh),
-    hiddenGates: (h) => project(ctx, h, weightHh, biasHh),
+    inputGates: linearProjection(ctx, input, weightIh, biasIh),
+    hiddenGates: (h) => linearProjection(ctx, h, weightHh, biasHh),
   };
 }
 
