@@ -12,14 +12,20 @@ import { listTensorFiles, readTensorFile } from '@modelpass/runtime';
 
 const POSITIONAL = /^(input|output)_\d+$/;
 
-/** Input name → shape, from the tensor files at `path` (a folder or one file) named after inputs. */
-export function shapesFromInputFiles(path: string): Map<string, readonly Dim[]> {
-  return new Map([...inputFileTensors(path)].map(([name, tensor]) => [name, tensor.shape]));
+/** What the tensor files at `path` (a folder or one file) named after inputs say of each input. */
+export interface InputFileFacts {
+  readonly shapes: Map<string, readonly Dim[]>;
+  /** An archive's inputs are float32 unless a file says otherwise (silero VAD's int64 `sr`). */
+  readonly dtypes: Map<string, DType>;
 }
 
-/** Input name → dtype, from the same files (an archive's inputs are float32 unless a file says otherwise). */
-export function dtypesFromInputFiles(path: string): Map<string, DType> {
-  return new Map([...inputFileTensors(path)].map(([name, tensor]) => [name, tensor.dtype]));
+/** Reads each file once for both facts. */
+export function inputFileFacts(path: string): InputFileFacts {
+  const tensors = inputFileTensors(path);
+  return {
+    shapes: new Map([...tensors].map(([name, tensor]) => [name, tensor.shape])),
+    dtypes: new Map([...tensors].map(([name, tensor]) => [name, tensor.dtype])),
+  };
 }
 
 function inputFileTensors(path: string): Map<string, { shape: readonly Dim[]; dtype: DType }> {

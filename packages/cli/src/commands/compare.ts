@@ -16,7 +16,7 @@ import type { ModelReadOptions } from '../formats.js';
 import { inputShapeFlag, parseInputShapes, readWithInputShapes } from '../input-shapes.js';
 import type { Dim } from '@modelpass/ir';
 import { checkSameInputNames } from '../compare-input-names.js';
-import { dtypesFromInputFiles, shapesFromInputFiles } from '../compare-input-files.js';
+import { inputFileFacts } from '../compare-input-files.js';
 
 function parseDims(entries: readonly string[]): Record<string, number> {
   const dims: Record<string, number> = {};
@@ -128,10 +128,11 @@ export const compareCommand: Command = {
     const reportArg = flagString(args, 'report');
     const reportPath = reportArg === undefined ? undefined : resolve(io.cwd, reportArg);
     if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
-    // An archive's inputs are float32 unless the --inputs files say otherwise (silero VAD's int64 `sr`).
-    const read = inputs === undefined ? readOptions(args, io) : { ...readOptions(args, io), inputDtypes: dtypesFromInputFiles(resolve(io.cwd, inputs)) };
+    // An archive's inputs are float32 unless the --inputs files say otherwise (silero VAD's int64 `sr`); the files are read once.
+    const facts = inputs === undefined ? undefined : inputFileFacts(resolve(io.cwd, inputs));
+    const read = facts === undefined ? readOptions(args, io) : { ...readOptions(args, io), inputDtypes: facts.dtypes };
     const shapes = parseInputShapes(flagList(args, 'input-shape'));
-    const fileShapes = () => (inputs === undefined ? new Map<string, readonly Dim[]>() : shapesFromInputFiles(resolve(io.cwd, inputs)));
+    const fileShapes = () => facts?.shapes ?? new Map<string, readonly Dim[]>();
     const a = await modelSource(args.positionals[0]!, io, read, shapes, engine, fileShapes);
     const b = await modelSource(args.positionals[1]!, io, read, shapes, engine, fileShapes);
     checkSameInputNames(a, b);
