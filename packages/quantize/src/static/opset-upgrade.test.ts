@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, GraphBuilder, Tensor, tensorType, type Model } from '@modelpass/ir';
 import { encodeOnnx } from '@modelpass/onnx';
 import { disposeSharedOrtRunner, runOrt } from '@modelpass/runtime';
-import { upgradeOpset9To13 } from './opset-upgrade.js';
+import { upgradeToOpset13 } from './opset-upgrade.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
@@ -32,12 +32,12 @@ function opset9Model(): Model {
   return model;
 }
 
-describe('upgradeOpset9To13', () => {
+describe('upgradeToOpset13', () => {
   it('rewrites attribute spellings to opset-13 inputs, and ONNX Runtime computes the same outputs before and after', async () => {
     const model = opset9Model();
     const feeds = { x: seeded([2, 3, 4], 1) };
     const before = await runOrt(encodeOnnx(model), feeds);
-    const { blocking, rewritten } = upgradeOpset9To13(model);
+    const { blocking, rewritten } = upgradeToOpset13(model);
     expect(blocking).toEqual([]);
     expect(model.opset('onnx')).toBe(13);
     expect(Object.fromEntries(rewritten)).toEqual({ 'onnx.Clip': 1, 'onnx.Slice': 1, 'onnx.Unsqueeze': 1, 'onnx.Squeeze': 1, 'onnx.Pad': 1, 'onnx.ReduceSum': 1, 'onnx.Dropout': 1, 'onnx.Split': 1, 'onnx.TopK': 1 });
@@ -56,12 +56,51 @@ describe('upgradeOpset9To13', () => {
     b.output(b.op1('onnx.Upsample', [x, b.constant(Tensor.fromValues('float32', [3], [1, 1, 2]), 'scales')], {}, { name: 'up' }));
     const model = b.model();
     model.opsetImports.set('onnx', 9);
-    const { blocking } = upgradeOpset9To13(model);
+    const { blocking } = upgradeToOpset13(model);
     expect(blocking.map(({ node, reason }) => `${node.name}: ${reason}`)).toEqual([
       'attn: it normalizes from axis 1 of a rank-3 input, which opset 13 reads as that one axis only',
       'up: the op was removed after opset 9 (Resize replaces it)',
     ]);
     expect(model.opset('onnx')).toBe(9);
     expect([...model.graph.nodesOf('onnx.Clip')][0]!.hasAttribute('min')).toBe(true);
+  });
+
+  it('drops an opset-8 BatchNormalization spatial=1 (what opset 9 always does), and ONNX Runtime computes the same outputs before and after', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [2, 3, 4, 4]));
+    const channel = (seed: number, positive = false): ReturnType<typeof b.constant> =>
+      b.constant(Tensor.fromValues('float32', [3], [0, 1, 2].map((i) => (positive ? 0.5 + Math.abs(Math.sin(seed + i)) : Math.sin(seed + i)))));
+    b.output(b.op1('onnx.BatchNormalization', [x, channel(1), channel(2), channel(3), channel(4, true)], { spatial: attrs.int(1), epsilon: attrs.float(1e-3) }, { outputs: ['bn'] }));
+    const model = b.model();
+    model.opsetImports.set('onnx', 8);
+    const feeds = { x: seeded([2, 3, 4, 4], 2) };
+    const before = await runOrt(encodeOnnx(model), feeds);
+    const { blocking, rewritten } = upgradeToOpset13(model);
+    expect(blocking).toEqual([]);
+    expect(Object.fromEntries(rewritten)).toEqual({ 'onnx.BatchNormalization': 1 });
+    expect(model.opset('onnx')).toBe(13);
+    const after = await runOrt(encodeOnnx(model), feeds);
+    expect(after.get('bn')!.toNumbers()).toEqual(before.get('bn')!.toNumbers());
+  });
+
+  it('leaves an opset-8 model with BatchNormalization spatial=0 or a Scan-8 untouched and names the nodes', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [2, 3, 4, 4]));
+    const channel = (): ReturnType<typeof b.constant> => b.constant(Tensor.fromValues('float32', [3], [1, 1, 1]));
+    b.output(b.op1('onnx.BatchNormalization', [x, channel(), channel(), channel(), channel()], { spatial: attrs.int(0) }, { name: 'bn' }));
+    b.output(b.op1('onnx.Clip', [x], { min: attrs.float(0) }, { name: 'clip' }));
+    const model = b.model();
+    model.opsetImports.set('onnx', 8);
+    const { blocking } = upgradeToOpset13(model);
+    expect(blocking.map(({ node, reason }) => `${node.name}: ${reason}`)).toEqual(['bn: spatial=0 (statistics per activation) has no spelling after opset 8']);
+    expect(model.opset('onnx')).toBe(8);
+    expect([...model.graph.nodesOf('onnx.Clip')][0]!.hasAttribute('min')).toBe(true);
+    expect([...model.graph.nodesOf('onnx.BatchNormalization')][0]!.hasAttribute('spatial')).toBe(true);
+  });
+
+  it('refuses opsets it does not upgrade from', () => {
+    const model = opset9Model();
+    model.opsetImports.set('onnx', 6);
+    expect(() => upgradeToOpset13(model)).toThrow(/opsets 7–9, not 6/);
   });
 });

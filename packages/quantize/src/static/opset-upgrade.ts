@@ -1,16 +1,21 @@
 /**
- * An onnx opset-9 model (PaddleOCR's paddle2onnx exports) cannot hold QuantizeLinear (opset 10)
- * or per-axis DequantizeLinear (13). Most of its nodes mean the same at opset 13; the ones whose
- * spelling changed on the way (an attribute became an input) are rewritten here, one rule per op.
+ * An onnx opset-7/8/9 model (PaddleOCR's paddle2onnx exports are opset 9) cannot hold QuantizeLinear
+ * (opset 10) or per-axis DequantizeLinear (13). Most of its nodes mean the same at opset 13; the ones
+ * whose spelling changed on the way (an attribute became an input) are rewritten here, one rule per op.
  * A node whose meaning changed (Softmax over a non-last axis of a rank > 2 input, before opset 13)
  * or whose op was removed (Upsample, Scatter) blocks the upgrade and is named.
- * ONNX changelog, opsets 10–13: Slice-10, TopK-10, Clip-11, Pad-11, Dropout-12, Squeeze/Unsqueeze/
- * Split/ReduceSum-13 moved attributes to inputs; Softmax/LogSoftmax/Hardmax-13 changed meaning;
- * the other ops of opset 9 only gained types or accept a superset (negative axes) by 13.
+ * ONNX changelog, opsets 8–13: BatchNormalization-9 dropped `spatial` (1 was its default; 0 has no
+ * spelling after 8); Scan-9 dropped Scan-8's batch axis and sequence_lens; Slice-10, TopK-10, Clip-11,
+ * Pad-11, Dropout-12, Squeeze/Unsqueeze/Split/ReduceSum-13 moved attributes to inputs;
+ * Softmax/LogSoftmax/Hardmax-13 changed meaning; the other ops of opset 7 only gained types or accept
+ * a superset (multidirectional broadcasting in 8, negative axes in 11) by 13. Opset 6 and older spell
+ * broadcasting and in-place inputs differently (`broadcast`, `consumed_inputs`): not upgraded here.
  */
 import { isTensorType, Tensor, type Graph, type Model, type Node, type Value } from '@modelpass/ir';
 
 export const UPGRADE_TARGET_OPSET = 13;
+/** The oldest onnx opset upgradeToOpset13 rewrites (opset 7 introduced numpy-style broadcasting). */
+export const UPGRADE_OLDEST_OPSET = 7;
 
 /** Rewrites `node` in place to its opset-13 spelling, or returns why it cannot be. */
 type UpgradeRule = (node: Node, graph: Graph) => string | undefined;
@@ -114,6 +119,14 @@ const softmaxLike: UpgradeRule = (node) => {
 
 const removed = (replacement: string): UpgradeRule => () => `the op was removed after opset 9 (${replacement} replaces it)`;
 
+/** Opset 7/8 BatchNormalization: `spatial=1` (the default) is what opset 9 always does; `spatial=0` has no later spelling. */
+const batchNormalization: UpgradeRule = (node) => {
+  if (!node.hasAttribute('spatial')) return undefined;
+  if (node.attr('spatial', 'int', 1) !== 1) return 'spatial=0 (statistics per activation) has no spelling after opset 8';
+  node.removeAttribute('spatial');
+  return undefined;
+};
+
 const RULES: ReadonlyMap<string, UpgradeRule> = new Map([
   ['onnx.Clip', clip],
   ['onnx.Slice', slice],
@@ -131,8 +144,14 @@ const RULES: ReadonlyMap<string, UpgradeRule> = new Map([
   ['onnx.Scatter', removed('ScatterElements')],
 ]);
 
+/** Rules of opset 8 and older nodes (run on a model importing opset 7 or 8 only). */
+const RULES_BEFORE_9: ReadonlyMap<string, UpgradeRule> = new Map([
+  ['onnx.BatchNormalization', batchNormalization],
+  ['onnx.Scan', () => 'Scan-8 (a batch axis and sequence_lens) was replaced by Scan-9, which has neither'],
+]);
+
 /** Rules that only check (nothing to rewrite), run first so a blocked model is left untouched. */
-const CHECK_ONLY = new Set(['onnx.Softmax', 'onnx.LogSoftmax', 'onnx.Hardmax', 'onnx.Upsample', 'onnx.Scatter']);
+const CHECK_ONLY = new Set(['onnx.Softmax', 'onnx.LogSoftmax', 'onnx.Hardmax', 'onnx.Upsample', 'onnx.Scatter', 'onnx.Scan']);
 
 export interface OpsetUpgradeResult {
   /** Nodes that keep the model at its opset, each with why. Empty when the upgrade was applied. */
@@ -146,15 +165,19 @@ function nodesOfModel(model: Model): Node[] {
 }
 
 /**
- * Upgrades an onnx-opset-9 model to opset 13 in place when every node can be spelled there with
- * the same meaning; otherwise changes nothing and lists the nodes that block.
+ * Upgrades an onnx-opset-7/8/9 model to opset 13 in place when every node can be spelled there with
+ * the same meaning; otherwise changes nothing and lists the nodes that block. Throws for a model
+ * importing another opset (the caller checks UPGRADE_OLDEST_OPSET first).
  */
-export function upgradeOpset9To13(model: Model): OpsetUpgradeResult {
+export function upgradeToOpset13(model: Model): OpsetUpgradeResult {
+  const opset = model.opset('onnx');
+  if (opset === undefined || opset < UPGRADE_OLDEST_OPSET || opset > 9) throw new Error(`upgradeToOpset13 takes onnx opsets ${UPGRADE_OLDEST_OPSET}–9, not ${opset}`);
+  const ruleOf = (op: string): UpgradeRule | undefined => (opset < 9 ? RULES_BEFORE_9.get(op) : undefined) ?? RULES.get(op);
   const nodes = nodesOfModel(model);
   const blocking: Array<{ node: Node; reason: string }> = [];
   for (const node of nodes) {
     if (!CHECK_ONLY.has(node.op)) continue;
-    const reason = RULES.get(node.op)!(node, node.graph!);
+    const reason = ruleOf(node.op)?.(node, node.graph!);
     if (reason) blocking.push({ node, reason });
   }
   // Rewrites that can fail (a Clip of a non-float input) are checked on their attributes before any node changes.
@@ -165,11 +188,12 @@ export function upgradeOpset9To13(model: Model): OpsetUpgradeResult {
     if (node.op === 'onnx.Slice' && (!node.hasAttribute('starts') || !node.hasAttribute('ends'))) blocking.push({ node, reason: 'it has no starts/ends attributes' });
     if (node.op === 'onnx.Pad' && !node.hasAttribute('pads')) blocking.push({ node, reason: 'it has no pads attribute' });
     if (node.op === 'onnx.TopK' && !node.hasAttribute('k')) blocking.push({ node, reason: 'it has no k attribute' });
+    if (opset < 9 && node.op === 'onnx.BatchNormalization' && node.attr('spatial', 'int', 1) !== 1) blocking.push({ node, reason: 'spatial=0 (statistics per activation) has no spelling after opset 8' });
   }
   if (blocking.length > 0) return { blocking, rewritten: new Map() };
   const rewritten = new Map<string, number>();
   for (const node of nodes) {
-    const rule = RULES.get(node.op);
+    const rule = ruleOf(node.op);
     if (!rule || CHECK_ONLY.has(node.op)) continue;
     const before = node.attributes.size;
     rule(node, node.graph!);
