@@ -128,14 +128,6 @@ function failure(error: unknown, node: Node): Diagnostic {
   });
 }
 
-/** Node outputs of `graph` and its subgraphs that are not an output of their own graph. */
-function collectIntermediates(graph: Graph, into: Set<Value>): void {
-  const outputs = new Set(graph.outputs);
-  for (const node of graph.nodes()) {
-    for (const value of node.outputs) if (value && !outputs.has(value)) into.add(value);
-    for (const subgraph of node.subgraphs) collectIntermediates(subgraph, into);
-  }
-}
 
 /** Every value a graph defines (inputs and node outputs, nested bodies included). */
 function definedValues(graph: Graph, into: Value[] = []): Value[] {
@@ -147,6 +139,43 @@ function definedValues(graph: Graph, into: Value[] = []): Value[] {
   return into;
 }
 
+/**
+ * The context op inference and data propagation see for the node being inferred: one object per
+ * inference run, pointed at each node in turn (read only while that node's inference runs), instead
+ * of an object and four closures per node.
+ */
+class NodeContext implements ShapeInferenceContext, PropagationContext {
+  node!: Node;
+  opset: number | undefined;
+
+  constructor(private readonly inference: ShapeInference) {}
+
+  at(node: Node, opset: number | undefined): this {
+    this.node = node;
+    this.opset = opset;
+    return this;
+  }
+
+  inputType(index: number): Type | undefined {
+    return realsOf(this.node.inputs[index]?.type);
+  }
+
+  inputConstant(index: number): Tensor | undefined {
+    return this.inference.constantOf(this.node.inputs[index]);
+  }
+
+  inputValues(index: number): DimValues | undefined {
+    return this.inference.valuesOf(this.node.inputs[index]);
+  }
+}
+
+/** Data propagation reads declared input types (a quantized operand as its stored dtype), op inference their reals. */
+class PropagationNodeContext extends NodeContext {
+  override inputType(index: number): Type | undefined {
+    return this.node.inputs[index]?.type;
+  }
+}
+
 class ShapeInference {
   updated = 0;
   readonly diagnostics: Diagnostic[] = [];
@@ -155,25 +184,29 @@ class ShapeInference {
   /** Partially known element values of shape-like integer tensors. */
   private readonly values = new Map<Value, DimValues>();
 
-  /** In refresh mode: intermediate values still holding their declared type, to overwrite on first assignment. */
-  private readonly stale = new Set<Value>();
-  /** In refresh mode: every intermediate value (a Loop body's are stale again each round). */
-  private readonly refreshable = new Set<Value>();
+  /**
+   * In refresh mode, intermediate values (node outputs that are not an output of their own graph) hold
+   * their declared type until their first assignment overwrites it; this set holds the ones assigned
+   * since (a Loop body's are taken out again each round). Empty and unused in merge mode.
+   */
+  private readonly refreshed = new Set<Value>();
+  private readonly context = new NodeContext(this);
+  private readonly propagation = new PropagationNodeContext(this);
 
   constructor(
     private readonly model: Model,
     private readonly registry: OpRegistry,
-    refresh: boolean,
-  ) {
-    if (refresh) {
-      collectIntermediates(model.graph, this.refreshable);
-      for (const value of this.refreshable) this.stale.add(value);
-    }
+    private readonly refreshing: boolean,
+  ) {}
+
+  /** In refresh mode: an intermediate value still holding its declared type, to overwrite on first assignment. */
+  private isStale(value: Value): boolean {
+    return this.refreshing && value.producer !== null && !value.isGraphOutput && !this.refreshed.has(value);
   }
 
   /** Overwrites a stale intermediate type with the inferred one (keeping quantization when the dtype stays). */
   private refresh(value: Value, inferred: Type): void {
-    this.stale.delete(value);
+    this.refreshed.add(value);
     const declared = value.type;
     const type = declared.kind === 'tensor' && declared.quant && inferred.kind === 'tensor' && inferred.dtype === declared.dtype ? tensorType(inferred.dtype, inferred.shape, declared.quant) : inferred;
     if (!sameType(type, declared)) {
@@ -185,7 +218,7 @@ class ShapeInference {
   private assign(value: Value, inferred: Type | undefined, node: Node | undefined): void {
     if (!inferred) return;
     inferred = storedForm(value.type, inferred);
-    if (this.stale.has(value)) return this.refresh(value, inferred);
+    if (this.isStale(value)) return this.refresh(value, inferred);
     const { type, conflict } = mergeTypes(value.type, inferred);
     if (conflict) {
       this.diagnostics.push(
@@ -219,16 +252,6 @@ class ShapeInference {
     if (known) return known;
     const constant = this.constantOf(value);
     return constant ? dimValuesOfTensor(constant) : undefined;
-  }
-
-  private context(node: Node): ShapeInferenceContext {
-    return {
-      node,
-      opset: this.model.opset(node.dialect),
-      inputType: (index) => realsOf(node.inputs[index]?.type),
-      inputConstant: (index) => this.constantOf(node.inputs[index]),
-      inputValues: (index) => this.valuesOf(node.inputs[index]),
-    };
   }
 
   private setConstant(value: Value, tensor: Tensor, node: Node): void {
@@ -301,7 +324,7 @@ class ShapeInference {
       }
       seeds = next;
       for (const [value, type] of saved) {
-        if (this.refreshable.has(value)) this.stale.add(value);
+        this.refreshed.delete(value);
         value.type = type;
         this.constants.delete(value);
         this.values.delete(value);
@@ -344,9 +367,10 @@ class ShapeInference {
 
   private inferNode(node: Node, loopCarried: readonly Type[] | undefined): void {
     const schema = this.registry.get(node.op);
+    const opset = this.model.opset(node.dialect);
     let inferred: readonly (Type | undefined)[] | undefined;
     try {
-      inferred = schema?.inferTypes?.(this.context(node));
+      inferred = schema?.inferTypes?.(this.context.at(node, opset));
     } catch (error) {
       this.diagnostics.push(failure(error, node));
       return;
@@ -356,44 +380,61 @@ class ShapeInference {
       this.inferIf(node);
       return;
     }
-    node.outputs.forEach((value, i) => {
-      if (value && inferred) this.assign(value, inferred[i], node);
-    });
+    const outputs = node.outputs;
+    if (inferred) {
+      for (let i = 0; i < outputs.length; i++) {
+        const value = outputs[i];
+        if (value) this.assign(value, inferred[i], node);
+      }
+    }
     if (node.subgraphs.length > 0) return;
-    this.propagateData(node, inferred ?? []);
+    this.propagateData(node, inferred ?? [], opset);
+  }
+
+  /** The constant data of every input (null for an omitted one), or undefined as soon as one is not constant. */
+  private constantInputs(node: Node): (Tensor | null)[] | undefined {
+    const inputs = node.inputs;
+    const tensors = new Array<Tensor | null>(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i];
+      if (!input) {
+        tensors[i] = null;
+        continue;
+      }
+      const tensor = this.constantOf(input);
+      if (!tensor) return undefined;
+      tensors[i] = tensor;
+    }
+    return tensors;
   }
 
   /** Constant evaluation when every input is constant, else the op's propagation rule. */
-  private propagateData(node: Node, inferred: readonly (Type | undefined)[]): void {
-    const inputs = node.inputs.map((input) => (input ? (this.constantOf(input) ?? undefined) : null));
-    if (inputs.every((input) => input !== undefined)) {
-      const outputs = evaluateConstantNode(node, inputs as (Tensor | null)[], inferred, this.model);
+  private propagateData(node: Node, inferred: readonly (Type | undefined)[], opset: number | undefined): void {
+    const inputs = this.constantInputs(node);
+    if (inputs) {
+      const outputs = evaluateConstantNode(node, inputs, inferred, this.model);
       if (outputs) {
-        node.outputs.forEach((value, i) => {
+        for (let i = 0; i < node.outputs.length; i++) {
+          const value = node.outputs[i];
           const tensor = outputs[i];
           if (value && tensor) this.setConstant(value, tensor, node);
-        });
+        }
         return;
       }
     }
     const rule = PROPAGATION_RULES.get(node.op);
     if (!rule) return;
-    const context: PropagationContext = {
-      node,
-      opset: this.model.opset(node.dialect),
-      inputValues: (index) => this.valuesOf(node.inputs[index]),
-      inputType: (index) => node.inputs[index]?.type,
-    };
     let results: readonly (DimValues | undefined)[];
     try {
-      results = rule(context);
+      results = rule(this.propagation.at(node, opset));
     } catch {
       return; // propagation is best effort: ordinary inference already ran
     }
-    node.outputs.forEach((value, i) => {
+    for (let i = 0; i < node.outputs.length; i++) {
+      const value = node.outputs[i];
       const data = results[i];
       if (value && data) this.setValues(value, data, node);
-    });
+    }
   }
 
   graph(graph: Graph): void {
