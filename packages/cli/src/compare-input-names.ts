@@ -16,11 +16,14 @@ interface ComparedModel {
 
 const quoted = (names: readonly string[]) => (names.length ? names.map((name) => `'${name}'`).join(', ') : 'no inputs');
 
-/** Throws when the second model, fed by name, does not take exactly the first model's inputs. */
-export function checkSameInputNames(a: ComparedModel, b: ComparedModel): void {
+/**
+ * Throws when the second model, fed by name, does not take exactly the first model's inputs. Names in
+ * `fixed` (`compare --input-value`) may be taken by one model only: the other had them made constants.
+ */
+export function checkSameInputNames(a: ComparedModel, b: ComparedModel, fixed: ReadonlySet<string> = new Set()): void {
   if (b.byPosition) return;
-  const namesA = feedableInputs(a.model).map((input) => input.name);
-  const namesB = feedableInputs(b.model).map((input) => input.name);
+  const namesA = feedableInputs(a.model).map((input) => input.name).filter((name) => !fixed.has(name));
+  const namesB = feedableInputs(b.model).map((input) => input.name).filter((name) => !fixed.has(name));
   if (namesA.length === namesB.length && namesA.every((name) => namesB.includes(name))) return;
   const sameCount = namesA.length === namesB.length;
   throw new ModelpassError({
@@ -30,6 +33,6 @@ export function checkSameInputNames(a: ComparedModel, b: ComparedModel): void {
     source: '@modelpass/cli',
     hint: sameCount
       ? 'compare feeds both models the same inputs by name; export or convert them with the same input names (only a .pt run on torch is fed by position)'
-      : 'compare runs both models on the same inputs, so they must take the same ones',
+      : 'compare runs both models on the same inputs, so they must take the same ones; an input one of them had fixed by convert --input-value NAME=VALUES is given to compare the same way',
   });
 }

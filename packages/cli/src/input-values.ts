@@ -5,7 +5,7 @@
  * `simplify`. VALUES are comma-separated numbers (or true/false for bool inputs) in row-major order;
  * their count must equal the input's element count (one value for a scalar).
  */
-import { dtypeInfo, isFloatDType, isIntegerDType, ModelpassError, Tensor, type Model } from '@modelpass/ir';
+import { dtypeInfo, isFloatDType, isIntegerDType, ModelpassError, Tensor, type Model, type Value } from '@modelpass/ir';
 import type { FlagSpec } from './args.js';
 import { UsageError } from './usage-error.js';
 
@@ -48,8 +48,36 @@ function elementValue(text: string, dtype: string, fail: (reason: string) => nev
     return value;
   }
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) return fail(`'${text}' is not a number`);
-  return Number(text);
+  const value = Number(text);
+  // 1e39 is Infinity in float32 (70000 in float16): a value the dtype cannot hold is refused, not rounded to an infinity.
+  const stored = Tensor.fromValues(dtype as never, [1], [value]).toNumbers()[0]!;
+  if (!Number.isFinite(stored)) return fail(`${text} is outside the range of ${dtype}`);
+  return value;
 }
+
+/**
+ * The tensor `--input-value` gives `input` (its declared dtype and static shape). A dtype other than a
+ * number or bool, an unknown shape, a wrong count of values or a value the dtype cannot hold calls `fail`.
+ */
+export function inputValueTensor(input: Value, texts: readonly string[], fail: (reason: string) => never): Tensor {
+  const name = input.name;
+  const type = input.type;
+  if (type.kind !== 'tensor') return fail(`input '${name}' has no known tensor type (give it with --input-shape, or the model must declare it)`);
+  const { dtype, shape } = type;
+  if (dtype !== 'bool' && !isFloatDType(dtype) && !isIntegerDType(dtype)) return fail(`input '${name}' is ${dtype}; only number and bool inputs can be fixed`);
+  if (!shape || shape.some((dim) => typeof dim !== 'number')) {
+    return fail(`input '${name}' has shape [${(shape ?? []).map((dim) => dim ?? '?').join(', ')}]; fix its dims with --input-shape first`);
+  }
+  const dims = shape as readonly number[];
+  const count = dims.reduce((product, dim) => product * dim, 1);
+  if (texts.length !== count) return fail(`input '${name}' is ${dtype}[${dims.join(', ')}] with ${count} element(s); ${texts.length} value(s) given`);
+  const elements = texts.map((text) => elementValue(text, dtype, fail));
+  return Tensor.fromValues(dtype, dims, elements as never);
+}
+
+const inputValueError = (name: string, path: string) => (reason: string): never => {
+  throw new ModelpassError({ reason: `--input-value ${name}: ${reason}`, location: { file: path }, code: 'cli/input-value', source: '@modelpass/cli' });
+};
 
 /**
  * Turns each named input into an initializer holding the given values. An unknown input, a dtype
@@ -58,28 +86,34 @@ function elementValue(text: string, dtype: string, fail: (reason: string) => nev
 export function applyInputValues(model: Model, values: ReadonlyMap<string, readonly string[]>, path: string): void {
   const graph = model.graph;
   for (const [name, texts] of values) {
-    const fail = (reason: string): never => {
-      throw new ModelpassError({ reason: `--input-value ${name}: ${reason}`, location: { file: path }, code: 'cli/input-value', source: '@modelpass/cli' });
-    };
+    const fail = inputValueError(name, path);
     const inputs = graph.inputs.filter((value) => !value.constant);
     const input = inputs.find((value) => value.name === name);
     if (!input) return fail(`the model has no input '${name}' (its inputs: ${inputs.map((value) => value.name).join(', ') || 'none'})`);
-    const type = input.type;
-    if (type.kind !== 'tensor') return fail(`input '${name}' has no known tensor type (give it with --input-shape, or the model must declare it)`);
-    const { dtype, shape } = type;
-    if (dtype !== 'bool' && !isFloatDType(dtype) && !isIntegerDType(dtype)) return fail(`input '${name}' is ${dtype}; only number and bool inputs can be fixed`);
-    if (!shape || shape.some((dim) => typeof dim !== 'number')) {
-      return fail(`input '${name}' has shape [${(shape ?? []).map((dim) => dim ?? '?').join(', ')}]; fix its dims with --input-shape first`);
-    }
     if (graph.outputs.includes(input)) return fail(`input '${name}' is also a graph output; it cannot become a constant`);
-    const dims = shape as readonly number[];
-    const count = dims.reduce((product, dim) => product * dim, 1);
-    if (texts.length !== count) return fail(`input '${name}' is ${dtype}[${dims.join(', ')}] with ${count} element(s); ${texts.length} value(s) given`);
-    const elements = texts.map((text) => elementValue(text, dtype, fail));
-    const tensor = Tensor.fromValues(dtype, dims, elements as never);
+    const tensor = inputValueTensor(input, texts, fail);
     const constant = graph.addConstant(graph.uniqueName(`${name}__value`), tensor);
     input.replaceAllUsesWith(constant);
     graph.removeInput(input);
     constant.rename(name);
   }
+}
+
+/**
+ * `compare --input-value`: the tensor fed as each named input, typed by the first of `models` that
+ * takes it (the other one may have had it made a constant by `convert --input-value`). An input
+ * neither model takes is an error naming both lists.
+ */
+export function fixedInputTensors(values: ReadonlyMap<string, readonly string[]>, models: readonly { model: Model; path: string }[]): Map<string, Tensor> {
+  const tensors = new Map<string, Tensor>();
+  for (const [name, texts] of values) {
+    const owner = models.find(({ model }) => model.graph.inputs.some((value) => !value.constant && value.name === name));
+    if (!owner) {
+      const lists = models.map(({ model, path }) => `'${path}' takes ${model.graph.inputs.filter((value) => !value.constant).map((value) => value.name).join(', ') || 'none'}`);
+      return inputValueError(name, models[0]?.path ?? '')(`neither model has an input '${name}' (${lists.join('; ')})`);
+    }
+    const input = owner.model.graph.inputs.find((value) => !value.constant && value.name === name)!;
+    tensors.set(name, inputValueTensor(input, texts, inputValueError(name, owner.path)));
+  }
+  return tensors;
 }

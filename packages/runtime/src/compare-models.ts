@@ -36,6 +36,12 @@ export interface CompareModelsOptions extends GenerateInputsOptions, CompareOpti
    * as NCHW, with a note each. 'as-is': feed both the same tensors.
    */
   readonly layout?: 'auto' | 'as-is';
+  /**
+   * Inputs held at these values (a sample rate, a mode flag): each replaces the generated or loaded
+   * feed of that name. A model that does not take one, because `convert --input-value` made it a
+   * constant, runs without it, so the original and its converted copy compare on the same values.
+   */
+  readonly fixedInputs?: ReadonlyMap<string, Tensor>;
 }
 
 export interface ModelComparison extends ComparisonReport {
@@ -112,15 +118,18 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
   const budget = { engine: onReference ? 'reference' : names[0]!, budget: options.memoryBudget ?? defaultMemoryBudget(), ...(typeof a === 'string' ? { file: a } : {}) };
   if (modelA && options.inputs === undefined) checkMemoryBudget(modelA, plannedInputs(modelA, options), budget);
   const feeds = resolveComparisonInputs(modelA ?? a, options);
+  const fixed = options.fixedInputs ?? new Map<string, Tensor>();
+  for (const [name, tensor] of fixed) feeds.set(name, tensor);
   if (modelA && options.inputs !== undefined && onReference) checkMemoryBudget(modelA, [...feeds].map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape })), budget);
   const engineOptions = refereeEngineOptions(options);
   const engineA = createEngine(specA, engineOptions);
   const engineB = specB === specA ? engineA : createEngine(specB, engineOptions);
   try {
     // ONNX Runtime gets the file itself (what a user would run); the interpreter the model read above.
-    const expected = await engineA.run(engineA.name === 'reference' && modelA ? modelA : a, inInputOrder(feeds, modelA));
+    const expected = await engineA.run(engineA.name === 'reference' && modelA ? modelA : a, inInputOrder(withoutFixedItLacks(feeds, fixed, modelA), modelA));
     const modelB = options.layout === 'as-is' ? undefined : (options.modelB ?? readableModel(b));
-    const bridge = modelB ? bridgeInputs(feeds, modelB) : { feeds, inputs: [] };
+    const feedsB = withoutFixedItLacks(feeds, fixed, options.modelB ?? modelB);
+    const bridge = modelB ? bridgeInputs(feedsB, modelB) : { feeds: feedsB, inputs: [] };
     let actual = await engineB.run(b, inInputOrder(bridge.feeds, modelB ?? options.modelB));
     const layoutNotes = bridge.inputs.map((name) => `input '${name}' fed channels-last (NHWC) to the second model, which declares it so`);
     if (bridge.inputs.length > 0) {
@@ -140,6 +149,13 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
     if (typeof specA === 'string') await engineA.dispose();
     if (typeof specB === 'string' && engineB !== engineA) await engineB.dispose();
   }
+}
+
+/** The feeds less the fixed inputs `model` does not take (one made a constant when it was converted). */
+function withoutFixedItLacks(feeds: ReadonlyMap<string, Tensor>, fixed: ReadonlyMap<string, Tensor>, model: Model | undefined): Map<string, Tensor> {
+  if (fixed.size === 0 || !model) return new Map(feeds);
+  const takes = new Set(feedableInputs(model).map((input) => input.name));
+  return new Map([...feeds].filter(([name]) => !fixed.has(name) || takes.has(name)));
 }
 
 /** The second model's IR for its declared input types, or undefined when only its engine can read it. */

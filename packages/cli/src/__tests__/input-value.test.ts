@@ -74,3 +74,46 @@ describe('convert --input-value', () => {
     }
   });
 });
+
+describe('compare --input-value', () => {
+  it('compares the original fed the value against the model converted with it fixed: agree for that value, disagree for another', async () => {
+    const fixed = join(temp, 'compare-fixed-16000.onnx');
+    expect((await runCli(['convert', modelPath, '-o', fixed, '--input-value', 'sr=16000', '-p', 'simplify'])).code).toBe(0);
+    // Without the flag the two input lists differ: exit 2, and the hint names the flag.
+    const bare = await runCli(['compare', modelPath, fixed]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('--input-value');
+    for (const [a, b] of [[modelPath, fixed], [fixed, modelPath]] as const) {
+      const same = await runCli(['compare', a, b, '--input-value', 'sr=16000', '--json']);
+      expect(same.code, same.stderr).toBe(0);
+      const report = JSON.parse(same.stdout);
+      expect(report.verdict).toBe('agree');
+      expect(report.maxAbsError).toBe(0);
+      const other = await runCli(['compare', a, b, '--input-value', 'sr=8000']);
+      expect(other.code, other.stderr).toBe(1);
+      expect(other.stdout).toContain('DISAGREE');
+    }
+  });
+
+  it('refuses an input neither model takes and a value the input cannot hold, naming them', async () => {
+    const fixed = join(temp, 'compare-fixed-refused.onnx');
+    expect((await runCli(['convert', modelPath, '-o', fixed, '--input-value', 'sr=16000'])).code).toBe(0);
+    const missing = await runCli(['compare', modelPath, fixed, '--input-value', 'rate=16000']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("--input-value rate: neither model has an input 'rate'");
+    const wrong = await runCli(['compare', modelPath, fixed, '--input-value', 'sr=16k']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("'16k' is not an integer");
+    expect(wrong.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('--input-value float range', () => {
+  it('refuses a value a float32 input cannot hold (1e39 would be stored as Infinity)', async () => {
+    const out = join(temp, 'overflow.onnx');
+    const run = await runCli(['convert', modelPath, '-o', out, '--input-value', 'x=1,2,3,4,5,1e39']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('--input-value x: 1e39 is outside the range of float32');
+    expect(existsSync(out)).toBe(false);
+  });
+});

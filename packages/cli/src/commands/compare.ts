@@ -17,6 +17,7 @@ import { inputShapeFlag, parseInputShapes, readWithInputShapes } from '../input-
 import type { Dim } from '@modelpass/ir';
 import { checkSameInputNames } from '../compare-input-names.js';
 import { inputFileFacts } from '../compare-input-files.js';
+import { fixedInputTensors, inputValueFlag, parseInputValues } from '../input-values.js';
 
 function parseDims(entries: readonly string[]): Record<string, number> {
   const dims: Record<string, number> = {};
@@ -93,7 +94,7 @@ function resolveDims(model: Model, given: Record<string, number>, io: CliIO): { 
 
 export const compareCommand: Command = {
   name: 'compare',
-  usage: 'modelpass compare <a> <b> [--inputs DIR | --seed N] [--dim NAME=SIZE]... [--input-shape NAME=DIMS]... [--atol X] [--rtol Y] [--engine ort|reference|tflite|torch] [--json]',
+  usage: 'modelpass compare <a> <b> [--inputs DIR | --seed N] [--dim NAME=SIZE]... [--input-shape NAME=DIMS]... [--input-value NAME=VALUES]... [--atol X] [--rtol Y] [--engine ort|reference|tflite|torch] [--json]',
   summary:
     'Run two models on the same inputs and say whether their outputs agree. Per output, every element must satisfy ' +
     `|a - b| <= atol + rtol·|a| (defaults ${DEFAULT_ATOL.toExponential()} and ${DEFAULT_RTOL.toExponential()}; a is the reference). Prints the worst element, max absolute and ` +
@@ -105,6 +106,10 @@ export const compareCommand: Command = {
     seed: { type: 'string', help: 'seed for random inputs (default 0)', valueName: 'N' },
     dim: { type: 'list', help: 'size of a symbolic dimension for random inputs (default 1)', valueName: 'NAME=SIZE' },
     'input-shape': { ...inputShapeFlag, help: 'shape of input NAME in both models, as convert takes it (TorchScript archives record none), e.g. x=batch,time,16; symbolic dims are then sized by --dim' },
+    'input-value': {
+      ...inputValueFlag,
+      help: 'feed input NAME these values (comma-separated, row-major) instead of random ones, e.g. sr=16000; a model converted with convert --input-value NAME=… no longer takes NAME and runs without it (repeatable)',
+    },
     atol: { type: 'string', help: `absolute tolerance (default ${DEFAULT_ATOL.toExponential()})`, valueName: 'X' },
     rtol: { type: 'string', help: `relative tolerance, times |a| (default ${DEFAULT_RTOL.toExponential()})`, valueName: 'Y' },
     'nan-equal': { type: 'boolean', help: 'NaN in both outputs at one position agrees (default on; --no-nan-equal: every NaN disagrees)' },
@@ -132,10 +137,12 @@ export const compareCommand: Command = {
     const facts = inputs === undefined ? undefined : inputFileFacts(resolve(io.cwd, inputs));
     const read = facts === undefined ? readOptions(args, io) : { ...readOptions(args, io), inputDtypes: facts.dtypes };
     const shapes = parseInputShapes(flagList(args, 'input-shape'));
+    const values = parseInputValues(flagList(args, 'input-value'));
     const fileShapes = () => facts?.shapes ?? new Map<string, readonly Dim[]>();
     const a = await modelSource(args.positionals[0]!, io, read, shapes, engine, fileShapes);
     const b = await modelSource(args.positionals[1]!, io, read, shapes, engine, fileShapes);
-    checkSameInputNames(a, b);
+    const fixedInputs = fixedInputTensors(values, [a, b]);
+    checkSameInputNames(a, b, new Set(fixedInputs.keys()));
     if (inputs === undefined) requireInputRanks(a.model, a.path);
     const { dims, unknownDims } = inputs === undefined ? resolveDims(a.model, given, io) : { dims: {}, unknownDims: false };
     const report = await compareModels(a.source, b.source, {
@@ -143,6 +150,7 @@ export const compareCommand: Command = {
       ...(engine !== undefined ? { engine: engine as EngineName } : {}),
       modelA: a.model,
       modelB: b.model,
+      ...(fixedInputs.size > 0 ? { fixedInputs } : {}),
       atol,
       rtol,
       nanEqual: flagBoolean(args, 'nan-equal', true),
