@@ -12,8 +12,8 @@ import { outputsCheck } from '../report/outputs-check.js';
 import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
 import { reportFlag, reportHeader, writeReportFile } from '../report/report-file.js';
 import { allowReadFlag, readOptions } from '../read-flags.js';
-import type { ModelReadOptions } from '../formats.js';
-import { inputShapeFlag, parseInputShapes, readWithInputShapes } from '../input-shapes.js';
+import type { ModelFormat, ModelReadOptions } from '../formats.js';
+import { applyInputShapes, inputShapeFlag, parseInputShapes, readWithInputShapes } from '../input-shapes.js';
 import type { Dim } from '@modelpass/ir';
 import { checkSameInputNames } from '../compare-input-names.js';
 import { inputFileFacts } from '../compare-input-files.js';
@@ -50,10 +50,30 @@ async function modelSource(
   checkEngineLoads(engine, format.name, path);
   // An archive records no input shapes: without --input-shape, the --inputs files named after its inputs give them.
   const given = shapes.size === 0 && format.name === 'torchscript' ? fileShapes() : shapes;
-  const model = await readWithInputShapes(format, path, read, given);
+  const model = format.name === 'tflite' ? await readTfliteWithInputShapes(format, path, read, given) : await readWithInputShapes(format, path, read, given);
   // A TorchScript archive runs on torch itself (the torch engine takes the file); --engine ort/reference run what it was read into.
   const torchTakesFile = format.name === 'torchscript' && engine !== 'ort' && engine !== 'reference';
   return { source: format.name === 'onnx' || format.name === 'tflite' || torchTakesFile ? path : model, model, path, byPosition: torchTakesFile };
+}
+
+/**
+ * A .tflite file's inputs are static, so `--input-shape` (given for the other model's symbolic dims) can only restate
+ * them: an input laid out channels-last (`legalize-tflite{io-layout=nhwc}`) restates the NCHW shape as its NHWC
+ * permutation, which compare feeds channels-last anyway. Such an input keeps its shape; any other contradiction is
+ * refused by applyInputShapes as before.
+ */
+async function readTfliteWithInputShapes(format: ModelFormat, path: string, read: ModelReadOptions, shapes: ReadonlyMap<string, readonly Dim[]>): Promise<Model> {
+  const model = await format.read(path, read);
+  const restated = new Map(shapes);
+  for (const input of feedableInputs(model)) {
+    const given = shapes.get(input.name);
+    const declared = input.type.kind === 'tensor' ? input.type.shape : null;
+    if (!given || !declared || given.length !== 4 || declared.length !== 4) continue;
+    const channelsLast = [given[0], given[2], given[3], given[1]];
+    if (declared.every((dim, axis) => typeof dim === 'number' && dim === channelsLast[axis])) restated.delete(input.name);
+  }
+  if (restated.size > 0) applyInputShapes(model, restated, path);
+  return model;
 }
 
 /** Random inputs need a rank: a TorchScript archive records none, so ask for --input-shape instead of the runtime's API hint. */

@@ -1,0 +1,49 @@
+/**
+ * `compare a.onnx a.nhwc.tflite --input-shape x=1,3,H,W`: the .onnx has symbolic dims, the .tflite (made with
+ * `legalize-tflite{io-layout=nhwc}` and the same --input-shape) declares [1,H,W,3]. The flag restates that input
+ * as its NCHW shape, and compare feeds it channels-last anyway, so it must not be refused as a contradiction
+ * (QA s10: PaddleOCR's cls model was refused "dim 1 is declared 48; … the flag gives 3"). A size that really
+ * contradicts the file is still refused.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseModel } from '@modelpass/ir';
+import { encodeOnnx } from '@modelpass/onnx';
+import { disposeSharedOrtRunner } from '@modelpass/runtime';
+import { runCli } from './run-cli.js';
+
+const temp = mkdtempSync(join(tmpdir(), 'modelpass-compare-nhwc-'));
+afterAll(async () => {
+  await disposeSharedOrtRunner();
+  rmSync(temp, { recursive: true, force: true });
+});
+
+const model = parseModel(`model ir_version=8 opsets{onnx=13} {
+graph @main(%x: float32[N,3,H,W]) {
+  const %w = tensor<float32[2,3,1,1]> [0.5, -1, 0.25, 2, 0.125, -0.5]
+  %y: float32[N,2,H,W] = onnx.Conv(%x, %w) name="conv"
+  return %y
+}
+}`);
+
+describe('compare --input-shape against an io-layout=nhwc .tflite', () => {
+  it('the NCHW shape restates the channels-last input: agree; a contradicting size is still refused', async () => {
+    const onnxPath = join(temp, 'conv.onnx');
+    writeFileSync(onnxPath, encodeOnnx(model));
+    const tflitePath = join(temp, 'conv.nhwc.tflite');
+    const shape = ['--input-shape', 'x=1,3,6,10'];
+    const converted = await runCli(['convert', onnxPath, '-o', tflitePath, ...shape, '-p', 'legalize-tflite{io-layout=nhwc}']);
+    expect(converted.code, converted.stderr).toBe(0);
+    const compared = await runCli(['compare', onnxPath, tflitePath, ...shape, '--json']);
+    expect(compared.code, compared.stderr).toBe(0);
+    const report = JSON.parse(compared.stdout);
+    expect(report.verdict).toBe('agree');
+    expect(report.inputs).toEqual([{ name: 'x', dtype: 'float32', shape: [1, 3, 6, 10] }]);
+    expect(compared.stderr).toContain("input 'x' fed channels-last (NHWC)");
+    const contradicted = await runCli(['compare', onnxPath, tflitePath, '--input-shape', 'x=1,3,6,11']);
+    expect(contradicted.code).toBe(2);
+    expect(contradicted.stderr).toContain('--input-shape x: dim 1 is declared 6');
+  });
+});
