@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ModelpassError } from './diagnostic.js';
+import { holdSourcesBeforeReplacing } from './source-file.js';
 import { claimTemporaryPath, releaseTemporaryPath } from './temporary-files.js';
 
 /** Appends bytes to the temporary file an atomic write is filling. */
@@ -72,6 +73,7 @@ export function writeFileAtomicWith(path: string, produce: (output: AtomicFileOu
     } finally {
       closeSync(fd);
     }
+    holdSourcesBeforeReplacing(path); // lazy tensors read from the file being replaced keep reading it
     renameSync(temporary, path);
     releaseTemporaryPath(temporary);
   } catch (error) {

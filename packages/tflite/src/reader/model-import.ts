@@ -61,7 +61,8 @@ export function readTflite(path: string, options: ReadTfliteOptions = {}): Model
     if (ModelpassError.is(error)) throw error;
     throw tfliteError({ reason: `cannot read TFLite file '${path}': ${error instanceof Error ? error.message : String(error)}`, location: { file: path }, cause: error });
   } finally {
-    if (!keepSource) source.close();
+    if (keepSource) source.retain(); // lazy weights read through it; the process-wide descriptor limit applies from here
+    else source.close();
   }
 }
 
