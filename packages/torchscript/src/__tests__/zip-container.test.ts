@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -44,5 +44,24 @@ describe('the zip layer', () => {
     const path = join(dir, 'bad.zip');
     expect(() => writeZip(path, [{ name: '../x', data: new Uint8Array(1) }])).toThrow(/"\.\.\/x" is refused/);
     expect(() => ZipFile.open(path)).toThrow(/does not exist/);
+  });
+
+  it('a lazy stored entry keeps reading the archive it came from: replaced by writeZip it still reads the old bytes; rewritten in place it is an error, not other bytes', () => {
+    const path = join(dir, 'lazy.zip');
+    writeZip(path, [{ name: 'x/data/0', data: Tensor.fromValues('float32', [2], [1, 2]) }]);
+    const zip = ZipFile.open(path);
+    const storage = zip.storage(zip.entry('x/data/0')!);
+    writeZip(path, [{ name: 'x/data/0', data: Tensor.fromValues('float32', [2], [7, 8]) }]);
+    expect([...new Float32Array(storage.read().slice().buffer)]).toEqual([1, 2]);
+
+    const inPlace = join(dir, 'in-place.zip');
+    writeZip(inPlace, [{ name: 'x/data/0', data: Tensor.fromValues('float32', [2], [1, 2]) }]);
+    const lazy = ZipFile.open(inPlace);
+    const entry = lazy.entry('x/data/0')!;
+    const bytes = readFileSync(inPlace);
+    bytes.writeFloatLE(9, entry.dataOffset);
+    writeFileSync(inPlace, bytes);
+    utimesSync(inPlace, new Date(), new Date(Date.now() + 5_000));
+    expect(() => lazy.storage(entry).read()).toThrow(/was changed after the model was read/);
   });
 });

@@ -3,7 +3,7 @@
  * strides). A contiguous view of a stored record is a lazy file range; any other view is gathered
  * on first read. Every index the view can reach is checked to lie inside the storage.
  */
-import { byteLengthOf, ComputedStorage, FileRangeStorage, Tensor, type TensorStorage } from '@modelpass/ir';
+import { byteLengthOf, ComputedStorage, FileRangeStorage, SourceRangeStorage, Tensor, type TensorStorage } from '@modelpass/ir';
 import { torchscriptError } from '../errors.js';
 import type { PickleTensor } from '../pickle/pickle-value.js';
 
@@ -23,6 +23,9 @@ export function tensorView(ref: PickleTensor, storage: TensorStorage, where: str
   }
   const byteLength = count * elementBytes;
   if (isContiguous(ref.shape, ref.strides)) {
+    if (storage instanceof SourceRangeStorage) {
+      return Tensor.fromStorage(ref.dtype, ref.shape, storage.source.range(storage.offset + ref.offset * elementBytes, byteLength));
+    }
     if (storage instanceof FileRangeStorage) {
       return Tensor.fromStorage(ref.dtype, ref.shape, new FileRangeStorage(storage.path, storage.offset + ref.offset * elementBytes, byteLength));
     }

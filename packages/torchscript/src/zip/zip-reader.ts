@@ -5,12 +5,12 @@
  * limits before anything is inflated, and inflating stops at the declared size (a zip bomb that
  * lies about its size is cut off while inflating, not after).
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { crc32, inflateRawSync } from 'node:zlib';
-import { ComputedStorage, FileRangeStorage, type ModelpassError, type TensorStorage } from '@modelpass/ir';
+import { ComputedStorage, describeStatFailure, NotRegularFileError, SourceFile, type ModelpassError, type TensorStorage } from '@modelpass/ir';
 import { checkRegularFile } from './regular-file.js';
-import { messageOf, torchscriptError } from '../errors.js';
+import { messageOf, TORCHSCRIPT_ERROR_SOURCE, torchscriptError } from '../errors.js';
 import { checkZipEntryName } from './zip-entry-name.js';
 import { DEFAULT_ZIP_LIMITS, type ZipLimits } from './zip-limits.js';
 
@@ -42,6 +42,8 @@ export class ZipFile {
     readonly path: string,
     readonly fileSize: number,
     entries: ZipEntry[],
+    /** The archive as it was opened: every later read checks it is still the same file. */
+    private readonly source: SourceFile,
   ) {
     this.entries = entries;
     for (const e of entries) this.byName.set(e.name, e);
@@ -49,13 +51,22 @@ export class ZipFile {
 
   /** Opens and checks `path` (a regular file) and its central directory. */
   static open(path: string, limits: ZipLimits = {}): ZipFile {
-    const stats = checkRegularFile(path, 'TorchScript archive');
-    const fd = openSync(path, 'r');
+    checkRegularFile(path, 'TorchScript archive');
+    let source: SourceFile;
     try {
-      const entries = readCentralDirectory(new FileReader(fd, stats.size, path), { ...DEFAULT_ZIP_LIMITS, ...stripUndefined(limits) });
-      return new ZipFile(path, stats.size, entries);
+      source = new SourceFile(path, { keepDescriptor: true, diagnosticSource: TORCHSCRIPT_ERROR_SOURCE });
+    } catch (cause) {
+      const reason = cause instanceof NotRegularFileError ? `it is ${cause.kind}, not a regular file` : describeStatFailure(cause);
+      throw torchscriptError({ reason: `cannot read TorchScript archive '${path}': ${reason}`, location: { file: path }, cause });
+    }
+    let opened = false;
+    try {
+      const entries = readCentralDirectory(new FileReader(source.descriptor!, source.size, path), { ...DEFAULT_ZIP_LIMITS, ...stripUndefined(limits) });
+      opened = true;
+      return new ZipFile(path, source.size, entries, source);
     } finally {
-      closeSync(fd);
+      if (opened) source.retain(); // lazy tensors read through it; the process-wide descriptor limit applies from here
+      else source.close();
     }
   }
 
@@ -68,13 +79,8 @@ export class ZipFile {
     if (entry.size > bufferConstants.MAX_LENGTH || entry.compressedSize > bufferConstants.MAX_LENGTH) {
       throw this.error(`zip entry '${entry.name}' is ${entry.size} bytes, too large to read whole`);
     }
-    const fd = openSync(this.path, 'r');
-    let raw: Uint8Array;
-    try {
-      raw = new FileReader(fd, this.fileSize, this.path).bytes(entry.dataOffset, entry.compressedSize, `zip entry '${entry.name}'`);
-    } finally {
-      closeSync(fd);
-    }
+    const raw = new Uint8Array(entry.compressedSize);
+    this.source.readInto(raw, entry.dataOffset); // offsets were checked against the file with the directory
     let data = raw;
     if (entry.method === 8) {
       try {
@@ -101,7 +107,7 @@ export class ZipFile {
   /** A lazy view of a stored entry's bytes (tensors are stored uncompressed). */
   storage(entry: ZipEntry): TensorStorage {
     if (entry.method !== 0) return new ComputedStorage(entry.size, () => this.read(entry), `zip entry ${entry.name} (deflated)`);
-    return new FileRangeStorage(this.path, entry.dataOffset, entry.size);
+    return this.source.range(entry.dataOffset, entry.size);
   }
 
   private error(reason: string): ModelpassError {
