@@ -3,7 +3,9 @@
  * written as TorchScript: Pad in every torch mode, a LayerNormalization whose scale reaches it through
  * an Identity (torch.onnx's deduplicated initializers), a Reshape to a shape computed at run time with
  * ONNX's 0 (copy the input dim), a ConstantOfShape of a computed shape (written with `.tolist()`, an
- * LSTM's initial state), Resize in the conventions torch's upsample kernels compute. Referees: ONNX Runtime on the model, Debian torch on the archive; the archive
+ * LSTM's initial state), Resize in the conventions torch's upsample kernels compute, and the old-opset
+ * forms PaddleOCR's opset-9 models use (Slice-1 and Clip-6 attributes; Softmax before opset 13 normalizing over
+ * the dims from its axis on — once written as torch.softmax over the last dim alone). Referees: ONNX Runtime on the model, Debian torch on the archive; the archive
  * also reads back into modelpass with the same numbers.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -186,6 +188,27 @@ const CASES: Case[] = [
       return b.op1('onnx.ScatterND', [rows, b.constant(cells, 'cells'), b.constant(seeded([2, 2], 12), 'cell_values')], { reduction: attrs.string('add') });
     },
   },
+  {
+    name: 'Slice-1 (opset 9) with starts, ends and axes attributes, and without axes',
+    input: [2, 5, 6],
+    opset: 9,
+    build: (b, x) => {
+      const inner = b.op1('onnx.Slice', [x], { starts: attrs.ints([1, -4]), ends: attrs.ints([4, 1000]), axes: attrs.ints([1, -1]) });
+      return b.op1('onnx.Slice', [inner], { starts: attrs.ints([1]), ends: attrs.ints([2]) });
+    },
+  },
+  {
+    name: 'Clip-6 (opset 9) with min and max attributes, and with max alone (ReLU6 as Paddle writes it)',
+    input: [2, 7],
+    opset: 9,
+    build: (b, x) => {
+      const scaled = b.op1('onnx.Mul', [x, b.constant(Tensor.scalar('float32', 20), 'twenty')]);
+      const relu6 = b.op1('onnx.Clip', [scaled], { min: attrs.float(0), max: attrs.float(6) });
+      return b.op1('onnx.Add', [relu6, b.op1('onnx.Clip', [scaled], { max: attrs.float(-2) })]);
+    },
+  },
+  { name: 'Softmax (opset 11) with the default axis 1 on a rank-3 input: over dims 1 and 2 together', input: [2, 3, 4], opset: 11, build: (b, x) => b.op1('onnx.Softmax', [x]) },
+  { name: 'LogSoftmax (opset 11) with axis -2 on a rank-4 input, and Softmax on the last axis', input: [2, 3, 2, 4], opset: 11, build: (b, x) => b.op1('onnx.Add', [b.op1('onnx.LogSoftmax', [x], { axis: attrs.int(-2) }), b.op1('onnx.Softmax', [x], { axis: attrs.int(3) })]) },
 ];
 
 const modelOf = (c: Case): Model => {

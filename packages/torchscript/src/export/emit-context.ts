@@ -16,6 +16,8 @@ export class EmitContext {
   constructor(
     private readonly path: string,
     private readonly nodeConstants: ReadonlyMap<Value, Tensor> = new Map(),
+    /** The model's onnx opset: ops whose meaning changed (Softmax before 13, Clip before 11, Slice before 10) read it. */
+    readonly onnxOpset: number = Number.POSITIVE_INFINITY,
   ) {}
 
   /** The tensor a value holds when it is constant (a graph constant, a Constant node's output, or an Identity of either). */

@@ -215,6 +215,8 @@ const unsqueeze: OpEmitter = (e, node) => {
 
 const squeeze: OpEmitter = (e, node) => {
   const axes = axesOf(e, node);
+  // Axes computed at run time: torch.squeeze(x) would drop every size-1 dim, not only those.
+  if (!axes && node.inputs[1]) return e.fail(node, 'computed axes');
   if (!axes) {
     e.assign(node, `torch.squeeze(${input(e, node)})`);
     return;
@@ -250,6 +252,14 @@ function reduce(call: 'mean' | 'sum' | 'amax' | 'amin'): OpEmitter {
 }
 
 const clip: OpEmitter = (e, node) => {
+  if (e.onnxOpset < 11) {
+    // Clip-6: the bounds are the min/max attributes (absent: no bound).
+    const low = node.optionalAttr('min', 'float');
+    const high = node.optionalAttr('max', 'float');
+    if (low === undefined && high === undefined) e.bind(node.output(0), input(e, node));
+    else e.assign(node, `torch.clamp(${input(e, node)}, ${low === undefined ? 'None' : pyFloat(low)}, ${high === undefined ? 'None' : pyFloat(high)})`);
+    return;
+  }
   const bound = (index: number): string => {
     const value = node.inputs[index] ?? null;
     if (!value) return 'None';
@@ -283,7 +293,24 @@ const gather: OpEmitter = (e, node) => {
   e.fail(node, 'indices that are not a constant scalar or vector');
 };
 
-const softmax = (call: string): OpEmitter => (e, node) => e.assign(node, `torch.${call}(${input(e, node)}, ${node.attr('axis', 'int', -1)})`);
+/**
+ * Softmax/LogSoftmax. Before opset 13 the op flattens the dims from `axis` (default 1) on into one and normalizes
+ * over all of them: on the last axis that is torch's softmax; on another it is the softmax of torch.flatten(x, axis)
+ * along its last dim, reshaped back (a rank-3 input with the default axis normalizes over dims 1 and 2 together).
+ */
+const softmax = (call: string): OpEmitter => (e, node) => {
+  const x = input(e, node);
+  if (e.onnxOpset >= 13) {
+    e.assign(node, `torch.${call}(${x}, ${node.attr('axis', 'int', -1)})`);
+    return;
+  }
+  const axis = node.attr('axis', 'int', 1);
+  const rank = e.rank(node.inputs[0] ?? null);
+  if (rank === undefined) return e.fail(node, `opset ${e.onnxOpset} flattens the dims from axis ${axis} on, and the input rank is unknown`);
+  const positive = axis < 0 ? axis + rank : axis;
+  if (positive === rank - 1) e.assign(node, `torch.${call}(${x}, ${positive})`);
+  else e.assign(node, `torch._reshape_from_tensor(torch.${call}(torch.flatten(${x}, ${positive}), -1), torch._shape_as_tensor(${x}))`);
+};
 
 const identity: OpEmitter = (e, node) => e.bind(node.output(0), input(e, node));
 
@@ -345,17 +372,20 @@ function reversedSlice(e: EmitContext, node: Node, expression: string, dim: numb
 }
 
 const slice: OpEmitter = (e, node) => {
-  const starts = e.constantInts(node.inputs[1] ?? null);
-  const ends = e.constantInts(node.inputs[2] ?? null);
+  // Slice-1 (before opset 10) holds starts, ends and axes as attributes, with no steps.
+  const legacy = e.onnxOpset < 10;
+  const starts = legacy ? node.attr('starts', 'ints') : e.constantInts(node.inputs[1] ?? null);
+  const ends = legacy ? node.attr('ends', 'ints') : e.constantInts(node.inputs[2] ?? null);
   const rank = e.rank(node.inputs[0] ?? null);
   const count = starts?.length ?? ends?.length ?? e.constantInts(node.inputs[3] ?? null)?.length ?? shapeLength(node.inputs[1] ?? null);
-  const axes = node.inputs[3] ? e.constantInts(node.inputs[3]) : count === undefined ? undefined : Array.from({ length: count }, (_, i) => i);
-  const steps = node.inputs[4] ? e.constantInts(node.inputs[4]) : axes?.map(() => 1);
+  const givenAxes = legacy ? node.optionalAttr('axes', 'ints') : node.inputs[3] ? e.constantInts(node.inputs[3]) : undefined;
+  const axes = givenAxes ?? ((legacy || !node.inputs[3]) && count !== undefined ? Array.from({ length: count }, (_, i) => i) : undefined);
+  const steps = !legacy && node.inputs[4] ? e.constantInts(node.inputs[4]) : axes?.map(() => 1);
   if (!axes || !steps) return e.fail(node, 'computed axes or steps');
   if (!starts || !ends) {
     // Bounds computed at run time (torch's chunk over a symbolic size): each one read as a Python int; positive steps only.
     if (steps.some((step) => step < 1)) return e.fail(node, 'computed starts/ends with a negative step');
-    const bound = (values: number[] | undefined, index: number, i: number): string => (values ? String(Math.min(values[i]!, Number.MAX_SAFE_INTEGER)) : `int(torch.select(${input(e, node, index)}, 0, ${i}))`);
+    const bound = (values: readonly number[] | undefined, index: number, i: number): string => (values ? String(Math.min(values[i]!, Number.MAX_SAFE_INTEGER)) : `int(torch.select(${input(e, node, index)}, 0, ${i}))`);
     let computed = input(e, node);
     axes.forEach((axis, i) => {
       const dim = axis < 0 ? (rank === undefined ? e.fail(node, 'a negative axis with the rank unknown') : axis + rank) : axis;

@@ -57,7 +57,7 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
       reason: `cannot write ${path} as TorchScript: no torch.* spelling for ${list.join('; ')}`,
       location: { file: path },
       code: 'torchscript/export-unsupported',
-      hint: 'emitters live in packages/torchscript/src/export/op-emitters.ts (If/Loop: control-flow-emitters.ts)',
+      hint: 'the TorchScript writer has no emitter for these ops yet: write .onnx or .tflite instead (emitters live in packages/torchscript/src/export/op-emitters.ts; If/Loop: control-flow-emitters.ts)',
     });
   }
   try {
@@ -66,7 +66,7 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
     // Types only refine the output (integer division, ranks); emitters that need one say so.
   }
 
-  const e = new EmitContext(path, nodeConstants);
+  const e = new EmitContext(path, nodeConstants, model.opset('onnx') ?? Number.POSITIVE_INFINITY);
   const parameters: string[] = [];
   const buffers: string[] = [];
   const state: Array<[PickleValue, PickleValue]> = [[{ kind: 'string', value: 'training' }, { kind: 'bool', value: false }]];
