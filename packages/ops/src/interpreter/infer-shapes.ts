@@ -57,6 +57,8 @@ export interface InferShapesResult {
   readonly diagnostics: Diagnostic[];
 }
 
+const isKnownDim = (dim: Dim): boolean => dim !== null;
+
 /** An op computes on a quantized operand's float32 reals (`expressedType`). */
 function realsOf(type: Type | undefined): Type | undefined {
   return type && expressedType(type);
@@ -263,7 +265,7 @@ class ShapeInference {
   private setValues(value: Value, data: DimValues, node: Node): void {
     const type = value.type;
     if (type.kind !== 'tensor' || !isTrackedDType(type.dtype)) return;
-    if (data.values.every((v) => v === null)) return;
+    if (!data.values.some(isKnownDim)) return;
     this.values.set(value, data);
     const tensor = tensorOfDimValues(data, type.dtype);
     if (tensor) this.constants.set(value, tensor);

@@ -6,7 +6,7 @@
  * `Concat(Gather(Shape(x)), [-1])` resolves to `[N, ...]` even when `N` is symbolic.
  */
 import { Tensor, type DType, type Dim, type InferenceContext } from '@modelpass/ir';
-import { readInts } from '../util/elements.js';
+import { readInts, readNumbers } from '../util/elements.js';
 
 /** The element values of a scalar (`scalar: true`, one entry) or a 1-D tensor. */
 export interface DimValues {
@@ -41,8 +41,16 @@ export function dimValuesOfTensor(tensor: Tensor): DimValues | undefined {
   if (!isTrackedDType(tensor.dtype) || tensor.rank > 1 || tensor.size > MAX_TRACKED_VALUES) return undefined;
   // Read once per tensor (tensors are immutable, DimValues read-only): inference asks again for every reader.
   let known = dimValuesByTensor.get(tensor);
-  if (!known) dimValuesByTensor.set(tensor, (known = { scalar: tensor.rank === 0, values: readInts(tensor) }));
+  if (!known) dimValuesByTensor.set(tensor, (known = { scalar: tensor.rank === 0, values: truncatedNumbers(tensor) }));
   return known;
+}
+
+/** `readInts` without its per-tensor cache and copy: `dimValuesOfTensor` keeps the one result itself. */
+function truncatedNumbers(tensor: Tensor): number[] {
+  const numbers = readNumbers(tensor);
+  const ints = new Array<number>(numbers.length);
+  for (let i = 0; i < numbers.length; i++) ints[i] = Math.trunc(numbers[i]!);
+  return ints;
 }
 
 /** Whether every value is a known number. */
