@@ -36,6 +36,10 @@ export function removeDeadCode(model: Model, options: DeadCodeOptions = {}): Dea
       changed = sweepGraph(graph, filter, result) || changed;
       if (options.constants ?? true) changed = sweepConstants(graph, filter, result) || changed;
     }
+    // One graph in topological order is clean after one sweep: walking it backwards erases a reader before its
+    // producers are looked at, and removing constants frees no node. Only subgraphs (a body emptied, a capture
+    // dropped) can leave work for another round.
+    if (graphs.length === 1) break;
   }
   return result;
 }
