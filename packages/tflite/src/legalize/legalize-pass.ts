@@ -7,7 +7,7 @@ import { float64AsFloat32WithNote } from './float64-as-float32.js';
 import { float16AsFloat32WithNote, float16WeightsBehindDequantize } from './rules/float16-compute.js';
 import { lowerToTflite, withTfliteDialect } from './legalize.js';
 import { constantNodesAsInitializers, prepareCanonicalForTflite, resolveStaticStructure } from './prepare.js';
-import { expandQOperators } from './quantized/expand-qoperator.js';
+import { expandQOperators, isQOperator } from './quantized/expand-qoperator.js';
 import { dynamicRangeAsHybrid, hybridFullyConnected } from './quantized/dynamic-range.js';
 import { finishInt8 } from './quantized/finish-int8.js';
 import { hasInt8Weights, int8WeightsOfFloatOps } from './quantized/int8-float-weights.js';
@@ -16,17 +16,35 @@ import { keepingQuantTypes } from './quantized/quant-values.js';
 import { recentreAsymmetricWeights } from './quantized/recentre-weights.js';
 import { rescaleMismatchedQdq } from './quantized/rescale-qdq.js';
 
+/**
+ * The ops anywhere in `graph` (subgraphs included), gathered in one walk: the steps that only act on
+ * some ops (QOperators, Q/DQ weights, MatMulInteger chains, Shape readers, BatchNorms) are skipped
+ * without a walk of their own when none is there.
+ */
+function opsIn(graph: Graph, into = new Set<string>()): Set<string> {
+  for (let node = graph.firstNode; node; node = node.next) {
+    into.add(node.op);
+    for (const subgraph of node.subgraphs) opsIn(subgraph, into);
+  }
+  return into;
+}
+
 /** Whether a node of one of `ops` is anywhere in `graph` (subgraphs included). */
-function hasOp(graph: Graph, ops: ReadonlySet<string>): boolean {
-  for (const node of graph.nodes()) {
-    if (ops.has(node.op)) return true;
-    if (node.subgraphs.some((subgraph) => hasOp(subgraph, ops))) return true;
+function hasOp(graph: Graph, ops: readonly string[]): boolean {
+  for (let node = graph.firstNode; node; node = node.next) {
+    if (ops.includes(node.op)) return true;
+    for (const subgraph of node.subgraphs) if (hasOp(subgraph, ops)) return true;
   }
   return false;
 }
 
-const SHAPE_READERS = new Set(['onnx.Shape', 'onnx.Size']);
-const BATCH_NORMS = new Set(['onnx.BatchNormalization']);
+/** `hasOp` now, for ops `present` (the census taken before) says the graph had: none there then, none now (no step before adds them). */
+function stillHasOp(graph: Graph, present: ReadonlySet<string>, ops: readonly string[]): boolean {
+  return ops.some((op) => present.has(op)) && hasOp(graph, ops);
+}
+
+const SHAPE_READERS = ['onnx.Shape', 'onnx.Size'];
+const BATCH_NORMS = ['onnx.BatchNormalization'];
 
 export const legalizeTflite = definePass({
   name: 'legalize-tflite',
@@ -60,13 +78,17 @@ export const legalizeTflite = definePass({
   async run(model, context) {
     const registry = withTfliteDialect(context.registry);
     if (context.options.defaultedInputs === 'constant') reportFrozenInputs(freezeDefaultedInputs(model.graph), context);
+    // The ops the model starts with (QOperator expansion below adds Q/DQ nodes: then every check walks for itself).
+    const ops = opsIn(model.graph);
     // Quantized (QDQ) models: Q/DQ pairs become quant<> types (before fold-constants would turn small int8 weights into floats), then int8 TFLite tensors.
-    const qoperators = expandQOperators(model.graph); // QLinearConv/QGemm/… → the QDQ form
+    // QLinearConv/QGemm/… → the QDQ form (it also wraps integer data movement after a QuantizeLinear).
+    const qoperators = [...ops].some(isQOperator) || ops.has('onnx.QuantizeLinear') ? expandQOperators(model.graph) : 0;
     const quantized = qoperators > 0 || hasQuantizedActivations(model);
+    const dequantizes = qoperators > 0 || ops.has('onnx.DequantizeLinear');
     // Weight-only models with uint8/zero-point weights: symmetric int8 reals per channel, which the lowering stores as int8.
-    const recentred = !quantized && context.options.asymmetricWeights === 'int8' ? recentreAsymmetricWeights(model.graph).weights : 0;
+    const recentred = !quantized && dequantizes && context.options.asymmetricWeights === 'int8' ? recentreAsymmetricWeights(model.graph).weights : 0;
     context.statistic('int8-weights-recentred', recentred);
-    const weightOnly = recentred > 0 || hasInt8Weights(model);
+    const weightOnly = recentred > 0 || hasInt8Weights(model, dequantizes);
     if (quantized) {
       // Q → DQ pairs with different parameters (a reinterpretation, e.g. HardSigmoid's /6 in the scale) → two matched pairs.
       rescaleMismatchedQdq(model.graph);
@@ -87,14 +109,15 @@ export const legalizeTflite = definePass({
     // fuse-bn only where a BatchNormalization is (a pattern pass has a fixed cost, a third of a small CNN's lowering).
     const preparation = context.options.optimize
       ? [optimize]
-      : [...(hasOp(model.graph, SHAPE_READERS) ? [foldShapes] : []), foldConstantsPass, ...(hasOp(model.graph, BATCH_NORMS) ? [fuseBatchNormPass] : [])];
+      : [...(stillHasOp(model.graph, ops, SHAPE_READERS) ? [foldShapes] : []), foldConstantsPass, ...(stillHasOp(model.graph, ops, BATCH_NORMS) ? [fuseBatchNormPass] : [])];
     for (const pass of preparation) {
       const overrides = singleInference && pass === foldShapes ? { inferShapes: false } : undefined;
       await runNested(pass as Pass<OptionSpecs>, model, context, { forward: new Set(), overrides });
     }
     if (!singleInference) keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
     // If/Loop/Scan, sequences and optionals known now: unrolled/inlined/folded, then their copies folded like the rest.
-    if (resolveStaticStructure(model) > 0) {
+    const resolvedStructure = resolveStaticStructure(model);
+    if (resolvedStructure > 0) {
       await runNested(foldConstantsPass as Pass<OptionSpecs>, model, context, { forward: new Set() });
       keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
     }
@@ -105,9 +128,13 @@ export const legalizeTflite = definePass({
     }
     float64AsFloat32WithNote(model.graph, context); // TFLite 2.9 has no float64 kernels: float64 values are computed in float32
     const float16 = float16AsFloat32WithNote(model.graph, context).values > 0; // float16 models: computed in float32, weights stored float16 after lowering
-    prepareCanonicalForTflite(model, { channelShuffle: context.options.channelShuffle as 'gather' | 'transpose' });
+    // Channel shuffles matched after the one inference round and static structure that resolved to nothing need no second walk
+    // (folding, BatchNorm fusion and the float rewrites since change no type a shuffle is matched on, and add no If/Loop/sequence).
+    const channelShuffle = context.options.channelShuffle as 'gather' | 'transpose';
+    const done = { axisShuffles: singleInference && channelShuffle === 'gather' && resolvedStructure === 0, staticStructure: resolvedStructure === 0 };
+    prepareCanonicalForTflite(model, { channelShuffle, done });
     // quantize-dynamic: DynamicQuantizeLinear → MatMulInteger chains → MatMul by int8 weights (TFLite's hybrid kernels).
-    const hybrid = dynamicRangeAsHybrid(model.graph);
+    const hybrid = ops.has('onnx.MatMulInteger') ? dynamicRangeAsHybrid(model.graph) : 0;
     if (!singleInference || hybrid > 0) keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
     const result = lowerToTflite(model, registry, { ioLayout: context.options.ioLayout as 'nchw' | 'nhwc', groupedConv: context.options.groupedConv as 'split' | 'native' });
     if (quantized) {

@@ -226,10 +226,21 @@ export function resolveStaticStructure(model: Model): number {
  * other canonical ops say in a layout-agnostic way, the fusions torch's exports spell out, and
  * channel shuffles (Reshape → Transpose → Reshape) as one Gather along the channel axis. Returns how many nodes were rewritten.
  */
-export function prepareCanonicalForTflite(model: Model, options: { readonly channelShuffle?: 'gather' | 'transpose' } = {}): number {
+export function prepareCanonicalForTflite(
+  model: Model,
+  options: {
+    readonly channelShuffle?: 'gather' | 'transpose';
+    /**
+     * What the caller has done to this graph already, with nothing since that could give those steps more to do
+     * (legalize-tflite: channel shuffles matched right after shape inference, static structure resolved to
+     * nothing): skipped here instead of walking the graph again. Regions are always prepared in full.
+     */
+    readonly done?: { readonly axisShuffles?: boolean; readonly staticStructure?: boolean };
+  } = {},
+): number {
   const opset = model.opset('onnx') ?? 17;
-  const shuffles = options.channelShuffle === 'transpose' ? 0 : axisShufflesAsGather(model.graph);
-  let rewrites = resolveStaticStructure(model) + dequantizeQuantTypedConstants(model) + shuffles;
+  const shuffles = options.channelShuffle === 'transpose' || options.done?.axisShuffles ? 0 : axisShufflesAsGather(model.graph);
+  let rewrites = (options.done?.staticStructure ? 0 : resolveStaticStructure(model)) + dequantizeQuantTypedConstants(model) + shuffles;
   for (const node of model.graph.nodeList()) {
     if (!node.graph) continue;
     let changed = false;
@@ -244,7 +255,8 @@ export function prepareCanonicalForTflite(model: Model, options: { readonly chan
     if (changed) rewrites++;
   }
   // If/Loop left (run-time conditions, trip counts): TFLite IF/WHILE whose regions are prepared like this graph.
-  rewrites += controlFlowAsRegions(model, (region) => prepareCanonicalForTflite(region, options));
+  const regionOptions = { channelShuffle: options.channelShuffle };
+  rewrites += controlFlowAsRegions(model, (region) => prepareCanonicalForTflite(region, regionOptions));
   // Nodes the rewrites left without readers (the Div/Add/Mul of a GELU, a HardSigmoid).
   for (let node = model.graph.lastNode; node; ) {
     const previous = node.prev;

@@ -103,8 +103,15 @@ export function int8WeightsOfFloatOps(graph: Graph): number {
   return count;
 }
 
-/** True when the model stores integer weights (a DequantizeLinear of a constant, or a quant<> constant): a weight-only quantized model. */
-export function hasInt8Weights(model: Model): boolean {
+/**
+ * True when the model stores integer weights (a DequantizeLinear of a constant, or a quant<> constant): a weight-only
+ * quantized model. `dequantizes: false` says the graph has no DequantizeLinear (the caller knows): only constants are looked at.
+ */
+export function hasInt8Weights(model: Model, dequantizes = true): boolean {
   if (model.graph.constants.some((constant) => constant.constant?.quant !== undefined)) return true;
-  return model.graph.nodeList().some((node) => node.op === 'onnx.DequantizeLinear' && node.inputs[0]?.isConstant && node.inputs[0].constant?.dtype === 'int8');
+  if (!dequantizes) return false;
+  for (let node = model.graph.firstNode; node; node = node.next) {
+    if (node.op === 'onnx.DequantizeLinear' && node.inputs[0]?.isConstant && node.inputs[0].constant?.dtype === 'int8') return true;
+  }
+  return false;
 }
