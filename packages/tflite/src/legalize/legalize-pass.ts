@@ -24,7 +24,8 @@ import { rescaleMismatchedQdq } from './quantized/rescale-qdq.js';
 function opsIn(graph: Graph, into = new Set<string>()): Set<string> {
   for (let node = graph.firstNode; node; node = node.next) {
     into.add(node.op);
-    for (const subgraph of node.subgraphs) opsIn(subgraph, into);
+    const subgraphs = node.subgraphs;
+    for (let i = 0; i < subgraphs.length; i++) opsIn(subgraphs[i]!, into);
   }
   return into;
 }

@@ -166,7 +166,7 @@ const STATIC_DIMS = { shape: [] as number[], signature: undefined };
 function dimsOf(dims: TensorType['shape'], bound: string | undefined): { shape: readonly number[]; signature: number[] | undefined } {
   if (!dims) return STATIC_DIMS;
   let dynamic = false;
-  for (const dim of dims) if (typeof dim !== 'number') dynamic = true;
+  for (let i = 0; i < dims.length; i++) if (typeof dims[i] !== 'number') dynamic = true;
   if (!dynamic) return { shape: dims as readonly number[], signature: undefined };
   // A data-dependent dim is written as its bound (META_SHAPE_BOUND), any other symbolic dim as 1.
   const largest = bound?.split(',').map(Number);

@@ -84,9 +84,18 @@ export function planModel(model: Model, path: string): ModelPlan {
       return index;
     };
     for (const input of graph.inputs) add(input);
-    for (const node of graph.nodes()) {
-      for (const input of node.inputs) if (input) add(input);
-      for (const output of node.outputs) if (output) add(output);
+    // Indexed loops on the per-node path: a for-of not yet optimized allocates an iterator and a result per step.
+    for (let node = graph.firstNode; node; node = node.next) {
+      const inputs = node.inputs;
+      for (let i = 0; i < inputs.length; i++) {
+        const input = inputs[i];
+        if (input) add(input);
+      }
+      const outputs = node.outputs;
+      for (let i = 0; i < outputs.length; i++) {
+        const output = outputs[i];
+        if (output) add(output);
+      }
       const builtin = builtinOfOp(node.op)!;
       const customCode = builtin === 'CUSTOM' ? (node.attr('custom_code', 'string') as string) : undefined;
       const version = operatorVersion(builtin, node);

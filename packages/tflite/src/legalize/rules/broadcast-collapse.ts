@@ -49,6 +49,10 @@ export function collapseBroadcast(operands: readonly (readonly Dim[])[], output:
 
 /** Whether `values` broadcast over rank > 4 with shapes that differ (what TFLite 2.9's kernels cannot do as written). */
 export function broadcastsAboveMaxRank(values: readonly (Value | null)[]): boolean {
+  // Asked of every elementwise node twice (check, lower): nothing allocated unless an operand is above rank 4.
+  let high = false;
+  for (let i = 0; i < values.length; i++) if ((dimsOf(values[i])?.length ?? 0) > MAX_BROADCAST_RANK) high = true;
+  if (!high) return false;
   const shapes = values.filter((value): value is Value => value !== null).map((value) => dimsOf(value));
   if (shapes.length < 2 || !shapes.some((dims) => (dims?.length ?? 0) > MAX_BROADCAST_RANK)) return false;
   const first = JSON.stringify(shapes[0]);

@@ -17,7 +17,9 @@ export const CAST_DTYPES = ['float32', 'int32', 'int64', 'int16', 'int8', 'uint8
 /** A check that every tensor input has one of `dtypes`. */
 function dtypesIn(dtypes: readonly string[], firstInput = 0): (node: Node) => string | undefined {
   return (node) => {
-    for (const input of node.inputs.slice(firstInput)) {
+    const inputs = node.inputs;
+    for (let i = firstInput; i < inputs.length; i++) {
+      const input = inputs[i];
       // quant<> operands: the int8 lowering (legalize/quantized) checked the op has an int8 kernel.
       if (tensorTypeOf(input)?.quant) continue;
       const dtype = tensorTypeOf(input)?.dtype;
