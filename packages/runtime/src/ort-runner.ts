@@ -168,7 +168,8 @@ export class OrtRunner implements Engine {
       });
     }
     const outputs = new Map<string, Tensor>();
-    for (const name of fetches ?? cached.info.outputs.map((o) => o.name)) {
+    // A graph may list one value as two outputs: each name is taken (and its tensor disposed) once.
+    for (const name of new Set(fetches ?? cached.info.outputs.map((o) => o.name))) {
       const value = results[name];
       if (!value) throw runtimeError({ reason: `ONNX Runtime returned no value for output '${name}'`, location: where });
       if (!('dims' in value) || !('type' in value)) {

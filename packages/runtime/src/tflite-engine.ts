@@ -108,8 +108,11 @@ export class TfliteEngine implements Engine {
         slot.bytes.set(batch === 1 ? bytes : bytes.subarray(sample * slot.bytes.byteLength, (sample + 1) * slot.bytes.byteLength));
       }
       interpreter.invoke(what);
+      // A model may list one tensor as two outputs: its bytes are collected once per sample.
+      const collected = new Set<string>();
       for (const slot of interpreter.outputs) {
-        if (wanted && !wanted.includes(slot.name)) continue;
+        if ((wanted && !wanted.includes(slot.name)) || collected.has(slot.name)) continue;
+        collected.add(slot.name);
         const shape = runShapeOf(slot, what);
         const part = parts.get(slot.name) ?? { shape, bytes: [] };
         if (part.shape.join() !== shape.join()) {
