@@ -8,7 +8,7 @@
 //
 //   NX_DAEMON=false npx nx run @modelpass/quantize:build
 //   node tools/bench/quantize/calibration-run-cost.mjs [--model fixtures/models/fashion-resnet/model.onnx]
-//     [--samples-per-run 8] [--rounds 40] [--profile]
+//     [--samples-per-run 8] [--rounds 40] [--threads 1 (ORT intra-op threads)] [--profile]
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,8 +23,9 @@ const modelPath = join(ROOT, flag('model', 'fixtures/models/fashion-resnet/model
 const perRun = Number(flag('samples-per-run', '8'));
 const rounds = Number(flag('rounds', '40'));
 const profile = process.argv.includes('--profile');
+const threads = Number(flag('threads', '1'));
 const prefix = join(tmpdir(), `calibration-run-cost-${process.pid}`);
-Object.assign(CALIBRATION_SESSION_OPTIONS, { intraOpNumThreads: 1 }, profile ? { enableProfiling: true, profileFilePrefix: prefix } : {});
+Object.assign(CALIBRATION_SESSION_OPTIONS, { intraOpNumThreads: threads }, profile ? { enableProfiling: true, profileFilePrefix: prefix } : {});
 
 const KINDS = [['minmax', undefined, undefined], ['indices', 2048, 'indices'], ['scatter', 2048, 'scatter']];
 const graphs = {};
@@ -66,7 +67,7 @@ for (let round = 0; round < rounds + 3; round++) {
   }
 }
 for (const graph of Object.values(graphs)) await graph.dispose(); // writes the profiles
-console.log(`${modelPath.replace(ROOT + '/', '')}, ${graphs.minmax.tensors.length} tensors, ${perRun} samples per run, ${rounds} interleaved rounds, 1 intra-op thread (CPU ms per run, medians; × minmax: median of the rounds' ratios):`);
+console.log(`${modelPath.replace(ROOT + '/', '')}, ${graphs.minmax.tensors.length} tensors, ${perRun} samples per run, ${rounds} interleaved rounds, ${threads} intra-op thread${threads === 1 ? '' : 's'} (CPU ms per run, medians; × minmax: median of the rounds' ratios):`);
 for (const kind of kinds) console.log(`  ${kind === 'minmax' ? 'minmax graph' : `histogram graph, ${kind} counting`} ${median(cpu[kind]).toFixed(2)} ms, ${median(ratios[kind]).toFixed(2)}× minmax`);
 console.log(`  indices and scatter counts identical in ${sameCounts.filter(Boolean).length} of ${sameCounts.length} rounds`);
 if (profile) {
