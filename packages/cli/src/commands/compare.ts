@@ -18,6 +18,7 @@ import type { Dim } from '@modelpass/ir';
 import { checkSameInputNames } from '../compare-input-names.js';
 import { inputFileFacts } from '../compare-input-files.js';
 import { fixedInputTensors, inputValueFlag, parseInputValues } from '../input-values.js';
+import { checkInputDtypes, inputDtypeFlag, parseInputDtypes } from '../input-dtypes.js';
 
 function parseDims(entries: readonly string[]): Record<string, number> {
   const dims: Record<string, number> = {};
@@ -114,7 +115,7 @@ function resolveDims(model: Model, given: Record<string, number>, io: CliIO): { 
 
 export const compareCommand: Command = {
   name: 'compare',
-  usage: 'modelpass compare <a> <b> [--inputs DIR | --seed N] [--dim NAME=SIZE]... [--input-shape NAME=DIMS]... [--input-value NAME=VALUES]... [--atol X] [--rtol Y] [--engine ort|reference|tflite|torch] [--json]',
+  usage: 'modelpass compare <a> <b> [--inputs DIR | --seed N] [--dim NAME=SIZE]... [--input-shape NAME=DIMS]... [--input-value NAME=VALUES]... [--input-dtype NAME=DTYPE]... [--atol X] [--rtol Y] [--engine ort|reference|tflite|torch] [--json]',
   summary:
     'Run two models on the same inputs and say whether their outputs agree. Per output, every element must satisfy ' +
     `|a - b| <= atol + rtol·|a| (defaults ${DEFAULT_ATOL.toExponential()} and ${DEFAULT_RTOL.toExponential()}; a is the reference). Prints the worst element, max absolute and ` +
@@ -126,6 +127,7 @@ export const compareCommand: Command = {
     seed: { type: 'string', help: 'seed for random inputs (default 0)', valueName: 'N' },
     dim: { type: 'list', help: 'size of a symbolic dimension for random inputs (default 1)', valueName: 'NAME=SIZE' },
     'input-shape': { ...inputShapeFlag, help: 'shape of input NAME in both models, as convert takes it (TorchScript archives record none), e.g. x=batch,time,16; symbolic dims are then sized by --dim' },
+    'input-dtype': { ...inputDtypeFlag, help: 'element type of input NAME in both models, e.g. tokens=int64 (TorchScript archives record none; the --inputs files also give it)' },
     'input-value': {
       ...inputValueFlag,
       help: 'feed input NAME these values (comma-separated, row-major) instead of random ones, e.g. sr=16000; a model converted with convert --input-value NAME=… no longer takes NAME and runs without it (repeatable)',
@@ -155,12 +157,15 @@ export const compareCommand: Command = {
     if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
     // An archive's inputs are float32 unless the --inputs files say otherwise (silero VAD's int64 `sr`); the files are read once.
     const facts = inputs === undefined ? undefined : inputFileFacts(resolve(io.cwd, inputs));
-    const read = facts === undefined ? readOptions(args, io) : { ...readOptions(args, io), inputDtypes: facts.dtypes };
+    const dtypes = parseInputDtypes(flagList(args, 'input-dtype'));
+    const givenDtypes = new Map([...(facts?.dtypes ?? []), ...dtypes]);
+    const read = givenDtypes.size === 0 ? readOptions(args, io) : { ...readOptions(args, io), inputDtypes: givenDtypes };
     const shapes = parseInputShapes(flagList(args, 'input-shape'));
     const values = parseInputValues(flagList(args, 'input-value'));
     const fileShapes = () => facts?.shapes ?? new Map<string, readonly Dim[]>();
     const a = await modelSource(args.positionals[0]!, io, read, shapes, engine, fileShapes);
     const b = await modelSource(args.positionals[1]!, io, read, shapes, engine, fileShapes);
+    for (const side of [a, b]) if (dtypes.size > 0 && side.model.sourceFormat !== 'torchscript') checkInputDtypes(side.model, dtypes, side.path);
     const fixedInputs = fixedInputTensors(values, [a, b]);
     checkSameInputNames(a, b, new Set(fixedInputs.keys()));
     if (inputs === undefined) requireInputRanks(a.model, a.path);

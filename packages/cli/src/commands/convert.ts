@@ -16,6 +16,7 @@ import { checkOutputTarget, modelInput, writeModelOutput } from '../model-files.
 import { UsageError } from '../usage-error.js';
 import { allowReadFlag, readOptions } from '../read-flags.js';
 import { applyInputShapes, inputShapeFlag, parseInputShapes } from '../input-shapes.js';
+import { checkInputDtypes, inputDtypeFlag, parseInputDtypes } from '../input-dtypes.js';
 import { applyInputValues, inputValueFlag, parseInputValues } from '../input-values.js';
 import { opChanges, passSummaries, roundMs, type ConvertSummary } from '../convert-summary.js';
 import { formatConvertSummary } from '../convert-summary-table.js';
@@ -83,6 +84,7 @@ export const convertCommand: Command = {
     from: { type: 'string', help: 'input format (default: by extension)', valueName: 'FORMAT' },
     'allow-read': allowReadFlag,
     'input-shape': inputShapeFlag,
+    'input-dtype': inputDtypeFlag,
     'input-value': inputValueFlag,
     bind: { type: 'list', help: "TorchScript: fix a non-tensor forward argument (int, float, bool, str) at a value, e.g. --bind k=3 (unbound ones keep their default, with a note)", valueName: 'NAME=VALUE' },
     to: { type: 'string', help: 'output format (default: by extension)', valueName: 'FORMAT' },
@@ -118,11 +120,18 @@ export const convertCommand: Command = {
 
     const inputShapes = parseInputShapes(flagList(args, 'input-shape'));
     const inputValues = parseInputValues(flagList(args, 'input-value'));
+    const inputDtypes = parseInputDtypes(flagList(args, 'input-dtype'));
     const bindings = parseBindings(flagList(args, 'bind'));
     if (bindings.size > 0 && inputFormat.name !== 'torchscript') throw new UsageError(`--bind fixes TorchScript forward arguments; '${args.positionals[0]}' is ${inputFormat.name}`);
     // Formats that record input shapes get them checked and set after reading; TorchScript needs them while importing.
     const readInput = async (options: ModelReadOptions): Promise<Model> => {
-      const read = await inputFormat.read(inputPath, { ...options, ...(bindings.size > 0 ? { bindings } : {}), ...(inputShapes.size > 0 ? { inputShapes } : {}) });
+      const read = await inputFormat.read(inputPath, {
+        ...options,
+        ...(bindings.size > 0 ? { bindings } : {}),
+        ...(inputShapes.size > 0 ? { inputShapes } : {}),
+        ...(inputDtypes.size > 0 ? { inputDtypes } : {}),
+      });
+      if (inputDtypes.size > 0 && inputFormat.name !== 'torchscript') checkInputDtypes(read, inputDtypes, inputPath);
       if (inputShapes.size > 0) applyInputShapes(read, inputShapes, inputPath);
       if (inputValues.size > 0) applyInputValues(read, inputValues, inputPath);
       return read;

@@ -1,5 +1,6 @@
 import { flagBoolean, flagList, flagString } from '../args.js';
 import { inputShapeFlag, parseInputShapes, readWithInputShapes } from '../input-shapes.js';
+import { checkInputDtypes, inputDtypeFlag, parseInputDtypes } from '../input-dtypes.js';
 import type { Command } from '../command.js';
 import { modelInput } from '../model-files.js';
 import { formatSummary, summarizeModel } from '../inspect-model.js';
@@ -12,13 +13,14 @@ import { reportFlag, reportHeader, writeReportFile } from '../report/report-file
 
 export const inspectCommand: Command = {
   name: 'inspect',
-  usage: 'modelpass inspect <model> [--json] [--report FILE] [--from FORMAT] [--input-shape NAME=DIMS]...',
+  usage: 'modelpass inspect <model> [--json] [--report FILE] [--from FORMAT] [--input-shape NAME=DIMS]... [--input-dtype NAME=DTYPE]...',
   summary: 'Summarize a model: op histogram, node and parameter counts, bytes by dtype, inputs and outputs. Weights are not loaded.',
   flags: {
     json: { type: 'boolean', help: 'print JSON (format, nodes, ops, parameters, bytes, inputs, outputs, ...)' },
     from: { type: 'string', help: 'input format (default: by extension)', valueName: 'FORMAT' },
     'allow-read': allowReadFlag,
     'input-shape': inputShapeFlag,
+    'input-dtype': inputDtypeFlag,
     report: reportFlag,
   },
   async run(args, io) {
@@ -27,7 +29,9 @@ export const inspectCommand: Command = {
     const reportPath = reportArg === undefined ? undefined : resolve(io.cwd, reportArg);
     if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
     const { path, format } = modelInput(args.positionals[0]!, io, flagString(args, 'from'));
-    const model = await readWithInputShapes(format, path, readOptions(args, io), parseInputShapes(flagList(args, 'input-shape')));
+    const inputDtypes = parseInputDtypes(flagList(args, 'input-dtype'));
+    const model = await readWithInputShapes(format, path, { ...readOptions(args, io), ...(inputDtypes.size > 0 ? { inputDtypes } : {}) }, parseInputShapes(flagList(args, 'input-shape')));
+    if (inputDtypes.size > 0 && format.name !== 'torchscript') checkInputDtypes(model, inputDtypes, path);
     model.sourcePath = args.positionals[0]!;
     const summary = summarizeModel(model, format.name);
     if (reportPath !== undefined) {

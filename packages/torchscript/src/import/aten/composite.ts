@@ -39,7 +39,7 @@ function broadcastRank(a: TensorValue, b: TensorValue): number | undefined {
 const embedding: AtenLowering = (ctx) => {
   const weight = ctx.tensor(ctx.arg(0, 'weight'), 'weight');
   const indices = ctx.tensor(ctx.arg(1, 'indices'), 'indices');
-  if (indices.dtype !== undefined && indices.dtype !== 'int64' && indices.dtype !== 'int32') return ctx.fail(`indices must be int64 or int32, got ${indices.dtype}`);
+  if (indices.dtype !== undefined && indices.dtype !== 'int64' && indices.dtype !== 'int32') return ctx.fail(`indices must be int64 or int32, got ${indices.dtype}`, 'an archive records no input dtypes and its inputs are read as float32: give an integer input its type, e.g. --input-dtype tokens=int64 (readTorchScript: inputs: { tokens: { dtype: \'int64\' } })');
   const rank = indices.rank === undefined ? undefined : indices.rank + 1;
   return ctx.emit('Gather', [weight.value, castTo(ctx, indices, 'int64').value], { axis: 0 }, { rank, dtype: weight.dtype });
 };
