@@ -29,6 +29,7 @@ import {
   type Node,
   type OpRegistry,
   type Tensor,
+  type TensorType,
   type Type,
   type Value,
 } from '@modelpass/ir';
@@ -76,6 +77,8 @@ function storedForm(declared: Type, inferred: Type): Type {
 /** Merges an inferred type into an existing one; `conflict` is set when they disagree. */
 export function mergeTypes(existing: Type, inferred: Type): { type: Type; conflict?: string } {
   if (existing.kind === 'unknown') return { type: inferred };
+  // The common case (a type assigned again, e.g. by data propagation after op inference): nothing to merge.
+  if (existing.kind === 'tensor' && inferred.kind === 'tensor' && sameTensorType(existing, inferred)) return { type: existing };
   if (inferred.kind === 'unknown') return { type: existing };
   if (existing.kind !== inferred.kind) return { type: existing, conflict: `kind ${existing.kind} vs ${inferred.kind}` };
   if (existing.kind === 'sequence' && inferred.kind === 'sequence') {
@@ -97,12 +100,19 @@ export function mergeTypes(existing: Type, inferred: Type): { type: Type; confli
   return { type: tensorType(existing.dtype, shape, existing.quant), ...(conflict ? { conflict } : {}) };
 }
 
+/** Same dtype and the same known rank and dims (quantization not compared). */
+function sameTensorType(a: TensorType, b: TensorType): boolean {
+  if (a.dtype !== b.dtype || !a.shape || !b.shape || a.shape.length !== b.shape.length) return false;
+  for (let i = 0; i < a.shape.length; i++) if (a.shape[i] !== b.shape[i]) return false;
+  return true;
+}
+
 function sameType(a: Type, b: Type): boolean {
   // Fast path for the common case, tensors of one dtype and dims (no strings built per value).
   if (a === b) return true;
   // Kinds that differ format differently (a fresh model's intermediates are all 'unknown' before the first refresh).
   if (a.kind !== b.kind) return false;
-  if (a.kind === 'tensor' && b.kind === 'tensor' && a.dtype === b.dtype && a.shape && b.shape && a.shape.length === b.shape.length && a.shape.every((dim, i) => dim === b.shape![i])) return true;
+  if (a.kind === 'tensor' && b.kind === 'tensor' && sameTensorType(a, b)) return true;
   return formatType(a) === formatType(b);
 }
 
@@ -440,9 +450,12 @@ class ShapeInference {
   }
 
   graph(graph: Graph): void {
-    for (const node of graph.nodes()) {
+    // Linked-list and indexed walks: a for-of not yet optimized by the JIT allocates a result object per step.
+    for (let node = graph.firstNode; node; node = node.next) {
       let loopCarried: Type[] | undefined;
-      for (const subgraph of node.subgraphs) {
+      const subgraphs = node.subgraphs;
+      for (let i = 0; i < subgraphs.length; i++) {
+        const subgraph = subgraphs[i]!;
         const iteration = this.iterationOf(node, subgraph);
         if (iteration) loopCarried = this.inferIterated(node, subgraph, iteration.initial, iteration.shape);
         else this.graph(subgraph);

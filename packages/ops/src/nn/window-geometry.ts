@@ -31,15 +31,16 @@ export function windowAttributes(node: Node, spatialRank: number, weightKernel?:
   const pads = node.optionalAttr('pads', 'ints') ?? new Array<number>(spatialRank * 2).fill(0);
   const autoPad = node.attr('auto_pad', 'string', 'NOTSET');
   const ceilMode = node.attr('ceil_mode', 'int', 0) === 1;
-  for (const [name, list, length] of [
-    ['kernel_shape', kernel, spatialRank],
-    ['strides', strides, spatialRank],
-    ['dilations', dilations, spatialRank],
-    ['pads', pads, spatialRank * 2],
-  ] as const) {
-    if (list.length !== length) throw opError(node, `${name} has ${list.length} entries`, { expected: `${length} for ${spatialRank} spatial axes` });
-  }
+  // Four plain calls (shape inference reads every convolution's window): a loop over a literal table allocated it per node.
+  checkLength(node, 'kernel_shape', kernel, spatialRank, spatialRank);
+  checkLength(node, 'strides', strides, spatialRank, spatialRank);
+  checkLength(node, 'dilations', dilations, spatialRank, spatialRank);
+  checkLength(node, 'pads', pads, spatialRank * 2, spatialRank);
   return { kernel, strides, dilations, pads, autoPad, ceilMode };
+}
+
+function checkLength(node: Node, name: string, list: readonly number[], length: number, spatialRank: number): void {
+  if (list.length !== length) throw opError(node, `${name} has ${list.length} entries`, { expected: `${length} for ${spatialRank} spatial axes` });
 }
 
 /**
