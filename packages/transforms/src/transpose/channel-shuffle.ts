@@ -88,10 +88,12 @@ function eraseWithDeadOperands(graph: Graph, node: Node): void {
   while (pending.length > 0) {
     const dead = pending.pop()!;
     if (!dead.graph || dead.outputs.some((v) => v && (v.hasUses || v.isGraphOutput))) continue;
-    const operands = dead.inputs.filter((v): v is Value => !!v);
+    const operands = dead.inputs.slice();
     dead.erase();
-    for (const operand of operands) {
-      if (operand.hasUses || operand.isGraphOutput || operand.isGraphInput) continue;
+    // Indexed: ShuffleNet erases hundreds of shape-arithmetic nodes here, in code not yet optimized (a for-of allocates per step).
+    for (let i = 0; i < operands.length; i++) {
+      const operand = operands[i];
+      if (!operand || operand.hasUses || operand.isGraphOutput || operand.isGraphInput) continue;
       if (operand.producer) pending.push(operand.producer);
       else if (operand.isConstant && operand.graph === graph) graph.removeConstant(operand);
     }
@@ -106,8 +108,10 @@ function eraseWithDeadOperands(graph: Graph, node: Node): void {
  */
 export function axisShufflesAsGather(graph: Graph): number {
   let count = 0;
-  for (const node of graph.nodeList()) {
-    if (!node.graph) continue;
+  const nodes = graph.nodeList();
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
+    if (!node.graph || node.op !== 'onnx.Reshape') continue;
     const shuffle = matchAxisShuffle(node);
     if (!shuffle) continue;
     const [first, , last] = shuffle.nodes;
