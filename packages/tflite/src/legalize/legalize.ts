@@ -100,14 +100,17 @@ export function lowerToTflite(model: Model, registry: OpRegistry, options: Parti
   const context: LoweringContext = { model, options: { ...DEFAULT_LEGALIZE_OPTIONS, ...options }, registry: withTfliteDialect(registry) };
   assertLowerable(model, context, rules);
   assertBoundableBeforeLowering(model.graph); // a graph output of unboundable run-time length: refused before anything changes
-  for (const node of model.graph.nodeList()) {
+  for (let node = model.graph.firstNode; node; node = node.next) {
+    if (node.subgraphs.length === 0) continue; // regions are If/Loop bodies: most nodes have none
     for (const region of canonicalRegions(node)) lowerToTflite(regionModel(region, model), registry, regionContext(context, region).options, rules);
   }
   const layout = analyzeLayout(model);
   // By position: lowering a layout op that writes a graph output replaces that output's value.
   const boundaryOutputPositions = layout.boundaryOutputs.map((output) => model.graph.outputs.indexOf(output));
   let lowered = 0;
-  for (const node of model.graph.nodeList()) {
+  const nodes = model.graph.nodeList();
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
     const rule = rules.get(node.op);
     if (node.graph && rule?.stage === 'layout') {
       rule.lower(node, context);
@@ -120,7 +123,8 @@ export function lowerToTflite(model: Model, registry: OpRegistry, options: Parti
   for (let round = 0; round < 3; round++) {
     const canonical = model.graph.nodeList().filter((node) => !node.op.startsWith(TFLITE_DIALECT_PREFIX));
     if (canonical.length === 0) break;
-    for (const node of canonical) {
+    for (let i = 0; i < canonical.length; i++) {
+      const node = canonical[i]!;
       if (!node.graph) continue;
       const rule = rules.get(node.op);
       const reason = rule ? rule.check(node, context) : `${node.op} has no TFLite lowering`;

@@ -143,7 +143,11 @@ function constantNodeAsInitializer(node: Node): boolean {
  */
 export function constantNodesAsInitializers(model: Model): number {
   let count = 0;
-  for (const node of model.graph.nodeList()) if (node.op === 'onnx.Constant' && node.graph && constantNodeAsInitializer(node)) count++;
+  // A walk of the links (the next node taken before this one may be erased): no snapshot, no iterator per step.
+  for (let node = model.graph.firstNode, next: Node | null; node; node = next) {
+    next = node.next;
+    if (node.op === 'onnx.Constant' && constantNodeAsInitializer(node)) count++;
+  }
   return count;
 }
 
