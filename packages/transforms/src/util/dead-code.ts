@@ -3,8 +3,14 @@ import { eraseDeep, graphsOfModel } from './graph-walk.js';
 
 /** Ops without observable effects beyond their outputs: safe to erase when nothing reads them. */
 function isRemovableWhenUnused(node: Node): boolean {
-  if (node.outputs.length === 0) return false;
-  return node.outputs.every((output) => output === null || !output.hasUses);
+  const outputs = node.outputs;
+  if (outputs.length === 0) return false;
+  // A loop, not a closure: asked of every node by each snapshot and sweep.
+  for (let i = 0; i < outputs.length; i++) {
+    const output = outputs[i];
+    if (output !== null && output !== undefined && output.hasUses) return false;
+  }
+  return true;
 }
 
 export interface DeadCodeResult {

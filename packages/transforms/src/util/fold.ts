@@ -142,7 +142,7 @@ function foldGraph(graph: Graph, model: Model, options: FoldOptions, result: Fol
       continue;
     }
     if (node.dialect !== 'onnx' || isRandomOp(node.op) || node.subgraphs.length > 0 || node.outputs.length === 0) continue;
-    if (!node.inputs.every((input) => input === null || constantOf(input) !== undefined)) continue;
+    if (!allInputsConstant(node)) continue;
     if (options.filter && !options.filter(node)) continue;
     if (node.op === 'onnx.Identity' && forwardIdentityOfConstant(node)) {
       result.nodesFolded++;
@@ -193,6 +193,16 @@ function foldGraph(graph: Graph, model: Model, options: FoldOptions, result: Fol
     node.erase();
     result.nodesFolded++;
   }
+}
+
+/** Whether every present input of `node` is a constant (a loop, not a closure: asked of every node of every fold). */
+function allInputsConstant(node: Node): boolean {
+  const inputs = node.inputs;
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i];
+    if (input !== null && constantOf(input) === undefined) return false;
+  }
+  return true;
 }
 
 /**

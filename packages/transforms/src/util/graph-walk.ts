@@ -3,8 +3,22 @@ import type { Graph, Model, Node, Value } from '@modelpass/ir';
 /** The main graph and every graph nested in it (If/Loop/Scan bodies), outer first. */
 export function graphsOfModel(model: Model): Graph[] {
   const graphs = [model.graph];
-  for (const node of model.graph.allNodes()) graphs.push(...node.subgraphs);
+  collectSubgraphs(model.graph, graphs);
   return graphs;
+}
+
+/**
+ * The order `allNodes()` meets them in (a node's subgraphs when it is met, then depth-first into each), by a
+ * walk of the links that only looks further at nodes with subgraphs: fold-shapes and fold-constants ask for
+ * the graphs nine times per run, and a spread per node of a graph with none cost a quarter of a millisecond each.
+ */
+function collectSubgraphs(graph: Graph, into: Graph[]): void {
+  for (let node = graph.firstNode; node; node = node.next) {
+    const subgraphs = node.subgraphs;
+    if (subgraphs.length === 0) continue;
+    for (let i = 0; i < subgraphs.length; i++) into.push(subgraphs[i]!);
+    for (let i = 0; i < subgraphs.length; i++) collectSubgraphs(subgraphs[i]!, into);
+  }
 }
 
 /** Nodes of the model, subgraphs included. */
