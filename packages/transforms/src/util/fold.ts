@@ -225,15 +225,17 @@ function forwardIdentityOfConstant(node: Node): boolean {
  */
 export function bytesFreedByFolding(node: Node): number {
   let freed = 0;
-  const seen = new Set<Value>();
-  for (const input of node.inputs) {
-    if (!input || seen.has(input)) continue;
-    seen.add(input);
+  const inputs = node.inputs;
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i];
+    if (!input || inputs.indexOf(input) < i) continue; // each distinct value once
     const tensor = constantOf(input);
     if (!tensor || input.isGraphOutput || input.isGraphInput) continue;
-    let onlyThisNode = true;
-    for (const use of input.uses) if (use.node !== node) onlyThisNode = false;
-    if (onlyThisNode) freed += tensorBytes(tensor);
+    // Read by this node only: every use of the value is one of this node's input slots (one use per slot), counted
+    // without walking the uses (a generator, asked twice of every node a fold considers).
+    let ownSlots = 0;
+    for (let k = 0; k < inputs.length; k++) if (inputs[k] === input) ownSlots++;
+    if (input.useCount === ownSlots) freed += tensorBytes(tensor);
   }
   return freed;
 }
