@@ -207,6 +207,16 @@ const CASES: Case[] = [
       return b.op1('onnx.Add', [relu6, b.op1('onnx.Clip', [scaled], { max: attrs.float(-2) })]);
     },
   },
+  { name: 'Clip (opset 13) with neither bound: the identity (torch.clamp refuses two Nones)', input: [2, 3], build: (b, x) => b.op1('onnx.Clip', [x]) },
+  {
+    name: 'MaxPool and AveragePool(count_include_pad=1) with pads over half the kernel (torch refuses them as padding)',
+    input: [1, 2, 5, 5],
+    build: (b, x) => {
+      const options = { kernel_shape: attrs.ints([3, 3]), pads: attrs.ints([2, 2, 2, 2]) };
+      const max = b.op1('onnx.MaxPool', [x], options);
+      return b.op1('onnx.Add', [max, b.op1('onnx.AveragePool', [x], { ...options, count_include_pad: attrs.int(1) })]);
+    },
+  },
   { name: 'Softmax (opset 11) with the default axis 1 on a rank-3 input: over dims 1 and 2 together', input: [2, 3, 4], opset: 11, build: (b, x) => b.op1('onnx.Softmax', [x]) },
   { name: 'LogSoftmax (opset 11) with axis -2 on a rank-4 input, and Softmax on the last axis', input: [2, 3, 2, 4], opset: 11, build: (b, x) => b.op1('onnx.Add', [b.op1('onnx.LogSoftmax', [x], { axis: attrs.int(-2) }), b.op1('onnx.Softmax', [x], { axis: attrs.int(3) })]) },
 ];

@@ -30,11 +30,11 @@ function symmetricPads(node: Node, spatial: number): number[] | null {
 }
 
 /** A padded input for convolution/pooling when the pads are asymmetric (torch.constant_pad_nd). */
-function paddedInput(e: EmitContext, node: Node, spatial: number, fill: number): { input: string; padding: number[] } {
+function paddedInput(e: EmitContext, node: Node, spatial: number, fill: number, explicit = false): { input: string; padding: number[] } {
   const autoPad = node.attr('auto_pad', 'string', 'NOTSET');
   if (autoPad !== 'NOTSET' && autoPad !== 'VALID') e.fail(node, `auto_pad ${autoPad} (pads depend on the input size)`);
   const symmetric = symmetricPads(node, spatial);
-  if (symmetric) return { input: input(e, node), padding: symmetric };
+  if (symmetric && (!explicit || symmetric.every((pad) => pad === 0))) return { input: input(e, node), padding: symmetric };
   const pads = node.attr('pads', 'ints');
   // constant_pad_nd lists the last dim first: [last_begin, last_end, …].
   const torchPads: number[] = [];
@@ -71,9 +71,15 @@ function pool(kind: 'max' | 'avg'): OpEmitter {
     const fill = kind === 'max' ? -Infinity : 0;
     const countIncludePad = node.attr('count_include_pad', 'int', 0) === 1;
     if (kind === 'avg' && !countIncludePad && !symmetricPads(node, spatial)) e.fail(node, 'asymmetric pads with count_include_pad=0');
-    const { input: x, padding } = paddedInput(e, node, spatial, fill);
+    const ceilMode = node.attr('ceil_mode', 'int', 0) === 1;
+    // torch's pooling refuses a pad over half the kernel: such pads go into the input first (-inf for max, zeros for
+    // an average that counts them), which pools the same windows; an average that must not count them cannot.
+    const wide = (node.optionalAttr('pads', 'ints') ?? []).some((pad, i) => pad > Math.floor(kernel[i % spatial]! / 2));
+    if (wide && kind === 'avg' && !countIncludePad) e.fail(node, 'pads over half the kernel with count_include_pad=0 (torch refuses such pads)');
+    if (wide && ceilMode) e.fail(node, 'pads over half the kernel with ceil_mode=1 (torch refuses such pads)');
+    const { input: x, padding } = paddedInput(e, node, spatial, fill, wide);
     const strides = node.attr('strides', 'ints', new Array<number>(spatial).fill(1));
-    const ceil = node.attr('ceil_mode', 'int', 0) === 1 ? 'True' : 'False';
+    const ceil = ceilMode ? 'True' : 'False';
     if (kind === 'max') {
       if (node.outputs.length > 1 && node.outputs[1]) e.fail(node, 'the Indices output');
       const dilations = node.attr('dilations', 'ints', new Array<number>(spatial).fill(1));
@@ -100,6 +106,7 @@ const globalAveragePool: OpEmitter = (e, node) => {
 };
 
 const batchNormalization: OpEmitter = (e, node) => {
+  if (node.attr('training_mode', 'int', 0) === 1) return e.fail(node, 'training_mode=1 (batch statistics and running-mean outputs)');
   const epsilon = node.attr('epsilon', 'float', 1e-5);
   const [x, scale, bias, mean, variance] = [0, 1, 2, 3, 4].map((i) => input(e, node, i));
   e.assign(node, `torch.batch_norm(${x}, ${scale}, ${bias}, ${mean}, ${variance}, False, 0.10000000000000001, ${pyFloat(epsilon)}, True)`);
@@ -231,6 +238,8 @@ const squeeze: OpEmitter = (e, node) => {
 const split: OpEmitter = (e, node) => {
   const axis = node.attr('axis', 'int', 0);
   const sizes = node.inputs[1] ? e.constantInts(node.inputs[1]) : node.optionalAttr('split', 'ints');
+  // Sizes computed at run time: equal chunks would be wrong.
+  if (!sizes && node.inputs[1]) return e.fail(node, 'computed split sizes');
   const outputs = node.outputs.map((value) => e.name(value));
   const call = sizes ? `torch.split_with_sizes(${input(e, node)}, ${pyInts(sizes)}, ${axis})` : `torch.chunk(${input(e, node)}, ${outputs.length}, ${axis})`;
   e.line(`${outputs.join(', ')}, = ${call}`);
@@ -238,7 +247,10 @@ const split: OpEmitter = (e, node) => {
 
 function reduce(call: 'mean' | 'sum' | 'amax' | 'amin'): OpEmitter {
   return (e, node) => {
-    const axes = axesOf(e, node);
+    // An axes input of static shape [0] is empty whatever it holds (ONNX: reduce every axis, unless noop_with_empty_axes).
+    const axes = axesOf(e, node) ?? (node.inputs[1] && shapeLength(node.inputs[1]) === 0 ? [] : undefined);
+    // Axes computed at run time (an input since ReduceSum-13 / opset 18): reducing every axis instead would be wrong.
+    if (!axes && node.inputs[1]) return e.fail(node, 'computed axes');
     const keep = node.attr('keepdims', 'int', 1) === 1 ? 'True' : 'False';
     if (!axes || axes.length === 0) {
       if (node.attr('noop_with_empty_axes', 'int', 0) === 1) e.fail(node, 'noop_with_empty_axes');
@@ -266,7 +278,10 @@ const clip: OpEmitter = (e, node) => {
     const known = e.constantNumber(value);
     return known === undefined ? e.fail(node, 'computed bounds') : pyFloat(known);
   };
-  e.assign(node, `torch.clamp(${input(e, node)}, ${bound(1)}, ${bound(2)})`);
+  const [low, high] = [bound(1), bound(2)];
+  // No bound at all is the identity (torch.clamp refuses two Nones).
+  if (low === 'None' && high === 'None') e.bind(node.output(0), input(e, node));
+  else e.assign(node, `torch.clamp(${input(e, node)}, ${low}, ${high})`);
 };
 
 const hardSigmoid: OpEmitter = (e, node) => {
@@ -313,6 +328,16 @@ const softmax = (call: string): OpEmitter => (e, node) => {
 };
 
 const identity: OpEmitter = (e, node) => e.bind(node.output(0), input(e, node));
+
+/** Inference Dropout is the identity; in training mode it draws a random mask, and its mask output is not written. */
+const dropout: OpEmitter = (e, node) => {
+  const training = node.inputs[2] ?? null;
+  const ratio = node.inputs[1] ? e.constantNumber(node.inputs[1]) : 0.5;
+  if (training && e.constantNumber(training) !== 0 && ratio !== 0) return e.fail(node, 'training_mode that is not a constant false (a random mask)');
+  const mask = node.outputs[1];
+  if (mask && (mask.hasUses || mask.isGraphOutput)) return e.fail(node, 'the mask output');
+  identity(e, node);
+};
 
 /** An opaque `aten.<name>` node from the importer, written back as the `torch.<name>(…)` call it was. */
 export const opaqueAten: OpEmitter = (e, node) => {
@@ -634,5 +659,5 @@ export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmit
   ['onnx.Shape', shape],
   ['onnx.Size', (e, node) => e.assign(node, `torch.prod(torch._shape_as_tensor(${input(e, node)}))`)],
   ['onnx.Identity', identity],
-  ['onnx.Dropout', identity],
+  ['onnx.Dropout', dropout],
 ]);

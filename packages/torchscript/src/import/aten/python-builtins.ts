@@ -97,6 +97,14 @@ function toFloat(ctx: LoweringContext): ScriptValue {
   const value = ctx.arg(0);
   if (value.kind === 'int' || value.kind === 'float' || value.kind === 'bool') return { kind: 'float', value: Number(value.value) };
   if (value.kind === 'tensor') return ctx.emit('Cast', [value.value], { to: 1 }, { rank: 0, dtype: 'float32' });
+  // float("-inf") is how TorchScript (and modelpass's writer) spells a non-finite constant, e.g. a max-pool's padding.
+  if (value.kind === 'str') {
+    const text = value.value.trim();
+    const special = /^([+-]?)(inf|infinity|nan)$/i.exec(text);
+    if (special) return { kind: 'float', value: special[2]!.toLowerCase() === 'nan' ? NaN : special[1] === '-' ? -Infinity : Infinity };
+    if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) return { kind: 'float', value: Number(text) };
+    return ctx.fail(`float() of '${value.value}', which is not a number`);
+  }
   return ctx.fail(`float() of ${value.kind}`);
 }
 
