@@ -100,9 +100,13 @@ export function lowerToTflite(model: Model, registry: OpRegistry, options: Parti
   const context: LoweringContext = { model, options: { ...DEFAULT_LEGALIZE_OPTIONS, ...options }, registry: withTfliteDialect(registry) };
   assertLowerable(model, context, rules);
   assertBoundableBeforeLowering(model.graph); // a graph output of unboundable run-time length: refused before anything changes
+  let regions = 0;
   for (let node = model.graph.firstNode; node; node = node.next) {
     if (node.subgraphs.length === 0) continue; // regions are If/Loop bodies: most nodes have none
-    for (const region of canonicalRegions(node)) lowerToTflite(regionModel(region, model), registry, regionContext(context, region).options, rules);
+    for (const region of canonicalRegions(node)) {
+      lowerToTflite(regionModel(region, model), registry, regionContext(context, region).options, rules);
+      regions++;
+    }
   }
   const layout = analyzeLayout(model);
   // By position: lowering a layout op that writes a graph output replaces that output's value.
@@ -119,15 +123,23 @@ export function lowerToTflite(model: Model, registry: OpRegistry, options: Parti
   }
   const channelsLastIo = context.options.ioLayout === 'nhwc' ? declareChannelsLast(model, layout.boundaryInputs, boundaryOutputPositions.map((position) => model.graph.outputs[position]!)) : [];
   const sinking = sinkTransposes(model);
+  // Nothing moved since assertLowerable checked every node (no region, no layout op, no NHWC edge, no transpose
+  // moved): the first round's nodes are as they were checked, so their checks are not asked again.
+  const unchanged =
+    regions === 0 &&
+    lowered === 0 &&
+    channelsLastIo.length === 0 &&
+    sinking.pushed + sinking.merged + sinking.folded + sinking.absorbed + sinking.reshaped === 0;
   // Lowering may leave an onnx.Identity behind (a graph output that became a graph input): a second round lowers it.
   for (let round = 0; round < 3; round++) {
     const canonical = model.graph.nodeList().filter((node) => !node.op.startsWith(TFLITE_DIALECT_PREFIX));
     if (canonical.length === 0) break;
+    const checked = round === 0 && unchanged;
     for (let i = 0; i < canonical.length; i++) {
       const node = canonical[i]!;
       if (!node.graph) continue;
       const rule = rules.get(node.op);
-      const reason = rule ? rule.check(node, context) : `${node.op} has no TFLite lowering`;
+      const reason = rule ? (checked ? undefined : rule.check(node, context)) : `${node.op} has no TFLite lowering`;
       if (reason || !rule) throw new ModelpassError({ reason: `after layout conversion: ${reason}`, location: node.location, source: '@modelpass/tflite', code: 'tflite/unmappable' });
       rule.lower(node, context);
       lowered++;
