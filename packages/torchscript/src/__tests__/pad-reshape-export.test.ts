@@ -109,6 +109,7 @@ const CASES: Case[] = [
     ['nearest', 'asymmetric', 'floor', [1, 1, 2, 3]],
     ['nearest', 'half_pixel', 'round_prefer_ceil', [1, 1, 1.5, 2]],
     ['linear', 'pytorch_half_pixel', undefined, [1, 1, 2, 2.5]],
+    ['linear', 'half_pixel', undefined, [1, 1, 2, 1.5]], // MediaPipe face_detection_full_range's upsampling (every output dim > 1)
     ['cubic', 'half_pixel', undefined, [1, 1, 2, 2]],
   ] as const).map(([mode, coordinates, rounding, scales]): Case => ({
     name: `Resize ${mode} ${coordinates}${rounding ? ` ${rounding}` : ''} by [${scales.join(', ')}] (seg_dyn's upsampling)`,
@@ -216,6 +217,11 @@ const CASES: Case[] = [
       const max = b.op1('onnx.MaxPool', [x], options);
       return b.op1('onnx.Add', [max, b.op1('onnx.AveragePool', [x], { ...options, count_include_pad: attrs.int(1) })]);
     },
+  },
+  {
+    name: 'DepthToSpace in DCR (default) and CRD mode, blocksize 2 (MediaPipe full-range sparse face detection)',
+    input: [2, 8, 2, 3],
+    build: (b, x) => b.op1('onnx.Add', [b.op1('onnx.DepthToSpace', [x], { blocksize: attrs.int(2) }), b.op1('onnx.DepthToSpace', [x], { blocksize: attrs.int(2), mode: attrs.string('CRD') })]),
   },
   { name: 'Softmax (opset 11) with the default axis 1 on a rank-3 input: over dims 1 and 2 together', input: [2, 3, 4], opset: 11, build: (b, x) => b.op1('onnx.Softmax', [x]) },
   { name: 'LogSoftmax (opset 11) with axis -2 on a rank-4 input, and Softmax on the last axis', input: [2, 3, 2, 4], opset: 11, build: (b, x) => b.op1('onnx.Add', [b.op1('onnx.LogSoftmax', [x], { axis: attrs.int(-2) }), b.op1('onnx.Softmax', [x], { axis: attrs.int(3) })]) },

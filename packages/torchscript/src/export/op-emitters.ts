@@ -329,6 +329,27 @@ const softmax = (call: string): OpEmitter => (e, node) => {
 
 const identity: OpEmitter = (e, node) => e.bind(node.output(0), input(e, node));
 
+/**
+ * DepthToSpace: CRD is torch's pixel_shuffle; DCR (the default) splits the channels as [block, block, C'] instead of
+ * [C', block, block], written as reshape → permute → reshape over the static C, H and W (any batch).
+ */
+const depthToSpace: OpEmitter = (e, node) => {
+  const block = node.attr('blocksize', 'int');
+  const x = input(e, node);
+  if (node.attr('mode', 'string', 'DCR') === 'CRD') {
+    e.assign(node, `torch.pixel_shuffle(${x}, ${block})`);
+    return;
+  }
+  const value = node.inputs[0] ?? null;
+  const shape = value && isTensorType(value.type) ? value.type.shape : undefined;
+  const [, channels, height, width] = shape ?? [];
+  if (shape?.length !== 4 || typeof channels !== 'number' || typeof height !== 'number' || typeof width !== 'number') {
+    return e.fail(node, 'DCR mode with the channels, height and width not static');
+  }
+  const depth = channels / (block * block);
+  e.assign(node, `torch.reshape(torch.permute(torch.reshape(${x}, ${pyInts([-1, block, block, depth, height, width])}), [0, 3, 4, 1, 5, 2]), ${pyInts([-1, depth, height * block, width * block])})`);
+};
+
 /** Inference Dropout is the identity; in training mode it draws a random mask, and its mask output is not written. */
 const dropout: OpEmitter = (e, node) => {
   const training = node.inputs[2] ?? null;
@@ -660,4 +681,5 @@ export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmit
   ['onnx.Size', (e, node) => e.assign(node, `torch.prod(torch._shape_as_tensor(${input(e, node)}))`)],
   ['onnx.Identity', identity],
   ['onnx.Dropout', dropout],
+  ['onnx.DepthToSpace', depthToSpace],
 ]);

@@ -1,13 +1,22 @@
 /**
  * ONNX Resize → torch's `upsample_*` kernels, for the coordinate conventions they compute exactly
  * (the inverse of import/aten/resize.ts): nearest = asymmetric + floor; nearest-exact = half_pixel +
- * round_prefer_ceil; linear = align_corners or pytorch_half_pixel; cubic (A = −0.75) = align_corners
+ * round_prefer_ceil; linear = align_corners or pytorch_half_pixel (or half_pixel when every output dim is
+ * longer than 1, where the two agree); cubic (A = −0.75) = align_corners
  * or half_pixel. The target is constant scales (batch and channel 1) or constant sizes.
  */
 import { isTensorType, type Node } from '@modelpass/ir';
 import { pyFloat, pyInts, type EmitContext, type OpEmitter } from './emit-context.js';
 
 const LINEAR_KERNELS = ['upsample_linear1d', 'upsample_bilinear2d', 'upsample_trilinear3d'];
+
+/** Whether every spatial dim of the Resize's output is statically known and longer than 1. */
+function spatialOutputsLongerThanOne(node: Node, spatial: number): boolean {
+  const output = node.outputs[0];
+  const shape = output && isTensorType(output.type) ? output.type.shape : undefined;
+  if (!shape || shape.length !== spatial + 2) return false;
+  return shape.slice(2).every((dim) => typeof dim === 'number' && dim > 1);
+}
 
 /** The torch kernel and its align_corners argument for the node's mode and coordinate convention, or why none fits. */
 function kernelFor(node: Node, spatial: number): { kernel: string; alignCorners?: boolean } | string {
@@ -20,7 +29,12 @@ function kernelFor(node: Node, spatial: number): { kernel: string; alignCorners?
     return `nearest with ${coordinates} coordinates and ${rounding} rounding (torch computes asymmetric+floor or half_pixel+round_prefer_ceil)`;
   }
   if (mode === 'linear') {
-    if (coordinates !== 'align_corners' && coordinates !== 'pytorch_half_pixel') return `linear with ${coordinates} coordinates (torch computes align_corners or pytorch_half_pixel)`;
+    // half_pixel is pytorch_half_pixel wherever an output dim is longer than 1 (they differ only for a length-1 output).
+    if (coordinates === 'half_pixel' && spatialOutputsLongerThanOne(node, spatial)) return { kernel: LINEAR_KERNELS[spatial - 1]!, alignCorners: false };
+    if (coordinates !== 'align_corners' && coordinates !== 'pytorch_half_pixel') {
+      const why = coordinates === 'half_pixel' ? ' with output dims not known to be longer than 1' : '';
+      return `linear with ${coordinates} coordinates${why} (torch computes align_corners or pytorch_half_pixel)`;
+    }
     return { kernel: LINEAR_KERNELS[spatial - 1]!, alignCorners: coordinates === 'align_corners' };
   }
   if (mode === 'cubic') {

@@ -88,10 +88,20 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
     bodyStart.push(`    ${local} = self.${attribute}`);
   });
 
+  // Inputs keep their own names where they can (a Keras 'input_1' too); the others get 'input_<index>', made unique.
   const used = new Set<string>();
+  const kept = graph.inputs.map((value) => {
+    const usable = isUsableArgumentName(value.name) && !used.has(value.name);
+    if (usable) used.add(value.name);
+    return usable ? value.name : undefined;
+  });
   const inputNames = graph.inputs.map((value, index) => {
-    const name = forwardArgumentName(value.name, index, used);
-    used.add(name);
+    let name = kept[index];
+    if (name === undefined) {
+      name = `input_${index}`;
+      while (used.has(name)) name = `${name}_`;
+      used.add(name);
+    }
     e.bind(value, name);
     return name;
   });
@@ -154,11 +164,10 @@ const RESERVED_NAMES = new Set([
 ]);
 
 /**
- * The `forward` argument for a graph input: the input's own name when it is a Python identifier that
- * the written code does not use itself (locals are `v<N>_…`), so `X`, `W`, `R` stay `X`, `W`, `R` and
- * `--input-shape X=…` works on both files; `input_<index>` otherwise.
+ * Whether a graph input's own name can be its `forward` argument: a Python identifier that the written
+ * code does not use itself (locals are `v<N>_…`), so `X`, `W`, `R` (and a Keras model's `input_1`) stay
+ * as they are and `--input-shape X=…` works on both files.
  */
-function forwardArgumentName(name: string, index: number, used: ReadonlySet<string>): string {
-  const usable = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !RESERVED_NAMES.has(name) && !/^v\d+_/.test(name) && !/^input_\d+$/.test(name) && !used.has(name);
-  return usable ? name : `input_${index}`;
+function isUsableArgumentName(name: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !RESERVED_NAMES.has(name) && !/^v\d+_/.test(name);
 }
