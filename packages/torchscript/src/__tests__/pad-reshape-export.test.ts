@@ -223,6 +223,31 @@ const CASES: Case[] = [
     input: [2, 8, 2, 3],
     build: (b, x) => b.op1('onnx.Add', [b.op1('onnx.DepthToSpace', [x], { blocksize: attrs.int(2) }), b.op1('onnx.DepthToSpace', [x], { blocksize: attrs.int(2), mode: attrs.string('CRD') })]),
   },
+  {
+    name: 'ConvTranspose stride 2 (a UNet up-step) and with pads, output_padding, groups and dilation (PaddleOCR det)',
+    input: [1, 4, 3, 5],
+    build: (b, x) => {
+      const up = b.op1('onnx.ConvTranspose', [x, b.constant(seeded([4, 3, 2, 2], 21), 'up_w'), b.constant(seeded([3], 22), 'up_b')], { strides: attrs.ints([2, 2]) });
+      const odd = b.op1('onnx.ConvTranspose', [x, b.constant(seeded([4, 1, 3, 3], 23), 'odd_w')], {
+        strides: attrs.ints([2, 2]), pads: attrs.ints([1, 1, 1, 1]), output_padding: attrs.ints([1, 1]), group: attrs.int(2), dilations: attrs.ints([1, 1]),
+      });
+      return b.op1('onnx.Concat', [up, odd], { axis: attrs.int(1) });
+    },
+  },
+  {
+    name: 'Einsum bid,bjd->bij and bij,bjd->bid (attention written with torch.einsum)',
+    input: [2, 3, 4],
+    build: (b, x) => {
+      const scores = b.op1('onnx.Einsum', [x, x], { equation: attrs.string('bid,bjd->bij') });
+      return b.op1('onnx.Einsum', [scores, x], { equation: attrs.string('bij,bjd->bid') });
+    },
+  },
+  {
+    name: 'Upsample (opset 9) nearest by [1, 1, 2, 3] (torch.onnx exports of F.interpolate at opset 9)',
+    input: [1, 2, 3, 2],
+    opset: 9,
+    build: (b, x) => b.op1('onnx.Upsample', [x, b.constant(Tensor.fromValues('float32', [4], [1, 1, 2, 3]), 'scales')], { mode: attrs.string('nearest') }),
+  },
   { name: 'Softmax (opset 11) with the default axis 1 on a rank-3 input: over dims 1 and 2 together', input: [2, 3, 4], opset: 11, build: (b, x) => b.op1('onnx.Softmax', [x]) },
   { name: 'LogSoftmax (opset 11) with axis -2 on a rank-4 input, and Softmax on the last axis', input: [2, 3, 2, 4], opset: 11, build: (b, x) => b.op1('onnx.Add', [b.op1('onnx.LogSoftmax', [x], { axis: attrs.int(-2) }), b.op1('onnx.Softmax', [x], { axis: attrs.int(3) })]) },
 ];

@@ -63,6 +63,30 @@ const conv: OpEmitter = (e, node) => {
   e.assign(node, `torch.conv${spatial}d(${x}, ${input(e, node, 1)}, ${bias}, ${pyInts(strides)}, ${pyInts(padding)}, ${pyInts(dilations)}, ${group})`);
 };
 
+/** ConvTranspose → torch.conv_transpose{1,2,3}d, whose padding is symmetric: asymmetric pads or output_shape are refused. */
+const convTranspose: OpEmitter = (e, node) => {
+  const spatial = spatialOf(e, node);
+  if (spatial < 1 || spatial > 3) e.fail(node, `${spatial} spatial dims`);
+  if (node.attr('auto_pad', 'string', 'NOTSET') !== 'NOTSET') e.fail(node, `auto_pad ${node.attr('auto_pad', 'string')}`);
+  if (node.optionalAttr('output_shape', 'ints')) e.fail(node, 'the output_shape attribute (give pads and output_padding instead)');
+  const padding = symmetricPads(node, spatial);
+  if (!padding) return e.fail(node, 'asymmetric pads (torch pads both sides alike)');
+  const ones = new Array<number>(spatial).fill(1);
+  const strides = node.attr('strides', 'ints', ones);
+  const dilations = node.attr('dilations', 'ints', ones);
+  const outputPadding = node.attr('output_padding', 'ints', new Array<number>(spatial).fill(0));
+  const group = node.attr('group', 'int', 1);
+  const bias = node.inputs[2] ? input(e, node, 2) : 'None';
+  e.assign(node, `torch.conv_transpose${spatial}d(${input(e, node)}, ${input(e, node, 1)}, ${bias}, ${pyInts(strides)}, ${pyInts(padding)}, ${pyInts(outputPadding)}, ${group}, ${pyInts(dilations)})`);
+};
+
+/** Einsum → torch.einsum over the same equation (letters, '...', ',' and '->'). */
+const einsum: OpEmitter = (e, node) => {
+  const equation = node.attr('equation', 'string').replace(/\s+/g, '');
+  if (!/^[a-z.,]*(->[a-z.]*)?$/.test(equation)) return e.fail(node, `equation '${equation}' (lower-case letters, '...', ',' and '->' only)`);
+  e.assign(node, `torch.einsum("${equation}", [${node.inputs.map((value) => e.name(value)).join(', ')}])`);
+};
+
 function pool(kind: 'max' | 'avg'): OpEmitter {
   return (e, node) => {
     const kernel = node.attr('kernel_shape', 'ints');
@@ -627,8 +651,11 @@ export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmit
     e.assign(node, `torch.${node.attr('fmod', 'int', 0) === 1 ? 'fmod' : 'remainder'}(${input(e, node)}, ${input(e, node, 1)})`);
   }],
   ['onnx.Resize', resizeEmitter],
+  ['onnx.Upsample', resizeEmitter],
   ['onnx.ConstantOfShape', constantOfShape],
   ['onnx.Conv', conv],
+  ['onnx.ConvTranspose', convTranspose],
+  ['onnx.Einsum', einsum],
   ['onnx.MaxPool', pool('max')],
   ['onnx.AveragePool', pool('avg')],
   ['onnx.GlobalAveragePool', globalAveragePool],

@@ -56,7 +56,8 @@ export const resizeEmitter: OpEmitter = (e: EmitContext, node: Node) => {
   if (node.optionalAttr('axes', 'ints')) e.fail(node, 'the axes attribute');
   const kernel = kernelFor(node, spatial);
   if (typeof kernel === 'string') return e.fail(node, kernel);
-  const scales = e.constantOf(node.inputs.length === 2 ? node.inputs[1] : node.inputs[2])?.toNumbers();
+  // Upsample (opsets 7–9) is Resize with asymmetric coordinates and floor rounding; opset 7 holds its scales as an attribute.
+  const scales = (node.op === 'onnx.Upsample' ? node.optionalAttr('scales', 'floats') : undefined) ?? e.constantOf(node.inputs.length === 2 ? node.inputs[1] : node.inputs[2])?.toNumbers();
   const sizes = e.constantInts(node.inputs[3] ?? null);
   let outputSize = 'None';
   let scaleFactors = 'None';
