@@ -154,12 +154,17 @@ export function registerFormatReadersForRuntime(): void {
 
 /** The format named by `explicit`, else the one owning the file's extension. */
 export function formatFor(path: string, explicit: string | undefined, role: 'input' | 'output'): ModelFormat {
+  const extension = extname(path).toLowerCase();
   if (explicit !== undefined) {
     const format = formats.get(explicit);
     if (!format) throw new UsageError(`unknown format '${explicit}' for the ${role}; known formats: ${[...formats.keys()].join(', ')}`);
+    // `-o model.onnx --to tflite` would write a TFLite file that every tool (this one included) reads as ONNX.
+    const named = [...formats.values()].find((other) => other.extensions.includes(extension));
+    if (role === 'output' && named && named !== format) {
+      throw new UsageError(`--to ${explicit} contradicts the output's extension '${extension}' (${named.name}); name the file with ${format.extensions.join(' or ')} or leave --to out`);
+    }
     return format;
   }
-  const extension = extname(path).toLowerCase();
   for (const format of formats.values()) if (format.extensions.includes(extension)) return format;
   if (role === 'input' && !existsSync(path)) throw new UsageError(`input '${path}' does not exist`);
   throw new UsageError(
