@@ -3,7 +3,8 @@
  * `legalize-tflite{io-layout=nhwc}` and the same --input-shape) declares [1,H,W,3]. The flag restates that input
  * as its NCHW shape, and compare feeds it channels-last anyway, so it must not be refused as a contradiction
  * (QA s10: PaddleOCR's cls model was refused "dim 1 is declared 48; … the flag gives 3"). A size that really
- * contradicts the file is still refused.
+ * contradicts the file is still refused. Without the flag, the symbolic dims take the sizes the .tflite fixes
+ * (they were 1, and the TFLite runtime refused a [1,3,1,1] feed for its [1,3,6,10] input).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,5 +46,20 @@ describe('compare --input-shape against an io-layout=nhwc .tflite', () => {
     const contradicted = await runCli(['compare', onnxPath, tflitePath, '--input-shape', 'x=1,3,6,11']);
     expect(contradicted.code).toBe(2);
     expect(contradicted.stderr).toContain('--input-shape x: dim 1 is declared 6');
+  });
+
+  it('without --input-shape, the symbolic dims take the sizes the static .tflite fixes (plain and channels-last), each said on stderr', async () => {
+    const onnxPath = join(temp, 'conv.onnx');
+    writeFileSync(onnxPath, encodeOnnx(model));
+    for (const layout of ['nchw', 'nhwc']) {
+      const tflitePath = join(temp, `conv.${layout}.static.tflite`);
+      const converted = await runCli(['convert', onnxPath, '-o', tflitePath, '--input-shape', 'x=1,3,6,10', '-p', `legalize-tflite{io-layout=${layout}}`]);
+      expect(converted.code, converted.stderr).toBe(0);
+      const compared = await runCli(['compare', onnxPath, tflitePath, '--json']);
+      expect(compared.code, compared.stderr).toBe(0);
+      expect(JSON.parse(compared.stdout).inputs).toEqual([{ name: 'x', dtype: 'float32', shape: [1, 3, 6, 10] }]);
+      expect(compared.stderr).toContain("H=6 (symbolic; the second model fixes it in input 'x'");
+      expect(compared.stderr).toContain("W=10 (symbolic; the second model fixes it in input 'x'");
+    }
   });
 });

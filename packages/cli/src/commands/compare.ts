@@ -88,16 +88,56 @@ function requireInputRanks(model: Model, path: string): void {
   }
 }
 
-/** Sizes for the symbolic dims of generated inputs: those given, the rest 1 (said on stderr). */
-function resolveDims(model: Model, given: Record<string, number>, io: CliIO): { dims: Record<string, number>; unknownDims: boolean } {
+/**
+ * Sizes the second model fixes for the first one's symbolic input dims: a model converted to .tflite (static
+ * shapes) with --input-shape declares them, directly or channels-last (io-layout=nhwc). A dim both models
+ * leave symbolic, or that the second fixes inconsistently, is not in the map.
+ */
+function dimsFixedByOther(a: Model, b: Model): Map<string, { size: number; input: string }> {
+  const sizes = new Map<string, { size: number; input: string }>();
+  const conflicting = new Set<string>();
+  const others = new Map(feedableInputs(b).map((input) => [input.name, input]));
+  for (const input of feedableInputs(a)) {
+    const other = others.get(input.name);
+    const shape = input.type.kind === 'tensor' ? input.type.shape : null;
+    const fixed = other?.type.kind === 'tensor' ? other.type.shape : null;
+    if (!shape || !fixed || shape.length !== fixed.length) continue;
+    const agrees = (axisOf: (axis: number) => number): boolean => shape.every((dim, axis) => typeof dim !== 'number' || fixed[axisOf(axis)] === dim);
+    const channelsLast = [0, 3, 1, 2]; // NCHW axis → its NHWC position
+    const axisOf = agrees((axis) => axis) ? (axis: number) => axis : shape.length === 4 && agrees((axis) => channelsLast[axis]!) ? (axis: number) => channelsLast[axis]! : undefined;
+    if (!axisOf) continue;
+    shape.forEach((dim, axis) => {
+      const size = fixed[axisOf(axis)];
+      if (typeof dim !== 'string' || typeof size !== 'number') return;
+      const known = sizes.get(dim);
+      if (known && known.size !== size) conflicting.add(dim);
+      else sizes.set(dim, { size, input: input.name });
+    });
+  }
+  for (const dim of conflicting) sizes.delete(dim);
+  return sizes;
+}
+
+/**
+ * Sizes for the symbolic dims of generated inputs: those given, then those the second model fixes (a static
+ * .tflite made from the first), the rest 1 — each one not given said on stderr.
+ */
+function resolveDims(model: Model, given: Record<string, number>, io: CliIO, other?: Model): { dims: Record<string, number>; unknownDims: boolean } {
   const symbolic = symbolicInputDims(model);
   const unused = Object.keys(given).filter((name) => !symbolic.includes(name));
   if (unused.length > 0) {
     throw new UsageError(`--dim ${unused[0]}=…: the inputs of the first model have no dimension '${unused[0]}' (they have: ${symbolic.join(', ') || 'none'})`);
   }
   const dims = { ...given };
+  const fixedByOther = other ? dimsFixedByOther(model, other) : new Map<string, { size: number; input: string }>();
   for (const name of symbolic) {
     if (dims[name] !== undefined) continue;
+    const fixed = fixedByOther.get(name);
+    if (fixed) {
+      dims[name] = fixed.size;
+      io.stderr(`modelpass: ${name}=${fixed.size} (symbolic; the second model fixes it in input '${fixed.input}'; set with --dim ${name}=<size>)`);
+      continue;
+    }
     dims[name] = 1;
     io.stderr(`modelpass: ${name}=1 (symbolic; set with --dim ${name}=<size>)`);
   }
@@ -169,7 +209,7 @@ export const compareCommand: Command = {
     const fixedInputs = fixedInputTensors(values, [a, b]);
     checkSameInputNames(a, b, new Set(fixedInputs.keys()));
     if (inputs === undefined) requireInputRanks(a.model, a.path);
-    const { dims, unknownDims } = inputs === undefined ? resolveDims(a.model, given, io) : { dims: {}, unknownDims: false };
+    const { dims, unknownDims } = inputs === undefined ? resolveDims(a.model, given, io, b.model) : { dims: {}, unknownDims: false };
     const report = await compareModels(a.source, b.source, {
       ...(inputs !== undefined ? { inputs: resolve(io.cwd, inputs) } : { seed: seedText !== undefined ? Number(seedText) : 0, dims, ...(unknownDims ? { defaultDim: 1 } : {}) }),
       ...(engine !== undefined ? { engine: engine as EngineName } : {}),
