@@ -243,6 +243,14 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'Slice with step -1 after a value declared with a stale symbolic dim (silero legacy after --input-shape: types refreshed)',
+    input: [2, 7, 5],
+    build: (b, x) => {
+      const stale = b.op1('onnx.Relu', [x], {}, { types: [tensorType('float32', [2, 'frames', 5])] });
+      return b.op1('onnx.Slice', [stale, b.constant(i64([-2]), 's'), b.constant(i64([0]), 'e'), b.constant(i64([1]), 'a'), b.constant(i64([-1]), 'k')]);
+    },
+  },
+  {
     name: 'Upsample (opset 9) nearest by [1, 1, 2, 3] (torch.onnx exports of F.interpolate at opset 9)',
     input: [1, 2, 3, 2],
     opset: 9,

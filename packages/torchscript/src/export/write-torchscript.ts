@@ -60,8 +60,10 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
       hint: 'the TorchScript writer has no emitter for these ops yet: write .onnx or .tflite instead (emitters live in packages/torchscript/src/export/op-emitters.ts; If/Loop: control-flow-emitters.ts)',
     });
   }
+  // Refreshed, not merged: declared intermediate types left symbolic after --input-shape fixed the inputs would hide
+  // static sizes (silero VAD legacy's reflection padding slices a dim its file declares symbolic).
   try {
-    inferShapes(model);
+    inferShapes(model, { mode: 'refresh' });
   } catch {
     // Types only refine the output (integer division, ranks); emitters that need one say so.
   }
