@@ -14,6 +14,8 @@ import type { CliIO } from '../cli-io.js';
 import type { Command } from '../command.js';
 import { modelInput, checkOutputTarget } from '../model-files.js';
 import { allowReadFlag, readOptions } from '../read-flags.js';
+import { builtinEnvironment } from '../environment.js';
+import { PassManager } from '@modelpass/pass-manager';
 import { UsageError } from '../usage-error.js';
 import { compareIntermediates } from '../check/intermediate-tensors.js';
 import { Referee } from '../check/referee.js';
@@ -122,6 +124,15 @@ export const diffCommand: Command = {
     const inputB = modelInput(second, io, undefined);
     const a = await inputA.format.read(inputA.path, read);
     const b = await inputB.format.read(inputB.path, read);
+    // Two formats (m.onnx against the m.tflite made from it): each is raised to the canonical ops first, as convert
+    // does, so nodes pair and ONNX Runtime can compute both models' intermediate tensors (tflite.* ops it cannot).
+    if (inputA.format !== inputB.format) {
+      for (const [input, model] of [[inputA, a], [inputB, b]] as const) {
+        if (input.format.raisePass === undefined) continue;
+        io.stderr(`modelpass: ${input.format.name} model '${input.path}': running ${input.format.raisePass} before diffing`);
+        await new PassManager({ environment: builtinEnvironment() }).run(model, input.format.raisePass);
+      }
+    }
     const structural = diffModels(a, b);
     let diff: ModelDiff = structural;
     if (flagBoolean(args, 'tensors', true)) {
