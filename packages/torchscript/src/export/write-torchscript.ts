@@ -91,13 +91,16 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
   });
 
   // Inputs keep their own names where they can (a Keras 'input_1' too); the others get 'input_<index>', made unique.
+  // An input with a default value (ONNX IR ≤ 3 lists initializers as inputs) is its default, a module attribute
+  // like any constant: as a forward argument torch required it, and callers feed only the inputs without one.
+  const forwardInputs = graph.inputs.filter((value) => !value.constant);
   const used = new Set<string>();
-  const kept = graph.inputs.map((value) => {
+  const kept = forwardInputs.map((value) => {
     const usable = isUsableArgumentName(value.name) && !used.has(value.name);
     if (usable) used.add(value.name);
     return usable ? value.name : undefined;
   });
-  const inputNames = graph.inputs.map((value, index) => {
+  const inputNames = forwardInputs.map((value, index) => {
     let name = kept[index];
     if (name === undefined) {
       name = `input_${index}`;
