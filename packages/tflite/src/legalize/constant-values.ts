@@ -14,6 +14,12 @@ export function constantOf(value: Value | null | undefined): Tensor | undefined 
   return undefined;
 }
 
+/** Whether `numbersOf(value, limit)` gives numbers, without decoding them. */
+export function hasNumbers(value: Value | null | undefined, limit = 1 << 16): boolean {
+  const tensor = constantOf(value);
+  return tensor !== undefined && tensor.dtype !== 'string' && tensor.size <= limit;
+}
+
 /** The elements of a constant integer or float operand as numbers (undefined when not constant or too large). */
 export function numbersOf(value: Value | null | undefined, limit = 1 << 16): number[] | undefined {
   const tensor = constantOf(value);

@@ -120,14 +120,18 @@ export class TfliteEmitter {
 
 /** Replaces `node`'s outputs by `values` (graph outputs keep their names) and erases it. */
 export function replaceNode(node: Node, values: readonly (Value | null)[]): void {
-  node.outputs.forEach((output, index) => {
+  // Loops, not closures: every lowered node ends here.
+  const outputs = node.outputs;
+  for (let index = 0; index < outputs.length; index++) {
+    const output = outputs[index];
     const value = values[index];
     if (output && value && output !== value) {
       if (isTensorType(output.type) && !isTensorType(value.type)) value.type = output.type;
       output.replaceAllUsesWith(value);
     }
-  });
-  if (node.outputs.every((output) => !output || !output.hasUses)) node.erase();
+  }
+  for (let index = 0; index < outputs.length; index++) if (outputs[index]?.hasUses) return;
+  node.erase();
 }
 
 /** A located error for a node the rules accepted but could not lower (a bug, not bad input). */

@@ -1,5 +1,5 @@
 import { Tensor, tensorType, type Dim, type Node, type Value } from '@modelpass/ir';
-import { constantOf, numbersOf } from '../constant-values.js';
+import { constantOf, hasNumbers, numbersOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
 import { dimsOf, normalizeAxis, rankOfValue, replaceNode, staticDims, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
 import { lowerRunTimeSlice, runTimeSliceProblem } from './run-time-slice.js';
@@ -153,7 +153,7 @@ function sliceSpec(node: Node): { begin: number[]; end: number[]; strides: numbe
 
 /** Starts or ends computed at run time (opset 10+ inputs): `run-time-slice.ts`. */
 function hasRunTimePositions(node: Node): boolean {
-  return !!node.inputs[1] && !!node.inputs[2] && (!numbersOf(node.inputs[1]) || !numbersOf(node.inputs[2]));
+  return !!node.inputs[1] && !!node.inputs[2] && (!hasNumbers(node.inputs[1]) || !hasNumbers(node.inputs[2]));
 }
 
 const slice: LoweringRule = {
