@@ -251,6 +251,14 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'Gather of computed int64 ids (some negative) from a [10, 4] table: an embedding lookup (token taggers at dynamic shapes)',
+    input: [2, 3],
+    build: (b, x) => {
+      const ids = b.op1('onnx.Cast', [b.op1('onnx.Mul', [x, b.constant(Tensor.scalar('float32', 10), 'ten')])], { to: attrs.int(7) });
+      return b.op1('onnx.Gather', [b.constant(seeded([10, 4], 31), 'table'), ids], { axis: attrs.int(0) });
+    },
+  },
+  {
     name: 'Upsample (opset 9) nearest by [1, 1, 2, 3] (torch.onnx exports of F.interpolate at opset 9)',
     input: [1, 2, 3, 2],
     opset: 9,

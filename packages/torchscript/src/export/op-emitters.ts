@@ -329,7 +329,14 @@ const gather: OpEmitter = (e, node) => {
     e.assign(node, `torch.index_select(${input(e, node)}, ${axis}, ${index})`);
     return;
   }
-  e.fail(node, 'indices that are not a constant scalar or vector');
+  // Computed indices into a matrix along axis 0: an embedding lookup (token ids). torch.embedding takes any index
+  // shape and gives indices.shape + [D], as Gather does; negative ids count from the end in ONNX, so they are wrapped.
+  if (!indices && (axis === 0 || axis === -2) && e.rank(node.inputs[0] ?? null) === 2 && e.rank(node.inputs[1] ?? null) !== undefined) {
+    const table = input(e, node);
+    e.assign(node, `torch.embedding(${table}, torch.remainder(${input(e, node, 1)}, torch.size(${table}, 0)), -1, False, False)`);
+    return;
+  }
+  e.fail(node, 'indices that are not a constant scalar or vector (computed indices only into a matrix along axis 0)');
 };
 
 /**
