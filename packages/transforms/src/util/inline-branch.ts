@@ -33,6 +33,14 @@ export function whyBranchCannotBeInlined(ifNode: Node, branch: Graph): string | 
  * it takes the name, or, when that value is an outer value, a constant, a graph input/output or already
  * stands for another If output, an `onnx.Identity` named after the output produces it. The If and both
  * branches are then erased. Call `whyBranchCannotBeInlined` first.
+ *
+ * Not the same job as the TFLite lowering's `BodyInliner` (packages/tflite/src/legalize/rules/inline-body.ts),
+ * on purpose: this one MOVES one branch, once, and keeps what a later export shows (the branch's value and
+ * node names, doc strings, metadata, overloads) and its nested If/Loop/Scan bodies, which move with their
+ * nodes. `BodyInliner` COPIES a body as many times as a Loop/Scan is unrolled (or both branches of an If
+ * lowered to Where), binds body inputs to per-iteration values, prefixes every name with the copy's tag,
+ * shares constants between copies, and refuses bodies holding control flow. A shared core would have to
+ * take both a move and a copy mode, with two naming schemes: two short functions read better.
  */
 export function inlineBranch(ifNode: Node, branch: Graph): InlinedBranch {
   const outer = ifNode.graph!;

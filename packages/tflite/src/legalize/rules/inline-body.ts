@@ -3,6 +3,13 @@
  * that holds it, just before that node: the body's inputs are bound to given values, its constants
  * become constants of the outer graph (once per holder), and values of enclosing graphs stay as they
  * are. What control flow needs to unroll or inline a body at conversion time.
+ *
+ * Not `inlineBranch` from @modelpass/transforms (fold-if's), on purpose: that one moves a single If
+ * branch into its graph once, keeping names, metadata and nested subgraphs, and erases the source.
+ * Here a body is copied, not moved: a Loop/Scan body once per unrolled iteration and both If branches
+ * when they become a Where, each copy with its inputs bound to that iteration's values, its names tagged
+ * by the copy, and its constants added once and shared by all copies; bodies that still hold control
+ * flow are refused before this runs (control-flow.ts expands the innermost first).
  */
 import { attrs, Builder, Tensor, type Graph, type Node, type Value } from '@modelpass/ir';
 
