@@ -1,6 +1,9 @@
 import { attrs, Builder, Tensor, tensorType, type Graph, type Node, type TensorType, type Value } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
+import { rewriteFullyConnectedAsConv } from './fc-as-conv.js';
 import { quantOf } from './quant-values.js';
+
+const FLOAT32 = { dtype: 'float32', quant: undefined } as const;
 
 /**
  * Dynamic-range quantization (ORT's `quantize-dynamic`: DynamicQuantizeLinear → MatMulInteger →
@@ -93,28 +96,7 @@ export function hybridFullyConnected(graph: Graph): number {
     const shape = (input.type as TensorType).shape;
     const outputShape = resultShape(node);
     if (!shape || !outputShape) throw node.error('a hybrid FULLY_CONNECTED with per-channel weights needs static dims but one (it becomes a 1x1 CONV_2D for TFLite 2.9)');
-    const weight = constantOf(node.inputs[1])!;
-    const [units, depth] = weight.shape as [number, number];
-    const at = Builder.before(node);
-    const x4 = at.create('tflite.RESHAPE', [input, at.constant(Tensor.fromValues('int32', [4], [-1, 1, 1, depth]), `${node.name}_as_nhwc_shape`)], {}, { types: [tensorType('float32', [rowsOf(shape), 1, 1, depth])], name: `${node.name}_as_nhwc` }).output(0);
-    const bias = node.inputs[2] ?? at.constant(Tensor.fromValues('float32', [units], new Array<number>(units).fill(0)), `${node.name}_bias`);
-    const conv = at.create(
-      'tflite.CONV_2D',
-      [x4, at.constant(weight.reshape([units, 1, 1, depth]), `${node.name}_filter`), bias],
-      {
-        padding: attrs.string('VALID'),
-        stride_w: attrs.int(1),
-        stride_h: attrs.int(1),
-        dilation_w_factor: attrs.int(1),
-        dilation_h_factor: attrs.int(1),
-        fused_activation_function: attrs.string(node.optionalAttr('fused_activation_function', 'string') ?? 'NONE'),
-      },
-      { types: [tensorType('float32', [rowsOf(shape), 1, 1, units])], name: `${node.name}_as_conv` },
-    );
-    const output = node.output(0);
-    const y = at.create('tflite.RESHAPE', [conv.output(0), at.constant(Tensor.fromValues('int32', [outputShape.length], outputShape), `${node.name}_units_shape`)], {}, { types: [output.type], name: `${node.name}_units` }).output(0);
-    output.replaceAllUsesWith(y);
-    node.erase();
+    rewriteFullyConnectedAsConv(node, { rows: rowsOf(shape), input: FLOAT32, output: FLOAT32, unitsShape: outputShape, zeroBiasIfMissing: true });
   }
   return count;
 }

@@ -1,4 +1,4 @@
-import { attrs, Builder, Tensor, tensorType, type Graph, type Node, type TensorType } from '@modelpass/ir';
+import { attrs, Builder, Tensor, tensorType, type Dim, type Graph, type Node, type TensorType } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 import { quantOf } from './quant-values.js';
 
@@ -27,18 +27,43 @@ export function perChannelFullyConnectedAsConv(graph: Graph): number {
 }
 
 function rewrite(node: Node, inputType: TensorType): void {
-  const at = Builder.before(node, {});
+  const [units] = constantOf(node.inputs[1])!.shape as [number, number];
+  const outputType = node.output(0).type as TensorType;
+  rewriteFullyConnectedAsConv(node, { rows: inputType.shape![0]!, input: inputType, output: outputType, unitsShape: [-1, units] });
+}
+
+/** What the RESHAPE → 1×1 CONV_2D → RESHAPE spelling of a FULLY_CONNECTED needs besides the node. */
+export interface FullyConnectedAsConvShape {
+  /** The input's rows (its leading dims multiplied): the CONV_2D's batch. */
+  readonly rows: Dim;
+  /** The element type and quantization of the NHWC RESHAPE's output. */
+  readonly input: Pick<TensorType, 'dtype' | 'quant'>;
+  /** The element type and quantization of the CONV_2D's output. */
+  readonly output: Pick<TensorType, 'dtype' | 'quant'>;
+  /** The dims the CONV_2D's output is reshaped to (one unknown as −1). */
+  readonly unitsShape: readonly number[];
+  /** A zero bias for a FULLY_CONNECTED without one (the hybrid CONV_2D needs one); else none is given. */
+  readonly zeroBiasIfMissing?: boolean;
+}
+
+/**
+ * Replaces a FULLY_CONNECTED whose weights are a constant [units, depth] by RESHAPE [rows,1,1,depth] →
+ * 1×1 CONV_2D (filter [units,1,1,depth], same bias and fused activation) → RESHAPE `unitsShape` (typed as
+ * the FULLY_CONNECTED output, whose uses it takes). Shared by the int8
+ * rewrite here and the hybrid one (dynamic-range.ts).
+ */
+export function rewriteFullyConnectedAsConv(node: Node, shape: FullyConnectedAsConvShape): void {
+  const at = Builder.before(node);
   const weight = constantOf(node.inputs[1])!;
   const [units, depth] = weight.shape as [number, number];
-  const batch = inputType.shape![0]!;
   const output = node.output(0);
-  const outputType = output.type as TensorType;
   const shape4 = at.constant(Tensor.fromValues('int32', [4], [-1, 1, 1, depth]), `${node.name}_as_nhwc_shape`);
-  const x4 = at.create('tflite.RESHAPE', [node.input(0), shape4], {}, { types: [tensorType(inputType.dtype, [batch, 1, 1, depth], inputType.quant)], name: `${node.name}_as_nhwc` }).output(0);
+  const x4 = at.create('tflite.RESHAPE', [node.input(0), shape4], {}, { types: [tensorType(shape.input.dtype, [shape.rows, 1, 1, depth], shape.input.quant)], name: `${node.name}_as_nhwc` }).output(0);
+  const bias = node.inputs[2] ?? (shape.zeroBiasIfMissing ? at.constant(Tensor.fromValues('float32', [units], new Array<number>(units).fill(0)), `${node.name}_bias`) : null);
   const filter = at.constant(weight.reshape([units, 1, 1, depth]), `${node.name}_filter`);
   const conv = at.create(
     'tflite.CONV_2D',
-    [x4, filter, node.inputs[2] ?? null],
+    [x4, filter, bias],
     {
       padding: attrs.string('VALID'),
       stride_w: attrs.int(1),
@@ -47,10 +72,10 @@ function rewrite(node: Node, inputType: TensorType): void {
       dilation_h_factor: attrs.int(1),
       fused_activation_function: attrs.string(node.optionalAttr('fused_activation_function', 'string') ?? 'NONE'),
     },
-    { types: [tensorType(outputType.dtype, [batch, 1, 1, units], outputType.quant)], name: `${node.name}_as_conv` },
+    { types: [tensorType(shape.output.dtype, [shape.rows, 1, 1, units], shape.output.quant)], name: `${node.name}_as_conv` },
   );
-  const shape2 = at.constant(Tensor.fromValues('int32', [2], [-1, units]), `${node.name}_units_shape`);
-  const y = at.create('tflite.RESHAPE', [conv.output(0), shape2], {}, { types: [outputType], name: `${node.name}_units` }).output(0);
+  const unitsShape = at.constant(Tensor.fromValues('int32', [shape.unitsShape.length], shape.unitsShape), `${node.name}_units_shape`);
+  const y = at.create('tflite.RESHAPE', [conv.output(0), unitsShape], {}, { types: [output.type], name: `${node.name}_units` }).output(0);
   output.replaceAllUsesWith(y);
   node.erase();
 }
