@@ -12,19 +12,20 @@ function joinDim(a: Dim, b: Dim): Dim {
 
 /**
  * The type a value has when it may be either `a` or `b`: equal dims stay, differing ones (static,
- * symbolic or unknown on one side) become unknown; different ranks give an unranked tensor. A side
- * about which nothing is known (no type, or an unranked tensor) yields the other side: inference
- * could not follow that path, and ranked information is kept rather than discarded. Undefined when
- * the dtypes or kinds disagree.
+ * symbolic or unknown on one side) become unknown; different ranks, or a side of unknown rank, give
+ * an unranked tensor; a side whose type inference could not tell (kind `unknown`) gives `unknown`.
+ * An absent side (no type at all: nothing flows from there) yields the other side. Undefined when the
+ * dtypes or kinds disagree. Never narrower than either side: a fold reading the join (Shape of an
+ * If's output) must hold whichever side runs.
  */
 export function joinTypes(a: Type | undefined, b: Type | undefined): Type | undefined {
-  if (!a || a.kind === 'unknown') return b;
-  if (!b || b.kind === 'unknown') return a;
+  if (!a) return b;
+  if (!b) return a;
+  if (a.kind === 'unknown') return a;
+  if (b.kind === 'unknown') return b;
   if (a.kind === 'tensor' && b.kind === 'tensor') {
     if (a.dtype !== b.dtype) return undefined;
-    if (!a.shape) return b;
-    if (!b.shape) return a;
-    if (a.shape.length !== b.shape.length) return tensorType(a.dtype, null);
+    if (!a.shape || !b.shape || a.shape.length !== b.shape.length) return tensorType(a.dtype, null);
     const bShape = b.shape;
     return tensorType(a.dtype, a.shape.map((d, i) => joinDim(d, bShape[i]!)));
   }
