@@ -6,11 +6,12 @@
  * feed and read what they did before.
  *
  * Steps: infer types; plan each node; give switching outputs the 16-bit type and rewrite the
- * attributes that name a float type (Cast `to`, Constant and ConstantOfShape values); convert
+ * attributes that name a float type (Cast `to`, Constant and ConstantOfShape values, a
+ * ConstantOfShape's default float32 zero made explicit); convert
  * constants read only at 16 bits (a 16-bit copy when float32 operands read them too); then insert
  * one Cast per value and direction wherever data crosses between the precisions.
  */
-import { attrs, Builder, tensorType, type Model, type Node, type Use, type Value } from '@modelpass/ir';
+import { attrs, Builder, Tensor, tensorType, type Model, type Node, type Use, type Value } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
 import { definePass, option, type PassContext } from '@modelpass/pass-manager';
 import { isFloat32, planNode, type NodePlan, type Precision } from './float16-policy.js';
@@ -78,13 +79,27 @@ export const convertFloat16 = definePass({
   },
 });
 
-/** Cast `to`, Constant `value`, ConstantOfShape `value` of a converted node follow it to 16 bits. */
+/**
+ * Cast `to`, Constant `value` / `value_float` / `value_floats` and ConstantOfShape `value` of a
+ * converted node follow it to 16 bits. A ConstantOfShape without `value` means a float32 zero
+ * (ONNX's default), so it gets an explicit 16-bit zero: its output is 16-bit now.
+ */
 function rewriteTypeAttributes(node: Node, type: HalfType): void {
   const to = node.getAttribute('to');
   if (node.opType === 'Cast' && to?.kind === 'int' && to.value === ONNX_CODE.float32) node.setAttribute('to', attrs.int(ONNX_CODE[type]));
+  if (node.opType !== 'Constant' && node.opType !== 'ConstantOfShape') return;
   const value = node.getAttribute('value');
-  if ((node.opType === 'Constant' || node.opType === 'ConstantOfShape') && value?.kind === 'tensor' && value.value.dtype === 'float32') {
+  if (value?.kind === 'tensor' && value.value.dtype === 'float32') {
     node.setAttribute('value', attrs.tensor(toHalfTensor(value.value, type).tensor));
+  } else if (node.opType === 'ConstantOfShape' && value === undefined) {
+    node.setAttribute('value', attrs.tensor(toHalfTensor(Tensor.fromValues('float32', [1], [0]), type).tensor));
+  } else if (node.opType === 'Constant') {
+    const scalar = node.getAttribute('value_float');
+    const list = node.getAttribute('value_floats');
+    const floats = scalar?.kind === 'float' ? Tensor.fromValues('float32', [], [scalar.value]) : list?.kind === 'floats' ? Tensor.fromValues('float32', [list.value.length], list.value) : undefined;
+    if (!floats) return;
+    node.removeAttribute(scalar ? 'value_float' : 'value_floats');
+    node.setAttribute('value', attrs.tensor(toHalfTensor(floats, type).tensor));
   }
 }
 
