@@ -73,7 +73,8 @@ describe('pipeline syntax (phase 1)', () => {
     ['a{x=[1,2}', "expected ',' or ']'", 9],
     ['a{x=[1,[2]]}', 'nested lists', 8],
     ['a{x=1,y=2}', "expected a space or '}' after the value of option 'x', found ',' (options are separated by spaces: {a=1 b=2})", 6],
-    ['q{ops=Conv,MatMul}', "(a list is written in brackets: ops=[a,b])", 11],
+    ['q{ops=Conv,MatMul}', 'a list is written in brackets: ops=[a,b])', 11],
+    ['q{dataset=idx:a.idx,b.idx}', '(quote a value that holds a comma: dataset="a,b"', 20],
     ['{x=1}', 'expected a pass name', 1],
   ])('rejects %j: %s at column %i', (text, reason, column) => {
     const error = errorOf(text);
@@ -85,6 +86,31 @@ describe('pipeline syntax (phase 1)', () => {
   it('shows the column with a caret under the pipeline', () => {
     const error = errorOf('canonicalize,prune{x=1');
     expect(error.message).toBe(`unbalanced '{': the options of 'prune' are never closed at 1:19\n  canonicalize,prune{x=1\n  ${' '.repeat(18)}^`);
+  });
+
+  it('shows a window of a long pipeline around the column, not the whole line', () => {
+    const text = Array.from({ length: 3000 }, () => 'dce').join(',') + ',prune{x=1';
+    const error = errorOf(text);
+    const [, excerpt, caret] = error.message.split('\n');
+    expect(excerpt!.length).toBeLessThanOrEqual(104);
+    expect(caret!.length).toBeLessThanOrEqual(104);
+    expect(excerpt!.startsWith('  …')).toBe(true);
+    expect(excerpt!.endsWith('prune{x=1')).toBe(true);
+    // the caret still points at the '{' that is never closed
+    expect(excerpt![caret!.length - 1]).toBe('{');
+    const deep = 'r{t=1}('.repeat(5000) + 'dce' + ')'.repeat(5000);
+    const tooDeep = (() => {
+      try {
+        parsePipelineSyntax(deep, { maxNesting: 32 });
+      } catch (e) {
+        return e as ModelpassError;
+      }
+      throw new Error('parsed');
+    })();
+    const lines = tooDeep.message.split('\n');
+    expect(lines[1]!.endsWith('…')).toBe(true);
+    expect(lines[1]![lines[2]!.length - 1]).toBe('(');
+    expect(tooDeep.message.length).toBeLessThan(400);
   });
 
   it('rejects multi-line text', () => {

@@ -25,7 +25,7 @@ export function pipelineError(
   extra: { suggestion?: string; expected?: string; actual?: string; hint?: string; code?: string; cause?: unknown } = {},
 ): ModelpassError {
   const notes: string[] = [];
-  if (text !== undefined && column !== undefined) notes.push(`${text}\n${' '.repeat(Math.max(0, column - 1))}^`);
+  if (text !== undefined && column !== undefined) notes.push(pipelineExcerpt(text, column));
   const error = new ModelpassError({
     reason,
     ...(column !== undefined ? { location: { line: 1, column } } : {}),
@@ -43,6 +43,24 @@ export function pipelineError(
   if (notes.length) message += '\n' + notes[0]!.split('\n').map((line) => '  ' + line).join('\n');
   error.message = message;
   return error;
+}
+
+/** The widest excerpt of the pipeline text an error shows; longer text is cut around the column. */
+export const PIPELINE_EXCERPT_WIDTH = 100;
+
+/**
+ * The pipeline text with a caret under `column` (1-based). Text longer than
+ * `PIPELINE_EXCERPT_WIDTH` is shown as a window around the column with '…' where it was cut, so a
+ * generated 80 KB pipeline does not print 80 KB (and a 80 KB run of spaces) per error.
+ */
+export function pipelineExcerpt(text: string, column: number, width = PIPELINE_EXCERPT_WIDTH): string {
+  const index = Math.max(0, column - 1);
+  if (text.length <= width) return `${text}\n${' '.repeat(index)}^`;
+  const start = Math.max(0, Math.min(index - Math.floor(width / 2), text.length - width));
+  const end = Math.min(text.length, start + width);
+  const before = start > 0 ? '…' : '';
+  const after = end < text.length ? '…' : '';
+  return `${before}${text.slice(start, end)}${after}\n${' '.repeat(before.length + index - start)}^`;
 }
 
 class PipelineLexer {
@@ -190,7 +208,9 @@ function parseOptions(lexer: PipelineLexer, passName: string): OptionAst[] {
       let hint = '';
       if (next === ',' && value.kind !== 'list') {
         const nextIsOption = /^,\s*[A-Za-z0-9_.-]+\s*=/.test(lexer.text.slice(lexer.position));
-        hint = nextIsOption ? ' (options are separated by spaces: {a=1 b=2})' : ` (a list is written in brackets: ${key}=[a,b])`;
+        hint = nextIsOption
+          ? ' (options are separated by spaces: {a=1 b=2})'
+          : ` (quote a value that holds a comma: ${key}="a,b"; a list is written in brackets: ${key}=[a,b])`;
       }
       lexer.fail(`expected a space or '}' after the value of option '${key}', found ${lexer.describeHere()}${hint}`);
     }
