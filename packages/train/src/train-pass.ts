@@ -17,7 +17,7 @@ export const trainPass = definePass({
   name: 'train',
   summary: 'Fine-tune the weights on a labelled dataset (cross-entropy; SGD or AdamW in the training graph, run in ONNX Runtime)',
   options: {
-    dataset: option.string({ default: '', help: 'labelled training data, e.g. fashion-mnist:train or idx:IMAGES,LABELS' }),
+    dataset: option.string({ default: '', help: 'labelled training data, e.g. fashion-mnist:train, npy:DIR or "idx:IMAGES,LABELS" (quoted: it holds a comma)' }),
     epochs: option.integer({ default: 1, min: 1, help: 'passes over the training split' }),
     optimizer: option.enum(['sgd', 'adamw'], { default: 'sgd', help: 'SGD (momentum, L2 weight decay) or AdamW (decoupled weight decay), PyTorch\'s formulas' }),
     lr: option.number({ default: 0.01, min: 0, help: 'learning rate (the peak, with a schedule)' }),

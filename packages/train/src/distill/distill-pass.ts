@@ -32,7 +32,7 @@ export const distillPass = definePass({
   summary: "Train the model (the student) on a teacher model's soft targets and the labels (knowledge distillation, run in ONNX Runtime)",
   options: {
     teacher: option.string({ default: '', help: 'the teacher model file: ONNX (run in ONNX Runtime), or a .tflite / TorchScript file (run on its own engine)' }),
-    dataset: option.string({ default: '', help: 'labelled training data, e.g. fashion-mnist:train or idx:IMAGES,LABELS' }),
+    dataset: option.string({ default: '', help: 'labelled training data, e.g. fashion-mnist:train, npy:DIR or "idx:IMAGES,LABELS" (quoted: it holds a comma)' }),
     epochs: option.integer({ default: 1, min: 1, help: 'passes over the (sampled) dataset' }),
     temperature: option.number({ default: 4, min: 0.01, help: 'softmax temperature T of the soft targets (at least 0.01)' }),
     alpha: option.number({ default: 0.7, min: 0, max: 1, help: 'weight of the soft-target term (1−alpha weighs the labels)' }),
