@@ -12,6 +12,7 @@ export {
   reducedShape,
   stridesOf,
   sizeOf,
+  transposedOrder,
 } from './util/shape.js';
 export { allocateElements, tensorFromElements, readElements, viewElements, viewNumbers, readNumbers, readBigInts, readInts, integerRange, floatMax, roundHalfToEven, isBigIntDType, type ElementBuffer } from './util/elements.js';
 export { castTensor, formatFloat32 } from './math/cast.js';

@@ -7,7 +7,7 @@ import { defineCanonicalOp } from '../op-definition.js';
 import { readInts } from '../util/elements.js';
 import { constantInts, dimProduct, hasInput, inputShape, inputTensorType, normalizeAxisForInference, typeOf } from '../util/inference.js';
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
-import { broadcastIndexMap, broadcastShapesOrUnknownDims, broadcastStaticShapes, normalizeAxis, sizeOf, stridesOf } from '../util/shape.js';
+import { broadcastIndexMap, broadcastShapesOrUnknownDims, broadcastStaticShapes, normalizeAxis, sizeOf, stridesOf, transposedOrder } from '../util/shape.js';
 import { forEachIndex, gatherElements, int64Tensor, tensorFromNumbers, zeroScalar } from './kernel-helpers.js';
 import { verifyTranspose } from '../verify/structure-checks.js';
 import { inputDimValues } from '../interpreter/symbolic-values.js';
@@ -98,16 +98,11 @@ function transposePermutation(rank: number, perm: readonly number[] | undefined)
 
 /** Transposes any tensor by a permutation (used by other kernels too). */
 export function transposeTensor(x: TensorT, perm: readonly number[]): TensorT {
-  const outShape = perm.map((p) => x.shape[p]!);
-  const inStrides = stridesOf(x.shape);
-  const permutedStrides = perm.map((p) => inStrides[p]!);
-  const map = new Int32Array(x.size);
-  forEachIndex(outShape, (index, flat) => {
-    let offset = 0;
-    for (let d = 0; d < index.length; d++) offset += index[d]! * permutedStrides[d]!;
-    map[flat] = offset;
-  });
-  return gatherElements(x, outShape, map);
+  return gatherElements(
+    x,
+    perm.map((p) => x.shape[p]!),
+    transposedOrder(x.shape, perm),
+  );
 }
 
 export const transposeOp = defineCanonicalOp({

@@ -117,6 +117,31 @@ export function broadcastStaticShapes(shapes: readonly (readonly number[])[], no
 }
 
 /**
+ * For each element of `Transpose(x, perm)` (row-major), the flat index of the element of `x` (of shape
+ * `shape`) it holds: ONNX Transpose's convention, output axis `i` is input axis `perm[i]`.
+ */
+export function transposedOrder(shape: readonly number[], perm: readonly number[]): Int32Array {
+  const rank = shape.length;
+  const inStrides = stridesOf(shape);
+  const outShape = perm.map((axis) => shape[axis]!);
+  const outStrides = perm.map((axis) => inStrides[axis]!);
+  const order = new Int32Array(sizeOf(shape));
+  const index = new Array<number>(rank).fill(0);
+  let source = 0;
+  for (let i = 0; i < order.length; i++) {
+    order[i] = source;
+    for (let axis = rank - 1; axis >= 0; axis--) {
+      index[axis]!++;
+      source += outStrides[axis]!;
+      if (index[axis]! < outShape[axis]!) break;
+      source -= outStrides[axis]! * outShape[axis]!;
+      index[axis] = 0;
+    }
+  }
+  return order;
+}
+
+/**
  * For each element of `outShape` (row-major), the flat index of the element of `inShape` that
  * broadcasting reads. `inShape` must broadcast to `outShape`.
  */

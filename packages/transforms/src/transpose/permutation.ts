@@ -1,4 +1,5 @@
 import { dtypeInfo, ModelpassError, Tensor, tensorType, type Dim, type Type } from '@modelpass/ir';
+import { sizeOf, stridesOf, transposedOrder } from '@modelpass/ops';
 import { canTransposeLazily, transposedInFile } from './lazy-transpose.js';
 import { batchedMatrixTranspose, simplifyTranspose, transposeMatrices } from './transpose-plan.js';
 
@@ -124,13 +125,8 @@ interface TransposeWalk {
 }
 
 function strides(shape: readonly number[], perm: Permutation): TransposeWalk {
-  const sourceStrides = new Array<number>(shape.length);
-  let stride = 1;
-  for (let axis = shape.length - 1; axis >= 0; axis--) {
-    sourceStrides[axis] = stride;
-    stride *= shape[axis]!;
-  }
-  return { outShape: permuteDims(shape, perm), outStrides: perm.map((axis) => sourceStrides[axis]!), count: stride };
+  const sourceStrides = stridesOf(shape);
+  return { outShape: permuteDims(shape, perm), outStrides: perm.map((axis) => sourceStrides[axis]!), count: sizeOf(shape) };
 }
 
 /** Row-major walk over the output, innermost axis in a tight loop. */
@@ -192,34 +188,6 @@ function copyTransposed8(source: Uint8Array, target: Uint8Array, walk: Transpose
       index[axis] = 0;
     }
   }
-}
-
-/** For each element of the transposed tensor (row-major), the index of its source element. */
-export function transposedOrder(shape: readonly number[], perm: Permutation): Int32Array | number[] {
-  const rank = shape.length;
-  const count = shape.reduce((n, d) => n * d, 1);
-  const strides = new Array<number>(rank);
-  let stride = 1;
-  for (let axis = rank - 1; axis >= 0; axis--) {
-    strides[axis] = stride;
-    stride *= shape[axis]!;
-  }
-  const outShape = permuteDims(shape, perm);
-  const outStrides = outShape.map((_, i) => strides[perm[i]!]!);
-  const order = new Int32Array(count);
-  const index = new Array<number>(rank).fill(0);
-  let source = 0;
-  for (let i = 0; i < count; i++) {
-    order[i] = source;
-    for (let axis = rank - 1; axis >= 0; axis--) {
-      index[axis]!++;
-      source += outStrides[axis]!;
-      if (index[axis]! < outShape[axis]!) break;
-      source -= outStrides[axis]! * outShape[axis]!;
-      index[axis] = 0;
-    }
-  }
-  return order;
 }
 
 /** `tensor` with leading 1-dims up to `rank` (numpy broadcasting's view of it). */
