@@ -121,24 +121,33 @@ export function broadcastStaticShapes(shapes: readonly (readonly number[])[], no
  * `shape`) it holds: ONNX Transpose's convention, output axis `i` is input axis `perm[i]`.
  */
 export function transposedOrder(shape: readonly number[], perm: readonly number[]): Int32Array {
-  const rank = shape.length;
   const inStrides = stridesOf(shape);
-  const outShape = perm.map((axis) => shape[axis]!);
-  const outStrides = perm.map((axis) => inStrides[axis]!);
-  const order = new Int32Array(sizeOf(shape));
+  return stridedOffsets(
+    perm.map((axis) => shape[axis]!),
+    perm.map((axis) => inStrides[axis]!),
+  );
+}
+
+/**
+ * For each element of `shape` (row-major), `Σ index[axis]·strides[axis]`: the flat offsets of a strided
+ * view (a transpose, a broadcast with stride 0 on repeated axes), walked with additions only.
+ */
+function stridedOffsets(shape: readonly number[], strides: readonly number[]): Int32Array {
+  const rank = shape.length;
+  const offsets = new Int32Array(sizeOf(shape));
   const index = new Array<number>(rank).fill(0);
-  let source = 0;
-  for (let i = 0; i < order.length; i++) {
-    order[i] = source;
+  let at = 0;
+  for (let i = 0; i < offsets.length; i++) {
+    offsets[i] = at;
     for (let axis = rank - 1; axis >= 0; axis--) {
       index[axis]!++;
-      source += outStrides[axis]!;
-      if (index[axis]! < outShape[axis]!) break;
-      source -= outStrides[axis]! * outShape[axis]!;
+      at += strides[axis]!;
+      if (index[axis]! < shape[axis]!) break;
+      at -= strides[axis]! * shape[axis]!;
       index[axis] = 0;
     }
   }
-  return order;
+  return offsets;
 }
 
 /**
@@ -146,8 +155,6 @@ export function transposedOrder(shape: readonly number[], perm: readonly number[
  * broadcasting reads. `inShape` must broadcast to `outShape`.
  */
 export function broadcastIndexMap(inShape: readonly number[], outShape: readonly number[]): Int32Array {
-  const count = sizeOf(outShape);
-  const map = new Int32Array(count);
   const rank = outShape.length;
   const offset = rank - inShape.length;
   const inStrides = stridesOf(inShape);
@@ -156,19 +163,7 @@ export function broadcastIndexMap(inShape: readonly number[], outShape: readonly
     const inAxis = axis - offset;
     return inAxis < 0 || inShape[inAxis] === 1 ? 0 : inStrides[inAxis]!;
   });
-  const counter = new Array<number>(rank).fill(0);
-  let inIndex = 0;
-  for (let i = 0; i < count; i++) {
-    map[i] = inIndex;
-    for (let axis = rank - 1; axis >= 0; axis--) {
-      counter[axis]!++;
-      inIndex += strides[axis]!;
-      if (counter[axis]! < outShape[axis]!) break;
-      inIndex -= strides[axis]! * counter[axis]!;
-      counter[axis] = 0;
-    }
-  }
-  return map;
+  return stridedOffsets(outShape, strides);
 }
 
 /** Same shape after removing (or, with keepDims, setting to 1) the given axes. */
