@@ -45,6 +45,8 @@ interface ResolvedWeight {
   readonly quantization?: Omit<LayerQuantization, 'sqnrDb' | 'cosine'>;
   /** Quantized weights: whether `source` quantized with these parameters gives exactly the stored integers. */
   readonly quantizes?: (source: Tensor) => boolean;
+  /** Sparse initializers: the fraction of the dense weight that is zero (not stored, or stored as 0). */
+  readonly sparsity?: () => number;
 }
 
 function constantOf(value: Value | null | undefined): Tensor | undefined {
@@ -80,6 +82,18 @@ function dequantizeWithParams(q: Tensor, quant: QuantParams): Tensor {
 function resolveWeight(node: Node): ResolvedWeight | undefined {
   const value = node.inputs[1];
   if (!value) return undefined;
+  const sparse = value.sparseConstant;
+  if (sparse && !value.constant) {
+    // An ONNX sparse initializer (prune-magnitude's sparse-initializers=true): the dense shape is its
+    // dims; every element it does not store is zero.
+    const elements = sparse.dims.reduce((n, d) => n * d, 1);
+    return {
+      value,
+      shape: sparse.dims,
+      real: () => undefined,
+      sparsity: () => (elements === 0 ? 0 : 1 - nonZeroCount(sparse.values.toNumbers()) / elements),
+    };
+  }
   const direct = constantOf(value);
   if (direct) {
     const quant = direct.quant ?? (value.type.kind === 'tensor' ? value.type.quant : undefined);
@@ -132,6 +146,12 @@ function sameIntegers(q: Tensor, requantized: () => Tensor): boolean {
   } catch {
     return false;
   }
+}
+
+function nonZeroCount(values: readonly number[]): number {
+  let count = 0;
+  for (const v of values) if (v !== 0) count++;
+  return count;
 }
 
 function zerosFraction(values: ArrayLike<number>): number {
@@ -194,6 +214,7 @@ export function layerTable(after: Model, options: LayerTableOptions = {}): Layer
       parameters: weight.shape.reduce((n, d) => n * d, 1),
     };
     if (real) row.sparsity = zerosFraction(real.data() as ArrayLike<number>);
+    else if (weight.sparsity) row.sparsity = weight.sparsity();
     const previous = beforeNodes.get(node.name);
     const previousWeight = previous?.op === node.op ? resolveWeight(previous) : undefined;
     const channelsAfter = channelCount(node, weight.shape);

@@ -96,6 +96,21 @@ graph @main(%x: float32[1,2]) {
     const conv = layerTable(model)[0]!;
     expect(conv).toMatchObject({ node: 'conv', sparsity: 3 / 6 });
   });
+
+  it('reports the weight, parameters and sparsity of a sparse initializer (prune-magnitude sparse-initializers=true)', () => {
+    const sparse = parseModel(`model ir_version=8 opsets{onnx=17} {
+graph @main(%x: float32[1,2]) {
+  const %w: float32[2,4] = sparse<dims=[2,4], values=tensor<float32[3]> [1.5, 0, -2], indices=tensor<int64[3]> [1, 4, 6]>
+  %y: float32[1,4] = onnx.MatMul(%x, %w) name="fc"
+  return %y
+}
+}`);
+    expect(sparse.graph.getValue('w')!.sparseConstant).toBeDefined();
+    const [row] = layerTable(sparse);
+    // 8 elements, 2 of them nonzero (a stored 0 is still a zero).
+    expect(row).toMatchObject({ node: 'fc', op: 'MatMul', weight: 'w', weightShape: [2, 4], parameters: 8, sparsity: 6 / 8 });
+    expect(row!.quantization).toBeUndefined();
+  });
 });
 
 function minimalReport(): Report {
