@@ -40,6 +40,8 @@ export interface LeftFloat {
   readonly node: string;
   readonly op: string;
   readonly reason: string;
+  /** The quantize-static option whose setting left it float (changing it would quantize the node), if one did. */
+  readonly option?: 'exclude' | 'min-conv-reduction';
 }
 
 export interface QuantizationPlan {
@@ -71,6 +73,8 @@ function excluded(node: Node, exclude: readonly string[]): boolean {
 class Planner {
   readonly quantized = new Set<Node>();
   readonly reasons = new Map<Node, string>();
+  /** Nodes an option's setting left float (exclude=, min-conv-reduction). */
+  readonly leftByOption = new Map<Node, NonNullable<LeftFloat['option']>>();
 
   constructor(
     readonly graph: Graph,
@@ -139,11 +143,15 @@ class Planner {
       if (!rule) continue;
       if (excluded(node, this.options.exclude)) {
         this.reasons.set(node, 'excluded by exclude=');
+        this.leftByOption.set(node, 'exclude');
         continue;
       }
       let reason = ineligibility(node, rule);
       if (!reason && node.op === 'onnx.Conv' && node.output(0).isGraphOutput) reason = 'its output is a graph output, and ORT fuses Conv only with a QuantizeLinear on its output';
-      if (!reason) reason = cheaperFloat(node, this.options.minConvReduction);
+      if (!reason) {
+        reason = cheaperFloat(node, this.options.minConvReduction);
+        if (reason) this.leftByOption.set(node, 'min-conv-reduction');
+      }
       if (reason) this.reasons.set(node, reason);
       else if (rule.role !== 'fused-activation') this.quantized.add(node);
     }
@@ -233,7 +241,8 @@ export function planQuantization(graph: Graph, options: PlanOptions): Quantizati
           ? 'its producer is not a quantized op whose output only it reads'
           : 'symmetric activations cannot fold it (zero point is not the dtype minimum)'
         : 'not quantized');
-    leftFloat.push({ node: node.name, op: node.opType, reason });
+    const option = planner.leftByOption.get(node);
+    leftFloat.push({ node: node.name, op: node.opType, reason, ...(option ? { option } : {}) });
   }
   const calibrationTensors = [...new Set(activations.flatMap((a) => (a.source.kind === 'range' ? [a.source.tensor] : [])))];
   return { nodes, outputQuantized, fusedActivations, activations, leftFloat, unsupportedOps, calibrationTensors, reorderedPools: [], splitHardSwishes: [], mergedGroupedConvs: [] };

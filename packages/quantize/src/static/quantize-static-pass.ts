@@ -17,6 +17,7 @@ import { calibrateActivations } from './activation-ranges.js';
 import { hostOf } from './nested-pass.js';
 import { finishStaticQuantization, planStaticQuantization, prepareForQuantization, type StaticQuantizationOptions } from './quantize-static.js';
 import { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
+import { describeNothingToQuantize } from './nothing-to-quantize.js';
 import { describeSubgraphWeightedOps, weightedOpsInSubgraphs } from './subgraph-weighted-ops.js';
 
 /** Why weighted ops inside If/Loop bodies stay float (calibration reads activations as graph outputs; a branch's values cannot be). */
@@ -91,7 +92,7 @@ export const quantizeStatic = definePass({
       context.report(
         inSubgraphs
           ? { severity: 'warning', reason: `quantize-static found nothing to quantize in the main graph; ${inSubgraphs} stay float32: quantize-static does not enter If/Loop bodies`, hint: SUBGRAPH_HINT }
-          : { severity: 'warning', reason: 'quantize-static found nothing to quantize (no Conv/MatMul/Gemm with float32 constant weights)' },
+          : { severity: 'warning', ...describeNothingToQuantize(plan.leftFloat) },
       );
       return context.preserveAll();
     }
