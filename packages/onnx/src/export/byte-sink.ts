@@ -36,6 +36,15 @@ const ZERO_BLOCK = Buffer.alloc(HOLE_BLOCK);
  * Appends to an open file descriptor; small writes are batched, large ones go straight through.
  * Large writes keep their all-zero 1 MiB blocks as holes (the file is sparse where the weights
  * are zero, as a sparse source file is), and `flush` sets the final size.
+ *
+ * Not merged with the TFLite writer's StagedOutput (packages/tflite/src/writer/staged-output.ts) into one
+ * sink in @modelpass/ir, for now: this one writes at positions into a descriptor writeOnnx opened itself (a
+ * model file and an external-data file, each renamed in place on its own, not through `writeFileAtomicWith`),
+ * leaves holes and sets the final length, reports `position` for external-data offsets, and hands a
+ * storage's `readChunk` only aligned buffers of its own (a storage may view them as typed arrays);
+ * StagedOutput appends through `AtomicFileOutput` (no positions, no holes) and reads lazy tensors straight
+ * into its staging buffer at any offset. One sink would first need `AtomicFileOutput` to write at positions
+ * (holes, final length) and a rule for when a chunk may be read in place.
  */
 export class FileSink implements ByteSink {
   private pending: Uint8Array[] = [];

@@ -16,6 +16,10 @@ let shared: Uint8Array | undefined;
  * out when full: a model with a thousand small constants is written in a few calls, without a copy
  * of its weights in memory. Constants still in their file (or computed when read, such as offline
  * transposes) are read straight into the staging buffer when they fit it, else in chunks of their own.
+ *
+ * The ONNX writer's FileSink (packages/onnx/src/export/byte-sink.ts) batches too but stays separate for now:
+ * it writes at positions into a descriptor of its own, leaves all-zero blocks as holes and never reads a
+ * storage into the middle of its batch; see the note there for what one shared sink in @modelpass/ir needs.
  */
 export class StagedOutput {
   private readonly buffer: Uint8Array;
