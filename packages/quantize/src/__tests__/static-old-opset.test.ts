@@ -3,9 +3,29 @@
  * raised to 13 when every node keeps its meaning (an opset-8 BatchNormalization's spatial=1 dropped),
  * older ones are refused naming the opset, before any calibration runs.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType, type Model } from '@modelpass/ir';
+import { encodeOnnx } from '@modelpass/onnx';
+import { disposeSharedOrtRunner, runOrt } from '@modelpass/runtime';
 import { requireReferees, runPipeline } from './static-helpers.js';
+
+afterAll(() => disposeSharedOrtRunner());
+
+/** x[2,16] → Slice (opset-10 inputs, or opset-9 attributes) → MatMul by a constant [16,8] → Clip (attributes). */
+function sliceMatMulModel(opset: number): Model {
+  const b = new GraphBuilder();
+  const x = b.input('x', tensorType('float32', [2, 16]));
+  const i64 = (values: number[]): ReturnType<typeof b.constant> => b.constant(Tensor.fromValues('int64', [values.length], values.map(BigInt)));
+  const sliced = opset >= 10
+    ? b.op1('onnx.Slice', [x, i64([0]), i64([16]), i64([1])], {}, { name: 'slice' })
+    : b.op1('onnx.Slice', [x], { starts: attrs.ints([0]), ends: attrs.ints([16]), axes: attrs.ints([1]) }, { name: 'slice' });
+  const weight = b.constant(Tensor.fromValues('float32', [16, 8], Array.from({ length: 128 }, (_, i) => Math.sin(i * 0.7))), 'w');
+  const product = b.op1('onnx.MatMul', [sliced, weight], {}, { name: 'matmul' });
+  b.output(b.op1('onnx.Clip', [product], { min: attrs.float(-1), max: attrs.float(1) }, { outputs: ['y'] }));
+  const model = b.model();
+  model.opsetImports.set('onnx', opset);
+  return model;
+}
 
 function convBatchNormModel(opset: number): Model {
   const b = new GraphBuilder();
@@ -34,7 +54,19 @@ describe('quantize-static on old onnx opsets', () => {
     const model = convBatchNormModel(6);
     const error = await runPipeline(model, 'quantize-static{samples=4}').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ModelpassError);
-    expect(String((error as Error).message)).toMatch(/imports opset 6, .*only opsets 7–9 are upgraded/);
+    expect(String((error as Error).message)).toMatch(/imports opset 6, .*only opsets 7–10 are upgraded/);
     expect(model.opset('onnx')).toBe(6);
+  });
+
+  it.each([9, 10])('quantize-dynamic raises an opset-%i model to 13 (DynamicQuantizeLinear needs 11), and ONNX Runtime runs it close to the original', async (opset) => {
+    requireReferees();
+    const model = sliceMatMulModel(opset);
+    const feeds = { x: Tensor.fromValues('float32', [2, 16], Array.from({ length: 32 }, (_, i) => Math.cos(i * 0.3))) };
+    const before = (await runOrt(encodeOnnx(model), feeds)).get('y')!.toNumbers() as number[];
+    await runPipeline(model, 'quantize-dynamic');
+    expect(model.opset('onnx')).toBe(13);
+    expect([...model.graph.nodesOf('onnx.DynamicQuantizeLinear')].length).toBe(1);
+    const after = (await runOrt(encodeOnnx(model), feeds)).get('y')!.toNumbers() as number[];
+    for (let i = 0; i < before.length; i++) expect(Math.abs(after[i]! - before[i]!)).toBeLessThan(0.05);
   });
 });

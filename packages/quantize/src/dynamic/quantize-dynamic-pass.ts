@@ -14,6 +14,8 @@ import { quantizeDynamicWeight } from './dynamic-weights.js';
 import { rewriteAsInteger, sharedActivationQuantizer } from './integer-form.js';
 import { dequantizedActivation, rewriteAsQdq } from './qdq-form.js';
 import { constantNodesHint } from '../weights-in-constant-nodes.js';
+import { hostOf } from '../static/nested-pass.js';
+import { upgradeOldOpset } from '../static/opset-upgrade.js';
 
 const PASS = 'quantize-dynamic';
 const OPS = ['MatMul', 'Gemm', 'Conv'] as const;
@@ -74,6 +76,7 @@ export const quantizeDynamic = definePass({
       context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `pass '${PASS}' found no ${ops.join('/')} layer with a constant float32 weight to quantize`, ...constantNodesHint(model) });
       return context.preserveAll();
     }
+    upgradeOldOpset(model, hostOf(context), 11, 'DynamicQuantizeLinear'); // paddle2onnx writes opset 9
     const activation = sharedActivationQuantizer();
     const dequantized = dequantizedActivation();
     const activations = new Set<Value>();

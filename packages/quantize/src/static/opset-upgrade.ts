@@ -11,10 +11,12 @@
  * a superset (multidirectional broadcasting in 8, negative axes in 11) by 13. Opset 6 and older spell
  * broadcasting and in-place inputs differently (`broadcast`, `consumed_inputs`): not upgraded here.
  */
-import { isTensorType, Tensor, type Graph, type Model, type Node, type Value } from '@modelpass/ir';
+import { isTensorType, ModelpassError, Tensor, type Graph, type Model, type Node, type Value } from '@modelpass/ir';
+import { inferShapes } from '@modelpass/ops';
+import type { StepHost } from './nested-pass.js';
 
 export const UPGRADE_TARGET_OPSET = 13;
-/** The oldest onnx opset upgradeToOpset13 rewrites (opset 7 introduced numpy-style broadcasting). */
+/** The oldest onnx opset upgradeToOpset13 rewrites (opset 7 introduced numpy-style broadcasting); it takes up to opset 10. */
 export const UPGRADE_OLDEST_OPSET = 7;
 
 /** Rewrites `node` in place to its opset-13 spelling, or returns why it cannot be. */
@@ -144,6 +146,9 @@ const RULES: ReadonlyMap<string, UpgradeRule> = new Map([
   ['onnx.Scatter', removed('ScatterElements')],
 ]);
 
+/** Ops whose attributes became inputs in opset 10 (their rules do not apply to an opset-10 model). */
+const ATTRIBUTES_BEFORE_10 = new Set(['onnx.Slice', 'onnx.TopK']);
+
 /** Rules of opset 8 and older nodes (run on a model importing opset 7 or 8 only). */
 const RULES_BEFORE_9: ReadonlyMap<string, UpgradeRule> = new Map([
   ['onnx.BatchNormalization', batchNormalization],
@@ -165,14 +170,17 @@ function nodesOfModel(model: Model): Node[] {
 }
 
 /**
- * Upgrades an onnx-opset-7/8/9 model to opset 13 in place when every node can be spelled there with
+ * Upgrades an onnx-opset-7/8/9/10 model to opset 13 in place when every node can be spelled there with
  * the same meaning; otherwise changes nothing and lists the nodes that block. Throws for a model
  * importing another opset (the caller checks UPGRADE_OLDEST_OPSET first).
  */
 export function upgradeToOpset13(model: Model): OpsetUpgradeResult {
   const opset = model.opset('onnx');
-  if (opset === undefined || opset < UPGRADE_OLDEST_OPSET || opset > 9) throw new Error(`upgradeToOpset13 takes onnx opsets ${UPGRADE_OLDEST_OPSET}–9, not ${opset}`);
-  const ruleOf = (op: string): UpgradeRule | undefined => (opset < 9 ? RULES_BEFORE_9.get(op) : undefined) ?? RULES.get(op);
+  if (opset === undefined || opset < UPGRADE_OLDEST_OPSET || opset > 10) throw new Error(`upgradeToOpset13 takes onnx opsets ${UPGRADE_OLDEST_OPSET}–10, not ${opset}`);
+  const ruleOf = (op: string): UpgradeRule | undefined => {
+    if (opset >= 10 && ATTRIBUTES_BEFORE_10.has(op)) return undefined; // Slice-10 and TopK-10 already take inputs
+    return (opset < 9 ? RULES_BEFORE_9.get(op) : undefined) ?? RULES.get(op);
+  };
   const nodes = nodesOfModel(model);
   const blocking: Array<{ node: Node; reason: string }> = [];
   for (const node of nodes) {
@@ -185,9 +193,9 @@ export function upgradeToOpset13(model: Model): OpsetUpgradeResult {
     if ((node.op === 'onnx.Clip' || node.op === 'onnx.Pad' || node.op === 'onnx.Dropout') && typeof floatScalar(node, 0) === 'string' && (node.hasAttribute('min') || node.hasAttribute('max') || node.hasAttribute('value') || node.hasAttribute('ratio'))) {
       blocking.push({ node, reason: `its input is ${dtypeOf(node.inputs[0])}` });
     }
-    if (node.op === 'onnx.Slice' && (!node.hasAttribute('starts') || !node.hasAttribute('ends'))) blocking.push({ node, reason: 'it has no starts/ends attributes' });
+    if (opset < 10 && node.op === 'onnx.Slice' && (!node.hasAttribute('starts') || !node.hasAttribute('ends'))) blocking.push({ node, reason: 'it has no starts/ends attributes' });
     if (node.op === 'onnx.Pad' && !node.hasAttribute('pads')) blocking.push({ node, reason: 'it has no pads attribute' });
-    if (node.op === 'onnx.TopK' && !node.hasAttribute('k')) blocking.push({ node, reason: 'it has no k attribute' });
+    if (opset < 10 && node.op === 'onnx.TopK' && !node.hasAttribute('k')) blocking.push({ node, reason: 'it has no k attribute' });
     if (opset < 9 && node.op === 'onnx.BatchNormalization' && node.attr('spatial', 'int', 1) !== 1) blocking.push({ node, reason: 'spatial=0 (statistics per activation) has no spelling after opset 8' });
   }
   if (blocking.length > 0) return { blocking, rewritten: new Map() };
@@ -212,4 +220,33 @@ export function describeCounts(counts: ReadonlyMap<string, number>): string {
 export function describeBlocking(blocking: OpsetUpgradeResult['blocking']): string {
   const shown = blocking.slice(0, 5).map(({ node, reason }) => `${node.op.replace(/^onnx\./, '')} '${node.name}' (${reason})`);
   return `${shown.join('; ')}${blocking.length > 5 ? `; and ${blocking.length - 5} more` : ''}`;
+}
+
+/**
+ * A pass that writes ops of onnx opset `minimum` (QuantizeLinear: 10; DynamicQuantizeLinear: 11) on
+ * an older model: upgrades it to opset 13 where every node allows it (with a warning saying what was
+ * rewritten), else refuses naming the nodes that block. `writes` says what the pass needs the opset for.
+ */
+export function upgradeOldOpset(model: Model, host: StepHost, minimum: number, writes: string): void {
+  const opset = model.opset('onnx');
+  if (opset === undefined || opset >= minimum) return;
+  const needs = `${host.passName} needs onnx opset ${minimum} or newer (${writes})`;
+  const fail = (reason: string): never => {
+    throw new ModelpassError({
+      reason,
+      source: '@modelpass/quantize',
+      hint: `ONNX's converter rewrites such models: python3 -c "import onnx, onnx.version_converter as v; onnx.save(v.convert_version(onnx.load('in.onnx'), 13), 'out.onnx')"`,
+    });
+  };
+  if (opset < UPGRADE_OLDEST_OPSET) {
+    fail(`${needs}; the model imports opset ${opset}, which spells broadcasting and in-place inputs differently, and only opsets ${UPGRADE_OLDEST_OPSET}–10 are upgraded here`);
+  }
+  inferShapes(model, { registry: host.registry, mode: 'refresh' }); // Softmax's rule reads its input rank
+  const { blocking, rewritten } = upgradeToOpset13(model);
+  if (blocking.length > 0) fail(`${needs}; the model imports opset ${opset}, and ${blocking.length} node(s) keep it there: ${describeBlocking(blocking)}`);
+  host.report({
+    severity: 'warning',
+    source: '@modelpass/quantize',
+    reason: `the model imported onnx opset ${opset}, which cannot hold ${writes}; it now imports opset ${UPGRADE_TARGET_OPSET}${rewritten.size > 0 ? `, with ${describeCounts(rewritten)} rewritten to their opset-${UPGRADE_TARGET_OPSET} inputs` : ' (no node changed its spelling)'}`,
+  });
 }

@@ -11,7 +11,7 @@ import type { ActivationDType } from './activation-params.js';
 import { applyQuantizationPlan, type QuantizedTensorRecord, type RangeLookup } from './apply-plan.js';
 import { whyBatchNormStays } from './batch-norm-left.js';
 import { compactQdq } from './compact-qdq.js';
-import { describeBlocking, describeCounts, UPGRADE_OLDEST_OPSET, UPGRADE_TARGET_OPSET, upgradeToOpset13 } from './opset-upgrade.js';
+import { upgradeOldOpset } from './opset-upgrade.js';
 import { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
 import { runStep, standaloneHost, type StepHost } from './nested-pass.js';
 import { OP_RULES } from './op-rules.js';
@@ -115,7 +115,7 @@ function quantizeError(reason: string, extra: { hint?: string; expected?: string
 
 /** Folds BatchNormalization into Conv/Gemm, infers shapes, and warns about BatchNormalization left unfused. */
 export async function prepareForQuantization(model: Model, host: StepHost = standaloneHost()): Promise<void> {
-  upgradeOldOpset(model, host);
+  upgradeOldOpset(model, host, 10, 'QuantizeLinear/DequantizeLinear');
   await runStep(fuseBatchNormPass as unknown as Pass<OptionSpecs>, model, host);
   inferShapes(model, { registry: host.registry, mode: 'refresh' });
   for (const node of model.graph.nodesOf('onnx.BatchNormalization')) {
@@ -126,25 +126,6 @@ export async function prepareForQuantization(model: Model, host: StepHost = stan
       hint: whyBatchNormStays(node),
     });
   }
-}
-
-/** An onnx opset below 10 cannot hold QuantizeLinear: upgraded to 13 where every node allows it, else refused naming the nodes that block. */
-function upgradeOldOpset(model: Model, host: StepHost): void {
-  const opset = model.opset('onnx');
-  if (opset === undefined || opset >= 10) return;
-  const hint = `ONNX's converter rewrites such models: python3 -c "import onnx, onnx.version_converter as v; onnx.save(v.convert_version(onnx.load('in.onnx'), 13), 'out.onnx')"`;
-  if (opset < UPGRADE_OLDEST_OPSET) {
-    throw quantizeError(`quantize-static needs onnx opset 10 or newer (QuantizeLinear/DequantizeLinear); the model imports opset ${opset}, which spells broadcasting and in-place inputs differently, and only opsets ${UPGRADE_OLDEST_OPSET}–9 are upgraded here`, { hint });
-  }
-  inferShapes(model, { registry: host.registry, mode: 'refresh' }); // Softmax's rule reads its input rank
-  const { blocking, rewritten } = upgradeToOpset13(model);
-  if (blocking.length > 0) {
-    throw quantizeError(`quantize-static needs onnx opset 10 or newer (QuantizeLinear/DequantizeLinear); the model imports opset ${opset}, and ${blocking.length} node(s) keep it there: ${describeBlocking(blocking)}`, { hint });
-  }
-  host.report({
-    severity: 'warning',
-    reason: `the model imported onnx opset ${opset}, which cannot hold QuantizeLinear; it now imports opset ${UPGRADE_TARGET_OPSET}${rewritten.size > 0 ? `, with ${describeCounts(rewritten)} rewritten to their opset-${UPGRADE_TARGET_OPSET} inputs` : ' (no node changed its spelling)'}`,
-  });
 }
 
 /** The integer kernel ORT runs a quantized node as (MatMul/Gemm depend on whether their output is quantized). */
