@@ -105,6 +105,20 @@ describe('instrumentation', () => {
     ).rejects.toThrow("IR printing after names unknown pass 'nop' — did you mean 'noop'?");
   });
 
+  it("an unknown pass in --print-ir-after lists the pipeline's passes and says nothing about a reproducer", async () => {
+    const directory = join(temp, 'no-reproducer-for-option-error');
+    const reproducer = new CrashReproducerInstrumentation({ directory });
+    const printing = new IrPrintingInstrumentation({ after: ['nope'], write: () => {} });
+    const error = await runPipeline(smallModel(), 'noop,insert-identity', { environment, instrumentations: [printing, reproducer] }).then(
+      () => undefined,
+      (e: unknown) => e as ModelpassError,
+    );
+    expect(error?.message).toContain("IR printing after names unknown pass 'nope'");
+    expect(error?.message).toContain("one of this pipeline's: noop, insert-identity");
+    expect(error?.message).not.toContain('reproducer');
+    expect(existsSync(directory)).toBe(false);
+  });
+
   it('dumps IR files named NNN-<pass>.mpir that parse back', async () => {
     const dumps = join(temp, 'dumps');
     const printing = new IrPrintingInstrumentation({ dumpDirectory: dumps });

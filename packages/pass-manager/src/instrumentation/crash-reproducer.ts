@@ -105,6 +105,9 @@ export class CrashReproducerInstrumentation implements PassInstrumentation {
 
   afterPipelineFailed(_model: Model, run: PipelineRunInfo, error: ModelpassError): FailureAnnotation {
     if (this.options.on === 'crash' && isDiagnosedPassError(error)) return {};
+    // Failed before this instrumentation saw the input (another instrumentation's beforePipeline refused
+    // its options): nothing ran, so there is nothing to reproduce and nothing to say about it.
+    if (this.input === undefined && this.inputProblem === undefined) return {};
     if (this.input === undefined) {
       return { notes: [`no reproducer was written: the input model could not be printed (${this.inputProblem ?? 'no input captured'})`] };
     }

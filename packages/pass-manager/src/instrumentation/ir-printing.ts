@@ -67,7 +67,8 @@ export class IrPrintingInstrumentation implements PassInstrumentation {
   beforePipeline(model: Model, run: PipelineRunInfo): void {
     this.pending.clear();
     const known = new Set(run.environment.passes.names());
-    for (const step of passSteps(run.pipeline.steps)) known.add(step.pass.name);
+    const inPipeline = [...new Set([...passSteps(run.pipeline.steps)].map((step) => step.pass.name))];
+    for (const name of inPipeline) known.add(name);
     for (const [flag, selection] of [['before', this.before], ['after', this.after]] as const) {
       if (selection === undefined || selection === 'all') continue;
       for (const name of selection) {
@@ -75,6 +76,7 @@ export class IrPrintingInstrumentation implements PassInstrumentation {
         const suggestion = closestName(name, known);
         throw new ModelpassError({
           reason: `IR printing ${flag} names unknown pass '${name}'${suggestion ? ` — did you mean '${suggestion}'?` : ''}`,
+          expected: `a registered pass, e.g. one of this pipeline's: ${inPipeline.length ? inPipeline.join(', ') : '(none)'}`,
           source: '@modelpass/pass-manager',
           code: 'ir-printing/unknown-pass',
         });
