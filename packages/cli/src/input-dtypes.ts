@@ -6,6 +6,7 @@
  */
 import { ALL_DTYPES, isDType, ModelpassError, type DType, type Model } from '@modelpass/ir';
 import type { FlagSpec } from './args.js';
+import { parseNameBindings } from './name-bindings.js';
 import { UsageError } from './usage-error.js';
 
 export const inputDtypeFlag: FlagSpec = {
@@ -17,13 +18,11 @@ export const inputDtypeFlag: FlagSpec = {
 /** Parses the flag values; a malformed one or an unknown dtype is a usage error quoting it. */
 export function parseInputDtypes(values: readonly string[]): ReadonlyMap<string, DType> {
   const parsed = new Map<string, DType>();
-  for (const text of values) {
-    const match = /^([^=\s]+)=\s*([A-Za-z0-9_]+)\s*$/.exec(text.trim());
-    if (!match) throw new UsageError(`--input-dtype '${text}': expected NAME=DTYPE, e.g. tokens=int64`);
-    const [, name, dtype] = match;
-    if (!isDType(dtype!)) throw new UsageError(`--input-dtype '${text}': '${dtype}' is not a dtype (one of ${ALL_DTYPES.join(', ')})`);
-    if (parsed.has(name!)) throw new UsageError(`--input-dtype gives input '${name}' twice`);
-    parsed.set(name!, dtype);
+  const expected = 'NAME=DTYPE, e.g. tokens=int64';
+  for (const [name, dtype] of parseNameBindings(values, { flag: 'input-dtype', expected })) {
+    if (!/^[A-Za-z0-9_]+$/.test(dtype)) throw new UsageError(`--input-dtype '${name}=${dtype}': expected ${expected}`);
+    if (!isDType(dtype)) throw new UsageError(`--input-dtype '${name}=${dtype}': '${dtype}' is not a dtype (one of ${ALL_DTYPES.join(', ')})`);
+    parsed.set(name, dtype);
   }
   return parsed;
 }

@@ -7,6 +7,7 @@
 import { ModelpassError, tensorType, type Dim, type Model, type Value } from '@modelpass/ir';
 import type { FlagSpec } from './args.js';
 import type { ModelFormat, ModelReadOptions } from './formats.js';
+import { parseNameBindings } from './name-bindings.js';
 import { UsageError } from './usage-error.js';
 
 export const inputShapeFlag: FlagSpec = {
@@ -18,19 +19,15 @@ export const inputShapeFlag: FlagSpec = {
 /** Parses the flag values; a malformed one is a usage error quoting it. */
 export function parseInputShapes(values: readonly string[]): ReadonlyMap<string, readonly Dim[]> {
   const shapes = new Map<string, readonly Dim[]>();
-  for (const text of values) {
-    const match = /^([^=\s]+)=(.*)$/.exec(text.trim());
-    if (!match) throw new UsageError(`--input-shape '${text}': expected NAME=DIMS, e.g. x=batch,time,16`);
-    const [, name, dimsText] = match;
-    if (shapes.has(name!)) throw new UsageError(`--input-shape gives input '${name}' twice`);
-    const dims = dimsText!.trim() === '' ? [] : dimsText!.split(',').map((part): Dim => {
+  for (const [name, dimsText] of parseNameBindings(values, { flag: 'input-shape', expected: 'NAME=DIMS, e.g. x=batch,time,16', allowEmpty: true })) {
+    const dims = dimsText === '' ? [] : dimsText.split(',').map((part): Dim => {
       const dim = part.trim();
       if (/^\d+$/.test(dim) && Number.isSafeInteger(Number(dim))) return Number(dim);
       if (dim === '?') return null;
       if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(dim)) return dim;
-      throw new UsageError(`--input-shape '${text}': dim '${dim}' is not a size, a symbolic name or ?`);
+      throw new UsageError(`--input-shape '${name}=${dimsText}': dim '${dim}' is not a size, a symbolic name or ?`);
     });
-    shapes.set(name!, dims);
+    shapes.set(name, dims);
   }
   return shapes;
 }

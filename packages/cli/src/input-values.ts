@@ -7,6 +7,7 @@
  */
 import { dtypeInfo, isFloatDType, isIntegerDType, ModelpassError, Tensor, type Model, type Value } from '@modelpass/ir';
 import type { FlagSpec } from './args.js';
+import { parseNameBindings } from './name-bindings.js';
 import { UsageError } from './usage-error.js';
 
 export const inputValueFlag: FlagSpec = {
@@ -18,12 +19,8 @@ export const inputValueFlag: FlagSpec = {
 /** Parses the flag values; a malformed one is a usage error quoting it. */
 export function parseInputValues(values: readonly string[]): ReadonlyMap<string, readonly string[]> {
   const parsed = new Map<string, readonly string[]>();
-  for (const text of values) {
-    const match = /^([^=\s]+)=(.+)$/.exec(text.trim());
-    if (!match) throw new UsageError(`--input-value '${text}': expected NAME=VALUES, e.g. sr=16000`);
-    const [, name, list] = match;
-    if (parsed.has(name!)) throw new UsageError(`--input-value gives input '${name}' twice`);
-    parsed.set(name!, list!.split(',').map((part) => part.trim()));
+  for (const [name, list] of parseNameBindings(values, { flag: 'input-value', expected: 'NAME=VALUES, e.g. sr=16000' })) {
+    parsed.set(name, list.split(',').map((part) => part.trim()));
   }
   return parsed;
 }

@@ -7,6 +7,7 @@ import { DEFAULT_ATOL, DEFAULT_RTOL } from '@modelpass/runtime';
 import type { FlagSpecs, ParsedArgs } from '../args.js';
 import { flagList, flagString } from '../args.js';
 import { UsageError } from '../usage-error.js';
+import { parseDimSizes } from '../name-bindings.js';
 
 /** Samples of a `--check-dataset` the check runs on unless `--check-samples` says otherwise. */
 export const DEFAULT_CHECK_SAMPLES = 256;
@@ -59,16 +60,6 @@ function parseTolerance(value: string | boolean): { atol: number; rtol: number }
   return { atol, rtol };
 }
 
-function parseDims(entries: readonly string[]): Record<string, number> {
-  const dims: Record<string, number> = {};
-  for (const entry of entries) {
-    const match = /^([^=]+)=(\d+)$/.exec(entry);
-    if (!match || Number(match[2]) < 1) throw new UsageError(`--check-dim takes NAME=SIZE with a positive size (e.g. --check-dim N=4), got '${entry}'`);
-    dims[match[1]!] = Number(match[2]);
-  }
-  return dims;
-}
-
 /** The check the flags ask for, or undefined without `--check`; a dependent flag without `--check` is a usage error. */
 export function checkOptionsFromFlags(args: ParsedArgs, cwd: string): CheckOptions | undefined {
   const check = args.flags.get('check');
@@ -99,5 +90,5 @@ export function checkOptionsFromFlags(args: ParsedArgs, cwd: string): CheckOptio
     return { atol, rtol, accuracyBudget, inputs: { kind: 'dataset', spec: dataset, samples: samplesText !== undefined ? Number(samplesText) : DEFAULT_CHECK_SAMPLES } };
   }
   if (seedText !== undefined && !/^\d+$/.test(seedText)) throw new UsageError(`--check-seed takes a non-negative integer, got '${seedText}'`);
-  return { atol, rtol, inputs: { kind: 'random', seed: seedText !== undefined ? Number(seedText) : 0, dims: parseDims(dims) } };
+  return { atol, rtol, inputs: { kind: 'random', seed: seedText !== undefined ? Number(seedText) : 0, dims: parseDimSizes(dims, 'check-dim', 'N=4') } };
 }

@@ -8,6 +8,7 @@ import { formatVerdict, withVerdict } from '../compare-report.js';
 import { checkOutputTarget, modelInput } from '../model-files.js';
 import { checkEngineLoads } from '../engine-formats.js';
 import { UsageError } from '../usage-error.js';
+import { parseDimSizes } from '../name-bindings.js';
 import { outputsCheck } from '../report/outputs-check.js';
 import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
 import { reportFlag, reportHeader, writeReportFile } from '../report/report-file.js';
@@ -19,16 +20,6 @@ import { checkSameInputNames } from '../compare-input-names.js';
 import { inputFileFacts } from '../compare-input-files.js';
 import { fixedInputTensors, inputValueFlag, parseInputValues } from '../input-values.js';
 import { checkInputDtypes, inputDtypeFlag, parseInputDtypes } from '../input-dtypes.js';
-
-function parseDims(entries: readonly string[]): Record<string, number> {
-  const dims: Record<string, number> = {};
-  for (const entry of entries) {
-    const match = /^([^=]+)=(\d+)$/.exec(entry);
-    if (!match || !Number.isSafeInteger(Number(match[2]))) throw new UsageError(`--dim takes NAME=SIZE (e.g. --dim N=1), got '${entry}'`);
-    dims[match[1]!] = Number(match[2]);
-  }
-  return dims;
-}
 
 function parseTolerance(args: Parameters<Command['run']>[0], name: 'atol' | 'rtol', fallback: number): number {
   const text = flagString(args, name);
@@ -191,7 +182,7 @@ export const compareCommand: Command = {
     if (engine !== undefined && engine !== 'ort' && engine !== 'reference' && engine !== 'tflite' && engine !== 'torch') throw new UsageError(`--engine takes ort, reference, tflite or torch, got '${engine}'`);
     const atol = parseTolerance(args, 'atol', DEFAULT_ATOL);
     const rtol = parseTolerance(args, 'rtol', DEFAULT_RTOL);
-    const given = parseDims(flagList(args, 'dim'));
+    const given = parseDimSizes(flagList(args, 'dim'), 'dim', 'N=1', 0);
     const reportArg = flagString(args, 'report');
     const reportPath = reportArg === undefined ? undefined : resolve(io.cwd, reportArg);
     if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');

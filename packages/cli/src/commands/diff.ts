@@ -17,6 +17,7 @@ import { allowReadFlag, readOptions } from '../read-flags.js';
 import { builtinEnvironment } from '../environment.js';
 import { PassManager } from '@modelpass/pass-manager';
 import { UsageError } from '../usage-error.js';
+import { parseDimSizes } from '../name-bindings.js';
 import { compareIntermediates } from '../check/intermediate-tensors.js';
 import { Referee } from '../check/referee.js';
 import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
@@ -28,16 +29,6 @@ function tolerance(args: ParsedArgs, name: 'atol' | 'rtol', fallback: number): n
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value) || value < 0) throw new UsageError(`--${name} takes a non-negative number, got '${text}'`);
   return value;
-}
-
-function parseDims(entries: readonly string[]): Record<string, number> {
-  const dims: Record<string, number> = {};
-  for (const entry of entries) {
-    const match = /^([^=]+)=(\d+)$/.exec(entry);
-    if (!match || Number(match[2]) < 1) throw new UsageError(`--dim takes NAME=SIZE with a positive size (e.g. --dim N=1), got '${entry}'`);
-    dims[match[1]!] = Number(match[2]);
-  }
-  return dims;
 }
 
 function isIdentical(diff: ModelDiff): boolean {
@@ -64,7 +55,7 @@ async function tensorTable(a: Model, b: Model, args: ParsedArgs, io: CliIO): Pro
     inputs = { source: 'folder', path: inputsArg, samples: [...feeds.values()][0]?.shape[0] ?? 1 };
   } else {
     const seed = seedText !== undefined ? Number(seedText) : 0;
-    feeds = generateInputs(a, { seed, dims: parseDims(flagList(args, 'dim')), defaultDim: 1 });
+    feeds = generateInputs(a, { seed, dims: parseDimSizes(flagList(args, 'dim'), 'dim', 'N=1'), defaultDim: 1 });
     inputs = { source: 'random', seed, samples: [...feeds.values()][0]?.shape[0] ?? 1 };
   }
   const referee = new Referee();
