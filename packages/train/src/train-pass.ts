@@ -11,6 +11,7 @@ import { fit } from './fit.js';
 import type { OptimizerSpec } from './optimizers/index.js';
 import { formatFitProgress } from './progress.js';
 import type { ScheduleSpec } from './schedules.js';
+import { lostSparsityWarning, zeroFractions } from './sparsity-guard.js';
 import { adoptTrainedWeights, currentTrainingRunner } from './training-runner.js';
 
 export const trainPass = definePass({
@@ -48,11 +49,17 @@ export const trainPass = definePass({
     if (!o.dataset) throw new ModelpassError({ reason: "train needs dataset=… (e.g. 'fashion-mnist:train')", source: '@modelpass/train' });
     if (!(o.lr > 0)) throw new ModelpassError({ reason: `train option lr is ${o.lr}`, expected: 'a positive number', source: '@modelpass/train' });
     refuseValidationOptionsWithoutSplit(o);
+    const zerosBefore = zeroFractions(model);
+    const warnIfDensified = (): void => {
+      const warning = lostSparsityWarning('train', zerosBefore, model);
+      if (warning) context.report({ severity: 'warning', reason: warning });
+    };
     const runner = currentTrainingRunner();
     if (runner) {
       const ran = await runner(model, { pass: 'train', options: o });
       context.statistic('steps', ran.steps);
       context.statistic('weights-trained', adoptTrainedWeights(model, ran.model));
+      warnIfDensified();
       context.statistic('epochs-run', ran.epochsRun);
       context.statistic('kept-epoch', ran.epochsRun);
       return context.preserve(['shapes']);
@@ -86,6 +93,7 @@ export const trainPass = definePass({
     context.statistic('weights-trained', trained);
     context.statistic('epochs-run', result.history.length);
     context.statistic('kept-epoch', result.keptEpoch);
+    warnIfDensified();
     return context.preserve(['shapes']);
   },
 });

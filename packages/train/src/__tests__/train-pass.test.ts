@@ -51,6 +51,22 @@ describe('train pass', () => {
     for (const name of trainableInitializers(a)) expect(a.graph.getValue(name)!.constant!.equals(b.graph.getValue(name)!.constant!)).toBe(true);
   }, 60_000);
 
+  it('warns when training fills the zeros of a pruned weight (it keeps no mask), and not otherwise', async () => {
+    const pipeline = 'train{dataset=fashion-mnist:train samples=256 epochs=1 batch=64 lr=0.01 threads=1}';
+    const [pruned, dense] = await Promise.all([readOnnx(mlpPath), readOnnx(mlpPath)]);
+    const name = trainableInitializers(pruned).find((n) => pruned.graph.getValue(n)!.constant!.rank === 2)!;
+    const weight = pruned.graph.getValue(name)!;
+    const values = Float32Array.from(weight.constant!.toNumbers(), (v, i) => (i % 5 === 0 ? v : 0)); // 80% zeros, as prune-magnitude leaves it
+    weight.setConstant(Tensor.fromValues('float32', weight.constant!.shape, values));
+    const warnings = (result: { diagnostics: readonly { severity: string; reason: string }[] }) =>
+      result.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.reason);
+    const prunedWarnings = warnings(await manager().run(pruned, pipeline));
+    expect(prunedWarnings).toHaveLength(1);
+    expect(prunedWarnings[0]).toContain(`training filled the zeros of 1 pruned weight (zeros before → after: '${name}' 80.0% → `);
+    expect(prunedWarnings[0]).toContain('keeps no pruning mask');
+    expect(warnings(await manager().run(dense, pipeline))).toEqual([]);
+  }, 60_000);
+
   it('says what is missing', async () => {
     await expect(manager().run(await readOnnx(mlpPath), 'train{epochs=1}')).rejects.toThrow(/train needs dataset=/);
   });

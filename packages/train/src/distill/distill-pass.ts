@@ -19,6 +19,7 @@ import { batchesWithCachedLogits, computeTeacherLogits, teacherLogitsFit } from 
 import { prepareFakeQuantStudent, requantizeWeights } from './fake-quant-student.js';
 import { addFeatureProjections, parseFeaturePairs } from './feature-matching.js';
 import { currentTrainingRunner } from '../training-runner.js';
+import { lostSparsityWarning, zeroFractions } from '../sparsity-guard.js';
 import { loadTeacher, tensorTypeOf, withTeacherTargets } from './teacher.js';
 
 const LOGITS_INPUT = 'teacher_logits';
@@ -60,6 +61,7 @@ export const distillPass = definePass({
     if (!o.dataset) throw distillError("distill needs dataset=… (e.g. 'fashion-mnist:train')");
     if (!(o.lr > 0)) throw distillError(`distill option lr is ${o.lr}`, 'a positive number');
     if (!(o.temperature > 0)) throw distillError(`distill option temperature is ${o.temperature}`, 'a positive number');
+    const zerosBefore = zeroFractions(model);
     const pairs = parseFeaturePairs(o.features);
     const teacher = loadTeacher(o.teacher, pairs.map((pair) => pair.teacher), o.threads > 0 ? { threads: o.threads } : {});
 
@@ -129,6 +131,8 @@ export const distillPass = definePass({
     context.statistic('fake-quantized-weights', fakeQuantized.filter((w) => w.training === 'fake-quantized').length);
     context.statistic('projections', features.filter((f) => f.projection).length);
     if (result.losses.length) context.debug(`loss: first ${result.losses[0]!.toFixed(4)}, last ${result.losses.at(-1)!.toFixed(4)}`);
+    const densified = lostSparsityWarning('distill', zerosBefore, model);
+    if (densified) context.report({ severity: 'warning', reason: densified });
     return context.preserve(['shapes']);
   },
 });
