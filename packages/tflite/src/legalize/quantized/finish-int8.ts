@@ -1,4 +1,4 @@
-import { Builder, isTensorType, Tensor, tensorType, type Graph, type Node, type QuantParams, type TensorType, type Value } from '@modelpass/ir';
+import { Builder, isTensorType, quantizeLinear, Tensor, tensorType, type Graph, type Node, type QuantParams, type TensorType, type Value } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 import { perChannelFullyConnectedAsConv } from './fc-as-conv.js';
 import { fuseInt8Activations } from './fuse-int8-activations.js';
@@ -90,12 +90,24 @@ function requantizeOutput(node: Node, quant: QuantParams, index = 0): void {
   output.replaceAllUsesWith(quantize.output(0), { except: quantize });
 }
 
-/** A QUANTIZE before `node`'s input `index` into `quant`. */
+/**
+ * `node`'s input `index` into `quant`: a QUANTIZE before it, or for a constant (a folded
+ * ConstantOfShape's padding) the constant requantized offline: its reals (ONNX Runtime's
+ * DequantizeLinear) quantized with `quant` (its QuantizeLinear), the integers ORT's QDQ graph computes.
+ */
 function requantizeInput(node: Node, index: number, quant: QuantParams): void {
   const input = node.input(index);
   const type = input.type as TensorType;
+  const dtype = type.dtype === 'int16' ? 'int16' : 'int8';
+  const constant = input.isConstant ? input.constant : undefined;
+  if (constant?.quant && quant.axis === undefined && quant.scale.length === 1) {
+    const integers = quantizeLinear(dequantizeTensor(constant), Tensor.scalar('float32', quant.scale[0]!), Tensor.scalar(dtype, quant.zeroPoint[0]!));
+    const graph = node.graph!;
+    node.setInput(index, graph.addConstant(graph.uniqueName(`${input.name}_requantized`), integers.withQuant(quant)));
+    return;
+  }
   const at = Builder.before(node);
-  node.setInput(index, at.create('tflite.QUANTIZE', [input], {}, { types: [tensorType(type.dtype === 'int16' ? 'int16' : 'int8', type.shape, quant)], name: `${node.name}_requantize_${index}` }).output(0));
+  node.setInput(index, at.create('tflite.QUANTIZE', [input], {}, { types: [tensorType(dtype, type.shape, quant)], name: `${node.name}_requantize_${index}` }).output(0));
 }
 
 /** PADV2's padding value (the lowest float before a max pool) as an int8 of the input's parameters: TFLite wants the input's type. */
@@ -127,7 +139,7 @@ function activationFromRange(node: Node): boolean {
  * After the rules ran on quant<> values: int32 biases for CONV_2D/DEPTHWISE_CONV_2D/FULLY_CONNECTED,
  * SOFTMAX/LOGISTIC/TANH outputs at the scale their int8 kernels fix, pools/RESHAPE/TRANSPOSE/… with
  * their input's parameters and CONCATENATION inputs with the output's (a QUANTIZE where the model's
- * differ), fused RELU/RELU6 from the output ranges, and QUANTIZE ops that change nothing removed.
+ * differ; a constant input requantized offline), fused RELU/RELU6 from the output ranges, and QUANTIZE ops that change nothing removed.
  */
 export function finishInt8(graph: Graph): Int8FinishResult {
   let biasesQuantized = 0;

@@ -1,5 +1,6 @@
 import { attrs, Builder, isTensorType, ModelpassError, Tensor, tensorType, type DiagnosticInit, type Graph, type Model, type Node, type TensorType, type Value } from '@modelpass/ir';
 import { foldBoundaryQuantizers, qdqNodeParams } from './boundary-qdq.js';
+import { foldQuantizedConstantOfShapes } from './constant-of-shape-int8.js';
 import { splitGroupedInt8Convs } from './grouped-conv-int8.js';
 import { symmetricInt16Activations } from './int16x8.js';
 import { hardSigmoidsAsInt8Ops } from './hard-sigmoid-int8.js';
@@ -181,13 +182,15 @@ function int8Boundaries(graph: Graph): { inputs: string[]; outputs: string[] } {
 
 /**
  * Quantized (QDQ) model → canonical ops on quant<> values, ready for the int8 lowering: folds the
- * QuantizeLinear at float inputs (fold-qdq, run before, folds the rest), checks every quantized node
+ * QuantizeLinear at float inputs (fold-qdq, run before, folds the rest), folds quantized
+ * ConstantOfShapes of constant shapes into their integers, checks every quantized node
  * (all problems in one error, each with its node's location), runs nodes that mix quantized and
  * float values in float, and stores uint8 activations as int8.
  */
 export function prepareQuantizedForTflite(model: Model, options: QuantizedPrepareOptions = { ioType: 'float' }): QuantizedPrepareResult {
   const graph = model.graph;
   foldBoundaryQuantizers(graph);
+  foldQuantizedConstantOfShapes(graph);
   splitGroupedInt8Convs(graph);
   const int16 = symmetricInt16Activations(graph);
   const inFloat = options.unsupportedInt8 === 'float' ? new Set<Node>() : undefined;
