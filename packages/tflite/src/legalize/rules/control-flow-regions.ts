@@ -19,7 +19,7 @@
  * Built in canonical ops (plus the tflite ops that have no canonical spelling), the regions are then
  * prepared like the main graph; `legalize.ts` checks and lowers each region as a model of its own.
  */
-import { Builder, Graph, Tensor, attrs, byteLengthOf, isTensorType, tensorType, type Dim, type Model, type Node, type TensorType, type Type, type Value } from '@modelpass/ir';
+import { Builder, Graph, Tensor, attrs, byteLengthOf, formatType, isTensorType, tensorType, type Dim, type Model, type Node, type TensorType, type Type, type Value } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
 import { META_SHAPE_BOUND } from '../../io/metadata-keys.js';
 import { constantOf } from '../constant-values.js';
@@ -50,7 +50,7 @@ function notStaticTensor(value: Value | null | undefined): string | undefined {
   if (!type) return 'is absent';
   if (!isTensorType(type)) return type.kind === 'unknown' ? 'has an unknown type' : `is ${/^[aeiou]/.test(type.kind) ? 'an' : 'a'} ${type.kind}`;
   if (type.dtype === 'string') return 'is a string tensor';
-  return staticDims(value) ? undefined : `has no static shape ([${(type.shape ?? ['?']).join(',')}])`;
+  return staticDims(value) ? undefined : `has no static shape (${formatType(type)})`;
 }
 
 function singleElement(value: Value | null | undefined, dtype: string): boolean {
@@ -150,15 +150,11 @@ function carriedTypesProblem(node: Node, shape: LoopShape, model: Model): string
   for (const [k, type] of shape.carried.entries()) {
     const output = shape.body.outputs[1 + k]!;
     if (!sameType(type, output.type)) {
-      return `carried value ${k} changes type or shape in the body (${type.dtype}[${(type.shape ?? []).join(',')}] in, ${describe(output.type)} out); TFLite WHILE carries tensors of one static shape`;
+      return `carried value ${k} changes type or shape in the body (${formatType(type)} in, ${formatType(output.type)} out); TFLite WHILE carries tensors of one static shape`;
     }
   }
   void node;
   return undefined;
-}
-
-function describe(type: Type): string {
-  return isTensorType(type) ? `${type.dtype}[${(type.shape ?? []).join(',')}]` : type.kind;
 }
 
 function planLoopRegion(node: Node, model: Model): RegionPlan {

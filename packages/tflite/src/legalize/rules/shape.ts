@@ -1,4 +1,4 @@
-import { Tensor, tensorType, type Dim, type Node, type Value } from '@modelpass/ir';
+import { formatDim, Tensor, tensorType, type Dim, type Node, type Value } from '@modelpass/ir';
 import { constantOf, hasNumbers, numbersOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
 import { dimsOf, normalizeAxis, rankOfValue, replaceNode, staticDims, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
@@ -22,7 +22,8 @@ const reshape: LoweringRule = {
   check(node) {
     if (reshapeTarget(dimsOf(node.outputs[0]))) return undefined;
     if (node.op === 'onnx.Reshape' && !constantOf(node.inputs[1])) return undefined;
-    return `the output shape [${(dimsOf(node.outputs[0]) ?? ['*']).join(',')}] has more than one unknown dim; TFLite RESHAPE takes at most one (-1)`;
+    const dims = dimsOf(node.outputs[0]);
+    return `the output shape ${dims ? `[${dims.map(formatDim).join(',')}]` : '[*] (unranked)'} has more than one unknown dim; TFLite RESHAPE takes at most one (-1)`;
   },
   lower(node, context) {
     const emit = new TfliteEmitter(node, context);
