@@ -3,7 +3,7 @@
  * Runtime; a re-initialized student's loss falls and its accuracy climbs well above chance on a small
  * seeded sample; feature matching adds a projection that is trained and dropped; bad options are named.
  */
-import { GraphBuilder, Tensor, type Model } from '@modelpass/ir';
+import { GraphBuilder, Tensor, type Model, type ModelpassError } from '@modelpass/ir';
 import { readOnnx, writeOnnx } from '@modelpass/onnx';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,6 +77,23 @@ describe('distill pass', () => {
     await expect(manager().run(model, `distill{teacher=${cnnPath}}`)).rejects.toThrow(/distill needs dataset=/);
     await expect(manager().run(model, 'distill{teacher=/nonexistent/t.onnx dataset=fashion-mnist:train}')).rejects.toThrow(/t\.onnx/);
     await expect(manager().run(model, `distill{teacher=${cnnPath} dataset=fashion-mnist:train features=[nope:/Relu_output_0]}`)).rejects.toThrow(/has no tensor 'nope'/);
+  });
+
+  it('a feature tensor a model lacks: the hint gives the closest name and real tensor names (inspect lists none)', async () => {
+    const hintOf = async (pipeline: string): Promise<string> => {
+      try {
+        await manager().run(readOnnx(mlpPath), pipeline);
+      } catch (error) {
+        const cause = (error as { cause?: unknown }).cause;
+        const diagnostics = [(error as ModelpassError).diagnostics ?? [], (cause as ModelpassError | undefined)?.diagnostics ?? []].flat();
+        return [(error as Error).message, ...diagnostics.map((d) => d.hint ?? '')].join('\n');
+      }
+      throw new Error('ran');
+    };
+    const teacherSide = await hintOf(`distill{teacher=${cnnPath} dataset=fashion-mnist:train samples=64 features=[/relu_output_0:x]}`);
+    expect(teacherSide).toContain("did you mean '/Relu_output_0'?");
+    expect(teacherSide).toContain("of the teacher, e.g. '/conv1/Conv_output_0'");
+    expect(teacherSide).not.toContain('modelpass inspect');
   });
 
   it('a teacher that fails on the student\'s batches is named by its path, with the batch it was fed', async () => {

@@ -7,7 +7,7 @@
 import { attrs, Builder, ModelpassError, Tensor, type Model, type TensorType } from '@modelpass/ir';
 import { SeededRandom } from '@modelpass/runtime';
 import type { FeatureMatchSpec } from '../losses.js';
-import { tensorTypeOf } from './teacher.js';
+import { missingTensorHint, tensorTypeOf } from './teacher.js';
 
 export interface FeaturePair {
   readonly teacher: string;
@@ -50,7 +50,7 @@ export function addFeatureProjections(student: Model, teacher: Model, pairs: rea
     const target = `teacher_feature_${index}`;
     const studentValue = graph.getValue(pair.student);
     const studentType = tensorTypeOf(student, pair.student);
-    if (!studentValue || !studentType) throw featureError(`the student has no tensor '${pair.student}'`, 'name an intermediate tensor of the student (modelpass inspect lists node outputs)');
+    if (!studentValue || !studentType) throw featureError(`the student has no tensor '${pair.student}'`, missingTensorHint(student, pair.student, 'student'));
     const studentDims = staticDims(studentType);
     const teacherDims = staticDims(tensorTypeOf(teacher, pair.teacher));
     if (!studentDims || !teacherDims) throw featureError(`'${pair.teacher}:${pair.student}' needs static shapes after the batch axis on both sides`);

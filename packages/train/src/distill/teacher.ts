@@ -7,6 +7,7 @@
  */
 import { ModelpassError, type Model, type Tensor, type TensorType } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
+import { closestName } from '@modelpass/pass-manager';
 import { encodeOnnx } from '@modelpass/onnx';
 import { createEngine, defaultEngineFor, loadModel, OrtRunner, type Engine, type EngineName } from '@modelpass/runtime';
 import type { TrainBatch } from '../train-steps.js';
@@ -31,6 +32,23 @@ function error(path: string, reason: string, hint?: string): ModelpassError {
   return new ModelpassError({ reason: `distill teacher '${path}': ${reason}`, ...(hint ? { hint } : {}), source: '@modelpass/train' });
 }
 
+/**
+ * The hint for a feature tensor name that `model` lacks: the closest name, a few of its intermediate
+ * tensors (node outputs), and how to see them all. `modelpass inspect` does not list tensors; the
+ * textual IR does.
+ */
+export function missingTensorHint(model: Model, name: string, role: 'teacher' | 'student'): string {
+  const names: string[] = [];
+  for (const node of model.graph.nodes()) for (const output of node.outputs) if (output?.name) names.push(output.name);
+  const closest = closestName(name, names);
+  const sample = names.slice(0, 6).map((n) => `'${n}'`).join(', ');
+  return (
+    `${closest ? `did you mean '${closest}'? ` : ''}name an intermediate tensor (a node output) of the ${role}` +
+    `${sample ? `, e.g. ${sample}${names.length > 6 ? ` (${names.length} in all)` : ''}` : ''}; ` +
+    `'modelpass convert MODEL -o MODEL.mpir' writes the model as text with every tensor's name and shape`
+  );
+}
+
 export function tensorTypeOf(model: Model, name: string): TensorType | undefined {
   const type = model.graph.getValue(name)?.type;
   return type?.kind === 'tensor' ? type : undefined;
@@ -47,7 +65,7 @@ export function loadTeacher(path: string, featureTensors: readonly string[], opt
   if (graph.inputs.filter((value) => !value.isConstant).length > 1) throw error(path, `has ${graph.inputs.length} inputs; distillation feeds one (the student's batch)`);
   for (const name of featureTensors) {
     const value = graph.getValue(name);
-    if (!value) throw error(path, `has no tensor '${name}' to match features with`, 'name a tensor of the teacher (modelpass inspect lists node outputs)');
+    if (!value) throw error(path, `has no tensor '${name}' to match features with`, missingTensorHint(model, name, 'teacher'));
     if (!graph.outputs.includes(value)) graph.addOutput(value);
   }
   const inputType = input.type;
