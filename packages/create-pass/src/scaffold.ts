@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmdirSync, rmSync, type Stats, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkPackageName, checkPassName, defaultPackageName } from './names.js';
 import { renderPassPackage } from './render.js';
@@ -45,7 +45,17 @@ export function scaffoldPassPackage(options: ScaffoldOptions): ScaffoldResult {
   const packageName = options.packageName ?? defaultPackageName(options.name);
   checkPackageName(packageName);
   const directory = resolve(options.cwd ?? process.cwd(), options.directory ?? options.name);
-  if (existsSync(directory) && (!statSync(directory).isDirectory() || readdirSync(directory).length > 0)) {
+  const existing = lstatIfAny(directory);
+  if (existing?.isSymbolicLink()) {
+    // The package is renamed into place, which a link (dangling or not) would turn into ENOTDIR.
+    throw new ScaffoldError(`'${directory}' is a symbolic link (to '${readlinkSync(directory)}'), not a folder`, {
+      hint: 'give --directory the folder itself, or another name',
+    });
+  }
+  if (existing && !existing.isDirectory()) {
+    throw new ScaffoldError(`'${directory}' already exists and is a file, not a folder`, { hint: 'pick another name or --directory' });
+  }
+  if (existing && readdirSync(directory).length > 0) {
     throw new ScaffoldError(`'${directory}' already exists and is not an empty folder`, { hint: 'pick another name or --directory' });
   }
   if (!existsSync(dirname(directory))) throw new ScaffoldError(`the parent folder of '${directory}' does not exist`);
@@ -64,5 +74,13 @@ export function scaffoldPassPackage(options: ScaffoldOptions): ScaffoldResult {
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     throw error;
+  }
+}
+
+function lstatIfAny(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
   }
 }

@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +60,15 @@ describe('scaffoldPassPackage', () => {
     mkdirSync(join(temp, 'occupied'));
     writeFileSync(join(temp, 'occupied', 'keep.txt'), 'mine');
     expect(errorOf(() => scaffoldPassPackage({ name: 'occupied', cwd: temp })).message).toMatch(/already exists and is not an empty folder/);
+    writeFileSync(join(temp, 'a-file'), 'mine');
+    expect(errorOf(() => scaffoldPassPackage({ name: 'ok', directory: 'a-file', cwd: temp })).message).toMatch(/'.*a-file' already exists and is a file, not a folder/);
+    // a link, dangling or to an empty folder, was renamed over: raw ENOTDIR
+    symlinkSync(join(temp, 'nowhere'), join(temp, 'dangling'));
+    mkdirSync(join(temp, 'empty'));
+    symlinkSync(join(temp, 'empty'), join(temp, 'to-empty'));
+    expect(errorOf(() => scaffoldPassPackage({ name: 'ok', directory: 'dangling', cwd: temp })).message).toMatch(/'.*dangling' is a symbolic link \(to '.*nowhere'\), not a folder/);
+    expect(errorOf(() => scaffoldPassPackage({ name: 'ok', directory: 'to-empty', cwd: temp })).message).toMatch(/'.*to-empty' is a symbolic link/);
+    expect(readdirSync(join(temp, 'empty'))).toEqual([]);
     mkdirSync(join(temp, 'no-tarballs'));
     const before = readdirSync(temp).sort();
     expect(errorOf(() => scaffoldPassPackage({ name: 'wired', modelpass: join(temp, 'no-tarballs'), cwd: temp })).message).toMatch(/has no tarball for @modelpass\/ir/);
