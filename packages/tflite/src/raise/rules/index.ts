@@ -2,6 +2,7 @@ import { RaiseRegistry } from '../raise-rule.js';
 import { controlFlowRaiseRules } from './control-flow.js';
 import { runTimeSlicingRaiseRules } from './run-time-slicing.js';
 import { elementwiseRaiseRules } from './elementwise.js';
+import { packRaiseRules } from './pack.js';
 import { quantizedRaiseRules } from './quantized.js';
 import { shapeRaiseRules } from './shape.js';
 import { slicingRaiseRules } from './slicing.js';
@@ -9,5 +10,5 @@ import { windowRaiseRules } from './window.js';
 
 /** Every tflite → canonical rule this package ships. */
 export function defaultRaiseRules(): RaiseRegistry {
-  return new RaiseRegistry([...windowRaiseRules, ...elementwiseRaiseRules, ...shapeRaiseRules, ...slicingRaiseRules, ...controlFlowRaiseRules, ...runTimeSlicingRaiseRules, ...quantizedRaiseRules]);
+  return new RaiseRegistry([...windowRaiseRules, ...elementwiseRaiseRules, ...shapeRaiseRules, ...slicingRaiseRules, ...controlFlowRaiseRules, ...runTimeSlicingRaiseRules, ...quantizedRaiseRules, ...packRaiseRules]);
 }

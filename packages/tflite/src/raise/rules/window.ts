@@ -80,6 +80,70 @@ const conv: RaiseRule = {
   },
 };
 
+/**
+ * TRANSPOSE_CONV's layout and padding in ONNX terms: TFLite pads as for the forward convolution that
+ * maps the output (its `output_shape`) back to the input (SAME: ceil(out/stride) rows, VALID:
+ * (out − k)/stride + 1; total padding (rows − 1)·stride + k − out, clamped at 0, the odd one after),
+ * and writes `output_shape`: ONNX's ConvTranspose gives s·(in − 1) + k − pads, so any difference
+ * is `output_padding` (ONNX allows it below the stride).
+ */
+function transposeConvPlan(node: Node): { pads: number[]; outputPadding: number[]; kernel: number[]; strides: number[] } | string {
+  const outputShape = numbersOf(node.inputs[0]);
+  const filter = raisedConstantOf(node.inputs[1]);
+  const inDims = dimsOf(node.inputs[2]);
+  if (!outputShape || outputShape.length !== 4) return 'the output_shape must be a constant of 4 dims (NHWC)';
+  if (!filter || filter.rank !== 4) return 'the filter must be a rank-4 constant (OHWI, or a DEQUANTIZE of one)';
+  if (filter.dtype !== 'float32' && !filter.quant) return `${withArticle(filter.dtype)} filter without quantization parameters is not supported (float32 or a quantized integer filter expected)`;
+  if (!inDims || inDims.length !== 4 || typeof inDims[1] !== 'number' || typeof inDims[2] !== 'number' || typeof inDims[3] !== 'number') return 'needs a rank-4 NHWC input with static H, W and channels';
+  if (filter.shape[3] !== inDims[3]) return `the filter's ${filter.shape[3]} input channels differ from the input's ${inDims[3]}`;
+  if (filter.shape[0] !== outputShape[3]) return `the filter's ${filter.shape[0]} output channels differ from output_shape's ${outputShape[3]}`;
+  const same = (node.optionalAttr('padding', 'string') ?? 'SAME') !== 'VALID';
+  const strides = [node.optionalAttr('stride_h', 'int') ?? 1, node.optionalAttr('stride_w', 'int') ?? 1];
+  const kernel = [filter.shape[1]!, filter.shape[2]!];
+  const pads = [0, 0, 0, 0];
+  const outputPadding = [0, 0];
+  for (let i = 0; i < 2; i++) {
+    const out = outputShape[1 + i]!;
+    const stride = strides[i]!;
+    const rows = same ? Math.ceil(out / stride) : Math.floor((out - kernel[i]!) / stride) + 1;
+    const total = Math.max((rows - 1) * stride + kernel[i]! - out, 0);
+    pads[i] = Math.floor(total / 2);
+    pads[i + 2] = total - pads[i]!;
+    const onnxOut = stride * ((inDims[1 + i] as number) - 1) + kernel[i]! - total;
+    const extra = out - onnxOut;
+    if (extra < 0 || extra >= stride) return `output_shape ${out} along ${i === 0 ? 'H' : 'W'} is not reachable from the input's ${inDims[1 + i]} with stride ${stride}, kernel ${kernel[i]} and ${same ? 'SAME' : 'VALID'} padding`;
+    outputPadding[i] = extra;
+  }
+  return { pads, outputPadding, kernel, strides };
+}
+
+const transposeConv: RaiseRule = {
+  ops: ['tflite.TRANSPOSE_CONV'],
+  targets: ['ConvTranspose', 'Relu', 'Clip', 'Transpose'],
+  check(node) {
+    const fused = node.optionalAttr('fused_activation_function', 'string') ?? 'NONE';
+    if (!['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1', 'TANH'].includes(fused)) return `fused activation ${fused} has no ONNX equivalent`;
+    if (node.inputs[3] && !raisedConstantOf(node.inputs[3])) return 'the bias must be a constant';
+    const plan = transposeConvPlan(node);
+    return typeof plan === 'string' ? plan : undefined;
+  },
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const plan = transposeConvPlan(node) as Exclude<ReturnType<typeof transposeConvPlan>, string>;
+    // TFLite OHWI [Cout, kH, kW, Cin] → ONNX [Cin, Cout, kH, kW]
+    const weight = transposeTensor(constantOf(node.inputs[1])!, [3, 0, 1, 2]);
+    const bias = node.inputs[3] ? constantOf(node.inputs[3]) : undefined;
+    const attributes: Record<string, Attribute> = {
+      kernel_shape: attrs.ints(plan.kernel),
+      strides: attrs.ints(plan.strides),
+      pads: attrs.ints(plan.pads),
+      ...(plan.outputPadding.some((p) => p !== 0) ? { output_padding: attrs.ints(plan.outputPadding) } : {}),
+    };
+    const y = emit.op1('ConvTranspose', [emit.toChannelsFirst(node.input(2)), emit.constant(weight, 'weight'), bias ? emit.constant(bias, 'bias') : null], attributes, innerType(emit, node));
+    finish(emit, node, y);
+  },
+};
+
 const pool: RaiseRule = {
   ops: ['tflite.MAX_POOL_2D', 'tflite.AVERAGE_POOL_2D'],
   targets: ['MaxPool', 'AveragePool', 'Transpose'],
@@ -134,4 +198,4 @@ function blockRule(builtin: string, op: string): RaiseRule {
   };
 }
 
-export const windowRaiseRules: readonly RaiseRule[] = [conv, pool, resize, blockRule('DEPTH_TO_SPACE', 'DepthToSpace'), blockRule('SPACE_TO_DEPTH', 'SpaceToDepth')];
+export const windowRaiseRules: readonly RaiseRule[] = [conv, transposeConv, pool, resize, blockRule('DEPTH_TO_SPACE', 'DepthToSpace'), blockRule('SPACE_TO_DEPTH', 'SpaceToDepth')];
