@@ -214,6 +214,16 @@ describe('loadPlugin', () => {
     await expect(loadPlugin('./missing.js', { cwd: temp })).rejects.toThrow(`cannot load plugin './missing.js': '${join(temp, 'missing.js')}' does not exist`);
     await expect(loadPlugin('modelpass-plugin-nowhere', { cwd: temp })).rejects.toThrow("package 'modelpass-plugin-nowhere' is not installed");
   });
+
+  it('says why a CommonJS plugin in a folder without node_modules cannot require the host packages', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'modelpass-cjs-plugin-'));
+    writeFileSync(join(folder, 'plugin.cjs'), "const { definePlugin } = require('@modelpass/pass-manager');\nmodule.exports = definePlugin({ name: 'cjs', version: '1.0.0', passes: [] });\n");
+    const error = (await loadPlugin('./plugin.cjs', { cwd: folder }).catch((e: unknown) => e)) as ModelpassError;
+    expect(error.message).toContain("its require('@modelpass/pass-manager') found no copy (the host shares its @modelpass packages with ES modules only)");
+    expect(error.message).not.toContain('Require stack');
+    expect(error.diagnostics[0]!.hint).toContain('write the plugin as an ES module');
+    rmSync(folder, { recursive: true, force: true });
+  });
 });
 
 describe('reproducers with plugins', () => {

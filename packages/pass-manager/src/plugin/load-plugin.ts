@@ -23,6 +23,12 @@ function loadError(specifier: string, reason: string, extra: { hint?: string; ca
   return new ModelpassError({ reason: `cannot load plugin '${specifier}': ${reason}`, source: '@modelpass/pass-manager', code: 'plugin/load', ...extra });
 }
 
+/** The `@modelpass/*` package a CommonJS `require` failed to find, if that is what went wrong. */
+function requiredHostPackage(error: unknown): string | undefined {
+  if (!(error instanceof Error) || (error as { code?: unknown }).code !== 'MODULE_NOT_FOUND') return undefined;
+  return /^Cannot find module '(@modelpass\/[^'/]+)/.exec(error.message)?.[1];
+}
+
 export function isPathSpecifier(specifier: string): boolean {
   return specifier.startsWith('.') || specifier.startsWith('file:') || isAbsolute(specifier);
 }
@@ -172,7 +178,16 @@ export async function loadPlugin(specifier: string, options: LoadPluginOptions =
   try {
     module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
-    throw loadError(specifier, `importing '${path}' failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const message = error instanceof Error ? error.message : String(error);
+    const required = requiredHostPackage(error);
+    if (required) {
+      // Node's ESM resolve hook (shareHostPackages) does not reach require(): a CommonJS plugin cannot get the host's copy.
+      throw loadError(specifier, `importing '${path}' failed: its require('${required}') found no copy (the host shares its @modelpass packages with ES modules only)`, {
+        cause: error,
+        hint: `write the plugin as an ES module (an .mjs file, or "type": "module") that imports ${required}, or install ${required} beside it`,
+      });
+    }
+    throw loadError(specifier, `importing '${path}' failed: ${message}`, { cause: error });
   }
   let value: unknown = module['default'] ?? module['plugin'];
   // A CommonJS module compiled from `export default` arrives as { default: { default: plugin } }.
