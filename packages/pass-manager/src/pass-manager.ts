@@ -99,6 +99,12 @@ export class PassManager {
     try {
       for (const i of this.instrumentations) i.beforePipeline?.(model, run);
       const changed = await this.runSteps(state, pipeline.steps, []);
+      // Cancelled while the last pass ran (a pass that does not watch context.signal finishes anyway):
+      // the pipeline did not complete as asked, so it must not look like a success (the CLI would write).
+      const signal = this.options.signal;
+      if (signal?.aborted) {
+        throw new ModelpassError({ reason: 'pipeline cancelled during its last pass', source: '@modelpass/pass-manager', code: 'pipeline/cancelled', cause: signal.reason });
+      }
       const result: PipelineResult = { changed, diagnostics: state.diagnostics, passesRun: state.index - state.skipped, passesSkipped: state.skipped };
       for (const i of this.instrumentations) i.afterPipeline?.(model, run, result);
       return result;

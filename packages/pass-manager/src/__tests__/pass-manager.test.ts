@@ -199,6 +199,15 @@ describe('PassManager', () => {
     const error = (await runPipeline(smallModel(), 'a,stopper,b', { environment, signal: controller.signal }).catch((e: unknown) => e)) as ModelpassError;
     expect(ran).toEqual(['a']);
     expect(error.reason).toBe("pipeline cancelled before pass 'b'");
+
+    // Cancelled during the last pass, which finishes anyway: the run fails instead of returning a result.
+    const late = new AbortController();
+    const lateStopper = definePass({ name: 'late-stopper', summary: 's', run: () => late.abort(new Error('user pressed ^C')) });
+    environment.passes.register(lateStopper);
+    ran.length = 0;
+    const lateError = (await runPipeline(smallModel(), 'a,late-stopper', { environment, signal: late.signal }).then(() => undefined, (e: unknown) => e)) as ModelpassError | undefined;
+    expect(ran).toEqual(['a']);
+    expect(lateError?.reason).toBe('pipeline cancelled during its last pass');
   });
 
   it('resolves text against its environment and rejects unknown passes before running anything', async () => {
