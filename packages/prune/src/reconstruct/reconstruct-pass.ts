@@ -93,6 +93,10 @@ export const reconstruct = definePass({
         const prunedBytes = encodeWithOutputs(model, [featureValue]);
         const originalBytes = encodeWithOutputs(original, [targetValue]);
         for (const batch of data.batches) {
+          // Ctrl-C (the pipeline's signal): stop between ORT runs, not after every layer is refit.
+          if (context.signal.aborted) {
+            throw new ModelpassError({ reason: `reconstruct interrupted while refitting layer '${layer.node}'`, source: '@modelpass/prune', code: 'prune/interrupted', cause: context.signal.reason });
+          }
           const feeds = { [data.inputName]: batch };
           const x = (await runner.run(prunedBytes, feeds, { outputs: [featureValue.name] })).get(featureValue.name)!;
           const y = keptTargets((await runner.run(originalBytes, feeds, { outputs: [targetValue.name] })).get(targetValue.name)!, layer);
