@@ -79,6 +79,19 @@ describe('distill pass', () => {
     await expect(manager().run(model, `distill{teacher=${cnnPath} dataset=fashion-mnist:train features=[nope:/Relu_output_0]}`)).rejects.toThrow(/has no tensor 'nope'/);
   });
 
+  it('stops after the current step when the pipeline is cancelled (Ctrl-C), instead of finishing every epoch', async () => {
+    const controller = new AbortController();
+    const environment = new PassEnvironment({ passes: new PassRegistry(distillPasses, '@modelpass/train'), ops: createOpRegistry() });
+    // aborted as the pass starts (after the pass manager's own check): the pass must notice by itself
+    const pressCtrlC = { name: 'ctrl-c', beforePass: () => controller.abort(new Error('user pressed ^C')) };
+    const manager = new PassManager({ environment, signal: controller.signal, instrumentations: [pressCtrlC] });
+    const error = await manager.run(readOnnx(mlpPath), `distill{teacher=${cnnPath} dataset=fashion-mnist:train samples=6400 epochs=3 threads=1}`).then(
+      () => undefined,
+      (e: unknown) => e as ModelpassError,
+    );
+    expect(error?.message).toContain('distill interrupted at step 1');
+  }, 60_000);
+
   it('a feature tensor a model lacks: the hint gives the closest name and real tensor names (inspect lists none)', async () => {
     const hintOf = async (pipeline: string): Promise<string> => {
       try {

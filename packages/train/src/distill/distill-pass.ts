@@ -112,7 +112,11 @@ export const distillPass = definePass({
           lr: o.lr, optimizer, schedule: { kind: o.schedule, warmup: o.warmup }, totalSteps: Math.max(1, Math.floor(dataset.size / o.batch) * o.epochs),
           batchNormalization: o.batchNorm, seed: o.seed, ...(o.threads > 0 ? { threads: o.threads } : {}),
           loss: { kind: 'distillation', teacher: LOGITS_INPUT, temperature: o.temperature, alpha: o.alpha, featureWeight: o.featureWeight, features: features.map(({ student: s, target }) => ({ student: s, target })) },
-          onStep: (step, loss) => { if (step % 50 === 0) context.debug(`step ${step}: loss ${loss.toFixed(4)}`); },
+          onStep: (step, loss) => {
+            // Ctrl-C (the pipeline's signal): stop after this step, as train does, not after the last epoch.
+            if (context.signal.aborted) throw distillError(`distill interrupted at step ${step + 1}`);
+            if (step % 50 === 0) context.debug(`step ${step}: loss ${loss.toFixed(4)}`);
+          },
         });
         result = { ...trained, steps: trained.losses.length };
       } finally {
