@@ -1,4 +1,4 @@
-import { ModelpassError, type Dim, type Graph, type Model, type Tensor, type Type } from '@modelpass/ir';
+import { ModelpassError, type Dim, type Graph, type Model, type SparseTensor, type Tensor, type Type } from '@modelpass/ir';
 import { analyzeCost, createOpRegistry, type LayerCost, type UncountedNode } from '@modelpass/ops';
 import { registerTfliteDialect } from '@modelpass/tflite';
 
@@ -19,10 +19,12 @@ export interface ModelSummary {
   nodes: number;
   /** Node count per op type (`Conv`; other dialects keep their prefix: `com.microsoft.FusedConv`). */
   ops: Record<string, number>;
-  /** Elements in all constants: initializers and `Constant` nodes' tensors. */
+  /** Elements in all constants: initializers (a sparse one by its dense shape) and `Constant` nodes' tensors. */
   parameters: number;
-  /** Bytes of all constants. */
+  /** Bytes of all constants as stored (a sparse initializer's values and indices). */
   bytes: number;
+  /** Sparse initializers (ONNX `sparse_initializer`): how many, their dense elements, and the values they store. */
+  sparse?: { initializers: number; elements: number; stored: number };
   bytesByDtype: Record<string, number>;
   subgraphs: number;
   functions: number;
@@ -63,8 +65,24 @@ export function summarizeModel(model: Model, format: string): ModelSummary {
     bytes += size;
     bytesByDtype[tensor.dtype] = (bytesByDtype[tensor.dtype] ?? 0) + size;
   };
+  let sparse: { initializers: number; elements: number; stored: number } | undefined;
+  const countSparse = (tensor: SparseTensor) => {
+    const elements = tensor.dims.reduce((n, d) => n * d, 1);
+    parameters += elements;
+    for (const part of [tensor.values, tensor.indices]) {
+      bytes += part.byteLength;
+      bytesByDtype[part.dtype] = (bytesByDtype[part.dtype] ?? 0) + part.byteLength;
+    }
+    sparse ??= { initializers: 0, elements: 0, stored: 0 };
+    sparse.initializers++;
+    sparse.elements += elements;
+    sparse.stored += tensor.values.size;
+  };
   const countConstants = (graph: Graph) => {
-    for (const value of graph.constants) if (value.constant) countTensor(value.constant);
+    for (const value of graph.constants) {
+      if (value.constant) countTensor(value.constant);
+      else if (value.sparseConstant) countSparse(value.sparseConstant);
+    }
   };
   const visit = (graph: Graph) => {
     countConstants(graph);
@@ -94,6 +112,7 @@ export function summarizeModel(model: Model, format: string): ModelSummary {
     ops: Object.fromEntries(Object.entries(ops).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
     parameters,
     bytes,
+    ...(sparse ? { sparse } : {}),
     bytesByDtype,
     subgraphs,
     functions: model.functions.length,
@@ -162,6 +181,10 @@ export function formatSummary(summary: ModelSummary): string {
   lines.push(`nodes:      ${summary.nodes}${summary.subgraphs ? ` (in ${summary.subgraphs + 1} graphs)` : ''}`);
   lines.push(`parameters: ${summary.parameters.toLocaleString('en-US')} (${formatBytes(summary.bytes)})`);
   for (const [dtype, n] of Object.entries(summary.bytesByDtype)) lines.push(`  ${dtype.padEnd(10)} ${formatBytes(n)}`);
+  if (summary.sparse) {
+    const { initializers, elements, stored } = summary.sparse;
+    lines.push(`  sparse     ${initializers} initializer(s) store ${stored.toLocaleString('en-US')} of ${elements.toLocaleString('en-US')} elements (${(100 * (1 - stored / Math.max(1, elements))).toFixed(1)}% zeros left out)`);
+  }
   lines.push(...formatCost(summary));
   lines.push('inputs:');
   for (const v of summary.inputs) lines.push(`  ${formatShape(v)}`);

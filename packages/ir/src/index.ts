@@ -30,3 +30,4 @@ export * from './toolkit/index.js';
 export * from './rewrite.js';
 export * from './text/index.js';
 export { SourceFile, SourceRangeStorage, holdSourcesBeforeReplacing, openRegularFile, readFully, nonRegularKind, NotRegularFileError, type SourceFileOptions } from './source-file.js';
+export { denseOfSparse } from './sparse-dense.js';

@@ -1,4 +1,4 @@
-import { parseModel } from '@modelpass/ir';
+import { parseModel, printModel } from '@modelpass/ir';
 import { describe, expect, it } from 'vitest';
 import { diffModels, formatModelDiff, tensorError } from '@modelpass/report';
 import { Tensor } from '@modelpass/ir';
@@ -78,6 +78,19 @@ describe('diffModels', () => {
     const same = diffModels(before, before);
     expect(same.nodes).toEqual({ added: [], removed: [], changed: [], unchanged: 6 });
     expect(same.initializers).toEqual({ added: [], removed: [], changed: [], unchanged: 3 });
+  });
+
+  it('compares a weight stored as a sparse initializer by the dense tensor it stands for', () => {
+    const sparse = parseModel(printModel(before));
+    const w = sparse.graph.constants.find((value) => value.name === 'w')!;
+    w.sparseConstant = { values: Tensor.fromValues('float32', [4], [1, 1, 1, 1]), indices: Tensor.fromValues('int64', [4], [0n, 5n, 10n, 15n]), dims: [4, 4] };
+    w.constant = undefined;
+    const same = diffModels(before, sparse);
+    expect(same.nodes).toEqual({ added: [], removed: [], changed: [], unchanged: 6 });
+    expect(same.initializers).toEqual({ added: [], removed: [], changed: [], unchanged: 3 });
+    w.sparseConstant = { ...w.sparseConstant, values: Tensor.fromValues('float32', [4], [1, 1, 1, 0.5]) };
+    const changed = diffModels(before, sparse);
+    expect(changed.initializers.changed.map((change) => change.name)).toEqual(['w']);
   });
 });
 

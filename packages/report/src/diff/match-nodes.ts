@@ -5,7 +5,7 @@
  * data are one source), or an output of an already paired node. Structure matching repeats until
  * nothing new pairs, so renamed chains pair from their inputs down.
  */
-import type { Model, Node, Value } from '@modelpass/ir';
+import { denseOfSparse, type Model, type Node, type Value } from '@modelpass/ir';
 import type { SourceKind } from '../schema.js';
 import { tensorFingerprint } from './tensor-error.js';
 
@@ -55,7 +55,8 @@ class SourceKeys {
       if (value.isGraphInput) return `input:${value.name}`;
       let key = this.constants.get(value);
       if (key === undefined) {
-        key = value.constant ? `const:${tensorFingerprint(value.constant)}` : `sparse:${value.name}`;
+        // A sparse initializer keys as the dense tensor it stands for (the same weights stored either way match).
+        key = `const:${tensorFingerprint(value.constant ?? denseOfSparse(value.sparseConstant!))}`;
         this.constants.set(value, key);
       }
       return key;

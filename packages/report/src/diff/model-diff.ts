@@ -5,7 +5,7 @@
  * input (a constant by content) differs. Initializers are compared by name, changed data with error
  * statistics. Graph inputs and outputs by name and type.
  */
-import { formatType, type Graph, type Model, type Node, type Tensor, type Value } from '@modelpass/ir';
+import { denseOfSparse, formatType, type Graph, type Model, type Node, type Tensor, type Value } from '@modelpass/ir';
 import type { AttributeChange, ChangedNode, ChangedTensor, DiffNode, DiffTensor, GraphIoDiff, ModelDiff } from '../schema.js';
 import { reportNumber } from '../validate.js';
 import { formatAttribute } from './format-attribute.js';
@@ -35,6 +35,7 @@ function attributeChanges(a: Node, b: Node): AttributeChange[] {
 function constantData(value: Value | null): Tensor | undefined {
   if (!value) return undefined;
   if (value.constant) return value.constant;
+  if (value.sparseConstant) return denseOfSparse(value.sparseConstant);
   const attribute = value.producer?.op === 'onnx.Constant' ? value.producer.getAttribute('value') : undefined;
   return attribute?.kind === 'tensor' ? attribute.value : undefined;
 }
@@ -73,7 +74,11 @@ function changedNode(pair: NodePair, matching: NodeMatching): ChangedNode | unde
 function constantsOf(model: Model): Map<string, Tensor> {
   const constants = new Map<string, Tensor>();
   const visit = (graph: Graph) => {
-    for (const value of graph.constants) if (value.constant) constants.set(value.name, value.constant);
+    for (const value of graph.constants) {
+      // A sparse initializer (pruning's sparse-initializers=true) is compared by the dense tensor it stands for.
+      if (value.constant) constants.set(value.name, value.constant);
+      else if (value.sparseConstant) constants.set(value.name, denseOfSparse(value.sparseConstant));
+    }
     for (const node of graph.nodes()) for (const sub of node.subgraphs) visit(sub);
   };
   visit(model.graph);
