@@ -147,6 +147,14 @@ describe('convert --check on the Fashion-MNIST CNN', () => {
     expect(failed.accuracy!.top1).toBeLessThan(json.accuracy!.before!.top1 - 0.01);
     expect(failed.withinBudget).toBe(false);
   });
+
+  it('names the accuracy before and after and the budget when only the accuracy budget breaks', () => {
+    const output = join(temp, 'accuracy-only.onnx');
+    const result = spawnCli(['convert', cnn, '-o', output, '--plugin', plugin, '-p', 'swap-inputs{node=/bn2/BatchNormalization first=1 second=2}', '--check=100,100', '--check-dataset', 'fashion-mnist:test', '--check-samples', '200', '--check-accuracy-budget', '0.02', '--reproducer', join(temp, 'accuracy-only-reproducer')], temp);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/dropped top-1 accuracy from 0\.\d{4} to 0\.\d{4} \(−\d+\.\d\d pp on 200 samples; the budget is 2\.00 pp\)/);
+    expect(existsSync(output)).toBe(false);
+  });
 });
 
 describe('convert --check on real third-party models', async () => {

@@ -24,6 +24,9 @@ export interface CheckFailure {
   readonly divergence?: Divergence;
   readonly reproducer?: string;
   readonly notes: readonly string[];
+  /** The original model's accuracy and the budget, when the check measured accuracy. */
+  readonly originalAccuracy?: AccuracyFigure;
+  readonly accuracyBudget?: number;
 }
 
 export interface CheckContext {
@@ -242,7 +245,14 @@ export class CheckInstrumentation implements PassInstrumentation {
     } catch (error) {
       bisection = { notes: [`the intermediate tensors could not be compared: ${messageOf(error)}`] };
     }
-    this.failure = { pass, check, ...(bisection.divergence ? { divergence: bisection.divergence } : {}), notes: bisection.notes };
+    this.failure = {
+      pass,
+      check,
+      ...(bisection.divergence ? { divergence: bisection.divergence } : {}),
+      notes: bisection.notes,
+      ...(this.originalAccuracy ? { originalAccuracy: this.originalAccuracy } : {}),
+      ...(this.options.accuracyBudget !== undefined ? { accuracyBudget: this.options.accuracyBudget } : {}),
+    };
     const error = new PassFailure(pass.passName, pass.owner, { reason: checkFailureReason(this.failure), source: '@modelpass/cli', code: 'check/diverged' });
     try {
       const reproducer = writeCheckReproducer({
@@ -261,6 +271,16 @@ export class CheckInstrumentation implements PassInstrumentation {
   }
 }
 
+/** "dropped top-1 accuracy from 0.9141 to 0.8711 (−4.30 pp; the budget is 2.00 pp)" */
+function accuracyDrop(failure: CheckFailure): string {
+  const now = failure.check.accuracy?.top1;
+  const before = failure.originalAccuracy?.top1;
+  if (now === undefined || before === undefined) return `dropped top-1 accuracy to ${now} (budget exceeded)`;
+  const points = (fraction: number): string => `${(100 * fraction).toFixed(2)} pp`;
+  const budget = failure.accuracyBudget !== undefined ? `; the budget is ${points(failure.accuracyBudget)}` : '';
+  return `dropped top-1 accuracy from ${before.toFixed(4)} to ${now.toFixed(4)} (−${points(before - now)} on ${failure.check.accuracy!.samples} samples${budget})`;
+}
+
 /** One line: which pass broke what, and where. */
 export function checkFailureReason(failure: CheckFailure): string {
   const { pass, check, divergence } = failure;
@@ -268,7 +288,7 @@ export function checkFailureReason(failure: CheckFailure): string {
   const broken = check.outputs.filter((o) => !o.withinTolerance).map((o) => `'${o.name}' (max abs ${o.maxAbsError})`);
   const what = !check.withinTolerance
     ? `changed output${broken.length === 1 ? '' : 's'} ${broken.join(', ')} beyond |a - e| <= ${check.atol} + ${check.rtol}·|e|`
-    : `dropped top-1 accuracy to ${check.accuracy?.top1} (budget exceeded)`;
+    : accuracyDrop(failure);
   const where = divergence ? `; first diverging node '${divergence.node}' (${divergence.op}${divergence.location ? ` at ${divergence.location}` : ''}), tensor '${divergence.tensor}' (max abs ${divergence.maxAbsError})` : '';
   return `--check: ${who} ${what}${where}`;
 }
