@@ -1,6 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { ModelpassError } from './diagnostic.js';
+import { describeFileKind } from './file-kind.js';
 import { FileRangeStorage } from './tensor-storage.js';
 
 /**
@@ -83,15 +84,9 @@ export function readFully(fd: number, target: Uint8Array, position: number): boo
 /** Read-only and non-blocking: opening a FIFO put where a file was must not hang (regular files ignore the flag). */
 const READ_NONBLOCKING = constants.O_RDONLY | constants.O_NONBLOCK;
 
-/** What a file system entry is, in words, when it is not a regular file. */
+/** What a file system entry is, in words (`describeFileKind`), when it is not a regular file. */
 export function nonRegularKind(stats: Stats): string | undefined {
-  if (stats.isFile()) return undefined;
-  if (stats.isFIFO()) return 'a named pipe (FIFO)';
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isSocket()) return 'a socket';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  return 'not a regular file';
+  return stats.isFile() ? undefined : describeFileKind(stats);
 }
 
 /** The error a source throws for anything but a regular file (callers word it for their context). */

@@ -8,6 +8,7 @@
  */
 import { realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { describeFileKind } from '../file-kind.js';
 
 /** Where `file(...)` references resolve and which folders they may read. */
 export interface FileReadPolicy {
@@ -53,15 +54,6 @@ function realPathOfExisting(path: string): string {
   }
 }
 
-function describeFileType(stats: Stats): string {
-  if (stats.isFIFO()) return 'a FIFO (named pipe)';
-  if (stats.isDirectory()) return 'a folder';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  if (stats.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
-
 /** Resolves and checks the path written in a `file(...)` reference. */
 export function checkFileReference(written: string, policy: FileReadPolicy): FileReferenceCheck {
   if (written === '' || written.includes('\0')) return { problem: 'file(...) needs a path', actual: JSON.stringify(written) };
@@ -94,7 +86,7 @@ export function checkFileReference(written: string, policy: FileReadPolicy): Fil
     return { path: real };
   }
   if (!stats.isFile()) {
-    return { problem: `file(...) reference '${written}' is ${describeFileType(stats)}, not a regular file`, expected: 'a regular file of tensor data' };
+    return { problem: `file(...) reference '${written}' is ${describeFileKind(stats)}, not a regular file`, expected: 'a regular file of tensor data' };
   }
   return { path: real, size: stats.size };
 }

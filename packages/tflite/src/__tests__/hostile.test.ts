@@ -45,7 +45,7 @@ describe('hostile and broken .tflite files', () => {
     expect(failure(join(dir, 'missing.tflite')).message).toContain('no such file');
     const folder = join(dir, 'folder.tflite');
     mkdirSync(folder);
-    expect(failure(folder).message).toContain('a directory, not a regular file');
+    expect(failure(folder).message).toContain('a folder, not a regular file');
     const fifo = join(dir, 'pipe.tflite');
     execFileSync('mkfifo', [fifo]);
     expect(failure(fifo).message).toContain('named pipe');
