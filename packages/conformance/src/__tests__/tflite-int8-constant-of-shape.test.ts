@@ -13,6 +13,7 @@ import { PassManager, StatisticsInstrumentation } from '@modelpass/pass-manager'
 import { builtinEnvironment } from '@modelpass/cli';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
 import { encodeTflite } from '@modelpass/tflite';
+import { seededUniform, stepsApart } from './int8-agreement.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
@@ -40,12 +41,7 @@ function paddedModel(value: number | undefined): { model: Model; watched: string
 }
 
 function seededInput(): Tensor {
-  let state = 777;
-  const count = SHAPE.reduce((n, d) => n * d, 1);
-  return Tensor.fromValues('float32', SHAPE, Array.from({ length: count }, () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return (state / 2 ** 32) * 9 - 4.5;
-  }));
+  return seededUniform(SHAPE, 777, -4.5, 9);
 }
 
 describe('quantized ConstantOfShape padding → int8 TFLite, within one step of ONNX Runtime', () => {
@@ -67,9 +63,7 @@ describe('quantized ConstantOfShape padding → int8 TFLite, within one step of 
       expect(actual.shape).toEqual(expected.shape);
       const a = expected.toNumbers();
       const b = actual.toNumbers();
-      let worst = 0;
-      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / OUT.scale);
-      expect(worst).toBeLessThanOrEqual(1.001);
+      expect(stepsApart(a, b, OUT.scale)).toBeLessThanOrEqual(1.001);
       // The padded channels hold the padding value (reals within one output step of it).
       const padReal = value ?? 0;
       const channel = 16; // 4×4 per channel, NCHW output

@@ -18,6 +18,7 @@ import { builtinEnvironment } from '@modelpass/cli';
 import { disposeSharedOrtRunner, evaluateAccuracy, loadDataset, runOrt, TfliteEngine } from '@modelpass/runtime';
 import { encodeTflite, readTflite, writeTflite } from '@modelpass/tflite';
 import { PROJECT_MODELS_DIR } from '../real-models.js';
+import { seededUniform, stepsApart } from './int8-agreement.js';
 
 const workDir = mkdtempSync(join(tmpdir(), 'modelpass-tflite-int8-more-'));
 afterAll(async () => {
@@ -153,12 +154,7 @@ function qdqModel(testCase: OpCase, dtype: 'uint8' | 'int16' = 'uint8', input: P
 }
 
 function seededInput(seed = 12345): Tensor {
-  let state = seed;
-  const count = SHAPE.reduce((n, d) => n * d, 1);
-  return Tensor.fromValues('float32', SHAPE, Array.from({ length: count }, () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return (state / 2 ** 32) * 8.4 - 4.2; // a little beyond the input's quantized range: saturation included
-  }));
+  return seededUniform(SHAPE, seed, -4.2, 8.4); // a little beyond the input's quantized range: saturation included
 }
 
 async function convert(model: Model): Promise<{ converted: Model; statistics: Map<string, number> }> {
@@ -199,9 +195,7 @@ describe('more int8 TFLite ops within one quantization step of ONNX Runtime', ()
           const b = actual.get(name)!;
           expect(b.shape, name).toEqual(a.shape);
           const [av, bv] = [a.toNumbers(), b.toNumbers()];
-          let worst = 0;
-          for (let k = 0; k < av.length; k++) worst = Math.max(worst, Math.abs(av[k]! - bv[k]!) / testCase.out[i]!.scale);
-          expect(worst, name).toBeLessThanOrEqual(1.001);
+          expect(stepsApart(av, bv, testCase.out[i]!.scale), name).toBeLessThanOrEqual(1.001);
           // Not a constant output: the op saw the input.
           expect(new Set(bv).size, name).toBeGreaterThan(4);
         });
@@ -332,8 +326,7 @@ describe('16x8 single ops in TFLite 2.9 vs ORT (symmetric int16)', () => {
       const actual = await new TfliteEngine().run(encodeTflite(converted), { x });
       watched.forEach((name, i) => {
         const [av, bv] = [expected.get(name)!.toNumbers(), actual.get(name)!.toNumbers()];
-        let worst = 0;
-        for (let k = 0; k < av.length; k++) worst = Math.max(worst, Math.abs(av[k]! - bv[k]!) / testCase.out[i]!.scale);
+        const worst = stepsApart(av, bv, testCase.out[i]!.scale);
         console.log(`16x8 ${testCase.name} ${name}: worst ${worst.toFixed(2)} steps`);
         expect(worst, name).toBeLessThanOrEqual(testCase.steps + 0.001);
       });

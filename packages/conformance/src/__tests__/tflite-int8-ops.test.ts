@@ -14,6 +14,7 @@ import { PassManager, StatisticsInstrumentation } from '@modelpass/pass-manager'
 import { builtinEnvironment } from '@modelpass/cli';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
 import { encodeTflite } from '@modelpass/tflite';
+import { seededUniform, stepsApart } from './int8-agreement.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
@@ -86,12 +87,7 @@ function qdqModel(testCase: OpCase): { model: Model; watched: string } {
 }
 
 function seededInput(): Tensor {
-  let state = 12345;
-  const count = SHAPE.reduce((n, d) => n * d, 1);
-  return Tensor.fromValues('float32', SHAPE, Array.from({ length: count }, () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return (state / 2 ** 32) * 8.4 - 4.2; // a little beyond the quantized range: saturation included
-  }));
+  return seededUniform(SHAPE, 12345, -4.2, 8.4); // a little beyond the quantized range: saturation included
 }
 
 describe('int8 TFLite ops within one quantization step of ONNX Runtime', () => {
@@ -111,12 +107,9 @@ describe('int8 TFLite ops within one quantization step of ONNX Runtime', () => {
       const expected = (await runOrt(model, { x })).get(watched)!;
       const actual = (await new TfliteEngine().run(encodeTflite(converted), { x })).get(watched)!;
       expect(actual.shape).toEqual(expected.shape);
-      // Both are (q − zero point) · scale of the same parameters: integers within one step ⇔ reals within one scale.
       const a = expected.toNumbers();
       const b = actual.toNumbers();
-      let worst = 0;
-      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / testCase.out.scale);
-      expect(worst).toBeLessThanOrEqual(1.001);
+      expect(stepsApart(a, b, testCase.out.scale)).toBeLessThanOrEqual(1.001);
       // Not a constant output: the op saw the input.
       expect(new Set(b).size).toBeGreaterThan(8);
     }, 60_000);
