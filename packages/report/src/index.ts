@@ -9,3 +9,4 @@ export { diffModels } from './diff/model-diff.js';
 export { matchNodes, type NodeMatching, type NodePair } from './diff/match-nodes.js';
 export { tensorError, tensorFingerprint, type TensorError } from './diff/tensor-error.js';
 export { formatModelDiff, type FormatDiffOptions } from './diff/format-diff.js';
+export { notComparableText, shapeChangeOf, formatDims, type MaybeNotComparable } from './not-comparable.js';

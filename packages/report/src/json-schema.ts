@@ -197,7 +197,18 @@ export const REPORT_JSON_SCHEMA =
         "top1Agreement": { "oneOf": [{ "$ref": "#/$defs/fraction" }, { "type": "null" }] },
         "elementCount": { "$ref": "#/$defs/count" },
         "mismatchedElements": { "$ref": "#/$defs/count" },
-        "withinTolerance": { "type": "boolean" }
+        "withinTolerance": { "type": "boolean" },
+        "shapeChange": { "$ref": "#/$defs/shapeChange" },
+        "missingIn": { "enum": ["before", "after"] }
+      }
+    },
+    "shapeChange": {
+      "type": "object",
+      "required": ["before", "after"],
+      "additionalProperties": false,
+      "properties": {
+        "before": { "type": "array", "items": { "type": "integer", "minimum": 0 } },
+        "after": { "type": "array", "items": { "type": "integer", "minimum": 0 } }
       }
     },
     "outputsCheck": {
@@ -254,6 +265,7 @@ export const REPORT_JSON_SCHEMA =
             "maxAbsError": { "$ref": "#/$defs/reportNumber" },
             "maxRelError": { "$ref": "#/$defs/reportNumber" },
             "cosine": { "$ref": "#/$defs/cosine" },
+            "shapeChange": { "$ref": "#/$defs/shapeChange" },
             "comparedTensors": { "$ref": "#/$defs/count" }
           }
         },
@@ -401,7 +413,8 @@ export const REPORT_JSON_SCHEMA =
                   "maxAbsError": { "$ref": "#/$defs/reportNumber" },
                   "maxRelError": { "$ref": "#/$defs/reportNumber" },
                   "cosine": { "$ref": "#/$defs/cosine" },
-                  "withinTolerance": { "type": "boolean" }
+                  "withinTolerance": { "type": "boolean" },
+                  "shapeChange": { "$ref": "#/$defs/shapeChange" }
                 }
               }
             },

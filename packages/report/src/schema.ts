@@ -168,6 +168,20 @@ export interface OutputMetrics {
   readonly elementCount: number;
   readonly mismatchedElements: number;
   readonly withinTolerance: boolean;
+  /** Present when the output changed shape: not compared element by element (the errors then read "Infinity"). */
+  readonly shapeChange?: ShapeChange;
+  /** Present when only one side has the output: `before` is the reference, `after` the checked model. */
+  readonly missingIn?: 'before' | 'after';
+}
+
+/**
+ * Two tensors of one name whose shapes differ (a pruned channel count, a changed batch): they are
+ * not comparable element by element, so their max abs/rel errors read "Infinity" and the cosine is
+ * null; readers print this instead of those figures.
+ */
+export interface ShapeChange {
+  readonly before: readonly number[];
+  readonly after: readonly number[];
 }
 
 /** One comparison of a model against the reference on the check inputs. */
@@ -219,6 +233,8 @@ export interface Divergence {
   readonly maxAbsError: ReportNumber;
   readonly maxRelError: ReportNumber;
   readonly cosine: number | null;
+  /** Present when the tensor changed shape (not compared element by element). */
+  readonly shapeChange?: ShapeChange;
   /** Intermediate tensors compared (present in both models) before the divergence was found. */
   readonly comparedTensors: number;
 }
@@ -321,6 +337,8 @@ export interface TensorDivergence {
   readonly maxRelError: ReportNumber;
   readonly cosine: number | null;
   readonly withinTolerance: boolean;
+  /** Present when the tensor changed shape (not compared element by element). */
+  readonly shapeChange?: ShapeChange;
 }
 
 export interface ReportDiagnostic {

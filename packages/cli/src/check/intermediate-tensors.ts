@@ -7,7 +7,7 @@
 import { formatLocation, type Model, type Node, type Tensor, type Value } from '@modelpass/ir';
 import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
 import { compareTensors } from '@modelpass/runtime';
-import { reportNumber, type TensorDivergence } from '@modelpass/report';
+import { reportNumber, shapeChangeOf, type TensorDivergence } from '@modelpass/report';
 import type { Referee, RefereeEngine } from './referee.js';
 
 export interface SharedTensor {
@@ -103,6 +103,7 @@ export async function compareIntermediates(
       maxRelError: reportNumber(c.maxRelError),
       cosine: c.cosine,
       withinTolerance: c.withinTolerance,
+      ...(c.shapeMatch ? {} : { shapeChange: shapeChangeOf(c.expectedShape, c.actualShape)! }),
     });
   }
   return { engine: first.engine, tensors, notes };

@@ -70,7 +70,7 @@ async function tensorTable(a: Model, b: Model, args: ParsedArgs, io: CliIO): Pro
       compared: comparison.tensors.length,
       tensors: comparison.tensors
         .filter((t) => all || t.maxAbsError !== 0)
-        .map(({ name, node, op, maxAbsError, maxRelError, cosine, withinTolerance }) => ({ name, node, op, maxAbsError, maxRelError, cosine, withinTolerance })),
+        .map(({ name, node, op, maxAbsError, maxRelError, cosine, withinTolerance, shapeChange }) => ({ name, node, op, maxAbsError, maxRelError, cosine, withinTolerance, ...(shapeChange ? { shapeChange } : {}) })),
       ...(first ? { firstDivergent: first.name } : {}),
       atol,
       rtol,

@@ -1,4 +1,5 @@
 /** A `ModelDiff` as text for a terminal: counts first, then one line per node, tensor and IO change. */
+import { notComparableText } from '../not-comparable.js';
 import type { ModelDiff, ReportNumber } from '../schema.js';
 
 export interface FormatDiffOptions {
@@ -51,6 +52,8 @@ export function formatModelDiff(diff: ModelDiff, options: FormatDiffOptions = {}
     ...limited(initializers.changed, max, (t) => {
       const type = `${t.dtype}[${t.shape.join(',')}]`;
       const after = t.dtypeAfter || t.shapeAfter ? ` → ${t.dtypeAfter ?? t.dtype}[${(t.shapeAfter ?? t.shape).join(',')}]` : '';
+      // A reshaped initializer has no element-wise error: the type change above says what happened.
+      if (t.shapeAfter) return `  ~ ${t.name} ${type}${after}: shape changed (not compared element by element)`;
       return `  ~ ${t.name} ${type}${after}: max abs ${number(t.maxAbsError)}, max rel ${number(t.maxRelError)}, cosine ${number(t.cosine)}`;
     }),
   );
@@ -73,7 +76,7 @@ export function formatModelDiff(diff: ModelDiff, options: FormatDiffOptions = {}
       const first = t.tensors.find((x) => x.name === t.firstDivergent)!;
       lines.push(`  first divergent: ${first.name} (node ${first.node}, ${first.op})`);
     }
-    lines.push(...limited(differing, max, (x) => `  ! ${x.name} (${x.node}, ${x.op}): max abs ${number(x.maxAbsError)}, max rel ${number(x.maxRelError)}, cosine ${number(x.cosine)}`));
+    lines.push(...limited(differing, max, (x) => `  ! ${x.name} (${x.node}, ${x.op}): ${notComparableText(x) ?? `max abs ${number(x.maxAbsError)}, max rel ${number(x.maxRelError)}, cosine ${number(x.cosine)}`}`));
   }
   return lines.join('\n');
 }

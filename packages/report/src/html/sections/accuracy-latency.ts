@@ -1,5 +1,6 @@
 /** Accuracy and latency before and after, and the output comparison of two models. */
 import type { OutputsCheck, Report } from '../../schema.js';
+import { notComparableText } from '../../not-comparable.js';
 import { CHART_COLORS, type ChartDataset, type ChartSpec } from '../chart-spec.js';
 import { formatMetric, formatMs, formatPercent } from '../format.js';
 import { chartFigure, num, table } from '../html-parts.js';
@@ -26,9 +27,8 @@ export function outputsCheckTable(caption: string, check: OutputsCheck): string 
     ['output', 'max abs error', 'max rel error', 'cosine', 'top-1 agreement', 'mismatched', 'within tolerance'],
     check.outputs.map((o) => [
       o.name,
-      num(formatMetric(o.maxAbsError)),
-      num(formatMetric(o.maxRelError)),
-      num(formatMetric(o.cosine)),
+      // An output that changed shape or is missing has no element-wise error to show.
+      ...(notComparableText(o) !== undefined ? [notComparableText(o)!, '–', '–'] : [num(formatMetric(o.maxAbsError)), num(formatMetric(o.maxRelError)), num(formatMetric(o.cosine))]),
       num(o.top1Agreement === null ? '–' : formatPercent(o.top1Agreement, 2)),
       num(`${o.mismatchedElements} / ${o.elementCount}`),
       o.withinTolerance ? 'yes' : { text: 'NO', className: 'bad' },

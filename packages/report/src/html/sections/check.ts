@@ -1,4 +1,5 @@
 /** The numeric check's verdict (`--check`): which pass broke the tolerance, and the first divergent node. */
+import { notComparableText } from '../../not-comparable.js';
 import type { Report } from '../../schema.js';
 import { escapeHtml } from '../escape.js';
 import { formatMetric, formatPercent } from '../format.js';
@@ -21,7 +22,8 @@ export const checkSection: ReportSection = {
     const d = check.divergence;
     if (d) {
       pairs.push(['first divergent node', `${d.node} (${d.op})${d.location !== undefined ? ` at ${d.location}` : ''}`]);
-      pairs.push(['divergent tensor', `${d.tensor}: max abs ${formatMetric(d.maxAbsError)}, max rel ${formatMetric(d.maxRelError)}, cosine ${formatMetric(d.cosine)} (${d.comparedTensors} tensors compared)`]);
+      const figures = notComparableText(d) ?? `max abs ${formatMetric(d.maxAbsError)}, max rel ${formatMetric(d.maxRelError)}, cosine ${formatMetric(d.cosine)}`;
+      pairs.push(['divergent tensor', `${d.tensor}: ${figures} (${d.comparedTensors} tensors compared)`]);
     }
     if (check.reproducer !== undefined) pairs.push(['reproducer', check.reproducer]);
     const status = `<p class="status ${check.status === 'passed' ? 'good' : 'bad'}">${escapeHtml(check.status === 'passed' ? 'Every pass kept the outputs within tolerance.' : 'A pass broke the tolerance.')}</p>`;

@@ -1,5 +1,6 @@
 /** The graph diff: counts of added/removed/changed nodes and initializers, then every change in tables. */
 import type { ChangedNode, ModelDiff, Report } from '../../schema.js';
+import { notComparableText } from '../../not-comparable.js';
 import { CHART_COLORS, type ChartSpec } from '../chart-spec.js';
 import { formatMetric } from '../format.js';
 import { chartFigure, num, paragraph, table } from '../html-parts.js';
@@ -65,9 +66,7 @@ export const diffSection: ReportSection = {
             t.name,
             t.dtypeAfter !== undefined ? `${t.dtype} → ${t.dtypeAfter}` : t.dtype,
             `[${t.shape.join(', ')}]${t.shapeAfter ? ` → [${t.shapeAfter.join(', ')}]` : ''}`,
-            num(formatMetric(t.maxAbsError)),
-            num(formatMetric(t.maxRelError)),
-            num(formatMetric(t.cosine)),
+            ...(t.shapeAfter ? ['not compared (shape changed)', '–', '–'] : [num(formatMetric(t.maxAbsError)), num(formatMetric(t.maxRelError)), num(formatMetric(t.cosine))]),
           ]),
           'initializers',
         ),
@@ -87,7 +86,7 @@ export const diffSection: ReportSection = {
         table(
           `Intermediate tensors on the same inputs (${t.engine}, ${t.compared} compared, atol ${t.atol}, rtol ${t.rtol}${t.firstDivergent !== undefined ? `, first divergent: ${t.firstDivergent}` : ''})`,
           ['tensor', 'node', 'op', 'max abs error', 'max rel error', 'cosine', 'within tolerance'],
-          t.tensors.map((row) => [row.name, row.node, row.op, num(formatMetric(row.maxAbsError)), num(formatMetric(row.maxRelError)), num(formatMetric(row.cosine)), row.withinTolerance ? 'yes' : { text: 'NO', className: 'bad' }]),
+          t.tensors.map((row) => [row.name, row.node, row.op, ...(row.shapeChange ? [notComparableText(row)!, '–', '–'] : [num(formatMetric(row.maxAbsError)), num(formatMetric(row.maxRelError)), num(formatMetric(row.cosine))]), row.withinTolerance ? 'yes' : { text: 'NO', className: 'bad' }]),
           'tensors',
         ),
       );

@@ -1,4 +1,5 @@
 /** The pipeline as it ran: a timeline of the passes, their statistics and the numeric check after each. */
+import { notComparableText } from '../../not-comparable.js';
 import type { PassRecord, Report, ReportNumber } from '../../schema.js';
 import { CHART_COLORS, MAX_CHART_BARS, type ChartSpec } from '../chart-spec.js';
 import { formatMetric, formatMs } from '../format.js';
@@ -24,6 +25,9 @@ function statisticsText(statistics: Readonly<Record<string, number>>): string {
 
 function worstError(pass: PassRecord): string {
   if (!pass.check) return '–';
+  // An output that changed shape or went missing has no error figure: say that, not "∞".
+  const reshaped = pass.check.outputs.find((o) => notComparableText(o) !== undefined);
+  if (reshaped) return `${reshaped.name}: ${notComparableText(reshaped)!} (broken)`;
   // A non-finite error ("Infinity", "NaN") is the worst there is.
   let worst: ReportNumber = 0;
   for (const output of pass.check.outputs) {
