@@ -34,7 +34,7 @@ export {
   type AnchorStep,
   type PrintPipelineOptions,
 } from './pipeline/pipeline.js';
-export { ANCHORS, repeatAnchor, fixedPointAnchor, type AnchorDefinition } from './pipeline/anchors.js';
+export { ANCHORS, MAX_ANCHOR_ROUNDS, repeatAnchor, fixedPointAnchor, type AnchorDefinition } from './pipeline/anchors.js';
 export { describeOptionSpec } from './option-value.js';
 export { closestName, editDistance, MAX_SUGGESTED_NAME_LENGTH } from './suggest.js';
 

@@ -138,7 +138,11 @@ export class PassManager {
     const options = resolvedOptions(step.anchor.options, step.options);
     if (step.anchor === repeatAnchor) {
       let changed = false;
-      for (let i = 1; i <= (options['times'] as number); i++) changed = (await this.runSteps(state, step.steps, [...nesting, `repeat#${i}`])) || changed;
+      for (let i = 1; i <= (options['times'] as number); i++) {
+        // A round that changed nothing leaves the model as it found it: the next would do the same.
+        if (!(await this.runSteps(state, step.steps, [...nesting, `repeat#${i}`]))) return changed;
+        changed = true;
+      }
       return changed;
     }
     if (step.anchor === fixedPointAnchor) {

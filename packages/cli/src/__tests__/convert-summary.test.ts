@@ -150,10 +150,10 @@ describe('help that teaches', () => {
   it('passes lists the pipeline anchors with their options before the passes', async () => {
     const listing = await runCli(['passes']);
     expect(listing.code, listing.stderr).toBe(0);
-    expect(listing.stdout).toContain('repeat{times=N}(…)  —  Run the nested pipeline a fixed number of times');
-    expect(listing.stdout).toMatch(/^ {4}times \(an integer ≥ 1, required\): /m);
+    expect(listing.stdout).toContain('repeat{times=N}(…)  —  Run the nested pipeline N times, ending early after a round that changes nothing');
+    expect(listing.stdout).toMatch(/^ {4}times \(an integer in \[1, 1000\], required\): /m);
     expect(listing.stdout).toMatch(/^fixed-point\(…\)  —  /m);
-    expect(listing.stdout).toMatch(/^ {4}max-iterations \(an integer ≥ 1, default 10\): /m);
+    expect(listing.stdout).toMatch(/^ {4}max-iterations \(an integer in \[1, 1000\], default 10\): /m);
     expect(listing.stdout.indexOf('fixed-point(…)')).toBeLessThan(listing.stdout.indexOf('\npasses:\n'));
     expect(listing.stdout).toMatch(/^canonicalize  —  /m);
     const json = JSON.parse((await runCli(['passes', '--json'])).stdout);
