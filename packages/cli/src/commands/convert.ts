@@ -37,8 +37,8 @@ const PIPELINE_HELP = `pipeline syntax (every pass and its options: modelpass pa
   a,b,c                          passes in order, separated by commas
   pass{opt=value other=value}    options in braces, separated by spaces (kebab-case names)
   pass{list=[a,b,"c d"]}         list values in brackets; quote a value with spaces or commas
-  repeat{times=N}(a,b)           run the nested pipeline N times
-  fixed-point(a,b)               run it until one whole run changes nothing (max-iterations=N, default 10)
+  repeat{times=N}(a,b)           run the nested pipeline N times (N ≤ 1000; a round that changes nothing ends it)
+  fixed-point(a,b)               run it until one whole run changes nothing (max-iterations=N, default 10, ≤ 1000)
   anchors nest: fixed-point(canonicalize,repeat{times=2}(cse,dce)),dce
 
 after the pipeline, convert prints a before/after summary (nodes, parameters, bytes by dtype, ops that
