@@ -5,3 +5,4 @@ export { packageManifest, tsconfigJson, vitestConfig, TOOLCHAIN, type ManifestIn
 export { localWiring, registryWiring, workspaceWiring, ownVersion, MODELPASS_PACKAGES, VENDOR_FOLDER, type Wiring, type ModelpassPackage } from './wiring.js';
 export { camelCase, checkPassName, checkPackageName, defaultPackageName } from './names.js';
 export { ScaffoldError } from './scaffold-error.js';
+export { BUILTIN_PASSES, RESERVED_ANCHORS } from './builtin-pass-names.js';

@@ -1,3 +1,4 @@
+import { BUILTIN_PASSES, RESERVED_ANCHORS } from './builtin-pass-names.js';
 import { ScaffoldError } from './scaffold-error.js';
 
 const PASS_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
@@ -13,6 +14,15 @@ export function checkPassName(name: string): void {
     throw new ScaffoldError(`'${name}' is not a pass name`, {
       expected: 'kebab-case: lowercase letters and digits in dash-separated words, starting with a letter (e.g. strip-identity)',
     });
+  }
+  const owner = BUILTIN_PASSES.get(name);
+  if (owner !== undefined) {
+    throw new ScaffoldError(`'${name}' is the name of a built-in pass (from ${owner}): modelpass would refuse to load a plugin with a second '${name}' ("registered twice")`, {
+      hint: `pick another name, e.g. my-${name}`,
+    });
+  }
+  if (RESERVED_ANCHORS.includes(name)) {
+    throw new ScaffoldError(`'${name}' is a pipeline anchor (${RESERVED_ANCHORS.join(', ')}), reserved in every pass registry`, { hint: `pick another name, e.g. my-${name}` });
   }
 }
 
