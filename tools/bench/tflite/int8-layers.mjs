@@ -1,0 +1,200 @@
+#!/usr/bin/env node
+// int8 TFLite vs ONNX Runtime, layer by layer (issue 12: is a disagreement accumulated rounding or a bug?).
+//
+//  1. full run: ORT on the QDQ model (every value an output) and the TFLite 2.9 runtime on the int8 .tflite
+//     (every activation an output), on one seeded input; each TFLite tensor is paired with the ORT
+//     DequantizeLinear that gives the same reals (by the ONNX node or value the TFLite tensor is named after,
+//     through Q → DQ, a fused Relu, a Q(s) → DQ(s') reinterpretation); NCHW ORT tensors are read channels-last;
+//  2. isolated: each paired op alone (the .tflite cut at that node), fed ORT's own values of its inputs
+//     (requantized: exact, they are on the grid), its output against ORT's — a lowering bug (a wrong scale,
+//     zero point, padding value, requantization) shows here as more than one step on a single op;
+//  3. --exact: for 1×1 CONV_2Ds, both runtimes' integers against the float64 result of the same integers.
+// Differences are in steps of the TFLite tensor's scale (float tensors: absolute).
+//
+//   nice -n 10 node tools/bench/tflite/int8-layers.mjs --onnx m.qs.onnx --tflite m.tflite --input NAME=1,128,128,3 [--seed 7] [--exact]
+import { readFileSync } from 'node:fs';
+import { Tensor } from '@modelpass/ir';
+import { decodeOnnx } from '@modelpass/onnx';
+import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
+import { encodeTflite, readTflite } from '@modelpass/tflite';
+
+const argv = process.argv.slice(2);
+const flag = (name, fallback) => { const i = argv.indexOf(`--${name}`); return i < 0 ? fallback : argv[i + 1]; };
+const onnxPath = flag('onnx');
+const tflitePath = flag('tflite');
+const [inputName, shapeText] = (flag('input') ?? '').split('=');
+if (!onnxPath || !tflitePath || !shapeText) {
+  console.error('usage: int8-layers.mjs --onnx QDQ.onnx --tflite INT8.tflite --input NAME=D0,D1,... [--seed N] [--exact]');
+  process.exit(2);
+}
+const shape = shapeText.split(',').map(Number);
+const EXACT = argv.includes('--exact');
+let state = Number(flag('seed', '7'));
+const x = Tensor.fromValues('float32', shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => {
+  state = (state * 1664525 + 1013904223) >>> 0;
+  return (state / 2 ** 32) * 2 - 1;
+}));
+
+const onnx = decodeOnnx(readFileSync(onnxPath));
+const outputs = new Set(onnx.graph.outputs.map((v) => v.name));
+for (const node of onnx.graph.nodeList()) for (const v of node.outputs) if (v && !outputs.has(v.name)) onnx.graph.addOutput(v);
+const ort = await runOrt(onnx, { [inputName]: x });
+
+const tfl = readTflite(tflitePath);
+const produced = [];
+for (const node of tfl.graph.nodeList()) for (const v of node.outputs) if (v) produced.push({ v, node });
+const tOutputs = new Set(tfl.graph.outputs.map((v) => v.name));
+for (const { v } of produced) if (!tOutputs.has(v.name)) tfl.graph.addOutput(v);
+const full = await new TfliteEngine().run(encodeTflite(tfl), { [tfl.graph.inputs[0].name]: x });
+
+const users = (value) => [...value.uses].map((use) => use.user).filter((user) => user && user.op);
+/** The ORT tensor with the reals of `value` after its Q → DQ (→ Relu → Q → DQ)*, and the factor a reinterpreting DQ applied. */
+function pairOf(value) {
+  const direct = users(value).find((n) => n.op === 'onnx.DequantizeLinear' && n.inputs[0] === value);
+  if (direct) return { name: direct.outputs[0].name, factor: 1 };
+  let current = value;
+  let last;
+  for (;;) {
+    const q = users(current).find((n) => n.op === 'onnx.QuantizeLinear');
+    const dq = q && users(q.outputs[0]).find((n) => n.op === 'onnx.DequantizeLinear');
+    if (!dq) break;
+    last = dq.outputs[0];
+    const factor = q.inputs[1].constant.toNumbers()[0] / dq.inputs[1].constant.toNumbers()[0];
+    if (factor !== 1) return { name: last.name, factor };
+    const next = users(last);
+    if (next.length !== 1 || !['onnx.Relu', 'onnx.Clip'].includes(next[0].op)) break;
+    current = next[0].outputs[0];
+  }
+  if (last) return { name: last.name, factor: 1 };
+  return ort.has(value.name) ? { name: value.name, factor: 1 } : undefined;
+}
+const onnxNodes = new Map(onnx.graph.nodeList().map((n) => [n.name, n]));
+function ortPair(value, node) {
+  if (ort.has(value.name)) return { name: value.name, factor: 1 };
+  const base = value.name.replace(new RegExp(`_${node.op.replace('tflite.', '').toLowerCase()}_\\d+$`), '');
+  for (const candidate of [base, base.replace(/_(de)?quantize(_\d+)?$/, '')]) {
+    const n = onnxNodes.get(candidate);
+    if (n?.op === 'onnx.DequantizeLinear') return { name: n.outputs[0].name, factor: 1 };
+    if (n?.op === 'onnx.QuantizeLinear') return pairOf(n.outputs[0]);
+    if (n) return pairOf(n.outputs[0]);
+    const v = onnx.graph.getValue(candidate);
+    if (v) return pairOf(v);
+  }
+  return undefined;
+}
+const realsOf = (tensor, quant) => tensor.toNumbers().map((q) => (quant ? (Number(q) - quant.zeroPoint[0]) * quant.scale[0] : Number(q)));
+function channelsLast(reals, s) {
+  const [N, C, H, W] = s;
+  const out = new Array(reals.length);
+  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) out[((n * H + h) * W + w) * C + c] = reals[((n * C + c) * H + h) * W + w];
+  return out;
+}
+function steps(a, b, scale) {
+  let worst = 0, one = 0, over = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]) / scale;
+    worst = Math.max(worst, d);
+    if (d > 0.5) one++;
+    if (d > 1.001) over++;
+  }
+  return { worst, one, over, count: a.length };
+}
+
+/** ORT's reals of each paired TFLite tensor, in the TFLite tensor's layout. */
+const aligned = new Map();
+const label = (name) => name.replace(/^StatefulPartitionedCall\/functional_1\//, '').slice(0, 48).padEnd(48);
+console.log(`full run (${tflitePath} in TFLite vs ${onnxPath} in ORT, seed ${flag('seed', '7')}): worst, elements 1 step apart, more than 1`);
+for (const { v, node } of produced) {
+  const quant = v.type.quant;
+  const tensor = full.get(v.name);
+  let reals;
+  if (node.op === 'tflite.PAD' && aligned.has(node.inputs[0].name)) {
+    // PAD has no ONNX tensor (Conv pads inside): ORT's input padded with real 0 (the zero point).
+    const source = aligned.get(node.inputs[0].name), inShape = node.inputs[0].type.shape, outShape = v.type.shape;
+    const pads = node.inputs[1].constant.toNumbers().map(Number);
+    const strides = (s) => s.map((_, i) => s.slice(i + 1).reduce((p, d) => p * d, 1));
+    const si = strides(inShape), so = strides(outShape);
+    reals = new Array(outShape.reduce((p, d) => p * d, 1)).fill(0);
+    for (let i = 0; i < source.length; i++) {
+      let o = 0;
+      for (let d = 0; d < inShape.length; d++) o += ((Math.floor(i / si[d]) % inShape[d]) + pads[2 * d]) * so[d];
+      reals[o] = source[i];
+    }
+  } else {
+    const pair = ortPair(v, node);
+    if (!pair || !tensor) continue;
+    const ortTensor = ort.get(pair.name);
+    reals = ortTensor.toNumbers().map((y) => Number(y) * pair.factor);
+    const os = ortTensor.shape, ts = tensor.shape;
+    if (reals.length !== tensor.size && reals.length !== ts.reduce((p, d) => p * d, 1)) continue;
+    if (os.length === 4 && ts.length === 4 && os[1] === ts[3] && os[2] === ts[1] && os[3] === ts[2]) {
+      // NCHW in ORT: read channels-last; when C = H = W the shapes cannot tell, so take the closer reading.
+      const moved = channelsLast(reals, os);
+      const tReals = realsOf(tensor, quant);
+      const far = (a) => a.reduce((m, y, i) => Math.max(m, Math.abs(y - tReals[i])), 0);
+      if (os.join() !== ts.join() || far(moved) < far(reals)) reals = moved;
+    }
+  }
+  aligned.set(v.name, reals);
+  const r = steps(reals, realsOf(tensor, quant), quant ? quant.scale[0] : 1);
+  console.log(`  ${node.op.replace('tflite.', '').padEnd(18)} ${label(v.name)} ${quant ? 'int8 ' : 'float'} ${r.worst.toFixed(2).padStart(6)} ${String(r.one).padStart(6)} ${String(r.over).padStart(6)} of ${r.count}`);
+}
+
+console.log('isolated (each op alone, fed ORT\'s values of its inputs): worst, elements 1 step apart, more than 1');
+const summary = new Map();
+for (const { v: target } of produced) {
+  if (!aligned.has(target.name)) continue;
+  const model = readTflite(tflitePath);
+  const graph = model.graph;
+  const node = graph.getValue(target.name).producer;
+  const original = node.inputs.slice();
+  const feeds = {};
+  let complete = true;
+  node.inputs.forEach((input, i) => {
+    if (!input || input.isConstant) return;
+    const reals = aligned.get(input.name);
+    if (!reals) { complete = false; return; }
+    const cut = graph.addInput(`isolated_${i}`, input.type);
+    node.setInput(i, cut);
+    const quant = input.type.quant;
+    feeds[cut.name] = quant
+      ? Tensor.fromValues(input.type.dtype, input.type.shape, reals.map((r) => Math.max(-128, Math.min(127, Math.round(r / quant.scale[0]) + quant.zeroPoint[0]))))
+      : Tensor.fromValues('float32', input.type.shape, reals);
+  });
+  if (!complete) continue;
+  graph.setOutputs([node.outputs[0]]);
+  for (const other of graph.nodeList().reverse()) if (other !== node && other.outputs.every((o) => !o || o.uses.size === 0)) other.erase();
+  for (const input of [...graph.inputs]) if (input.uses.size === 0) graph.removeInput(input);
+  const result = await new TfliteEngine().run(encodeTflite(model), feeds);
+  const quant = target.type.quant;
+  const tflReals = realsOf(result.get(target.name), quant);
+  const ortReals = aligned.get(target.name);
+  const r = steps(ortReals, tflReals, quant ? quant.scale[0] : 1);
+  console.log(`  ${node.op.replace('tflite.', '').padEnd(18)} ${label(target.name)} ${quant ? 'int8 ' : 'float'} ${r.worst.toFixed(2).padStart(6)} ${String(r.one).padStart(6)} ${String(r.over).padStart(6)} of ${r.count}`);
+  if (quant) {
+    const s = summary.get(node.op) ?? { ops: 0, worst: 0, one: 0, count: 0 };
+    summary.set(node.op, { ops: s.ops + 1, worst: Math.max(s.worst, r.worst), one: s.one + r.one, count: s.count + r.count });
+  }
+  if (EXACT && quant && original[0].type.quant && node.inputs[1].type.quant && node.op === 'tflite.CONV_2D' && node.inputs[1].type.shape[1] === 1 && node.inputs[1].type.shape[2] === 1) {
+    const input = original[0], inReals = aligned.get(input.name), weights = node.inputs[1], bias = node.inputs[2];
+    const [O, , , I] = weights.type.shape;
+    const wq = weights.constant.toNumbers().map(Number), ws = weights.type.quant.scale, bq = bias.constant.toNumbers().map(Number);
+    const sIn = input.type.quant.scale[0], sOut = quant.scale[0], zOut = quant.zeroPoint[0];
+    let tflOff = 0, ortOff = 0, tflUp = 0, worstOff = 0, inside = 0;
+    for (let p = 0; p < inReals.length / I; p++) for (let o = 0; o < O; o++) {
+      const sw = ws[ws.length > 1 ? o : 0];
+      let acc = bq[o] * sIn * sw;
+      for (let i = 0; i < I; i++) acc += inReals[p * I + i] * wq[o * I + i] * sw;
+      const exact = acc / sOut + zOut;
+      if (exact < -127.5 || exact > 126.5) continue;
+      inside++;
+      const dt = tflReals[p * O + o] / sOut + zOut - exact, dO = ortReals[p * O + o] / sOut + zOut - exact;
+      if (Math.abs(dt) > 0.5 + 1e-6) { tflOff++; if (dt > 0) tflUp++; worstOff = Math.max(worstOff, Math.abs(dt)); }
+      if (Math.abs(dO) > 0.5 + 1e-6) ortOff++;
+    }
+    console.log(`    exact (float64 of the same integers): TFLite more than half a step away on ${tflOff} of ${inside} (${tflUp} rounded up, at most ${worstOff.toFixed(4)} steps), ORT on ${ortOff}`);
+  }
+}
+console.log('isolated int8 ops by kind: ops, worst steps, share of elements 1 step apart');
+for (const [op, s] of summary) console.log(`  ${op.replace('tflite.', '').padEnd(18)} ${String(s.ops).padStart(3)} ${s.worst.toFixed(2)} ${((100 * s.one) / s.count).toFixed(2)}%`);
+await disposeSharedOrtRunner();
