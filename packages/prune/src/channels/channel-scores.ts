@@ -45,6 +45,12 @@ export interface KeptChoice {
   readonly kept: number[] | undefined;
   /** Why nothing was removed, when nothing was. */
   readonly skipped?: string;
+  /**
+   * Which limit kept every channel: `ratio` (it removes less than one channel per block),
+   * `granularity` (blocks of one channel: a grouped Conv keeps one per group), `round-to` (no count
+   * the ratio allows is a multiple of it), `blocks`, `protected`, `no-scores`.
+   */
+  readonly cause?: 'ratio' | 'granularity' | 'round-to' | 'blocks' | 'protected' | 'no-scores';
 }
 
 /**
@@ -56,13 +62,28 @@ export interface KeptChoice {
 export function chooseKeptChannels(group: ChannelGroup, scores: Float64Array | undefined, ratio: number, roundTo = 1): KeptChoice {
   const root = group.root();
   const blocks = root.granularity;
-  if (root.size % blocks !== 0) return { kept: undefined, skipped: `${root.size} channels do not split into ${blocks} equal blocks` };
+  if (root.size % blocks !== 0) return { kept: undefined, skipped: `${root.size} channels do not split into ${blocks} equal blocks`, cause: 'blocks' };
   const blockSize = root.size / blocks;
-  let target = Math.min(Math.floor(blockSize * ratio + 1e-9), blockSize - 1);
+  // A grouped Conv removes channels evenly from each of its groups: the group splits into blocks.
+  const blockWords = blocks > 1 ? ` (${blocks} blocks of ${blockSize}: a grouped Conv removes the same number from each of its groups)` : '';
+  const allowed = Math.min(Math.floor(blockSize * ratio + 1e-9), blockSize - 1);
+  if (allowed <= 0) {
+    if (blockSize === 1) return { kept: undefined, skipped: `group granularity: ${blocks} blocks of one channel each (a grouped Conv with ${blocks} groups keeps at least one per group)`, cause: 'granularity' };
+    return { kept: undefined, skipped: `ratio: ${ratio} of ${blockSize} channels${blocks > 1 ? ' per block' : ''} is less than one channel${blockWords}`, cause: 'ratio' };
+  }
+  let target = allowed;
   // Keep a multiple of `roundTo` channels in all (runtimes' kernels prefer channel counts of 4, 8, 16).
   while (target > 0 && ((blockSize - target) * blocks) % roundTo !== 0) target--;
-  if (target <= 0) return { kept: undefined, skipped: 'the ratio removes no channel' };
-  if (!scores) return { kept: undefined, skipped: 'no weight scores the group' };
+  if (target <= 0) {
+    const counts = Array.from({ length: allowed }, (_, i) => (blockSize - 1 - i) * blocks);
+    const options = counts.length > 4 ? `${counts[0]}, ${counts[1]}, …, ${counts[counts.length - 1]}` : counts.join(', ');
+    return {
+      kept: undefined,
+      skipped: `round-to=${roundTo}: the ratio allows keeping ${options} of ${root.size} channels${blockWords}, none a multiple of ${roundTo}`,
+      cause: 'round-to',
+    };
+  }
+  if (!scores) return { kept: undefined, skipped: 'no weight scores the group', cause: 'no-scores' };
   const removable = (removed: Set<number>, channel: number): boolean =>
     root.protectedRanges.every(([from, to]) => channel < from || channel >= to || Array.from({ length: to - from }, (_, i) => from + i).some((c) => c !== channel && !removed.has(c)));
   const order = (b: number): number[] => Array.from({ length: blockSize }, (_, i) => b * blockSize + i).sort((x, y) => scores[x]! - scores[y]! || y - x);
@@ -83,7 +104,7 @@ export function chooseKeptChannels(group: ChannelGroup, scores: Float64Array | u
     }
     if (!short) {
       const kept = Array.from({ length: root.size }, (_, i) => i).filter((c) => !removed.has(c));
-      return remove > 0 ? { kept } : { kept: undefined, skipped: 'protected ranges leave nothing to remove' };
+      return remove > 0 ? { kept } : { kept: undefined, skipped: 'protected ranges leave nothing to remove', cause: 'protected' };
     }
     remove--;
   }

@@ -14,6 +14,7 @@ import { activationScores } from './activation-scores.js';
 import { prepareChannelAnalysis, retieUnchangedCopies } from './untie-shared-parameters.js';
 import { recordChannelPruning, type PrunedLayer } from '../reconstruct/prune-record.js';
 import { constantNodeWeightsHint } from '../weights/prunable-layers.js';
+import { reportStaleBatchNorms } from './stale-batchnorms.js';
 
 const options = {
   ratio: option.number({ default: 0.5, min: 0, max: 1, help: 'fraction of the channels of each prunable group to remove (at least one is kept)' }),
@@ -30,7 +31,7 @@ export const pruneChannels = definePass({
   description:
     'Groups every dimension that must shrink together (Conv/Gemm outputs, BatchNorm, activations, pools, the next layer\'s inputs, residual Adds, Concats, depthwise and grouped Convs, Flatten→Gemm blocks, Squeeze-Excitation, Split/Slice), scores channels, and removes the lowest `ratio` of each group for real. Groups it cannot prune safely are left whole, with the reason.',
   options,
-  statistics: ['groups', 'groups-pruned', 'groups-unprunable', 'channels-removed', 'params-sliced', 'parameters-removed'],
+  statistics: ['groups', 'groups-pruned', 'groups-unprunable', 'groups-untouched', 'channels-removed', 'params-sliced', 'parameters-removed', 'batchnorms-stale'],
   async run(model, context) {
     const typesUpdated = inferShapes(model, { registry: context.registry, mode: 'refresh' }).updated > 0;
     const { analysis, copies, identitiesRemoved } = prepareChannelAnalysis(model);
@@ -69,6 +70,7 @@ export const pruneChannels = definePass({
         : weightScores(analysis, criterion);
     const fallback = criterion === 'bn-scale' ? weightScores(analysis, 'l1') : undefined;
     let removed = 0;
+    const untouched = new Map<string, { count: number; example: string }>();
     for (const group of prunable) {
       let groupScores = scores.get(group);
       if (!groupScores && fallback?.get(group)) {
@@ -78,12 +80,17 @@ export const pruneChannels = definePass({
       const choice = chooseKeptChannels(group, groupScores, context.options.ratio, group.size > context.options.roundTo ? context.options.roundTo : 1);
       if (!choice.kept) {
         context.debug(`group #${group.id} (${group.origins.join(', ')}) unchanged: ${choice.skipped}`);
+        context.statistic('groups-untouched');
+        const cause = choice.cause ?? 'other';
+        const entry = untouched.get(cause) ?? { count: 0, example: `group #${group.id} (${group.origins[0]}${group.origins.length > 1 ? ', …' : ''}): ${choice.skipped}` };
+        untouched.set(cause, { ...entry, count: entry.count + 1 });
         continue;
       }
       group.kept = choice.kept;
       removed += group.size - choice.kept.length;
       context.statistic('groups-pruned');
     }
+    if (untouched.size > 0) reportUntouchedGroups(untouched, prunable.length, context);
     if (removed === 0) return unchanged();
     const original = encodeOnnx(model);
     const copySizes = new Map([...copies.keys()].map((copy) => [copy, copy.constant!.shape.reduce((a, b) => a * b, 1)]));
@@ -105,6 +112,29 @@ export const pruneChannels = definePass({
         outputAxis: consumer.output?.axis ?? 1,
       }));
     recordChannelPruning(model, { original, layers, groups: analysis.report() });
+    reportStaleBatchNorms(analysis.consumers, context);
     return context.preserveNone();
   },
 });
+
+const CAUSE_WORDS: Readonly<Record<string, string>> = {
+  ratio: 'the ratio removes less than one channel',
+  granularity: 'group granularity (one channel per group of a grouped Conv)',
+  'round-to': 'round-to',
+  blocks: 'channels that do not split into equal blocks',
+  protected: 'Split/Slice ranges that must not become empty',
+  'no-scores': 'no weight scores them',
+};
+
+/** One line without --debug: how many prunable groups kept every channel, by cause, with an example of each. */
+function reportUntouchedGroups(untouched: ReadonlyMap<string, { count: number; example: string }>, prunable: number, context: Parameters<typeof pruneChannels.run>[1]): void {
+  const total = [...untouched.values()].reduce((sum, { count }) => sum + count, 0);
+  const causes = [...untouched].map(([cause, { count }]) => `${count} by ${cause === 'round-to' ? `round-to=${context.options.roundTo}` : CAUSE_WORDS[cause] ?? cause}`);
+  const examples = [...untouched.values()].map(({ example }) => `e.g. ${example}`);
+  context.report({
+    severity: 'info',
+    reason: `prune-channels: ${total} of ${prunable} prunable channel group(s) left untouched: ${causes.join('; ')}`,
+    notes: examples,
+    hint: '--debug lists every group',
+  });
+}
