@@ -4,12 +4,14 @@
  * `--shards` alone runs the same shards in this process (the embedded backend).
  */
 import { resolve } from 'node:path';
-import { ModelpassError, type Model } from '@modelpass/ir';
+import { ModelpassError, type DType, type Model } from '@modelpass/ir';
 import { BullmqBackend, EmbeddedBackend, defaultJobHandlers, defaultSharedFolder, distributedStatisticsCollector, distributedTrainingRunner, parseRedisUrl, withStatisticsCollector, withTrainingRunner, type ConvertHooks, type JobBackend } from '@modelpass/distributed';
 import { flagList, flagString, type FlagSpec, type ParsedArgs } from './args.js';
 import type { CliIO } from './cli-io.js';
 import { environmentWithPlugins } from './environment.js';
 import { formatFor } from './formats.js';
+import { checkInputDtypes } from './input-dtypes.js';
+import { applyInputShapes } from './input-shapes.js';
 import { writeModelOutput } from './model-files.js';
 import { UsageError } from './usage-error.js';
 
@@ -50,7 +52,16 @@ export interface DistributedSettings {
 export function cliConvertHooks(plugins: readonly string[], io: CliIO): ConvertHooks {
   return {
     environment: () => environmentWithPlugins(plugins, io),
-    read: (path) => formatFor(path, undefined, 'input').read(path),
+    // As convert reads: TorchScript gets shapes and dtypes while importing, every format has them checked and set after.
+    read: async (path, options) => {
+      const format = formatFor(path, undefined, 'input');
+      const shapes = new Map(Object.entries(options?.inputShapes ?? {}));
+      const dtypes = new Map(Object.entries(options?.inputDtypes ?? {}) as [string, DType][]);
+      const model = await format.read(path, { ...(shapes.size > 0 ? { inputShapes: shapes } : {}), ...(dtypes.size > 0 ? { inputDtypes: dtypes } : {}) });
+      if (dtypes.size > 0 && format.name !== 'torchscript') checkInputDtypes(model, dtypes, path);
+      if (shapes.size > 0) applyInputShapes(model, shapes, path);
+      return model;
+    },
     write: (model: Model, path) => writeModelOutput(formatFor(path, undefined, 'output'), model, path),
   };
 }

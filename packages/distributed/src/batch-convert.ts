@@ -4,6 +4,7 @@
  */
 import { dirname, extname, relative, resolve, sep } from 'node:path';
 import type { JobBackend } from './backend.js';
+import type { ConvertReadOptions } from './job-types.js';
 
 export interface BatchItem {
   readonly input: string;
@@ -48,9 +49,16 @@ export function batchOutputs(inputs: readonly string[], folder: string, extensio
   });
 }
 
-export async function convertBatch(backend: JobBackend, items: readonly BatchItem[], pipeline: string, onSettled?: (outcome: BatchOutcome, index: number) => void): Promise<BatchOutcome[]> {
+export async function convertBatch(
+  backend: JobBackend,
+  items: readonly BatchItem[],
+  pipeline: string,
+  onSettled?: (outcome: BatchOutcome, index: number) => void,
+  /** How every model is read (input shapes and dtypes), carried by each job to its worker. */
+  read?: ConvertReadOptions,
+): Promise<BatchOutcome[]> {
   const outcomes: BatchOutcome[] = [];
-  const results = await backend.run(items.map((item) => ({ kind: 'convert' as const, data: { ...item, pipeline } })), {
+  const results = await backend.run(items.map((item) => ({ kind: 'convert' as const, data: { ...item, pipeline, ...(read ? { read } : {}) } })), {
     onSettled: (index, outcome) => {
       const item = items[index]!;
       const converted: BatchOutcome = !outcome.ok

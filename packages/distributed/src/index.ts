@@ -4,6 +4,7 @@ export type {
   CalibrateShardResult,
   DistillationTargets,
   ConvertJob,
+  ConvertReadOptions,
   ConvertResult,
   EvalShardJob,
   EvalShardResult,

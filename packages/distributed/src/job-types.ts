@@ -50,6 +50,17 @@ export interface ConvertJob {
   readonly input: string;
   readonly output: string;
   readonly pipeline: string;
+  /** How the model is read (`batch --input-shape/--input-dtype`): passed to the read hook. */
+  readonly read?: ConvertReadOptions;
+}
+
+/**
+ * Input facts a file may not record (TorchScript archives record no input shapes or dtypes), by
+ * input name; plain JSON so a job carries them to a worker. Dims: a size, a symbolic name, or null.
+ */
+export interface ConvertReadOptions {
+  readonly inputShapes?: Readonly<Record<string, readonly (number | string | null)[]>>;
+  readonly inputDtypes?: Readonly<Record<string, string>>;
 }
 
 /** One shard's part of a data-parallel training round: SGD from the round's checkpoint on samples [start, end). */

@@ -8,6 +8,8 @@ import { batchReportWriter, buildBatchReport } from '../batch-report.js';
 import { cliConvertHooks, distributedFlags, distributedFromFlags, positiveIntegerFlag } from '../distributed-flags.js';
 import { environmentWithPlugins } from '../environment.js';
 import { formats, type ModelFormat } from '../formats.js';
+import { inputDtypeFlag, parseInputDtypes } from '../input-dtypes.js';
+import { inputShapeFlag, parseInputShapes } from '../input-shapes.js';
 import { checkOutputTarget } from '../model-files.js';
 import { UsageError } from '../usage-error.js';
 
@@ -71,9 +73,22 @@ export function formatBatchSummary(outcomes: readonly BatchOutcome[], cwd: strin
   return lines.join('\n');
 }
 
+const TORCHSCRIPT_EXTENSIONS = new Set(formats.get('torchscript')?.extensions ?? []);
+
+/**
+ * TorchScript archives record no input shapes: a pass that needs ranks (legalize-tflite, shape
+ * folding) then fails node by node. Said once, naming the flag, when such a model failed without it.
+ */
+function shapeHint(outcomes: readonly BatchOutcome[], shapesGiven: boolean): string | undefined {
+  if (shapesGiven) return undefined;
+  const failed = outcomes.filter((o) => !o.ok && TORCHSCRIPT_EXTENSIONS.has(extname(o.input).toLowerCase()));
+  if (failed.length === 0) return undefined;
+  return `modelpass: hint: TorchScript archives record no input shapes; ${failed.length === 1 ? 'the failed .pt' : `the ${failed.length} failed .pt files`} may need them: --input-shape NAME=DIMS (e.g. --input-shape x=1,3,224,224; --input-dtype NAME=int64 for token ids)`;
+}
+
 export const batchCommand: Command = {
   name: 'batch',
-  usage: 'modelpass batch --pipeline TEXT <model|folder>... -o <folder> [--to FORMAT] [--redis URL] [--plugin P]... [--json] [--report FILE.json|FILE.html]',
+  usage: 'modelpass batch --pipeline TEXT <model|folder>... -o <folder> [--to FORMAT] [--input-shape NAME=DIMS]... [--input-dtype NAME=DTYPE]... [--redis URL] [--plugin P]... [--json] [--report FILE.json|FILE.html]',
   summary:
     'Convert many models with one pipeline: one job per model (in this process, or on `modelpass worker` processes with --redis), ' +
     'each output written whole or not at all into the output folder at the input\'s path relative to the inputs\' common folder. Prints a table of successes and failures ' +
@@ -86,6 +101,8 @@ export const batchCommand: Command = {
     concurrency: { type: 'string', help: 'without --redis: models converted at once in this process (default 1)', valueName: 'N' },
     json: { type: 'boolean', help: 'print the outcomes as JSON on stdout instead of the table' },
     report: { type: 'string', help: 'also write a report file: per model status, error, output path and size, timings, worker (.json: schema modelpass-batch-report/1; .html: a table)', valueName: 'FILE' },
+    'input-shape': { ...inputShapeFlag, help: `${inputShapeFlag.help}; applies to every model, each must have input NAME` },
+    'input-dtype': { ...inputDtypeFlag, help: `${inputDtypeFlag.help}; applies to every model` },
     redis: distributedFlags['redis']!,
     queue: distributedFlags['queue']!,
     shared: distributedFlags['shared']!,
@@ -104,6 +121,9 @@ export const batchCommand: Command = {
       throw new UsageError(`output folder '${folder}' does not exist (create it first: mkdir -p '${folder}')`);
     }
     if (!folderStats.isDirectory()) throw new UsageError(`-o '${folder}' is not a folder`);
+    const inputShapes = parseInputShapes(flagList(args, 'input-shape'));
+    const inputDtypes = parseInputDtypes(flagList(args, 'input-dtype'));
+    const read = inputShapes.size + inputDtypes.size === 0 ? undefined : { inputShapes: Object.fromEntries(inputShapes), inputDtypes: Object.fromEntries(inputDtypes) };
     const to = flagString(args, 'to');
     const format = to === undefined ? undefined : formats.get(to.toLowerCase());
     if (to !== undefined && !format) throw new UsageError(`--to takes one of ${[...formats.keys()].join(', ')}, got '${to}'`);
@@ -138,7 +158,7 @@ export const batchCommand: Command = {
         outcomes = await convertBatch(backend, items, pipelineText, (outcome) => {
           settled++;
           io.stderr(`[${settled}/${items.length}] ${outcome.ok ? 'ok    ' : 'FAILED'} ${outcome.input}`);
-        });
+        }, read);
       } finally {
         await backend.close();
       }
@@ -151,6 +171,8 @@ export const batchCommand: Command = {
     }
     if (flagBoolean(args, 'json')) io.stdout(JSON.stringify({ pipeline: pipelineText, backend: description, outcomes }, null, 2));
     else io.stdout(formatBatchSummary(outcomes, io.cwd));
+    const hint = shapeHint(outcomes, inputShapes.size > 0);
+    if (hint) io.stderr(hint);
     return outcomes.every((o) => o.ok) ? 0 : 1;
   },
 };

@@ -15,12 +15,13 @@ import { PassEnvironment, PassManager } from '@modelpass/pass-manager';
 import { quantizePasses } from '@modelpass/quantize';
 import { transformPasses } from '@modelpass/transforms';
 import { messageOf } from '../errors.js';
-import type { ConvertJob, ConvertResult } from '../job-types.js';
+import type { ConvertJob, ConvertReadOptions, ConvertResult } from '../job-types.js';
 
 export interface ConvertHooks {
   /** The passes a pipeline may name (called once per job: a pipeline must not see another's state). */
   readonly environment: () => PassEnvironment | Promise<PassEnvironment>;
-  readonly read: (path: string) => Model | Promise<Model>;
+  /** Reads the input; `options` are the job's (input shapes and dtypes), absent when none were given. */
+  readonly read: (path: string, options?: ConvertReadOptions) => Model | Promise<Model>;
   /** Writes whole or nothing (temporary file, then rename). */
   readonly write: (model: Model, path: string) => void | Promise<void>;
 }
@@ -35,7 +36,13 @@ export function defaultConvertEnvironment(): PassEnvironment {
 
 export const DEFAULT_CONVERT_HOOKS: ConvertHooks = {
   environment: defaultConvertEnvironment,
-  read: (path) => readOnnx(path),
+  read: (path, options) => {
+    // ONNX records its inputs; setting them is the CLI's read hook's work (it checks them against the file).
+    if (options && Object.keys({ ...options.inputShapes, ...options.inputDtypes }).length > 0) {
+      throw new Error(`input shapes or dtypes for '${path}' need a read hook that applies them (modelpass batch and modelpass worker have one); the default hooks read ONNX as it is`);
+    }
+    return readOnnx(path);
+  },
   write: (model, path) => writeOnnx(model, path),
 };
 
@@ -54,7 +61,7 @@ export async function convertModel(job: ConvertJob, hooks: ConvertHooks = DEFAUL
     // Workers on other machines see the coordinator's paths only through shared storage: say so.
     if (!existsSync(job.input)) return { ok: false, error: `input '${job.input}' does not exist on worker ${hostname()} (pid ${process.pid}): models must be at the same path on every worker's machine (shared storage)`, seconds: seconds() };
     if (!existsSync(dirname(job.output))) return { ok: false, error: `output folder '${dirname(job.output)}' does not exist on worker ${hostname()} (pid ${process.pid}): the -o folder must be at the same path on every worker's machine (shared storage)`, seconds: seconds() };
-    const model = await hooks.read(job.input);
+    const model = await (job.read ? hooks.read(job.input, job.read) : hooks.read(job.input));
     const nodesBefore = model.graph.nodeList().length;
     if (pipeline) await manager.run(model, pipeline);
     await hooks.write(model, job.output);
