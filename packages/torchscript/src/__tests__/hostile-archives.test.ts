@@ -142,6 +142,30 @@ describe('zip containers that escape, lie or explode', () => {
     }
   });
 
+  it('refuses a view that repeats 16 bytes of storage into terabytes (stride 0) before allocating; reads a small one', () => {
+    // torch.save keeps an expand()ed view as its storage plus strides: torch itself writes these files.
+    const huge = join(dir, 'expanded-huge.pt');
+    const small = join(dir, 'expanded-small.pt');
+    execFileSync(PYTHON, ['-c', [
+      'import torch, sys',
+      'base = torch.tensor([1.0, 2.0, 3.0, 4.0])',
+      'torch.save({"w": base.expand(2**20, 2**20, 4)}, sys.argv[1])',
+      'torch.save({"w": base.expand(2**16, 4)}, sys.argv[2])',
+    ].join('\n'), huge, small], { stdio: 'ignore' });
+    expect(readFileSync(huge).byteLength).toBeLessThan(4096);
+    const before = process.memoryUsage().rss;
+    const error = refusal(() => readStateDict(huge));
+    expect(error.message).toMatch(/tensor float32\[1048576,1048576,4\] over storage '0' \(16 bytes\) repeats its storage \(strides 0,0,1\) into 17592186044416 bytes/);
+    expect(process.memoryUsage().rss - before).toBeLessThan(256 << 20);
+    // 1 MiB of repeats is a real tensor: read, every row the storage
+    const values = readStateDict(small).get('w')!.toNumbers();
+    expect(values.length).toBe(2 ** 18);
+    expect(values.slice(0, 8)).toEqual([1, 2, 3, 4, 1, 2, 3, 4]);
+    expect(values.slice(-4)).toEqual([1, 2, 3, 4]);
+    // …unless the caller's limit on one record is smaller
+    expect(refusal(() => readStateDict(small, { maxEntryBytes: 2 ** 19 })).message).toContain('1048576 bytes, more than one tensor may take');
+  });
+
   it('refuses a folder and a FIFO by name instead of hanging', () => {
     expect(() => readTorchArchive(dir)).toThrow(/a folder, not a regular file/);
     const fifo = join(dir, 'pipe.pt');

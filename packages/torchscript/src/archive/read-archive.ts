@@ -6,6 +6,7 @@ import { ModelpassError, type Tensor } from '@modelpass/ir';
 import { messageOf, torchscriptError } from '../errors.js';
 import { readPickle } from '../pickle/pickle-reader.js';
 import type { PickleTensor, PickleValue } from '../pickle/pickle-value.js';
+import { DEFAULT_ZIP_LIMITS } from '../zip/zip-limits.js';
 import { ZipFile } from '../zip/zip-reader.js';
 import { tensorView } from './tensor-view.js';
 import type { TorchArchive, TorchArchiveLimits } from './types.js';
@@ -68,7 +69,7 @@ export function readTorchArchive(path: string, limits: TorchArchiveLimits = {}):
       const name = ref.storageRecord ?? `data/${ref.storageKey}`;
       const entry = byRecord.get(name);
       if (!entry) throw fail(`a tensor names storage '${ref.storageKey}' but the archive has no record '${name}'`);
-      return tensorView(ref, zip.storage(entry), `${path}:${entry.name}`);
+      return tensorView(ref, zip.storage(entry), `${path}:${entry.name}`, limits.maxEntryBytes ?? DEFAULT_ZIP_LIMITS.maxEntryBytes);
     },
   };
 }

@@ -1,13 +1,19 @@
 /**
  * A tensor over a storage record: the view `_rebuild_tensor_v2` describes (element offset, shape,
  * strides). A contiguous view of a stored record is a lazy file range; any other view is gathered
- * on first read. Every index the view can reach is checked to lie inside the storage.
+ * on first read. Every index the view can reach is checked to lie inside the storage, and a gathered
+ * view (one that repeats its storage: stride 0, as `expand()` makes) may not grow past `maxBytes`.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { byteLengthOf, ComputedStorage, FileRangeStorage, SourceRangeStorage, Tensor, type TensorStorage } from '@modelpass/ir';
 import { torchscriptError } from '../errors.js';
 import type { PickleTensor } from '../pickle/pickle-value.js';
 
-export function tensorView(ref: PickleTensor, storage: TensorStorage, where: string): Tensor {
+/**
+ * @param maxBytes the most bytes a gathered (non-contiguous) view may take once read: the archive's
+ * limit on one record (`maxEntryBytes`), and never more than one buffer can hold.
+ */
+export function tensorView(ref: PickleTensor, storage: TensorStorage, where: string, maxBytes: number): Tensor {
   const elementBytes = byteLengthOf(ref.dtype, 1);
   const storageElements = Math.floor(storage.byteLength / elementBytes);
   const fail = (reason: string): never => {
@@ -31,6 +37,18 @@ export function tensorView(ref: PickleTensor, storage: TensorStorage, where: str
     }
     const start = ref.offset * elementBytes;
     return Tensor.fromStorage(ref.dtype, ref.shape, new ComputedStorage(byteLength, () => storage.read().slice(start, start + byteLength), `${where} view`));
+  }
+  // Only a view that repeats elements can be larger than its record: 16 bytes of storage can claim
+  // terabytes with stride 0. It is gathered into memory on read, so it is held to one record's limit.
+  const limit = Math.min(maxBytes, bufferConstants.MAX_LENGTH);
+  if (byteLength > limit) {
+    throw torchscriptError({
+      reason: `${where}: tensor ${ref.dtype}[${ref.shape.join(',')}] over storage '${ref.storageKey}' (${storage.byteLength} bytes) repeats its storage (strides ${ref.strides.join(',')}) into ${byteLength} bytes, more than one tensor may take`,
+      expected: `at most ${limit} bytes`,
+      actual: `${byteLength} bytes`,
+      hint: 'torch archives store parameters contiguously; an archive you trust can raise the limit (TorchArchiveLimits.maxEntryBytes)',
+      code: 'torchscript/tensor',
+    });
   }
   return Tensor.fromStorage(
     ref.dtype,
