@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelpassError } from '@modelpass/ir';
-import { readPickle, readTorchArchive, readStateDict, TORCHSCRIPT_ERROR_SOURCE } from '@modelpass/torchscript';
+import { readPickle, readTorchArchive, readTorchScript, readStateDict, TORCHSCRIPT_ERROR_SOURCE } from '@modelpass/torchscript';
 import { reducePickle, stackGlobalPickle, writeArchiveWith, zeroBomb } from './hostile/hostile-files.js';
 import { PYTHON } from './torch/torch-fixtures.js';
 
@@ -164,6 +164,41 @@ describe('zip containers that escape, lie or explode', () => {
     expect(values.slice(-4)).toEqual([1, 2, 3, 4]);
     // …unless the caller's limit on one record is smaller
     expect(refusal(() => readStateDict(small, { maxEntryBytes: 2 ** 19 })).message).toContain('1048576 bytes, more than one tensor may take');
+  });
+
+  it('refuses a symbolic-link entry by name, also one standing in for a tensor record (it held a path, read as data)', () => {
+    const made = join(dir, 'made.pt');
+    execFileSync(PYTHON, ['-c', 'import torch, sys; torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), sys.argv[1])', made], { stdio: 'ignore' });
+    expect(readStateDict(made).size).toBe(2);
+    const linked = (record: string, target: string, file: string): string => {
+      const out = join(dir, file);
+      execFileSync(PYTHON, ['-c', [
+        'import zipfile, stat, sys',
+        'src, out, record, target = sys.argv[1:5]',
+        'zin = zipfile.ZipFile(src)',
+        'prefix = zin.namelist()[0].split("/")[0]',
+        'with zipfile.ZipFile(out, "w") as z:',
+        '    for n in zin.namelist():',
+        '        if n != prefix + "/" + record: z.writestr(n, zin.read(n))',
+        '    info = zipfile.ZipInfo(prefix + "/" + record)',
+        '    info.create_system = 3',
+        '    info.external_attr = (stat.S_IFLNK | 0o777) << 16',
+        '    z.writestr(info, target)',
+      ].join('\n'), made, out, record, target], { stdio: 'ignore' });
+      return out;
+    };
+    for (const [record, file] of [['data/0', 'link-data.pt'], ['data/9', 'link-extra.pt']] as const) {
+      const path = linked(record, '/etc/passwd', file);
+      expect(refusal(() => readTorchArchive(path)).message).toMatch(new RegExp(`zip entry '\\w+/${record}' is a symbolic link`));
+    }
+  });
+
+  it('a torch.save dict read as a module says what the file is and how to save the module', () => {
+    const path = join(dir, 'weights.pt');
+    execFileSync(PYTHON, ['-c', 'import torch, sys; torch.save(torch.nn.Linear(2, 2).state_dict(), sys.argv[1])', path], { stdio: 'ignore' });
+    const error = refusal(() => readTorchScript(path));
+    expect(error.message).toContain('data.pkl holds a dict, not a scripted module: this is a torch.save file');
+    expect(error.diagnostics[0]!.hint).toContain('torch.jit.save(torch.jit.script(model), PATH)');
   });
 
   it('refuses a folder and a FIFO by name instead of hanging', () => {

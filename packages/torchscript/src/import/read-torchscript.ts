@@ -72,8 +72,9 @@ function importArchive(archive: TorchArchive, options: ReadTorchScriptOptions): 
   const root = archive.data;
   if (root.kind !== 'object') {
     throw torchscriptError({
-      reason: `data.pkl holds a ${root.kind}, not a scripted module: this is not a TorchScript archive (a torch.save state dict is read with readStateDict)`,
+      reason: `data.pkl holds a ${root.kind}, not a scripted module: this is a torch.save file (tensors without the code that runs them, such as a state dict or a checkpoint), not a TorchScript archive`,
       location: { file: archive.path },
+      hint: 'save the module itself with torch.jit.save(torch.jit.script(model), PATH) (or torch.jit.trace), or export it with torch.onnx.export; in code, readStateDict reads such a file and loadStateDict puts its weights into a model',
       code: 'torchscript/not-a-module',
     });
   }

@@ -226,6 +226,11 @@ function readCentralDirectory(file: FileReader, limits: Required<ZipLimits>): Zi
     if (seen.has(name)) throw zipError(path, `zip entry '${name}' appears twice`);
     seen.add(name);
     if (flags & 1) throw zipError(path, `zip entry '${name}' is encrypted`);
+    // Unix file type in the external attributes (host 3): a symbolic link's bytes are its target's
+    // name, never the record torch wrote; refuse it by name rather than read a path as tensor data.
+    if (cd.readUInt8(at + 5) === 3 && ((cd.readUInt32LE(at + 38) >>> 16) & 0o170000) === 0o120000) {
+      throw zipError(path, `zip entry '${name}' is a symbolic link`, { expected: 'regular files only (torch.jit.save and torch.save write nothing else)' });
+    }
     if (method !== 0 && method !== 8) {
       throw zipError(path, `zip entry '${name}' uses compression method ${method}`, { expected: '0 (stored) or 8 (deflated)' });
     }
