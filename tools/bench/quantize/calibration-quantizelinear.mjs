@@ -7,7 +7,9 @@
 // Interleaved run by run, 1 intra-op thread, CPU ms per run (medians). Then what QuantizeLinear's
 // rounding (half to even) does to the bins: how many values land elsewhere than floor(x/w), and how
 // many values' bin at width 2w is not determined by their bin at w (round-to-nearest bins do not
-// nest, so counts could not be re-binned when the width doubles, nor shards merged exactly).
+// nest, so counts could not be re-binned when the width doubles, nor shards merged exactly). Also
+// Sub + QuantizeLinear (x − w/2 first, at w and at 2w): where its bins differ from floor's, and
+// whether they nest (edges at multiples of w, but exact multiples go to the even neighbour: no).
 //
 //   npx tsc -b packages/quantize
 //   node tools/bench/quantize/calibration-quantizelinear.mjs [--values 1150000] [--rounds 60]
@@ -42,6 +44,9 @@ const files = {
   'Mul + Cast': graph('mc', 13, 'int16', (g, x) => g.op1('onnx.Cast', [g.op1('onnx.Mul', [x, f32(g, 1 / width)], {}, t('float32'))], { to: attrs.int(5) }, { outputs: ['y'], ...t('int16') })),
   'QuantizeLinear int16 (opset 21)': graph('q16', 21, 'int16', (g, x) => g.op1('onnx.QuantizeLinear', [x, f32(g, width), g.constant(Tensor.scalar('int16', 0))], {}, { outputs: ['y'], ...t('int16') })),
   'QuantizeLinear int8': graph('q8', 13, 'int8', (g, x) => g.op1('onnx.QuantizeLinear', [x, f32(g, width * 16), g.constant(Tensor.scalar('int8', 0))], {}, { outputs: ['y'], ...t('int8') })),
+  // Idea 1 of s11: bins with edges at multiples of w from round-half-even(x/w − ½) (a Sub of w/2, then QuantizeLinear), at w and at 2w.
+  'Sub + QuantizeLinear int16': graph('sq16', 21, 'int16', (g, x) => g.op1('onnx.QuantizeLinear', [g.op1('onnx.Sub', [x, f32(g, width / 2)], {}, t('float32')), f32(g, width), g.constant(Tensor.scalar('int16', 0))], {}, { outputs: ['y'], ...t('int16') })),
+  'Sub + QuantizeLinear int16 at 2w': graph('sq16w2', 21, 'int16', (g, x) => g.op1('onnx.QuantizeLinear', [g.op1('onnx.Sub', [x, f32(g, width)], {}, t('float32')), f32(g, 2 * width), g.constant(Tensor.scalar('int16', 0))], {}, { outputs: ['y'], ...t('int16') })),
   'Mul + Floor + QuantizeLinear int16 (scale 1)': graph('mfq', 21, 'int16', (g, x) => g.op1('onnx.QuantizeLinear', [g.op1('onnx.Floor', [g.op1('onnx.Mul', [x, f32(g, 1 / width)], {}, t('float32'))], {}, t('float32')), f32(g, 1), g.constant(Tensor.scalar('int16', 0))], {}, { outputs: ['y'], ...t('int16') })),
 };
 
@@ -95,4 +100,32 @@ if (floors && rounded) {
   const floorsNest = [...Array(size).keys()].every((i) => Math.floor(Math.floor(values[i] / width) / 2) === Math.floor(values[i] / (2 * width)));
   console.log(`  QuantizeLinear's index differs from floor(x/w) for ${moved} of ${size} values (${((100 * moved) / size).toFixed(1)} %)`);
   console.log(`  round-to-nearest bins: ${undetermined} values sit in a bin at w whose values fall into two bins at 2w (floor bins: every bin at 2w follows from the bin at w: ${floorsNest})`);
+}
+// Sub + QuantizeLinear: round-half-even(fl32(x − w/2)/w). Where it differs from floor(x/w), whether a
+// JavaScript rule reproduces ORT's indices exactly, and whether ORT's bins at w determine its bins at 2w.
+const shifted = outputs['Sub + QuantizeLinear int16'];
+const shifted2 = outputs['Sub + QuantizeLinear int16 at 2w'];
+if (floors && shifted && shifted2) {
+  const rhe = (v) => {
+    const r = Math.round(v);
+    return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  };
+  const rule = (x, w) => Math.max(-32768, Math.min(32767, rhe(Math.fround(x - w / 2) / w)));
+  let moved = 0;
+  let oddMultiples = 0;
+  let ruleDiffers = 0;
+  const coarseOf = new Map();
+  const split = new Set();
+  for (let i = 0; i < size; i++) {
+    if (floors[i] !== shifted[i]) {
+      moved++;
+      if (Number.isInteger(values[i] / width) && Math.abs(values[i] / width) % 2 === 1) oddMultiples++;
+    }
+    if (rule(values[i], width) !== shifted[i] || rule(values[i], 2 * width) !== shifted2[i]) ruleDiffers++;
+    const seen = coarseOf.get(shifted[i]);
+    if (seen === undefined) coarseOf.set(shifted[i], shifted2[i]);
+    else if (seen !== shifted2[i]) split.add(shifted[i]);
+  }
+  console.log(`  Sub + QuantizeLinear: index differs from floor(x/w) for ${moved} of ${size} values (${oddMultiples} of them odd multiples of w); the JavaScript rule round-half-even(fl32(x − w/2)/w) differs from ORT's for ${ruleDiffers}`);
+  console.log(`  Sub + QuantizeLinear bins: ${split.size} bins at w hold values that ORT puts into two bins at 2w (${[...split].slice(0, 4).join(', ')}${split.size > 4 ? ', …' : ''}): they do not nest`);
 }

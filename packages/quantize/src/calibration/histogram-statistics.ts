@@ -14,6 +14,14 @@
  * width, then added) equal bit for bit the histogram of one run over all of it, in any order. The
  * price: the data span between bins/2 and bins bins on each side, so the resolution is between
  * max|x|/bins and 2·max|x|/bins.
+ *
+ * Why floor and not ONNX's QuantizeLinear (one vectorized int16 pass in ORT, which the in-graph
+ * histogram could use instead of Mul + Floor + Cast): it rounds half to even. Bins centred on
+ * multiples of w never nest, and round-half-even(fl32(x − w/2)/w) — edges at multiples of w — equals
+ * floor(x/w) except for x an exact odd multiple of w (one bin lower), x in [−2^−25·w, 0) (bin 0, the
+ * subtraction rounds to −w/2) and x = −(1 − 2^−24)·w (bin −2); the first breaks nesting: x = 2w is in
+ * bin 2 at w (2 is even) but in bin 0 at 2w (1 is odd), while 2.5w is in bins 2 and 1. Widths could
+ * then no longer double nor shards merge exactly (s11, `tools/bench/quantize/calibration-quantizelinear.mjs`).
  */
 import { MinMaxStatistics, type MinMaxStatisticsJSON } from './minmax-statistics.js';
 import { distributionRange, entropyRange, percentileRange, withCoverage } from './histogram-ranges.js';
