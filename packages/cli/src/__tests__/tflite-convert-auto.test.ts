@@ -7,6 +7,8 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attrs } from '@modelpass/ir';
+import { readTflite, writeTflite } from '@modelpass/tflite';
 import { ensureThirdPartyModels } from '../../../../tools/fixtures/third-party.mjs';
 import { binPath, repoRoot, spawnCli } from './run-cli.js';
 
@@ -82,11 +84,17 @@ describe('convert picks legalize-tflite / raise-tflite when the formats differ',
   });
 
   it('a custom op stops the automatic raise with the op and node named, and nothing is written', () => {
-    const result = spawnCli(['convert', 'selfie.tflite', '-o', 'selfie.onnx'], work);
+    // MediaPipe's Convolution2DTransposeBias is raised (conformance: tflite-raise-mediapipe-custom.test.ts);
+    // the same file naming a custom op with no raise rule is refused.
+    expect(spawnCli(['convert', 'selfie.tflite', '-o', 'selfie.onnx'], work).code).toBe(0);
+    const other = readTflite(join(work, 'selfie.tflite'));
+    other.graph.nodeList().find((node) => node.op === 'tflite.CUSTOM')!.setAttribute('custom_code', attrs.string('MaxPoolingWithArgmax2D'));
+    writeTflite(other, join(work, 'other-custom.tflite'));
+    const result = spawnCli(['convert', 'other-custom.tflite', '-o', 'other.onnx'], work);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("custom op 'Convolution2DTransposeBias' has no ONNX equivalent");
+    expect(result.stderr).toContain("custom op 'MaxPoolingWithArgmax2D' has no ONNX equivalent");
     expect(result.stderr).toContain("'segment'");
     expect(result.stderr).not.toMatch(/\n\s+at /);
-    expect(existsSync(join(work, 'selfie.onnx'))).toBe(false);
+    expect(existsSync(join(work, 'other.onnx'))).toBe(false);
   });
 });

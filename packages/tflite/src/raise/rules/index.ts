@@ -1,5 +1,6 @@
 import { RaiseRegistry } from '../raise-rule.js';
 import { controlFlowRaiseRules } from './control-flow.js';
+import { customRaiseRules } from './custom.js';
 import { runTimeSlicingRaiseRules } from './run-time-slicing.js';
 import { elementwiseRaiseRules } from './elementwise.js';
 import { packRaiseRules } from './pack.js';
@@ -10,5 +11,5 @@ import { windowRaiseRules } from './window.js';
 
 /** Every tflite → canonical rule this package ships. */
 export function defaultRaiseRules(): RaiseRegistry {
-  return new RaiseRegistry([...windowRaiseRules, ...elementwiseRaiseRules, ...shapeRaiseRules, ...slicingRaiseRules, ...controlFlowRaiseRules, ...runTimeSlicingRaiseRules, ...quantizedRaiseRules, ...packRaiseRules]);
+  return new RaiseRegistry([...windowRaiseRules, ...elementwiseRaiseRules, ...shapeRaiseRules, ...slicingRaiseRules, ...controlFlowRaiseRules, ...runTimeSlicingRaiseRules, ...quantizedRaiseRules, ...packRaiseRules, ...customRaiseRules]);
 }

@@ -191,11 +191,4 @@ export function foldConstantDequantize(node: Node): boolean {
   return true;
 }
 
-const custom: RaiseRule = {
-  ops: ['tflite.CUSTOM'],
-  targets: [],
-  check: (node) => `TFLite custom op '${node.optionalAttr('custom_code', 'string') ?? '?'}' has no ONNX equivalent (its options are an opaque FlexBuffer)`,
-  raise: () => undefined,
-};
-
-export const shapeRaiseRules: readonly RaiseRule[] = [reshape, transpose, concatenation, pad, reduce, softmax, fullyConnected, gather, squeeze, custom];
+export const shapeRaiseRules: readonly RaiseRule[] = [reshape, transpose, concatenation, pad, reduce, softmax, fullyConnected, gather, squeeze];

@@ -80,6 +80,27 @@ const conv: RaiseRule = {
   },
 };
 
+/** A transposed convolution in ONNX's terms: ConvTranspose's pads, output_padding, kernel and strides. */
+export interface TransposeConvPlan {
+  pads: number[];
+  outputPadding: number[];
+  kernel: number[];
+  strides: number[];
+}
+
+/** The settings of a transposed convolution in TFLite's terms (TRANSPOSE_CONV, or a custom op with the same kernel). */
+export interface TransposeConvSettings {
+  /** NHWC output shape: TRANSPOSE_CONV's `output_shape` input, or the output tensor's static shape. */
+  outputShape: readonly number[] | undefined;
+  /** OHWI filter. */
+  filter: Value | null | undefined;
+  /** NHWC input. */
+  input: Value | null | undefined;
+  same: boolean;
+  /** [stride_h, stride_w]. */
+  strides: readonly number[];
+}
+
 /**
  * TRANSPOSE_CONV's layout and padding in ONNX terms: TFLite pads as for the forward convolution that
  * maps the output (its `output_shape`) back to the input (SAME: ceil(out/stride) rows, VALID:
@@ -87,18 +108,17 @@ const conv: RaiseRule = {
  * and writes `output_shape`: ONNX's ConvTranspose gives s·(in − 1) + k − pads, so any difference
  * is `output_padding` (ONNX allows it below the stride).
  */
-function transposeConvPlan(node: Node): { pads: number[]; outputPadding: number[]; kernel: number[]; strides: number[] } | string {
-  const outputShape = numbersOf(node.inputs[0]);
-  const filter = raisedConstantOf(node.inputs[1]);
-  const inDims = dimsOf(node.inputs[2]);
+export function transposeConvPlanOf(settings: TransposeConvSettings): TransposeConvPlan | string {
+  const { outputShape, same, strides } = settings;
+  const filter = raisedConstantOf(settings.filter);
+  const inDims = dimsOf(settings.input);
   if (!outputShape || outputShape.length !== 4) return 'the output_shape must be a constant of 4 dims (NHWC)';
   if (!filter || filter.rank !== 4) return 'the filter must be a rank-4 constant (OHWI, or a DEQUANTIZE of one)';
   if (filter.dtype !== 'float32' && !filter.quant) return `${withArticle(filter.dtype)} filter without quantization parameters is not supported (float32 or a quantized integer filter expected)`;
   if (!inDims || inDims.length !== 4 || typeof inDims[1] !== 'number' || typeof inDims[2] !== 'number' || typeof inDims[3] !== 'number') return 'needs a rank-4 NHWC input with static H, W and channels';
   if (filter.shape[3] !== inDims[3]) return `the filter's ${filter.shape[3]} input channels differ from the input's ${inDims[3]}`;
   if (filter.shape[0] !== outputShape[3]) return `the filter's ${filter.shape[0]} output channels differ from output_shape's ${outputShape[3]}`;
-  const same = (node.optionalAttr('padding', 'string') ?? 'SAME') !== 'VALID';
-  const strides = [node.optionalAttr('stride_h', 'int') ?? 1, node.optionalAttr('stride_w', 'int') ?? 1];
+  if (strides.some((stride) => !Number.isInteger(stride) || stride < 1)) return `strides ${strides.join(',')} must be positive integers`;
   const kernel = [filter.shape[1]!, filter.shape[2]!];
   const pads = [0, 0, 0, 0];
   const outputPadding = [0, 0];
@@ -114,7 +134,33 @@ function transposeConvPlan(node: Node): { pads: number[]; outputPadding: number[
     if (extra < 0 || extra >= stride) return `output_shape ${out} along ${i === 0 ? 'H' : 'W'} is not reachable from the input's ${inDims[1 + i]} with stride ${stride}, kernel ${kernel[i]} and ${same ? 'SAME' : 'VALID'} padding`;
     outputPadding[i] = extra;
   }
-  return { pads, outputPadding, kernel, strides };
+  return { pads, outputPadding, kernel: [...kernel], strides: [...strides] };
+}
+
+function transposeConvPlan(node: Node): TransposeConvPlan | string {
+  return transposeConvPlanOf({
+    outputShape: numbersOf(node.inputs[0]),
+    filter: node.inputs[1],
+    input: node.inputs[2],
+    same: (node.optionalAttr('padding', 'string') ?? 'SAME') !== 'VALID',
+    strides: [node.optionalAttr('stride_h', 'int') ?? 1, node.optionalAttr('stride_w', 'int') ?? 1],
+  });
+}
+
+/** ConvTranspose (NCHW, between layout transposes) for a planned TFLite transposed convolution, then the node's fused activation. */
+export function raiseTransposeConv(node: Node, input: Value, filter: Value, bias: Value | null | undefined, plan: TransposeConvPlan): void {
+  const emit = new CanonicalEmitter(node);
+  // TFLite OHWI [Cout, kH, kW, Cin] → ONNX [Cin, Cout, kH, kW]
+  const weight = transposeTensor(constantOf(filter)!, [3, 0, 1, 2]);
+  const biasTensor = bias ? constantOf(bias) : undefined;
+  const attributes: Record<string, Attribute> = {
+    kernel_shape: attrs.ints(plan.kernel),
+    strides: attrs.ints(plan.strides),
+    pads: attrs.ints(plan.pads),
+    ...(plan.outputPadding.some((p) => p !== 0) ? { output_padding: attrs.ints(plan.outputPadding) } : {}),
+  };
+  const y = emit.op1('ConvTranspose', [emit.toChannelsFirst(input), emit.constant(weight, 'weight'), biasTensor ? emit.constant(biasTensor, 'bias') : null], attributes, innerType(emit, node));
+  finish(emit, node, y);
 }
 
 const transposeConv: RaiseRule = {
@@ -128,19 +174,8 @@ const transposeConv: RaiseRule = {
     return typeof plan === 'string' ? plan : undefined;
   },
   raise(node) {
-    const emit = new CanonicalEmitter(node);
-    const plan = transposeConvPlan(node) as Exclude<ReturnType<typeof transposeConvPlan>, string>;
-    // TFLite OHWI [Cout, kH, kW, Cin] → ONNX [Cin, Cout, kH, kW]
-    const weight = transposeTensor(constantOf(node.inputs[1])!, [3, 0, 1, 2]);
-    const bias = node.inputs[3] ? constantOf(node.inputs[3]) : undefined;
-    const attributes: Record<string, Attribute> = {
-      kernel_shape: attrs.ints(plan.kernel),
-      strides: attrs.ints(plan.strides),
-      pads: attrs.ints(plan.pads),
-      ...(plan.outputPadding.some((p) => p !== 0) ? { output_padding: attrs.ints(plan.outputPadding) } : {}),
-    };
-    const y = emit.op1('ConvTranspose', [emit.toChannelsFirst(node.input(2)), emit.constant(weight, 'weight'), bias ? emit.constant(bias, 'bias') : null], attributes, innerType(emit, node));
-    finish(emit, node, y);
+    const plan = transposeConvPlan(node) as TransposeConvPlan;
+    raiseTransposeConv(node, node.input(2), node.input(1), node.inputs[3], plan);
   },
 };
 
