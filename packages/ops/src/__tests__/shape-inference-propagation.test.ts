@@ -165,3 +165,46 @@ describe('inferShapes: consumers of propagated values', () => {
     expect(out.type).toEqual(tensorType('float32', [null, null, 4, 4]));
   });
 });
+
+describe('inferShapes: selections of fully known values (propagated by their rule, not their kernel)', () => {
+  it('Gather, Unsqueeze, Squeeze and Concat of static dims and constants resolve a Reshape and a probe', () => {
+    const reshaped = probe([2, 3, 4], (b, x) => {
+      const shape = b.op1('onnx.Shape', [x]);
+      const last = b.op1('onnx.Unsqueeze', [b.op1('onnx.Gather', [shape, b.constant(i64Scalar(-1), 'last')]), b.constant(i64([0]), 'axes')]);
+      const first = b.op1('onnx.Squeeze', [b.op1('onnx.Gather', [shape, b.constant(i64([0]), 'first')]), b.constant(i64([0]), 'axes0')]);
+      const firstAgain = b.op1('onnx.Unsqueeze', [first, b.constant(i64([-1]), 'axes1')]);
+      return b.op1('onnx.Reshape', [x, b.op1('onnx.Concat', [last, firstAgain, b.constant(i64([-1]), 'rest')], { axis: attrs.int(0) })]);
+    });
+    expect(reshaped.type).toEqual(tensorType('float32', [4, 2, 3]));
+    const int32 = probe([1], (b) => {
+      const picked = b.op1('onnx.Gather', [b.constant(Tensor.fromValues('int32', [3], [5, 7, 9]), 'dims'), b.constant(i64([2, 0]), 'idx')]);
+      return valuesOf(b, b.op1('onnx.Cast', [picked], { to: attrs.int(7) }));
+    });
+    expect(int32.type).toEqual(tensorType('float32', [9, 5]));
+  });
+
+  it('integer arithmetic on static dims (a channel shuffle: C / groups) resolves a Reshape; quotients truncate toward zero', () => {
+    const split = probe([1, 6, 4, 4], (b, x) => {
+      const shape = b.op1('onnx.Shape', [x]);
+      const channels = b.op1('onnx.Gather', [shape, b.constant(i64Scalar(1), 'c')]);
+      const perGroup = b.op1('onnx.Div', [channels, b.constant(i64Scalar(2), 'groups')]);
+      const dims = [b.constant(i64([1, 2]), 'lead'), b.op1('onnx.Unsqueeze', [perGroup, b.constant(i64([0]), 'axes')]), b.op1('onnx.Slice', [shape, b.constant(i64([2]), 's'), b.constant(i64([4]), 'e')])];
+      return b.op1('onnx.Reshape', [x, b.op1('onnx.Concat', dims, { axis: attrs.int(0) })]);
+    });
+    expect(split.type).toEqual(tensorType('float32', [1, 2, 3, 4, 4]));
+    const quotient = probe([1], (b) => {
+      const q = b.op1('onnx.Div', [b.constant(i64([-7, 7]), 'a'), b.constant(i64([2, -2]), 'b')]);
+      return valuesOf(b, b.op1('onnx.Add', [b.op1('onnx.Mul', [q, b.constant(i64Scalar(-1), 'minus')]), b.constant(i64([1, 2]), 'c')]));
+    });
+    expect(quotient.type).toEqual(tensorType('float32', [4, 5]));
+  });
+
+  it('an int64 beyond 2^53 stays exact (a number cannot hold 2^53 + 1: the kernel computes it)', () => {
+    const out = probe([1], (b) => {
+      const big = b.constant(Tensor.fromValues('int64', [2], [2n ** 53n + 1n, 3n]), 'big');
+      const picked = b.op1('onnx.Unsqueeze', [b.op1('onnx.Gather', [big, b.constant(i64Scalar(0), 'idx')]), b.constant(i64([0]), 'axes')]);
+      return valuesOf(b, b.op1('onnx.Sub', [picked, b.constant(Tensor.fromValues('int64', [1], [2n ** 53n]), 'base')]));
+    });
+    expect(out.type).toEqual(tensorType('float32', [1]));
+  });
+});

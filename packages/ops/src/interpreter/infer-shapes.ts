@@ -129,6 +129,45 @@ interface IterationShape {
 /** How many times a Loop body is re-inferred with generalized carried types before giving up. */
 const MAX_LOOP_ROUNDS = 4;
 
+/**
+ * Ops whose propagation rule copies input elements to the output unchanged (selection and joining), and the
+ * inputs that hold those elements: on fully known values the rule gives exactly the numbers the kernel would
+ * copy, so exported shape arithmetic (Shape → Gather → Unsqueeze → Concat) is propagated without decoding and
+ * re-encoding an int64 tensor per node through the reference kernels.
+ */
+const SELECTION_DATA_INPUTS: ReadonlyMap<string, 'all' | 'first'> = new Map([
+  ['onnx.Gather', 'first'],
+  ['onnx.Unsqueeze', 'first'],
+  ['onnx.Squeeze', 'first'],
+  ['onnx.Concat', 'all'],
+  ['onnx.Reshape', 'first'],
+  ['onnx.Identity', 'first'],
+  ['onnx.Cast', 'first'], // only a cast to the same dtype: the element inputs must have the output's dtype
+]);
+
+/**
+ * Integer arithmetic whose rule computes in doubles (Div truncating toward zero, as the kernels do): exact for
+ * int32/int64 when every known operand and every result lies within ±2^31 (a product or quotient of such numbers
+ * is exact in a double), so those cases are propagated like the selections above.
+ */
+const BOUNDED_ARITHMETIC: ReadonlySet<string> = new Set(['onnx.Add', 'onnx.Sub', 'onnx.Mul', 'onnx.Div']);
+const ARITHMETIC_BOUND = 2 ** 31;
+
+/** Whether every value is a number that int64 and a double both hold exactly (an int64 beyond 2^53 read as a number is not). */
+function allSafeIntegers(values: readonly Dim[]): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isSafeInteger(values[i])) return false;
+  return true;
+}
+
+/** Whether every known number of `values` lies strictly within ±2^31 (symbols and unknowns are not numbers). */
+function withinArithmeticBound(values: readonly Dim[]): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (typeof value === 'number' && !(value > -ARITHMETIC_BOUND && value < ARITHMETIC_BOUND)) return false;
+  }
+  return true;
+}
+
 function failure(error: unknown, node: Node): Diagnostic {
   return diagnostic({
     severity: 'warning',
@@ -254,7 +293,15 @@ class ShapeInference {
   /** The constant data of a value: an initializer, a Constant-node output or an evaluated value. */
   constantOf(value: Value | null | undefined): Tensor | undefined {
     if (!value) return undefined;
-    return value.constant ?? this.constants.get(value);
+    const constant = value.constant ?? this.constants.get(value);
+    if (constant) return constant;
+    // Fully known propagated values become a tensor when first read as one (most shape arithmetic is only read as values).
+    const data = this.values.get(value);
+    const type = value.type;
+    if (!data || type.kind !== 'tensor') return undefined;
+    const tensor = tensorOfDimValues(data, type.dtype);
+    if (tensor) this.constants.set(value, tensor);
+    return tensor;
   }
 
   /** The known element values of a value (from its constant data or from propagation). */
@@ -277,8 +324,7 @@ class ShapeInference {
     if (type.kind !== 'tensor' || !isTrackedDType(type.dtype)) return;
     if (!data.values.some(isKnownDim)) return;
     this.values.set(value, data);
-    const tensor = tensorOfDimValues(data, type.dtype);
-    if (tensor) this.constants.set(value, tensor);
+    // Its tensor, when every value is known, is built by `constantOf` on first read.
     this.assign(value, tensorType(type.dtype, data.scalar ? [] : [data.values.length]), node);
   }
 
@@ -420,8 +466,46 @@ class ShapeInference {
     return tensors;
   }
 
+  /**
+   * A selection or join (SELECTION_DATA_INPUTS) or bounded arithmetic (BOUNDED_ARITHMETIC) of fully known integers
+   * by its propagation rule: the values and the constant the kernel would give, without running it. False, recording
+   * nothing, when any value is unknown or not a safe integer, an element input's dtype is not the output's, or
+   * arithmetic leaves ±2^31 (then the kernel or the rule runs as before).
+   */
+  private propagateSelection(node: Node, dataInputs: 'all' | 'first', opset: number | undefined): boolean {
+    const output = node.outputs[0];
+    if (!output || node.outputs.length !== 1) return false;
+    const type = output.type;
+    if (type.kind !== 'tensor' || !isTrackedDType(type.dtype)) return false;
+    const inputs = node.inputs;
+    const last = dataInputs === 'all' ? inputs.length : 1;
+    for (let i = 0; i < last; i++) {
+      const inputType = inputs[i]?.type;
+      if (inputType?.kind !== 'tensor' || inputType.dtype !== type.dtype) return false;
+    }
+    let results: readonly (DimValues | undefined)[];
+    try {
+      results = PROPAGATION_RULES.get(node.op)!(this.propagation.at(node, opset));
+    } catch {
+      return false;
+    }
+    const data = results[0];
+    if (!data || !allSafeIntegers(data.values)) return false;
+    if (BOUNDED_ARITHMETIC.has(node.op)) {
+      if ((type.dtype !== 'int64' && type.dtype !== 'int32') || !withinArithmeticBound(data.values)) return false;
+      for (let i = 0; i < inputs.length; i++) {
+        const operand = this.valuesOf(inputs[i]);
+        if (!operand || !withinArithmeticBound(operand.values)) return false;
+      }
+    }
+    this.setValues(output, data, node);
+    return true;
+  }
+
   /** Constant evaluation when every input is constant, else the op's propagation rule. */
   private propagateData(node: Node, inferred: readonly (Type | undefined)[], opset: number | undefined): void {
+    const selection = SELECTION_DATA_INPUTS.get(node.op) ?? (BOUNDED_ARITHMETIC.has(node.op) ? 'all' : undefined);
+    if (selection && this.propagateSelection(node, selection, opset)) return;
     const inputs = this.constantInputs(node);
     if (inputs) {
       const outputs = evaluateConstantNode(node, inputs, inferred, this.model);
