@@ -15,14 +15,18 @@ export function withVerdict(report: ModelComparison, dims: Readonly<Record<strin
   return { verdict: report.withinTolerance ? 'agree' : 'disagree', verdicts, dims, ...report };
 }
 
-function number(x: number | null | undefined): string {
+/** A figure as the reports print it: integers whole, others to 6 significant digits (4 in exponent form), inf/NaN/n/a by name. */
+export function formatFigure(x: number | 'Infinity' | '-Infinity' | 'NaN' | null | undefined): string {
   if (x === null || x === undefined) return 'n/a';
+  if (typeof x === 'string') x = Number(x);
   if (Number.isNaN(x)) return 'NaN';
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
   if (Number.isInteger(x) && Math.abs(x) < 1e15) return String(x);
   const text = Math.abs(x) < 1e-3 || Math.abs(x) >= 1e6 ? x.toExponential(3) : x.toPrecision(6);
   return text.replace(/\.?0+(e|$)/, '$1');
 }
+
+const number = formatFigure;
 
 function shape(s: readonly number[] | undefined): string {
   return s ? `[${s.join(',')}]` : '?';

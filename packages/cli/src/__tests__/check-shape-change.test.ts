@@ -72,4 +72,11 @@ describe('check text for outputs that are not comparable', () => {
     expect(checkFailureReason(failure)).toContain("'gone' (missing after the change (not compared))");
     expect(text).not.toMatch(/inf|n\/a/i);
   });
+
+  it('prints the error of a comparable output as the reports do, not as a raw double', () => {
+    const off = outputsCheck(compareOutputs(new Map([['y', Tensor.fromValues('float32', [1], [1])]]), new Map([['y', Tensor.fromValues('float32', [1], [5.386996269226074])]])), 'onnxruntime');
+    const reason = checkFailureReason({ pass, check: off, notes: [] });
+    expect(reason).toContain("'y' (max abs 4.387) beyond");
+    expect(reason).not.toContain('4.38699626');
+  });
 });

@@ -11,6 +11,7 @@ import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
 import { PassFailure, type PassInstrumentation, type PassRunInfo, type PassRunOutcome, type PipelineRunInfo, type PluginRecord } from '@modelpass/pass-manager';
 import { TfliteEngine, compareOutputs, evaluateAccuracy } from '@modelpass/runtime';
 import { notComparableText, type AccuracyFigure, type CheckReport, type Divergence, type OutputsCheck } from '@modelpass/report';
+import { formatFigure } from '../compare-report.js';
 import type { CheckOptions } from './check-options.js';
 import { resolveCheckInputs, type ResolvedCheckInputs } from './check-inputs.js';
 import { compareIntermediates } from './intermediate-tensors.js';
@@ -286,11 +287,11 @@ function accuracyDrop(failure: CheckFailure): string {
 export function checkFailureReason(failure: CheckFailure): string {
   const { pass, check, divergence } = failure;
   const who = pass.owner?.plugin ? `pass '${pass.passName}' (#${pass.index}, from plugin '${pass.owner.plugin.name}')` : `pass '${pass.passName}' (#${pass.index})`;
-  const broken = check.outputs.filter((o) => !o.withinTolerance).map((o) => `'${o.name}' (${notComparableText(o) ?? `max abs ${o.maxAbsError}`})`);
+  const broken = check.outputs.filter((o) => !o.withinTolerance).map((o) => `'${o.name}' (${notComparableText(o) ?? `max abs ${formatFigure(o.maxAbsError)}`})`);
   const what = !check.withinTolerance
     ? `changed output${broken.length === 1 ? '' : 's'} ${broken.join(', ')} beyond |a - e| <= ${check.atol} + ${check.rtol}·|e|`
     : accuracyDrop(failure);
-  const where = divergence ? `; first diverging node '${divergence.node}' (${divergence.op}${divergence.location ? ` at ${divergence.location}` : ''}), tensor '${divergence.tensor}' (${notComparableText(divergence) ?? `max abs ${divergence.maxAbsError}`})` : '';
+  const where = divergence ? `; first diverging node '${divergence.node}' (${divergence.op}${divergence.location ? ` at ${divergence.location}` : ''}), tensor '${divergence.tensor}' (${notComparableText(divergence) ?? `max abs ${formatFigure(divergence.maxAbsError)}`})` : '';
   return `--check: ${who} ${what}${where}`;
 }
 

@@ -6,6 +6,7 @@
 import type { FromEngine, ToEngine } from './messages.js';
 import { availablePasses, pageEnvironment, runPipelineOnBytes } from './pipeline-runner.js';
 import { checkWithReference } from './reference-check.js';
+import { checkRowOf, verdictDetail } from './check-rows.js';
 
 interface WorkerScope {
   postMessage(message: FromEngine, transfer?: Transferable[]): void;
@@ -34,9 +35,9 @@ async function handle(message: ToEngine): Promise<void> {
   const check = await checkWithReference(last.original, last.output, last.fileName);
   scope.postMessage({
     type: 'checked',
-    rows: check.comparison.perOutput.map((o) => ({ output: o.name, maxAbsError: o.maxAbsError, cosine: o.cosine, withinTolerance: o.withinTolerance })),
+    rows: check.comparison.perOutput.map(checkRowOf),
     withinTolerance: check.comparison.withinTolerance,
-    maxAbsError: check.comparison.maxAbsError,
+    detail: verdictDetail(check.comparison),
     inputs: check.inputs,
     ms: check.ms,
   });

@@ -93,11 +93,11 @@ function onEngineMessage(message: FromEngine): void {
     case 'checked': {
       fillTable(
         byId<HTMLTableElement>('check-results'),
-        message.rows.map((row) => [row.output, row.maxAbsError.toExponential(2), row.cosine === null ? '–' : row.cosine.toFixed(6), row.withinTolerance ? 'yes' : 'NO']),
+        message.rows.map((row) => [row.output, row.difference, row.cosine === null ? '–' : row.cosine.toFixed(6), row.withinTolerance ? 'yes' : 'NO']),
       );
       const verdict = message.withinTolerance ? 'outputs match' : 'OUTPUTS DIFFER';
       const inputs = message.inputs.map((i) => `${i.name}[${i.shape.join(',')}]`).join(', ');
-      setState('checked', `Reference interpreter: ${verdict} (max abs error ${message.maxAbsError.toExponential(2)}) on seeded random inputs ${inputs}, ${message.ms.toFixed(0)} ms.`);
+      setState('checked', `Reference interpreter: ${verdict} (${message.detail}) on seeded random inputs ${inputs}, ${message.ms.toFixed(0)} ms.`);
       byId<HTMLButtonElement>('check').disabled = false;
       byId<HTMLButtonElement>('run').disabled = false;
       return;

@@ -11,7 +11,8 @@ export type ToEngine =
 
 export interface CheckRow {
   readonly output: string;
-  readonly maxAbsError: number;
+  /** The largest absolute error, or why the output was not compared ("shape [1,16] → [1,12]"). */
+  readonly difference: string;
   readonly cosine: number | null;
   readonly withinTolerance: boolean;
 }
@@ -31,7 +32,8 @@ export type FromEngine =
       readonly type: 'checked';
       readonly rows: readonly CheckRow[];
       readonly withinTolerance: boolean;
-      readonly maxAbsError: number;
+      /** "max abs error 1.20e-7", or which outputs were not compared and why. */
+      readonly detail: string;
       readonly inputs: readonly { readonly name: string; readonly shape: readonly number[] }[];
       readonly ms: number;
     }
