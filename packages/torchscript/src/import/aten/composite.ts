@@ -35,11 +35,32 @@ function broadcastRank(a: TensorValue, b: TensorValue): number | undefined {
   return a.rank === undefined || b.rank === undefined ? undefined : Math.max(a.rank, b.rank);
 }
 
+/** What to do about embedding indices of another dtype: name the graph input they are, with the flag that types it. */
+function embeddingIndicesHint(indices: TensorValue): string {
+  // The graph inputs the indices are computed from (a scripted model may wrap or offset its ids first).
+  const inputs = new Set<string>();
+  const seen = new Set<Value>();
+  const pending: Value[] = [indices.value];
+  while (pending.length > 0 && seen.size < 256) {
+    const value = pending.pop()!;
+    if (seen.has(value)) continue;
+    seen.add(value);
+    if (value.isGraphInput && !value.isConstant) inputs.add(value.name);
+    for (const input of value.producer?.inputs ?? []) if (input) pending.push(input);
+  }
+  if (inputs.size !== 1) return `the indices are computed inside the model as ${indices.dtype}; an embedding takes int64 or int32 ids`;
+  const name = [...inputs][0]!;
+  const flag = `--input-dtype ${name}=int64 (readTorchScript: inputs: { ${name}: { dtype: 'int64' } })`;
+  return indices.dtype === 'float32'
+    ? `an archive records no input dtypes and its inputs are read as float32: give input '${name}' an integer type, ${flag}`
+    : `input '${name}' was given dtype ${indices.dtype}; token ids index an embedding as int64 or int32: ${flag}`;
+}
+
 /** `embedding(weight, indices, padding_idx, scale_grad_by_freq, sparse)`: rows of weight (padding_idx only matters for gradients). */
 const embedding: AtenLowering = (ctx) => {
   const weight = ctx.tensor(ctx.arg(0, 'weight'), 'weight');
   const indices = ctx.tensor(ctx.arg(1, 'indices'), 'indices');
-  if (indices.dtype !== undefined && indices.dtype !== 'int64' && indices.dtype !== 'int32') return ctx.fail(`indices must be int64 or int32, got ${indices.dtype}`, 'an archive records no input dtypes and its inputs are read as float32: give an integer input its type, e.g. --input-dtype tokens=int64 (readTorchScript: inputs: { tokens: { dtype: \'int64\' } })');
+  if (indices.dtype !== undefined && indices.dtype !== 'int64' && indices.dtype !== 'int32') return ctx.fail(`indices must be int64 or int32, got ${indices.dtype}`, embeddingIndicesHint(indices));
   const rank = indices.rank === undefined ? undefined : indices.rank + 1;
   return ctx.emit('Gather', [weight.value, castTo(ctx, indices, 'int64').value], { axis: 0 }, { rank, dtype: weight.dtype });
 };
