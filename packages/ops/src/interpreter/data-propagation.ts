@@ -88,8 +88,14 @@ function concatRule(context: PropagationContext): (DimValues | undefined)[] {
   const joined: Dim[] = [];
   for (let i = 0; i < context.node.inputs.length; i++) {
     const data = context.inputValues(i);
-    if (!data || data.scalar) return [undefined];
-    joined.push(...data.values);
+    if (data?.scalar) return [undefined];
+    if (data) joined.push(...data.values);
+    else {
+      // No value known (e.g. batch·windows), but a known length: that many unknown entries, so the others still count.
+      const length = shapeOfType(context.inputType(i));
+      if (length?.length !== 1 || typeof length[0] !== 'number') return [undefined];
+      for (let k = 0; k < length[0]; k++) joined.push(null);
+    }
   }
   return [vector(joined)];
 }

@@ -3,7 +3,9 @@ import { whyDropoutIsNotIdentity } from '@modelpass/transforms';
 import { constantOf, numbersOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
 import { dimsOf, replaceNode, staticDims, tensorTypeName, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
-import { broadcastsAboveMaxRank, collapsedBroadcastOf, reshapedOperand } from './broadcast-collapse.js';
+import { broadcastsAboveMaxRank, collapsedBroadcastOf, fullOperandIndex, reshapedOperand } from './broadcast-collapse.js';
+import { withInt64Division } from './int64-division.js';
+import { runTimeShape, shapeOperandFor } from './run-time-dims.js';
 
 type Options = Record<string, string | number>;
 
@@ -83,7 +85,7 @@ function collapsedOp(emit: TfliteEmitter, node: Node, builtin: string, attribute
   const operands = operandsOf(node);
   const output = node.output(0);
   const collapsed = collapsedBroadcastOf(operands, output)!;
-  const merged = operands.map((value, k) => reshapedOperand(emit, value, collapsed.operandDims[k]!, `merged_${k}`));
+  const merged = operands.map((value, k) => reshapedOperand(emit, value, collapsed.operandGroups[k]!, `merged_${k}`));
   const dtype = tensorTypeOf(output)!.dtype;
   let result: Value;
   if (!chain) {
@@ -93,12 +95,13 @@ function collapsedOp(emit: TfliteEmitter, node: Node, builtin: string, attribute
     let dims = collapsed.operandDims[0]!;
     for (let k = 1; k < merged.length; k++) {
       const next = collapsed.operandDims[k]!;
-      dims = dims.map((d, axis) => Math.max(d, next[axis]!));
+      dims = dims.map((d, axis) => (d === 1 ? next[axis]! : d));
       result = emit.op1(builtin, [result, merged[k]!], attributes, tensorType(dtype, [...dims]));
     }
   }
-  const outputDims = staticDims(output)!;
-  return emit.op1('RESHAPE', [result, emit.int32(outputDims, [outputDims.length], 'shape')], {}, output.type);
+  const outputDims = dimsOf(output)!;
+  const shape = shapeOperandFor(emit, outputDims, 'shape', () => runTimeShape(emit, operands[fullOperandIndex(collapsed, outputDims.length, operands)]!, outputDims.map((_, axis) => axis), 'output_axes'));
+  return emit.op1('RESHAPE', [result, shape], {}, output.type);
 }
 
 const FUSIBLE = { fused_activation_function: 'NONE' };
@@ -274,7 +277,7 @@ const cast = oneToOne(
 
 export const elementwiseRules: readonly LoweringRule[] = [
   ...UNARY.map(([op, builtin]) => oneToOne(op, builtin)),
-  ...BINARY.map(([op, builtin, options]) => oneToOne(op, builtin, () => options)),
+  ...BINARY.map(([op, builtin, options]) => (op === 'Div' ? withInt64Division(oneToOne(op, builtin, () => options)) : oneToOne(op, builtin, () => options))),
   oneToOne('LeakyRelu', 'LEAKY_RELU', (node) => ({ alpha: node.optionalAttr('alpha', 'float') ?? 0.01 })),
   oneToOne('Elu', 'ELU', () => ({}), (node) => ((node.optionalAttr('alpha', 'float') ?? 1) === 1 ? undefined : 'TFLite ELU has alpha 1 only')),
   oneToOne('Gelu', 'GELU', (node) => ({ approximate: (node.optionalAttr('approximate', 'string') ?? 'none') === 'tanh' ? 1 : 0 })),

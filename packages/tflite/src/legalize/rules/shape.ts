@@ -2,8 +2,10 @@ import { formatDim, Tensor, tensorType, type Dim, type Node, type Value } from '
 import { constantOf, hasNumbers, numbersOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
 import { dimsOf, normalizeAxis, rankOfValue, replaceNode, staticDims, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
+import { lowerRunTimeExpand, runTimeExpandProblem } from './run-time-expand.js';
 import { lowerRunTimeSlice, runTimeSliceProblem } from './run-time-slice.js';
-import { MAX_TRANSPOSE_RANK, reduceTranspose } from './transpose-rank.js';
+import { canSayMergedShape, mergedDim, mergedShapeOperand, runTimeShape, shapeOperandFor } from './run-time-dims.js';
+import { MAX_TRANSPOSE_RANK, reduceTranspose, transposeRuns } from './transpose-rank.js';
 
 const INT32_MAX = 2147483647;
 
@@ -50,21 +52,29 @@ function transposePermOf(node: Node): number[] {
 const transpose: LoweringRule = {
   ops: ['onnx.Transpose'],
   stage: 'lower',
-  targets: ['TRANSPOSE', 'RESHAPE'],
+  targets: ['TRANSPOSE', 'RESHAPE', 'SHAPE', 'GATHER', 'CONCATENATION', 'MUL'],
   check(node) {
     if (!node.optionalAttr('perm', 'ints') && rankOfValue(node.inputs[0]) === undefined) return 'Transpose needs perm or a known rank';
     const perm = transposePermOf(node);
     if (perm.length <= MAX_TRANSPOSE_RANK) return undefined;
-    const dims = staticDims(node.inputs[0]);
-    if (!dims) return `a rank-${perm.length} Transpose needs static dims to be said in at most ${MAX_TRANSPOSE_RANK} (TFLite 2.9's TRANSPOSE stops at 5-D)`;
-    const reduced = reduceTranspose(dims, perm).perm.length;
-    return reduced <= MAX_TRANSPOSE_RANK ? undefined : `this rank-${perm.length} Transpose moves ${reduced} separate axes; TFLite 2.9's TRANSPOSE stops at 5-D`;
+    const dims = dimsOf(node.inputs[0]);
+    if (!dims) return `a rank-${perm.length} Transpose needs its input rank to be said in at most ${MAX_TRANSPOSE_RANK} axes (TFLite 2.9's TRANSPOSE stops at 5-D)`;
+    const runs = transposeRuns(dims, perm);
+    if (runs.perm.length > MAX_TRANSPOSE_RANK) return `this rank-${perm.length} Transpose moves ${runs.perm.length} separate axes; TFLite 2.9's TRANSPOSE stops at 5-D`;
+    if (!canSayMergedShape(dims, runs.groups)) {
+      return `this rank-${perm.length} Transpose of [${dims.map(formatDim).join(',')}] would merge several unknown dims into one axis; a RESHAPE cannot say that (give the shape with --input-shape)`;
+    }
+    return undefined;
   },
   lower(node, context) {
     const emit = new TfliteEmitter(node, context);
     const perm = transposePermOf(node);
     if (perm.length <= MAX_TRANSPOSE_RANK) {
       replaceNode(node, [emit.op1('TRANSPOSE', [node.input(0), emit.int32(perm, [perm.length], 'perm')], {}, node.output(0).type)]);
+      return;
+    }
+    if (!staticDims(node.inputs[0])) {
+      replaceNode(node, [dynamicHighRankTranspose(emit, node, perm)]);
       return;
     }
     const reduced = reduceTranspose(staticDims(node.inputs[0])!, perm);
@@ -76,6 +86,24 @@ const transpose: LoweringRule = {
     replaceNode(node, [emit.op1('RESHAPE', [moved, emit.int32(outputDims, [outputDims.length], 'shape')], {}, node.output(0).type)]);
   },
 };
+
+/**
+ * A rank > 5 Transpose whose input has unknown (symbolic) dims: the same movement on its merged runs
+ * (`transposeRuns`), the merge's RESHAPE shape a constant with one -1 or computed from SHAPE, and the
+ * RESHAPE back to the output's dims (a constant with one -1, else the input's SHAPE permuted).
+ */
+function dynamicHighRankTranspose(emit: TfliteEmitter, node: Node, perm: readonly number[]): Value {
+  const input = node.input(0);
+  const dims = dimsOf(input)!;
+  const dtype = tensorTypeOf(input)!.dtype;
+  const runs = transposeRuns(dims, perm);
+  const mergedDims = runs.groups.map((group) => mergedDim(group.map((axis) => dims[axis]!)));
+  const merged = emit.op1('RESHAPE', [input, mergedShapeOperand(emit, input, dims, runs.groups, 'merged')], {}, tensorType(dtype, mergedDims));
+  const moved = emit.op1('TRANSPOSE', [merged, emit.int32([...runs.perm], [runs.perm.length], 'perm')], {}, tensorType(dtype, runs.perm.map((axis) => mergedDims[axis]!)));
+  const outputDims = perm.map((axis) => dims[axis]!);
+  const shape = shapeOperandFor(emit, outputDims, 'shape', () => runTimeShape(emit, input, perm, 'permuted_axes'));
+  return emit.op1('RESHAPE', [moved, shape], {}, node.output(0).type);
+}
 
 const concat: LoweringRule = {
   ops: ['onnx.Concat'],
@@ -258,14 +286,18 @@ function int32Operand(emit: TfliteEmitter, value: Value, name: string): Value {
   return emit.op1('CAST', [value], { in_data_type: 'INT64', out_data_type: 'INT32' }, { kind: 'tensor', dtype: 'int32', shape: dimsOf(value) ?? null });
 }
 
-/** Expand with a static result: RESHAPE to the result's rank, then TILE (TFLite 2.9 builds often lack BROADCAST_TO). */
+/** Expand with a static result: RESHAPE to the result's rank, then TILE (TFLite 2.9 builds often lack BROADCAST_TO); else `run-time-expand.ts`. */
 const expand: LoweringRule = {
   ops: ['onnx.Expand'],
   stage: 'lower',
-  targets: ['RESHAPE', 'TILE'],
-  check: (node) => (staticDims(node.inputs[0]) && staticDims(node.outputs[0]) ? undefined : 'Expand needs static input and output shapes'),
+  targets: ['RESHAPE', 'TILE', 'SHAPE', 'MAXIMUM', 'FILL', 'MUL', 'LOGICAL_AND'],
+  check: (node) => (staticDims(node.inputs[0]) && staticDims(node.outputs[0]) ? undefined : runTimeExpandProblem(node)),
   lower(node, context) {
     const emit = new TfliteEmitter(node, context);
+    if (!staticDims(node.inputs[0]) || !staticDims(node.outputs[0])) {
+      replaceNode(node, [lowerRunTimeExpand(emit, node)]);
+      return;
+    }
     const inDims = staticDims(node.inputs[0])!;
     const outDims = staticDims(node.outputs[0])!;
     const padded = [...new Array<number>(outDims.length - inDims.length).fill(1), ...inDims];
