@@ -163,6 +163,33 @@ test('TypeScript (NodeNext, target ESNext, skipLibCheck off) type-checks a file 
   assert.equal(check.status, 0, output(check));
 });
 
+/** A CommonJS caller (a framework that still loads plugins with require): Node ≥ 20.19 loads our ES modules through `default`. */
+const COMMONJS_USE = `const names = ['ir', 'ops', 'pass-manager', 'onnx', 'transforms', 'runtime', 'runtime/reference', 'prune', 'quantize', 'train',
+  'report', 'tflite', 'torchscript', 'distributed', 'cli', 'testing', 'create-pass'];
+for (const name of names) require('@modelpass/' + name);
+const { GraphBuilder, tensorType, Model } = require('@modelpass/ir');
+const { runPipeline, PassEnvironment, PassRegistry } = require('@modelpass/pass-manager');
+const { transformPasses } = require('@modelpass/transforms');
+const b = new GraphBuilder();
+const x = b.input('x', tensorType('float32', [1, 4]));
+b.output(b.op1('onnx.Identity', [b.op1('onnx.Relu', [x])], {}, { outputs: ['y'] }));
+const model = b.model({ onnx: 17 });
+const environment = new PassEnvironment({ passes: new PassRegistry(transformPasses, '@modelpass/transforms') });
+runPipeline(model, 'canonicalize', { environment }).then(async () => {
+  const imported = await import('@modelpass/ir');
+  console.log('ops after canonicalize:', model.graph.nodeList().map((node) => node.op).join(' '));
+  console.log('one module instance:', imported.Model === Model);
+});
+`;
+
+test('require() from a CommonJS file loads every package and runs a pipeline (one module instance with import)', () => {
+  writeFileSync(join(project, 'use-modelpass.cjs'), COMMONJS_USE);
+  const result = run(process.execPath, ['use-modelpass.cjs']);
+  assert.equal(result.status, 0, output(result));
+  assert.match(result.stdout, /ops after canonicalize: onnx\.Relu\n/);
+  assert.match(result.stdout, /one module instance: true/);
+});
+
 test('…and the same check fails on a type error against the library (the check is real)', () => {
   writeFileSync(join(project, 'tsconfig.wrong.json'), JSON.stringify({ ...TSCONFIG, include: ['wrong.ts'] }, null, 2));
   writeFileSync(join(project, 'wrong.ts'), `import type { Value } from '@modelpass/ir';\nexport const size = (value: Value): string => value.uses.size;\n`);

@@ -5,7 +5,7 @@
  * the packaging policy documented in the root README.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +76,13 @@ for (const item of packages) {
     assert.deepEqual(inScope, []);
   });
 
+  test(`${item.name}: the tarball ships no compiled tests in dist (a src/**/*.test.ts beside the code compiles there unless tsconfig excludes it)`, () => {
+    const listing = spawnSync('tar', ['tzf', tarballs.get(item.name)], { encoding: 'utf8' });
+    assert.equal(listing.status, 0, listing.stderr);
+    const tests = listing.stdout.split('\n').filter((entry) => entry.startsWith('package/dist/') && /\/__tests__\/|\.test\.[cm]?[jt]s(\.map)?$|\.test\.d\.[cm]?ts(\.map)?$/.test(entry));
+    assert.deepEqual(tests, []);
+  });
+
   test(`${item.name}: packaging policy (engines, license, description, typed ESM exports, no workspace-only fields)`, () => {
     const manifest = item.manifest;
     assert.equal(manifest.type, 'module');
@@ -86,6 +93,11 @@ for (const item of packages) {
     const root = manifest.exports?.['.'];
     assert.equal(root?.types, './dist/index.d.ts');
     assert.equal(root?.import, './dist/index.js');
+    // `default` too: Node ≥ 20.19 (our engines floor) can require() an ES module, but only through a
+    // condition that require matches; without it a CommonJS caller gets 'No "exports" main defined'.
+    for (const [subpath, target] of Object.entries(manifest.exports)) {
+      if (typeof target === 'object' && target.import) assert.equal(target.default, target.import, `exports['${subpath}'].default`);
+    }
     for (const [name, range] of Object.entries({ ...manifest.dependencies, ...manifest.peerDependencies })) {
       assert.doesNotMatch(String(range), /^(workspace:|file:|link:)/, `${name}: ${range} cannot be installed from a registry`);
     }
