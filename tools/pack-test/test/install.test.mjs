@@ -190,6 +190,40 @@ test('require() from a CommonJS file loads every package and runs a pipeline (on
   assert.match(result.stdout, /one module instance: true/);
 });
 
+/** Every TypeScript block of a package README that imports from `@modelpass/…`, as a file of its own. */
+function readmeExamples() {
+  const examples = [];
+  for (const item of packages) {
+    const readme = join(item.folder, 'README.md');
+    let lines;
+    try { lines = readFileSync(readme, 'utf8').split('\n'); } catch { continue; }
+    for (let i = 0; i < lines.length; i++) {
+      if (!/^```(ts|typescript)\s*$/.test(lines[i])) continue;
+      const start = i + 1;
+      while (i + 1 < lines.length && lines[i + 1] !== '```') i++;
+      const code = lines.slice(start, i + 1).join('\n');
+      if (/from '@modelpass\//.test(code)) examples.push({ name: `readme-${item.name.split('/')[1]}-L${start + 1}.ts`, code });
+    }
+  }
+  return examples;
+}
+/** Errors that mean the README names something the package does not export (the blocks are fragments: free names are fine). */
+const EXPORT_ERRORS = /error TS(2305|2307|2614|2724|2459|2460)\b.*/g;
+
+test("every README example's imports resolve through the packages' exports (TypeScript, NodeNext)", () => {
+  const examples = readmeExamples();
+  assert.ok(examples.length >= 20, `README examples found: ${examples.length}`);
+  for (const example of examples) writeFileSync(join(project, example.name), example.code + '\n');
+  // the control: a name no package exports must be reported, or the check proves nothing
+  writeFileSync(join(project, 'readme-control.ts'), "import { notExportedAnywhere } from '@modelpass/ir';\nexport { notExportedAnywhere };\n");
+  writeFileSync(join(project, 'tsconfig.readme.json'), JSON.stringify({ ...TSCONFIG, include: ['readme-*.ts'] }, null, 2));
+  const check = run(process.execPath, [join(project, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.readme.json']);
+  const exportErrors = [...check.stdout.matchAll(EXPORT_ERRORS)].map((match) => match[0]).filter((line) => !/Cannot find module '\./.test(line));
+  const [control, ...rest] = [exportErrors.filter((line) => line.includes('notExportedAnywhere')), exportErrors.filter((line) => !line.includes('notExportedAnywhere'))];
+  assert.equal(control.length, 1, output(check));
+  assert.deepEqual(rest[0], []);
+});
+
 test('…and the same check fails on a type error against the library (the check is real)', () => {
   writeFileSync(join(project, 'tsconfig.wrong.json'), JSON.stringify({ ...TSCONFIG, include: ['wrong.ts'] }, null, 2));
   writeFileSync(join(project, 'wrong.ts'), `import type { Value } from '@modelpass/ir';\nexport const size = (value: Value): string => value.uses.size;\n`);
