@@ -10,9 +10,9 @@
 // What it showed on 2026-12-05 (s11): 519 TurboFan compiles over the nine-model regime and only ~60 deopts (most one-off
 // "wrong map" on a model's first rounds, e.g. the ONNX reader's importGraph, recompiled 4×): no deoptimization loops.
 // The compiles after warm-up are functions getting hot late (different ones each round: fashion-transformer 6–12 a
-// round, ShuffleNet 3–11), at 1–55 ms a job. Under valgrind (instructions.mjs) fashion-transformer's conversion
-// executes ~25% FEWER instructions with `node --no-opt` than with TurboFan: in a 10-round regime the optimizing
-// compiler costs more than it saves.
+// round, ShuffleNet 3–11), at 1–55 ms a job. Under valgrind (instructions.mjs's processes) `node --no-opt` runs
+// ShuffleNet's conversion in 22% fewer instructions (its load+save 3% fewer) and fashion-transformer's conversion and
+// load+save each ~31% fewer: in a 10-round regime the optimizing compiler costs more than it saves.
 //
 //   nice -n 10 node tools/bench/tflite/trace-jit.mjs [--models fashion-transformer,shufflenet_v2_x0_5] [--rounds 9] [--top 25]
 //   nice -n 10 node tools/bench/tflite/trace-jit.mjs --raw > trace.txt     # the annotated trace itself
