@@ -8,6 +8,7 @@ import { pyFloat, pyInts, type EmitContext, type OpEmitter } from './emit-contex
 import { recurrentEmitters } from './recurrent-emitters.js';
 import { resizeEmitter } from './resize-emitter.js';
 import { reductionEmitters } from './reduction-emitters.js';
+import { quantizeEmitters } from './quantize-emitters.js';
 
 const input = (e: EmitContext, node: Node, index = 0): string => e.name(node.inputs[index] ?? null);
 
@@ -646,6 +647,7 @@ const constantOfShape: OpEmitter = (e, node) => {
 export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmitter>([
   ...recurrentEmitters,
   ...reductionEmitters,
+  ...quantizeEmitters,
   ['onnx.Cast', cast],
   ['onnx.Slice', slice],
   ['onnx.Pad', pad],
