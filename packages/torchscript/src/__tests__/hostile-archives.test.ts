@@ -201,6 +201,30 @@ describe('zip containers that escape, lie or explode', () => {
     expect(error.diagnostics[0]!.hint).toContain('torch.jit.save(torch.jit.script(model), PATH)');
   });
 
+  it('torch.save(model) (classes pickled by name) is refused with the way to save a module this reads', () => {
+    const layer = join(dir, 'whole-layer.pt');
+    const own = join(dir, 'whole-own.pt');
+    execFileSync(PYTHON, ['-c', [
+      'import torch, sys',
+      'class Net(torch.nn.Module):',
+      '    def __init__(self):',
+      '        super().__init__()',
+      '        self.fc = torch.nn.Linear(2, 2)',
+      '    def forward(self, x):',
+      '        return self.fc(x)',
+      'torch.save(torch.nn.Linear(2, 2), sys.argv[1])',
+      'torch.save(Net(), sys.argv[2])',
+    ].join('\n'), layer, own], { stdio: 'ignore' });
+    for (const [path, global] of [[layer, 'torch.nn.modules.linear.Linear'], [own, '__main__.Net']] as const) {
+      const error = refusal(() => readTorchScript(path));
+      expect(error.message).toContain(`global '${global}' is not allowed`);
+      expect(error.diagnostics[0]!.hint).toContain('looks like torch.save(model)');
+      expect(error.diagnostics[0]!.hint).toContain('torch.jit.save(torch.jit.script(model), PATH)');
+    }
+    // a code-running global gets no such hint
+    expect(refusal(() => readPickle(reducePickle('os', 'system', 'true'), { source: 'evil.pkl' })).diagnostics[0]!.hint).toBeUndefined();
+  });
+
   it('refuses a folder and a FIFO by name instead of hanging', () => {
     expect(() => readTorchArchive(dir)).toThrow(/a folder, not a regular file/);
     const fifo = join(dir, 'pipe.pt');

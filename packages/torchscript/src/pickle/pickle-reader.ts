@@ -28,6 +28,11 @@ export function readPickle(bytes: Uint8Array, options: PickleReadOptions): Pickl
   return new PickleReader(bytes, options).run();
 }
 
+/** A module torch.save(model) pickles classes from: torch.nn's layers, torchvision's models, a script's own (__main__). */
+function pickledModuleClass(module: string): boolean {
+  return /^(torch\.nn|torchvision|__main__)(\.|$)/.test(module);
+}
+
 class PickleReader {
   private at = 0;
   private readonly stack: Item[] = [];
@@ -123,6 +128,7 @@ class PickleReader {
     if (!meaning) {
       throw this.fail(`global '${module}.${name}' is not allowed: loading it could run code, so this reader refuses it (nothing was executed)`, {
         expected: 'only the globals torch writes (torch._utils._rebuild_tensor_v2, torch.*Storage, collections.OrderedDict, __torch__.* classes, torch.jit._pickle.*)',
+        ...(pickledModuleClass(module) ? { hint: `'${module}.${name}' is a Python class: the file looks like torch.save(model), which stores the module's classes by name, not its code; save a TorchScript archive instead, torch.jit.save(torch.jit.script(model), PATH) (or torch.jit.trace), or export ONNX with torch.onnx.export` } : {}),
       });
     }
     return { kind: '$global', module, name, meaning };
