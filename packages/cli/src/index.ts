@@ -1,7 +1,9 @@
 export { main, commands } from './main.js';
 export type { CliIO } from './cli-io.js';
 export type { Command } from './command.js';
-export { formats, formatFor, type ModelFormat } from './formats.js';
+export { formats, formatFor, type ModelFormat, type ModelReadOptions, type ModelWriteOptions } from './formats.js';
+export type { FlagSpec, FlagSpecs, ParsedArgs } from './args.js';
+export type { Style, Stylist } from './terminal-style.js';
 export { summarizeModel, formatSummary, type ModelSummary, type ValueSummary } from './inspect-model.js';
 export { builtinEnvironment, environmentWithPlugins } from './environment.js';
 export { UsageError } from './usage-error.js';

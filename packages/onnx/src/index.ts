@@ -1,5 +1,5 @@
 export { decodeOnnx, readOnnx, type DecodeOnnxOptions, type ReadOnnxOptions } from './import/model-import.js';
-export { DEFAULT_READ_LIMITS, type OnnxReadLimits } from './import/read-limits.js';
+export { DEFAULT_READ_LIMITS, type OnnxReadLimits, type ResolvedReadLimits } from './import/read-limits.js';
 export { encodeOnnx, writeOnnx, type EncodeOnnxOptions, type WriteOnnxOptions } from './export/model-export.js';
 export { VALUE_INFO_POLICIES, DEFAULT_VALUE_INFO_POLICY, parseValueInfoPolicy, hasDeclaredValueInfo, type ValueInfoPolicy } from './export/value-info-policy.js';
 export {

@@ -14,7 +14,7 @@ export {
   sizeOf,
   transposedOrder,
 } from './util/shape.js';
-export { allocateElements, tensorFromElements, readElements, viewElements, viewNumbers, readNumbers, readBigInts, readInts, integerRange, floatMax, roundHalfToEven, isBigIntDType, type ElementBuffer } from './util/elements.js';
+export { allocateElements, tensorFromElements, readElements, viewElements, viewNumbers, readNumbers, readBigInts, readInts, integerRange, floatMax, roundHalfToEven, isBigIntDType, type ElementBuffer, type IntegerRange } from './util/elements.js';
 export { castTensor, formatFloat32 } from './math/cast.js';
 export { parseEinsum, type EinsumPlan } from './math/einsum.js';
 export { quantParamIndexMap } from './math/quantize.js';
@@ -29,7 +29,7 @@ export { rnnOps, rnnOpNames, RECURRENT_ACTIVATION_NAMES } from './rnn/index.js';
 export { inputDimValues, type DimValues, type ShapeInferenceContext } from './interpreter/symbolic-values.js';
 export * from './cost/index.js';
 export { onnxTypeSignatures } from './verify/type-constraint-check.js';
-export { TypeSignatures, typeKey, type TypeSignature, type FormalParam, type ParamArity } from './verify/type-signature.js';
+export { TypeSignatures, typeKey, type TypeSignature, type FormalParam, type ParamArity, type OnnxSignatureTable, type OnnxSignatureVersion } from './verify/type-signature.js';
 export { contribOps, contribSchemas, MICROSOFT_DIALECT, matMulNBitsLayout, type MatMulNBitsLayout } from './contrib/index.js';
 export { WINDOW_COEFFICIENTS, cosineWindow, melWeightMatrix } from './math/windows.js';
 export { col2ImGeometry, col2ImTargets, col2ImBlockCounts, type Col2ImGeometry } from './nn/col2im.js';

@@ -69,5 +69,6 @@ export { replayReproducer, type ReplayOptions, type ReplayResult } from './instr
 export { definePlugin, isPlugin, assertPluginCompatible, type Plugin, type PluginDefinition } from './plugin/plugin.js';
 export { loadPlugin, resolvePluginFile, type LoadPluginOptions, type LoadedPlugin } from './plugin/load-plugin.js';
 export { shareHostPackages } from './plugin/host-packages.js';
-export { satisfies, parseVersion, isValidRange } from './plugin/semver.js';
+export { satisfies, parseVersion, isValidRange, type SemVer } from './plugin/semver.js';
+export type { ReproducerWeights } from './instrumentation/reproducer-weights.js';
 export { PASS_MANAGER_VERSION } from './version.js';

@@ -3,7 +3,7 @@
  * them kebab-case (`max-size=1024`), TypeScript camelCase (`maxSize`).
  */
 
-interface OptionBase<T> {
+export interface OptionBase<T> {
   readonly help?: string;
   readonly default?: T;
 }

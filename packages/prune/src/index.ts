@@ -12,10 +12,10 @@ export { findPrunableLayers, PRUNABLE_OPS, type PrunableLayer } from './weights/
 export { sparsityReport, formatSparsityReport, type LayerSparsity, type SparsityReport } from './report/sparsity-report.js';
 export { toSparseTensor, storeSparselyIfSmaller, storageBytes } from './sparse/sparse-initializer.js';
 export { pruneChannels } from './channels/prune-channels-pass.js';
-export { analyzeChannelDependencies, ChannelAnalysis, type ChannelConsumer, type ChannelFixup, type ChannelGroupReport, type ParamDim, type ParamRole, type TrackedDim } from './channels/dependency-groups.js';
+export { analyzeChannelDependencies, ChannelAnalysis, type ChannelConsumer, type ChannelFixup, type ChannelGroupReport, type ParamDim, type ParamRole, type TrackedDim, type GroupedConvWeight } from './channels/dependency-groups.js';
 export { ChannelGroup, keptIndices, layoutLength, type ChannelLayout, type ChannelPiece } from './channels/channel-layout.js';
 export { CHANNEL_RULES, type ChannelRule } from './channels/channel-rules.js';
-export { chooseKeptChannels, weightScores, CHANNEL_CRITERIA, type ChannelCriterion, type GroupScores } from './channels/channel-scores.js';
+export { chooseKeptChannels, weightScores, CHANNEL_CRITERIA, type ChannelCriterion, type GroupScores, type KeptChoice } from './channels/channel-scores.js';
 export { applyChannelPruning, type AppliedPruning } from './channels/apply-channel-pruning.js';
 export { prepareChannelAnalysis, retieUnchangedCopies, type PreparedChannelAnalysis } from './channels/untie-shared-parameters.js';
 export { loadCalibrationData, encodeWithOutputs, type CalibrationData, type CalibrationOptions } from './channels/calibration.js';

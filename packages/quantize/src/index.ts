@@ -13,3 +13,6 @@ export * from './dynamic/index.js';
 export * from './float16/index.js';
 export * from './calibration/index.js';
 export * from './static/index.js';
+export type { TensorMaker } from './weights/spill-file.js';
+export type { FloatConstantRecord } from './static/float-constants.js';
+export type { SplitHardSwish } from './static/hard-swish-split.js';

@@ -30,3 +30,5 @@ export { RaiseRegistry, type RaiseRule, type RaiseContext } from './raise/raise-
 export { defaultRaiseRules } from './raise/rules/index.js';
 /** The passes of this package, for a pass registry. */
 export { tflitePasses } from './passes.js';
+export type { OptionsField, FbsScalar } from './schema/table-types.js';
+export type { ResolvedTfliteReadLimits } from './reader/read-limits.js';

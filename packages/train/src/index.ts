@@ -11,7 +11,7 @@ export { writeOutTrainingDropout, fillDropoutMask, type DropoutMask } from './dr
 export { trainPass, trainPasses } from './train-pass.js';
 export { shuffledBatches, type ShuffledBatchesOptions } from './shuffled-batches.js';
 export { optimizerRules, optimizerRule, optimizerStepModel, defineOptimizer, type AdamWSpec, type OptimizerRule, type OptimizerSpec, type OptimizerStepModel, type OptimizerUpdate, type SgdSpec } from './optimizers/index.js';
-export { learningRateAt, checkSchedule, scheduleRules, type ScheduleSpec } from './schedules.js';
+export { learningRateAt, checkSchedule, scheduleRules, type ScheduleSpec, type ScheduleFunction } from './schedules.js';
 export { buildTrainingGraph, type BuildTrainingGraphOptions, type CarriedValue, type TrainingGraph } from './training-graph.js';
 export { Trainer, type TrainerOptions, type TrainerState, type StepResult } from './trainer.js';
 export { distillPass, distillPasses, prepareFakeQuantStudent, requantizeWeights, addFeatureProjections, parseFeaturePairs, loadTeacher, withTeacherTargets, type FakeQuantizedWeight, type FeaturePair, type PlannedFeature, type Teacher } from './distill/index.js';
@@ -23,3 +23,5 @@ export { BatchMaker, epochOrders, splitValidation, seededGenerator, shuffleInPla
 export { Evaluator, scoreLogits, type Evaluation } from './evaluator.js';
 export { unrollRecurrent } from './recurrent-unroll.js';
 export { withTrainingRunner, currentTrainingRunner, adoptTrainedWeights, type TrainingRequest, type TrainingLoopOptions, type DistillationRequest, type TrainingRunResult, type TrainingRunner } from './training-runner.js';
+export type { ValidationMonitor, KeptWeights } from './best-epoch.js';
+export type { AttributeValues } from './gradient-context.js';

@@ -17,7 +17,7 @@ export type ScheduleSpec =
   | { readonly kind: 'cosine'; readonly minLr?: number; readonly warmup?: number }
   | { readonly kind: 'linear'; readonly warmup?: number };
 
-type ScheduleFunction = (spec: ScheduleSpec, lr: number, step: number, steps: number) => number;
+export type ScheduleFunction = (spec: ScheduleSpec, lr: number, step: number, steps: number) => number;
 
 export const scheduleRules: ReadonlyMap<ScheduleSpec['kind'], ScheduleFunction> = new Map<ScheduleSpec['kind'], ScheduleFunction>([
   ['constant', (_spec, lr) => lr],

@@ -42,7 +42,7 @@ export * from './passes/unused-initializers.js';
 export { foldQdq } from './quant/fold-qdq.js';
 export { materializeQdq } from './quant/materialize-qdq.js';
 export { canonicalPatterns, definePattern, bindPatterns, type PatternEnv, type TransformPattern } from './patterns/index.js';
-export { removeDeadCode, type DeadCodeResult } from './util/dead-code.js';
+export { removeDeadCode, type DeadCodeResult, type DeadCodeOptions } from './util/dead-code.js';
 export { whyDropoutIsNotIdentity } from './util/dropout.js';
 export { sinkTransposesPass } from './passes/sink-transposes-pass.js';
 export { sinkTransposes, insertTranspose, type SinkTransposesOptions, type SinkTransposesResult } from './transpose/sink-transposes.js';
