@@ -100,4 +100,19 @@ describe('pipeline resolution (phase 2)', () => {
     expect(() => passStep(prunePass, { sparsty: 2 } as never)).toThrow("unknown option 'sparsty'");
     expect(() => repeat(0, [])).toThrow('expects an integer in [1, 1000]');
   });
+
+  it('words errors of options given in code as pipeline text does: one statement, a suggestion, the fields kept', () => {
+    const thrown = (body: () => unknown): ModelpassError => {
+      try { body(); } catch (error) { return error as ModelpassError; }
+      throw new Error('expected an error');
+    };
+    const bad = thrown(() => passStep(prunePass, { scheme: 'chanel' } as never));
+    expect(bad.message).toBe("option 'scheme' of pass 'prune-magnitude' expects one of unstructured, channel, got 'chanel' — did you mean 'channel'?");
+    expect(bad.diagnostics[0]).toMatchObject({ expected: 'one of unstructured, channel', actual: "'chanel'", code: 'pipeline/bad-option' });
+    expect(thrown(() => passStep(prunePass, { sparsity: 2 })).message).toBe("option 'sparsity' of pass 'prune-magnitude' expects a number in [0, 1], got 2");
+    const unknown = thrown(() => passStep(prunePass, { sparsty: 2 } as never));
+    expect(unknown.message).toBe("unknown option 'sparsty' of pass 'prune-magnitude' — did you mean 'sparsity'?");
+    expect(unknown.diagnostics[0]!.code).toBe('pipeline/unknown-option');
+    expect(thrown(() => passStep(prunePass, { zzzzzzzz: 2 } as never)).message).toMatch(/^unknown option 'zzzzzzzz' of pass 'prune-magnitude' \(its options are sparsity, /);
+  });
 });

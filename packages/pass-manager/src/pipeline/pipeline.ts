@@ -4,6 +4,8 @@ import { kebabCase, type OptionSpecs } from '../option.js';
 import type { Pass } from '../pass.js';
 import type { PassOwner } from '../pass-registry.js';
 import { ANCHORS, fixedPointAnchor, repeatAnchor, type AnchorDefinition } from './anchors.js';
+import { pipelineError } from './syntax.js';
+import { closestName } from '../suggest.js';
 
 /**
  * A resolved pipeline: passes bound to their definitions with typed options, and anchors holding
@@ -51,22 +53,25 @@ function checkCodeOptions(what: string, specs: OptionSpecs, options: Readonly<Re
     // Own properties only: `constructor` or `__proto__` must not find Object.prototype's.
     const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
     if (!spec) {
+      // As for pipeline text: a suggestion when one is close, else the options there are.
       const known = Object.keys(specs);
-      throw new ModelpassError({
-        reason: `unknown option '${name}' of ${what}`,
-        expected: known.length ? `one of ${known.join(', ')}` : 'no options',
-        source: '@modelpass/pass-manager',
+      const suggestion = closestName(name, known);
+      throw pipelineError(undefined, undefined, `unknown option '${name}' of ${what}`, {
         code: 'pipeline/unknown-option',
+        expected: known.length ? `one of ${known.join(', ')}` : 'no options',
+        ...(suggestion !== undefined ? { suggestion } : { hint: known.length ? `its options are ${known.join(', ')}` : `${what} takes no options` }),
       });
     }
     const result = checkOptionValue(spec, value);
     if ('problem' in result) {
-      throw new ModelpassError({
-        reason: `option '${kebabCase(name)}' of ${what} ${result.problem.reason}`,
-        expected: result.problem.expected,
-        actual: result.problem.actual,
-        source: '@modelpass/pass-manager',
+      // The reason already says what was expected and what came (`expects one of a, b, got 'c'`): the
+      // fields stay on the error for programs, the message does not repeat them.
+      const { problem } = result;
+      throw pipelineError(undefined, undefined, `option '${kebabCase(name)}' of ${what} ${problem.reason}`, {
         code: 'pipeline/bad-option',
+        expected: problem.expected,
+        actual: problem.actual,
+        ...(problem.suggestion !== undefined ? { suggestion: problem.suggestion } : {}),
       });
     }
     checked[name] = result.value;
