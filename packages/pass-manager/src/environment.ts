@@ -1,4 +1,4 @@
-import { OpRegistry } from '@modelpass/ir';
+import { ModelpassError, OpRegistry } from '@modelpass/ir';
 import { PassRegistry } from './pass-registry.js';
 import { PatternRegistry } from './pattern-registry.js';
 import { loadPlugin, type LoadedPlugin, type LoadPluginOptions } from './plugin/load-plugin.js';
@@ -56,6 +56,17 @@ export class PassEnvironment {
     const loaded = isPlugin(plugin) ? undefined : plugin;
     const value = loaded ? loaded.plugin : (plugin as Plugin);
     assertPluginCompatible(value);
+    const earlier = this.pluginRecords.find((record) => record.name === value.name);
+    if (earlier) {
+      // Said as it is, rather than as the first of its passes "registered twice" by the same plugin.
+      const where = (record: { readonly specifier?: string }): string => (record.specifier !== undefined ? ` (loaded as '${record.specifier}')` : '');
+      throw new ModelpassError({
+        reason: `plugin '${value.name}'@${value.version}${loaded ? where(loaded) : ''} is already in use in this environment: '${earlier.name}'@${earlier.version}${where(earlier)}`,
+        hint: 'use or load each plugin once; to try two versions of a plugin, give each its own PassEnvironment (clone() one)',
+        source: '@modelpass/pass-manager',
+        code: 'plugin/duplicate',
+      });
+    }
     const owner = { name: value.name, plugin: { name: value.name, version: value.version } };
     // A dry run on copies first, so a clash leaves this environment untouched.
     this.passes.clone().register(value.passes, owner);

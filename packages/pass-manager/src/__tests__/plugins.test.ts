@@ -166,6 +166,16 @@ describe('plugins in an environment', () => {
     expect(env.plugins).toEqual([]);
   });
 
+  it('says a plugin used twice is already in use (not that its first pass is registered twice)', () => {
+    const env = environment();
+    const plugin = definePlugin({ name: 'twice', version: '1.0.0', passManager: '*', passes: [definePass({ name: 'twice-pass', summary: 's', run() {} })] });
+    env.use(plugin);
+    const error = (() => { try { env.use(plugin); } catch (e) { return e as ModelpassError; } return undefined; })();
+    expect(error?.message).toMatch(/^plugin 'twice'@1\.0\.0 is already in use in this environment: 'twice'@1\.0\.0\n/);
+    expect(error?.diagnostics[0]!.code).toBe('plugin/duplicate');
+    expect(env.plugins.map((p) => p.name)).toEqual(['twice']);
+  });
+
   it('rejects a plugin built for another pass manager version', async () => {
     writePluginFile('future/plugin.js', pluginSource('future', '^99.0.0'));
     const error = (await loadPlugin('./future/plugin.js', { cwd: temp }).catch((e: unknown) => e)) as ModelpassError;
