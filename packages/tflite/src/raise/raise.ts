@@ -6,6 +6,7 @@ import { withTfliteDialect } from '../legalize/legalize.js';
 import { regionModel, renameShadowedValues } from '../legalize/rules/region-graphs.js';
 import { dequantizeUnspellableConstants, materializeQuantTypes, opsetForQuantTypes, unspellableQuantValues } from './quant-types.js';
 import type { RaiseContext } from './raise-rule.js';
+import { adoptInferredOutputTypes } from './declared-types.js';
 import { defaultRaiseRules } from './rules/index.js';
 import { dequantizedConstant, foldConstantDequantize } from './rules/shape.js';
 
@@ -67,6 +68,7 @@ export function raiseFromTflite(model: Model, registry: OpRegistry, options: Rai
     ]);
   }
   for (const node of model.graph.nodeList()) for (const region of node.subgraphs) raiseFromTflite(regionModel(region, model), registry, { opset: context.opset, quantized: 'types' });
+  adoptInferredOutputTypes(model, context.registry);
   const constantsDequantized = dequantizeUnspellableConstants(model.graph);
   let foldedDequantize = 0;
   for (const node of model.graph.nodeList()) if (node.graph && foldConstantDequantize(node)) foldedDequantize++;
