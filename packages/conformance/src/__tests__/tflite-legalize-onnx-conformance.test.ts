@@ -101,6 +101,9 @@ describe('legalize-tflite on the ONNX node conformance cases', () => {
     }
     console.log(`legalize-tflite on ONNX node cases: ${figures.cases} cases, ${figures.converted} converted, ${figures.matched} matched in TFLite 2.9 (${figures.random} with random ops: sizes only), ${figures.refused} refused with a located error; ${figures.raised} raised back to ONNX and matched in ORT`);
     expect(failures).toEqual([]);
-    expect(figures.converted).toBeGreaterThan(250);
+    // Floors just under today's counts (618 converted, 390 raised, 2026-12-05): a rule that starts refusing
+    // cases it converted, or a raise that stops round-tripping, fails here instead of shrinking the README's figures.
+    expect(figures.converted).toBeGreaterThanOrEqual(610);
+    expect(figures.raised).toBeGreaterThanOrEqual(385);
   }, 300_000);
 });
