@@ -1,4 +1,4 @@
-import { attrs, Graph, GraphBuilder, tensorType, verifyModel, type Attribute, type Diagnostic, type Type, type Value } from '@modelpass/ir';
+import { attrs, Graph, GraphBuilder, Tensor, tensorType, verifyModel, type Attribute, type Diagnostic, type Type, type Value } from '@modelpass/ir';
 import { createOpRegistry } from '@modelpass/ops';
 import { describe, expect, it } from 'vitest';
 
@@ -39,6 +39,33 @@ describe('verify hooks of the canonical op set', () => {
     const [inner] = diagnosticsOf('onnx.Gemm', [f32(3, 5), f32(5, 4)], { transB: attrs.int(1) });
     expect(inner).toMatchObject({ code: 'ops/gemm-inner-dim', location: { node: 'n', op: 'onnx.Gemm' } });
     expect(codes(diagnosticsOf('onnx.MatMul', [f32(2, 3, 4), f32(5, 6)], {}))).toEqual(['ops/matmul-inner-dim']);
+  });
+
+  it('broadcasting ops and Reshape: a proven static clash is an error naming the inputs and their shapes; unknown dims are not', () => {
+    const [add] = diagnosticsOf('onnx.Add', [f32(1048576, 13), f32(7, 13)], {});
+    expect(add).toMatchObject({ code: 'ops/broadcast-shapes', location: { node: 'n', op: 'onnx.Add' } });
+    expect(add!.reason).toContain("'in0' [1048576,13] and 'in1' [7,13] differ on dim -2 (1048576 and 7, neither 1)");
+    expect(codes(diagnosticsOf('onnx.Where', [tensorType('bool', [4, 1]), f32(4, 3), f32(5, 3)], {}))).toEqual(['ops/broadcast-shapes']);
+    expect(codes(diagnosticsOf('onnx.Sum', [f32(2, 3), f32(3), f32(4, 1)], {}))).toEqual(['ops/broadcast-shapes']);
+    expect(codes(diagnosticsOf('onnx.Equal', [f32(2, 3), f32(2)], {}))).toEqual(['ops/broadcast-shapes']);
+    expect(diagnosticsOf('onnx.Add', [f32(8, 1, 13), f32(7, 13)], {})).toEqual([]);
+    expect(diagnosticsOf('onnx.Mul', [tensorType('float32', ['N', 13]), f32(7, 13)], {})).toEqual([]);
+    expect(diagnosticsOf('onnx.Add', [tensorType('float32', [null, 13]), f32(7, 1)], {})).toEqual([]);
+    expect(diagnosticsOf('onnx.Add', [tensorType('float32', null), f32(7, 13)], {})).toEqual([]);
+    const reshape = (input: Type, target: number[]): Diagnostic[] => {
+      const b = new GraphBuilder();
+      const x = b.input('x', input);
+      const shape = b.constant(Tensor.fromValues('int64', [target.length], target.map((v) => BigInt(v))), 'target');
+      b.output(b.op1('onnx.Reshape', [x, shape], {}, { name: 'n' }));
+      return verifyModel(b.model({ onnx: 18 }), { registry }).filter((d) => d.severity === 'error');
+    };
+    const [size] = reshape(f32(2, 3, 4), [5, 5]);
+    expect(size).toMatchObject({ code: 'ops/reshape-size', location: { node: 'n', op: 'onnx.Reshape' } });
+    expect(size!.reason).toContain("cannot reshape 'x' [2,3,4] (24 elements) to [5,5]");
+    expect(codes(reshape(f32(2, 3, 4), [5, -1]))).toEqual(['ops/reshape-size']);
+    expect(reshape(f32(2, 3, 4), [0, -1])).toEqual([]);
+    expect(reshape(f32(2, 3, 4), [6, 4])).toEqual([]);
+    expect(reshape(tensorType('float32', ['N', 3, 4]), [5, 5])).toEqual([]);
   });
 
   it('Split: output count against split / num_outputs, sizes against the dimension', () => {

@@ -3,6 +3,7 @@ import { roundHalfToEven } from '../util/elements.js';
 import { broadcastInputs } from '../util/inference.js';
 import { inputTensor, opError } from '../util/kernel-io.js';
 import { defineUnaryOp, legacyAlignedB, legacyBroadcastAttributes, mapBinary, requireSameDType, type BinaryFunctions, type FloatRun } from './elementwise.js';
+import { verifyBroadcast } from '../verify/structure-checks.js';
 
 // Run forms of the float arithmetic (the same expression as `float`, one loop per broadcast run).
 const addRun: FloatRun = (out, o, a, ai, as, b, bi, bs, n) => {
@@ -26,6 +27,7 @@ function defineArithmeticOp(op: string, summary: string, functions: (context: Ke
     outputs: [{ name: 'C' }],
     attributes: legacyBroadcastAttributes,
     inferTypes: (context) => [broadcastInputs(context, [0, 1])],
+    verify: verifyBroadcast([0, 1]),
     kernel: (inputs, context) => {
       const a = inputTensor(inputs, 0, context);
       const b = legacyAlignedB(a, inputTensor(inputs, 1, context), context);
@@ -93,6 +95,7 @@ export const mod = defineCanonicalOp({
   outputs: [{ name: 'C' }],
   attributes: { fmod: { kind: 'int', default: 0, oneOf: [0, 1] } },
   inferTypes: (context) => [broadcastInputs(context, [0, 1])],
+  verify: verifyBroadcast([0, 1]),
   kernel: (inputs, context) => {
     const a = inputTensor(inputs, 0, context);
     const b = inputTensor(inputs, 1, context);
@@ -137,6 +140,7 @@ export const pow = defineCanonicalOp({
   outputs: [{ name: 'Z' }],
   attributes: legacyBroadcastAttributes,
   inferTypes: (context) => [broadcastInputs(context, [0, 1])],
+  verify: verifyBroadcast([0, 1]),
   kernel: (inputs, context) => {
     const x = inputTensor(inputs, 0, context);
     const y = legacyAlignedB(x, inputTensor(inputs, 1, context), context);

@@ -5,6 +5,7 @@ import { inputTensor, inputTensors, opError } from '../util/kernel-io.js';
 import { broadcastInference, sameAsInput } from '../util/inference.js';
 import { broadcastRuns, broadcastStaticShapes } from '../util/shape.js';
 import { elementClassOf, type ElementClass } from './element-class.js';
+import { verifyBroadcast } from '../verify/structure-checks.js';
 
 /**
  * The per-element functions of an elementwise op, one per element class it supports. Float
@@ -168,6 +169,7 @@ export function defineBinaryOp(init: BinaryOpInit): CanonicalOp {
     outputs: [{ name: 'C' }],
     attributes: { ...(init.legacyBroadcast ? legacyBroadcastAttributes : {}), ...init.attributes },
     inferTypes: broadcastInference(init.outDType),
+    verify: verifyBroadcast(),
     kernel: (inputs, context) => {
       const [a, rawB] = inputTensors(inputs.slice(0, 2), context) as [Tensor, Tensor];
       const b = init.legacyBroadcast ? legacyAlignedB(a, rawB, context) : rawB;

@@ -5,6 +5,7 @@ import { broadcastInputs, inputTensorType } from '../util/inference.js';
 import { inputTensor, opError } from '../util/kernel-io.js';
 import { broadcastIndexMap, broadcastStaticShapes } from '../util/shape.js';
 import { defineBinaryOp, defineUnaryOp, mapUnary, requireSameDType } from './elementwise.js';
+import { verifyBroadcast } from '../verify/structure-checks.js';
 
 type Compare = <T extends number | bigint | string>(a: T, b: T) => boolean;
 
@@ -94,6 +95,7 @@ export const where = defineCanonicalOp({
     const x = inputTensorType(context, 1) ?? inputTensorType(context, 2);
     return [x ? broadcastInputs(context, [0, 1, 2], x.dtype) : undefined];
   },
+  verify: verifyBroadcast([0, 1, 2]),
   kernel: (inputs, context) => {
     const condition = inputTensor(inputs, 0, context);
     const x = inputTensor(inputs, 1, context);

@@ -6,6 +6,7 @@ import { inputTensors, opError } from '../util/kernel-io.js';
 import { broadcastIndexMap, broadcastStaticShapes } from '../util/shape.js';
 import { elementClassOf } from './element-class.js';
 import { requireSameDType } from './elementwise.js';
+import { verifyBroadcast } from '../verify/structure-checks.js';
 
 type Accumulate<T> = (accumulator: T, value: T) => T;
 
@@ -51,6 +52,7 @@ function defineVariadicOp(op: string, summary: string, functions: VariadicFuncti
     outputs: [{ name: op === 'onnx.Max' ? 'max' : op === 'onnx.Min' ? 'min' : op === 'onnx.Sum' ? 'sum' : 'mean' }],
     attributes: { consumed_inputs: { kind: 'ints', doc: 'opset 1 legacy, ignored' } },
     inferTypes: broadcastInference(),
+    verify: verifyBroadcast(),
     kernel: (inputs, context) => [foldOperands(inputTensors(inputs, context), functions, context)],
   });
 }

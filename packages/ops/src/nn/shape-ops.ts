@@ -9,7 +9,7 @@ import { constantInts, dimProduct, hasInput, inputShape, inputTensorType, normal
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { broadcastIndexMap, broadcastShapesOrUnknownDims, broadcastStaticShapes, normalizeAxis, sizeOf, stridesOf, transposedOrder } from '../util/shape.js';
 import { forEachIndex, gatherElements, int64Tensor, tensorFromNumbers, zeroScalar } from './kernel-helpers.js';
-import { verifyTranspose } from '../verify/structure-checks.js';
+import { verifyReshape, verifyTranspose } from '../verify/structure-checks.js';
 import { inputDimValues } from '../interpreter/symbolic-values.js';
 
 export const flattenOp = defineCanonicalOp({
@@ -70,6 +70,7 @@ export const reshapeOp = defineCanonicalOp({
   inputs: [{ name: 'data' }, { name: 'shape', optional: true }],
   outputs: [{ name: 'reshaped' }],
   attributes: { allowzero: { kind: 'int', default: 0, oneOf: [0, 1] }, shape: { kind: 'ints' } },
+  verify: verifyReshape,
   inferTypes(context) {
     const dtype = inputTensorType(context, 0)?.dtype;
     const target = hasInput(context.node, 1) ? inputDimValues(context, 1) : context.node.optionalAttr('shape', 'ints')?.slice();

@@ -155,3 +155,58 @@ export const verifyScan: OpVerifier = (context) => {
     if (values && values.length !== node.outputs.length - states) reportAt(context, 'scan-attribute-length', `${name} has ${values.length} entries for ${node.outputs.length - states} scan outputs`);
   }
 };
+
+/**
+ * Numpy broadcasting of the operands at `indices` (all when omitted): two static dims that differ
+ * and are not 1 can never broadcast — ONNX Runtime refuses such a file at load ("Incompatible
+ * dimensions"). Symbolic and unknown dims broadcast with anything, so only a proven clash is
+ * reported. Nodes with the pre-opset-7 `broadcast` attribute align B at `axis` instead: skipped.
+ */
+export function verifyBroadcast(indices?: readonly number[]): OpVerifier {
+  return (context) => {
+    const { node } = context;
+    if (node.getAttribute('broadcast') !== undefined) return;
+    const operands = (indices ?? node.inputs.map((_, i) => i)).filter((i) => node.inputs[i]);
+    const shapes = operands.map((i) => inputShapeOf(node, i));
+    const rank = Math.max(0, ...shapes.map((shape) => shape?.length ?? 0));
+    for (let d = 0; d < rank; d++) {
+      let owner = -1;
+      let size = 1;
+      for (let k = 0; k < shapes.length; k++) {
+        const shape = shapes[k];
+        const dim = shape ? staticDim(shape[d - (rank - shape.length)]) : undefined;
+        if (dim === undefined || dim === 1) continue;
+        if (owner < 0) {
+          owner = k;
+          size = dim;
+        } else if (dim !== size) {
+          const describe = (j: number): string => `'${node.inputs[operands[j]!]!.name}' ${formatDims(shapes[j]!)}`;
+          reportAt(context, 'broadcast-shapes', `input shapes cannot be broadcast: ${describe(owner)} and ${describe(k)} differ on dim ${d - rank} (${size} and ${dim}, neither 1)`, {
+            expected: 'equal dims or 1 on each axis (numpy broadcasting)',
+            actual: shapes.map((shape) => (shape ? formatDims(shape) : '?')).join(' and '),
+          });
+          return;
+        }
+      }
+    }
+  };
+}
+
+/** Reshape of a fully static input to a constant target: the element counts must agree. */
+export const verifyReshape: OpVerifier = (context) => {
+  const { node } = context;
+  const shape = inputShapeOf(node, 0);
+  const target = node.inputs[1] ? constantIntsOf(node, 1) : intsAttribute(node, 'shape');
+  if (!shape || !target || !shape.every((d) => typeof d === 'number')) return;
+  const allowZero = intAttribute(node, 'allowzero') === 1;
+  const resolved = target.map((d, i) => (d === 0 && !allowZero ? (shape[i] as number | undefined) : d));
+  if (resolved.some((d) => d === undefined || d < -1) || resolved.filter((d) => d === -1).length > 1) return;
+  const size = (shape as number[]).reduce((p, d) => p * d, 1);
+  const known = (resolved as number[]).filter((d) => d !== -1).reduce((p, d) => p * d, 1);
+  const fits = resolved.includes(-1) ? (known === 0 ? size === 0 : size % known === 0) : known === size;
+  if (fits) return;
+  reportAt(context, 'reshape-size', `cannot reshape '${node.inputs[0]!.name}' ${formatDims(shape)} (${size} elements) to [${target.join(',')}]`, {
+    expected: resolved.includes(-1) ? `a target whose known dims divide ${size}` : `a target of ${size} elements`,
+    actual: `[${target.join(',')}]${resolved.includes(-1) ? '' : ` (${known} elements)`}`,
+  });
+};
