@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Model, ModelFunction, Value } from '@modelpass/ir';
 import { claimTemporaryPath, releaseTemporaryPath } from '@modelpass/ir';
@@ -240,6 +240,15 @@ export function writeOnnx(model: Model, path: string, options: WriteOnnxOptions 
   const folder = dirname(target);
   const mode = options.externalData ?? 'auto';
   const threshold = options.externalDataThreshold ?? 1024;
+  const folderKind = statSync(folder, { throwIfNoEntry: false });
+  if (!folderKind?.isDirectory()) {
+    throw onnxError({
+      reason: `cannot write '${path}': ${folderKind ? `'${folder}' is not a folder` : `its folder '${folder}' does not exist`}`,
+      location: { file: path },
+      code: 'onnx/write-folder',
+      hint: folderKind ? 'give a path inside a folder' : `create it first (mkdir -p '${folder}')`,
+    });
+  }
   const requestedDataName = options.externalDataFile ?? `${basename(target)}.data`;
   if (requestedDataName.includes('/') || requestedDataName.includes('\\') || requestedDataName === '..' || requestedDataName === '.') {
     throw onnxError({ reason: `externalDataFile '${requestedDataName}' must be a plain file name`, hint: 'the data file lives next to the model file' });
