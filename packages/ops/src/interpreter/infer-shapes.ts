@@ -56,6 +56,13 @@ export interface InferShapesResult {
   readonly updated: number;
   /** Conflicts between inferred and declared types, and inference functions that failed (warnings). */
   readonly diagnostics: Diagnostic[];
+  /**
+   * The data inference found for `value` (a constant, a node it evaluated, or shape arithmetic it propagated
+   * with every element known), as a tensor of the value's dtype; undefined when it did not know it. A folding
+   * step reads it instead of running the reference kernel again. Valid for values whose computation the
+   * caller has not changed since inference.
+   */
+  knownConstant(value: Value): Tensor | undefined;
 }
 
 const isKnownDim = (dim: Dim): boolean => dim !== null;
@@ -564,5 +571,5 @@ export function inferShapes(model: Model, registryOrOptions: OpRegistry | InferS
   const options: InferShapesOptions = isRegistry(registryOrOptions) ? { registry: registryOrOptions } : registryOrOptions;
   const inference = new ShapeInference(model, options.registry ?? createOpRegistry(), options.mode === 'refresh');
   inference.graph(model.graph);
-  return { updated: inference.updated, diagnostics: inference.diagnostics };
+  return { updated: inference.updated, diagnostics: inference.diagnostics, knownConstant: (value) => inference.constantOf(value) };
 }

@@ -1,7 +1,7 @@
-import type { Graph } from '@modelpass/ir';
+import type { Graph, Tensor, Value } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
 import { definePass, option, type OptionSpecs, type Pass } from '@modelpass/pass-manager';
-import { axisShufflesAsGather, foldConstantsPass, foldQdq, foldShapes, fuseBatchNormPass, optimize, runNested } from '@modelpass/transforms';
+import { axisShufflesAsGather, foldConstantsPass, foldQdq, foldShapeArithmetic, foldShapes, fuseBatchNormPass, optimize, runNested } from '@modelpass/transforms';
 import { reportFrozenInputs, freezeDefaultedInputs } from './defaulted-inputs.js';
 import { float64AsFloat32WithNote } from './float64-as-float32.js';
 import { float16AsFloat32WithNote, float16WeightsBehindDequantize } from './rules/float16-compute.js';
@@ -46,6 +46,7 @@ function stillHasOp(graph: Graph, present: ReadonlySet<string>, ops: readonly st
 
 const SHAPE_READERS = ['onnx.Shape', 'onnx.Size'];
 const BATCH_NORMS = ['onnx.BatchNormalization'];
+const CONTROL_FLOW = ['onnx.If', 'onnx.Loop', 'onnx.Scan'];
 
 export const legalizeTflite = definePass({
   name: 'legalize-tflite',
@@ -99,9 +100,12 @@ export const legalizeTflite = definePass({
     // One inference round serves fold-shapes and the lowering: folding replaces values by constants of the same
     // type and fuse-bn only rewrites weights, so the types stay valid (the optimize preset and int8 rewrites re-infer).
     const singleInference = !context.options.optimize && !quantized;
+    let known: ((value: Value) => Tensor | undefined) | undefined;
     if (singleInference) {
       constantNodesAsInitializers(model);
-      inferShapes(model, { registry, mode: 'refresh' });
+      const inferred = inferShapes(model, { registry, mode: 'refresh' });
+      // Not through control flow: a Loop body's values are inferred once per unrolled round, the last one kept.
+      if (!CONTROL_FLOW.some((op) => ops.has(op))) known = inferred.knownConstant;
       // Channel shuffles (Reshape → Transpose → Reshape) → one Gather along the channel axis, before fold-shapes
       // would fold the shape arithmetic that fed only their Reshapes (prepareCanonicalForTflite does it otherwise).
       if (context.options.channelShuffle === 'gather') axisShufflesAsGather(model.graph);
@@ -112,8 +116,10 @@ export const legalizeTflite = definePass({
       ? [optimize]
       : [...(stillHasOp(model.graph, ops, SHAPE_READERS) ? [foldShapes] : []), foldConstantsPass, ...(stillHasOp(model.graph, ops, BATCH_NORMS) ? [fuseBatchNormPass] : [])];
     for (const pass of preparation) {
-      const overrides = singleInference && pass === foldShapes ? { inferShapes: false } : undefined;
-      await runNested(pass as Pass<OptionSpecs>, model, context, { forward: new Set(), overrides });
+      // fold-shapes right after that inference: its shape arithmetic takes the values inference computed (the
+      // channel-shuffle rewrite in between leaves the values it keeps as they were), not the kernels run again.
+      if (known && pass === foldShapes) foldShapeArithmetic(model, { known, debug: (message) => context.debug(message) });
+      else await runNested(pass as Pass<OptionSpecs>, model, context, { forward: new Set() });
     }
     if (!singleInference) keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
     // If/Loop/Scan, sequences and optionals known now: unrolled/inlined/folded, then their copies folded like the rest.

@@ -1,4 +1,4 @@
-import type { Node } from '@modelpass/ir';
+import type { Model, Node, Tensor, Value } from '@modelpass/ir';
 import { definePass, option } from '@modelpass/pass-manager';
 import { constantOf } from '../util/constants.js';
 import { removeDeadCode, snapshotDead } from '../util/dead-code.js';
@@ -72,34 +72,48 @@ export const foldShapes = definePass({
   statistics: ['shapes-folded', 'nodes-folded', 'nodes-removed'],
   run(model, context) {
     if (context.options.inferShapes) inferShapesIfAvailable(model, (m) => context.debug(m));
-    const dead = snapshotDead(model);
     const countsNodes = context.collectsStatistic?.('nodes-removed') ?? true;
-    const nodesBefore = countsNodes ? countNodes(model) : 0;
-    let shapesFolded = 0;
-    let nodesFolded = 0;
-    for (let round = 0; round < 16; round++) {
-      let changed = false;
-      for (const graph of graphsOfModel(model)) {
-        for (const node of graph.nodes()) {
-          if (node.graph !== graph) continue;
-          const output = node.outputs[0];
-          if (!output || node.outputs.length !== 1 || constantOf(output)) continue;
-          const tensor = staticShapeQuery(node);
-          if (!tensor) continue;
-          replaceWithConstant(output, tensor, node);
-          node.erase();
-          shapesFolded++;
-          changed = true;
-        }
-      }
-      const folded = foldConstants(model, { maxSize: 64 * 1024, filter: isShapeArithmetic, debug: (m) => context.debug(m) });
-      nodesFolded += folded.nodesFolded;
-      if (!changed && folded.nodesFolded === 0) break;
-    }
-    removeDeadCode(model, { filter: (item) => !dead.has(item) });
-    context.statistic('shapes-folded', shapesFolded);
-    context.statistic('nodes-folded', nodesFolded);
-    if (countsNodes) context.statistic('nodes-removed', Math.max(0, nodesBefore - countNodes(model)));
-    return preserved(context, shapesFolded + nodesFolded > 0);
+    const result = foldShapeArithmetic(model, { countNodes: countsNodes, debug: (m) => context.debug(m) });
+    context.statistic('shapes-folded', result.shapesFolded);
+    context.statistic('nodes-folded', result.nodesFolded);
+    if (countsNodes) context.statistic('nodes-removed', result.nodesRemoved);
+    return preserved(context, result.shapesFolded + result.nodesFolded > 0);
   },
 });
+
+/**
+ * fold-shapes' work on a model whose types are inferred: Shape/Size (and Gather/Slice of a Shape) of static dims
+ * become constants, then the shape arithmetic is folded, until nothing changes; the nodes this leaves dead are removed.
+ * `known` (shape inference's `knownConstant`, from the inference that typed the model) spares re-running the
+ * kernels on values inference evaluated; `countNodes` counts the nodes removed (a whole-graph walk before and after).
+ */
+export function foldShapeArithmetic(
+  model: Model,
+  options: { known?: (value: Value) => Tensor | undefined; countNodes?: boolean; debug(message: string): void },
+): { shapesFolded: number; nodesFolded: number; nodesRemoved: number } {
+  const dead = snapshotDead(model);
+  const nodesBefore = options.countNodes ? countNodes(model) : 0;
+  let shapesFolded = 0;
+  let nodesFolded = 0;
+  for (let round = 0; round < 16; round++) {
+    let changed = false;
+    for (const graph of graphsOfModel(model)) {
+      for (const node of graph.nodes()) {
+        if (node.graph !== graph) continue;
+        const output = node.outputs[0];
+        if (!output || node.outputs.length !== 1 || constantOf(output)) continue;
+        const tensor = staticShapeQuery(node);
+        if (!tensor) continue;
+        replaceWithConstant(output, tensor, node);
+        node.erase();
+        shapesFolded++;
+        changed = true;
+      }
+    }
+    const folded = foldConstants(model, { maxSize: 64 * 1024, filter: isShapeArithmetic, ...(options.known ? { known: options.known } : {}), debug: options.debug });
+    nodesFolded += folded.nodesFolded;
+    if (!changed && folded.nodesFolded === 0) break;
+  }
+  removeDeadCode(model, { filter: (item) => !dead.has(item) });
+  return { shapesFolded, nodesFolded, nodesRemoved: options.countNodes ? Math.max(0, nodesBefore - countNodes(model)) : 0 };
+}

@@ -13,6 +13,11 @@ export interface FoldOptions {
   maxGrowth?: number;
   /** Which nodes to try (default: every onnx node with a kernel and constant inputs). */
   filter?: (node: Node) => boolean;
+  /**
+   * A single-output node's result already computed (shape inference's `knownConstant`): taken instead of
+   * running the kernel when its dtype and shape are the output's declared ones. Every other check still applies.
+   */
+  known?: (value: Value) => Tensor | undefined;
   debug(message: string): void;
 }
 
@@ -169,7 +174,7 @@ function foldGraph(graph: Graph, model: Model, options: FoldOptions, result: Fol
       result.declinedForGrowth++;
       continue;
     }
-    const outputs = evaluateConstantNode(node, model, options.debug);
+    const outputs = (options.known && knownOutputs(node, options.known)) || evaluateConstantNode(node, model, options.debug);
     if (!outputs) continue;
     const outputBytes = outputs.reduce((n, t) => n + (t ? tensorBytes(t) : 0), 0);
     if (outputBytes > options.maxSize) {
@@ -193,6 +198,17 @@ function foldGraph(graph: Graph, model: Model, options: FoldOptions, result: Fol
     node.erase();
     result.nodesFolded++;
   }
+}
+
+/** The result of a single-output node from `known`, when it has the dtype and static shape the output declares. */
+function knownOutputs(node: Node, known: (value: Value) => Tensor | undefined): Tensor[] | undefined {
+  const output = node.outputs.length === 1 ? node.outputs[0] : undefined;
+  const type = output?.type;
+  if (!output || type?.kind !== 'tensor' || type.shape === null) return undefined;
+  const tensor = known(output);
+  if (!tensor || tensor.dtype !== type.dtype || tensor.shape.length !== type.shape.length) return undefined;
+  for (let i = 0; i < tensor.shape.length; i++) if (tensor.shape[i] !== type.shape[i]) return undefined;
+  return [tensor];
 }
 
 /** Whether every present input of `node` is a constant (a loop, not a closure: asked of every node of every fold). */
