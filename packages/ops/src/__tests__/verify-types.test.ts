@@ -49,6 +49,21 @@ describe('type constraints of the ONNX specification', () => {
   });
 });
 
+describe('input counts of the version the opset selects', () => {
+  it('a 2-input Clip at opset 9 (Clip-6 takes 1) is an error naming the version; Clip-11 takes it', () => {
+    const [extra] = errorsOf({ op: 'onnx.Clip', inputs: [t('float32', 4), Tensor.fromValues('float32', [], [0])], opset: 9 });
+    expect(extra).toMatchObject({ code: 'ops/input-count', location: { node: 'n', op: 'onnx.Clip' }, expected: 'at most 1 inputs', actual: '2 inputs' });
+    expect(extra!.reason).toMatch(/Clip-6 takes at most 1 input \(input\); this node has 2/);
+    expect(errorsOf({ op: 'onnx.Clip', inputs: [t('float32', 4), Tensor.fromValues('float32', [], [0])], opset: 11 })).toEqual([]);
+    expect(codes(errorsOf({ op: 'onnx.Relu', inputs: [t('float32', 4), t('float32', 4)] }))).toContain('ops/input-count');
+  });
+
+  it('variadic ops take any number of inputs', () => {
+    expect(errorsOf({ op: 'onnx.Sum', inputs: [t('float32', 4), t('float32', 4), t('float32', 4), t('float32', 4)] })).toEqual([]);
+    expect(errorsOf({ op: 'onnx.Concat', inputs: [t('float32', 4), t('float32', 4), t('float32', 4)], attributes: { axis: attrs.int(0) } })).toEqual([]);
+  });
+});
+
 describe('declared types against inference', () => {
   it('a declared [10,64] over an inferred [5,64] is an error; unknown and symbolic dims are compatible', () => {
     const [stale] = errorsOf({ op: 'onnx.Relu', inputs: [t('float32', 5, 64)], outputTypes: [t('float32', 10, 64)] });

@@ -18,6 +18,8 @@ interface TypeProblem {
   readonly reason: string;
   readonly expected: string;
   readonly actual: string;
+  readonly code?: string;
+  readonly hint?: string;
 }
 
 function formalAt(params: readonly FormalParam[], index: number): FormalParam | undefined {
@@ -35,12 +37,35 @@ function listAllowed(allowed: ReadonlySet<string>): string {
   return list.length > 12 ? `one of ${list.slice(0, 12).join(', ')}, … (${list.length} types)` : `one of ${list.join(', ')}`;
 }
 
+/**
+ * More inputs than the version declares (ONNX Runtime refuses the model: "Clip:6 has input size 2 not
+ * in range [1,1]"); trailing omitted inputs do not count.
+ */
+function extraInputProblem(node: Node, signature: TypeSignature): TypeProblem | undefined {
+  const params = signature.inputs;
+  const last = params[params.length - 1];
+  if (last && (last.arity === 'variadic' || last.arity === 'heterogeneous')) return undefined;
+  let given = node.inputs.length;
+  while (given > 0 && !node.inputs[given - 1]) given--;
+  if (given <= params.length) return undefined;
+  const names = params.length === 0 ? 'none' : params.map((p) => p.name).join(', ');
+  return {
+    reason: `${node.opType}-${signature.sinceVersion} takes at most ${params.length} input${params.length === 1 ? '' : 's'} (${names}); this node has ${given}`,
+    expected: `at most ${params.length} inputs`,
+    actual: `${given} inputs`,
+    code: 'ops/input-count',
+    hint: `the model's opset selects ${node.opType}-${signature.sinceVersion}; raise the opset to a version that takes ${given} inputs, or drop the extra inputs`,
+  };
+}
+
 /** The problems of `node` under one version of its signature (empty when it fits). */
 function problemsUnder(node: Node, signature: TypeSignature): TypeProblem[] {
   const problems: TypeProblem[] = [];
   /** The first input bound to each type variable (messages are built only for problems). */
   let bound: Map<string, { key: string; index: number; value: Value; formal: FormalParam }> | undefined;
   const inputs = node.inputs;
+  const extra = extraInputProblem(node, signature);
+  if (extra) problems.push(extra);
   for (let index = 0; index < inputs.length; index++) {
     const value = inputs[index];
     const formal = value ? formalAt(signature.inputs, index) : undefined;
@@ -83,13 +108,13 @@ export function checkTypeConstraints(context: VerifyContext, signatures: TypeSig
   const problems = problemsUnder(node, first);
   if (problems.length === 0) return;
   for (let i = 1; i < candidates.length; i++) if (problemsUnder(node, candidates[i]!).length === 0) return;
-  for (const problem of problems) {
+  for (const { code, hint, ...problem } of problems) {
     context.report({
       severity: 'error',
       source: '@modelpass/ops',
-      code: 'ops/type-constraint',
+      code: code ?? 'ops/type-constraint',
       ...problem,
-      hint: 'insert a Cast or a DequantizeLinear, or check the operand order',
+      hint: hint ?? 'insert a Cast or a DequantizeLinear, or check the operand order',
     });
   }
 }
