@@ -225,4 +225,22 @@ describe('structurally hostile .tflite files', () => {
       expect(error.diagnostics[0]!.code).toBe('tflite/read-limit/maxVariableBytes');
     }
   });
+  it('refuses an ADD of an input and a constant whose declared shapes cannot broadcast, naming both (TFLite refuses it at prepare)', () => {
+    const build = (inputShape: number[]): Model => {
+      const g = new Graph('main');
+      const a = g.addInput('a', tensorType('float32', inputShape));
+      const w = g.addConstant('w', Tensor.fromValues('float32', [7, 13], Array.from({ length: 91 }, (_, i) => i)));
+      const n = g.createNode({ op: 'tflite.ADD', name: 'add', inputs: [a, w], outputs: [{ name: 'y', type: tensorType('float32', [7, 13]) }] });
+      g.setOutputs([n.output(0)]);
+      const m = new Model(g);
+      m.opsetImports.set('tflite', 3);
+      return m;
+    };
+    const error = failure(write(build([1048576, 13])));
+    expect(error.message).toContain("ADD's operand shapes cannot broadcast: 'a' [1048576,13] (an input) and 'w' [7,13] (a constant)");
+    expect(error.location).toMatchObject({ path: 'subgraph 0/operator 0', op: 'tflite.ADD' });
+    const path = join(dir, `case-${counter++}.tflite`);
+    writeFileSync(path, write(build([1, 13])));
+    expect(readTflite(path).graph.inputs[0]!.type).toEqual(tensorType('float32', [1, 13]));
+  });
 });

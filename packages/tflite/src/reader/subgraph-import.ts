@@ -4,6 +4,7 @@ import { tfliteOpName } from '../dialect/names.js';
 import { optionsTableOfBuiltin } from '../dialect/option-attributes.js';
 import { tfliteError } from '../io/errors.js';
 import { META_OPERATOR_VERSION, META_TENSOR_NAME, META_VARIABLE } from '../io/metadata-keys.js';
+import { checkOperandsBroadcast } from './broadcast-check.js';
 import type { ImportContext } from './import-context.js';
 import { importOptions } from './options-import.js';
 import { REGION_EXPANSION_FLOOR, tfliteLimitExceeded } from './read-limits.js';
@@ -161,6 +162,7 @@ class SubgraphImporter {
     }
 
     const inputs = inputIndices.map((index) => (index < 0 ? null : this.operand(index, `${operator.path}.inputs`)));
+    checkOperandsBroadcast(code.builtin, inputs, loc);
     const outputInfos = outputIndices.map((index) => (index < 0 ? null : this.tensor(index, `${operator.path}.outputs`)));
     outputInfos.forEach((info) => {
       if (info && this.values.has(info.index)) {
