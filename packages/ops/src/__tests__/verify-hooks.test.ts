@@ -28,6 +28,10 @@ describe('verify hooks of the canonical op set', () => {
     expect(rank).toMatchObject({ code: 'ops/conv-kernel-shape', location: { node: 'n', op: 'onnx.Conv' } });
     expect(rank!.reason).toMatch(/kernel_shape has 1 dims but the weight has rank 4/);
     expect(codes(diagnosticsOf('onnx.Conv', [f32(1, 3, 8, 8), f32(4, 3, 3, 3)], { kernel_shape: attrs.ints([3, 5]) }))).toEqual(['ops/conv-kernel-shape']);
+    // a rank-1 weight is named as such, not as "kernel_shape of -1 dims"
+    const low = diagnosticsOf('onnx.Conv', [f32(1, 3, 8, 8), f32(4)], { kernel_shape: attrs.ints([3, 3]) });
+    expect(low.map((d) => d.reason).join('\n')).toMatch(/the weight has rank 1, below a convolution's 3/);
+    expect(JSON.stringify(low)).not.toContain('-1 dims');
     expect(codes(diagnosticsOf('onnx.Conv', [f32(1, 4, 8, 8), f32(6, 4, 3, 3)], { group: attrs.int(2) }))).toEqual(['ops/conv-channels']);
     expect(codes(diagnosticsOf('onnx.Conv', [f32(1, 3, 8, 8), f32(4, 3, 3, 3)], { strides: attrs.ints([1, 1, 1]) }))).toEqual(['ops/window-attribute-length']);
     expect(codes(diagnosticsOf('onnx.Conv', [f32(1, 3, 8, 8), f32(4, 3, 3, 3)], { auto_pad: attrs.string('SAME_UPPER'), pads: attrs.ints([1, 1, 1, 1]) }))).toEqual(['ops/auto-pad-with-pads']);

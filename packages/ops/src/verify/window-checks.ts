@@ -40,7 +40,9 @@ export function verifyConvolution(inputs: ConvolutionInputs): OpVerifier {
     const x = inputShapeOf(node, inputs.x);
     const w = inputShapeOf(node, inputs.w);
     const kernelShape = intsAttribute(node, 'kernel_shape');
-    if (kernelShape && w && w.length !== kernelShape.length + 2) {
+    if (w && w.length < 3) {
+      reportAt(context, 'conv-rank', `the weight has rank ${w.length}, below a convolution's 3 (M, C/group, kernel...)`, { expected: 'a weight of rank 3 or more', actual: `rank ${w.length}` });
+    } else if (kernelShape && w && w.length !== kernelShape.length + 2) {
       reportAt(context, 'conv-kernel-shape', `kernel_shape has ${kernelShape.length} dims but the weight has rank ${w.length}`, { expected: `kernel_shape of ${w.length - 2} dims (weight rank - 2)`, actual: `[${kernelShape.join(',')}]` });
     } else if (kernelShape && w) {
       kernelShape.forEach((k, i) => {
