@@ -256,6 +256,9 @@ export const convertCommand: Command = {
         }
       }
     }
+    // Without a pipeline the input is still verified (an empty pipeline runs verify-each's input check), so a
+    // model whose static shapes cannot work (an Add of [1048576,13] and [7,13]) is refused before writing.
+    else if (flagBoolean(args, 'verify-each', true)) await manager.run(model, { steps: [] });
     if (check && !check.failure) for (const note of check.report().notes ?? []) io.stderr(`modelpass: check: note: ${note}`);
     if (check?.failure) {
       io.stderr(formatCheckFailure(check.failure, check.report()));
