@@ -41,6 +41,8 @@ function describeOutput(o: OutputComparison): string {
   if (o.mismatchedElements > 0) parts.push(`${o.mismatchedElements} of ${o.elementCount} elements outside the tolerance`);
   parts.push(o.exact ? 'compared exactly' : `max abs ${number(o.maxAbsError)}, max rel ${number(o.maxRelError)}, cosine ${number(o.cosine)}`);
   if (o.top1Agreement !== null) parts.push(`top-1 agreement ${number(o.top1Agreement)}`);
+  // Older reports (and the web page's) have no underAtol: read it as false.
+  if (o.underAtol === true) parts.push(`every |a| is within atol, so judged at its own scale: |a - b| <= ${number(o.atol)} (rtol·max|a|) + rtol·|a|`);
   let line = `${head} — ${parts.join('; ')}`;
   if (o.worst) {
     const w = o.worst;

@@ -63,6 +63,15 @@ export interface OutputComparison {
   readonly exact: boolean;
   /** The worst element; null when there is none to point at (no elements, shape mismatch, missing output). */
   readonly worst: WorstElement | null;
+  /**
+   * True when every expected element lies within `atol` (0 < max |expected| <= atol), so `atol`
+   * alone would accept any output of that size, zeros included: such an output is judged at its
+   * own scale instead, `|a - e| <= rtol * max|expected| + rtol * |e|` (float rounding passes,
+   * a zeroed or rescaled output does not). False for exact comparisons and all-zero expectations.
+   */
+  readonly underAtol: boolean;
+  /** The absolute term used for this output: `atol`, or `rtol * max|expected|` when `underAtol`. */
+  readonly atol: number;
 }
 
 export interface ComparisonReport {
@@ -159,7 +168,7 @@ export function compareTensors(name: string, expected: Tensor, actual: Tensor, o
   const stringOrMixed = expected.dtype === 'string' || actual.dtype === 'string';
   const exact = !isFloatDType(expected.dtype) || !isFloatDType(actual.dtype);
   if (!shapeMatch || (stringOrMixed && !dtypeMatch)) {
-    return { ...base, maxAbsError: Infinity, maxRelError: Infinity, cosine: null, top1Agreement: null, mismatchedElements: Math.max(expected.size, actual.size), withinTolerance: false, exact, worst: null };
+    return { ...base, maxAbsError: Infinity, maxRelError: Infinity, cosine: null, top1Agreement: null, mismatchedElements: Math.max(expected.size, actual.size), withinTolerance: false, exact, worst: null, underAtol: false, atol };
   }
   if (stringOrMixed) {
     const a = expected.strings ?? [];
@@ -167,10 +176,15 @@ export function compareTensors(name: string, expected: Tensor, actual: Tensor, o
     const mismatched = a.filter((s, i) => s !== b[i]).length;
     const at = mismatched ? a.findIndex((s, i) => s !== b[i]) : a.length ? 0 : -1;
     const worst = at < 0 ? null : { index: unflattenIndex(at, expected.shape), expected: a[at]!, actual: b[at]!, absError: mismatched ? Infinity : 0, tolerance: 0 };
-    return { ...base, maxAbsError: mismatched ? Infinity : 0, maxRelError: mismatched ? Infinity : 0, cosine: null, top1Agreement: null, mismatchedElements: mismatched, withinTolerance: mismatched === 0, exact: true, worst };
+    return { ...base, maxAbsError: mismatched ? Infinity : 0, maxRelError: mismatched ? Infinity : 0, cosine: null, top1Agreement: null, mismatchedElements: mismatched, withinTolerance: mismatched === 0, exact: true, worst, underAtol: false, atol: 0 };
   }
   const e = numbersOf(expected);
   const a = numbersOf(actual);
+  // An output entirely within atol is judged at its own scale (see OutputComparison.underAtol).
+  let maxExpected = 0;
+  if (!exact) for (let i = 0; i < e.length; i++) maxExpected = Math.max(maxExpected, Number.isNaN(e[i]!) ? Infinity : Math.abs(e[i]!));
+  const underAtol = !exact && maxExpected > 0 && maxExpected <= atol;
+  const absoluteTerm = exact ? 0 : underAtol ? rtol * maxExpected : atol;
   let maxAbs = 0;
   let maxRel = 0;
   let mismatched = 0;
@@ -187,7 +201,7 @@ export function compareTensors(name: string, expected: Tensor, actual: Tensor, o
     if (abs > maxAbs) maxAbs = abs;
     if (rel > maxRel) maxRel = rel;
     // An infinite expected value is matched only by the same infinity, never "within rtol·∞".
-    const tolerance = exact || !Number.isFinite(ev) ? 0 : atol + rtol * Math.abs(ev);
+    const tolerance = exact || !Number.isFinite(ev) ? 0 : absoluteTerm + rtol * Math.abs(ev);
     const ok = abs === 0 || abs <= tolerance;
     if (!ok) mismatched++;
     const excess = abs - tolerance;
@@ -218,9 +232,9 @@ export function compareTensors(name: string, expected: Tensor, actual: Tensor, o
   if (worstAt >= 0) {
     const ev = e[worstAt]!;
     const av = a[worstAt]!;
-    worst = { index: unflattenIndex(worstAt, expected.shape), expected: ev, actual: av, absError: absoluteError(ev, av, nanEqual), tolerance: exact || !Number.isFinite(ev) ? 0 : atol + rtol * Math.abs(ev) };
+    worst = { index: unflattenIndex(worstAt, expected.shape), expected: ev, actual: av, absError: absoluteError(ev, av, nanEqual), tolerance: exact || !Number.isFinite(ev) ? 0 : absoluteTerm + rtol * Math.abs(ev) };
   }
-  return { ...base, maxAbsError: maxAbs, maxRelError: maxRel, cosine, top1Agreement, mismatchedElements: mismatched, withinTolerance: mismatched === 0, exact, worst };
+  return { ...base, maxAbsError: maxAbs, maxRelError: maxRel, cosine, top1Agreement, mismatchedElements: mismatched, withinTolerance: mismatched === 0, exact, worst, underAtol, atol: absoluteTerm };
 }
 
 /** Exact element mismatches for integer and bool tensors (bigints compared as bigints). */
@@ -256,6 +270,8 @@ function missingComparison(name: string, expected: Tensor | undefined, actual: T
     withinTolerance: false,
     exact: false,
     worst: null,
+    underAtol: false,
+    atol: 0,
   };
 }
 

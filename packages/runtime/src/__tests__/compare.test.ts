@@ -67,6 +67,21 @@ describe('compareTensors', () => {
     expect([d.dtypeMatch, d.shapeMatch, d.maxAbsError]).toEqual([false, true, 0]);
   });
 
+  it('judges an output entirely within atol at its own scale: zeros or a rescaled copy disagree, float rounding agrees', () => {
+    const logits = [3.1e-12, -1.7e-12, 0.4e-12, 2.2e-12];
+    const zeroed = compareTensors('y', f64([1, 4], logits), f64([1, 4], [0, 0, 0, 0]));
+    expect([zeroed.underAtol, zeroed.withinTolerance, zeroed.mismatchedElements]).toEqual([true, false, 4]);
+    expect(zeroed.atol).toBeCloseTo(1e-3 * 3.1e-12, 25);
+    expect(compareTensors('y', f64([1, 4], logits), f64([1, 4], logits.map((v) => v * 2))).withinTolerance).toBe(false);
+    const rounded = compareTensors('y', f64([1, 4], logits), f64([1, 4], logits.map((v) => Math.fround(v) + 1e-20)));
+    expect([rounded.underAtol, rounded.withinTolerance]).toEqual([true, true]);
+    // Above atol, or all zero, or exactly equal: the plain rule.
+    const plain = compareTensors('y', f64([2], [2e-5, 0]), f64([2], [2e-5, 9e-6]));
+    expect([plain.underAtol, plain.atol, plain.withinTolerance]).toEqual([false, 1e-5, true]);
+    expect(compareTensors('y', f64([2], [0, 0]), f64([2], [1e-9, 0]))).toMatchObject({ underAtol: false, withinTolerance: true });
+    expect(compareTensors('y', f64([1, 4], logits), f64([1, 4], logits))).toMatchObject({ underAtol: true, withinTolerance: true, maxAbsError: 0 });
+  });
+
   it('gives cosine 0 against an all-zero output and 1 for two zero outputs', () => {
     expect(compareTensors('y', f32([2], [0, 0]), f32([2], [1, 0])).cosine).toBe(0);
     expect(compareTensors('y', f32([2], [0, 0]), f32([2], [0, 0])).cosine).toBe(1);
