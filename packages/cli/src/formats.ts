@@ -45,6 +45,11 @@ export interface ModelReadOptions {
   readonly inputShapes?: ReadonlyMap<string, readonly Dim[]>;
   /** TorchScript: input dtypes by name (default float32; `compare --inputs DIR` takes them from the files, e.g. silero's int64 `sr`). */
   readonly inputDtypes?: ReadonlyMap<string, DType>;
+  /**
+   * TorchScript: bind `inputShapes`/`inputDtypes` to forward's arguments by position, in this order of
+   * names (`compare` of a .pt against a model whose input names differ: torch takes them by position).
+   */
+  readonly inputOrder?: readonly string[];
   /** TorchScript: values for non-tensor forward arguments (`--bind k=3`). */
   readonly bindings?: ReadonlyMap<string, number | boolean | string>;
   /** Told what a reader decided without being asked (TorchScript: an int/bool argument fixed at its default). */
@@ -118,8 +123,9 @@ const torchscript: ModelFormat = {
     for (const [name, shape] of shapes ?? []) inputs[name] = { shape };
     for (const [name, dtype] of options?.inputDtypes ?? []) inputs[name] = { ...inputs[name], dtype };
     for (const [name, value] of options?.bindings ?? []) inputs[name] = { ...inputs[name], value };
+    const order = options?.inputOrder;
     return readTorchScript(path, {
-      ...(Object.keys(inputs).length > 0 ? { inputs } : {}),
+      ...(order ? { inputs: order.map((name) => inputs[name] ?? {}) } : Object.keys(inputs).length > 0 ? { inputs } : {}),
       ...(options?.onNote ? { onNote: options.onNote } : {}),
     });
   },

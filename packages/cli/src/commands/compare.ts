@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Model } from '@modelpass/ir';
+import { ModelpassError, type DType, type Model } from '@modelpass/ir';
 import { DEFAULT_ATOL, DEFAULT_RTOL, compareModels, feedableInputs, symbolicInputDims, type EngineName, type ModelSource } from '@modelpass/runtime';
 import { flagBoolean, flagList, flagString } from '../args.js';
 import type { CliIO } from '../cli-io.js';
@@ -17,6 +17,8 @@ import type { ModelFormat, ModelReadOptions } from '../formats.js';
 import { applyInputShapes, inputShapeFlag, parseInputShapes, readWithInputShapes } from '../input-shapes.js';
 import type { Dim } from '@modelpass/ir';
 import { checkSameInputNames } from '../compare-input-names.js';
+import { positionalOrder, readArchiveByPosition } from '../compare-positional-inputs.js';
+import { bindFlag, parseBindings } from '../forward-bindings.js';
 import { inputFileFacts } from '../compare-input-files.js';
 import { fixedInputTensors, inputValueFlag, parseInputValues } from '../input-values.js';
 import { checkInputDtypes, inputDtypeFlag, parseInputDtypes } from '../input-dtypes.js';
@@ -37,12 +39,18 @@ async function modelSource(
   shapes: ReadonlyMap<string, readonly Dim[]>,
   engine: string | undefined,
   fileShapes: () => ReadonlyMap<string, readonly Dim[]>,
+  positional?: { readonly order: readonly string[]; readonly otherPath: string; readonly dtypes: ReadonlyMap<string, DType> },
 ): Promise<{ source: ModelSource; model: Model; path: string; byPosition: boolean }> {
   const { path, format } = modelInput(argument, io, undefined);
   checkEngineLoads(engine, format.name, path);
   // An archive records no input shapes: without --input-shape, the --inputs files named after its inputs give them.
   const given = shapes.size === 0 && format.name === 'torchscript' ? fileShapes() : shapes;
-  const model = format.name === 'tflite' ? await readTfliteWithInputShapes(format, path, read, given) : await readWithInputShapes(format, path, read, given);
+  const model =
+    positional && format.name === 'torchscript'
+      ? await readArchiveByPosition(format, path, read, given, positional.dtypes, positional.order, positional.otherPath, io.stderr)
+      : format.name === 'tflite'
+        ? await readTfliteWithInputShapes(format, path, read, given)
+        : await readWithInputShapes(format, path, read, given);
   // A TorchScript archive runs on torch itself (the torch engine takes the file); --engine ort/reference run what it was read into.
   const torchTakesFile = format.name === 'torchscript' && engine !== 'ort' && engine !== 'reference';
   return { source: format.name === 'onnx' || format.name === 'tflite' || torchTakesFile ? path : model, model, path, byPosition: torchTakesFile };
@@ -144,9 +152,29 @@ function resolveDims(model: Model, given: Record<string, number>, io: CliIO, oth
   return { dims, unknownDims };
 }
 
+/**
+ * Reading the model that is not a .pt failed: when an input shape was given by a name it lacks (the
+ * archive's forward argument, say), add how compare pairs the two models' inputs.
+ */
+async function withPairingHint<T>(reading: Promise<T>, shapes: ReadonlyMap<string, readonly Dim[]>, archivePath: string): Promise<T> {
+  try {
+    return await reading;
+  } catch (error) {
+    if (!ModelpassError.is(error) || shapes.size === 0 || !/has no input/.test(error.message)) throw error;
+    throw new ModelpassError([
+      ...error.diagnostics,
+      {
+        reason: `compare feeds '${archivePath}' by position: its forward arguments take the other model's inputs in order, so give --input-shape and --input-dtype by the other model's input names`,
+        source: '@modelpass/cli',
+        code: 'cli/compare-input-names',
+      },
+    ]);
+  }
+}
+
 export const compareCommand: Command = {
   name: 'compare',
-  usage: 'modelpass compare <a> <b> [--inputs DIR | --seed N] [--dim NAME=SIZE]... [--input-shape NAME=DIMS]... [--input-value NAME=VALUES]... [--input-dtype NAME=DTYPE]... [--atol X] [--rtol Y] [--engine ort|reference|tflite|torch] [--json]',
+  usage: 'modelpass compare <a> <b> [--inputs DIR | --seed N] [--dim NAME=SIZE]... [--input-shape NAME=DIMS]... [--input-value NAME=VALUES]... [--input-dtype NAME=DTYPE]... [--bind NAME=VALUE]... [--atol X] [--rtol Y] [--engine ort|reference|tflite|torch] [--json]',
   summary:
     'Run two models on the same inputs and say whether their outputs agree. Per output, every element must satisfy ' +
     `|a - b| <= atol + rtol·|a| (defaults ${DEFAULT_ATOL.toExponential()} and ${DEFAULT_RTOL.toExponential()}; a is the reference); an output entirely within atol is judged at its own scale, |a - b| <= rtol·max|a| + rtol·|a|. Prints the worst element, max absolute and ` +
@@ -168,6 +196,7 @@ export const compareCommand: Command = {
     'nan-equal': { type: 'boolean', help: 'NaN in both outputs at one position agrees (default on; --no-nan-equal: every NaN disagrees)' },
     engine: { type: 'string', help: 'ort, reference, tflite or torch for both models (default: tflite for .tflite files, torch for .pt files, ort for the others)', valueName: 'ENGINE' },
     'allow-read': allowReadFlag,
+    bind: { ...bindFlag, help: `${bindFlag.help}; the .pt then runs as read (--engine ort or reference): torch itself feeds forward tensors only` },
     json: { type: 'boolean', help: 'print JSON: verdict, verdicts, perOutput (with worst), maxAbsError, cosine, top1Agreement, dims, ...' },
     report: reportFlag,
   },
@@ -190,12 +219,40 @@ export const compareCommand: Command = {
     const facts = inputs === undefined ? undefined : inputFileFacts(resolve(io.cwd, inputs));
     const dtypes = parseInputDtypes(flagList(args, 'input-dtype'));
     const givenDtypes = new Map([...(facts?.dtypes ?? []), ...dtypes]);
-    const read = givenDtypes.size === 0 ? readOptions(args, io) : { ...readOptions(args, io), inputDtypes: givenDtypes };
+    const bindings = parseBindings(flagList(args, 'bind'));
+    const read = { ...readOptions(args, io), ...(givenDtypes.size > 0 ? { inputDtypes: givenDtypes } : {}), ...(bindings.size > 0 ? { bindings } : {}) };
     const shapes = parseInputShapes(flagList(args, 'input-shape'));
     const values = parseInputValues(flagList(args, 'input-value'));
     const fileShapes = () => facts?.shapes ?? new Map<string, readonly Dim[]>();
-    const a = await modelSource(args.positionals[0]!, io, read, shapes, engine, fileShapes);
-    const b = await modelSource(args.positionals[1]!, io, read, shapes, engine, fileShapes);
+    const archives = args.positionals.map((argument) => modelInput(argument, io, undefined).format.name === 'torchscript');
+    if (bindings.size > 0) {
+      if (!archives.includes(true)) throw new UsageError('--bind fixes TorchScript forward arguments; neither model is a .pt');
+      if (engine !== 'ort' && engine !== 'reference') {
+        throw new UsageError('--bind fixes a .pt forward argument while the archive is read; torch runs the archive itself and feeds its forward tensors only: add --engine ort (or reference) to run both models as read');
+      }
+    }
+    const namedInputs = new Set([...shapes.keys(), ...dtypes.keys()]);
+    let a: Awaited<ReturnType<typeof modelSource>>;
+    let b: Awaited<ReturnType<typeof modelSource>>;
+    if (archives[0] !== archives[1] && namedInputs.size > 0) {
+      // One .pt: torch takes its forward arguments by position, so names given by the other model's inputs bind by position.
+      const archive = archives[0] ? 0 : 1;
+      const other = await withPairingHint(modelSource(args.positionals[1 - archive]!, io, read, shapes, engine, fileShapes), shapes, args.positionals[archive]!);
+      const order = positionalOrder(other.model, namedInputs, bindings.size);
+      const dtypesByName = new Map([...givenDtypes].filter(([name]) => order?.includes(name)));
+      // By name first (an archive whose forward names its arguments as the other model does is fed in its own order).
+      const byName = modelSource(args.positionals[archive]!, io, read, shapes, engine, fileShapes);
+      const side = !order
+        ? await byName
+        : await byName.catch((error: unknown) => {
+            if (!ModelpassError.is(error) || !/input shapes are given for/.test(error.message)) throw error;
+            return modelSource(args.positionals[archive]!, io, read, shapes, engine, fileShapes, { order, otherPath: other.path, dtypes: dtypesByName });
+          });
+      [a, b] = archive === 0 ? [side, other] : [other, side];
+    } else {
+      a = await modelSource(args.positionals[0]!, io, read, shapes, engine, fileShapes);
+      b = await modelSource(args.positionals[1]!, io, read, shapes, engine, fileShapes);
+    }
     for (const side of [a, b]) if (dtypes.size > 0 && side.model.sourceFormat !== 'torchscript') checkInputDtypes(side.model, dtypes, side.path);
     const fixedInputs = fixedInputTensors(values, [a, b]);
     checkSameInputNames(a, b, new Set(fixedInputs.keys()));

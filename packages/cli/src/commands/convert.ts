@@ -15,6 +15,7 @@ import { instrumentationFlags, instrumentationFromFlags } from '../instrumentati
 import { checkOutputTarget, modelInput, writeModelOutput } from '../model-files.js';
 import { UsageError } from '../usage-error.js';
 import { allowReadFlag, readOptions } from '../read-flags.js';
+import { bindFlag, parseBindings } from '../forward-bindings.js';
 import { applyInputShapes, inputShapeFlag, parseInputShapes } from '../input-shapes.js';
 import { checkInputDtypes, inputDtypeFlag, parseInputDtypes } from '../input-dtypes.js';
 import { applyInputValues, inputValueFlag, parseInputValues } from '../input-values.js';
@@ -86,7 +87,7 @@ export const convertCommand: Command = {
     'input-shape': inputShapeFlag,
     'input-dtype': inputDtypeFlag,
     'input-value': inputValueFlag,
-    bind: { type: 'list', help: "TorchScript: fix a non-tensor forward argument (int, float, bool, str) at a value, e.g. --bind k=3 (unbound ones keep their default, with a note)", valueName: 'NAME=VALUE' },
+    bind: bindFlag,
     to: { type: 'string', help: 'output format (default: by extension)', valueName: 'FORMAT' },
     legalize: { type: 'boolean', help: "between formats, run the source's raise pass first and the target's legalize pass last (default; e.g. raise-tflite, legalize-tflite); --no-legalize runs only --pipeline" },
     'value-info': { type: 'string', help: 'ONNX value_info to write: declared (default; what the input declared), all (inferred too), none', valueName: 'WHICH' },
@@ -328,18 +329,4 @@ function lastAccuracy(check: CheckInstrumentation): AccuracyFigure | undefined {
   let last: AccuracyFigure | undefined;
   for (const result of check.results.values()) if (result.accuracy) last = result.accuracy;
   return last;
-}
-
-/** `--bind NAME=VALUE`: a number, true/false, or else the text as a str. */
-function parseBindings(items: readonly string[]): Map<string, number | boolean | string> {
-  const bindings = new Map<string, number | boolean | string>();
-  for (const item of items) {
-    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(item);
-    if (!match) throw new UsageError(`--bind takes NAME=VALUE (e.g. k=3), got '${item}'`);
-    const [, name, text] = match as unknown as [string, string, string];
-    if (bindings.has(name)) throw new UsageError(`--bind gives '${name}' twice`);
-    const number = text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : undefined;
-    bindings.set(name, number ?? (text === 'true' ? true : text === 'false' ? false : text));
-  }
-  return bindings;
 }

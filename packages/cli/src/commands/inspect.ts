@@ -6,6 +6,7 @@ import { modelInput } from '../model-files.js';
 import { formatSummary, summarizeModel } from '../inspect-model.js';
 import { UsageError } from '../usage-error.js';
 import { allowReadFlag, readOptions } from '../read-flags.js';
+import { bindFlag, parseBindings } from '../forward-bindings.js';
 import { resolve } from 'node:path';
 import { checkOutputTarget } from '../model-files.js';
 import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
@@ -13,7 +14,7 @@ import { reportFlag, reportHeader, writeReportFile } from '../report/report-file
 
 export const inspectCommand: Command = {
   name: 'inspect',
-  usage: 'modelpass inspect <model> [--json] [--report FILE] [--from FORMAT] [--input-shape NAME=DIMS]... [--input-dtype NAME=DTYPE]...',
+  usage: 'modelpass inspect <model> [--json] [--report FILE] [--from FORMAT] [--input-shape NAME=DIMS]... [--input-dtype NAME=DTYPE]... [--bind NAME=VALUE]...',
   summary: 'Summarize a model: op histogram, node and parameter counts, bytes by dtype, inputs and outputs. Weights are not loaded.',
   flags: {
     json: { type: 'boolean', help: 'print JSON (format, nodes, ops, parameters, bytes, inputs, outputs, ...)' },
@@ -21,6 +22,7 @@ export const inspectCommand: Command = {
     'allow-read': allowReadFlag,
     'input-shape': inputShapeFlag,
     'input-dtype': inputDtypeFlag,
+    bind: bindFlag,
     report: reportFlag,
   },
   async run(args, io) {
@@ -30,7 +32,10 @@ export const inspectCommand: Command = {
     if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
     const { path, format } = modelInput(args.positionals[0]!, io, flagString(args, 'from'));
     const inputDtypes = parseInputDtypes(flagList(args, 'input-dtype'));
-    const model = await readWithInputShapes(format, path, { ...readOptions(args, io), ...(inputDtypes.size > 0 ? { inputDtypes } : {}) }, parseInputShapes(flagList(args, 'input-shape')));
+    const bindings = parseBindings(flagList(args, 'bind'));
+    if (bindings.size > 0 && format.name !== 'torchscript') throw new UsageError(`--bind fixes TorchScript forward arguments; '${args.positionals[0]}' is ${format.name}`);
+    const read = { ...readOptions(args, io), ...(inputDtypes.size > 0 ? { inputDtypes } : {}), ...(bindings.size > 0 ? { bindings } : {}) };
+    const model = await readWithInputShapes(format, path, read, parseInputShapes(flagList(args, 'input-shape')));
     if (inputDtypes.size > 0 && format.name !== 'torchscript') checkInputDtypes(model, inputDtypes, path);
     model.sourcePath = args.positionals[0]!;
     const summary = summarizeModel(model, format.name);
