@@ -94,6 +94,21 @@ describe('diffModels', () => {
   });
 });
 
+describe('diffModels: float attributes', () => {
+  const model = (alpha: string) =>
+    parseModel(`model ir_version=8 opsets{onnx=17} {
+graph @main(%x: float32[1,4]) {
+  %y: float32[1,4] = onnx.LeakyRelu(%x) {alpha=${alpha}} name="act"
+  return %y
+}
+}`);
+
+  it("a .pt's double and the same value stored as float32 (BatchNorm epsilon 0.001 → 0.0010000000474974513) are not a change", () => {
+    expect(diffModels(model('0.001'), model('0.0010000000474974513')).nodes.changed).toEqual([]);
+    expect(diffModels(model('0.001'), model('0.0011')).nodes.changed).toMatchObject([{ attributes: [{ name: 'alpha', before: '0.001', after: '0.0011' }] }]);
+  });
+});
+
 describe('tensorError', () => {
   it('treats NaN against NaN as equal, NaN against a number and shape mismatches as infinite', () => {
     const a = Tensor.fromValues('float32', [3], [1, Number.NaN, 3]);

@@ -5,7 +5,7 @@
  * input (a constant by content) differs. Initializers are compared by name, changed data with error
  * statistics. Graph inputs and outputs by name and type.
  */
-import { denseOfSparse, formatType, type Graph, type Model, type Node, type Tensor, type Value } from '@modelpass/ir';
+import { denseOfSparse, formatType, type Attribute, type Graph, type Model, type Node, type Tensor, type Value } from '@modelpass/ir';
 import type { AttributeChange, ChangedNode, ChangedTensor, DiffNode, DiffTensor, GraphIoDiff, ModelDiff } from '../schema.js';
 import { reportNumber } from '../validate.js';
 import { formatAttribute } from './format-attribute.js';
@@ -26,9 +26,20 @@ function attributeChanges(a: Node, b: Node): AttributeChange[] {
     const after = b.attributes.get(name);
     const x = before ? formatAttribute(before) : undefined;
     const y = after ? formatAttribute(after) : undefined;
-    if (x !== y) changes.push({ name, ...(x !== undefined ? { before: x } : {}), ...(y !== undefined ? { after: y } : {}) });
+    if (x !== y && !(before && after && sameAsFloat32(before, after))) changes.push({ name, ...(x !== undefined ? { before: x } : {}), ...(y !== undefined ? { after: y } : {}) });
   }
   return changes;
+}
+
+/**
+ * Float attributes equal once rounded to float32: ONNX stores float attributes as float32, so a
+ * .pt's double epsilon 0.001 and the same value read back from ONNX (0.0010000000474974513) are
+ * one value, not a change.
+ */
+function sameAsFloat32(a: Attribute, b: Attribute): boolean {
+  if (a.kind === 'float' && b.kind === 'float') return Math.fround(a.value) === Math.fround(b.value);
+  if (a.kind === 'floats' && b.kind === 'floats') return a.value.length === b.value.length && a.value.every((v, i) => Math.fround(v) === Math.fround(b.value[i]!));
+  return false;
 }
 
 /** The data of a constant input (initializer or Constant node), if it is one. */
