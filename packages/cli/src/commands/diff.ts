@@ -18,6 +18,8 @@ import { builtinEnvironment } from '../environment.js';
 import { PassManager } from '@modelpass/pass-manager';
 import { UsageError } from '../usage-error.js';
 import { parseDimSizes } from '../name-bindings.js';
+import { inputShapeFlag, parseInputShapes, readWithInputShapes } from '../input-shapes.js';
+import { checkInputDtypes, inputDtypeFlag, parseInputDtypes } from '../input-dtypes.js';
 import { compareIntermediates } from '../check/intermediate-tensors.js';
 import { Referee } from '../check/referee.js';
 import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
@@ -82,7 +84,7 @@ async function tensorTable(a: Model, b: Model, args: ParsedArgs, io: CliIO): Pro
 
 export const diffCommand: Command = {
   name: 'diff',
-  usage: 'modelpass diff <a> <b> [--json] [--inputs DIR | --seed N] [--dim NAME=SIZE]... [--atol X] [--rtol Y] [--no-tensors] [--report FILE]',
+  usage: 'modelpass diff <a> <b> [--json] [--inputs DIR | --seed N] [--dim NAME=SIZE]... [--input-shape NAME=DIMS]... [--input-dtype NAME=DTYPE]... [--atol X] [--rtol Y] [--no-tensors] [--report FILE]',
   summary:
     'Show what changed between two models: nodes added, removed and changed (paired by name, then by op and paired inputs), ' +
     'attributes, initializers (with max abs/rel error and cosine), graph inputs and outputs, and the intermediate tensors both ' +
@@ -94,6 +96,8 @@ export const diffCommand: Command = {
     inputs: { type: 'string', help: 'folder (or file) of inputs for the tensor comparison (.npy/.pb)', valueName: 'DIR' },
     seed: { type: 'string', help: 'seed for random inputs (default 0)', valueName: 'N' },
     dim: { type: 'list', help: 'size of a symbolic dimension for random inputs (default 1)', valueName: 'NAME=SIZE' },
+    'input-shape': { ...inputShapeFlag, help: 'shape of input NAME in both models, as convert takes it (TorchScript archives record none)' },
+    'input-dtype': inputDtypeFlag,
     atol: { type: 'string', help: `absolute tolerance for intermediate tensors (default ${DEFAULT_ATOL})`, valueName: 'X' },
     rtol: { type: 'string', help: `relative tolerance (default ${DEFAULT_RTOL})`, valueName: 'Y' },
     tensors: { type: 'boolean', help: 'run both models and compare intermediate tensors (default on; --no-tensors: structure only)' },
@@ -109,12 +113,18 @@ export const diffCommand: Command = {
     const reportArg = flagString(args, 'report');
     const reportPath = reportArg === undefined ? undefined : resolve(io.cwd, reportArg);
     if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
-    const read = readOptions(args, io);
+    const dtypes = parseInputDtypes(flagList(args, 'input-dtype'));
+    const shapes = parseInputShapes(flagList(args, 'input-shape'));
+    const read = { ...readOptions(args, io), ...(dtypes.size > 0 ? { inputDtypes: dtypes } : {}) };
     const [first, second] = args.positionals as [string, string];
     const inputA = modelInput(first, io, undefined);
     const inputB = modelInput(second, io, undefined);
-    const a = await inputA.format.read(inputA.path, read);
-    const b = await inputB.format.read(inputB.path, read);
+    // As convert reads them: a .pt gets the shapes and dtypes while importing, other formats have them checked and set.
+    const a = await readWithInputShapes(inputA.format, inputA.path, read, shapes);
+    const b = await readWithInputShapes(inputB.format, inputB.path, read, shapes);
+    for (const [input, model] of [[inputA, a], [inputB, b]] as const) {
+      if (dtypes.size > 0 && input.format.name !== 'torchscript') checkInputDtypes(model, dtypes, input.path);
+    }
     // Two formats (m.onnx against the m.tflite made from it): each is raised to the canonical ops first, as convert
     // does, so nodes pair and ONNX Runtime can compute both models' intermediate tensors (tflite.* ops it cannot).
     if (inputA.format !== inputB.format) {
