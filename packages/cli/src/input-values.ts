@@ -68,8 +68,15 @@ export function inputValueTensor(input: Value, texts: readonly string[], fail: (
   const dims = shape as readonly number[];
   const count = dims.reduce((product, dim) => product * dim, 1);
   if (texts.length !== count) return fail(`input '${name}' is ${dtype}[${dims.join(', ')}] with ${count} element(s); ${texts.length} value(s) given`);
-  const elements = texts.map((text) => elementValue(text, dtype, fail));
+  const elements = texts.map((text) => elementValue(text, dtype, (reason) => fail(looksLikeFile(text) ? `${reason}: ${LITERAL_VALUES}` : reason)));
   return Tensor.fromValues(dtype, dims, elements as never);
+}
+
+const LITERAL_VALUES = 'VALUES are literal numbers (comma-separated, row-major, e.g. sr=16000), not a file; compare and diff read inputs from .npy/.pb files with --inputs DIR';
+
+/** A value that names a file rather than a number: a path separator, `@file`, or a file extension. */
+function looksLikeFile(text: string): boolean {
+  return /[/\\@]/.test(text) || /\.[A-Za-z][A-Za-z0-9]*$/.test(text);
 }
 
 const inputValueError = (name: string, path: string) => (reason: string): never => {

@@ -61,6 +61,8 @@ describe('convert --input-value', () => {
       ['rate=16000', "--input-value rate: the model has no input 'rate' (its inputs: x, sr)"],
       ['sr=16000,8000', 'input \'sr\' is int64[] with 1 element(s); 2 value(s) given'],
       ['sr=16k', "'16k' is not an integer"],
+      ['sr=sr.npy', "'sr.npy' is not an integer: VALUES are literal numbers (comma-separated, row-major, e.g. sr=16000), not a file; compare and diff read inputs from .npy/.pb files with --inputs DIR"],
+      ['sr=@sr.npy', 'not a file; compare and diff read inputs from .npy/.pb files with --inputs DIR'],
       ['x=1,2,3', "input 'x' is float32[2, 3] with 6 element(s); 3 value(s) given"],
       ['sr', "--input-value 'sr': expected NAME=VALUES"],
     ];
