@@ -276,8 +276,8 @@ describe('forward arguments that are not tensors', () => {
     const notes: string[] = [];
     readTorchScript(join(CACHE, 'scalar_arguments.pt'), { inputs: { x: { shape: [2, 4, 6, 6] }, k: { value: 3 } }, onNote: (note) => notes.push(note) });
     expect(notes).toEqual([
-      "forward argument 'scale' (float) is fixed at its default 0.5 in the converted graph; bind another value with --bind scale=… (API: readTorchScript's inputs: { scale: { value: … } })",
-      "forward argument 'positive' (bool) is fixed at its default true in the converted graph; bind another value with --bind positive=… (API: readTorchScript's inputs: { positive: { value: … } })",
+      "forward argument 'scale' (float) is fixed at its default 0.5 in the converted graph; bind another value with --bind scale=… (convert, compare, inspect; API: readTorchScript's inputs: { scale: { value: … } })",
+      "forward argument 'positive' (bool) is fixed at its default true in the converted graph; bind another value with --bind positive=… (convert, compare, inspect; API: readTorchScript's inputs: { positive: { value: … } })",
     ]);
   });
 

@@ -125,10 +125,10 @@ function importArchive(archive: TorchArchive, options: ReadTorchScriptOptions): 
       if (param.defaultValue) {
         const fixed = interpreter.evaluate(param.defaultValue, new Map());
         const shown = 'value' in fixed && typeof fixed.value !== 'object' ? JSON.stringify(fixed.value) : describeValue(fixed);
-        options.onNote?.(`forward argument '${param.name}' (${annotation}) is fixed at its default ${shown} in the converted graph; bind another value with --bind ${param.name}=… (API: readTorchScript's inputs: { ${param.name}: { value: … } })`);
+        options.onNote?.(`forward argument '${param.name}' (${annotation}) is fixed at its default ${shown} in the converted graph; bind another value with --bind ${param.name}=… (convert, compare, inspect; API: readTorchScript's inputs: { ${param.name}: { value: … } })`);
         return fixed;
       }
-      interpreter.fail(forward!.at, `forward argument '${param.name}' is typed ${annotation} and has no default; only Tensor arguments become graph inputs`, `bind it to a value while importing: --bind ${param.name}=… (API: readTorchScript option inputs: { ${param.name}: { value: … } })`);
+      interpreter.fail(forward!.at, `forward argument '${param.name}' is typed ${annotation} and has no default; only Tensor arguments become graph inputs`, `bind it to a value while importing: --bind ${param.name}=… (convert, compare, inspect; API: readTorchScript option inputs: { ${param.name}: { value: … } })`);
     } else if (spec?.value !== undefined) {
       interpreter.fail(forward!.at, `forward argument '${param.name}' is a Tensor (a graph input); a value can be bound only to int, float, bool or str arguments`);
     }
