@@ -22,6 +22,7 @@ import { bindFlag, parseBindings } from '../forward-bindings.js';
 import { inputFileFacts } from '../compare-input-files.js';
 import { fixedInputTensors, inputValueFlag, parseInputValues } from '../input-values.js';
 import { checkInputDtypes, inputDtypeFlag, parseInputDtypes } from '../input-dtypes.js';
+import { quantizedDisagreementNote } from '../quantized-note.js';
 
 function parseTolerance(args: Parameters<Command['run']>[0], name: 'atol' | 'rtol', fallback: number): number {
   const text = flagString(args, name);
@@ -281,6 +282,10 @@ export const compareCommand: Command = {
       });
     }
     io.stdout(flagBoolean(args, 'json') ? JSON.stringify(verdict, null, 2) : formatVerdict(verdict, [args.positionals[0]!, args.positionals[1]!]));
+    if (verdict.verdict !== 'agree') {
+      const note = quantizedDisagreementNote([a, b]);
+      if (note) io.stderr(`modelpass: note: ${note}`);
+    }
     return verdict.verdict === 'agree' ? 0 : 1;
   },
 };

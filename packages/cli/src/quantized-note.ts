@@ -1,0 +1,27 @@
+/**
+ * A note for `compare` when a model that disagrees is quantized: compare's default tolerance is made
+ * for float conversions, and an int8 model differs from its float original (or from another int8
+ * runtime's rounding) by design, so a stranger is told how to judge it instead.
+ */
+import type { Model } from '@modelpass/ir';
+
+const QUANTIZED_OPS = /[Qq]uantizeLinear$|^QLinear|Integer$|MatMulNBits$|DynamicQuantize/;
+
+/** Whether the model computes in quantized integers: Q/DQ, QOperator or integer ops, or quantized tensors (TFLite). */
+export function isQuantizedModel(model: Model): boolean {
+  for (const node of model.graph.allNodes()) {
+    if (QUANTIZED_OPS.test(node.opType)) return true;
+    for (const value of node.outputs) if (value?.type.kind === 'tensor' && value.type.quant) return true;
+  }
+  return false;
+}
+
+/** The note, or undefined when neither model is quantized. */
+export function quantizedDisagreementNote(models: readonly { readonly model: Model; readonly path: string }[]): string | undefined {
+  const quantized = models.filter((side) => isQuantizedModel(side.model)).map((side) => `'${side.path}'`);
+  if (quantized.length === 0) return undefined;
+  return (
+    `${quantized.join(' and ')} ${quantized.length === 1 ? 'is' : 'are'} quantized: int8 outputs differ from float (and between int8 runtimes) by quantization steps, ` +
+    'beyond the default tolerance made for float conversions; judge them by the cosine and top-1 agreement above, by accuracy (modelpass eval), or with --atol/--rtol of a few quantization steps'
+  );
+}
