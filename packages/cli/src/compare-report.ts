@@ -1,4 +1,4 @@
-import type { ModelComparison, OutputComparison } from '@modelpass/runtime';
+import { UNDER_ATOL_SCALE, type ModelComparison, type OutputComparison } from '@modelpass/runtime';
 
 /** What `modelpass compare --json` prints: the runtime's report plus the verdict and the sizes given to symbolic dims. */
 export interface CompareVerdict extends ModelComparison {
@@ -42,7 +42,7 @@ function describeOutput(o: OutputComparison): string {
   parts.push(o.exact ? 'compared exactly' : `max abs ${number(o.maxAbsError)}, max rel ${number(o.maxRelError)}, cosine ${number(o.cosine)}`);
   if (o.top1Agreement !== null) parts.push(`top-1 agreement ${number(o.top1Agreement)}`);
   // Older reports (and the web page's) have no underAtol: read it as false.
-  if (o.underAtol === true) parts.push(`every |a| is within atol, so judged at its own scale: |a - b| <= ${number(o.atol)} (rtol·max|a|) + rtol·|a|`);
+  if (o.underAtol === true) parts.push(`every |a| is within atol, so judged at its own scale: |a - b| <= ${number(o.atol)} (${UNDER_ATOL_SCALE}·max|a|) + rtol·|a|`);
   let line = `${head} — ${parts.join('; ')}`;
   if (o.worst) {
     const w = o.worst;

@@ -24,6 +24,7 @@ export {
   DEFAULT_ATOL,
   DEFAULT_RTOL,
   DEFAULT_RELATIVE_FLOOR,
+  UNDER_ATOL_SCALE,
   type CompareOptions,
   type ComparisonReport,
   type OutputComparison,

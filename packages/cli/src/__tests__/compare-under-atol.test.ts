@@ -1,7 +1,7 @@
 /**
  * QA s11 R2: torchvision's random-weight logits are ~1e-12, entirely under the default atol 1e-5,
  * so `compare` said "agree" for any output of that size, zeros included. Such an output is now
- * judged at its own scale (|a - b| <= rtol·max|a| + rtol·|a|): a zeroed output disagrees, a
+ * judged at its own scale (|a - b| <= 0.5·max|a| + rtol·|a|): a zeroed output disagrees, a
  * float32 rounding of the same output agrees, and the text and --json say which rule was used.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,6 +45,6 @@ describe('compare: outputs entirely within atol', () => {
     expect(report.verdict).toBe('agree');
     expect(report.perOutput[0]!.underAtol).toBe(true);
     expect(report.perOutput[0]!.atol).toBeGreaterThan(0);
-    expect(report.perOutput[0]!.atol).toBeLessThan(1e-14);
+    expect(report.perOutput[0]!.atol).toBeLessThan(1e-12); // half the output's largest |a|, far under the default 1e-5
   });
 });

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { ModelpassError, type DType, type Model } from '@modelpass/ir';
-import { DEFAULT_ATOL, DEFAULT_RTOL, compareModels, feedableInputs, symbolicInputDims, type EngineName, type ModelSource } from '@modelpass/runtime';
+import { DEFAULT_ATOL, DEFAULT_RTOL, UNDER_ATOL_SCALE, compareModels, feedableInputs, symbolicInputDims, type EngineName, type ModelSource } from '@modelpass/runtime';
 import { flagBoolean, flagList, flagString } from '../args.js';
 import type { CliIO } from '../cli-io.js';
 import type { Command } from '../command.js';
@@ -178,7 +178,7 @@ export const compareCommand: Command = {
   usage: 'modelpass compare <a> <b> [--inputs DIR | --seed N] [--dim NAME=SIZE]... [--input-shape NAME=DIMS]... [--input-value NAME=VALUES]... [--input-dtype NAME=DTYPE]... [--bind NAME=VALUE]... [--atol X] [--rtol Y] [--engine ort|reference|tflite|torch] [--json]',
   summary:
     'Run two models on the same inputs and say whether their outputs agree. Per output, every element must satisfy ' +
-    `|a - b| <= atol + rtol·|a| (defaults ${DEFAULT_ATOL.toExponential()} and ${DEFAULT_RTOL.toExponential()}; a is the reference); an output entirely within atol is judged at its own scale, |a - b| <= rtol·max|a| + rtol·|a|. Prints the worst element, max absolute and ` +
+    `|a - b| <= atol + rtol·|a| (defaults ${DEFAULT_ATOL.toExponential()} and ${DEFAULT_RTOL.toExponential()}; a is the reference); an output entirely within atol is judged at its own scale, |a - b| <= ${UNDER_ATOL_SCALE}·max|a| + rtol·|a|. Prints the worst element, max absolute and ` +
     'relative error, cosine similarity and top-1 agreement. Exit code 0 when they agree, 1 when they disagree, 2 on any error. ' +
     'Inputs are random (seeded; symbolic dims default to 1) unless --inputs names .npy/.pb files or a folder of them.',
   errorExitCode: 2,

@@ -70,8 +70,12 @@ describe('compareTensors', () => {
   it('judges an output entirely within atol at its own scale: zeros or a rescaled copy disagree, float rounding agrees', () => {
     const logits = [3.1e-12, -1.7e-12, 0.4e-12, 2.2e-12];
     const zeroed = compareTensors('y', f64([1, 4], logits), f64([1, 4], [0, 0, 0, 0]));
-    expect([zeroed.underAtol, zeroed.withinTolerance, zeroed.mismatchedElements]).toEqual([true, false, 4]);
-    expect(zeroed.atol).toBeCloseTo(1e-3 * 3.1e-12, 25);
+    // the elements above half the largest |a| (3.1, 2.2, 1.7 of 1e-12; not 0.4) are out
+    expect([zeroed.underAtol, zeroed.withinTolerance, zeroed.mismatchedElements]).toEqual([true, false, 3]);
+    expect(zeroed.atol).toBeCloseTo(0.5 * 3.1e-12, 25);
+    // float noise of a deep net's tiny outputs (up to ~6% of their scale between two correct engines) agrees; a negated copy does not
+    expect(compareTensors('y', f64([1, 4], logits), f64([1, 4], logits.map((v) => v * 1.06))).withinTolerance).toBe(true);
+    expect(compareTensors('y', f64([1, 4], logits), f64([1, 4], logits.map((v) => -v))).withinTolerance).toBe(false);
     expect(compareTensors('y', f64([1, 4], logits), f64([1, 4], logits.map((v) => v * 2))).withinTolerance).toBe(false);
     const rounded = compareTensors('y', f64([1, 4], logits), f64([1, 4], logits.map((v) => Math.fround(v) + 1e-20)));
     expect([rounded.underAtol, rounded.withinTolerance]).toEqual([true, true]);
