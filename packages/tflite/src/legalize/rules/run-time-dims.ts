@@ -49,29 +49,27 @@ export function canSayMergedShape(dims: readonly Dim[], groups: readonly (readon
  */
 export function mergedShapeOperand(emit: TfliteEmitter, value: Value, dims: readonly Dim[], groups: readonly (readonly number[])[], name: string): Value {
   const merged = groups.map((group) => mergedDim(group.map((axis) => dims[axis]!)));
-  if (unknownCount(merged) <= 1) {
-    const target = merged.map((dim) => (typeof dim === 'number' ? dim : -1));
-    return emit.int32(target, [target.length], name);
-  }
-  const rank = dims.length;
-  const indices: number[] = [];
-  const products: number[] = [];
-  for (const group of groups) {
-    let index = rank; // the appended 1
-    let product = 1;
-    for (const axis of group) {
-      const dim = dims[axis]!;
-      if (typeof dim === 'number') product *= dim;
-      else index = axis;
+  return shapeOperandFor(emit, merged, name, () => {
+    const rank = dims.length;
+    const indices: number[] = [];
+    const products: number[] = [];
+    for (const group of groups) {
+      let index = rank; // the appended 1
+      let product = 1;
+      for (const axis of group) {
+        const dim = dims[axis]!;
+        if (typeof dim === 'number') product *= dim;
+        else index = axis;
+      }
+      indices.push(index);
+      products.push(product);
     }
-    indices.push(index);
-    products.push(product);
-  }
-  const shape = emit.op1('SHAPE', [value], { out_type: 'INT32' }, tensorType('int32', [rank]));
-  const extended = emit.op1('CONCATENATION', [shape, emit.int32([1], [1], `${name}_one`)], { axis: 0, fused_activation_function: 'NONE' }, tensorType('int32', [rank + 1]));
-  const picked = emit.op1('GATHER', [extended, emit.int32(indices, [indices.length], `${name}_axes`)], { axis: 0, batch_dims: 0 }, tensorType('int32', [indices.length]));
-  if (products.every((product) => product === 1)) return picked;
-  return emit.op1('MUL', [picked, emit.int32(products, [products.length], `${name}_products`)], { fused_activation_function: 'NONE' }, tensorType('int32', [indices.length]));
+    const shape = runTimeShape(emit, value, [...dims.keys()], name);
+    const extended = emit.op1('CONCATENATION', [shape, emit.int32([1], [1], `${name}_one`)], { axis: 0, fused_activation_function: 'NONE' }, tensorType('int32', [rank + 1]));
+    const picked = emit.op1('GATHER', [extended, emit.int32(indices, [indices.length], `${name}_axes`)], { axis: 0, batch_dims: 0 }, tensorType('int32', [indices.length]));
+    if (products.every((product) => product === 1)) return picked;
+    return emit.op1('MUL', [picked, emit.int32(products, [products.length], `${name}_products`)], { fused_activation_function: 'NONE' }, tensorType('int32', [indices.length]));
+  });
 }
 
 /** A RESHAPE target for `dims`: a constant when at most one is unknown (as -1), else `atRunTime()`. */
