@@ -9,7 +9,7 @@ export { writePickle } from './pickle/pickle-writer.js';
 export { ALLOWED_CALLS, STORAGE_DTYPES, resolveGlobal, type CallHandler, type GlobalMeaning } from './pickle/torch-globals.js';
 export { ZipFile, type ZipEntry } from './zip/zip-reader.js';
 export { writeZip, type ZipWriteEntry, type ZipRawEntry } from './zip/zip-writer.js';
-export { TORCHSCRIPT_ERROR_SOURCE } from './errors.js';
+export { TORCHSCRIPT_ERROR_SOURCE, TORCHSCRIPT_UNKNOWN_INPUT_NAME } from './errors.js';
 export { readStateDict, stateDictOf } from './state-dict/read-state-dict.js';
 export { loadStateDict, type LoadStateDictOptions, type LoadStateDictReport, type StateDictMismatch } from './state-dict/load-state-dict.js';
 export { MAX_SOURCE_NESTING, parseTorchScript } from './script/parser.js';

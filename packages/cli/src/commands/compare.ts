@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { ModelpassError, type DType, type Model } from '@modelpass/ir';
+import { TORCHSCRIPT_UNKNOWN_INPUT_NAME } from '@modelpass/torchscript';
 import { DEFAULT_ATOL, DEFAULT_RTOL, UNDER_ATOL_SCALE, compareModels, feedableInputs, symbolicInputDims, type EngineName, type ModelSource } from '@modelpass/runtime';
 import { flagBoolean, flagList, flagString } from '../args.js';
 import type { CliIO } from '../cli-io.js';
@@ -246,7 +247,7 @@ export const compareCommand: Command = {
       const side = !order
         ? await byName
         : await byName.catch((error: unknown) => {
-            if (!ModelpassError.is(error) || !/input shapes are given for/.test(error.message)) throw error;
+            if (!ModelpassError.is(error) || !error.diagnostics.some((d) => d.code === TORCHSCRIPT_UNKNOWN_INPUT_NAME)) throw error;
             return modelSource(args.positionals[archive]!, io, read, shapes, engine, fileShapes, { order, otherPath: other.path, dtypes: dtypesByName });
           });
       [a, b] = archive === 0 ? [side, other] : [other, side];

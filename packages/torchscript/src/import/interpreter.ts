@@ -42,11 +42,11 @@ export class Interpreter implements ControlFlowHost {
     throw torchscriptError({ reason: `the model raises an exception on this path${message}`, location: { file: at.file, line: at.line, column: at.column }, code: 'torchscript/raise' });
   }
 
-  fail(at: SourcePosition, reason: string, hint?: string): never {
+  fail(at: SourcePosition, reason: string, hint?: string, code = 'torchscript/import'): never {
     throw torchscriptError({
       reason,
       location: { file: at.file, line: at.line, column: at.column },
-      code: 'torchscript/import',
+      code,
       ...(hint ? { hint } : {}),
     });
   }

@@ -7,7 +7,7 @@ import { inferShapes } from '@modelpass/ops';
 import { GraphBuilder, tensorType, type DType, type Dim, type Model } from '@modelpass/ir';
 import { readTorchArchive } from '../archive/read-archive.js';
 import type { TorchArchive, TorchArchiveLimits } from '../archive/types.js';
-import { torchscriptError } from '../errors.js';
+import { TORCHSCRIPT_UNKNOWN_INPUT_NAME, torchscriptError } from '../errors.js';
 import type { PickleTensor } from '../pickle/pickle-value.js';
 import type { SourcePosition } from '../script/ast.js';
 import { CodeIndex } from './code-index.js';
@@ -112,7 +112,7 @@ function importArchive(archive: TorchArchive, options: ReadTorchScriptOptions): 
   if (specs && !Array.isArray(specs)) {
     const unknown = Object.keys(specs).filter((name) => !params.some((param) => param.name === name));
     if (unknown.length > 0) {
-      interpreter.fail(forward!.at, `input shapes are given for ${unknown.map((n) => `'${n}'`).join(', ')}, but ${root.className}.forward takes ${params.map((p) => `'${p.name}'`).join(', ') || 'no arguments'}`);
+      interpreter.fail(forward!.at, `input shapes are given for ${unknown.map((n) => `'${n}'`).join(', ')}, but ${root.className}.forward takes ${params.map((p) => `'${p.name}'`).join(', ') || 'no arguments'}`, undefined, TORCHSCRIPT_UNKNOWN_INPUT_NAME);
     }
   }
   const specFor = (name: string, index: number): TorchScriptInputSpec | undefined =>
