@@ -45,7 +45,10 @@ describe('prune-channels warnings a user sees', () => {
     expect(statistics['batchnorms-stale']).toBe(1);
     const warning = result.diagnostics.find((d) => d.reason.includes('BatchNormalization'));
     expect(warning?.severity).toBe('warning');
-    expect(warning?.reason).toContain("1 BatchNormalization node(s) ('bn2') now normalize layers that lost input channels");
+    expect(warning?.reason).toContain("1 BatchNormalization node(s) ('bn2') follow layers that lost input channels and still hold the statistics measured before pruning");
+    // true whether or not a recovering pass follows in the pipeline (a pass cannot see the rest of it)
+    expect(warning?.reason).toContain('unless a later pass refits those layers or fine-tunes (reconstruct, train, distill)');
+    expect(warning?.code).toBe('prune/batchnorms-stale');
     expect(warning?.hint).toContain('reconstruct{dataset=');
     // bn1 follows conv1, which lost only output channels: its kept channels' statistics still hold.
     expect(warning?.reason).not.toContain('bn1');
