@@ -4,6 +4,7 @@ import { axisShufflesAsGather } from '@modelpass/transforms';
 import { constantOf, numbersOf } from './constant-values.js';
 import { dimsOf } from './lowering-tools.js';
 import { contribOpsAsCanonical } from './rules/contrib-forms.js';
+import { torchGroupNormAsGroupNormalization } from './rules/group-norm.js';
 import { expandStaticControlFlow } from './rules/control-flow.js';
 import { controlFlowAsRegions } from './rules/control-flow-regions.js';
 import { batchNormAsScaleShift } from './rules/normalization.js';
@@ -256,6 +257,7 @@ export function prepareCanonicalForTflite(
     else if (node.op === 'onnx.Erf') changed = erfGelu(node);
     else if (node.op === 'onnx.Mul') changed = hardSwish(node);
     else if (node.op === 'onnx.ConvInteger') changed = convIntegerAsFloat(node);
+    else if (node.op === 'onnx.InstanceNormalization') changed = torchGroupNormAsGroupNormalization(node);
     if (changed) rewrites++;
   }
   // If/Loop left (run-time conditions, trip counts): TFLite IF/WHILE whose regions are prepared like this graph.

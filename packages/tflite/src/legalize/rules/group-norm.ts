@@ -1,7 +1,7 @@
-import { Tensor, type Node } from '@modelpass/ir';
-import { constantOf } from '../constant-values.js';
+import { attrs, Builder, Tensor, type Node, type Value } from '@modelpass/ir';
+import { constantOf, numbersOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
-import { dimsOf, replaceNode, tensorTypeOf, TfliteEmitter, typeWithShape } from '../lowering-tools.js';
+import { dimsOf, replaceNode, staticDims, tensorTypeOf, TfliteEmitter, typeWithShape } from '../lowering-tools.js';
 import { channelsLastType, toChannelsFirst, toChannelsLast } from './channels-last.js';
 
 /**
@@ -64,3 +64,53 @@ const groupNorm: LoweringRule = {
 };
 
 export const groupNormRules: readonly LoweringRule[] = [groupNorm];
+
+/** The dims a Reshape's shape operand names: a constant, or `Shape(x)` of a value with static dims. */
+function reshapeTarget(shape: Value | null | undefined): number[] | undefined {
+  const constant = numbersOf(shape);
+  if (constant) return constant;
+  const producer = shape?.producer;
+  if (producer?.op !== 'onnx.Shape' || producer.getAttribute('start') || producer.getAttribute('end')) return undefined;
+  return staticDims(producer.inputs[0]);
+}
+
+/**
+ * torch's GroupNorm export, `Reshape(x, [N, G, -1]) → InstanceNormalization(scale [G], bias [G]) →
+ * Reshape(back to x's shape)` (then Mul γ, Add β), as one GroupNormalization: its rule lowers it in
+ * channels-last, while the 3-D InstanceNormalization over [N, G, C/G·H·W] needs the feature map in
+ * NCHW (two TRANSPOSEs per norm, and the ones around every Conv next to it). Matches at the
+ * InstanceNormalization; x must be 4-D with static C, H, W and G dividing C. Returns whether it rewrote.
+ */
+export function torchGroupNormAsGroupNormalization(norm: Node): boolean {
+  const grouping = norm.inputs[0]?.producer;
+  if (grouping?.op !== 'onnx.Reshape' || norm.output(0).useCount !== 1) return false;
+  const back = norm.output(0).users[0]!;
+  if (back.op !== 'onnx.Reshape' || back.inputs[0] !== norm.output(0)) return false;
+  const x = grouping.input(0);
+  const dims = dimsOf(x);
+  if (!dims || dims.length !== 4 || tensorTypeOf(x)?.dtype !== 'float32') return false;
+  const [batch, channels, height, width] = dims;
+  if (typeof channels !== 'number' || typeof height !== 'number' || typeof width !== 'number') return false;
+  const scale = constantOf(norm.inputs[1]);
+  const bias = constantOf(norm.inputs[2]);
+  const groups = scale?.size;
+  if (!scale || !bias || !groups || bias.size !== groups || channels % groups !== 0) return false;
+  const inner = (channels / groups) * height * width;
+  const grouped = reshapeTarget(grouping.inputs[1]);
+  const batchMatches = (d: number | undefined) => d === 0 || (typeof batch === 'number' && d === batch) || (d === -1 && grouped?.[2] === inner);
+  if (!grouped || grouped.length !== 3 || !batchMatches(grouped[0]) || grouped[1] !== groups || (grouped[2] !== -1 && grouped[2] !== inner)) return false;
+  // Back to x's shape: Shape(x) itself, or a constant of x's dims (0 or -1 for the batch).
+  const shapeBack = back.inputs[1];
+  const backDims = reshapeTarget(shapeBack);
+  const backIsShapeOfX = shapeBack?.producer?.op === 'onnx.Shape' && shapeBack.producer.inputs[0] === x;
+  const backIsDimsOfX = backDims?.length === 4 && backDims[1] === channels && backDims[2] === height && backDims[3] === width && (backDims[0] === 0 || backDims[0] === -1 || backDims[0] === batch);
+  if (!backIsShapeOfX && !backIsDimsOfX) return false;
+  const at = Builder.before(back);
+  const attributes = { num_groups: attrs.int(groups), epsilon: attrs.float(norm.optionalAttr('epsilon', 'float') ?? 1e-5) };
+  const y = at.op1('onnx.GroupNormalization', [x, norm.input(1), norm.input(2)], attributes, { types: [x.type], name: `${norm.name}_group_norm`, loc: norm.loc });
+  back.output(0).replaceAllUsesWith(y);
+  back.erase();
+  norm.erase();
+  if (!grouping.output(0).hasUses && !grouping.output(0).isGraphOutput) grouping.erase();
+  return true;
+}
