@@ -14,6 +14,7 @@ import { quantizeDynamicWeight } from './dynamic-weights.js';
 import { rewriteAsInteger, sharedActivationQuantizer } from './integer-form.js';
 import { dequantizedActivation, rewriteAsQdq } from './qdq-form.js';
 import { constantNodesHint } from '../weights-in-constant-nodes.js';
+import { forwardConstantIdentities } from '../constant-identities.js';
 import { hostOf } from '../static/nested-pass.js';
 import { upgradeOldOpset } from '../static/opset-upgrade.js';
 
@@ -46,6 +47,7 @@ export const quantizeDynamic = definePass({
   statistics: ['layers-quantized', 'layers-skipped', 'activations-quantized', 'weight-bytes-before', 'weight-bytes-after'],
   run(model, context) {
     const { weights, perChannel, format, ops, skip } = context.options;
+    const forwarded = forwardConstantIdentities(model);
     const found = findDynamicLayers(model, ops);
     if (!ops.includes('Conv')) {
       for (const node of model.graph.nodesOf('onnx.Conv')) context.debug(`${node.name}: left float (Conv is quantized only with ops=[...,Conv]: ORT's ConvInteger runs slower than float Conv)`);
@@ -74,7 +76,7 @@ export const quantizeDynamic = definePass({
     context.statistic('layers-skipped', found.layers.length - layers.length);
     if (layers.length === 0) {
       context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `pass '${PASS}' found no ${ops.join('/')} layer with a constant float32 weight to quantize`, ...constantNodesHint(model) });
-      return context.preserveAll();
+      return forwarded > 0 ? context.preserveNone() : context.preserveAll();
     }
     upgradeOldOpset(model, hostOf(context), 11, 'DynamicQuantizeLinear'); // paddle2onnx writes opset 9
     const activation = sharedActivationQuantizer();

@@ -11,6 +11,7 @@ import type { ActivationDType } from './activation-params.js';
 import { applyQuantizationPlan, type QuantizedTensorRecord, type RangeLookup } from './apply-plan.js';
 import { whyBatchNormStays } from './batch-norm-left.js';
 import { compactQdq } from './compact-qdq.js';
+import { forwardConstantIdentities } from '../constant-identities.js';
 import { upgradeOldOpset } from './opset-upgrade.js';
 import { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
 import { runStep, standaloneHost, type StepHost } from './nested-pass.js';
@@ -113,9 +114,10 @@ function quantizeError(reason: string, extra: { hint?: string; expected?: string
   return new ModelpassError({ reason, source: '@modelpass/quantize', code: 'quantize/static', ...extra });
 }
 
-/** Folds BatchNormalization into Conv/Gemm, infers shapes, and warns about BatchNormalization left unfused. */
+/** Forwards Identity(constant), folds BatchNormalization into Conv/Gemm, infers shapes, and warns about BatchNormalization left unfused. */
 export async function prepareForQuantization(model: Model, host: StepHost = standaloneHost()): Promise<void> {
   upgradeOldOpset(model, host, 10, 'QuantizeLinear/DequantizeLinear');
+  forwardConstantIdentities(model);
   await runStep(fuseBatchNormPass as unknown as Pass<OptionSpecs>, model, host);
   inferShapes(model, { registry: host.registry, mode: 'refresh' });
   for (const node of model.graph.nodesOf('onnx.BatchNormalization')) {

@@ -25,6 +25,7 @@ import { hqqChooser, quantizeGroupwise, rtnChooser } from './round-to-nearest.js
 import { SpillFile, tensorMaker, type TensorMaker } from './spill-file.js';
 import { readWeightMatrix } from './weight-tiles.js';
 import { constantNodesHint } from '../weights-in-constant-nodes.js';
+import { forwardConstantIdentities } from '../constant-identities.js';
 
 const PASS = 'quantize-weights';
 
@@ -79,6 +80,7 @@ export const quantizeWeights = definePass({
   async run(model, context) {
     const format = checkOptions(context);
     const { method, skip } = context.options;
+    const forwarded = forwardConstantIdentities(model);
     const found = findLinearLayers(model);
     for (const { node, reason } of found.skipped) {
       context.statistic('layers-skipped');
@@ -94,7 +96,7 @@ export const quantizeWeights = definePass({
     });
     if (layers.length === 0) {
       context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `pass '${PASS}' found no MatMul/Gemm with a constant float32 2-D weight to quantize`, ...constantNodesHint(model) });
-      return context.preserveAll();
+      return forwarded > 0 ? context.preserveNone() : context.preserveAll();
     }
     const perChannel = format === 'dequantize' && (model.opset('onnx') ?? 0) < BLOCKED_DEQUANTIZE_OPSET;
     if (perChannel) {
