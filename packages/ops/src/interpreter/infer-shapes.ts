@@ -100,7 +100,8 @@ export function mergeTypes(existing: Type, inferred: Type): { type: Type; confli
   let conflict: string | undefined;
   const shape: Dim[] = existing.shape.map((dim, i) => {
     const other = inferred.shape![i]!;
-    if (dim === null) return other;
+    // A declared symbol (torch names an output's data-dependent dims 'Resizey_dim_1') that inference proves to be a number becomes that number.
+    if (dim === null || (typeof dim === 'string' && typeof other === 'number')) return other;
     if (typeof dim === 'number' && typeof other === 'number' && dim !== other) conflict = `dim ${i}: ${dim} vs ${other}`;
     return dim;
   });

@@ -7,10 +7,11 @@
 import { tensorType, type Dim, type Node, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp } from '../op-definition.js';
 import { readInts, readNumbers } from '../util/elements.js';
-import { constantInts, hasInput, inputTensorType } from '../util/inference.js';
+import { hasInput, inputTensorType } from '../util/inference.js';
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { sizeOf } from '../util/shape.js';
 import { tensorFromNumbers } from './kernel-helpers.js';
+import { inputDimValues } from '../interpreter/symbolic-values.js';
 
 interface ResizeSettings {
   mode: string;
@@ -255,7 +256,8 @@ export const resizeOp = defineCanonicalOp({
     const opset = context.opset ?? 19;
     const node = context.node;
     const axes = (node.optionalAttr('axes', 'ints') ?? shape.map((_, i) => i)).map((a) => (a < 0 ? a + shape.length : a));
-    const sizes = opset >= 11 && hasInput(node, 3) ? constantInts(context, 3) : undefined;
+    // Sizes known in part (torch's dynamic exports: Concat(Shape(x)[:2], H, W)) give the dims they know.
+    const sizes = opset >= 11 && hasInput(node, 3) ? inputDimValues(context, 3) : undefined;
     const scalesTensor = opset < 11 ? context.inputConstant(1) : hasInput(node, 2) ? context.inputConstant(2) : undefined;
     const scales = scalesTensor && scalesTensor.size > 0 ? Array.from(readNumbers(scalesTensor)) : undefined;
     const out: Dim[] = [...shape];

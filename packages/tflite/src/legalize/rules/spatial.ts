@@ -78,7 +78,9 @@ const resize: LoweringRule = {
     const scalesInput = node.inputs[node.op === 'onnx.Upsample' ? 1 : 2];
     const sizesInput = node.op === 'onnx.Upsample' ? null : node.inputs[3];
     const scales = numbersOf(scalesInput);
-    if ((scalesInput && constantOf(scalesInput)?.size !== 0 && !scales) || (sizesInput && !numbersOf(sizesInput))) return 'Resize scales and sizes must be constants (TFLite RESIZE_* takes a constant size)';
+    // Sizes computed at run time (torch's dynamic exports: Concat(Shape(x)[:2], H, W)) are fine once inference has
+    // proved the output's H and W (checked above): RESIZE_* takes them as its constant size. Computed scales are not.
+    if (scalesInput && constantOf(scalesInput)?.size !== 0 && !scales) return 'Resize scales must be constants (TFLite RESIZE_* takes a constant size)';
     if (scales && scales.length === 4) {
       if (scales[0] !== 1 || scales[1] !== 1) return 'only the spatial dims (H, W) may be resized';
       // ONNX maps coordinates with the given scale, TFLite with out/in: they agree only when out = in × scale.
