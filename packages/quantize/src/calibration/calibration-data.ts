@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ModelpassError, type Model, type Tensor } from '@modelpass/ir';
+import { ModelpassError, type Model, type Tensor, type Value } from '@modelpass/ir';
 import { DATASET_SCHEMES, feedableInputs, generateInputs, streamDatasetSamples } from '@modelpass/runtime';
 import { openFolderInputs } from './folder-inputs.js';
 import { runBatchSize, samplesToRead, singleFloatInput } from './model-input.js';
@@ -42,6 +42,7 @@ const randomInputs: CalibrationSource = {
         'give dataset=fashion-mnist:train, idx:IMAGES,LABELS, npy:DIR or a folder of .npy/.pb inputs',
     );
     const inputs = feedableInputs(model);
+    requireSymbolicDimSizes(inputs, options.dims ?? {});
     const fixed = inputs.map((input) => (input.type.kind === 'tensor' ? input.type.shape?.[0] : undefined)).find((d) => typeof d === 'number' && d > 0);
     const size = typeof fixed === 'number' ? fixed : Math.max(1, Math.min(options.batchSize ?? CALIBRATION_DEFAULTS.batchSize, options.samples));
     return {
@@ -51,7 +52,7 @@ const randomInputs: CalibrationSource = {
           const count = typeof fixed === 'number' ? size : Math.min(size, options.samples - done);
           const shapes: Record<string, number[]> = {};
           // The batch's symbol sized too, so that an input with other symbolic dims ([batch,3,H,W]) is refused naming H, not batch.
-          const dims: Record<string, number> = {};
+          const dims: Record<string, number> = { ...options.dims };
           for (const input of inputs) {
             const shape = input.type.kind === 'tensor' ? input.type.shape : null;
             if (!shape || shape.length === 0 || typeof shape[0] === 'number') continue;
@@ -66,6 +67,25 @@ const randomInputs: CalibrationSource = {
     };
   },
 };
+
+/**
+ * Refuses a symbolic dimension after the batch that `dims` does not size, naming the option that does
+ * (runtime's own message names code-level `dims` and CLI flags that do not reach a pass).
+ */
+function requireSymbolicDimSizes(inputs: readonly Value[], dims: Readonly<Record<string, number>>): void {
+  for (const input of inputs) {
+    const shape = input.type.kind === 'tensor' ? input.type.shape : null;
+    if (!shape) continue;
+    shape.forEach((dim, axis) => {
+      if (axis === 0 || typeof dim !== 'string' || dims[dim] !== undefined) return;
+      throw calibrationError({
+        reason: `seeded random calibration inputs: input '${input.name}' has a symbolic dimension '${dim}' at axis ${axis} and no size was given for it`,
+        actual: `[${shape.map((d) => (d === null || d === undefined ? '?' : String(d))).join(',')}]`,
+        hint: `give it a size with the pass option dims=[${dim}:16] (e.g. quantize-static{dims=[${dim}:16]}; the model keeps '${dim}' symbolic), or calibrate on data: dataset=DIR of test_data_set_N/<input>.npy folders`,
+      });
+    });
+  }
+}
 
 function isDatasetSpec(dataset: string): boolean {
   const colon = dataset.indexOf(':');

@@ -30,6 +30,11 @@ export interface CalibrationOptions {
   readonly firstSample?: number | undefined;
   /** Seed of the random inputs used when no dataset is given (default 0). */
   readonly seed?: number | undefined;
+  /**
+   * Seeded random inputs: sizes of symbolic dimensions other than the batch (`{ len: 16 }` for an input
+   * `[batch, len, 12]`); without one such an input is refused, naming the dimension. Datasets ignore it.
+   */
+  readonly dims?: Readonly<Record<string, number>> | undefined;
   /** `percentile`: the share of values (in %) the range keeps (default 99.999). */
   readonly percentile?: number | undefined;
   /** Histogram bins per sign (default 2048); see `HistogramStatistics`. */
@@ -123,6 +128,9 @@ export function checkCalibrationOptions(options: CalibrationOptions): void {
   requireNumber('stdDevs', options.stdDevs, (v) => Number.isFinite(v) && v > 0, 'a number > 0');
   requireNumber('activationBudget', options.activationBudget, (v) => Number.isFinite(v) && v > 0, 'a number of bytes > 0');
   requireNumber('movingAverage', options.movingAverage, (v) => v > 0 && v <= 1, 'an averaging constant in (0, 1]');
+  for (const [name, size] of Object.entries(options.dims ?? {})) {
+    if (!Number.isInteger(size) || size < 1) throw calibrationError({ reason: `calibration option 'dims': dimension '${name}' is ${String(size)}`, expected: 'an integer ≥ 1', actual: String(size) });
+  }
   if (options.dataset !== undefined && (typeof options.dataset !== 'string' || options.dataset.trim() === '')) {
     throw calibrationError({ reason: 'calibration option \'dataset\' is empty', expected: 'a dataset spec (fashion-mnist:train, idx:IMAGES,LABELS, npy:DIR) or a folder of inputs' });
   }

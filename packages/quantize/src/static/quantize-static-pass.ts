@@ -14,6 +14,7 @@ import { CALIBRATION_METHODS, type CalibrationOptions } from '../calibration/opt
 import { buildQuantizationReport, formatQuantizationReport } from '../report/layer-report.js';
 import { accuracyAwareExclusions, checkAccuracyBudget, type AccuracyAwareResult } from '../accuracy/accuracy-aware.js';
 import { calibrateActivations } from './activation-ranges.js';
+import { dimsOption, parseDimsOption } from '../calibration/dims-option.js';
 import { hostOf } from './nested-pass.js';
 import { finishStaticQuantization, planStaticQuantization, prepareForQuantization, type StaticQuantizationOptions } from './quantize-static.js';
 import { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
@@ -30,6 +31,7 @@ const options = {
   dataset: option.string({ default: '', help: 'calibration data: fashion-mnist:train, idx:IMAGES,LABELS, npy:DIR, or a folder of .npy/.pb inputs (empty: seeded random inputs, with a warning)' }),
   samples: option.integer({ default: 256, min: 1, help: 'calibration samples' }),
   seed: option.integer({ default: 0, min: 0, help: 'seed of the random calibration inputs' }),
+  dims: dimsOption,
   percentile: option.number({ default: 99.999, min: 50, max: 100, help: 'calibration=percentile: the share of values (in %, above 50) the range keeps; ignored by the other methods' }),
   minCoverage: option.number({ default: 99.99, min: 0, max: 100, help: 'entropy/distribution: the range keeps at least this % of the values (0: plain KL search / mean ± 4 std)' }),
   format: option.enum(['qdq', 'qoperator'], { default: 'qdq', help: 'qdq: QuantizeLinear/DequantizeLinear around float ops (ORT fuses them); qoperator: QLinearConv, QLinearMatMul, QLinearAdd, … with Q/DQ only at the boundaries' }),
@@ -69,6 +71,7 @@ export const quantizeStatic = definePass({
     const accuracyAware = o.maxDrop > 0 || o.evalDataset !== '';
     // Options first: a max-drop without eval-dataset fails before calibration warns about random inputs.
     if (accuracyAware) checkAccuracyBudget({ maxDrop: o.maxDrop, evalDataset: o.evalDataset });
+    const dims = parseDimsOption(o.dims, 'quantize-static');
     await prepareForQuantization(model, host);
     const quantizeOptions: StaticQuantizationOptions = {
       activations: o.activations,
@@ -102,6 +105,7 @@ export const quantizeStatic = definePass({
       ...(o.dataset ? { dataset: o.dataset } : {}),
       samples: o.samples,
       seed: o.seed,
+      dims,
       percentile: o.percentile,
       minCoverage: o.minCoverage,
       warn: (reason) => context.report({ severity: 'warning', reason }),

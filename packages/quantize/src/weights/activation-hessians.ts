@@ -16,6 +16,8 @@ export interface HessianOptions {
   readonly samples: number;
   readonly batchSize: number;
   readonly seed: number;
+  /** Seeded random inputs: sizes of symbolic dims other than the batch (`CalibrationOptions.dims`). */
+  readonly dims?: Readonly<Record<string, number>>;
   readonly cwd?: string;
   readonly warn: (message: string) => void;
   readonly pass: string;
@@ -64,6 +66,7 @@ function openCalibrationDataFor(model: Model, options: HessianOptions) {
       samples: options.samples,
       batchSize: options.batchSize,
       seed: options.seed,
+      ...(options.dims ? { dims: options.dims } : {}),
       ...(options.cwd ? { cwd: options.cwd } : {}),
     });
   } catch (cause) {

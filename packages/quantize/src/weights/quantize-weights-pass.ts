@@ -26,6 +26,7 @@ import { SpillFile, tensorMaker, type TensorMaker } from './spill-file.js';
 import { readWeightMatrix } from './weight-tiles.js';
 import { constantNodesHint } from '../weights-in-constant-nodes.js';
 import { forwardConstantIdentities } from '../constant-identities.js';
+import { dimsOption, parseDimsOption } from '../calibration/dims-option.js';
 
 const PASS = 'quantize-weights';
 
@@ -41,6 +42,7 @@ const options = {
   samples: option.integer({ default: 128, min: 1, help: 'GPTQ calibration samples' }),
   batchSize: option.integer({ default: 32, min: 1, help: 'GPTQ calibration batch size' }),
   seed: option.integer({ default: 0, help: 'seed of random calibration inputs' }),
+  dims: dimsOption,
   sequential: option.boolean({ default: false, help: 'gptq: each layer\'s Hessian from the model with the layers before it already quantized (one ORT pass per wave of layers); false: all from the float model in one pass' }),
   damp: option.number({ default: DEFAULT_GPTQ.damp, min: 0, max: 1, help: 'GPTQ dampening, a fraction of the mean Hessian diagonal' }),
   hqqIterations: option.integer({ default: DEFAULT_HQQ.iterations, min: 1, max: 1000, help: 'HQQ optimisation steps per group' }),
@@ -145,6 +147,7 @@ async function layerHessians(model: Model, layers: readonly LinearLayer[], conte
     samples,
     batchSize,
     seed,
+    dims: parseDimsOption(context.options.dims, PASS),
     pass: PASS,
     warn: (reason) => context.report({ severity: 'warning', source: '@modelpass/quantize', reason }),
   });
