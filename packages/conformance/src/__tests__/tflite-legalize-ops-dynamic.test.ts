@@ -181,6 +181,28 @@ const CASES: DynamicCase[] = [
     uses: ['NON_MAX_SUPPRESSION_V4', 'SLICE'],
   })),
   {
+    // torchvision.ops.nms as torch.onnx exports it, then boxes[keep]: the selection's box column feeds a Gather (QA s12: refused, 'Gather needs the data rank').
+    name: 'NonMaxSuppression → box column (Gather axis 1, Squeeze) → Gather of the kept boxes',
+    inputs: [
+      { name: 'boxes', shape: [8, 4] },
+      { name: 'scores', shape: [8] },
+    ],
+    opset: 13,
+    build: (b, boxes, scores) => {
+      const batched = b.op1('onnx.Unsqueeze', [boxes!, b.constant(i64([0]))]);
+      const classScores = b.op1('onnx.Unsqueeze', [scores!, b.constant(i64([0, 1]))]);
+      const selected = b.op1('onnx.NonMaxSuppression', [batched, classScores, b.constant(i64([100])), b.constant(f32([0.5]))]);
+      const keep = b.op1('onnx.Squeeze', [b.op1('onnx.Gather', [selected, b.constant(i64([2]))], { axis: attrs.int(1) }), b.constant(i64([1]))]);
+      return [b.op1('onnx.Gather', [boxes!, keep], { axis: attrs.int(0) }), keep];
+    },
+    feeds: [
+      [boxesTensor(1, 8, 1, false).reshape([8, 4]), seededTensor([8], 51, 0, 1)],
+      // Eight copies of one box: one is kept.
+      [f32(new Array<number[]>(8).fill([0, 0, 2, 2]).flat(), [8, 4]), seededTensor([8], 52, 0, 1)],
+    ],
+    uses: ['NON_MAX_SUPPRESSION_V4', 'GATHER'],
+  },
+  {
     name: 'NonMaxSuppression with run-time max_output_boxes_per_class, iou and score thresholds (graph inputs, as ONNX conformance data)',
     inputs: [
       { name: 'boxes', shape: [1, 8, 4] },
@@ -238,7 +260,8 @@ const REFUSALS: RefusalCase[] = [
     opset: 11,
     build: (b, boxes, scores, most) => b.op1('onnx.NonMaxSuppression', [boxes!, scores!, most!]),
     refused: 'onnx.NonMaxSuppression',
-    reason: /a run-time max_output_boxes_per_class must be one int64/,
+    // The op's ONNX type constraints (tensor(int64)) refuse it by node before the lowering's own check would.
+    reason: /max_output_boxes_per_class\) is int32, which NonMaxSuppression-11's type tensor\(int64\) does not allow/,
   },
   {
     name: 'NonMaxSuppression without max_output_boxes_per_class (always empty)',

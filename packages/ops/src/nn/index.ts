@@ -27,6 +27,7 @@ import { gridSampleOp } from './grid-sample.js';
 import { affineGridOp } from './affine-grid.js';
 import { col2ImOp } from './col2im.js';
 import { roiAlignOp } from './roi-align.js';
+import { nonMaxSuppressionOp } from './non-max-suppression.js';
 import { deformConvOp } from './deform-conv.js';
 import { maxRoiPoolOp } from './max-roi-pool.js';
 import { tensorScatterOp } from './tensor-scatter.js';
@@ -63,6 +64,7 @@ export const nnOps: readonly CanonicalOp[] = [
   affineGridOp,
   col2ImOp,
   roiAlignOp,
+  nonMaxSuppressionOp,
   deformConvOp,
   maxRoiPoolOp,
   tensorScatterOp,
