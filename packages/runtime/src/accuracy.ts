@@ -43,6 +43,30 @@ export interface AccuracyResult {
   readonly sampleShape: readonly number[];
   /** Per label (index = label): samples with that label and how many were classified correctly. */
   readonly perClass: readonly { readonly total: number; readonly correct: number }[];
+  /**
+   * Samples whose logits hold a NaN: they have no prediction and are counted wrong (an argmax over NaN
+   * picked class 0, so an all-NaN dataset scored the share of class-0 labels). Absent from sharded runs.
+   */
+  readonly nanRows?: number;
+  /** Samples (after normalization) holding a NaN or ±Infinity: an int8 model quantizes them to some finite code and scores them silently. */
+  readonly nonFiniteSamples?: number;
+}
+
+/** Rows of a float32 `[rows, …]` batch holding a NaN or ±Infinity. */
+function nonFiniteRows(batch: Tensor, rows: number): number {
+  if (batch.dtype !== 'float32' || rows === 0) return 0;
+  const values = batch.data() as Float32Array;
+  const width = values.length / rows;
+  let count = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let i = r * width, end = i + width; i < end; i++) {
+      if (!Number.isFinite(values[i]!)) {
+        count++;
+        break;
+      }
+    }
+  }
+  return count;
 }
 
 interface InputDescription {
@@ -62,14 +86,20 @@ async function describeInputs(model: ModelSource, engine: Engine): Promise<{ inp
   };
 }
 
+/** The argmax of each row; -1 for a row holding a NaN (no class is predicted: it matches no label). */
 function argmaxPerRow(logits: Tensor, rows: number): number[] {
   const values = logits.toNumbers();
   const columns = values.length / rows;
   const result: number[] = [];
   for (let r = 0; r < rows; r++) {
     let best = 0;
-    for (let c = 1; c < columns; c++) if (values[r * columns + c]! > values[r * columns + best]!) best = c;
-    result.push(best);
+    let nan = Number.isNaN(values[r * columns]!);
+    for (let c = 1; c < columns; c++) {
+      const value = values[r * columns + c]!;
+      if (Number.isNaN(value)) nan = true;
+      else if (value > values[r * columns + best]! || Number.isNaN(values[r * columns + best]!)) best = c;
+    }
+    result.push(nan ? -1 : best);
   }
   return result;
 }
@@ -121,6 +151,8 @@ export async function evaluateAccuracy(source: ModelSource, dataset: LabelledDat
     }
     let correct = 0;
     let total = 0;
+    let nanRows = 0;
+    let nonFiniteSamples = 0;
     const perClass: { total: number; correct: number }[] = [];
     const batches = datasetBatches(data, {
       batchSize,
@@ -131,6 +163,7 @@ export async function evaluateAccuracy(source: ModelSource, dataset: LabelledDat
     for (const batch of batches) {
       let feed = batch.input;
       const rows = batch.labels.length;
+      nonFiniteSamples += nonFiniteRows(feed, rows);
       if (rows < batchSize && typeof shape?.[0] === 'number' && shape[0] > 0) {
         // A fixed batch dimension: pad the last batch with zeros and ignore the padding.
         const padded = new Uint8Array((feed.byteLength / rows) * batchSize);
@@ -154,6 +187,7 @@ export async function evaluateAccuracy(source: ModelSource, dataset: LabelledDat
         }
         const tally = (perClass[label] ??= { total: 0, correct: 0 });
         tally.total++;
+        if (predicted[i] === -1) nanRows++;
         if (predicted[i] === label) {
           correct++;
           tally.correct++;
@@ -163,7 +197,7 @@ export async function evaluateAccuracy(source: ModelSource, dataset: LabelledDat
       options.onProgress?.(total, data.size);
     }
     for (let label = 0; label < perClass.length; label++) perClass[label] ??= { total: 0, correct: 0 };
-    return { accuracy: total ? correct / total : 0, correct, total, engine: engine.name, batchSize, sampleShape: fed, perClass };
+    return { accuracy: total ? correct / total : 0, correct, total, engine: engine.name, batchSize, sampleShape: fed, perClass, nanRows, nonFiniteSamples };
   } finally {
     if (typeof options.engine !== 'object') await engine.dispose();
   }

@@ -172,6 +172,15 @@ export const evalCommand: Command = {
       accuracy: c.total ? c.correct / c.total : null,
     }));
     const passed = minAccuracy === undefined || result.accuracy >= minAccuracy;
+    if (result.nonFiniteSamples) {
+      io.stderr(`modelpass: warning: ${result.nonFiniteSamples} of ${result.total} samples of '${spec}' hold NaN or ±Infinity values: the accuracy scores them as the model happens to answer (an int8 model quantizes them to finite codes)`);
+    }
+    if (result.nanRows) {
+      io.stderr(
+        `modelpass: warning: ${result.nanRows} of ${result.total} samples gave NaN logits (no prediction; counted wrong): ` +
+          `the samples of '${spec}' hold NaN/Infinity, or the model overflows on them`,
+      );
+    }
     if (reportPath !== undefined) {
       const model = typeof source === 'string' ? await format.read(path, readOptions(args, io)) : source;
       writeReportFile(reportPath, {
@@ -196,6 +205,8 @@ export const evalCommand: Command = {
         layout,
         normalization,
         perClass,
+        ...(result.nanRows !== undefined ? { nanRows: result.nanRows } : {}),
+        ...(result.nonFiniteSamples !== undefined ? { nonFiniteSamples: result.nonFiniteSamples } : {}),
         seconds,
         ...(minAccuracy !== undefined ? { minAccuracy, passed } : {}),
       };
