@@ -191,4 +191,15 @@ export function foldConstantDequantize(node: Node): boolean {
   return true;
 }
 
-export const shapeRaiseRules: readonly RaiseRule[] = [reshape, transpose, concatenation, pad, reduce, softmax, fullyConnected, gather, squeeze];
+/** TILE(input, multiples int32/int64) → Tile with int64 repeats (a constant, or a Cast of the run-time multiples). */
+const tile: RaiseRule = {
+  ops: ['tflite.TILE'],
+  targets: ['Tile', 'Cast'],
+  check: (node) => (node.inputs[1] ? undefined : 'TILE needs its multiples input'),
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    replaceRaised(node, [emit.op1('Tile', [node.input(0), int64Operand(emit, node.input(1), 'repeats')], {}, node.output(0).type)]);
+  },
+};
+
+export const shapeRaiseRules: readonly RaiseRule[] = [reshape, transpose, concatenation, pad, reduce, softmax, fullyConnected, gather, squeeze, tile];

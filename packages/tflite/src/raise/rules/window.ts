@@ -233,4 +233,50 @@ function blockRule(builtin: string, op: string): RaiseRule {
   };
 }
 
-export const windowRaiseRules: readonly RaiseRule[] = [conv, transposeConv, pool, resize, blockRule('DEPTH_TO_SPACE', 'DepthToSpace'), blockRule('SPACE_TO_DEPTH', 'SpaceToDepth')];
+/** TFLite's SAME padding of a 3-D window, as ONNX pads [d, h, w begins…, ends…] over NDHWC input `x`, or auto_pad when a dim is unknown. */
+function volumePaddingAttributes(node: Node, x: Value, kernel: readonly number[], strides: readonly number[], dilations: readonly number[]): Record<string, Attribute> {
+  if ((node.optionalAttr('padding', 'string') ?? 'SAME') === 'VALID') return {};
+  const dims = dimsOf(x)?.slice(1, 4);
+  if (!dims || dims.some((d) => typeof d !== 'number')) return { auto_pad: attrs.string('SAME_UPPER') };
+  const pairs = dims.map((size, i) => samePads(size as number, kernel[i]!, strides[i]!, dilations[i]!));
+  return { pads: attrs.ints([...pairs.map((p) => p[0]), ...pairs.map((p) => p[1])]) };
+}
+
+/** CONV_3D: NDHWC input, filter [kD, kH, kW, in, out] (DHWIO) → Conv on NCDHW with an [out, in, kD, kH, kW] weight; group = input channels / filter's in. */
+const conv3d: RaiseRule = {
+  ops: ['tflite.CONV_3D'],
+  targets: ['Conv', 'Relu', 'Clip', 'Transpose'],
+  check(node) {
+    if (dimsOf(node.inputs[0])?.length !== 5) return 'needs a rank-5 NDHWC input with known rank';
+    const fused = node.optionalAttr('fused_activation_function', 'string') ?? 'NONE';
+    if (!['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1', 'TANH'].includes(fused)) return `fused activation ${fused} has no ONNX equivalent`;
+    const filter = raisedConstantOf(node.inputs[1]);
+    if (!filter || filter.rank !== 5) return 'the filter must be a rank-5 constant (DHWIO, or a DEQUANTIZE of one)';
+    if (filter.dtype !== 'float32' && !filter.quant) return `${withArticle(filter.dtype)} filter without quantization parameters is not supported (float32 or a quantized integer filter expected)`;
+    if (node.inputs[2] && !raisedConstantOf(node.inputs[2])) return 'the bias must be a constant';
+    const channels = dimsOf(node.inputs[0])![4];
+    if (typeof channels !== 'number' || channels % filter.shape[3]! !== 0) return `the input's ${String(channels)} channels are not a multiple of the filter's ${filter.shape[3]} input channels`;
+    return undefined;
+  },
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const weight = transposeTensor(constantOf(node.inputs[1])!, [4, 3, 0, 1, 2]);
+    const kernel = weight.shape.slice(2);
+    const strides = ['d', 'h', 'w'].map((axis) => node.optionalAttr(`stride_${axis}`, 'int') ?? 1);
+    const dilations = ['d', 'h', 'w'].map((axis) => node.optionalAttr(`dilation_${axis}_factor`, 'int') ?? 1);
+    const x = node.input(0);
+    const group = (dimsOf(x)![4] as number) / weight.shape[1]!;
+    const attributes: Record<string, Attribute> = {
+      kernel_shape: attrs.ints(kernel),
+      strides: attrs.ints(strides),
+      dilations: attrs.ints(dilations),
+      ...volumePaddingAttributes(node, x, kernel, strides, dilations),
+      ...(group !== 1 ? { group: attrs.int(group) } : {}),
+    };
+    const bias = constantOf(node.inputs[2]);
+    const y = emit.op1('Conv', [emit.toChannelsFirst(x), emit.constant(weight, 'weight'), bias ? emit.constant(bias, 'bias') : null], attributes, innerType(emit, node));
+    finish(emit, node, y);
+  },
+};
+
+export const windowRaiseRules: readonly RaiseRule[] = [conv, conv3d, transposeConv, pool, resize, blockRule('DEPTH_TO_SPACE', 'DepthToSpace'), blockRule('SPACE_TO_DEPTH', 'SpaceToDepth')];

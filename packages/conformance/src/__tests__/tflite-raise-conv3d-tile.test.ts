@@ -1,0 +1,83 @@
+/**
+ * raise-tflite rules for CONV_3D and TILE (QA s12: r3d_18's and a TransformerEncoder's .tflite could
+ * not go back to ONNX, 'tflite.CONV_3D / tflite.TILE has no ONNX lowering yet'): a tflite-dialect model
+ * run by the TFLite 2.9 runtime, then raised and run by ONNX Runtime, gives the same outputs.
+ * CONV_3D covers SAME with an odd total padding (TFLite puts the odd row after), VALID with stride and
+ * dilation, a bias and a fused RELU; TILE a constant and a run-time (graph input) multiples.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { Graph, Model, Tensor, attrs, tensorType, type Attribute, type Type, type Value } from '@modelpass/ir';
+import { createOpRegistry } from '@modelpass/ops';
+import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
+import { raiseFromTflite, registerTfliteDialect } from '@modelpass/tflite';
+
+afterAll(() => disposeSharedOrtRunner());
+
+function add(graph: Graph, op: string, inputs: (Value | null)[], outputs: [string, Type][], attributes: Record<string, Attribute> = {}): Value[] {
+  return graph.createNode({ op: `tflite.${op}`, name: outputs[0]![0], inputs, outputs: outputs.map(([name, type]) => ({ name, type })), attributes }).outputs.map((v) => v!);
+}
+
+function ramp(shape: number[], scale: number, offset = 0): Tensor {
+  const size = shape.reduce((n, d) => n * d, 1);
+  return Tensor.fromValues('float32', shape, Array.from({ length: size }, (_, i) => Math.fround(Math.sin(i * 1.7 + offset) * scale)));
+}
+
+/** x float32[1,4,5,6,2] NDHWC through two CONV_3Ds; t float32[2,3] tiled by a constant and by run-time multiples m int32[2]. */
+function model(): Model {
+  const graph = new Graph('main');
+  const x = graph.addInput('x', tensorType('float32', [1, 4, 5, 6, 2]));
+  const t = graph.addInput('t', tensorType('float32', [2, 3]));
+  const m = graph.addInput('m', tensorType('int32', [2]));
+  const filter = graph.addConstant('filter', ramp([3, 2, 3, 2, 4], 0.5)); // DHWIO
+  const bias = graph.addConstant('bias', Tensor.fromValues('float32', [4], [0.25, -0.5, 1, 0]));
+  const conv = (padding: string, stride: number, dilation: number, fused: string): Record<string, Attribute> => ({
+    padding: attrs.string(padding),
+    stride_d: attrs.int(stride),
+    stride_h: attrs.int(stride),
+    stride_w: attrs.int(1),
+    dilation_d_factor: attrs.int(1),
+    dilation_h_factor: attrs.int(dilation),
+    dilation_w_factor: attrs.int(dilation),
+    fused_activation_function: attrs.string(fused),
+  });
+  const outputs: Value[] = [];
+  // SAME, stride 2 on D and H: D 4 → 2 (k 3: total 1, odd row after), H 5 → 3 (k 2: total 1), W 6 → 6 (k 3: total 2).
+  outputs.push(...add(graph, 'CONV_3D', [x, filter, bias], [['conv_same', tensorType('float32', [1, 2, 3, 6, 4])]], conv('SAME', 2, 1, 'NONE')));
+  // VALID, dilation 2 on H and W, fused RELU: D 4 − 2 = 2, H 5 − 2 = 3, W 6 − 4 = 2.
+  outputs.push(...add(graph, 'CONV_3D', [x, filter, null], [['conv_valid', tensorType('float32', [1, 2, 3, 2, 4])]], conv('VALID', 1, 2, 'RELU')));
+  outputs.push(...add(graph, 'TILE', [t, graph.addConstant('multiples', Tensor.fromValues('int32', [2], [2, 3]))], [['tiled', tensorType('float32', [4, 9])]]));
+  outputs.push(...add(graph, 'TILE', [t, m], [['tiled_run_time', tensorType('float32', [6, 6])]]));
+  graph.setOutputs(outputs);
+  const result = new Model(graph);
+  result.opsetImports.set('tflite', 3);
+  return result;
+}
+
+describe('raise-tflite: CONV_3D, TILE', () => {
+  it('the raised model gives ORT the TFLite runtime outputs', async () => {
+    const registry = registerTfliteDialect(createOpRegistry());
+    const tflite = model();
+    const feeds = { x: ramp([1, 4, 5, 6, 2], 2, 0.3), t: ramp([2, 3], 1, 1), m: Tensor.fromValues('int32', [2], [3, 2]) };
+    const onTflite = await new TfliteEngine().run(tflite, feeds);
+    raiseFromTflite(tflite, registry, { opset: 13 });
+    const ops = tflite.graph.nodeList().map((n) => n.op);
+    expect(ops.filter((op) => op.startsWith('tflite.'))).toEqual([]);
+    expect(ops).toEqual(expect.arrayContaining(['onnx.Conv', 'onnx.Tile']));
+    const onOrt = await runOrt(tflite, feeds);
+    expect([...onOrt.keys()].sort()).toEqual([...onTflite.keys()].sort());
+    for (const [name, expected] of onTflite) {
+      const actual = onOrt.get(name)!;
+      expect(actual.shape, name).toEqual(expected.shape);
+      const e = expected.toNumbers();
+      const g = actual.toNumbers();
+      if (name.startsWith('conv')) {
+        for (let i = 0; i < e.length; i++) expect(Math.abs(g[i]! - e[i]!), `${name}[${i}]`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(e[i]!)));
+      } else {
+        expect(g, name).toEqual(e);
+      }
+    }
+    // Not trivially equal: the convolutions vary and the RELU zeroed some outputs.
+    expect(new Set(onTflite.get('conv_same')!.toNumbers()).size).toBeGreaterThan(40);
+    expect(onTflite.get('conv_valid')!.toNumbers().some((v) => v === 0)).toBe(true);
+  }, 60_000);
+});
