@@ -4,7 +4,7 @@
  * distribution), then choose each tensor's range. `collectStatistics` and `chooseRanges` are the two
  * halves, so shards of a run can be collected apart, merged (`mergeStatistics`) and chosen once.
  */
-import type { Model } from '@modelpass/ir';
+import type { Model, Tensor } from '@modelpass/ir';
 import { BatchStatistics } from './batch-statistics.js';
 import { batchParts, batchesCanSplit, uniformPartSize } from './batch-split.js';
 import { openCalibrationData } from './calibration-data.js';
@@ -60,8 +60,13 @@ export async function collectStatistics(model: Model, tensors: readonly string[]
   let bytesPerSample: number | undefined;
   let samples = 0;
   let lastBatchBytes = 0;
+  const nonFiniteInputs = new Map<string, number>();
   try {
     for await (const batch of data) {
+      for (const [name, feed] of batch.feeds) {
+        const count = nonFiniteValues(feed);
+        if (count > 0) nonFiniteInputs.set(name, (nonFiniteInputs.get(name) ?? 0) + count);
+      }
       // The previous batch is unreferenced now: a quiet point to collect its buffers and its runs'.
       collector.betweenBatches(lastBatchBytes);
       const partSize = () => (!split ? batch.samples : bytesPerSample === undefined ? 1 : uniformPartSize(nominalBatch, budget / bytesPerSample));
@@ -79,10 +84,27 @@ export async function collectStatistics(model: Model, tensors: readonly string[]
   }
   const collection: CalibrationCollection = { ...collector.layout, recollected: collector.recollected };
   const nonFinite = [...statistics].filter(([, s]) => (s instanceof MinMaxStatistics ? s : s.extremes).nonFinite > 0);
-  if (nonFinite.length > 0) {
-    options.warn?.(`calibration skipped NaN/Infinity values in ${nonFinite.map(([name, s]) => `'${name}' (${(s instanceof MinMaxStatistics ? s : s.extremes).nonFinite})`).join(', ')}`);
+  if (nonFinite.length > 0 || nonFiniteInputs.size > 0) {
+    const listed = (entries: readonly (readonly [string, number])[]) =>
+      entries.slice(0, 5).map(([name, count]) => `'${name}' (${count})`).join(', ') + (entries.length > 5 ? `, … ${entries.length - 5} more` : '');
+    const tensors = nonFinite.map(([name, s]) => [name, (s instanceof MinMaxStatistics ? s : s.extremes).nonFinite] as const);
+    const inputs = [...nonFiniteInputs];
+    options.warn?.(
+      (inputs.length > 0 ? `the calibration data holds NaN/Infinity values: input ${listed(inputs)}; ` : '') +
+        (tensors.length > 0 ? `calibration skipped NaN/Infinity values in ${tensors.length} tensor(s): ${listed(tensors)}` : 'no calibrated tensor saw them') +
+        (inputs.length > 0 ? ' — check the data (the ranges are measured on its finite values only)' : ''),
+    );
   }
   return { method: options.method, samples, tensors: statistics, collection };
+}
+
+/** NaN and ±Infinity values of a float tensor (0 for other dtypes). */
+function nonFiniteValues(tensor: Tensor): number {
+  if (tensor.dtype !== 'float32' && tensor.dtype !== 'float64') return 0;
+  const values = tensor.data() as Float32Array | Float64Array;
+  let count = 0;
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) count++;
+  return count;
 }
 
 /** Each tensor's range from its statistics (`options.method` must be the one they were collected for, or `minmax`). */
