@@ -1,10 +1,11 @@
-import { attrs, Builder, GraphBuilder, Tensor, type Attribute, type Dim, type Node, type Value } from '@modelpass/ir';
+import { attrs, Builder, GraphBuilder, Tensor, tensorType, type Attribute, type Dim, type Node, type Value } from '@modelpass/ir';
 import { transposeTensor } from '@modelpass/transforms';
 import { constantOf } from '../constant-values.js';
 import type { LoweringContext, LoweringRule } from '../lowering-rule.js';
-import { dimsOf, replaceNode, staticDims, TfliteEmitter, typeWithShape } from '../lowering-tools.js';
+import { dimsOf, replaceNode, TfliteEmitter, typeWithShape } from '../lowering-tools.js';
 import { channelsLastType, toChannelsFirst, toChannelsLast } from './channels-last.js';
 import { checkWindow2d, leadingRows, loaded } from './conv.js';
+import { runTimeShape } from './run-time-dims.js';
 
 /**
  * ConvTranspose (2-D) → TRANSPOSE_CONV with VALID padding to the full, uncropped output
@@ -23,11 +24,31 @@ interface TransposePlan {
   readonly out: number[];
 }
 
+/** The spatial dims (after N and C) of a value whose dims past the batch are all static, else undefined. */
+function spatialDims(value: Value | null | undefined): number[] | undefined {
+  const dims = dimsOf(value);
+  if (!dims || dims.length < 3 || dims.slice(1).some((d) => typeof d !== 'number')) return undefined;
+  return dims.slice(2) as number[];
+}
+
+function formatDims(value: Value | null | undefined): string {
+  const dims = dimsOf(value);
+  return dims ? `[${dims.map((d) => (d === null ? '?' : String(d))).join(',')}]` : 'of unknown shape';
+}
+
+/** TRANSPOSE_CONV's output_shape `[N, H, W, C]`: a constant, or with a symbolic batch the input's batch at run time (SHAPE → GATHER) joined to the rest. */
+function outputShapeOperand(emit: TfliteEmitter, x: Value, batch: Dim, rest: readonly number[]): Value {
+  if (typeof batch === 'number') return emit.int32([batch, ...rest], [4], 'output_shape');
+  const runTimeBatch = runTimeShape(emit, x, [0], 'batch_axis');
+  return emit.op1('CONCATENATION', [runTimeBatch, emit.int32([...rest], [3], 'output_shape_rest')], { axis: 0, fused_activation_function: 'NONE' }, tensorType('int32', [4]));
+}
+
 function plan(node: Node): TransposePlan | string {
   const weight = constantOf(node.inputs[1])!;
-  const inDims = staticDims(node.inputs[0])?.slice(2);
-  const outDims = staticDims(node.outputs[0])?.slice(2);
-  if (!inDims || !outDims) return 'TRANSPOSE_CONV needs static input and output shapes (H, W)';
+  // The batch may be symbolic (a dynamic-batch export): TRANSPOSE_CONV then reads it from the input at run time.
+  const inDims = spatialDims(node.inputs[0]);
+  const outDims = spatialDims(node.outputs[0]);
+  if (!inDims || !outDims) return `TRANSPOSE_CONV needs static spatial dims (input ${formatDims(node.inputs[0])}, output ${formatDims(node.outputs[0])})`;
   const spatial = inDims.length;
   const ones = new Array<number>(spatial).fill(1);
   const strides = node.optionalAttr('strides', 'ints') ?? ones;
@@ -86,7 +107,7 @@ const convTranspose: LoweringRule = {
     const strides = node.optionalAttr('strides', 'ints') ?? [1, 1];
     const outType = channelsLastType(node);
     const outDims = (outType as { shape: readonly (number | string | null)[] }).shape;
-    const batch = typeof outDims[0] === 'number' ? outDims[0] : 1;
+    const batch = outDims[0]!;
     const channels = outDims[3] as number;
     const fullType = typeWithShape(outType, [outDims[0]!, layout.full[0]!, layout.full[1]!, channels]);
     const x = toChannelsLast(emit, node.input(0));
@@ -95,7 +116,7 @@ const convTranspose: LoweringRule = {
     let y: Value;
     if (group === 1) {
       // ONNX [Cin, Cout, kH, kW] → TFLite [Cout, kH, kW, Cin]
-      const shape = emit.int32([batch, layout.full[0]!, layout.full[1]!, channels], [4], 'output_shape');
+      const shape = outputShapeOperand(emit, x, batch, [layout.full[0]!, layout.full[1]!, channels]);
       const filter = transposeTensor(weight, [1, 2, 3, 0]);
       y = emit.op1('TRANSPOSE_CONV', [shape, emit.constant(filter, 'filter'), x, bias ? emit.constant(bias, 'bias') : null], options, fullType);
     } else {
@@ -104,7 +125,7 @@ const convTranspose: LoweringRule = {
       const xDims = dimsOf(x)!;
       const parts = emit.op('SPLIT', [emit.int32([3], [], 'split_axis'), x], { num_splits: group }, new Array(group).fill(typeWithShape(x.type, [xDims[0]!, xDims[1]!, xDims[2]!, inPerGroup]))).outputs;
       const partType = typeWithShape(outType, [outDims[0]!, layout.full[0]!, layout.full[1]!, outPerGroup]);
-      const shape = emit.int32([batch, layout.full[0]!, layout.full[1]!, outPerGroup], [4], 'output_shape');
+      const shape = outputShapeOperand(emit, x, batch, [layout.full[0]!, layout.full[1]!, outPerGroup]);
       const biases = bias && loaded(bias);
       const convs = parts.map((part, g) => {
         const filter = transposeTensor(leadingRows(weight, g * inPerGroup, (g + 1) * inPerGroup), [1, 2, 3, 0]);
@@ -115,8 +136,9 @@ const convTranspose: LoweringRule = {
     }
     if (layout.begins.some((b) => b !== 0) || layout.out.some((o, i) => o !== layout.full[i])) {
       const begin = [0, layout.begins[0]!, layout.begins[1]!, 0];
-      const end = [batch, layout.begins[0]! + layout.out[0]!, layout.begins[1]! + layout.out[1]!, channels];
-      const sliceOptions = { begin_mask: 0, end_mask: 0, ellipsis_mask: 0, new_axis_mask: 0, shrink_axis_mask: 0, offset: 0 };
+      // A symbolic batch is kept whole by end_mask bit 0 (its end value is then ignored).
+      const end = [typeof batch === 'number' ? batch : 0, layout.begins[0]! + layout.out[0]!, layout.begins[1]! + layout.out[1]!, channels];
+      const sliceOptions = { begin_mask: 0, end_mask: typeof batch === 'number' ? 0 : 1, ellipsis_mask: 0, new_axis_mask: 0, shrink_axis_mask: 0, offset: 0 };
       y = emit.op1('STRIDED_SLICE', [y, emit.int32(begin, [4], 'crop_begin'), emit.int32(end, [4], 'crop_end'), emit.int32([1, 1, 1, 1], [4], 'crop_strides')], sliceOptions, outType);
     }
     replaceNode(node, [toChannelsFirst(emit, y)]);
@@ -130,6 +152,7 @@ function checkVolume(node: Node): string | undefined {
   if (node.inputs[2] && !constantOf(node.inputs[2])) return 'the bias must be a constant';
   if ((node.optionalAttr('group', 'int') ?? 1) !== 1) return 'grouped 3-D transposed convolutions are not supported';
   if ((node.optionalAttr('dilations', 'ints') ?? []).some((d) => d !== 1)) return 'dilated 3-D transposed convolutions are not supported';
+  if (typeof dimsOf(node.inputs[0])?.[0] !== 'number') return 'a 3-D transposed convolution needs a static batch (give it with --input-shape)';
   const layout = plan(node);
   return typeof layout === 'string' ? layout : undefined;
 }

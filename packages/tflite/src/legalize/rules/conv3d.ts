@@ -1,8 +1,8 @@
-import { Tensor, type Node, type Value } from '@modelpass/ir';
+import { Tensor, type Dim, type Node, type Value } from '@modelpass/ir';
 import { transposeTensor } from '@modelpass/transforms';
 import { constantOf } from '../constant-values.js';
 import type { LoweringContext, LoweringRule } from '../lowering-rule.js';
-import { dimsOf, replaceNode, staticDims, TfliteEmitter, typeWithShape } from '../lowering-tools.js';
+import { dimsOf, replaceNode, TfliteEmitter, typeWithShape } from '../lowering-tools.js';
 import { channelsLastType, toChannelsFirst, toChannelsLast } from './channels-last.js';
 import { resolvePadding, windowGeometry, type WindowPadding } from './padding.js';
 import { unitDimWindowRules } from './unit-dim-window.js';
@@ -23,6 +23,17 @@ function kernelOf(node: Node): number[] | undefined {
   return node.optionalAttr('kernel_shape', 'ints')?.slice() ?? constantOf(node.inputs[1])?.shape.slice(2);
 }
 
+/** Whether a value's dims past the batch are all static. */
+function staticPastBatch(value: Value | null | undefined): boolean {
+  const dims = dimsOf(value);
+  return !!dims && dims.slice(1).every((d) => typeof d === 'number');
+}
+
+function formatDims(value: Value | null | undefined): string {
+  const dims = dimsOf(value);
+  return dims ? `[${dims.map((d) => (d === null ? '?' : String(d))).join(',')}]` : 'of unknown shape';
+}
+
 function padding3d(node: Node): WindowPadding | string {
   const kernel = kernelOf(node)!;
   const ceil = (node.optionalAttr('ceil_mode', 'int') ?? 0) === 1;
@@ -31,7 +42,7 @@ function padding3d(node: Node): WindowPadding | string {
   // TFLite's SAME average leaves the padding out of the count: with count_include_pad=1 the zeros are padded explicitly.
   const countsPadding = node.op === 'onnx.AveragePool' && (node.optionalAttr('count_include_pad', 'int') ?? 0) === 1;
   if (!countsPadding || typeof padding === 'string' || padding.kind !== 'SAME') return padding;
-  const sizes = staticDims(node.inputs[0])!.slice(2);
+  const sizes = dimsOf(node.inputs[0])!.slice(2) as number[];
   const totals = sizes.map((size, i) => Math.max((Math.ceil(size / geometry.strides[i]!) - 1) * geometry.strides[i]! + kernel[i]! - size, 0));
   const lower = node.optionalAttr('auto_pad', 'string') === 'SAME_LOWER';
   const begins = totals.map((total) => (lower ? total - Math.floor(total / 2) : Math.floor(total / 2)));
@@ -40,16 +51,17 @@ function padding3d(node: Node): WindowPadding | string {
 
 /** PAD (zeros) or PADV2 (`value`) of an NDHWC value by explicit spatial pads. */
 function pad3d(emit: TfliteEmitter, x: Value, padding: WindowPadding & { kind: 'explicit' }, value?: number): Value {
-  const dims = staticDims(x)!;
+  const dims = dimsOf(x)!;
   const paddings = [0, 0, ...padding.begins.flatMap((b, i) => [b, padding.ends[i]!]), 0, 0];
-  const type = typeWithShape(x.type, dims.map((d, i) => (i >= 1 && i <= 3 ? d + padding.begins[i - 1]! + padding.ends[i - 1]! : d)));
+  const type = typeWithShape(x.type, dims.map((d, i) => (i >= 1 && i <= 3 ? (d as number) + padding.begins[i - 1]! + padding.ends[i - 1]! : d)));
   const amounts = emit.int32(paddings, [5, 2], 'paddings');
   if (value === undefined) return emit.op1('PAD', [x, amounts], {}, type);
   return emit.op1('PADV2', [x, amounts, emit.constant(Tensor.fromValues('float32', [], [value]), 'pad_value')], {}, type);
 }
 
 function checkVolume(node: Node): string | undefined {
-  if (!staticDims(node.inputs[0]) || !staticDims(node.outputs[0])) return '3-D windows need static input and output shapes';
+  // The batch may be symbolic (a dynamic-batch export): CONV_3D takes it as it comes, the pools' RESHAPEs as -1.
+  if (!staticPastBatch(node.inputs[0]) || !staticPastBatch(node.outputs[0])) return `3-D windows need static channels and spatial dims (D, H, W); input ${formatDims(node.inputs[0])}, output ${formatDims(node.outputs[0])}`;
   if (node.op === 'onnx.Conv') {
     const weight = constantOf(node.inputs[1]);
     if (!weight || weight.dtype !== 'float32') return 'the weights of a 3-D Conv must be a float32 constant';
@@ -102,10 +114,10 @@ function lowerConv3d(node: Node, context: LoweringContext): void {
     return;
   }
   // Grouped: SPLIT the input channels, one CONV_3D per group (its output channels), CONCATENATION.
-  const xDims = staticDims(x)!;
+  const xDims = dimsOf(x)!;
   const inPerGroup = weight.shape[1]!;
   const outPerGroup = outChannels / group;
-  const outDims = (outType as { shape: readonly number[] }).shape;
+  const outDims = (outType as { shape: readonly Dim[] }).shape;
   const parts = emit.op('SPLIT', [emit.int32([4], [], 'split_axis'), x], { num_splits: group }, new Array(group).fill(typeWithShape(x.type, [...xDims.slice(0, 4), inPerGroup]))).outputs;
   const weights = weight.toNumbers();
   const biases = bias.toNumbers();
@@ -127,13 +139,17 @@ function lowerPool3d(node: Node, context: LoweringContext): void {
   const builtin = max ? 'MAX_POOL_2D' : 'AVERAGE_POOL_2D';
   let x = toChannelsLast(emit, node.input(0));
   if (padding.kind === 'explicit') x = pad3d(emit, x, padding, max ? LOWEST_FLOAT32 : undefined);
-  const [n, d, h, w, c] = staticDims(x) as [number, number, number, number, number];
-  const outDims = staticDims(node.outputs[0])!;
+  const [batch, d, h, w, c] = dimsOf(x) as [Dim, number, number, number, number];
+  const outDims = dimsOf(node.outputs[0]) as number[];
   const [outD, outH, outW] = [outDims[2]!, outDims[3]!, outDims[4]!];
+  // A symbolic batch: -1 in the RESHAPE targets (one unknown each), unknown in the types.
+  const n = typeof batch === 'number' ? batch : -1;
+  const nd = typeof batch === 'number' ? batch * d : -1;
+  const dim = (value: number): Dim => (value === -1 ? null : value);
   const mode = padding.kind === 'SAME' ? 'SAME' : 'VALID';
-  const type = (shape: number[]) => typeWithShape(x.type, shape);
-  const planes = emit.op1('RESHAPE', [x, emit.int32([n * d, h, w, c], [4], 'planes_shape')], {}, type([n * d, h, w, c]));
-  const pooledPlanes = emit.op1(builtin, [planes], { padding: mode, stride_h: geometry.strides[1]!, stride_w: geometry.strides[2]!, filter_height: kernel[1]!, filter_width: kernel[2]!, fused_activation_function: 'NONE' }, type([n * d, outH, outW, c]));
+  const type = (shape: number[]) => typeWithShape(x.type, shape.map(dim));
+  const planes = emit.op1('RESHAPE', [x, emit.int32([nd, h, w, c], [4], 'planes_shape')], {}, type([nd, h, w, c]));
+  const pooledPlanes = emit.op1(builtin, [planes], { padding: mode, stride_h: geometry.strides[1]!, stride_w: geometry.strides[2]!, filter_height: kernel[1]!, filter_width: kernel[2]!, fused_activation_function: 'NONE' }, type([nd, outH, outW, c]));
   const columns = emit.op1('RESHAPE', [pooledPlanes, emit.int32([n, d, outH * outW, c], [4], 'columns_shape')], {}, type([n, d, outH * outW, c]));
   const pooled = emit.op1(builtin, [columns], { padding: mode, stride_h: geometry.strides[0]!, stride_w: 1, filter_height: kernel[0]!, filter_width: 1, fused_activation_function: 'NONE' }, type([n, outD, outH * outW, c]));
   const volume = emit.op1('RESHAPE', [pooled, emit.int32([n, outD, outH, outW, c], [5], 'volume_shape')], {}, channelsLastType(node));
