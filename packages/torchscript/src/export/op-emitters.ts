@@ -137,6 +137,14 @@ const batchNormalization: OpEmitter = (e, node) => {
   e.assign(node, `torch.batch_norm(${x}, ${scale}, ${bias}, ${mean}, ${variance}, False, 0.10000000000000001, ${pyFloat(epsilon)}, True)`);
 };
 
+/** InstanceNormalization (scale and bias [C], input rank ≥ 3): torch.instance_norm with the input's own statistics. */
+const instanceNormalization: OpEmitter = (e, node) => {
+  const rank = e.rank(node.inputs[0] ?? null);
+  if (rank !== undefined && rank < 3) e.fail(node, `an input of rank ${rank} (InstanceNormalization takes N, C and at least one spatial dim)`);
+  const [x, scale, bias] = [0, 1, 2].map((i) => input(e, node, i));
+  e.assign(node, `torch.instance_norm(${x}, ${scale}, ${bias}, None, None, True, 0.10000000000000001, ${pyFloat(node.attr('epsilon', 'float', 1e-5))}, True)`);
+};
+
 const layerNormalization: OpEmitter = (e, node) => {
   const axis = node.attr('axis', 'int', -1);
   const scaleShape = e.constantOf(node.inputs[1])?.shape;
@@ -670,6 +678,7 @@ export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmit
   ['onnx.GlobalAveragePool', globalAveragePool],
   ['onnx.BatchNormalization', batchNormalization],
   ['onnx.LayerNormalization', layerNormalization],
+  ['onnx.InstanceNormalization', instanceNormalization],
   ['onnx.Gemm', gemm],
   ['onnx.MatMul', binary('torch.matmul')],
   ['onnx.Add', binary('torch.add')],
