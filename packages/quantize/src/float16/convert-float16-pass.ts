@@ -11,9 +11,9 @@
  * constants read only at 16 bits (a 16-bit copy when float32 operands read them too); then insert
  * one Cast per value and direction wherever data crosses between the precisions.
  */
-import { attrs, Builder, Tensor, tensorType, type Model, type Node, type Use, type Value } from '@modelpass/ir';
+import { attrs, Builder, ModelpassError, Tensor, tensorType, type Model, type Node, type Use, type Value } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
-import { definePass, option, type PassContext } from '@modelpass/pass-manager';
+import { closestName, definePass, option, type PassContext } from '@modelpass/pass-manager';
 import { isFloat32, planNode, type NodePlan, type Precision } from './float16-policy.js';
 import { toHalfTensor, type HalfType } from './half-tensors.js';
 
@@ -39,6 +39,7 @@ export const convertFloat16 = definePass({
     const { type, keepIo } = context.options;
     inferShapes(model, { registry: context.registry });
     const keep = new Set(context.options.keep);
+    checkKeepNames(model, keep, context);
     const plans = new Map<Node, NodePlan>();
     for (const node of model.graph.nodes()) {
       const plan = planNode(node, type, model.opset('onnx'), keep);
@@ -149,4 +150,26 @@ function castOf(model: Model, value: Value, to: HalfType | 'float32'): Value {
   const b = value.producer ? Builder.after(value.producer) : Builder.atStart(model.graph);
   const shape = value.type.kind === 'tensor' ? value.type.shape : null;
   return b.op1('onnx.Cast', [value], { to: attrs.int(ONNX_CODE[to]) }, { name: `${value.name}_to_${to}`, outputs: [`${value.name}_${to}`], types: [tensorType(to, shape)] });
+}
+
+/**
+ * Every `keep=` entry must name a node of the model or an ONNX op type (kept generic, so one pipeline serves
+ * models without that op): a misspelt node name was ignored and that node silently converted (QA s12).
+ */
+function checkKeepNames(model: Model, keep: ReadonlySet<string>, context: PassContext<Options>): void {
+  const names = new Set<string>();
+  for (const node of model.graph.nodes()) {
+    names.add(node.name);
+    names.add(node.opType);
+  }
+  for (const entry of keep) {
+    if (names.has(entry) || context.registry.get(`onnx.${entry}`) !== undefined) continue;
+    const suggestion = closestName(entry, names);
+    throw new ModelpassError({
+      reason: `option 'keep' of pass 'convert-float16' names '${entry}', which is neither a node of the model nor an ONNX op type${suggestion !== undefined ? ` — did you mean '${suggestion}'?` : ''}`,
+      expected: 'node names or op types such as Softmax, LayerNormalization',
+      actual: `'${entry}'`,
+      source: '@modelpass/quantize',
+    });
+  }
 }
