@@ -3,7 +3,8 @@
  * (the inverse of import/aten/resize.ts): nearest = asymmetric + floor; nearest-exact = half_pixel +
  * round_prefer_ceil; linear = align_corners or pytorch_half_pixel (or half_pixel when every output dim is
  * longer than 1, where the two agree); cubic (A = −0.75) = align_corners
- * or half_pixel. The target is constant scales (batch and channel 1) or constant sizes.
+ * or half_pixel. The target is constant scales (batch and channel 1), constant sizes, or computed sizes whose
+ * spatial result inference proved (the output's static H, W).
  */
 import { isTensorType, type Node } from '@modelpass/ir';
 import { pyFloat, pyInts, type EmitContext, type OpEmitter } from './emit-context.js';
@@ -16,6 +17,13 @@ function spatialOutputsLongerThanOne(node: Node, spatial: number): boolean {
   const shape = output && isTensorType(output.type) ? output.type.shape : undefined;
   if (!shape || shape.length !== spatial + 2) return false;
   return shape.slice(2).every((dim) => typeof dim === 'number' && dim > 1);
+}
+
+/** Whether every spatial dim of the Resize's output is a known number. */
+function staticSpatialOutput(node: Node, spatial: number): boolean {
+  const output = node.outputs[0];
+  const shape = output && isTensorType(output.type) ? output.type.shape : undefined;
+  return !!shape && shape.length === spatial + 2 && shape.slice(2).every((dim) => typeof dim === 'number');
 }
 
 /** The torch kernel and its align_corners argument for the node's mode and coordinate convention, or why none fits. */
@@ -68,6 +76,13 @@ export const resizeEmitter: OpEmitter = (e: EmitContext, node: Node) => {
     const dims = x && isTensorType(x.type) ? x.type.shape : undefined;
     if (sizes.length !== rank || dims?.[0] !== sizes[0] || dims?.[1] !== sizes[1]) e.fail(node, `sizes [${sizes.join(', ')}] that may change batch or channels`);
     outputSize = pyInts(sizes.slice(2));
+  } else if (node.inputs[3] && staticSpatialOutput(node, spatial)) {
+    // Sizes computed at run time (torch's segmentation heads: Concat(Shape(x)[:2], H, W)) whose spatial result
+    // inference proved: torch upsamples to those dims. The batch and channels must come through unchanged.
+    const inDims = x && isTensorType(x.type) ? x.type.shape : undefined;
+    const outDims = (node.outputs[0]!.type as { shape: readonly (number | string | null)[] }).shape;
+    if (!inDims || inDims[1] !== outDims[1] || (inDims[0] !== outDims[0] && typeof outDims[0] === 'number')) return e.fail(node, 'computed sizes that may change batch or channels');
+    outputSize = pyInts(outDims.slice(2) as number[]);
   } else {
     return e.fail(node, 'computed scales or sizes');
   }
