@@ -1,12 +1,15 @@
 /**
  * Calibration data for `prune-channels{criterion=activation}` and `reconstruct`: batches of the
  * model's input from a dataset named as `modelpass eval` names it (`fashion-mnist:train`,
- * `idx:IMAGES,LABELS`, `npy:DIR`), or seeded random inputs (with a warning) when none is given;
+ * `idx:IMAGES,LABELS`, `npy:DIR`), a folder of unlabelled `.npy`/`.pb` inputs (one sample or one batch
+ * per file, as quantize-static reads them), or seeded random inputs (with a warning) when none is given;
  * and runs in ONNX Runtime that also return chosen intermediate values.
  */
-import { ModelpassError, type Model, type Tensor, type Value } from '@modelpass/ir';
+import { statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { ModelpassError, Tensor, type Model, type Value } from '@modelpass/ir';
 import { encodeOnnx } from '@modelpass/onnx';
-import { datasetBatches, generateInputs, loadDataset, OrtRunner } from '@modelpass/runtime';
+import { DATASET_SCHEMES, datasetBatches, generateInputs, listTensorFiles, loadDataset, OrtRunner, readTensorFile } from '@modelpass/runtime';
 
 export interface CalibrationOptions {
   /** A dataset spec; empty or undefined: seeded random inputs. */
@@ -45,13 +48,15 @@ export function loadCalibrationData(model: Model, options: CalibrationOptions): 
   const size = fixedBatch ?? batchSize;
   const batches: Tensor[] = [];
   if (!options.dataset) {
-    options.warn?.(`no calibration dataset given: using ${options.samples} seeded random samples (seed ${options.seed ?? 0}); give dataset=fashion-mnist:train, idx:…, or npy:DIR for real statistics`);
+    options.warn?.(`no calibration dataset given: using ${options.samples} seeded random samples (seed ${options.seed ?? 0}); give dataset=fashion-mnist:train, idx:…, npy:DIR or a folder of .npy/.pb inputs for real statistics`);
     for (let start = 0, round = 0; start < options.samples; start += size, round++) {
       const generated = generateInputs(model, { seed: (options.seed ?? 0) + round, dims: {}, shapes: { [input.name]: [size, ...(sampleShape as number[])] } });
       batches.push(generated.get(input.name)!);
     }
     return { inputName: input.name, batches };
   }
+  const folder = inputFolder(options.dataset, options.cwd);
+  if (folder !== undefined) return { inputName: input.name, batches: folderBatches(folder, input.name, sampleShape as number[], size, options.samples, fixedBatch !== undefined) };
   const dataset = loadDataset(options.dataset, { limit: options.samples, ...(options.cwd ? { cwd: options.cwd } : {}) });
   let taken = 0;
   for (const batch of datasetBatches(dataset, { batchSize: size, sampleShape: sampleShape as number[] })) {
@@ -61,6 +66,56 @@ export function loadCalibrationData(model: Model, options: CalibrationOptions): 
   }
   if (batches.length === 0) throw calibrationError(`dataset '${options.dataset}' holds no samples`);
   return { inputName: input.name, batches };
+}
+
+/** The folder a dataset option names when it is not a dataset spec (`scheme:…`) but a directory. */
+function inputFolder(dataset: string, cwd: string | undefined): string | undefined {
+  const colon = dataset.indexOf(':');
+  if (colon > 0 && DATASET_SCHEMES.has(dataset.slice(0, colon))) return undefined;
+  const path = resolve(cwd ?? process.cwd(), dataset);
+  try {
+    return statSync(path).isDirectory() ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Batches of `size` samples from a folder of `.npy`/`.pb` files, each one sample (`sampleShape`) or a batch
+ * of them (`[N, ...sampleShape]`), read in name order until `samples` are taken (QA s12: reconstruct refused
+ * the folders quantize-static takes, and its hint pointed at `npy:DIR`, which needs labels).
+ */
+function folderBatches(dir: string, inputName: string, sampleShape: readonly number[], size: number, samples: number, fixedBatch: boolean): Tensor[] {
+  const files = listTensorFiles(dir).filter((file) => !/^output_\d+\./.test(basename(file)));
+  if (files.length === 0) throw calibrationError(`dataset folder '${dir}' holds no .npy or .pb files`, 'give one file per sample or per batch of the model input, or a dataset spec (fashion-mnist:train, idx:IMAGES,LABELS, npy:DIR)');
+  const sampleSize = sampleShape.reduce((a, b) => a * b, 1);
+  const expected = `float32[${sampleShape.join(',')}] (one sample) or float32[N,${sampleShape.join(',')}] (a batch)`;
+  const pending: Float32Array[] = [];
+  let taken = 0;
+  for (const file of files) {
+    if (taken >= samples) break;
+    const tensor = readTensorFile(file);
+    const single = tensor.rank === sampleShape.length;
+    const fits = tensor.dtype === 'float32' && (single ? tensor.shape : tensor.shape.slice(1)).every((d, i) => d === sampleShape[i]) && (single || tensor.rank === sampleShape.length + 1);
+    if (!fits) throw calibrationError(`file '${file}' does not fit input '${inputName}' (expected ${expected}, got ${tensor.dtype}[${tensor.shape.join(',')}])`);
+    const values = tensor.data() as Float32Array;
+    const count = Math.min(single ? 1 : tensor.shape[0]!, samples - taken);
+    for (let i = 0; i < count; i++) pending.push(values.subarray(i * sampleSize, (i + 1) * sampleSize));
+    taken += count;
+  }
+  const batches: Tensor[] = [];
+  for (let start = 0; start < pending.length; start += size) {
+    const rows = pending.slice(start, start + size);
+    if (fixedBatch && rows.length < size) {
+      // A model with a fixed batch dimension takes whole batches only: a short last batch is left out.
+      if (batches.length > 0) break;
+      throw calibrationError(`dataset folder '${dir}' holds ${rows.length} sample(s); input '${inputName}' has a fixed batch of ${size}`, `give at least ${size} samples`);
+    }
+    const data = new Float32Array(rows.length * sampleSize);
+    rows.forEach((row, i) => data.set(row, i * sampleSize));
+    batches.push(Tensor.fromValues('float32', [rows.length, ...sampleShape], data));
+  }
+  return batches;
 }
 
 /** ONNX bytes of `model` that also output `values` (the model itself is left as it was). */
