@@ -94,7 +94,15 @@ export class PassManager {
   /** Runs the pipeline on `model` in place. */
   async run(model: Model, pipelineInput: PipelineInput): Promise<PipelineResult> {
     const pipeline = this.parse(pipelineInput);
-    const run: PipelineRunInfo = { pipeline, text: printPipeline(pipeline, { defaults: true }), environment: this.environment };
+    // The text is printed when an instrumentation reads it (a reproducer, a dump header), not on every run.
+    let text: string | undefined;
+    const run: PipelineRunInfo = {
+      pipeline,
+      get text() {
+        return (text ??= printPipeline(pipeline, { defaults: true }));
+      },
+      environment: this.environment,
+    };
     const state: RunState = { model, run, analyses: new AnalysisManager(this.environment.ops), diagnostics: [], index: 0, skipped: 0 };
     try {
       for (const i of this.instrumentations) i.beforePipeline?.(model, run);

@@ -1,6 +1,6 @@
 import { ModelpassError } from '@modelpass/ir';
 import { checkOptionSpecs } from './option-value.js';
-import { kebabCase, type OptionSpec } from './option.js';
+import { kebabCase, type OptionSpec, type OptionSpecs } from './option.js';
 import type { Pass } from './pass.js';
 import { ANCHOR_NAMES } from './pipeline/anchors.js';
 import { closestName } from './suggest.js';
@@ -55,6 +55,12 @@ function describeOwner(owner: PassOwner): string {
 }
 
 /**
+ * Passes whose option specs and statistic names were found valid, with the specs object checked: a pass from
+ * `definePass` is frozen, so registering it again (a PassEnvironment per conversion, `clone()`) skips the check.
+ */
+const checkedSpecs = new WeakMap<Pass, OptionSpecs>();
+
+/**
  * The passes a pipeline may name. A plain value: nothing registers itself on import; the CLI or
  * an embedder builds one from the built-in passes plus loaded plugins.
  */
@@ -96,14 +102,17 @@ export class PassRegistry {
           code: 'registry/duplicate-pass',
         });
       }
-      const problems = checkOptionSpecs(pass.options);
-      for (const statistic of pass.statistics) {
-        if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(statistic)) problems.push(`statistic '${statistic}' must be kebab-case`);
-      }
-      if (problems.length > 0) {
-        throw new ModelpassError(
-          problems.map((reason) => ({ reason: `pass '${pass.name}' (from ${describeOwner(who)}): ${reason}`, source: '@modelpass/pass-manager', code: 'registry/bad-pass' })),
-        );
+      if (checkedSpecs.get(pass) !== pass.options) {
+        const problems = checkOptionSpecs(pass.options);
+        for (const statistic of pass.statistics) {
+          if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(statistic)) problems.push(`statistic '${statistic}' must be kebab-case`);
+        }
+        if (problems.length > 0) {
+          throw new ModelpassError(
+            problems.map((reason) => ({ reason: `pass '${pass.name}' (from ${describeOwner(who)}): ${reason}`, source: '@modelpass/pass-manager', code: 'registry/bad-pass' })),
+          );
+        }
+        if (Object.isFrozen(pass)) checkedSpecs.set(pass, pass.options);
       }
       this.entries.set(pass.name, Object.freeze({ pass, owner: who }));
     }

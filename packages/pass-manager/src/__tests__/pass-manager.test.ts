@@ -217,3 +217,17 @@ describe('PassManager', () => {
     expect(ran).toEqual([]);
   });
 });
+
+describe('the run info of a pipeline', () => {
+  it('gives instrumentations the canonical text with every option spelled out, the same when read twice', async () => {
+    const texts: string[] = [];
+    const reader: PassInstrumentation = {
+      name: 'reader',
+      beforePipeline: (_model, run) => texts.push(run.text),
+      afterPipeline: (_model, run) => texts.push(run.text, JSON.parse(JSON.stringify({ text: run.text })).text),
+    };
+    await new PassManager({ environment: testEnvironment(), verifyEach: false, instrumentations: [reader] }).run(smallModel(), 'prune-magnitude{sparsity=0.25},dce');
+    const expected = 'prune-magnitude{sparsity=0.25 scheme=unstructured block-sizes=[1,2] dry-run=false},dce{aggressive=false}';
+    expect(texts).toEqual([expected, expected, expected]);
+  });
+});

@@ -30,6 +30,19 @@ describe('PassRegistry', () => {
     expect(registry.size).toBe(0);
   });
 
+  it('checks a pass again in every registry until it passes, and a pass-like object that is not frozen every time', () => {
+    const badDefault = definePass({ name: 'bad', summary: '', options: { level: option.integer({ default: 7, min: 0, max: 3 }) }, run() {} });
+    expect(() => new PassRegistry().register(badDefault)).toThrow(/the default of option 'level'/);
+    expect(() => new PassRegistry().register(badDefault)).toThrow(/the default of option 'level'/);
+    const good = definePass({ name: 'good', summary: '', options: { level: option.integer({ default: 1, min: 0, max: 3 }) }, run() {} });
+    expect(new PassRegistry([good]).clone().get('good')).toBe(good);
+    // Not made by definePass (not frozen): its specs may have changed since, so they are checked again.
+    const handMade = { ...good, options: { level: { kind: 'number', integer: true, default: 1, min: 0, max: 3 } } } as typeof good;
+    new PassRegistry().register(handMade);
+    (handMade.options as { level: { default: number } }).level.default = 9;
+    expect(() => new PassRegistry().register(handMade)).toThrow("the default of option 'level' expects an integer in [0, 3], got 9");
+  });
+
   it('describes passes as plain JSON with kebab-case options', () => {
     const registry = testRegistry();
     registry.register(definePass({ name: 'from-plugin', summary: 's', run() {} }), { name: 'p', plugin: { name: 'p', version: '1.0.0' } });
