@@ -168,6 +168,23 @@ describe('fold-constants and fold-shapes', () => {
     const concat = [...model.graph.nodes()].find((n) => n.opType === 'Concat')!;
     expect(concat.inputs[1]!.constant!.toNumbers()).toEqual([12]);
   });
+
+  it('takes another round when a Shape is left and a fold made the index of a Gather of it constant', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', f32(['N', 3, 4]));
+    const shape = b.op1('onnx.Shape', [x]);
+    // The index is shape arithmetic itself: constant only once the first round's fold has run.
+    const index = b.op1('onnx.Add', [b.constant(Tensor.fromValues('int64', [1], [1n]), 'one'), b.constant(Tensor.fromValues('int64', [1], [1n]), 'also-one')]);
+    const dim = b.op1('onnx.Gather', [shape, index], { axis: attrs.int(0) });
+    const batch = b.op1('onnx.Gather', [shape, b.constant(Tensor.fromValues('int64', [1], [0n]), 'zero')]);
+    b.output(b.op1('onnx.Reshape', [x, b.op1('onnx.Concat', [batch, dim, b.constant(Tensor.fromValues('int64', [1], [-1n]), 'rest')], { axis: attrs.int(0) })]));
+    const model = b.model();
+    const run = await runPass(foldShapes, model);
+    expect(opsOf(model)).toEqual(['Shape', 'Gather', 'Concat', 'Reshape']);
+    expect(run.statistics.get('shapes-folded')).toBe(1);
+    const concat = [...model.graph.nodes()].find((n) => n.opType === 'Concat')!;
+    expect(concat.inputs[1]!.constant!.toNumbers()).toEqual([4]);
+  });
 });
 
 describe('simplify and optimize', () => {

@@ -97,13 +97,19 @@ export function foldShapeArithmetic(
   let nodesFolded = 0;
   for (let round = 0; round < 16; round++) {
     let changed = false;
-    for (const graph of graphsOfModel(model)) {
+    // Shape/Size nodes left after this round's replacements: every query staticShapeQuery answers reads one.
+    let shapeReaders = 0;
+    const graphs = graphsOfModel(model);
+    for (const graph of graphs) {
       for (const node of graph.nodes()) {
         if (node.graph !== graph) continue;
         const output = node.outputs[0];
         if (!output || node.outputs.length !== 1 || constantOf(output)) continue;
         const tensor = staticShapeQuery(node);
-        if (!tensor) continue;
+        if (!tensor) {
+          if (node.op === 'onnx.Shape' || node.op === 'onnx.Size') shapeReaders++;
+          continue;
+        }
         replaceWithConstant(output, tensor, node);
         node.erase();
         shapesFolded++;
@@ -113,6 +119,10 @@ export function foldShapeArithmetic(
     const folded = foldConstants(model, { maxSize: 64 * 1024, filter: isShapeArithmetic, ...(options.known ? { known: options.known } : {}), debug: options.debug });
     nodesFolded += folded.nodesFolded;
     if (!changed && folded.nodesFolded === 0) break;
+    // Another round would find nothing: no Shape/Size is left to answer, and the fold reached its fixpoint in one
+    // walk (one graph in topological order: a node's constant inputs are folded before it is visited; only a fold
+    // declined for growth can change its mind once a later fold drops a reader of its inputs).
+    if (shapeReaders === 0 && graphs.length === 1 && folded.declinedForGrowth === 0) break;
   }
   removeDeadCode(model, { filter: (item) => !dead.has(item) });
   return { shapesFolded, nodesFolded, nodesRemoved: options.countNodes ? Math.max(0, nodesBefore - countNodes(model)) : 0 };
