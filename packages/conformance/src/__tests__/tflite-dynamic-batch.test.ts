@@ -217,6 +217,22 @@ const CASES: Case[] = [
     sizes: [[1], [2]],
   },
   {
+    // QA s12: a Conv1d text/audio net exported with dynamic batch and time was refused at the 1-D Conv's Unsqueeze/Squeeze ([N, T, 1, C]: two unknown dims).
+    name: '1-D Conv over [N, C, T] with symbolic N and T (its Unsqueeze/Squeeze RESHAPE to the run-time shape)',
+    inputs: [{ name: 'x', shape: ['N', 4, 'T'] }],
+    build: (b, x) => b.op1('onnx.Relu', [b.op1('onnx.Conv', [x, b.constant(seededTensor([5, 4, 3], 14, -0.5, 0.5), 'w'), b.constant(seededTensor([5], 15), 'bias')], { pads: attrs.ints([1, 1]) })]),
+    sizes: [[1, 7], [3, 5]],
+    uses: ['SHAPE', 'GATHER', 'CONV_2D'],
+  },
+  {
+    // QA s12: a dynamic-batch UNet's ConvTranspose; TRANSPOSE_CONV's output_shape takes the batch at run time.
+    name: 'ConvTranspose stride 2 with pads (cropped) and a symbolic batch',
+    inputs: [{ name: 'x', shape: ['N', 3, 4, 5] }],
+    build: (b, x) => b.op1('onnx.ConvTranspose', [x, b.constant(seededTensor([3, 4, 3, 3], 16, -0.5, 0.5), 'w'), b.constant(seededTensor([4], 17), 'bias')], { strides: attrs.ints([2, 2]), pads: attrs.ints([1, 1, 1, 1]), output_padding: attrs.ints([1, 1]) }),
+    sizes: [[1], [3]],
+    uses: ['TRANSPOSE_CONV', 'SHAPE', 'STRIDED_SLICE'],
+  },
+  {
     name: 'int64 Div of sizes (Shape / 2) done in int32',
     inputs: [{ name: 'x', shape: ['N', 6, 4] }],
     build: (b, x) => b.op1('onnx.Cast', [b.op1('onnx.Div', [b.op1('onnx.Shape', [x]), b.constant(i64([2]))])], { to: attrs.int(1) }),

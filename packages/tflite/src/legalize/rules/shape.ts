@@ -16,13 +16,47 @@ function reshapeTarget(dims: readonly Dim[] | undefined): number[] | undefined {
   return unknown <= 1 ? dims.map((d) => (typeof d === 'number' ? d : -1)) : undefined;
 }
 
-/** Reshape, Flatten, Unsqueeze: a RESHAPE to the output's shape (a non-constant Reshape shape is cast to int32). */
+/**
+ * For a reshape that only inserts or drops axes of 1 (Unsqueeze, Squeeze, or a Reshape/Flatten doing the same), the
+ * input axis each output axis reads (an empty group for an inserted 1), matched by equal dims: a number, or the same
+ * symbol (an unknown `?` one with `matchUnknown`). Undefined when the dims do not line up that way.
+ */
+function unitAxisGroups(inDims: readonly Dim[] | undefined, outDims: readonly Dim[] | undefined, matchUnknown: boolean): number[][] | undefined {
+  if (!inDims || !outDims) return undefined;
+  const groups: number[][] = [];
+  let next = 0;
+  const skipOnes = () => {
+    while (next < inDims.length && inDims[next] === 1) next++;
+  };
+  for (const dim of outDims) {
+    if (dim === 1) {
+      groups.push([]);
+      continue;
+    }
+    skipOnes();
+    // An unknown dim matches an unknown one only for Squeeze/Unsqueeze, which move no other axis (every input dim
+    // that is not a static 1 must still be matched, so an unknown dim is never taken for a squeezed 1).
+    if (next >= inDims.length || (dim === null ? !matchUnknown || inDims[next] !== null : inDims[next] !== dim)) return undefined;
+    groups.push([next++]);
+  }
+  skipOnes();
+  return next === inDims.length ? groups : undefined;
+}
+
+const movesNoAxis = (node: Node): boolean => node.op === 'onnx.Squeeze' || node.op === 'onnx.Unsqueeze';
+
+/**
+ * Reshape, Flatten, Unsqueeze, Squeeze: a RESHAPE to the output's shape (a non-constant Reshape shape is cast to
+ * int32). Several unknown dims (a symbolic batch and sequence length) where the reshape only inserts or drops 1s:
+ * the target is the input's SHAPE at run time with the 1s placed (a 1-D Conv's Unsqueeze of [batch, C, time]).
+ */
 const reshape: LoweringRule = {
   ops: ['onnx.Reshape', 'onnx.Flatten', 'onnx.Unsqueeze', 'onnx.Squeeze'],
   stage: 'lower',
-  targets: ['RESHAPE', 'CAST'],
+  targets: ['RESHAPE', 'CAST', 'SHAPE', 'CONCATENATION', 'GATHER'],
   check(node) {
     if (reshapeTarget(dimsOf(node.outputs[0]))) return undefined;
+    if (unitAxisGroups(dimsOf(node.inputs[0]), dimsOf(node.outputs[0]), movesNoAxis(node))) return undefined;
     if (node.op === 'onnx.Reshape' && !constantOf(node.inputs[1])) return undefined;
     const dims = dimsOf(node.outputs[0]);
     return `the output shape ${dims ? `[${dims.map(formatDim).join(',')}]` : '[*] (unranked)'} has more than one unknown dim; TFLite RESHAPE takes at most one (-1)`;
@@ -31,7 +65,9 @@ const reshape: LoweringRule = {
     const emit = new TfliteEmitter(node, context);
     const target = reshapeTarget(dimsOf(node.outputs[0]));
     let shape: Value;
+    const groups = target ? undefined : unitAxisGroups(dimsOf(node.inputs[0]), dimsOf(node.outputs[0]), movesNoAxis(node));
     if (target) shape = emit.int32(target, [target.length], 'shape');
+    else if (groups) shape = mergedShapeOperand(emit, node.input(0), dimsOf(node.inputs[0])!, groups, 'shape');
     else {
       const given = node.input(1);
       shape = tensorTypeOf(given)?.dtype === 'int32' ? given : emit.op1('CAST', [given], { in_data_type: 'INT64', out_data_type: 'INT32' }, { kind: 'tensor', dtype: 'int32', shape: dimsOf(given) ?? null });
