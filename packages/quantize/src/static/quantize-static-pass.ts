@@ -7,7 +7,9 @@
  * QOperator) form. With `max-drop` it keeps the most sensitive layers float until the accuracy drop
  * on `eval-dataset` is within budget.
  */
-import { writeFileAtomic } from '@modelpass/ir';
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ModelpassError, writeFileAtomic } from '@modelpass/ir';
 import { encodeOnnx } from '@modelpass/onnx';
 import { definePass, option } from '@modelpass/pass-manager';
 import { CALIBRATION_METHODS, type CalibrationOptions } from '../calibration/options.js';
@@ -72,6 +74,7 @@ export const quantizeStatic = definePass({
     // Options first: a max-drop without eval-dataset fails before calibration warns about random inputs.
     if (accuracyAware) checkAccuracyBudget({ maxDrop: o.maxDrop, evalDataset: o.evalDataset });
     const dims = parseDimsOption(o.dims, 'quantize-static');
+    if (o.report) checkReportPath(o.report);
     await prepareForQuantization(model, host);
     const quantizeOptions: StaticQuantizationOptions = {
       activations: o.activations,
@@ -159,3 +162,28 @@ export const quantizeStatic = definePass({
     return context.preserveNone();
   },
 });
+
+/**
+ * Refuses a report path whose folder does not exist or that is a folder, before calibration runs (QA s12:
+ * `report=/no/such/dir/r.json` created /no/such/dir, while `-o` into a missing folder is refused; `report=out`
+ * failed only after calibrating).
+ */
+function checkReportPath(report: string): void {
+  const path = resolve(report);
+  const fail = (reason: string, hint: string): never => {
+    throw new ModelpassError({ reason: `option 'report' of pass 'quantize-static': ${reason}`, hint, location: { file: path }, source: '@modelpass/quantize' });
+  };
+  const folder = dirname(path);
+  let folderStat;
+  try {
+    folderStat = statSync(folder);
+  } catch {
+    return fail(`its folder '${folder}' does not exist`, `create it first (mkdir -p '${folder}')`);
+  }
+  if (!folderStat.isDirectory()) fail(`'${folder}' is not a folder`, 'give a file path in an existing folder, e.g. report=q.report.json');
+  try {
+    if (statSync(path).isDirectory()) fail(`'${path}' is a folder`, 'give a file path, e.g. report=q.report.json');
+  } catch (error) {
+    if (ModelpassError.is(error)) throw error;
+  }
+}
