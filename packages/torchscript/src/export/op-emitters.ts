@@ -145,6 +145,20 @@ const instanceNormalization: OpEmitter = (e, node) => {
   e.assign(node, `torch.instance_norm(${x}, ${scale}, ${bias}, None, None, True, 0.10000000000000001, ${pyFloat(node.attr('epsilon', 'float', 1e-5))}, True)`);
 };
 
+/** TopK → torch.topk(x, k, dim, largest, sorted=True): values and int64 indices; K constant or read from its tensor at run time. */
+const topK: OpEmitter = (e, node) => {
+  const kConstant = node.inputs[1] ? e.constantNumber(node.inputs[1]) : node.optionalAttr('k', 'int');
+  if (kConstant === undefined && !node.inputs[1]) return e.fail(node, 'no K (neither the input nor the attribute)');
+  const k = kConstant !== undefined ? String(kConstant) : `int(${input(e, node, 1)})`;
+  const largest = node.attr('largest', 'int', 1) === 1 ? 'True' : 'False';
+  // sorted=0 leaves the order unspecified in ONNX; torch's sorted order is one valid answer.
+  const call = `torch.topk(${input(e, node)}, ${k}, ${node.attr('axis', 'int', -1)}, ${largest}, True)`;
+  const [values, indices] = [node.outputs[0], node.outputs[1]];
+  if (values && indices) e.line(`${e.name(values)}, ${e.name(indices)} = ${call}`);
+  else if (values) e.assign(node, `${call}[0]`);
+  else if (indices) e.assign(node, `${call}[1]`, 1);
+};
+
 const layerNormalization: OpEmitter = (e, node) => {
   const axis = node.attr('axis', 'int', -1);
   const scaleShape = e.constantOf(node.inputs[1])?.shape;
@@ -679,6 +693,7 @@ export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmit
   ['onnx.BatchNormalization', batchNormalization],
   ['onnx.LayerNormalization', layerNormalization],
   ['onnx.InstanceNormalization', instanceNormalization],
+  ['onnx.TopK', topK],
   ['onnx.Gemm', gemm],
   ['onnx.MatMul', binary('torch.matmul')],
   ['onnx.Add', binary('torch.add')],
