@@ -95,6 +95,8 @@ export const quantizeDynamic = definePass({
       context.statistic('weight-bytes-after', weight.values.byteLength + weight.scale.byteLength + weight.zeroPoint.byteLength);
       context.debug(`${layer.node.name}: ${describe(layer)} → ${format} (${weights}, ${weight.perChannel ? 'per channel' : 'per tensor'})`);
       removeIfUnused(model, layer.weight);
+      // A Conv's bias is re-laid as [M, 1, …] for the Add after ConvInteger: the 1-D original is then unread.
+      if (layer.bias) removeIfUnused(model, layer.bias);
     }
     context.statistic('activations-quantized', activations.size);
     return context.preserve(['topological-order']);
