@@ -1,7 +1,8 @@
 /**
  * Calibration data holding NaN/Infinity (QA s12): the warning listed every downstream tensor (34 names on
  * SqueezeNet, one line of 3 KB) and never said the data itself was at fault. It now names the inputs that
- * hold such values first, lists at most five tensors, and says to check the data.
+ * hold such values first, lists at most five tensors, and says to check the data. Data shorter than samples=
+ * ran silently on what there was (samples=100 on 8 files); that is said too.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,5 +39,19 @@ describe('calibration data with NaN/Infinity', () => {
     expect(warning).toMatch(/^the calibration data holds NaN\/Infinity values: input 'x' \(2\)/);
     expect(warning).toMatch(/in 7 tensor\(s\): 'r1' \(2\), 'r2' \(2\), 'r3' \(2\), 'r4' \(2\), 'r5' \(2\), … 2 more/);
     expect(warning).toMatch(/check the data/);
+  }, 60_000);
+});
+
+describe('calibration data shorter than samples=', () => {
+  it('says how many samples it ran on and that the data ends there', async () => {
+    const folder = join(dir, 'short');
+    mkdirSync(folder);
+    for (const name of ['a', 'b', 'c']) writeNpy(Tensor.fromValues('float32', [1, 4], [1, 2, 3, 4]), join(folder, `${name}.npy`));
+    const warnings: string[] = [];
+    await calibrate(chain(), ['r1'], { method: 'minmax', samples: 50, dataset: folder, warn: (m) => warnings.push(m) });
+    expect(warnings).toContain(`calibration ran on 3 samples, fewer than samples=50: that is all of 3 input files in '${folder}'`);
+    const enough: string[] = [];
+    await calibrate(chain(), ['r1'], { method: 'minmax', samples: 3, dataset: folder, warn: (m) => enough.push(m) });
+    expect(enough).toEqual([]);
   }, 60_000);
 });

@@ -51,7 +51,9 @@ export async function collectStatistics(model: Model, tensors: readonly string[]
   const names = [...new Set(tensors)];
   const statistics = new Map<string, TensorStatistics>(names.map((name) => [name, createStatistics(options)]));
   if (names.length === 0) return { method: options.method, samples: 0, tensors: statistics };
-  const data = openCalibrationData(model, options);
+  // A source that leaves samples out (a fixed batch) says so itself; the shortfall note below is then not repeated.
+  let sourceWarned = false;
+  const data = openCalibrationData(model, { ...options, warn: (message) => ((sourceWarned = true), options.warn?.(message)) });
   const collector = await BatchStatistics.open(model, statistics, options.method === 'minmax' ? undefined : (options.bins ?? CALIBRATION_DEFAULTS.bins));
   // A moving average is over batches as given, so those are never split.
   const split = batchesCanSplit(model) && options.movingAverage === undefined;
@@ -81,6 +83,9 @@ export async function collectStatistics(model: Model, tensors: readonly string[]
     }
   } finally {
     await collector.dispose();
+  }
+  if (options.dataset !== undefined && !sourceWarned && samples > 0 && samples < options.samples) {
+    options.warn?.(`calibration ran on ${samples} samples, fewer than samples=${options.samples}: that is all of ${data.description}`);
   }
   const collection: CalibrationCollection = { ...collector.layout, recollected: collector.recollected };
   const nonFinite = [...statistics].filter(([, s]) => (s instanceof MinMaxStatistics ? s : s.extremes).nonFinite > 0);
