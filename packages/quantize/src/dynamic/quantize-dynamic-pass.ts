@@ -15,6 +15,7 @@ import { rewriteAsInteger, sharedActivationQuantizer } from './integer-form.js';
 import { dequantizedActivation, rewriteAsQdq } from './qdq-form.js';
 import { constantNodesHint } from '../weights-in-constant-nodes.js';
 import { forwardConstantIdentities } from '../constant-identities.js';
+import { alreadyQuantizedClause } from '../already-quantized.js';
 import { hostOf } from '../static/nested-pass.js';
 import { upgradeOldOpset } from '../static/opset-upgrade.js';
 
@@ -75,7 +76,8 @@ export const quantizeDynamic = definePass({
     const layers = found.layers.filter((layer) => !skip.includes(layer.node.name));
     context.statistic('layers-skipped', found.layers.length - layers.length);
     if (layers.length === 0) {
-      context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `pass '${PASS}' found no ${ops.join('/')} layer with a constant float32 weight to quantize`, ...constantNodesHint(model) });
+      const already = alreadyQuantizedClause(model);
+      context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `pass '${PASS}' found no ${ops.join('/')} layer with a constant float32 weight to quantize${already}`, ...(already ? {} : constantNodesHint(model)) });
       return forwarded > 0 ? context.preserveNone() : context.preserveAll();
     }
     upgradeOldOpset(model, hostOf(context), 11, 'DynamicQuantizeLinear'); // paddle2onnx writes opset 9

@@ -6,8 +6,18 @@
 import { isTensorType, type Node, type Value } from '@modelpass/ir';
 import { OP_RULES, type OpRule } from './op-rules.js';
 
+/**
+ * A DequantizeLinear output is quantized data already (a weight stored int8, or an activation of a QDQ model):
+ * quantizing it again rounds it a second time on a per-tensor grid of its own (QA s12: quantize-static run on
+ * its own output took a TransformerEncoder's MatMul weights for activations; cosine 0.9998 → 0.955).
+ */
+function isDequantized(value: Value | null | undefined): boolean {
+  return value?.producer?.op === 'onnx.DequantizeLinear';
+}
+
 function isFloatActivation(value: Value | null | undefined): boolean {
   if (!value || value.constant !== undefined || value.sparseConstant !== undefined) return false;
+  if (isDequantized(value)) return false;
   return isTensorType(value.type) && value.type.dtype === 'float32' && value.type.quant === undefined;
 }
 
@@ -100,6 +110,9 @@ function checkActivation(node: Node): string | undefined {
 
 /** Why `node` cannot be quantized, or undefined when it can be (graph context aside). */
 export function ineligibility(node: Node, rule: OpRule): string | undefined {
+  if (rule.role === 'weighted' && isDequantized(node.inputs[1])) return ALREADY_QUANTIZED;
+  const dequantized = node.inputs.findIndex((input) => isDequantized(input));
+  if (dequantized >= 0) return `input #${dequantized} is already quantized (a DequantizeLinear output)`;
   if (node.outputs.some((output) => output?.isGraphOutput) && rule.role !== 'weighted') return 'its output is a graph output (kept float32)';
   if (!node.outputs[0] || !isTensorType(node.outputs[0].type) || node.outputs[0].type.dtype !== 'float32') return 'its output is not float32';
   switch (rule.role) {
@@ -113,5 +126,8 @@ export function ineligibility(node: Node, rule: OpRule): string | undefined {
       return checkActivation(node);
   }
 }
+
+/** The reason a Conv/MatMul/Gemm whose weight is read through a DequantizeLinear is left as it is. */
+export const ALREADY_QUANTIZED = 'its weight is already quantized (read through a DequantizeLinear)';
 
 export { isFloatActivation, isFloatConstant };

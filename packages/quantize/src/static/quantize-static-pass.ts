@@ -21,6 +21,7 @@ import { hostOf } from './nested-pass.js';
 import { finishStaticQuantization, planStaticQuantization, prepareForQuantization, type StaticQuantizationOptions } from './quantize-static.js';
 import { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
 import { describeNothingToQuantize } from './nothing-to-quantize.js';
+import { alreadyQuantizedClause, quantizedLayerCount } from '../already-quantized.js';
 import { describeSubgraphWeightedOps, weightedOpsInSubgraphs } from './subgraph-weighted-ops.js';
 
 /** Why weighted ops inside If/Loop bodies stay float (calibration reads activations as graph outputs; a branch's values cannot be). */
@@ -98,7 +99,9 @@ export const quantizeStatic = definePass({
       context.report(
         inSubgraphs
           ? { severity: 'warning', reason: `quantize-static found nothing to quantize in the main graph; ${inSubgraphs} stay float32: quantize-static does not enter If/Loop bodies`, hint: SUBGRAPH_HINT }
-          : { severity: 'warning', ...describeNothingToQuantize(plan.leftFloat) },
+          : quantizedLayerCount(model) > 0
+            ? { severity: 'warning', reason: `quantize-static found nothing to quantize${alreadyQuantizedClause(model)}`, ...hintOnly(describeNothingToQuantize(plan.leftFloat.filter((entry) => entry.option !== undefined))) }
+            : { severity: 'warning', ...describeNothingToQuantize(plan.leftFloat) },
       );
       return context.preserveAll();
     }
@@ -186,4 +189,9 @@ function checkReportPath(report: string): void {
   } catch (error) {
     if (ModelpassError.is(error)) throw error;
   }
+}
+
+/** The hint of a nothing-to-quantize description (the option settings that would quantize what rules left float), if any. */
+function hintOnly(description: { readonly hint?: string }): { hint?: string } {
+  return description.hint !== undefined ? { hint: description.hint } : {};
 }

@@ -26,6 +26,7 @@ import { SpillFile, tensorMaker, type TensorMaker } from './spill-file.js';
 import { readWeightMatrix } from './weight-tiles.js';
 import { constantNodesHint } from '../weights-in-constant-nodes.js';
 import { forwardConstantIdentities } from '../constant-identities.js';
+import { alreadyQuantizedClause } from '../already-quantized.js';
 import { dimsOption, parseDimsOption } from '../calibration/dims-option.js';
 
 const PASS = 'quantize-weights';
@@ -97,7 +98,8 @@ export const quantizeWeights = definePass({
       return false;
     });
     if (layers.length === 0) {
-      context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `pass '${PASS}' found no MatMul/Gemm with a constant float32 2-D weight to quantize`, ...constantNodesHint(model) });
+      const already = alreadyQuantizedClause(model);
+      context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `pass '${PASS}' found no MatMul/Gemm with a constant float32 2-D weight to quantize${already}`, ...(already ? {} : constantNodesHint(model)) });
       return forwarded > 0 ? context.preserveNone() : context.preserveAll();
     }
     const perChannel = format === 'dequantize' && (model.opset('onnx') ?? 0) < BLOCKED_DEQUANTIZE_OPSET;
