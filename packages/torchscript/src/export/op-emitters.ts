@@ -159,6 +159,13 @@ const topK: OpEmitter = (e, node) => {
   else if (indices) e.assign(node, `${call}[1]`, 1);
 };
 
+/** Trilu → torch.triu / torch.tril with the diagonal offset k (a constant input, default 0). */
+const trilu: OpEmitter = (e, node) => {
+  const k = node.inputs[1] ? e.constantNumber(node.inputs[1]) : 0;
+  if (k === undefined) return e.fail(node, 'a diagonal offset k computed at run time');
+  e.assign(node, `torch.${node.attr('upper', 'int', 1) === 1 ? 'triu' : 'tril'}(${input(e, node)}, ${k})`);
+};
+
 const layerNormalization: OpEmitter = (e, node) => {
   const axis = node.attr('axis', 'int', -1);
   const scaleShape = e.constantOf(node.inputs[1])?.shape;
@@ -694,6 +701,9 @@ export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmit
   ['onnx.LayerNormalization', layerNormalization],
   ['onnx.InstanceNormalization', instanceNormalization],
   ['onnx.TopK', topK],
+  ['onnx.Trilu', trilu],
+  // torch's softplus returns x above its threshold of 20, where log(1 + e^x) differs from x by under 2.1e-9.
+  ['onnx.Softplus', unary('torch.softplus')],
   ['onnx.Gemm', gemm],
   ['onnx.MatMul', binary('torch.matmul')],
   ['onnx.Add', binary('torch.add')],
