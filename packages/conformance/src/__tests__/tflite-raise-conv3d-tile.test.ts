@@ -1,9 +1,10 @@
 /**
- * raise-tflite rules for CONV_3D and TILE (QA s12: r3d_18's and a TransformerEncoder's .tflite could
- * not go back to ONNX, 'tflite.CONV_3D / tflite.TILE has no ONNX lowering yet'): a tflite-dialect model
+ * raise-tflite rules for CONV_3D, TILE, ARG_MAX and ARG_MIN (QA s12: r3d_18's, a TransformerEncoder's and a
+ * decoder's .tflite could not go back to ONNX, 'tflite.CONV_3D / TILE / ARG_MAX has no ONNX lowering yet'): a tflite-dialect model
  * run by the TFLite 2.9 runtime, then raised and run by ONNX Runtime, gives the same outputs.
  * CONV_3D covers SAME with an odd total padding (TFLite puts the odd row after), VALID with stride and
- * dilation, a bias and a fused RELU; TILE a constant and a run-time (graph input) multiples.
+ * dilation, a bias and a fused RELU; TILE a constant and a run-time (graph input) multiples; ARG_MAX with
+ * int64 output over the last axis, ARG_MIN with int32 output over axis 0, both on data with ties.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Graph, Model, Tensor, attrs, tensorType, type Attribute, type Type, type Value } from '@modelpass/ir';
@@ -28,6 +29,7 @@ function model(): Model {
   const x = graph.addInput('x', tensorType('float32', [1, 4, 5, 6, 2]));
   const t = graph.addInput('t', tensorType('float32', [2, 3]));
   const m = graph.addInput('m', tensorType('int32', [2]));
+  const r = graph.addInput('r', tensorType('float32', [3, 4]));
   const filter = graph.addConstant('filter', ramp([3, 2, 3, 2, 4], 0.5)); // DHWIO
   const bias = graph.addConstant('bias', Tensor.fromValues('float32', [4], [0.25, -0.5, 1, 0]));
   const conv = (padding: string, stride: number, dilation: number, fused: string): Record<string, Attribute> => ({
@@ -47,22 +49,27 @@ function model(): Model {
   outputs.push(...add(graph, 'CONV_3D', [x, filter, null], [['conv_valid', tensorType('float32', [1, 2, 3, 2, 4])]], conv('VALID', 1, 2, 'RELU')));
   outputs.push(...add(graph, 'TILE', [t, graph.addConstant('multiples', Tensor.fromValues('int32', [2], [2, 3]))], [['tiled', tensorType('float32', [4, 9])]]));
   outputs.push(...add(graph, 'TILE', [t, m], [['tiled_run_time', tensorType('float32', [6, 6])]]));
+  const axis = (name: string, value: number) => graph.addConstant(name, Tensor.fromValues('int32', [1], [value]));
+  outputs.push(...add(graph, 'ARG_MAX', [r, axis('last_axis', -1)], [['arg_max', tensorType('int64', [3])]], { output_type: attrs.string('INT64') }));
+  outputs.push(...add(graph, 'ARG_MIN', [r, axis('first_axis', 0)], [['arg_min', tensorType('int32', [4])]], { output_type: attrs.string('INT32') }));
   graph.setOutputs(outputs);
   const result = new Model(graph);
   result.opsetImports.set('tflite', 3);
   return result;
 }
 
-describe('raise-tflite: CONV_3D, TILE', () => {
+describe('raise-tflite: CONV_3D, TILE, ARG_MAX, ARG_MIN', () => {
   it('the raised model gives ORT the TFLite runtime outputs', async () => {
     const registry = registerTfliteDialect(createOpRegistry());
     const tflite = model();
-    const feeds = { x: ramp([1, 4, 5, 6, 2], 2, 0.3), t: ramp([2, 3], 1, 1), m: Tensor.fromValues('int32', [2], [3, 2]) };
+    // r has ties (a 1 twice in row 0, a -2 twice in column 1): both keep the first index.
+    const r = Tensor.fromValues('float32', [3, 4], [1, 0, 1, -1, 2, -2, 0.5, 3, -1, -2, 4, 0]);
+    const feeds = { x: ramp([1, 4, 5, 6, 2], 2, 0.3), t: ramp([2, 3], 1, 1), m: Tensor.fromValues('int32', [2], [3, 2]), r };
     const onTflite = await new TfliteEngine().run(tflite, feeds);
     raiseFromTflite(tflite, registry, { opset: 13 });
     const ops = tflite.graph.nodeList().map((n) => n.op);
     expect(ops.filter((op) => op.startsWith('tflite.'))).toEqual([]);
-    expect(ops).toEqual(expect.arrayContaining(['onnx.Conv', 'onnx.Tile']));
+    expect(ops).toEqual(expect.arrayContaining(['onnx.Conv', 'onnx.Tile', 'onnx.ArgMax', 'onnx.ArgMin']));
     const onOrt = await runOrt(tflite, feeds);
     expect([...onOrt.keys()].sort()).toEqual([...onTflite.keys()].sort());
     for (const [name, expected] of onTflite) {
@@ -79,5 +86,8 @@ describe('raise-tflite: CONV_3D, TILE', () => {
     // Not trivially equal: the convolutions vary and the RELU zeroed some outputs.
     expect(new Set(onTflite.get('conv_same')!.toNumbers()).size).toBeGreaterThan(40);
     expect(onTflite.get('conv_valid')!.toNumbers().some((v) => v === 0)).toBe(true);
+    expect(onTflite.get('arg_max')!.toNumbers()).toEqual([0, 3, 2]);
+    expect(onTflite.get('arg_min')!.toNumbers()).toEqual([2, 1, 1, 0]);
+    expect(onOrt.get('arg_min')!.dtype).toBe('int32');
   }, 60_000);
 });

@@ -94,6 +94,22 @@ const reduce: RaiseRule = {
   },
 };
 
+/** ARG_MAX/ARG_MIN(input, axis) → ArgMax/ArgMin (keepdims 0; both keep the first of equal values), Cast to int32 when output_type is INT32. */
+const argExtremum: RaiseRule = {
+  ops: ['tflite.ARG_MAX', 'tflite.ARG_MIN'],
+  targets: ['ArgMax', 'ArgMin', 'Cast'],
+  check: (node) => (numbersOf(node.inputs[1])?.length === 1 && rankOfValue(node.inputs[0]) !== undefined ? undefined : 'the axis must be a constant and the input rank known'),
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const axis = normalizeAxis(numbersOf(node.inputs[1])![0]!, rankOfValue(node.inputs[0])!)!;
+    const out = node.output(0).type;
+    const dims = dimsOf(node.outputs[0]) ?? null;
+    const indices = emit.op1(node.op === 'tflite.ARG_MAX' ? 'ArgMax' : 'ArgMin', [node.input(0)], { axis: attrs.int(axis), keepdims: attrs.int(0) }, { kind: 'tensor', dtype: 'int64', shape: dims });
+    const int32 = out.kind === 'tensor' && out.dtype === 'int32';
+    replaceRaised(node, [int32 ? emit.op1('Cast', [indices], { to: attrs.int(6) }, out) : indices]);
+  },
+};
+
 const softmax: RaiseRule = {
   ops: ['tflite.SOFTMAX'],
   targets: ['Softmax', 'Mul'],
@@ -202,4 +218,4 @@ const tile: RaiseRule = {
   },
 };
 
-export const shapeRaiseRules: readonly RaiseRule[] = [reshape, transpose, concatenation, pad, reduce, softmax, fullyConnected, gather, squeeze, tile];
+export const shapeRaiseRules: readonly RaiseRule[] = [reshape, transpose, concatenation, pad, reduce, softmax, fullyConnected, gather, squeeze, tile, argExtremum];
