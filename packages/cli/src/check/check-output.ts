@@ -44,7 +44,7 @@ export function formatCheckFailure(failure: CheckFailure, report: CheckReport): 
     lines.push(`  output '${o.name}': ${o.mismatchedElements} of ${o.elementCount} elements outside the tolerance; max abs ${number(o.maxAbsError)}, max rel ${number(o.maxRelError)}, cosine ${number(o.cosine)}${o.top1Agreement !== null ? `, top-1 agreement ${number(o.top1Agreement)}` : ''}`);
   }
   const d = failure.divergence;
-  if (d) lines.push(`  first diverging node (of ${d.comparedTensors} intermediate tensors compared in order): '${d.node}' (${d.op})${d.location ? ` at ${d.location}` : ''}, output '${d.tensor}': ${notComparableText(d) ?? `max abs ${number(d.maxAbsError)}, cosine ${number(d.cosine)}`}`);
+  if (d) lines.push(`  first diverging node (of ${d.comparedTensors} intermediate tensors compared in order): '${d.node}' (${d.op})${d.location ? ` ${d.location.startsWith('at ') ? '' : 'at '}${d.location}` : ''}, output '${d.tensor}': ${notComparableText(d) ?? `max abs ${number(d.maxAbsError)}, cosine ${number(d.cosine)}`}`);
   for (const note of report.notes ?? []) lines.push(`  note: ${note}`);
   if (failure.reproducer) lines.push(`  a reproducer (the model before the pass, the pass, the inputs) was written to ${failure.reproducer}; see CHECK.md there`);
   lines.push('  the output file was not written');
