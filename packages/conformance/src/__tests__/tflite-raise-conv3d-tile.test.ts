@@ -1,10 +1,12 @@
 /**
- * raise-tflite rules for CONV_3D, TILE, ARG_MAX and ARG_MIN (QA s12: r3d_18's, a TransformerEncoder's and a
+ * raise-tflite rules for CONV_3D, TILE, ARG_MAX, ARG_MIN, SCATTER_ND and TOPK_V2 (QA s12: r3d_18's, a TransformerEncoder's and a
  * decoder's .tflite could not go back to ONNX, 'tflite.CONV_3D / TILE / ARG_MAX has no ONNX lowering yet'): a tflite-dialect model
  * run by the TFLite 2.9 runtime, then raised and run by ONNX Runtime, gives the same outputs.
  * CONV_3D covers SAME with an odd total padding (TFLite puts the odd row after), VALID with stride and
  * dilation, a bias and a fused RELU; TILE a constant and a run-time (graph input) multiples; ARG_MAX with
- * int64 output over the last axis, ARG_MIN with int32 output over axis 0, both on data with ties.
+ * int64 output over the last axis, ARG_MIN with int32 output over axis 0, both on data with ties; SCATTER_ND
+ * with constant distinct indices (any opset) and run-time repeated ones (summed: ScatterND reduction 'add',
+ * opset 16; refused by node at opset 13); TOPK_V2 with int32 indices.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Graph, Model, Tensor, attrs, tensorType, type Attribute, type Type, type Value } from '@modelpass/ir';
@@ -90,4 +92,58 @@ describe('raise-tflite: CONV_3D, TILE, ARG_MAX, ARG_MIN', () => {
     expect(onTflite.get('arg_min')!.toNumbers()).toEqual([2, 1, 1, 0]);
     expect(onOrt.get('arg_min')!.dtype).toBe('int32');
   }, 60_000);
+
+  function scatterModel(): Model {
+    const graph = new Graph('main');
+    const u = graph.addInput('u', tensorType('float32', [3, 2]));
+    const i = graph.addInput('i', tensorType('int32', [3, 1]));
+    const v = graph.addInput('v', tensorType('float32', [2, 6]));
+    const shape = graph.addConstant('shape', Tensor.fromValues('int32', [2], [4, 2]));
+    const fixed = graph.addConstant('fixed', Tensor.fromValues('int32', [3, 1], [3, 0, 1]));
+    const outputs = [
+      ...add(graph, 'SCATTER_ND', [fixed, u, shape], [['scatter_constant', tensorType('float32', [4, 2])]]),
+      ...add(graph, 'SCATTER_ND', [i, u, shape], [['scatter_run_time', tensorType('float32', [4, 2])]]),
+      ...add(graph, 'TOPK_V2', [v, graph.addConstant('k', Tensor.fromValues('int32', [], [3]))], [['top_values', tensorType('float32', [2, 3])], ['top_indices', tensorType('int32', [2, 3])]]),
+    ];
+    graph.setOutputs(outputs);
+    const result = new Model(graph);
+    result.opsetImports.set('tflite', 3);
+    return result;
+  }
+
+  it('SCATTER_ND (repeated run-time indices summed) and TOPK_V2 raised at opset 16 give ORT the TFLite runtime outputs', async () => {
+    const registry = registerTfliteDialect(createOpRegistry());
+    const tflite = scatterModel();
+    const feeds = {
+      u: Tensor.fromValues('float32', [3, 2], [1, 2, 3, 4, 5, 6]),
+      i: Tensor.fromValues('int32', [3, 1], [2, 0, 2]),
+      v: Tensor.fromValues('float32', [2, 6], [0.5, 3, -1, 3, 2, 0, 1, 1, 4, -2, 1, 0]),
+    };
+    const onTflite = await new TfliteEngine().run(tflite, feeds);
+    raiseFromTflite(tflite, registry, { opset: 16 });
+    expect(tflite.graph.nodeList().map((n) => n.op).filter((op) => op.startsWith('tflite.'))).toEqual([]);
+    const onOrt = await runOrt(tflite, feeds);
+    for (const [name, expected] of onTflite) {
+      expect(onOrt.get(name)!.shape, name).toEqual(expected.shape);
+      expect(onOrt.get(name)!.dtype, name).toBe(expected.dtype);
+      expect(onOrt.get(name)!.toNumbers(), name).toEqual(expected.toNumbers());
+    }
+    // Row 2 was given twice (1,2 and 5,6): TFLite sums them.
+    expect(onTflite.get('scatter_run_time')!.toNumbers()).toEqual([3, 4, 0, 0, 6, 8, 0, 0]);
+    expect(onTflite.get('top_indices')!.toNumbers()).toEqual([1, 3, 4, 2, 0, 1]);
+  }, 60_000);
+
+  it('at opset 13 a SCATTER_ND of run-time indices is refused by node (repeats would need reduction add)', () => {
+    const registry = registerTfliteDialect(createOpRegistry());
+    const tflite = scatterModel();
+    let message = '';
+    try {
+      raiseFromTflite(tflite, registry, { opset: 13 });
+    } catch (error) {
+      message = (error as Error).message + JSON.stringify((error as { diagnostics?: unknown }).diagnostics ?? []);
+    }
+    expect(message).toMatch(/scatter_run_time/);
+    expect(message).toMatch(/opset 16/);
+    expect(message).not.toMatch(/scatter_constant/);
+  });
 });

@@ -110,6 +110,66 @@ const argExtremum: RaiseRule = {
   },
 };
 
+/** Whether the rows of a constant `[..., k]` index tensor are all different (so scattering them cannot add up repeats). */
+function distinctRows(indices: Value | null | undefined): boolean {
+  const values = numbersOf(indices);
+  const dims = dimsOf(indices);
+  if (!values || !dims || dims.length === 0) return false;
+  const width = (dims[dims.length - 1] as number) || 1;
+  const seen = new Set<string>();
+  for (let i = 0; i < values.length; i += width) seen.add(values.slice(i, i + width).join(','));
+  return seen.size * width === values.length;
+}
+
+/**
+ * SCATTER_ND(indices, updates, shape): zeros of `shape` with the updates scattered in, repeated indices summed →
+ * ScatterND(ConstantOfShape(shape, 0), indices as int64, updates). Repeats can only be summed by ScatterND's
+ * reduction 'add' (opset 16); constant indices without repeats need none.
+ */
+const scatterNd: RaiseRule = {
+  ops: ['tflite.SCATTER_ND'],
+  targets: ['ScatterND', 'ConstantOfShape', 'Cast'],
+  check(node, context) {
+    const dtype = tensorTypeOf(node.inputs[1])?.dtype;
+    if (!dtype || !['float32', 'int32', 'int64'].includes(dtype)) return `updates of dtype ${dtype ?? 'unknown'} are not supported (float32, int32, int64)`;
+    if (context.opset < 16 && !distinctRows(node.inputs[0])) {
+      return "its indices may repeat (they are computed at run time): SCATTER_ND sums repeats, which ONNX ScatterND says only from opset 16 (reduction 'add'); raise with -p 'raise-tflite{opset=16}'";
+    }
+    return undefined;
+  },
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const out = node.output(0).type;
+    const dtype = tensorTypeOf(node.inputs[1])!.dtype;
+    const zero = dtype === 'int64' ? Tensor.fromValues('int64', [1], [0n]) : Tensor.fromValues(dtype, [1], [0]);
+    const zeros = emit.op1('ConstantOfShape', [int64Operand(emit, node.input(2), 'shape')], { value: attrs.tensor(zero) }, out);
+    // Constant indices keep their shape ([n, k]): int64Operand flattens constants to 1-D.
+    const known = numbersOf(node.inputs[0]);
+    const indices = known ? emit.int64(known, 'indices', constantOf(node.inputs[0])!.shape) : int64Operand(emit, node.input(0), 'indices');
+    const reduction: Record<string, Attribute> = distinctRows(node.inputs[0]) ? {} : { reduction: attrs.string('add') };
+    replaceRaised(node, [emit.op1('ScatterND', [zeros, indices, node.input(1)], reduction, out)]);
+  },
+};
+
+/** TOPK_V2(input, k) → TopK over the last axis (largest, sorted; equal values by lower index in both), int32 indices through a Cast. */
+const topK: RaiseRule = {
+  ops: ['tflite.TOPK_V2'],
+  targets: ['TopK', 'Cast', 'Reshape'],
+  check: (node) => (rankOfValue(node.inputs[0]) === undefined ? 'the input rank must be known' : undefined),
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const k = numbersOf(node.inputs[1]);
+    const kValue = k ? emit.int64([k[0]!], 'k') : emit.op1('Reshape', [int64Operand(emit, node.input(1), 'k'), emit.int64([1], 'k_shape')], {}, { kind: 'tensor', dtype: 'int64', shape: [1] });
+    const [values, indices] = [node.output(0), node.output(1)];
+    const topk = emit.at.create('onnx.TopK', [node.input(0), kValue], { axis: attrs.int(-1), largest: attrs.int(1), sorted: attrs.int(1) }, {
+      types: [values.type, { kind: 'tensor', dtype: 'int64', shape: dimsOf(indices) ?? null }],
+      name: `${node.name}_topk`,
+    });
+    const int32 = tensorTypeOf(indices)?.dtype === 'int32';
+    replaceRaised(node, [topk.output(0), int32 ? emit.op1('Cast', [topk.output(1)], { to: attrs.int(6) }, indices.type) : topk.output(1)]);
+  },
+};
+
 const softmax: RaiseRule = {
   ops: ['tflite.SOFTMAX'],
   targets: ['Softmax', 'Mul'],
@@ -218,4 +278,4 @@ const tile: RaiseRule = {
   },
 };
 
-export const shapeRaiseRules: readonly RaiseRule[] = [reshape, transpose, concatenation, pad, reduce, softmax, fullyConnected, gather, squeeze, tile, argExtremum];
+export const shapeRaiseRules: readonly RaiseRule[] = [reshape, transpose, concatenation, pad, reduce, softmax, fullyConnected, gather, squeeze, tile, argExtremum, scatterNd, topK];
