@@ -72,6 +72,15 @@ export const distillPass = definePass({
     if (!input || type?.kind !== 'tensor' || type.shape === null || !type.shape.slice(1).every((d) => typeof d === 'number')) {
       throw distillError('distill needs a student whose first input has static dims after the batch axis');
     }
+    const fixedBatch = type.shape[0];
+    if (typeof fixedBatch === 'number' && fixedBatch > 0 && fixedBatch !== o.batch) {
+      // ORT refused the first step with "Got invalid dimensions for input" (QA s12: a [1,3,16,16] student, batch=8).
+      await teacher.dispose();
+      throw distillError(
+        `option 'batch' of pass 'distill' is ${o.batch}, but the student's input '${input.name}' takes a fixed batch of ${fixedBatch} (its first dimension)`,
+        `give batch=${fixedBatch}, or export the student with a dynamic batch dimension (torch.onnx.export(…, dynamic_axes={'${input.name}': {0: 'batch'}}))`,
+      );
+    }
     const studentLogits = tensorTypeOf(student, student.graph.outputs[0]?.name ?? '')?.shape?.at(-1);
     const teacherLogits = tensorTypeOf(teacher.model, teacher.logits)?.shape?.at(-1);
     if (typeof studentLogits === 'number' && typeof teacherLogits === 'number' && studentLogits !== teacherLogits) {

@@ -11,6 +11,7 @@ import { closestName } from '@modelpass/pass-manager';
 import { encodeOnnx } from '@modelpass/onnx';
 import { createEngine, defaultEngineFor, loadModel, OrtRunner, type Engine, type EngineName } from '@modelpass/runtime';
 import type { TrainBatch } from '../train-steps.js';
+import { inFixedBatches } from './fixed-batch-teacher.js';
 
 /** Op domains ONNX Runtime runs (the IR writes the default domain as `onnx`). */
 const ORT_DOMAINS = new Set(['onnx', 'ai.onnx', 'ai.onnx.ml', 'com.microsoft']);
@@ -54,6 +55,12 @@ export function tensorTypeOf(model: Model, name: string): TensorType | undefined
   return type?.kind === 'tensor' ? type : undefined;
 }
 
+/** `run`, in runs of the teacher's fixed batch when its input has one (`inFixedBatches`). */
+function batched(teacher: { readonly path: string; readonly input: string; readonly inputShape: readonly (number | string | null)[] }, run: Teacher['run']): Teacher['run'] {
+  const fixed = teacher.inputShape[0];
+  return typeof fixed === 'number' && fixed > 0 ? inFixedBatches(run, teacher.input, fixed, (reason) => error(teacher.path, reason)) : run;
+}
+
 /** Reads the teacher and exposes `featureTensors` as outputs; `threads`: ONNX Runtime intra-op threads of its session (default ORT's). */
 export function loadTeacher(path: string, featureTensors: readonly string[], options: { readonly threads?: number } = {}): Teacher {
   const model = loadModel(path);
@@ -78,7 +85,7 @@ export function loadTeacher(path: string, featureTensors: readonly string[], opt
       throw error(path, `runs on the ${engineName} engine, which gives only the file's outputs; feature matching needs an ONNX teacher`, `convert it first, e.g. modelpass convert ${path} -o teacher.onnx${engineName === 'tflite' ? ' -p raise-tflite' : ''}`);
     }
     const engine: Engine = createEngine(engineName);
-    return { ...common, engine: engineName, run: (feeds, outputs) => engine.run(path, feeds, { outputs: [...outputs] }), dispose: () => engine.dispose() };
+    return { ...common, engine: engineName, run: batched(common, (feeds, outputs) => engine.run(path, feeds, { outputs: [...outputs] })), dispose: () => engine.dispose() };
   }
   let bytes: Uint8Array;
   try {
@@ -87,7 +94,7 @@ export function loadTeacher(path: string, featureTensors: readonly string[], opt
     throw error(path, `cannot run in ONNX Runtime (${cause instanceof Error ? cause.message : String(cause)})`, 'convert the teacher to ONNX first (modelpass convert … -o teacher.onnx)');
   }
   const runner = new OrtRunner({ maxSessions: 1, ...(options.threads ? { sessionOptions: { intraOpNumThreads: options.threads } } : {}) });
-  return { ...common, engine: 'ort', run: (feeds, outputs) => runner.run(bytes, feeds, { outputs: [...outputs] }), dispose: () => runner.dispose() };
+  return { ...common, engine: 'ort', run: batched(common, (feeds, outputs) => runner.run(bytes, feeds, { outputs: [...outputs] })), dispose: () => runner.dispose() };
 }
 
 /** The student's batch reshaped for the teacher's input (same values per sample, the teacher's layout). */
