@@ -576,6 +576,24 @@ const scatterNd: OpEmitter = (e, node) => {
   e.assign(node, `torch.index_put(${input(e, node)}, [${parts.join(', ')}], ${input(e, node, 2)}, ${reduction === 'add' ? 'True' : 'False'})`);
 };
 
+/**
+ * ScatterElements (reduction none or add) → torch.scatter / torch.scatter_add along `axis`; negative indices (ONNX
+ * counts them from the end, torch refuses them) wrapped by torch.where unless they are constants ≥ 0.
+ */
+const scatterElements: OpEmitter = (e, node) => {
+  const reduction = node.attr('reduction', 'string', 'none');
+  if (reduction !== 'none' && reduction !== 'add') return e.fail(node, `reduction ${reduction} (torch.scatter replaces, scatter_add adds)`);
+  const rank = e.rank(node.inputs[0] ?? null);
+  const rawAxis = node.attr('axis', 'int', 0);
+  if (rawAxis < 0 && rank === undefined) return e.fail(node, 'a negative axis with the data rank unknown');
+  const axis = rawAxis < 0 ? rawAxis + rank! : rawAxis;
+  const data = input(e, node);
+  const known = e.constantInts(node.inputs[1] ?? null);
+  const raw = input(e, node, 1);
+  const indices = known && known.every((i) => i >= 0) ? raw : `torch.where(torch.lt(${raw}, 0), torch.add(${raw}, torch.size(${data}, ${axis})), ${raw})`;
+  e.assign(node, `torch.${reduction === 'add' ? 'scatter_add' : 'scatter'}(${data}, ${axis}, ${indices}, ${input(e, node, 2)})`);
+};
+
 /** ONNX Pad modes → torch.pad's (wrap has none). */
 const TORCH_PAD_MODES: Readonly<Record<string, string>> = { constant: 'constant', reflect: 'reflect', edge: 'replicate' };
 
@@ -683,6 +701,7 @@ export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmit
   ['onnx.Expand', expand],
   ['onnx.Range', range],
   ['onnx.ScatterND', scatterNd],
+  ['onnx.ScatterElements', scatterElements],
   ['onnx.Where', (e, node) => e.assign(node, `torch.where(${input(e, node)}, ${input(e, node, 1)}, ${input(e, node, 2)})`)],
   ['onnx.Mod', (e, node) => {
     // fmod=0 takes the divisor's sign (Python's %, torch.remainder); fmod=1 the dividend's (C's fmod).

@@ -167,7 +167,22 @@ const advancedIndex: AtenLowering = (ctx) => {
   return ctx.emit('Gather', [x.value, castTo(ctx, index, 'int64').value], { axis: dim }, { rank, dtype: x.dtype });
 };
 
+/** `scatter(self, dim, index, src)` / `scatter_add(…)` → ScatterElements (reduction add for scatter_add); a scalar `src` is refused. */
+function scatter(add: boolean): AtenLowering {
+  return (ctx) => {
+    const x = ctx.tensor(ctx.arg(0), 'self');
+    const axis = axisOf(ctx, x, ctx.int(ctx.arg(1, 'dim'), 'dim'));
+    const index = ctx.tensor(ctx.arg(2, 'index'), 'index');
+    const source = ctx.arg(3, 'src');
+    if (source.kind !== 'tensor') return ctx.fail('scatter with a scalar value is not supported (give src as a tensor)');
+    const updates = ctx.tensor(source, 'src');
+    return ctx.emit('ScatterElements', [x.value, castTo(ctx, index, 'int64').value, updates.value], { axis, ...(add ? { reduction: 'add' } : {}) }, { rank: x.rank, dtype: x.dtype });
+  };
+}
+
 export const selectionLowerings: ReadonlyArray<[string, AtenLowering]> = [
+  ['scatter', scatter(false)],
+  ['scatter_add', scatter(true)],
   ['where', where],
   ['masked_fill', maskedFill],
   ['gather', gather],
