@@ -7,7 +7,10 @@
  * float32 sum overflow, magnitudes below a float32 bin width) is collected again from its values,
  * so the statistics are exactly those of reading every value in JavaScript.
  */
-import type { Model, Tensor, Value } from '@modelpass/ir';
+import { ModelpassError, type Model, type Tensor, type Value } from '@modelpass/ir';
+import { encodeOnnx } from '@modelpass/onnx';
+import { OrtRunner } from '@modelpass/runtime';
+import { calibrationError } from './options.js';
 import { ActivationCollector, resolveTensors } from './activation-collector.js';
 import { HistogramStatistics } from './histogram-statistics.js';
 import { MinMaxStatistics } from './minmax-statistics.js';
@@ -73,6 +76,7 @@ export class BatchStatistics {
       try {
         graph = await StatisticsGraph.open(model, inGraph, bins);
       } catch (error) {
+        await refuseIfOrtRejectsModel(model);
         // An untyped tensor that is not float32 makes ORT refuse the statistics nodes: read every value instead.
         if (inGraph.every((value) => value.type.kind === 'tensor')) throw error;
         fromValues.push(...inGraph.map((value) => value.name));
@@ -176,5 +180,28 @@ export class BatchStatistics {
     const results = await Promise.allSettled(sessions.map((session) => session?.dispose()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+}
+
+/**
+ * When ORT refuses the calibration copy, whether it refuses the model itself: then that is the error, not one
+ * about a temporary statistics.onnx (QA s12: a ReduceMean with an `axes` attribute in an opset-21 model was
+ * reported as "/tmp/.modelpass-calibration…/statistics.onnx: ONNX Runtime rejected the model").
+ */
+async function refuseIfOrtRejectsModel(model: Model): Promise<void> {
+  const runner = new OrtRunner({ maxSessions: 1 });
+  let reason: string | undefined;
+  try {
+    await runner.describe(encodeOnnx(model));
+  } catch (error) {
+    reason = ModelpassError.is(error) ? error.reason : error instanceof Error ? error.message : String(error);
+  } finally {
+    await runner.dispose();
+  }
+  if (reason !== undefined) {
+    throw calibrationError({
+      reason: `ONNX Runtime cannot load the model to calibrate it (before calibration adds anything): ${reason}`,
+      hint: 'the model (as the passes before calibration left it) is invalid for ONNX Runtime: check the input with modelpass compare or ONNX\'s checker',
+    });
   }
 }
