@@ -132,12 +132,20 @@ function settingsChanges(saved: Readonly<Record<string, unknown>>, now: Readonly
   return changed.map((key) => `${key}: ${JSON.stringify(saved[key]) ?? '(none)'} → ${JSON.stringify(now[key]) ?? '(none)'}`).join(', ') || 'the same keys in another order';
 }
 
-function modelInput(model: Model, name: string | undefined): { name: string; sampleShape: number[] } {
+function modelInput(model: Model, name: string | undefined, batchSize: number): { name: string; sampleShape: number[] } {
   const input = name ? model.graph.inputs.find((v) => v.name === name) : model.graph.inputs.find((v) => !v.isConstant);
   if (!input) throw fitError(name ? `the model has no input '${name}'` : 'the model has no input to feed');
   const type = input.type;
   if (type.kind !== 'tensor' || type.shape === null || !type.shape.slice(1).every((d) => typeof d === 'number')) {
     throw fitError(`training needs static dims after the batch axis of input '${input.name}'`);
+  }
+  // ORT refused the first step with "Got invalid dimensions for input" (QA s12: a [1,3,16,16] model, batch=8).
+  const fixedBatch = type.shape[0];
+  if (typeof fixedBatch === 'number' && fixedBatch > 0 && fixedBatch !== batchSize) {
+    throw fitError(
+      `batch size ${batchSize} (train's batch=, fit's batchSize) cannot feed input '${input.name}', which takes a fixed batch of ${fixedBatch} (its first dimension)`,
+      `batch=${fixedBatch}, or a model exported with a dynamic batch dimension (torch.onnx.export(…, dynamic_axes={'${input.name}': {0: 'batch'}}))`,
+    );
   }
   return { name: input.name, sampleShape: type.shape.slice(1) as number[] };
 }
@@ -166,7 +174,7 @@ export async function fit(model: Model, dataset: LabelledDataset, options: FitOp
   const seed = options.seed ?? 0;
   const optimizer = options.optimizer ?? { kind: 'sgd', momentum: 0.9 };
   const schedule = options.schedule ?? { kind: 'constant' };
-  const input = modelInput(model, options.input);
+  const input = modelInput(model, options.input, options.batchSize);
   const maker = new BatchMaker(dataset, input.name, input.sampleShape);
   const split = splitValidation(dataset.size, options.validation ?? 0, seed);
   const stepsPerEpoch = Math.floor(split.train.length / options.batchSize);

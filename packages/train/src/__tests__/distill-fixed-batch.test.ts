@@ -4,7 +4,7 @@
  *   ONNX Runtime refused it ("Got invalid dimensions for input"), with a hint about sample layouts. It now runs
  *   in parts of its batch (the last part padded with zeros, its rows dropped).
  * - a student with a fixed batch other than batch= failed at "training step 0" with ORT's message; it is now
- *   refused up front, naming the option and the student's batch.
+ *   refused up front, naming the option and the student's batch; train{batch=…} likewise.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { GraphBuilder, Tensor, attrs, tensorType } from '@modelpass/ir';
 import { readOnnx, writeOnnx } from '@modelpass/onnx';
 import { createOpRegistry } from '@modelpass/ops';
 import { PassEnvironment, PassManager, PassRegistry, StatisticsInstrumentation } from '@modelpass/pass-manager';
-import { distillPasses } from '@modelpass/train';
+import { distillPasses, trainPasses } from '@modelpass/train';
 
 const dir = mkdtempSync(join(tmpdir(), 'distill-fixed-batch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,5 +56,16 @@ describe('distill with fixed batch dimensions', () => {
     await expect(distill(teacher, `teacher=${teacher} dataset=fashion-mnist:train samples=64 batch=16`)).rejects.toThrow(
       /option 'batch' of pass 'distill' is 16, but the student's input 'input' takes a fixed batch of 1/,
     );
+  }, 60_000);
+
+  it('train refuses batch= other than a fixed-batch model\'s batch, and trains with it', async () => {
+    const run = async (options: string) => {
+      const statistics = new StatisticsInstrumentation();
+      const manager = new PassManager({ environment: new PassEnvironment({ passes: new PassRegistry(trainPasses, '@modelpass/train'), ops: createOpRegistry() }), instrumentations: [statistics] });
+      await manager.run(readOnnx(teacher), `train{${options}}`);
+      return Object.fromEntries(statistics.get('train') ?? new Map());
+    };
+    await expect(run('dataset=fashion-mnist:train samples=16 batch=8')).rejects.toThrow(/batch size 8 \(train's batch=, fit's batchSize\) cannot feed input 'input', which takes a fixed batch of 1/);
+    expect((await run('dataset=fashion-mnist:train samples=4 batch=1')).steps).toBe(4);
   }, 60_000);
 });
