@@ -25,9 +25,9 @@ import {
   type Diagnostic,
   type Dim,
   type Graph,
-  type Model,
+  Model,
   type Node,
-  type OpRegistry,
+  OpRegistry,
   type Tensor,
   type TensorType,
   type Type,
@@ -556,6 +556,14 @@ class ShapeInference {
     }
   }
 }
+
+/**
+ * One inference (of an empty model) alive for the life of the process. V8 forgets the hidden classes of a class's
+ * instances once none is left (the field transitions from its initial map are weak) and then discards the optimized
+ * code of every method that relied on them ("weak objects" in --trace-deopt): a process converting model after model
+ * re-optimized the inference's and its node contexts' methods after each major GC (tools/bench/tflite/long-process.mjs).
+ */
+export const KEEP_INFERENCE_CLASSES_ALIVE: unknown = new ShapeInference(new Model(), new OpRegistry(), true);
 
 /** A registry, told apart from options by shape (a plugin may hold another copy of the ir's class). */
 function isRegistry(value: OpRegistry | InferShapesOptions): value is OpRegistry {
