@@ -43,6 +43,15 @@ const CASES: Case[] = [
   { name: 'Pad constant 0.5, asymmetric, on H and W', input: [1, 2, 3, 4], build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([0, 0, 1, 0, 0, 0, 2, 3]), 'pads'), b.constant(Tensor.scalar('float32', 0.5), 'value')]) },
   { name: 'Pad constant with a negative pad (crop) and the channel axis', input: [1, 2, 3, 4], build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([0, 1, 0, -1, 0, 0, 1, 0]), 'pads')]) },
   { name: 'Pad reflect on H and W', input: [1, 2, 4, 5], build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([0, 0, 2, 1, 0, 0, 1, 3]), 'pads')], { mode: attrs.string('reflect') }) },
+  {
+    // torch's padding_mode='reflect' export computes its pads from constants (ConstantOfShape, Concat, Reshape, Slice…); QA s12.
+    name: 'Pad reflect with pads computed from constants',
+    input: [1, 2, 4, 5],
+    build: (b, x) => {
+      const pads = b.op1('onnx.Concat', [b.constant(i64([0, 0]), 'lead'), b.op1('onnx.Add', [b.constant(i64([1, 1]), 'hw_begin'), b.constant(i64([0, 1]), 'w_extra')]), b.constant(i64([0, 0, 2, 1]), 'ends')], { axis: attrs.int(0) });
+      return b.op1('onnx.Pad', [x, pads], { mode: attrs.string('reflect') });
+    },
+  },
   { name: 'Pad edge on W of a rank-3 tensor', input: [2, 3, 4], build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([0, 0, 2, 0, 0, 1]), 'pads')], { mode: attrs.string('edge') }) },
   { name: 'Pad (opset 18) with axes [-1]', input: [1, 2, 3], opset: 18, build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([1, 2]), 'pads'), null, b.constant(i64([-1]), 'axes')]) },
   {

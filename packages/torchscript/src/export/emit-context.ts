@@ -18,7 +18,17 @@ export class EmitContext {
     private readonly nodeConstants: ReadonlyMap<Value, Tensor> = new Map(),
     /** The model's onnx opset: ops whose meaning changed (Softmax before 13, Clip before 11, Slice before 10) read it. */
     readonly onnxOpset: number = Number.POSITIVE_INFINITY,
+    /** Values shape inference proved (constant arithmetic, shapes of static inputs), for emitters that cannot compute them in torch. */
+    private readonly proven: (value: Value) => Tensor | undefined = () => undefined,
   ) {}
+
+  /** A value's integers when constant or proven by shape inference (torch's reflect-pad export computes its pads from constants). */
+  provenInts(value: Value | null): number[] | undefined {
+    const constant = this.constantInts(value);
+    if (constant || !value) return constant;
+    const tensor = this.proven(value);
+    return tensor && tensor.dtype !== 'string' && tensor.rank <= 1 ? tensor.toNumbers() : undefined;
+  }
 
   /** The tensor a value holds when it is constant (a graph constant, a Constant node's output, or an Identity of either). */
   constantOf(value: Value | null | undefined): Tensor | undefined {

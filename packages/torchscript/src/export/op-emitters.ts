@@ -622,7 +622,9 @@ const pad: OpEmitter = (e, node) => {
   const mode = node.attr('mode', 'string', 'constant');
   const torchMode = TORCH_PAD_MODES[mode] ?? e.fail(node, `mode ${mode} (torch has constant, reflect and replicate)`);
   const rank = e.rank(node.inputs[0] ?? null) ?? e.fail(node, 'the input rank is unknown');
-  const pads = node.optionalAttr('pads', 'ints') ?? e.constantInts(node.inputs[1] ?? null);
+  // reflect/replicate need the pads themselves (which dims are padded): pads computed from constants (torch's
+  // padding_mode='reflect' export) are read from what shape inference proved; constant mode can compute them in torch.
+  const pads = node.optionalAttr('pads', 'ints') ?? e.constantInts(node.inputs[1] ?? null) ?? (torchMode === 'constant' ? undefined : e.provenInts(node.inputs[1] ?? null));
   if (!pads) return computedPad(e, node, torchMode, rank);
   const given = node.inputs[3] ? e.constantInts(node.inputs[3]) : Array.from({ length: pads.length / 2 }, (_, i) => i);
   if (!given) return e.fail(node, 'computed axes');

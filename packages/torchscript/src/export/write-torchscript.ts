@@ -62,13 +62,14 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
   }
   // Refreshed, not merged: declared intermediate types left symbolic after --input-shape fixed the inputs would hide
   // static sizes (silero VAD legacy's reflection padding slices a dim its file declares symbolic).
+  let proven: (value: Value) => Tensor | undefined = () => undefined;
   try {
-    inferShapes(model, { mode: 'refresh' });
+    proven = inferShapes(model, { mode: 'refresh' }).knownConstant;
   } catch {
     // Types only refine the output (integer division, ranks); emitters that need one say so.
   }
 
-  const e = new EmitContext(path, nodeConstants, model.opset('onnx') ?? Number.POSITIVE_INFINITY);
+  const e = new EmitContext(path, nodeConstants, model.opset('onnx') ?? Number.POSITIVE_INFINITY, proven);
   const parameters: string[] = [];
   const buffers: string[] = [];
   const state: Array<[PickleValue, PickleValue]> = [[{ kind: 'string', value: 'training' }, { kind: 'bool', value: false }]];
