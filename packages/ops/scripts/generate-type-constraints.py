@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """
-Writes src/verify/generated/onnx-type-constraints.ts: the formal inputs/outputs and type
-constraints of every version of every default-domain ONNX operator.
+Writes src/verify/generated/onnx-type-constraints.ts: the formal inputs/outputs, type
+constraints and attribute names of every version of every default-domain ONNX operator.
 
 Sources (facts of the ONNX specification, not code): the schema history of Debian's python3-onnx
 (every version up to its opset) and, for versions newer than that, the reference Operators.md
@@ -49,7 +49,7 @@ def param(name, type_str, option, homogeneous):
     return f'{name}{mark}:{type_str}'
 
 
-def signature(inputs, outputs, constraints):
+def signature(inputs, outputs, constraints, attributes):
     """Concrete formal types ('tensor(int64)') become constraints named after themselves."""
     constraints = dict(constraints)
     for entry in inputs + outputs:
@@ -57,6 +57,7 @@ def signature(inputs, outputs, constraints):
         if '(' in type_str and type_str not in constraints:
             constraints[type_str] = [type_str]
     return {
+        'attributes': sorted(attributes),
         'inputs': inputs,
         'outputs': outputs,
         'constraints': {name: sorted({type_key(t) for t in allowed}) for name, allowed in constraints.items()},
@@ -71,7 +72,7 @@ def from_onnx():
         def params(list_):
             return [param(p.name, p.typeStr, str(p.option).split('.')[-1].lower(), p.isHomogeneous) for p in list_]
         constraints = {c.type_param_str: list(c.allowed_type_strs) for c in schema.type_constraints}
-        ops.setdefault(schema.name, {})[schema.since_version] = signature(params(schema.inputs), params(schema.outputs), constraints)
+        ops.setdefault(schema.name, {})[schema.since_version] = signature(params(schema.inputs), params(schema.outputs), constraints, schema.attributes.keys())
     return ops
 
 
@@ -105,10 +106,11 @@ def from_operators_md(path):
         inputs_part = re.split(r'#### Inputs[^\n]*\n', body, maxsplit=1)
         inputs = params(inputs_part[1].split('#### Outputs', 1)[0]) if len(inputs_part) > 1 else []
         outputs = params(block('#### Outputs', '#### Type Constraints'))
+        attributes = [a_name for a_name, _, _ in PARAM.findall(block('#### Attributes', '#### Inputs'))]
         constraints = {}
         for c_name, _, allowed in PARAM.findall(body.split('#### Type Constraints', 1)[1]):
             constraints[c_name] = [t for t in re.split(r',\s*(?![^()]*\))', allowed.strip()) if t]
-        ops.setdefault(name, {})[int(version.group(1))] = signature(inputs, outputs, constraints)
+        ops.setdefault(name, {})[int(version.group(1))] = signature(inputs, outputs, constraints, attributes)
     return ops
 
 
@@ -142,7 +144,7 @@ def main():
         for version in sorted(ops[name]):
             sig = ops[name][version]
             constraints = {k: set_id(v) for k, v in sig['constraints'].items()}
-            versions.append([version, sig['inputs'], sig['outputs'], constraints])
+            versions.append([version, sig['inputs'], sig['outputs'], constraints, sig['attributes']])
         body.append(f'  {json.dumps(name)}: {json.dumps(versions, separators=(",", ":"))},')
     lines += body
     lines += [f'  completeThrough: {known_max},', '  sets: [']

@@ -58,6 +58,19 @@ describe('input counts of the version the opset selects', () => {
     expect(codes(errorsOf({ op: 'onnx.Relu', inputs: [t('float32', 4), t('float32', 4)] }))).toContain('ops/input-count');
   });
 
+  it('an attribute the selected version no longer takes is an error (ReduceMean axes at 18, Squeeze axes at 13); older versions take it', () => {
+    const axes = { axes: attrs.ints([1]) };
+    const [reduce] = errorsOf({ op: 'onnx.ReduceMean', inputs: [t('float32', 2, 3)], attributes: axes, opset: 18 });
+    expect(reduce).toMatchObject({ code: 'ops/attribute-version', location: { node: 'n', op: 'onnx.ReduceMean' }, actual: "attribute 'axes'" });
+    expect(reduce!.reason).toMatch(/ReduceMean-18 has no attribute 'axes' \(ReduceMean took it in versions 1, 11, 13\)/);
+    expect(reduce!.hint).toMatch(/takes 'axes' as an input/);
+    expect(errorsOf({ op: 'onnx.ReduceMean', inputs: [t('float32', 2, 3)], attributes: axes, opset: 17 })).toEqual([]);
+    expect(codes(errorsOf({ op: 'onnx.Squeeze', inputs: [t('float32', 1, 3)], attributes: { axes: attrs.ints([0]) }, opset: 13 }))).toEqual(['ops/attribute-version']);
+    expect(errorsOf({ op: 'onnx.Squeeze', inputs: [t('float32', 1, 3)], attributes: { axes: attrs.ints([0]) }, opset: 11 })).toEqual([]);
+    // Relu-1's consumed_inputs at opset 13: another version took it, so the version is named.
+    expect(codes(errorsOf({ op: 'onnx.Relu', inputs: [t('float32', 4)], attributes: { consumed_inputs: attrs.ints([0]) }, opset: 13 }))).toEqual(['ops/attribute-version']);
+  });
+
   it('variadic ops take any number of inputs', () => {
     expect(errorsOf({ op: 'onnx.Sum', inputs: [t('float32', 4), t('float32', 4), t('float32', 4), t('float32', 4)] })).toEqual([]);
     expect(errorsOf({ op: 'onnx.Concat', inputs: [t('float32', 4), t('float32', 4), t('float32', 4)], attributes: { axis: attrs.int(0) } })).toEqual([]);

@@ -5,6 +5,7 @@
  * Outputs are left to the declared-type check (their type is what inference makes of the inputs),
  * as ONNX Runtime does: it checks inputs against the constraints and outputs against inference, so
  * e.g. an opset-6 Constant holding int64 (outside Constant-1's float types) still loads.
+ * The version's input count and attribute names are checked too (`ops/input-count`, `ops/attribute-version`).
  */
 import type { Node, Value, VerifyContext } from '@modelpass/ir';
 import { ONNX_TYPE_SIGNATURES } from './generated/onnx-type-constraints.js';
@@ -58,9 +59,37 @@ function extraInputProblem(node: Node, signature: TypeSignature): TypeProblem | 
   };
 }
 
-/** The problems of `node` under one version of its signature (empty when it fits). */
-function problemsUnder(node: Node, signature: TypeSignature): TypeProblem[] {
+/**
+ * Attributes the version does not take although another version of the op does (ONNX Runtime refuses the model:
+ * "Unrecognized attribute: axes for operator ReduceMean" at opset 18, where axes became an input). Names no version
+ * takes are the IR verifier's `verify/unknown-attribute`.
+ */
+function attributeVersionProblems(node: Node, signature: TypeSignature, versions: readonly TypeSignature[]): TypeProblem[] {
+  const taken = signature.attributes;
+  if (!taken || node.attributes.size === 0) return [];
   const problems: TypeProblem[] = [];
+  for (const name of node.attributes.keys()) {
+    if (taken.has(name)) continue;
+    const takers = versions.filter((version) => version.attributes?.has(name)).map((version) => version.sinceVersion);
+    if (takers.length === 0) continue;
+    const input = signature.inputs.find((param) => param.name === name);
+    const list = [...taken];
+    problems.push({
+      reason: `${node.opType}-${signature.sinceVersion} has no attribute '${name}' (${node.opType} took it in version${takers.length === 1 ? '' : 's'} ${takers.join(', ')})`,
+      expected: list.length ? `attributes among ${list.join(', ')}` : 'no attributes',
+      actual: `attribute '${name}'`,
+      code: 'ops/attribute-version',
+      hint: input
+        ? `the model's opset selects ${node.opType}-${signature.sinceVersion}, which takes '${name}' as an input: give it as input '${name}' (a constant), or lower the opset`
+        : `the model's opset selects ${node.opType}-${signature.sinceVersion}; drop the attribute or lower the opset`,
+    });
+  }
+  return problems;
+}
+
+/** The problems of `node` under one version of its signature (empty when it fits). */
+function problemsUnder(node: Node, signature: TypeSignature, versions: readonly TypeSignature[]): TypeProblem[] {
+  const problems: TypeProblem[] = attributeVersionProblems(node, signature, versions);
   /** The first input bound to each type variable (messages are built only for problems). */
   let bound: Map<string, { key: string; index: number; value: Value; formal: FormalParam }> | undefined;
   const inputs = node.inputs;
@@ -105,9 +134,10 @@ export function checkTypeConstraints(context: VerifyContext, signatures: TypeSig
   const candidates = signatures.candidates(node.opType, context.opset);
   const first = candidates[0];
   if (!first) return;
-  const problems = problemsUnder(node, first);
+  const versions = signatures.versions(node.opType);
+  const problems = problemsUnder(node, first, versions);
   if (problems.length === 0) return;
-  for (let i = 1; i < candidates.length; i++) if (problemsUnder(node, candidates[i]!).length === 0) return;
+  for (let i = 1; i < candidates.length; i++) if (problemsUnder(node, candidates[i]!, versions).length === 0) return;
   for (const { code, hint, ...problem } of problems) {
     context.report({
       severity: 'error',

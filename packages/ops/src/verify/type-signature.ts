@@ -5,8 +5,13 @@
  */
 import type { Type } from '@modelpass/ir';
 
-/** One version: `[sinceVersion, inputs, outputs, constraints]`; params read `name[?*+]:Var`, constraints index `sets`. */
-export type OnnxSignatureVersion = readonly [number, readonly string[], readonly string[], Readonly<Record<string, number>>];
+/**
+ * One version: `[sinceVersion, inputs, outputs, constraints, attributes?]`; params read `name[?*+]:Var`, constraints
+ * index `sets`, attributes are the names the version takes (absent: not recorded, nothing is checked).
+ */
+export type OnnxSignatureVersion =
+  | readonly [number, readonly string[], readonly string[], Readonly<Record<string, number>>]
+  | readonly [number, readonly string[], readonly string[], Readonly<Record<string, number>>, readonly string[]];
 
 export type OnnxSignatureTable = {
   /** The type sets constraints index. */
@@ -31,6 +36,8 @@ export interface TypeSignature {
   readonly outputs: readonly FormalParam[];
   /** Allowed type keys per type variable. */
   readonly allowed: ReadonlyMap<string, ReadonlySet<string>>;
+  /** The attribute names this version takes; undefined where the table does not record them. */
+  readonly attributes?: ReadonlySet<string>;
 }
 
 const ARITY: Readonly<Record<string, ParamArity>> = { '': 'single', '?': 'optional', '*': 'variadic', '+': 'heterogeneous' };
@@ -79,12 +86,13 @@ export class TypeSignatures {
     if (versions) return versions;
     const entry = this.table[opType];
     const raw = Array.isArray(entry) && opType !== 'sets' ? (entry as readonly OnnxSignatureVersion[]) : undefined;
-    versions = (raw ?? []).map(([sinceVersion, inputs, outputs, constraints]) => ({
+    versions = (raw ?? []).map(([sinceVersion, inputs, outputs, constraints, attributes]) => ({
       op: opType,
       sinceVersion,
       inputs: inputs.map(parseParam),
       outputs: outputs.map(parseParam),
       allowed: new Map(Object.entries(constraints).map(([variable, set]) => [variable, this.sets[set]!])),
+      ...(attributes ? { attributes: new Set(attributes) } : {}),
     }));
     this.decoded.set(opType, versions);
     return versions;
