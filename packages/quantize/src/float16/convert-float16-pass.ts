@@ -14,7 +14,7 @@
 import { attrs, Builder, ModelpassError, Tensor, tensorType, type Model, type Node, type Use, type Value } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
 import { closestName, definePass, option, type PassContext } from '@modelpass/pass-manager';
-import { isFloat32, planNode, type NodePlan, type Precision } from './float16-policy.js';
+import { isFloat32, ortCrashGuard, planNode, type NodePlan, type Precision } from './float16-policy.js';
 import { toHalfTensor, type HalfType } from './half-tensors.js';
 
 const PASS = 'convert-float16';
@@ -34,7 +34,7 @@ export const convertFloat16 = definePass({
   description:
     "Operands switch where ONNX's type constraints allow the 16-bit type; KEPT_FLOAT32_OPS, keep= and (keep-io=true) the graph inputs and outputs stay float32. Weights in external data are converted lazily while writing.",
   options,
-  statistics: ['nodes-converted', 'nodes-kept', 'constants-converted', 'casts-inserted', 'values-clamped'],
+  statistics: ['nodes-converted', 'nodes-kept', 'nodes-kept-for-ort', 'constants-converted', 'casts-inserted', 'values-clamped'],
   run(model, context) {
     const { type, keepIo } = context.options;
     inferShapes(model, { registry: context.registry });
@@ -43,7 +43,12 @@ export const convertFloat16 = definePass({
     const plans = new Map<Node, NodePlan>();
     for (const node of model.graph.nodes()) {
       const plan = planNode(node, type, model.opset('onnx'), keep);
-      if (typeof plan !== 'string') plans.set(node, plan);
+      const guard = typeof plan !== 'string' ? ortCrashGuard(node) : undefined;
+      if (guard !== undefined) {
+        context.statistic('nodes-kept');
+        context.statistic('nodes-kept-for-ort');
+        context.debug(`${node.name}: float32 (${guard})`);
+      } else if (typeof plan !== 'string') plans.set(node, plan);
       else if (plan !== 'no float32 operand') {
         context.statistic('nodes-kept');
         context.debug(`${node.name}: float32 (${plan})`);

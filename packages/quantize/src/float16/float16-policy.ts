@@ -37,6 +37,22 @@ export const KEPT_FLOAT32_OPS: ReadonlySet<string> = new Set([
 
 export type Precision = 'half' | 'float32';
 
+/**
+ * Why `node` stays float32 although it could switch, to keep ONNX Runtime from crashing on the
+ * file, or undefined. onnxruntime-node 1.30 (CPU) segfaults while creating a session at the default
+ * graph optimization level ('all'; 'extended' and lower load) on a valid model where a float16
+ * Transpose that moves a leading axis (perm [1,0,2], as torch's MultiheadAttention exports)
+ * feeds a float16 MatMul (QA s12 R1, nn.TransformerEncoder): disabling only its NchwcTransformer
+ * (session config `optimization.disable_specified_optimizers`) avoids the crash. A float32
+ * Transpose there loads, and costs nothing on CPU, where ORT computes a float16 MatMul in float32
+ * between casts anyway; so every Transpose that feeds a MatMul stays float32.
+ */
+export function ortCrashGuard(node: Node): string | undefined {
+  if (node.opType !== 'Transpose' || node.dialect !== 'onnx') return undefined;
+  const feedsMatMul = node.outputs.some((output) => output !== null && [...output.uses].some((use) => use.node?.opType === 'MatMul' && use.node.dialect === 'onnx'));
+  return feedsMatMul ? 'a float16 Transpose feeding a MatMul crashes ONNX Runtime 1.30 at its default optimization level (NchwcTransformer); kept float32 (see README)' : undefined;
+}
+
 /** Per operand of a converted node: the precision its data has (outputs) or needs (inputs). */
 export interface NodePlan {
   readonly inputs: readonly (Precision | undefined)[];
