@@ -3,7 +3,8 @@
  * node ("convolution needs the input's rank"). batch takes --input-shape/--input-dtype as convert
  * does (carried by each job to its worker), and without them a failed .pt gets a hint naming the flag.
  */
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +53,36 @@ describe('batch --input-shape', () => {
     const compared = spawnCli(['compare', join(models, 'net.pt'), join(out, 'net.tflite'), '--input-shape', 'image=1,2,6,6'], temp);
     expect(compared.code, compared.stdout + compared.stderr).toBe(0);
     expect(compared.stdout).toContain('verdict: agree');
+  });
+
+  it('a .pt refused as hostile gets no shape hint; one failing for want of ranks beside it still does (QA s12 N5)', () => {
+    const mixed = join(temp, 'mixed');
+    mkdirSync(mixed);
+    copyFileSync(join(models, 'net.pt'), join(mixed, 'net.pt'));
+    const script = [
+      'import sys, pickle, zipfile, os',
+      'class Evil:',
+      '    def __reduce__(self): return (os.system, ("true",))',
+      'with zipfile.ZipFile(sys.argv[1], "w") as z:',
+      '    z.writestr("evil/data.pkl", pickle.dumps(Evil(), protocol=2))',
+      '    z.writestr("evil/constants.pkl", pickle.dumps((), protocol=2))',
+      '    z.writestr("evil/version", "3\\n")',
+    ].join('\n');
+    execFileSync('/usr/bin/python3', ['-c', script, join(mixed, 'evil.pt')]);
+    const both = join(temp, 'out-mixed');
+    mkdirSync(both);
+    const result = spawnCli(['batch', mixed, '-o', both, '-p', 'legalize-tflite', '--to', 'tflite'], temp);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/global '(posix|os)\.system' is not allowed/);
+    expect(result.stderr, result.stdout + result.stderr).toContain('modelpass: hint: TorchScript archives record no input shapes; the failed .pt may need them');
+
+    rmSync(join(mixed, 'net.pt'));
+    const alone = join(temp, 'out-hostile');
+    mkdirSync(alone);
+    const hostile = spawnCli(['batch', mixed, '-o', alone, '-p', 'legalize-tflite', '--to', 'tflite'], temp);
+    expect(hostile.code).toBe(1);
+    expect(hostile.stdout).toMatch(/global '(posix|os)\.system' is not allowed/);
+    expect(hostile.stderr).not.toContain('record no input shapes');
   });
 
   it('names a wrong input and a malformed value like convert does', () => {

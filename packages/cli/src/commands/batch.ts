@@ -76,12 +76,20 @@ export function formatBatchSummary(outcomes: readonly BatchOutcome[], cwd: strin
 const TORCHSCRIPT_EXTENSIONS = new Set(formats.get('torchscript')?.extensions ?? []);
 
 /**
+ * What a failure for want of input shapes or dtypes says: a rank, a shape, dimensions, a dtype. A .pt
+ * refused for other reasons (a hostile pickle, a damaged zip) gets no shape hint (QA s12 N5). Tested on
+ * the error without the model's path, which may hold any word.
+ */
+const SHAPE_FAILURE = /\b(rank|ranks|shape|shapes|dimension|dimensions|dtype|dtypes)\b/i;
+
+/**
  * TorchScript archives record no input shapes: a pass that needs ranks (legalize-tflite, shape
- * folding) then fails node by node. Said once, naming the flag, when such a model failed without it.
+ * folding) then fails node by node. Said once, naming the flag, when such a model failed without it
+ * for a reason about shapes or dtypes.
  */
 function shapeHint(outcomes: readonly BatchOutcome[], shapesGiven: boolean): string | undefined {
   if (shapesGiven) return undefined;
-  const failed = outcomes.filter((o) => !o.ok && TORCHSCRIPT_EXTENSIONS.has(extname(o.input).toLowerCase()));
+  const failed = outcomes.filter((o) => !o.ok && TORCHSCRIPT_EXTENSIONS.has(extname(o.input).toLowerCase()) && SHAPE_FAILURE.test((o.error ?? '').split(o.input).join('')));
   if (failed.length === 0) return undefined;
   return `modelpass: hint: TorchScript archives record no input shapes; ${failed.length === 1 ? 'the failed .pt' : `the ${failed.length} failed .pt files`} may need them: --input-shape NAME=DIMS (e.g. --input-shape x=1,3,224,224; --input-dtype NAME=int64 for token ids)`;
 }
