@@ -159,6 +159,22 @@ const topK: OpEmitter = (e, node) => {
   else if (indices) e.assign(node, `${call}[1]`, 1);
 };
 
+/** PRelu: the slope broadcasts as ONNX says ([C, 1, 1] from torch's export), so a where, not torch.prelu (1-D weights at dim 1). */
+const prelu: OpEmitter = (e, node) => {
+  const x = input(e, node);
+  e.assign(node, `torch.where(torch.lt(${x}, 0.), torch.mul(${x}, ${input(e, node, 1)}), ${x})`);
+};
+
+/** CumSum along a constant axis; exclusive subtracts the element itself, reverse is not written. */
+const cumSum: OpEmitter = (e, node) => {
+  const axis = e.constantNumber(node.inputs[1] ?? null);
+  if (axis === undefined) return e.fail(node, 'an axis computed at run time');
+  if (node.attr('reverse', 'int', 0) === 1) return e.fail(node, 'reverse=1');
+  const x = input(e, node);
+  const sum = `torch.cumsum(${x}, ${axis})`;
+  e.assign(node, node.attr('exclusive', 'int', 0) === 1 ? `torch.sub(${sum}, ${x})` : sum);
+};
+
 /** Trilu → torch.triu / torch.tril with the diagonal offset k (a constant input, default 0). */
 const trilu: OpEmitter = (e, node) => {
   const k = node.inputs[1] ? e.constantNumber(node.inputs[1]) : 0;
@@ -299,8 +315,11 @@ const split: OpEmitter = (e, node) => {
   e.line(`${outputs.join(', ')}, = ${call}`);
 };
 
-function reduce(call: 'mean' | 'sum' | 'amax' | 'amin'): OpEmitter {
+/** `wrap`: the reduced expression around the reduction's input and result (ReduceL2: sqrt of the sum of squares). */
+function reduce(call: 'mean' | 'sum' | 'amax' | 'amin', wrap?: { readonly input: (x: string) => string; readonly output: (y: string) => string }): OpEmitter {
   return (e, node) => {
+    const x = wrap ? wrap.input(input(e, node)) : input(e, node);
+    const out = (expression: string) => (wrap ? wrap.output(expression) : expression);
     // An axes input of static shape [0] is empty whatever it holds (ONNX: reduce every axis, unless noop_with_empty_axes).
     const axes = axesOf(e, node) ?? (node.inputs[1] && shapeLength(node.inputs[1]) === 0 ? [] : undefined);
     // Axes computed at run time (an input since ReduceSum-13 / opset 18): reducing every axis instead would be wrong.
@@ -310,10 +329,10 @@ function reduce(call: 'mean' | 'sum' | 'amax' | 'amin'): OpEmitter {
       if (node.attr('noop_with_empty_axes', 'int', 0) === 1) e.fail(node, 'noop_with_empty_axes');
       const rank = e.rank(node.inputs[0] ?? null);
       if (rank === undefined) e.fail(node, 'reducing all axes of a tensor of unknown rank');
-      e.assign(node, `torch.${call}(${input(e, node)}, ${pyInts(Array.from({ length: rank! }, (_, i) => i))}, ${keep})`);
+      e.assign(node, out(`torch.${call}(${x}, ${pyInts(Array.from({ length: rank! }, (_, i) => i))}, ${keep})`));
       return;
     }
-    e.assign(node, `torch.${call}(${input(e, node)}, ${pyInts(axes)}, ${keep})`);
+    e.assign(node, out(`torch.${call}(${x}, ${pyInts(axes)}, ${keep})`));
   };
 }
 
@@ -723,6 +742,11 @@ export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmit
   ['onnx.InstanceNormalization', instanceNormalization],
   ['onnx.TopK', topK],
   ['onnx.Trilu', trilu],
+  ['onnx.PRelu', prelu],
+  ['onnx.CumSum', cumSum],
+  ['onnx.LeakyRelu', (e, node) => e.assign(node, `torch.leaky_relu(${input(e, node)}, ${pyFloat(node.attr('alpha', 'float', 0.01))})`)],
+  ['onnx.Elu', (e, node) => e.assign(node, `torch.elu(${input(e, node)}, ${pyFloat(node.attr('alpha', 'float', 1))})`)],
+  ['onnx.ReduceL2', reduce('sum', { input: (x) => `torch.mul(${x}, ${x})`, output: (y) => `torch.sqrt(${y})` })],
   // torch's softplus returns x above its threshold of 20, where log(1 + e^x) differs from x by under 2.1e-9.
   ['onnx.Softplus', unary('torch.softplus')],
   ['onnx.Gemm', gemm],
