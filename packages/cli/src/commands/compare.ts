@@ -155,6 +155,21 @@ function resolveDims(model: Model, given: Record<string, number>, io: CliIO, oth
 }
 
 /**
+ * Dtypes a .pt's inputs take from the other model of the pair (QA s12 N7: random int64 token ids were
+ * fed to the archive as float32 and its embedding refused them): each of the other model's inputs
+ * declared with a type other than float32 (the archive reader's default), unless --input-dtype or
+ * the --inputs files give that input's type.
+ */
+function lentInputDtypes(other: Model, given: ReadonlyMap<string, DType>): Map<string, DType> {
+  const lent = new Map<string, DType>();
+  for (const input of feedableInputs(other)) {
+    if (input.type.kind !== 'tensor' || input.type.dtype === 'float32' || given.has(input.name)) continue;
+    lent.set(input.name, input.type.dtype);
+  }
+  return lent;
+}
+
+/**
  * Reading the model that is not a .pt failed: when an input shape was given by a name it lacks (the
  * archive's forward argument, say), add how compare pairs the two models' inputs.
  */
@@ -236,19 +251,24 @@ export const compareCommand: Command = {
     const namedInputs = new Set([...shapes.keys(), ...dtypes.keys()]);
     let a: Awaited<ReturnType<typeof modelSource>>;
     let b: Awaited<ReturnType<typeof modelSource>>;
-    if (archives[0] !== archives[1] && namedInputs.size > 0) {
+    if (archives[0] !== archives[1]) {
       // One .pt: torch takes its forward arguments by position, so names given by the other model's inputs bind by position.
       const archive = archives[0] ? 0 : 1;
       const other = await withPairingHint(modelSource(args.positionals[1 - archive]!, io, read, shapes, engine, fileShapes), shapes, args.positionals[archive]!);
-      const order = positionalOrder(other.model, namedInputs, bindings.size);
-      const dtypesByName = new Map([...givenDtypes].filter(([name]) => order?.includes(name)));
+      // The archive records no dtypes: the other model's non-float32 inputs (token ids) lend theirs unless given.
+      const lent = lentInputDtypes(other.model, givenDtypes);
+      for (const [name, dtype] of lent) io.stderr(`modelpass: ${name}: ${dtype} (the .pt records no input dtypes; taken from '${other.path}'; set with --input-dtype ${name}=<type>)`);
+      const archiveDtypes = new Map([...lent, ...givenDtypes]);
+      const archiveRead = lent.size > 0 ? { ...read, inputDtypes: archiveDtypes } : read;
+      const order = positionalOrder(other.model, new Set([...namedInputs, ...lent.keys()]), bindings.size);
+      const dtypesByName = new Map([...archiveDtypes].filter(([name]) => order?.includes(name)));
       // By name first (an archive whose forward names its arguments as the other model does is fed in its own order).
-      const byName = modelSource(args.positionals[archive]!, io, read, shapes, engine, fileShapes);
+      const byName = modelSource(args.positionals[archive]!, io, archiveRead, shapes, engine, fileShapes);
       const side = !order
         ? await byName
         : await byName.catch((error: unknown) => {
             if (!ModelpassError.is(error) || !error.diagnostics.some((d) => d.code === TORCHSCRIPT_UNKNOWN_INPUT_NAME)) throw error;
-            return modelSource(args.positionals[archive]!, io, read, shapes, engine, fileShapes, { order, otherPath: other.path, dtypes: dtypesByName });
+            return modelSource(args.positionals[archive]!, io, archiveRead, shapes, engine, fileShapes, { order, otherPath: other.path, dtypes: dtypesByName });
           });
       [a, b] = archive === 0 ? [side, other] : [other, side];
     } else {
