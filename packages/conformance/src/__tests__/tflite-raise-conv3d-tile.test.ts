@@ -1,5 +1,5 @@
 /**
- * raise-tflite rules for CONV_3D, TILE, ARG_MAX, ARG_MIN, SCATTER_ND and TOPK_V2 (QA s12: r3d_18's, a TransformerEncoder's and a
+ * raise-tflite rules for CONV_3D, TILE, ARG_MAX, ARG_MIN, SCATTER_ND, TOPK_V2, LOG_SOFTMAX and CUMSUM (QA s12: r3d_18's, a TransformerEncoder's and a
  * decoder's .tflite could not go back to ONNX, 'tflite.CONV_3D / TILE / ARG_MAX has no ONNX lowering yet'): a tflite-dialect model
  * run by the TFLite 2.9 runtime, then raised and run by ONNX Runtime, gives the same outputs.
  * CONV_3D covers SAME with an odd total padding (TFLite puts the odd row after), VALID with stride and
@@ -54,6 +54,8 @@ function model(): Model {
   const axis = (name: string, value: number) => graph.addConstant(name, Tensor.fromValues('int32', [1], [value]));
   outputs.push(...add(graph, 'ARG_MAX', [r, axis('last_axis', -1)], [['arg_max', tensorType('int64', [3])]], { output_type: attrs.string('INT64') }));
   outputs.push(...add(graph, 'ARG_MIN', [r, axis('first_axis', 0)], [['arg_min', tensorType('int32', [4])]], { output_type: attrs.string('INT32') }));
+  outputs.push(...add(graph, 'LOG_SOFTMAX', [r], [['log_softmax', tensorType('float32', [3, 4])]]));
+  outputs.push(...add(graph, 'CUMSUM', [r, graph.addConstant('cumsum_axis', Tensor.fromValues('int32', [], [1]))], [['cumsum', tensorType('float32', [3, 4])]], { exclusive: attrs.int(1), reverse: attrs.int(1) }));
   graph.setOutputs(outputs);
   const result = new Model(graph);
   result.opsetImports.set('tflite', 3);
@@ -71,7 +73,7 @@ describe('raise-tflite: CONV_3D, TILE, ARG_MAX, ARG_MIN', () => {
     raiseFromTflite(tflite, registry, { opset: 13 });
     const ops = tflite.graph.nodeList().map((n) => n.op);
     expect(ops.filter((op) => op.startsWith('tflite.'))).toEqual([]);
-    expect(ops).toEqual(expect.arrayContaining(['onnx.Conv', 'onnx.Tile', 'onnx.ArgMax', 'onnx.ArgMin']));
+    expect(ops).toEqual(expect.arrayContaining(['onnx.Conv', 'onnx.Tile', 'onnx.ArgMax', 'onnx.ArgMin', 'onnx.LogSoftmax', 'onnx.CumSum']));
     const onOrt = await runOrt(tflite, feeds);
     expect([...onOrt.keys()].sort()).toEqual([...onTflite.keys()].sort());
     for (const [name, expected] of onTflite) {
@@ -79,7 +81,7 @@ describe('raise-tflite: CONV_3D, TILE, ARG_MAX, ARG_MIN', () => {
       expect(actual.shape, name).toEqual(expected.shape);
       const e = expected.toNumbers();
       const g = actual.toNumbers();
-      if (name.startsWith('conv')) {
+      if (name.startsWith('conv') || name === 'log_softmax' || name === 'cumsum') {
         for (let i = 0; i < e.length; i++) expect(Math.abs(g[i]! - e[i]!), `${name}[${i}]`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(e[i]!)));
       } else {
         expect(g, name).toEqual(e);
@@ -91,6 +93,8 @@ describe('raise-tflite: CONV_3D, TILE, ARG_MAX, ARG_MIN', () => {
     expect(onTflite.get('arg_max')!.toNumbers()).toEqual([0, 3, 2]);
     expect(onTflite.get('arg_min')!.toNumbers()).toEqual([2, 1, 1, 0]);
     expect(onOrt.get('arg_min')!.dtype).toBe('int32');
+    // exclusive and reverse: row 0 [1, 0, 1, -1] → sums of what follows each element.
+    expect(onTflite.get('cumsum')!.toNumbers().slice(0, 4)).toEqual([0, 0, -1, 0]);
   }, 60_000);
 
   function scatterModel(): Model {

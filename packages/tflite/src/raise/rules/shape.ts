@@ -170,6 +170,31 @@ const topK: RaiseRule = {
   },
 };
 
+/** LOG_SOFTMAX → LogSoftmax over the last axis. */
+const logSoftmax: RaiseRule = {
+  ops: ['tflite.LOG_SOFTMAX'],
+  targets: ['LogSoftmax'],
+  check: () => undefined,
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    replaceRaised(node, [emit.op1('LogSoftmax', [node.input(0)], { axis: attrs.int(-1) }, node.output(0).type)]);
+  },
+};
+
+/** CUMSUM(x, axis) → CumSum with the same exclusive and reverse (axis as an int64 scalar; a run-time one cast). */
+const cumSum: RaiseRule = {
+  ops: ['tflite.CUMSUM'],
+  targets: ['CumSum', 'Cast'],
+  check: (node) => (node.inputs[1] ? undefined : 'CUMSUM needs its axis input'),
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const known = numbersOf(node.inputs[1]);
+    const axis = known ? emit.int64([known[0]!], 'axis', []) : int64Operand(emit, node.input(1), 'axis');
+    const options = { exclusive: attrs.int(node.optionalAttr('exclusive', 'int') ?? 0), reverse: attrs.int(node.optionalAttr('reverse', 'int') ?? 0) };
+    replaceRaised(node, [emit.op1('CumSum', [node.input(0), axis], options, node.output(0).type)]);
+  },
+};
+
 const softmax: RaiseRule = {
   ops: ['tflite.SOFTMAX'],
   targets: ['Softmax', 'Mul'],
@@ -278,4 +303,4 @@ const tile: RaiseRule = {
   },
 };
 
-export const shapeRaiseRules: readonly RaiseRule[] = [reshape, transpose, concatenation, pad, reduce, softmax, fullyConnected, gather, squeeze, tile, argExtremum, scatterNd, topK];
+export const shapeRaiseRules: readonly RaiseRule[] = [reshape, transpose, concatenation, pad, reduce, softmax, fullyConnected, gather, squeeze, tile, argExtremum, scatterNd, topK, logSoftmax, cumSum];
