@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { DType, Dim } from '@modelpass/ir';
-import { listTensorFiles, readTensorFile } from '@modelpass/runtime';
+import { listTensorFiles, readTensorFile, resolveInputFolder } from '@modelpass/runtime';
 
 const POSITIONAL = /^(input|output)_\d+$/;
 
@@ -31,7 +31,7 @@ export function inputFileFacts(path: string): InputFileFacts {
 function inputFileTensors(path: string): Map<string, { shape: readonly Dim[]; dtype: DType }> {
   let files: string[];
   try {
-    files = statSync(path).isDirectory() ? listTensorFiles(path) : [path];
+    files = statSync(path).isDirectory() ? listTensorFiles(resolveInputFolder(path)) : [path];
   } catch {
     return new Map(); // loading the inputs later says what is wrong with the path
   }

@@ -17,7 +17,7 @@ export {
 } from './generate-inputs.js';
 export { decodeNpy, encodeNpy, readNpy, readNpyRows, writeNpy, NPY_DESCRIPTORS } from './npy.js';
 export { decodeNpyLayout, type NpyLayout } from './npy.js';
-export { loadInputs, loadTestDataSet, readTensorFile, listTensorFiles, TENSOR_FILE_EXTENSIONS, type LoadInputsOptions, type TestDataSet } from './load-inputs.js';
+export { loadInputs, loadTestDataSet, readTensorFile, listTensorFiles, resolveInputFolder, TENSOR_FILE_EXTENSIONS, type LoadInputsOptions, type TestDataSet } from './load-inputs.js';
 export {
   compareOutputs,
   compareTensors,

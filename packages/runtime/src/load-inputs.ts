@@ -2,7 +2,9 @@
  * Loads input tensors from files: NumPy `.npy` and ONNX `TensorProto` `.pb` (the layout of ONNX's
  * test data, `test_data_set_0/input_0.pb`). A file named `<input>.npy|.pb` feeds that input;
  * `input_N.npy|.pb` feeds the N-th input that needs a feed (inputs with a default value are skipped,
- * as ONNX's test runners do).
+ * as ONNX's test runners do). A folder holding no tensor files but one `test_data_set_N/` folder (an
+ * ONNX model folder: `model.onnx` beside its test data) reads that set; with several sets, the error
+ * names them (the feeds are one sample).
  */
 import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
@@ -56,6 +58,34 @@ export function listTensorFiles(dir: string): string[] {
 }
 
 const OUTPUT_FILE = /^output_\d+$/;
+const TEST_DATA_SET = /^test_data_set_\d+$/;
+const ACCEPTED_LAYOUTS = "files named after the model's inputs (<input>.npy or .pb), input_N.npy/.pb (ONNX test data), or a folder holding one test_data_set_N/ of them";
+
+/** The input files of folder `dir` (expected outputs `output_N` left out). */
+function inputFilesOf(dir: string): string[] {
+  return listTensorFiles(dir).filter((f) => !OUTPUT_FILE.test(basename(f, extname(f))));
+}
+
+/**
+ * The folder whose files feed the inputs: `dir` itself, or, when it holds no tensor files but
+ * ONNX test data sets (`test_data_set_0/input_0.pb`, the layout of ONNX's model folders), its only
+ * set. Several sets, or no tensor files at all, are an error naming the layouts accepted.
+ */
+export function resolveInputFolder(dir: string): string {
+  if (inputFilesOf(dir).length > 0) return dir;
+  const sets = readdirSync(dir)
+    .filter((name) => TEST_DATA_SET.test(name) && statSync(join(dir, name)).isDirectory())
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  if (sets.length === 1) return join(dir, sets[0]!);
+  if (sets.length > 1) {
+    throw runtimeError({
+      reason: `input folder '${dir}' holds ${sets.length} ONNX test data sets (${sets.join(', ')}), but the inputs are one sample: give one set, e.g. '${join(dir, sets[0]!)}'`,
+      location: { file: dir },
+      expected: ACCEPTED_LAYOUTS,
+    });
+  }
+  throw runtimeError({ reason: `input folder '${dir}' holds no .npy or .pb files`, location: { file: dir }, expected: ACCEPTED_LAYOUTS });
+}
 
 export interface LoadInputsOptions {
   /** Fail when an input that needs a feed has no file (default true). */
@@ -69,9 +99,10 @@ export interface LoadInputsOptions {
 export function loadInputs(source: string | readonly string[], model: Model, options: LoadInputsOptions = {}): Map<string, Tensor> {
   const isDir = typeof source === 'string' && statSafe(source).isDirectory();
   // In a folder, ONNX test data keeps expected outputs next to the inputs: they are not inputs.
-  const files = typeof source === 'string' ? (isDir ? listTensorFiles(source).filter((f) => !OUTPUT_FILE.test(basename(f, extname(f)))) : [source]) : [...source];
   const byName = new Map(model.graph.inputs.map((input) => [input.name, input]));
   const positional = feedableInputs(model);
+  const folder = isDir ? (positional.length > 0 && (options.requireAll ?? true) ? resolveInputFolder(source) : source) : undefined;
+  const files = typeof source === 'string' ? (folder !== undefined ? inputFilesOf(folder) : [source]) : [...source];
   const feeds = new Map<string, Tensor>();
   const origin = new Map<string, string>();
   for (const file of files) {

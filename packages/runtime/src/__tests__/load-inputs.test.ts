@@ -1,4 +1,4 @@
-import { readdirSync, existsSync } from 'node:fs';
+import { cpSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Tensor, isTensorType } from '@modelpass/ir';
@@ -51,6 +51,21 @@ describe('loadInputs', () => {
     expect(loadInputs(good, model, { requireAll: false }).size).toBe(1);
     expect(() => readTensorFile(join(good, 'x.txt'))).toThrow(/cannot tell the format/);
     expect(() => loadInputs(join(good, 'nope'), model)).toThrow(/does not exist/);
+  });
+
+  it('reads a model folder holding one test_data_set_N/ (QA s12 N7); several sets or no files name the layouts', () => {
+    expect(readdirSync(addCase).filter((name) => name.startsWith('test_data_set_'))).toEqual(['test_data_set_0']);
+    const feeds = loadInputs(addCase, model);
+    const { inputs } = loadTestDataSet(join(addCase, 'test_data_set_0'), model);
+    expect([...feeds.keys()]).toEqual(['x', 'y']);
+    for (const [name, tensor] of inputs) expect(feeds.get(name)!.equals(tensor)).toBe(true);
+
+    const two = temporaryDir('two-sets');
+    for (const set of ['test_data_set_0', 'test_data_set_1']) cpSync(join(addCase, 'test_data_set_0'), join(two, set), { recursive: true });
+    expect(() => loadInputs(two, model)).toThrow(/holds 2 ONNX test data sets \(test_data_set_0, test_data_set_1\), but the inputs are one sample: give one set, e\.g\. '.*test_data_set_0'/);
+    expect(loadInputs(join(two, 'test_data_set_1'), model).size).toBe(2);
+    const empty = temporaryDir('no-files');
+    expect(() => loadInputs(empty, model)).toThrow(/holds no \.npy or \.pb files \(expected files named after the model's inputs .*test_data_set_N/);
   });
 });
 
