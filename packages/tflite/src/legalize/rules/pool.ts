@@ -3,6 +3,7 @@ import type { LoweringRule } from '../lowering-rule.js';
 import { dimsOf, replaceNode, TfliteEmitter } from '../lowering-tools.js';
 import { channelsLastType, toChannelsFirst, toChannelsLast } from './channels-last.js';
 import { checkWindow2d, explicitPad } from './conv.js';
+import { dilatedMaxPoolProblem, lowerDilatedMaxPool } from './dilated-max-pool.js';
 import { resolvePadding, windowGeometry, type WindowPadding } from './padding.js';
 
 /** The lowest float32: max pooling's padding value. */
@@ -20,10 +21,12 @@ function poolPadding(node: Node): WindowPadding | string {
   return padding;
 }
 
+const isDilated = (node: Node): boolean => (node.optionalAttr('dilations', 'ints') ?? [1, 1]).some((d) => d !== 1);
+
 function checkPool(node: Node): string | undefined {
   const window = checkWindow2d(node, 'pool');
   if (window) return window;
-  if ((node.optionalAttr('dilations', 'ints') ?? [1, 1]).some((d) => d !== 1)) return 'dilated pooling has no TFLite kernel';
+  if (isDilated(node)) return node.outputs[1]?.hasUses ? 'the Indices output of MaxPool has no TFLite equivalent' : dilatedMaxPoolProblem(node);
   if (node.outputs[1]?.hasUses) return 'the Indices output of MaxPool has no TFLite equivalent';
   if ((node.optionalAttr('storage_order', 'int') ?? 0) !== 0) return 'storage_order=1 is not supported';
   const padding = poolPadding(node);
@@ -37,7 +40,7 @@ function checkPool(node: Node): string | undefined {
 const pool: LoweringRule = {
   ops: ['onnx.MaxPool', 'onnx.AveragePool'],
   stage: 'layout',
-  targets: ['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'PAD', 'PADV2'],
+  targets: ['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'PAD', 'PADV2', 'STRIDED_SLICE', 'MAXIMUM'],
   check: checkPool,
   lower(node, context) {
     const emit = new TfliteEmitter(node, context);
@@ -46,6 +49,10 @@ const pool: LoweringRule = {
     const padding = poolPadding(node) as WindowPadding;
     const max = node.op === 'onnx.MaxPool';
     let x = toChannelsLast(emit, node.input(0));
+    if (isDilated(node)) {
+      replaceNode(node, [toChannelsFirst(emit, lowerDilatedMaxPool(emit, node, x)), null]);
+      return;
+    }
     if (padding.kind === 'explicit') x = explicitPad(emit, x, padding, max ? LOWEST_FLOAT32 : undefined);
     const y = emit.op1(
       max ? 'MAX_POOL_2D' : 'AVERAGE_POOL_2D',

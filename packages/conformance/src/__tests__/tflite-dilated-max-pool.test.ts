@@ -1,0 +1,59 @@
+/**
+ * Dilated 2-D MaxPool (torch's F.max_pool2d(dilation=…)), which TFLite's MAX_POOL_2D cannot say: legalize-tflite
+ * writes it as the MAXIMUM of the kernel's taps, each a STRIDED_SLICE of the input padded with the lowest
+ * float32. TFLite 2.9 must agree with ONNX Runtime on explicit pads, ceil_mode, unequal dilations and strides
+ * and a symbolic batch, with no transpose left between two Convs (QA s12: refused 'dilated pooling has no TFLite
+ * kernel'). A dilated AveragePool, and auto_pad SAME with dilation (ORT's output size is not the spec's), are refused by node.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { attrs, type Attribute } from '@modelpass/ir';
+import { disposeSharedOrtRunner } from '@modelpass/runtime';
+import { countTransposes } from '@modelpass/tflite';
+import { compareInRuntimes, expectRefused, feedsFor, legalize, seededTensor, singleInputModel, type SingleInputCase } from './tflite-legalize-harness.js';
+
+afterAll(() => disposeSharedOrtRunner());
+
+const maxPool = (attributes: Record<string, Attribute>): SingleInputCase['build'] => (b, x) => b.op('onnx.MaxPool', [x], attributes, { outputs: 1 })[0]!;
+
+const CASES: (SingleInputCase & { name: string; transposesInside?: number })[] = [
+  { name: 'kernel 3, dilation 2, stride 1, pads 2', input: [1, 3, 9, 8], build: maxPool({ kernel_shape: attrs.ints([3, 3]), dilations: attrs.ints([2, 2]), pads: attrs.ints([2, 2, 2, 2]) }) },
+  { name: 'kernel 2, dilation 2, stride 2, ceil_mode', input: [2, 2, 9, 10], build: maxPool({ kernel_shape: attrs.ints([2, 2]), dilations: attrs.ints([2, 2]), strides: attrs.ints([2, 2]), ceil_mode: attrs.int(1) }) },
+  { name: 'kernel 3x2, dilations 1x3, strides 2x1, pads 1,0,1,1', input: [1, 4, 7, 9], build: maxPool({ kernel_shape: attrs.ints([3, 2]), dilations: attrs.ints([1, 3]), strides: attrs.ints([2, 1]), pads: attrs.ints([1, 0, 1, 1]) }) },
+  { name: 'symbolic batch, asymmetric pads', input: ['batch', 3, 8, 8], build: maxPool({ kernel_shape: attrs.ints([2, 2]), dilations: attrs.ints([3, 2]), pads: attrs.ints([1, 0, 1, 1]) }) },
+  {
+    name: 'Conv → dilated MaxPool → Conv keeps no transpose inside',
+    input: [1, 3, 10, 10],
+    build: (b, x) => {
+      const conv = b.op1('onnx.Conv', [x, b.constant(seededTensor([4, 3, 3, 3], 3, -0.5, 0.5))], { pads: attrs.ints([1, 1, 1, 1]) });
+      const pooled = b.op('onnx.MaxPool', [conv], { kernel_shape: attrs.ints([2, 2]), dilations: attrs.ints([2, 2]) }, { outputs: 1 })[0]!;
+      return b.op1('onnx.Conv', [pooled, b.constant(seededTensor([2, 4, 1, 1], 4, -0.5, 0.5))]);
+    },
+    transposesInside: 0,
+  },
+];
+
+describe('legalize-tflite: dilated MaxPool', () => {
+  for (const testCase of CASES) {
+    it(testCase.name, async () => {
+      const original = singleInputModel(testCase);
+      const converted = singleInputModel(testCase);
+      await legalize(converted, 'optimize=false');
+      const ops = converted.graph.nodeList().map((node) => node.op);
+      expect(ops.filter((op) => !op.startsWith('tflite.'))).toEqual([]);
+      expect(ops).toContain('tflite.MAXIMUM');
+      const differences = await compareInRuntimes(original, converted, feedsFor(original, 13, [-3, 3]));
+      for (const difference of differences) expect(difference).toBeLessThanOrEqual(1e-5);
+      if (testCase.transposesInside !== undefined) expect(countTransposes(converted.graph).inner).toBe(testCase.transposesInside);
+    });
+  }
+
+  it('a dilated MaxPool with auto_pad SAME_UPPER is refused by node', async () => {
+    const model = singleInputModel({ input: [1, 4, 7, 9], build: maxPool({ kernel_shape: attrs.ints([3, 2]), dilations: attrs.ints([1, 3]), auto_pad: attrs.string('SAME_UPPER') }) });
+    await expectRefused(model, [/MaxPool/, /auto_pad SAME_UPPER/]);
+  });
+
+  it('a dilated AveragePool is refused by node', async () => {
+    const model = singleInputModel({ input: [1, 2, 6, 6], build: (b, x) => b.op1('onnx.AveragePool', [x], { kernel_shape: attrs.ints([2, 2]), dilations: attrs.ints([2, 2]) }), opset: 19 });
+    await expectRefused(model, [/AveragePool/, /dilated average pooling has no TFLite kernel/]);
+  });
+});
