@@ -1,6 +1,7 @@
 /**
  * `compare` of an ONNX model (NCHW) with its TFLite conversion made with io-layout=nhwc: the same images
  * are fed to both, channels-last to the second, and its channels-last outputs are read back as NCHW —
+ * for ranks 3 to 5 (NCL of a Conv1d net ↔ NLC, NCHW ↔ NHWC, NCDHW of a Conv3d net ↔ NDHWC), and
  * only where the second model's declared shapes are exactly the NHWC permutation of the first's, and
  * outputs only when some input was bridged (a model that transposes an output on its own is still
  * reported as a disagreement). Each bridged tensor is named in a note.
@@ -8,8 +9,8 @@
 import type { Dim, Model, Tensor } from '@modelpass/ir';
 import { channelsFirstPermutation, channelsLastPermutation, permuteDims, transposeTensor } from '@modelpass/transforms';
 
-const TO_NHWC = channelsLastPermutation(4);
-const TO_NCHW = channelsFirstPermutation(4);
+/** The ranks with a channel axis that io-layout=nhwc moves last: [N, C, …spatial] with 1 to 3 spatial dims. */
+const BRIDGED_RANKS = new Set([3, 4, 5]);
 
 function sameDims(declared: readonly Dim[], actual: readonly number[]): boolean {
   return declared.length === actual.length && declared.every((dim, i) => typeof dim !== 'number' || dim === actual[i]);
@@ -17,8 +18,8 @@ function sameDims(declared: readonly Dim[], actual: readonly number[]): boolean 
 
 /** Whether a model declaring `declared` wants the NHWC form of an NCHW `shape` (and not `shape` itself). */
 function wantsChannelsLast(declared: readonly Dim[] | null | undefined, shape: readonly number[]): boolean {
-  if (!declared || shape.length !== 4) return false;
-  const nhwc = permuteDims(shape, TO_NHWC);
+  if (!declared || !BRIDGED_RANKS.has(shape.length)) return false;
+  const nhwc = permuteDims(shape, channelsLastPermutation(shape.length));
   if (nhwc.every((d, i) => d === shape[i])) return false;
   return sameDims(declared, nhwc) && !sameDims(declared, shape);
 }
@@ -38,7 +39,7 @@ export function bridgeInputs(feeds: ReadonlyMap<string, Tensor>, second: Model):
     const input = second.graph.inputs.find((value) => value.name === name);
     const type = input?.type;
     if (!type || type.kind !== 'tensor' || !wantsChannelsLast(type.shape, tensor.shape)) continue;
-    bridged.set(name, transposeTensor(tensor, TO_NHWC));
+    bridged.set(name, transposeTensor(tensor, channelsLastPermutation(tensor.shape.length)));
     inputs.push(name);
   }
   return { feeds: bridged, inputs };
@@ -51,7 +52,7 @@ export function bridgeOutputs(first: ReadonlyMap<string, Tensor>, second: Readon
   for (const [name, tensor] of second) {
     const reference = first.get(name);
     if (!reference || !wantsChannelsLast(tensor.shape, reference.shape)) continue;
-    outputs.set(name, transposeTensor(tensor, TO_NCHW));
+    outputs.set(name, transposeTensor(tensor, channelsFirstPermutation(tensor.shape.length)));
     bridged.push(name);
   }
   return { outputs, bridged };

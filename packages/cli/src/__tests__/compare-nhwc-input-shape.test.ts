@@ -63,3 +63,49 @@ describe('compare --input-shape against an io-layout=nhwc .tflite', () => {
     }
   });
 });
+
+describe('compare against an io-layout=nhwc .tflite of a Conv1d (NCL) or Conv3d (NCDHW) net', () => {
+  const nets = [
+    {
+      name: 'conv1d',
+      text: `model ir_version=8 opsets{onnx=13} {
+graph @main(%x: float32[1,3,12]) {
+  const %w = tensor<float32[2,3,1]> [0.5, -1, 0.25, 2, 0.125, -0.5]
+  %y: float32[1,2,12] = onnx.Conv(%x, %w) name="conv"
+  return %y
+}
+}`,
+      declared: [1, 12, 3],
+      // legalize-tflite leaves a rank-3 output channels-first (a TRANSPOSE at the output), so only the input is bridged.
+      outputBridged: false,
+    },
+    {
+      name: 'conv3d',
+      text: `model ir_version=8 opsets{onnx=13} {
+graph @main(%x: float32[1,3,4,5,6]) {
+  const %w = tensor<float32[2,3,1,1,1]> [0.5, -1, 0.25, 2, 0.125, -0.5]
+  %y: float32[1,2,4,5,6] = onnx.Conv(%x, %w) name="conv"
+  return %y
+}
+}`,
+      declared: [1, 4, 5, 6, 3],
+      outputBridged: true,
+    },
+  ];
+  for (const net of nets) {
+    it(`${net.name}: its channels-last input is fed channels-last, a channels-last output read back (agree, not a shape error)`, async () => {
+      const onnxPath = join(temp, `${net.name}.onnx`);
+      writeFileSync(onnxPath, encodeOnnx(parseModel(net.text)));
+      const tflitePath = join(temp, `${net.name}.nhwc.tflite`);
+      const converted = await runCli(['convert', onnxPath, '-o', tflitePath, '-p', 'legalize-tflite{io-layout=nhwc}', '--json']);
+      expect(converted.code, converted.stderr).toBe(0);
+      const inspected = await runCli(['inspect', tflitePath, '--json']);
+      expect(JSON.parse(inspected.stdout).inputs[0].shape).toEqual(net.declared);
+      const compared = await runCli(['compare', onnxPath, tflitePath, '--json']);
+      expect(compared.code, compared.stderr).toBe(0);
+      expect(JSON.parse(compared.stdout).verdict).toBe('agree');
+      expect(compared.stderr).toContain("input 'x' fed channels-last (NHWC)");
+      expect(compared.stderr.includes("output 'y' of the second model read back from NHWC to NCHW")).toBe(net.outputBridged);
+    });
+  }
+});

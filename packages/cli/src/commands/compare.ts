@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { ModelpassError, type DType, type Model } from '@modelpass/ir';
 import { TORCHSCRIPT_UNKNOWN_INPUT_NAME } from '@modelpass/torchscript';
 import { DEFAULT_ATOL, DEFAULT_RTOL, UNDER_ATOL_SCALE, compareModels, feedableInputs, symbolicInputDims, type EngineName, type ModelSource } from '@modelpass/runtime';
+import { channelsFirstPermutation, channelsLastPermutation, permuteDims } from '@modelpass/transforms';
 import { flagBoolean, flagList, flagString } from '../args.js';
 import type { CliIO } from '../cli-io.js';
 import type { Command } from '../command.js';
@@ -58,6 +59,9 @@ async function modelSource(
   return { source: format.name === 'onnx' || format.name === 'tflite' || torchTakesFile ? path : model, model, path, byPosition: torchTakesFile };
 }
 
+/** Ranks whose channel axis io-layout=nhwc moves last: NCL (Conv1d), NCHW, NCDHW (Conv3d). */
+const CHANNEL_RANKS = new Set([3, 4, 5]);
+
 /**
  * A .tflite file's inputs are static, so `--input-shape` (given for the other model's symbolic dims) can only restate
  * them: an input laid out channels-last (`legalize-tflite{io-layout=nhwc}`) restates the NCHW shape as its NHWC
@@ -70,8 +74,8 @@ async function readTfliteWithInputShapes(format: ModelFormat, path: string, read
   for (const input of feedableInputs(model)) {
     const given = shapes.get(input.name);
     const declared = input.type.kind === 'tensor' ? input.type.shape : null;
-    if (!given || !declared || given.length !== 4 || declared.length !== 4) continue;
-    const channelsLast = [given[0], given[2], given[3], given[1]];
+    if (!given || !declared || given.length !== declared.length || !CHANNEL_RANKS.has(given.length)) continue;
+    const channelsLast = permuteDims(given, channelsLastPermutation(given.length));
     if (declared.every((dim, axis) => typeof dim === 'number' && dim === channelsLast[axis])) restated.delete(input.name);
   }
   if (restated.size > 0) applyInputShapes(model, restated, path);
@@ -104,8 +108,8 @@ function dimsFixedByOther(a: Model, b: Model): Map<string, { size: number; input
     const fixed = other?.type.kind === 'tensor' ? other.type.shape : null;
     if (!shape || !fixed || shape.length !== fixed.length) continue;
     const agrees = (axisOf: (axis: number) => number): boolean => shape.every((dim, axis) => typeof dim !== 'number' || fixed[axisOf(axis)] === dim);
-    const channelsLast = [0, 3, 1, 2]; // NCHW axis → its NHWC position
-    const axisOf = agrees((axis) => axis) ? (axis: number) => axis : shape.length === 4 && agrees((axis) => channelsLast[axis]!) ? (axis: number) => channelsLast[axis]! : undefined;
+    const channelsLast = channelsFirstPermutation(shape.length); // NCHW axis → its NHWC position
+    const axisOf = agrees((axis) => axis) ? (axis: number) => axis : CHANNEL_RANKS.has(shape.length) && agrees((axis) => channelsLast[axis]!) ? (axis: number) => channelsLast[axis]! : undefined;
     if (!axisOf) continue;
     shape.forEach((dim, axis) => {
       const size = fixed[axisOf(axis)];
