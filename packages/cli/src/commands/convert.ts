@@ -89,6 +89,11 @@ export const convertCommand: Command = {
     'input-value': inputValueFlag,
     bind: bindFlag,
     to: { type: 'string', help: 'output format (default: by extension)', valueName: 'FORMAT' },
+    'io-layout': {
+      type: 'string',
+      help: "with a .tflite output: how image-like inputs/outputs are laid out, nchw (default: as the ONNX model has them) or nhwc (channels-last: no Transpose left at all); sets the legalize-tflite that convert adds",
+      valueName: 'LAYOUT',
+    },
     legalize: { type: 'boolean', help: "between formats, run the source's raise pass first and the target's legalize pass last (default; e.g. raise-tflite, legalize-tflite); --no-legalize runs only --pipeline" },
     'value-info': { type: 'string', help: 'ONNX value_info to write: declared (default; what the input declared), all (inferred too), none', valueName: 'WHICH' },
     json: { type: 'boolean', help: 'print the before/after summary as JSON on stdout (keys input, output, before, after, opsChanged, passes)' },
@@ -170,6 +175,7 @@ export const convertCommand: Command = {
     });
     const userPipelineText = flagString(args, 'pipeline');
     const formatPasses = flagBoolean(args, 'legalize', true) ? formatChangePasses(inputFormat, outputFormat, userPipelineText) : { before: [], after: [] };
+    applyIoLayout(flagString(args, 'io-layout'), formatPasses, outputFormat, outputArg);
     const pipelineText = withFormatPasses(userPipelineText, formatPasses);
     for (const pass of [...formatPasses.before, ...formatPasses.after]) {
       io.stderr(`modelpass: ${inputFormat.name} → ${outputFormat.name}: running ${pass} ${formatPasses.before.includes(pass) ? 'before' : 'after'} the pipeline (--no-legalize to skip)`);
@@ -306,6 +312,21 @@ function formatChangePasses(input: ModelFormat, output: ModelFormat, pipelineTex
     before: input.raisePass !== undefined && !named(input.raisePass) ? [input.raisePass] : [],
     after: output.legalizePass !== undefined && !named(output.legalizePass) ? [output.legalizePass] : [],
   };
+}
+
+/** The layouts `--io-layout` takes (legalize-tflite's `io-layout` option). */
+const IO_LAYOUTS = ['nchw', 'nhwc'];
+
+/** `--io-layout X`: the legalize-tflite convert adds runs as `legalize-tflite{io-layout=X}`; refused where convert adds none. */
+function applyIoLayout(layout: string | undefined, passes: { after: string[] }, output: ModelFormat, outputArg: string): void {
+  if (layout === undefined) return;
+  if (!IO_LAYOUTS.includes(layout)) throw new UsageError(`--io-layout must be one of ${IO_LAYOUTS.join(', ')}, not '${layout}'`);
+  if (output.name !== 'tflite') throw new UsageError(`--io-layout lays out a .tflite output; '${outputArg}' is written as ${output.name}`);
+  const index = passes.after.indexOf(output.legalizePass ?? '');
+  if (index < 0) {
+    throw new UsageError(`--io-layout sets the legalize-tflite that convert adds, and here it adds none (the input is .tflite already, the pipeline names legalize-tflite, or --no-legalize): give legalize-tflite{io-layout=${layout}} in --pipeline instead`);
+  }
+  passes.after[index] = `${passes.after[index]}{io-layout=${layout}}`;
 }
 
 function withFormatPasses(pipelineText: string | undefined, passes: { before: string[]; after: string[] }): string | undefined {
