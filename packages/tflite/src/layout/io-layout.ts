@@ -1,5 +1,6 @@
-import { Builder, type Model, type Value } from '@modelpass/ir';
+import { Builder, type Model, type Node, type Value } from '@modelpass/ir';
 import { channelsFirstPermutation, channelsLastPermutation, insertTranspose, permuteType } from '@modelpass/transforms';
+import { constantOf } from '../legalize/constant-values.js';
 
 function rankOf(value: Value): number | undefined {
   return value.type.kind === 'tensor' && value.type.shape !== null ? value.type.shape.length : undefined;
@@ -19,6 +20,19 @@ export function declareChannelsLast(model: Model, inputs: readonly Value[], outp
 const DIM_REGROUPING_OPS: ReadonlySet<string> = new Set(['onnx.Reshape', 'onnx.Flatten', 'onnx.Squeeze', 'onnx.Unsqueeze']);
 
 /**
+ * A Squeeze/Unsqueeze whose axes are all spatial (≥ 2 of its wider side: a 1-D Conv's lift to `[N, C, 1, L]`
+ * and back): batch stays at 0 and channels at 1, so the result is still an image `[N, C, …]`.
+ */
+function changesOnlySpatialUnitDims(node: Node): boolean {
+  if (node.op !== 'onnx.Squeeze' && node.op !== 'onnx.Unsqueeze') return false;
+  const wide = rankOf(node.op === 'onnx.Squeeze' ? node.inputs[0]! : node.outputs[0]!);
+  const attribute = node.attributes.get('axes');
+  const axes = attribute?.kind === 'ints' ? attribute.value.map(Number) : constantOf(node.inputs[1])?.toNumbers();
+  if (wide === undefined || !axes || axes.length === 0) return false;
+  return axes.every((axis) => (axis < 0 ? axis + wide : axis) >= 2);
+}
+
+/**
  * Whether an output in the channels-first set still has image dims: no Reshape-like op between it and
  * the layout ops (the transposes they were lowered between) on any path. A detector's head reshaped to
  * [1, 2304, 1] is carried by the layout analysis, but its last dim is not a channel axis: declaring it
@@ -33,7 +47,7 @@ function keepsImageDims(output: Value): boolean {
     seen.add(value);
     const producer = value.producer;
     if (!producer || producer.op === 'onnx.Transpose' || producer.op.startsWith('tflite.')) continue;
-    if (DIM_REGROUPING_OPS.has(producer.op)) return false;
+    if (DIM_REGROUPING_OPS.has(producer.op) && !changesOnlySpatialUnitDims(producer)) return false;
     for (const input of producer.inputs) if (input && !input.isConstant) pending.push(input);
   }
   return true;
