@@ -62,11 +62,16 @@ describe('input counts of the version the opset selects', () => {
     const axes = { axes: attrs.ints([1]) };
     const [reduce] = errorsOf({ op: 'onnx.ReduceMean', inputs: [t('float32', 2, 3)], attributes: axes, opset: 18 });
     expect(reduce).toMatchObject({ code: 'ops/attribute-version', location: { node: 'n', op: 'onnx.ReduceMean' }, actual: "attribute 'axes'" });
-    expect(reduce!.reason).toMatch(/ReduceMean-18 has no attribute 'axes' \(ReduceMean took it in versions 1, 11, 13\)/);
+    expect(reduce!.reason).toMatch(/ReduceMean-18 has no attribute 'axes' \(ReduceMean takes it in versions 1, 11, 13\)/);
     expect(reduce!.hint).toMatch(/takes 'axes' as an input/);
     expect(errorsOf({ op: 'onnx.ReduceMean', inputs: [t('float32', 2, 3)], attributes: axes, opset: 17 })).toEqual([]);
     expect(codes(errorsOf({ op: 'onnx.Squeeze', inputs: [t('float32', 1, 3)], attributes: { axes: attrs.ints([0]) }, opset: 13 }))).toEqual(['ops/attribute-version']);
     expect(errorsOf({ op: 'onnx.Squeeze', inputs: [t('float32', 1, 3)], attributes: { axes: attrs.ints([0]) }, opset: 11 })).toEqual([]);
+    // An attribute only a newer version takes: raise the opset (LpPool's dilations came in 18; the table records 22, the newest spec).
+    const [lp] = errorsOf({ op: 'onnx.LpPool', inputs: [t('float32', 1, 2, 6, 6)], attributes: { kernel_shape: attrs.ints([2, 2]), dilations: attrs.ints([2, 2]) }, opset: 17 });
+    expect(lp!.reason).toMatch(/LpPool-11 has no attribute 'dilations' \(LpPool takes it in version 22 \(or a version between 18 and 22 that the table does not record\)\)/);
+    expect(lp!.hint).toMatch(/drop the attribute or raise the opset to 22 or the version that added it/);
+    expect(errorsOf({ op: 'onnx.LpPool', inputs: [t('float32', 1, 2, 6, 6)], attributes: { kernel_shape: attrs.ints([2, 2]), dilations: attrs.ints([2, 2]) }, opset: 18 })).toEqual([]);
     // Relu-1's consumed_inputs at opset 13: another version took it, so the version is named.
     expect(codes(errorsOf({ op: 'onnx.Relu', inputs: [t('float32', 4)], attributes: { consumed_inputs: attrs.ints([0]) }, opset: 13 }))).toEqual(['ops/attribute-version']);
   });

@@ -64,7 +64,7 @@ function extraInputProblem(node: Node, signature: TypeSignature): TypeProblem | 
  * "Unrecognized attribute: axes for operator ReduceMean" at opset 18, where axes became an input). Names no version
  * takes are the IR verifier's `verify/unknown-attribute`.
  */
-function attributeVersionProblems(node: Node, signature: TypeSignature, versions: readonly TypeSignature[]): TypeProblem[] {
+function attributeVersionProblems(node: Node, signature: TypeSignature, versions: readonly TypeSignature[], completeThrough: number): TypeProblem[] {
   const taken = signature.attributes;
   if (!taken || node.attributes.size === 0) return [];
   const problems: TypeProblem[] = [];
@@ -74,22 +74,26 @@ function attributeVersionProblems(node: Node, signature: TypeSignature, versions
     if (takers.length === 0) continue;
     const input = signature.inputs.find((param) => param.name === name);
     const list = [...taken];
+    const newer = takers.every((version) => version > signature.sinceVersion);
+    // Past the opset the table is complete through, only each op's newest version is recorded: one between may take it first.
+    const gap = newer && takers[0]! > completeThrough + 1 ? ` (or a version between ${completeThrough + 1} and ${takers[0]} that the table does not record)` : '';
+    const remedy = newer ? `raise the opset to ${takers[0]}${gap ? ' or the version that added it' : ''}` : 'lower the opset';
     problems.push({
-      reason: `${node.opType}-${signature.sinceVersion} has no attribute '${name}' (${node.opType} took it in version${takers.length === 1 ? '' : 's'} ${takers.join(', ')})`,
+      reason: `${node.opType}-${signature.sinceVersion} has no attribute '${name}' (${node.opType} takes it in version${takers.length === 1 ? '' : 's'} ${takers.join(', ')}${gap})`,
       expected: list.length ? `attributes among ${list.join(', ')}` : 'no attributes',
       actual: `attribute '${name}'`,
       code: 'ops/attribute-version',
       hint: input
-        ? `the model's opset selects ${node.opType}-${signature.sinceVersion}, which takes '${name}' as an input: give it as input '${name}' (a constant), or lower the opset`
-        : `the model's opset selects ${node.opType}-${signature.sinceVersion}; drop the attribute or lower the opset`,
+        ? `the model's opset selects ${node.opType}-${signature.sinceVersion}, which takes '${name}' as an input: give it as input '${name}' (a constant), or ${remedy}`
+        : `the model's opset selects ${node.opType}-${signature.sinceVersion}; drop the attribute or ${remedy}`,
     });
   }
   return problems;
 }
 
 /** The problems of `node` under one version of its signature (empty when it fits). */
-function problemsUnder(node: Node, signature: TypeSignature, versions: readonly TypeSignature[]): TypeProblem[] {
-  const problems: TypeProblem[] = attributeVersionProblems(node, signature, versions);
+function problemsUnder(node: Node, signature: TypeSignature, versions: readonly TypeSignature[], completeThrough: number): TypeProblem[] {
+  const problems: TypeProblem[] = attributeVersionProblems(node, signature, versions, completeThrough);
   /** The first input bound to each type variable (messages are built only for problems). */
   let bound: Map<string, { key: string; index: number; value: Value; formal: FormalParam }> | undefined;
   const inputs = node.inputs;
@@ -135,9 +139,9 @@ export function checkTypeConstraints(context: VerifyContext, signatures: TypeSig
   const first = candidates[0];
   if (!first) return;
   const versions = signatures.versions(node.opType);
-  const problems = problemsUnder(node, first, versions);
+  const problems = problemsUnder(node, first, versions, signatures.completeThrough);
   if (problems.length === 0) return;
-  for (let i = 1; i < candidates.length; i++) if (problemsUnder(node, candidates[i]!, versions).length === 0) return;
+  for (let i = 1; i < candidates.length; i++) if (problemsUnder(node, candidates[i]!, versions, signatures.completeThrough).length === 0) return;
   for (const { code, hint, ...problem } of problems) {
     context.report({
       severity: 'error',

@@ -80,6 +80,11 @@ export class TypeSignatures {
     this.sets = table.sets.map((set) => new Set(set.split(' ')));
   }
 
+  /** Every version up to this opset is in the table; past it only each op's newest. */
+  get completeThrough(): number {
+    return this.table.completeThrough;
+  }
+
   /** Every known version of `opType` (e.g. `Gemm`), oldest first; empty when the op is not in the table. */
   versions(opType: string): readonly TypeSignature[] {
     let versions = this.decoded.get(opType);
