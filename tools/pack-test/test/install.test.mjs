@@ -178,7 +178,7 @@ const environment = new PassEnvironment({ passes: new PassRegistry(transformPass
 runPipeline(model, 'canonicalize', { environment }).then(async () => {
   const imported = await import('@modelpass/ir');
   console.log('ops after canonicalize:', model.graph.nodeList().map((node) => node.op).join(' '));
-  console.log('one module instance:', imported.Model === Model);
+  console.log('one module instance: ' + String(imported.Model === Model));
 });
 `;
 
