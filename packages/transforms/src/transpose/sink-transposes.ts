@@ -23,6 +23,11 @@ export interface SinkTransposesOptions {
   readonly maxSweeps?: number;
   /** Turn a transpose that only moves size-1 dims into a Reshape (default true). */
   readonly unitTransposesAsReshape?: boolean;
+  /**
+   * After sinking, move a transpose that stays inside only because a chain of ops (Pad, Unsqueeze, …) reads
+   * a graph input before it up to that input, when every op of the chain takes it (default true).
+   */
+  readonly hoistToInputs?: boolean;
   /** Debug log: why a transpose stayed where it is. */
   readonly debug?: (message: string) => void;
 }
@@ -91,6 +96,28 @@ function readsATranspose(node: Node): boolean {
   return false;
 }
 
+/**
+ * Whether `Transpose(outputPerm)` then `Transpose(perm)` of `output` rewritten in the new layout is an identity,
+ * or moves only size-1 dims (a Reshape after sinking: a 1-D Conv's Unsqueeze puts its unit axis elsewhere).
+ */
+function movesOnlyUnitDims(output: Value | undefined, outputPerm: Permutation, perm: Permutation): boolean {
+  const composed = composePermutations(outputPerm, perm);
+  if (isIdentityPermutation(composed)) return true;
+  const dims = shapeOf(output);
+  if (!dims || dims.length !== composed.length) return false;
+  const newDims = permuteType(output!.type, invertPermutation(outputPerm));
+  const shape = isTensorType(newDims) ? newDims.shape : null;
+  if (!shape) return false;
+  const moving = composed.filter((axis) => shape[axis] !== 1);
+  return moving.every((axis, i) => i === 0 || axis > moving[i - 1]!) && moving.every((axis) => typeof shape[axis] === 'number');
+}
+
+/** Every permutation of `rank` dims (rank ≤ 5: at most 120). */
+function permutationsOf(rank: number): number[][] {
+  if (rank === 0) return [[]];
+  return permutationsOf(rank - 1).flatMap((perm) => Array.from({ length: rank }, (_, at) => [...perm.slice(0, at), rank - 1, ...perm.slice(at)]));
+}
+
 class TransposeSinker {
   readonly result: SinkTransposesResult = { pushed: 0, merged: 0, folded: 0, absorbed: 0, reshaped: 0, remaining: 0, atBoundary: 0 };
   private readonly rules: TransposeRuleRegistry;
@@ -118,6 +145,10 @@ class TransposeSinker {
       }
       this.eraseDeadTransposes(graph);
       if (!changed) break;
+    }
+    if (this.options.hoistToInputs ?? true) {
+      for (const node of graph.nodesOf('onnx.Transpose')) if (node.graph && this.hoistToInput(node)) this.result.pushed++;
+      this.eraseDeadTransposes(graph);
     }
     if (this.options.unitTransposesAsReshape ?? true) {
       for (const node of graph.nodesOf('onnx.Transpose')) if (unitTransposeAsReshape(node)) this.result.reshaped++;
@@ -297,6 +328,66 @@ class TransposeSinker {
       }
       transposeUsesOf(output, outputPerm, node, newType);
     });
+  }
+
+  /**
+   * The permutation `q` of `node`'s chain input such that `node` fed `Transpose(input, q)` (rewritten by
+   * its rule) gives its output transposed by `perm`; undefined when its rule has none, or other layout
+   * inputs are not constants (they would need transposes of their own).
+   */
+  private hoistPlan(node: Node, input: number, perm: Permutation): Permutation | undefined {
+    const rule = this.rules.get(node.op);
+    const rank = rankOf(node.inputs[input]);
+    if (!rule || rank === undefined || rank > 5 || node.outputs.length !== 1) return undefined;
+    const opset = this.model.opset('onnx') ?? 17;
+    for (const q of permutationsOf(rank)) {
+      if (isIdentityPermutation(q)) continue;
+      const plan = rule.plan(node, invertPermutation(q), opset);
+      if (!plan || !plan.layoutInputs.includes(input) || plan.outputPermutations.length !== 1) continue;
+      if (!movesOnlyUnitDims(node.outputs[0] ?? undefined, plan.outputPermutations[0]!, perm)) continue;
+      const others = plan.layoutInputs.filter((i) => i !== input && node.inputs[i]);
+      if (others.every((i) => !node.inputs[i]!.isGraphInput && constantOf(node.inputs[i]) !== undefined)) return q;
+    }
+    return undefined;
+  }
+
+  /**
+   * A transpose left inside whose input comes from a graph input through single-reader ops that all take
+   * it (a reflect Pad, a 1-D Conv's Unsqueeze before the NHWC conv): rewritten as `Transpose(input)` and
+   * the chain in the new layout, so it is a boundary transpose. Checked to the graph input before anything changes.
+   */
+  private hoistToInput(transpose: Node): boolean {
+    let perm = transposePermutation(transpose);
+    if (!perm || transpose.inputs[0]?.isGraphInput || transpose.outputs[0]?.isGraphOutput) return false;
+    const chain: { node: Node; input: number; perm: Permutation; q: Permutation }[] = [];
+    let value = transpose.input(0);
+    while (!value.isGraphInput) {
+      const producer = value.producer;
+      if (!producer || producer.op === 'onnx.Transpose' || value.useCount !== 1 || value.isGraphOutput || chain.length >= 8) return false;
+      const candidates = producer.inputs.flatMap((input, i) => (input && !input.isConstant && constantOf(input) === undefined ? [i] : []));
+      if (candidates.length !== 1) return false;
+      const input = candidates[0]!;
+      const q = this.hoistPlan(producer, input, perm);
+      if (!q) return false;
+      chain.push({ node: producer, input, perm, q });
+      perm = q;
+      value = producer.input(input);
+    }
+    if (chain.length === 0) return false;
+    // From the transpose up: each op then reads Transpose(q) of its input and writes Transpose(outputPerm), which
+    // cancels with the transpose below it (the original one, then the one hoisted above the op before).
+    for (const step of chain) {
+      const source = step.node.input(step.input);
+      const at = Builder.before(step.node);
+      const hoisted = insertTranspose(at, source, step.q);
+      step.node.setInput(step.input, insertTranspose(at, hoisted, invertPermutation(step.q)));
+      const plan = this.rules.get(step.node.op)!.plan(step.node, invertPermutation(step.q), this.model.opset('onnx') ?? 17)!;
+      this.apply(step.node, plan, invertPermutation(step.q));
+        const below = step.node.outputs[0]!.users[0]?.outputs[0]?.users[0];
+      if (below?.op === 'onnx.Transpose') this.simplifyTranspose(below);
+    }
+    this.debug(`sink-transposes: hoisted a transpose to graph input '${value.name}' through ${chain.length} op(s)`);
+    return true;
   }
 
   private eraseDeadTransposes(graph: Graph): void {
