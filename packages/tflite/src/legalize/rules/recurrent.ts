@@ -156,9 +156,13 @@ class Unroller {
 
   /** Every step's X·Wᵀ + bias, in time order: one FULLY_CONNECTED over all steps, RESHAPE, UNPACK over time. */
   inputProjections(weights: Value, bias: Value, units: number): Value[] {
-    const { steps, batch, layout } = this.g;
+    const { steps, batch } = this.g;
     const type = this.node.input(0).type;
-    const flat = this.emit.op1('FULLY_CONNECTED', [this.node.input(0), weights, bias], { ...this.none, keep_num_dims: 0 }, typeWithShape(type, [steps * batch, units]));
+    // X given through a [1,0,2] TRANSPOSE (torch's batch_first before a layout-0 node): the rows are
+    // projected in the untransposed order, and the UNPACK takes the steps along the other axis (the TRANSPOSE is erased when unread).
+    const batchMajorX = batchMajorSource(this.node.input(0));
+    const layout = batchMajorX ? 1 - this.g.layout : this.g.layout;
+    const flat = this.emit.op1('FULLY_CONNECTED', [batchMajorX ?? this.node.input(0), weights, bias], { ...this.none, keep_num_dims: 0 }, typeWithShape(type, [steps * batch, units]));
     const shaped = layout === 0 ? [steps, batch, units] : [batch, steps, units];
     const cube = this.emit.op1('RESHAPE', [flat, this.emit.int32(shaped, [3], 'steps_shape')], {}, typeWithShape(type, shaped));
     return this.emit.op('UNPACK', [cube], { num: steps, axis: layout === 0 ? 0 : 1 }, new Array(steps).fill(this.rowType(units))).outputs.map((v) => v!);
@@ -292,6 +296,14 @@ function unrollDirection(u: Unroller, d: number, h0: Value, c0: Value | undefine
   return { hs, lastH: h, lastC: c };
 }
 
+/** `X0` when a recurrence's X is `TRANSPOSE(X0, [1,0,2])` (X in the other layout). */
+function batchMajorSource(x: Value): Value | undefined {
+  const transpose = x.producer;
+  if (transpose?.op !== 'tflite.TRANSPOSE') return undefined;
+  const perm = constantOf(transpose.inputs[1])?.toNumbers();
+  return perm && perm.length === 3 && perm[0] === 1 && perm[1] === 0 && perm[2] === 2 ? transpose.input(0) : undefined;
+}
+
 function pack(emit: TfliteEmitter, values: readonly Value[], axis: number, type: Type): Value {
   return emit.op1('PACK', values, { values_count: values.length, axis }, type);
 }
@@ -314,7 +326,9 @@ function lowerRecurrent(node: Node, context: Parameters<LoweringRule['lower']>[1
   const stateType = typeWithShape(type, layout === 0 ? [directions, batch, hidden] : [batch, directions, hidden]);
   const yH = wanted(1) ? pack(emit, results.map((result) => result.lastH), layout === 0 ? 0 : 1, stateType) : null;
   const yC = wanted(2) ? pack(emit, results.map((result) => result.lastC!), layout === 0 ? 0 : 1, stateType) : null;
+  const x = node.input(0);
   replaceNode(node, [y, yH, yC]);
+  if (batchMajorSource(x) && !x.hasUses && !x.isGraphOutput) x.producer!.erase();
 }
 
 const recurrent: LoweringRule = {

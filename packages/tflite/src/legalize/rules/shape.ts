@@ -6,6 +6,7 @@ import { lowerRunTimeExpand, runTimeExpandProblem } from './run-time-expand.js';
 import { lowerRunTimeSlice, runTimeSliceProblem } from './run-time-slice.js';
 import { canSayMergedShape, mergedDim, mergedShapeOperand, runTimeShape, shapeOperandFor } from './run-time-dims.js';
 import { MAX_TRANSPOSE_RANK, reduceTranspose, transposeRuns } from './transpose-rank.js';
+import { eraseDeadPacks, transposeAsPack } from './pack-transpose.js';
 
 const INT32_MAX = 2147483647;
 
@@ -105,6 +106,13 @@ const transpose: LoweringRule = {
   lower(node, context) {
     const emit = new TfliteEmitter(node, context);
     const perm = transposePermOf(node);
+    const packed = transposeAsPack(emit, node.input(0), perm);
+    if (packed) {
+      const before = node.input(0);
+      replaceNode(node, [packed]);
+      eraseDeadPacks(before);
+      return;
+    }
     if (perm.length <= MAX_TRANSPOSE_RANK) {
       replaceNode(node, [emit.op1('TRANSPOSE', [node.input(0), emit.int32(perm, [perm.length], 'perm')], {}, node.output(0).type)]);
       return;
