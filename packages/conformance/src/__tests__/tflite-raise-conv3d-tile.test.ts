@@ -9,21 +9,13 @@
  * opset 16; refused by node at opset 13); TOPK_V2 with int32 indices.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Graph, Model, Tensor, attrs, tensorType, type Attribute, type Type, type Value } from '@modelpass/ir';
+import { Graph, Model, Tensor, attrs, tensorType, type Attribute, type Value } from '@modelpass/ir';
 import { createOpRegistry } from '@modelpass/ops';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
 import { raiseFromTflite, registerTfliteDialect } from '@modelpass/tflite';
+import { addTfliteNode as add, sineRamp as ramp } from './tflite-graph-building.js';
 
 afterAll(() => disposeSharedOrtRunner());
-
-function add(graph: Graph, op: string, inputs: (Value | null)[], outputs: [string, Type][], attributes: Record<string, Attribute> = {}): Value[] {
-  return graph.createNode({ op: `tflite.${op}`, name: outputs[0]![0], inputs, outputs: outputs.map(([name, type]) => ({ name, type })), attributes }).outputs.map((v) => v!);
-}
-
-function ramp(shape: number[], scale: number, offset = 0): Tensor {
-  const size = shape.reduce((n, d) => n * d, 1);
-  return Tensor.fromValues('float32', shape, Array.from({ length: size }, (_, i) => Math.fround(Math.sin(i * 1.7 + offset) * scale)));
-}
 
 /** x float32[1,4,5,6,2] NDHWC through two CONV_3Ds; t float32[2,3] tiled by a constant and by run-time multiples m int32[2]. */
 function model(): Model {

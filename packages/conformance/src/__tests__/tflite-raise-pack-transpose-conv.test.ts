@@ -10,17 +10,9 @@ import { Graph, Model, Tensor, attrs, tensorType, type Attribute, type Type, typ
 import { createOpRegistry } from '@modelpass/ops';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
 import { raiseFromTflite, registerTfliteDialect } from '@modelpass/tflite';
+import { addTfliteNode as add, sineRamp as ramp } from './tflite-graph-building.js';
 
 afterAll(() => disposeSharedOrtRunner());
-
-function add(graph: Graph, op: string, inputs: (Value | null)[], outputs: [string, Type][], attributes: Record<string, Attribute> = {}): Value[] {
-  return graph.createNode({ op: `tflite.${op}`, name: outputs[0]![0], inputs, outputs: outputs.map(([name, type]) => ({ name, type })), attributes }).outputs.map((v) => v!);
-}
-
-function ramp(shape: number[], scale: number, offset = 0): Tensor {
-  const size = shape.reduce((n, d) => n * d, 1);
-  return Tensor.fromValues('float32', shape, Array.from({ length: size }, (_, i) => Math.fround(Math.sin(i * 1.7 + offset) * scale)));
-}
 
 /** x float32[1,3,3,2] NHWC through three TRANSPOSE_CONVs; a, b float32[2,3] packed; u float32[2,3,4] unpacked. */
 function model(): Model {

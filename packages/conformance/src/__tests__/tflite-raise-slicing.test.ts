@@ -4,18 +4,15 @@
  * and run by ONNX Runtime, must give the same outputs exactly (these ops only move data).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Graph, Model, ModelpassError, Tensor, attrs, printModel, tensorType, type Attribute, type Type, type Value } from '@modelpass/ir';
+import { Graph, Model, ModelpassError, Tensor, attrs, printModel, tensorType, type Attribute, type Value } from '@modelpass/ir';
 import { createOpRegistry } from '@modelpass/ops';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
 import { raiseFromTflite, registerTfliteDialect } from '@modelpass/tflite';
+import { addTfliteNode as add } from './tflite-graph-building.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
 const int32 = (graph: Graph, name: string, values: number[], shape = [values.length]) => graph.addConstant(name, Tensor.fromValues('int32', shape, values));
-
-function add(graph: Graph, op: string, inputs: Value[], outputs: [string, Type][], attributes: Record<string, Attribute> = {}): Value[] {
-  return graph.createNode({ op: `tflite.${op}`, name: outputs[0]![0], inputs, outputs: outputs.map(([name, type]) => ({ name, type })), attributes }).outputs.map((v) => v!);
-}
 
 function stridedSlice(begin: number[], end: number[], strides: number[], masks: { begin?: number; end?: number; shrink?: number; ellipsis?: number }): Record<string, Attribute> {
   return {
