@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, tensorType, type Model } from '@modelpass/ir';
-import { randomTensor, runPipeline } from './weights-helpers.js';
+import { randomTensor, runPipeline, pipelineFailure } from './weights-helpers.js';
 
 function model(): Model {
   const b = new GraphBuilder();
@@ -15,18 +15,9 @@ function model(): Model {
   return b.model({ onnx: 13 });
 }
 
-async function failure(run: Promise<unknown>): Promise<string> {
-  try {
-    await run;
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error('expected the pipeline to fail');
-}
-
 describe('convert-float16 keep=', () => {
   it('refuses a name that is neither a node nor an op type, suggesting the closest node', async () => {
-    const message = await failure(runPipeline(model(), 'convert-float16{keep=[fc22]}'));
+    const message = await pipelineFailure(runPipeline(model(), 'convert-float16{keep=[fc22]}'));
     expect(message).toMatch(/option 'keep' of pass 'convert-float16' names 'fc22', which is neither a node of the model nor an ONNX op type — did you mean 'fc2'\?/);
   });
 

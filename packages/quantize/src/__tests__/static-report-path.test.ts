@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GraphBuilder, tensorType, type Model } from '@modelpass/ir';
-import { randomTensor, runPipeline } from './weights-helpers.js';
+import { randomTensor, runPipeline, pipelineFailure } from './weights-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'quantize-report-path-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,25 +20,16 @@ function model(): Model {
   return b.model({ onnx: 13 });
 }
 
-async function failure(run: Promise<unknown>): Promise<string> {
-  try {
-    await run;
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error('expected the pipeline to fail');
-}
-
 describe('quantize-static report=', () => {
   it('into a missing folder is refused and the folder is not created', async () => {
     const missing = join(dir, 'no', 'such');
-    const message = await failure(runPipeline(model(), `quantize-static{samples=4 report=${join(missing, 'r.json')}}`));
+    const message = await pipelineFailure(runPipeline(model(), `quantize-static{samples=4 report=${join(missing, 'r.json')}}`));
     expect(message).toContain(`option 'report' of pass 'quantize-static': its folder '${missing}' does not exist`);
     expect(existsSync(join(dir, 'no'))).toBe(false);
   });
 
   it('naming a folder is refused', async () => {
-    expect(await failure(runPipeline(model(), `quantize-static{samples=4 report=${dir}}`))).toContain(`'${dir}' is a folder`);
+    expect(await pipelineFailure(runPipeline(model(), `quantize-static{samples=4 report=${dir}}`))).toContain(`'${dir}' is a folder`);
   });
 
   it('into an existing folder is written', async () => {

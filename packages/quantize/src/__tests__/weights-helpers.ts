@@ -83,3 +83,13 @@ export function cosine(a: ArrayLike<number> | Tensor, b: ArrayLike<number> | Ten
   }
   return dot / Math.sqrt(xx * yy);
 }
+
+/** The message of the error `run` fails with; the test fails if it succeeds. */
+export async function pipelineFailure(run: Promise<unknown>): Promise<string> {
+  try {
+    await run;
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected the pipeline to fail');
+}
