@@ -44,6 +44,7 @@ export { materializeQdq } from './quant/materialize-qdq.js';
 export { canonicalPatterns, definePattern, bindPatterns, type PatternEnv, type TransformPattern } from './patterns/index.js';
 export { removeDeadCode, type DeadCodeResult, type DeadCodeOptions } from './util/dead-code.js';
 export { whyDropoutIsNotIdentity } from './util/dropout.js';
+export { forwardConstantIdentities } from './util/constant-identities.js';
 export { sinkTransposesPass } from './passes/sink-transposes-pass.js';
 export { sinkTransposes, insertTranspose, type SinkTransposesOptions, type SinkTransposesResult } from './transpose/sink-transposes.js';
 export { transposePermutation, transposeOf } from './transpose/transpose-node.js';

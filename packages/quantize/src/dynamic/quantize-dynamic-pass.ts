@@ -14,7 +14,7 @@ import { quantizeDynamicWeight } from './dynamic-weights.js';
 import { rewriteAsInteger, sharedActivationQuantizer } from './integer-form.js';
 import { dequantizedActivation, rewriteAsQdq } from './qdq-form.js';
 import { constantNodesHint } from '../weights-in-constant-nodes.js';
-import { forwardConstantIdentities } from '../constant-identities.js';
+import { forwardConstantIdentities } from '@modelpass/transforms';
 import { alreadyQuantizedClause } from '../already-quantized.js';
 import { hostOf } from '../static/nested-pass.js';
 import { upgradeOldOpset } from '../static/opset-upgrade.js';

@@ -6,12 +6,11 @@
 import { ModelpassError, type Model, type Node } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
 import type { OptionSpecs, Pass } from '@modelpass/pass-manager';
-import { fuseBatchNormPass, materializeQdq } from '@modelpass/transforms';
+import { forwardConstantIdentities, fuseBatchNormPass, materializeQdq } from '@modelpass/transforms';
 import type { ActivationDType } from './activation-params.js';
 import { applyQuantizationPlan, type QuantizedTensorRecord, type RangeLookup } from './apply-plan.js';
 import { whyBatchNormStays } from './batch-norm-left.js';
 import { compactQdq } from './compact-qdq.js';
-import { forwardConstantIdentities } from '../constant-identities.js';
 import { upgradeOldOpset } from './opset-upgrade.js';
 import { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
 import { runStep, standaloneHost, type StepHost } from './nested-pass.js';

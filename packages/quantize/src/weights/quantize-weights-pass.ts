@@ -25,7 +25,7 @@ import { hqqChooser, quantizeGroupwise, rtnChooser } from './round-to-nearest.js
 import { SpillFile, tensorMaker, type TensorMaker } from './spill-file.js';
 import { readWeightMatrix } from './weight-tiles.js';
 import { constantNodesHint } from '../weights-in-constant-nodes.js';
-import { forwardConstantIdentities } from '../constant-identities.js';
+import { forwardConstantIdentities } from '@modelpass/transforms';
 import { alreadyQuantizedClause } from '../already-quantized.js';
 import { dimsOption, parseDimsOption } from '../calibration/dims-option.js';
 
