@@ -37,24 +37,44 @@ export function densify(values: Uint8Array, elementBytes: number, shape: readonl
   const levelOfDim = new Array<DimensionLevel>(expanded);
   traversalOrder.forEach((dim, level) => (levelOfDim[dim] = levels[level]!));
   const blockSize = blockMap.map((_, j) => levelOfDim[rank + j]!.denseSize);
+  // A DENSE level enumerates every coordinate of its dim: a blocked dim has shape / block size of them.
+  traversalOrder.forEach((dim, level) => {
+    const meta = levels[level]!;
+    if (meta.format !== 'DENSE' || dim >= rank) return;
+    const j = blockMap.indexOf(dim);
+    const size = j >= 0 ? shape[dim]! / blockSize[j]! : shape[dim]!;
+    if (meta.denseSize !== size) throw new SparsityError(`dim_metadata[${level}] (DENSE, dim ${dim}) has dense_size ${meta.denseSize}, but the dim has ${size} ${j >= 0 ? 'blocks' : 'coordinates'}`);
+  });
   const strides = new Array<number>(rank).fill(1);
   for (let d = rank - 2; d >= 0; d--) strides[d] = strides[d + 1]! * shape[d + 1]!;
   const count = shape.reduce((a, b) => a * b, 1);
   const dense = new Uint8Array(count * elementBytes);
+  const filled = new Uint8Array(count);
   const coords = new Array<number>(expanded).fill(0);
   let next = 0;
   const totalValues = values.byteLength / elementBytes;
 
   const place = (): void => {
     let offset = 0;
+    const position: number[] = [];
     for (let d = 0; d < rank; d++) {
       let coordinate = coords[d]!;
       const j = blockMap.indexOf(d);
-      if (j >= 0) coordinate = coordinate * blockSize[j]! + coords[rank + j]!;
-      if (coordinate >= shape[d]!) throw new SparsityError(`a stored value lands at coordinate ${coordinate} of dim ${d}, past its size ${shape[d]}`);
+      if (j >= 0) {
+        const inBlock = coords[rank + j]!;
+        if (!Number.isInteger(inBlock) || inBlock < 0 || inBlock >= blockSize[j]!) throw new SparsityError(`a stored value lands at offset ${inBlock} of a block of dim ${d}, outside the block size ${blockSize[j]}`);
+        coordinate = coordinate * blockSize[j]! + inBlock;
+      }
+      if (!Number.isInteger(coordinate) || coordinate < 0 || coordinate >= shape[d]!) {
+        throw new SparsityError(`a stored value lands at coordinate ${coordinate} of dim ${d}, outside its size ${shape[d]} (expected 0..${shape[d]! - 1})`);
+      }
       offset += coordinate * strides[d]!;
+      position.push(coordinate);
     }
     if (next >= totalValues) throw new SparsityError(`the sparsity structure addresses more than the ${totalValues} stored values`);
+    // Two stored values at one position: which one the tensor holds would be a guess (TFLite keeps the last).
+    if (filled[offset]) throw new SparsityError(`stored value ${next} lands at [${position.join(',')}], where an earlier one is already: array_indices repeat a coordinate`);
+    filled[offset] = 1;
     dense.set(values.subarray(next * elementBytes, (next + 1) * elementBytes), offset * elementBytes);
     next++;
   };

@@ -48,7 +48,14 @@ class SubgraphImporter {
 
   private tensor(index: number, path: string): TensorInfo {
     const info = this.tensors[index];
-    if (!info) this.ctx.bytes.fail(path, `tensor index ${index} is past the ${this.tensors.length} tensors of subgraph ${this.index}`);
+    if (!info) {
+      this.ctx.bytes.fail(
+        path,
+        index < 0
+          ? `tensor index ${index} is negative (an operator's optional operand may be -1, absent; nothing else)`
+          : `tensor index ${index} is past the ${this.tensors.length} tensors of subgraph ${this.index}`,
+      );
+    }
     return info;
   }
 
@@ -161,9 +168,10 @@ class SubgraphImporter {
       }
     }
 
-    const inputs = inputIndices.map((index) => (index < 0 ? null : this.operand(index, `${operator.path}.inputs`)));
+    // -1 is an absent optional operand; any other negative index is a broken file (the tensor() check names it).
+    const inputs = inputIndices.map((index) => (index === -1 ? null : this.operand(index, `${operator.path}.inputs`)));
     checkOperandsBroadcast(code.builtin, inputs, loc);
-    const outputInfos = outputIndices.map((index) => (index < 0 ? null : this.tensor(index, `${operator.path}.outputs`)));
+    const outputInfos = outputIndices.map((index) => (index === -1 ? null : this.tensor(index, `${operator.path}.outputs`)));
     outputInfos.forEach((info) => {
       if (info && this.values.has(info.index)) {
         throw tfliteError({ reason: `malformed TFLite file: operator ${position} (${code.builtin}) writes tensor '${info.name}', which is already defined`, location: loc, code: 'tflite/malformed' });

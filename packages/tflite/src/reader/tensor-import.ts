@@ -27,6 +27,8 @@ export interface TensorInfo {
   readonly type: TensorType;
   /** The shape with 1 for dynamic dims (TFLite's `shape`). */
   readonly staticShape: readonly number[];
+  /** The first dim of TFLite's `shape` that is -1 (unknown), if any: a constant cannot have one. */
+  readonly unknownStaticDim: number | undefined;
   readonly bufferIndex: number;
   readonly isVariable: boolean;
   readonly sparsity: Sparsity | undefined;
@@ -108,6 +110,7 @@ export function readTensorInfo(ctx: ImportContext, table: TableReader, index: nu
     dtype,
     type: tensorType(dtype, shape, quant),
     staticShape: staticShape.map((dim) => (dim < 0 ? 1 : dim)),
+    unknownStaticDim: staticShape.includes(-1) ? staticShape.indexOf(-1) : undefined,
     bufferIndex: table.scalar(T.buffer, 'uint32', 0, 'buffer'),
     isVariable: table.scalar(T.is_variable, 'bool', 0, 'is_variable') !== 0,
     sparsity: readSparsity(table.table(T.sparsity, 'sparsity')),
@@ -152,6 +155,10 @@ export function constantOf(ctx: ImportContext, info: TensorInfo): Tensor | undef
   if (!range) return undefined;
   if (info.dtype === 'string') {
     throw tfliteError({ reason: `tensor '${info.name}': string constants are not supported yet`, location: { file: ctx.file }, code: 'tflite/unsupported' });
+  }
+  if (info.unknownStaticDim !== undefined) {
+    // The data's length would decide the dim: a file that means [N,4] says N, TFLite itself allocates the shape as given.
+    ctx.bytes.fail(`${info.path}.shape[${info.unknownStaticDim}]`, `constant tensor '${info.name}' has an unknown (-1) dimension; a tensor with data needs every dim`);
   }
   const count = info.staticShape.reduce((a, b) => a * b, 1);
   const expected = byteLengthOf(info.dtype, count);
