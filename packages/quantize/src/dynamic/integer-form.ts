@@ -11,6 +11,7 @@
 import { attrs, Builder, Tensor, tensorType, type Node, type Value } from '@modelpass/ir';
 import type { DynamicLayer } from './dynamic-layers.js';
 import { integerOperand, type DynamicWeight } from './dynamic-weights.js';
+import { sharedWeightConstants, type SharedWeightConstants } from '../shared-weights.js';
 
 export type ActivationQuantizer = (layer: DynamicLayer) => { readonly values: Value; readonly scale: Value; readonly zeroPoint: Value };
 
@@ -39,15 +40,27 @@ function convBroadcast(tensor: Tensor, spatialRank: number): Tensor {
   return tensor.rank === 0 ? tensor : tensor.reshape([tensor.size, ...new Array<number>(spatialRank).fill(1)]);
 }
 
-export function rewriteAsInteger(layer: DynamicLayer, weight: DynamicWeight, activation: ActivationQuantizer): Node {
+/** The layout key of a layer's weight constants (a shared weight's layers with equal keys read the same constants). */
+export function weightLayoutKey(layer: DynamicLayer, weight: DynamicWeight): string {
+  return `${layer.kind === 'conv' ? 'conv' : layer.layout}:${weight.values.dtype}:${weight.perChannel ? 'channel' : 'tensor'}`;
+}
+
+/**
+ * Rewrites `layer` as MatMulInteger/ConvInteger. `shared`: the weight's codes, zero point and scale
+ * constants are made once per weight and layout, and read by every layer that shares the weight.
+ */
+export function rewriteAsInteger(layer: DynamicLayer, weight: DynamicWeight, activation: ActivationQuantizer, shared: SharedWeightConstants = sharedWeightConstants()): Node {
   const { node } = layer;
   const x = activation(layer);
   const b = Builder.before(node);
   const name = layer.weight.name;
   const output = node.output(0);
   const outputShape = output.type.kind === 'tensor' ? output.type.shape : null;
-  const weightValue = b.constant(integerOperand(layer, weight), `${name}_quantized`);
-  const zeroPoint = b.constant(scalarIfUniform(weight.zeroPoint), `${name}_zero_point`);
+  const layout = weightLayoutKey(layer, weight);
+  const [weightValue, zeroPoint] = shared.get(layer.weight, `integer:${layout}`, () => [
+    b.constant(integerOperand(layer, weight), `${name}_quantized`),
+    b.constant(scalarIfUniform(weight.zeroPoint), `${name}_zero_point`),
+  ]).value as [Value, Value];
   let integer: Node;
   let scaleTensor = weight.scale;
   let bias: Value | null = null;
@@ -57,7 +70,9 @@ export function rewriteAsInteger(layer: DynamicLayer, weight: DynamicWeight, act
     const spatial = layer.tensor.rank - 2;
     scaleTensor = convBroadcast(weight.scale, spatial);
     if (layer.bias) {
-      bias = layer.bias.constant ? b.constant(convBroadcast(layer.bias.constant, spatial), `${layer.bias.name}_broadcast`) : layer.bias;
+      const biasValue = layer.bias;
+      const biasConstant = biasValue.constant;
+      bias = biasConstant ? shared.get(biasValue, `broadcast:${spatial}`, () => [b.constant(convBroadcast(biasConstant, spatial), `${biasValue.name}_broadcast`)]).value[0]! : layer.bias;
       if (!layer.bias.constant) bias = b.op1('onnx.Reshape', [layer.bias, b.constant(Tensor.fromValues('int64', [spatial + 1], [-1, ...new Array<number>(spatial).fill(1)]), 'bias_shape')]);
     }
   } else {
@@ -69,7 +84,9 @@ export function rewriteAsInteger(layer: DynamicLayer, weight: DynamicWeight, act
     }
   }
   const asFloat = b.op1('onnx.Cast', [integer.output(0)], { to: attrs.int(1) }, { name: `${node.name}_output_Cast`, types: [tensorType('float32', outputShape)] });
-  const scale = b.op1('onnx.Mul', [x.scale, b.constant(scaleTensor, `${name}_scale`)], {}, { name: `${node.name}_scales_Mul` });
+  const finalScale = scaleTensor;
+  const scaleValue = shared.get(layer.weight, `scale:${layout}:${layer.kind === 'conv' ? 1 : layer.alpha}`, () => [b.constant(finalScale, `${name}_scale`)]).value[0]!;
+  const scale = b.op1('onnx.Mul', [x.scale, scaleValue], {}, { name: `${node.name}_scales_Mul` });
   let result = b.op1('onnx.Mul', [asFloat, scale], {}, { name: `${node.name}_output_Mul`, types: [output.type] });
   if (bias) result = b.op1('onnx.Add', [result, bias], {}, { name: `${node.name}_bias_Add`, types: [output.type] });
   output.replaceAllUsesWith(result);

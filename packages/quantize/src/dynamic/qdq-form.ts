@@ -8,7 +8,8 @@
 import { Builder, tensorType, type Node, type Value } from '@modelpass/ir';
 import type { DynamicLayer } from './dynamic-layers.js';
 import type { DynamicWeight } from './dynamic-weights.js';
-import type { ActivationQuantizer } from './integer-form.js';
+import { weightLayoutKey, type ActivationQuantizer } from './integer-form.js';
+import { sharedWeightConstants, type SharedWeightConstants } from '../shared-weights.js';
 
 export function dequantizedActivation(): (layer: DynamicLayer, quantize: ActivationQuantizer) => Value {
   const made = new Map<Value, Value>();
@@ -24,14 +25,20 @@ export function dequantizedActivation(): (layer: DynamicLayer, quantize: Activat
   };
 }
 
-export function rewriteAsQdq(layer: DynamicLayer, weight: DynamicWeight, activation: Value): Node {
+/** `shared`: a weight read by several layers is stored once; each layer keeps its own DequantizeLinear (ORT fuses one per consumer). */
+export function rewriteAsQdq(layer: DynamicLayer, weight: DynamicWeight, activation: Value, shared: SharedWeightConstants = sharedWeightConstants()): Node {
   const { node } = layer;
   const b = Builder.before(node);
   const name = layer.weight.name;
   const axis = weight.perChannel ? (layer.kind === 'linear' && layer.layout === 'k-major' ? 1 : 0) : undefined;
+  const constants = shared.get(layer.weight, `qdq:${weightLayoutKey(layer, weight)}`, () => [
+    b.constant(weight.values, `${name}_quantized`),
+    b.constant(weight.scale, `${name}_scale`),
+    b.constant(weight.zeroPoint, `${name}_zero_point`),
+  ]).value;
   const dq = b.op1(
     'onnx.DequantizeLinear',
-    [b.constant(weight.values, `${name}_quantized`), b.constant(weight.scale, `${name}_scale`), b.constant(weight.zeroPoint, `${name}_zero_point`)],
+    [...constants],
     axis === undefined ? {} : { axis },
     { name: `${node.name}_weight_DequantizeLinear`, types: [tensorType('float32', layer.tensor.shape)] },
   );

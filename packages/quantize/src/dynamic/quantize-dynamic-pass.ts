@@ -10,8 +10,9 @@
 import { ModelpassError, type Model, type Value } from '@modelpass/ir';
 import { definePass, option } from '@modelpass/pass-manager';
 import { findDynamicLayers, type DynamicLayer } from './dynamic-layers.js';
-import { quantizeDynamicWeight } from './dynamic-weights.js';
+import { quantizeDynamicWeight, type DynamicWeight } from './dynamic-weights.js';
 import { rewriteAsInteger, sharedActivationQuantizer } from './integer-form.js';
+import { SharedByWeight, sharedWeightConstants } from '../shared-weights.js';
 import { dequantizedActivation, rewriteAsQdq } from './qdq-form.js';
 import { constantNodesHint } from '../weights-in-constant-nodes.js';
 import { forwardConstantIdentities } from '@modelpass/transforms';
@@ -45,7 +46,7 @@ export const quantizeDynamic = definePass({
     ops: option.list(option.enum([...OPS], {}), { default: [...DEFAULT_OPS], help: 'op types to quantize (Conv only on request: ConvInteger is slower than float Conv in ONNX Runtime)' }),
     skip: option.list(option.string({}), { default: [], help: 'node names to leave float' }),
   },
-  statistics: ['layers-quantized', 'layers-skipped', 'activations-quantized', 'weight-bytes-before', 'weight-bytes-after'],
+  statistics: ['layers-quantized', 'layers-skipped', 'activations-quantized', 'weight-bytes-before', 'weight-bytes-after', 'weights-shared'],
   run(model, context) {
     const { weights, perChannel, format, ops, skip } = context.options;
     const forwarded = forwardConstantIdentities(model);
@@ -84,18 +85,25 @@ export const quantizeDynamic = definePass({
     const activation = sharedActivationQuantizer();
     const dequantized = dequantizedActivation();
     const activations = new Set<Value>();
+    // A weight read by several layers (tied or Siamese layers) is quantized and stored once.
+    const quantizedWeights = new SharedByWeight<DynamicWeight>();
+    const constants = sharedWeightConstants();
     for (const layer of layers) {
       // ORT's ConvInteger takes one weight zero point: asymmetric (uint8) Conv weights go per tensor there.
       const channelwise = perChannel && !(format === 'integer' && layer.kind === 'conv' && weights === 'uint8');
       if (channelwise !== perChannel) context.debug(`${layer.node.name}: per-tensor weights (ORT's ConvInteger takes a single uint8 weight zero point)`);
-      const weight = quantizeDynamicWeight(layer, weights, channelwise);
+      const layout = layer.kind === 'conv' ? 'conv' : layer.layout;
+      const { value: weight, reused } = quantizedWeights.get(layer.weight, `${layout}:${channelwise}`, () => quantizeDynamicWeight(layer, weights, channelwise));
       activations.add(layer.node.input(0));
-      if (format === 'integer') rewriteAsInteger(layer, weight, activation);
-      else rewriteAsQdq(layer, weight, dequantized(layer, activation));
+      if (format === 'integer') rewriteAsInteger(layer, weight, activation, constants);
+      else rewriteAsQdq(layer, weight, dequantized(layer, activation), constants);
       context.statistic('layers-quantized');
-      context.statistic('weight-bytes-before', layer.tensor.byteLength);
-      context.statistic('weight-bytes-after', weight.values.byteLength + weight.scale.byteLength + weight.zeroPoint.byteLength);
-      context.debug(`${layer.node.name}: ${describe(layer)} → ${format} (${weights}, ${weight.perChannel ? 'per channel' : 'per tensor'})`);
+      if (reused) context.statistic('weights-shared');
+      else {
+        context.statistic('weight-bytes-before', layer.tensor.byteLength);
+        context.statistic('weight-bytes-after', weight.values.byteLength + weight.scale.byteLength + weight.zeroPoint.byteLength);
+      }
+      context.debug(`${layer.node.name}: ${describe(layer)} → ${format} (${weights}, ${weight.perChannel ? 'per channel' : 'per tensor'})${reused ? `, reading the int8 '${layer.weight.name}' an earlier layer made (shared weight, stored once)` : ''}`);
       removeIfUnused(model, layer.weight);
       // A Conv's bias is re-laid as [M, 1, …] for the Add after ConvInteger: the 1-D original is then unread.
       if (layer.bias) removeIfUnused(model, layer.bias);

@@ -12,11 +12,27 @@ import { Builder, type Node, type Value } from '@modelpass/ir';
 import type { LinearLayer } from './linear-layers.js';
 import type { QuantizedWeight } from './quantized-weight.js';
 import type { TensorMaker } from './spill-file.js';
+import type { SharedWeightConstants } from '../shared-weights.js';
 
 /** The opset from which DequantizeLinear takes `block_size`. */
 export const BLOCKED_DEQUANTIZE_OPSET = 21;
 
-export function insertDequantizeLinear(layer: LinearLayer, weight: QuantizedWeight, make: TensorMaker): Node {
+/** `shared`: a weight several layers read is stored once; each layer keeps its own DequantizeLinear (ORT fuses one per consumer). */
+export function insertDequantizeLinear(layer: LinearLayer, weight: QuantizedWeight, make: TensorMaker, shared?: SharedWeightConstants): Node {
+  const b = Builder.before(layer.node);
+  const { layout } = layer;
+  const perChannel = weight.groups === 1;
+  const kMajor = layout === 'k-major';
+  const makeConstants = (): Value[] => dequantizeConstants(b, layer, weight, make);
+  const inputs = shared ? shared.get(layer.weight, `dequantize:${layout}`, makeConstants).value : makeConstants();
+  const axis = perChannel ? (kMajor ? 1 : 0) : kMajor ? 0 : 1;
+  const attributes = perChannel ? { axis } : { axis, block_size: weight.scheme.groupSize };
+  const dequantize = b.create('onnx.DequantizeLinear', [...inputs], attributes, { name: `${layer.node.name}_weight_DequantizeLinear`, types: [layer.weight.type] });
+  layer.node.setInput(1, dequantize.output(0));
+  return dequantize;
+}
+
+function dequantizeConstants(b: Builder, layer: LinearLayer, weight: QuantizedWeight, make: TensorMaker): Value[] {
   const { k, n, layout } = layer;
   const { groups, scheme } = weight;
   const signed = scheme.symmetric;
@@ -42,16 +58,10 @@ export function insertDequantizeLinear(layer: LinearLayer, weight: QuantizedWeig
       zeros[at] = (Math.round(weight.zeroPoints[row * groups + g]!) - offset) & 0xff;
     }
   }
-  const b = Builder.before(layer.node);
   const name = layer.weight.name;
-  const inputs: Value[] = [
+  return [
     b.constant(make(dtype, layer.tensor.shape, codes), `${name}_quantized`),
     b.constant(make('float32', paramShape, new Uint8Array(scales.buffer)), `${name}_scale`),
     b.constant(make(dtype, paramShape, zeros), `${name}_zero_point`),
   ];
-  const axis = perChannel ? (kMajor ? 1 : 0) : kMajor ? 0 : 1;
-  const attributes = perChannel ? { axis } : { axis, block_size: scheme.groupSize };
-  const dequantize = b.create('onnx.DequantizeLinear', inputs, attributes, { name: `${layer.node.name}_weight_DequantizeLinear`, types: [layer.weight.type] });
-  layer.node.setInput(1, dequantize.output(0));
-  return dequantize;
 }

@@ -14,6 +14,7 @@ import { Builder, Tensor, type Model, type Node, type Value } from '@modelpass/i
 import type { LinearLayer } from './linear-layers.js';
 import type { QuantizedWeight } from './quantized-weight.js';
 import type { TensorMaker } from './spill-file.js';
+import type { SharedWeightConstants } from '../shared-weights.js';
 
 export const MICROSOFT_DOMAIN = 'com.microsoft';
 export const MATMUL_NBITS = `${MICROSOFT_DOMAIN}.MatMulNBits`;
@@ -63,6 +64,8 @@ export function matMulNBitsTensors(weight: QuantizedWeight, make: TensorMaker, s
 export interface MatMulNBitsOptions {
   readonly accuracyLevel: number;
   readonly make: TensorMaker;
+  /** A weight several layers read is stored once: their MatMulNBits nodes read the same B, scales and zero points. */
+  readonly shared?: SharedWeightConstants;
 }
 
 /**
@@ -71,11 +74,16 @@ export interface MatMulNBitsOptions {
  */
 export function replaceWithMatMulNBits(model: Model, layer: LinearLayer, weight: QuantizedWeight, options: MatMulNBitsOptions): Node {
   const { node } = layer;
-  const tensors = matMulNBitsTensors(weight, options.make, layer.alpha);
   const b = Builder.before(node);
   const name = layer.weight.name;
-  const inputs: (Value | null)[] = [node.input(0), b.constant(tensors.b, `${name}_Q${weight.scheme.bits}`), b.constant(tensors.scales, `${name}_scales`)];
-  if (tensors.zeroPoints) inputs.push(b.constant(tensors.zeroPoints, `${name}_zero_points`));
+  const makeConstants = (): Value[] => {
+    const tensors = matMulNBitsTensors(weight, options.make, layer.alpha);
+    const made = [b.constant(tensors.b, `${name}_Q${weight.scheme.bits}`), b.constant(tensors.scales, `${name}_scales`)];
+    if (tensors.zeroPoints) made.push(b.constant(tensors.zeroPoints, `${name}_zero_points`));
+    return made;
+  };
+  const constants = options.shared ? options.shared.get(layer.weight, `nbits:${layer.layout}:${layer.alpha}`, makeConstants).value : makeConstants();
+  const inputs: (Value | null)[] = [node.input(0), ...constants];
   const output = node.output(0);
   const matmul = b.create(
     MATMUL_NBITS,

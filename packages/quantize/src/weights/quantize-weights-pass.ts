@@ -25,6 +25,7 @@ import { hqqChooser, quantizeGroupwise, rtnChooser } from './round-to-nearest.js
 import { SpillFile, tensorMaker, type TensorMaker } from './spill-file.js';
 import { readWeightMatrix } from './weight-tiles.js';
 import { constantNodesHint } from '../weights-in-constant-nodes.js';
+import { constantBytes, SharedByWeight, sharedWeightConstants, type SharedWeightConstants } from '../shared-weights.js';
 import { forwardConstantIdentities } from '@modelpass/transforms';
 import { alreadyQuantizedClause } from '../already-quantized.js';
 import { dimsOption, parseDimsOption } from '../calibration/dims-option.js';
@@ -79,7 +80,7 @@ export const quantizeWeights = definePass({
   description:
     'int4 → com.microsoft.MatMulNBits, int8 → DequantizeLinear + MatMul (blocked at opset ≥ 21, per-channel below). GPTQ needs calibration data (dataset=); RTN and HQQ need none. Weights in external data are processed one at a time and spilled to a temporary file.',
   options,
-  statistics: ['layers-quantized', 'layers-skipped', 'weights-quantized', 'weight-bytes-before', 'weight-bytes-after'],
+  statistics: ['layers-quantized', 'layers-skipped', 'weights-quantized', 'weight-bytes-before', 'weight-bytes-after', 'weights-shared', 'shared-weights-copied'],
   async run(model, context) {
     const format = checkOptions(context);
     const { method, skip } = context.options;
@@ -116,20 +117,39 @@ export const quantizeWeights = definePass({
     if (sequential) context.debug(`gptq sequential: ${layers.length} layers in ${waves.length} waves`);
     const spill = layers.some((layer) => !layer.tensor.isLoaded) ? new SpillFile() : undefined;
     const make = tensorMaker(spill);
+    // A weight several layers read (tied or Siamese layers) is quantized once and stored once; with
+    // GPTQ, from the sum of its layers' Hessians (the error of every layer that reads it). Sequential
+    // GPTQ measures layers of different waves in different runs: readers of one weight in different
+    // waves keep their own copies (statistic shared-weights-copied).
+    const quantizedWeights = new SharedByWeight<QuantizedWeight>();
+    const constants = sharedWeightConstants();
     try {
       for (const wave of waves) {
         const hessians = method === 'gptq' ? await layerHessians(model, wave, context) : undefined;
         for (const layer of wave) {
           context.signal.throwIfAborted();
           const scheme = schemeFor(layer, context, perChannel);
-          const quantized = quantizeLayer(layer, scheme, context, format, hessians);
+          const readers = layers.filter((other) => other.weight === layer.weight && other.layout === layer.layout);
+          const share = !sequential || readers.every((reader) => wave.includes(reader));
+          if (!share) {
+            context.statistic('shared-weights-copied');
+            context.debug(`${layer.node.name}: its weight '${layer.weight.name}' is read by ${readers.length} layers; sequential GPTQ measures them in different waves, so this layer gets its own copy`);
+          }
+          const { value: quantized, reused } = share
+            ? quantizedWeights.get(layer.weight, layer.layout, () => quantizeLayer(layer, scheme, context, format, hessians, readers))
+            : { value: quantizeLayer(layer, scheme, context, format, hessians, [layer]), reused: false };
           const before = layer.tensor.byteLength;
-          const after = emit(model, layer, quantized, format, context, make);
+          const after = emit(model, layer, quantized, format, context, make, share ? constants : undefined);
           context.statistic('layers-quantized');
-          context.statistic('weights-quantized', layer.k * layer.n);
-          context.statistic('weight-bytes-before', before);
-          context.statistic('weight-bytes-after', after);
-          context.debug(`${layer.node.name}: [${layer.k}×${layer.n}] ${method} ${scheme.bits}-bit groups of ${scheme.groupSize} → ${format} (${before} → ${after} bytes)`);
+          if (reused) {
+            context.statistic('weights-shared');
+            context.debug(`${layer.node.name}: reads the quantized '${layer.weight.name}' an earlier layer made (shared weight, stored once)`);
+          } else {
+            context.statistic('weights-quantized', layer.k * layer.n);
+            context.statistic('weight-bytes-before', before);
+            context.statistic('weight-bytes-after', after);
+            context.debug(`${layer.node.name}: [${layer.k}×${layer.n}] ${method} ${scheme.bits}-bit groups of ${scheme.groupSize} → ${format} (${before} → ${after} bytes)`);
+          }
           removeIfUnused(model, layer.weight);
         }
       }
@@ -161,22 +181,37 @@ function quantizeLayer(
   context: PassContext<Options>,
   format: 'matmulnbits' | 'dequantize',
   hessians: Map<Value, LayerHessian> | undefined,
+  readers: readonly LinearLayer[],
 ): QuantizedWeight {
   const { method, damp, hqqIterations } = context.options;
   if (method === 'hqq') return quantizeGroupwise(layer, scheme, hqqChooser({ ...DEFAULT_HQQ, iterations: hqqIterations, integerZeroPoints: format === 'dequantize' }));
   if (method === 'rtn') return quantizeGroupwise(layer, scheme, rtnChooser);
-  const hessian = hessians!.get(layer.node.input(0))!;
   // Layers that share an input share H; GPTQ changes its diagonal only where it was zero, the same each time.
-  return gptqQuantize(readWeightMatrix(layer), hessian.matrix, layer, scheme, rtnChooser, { ...DEFAULT_GPTQ, damp }, layer.node.name);
+  // A weight several layers read: H summed over their (distinct) inputs, the error of all of them.
+  const inputs = [...new Set(readers.map((reader) => reader.node.input(0)))];
+  const hessian = inputs.length === 1 ? hessians!.get(inputs[0]!)!.matrix : summedHessian(inputs.map((input) => hessians!.get(input)!.matrix));
+  return gptqQuantize(readWeightMatrix(layer), hessian, layer, scheme, rtnChooser, { ...DEFAULT_GPTQ, damp }, layer.node.name);
+}
+
+function summedHessian(matrices: readonly Float64Array[]): Float64Array {
+  const sum = new Float64Array(matrices[0]!.length);
+  for (const matrix of matrices) for (let i = 0; i < sum.length; i++) sum[i]! += matrix[i]!;
+  return sum;
 }
 
 /** Rewrites the layer; returns the bytes of the new weight tensors. */
-function emit(model: Model, layer: LinearLayer, quantized: QuantizedWeight, format: 'matmulnbits' | 'dequantize', context: PassContext<Options>, make: TensorMaker): number {
+function emit(
+  model: Model,
+  layer: LinearLayer,
+  quantized: QuantizedWeight,
+  format: 'matmulnbits' | 'dequantize',
+  context: PassContext<Options>,
+  make: TensorMaker,
+  shared: SharedWeightConstants | undefined,
+): number {
   const node =
     format === 'matmulnbits'
-      ? replaceWithMatMulNBits(model, layer, quantized, { accuracyLevel: context.options.accuracyLevel, make })
-      : insertDequantizeLinear(layer, quantized, make);
-  const start = format === 'matmulnbits' ? 1 : 0;
-  const inputs = format === 'matmulnbits' ? node.inputs.slice(start) : node.inputs;
-  return inputs.reduce((sum, value) => sum + (value?.constant?.byteLength ?? 0), 0);
+      ? replaceWithMatMulNBits(model, layer, quantized, { accuracyLevel: context.options.accuracyLevel, make, ...(shared ? { shared } : {}) })
+      : insertDequantizeLinear(layer, quantized, make, shared);
+  return constantBytes(format === 'matmulnbits' ? node.inputs.slice(1) : node.inputs);
 }
