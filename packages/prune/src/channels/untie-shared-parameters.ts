@@ -14,21 +14,12 @@
  * and drops it, so a model whose shared groups stayed whole keeps its deduplicated constants.
  */
 import type { Model, Value } from '@modelpass/ir';
+import { forwardConstantIdentities } from '@modelpass/transforms';
 import { analyzeChannelDependencies, type ChannelAnalysis } from './dependency-groups.js';
 
-/** Replaces every `Identity(constant)` whose output is no graph output by the constant. Returns how many. */
+/** Replaces every `Identity(constant)` whose output is no graph output by the constant (transforms' `forwardConstantIdentities`). Returns how many. */
 export function lookThroughConstantIdentities(model: Model): number {
-  let removed = 0;
-  for (const node of [...model.graph.nodes()]) {
-    if (node.op !== 'onnx.Identity' || node.subgraphs.length > 0) continue;
-    const source = node.inputs[0];
-    const output = node.outputs[0];
-    if (!source?.isConstant || !source.constant || !output || output.isGraphOutput) continue;
-    output.replaceAllUsesWith(source);
-    node.erase();
-    removed++;
-  }
-  return removed;
+  return forwardConstantIdentities(model);
 }
 
 /** Gives each node reading one of `shared` beyond the first its own copy. Returns copy → origin. */

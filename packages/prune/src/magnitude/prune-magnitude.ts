@@ -9,9 +9,9 @@
  * already zero count among the smallest. Zeros are stored densely unless `sparse-initializers=true`,
  * which stores each pruned weight whose COO form is smaller as an ONNX sparse initializer.
  */
-import { ModelpassError } from '@modelpass/ir';
+import { ModelpassError, type Node } from '@modelpass/ir';
 import { definePass, option } from '@modelpass/pass-manager';
-import { checkLayerNames, findPrunableLayers, nothingPrunedWarning, parseOverrides, skipReason, type PrunableLayer } from '../weights/prunable-layers.js';
+import { checkLayerNames, firstAndLastLayers, nothingPrunedWarning, parseOverrides, prepareLayers, skipReason, type PrunableLayer } from '../weights/prunable-layers.js';
 import { countZeros, magnitudes, withZeros } from '../weights/weight-data.js';
 import { storeSparselyIfSmaller } from '../sparse/sparse-initializer.js';
 import { selectSmallest } from './select-smallest.js';
@@ -36,13 +36,22 @@ export const pruneMagnitude = definePass({
     overrides: option.list(option.string({ pattern: '.+:.+' }), { default: [], help: "per-layer sparsity, 'name:fraction' (e.g. [conv1:0.3,fc:0.8])" }),
     sparseInitializers: option.boolean({ default: false, help: 'store pruned weights as ONNX sparse initializers where that is smaller' }),
   },
-  statistics: ['layers-pruned', 'layers-skipped', 'weights-considered', 'weights-zeroed', 'sparse-initializers'],
+  statistics: ['layers-pruned', 'layers-skipped', 'weights-considered', 'weights-zeroed', 'sparse-initializers', 'identities-forwarded', 'shared-weights-untied'],
   run(model, context) {
     const { sparsity, scope, skip, skipFirstLast, sparseInitializers } = context.options;
-    const layers = findPrunableLayers(model);
     const overrides = parseOverrides(context.options.overrides, PASS);
+    // Each layer's plan: skipped, its own sparsity, or ranked; readers of one weight with different plans get copies.
+    const planOf = (found: readonly PrunableLayer[]) => {
+      const edges = firstAndLastLayers(found);
+      return (node: Node) => (overrides.has(node.name) ? `override ${overrides.get(node.name)}` : skipReason(node, edges, { skip, skipFirstLast }) ? 'skip' : 'ranked');
+    };
+    const prepared = prepareLayers(model, planOf);
+    const { layers } = prepared;
+    context.statistic('identities-forwarded', prepared.identitiesForwarded);
+    context.statistic('shared-weights-untied', prepared.untied);
     checkLayerNames(layers, skip, 'skip', PASS);
     checkLayerNames(layers, [...overrides.keys()], 'overrides', PASS);
+    const edges = firstAndLastLayers(layers);
     const clash = [...overrides.keys()].find((name) => skip.includes(name));
     if (clash) {
       throw new ModelpassError({
@@ -57,9 +66,9 @@ export const pruneMagnitude = definePass({
     for (const layer of layers) {
       const override = overrides.get(layer.node.name);
       if (override === undefined) {
-        const reason = skipReason(layer, layers, { skip, skipFirstLast });
+        const reason = skipReason(layer.node, edges, { skip, skipFirstLast });
         if (reason) {
-          context.statistic('layers-skipped');
+          context.statistic('layers-skipped', layer.readers.length);
           context.debug(`${layer.node.name}: skipped (${reason})`);
           continue;
         }
@@ -86,10 +95,12 @@ export const pruneMagnitude = definePass({
       const before = countZeros(planned.magnitudes);
       let after = 0;
       for (let i = 0; i < mask.length; i++) if (mask[i] || planned.magnitudes[i] === 0) after++;
-      context.statistic('layers-pruned');
+      // layers: every node reading the weight; weights: each stored weight once (what the file holds)
+      context.statistic('layers-pruned', layer.readers.length);
       context.statistic('weights-considered', mask.length);
       context.statistic('weights-zeroed', after - before);
-      context.debug(`${layer.node.name}: ${after}/${mask.length} zero (${(100 * after / Math.max(1, mask.length)).toFixed(1)}%)`);
+      const shared = layer.readers.length > 1 ? ` (weight '${layer.weight.name}' shared with ${layer.readers.slice(1).map((node) => `'${node.name}'`).join(', ')})` : '';
+      context.debug(`${layer.node.name}: ${after}/${mask.length} zero (${(100 * after / Math.max(1, mask.length)).toFixed(1)}%)${shared}`);
       if (after > before) {
         layer.weight.setConstant(withZeros(layer.tensor, mask));
         changed = true;
@@ -100,6 +111,7 @@ export const pruneMagnitude = definePass({
         changed = true;
       }
     }
+    if (prepared.identitiesForwarded > 0 || prepared.untied > 0) changed = true;
     return changed ? context.preserve(['shapes', 'uses', 'topological-order']) : context.preserveAll();
   },
 });

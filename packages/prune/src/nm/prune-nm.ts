@@ -5,9 +5,9 @@
  * 4:8 is also common. A layer whose reduction dim is not a multiple of m is skipped with a warning
  * (`indivisible=skip`, the default) or is an error (`indivisible=error`).
  */
-import { ModelpassError } from '@modelpass/ir';
+import { ModelpassError, type Node } from '@modelpass/ir';
 import { definePass, option } from '@modelpass/pass-manager';
-import { checkLayerNames, findPrunableLayers, nothingPrunedWarning, skipReason } from '../weights/prunable-layers.js';
+import { checkLayerNames, firstAndLastLayers, nothingPrunedWarning, prepareLayers, skipReason, type PrunableLayer } from '../weights/prunable-layers.js';
 import { magnitudes, withZeros } from '../weights/weight-data.js';
 import { forEachGroup, groupLayout, indivisibleReason } from './nm-groups.js';
 
@@ -41,20 +41,29 @@ export const pruneNm = definePass({
     skipFirstLast: option.boolean({ default: true, help: 'leave the first and the last prunable layer alone' }),
     indivisible: option.enum(['skip', 'error'], { default: 'skip', help: 'a layer whose reduction dim is not a multiple of m: skip it with a warning, or fail' }),
   },
-  statistics: ['layers-pruned', 'layers-skipped', 'weights-considered', 'weights-zeroed'],
+  statistics: ['layers-pruned', 'layers-skipped', 'weights-considered', 'weights-zeroed', 'identities-forwarded', 'shared-weights-untied'],
   run(model, context) {
     const { n, m, skip, skipFirstLast, indivisible } = context.options;
     if (n > m) {
       throw new ModelpassError({ reason: `option 'n' of pass '${PASS}' is ${n}, more than m=${m}`, expected: 'n ≤ m (e.g. n=2 m=4)', source: '@modelpass/prune' });
     }
-    const layers = findPrunableLayers(model);
+    const planOf = (found: readonly PrunableLayer[]) => {
+      const edges = firstAndLastLayers(found);
+      // Groups run along each reader's reduction axis: readers that group one weight differently get copies too.
+      return (node: Node) => (skipReason(node, edges, { skip, skipFirstLast }) ? 'skip' : `prune ${JSON.stringify(groupLayout(node, node.input(1).constant!.shape))}`);
+    };
+    const prepared = prepareLayers(model, planOf);
+    const { layers } = prepared;
+    context.statistic('identities-forwarded', prepared.identitiesForwarded);
+    context.statistic('shared-weights-untied', prepared.untied);
     checkLayerNames(layers, skip, 'skip', PASS);
-    let changed = false;
+    const edges = firstAndLastLayers(layers);
+    let changed = prepared.identitiesForwarded > 0 || prepared.untied > 0;
     let pruned = 0;
     for (const layer of layers) {
-      const reason = skipReason(layer, layers, { skip, skipFirstLast });
+      const reason = skipReason(layer.node, edges, { skip, skipFirstLast });
       if (reason) {
-        context.statistic('layers-skipped');
+        context.statistic('layers-skipped', layer.readers.length);
         context.debug(`${layer.node.name}: skipped (${reason})`);
         continue;
       }
@@ -62,14 +71,14 @@ export const pruneNm = definePass({
       const problem = indivisibleReason(layout, m);
       if (problem) {
         if (indivisible === 'error') throw layer.node.error(`cannot be pruned ${n}:${m}: ${problem}`, { hint: `skip it (skip=[${layer.node.name}]) or use indivisible=skip` });
-        context.statistic('layers-skipped');
+        context.statistic('layers-skipped', layer.readers.length);
         context.report({ severity: 'warning', reason: `${PASS}: layer '${layer.node.name}' left dense: ${problem}`, location: layer.node.location, source: '@modelpass/prune' });
         continue;
       }
       const values = magnitudes(layer.tensor);
       const { mask, zeroed } = nmMask(values, layout, n, m);
       pruned++;
-      context.statistic('layers-pruned');
+      context.statistic('layers-pruned', layer.readers.length);
       context.statistic('weights-considered', values.length);
       context.statistic('weights-zeroed', zeroed);
       if (zeroed > 0) {

@@ -3,12 +3,16 @@
  * weight (input 1) is a constant float initializer, and the skip rules shared by those passes.
  */
 import { ModelpassError, type Model, type Node, type Tensor, type Value } from '@modelpass/ir';
+import { forwardConstantIdentities } from '@modelpass/transforms';
 
 export const PRUNABLE_OPS = ['onnx.Conv', 'onnx.ConvTranspose', 'onnx.Gemm', 'onnx.MatMul'] as const;
 export const PRUNABLE_DTYPES = ['float32', 'float16', 'bfloat16', 'float64'] as const;
 
 export interface PrunableLayer {
+  /** The first node reading the weight. */
   readonly node: Node;
+  /** Every Conv/ConvTranspose/Gemm/MatMul reading the weight as input 1, in graph order (more than one: a shared weight). */
+  readonly readers: readonly Node[];
   /** The weight initializer (input 1). */
   readonly weight: Value;
   readonly tensor: Tensor;
@@ -24,19 +28,82 @@ export function isWeightWithData(weight: Value | null | undefined): weight is Va
   return !!weight && weight.producer === null && (weight.isConstant || (weight.isGraphInput && weight.constant !== undefined));
 }
 
-/** Prunable layers of the main graph, in graph order; a weight shared by several nodes appears once (its first reader). */
+/**
+ * Prunable layers of the main graph, in graph order; a weight shared by several nodes appears once
+ * (`node`: its first reader; `readers`: all of them). A weight behind `Identity(constant)` (PyTorch
+ * spells a parameter equal to another so) is not seen here: the passes forward those first
+ * (`prepareLayers`).
+ */
 export function findPrunableLayers(model: Model): PrunableLayer[] {
-  const layers: PrunableLayer[] = [];
-  const seen = new Set<Value>();
+  const byWeight = new Map<Value, { node: Node; readers: Node[]; weight: Value; tensor: Tensor; isInputDefault: boolean }>();
   for (const node of model.graph.nodesOf(...PRUNABLE_OPS)) {
     const weight = node.inputs[1];
     const tensor = weight?.constant;
-    if (!isWeightWithData(weight) || !tensor || seen.has(weight)) continue;
+    if (!isWeightWithData(weight) || !tensor) continue;
+    const known = byWeight.get(weight);
+    if (known) {
+      known.readers.push(node);
+      continue;
+    }
     if (!(PRUNABLE_DTYPES as readonly string[]).includes(tensor.dtype) || tensor.quant) continue;
-    seen.add(weight);
-    layers.push({ node, weight, tensor, isInputDefault: weight.isGraphInput });
+    byWeight.set(weight, { node, readers: [node], weight, tensor, isInputDefault: weight.isGraphInput });
   }
-  return layers;
+  return [...byWeight.values()];
+}
+
+/** The first and the last prunable node in graph order (what skip-first-last leaves alone). */
+export function firstAndLastLayers(layers: readonly PrunableLayer[]): { first: Node | undefined; last: Node | undefined } {
+  const readers = new Set(layers.flatMap((layer) => layer.readers));
+  const first = layers[0]?.node;
+  let last: Node | undefined;
+  if (first) for (const node of first.graph!.nodes()) if (readers.has(node)) last = node;
+  return { first, last };
+}
+
+/**
+ * Gives the readers of one weight that `plan` treats differently (one skipped, one pruned; two
+ * sparsities) their own copy of it (the same tensor, no data copied), so pruning the weight for one
+ * layer never prunes another silently. A graph input's default is left shared. Returns the copies made.
+ */
+export function untieDivergentReaders(model: Model, layers: readonly PrunableLayer[], plan: (node: Node) => string): number {
+  let copies = 0;
+  for (const layer of layers) {
+    if (layer.readers.length < 2 || layer.isInputDefault) continue;
+    const byPlan = new Map<string, Node[]>();
+    for (const reader of layer.readers) {
+      const key = plan(reader);
+      byPlan.set(key, [...(byPlan.get(key) ?? []), reader]);
+    }
+    for (const nodes of [...byPlan.values()].slice(1)) {
+      const copy = model.graph.addConstant(model.graph.uniqueName(`${layer.weight.name}_untied`), layer.tensor);
+      for (const node of nodes) node.setInput(1, copy);
+      copies++;
+    }
+  }
+  return copies;
+}
+
+export interface PreparedLayers {
+  readonly layers: PrunableLayer[];
+  /** `Identity(constant)`s forwarded to their constant. */
+  readonly identitiesForwarded: number;
+  /** Copies made of weights whose readers are pruned differently. */
+  readonly untied: number;
+}
+
+/**
+ * What the unstructured and N:M passes prune: `Identity(constant)` forwarded first (transforms'
+ * `forwardConstantIdentities`), so a layer whose weight PyTorch spelled as an Identity of an equal
+ * parameter is a layer like the others (it was invisible: not counted, not nameable in skip, and
+ * pruned anyway through the Identity when the other was); then readers of one weight that the plan
+ * (made from the layers found) treats differently get their own copies.
+ */
+export function prepareLayers(model: Model, plan?: (layers: readonly PrunableLayer[]) => (node: Node) => string): PreparedLayers {
+  const identitiesForwarded = forwardConstantIdentities(model);
+  let layers = findPrunableLayers(model);
+  const untied = plan ? untieDivergentReaders(model, layers, plan(layers)) : 0;
+  if (untied > 0) layers = findPrunableLayers(model);
+  return { layers, identitiesForwarded, untied };
 }
 
 export interface SkipOptions {
@@ -48,7 +115,7 @@ export interface SkipOptions {
 
 /** Names nobody can find are an error listing what exists: a typo must not prune the wrong layers silently. */
 export function checkLayerNames(layers: readonly PrunableLayer[], names: readonly string[], option: string, pass: string): void {
-  const known = new Set(layers.map((layer) => layer.node.name));
+  const known = new Set(layers.flatMap((layer) => layer.readers.map((node) => node.name)));
   const missing = names.filter((name) => !known.has(name));
   if (missing.length === 0) return;
   throw new ModelpassError({
@@ -58,12 +125,12 @@ export function checkLayerNames(layers: readonly PrunableLayer[], names: readonl
   });
 }
 
-/** Why a layer is skipped, or undefined when it is pruned. */
-export function skipReason(layer: PrunableLayer, layers: readonly PrunableLayer[], options: SkipOptions): string | undefined {
-  if (options.skip.includes(layer.node.name)) return 'named in skip';
-  if (options.skipFirstLast && layers.length > 0) {
-    if (layer === layers[0]) return 'first prunable layer (skip-first-last)';
-    if (layer === layers[layers.length - 1]) return 'last prunable layer (skip-first-last)';
+/** Why the layer `node` is skipped, or undefined when it is pruned; `edges`: `firstAndLastLayers(layers)`. */
+export function skipReason(node: Node, edges: { first: Node | undefined; last: Node | undefined }, options: SkipOptions): string | undefined {
+  if (options.skip.includes(node.name)) return 'named in skip';
+  if (options.skipFirstLast) {
+    if (node === edges.first) return 'first prunable layer (skip-first-last)';
+    if (node === edges.last) return 'last prunable layer (skip-first-last)';
   }
   return undefined;
 }
