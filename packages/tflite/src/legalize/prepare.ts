@@ -3,6 +3,7 @@ import { inferShapes } from '@modelpass/ops';
 import { axisShufflesAsGather } from '@modelpass/transforms';
 import { constantOf, numbersOf } from './constant-values.js';
 import { dimsOf } from './lowering-tools.js';
+import { attentionHeadsWithoutTranspose } from './rules/attention-heads.js';
 import { contribOpsAsCanonical } from './rules/contrib-forms.js';
 import { torchGroupNormAsGroupNormalization } from './rules/group-norm.js';
 import { expandStaticControlFlow } from './rules/control-flow.js';
@@ -258,6 +259,7 @@ export function prepareCanonicalForTflite(
     else if (node.op === 'onnx.Mul') changed = hardSwish(node);
     else if (node.op === 'onnx.ConvInteger') changed = convIntegerAsFloat(node);
     else if (node.op === 'onnx.InstanceNormalization') changed = torchGroupNormAsGroupNormalization(node);
+    else if (node.op === 'onnx.Transpose') changed = attentionHeadsWithoutTranspose(node, opset);
     if (changed) rewrites++;
   }
   // If/Loop left (run-time conditions, trip counts): TFLite IF/WHILE whose regions are prepared like this graph.

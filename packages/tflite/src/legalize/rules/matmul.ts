@@ -1,8 +1,8 @@
 import { Tensor, type Node, type Value } from '@modelpass/ir';
 import { transposeTensor } from '@modelpass/transforms';
-import { constantOf } from '../constant-values.js';
+import { constantOf, numbersOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
-import { dimsOf, rankOfValue, replaceNode, TfliteEmitter, typeWithShape } from '../lowering-tools.js';
+import { dimsOf, rankOfValue, replaceNode, tensorTypeOf, TfliteEmitter, typeWithShape } from '../lowering-tools.js';
 
 function scaled(tensor: Tensor, factor: number): Tensor {
   if (factor === 1) return tensor;
@@ -64,6 +64,25 @@ const gemm: LoweringRule = {
   },
 };
 
+/**
+ * A TRANSPOSE (already lowered, or still canonical) that only swaps the last two axes of a float32 operand
+ * of rank ≥ 2: BATCH_MATMUL reads its input with adj_x/adj_y instead. Gives [operand to read, whether it is swapped].
+ */
+function beforeLastTwoSwapped(value: Value): [Value, boolean] {
+  const producer = value.producer;
+  if (!producer || value.isGraphOutput) return [value, false];
+  let perm: number[] | undefined;
+  if (producer.op === 'tflite.TRANSPOSE') perm = numbersOf(producer.inputs[1]);
+  else if (producer.op === 'onnx.Transpose') {
+    const attribute = producer.getAttribute('perm');
+    perm = attribute?.kind === 'ints' ? attribute.value.map(Number) : undefined;
+  }
+  const rank = perm?.length ?? 0;
+  if (!perm || rank < 2 || tensorTypeOf(value)?.dtype !== 'float32') return [value, false];
+  const swapsLastTwo = perm.every((axis, i) => axis === (i === rank - 2 ? rank - 1 : i === rank - 1 ? rank - 2 : i));
+  return swapsLastTwo ? [producer.input(0), true] : [value, false];
+}
+
 const matMul: LoweringRule = {
   ops: ['onnx.MatMul'],
   stage: 'lower',
@@ -84,7 +103,16 @@ const matMul: LoweringRule = {
       const keep = rankOfValue(node.inputs[0])! > 2 ? 1 : 0;
       y = emit.op1('FULLY_CONNECTED', [node.input(0), emit.constant(transposeTensor(weight, [1, 0]), 'weights'), null], { fused_activation_function: 'NONE', keep_num_dims: keep }, outType);
     } else {
-      y = emit.op1('BATCH_MATMUL', [node.input(0), node.input(1)], { adj_x: 0, adj_y: 0 }, outType);
+      const [a, adjX] = beforeLastTwoSwapped(node.input(0));
+      const [b, adjY] = beforeLastTwoSwapped(node.input(1));
+      y = emit.op1('BATCH_MATMUL', [a, b], { adj_x: adjX ? 1 : 0, adj_y: adjY ? 1 : 0 }, outType);
+      const swapped = [adjX ? node.input(0) : undefined, adjY ? node.input(1) : undefined];
+      replaceNode(node, [y]);
+      // The swaps BATCH_MATMUL now does itself: gone when nothing else reads them.
+      for (const value of swapped) {
+        if (value && !value.hasUses && !value.isGraphOutput && value.producer) value.producer.erase();
+      }
+      return;
     }
     replaceNode(node, [y]);
   },

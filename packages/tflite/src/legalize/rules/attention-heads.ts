@@ -1,0 +1,259 @@
+import { attrs, Builder, sliceAlongAxis, Tensor, type Dim, type Node, type Type, type Value } from '@modelpass/ir';
+import { transposeTensor } from '@modelpass/transforms';
+import { constantOf, numbersOf } from '../constant-values.js';
+import { dimsOf, staticDims, tensorTypeOf, typeWithShape } from '../lowering-tools.js';
+
+/**
+ * The head split and head merge of multi-head attention as torch exports it with one sequence in the
+ * batch (`nn.MultiheadAttention`, `nn.TransformerEncoder/Decoder`), rewritten so that no Transpose is
+ * left for TFLite:
+ *
+ * - **split**: `X @ W (+ b)` → optional Slice of its last axis (q/k/v of a packed projection) →
+ *   Reshape `[L, H, hd]` → Transpose `[1,0,2]` (or `[1,2,0]`, the keys already transposed for q·kᵀ).
+ *   The heads come out head-major straight from the projection: `X[L, Ein] @ W'[H, Ein, hd] (+ b'[H, 1, hd])`
+ *   (a BATCH_MATMUL whose constant operand broadcasts over the heads). `[1,2,0]` leaves a swap of the
+ *   last two axes, which the MatMul lowering takes as BATCH_MATMUL's adj_y.
+ * - **merge**: `A[H, L, hd]` → Transpose `[1,0,2]` → Reshape `[L, H·hd]` → Gemm/MatMul by a constant
+ *   `Wo` (+ bias): each head (a Split of A along the heads) times its hd rows of `Wo`, summed by Adds.
+ *
+ * The same with a leading batch dim (`[N, L, H, hd]` by `[0,2,1,3]`, keys `[0,2,3,1]`; N may be symbolic): the
+ * input is read as `[N, 1, L, Ein]`, A is split along axis 1.
+ *
+ * Both need static dims (but N) and float32 constant weights. In torch's sequence-first spelling the
+ * projection's leading dims must flatten to L (a batch of one: with batch B > 1 its Reshape is
+ * `[L, B·H, hd]`, interleaving batch and heads, and the transposes stay).
+ */
+
+function permOf(node: Node): number[] | undefined {
+  const perm = node.getAttribute('perm');
+  return perm?.kind === 'ints' ? perm.value.map(Number) : undefined;
+}
+
+function product(dims: readonly number[]): number {
+  return dims.reduce((a, b) => a * b, 1);
+}
+
+function soleUser(value: Value): Node | undefined {
+  return value.useCount === 1 && !value.isGraphOutput ? value.users[0] : undefined;
+}
+
+/** A Slice of the last axis with constant bounds and step 1: [start, end) along that axis of `size`. */
+function lastAxisSlice(slice: Node, rank: number, size: number): { start: number; end: number } | undefined {
+  const starts = numbersOf(slice.inputs[1]);
+  const ends = numbersOf(slice.inputs[2]);
+  const axes = slice.inputs[3] ? numbersOf(slice.inputs[3]) : [...Array(rank).keys()];
+  const steps = slice.inputs[4] ? numbersOf(slice.inputs[4]) : undefined;
+  if (!starts || !ends || !axes || starts.length !== 1 || ends.length !== 1 || axes.length !== 1) return undefined;
+  if (steps && (steps.length !== 1 || steps[0] !== 1)) return undefined;
+  if ((axes[0]! + rank) % rank !== rank - 1) return undefined;
+  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
+  const start = clamp(starts[0]!);
+  const end = clamp(ends[0]!);
+  return end > start ? { start, end } : undefined;
+}
+
+interface Projection {
+  readonly x: Value;
+  /** [Ein, N] */
+  readonly weight: Tensor;
+  /** [N], or undefined */
+  readonly bias?: Tensor;
+}
+
+/** `value` = `x @ W (+ b)` with W a float32 constant [Ein, N] and b a constant broadcast along the last axis only. */
+function projectionOf(value: Value): Projection | undefined {
+  let producer = value.producer;
+  let bias: Tensor | undefined;
+  if (producer?.op === 'onnx.Add') {
+    const [a, b] = [producer.inputs[0], producer.inputs[1]];
+    const constantSide = constantOf(a) ? a : constantOf(b) ? b : undefined;
+    const other = constantSide === a ? b : a;
+    const tensor = constantOf(constantSide);
+    if (!tensor || !other || tensor.dtype !== 'float32') return undefined;
+    const n = tensor.shape[tensor.rank - 1];
+    if (n === undefined || tensor.size !== n) return undefined;
+    bias = tensor.reshape([n]);
+    producer = other.producer;
+  }
+  if (producer?.op !== 'onnx.MatMul') return undefined;
+  const weight = constantOf(producer.inputs[1]);
+  if (!weight || weight.dtype !== 'float32' || weight.quant || weight.rank !== 2) return undefined;
+  if (bias && bias.size !== weight.shape[1]) return undefined;
+  const x = producer.input(0);
+  if (tensorTypeOf(x)?.dtype !== 'float32') return undefined;
+  return { x, weight, bias };
+}
+
+function int64s(values: readonly number[]): Tensor {
+  return Tensor.fromValues('int64', [values.length], values.map((v) => BigInt(v)));
+}
+
+/** Dims with at most the first `prefix` ones symbolic: the known dims after that prefix, or undefined. */
+function knownAfter(value: Value | null | undefined, prefix: number): { all: readonly Dim[]; known: number[] } | undefined {
+  const all = dimsOf(value);
+  if (!all || all.length < prefix) return undefined;
+  const known = all.slice(prefix);
+  return known.every((d) => typeof d === 'number') ? { all, known: known as number[] } : undefined;
+}
+
+/** The batch dim as a Reshape target: itself when static, 0 (copy the input's) when symbolic. */
+function batchTarget(dim: Dim | undefined): number {
+  return typeof dim === 'number' ? dim : 0;
+}
+
+/**
+ * The head split's layouts: `[L, H, hd]` transposed by `[1,0,2]` / `[1,2,0]` (torch's MultiheadAttention with one
+ * sequence; the projection's leading dims flatten to L), or `[N, L, H, hd]` by `[0,2,1,3]` / `[0,2,3,1]` (a
+ * hand-written attention, batch first; N may be symbolic, the projection's input is `[N, L, Ein]`).
+ */
+const SPLIT_PERMS: Record<string, { prefix: number; keys: boolean }> = {
+  '1,0,2': { prefix: 0, keys: false },
+  '1,2,0': { prefix: 0, keys: true },
+  '0,2,1,3': { prefix: 1, keys: false },
+  '0,2,3,1': { prefix: 1, keys: true },
+};
+
+/** Matches at a Transpose: the head split. Returns whether it rewrote. */
+function headSplit(transpose: Node): boolean {
+  const layout = SPLIT_PERMS[permOf(transpose)?.join(',') ?? ''];
+  if (!layout) return false;
+  const { prefix } = layout;
+  const reshape = transpose.inputs[0]?.producer;
+  if (reshape?.op !== 'onnx.Reshape' || soleUser(reshape.output(0)) !== transpose) return false;
+  const split = knownAfter(reshape.output(0), prefix);
+  const sourceValue = reshape.input(0);
+  const source = knownAfter(sourceValue, prefix);
+  if (!split || split.known.length !== 3 || !source || source.known.length < 2) return false;
+  const [length, heads, headSize] = split.known as [number, number, number];
+  const width = heads * headSize;
+  if (source.known[source.known.length - 1] !== width || product(source.known.slice(0, -1)) !== length || heads < 2) return false;
+  // With a batch prefix the source is [N, L, E]: the Reshape keeps the element count, so its N is the source's.
+  if (prefix === 1 && source.known.length !== 2) return false;
+  // Optional Slice of the last axis (q, k or v of a packed in-projection).
+  let range = { start: 0, end: width };
+  let projected = sourceValue;
+  const slice = sourceValue.producer;
+  if (slice?.op === 'onnx.Slice') {
+    const sliced = dimsOf(slice.inputs[0]);
+    const size = sliced?.[sliced.length - 1];
+    if (!sliced || typeof size !== 'number') return false;
+    const found = lastAxisSlice(slice, sliced.length, size);
+    if (!found || found.end - found.start !== width) return false;
+    range = found;
+    projected = slice.input(0);
+  }
+  const projection = projectionOf(projected);
+  const projectedWidth = dimsOf(projected)?.at(-1);
+  if (!projection || projection.weight.shape[1] !== projectedWidth) return false;
+  const inner = projection.weight.shape[0]!;
+  const x = knownAfter(projection.x, prefix);
+  if (!x || x.known[x.known.length - 1] !== inner || product(x.known.slice(0, -1)) !== length) return false;
+  if (prefix === 1 && x.known.length !== 2) return false;
+
+  const at = Builder.before(transpose);
+  const loc = transpose.loc;
+  const base = transpose.name;
+  const type = transpose.output(0).type;
+  const batch = source.all.slice(0, prefix);
+  // W[:, start:end] as [Ein, H, hd] → [H, Ein, hd]; b[start:end] as [H, 1, hd].
+  const weight = transposeTensor(sliceAlongAxis(projection.weight, 1, range.start, range.end).reshape([inner, heads, headSize]), [1, 0, 2]);
+  // x as rows [L, Ein], or [N, 1, L, Ein] so that the weights broadcast over the batch and the heads over it.
+  const rows = prefix === 0 ? [length, inner] : [batchTarget(batch[0]), 1, length, inner];
+  const rowDims = prefix === 0 ? rows : [batch[0]!, 1, length, inner];
+  let input = projection.x;
+  if (x.all.length !== rows.length || x.all.some((d, i) => d !== rowDims[i])) {
+    input = at.op1('onnx.Reshape', [input, at.constant(int64s(rows), `${base}_rows`)], {}, { types: [typeWithShape(input.type, rowDims)], name: `${base}_rows`, loc });
+  }
+  const headMajor = typeWithShape(type, [...batch, heads, length, headSize]);
+  let y = at.op1('onnx.MatMul', [input, at.constant(weight, `${base}_head_weights`)], {}, { types: [headMajor], name: `${base}_heads`, loc });
+  if (projection.bias) {
+    const bias = sliceAlongAxis(projection.bias, 0, range.start, range.end).reshape([heads, 1, headSize]);
+    y = at.op1('onnx.Add', [y, at.constant(bias, `${base}_head_bias`)], {}, { types: [headMajor], name: `${base}_heads_bias`, loc });
+  }
+  if (layout.keys) {
+    const perm = prefix === 0 ? [0, 2, 1] : [0, 1, 3, 2];
+    y = at.op1('onnx.Transpose', [y], { perm: attrs.ints(perm) }, { types: [type], name: `${base}_keys_transposed`, loc });
+  }
+  transpose.output(0).replaceAllUsesWith(y);
+  transpose.erase();
+  reshape.erase();
+  return true;
+}
+
+/** The head merge's layouts: `[H, L, hd]` by `[1,0,2]`, or `[N, H, L, hd]` by `[0,2,1,3]`. */
+const MERGE_PERMS: Record<string, number> = { '1,0,2': 0, '0,2,1,3': 1 };
+
+/** Matches at a Transpose: the head merge. Returns whether it rewrote. */
+function headMerge(transpose: Node, opset: number): boolean {
+  const prefix = MERGE_PERMS[permOf(transpose)?.join(',') ?? ''];
+  if (prefix === undefined) return false;
+  const attention = transpose.input(0);
+  const dims = knownAfter(attention, prefix);
+  if (!dims || dims.known.length !== 3 || tensorTypeOf(attention)?.dtype !== 'float32') return false;
+  const [heads, length, headSize] = dims.known as [number, number, number];
+  const width = heads * headSize;
+  const reshape = soleUser(transpose.output(0));
+  if (reshape?.op !== 'onnx.Reshape' || heads < 2) return false;
+  const merged = knownAfter(reshape.output(0), prefix);
+  if (!merged || merged.known.length < 1 || merged.known[merged.known.length - 1] !== width || product(merged.known.slice(0, -1)) !== length) return false;
+  if (prefix === 1 && merged.known.length !== 2) return false;
+  const reader = soleUser(reshape.output(0));
+  if (!reader || reader.inputs[0] !== reshape.output(0)) return false;
+  let weight = constantOf(reader.inputs[1]);
+  if (!weight || weight.dtype !== 'float32' || weight.quant || weight.rank !== 2) return false;
+  let bias: Value | null = null;
+  if (reader.op === 'onnx.Gemm') {
+    if ((reader.optionalAttr('transA', 'int') ?? 0) !== 0 || (reader.optionalAttr('alpha', 'float') ?? 1) !== 1 || (reader.optionalAttr('beta', 'float') ?? 1) !== 1) return false;
+    if (merged.all.length !== 2) return false;
+    if ((reader.optionalAttr('transB', 'int') ?? 0) === 1) weight = transposeTensor(weight, [1, 0]);
+    bias = reader.inputs[2] ?? null;
+  } else if (reader.op !== 'onnx.MatMul') {
+    return false;
+  }
+  if (weight.shape[0] !== width) return false;
+  const outWidth = weight.shape[1]!;
+  const outType = reader.output(0).type;
+  const outDims = dimsOf(reader.output(0));
+  if (!outDims) return false;
+  const unflatten = outDims.length !== prefix + 2 ? staticDims(reader.output(0)) : undefined;
+  if (outDims.length !== prefix + 2 && !unflatten) return false;
+  const batch = dims.all.slice(0, prefix);
+  const at = Builder.before(reader);
+  const loc = reader.loc;
+  const base = reader.name;
+  // Each head's [.., 1, L, hd] times its hd rows of Wo (a FULLY_CONNECTED), summed with ADDs: TFLite 2.9 runs these
+  // in XNNPACK, where one BATCH_MATMUL over the heads and a SUM (not delegated) were 1.4× slower than the transposes.
+  const partType = typeWithShape(outType, [...batch, 1, length, headSize]);
+  const split = at.create('onnx.Split', [attention], { axis: attrs.int(prefix), ...(opset >= 18 ? { num_outputs: attrs.int(heads) } : {}) }, { types: new Array<Type>(heads).fill(partType), name: `${base}_heads`, loc });
+  const productType = typeWithShape(outType, [...batch, 1, length, outWidth]);
+  const perHead = weight.reshape([heads, headSize, outWidth]);
+  let sum: Value | undefined;
+  for (let h = 0; h < heads; h++) {
+    const headWeight = at.constant(sliceAlongAxis(perHead, 0, h, h + 1).reshape([headSize, outWidth]), `${base}_head${h}_weights`);
+    const product = at.op1('onnx.MatMul', [split.output(h), headWeight], {}, { types: [productType], name: `${base}_head${h}`, loc });
+    sum = sum ? at.op1('onnx.Add', [sum, product], {}, { types: [productType], name: `${base}_sum${h}`, loc }) : product;
+  }
+  const axis = at.constant(int64s([prefix]), `${base}_heads_axis`);
+  const summedType = typeWithShape(outType, [...batch, length, outWidth]);
+  let y =
+    opset >= 13
+      ? at.op1('onnx.Squeeze', [sum!, axis], {}, { types: [summedType], name: `${base}_merged`, loc })
+      : at.op1('onnx.Squeeze', [sum!], { axes: attrs.ints([prefix]) }, { types: [summedType], name: `${base}_merged`, loc });
+  if (unflatten) y = at.op1('onnx.Reshape', [y, at.constant(int64s(unflatten), `${base}_shape`)], {}, { types: [outType], name: `${base}_unflatten`, loc });
+  if (bias) y = at.op1('onnx.Add', [y, bias], {}, { types: [outType], name: `${base}_bias`, loc });
+  reader.output(0).replaceAllUsesWith(y);
+  reader.erase();
+  reshape.erase();
+  transpose.erase();
+  return true;
+}
+
+/**
+ * Rewrites the attention head split/merge transposes at `transpose` (an `onnx.Transpose`) as described
+ * above. Returns whether it rewrote; what it leaves without readers (the packed projection and its
+ * Slices) is erased by the caller's sweep.
+ */
+export function attentionHeadsWithoutTranspose(transpose: Node, opset: number): boolean {
+  if (tensorTypeOf(transpose.output(0))?.dtype !== 'float32') return false;
+  return headSplit(transpose) || headMerge(transpose, opset);
+}
