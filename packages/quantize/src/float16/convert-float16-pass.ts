@@ -145,10 +145,24 @@ function insertCasts(model: Model, half: ReadonlySet<Value>, needs: (use: Use) =
         casts.set(needed, cast);
         context.statistic('casts-inserted');
       }
-      if (use.isGraphOutput) value.replaceAllUsesWith(cast, { except: cast.producer! });
+      if (use.isGraphOutput) moveGraphOutputs(value, cast);
       else use.node!.setInput(use.index, cast);
     }
   }
+}
+
+/**
+ * The graph outputs `value` is (not its node readers, which have casts of their own or need its
+ * precision) become `cast`, which takes the output's public name. A graph output that a node also
+ * reads (a VAE's `mu`, read by the reparametrisation) lost its 16-bit reader to the float32 cast
+ * with replaceAllUsesWith: 'type T is already float32' on the Add.
+ */
+function moveGraphOutputs(value: Value, cast: Value): void {
+  if (!value.isGraphOutput) return;
+  const name = value.name;
+  value.replaceUsesWith(cast, (use) => use.isGraphOutput);
+  value.rename(value.graph.uniqueName(`${name}__${value.type.kind === 'tensor' ? value.type.dtype : 'half'}`));
+  cast.rename(name);
 }
 
 function castOf(model: Model, value: Value, to: HalfType | 'float32'): Value {
