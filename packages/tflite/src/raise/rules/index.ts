@@ -3,6 +3,7 @@ import { controlFlowRaiseRules } from './control-flow.js';
 import { customRaiseRules } from './custom.js';
 import { runTimeSlicingRaiseRules } from './run-time-slicing.js';
 import { elementwiseRaiseRules } from './elementwise.js';
+import { nonMaxSuppressionRaiseRules } from './non-max-suppression.js';
 import { packRaiseRules } from './pack.js';
 import { quantizedRaiseRules } from './quantized.js';
 import { shapeRaiseRules } from './shape.js';
@@ -11,5 +12,5 @@ import { windowRaiseRules } from './window.js';
 
 /** Every tflite → canonical rule this package ships. */
 export function defaultRaiseRules(): RaiseRegistry {
-  return new RaiseRegistry([...windowRaiseRules, ...elementwiseRaiseRules, ...shapeRaiseRules, ...slicingRaiseRules, ...controlFlowRaiseRules, ...runTimeSlicingRaiseRules, ...quantizedRaiseRules, ...packRaiseRules, ...customRaiseRules]);
+  return new RaiseRegistry([...windowRaiseRules, ...elementwiseRaiseRules, ...shapeRaiseRules, ...slicingRaiseRules, ...controlFlowRaiseRules, ...runTimeSlicingRaiseRules, ...quantizedRaiseRules, ...packRaiseRules, ...customRaiseRules, ...nonMaxSuppressionRaiseRules]);
 }
