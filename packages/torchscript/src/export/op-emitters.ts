@@ -5,6 +5,7 @@ function isIntegral(value: Value): boolean {
   return isTensorType(value.type) && /^u?int/.test(value.type.dtype);
 }
 import { pyFloat, pyInts, type EmitContext, type OpEmitter } from './emit-context.js';
+import { detectionEmitters } from './detection-emitters.js';
 import { recurrentEmitters } from './recurrent-emitters.js';
 import { resizeEmitter } from './resize-emitter.js';
 import { reductionEmitters } from './reduction-emitters.js';
@@ -714,6 +715,7 @@ const constantOfShape: OpEmitter = (e, node) => {
 
 export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmitter>([
   ...recurrentEmitters,
+  ...detectionEmitters,
   ...reductionEmitters,
   ...quantizeEmitters,
   ['onnx.Cast', cast],
