@@ -4,12 +4,14 @@
  *   or `<input name>.pb|.npy`, as `modelpass run --inputs` reads them); any number of inputs.
  * - Otherwise, for a model with one float32 input: every `.npy`/`.pb` file (sorted, `output_N`
  *   files left out) holds one sample (the input's shape without the batch dimension) or a batch
- *   of them; samples are regrouped into batches of the batch size.
+ *   of them; samples are regrouped into batches of the batch size. When the input has symbolic
+ *   dimensions after the batch (a fully convolutional net's `[N, 1, H, W]`, a point cloud's
+ *   `[N, 3, points]`), samples of different sizes cannot share a batch: each file is one run.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { ModelpassError, Tensor, type Model } from '@modelpass/ir';
-import { listTensorFiles, loadInputs, readTensorFile } from '@modelpass/runtime';
+import { feedableInputs, listTensorFiles, loadInputs, readTensorFile } from '@modelpass/runtime';
 import type { CalibrationBatch, CalibrationData } from './calibration-data.js';
 import { runBatchSize, samplesToRead, singleFloatInput } from './model-input.js';
 import { calibrationError, type CalibrationOptions } from './options.js';
@@ -62,6 +64,8 @@ function sampleFiles(model: Model, dir: string, options: CalibrationOptions): Ca
   if (files.length === 0) {
     throw calibrationError({ reason: `calibration option 'dataset': folder '${dir}' holds no .npy or .pb files and no test_data_set_N folders`, location: { file: dir } });
   }
+  const variable = variableSizeInput(model);
+  if (variable) return fileRuns(dir, files, variable, options);
   const input = singleFloatInput(model, `folder '${dir}'`);
   const sampleSize = input.sampleShape.reduce((n, d) => n * d, 1);
   const batchSize = runBatchSize(input, options);
@@ -110,6 +114,50 @@ function sampleFiles(model: Model, dir: string, options: CalibrationOptions): Ca
       if (filled > 0) {
         if (input.fixedBatch !== undefined) options.warn?.(`folder '${dir}': the last ${filled} samples do not fit the model's fixed batch of ${input.fixedBatch} and are left out`);
         else yield flush();
+      }
+    },
+  };
+}
+
+/** The model's one float32 input when it has a symbolic dimension after the batch (else undefined). */
+function variableSizeInput(model: Model): { name: string; shape: readonly (number | string)[] } | undefined {
+  const inputs = feedableInputs(model);
+  const type = inputs.length === 1 ? inputs[0]!.type : undefined;
+  if (type?.kind !== 'tensor' || type.dtype !== 'float32' || !type.shape || type.shape.length < 2) return undefined;
+  const shape = type.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : String(d)));
+  return shape.slice(1).some((d) => typeof d === 'string') ? { name: inputs[0]!.name, shape } : undefined;
+}
+
+/** Each file one run: one sample (no batch dimension) or a batch, its symbolic dimensions any size. */
+function fileRuns(dir: string, files: readonly string[], input: { name: string; shape: readonly (number | string)[] }, options: CalibrationOptions): CalibrationData {
+  const spelled = (dims: readonly (number | string)[]) => dims.map(String).join(',');
+  const expected = `float32[${spelled(input.shape.slice(1))}] (one sample) or float32[${spelled(input.shape)}] (a batch), symbolic dimensions any size`;
+  const fits = (dims: readonly number[], declared: readonly (number | string)[]) => dims.length === declared.length && dims.every((d, i) => typeof declared[i] === 'string' || d === declared[i]);
+  return {
+    description: `${files.length} input files in '${dir}' (one run each: input '${input.name}' has symbolic dimensions)`,
+    async *[Symbol.asyncIterator]() {
+      let done = 0;
+      for (const file of files) {
+        if (done >= options.samples) break;
+        let tensor: Tensor;
+        try {
+          tensor = readTensorFile(file);
+        } catch (error) {
+          asOptionError(error);
+        }
+        const isSample = fits(tensor.shape, input.shape.slice(1));
+        if (tensor.dtype !== 'float32' || (!isSample && !fits(tensor.shape, input.shape))) {
+          throw calibrationError({
+            reason: `calibration option 'dataset': file '${file}' does not fit input '${input.name}'`,
+            location: { file },
+            expected,
+            actual: `${tensor.dtype}[${tensor.shape.join(',')}]`,
+          });
+        }
+        const batch = isSample ? tensor.reshape([1, ...tensor.shape]) : tensor;
+        const samples = batch.shape[0]!;
+        done += samples;
+        yield { feeds: new Map([[input.name, batch]]), samples };
       }
     },
   };
