@@ -3,7 +3,7 @@ import type { LoweringRule } from '../lowering-rule.js';
 import { dimsOf, replaceNode, TfliteEmitter } from '../lowering-tools.js';
 import { channelsLastType, toChannelsFirst, toChannelsLast } from './channels-last.js';
 import { checkWindow2d, explicitPad } from './conv.js';
-import { dilatedMaxPoolProblem, lowerDilatedMaxPool } from './dilated-max-pool.js';
+import { dilatedPoolProblem, lowerDilatedPool } from './dilated-pool.js';
 import { resolvePadding, windowGeometry, type WindowPadding } from './padding.js';
 
 /** The lowest float32: max pooling's padding value. */
@@ -26,7 +26,7 @@ const isDilated = (node: Node): boolean => (node.optionalAttr('dilations', 'ints
 function checkPool(node: Node): string | undefined {
   const window = checkWindow2d(node, 'pool');
   if (window) return window;
-  if (isDilated(node)) return node.outputs[1]?.hasUses ? 'the Indices output of MaxPool has no TFLite equivalent' : dilatedMaxPoolProblem(node);
+  if (isDilated(node)) return node.outputs[1]?.hasUses ? 'the Indices output of MaxPool has no TFLite equivalent' : dilatedPoolProblem(node);
   if (node.outputs[1]?.hasUses) return 'the Indices output of MaxPool has no TFLite equivalent';
   if ((node.optionalAttr('storage_order', 'int') ?? 0) !== 0) return 'storage_order=1 is not supported';
   const padding = poolPadding(node);
@@ -40,7 +40,7 @@ function checkPool(node: Node): string | undefined {
 const pool: LoweringRule = {
   ops: ['onnx.MaxPool', 'onnx.AveragePool'],
   stage: 'layout',
-  targets: ['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'PAD', 'PADV2', 'STRIDED_SLICE', 'MAXIMUM'],
+  targets: ['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'PAD', 'PADV2', 'STRIDED_SLICE', 'MAXIMUM', 'ADD', 'DIV'],
   check: checkPool,
   lower(node, context) {
     const emit = new TfliteEmitter(node, context);
@@ -50,7 +50,7 @@ const pool: LoweringRule = {
     const max = node.op === 'onnx.MaxPool';
     let x = toChannelsLast(emit, node.input(0));
     if (isDilated(node)) {
-      replaceNode(node, [toChannelsFirst(emit, lowerDilatedMaxPool(emit, node, x)), null]);
+      replaceNode(node, [toChannelsFirst(emit, lowerDilatedPool(emit, node, x)), null]);
       return;
     }
     if (padding.kind === 'explicit') x = explicitPad(emit, x, padding, max ? LOWEST_FLOAT32 : undefined);

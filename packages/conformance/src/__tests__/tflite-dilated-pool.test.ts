@@ -3,7 +3,10 @@
  * writes it as the MAXIMUM of the kernel's taps, each a STRIDED_SLICE of the input padded with the lowest
  * float32. TFLite 2.9 must agree with ONNX Runtime on explicit pads, ceil_mode, unequal dilations and strides
  * and a symbolic batch, with no transpose left between two Convs (QA s12: refused 'dilated pooling has no TFLite
- * kernel'). A dilated AveragePool, and auto_pad SAME with dilation (ORT's output size is not the spec's), are refused by node.
+ * kernel'). auto_pad SAME with dilation (ORT's output size is not the spec's) is refused by node.
+ * Dilated AveragePool (opset 19; s13, was refused 'dilated average pooling has no TFLite kernel'): the taps of the
+ * zero-padded input summed by ADD and divided by each window's count as ORT counts it — taps inside the input
+ * (count_include_pad=0) or inside the input and its explicit pads (1), with ceil_mode windows reaching past both.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, type Attribute } from '@modelpass/ir';
@@ -52,8 +55,36 @@ describe('legalize-tflite: dilated MaxPool', () => {
     await expectRefused(model, [/MaxPool/, /auto_pad SAME_UPPER/]);
   });
 
-  it('a dilated AveragePool is refused by node', async () => {
-    const model = singleInputModel({ input: [1, 2, 6, 6], build: (b, x) => b.op1('onnx.AveragePool', [x], { kernel_shape: attrs.ints([2, 2]), dilations: attrs.ints([2, 2]) }), opset: 19 });
-    await expectRefused(model, [/AveragePool/, /dilated average pooling has no TFLite kernel/]);
+});
+
+const averagePool = (attributes: Record<string, Attribute>): SingleInputCase['build'] => (b, x) => b.op1('onnx.AveragePool', [x], attributes);
+const dilated = { kernel_shape: attrs.ints([3, 2]), dilations: attrs.ints([2, 3]), strides: attrs.ints([2, 1]) };
+
+const AVERAGE_CASES: (SingleInputCase & { name: string })[] = [
+  { name: 'no pads', input: [1, 3, 7, 8], opset: 19, build: averagePool(dilated) },
+  { name: 'pads 1,1,1,0, count_include_pad=0', input: [1, 3, 7, 8], opset: 19, build: averagePool({ ...dilated, pads: attrs.ints([1, 1, 1, 0]) }) },
+  { name: 'pads 1,1,1,0, count_include_pad=1', input: [1, 3, 7, 8], opset: 19, build: averagePool({ ...dilated, pads: attrs.ints([1, 1, 1, 0]), count_include_pad: attrs.int(1) }) },
+  { name: 'ceil_mode, pads 1,1,1,1, count_include_pad=1 (last windows past the pads)', input: [1, 2, 7, 8], opset: 19, build: averagePool({ ...dilated, pads: attrs.ints([1, 1, 1, 1]), ceil_mode: attrs.int(1), count_include_pad: attrs.int(1) }) },
+  { name: 'ceil_mode, pads 2,1,0,1, count_include_pad=0', input: [1, 2, 7, 8], opset: 19, build: averagePool({ ...dilated, pads: attrs.ints([2, 1, 0, 1]), ceil_mode: attrs.int(1) }) },
+  { name: 'symbolic batch, dilation 2, stride 1', input: ['batch', 3, 8, 8], opset: 19, build: averagePool({ kernel_shape: attrs.ints([2, 2]), dilations: attrs.ints([2, 2]), pads: attrs.ints([1, 0, 1, 1]) }) },
+];
+
+describe('legalize-tflite: dilated AveragePool', () => {
+  for (const testCase of AVERAGE_CASES) {
+    it(testCase.name, async () => {
+      const original = singleInputModel(testCase);
+      const converted = singleInputModel(testCase);
+      await legalize(converted, 'optimize=false');
+      const ops = converted.graph.nodeList().map((node) => node.op);
+      expect(ops.filter((op) => !op.startsWith('tflite.'))).toEqual([]);
+      expect(ops).toContain('tflite.DIV');
+      const differences = await compareInRuntimes(original, converted, feedsFor(original, 13, [-3, 3]));
+      for (const difference of differences) expect(difference).toBeLessThanOrEqual(1e-5);
+    });
+  }
+
+  it('a dilated AveragePool with auto_pad SAME_LOWER is refused by node', async () => {
+    const model = singleInputModel({ input: [1, 2, 6, 6], opset: 19, build: averagePool({ kernel_shape: attrs.ints([2, 2]), dilations: attrs.ints([2, 2]), auto_pad: attrs.string('SAME_LOWER') }) });
+    await expectRefused(model, [/AveragePool/, /auto_pad SAME_LOWER/]);
   });
 });
