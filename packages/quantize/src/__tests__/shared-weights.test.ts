@@ -3,9 +3,10 @@
  * twice, tied layers) is quantized once and stored once by quantize-dynamic and quantize-weights
  * (issue 9: each layer got its own copy, the file held the weight once per layer); each layer keeps
  * its own DequantizeLinear/MatMulNBits/MatMulInteger node, and ORT still fuses every one of them.
- * quantize-static already stored it once (compact-qdq merges identical initializers): checked too.
+ * quantize-static already stored it once (compact-qdq merges identical initializers): checked too, with
+ * its report, which claimed SQNR ∞ for the first layer's weight (its record named the merged-away copy).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -141,8 +142,20 @@ describe('a weight shared by two layers is stored once', () => {
       const feeds = { x: randomTensor([1, 16, 8, 8], 13) };
       const model = convTwice();
       const reference = await outputsOf(convTwice(), feeds);
-      const written = await quantizeAndWrite(model, `quantize-static{format=${format} samples=16}`, `conv-twice-static-${format}`);
+      const report = join(work, `conv-twice-${format}.report.json`);
+      const written = await quantizeAndWrite(model, `quantize-static{format=${format} samples=16 report=${report}}`, `conv-twice-static-${format}`);
       expect([...written.large.values()]).toEqual([2304]);
+      // The report measures both layers' weight against the float one: the same finite SQNR (the merged
+      // duplicate's record named a removed initializer and claimed SQNR ∞, cosine 1).
+      const weights = (JSON.parse(readFileSync(report, 'utf8')) as { tensors: { kind: string; node: string; sqnrDb: number | string; cosine: number }[] }).tensors.filter((t) => t.kind === 'weight');
+      expect(weights.map((t) => t.node)).toEqual(['conv1', 'conv2']);
+      for (const t of weights) {
+        expect(typeof t.sqnrDb, t.node).toBe('number');
+        expect(t.sqnrDb as number).toBeGreaterThan(30);
+        expect(t.sqnrDb as number).toBeLessThan(70);
+        expect(t.cosine).toBeLessThan(1);
+      }
+      expect(weights[0]!.sqnrDb).toBe(weights[1]!.sqnrDb);
       expect(cosine((await outputsOf(written.path, feeds))[0]!, reference[0]!)).toBeGreaterThan(0.99);
       const ops = await optimizedOps(written.path);
       expect(count(ops, 'QLinearConv')).toBe(2);

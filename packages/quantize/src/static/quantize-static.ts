@@ -218,7 +218,16 @@ export async function finishStaticQuantization(
     if ((options.floatConstants ?? 'int8') === 'int8') floatConstants = quantizeFloatConstants(model.graph, options.floatConstantsMinElements);
     await runStep(materializeQdq as unknown as Pass<OptionSpecs>, model, host);
     if ((options.activations ?? 'uint8') !== 'int16') asAdd = hardSigmoidsAsAdd(model.graph);
+    // compact-qdq merges identical initializers (a weight two layers share is quantized the same for
+    // both): a record whose name goes follows its DequantizeLinear to the one kept, else the report
+    // found no integers for it and claimed SQNR ∞, cosine 1.
+    const constantReaders = new Map(tensors.filter((t) => t.kind !== 'activation').map((t) => [t.tensor, model.graph.getValue(t.tensor)?.users[0]] as const));
     await compactQdq(model, host);
+    tensors = tensors.map((t) => {
+      if (t.kind === 'activation' || model.graph.getValue(t.tensor)) return t;
+      const kept = constantReaders.get(t.tensor)?.inputs[0];
+      return kept ? { ...t, tensor: kept.name } : t;
+    });
     if (floatModel) biasCorrection = await correctBiases(model, floatModel, plan.nodes.map((node) => node.name), options.biasCorrection!.calibration, host);
     const movedOntoIntegers = options.integerDataMovement ? dataMovementOnIntegers(model.graph) : [];
     integerDataMovement = movedOntoIntegers.map((entry) => entry.node.name);
