@@ -15,6 +15,7 @@ import { sniffForeignFormat } from './sniff.js';
 import { decodeStrict, InvalidUtf8Error, NestingTooDeepError } from './strict-decode.js';
 import { resolveReadLimits, type OnnxReadLimits, type ResolvedReadLimits } from './read-limits.js';
 import { NotRegularFileError } from './source-file.js';
+import { checkFunctionRecursion } from './function-recursion.js';
 
 export interface DecodeOnnxOptions {
   /** The file the bytes came from (diagnostics; its folder is the default `baseDir`). */
@@ -189,6 +190,7 @@ function modelFromProto(proto: OnnxTypes.ModelProto, options: GraphImportOptions
   importModelAnnotations(proto, model);
   for (const fn of proto.functions ?? []) model.functions.push(importFunction(fn as OnnxTypes.FunctionProto, importer, options));
   importer.importGraph(proto.graph as OnnxTypes.GraphProto, model.graph, null, 0, initializersMustBeInputs(model.irVersion));
+  checkFunctionRecursion(model, options.file);
   return model;
 }
 
