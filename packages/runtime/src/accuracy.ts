@@ -72,16 +72,18 @@ function nonFiniteRows(batch: Tensor, rows: number): number {
 interface InputDescription {
   readonly name: string;
   readonly shape: readonly (number | string | null | undefined)[] | null | undefined;
+  /** The element type, when known. */
+  readonly dtype?: string | undefined;
 }
 
 async function describeInputs(model: ModelSource, engine: Engine): Promise<{ inputs: InputDescription[]; outputs: string[] }> {
   if (engine instanceof OrtRunner) {
     const info = await engine.describe(model);
-    return { inputs: info.inputs.map((i) => ({ name: i.name, shape: i.shape })), outputs: info.outputs.map((o) => o.name) };
+    return { inputs: info.inputs.map((i) => ({ name: i.name, shape: i.shape, dtype: i.dtype })), outputs: info.outputs.map((o) => o.name) };
   }
   const ir = loadModel(model);
   return {
-    inputs: ir.graph.inputs.filter((i) => i.constant === undefined).map((i) => ({ name: i.name, shape: i.type.kind === 'tensor' ? i.type.shape : null })),
+    inputs: ir.graph.inputs.filter((i) => i.constant === undefined).map((i) => ({ name: i.name, shape: i.type.kind === 'tensor' ? i.type.shape : null, dtype: i.type.kind === 'tensor' ? i.type.dtype : undefined })),
     outputs: ir.graph.outputs.map((o) => o.name),
   };
 }
@@ -111,10 +113,26 @@ export async function evaluateAccuracy(source: ModelSource, dataset: LabelledDat
     const model = engine instanceof OrtRunner && source instanceof Model ? modelBytes(source) : engine instanceof ReferenceEngine ? loadModel(source) : source;
     const { inputs, outputs } = await describeInputs(model, engine);
     const input = options.inputName !== undefined ? inputs.find((i) => i.name === options.inputName) : inputs.length === 1 ? inputs[0] : undefined;
+    const names = inputs.map((i) => `'${i.name}'`).join(', ');
+    if (!input && options.inputName !== undefined) {
+      throw runtimeError({ reason: `model has no input '${options.inputName}'`, expected: `the input that takes the samples (option inputName; modelpass eval: --input NAME), one of ${names}` });
+    }
     if (!input) {
+      // Only one input gets the samples: a model that needs two (a Siamese pair, ids and a mask) cannot be fed.
       throw runtimeError({
-        reason: options.inputName !== undefined ? `model has no input '${options.inputName}'` : `model has ${inputs.length} inputs; say which one takes the samples`,
-        expected: `inputName, one of ${inputs.map((i) => `'${i.name}'`).join(', ')}`,
+        reason: `model has ${inputs.length} inputs (${names}); accuracy feeds the dataset's samples to one input, and the others would get nothing`,
+        expected: 'a model with one input, or the input that takes the samples (option inputName; modelpass eval: --input NAME) when the others have defaults',
+        hint: 'compare such a model with its original instead: modelpass compare a.onnx b.onnx --inputs DIR',
+      });
+    }
+    // A float16/float64 input (a model converted with keep-io=false) takes the float32 samples rounded to its type.
+    const feedDType = input.dtype === 'float16' || input.dtype === 'float64' ? input.dtype : 'float32';
+    if (input.dtype !== undefined && input.dtype !== feedDType) {
+      throw runtimeError({
+        reason: `input '${input.name}' takes ${input.dtype}, but accuracy feeds the dataset's samples as float images`,
+        expected: 'a classifier whose input takes float32, float16 or float64 samples',
+        actual: `${input.dtype}${input.shape ? `[${input.shape.map((d) => d ?? '?').join(',')}]` : ''}`,
+        ...(input.dtype.startsWith('int') ? { hint: 'a model of token ids is measured with its own data: modelpass compare a.onnx b.onnx --inputs DIR checks a conversion' } : {}),
       });
     }
     const outputName = options.outputName ?? outputs[0];
@@ -133,7 +151,7 @@ export async function evaluateAccuracy(source: ModelSource, dataset: LabelledDat
         else {
           throw runtimeError({
             reason: `input '${input.name}' has non-static sample dimensions [${rest.map((d) => d ?? '?').join(',')}]`,
-            hint: 'pass sampleShape',
+            hint: `give the shape of one sample (option sampleShape; modelpass eval: --sample-shape D,D,… or --input-shape ${input.name}=batch,D,…)`,
           });
         }
       }
@@ -170,6 +188,7 @@ export async function evaluateAccuracy(source: ModelSource, dataset: LabelledDat
         padded.set(feed.bytes());
         feed = Tensor.fromBytes('float32', [batchSize, ...feed.shape.slice(1)], padded);
       }
+      if (feedDType !== 'float32') feed = Tensor.fromValues(feedDType, feed.shape, feed.toNumbers());
       const result = await engine.run(model, new Map([[input.name, feed]]), { outputs: [outputName] });
       const logits = result.get(outputName)!;
       if (elementCount(logits.shape) % feed.shape[0]! !== 0) {
