@@ -5,7 +5,10 @@
  * LSTM's input_forget sets f = 1 − i), MUL, ADD, SUB. TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM needs
  * variable state tensors and has no GRU counterpart; the unrolled form runs on every runtime and
  * keeps ONNX's gate orders as they are (LSTM i,o,f,c; GRU z,r,h; the weights are sliced, not
- * reordered). Y, Y_h and Y_c are PACKed from the steps in ONNX's layout 0 or 1.
+ * reordered). Y, Y_h and Y_c are PACKed from the steps in ONNX's layout 0 or 1. With sequence_lens (constant or
+ * run-time, int32 [batch]) each step's new state and output are SELECT_V2-ed per batch row: rows past their length
+ * keep their state and output 0, and a row of length 0 ends with a state of 0, as ONNX Runtime computes; steps past
+ * every constant length are not emitted.
  */
 import { Tensor, type Node, type Type, type Value } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
@@ -88,9 +91,12 @@ function checkRecurrent(node: Node): string | undefined {
   if (problem) return problem;
   const lengths = node.inputs[4];
   if (lengths) {
+    const dims = staticDims(lengths);
+    if (!dims || dims.join() !== String(geometry.batch)) return `sequence_lens needs the static shape [${geometry.batch}] (one length per batch row)`;
+    const dtype = tensorTypeOf(lengths)?.dtype;
+    if (dtype !== 'int32') return `sequence_lens must be int32, not ${dtype ?? 'untyped'}`;
     const values = constantOf(lengths)?.toNumbers();
-    if (!values) return 'sequence_lens computed at run time is not supported (the sequence is unrolled to its static length)';
-    if (values.some((v) => v !== steps)) return `sequence_lens [${values.join(', ')}] differs from the sequence length ${steps}; only full-length sequences are unrolled`;
+    if (values?.some((v) => v < 0 || v > steps)) return `sequence_lens [${values.join(', ')}] is outside [0, ${steps}] (the sequence length)`;
   }
   const stateShape = geometry.layout === 0 ? [directions, geometry.batch, hidden] : [geometry.batch, directions, hidden];
   for (const [index, label] of [[5, 'initial_h'], [6, 'initial_c']] as const) {
@@ -241,6 +247,53 @@ function biases(u: Unroller, d: number, linearBeforeReset: boolean): { input: Va
   return { input, hGate: linearBeforeReset ? masked(mask(false), `rb_h_mask_${d}`) : null };
 }
 
+/**
+ * Which batch rows step `t` belongs to, as sequence_lens says (ONNX: a row's steps from its length on give Y = 0 and
+ * leave the state as it was; run in reverse, a row starts at its own last step): `all`/`none` when known for every
+ * row, else a bool `[batch, 1]` — a constant, or LESS(t, sequence_lens) at run time.
+ */
+class StepMasks {
+  private lengths: Value | undefined;
+
+  constructor(
+    private readonly u: Unroller,
+    private readonly given: Value | null,
+  ) {}
+
+  at(t: number): 'all' | 'none' | Value {
+    const { emit, g } = this.u;
+    if (!this.given) return 'all';
+    const constant = constantOf(this.given)?.toNumbers();
+    const rowType = typeWithShape(this.u.node.input(0).type, [g.batch, 1]);
+    const boolType = rowType.kind === 'tensor' ? { ...rowType, dtype: 'bool' as const, quant: undefined } : rowType;
+    if (constant) {
+      const inside = constant.map((length) => t < length);
+      if (inside.every(Boolean)) return 'all';
+      if (!inside.some(Boolean)) return 'none';
+      return emit.constant(Tensor.fromValues('bool', [g.batch, 1], inside), `step_${t}_rows`);
+    }
+    this.lengths ??= emit.op1('RESHAPE', [this.given, emit.int32([g.batch, 1], [2], 'lengths_shape')], {}, typeWithShape(this.given.type, [g.batch, 1]));
+    return emit.op1('LESS', [emit.constant(Tensor.scalar('int32', t), `step_${t}`), this.lengths], {}, boolType);
+  }
+
+  /** The rows with a length above 0 (ONNX Runtime gives a row of length 0 a final state of 0, not its initial state). */
+  started(): 'all' | Value {
+    const { emit, g } = this.u;
+    if (!this.given) return 'all';
+    const constant = constantOf(this.given)?.toNumbers();
+    if (constant) return constant.every((length) => length > 0) ? 'all' : emit.constant(Tensor.fromValues('bool', [g.batch, 1], constant.map((length) => length > 0)), 'started_rows');
+    const rowType = typeWithShape(this.u.node.input(0).type, [g.batch, 1]);
+    const boolType = rowType.kind === 'tensor' ? { ...rowType, dtype: 'bool' as const, quant: undefined } : rowType;
+    this.lengths ??= emit.op1('RESHAPE', [this.given, emit.int32([g.batch, 1], [2], 'lengths_shape')], {}, typeWithShape(this.given.type, [g.batch, 1]));
+    return emit.op1('GREATER', [this.lengths, emit.constant(Tensor.scalar('int32', 0), 'no_steps')], {}, boolType);
+  }
+
+  /** `value` on the rows step t belongs to, `otherwise` on the rest. */
+  choose(mask: Value, value: Value, otherwise: Value): Value {
+    return this.u.emit.op1('SELECT_V2', [mask, value, otherwise], {}, value.type);
+  }
+}
+
 function unrollDirection(u: Unroller, d: number, h0: Value, c0: Value | undefined): DirectionResult {
   const { node, g } = u;
   const H = g.hidden;
@@ -261,7 +314,17 @@ function unrollDirection(u: Unroller, d: number, h0: Value, c0: Value | undefine
   let c = c0;
   const peepholes = node.inputs[7] ? new DirectionRows(u.emit, node.input(7), g.directions, 'p') : undefined;
   const peep = peepholes ? [0, 1, 2].map((k) => peepholes.rows(d, k * H, H)) : undefined;
+  const masks = new StepMasks(u, node.inputs[4] ?? null);
+  let zeros: Value | undefined;
   for (const t of order) {
+    const mask = masks.at(t);
+    if (mask === 'none') {
+      // Past every row's length: the state stays, the output is 0.
+      zeros ??= u.emit.constant(Tensor.fromValues('float32', [g.batch, H], new Array<number>(g.batch * H).fill(0)), `zero_output_${d}`);
+      hs[t] = zeros;
+      continue;
+    }
+    const [hBefore, cBefore] = [h, c];
     const x = projections[t]!;
     if (g.kind.op === 'RNN') {
       h = u.activate(f!, u.add(x, u.fullyConnected(h, recurrentAll, null, H), H));
@@ -291,7 +354,19 @@ function unrollDirection(u: Unroller, d: number, h0: Value, c0: Value | undefine
       // (1 − z)·h̃ + z·H = h̃ + z·(H − h̃)
       h = u.add(candidate, u.mul(z, u.sub(h, candidate, H), H), H);
     }
+    if (mask !== 'all') {
+      zeros ??= u.emit.constant(Tensor.fromValues('float32', [g.batch, H], new Array<number>(g.batch * H).fill(0)), `zero_output_${d}`);
+      hs[t] = masks.choose(mask, h, zeros);
+      h = masks.choose(mask, h, hBefore);
+      if (c && cBefore) c = masks.choose(mask, c, cBefore);
+      continue;
+    }
     hs[t] = h;
+  }
+  const started = masks.started();
+  if (started !== 'all') {
+    zeros ??= u.emit.constant(Tensor.fromValues('float32', [g.batch, H], new Array<number>(g.batch * H).fill(0)), `zero_output_${d}`);
+    return { hs, lastH: masks.choose(started, h, zeros), lastC: c ? masks.choose(started, c, zeros) : undefined };
   }
   return { hs, lastH: h, lastC: c };
 }
@@ -334,7 +409,7 @@ function lowerRecurrent(node: Node, context: Parameters<LoweringRule['lower']>[1
 const recurrent: LoweringRule = {
   ops: Object.keys(KINDS),
   stage: 'lower',
-  targets: ['FULLY_CONNECTED', 'RESHAPE', 'UNPACK', 'STRIDED_SLICE', 'SPLIT', 'LOGISTIC', 'TANH', 'RELU', 'LEAKY_RELU', 'MUL', 'ADD', 'SUB', 'MINIMUM', 'MAXIMUM', 'PACK'],
+  targets: ['FULLY_CONNECTED', 'RESHAPE', 'UNPACK', 'STRIDED_SLICE', 'SPLIT', 'LOGISTIC', 'TANH', 'RELU', 'LEAKY_RELU', 'MUL', 'ADD', 'SUB', 'MINIMUM', 'MAXIMUM', 'PACK', 'LESS', 'GREATER', 'SELECT_V2'],
   check: (node) => checkRecurrent(node),
   lower: lowerRecurrent,
 };
