@@ -36,12 +36,26 @@ function calibrationError(reason: string, hint?: string): ModelpassError {
 /** Loads the calibration batches for a model with one (non-initializer) float input `[N, ...]`. */
 export function loadCalibrationData(model: Model, options: CalibrationOptions): CalibrationData {
   const inputs = model.graph.inputs.filter((input) => !input.constant);
-  if (inputs.length !== 1) throw calibrationError(`calibration feeds models with one input; this model has ${inputs.length} (${inputs.map((i) => `'${i.name}'`).join(', ')})`);
+  if (inputs.length !== 1) {
+    throw calibrationError(
+      `calibration feeds models with one input; this model has ${inputs.length} (${inputs.map((i) => `'${i.name}'`).join(', ')})`,
+      'prune-channels{criterion=activation} and reconstruct run only one-input models; the weight criteria (l1, l2, bn-scale) need no data',
+    );
+  }
   const input = inputs[0]!;
   const shape = input.type.kind === 'tensor' ? input.type.shape : null;
   const sampleShape = shape?.slice(1);
   if (!shape || !sampleShape || sampleShape.some((dim) => typeof dim !== 'number')) {
-    throw calibrationError(`input '${input.name}' needs a static shape after its batch dimension for calibration`, 'give the model static sample dims');
+    // A fully convolutional net ([N, 1, H, W]) or a point cloud ([N, 3, points]): a folder of its own
+    // inputs runs one file at a time, whatever their sizes; random inputs and datasets need sizes.
+    const folder = options.dataset ? inputFolder(options.dataset, options.cwd) : undefined;
+    if (folder !== undefined && shape && shape.length >= 2) return { inputName: input.name, batches: variableSizeFiles(folder, input.name, shape, options.samples) };
+    const spelled = shape ? shape.map((d) => d ?? '?').join(',') : '?';
+    const example = shape ? shape.map((d, i) => (i === 0 || typeof d === 'number' ? d : 32)).join(',') : 'batch,…';
+    throw calibrationError(
+      `input '${input.name}' has symbolic dimensions after its batch dimension ([${spelled}]): ${options.dataset ? `dataset '${options.dataset}'` : 'seeded random inputs'} cannot fill them`,
+      `give a folder of the model's own inputs (dataset=DIR, one .npy/.pb per run), or fix the sizes while converting: modelpass convert … --input-shape ${input.name}=${example}`,
+    );
   }
   const batchSize = Math.max(1, Math.min(options.batchSize ?? 64, options.samples));
   const fixedBatch = typeof shape[0] === 'number' ? shape[0] : undefined;
@@ -78,6 +92,28 @@ function inputFolder(dataset: string, cwd: string | undefined): string | undefin
   } catch {
     return undefined;
   }
+}
+
+/** Each file of `dir` one run: one sample (no batch dimension) or a batch, its symbolic dimensions any size. */
+function variableSizeFiles(dir: string, inputName: string, shape: readonly (number | string | null | undefined)[], samples: number): Tensor[] {
+  const files = listTensorFiles(dir).filter((file) => !/^output_\d+\./.test(basename(file)));
+  if (files.length === 0) throw calibrationError(`dataset folder '${dir}' holds no .npy or .pb files`, 'give one file per run of the model input');
+  const fits = (dims: readonly number[], declared: readonly (number | string | null | undefined)[]) => dims.length === declared.length && dims.every((d, i) => typeof declared[i] !== 'number' || d === declared[i]);
+  const spelled = (dims: readonly (number | string | null | undefined)[]) => dims.map((d) => d ?? '?').join(',');
+  const batches: Tensor[] = [];
+  let taken = 0;
+  for (const file of files) {
+    if (taken >= samples) break;
+    const tensor = readTensorFile(file);
+    const single = fits(tensor.shape, shape.slice(1));
+    if (tensor.dtype !== 'float32' || (!single && !fits(tensor.shape, shape))) {
+      throw calibrationError(`file '${file}' does not fit input '${inputName}' (expected float32[${spelled(shape.slice(1))}] (one sample) or float32[${spelled(shape)}] (a batch), symbolic dimensions any size, got ${tensor.dtype}[${tensor.shape.join(',')}])`);
+    }
+    const batch = single ? tensor.reshape([1, ...tensor.shape]) : tensor;
+    batches.push(batch);
+    taken += batch.shape[0]!;
+  }
+  return batches;
 }
 
 /**
