@@ -21,7 +21,7 @@ import { describeValue, NONE, type ScriptValue } from './script-value.js';
 const NORMAL: Signal = { kind: 'normal' };
 
 /** Names every TorchScript file can use without defining them. */
-const GLOBAL_ROOTS = new Set(['torch', 'ops', '__torch__', 'math', 'Tensor', 'List', 'Optional', 'Tuple', 'Dict', 'NoneType', 'Final', 'Any', 'int', 'float', 'bool', 'str', 'Device', 'annotate', 'unchecked_cast', 'uninitialized', 'isinstance', 'getattr', 'len', 'range', 'print', 'hasattr', 'Enum', 'Future']);
+const GLOBAL_ROOTS = new Set(['torch', 'ops', '__torch__', 'math', 'Tensor', 'List', 'Optional', 'Tuple', 'Dict', 'NoneType', 'Final', 'Any', 'int', 'float', 'bool', 'str', 'Device', 'number', 'annotate', 'unchecked_cast', 'uninitialized', 'isinstance', 'getattr', 'len', 'range', 'print', 'hasattr', 'Enum', 'Future']);
 const MAX_CALL_DEPTH = 200;
 
 export interface InterpreterHost {

@@ -1,5 +1,5 @@
 /**
- * Tensor creation and dtype conversion: `full`, `new_zeros/new_ones/new_full`, `arange`,
+ * Tensor creation and dtype conversion: `full`, `new_zeros/new_ones/new_full`, `arange`, `eye`,
  * `tensor([...])`, `to(dtype | other | device, dtype)`, `type_as`. Known values become constants;
  * a size computed from tensors goes through ConstantOfShape / Range.
  */
@@ -87,6 +87,20 @@ const arange: AtenLowering = (ctx) => {
   return dtype === 'int64' ? range : castTo(ctx, range, dtype);
 };
 
+/** `torch.eye(n)`, `torch.eye(n, m)`: the identity of known sizes as a constant (float32 unless `dtype` is given). */
+const eye: AtenLowering = (ctx) => {
+  const rows = ctx.int(ctx.arg(0, 'n'), 'n');
+  const columnsArg = ctx.arg(1, 'm');
+  const columns = columnsArg.kind === 'none' ? rows : ctx.int(columnsArg, 'm');
+  if (rows < 0 || columns < 0) return ctx.fail(`eye needs non-negative sizes, got ${rows}×${columns}`);
+  if (rows * columns > 1 << 24) return ctx.fail(`eye of ${rows}×${columns} elements is too large to hold as a constant`);
+  const dtype = dtypeArgument(ctx, ctx.arg(Number.POSITIVE_INFINITY, 'dtype'), 'dtype', 'float32')!;
+  const ones = Array.from({ length: rows * columns }, (_, i) => (Math.floor(i / columns) === i % columns ? 1 : 0));
+  const tensor =
+    dtype === 'int64' ? Tensor.fromValues('int64', [rows, columns], ones.map(BigInt)) : dtype === 'bool' ? Tensor.fromValues('bool', [rows, columns], ones.map(Boolean)) : Tensor.fromValues(dtype, [rows, columns], ones);
+  return { kind: 'tensor', value: ctx.builder.constant(tensor, 'eye'), rank: 2, dtype, shape: [rows, columns] };
+};
+
 /** `torch.tensor([...])` of known numbers (nested lists): a constant, dtype as torch infers it unless given. */
 const tensorLiteral: AtenLowering = (ctx) => {
   const data = ctx.arg(0, 'data');
@@ -153,6 +167,7 @@ export const creationLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['new_full', newFilled('argument')],
   ['new_empty', newFilled(0)],
   ['arange', arange],
+  ['eye', eye],
   ['tensor', tensorLiteral],
   ['to', to],
   ['type_as', typeAs],
