@@ -9,7 +9,7 @@
  */
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ModelpassError, writeFileAtomic } from '@modelpass/ir';
+import { ModelpassError, writeFileAtomic, type Model } from '@modelpass/ir';
 import { encodeOnnx } from '@modelpass/onnx';
 import { definePass, option } from '@modelpass/pass-manager';
 import { CALIBRATION_METHODS, type CalibrationOptions } from '../calibration/options.js';
@@ -20,7 +20,8 @@ import { dimsOption, parseDimsOption } from '../calibration/dims-option.js';
 import { hostOf } from './nested-pass.js';
 import { finishStaticQuantization, planStaticQuantization, prepareForQuantization, type StaticQuantizationOptions } from './quantize-static.js';
 import { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
-import { describeNothingToQuantize } from './nothing-to-quantize.js';
+import { describeNothingToQuantize, type NothingToQuantize } from './nothing-to-quantize.js';
+import { sixteenBitWeightsHint } from '../weights-in-constant-nodes.js';
 import { alreadyQuantizedClause, quantizedLayerCount } from '../already-quantized.js';
 import { describeSubgraphWeightedOps, weightedOpsInSubgraphs } from './subgraph-weighted-ops.js';
 
@@ -101,7 +102,7 @@ export const quantizeStatic = definePass({
           ? { severity: 'warning', reason: `quantize-static found nothing to quantize in the main graph; ${inSubgraphs} stay float32: quantize-static does not enter If/Loop bodies`, hint: SUBGRAPH_HINT }
           : quantizedLayerCount(model) > 0
             ? { severity: 'warning', reason: `quantize-static found nothing to quantize${alreadyQuantizedClause(model)}`, ...hintOnly(describeNothingToQuantize(plan.leftFloat.filter((entry) => entry.option !== undefined))) }
-            : { severity: 'warning', ...describeNothingToQuantize(plan.leftFloat) },
+            : { severity: 'warning', ...withSixteenBitHint(describeNothingToQuantize(plan.leftFloat), model) },
       );
       return context.preserveAll();
     }
@@ -194,4 +195,11 @@ function checkReportPath(report: string): void {
 /** The hint of a nothing-to-quantize description (the option settings that would quantize what rules left float), if any. */
 function hintOnly(description: { readonly hint?: string }): { hint?: string } {
   return description.hint !== undefined ? { hint: description.hint } : {};
+}
+
+/** A warning without a hint of its own gets the 16-bit weights one, when the model's layers are float16/bfloat16. */
+function withSixteenBitHint(warning: NothingToQuantize, model: Model): NothingToQuantize {
+  if (warning.hint !== undefined) return warning;
+  const { hint } = sixteenBitWeightsHint(model);
+  return hint === undefined ? warning : { ...warning, hint };
 }
