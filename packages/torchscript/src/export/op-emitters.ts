@@ -10,6 +10,7 @@ import { recurrentEmitters } from './recurrent-emitters.js';
 import { resizeEmitter } from './resize-emitter.js';
 import { reductionEmitters } from './reduction-emitters.js';
 import { quantizeEmitters } from './quantize-emitters.js';
+import { samplingEmitters } from './sampling-emitters.js';
 
 const input = (e: EmitContext, node: Node, index = 0): string => e.name(node.inputs[index] ?? null);
 
@@ -379,9 +380,10 @@ const gather: OpEmitter = (e, node) => {
     e.assign(node, `torch.index_select(${input(e, node)}, ${axis}, ${index})`);
     return;
   }
-  // Computed indices into a matrix along axis 0: an embedding lookup (token ids). torch.embedding takes any index
+  // Computed (or rank ≥ 2 constant) indices into a matrix along axis 0: an embedding lookup (token ids). torch.embedding takes any index
   // shape and gives indices.shape + [D], as Gather does; negative ids count from the end in ONNX, so they are wrapped.
-  if (!indices && (axis === 0 || axis === -2) && e.rank(node.inputs[0] ?? null) === 2 && e.rank(node.inputs[1] ?? null) !== undefined) {
+  // Constant indices of rank 2 or more take this way too (a position table indexed by a folded arange, GPT-style).
+  if ((axis === 0 || axis === -2) && e.rank(node.inputs[0] ?? null) === 2 && e.rank(node.inputs[1] ?? null) !== undefined) {
     const table = input(e, node);
     e.assign(node, `torch.embedding(${table}, torch.remainder(${input(e, node, 1)}, torch.size(${table}, 0)), -1, False, False)`);
     return;
@@ -718,6 +720,7 @@ export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmit
   ...detectionEmitters,
   ...reductionEmitters,
   ...quantizeEmitters,
+  ...samplingEmitters,
   ['onnx.Cast', cast],
   ['onnx.Slice', slice],
   ['onnx.Pad', pad],

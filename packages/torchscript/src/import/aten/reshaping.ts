@@ -86,10 +86,23 @@ const repeat: AtenLowering = (ctx) => {
   const repeats = listItems(ctx, ctx.arg(1, 'repeats'), 'repeats');
   const rank = rankOf(ctx, x);
   if (repeats.length < rank) return ctx.fail(`repeats has ${repeats.length} entries, fewer than the ${rank} dims of the tensor`);
+  return tiled(ctx, x, repeats, rank);
+};
+
+/** `tile(x, dims)`: as repeat, but fewer dims than the tensor has are padded with leading 1s. */
+const tile: AtenLowering = (ctx) => {
+  const x = ctx.tensor(ctx.arg(0), 'self');
+  const dims = listItems(ctx, ctx.arg(1, 'dims'), 'dims');
+  const rank = rankOf(ctx, x);
+  const ones: ScriptValue[] = Array.from({ length: Math.max(0, rank - dims.length) }, () => ({ kind: 'int', value: 1 }));
+  return tiled(ctx, x, [...ones, ...dims], rank);
+};
+
+function tiled(ctx: LoweringContext, x: TensorValue, repeats: readonly ScriptValue[], rank: number): TensorValue {
   const extra = repeats.length - rank;
   const widened = extra === 0 ? x : ctx.emit('Unsqueeze', [x.value, ctx.int64Vector(Array.from({ length: extra }, (_, i) => i))], {}, { rank: repeats.length, dtype: x.dtype });
   return ctx.emit('Tile', [widened.value, sizeVector(ctx, repeats, (v) => v)], {}, { rank: repeats.length, dtype: x.dtype });
-};
+}
 
 /**
  * `expand(x, sizes)`: -1 keeps the dim. ONNX Expand broadcasts both ways, so -1 becomes 1 (the
@@ -253,6 +266,7 @@ export const reshapingLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['unsafe_split_with_sizes', split],
   ['unbind', unbind],
   ['repeat', repeat],
+  ['tile', tile],
   ['expand', expand],
   ['expand_as', expandAs],
   ['narrow', narrow],

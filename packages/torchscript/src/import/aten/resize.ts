@@ -1,6 +1,7 @@
 /**
  * `interpolate` as TorchScript lowers it: `upsample_nearest{1,2,3}d`, `_upsample_nearest_exact{1,2,3}d`,
- * `upsample_linear1d`, `upsample_bilinear2d`, `upsample_trilinear3d`, `upsample_bicubic2d` → ONNX Resize.
+ * `upsample_linear1d`, `upsample_bilinear2d`, `upsample_trilinear3d`, `upsample_bicubic2d` → ONNX Resize
+ * (and `grid_sampler`, F.grid_sample, → ONNX GridSample).
  * Coordinates follow torch: given scale factors are used as given (ONNX `scales`; torch does not
  * recompute them), a given size maps by input/output (ONNX `sizes`). nearest = floor of
  * dst·in/out (asymmetric, floor); nearest-exact = half-pixel, rounding half up; linear without
@@ -90,6 +91,26 @@ function tensorOfFloats(values: number[]): Tensor {
   return Tensor.fromValues('float32', [values.length], values);
 }
 
+/**
+ * `torch.grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners)` (what `F.grid_sample`
+ * becomes in TorchScript) → ONNX GridSample (opset 16 names): interpolation 0 bilinear, 1 nearest, 2 bicubic;
+ * padding 0 zeros, 1 border, 2 reflection.
+ */
+const gridSampler: AtenLowering = (ctx) => {
+  const x = ctx.tensor(ctx.arg(0), 'input');
+  const grid = ctx.tensor(ctx.arg(1), 'grid');
+  const interpolation = ctx.int(ctx.arg(2, 'interpolation_mode'), 'interpolation_mode');
+  const padding = ctx.int(ctx.arg(3, 'padding_mode'), 'padding_mode');
+  const mode = ['bilinear', 'nearest', 'bicubic'][interpolation];
+  const paddingMode = ['zeros', 'border', 'reflection'][padding];
+  if (mode === undefined) return ctx.fail(`grid_sampler interpolation_mode ${interpolation} is not one of 0 (bilinear), 1 (nearest), 2 (bicubic)`);
+  if (paddingMode === undefined) return ctx.fail(`grid_sampler padding_mode ${padding} is not one of 0 (zeros), 1 (border), 2 (reflection)`);
+  const alignArg = ctx.arg(4, 'align_corners');
+  const align = alignArg.kind === 'bool' ? alignArg.value : ctx.int(alignArg, 'align_corners') !== 0;
+  const attributes: AttributeInits = { mode: { kind: 'string', value: mode }, padding_mode: { kind: 'string', value: paddingMode }, align_corners: { kind: 'int', value: align ? 1 : 0 } };
+  return ctx.emit('GridSample', [x.value, grid.value], attributes, { rank: x.rank, dtype: x.dtype });
+};
+
 const antialiased: AtenLowering = (ctx) => ctx.fail('antialias=True is not supported (ONNX Resize at opset 17 has no antialiasing)');
 
 export const resizeLowerings: ReadonlyArray<[string, AtenLowering]> = [
@@ -105,4 +126,5 @@ export const resizeLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['upsample_bicubic2d', resize('cubic', 2, true)],
   ['_upsample_bilinear2d_aa', antialiased],
   ['_upsample_bicubic2d_aa', antialiased],
+  ['grid_sampler', gridSampler],
 ];
