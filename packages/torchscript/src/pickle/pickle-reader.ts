@@ -158,7 +158,10 @@ class PickleReader {
     if (meaning?.kind !== 'storage-type') throw this.fail(`'torch.${type.name}' is not a storage type`);
     if (key?.kind !== 'string' || !/^[A-Za-z0-9_]+$/.test(key.value)) throw this.fail('a storage key must be a plain name (letters, digits, _)');
     if (device?.kind !== 'string') throw this.fail('a storage device must be a string');
-    if (numel?.kind !== 'int' || numel.value < 0n || numel.value > BigInt(Number.MAX_SAFE_INTEGER)) throw this.fail('a storage size must be a non-negative int');
+    if (numel?.kind !== 'int' || numel.value < 0n) throw this.fail(`storage '${key.value}': its size must be a non-negative int, got ${numel?.kind === 'int' ? numel.value : numel?.kind}`);
+    if (numel.value > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw this.fail(`storage '${key.value}' declares ${numel.value} elements, more than any file holds`, { expected: `at most 2^53 - 1 elements (the record's bytes bound it further)` });
+    }
     return { kind: 'storage', key: key.value, record: `${this.options.storageFolder ?? 'data'}/${key.value}`, dtype: meaning.dtype, device: device.value, elements: Number(numel.value) };
   }
 
@@ -305,7 +308,12 @@ class PickleReader {
           s.push(this.persistent(this.popValue()));
           break;
         }
-        case 0x50: throw this.fail('text-mode PERSID is not supported', { expected: 'BINPERSID' });
+        case 0x50:
+          // 'P' is also how a zip starts ('PK\x03\x04'): an archive stored where a pickle belongs is said so.
+          if (this.opStart === 0 && this.bytes[1] === 0x4b && this.bytes[2] === 0x03 && this.bytes[3] === 0x04) {
+            throw this.fail('this record is a zip archive (nested inside the archive), not a pickle', { expected: 'a pickle (protocol 2 or later, starting with PROTO 0x80)' });
+          }
+          throw this.fail('text-mode PERSID is not supported', { expected: 'BINPERSID' });
         case 0x69: case 0x6f: throw this.fail(`opcode ${op === 0x69 ? 'INST' : 'OBJ'} (old-style object creation) is not allowed`);
         case 0x82: case 0x83: case 0x84: throw this.fail('extension-registry opcodes (EXT1/2/4) are not allowed');
         case 0x97: case 0x98: throw this.fail('out-of-band buffers (protocol 5) are not supported');
