@@ -253,7 +253,126 @@ function headMerge(transpose: Node, opset: number): boolean {
  * above. Returns whether it rewrote; what it leaves without readers (the packed projection and its
  * Slices) is erased by the caller's sweep.
  */
+/**
+ * torch's sequence-first spelling with a batch B > 1: `[L, B, E]` → Reshape `[L, B·H, hd]` → Transpose `[1,0,2]`
+ * (keys `[1,2,0]`), when the projection's input `[L, B, Ein]` is torch's batch_first swap of a `[B, L, Ein]` value:
+ * that value is read as `[B, 1, L, Ein]` against `W'[H, Ein, hd]`, and `[B, H, L, hd]` is `[B·H, L, hd]` by a Reshape.
+ */
+function interleavedHeadSplit(transpose: Node): boolean {
+  const perm = permOf(transpose)?.join(',');
+  if (perm !== '1,0,2' && perm !== '1,2,0') return false;
+  const reshape = transpose.inputs[0]?.producer;
+  if (reshape?.op !== 'onnx.Reshape' || soleUser(reshape.output(0)) !== transpose) return false;
+  const split = staticDims(reshape.output(0));
+  const sourceValue = reshape.input(0);
+  const source = staticDims(sourceValue);
+  if (!split || split.length !== 3 || !source || source.length !== 3) return false;
+  const [length, batch, width] = source as [number, number, number];
+  const [, batchHeads, headSize] = split as [number, number, number];
+  const heads = width / headSize;
+  if (batch < 2 || split[0] !== length || !Number.isInteger(heads) || heads < 2 || batchHeads !== batch * heads) return false;
+  let range = { start: 0, end: width };
+  let projected = sourceValue;
+  const slice = sourceValue.producer;
+  if (slice?.op === 'onnx.Slice') {
+    const sliced = staticDims(slice.inputs[0]);
+    if (!sliced) return false;
+    const found = lastAxisSlice(slice, sliced.length, sliced[sliced.length - 1]!);
+    if (!found || found.end - found.start !== width) return false;
+    range = found;
+    projected = slice.input(0);
+  }
+  const projection = projectionOf(projected);
+  if (!projection || projection.weight.shape[1] !== staticDims(projected)?.at(-1)) return false;
+  const inner = projection.weight.shape[0]!;
+  if (staticDims(projection.x)?.join() !== [length, batch, inner].join()) return false;
+  // Only where the input is torch's batch_first swap of a batch-major value, read here before it: sequence-first
+  // models would trade each head transpose for one of the input (no fewer, measured).
+  const swap = projection.x.producer;
+  if (swap?.op !== 'onnx.Transpose' || permOf(swap)?.join(',') !== '1,0,2') return false;
+  const batchMajor = swap.input(0);
+
+  const at = Builder.before(transpose);
+  const loc = transpose.loc;
+  const base = transpose.name;
+  const type = transpose.output(0).type;
+  const rows = at.op1('onnx.Reshape', [batchMajor, at.constant(int64s([batch, 1, length, inner]), `${base}_rows`)], {}, { types: [typeWithShape(type, [batch, 1, length, inner])], name: `${base}_rows`, loc });
+  const weight = transposeTensor(sliceAlongAxis(projection.weight, 1, range.start, range.end).reshape([inner, heads, headSize]), [1, 0, 2]);
+  const perBatchType = typeWithShape(type, [batch, heads, length, headSize]);
+  let y = at.op1('onnx.MatMul', [rows, at.constant(weight, `${base}_head_weights`)], {}, { types: [perBatchType], name: `${base}_heads`, loc });
+  if (projection.bias) {
+    const bias = sliceAlongAxis(projection.bias, 0, range.start, range.end).reshape([heads, 1, headSize]);
+    y = at.op1('onnx.Add', [y, at.constant(bias, `${base}_head_bias`)], {}, { types: [perBatchType], name: `${base}_heads_bias`, loc });
+  }
+  const flatType = typeWithShape(type, [batch * heads, length, headSize]);
+  y = at.op1('onnx.Reshape', [y, at.constant(int64s([batch * heads, length, headSize]), `${base}_batch_heads`)], {}, { types: [flatType], name: `${base}_batch_heads`, loc });
+  if (perm === '1,2,0') y = at.op1('onnx.Transpose', [y], { perm: attrs.ints([0, 2, 1]) }, { types: [type], name: `${base}_keys_transposed`, loc });
+  transpose.output(0).replaceAllUsesWith(y);
+  transpose.erase();
+  reshape.erase();
+  return true;
+}
+
+/**
+ * The merge of the same spelling: `A[B·H, L, hd]` → Transpose `[1,0,2]` → Reshape `[L·B, E]` → Gemm by `Wo` →
+ * Reshape `[L, B, Eout]` → Transpose `[1,0,2]` (torch's batch_first swap back). A is read as `[B, H, L, hd]`, split
+ * by head, each head times its rows of Wo, summed: `[B, L, Eout]`, the batch-first result itself.
+ */
+function interleavedHeadMerge(transpose: Node, opset: number): boolean {
+  if (permOf(transpose)?.join(',') !== '1,0,2') return false;
+  const attention = transpose.input(0);
+  const dims = staticDims(attention);
+  const reshape = soleUser(transpose.output(0));
+  if (!dims || dims.length !== 3 || reshape?.op !== 'onnx.Reshape') return false;
+  const [batchHeads, length, headSize] = dims as [number, number, number];
+  const merged = staticDims(reshape.output(0));
+  if (!merged || merged.length !== 2) return false;
+  const [rowCount, width] = merged as [number, number];
+  const heads = width / headSize;
+  const batch = batchHeads / heads;
+  if (!Number.isInteger(heads) || heads < 2 || !Number.isInteger(batch) || batch < 2 || rowCount !== length * batch) return false;
+  const reader = soleUser(reshape.output(0));
+  if (reader?.op !== 'onnx.Gemm' || reader.inputs[0] !== reshape.output(0)) return false;
+  if ((reader.optionalAttr('transA', 'int') ?? 0) !== 0 || (reader.optionalAttr('alpha', 'float') ?? 1) !== 1 || (reader.optionalAttr('beta', 'float') ?? 1) !== 1) return false;
+  let weight = constantOf(reader.inputs[1]);
+  if (!weight || weight.dtype !== 'float32' || weight.quant || weight.rank !== 2) return false;
+  if ((reader.optionalAttr('transB', 'int') ?? 0) === 1) weight = transposeTensor(weight, [1, 0]);
+  if (weight.shape[0] !== width) return false;
+  const outWidth = weight.shape[1]!;
+  // torch's Reshape [L, B, Eout] → Transpose [1,0,2] after the Gemm, replaced as a whole when present.
+  const unflatten = soleUser(reader.output(0));
+  const swapBack = unflatten?.op === 'onnx.Reshape' && staticDims(unflatten.output(0))?.join() === [length, batch, outWidth].join() ? soleUser(unflatten.output(0)) : undefined;
+  const batchFirst = swapBack?.op === 'onnx.Transpose' && permOf(swapBack)?.join(',') === '1,0,2' ? swapBack : undefined;
+  if (!batchFirst) return false; // sequence first: one transpose for another
+
+  const outType = reader.output(0).type;
+  const at = Builder.before(reader);
+  const loc = reader.loc;
+  const base = reader.name;
+  const grouped = at.op1('onnx.Reshape', [attention, at.constant(int64s([batch, heads, length, headSize]), `${base}_by_batch`)], {}, { types: [typeWithShape(outType, [batch, heads, length, headSize])], name: `${base}_by_batch`, loc });
+  const partType = typeWithShape(outType, [batch, 1, length, headSize]);
+  const split = at.create('onnx.Split', [grouped], { axis: attrs.int(1), ...(opset >= 18 ? { num_outputs: attrs.int(heads) } : {}) }, { types: new Array<Type>(heads).fill(partType), name: `${base}_heads`, loc });
+  const productType = typeWithShape(outType, [batch, 1, length, outWidth]);
+  const perHead = weight.reshape([heads, headSize, outWidth]);
+  let sum: Value | undefined;
+  for (let h = 0; h < heads; h++) {
+    const headWeight = at.constant(sliceAlongAxis(perHead, 0, h, h + 1).reshape([headSize, outWidth]), `${base}_head${h}_weights`);
+    const product = at.op1('onnx.MatMul', [split.output(h), headWeight], {}, { types: [productType], name: `${base}_head${h}`, loc });
+    sum = sum ? at.op1('onnx.Add', [sum, product], {}, { types: [productType], name: `${base}_sum${h}`, loc }) : product;
+  }
+  const batchMajorType = typeWithShape(outType, [batch, length, outWidth]);
+  let y = at.op1('onnx.Reshape', [sum!, at.constant(int64s([batch, length, outWidth]), `${base}_merged_shape`)], {}, { types: [batchMajorType], name: `${base}_merged`, loc });
+  if (reader.inputs[2]) y = at.op1('onnx.Add', [y, reader.input(2)], {}, { types: [batchMajorType], name: `${base}_bias`, loc });
+  batchFirst.output(0).replaceAllUsesWith(y);
+  batchFirst.erase();
+  unflatten!.erase();
+  reader.erase();
+  reshape.erase();
+  transpose.erase();
+  return true;
+}
+
 export function attentionHeadsWithoutTranspose(transpose: Node, opset: number): boolean {
   if (tensorTypeOf(transpose.output(0))?.dtype !== 'float32') return false;
-  return headSplit(transpose) || headMerge(transpose, opset);
+  return headSplit(transpose) || headMerge(transpose, opset) || interleavedHeadSplit(transpose) || interleavedHeadMerge(transpose, opset);
 }
