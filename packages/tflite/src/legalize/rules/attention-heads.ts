@@ -20,8 +20,9 @@ import { dimsOf, staticDims, tensorTypeOf, typeWithShape } from '../lowering-too
  * input is read as `[N, 1, L, Ein]`, A is split along axis 1.
  *
  * Both need static dims (but N) and float32 constant weights. In torch's sequence-first spelling the
- * projection's leading dims must flatten to L (a batch of one: with batch B > 1 its Reshape is
- * `[L, B·H, hd]`, interleaving batch and heads, and the transposes stay).
+ * projection's leading dims must flatten to L (a batch of one). With a static batch B > 1 its Reshape is
+ * `[L, B·H, hd]`, interleaving batch and heads: `interleavedHeadSplit`/`interleavedHeadMerge` below take that
+ * when the model is batch_first (the sequence-first swaps are torch's own and cancel); otherwise it stays.
  */
 
 function permOf(node: Node): number[] | undefined {
