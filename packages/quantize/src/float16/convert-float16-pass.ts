@@ -161,7 +161,7 @@ function moveGraphOutputs(value: Value, cast: Value): void {
   if (!value.isGraphOutput) return;
   const name = value.name;
   value.replaceUsesWith(cast, (use) => use.isGraphOutput);
-  value.rename(value.graph.uniqueName(`${name}__${value.type.kind === 'tensor' ? value.type.dtype : 'half'}`));
+  value.rename(value.graph.uniqueName(`${name}__replaced`)); // as Value.replaceAllUsesWith names it
   cast.rename(name);
 }
 
