@@ -1,4 +1,4 @@
-import { attrs, Builder, sliceAlongAxis, Tensor, type Dim, type Node, type Type, type Value } from '@modelpass/ir';
+import { attrs, Builder, Tensor, type Dim, type Node, type Type, type Value } from '@modelpass/ir';
 import { transposeTensor } from '@modelpass/transforms';
 import { constantOf, numbersOf } from '../constant-values.js';
 import { dimsOf, staticDims, tensorTypeOf, typeWithShape } from '../lowering-tools.js';
@@ -85,6 +85,32 @@ function projectionOf(value: Value): Projection | undefined {
   return { x, weight, bias };
 }
 
+/** `W[:, start : start + H·hd]` of a float32 `[Ein, N]` as `[H, Ein, hd]`, in one pass over the weights. */
+function headMajorWeights(weight: Tensor, start: number, heads: number, headSize: number): Tensor {
+  const [inner, columns] = weight.shape as [number, number];
+  const source = weight.data() as Float32Array;
+  const out = new Float32Array(heads * inner * headSize);
+  let o = 0;
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < inner; i++) {
+      const from = i * columns + start + h * headSize;
+      out.set(source.subarray(from, from + headSize), o);
+      o += headSize;
+    }
+  }
+  return Tensor.fromValues('float32', [heads, inner, headSize], out);
+}
+
+/** `b[start : start + H·hd]` as `[H, 1, hd]`. */
+function headMajorBias(bias: Tensor, start: number, heads: number, headSize: number): Tensor {
+  return Tensor.fromValues('float32', [heads, 1, headSize], (bias.data() as Float32Array).slice(start, start + heads * headSize));
+}
+
+/** Rows `[h·hd, (h+1)·hd)` of a float32 `[H·hd, Eout]` (its decoded `values`): head h's part of an out-projection, `[hd, Eout]`. */
+function headRows(values: Float32Array, columns: number, h: number, headSize: number): Tensor {
+  return Tensor.fromValues('float32', [headSize, columns], values.slice(h * headSize * columns, (h + 1) * headSize * columns));
+}
+
 function int64s(values: readonly number[]): Tensor {
   return Tensor.fromValues('int64', [values.length], values.map((v) => BigInt(v)));
 }
@@ -157,7 +183,7 @@ function headSplit(transpose: Node): boolean {
   const type = transpose.output(0).type;
   const batch = source.all.slice(0, prefix);
   // W[:, start:end] as [Ein, H, hd] → [H, Ein, hd]; b[start:end] as [H, 1, hd].
-  const weight = transposeTensor(sliceAlongAxis(projection.weight, 1, range.start, range.end).reshape([inner, heads, headSize]), [1, 0, 2]);
+  const weight = headMajorWeights(projection.weight, range.start, heads, headSize);
   // x as rows [L, Ein], or [N, 1, L, Ein] so that the weights broadcast over the batch and the heads over it.
   const rows = prefix === 0 ? [length, inner] : [batchTarget(batch[0]), 1, length, inner];
   const rowDims = prefix === 0 ? rows : [batch[0]!, 1, length, inner];
@@ -168,7 +194,7 @@ function headSplit(transpose: Node): boolean {
   const headMajor = typeWithShape(type, [...batch, heads, length, headSize]);
   let y = at.op1('onnx.MatMul', [input, at.constant(weight, `${base}_head_weights`)], {}, { types: [headMajor], name: `${base}_heads`, loc });
   if (projection.bias) {
-    const bias = sliceAlongAxis(projection.bias, 0, range.start, range.end).reshape([heads, 1, headSize]);
+    const bias = headMajorBias(projection.bias, range.start, heads, headSize);
     y = at.op1('onnx.Add', [y, at.constant(bias, `${base}_head_bias`)], {}, { types: [headMajor], name: `${base}_heads_bias`, loc });
   }
   if (layout.keys) {
@@ -227,10 +253,10 @@ function headMerge(transpose: Node, opset: number): boolean {
   const partType = typeWithShape(outType, [...batch, 1, length, headSize]);
   const split = at.create('onnx.Split', [attention], { axis: attrs.int(prefix), ...(opset >= 18 ? { num_outputs: attrs.int(heads) } : {}) }, { types: new Array<Type>(heads).fill(partType), name: `${base}_heads`, loc });
   const productType = typeWithShape(outType, [...batch, 1, length, outWidth]);
-  const perHead = weight.reshape([heads, headSize, outWidth]);
+  const values = weight.data() as Float32Array;
   let sum: Value | undefined;
   for (let h = 0; h < heads; h++) {
-    const headWeight = at.constant(sliceAlongAxis(perHead, 0, h, h + 1).reshape([headSize, outWidth]), `${base}_head${h}_weights`);
+    const headWeight = at.constant(headRows(values, outWidth, h, headSize), `${base}_head${h}_weights`);
     const product = at.op1('onnx.MatMul', [split.output(h), headWeight], {}, { types: [productType], name: `${base}_head${h}`, loc });
     sum = sum ? at.op1('onnx.Add', [sum, product], {}, { types: [productType], name: `${base}_sum${h}`, loc }) : product;
   }
@@ -298,11 +324,11 @@ function interleavedHeadSplit(transpose: Node): boolean {
   const base = transpose.name;
   const type = transpose.output(0).type;
   const rows = at.op1('onnx.Reshape', [batchMajor, at.constant(int64s([batch, 1, length, inner]), `${base}_rows`)], {}, { types: [typeWithShape(type, [batch, 1, length, inner])], name: `${base}_rows`, loc });
-  const weight = transposeTensor(sliceAlongAxis(projection.weight, 1, range.start, range.end).reshape([inner, heads, headSize]), [1, 0, 2]);
+  const weight = headMajorWeights(projection.weight, range.start, heads, headSize);
   const perBatchType = typeWithShape(type, [batch, heads, length, headSize]);
   let y = at.op1('onnx.MatMul', [rows, at.constant(weight, `${base}_head_weights`)], {}, { types: [perBatchType], name: `${base}_heads`, loc });
   if (projection.bias) {
-    const bias = sliceAlongAxis(projection.bias, 0, range.start, range.end).reshape([heads, 1, headSize]);
+    const bias = headMajorBias(projection.bias, range.start, heads, headSize);
     y = at.op1('onnx.Add', [y, at.constant(bias, `${base}_head_bias`)], {}, { types: [perBatchType], name: `${base}_heads_bias`, loc });
   }
   const flatType = typeWithShape(type, [batch * heads, length, headSize]);
@@ -354,10 +380,10 @@ function interleavedHeadMerge(transpose: Node, opset: number): boolean {
   const partType = typeWithShape(outType, [batch, 1, length, headSize]);
   const split = at.create('onnx.Split', [grouped], { axis: attrs.int(1), ...(opset >= 18 ? { num_outputs: attrs.int(heads) } : {}) }, { types: new Array<Type>(heads).fill(partType), name: `${base}_heads`, loc });
   const productType = typeWithShape(outType, [batch, 1, length, outWidth]);
-  const perHead = weight.reshape([heads, headSize, outWidth]);
+  const values = weight.data() as Float32Array;
   let sum: Value | undefined;
   for (let h = 0; h < heads; h++) {
-    const headWeight = at.constant(sliceAlongAxis(perHead, 0, h, h + 1).reshape([headSize, outWidth]), `${base}_head${h}_weights`);
+    const headWeight = at.constant(headRows(values, outWidth, h, headSize), `${base}_head${h}_weights`);
     const product = at.op1('onnx.MatMul', [split.output(h), headWeight], {}, { types: [productType], name: `${base}_head${h}`, loc });
     sum = sum ? at.op1('onnx.Add', [sum, product], {}, { types: [productType], name: `${base}_sum${h}`, loc }) : product;
   }
