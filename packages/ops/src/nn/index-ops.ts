@@ -9,6 +9,7 @@ import { constantInts, hasInput, inputShape, inputTensorType, normalizeAxisForIn
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { normalizeAxis, sizeOf } from '../util/shape.js';
 import { forEachIndex, gatherElements, int64Tensor, zeroScalar } from './kernel-helpers.js';
+import { verifyTopK } from '../verify/operand-value-checks.js';
 
 export const nonZeroOp = defineCanonicalOp({
   op: 'onnx.NonZero',
@@ -40,6 +41,7 @@ export const topKOp = defineCanonicalOp({
   inputs: [{ name: 'X' }, { name: 'K', optional: true }],
   outputs: [{ name: 'Values' }, { name: 'Indices' }],
   attributes: { axis: { kind: 'int', default: -1 }, largest: { kind: 'int', default: 1 }, sorted: { kind: 'int', default: 1 }, k: { kind: 'int' } },
+  verify: verifyTopK,
   inferTypes(context) {
     const type = inputTensorType(context, 0);
     if (!type) return [undefined, undefined];

@@ -10,6 +10,7 @@ import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js'
 import { broadcastIndexMap, broadcastShapesOrUnknownDims, broadcastStaticShapes, normalizeAxis, sizeOf, stridesOf, transposedOrder } from '../util/shape.js';
 import { forEachIndex, gatherElements, int64Tensor, tensorFromNumbers, zeroScalar } from './kernel-helpers.js';
 import { verifyReshape, verifyTranspose } from '../verify/structure-checks.js';
+import { verifySqueezeAxes } from '../verify/operand-value-checks.js';
 import { inputDimValues } from '../interpreter/symbolic-values.js';
 
 export const flattenOp = defineCanonicalOp({
@@ -143,6 +144,7 @@ export const squeezeOp = defineCanonicalOp({
   inputs: [{ name: 'data' }, { name: 'axes', optional: true }],
   outputs: [{ name: 'squeezed' }],
   attributes: { axes: { kind: 'ints' } },
+  verify: verifySqueezeAxes,
   inferTypes(context) {
     const type = inputTensorType(context, 0);
     if (!type) return [undefined];

@@ -9,6 +9,7 @@ import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js'
 import { normalizeAxis, sizeOf, stridesOf } from '../util/shape.js';
 import { forEachIndex, gatherElements, tensorFromNumbers } from './kernel-helpers.js';
 import { verifyConcat, verifySplit } from '../verify/structure-checks.js';
+import { verifyPadResult, verifySliceSteps } from '../verify/operand-value-checks.js';
 
 export const concatOp = defineCanonicalOp({
   op: 'onnx.Concat',
@@ -177,6 +178,7 @@ export const sliceOp = defineCanonicalOp({
   inputs: [{ name: 'data' }, { name: 'starts', optional: true }, { name: 'ends', optional: true }, { name: 'axes', optional: true }, { name: 'steps', optional: true }],
   outputs: [{ name: 'output' }],
   attributes: { starts: { kind: 'ints' }, ends: { kind: 'ints' }, axes: { kind: 'ints' } },
+  verify: verifySliceSteps,
   inferTypes(context) {
     const type = inputTensorType(context, 0);
     if (!type) return [undefined];
@@ -257,6 +259,7 @@ export const padOp = defineCanonicalOp({
     pads: { kind: 'ints' },
     value: { kind: 'float', default: 0 },
   },
+  verify: verifyPadResult,
   inferTypes(context) {
     const type = inputTensorType(context, 0);
     if (!type) return [undefined];

@@ -197,6 +197,13 @@ export const verifyReshape: OpVerifier = (context) => {
   const { node } = context;
   const shape = inputShapeOf(node, 0);
   const target = node.inputs[1] ? constantIntsOf(node, 1) : intsAttribute(node, 'shape');
+  if (target && (target.some((d) => d < -1) || target.filter((d) => d === -1).length > 1)) {
+    reportAt(context, 'reshape-target', `the target shape [${target.join(',')}] ${target.some((d) => d < -1) ? `holds ${target.find((d) => d < -1)}` : 'has more than one -1'}`, {
+      expected: 'sizes >= 0, 0 to copy an input dim, and at most one -1 (inferred)',
+      actual: `[${target.join(',')}]`,
+    });
+    return;
+  }
   if (!shape || !target || !shape.every((d) => typeof d === 'number')) return;
   const allowZero = intAttribute(node, 'allowzero') === 1;
   const resolved = target.map((d, i) => (d === 0 && !allowZero ? (shape[i] as number | undefined) : d));

@@ -54,7 +54,29 @@ export function verifyConvolution(inputs: ConvolutionInputs): OpVerifier {
     const spatial = kernelShape?.length ?? (w ? w.length - 2 : x ? x.length - 2 : undefined);
     if (spatial !== undefined) checkWindowLengths(context, spatial, inputs.transposed ? ['strides', 'dilations', 'pads', 'output_padding', 'output_shape'] : ['strides', 'dilations', 'pads']);
     checkGroups(context, node, x, w, inputs.transposed === true);
+    if (!inputs.transposed && x && w && x.length === w.length) checkWindowFits(context, node, x, w);
   };
+}
+
+/** A convolution window (dilated kernel) must fit in the padded input: torch refuses it, ONNX's size formula goes to 0 or below. */
+function checkWindowFits(context: VerifyContext, node: Node, x: NonNullable<ReturnType<typeof inputShapeOf>>, w: NonNullable<ReturnType<typeof inputShapeOf>>): void {
+  const autoPad = stringAttribute(node, 'auto_pad') ?? 'NOTSET';
+  if (autoPad !== 'NOTSET' && autoPad !== 'VALID') return;
+  const spatial = x.length - 2;
+  const pads = autoPad === 'VALID' ? undefined : intsAttribute(node, 'pads');
+  for (let i = 0; i < spatial; i++) {
+    const size = staticDim(x[i + 2]);
+    const kernel = staticDim(w[i + 2]);
+    if (size === undefined || kernel === undefined) continue;
+    const padded = size + (pads?.[i] ?? 0) + (pads?.[i + spatial] ?? 0);
+    const window = (kernel - 1) * (intsAttribute(node, 'dilations')?.[i] ?? 1) + 1;
+    if (padded < window) {
+      reportAt(context, 'conv-window', `the kernel window of ${window} on spatial axis ${i} is larger than the padded input (${size}${padded !== size ? ` + pads = ${padded}` : ''})`, {
+        expected: `a padded input of at least ${window} on axis ${i}`,
+        actual: `input [${x.map((d) => (d === null ? '?' : String(d))).join(',')}], weight [${w.map((d) => (d === null ? '?' : String(d))).join(',')}]`,
+      });
+    }
+  }
 }
 
 function checkGroups(context: VerifyContext, node: Node, x: ReturnType<typeof inputShapeOf>, w: ReturnType<typeof inputShapeOf>, transposed: boolean): void {
