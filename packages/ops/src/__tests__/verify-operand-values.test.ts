@@ -59,4 +59,10 @@ describe('constant operands that no input fits', () => {
     expect(errorsOf('onnx.Conv', f32(1, 1, 3, 3), [weight], { pads: attrs.ints([1, 1, 1, 1]) })).toEqual([]);
     expect(errorsOf('onnx.Conv', f32(1, 1, 3, 3), [weight], { auto_pad: attrs.string('SAME_UPPER') })).toEqual([]);
   });
+
+  it('Gather: a constant index outside the axis (ONNX Runtime fails at run time)', () => {
+    expect(reasons(errorsOf('onnx.Gather', f32(4, 3), [ints(7, 2)]))).toMatch(/ops\/gather-index: index 7 is outside axis 0 of 'x' \[4,3\]/);
+    expect(reasons(errorsOf('onnx.Gather', f32(4, 3), [ints(-4)], { axis: attrs.int(1) }))).toMatch(/index -4 is outside axis 1 of 'x' \[4,3\]/);
+    expect(errorsOf('onnx.Gather', f32(4, 3), [ints(-4, 3)])).toEqual([]);
+  });
 });

@@ -10,6 +10,7 @@ import { inputShape, inputTensorType, normalizeAxisForInference, typeOf } from '
 import { inputTensor, opError } from '../util/kernel-io.js';
 import { normalizeAxis, sizeOf, stridesOf } from '../util/shape.js';
 import { forEachIndex, gatherElements, tensorFromNumbers } from './kernel-helpers.js';
+import { verifyGatherIndices } from '../verify/operand-value-checks.js';
 
 function checkedIndex(node: Node, index: number, size: number): number {
   const normalized = index < 0 ? index + size : index;
@@ -23,6 +24,7 @@ export const gatherOp = defineCanonicalOp({
   inputs: [{ name: 'data' }, { name: 'indices' }],
   outputs: [{ name: 'output' }],
   attributes: { axis: { kind: 'int', default: 0 } },
+  verify: verifyGatherIndices,
   inferTypes(context) {
     const type = inputTensorType(context, 0);
     const indices = inputShape(context, 1);

@@ -1,7 +1,8 @@
 /**
  * Verify hooks on the values of constant operands, where the inferred shape would otherwise come out
  * negative, infinite or larger than the input (and be written to the output file as such): Slice steps
- * of 0, Squeeze of an axis whose size is not 1, TopK's k beyond its axis, Pad that crops past a dim.
+ * of 0, Squeeze of an axis whose size is not 1, TopK's k beyond its axis, Pad that crops past a dim, Gather
+ * indices outside their axis (ONNX Runtime fails at run time).
  */
 import type { Dim, Node } from '@modelpass/ir';
 import { staticDim } from '../util/inference.js';
@@ -82,4 +83,22 @@ export const verifyPadResult: OpVerifier = (context) => {
       });
     }
   });
+};
+
+export const verifyGatherIndices: OpVerifier = (context) => {
+  const { node } = context;
+  const shape = inputShapeOf(node, 0);
+  const indices = constantIntsOf(node, 1);
+  if (!shape || !indices) return;
+  const axis = normalizedAxis(intAttribute(node, 'axis') ?? 0, shape.length);
+  if (axis === undefined) {
+    reportAt(context, 'axis-range', `axis ${intAttribute(node, 'axis') ?? 0} is out of range for data of rank ${shape.length}`, { actual: formatDims(shape) });
+    return;
+  }
+  const dim = staticDim(shape[axis]);
+  if (dim === undefined) return;
+  const outside = indices.find((index) => index < -dim || index >= dim);
+  if (outside !== undefined) {
+    reportAt(context, 'gather-index', `index ${outside} is outside axis ${axis} of '${node.inputs[0]!.name}' ${formatDims(shape)}`, { expected: `indices in [${-dim}, ${dim - 1}]`, actual: String(outside) });
+  }
 };
