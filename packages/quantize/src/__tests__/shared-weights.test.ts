@@ -12,7 +12,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, GraphBuilder, tensorType, type Model, type Tensor } from '@modelpass/ir';
 import { readOnnx, writeOnnx } from '@modelpass/onnx';
+import { createOpRegistry } from '@modelpass/ops';
+import { PassEnvironment, PassManager } from '@modelpass/pass-manager';
 import { OrtRunner } from '@modelpass/runtime';
+import { transformPasses } from '@modelpass/transforms';
 import { cosine, onnxChecker, randomTensor, runPipeline } from './weights-helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'modelpass-shared-weights-'));
@@ -37,14 +40,18 @@ function siamese(): Model {
   return b.model({ onnx: 13 });
 }
 
-/** The same Conv (weight and bias) applied twice, then a float ReduceMean (a Conv writing a graph output stays float). */
-function convTwice(): Model {
+/**
+ * The same Conv (weight and bias) applied twice, then a float ReduceMean (a Conv writing a graph output
+ * stays float). `groups` 4: narrow groups that quantize-static merges (grouped-convs=merge).
+ */
+function convTwice(groups = 1): Model {
   const b = new GraphBuilder();
   const x = b.input('x', tensorType('float32', [1, 16, 8, 8]));
-  const w = b.constant(randomTensor([16, 16, 3, 3], 4, 0.3), 'conv.weight');
+  const w = b.constant(randomTensor([16, 16 / groups, 3, 3], 4, 0.3), 'conv.weight');
   const bias = b.constant(randomTensor([16], 5, 0.1), 'conv.bias');
-  const once = b.op1('onnx.Relu', [b.op1('onnx.Conv', [x, w, bias], { pads: attrs.ints([1, 1, 1, 1]) }, { name: 'conv1' })], {}, { name: 'relu1' });
-  const twice = b.op1('onnx.Relu', [b.op1('onnx.Conv', [once, w, bias], { pads: attrs.ints([1, 1, 1, 1]) }, { name: 'conv2' })], {}, { name: 'relu2' });
+  const conv = { pads: attrs.ints([1, 1, 1, 1]), group: attrs.int(groups) };
+  const once = b.op1('onnx.Relu', [b.op1('onnx.Conv', [x, w, bias], conv, { name: 'conv1' })], {}, { name: 'relu1' });
+  const twice = b.op1('onnx.Relu', [b.op1('onnx.Conv', [once, w, bias], conv, { name: 'conv2' })], {}, { name: 'relu2' });
   const y = b.op1('onnx.ReduceMean', [twice], { axes: attrs.ints([2, 3]) }, { name: 'mean', outputs: ['y'] });
   y.type = tensorType('float32', [1, 16, 1, 1]);
   b.output(y);
@@ -58,8 +65,17 @@ interface Written {
   readonly statistics: ReadonlyMap<string, number>;
 }
 
+/** Lowers the quant<> types a materialize=false run left (transforms' materialize-qdq). */
+async function materialize(model: Model): Promise<void> {
+  const environment = new PassEnvironment({ ops: createOpRegistry() });
+  environment.passes.register(transformPasses, '@modelpass/transforms');
+  await new PassManager({ environment }).run(model, 'materialize-qdq');
+}
+
 async function quantizeAndWrite(model: Model, pipeline: string, name: string, minElements = 512): Promise<Written> {
-  const run = await runPipeline(model, pipeline);
+  const [first, then] = pipeline.split(',');
+  const run = await runPipeline(model, first!);
+  if (then === 'materialize-qdq') await materialize(model);
   const path = join(work, `${name}.onnx`);
   writeOnnx(model, path);
   onnxChecker(path);
@@ -156,6 +172,27 @@ describe('a weight shared by two layers is stored once', () => {
         expect(t.cosine).toBeLessThan(1);
       }
       expect(weights[0]!.sqnrDb).toBe(weights[1]!.sqnrDb);
+      expect(cosine((await outputsOf(written.path, feeds))[0]!, reference[0]!)).toBeGreaterThan(0.99);
+      const ops = await optimizedOps(written.path);
+      expect(count(ops, 'QLinearConv')).toBe(2);
+      expect(count(ops, 'Conv')).toBe(0);
+    }, 60_000);
+  }
+
+  // quantize-static quantizes a shared weight once and both layers read that int8 constant (the lowered
+  // path also merged copies afterwards; materialize=false → materialize-qdq and a TFLite export did not).
+  for (const [label, groups, pipeline, elements] of [
+    ['materialize=false then materialize-qdq', 1, 'quantize-static{samples=16 materialize=false},materialize-qdq', 2304],
+    ['a narrow grouped Conv twice (groups merged)', 4, 'quantize-static{samples=16}', 2304],
+    ['a narrow grouped Conv twice, materialize=false', 4, 'quantize-static{samples=16 materialize=false},materialize-qdq', 576],
+  ] as const) {
+    it(`quantize-static, ${label}: one int8 weight, ORT fuses both Convs`, async () => {
+      const feeds = { x: randomTensor([1, 16, 8, 8], 13) };
+      const model = convTwice(groups);
+      const reference = await outputsOf(convTwice(groups), feeds);
+      const written = await quantizeAndWrite(model, pipeline, `conv-twice-${groups}-${pipeline.length}`);
+      expect([...written.large.values()]).toEqual([elements]);
+      if (groups === 1) expect([...written.large.keys()]).toEqual(['conv.weight']);
       expect(cosine((await outputsOf(written.path, feeds))[0]!, reference[0]!)).toBeGreaterThan(0.99);
       const ops = await optimizedOps(written.path);
       expect(count(ops, 'QLinearConv')).toBe(2);

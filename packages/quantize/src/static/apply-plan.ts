@@ -8,7 +8,7 @@ import { ModelpassError, Tensor, tensorType, type Node, type Value } from '@mode
 import { activationParams, type ActivationScheme, type QuantizedActivationType } from './activation-params.js';
 import { OP_RULES } from './op-rules.js';
 import type { ActivationPlan, QuantizationPlan } from './plan.js';
-import { quantizeNodeWeights, type WeightOptions } from './weights.js';
+import { quantizeNodeWeights, type SharedQuantizedWeights, type WeightOptions } from './weights.js';
 
 export interface ApplyOptions extends WeightOptions {
   readonly activations: ActivationScheme;
@@ -121,6 +121,8 @@ export function applyQuantizationPlan(plan: QuantizationPlan, ranges: RangeLooku
   const foldedBy = new Set(plan.fusedActivations.values());
 
   // Weights and biases first: the bias scale needs the activation input's scale, read before rewiring.
+  const sharedWeights: SharedQuantizedWeights = new Map();
+  const constants: [Value, 'weight' | 'bias', string, Node][] = [];
   for (const node of plan.nodes) {
     if (OP_RULES.get(node.op)!.role !== 'weighted' || node.inputs[1]?.constant === undefined) continue;
     const input = node.input(0);
@@ -129,12 +131,14 @@ export function applyQuantizationPlan(plan: QuantizationPlan, ranges: RangeLooku
     if (!inputType) throw missingRange(input.name);
     const floatWeight = node.input(1).name;
     const floatBias = node.inputs[2]?.name;
-    const result = quantizeNodeWeights(node, inputType.quant.scale[0]!, options);
+    const result = quantizeNodeWeights(node, inputType.quant.scale[0]!, options, sharedWeights);
     weightBytesBefore += result.bytesBefore;
     weightBytesAfter += result.bytesAfter;
-    tensors.push(record(result.weight, 'weight', floatWeight, node));
-    if (result.bias) tensors.push(record(result.bias, 'bias', floatBias ?? result.bias.name, node));
+    constants.push([result.weight, 'weight', floatWeight, node]);
+    if (result.bias) constants.push([result.bias, 'bias', floatBias ?? result.bias.name, node]);
   }
+  // Recorded by value once all are quantized: a shared weight's int8 copy takes the model's name back.
+  for (const [value, kind, floatName, node] of constants) tensors.push(record(value, kind, floatName, node));
 
   // Folded activations: the producer's output takes the activation's readers (and its range).
   for (const [producer, activation] of plan.fusedActivations) {

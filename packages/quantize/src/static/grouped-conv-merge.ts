@@ -28,7 +28,7 @@
  *   - else stays as it is.
  * Weights grow by the same factor (regnet_y_400mf's int8 file: +0.3 MB).
  */
-import { attrs, Tensor, type Graph, type Node } from '@modelpass/ir';
+import { attrs, Tensor, type Graph, type Node, type Value } from '@modelpass/ir';
 
 export interface MergedGroupedConv {
   readonly node: string;
@@ -81,6 +81,8 @@ export function blockDiagonalWeight(weight: Tensor, groupsBefore: number, groups
 /** Merges the groups of every quantized grouped Conv the rule picks (before weights are quantized). */
 export function mergeGroupedConvs(graph: Graph, isQuantized: (node: Node) => boolean): MergedGroupedConv[] {
   const merged: MergedGroupedConv[] = [];
+  // A weight several Convs share (the same layer applied twice) gets one merged copy, read by all of them.
+  const wideOf = new Map<Value, Map<string, Value>>();
   for (const node of [...graph.nodesOf('onnx.Conv')]) {
     if (!isQuantized(node)) continue;
     const weight = node.inputs[1]?.constant;
@@ -90,9 +92,13 @@ export function mergeGroupedConvs(graph: Graph, isQuantized: (node: Node) => boo
     const inputChannels = weight.shape[1]! * groups;
     const after = mergedGroupCount(groups, inputChannels, outputChannels);
     if (after === undefined) continue;
-    const wide = blockDiagonalWeight(weight, groups, after);
     const old = node.inputs[1]!;
-    node.setInput(1, graph.addConstant(graph.uniqueName(`${old.name}_merged`), wide));
+    const made = wideOf.get(old) ?? new Map<string, Value>();
+    wideOf.set(old, made);
+    const key = `${groups}→${after}`;
+    let wide = made.get(key);
+    if (!wide) made.set(key, (wide = graph.addConstant(graph.uniqueName(`${old.name}_merged`), blockDiagonalWeight(weight, groups, after))));
+    node.setInput(1, wide);
     if (!old.hasUses && !old.isGraphOutput && !old.isGraphInput) graph.removeConstant(old);
     node.setAttribute('group', attrs.int(after));
     merged.push({ node: node.name, groupsBefore: groups, groupsAfter: after });

@@ -77,16 +77,45 @@ function normalizeGemmBias(node: Node): void {
   if (node.hasAttribute('beta')) node.setAttribute('beta', attrs.float(1));
 }
 
+/**
+ * The quantized weights made so far, by float weight and axis: a weight several layers share (a
+ * Siamese branch, a layer applied twice) is quantized once and its int8 constant read by all of them
+ * (bias correction changes biases, which stay one per layer).
+ */
+export type SharedQuantizedWeights = Map<Value, Map<string, { readonly weight: Value; readonly scales: readonly number[] }>>;
+
 /** Quantizes `node`'s weight (input 1) and bias (Conv input 2, Gemm C); `inputScale` is the scale of its activation input. */
-export function quantizeNodeWeights(node: Node, inputScale: number, options: WeightOptions): QuantizedWeights {
-  const weight = ownConstant(node, 1, 'weight');
-  const float = weight.constant!;
+export function quantizeNodeWeights(node: Node, inputScale: number, options: WeightOptions, shared: SharedQuantizedWeights = new Map()): QuantizedWeights {
+  const original = node.input(1);
   const axis = weightAxis(node, options);
-  const q = symmetricInt8(float, axis, options.weightRange ?? 'restricted');
-  const scales = Array.from(q.scale.toNumbers());
-  weight.setConstant(q.values.withQuant(quantParams(scales, scales.map(() => 0), axis, 8)));
-  let bytesBefore = float.size * 4;
-  let bytesAfter = q.values.size;
+  const key = `${axis ?? 'tensor'}:${options.weightRange ?? 'restricted'}`;
+  const made = shared.get(original)?.get(key);
+  let weight: Value;
+  let scales: readonly number[];
+  let bytesBefore = 0;
+  let bytesAfter = 0;
+  if (made) {
+    node.setInput(1, made.weight);
+    const graph = node.graph!;
+    if (!original.hasUses && !original.isGraphOutput && !original.isGraphInput) {
+      // the int8 copy takes the model's own name back
+      const name = original.name;
+      graph.removeConstant(original);
+      made.weight.rename(name);
+    }
+    weight = made.weight;
+    scales = made.scales;
+  } else {
+    weight = ownConstant(node, 1, 'weight');
+    const float = weight.constant!;
+    const q = symmetricInt8(float, axis, options.weightRange ?? 'restricted');
+    scales = Array.from(q.scale.toNumbers());
+    weight.setConstant(q.values.withQuant(quantParams([...scales], scales.map(() => 0), axis, 8)));
+    bytesBefore = float.size * 4;
+    bytesAfter = q.values.size;
+    if (!shared.has(original)) shared.set(original, new Map());
+    shared.get(original)!.set(key, { weight, scales });
+  }
 
   const biasIndex = node.op === 'onnx.Conv' || node.op === 'onnx.Gemm' ? 2 : -1;
   if (node.op === 'onnx.Gemm') normalizeGemmBias(node);
