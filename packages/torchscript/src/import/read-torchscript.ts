@@ -9,12 +9,12 @@ import { readTorchArchive } from '../archive/read-archive.js';
 import type { TorchArchive, TorchArchiveLimits } from '../archive/types.js';
 import { TORCHSCRIPT_UNKNOWN_INPUT_NAME, torchscriptError } from '../errors.js';
 import type { PickleTensor } from '../pickle/pickle-value.js';
-import type { SourcePosition } from '../script/ast.js';
+import type { Expr, SourcePosition } from '../script/ast.js';
 import { CodeIndex } from './code-index.js';
 import { uniquifySubgraphNames } from './control-flow.js';
 import { checkGivenShapesFit } from './shape-fit.js';
 import { Interpreter, type InterpreterHost } from './interpreter.js';
-import { describeValue, type ScriptValue } from './script-value.js';
+import { describeValue, NONE, type ScriptValue } from './script-value.js';
 
 /** The graph input a `forward` argument becomes. */
 export interface TorchScriptInputSpec {
@@ -132,6 +132,11 @@ function importArchive(archive: TorchArchive, options: ReadTorchScriptOptions): 
     } else if (spec?.value !== undefined) {
       interpreter.fail(forward!.at, `forward argument '${param.name}' is a Tensor (a graph input); a value can be bound only to int, float, bool or str arguments`);
     }
+    // `mask: Optional[Tensor] = None` without a shape or dtype for it: the default, as calling forward(x) does.
+    if (!spec && isOptionalTensor(param.annotation) && param.defaultValue?.kind === 'name' && param.defaultValue.id === 'None') {
+      options.onNote?.(`forward argument '${param.name}' (Optional[Tensor]) is None, its default, in the converted graph; give it a shape (--input-shape ${param.name}=…; API: readTorchScript's inputs) to make it a graph input`);
+      return NONE;
+    }
     const dtype = spec?.dtype ?? 'float32';
     const value = builder.input(param.name, tensorType(dtype, spec?.shape ?? null));
     const input: ScriptValue = { kind: 'tensor', value, dtype };
@@ -142,12 +147,20 @@ function importArchive(archive: TorchArchive, options: ReadTorchScriptOptions): 
     return input;
   });
   const result = interpreter.call(forward!, [self, ...args], new Map(), forward!.at);
-  const outputs = result.kind === 'tuple' ? result.items : [result];
-  outputs.forEach((output, index) => {
+  // Tuples, lists and dicts (values in insertion order) of tensors are flattened, as the torch engine flattens what forward returns.
+  const outputs: Array<{ value: ScriptValue; where: string }> = [];
+  const flatten = (value: ScriptValue, where: string): void => {
+    if (value.kind === 'tuple' || value.kind === 'list') value.items.forEach((item, i) => flatten(item, `${where}[${i}]`));
+    else if (value.kind === 'dict') value.entries.forEach(([key, item]) => flatten(item, `${where}[${'value' in key && typeof key.value !== 'object' ? JSON.stringify(key.value) : describeValue(key)}]`));
+    else outputs.push({ value, where });
+  };
+  if (result.kind === 'tuple') result.items.forEach((item, i) => flatten(item, `output ${i}`));
+  else flatten(result, 'output 0');
+  outputs.forEach(({ value: output, where }) => {
     if (output.kind === 'tensor') builder.output(output.value);
     // An Optional field left None (googlenet's aux logits in eval): no graph output, as the torch engine skips it too.
-    else if (output.kind === 'none' && outputs.some((item) => item.kind === 'tensor')) options.onNote?.(`forward's output ${index} is None: it is not a graph output`);
-    else interpreter.fail(forward!.at, `forward returns a ${describeValue(output)} as output ${index}; only tensors (or a tuple of tensors) can be graph outputs`);
+    else if (output.kind === 'none' && outputs.some((item) => item.value.kind === 'tensor')) options.onNote?.(`forward's ${where} is None: it is not a graph output`);
+    else interpreter.fail(forward!.at, `forward returns a ${describeValue(output)} as ${where}; only tensors (or tuples, lists and dicts of tensors) can be graph outputs`);
   });
   const model = builder.model({ onnx: options.opset ?? 17 });
   uniquifySubgraphNames(model);
@@ -177,4 +190,9 @@ function boundArgument(interpreter: Interpreter, at: SourcePosition, name: strin
     default:
       return interpreter.fail(at, `forward argument '${name}' is typed ${annotation}; binding values is supported for int, float, bool and str arguments`);
   }
+}
+
+/** Whether an annotation is `Optional[Tensor]`. */
+function isOptionalTensor(annotation: Expr | null | undefined): boolean {
+  return annotation?.kind === 'subscript' && annotation.object.kind === 'name' && annotation.object.id === 'Optional' && annotation.index.kind === 'name' && annotation.index.id === 'Tensor';
 }
