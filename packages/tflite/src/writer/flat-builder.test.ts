@@ -57,20 +57,41 @@ describe('FlatBuilder', () => {
     expect(flatBytes(tables, 'TFL3')).toEqual(npmBytes(tables, 'TFL3'));
   });
 
+  it('lays out each builder\'s tables and vtables afresh though table layouts are cached per process', () => {
+    // The second and third builders meet cached layouts whose vtables lie in an earlier builder's bytes;
+    // the prefix moves every table to other start offsets (other paddings, other vtables).
+    const shifted: Calls = (b) => {
+      b.createString('x');
+      return tables(b);
+    };
+    expect(flatBytes(tables)).toEqual(npmBytes(tables));
+    expect(flatBytes(shifted)).toEqual(npmBytes(shifted));
+    expect(flatBytes(tables)).toEqual(npmBytes(tables));
+  });
+
   it('writes int32 vectors and ASCII strings as startVector + addInt32 and createString would', () => {
     const calls = (b: Builder, fast: boolean): number => {
-      const values = [7, -1, 0, 2 ** 31 - 1, -(2 ** 31)];
+      // Past 256 values the vector is written element by element instead of through the staging array.
+      const values = [7, -1, 0, 2 ** 31 - 1, -(2 ** 31), ...Array.from({ length: 300 }, (_, i) => i * 7919 - 1_000_000)];
       let vector: number;
-      if (fast) vector = (b as unknown as FlatBuilder).int32Vector(values);
+      if (fast) vector = (b as unknown as FlatBuilder).int32Vector(values.slice(0, 5));
+      else {
+        b.startVector(4, 5, 4);
+        for (let i = 4; i >= 0; i--) b.addInt32(values[i]!);
+        vector = b.endVector();
+      }
+      let long: number;
+      if (fast) long = (b as unknown as FlatBuilder).int32Vector(values);
       else {
         b.startVector(4, values.length, 4);
         for (let i = values.length - 1; i >= 0; i--) b.addInt32(values[i]!);
-        vector = b.endVector();
+        long = b.endVector();
       }
       const name = b.createString('/features/features.0/Conv_output_0');
-      b.startObject(2);
+      b.startObject(3);
       b.addFieldOffset(0, vector, 0);
       b.addFieldOffset(1, name, 0);
+      b.addFieldOffset(2, long, 0);
       return b.endObject();
     };
     expect(flatBytes((b) => calls(b, true))).toEqual(npmBytes((b) => calls(b, false)));

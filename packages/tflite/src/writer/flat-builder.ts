@@ -1,4 +1,5 @@
 import type { Builder } from 'flatbuffers';
+import { FIELD_FLOAT32, FIELD_FLOAT64, FIELD_INT16, FIELD_INT32, FIELD_INT64, FIELD_INT8, FIELD_OFFSET, layoutOf } from './table-layout.js';
 
 /**
  * A flatbuffer left out of the builder's memory: `length` bytes whose contents the caller supplies
@@ -15,37 +16,51 @@ const float32 = new Float32Array(1);
 const float64 = new Float64Array(1);
 const int32OfFloat32 = new Int32Array(float32.buffer);
 const int32OfFloat64 = new Int32Array(float64.buffer);
-const encoder = new TextEncoder();
+/** Staging for int32 vectors: set from a JS array (ToInt32 per element), then copied as little-endian bytes. */
+const INT32_SCRATCH = new Int32Array(256);
+const INT32_SCRATCH_BYTES = new Uint8Array(INT32_SCRATCH.buffer);
+/** Builders made so far (a layout remembers by this number which builder's vtable offset it holds). */
+let builders = 0;
 
 /**
  * The npm `flatbuffers` Builder's layout, byte for byte (alignment, vtable sharing, back-to-front
- * order: the same calls give the same bytes), with two differences that make a model's file cheap
+ * order: the same calls give the same bytes), with differences that make a model's file cheap
  * to write:
  * - `reserveVector` leaves a byte vector's contents out of memory (a gap: the writer streams the
  *   constant's data there), so the builder never holds, zeroes or copies the weights;
- * - ASCII strings and int32 vectors are written without an encoder's fresh array or a call per element.
+ * - a table's fields are queued and written at `endObject` from a cached layout (table-layout.ts):
+ *   one zero fill and one store per field, the vtable found by the layout, not by comparing bytes;
+ * - strings, int32 vectors and padding go through Buffer and typed-array builtins, not a JS loop per
+ *   byte or element. In the bench's ten-conversion processes (issue 12) the writer's cost was V8
+ *   compiling those per-byte call chains; with less JS per table, less of it gets hot.
  * Offsets are the file's (gaps included), so tables and vectors point across gaps as they would in
  * one buffer. The generated table code takes it through `asBuilder()`.
  */
 export class FlatBuilder {
-  private bytes: Uint8Array;
+  private bytes: Buffer;
   /** Physical free-space mark: built bytes are `bytes[space..]`. */
   private space: number;
   /** Gap bytes already laid out (behind `space`). */
   private gapBytes = 0;
+  private view: DataView;
   private minalign = 1;
-  private vtable: number[] = [];
-  private vtableInUse = 0;
   private isNested = false;
   private objectStart = 0;
-  /** Each written vtable: its offset (file order, from the end) and its physical distance from the end. */
-  private readonly vtableOffsets: number[] = [];
-  private readonly vtablePhysicalEnds: number[] = [];
+  /** The open table's fields, in the order added (written at `endObject`, see table-layout.ts). */
+  private fieldCount = 0;
+  private fieldSlots = new Int32Array(16);
+  private fieldKinds = new Uint8Array(16);
+  private fieldValues = new Float64Array(16);
+  private fieldLongs: bigint[] = [];
+  /** Each written vtable's offset by its contents: a table whose vtable is already there points at it. */
+  private readonly vtables = new Map<string, number>();
+  private readonly id = ++builders;
   private vectorNumElems = 0;
   readonly gaps: FlatGap[] = [];
 
   constructor(initialBytes: number) {
-    this.bytes = new Uint8Array(Math.max(16, initialBytes));
+    this.bytes = Buffer.alloc(Math.max(16, initialBytes));
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
     this.space = this.bytes.length;
   }
 
@@ -66,7 +81,8 @@ export class FlatBuilder {
 
   /** The built bytes, without the gaps (after `finish`). */
   builtBytes(): Uint8Array {
-    return this.bytes.subarray(this.space);
+    const bytes = this.bytes;
+    return new Uint8Array(bytes.buffer, bytes.byteOffset + this.space, bytes.byteLength - this.space);
   }
 
   /** Like Builder.prep; `physicalAdditional` is the part of `additional` that takes memory (not a gap). */
@@ -82,15 +98,16 @@ export class FlatBuilder {
     const old = this.bytes;
     let capacity = old.length;
     while (capacity - old.length + this.space < needed) capacity *= 2;
-    const grown = new Uint8Array(capacity);
+    const grown = Buffer.alloc(capacity);
     grown.set(old, capacity - old.length);
     this.space += capacity - old.length;
     this.bytes = grown;
+    this.view = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
   }
 
   pad(byteSize: number): void {
-    const bytes = this.bytes;
-    for (let i = 0; i < byteSize; i++) bytes[--this.space] = 0;
+    if (byteSize > 0) this.bytes.fill(0, this.space - byteSize, this.space);
+    this.space -= byteSize;
   }
 
   private writeInt16(value: number): void {
@@ -106,18 +123,6 @@ export class FlatBuilder {
     bytes[at + 1] = value >> 8;
     bytes[at + 2] = value >> 16;
     bytes[at + 3] = value >> 24;
-  }
-
-  private writeInt32At(at: number, value: number): void {
-    const bytes = this.bytes;
-    bytes[at] = value;
-    bytes[at + 1] = value >> 8;
-    bytes[at + 2] = value >> 16;
-    bytes[at + 3] = value >> 24;
-  }
-
-  private readInt16At(at: number): number {
-    return ((this.bytes[at]! | (this.bytes[at + 1]! << 8)) << 16) >> 16;
   }
 
   addInt8(value: number): void {
@@ -156,56 +161,56 @@ export class FlatBuilder {
   }
 
   addFieldInt8(slot: number, value: number, fallback: number): void {
-    if (value != fallback) {
-      this.addInt8(value);
-      this.slot(slot);
-    }
+    if (value != fallback) this.queueField(slot, FIELD_INT8, value);
   }
 
   addFieldInt16(slot: number, value: number, fallback: number): void {
-    if (value != fallback) {
-      this.addInt16(value);
-      this.slot(slot);
-    }
+    if (value != fallback) this.queueField(slot, FIELD_INT16, value);
   }
 
   addFieldInt32(slot: number, value: number, fallback: number): void {
-    if (value != fallback) {
-      this.addInt32(value);
-      this.slot(slot);
-    }
+    if (value != fallback) this.queueField(slot, FIELD_INT32, value);
   }
 
   addFieldInt64(slot: number, value: bigint, fallback: bigint): void {
     if (value !== fallback) {
-      this.addInt64(value);
-      this.slot(slot);
+      this.fieldLongs[this.fieldCount] = value;
+      this.queueField(slot, FIELD_INT64, 0);
     }
   }
 
   addFieldFloat32(slot: number, value: number, fallback: number): void {
-    if (value != fallback) {
-      this.addFloat32(value);
-      this.slot(slot);
-    }
+    if (value != fallback) this.queueField(slot, FIELD_FLOAT32, value);
   }
 
   addFieldFloat64(slot: number, value: number, fallback: number): void {
-    if (value != fallback) {
-      this.addFloat64(value);
-      this.slot(slot);
-    }
+    if (value != fallback) this.queueField(slot, FIELD_FLOAT64, value);
   }
 
   addFieldOffset(slot: number, value: number, fallback: number): void {
-    if (value != fallback) {
-      this.addOffset(value);
-      this.slot(slot);
-    }
+    if (value != fallback) this.queueField(slot, FIELD_OFFSET, value);
   }
 
-  private slot(slot: number): void {
-    this.vtable[slot] = this.offset();
+  private queueField(slot: number, kind: number, value: number): void {
+    if (!this.isNested) throw new Error('FlatBuffers: a table field added outside startObject/endObject');
+    const at = this.fieldCount++;
+    if (at === this.fieldSlots.length) this.growFields();
+    this.fieldSlots[at] = slot;
+    this.fieldKinds[at] = kind;
+    this.fieldValues[at] = value;
+  }
+
+  private growFields(): void {
+    const capacity = this.fieldSlots.length * 2;
+    const slots = new Int32Array(capacity);
+    const kinds = new Uint8Array(capacity);
+    const values = new Float64Array(capacity);
+    slots.set(this.fieldSlots);
+    kinds.set(this.fieldKinds);
+    values.set(this.fieldValues);
+    this.fieldSlots = slots;
+    this.fieldKinds = kinds;
+    this.fieldValues = values;
   }
 
   addOffset(offset: number): void {
@@ -213,45 +218,72 @@ export class FlatBuilder {
     this.writeInt32(this.offset() - offset + SIZEOF_INT);
   }
 
-  startObject(numFields: number): void {
+  startObject(_numFields: number): void {
     this.notNested();
-    this.vtableInUse = numFields;
-    for (let i = 0; i < numFields; i++) this.vtable[i] = 0;
+    this.fieldCount = 0;
     this.isNested = true;
     this.objectStart = this.offset();
   }
 
+  /**
+   * Writes the open table as the npm Builder would have field by field (same padding, same vtable
+   * sharing: the first written vtable with the same bytes), from its layout (table-layout.ts).
+   */
   endObject(): number {
     if (!this.isNested) throw new Error('FlatBuffers: endObject called without startObject');
-    this.addInt32(0);
-    const vtableloc = this.offset();
-    let i = this.vtableInUse - 1;
-    while (i >= 0 && this.vtable[i] === 0) i--;
-    const trimmedSize = i + 1;
-    for (; i >= 0; i--) this.addInt16(this.vtable[i] !== 0 ? vtableloc - this.vtable[i]! : 0);
-    this.addInt16(vtableloc - this.objectStart);
-    const len = (trimmedSize + 2) * 2;
-    this.addInt16(len);
-    // The first written vtable with the same bytes, as the npm Builder searches them.
-    const vt1 = this.space;
-    const capacity = this.bytes.length;
-    let existing = 0;
-    outer: for (let v = 0; v < this.vtableOffsets.length; v++) {
-      const vt2 = capacity - this.vtablePhysicalEnds[v]!;
-      if (len !== this.readInt16At(vt2)) continue;
-      for (let j = 2; j < len; j += 2) if (this.readInt16At(vt1 + j) !== this.readInt16At(vt2 + j)) continue outer;
-      existing = this.vtableOffsets[v]!;
-      break;
+    const count = this.fieldCount;
+    const start = this.objectStart;
+    const layout = layoutOf(start, count, this.fieldSlots, this.fieldKinds);
+    const size = layout.size;
+    this.ensureRoom(size + layout.vtable.length);
+    const bytes = this.bytes;
+    const view = this.view;
+    // `base` is where the file offset `start` lies in memory; the table takes the `size` bytes below it.
+    const base = this.space;
+    const tableAt = base - size;
+    bytes.fill(0, tableAt, base);
+    const ends = layout.fieldEnds;
+    const kinds = this.fieldKinds;
+    const values = this.fieldValues;
+    for (let i = 0; i < count; i++) {
+      const at = base - ends[i]!;
+      const value = values[i]!;
+      switch (kinds[i]) {
+        case FIELD_INT8:
+          bytes[at] = value;
+          break;
+        case FIELD_INT16:
+          view.setInt16(at, value, true);
+          break;
+        case FIELD_INT32:
+          view.setInt32(at, value, true);
+          break;
+        case FIELD_FLOAT32:
+          view.setFloat32(at, value, true);
+          break;
+        case FIELD_OFFSET:
+          view.setInt32(at, start + ends[i]! - value, true);
+          break;
+        case FIELD_INT64:
+          view.setBigInt64(at, this.fieldLongs[i]!, true);
+          break;
+        case FIELD_FLOAT64:
+          view.setFloat64(at, value, true);
+          break;
+      }
     }
-    if (existing) {
-      // Drop the vtable just written; the table points at the earlier one.
-      this.space = capacity - (vtableloc - this.gapBytes);
-      this.writeInt32At(this.space, existing - vtableloc);
-    } else {
-      this.vtableOffsets.push(this.offset());
-      this.vtablePhysicalEnds.push(capacity - this.space);
-      this.writeInt32At(capacity - (vtableloc - this.gapBytes), this.offset() - vtableloc);
+    this.space = tableAt;
+    if (layout.alignment > this.minalign) this.minalign = layout.alignment;
+    const vtableloc = start + size;
+    let vtableOffset = layout.builderId === this.id ? layout.vtableOffset : (this.vtables.get(layout.vtableKey) ?? 0);
+    if (vtableOffset === 0) {
+      bytes.set(layout.vtable, (this.space -= layout.vtable.length));
+      vtableOffset = this.offset();
+      this.vtables.set(layout.vtableKey, vtableOffset);
     }
+    layout.builderId = this.id;
+    layout.vtableOffset = vtableOffset;
+    view.setInt32(tableAt, vtableOffset - vtableloc, true);
     this.isNested = false;
     return vtableloc;
   }
@@ -272,37 +304,33 @@ export class FlatBuilder {
     return this.offset();
   }
 
-  /** A vector of int32 (tensor shapes, operator inputs): the bytes of startVector + addInt32 per element. */
+  /**
+   * A vector of int32 (tensor shapes, operator inputs): the bytes of startVector + addInt32 per element,
+   * copied in by typed-array builtins (no loop here: per-element JS is what made the writer hot, issue 12).
+   */
   int32Vector(values: ArrayLike<number>): number {
     const count = values.length;
     this.startVector(4, count, 4);
-    for (let i = count - 1; i >= 0; i--) this.writeInt32(values[i]!);
+    if (count > INT32_SCRATCH.length) return this.int32VectorSlow(values);
+    INT32_SCRATCH.set(values);
+    this.bytes.set(INT32_SCRATCH_BYTES.subarray(0, 4 * count), (this.space -= 4 * count));
     return this.endVector();
   }
 
+  private int32VectorSlow(values: ArrayLike<number>): number {
+    for (let i = values.length - 1; i >= 0; i--) this.writeInt32(values[i]!);
+    return this.endVector();
+  }
+
+  /** A string as its UTF-8 bytes and a 0 terminator, encoded in place by Buffer's native writer. */
   createString(text: string | Uint8Array | null | undefined): number {
     if (text === null || text === undefined) return 0;
-    if (typeof text === 'string') {
-      const length = text.length;
-      let ascii = true;
-      for (let i = 0; i < length; i++) {
-        if (text.charCodeAt(i) > 0x7f) {
-          ascii = false;
-          break;
-        }
-      }
-      if (ascii) {
-        this.addInt8(0);
-        this.startVector(1, length, 1);
-        const at = (this.space -= length);
-        const bytes = this.bytes;
-        for (let i = 0; i < length; i++) bytes[at + i] = text.charCodeAt(i);
-        return this.endVector();
-      }
-      text = encoder.encode(text);
-    }
     this.addInt8(0);
-    return this.createByteVector(text);
+    if (typeof text !== 'string') return this.createByteVector(text);
+    const length = Buffer.byteLength(text);
+    this.startVector(1, length, 1);
+    this.bytes.write(text, (this.space -= length), length);
+    return this.endVector();
   }
 
   createByteVector(bytes: Uint8Array): number {
