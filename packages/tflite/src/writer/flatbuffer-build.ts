@@ -11,9 +11,8 @@ import {
   Tensor as FbTensor,
   TensorMap as FbTensorMap,
 } from '../generated/flatbuffers/tflite.js';
-import { BUILTIN_OPTIONS_UNION, BUILTIN_OPTIONS2_UNION, TFLITE_ENUMS } from '../generated/schema-tables.js';
-import { builtinCode, builtinOfOp } from '../dialect/names.js';
-import { optionsTableOfBuiltin } from '../dialect/option-attributes.js';
+import { TFLITE_ENUMS } from '../generated/schema-tables.js';
+import { builtinCode } from '../dialect/names.js';
 import { tfliteError } from '../io/errors.js';
 import { META_DESCRIPTION, META_METADATA_PREFIX, META_SHAPE_BOUND, META_SIGNATURE_DEFS, META_TENSOR_NAME } from '../io/metadata-keys.js';
 import type { SignatureDefJson } from '../io/signature-defs.js';
@@ -22,6 +21,7 @@ import { alignedByteVector } from './flat-vectors.js';
 import { FlatBuilder } from './flat-builder.js';
 import type { ModelPlan, SubgraphPlan, TensorPlan } from './model-plan.js';
 import { exportOptions } from './options-export.js';
+import { operatorWriting } from './operator-writing.js';
 
 /** The schema version written (TFLITE_SCHEMA_VERSION). */
 const SCHEMA_VERSION = 3;
@@ -216,15 +216,14 @@ function tensorIndices(subgraph: SubgraphPlan, values: Node['inputs']): number[]
 
 function buildOperator(b: FlatBuilder, plan: ModelPlan, subgraph: SubgraphPlan, node: Node): number {
   const fb = b.asBuilder();
-  const builtin = builtinOfOp(node.op)!;
+  const writing = operatorWriting(node.op);
   const inputs = b.int32Vector(tensorIndices(subgraph, node.inputs));
   const outputs = b.int32Vector(tensorIndices(subgraph, node.outputs));
-  const subgraphIndex = (attribute: string): number => plan.subgraphIndex.get(node.attr(attribute, 'graph'))!;
-  const options = optionsTableOfBuiltin(builtin);
-  const optionsOffset = options ? exportOptions(b, options.table, node, subgraphIndex) : 0;
+  const options = writing.options;
+  const optionsOffset = options ? exportOptions(b, options, node, plan.subgraphIndexOf) : 0;
   let customOptions = 0;
   let customFormat = 0;
-  if (builtin === 'CUSTOM') {
+  if (writing.builtin === 'CUSTOM') {
     const bytes = node.getAttribute('custom_options');
     if (bytes?.kind === 'tensor') customOptions = FbOperator.createCustomOptionsVector(fb, bytes.value.bytes());
     const format = node.getAttribute('custom_options_format');
@@ -236,10 +235,10 @@ function buildOperator(b: FlatBuilder, plan: ModelPlan, subgraph: SubgraphPlan, 
   FbOperator.addOutputs(fb, outputs);
   if (options && optionsOffset) {
     if (options.union === 1) {
-      FbOperator.addBuiltinOptionsType(fb, BUILTIN_OPTIONS_UNION.indexOf(options.table) + 1);
+      FbOperator.addBuiltinOptionsType(fb, options.unionType);
       FbOperator.addBuiltinOptions(fb, optionsOffset);
     } else {
-      FbOperator.addBuiltinOptions2Type(fb, BUILTIN_OPTIONS2_UNION.indexOf(options.table) + 1);
+      FbOperator.addBuiltinOptions2Type(fb, options.unionType);
       FbOperator.addBuiltinOptions2(fb, optionsOffset);
     }
   }

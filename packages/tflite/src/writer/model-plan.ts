@@ -1,8 +1,8 @@
 import type { Graph, Model, Node, Tensor, TensorType, Value } from '@modelpass/ir';
-import { builtinOfOp } from '../dialect/names.js';
 import { META_VARIABLE } from '../io/metadata-keys.js';
 import { tfliteError } from '../io/errors.js';
 import { operatorVersion } from './operator-version.js';
+import { operatorWriting } from './operator-writing.js';
 
 /**
  * What the writer lays out before it builds the flatbuffer: subgraph indices (main first, then the
@@ -31,6 +31,8 @@ export interface OperatorCodePlan {
 export interface ModelPlan {
   readonly subgraphs: SubgraphPlan[];
   readonly subgraphIndex: Map<Graph, number>;
+  /** The file index of the subgraph a node's `graph` attribute holds. */
+  readonly subgraphIndexOf: (node: Node, attribute: string) => number;
   /** Constant tensors by buffer index (index 0 unused). */
   readonly buffers: (Tensor | undefined)[];
   readonly operatorCodes: OperatorCodePlan[];
@@ -96,7 +98,7 @@ export function planModel(model: Model, path: string): ModelPlan {
         const output = outputs[i];
         if (output) add(output);
       }
-      const builtin = builtinOfOp(node.op)!;
+      const builtin = operatorWriting(node.op).builtin;
       const customCode = builtin === 'CUSTOM' ? (node.attr('custom_code', 'string') as string) : undefined;
       const version = operatorVersion(builtin, node);
       const key = `${builtin}\u0000${customCode ?? ''}\u0000${version}`;
@@ -111,5 +113,6 @@ export function planModel(model: Model, path: string): ModelPlan {
     for (const output of graph.outputs) add(output);
     return { graph, tensors, indexOf };
   });
-  return { subgraphs, subgraphIndex, buffers, operatorCodes, opcodeIndex, bufferBytes };
+  const subgraphIndexOf = (node: Node, attribute: string): number => subgraphIndex.get(node.attr(attribute, 'graph'))!;
+  return { subgraphs, subgraphIndex, subgraphIndexOf, buffers, operatorCodes, opcodeIndex, bufferBytes };
 }

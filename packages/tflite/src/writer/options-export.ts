@@ -1,52 +1,42 @@
 import type { FlatBuilder } from './flat-builder.js';
 import type { Node } from '@modelpass/ir';
-import { OPTIONS_TABLES, TFLITE_ENUMS } from '../generated/schema-tables.js';
-import { optionAttributes } from '../dialect/option-attributes.js';
+import { TFLITE_ENUMS } from '../generated/schema-tables.js';
 import { addScalarField, scalarVector } from './flat-vectors.js';
-
-/**
- * Writes options table `table` from a node's attributes, field by field as the generated table
- * describes it (the reader's mirror): absent attributes take the schema default. `subgraphIndex`
- * gives the file index of the subgraph a `graph` attribute holds.
- */
-/** Slots of each options table (the highest field slot + 1), counted once per table. */
-const SLOT_COUNTS = new Map<string, number>();
-
-function slotCountOf(table: string): number {
-  let count = SLOT_COUNTS.get(table);
-  if (count === undefined) {
-    count = (OPTIONS_TABLES[table] ?? []).reduce((max, field) => Math.max(max, field.slot + 1), 0);
-    SLOT_COUNTS.set(table, count);
-  }
-  return count;
-}
+import type { OptionsWriting } from './operator-writing.js';
 
 function value(node: Node, name: string): unknown {
   const attribute = node.getAttribute(name);
   return attribute && attribute.kind !== 'ref' ? attribute.value : undefined;
 }
 
-export function exportOptions(builder: FlatBuilder, table: string, node: Node, subgraphIndex: (attribute: string) => number): number {
-  const options = optionAttributes(table);
+/**
+ * Writes an options table from a node's attributes, field by field as the generated table
+ * describes it (the reader's mirror): absent attributes take the schema default. A `graph`
+ * attribute is written as the file index `subgraphIndex` gives its subgraph.
+ */
+export function exportOptions(builder: FlatBuilder, writing: OptionsWriting, node: Node, subgraphIndex: (node: Node, attribute: string) => number): number {
+  const options = writing.options;
   // Strings and vectors go before the table (most options tables have none: no map then).
   let offsets: Map<string, number> | undefined;
   // Indexed loops (every operator of the file comes here): a for-of not yet optimized allocates per step.
-  for (let i = 0; i < options.length; i++) {
-    const option = options[i]!;
-    const field = option.field;
-    if (field.kind !== 'string' && field.kind !== 'vector') continue;
-    const current = value(node, option.attribute);
-    if (current === undefined) continue;
-    offsets ??= new Map<string, number>();
-    if (field.kind === 'string') offsets.set(option.attribute, builder.createString(current as string));
-    else offsets.set(option.attribute, scalarVector(builder, field.element, current as readonly number[]));
+  if (writing.hasOffsets) {
+    for (let i = 0; i < options.length; i++) {
+      const option = options[i]!;
+      const field = option.field;
+      if (field.kind !== 'string' && field.kind !== 'vector') continue;
+      const current = value(node, option.attribute);
+      if (current === undefined) continue;
+      offsets ??= new Map<string, number>();
+      if (field.kind === 'string') offsets.set(option.attribute, builder.createString(current as string));
+      else offsets.set(option.attribute, scalarVector(builder, field.element, current as readonly number[]));
+    }
   }
-  builder.startObject(slotCountOf(table));
+  builder.startObject(writing.slotCount);
   for (let i = 0; i < options.length; i++) {
     const option = options[i]!;
     const field = option.field;
     if (option.subgraph && field.kind === 'scalar') {
-      addScalarField(builder, field.scalar, field.slot, subgraphIndex(option.attribute), Number.NaN);
+      addScalarField(builder, field.scalar, field.slot, subgraphIndex(node, option.attribute), Number.NaN);
       continue;
     }
     const current = value(node, option.attribute);
