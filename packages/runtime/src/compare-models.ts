@@ -2,7 +2,7 @@
  * Runs two models on the same inputs and compares their outputs: the check behind
  * `modelpass compare a.onnx b.onnx` and behind every "the conversion kept the numbers" claim.
  */
-import { Model, type Dim, type Tensor } from '@modelpass/ir';
+import { Model, Tensor, type Dim } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
 import { checkMemoryBudget, defaultMemoryBudget, type PlannedInput } from './compare-budget.js';
 import { compareOutputs, type CompareOptions, type ComparisonReport } from './compare.js';
@@ -130,8 +130,10 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
     const modelB = options.layout === 'as-is' ? undefined : (options.modelB ?? readableModel(b));
     const feedsB = withoutFixedItLacks(feeds, fixed, options.modelB ?? modelB);
     const bridge = modelB ? bridgeInputs(feedsB, modelB) : { feeds: feedsB, inputs: [] };
+    const retyped = modelB ? bridgeFloatTypes(bridge.feeds, modelB) : [];
     let actual = await engineB.run(b, inInputOrder(bridge.feeds, modelB ?? options.modelB));
     const layoutNotes = bridge.inputs.map((name) => `input '${name}' fed channels-last (NHWC) to the second model, which declares it so`);
+    for (const { name, from, to } of retyped) layoutNotes.push(`input '${name}' (${from}) fed as ${to} to the second model, which declares it so`);
     if (bridge.inputs.length > 0) {
       const read = bridgeOutputs(expected, actual);
       actual = read.outputs;
@@ -149,6 +151,25 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
     if (typeof specA === 'string') await engineA.dispose();
     if (typeof specB === 'string' && engineB !== engineA) await engineB.dispose();
   }
+}
+
+const FLOAT_DTYPES = new Set(['float16', 'float32', 'float64']);
+
+/**
+ * Float feeds of another float type than the second model declares (a float16-input ONNX model and its
+ * .tflite, whose inputs TFLite keeps float32; a float32 model and its convert-float16{keep-io=false}
+ * form) are converted in place to the declared type, so both get the same values (float32 → float16
+ * rounds them). Returns what was converted.
+ */
+function bridgeFloatTypes(feeds: Map<string, Tensor>, second: Model): { name: string; from: string; to: string }[] {
+  const converted: { name: string; from: string; to: string }[] = [];
+  for (const [name, tensor] of feeds) {
+    const type = second.graph.inputs.find((value) => value.name === name)?.type;
+    if (!type || type.kind !== 'tensor' || type.dtype === tensor.dtype || !FLOAT_DTYPES.has(type.dtype) || !FLOAT_DTYPES.has(tensor.dtype)) continue;
+    feeds.set(name, Tensor.fromValues(type.dtype, tensor.shape, tensor.toNumbers()));
+    converted.push({ name, from: tensor.dtype, to: type.dtype });
+  }
+  return converted;
 }
 
 /** The feeds less the fixed inputs `model` does not take (one made a constant when it was converted). */
