@@ -318,7 +318,7 @@ const split: OpEmitter = (e, node) => {
 };
 
 /** `wrap`: the reduced expression around the reduction's input and result (ReduceL2: sqrt of the sum of squares). */
-function reduce(call: 'mean' | 'sum' | 'amax' | 'amin', wrap?: { readonly input: (x: string) => string; readonly output: (y: string) => string }): OpEmitter {
+function reduce(call: 'mean' | 'sum' | 'amax' | 'amin' | 'logsumexp', wrap?: { readonly input: (x: string) => string; readonly output: (y: string) => string }): OpEmitter {
   return (e, node) => {
     const x = wrap ? wrap.input(input(e, node)) : input(e, node);
     const out = (expression: string) => (wrap ? wrap.output(expression) : expression);
@@ -337,6 +337,23 @@ function reduce(call: 'mean' | 'sum' | 'amax' | 'amin', wrap?: { readonly input:
     e.assign(node, out(`torch.${call}(${x}, ${pyInts(axes)}, ${keep})`));
   };
 }
+
+/** ReduceProd as torch.prod one axis at a time (torch.prod takes a single dim), last axis first. */
+const reduceProd: OpEmitter = (e, node) => {
+  const outputType = node.output(0).type;
+  const dtype = isTensorType(outputType) ? outputType.dtype : undefined;
+  // torch.prod of an integer tensor gives int64: other integer dtypes would change type.
+  if (dtype !== 'float32' && dtype !== 'float64' && dtype !== 'int64') return e.fail(node, `ReduceProd of ${dtype ?? 'an unknown dtype'} (torch.prod promotes integers to int64)`);
+  const axes = axesOf(e, node) ?? (node.inputs[1] && shapeLength(node.inputs[1]) === 0 ? [] : undefined);
+  if (!axes && node.inputs[1]) return e.fail(node, 'computed axes');
+  const rank = e.rank(node.inputs[0] ?? null);
+  if (rank === undefined) return e.fail(node, 'ReduceProd of a tensor of unknown rank');
+  if ((!axes || axes.length === 0) && node.attr('noop_with_empty_axes', 'int', 0) === 1) return e.fail(node, 'noop_with_empty_axes');
+  const chosen = !axes || axes.length === 0 ? Array.from({ length: rank }, (_, i) => i) : axes.map((axis) => (axis < 0 ? axis + rank : axis));
+  const keep = node.attr('keepdims', 'int', 1) === 1 ? 'True' : 'False';
+  const descending = [...new Set(chosen)].sort((a, b) => b - a);
+  e.assign(node, descending.reduce((expression, axis) => `torch.prod(${expression}, ${axis}, ${keep})`, input(e, node)));
+};
 
 const clip: OpEmitter = (e, node) => {
   if (e.onnxOpset < 11) {
@@ -796,6 +813,12 @@ export const opEmitters: ReadonlyMap<string, OpEmitter> = new Map<string, OpEmit
   ['onnx.ReduceSum', reduce('sum')],
   ['onnx.ReduceMax', reduce('amax')],
   ['onnx.ReduceMin', reduce('amin')],
+  ['onnx.ReduceLogSumExp', reduce('logsumexp')],
+  ['onnx.ReduceLogSum', reduce('sum', { input: (x) => x, output: (y) => `torch.log(${y})` })],
+  ['onnx.ReduceSumSquare', reduce('sum', { input: (x) => `torch.mul(${x}, ${x})`, output: (y) => y })],
+  ['onnx.ReduceL1', reduce('sum', { input: (x) => `torch.abs(${x})`, output: (y) => y })],
+  ['onnx.ReduceProd', reduceProd],
+  ['onnx.Sign', unary('torch.sign')],
   ['onnx.Gather', gather],
   ['onnx.Shape', shape],
   ['onnx.Size', (e, node) => e.assign(node, `torch.prod(torch._shape_as_tensor(${input(e, node)}))`)],
