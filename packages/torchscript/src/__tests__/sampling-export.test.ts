@@ -1,5 +1,5 @@
 /**
- * GridSample, Tile, Ceil and a Gather of rank-2 constant indices written as TorchScript (QA s13: RAFT's
+ * GridSample, Tile, Ceil and Gathers of rank-2 indices (constant or computed, any axis) written as TorchScript (QA s13: RAFT's
  * GridSample and Tile, SSDlite's Ceil, and a GPT-2 position embedding indexed by a folded arange [1, T]
  * could not be written as .pt: 'no torch.* spelling for onnx.GridSample / onnx.Tile / onnx.Ceil', 'indices
  * that are not a constant scalar or vector'). Referees: ONNX Runtime on the model, Debian torch on the
@@ -31,6 +31,17 @@ const CASES: ExportCase[] = [
     input: [6, 4],
     build: (b, x) => b.op1('onnx.Gather', [x, b.constant(Tensor.fromValues('int64', [2, 3], [0n, 5n, 2n, 3n, -1n, 1n]), 'positions')], { axis: attrs.int(0) }),
   },
+  {
+    // Im2Col as torch's F.unfold exports it: a Gather along axis 2 of a 4-D tensor at computed [3, 2] indices, some negative.
+    name: 'Gather along axis 2 at computed rank-2 indices',
+    input: [1, 2, 5, 3],
+    build: (b, x) => {
+      const base = b.constant(Tensor.fromValues('int64', [3, 2], [0n, 1n, 2n, 3n, -1n, 2n]), 'base');
+      const shifted = b.op1('onnx.Add', [base, b.constant(Tensor.fromValues('int64', [], [1n]), 'one')]);
+      return b.op1('onnx.Gather', [x, shifted], { axis: attrs.int(-2) });
+    },
+  },
+  { name: 'Gather along axis 1 at constant rank-2 indices', input: [2, 4, 3], build: (b, x) => b.op1('onnx.Gather', [x, b.constant(Tensor.fromValues('int64', [2, 2], [3n, 0n, -2n, 1n]), 'picks')], { axis: attrs.int(1) }) },
 ];
 
-describeExportCases({ name: 'sampling-export', opset: 16 }, CASES);
+describeExportCases({ name: 'sampling-export', opset: 16, inferShapes: true }, CASES);

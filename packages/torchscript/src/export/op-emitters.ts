@@ -405,7 +405,17 @@ const gather: OpEmitter = (e, node) => {
     e.assign(node, `torch.embedding(${table}, torch.remainder(${input(e, node, 1)}, torch.size(${table}, 0)), -1, False, False)`);
     return;
   }
-  e.fail(node, 'indices that are not a constant scalar or vector (computed indices only into a matrix along axis 0)');
+  // Any other index tensor along any axis: index_select of the flattened indices (wrapped, as ONNX counts negative
+  // ones from the end), reshaped to data.shape[:axis] + indices.shape + data.shape[axis + 1:].
+  const rank = e.rank(node.inputs[0] ?? null);
+  if (rank === undefined || e.rank(node.inputs[1] ?? null) === undefined) return e.fail(node, 'indices into a tensor of unknown rank');
+  const at = axis < 0 ? axis + rank : axis;
+  const data = input(e, node);
+  const flat = `${e.name(node.output(0))}_flat`;
+  e.line(`${flat} = torch.remainder(torch.reshape(${input(e, node, 1)}, [-1]), torch.size(${data}, ${at}))`);
+  const dims = `${e.name(node.output(0))}_dims`;
+  e.line(`${dims} : List[int] = torch.size(${data})[:${at}] + torch.size(${input(e, node, 1)}) + torch.size(${data})[${at + 1}:]`);
+  e.assign(node, `torch.reshape(torch.index_select(${data}, ${at}, ${flat}), ${dims})`);
 };
 
 /**
