@@ -6,7 +6,7 @@
  * the float model with the same calibrated ranges (no recalibration), so trials differ only in the
  * layers kept float. Fails clearly when no layer can stay quantized.
  */
-import { ModelpassError } from '@modelpass/ir';
+import { ModelpassError, type Model } from '@modelpass/ir';
 import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
 import { evaluateAccuracy, loadDataset } from '@modelpass/runtime';
 import type { StepHost } from '../static/nested-pass.js';
@@ -54,6 +54,22 @@ function accuracyError(reason: string, hint?: string): ModelpassError {
 export function checkAccuracyBudget(budget: AccuracyBudget): void {
   if (!budget.evalDataset) throw accuracyError('max-drop needs an evaluation dataset', 'add eval-dataset=fashion-mnist:test (or idx:IMAGES,LABELS, npy:DIR)');
   if (!(budget.maxDrop > 0)) throw accuracyError(`eval-dataset='${budget.evalDataset}' needs a budget`, 'add max-drop=0.3 (percentage points)');
+}
+
+/**
+ * Runs the float model on the first sample of `eval-dataset`, so a model the dataset cannot feed (two
+ * inputs, int64 token ids, another sample shape) fails before calibration rather than after it (QA
+ * s13: a GPT-style decoder calibrated 256 samples first). The error is the accuracy run's own, under
+ * the option's name.
+ */
+export async function checkEvalDatasetFits(model: Model, budget: AccuracyBudget): Promise<void> {
+  try {
+    const dataset = loadDataset(budget.evalDataset, { limit: 1, ...(budget.cwd ? { cwd: budget.cwd } : {}) });
+    await evaluateAccuracy(model, dataset, { limit: 1, datasetName: budget.evalDataset });
+  } catch (error) {
+    if (!ModelpassError.is(error)) throw error;
+    throw new ModelpassError(error.diagnostics.map((d) => ({ ...d, reason: `option 'eval-dataset' of pass 'quantize-static': ${d.reason.replace(/ \(option inputName; modelpass eval: --input NAME\)/, '')}` })));
+  }
 }
 
 const WEIGHTED = new Set(['onnx.Conv', 'onnx.MatMul', 'onnx.Gemm']);

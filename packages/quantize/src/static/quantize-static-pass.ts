@@ -14,7 +14,7 @@ import { encodeOnnx } from '@modelpass/onnx';
 import { definePass, option } from '@modelpass/pass-manager';
 import { CALIBRATION_METHODS, type CalibrationOptions } from '../calibration/options.js';
 import { buildQuantizationReport, formatQuantizationReport } from '../report/layer-report.js';
-import { accuracyAwareExclusions, checkAccuracyBudget, type AccuracyAwareResult } from '../accuracy/accuracy-aware.js';
+import { accuracyAwareExclusions, checkAccuracyBudget, checkEvalDatasetFits, type AccuracyAwareResult } from '../accuracy/accuracy-aware.js';
 import { calibrateActivations } from './activation-ranges.js';
 import { dimsOption, parseDimsOption } from '../calibration/dims-option.js';
 import { hostOf } from './nested-pass.js';
@@ -77,6 +77,7 @@ export const quantizeStatic = definePass({
     if (accuracyAware) checkAccuracyBudget({ maxDrop: o.maxDrop, evalDataset: o.evalDataset });
     const dims = parseDimsOption(o.dims, 'quantize-static');
     if (o.report) checkReportPath(o.report);
+    if (accuracyAware) await checkEvalDatasetFits(model, { maxDrop: o.maxDrop, evalDataset: o.evalDataset });
     await prepareForQuantization(model, host);
     const quantizeOptions: StaticQuantizationOptions = {
       activations: o.activations,
