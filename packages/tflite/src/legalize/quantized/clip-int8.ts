@@ -7,11 +7,14 @@ import { dequantizeTensor, quantOf } from './quant-values.js';
 /**
  * Clip on int8 values. Bounds TFLite names have an activation with its own output parameters
  * (RELU [0, ∞), RELU6 [0, 6], RELU_N1_TO_1 [−1, 1]: TFLite 2.9's int8 kernels requantize from the
- * input's scale to the output's and clamp there). Any other range is MAXIMUM / MINIMUM by the bounds
- * quantized with the input's scale and zero point (TFLite's int8 MAXIMUM/MINIMUM compare raw integers,
- * so every operand and the result share the input's parameters; `finishInt8` requantizes into the
- * model's output parameters after them). A bound off the input's grid moves by at most half an input
- * step, so the result is within one output step of ONNX Runtime's `DQ → Clip → Q`.
+ * input's scale to the output's and clamp there). Any other range is MAXIMUM / MINIMUM on raw integers
+ * (TFLite's int8 MAXIMUM/MINIMUM: every operand and the result share one scale and zero point), done the
+ * way the RELU kernels do it: first a requantizing QUANTIZE into the output's parameters (when they differ
+ * from the input's), then the clamp by the bounds quantized with the *output's* parameters. Quantizing is
+ * non-decreasing, so `Q(clip(x, lo, hi)) = clip(Q(x), Q(lo), Q(hi))`: at the bounds the integers are
+ * exactly ONNX Runtime's `DQ → Clip → Q`. (Clamping first by bounds on the input's grid and requantizing
+ * after moved a bound by up to half an input step, then rounded it again: one output step off at every
+ * clamped element when the scales differ, two after an upstream op's one-step difference.)
  */
 
 /** The real bound of input `index` (1: min, 2: max) or of the opset-6 attribute; undefined when absent. */
@@ -42,6 +45,12 @@ export function reluFamily(low: number | undefined, high: number | undefined, dt
   if (low === -1 && high === 1) return dtype === 'int16' ? undefined : 'RELU_N1_TO_1';
   if (low === 0 && (high === undefined || high >= 3.4e38)) return 'RELU';
   return undefined;
+}
+
+/** Both per-tensor with the same scale and zero point (or both absent). */
+function sameParameters(a: ReturnType<typeof quantOf>, b: ReturnType<typeof quantOf>): boolean {
+  if (!a || !b) return a === b;
+  return a.scale.length === 1 && b.scale.length === 1 && a.scale[0] === b.scale[0] && a.zeroPoint[0] === b.zeroPoint[0];
 }
 
 /** `real` as a scalar of `like`'s dtype (int8, or int16 in the 16x8 mode) and per-tensor parameters, saturated to its range. */
@@ -76,17 +85,23 @@ export function int8AwareClip(base: LoweringRule): LoweringRule {
       }
       const inputType = x.type as TensorType;
       let y = x;
-      if (low !== undefined && high !== undefined) {
-        const between = tensorType(inputType.dtype, type.shape, inputType.quant);
-        y = emit.op1('MAXIMUM', [y, boundConstant(emit, x, low, 'clip_min')], {}, between);
-        y = emit.op1('MINIMUM', [y, boundConstant(emit, x, high, 'clip_max')], {}, type);
-      } else if (low !== undefined) {
-        y = emit.op1('MAXIMUM', [y, boundConstant(emit, x, low, 'clip_min')], {}, type);
-      } else if (high !== undefined) {
-        y = emit.op1('MINIMUM', [y, boundConstant(emit, x, high, 'clip_max')], {}, type);
-      } else {
+      if (low === undefined && high === undefined) {
         // No bounds: the identity, as a requantizing copy (finish-int8 removes it when the parameters agree).
-        y = emit.op1('QUANTIZE', [y], {}, type);
+        replaceNode(node, [emit.op1('QUANTIZE', [y], {}, type)]);
+        return;
+      }
+      // Requantize first (per-tensor output parameters unlike the input's), then clamp on the output's grid.
+      if (type.quant && type.dtype === inputType.dtype && !sameParameters(quantOf(x), quantOf(node.output(0)))) {
+        y = emit.op1('QUANTIZE', [y], {}, tensorType(type.dtype, inputType.shape, type.quant));
+      }
+      if (low !== undefined && high !== undefined) {
+        const between = tensorType((y.type as TensorType).dtype, type.shape, (y.type as TensorType).quant);
+        y = emit.op1('MAXIMUM', [y, boundConstant(emit, y, low, 'clip_min')], {}, between);
+        y = emit.op1('MINIMUM', [y, boundConstant(emit, y, high, 'clip_max')], {}, type);
+      } else if (low !== undefined) {
+        y = emit.op1('MAXIMUM', [y, boundConstant(emit, y, low, 'clip_min')], {}, type);
+      } else if (high !== undefined) {
+        y = emit.op1('MINIMUM', [y, boundConstant(emit, y, high, 'clip_max')], {}, type);
       }
       replaceNode(node, [y]);
     },
