@@ -37,7 +37,12 @@ let builders = 0;
  * one buffer. The generated table code takes it through `asBuilder()`.
  */
 export class FlatBuilder {
-  private bytes: Buffer;
+  private bytes: Uint8Array;
+  /**
+   * The same memory as a Buffer, for its native UTF-8 writer only: Buffer's own `fill` is JavaScript
+   * (argument checks, then the binding) that would get hot and compiled itself; the typed array's is a builtin.
+   */
+  private text: Buffer;
   /** Physical free-space mark: built bytes are `bytes[space..]`. */
   private space: number;
   /** Gap bytes already laid out (behind `space`). */
@@ -59,8 +64,9 @@ export class FlatBuilder {
   readonly gaps: FlatGap[] = [];
 
   constructor(initialBytes: number) {
-    this.bytes = Buffer.alloc(Math.max(16, initialBytes));
-    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    this.bytes = new Uint8Array(Math.max(16, initialBytes));
+    this.text = Buffer.from(this.bytes.buffer);
+    this.view = new DataView(this.bytes.buffer);
     this.space = this.bytes.length;
   }
 
@@ -81,8 +87,7 @@ export class FlatBuilder {
 
   /** The built bytes, without the gaps (after `finish`). */
   builtBytes(): Uint8Array {
-    const bytes = this.bytes;
-    return new Uint8Array(bytes.buffer, bytes.byteOffset + this.space, bytes.byteLength - this.space);
+    return this.bytes.subarray(this.space);
   }
 
   /** Like Builder.prep; `physicalAdditional` is the part of `additional` that takes memory (not a gap). */
@@ -98,11 +103,12 @@ export class FlatBuilder {
     const old = this.bytes;
     let capacity = old.length;
     while (capacity - old.length + this.space < needed) capacity *= 2;
-    const grown = Buffer.alloc(capacity);
+    const grown = new Uint8Array(capacity);
     grown.set(old, capacity - old.length);
     this.space += capacity - old.length;
     this.bytes = grown;
-    this.view = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
+    this.text = Buffer.from(grown.buffer);
+    this.view = new DataView(grown.buffer);
   }
 
   pad(byteSize: number): void {
@@ -329,7 +335,7 @@ export class FlatBuilder {
     if (typeof text !== 'string') return this.createByteVector(text);
     const length = Buffer.byteLength(text);
     this.startVector(1, length, 1);
-    this.bytes.write(text, (this.space -= length), length);
+    this.text.write(text, (this.space -= length), length);
     return this.endVector();
   }
 
