@@ -186,3 +186,18 @@ describe('int8 Clip into other output parameters: clamped elements exactly at OR
     }, 60_000);
   }
 });
+
+describe('an int8 value the model returns and goes on from', () => {
+  it('LeakyRelu → Q/DQ → graph output and → Clip → Q/DQ → graph output: the Clip reads the integers (no float island)', async () => {
+    const b = new GraphBuilder();
+    const x = qdq(b, b.input('x', tensorType('float32', X_SHAPE)), IN, 'x');
+    const features = qdq(b, b.op1('onnx.LeakyRelu', [x], { alpha: attrs.float(0.2) }, { name: 'leaky' }), p(5, 40), 'features');
+    const clipped = qdq(b, b.op1('onnx.Clip', [features, b.constant(f32(-0.3)), b.constant(f32(2.2))], {}, { name: 'clip' }), p(5, 40), 'clipped');
+    b.output(features);
+    b.output(clipped);
+    const model = b.model({ onnx: 17 });
+    inferShapes(model, { mode: 'refresh' });
+    const ops = await expectFullIntegerAgreement(model, [{ name: features.name, params: p(5, 40) }, { name: clipped.name, params: p(5, 40) }], ['LEAKY_RELU', 'MAXIMUM', 'MINIMUM'], [{ x: xFeed(12345) }, { x: xFeed(777) }]);
+    expect(ops.filter((op) => op.includes('float32')), ops.join(' ')).toEqual(['QUANTIZE(float32)']);
+  }, 60_000);
+});

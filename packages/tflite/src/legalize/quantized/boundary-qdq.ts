@@ -1,6 +1,6 @@
 import { isTensorType, tensorType, type Graph, type Node, type QuantParams, type DType } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
-import { sameQuant } from './quant-values.js';
+import { quantOf, sameQuant } from './quant-values.js';
 
 /** The quant<> parameters a QuantizeLinear/DequantizeLinear node states, or why it states none. */
 export function qdqNodeParams(node: Node): { storage: DType; quant: QuantParams } | string {
@@ -24,6 +24,7 @@ export function qdqNodeParams(node: Node): { storage: DType; quant: QuantParams 
  */
 export function foldBoundaryQuantizers(graph: Graph): number {
   let count = foldOutputQuantizers(graph);
+  count += readIntegersBesideOutputs(graph);
   for (const node of graph.nodeList()) {
     if (node.op !== 'onnx.QuantizeLinear' || !node.outputs[0]) continue;
     const params = qdqNodeParams(node);
@@ -73,6 +74,27 @@ function foldOutputQuantizers(graph: Graph): number {
     integers.replaceAllUsesWith(reals);
     node.erase();
     reals.type = tensorType(params.storage, shape, params.quant);
+    count++;
+  }
+  return count;
+}
+
+/**
+ * A DequantizeLinear of computed integers into a graph output that other nodes read too (an intermediate the
+ * model returns and goes on from, as in ORT's QDQ placement: `op → Q → DQ → output` and `DQ → next op`): those
+ * readers read the integers, the same reals a pair inside the graph gives them, so they stay int8. They read the
+ * float graph output before and ran in float between a DEQUANTIZE and a QUANTIZE (a float island per reader).
+ */
+function readIntegersBesideOutputs(graph: Graph): number {
+  let count = 0;
+  for (const node of graph.nodeList()) {
+    if (node.op !== 'onnx.DequantizeLinear') continue;
+    const [integers, reals] = [node.inputs[0], node.outputs[0]];
+    if (!integers || !reals || integers.isConstant || !reals.isGraphOutput || reals.useCount < 2) continue;
+    const quant = quantOf(integers);
+    const params = qdqNodeParams(node);
+    if (!quant || typeof params === 'string' || !sameQuant(params.quant, quant)) continue;
+    reals.replaceUsesWith(integers, (use) => !(use.isGraphOutput && use.user === graph));
     count++;
   }
   return count;
