@@ -135,6 +135,17 @@ const CASES: readonly OpCase[] = [
   { name: 'LeakyRelu α = 1.5 (negative side steeper) → LEAKY_RELU', opset: 17, body: op('onnx.LeakyRelu', [], { alpha: attrs.float(1.5) }), out: [p(10.5, 155)], builtins: ['LEAKY_RELU'] },
   { name: 'Clip (opset 10, min/max attributes) [0, 6] → RELU6', opset: 10, body: op('onnx.Clip', [], { min: attrs.float(0), max: attrs.float(6) }), out: [p(6, 0)], builtins: ['RELU6'] },
   { name: 'Clip (opset 10) [−0.3, 2.5] → MAXIMUM, MINIMUM', opset: 10, body: op('onnx.Clip', [], { min: attrs.float(-0.3), max: attrs.float(2.5) }), out: [p(2.9, 27)], builtins: ['MAXIMUM', 'MINIMUM'] },
+  {
+    // ORT's quantizer quantizes a Pad's constant_value with the input's parameters (a DequantizeLinear of a uint8 scalar).
+    name: 'Pad constant, value a DequantizeLinear of uint8 → PADV2',
+    opset: 17,
+    body: (b, x) => {
+      const value = b.op1('onnx.DequantizeLinear', [b.constant(Tensor.scalar('uint8', 150)), b.constant(f32(IN.scale)), b.constant(Tensor.scalar('uint8', IN.zeroPoint))], {}, { name: 'pad_value_dq' });
+      return [b.op1('onnx.Pad', [x, b.constant(ints([0, 0, 1, 2, 0, 0, 2, 1])), value], {}, { name: 'op' })];
+    },
+    out: [p(8, 128)],
+    builtins: ['PADV2'],
+  },
   { name: 'Pad wrap (opset 19), requantized output', opset: 19, body: op('onnx.Pad', [ints([0, 0, 2, 3, 0, 0, 1, 1])], { mode: attrs.string('wrap') }), out: [p(6.6, 118)], builtins: ['GATHER'] },
 ];
 
