@@ -25,10 +25,10 @@ const p = (range: number, zeroPoint: number): Params => ({ scale: Math.fround(ra
 const f32 = (v: number) => Tensor.scalar('float32', v);
 const ints = (values: number[]) => Tensor.fromValues('int64', [values.length], values.map((v) => BigInt(v)));
 
-/** Q → DQ with the same uint8 parameters (ORT's QDQ pair after an activation). */
-function qdq(b: GraphBuilder, value: Value, params: Params, name: string): Value {
+/** Q → DQ with the same uint8 (or int16) parameters (ORT's QDQ pair after an activation). */
+function qdq(b: GraphBuilder, value: Value, params: Params, name: string, dtype: 'uint8' | 'int16' = 'uint8'): Value {
   const s = b.constant(f32(params.scale));
-  const z = b.constant(Tensor.scalar('uint8', params.zeroPoint));
+  const z = b.constant(Tensor.scalar(dtype, params.zeroPoint));
   return b.op1('onnx.DequantizeLinear', [b.op1('onnx.QuantizeLinear', [value, s, z], {}, { name: `${name}_q` }), s, z], {}, { name: `${name}_dq` });
 }
 
@@ -53,13 +53,13 @@ const opsOf = (model: Model) => model.graph.nodeList().map((node) => `${node.op.
 interface Watched { readonly name: string; readonly params: Params }
 
 /** Converts, checks it is full-integer with `builtins` on int8, and compares every watched output with ORT. */
-async function expectFullIntegerAgreement(model: Model, watched: readonly Watched[], builtins: readonly string[], feeds: readonly Record<string, Tensor>[]) {
+async function expectFullIntegerAgreement(model: Model, watched: readonly Watched[], builtins: readonly string[], feeds: readonly Record<string, Tensor>[], dtype: 'int8' | 'int16' = 'int8') {
   const { converted, floatOps } = await convert(model);
   const ops = opsOf(converted);
   expect(floatOps, ops.join(' ')).toBe(0);
-  expect(ops.filter((op) => op === 'DEQUANTIZE(int8)'), ops.join(' ')).toHaveLength(watched.length);
+  expect(ops.filter((op) => op === `DEQUANTIZE(${dtype})`), ops.join(' ')).toHaveLength(watched.length);
   expect(ops.filter((op) => op.startsWith('QUANTIZE(float32')), ops.join(' ')).toHaveLength(1);
-  for (const builtin of builtins) expect(ops, `${builtin}(int8) in ${ops.join(' ')}`).toContain(`${builtin}(int8)`);
+  for (const builtin of builtins) expect(ops, `${builtin}(${dtype}) in ${ops.join(' ')}`).toContain(`${builtin}(${dtype})`);
   for (const feed of feeds) {
     const expected = await runOrt(model, feed);
     const actual = await new TfliteEngine().run(encodeTflite(converted), feed);
@@ -210,5 +210,42 @@ describe('an int8 value the model returns and goes on from', () => {
     inferShapes(model, { mode: 'refresh' });
     const ops = await expectFullIntegerAgreement(model, [{ name: features.name, params: p(5, 40) }, { name: clipped.name, params: p(5, 40) }], ['LEAKY_RELU', 'MAXIMUM', 'MINIMUM'], [{ x: xFeed(12345) }, { x: xFeed(777) }]);
     expect(ops.filter((op) => op.includes('float32')), ops.join(' ')).toEqual(['QUANTIZE(float32)']);
+  }, 60_000);
+});
+
+describe('16x8 (int16 activations, opset 21): Split, Clip into another scale, LeakyRelu, Pad edge/wrap, Gather of an int16 table', () => {
+  const s16 = (range: number): Params => ({ scale: Math.fround(range / 32767), zeroPoint: 0 });
+  it('Split → Clip [−0.3, 2.2] (requantized) / LeakyRelu → Pad edge / wrap → Concat; embedding Gather → LeakyRelu', async () => {
+    const b = new GraphBuilder();
+    const x = qdq(b, b.input('x', tensorType('float32', X_SHAPE)), s16(4.2), 'x', 'int16');
+    const ids = b.input('ids', tensorType('int64', [2, 3]));
+    const [left, right] = b.op('onnx.Split', [x, b.constant(ints([1, 3]))], { axis: attrs.int(1) }, { outputs: 2, name: 'split' });
+    const a = qdq(b, left!, s16(4.5), 'split_0', 'int16');
+    const c = qdq(b, right!, s16(4.2), 'split_1', 'int16');
+    const clip = qdq(b, b.op1('onnx.Clip', [a, b.constant(f32(-0.3)), b.constant(f32(2.2))], {}, { name: 'clip' }), s16(2.3), 'clip', 'int16');
+    const wrap = qdq(b, b.op1('onnx.Pad', [clip, b.constant(ints([0, 0, 1, 2, 0, 0, 2, 1]))], { mode: attrs.string('wrap') }, { name: 'pad_wrap' }), s16(2.3), 'pad_wrap', 'int16');
+    const leaky = qdq(b, b.op1('onnx.LeakyRelu', [c], { alpha: attrs.float(0.1) }, { name: 'leaky' }), s16(4.2), 'leaky', 'int16');
+    const edge = qdq(b, b.op1('onnx.Pad', [leaky, b.constant(ints([0, 0, 1, 2, 0, 0, 2, 1]))], { mode: attrs.string('edge') }, { name: 'pad_edge' }), s16(4.2), 'pad_edge', 'int16');
+    const y = qdq(b, b.op1('onnx.Concat', [wrap, edge], { axis: attrs.int(1) }, { name: 'concat' }), s16(4.2), 'y', 'int16');
+    const table = b.op1('onnx.DequantizeLinear', [
+      b.constant(Tensor.fromValues('int16', [10, 5], Array.from({ length: 50 }, (_, i) => ((i * 7919) % 65535) - 32767))),
+      b.constant(f32(s16(3).scale)),
+      b.constant(Tensor.scalar('int16', 0)),
+    ], {}, { name: 'table_dq' });
+    const rows = qdq(b, b.op1('onnx.Gather', [table, ids], { axis: attrs.int(0) }, { name: 'embedding' }), s16(3), 'embedding', 'int16');
+    const e = qdq(b, b.op1('onnx.LeakyRelu', [rows], { alpha: attrs.float(0.3) }, { name: 'leaky_rows' }), s16(3), 'e', 'int16');
+    b.output(y);
+    b.output(e);
+    const model = b.model({ onnx: 21 });
+    inferShapes(model, { mode: 'refresh' });
+    const idsFeed = (values: number[]) => Tensor.fromValues('int64', [2, 3], values.map((v) => BigInt(v)));
+    const ops = await expectFullIntegerAgreement(
+      model,
+      [{ name: y.name, params: s16(4.2) }, { name: e.name, params: s16(3) }],
+      ['SPLIT_V', 'MAXIMUM', 'MINIMUM', 'LEAKY_RELU', 'CONCATENATION'],
+      [{ x: xFeed(12345), ids: idsFeed([0, 3, -1, 9, 2, 2]) }, { x: xFeed(777), ids: idsFeed([5, -10, 7, 1, 8, 4]) }],
+      'int16',
+    );
+    expect(ops.filter((op) => op === 'GATHER(int16)'), ops.join(' ')).toHaveLength(5);
   }, 60_000);
 });

@@ -31,9 +31,10 @@ export function int16Ops(): string[] {
 /** Why the int16 `node` cannot be a TFLite 16x8 op, or undefined. */
 export function int16OpProblem(node: Node): string | undefined {
   if (!INT16_OPS.has(node.op)) return `${node.op} on int16 activations has no TFLite 2.9 16x8 kernel (16x8 ops: ${int16Ops().map((op) => op.slice(5)).join(', ')})`;
-  // MIRROR_PAD: TFLite 2.9's kernel fails on int16 at run time ("MIRROR_PAD failed to invoke"); edge/wrap are built from it.
-  if (node.op === 'onnx.Pad' && (node.optionalAttr('mode', 'string') ?? 'constant') !== 'constant') {
-    return `an int16 Pad in mode '${node.optionalAttr('mode', 'string')}' has no TFLite 2.9 kernel (its MIRROR_PAD takes float32, int8 and uint8; constant padding works)`;
+  // MIRROR_PAD: TFLite 2.9's kernel fails on int16 at run time ("MIRROR_PAD failed to invoke"). Edge and wrap are GATHERs
+  // (`pad-edge-wrap.ts`), which take int16.
+  if (node.op === 'onnx.Pad' && node.optionalAttr('mode', 'string') === 'reflect') {
+    return `an int16 Pad in mode 'reflect' has no TFLite 2.9 kernel (its MIRROR_PAD takes float32, int8 and uint8; constant, edge and wrap padding work)`;
   }
   return undefined;
 }
