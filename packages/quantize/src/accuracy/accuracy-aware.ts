@@ -68,7 +68,16 @@ export async function checkEvalDatasetFits(model: Model, budget: AccuracyBudget)
     await evaluateAccuracy(model, dataset, { limit: 1, datasetName: budget.evalDataset });
   } catch (error) {
     if (!ModelpassError.is(error)) throw error;
-    throw new ModelpassError(error.diagnostics.map((d) => ({ ...d, reason: `option 'eval-dataset' of pass 'quantize-static': ${d.reason.replace(/ \(option inputName; modelpass eval: --input NAME\)/, '')}` })));
+    // The accuracy run's hints name evaluateAccuracy's options and modelpass eval's flags, which a pass cannot take.
+    const passSpelling = (text: string) => text.replace(/ \((?:option \w+; )?modelpass eval: [^)]*\)/g, '');
+    throw new ModelpassError(
+      error.diagnostics.map((d) => ({
+        ...d,
+        reason: `option 'eval-dataset' of pass 'quantize-static': ${passSpelling(d.reason)}`,
+        ...(d.expected !== undefined ? { expected: passSpelling(d.expected) } : {}),
+        ...(d.hint !== undefined ? { hint: /non-static sample dimensions/.test(d.reason) ? 'fix the symbolic sizes while converting: modelpass convert … --input-shape NAME=batch,D,…' : passSpelling(d.hint) } : {}),
+      })),
+    );
   }
 }
 
