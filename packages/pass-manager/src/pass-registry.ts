@@ -3,7 +3,7 @@ import { checkOptionSpecs } from './option-value.js';
 import { kebabCase, type OptionSpec, type OptionSpecs } from './option.js';
 import type { Pass } from './pass.js';
 import { ANCHOR_NAMES } from './pipeline/anchors.js';
-import { closestName } from './suggest.js';
+import { closestName, namesStartingWith } from './suggest.js';
 
 /** Who contributed a pass: a package of ours, a plugin, or user code. */
 export interface PassOwner {
@@ -152,6 +152,18 @@ export class PassRegistry {
   /** The registered name nearest to `name` (for "did you mean"). */
   suggest(name: string): string | undefined {
     return closestName(name, [...this.entries.keys(), ...ANCHOR_NAMES]);
+  }
+
+  /**
+   * The names the user may have meant by `name`: every registered name starting with it when there
+   * are several (a family such as `prune-*`), else the nearest one, else none.
+   */
+  suggestAll(name: string): string[] {
+    const known = [...this.entries.keys(), ...ANCHOR_NAMES];
+    const family = namesStartingWith(name, known);
+    if (family.length > 1) return family;
+    const nearest = closestName(name, known);
+    return nearest === undefined ? [] : [nearest];
   }
 
   /** A copy that can be extended without touching this registry. */

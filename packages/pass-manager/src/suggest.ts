@@ -71,6 +71,20 @@ export function closestName(typed: string, candidates: Iterable<string>): string
   return undefined;
 }
 
+/**
+ * Every candidate that starts with `typed` (case-insensitive), shortest first, at most `max`: a
+ * family of names (`prune` → `prune-channels`, `prune-magnitude`, `prune-nm`) where picking one
+ * would hide the others.
+ */
+export function namesStartingWith(typed: string, candidates: Iterable<string>, max = 6): string[] {
+  if (typed.length === 0 || typed.length > MAX_SUGGESTED_NAME_LENGTH) return [];
+  const lower = typed.toLowerCase();
+  return [...candidates]
+    .filter((c) => c.toLowerCase().startsWith(lower))
+    .sort((a, b) => a.length - b.length || a.localeCompare(b))
+    .slice(0, max);
+}
+
 /** ` — did you mean 'x'?` or nothing. */
 export function didYouMean(typed: string, candidates: Iterable<string>): string {
   const suggestion = closestName(typed, candidates);

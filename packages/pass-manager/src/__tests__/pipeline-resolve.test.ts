@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ModelpassError } from '@modelpass/ir';
 import {
+  definePass,
   fixedPoint,
   parsePipeline,
   passStep,
@@ -60,6 +61,20 @@ describe('pipeline resolution (phase 2)', () => {
     expect(error.diagnostics[0]!.hint).toBe("did you mean 'prune-magnitude'?");
     expect(errorOf('dce,canonicalise').message).toContain("did you mean 'canonicalize'?");
     expect(errorOf('zzzzzzzz').message).not.toContain('did you mean');
+  });
+
+  it('lists every pass of a family the unknown name begins, not one of them', () => {
+    const family = testRegistry();
+    for (const name of ['prune-nm', 'prune-channels']) family.register(definePass({ name, summary: name, run() {} }), '@modelpass/test');
+    let error: ModelpassError | undefined;
+    try {
+      parsePipeline('prune{sparsity=0.5}', family);
+    } catch (caught) {
+      error = caught as ModelpassError;
+    }
+    expect(error?.message.split('\n')[0]).toBe("unknown pass 'prune' at 1:1 — did you mean one of 'prune-nm', 'prune-channels', 'prune-magnitude'?");
+    expect(error?.diagnostics[0]!.hint).toBe("did you mean one of 'prune-nm', 'prune-channels', 'prune-magnitude'?");
+    expect(errorOf('canonicalize,prun').message).toContain("did you mean 'prune-magnitude'?");
   });
 
   it('reports bad option values with the expected kind and range', () => {

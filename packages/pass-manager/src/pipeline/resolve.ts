@@ -38,10 +38,10 @@ function resolveElement(element: PipelineElementAst, registry: PassRegistry, tex
   }
   const entry = registry.entry(element.name);
   if (!entry) {
-    const suggestion = registry.suggest(element.name);
+    const suggestions = registry.suggestAll(element.name);
     throw pipelineError(text, element.column, `unknown pass '${element.name}'`, {
       code: 'pipeline/unknown-pass',
-      ...(suggestion !== undefined ? { suggestion } : { hint: 'list the registered passes with `modelpass passes`' }),
+      ...(suggestions.length > 1 ? { suggestions } : suggestions.length === 1 ? { suggestion: suggestions[0]! } : { hint: 'list the registered passes with `modelpass passes`' }),
     });
   }
   if (element.nested) {

@@ -22,9 +22,15 @@ export function pipelineError(
   text: string | undefined,
   column: number | undefined,
   reason: string,
-  extra: { suggestion?: string; expected?: string; actual?: string; hint?: string; code?: string; cause?: unknown } = {},
+  extra: { suggestion?: string; suggestions?: string[]; expected?: string; actual?: string; hint?: string; code?: string; cause?: unknown } = {},
 ): ModelpassError {
   const notes: string[] = [];
+  const didYouMean =
+    extra.suggestions !== undefined && extra.suggestions.length > 1
+      ? `did you mean one of ${extra.suggestions.map((name) => `'${name}'`).join(', ')}?`
+      : extra.suggestion !== undefined
+        ? `did you mean '${extra.suggestion}'?`
+        : undefined;
   if (text !== undefined && column !== undefined) notes.push(pipelineExcerpt(text, column));
   const error = new ModelpassError({
     reason,
@@ -33,12 +39,12 @@ export function pipelineError(
     code: extra.code ?? 'pipeline/syntax',
     ...(extra.expected !== undefined ? { expected: extra.expected } : {}),
     ...(extra.actual !== undefined ? { actual: extra.actual } : {}),
-    ...(extra.suggestion !== undefined ? { hint: `did you mean '${extra.suggestion}'?` } : extra.hint !== undefined ? { hint: extra.hint } : {}),
+    ...(didYouMean !== undefined ? { hint: didYouMean } : extra.hint !== undefined ? { hint: extra.hint } : {}),
     ...(extra.cause !== undefined ? { cause: extra.cause } : {}),
     notes,
   });
   let message = reason + (column !== undefined ? ` at 1:${column}` : '');
-  if (extra.suggestion !== undefined) message += ` — did you mean '${extra.suggestion}'?`;
+  if (didYouMean !== undefined) message += ` — ${didYouMean}`;
   else if (extra.hint !== undefined) message += ` (${extra.hint})`;
   if (notes.length) message += '\n' + notes[0]!.split('\n').map((line) => '  ' + line).join('\n');
   error.message = message;
