@@ -14,14 +14,14 @@ import { Builder, isTensorType, Tensor, tensorType, type Graph, type Node, type 
 /** TFLite 2.9 ops with 16x8 kernels (int16 activations; the weighted ones with int8 weights and int64 bias). */
 const INT16_OPS = new Set(
   [
-    'Conv', 'Gemm', 'MatMul', 'Add', 'Sub', 'Mul', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'ReduceMean', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze',
+    'Conv', 'Gemm', 'MatMul', 'Add', 'Sub', 'Mul', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze',
     'Transpose', 'Identity', 'Concat', 'Softmax', 'Sigmoid', 'Tanh', 'Relu', 'LeakyRelu', 'Clip', 'Slice', 'Split', 'Gather', 'Pad', 'Resize', 'Upsample',
   ].map((op) => `onnx.${op}`),
 );
 
 /** Ops whose output is never negative when their input is not: no Relu is needed after them. */
 const SIGN_KEEPING = new Set(
-  ['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'ReduceMean', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity', 'Concat', 'Relu', 'Clip', 'Slice', 'Split', 'Gather', 'Pad', 'Resize', 'Upsample', 'Sigmoid', 'Softmax'].map((op) => `onnx.${op}`),
+  ['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity', 'Concat', 'Relu', 'Clip', 'Slice', 'Split', 'Gather', 'Pad', 'Resize', 'Upsample', 'Sigmoid', 'Softmax'].map((op) => `onnx.${op}`),
 );
 
 export function int16Ops(): string[] {

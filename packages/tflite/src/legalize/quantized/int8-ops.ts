@@ -82,6 +82,10 @@ const INT8_OPS: ReadonlyMap<string, Int8Check> = new Map<string, Int8Check>([
   ['onnx.Split', none],
   ['onnx.Gather', none],
   ['onnx.LeakyRelu', none],
+  // REDUCE_MAX / REDUCE_MIN (int8 and int16 kernels) keep their input's scale and zero point: finish-int8 requantizes
+  // where the model's output differs.
+  ['onnx.ReduceMax', none],
+  ['onnx.ReduceMin', none],
 ]);
 
 export function int8Ops(): string[] {
