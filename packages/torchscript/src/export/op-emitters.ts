@@ -728,11 +728,14 @@ const shape: OpEmitter = (e, node) => {
 const constantOfShape: OpEmitter = (e, node) => {
   const fill = node.optionalAttr('value', 'tensor');
   const dtype = fill ? fill.dtype : 'float32';
-  const torchDtype = ({ float32: 6, float64: 7, int64: 4, int32: 3, bool: 11 } as Record<string, number>)[dtype];
+  // torch ScalarType codes (c10/core/ScalarType.h).
+  const torchDtype = ({ uint8: 0, int8: 1, int16: 2, int32: 3, int64: 4, float16: 5, float32: 6, float64: 7, bool: 11 } as Record<string, number>)[dtype];
   if (torchDtype === undefined) return e.fail(node, `a ${dtype} fill value`);
   const value = fill ? fill.toNumbers()[0]! : 0;
   const known = e.constantInts(node.inputs[0] ?? null);
-  const literal = dtype === 'bool' ? (value ? 'True' : 'False') : dtype.startsWith('float') ? pyFloat(value) : String(value);
+  // aten::full's fill_value is a 'number' in TorchScript: a bool literal does not compile (torch 1.13), so a bool fill is
+  // 1 or 0 with dtype=bool. int64 fills keep every digit (toNumbers would round past 2^53).
+  const literal = dtype === 'bool' ? (value ? '1' : '0') : dtype.startsWith('float') ? pyFloat(value) : dtype === 'int64' ? String(fill ? (fill.data() as BigInt64Array)[0]! : 0) : String(value);
   if (known) {
     e.assign(node, `torch.full(${pyInts(known)}, ${literal}, dtype=${torchDtype})`);
     return;
