@@ -19,6 +19,7 @@ import { forwardConstantIdentities } from '@modelpass/transforms';
 import { alreadyQuantizedClause } from '../already-quantized.js';
 import { hostOf } from '../static/nested-pass.js';
 import { upgradeOldOpset } from '../static/opset-upgrade.js';
+import { findGatherTables, quantizeGatherTable, GATHER_TABLE_MIN_ELEMENTS } from '../gather-tables.js';
 
 const PASS = 'quantize-dynamic';
 const OPS = ['MatMul', 'Gemm', 'Conv'] as const;
@@ -45,10 +46,11 @@ export const quantizeDynamic = definePass({
     format: option.enum(['integer', 'dqlinear'], { default: 'integer', help: 'integer: MatMulInteger/ConvInteger; dqlinear: DynamicQuantizeLinear + DequantizeLinear around the float op' }),
     ops: option.list(option.enum([...OPS], {}), { default: [...DEFAULT_OPS], help: 'op types to quantize (Conv only on request: ConvInteger is slower than float Conv in ONNX Runtime)' }),
     skip: option.list(option.string({}), { default: [], help: 'node names to leave float' }),
+    gather: option.boolean({ default: true, help: `embedding tables (Gather of a constant float32 table of ≥ ${GATHER_TABLE_MIN_ELEMENTS} values) stored int8 per tensor: int8 Gather → DequantizeLinear` }),
   },
-  statistics: ['layers-quantized', 'layers-skipped', 'activations-quantized', 'weight-bytes-before', 'weight-bytes-after', 'weights-shared'],
+  statistics: ['layers-quantized', 'layers-skipped', 'activations-quantized', 'weight-bytes-before', 'weight-bytes-after', 'weights-shared', 'gather-tables-quantized'],
   run(model, context) {
-    const { weights, perChannel, format, ops, skip } = context.options;
+    const { weights, perChannel, format, ops, skip, gather } = context.options;
     const forwarded = forwardConstantIdentities(model);
     const found = findDynamicLayers(model, ops);
     if (!ops.includes('Conv')) {
@@ -64,36 +66,55 @@ export const quantizeDynamic = definePass({
       context.statistic('layers-skipped');
       context.debug(`${node.name}: left float (${reason})`);
     }
-    const known = new Set([...found.layers, ...found.skipped].map((entry) => entry.node.name));
+    const gatherTables = gather ? findGatherTables(model) : [];
+    const known = new Set([...found.layers, ...found.skipped, ...gatherTables].map((entry) => entry.node.name));
     const unknown = skip.find((name) => !known.has(name));
     if (unknown !== undefined) {
       throw new ModelpassError({
-        reason: `option 'skip' of pass '${PASS}' names '${unknown}', which is not a ${ops.join('/')} node of the model`,
-        expected: `node names of ${ops.join('/')} nodes`,
+        reason: `option 'skip' of pass '${PASS}' names '${unknown}', which is not a ${ops.join('/')}${gather ? '/Gather' : ''} node of the model`,
+        expected: `node names of ${ops.join('/')}${gather ? '/Gather' : ''} nodes`,
         actual: `'${unknown}'`,
         source: '@modelpass/quantize',
       });
     }
     const layers = found.layers.filter((layer) => !skip.includes(layer.node.name));
     context.statistic('layers-skipped', found.layers.length - layers.length);
-    if (layers.length === 0) {
+    const tables = gatherTables.filter((table) => !skip.includes(table.node.name));
+    if (layers.length === 0 && tables.length === 0) {
       const already = alreadyQuantizedClause(model);
       context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `pass '${PASS}' found no ${ops.join('/')} layer with a constant float32 weight to quantize${already}`, ...(already ? {} : constantNodesHint(model)) });
       return forwarded > 0 ? context.preserveNone() : context.preserveAll();
     }
-    upgradeOldOpset(model, hostOf(context), 11, 'DynamicQuantizeLinear'); // paddle2onnx writes opset 9
+    if (layers.length > 0) upgradeOldOpset(model, hostOf(context), 11, 'DynamicQuantizeLinear'); // paddle2onnx writes opset 9
+    else upgradeOldOpset(model, hostOf(context), 10, 'DequantizeLinear');
     const activation = sharedActivationQuantizer();
     const dequantized = dequantizedActivation();
     const activations = new Set<Value>();
     // A weight read by several layers (tied or Siamese layers) is quantized and stored once.
     const quantizedWeights = new SharedByWeight<DynamicWeight>();
     const constants = sharedWeightConstants();
+    // Embedding tables first: a tied LM head in the QDQ form with the same grid (int8, per tensor) reads their constants.
+    for (const table of tables) {
+      const { reused, constants: made } = quantizeGatherTable(table, constants);
+      context.statistic('gather-tables-quantized');
+      if (reused) context.statistic('weights-shared');
+      else {
+        context.statistic('weight-bytes-before', table.tensor.byteLength);
+        context.statistic('weight-bytes-after', made.reduce((sum, value) => sum + (value.constant?.byteLength ?? 0), 0));
+      }
+      context.debug(`${table.node.name}: Gather of the [${table.tensor.shape.join('×')}] table '${table.table.name}' → int8 Gather → DequantizeLinear (per tensor)${reused ? ', reading the int8 table an earlier Gather made' : ''}`);
+    }
+    if (tables.length > 0) context.debug(`${tables.length} embedding table Gather(s) quantized (option gather=false leaves them float)`);
     for (const layer of layers) {
       // ORT's ConvInteger takes one weight zero point: asymmetric (uint8) Conv weights go per tensor there.
       const channelwise = perChannel && !(format === 'integer' && layer.kind === 'conv' && weights === 'uint8');
       if (channelwise !== perChannel) context.debug(`${layer.node.name}: per-tensor weights (ORT's ConvInteger takes a single uint8 weight zero point)`);
       const layout = layer.kind === 'conv' ? 'conv' : layer.layout;
-      const { value: weight, reused } = quantizedWeights.get(layer.weight, `${layout}:${channelwise}`, () => quantizeDynamicWeight(layer, weights, channelwise));
+      const made = quantizedWeights.get(layer.weight, `${layout}:${channelwise}`, () => quantizeDynamicWeight(layer, weights, channelwise));
+      const { value: weight } = made;
+      // A tied LM head whose grid is the table's (QDQ form, int8, per tensor, [N, K]) reads the table's int8 constants.
+      const readsTable = format === 'dqlinear' && weights === 'int8' && !channelwise && layout === 'n-major' && tables.some((table) => table.table === layer.weight);
+      const reused = made.reused || readsTable;
       activations.add(layer.node.input(0));
       if (format === 'integer') rewriteAsInteger(layer, weight, activation, constants);
       else rewriteAsQdq(layer, weight, dequantized(layer, activation), constants);
@@ -108,6 +129,7 @@ export const quantizeDynamic = definePass({
       // A Conv's bias is re-laid as [M, 1, …] for the Add after ConvInteger: the 1-D original is then unread.
       if (layer.bias) removeIfUnused(model, layer.bias);
     }
+    for (const table of tables) removeIfUnused(model, table.table);
     context.statistic('activations-quantized', activations.size);
     return context.preserve(['topological-order']);
   },

@@ -29,6 +29,7 @@ import { constantBytes, SharedByWeight, sharedWeightConstants, type SharedWeight
 import { forwardConstantIdentities } from '@modelpass/transforms';
 import { alreadyQuantizedClause } from '../already-quantized.js';
 import { dimsOption, parseDimsOption } from '../calibration/dims-option.js';
+import { findGatherTables, quantizeGatherTable, GATHER_TABLE_MIN_ELEMENTS, type GatherTable } from '../gather-tables.js';
 
 const PASS = 'quantize-weights';
 
@@ -48,6 +49,7 @@ const options = {
   sequential: option.boolean({ default: false, help: 'gptq: each layer\'s Hessian from the model with the layers before it already quantized (one ORT pass per wave of layers); false: all from the float model in one pass' }),
   damp: option.number({ default: DEFAULT_GPTQ.damp, min: 0, max: 1, help: 'GPTQ dampening, a fraction of the mean Hessian diagonal' }),
   hqqIterations: option.integer({ default: DEFAULT_HQQ.iterations, min: 1, max: 1000, help: 'HQQ optimisation steps per group' }),
+  gather: option.boolean({ default: true, help: `bits=8: embedding tables (Gather of a constant float32 table of ≥ ${GATHER_TABLE_MIN_ELEMENTS} values) stored int8 per tensor: int8 Gather → DequantizeLinear` }),
 } as const;
 
 type Options = typeof options;
@@ -80,7 +82,7 @@ export const quantizeWeights = definePass({
   description:
     'int4 → com.microsoft.MatMulNBits, int8 → DequantizeLinear + MatMul (blocked at opset ≥ 21, per-channel below). GPTQ needs calibration data (dataset=); RTN and HQQ need none. Weights in external data are processed one at a time and spilled to a temporary file.',
   options,
-  statistics: ['layers-quantized', 'layers-skipped', 'weights-quantized', 'weight-bytes-before', 'weight-bytes-after', 'weights-shared', 'shared-weights-copied'],
+  statistics: ['layers-quantized', 'layers-skipped', 'weights-quantized', 'weight-bytes-before', 'weight-bytes-after', 'weights-shared', 'shared-weights-copied', 'gather-tables-quantized'],
   async run(model, context) {
     const format = checkOptions(context);
     const { method, skip } = context.options;
@@ -90,15 +92,19 @@ export const quantizeWeights = definePass({
       context.statistic('layers-skipped');
       context.debug(`${node.name}: left float (${reason})`);
     }
-    const unknown = skip.filter((name) => !found.layers.some((layer) => layer.node.name === name) && !found.skipped.some((s) => s.node.name === name));
+    const gatherTables = context.options.gather && context.options.bits === 8 ? findGatherTables(model) : [];
+    const unknown = skip.filter((name) => !found.layers.some((layer) => layer.node.name === name) && !found.skipped.some((s) => s.node.name === name) && !gatherTables.some((t) => t.node.name === name));
     if (unknown.length > 0) throw optionError('skip', `names '${unknown[0]}', which is not a MatMul/Gemm node of the model`, `'${unknown[0]}'`, 'node names of MatMul/Gemm nodes');
+    const tables = gatherTables.filter((table) => !skip.includes(table.node.name));
     const layers = found.layers.filter((layer) => {
       if (!skip.includes(layer.node.name)) return true;
       context.statistic('layers-skipped');
       context.debug(`${layer.node.name}: left float (option skip)`);
       return false;
     });
+    if (tables.length > 0) quantizeTables(model, tables, context);
     if (layers.length === 0) {
+      if (tables.length > 0) return context.preserve(['topological-order']);
       const already = alreadyQuantizedClause(model);
       context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `pass '${PASS}' found no MatMul/Gemm with a constant float32 2-D weight to quantize${already}`, ...(already ? {} : constantNodesHint(model)) });
       return forwarded > 0 ? context.preserveNone() : context.preserveAll();
@@ -159,6 +165,23 @@ export const quantizeWeights = definePass({
     return context.preserve(['topological-order']);
   },
 });
+
+/** int8 embedding tables (per tensor; the MatMul grids here are blocked or per channel, so a tied head keeps its own codes). */
+function quantizeTables(model: Model, tables: readonly GatherTable[], context: PassContext<Options>): void {
+  const constants = sharedWeightConstants();
+  for (const table of tables) {
+    const { reused, constants: made } = quantizeGatherTable(table, constants);
+    context.statistic('gather-tables-quantized');
+    if (reused) context.statistic('weights-shared');
+    else {
+      context.statistic('weight-bytes-before', table.tensor.byteLength);
+      context.statistic('weight-bytes-after', constantBytes(made));
+    }
+    context.debug(`${table.node.name}: Gather of the [${table.tensor.shape.join('×')}] table '${table.table.name}' → int8 Gather → DequantizeLinear (per tensor)`);
+  }
+  context.debug(`${tables.length} embedding table Gather(s) quantized (option gather=false leaves them float)`);
+  for (const table of tables) removeIfUnused(model, table.table);
+}
 
 async function layerHessians(model: Model, layers: readonly LinearLayer[], context: PassContext<Options>): Promise<Map<Value, LayerHessian>> {
   const inputs = new Map<Value, number>();
