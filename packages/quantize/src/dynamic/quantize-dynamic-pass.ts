@@ -39,7 +39,7 @@ export const quantizeDynamic = definePass({
   name: PASS,
   summary: 'Dynamic quantization: int8 weights offline, uint8 activations quantized at run time (MatMulInteger/ConvInteger or QDQ)',
   description:
-    "ONNX Runtime's quantize_dynamic: MatMul and Gemm (as MatMulInteger + Add); Conv (ConvInteger) only with ops=[...,Conv]. No calibration data. The integer form is what ORT fuses into MatMulIntegerToFloat/DynamicQuantizeMatMul.",
+    "ONNX Runtime's quantize_dynamic: MatMul and Gemm (as MatMulInteger + Add); Conv (ConvInteger) only with ops=[...,Conv]; embedding tables (Gather) as int8 Gather + DequantizeLinear (gather=false: float). No calibration data. The integer form is what ORT fuses into MatMulIntegerToFloat/DynamicQuantizeMatMul.",
   options: {
     weights: option.enum(['int8', 'uint8'], { default: 'int8', help: 'int8: symmetric weights (zero point 0); uint8: asymmetric' }),
     perChannel: option.boolean({ default: true, help: 'one scale per output channel (otherwise per tensor)' }),
