@@ -42,7 +42,14 @@ function splitInto(ctx: LoweringContext, x: TensorValue, axis: number, sizes: nu
 const split: AtenLowering = (ctx) => {
   const x = ctx.tensor(ctx.arg(0), 'self');
   const sizeArg = ctx.arg(1, 'split_size');
-  const axis = axisOf(ctx, x, ctx.int(ctx.arg(2, 'dim', { kind: 'int', value: 0 }), 'dim'));
+  const dim = ctx.int(ctx.arg(2, 'dim', { kind: 'int', value: 0 }), 'dim');
+  if (sizeArg.kind !== 'int' && x.rank === undefined && knownShape(x) === undefined) {
+    // Explicit sizes need neither the rank nor the length (QA s13 R2: a written GPT's qkv split, read back without
+    // input shapes): ONNX Split takes a negative axis, and checks the sizes against the dim when it runs.
+    const sizes = ctx.ints(sizeArg, 'split_sizes');
+    return { kind: 'list', items: splitInto(ctx, x, dim, sizes) };
+  }
+  const axis = axisOf(ctx, x, dim);
   const length = staticLength(ctx, x, axis, 'split');
   let sizes: number[];
   if (sizeArg.kind === 'int') {
