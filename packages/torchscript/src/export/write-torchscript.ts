@@ -11,6 +11,7 @@ import { torchscriptError } from '../errors.js';
 import type { PickleValue } from '../pickle/pickle-value.js';
 import { ifEmitter, loopEmitter } from './control-flow-emitters.js';
 import { EmitContext, type OpEmitter } from './emit-context.js';
+import { float16WithoutCpuKernels } from './float16-cpu.js';
 import { opaqueAten, opEmitters } from './op-emitters.js';
 
 export interface WriteTorchScriptOptions {
@@ -18,6 +19,11 @@ export interface WriteTorchScriptOptions {
   className?: string;
   /** Top folder of the archive (default: the file name without extension, as torch does). */
   prefix?: string;
+  /**
+   * Write float16 compute torch 1.13 runs only on CUDA (matmul, conv, relu, softmax, … have no Half CPU kernel):
+   * for a .pt meant for a GPU. Default false: such a model is refused, naming the ops.
+   */
+  allowFloat16WithoutCpuKernels?: boolean;
 }
 
 const PARAMETER_DTYPES = new Set(['float32', 'float64', 'float16', 'bfloat16']);
@@ -67,6 +73,17 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
     proven = inferShapes(model, { mode: 'refresh' }).knownConstant;
   } catch {
     // Types only refine the output (integer division, ranks); emitters that need one say so.
+  }
+
+  const halfOnly = options.allowFloat16WithoutCpuKernels ? new Map<string, string[]>() : float16WithoutCpuKernels(graph);
+  if (halfOnly.size > 0) {
+    const list = [...halfOnly].map(([op, names]) => `${op} (${names.slice(0, 3).join(', ')}${names.length > 3 ? `, … ${names.length} nodes` : ''})`);
+    throw torchscriptError({
+      reason: `cannot write ${path} as TorchScript: float16 ${list.join('; ')} — torch 1.13 has no float16 ('Half') CPU kernel for these ops, so the .pt would load and then fail when run on CPU ("… not implemented for 'Half'")`,
+      location: { file: path },
+      code: 'torchscript/export-float16',
+      hint: 'write the float32 model instead (before convert-float16) and call .half() on a CUDA device in torch for float16; API: writeTorchScript option allowFloat16WithoutCpuKernels writes it as is for CUDA',
+    });
   }
 
   const e = new EmitContext(path, nodeConstants, model.opset('onnx') ?? Number.POSITIVE_INFINITY, proven);
