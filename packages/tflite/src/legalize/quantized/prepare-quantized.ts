@@ -108,6 +108,20 @@ function paramConstants(at: Builder, type: TensorType): Value[] {
   ];
 }
 
+/**
+ * ArgMax/ArgMin of an 8-bit per-tensor quantized value: the index of the largest (smallest) integer is that of the
+ * largest (smallest) real (q ↦ (q − z)·s is increasing for s > 0; ties in the integers are ties in the reals ORT
+ * compares too), so TFLite's ARG_MAX/ARG_MIN read the int8 tensor directly, no DEQUANTIZE.
+ */
+function readsIndexOfInt8(node: Node): boolean {
+  if (node.op !== 'onnx.ArgMax' && node.op !== 'onnx.ArgMin') return false;
+  const input = node.inputs[0];
+  const quant = quantOf(input);
+  if (!input || input.isConstant || !quant || quant.axis !== undefined || !(quant.scale[0]! > 0)) return false;
+  const dtype = (input.type as TensorType).dtype;
+  return dtype === 'int8' || dtype === 'uint8';
+}
+
 /** A node on quantized values that TFLite runs in float: DequantizeLinear before, QuantizeLinear after. */
 function runInFloat(node: Node): void {
   const graph = node.graph!;
@@ -205,7 +219,7 @@ export function prepareQuantizedForTflite(model: Model, options: QuantizedPrepar
   let floatNodes = 0;
   for (const node of graph.nodeList()) {
     if (QDQ.has(node.op) || SHAPE_READERS.has(node.op) || !touchesQuant(node)) continue;
-    if (isInt8Node(node) && !inFloat?.has(node)) int8Nodes++;
+    if ((isInt8Node(node) && !inFloat?.has(node)) || readsIndexOfInt8(node)) int8Nodes++;
     else {
       runInFloat(node);
       floatNodes++;
