@@ -33,6 +33,8 @@ const UNTRACKED_VIEWS = new WeakSet<object>();
 const PROVENANCE = new WeakMap<object, Provenance>();
 const VIEWS_OF = new WeakMap<object, object[]>();
 const STALE = new WeakSet<object>();
+/** Whether any value was ever marked stale in this process: until one is, no list needs walking (a list grown by appends made each call O(length)). */
+let anyStale = false;
 
 function markUntracked(value: ScriptValue): void {
   if (value.kind === 'tensor') UNTRACKED_VIEWS.add(value.value);
@@ -72,6 +74,7 @@ export function inPlaceRefusal(value: ScriptValue | undefined): string | undefin
 
 /** True when `value` (or a tensor in it) is a slice taken before its tensor was written in place. */
 export function isStale(value: ScriptValue): boolean {
+  if (!anyStale) return false;
   if (value.kind === 'tensor') return STALE.has(value.value);
   if (value.kind === 'list' || value.kind === 'tuple') return value.items.some(isStale);
   return false;
@@ -126,7 +129,10 @@ function markStale(written: object, chain: ReadonlySet<object>): void {
   const { root, region } = regionOf(written);
   const visit = (node: object): void => {
     for (const view of VIEWS_OF.get(node) ?? []) {
-      if (!chain.has(view) && regionsOverlap(region, regionOf(view).region)) STALE.add(view);
+      if (!chain.has(view) && regionsOverlap(region, regionOf(view).region)) {
+        STALE.add(view);
+        anyStale = true;
+      }
       visit(view);
     }
   };

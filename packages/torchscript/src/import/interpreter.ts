@@ -15,7 +15,7 @@ import { applyInPlace, inPlaceRefusal, isInPlace, isStale, recordView } from './
 import { lowerDataIf, lowerDataLoop, lowerDataTernary, rangeTripCount, type ControlFlowHost, type Env, type LoopPlan, type Signal } from './control-flow.js';
 import { LoweringContext } from './lowering.js';
 import { opaqueAtenOp } from './opaque-op.js';
-import { pythonBinary, pythonUnary, truthy } from './python-semantics.js';
+import { oversizedResult, pythonBinary, pythonUnary, truthy } from './python-semantics.js';
 import { describeValue, NONE, type ScriptValue } from './script-value.js';
 
 const NORMAL: Signal = { kind: 'normal' };
@@ -33,8 +33,12 @@ export interface InterpreterHost {
   constant(index: number, at: SourcePosition): ScriptValue;
 }
 
+/** Loop iterations run while importing, all loops together: nested loops each under MAX_IMPORT_ITERATIONS multiply. */
+export const MAX_IMPORT_LOOP_STEPS = 2 * MAX_IMPORT_ITERATIONS;
+
 export class Interpreter implements ControlFlowHost {
   private depth = 0;
+  private loopSteps = 0;
   constructor(readonly host: InterpreterHost) {}
 
   /** `raise` / `ops.prim.RaiseException` on the path taken (code `torchscript/raise`, so a data-dependent if can drop that branch). */
@@ -111,6 +115,7 @@ export class Interpreter implements ControlFlowHost {
           this.fail(stmt.at, `a for loop over ${describeValue(iterable)} (a loop whose trip count depends on tensor data) is not supported yet`);
         }
         for (const item of iterable.items) {
+          this.countLoopStep(stmt.at);
           this.assign(stmt.target, item, env, stmt.at);
           const signal = this.block(stmt.body, env);
           if (signal.kind === 'break') break;
@@ -126,6 +131,7 @@ export class Interpreter implements ControlFlowHost {
           if (condition.kind === 'tensor') return lowerDataLoop(this, { stmt, tripCount: null, condition }, env, (target, value, into) => this.assign(target, value, into, stmt.at));
           if (!truthy(condition)) break;
           if (++iterations > MAX_IMPORT_ITERATIONS) this.fail(stmt.at, `while loop ran more than ${MAX_IMPORT_ITERATIONS} iterations while importing`);
+          this.countLoopStep(stmt.at);
           const signal = this.block(stmt.body, env);
           if (signal.kind === 'break') break;
           if (signal.kind === 'return') return signal;
@@ -149,6 +155,12 @@ export class Interpreter implements ControlFlowHost {
       case 'def':
       case 'class':
         return this.fail(stmt.def.at, `nested ${stmt.kind} definitions are not supported`);
+    }
+  }
+
+  private countLoopStep(at: SourcePosition): void {
+    if (++this.loopSteps > MAX_IMPORT_LOOP_STEPS) {
+      this.fail(at, `loops ran more than ${MAX_IMPORT_LOOP_STEPS} iterations in all while importing (nested loops multiply; each alone may run ${MAX_IMPORT_ITERATIONS})`);
     }
   }
 
@@ -238,6 +250,8 @@ export class Interpreter implements ControlFlowHost {
   }
 
   private binary(op: string, left: ScriptValue, right: ScriptValue, at: SourcePosition): ScriptValue {
+    const oversized = oversizedResult(op, left, right);
+    if (oversized) return this.fail(at, `'${op}' would build ${oversized}`);
     const known = pythonBinary(op, left, right);
     if (known) return known;
     const aten = BINARY_ATEN[op];

@@ -1,6 +1,25 @@
 /** Python's rules for values known while importing (ints, floats, bools, strings, None, lists). */
 import type { ScriptValue } from './script-value.js';
 
+/**
+ * The longest list or tuple (items) and string (characters) the importer builds while running a module's
+ * code: `l = l + l` forty times would otherwise grow until the process dies. Real models stay far below.
+ */
+export const MAX_SCRIPT_LIST_ITEMS = 1 << 20;
+export const MAX_SCRIPT_STRING_LENGTH = 1 << 24;
+
+/** Why `op` on two known values would build a list or string over the limits, or undefined. */
+export function oversizedResult(op: string, left: ScriptValue, right: ScriptValue): string | undefined {
+  if (op !== '+') return undefined;
+  if ((left.kind === 'list' || left.kind === 'tuple') && (right.kind === 'list' || right.kind === 'tuple') && left.items.length + right.items.length > MAX_SCRIPT_LIST_ITEMS) {
+    return `a ${left.kind} of ${left.items.length + right.items.length} items, more than the importer builds (${MAX_SCRIPT_LIST_ITEMS})`;
+  }
+  if (left.kind === 'str' && right.kind === 'str' && left.value.length + right.value.length > MAX_SCRIPT_STRING_LENGTH) {
+    return `a string of ${left.value.length + right.value.length} characters, more than the importer builds (${MAX_SCRIPT_STRING_LENGTH})`;
+  }
+  return undefined;
+}
+
 type Known = ScriptValue & { kind: 'int' | 'float' | 'bool' };
 
 function isNumber(value: ScriptValue): value is Known {

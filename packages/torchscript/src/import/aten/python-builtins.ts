@@ -11,6 +11,7 @@ import { tensorAnyAll } from './reductions.js';
 import { torchScalarTypeCode } from './dtypes.js';
 import { bitwise } from './math.js';
 import { knownScalar } from '../size-folding.js';
+import { MAX_SCRIPT_LIST_ITEMS } from '../python-semantics.js';
 
 /** `x.size(dim)` as a symbolic int (int64 scalar). */
 const sizeCache = new WeakMap<object, WeakMap<object, Map<number, TensorValue>>>();
@@ -227,6 +228,7 @@ function getItem(ctx: LoweringContext): ScriptValue {
 function append(ctx: LoweringContext): ScriptValue {
   const list = ctx.arg(0);
   if (list.kind !== 'list') return ctx.fail('append needs a list');
+  if (list.items.length >= MAX_SCRIPT_LIST_ITEMS) return ctx.fail(`append would grow a list past ${MAX_SCRIPT_LIST_ITEMS} items, more than the importer builds`);
   list.items.push(ctx.arg(1));
   return list;
 }
