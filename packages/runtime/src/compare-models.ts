@@ -129,7 +129,7 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
     const expected = await engineA.run(engineA.name === 'reference' && modelA ? modelA : a, inInputOrder(withoutFixedItLacks(feeds, fixed, modelA), modelA));
     const modelB = options.layout === 'as-is' ? undefined : (options.modelB ?? readableModel(b));
     const feedsB = withoutFixedItLacks(feeds, fixed, options.modelB ?? modelB);
-    const bridge = modelB ? bridgeInputs(feedsB, modelB) : { feeds: feedsB, inputs: [] };
+    const bridge = modelB ? bridgeInputs(feedsB, modelB, modelA) : { feeds: feedsB, inputs: [] };
     const retyped = modelB ? bridgeFloatTypes(bridge.feeds, modelB) : [];
     let actual = await engineB.run(b, inInputOrder(bridge.feeds, modelB ?? options.modelB));
     const layoutNotes = bridge.inputs.map((name) => `input '${name}' fed channels-last (NHWC) to the second model, which declares it so`);

@@ -24,6 +24,21 @@ function wantsChannelsLast(declared: readonly Dim[] | null | undefined, shape: r
   return sameDims(declared, nhwc) && !sameDims(declared, shape);
 }
 
+/** Equal dims, where a static dim matches only the same static dim and a symbolic one only a symbolic one. */
+function sameDeclaredDims(a: readonly Dim[], b: readonly Dim[]): boolean {
+  return a.length === b.length && a.every((dim, i) => (typeof dim === 'number' ? dim === b[i] : typeof b[i] !== 'number'));
+}
+
+/**
+ * Whether the second model declares an input as the NHWC form of the first model's declaration of it,
+ * judged from the declarations alone: `[b,1,h,w]` against `[b,h,w,1]`. It decides where the feed cannot
+ * (a feed of `[1,1,1,1]` is the same either way, yet the model lays its outputs channels-last).
+ */
+function declaredChannelsLast(first: readonly Dim[] | null | undefined, second: readonly Dim[] | null | undefined): boolean {
+  if (!first || !second || !BRIDGED_RANKS.has(first.length)) return false;
+  return sameDeclaredDims(second, permuteDims(first, channelsLastPermutation(first.length))) && !sameDeclaredDims(second, first);
+}
+
 export interface LayoutBridge {
   /** The feeds for the second model, channels-last where it declares its input so. */
   readonly feeds: Map<string, Tensor>;
@@ -31,16 +46,30 @@ export interface LayoutBridge {
   readonly inputs: readonly string[];
 }
 
-/** The second model's feeds: inputs it declares as the NHWC permutation of the given NCHW feed are transposed. */
-export function bridgeInputs(feeds: ReadonlyMap<string, Tensor>, second: Model): LayoutBridge {
+/**
+ * The second model's feeds: inputs it declares as the NHWC permutation of the given NCHW feed are
+ * transposed. With the `first` model, an input whose feed is the same in both layouts (all of N, C and
+ * the spatial dims but one are 1) counts as bridged when the two declarations say channels-last, so
+ * the outputs are read back too.
+ */
+export function bridgeInputs(feeds: ReadonlyMap<string, Tensor>, second: Model, first?: Model): LayoutBridge {
   const bridged = new Map(feeds);
   const inputs: string[] = [];
   for (const [name, tensor] of feeds) {
     const input = second.graph.inputs.find((value) => value.name === name);
     const type = input?.type;
-    if (!type || type.kind !== 'tensor' || !wantsChannelsLast(type.shape, tensor.shape)) continue;
-    bridged.set(name, transposeTensor(tensor, channelsLastPermutation(tensor.shape.length)));
-    inputs.push(name);
+    if (!type || type.kind !== 'tensor') continue;
+    if (wantsChannelsLast(type.shape, tensor.shape)) {
+      bridged.set(name, transposeTensor(tensor, channelsLastPermutation(tensor.shape.length)));
+      inputs.push(name);
+      continue;
+    }
+    const firstType = first?.graph.inputs.find((value) => value.name === name)?.type;
+    const sameBytes = BRIDGED_RANKS.has(tensor.shape.length) && permuteDims(tensor.shape, channelsLastPermutation(tensor.shape.length)).every((d, i) => d === tensor.shape[i]);
+    if (sameBytes && firstType?.kind === 'tensor' && declaredChannelsLast(firstType.shape, type.shape)) {
+      bridged.set(name, transposeTensor(tensor, channelsLastPermutation(tensor.shape.length)));
+      inputs.push(name);
+    }
   }
   return { feeds: bridged, inputs };
 }

@@ -106,3 +106,30 @@ graph @main(%x: float32[1,3,4,5,6]) {
     });
   }
 });
+
+describe('compare against an io-layout=nhwc .tflite whose feed is the same in both layouts', () => {
+  it('a [N,1,H,W] input fed at 1×1×1×1: the declarations say channels-last, so the [1,1,1,2] output is read back (QA s13: a false shape disagreement)', async () => {
+    const onnxPath = join(temp, 'one-channel.onnx');
+    writeFileSync(
+      onnxPath,
+      encodeOnnx(
+        parseModel(`model ir_version=8 opsets{onnx=13} {
+graph @main(%x: float32[N,1,H,W]) {
+  const %w = tensor<float32[2,1,1,1]> [0.5, -1]
+  %y: float32[N,2,H,W] = onnx.Conv(%x, %w) name="conv"
+  return %y
+}
+}`),
+      ),
+    );
+    const tflitePath = join(temp, 'one-channel.nhwc.tflite');
+    const converted = await runCli(['convert', onnxPath, '-o', tflitePath, '--io-layout', 'nhwc']);
+    expect(converted.code, converted.stderr).toBe(0);
+    const compared = await runCli(['compare', onnxPath, tflitePath, '--json']);
+    expect(compared.code, compared.stderr).toBe(0);
+    const report = JSON.parse(compared.stdout);
+    expect(report.verdict).toBe('agree');
+    expect(report.inputs).toEqual([{ name: 'x', dtype: 'float32', shape: [1, 1, 1, 1] }]);
+    expect(compared.stderr).toContain("output 'y' of the second model read back from NHWC to NCHW");
+  });
+});
