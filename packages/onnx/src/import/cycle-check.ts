@@ -1,5 +1,6 @@
 import type { Graph, Location, Node } from '@modelpass/ir';
 import { onnxError } from '../errors.js';
+import { findDirectedCycle } from './directed-cycle.js';
 
 /**
  * The nodes of `graph` a node depends on: producers of its inputs, and producers of the values
@@ -27,35 +28,8 @@ function dependencies(node: Node, graph: Graph): Set<Node> {
 export function findCycle(graph: Graph): Node[] | undefined {
   const nodes = [...graph.nodes()];
   const deps = new Map<Node, Node[]>(nodes.map((node) => [node, [...dependencies(node, graph)]]));
-  const state = new Map<Node, 'open' | 'done'>();
-  for (const root of nodes) {
-    if (state.has(root)) continue;
-    // Iterative depth-first search: the stack is the current path.
-    const path: Node[] = [root];
-    const next: number[] = [0];
-    state.set(root, 'open');
-    while (path.length > 0) {
-      const node = path[path.length - 1]!;
-      const list = deps.get(node)!;
-      const index = next[next.length - 1]!;
-      if (index >= list.length) {
-        state.set(node, 'done');
-        path.pop();
-        next.pop();
-        continue;
-      }
-      next[next.length - 1] = index + 1;
-      const dep = list[index]!;
-      const seen = state.get(dep);
-      if (seen === 'open') return path.slice(path.indexOf(dep)).reverse();
-      if (seen === undefined) {
-        state.set(dep, 'open');
-        path.push(dep);
-        next.push(0);
-      }
-    }
-  }
-  return undefined;
+  // Walking from a node to what it depends on meets a cycle against data flow: reversed, it reads in data-flow order.
+  return findDirectedCycle(nodes, (node) => deps.get(node) ?? [])?.reverse();
 }
 
 /**

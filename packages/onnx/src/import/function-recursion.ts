@@ -1,5 +1,6 @@
 import type { Model, ModelFunction, Node } from '@modelpass/ir';
 import { onnxError } from '../errors.js';
+import { findDirectedCycle } from './directed-cycle.js';
 
 /** `dialect.name` of a function, with its overload when it has one: how an error names it. */
 function nameOf(fn: ModelFunction): string {
@@ -29,40 +30,15 @@ export function checkFunctionRecursion(model: Model, file: string | undefined): 
     }
     calls.set(fn, [...callees]);
   }
-  const state = new Map<ModelFunction, 'open' | 'done'>();
-  for (const root of model.functions) {
-    if (state.has(root)) continue;
-    const path: ModelFunction[] = [root];
-    const next: number[] = [0];
-    state.set(root, 'open');
-    while (path.length > 0) {
-      const fn = path[path.length - 1]!;
-      const list = calls.get(fn)!;
-      const index = next[next.length - 1]!;
-      if (index >= list.length) {
-        state.set(fn, 'done');
-        path.pop();
-        next.pop();
-        continue;
-      }
-      next[next.length - 1] = index + 1;
-      const target = list[index]!;
-      const seen = state.get(target);
-      if (seen === 'open') {
-        const cycle = [...path.slice(path.indexOf(target)), target].map(nameOf);
-        throw onnxError({
-          reason: `malformed ONNX model: function '${nameOf(target)}' calls itself (${cycle.join(' → ')}); ONNX functions cannot be recursive`,
-          location: { ...(file !== undefined ? { file } : {}), path: `function ${target.name}` },
-          expected: 'model-local functions that call only ONNX ops or other functions, without a cycle',
-          actual: cycle.join(' → '),
-          code: 'onnx/malformed',
-        });
-      }
-      if (seen === undefined) {
-        state.set(target, 'open');
-        path.push(target);
-        next.push(0);
-      }
-    }
-  }
+  const found = findDirectedCycle(model.functions, (fn) => calls.get(fn) ?? []);
+  if (!found) return;
+  const target = found[0]!;
+  const cycle = [...found, target].map(nameOf);
+  throw onnxError({
+    reason: `malformed ONNX model: function '${nameOf(target)}' calls itself (${cycle.join(' → ')}); ONNX functions cannot be recursive`,
+    location: { ...(file !== undefined ? { file } : {}), path: `function ${target.name}` },
+    expected: 'model-local functions that call only ONNX ops or other functions, without a cycle',
+    actual: cycle.join(' → '),
+    code: 'onnx/malformed',
+  });
 }
