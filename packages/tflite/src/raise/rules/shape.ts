@@ -248,6 +248,29 @@ const gather: RaiseRule = {
   },
 };
 
+/**
+ * GATHER_ND(params, indices) → GatherND (batch_dims 0): the same slices, the indices' last axis indexing the leading
+ * axes of params. ONNX GatherND takes int64 indices only: constant indices are rewritten, run-time int16/int32 ones Cast.
+ */
+const gatherNd: RaiseRule = {
+  ops: ['tflite.GATHER_ND'],
+  targets: ['GatherND', 'Cast'],
+  check(node) {
+    const dtype = tensorTypeOf(node.inputs[1])?.dtype;
+    if (dtype && !['int16', 'int32', 'int64'].includes(dtype)) return `indices of dtype ${dtype} are not supported (int16, int32, int64)`;
+    const rank = rankOfValue(node.inputs[1]);
+    if (rank === 0) return 'the indices must have rank 1 or more (a scalar index has no tuple axis)';
+    return undefined;
+  },
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    // Constant indices keep their shape: int64Operand flattens constants to 1-D.
+    const known = numbersOf(node.inputs[1]);
+    const indices = known ? emit.int64(known, 'indices', constantOf(node.inputs[1])!.shape) : int64Operand(emit, node.input(1), 'indices');
+    replaceRaised(node, [emit.op1('GatherND', [node.input(0), indices], {}, node.output(0).type)]);
+  },
+};
+
 const squeeze: RaiseRule = {
   ops: ['tflite.SQUEEZE', 'tflite.EXPAND_DIMS'],
   targets: ['Squeeze', 'Unsqueeze'],
@@ -303,4 +326,4 @@ const tile: RaiseRule = {
   },
 };
 
-export const shapeRaiseRules: readonly RaiseRule[] = [reshape, transpose, concatenation, pad, reduce, softmax, fullyConnected, gather, squeeze, tile, argExtremum, scatterNd, topK, logSoftmax, cumSum];
+export const shapeRaiseRules: readonly RaiseRule[] = [reshape, transpose, concatenation, pad, reduce, softmax, fullyConnected, gather, gatherNd, squeeze, tile, argExtremum, scatterNd, topK, logSoftmax, cumSum];
