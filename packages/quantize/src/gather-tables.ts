@@ -9,7 +9,7 @@
  * Gather would dequantize the whole table on every run (ORT does not constant-fold DequantizeLinear).
  */
 import { Builder, quantizeSymmetric, tensorType, type Model, type Node, type Tensor, type Value } from '@modelpass/ir';
-import type { SharedWeightConstants } from './shared-weights.js';
+import { constantBytes, type SharedWeightConstants } from './shared-weights.js';
 
 /** Tables smaller than this stay float (position tables of a few rows, tiny lookups). */
 export const GATHER_TABLE_MIN_ELEMENTS = 1024;
@@ -61,4 +61,29 @@ export function quantizeGatherTable(entry: GatherTable, shared: SharedWeightCons
   output.replaceAllUsesWith(dq);
   node.erase();
   return { reused, constants };
+}
+
+/** What quantizeGatherTables reports through: a pass context's statistics and debug lines. */
+export interface GatherTableReporting {
+  statistic(name: string, amount?: number): void;
+  debug(message: string): void;
+}
+
+/**
+ * Rewrites every table (see quantizeGatherTable) and says so: statistics `gather-tables-quantized`,
+ * `weights-shared` (a table an earlier Gather made) and the weight bytes before/after, one debug line
+ * per table and a summary line.
+ */
+export function quantizeGatherTables(tables: readonly GatherTable[], shared: SharedWeightConstants, context: GatherTableReporting): void {
+  for (const table of tables) {
+    const { reused, constants } = quantizeGatherTable(table, shared);
+    context.statistic('gather-tables-quantized');
+    if (reused) context.statistic('weights-shared');
+    else {
+      context.statistic('weight-bytes-before', table.tensor.byteLength);
+      context.statistic('weight-bytes-after', constantBytes(constants));
+    }
+    context.debug(`${table.node.name}: Gather of the [${table.tensor.shape.join('×')}] table '${table.table.name}' → int8 Gather → DequantizeLinear (per tensor)${reused ? ', reading the int8 table an earlier Gather made' : ''}`);
+  }
+  if (tables.length > 0) context.debug(`${tables.length} embedding table Gather(s) quantized (option gather=false leaves them float)`);
 }

@@ -19,7 +19,7 @@ import { forwardConstantIdentities } from '@modelpass/transforms';
 import { alreadyQuantizedClause } from '../already-quantized.js';
 import { hostOf } from '../static/nested-pass.js';
 import { upgradeOldOpset } from '../static/opset-upgrade.js';
-import { findGatherTables, quantizeGatherTable, GATHER_TABLE_MIN_ELEMENTS } from '../gather-tables.js';
+import { findGatherTables, quantizeGatherTables, GATHER_TABLE_MIN_ELEMENTS } from '../gather-tables.js';
 
 const PASS = 'quantize-dynamic';
 const OPS = ['MatMul', 'Gemm', 'Conv'] as const;
@@ -94,17 +94,7 @@ export const quantizeDynamic = definePass({
     const quantizedWeights = new SharedByWeight<DynamicWeight>();
     const constants = sharedWeightConstants();
     // Embedding tables first: a tied LM head in the QDQ form with the same grid (int8, per tensor) reads their constants.
-    for (const table of tables) {
-      const { reused, constants: made } = quantizeGatherTable(table, constants);
-      context.statistic('gather-tables-quantized');
-      if (reused) context.statistic('weights-shared');
-      else {
-        context.statistic('weight-bytes-before', table.tensor.byteLength);
-        context.statistic('weight-bytes-after', made.reduce((sum, value) => sum + (value.constant?.byteLength ?? 0), 0));
-      }
-      context.debug(`${table.node.name}: Gather of the [${table.tensor.shape.join('×')}] table '${table.table.name}' → int8 Gather → DequantizeLinear (per tensor)${reused ? ', reading the int8 table an earlier Gather made' : ''}`);
-    }
-    if (tables.length > 0) context.debug(`${tables.length} embedding table Gather(s) quantized (option gather=false leaves them float)`);
+    quantizeGatherTables(tables, constants, context);
     for (const layer of layers) {
       // ORT's ConvInteger takes one weight zero point: asymmetric (uint8) Conv weights go per tensor there.
       const channelwise = perChannel && !(format === 'integer' && layer.kind === 'conv' && weights === 'uint8');

@@ -29,7 +29,7 @@ import { constantBytes, SharedByWeight, sharedWeightConstants, type SharedWeight
 import { forwardConstantIdentities } from '@modelpass/transforms';
 import { alreadyQuantizedClause } from '../already-quantized.js';
 import { dimsOption, parseDimsOption } from '../calibration/dims-option.js';
-import { findGatherTables, quantizeGatherTable, GATHER_TABLE_MIN_ELEMENTS, type GatherTable } from '../gather-tables.js';
+import { findGatherTables, quantizeGatherTables, GATHER_TABLE_MIN_ELEMENTS, type GatherTable } from '../gather-tables.js';
 
 const PASS = 'quantize-weights';
 
@@ -169,17 +169,7 @@ export const quantizeWeights = definePass({
 /** int8 embedding tables (per tensor; the MatMul grids here are blocked or per channel, so a tied head keeps its own codes). */
 function quantizeTables(model: Model, tables: readonly GatherTable[], context: PassContext<Options>): void {
   const constants = sharedWeightConstants();
-  for (const table of tables) {
-    const { reused, constants: made } = quantizeGatherTable(table, constants);
-    context.statistic('gather-tables-quantized');
-    if (reused) context.statistic('weights-shared');
-    else {
-      context.statistic('weight-bytes-before', table.tensor.byteLength);
-      context.statistic('weight-bytes-after', constantBytes(made));
-    }
-    context.debug(`${table.node.name}: Gather of the [${table.tensor.shape.join('×')}] table '${table.table.name}' → int8 Gather → DequantizeLinear (per tensor)`);
-  }
-  context.debug(`${tables.length} embedding table Gather(s) quantized (option gather=false leaves them float)`);
+  quantizeGatherTables(tables, constants, context);
   for (const table of tables) removeIfUnused(model, table.table);
 }
 
