@@ -111,6 +111,37 @@ function headRows(values: Float32Array, columns: number, h: number, headSize: nu
   return Tensor.fromValues('float32', [headSize, columns], values.slice(h * headSize * columns, (h + 1) * headSize * columns));
 }
 
+/** How the head merge is spelt: the heads, their rows of Wo, and the types and names of what it makes. */
+interface HeadMergeParts {
+  readonly heads: number;
+  readonly headSize: number;
+  readonly outWidth: number;
+  readonly partType: Type;
+  readonly productType: Type;
+  readonly weight: Tensor;
+  readonly base: string;
+  readonly loc: Node['loc'];
+  readonly opset: number;
+}
+
+/**
+ * The heads of `source` (split along `axis`), each times its headSize rows of Wo (a FULLY_CONNECTED),
+ * summed with ADDs. TFLite 2.9 runs these in XNNPACK, where one BATCH_MATMUL over the heads and a SUM
+ * (not delegated) were 1.4× slower than the transposes they replace.
+ */
+function sumOfHeadProducts(at: Builder, source: Value, axis: number, parts: HeadMergeParts): Value {
+  const { heads, headSize, outWidth, partType, productType, weight, base, loc, opset } = parts;
+  const split = at.create('onnx.Split', [source], { axis: attrs.int(axis), ...(opset >= 18 ? { num_outputs: attrs.int(heads) } : {}) }, { types: new Array<Type>(heads).fill(partType), name: `${base}_heads`, loc });
+  const values = weight.data() as Float32Array;
+  let sum: Value | undefined;
+  for (let h = 0; h < heads; h++) {
+    const headWeight = at.constant(headRows(values, outWidth, h, headSize), `${base}_head${h}_weights`);
+    const product = at.op1('onnx.MatMul', [split.output(h), headWeight], {}, { types: [productType], name: `${base}_head${h}`, loc });
+    sum = sum ? at.op1('onnx.Add', [sum, product], {}, { types: [productType], name: `${base}_sum${h}`, loc }) : product;
+  }
+  return sum!;
+}
+
 function int64s(values: readonly number[]): Tensor {
   return Tensor.fromValues('int64', [values.length], values.map((v) => BigInt(v)));
 }
@@ -248,18 +279,9 @@ function headMerge(transpose: Node, opset: number): boolean {
   const at = Builder.before(reader);
   const loc = reader.loc;
   const base = reader.name;
-  // Each head's [.., 1, L, hd] times its hd rows of Wo (a FULLY_CONNECTED), summed with ADDs: TFLite 2.9 runs these
-  // in XNNPACK, where one BATCH_MATMUL over the heads and a SUM (not delegated) were 1.4× slower than the transposes.
   const partType = typeWithShape(outType, [...batch, 1, length, headSize]);
-  const split = at.create('onnx.Split', [attention], { axis: attrs.int(prefix), ...(opset >= 18 ? { num_outputs: attrs.int(heads) } : {}) }, { types: new Array<Type>(heads).fill(partType), name: `${base}_heads`, loc });
   const productType = typeWithShape(outType, [...batch, 1, length, outWidth]);
-  const values = weight.data() as Float32Array;
-  let sum: Value | undefined;
-  for (let h = 0; h < heads; h++) {
-    const headWeight = at.constant(headRows(values, outWidth, h, headSize), `${base}_head${h}_weights`);
-    const product = at.op1('onnx.MatMul', [split.output(h), headWeight], {}, { types: [productType], name: `${base}_head${h}`, loc });
-    sum = sum ? at.op1('onnx.Add', [sum, product], {}, { types: [productType], name: `${base}_sum${h}`, loc }) : product;
-  }
+  const sum = sumOfHeadProducts(at, attention, prefix, { heads, headSize, outWidth, partType, productType, weight, base, loc, opset });
   const axis = at.constant(int64s([prefix]), `${base}_heads_axis`);
   const summedType = typeWithShape(outType, [...batch, length, outWidth]);
   let y =
@@ -378,15 +400,8 @@ function interleavedHeadMerge(transpose: Node, opset: number): boolean {
   const base = reader.name;
   const grouped = at.op1('onnx.Reshape', [attention, at.constant(int64s([batch, heads, length, headSize]), `${base}_by_batch`)], {}, { types: [typeWithShape(outType, [batch, heads, length, headSize])], name: `${base}_by_batch`, loc });
   const partType = typeWithShape(outType, [batch, 1, length, headSize]);
-  const split = at.create('onnx.Split', [grouped], { axis: attrs.int(1), ...(opset >= 18 ? { num_outputs: attrs.int(heads) } : {}) }, { types: new Array<Type>(heads).fill(partType), name: `${base}_heads`, loc });
   const productType = typeWithShape(outType, [batch, 1, length, outWidth]);
-  const values = weight.data() as Float32Array;
-  let sum: Value | undefined;
-  for (let h = 0; h < heads; h++) {
-    const headWeight = at.constant(headRows(values, outWidth, h, headSize), `${base}_head${h}_weights`);
-    const product = at.op1('onnx.MatMul', [split.output(h), headWeight], {}, { types: [productType], name: `${base}_head${h}`, loc });
-    sum = sum ? at.op1('onnx.Add', [sum, product], {}, { types: [productType], name: `${base}_sum${h}`, loc }) : product;
-  }
+  const sum = sumOfHeadProducts(at, grouped, 1, { heads, headSize, outWidth, partType, productType, weight, base, loc, opset });
   const batchMajorType = typeWithShape(outType, [batch, length, outWidth]);
   let y = at.op1('onnx.Reshape', [sum!, at.constant(int64s([batch, length, outWidth]), `${base}_merged_shape`)], {}, { types: [batchMajorType], name: `${base}_merged`, loc });
   if (reader.inputs[2]) y = at.op1('onnx.Add', [y, reader.input(2)], {}, { types: [batchMajorType], name: `${base}_bias`, loc });
