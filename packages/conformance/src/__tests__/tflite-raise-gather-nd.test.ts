@@ -77,3 +77,40 @@ describe('raise-tflite: GATHER_ND', () => {
     expect(onOrt.get('i_rank1')!.toNumbers()).toEqual(feeds.q.toNumbers().slice(8, 12));
   });
 });
+
+/**
+ * FLOOR_MOD on floats (found by the GATHER_ND rule: gridsample reflection's .tflite now raised whole, and ORT refused
+ * its Mod: 'fmod attribute must be true for floating point types'): float FLOOR_MOD raises to fmod + a sign fix-up,
+ * int32 FLOOR_MOD to Mod; both equal to the TFLite runtime, signs of x and y mixed, exact multiples included.
+ */
+describe('raise-tflite: FLOOR_MOD', () => {
+  it('float32 and int32 FLOOR_MOD give ORT the TFLite runtime outputs', async () => {
+    const registry = registerTfliteDialect(createOpRegistry());
+    const graph = new Graph('main');
+    const x = graph.addInput('x', tensorType('float32', [4, 6]));
+    const y = graph.addInput('y', tensorType('float32', [1, 6]));
+    const a = graph.addInput('a', tensorType('int32', [8]));
+    const b = graph.addInput('b', tensorType('int32', [8]));
+    const outputs = [
+      ...add(graph, 'FLOOR_MOD', [x, y], [['fmod_float', tensorType('float32', [4, 6])]]),
+      ...add(graph, 'FLOOR_MOD', [a, b], [['fmod_int', tensorType('int32', [8])]]),
+    ];
+    graph.setOutputs(outputs);
+    const tflite = new Model(graph);
+    tflite.opsetImports.set('tflite', 3);
+    const xs = [5.5, -5.5, 6, -6, 0.25, -0.25, 7, -7, 1e-3, -1e-3, 2.9, -2.9];
+    const feeds = {
+      x: Tensor.fromValues('float32', [4, 6], [...xs, ...xs.map((v) => v * 3.7)].map(Math.fround)),
+      y: Tensor.fromValues('float32', [1, 6], [3, -3, 2, -2, 0.75, -1.5]),
+      a: Tensor.fromValues('int32', [8], [7, -7, 7, -7, 6, -6, 0, 5]),
+      b: Tensor.fromValues('int32', [8], [3, 3, -3, -3, 3, -3, 4, -1]),
+    };
+    const onTflite = await new TfliteEngine().run(tflite, feeds);
+    raiseFromTflite(tflite, registry, { opset: 13 });
+    const onOrt = await runOrt(tflite, feeds);
+    for (const [name, expected] of onTflite) expect(onOrt.get(name)!.toNumbers(), name).toEqual(expected.toNumbers());
+    // Independent of both runtimes: the remainder takes the divisor's sign.
+    expect(onOrt.get('fmod_int')!.toNumbers()).toEqual([1, 2, -2, -1, 0, 0, 0, 0]);
+    expect(onOrt.get('fmod_float')!.toNumbers().slice(0, 6)).toEqual([2.5, -2.5, 0, -0, 0.25, -0.25]);
+  });
+});

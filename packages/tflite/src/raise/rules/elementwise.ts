@@ -46,10 +46,38 @@ const DIRECT: readonly [string, string][] = [
   ['MINIMUM', 'Min'], ['POW', 'Pow'], ['PRELU', 'PRelu'], ['ELU', 'Elu'], ['FLOOR', 'Floor'], ['CEIL', 'Ceil'], ['ROUND', 'Round'],
   ['SIN', 'Sin'], ['COS', 'Cos'], ['LESS', 'Less'], ['LESS_EQUAL', 'LessOrEqual'], ['GREATER', 'Greater'], ['GREATER_EQUAL', 'GreaterOrEqual'],
   ['EQUAL', 'Equal'], ['LOGICAL_AND', 'And'], ['LOGICAL_OR', 'Or'], ['LOGICAL_NOT', 'Not'], ['SELECT', 'Where'], ['SELECT_V2', 'Where'],
-  ['FLOOR_MOD', 'Mod'], ['SIGN', 'Sign'],
+  ['SIGN', 'Sign'],
 ];
 
+/**
+ * FLOOR_MOD(x, y): the remainder with the divisor's sign. Integers → Mod (fmod 0, the same floor remainder). ONNX Mod
+ * says floats need fmod 1 (ORT refuses fmod 0 on floats: gridsample reflection's raise), so floats take TFLite's own
+ * way, exactly: r = fmod(x, y), plus y where r ≠ 0 and r, y differ in sign.
+ */
+const floorMod: RaiseRule = {
+  ops: ['tflite.FLOOR_MOD'],
+  targets: ['Mod', 'Less', 'Xor', 'Equal', 'Not', 'And', 'Add', 'Where'],
+  check: () => undefined,
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const type = node.output(0).type;
+    const [x, y] = [node.input(0), node.input(1)];
+    const dtype = type.kind === 'tensor' ? type.dtype : undefined;
+    if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'float64') {
+      replaceRaised(node, [emit.op1('Mod', [x, y], {}, type)]);
+      return;
+    }
+    const bool = { kind: 'tensor' as const, dtype: 'bool' as const, shape: type.kind === 'tensor' ? type.shape : null };
+    const zero = emit.constant(Tensor.scalar(dtype, 0), 'zero');
+    const r = emit.op1('Mod', [x, y], { fmod: attrs.int(1) }, type);
+    const signsDiffer = emit.op1('Xor', [emit.op1('Less', [r, zero], {}, bool), emit.op1('Less', [y, zero], {}, { ...bool, shape: y.type.kind === 'tensor' ? y.type.shape : null })], {}, bool);
+    const adjust = emit.op1('And', [emit.op1('Not', [emit.op1('Equal', [r, zero], {}, bool)], {}, bool), signsDiffer], {}, bool);
+    replaceRaised(node, [emit.op1('Where', [adjust, emit.op1('Add', [r, y], {}, type), r], {}, type)]);
+  },
+};
+
 export const elementwiseRaiseRules: readonly RaiseRule[] = [
+  floorMod,
   ...DIRECT.map(([builtin, op]) => direct(builtin, op)),
   direct('LEAKY_RELU', 'LeakyRelu', (node) => ({ alpha: attrs.float(node.optionalAttr('alpha', 'float') ?? 0.2) })),
   composite('RELU6', ['Clip'], (emit, node, x) => emit.op1('Clip', [x, scalar(emit, 0, 'zero'), scalar(emit, 6, 'six')], {}, node.output(0).type)),
