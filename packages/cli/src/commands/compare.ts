@@ -174,6 +174,21 @@ function lentInputDtypes(other: Model, given: ReadonlyMap<string, DType>): Map<s
 }
 
 /**
+ * Shapes a .pt's inputs take from the other model of the pair (QA s13 R4: a traced GPT-2's split_with_sizes
+ * refused 'the rank of the input is not known' until --input-shape repeated what the ONNX side declares):
+ * each of the other model's inputs whose every dim is a static size, unless --input-shape gives it.
+ */
+function lentInputShapes(other: Model, given: ReadonlyMap<string, readonly Dim[]>): Map<string, readonly Dim[]> {
+  const lent = new Map<string, readonly Dim[]>();
+  for (const input of feedableInputs(other)) {
+    if (input.type.kind !== 'tensor' || !input.type.shape || given.has(input.name)) continue;
+    const dims = input.type.shape;
+    if (dims.every((dim) => typeof dim === 'number')) lent.set(input.name, dims);
+  }
+  return lent;
+}
+
+/**
  * Reading the model that is not a .pt failed: when an input shape was given by a name it lacks (the
  * archive's forward argument, say), add how compare pairs the two models' inputs.
  */
@@ -264,15 +279,19 @@ export const compareCommand: Command = {
       for (const [name, dtype] of lent) io.stderr(`modelpass: ${name}: ${dtype} (the .pt records no input dtypes; taken from '${other.path}'; set with --input-dtype ${name}=<type>)`);
       const archiveDtypes = new Map([...lent, ...givenDtypes]);
       const archiveRead = lent.size > 0 ? { ...read, inputDtypes: archiveDtypes } : read;
-      const order = positionalOrder(other.model, new Set([...namedInputs, ...lent.keys()]), bindings.size);
+      // Nor shapes: the other model's fully static inputs lend theirs, unless --input-shape or the --inputs files give them.
+      const lentShapes = inputs === undefined ? lentInputShapes(other.model, shapes) : new Map<string, readonly Dim[]>();
+      for (const [name, dims] of lentShapes) io.stderr(`modelpass: ${name}: [${dims.join(',')}] (the .pt records no input shapes; taken from '${other.path}'; set with --input-shape ${name}=<dims>)`);
+      const archiveShapes = lentShapes.size > 0 ? new Map([...shapes, ...lentShapes]) : shapes;
+      const order = positionalOrder(other.model, new Set([...namedInputs, ...lent.keys(), ...lentShapes.keys()]), bindings.size);
       const dtypesByName = new Map([...archiveDtypes].filter(([name]) => order?.includes(name)));
       // By name first (an archive whose forward names its arguments as the other model does is fed in its own order).
-      const byName = modelSource(args.positionals[archive]!, io, archiveRead, shapes, engine, fileShapes);
+      const byName = modelSource(args.positionals[archive]!, io, archiveRead, archiveShapes, engine, fileShapes);
       const side = !order
         ? await byName
         : await byName.catch((error: unknown) => {
             if (!ModelpassError.is(error) || !error.diagnostics.some((d) => d.code === TORCHSCRIPT_UNKNOWN_INPUT_NAME)) throw error;
-            return modelSource(args.positionals[archive]!, io, archiveRead, shapes, engine, fileShapes, { order, otherPath: other.path, dtypes: dtypesByName });
+            return modelSource(args.positionals[archive]!, io, archiveRead, archiveShapes, engine, fileShapes, { order, otherPath: other.path, dtypes: dtypesByName });
           });
       [a, b] = archive === 0 ? [side, other] : [other, side];
     } else {

@@ -1,0 +1,59 @@
+/**
+ * `modelpass compare a.onnx b.pt` (QA s13 R4): an archive records no input shapes, so a traced
+ * model whose forward splits its input (split_with_sizes needs the rank while the archive is read)
+ * was refused until --input-shape repeated what the ONNX side declares. The other model's fully
+ * static inputs now lend their shapes to the archive (said on stderr; --input-shape still wins),
+ * by name or — when the forward names its argument otherwise — by position, either model first.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { binPath, spawnCli } from './run-cli.js';
+
+let work: string;
+beforeAll(() => {
+  expect(existsSync(binPath), `${binPath} is missing: build the CLI first (npx nx run @modelpass/cli:build)`).toBe(true);
+  work = mkdtempSync(join(tmpdir(), 'modelpass-compare-lent-shapes-'));
+  const script = join(work, 'make.py');
+  writeFileSync(
+    script,
+    `import sys, torch
+torch.manual_seed(0)
+class M(torch.nn.Module):
+    def __init__(self):
+        super().__init__(); self.o = torch.nn.Linear(4, 3)
+    def forward(self, x):
+        a, b = torch.split(x, [4, 2], dim=-1)
+        return self.o(a) * b.sum(-1, keepdim=True)
+out = sys.argv[1]
+m = M().eval()
+x = torch.randn(2, 5, 6)
+torch.onnx.export(m, (x,), out + "/m.onnx", input_names=["input"], output_names=["y"], opset_version=13)
+torch.onnx.export(m, (x,), out + "/dyn.onnx", input_names=["input"], output_names=["y"], opset_version=13, dynamic_axes={"input": {0: "batch"}})
+torch.jit.save(torch.jit.trace(m, (x,)), out + "/m.pt")
+`,
+  );
+  execFileSync('/usr/bin/python3', [script, work], { stdio: ['ignore', 'ignore', 'inherit'] });
+}, 120_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+it.each([
+  ['m.onnx', 'm.pt'],
+  ['m.pt', 'm.onnx'],
+])('compare %s %s without --input-shape feeds the archive the ONNX side static shape and agrees', (first, second) => {
+  const result = spawnCli(['compare', join(work, first), join(work, second), '--json']);
+  expect(result.code, result.stdout + result.stderr).toBe(0);
+  expect(result.stderr).toContain('modelpass: input: [2,5,6] (the .pt records no input shapes; taken from');
+  expect(JSON.parse(result.stdout)).toMatchObject({ verdict: 'agree' });
+}, 120_000);
+
+it('--input-shape wins over the lent shape (no note); a symbolic dim lends nothing', () => {
+  const given = spawnCli(['compare', join(work, 'm.onnx'), join(work, 'm.pt'), '--input-shape', 'input=2,5,6', '--json']);
+  expect(given.code, given.stdout + given.stderr).toBe(0);
+  expect(given.stderr).not.toContain('records no input shapes');
+  const dynamic = spawnCli(['compare', join(work, 'dyn.onnx'), join(work, 'm.pt'), '--input-shape', 'input=batch,5,6', '--dim', 'batch=3', '--json']);
+  expect(dynamic.code, dynamic.stdout + dynamic.stderr).toBe(0);
+  expect(dynamic.stderr).not.toContain('records no input shapes');
+}, 120_000);
