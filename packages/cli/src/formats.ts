@@ -4,6 +4,7 @@ import { printModelToFile, readModelText, type DType, type Dim, type Model } fro
 import { readOnnx, writeOnnx, type ValueInfoPolicy } from '@modelpass/onnx';
 import { assertNoTfliteOps, readTflite, writeTflite } from '@modelpass/tflite';
 import { registerModelReader } from '@modelpass/runtime';
+import { inlineModelFunctions } from '@modelpass/transforms';
 import { assertNoAtenOps, readTorchScript, writeTorchScript, type TorchScriptInputSpec } from '@modelpass/torchscript';
 import { UsageError } from './usage-error.js';
 
@@ -131,6 +132,8 @@ const torchscript: ModelFormat = {
   },
   write(model, path) {
     // A TorchScript module class with the constants as parameters; refuses ops it has no torch.* call for.
+    // Model-local functions (torch's export_modules_as_functions) have no torch.* call: their bodies replace the calls.
+    inlineModelFunctions(model);
     writeTorchScript(model, path);
   },
 };

@@ -38,6 +38,7 @@ export const BUILTIN_PASSES: ReadonlyMap<string, string> = new Map([
   ['fuse-pad-into-conv', '@modelpass/transforms'],
   ['fuse-pad-into-pool', '@modelpass/transforms'],
   ['fuse-transpose-into-gemm', '@modelpass/transforms'],
+  ['inline-functions', '@modelpass/transforms'],
   ['legalize-tflite', '@modelpass/tflite'],
   ['materialize-qdq', '@modelpass/transforms'],
   ['optimize', '@modelpass/transforms'],

@@ -3,6 +3,7 @@ import { cse, eliminateDuplicateInitializers } from './passes/cse.js';
 import { dce } from './passes/dce.js';
 import { foldConstantsPass, foldShapes } from './passes/fold.js';
 import { foldIf } from './passes/fold-if.js';
+import { inlineFunctions } from './passes/inline-functions.js';
 import {
   canonicalize,
   eliminateDropoutPass,
@@ -35,6 +36,8 @@ export * from './passes/cse.js';
 export * from './passes/dce.js';
 export * from './passes/fold.js';
 export * from './passes/fold-if.js';
+export * from './passes/inline-functions.js';
+export { inlineModelFunctions, calledFunction, type InlinedFunctions } from './util/inline-functions.js';
 export { inlineBranch, whyBranchCannotBeInlined, type InlinedBranch } from './util/inline-branch.js';
 export * from './passes/rewrite-passes.js';
 export * from './passes/simplify.js';
@@ -82,6 +85,7 @@ export const transformPasses: readonly Pass<OptionSpecs>[] = [
   foldConstantsPass,
   foldShapes,
   foldIf,
+  inlineFunctions,
   eliminateIdentityPass,
   eliminateDropoutPass,
   eliminateNoopPass,

@@ -1,7 +1,7 @@
 import type { Graph, Tensor, Value } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
 import { definePass, option, type OptionSpecs, type Pass } from '@modelpass/pass-manager';
-import { axisShufflesAsGather, foldConstantsPass, foldQdq, foldShapeArithmetic, foldShapes, fuseBatchNormPass, optimize, runNested } from '@modelpass/transforms';
+import { axisShufflesAsGather, inlineModelFunctions, foldConstantsPass, foldQdq, foldShapeArithmetic, foldShapes, fuseBatchNormPass, optimize, runNested } from '@modelpass/transforms';
 import { reportFrozenInputs, freezeDefaultedInputs } from './defaulted-inputs.js';
 import { float64AsFloat32WithNote } from './float64-as-float32.js';
 import { float16AsFloat32WithNote, float16WeightsBehindDequantize } from './rules/float16-compute.js';
@@ -79,6 +79,8 @@ export const legalizeTflite = definePass({
   statistics: ['defaulted-inputs-frozen', 'nodes-lowered', 'activations-fused', 'transposes-inside', 'transposes-at-boundary', 'transposes-estimated', 'int8-ops', 'float-ops-in-int8-model', 'requantizations', 'int8-weights', 'int8-weights-recentred', 'hybrid-ops', 'float16-weights'],
   async run(model, context) {
     const registry = withTfliteDialect(context.registry);
+    // Model-local functions (torch's export_modules_as_functions) have no TFLite lowering: their bodies replace the calls.
+    inlineModelFunctions(model, (message) => context.debug(message));
     if (context.options.defaultedInputs === 'constant') reportFrozenInputs(freezeDefaultedInputs(model.graph), context);
     // The ops the model starts with (QOperator expansion below adds Q/DQ nodes: then every check walks for itself).
     const ops = opsIn(model.graph);
