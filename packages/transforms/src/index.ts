@@ -53,6 +53,7 @@ export { sinkTransposes, insertTranspose, type SinkTransposesOptions, type SinkT
 export { transposePermutation, transposeOf } from './transpose/transpose-node.js';
 export { splitForReshape } from './transpose/split-for-reshape.js';
 export { axisShufflesAsGather, matchAxisShuffle, shuffleOrder, type AxisShuffle } from './transpose/channel-shuffle.js';
+export { blockRearrangementAsDepthSpace, matchBlockRearrangement, type BlockRearrangement } from './transpose/block-rearrange.js';
 export {
   TransposeRuleRegistry,
   defaultTransposeRules,
