@@ -1,7 +1,7 @@
 import { attrs, Builder, isTensorType, Tensor, type Graph, type Model, type Node, type Value } from '@modelpass/ir';
 import { constantOf, rankOf, shapeOf } from '../util/constants.js';
 import { absorbTransposeIntoFlatten } from './absorb-flatten.js';
-import { hoistTransposeAboveReshape } from './hoist-above-reshape.js';
+import { hoistTransposeAboveReshape, RESHAPE_LIKE_OPS } from './hoist-above-reshape.js';
 import { splitForReshape } from './split-for-reshape.js';
 import {
   composePermutations,
@@ -196,7 +196,7 @@ class TransposeSinker {
     }
     // Hoisting merges with a transpose above the Reshape: only for one that cannot move on down
     // (else it would undo splitThroughReshape).
-    const afterReshape = node.inputs[0]?.producer?.op === 'onnx.Reshape';
+    const afterReshape = RESHAPE_LIKE_OPS.has(node.inputs[0]?.producer?.op ?? '');
     if (afterReshape && !this.usersTake(node.outputs[0] ?? undefined, perm) && hoistTransposeAboveReshape(node, perm)) {
       this.result.merged++;
       return true;

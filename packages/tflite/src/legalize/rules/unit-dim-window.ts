@@ -3,12 +3,15 @@ import { constantOf } from '../constant-values.js';
 import type { LoweringContext, LoweringRule } from '../lowering-rule.js';
 import { dimsOf, loweringError, replaceNode, typeWithShape } from '../lowering-tools.js';
 import { convRules } from './conv.js';
+import { mergedRowsConv } from './conv1d-merged-rows.js';
 import { poolRules } from './pool.js';
 
 /**
  * 1-D Conv/MaxPool/AveragePool (`[N, C, L]`) as their 2-D form with a unit height: Unsqueeze to
  * `[N, C, 1, L]`, the 2-D rule, Squeeze back. The Unsqueeze/Squeeze are canonical ops, so the sinking
  * moves the layout transposes through them and a chain of 1-D convolutions keeps none inside.
+ * A 1-D Conv over an image with its channels and rows merged by a Reshape is a 2-D Conv over the image
+ * as tall as it (`mergedRowsConv`), so no transpose regroups an NHWC image for it.
  * Rank-4 nodes go to the 2-D rule unchanged.
  */
 
@@ -66,6 +69,13 @@ function withUnitDim(rule: LoweringRule): LoweringRule {
     lower(node: Node, context: LoweringContext) {
       const dims = dimsOf(node.inputs[0]);
       if (dims?.length !== 3) return rule.lower(node, context);
+      const rows = node.op === 'onnx.Conv' ? mergedRowsConv(node, context) : undefined;
+      if (rows && rule.check(rows.conv2d, context) === undefined) {
+        rows.commit();
+        rule.lower(rows.conv2d, context);
+        return;
+      }
+      rows?.undo();
       const at = Builder.before(node, { registry: context.registry });
       const axes = at.constant(Tensor.fromValues('int64', [1], [2n]), `${node.name}_unit_axis`);
       const x = at.op1('onnx.Unsqueeze', [node.input(0), axes], {}, { types: [typeWithShape(node.input(0).type, withUnit(dims, 1 as number | string | null))] });
