@@ -5,7 +5,7 @@
  */
 import type { Model } from '@modelpass/ir';
 
-const QUANTIZED_OPS = /[Qq]uantizeLinear$|^QLinear|Integer$|MatMulNBits$|DynamicQuantize/;
+const QUANTIZED_OPS = /[Qq]uantizeLinear$|^QLinear|Integer$|MatMulNBits$|BlockQuantized$|DynamicQuantize/;
 
 /** Whether the model computes in quantized integers: Q/DQ, QOperator or integer ops, or quantized tensors (TFLite). */
 export function isQuantizedModel(model: Model): boolean {

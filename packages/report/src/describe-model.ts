@@ -58,11 +58,12 @@ function intAttribute(node: Node, name: string, fallback: number): number {
 }
 
 /**
- * Weights stored packed count as the weights they stand for: MatMulNBits keeps its `bits`-bit weights
- * (input 1) several to a byte. Keyed by op, so another packed format is one entry.
+ * Weights stored packed count as the weights they stand for: MatMulNBits (input 1) and GatherBlockQuantized
+ * (input 0, an embedding table) keep their `bits`-bit weights several to a byte. Keyed by op, so another packed format is one entry.
  */
 const PACKED_WEIGHTS: ReadonlyMap<string, { readonly input: number; readonly perByte: (node: Node) => number }> = new Map([
   ['com.microsoft.MatMulNBits', { input: 1, perByte: (node: Node) => 8 / intAttribute(node, 'bits', 4) }],
+  ['com.microsoft.GatherBlockQuantized', { input: 0, perByte: (node: Node) => 8 / intAttribute(node, 'bits', 4) }],
 ]);
 
 /** How many parameters one stored element of `value` holds (more than 1 for packed sub-byte weights). */

@@ -41,7 +41,7 @@ graph @main(%x: float32[N,${k}]) {
 describe('com.microsoft contrib ops', () => {
   it('are registered under their dialect with typed attributes, and other com.microsoft ops stay opaque', () => {
     expect(contribOps.map((op) => op.schema.op).sort()).toEqual(
-      ['DynamicQuantizeMatMul', 'Inverse', 'MatMulIntegerToFloat', 'MatMulNBits', 'QGemm', 'QLinearAdd', 'QLinearAveragePool', 'QLinearConcat', 'QLinearGlobalAveragePool', 'QLinearLeakyRelu', 'QLinearMul', 'QLinearSigmoid', 'QLinearSoftmax'].map((op) => `com.microsoft.${op}`),
+      ['DynamicQuantizeMatMul', 'GatherBlockQuantized', 'Inverse', 'MatMulIntegerToFloat', 'MatMulNBits', 'QGemm', 'QLinearAdd', 'QLinearAveragePool', 'QLinearConcat', 'QLinearGlobalAveragePool', 'QLinearLeakyRelu', 'QLinearMul', 'QLinearSigmoid', 'QLinearSoftmax'].map((op) => `com.microsoft.${op}`),
     );
     expect(registry.isOpenDialect('com.microsoft')).toBe(true);
     expect(registry.clone().isOpenDialect('com.microsoft')).toBe(true);
@@ -54,6 +54,39 @@ graph @main(%x: float32[1,4]) {
 }`);
     const found = errors(model);
     expect(found.map((d) => [d.code, d.location?.node])).toEqual([['verify/unknown-op', 'frob']]);
+  });
+
+  /** ids [B,S] → GatherBlockQuantized of a packed 4-bit [V=6, D=48] table, blocks of 32 along D. */
+  function gatherModel(options: { dataShape?: string; scales?: string; blockSize?: number; bits?: number } = {}): Model {
+    const { dataShape = '6,24', scales = '6,2', blockSize = 32, bits = 4 } = options;
+    const count = (shape: string) => shape.split(',').reduce((a, b) => a * Number(b), 1);
+    const fill = (n: number, v: number) => Array.from({ length: n }, () => v).join(', ');
+    return parseModel(`model ir_version=8 opsets{onnx=13, com.microsoft=1} {
+graph @main(%ids: int64[B,S]) {
+  const %t = tensor<uint8[${dataShape}]> [${fill(count(dataShape), 136)}]
+  const %s = tensor<float32[${scales}]> [${fill(count(scales), 0.5)}]
+  %y: float32[B,S,48] = com.microsoft.GatherBlockQuantized(%t, %ids, %s) {bits=${bits}, block_size=${blockSize}, gather_axis=0, quantize_axis=1} name="embed_Q4"
+  return %y
+}
+}`);
+  }
+
+  it('GatherBlockQuantized as quantize-weights writes it verifies cleanly and infers ids.shape + [D] with D unpacked', () => {
+    const model = gatherModel();
+    expect(errors(model)).toEqual([]);
+    const node = [...model.graph.nodes()][0]!;
+    expect(registry.inferNode(node, model)).toEqual([{ kind: 'tensor', dtype: 'float32', shape: ['B', 'S', 48] }]);
+  });
+
+  it.each([
+    { what: 'scales for another block count', options: { scales: '6,3' }, code: 'ops/gather-block-quantized-scales' },
+    { what: 'scales of another rank', options: { scales: '12' }, code: 'ops/gather-block-quantized-scales' },
+    { what: 'a block size under 16', options: { blockSize: 8, scales: '6,6' }, code: 'ops/gather-block-quantized-block-size' },
+    { what: 'bits=2', options: { bits: 2 }, code: 'ops/gather-block-quantized-bits' },
+  ])('a malformed GatherBlockQuantized ($what) gets a located error', ({ options, code }) => {
+    const found = errors(gatherModel(options)).filter((d) => d.code === code);
+    expect(found.length).toBeGreaterThan(0);
+    expect(found[0]!.location?.node).toBe('embed_Q4');
   });
 
   it('MatMulNBits as quantize-weights writes it verifies cleanly and infers [..., N]', () => {

@@ -15,6 +15,8 @@ const FLOATS = 4; // float, float16, bfloat16
 const UINT8 = 5;
 const UINT8_OR_FLOATS = 6;
 const FLOAT_OR_8BIT = 7;
+const PACKED_CODES = 8; // int4, uint4, uint8
+const INT32_OR_INT64 = 9;
 
 /** Unary QLinear ops: X, X_scale, X_zero_point?, Y_scale, Y_zero_point? → Y (all 8-bit T). */
 const unaryQLinear = (yZeroOptional: boolean, xZeroOptional = true) =>
@@ -30,9 +32,10 @@ const binaryQLinear = [
 ] as const;
 
 export const CONTRIB_TYPE_SIGNATURES: OnnxSignatureTable = {
-  sets: ['float32', 'int8 uint8', 'int32', 'float16 float32', 'bfloat16 float16 float32', 'uint8', 'bfloat16 float16 float32 uint8', 'float32 int8 uint8'],
+  sets: ['float32', 'int8 uint8', 'int32', 'float16 float32', 'bfloat16 float16 float32', 'uint8', 'bfloat16 float16 float32 uint8', 'float32 int8 uint8', 'int4 uint4 uint8', 'int32 int64'],
   completeThrough: 1,
   MatMulNBits: [[1, ['A:T1', 'B:T2', 'scales:T1', 'zero_points?:T3', 'g_idx?:T4', 'bias?:T1'], ['Y:T1'], { T1: FLOATS, T2: UINT8, T3: UINT8_OR_FLOATS, T4: INT32 }]],
+  GatherBlockQuantized: [[1, ['data:T1', 'indices:Tind', 'scales:T2', 'zero_points?:T1'], ['output:T2'], { T1: PACKED_CODES, T2: FLOATS, Tind: INT32_OR_INT64 }]],
   MatMulIntegerToFloat: [
     [1, ['A:T1', 'B:T2', 'a_scale:T3', 'b_scale:T3', 'a_zero_point?:T1', 'b_zero_point?:T2', 'bias?:T3'], ['Y:T3'], { T1: INT8_OR_UINT8, T2: INT8_OR_UINT8, T3: FLOAT16_OR_FLOAT }],
   ],

@@ -4,6 +4,7 @@
  */
 import type { OpSchema } from '@modelpass/ir';
 import type { CanonicalOp } from '../op-definition.js';
+import { gatherBlockQuantizedOp } from './gather-block-quantized.js';
 import { inverseOp } from './inverse.js';
 import { matMulNBitsOp } from './matmul-nbits.js';
 import { qlinearOps } from './qlinear-ops.js';
@@ -13,7 +14,7 @@ export { MICROSOFT_DIALECT } from './contrib-op.js';
 export { matMulNBitsLayout, type MatMulNBitsLayout } from './matmul-nbits.js';
 
 /** Every contrib op modelpass knows. */
-export const contribOps: readonly CanonicalOp[] = [matMulNBitsOp, ...quantizedMatMulOps, ...qlinearOps, inverseOp];
+export const contribOps: readonly CanonicalOp[] = [matMulNBitsOp, gatherBlockQuantizedOp, ...quantizedMatMulOps, ...qlinearOps, inverseOp];
 
 export function contribSchemas(): OpSchema[] {
   return contribOps.map((op) => op.schema);

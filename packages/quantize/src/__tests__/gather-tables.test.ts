@@ -77,9 +77,12 @@ describe('an embedding table read by Gather is stored int8', () => {
     }, 120_000);
   }
 
-  it('quantize-weights{bits=4} leaves the table float (int8 tables come with bits=8)', async () => {
+  it('quantize-weights{bits=4}: the torch table becomes a 4-bit GatherBlockQuantized (weights-gather-block.test.ts checks it value by value)', async () => {
+    const reference = await outputOf(torchModel, { ids });
     const on = await quantize(torchModel, 'quantize-weights', 'w4');
-    expect(tableDtypes(on.model)).toEqual(['float32']);
+    expect(tableDtypes(on.model)).toEqual([]);
+    expect([...on.model.graph.nodesOf('com.microsoft.GatherBlockQuantized')]).toHaveLength(1);
+    expect(cosine(await outputOf(on.path, { ids }), reference)).toBeGreaterThanOrEqual(0.99);
   }, 60_000);
 
   it('a table of fewer than 1024 values stays float', async () => {

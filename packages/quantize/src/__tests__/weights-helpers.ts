@@ -42,11 +42,13 @@ export interface PipelineRun {
   readonly statistics: ReadonlyMap<string, number>;
 }
 
-export async function runPipeline(model: Model, pipeline: string): Promise<PipelineRun> {
+/** Runs `pipeline` on `model`; `debug` collects the passes' debug lines. */
+export async function runPipeline(model: Model, pipeline: string, debug?: string[]): Promise<PipelineRun> {
   const environment = new PassEnvironment({ ops: createOpRegistry() });
   environment.passes.register(quantizePasses, '@modelpass/quantize');
   const statistics = new StatisticsInstrumentation();
-  const result = await new PassManager({ environment, instrumentations: [statistics] }).run(model, pipeline);
+  const manager = new PassManager({ environment, instrumentations: [statistics], ...(debug ? { debug: (line: string) => void debug.push(line) } : {}) });
+  const result = await manager.run(model, pipeline);
   const passName = pipeline.split(/[{,]/)[0]!.trim();
   return {
     warnings: result.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.reason),

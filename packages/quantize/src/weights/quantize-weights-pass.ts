@@ -22,6 +22,7 @@ import { layerWaves } from './layer-waves.js';
 import { replaceWithMatMulNBits } from './matmul-nbits.js';
 import type { GroupQuantizationScheme, QuantizedWeight } from './quantized-weight.js';
 import { hqqChooser, quantizeGroupwise, rtnChooser } from './round-to-nearest.js';
+import { quantizeTablesInBlocks } from './gather-block-quantized.js';
 import { SpillFile, tensorMaker, type TensorMaker } from './spill-file.js';
 import { readWeightMatrix } from './weight-tiles.js';
 import { constantNodesHint } from '../weights-in-constant-nodes.js';
@@ -49,7 +50,7 @@ const options = {
   sequential: option.boolean({ default: false, help: 'gptq: each layer\'s Hessian from the model with the layers before it already quantized (one ORT pass per wave of layers); false: all from the float model in one pass' }),
   damp: option.number({ default: DEFAULT_GPTQ.damp, min: 0, max: 1, help: 'GPTQ dampening, a fraction of the mean Hessian diagonal' }),
   hqqIterations: option.integer({ default: DEFAULT_HQQ.iterations, min: 1, max: 1000, help: 'HQQ optimisation steps per group' }),
-  gather: option.boolean({ default: true, help: `bits=8: embedding tables (Gather of a constant float32 table of ≥ ${GATHER_TABLE_MIN_ELEMENTS} values) stored int8 per tensor: int8 Gather → DequantizeLinear` }),
+  gather: option.boolean({ default: true, help: `embedding tables (Gather of a constant float32 table of ≥ ${GATHER_TABLE_MIN_ELEMENTS} values): bits=8 int8 per tensor (int8 Gather → DequantizeLinear); bits=4 com.microsoft.GatherBlockQuantized in groups of block-size along each row` }),
 } as const;
 
 type Options = typeof options;
@@ -92,7 +93,7 @@ export const quantizeWeights = definePass({
       context.statistic('layers-skipped');
       context.debug(`${node.name}: left float (${reason})`);
     }
-    const gatherTables = context.options.gather && context.options.bits === 8 ? findGatherTables(model) : [];
+    const gatherTables = context.options.gather ? findGatherTables(model) : [];
     const unknown = skip.filter((name) => !found.layers.some((layer) => layer.node.name === name) && !found.skipped.some((s) => s.node.name === name) && !gatherTables.some((t) => t.node.name === name));
     if (unknown.length > 0) throw optionError('skip', `names '${unknown[0]}', which is not a MatMul/Gemm node of the model`, `'${unknown[0]}'`, 'node names of MatMul/Gemm nodes');
     const tables = gatherTables.filter((table) => !skip.includes(table.node.name));
@@ -166,10 +167,26 @@ export const quantizeWeights = definePass({
   },
 });
 
-/** int8 embedding tables (per tensor; the MatMul grids here are blocked or per channel, so a tied head keeps its own codes). */
+/**
+ * Embedding tables: with bits=8 int8 per tensor (Gather → DequantizeLinear; the MatMul grids here are blocked or per
+ * channel, so a tied head keeps its own codes); with bits=4 GatherBlockQuantized in groups of block-size along each row,
+ * RTN or HQQ (GPTQ has no Hessian for a lookup: RTN).
+ */
 function quantizeTables(model: Model, tables: readonly GatherTable[], context: PassContext<Options>): void {
   const constants = sharedWeightConstants();
-  quantizeGatherTables(tables, constants, context);
+  if (context.options.bits === 8) quantizeGatherTables(tables, constants, context);
+  else {
+    const { blockSize, symmetric, method, hqqIterations } = context.options;
+    const scheme: GroupQuantizationScheme = { bits: 4, groupSize: blockSize, symmetric };
+    const chooser = method === 'hqq' ? hqqChooser({ ...DEFAULT_HQQ, iterations: hqqIterations, integerZeroPoints: true }) : rtnChooser;
+    // tables in external data are read tile by tile and their codes spilled, as the MatMul weights are
+    const spill = tables.some((table) => !table.tensor.isLoaded) ? new SpillFile() : undefined;
+    try {
+      quantizeTablesInBlocks(model, tables, (layer) => quantizeGroupwise(layer, scheme, chooser), tensorMaker(spill), constants, context);
+    } finally {
+      spill?.close();
+    }
+  }
   for (const table of tables) removeIfUnused(model, table.table);
 }
 
