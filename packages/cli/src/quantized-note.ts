@@ -21,7 +21,7 @@ export function quantizedDisagreementNote(models: readonly { readonly model: Mod
   const quantized = models.filter((side) => isQuantizedModel(side.model)).map((side) => `'${side.path}'`);
   if (quantized.length === 0) return undefined;
   return (
-    `${quantized.join(' and ')} ${quantized.length === 1 ? 'is' : 'are'} quantized: int8 outputs differ from float (and between int8 runtimes) by quantization steps, ` +
+    `${quantized.join(' and ')} ${quantized.length === 1 ? 'is' : 'are'} quantized: quantized outputs differ from float (and between runtimes' integer kernels) by quantization steps, ` +
     'beyond the default tolerance made for float conversions; judge them by the cosine and top-1 agreement above, by accuracy (modelpass eval), or with --atol/--rtol of a few quantization steps'
   );
 }
