@@ -1,4 +1,4 @@
-import { attrs, expressedType, Tensor, type Attribute, type Node, type Value } from '@modelpass/ir';
+import { attrs, expressedType, Tensor, tensorType, type Attribute, type Node, type Value } from '@modelpass/ir';
 import { CanonicalEmitter, replaceRaised } from '../canonical-emitter.js';
 import type { RaiseContext, RaiseRule } from '../raise-rule.js';
 
@@ -76,7 +76,63 @@ const floorMod: RaiseRule = {
   },
 };
 
+const FLOATS = new Set(['float32', 'float16', 'float64', 'bfloat16']);
+const dtypeOf = (value: Value): string | undefined => (value.type.kind === 'tensor' ? value.type.dtype : undefined);
+
+/** NOT_EQUAL(x, y) → Not(Equal(x, y)): ONNX has no NotEqual (legalize-tflite writes NOT_EQUAL for IsNaN, IsInf, Mod…). */
+const notEqual = composite('NOT_EQUAL', ['Equal', 'Not'], (emit, node, x) => {
+  const type = node.output(0).type;
+  return emit.op1('Not', [emit.op1('Equal', [x, node.input(1)], {}, type)], {}, type);
+});
+
+/**
+ * FLOOR_DIV(x, y): the quotient rounded toward −∞. Floats → Floor(Div). Integers: ONNX Div truncates toward 0, so the
+ * floor remainder r = Mod(x, y) (fmod 0: the divisor's sign, as FLOOR_MOD) is taken off first and (x − r) / y is exact.
+ */
+const floorDiv: RaiseRule = {
+  ops: ['tflite.FLOOR_DIV'],
+  targets: ['Div', 'Floor', 'Mod', 'Sub'],
+  check: () => undefined,
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const type = node.output(0).type;
+    const [x, y] = [node.input(0), node.input(1)];
+    if (FLOATS.has(dtypeOf(node.output(0)) ?? '')) {
+      replaceRaised(node, [emit.op1('Floor', [emit.op1('Div', [x, y], {}, type)], {}, type)]);
+      return;
+    }
+    const r = emit.op1('Mod', [x, y], {}, type);
+    replaceRaised(node, [emit.op1('Div', [emit.op1('Sub', [x, r], {}, type), y], {}, type)]);
+  },
+};
+
+/** FILL(dims, value) → Expand(value, dims as int64): the scalar broadcast to the run-time shape. */
+const fill: RaiseRule = {
+  ops: ['tflite.FILL'],
+  targets: ['Expand', 'Cast'],
+  check: (node) => {
+    const value = node.inputs[1]?.type;
+    return value?.kind === 'tensor' && value.shape !== null && value.shape.length > 0 && value.shape.some((d) => d !== 1)
+      ? `FILL's value must be a scalar, got shape [${value.shape.join(',')}]`
+      : undefined;
+  },
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const dims = node.input(0);
+    const rank = dims.type.kind === 'tensor' && dims.type.shape ? dims.type.shape : [null];
+    const shape = dtypeOf(dims) === 'int64' ? dims : emit.op1('Cast', [dims], { to: attrs.int(7) }, tensorType('int64', rank.map((d) => d ?? 'rank')));
+    replaceRaised(node, [emit.op1('Expand', [node.input(1), shape], {}, node.output(0).type)]);
+  },
+};
+
+/** RANGE(start, limit, delta) → Range: the same count, ceil((limit − start) / delta), and the same values. */
+const range = composite('RANGE', ['Range'], (emit, node, x) => emit.op1('Range', [x, node.input(1), node.input(2)], {}, node.output(0).type));
+
 export const elementwiseRaiseRules: readonly RaiseRule[] = [
+  floorDiv,
+  notEqual,
+  fill,
+  range,
   floorMod,
   ...DIRECT.map(([builtin, op]) => direct(builtin, op)),
   direct('LEAKY_RELU', 'LeakyRelu', (node) => ({ alpha: attrs.float(node.optionalAttr('alpha', 'float') ?? 0.2) })),
