@@ -167,7 +167,7 @@ const CASES: OpCase[] = [
   { name: 'MaxPool 3-D 3x3x3 stride 1, pads, ceil_mode', input: [1, 2, 5, 5, 6], build: (b, x) => b.op1('onnx.MaxPool', [x], { kernel_shape: attrs.ints([3, 3, 3]), strides: attrs.ints([2, 1, 2]), pads: attrs.ints([1, 1, 1, 1, 1, 1]), ceil_mode: attrs.int(1) }) },
   { name: 'AveragePool 3-D SAME_UPPER (padding not counted)', input: [1, 2, 5, 4, 5], build: (b, x) => b.op1('onnx.AveragePool', [x], { kernel_shape: attrs.ints([3, 2, 3]), strides: attrs.ints([2, 2, 2]), auto_pad: attrs.string('SAME_UPPER') }) },
   { name: 'AveragePool 3-D pads, count_include_pad=1', input: [1, 2, 4, 4, 4], build: (b, x) => b.op1('onnx.AveragePool', [x], { kernel_shape: attrs.ints([2, 3, 3]), pads: attrs.ints([0, 1, 1, 1, 1, 1]), count_include_pad: attrs.int(1) }) },
-  // Resize modes no RESIZE_* builtin reproduces: constant interpolation matrices (FULLY_CONNECTED)
+  // Resize modes no RESIZE_* builtin reproduces: constant interpolation matrices (BATCH_MATMUL in NHWC for an image resized in H/W)
   ...([
     ['cubic half_pixel', { mode: attrs.string('cubic') }],
     ['cubic align_corners, a=-0.5', { mode: attrs.string('cubic'), coordinate_transformation_mode: attrs.string('align_corners'), cubic_coeff_a: attrs.float(-0.5) }],
@@ -179,7 +179,7 @@ const CASES: OpCase[] = [
     input: [1, 2, 4, 6],
     opset: 19,
     build: (b, x) => b.op1('onnx.Resize', [x, b.constant(Tensor.fromValues('float32', [0], [])), b.constant(Tensor.fromValues('float32', [4], [1, 1, 2, 1.5]))], attributes),
-    uses: ['FULLY_CONNECTED'],
+    uses: ['BATCH_MATMUL'],
   })),
   {
     name: 'Resize cubic downscale with antialias (sizes)',

@@ -3,13 +3,15 @@ import { kernelFor } from '@modelpass/ops';
 import { constantOf, numbersOf } from '../constant-values.js';
 import type { LoweringContext, LoweringRule } from '../lowering-rule.js';
 import { loweringError, replaceNode, staticDims, TfliteEmitter, typeWithShape } from '../lowering-tools.js';
+import { toChannelsFirst, toChannelsLast } from './channels-last.js';
 import { spatialRules } from './spatial.js';
 
 /**
  * Resize/Upsample that no RESIZE_* builtin reproduces (cubic, nearest with round_prefer_floor,
  * half_pixel_symmetric, antialias, tf_crop_and_resize with a zero extrapolation, …): every ONNX
  * resize is separable and linear in the input, so each resized axis is a product with a constant
- * `[out, in]` matrix — FULLY_CONNECTED over the last axis, between TRANSPOSEs for the others. The
+ * `[out, in]` matrix — for an NCHW image resized in H/W, BATCH_MATMULs in NHWC (no transpose inside);
+ * otherwise FULLY_CONNECTED over the last axis, between TRANSPOSEs for the others. The
  * matrices come from the reference kernel of `@modelpass/ops` applied to a one-hot probe, so they
  * follow ONNX's coordinate transforms, nearest modes, cubic coefficient, exclude_outside and
  * antialias exactly. Resizes the builtins map stay RESIZE_BILINEAR/RESIZE_NEAREST_NEIGHBOR.
@@ -105,7 +107,35 @@ function checkMatrix(node: Node): string | undefined {
   return undefined;
 }
 
+/**
+ * An NCHW image resized along H and/or W only: in NHWC, where the layout transposes around it cancel
+ * with its neighbours'. Each axis is a BATCH_MATMUL by its constant `[out, in]` matrix on the left,
+ * broadcast over the batch: H on the image viewed `[N, H, W·C]`, W on it viewed `[N·H, W, C]` (the
+ * views are RESHAPEs, no data moves), so no TRANSPOSE brings the axis last as FULLY_CONNECTED needs.
+ */
+function lowerImageMatrixNhwc(node: Node, context: LoweringContext, axes: readonly number[]): void {
+  const emit = new TfliteEmitter(node, context);
+  const outDims = staticDims(node.outputs[0])!;
+  const [n, c, height, width] = staticDims(node.inputs[0])! as [number, number, number, number];
+  let [h, w] = [height, width];
+  let x: Value = toChannelsLast(emit, node.input(0));
+  const view = (value: Value, shape: number[], name: string): Value => emit.op1('RESHAPE', [value, emit.int32(shape, [shape.length], name)], {}, typeWithShape(value.type, shape));
+  for (const axis of axes) {
+    const matrix = emit.constant(axisMatrix(node, context, axis), `resize_matrix_${axis}`);
+    const [rows, columns] = axis === 2 ? [n, w * c] : [n * h, c];
+    const length = axis === 2 ? h : w;
+    const resized = outDims[axis]!;
+    const product = emit.op1('BATCH_MATMUL', [matrix, view(x, [rows, length, columns], `view_${axis}`)], { adj_x: 0, adj_y: 0 }, typeWithShape(x.type, [rows, resized, columns]));
+    if (axis === 2) h = resized;
+    else w = resized;
+    x = view(product, [n, h, w, c], `image_${axis}`);
+  }
+  replaceNode(node, [toChannelsFirst(emit, x)]);
+}
+
 function lowerMatrix(node: Node, context: LoweringContext): void {
+  const axes = resizedAxes(node);
+  if (staticDims(node.inputs[0])!.length === 4 && axes.length > 0 && axes.every((axis) => axis === 2 || axis === 3)) return lowerImageMatrixNhwc(node, context, axes);
   const emit = new TfliteEmitter(node, context);
   const rank = staticDims(node.inputs[0])!.length;
   const outDims = staticDims(node.outputs[0])!;
@@ -133,7 +163,7 @@ function lowerMatrix(node: Node, context: LoweringContext): void {
 const resizeMatrix: LoweringRule = {
   ops: base.ops,
   stage: 'layout',
-  targets: [...base.targets, 'FULLY_CONNECTED', 'TRANSPOSE'],
+  targets: [...base.targets, 'FULLY_CONNECTED', 'TRANSPOSE', 'BATCH_MATMUL', 'RESHAPE'],
   check(node, context) {
     const builtin = base.check(node, context);
     if (!builtin) return undefined;
