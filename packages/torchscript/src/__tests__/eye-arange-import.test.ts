@@ -4,21 +4,18 @@
  * prints as `torch.arange(annotate(number, T), …)`. Both were refused while importing ("eye has no
  * lowering", "name 'number' is not defined"). Referees: torch and ONNX Runtime.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeOnnx } from '@modelpass/onnx';
 import { readNpy, runOrt } from '@modelpass/runtime';
 import { readTorchScript } from '@modelpass/torchscript';
-import { runPython } from './torch/torch-fixtures.js';
+import { folderMadeByTorch } from './torch/folder-made-by-torch.js';
 
 let dir: string;
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'modelpass-eye-arange-'));
-  const script = join(dir, 'make.py');
-  writeFileSync(
-    script,
+  dir = folderMadeByTorch(
+    'modelpass-eye-arange-',
     `import sys, numpy as np, torch
 torch.manual_seed(0)
 out = sys.argv[1]
@@ -43,7 +40,6 @@ for name, module, x in cases:
     open(out + "/" + name + ".code.txt", "w").write(code)
 `,
   );
-  runPython(script, [dir]);
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

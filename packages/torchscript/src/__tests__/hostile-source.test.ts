@@ -9,21 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelpassError } from '@modelpass/ir';
-import { MAX_SOURCE_NESTING, parseTorchScript, readTorchScript, writeTorchArchive } from '@modelpass/torchscript';
+import { MAX_SOURCE_NESTING, parseTorchScript, readTorchScript } from '@modelpass/torchscript';
+import { archiveWithForward } from './hostile/forward-archive.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'modelpass-hostile-source-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function archiveWithForward(name: string, body: string): string {
-  const source = ['class M(Module):', '  __parameters__ = []', '  __buffers__ = []', '  training : bool', '  def forward(self: __torch__.M,', '    x: Tensor) -> Tensor:', body, ''].join('\n');
-  const path = join(dir, `${name}.pt`);
-  writeTorchArchive(path, {
-    prefix: name, version: 3, code: new Map([['code/__torch__.py', source]]),
-    data: { kind: 'object', className: '__torch__.M', state: { kind: 'dict', entries: [[{ kind: 'string', value: 'training' }, { kind: 'bool', value: false }]] } },
-    constants: { kind: 'tuple', items: [] }, tensors: new Map(),
-  });
-  return path;
-}
 
 function errorOf(run: () => unknown): ModelpassError {
   try {
@@ -45,7 +35,7 @@ const DEEP: Array<[string, string]> = [
 
 describe.each(DEEP)('source nested thousands deep: %s', (name, body) => {
   it(`is refused at its place, past ${MAX_SOURCE_NESTING} levels`, () => {
-    const path = archiveWithForward(name.replace(/ /g, '_'), body);
+    const path = archiveWithForward(dir, name.replace(/ /g, '_'), body);
     const error = errorOf(() => readTorchScript(path, { inputs: [{ shape: [2, 3] }] }));
     expect(error.message).toMatch(new RegExp(`code/__torch__\\.py:\\d+:\\d+: TorchScript source nests deeper than ${MAX_SOURCE_NESTING} levels`));
   });
@@ -58,7 +48,7 @@ it('parses source nested as deep as the limit allows', () => {
 });
 
 it('an operator chain 100,000 long (flat to the parser, deep to the interpreter) is a ModelpassError naming the archive', () => {
-  const path = archiveWithForward('chain', `    return x${' + x'.repeat(100_000)}`);
+  const path = archiveWithForward(dir, 'chain', `    return x${' + x'.repeat(100_000)}`);
   const error = errorOf(() => readTorchScript(path, { inputs: [{ shape: [2, 3] }] }));
   expect(error.message).toContain('chain.pt');
   expect(error.message).toMatch(/nests too deeply to import/);

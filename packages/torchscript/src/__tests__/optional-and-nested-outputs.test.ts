@@ -5,21 +5,18 @@
  * and refused list and dict outputs; now the mask takes its default unless given a shape, and outputs
  * are flattened in the order the torch engine flattens them. Referees: torch and ONNX Runtime.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeOnnx } from '@modelpass/onnx';
 import { readNpy, runOrt } from '@modelpass/runtime';
 import { readTorchScript, type TorchScriptInputSpec } from '@modelpass/torchscript';
-import { runPython } from './torch/torch-fixtures.js';
+import { folderMadeByTorch } from './torch/folder-made-by-torch.js';
 
 let dir: string;
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'modelpass-optional-nested-'));
-  const script = join(dir, 'make.py');
-  writeFileSync(
-    script,
+  dir = folderMadeByTorch(
+    'modelpass-optional-nested-',
     `import sys, numpy as np, torch
 from typing import Dict, List, Optional, Tuple
 torch.manual_seed(0)
@@ -53,7 +50,6 @@ for name, result in [("blocks", blocks(x)), ("masked", blocks(x, mask)), ("featu
     for i, t in enumerate(flat(result)): np.save(out + "/" + name + "." + str(i) + ".npy", t.detach().numpy())
 `,
   );
-  runPython(script, [dir]);
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -9,21 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { ModelpassError } from '@modelpass/ir';
-import { readTorchScript, writeTorchArchive } from '@modelpass/torchscript';
+import { readTorchScript } from '@modelpass/torchscript';
+import { archiveWithForward } from './hostile/forward-archive.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'modelpass-script-size-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function archiveWithForward(name: string, body: string): string {
-  const source = ['class M(Module):', '  __parameters__ = []', '  __buffers__ = []', '  training : bool', '  def forward(self: __torch__.M,', '    x: Tensor) -> Tensor:', body, ''].join('\n');
-  const path = join(dir, `${name}.pt`);
-  writeTorchArchive(path, {
-    prefix: name, version: 3, code: new Map([['code/__torch__.py', source]]),
-    data: { kind: 'object', className: '__torch__.M', state: { kind: 'dict', entries: [[{ kind: 'string', value: 'training' }, { kind: 'bool', value: false }]] } },
-    constants: { kind: 'tuple', items: [] }, tensors: new Map(),
-  });
-  return path;
-}
 
 function refusal(path: string): string {
   try {
@@ -40,10 +30,10 @@ it.each([
   ['a string doubled 40 times', '    t = "ab"\n    for i in range(40):\n      t = t + t\n    return x', /'\+' would build a string of 33554432 characters, more than the importer builds \(16777216\)/],
   ['nested loops of 1000 × 100000 steps', '    l = [1]\n    for i in range(1000):\n      for j in range(100000):\n        _0 = torch.append(l, j)\n    return x', /loops ran more than 200000 iterations in all while importing/],
 ])('%s is refused at the line that grows it, within bounded memory', (name, body, message) => {
-  expect(refusal(archiveWithForward(name.replace(/\W+/g, '-'), body))).toMatch(message);
+  expect(refusal(archiveWithForward(dir, name.replace(/\W+/g, '-'), body))).toMatch(message);
 }, 60_000);
 
 it('a list of ordinary length still imports', () => {
-  const model = readTorchScript(archiveWithForward('ordinary', '    l = [x]\n    for i in range(3):\n      l = l + l\n    return torch.cat(l, 0)'), { inputs: [{ shape: [2] }] });
+  const model = readTorchScript(archiveWithForward(dir, 'ordinary', '    l = [x]\n    for i in range(3):\n      l = l + l\n    return torch.cat(l, 0)'), { inputs: [{ shape: [2] }] });
   expect(model.graph.outputs[0]!.type).toMatchObject({ shape: [16] });
 });
