@@ -5,20 +5,16 @@
  * (said on stderr; --input-dtype still wins), by name or — when the forward names its argument
  * otherwise — by position.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { binPath, spawnCli } from './run-cli.js';
+import { spawnCli } from './run-cli.js';
+import { modelsMadeByTorch } from './torch-made-models.js';
 
 let work: string;
 beforeAll(() => {
-  expect(existsSync(binPath), `${binPath} is missing: build the CLI first (npx nx run @modelpass/cli:build)`).toBe(true);
-  work = mkdtempSync(join(tmpdir(), 'modelpass-compare-lent-dtypes-'));
-  const script = join(work, 'make.py');
-  writeFileSync(
-    script,
+  work = modelsMadeByTorch(
+    'modelpass-compare-lent-dtypes-',
     `import sys, torch
 torch.manual_seed(0)
 class M(torch.nn.Module):
@@ -39,7 +35,6 @@ torch.jit.save(torch.jit.script(m), out + "/m.pt")
 torch.jit.save(torch.jit.script(Renamed(m)), out + "/renamed.pt")
 `,
   );
-  execFileSync('/usr/bin/python3', [script, work], { stdio: ['ignore', 'ignore', 'inherit'] });
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

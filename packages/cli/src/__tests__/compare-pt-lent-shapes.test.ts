@@ -5,20 +5,16 @@
  * static inputs now lend their shapes to the archive (said on stderr; --input-shape still wins),
  * by name or — when the forward names its argument otherwise — by position, either model first.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { binPath, spawnCli } from './run-cli.js';
+import { spawnCli } from './run-cli.js';
+import { modelsMadeByTorch } from './torch-made-models.js';
 
 let work: string;
 beforeAll(() => {
-  expect(existsSync(binPath), `${binPath} is missing: build the CLI first (npx nx run @modelpass/cli:build)`).toBe(true);
-  work = mkdtempSync(join(tmpdir(), 'modelpass-compare-lent-shapes-'));
-  const script = join(work, 'make.py');
-  writeFileSync(
-    script,
+  work = modelsMadeByTorch(
+    'modelpass-compare-lent-shapes-',
     `import sys, torch
 torch.manual_seed(0)
 class M(torch.nn.Module):
@@ -35,7 +31,6 @@ torch.onnx.export(m, (x,), out + "/dyn.onnx", input_names=["input"], output_name
 torch.jit.save(torch.jit.trace(m, (x,)), out + "/m.pt")
 `,
   );
-  execFileSync('/usr/bin/python3', [script, work], { stdio: ['ignore', 'ignore', 'inherit'] });
 }, 120_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
