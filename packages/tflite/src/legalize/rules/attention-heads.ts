@@ -53,6 +53,18 @@ function lastAxisSlice(slice: Node, rank: number, size: number): { start: number
   return end > start ? { start, end } : undefined;
 }
 
+/** The output `part` of a Split of the last axis (constant sizes, or equal parts): [start, end) along that axis of `size`. */
+function lastAxisSplitPart(split: Node, part: Value, rank: number, size: number): { start: number; end: number } | undefined {
+  const axis = split.optionalAttr('axis', 'int') ?? 0;
+  if ((axis + rank) % rank !== rank - 1) return undefined;
+  const index = split.outputs.indexOf(part);
+  const count = split.outputs.length;
+  const sizes = split.inputs[1] ? numbersOf(split.inputs[1]) : (split.optionalAttr('split', 'ints')?.map(Number) ?? (size % count === 0 ? new Array<number>(count).fill(size / count) : undefined));
+  if (index < 0 || !sizes || sizes.length !== count || sizes.reduce((a, b) => a + b, 0) !== size) return undefined;
+  const start = sizes.slice(0, index).reduce((a, b) => a + b, 0);
+  return { start, end: start + sizes[index]! };
+}
+
 interface Projection {
   readonly x: Value;
   /** [Ein, N] */
@@ -61,8 +73,35 @@ interface Projection {
   readonly bias?: Tensor;
 }
 
+/**
+ * `value` = `Reshape(Gemm(Reshape(x, [R, Ein]), W (+ b)), [..., N])` with the leading dims of x and of value equal (Hugging
+ * Face GPT-2's Conv1D: `addmm` on the flattened rows): the projection of x itself.
+ */
+function flattenedGemmProjection(value: Value): Projection | undefined {
+  const unflatten = value.producer;
+  const gemm = unflatten?.op === 'onnx.Reshape' ? unflatten.inputs[0]?.producer : undefined;
+  if (!gemm || gemm.op !== 'onnx.Gemm' || soleUser(gemm.output(0)) !== unflatten) return undefined;
+  if ((gemm.optionalAttr('transA', 'int') ?? 0) !== 0 || (gemm.optionalAttr('alpha', 'float') ?? 1) !== 1 || (gemm.optionalAttr('beta', 'float') ?? 1) !== 1) return undefined;
+  let weight = constantOf(gemm.inputs[1]);
+  if (!weight || weight.dtype !== 'float32' || weight.quant || weight.rank !== 2) return undefined;
+  if ((gemm.optionalAttr('transB', 'int') ?? 0) === 1) weight = transposeTensor(weight, [1, 0]);
+  const n = weight.shape[1]!;
+  const biasTensor = gemm.inputs[2] ? constantOf(gemm.inputs[2]) : undefined;
+  if (gemm.inputs[2] && (!biasTensor || biasTensor.dtype !== 'float32' || biasTensor.size !== n || biasTensor.shape[biasTensor.rank - 1] !== n)) return undefined;
+  const flatten = gemm.inputs[0]?.producer;
+  if (flatten?.op !== 'onnx.Reshape' || soleUser(flatten.output(0)) !== gemm) return undefined;
+  const x = flatten.input(0);
+  const xDims = staticDims(x);
+  const outDims = staticDims(value);
+  if (!xDims || !outDims || xDims.length !== outDims.length || xDims.at(-1) !== weight.shape[0] || outDims.at(-1) !== n) return undefined;
+  if (xDims.slice(0, -1).some((d, i) => d !== outDims[i]) || tensorTypeOf(x)?.dtype !== 'float32') return undefined;
+  return { x, weight, bias: biasTensor?.reshape([n]) };
+}
+
 /** `value` = `x @ W (+ b)` with W a float32 constant [Ein, N] and b a constant broadcast along the last axis only. */
 function projectionOf(value: Value): Projection | undefined {
+  const flattened = flattenedGemmProjection(value);
+  if (flattened) return flattened;
   let producer = value.producer;
   let bias: Tensor | undefined;
   if (producer?.op === 'onnx.Add') {
@@ -199,6 +238,15 @@ function headSplit(transpose: Node): boolean {
     if (!found || found.end - found.start !== width) return false;
     range = found;
     projected = slice.input(0);
+  } else if (slice?.op === 'onnx.Split') {
+    // q, k, v as outputs of one Split of the packed projection (Hugging Face GPT-2's `split(E, dim=2)`).
+    const sliced = dimsOf(slice.inputs[0]);
+    const size = sliced?.[sliced.length - 1];
+    if (!sliced || typeof size !== 'number') return false;
+    const found = lastAxisSplitPart(slice, sourceValue, sliced.length, size);
+    if (!found || found.end - found.start !== width) return false;
+    range = found;
+    projected = slice.input(0);
   }
   const projection = projectionOf(projected);
   const projectedWidth = dimsOf(projected)?.at(-1);
@@ -255,14 +303,22 @@ function headMerge(transpose: Node, opset: number): boolean {
   const merged = knownAfter(reshape.output(0), prefix);
   if (!merged || merged.known.length < 1 || merged.known[merged.known.length - 1] !== width || product(merged.known.slice(0, -1)) !== length) return false;
   if (prefix === 1 && merged.known.length !== 2) return false;
-  const reader = soleUser(reshape.output(0));
-  if (!reader || reader.inputs[0] !== reshape.output(0)) return false;
+  let reader = soleUser(reshape.output(0));
+  // Hugging Face GPT-2's Conv1D: the merged [N, L, E] flattened to rows [N·L, E] for a Gemm (static N).
+  let flatten: Node | undefined;
+  if (reader?.op === 'onnx.Reshape' && prefix === 1 && reader.inputs[0] === reshape.output(0) && staticDims(reader.output(0))?.length === 2 && staticDims(reshape.output(0))) {
+    flatten = reader;
+    reader = soleUser(flatten.output(0));
+    if (reader?.op !== 'onnx.Gemm') return false;
+  }
+  const readValue = (flatten ?? reshape).output(0);
+  if (!reader || reader.inputs[0] !== readValue) return false;
   let weight = constantOf(reader.inputs[1]);
   if (!weight || weight.dtype !== 'float32' || weight.quant || weight.rank !== 2) return false;
   let bias: Value | null = null;
   if (reader.op === 'onnx.Gemm') {
     if ((reader.optionalAttr('transA', 'int') ?? 0) !== 0 || (reader.optionalAttr('alpha', 'float') ?? 1) !== 1 || (reader.optionalAttr('beta', 'float') ?? 1) !== 1) return false;
-    if (merged.all.length !== 2) return false;
+    if (merged.all.length !== 2 && !flatten) return false;
     if ((reader.optionalAttr('transB', 'int') ?? 0) === 1) weight = transposeTensor(weight, [1, 0]);
     bias = reader.inputs[2] ?? null;
   } else if (reader.op !== 'onnx.MatMul') {
@@ -270,12 +326,16 @@ function headMerge(transpose: Node, opset: number): boolean {
   }
   if (weight.shape[0] !== width) return false;
   const outWidth = weight.shape[1]!;
-  const outType = reader.output(0).type;
-  const outDims = dimsOf(reader.output(0));
-  if (!outDims) return false;
-  const unflatten = outDims.length !== prefix + 2 ? staticDims(reader.output(0)) : undefined;
-  if (outDims.length !== prefix + 2 && !unflatten) return false;
   const batch = dims.all.slice(0, prefix);
+  // The Gemm's rows reshaped back to [N, L, Eout]: that Reshape's output is what the merge replaces.
+  const back = flatten ? soleUser(reader.output(0)) : undefined;
+  const unflattenBack = back?.op === 'onnx.Reshape' && staticDims(back.output(0))?.join() === [...batch, length, outWidth].join() ? back : undefined;
+  const replaced = unflattenBack ?? reader;
+  const outType = replaced.output(0).type;
+  const outDims = dimsOf(replaced.output(0));
+  if (!outDims) return false;
+  const unflatten = outDims.length !== prefix + 2 ? staticDims(replaced.output(0)) : undefined;
+  if (outDims.length !== prefix + 2 && !unflatten) return false;
   const at = Builder.before(reader);
   const loc = reader.loc;
   const base = reader.name;
@@ -290,8 +350,10 @@ function headMerge(transpose: Node, opset: number): boolean {
       : at.op1('onnx.Squeeze', [sum!], { axes: attrs.ints([prefix]) }, { types: [summedType], name: `${base}_merged`, loc });
   if (unflatten) y = at.op1('onnx.Reshape', [y, at.constant(int64s(unflatten), `${base}_shape`)], {}, { types: [outType], name: `${base}_unflatten`, loc });
   if (bias) y = at.op1('onnx.Add', [y, bias], {}, { types: [outType], name: `${base}_bias`, loc });
-  reader.output(0).replaceAllUsesWith(y);
+  replaced.output(0).replaceAllUsesWith(y);
+  unflattenBack?.erase();
   reader.erase();
+  flatten?.erase();
   reshape.erase();
   transpose.erase();
   return true;
