@@ -12,7 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, type Attribute } from '@modelpass/ir';
 import { disposeSharedOrtRunner } from '@modelpass/runtime';
 import { countTransposes } from '@modelpass/tflite';
-import { compareInRuntimes, expectRefused, feedsFor, legalize, seededTensor, singleInputModel, type SingleInputCase } from './tflite-legalize-harness.js';
+import { expectRefused, seededTensor, singleInputModel, type SingleInputCase } from './tflite-legalize-harness.js';
+import { expectLegalizedAgrees } from './tflite-legalized-case.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
@@ -38,14 +39,7 @@ const CASES: (SingleInputCase & { name: string; transposesInside?: number })[] =
 describe('legalize-tflite: dilated MaxPool', () => {
   for (const testCase of CASES) {
     it(testCase.name, async () => {
-      const original = singleInputModel(testCase);
-      const converted = singleInputModel(testCase);
-      await legalize(converted, 'optimize=false');
-      const ops = converted.graph.nodeList().map((node) => node.op);
-      expect(ops.filter((op) => !op.startsWith('tflite.'))).toEqual([]);
-      expect(ops).toContain('tflite.MAXIMUM');
-      const differences = await compareInRuntimes(original, converted, feedsFor(original, 13, [-3, 3]));
-      for (const difference of differences) expect(difference).toBeLessThanOrEqual(1e-5);
+      const converted = await expectLegalizedAgrees(testCase, { uses: ['MAXIMUM'], seed: 13, range: [-3, 3], tolerance: 1e-5 });
       if (testCase.transposesInside !== undefined) expect(countTransposes(converted.graph).inner).toBe(testCase.transposesInside);
     });
   }
@@ -72,14 +66,7 @@ const AVERAGE_CASES: (SingleInputCase & { name: string })[] = [
 describe('legalize-tflite: dilated AveragePool', () => {
   for (const testCase of AVERAGE_CASES) {
     it(testCase.name, async () => {
-      const original = singleInputModel(testCase);
-      const converted = singleInputModel(testCase);
-      await legalize(converted, 'optimize=false');
-      const ops = converted.graph.nodeList().map((node) => node.op);
-      expect(ops.filter((op) => !op.startsWith('tflite.'))).toEqual([]);
-      expect(ops).toContain('tflite.DIV');
-      const differences = await compareInRuntimes(original, converted, feedsFor(original, 13, [-3, 3]));
-      for (const difference of differences) expect(difference).toBeLessThanOrEqual(1e-5);
+      await expectLegalizedAgrees(testCase, { uses: ['DIV'], seed: 13, range: [-3, 3], tolerance: 1e-5 });
     });
   }
 
