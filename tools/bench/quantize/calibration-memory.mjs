@@ -14,6 +14,7 @@
 //     [--dataset fashion-mnist:train | random (seeded random inputs)] [--samples 100,500,1000,2000] [--methods minmax,percentile,entropy,distribution]
 //     [--batch 64] [--tensors ops | plan (quantize-static's calibrationTensors, BatchNorm folded)] [--repeat 3] [--json FILE] [--out FILE.md (the table, with this command)]
 //     [--node-flags '--max-semi-space-size=1' (diagnostic: flags for the child processes)]
+//     [--histogram-stride N (the histogram methods' CalibrationOptions.histogramStride; unset: the package's default)]
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -32,7 +33,8 @@ async function child() {
   const tensors = flag('tensors') === 'plan' ? planStaticQuantization(model).calibrationTensors : model.graph.nodeList().filter((node) => CALIBRATED_OPS.includes(node.op)).map((node) => node.outputs[0].name);
   // --dataset random: calibration's seeded random inputs (for models without a dataset here, e.g. the torchvision nets).
   const dataset = flag('dataset') === 'random' ? undefined : flag('dataset');
-  const options = { method: flag('method'), dataset, samples: Number(flag('samples')), batchSize: Number(flag('batch')), warn: () => {} };
+  const stride = flag('histogram-stride', '');
+  const options = { method: flag('method'), dataset, samples: Number(flag('samples')), batchSize: Number(flag('batch')), ...(stride !== '' && flag('method') !== 'minmax' ? { histogramStride: Number(stride) } : {}), warn: () => {} };
   const rssBefore = process.memoryUsage().rss;
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
@@ -61,7 +63,7 @@ async function main() {
   const nodeFlags = flag('node-flags', '').split(' ').filter(Boolean);
   const rows = [];
   const runChild = (samples, method) =>
-    JSON.parse(execFileSync(process.execPath, [...nodeFlags, script, '--child', '--model', model, '--dataset', dataset, '--samples', String(samples), '--method', method, '--batch', batch, '--tensors', flag('tensors', 'ops')], { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 << 20 }));
+    JSON.parse(execFileSync(process.execPath, [...nodeFlags, script, '--child', '--model', model, '--dataset', dataset, '--samples', String(samples), '--method', method, '--batch', batch, '--tensors', flag('tensors', 'ops'), ...(flag('histogram-stride', '') !== '' ? ['--histogram-stride', flag('histogram-stride')] : [])], { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 << 20 }));
   for (const samples of sampleCounts) {
     // Methods interleaved run by run, so a busy machine slows them alike.
     const runs = new Map(methods.map((method) => [method, []]));
@@ -80,7 +82,7 @@ async function main() {
   const minmax = (samples) => rows.find((r) => r.samples === samples && r.method === 'minmax');
   const ratio = (r, key) => (minmax(r.samples) ? (r[key] / minmax(r.samples)[key]).toFixed(2) : '–');
   const lines = [
-    `Calibration of ${model.replace(ROOT + '/', '')} on ${dataset} (batch ${batch}, ${rows[0]?.tensors} tensors${flag('tensors') === 'plan' ? " (quantize-static's plan, BatchNorm folded)" : ''}, ${rows.map((r) => r.collection?.inGraph ?? 0).join('/') === rows.map((r) => r.tensors).join('/') ? 'all summarized inside ORT' : 'summarized inside ORT per row: ' + rows.map((r) => r.collection?.inGraph ?? 0).join('/')}${nodeFlags.length ? `; child processes run with node ${nodeFlags.join(' ')}` : ''}; ${repeat} fresh processes per point, methods interleaved run by run; times and peak RSS are medians, the largest peak beside it)`,
+    `Calibration of ${model.replace(ROOT + '/', '')} on ${dataset} (batch ${batch}, ${rows[0]?.tensors} tensors${flag('tensors') === 'plan' ? " (quantize-static's plan, BatchNorm folded)" : ''}, ${rows.map((r) => r.collection?.inGraph ?? 0).join('/') === rows.map((r) => r.tensors).join('/') ? 'all summarized inside ORT' : 'summarized inside ORT per row: ' + rows.map((r) => r.collection?.inGraph ?? 0).join('/')}${nodeFlags.length ? `; child processes run with node ${nodeFlags.join(' ')}` : ''}; histogram stride ${flag('histogram-stride', 'the default')}; ${repeat} fresh processes per point, methods interleaved run by run; times and peak RSS are medians, the largest peak beside it)`,
     '',
     '| samples | method | wall (s) | × minmax | CPU (s) | × minmax | of which choosing ranges (s) | peak RSS (MB), median (max) | each run\'s peak (MB) | RSS before calibrating (MB) | all activations held would be (MB) |',
     '|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|',

@@ -15,6 +15,7 @@ import { ActivationCollector, resolveTensors } from './activation-collector.js';
 import { HistogramStatistics } from './histogram-statistics.js';
 import { MinMaxStatistics } from './minmax-statistics.js';
 import { SMALLEST_GRAPH_WIDTH, StatisticsGraph, defaultHistogramCounting, histogramOpset, type TensorSummary } from './statistics-graph.js';
+import { SAMPLING_FROM_OPSET } from './histogram-sampling.js';
 import { YoungGarbage } from './young-garbage.js';
 
 type Statistics = MinMaxStatistics | HistogramStatistics;
@@ -29,11 +30,18 @@ function floatValues(tensor: Tensor): ArrayLike<number> {
 }
 
 /** Whether `value` can be summarized in the graph for statistics of this kind (`bins`: histogram bins per sign, undefined for min/max). */
-function summarizable(model: Model, value: Value | undefined, bins: number | undefined): value is Value {
+function summarizable(model: Model, value: Value | undefined, bins: number | undefined, stride: number): value is Value {
   // Intermediate values of an imported model often carry no type (no value_info): those are tried
   // in the graph too, and a session ORT refuses (not float32 after all) falls back to the values.
   if (!value || value.constant || (value.type.kind === 'tensor' && value.type.dtype !== 'float32')) return false;
+  // A strided histogram needs Slice's steps (opset 10); `histogramStrides` gives older models stride 1.
+  if (stride > 1 && (model.opset('onnx') ?? model.opset('') ?? 0) < SAMPLING_FROM_OPSET) return false;
   return bins === undefined || histogramOpset(model, defaultHistogramCounting(bins)) !== undefined;
+}
+
+/** A tensor's histogram stride (1 for min/max statistics). */
+function strideOf(statistics: Statistics | undefined): number {
+  return statistics instanceof HistogramStatistics ? statistics.stride : 1;
 }
 
 /** Whether the part's summary of a tensor stands for its values exactly (see the module comment). */
@@ -66,7 +74,7 @@ export class BatchStatistics {
     const fromValues: string[] = [];
     for (const name of statistics.keys()) {
       const value = model.graph.getValue(name);
-      if (summarizable(model, value, bins)) inGraph.push(value);
+      if (summarizable(model, value, bins, strideOf(statistics.get(name)))) inGraph.push(value);
       else fromValues.push(name);
     }
     // Unknown or non-float names are refused here, by the collector, before the graph is written.
@@ -74,7 +82,7 @@ export class BatchStatistics {
     let graph: StatisticsGraph | undefined;
     if (inGraph.length > 0) {
       try {
-        graph = await StatisticsGraph.open(model, inGraph, bins);
+        graph = await StatisticsGraph.open(model, inGraph, bins, undefined, inGraph.map((value) => strideOf(statistics.get(value.name))));
       } catch (error) {
         await refuseIfOrtRejectsModel(model);
         // An untyped tensor that is not float32 makes ORT refuse the statistics nodes: read every value instead.
@@ -102,15 +110,17 @@ export class BatchStatistics {
     if (this.graph) {
       dropped += feedBytes;
       const widths = new Map<string, number>();
+      const starts = new Map<string, number>();
       for (const name of this.graph.tensors) {
         const statistics = this.statistics.get(name)!;
         if (statistics instanceof HistogramStatistics) {
           // A width not exact in float32 stays with the values (the graph is fed 0 and its counts are ignored).
           if (statistics.width !== 0 && statistics.width < SMALLEST_GRAPH_WIDTH) redo.add(name);
           widths.set(name, redo.has(name) ? 0 : statistics.width);
+          starts.set(name, statistics.nextStart);
         }
       }
-      const summaries = await this.graphRun(feeds, widths);
+      const summaries = await this.graphRun(feeds, widths, starts);
       // The run's outputs: summaries and counts, or with `indices` counting every value's bin index (2 bytes each).
       dropped += this.graph.lastRunBytes;
       if (!summaries) {
@@ -125,7 +135,7 @@ export class BatchStatistics {
         } else if (summary.size === 0) {
           continue;
         } else if (statistics instanceof HistogramStatistics) {
-          statistics.addBinned(summary.width!, summary.counts!, summary.min, summary.max, summary.size, summary.firstBin);
+          statistics.addBinned(summary.width!, summary.counts!, summary.min, summary.max, summary.size, summary.firstBin, summary.size);
         } else {
           statistics.addBatchSummary(summary.min, summary.max, summary.size, 0);
         }
@@ -158,9 +168,9 @@ export class BatchStatistics {
    * cast to an index outside the counts (see `StatisticsGraph`) — so that every tensor of the part is
    * collected from its values instead (a model that cannot run at all fails there, with its own error).
    */
-  private async graphRun(feeds: ReadonlyMap<string, Tensor>, widths: ReadonlyMap<string, number>): Promise<Map<string, TensorSummary> | undefined> {
+  private async graphRun(feeds: ReadonlyMap<string, Tensor>, widths: ReadonlyMap<string, number>, starts: ReadonlyMap<string, number>): Promise<Map<string, TensorSummary> | undefined> {
     try {
-      return await this.graph!.run(feeds, widths);
+      return await this.graph!.run(feeds, widths, starts);
     } catch {
       return undefined;
     }

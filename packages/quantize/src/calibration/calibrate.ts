@@ -9,6 +9,7 @@ import { BatchStatistics } from './batch-statistics.js';
 import { batchParts, batchesCanSplit, uniformPartSize } from './batch-split.js';
 import { openCalibrationData } from './calibration-data.js';
 import { HistogramStatistics, type HistogramStatisticsJSON } from './histogram-statistics.js';
+import { histogramStrides } from './histogram-sampling.js';
 import { MinMaxStatistics, type MinMaxStatisticsJSON } from './minmax-statistics.js';
 import { CALIBRATION_DEFAULTS, calibrationError, checkCalibrationOptions, type CalibrationMethod, type CalibrationOptions, type TensorRange } from './options.js';
 
@@ -40,16 +41,20 @@ export interface CalibrationStatisticsJSON {
   readonly tensors: Record<string, MinMaxStatisticsJSON | HistogramStatisticsJSON>;
 }
 
-/** Empty statistics of the kind `options.method` needs. */
-export function createStatistics(options: Pick<CalibrationOptions, 'method' | 'bins' | 'movingAverage'>): TensorStatistics {
-  return options.method === 'minmax' ? new MinMaxStatistics(options.movingAverage) : new HistogramStatistics(options.bins ?? CALIBRATION_DEFAULTS.bins);
+/**
+ * Empty statistics of the kind `options.method` needs; `stride`: the histogram's stride (1: every
+ * value; `histogramStrides` gives each tensor's for `options.histogramStride`).
+ */
+export function createStatistics(options: Pick<CalibrationOptions, 'method' | 'bins' | 'movingAverage'>, stride = 1): TensorStatistics {
+  return options.method === 'minmax' ? new MinMaxStatistics(options.movingAverage) : new HistogramStatistics(options.bins ?? CALIBRATION_DEFAULTS.bins, stride);
 }
 
 /** Runs the model on the calibration data and folds every batch's values of `tensors` into statistics. */
 export async function collectStatistics(model: Model, tensors: readonly string[], options: CalibrationOptions): Promise<CalibrationStatistics> {
   checkCalibrationOptions(options);
   const names = [...new Set(tensors)];
-  const statistics = new Map<string, TensorStatistics>(names.map((name) => [name, createStatistics(options)]));
+  const strides = options.method === 'minmax' ? undefined : histogramStrides(model, names, options.histogramStride ?? CALIBRATION_DEFAULTS.histogramStride);
+  const statistics = new Map<string, TensorStatistics>(names.map((name) => [name, createStatistics(options, strides?.get(name))]));
   if (names.length === 0) return { method: options.method, samples: 0, tensors: statistics };
   // A source that leaves samples out (a fixed batch) says so itself; the shortfall note below is then not repeated.
   let sourceWarned = false;

@@ -24,6 +24,7 @@
  * then no longer double nor shards merge exactly (s11, `tools/bench/quantize/calibration-quantizelinear.mjs`).
  */
 import { MinMaxStatistics, type MinMaxStatisticsJSON } from './minmax-statistics.js';
+import { partStart, partStride } from './histogram-sampling.js';
 import { distributionRange, entropyRange, percentileRange, withCoverage } from './histogram-ranges.js';
 import { CALIBRATION_DEFAULTS, calibrationError, type CalibrationMethod, type TensorRange } from './options.js';
 
@@ -49,6 +50,9 @@ export interface HistogramStatisticsJSON {
   readonly offset: number;
   readonly counts: readonly number[];
   readonly extremes: MinMaxStatisticsJSON;
+  /** Sampled histograms only (absent: every value counted): the stride and the values seen so far (see `histogram-sampling.ts`). */
+  readonly stride?: number;
+  readonly position?: number;
 }
 
 /** The smallest power of two `w` ≥ MIN_WIDTH with `magnitude < bins · w`. */
@@ -77,13 +81,38 @@ export class HistogramStatistics {
   private binWidth = 0;
   private limit = 0;
   private inverseWidth = 0;
+  /** Values seen so far, NaN and ±Infinity included: where the next batch starts in the numbering sampling uses. */
+  private seenValues = 0;
 
-  /** `bins`: bins on each side of zero. */
-  constructor(readonly bins = 2048) {
+  /**
+   * `bins`: bins on each side of zero. `stride`: count 1 in `stride` values of batches large enough
+   * (1: every value; see `histogram-sampling.ts` for which values) — min, max and counts of values
+   * stay over all of them.
+   */
+  constructor(readonly bins = 2048, readonly stride = 1) {
     if (!Number.isInteger(bins) || bins < 2 || bins > 1 << 24) {
       throw calibrationError({ reason: `histogram bins must be an integer in [2, 16777216]`, actual: String(bins) });
     }
+    if (!Number.isInteger(stride) || stride < 1) {
+      throw calibrationError({ reason: 'histogram stride must be an integer ≥ 1', actual: String(stride) });
+    }
     this.bucketCounts = new Float64Array(2 * bins);
+  }
+
+  /** Values seen so far (every value of every batch added, NaN and ±Infinity included). */
+  get position(): number {
+    return this.seenValues;
+  }
+
+  /** The index of the next batch's first counted value, were it sampled (0 without a stride). */
+  get nextStart(): number {
+    return this.stride === 1 ? 0 : partStart(this.seenValues, this.stride);
+  }
+
+  /** Which values of the next batch of `size` values are counted: every `stride`-th from `start`. */
+  sampling(size: number): { stride: number; start: number } {
+    const stride = partStride(size, this.stride);
+    return { stride, start: stride === 1 ? 0 : partStart(this.seenValues, stride) };
   }
 
   /** The counts (read-only view): bin j holds x in [(j − bins)·w, (j − bins + 1)·w). */
@@ -115,8 +144,18 @@ export class HistogramStatistics {
     this.setWidth(width);
   }
 
-  /** Counts one batch of values (NaN and ±Infinity are skipped and counted in `extremes.nonFinite`). */
+  /**
+   * Adds one batch of values (NaN and ±Infinity are skipped and counted in `extremes.nonFinite`): all
+   * of them, or with a stride the ones `sampling` names (the width still holds every finite value).
+   */
   add(values: ArrayLike<number>): this {
+    const { stride, start } = this.sampling(values.length);
+    this.seenValues += values.length;
+    return stride === 1 ? this.addEvery(values) : this.addSampled(values, stride, start);
+  }
+
+  /** Counts every value of a batch. */
+  private addEvery(values: ArrayLike<number>): this {
     const bins = this.bins;
     let counts = this.bucketCounts;
     // Before the first non-zero value the limit is the smallest positive number: 0 fits, anything else grows.
@@ -146,13 +185,46 @@ export class HistogramStatistics {
     return this;
   }
 
+  /** Counts values `start`, `start + stride`, … of a batch, at the width that holds all of its finite values (as the graph does). */
+  private addSampled(values: ArrayLike<number>, stride: number, start: number): this {
+    let min = Infinity;
+    let max = -Infinity;
+    let nonFinite = 0;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (v - v !== 0) {
+        nonFinite++;
+        continue;
+      }
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    const finite = values.length - nonFinite;
+    if (finite > 0) {
+      const magnitude = Math.max(-min, max);
+      if (magnitude > 0 && (this.binWidth === 0 || magnitude >= this.limit)) this.grow(magnitude);
+    }
+    const bins = this.bins;
+    const counts = this.bucketCounts;
+    const inverseWidth = this.inverseWidth;
+    for (let i = start; i < values.length; i += stride) {
+      const v = values[i]!;
+      if (v - v !== 0) continue;
+      counts[Math.floor(v * inverseWidth) + bins]!++;
+    }
+    this.extremes.addBatchSummary(min, max, finite, nonFinite);
+    return this;
+  }
+
   /**
    * Adds one batch already counted elsewhere (the in-graph histogram of calibration): `counts` are
    * `2·bins` counts at `width` (a power of two at least this histogram's width, or 0 while every
    * value was 0), and the batch's finite min, max and count. `firstBin`: `counts[k]` holds bin
-   * (k + firstBin) mod 2·bins (0: the same order as `counts`). Exact, as `merge` is.
+   * (k + firstBin) mod 2·bins (0: the same order as `counts`). Exact, as `merge` is. `size`: the
+   * batch's values (the numbering of sampling moves on by it; every one finite unless said).
+   * With a stride, `counts` must hold the values `sampling(size)` names.
    */
-  addBinned(width: number, counts: ArrayLike<number>, min: number, max: number, finite: number, firstBin = 0): this {
+  addBinned(width: number, counts: ArrayLike<number>, min: number, max: number, finite: number, firstBin = 0, size = finite): this {
     const length = this.bucketCounts.length;
     if (counts.length !== length || (width !== 0 && (width < this.binWidth || !Number.isInteger(Math.log2(width)))) || !Number.isInteger(firstBin) || firstBin < 0 || firstBin >= length) {
       throw calibrationError({ reason: 'binned counts do not fit this histogram', expected: `${length} counts at a power-of-two width ≥ ${this.binWidth}, first bin in [0, ${length})`, actual: `${counts.length} counts at width ${width}, first bin ${firstBin}` });
@@ -165,15 +237,24 @@ export class HistogramStatistics {
     const wrap = length - firstBin;
     for (let k = 0; k < wrap; k++) mine[k + firstBin]! += counts[k]!;
     for (let k = wrap; k < length; k++) mine[k - wrap]! += counts[k]!;
-    this.extremes.addBatchSummary(min, max, finite, 0);
+    this.seenValues += size;
+    this.extremes.addBatchSummary(min, max, finite, size - finite);
     return this;
   }
 
-  /** Adds another shard's histogram; the result equals one run over both shards' values. */
+  /**
+   * Adds another shard's histogram; the result equals one run over both shards' values (sampled
+   * histograms: each shard sampled its values from its own start, so the counts equal one run's
+   * where the first shard's size is a multiple of the stride).
+   */
   merge(other: HistogramStatistics): this {
     if (other.bins !== this.bins) {
       throw calibrationError({ reason: 'histograms with different bin counts cannot be merged', expected: `${this.bins} bins`, actual: `${other.bins} bins` });
     }
+    if (other.stride !== this.stride) {
+      throw calibrationError({ reason: 'histograms sampled at different strides cannot be merged', expected: `stride ${this.stride}`, actual: `stride ${other.stride}`, hint: 'collect every shard with the same histogramStride' });
+    }
+    this.seenValues += other.seenValues;
     const width = Math.max(this.binWidth, other.binWidth);
     const mine = width > this.binWidth && this.binWidth !== 0 ? coarsened(this.bucketCounts, this.bins, width / this.binWidth) : this.bucketCounts;
     const theirs = width > other.binWidth && other.binWidth !== 0 ? coarsened(other.bucketCounts, this.bins, width / other.binWidth) : other.bucketCounts;
@@ -209,6 +290,7 @@ export class HistogramStatistics {
       offset: start,
       counts: Array.from(this.bucketCounts.subarray(start, end)),
       extremes: this.extremes.toJSON(),
+      ...(this.stride > 1 ? { stride: this.stride, position: this.seenValues } : {}),
     };
   }
 
@@ -220,11 +302,14 @@ export class HistogramStatistics {
       widthValid &&
       Number.isInteger(json.offset) && json.offset >= 0 &&
       Array.isArray(json.counts) && json.offset + json.counts.length <= 2 * json.bins &&
-      json.counts.every((c) => Number.isInteger(c) && c >= 0);
+      json.counts.every((c) => Number.isInteger(c) && c >= 0) &&
+      (json.stride === undefined || (Number.isInteger(json.stride) && json.stride >= 1)) &&
+      (json.position === undefined || (Number.isInteger(json.position) && json.position >= 0));
     if (!valid) {
-      throw calibrationError({ reason: 'not histogram statistics JSON', expected: "{ kind: 'histogram', bins, width (a power of two or 0), offset, counts, extremes }", actual: JSON.stringify(json)?.slice(0, 120) });
+      throw calibrationError({ reason: 'not histogram statistics JSON', expected: "{ kind: 'histogram', bins, width (a power of two or 0), offset, counts, extremes, stride?, position? }", actual: JSON.stringify(json)?.slice(0, 120) });
     }
-    const histogram = new HistogramStatistics(json.bins);
+    const histogram = new HistogramStatistics(json.bins, json.stride ?? 1);
+    histogram.seenValues = json.position ?? 0;
     histogram.bucketCounts.set(json.counts, json.offset);
     if (json.width > 0) histogram.setWidth(json.width);
     histogram.extremes.merge(MinMaxStatistics.fromJSON(json.extremes));

@@ -22,6 +22,7 @@ export {
 } from './calibrate.js';
 export { MinMaxStatistics, type MinMaxStatisticsJSON } from './minmax-statistics.js';
 export { HistogramStatistics, type HistogramStatisticsJSON, type HistogramRangeOptions } from './histogram-statistics.js';
+export { HISTOGRAM_STRIDE_MIN_COUNTED, histogramStrideFor, histogramStrides } from './histogram-sampling.js';
 export { percentileRange, entropyRange, entropyThreshold, distributionRange, histogramMoments, magnitudePercentile, withCoverage } from './histogram-ranges.js';
 export {
   openCalibrationData,

@@ -39,6 +39,13 @@ export interface CalibrationOptions {
   readonly percentile?: number | undefined;
   /** Histogram bins per sign (default 2048); see `HistogramStatistics`. */
   readonly bins?: number | undefined;
+  /**
+   * `percentile`, `entropy`, `distribution`: the histogram of a large tensor counts 1 in p of its
+   * values, p the smallest prime ≥ this that divides neither its last dimension nor its size per
+   * sample; parts of fewer than p × 2048 values count all (`histogram-sampling.ts`). Min, max and the
+   * finiteness check stay over every value. 1: the exact histogram. Not an option of `minmax`.
+   */
+  readonly histogramStride?: number | undefined;
   /** `entropy`: bins of the quantized distribution the KL search compares against (default 128, int8's magnitude levels). */
   readonly quantizedBins?: number | undefined;
   /** `distribution`: the range is mean ± this many standard deviations, clipped to what was seen (default 4). */
@@ -93,6 +100,7 @@ export const CALIBRATION_DEFAULTS = {
   stdDevs: 4,
   minCoverage: 99.99,
   activationBudget: 8 * 2 ** 20,
+  histogramStride: 1,
 } as const;
 
 /** A `ModelpassError` from calibration. */
@@ -123,6 +131,14 @@ export function checkCalibrationOptions(options: CalibrationOptions): void {
   requireNumber('seed', options.seed, (v) => Number.isInteger(v), 'an integer');
   requireNumber('percentile', options.percentile, (v) => v > 50 && v <= 100, 'a percentage in (50, 100]');
   requireNumber('bins', options.bins, (v) => integer(2)(v) && v <= 1 << 24, 'an integer in [2, 16777216]');
+  requireNumber('histogramStride', options.histogramStride, (v) => integer(1)(v) && v <= 1 << 16, 'an integer in [1, 65536] (1: count every value)');
+  if (options.method === 'minmax' && options.histogramStride !== undefined) {
+    throw calibrationError({
+      reason: "calibration option 'histogramStride' applies to the histogram methods, not to minmax",
+      expected: 'method percentile, entropy or distribution, or no histogramStride',
+      actual: `method minmax, histogramStride ${String(options.histogramStride)}`,
+    });
+  }
   requireNumber('quantizedBins', options.quantizedBins, integer(2), 'an integer ≥ 2');
   requireNumber('minCoverage', options.minCoverage, (v) => v === 0 || (v > 50 && v <= 100), '0 (off) or a percentage in (50, 100]');
   requireNumber('stdDevs', options.stdDevs, (v) => Number.isFinite(v) && v > 0, 'a number > 0');

@@ -27,6 +27,13 @@
  * lifted). Other models keep the histogram in JavaScript (`ActivationCollector`). Parts whose summaries show
  * NaN, ±Infinity (or a float32 sum overflow) or magnitudes too small for a float32 bin width are
  * collected again from the activation itself, so results stay exactly those of the JavaScript path.
+ *
+ * Sampled histograms (`histogram-sampling.ts`): a tensor with a stride p > 1 bins only a strided Slice
+ * of its flattened values (Slice-10's `steps`: a strided copy, and p times fewer values through Mul,
+ * Floor, Cast, the int16 output and the count). Each run is fed every such tensor's stride and the
+ * index of its first counted value (where its numbering stands); the graph counts all values instead
+ * where the run holds fewer than p × `HISTOGRAM_STRIDE_MIN_COUNTED` of them, as `HistogramStatistics`
+ * does. Min, max, sum, size and the width stay over every value.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +43,7 @@ import { writeOnnx } from '@modelpass/onnx';
 import { viewElements } from '@modelpass/ops';
 import { OrtRunner } from '@modelpass/runtime';
 import { countBinIndices, countableByMask } from './bin-index-counts.js';
+import { HISTOGRAM_STRIDE_MIN_COUNTED, SAMPLING_FROM_OPSET } from './histogram-sampling.js';
 import { nonNegative } from './non-negative.js';
 import { CALIBRATION_SESSION_OPTIONS } from './session-options.js';
 
@@ -104,6 +112,9 @@ interface StatisticsOutputs {
   readonly indices?: readonly string[];
   /** float32 [T] input: each tensor's current histogram width. */
   readonly widthInput?: string;
+  /** Sampled histograms: int64 [T] inputs, each tensor's stride (1: every value) and first counted index. */
+  readonly strideInput?: string;
+  readonly startInput?: string;
 }
 
 /**
@@ -128,7 +139,7 @@ function onesFor(b: Builder, value: Value, shape: Value, cache: Map<string, Valu
  * width is computed once for all of them and the summaries are two outputs, not three per tensor
  * (plus, for histograms, each tensor's int16 indices, or with `scatter` one output of all counts).
  */
-function appendStatistics(b: Builder, tensors: readonly Value[], bins: number | undefined, counting: HistogramCounting): { outputs: Value[]; names: StatisticsOutputs } {
+function appendStatistics(b: Builder, tensors: readonly Value[], bins: number | undefined, counting: HistogramCounting, strides: readonly number[]): { outputs: Value[]; names: StatisticsOutputs } {
   const count = tensors.length;
   const f32 = (v: number) => b.constant(Tensor.scalar('float32', v), 'calibration_const');
   const vectorOf = (dtype: 'float32' | 'int64' | 'bool') => tensorType(dtype, [count]);
@@ -167,9 +178,11 @@ function appendStatistics(b: Builder, tensors: readonly Value[], bins: number | 
   // 1/w stays finite (w = 0 only while every value is 0, and 0·(1/w) must be 0 then).
   const inverses = op('onnx.Reciprocal', [op('onnx.Max', [width, f32(SMALLEST_GRAPH_WIDTH)])]);
   const summary = b.op1('onnx.Concat', [mins, maxes, sums, width], { axis: 0 }, { types: [tensorType('float32', [4 * count])] });
-  const names = { summary: summary.name, sizes: sizes.name, widthInput: widthInput.name };
+  let names: StatisticsOutputs = { summary: summary.name, sizes: sizes.name, widthInput: widthInput.name };
+  const binned = sampledValues(b, flats, sizes, strides);
+  if (binned.strideInput) names = { ...names, strideInput: binned.strideInput, startInput: binned.startInput };
   const indexType = counting === 'indices' ? 'int16' : 'int32';
-  const indices = flats.map((flat, i) => {
+  const indices = binned.values.map((flat, i) => {
     const inverse = b.op1('onnx.Gather', [inverses, b.constant(Tensor.scalar('int64', BigInt(i)), 'calibration_index')], { axis: 0 }, { types: [tensorType('float32', [])] });
     const scaled = b.op1('onnx.Mul', [flat, inverse], {}, { types: [tensorType('float32', [null])] });
     // Cast truncates toward zero, which is floor for x ≥ 0: a Relu output (or a pooled, reshaped, … one) needs no Floor pass.
@@ -186,11 +199,40 @@ function appendStatistics(b: Builder, tensors: readonly Value[], bins: number | 
   const zeros = b.constant(Tensor.fromValues('int32', [2 * bins], new Int32Array(2 * bins)), 'calibration_zeros');
   const onesOfShape = new Map<string, Value>();
   const counts = indices.map((index, i) => {
-    const ones = onesFor(b, tensors[i]!, shapes[i]!, onesOfShape);
+    const ones = strides[i]! > 1
+      ? b.op1('onnx.ConstantOfShape', [b.op1('onnx.Shape', [index], {}, { types: [tensorType('int64', [1])] })], { value: Tensor.fromValues('int32', [1], [1]) }, { types: [tensorType('int32', [null])] })
+      : onesFor(b, tensors[i]!, shapes[i]!, onesOfShape);
     return b.op1('onnx.ScatterElements', [zeros, index, ones], { axis: 0, reduction: 'add' }, { types: [tensorType('int32', [2 * bins])] });
   });
   const allCounts = b.op1('onnx.Concat', counts, { axis: 0 }, { types: [tensorType('int32', [2 * bins * count])] });
   return { outputs: [summary, sizes, allCounts], names: { ...names, counts: allCounts.name } };
+}
+
+/**
+ * The values each tensor's histogram bins: the flattened tensor itself (stride 1), or a strided Slice
+ * of it whose stride and start come from two fed int64 [T] vectors — reset to stride 1, start 0 where
+ * the run's size is under stride × `HISTOGRAM_STRIDE_MIN_COUNTED` (one Less and two Wheres for all tensors).
+ */
+function sampledValues(b: Builder, flats: readonly Value[], sizes: Value, strides: readonly number[]): { values: Value[]; strideInput?: string; startInput?: string } {
+  if (strides.every((stride) => stride === 1)) return { values: [...flats] };
+  const count = flats.length;
+  const int64Vector = tensorType('int64', [count]);
+  const strideInput = b.graph.addInput(b.graph.uniqueName('calibration_strides'), int64Vector);
+  const startInput = b.graph.addInput(b.graph.uniqueName('calibration_starts'), int64Vector);
+  const i64 = (values: readonly bigint[]) => b.constant(Tensor.fromValues('int64', [values.length], BigInt64Array.from(values)), 'calibration_const');
+  const small = b.op1('onnx.Less', [sizes, b.op1('onnx.Mul', [strideInput, i64([BigInt(HISTOGRAM_STRIDE_MIN_COUNTED)])], {}, { types: [int64Vector] })], {}, { types: [tensorType('bool', [count])] });
+  const runStrides = b.op1('onnx.Where', [small, i64([1n]), strideInput], {}, { types: [int64Vector] });
+  const runStarts = b.op1('onnx.Where', [small, i64([0n]), startInput], {}, { types: [int64Vector] });
+  const ends = i64([2n ** 62n]);
+  const axes = i64([0n]);
+  const values = flats.map((flat, i) => {
+    if (strides[i] === 1) return flat;
+    const at = i64([BigInt(i)]);
+    const step = b.op1('onnx.Gather', [runStrides, at], { axis: 0 }, { types: [tensorType('int64', [1])] });
+    const start = b.op1('onnx.Gather', [runStarts, at], { axis: 0 }, { types: [tensorType('int64', [1])] });
+    return b.op1('onnx.Slice', [flat, start, ends, axes, step], {}, { types: [tensorType('float32', [null])] });
+  });
+  return { values, strideInput: strideInput.name, startInput: startInput.name };
 }
 
 /** An ORT session of `model` with statistics nodes for the given float32 activations. */
@@ -209,6 +251,8 @@ export class StatisticsGraph {
     private readonly bins: number | undefined,
     /** How histograms are counted (undefined: min/max only). */
     readonly counting: HistogramCounting | undefined,
+    /** Each tensor's histogram stride (1: every value counted). */
+    readonly strides: readonly number[],
   ) {
     this.scratch = outputs.indices ? names.map(() => new Float64Array(2 * bins!)) : [];
   }
@@ -221,12 +265,20 @@ export class StatisticsGraph {
   /**
    * Writes the calibration copy of `model` (the model itself is restored before this returns) and
    * opens a session. `bins`: histogram bins per sign, or undefined for min/max only; `counting`:
-   * how the histogram is counted (`defaultHistogramCounting(bins)` unless given).
+   * how the histogram is counted (`defaultHistogramCounting(bins)` unless given); `strides`: each
+   * tensor's histogram stride (`histogram-sampling.ts`; all 1 unless given, and needs opset ≥ 10).
    */
-  static async open(model: Model, tensors: readonly Value[], bins: number | undefined, counting?: HistogramCounting): Promise<StatisticsGraph> {
+  static async open(model: Model, tensors: readonly Value[], bins: number | undefined, counting?: HistogramCounting, strides?: readonly number[]): Promise<StatisticsGraph> {
     const countedBy = bins === undefined ? undefined : (counting ?? defaultHistogramCounting(bins));
     if (countedBy === 'indices' && !countableByMask(2 * bins!)) {
       throw new Error(`'indices' histogram counting needs 2·bins to be a power of two up to 65536; got bins = ${bins}`);
+    }
+    const tensorStrides = bins === undefined ? tensors.map(() => 1) : (strides ?? tensors.map(() => 1));
+    if (tensorStrides.length !== tensors.length || tensorStrides.some((s) => !Number.isInteger(s) || s < 1)) {
+      throw new Error(`histogram strides must be one integer ≥ 1 per tensor; got [${tensorStrides.join(', ')}] for ${tensors.length} tensors`);
+    }
+    if (tensorStrides.some((s) => s > 1) && (model.opset('onnx') ?? model.opset('') ?? 0) < SAMPLING_FROM_OPSET) {
+      throw new Error(`sampled histograms need ONNX opset ≥ ${SAMPLING_FROM_OPSET} (Slice with steps)`);
     }
     const graph = model.graph;
     const originalOutputs = [...graph.outputs];
@@ -248,7 +300,7 @@ export class StatisticsGraph {
       }
       const b = Builder.atEnd(graph);
       const before = new Set(graph.nodeList());
-      const made = appendStatistics(b, tensors, bins, countedBy ?? 'scatter');
+      const made = appendStatistics(b, tensors, bins, countedBy ?? 'scatter', tensorStrides);
       outputs = made.names;
       const extra = made.outputs;
       for (const node of graph.nodeList()) if (!before.has(node)) created.push(node);
@@ -267,7 +319,7 @@ export class StatisticsGraph {
       model.irVersion = originalIrVersion;
     }
     const runner = new OrtRunner({ maxSessions: 1, sessionOptions: CALIBRATION_SESSION_OPTIONS });
-    const statistics = new StatisticsGraph(runner, file, folder, tensors.map((x) => x.name), outputs!, bins, countedBy);
+    const statistics = new StatisticsGraph(runner, file, folder, tensors.map((x) => x.name), outputs!, bins, countedBy, tensorStrides);
     try {
       await runner.describe(file);
     } catch (error) {
@@ -277,12 +329,20 @@ export class StatisticsGraph {
     return statistics;
   }
 
-  /** One run: each tensor's summary. `widths`: each histogram tensor's current width (0 before any non-zero value). */
-  async run(feeds: ReadonlyMap<string, Tensor>, widths: ReadonlyMap<string, number>): Promise<Map<string, TensorSummary>> {
+  /**
+   * One run: each tensor's summary. `widths`: each histogram tensor's current width (0 before any
+   * non-zero value). `starts`: each sampled tensor's first counted index, were the run large enough
+   * (`HistogramStatistics.sampling`; 0 where not given).
+   */
+  async run(feeds: ReadonlyMap<string, Tensor>, widths: ReadonlyMap<string, number>, starts?: ReadonlyMap<string, number>): Promise<Map<string, TensorSummary>> {
     const { names, outputs } = this;
     const count = names.length;
     const allFeeds = new Map(feeds);
     if (outputs.widthInput) allFeeds.set(outputs.widthInput, Tensor.fromValues('float32', [count], Float32Array.from(names, (name) => widths.get(name) ?? 0)));
+    if (outputs.strideInput && outputs.startInput) {
+      allFeeds.set(outputs.strideInput, Tensor.fromValues('int64', [count], BigInt64Array.from(this.strides, (stride) => BigInt(stride))));
+      allFeeds.set(outputs.startInput, Tensor.fromValues('int64', [count], BigInt64Array.from(names, (name) => BigInt(starts?.get(name) ?? 0))));
+    }
     const fetches = [outputs.summary, outputs.sizes, ...(outputs.counts ? [outputs.counts] : []), ...(outputs.indices ?? [])];
     this.lastRunBytes = 0;
     const results = await this.runner.run(this.file, allFeeds, { outputs: fetches });

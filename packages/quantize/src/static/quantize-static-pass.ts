@@ -12,7 +12,8 @@ import { dirname, resolve } from 'node:path';
 import { ModelpassError, writeFileAtomic, type Model } from '@modelpass/ir';
 import { encodeOnnx } from '@modelpass/onnx';
 import { definePass, option } from '@modelpass/pass-manager';
-import { CALIBRATION_METHODS, type CalibrationOptions } from '../calibration/options.js';
+import { CALIBRATION_DEFAULTS, CALIBRATION_METHODS, type CalibrationOptions } from '../calibration/options.js';
+import { HISTOGRAM_STRIDE_MIN_COUNTED, histogramStrides } from '../calibration/histogram-sampling.js';
 import { buildQuantizationReport, formatQuantizationReport } from '../report/layer-report.js';
 import { accuracyAwareExclusions, checkAccuracyBudget, checkEvalDatasetFits, type AccuracyAwareResult } from '../accuracy/accuracy-aware.js';
 import { calibrateActivations } from './activation-ranges.js';
@@ -24,6 +25,17 @@ import { describeNothingToQuantize, type NothingToQuantize } from './nothing-to-
 import { sixteenBitWeightsHint } from '../weights-in-constant-nodes.js';
 import { alreadyQuantizedClause, quantizedLayerCount } from '../already-quantized.js';
 import { describeSubgraphWeightedOps, weightedOpsInSubgraphs } from './subgraph-weighted-ops.js';
+
+/** The --debug line saying how the histograms of `tensors` are counted (`histogram-sampling.ts`). */
+function describeHistogramSampling(model: Model, tensors: readonly string[], requested: number): string {
+  const strides = histogramStrides(model, tensors, requested);
+  const sampled = new Map<number, number>();
+  for (const stride of strides.values()) if (stride > 1) sampled.set(stride, (sampled.get(stride) ?? 0) + 1);
+  if (sampled.size === 0) return `calibration: histograms from every value of the ${tensors.length} calibrated tensors${requested > 1 ? ' (histogram-stride applies from ONNX opset 10)' : ' (histogram-stride=1)'}`;
+  const parts = [...sampled].sort(([a], [b]) => a - b).map(([stride, count]) => `1 in ${stride} values of ${count} tensor(s)`);
+  const smallest = Math.min(...sampled.keys());
+  return `calibration: histograms from ${parts.join(', ')} of ${tensors.length} (histogram-stride=${requested}: the smallest prime ≥ ${requested} dividing neither the last dimension nor the size per sample), in runs of ≥ ${smallest} × ${HISTOGRAM_STRIDE_MIN_COUNTED} values of a tensor (smaller runs count every value); min/max from every value; histogram-stride=1 gives the exact histogram`;
+}
 
 /** Why weighted ops inside If/Loop bodies stay float (calibration reads activations as graph outputs; a branch's values cannot be). */
 const SUBGRAPH_HINT = 'calibration reads activations as graph outputs, which values inside an If branch or a Loop body cannot be; those ops stay float32 and the model stays valid (quantizing inside subgraphs is not supported yet)';
@@ -38,6 +50,7 @@ const options = {
   dims: dimsOption,
   percentile: option.number({ default: 99.999, min: 50, max: 100, help: 'calibration=percentile: the share of values (in %, above 50) the range keeps; ignored by the other methods' }),
   minCoverage: option.number({ default: 99.99, min: 0, max: 100, help: 'entropy/distribution: the range keeps at least this % of the values (0: plain KL search / mean ± 4 std)' }),
+  histogramStride: option.integer({ min: 1, max: 65536, help: `percentile/entropy/distribution: a large tensor's histogram counts 1 in p of its values, p the smallest prime ≥ this dividing neither its last dimension nor its size per sample (parts under p × ${HISTOGRAM_STRIDE_MIN_COUNTED} values count all; min/max over every value); 1: the exact histogram (default ${CALIBRATION_DEFAULTS.histogramStride}); not for minmax` }),
   format: option.enum(['qdq', 'qoperator'], { default: 'qdq', help: 'qdq: QuantizeLinear/DequantizeLinear around float ops (ORT fuses them); qoperator: QLinearConv, QLinearMatMul, QLinearAdd, … with Q/DQ only at the boundaries' }),
   activations: option.enum(['uint8', 'int8', 'int16'], { default: 'uint8', help: 'activation dtype (uint8: ORT U8S8 kernels; int16 needs opset 21)' }),
   weights: option.enum(['int8'], { default: 'int8', help: 'weight dtype (symmetric, zero point 0)' }),
@@ -76,6 +89,14 @@ export const quantizeStatic = definePass({
     // Options first: a max-drop without eval-dataset fails before calibration warns about random inputs.
     if (accuracyAware) checkAccuracyBudget({ maxDrop: o.maxDrop, evalDataset: o.evalDataset });
     const dims = parseDimsOption(o.dims, 'quantize-static');
+    if (o.histogramStride !== undefined && o.calibration === 'minmax') {
+      throw new ModelpassError({
+        reason: `option 'histogram-stride' of pass 'quantize-static' applies to calibration=percentile, entropy or distribution, not to calibration=minmax (min/max are read from every value)`,
+        expected: 'calibration=percentile|entropy|distribution, or no histogram-stride',
+        actual: `calibration=minmax histogram-stride=${o.histogramStride}`,
+        source: '@modelpass/quantize',
+      });
+    }
     if (o.report) checkReportPath(o.report);
     if (accuracyAware) await checkEvalDatasetFits(model, { maxDrop: o.maxDrop, evalDataset: o.evalDataset });
     await prepareForQuantization(model, host);
@@ -116,9 +137,11 @@ export const quantizeStatic = definePass({
       dims,
       percentile: o.percentile,
       minCoverage: o.minCoverage,
+      ...(o.histogramStride !== undefined ? { histogramStride: o.histogramStride } : {}),
       warn: (reason) => context.report({ severity: 'warning', reason }),
       symmetric: () => o.symmetricActivations,
     };
+    if (o.calibration !== 'minmax') context.debug(describeHistogramSampling(model, plan.calibrationTensors, o.histogramStride ?? CALIBRATION_DEFAULTS.histogramStride));
     const floatBytes = encodeOnnx(model);
     const ranges = await calibrateActivations(model, plan.calibrationTensors, calibration, { dtype: o.activations, symmetric: o.symmetricActivations });
     let finalPlan = plan;
