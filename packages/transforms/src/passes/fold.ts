@@ -101,7 +101,9 @@ export function foldShapeArithmetic(
     let shapeReaders = 0;
     const graphs = graphsOfModel(model);
     for (const graph of graphs) {
-      for (const node of graph.nodes()) {
+      // A walk of the links, the next node taken first as `graph.nodes()` does (the node is erased when its query is answered).
+      for (let node = graph.firstNode, next: Node | null; node; node = next) {
+        next = node.next;
         if (node.graph !== graph) continue;
         const output = node.outputs[0];
         if (!output || node.outputs.length !== 1 || constantOf(output)) continue;

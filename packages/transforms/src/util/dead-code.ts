@@ -95,7 +95,7 @@ function sweepConstants(graph: Graph, filter: (item: Node | Value) => boolean, r
 export function snapshotDead(model: Model): Set<Node | Value> {
   const dead = new Set<Node | Value>();
   for (const graph of graphsOfModel(model)) {
-    for (const node of graph.nodes()) if (isRemovableWhenUnused(node)) dead.add(node);
+    for (let node = graph.firstNode; node; node = node.next) if (isRemovableWhenUnused(node)) dead.add(node);
     for (const value of graph.constants) if (!value.hasUses) dead.add(value);
   }
   return dead;

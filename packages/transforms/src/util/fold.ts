@@ -134,70 +134,88 @@ export function foldConstants(model: Model, options: FoldOptions): FoldResult {
   return result;
 }
 
+/**
+ * The walk of one graph: only the cheap tests every node meets (a Constant node, an onnx node with no subgraph whose
+ * inputs are all constants) are here; the rest is `foldNode`, asked of the few candidates. Kept small on purpose:
+ * a conversion walks every node twice (fold-shapes' arithmetic, then fold-constants), so V8 optimizes this loop in
+ * a long run, and with every check inlined into it that one compile was among the conversion's largest.
+ */
 function foldGraph(graph: Graph, model: Model, options: FoldOptions, result: FoldResult): void {
-  for (const node of graph.nodes()) {
+  // A walk of the links, the next node taken first as `graph.nodes()` does (a fold erases the node it folds; a Constant it adds goes before it).
+  for (let node = graph.firstNode, next: Node | null; node; node = next) {
+    next = node.next;
     if (node.graph !== graph) continue;
     if (node.op === 'onnx.Constant') {
-      const output = node.outputs[0];
-      const tensor = constantNodeTensor(node);
-      if (!output || !tensor || output.isGraphOutput) continue;
-      replaceWithConstant(output, tensor, node);
-      node.erase();
-      result.constantNodesMaterialized++;
+      if (materializeConstantNode(node)) result.constantNodesMaterialized++;
       continue;
     }
-    if (node.dialect !== 'onnx' || isRandomOp(node.op) || node.subgraphs.length > 0 || node.outputs.length === 0) continue;
-    if (!allInputsConstant(node)) continue;
-    if (options.filter && !options.filter(node)) continue;
-    if (node.op === 'onnx.Identity' && forwardIdentityOfConstant(node)) {
-      result.nodesFolded++;
-      continue;
-    }
-    if (!kernelFor(node.op)) continue;
-    const quantized = quantizedOperand(node);
-    if (quantized) {
-      options.debug(`fold-constants: left ${node.op} '${node.name}' alone: '${quantized}' has a quant<> type and the reference kernels compute on stored integers (run materialize-qdq first)`);
-      continue;
-    }
-    const inputBytes = constantInputBytes(node);
-    if (inputBytes > MAX_FOLD_INPUT_BYTES) {
-      options.debug(`fold-constants: left ${node.op} '${node.name}' alone: its constant inputs hold ${inputBytes} bytes, more than the ${MAX_FOLD_INPUT_BYTES} the reference kernels evaluate in memory`);
-      continue;
-    }
-    const declared = declaredOutputBytes(node);
-    if (declared !== undefined && declared > options.maxSize) {
-      options.debug(`fold-constants: left ${node.op} '${node.name}' alone: its declared result of ${declared} bytes exceeds max-size ${options.maxSize}`);
-      continue;
-    }
-    if (declared !== undefined && declared - bytesFreedByFolding(node) > (options.maxGrowth ?? DEFAULT_FOLD_MAX_GROWTH)) {
-      options.debug(`fold-constants: left ${node.op} '${node.name}' alone: its declared result of ${declared} bytes would grow the model by more than max-growth`);
-      result.declinedForGrowth++;
-      continue;
-    }
-    const outputs = (options.known && knownOutputs(node, options.known)) || evaluateConstantNode(node, model, options.debug);
-    if (!outputs) continue;
-    const outputBytes = outputs.reduce((n, t) => n + (t ? tensorBytes(t) : 0), 0);
-    if (outputBytes > options.maxSize) {
-      options.debug(`fold-constants: left ${node.op} '${node.name}' alone: its result of ${outputBytes} bytes exceeds max-size ${options.maxSize}`);
-      continue;
-    }
-    const freed = bytesFreedByFolding(node);
-    const growth = outputBytes - freed;
-    const maxGrowth = options.maxGrowth ?? DEFAULT_FOLD_MAX_GROWTH;
-    if (growth > maxGrowth) {
-      options.debug(
-        `fold-constants: left ${node.op} '${node.name}' alone: its result of ${outputBytes} bytes would replace only ${freed} bytes of ` +
-          `constants that die with it (growth ${growth} > max-growth ${maxGrowth})`,
-      );
-      result.declinedForGrowth++;
-      continue;
-    }
-    node.outputs.forEach((output, i) => {
-      if (output && outputs[i]) replaceWithConstant(output, outputs[i]!, node);
-    });
-    node.erase();
-    result.nodesFolded++;
+    if (node.dialect !== 'onnx' || node.subgraphs.length > 0 || node.outputs.length === 0 || !allInputsConstant(node)) continue;
+    foldNode(node, model, options, result);
   }
+}
+
+/** An `onnx.Constant` node → an initializer (not one writing a graph output); whether it was. */
+function materializeConstantNode(node: Node): boolean {
+  const output = node.outputs[0];
+  const tensor = constantNodeTensor(node);
+  if (!output || !tensor || output.isGraphOutput) return false;
+  replaceWithConstant(output, tensor, node);
+  node.erase();
+  return true;
+}
+
+/** One onnx node whose present inputs are all constants: folded (or forwarded) when every check allows it. */
+function foldNode(node: Node, model: Model, options: FoldOptions, result: FoldResult): void {
+  if (isRandomOp(node.op)) return;
+  if (options.filter && !options.filter(node)) return;
+  if (node.op === 'onnx.Identity' && forwardIdentityOfConstant(node)) {
+    result.nodesFolded++;
+    return;
+  }
+  if (!kernelFor(node.op)) return;
+  const quantized = quantizedOperand(node);
+  if (quantized) {
+    options.debug(`fold-constants: left ${node.op} '${node.name}' alone: '${quantized}' has a quant<> type and the reference kernels compute on stored integers (run materialize-qdq first)`);
+    return;
+  }
+  const inputBytes = constantInputBytes(node);
+  if (inputBytes > MAX_FOLD_INPUT_BYTES) {
+    options.debug(`fold-constants: left ${node.op} '${node.name}' alone: its constant inputs hold ${inputBytes} bytes, more than the ${MAX_FOLD_INPUT_BYTES} the reference kernels evaluate in memory`);
+    return;
+  }
+  const declared = declaredOutputBytes(node);
+  if (declared !== undefined && declared > options.maxSize) {
+    options.debug(`fold-constants: left ${node.op} '${node.name}' alone: its declared result of ${declared} bytes exceeds max-size ${options.maxSize}`);
+    return;
+  }
+  if (declared !== undefined && declared - bytesFreedByFolding(node) > (options.maxGrowth ?? DEFAULT_FOLD_MAX_GROWTH)) {
+    options.debug(`fold-constants: left ${node.op} '${node.name}' alone: its declared result of ${declared} bytes would grow the model by more than max-growth`);
+    result.declinedForGrowth++;
+    return;
+  }
+  const outputs = (options.known && knownOutputs(node, options.known)) || evaluateConstantNode(node, model, options.debug);
+  if (!outputs) return;
+  const outputBytes = outputs.reduce((n, t) => n + (t ? tensorBytes(t) : 0), 0);
+  if (outputBytes > options.maxSize) {
+    options.debug(`fold-constants: left ${node.op} '${node.name}' alone: its result of ${outputBytes} bytes exceeds max-size ${options.maxSize}`);
+    return;
+  }
+  const freed = bytesFreedByFolding(node);
+  const growth = outputBytes - freed;
+  const maxGrowth = options.maxGrowth ?? DEFAULT_FOLD_MAX_GROWTH;
+  if (growth > maxGrowth) {
+    options.debug(
+      `fold-constants: left ${node.op} '${node.name}' alone: its result of ${outputBytes} bytes would replace only ${freed} bytes of ` +
+        `constants that die with it (growth ${growth} > max-growth ${maxGrowth})`,
+    );
+    result.declinedForGrowth++;
+    return;
+  }
+  node.outputs.forEach((output, i) => {
+    if (output && outputs[i]) replaceWithConstant(output, outputs[i]!, node);
+  });
+  node.erase();
+  result.nodesFolded++;
 }
 
 /** The result of a single-output node from `known`, when it has the dtype and static shape the output declares. */
