@@ -21,8 +21,9 @@ import { dimsOf, staticDims, tensorTypeOf, typeWithShape } from '../lowering-too
  *
  * Both need static dims (but N) and float32 constant weights. In torch's sequence-first spelling the
  * projection's leading dims must flatten to L (a batch of one). With a static batch B > 1 its Reshape is
- * `[L, B·H, hd]`, interleaving batch and heads: `interleavedHeadSplit`/`interleavedHeadMerge` below take that
- * when the model is batch_first (the sequence-first swaps are torch's own and cancel); otherwise it stays.
+ * `[L, B·H, hd]`, interleaving batch and heads: `interleavedHeadSplit`/`interleavedHeadMerge` below take that;
+ * batch_first, torch's own swaps cancel; sequence first, x is swapped to batch-major once for q, k and v and the
+ * result swapped back (two transposes where the heads had four).
  */
 
 function permOf(node: Node): number[] | undefined {
@@ -397,17 +398,20 @@ function interleavedHeadSplit(transpose: Node): boolean {
   if (!projection || projection.weight.shape[1] !== staticDims(projected)?.at(-1)) return false;
   const inner = projection.weight.shape[0]!;
   if (staticDims(projection.x)?.join() !== [length, batch, inner].join()) return false;
-  // Only where the input is torch's batch_first swap of a batch-major value, read here before it: sequence-first
-  // models would trade each head transpose for one of the input (no fewer, measured).
+  // Where the input is torch's batch_first swap of a batch-major value, that value is read before the swap.
+  // Sequence first, one swap of the input to batch-major serves q, k and v (shared: made once per input), so the
+  // three head transposes become one, and the merge's one swap back (`interleavedHeadMerge`).
   const swap = projection.x.producer;
-  if (swap?.op !== 'onnx.Transpose' || permOf(swap)?.join(',') !== '1,0,2') return false;
-  const batchMajor = swap.input(0);
-
   const at = Builder.before(transpose);
+  const batchFirst = swap?.op === 'onnx.Transpose' && permOf(swap)?.join(',') === '1,0,2';
+
   const loc = transpose.loc;
   const base = transpose.name;
   const type = transpose.output(0).type;
-  const rows = at.op1('onnx.Reshape', [batchMajor, at.constant(int64s([batch, 1, length, inner]), `${base}_rows`)], {}, { types: [typeWithShape(type, [batch, 1, length, inner])], name: `${base}_rows`, loc });
+  const rowDims = [batch, 1, length, inner];
+  const rows = batchFirst
+    ? at.op1('onnx.Reshape', [swap.input(0), at.constant(int64s(rowDims), `${base}_rows`)], {}, { types: [typeWithShape(type, rowDims)], name: `${base}_rows`, loc })
+    : sharedBatchMajorRows(projection.x, rowDims);
   const weight = headMajorWeights(projection.weight, range.start, heads, headSize);
   const perBatchType = typeWithShape(type, [batch, heads, length, headSize]);
   let y = at.op1('onnx.MatMul', [rows, at.constant(weight, `${base}_head_weights`)], {}, { types: [perBatchType], name: `${base}_heads`, loc });
@@ -422,6 +426,23 @@ function interleavedHeadSplit(transpose: Node): boolean {
   transpose.erase();
   reshape.erase();
   return true;
+}
+
+/**
+ * A sequence-first `x[L, B, E]` as batch-major rows `[B, 1, L, E]`: `Reshape(Transpose(x, [1,0,2]))`, made once per x
+ * (right after x is defined) and shared by the q, k and v that read it, so one transpose serves all three.
+ */
+function sharedBatchMajorRows(x: Value, rowDims: readonly number[]): Value {
+  for (const user of x.users) {
+    if (user.op !== 'onnx.Transpose' || user.inputs[0] !== x || permOf(user)?.join(',') !== '1,0,2') continue;
+    const rows = user.output(0).users.find((reader) => reader.op === 'onnx.Reshape' && staticDims(reader.output(0))?.join() === rowDims.join());
+    if (rows) return rows.output(0);
+  }
+  const producer = x.producer;
+  const at = producer ? Builder.after(producer) : Builder.before(x.graph.firstNode!);
+  const [batch, , length, inner] = rowDims as [number, number, number, number];
+  const swapped = at.op1('onnx.Transpose', [x], { perm: attrs.ints([1, 0, 2]) }, { types: [typeWithShape(x.type, [batch, length, inner])], name: `${x.name}_batch_major` });
+  return at.op1('onnx.Reshape', [swapped, at.constant(int64s(rowDims), `${x.name}_batch_major_rows`)], {}, { types: [typeWithShape(x.type, rowDims)], name: `${x.name}_batch_major_rows` });
 }
 
 /**
@@ -451,10 +472,13 @@ function interleavedHeadMerge(transpose: Node, opset: number): boolean {
   if (weight.shape[0] !== width) return false;
   const outWidth = weight.shape[1]!;
   // torch's Reshape [L, B, Eout] → Transpose [1,0,2] after the Gemm, replaced as a whole when present.
-  const unflatten = soleUser(reader.output(0));
-  const swapBack = unflatten?.op === 'onnx.Reshape' && staticDims(unflatten.output(0))?.join() === [length, batch, outWidth].join() ? soleUser(unflatten.output(0)) : undefined;
+  const after = soleUser(reader.output(0));
+  const unflatten = after?.op === 'onnx.Reshape' && staticDims(after.output(0))?.join() === [length, batch, outWidth].join() ? after : undefined;
+  const swapBack = unflatten ? soleUser(unflatten.output(0)) : undefined;
   const batchFirst = swapBack?.op === 'onnx.Transpose' && permOf(swapBack)?.join(',') === '1,0,2' ? swapBack : undefined;
-  if (!batchFirst) return false; // sequence first: one transpose for another
+  // Sequence first: the result is swapped back to [L, B, Eout] (one transpose where the merge had one), replacing the
+  // Reshape [L, B, Eout]; it pairs with the split's one input swap.
+  if (!batchFirst && !unflatten) return false;
 
   const outType = reader.output(0).type;
   const at = Builder.before(reader);
@@ -467,8 +491,13 @@ function interleavedHeadMerge(transpose: Node, opset: number): boolean {
   const batchMajorType = typeWithShape(outType, [batch, length, outWidth]);
   let y = at.op1('onnx.Reshape', [sum!, at.constant(int64s([batch, length, outWidth]), `${base}_merged_shape`)], {}, { types: [batchMajorType], name: `${base}_merged`, loc });
   if (reader.inputs[2]) y = at.op1('onnx.Add', [y, reader.input(2)], {}, { types: [batchMajorType], name: `${base}_bias`, loc });
-  batchFirst.output(0).replaceAllUsesWith(y);
-  batchFirst.erase();
+  if (batchFirst) {
+    batchFirst.output(0).replaceAllUsesWith(y);
+    batchFirst.erase();
+  } else {
+    const back = at.op1('onnx.Transpose', [y], { perm: attrs.ints([1, 0, 2]) }, { types: [unflatten!.output(0).type], name: `${base}_sequence_first`, loc });
+    unflatten!.output(0).replaceAllUsesWith(back);
+  }
   unflatten!.erase();
   reader.erase();
   reshape.erase();
