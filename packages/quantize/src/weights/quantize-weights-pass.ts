@@ -142,9 +142,12 @@ export const quantizeWeights = definePass({
             context.statistic('shared-weights-copied');
             context.debug(`${layer.node.name}: its weight '${layer.weight.name}' is read by ${readers.length} layers; sequential GPTQ measures them in different waves, so this layer gets its own copy`);
           }
-          const { value: quantized, reused } = share
-            ? quantizedWeights.get(layer.weight, layer.layout, () => quantizeLayer(layer, scheme, context, format, hessians, readers))
-            : { value: quantizeLayer(layer, scheme, context, format, hessians, [layer]), reused: false };
+          // Only a weight other layers still read is kept for them: a QuantizedWeight holds one byte per code, so
+          // keeping every layer's (as 4928441 did) held ~1 GB for a 1 B-parameter model (int4-1b.mjs: 268 → 1,297 MB).
+          const { value: quantized, reused } =
+            share && readers.length > 1
+              ? quantizedWeights.get(layer.weight, layer.layout, () => quantizeLayer(layer, scheme, context, format, hessians, readers))
+              : { value: quantizeLayer(layer, scheme, context, format, hessians, share ? readers : [layer]), reused: false };
           const before = layer.tensor.byteLength;
           const after = emit(model, layer, quantized, format, context, make, share ? constants : undefined);
           context.statistic('layers-quantized');
