@@ -176,6 +176,16 @@ function withinArithmeticBound(values: readonly Dim[]): boolean {
   return true;
 }
 
+/** Whether an output of `node` has a tensor type of a dtype whose element values inference tracks (`setValues` records only those). */
+function hasTrackedOutput(node: Node): boolean {
+  const outputs = node.outputs;
+  for (let i = 0; i < outputs.length; i++) {
+    const type = outputs[i]?.type;
+    if (type?.kind === 'tensor' && isTrackedDType(type.dtype)) return true;
+  }
+  return false;
+}
+
 function failure(error: unknown, node: Node): Diagnostic {
   return diagnostic({
     severity: 'warning',
@@ -526,6 +536,9 @@ class ShapeInference {
         return;
       }
     }
+    // Values are only recorded for outputs of an integer (tracked) dtype (`setValues`): a float Add/Mul/Reshape of
+    // activations, most of a model's nodes, needs no rule run whose results would all be dropped.
+    if (!hasTrackedOutput(node)) return;
     const rule = PROPAGATION_RULES.get(node.op);
     if (!rule) return;
     let results: readonly (DimValues | undefined)[];
