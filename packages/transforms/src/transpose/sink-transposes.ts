@@ -98,7 +98,8 @@ function readsATranspose(node: Node): boolean {
 
 /**
  * Whether `Transpose(outputPerm)` then `Transpose(perm)` of `output` rewritten in the new layout is an identity,
- * or moves only size-1 dims (a Reshape after sinking: a 1-D Conv's Unsqueeze puts its unit axis elsewhere).
+ * or moves only size-1 dims (a Reshape after sinking: a 1-D Conv's Unsqueeze puts its unit axis elsewhere), a
+ * symbolic batch included.
  */
 function movesOnlyUnitDims(output: Value | undefined, outputPerm: Permutation, perm: Permutation): boolean {
   const composed = composePermutations(outputPerm, perm);
@@ -109,7 +110,9 @@ function movesOnlyUnitDims(output: Value | undefined, outputPerm: Permutation, p
   const shape = isTensorType(newDims) ? newDims.shape : null;
   if (!shape) return false;
   const moving = composed.filter((axis) => shape[axis] !== 1);
-  return moving.every((axis, i) => i === 0 || axis > moving[i - 1]!) && moving.every((axis) => typeof shape[axis] === 'number');
+  if (!moving.every((axis, i) => i === 0 || axis > moving[i - 1]!)) return false;
+  // As `unitTransposeAsReshape` takes it: a symbolic dim in place (a Reshape copies it), at most one elsewhere (-1).
+  return composed.filter((axis, i) => typeof shape[axis] !== 'number' && axis !== i).length <= 1;
 }
 
 /** Every permutation of `rank` dims (rank ≤ 5: at most 120). */
