@@ -2,8 +2,9 @@
  * A Conv1d over an image whose channels and rows a Reshape merged (`[N, C, H, W]` → `[N, C·H, W]`, as
  * CRNN-style recognizers feed their sequence model) through legalize-tflite: one CONV_2D as tall as the
  * image reads the NHWC image as it is, so no transpose is left inside (there were 2: back to NCHW for
- * the merge, then to NWC for the 1-D Conv). A grouped one keeps the 2-D form and its two transposes
- * merge into one (the sinking hoists a transpose above a Reshape → Unsqueeze chain). TFLite 2.9 vs ORT.
+ * the merge, then to NWC for the 1-D Conv), grouped too when each group holds whole input channels. Groups
+ * that cut input channels apart keep the 1-D form, and its two transposes merge into one (the sinking hoists
+ * a transpose above a Reshape → Unsqueeze chain). TFLite 2.9 vs ORT.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, GraphBuilder, Tensor, tensorType, type Model } from '@modelpass/ir';
@@ -54,7 +55,9 @@ const cases: readonly Case[] = [
   { name: 'kernel 3, same padding', channels: 8, height: 4, width: 10, out: 6, kernel: 3, pads: [1, 1], inner: 0 },
   { name: 'stride 2, dilation 2, uneven pads, no bias', channels: 5, height: 3, width: 13, out: 4, kernel: 3, pads: [2, 1], stride: 2, dilation: 2, bias: false, inner: 0 },
   { name: 'kernel 1 (a per-column projection)', channels: 4, height: 6, width: 7, out: 9, kernel: 1, pads: [0, 0], inner: 0 },
-  { name: 'group 2: the 2-D form, one transpose inside (was 2)', channels: 8, height: 4, width: 10, out: 6, kernel: 3, pads: [1, 1], group: 2, inner: 1 },
+  { name: 'group 2 (whole input channels per group)', channels: 8, height: 4, width: 10, out: 6, kernel: 3, pads: [1, 1], group: 2, inner: 0 },
+  // Groups of 3 merged rows cut input channels apart (C = 3, H = 4, 4 groups): the 1-D form, one transpose inside (was 2).
+  { name: 'group 4 splitting input channels: 1-D form, one transpose (was 2)', channels: 3, height: 4, width: 10, out: 8, kernel: 3, pads: [1, 1], group: 4, inner: 1 },
 ];
 
 describe('legalize-tflite: a Conv1d over merged channels and rows', () => {

@@ -18,9 +18,10 @@ export interface MergedRowsConv {
  * [N, C·H, W])` then Conv1d over W, as CRNN-style text recognizers and spectrogram nets feed their
  * sequence model — is a 2-D Conv over the image with a kernel as tall as the image: channel `c·H + h`
  * of the 1-D weights is row `h` of input channel `c` of the 2-D ones (the same numbers reshaped
- * `[O, C·H, k]` → `[O, C, H, k]`), no padding, stride and dilation 1 along H, and the result
+ * `[O, C·H/g, k]` → `[O, C/g, H, k]`), no padding, stride and dilation 1 along H, and the result
  * `[N, O, 1, W']` squeezed to `[N, O, W']`. In NHWC that CONV_2D reads the image as it is; merging C and
- * H of an NHWC image took a transpose. Group 1, constant float weights (and bias), explicit pads.
+ * H of an NHWC image took a transpose. Groups g that divide C (each group whole input channels), constant
+ * float weights (and bias), explicit pads.
  * Undefined when `conv` is anything else.
  */
 export function mergedRowsConv(conv: Node, context: LoweringContext): MergedRowsConv | undefined {
@@ -34,16 +35,18 @@ export function mergedRowsConv(conv: Node, context: LoweringContext): MergedRows
   if (!image || imageDims?.length !== 4 || merged?.length !== 3 || outDims?.length !== 3) return undefined;
   const [n, channels, height, width] = imageDims;
   if (typeof channels !== 'number' || typeof height !== 'number' || height < 2 || n === null || merged[0] !== n || merged[1] !== channels * height || merged[2] !== width) return undefined;
-  if ((conv.optionalAttr('group', 'int') ?? 1) !== 1 || (conv.optionalAttr('auto_pad', 'string') ?? 'NOTSET') !== 'NOTSET') return undefined;
+  // Groups split the merged channels c·H + h into runs of C·H/g: whole input channels when g divides C.
+  const group = conv.optionalAttr('group', 'int') ?? 1;
+  if (channels % group !== 0 || (conv.optionalAttr('auto_pad', 'string') ?? 'NOTSET') !== 'NOTSET') return undefined;
   const weights = constantOf(conv.inputs[1]);
-  if (!weights || weights.quant || weights.shape.length !== 3 || weights.shape[1] !== channels * height) return undefined;
+  if (!weights || weights.quant || weights.shape.length !== 3 || weights.shape[1] !== (channels / group) * height) return undefined;
   if (conv.inputs[2] && !constantOf(conv.inputs[2])) return undefined;
   const [outChannels, , kernel] = weights.shape as [number, number, number];
   const pads = conv.optionalAttr('pads', 'ints') ?? [0, 0];
   const strides = conv.optionalAttr('strides', 'ints') ?? [1];
   const dilations = conv.optionalAttr('dilations', 'ints') ?? [1];
   const at = Builder.before(conv, { registry: context.registry });
-  const weights2d: Value = at.constant(weights.reshape([outChannels, channels, height, kernel]), `${conv.name}_W_rows`);
+  const weights2d: Value = at.constant(weights.reshape([outChannels, channels / group, height, kernel]), `${conv.name}_W_rows`);
   const conv2d = at.create(
     'onnx.Conv',
     [image, weights2d, ...(conv.inputs[2] ? [conv.input(2)] : [])],
@@ -52,6 +55,7 @@ export function mergedRowsConv(conv: Node, context: LoweringContext): MergedRows
       pads: attrs.ints([0, pads[0]!, 0, pads[1]!]),
       strides: attrs.ints([1, strides[0]!]),
       dilations: attrs.ints([1, dilations[0]!]),
+      ...(group !== 1 ? { group: attrs.int(group) } : {}),
     },
     { types: [typeWithShape(conv.output(0).type, [outDims[0]!, outDims[1]!, 1, outDims[2]!])], name: `${conv.name}_rows` },
   );
