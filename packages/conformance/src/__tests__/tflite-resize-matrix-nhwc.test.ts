@@ -10,7 +10,7 @@ import { attrs, GraphBuilder, Tensor, tensorType, type Attribute, type Model } f
 import { inferShapes } from '@modelpass/ops';
 import { disposeSharedOrtRunner } from '@modelpass/runtime';
 import { countTransposes } from '@modelpass/tflite';
-import { compareInRuntimes, feedsFor, legalize, seededTensor } from './tflite-legalize-harness.js';
+import { compareInRuntimes, feedsFor, legalize, seededTensor, singleInputModel } from './tflite-legalize-harness.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
@@ -49,9 +49,27 @@ const cases: readonly Case[] = [
   { name: 'cubic of H only (scales 1.5 × 1)', size: [4, 6], scales: [1, 1, 1.5, 1], attributes: cubic },
   { name: 'cubic downscale with antialias', size: [8, 9], sizes: [2, 5, 3, 5], attributes: { mode: attrs.string('cubic'), antialias: attrs.int(1) }, opset: 18 },
   { name: 'nearest round_prefer_floor ×1.5', size: [4, 6], scales: [1, 1, 1.5, 1.5], attributes: {} },
+  { name: 'cubic of W only (scales 1 × 2), between Convs', size: [4, 5], scales: [1, 1, 1, 2], attributes: cubic },
 ];
 
 describe('legalize-tflite: interpolation-matrix resizes in NHWC, no transpose inside', () => {
+  it('a rank-4 tensor with no image around it, resized along W alone, stays one FULLY_CONNECTED: no transpose at all', async () => {
+    const build = () =>
+      singleInputModel({
+        input: [2, 3, 4, 6],
+        opset: 13,
+        build: (b, x) => b.op1('onnx.Resize', [b.op1('onnx.Relu', [x]), b.constant(Tensor.fromValues('float32', [0], [])), b.constant(Tensor.fromValues('float32', [4], [1, 1, 1, 2]))], cubic),
+      });
+    const original = build();
+    const converted = build();
+    await legalize(converted);
+    const ops = converted.graph.nodeList().map((node) => node.op);
+    expect(ops).toContain('tflite.FULLY_CONNECTED');
+    expect(countTransposes(converted.graph)).toEqual({ inner: 0, boundary: 0 });
+    const differences = await compareInRuntimes(original, converted, feedsFor(original, 5));
+    for (const difference of differences) expect(difference).toBeLessThanOrEqual(1e-4);
+  });
+
   for (const testCase of cases) {
     it(testCase.name, async () => {
       const original = resizeModel(testCase);

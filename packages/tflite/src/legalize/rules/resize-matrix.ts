@@ -3,6 +3,7 @@ import { kernelFor } from '@modelpass/ops';
 import { constantOf, numbersOf } from '../constant-values.js';
 import type { LoweringContext, LoweringRule } from '../lowering-rule.js';
 import { loweringError, replaceNode, staticDims, TfliteEmitter, typeWithShape } from '../lowering-tools.js';
+import { CHANNELS_FIRST_OPS } from '../../layout/layout-analysis.js';
 import { toChannelsFirst, toChannelsLast } from './channels-last.js';
 import { spatialRules } from './spatial.js';
 
@@ -133,9 +134,22 @@ function lowerImageMatrixNhwc(node: Node, context: LoweringContext, axes: readon
   replaceNode(node, [toChannelsFirst(emit, x)]);
 }
 
+/**
+ * Whether the NHWC form pays: H is resized (FULLY_CONNECTED would need a transpose pair for it anyway), or the
+ * input comes from a layout op's NHWC→NCHW transpose, or a layout op reads the result. A rank-4 tensor resized
+ * along its last axis alone elsewhere (no image around it) stays one FULLY_CONNECTED, no transpose.
+ */
+function nhwcPays(node: Node, axes: readonly number[]): boolean {
+  if (axes.includes(2)) return true;
+  const producer = node.inputs[0]?.producer;
+  const fromNhwc = producer?.op === 'onnx.Transpose' && producer.optionalAttr('perm', 'ints')?.join() === '0,3,1,2';
+  return fromNhwc || node.output(0).users.some((user) => CHANNELS_FIRST_OPS.has(user.op));
+}
+
 function lowerMatrix(node: Node, context: LoweringContext): void {
   const axes = resizedAxes(node);
-  if (staticDims(node.inputs[0])!.length === 4 && axes.length > 0 && axes.every((axis) => axis === 2 || axis === 3)) return lowerImageMatrixNhwc(node, context, axes);
+  const image = staticDims(node.inputs[0])!.length === 4 && axes.length > 0 && axes.every((axis) => axis === 2 || axis === 3);
+  if (image && nhwcPays(node, axes)) return lowerImageMatrixNhwc(node, context, axes);
   const emit = new TfliteEmitter(node, context);
   const rank = staticDims(node.inputs[0])!.length;
   const outDims = staticDims(node.outputs[0])!;
