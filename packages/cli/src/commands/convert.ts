@@ -304,10 +304,17 @@ export const convertCommand: Command = {
   },
 };
 
-/** Passes convert adds when the formats differ: the source's raise first, the target's legalize last (unless the pipeline names them). */
+/**
+ * Passes convert adds when the formats differ: the source's raise first, the target's legalize last (unless the pipeline
+ * names them). Within one format, a pipeline that raises the model itself (`-p 'raise-tflite,quantize-static{…}'` on a
+ * .tflite, the way to calibrate one) gets the legalize pass last too: its canonical ops could not be written otherwise.
+ */
 function formatChangePasses(input: ModelFormat, output: ModelFormat, pipelineText: string | undefined): { before: string[]; after: string[] } {
-  if (input.name === output.name) return { before: [], after: [] };
   const named = (pass: string) => pipelineText !== undefined && new RegExp(`(^|[^\\w-])${pass}($|[^\\w-])`).test(pipelineText);
+  if (input.name === output.name) {
+    const raisesItself = input.raisePass !== undefined && named(input.raisePass);
+    return { before: [], after: raisesItself && output.legalizePass !== undefined && !named(output.legalizePass) ? [output.legalizePass] : [] };
+  }
   return {
     before: input.raisePass !== undefined && !named(input.raisePass) ? [input.raisePass] : [],
     after: output.legalizePass !== undefined && !named(output.legalizePass) ? [output.legalizePass] : [],
