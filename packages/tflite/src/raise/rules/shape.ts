@@ -334,4 +334,38 @@ const tile: RaiseRule = {
   },
 };
 
-export const shapeRaiseRules: readonly RaiseRule[] = [reshape, transpose, concatenation, pad, reduce, softmax, fullyConnected, gather, gatherNd, squeeze, tile, argExtremum, scatterNd, topK, logSoftmax, cumSum];
+/**
+ * ONE_HOT(indices, depth, on_value, off_value; axis) → Where(Equal(Unsqueeze(indices, axis), Range(0, depth) along that
+ * axis), on, off). Not onnx.OneHot: TFLite gives an all-off row for any index outside [0, depth), negative ones included,
+ * where ONNX OneHot counts a negative index from the end; and ORT registers OneHot for a few dtype triples only.
+ */
+const oneHot: RaiseRule = {
+  ops: ['tflite.ONE_HOT'],
+  targets: ['Unsqueeze', 'Range', 'Cast', 'Reshape', 'Equal', 'Where'],
+  check(node) {
+    if (rankOfValue(node.inputs[0]) === undefined) return 'the rank of the indices must be known';
+    const dtype = tensorTypeOf(node.inputs[0])?.dtype;
+    if (dtype !== 'int32' && dtype !== 'int64') return `indices of dtype ${dtype} are not supported (int32, int64)`;
+    return undefined;
+  },
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const indices = node.input(0);
+    const rank = rankOfValue(indices)!;
+    const axis = normalizeAxis(node.optionalAttr('axis', 'int') ?? -1, rank + 1)!;
+    const dtype = tensorTypeOf(indices)!.dtype;
+    const scalar = (value: Value, name: string) => (rankOfValue(value) === 0 ? value : emit.op1('Reshape', [value, emit.int64([], `${name}_scalar`, [0])], {}, { kind: 'tensor', dtype: tensorTypeOf(value)?.dtype ?? dtype, shape: [] }));
+    let depth = scalar(node.input(1), 'depth');
+    if (tensorTypeOf(depth)?.dtype !== dtype) depth = emit.op1('Cast', [depth], { to: attrs.int(dtype === 'int64' ? 7 : 6) }, { kind: 'tensor', dtype, shape: [] });
+    const zero = emit.constant(Tensor.scalar(dtype, dtype === 'int64' ? 0n : 0), 'zero');
+    const one = emit.constant(Tensor.scalar(dtype, dtype === 'int64' ? 1n : 1), 'one');
+    const classes = emit.op1('Range', [zero, depth, one], {}, { kind: 'tensor', dtype, shape: [null] });
+    // The classes run along `axis`: [depth, 1, …, 1] with one 1 per output axis after it.
+    const along = rank - axis === 0 ? classes : emit.op1('Reshape', [classes, emit.int64([-1, ...new Array(rank - axis).fill(1)], 'classes_shape')], {}, { kind: 'tensor', dtype, shape: [null, ...new Array(rank - axis).fill(1)] });
+    const expanded = emit.op1('Unsqueeze', [indices, emit.int64([axis], 'axis')], {}, { kind: 'tensor', dtype, shape: null });
+    const hot = emit.op1('Equal', [expanded, along], {}, { kind: 'tensor', dtype: 'bool', shape: null });
+    replaceRaised(node, [emit.op1('Where', [hot, scalar(node.input(2), 'on'), scalar(node.input(3), 'off')], {}, node.output(0).type)]);
+  },
+};
+
+export const shapeRaiseRules: readonly RaiseRule[] = [reshape, transpose, concatenation, pad, reduce, softmax, fullyConnected, gather, gatherNd, squeeze, tile, argExtremum, scatterNd, topK, logSoftmax, cumSum, oneHot];
