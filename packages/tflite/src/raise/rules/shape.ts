@@ -368,4 +368,43 @@ const oneHot: RaiseRule = {
   },
 };
 
-export const shapeRaiseRules: readonly RaiseRule[] = [reshape, transpose, concatenation, pad, reduce, softmax, fullyConnected, gather, gatherNd, squeeze, tile, argExtremum, scatterNd, topK, logSoftmax, cumSum, oneHot];
+/**
+ * LOCAL_RESPONSE_NORMALIZATION over NHWC channels → LRN on NCHW between transposes: TFLite sums the squares of the
+ * 2·radius + 1 channels around each one and scales that sum by alpha; ONNX LRN's window is `size` channels and it
+ * divides alpha by size, so size = 2·radius + 1 and ONNX's alpha = alpha · size.
+ */
+const localResponseNormalization: RaiseRule = {
+  ops: ['tflite.LOCAL_RESPONSE_NORMALIZATION'],
+  targets: ['LRN', 'Transpose'],
+  check: (node) => (dimsOf(node.inputs[0])?.length === 4 ? undefined : 'needs a rank-4 NHWC input'),
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const size = 2 * (node.optionalAttr('radius', 'int') ?? 0) + 1;
+    const attributes = {
+      size: attrs.int(size),
+      alpha: attrs.float((node.optionalAttr('alpha', 'float') ?? 0) * size),
+      beta: attrs.float(node.optionalAttr('beta', 'float') ?? 0),
+      bias: attrs.float(node.optionalAttr('bias', 'float') ?? 0),
+    };
+    const y = emit.op1('LRN', [emit.toChannelsFirst(node.input(0))], attributes, emit.channelsFirstType(node.output(0).type));
+    replaceRaised(node, [emit.toChannelsLast(y)]);
+  },
+};
+
+/** REVERSE_SEQUENCE(input, seq_lengths; seq_dim, batch_dim) → ReverseSequence (ONNX takes time and batch axes 0 and 1 only). */
+const reverseSequence: RaiseRule = {
+  ops: ['tflite.REVERSE_SEQUENCE'],
+  targets: ['ReverseSequence', 'Cast'],
+  check(node) {
+    const axes = [node.optionalAttr('seq_dim', 'int') ?? 0, node.optionalAttr('batch_dim', 'int') ?? 0];
+    if (!axes.every((axis) => axis === 0 || axis === 1) || axes[0] === axes[1]) return `seq_dim ${axes[0]} and batch_dim ${axes[1]}: ONNX ReverseSequence takes axes 0 and 1 only`;
+    return undefined;
+  },
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const attributes = { time_axis: attrs.int(node.optionalAttr('seq_dim', 'int') ?? 0), batch_axis: attrs.int(node.optionalAttr('batch_dim', 'int') ?? 0) };
+    replaceRaised(node, [emit.op1('ReverseSequence', [node.input(0), int64Operand(emit, node.input(1), 'lengths')], attributes, node.output(0).type)]);
+  },
+};
+
+export const shapeRaiseRules: readonly RaiseRule[] = [reshape, transpose, concatenation, pad, reduce, softmax, fullyConnected, gather, gatherNd, squeeze, tile, argExtremum, scatterNd, topK, logSoftmax, cumSum, oneHot, localResponseNormalization, reverseSequence];
