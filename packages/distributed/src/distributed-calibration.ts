@@ -96,6 +96,12 @@ export function distributedStatisticsCollector(options: DistributedCalibrationOp
       calibration.warn?.('calibration with movingAverage depends on batch order and is not sharded: it runs in this process');
       return collectStatistics(model, tensors, calibration);
     }
+    if ((calibration.histogramStride ?? CALIBRATION_DEFAULTS.histogramStride) > 1) {
+      // Sampled histograms number a tensor's values from the first sample on: a shard starting at sample s would
+      // count other values than one process does, so the run would not equal a single-process one.
+      calibration.warn?.(`calibration with histogramStride=${calibration.histogramStride} samples values by their place in the whole run and is not sharded: it runs in this process`);
+      return collectStatistics(model, tensors, calibration);
+    }
     const names = [...new Set(tensors)];
     // Checks the data source (and warns once about random inputs) before any job is sent.
     openCalibrationData(model, calibration);

@@ -44,6 +44,15 @@ describe('embedded backend (no Redis)', () => {
     });
   }
 
+  it('a sampled histogram (histogram-stride > 1) is not sharded: it runs in this process and equals the single-process run', async () => {
+    const pipeline = 'quantize-static{calibration=percentile dataset=fashion-mnist:train samples=256 histogram-stride=7}';
+    const single = await quantizeCnn(pipeline);
+    const timings: CalibrationRunTiming[] = [];
+    const sharded = await quantizeCnn(pipeline, distributedStatisticsCollector({ backend, shards: 4, onTiming: (t) => timings.push(t) }));
+    expect(timings).toHaveLength(0);
+    expect(Buffer.from(sharded).equals(Buffer.from(single))).toBe(true);
+  });
+
   it('a different sample count gives different bytes (the comparison can fail)', async () => {
     const a = await quantizeCnn('quantize-static{calibration=minmax dataset=fashion-mnist:train samples=64}');
     const b = await quantizeCnn('quantize-static{calibration=minmax dataset=fashion-mnist:train samples=128}', distributedStatisticsCollector({ backend, shards: 2 }));
