@@ -23,7 +23,9 @@ export function formatFigure(x: number | 'Infinity' | '-Infinity' | 'NaN' | null
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
   if (Number.isInteger(x) && Math.abs(x) < 1e15) return String(x);
   const text = Math.abs(x) < 1e-3 || Math.abs(x) >= 1e6 ? x.toExponential(3) : x.toPrecision(6);
-  return text.replace(/\.?0+(e|$)/, '$1');
+  // Trailing zeros of the mantissa only: 7.713e-10 keeps its exponent's 0 (was printed 7.713e-1).
+  const [mantissa, exponent = ''] = text.split('e');
+  return (mantissa.includes('.') ? mantissa.replace(/\.?0+$/, '') : mantissa) + (exponent ? `e${exponent}` : '');
 }
 
 const number = formatFigure;
