@@ -407,4 +407,40 @@ const reverseSequence: RaiseRule = {
   },
 };
 
-export const shapeRaiseRules: readonly RaiseRule[] = [reshape, transpose, concatenation, pad, reduce, softmax, fullyConnected, gather, gatherNd, squeeze, tile, argExtremum, scatterNd, topK, logSoftmax, cumSum, oneHot, localResponseNormalization, reverseSequence];
+/** WHERE(condition) (one operand): the int64 coordinates `[n, rank]` of the true elements, row-major → NonZero (`[rank, n]`) transposed. */
+const where: RaiseRule = {
+  ops: ['tflite.WHERE'],
+  targets: ['NonZero', 'Transpose'],
+  check: (node) => (node.inputs.length === 1 ? undefined : 'WHERE with more than one operand (use SELECT_V2)'),
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const rank = rankOfValue(node.inputs[0]) ?? null;
+    const coordinates = emit.op1('NonZero', [node.input(0)], {}, { kind: 'tensor', dtype: 'int64', shape: [rank, null] });
+    replaceRaised(node, [emit.op1('Transpose', [coordinates], { perm: attrs.ints([1, 0]) }, node.output(0).type)]);
+  },
+};
+
+/**
+ * UNIQUE(x) of a 1-D tensor: the values in first-occurrence order and, per element, the index of its value → Unique
+ * with sorted=0 (the same order), whose inverse_indices are that index (int64, cast to UNIQUE's idx type).
+ */
+const unique: RaiseRule = {
+  ops: ['tflite.UNIQUE'],
+  targets: ['Unique', 'Cast'],
+  check: (node) => (rankOfValue(node.inputs[0]) === 1 ? undefined : 'UNIQUE needs a 1-D input'),
+  raise(node) {
+    const emit = new CanonicalEmitter(node);
+    const valueType = node.output(0).type;
+    const indexType = node.output(1).type;
+    const int64 = (shape: (number | null)[]) => ({ kind: 'tensor' as const, dtype: 'int64' as const, shape });
+    const unique = emit.at.create('onnx.Unique', [node.input(0)], { sorted: attrs.int(0) }, {
+      name: `${node.name}_unique`,
+      types: [valueType, int64([null]), int64((dimsOf(node.inputs[0]) ?? [null]) as (number | null)[]), int64([null])],
+    });
+    const inverse = unique.output(2);
+    const idx = indexType.kind === 'tensor' && indexType.dtype === 'int64' ? inverse : emit.op1('Cast', [inverse], { to: attrs.int(6) }, indexType);
+    replaceRaised(node, [unique.output(0), idx]);
+  },
+};
+
+export const shapeRaiseRules: readonly RaiseRule[] = [reshape, transpose, concatenation, pad, reduce, softmax, fullyConnected, gather, gatherNd, squeeze, tile, argExtremum, scatterNd, topK, logSoftmax, cumSum, oneHot, localResponseNormalization, reverseSequence, where, unique];
