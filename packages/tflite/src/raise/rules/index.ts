@@ -6,11 +6,13 @@ import { elementwiseRaiseRules } from './elementwise.js';
 import { nonMaxSuppressionRaiseRules } from './non-max-suppression.js';
 import { packRaiseRules } from './pack.js';
 import { quantizedRaiseRules } from './quantized.js';
+import { segmentRaiseRules } from './segments.js';
 import { shapeRaiseRules } from './shape.js';
 import { slicingRaiseRules } from './slicing.js';
+import { spaceBatchRaiseRules } from './space-batch.js';
 import { windowRaiseRules } from './window.js';
 
 /** Every tflite → canonical rule this package ships. */
 export function defaultRaiseRules(): RaiseRegistry {
-  return new RaiseRegistry([...windowRaiseRules, ...elementwiseRaiseRules, ...shapeRaiseRules, ...slicingRaiseRules, ...controlFlowRaiseRules, ...runTimeSlicingRaiseRules, ...quantizedRaiseRules, ...packRaiseRules, ...customRaiseRules, ...nonMaxSuppressionRaiseRules]);
+  return new RaiseRegistry([...windowRaiseRules, ...elementwiseRaiseRules, ...shapeRaiseRules, ...slicingRaiseRules, ...controlFlowRaiseRules, ...runTimeSlicingRaiseRules, ...quantizedRaiseRules, ...packRaiseRules, ...customRaiseRules, ...nonMaxSuppressionRaiseRules, ...spaceBatchRaiseRules, ...segmentRaiseRules]);
 }
