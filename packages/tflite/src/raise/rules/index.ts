@@ -12,9 +12,11 @@ import { segmentRaiseRules } from './segments.js';
 import { shapeRaiseRules } from './shape.js';
 import { slicingRaiseRules } from './slicing.js';
 import { spaceBatchRaiseRules } from './space-batch.js';
+import { tf2onnxMathRaiseRules } from './tf2onnx-math.js';
+import { tf2onnxShapeRaiseRules } from './tf2onnx-shape.js';
 import { windowRaiseRules } from './window.js';
 
 /** Every tflite → canonical rule this package ships. */
 export function defaultRaiseRules(): RaiseRegistry {
-  return new RaiseRegistry([...windowRaiseRules, ...elementwiseRaiseRules, ...shapeRaiseRules, ...slicingRaiseRules, ...controlFlowRaiseRules, ...runTimeSlicingRaiseRules, ...quantizedRaiseRules, ...packRaiseRules, ...customRaiseRules, ...nonMaxSuppressionRaiseRules, ...conv3dTransposeRaiseRules, ...randomRaiseRules, ...spaceBatchRaiseRules, ...segmentRaiseRules]);
+  return new RaiseRegistry([...windowRaiseRules, ...elementwiseRaiseRules, ...shapeRaiseRules, ...slicingRaiseRules, ...controlFlowRaiseRules, ...runTimeSlicingRaiseRules, ...quantizedRaiseRules, ...packRaiseRules, ...customRaiseRules, ...nonMaxSuppressionRaiseRules, ...conv3dTransposeRaiseRules, ...randomRaiseRules, ...spaceBatchRaiseRules, ...segmentRaiseRules, ...tf2onnxMathRaiseRules, ...tf2onnxShapeRaiseRules]);
 }
