@@ -33,7 +33,8 @@ export interface CompareModelsOptions extends GenerateInputsOptions, CompareOpti
   /**
    * 'auto' (default): where the second model declares an input as the NHWC permutation of the first's NCHW
    * one (a TFLite file converted with io-layout=nhwc), feed it channels-last and read its NHWC outputs back
-   * as NCHW, with a note each. 'as-is': feed both the same tensors.
+   * as NCHW, with a note each; where its file records which inputs/outputs are channels-last (the
+   * `modelpass.io_layout` metadata io-layout=nhwc writes), exactly those. 'as-is': feed both the same tensors.
    */
   readonly layout?: 'auto' | 'as-is';
   /**
@@ -134,8 +135,8 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
     let actual = await engineB.run(b, inInputOrder(bridge.feeds, modelB ?? options.modelB));
     const layoutNotes = bridge.inputs.map((name) => `input '${name}' fed channels-last (NHWC) to the second model, which declares it so`);
     for (const { name, from, to } of retyped) layoutNotes.push(`input '${name}' (${from}) fed as ${to} to the second model, which declares it so`);
-    if (bridge.inputs.length > 0) {
-      const read = bridgeOutputs(expected, actual);
+    if (bridge.inputs.length > 0 || (bridge.recordedOutputs?.size ?? 0) > 0) {
+      const read = bridgeOutputs(expected, actual, bridge.recordedOutputs);
       actual = read.outputs;
       for (const name of read.bridged) layoutNotes.push(`output '${name}' of the second model read back from NHWC to NCHW`);
     }

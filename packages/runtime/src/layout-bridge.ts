@@ -5,8 +5,16 @@
  * only where the second model's declared shapes are exactly the NHWC permutation of the first's, and
  * outputs only when some input was bridged (a model that transposes an output on its own is still
  * reported as a disagreement). Each bridged tensor is named in a note.
+ *
+ * A file whose conversion recorded which inputs and outputs it made channels-last (the TFLite metadata
+ * entry `modelpass.io_layout` that legalize-tflite{io-layout=nhwc} writes) is bridged by that record
+ * instead: exactly the tensors it lists, also where an NCHW shape and its NHWC permutation are equal
+ * (`[1, 8, 8, 8]`), which the shapes alone cannot tell. A listed tensor is still bridged only where the
+ * second model's shape is the NHWC permutation of the first's (so a feed already channels-last is not
+ * permuted twice), and not where the first model's own record lists it too (both channels-last).
  */
 import type { Dim, Model, Tensor } from '@modelpass/ir';
+import { channelsLastIoOf } from '@modelpass/tflite';
 import { channelsFirstPermutation, channelsLastPermutation, permuteDims, transposeTensor } from '@modelpass/transforms';
 
 /** The ranks with a channel axis that io-layout=nhwc moves last: [N, C, …spatial] with 1 to 3 spatial dims. */
@@ -22,6 +30,20 @@ function wantsChannelsLast(declared: readonly Dim[] | null | undefined, shape: r
   const nhwc = permuteDims(shape, channelsLastPermutation(shape.length));
   if (nhwc.every((d, i) => d === shape[i])) return false;
   return sameDims(declared, nhwc) && !sameDims(declared, shape);
+}
+
+/** Whether `declared` is the NHWC permutation of an NCHW `shape` (equal to it or not). */
+function permutedChannelsLast(declared: readonly Dim[] | null | undefined, shape: readonly number[]): boolean {
+  return !!declared && BRIDGED_RANKS.has(shape.length) && sameDims(declared, permuteDims(shape, channelsLastPermutation(shape.length)));
+}
+
+/** The names the second model's io-layout record lists and the first model's does not; `undefined` without a record. */
+function recordedChannelsLast(second: Model, first: Model | undefined): { inputs: Set<string>; outputs: Set<string> } | undefined {
+  const record = channelsLastIoOf(second);
+  if (!record) return undefined;
+  const own = first ? channelsLastIoOf(first) : undefined;
+  const minus = (names: readonly string[], others: readonly string[] | undefined): Set<string> => new Set(names.filter((name) => !others?.includes(name)));
+  return { inputs: minus(record.inputs, own?.inputs), outputs: minus(record.outputs, own?.outputs) };
 }
 
 /** Equal dims, where a static dim matches only the same static dim and a symbolic one only a symbolic one. */
@@ -44,6 +66,11 @@ export interface LayoutBridge {
   readonly feeds: Map<string, Tensor>;
   /** Input names fed channels-last. */
   readonly inputs: readonly string[];
+  /**
+   * The outputs the second model's io-layout record lists as channels-last (read back by `bridgeOutputs`
+   * whether or not an input was bridged); `undefined` where it has no record and the shapes decide.
+   */
+  readonly recordedOutputs?: ReadonlySet<string>;
 }
 
 /**
@@ -55,10 +82,18 @@ export interface LayoutBridge {
 export function bridgeInputs(feeds: ReadonlyMap<string, Tensor>, second: Model, first?: Model): LayoutBridge {
   const bridged = new Map(feeds);
   const inputs: string[] = [];
+  const recorded = recordedChannelsLast(second, first);
   for (const [name, tensor] of feeds) {
     const input = second.graph.inputs.find((value) => value.name === name);
     const type = input?.type;
     if (!type || type.kind !== 'tensor') continue;
+    if (recorded) {
+      if (recorded.inputs.has(name) && permutedChannelsLast(type.shape, tensor.shape)) {
+        bridged.set(name, transposeTensor(tensor, channelsLastPermutation(tensor.shape.length)));
+        inputs.push(name);
+      }
+      continue;
+    }
     if (wantsChannelsLast(type.shape, tensor.shape)) {
       bridged.set(name, transposeTensor(tensor, channelsLastPermutation(tensor.shape.length)));
       inputs.push(name);
@@ -71,16 +106,21 @@ export function bridgeInputs(feeds: ReadonlyMap<string, Tensor>, second: Model, 
       inputs.push(name);
     }
   }
-  return { feeds: bridged, inputs };
+  return recorded ? { feeds: bridged, inputs, recordedOutputs: recorded.outputs } : { feeds: bridged, inputs };
 }
 
-/** The second model's outputs read back as NCHW where they are the NHWC permutation of the first's (names listed in `outputs`). */
-export function bridgeOutputs(first: ReadonlyMap<string, Tensor>, second: ReadonlyMap<string, Tensor>): { outputs: Map<string, Tensor>; bridged: string[] } {
+/**
+ * The second model's outputs read back as NCHW where they are the NHWC permutation of the first's (names
+ * listed in `outputs`). With `recorded` (the bridge's `recordedOutputs`), only those named there are, and
+ * also where the two shapes are equal.
+ */
+export function bridgeOutputs(first: ReadonlyMap<string, Tensor>, second: ReadonlyMap<string, Tensor>, recorded?: ReadonlySet<string>): { outputs: Map<string, Tensor>; bridged: string[] } {
   const outputs = new Map(second);
   const bridged: string[] = [];
   for (const [name, tensor] of second) {
     const reference = first.get(name);
-    if (!reference || !wantsChannelsLast(tensor.shape, reference.shape)) continue;
+    if (!reference) continue;
+    if (recorded ? !recorded.has(name) || !permutedChannelsLast(tensor.shape, reference.shape) : !wantsChannelsLast(tensor.shape, reference.shape)) continue;
     outputs.set(name, transposeTensor(tensor, channelsFirstPermutation(tensor.shape.length)));
     bridged.push(name);
   }

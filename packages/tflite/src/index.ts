@@ -7,6 +7,7 @@ export * from './writer/index.js';
 // Layout conversion and legalization (canonical NCHW ⇄ tflite NHWC).
 export { analyzeLayout, layoutAnalysis, CHANNELS_FIRST_OPS, type LayoutAnalysis, type LayoutStop } from './layout/layout-analysis.js';
 export { declareChannelsLast } from './layout/io-layout.js';
+export { IO_LAYOUT_METADATA_NAME, META_IO_LAYOUT, recordChannelsLastIo, channelsLastIoOf, forgetChannelsLast, type ChannelsLastIo } from './layout/io-layout-metadata.js';
 export { countTransposes, type TransposeCount } from './layout/transpose-count.js';
 export { legalizeTflite } from './legalize/legalize-pass.js';
 export { lowerToTflite, unmappableNodes, assertLowerable, withTfliteDialect, type LegalizeResult } from './legalize/legalize.js';

@@ -2,6 +2,7 @@ import { ModelpassError, type DiagnosticInit, type Model, type Node, type OpRegi
 import { sinkTransposes, type SinkTransposesResult } from '@modelpass/transforms';
 import { registerTfliteDialect } from '../dialect/index.js';
 import { declareChannelsLast } from '../layout/io-layout.js';
+import { recordChannelsLastIo } from '../layout/io-layout-metadata.js';
 import { analyzeLayout } from '../layout/layout-analysis.js';
 import { countTransposes, type TransposeCount } from '../layout/transpose-count.js';
 import { fuseActivations } from './fuse-activations.js';
@@ -122,6 +123,10 @@ export function lowerToTflite(model: Model, registry: OpRegistry, options: Parti
     }
   }
   const channelsLastIo = context.options.ioLayout === 'nhwc' ? declareChannelsLast(model, layout.boundaryInputs, boundaryOutputPositions.map((position) => model.graph.outputs[position]!)) : [];
+  // By position too: what was declared channels-last is recorded in the file (metadata) once lowering is done.
+  const declared = new Set(channelsLastIo);
+  const channelsLastInputs = model.graph.inputs.flatMap((input, position) => (declared.has(input.name) ? [position] : []));
+  const channelsLastOutputs = boundaryOutputPositions.filter((position) => declared.has(model.graph.outputs[position]?.name ?? ''));
   const sinking = sinkTransposes(model);
   // Nothing moved since assertLowerable checked every node (no region, no layout op, no NHWC edge, no transpose
   // moved): the first round's nodes are as they were checked, so their checks are not asked again.
@@ -148,5 +153,10 @@ export function lowerToTflite(model: Model, registry: OpRegistry, options: Parti
   const fusedActivations = fuseActivations(model.graph);
   boundDataDependentShapes(model.graph); // largest shapes of the tensors after WHERE/UNIQUE/…, which runtimes size buffers by
   for (const constant of [...model.graph.constants]) if (!constant.hasUses && !constant.isGraphInput) model.graph.removeConstant(constant);
+  if (context.options.ioLayout === 'nhwc') {
+    const { inputs, outputs } = model.graph;
+    const names = (values: typeof inputs, positions: number[]): string[] => positions.flatMap((i) => (values[i] ? [values[i]!.name] : []));
+    recordChannelsLastIo(model, { inputs: names(inputs, channelsLastInputs), outputs: names(outputs, channelsLastOutputs) });
+  }
   return { lowered, fusedActivations, channelsLastIo, estimate: layout.estimate, transposes: countTransposes(model.graph), sinking };
 }

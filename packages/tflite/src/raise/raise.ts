@@ -1,6 +1,7 @@
 import { ModelpassError, type DiagnosticInit, type Model, type OpRegistry } from '@modelpass/ir';
 import { sinkTransposes, type SinkTransposesResult } from '@modelpass/transforms';
 import { declareChannelsFirst } from '../layout/io-layout.js';
+import { forgetChannelsLast } from '../layout/io-layout-metadata.js';
 import { countTransposes, type TransposeCount } from '../layout/transpose-count.js';
 import { withTfliteDialect } from '../legalize/legalize.js';
 import { regionModel, renameShadowedValues } from '../legalize/rules/region-graphs.js';
@@ -80,7 +81,7 @@ export function raiseFromTflite(model: Model, registry: OpRegistry, options: Rai
   }
   // ONNX names are unique across nested graphs: region values raised first may share a name given here since.
   for (const node of model.graph.nodes()) for (const region of node.subgraphs) renameShadowedValues(region);
-  if (options.ioLayout === 'nchw') declareChannelsFirst(model);
+  if (options.ioLayout === 'nchw') forgetChannelsLast(model, declareChannelsFirst(model));
   const sinking = sinkTransposes(model);
   for (const constant of [...model.graph.constants]) if (!constant.hasUses && !constant.isGraphInput) model.graph.removeConstant(constant);
   model.opsetImports.delete('tflite');
