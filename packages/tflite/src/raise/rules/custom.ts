@@ -10,6 +10,7 @@
 import type { Node } from '@modelpass/ir';
 import { dimsOf } from '../../legalize/lowering-tools.js';
 import type { RaiseRule } from '../raise-rule.js';
+import { DETECTION_POSTPROCESS, detectionPostProcessProblem, raiseDetectionPostProcess } from './detection-postprocess.js';
 import { raisedConstantOf } from './shape.js';
 import { raiseTransposeConv, transposeConvPlanOf, type TransposeConvPlan } from './window.js';
 
@@ -41,16 +42,21 @@ function transposeConvBiasPlan(node: Node): TransposeConvPlan | string {
 
 const custom: RaiseRule = {
   ops: ['tflite.CUSTOM'],
-  targets: ['ConvTranspose', 'Transpose'],
-  check(node) {
+  targets: ['ConvTranspose', 'Transpose', 'NonMaxSuppression', 'Exp', 'Slice', 'ReduceMax', 'ArgMax', 'Gather', 'Pad', 'Concat'],
+  check(node, context) {
     const code = node.optionalAttr('custom_code', 'string') ?? '?';
+    if (code === DETECTION_POSTPROCESS) {
+      const problem = detectionPostProcessProblem(node, context.opset);
+      return problem === undefined ? undefined : `TFLite custom op '${code}': ${problem}`;
+    }
     if (code === MEDIAPIPE_TRANSPOSE_CONV_BIAS) {
       const plan = transposeConvBiasPlan(node);
       return typeof plan === 'string' ? `MediaPipe custom op '${code}': ${plan}` : undefined;
     }
-    return `TFLite custom op '${code}' has no ONNX equivalent here (a custom op's kernel and options are its author's; raised by name: ${MEDIAPIPE_TRANSPOSE_CONV_BIAS})`;
+    return `TFLite custom op '${code}' has no ONNX equivalent here (a custom op's kernel and options are its author's; raised by name: ${MEDIAPIPE_TRANSPOSE_CONV_BIAS}, ${DETECTION_POSTPROCESS})`;
   },
   raise(node) {
+    if (node.optionalAttr('custom_code', 'string') === DETECTION_POSTPROCESS) return raiseDetectionPostProcess(node);
     const plan = transposeConvBiasPlan(node) as TransposeConvPlan;
     raiseTransposeConv(node, node.input(0), node.input(1), node.inputs[2], plan);
   },
