@@ -3,7 +3,7 @@
  * BITWISE_XOR, RIGHT_SHIFT, BROADCAST_TO, ZEROS_LIKE, RANK, REDUCE_ALL, REDUCE_ANY, REVERSE_V2, L2_NORMALIZATION,
  * MATRIX_DIAG, MATRIX_SET_DIAG; COMPLEX_ABS is refused by node. Each op: a one-node tflite-dialect model run by the
  * TFLite 2.9 runtime, then raised and run by ONNX Runtime, gives the same outputs. Where TFLite 2.9 has no kernel
- * (ATAN2, BITWISE_XOR, RIGHT_SHIFT; BROADCAST_TO as our writer versions it; REVERSE_V2 over two axes), the raised model
+ * (ATAN2, BITWISE_XOR, RIGHT_SHIFT; REVERSE_V2 over two axes), the raised model
  * is checked against values computed here by hand.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -86,6 +86,8 @@ const TFLITE_CASES: Record<string, Case> = {
   L2_NORMALIZATION_3D: { op: 'L2_NORMALIZATION', inputs: [['x', ramp([2, 3, 5], 4)]], output: tensorType('float32', [2, 3, 5]), attributes: { fused_activation_function: attrs.string('NONE') }, tolerance: 1e-6 },
   MATRIX_DIAG: { op: 'MATRIX_DIAG', inputs: [['d', t('float32', [2, 3], [1, NaN, 3, -4, 5, Infinity])]], output: tensorType('float32', [2, 3, 3]), tolerance: 0 },
   MATRIX_SET_DIAG_WIDE: { op: 'MATRIX_SET_DIAG', inputs: [['x', ramp([2, 3, 4], 2)], ['d', ramp([2, 3], 9, 0.4)]], output: tensorType('float32', [2, 3, 4]), tolerance: 0 },
+  // written at version 2 (TFLite 2.9 refused version 1: "Didn't find op for builtin opcode 'BROADCAST_TO' version '1'")
+  BROADCAST_TO: { op: 'BROADCAST_TO', inputs: [['x', ramp([3, 1], 2)]], constants: [['shape', i32([3], [2, 3, 4])]], output: tensorType('float32', [2, 3, 4]), tolerance: 0 },
   MATRIX_SET_DIAG_TALL: { op: 'MATRIX_SET_DIAG', inputs: [['x', ramp([4, 2], 2)], ['d', ramp([2], 9, 0.4)]], output: tensorType('float32', [4, 2]), tolerance: 0 },
 };
 
@@ -108,9 +110,8 @@ describe('raise-tflite: tf2onnx op names, TFLite 2.9 vs ORT on the raised model'
   });
 });
 
-// TFLite 2.9 has no ATAN2, BITWISE_XOR or RIGHT_SHIFT kernel ('builtin_code out of range': 156, 160, 161) and
-// registers BROADCAST_TO from version 2 while our writer writes version 1; REVERSE_V2's 2.9 kernel reverses axes[0]
-// only. Those are checked against values computed here (std::atan2, C++ >>, ^, numpy-style broadcast and flip).
+// TFLite 2.9 has no ATAN2, BITWISE_XOR or RIGHT_SHIFT kernel ('builtin_code out of range': 156, 160, 161);
+// REVERSE_V2's 2.9 kernel reverses axes[0] only (BROADCAST_TO is also in the TFLite cases above). Those are checked against values computed here (std::atan2, C++ >>, ^, numpy-style broadcast and flip).
 describe('raise-tflite: ATAN2, BITWISE_XOR, RIGHT_SHIFT, BROADCAST_TO, REVERSE_V2 (two axes) against hand computation', () => {
   it('ATAN2: every quadrant, both axes, the origin, NaN', async () => {
     const atan = (await raisedOnOrt(ATAN2)).toNumbers();

@@ -52,7 +52,7 @@ const BY_INPUT_DTYPE: Readonly<Record<string, Readonly<Partial<Record<'int8' | '
 /** SPLIT's data is its second operand (the first is the axis): int8 2, int32 3, int16 4. */
 const SPLIT_BY_DATA_DTYPE: Readonly<Record<string, number>> = { int8: 2, int32: 3, int16: 4 };
 
-/** DEQUANTIZE of float16 weights (version 3), QUANTIZE to int8 / int16 (2 / 3), SPLIT by its data operand. */
+/** DEQUANTIZE of float16 weights (version 3), QUANTIZE to int8 / int16 (2 / 3), SPLIT by its data operand, BROADCAST_TO (2). */
 function special(builtin: string, node: Node): number | undefined {
   const input = node.inputs[0]?.type;
   const output = node.outputs[0]?.type;
@@ -60,6 +60,8 @@ function special(builtin: string, node: Node): number | undefined {
     const data = node.inputs[1]?.type;
     return data?.kind === 'tensor' ? (SPLIT_BY_DATA_DTYPE[data.dtype] ?? 1) : 1;
   }
+  // BROADCAST_TO's first builtin version is 2 (1 was the custom op's): TFLite 2.9 registers 2–3 and refuses version 1.
+  if (builtin === 'BROADCAST_TO') return 2;
   if (builtin === 'DEQUANTIZE' && input?.kind === 'tensor' && input.dtype === 'float16') return 3;
   if (builtin === 'QUANTIZE' && output?.kind === 'tensor') return output.dtype === 'int8' ? 2 : output.dtype === 'int16' ? 3 : 1;
   return undefined;
