@@ -5,7 +5,7 @@
  * and against a hand computation where it has none (TFLite 2.9 knows no UNSORTED_SEGMENT_* kernel).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { attrs, Graph, Model, Tensor, tensorType, type Value } from '@modelpass/ir';
+import { attrs, Graph, Model, ModelpassError, Tensor, tensorType, type Value } from '@modelpass/ir';
 import { createOpRegistry } from '@modelpass/ops';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
 import { raiseFromTflite, registerTfliteDialect } from '@modelpass/tflite';
@@ -126,5 +126,31 @@ describe('raise-tflite: SEGMENT_SUM, UNSORTED_SEGMENT_*', () => {
     }
     expect(out.get('int_max')!.shape).toEqual([4, 2]);
     expect(out.get('int_max')!.toNumbers()).toEqual(segmentsOf('MAX', ints, 2, 4).map((v) => (v < -3e38 ? -2147483648 : v)));
+  });
+});
+
+describe('raise-tflite: what these rules cannot express is refused by node', () => {
+  it('a run-time block_shape, and segment ids that are no leading part of the data', () => {
+    const graph = new Graph('main');
+    const x = graph.addInput('x', tensorType('float32', [1, 4, 4, 1]));
+    const block = graph.addInput('block', tensorType('int32', [2]));
+    const pads = graph.addConstant('pads', Tensor.fromValues('int32', [2, 2], [0, 0, 0, 0]));
+    const data = graph.addInput('data', tensorType('float32', [4, 3]));
+    const ids = graph.addConstant('ids', Tensor.fromValues('int32', [3], [0, 1, 1]));
+    const count = graph.addConstant('count', Tensor.scalar('int32', 2));
+    const model = finish(graph, [
+      ...add(graph, 'SPACE_TO_BATCH_ND', [x, block, pads], [['runtime_block', tensorType('float32', [4, 2, 2, 1])]]),
+      ...add(graph, 'UNSORTED_SEGMENT_SUM', [data, ids, count], [['short_ids', tensorType('float32', [2, 3])]]),
+    ]);
+    let error: unknown;
+    try {
+      raiseFromTflite(model, registry(), { opset: 13 });
+    } catch (e) {
+      error = e;
+    }
+    expect(ModelpassError.is(error)).toBe(true);
+    const message = (error as Error).message;
+    expect(message).toMatch(/node 'runtime_block' \(tflite\.SPACE_TO_BATCH_ND\).*the block_shape and paddings must be constants/);
+    expect(message).toMatch(/node 'short_ids' \(tflite\.UNSORTED_SEGMENT_SUM\).*segment_ids of shape \[3\] must be a leading part of the data's \[4,3\]/);
   });
 });
