@@ -2,7 +2,8 @@
  * raise-tflite of TFLite's custom op TFLite_Detection_PostProcess (SSD post-processing; a tf2onnx TFLite op name, issue 12
  * item 2). Its options are a FlexBuffer map, written here by a small encoder of our own. The raised model run by ORT
  * is checked against a hand computation (decoded boxes, best non-background class, class-agnostic NMS, zero padding)
- * and against the TFLite 2.9 runtime's own kernel on the rows it reports; regular NMS is refused by node.
+ * and against the TFLite 2.9 runtime's own kernel on the rows it reports, fast and regular NMS; the fast path with several
+ * classes per detection is refused by node.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, Graph, Model, ModelpassError, Tensor, tensorType } from '@modelpass/ir';
@@ -57,13 +58,13 @@ const ANCHORS = [[0.2, 0.2, 0.2, 0.2], [0.22, 0.21, 0.2, 0.2], [0.7, 0.7, 0.3, 0
 const SCORES = [[0.9, 0.6, 0.1], [0.1, 0.2, 0.55], [0.3, 0.7, 0.65], [0, 0.05, 0.2], [0.99, 0.3, 0.4], [0.2, 0.5, 0.45]];
 const SCALES = [10, 10, 5, 5];
 
-function model(regular = false): Model {
+function model(regular = false, classesPerDetection = 1): Model {
   const graph = new Graph('main');
   const encodings = graph.addInput('encodings', tensorType('float32', [1, 6, 4]));
   const scores = graph.addInput('scores', tensorType('float32', [1, 6, 3]));
   const anchors = graph.addConstant('anchors', Tensor.fromValues('float32', [6, 4], ANCHORS.flat()));
   const options = flexMap([
-    ['max_detections', 'int', 5], ['max_classes_per_detection', 'int', 1], ['detections_per_class', 'int', 100], ['use_regular_nms', 'bool', regular],
+    ['max_detections', 'int', 5], ['max_classes_per_detection', 'int', classesPerDetection], ['detections_per_class', 'int', 2], ['use_regular_nms', 'bool', regular],
     ['nms_score_threshold', 'float', 0.25], ['nms_iou_threshold', 'float', 0.5], ['num_classes', 'int', 2],
     ['y_scale', 'float', SCALES[0]!], ['x_scale', 'float', SCALES[1]!], ['h_scale', 'float', SCALES[2]!], ['w_scale', 'float', SCALES[3]!],
   ]);
@@ -88,12 +89,11 @@ function model(regular = false): Model {
 describe('raise-tflite: TFLite_Detection_PostProcess', () => {
   const feeds = { encodings: ramp([1, 6, 4], 0.3), scores: Tensor.fromValues('float32', [1, 6, 3], SCORES.flat()) };
 
-  it('the raised model in ORT gives the hand computation and the TFLite runtime kernel rows', async () => {
-    const raised = model();
+  async function expectCase(regular: boolean, kept: number[], classes: number[], scores: number[]): Promise<void> {
+    const raised = model(regular);
     raiseFromTflite(raised, registerTfliteDialect(createOpRegistry()), { opset: 13 });
     expect(raised.graph.nodeList().map((n) => n.op).filter((op) => op.startsWith('tflite.'))).toEqual([]);
     const onOrt = await runOrt(raised, feeds);
-    // by hand: the kernel's decoding, then anchors 2, 0, 5, 4 in score order (1 suppressed by 0, 3 under 0.25), one zero row
     const e = feeds.encodings.toNumbers();
     const boxOf = (i: number) => {
       const [y, x, h, w] = ANCHORS[i]!;
@@ -103,32 +103,41 @@ describe('raise-tflite: TFLite_Detection_PostProcess', () => {
       const hw = 0.5 * Math.exp(e[4 * i + 3]! / SCALES[3]!) * w!;
       return [yc - hh, xc - hw, yc + hh, xc + hw];
     };
-    const kept = [2, 0, 5, 4];
-    expect(onOrt.get('count')!.toNumbers()).toEqual([4]);
-    expect(onOrt.get('classes')!.toNumbers()).toEqual([0, 0, 0, 1, 0]);
-    expect(onOrt.get('detection_scores')!.toNumbers().map((v) => Math.round(v * 100) / 100)).toEqual([0.7, 0.6, 0.5, 0.4, 0]);
+    expect(onOrt.get('count')!.toNumbers()).toEqual([kept.length]);
+    expect(onOrt.get('classes')!.toNumbers()).toEqual(classes);
+    expect(onOrt.get('detection_scores')!.toNumbers().map((v) => Math.round(v * 100) / 100)).toEqual(scores);
     const boxes = onOrt.get('boxes')!.toNumbers();
     expect(onOrt.get('boxes')!.shape).toEqual([1, 5, 4]);
-    [...kept.flatMap(boxOf), 0, 0, 0, 0].forEach((want, i) => expect(boxes[i], `box value ${i}`).toBeCloseTo(want, 6));
+    [...kept.flatMap(boxOf), ...Array.from({ length: 4 * (5 - kept.length) }, () => 0)].forEach((want, i) => expect(boxes[i], `box value ${i}`).toBeCloseTo(want, 6));
 
-    const onTflite = await new TfliteEngine().run(model(), feeds);
+    const onTflite = await new TfliteEngine().run(model(regular), feeds);
     const count = onTflite.get('count')!.toNumbers()[0]!;
-    expect(count).toBe(4);
+    expect(count).toBe(kept.length);
     for (const [name, width] of [['boxes', 4], ['classes', 1], ['detection_scores', 1]] as const) {
       const want = onTflite.get(name)!.toNumbers().slice(0, count * width);
       const got = onOrt.get(name)!.toNumbers().slice(0, count * width);
       expect(Math.max(...want.map((v, i) => Math.abs(v - got[i]!))), name).toBeLessThanOrEqual(1e-6);
     }
+  }
+
+  it('fast path: the raised model in ORT gives the hand computation and the TFLite runtime kernel rows', async () => {
+    // anchors 2, 0, 5, 4 in score order (1 suppressed by 0, 3 under 0.25), one zero row
+    await expectCase(false, [2, 0, 5, 4], [0, 0, 0, 1, 0], [0.7, 0.6, 0.5, 0.4, 0]);
   });
 
-  it('regular (per-class) NMS is refused by node with its reason', () => {
+  it('regular NMS: per class (2 each), then the best over all classes, as by hand and in the TFLite runtime', async () => {
+    // class 0: anchors 2 (.7), 0 (.6); class 1: anchors 2 (.65), 1 (.55); merged by score
+    await expectCase(true, [2, 2, 0, 1], [0, 1, 0, 1, 0], [0.7, 0.65, 0.6, 0.55, 0]);
+  });
+
+  it('the fast path with several classes per detection is refused by node with its reason', () => {
     let error: unknown;
     try {
-      raiseFromTflite(model(true), registerTfliteDialect(createOpRegistry()), { opset: 13 });
+      raiseFromTflite(model(false, 2), registerTfliteDialect(createOpRegistry()), { opset: 13 });
     } catch (e) {
       error = e;
     }
     expect(ModelpassError.is(error)).toBe(true);
-    expect((error as Error).message).toMatch(/node 'detections' \(tflite\.CUSTOM\).*TFLite_Detection_PostProcess.*use_regular_nms/);
+    expect((error as Error).message).toMatch(/node 'detections' \(tflite\.CUSTOM\).*TFLite_Detection_PostProcess.*max_classes_per_detection 2 with use_regular_nms false/);
   });
 });

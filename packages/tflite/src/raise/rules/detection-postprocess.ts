@@ -4,12 +4,13 @@
  * [1, N, classes + background], anchors [N, 4] (y, x, h, w); outputs boxes [1, max_detections, 4] (ymin, xmin,
  * ymax, xmax), classes and scores [1, max_detections] (float), num_detections [1] (float).
  *
- * Raised for the fast path (use_regular_nms false, one class per detection): the boxes decoded as the kernel does
- * (y = ty / y_scale · h_a + y_a, half height ½·exp(th / h_scale)·h_a, likewise x/w), each anchor's best non-background
- * class by ReduceMax/ArgMax, one class-agnostic NonMaxSuppression (iou > threshold suppresses, as in the kernel; the
- * score threshold moved one float32 step down because ONNX keeps score > threshold where TFLite keeps ≥), the kept
- * rows gathered in score order and Pad-ded with zeros to max_detections. Regular (per-class) NMS and several classes
- * per detection are refused by node.
+ * The boxes are decoded as the kernel does (y = ty / y_scale · h_a + y_a, half height ½·exp(th / h_scale)·h_a, likewise
+ * x/w) and NonMaxSuppression runs with iou > threshold suppressing, as in the kernel, and the score threshold one float32
+ * step down (ONNX keeps score > threshold, TFLite ≥). Fast path (use_regular_nms false, one class per detection): each
+ * anchor's best non-background class by ReduceMax/ArgMax, one class-agnostic NMS for max_detections. Regular NMS: NMS
+ * per class (detections_per_class each), then TopK of the selected scores over all classes for max_detections (equal
+ * scores may come out in another order than the kernel's). The kept rows are Pad-ded with zeros to max_detections;
+ * num_detections is their count. The fast path with several classes per detection is refused by node.
  */
 import { attrs, Tensor, tensorType, type Node, type Value } from '@modelpass/ir';
 import { staticDims } from '../../legalize/lowering-tools.js';
@@ -65,6 +66,9 @@ export function readFlexMap(bytes: Uint8Array): Map<string, FlexValue> {
 }
 
 interface DetectionOptions {
+  /** use_regular_nms: NMS per class (detections_per_class each), then the best max_detections over all classes. */
+  regular: boolean;
+  detectionsPerClass: number;
   maxDetections: number;
   classes: number;
   scoreThreshold: number;
@@ -83,9 +87,13 @@ function optionsOf(node: Node): DetectionOptions | string {
   const numberOf = (key: string): number | undefined => (typeof entries.get(key) === 'number' ? (entries.get(key) as number) : undefined);
   const missing = ['max_detections', 'max_classes_per_detection', 'nms_score_threshold', 'nms_iou_threshold', 'num_classes', 'y_scale', 'x_scale', 'h_scale', 'w_scale'].filter((k) => numberOf(k) === undefined);
   if (missing.length > 0) return `its options lack ${missing.join(', ')}`;
-  if (entries.get('use_regular_nms') === true || (typeof entries.get('use_regular_nms') === 'number' && entries.get('use_regular_nms') !== 0)) return 'use_regular_nms (per-class NMS with detections_per_class) is not raised; the fast path (use_regular_nms false) is';
-  if (numberOf('max_classes_per_detection') !== 1) return `max_classes_per_detection ${numberOf('max_classes_per_detection')} is not raised; 1 is`;
+  const regular = entries.get('use_regular_nms') === true || (typeof entries.get('use_regular_nms') === 'number' && entries.get('use_regular_nms') !== 0);
+  if (!regular && numberOf('max_classes_per_detection') !== 1) return `max_classes_per_detection ${numberOf('max_classes_per_detection')} with use_regular_nms false is not raised; 1 is`;
+  const detectionsPerClass = numberOf('detections_per_class') ?? 100;
+  if (regular && (!Number.isInteger(detectionsPerClass) || detectionsPerClass < 1)) return `detections_per_class ${detectionsPerClass} must be a positive integer`;
   return {
+    regular,
+    detectionsPerClass,
     maxDetections: numberOf('max_detections')!,
     classes: numberOf('num_classes')!,
     scoreThreshold: numberOf('nms_score_threshold')!,
@@ -137,36 +145,60 @@ export function raiseDetectionPostProcess(node: Node): void {
   const decoded = emit.op1('Concat', [op2('Sub', yc, hh), op2('Sub', xc, hw), op2('Add', yc, hh), op2('Add', xc, hw)], { axis: attrs.int(1) }, f32([n, 4]));
   const offset = columns - options.classes;
   const classScores = emit.op1('Slice', [node.input(1), emit.int64([offset], 'class_start'), emit.int64([columns], 'class_end'), emit.int64([2], 'class_axis')], {}, f32([1, n, options.classes]));
-  const best = emit.op1('ReduceMax', [classScores], { axes: attrs.ints([2]), keepdims: attrs.int(0) }, f32([1, n]));
-  const bestClass = emit.op1('ArgMax', [classScores], { axis: attrs.int(2), keepdims: attrs.int(0) }, tensorType('int64', [1, n]));
-  const nmsBoxes = emit.op1('Unsqueeze', [decoded, emit.int64([0], 'batch_axis')], {}, f32([1, n, 4]));
-  const nmsScores = emit.op1('Unsqueeze', [best, emit.int64([1], 'class_axis_1')], {}, f32([1, 1, n]));
   // ONNX keeps score > threshold, the kernel score ≥ threshold: one float32 step below gives ≥ for float32 scores.
   const below = new Float32Array([options.scoreThreshold]);
   const bits = new Int32Array(below.buffer);
   if (below[0] === 0) below[0] = -1.401298464324817e-45;
   else bits[0] = bits[0]! + (below[0]! > 0 ? -1 : 1);
-  const selected = emit.op1(
-    'NonMaxSuppression',
-    [nmsBoxes, nmsScores, emit.int64([max], 'max_detections'), emit.constant(Tensor.fromValues('float32', [1], [options.iouThreshold]), 'iou'), emit.constant(Tensor.fromValues('float32', [1], [below[0]!]), 'score_threshold')],
-    {},
-    tensorType('int64', [null, 3]),
-  );
-  const kept = emit.op1('Gather', [selected, emit.constant(Tensor.scalar('int64', 2n), 'box_column')], { axis: attrs.int(1) }, tensorType('int64', [null]));
-  const count = emit.op1('Shape', [kept], {}, tensorType('int64', [1]));
-  const missing = emit.op1('Sub', [emit.int64([max], 'max_rows'), count], {}, tensorType('int64', [1]));
+  const nms = (boxes: Value, scores: Value, perClass: number) =>
+    emit.op1(
+      'NonMaxSuppression',
+      [boxes, scores, emit.int64([perClass], 'max_per_class'), emit.constant(Tensor.fromValues('float32', [1], [options.iouThreshold]), 'iou'), emit.constant(Tensor.fromValues('float32', [1], [below[0]!]), 'score_threshold')],
+      {},
+      tensorType('int64', [null, 3]),
+    );
+  const nmsBoxes = emit.op1('Unsqueeze', [decoded, emit.int64([0], 'batch_axis')], {}, f32([1, n, 4]));
+  const columnOf = (selected: Value, index: number, name: string) =>
+    emit.op1('Gather', [selected, emit.constant(Tensor.scalar('int64', BigInt(index)), name)], { axis: attrs.int(1) }, tensorType('int64', [null]));
   const zero = emit.int64([0], 'zero');
-  const flatScores = emit.op1('Reshape', [best, emit.int64([n], 'scores_shape')], {}, f32([n]));
-  const flatClasses = emit.op1('Cast', [emit.op1('Reshape', [bestClass, emit.int64([n], 'classes_shape')], {}, tensorType('int64', [n]))], { to: attrs.int(1) }, f32([n]));
-  const padded = (values: Value, rest: number[], name: string): Value => {
-    const rows = emit.op1('Gather', [values, kept], { axis: attrs.int(0) }, f32([null, ...rest]));
+  const max_ = emit.int64([max], 'max_rows');
+  let kept: Value; // anchor rows, in output order
+  let keptScores: Value;
+  let keptClasses: Value; // float
+  if (!options.regular) {
+    const best = emit.op1('ReduceMax', [classScores], { axes: attrs.ints([2]), keepdims: attrs.int(0) }, f32([1, n]));
+    const bestClass = emit.op1('ArgMax', [classScores], { axis: attrs.int(2), keepdims: attrs.int(0) }, tensorType('int64', [1, n]));
+    const selected = nms(nmsBoxes, emit.op1('Unsqueeze', [best, emit.int64([1], 'class_axis_1')], {}, f32([1, 1, n])), max);
+    kept = columnOf(selected, 2, 'box_column');
+    const flatScores = emit.op1('Reshape', [best, emit.int64([n], 'scores_shape')], {}, f32([n]));
+    const flatClasses = emit.op1('Reshape', [bestClass, emit.int64([n], 'classes_shape')], {}, tensorType('int64', [n]));
+    keptScores = emit.op1('Gather', [flatScores, kept], { axis: attrs.int(0) }, f32([null]));
+    keptClasses = emit.op1('Cast', [emit.op1('Gather', [flatClasses, kept], { axis: attrs.int(0) }, tensorType('int64', [null]))], { to: attrs.int(1) }, f32([null]));
+  } else {
+    // per class: NMS over [1, classes, N], then the best max_detections (class, anchor) pairs by score
+    const byClass = emit.op1('Transpose', [classScores], { perm: attrs.ints([0, 2, 1]) }, f32([1, options.classes, n]));
+    const selected = nms(nmsBoxes, byClass, options.detectionsPerClass);
+    const pairs = emit.op1('Slice', [selected, emit.int64([1], 'pair_start'), emit.int64([3], 'pair_end'), emit.int64([1], 'pair_axis')], {}, tensorType('int64', [null, 2]));
+    const table = emit.op1('Reshape', [byClass, emit.int64([options.classes, n], 'table_shape')], {}, f32([options.classes, n]));
+    const pairScores = emit.op1('GatherND', [table, pairs], {}, f32([null]));
+    const found = emit.op1('Shape', [pairScores], {}, tensorType('int64', [1]));
+    const k = emit.op1('Min', [found, max_], {}, tensorType('int64', [1]));
+    const top = emit.at.create('onnx.TopK', [pairScores, k], { axis: attrs.int(0), largest: attrs.int(1), sorted: attrs.int(1) }, { types: [f32([null]), tensorType('int64', [null])], name: `${node.name}_topk` }).outputs;
+    keptScores = top[0]!;
+    const order = top[1]!;
+    kept = emit.op1('Gather', [columnOf(selected, 2, 'box_column'), order], { axis: attrs.int(0) }, tensorType('int64', [null]));
+    keptClasses = emit.op1('Cast', [emit.op1('Gather', [columnOf(selected, 1, 'class_column'), order], { axis: attrs.int(0) }, tensorType('int64', [null]))], { to: attrs.int(1) }, f32([null]));
+  }
+  const count = emit.op1('Shape', [kept], {}, tensorType('int64', [1]));
+  const missing = emit.op1('Sub', [max_, count], {}, tensorType('int64', [1]));
+  const padded = (rows: Value, rest: number[], name: string): Value => {
     const pads = emit.op1('Concat', [zero, ...rest.map(() => zero), missing, ...rest.map(() => zero)], { axis: attrs.int(0) }, tensorType('int64', [2 + 2 * rest.length]));
     const full = emit.op1('Pad', [rows, pads], {}, f32([max, ...rest]));
     return emit.op1('Unsqueeze', [full, emit.int64([0], `${name}_batch`)], {}, f32([1, max, ...rest]));
   };
-  const boxes = padded(decoded, [4], 'boxes');
-  const classes = padded(flatClasses, [], 'classes');
-  const scores = padded(flatScores, [], 'scores');
+  const boxes = padded(emit.op1('Gather', [decoded, kept], { axis: attrs.int(0) }, f32([null, 4])), [4], 'boxes');
+  const classes = padded(keptClasses, [], 'classes');
+  const scores = padded(keptScores, [], 'scores');
   const detections = emit.op1('Cast', [count], { to: attrs.int(1) }, f32([1]));
   replaceRaised(node, [boxes, classes, scores, detections]);
 }
