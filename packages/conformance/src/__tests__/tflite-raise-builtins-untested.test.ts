@@ -12,6 +12,7 @@ import { createOpRegistry } from '@modelpass/ops';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
 import { raiseFromTflite, registerTfliteDialect } from '@modelpass/tflite';
 import { addTfliteNode as add, sineRamp as ramp } from './tflite-graph-building.js';
+import { expectRaisedAgrees } from './tflite-raised-case.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
@@ -52,18 +53,8 @@ const feeds = {
 
 describe('raise-tflite: builtins the ONNX node-case round trip never reaches', () => {
   it('the raised model gives ORT the TFLite runtime outputs', async () => {
-    const registry = registerTfliteDialect(createOpRegistry());
     const tflite = model(false);
-    const onTflite = await new TfliteEngine().run(tflite, feeds);
-    raiseFromTflite(tflite, registry, { opset: 13 });
-    expect(tflite.graph.nodeList().map((n) => n.op).filter((op) => op.startsWith('tflite.'))).toEqual([]);
-    const onOrt = await runOrt(tflite, feeds);
-    expect([...onOrt.keys()].sort()).toEqual([...onTflite.keys()].sort());
-    for (const [name, expected] of onTflite) {
-      const actual = onOrt.get(name)!;
-      expect(actual.shape, name).toEqual(expected.shape);
-      expect(actual.toNumbers(), name).toEqual(expected.toNumbers());
-    }
+    const onOrt = await expectRaisedAgrees(tflite, feeds);
     // The three nearest-neighbour modes pick different pixels, so each mode's mapping is checked, not one shared result.
     const nearest = ['nearest', 'nearest_half_pixel', 'nearest_align_corners'].map((name) => onOrt.get(name)!.toNumbers().join());
     expect(new Set(nearest).size).toBe(3);

@@ -7,10 +7,9 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Graph, Model, Tensor, tensorType, type Value } from '@modelpass/ir';
-import { createOpRegistry } from '@modelpass/ops';
-import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
-import { raiseFromTflite, registerTfliteDialect } from '@modelpass/tflite';
+import { disposeSharedOrtRunner } from '@modelpass/runtime';
 import { addTfliteNode as add, sineRamp as ramp } from './tflite-graph-building.js';
+import { expectRaisedAgrees } from './tflite-raised-case.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
@@ -45,7 +44,6 @@ function model(): Model {
 
 describe('raise-tflite: NOT_EQUAL, FLOOR_DIV, FILL, RANGE', () => {
   it('the raised model gives ORT the TFLite runtime outputs', async () => {
-    const registry = registerTfliteDialect(createOpRegistry());
     const tflite = model();
     const xs = ramp([4, 6], 7, 0.3);
     const ys = ramp([4, 6], 3, 1.1).toNumbers().map((value, index) => (index % 5 === 0 ? xs.toNumbers()[index]! : Math.abs(value) < 0.25 ? 0.5 : value));
@@ -57,17 +55,7 @@ describe('raise-tflite: NOT_EQUAL, FLOOR_DIV, FILL, RANGE', () => {
       v: Tensor.scalar('float32', -2.25),
       k: Tensor.scalar('int32', 41),
     };
-    const onTflite = await new TfliteEngine().run(tflite, feeds);
-    raiseFromTflite(tflite, registry, { opset: 13 });
-    expect(tflite.graph.nodeList().map((n) => n.op).filter((op) => op.startsWith('tflite.'))).toEqual([]);
-    const onOrt = await runOrt(tflite, feeds);
-    expect([...onOrt.keys()].sort()).toEqual([...onTflite.keys()].sort());
-    for (const [name, expected] of onTflite) {
-      const actual = onOrt.get(name)!;
-      expect(actual.dtype, name).toBe(expected.dtype);
-      expect(actual.shape, name).toEqual(expected.shape);
-      expect(actual.toNumbers(), name).toEqual(expected.toNumbers());
-    }
+    const onOrt = await expectRaisedAgrees(tflite, feeds);
     // Spot checks independent of both runtimes: floor division of mixed signs, and the ranges.
     expect(onOrt.get('fd_i')!.toNumbers()).toEqual([3, -4, -4, 3, 2, -2, 0, -3, -3, 1, 1, -1]);
     expect(onOrt.get('range_f')!.toNumbers()).toEqual([-1, -0.25, 0.5, 1.25, 2]);

@@ -7,9 +7,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, Graph, Model, ModelpassError, Tensor, tensorType, type Value } from '@modelpass/ir';
 import { createOpRegistry } from '@modelpass/ops';
-import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
+import { disposeSharedOrtRunner } from '@modelpass/runtime';
 import { raiseFromTflite, registerTfliteDialect } from '@modelpass/tflite';
 import { addTfliteNode as add, sineRamp as ramp } from './tflite-graph-building.js';
+import { expectRaisedAgrees } from './tflite-raised-case.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
@@ -38,20 +39,9 @@ function model(): Model {
 
 describe('raise-tflite: LOCAL_RESPONSE_NORMALIZATION, REVERSE_SEQUENCE', () => {
   it('the raised model gives ORT the TFLite runtime outputs', async () => {
-    const registry = registerTfliteDialect(createOpRegistry());
     const tflite = model();
     const feeds = { x: ramp([1, 3, 4, 7], 3, 0.2), s: ramp([4, 3, 2], 1, 0.9), t: ramp([3, 4, 2], 1, 1.3), lengths: Tensor.fromValues('int32', [3], [4, 1, 3]) };
-    const onTflite = await new TfliteEngine().run(tflite, feeds);
-    raiseFromTflite(tflite, registry, { opset: 13 });
-    expect(tflite.graph.nodeList().map((n) => n.op).filter((op) => op.startsWith('tflite.'))).toEqual([]);
-    const onOrt = await runOrt(tflite, feeds);
-    for (const [name, expected] of onTflite) {
-      const want = expected.toNumbers();
-      const got = onOrt.get(name)!.toNumbers();
-      expect(onOrt.get(name)!.shape, name).toEqual(expected.shape);
-      if (name.startsWith('reversed')) expect(got, name).toEqual(want);
-      else expect(Math.max(...want.map((v, i) => Math.abs(v - got[i]!))), name).toBeLessThanOrEqual(1e-5 * Math.max(1, ...want.map(Math.abs)));
-    }
+    const onOrt = await expectRaisedAgrees(tflite, feeds, { tolerance: (name) => (name.startsWith('reversed') ? 0 : 1e-5) });
     // LRN changed the values (the comparison sees alpha and the window), and the lengths were used: batch 1 (length 1) is unchanged.
     expect(onOrt.get('lrn')!.toNumbers()).not.toEqual(feeds.x.toNumbers());
     const reversed = onOrt.get('reversed')!.toNumbers();

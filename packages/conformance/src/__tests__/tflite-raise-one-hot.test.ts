@@ -8,10 +8,9 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, Graph, Model, Tensor, tensorType, type Value } from '@modelpass/ir';
-import { createOpRegistry } from '@modelpass/ops';
-import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
-import { raiseFromTflite, registerTfliteDialect } from '@modelpass/tflite';
+import { disposeSharedOrtRunner } from '@modelpass/runtime';
 import { addTfliteNode as add } from './tflite-graph-building.js';
+import { expectRaisedAgrees } from './tflite-raised-case.js';
 
 afterAll(() => disposeSharedOrtRunner());
 
@@ -39,24 +38,13 @@ function model(): Model {
 
 describe('raise-tflite: ONE_HOT', () => {
   it('the raised model gives ORT the TFLite runtime outputs, out-of-range and negative indices all off', async () => {
-    const registry = registerTfliteDialect(createOpRegistry());
     const tflite = model();
     const feeds = {
       i32: Tensor.fromValues('int32', [2, 3], [0, 3, -1, 2, 4, 1]),
       i64: Tensor.fromValues('int64', [5], [1n, -2n, 0n, 9n, 2n]),
       d: Tensor.scalar('int32', 3),
     };
-    const onTflite = await new TfliteEngine().run(tflite, feeds);
-    raiseFromTflite(tflite, registry, { opset: 13 });
-    expect(tflite.graph.nodeList().map((n) => n.op).filter((op) => op.startsWith('tflite.'))).toEqual([]);
-    const onOrt = await runOrt(tflite, feeds);
-    expect([...onOrt.keys()].sort()).toEqual([...onTflite.keys()].sort());
-    for (const [name, expected] of onTflite) {
-      const actual = onOrt.get(name)!;
-      expect(actual.dtype, name).toBe(expected.dtype);
-      expect(actual.shape, name).toEqual(expected.shape);
-      expect(actual.toNumbers(), name).toEqual(expected.toNumbers());
-    }
+    const onOrt = await expectRaisedAgrees(tflite, feeds);
     // Independent of both runtimes: index -1 (third of the first row) and 4 (second of the second) are all off.
     const last = onOrt.get('last')!.toNumbers();
     expect(last.slice(8, 12)).toEqual([-1, -1, -1, -1]);
