@@ -46,6 +46,7 @@ const segments: RaiseRule = {
     const ids = staticDims(node.inputs[1]);
     const dtype = tensorTypeOf(node.inputs[0])?.dtype;
     if (!data || !ids) return 'needs data and segment_ids of static shapes';
+    if (tensorTypeOf(node.inputs[1])?.dtype !== 'int32') return `segment_ids of dtype ${tensorTypeOf(node.inputs[1])?.dtype ?? 'unknown'}: int32 expected (TFLite's kernels take int32)`;
     if (dtype === undefined || !(dtype in LIMITS) || tensorTypeOf(node.inputs[0])?.quant) return `data of dtype ${dtype ?? 'unknown'}: float32 or int32 expected`;
     if (ids.length === 0 || ids.length > data.length || ids.some((d, i) => d !== data[i])) return `segment_ids of shape [${ids.join(',')}] must be a leading part of the data's [${data.join(',')}]`;
     if (node.op === 'tflite.SEGMENT_SUM' && ids.length !== 1) return 'SEGMENT_SUM takes 1-D segment_ids';
