@@ -30,6 +30,8 @@ interface Case {
   readonly expected: 'SPACE_TO_DEPTH' | 'DEPTH_TO_SPACE';
   /** GATHERs left (the channel order when no Conv next to it can take it). */
   readonly gathers: number;
+  /** The input's batch dim: 1 unless a symbolic name (then split and out start with -1). */
+  readonly batch?: string;
 }
 
 function blockModel(testCase: Case): Model {
@@ -39,7 +41,7 @@ function blockModel(testCase: Case): Model {
     b.op1('onnx.Conv', [input, b.constant(seededTensor([outChannels, inChannels, 3, 3], seed), 'w'), b.constant(seededTensor([outChannels], seed + 1), 'b')], {
       pads: attrs.ints([1, 1, 1, 1]),
     });
-  const x = b.input('x', tensorType('float32', [1, testCase.before === 'conv' ? 3 : channels, height, width]));
+  const x = b.input('x', tensorType('float32', [testCase.batch ?? 1, testCase.before === 'conv' ? 3 : channels, height, width]));
   const image = testCase.before === 'conv' ? conv(x, 3, channels, 1) : b.op1('onnx.Relu', [x]);
   const split = b.op1('onnx.Reshape', [image, b.constant(ints(testCase.split), 'split')]);
   const moved = b.op1('onnx.Transpose', [split], { perm: attrs.ints([...testCase.perm]) });
@@ -83,6 +85,25 @@ describe('legalize-tflite: pixel-block rearrangements as SPACE_TO_DEPTH / DEPTH_
       await legalize(channelsLast, 'io-layout=nhwc');
       expect(countTransposes(channelsLast.graph)).toEqual({ inner: 0, boundary: 0 });
     });
+  }
+
+  // QA s14 round 7: torch exports a dynamic batch as -1 in both shapes; the batch infers as '?' after the first
+  // Reshape. The match looped for ever (the batch digit's size was the symbol) before it carried the batch.
+  const symbolicBatch: readonly Case[] = [
+    { name: 'pixel_unshuffle ×3 with a symbolic batch, into a Conv', batch: 'n', image: [2, 9, 12], before: 'relu', split: [-1, 2, 3, 3, 4, 3], perm: [0, 1, 3, 5, 2, 4], out: [-1, 18, 3, 4], after: 'conv', expected: 'SPACE_TO_DEPTH', gathers: 0 },
+    { name: 'pixel_shuffle ×3 (CRD) with a symbolic batch, after a Conv', batch: 'n', image: [27, 5, 7], before: 'conv', split: [-1, 3, 3, 3, 5, 7], perm: [0, 1, 4, 2, 5, 3], out: [-1, 3, 15, 21], after: 'conv', expected: 'DEPTH_TO_SPACE', gathers: 0 },
+  ];
+  for (const testCase of symbolicBatch) {
+    it(testCase.name, async () => {
+      const original = blockModel(testCase);
+      const converted = blockModel(testCase);
+      await legalize(converted);
+      const ops = converted.graph.nodeList().map((node) => node.op);
+      expect(ops).toContain(`tflite.${testCase.expected}`);
+      expect(countTransposes(converted.graph)).toEqual({ inner: 0, boundary: 2 });
+      const differences = await compareInRuntimes(original, converted, feedsFor(original, 5));
+      for (const difference of differences) expect(difference).toBeLessThanOrEqual(1e-4);
+    }, 60_000);
   }
 
   it('a Reshape → Transpose → Reshape that swaps the blocks of H and W is no block move: kept, the same numbers', async () => {

@@ -69,30 +69,47 @@ function mixedRadix(digits: readonly number[], values: readonly number[], sizes:
 }
 
 /**
+ * The input, split and output dims with the batch (dim 0) spelled the same in all three, or undefined unless
+ * input and output are rank 4 and every dim past the batch is static. A symbolic batch reshaped through -1
+ * infers as unknown (`?`) after the Reshapes; it is still the input's batch when the dims past it hold as
+ * many values on each side (Reshape keeps the element count), so it is carried as the input's dim.
+ */
+function batchCarried(inDims: readonly Dim[] | undefined, splitDims: readonly Dim[] | undefined, outDims: readonly Dim[] | undefined): [Dim[], Dim[], Dim[]] | undefined {
+  if (!inDims || !splitDims || !outDims || inDims.length !== 4 || outDims.length !== 4 || splitDims.length < 1) return undefined;
+  const rest = (d: readonly Dim[]) => (d.slice(1).every((x) => typeof x === 'number') ? (d.slice(1) as number[]).reduce((n, x) => n * x, 1) : undefined);
+  const size = rest(inDims);
+  if (size === undefined || rest(splitDims) !== size || rest(outDims) !== size) return undefined;
+  if (inDims[0] === outDims[0] && inDims[0] !== null && splitDims[0] === inDims[0]) return [[...inDims], [...splitDims], [...outDims]];
+  // A batch nobody named gets a name no dim of ours has, so the groups below pair it with itself.
+  const batch: Dim = inDims[0] ?? '\u0000batch';
+  const known = [inDims[0], splitDims[0], outDims[0]].filter((d) => d !== null);
+  if (known.some((d) => d !== batch)) return undefined;
+  return [[batch, ...inDims.slice(1)], [batch, ...splitDims.slice(1)], [batch, ...outDims.slice(1)]];
+}
+
+/**
  * Matches at the first Reshape: `Reshape(x[N,C,H,W]) → Transpose → Reshape → [N,C',H',W']` that is a
  * SpaceToDepth (H split into `[H/b, b]`, W into `[W/b, b]`, the `b` parts joining the channel) or a
  * DepthToSpace (two `b` parts of the channel joining H and W as their low digits), with the channel
  * digits in any order (that order becomes a Gather of the channels). Verified on the inferred
- * types: C, H, W static, N carried through as it is. Undefined when the chain is anything else.
+ * types: C, H, W static, N carried through (a symbolic N too, see batchCarried). Undefined when the chain is anything else.
  */
 export function matchBlockRearrangement(first: Node): BlockRearrangement | undefined {
   if (first.op !== 'onnx.Reshape') return undefined;
   const transpose = soleUser(first.outputs[0], 'onnx.Transpose');
   const last = soleUser(transpose?.outputs[0], 'onnx.Reshape');
   const input = first.inputs[0];
-  const inDims = shapeOf(input);
-  const splitDims = shapeOf(first.outputs[0]);
-  const outDims = shapeOf(last?.outputs[0]);
   const perm = transpose ? transposePermutation(transpose) : undefined;
-  if (!input || !last || !inDims || !splitDims || !outDims || !perm || perm.length !== splitDims.length) return undefined;
-  if (inDims.length !== 4 || outDims.length !== 4 || inDims[0] !== outDims[0] || inDims[0] === null) return undefined;
-  if (splitDims.slice(1).some((d) => typeof d !== 'number')) return undefined;
+  const dims = batchCarried(shapeOf(input), shapeOf(first.outputs[0]), shapeOf(last?.outputs[0]));
+  if (!input || !last || !dims || !perm || perm.length !== dims[1].length) return undefined;
+  const [inDims, splitDims, outDims] = dims;
   const inGroups = groupsPerAxis(inDims, splitDims, 'in');
   const transposedDims = perm.map((d) => splitDims[d]!);
   const outGroups = groupsPerAxis(outDims, transposedDims, 'in');
   if (!inGroups || !outGroups || perm[0] !== 0 || inGroups[0]!.join() !== '0' || outGroups[0]!.join() !== '0') return undefined;
   const digits: Digit[] = [];
-  inGroups.forEach((group, axis) => group.forEach((d) => (digits[d] = { axis, size: splitDims[d] as number })));
+  // The batch digit (split dim 0, a symbolic size maybe) takes no part in the channel order: counted as one value.
+  inGroups.forEach((group, axis) => group.forEach((d) => (digits[d] = { axis, size: axis === 0 ? 1 : (splitDims[d] as number) })));
   const sizes = digits.map((digit) => digit.size);
   // Each output axis' digits, as split dims (the transposed positions mapped back through perm).
   const [, outChannel, outHeight, outWidth] = outGroups.map((group) => group.map((t) => perm[t]!)) as [number[], number[], number[], number[]];
