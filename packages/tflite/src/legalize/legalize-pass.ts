@@ -15,6 +15,7 @@ import { hasQuantizedActivations, prepareQuantizedForTflite } from './quantized/
 import { keepingQuantTypes } from './quantized/quant-values.js';
 import { recentreAsymmetricWeights } from './quantized/recentre-weights.js';
 import { rescaleMismatchedQdq } from './quantized/rescale-qdq.js';
+import { addDefaultSignature, DEFAULT_SIGNATURE_KEY } from './default-signature.js';
 
 /**
  * The ops anywhere in `graph` (subgraphs included), gathered in one walk: the steps that only act on
@@ -164,6 +165,7 @@ export const legalizeTflite = definePass({
     context.statistic('transposes-at-boundary', result.transposes.boundary);
     context.statistic('transposes-estimated', result.estimate.inner);
     model.opsetImports.set('tflite', model.opsetImports.get('tflite') ?? 1);
+    if (addDefaultSignature(model)) context.debug(`signature '${DEFAULT_SIGNATURE_KEY}' recorded: the main graph's ${model.graph.inputs.length} input(s) and ${model.graph.outputs.length} output(s)`);
     return context.preserveNone();
   },
 });
