@@ -73,6 +73,8 @@ export function replaceWithGatherBlockQuantized(model: Model, table: GatherTable
 export interface BlockTableReporting {
   statistic(name: string, amount?: number): void;
   debug(message: string): void;
+  /** A table left float32 although `gather` asked for it (a warning: the file stays larger than the user expects). */
+  warn(message: string): void;
 }
 
 /**
@@ -89,11 +91,13 @@ export function quantizeTablesInBlocks(
   context: BlockTableReporting,
 ): void {
   const quantized = new Map<Value, QuantizedWeight>();
+  const leftFloat: string[] = [];
   let count = 0;
   for (const table of tables) {
     const layer = tableAsWeight(table);
     if (typeof layer === 'string') {
       context.debug(`${table.node.name}: table left float (${layer})`);
+      leftFloat.push(`'${table.node.name}' (${layer})`);
       continue;
     }
     const reused = quantized.has(table.table);
@@ -110,4 +114,5 @@ export function quantizeTablesInBlocks(
     context.debug(`${table.node.name}: Gather of the [${layer.n}×${layer.k}] table '${table.table.name}' → GatherBlockQuantized, 4-bit groups of ${weight.scheme.groupSize}${reused ? ', reading the table an earlier Gather made' : ''}`);
   }
   if (count > 0) context.debug(`${count} embedding table Gather(s) quantized to 4 bits (option gather=false leaves them float)`);
+  if (leftFloat.length > 0) context.warn(`${leftFloat.length} embedding table Gather(s) left float32, not 4-bit: ${leftFloat.join('; ')}; bits=8 stores such a table int8`);
 }

@@ -185,7 +185,8 @@ function quantizeTables(model: Model, tables: readonly GatherTable[], context: P
     // tables in external data are read tile by tile and their codes spilled, as the MatMul weights are
     const spill = tables.some((table) => !table.tensor.isLoaded) ? new SpillFile() : undefined;
     try {
-      quantizeTablesInBlocks(model, tables, (layer) => quantizeGroupwise(layer, scheme, chooser), tensorMaker(spill), constants, context);
+      const reporting = { statistic: context.statistic.bind(context), debug: context.debug.bind(context), warn: (reason: string) => context.report({ severity: 'warning', source: '@modelpass/quantize', reason }) };
+      quantizeTablesInBlocks(model, tables, (layer) => quantizeGroupwise(layer, scheme, chooser), tensorMaker(spill), constants, reporting);
     } finally {
       spill?.close();
     }
