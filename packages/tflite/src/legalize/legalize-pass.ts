@@ -16,6 +16,7 @@ import { keepingQuantTypes } from './quantized/quant-values.js';
 import { recentreAsymmetricWeights } from './quantized/recentre-weights.js';
 import { rescaleMismatchedQdq } from './quantized/rescale-qdq.js';
 import { addDefaultSignature, DEFAULT_SIGNATURE_KEY } from './default-signature.js';
+import { describeRetyped, retypeContradictedOutputs } from './declared-outputs.js';
 
 /**
  * The ops anywhere in `graph` (subgraphs included), gathered in one walk: the steps that only act on
@@ -125,6 +126,8 @@ export const legalizeTflite = definePass({
       else await runNested(pass as Pass<OptionSpecs>, model, context, { forward: new Set() });
     }
     if (!singleInference) keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
+    // An output declared with a rank its producer does not compute (an empty shape for an unknown one) takes the computed type.
+    for (const entry of retypeContradictedOutputs(model, registry)) context.report({ severity: 'warning', source: '@modelpass/tflite', reason: describeRetyped(entry) });
     // If/Loop/Scan, sequences and optionals known now: unrolled/inlined/folded, then their copies folded like the rest.
     const resolvedStructure = resolveStaticStructure(model);
     if (resolvedStructure > 0) {
