@@ -23,7 +23,7 @@
  * bin 2 at w (2 is even) but in bin 0 at 2w (1 is odd), while 2.5w is in bins 2 and 1. Widths could
  * then no longer double nor shards merge exactly (s11, `tools/bench/quantize/calibration-quantizelinear.mjs`).
  */
-import { MinMaxStatistics, type MinMaxStatisticsJSON } from './minmax-statistics.js';
+import { finiteExtremes, MinMaxStatistics, type MinMaxStatisticsJSON } from './minmax-statistics.js';
 import { partStart, partStride } from './histogram-sampling.js';
 import { distributionRange, entropyRange, percentileRange, withCoverage } from './histogram-ranges.js';
 import { CALIBRATION_DEFAULTS, calibrationError, type CalibrationMethod, type TensorRange } from './options.js';
@@ -187,21 +187,9 @@ export class HistogramStatistics {
 
   /** Counts values `start`, `start + stride`, … of a batch, at the width that holds all of its finite values (as the graph does). */
   private addSampled(values: ArrayLike<number>, stride: number, start: number): this {
-    let min = Infinity;
-    let max = -Infinity;
-    let nonFinite = 0;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
-      if (v - v !== 0) {
-        nonFinite++;
-        continue;
-      }
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    const finite = values.length - nonFinite;
-    if (finite > 0) {
-      const magnitude = Math.max(-min, max);
+    const extremes = finiteExtremes(values);
+    if (extremes) {
+      const magnitude = Math.max(-extremes.min, extremes.max);
       if (magnitude > 0 && (this.binWidth === 0 || magnitude >= this.limit)) this.grow(magnitude);
     }
     const bins = this.bins;
@@ -212,7 +200,8 @@ export class HistogramStatistics {
       if (v - v !== 0) continue;
       counts[Math.floor(v * inverseWidth) + bins]!++;
     }
-    this.extremes.addBatchSummary(min, max, finite, nonFinite);
+    const finite = extremes?.finite ?? 0;
+    this.extremes.addBatchSummary(extremes?.min ?? Infinity, extremes?.max ?? -Infinity, finite, values.length - finite);
     return this;
   }
 
