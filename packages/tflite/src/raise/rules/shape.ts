@@ -6,7 +6,8 @@ import { CanonicalEmitter, replaceRaised } from '../canonical-emitter.js';
 import { dequantizeTensor } from '../quant-types.js';
 import type { RaiseRule } from '../raise-rule.js';
 
-function int64Operand(emit: CanonicalEmitter, value: Value, name: string): Value {
+/** `value` as an int64 operand: a constant re-spelled (1-D, or a scalar), int64 as is, else a Cast. */
+export function int64Operand(emit: CanonicalEmitter, value: Value, name: string): Value {
   const values = numbersOf(value);
   if (values) return emit.int64(values, name, constantOf(value)!.shape.length === 0 ? [] : [values.length]);
   if (tensorTypeOf(value)?.dtype === 'int64') return value;

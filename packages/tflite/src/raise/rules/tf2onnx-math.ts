@@ -7,16 +7,10 @@ import { attrs, onnxCodeOf, Tensor, type DType, type Type, type Value } from '@m
 import { dimsOf, tensorTypeOf } from '../../legalize/lowering-tools.js';
 import { CanonicalEmitter, replaceRaised } from '../canonical-emitter.js';
 import type { RaiseRule } from '../raise-rule.js';
+import { withDtype } from './retyped.js';
 
 const FLOATS = new Set<DType>(['float32', 'float64', 'float16']);
 
-function boolLike(type: Type): Type {
-  return type.kind === 'tensor' ? { ...type, dtype: 'bool', quant: undefined } : type;
-}
-
-function withDtype(type: Type, dtype: DType): Type {
-  return type.kind === 'tensor' ? { ...type, dtype, quant: undefined } : type;
-}
 
 /** ADD_N(x1, …, xn) → Sum: the same elementwise sum (TFLite needs the operands of one shape). */
 const addN: RaiseRule = {
@@ -46,14 +40,14 @@ const atan2: RaiseRule = {
     const dtype = tensorTypeOf(node.outputs[0])!.dtype;
     const [y, x] = [node.input(0), node.input(1)];
     const c = (value: number, name: string) => emit.constant(Tensor.scalar(dtype, value), name);
-    const xIsZero = emit.op1('Equal', [x, c(0, 'zero')], {}, boolLike(x.type));
+    const xIsZero = emit.op1('Equal', [x, c(0, 'zero')], {}, withDtype(x.type, 'bool'));
     const safeX = emit.op1('Where', [xIsZero, c(1, 'one'), x], {}, x.type);
     const a = emit.op1('Atan', [emit.op1('Div', [y, safeX], {}, type)], {}, type);
-    const yNegative = emit.op1('Less', [y, c(0, 'zero_y')], {}, boolLike(y.type));
+    const yNegative = emit.op1('Less', [y, c(0, 'zero_y')], {}, withDtype(y.type, 'bool'));
     const shift = emit.op1('Where', [yNegative, c(-Math.PI, 'minus_pi'), c(Math.PI, 'pi')], {}, withDtype(y.type, dtype));
     const leftHalf = emit.op1('Add', [a, shift], {}, type);
-    const onAxis = emit.op1('Where', [emit.op1('Greater', [y, c(0, 'zero_g')], {}, boolLike(y.type)), c(Math.PI / 2, 'half_pi'), emit.op1('Where', [yNegative, c(-Math.PI / 2, 'minus_half_pi'), y], {}, y.type)], {}, y.type);
-    const xNegative = emit.op1('Less', [x, c(0, 'zero_x')], {}, boolLike(x.type));
+    const onAxis = emit.op1('Where', [emit.op1('Greater', [y, c(0, 'zero_g')], {}, withDtype(y.type, 'bool')), c(Math.PI / 2, 'half_pi'), emit.op1('Where', [yNegative, c(-Math.PI / 2, 'minus_half_pi'), y], {}, y.type)], {}, y.type);
+    const xNegative = emit.op1('Less', [x, c(0, 'zero_x')], {}, withDtype(x.type, 'bool'));
     const rightOrAxis = emit.op1('Where', [xIsZero, onAxis, a], {}, type);
     replaceRaised(node, [emit.op1('Where', [xNegative, leftHalf, rightOrAxis], {}, type)]);
   },
@@ -103,7 +97,7 @@ const rightShift: RaiseRule = {
     const wideType = withDtype(type, wide);
     const xWide = cast(x, wide, 'widened');
     const minusOne = emit.constant(Tensor.scalar(wide, -1), 'minus_one');
-    const negative = emit.op1('Less', [xWide, emit.constant(Tensor.scalar(wide, 0), 'zero')], {}, boolLike(x.type));
+    const negative = emit.op1('Less', [xWide, emit.constant(Tensor.scalar(wide, 0), 'zero')], {}, withDtype(x.type, 'bool'));
     const magnitude = emit.op1('Where', [negative, emit.op1('Sub', [minusOne, xWide], {}, withDtype(x.type, wide)), xWide], {}, withDtype(x.type, wide));
     const shifted = cast(shift(magnitude), wide, 'back');
     const result = emit.op1('Where', [negative, emit.op1('Sub', [minusOne, shifted], {}, wideType), shifted], {}, wideType);

@@ -7,20 +7,9 @@ import { numbersOf } from '../../legalize/constant-values.js';
 import { dimsOf, normalizeAxis, rankOfValue, tensorTypeOf } from '../../legalize/lowering-tools.js';
 import { CanonicalEmitter, replaceRaised } from '../canonical-emitter.js';
 import type { RaiseContext, RaiseRule } from '../raise-rule.js';
+import { withDtype } from './retyped.js';
+import { int64Operand } from './shape.js';
 
-function withDtype(type: Type, dtype: DType, shape?: readonly (number | string | null)[] | null): Type {
-  if (type.kind !== 'tensor') return type;
-  return { ...type, dtype, quant: undefined, ...(shape !== undefined ? { shape } : {}) } as Type;
-}
-
-/** `value` as an int64 tensor (a constant re-spelled, else a Cast when it is not int64 already). */
-function asInt64(emit: CanonicalEmitter, value: Value, name: string): Value {
-  const known = numbersOf(value);
-  const dims = dimsOf(value);
-  if (known && dims) return emit.int64(known, name, dims.length === 0 ? [] : [known.length]);
-  if (tensorTypeOf(value)?.dtype === 'int64') return value;
-  return emit.op1('Cast', [value], { to: attrs.int(7) }, withDtype(value.type, 'int64'));
-}
 
 /** BROADCAST_TO(x, shape) → Expand(x, shape): for a shape x broadcasts to (what TFLite accepts), the same result. */
 const broadcastTo: RaiseRule = {
@@ -29,7 +18,7 @@ const broadcastTo: RaiseRule = {
   check: (node) => (node.inputs[1] ? undefined : 'BROADCAST_TO without a shape operand'),
   raise(node) {
     const emit = new CanonicalEmitter(node);
-    replaceRaised(node, [emit.op1('Expand', [node.input(0), asInt64(emit, node.input(1), 'shape')], {}, node.output(0).type)]);
+    replaceRaised(node, [emit.op1('Expand', [node.input(0), int64Operand(emit, node.input(1), 'shape')], {}, node.output(0).type)]);
   },
 };
 
