@@ -6,15 +6,15 @@
  * The same file with the entry stripped keeps the shape rule (still a disagreement); a file from another converter
  * (a MediaPipe fixture) compares as before; io-layout=nchw files carry no entry.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseModel } from '@modelpass/ir';
 import { encodeOnnx } from '@modelpass/onnx';
 import { disposeSharedOrtRunner } from '@modelpass/runtime';
 import { channelsLastIoOf, META_IO_LAYOUT, readTflite, writeTflite } from '@modelpass/tflite';
+import { ensureThirdPartyModels } from '../../../../tools/fixtures/third-party.mjs';
 import { runCli } from './run-cli.js';
 
 const temp = mkdtempSync(join(tmpdir(), 'modelpass-compare-io-layout-'));
@@ -106,8 +106,10 @@ describe('compare an --io-layout nhwc .tflite whose NCHW and NHWC shapes are equ
     expect(compared.stderr).not.toMatch(/\n\s+at /);
   });
 
-  const fixture = join(fileURLToPath(new URL('../../../../', import.meta.url)), '.fixtures-cache', 'mediapipe-face-detection-short-range', 'face_detection_short_range.tflite');
-  it.skipIf(!existsSync(fixture))('a MediaPipe file (no entry) against its NCHW raise: the shape rule still feeds its input channels-last, agree', async () => {
+  it('a MediaPipe file (no entry) against its NCHW raise: the shape rule still feeds its input channels-last, agree', async () => {
+    // fetched (or found in .fixtures-cache) as the other third-party tests do, so the test never skips
+    const [face] = await ensureThirdPartyModels({ ids: ['mediapipe-face-detection-short-range'] });
+    const fixture = face!.path;
     const onnxPath = join(temp, 'face.nchw.onnx');
     const raised = await runCli(['convert', fixture, '-o', onnxPath, '-p', 'raise-tflite{io-layout=nchw}']);
     expect(raised.code, raised.stderr).toBe(0);
