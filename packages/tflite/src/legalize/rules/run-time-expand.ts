@@ -5,8 +5,8 @@ import { MAX_BROADCAST_RANK } from './broadcast-collapse.js';
 
 /**
  * Expand whose input or result shape is known only at run time (ViT's class token expanded to the
- * batch: `Expand(token, Concat(Shape(x)[0], 1, 1))`). TFLite 2.9 has no BROADCAST_TO kernel, and TILE
- * needs the multiples, so: `x · FILL(shape, 1)` for numbers (x·1 = x, −0, NaN and ±Inf kept), or
+ * batch: `Expand(token, Concat(Shape(x)[0], 1, 1))`). TILE needs the multiples, and BROADCAST_TO (which a static
+ * Expand becomes) refuses a target dim of 1 where x is larger, so: `x · FILL(shape, 1)` for numbers (x·1 = x, −0, NaN and ±Inf kept), or
  * `x AND FILL(shape, true)` for bool, where `shape` is the broadcast of x's shape and the target
  * (MAXIMUM of the two, aligned to the result's rank: Expand allows target dims of 1 where x is larger).
  */

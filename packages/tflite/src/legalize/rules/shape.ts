@@ -330,11 +330,19 @@ function int32Operand(emit: TfliteEmitter, value: Value, name: string): Value {
   return emit.op1('CAST', [value], { in_data_type: 'INT64', out_data_type: 'INT32' }, { kind: 'tensor', dtype: 'int32', shape: dimsOf(value) ?? null });
 }
 
-/** Expand with a static result: RESHAPE to the result's rank, then TILE (TFLite 2.9 builds often lack BROADCAST_TO); else `run-time-expand.ts`. */
+/** The most dims TFLite 2.9's BROADCAST_TO takes (its kernel's kMaxDims). */
+const BROADCAST_TO_MAX_RANK = 8;
+
+/**
+ * Expand with a static result: one BROADCAST_TO to the result's dims (version 2, which TFLite 2.9 runs: the kernel
+ * copies bytes, so any non-string dtype and quantized tensors keep their values exactly; the input's dims are 1 or the
+ * result's, ranks up to 8). An empty result or one above rank 8 stays RESHAPE to the result's rank + TILE. A shape
+ * known only at run time: `run-time-expand.ts`.
+ */
 const expand: LoweringRule = {
   ops: ['onnx.Expand'],
   stage: 'lower',
-  targets: ['RESHAPE', 'TILE', 'SHAPE', 'MAXIMUM', 'FILL', 'MUL', 'LOGICAL_AND'],
+  targets: ['BROADCAST_TO', 'RESHAPE', 'TILE', 'SHAPE', 'MAXIMUM', 'FILL', 'MUL', 'LOGICAL_AND'],
   check: (node) => (staticDims(node.inputs[0]) && staticDims(node.outputs[0]) ? undefined : runTimeExpandProblem(node)),
   lower(node, context) {
     const emit = new TfliteEmitter(node, context);
@@ -344,10 +352,15 @@ const expand: LoweringRule = {
     }
     const inDims = staticDims(node.inputs[0])!;
     const outDims = staticDims(node.outputs[0])!;
+    const empty = outDims.some((d) => d === 0);
+    if (!empty && outDims.length <= BROADCAST_TO_MAX_RANK && tensorTypeOf(node.inputs[0])?.dtype !== 'string') {
+      replaceNode(node, [emit.op1('BROADCAST_TO', [node.input(0), emit.int32(outDims, [outDims.length], 'shape')], {}, node.output(0).type)]);
+      return;
+    }
     const padded = [...new Array<number>(outDims.length - inDims.length).fill(1), ...inDims];
     let x = node.input(0);
     if (padded.length !== inDims.length) x = emit.op1('RESHAPE', [x, emit.int32(padded, [padded.length], 'shape')], {}, { kind: 'tensor', dtype: tensorTypeOf(x)?.dtype ?? 'float32', shape: padded });
-    const multiples = outDims.map((d, i) => d / padded[i]!);
+    const multiples = outDims.map((d, i) => (padded[i] === 0 ? 1 : d / padded[i]!));
     replaceNode(node, [emit.op1('TILE', [x, emit.int32(multiples, [multiples.length], 'multiples')], {}, node.output(0).type)]);
   },
 };
