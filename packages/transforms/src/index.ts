@@ -54,6 +54,7 @@ export { transposePermutation, transposeOf } from './transpose/transpose-node.js
 export { splitForReshape } from './transpose/split-for-reshape.js';
 export { axisShufflesAsGather, matchAxisShuffle, shuffleOrder, type AxisShuffle } from './transpose/channel-shuffle.js';
 export { blockRearrangementAsDepthSpace, matchBlockRearrangement, type BlockRearrangement } from './transpose/block-rearrange.js';
+export { cancelDepthSpacePairs } from './transpose/depth-space-pairs.js';
 export {
   TransposeRuleRegistry,
   defaultTransposeRules,

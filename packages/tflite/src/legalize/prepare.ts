@@ -1,6 +1,6 @@
 import { attrs, Builder, dequantizeLinear, Tensor, type Model, type Node, type Value } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
-import { axisShufflesAsGather, blockRearrangementAsDepthSpace } from '@modelpass/transforms';
+import { axisShufflesAsGather, blockRearrangementAsDepthSpace, cancelDepthSpacePairs } from '@modelpass/transforms';
 import { constantOf, numbersOf } from './constant-values.js';
 import { dimsOf } from './lowering-tools.js';
 import { attentionHeadsWithoutTranspose } from './rules/attention-heads.js';
@@ -260,7 +260,9 @@ export function prepareCanonicalForTflite(
     else if (node.op === 'onnx.ConvInteger') changed = convIntegerAsFloat(node);
     else if (node.op === 'onnx.InstanceNormalization') changed = torchGroupNormAsGroupNormalization(node);
     else if (node.op === 'onnx.Transpose') changed = attentionHeadsWithoutTranspose(node, opset);
-    else if (node.op === 'onnx.Reshape') changed = blockRearrangementAsDepthSpace(node);
+    else if (node.op === 'onnx.DepthToSpace' || node.op === 'onnx.SpaceToDepth') changed = cancelDepthSpacePairs(node);
+    // A pixel shuffle and its inverse cancel before either becomes DEPTH_TO_SPACE / SPACE_TO_DEPTH (the pair's dead nodes go below).
+    else if (node.op === 'onnx.Reshape') changed = cancelDepthSpacePairs(node) || blockRearrangementAsDepthSpace(node);
     if (changed) rewrites++;
   }
   // If/Loop left (run-time conditions, trip counts): TFLite IF/WHILE whose regions are prepared like this graph.

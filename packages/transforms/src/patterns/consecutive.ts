@@ -1,6 +1,7 @@
 import { attrs, type Node } from '@modelpass/ir';
 import { intsOf, rankOf } from '../util/constants.js';
 import { hasSingleUse, normalizeAxis } from '../util/graph-walk.js';
+import { cancelDepthSpacePairs } from '../transpose/depth-space-pairs.js';
 import { declined, definePattern, type PatternEnv, type TransformPattern } from './pattern.js';
 import { addConstant, forwardOutput, int64Vector, intsAttributeOrInput, onnxOpset, replaceWithNode } from './helpers.js';
 
@@ -164,7 +165,21 @@ export const fuseConsecutiveConcats = definePattern({
   },
 });
 
+/**
+ * A DepthToSpace and a SpaceToDepth of one block back to back (ONNX nodes or Reshape → Transpose → Reshape chains,
+ * e.g. torch's `pixel_unshuffle(pixel_shuffle(x, 2), 2)`) whose channel orders compose to the identity: the second's
+ * result is the first's input (`transpose/depth-space-pairs.ts`). Ahead of the Reshape fusions, which would break the chains.
+ */
+export const cancelDepthSpacePairsPattern = definePattern({
+  name: 'cancel-depth-space-pairs',
+  ops: ['onnx.DepthToSpace', 'onnx.SpaceToDepth', 'onnx.Reshape'],
+  benefit: 2,
+  statistic: 'nodes-fused',
+  rewrite: (node) => cancelDepthSpacePairs(node),
+});
+
 export const consecutivePatterns: readonly TransformPattern[] = [
+  cancelDepthSpacePairsPattern,
   fuseConsecutiveTransposes,
   fuseConsecutiveReshapes,
   fuseConsecutiveSqueezes,
