@@ -97,6 +97,30 @@ function insertEntryQuantize(value: Value, type: QuantizedActivationType, reader
   return quantized;
 }
 
+/**
+ * quantize-outputs: a quantized value that is a graph output hands the output to an explicit DequantizeLinear
+ * of its integers, which takes the output's name (the graph keeps its float32 interface; a runtime that takes
+ * integer outputs, such as TFLite with io-type=int8, drops the DequantizeLinear). The value itself is renamed
+ * `<name>_quantized`. Returns the DequantizeLinear's output.
+ */
+function dequantizeGraphOutput(value: Value, type: QuantizedActivationType): Value {
+  const graph = value.graph;
+  const name = value.name;
+  value.rename(graph.uniqueName(`${name}_quantized`));
+  const scale = graph.addConstant(graph.uniqueName(`${name}_scale`), Tensor.scalar('float32', type.quant.scale[0]!));
+  const zeroPoint = graph.addConstant(graph.uniqueName(`${name}_zero_point`), Tensor.scalar(type.dtype, type.quant.zeroPoint[0]!));
+  const dequantize = graph.createNode({
+    op: 'onnx.DequantizeLinear',
+    name: graph.uniqueNodeName(`${name}_dequantize`),
+    inputs: [value, scale, zeroPoint],
+    outputs: [{ name, type: tensorType('float32', shapeOf(value)) }],
+    ...(value.producer ? { after: value.producer } : {}),
+  });
+  const reals = dequantize.output(0);
+  value.replaceUsesWith(reals, (use) => use.isGraphOutput && use.user === graph);
+  return reals;
+}
+
 function record(tensor: Value, kind: QuantizedTensorRecord['kind'], floatTensor: string, node?: Node): QuantizedTensorRecord {
   const type = tensor.type.kind === 'tensor' ? tensor.type : undefined;
   const quant = type?.quant;
@@ -155,6 +179,7 @@ export function applyQuantizationPlan(plan: QuantizationPlan, ranges: RangeLooku
       tensors.push(record(quantized, 'activation', floatTensor));
     } else {
       entry.value.type = tensorType(type.dtype, shapeOf(entry.value), type.quant);
+      if (entry.value.isGraphOutput) dequantizeGraphOutput(entry.value, type);
       tensors.push(record(entry.value, 'activation', floatTensor, entry.value.producer ?? undefined));
     }
   }

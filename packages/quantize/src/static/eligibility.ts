@@ -108,12 +108,16 @@ function checkActivation(node: Node): string | undefined {
   return undefined;
 }
 
-/** Why `node` cannot be quantized, or undefined when it can be (graph context aside). */
-export function ineligibility(node: Node, rule: OpRule): string | undefined {
+/**
+ * Why `node` cannot be quantized, or undefined when it can be (graph context aside). With `quantizeOutputs`
+ * (quantize-static's quantize-outputs / full-integer) a graph output does not keep a node float: it gets a
+ * QuantizeLinear → DequantizeLinear like any activation.
+ */
+export function ineligibility(node: Node, rule: OpRule, quantizeOutputs = false): string | undefined {
   if (rule.role === 'weighted' && isDequantized(node.inputs[1])) return ALREADY_QUANTIZED;
   const dequantized = node.inputs.findIndex((input) => isDequantized(input));
   if (dequantized >= 0) return `input #${dequantized} is already quantized (a DequantizeLinear output)`;
-  if (node.outputs.some((output) => output?.isGraphOutput) && rule.role !== 'weighted') return 'its output is a graph output (kept float32)';
+  if (!quantizeOutputs && node.outputs.some((output) => output?.isGraphOutput) && rule.role !== 'weighted') return 'its output is a graph output (kept float32; quantize-outputs=true quantizes it)';
   if (!node.outputs[0] || !isTensorType(node.outputs[0].type) || node.outputs[0].type.dtype !== 'float32') return 'its output is not float32';
   switch (rule.role) {
     case 'weighted':

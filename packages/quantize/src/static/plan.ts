@@ -24,6 +24,13 @@ export interface PlanOptions {
   readonly fuseActivations: boolean;
   /** Non-grouped Convs with a smaller reduction whose input is float anyway stay float (cost-rules.ts); 0 turns the rule off. */
   readonly minConvReduction: number;
+  /**
+   * Graph outputs computed by quantized ops are quantized too (a QuantizeLinear → DequantizeLinear before the
+   * float output, its range calibrated like any activation): a MatMul/Gemm feeding a graph output gets an integer
+   * output, and own-range/shares-input ops and Relu/Clip may produce graph outputs. Default false (ORT's QGemm
+   * with a float output is faster; a full-integer target such as TFLite needs it).
+   */
+  readonly quantizeOutputs?: boolean;
 }
 
 /** One activation value of the final graph that gets a quant<> type. */
@@ -56,6 +63,8 @@ export interface QuantizationPlan {
   readonly leftFloat: readonly LeftFloat[];
   /** Op types with no integer kernel in ORT (left float), with counts. */
   readonly unsupportedOps: ReadonlyMap<string, number>;
+  /** The nodes behind `unsupportedOps` (float32 outputs, no rule here), by name, in graph order. */
+  readonly unsupportedNodes: readonly { readonly node: string; readonly op: string }[];
   /** The tensors calibration must give ranges for (names in the float model). */
   readonly calibrationTensors: readonly string[];
   /** Float Relu/Clip → MaxPool pairs run as MaxPool → Relu/Clip so ORT keeps the MaxPool float (pool-before-activation.ts). */
@@ -96,7 +105,7 @@ class Planner {
     if (!input || !producer || !this.quantized.has(producer)) return undefined;
     const role = this.rule(producer)!.role;
     if (role !== 'weighted' && role !== 'own-range') return undefined;
-    if (input.uses.size !== 1 || input.isGraphOutput || node.output(0).isGraphOutput) return undefined;
+    if (input.uses.size !== 1 || input.isGraphOutput || (node.output(0).isGraphOutput && !this.options.quantizeOutputs)) return undefined;
     return producer;
   }
 
@@ -111,6 +120,8 @@ class Planner {
 
   /** Whether a quantized node reads `value` as an activation (directly, or through a foldable activation). */
   readByQuantized(value: Value, depth = 0): boolean {
+    // quantize-outputs: a graph output is read as integers (QuantizeLinear → DequantizeLinear before it).
+    if (this.options.quantizeOutputs && value.isGraphOutput) return true;
     for (const use of value.uses) {
       const user = use.node;
       if (!user) continue;
@@ -128,12 +139,12 @@ class Planner {
     return { value: output, tensor: output.name };
   }
 
-  /** Whether a weighted node's output gets a QuantizeLinear: always for Conv, for MatMul/Gemm only when a quantized op reads it. */
+  /** Whether a weighted node's output gets a QuantizeLinear: always for Conv, for MatMul/Gemm only when a quantized op (or, with quantize-outputs, a graph output) reads it. */
   quantizesOutput(node: Node): boolean {
     const role = this.rule(node)!.role;
     if (role !== 'weighted' || node.op === 'onnx.Conv') return true;
     const { value, activation } = this.finalOutput(node);
-    if (value.isGraphOutput || activation?.output(0).isGraphOutput) return false;
+    if (!this.options.quantizeOutputs && (value.isGraphOutput || activation?.output(0).isGraphOutput)) return false;
     return this.readByQuantized(activation ? activation.output(0) : value);
   }
 
@@ -146,8 +157,8 @@ class Planner {
         this.leftByOption.set(node, 'exclude');
         continue;
       }
-      let reason = ineligibility(node, rule);
-      if (!reason && node.op === 'onnx.Conv' && node.output(0).isGraphOutput) reason = 'its output is a graph output, and ORT fuses Conv only with a QuantizeLinear on its output';
+      let reason = ineligibility(node, rule, this.options.quantizeOutputs);
+      if (!reason && node.op === 'onnx.Conv' && node.output(0).isGraphOutput && !this.options.quantizeOutputs) reason = 'its output is a graph output, and ORT fuses Conv only with a QuantizeLinear on its output';
       if (!reason) {
         reason = cheaperFloat(node, this.options.minConvReduction);
         if (reason) this.leftByOption.set(node, 'min-conv-reduction');
@@ -224,6 +235,7 @@ export function planQuantization(graph: Graph, options: PlanOptions): Quantizati
 
   const leftFloat: LeftFloat[] = [];
   const unsupportedOps = new Map<string, number>();
+  const unsupportedNodes: { node: string; op: string }[] = [];
   for (const node of graph.nodes()) {
     if (planner.quantized.has(node) || [...fusedActivations.values()].includes(node)) continue;
     const rule = OP_RULES.get(node.op);
@@ -232,6 +244,7 @@ export function planQuantization(graph: Graph, options: PlanOptions): Quantizati
     if (!output || output.type.kind !== 'tensor' || output.type.dtype !== 'float32') continue;
     if (!rule) {
       unsupportedOps.set(node.opType, (unsupportedOps.get(node.opType) ?? 0) + 1);
+      unsupportedNodes.push({ node: node.name, op: node.opType });
       continue;
     }
     const reason =
@@ -245,5 +258,5 @@ export function planQuantization(graph: Graph, options: PlanOptions): Quantizati
     leftFloat.push({ node: node.name, op: node.opType, reason, ...(option ? { option } : {}) });
   }
   const calibrationTensors = [...new Set(activations.flatMap((a) => (a.source.kind === 'range' ? [a.source.tensor] : [])))];
-  return { nodes, outputQuantized, fusedActivations, activations, leftFloat, unsupportedOps, calibrationTensors, reorderedPools: [], splitHardSwishes: [], mergedGroupedConvs: [] };
+  return { nodes, outputQuantized, fusedActivations, activations, leftFloat, unsupportedOps, unsupportedNodes, calibrationTensors, reorderedPools: [], splitHardSwishes: [], mergedGroupedConvs: [] };
 }

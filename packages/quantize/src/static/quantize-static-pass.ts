@@ -25,6 +25,7 @@ import { describeNothingToQuantize, type NothingToQuantize } from './nothing-to-
 import { sixteenBitWeightsHint } from '../weights-in-constant-nodes.js';
 import { alreadyQuantizedClause, quantizedLayerCount } from '../already-quantized.js';
 import { describeSubgraphWeightedOps, weightedOpsInSubgraphs } from './subgraph-weighted-ops.js';
+import { describeFullIntegerLeftFloat, fullIntegerLeftFloat } from './full-integer.js';
 
 /** The --debug line saying how the histograms of `tensors` are counted (`histogram-sampling.ts`). */
 function describeHistogramSampling(model: Model, tensors: readonly string[], requested: number): string {
@@ -69,6 +70,8 @@ const options = {
   integerDataMovement: option.boolean({ default: false, help: 'Reshape/Flatten/Squeeze/Unsqueeze/Transpose between a DequantizeLinear and a QuantizeLinear with the same parameters run on the integers: two nodes fewer each, the same numbers (ORT does it when it fuses). Off by default: distill\'s fake-quantized training needs every QuantizeLinear → DequantizeLinear pair' }),
   names: option.enum(['keep', 'short'], { default: 'keep', help: 'keep: the model\'s own value and node names stay (what the pass adds gets short names); short: every value name but the graph inputs/outputs becomes short (v3) and no node name is written (the report and --debug keep the model\'s node names): a smaller file, e.g. fashion-resnet 0.266× → 0.260× in QOperator form' }),
   biasCorrection: option.enum(['auto', 'on', 'off'], { default: 'auto', help: 'subtract each Conv/Gemm/MatMul layer\'s output-mean shift per channel (quantized vs float, measured on the calibration data in one extra ORT run) from its bias; auto: on when dataset= gives real data, off with random inputs and with max-drop' }),
+  quantizeOutputs: option.boolean({ default: false, help: 'quantize graph outputs computed by quantized ops too (QuantizeLinear → DequantizeLinear before each float output, range calibrated like any activation): a final MatMul/Gemm gets an integer output, and Softmax/Add/pools/Reshape/Relu… producing an output are quantized where their rule allows. Default false: ORT\'s QGemm with a float output is faster' }),
+  fullInteger: option.boolean({ default: false, help: 'a full-integer target (TFLite int8, then legalize-tflite{io-type=int8 full-integer=true}): quantize-outputs=true, every eligible Conv quantized (min-conv-reduction=0, whatever it is set to), grouped Convs kept (grouped-convs=keep); warns naming each node that still stays float and why' }),
   materialize: option.boolean({ default: true, help: 'lower the quant<> types to QuantizeLinear/DequantizeLinear (false keeps the typed IR for a later materialize-qdq or a TFLite export; qdq only)' }),
 };
 
@@ -115,6 +118,8 @@ export const quantizeStatic = definePass({
       names: o.names,
       minConvReduction: o.minConvReduction,
       groupedConvs: o.groupedConvs,
+      quantizeOutputs: o.quantizeOutputs,
+      fullInteger: o.fullInteger,
     };
     const plan = planStaticQuantization(model, quantizeOptions);
     const inSubgraphs = describeSubgraphWeightedOps(weightedOpsInSubgraphs(model));
@@ -182,6 +187,11 @@ export const quantizeStatic = definePass({
       context.debug(`merged the ${conv.groupsBefore} groups of Conv '${conv.node}' into ${conv.groupsAfter === 1 ? 'one dense Conv' : `${conv.groupsAfter} wider groups`} (block-diagonal weights, same outputs): ORT's int8 kernel for narrow groups is slower`);
     }
     for (const [op, count] of result.unsupportedOps) context.debug(`left ${count} ${op} float: ORT has no integer kernel for ${op}`);
+    if (o.fullInteger) {
+      const floatNodes = fullIntegerLeftFloat(result);
+      for (const entry of floatNodes) context.debug(`full-integer: ${entry.op} '${entry.node}' stays float32: ${entry.reason}`);
+      if (floatNodes.length > 0) context.report({ severity: 'warning', ...describeFullIntegerLeftFloat(floatNodes) });
+    }
     if (o.report) {
       const report = { ...(await buildQuantizationReport(floatBytes, model, result, { calibration })), ...(accuracy ? { accuracy } : {}) };
       writeFileAtomic(o.report, JSON.stringify(report, null, 2) + '\n');

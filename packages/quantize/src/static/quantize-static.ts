@@ -73,6 +73,20 @@ export interface StaticQuantizationOptions {
   readonly integerDataMovement?: boolean;
   /** `keep` (default): the model's own value and node names stay; `short`: every name but the graph's inputs and outputs is shortened (smaller file; the result and report use the new names). */
   readonly names?: 'keep' | 'short';
+  /**
+   * Graph outputs computed by quantized ops are quantized too: a QuantizeLinear → DequantizeLinear before each
+   * such float output, its range calibrated like any activation (a final MatMul/Gemm then has an integer output;
+   * Softmax, Add, pools, Reshape… and Relu/Clip producing a graph output are quantized where their rule allows).
+   * Default false: ORT's QGemm with a float output is faster. See `fullInteger`.
+   */
+  readonly quantizeOutputs?: boolean;
+  /**
+   * A full-integer target (TFLite's int8 kernels, microcontrollers): quantizeOutputs, every eligible Conv quantized
+   * (minConvReduction is 0, whatever it is set to) and grouped Convs kept as they are (groupedConvs=keep: merging is
+   * an ORT-speed rule that only makes the weights larger). What still stays float is in `leftFloat` and
+   * `unsupportedNodes` (the pass warns, naming them). Default false.
+   */
+  readonly fullInteger?: boolean;
   /** Bias correction (bias-correction.ts): measure each layer's output-mean shift on this calibration data and subtract it from its bias. Off when absent; QDQ/QOperator with materialize=true only. */
   readonly biasCorrection?: { readonly calibration: CalibrationOptions };
 }
@@ -90,6 +104,8 @@ export interface StaticQuantizationResult {
   readonly leftFloat: readonly LeftFloat[];
   /** Op types ORT has no integer kernel for, with counts (left float). */
   readonly unsupportedOps: ReadonlyMap<string, number>;
+  /** The nodes behind `unsupportedOps`, by name (left float: no integer rule for their op). */
+  readonly unsupportedNodes: readonly { readonly node: string; readonly op: string }[];
   readonly activationsFolded: number;
   readonly weightBytesBefore: number;
   readonly weightBytesAfter: number;
@@ -176,7 +192,13 @@ export function planStaticQuantization(model: Model, options: StaticQuantization
     if (!known) throw quantizeError(`exclude= names '${entry}', which is neither a node of the model nor an op type`, { hint: 'give node names or op types such as Conv, MatMul' });
   }
   const costRules = (options.activations ?? 'uint8') !== 'int16' && (options.materialize ?? true);
-  const planOptions = { exclude, fuseActivations: !(options.symmetricActivations ?? false), minConvReduction: costRules ? (options.minConvReduction ?? MIN_INT8_CONV_REDUCTION) : 0 };
+  const fullInteger = options.fullInteger ?? false;
+  const planOptions = {
+    exclude,
+    fuseActivations: !(options.symmetricActivations ?? false),
+    minConvReduction: costRules && !fullInteger ? (options.minConvReduction ?? MIN_INT8_CONV_REDUCTION) : 0,
+    quantizeOutputs: fullInteger || (options.quantizeOutputs ?? false),
+  };
   const first = planQuantization(model.graph, planOptions);
   // Float Relu/Clip → MaxPool before a quantized op: MaxPool first, so ORT keeps it float; HardSwish
   // between quantized ops as x · HardSigmoid(x), two integer kernels (then plan again).
@@ -184,7 +206,7 @@ export function planStaticQuantization(model: Model, options: StaticQuantization
   const reorderedPools = movePoolsAboveFloatActivations(model.graph, (node) => quantized.has(node));
   const hardSwishes = costRules ? splitHardSwishes(model.graph, (node) => quantized.has(node)) : [];
   // Narrow grouped Convs with fewer, wider groups (same outputs; faster int8 kernels in ORT).
-  const mergedGroupedConvs = costRules && (options.groupedConvs ?? 'merge') === 'merge' ? mergeGroupedConvs(model.graph, (node) => quantized.has(node)) : [];
+  const mergedGroupedConvs = costRules && !fullInteger && (options.groupedConvs ?? 'merge') === 'merge' ? mergeGroupedConvs(model.graph, (node) => quantized.has(node)) : [];
   if (reorderedPools.length === 0 && hardSwishes.length === 0) return mergedGroupedConvs.length === 0 ? first : { ...first, mergedGroupedConvs };
   return { ...planQuantization(model.graph, planOptions), reorderedPools, splitHardSwishes: hardSwishes, mergedGroupedConvs };
 }
@@ -253,6 +275,9 @@ export async function finishStaticQuantization(
     tensors,
     leftFloat: renamedNodes.size === 0 ? plan.leftFloat : plan.leftFloat.map((entry) => ({ ...entry, node: renamedNodes.get(entry.node) ?? entry.node })),
     unsupportedOps,
+    unsupportedNodes: plan.unsupportedNodes
+      .filter((entry) => !(entry.op === 'HardSigmoid' && asAdd.some((added) => added.node === entry.node)))
+      .map((entry) => ({ ...entry, node: renamedNodes.get(entry.node) ?? entry.node })),
     activationsFolded: applied.activationsFolded,
     weightBytesBefore: applied.weightBytesBefore,
     weightBytesAfter: applied.weightBytesAfter,

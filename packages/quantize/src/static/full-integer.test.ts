@@ -1,0 +1,108 @@
+/**
+ * quantize-static's quantize-outputs and full-integer options on a small conv net whose graph outputs are a
+ * Gemm's logits and the Softmax of them: by default the 1-channel stem Conv stays float (min-conv-reduction) and
+ * both outputs are float (QGemm with a float output, Softmax kept float at the output); quantize-outputs=true
+ * quantizes the outputs (Q → DQ before each, names kept); full-integer=true also quantizes the stem, so every
+ * compute node reads and writes integers. ONNX Runtime runs the result, and its outputs lie on the outputs'
+ * quantization grids. A node without an integer rule is named in full-integer's warning.
+ */
+import { describe, expect, it } from 'vitest';
+import { attrs, GraphBuilder, tensorType, type Model, type Value } from '@modelpass/ir';
+import { encodeOnnx } from '@modelpass/onnx';
+import { disposeSharedOrtRunner, runOrt } from '@modelpass/runtime';
+import { afterAll } from 'vitest';
+import { randomTensor, runPipeline } from '../__tests__/weights-helpers.js';
+
+afterAll(async () => {
+  await disposeSharedOrtRunner();
+});
+
+function convNet(): Model {
+  const b = new GraphBuilder();
+  const x = b.input('x', tensorType('float32', [1, 1, 6, 6]));
+  const conv = b.op1('onnx.Conv', [x, b.constant(randomTensor([4, 1, 3, 3], 3), 'stem_w'), b.constant(randomTensor([4], 4, 0.1), 'stem_b')], { pads: attrs.ints([1, 1, 1, 1]) }, { name: 'stem', outputs: ['stem_out'] });
+  const relu = b.op1('onnx.Relu', [conv], {}, { name: 'relu', outputs: ['relu_out'] });
+  const pool = b.op1('onnx.MaxPool', [relu], { kernel_shape: attrs.ints([2, 2]), strides: attrs.ints([2, 2]) }, { name: 'pool', outputs: ['pool_out'] });
+  const flat = b.op1('onnx.Flatten', [pool], { axis: attrs.int(1) }, { name: 'flatten', outputs: ['flat'] });
+  const logits = b.op1('onnx.Gemm', [flat, b.constant(randomTensor([5, 36], 5, 0.3), 'fc_w'), b.constant(randomTensor([5], 6, 0.1), 'fc_b')], { transB: attrs.int(1) }, { name: 'fc', outputs: ['logits'] });
+  const probs = b.op1('onnx.Softmax', [logits], { axis: attrs.int(1) }, { name: 'softmax', outputs: ['probs'] });
+  b.output(logits);
+  b.output(probs);
+  return b.model({ onnx: 13 });
+}
+
+const COMPUTE = ['onnx.Conv', 'onnx.Gemm', 'onnx.Softmax', 'onnx.MaxPool', 'onnx.Flatten', 'onnx.Relu'];
+
+/** Compute nodes reading a float value no DequantizeLinear produced, or writing one no QuantizeLinear reads. */
+function floatEdges(model: Model): string[] {
+  const found: string[] = [];
+  for (const node of model.graph.nodes()) {
+    if (!COMPUTE.includes(node.op)) continue;
+    const input = node.inputs[0]!;
+    if (input.producer?.op !== 'onnx.DequantizeLinear') found.push(`${node.name} reads float '${input.name}'`);
+    const readers = [...node.output(0).uses].map((use) => use.node?.op);
+    if (node.output(0).isGraphOutput || !readers.every((op) => op === 'onnx.QuantizeLinear')) found.push(`${node.name} writes float '${node.output(0).name}'`);
+  }
+  return found;
+}
+
+/** The scale and zero point of the DequantizeLinear that produces `value`. */
+function gridOf(value: Value): { scale: number; zeroPoint: number } {
+  const dq = value.producer!;
+  return { scale: dq.input(1).constant!.toNumbers()[0]!, zeroPoint: dq.inputs[2]!.constant!.toNumbers()[0]! };
+}
+
+describe('quantize-static quantize-outputs / full-integer', () => {
+  it('by default leaves the stem Conv and both outputs float', async () => {
+    const model = convNet();
+    const debug: string[] = [];
+    await runPipeline(model, 'quantize-static{samples=8}', debug);
+    expect(debug).toContainEqual(expect.stringMatching(/left Conv 'stem' float: its reduction is 9 multiply-adds/));
+    expect(debug).toContainEqual("quantized Gemm 'fc' (ORT: QGemm (float output))");
+    expect(model.graph.outputs.map((v) => v.producer!.op)).toEqual(['onnx.Gemm', 'onnx.Softmax']);
+  }, 60_000);
+
+  it('quantize-outputs=true quantizes the outputs (Q → DQ before each, names and float32 kept); the stem stays float', async () => {
+    const model = convNet();
+    const debug: string[] = [];
+    await runPipeline(model, 'quantize-static{samples=8 quantize-outputs=true}', debug);
+    expect(debug).toContainEqual("quantized Gemm 'fc' (ORT: QGemm)");
+    expect(debug).toContainEqual("quantized Softmax 'softmax' (ORT: QLinearSoftmax)");
+    expect(debug).toContainEqual(expect.stringMatching(/left Conv 'stem' float/));
+    expect(model.graph.outputs.map((v) => v.name)).toEqual(['logits', 'probs']);
+    expect(model.graph.outputs.map((v) => v.producer!.op)).toEqual(['onnx.DequantizeLinear', 'onnx.DequantizeLinear']);
+    expect(model.graph.outputs.map((v) => (v.type.kind === 'tensor' ? v.type.dtype : v.type.kind))).toEqual(['float32', 'float32']);
+    expect(model.graph.outputs.map((v) => v.producer!.input(0).producer!.op)).toEqual(['onnx.QuantizeLinear', 'onnx.QuantizeLinear']);
+  }, 60_000);
+
+  it('full-integer=true: every compute node between Q/DQ, ORT runs it, the outputs on their grids', async () => {
+    const model = convNet();
+    const debug: string[] = [];
+    const run = await runPipeline(model, 'quantize-static{samples=8 full-integer=true}', debug);
+    expect(debug).toContainEqual("quantized Conv 'stem' (ORT: QLinearConv)");
+    expect(run.warnings.join('\n')).not.toMatch(/full-integer/);
+    expect(floatEdges(model)).toEqual([]);
+    const outputs = await runOrt(encodeOnnx(model), { x: randomTensor([1, 1, 6, 6], 11) });
+    for (const value of model.graph.outputs) {
+      const { scale, zeroPoint } = gridOf(value);
+      const reals = outputs.get(value.name)!.toNumbers();
+      expect(new Set(reals).size, value.name).toBeGreaterThan(1);
+      for (const real of reals) expect(Math.abs(real / scale - Math.round(real / scale)), `${value.name} ${real} on the grid of ${scale}`).toBeLessThan(1e-3);
+      expect(zeroPoint).toBeGreaterThanOrEqual(0);
+    }
+  }, 60_000);
+
+  it('full-integer=true names each node that stays float and why', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [2, 8]));
+    const h = b.op1('onnx.MatMul', [x, b.constant(randomTensor([8, 8], 7), 'w1')], {}, { name: 'mm1' });
+    const e = b.op1('onnx.Erf', [h], {}, { name: 'erf' });
+    b.output(b.op1('onnx.MatMul', [e, b.constant(randomTensor([8, 4], 8), 'w2')], {}, { name: 'mm2', outputs: ['y'] }));
+    const debug: string[] = [];
+    const run = await runPipeline(b.model({ onnx: 13 }), 'quantize-static{samples=8 full-integer=true}', debug);
+    const warning = run.warnings.find((reason) => reason.startsWith('full-integer:'));
+    expect(warning).toMatch(/full-integer: 1 node\(s\) stay float32, so the model is not full-integer: Erf 'erf' \(quantize-static has no integer rule for Erf/);
+    expect(run.hints.join('\n')).toMatch(/legalize-tflite\{full-integer=true\}\) refuses this model/);
+    expect(debug).toContainEqual(expect.stringMatching(/full-integer: Erf 'erf' stays float32/));
+  }, 60_000);
+});
