@@ -1,5 +1,5 @@
 import { ModelpassError, type Dim, type Graph, type Model, type SparseTensor, type Tensor, type Type } from '@modelpass/ir';
-import { analyzeCost, createOpRegistry, type LayerCost, type UncountedNode } from '@modelpass/ops';
+import { analyzeCost, createOpRegistry, packedWeightsOf, type LayerCost, type UncountedNode } from '@modelpass/ops';
 import { registerTfliteDialect } from '@modelpass/tflite';
 
 export interface ValueSummary {
@@ -19,8 +19,13 @@ export interface ModelSummary {
   nodes: number;
   /** Node count per op type (`Conv`; other dialects keep their prefix: `com.microsoft.FusedConv`). */
   ops: Record<string, number>;
-  /** Elements in all constants: initializers (a sparse one by its dense shape) and `Constant` nodes' tensors. */
+  /**
+   * Elements in all constants: initializers (a sparse one by its dense shape) and `Constant` nodes' tensors; a packed
+   * sub-byte weight (MatMulNBits' B, GatherBlockQuantized's uint8 table) by the weights it holds, as `@modelpass/report` counts.
+   */
   parameters: number;
+  /** Packed sub-byte weights per bit width (`"4"`): how many constants, the weights they hold, the bytes that store them. */
+  packed?: Record<string, { constants: number; weights: number; bytes: number }>;
   /** Bytes of all constants as stored (a sparse initializer's values and indices). */
   bytes: number;
   /** Sparse initializers (ONNX `sparse_initializer`): how many, their dense elements, and the values they store. */
@@ -59,11 +64,21 @@ export function summarizeModel(model: Model, format: string): ModelSummary {
   let parameters = 0;
   let bytes = 0;
   let subgraphs = 0;
-  const countTensor = (tensor: Tensor) => {
-    parameters += tensor.size;
+  let packed: Record<string, { constants: number; weights: number; bytes: number }> | undefined;
+  const countTensor = (tensor: Tensor, weights = tensor.size) => {
+    parameters += weights;
     const size = tensor.dtype === 'string' ? (tensor.strings ?? []).reduce((n, s) => n + Buffer.byteLength(s), 0) : tensor.byteLength;
     bytes += size;
     bytesByDtype[tensor.dtype] = (bytesByDtype[tensor.dtype] ?? 0) + size;
+  };
+  const countPacked = (tensor: Tensor, weights: number, bits: number) => {
+    countTensor(tensor, weights);
+    if (bits >= 8) return;
+    packed ??= {};
+    const entry = (packed[String(bits)] ??= { constants: 0, weights: 0, bytes: 0 });
+    entry.constants++;
+    entry.weights += weights;
+    entry.bytes += tensor.byteLength;
   };
   let sparse: { initializers: number; elements: number; stored: number } | undefined;
   const countSparse = (tensor: SparseTensor) => {
@@ -80,7 +95,9 @@ export function summarizeModel(model: Model, format: string): ModelSummary {
   };
   const countConstants = (graph: Graph) => {
     for (const value of graph.constants) {
-      if (value.constant) countTensor(value.constant);
+      const weights = value.constant ? packedWeightsOf(value) : undefined;
+      if (value.constant && weights) countPacked(value.constant, weights.weights, weights.bits);
+      else if (value.constant) countTensor(value.constant);
       else if (value.sparseConstant) countSparse(value.sparseConstant);
     }
   };
@@ -113,6 +130,7 @@ export function summarizeModel(model: Model, format: string): ModelSummary {
     parameters,
     bytes,
     ...(sparse ? { sparse } : {}),
+    ...(packed ? { packed } : {}),
     bytesByDtype,
     subgraphs,
     functions: model.functions.length,
@@ -181,6 +199,9 @@ export function formatSummary(summary: ModelSummary): string {
   lines.push(`nodes:      ${summary.nodes}${summary.subgraphs ? ` (in ${summary.subgraphs + 1} graphs)` : ''}`);
   lines.push(`parameters: ${summary.parameters.toLocaleString('en-US')} (${formatBytes(summary.bytes)})`);
   for (const [dtype, n] of Object.entries(summary.bytesByDtype)) lines.push(`  ${dtype.padEnd(10)} ${formatBytes(n)}`);
+  for (const [bits, { constants, weights, bytes }] of Object.entries(summary.packed ?? {})) {
+    lines.push(`  ${bits}-bit packed: ${weights.toLocaleString('en-US')} weights in ${formatBytes(bytes)} (${constants} constant(s)), counted as weights above`);
+  }
   if (summary.sparse) {
     const { initializers, elements, stored } = summary.sparse;
     lines.push(`  sparse     ${initializers} initializer(s) store ${stored.toLocaleString('en-US')} of ${elements.toLocaleString('en-US')} elements (${(100 * (1 - stored / Math.max(1, elements))).toFixed(1)}% zeros left out)`);

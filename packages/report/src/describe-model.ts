@@ -5,7 +5,7 @@
  * No tensor data is loaded: sizes come from dtypes and shapes.
  */
 import { formatType, type Graph, type Model, type Node, type Tensor, type Value } from '@modelpass/ir';
-import { analyzeCost, type ModelCost } from '@modelpass/ops';
+import { analyzeCost, packedWeightsOf, type ModelCost } from '@modelpass/ops';
 import type { ModelSummary } from './schema.js';
 
 export interface DescribeModelOptions {
@@ -52,29 +52,6 @@ function safeCost(model: Model, dims: Readonly<Record<string, number>> | undefin
   }
 }
 
-function intAttribute(node: Node, name: string, fallback: number): number {
-  const attribute = node.getAttribute(name);
-  return attribute?.kind === 'int' ? Number(attribute.value) : fallback;
-}
-
-/**
- * Weights stored packed count as the weights they stand for: MatMulNBits (input 1) and GatherBlockQuantized
- * (input 0, an embedding table) keep their `bits`-bit weights several to a byte. Keyed by op, so another packed format is one entry.
- */
-const PACKED_WEIGHTS: ReadonlyMap<string, { readonly input: number; readonly perByte: (node: Node) => number }> = new Map([
-  ['com.microsoft.MatMulNBits', { input: 1, perByte: (node: Node) => 8 / intAttribute(node, 'bits', 4) }],
-  ['com.microsoft.GatherBlockQuantized', { input: 0, perByte: (node: Node) => 8 / intAttribute(node, 'bits', 4) }],
-]);
-
-/** How many parameters one stored element of `value` holds (more than 1 for packed sub-byte weights). */
-function parametersPerElement(value: Value): number {
-  for (const user of value.users) {
-    const packed = PACKED_WEIGHTS.get(user.op);
-    if (packed && user.inputs[packed.input] === value && value.constant?.dtype === 'uint8') return packed.perByte(user);
-  }
-  return 1;
-}
-
 export function describeModel(model: Model, options: DescribeModelOptions = {}): ModelSummary {
   let bytes = 0;
   let parameters = 0;
@@ -92,7 +69,8 @@ export function describeModel(model: Model, options: DescribeModelOptions = {}):
   const visit = (graph: Graph): void => {
     for (const value of graph.constants) {
       const tensors = valueTensors(value);
-      tensors.forEach((tensor, i) => addTensor(tensor, firstReaderOp(value), i === 0 ? tensor.size * parametersPerElement(value) : 0));
+      // Weights stored packed (MatMulNBits, GatherBlockQuantized) count as the weights they stand for.
+      tensors.forEach((tensor, i) => addTensor(tensor, firstReaderOp(value), i === 0 ? (packedWeightsOf(value)?.weights ?? tensor.size) : 0));
     }
     for (const node of graph.nodes()) {
       nodes++;

@@ -12,6 +12,7 @@ import { quantizedMatMulOps } from './quantized-matmul-ops.js';
 
 export { MICROSOFT_DIALECT } from './contrib-op.js';
 export { matMulNBitsLayout, type MatMulNBitsLayout } from './matmul-nbits.js';
+export { packedWeightsOf, parameterCount, type PackedWeights } from './packed-weights.js';
 
 /** Every contrib op modelpass knows. */
 export const contribOps: readonly CanonicalOp[] = [matMulNBitsOp, gatherBlockQuantizedOp, ...quantizedMatMulOps, ...qlinearOps, inverseOp];

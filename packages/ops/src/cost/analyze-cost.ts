@@ -8,6 +8,7 @@
  * subgraphs (If/Loop bodies) are counted once.
  */
 import { ModelpassError, type Graph, type Model, type Node, type OpRegistry, type Type, type Value } from '@modelpass/ir';
+import { parameterCount } from '../contrib/packed-weights.js';
 import { inferShapes } from '../interpreter/infer-shapes.js';
 import { createCostRules, type CostContext, type CostRules } from './cost-rules.js';
 
@@ -59,11 +60,6 @@ function staticShape(type: Type | undefined): readonly number[] | undefined {
   return type.shape.every((d): d is number => typeof d === 'number') ? (type.shape as number[]) : undefined;
 }
 
-function constantElements(value: Value): number {
-  if (value.constant) return value.constant.size;
-  if (value.sparseConstant) return value.sparseConstant.dims.reduce((n, d) => n * d, 1);
-  return 0;
-}
 
 /** A DequantizeLinear whose input is a constant: a QDQ weight or bias, stored quantized. */
 function isConstantDequantize(node: Node): boolean {
@@ -165,7 +161,7 @@ export function analyzeCost(model: Model, options: AnalyzeCostOptions = {}): Mod
       for (const node of graph.nodes()) {
         let nodeParameters = 0;
         for (const input of parameterConstants(node)) {
-          const elements = constantElements(input);
+          const elements = parameterCount(input);
           nodeParameters += elements;
           if (!seenConstants.has(input)) {
             seenConstants.add(input);
