@@ -11,9 +11,10 @@
  * on zero), at bin index floor(x · (1/w)), computed in float32: exact (1/w is a power of two) — the
  * same bins the JavaScript loop gives. Two ways to count them (`HistogramCounting`): `indices` (the
  * default where 2·bins is a power of two ≤ 65,536) returns each tensor's indices as int16 and counts
- * them in one tight JavaScript loop (`bin-index-counts.ts`); `scatter` counts them inside ORT with
- * `ScatterElements(reduction=add)`, which walks the values one by one on one thread (~5 ns each
- * here; the JavaScript loop 1.6–2.5 ns on real indices). Either way negative indices count from the
+ * them in WebAssembly (`wasm-bin-counter.ts`, ~0.7 ns per index with the copy into its memory; where
+ * WebAssembly SIMD is missing, the JavaScript loop of `bin-index-counts.ts`, 1.3–2.5 ns); `scatter`
+ * counts them inside ORT with `ScatterElements(reduction=add)`, which walks the values one by one on
+ * one thread (~5 ns each here). Either way negative indices count from the
  * end, so the reader rotates the counts by `bins`.
  * The width is fed (the histogram's current width) and widened in the graph to the smallest power
  * of two holding this run's largest magnitude, so one run per part suffices; the JavaScript side
@@ -43,6 +44,7 @@ import { writeOnnx } from '@modelpass/onnx';
 import { viewElements } from '@modelpass/ops';
 import { OrtRunner } from '@modelpass/runtime';
 import { countBinIndices, countableByMask } from './bin-index-counts.js';
+import { WasmBinCounter } from './wasm-bin-counter.js';
 import { HISTOGRAM_STRIDE_MIN_COUNTED, SAMPLING_FROM_OPSET } from './histogram-sampling.js';
 import { nonNegative } from './non-negative.js';
 import { CALIBRATION_SESSION_OPTIONS } from './session-options.js';
@@ -237,8 +239,10 @@ function sampledValues(b: Builder, flats: readonly Value[], sizes: Value, stride
 
 /** An ORT session of `model` with statistics nodes for the given float32 activations. */
 export class StatisticsGraph {
-  /** `indices` counting: one `2·bins` counts buffer per tensor, refilled by each run. */
+  /** `indices` counting without WebAssembly SIMD: one `2·bins` counts buffer per tensor, refilled by each run. */
   private readonly scratch: Float64Array[];
+  /** `indices` counting: the WebAssembly counter (`wasm-bin-counter.ts`), undefined where it cannot run. */
+  private readonly counter: WasmBinCounter | undefined;
   /** Bytes of the buffers the last run returned (garbage once folded in; see young-garbage.ts). */
   lastRunBytes = 0;
 
@@ -254,7 +258,8 @@ export class StatisticsGraph {
     /** Each tensor's histogram stride (1: every value counted). */
     readonly strides: readonly number[],
   ) {
-    this.scratch = outputs.indices ? names.map(() => new Float64Array(2 * bins!)) : [];
+    this.counter = outputs.indices ? WasmBinCounter.create(names.length, 2 * bins!) : undefined;
+    this.scratch = outputs.indices && !this.counter ? names.map(() => new Float64Array(2 * bins!)) : [];
   }
 
   /** The tensors this graph summarizes. */
@@ -352,6 +357,7 @@ export class StatisticsGraph {
     const sizes = viewElements(results.get(outputs.sizes)!) as BigInt64Array;
     const counts = outputs.counts ? (viewElements(results.get(outputs.counts)!) as Int32Array) : undefined;
     const length = 2 * (this.bins ?? 0);
+    const counted = this.counter?.countAll(outputs.indices!.map((name) => viewElements(results.get(name)!) as Int16Array));
     const summaries = new Map<string, TensorSummary>();
     for (let i = 0; i < count; i++) {
       const min = summary[i]!;
@@ -365,6 +371,8 @@ export class StatisticsGraph {
       let tensorCounts: Int32Array | Float64Array;
       if (counts) {
         tensorCounts = counts.subarray(i * length, (i + 1) * length);
+      } else if (counted) {
+        tensorCounts = counted[i]!;
       } else {
         tensorCounts = this.scratch[i]!.fill(0);
         countBinIndices(viewElements(results.get(outputs.indices![i]!)!) as Int16Array, tensorCounts);
