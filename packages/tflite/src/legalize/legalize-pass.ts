@@ -13,6 +13,7 @@ import { finishInt8 } from './quantized/finish-int8.js';
 import { hasInt8Weights, int8WeightsOfFloatOps } from './quantized/int8-float-weights.js';
 import { hasQuantizedActivations, prepareQuantizedForTflite } from './quantized/prepare-quantized.js';
 import { keepingQuantTypes } from './quantized/quant-values.js';
+import { refuseFloatNodes } from './quantized/full-integer.js';
 import { recentreAsymmetricWeights } from './quantized/recentre-weights.js';
 import { rescaleMismatchedQdq } from './quantized/rescale-qdq.js';
 import { addDefaultSignature, DEFAULT_SIGNATURE_KEY } from './default-signature.js';
@@ -64,6 +65,7 @@ export const legalizeTflite = definePass({
     groupedConv: option.enum(['split', 'native'], { default: 'split', help: 'grouped convolutions: one CONV_2D per group, or one grouped CONV_2D' }),
     ioType: option.enum(['float', 'int8'], { default: 'float', help: 'quantized models: float32 graph inputs/outputs (QUANTIZE/DEQUANTIZE at the edges) or int8 ones where the model quantizes an input first / dequantizes an output last' }),
     unsupportedInt8: option.enum(['error', 'float'], { default: 'error', help: 'quantized ops with no int8 TFLite lowering (or asymmetric weights): report them, or run them in float between DEQUANTIZE and QUANTIZE' }),
+    fullInteger: option.boolean({ default: false, help: 'refuse, before anything is written, a model in which any op would compute float32 (QUANTIZE of an input / DEQUANTIZE into an output aside), naming each; quantize-static{full-integer=true} makes such models' }),
     channelShuffle: option.enum(['gather', 'transpose'], {
       default: 'gather',
       help: "channel shuffles (Reshape → Transpose → Reshape, ShuffleNet's): one GATHER along the channel axis (no transpose inside), or kept as RESHAPE → TRANSPOSE → RESHAPE (5–11% faster in TFLite 2.9, whose GATHER copies element by element)",
@@ -135,10 +137,10 @@ export const legalizeTflite = definePass({
       keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
     }
     if (quantized) {
-      const prepared = prepareQuantizedForTflite(model, { ioType: context.options.ioType as 'float' | 'int8', unsupportedInt8: context.options.unsupportedInt8 as 'error' | 'float' });
+      const prepared = prepareQuantizedForTflite(model, { ioType: context.options.ioType as 'float' | 'int8', unsupportedInt8: context.options.unsupportedInt8 as 'error' | 'float', fullInteger: context.options.fullInteger });
       context.statistic('int8-ops', prepared.int8Nodes);
       context.statistic('float-ops-in-int8-model', prepared.floatNodes);
-    }
+    } else if (context.options.fullInteger) refuseFloatNodes(model.graph, { runsInt8: () => false }, false);
     float64AsFloat32WithNote(model.graph, context); // TFLite 2.9 has no float64 kernels: float64 values are computed in float32
     const float16 = float16AsFloat32WithNote(model.graph, context).values > 0; // float16 models: computed in float32, weights stored float16 after lowering
     // Channel shuffles matched after the one inference round and static structure that resolved to nothing need no second walk

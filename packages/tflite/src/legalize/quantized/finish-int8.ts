@@ -1,3 +1,4 @@
+import { dataMovementOnIntegerEdges } from './integer-edges.js';
 import { Builder, isTensorType, quantizeLinear, Tensor, tensorType, type Graph, type Node, type QuantParams, type TensorType, type Value } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 import { perChannelFullyConnectedAsConv } from './fc-as-conv.js';
@@ -16,6 +17,8 @@ export interface Int8FinishResult {
   readonly floatOpWeightsInt8: number;
   /** RELU/RELU6/RELU_N1_TO_1 fused into the op before them although their output parameters differ (`fuse-int8-activations.ts`). */
   readonly activationsFused: number;
+  /** QUANTIZE/DEQUANTIZE moved past a float TRANSPOSE/RESHAPE at the edges, which then runs on int8 (`integer-edges.ts`). */
+  readonly edgeMovesOnIntegers: number;
 }
 
 const WEIGHTED = new Set(['tflite.CONV_2D', 'tflite.DEPTHWISE_CONV_2D', 'tflite.FULLY_CONNECTED']);
@@ -187,7 +190,8 @@ export function finishInt8(graph: Graph): Int8FinishResult {
     node.output(0).replaceAllUsesWith(node.input(0));
     node.erase();
   }
+  const edgeMovesOnIntegers = dataMovementOnIntegerEdges(graph);
   const floatOpWeightsInt8 = int8WeightsOfFloatOps(graph);
   for (const constant of [...graph.constants]) if (!constant.hasUses && !constant.isGraphInput && !constant.isGraphOutput) graph.removeConstant(constant);
-  return { biasesQuantized, requantizations, activationsFromRange, fullyConnectedAsConv, floatOpWeightsInt8, activationsFused };
+  return { biasesQuantized, requantizations, activationsFromRange, fullyConnectedAsConv, floatOpWeightsInt8, activationsFused, edgeMovesOnIntegers };
 }

@@ -5,6 +5,7 @@ import { splitGroupedInt8Convs } from './grouped-conv-int8.js';
 import { symmetricInt16Activations } from './int16x8.js';
 import { hardSigmoidsAsInt8Ops } from './hard-sigmoid-int8.js';
 import { int8ActivationProblem, int8OpProblem } from './int8-ops.js';
+import { refuseFloatNodes } from './full-integer.js';
 import { dequantizeTensor, holdsReals, quantOf, realType } from './quant-values.js';
 
 export interface QuantizedPrepareOptions {
@@ -12,6 +13,8 @@ export interface QuantizedPrepareOptions {
   readonly ioType: 'float' | 'int8';
   /** `error` (default): a quantized op with no int8 TFLite lowering (or asymmetric weights) is reported; `float`: it runs in float between DEQUANTIZE and QUANTIZE. */
   readonly unsupportedInt8?: 'error' | 'float';
+  /** Refuse the model, naming every node that would compute float32 (QUANTIZE of an input / DEQUANTIZE into an output aside), before anything changes (`full-integer.ts`). */
+  readonly fullInteger?: boolean;
 }
 
 export interface QuantizedPrepareResult {
@@ -67,7 +70,7 @@ function touchesQuant(node: Node): boolean {
  * Every problem before anything changes: Q/DQ nodes TFLite cannot express, int8 nodes without an int8
  * kernel. With `inFloat`, nodes whose only problem is their op (not their activations) go there instead.
  */
-function quantizedProblems(graph: Graph, inFloat?: Set<Node>): DiagnosticInit[] {
+function quantizedProblems(graph: Graph, inFloat?: Map<Node, string>): DiagnosticInit[] {
   const problems: DiagnosticInit[] = [];
   const report = (node: Node, reason: string) => problems.push({ reason, location: node.location, source: '@modelpass/tflite', code: 'tflite/unmappable' });
   for (const node of graph.nodes()) {
@@ -93,7 +96,7 @@ function quantizedProblems(graph: Graph, inFloat?: Set<Node>): DiagnosticInit[] 
       continue;
     }
     const op = int8OpProblem(node);
-    if (op && inFloat) inFloat.add(node);
+    if (op && inFloat) inFloat.set(node, op);
     else if (op) report(node, op);
   }
   return problems;
@@ -207,7 +210,7 @@ export function prepareQuantizedForTflite(model: Model, options: QuantizedPrepar
   foldQuantizedConstantOfShapes(graph);
   splitGroupedInt8Convs(graph);
   const int16 = symmetricInt16Activations(graph);
-  const inFloat = options.unsupportedInt8 === 'float' ? new Set<Node>() : undefined;
+  const inFloat = options.unsupportedInt8 === 'float' ? new Map<Node, string>() : undefined;
   const problems = quantizedProblems(graph, inFloat);
   if (problems.length > 0) {
     throw new ModelpassError([
@@ -215,6 +218,7 @@ export function prepareQuantizedForTflite(model: Model, options: QuantizedPrepar
       ...problems,
     ]);
   }
+  if (options.fullInteger) refuseFloatNodes(graph, { runsInt8: (node) => (isInt8Node(node) && !inFloat?.has(node)) || readsIndexOfInt8(node), ...(inFloat ? { noInt8Lowering: inFloat } : {}) }, true);
   let int8Nodes = 0;
   let floatNodes = 0;
   for (const node of graph.nodeList()) {

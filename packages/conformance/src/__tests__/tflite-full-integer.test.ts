@@ -1,0 +1,118 @@
+/**
+ * Issue 12's full-integer path on a small conv net (Conv → BatchNormalization → Relu → MaxPool, twice, → Flatten →
+ * Gemm → logits): quantize-static{full-integer=true} then legalize-tflite{io-type=int8 full-integer=true}. The .tflite,
+ * read back from the file, has int8/int32 tensors only (int8 input and output), TFLite 2.9 runs it, and its logits
+ * agree with ONNX Runtime on the QDQ model within two quantization steps of the output's scale. The same net
+ * quantized with quantize-static's defaults (stem Conv and logits float) is refused by name before anything is written.
+ */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType, type Model, type TensorType, type Value } from '@modelpass/ir';
+import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
+import { PassManager, StatisticsInstrumentation } from '@modelpass/pass-manager';
+import { builtinEnvironment } from '@modelpass/cli';
+import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
+import { readTflite, writeTflite } from '@modelpass/tflite';
+import { seededUniform, stepsApart } from './int8-agreement.js';
+
+afterAll(async () => {
+  await disposeSharedOrtRunner();
+});
+
+const DIR = mkdtempSync(join(tmpdir(), 'tflite-full-integer-'));
+
+function seededWeights(shape: number[], seed: number, span: number): Tensor {
+  return seededUniform(shape, seed, -span / 2, span);
+}
+
+/** Conv(1→6, 3×3) → BN → Relu → MaxPool → Conv(6→8) → BN → Relu → MaxPool → Flatten → Gemm(→10). */
+function convNet(): Model {
+  const b = new GraphBuilder();
+  const x = b.input('x', tensorType('float32', [1, 1, 12, 12]));
+  const block = (input: Value, cin: number, cout: number, name: string, seed: number): Value => {
+    const conv = b.op1('onnx.Conv', [input, b.constant(seededWeights([cout, cin, 3, 3], seed, 1.2), `${name}_w`), b.constant(seededWeights([cout], seed + 1, 0.2), `${name}_b`)], { pads: attrs.ints([1, 1, 1, 1]) }, { name });
+    const bn = b.op1(
+      'onnx.BatchNormalization',
+      [conv, b.constant(seededUniform([cout], seed + 2, 0.5, 1)), b.constant(seededWeights([cout], seed + 3, 0.4)), b.constant(seededWeights([cout], seed + 4, 0.2)), b.constant(seededUniform([cout], seed + 5, 0.5, 1))],
+      {},
+      { name: `${name}_bn` },
+    );
+    const relu = b.op1('onnx.Relu', [bn], {}, { name: `${name}_relu` });
+    return b.op1('onnx.MaxPool', [relu], { kernel_shape: attrs.ints([2, 2]), strides: attrs.ints([2, 2]) }, { name: `${name}_pool` });
+  };
+  const h = block(block(x, 1, 6, 'conv1', 10), 6, 8, 'conv2', 20);
+  const flat = b.op1('onnx.Flatten', [h], { axis: attrs.int(1) }, { name: 'flatten' });
+  b.output(b.op1('onnx.Gemm', [flat, b.constant(seededWeights([10, 72], 30, 0.5), 'fc_w'), b.constant(seededWeights([10], 31, 0.2), 'fc_b')], { transB: attrs.int(1) }, { name: 'fc', outputs: ['logits'] }));
+  return b.model({ onnx: 13 });
+}
+
+async function run(model: Model, pipeline: string): Promise<Map<string, number>> {
+  const statistics = new StatisticsInstrumentation();
+  await new PassManager({ environment: builtinEnvironment(), instrumentations: [statistics] }).run(model, pipeline);
+  return new Map(statistics.get(pipeline.split(/[{,]/)[0]!) ?? []);
+}
+
+const dtypeOf = (value: Value) => (value.type as TensorType).dtype;
+const quantOf = (value: Value) => (value.type as TensorType).quant ?? value.constant?.quant;
+
+describe('quantize-static{full-integer=true} → legalize-tflite{io-type=int8 full-integer=true}', () => {
+  it('writes a .tflite whose every operator reads and writes int8/int32, and TFLite 2.9 agrees with ORT on the QDQ model', async () => {
+    const model = convNet();
+    await run(model, 'quantize-static{samples=32 seed=3 full-integer=true}');
+    const qdq = encodeOnnx(model);
+
+    const converted = decodeOnnx(qdq);
+    const statistics = await run(converted, 'legalize-tflite{io-type=int8 full-integer=true}');
+    expect(statistics.get('float-ops-in-int8-model')).toBe(0);
+    const path = join(DIR, 'net.tflite');
+    writeTflite(converted, path);
+    expect(existsSync(path)).toBe(true);
+
+    // Read back from the file: every operand of every operator is int8 or int32 (RESHAPE shapes, biases).
+    const written = readTflite(path).graph;
+    const operands = written.nodeList().flatMap((node) => [...node.inputs, ...node.outputs].filter((v): v is Value => !!v).map((v) => `${node.op.slice(7)}:${dtypeOf(v)}`));
+    expect(operands.filter((entry) => !/:(int8|int32)$/.test(entry))).toEqual([]);
+    const ops = new Set(written.nodeList().map((node) => node.op));
+    expect(ops).toContain('tflite.CONV_2D');
+    expect(ops).toContain('tflite.MAX_POOL_2D');
+    expect(ops).not.toContain('tflite.QUANTIZE');
+    expect(ops).not.toContain('tflite.DEQUANTIZE');
+    const [input] = written.inputs;
+    const [output] = written.outputs;
+    expect([dtypeOf(input!), dtypeOf(output!)]).toEqual(['int8', 'int8']);
+    const inQuant = quantOf(input!)!;
+    const outQuant = quantOf(output!)!;
+
+    const engine = new TfliteEngine();
+    for (const seed of [1, 2, 3]) {
+      // One set of integers for both runtimes: TFLite gets them, ORT their reals (exactly representable).
+      const reals = seededUniform([1, 1, 12, 12], seed, -1.5, 3).toNumbers();
+      const q = reals.map((v) => Math.max(-128, Math.min(127, Math.round(v / inQuant.scale[0]!) + inQuant.zeroPoint[0]!)));
+      const x = Tensor.fromValues('float32', [1, 1, 12, 12], q.map((v) => (v - inQuant.zeroPoint[0]!) * inQuant.scale[0]!));
+      const ort = (await runOrt(qdq, { x })).get('logits')!.toNumbers();
+      const tflite = (await engine.run(path, { x: Tensor.fromValues('int8', [1, 1, 12, 12], q) })).get('logits')!;
+      expect(tflite.dtype).toBe('int8');
+      const logits = tflite.toNumbers().map((v) => (v - outQuant.zeroPoint[0]!) * outQuant.scale[0]!);
+      expect(new Set(logits).size).toBeGreaterThan(3);
+      expect(stepsApart(ort, logits, outQuant.scale[0]!), `seed ${seed}: ORT ${ort.join(' ')} / TFLite ${logits.join(' ')}`).toBeLessThanOrEqual(2.001);
+    }
+  }, 120_000);
+
+  it('refuses the same net quantized with the defaults, naming the float stem Conv and the float-output Gemm', async () => {
+    const model = convNet();
+    await run(model, 'quantize-static{samples=32 seed=3}');
+    const converted = decodeOnnx(encodeOnnx(model));
+    const error = await run(converted, 'legalize-tflite{io-type=int8 full-integer=true}').then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(ModelpassError.is(error), String(error)).toBe(true);
+    const reasons = (error as ModelpassError).diagnostics.map((d) => d.reason);
+    expect(reasons[0]).toMatch(/full-integer=true: \d+ node\(s\) would stay float32; nothing was written/);
+    expect((error as ModelpassError).diagnostics[0]!.hint).toMatch(/quantize-static\{full-integer=true\}/);
+    expect(reasons).toContainEqual(expect.stringMatching(/^onnx\.Conv 'conv1' would stay float/));
+    expect(reasons).toContainEqual(expect.stringMatching(/^onnx\.Gemm 'fc' would stay float: its output '.*' is float32/));
+  }, 120_000);
+});
