@@ -14,12 +14,15 @@ export interface FullIntegerLeftFloat {
 /** How many nodes the warning names before "and N more". */
 const NAMED_IN_WARNING = 12;
 
-/** Every node that computes float32 in the quantized model, with why (graph order within each kind). */
-export function fullIntegerLeftFloat(result: Pick<StaticQuantizationResult, 'leftFloat' | 'unsupportedNodes'>): FullIntegerLeftFloat[] {
-  return [
+/** Every node that computes float32 in the quantized model, with why; in the order of `nodeOrder` (node names in graph order) when given. */
+export function fullIntegerLeftFloat(result: Pick<StaticQuantizationResult, 'leftFloat' | 'unsupportedNodes'>, nodeOrder: readonly string[] = []): FullIntegerLeftFloat[] {
+  const entries = [
     ...result.leftFloat.map((entry) => ({ node: entry.node, op: entry.op, reason: entry.reason })),
     ...result.unsupportedNodes.map((entry) => ({ node: entry.node, op: entry.op, reason: `quantize-static has no integer rule for ${entry.op} (ORT has no QDQ kernel it fuses)` })),
   ];
+  const position = new Map(nodeOrder.map((name, index) => [name, index] as const));
+  const at = (name: string) => position.get(name) ?? Number.MAX_SAFE_INTEGER;
+  return entries.map((entry, index) => ({ entry, index })).sort((a, b) => at(a.entry.node) - at(b.entry.node) || a.index - b.index).map(({ entry }) => entry);
 }
 
 /** The warning of full-integer=true when nodes stay float: each named with its reason (the first NAMED_IN_WARNING). */

@@ -188,7 +188,7 @@ export const quantizeStatic = definePass({
     }
     for (const [op, count] of result.unsupportedOps) context.debug(`left ${count} ${op} float: ORT has no integer kernel for ${op}`);
     if (o.fullInteger) {
-      const floatNodes = fullIntegerLeftFloat(result);
+      const floatNodes = fullIntegerLeftFloat(result, [...model.graph.nodes()].map((node) => node.name));
       for (const entry of floatNodes) context.debug(`full-integer: ${entry.op} '${entry.node}' stays float32: ${entry.reason}`);
       if (floatNodes.length > 0) context.report({ severity: 'warning', ...describeFullIntegerLeftFloat(floatNodes) });
     }
