@@ -11,12 +11,19 @@ export interface FullIntegerLeftFloat {
   readonly reason: string;
 }
 
+/** ORT kernels with integer inputs and a float output (see quantize-static.ts `kernelOf`). */
+const FLOAT_OUTPUT_KERNELS: ReadonlySet<string> = new Set(['MatMulIntegerToFloat', 'QGemm (float output)']);
+
 /** How many nodes the warning names before "and N more". */
 const NAMED_IN_WARNING = 12;
 
 /** Every node that computes float32 in the quantized model, with why; in the order of `nodeOrder` (node names in graph order) when given. */
-export function fullIntegerLeftFloat(result: Pick<StaticQuantizationResult, 'leftFloat' | 'unsupportedNodes'>, nodeOrder: readonly string[] = []): FullIntegerLeftFloat[] {
+export function fullIntegerLeftFloat(result: Pick<StaticQuantizationResult, 'leftFloat' | 'unsupportedNodes' | 'nodes'>, nodeOrder: readonly string[] = []): FullIntegerLeftFloat[] {
   const entries = [
+    // Integer inputs, float output (ORT's MatMulIntegerToFloat / QGemm with a float output): an int8-only runtime has no such kernel.
+    ...result.nodes
+      .filter((entry) => FLOAT_OUTPUT_KERNELS.has(entry.kernel))
+      .map((entry) => ({ node: entry.node, op: entry.op, reason: `its inputs are quantized but its output stays float (no quantized op reads it; ORT: ${entry.kernel}), which an int8-only runtime runs in float` })),
     ...result.leftFloat.map((entry) => ({ node: entry.node, op: entry.op, reason: entry.reason })),
     ...result.unsupportedNodes.map((entry) => ({ node: entry.node, op: entry.op, reason: `quantize-static has no integer rule for ${entry.op} (ORT has no QDQ kernel it fuses)` })),
   ];
