@@ -4,6 +4,7 @@ import { axisShufflesAsGather, blockRearrangementAsDepthSpace, cancelDepthSpaceP
 import { constantOf, numbersOf } from './constant-values.js';
 import { dimsOf } from './lowering-tools.js';
 import { attentionHeadsWithoutTranspose } from './rules/attention-heads.js';
+import { int8TableGather } from './rules/int8-table-gather.js';
 import { contribOpsAsCanonical } from './rules/contrib-forms.js';
 import { torchGroupNormAsGroupNormalization } from './rules/group-norm.js';
 import { expandStaticControlFlow } from './rules/control-flow.js';
@@ -251,7 +252,8 @@ export function prepareCanonicalForTflite(
     if (!node.graph) continue;
     let changed = false;
     if (node.op === 'onnx.Constant') changed = constantNodeAsInitializer(node);
-    else if (node.op === 'onnx.DequantizeLinear') changed = constantDequantize(node);
+    // An int8 embedding table stays int8 (GATHER of the codes + DEQUANTIZE of the rows), other constants become float32.
+    else if (node.op === 'onnx.DequantizeLinear') changed = int8TableGather(node) || constantDequantize(node);
     else if (node.op === 'onnx.ConstantOfShape') changed = constantOfShapeAsInitializer(node);
     else if (node.op === 'onnx.GlobalAveragePool' || node.op === 'onnx.GlobalMaxPool') changed = globalPoolAsReduce(node, opset);
     else if (node.op === 'onnx.BatchNormalization') changed = batchNormAsMulAdd(node);
