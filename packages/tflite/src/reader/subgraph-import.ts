@@ -5,6 +5,7 @@ import { optionsTableOfBuiltin } from '../dialect/option-attributes.js';
 import { tfliteError } from '../io/errors.js';
 import { META_OPERATOR_VERSION, META_TENSOR_NAME, META_VARIABLE } from '../io/metadata-keys.js';
 import { checkOperandsBroadcast } from './broadcast-check.js';
+import { checkIntegerOperands } from './integer-operand-check.js';
 import type { ImportContext } from './import-context.js';
 import { importOptions } from './options-import.js';
 import { REGION_EXPANSION_FLOOR, tfliteLimitExceeded } from './read-limits.js';
@@ -171,6 +172,7 @@ class SubgraphImporter {
     // -1 is an absent optional operand; any other negative index is a broken file (the tensor() check names it).
     const inputs = inputIndices.map((index) => (index === -1 ? null : this.operand(index, `${operator.path}.inputs`)));
     checkOperandsBroadcast(code.builtin, inputs, loc);
+    checkIntegerOperands(code.builtin, inputs, loc);
     const outputInfos = outputIndices.map((index) => (index === -1 ? null : this.tensor(index, `${operator.path}.outputs`)));
     outputInfos.forEach((info) => {
       if (info && this.values.has(info.index)) {

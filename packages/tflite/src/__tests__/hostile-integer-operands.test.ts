@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Graph, Model, ModelpassError, Tensor, tensorType, type DType } from '@modelpass/ir';
+import { readTflite, writeTflite } from '@modelpass/tflite';
+
+// QA s15 round 8: a mutated MediaPipe selfie model whose RESIZE_BILINEAR size (or PAD paddings) tensor was
+// float32 was read, and raise-tflite died on a raw RangeError ('… cannot be converted to a BigInt').
+const dir = mkdtempSync(join(tmpdir(), 'modelpass-tflite-integer-operands-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let counter = 0;
+function resizeModel(sizeDtype: DType): string {
+  const g = new Graph('main');
+  const x = g.addInput('x', tensorType('float32', [1, 4, 4, 3]));
+  const size = g.addConstant('size', Tensor.fromValues(sizeDtype, [2], [8, 8]));
+  const node = g.createNode({ op: 'tflite.RESIZE_BILINEAR', name: 'resize', inputs: [x, size], outputs: [{ name: 'y', type: tensorType('float32', [1, 8, 8, 3]) }] });
+  g.setOutputs([node.output(0)]);
+  const model = new Model(g);
+  model.opsetImports.set('tflite', 3);
+  const path = join(dir, `resize-${counter++}.tflite`);
+  writeTflite(model, path);
+  return path;
+}
+
+describe('index-like operands that are not integers', () => {
+  it('refuses a RESIZE_BILINEAR whose size tensor is float32, naming the op, the tensor and its dtype', () => {
+    const path = resizeModel('float32');
+    let error: unknown;
+    try {
+      readTflite(path);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(ModelpassError.is(error), String(error)).toBe(true);
+    const diagnostic = (error as ModelpassError).diagnostics[0]!;
+    expect(diagnostic.reason).toBe("RESIZE_BILINEAR's input #1 'size' is a float32 tensor; TFLite reads it as integers");
+    expect(diagnostic.expected).toBe('an int32 or int64 tensor');
+    expect(diagnostic.location).toMatchObject({ file: path, path: 'subgraph 0/operator 0', op: 'tflite.RESIZE_BILINEAR' });
+  });
+
+  it('still reads the int32 size TFLite writes', () => {
+    const model = readTflite(resizeModel('int32'));
+    expect([...model.graph.nodes()].map((n) => n.op)).toEqual(['tflite.RESIZE_BILINEAR']);
+  });
+});
