@@ -4,7 +4,7 @@
  * QuantizeLinear on activations that come from float ops or graph inputs (read only by the quantized
  * nodes; float readers keep the float value). Lowering to Q/DQ is materialize-qdq's job.
  */
-import { ModelpassError, Tensor, tensorType, type Node, type Value } from '@modelpass/ir';
+import { ModelpassError, quantizeLinear, Tensor, tensorType, type Node, type Value } from '@modelpass/ir';
 import { activationParams, type ActivationScheme, type QuantizedActivationType } from './activation-params.js';
 import { OP_RULES } from './op-rules.js';
 import type { ActivationPlan, QuantizationPlan } from './plan.js';
@@ -59,6 +59,14 @@ function resolveTypes(plan: QuantizationPlan, ranges: RangeLookup, scheme: Activ
       const range = ranges(entry.source.tensor);
       if (!range) throw missingRange(entry.source.tensor);
       type = activationParams(entry.source.tensor, range, scheme);
+    } else if (entry.source.kind === 'constant') {
+      let min = Infinity;
+      let max = -Infinity;
+      for (const v of entry.value.constant!.toNumbers()) {
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      type = activationParams(entry.value.name, { min, max }, scheme);
     } else {
       const from = byValue.get(entry.source.from);
       if (!from || depth > plan.activations.length) throw missingRange(entry.source.from.name);
@@ -94,6 +102,19 @@ function insertEntryQuantize(value: Value, type: QuantizedActivationType, reader
     const user = use.node;
     return !!user && readers.has(user) && OP_RULES.get(user.op)!.activationInputs(user).includes(use.index);
   });
+  return quantized;
+}
+
+/** A float constant an Add/Mul reads (full-integer): its integers with its own range, a new constant read by the quantized nodes only. */
+function quantizeConstantOperand(value: Value, type: QuantizedActivationType, readers: ReadonlySet<Node>): Value {
+  const graph = value.graph;
+  const integers = quantizeLinear(value.constant!, Tensor.scalar('float32', type.quant.scale[0]!), Tensor.scalar(type.dtype, type.quant.zeroPoint[0]!)).withQuant(type.quant);
+  const quantized = graph.addConstant(graph.uniqueName(`${value.name}_quantized`), integers);
+  value.replaceUsesWith(quantized, (use) => {
+    const user = use.node;
+    return !!user && readers.has(user) && OP_RULES.get(user.op)!.activationInputs(user).includes(use.index);
+  });
+  if (!value.hasUses && !value.isGraphOutput && !value.isGraphInput) graph.removeConstant(value);
   return quantized;
 }
 
@@ -174,7 +195,9 @@ export function applyQuantizationPlan(plan: QuantizationPlan, ranges: RangeLooku
   for (const entry of plan.activations) {
     const type = types.get(entry.value)!;
     const floatTensor = entry.source.kind === 'range' ? entry.source.tensor : entry.value.name;
-    if (entry.entry) {
+    if (entry.source.kind === 'constant') {
+      tensors.push(record(quantizeConstantOperand(entry.value, type, quantizedNodes), 'weight', floatTensor));
+    } else if (entry.entry) {
       const quantized = insertEntryQuantize(entry.value, type, quantizedNodes);
       tensors.push(record(quantized, 'activation', floatTensor));
     } else {

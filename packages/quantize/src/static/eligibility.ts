@@ -77,14 +77,23 @@ const weightedChecks: Readonly<Record<string, Check>> = {
   },
 };
 
-function checkOwnRange(node: Node): string | undefined {
+/** Own-range ops whose float constant operand (a bias, a LayerNorm scale, a positional embedding) full-integer quantizes like an activation (its own per-tensor range). */
+const CONSTANT_OPERAND_OPS: ReadonlySet<string> = new Set(['onnx.Add', 'onnx.Mul']);
+
+function checkOwnRange(node: Node, constantOperands: boolean): string | undefined {
   const rule = OP_RULES.get(node.op)!;
+  let activations = 0;
   for (const index of rule.activationInputs(node)) {
-    if (!isFloatActivation(node.inputs[index])) {
-      return node.inputs[index]?.constant !== undefined ? `input #${index} is a constant (only activations are quantized here)` : `input #${index} is not a float32 activation`;
+    const input = node.inputs[index];
+    if (constantOperands && CONSTANT_OPERAND_OPS.has(node.op) && isFloatConstant(input)) continue;
+    if (!isFloatActivation(input)) {
+      return input?.constant !== undefined
+        ? `input #${index} is a constant (only activations are quantized here${CONSTANT_OPERAND_OPS.has(node.op) ? '; full-integer=true quantizes it' : ''})`
+        : `input #${index} is not a float32 activation`;
     }
+    activations++;
   }
-  return undefined;
+  return activations === 0 ? 'all its inputs are constants' : undefined;
 }
 
 function checkSharesInput(node: Node): string | undefined {
@@ -111,9 +120,10 @@ function checkActivation(node: Node): string | undefined {
 /**
  * Why `node` cannot be quantized, or undefined when it can be (graph context aside). With `quantizeOutputs`
  * (quantize-static's quantize-outputs / full-integer) a graph output does not keep a node float: it gets a
- * QuantizeLinear → DequantizeLinear like any activation.
+ * QuantizeLinear → DequantizeLinear like any activation. With `constantOperands` (full-integer) an Add/Mul may read a
+ * float constant, which is then stored quantized with its own per-tensor range.
  */
-export function ineligibility(node: Node, rule: OpRule, quantizeOutputs = false): string | undefined {
+export function ineligibility(node: Node, rule: OpRule, quantizeOutputs = false, constantOperands = false): string | undefined {
   if (rule.role === 'weighted' && isDequantized(node.inputs[1])) return ALREADY_QUANTIZED;
   const dequantized = node.inputs.findIndex((input) => isDequantized(input));
   if (dequantized >= 0) return `input #${dequantized} is already quantized (a DequantizeLinear output)`;
@@ -123,7 +133,7 @@ export function ineligibility(node: Node, rule: OpRule, quantizeOutputs = false)
     case 'weighted':
       return weightedChecks[node.op]?.(node);
     case 'own-range':
-      return checkOwnRange(node);
+      return checkOwnRange(node, constantOperands);
     case 'shares-input':
       return checkSharesInput(node);
     case 'fused-activation':

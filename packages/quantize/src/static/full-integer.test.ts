@@ -31,7 +31,7 @@ function convNet(): Model {
   return b.model({ onnx: 13 });
 }
 
-const COMPUTE = ['onnx.Conv', 'onnx.Gemm', 'onnx.Softmax', 'onnx.MaxPool', 'onnx.Flatten', 'onnx.Relu'];
+const COMPUTE = ['onnx.Conv', 'onnx.Gemm', 'onnx.MatMul', 'onnx.Add', 'onnx.Softmax', 'onnx.MaxPool', 'onnx.Flatten', 'onnx.Relu'];
 
 /** Compute nodes reading a float value no DequantizeLinear produced, or writing one no QuantizeLinear reads. */
 function floatEdges(model: Model): string[] {
@@ -90,6 +90,36 @@ describe('quantize-static quantize-outputs / full-integer', () => {
       for (const real of reals) expect(Math.abs(real / scale - Math.round(real / scale)), `${value.name} ${real} on the grid of ${scale}`).toBeLessThan(1e-3);
       expect(zeroPoint).toBeGreaterThanOrEqual(0);
     }
+  }, 60_000);
+
+  it('full-integer=true quantizes an Add with a constant operand (a bias after a MatMul), which quantize-outputs alone leaves float', async () => {
+    const biasNet = () => {
+      const b = new GraphBuilder();
+      const x = b.input('x', tensorType('float32', [2, 3, 8]));
+      const h = b.op1('onnx.MatMul', [x, b.constant(randomTensor([8, 4], 12), 'w')], {}, { name: 'mm', outputs: ['h'] });
+      b.output(b.op1('onnx.Add', [h, b.constant(randomTensor([4], 13, 0.5), 'bias')], {}, { name: 'bias_add', outputs: ['y'] }));
+      return b.model({ onnx: 13 });
+    };
+    const debug: string[] = [];
+    await runPipeline(biasNet(), 'quantize-static{samples=8 quantize-outputs=true}', debug);
+    expect(debug).toContainEqual("left Add 'bias_add' float: input #1 is a constant (only activations are quantized here; full-integer=true quantizes it)");
+    const model = biasNet();
+    const full: string[] = [];
+    await runPipeline(model, 'quantize-static{samples=8 full-integer=true}', full);
+    expect(full).toContainEqual("quantized MatMul 'mm' (ORT: QLinearMatMul)");
+    expect(full).toContainEqual("quantized Add 'bias_add' (ORT: QLinearAdd)");
+    const add = [...model.graph.nodes()].find((node) => node.name === 'bias_add')!;
+    const bias = add.inputs.find((input) => input!.producer?.input(0).isConstant)!;
+    expect(bias.producer!.op).toBe('onnx.DequantizeLinear');
+    expect(bias.producer!.input(0).constant!.dtype).toBe('uint8');
+    expect(floatEdges(model)).toEqual([]);
+    const x = randomTensor([2, 3, 8], 14);
+    const [quantized, reference] = [await runOrt(encodeOnnx(model), { x }), await runOrt(encodeOnnx(biasNet()), { x })];
+    const { scale } = gridOf(model.graph.outputs[0]!);
+    const got = quantized.get('y')!.toNumbers();
+    const want = reference.get('y')!.toNumbers();
+    // Random calibration of a random net: within a few output steps of the float model.
+    for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - want[i]!), `y[${i}]`).toBeLessThan(4 * scale);
   }, 60_000);
 
   it('full-integer=true names each node that stays float and why', async () => {

@@ -31,6 +31,8 @@ export interface PlanOptions {
    * with a float output is faster; a full-integer target such as TFLite needs it).
    */
   readonly quantizeOutputs?: boolean;
+  /** An Add/Mul may read a float constant (a bias, a LayerNorm scale), stored quantized with its own per-tensor range (full-integer). */
+  readonly quantizeConstantOperands?: boolean;
 }
 
 /** One activation value of the final graph that gets a quant<> type. */
@@ -38,7 +40,7 @@ export interface ActivationPlan {
   /** The value (of the float model; for a folded activation, the producer's output, which replaces it). */
   readonly value: Value;
   /** Whose parameters it takes: its own calibrated range, or the input of a shares-input op. */
-  readonly source: { readonly kind: 'range'; readonly tensor: string } | { readonly kind: 'shared'; readonly from: Value };
+  readonly source: { readonly kind: 'range'; readonly tensor: string } | { readonly kind: 'shared'; readonly from: Value } | { readonly kind: 'constant' };
   /** A float-produced value (or graph input) gets an explicit QuantizeLinear read only by quantized nodes; float readers keep the float value. */
   readonly entry: boolean;
 }
@@ -157,7 +159,7 @@ class Planner {
         this.leftByOption.set(node, 'exclude');
         continue;
       }
-      let reason = ineligibility(node, rule, this.options.quantizeOutputs);
+      let reason = ineligibility(node, rule, this.options.quantizeOutputs, this.options.quantizeConstantOperands);
       if (!reason && node.op === 'onnx.Conv' && node.output(0).isGraphOutput && !this.options.quantizeOutputs) reason = 'its output is a graph output, and ORT fuses Conv only with a QuantizeLinear on its output';
       if (!reason) {
         reason = cheaperFloat(node, this.options.minConvReduction);
@@ -218,7 +220,7 @@ export function planQuantization(graph: Graph, options: PlanOptions): Quantizati
       const input = node.inputs[index]!;
       const source = planner.quantizedSource(input);
       if (source) continue; // planned as that node's output
-      plan({ value: input, source: { kind: 'range', tensor: input.name }, entry: true });
+      plan({ value: input, source: input.constant !== undefined ? { kind: 'constant' } : { kind: 'range', tensor: input.name }, entry: true });
     }
     if (!planner.quantizesOutput(node)) continue;
     outputQuantized.add(node);

@@ -198,6 +198,7 @@ export function planStaticQuantization(model: Model, options: StaticQuantization
     fuseActivations: !(options.symmetricActivations ?? false),
     minConvReduction: costRules && !fullInteger ? (options.minConvReduction ?? MIN_INT8_CONV_REDUCTION) : 0,
     quantizeOutputs: fullInteger || (options.quantizeOutputs ?? false),
+    quantizeConstantOperands: fullInteger,
   };
   const first = planQuantization(model.graph, planOptions);
   // Float Relu/Clip → MaxPool before a quantized op: MaxPool first, so ORT keeps it float; HardSwish
