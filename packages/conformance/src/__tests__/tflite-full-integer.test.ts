@@ -100,6 +100,40 @@ describe('quantize-static{full-integer=true} → legalize-tflite{io-type=int8 fu
     }
   }, 120_000);
 
+  it('a token MLP ([1, 6, 16] → MatMul + bias Add → Relu → MatMul + bias Add): the bias Adds quantized, per-channel FULLY_CONNECTED on rank 3 as CONV_2D, within 2 steps of ORT', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [1, 6, 16]));
+    const dense = (input: Value, k: number, n: number, name: string, seed: number) =>
+      b.op1('onnx.Add', [b.op1('onnx.MatMul', [input, b.constant(seededWeights([k, n], seed, 0.8), `${name}_w`)], {}, { name: `${name}_matmul` }), b.constant(seededWeights([n], seed + 1, 0.4), `${name}_b`)], {}, { name: `${name}_bias` });
+    const h = b.op1('onnx.Relu', [dense(x, 16, 12, 'fc1', 40)], {}, { name: 'relu' });
+    b.output(dense(h, 12, 5, 'fc2', 50));
+    const model = b.model({ onnx: 13 });
+    await run(model, 'quantize-static{samples=32 seed=4 full-integer=true per-channel-min-gain=0}'); // per-channel weights everywhere: the CONV_2D spelling
+    const qdq = encodeOnnx(model);
+    const converted = decodeOnnx(qdq);
+    await run(converted, 'legalize-tflite{io-type=int8 full-integer=true}');
+    const path = join(DIR, 'tokens.tflite');
+    writeTflite(converted, path);
+    const written = readTflite(path).graph;
+    const operands = written.nodeList().flatMap((node) => [...node.inputs, ...node.outputs].filter((v): v is Value => !!v).map((v) => `${node.op.slice(7)}:${dtypeOf(v)}`));
+    expect(operands.filter((entry) => !/:(int8|int32)$/.test(entry))).toEqual([]);
+    expect(written.nodeList().map((node) => node.op)).toContain('tflite.CONV_2D');
+    const inQuant = quantOf(written.inputs[0]!)!;
+    const outQuant = quantOf(written.outputs[0]!)!;
+    const outputName = written.outputs[0]!.name;
+    const engine = new TfliteEngine();
+    for (const seed of [5, 6]) {
+      const q = seededUniform([1, 6, 16], seed, -2, 4).toNumbers().map((v) => Math.max(-128, Math.min(127, Math.round(v / inQuant.scale[0]!) + inQuant.zeroPoint[0]!)));
+      const reals = Tensor.fromValues('float32', [1, 6, 16], q.map((v) => (v - inQuant.zeroPoint[0]!) * inQuant.scale[0]!));
+      const ort = (await runOrt(qdq, { x: reals })).get(outputName)!.toNumbers();
+      const tflite = (await engine.run(path, { x: Tensor.fromValues('int8', [1, 6, 16], q) })).get(outputName)!;
+      expect(tflite.shape).toEqual([1, 6, 5]);
+      const y = tflite.toNumbers().map((v) => (v - outQuant.zeroPoint[0]!) * outQuant.scale[0]!);
+      expect(new Set(y).size).toBeGreaterThan(3);
+      expect(stepsApart(ort, y, outQuant.scale[0]!), `seed ${seed}`).toBeLessThanOrEqual(2.001);
+    }
+  }, 120_000);
+
   it('refuses the same net quantized with the defaults, naming the float stem Conv and the float-output Gemm', async () => {
     const model = convNet();
     await run(model, 'quantize-static{samples=32 seed=3}');

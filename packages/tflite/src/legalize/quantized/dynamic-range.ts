@@ -1,6 +1,6 @@
 import { attrs, Builder, Tensor, tensorType, type Graph, type Node, type TensorType, type Value } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
-import { rewriteFullyConnectedAsConv } from './fc-as-conv.js';
+import { fullyConnectedResultShape, fullyConnectedRows, rewriteFullyConnectedAsConv } from './fc-as-conv.js';
 import { quantOf } from './quant-values.js';
 
 const FLOAT32 = { dtype: 'float32', quant: undefined } as const;
@@ -59,20 +59,6 @@ export function dynamicRangeAsHybrid(graph: Graph): number {
   return count;
 }
 
-/** The product of the leading dims (the rows a FULLY_CONNECTED sees), or null when one is unknown. */
-function rowsOf(shape: readonly (number | string | null)[]): number | null {
-  const leading = shape.slice(0, -1);
-  return leading.every((d) => typeof d === 'number') ? (leading as number[]).reduce((n, d) => n * d, 1) : null;
-}
-
-/** The FULLY_CONNECTED output's dims for a RESHAPE (one unknown dim as −1), or undefined with two unknown. */
-function resultShape(node: Node): number[] | undefined {
-  const shape = (node.output(0).type as TensorType).shape;
-  if (!shape) return undefined;
-  const dims = shape.map((d) => (typeof d === 'number' ? d : -1));
-  return dims.filter((d) => d === -1).length <= 1 ? dims : undefined;
-}
-
 /**
  * FULLY_CONNECTED with float input and int8 weights (after the lowering): TFLite 2.9's hybrid
  * FULLY_CONNECTED takes one weight scale (per-channel weights give the bias alone, measured), so
@@ -94,9 +80,9 @@ export function hybridFullyConnected(graph: Graph): number {
       continue;
     }
     const shape = (input.type as TensorType).shape;
-    const outputShape = resultShape(node);
+    const outputShape = fullyConnectedResultShape(node);
     if (!shape || !outputShape) throw node.error('a hybrid FULLY_CONNECTED with per-channel weights needs static dims but one (it becomes a 1x1 CONV_2D for TFLite 2.9)');
-    rewriteFullyConnectedAsConv(node, { rows: rowsOf(shape), input: FLOAT32, output: FLOAT32, unitsShape: outputShape, zeroBiasIfMissing: true });
+    rewriteFullyConnectedAsConv(node, { rows: fullyConnectedRows(shape), input: FLOAT32, output: FLOAT32, unitsShape: outputShape, zeroBiasIfMissing: true });
   }
   return count;
 }

@@ -90,11 +90,25 @@ describe('perChannelFullyConnectedAsConv', () => {
     expect(b.graph.constants.map((value) => value.name)).toEqual(['w', 'bias', 'fc_as_nhwc_shape', 'fc_filter', 'fc_units_shape']);
   });
 
-  it('refuses a rank-3 input, naming the node', () => {
+  it('writes a rank-3 input [1,3,4] as 3 rows of a 1x1 CONV_2D, reshaped back to [1,3,2]', () => {
     const b = new GraphBuilder();
     const x = b.input('x', tensorType('int8', [1, 3, 4], { scale: [0.5], zeroPoint: [1], bits: 8 }));
     const w = b.constant(Tensor.fromValues('int8', [2, 4], WEIGHTS, PER_CHANNEL), 'w');
-    b.output(b.op1('tflite.FULLY_CONNECTED', [x, w], {}, { name: 'fc', types: [tensorType('int8', [1, 3, 2], { scale: [0.25], zeroPoint: [0], bits: 8 })] }));
-    expect(() => perChannelFullyConnectedAsConv(b.graph)).toThrow(/'fc'.*needs a rank-2 input/);
+    b.output(b.op1('tflite.FULLY_CONNECTED', [x, w], { keep_num_dims: attrs.int(1) }, { name: 'fc', types: [tensorType('int8', [1, 3, 2], { scale: [0.25], zeroPoint: [0], bits: 8 })] }));
+    expect(perChannelFullyConnectedAsConv(b.graph)).toBe(1);
+    const [reshape, conv, back] = b.graph.nodeList();
+    expect([reshape!.op, conv!.op, back!.op]).toEqual(['tflite.RESHAPE', 'tflite.CONV_2D', 'tflite.RESHAPE']);
+    expect(typeSummary(reshape!.output(0))).toMatchObject({ dtype: 'int8', shape: [3, 1, 1, 4] });
+    expect(typeSummary(conv!.output(0))).toMatchObject({ dtype: 'int8', shape: [3, 1, 1, 2], quant: { scale: [0.25] } });
+    expect(back!.input(1).constant!.toNumbers()).toEqual([1, 3, 2]);
+    expect(b.graph.outputs[0]!.producer).toBe(back);
+  });
+
+  it('refuses an output with two unknown dims, naming the node', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('int8', ['b', 't', 4], { scale: [0.5], zeroPoint: [1], bits: 8 }));
+    const w = b.constant(Tensor.fromValues('int8', [2, 4], WEIGHTS, PER_CHANNEL), 'w');
+    b.output(b.op1('tflite.FULLY_CONNECTED', [x, w], { keep_num_dims: attrs.int(1) }, { name: 'fc', types: [tensorType('int8', ['b', 't', 2], { scale: [0.25], zeroPoint: [0], bits: 8 })] }));
+    expect(() => perChannelFullyConnectedAsConv(b.graph)).toThrow(/'fc'.*at most one unknown dim/);
   });
 });

@@ -4,9 +4,9 @@ import { quantOf } from './quant-values.js';
 
 /**
  * TFLite 2.9's int8 (and 16x8) FULLY_CONNECTED takes one weight scale only (per-channel weights give wrong
- * results there, silently). An int8 FULLY_CONNECTED with per-output-channel weights and a rank-2
- * input becomes RESHAPE [N,1,1,K] → 1×1 CONV_2D (per-channel int8, the same integer arithmetic) →
- * RESHAPE [N,units]. Returns the ops rewritten.
+ * results there, silently). An int8 FULLY_CONNECTED with per-output-channel weights becomes RESHAPE
+ * [N,1,1,K] → 1×1 CONV_2D (per-channel int8, the same integer arithmetic) → RESHAPE [N,units] (a rank-3
+ * input [B,T,K]: N = B·T rows, reshaped back to the FULLY_CONNECTED's output dims). Returns the ops rewritten.
  */
 export function perChannelFullyConnectedAsConv(graph: Graph): number {
   let count = 0;
@@ -17,13 +17,31 @@ export function perChannelFullyConnectedAsConv(graph: Graph): number {
     const inputType = input?.type as TensorType | undefined;
     if (!input || !weightQuant || weightQuant.axis === undefined || !quantOf(input) || (inputType?.dtype !== 'int8' && inputType?.dtype !== 'int16')) continue;
     if (weightQuant.scale.every((s) => s === weightQuant.scale[0])) continue;
-    if (!inputType.shape || inputType.shape.length !== 2 || (node.optionalAttr('keep_num_dims', 'int') ?? 0) !== 0) {
-      throw node.error('int8 FULLY_CONNECTED with per-channel weights needs a rank-2 input here (it becomes a 1x1 CONV_2D for TFLite 2.9)');
+    const rank = inputType.shape?.length ?? 0;
+    if (rank === 2 && (node.optionalAttr('keep_num_dims', 'int') ?? 0) === 0) rewrite(node, inputType);
+    else {
+      // Higher rank (a transformer's [batch, tokens, features]): the rows are the leading dims, the output dims restored after.
+      const outputShape = fullyConnectedResultShape(node);
+      if (rank < 2 || !outputShape) throw node.error('int8 FULLY_CONNECTED with per-channel weights needs an input of rank ≥ 2 and an output with at most one unknown dim here (it becomes a 1x1 CONV_2D for TFLite 2.9)');
+      rewriteFullyConnectedAsConv(node, { rows: fullyConnectedRows(inputType.shape!), input: inputType, output: node.output(0).type as TensorType, unitsShape: outputShape });
     }
-    rewrite(node, inputType);
     count++;
   }
   return count;
+}
+
+/** The rows a FULLY_CONNECTED input feeds (its leading dims multiplied), or null when one is unknown. */
+export function fullyConnectedRows(shape: readonly (number | string | null)[]): number | null {
+  const leading = shape.slice(0, -1);
+  return leading.every((d) => typeof d === 'number') ? (leading as number[]).reduce((n, d) => n * d, 1) : null;
+}
+
+/** The FULLY_CONNECTED output's dims for a RESHAPE (one unknown dim as −1), or undefined with two unknown. */
+export function fullyConnectedResultShape(node: Node): number[] | undefined {
+  const shape = (node.output(0).type as TensorType).shape;
+  if (!shape) return undefined;
+  const dims = shape.map((d) => (typeof d === 'number' ? d : -1));
+  return dims.filter((d) => d === -1).length <= 1 ? dims : undefined;
 }
 
 function rewrite(node: Node, inputType: TensorType): void {
