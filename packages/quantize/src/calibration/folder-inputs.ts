@@ -2,21 +2,30 @@
  * Calibration inputs from a folder, read one file at a time:
  * - ONNX test-data layout: `test_data_set_N/` subfolders, each one run's feeds (`input_K.pb|.npy`
  *   or `<input name>.pb|.npy`, as `modelpass run --inputs` reads them); any number of inputs.
- * - Otherwise, for a model with one float32 input: every `.npy`/`.pb` file (sorted, `output_N`
- *   files left out) holds one sample (the input's shape without the batch dimension) or a batch
- *   of them; samples are regrouped into batches of the batch size. When the input has symbolic
+ * - Otherwise, for a model with one float32 input, or one int64/int32 input (a decoder's token ids): every
+ *   `.npy`/`.pb` file (sorted, `output_N` files left out, of the input's dtype) holds one sample (the input's
+ *   shape without the batch dimension) or a batch of them; samples are regrouped into batches of the batch
+ *   size. When the input has symbolic
  *   dimensions after the batch (a fully convolutional net's `[N, 1, H, W]`, a point cloud's
- *   `[N, 3, points]`), samples of different sizes cannot share a batch: each file is one run.
+ *   `[N, 3, points]`, a decoder's `input_ids [batch, sequence]`), samples of different sizes cannot
+ *   share a batch: each file is one run.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { ModelpassError, Tensor, type Model } from '@modelpass/ir';
+import { ModelpassError, Tensor, type DType, type Model } from '@modelpass/ir';
 import { feedableInputs, listTensorFiles, loadInputs, readTensorFile } from '@modelpass/runtime';
 import type { CalibrationBatch, CalibrationData } from './calibration-data.js';
-import { runBatchSize, samplesToRead, singleFloatInput } from './model-input.js';
+import { runBatchSize, samplesToRead, singleInput } from './model-input.js';
 import { calibrationError, type CalibrationOptions } from './options.js';
 
 const TEST_DATA_SET = /^test_data_set_\d+$/;
+/** The input dtypes a folder of sample files feeds: images and features, or token ids. */
+const SAMPLE_DTYPES: readonly DType[] = ['float32', 'int64', 'int32'];
+
+/** A batch buffer of `elements` values of `dtype` (one of SAMPLE_DTYPES). */
+function sampleBuffer(dtype: DType, elements: number): Float32Array | BigInt64Array | Int32Array {
+  return dtype === 'int64' ? new BigInt64Array(elements) : dtype === 'int32' ? new Int32Array(elements) : new Float32Array(elements);
+}
 const OUTPUT_FILE = /^output_\d+$/;
 
 /** Samples in a set of feeds: the first dimension of the first input (1 for a scalar). */
@@ -66,20 +75,21 @@ function sampleFiles(model: Model, dir: string, options: CalibrationOptions): Ca
   }
   const variable = variableSizeInput(model);
   if (variable) return fileRuns(dir, files, variable, options);
-  const input = singleFloatInput(model, `folder '${dir}'`);
+  const input = singleInput(model, `folder '${dir}'`, SAMPLE_DTYPES);
+  const dtype = input.dtype;
   const sampleSize = input.sampleShape.reduce((n, d) => n * d, 1);
   const batchSize = runBatchSize(input, options);
   const wanted = samplesToRead(input, options.samples);
-  const expected = `float32[${input.sampleShape.join(',')}] (one sample) or float32[N,${input.sampleShape.join(',')}] (a batch)`;
+  const expected = `${dtype}[${input.sampleShape.join(',')}] (one sample) or ${dtype}[N,${input.sampleShape.join(',')}] (a batch)`;
   return {
     description: `${files.length} input files in '${dir}'`,
     async *[Symbol.asyncIterator]() {
-      let buffer = new Float32Array(batchSize * sampleSize);
+      let buffer = sampleBuffer(dtype, batchSize * sampleSize);
       let filled = 0;
       let done = 0;
       const flush = (): CalibrationBatch => {
-        const batch = Tensor.fromBytes('float32', [filled, ...input.sampleShape], new Uint8Array(buffer.buffer, 0, filled * sampleSize * 4));
-        buffer = new Float32Array(batchSize * sampleSize);
+        const batch = Tensor.fromBytes(dtype, [filled, ...input.sampleShape], new Uint8Array(buffer.buffer, 0, filled * sampleSize * buffer.BYTES_PER_ELEMENT));
+        buffer = sampleBuffer(dtype, batchSize * sampleSize);
         const samples = filled;
         filled = 0;
         return { feeds: new Map([[input.value.name, batch]]), samples };
@@ -94,7 +104,7 @@ function sampleFiles(model: Model, dir: string, options: CalibrationOptions): Ca
         }
         const isSample = tensor.rank === input.sampleShape.length && tensor.shape.every((d, i) => d === input.sampleShape[i]);
         const isBatch = tensor.rank === input.sampleShape.length + 1 && tensor.shape.slice(1).every((d, i) => d === input.sampleShape[i]);
-        if (tensor.dtype !== 'float32' || (!isSample && !isBatch)) {
+        if (tensor.dtype !== dtype || (!isSample && !isBatch)) {
           throw calibrationError({
             reason: `calibration option 'dataset': file '${file}' does not fit input '${input.value.name}'`,
             location: { file },
@@ -102,10 +112,10 @@ function sampleFiles(model: Model, dir: string, options: CalibrationOptions): Ca
             actual: `${tensor.dtype}[${tensor.shape.join(',')}]`,
           });
         }
-        const values = tensor.data() as Float32Array;
+        const values = tensor.data() as typeof buffer;
         const count = isSample ? 1 : tensor.shape[0]!;
         for (let sample = 0; sample < count && done < wanted; sample++) {
-          buffer.set(values.subarray(sample * sampleSize, (sample + 1) * sampleSize), filled * sampleSize);
+          (buffer as Float32Array).set((values as Float32Array).subarray(sample * sampleSize, (sample + 1) * sampleSize), filled * sampleSize);
           filled++;
           done++;
           if (filled === batchSize) yield flush();
@@ -119,19 +129,19 @@ function sampleFiles(model: Model, dir: string, options: CalibrationOptions): Ca
   };
 }
 
-/** The model's one float32 input when it has a symbolic dimension after the batch (else undefined). */
-function variableSizeInput(model: Model): { name: string; shape: readonly (number | string)[] } | undefined {
+/** The model's one float32 (or token id) input when it has a symbolic dimension after the batch (else undefined). */
+function variableSizeInput(model: Model): { name: string; dtype: DType; shape: readonly (number | string)[] } | undefined {
   const inputs = feedableInputs(model);
   const type = inputs.length === 1 ? inputs[0]!.type : undefined;
-  if (type?.kind !== 'tensor' || type.dtype !== 'float32' || !type.shape || type.shape.length < 2) return undefined;
+  if (type?.kind !== 'tensor' || !SAMPLE_DTYPES.includes(type.dtype) || !type.shape || type.shape.length < 2) return undefined;
   const shape = type.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : String(d)));
-  return shape.slice(1).some((d) => typeof d === 'string') ? { name: inputs[0]!.name, shape } : undefined;
+  return shape.slice(1).some((d) => typeof d === 'string') ? { name: inputs[0]!.name, dtype: type.dtype, shape } : undefined;
 }
 
 /** Each file one run: one sample (no batch dimension) or a batch, its symbolic dimensions any size. */
-function fileRuns(dir: string, files: readonly string[], input: { name: string; shape: readonly (number | string)[] }, options: CalibrationOptions): CalibrationData {
+function fileRuns(dir: string, files: readonly string[], input: { name: string; dtype: DType; shape: readonly (number | string)[] }, options: CalibrationOptions): CalibrationData {
   const spelled = (dims: readonly (number | string)[]) => dims.map(String).join(',');
-  const expected = `float32[${spelled(input.shape.slice(1))}] (one sample) or float32[${spelled(input.shape)}] (a batch), symbolic dimensions any size`;
+  const expected = `${input.dtype}[${spelled(input.shape.slice(1))}] (one sample) or ${input.dtype}[${spelled(input.shape)}] (a batch), symbolic dimensions any size`;
   const fits = (dims: readonly number[], declared: readonly (number | string)[]) => dims.length === declared.length && dims.every((d, i) => typeof declared[i] === 'string' || d === declared[i]);
   return {
     description: `${files.length} input files in '${dir}' (one run each: input '${input.name}' has symbolic dimensions)`,
@@ -146,7 +156,7 @@ function fileRuns(dir: string, files: readonly string[], input: { name: string; 
           asOptionError(error);
         }
         const isSample = fits(tensor.shape, input.shape.slice(1));
-        if (tensor.dtype !== 'float32' || (!isSample && !fits(tensor.shape, input.shape))) {
+        if (tensor.dtype !== input.dtype || (!isSample && !fits(tensor.shape, input.shape))) {
           throw calibrationError({
             reason: `calibration option 'dataset': file '${file}' does not fit input '${input.name}'`,
             location: { file },

@@ -1,11 +1,12 @@
-/** The one float input a dataset or a folder of samples feeds, and the batch size a run uses. */
-import type { Model, Value } from '@modelpass/ir';
+/** The one input a dataset (float32) or a folder of samples (float32 or integer token ids) feeds, and the batch size a run uses. */
+import type { DType, Model, Value } from '@modelpass/ir';
 import { feedableInputs } from '@modelpass/runtime';
 import { CALIBRATION_DEFAULTS, calibrationError, type CalibrationOptions } from './options.js';
 
 /** The one input a dataset feeds, with its static sample shape and batch dimension. */
 export interface SingleInput {
   readonly value: Value;
+  readonly dtype: DType;
   readonly sampleShape: readonly number[];
   /** The batch size the model fixes, when its first dimension is a number. */
   readonly fixedBatch: number | undefined;
@@ -13,6 +14,11 @@ export interface SingleInput {
 
 /** The model's only input that takes a feed; it must be float32 with static dims after the first. */
 export function singleFloatInput(model: Model, what: string): SingleInput {
+  return singleInput(model, what, ['float32']);
+}
+
+/** The model's only input that takes a feed; it must be of one of `dtypes` with static dims after the first. */
+export function singleInput(model: Model, what: string, dtypes: readonly DType[]): SingleInput {
   const inputs = feedableInputs(model);
   if (inputs.length !== 1) {
     throw calibrationError({
@@ -24,14 +30,14 @@ export function singleFloatInput(model: Model, what: string): SingleInput {
   const type = value.type;
   const shape = type.kind === 'tensor' ? type.shape : null;
   const sampleShape = shape?.slice(1);
-  if (type.kind !== 'tensor' || type.dtype !== 'float32' || !shape || shape.length < 1 || !sampleShape!.every((d): d is number => typeof d === 'number' && d >= 0)) {
+  if (type.kind !== 'tensor' || !dtypes.includes(type.dtype) || !shape || shape.length < 1 || !sampleShape!.every((d): d is number => typeof d === 'number' && d >= 0)) {
     throw calibrationError({
-      reason: `calibration option 'dataset': input '${value.name}' must be float32 with static dimensions after the batch dimension to take ${what}`,
+      reason: `calibration option 'dataset': input '${value.name}' must be ${dtypes.join(' or ')} with static dimensions after the batch dimension to take ${what}`,
       actual: type.kind === 'tensor' ? `${type.dtype}[${shape?.join(',') ?? '?'}]` : type.kind,
     });
   }
   const first = shape[0];
-  return { value, sampleShape: sampleShape as number[], fixedBatch: typeof first === 'number' && first > 0 ? first : undefined };
+  return { value, dtype: type.dtype, sampleShape: sampleShape as number[], fixedBatch: typeof first === 'number' && first > 0 ? first : undefined };
 }
 
 /** Batch size for a run: the model's fixed batch, or the option, never more than `samples`. */
