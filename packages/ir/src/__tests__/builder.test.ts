@@ -63,6 +63,28 @@ describe('Builder (insertion point)', () => {
     expect(() => Builder.atEnd(graph, { registry }).create('onnx.LeakyRelu', [w1], { alpha: 'big' })).toThrow(/attribute 'alpha' of onnx.LeakyRelu/);
   });
 
+  it('checks plain list attributes element by element against the schema, and takes only own keys', () => {
+    const { model } = chain();
+    const graph = model.graph;
+    const x = graph.firstNode!.output(0);
+    const registry = new OpRegistry([
+      defineOp({ op: 'test.Lists', inputs: [{ name: 'X' }], outputs: [{ name: 'Y' }], attributes: { sizes: { kind: 'ints' }, gains: { kind: 'floats' }, names: { kind: 'strings' } } }),
+    ]);
+    const b = Builder.atEnd(graph, { registry });
+    const node = b.create('test.Lists', [x], { sizes: [1, 2], gains: [1, 0.5], names: ['a', 'b'] });
+    expect(node.getAttribute('sizes')).toEqual(attrs.ints([1, 2]));
+    expect(node.getAttribute('gains')).toEqual(attrs.floats([1, 0.5]));
+    expect(node.getAttribute('names')).toEqual(attrs.strings(['a', 'b']));
+    expect(() => b.create('test.Lists', [x], { sizes: [1, 2.5] })).toThrow(/attribute 'sizes' of test.Lists cannot be built/);
+    expect(() => b.create('test.Lists', [x], { gains: [1, 'x'] as unknown as number[] })).toThrow(/attribute 'gains' of test.Lists/);
+    expect(() => b.create('test.Lists', [x], { names: ['a', 1] as unknown as string[] })).toThrow(/attribute 'names' of test.Lists/);
+    expect(() => b.create('test.Lists', [x], { sizes: 3 })).toThrow(/attribute 'sizes' of test.Lists/);
+    // Inherited enumerable keys are not attributes (as Object.entries would not list them).
+    const inherited = Object.assign(Object.create({ names: ['inherited'] }) as Record<string, unknown>, { sizes: [4] });
+    const own = b.create('test.Lists', [x], inherited as never);
+    expect([...own.attributes.keys()]).toEqual(['sizes']);
+  });
+
   it('refuses an anchor that is not in a graph', () => {
     const { model } = chain();
     const node = model.graph.lastNode!;

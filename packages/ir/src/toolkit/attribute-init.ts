@@ -20,7 +20,11 @@ type PlainKind = 'float' | 'int' | 'string' | 'tensor' | 'floats' | 'ints' | 'st
  */
 export function toAttributes(op: string, inits: AttributeInits, schema?: OpSchema): Record<string, Attribute> {
   const typed: Record<string, Attribute> = {};
-  for (const [name, value] of Object.entries(inits)) {
+  // A for-in over own keys, not Object.entries: every node a builder creates comes through here, most with
+  // an attribute or two, and the entries array of pairs was garbage at once.
+  for (const name in inits) {
+    if (!Object.hasOwn(inits, name)) continue;
+    const value = inits[name];
     if (value === undefined) continue;
     if (isAttribute(value)) {
       typed[name] = value;
@@ -46,19 +50,35 @@ function guessKind(value: PlainAttributeValue): PlainKind {
   return list.every((item) => Number.isInteger(item)) ? 'ints' : 'floats';
 }
 
-const ACCEPTS: Readonly<Record<PlainKind, (value: PlainAttributeValue) => boolean>> = {
-  int: (value) => typeof value === 'number' && Number.isInteger(value),
-  float: (value) => typeof value === 'number',
-  string: (value) => typeof value === 'string',
-  tensor: (value) => value instanceof Tensor,
-  ints: (value) => Array.isArray(value) && value.every((item) => typeof item === 'number' && Number.isInteger(item)),
-  floats: (value) => Array.isArray(value) && value.every((item) => typeof item === 'number'),
-  strings: (value) => Array.isArray(value) && value.every((item) => typeof item === 'string'),
-};
+/** Whether a plain value can be an attribute of `kind` (a switch and loops: one call per attribute, no closure per kind). */
+function accepts(kind: AttributeKind, value: PlainAttributeValue): boolean {
+  switch (kind) {
+    case 'int':
+      return typeof value === 'number' && Number.isInteger(value);
+    case 'float':
+      return typeof value === 'number';
+    case 'string':
+      return typeof value === 'string';
+    case 'tensor':
+      return value instanceof Tensor;
+    case 'ints':
+    case 'floats':
+    case 'strings': {
+      if (!Array.isArray(value)) return false;
+      const list = value as readonly unknown[];
+      for (let i = 0; i < list.length; i++) {
+        const item = list[i];
+        if (kind === 'strings' ? typeof item !== 'string' : typeof item !== 'number' || (kind === 'ints' && !Number.isInteger(item))) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
 
 function checked(op: string, name: string, kind: AttributeKind, value: PlainAttributeValue): Attribute {
-  const accepts = ACCEPTS[kind as PlainKind];
-  if (!accepts || !accepts(value)) {
+  if (!accepts(kind, value)) {
     throw new ModelpassError({
       reason: `attribute '${name}' of ${op} cannot be built from the value given`,
       expected: `a ${kind} attribute`,
