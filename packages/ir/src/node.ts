@@ -254,17 +254,26 @@ export class Node {
 
   /** Unlinks the node from its graph and drops its input uses. Its outputs must be unused. */
   erase(): void {
-    for (const output of this._outputs) {
-      if (output && output.hasUses) {
-        throw this.error(`cannot be erased: output '${output.name}' still has ${output.useCount} use(s)`);
-      }
+    // Indexed loops (no iterator per loop): every lowered or rewritten node ends here.
+    const outputs = this._outputs;
+    for (let i = 0; i < outputs.length; i++) {
+      const output = outputs[i];
+      if (output && output.hasUses) throw this.stillUsedError(output);
     }
     this.dropInputUses();
-    this._graph?._unlink(this);
-    if (this._graph) {
-      for (const output of this._outputs) if (output) this._graph._forgetValue(output);
+    const graph = this._graph;
+    if (graph) {
+      graph._unlink(this);
+      for (let i = 0; i < outputs.length; i++) {
+        const output = outputs[i];
+        if (output) graph._forgetValue(output);
+      }
     }
     this._graph = null;
+  }
+
+  private stillUsedError(output: Value): ModelpassError {
+    return this.error(`cannot be erased: output '${output.name}' still has ${output.useCount} use(s)`);
   }
 
   /** Moves this node (already in a graph) to just before `anchor`. */

@@ -187,7 +187,10 @@ export class Value {
       this.replaceUsesWith(identity.output(0), () => true);
       return;
     }
-    for (const use of this._useArray()) {
+    // An indexed loop over the snapshot (no iterator): every replaced node's outputs come through here.
+    const uses = this._useArray();
+    for (let i = 0; i < uses.length; i++) {
+      const use = uses[i]!;
       if (use.user === undefined || use.user === except) continue;
       if ((use.user as Graph).isGraph) (use.user as Graph)._setOutputAt(use.index, other);
       else (use.user as Node).setInput(use.index, other);
