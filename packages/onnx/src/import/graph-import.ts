@@ -261,6 +261,10 @@ export class GraphImporter {
     for (const attributeProto of proto.attribute ?? []) {
       const name = attributeProto.name ?? '';
       if (!name) throw onnxError({ reason: 'attribute has no name', location: fileLocation });
+      // ONNX Runtime refuses the file ("Attribute 'strides' appeared multiple times"); keeping one of them silently picked a meaning.
+      if (node.hasAttribute(name)) {
+        throw onnxError({ reason: `attribute '${name}' of node '${node.name}' appears more than once`, expected: 'each attribute once per node', location: fileLocation });
+      }
       const imported = importAttribute(attributeProto as OnnxTypes.AttributeProto, {
         baseDir: this.options.baseDir,
         location: fileLocation,

@@ -16,6 +16,7 @@ import { decodeStrict, InvalidUtf8Error, NestingTooDeepError } from './strict-de
 import { resolveReadLimits, type OnnxReadLimits, type ResolvedReadLimits } from './read-limits.js';
 import { NotRegularFileError } from './source-file.js';
 import { checkFunctionRecursion } from './function-recursion.js';
+import { importOpsetImports } from './opset-imports.js';
 
 export interface DecodeOnnxOptions {
   /** The file the bytes came from (diagnostics; its folder is the default `baseDir`). */
@@ -176,9 +177,7 @@ function modelFromProto(proto: OnnxTypes.ModelProto, options: GraphImportOptions
   const model = new Model(new Graph(proto.graph?.name || 'main'));
   model.sourceFormat = 'onnx';
   if (proto.ir_version !== undefined && proto.ir_version !== null) model.irVersion = toSafeNumber(proto.ir_version, 'ir_version', where);
-  for (const opset of proto.opset_import ?? []) {
-    model.opsetImports.set(dialectOfDomain(opset.domain), toSafeNumber(opset.version, 'opset version', where));
-  }
+  for (const [dialect, version] of importOpsetImports(proto.opset_import, where)) model.opsetImports.set(dialect, version);
   if (proto.producer_name) model.producerName = proto.producer_name;
   if (proto.producer_version) model.producerVersion = proto.producer_version;
   if (proto.domain) model.domain = proto.domain;
@@ -208,8 +207,7 @@ function importFunction(proto: OnnxTypes.FunctionProto, importer: GraphImporter,
     }
     attributeDefaults.set(attributeProto.name ?? '', imported.attribute);
   }
-  const opsetImports = new Map<string, number>();
-  for (const opset of proto.opset_import ?? []) opsetImports.set(dialectOfDomain(opset.domain), toSafeNumber(opset.version, 'opset version', where));
+  const opsetImports = importOpsetImports(proto.opset_import, where);
   const metadata = new Map<string, string>();
   for (const entry of proto.metadata_props ?? []) metadata.set(entry.key ?? '', entry.value ?? '');
   const fn: ModelFunction = {

@@ -1,0 +1,55 @@
+// QA s15 round 8: ONNX files ONNX Runtime refuses at load that the reader took silently — an opset_import
+// of version 0, -1 or 10000, one domain imported twice (the last version won), an attribute given twice
+// (the last one won). Each is now refused, naming what and where.
+import { describe, expect, it } from 'vitest';
+import { ModelpassError } from '@modelpass/ir';
+import { decodeOnnx } from '@modelpass/onnx';
+import { addModel, modelBytes } from './helpers.js';
+
+function refusal(bytes: Uint8Array): ModelpassError {
+  try {
+    decodeOnnx(bytes, { file: 'hostile.onnx' });
+  } catch (error) {
+    expect(ModelpassError.is(error), String(error)).toBe(true);
+    return error as ModelpassError;
+  }
+  throw new Error('the model was read without an error');
+}
+
+function withOpsets(opsets: { domain: string; version: number }[]): Uint8Array {
+  return modelBytes({ ...addModel(), opset_import: opsets });
+}
+
+describe('opset_import', () => {
+  it('refuses a version below 1', () => {
+    for (const version of [0, -1]) {
+      expect(refusal(withOpsets([{ domain: '', version }])).message).toContain(`opset_import of domain 'ai.onnx' has version ${version} (expected a version of 1 or more`);
+    }
+  });
+
+  it('refuses an ai.onnx opset newer than any release (10000)', () => {
+    const error = refusal(withOpsets([{ domain: '', version: 10000 }]));
+    expect(error.message).toContain('opset_import asks for ai.onnx opset 10000, newer than any ONNX release modelpass knows (expected an opset of at most 26');
+    expect(error.diagnostics[0]!.location?.file).toBe('hostile.onnx');
+  });
+
+  it("refuses one domain imported twice ('' and 'ai.onnx' are one domain)", () => {
+    expect(refusal(withOpsets([{ domain: '', version: 13 }, { domain: '', version: 17 }])).message).toContain("opset_import names domain 'ai.onnx' twice (versions 13 and 17)");
+    expect(refusal(withOpsets([{ domain: '', version: 13 }, { domain: 'ai.onnx', version: 13 }])).message).toContain("names domain 'ai.onnx' twice");
+  });
+
+  it('still reads released opsets and other domains', () => {
+    const model = decodeOnnx(withOpsets([{ domain: '', version: 26 }, { domain: 'com.microsoft', version: 1 }]));
+    expect([...model.opsetImports]).toEqual([['onnx', 26], ['com.microsoft', 1]]);
+  });
+});
+
+describe('node attributes', () => {
+  it('refuses an attribute given twice, naming the node and the attribute', () => {
+    const base = addModel();
+    const node = { ...base.graph!.node![0]!, name: 'add', attribute: [{ name: 'note', type: 3, s: new TextEncoder().encode('a') }, { name: 'note', type: 3, s: new TextEncoder().encode('b') }] };
+    const error = refusal(modelBytes({ ...base, graph: { ...base.graph!, node: [node] } }));
+    expect(error.message).toContain("attribute 'note' of node 'add' appears more than once (expected each attribute once per node)");
+    expect(error.diagnostics[0]!.location).toMatchObject({ file: 'hostile.onnx', node: 'add' });
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * A model's or function's opset_import list, checked: every version is an integer ≥ 1, each domain is
+ * imported once ('' and 'ai.onnx' are one domain), and the default domain's version is one ONNX has
+ * released. ONNX Runtime refuses each of these files at load ('No Op registered … domain_version of 0',
+ * 'Opset 10000 is under development'), and the reader used to take them silently: a duplicate kept the
+ * last version, so a Split or Reduce node read with other semantics than the file's first entry said.
+ */
+import type { Location } from '@modelpass/ir';
+import type { OnnxTypes } from '../proto.js';
+import { dialectOfDomain, DEFAULT_DIALECT } from '../dialect.js';
+import { onnxError } from '../errors.js';
+import { toSafeNumber } from '../int64.js';
+
+/** The newest ai.onnx opset ONNX has released that modelpass knows the operators of (CumProd, opset 26). */
+export const NEWEST_ONNX_OPSET = 26;
+
+export function importOpsetImports(list: readonly OnnxTypes.OperatorSetIdProto.$Properties[] | null | undefined, location: Location): Map<string, number> {
+  const imports = new Map<string, number>();
+  for (const opset of list ?? []) {
+    const domain = opset.domain || 'ai.onnx';
+    const dialect = dialectOfDomain(opset.domain);
+    const version = toSafeNumber(opset.version, 'opset version', location);
+    if (!Number.isInteger(version) || version < 1) {
+      throw onnxError({ reason: `opset_import of domain '${domain}' has version ${version}`, expected: 'a version of 1 or more', actual: String(version), location });
+    }
+    const earlier = imports.get(dialect);
+    if (earlier !== undefined) {
+      throw onnxError({
+        reason: `opset_import names domain '${domain}' twice (versions ${earlier} and ${version})`,
+        expected: 'one entry per domain',
+        actual: `${earlier} and ${version}`,
+        location,
+        hint: 'keep the version the model was exported with; the operators of two versions can differ',
+      });
+    }
+    if (dialect === DEFAULT_DIALECT && version > NEWEST_ONNX_OPSET) {
+      throw onnxError({
+        reason: `opset_import asks for ai.onnx opset ${version}, newer than any ONNX release modelpass knows`,
+        expected: `an opset of at most ${NEWEST_ONNX_OPSET}`,
+        actual: String(version),
+        location,
+        hint: `re-export the model with an opset of ${NEWEST_ONNX_OPSET} or less (torch.onnx.export(…, opset_version=17))`,
+      });
+    }
+    imports.set(dialect, version);
+  }
+  return imports;
+}
