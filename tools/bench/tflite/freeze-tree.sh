@@ -8,13 +8,16 @@
 #
 # The copy is `git archive` of the commit, node_modules linked to this checkout's (its @modelpass/* to the copy's own
 # packages), .fixtures-cache linked, and ir, ops, pass-manager, onnx, transforms, tflite, runtime built with tsc -b
-# (about a minute, niced).
+# (about a minute, niced). The commit is resolved once, before anything is copied: a name like HEAD that moves during
+# the build (another session's commit) still reports, and leaves in <dir>/FROZEN_COMMIT, the commit that was archived.
 set -euo pipefail
 COMMIT=${1:?commit}
 DIR=${2:?target folder}
 ROOT=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
+SHA=$(git -C "$ROOT" rev-parse --verify --quiet "$COMMIT^{commit}") || { echo "freeze-tree.sh: '$COMMIT' is not a commit of $ROOT" >&2; exit 2; }
 rm -rf "$DIR" && mkdir -p "$DIR"
-git -C "$ROOT" archive "$COMMIT" | tar -x -C "$DIR"
+git -C "$ROOT" archive "$SHA" | tar -x -C "$DIR"
+echo "$SHA" > "$DIR/FROZEN_COMMIT"
 mkdir -p "$DIR/node_modules/@modelpass"
 for entry in "$ROOT"/node_modules/* "$ROOT"/node_modules/.bin; do
   [ "$(basename "$entry")" = "@modelpass" ] || ln -s "$entry" "$DIR/node_modules/$(basename "$entry")"
@@ -27,4 +30,4 @@ ln -s "$ROOT/.fixtures-cache" "$DIR/.fixtures-cache"
 for package in ir ops pass-manager onnx transforms tflite runtime; do
   (cd "$DIR/packages/$package" && nice -n 10 "$ROOT/node_modules/.bin/tsc" -b)
 done
-echo "built $(git -C "$ROOT" rev-parse --short "$COMMIT") in $DIR"
+echo "built ${SHA:0:7} ($COMMIT) in $DIR"
