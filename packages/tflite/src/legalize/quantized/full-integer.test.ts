@@ -89,6 +89,25 @@ describe('legalize-tflite full-integer=true', () => {
     expect(floats).toEqual(['QUANTIZE(float32,int8)', 'DEQUANTIZE(int8,float32)']);
   });
 
+  it('an NCHW image output too: the layout TRANSPOSEs run on int8, between the QUANTIZE and the DEQUANTIZE', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [1, 2, 3, 3]));
+    const pair = (value: Value, scale: number, zeroPoint: number, name: string): Value => {
+      const s = b.constant(Tensor.scalar('float32', scale));
+      const z = b.constant(Tensor.scalar('uint8', zeroPoint));
+      return b.op1('onnx.DequantizeLinear', [b.op1('onnx.QuantizeLinear', [value, s, z], {}, { name: `${name}_q` }), s, z], {}, { name: `${name}_dq` });
+    };
+    const w = b.op1('onnx.DequantizeLinear', [b.constant(Tensor.fromValues('int8', [3, 2, 1, 1], [10, -20, 30, -40, 127, -127])), b.constant(Tensor.fromValues('float32', [3], W_SCALES)), b.constant(Tensor.fromValues('int8', [3], [0, 0, 0]))], { axis: attrs.int(0) }, { name: 'w_dq' });
+    b.output(pair(b.op1('onnx.Conv', [pair(x, X_SCALE, 128, 'x'), w], { kernel_shape: attrs.ints([1, 1]) }, { name: 'conv' }), H_SCALE, 100, 'y'));
+    const model = b.model({ onnx: 17 });
+    inferShapes(model, { mode: 'refresh' });
+    await legalize(model, 'full-integer=true');
+    const ops = dtypes(model);
+    expect(ops.filter((op) => op.includes('float32'))).toEqual(['QUANTIZE(float32,int8)', 'DEQUANTIZE(int8,float32)']);
+    expect(ops.filter((op) => op.startsWith('TRANSPOSE'))).toEqual(['TRANSPOSE(int8,int32,int8)', 'TRANSPOSE(int8,int32,int8)']);
+    expect(model.graph.outputs.map((v) => [v.name, (v.type as TensorType).shape])).toEqual([[expect.any(String), [1, 3, 3, 3]]]);
+  });
+
   it('refuses the float-output classifier by name, before anything changes, with the quantize-static hint', async () => {
     const model = qdqModel(false);
     const error = await refusal(model, 'full-integer=true io-type=int8');
