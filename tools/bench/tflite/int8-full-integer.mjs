@@ -11,6 +11,9 @@
 //  - sizes: fp32 ONNX, the default int8 QDQ (quantize-static's defaults), the full-integer QDQ, the .tflite, and the
 //    full-integer QDQ / fp32 and .tflite / fp32 ratios (issue 9: int8 file ≤ 0.26× fp32);
 //  - the .tflite's operators by the dtypes they read/write, and the float ones;
+//  - with --torchvision a,b,…: those nets (`${QUANTIZE_TORCHVISION}`, seeded random calibration) converted the same way, and
+//    the .tflite's int8 logits against ORT's on 4 seeded inputs (the same integers in): worst difference in output steps,
+//    cosine, top-1 agreement;
 //  - a model the strict conversion refuses (fashion-transformer): the nodes it names, by op, and the same model
 //    converted without full-integer=true (its float ops counted), both accuracies measured the same way.
 //
@@ -30,9 +33,13 @@ import { transformPasses } from '@modelpass/transforms';
 import { datasetBatches, disposeSharedOrtRunner, evaluateAccuracy, loadDataset, runOrt, TfliteEngine } from '@modelpass/runtime';
 import { readTflite, registerTfliteDialect, tflitePasses, writeTflite } from '@modelpass/tflite';
 import { ROOT, flag } from '../prune/ort-timing.mjs';
+import { modelPath } from './models.mjs';
 
 const MODELS = flag('models', 'fashion-cnn,fashion-mlp,fashion-resnet,fashion-transformer').split(',').filter(Boolean);
 const LIMIT = Number(flag('limit', '10000'));
+/** torchvision nets (random weights, seeded random calibration): logits of the .tflite vs ORT on seeded inputs (empty: none). */
+const TORCHVISION = flag('torchvision', '').split(',').filter(Boolean);
+const QUANTIZE_TORCHVISION = 'simplify,quantize-static{samples=16 full-integer=true}';
 const OUT = flag('out', '') ? resolve(flag('out', '')) : undefined;
 const WORK = mkdtempSync(join(tmpdir(), 'modelpass-bench-full-integer-'));
 process.on('exit', () => rmSync(WORK, { recursive: true, force: true }));
@@ -179,6 +186,59 @@ for (const name of MODELS) {
       `${legalize.statistics.get('int8-ops') ?? 0} / ${legalize.statistics.get('float-ops-in-int8-model') ?? 0} | ${ops.floatOps} | ${ops.text} |`,
   );
 }
+const torchvisionRows = [];
+for (const name of TORCHVISION) {
+  process.stderr.write(`${name}: quantizing, converting, comparing logits…\n`);
+  const source = modelPath(name);
+  const full = readOnnx(source);
+  await run(full, QUANTIZE_TORCHVISION, 'quantize-static');
+  const fullPath = join(WORK, `${name}.full-integer.onnx`);
+  writeOnnx(full, fullPath);
+  const converted = readOnnx(fullPath);
+  let strict = 'yes';
+  try {
+    await run(converted, LEGALIZE_FULL, 'legalize-tflite');
+  } catch (error) {
+    strict = `refused: ${(error.diagnostics ?? []).length - 1} nodes`;
+    torchvisionRows.push(`| ${name} | ${strict} | | | | | |`);
+    continue;
+  }
+  const tflitePath = join(WORK, `${name}.full-integer.tflite`);
+  writeTflite(converted, tflitePath);
+  const graph = readTflite(tflitePath).graph;
+  const [input] = graph.inputs;
+  const [output] = graph.outputs;
+  const iq = input.type.quant;
+  const oq = output.type.quant;
+  const shape = input.type.shape.map((d) => (typeof d === 'number' ? d : 1));
+  const engine = new TfliteEngine({ threads: 1 });
+  let worst = 0;
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  let agree = 0;
+  for (let seed = 1; seed <= 4; seed++) {
+    let state = seed;
+    const count = shape.reduce((n, d) => n * d, 1);
+    const q = Array.from({ length: count }, () => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return quantize((state / 2 ** 32) * 4 - 2, iq.scale[0], iq.zeroPoint[0]);
+    });
+    const reals = Tensor.fromValues('float32', shape, q.map((v) => (v - iq.zeroPoint[0]) * iq.scale[0]));
+    const a = [...(await runOrt(fullPath, { [input.name]: reals })).values()][0].toNumbers();
+    const b = [...(await engine.run(tflitePath, { [input.name]: Tensor.fromValues('int8', shape, q) })).values()][0].toNumbers().map((v) => (v - oq.zeroPoint[0]) * oq.scale[0]);
+    for (let i = 0; i < a.length; i++) {
+      worst = Math.max(worst, Math.abs(a[i] - b[i]) / oq.scale[0]);
+      dot += a[i] * b[i];
+      na += a[i] * a[i];
+      nb += b[i] * b[i];
+    }
+    const argmax = (v) => v.reduce((best, value, i) => (value > v[best] ? i : best), 0);
+    if (argmax(a) === argmax(b)) agree++;
+  }
+  const fp32KiB = kib(source);
+  torchvisionRows.push(`| ${name} | ${strict} | ${worst.toFixed(2)} | ${(dot / Math.sqrt(na * nb)).toFixed(6)} | ${agree} / 4 | ${fp32KiB.toFixed(1)} / ${kib(fullPath).toFixed(1)} / ${kib(tflitePath).toFixed(1)} | ${opsByDtype(tflitePath).floatOps} |`);
+}
 await disposeSharedOrtRunner();
 
 const text = [
@@ -191,6 +251,16 @@ const text = [
   '',
   ...notes,
   '',
+  ...(torchvisionRows.length
+    ? [
+        `torchvision (\`${QUANTIZE_TORCHVISION}\`, random weights; 4 seeded inputs in [-2, 2], the same int8 codes to both runtimes): .tflite logits vs ORT on the full-integer QDQ model:`,
+        '',
+        '| model | strict conversion | worst difference (output steps) | cosine | top-1 agreement | KiB fp32 / full-integer QDQ / .tflite | float TFLite ops |',
+        '|---|---|---:|---:|---:|---:|---:|',
+        ...torchvisionRows,
+        '',
+      ]
+    : []),
 ].join('\n');
 if (OUT) writeFileSync(OUT, text);
 process.stdout.write(text);
