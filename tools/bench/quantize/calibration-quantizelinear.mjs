@@ -47,6 +47,10 @@ const files = {
   // Idea 1 of s11: bins with edges at multiples of w from round-half-even(x/w − ½) (a Sub of w/2, then QuantizeLinear), at w and at 2w.
   'Sub + QuantizeLinear int16': graph('sq16', 21, 'int16', (g, x) => g.op1('onnx.QuantizeLinear', [g.op1('onnx.Sub', [x, f32(g, width / 2)], {}, t('float32')), f32(g, width), g.constant(Tensor.scalar('int16', 0))], {}, { outputs: ['y'], ...t('int16') })),
   'Sub + QuantizeLinear int16 at 2w': graph('sq16w2', 21, 'int16', (g, x) => g.op1('onnx.QuantizeLinear', [g.op1('onnx.Sub', [x, f32(g, width)], {}, t('float32')), f32(g, 2 * width), g.constant(Tensor.scalar('int16', 0))], {}, { outputs: ['y'], ...t('int16') })),
+  // s15: float → int16 Cast is ORT's slowest of the three passes; int32 first, then int16 (the same integers: |floor(x/w)| < 2^15 here).
+  'Mul + Cast int32 (int32 out)': graph('mc32', 13, 'int32', (g, x) => g.op1('onnx.Cast', [g.op1('onnx.Mul', [x, f32(g, 1 / width)], {}, t('float32'))], { to: attrs.int(6) }, { outputs: ['y'], ...t('int32') })),
+  'Mul + Cast int32 + Cast int16': graph('mc3216', 13, 'int16', (g, x) => g.op1('onnx.Cast', [g.op1('onnx.Cast', [g.op1('onnx.Mul', [x, f32(g, 1 / width)], {}, t('float32'))], { to: attrs.int(6) }, t('int32'))], { to: attrs.int(5) }, { outputs: ['y'], ...t('int16') })),
+  'Mul + Floor + Cast int32 + Cast int16': graph('mfc3216', 13, 'int16', (g, x) => g.op1('onnx.Cast', [g.op1('onnx.Cast', [g.op1('onnx.Floor', [g.op1('onnx.Mul', [x, f32(g, 1 / width)], {}, t('float32'))], {}, t('float32'))], { to: attrs.int(6) }, t('int32'))], { to: attrs.int(5) }, { outputs: ['y'], ...t('int16') })),
   'Mul + Floor + QuantizeLinear int16 (scale 1)': graph('mfq', 21, 'int16', (g, x) => g.op1('onnx.QuantizeLinear', [g.op1('onnx.Floor', [g.op1('onnx.Mul', [x, f32(g, 1 / width)], {}, t('float32'))], {}, t('float32')), f32(g, 1), g.constant(Tensor.scalar('int16', 0))], {}, { outputs: ['y'], ...t('int16') })),
 };
 
