@@ -19,7 +19,8 @@
 //
 //   NX_DAEMON=false npx nx run @modelpass/quantize:build && NX_DAEMON=false npx nx run @modelpass/tflite:build
 //   (committed code only: tools/bench/tflite/freeze-tree.sh HEAD /tmp/frozen && (cd /tmp/frozen/packages/quantize && tsc -b), then run it from /tmp/frozen)
-//   nice -n 10 node tools/bench/tflite/int8-full-integer.mjs [--models fashion-cnn,fashion-mlp,fashion-resnet,fashion-transformer] [--limit 10000] [--out FILE]
+//   nice -n 10 node tools/bench/tflite/int8-full-integer.mjs [--models fashion-cnn,fashion-mlp,fashion-resnet,fashion-transformer] [--limit 10000]
+//       [--quantize-options 'per-channel-min-gain=20 names=short'] [--torchvision resnet18,…] [--out FILE]
 // The markdown table goes to stdout (and to FILE with --out); RESULTS.md holds the dated runs.
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -45,7 +46,9 @@ const WORK = mkdtempSync(join(tmpdir(), 'modelpass-bench-full-integer-'));
 process.on('exit', () => rmSync(WORK, { recursive: true, force: true }));
 
 const QUANTIZE_DEFAULT = 'simplify,quantize-static{dataset=fashion-mnist:train samples=512}';
-const QUANTIZE_FULL = 'simplify,quantize-static{dataset=fashion-mnist:train samples=512 full-integer=true}';
+/** More quantize-static options for the full-integer run (e.g. "per-channel-min-gain=20 names=short" for a smaller file). */
+const QUANTIZE_OPTIONS = flag('quantize-options', '');
+const QUANTIZE_FULL = `simplify,quantize-static{dataset=fashion-mnist:train samples=512 full-integer=true${QUANTIZE_OPTIONS ? ` ${QUANTIZE_OPTIONS}` : ''}}`;
 const LEGALIZE_FULL = 'legalize-tflite{io-type=int8 full-integer=true}';
 const LEGALIZE_LENIENT = 'legalize-tflite{io-type=int8}';
 const BATCH = 100;
