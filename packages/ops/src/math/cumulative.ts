@@ -8,6 +8,7 @@ import { sameAsInput } from '../util/inference.js';
 import { inputTensor, opError } from '../util/kernel-io.js';
 import { normalizeAxis, sizeOf } from '../util/shape.js';
 import { elementClassOf } from './element-class.js';
+import { verifyCumulativeAxis } from '../verify/attribute-range-checks.js';
 
 type Scalar = number | bigint;
 
@@ -18,6 +19,7 @@ function defineCumulativeOp(name: string, summary: string, identity: (bigint: bo
     inputs: [{ name: 'x' }, { name: 'axis' }],
     outputs: [{ name: 'y' }],
     attributes: { exclusive: { kind: 'int', default: 0, oneOf: [0, 1] }, reverse: { kind: 'int', default: 0, oneOf: [0, 1] } },
+    verify: verifyCumulativeAxis,
     inferTypes: sameAsInput(0),
     kernel: (inputs, context) => {
       const x = inputTensor(inputs, 0, context);

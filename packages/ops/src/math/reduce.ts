@@ -5,6 +5,7 @@ import { constantInts, inputTensorType, unknownDims } from '../util/inference.js
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { normalizeAxes, reducedShape, sizeOf, stridesOf } from '../util/shape.js';
 import { elementClassOf } from './element-class.js';
+import { verifyAxisAttribute } from '../verify/attribute-range-checks.js';
 
 /** How one reduction folds the values of one output element. */
 interface Reducer {
@@ -163,6 +164,7 @@ function defineArgReduction(opType: 'ArgMax' | 'ArgMin'): CanonicalOp {
       keepdims: { kind: 'int', default: 1, oneOf: [0, 1] },
       select_last_index: { kind: 'int', default: 0, oneOf: [0, 1], doc: 'opset 12: pick the last of equal extremes' },
     },
+    verify: verifyAxisAttribute(() => 0),
     inferTypes: (context) => {
       const x = inputTensorType(context, 0);
       if (!x) return [undefined];

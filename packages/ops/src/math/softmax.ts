@@ -6,6 +6,7 @@ import { inputTensor, opError } from '../util/kernel-io.js';
 import { normalizeAxis, sizeOf } from '../util/shape.js';
 import { elementClassOf } from './element-class.js';
 import { cumSum } from './cumulative.js';
+import { verifyAxisAttribute } from '../verify/attribute-range-checks.js';
 
 /** Writes the normalized row `values` (read from `row`) into `out` (same positions). */
 type RowFunction = (row: Float64Array) => Float64Array;
@@ -69,6 +70,7 @@ function defineRowOp(opType: string, summary: string, rowFunction: RowFunction):
     inputs: [{ name: 'input' }],
     outputs: [{ name: 'output' }],
     attributes: { axis: { kind: 'int', doc: 'default 1 before opset 13 (2D coercion), -1 from 13 (one axis)' } },
+    verify: verifyAxisAttribute((opset) => (opset !== undefined && opset < 13 ? 1 : -1)),
     inferTypes: sameAsInput(0),
     kernel: (inputs, context) => [applyRows(inputTensor(inputs, 0, context), context, rowFunction)],
   });

@@ -10,6 +10,7 @@ import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js'
 import { normalizeAxis, sizeOf } from '../util/shape.js';
 import { forEachIndex, gatherElements, int64Tensor, zeroScalar } from './kernel-helpers.js';
 import { verifyTopK } from '../verify/operand-value-checks.js';
+import { verifyBlockSize } from '../verify/attribute-range-checks.js';
 
 export const nonZeroOp = defineCanonicalOp({
   op: 'onnx.NonZero',
@@ -174,6 +175,7 @@ export const depthToSpaceOp = defineCanonicalOp({
   inputs: [{ name: 'input' }],
   outputs: [{ name: 'output' }],
   attributes: { blocksize: { kind: 'int', required: true }, mode: { kind: 'string', default: 'DCR', oneOf: ['DCR', 'CRD'] } },
+  verify: verifyBlockSize('depth-to-space'),
   inferTypes(context) {
     const type = inputTensorType(context, 0);
     const b = context.node.attr('blocksize', 'int');
@@ -196,6 +198,7 @@ export const spaceToDepthOp = defineCanonicalOp({
   inputs: [{ name: 'input' }],
   outputs: [{ name: 'output' }],
   attributes: { blocksize: { kind: 'int', required: true } },
+  verify: verifyBlockSize('space-to-depth'),
   inferTypes(context) {
     const type = inputTensorType(context, 0);
     const b = context.node.attr('blocksize', 'int');

@@ -10,6 +10,7 @@ import { inputTensorType, sameAsInput } from '../util/inference.js';
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { broadcastIndexMap, normalizeAxis, sizeOf } from '../util/shape.js';
 import { tensorFromNumbers } from './kernel-helpers.js';
+import { verifyAxisAttribute } from '../verify/attribute-range-checks.js';
 
 export const batchNormalizationOp = defineCanonicalOp({
   op: 'onnx.BatchNormalization',
@@ -126,6 +127,7 @@ export const layerNormalizationOp = defineCanonicalOp({
   inputs: [{ name: 'X' }, { name: 'Scale' }, { name: 'B', optional: true }],
   outputs: [{ name: 'Y' }, { name: 'Mean', optional: true }, { name: 'InvStdDev', optional: true }],
   attributes: { axis: { kind: 'int', default: -1 }, epsilon: { kind: 'float', default: 1e-5 }, stash_type: { kind: 'int', default: 1 } },
+  verify: verifyAxisAttribute(() => -1),
   inferTypes(context) {
     const type = inputTensorType(context, 0);
     if (!type) return [undefined, undefined, undefined].slice(0, context.node.outputs.length);

@@ -12,6 +12,7 @@ import { forEachIndex, gatherElements, int64Tensor, tensorFromNumbers, zeroScala
 import { verifyReshape, verifyTranspose } from '../verify/structure-checks.js';
 import { verifySqueezeAxes } from '../verify/operand-value-checks.js';
 import { inputDimValues } from '../interpreter/symbolic-values.js';
+import { verifyAxisAttribute, verifyConstantOfShape, verifyRange } from '../verify/attribute-range-checks.js';
 
 export const flattenOp = defineCanonicalOp({
   op: 'onnx.Flatten',
@@ -19,6 +20,7 @@ export const flattenOp = defineCanonicalOp({
   inputs: [{ name: 'input' }],
   outputs: [{ name: 'output' }],
   attributes: { axis: { kind: 'int', default: 1 } },
+  verify: verifyAxisAttribute(() => 1, true),
   inferTypes(context) {
     const type = inputTensorType(context, 0);
     if (!type) return [undefined];
@@ -303,6 +305,7 @@ export const constantOfShapeOp = defineCanonicalOp({
   inputs: [{ name: 'input' }],
   outputs: [{ name: 'output' }],
   attributes: { value: { kind: 'tensor' } },
+  verify: verifyConstantOfShape,
   inferTypes(context) {
     const dtype = context.node.optionalAttr('value', 'tensor')?.dtype ?? 'float32';
     const dims = inputDimValues(context, 0);
@@ -399,6 +402,7 @@ export const rangeOp = defineCanonicalOp({
   summary: 'start, start+delta, ... up to (excluding) limit; int64 is computed exactly',
   inputs: [{ name: 'start' }, { name: 'limit' }, { name: 'delta' }],
   outputs: [{ name: 'output' }],
+  verify: verifyRange,
   inferTypes(context) {
     const dtype = inputTensorType(context, 0)?.dtype;
     const [start, limit, delta] = [0, 1, 2].map((i) => constantInts(context, i)?.[0]);

@@ -1,0 +1,65 @@
+/**
+ * Verify hooks on attributes and constant operands ONNX Runtime refuses (QA s15 round 8: each of these
+ * models was converted to .onnx, .tflite and .pt with exit 0 — ArgMax/Softmax/Flatten/CumSum axis 9 of a
+ * rank-4 input, DepthToSpace blocksize 0 or 3 over 4 channels, ConstantOfShape [-1], Range delta 0 / to +Inf).
+ */
+import { attrs, GraphBuilder, Tensor, tensorType, verifyModel, type Attribute, type Diagnostic, type Type } from '@modelpass/ir';
+import { createOpRegistry } from '@modelpass/ops';
+import { describe, expect, it } from 'vitest';
+
+const registry = createOpRegistry();
+const f32 = (...shape: number[]): Type => tensorType('float32', shape);
+const ints = (...values: number[]): Tensor => Tensor.fromValues('int64', [values.length], values.map(BigInt));
+const scalar = (dtype: 'int64' | 'float32', value: number): Tensor => Tensor.fromValues(dtype, [], [dtype === 'int64' ? BigInt(value) : value]);
+
+/** The errors the verifier gives for node 'n' of `op` over input `x` (none: no graph input) and constant operands. */
+function errorsOf(op: string, x: Type | null, constants: readonly Tensor[], attributes: Record<string, Attribute> = {}, opset = 17): Diagnostic[] {
+  const b = new GraphBuilder();
+  const inputs = [...(x ? [b.input('x', x)] : []), ...constants.map((tensor, i) => b.constant(tensor, `c${i}`))];
+  b.output(...b.op(op, inputs, attributes, { outputs: 1, name: 'n' }));
+  return verifyModel(b.model({ onnx: opset }), { registry }).filter((d) => d.severity === 'error');
+}
+
+const reasons = (diagnostics: readonly Diagnostic[]): string => diagnostics.map((d) => `${d.code}: ${d.reason} (expected ${d.expected})`).join('\n');
+
+describe('axis attributes outside the input rank', () => {
+  it('ArgMax, Softmax (default axis by opset), LayerNormalization: [-r, r-1]', () => {
+    expect(reasons(errorsOf('onnx.ArgMax', f32(1, 4, 8, 8), [], { axis: attrs.int(9) }))).toMatch(/ops\/axis-range: axis 9 is out of range for 'x' \[1,4,8,8\] of rank 4 \(expected an axis in \[-4, 3\]\)/);
+    expect(reasons(errorsOf('onnx.Softmax', f32(1, 4), [], { axis: attrs.int(-3) }))).toMatch(/axis -3 is out of range/);
+    expect(reasons(errorsOf('onnx.LogSoftmax', f32(4), [], {}, 11))).toMatch(/axis 1 is out of range for 'x' \[4\] of rank 1/);
+    expect(errorsOf('onnx.LogSoftmax', f32(4), [], {}, 13)).toEqual([]);
+    expect(errorsOf('onnx.ArgMax', f32(1, 4, 8, 8), [], { axis: attrs.int(-4) })).toEqual([]);
+    expect(reasons(errorsOf('onnx.LayerNormalization', f32(2, 3), [Tensor.fromValues('float32', [3], [1, 1, 1])], { axis: attrs.int(2) }))).toMatch(/axis 2 is out of range/);
+  });
+
+  it('Flatten: [-r, r] (axis r gives [N, 1])', () => {
+    expect(reasons(errorsOf('onnx.Flatten', f32(1, 4, 8, 8), [], { axis: attrs.int(9) }))).toMatch(/axis 9 is out of range .* \(expected an axis in \[-4, 4\]\)/);
+    expect(errorsOf('onnx.Flatten', f32(1, 4, 8, 8), [], { axis: attrs.int(4) })).toEqual([]);
+  });
+
+  it('CumSum: a constant axis input', () => {
+    expect(reasons(errorsOf('onnx.CumSum', f32(2, 3), [scalar('int64', 2)]))).toMatch(/axis 2 is out of range for 'x' \[2,3\] of rank 2/);
+    expect(errorsOf('onnx.CumSum', f32(2, 3), [scalar('int64', -2)])).toEqual([]);
+  });
+});
+
+describe('blocksize, ConstantOfShape and Range operands', () => {
+  it('DepthToSpace / SpaceToDepth: blocksize below 1, or not dividing the dims it splits', () => {
+    expect(reasons(errorsOf('onnx.DepthToSpace', f32(1, 4, 8, 8), [], { blocksize: attrs.int(0) }))).toMatch(/ops\/blocksize: blocksize is 0/);
+    expect(reasons(errorsOf('onnx.DepthToSpace', f32(1, 4, 8, 8), [], { blocksize: attrs.int(3) }))).toMatch(/axis 1 of 'x' \[1,4,8,8\] has 4 elements, not a multiple of 9 \(blocksize 3\)/);
+    expect(reasons(errorsOf('onnx.SpaceToDepth', f32(1, 4, 8, 6), [], { blocksize: attrs.int(4) }))).toMatch(/axis 3 of 'x' \[1,4,8,6\] has 6 elements, not a multiple of 4/);
+    expect(errorsOf('onnx.DepthToSpace', f32(1, 8, 3, 3), [], { blocksize: attrs.int(2) })).toEqual([]);
+  });
+
+  it('ConstantOfShape: a negative dim', () => {
+    expect(reasons(errorsOf('onnx.ConstantOfShape', null, [ints(2, -1)]))).toMatch(/ops\/negative-dim: the shape \[2,-1\] holds -1/);
+    expect(errorsOf('onnx.ConstantOfShape', null, [ints(2, 0)])).toEqual([]);
+  });
+
+  it('Range: delta 0 and bounds that are not finite', () => {
+    expect(reasons(errorsOf('onnx.Range', null, [scalar('float32', 0), scalar('float32', 10), scalar('float32', 0)]))).toMatch(/ops\/range-delta: delta is 0, so the range never ends/);
+    expect(reasons(errorsOf('onnx.Range', null, [scalar('float32', 0), scalar('float32', Infinity), scalar('float32', 1)]))).toMatch(/ops\/range-bound: limit is Infinity/);
+    expect(reasons(errorsOf('onnx.Range', null, [scalar('float32', NaN), scalar('float32', 1), scalar('float32', 1)]))).toMatch(/start is NaN/);
+    expect(errorsOf('onnx.Range', null, [scalar('int64', 0), scalar('int64', 10), scalar('int64', 3)])).toEqual([]);
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * Verify hooks for attributes and constant operands ONNX Runtime refuses at load or at run time, which
+ * the conversions otherwise carried into a .tflite, .pt or .onnx with exit 0 (QA s15 round 8): an `axis`
+ * outside the input's rank (ArgMax/ArgMin, Softmax/LogSoftmax/Hardmax, Flatten, LayerNormalization,
+ * CumSum), a DepthToSpace/SpaceToDepth blocksize below 1 or not dividing the dims it splits, a
+ * ConstantOfShape of a negative dim, and a Range whose delta is 0 or whose bounds are not finite.
+ */
+import type { Dim, Node } from '@modelpass/ir';
+import { readNumbers } from '../util/elements.js';
+import { staticDim } from '../util/inference.js';
+import { constantIntsOf, inputShapeOf, intAttribute, reportAt, type OpVerifier } from './verify-context.js';
+
+function formatDims(shape: readonly Dim[]): string {
+  return `[${shape.map((d) => (d === null ? '?' : String(d))).join(',')}]`;
+}
+
+function reportAxis(context: Parameters<OpVerifier>[0], axis: number, shape: readonly Dim[], upper: number): void {
+  const rank = shape.length;
+  if (axis >= -rank && axis <= upper) return;
+  reportAt(context, 'axis-range', `axis ${axis} is out of range for '${context.node.inputs[0]!.name}' ${formatDims(shape)} of rank ${rank}`, {
+    expected: `an axis in [${-rank}, ${upper}]`,
+    actual: String(axis),
+  });
+}
+
+/**
+ * The `axis` attribute (or its default for the node's opset) within input 0's rank: `[-r, r-1]`, or
+ * `[-r, r]` with `inclusiveEnd` (Flatten's axis may name the position after the last dim).
+ */
+export function verifyAxisAttribute(defaultAxis: (opset: number | undefined) => number, inclusiveEnd = false): OpVerifier {
+  return (context) => {
+    const shape = inputShapeOf(context.node, 0);
+    if (!shape) return;
+    reportAxis(context, intAttribute(context.node, 'axis') ?? defaultAxis(context.opset), shape, inclusiveEnd ? shape.length : shape.length - 1);
+  };
+}
+
+/** CumSum/CumProd: a constant `axis` input within the input's rank. */
+export const verifyCumulativeAxis: OpVerifier = (context) => {
+  const shape = inputShapeOf(context.node, 0);
+  const axis = constantIntsOf(context.node, 1);
+  if (!shape || !axis || axis.length !== 1) return;
+  reportAxis(context, axis[0]!, shape, shape.length - 1);
+};
+
+/** DepthToSpace (channels split into blocks) / SpaceToDepth (height and width split): blocksize >= 1 and dividing them. */
+export function verifyBlockSize(kind: 'depth-to-space' | 'space-to-depth'): OpVerifier {
+  return (context) => {
+    const { node } = context;
+    const b = intAttribute(node, 'blocksize');
+    if (b === undefined) return;
+    if (b < 1) {
+      reportAt(context, 'blocksize', `blocksize is ${b}`, { expected: 'a blocksize of 1 or more', actual: String(b) });
+      return;
+    }
+    const shape = inputShapeOf(node, 0);
+    if (!shape || shape.length !== 4) return;
+    const checks: [axis: number, divisor: number][] = kind === 'depth-to-space' ? [[1, b * b]] : [[2, b], [3, b]];
+    for (const [axis, divisor] of checks) {
+      const dim = staticDim(shape[axis]);
+      if (dim !== undefined && dim % divisor !== 0) {
+        reportAt(context, 'blocksize', `axis ${axis} of '${node.inputs[0]!.name}' ${formatDims(shape)} has ${dim} elements, not a multiple of ${divisor} (blocksize ${b})`, {
+          expected: `a multiple of ${divisor}`,
+          actual: String(dim),
+        });
+      }
+    }
+  };
+}
+
+/** ConstantOfShape of a constant shape with a negative dim. */
+export const verifyConstantOfShape: OpVerifier = (context) => {
+  const dims = constantIntsOf(context.node, 0);
+  const negative = dims?.find((d) => d < 0);
+  if (negative !== undefined) reportAt(context, 'negative-dim', `the shape [${dims!.join(',')}] holds ${negative}`, { expected: 'dims of 0 or more', actual: String(negative) });
+};
+
+function constantScalar(node: Node, index: number): number | undefined {
+  const tensor = node.inputs[index]?.constant;
+  if (!tensor || tensor.size !== 1 || tensor.dtype === 'string' || tensor.dtype === 'bool') return undefined;
+  return Number(readNumbers(tensor)[0]);
+}
+
+/** Range with constant operands: delta 0 never ends; a NaN or infinite bound has no element count. */
+export const verifyRange: OpVerifier = (context) => {
+  const [start, limit, delta] = [0, 1, 2].map((index) => constantScalar(context.node, index));
+  if (delta === 0) reportAt(context, 'range-delta', 'delta is 0, so the range never ends', { expected: 'a non-zero delta', actual: '0' });
+  const names = ['start', 'limit', 'delta'];
+  [start, limit, delta].forEach((value, index) => {
+    if (value !== undefined && !Number.isFinite(value)) reportAt(context, 'range-bound', `${names[index]} is ${value}, so the range has no element count`, { expected: 'finite start, limit and delta', actual: String(value) });
+  });
+};
