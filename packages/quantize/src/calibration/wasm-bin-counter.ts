@@ -10,7 +10,7 @@
  * 1.15 M indices (the size of a fashion-resnet run of 8 samples, half of them 0): 0.64 ms plus 0.16 ms to copy them into the
  * module's memory, against 1.5–1.6 ms for `countBinIndices` (s15).
  *
- * The module is assembled here from its instructions (a few dozen bytes of code; no toolchain, no
+ * The module is assembled here from its instructions (454 bytes; no toolchain, no
  * generated file to keep in step). It needs WebAssembly SIMD (Node ≥ 16.4); where it does not
  * validate, `WasmBinCounter.create` returns undefined and callers count in JavaScript.
  *
