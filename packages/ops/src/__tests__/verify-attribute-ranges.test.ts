@@ -1,7 +1,8 @@
 /**
  * Verify hooks on attributes and constant operands ONNX Runtime refuses (QA s15 round 8: each of these
  * models was converted to .onnx, .tflite and .pt with exit 0 — ArgMax/Softmax/Flatten/CumSum axis 9 of a
- * rank-4 input, DepthToSpace blocksize 0 or 3 over 4 channels, ConstantOfShape [-1], Range delta 0 / to +Inf).
+ * rank-4 input, DepthToSpace blocksize 0 or 3 over 4 channels, ConstantOfShape [-1], Range delta 0 / to +Inf,
+ * Unsqueeze axes [0,0], Cast to=999, MaxPool kernel_shape [0,0]).
  */
 import { attrs, GraphBuilder, Tensor, tensorType, verifyModel, type Attribute, type Diagnostic, type Type } from '@modelpass/ir';
 import { createOpRegistry } from '@modelpass/ops';
@@ -61,5 +62,24 @@ describe('blocksize, ConstantOfShape and Range operands', () => {
     expect(reasons(errorsOf('onnx.Range', null, [scalar('float32', 0), scalar('float32', Infinity), scalar('float32', 1)]))).toMatch(/ops\/range-bound: limit is Infinity/);
     expect(reasons(errorsOf('onnx.Range', null, [scalar('float32', NaN), scalar('float32', 1), scalar('float32', 1)]))).toMatch(/start is NaN/);
     expect(errorsOf('onnx.Range', null, [scalar('int64', 0), scalar('int64', 10), scalar('int64', 3)])).toEqual([]);
+  });
+});
+
+describe('Unsqueeze axes, Cast targets, pooling windows', () => {
+  it('Unsqueeze: an axis named twice or outside the output rank', () => {
+    expect(reasons(errorsOf('onnx.Unsqueeze', f32(2, 3), [ints(0, 0)], {}, 13))).toMatch(/ops\/unsqueeze-axes: axis 0 is named twice in \[0,0\]/);
+    expect(reasons(errorsOf('onnx.Unsqueeze', f32(2, 3), [ints(-1, 3)], {}, 13))).toMatch(/axis 3 is named twice in \[-1,3\]/);
+    expect(reasons(errorsOf('onnx.Unsqueeze', f32(2, 3), [ints(4)], {}, 13))).toMatch(/ops\/axis-range: axis 4 is out of range for an output of rank 3/);
+    expect(errorsOf('onnx.Unsqueeze', f32(2, 3), [ints(0, -1)], {}, 13)).toEqual([]);
+  });
+
+  it('Cast: a to that is no data type', () => {
+    expect(reasons(errorsOf('onnx.Cast', f32(2), [], { to: attrs.int(999) }))).toMatch(/ops\/cast-to: to is 999, which is no TensorProto data type/);
+    expect(errorsOf('onnx.Cast', f32(2), [], { to: attrs.int(7) })).toEqual([]);
+  });
+
+  it('MaxPool / AveragePool: a window of 0', () => {
+    expect(reasons(errorsOf('onnx.MaxPool', f32(1, 1, 4, 4), [], { kernel_shape: attrs.ints([0, 2]) }))).toMatch(/ops\/pool-kernel-shape: kernel_shape holds 0/);
+    expect(errorsOf('onnx.AveragePool', f32(1, 1, 4, 4), [], { kernel_shape: attrs.ints([2, 2]) })).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { allocateElements, readElements, floatMax, tensorFromElements } from '..
 import { inputTensorType } from '../util/inference.js';
 import { inputTensor, opError } from '../util/kernel-io.js';
 import { elementClassOf } from './element-class.js';
+import { verifyCastTarget } from '../verify/attribute-range-checks.js';
 
 const NARROW_INTEGERS = new Set<DType>(['int4', 'uint4', 'int2', 'uint2']);
 const SATURATING_TARGETS = new Set<DType>(['float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'float4e2m1']);
@@ -118,6 +119,7 @@ export const cast = defineCanonicalOp({
     saturate: { kind: 'int', default: 1, oneOf: [0, 1] },
     round_mode: { kind: 'string', default: 'up', oneOf: ['up', 'down', 'nearest'], doc: 'opset 24: float8e8m0 rounding' },
   },
+  verify: verifyCastTarget,
   inferTypes: (context) => {
     const x = inputTensorType(context, 0);
     const to = dtypeFromOnnxCode(context.node.optionalAttr('to', 'int') ?? -1);

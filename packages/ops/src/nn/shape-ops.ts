@@ -12,7 +12,7 @@ import { forEachIndex, gatherElements, int64Tensor, tensorFromNumbers, zeroScala
 import { verifyReshape, verifyTranspose } from '../verify/structure-checks.js';
 import { verifySqueezeAxes } from '../verify/operand-value-checks.js';
 import { inputDimValues } from '../interpreter/symbolic-values.js';
-import { verifyAxisAttribute, verifyConstantOfShape, verifyRange } from '../verify/attribute-range-checks.js';
+import { verifyAxisAttribute, verifyConstantOfShape, verifyRange, verifyUnsqueezeAxes } from '../verify/attribute-range-checks.js';
 
 export const flattenOp = defineCanonicalOp({
   op: 'onnx.Flatten',
@@ -185,6 +185,7 @@ export const unsqueezeOp = defineCanonicalOp({
   inputs: [{ name: 'data' }, { name: 'axes', optional: true }],
   outputs: [{ name: 'expanded' }],
   attributes: { axes: { kind: 'ints' } },
+  verify: verifyUnsqueezeAxes,
   inferTypes(context) {
     const type = inputTensorType(context, 0);
     if (!type) return [undefined];

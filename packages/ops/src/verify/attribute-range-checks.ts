@@ -3,12 +3,13 @@
  * the conversions otherwise carried into a .tflite, .pt or .onnx with exit 0 (QA s15 round 8): an `axis`
  * outside the input's rank (ArgMax/ArgMin, Softmax/LogSoftmax/Hardmax, Flatten, LayerNormalization,
  * CumSum), a DepthToSpace/SpaceToDepth blocksize below 1 or not dividing the dims it splits, a
- * ConstantOfShape of a negative dim, and a Range whose delta is 0 or whose bounds are not finite.
+ * ConstantOfShape of a negative dim, a Range whose delta is 0 or whose bounds are not finite, Unsqueeze
+ * axes outside the output rank or named twice, and a Cast `to` that is no data type.
  */
-import type { Dim, Node } from '@modelpass/ir';
+import { dtypeFromOnnxCode, type Dim, type Node } from '@modelpass/ir';
 import { readNumbers } from '../util/elements.js';
 import { staticDim } from '../util/inference.js';
-import { constantIntsOf, inputShapeOf, intAttribute, reportAt, type OpVerifier } from './verify-context.js';
+import { constantIntsOf, inputShapeOf, intAttribute, intsAttribute, reportAt, type OpVerifier } from './verify-context.js';
 
 function formatDims(shape: readonly Dim[]): string {
   return `[${shape.map((d) => (d === null ? '?' : String(d))).join(',')}]`;
@@ -89,4 +90,35 @@ export const verifyRange: OpVerifier = (context) => {
   [start, limit, delta].forEach((value, index) => {
     if (value !== undefined && !Number.isFinite(value)) reportAt(context, 'range-bound', `${names[index]} is ${value}, so the range has no element count`, { expected: 'finite start, limit and delta', actual: String(value) });
   });
+};
+
+/** Unsqueeze: each axis within the output rank (input rank + axes), none twice. */
+export const verifyUnsqueezeAxes: OpVerifier = (context) => {
+  const { node } = context;
+  const shape = inputShapeOf(node, 0);
+  const axes = node.inputs[1] ? constantIntsOf(node, 1) : intsAttribute(node, 'axes');
+  if (!shape || !axes) return;
+  const rank = shape.length + axes.length;
+  const seen = new Set<number>();
+  for (const axis of axes) {
+    if (axis < -rank || axis >= rank) {
+      reportAt(context, 'axis-range', `axis ${axis} is out of range for an output of rank ${rank} ('${node.inputs[0]!.name}' ${formatDims(shape)} plus ${axes.length} axes)`, {
+        expected: `axes in [${-rank}, ${rank - 1}]`,
+        actual: `[${axes.join(',')}]`,
+      });
+      return;
+    }
+    const normalized = axis < 0 ? axis + rank : axis;
+    if (seen.has(normalized)) {
+      reportAt(context, 'unsqueeze-axes', `axis ${normalized} is named twice in [${axes.join(',')}]`, { expected: 'distinct axes', actual: `[${axes.join(',')}]` });
+      return;
+    }
+    seen.add(normalized);
+  }
+};
+
+/** Cast: `to` must name a data type. */
+export const verifyCastTarget: OpVerifier = (context) => {
+  const to = intAttribute(context.node, 'to');
+  if (to !== undefined && !dtypeFromOnnxCode(to)) reportAt(context, 'cast-to', `to is ${to}, which is no TensorProto data type`, { expected: 'a TensorProto.DataType code (1 float, 7 int64, ...)', actual: String(to) });
 };

@@ -1,7 +1,7 @@
 /**
  * Verify hooks for windowed ops (convolutions and pools): kernel_shape against the weight's rank and
  * dims, strides/dilations/pads/output_padding lengths against the spatial rank, auto_pad with
- * explicit pads, groups against channels, and pads that reach past the pooling window.
+ * explicit pads, groups against channels, pooling windows below 1 and pads that reach past them.
  */
 import type { Node, VerifyContext } from '@modelpass/ir';
 import { staticDim } from '../util/inference.js';
@@ -107,6 +107,8 @@ export const verifyPool: OpVerifier = (context) => {
   if (x && x.length !== kernelShape.length + 2) {
     reportAt(context, 'pool-kernel-shape', `kernel_shape has ${kernelShape.length} dims for an input of rank ${x.length}`, { expected: `${x.length - 2} dims (input rank - 2)` });
   }
+  const emptyWindow = kernelShape.find((k) => k < 1);
+  if (emptyWindow !== undefined) reportAt(context, 'pool-kernel-shape', `kernel_shape holds ${emptyWindow}`, { expected: 'window sizes of 1 or more', actual: `[${kernelShape.join(',')}]` });
   checkWindowLengths(context, kernelShape.length, ['strides', 'dilations', 'pads']);
   const pads = intsAttribute(node, 'pads');
   if (pads?.length === 2 * kernelShape.length) {
