@@ -122,6 +122,12 @@ describe('quantize-static quantize-outputs / full-integer', () => {
     for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - want[i]!), `y[${i}]`).toBeLessThan(4 * scale);
   }, 60_000);
 
+  it('full-integer=true says that an explicit min-conv-reduction is ignored', async () => {
+    const run = await runPipeline(convNet(), 'quantize-static{samples=8 full-integer=true min-conv-reduction=64}');
+    expect(run.warnings).toContainEqual("option 'min-conv-reduction=64' of pass 'quantize-static' is ignored with full-integer=true, which quantizes every eligible Conv (min-conv-reduction=0)");
+    expect((await runPipeline(convNet(), 'quantize-static{samples=8 full-integer=true}')).warnings.join('\n')).not.toMatch(/min-conv-reduction/);
+  }, 60_000);
+
   it('full-integer=true names each node that stays float and why', async () => {
     const b = new GraphBuilder();
     const x = b.input('x', tensorType('float32', [2, 8]));

@@ -101,6 +101,9 @@ export const quantizeStatic = definePass({
       });
     }
     if (o.report) checkReportPath(o.report);
+    if (o.fullInteger && o.minConvReduction !== MIN_INT8_CONV_REDUCTION && o.minConvReduction !== 0) {
+      context.report({ severity: 'warning', reason: `option 'min-conv-reduction=${o.minConvReduction}' of pass 'quantize-static' is ignored with full-integer=true, which quantizes every eligible Conv (min-conv-reduction=0)`, hint: 'drop one of the two options' });
+    }
     if (accuracyAware) await checkEvalDatasetFits(model, { maxDrop: o.maxDrop, evalDataset: o.evalDataset });
     await prepareForQuantization(model, host);
     const quantizeOptions: StaticQuantizationOptions = {
