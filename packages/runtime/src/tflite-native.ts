@@ -70,7 +70,10 @@ const VIEW_DTYPES: readonly [new (...args: never[]) => ElementView, DType][] = [
   [BigUint64Array, 'uint64'],
 ];
 
-function slotOf(info: NativeTensorInfo): TfliteTensorSlot {
+/** The most bytes one typed array can view on this platform (2^32 on 64-bit Node 20). */
+const MAX_EXCHANGE_BYTES = 2 ** 32;
+
+function slotOf(info: NativeTensorInfo, what: string): TfliteTensorSlot {
   let view: ElementView;
   try {
     view = info.data();
@@ -80,7 +83,21 @@ function slotOf(info: NativeTensorInfo): TfliteTensorSlot {
   const dtype: DType =
     view instanceof Uint8Array ? (info.dataType === 'bool' ? 'bool' : 'uint8') : (VIEW_DTYPES.find(([type]) => view instanceof type)?.[1] ?? 'uint8');
   const shapeOf = (text: string): number[] => (text === '' ? [] : text.split(',').map(Number));
-  return { name: info.name, dtype, shape: shapeOf(info.shape), bytes: new Uint8Array(view.buffer, view.byteOffset, view.byteLength), currentShape: () => shapeOf(info.shape) };
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  } catch (cause) {
+    // A tensor past what one typed array holds (a hostile shape the runtime allocated anyway: 6 GiB for [1,32,32,1572868]).
+    throw runtimeError({
+      reason: `the TFLite runtime holds tensor '${info.name}' ${dtype}[${info.shape}] in ${view.byteLength} bytes, more than one buffer can exchange (${messageOf(cause)})`,
+      expected: `a tensor of at most ${MAX_EXCHANGE_BYTES} bytes`,
+      actual: `${view.byteLength} bytes`,
+      hint: 'check the shapes the model declares for this tensor and the ops that produce it',
+      location: { file: what },
+      cause,
+    });
+  }
+  return { name: info.name, dtype, shape: shapeOf(info.shape), bytes, currentShape: () => shapeOf(info.shape) };
 }
 
 /** A loaded TFLite model, ready to run. */
@@ -105,8 +122,8 @@ export class TfliteInterpreter {
         cause,
       });
     }
-    this.inputs = this.native.getInputs().map(slotOf);
-    this.outputs = this.native.getOutputs().map(slotOf);
+    this.inputs = this.native.getInputs().map((info) => slotOf(info, what));
+    this.outputs = this.native.getOutputs().map((info) => slotOf(info, what));
   }
 
   /** Runs once on the bytes already placed in the input slots; the output slots then hold the results. */
