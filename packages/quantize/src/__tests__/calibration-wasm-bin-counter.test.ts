@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { GraphBuilder, Tensor, tensorType } from '@modelpass/ir';
 import { disposeSharedOrtRunner } from '@modelpass/runtime';
-import { StatisticsGraph } from '../index.js';
+import { StatisticsGraph, type TensorSummary } from '../index.js';
 import { countBinIndices } from '../calibration/bin-index-counts.js';
 import { WasmBinCounter } from '../calibration/wasm-bin-counter.js';
 
@@ -55,21 +55,44 @@ describe('WasmBinCounter', () => {
   });
 });
 
+/** x → y = −x, both summarized by an `indices` histogram graph. */
+async function negGraph(): Promise<StatisticsGraph> {
+  const g = new GraphBuilder();
+  const x = g.input('x', tensorType('float32', ['N', 16]));
+  const y = g.op1('onnx.Neg', [x], {}, { outputs: ['y'], types: [tensorType('float32', ['N', 16])] });
+  g.output(y);
+  const model = g.model({ onnx: 17 });
+  return StatisticsGraph.open(model, [model.graph.getValue('x')!, model.graph.getValue('y')!], 2048, 'indices');
+}
+
+const feeds = new Map([['x', Tensor.fromValues('float32', [9, 16], Float32Array.from({ length: 16 * 9 }, (_, k) => Math.sin(k) * 3))]]);
+const countsOf = (summaries: Map<string, TensorSummary>) => [...summaries.values()].map((s) => [s.width, Array.from(s.counts!)]);
+
 describe("StatisticsGraph's indices counting", () => {
   it('counts with the WebAssembly counter (int32 counts) and sums to every value', async () => {
-    const g = new GraphBuilder();
-    const x = g.input('x', tensorType('float32', ['N', 16]));
-    const y = g.op1('onnx.Neg', [x], {}, { outputs: ['y'], types: [tensorType('float32', ['N', 16])] });
-    g.output(y);
-    const model = g.model({ onnx: 17 });
-    const graph = await StatisticsGraph.open(model, [model.graph.getValue('x')!, model.graph.getValue('y')!], 2048, 'indices');
+    const graph = await negGraph();
     try {
-      const values = Float32Array.from({ length: 16 * 9 }, (_, k) => Math.sin(k) * 3);
-      const summaries = await graph.run(new Map([['x', Tensor.fromValues('float32', [9, 16], values)]]), new Map());
+      const summaries = await graph.run(feeds, new Map());
       for (const summary of summaries.values()) {
         expect(summary.counts).toBeInstanceOf(Int32Array);
         expect(Array.from(summary.counts!).reduce((a, b) => a + b, 0)).toBe(16 * 9);
       }
+    } finally {
+      await graph.dispose();
+    }
+  }, 60_000);
+
+  it("counts in JavaScript, to the same counts, a run the module's memory cannot hold; other errors pass", async () => {
+    const graph = await negGraph();
+    try {
+      const expected = countsOf(await graph.run(feeds, new Map()));
+      const internals = graph as unknown as { counter: { countAll(): never } };
+      internals.counter = { countAll: () => { throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded'); } };
+      const fallback = await graph.run(feeds, new Map());
+      expect([...fallback.values()].every((s) => s.counts instanceof Float64Array)).toBe(true);
+      expect(countsOf(fallback)).toEqual(expected);
+      internals.counter = { countAll: () => { throw new TypeError('broken'); } };
+      await expect(graph.run(feeds, new Map())).rejects.toThrow(/broken/);
     } finally {
       await graph.dispose();
     }

@@ -239,8 +239,8 @@ function sampledValues(b: Builder, flats: readonly Value[], sizes: Value, stride
 
 /** An ORT session of `model` with statistics nodes for the given float32 activations. */
 export class StatisticsGraph {
-  /** `indices` counting without WebAssembly SIMD: one `2·bins` counts buffer per tensor, refilled by each run. */
-  private readonly scratch: Float64Array[];
+  /** `indices` counting in JavaScript (no WebAssembly SIMD, or a run its memory cannot hold): one `2·bins` counts buffer per tensor, refilled by each run. */
+  private scratch: Float64Array[] = [];
   /** `indices` counting: the WebAssembly counter (`wasm-bin-counter.ts`), undefined where it cannot run. */
   private readonly counter: WasmBinCounter | undefined;
   /** Bytes of the buffers the last run returned (garbage once folded in; see young-garbage.ts). */
@@ -259,7 +259,6 @@ export class StatisticsGraph {
     readonly strides: readonly number[],
   ) {
     this.counter = outputs.indices ? WasmBinCounter.create(names.length, 2 * bins!) : undefined;
-    this.scratch = outputs.indices && !this.counter ? names.map(() => new Float64Array(2 * bins!)) : [];
   }
 
   /** The tensors this graph summarizes. */
@@ -357,7 +356,7 @@ export class StatisticsGraph {
     const sizes = viewElements(results.get(outputs.sizes)!) as BigInt64Array;
     const counts = outputs.counts ? (viewElements(results.get(outputs.counts)!) as Int32Array) : undefined;
     const length = 2 * (this.bins ?? 0);
-    const counted = this.counter?.countAll(outputs.indices!.map((name) => viewElements(results.get(name)!) as Int16Array));
+    const counted = outputs.indices ? this.countInWasm(outputs.indices.map((name) => viewElements(results.get(name)!) as Int16Array)) : undefined;
     const summaries = new Map<string, TensorSummary>();
     for (let i = 0; i < count; i++) {
       const min = summary[i]!;
@@ -374,12 +373,28 @@ export class StatisticsGraph {
       } else if (counted) {
         tensorCounts = counted[i]!;
       } else {
+        if (this.scratch.length === 0) this.scratch = names.map(() => new Float64Array(length));
         tensorCounts = this.scratch[i]!.fill(0);
         countBinIndices(viewElements(results.get(outputs.indices![i]!)!) as Int16Array, tensorCounts);
       }
       summaries.set(names[i]!, { min, max, sum, size, width: summary[3 * count + i]!, counts: tensorCounts, firstBin: length / 2 });
     }
     return summaries;
+  }
+
+  /**
+   * Each tensor's counts from the WebAssembly counter, or undefined where there is none or its memory
+   * cannot grow to this run's largest index output (a RangeError past what the engine gives one module):
+   * the run is then counted by the JavaScript loop, to the same counts.
+   */
+  private countInWasm(indices: Int16Array[]): Int32Array[] | undefined {
+    if (!this.counter) return undefined;
+    try {
+      return this.counter.countAll(indices);
+    } catch (error) {
+      if (error instanceof RangeError) return undefined;
+      throw error;
+    }
   }
 
   /** Histogram bins per sign this graph counts (undefined: min/max only). */
