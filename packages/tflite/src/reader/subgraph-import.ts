@@ -6,6 +6,7 @@ import { tfliteError } from '../io/errors.js';
 import { META_OPERATOR_VERSION, META_TENSOR_NAME, META_VARIABLE } from '../io/metadata-keys.js';
 import { checkOperandsBroadcast } from './broadcast-check.js';
 import { checkIntegerOperands } from './integer-operand-check.js';
+import { checkWindowOptions } from './window-option-check.js';
 import type { ImportContext } from './import-context.js';
 import { importOptions } from './options-import.js';
 import { REGION_EXPANSION_FLOOR, tfliteLimitExceeded } from './read-limits.js';
@@ -173,6 +174,7 @@ class SubgraphImporter {
     const inputs = inputIndices.map((index) => (index === -1 ? null : this.operand(index, `${operator.path}.inputs`)));
     checkOperandsBroadcast(code.builtin, inputs, loc);
     checkIntegerOperands(code.builtin, inputs, loc);
+    checkWindowOptions(code.builtin, attributes, loc);
     const outputInfos = outputIndices.map((index) => (index === -1 ? null : this.tensor(index, `${operator.path}.outputs`)));
     outputInfos.forEach((info) => {
       if (info && this.values.has(info.index)) {
