@@ -171,7 +171,9 @@ function compiledModule(): object | null {
 export class WasmBinCounter {
   private readonly tableBytes: number;
   private readonly dataStart: number;
+  /** Per tensor: both tables, and the first one (the counts handed out), over the memory's current buffer. */
   private views: Int32Array[] = [];
+  private counts: Int32Array[] = [];
 
   private constructor(
     private readonly memory: WasmMemory,
@@ -196,7 +198,8 @@ export class WasmBinCounter {
 
   /**
    * Counts each tensor's indices (`indices[t]` for tensor t; index v counts at v & (length − 1)) and
-   * returns each tensor's counts: views into the module's memory, valid until the next call.
+   * returns each tensor's counts: views into the module's memory (the same array each call until the
+   * memory grows), valid until the next call.
    */
   countAll(indices: readonly Int16Array[]): Int32Array[] {
     if (indices.length !== this.tensors) throw new Error(`WasmBinCounter: ${indices.length} index arrays for ${this.tensors} tensors`);
@@ -209,6 +212,7 @@ export class WasmBinCounter {
     const buffer = this.memory.buffer;
     if (this.views.length === 0 || this.views[0]!.buffer !== buffer) {
       this.views = Array.from({ length: this.tensors }, (_, t) => new Int32Array(buffer, 2 * this.tableBytes * t, 2 * this.length));
+      this.counts = this.views.map((tables) => tables.subarray(0, this.length));
     }
     const data = new Int16Array(buffer, this.dataStart, largest);
     const mask = this.length - 1;
@@ -220,6 +224,6 @@ export class WasmBinCounter {
       this.exports.count(this.dataStart, part.length, 2 * this.tableBytes * t, mask);
       this.exports.fold(2 * this.tableBytes * t, this.length);
     }
-    return this.views.map((tables) => tables.subarray(0, this.length));
+    return this.counts;
   }
 }
