@@ -2,7 +2,8 @@
  * Verify hooks on attributes and constant operands ONNX Runtime refuses (QA s15 round 8: each of these
  * models was converted to .onnx, .tflite and .pt with exit 0 — ArgMax/Softmax/Flatten/CumSum axis 9 of a
  * rank-4 input, DepthToSpace blocksize 0 or 3 over 4 channels, ConstantOfShape [-1], Range delta 0 / to +Inf,
- * Unsqueeze axes [0,0], Cast to=999, MaxPool kernel_shape [0,0]).
+ * Unsqueeze axes [0,0], Cast to=999, MaxPool kernel_shape [0,0], ReduceMean axes [7], Slice axes [1,1], Pad of 2 entries
+ * for rank 4, Tile repeats / Expand dims / OneHot depth below 0).
  */
 import { attrs, GraphBuilder, Tensor, tensorType, verifyModel, type Attribute, type Diagnostic, type Type } from '@modelpass/ir';
 import { createOpRegistry } from '@modelpass/ops';
@@ -81,5 +82,31 @@ describe('Unsqueeze axes, Cast targets, pooling windows', () => {
   it('MaxPool / AveragePool: a window of 0', () => {
     expect(reasons(errorsOf('onnx.MaxPool', f32(1, 1, 4, 4), [], { kernel_shape: attrs.ints([0, 2]) }))).toMatch(/ops\/pool-kernel-shape: kernel_shape holds 0/);
     expect(errorsOf('onnx.AveragePool', f32(1, 1, 4, 4), [], { kernel_shape: attrs.ints([2, 2]) })).toEqual([]);
+  });
+});
+
+describe('reduction and Slice axes, Pad lengths, negative Tile/Expand/OneHot operands', () => {
+  it('ReduceMean: an axis outside the rank (attribute, opset 13); ReduceSum: a repeated axis (input)', () => {
+    expect(reasons(errorsOf('onnx.ReduceMean', f32(1, 4, 8, 8), [], { axes: attrs.ints([7]) }, 13))).toMatch(/ops\/axis-range: axis 7 is out of range for 'x' \[1,4,8,8\] of rank 4/);
+    expect(reasons(errorsOf('onnx.ReduceSum', f32(2, 3), [ints(1, -1)], {}, 13))).toMatch(/ops\/repeated-axis: axis 1 is named twice in \[1,-1\]/);
+    expect(errorsOf('onnx.ReduceSum', f32(2, 3), [ints(0, -1)], {}, 13)).toEqual([]);
+  });
+
+  it('Slice: a repeated axis', () => {
+    expect(reasons(errorsOf('onnx.Slice', f32(2, 3), [ints(0, 0), ints(1, 1), ints(1, 1)]))).toMatch(/axis 1 is named twice in \[1,1\]/);
+    expect(errorsOf('onnx.Slice', f32(2, 3), [ints(0, 0), ints(1, 1), ints(0, 1)])).toEqual([]);
+  });
+
+  it('Pad: a pads list that is not two per dim', () => {
+    expect(reasons(errorsOf('onnx.Pad', f32(1, 4, 8, 8), [ints(1, 1)]))).toMatch(/ops\/pad-length: pads has 2 entries for 'x' \[1,4,8,8\] of rank 4 \(expected 8 entries/);
+    expect(errorsOf('onnx.Pad', f32(2, 3), [ints(0, 1, 0, 1)])).toEqual([]);
+  });
+
+  it('Tile, Expand, OneHot: negative repeats, dims, depth', () => {
+    expect(reasons(errorsOf('onnx.Tile', f32(2, 3), [ints(1, -1)]))).toMatch(/ops\/negative-operand: repeats \[1,-1\] holds -1/);
+    expect(reasons(errorsOf('onnx.Expand', f32(2, 3), [ints(-1, 3)]))).toMatch(/the shape \[-1,3\] holds -1/);
+    expect(reasons(errorsOf('onnx.OneHot', tensorType('int64', [3]), [scalar('int64', -3), Tensor.fromValues('float32', [2], [0, 1])]))).toMatch(/depth \[-3\] holds -3 \(expected values of 1 or more\)/);
+    expect(errorsOf('onnx.Tile', f32(2, 3), [ints(1, 0)])).toEqual([]);
+    expect(errorsOf('onnx.Expand', f32(2, 1), [ints(2, 3)])).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { constantInts, inputTensorType, unknownDims } from '../util/inference.js
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { normalizeAxes, reducedShape, sizeOf, stridesOf } from '../util/shape.js';
 import { elementClassOf } from './element-class.js';
-import { verifyAxisAttribute } from '../verify/attribute-range-checks.js';
+import { verifyAxisAttribute, verifyReductionAxes } from '../verify/attribute-range-checks.js';
 
 /** How one reduction folds the values of one output element. */
 interface Reducer {
@@ -135,6 +135,7 @@ function defineReduction(opType: string, reducer: Reducer): CanonicalOp {
       keepdims: { kind: 'int', default: 1, oneOf: [0, 1] },
       noop_with_empty_axes: { kind: 'int', default: 0, oneOf: [0, 1], doc: `from opset ${axesInputSince(opType)}: empty axes mean identity` },
     },
+    verify: verifyReductionAxes,
     inferTypes: inferReduction,
     kernel: (inputs, context) => {
       const x = inputTensor(inputs, 0, context);

@@ -10,7 +10,7 @@ import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js'
 import { normalizeAxis, sizeOf } from '../util/shape.js';
 import { forEachIndex, gatherElements, int64Tensor, zeroScalar } from './kernel-helpers.js';
 import { verifyTopK } from '../verify/operand-value-checks.js';
-import { verifyBlockSize } from '../verify/attribute-range-checks.js';
+import { verifyBlockSize, verifyNonNegativeOperand } from '../verify/attribute-range-checks.js';
 
 export const nonZeroOp = defineCanonicalOp({
   op: 'onnx.NonZero',
@@ -92,6 +92,7 @@ export const oneHotOp = defineCanonicalOp({
   inputs: [{ name: 'indices' }, { name: 'depth' }, { name: 'values' }],
   outputs: [{ name: 'output' }],
   attributes: { axis: { kind: 'int', default: -1 } },
+  verify: verifyNonNegativeOperand(1, 'depth', 1),
   inferTypes(context) {
     const dtype = inputTensorType(context, 2)?.dtype;
     const shape = inputShape(context, 0);

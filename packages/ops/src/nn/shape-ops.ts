@@ -12,7 +12,7 @@ import { forEachIndex, gatherElements, int64Tensor, tensorFromNumbers, zeroScala
 import { verifyReshape, verifyTranspose } from '../verify/structure-checks.js';
 import { verifySqueezeAxes } from '../verify/operand-value-checks.js';
 import { inputDimValues } from '../interpreter/symbolic-values.js';
-import { verifyAxisAttribute, verifyConstantOfShape, verifyRange, verifyUnsqueezeAxes } from '../verify/attribute-range-checks.js';
+import { verifyAxisAttribute, verifyConstantOfShape, verifyNonNegativeOperand, verifyRange, verifyUnsqueezeAxes } from '../verify/attribute-range-checks.js';
 
 export const flattenOp = defineCanonicalOp({
   op: 'onnx.Flatten',
@@ -208,6 +208,7 @@ export const expandOp = defineCanonicalOp({
   summary: 'Broadcasts the input to a shape (numpy rules; the result may be larger than the shape)',
   inputs: [{ name: 'input' }, { name: 'shape' }],
   outputs: [{ name: 'output' }],
+  verify: verifyNonNegativeOperand(1, 'the shape'),
   inferTypes(context) {
     const dtype = inputTensorType(context, 0)?.dtype;
     const target = inputDimValues(context, 1);
@@ -239,6 +240,7 @@ export const tileOp = defineCanonicalOp({
   summary: 'Repeats the input along each axis',
   inputs: [{ name: 'input' }, { name: 'repeats' }],
   outputs: [{ name: 'output' }],
+  verify: verifyNonNegativeOperand(1, 'repeats'),
   inferTypes(context) {
     const type = inputTensorType(context, 0);
     if (!type) return [undefined];

@@ -10,6 +10,7 @@ import { normalizeAxis, sizeOf, stridesOf } from '../util/shape.js';
 import { forEachIndex, gatherElements, tensorFromNumbers } from './kernel-helpers.js';
 import { verifyConcat, verifySplit } from '../verify/structure-checks.js';
 import { verifyPadResult, verifySliceSteps } from '../verify/operand-value-checks.js';
+import { verifyPadLength, verifySliceAxes } from '../verify/attribute-range-checks.js';
 
 export const concatOp = defineCanonicalOp({
   op: 'onnx.Concat',
@@ -178,7 +179,10 @@ export const sliceOp = defineCanonicalOp({
   inputs: [{ name: 'data' }, { name: 'starts', optional: true }, { name: 'ends', optional: true }, { name: 'axes', optional: true }, { name: 'steps', optional: true }],
   outputs: [{ name: 'output' }],
   attributes: { starts: { kind: 'ints' }, ends: { kind: 'ints' }, axes: { kind: 'ints' } },
-  verify: verifySliceSteps,
+  verify: (context) => {
+    verifySliceSteps(context);
+    verifySliceAxes(context);
+  },
   inferTypes(context) {
     const type = inputTensorType(context, 0);
     if (!type) return [undefined];
@@ -259,7 +263,10 @@ export const padOp = defineCanonicalOp({
     pads: { kind: 'ints' },
     value: { kind: 'float', default: 0 },
   },
-  verify: verifyPadResult,
+  verify: (context) => {
+    verifyPadLength(context);
+    verifyPadResult(context);
+  },
   inferTypes(context) {
     const type = inputTensorType(context, 0);
     if (!type) return [undefined];

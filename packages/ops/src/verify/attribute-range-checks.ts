@@ -4,7 +4,9 @@
  * outside the input's rank (ArgMax/ArgMin, Softmax/LogSoftmax/Hardmax, Flatten, LayerNormalization,
  * CumSum), a DepthToSpace/SpaceToDepth blocksize below 1 or not dividing the dims it splits, a
  * ConstantOfShape of a negative dim, a Range whose delta is 0 or whose bounds are not finite, Unsqueeze
- * axes outside the output rank or named twice, and a Cast `to` that is no data type.
+ * axes outside the output rank or named twice, a Cast `to` that is no data type, reduction and Slice
+ * axes outside the rank or named twice, Pad lists of the wrong length, and negative Tile repeats,
+ * Expand dims and OneHot depths.
  */
 import { dtypeFromOnnxCode, type Dim, type Node } from '@modelpass/ir';
 import { readNumbers } from '../util/elements.js';
@@ -122,3 +124,55 @@ export const verifyCastTarget: OpVerifier = (context) => {
   const to = intAttribute(context.node, 'to');
   if (to !== undefined && !dtypeFromOnnxCode(to)) reportAt(context, 'cast-to', `to is ${to}, which is no TensorProto data type`, { expected: 'a TensorProto.DataType code (1 float, 7 int64, ...)', actual: String(to) });
 };
+
+/** Axes (of a reduction or a Slice) within the input rank and named once. */
+function checkAxesList(context: Parameters<OpVerifier>[0], axes: readonly number[], shape: readonly Dim[]): void {
+  const rank = shape.length;
+  const seen = new Set<number>();
+  for (const axis of axes) {
+    if (axis < -rank || axis >= rank) {
+      reportAt(context, 'axis-range', `axis ${axis} is out of range for '${context.node.inputs[0]!.name}' ${formatDims(shape)} of rank ${rank}`, { expected: `axes in [${-rank}, ${rank - 1}]`, actual: `[${axes.join(',')}]` });
+      return;
+    }
+    const normalized = axis < 0 ? axis + rank : axis;
+    if (seen.has(normalized)) {
+      reportAt(context, 'repeated-axis', `axis ${normalized} is named twice in [${axes.join(',')}]`, { expected: 'distinct axes', actual: `[${axes.join(',')}]` });
+      return;
+    }
+    seen.add(normalized);
+  }
+}
+
+/** Reduce*: the `axes` attribute (older opsets) or constant input 1. */
+export const verifyReductionAxes: OpVerifier = (context) => {
+  const shape = inputShapeOf(context.node, 0);
+  const axes = context.node.inputs[1] ? constantIntsOf(context.node, 1) : intsAttribute(context.node, 'axes');
+  if (shape && axes) checkAxesList(context, axes, shape);
+};
+
+/** Slice: constant `axes` (input 3, or the attribute before opset 10). */
+export const verifySliceAxes: OpVerifier = (context) => {
+  const shape = inputShapeOf(context.node, 0);
+  const axes = context.node.inputs[3] ? constantIntsOf(context.node, 3) : context.node.inputs.length > 1 ? undefined : intsAttribute(context.node, 'axes');
+  if (shape && axes) checkAxesList(context, axes, shape);
+};
+
+/** Pad without `axes`: a begin and an end per input dim. */
+export const verifyPadLength: OpVerifier = (context) => {
+  const { node } = context;
+  const shape = inputShapeOf(node, 0);
+  if (!shape || node.inputs[3]) return;
+  const pads = node.inputs[1] ? constantIntsOf(node, 1) : intsAttribute(node, 'pads');
+  if (pads && pads.length !== 2 * shape.length) {
+    reportAt(context, 'pad-length', `pads has ${pads.length} entries for '${node.inputs[0]!.name}' ${formatDims(shape)} of rank ${shape.length}`, { expected: `${2 * shape.length} entries (begins, then ends)`, actual: `[${pads.join(',')}]` });
+  }
+};
+
+/** Tile repeats / Expand shape / OneHot depth: constant integers that must not be negative (depth: positive). */
+export function verifyNonNegativeOperand(index: number, what: string, minimum = 0): OpVerifier {
+  return (context) => {
+    const values = constantIntsOf(context.node, index);
+    const bad = values?.find((v) => v < minimum);
+    if (bad !== undefined) reportAt(context, 'negative-operand', `${what} [${values!.join(',')}] holds ${bad}`, { expected: `values of ${minimum} or more`, actual: String(bad) });
+  };
+}
