@@ -1,5 +1,5 @@
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
-import { dirname, extname, join, resolve } from 'node:path';
+import { lstatSync, mkdirSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { dirname, extname, join, resolve, sep } from 'node:path';
 import { EmbeddedBackend, batchOutputs, convertBatch, defaultJobHandlers, lockOutputFolder, type BatchOutcome } from '@modelpass/distributed';
 import { PassManager } from '@modelpass/pass-manager';
 import { flagBoolean, flagList, flagString } from '../args.js';
@@ -15,8 +15,24 @@ import { UsageError } from '../usage-error.js';
 
 const MODEL_EXTENSIONS = new Set([...formats.values()].flatMap((f) => f.extensions));
 
-/** The model files named: files as given, folders expanded to the model files directly inside. */
-function modelFiles(positionals: readonly string[], cwd: string): string[] {
+/** Whether `path` (a folder entry) is a symbolic link whose target lies outside `folder`; the target when so. */
+function linkOutOf(folder: string, path: string): string | undefined {
+  try {
+    if (!lstatSync(path).isSymbolicLink()) return undefined;
+    const target = realpathSync(path);
+    const root = realpathSync(folder);
+    return target === root || target.startsWith(root + sep) ? undefined : target;
+  } catch {
+    return undefined; // a dangling link: its job fails with the reason, as a missing file does
+  }
+}
+
+/**
+ * The model files named: files as given, folders expanded to the model files directly inside. A
+ * folder's entry that is a symbolic link out of that folder is skipped with a note (read only what
+ * the user handed over, as external data and reproducers are); naming the file itself converts it.
+ */
+function modelFiles(positionals: readonly string[], cwd: string, note: (text: string) => void): string[] {
   const files: string[] = [];
   for (const argument of positionals) {
     const path = resolve(cwd, argument);
@@ -26,8 +42,16 @@ function modelFiles(positionals: readonly string[], cwd: string): string[] {
     } catch {
       // A missing file is reported with the others (its job fails with the reason).
     }
-    if (!isFolder) files.push(path);
-    else files.push(...readdirSync(path).filter((name) => MODEL_EXTENSIONS.has(extname(name).toLowerCase())).sort().map((name) => join(path, name)));
+    if (!isFolder) {
+      files.push(path);
+      continue;
+    }
+    for (const name of readdirSync(path).filter((entry) => MODEL_EXTENSIONS.has(extname(entry).toLowerCase())).sort()) {
+      const entry = join(path, name);
+      const target = linkOutOf(path, entry);
+      if (target === undefined) files.push(entry);
+      else note(`modelpass batch: skipped '${entry}': a symbolic link out of the folder '${path}' (to '${target}'); name the file itself to convert it`);
+    }
   }
   return files;
 }
@@ -141,7 +165,7 @@ export const batchCommand: Command = {
     const writeReport = reportFile === undefined ? undefined : batchReportWriter(resolve(io.cwd, reportFile));
     // Like convert's --report: a missing folder or a folder in the report's place is refused before any model runs.
     if (reportFile !== undefined) checkOutputTarget(resolve(io.cwd, reportFile), 'report file');
-    const inputs = modelFiles(args.positionals, io.cwd);
+    const inputs = modelFiles(args.positionals, io.cwd, (text) => io.stderr(text));
     if (inputs.length === 0) throw new UsageError(`no model files (${[...MODEL_EXTENSIONS].join(', ')}) in ${args.positionals.join(', ')}`);
     checkFormatPasses(inputs, format, pipelineText);
     const items = batchOutputs(inputs, folder, format?.extensions[0]);
