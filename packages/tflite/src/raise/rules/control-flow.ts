@@ -55,6 +55,13 @@ const whileLoop: RaiseRule = {
     if (nestedRegions(cond.value)) return 'a WHILE condition holding control flow of its own is not raised (it is copied into the loop body)';
     if (node.inputs.some((value) => !value)) return 'WHILE has an absent operand';
     if (cond.value.outputs.length !== 1) return 'the WHILE condition must give one bool';
+    // TFLite's WHILE kernel checks these arities at prepare; a file pointing body_subgraph_index at the
+    // condition (QA s15 round 8) otherwise raised into a Loop the verifier took apart, as a pass bug.
+    const carried = node.inputs.length;
+    const arity = (graph: Graph) => `${graph.inputs.length} value(s) in and ${graph.outputs.length} out`;
+    if (cond.value.inputs.length !== carried) return `the WHILE condition takes ${cond.value.inputs.length} value(s), but the loop carries ${carried}`;
+    if (body.value.inputs.length !== carried || body.value.outputs.length !== carried) return `the WHILE body has ${arity(body.value)}, but the loop carries ${carried}`;
+    if (node.outputs.length !== carried) return `WHILE gives ${node.outputs.length} value(s), but the loop carries ${carried}`;
     return undefined;
   },
   raise(node) {
