@@ -21,6 +21,13 @@ function recordedPlugins(directory: string): PluginRecord[] | undefined {
   }
 }
 
+/** One line of the plugin listing; an entry that is no `{ name, version, … }` object is shown as written. */
+function describeRecord(record: unknown, index: number): string {
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return `  - [${index}] ${JSON.stringify(record)} (not a plugin record)`;
+  const r = record as Partial<PluginRecord>;
+  return `  - '${String(r.name)}'@${String(r.version)} from ${String(r.path ?? r.specifier ?? '(passed in code)')}`;
+}
+
 export const replayCommand: Command = {
   name: 'replay',
   usage: 'modelpass replay <reproducer-dir> [--allow-plugins] [--plugin P]... [--allow-read DIR]...',
@@ -41,18 +48,16 @@ export const replayCommand: Command = {
       if (existsSync(join(directory, file))) checkRegularFile(join(directory, file), 'reproducer file');
     }
     const recorded = recordedPlugins(directory);
-    if (recorded === undefined || recorded.length > 0) {
-      if (!flagBoolean(args, 'allow-plugins')) {
-        const lines = (recorded ?? []).map((r) => `  - '${String(r?.name)}'@${String(r?.version)} from ${String(r?.path ?? r?.specifier ?? '(passed in code)')}`);
-        io.stderr(
-          [
-            `modelpass replay: the reproducer names ${recorded ? `${recorded.length} plugin${recorded.length === 1 ? '' : 's'}` : 'plugins (plugins.json)'}; loading ${recorded?.length === 1 ? 'it runs its' : 'them runs their'} code:`,
-            ...lines,
-            `Nothing was loaded. If you trust ${recorded?.length === 1 ? 'it' : 'them'}, run: modelpass replay ${args.positionals[0]} --allow-plugins`,
-          ].join('\n'),
-        );
-        return 2;
-      }
+    // A plugins.json that is no list loads nothing: replayReproducer reports it as not a reproducer (exit 1).
+    if (recorded !== undefined && recorded.length > 0 && !flagBoolean(args, 'allow-plugins')) {
+      io.stderr(
+        [
+          `modelpass replay: the reproducer names ${recorded.length} plugin${recorded.length === 1 ? '' : 's'}; loading ${recorded.length === 1 ? 'it runs its' : 'them runs their'} code:`,
+          ...recorded.map(describeRecord),
+          `Nothing was loaded. If you trust ${recorded.length === 1 ? 'it' : 'them'}, run: modelpass replay ${args.positionals[0]} --allow-plugins`,
+        ].join('\n'),
+      );
+      return 2;
     }
     // Recorded plugins go through the CLI's loader (errors name the plugin file); replay skips those already loaded.
     const fromReproducer = (recorded ?? []).map((r) => r?.path ?? r?.specifier).filter((s): s is string => typeof s === 'string');
