@@ -24,7 +24,7 @@ export function modelInput(argument: string, io: CliIO, explicitFormat: string |
 }
 
 /** Refuses an output whose folder is missing or not a folder, or which is itself a folder. */
-export function checkOutputTarget(path: string, role = 'output'): void {
+export function checkOutputTarget(path: string, role = 'output', models: readonly string[] = []): void {
   const folder = dirname(path);
   let stats: Stats;
   try {
@@ -48,6 +48,25 @@ export function checkOutputTarget(path: string, role = 'output'): void {
     target = undefined;
   }
   if (target?.isDirectory()) throw cliError(`cannot write ${role} '${path}': it is a folder`, path, { expected: 'a file name' });
+  // A report or statistics file written over a model the command reads or writes would destroy it (QA s15 round 8:
+  // `inspect m.onnx --report m.onnx` replaced the model with its report).
+  for (const model of models) {
+    if (sameFile(path, target, model)) {
+      throw cliError(`cannot write ${role} '${path}': it is the model '${model}', which it would replace`, path, { hint: `give the ${role} another name` });
+    }
+  }
+}
+
+/** Whether `path` (whose stats are `stats`, when it exists) names the same file as `other`. */
+function sameFile(path: string, stats: Stats | undefined, other: string): boolean {
+  if (resolve(path) === resolve(other)) return true;
+  if (!stats) return false;
+  try {
+    const otherStats = statSync(other);
+    return otherStats.dev === stats.dev && otherStats.ino === stats.ino;
+  } catch {
+    return false;
+  }
 }
 
 const WRITE_FAILURES: Readonly<Record<string, string>> = {

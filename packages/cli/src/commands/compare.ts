@@ -250,7 +250,7 @@ export const compareCommand: Command = {
     const given = parseDimSizes(flagList(args, 'dim'), 'dim', 'N=1', 0);
     const reportArg = flagString(args, 'report');
     const reportPath = reportArg === undefined ? undefined : resolve(io.cwd, reportArg);
-    if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
+    if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file', args.positionals.map((p) => resolve(io.cwd, p)));
     // An archive's inputs are float32 unless the --inputs files say otherwise (silero VAD's int64 `sr`); the files are read once.
     const facts = inputs === undefined ? undefined : inputFileFacts(resolve(io.cwd, inputs));
     const dtypes = parseInputDtypes(flagList(args, 'input-dtype'));

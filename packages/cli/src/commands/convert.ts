@@ -114,11 +114,11 @@ export const convertCommand: Command = {
     const outputFormat = formatFor(outputPath, flagString(args, 'to'), 'output');
     checkOutputTarget(outputPath);
     const statisticsJsonArg = flagString(args, 'statistics-json');
-    if (statisticsJsonArg !== undefined) checkOutputTarget(resolve(io.cwd, statisticsJsonArg), 'statistics file');
+    if (statisticsJsonArg !== undefined) checkOutputTarget(resolve(io.cwd, statisticsJsonArg), 'statistics file', [inputPath, outputPath]);
     const checkOptions = checkOptionsFromFlags(args, io.cwd);
     const reportArg = flagString(args, 'report');
     const reportPath = reportArg === undefined ? undefined : resolve(io.cwd, reportArg);
-    if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
+    if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file', [inputPath, outputPath]);
     const latencyRuns = latencyRunsFromFlags(args.flags.get('latency'), reportPath !== undefined);
     const valueInfoText = flagString(args, 'value-info');
     const valueInfo = valueInfoText === undefined ? undefined : parseValueInfoPolicy(valueInfoText);

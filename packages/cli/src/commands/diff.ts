@@ -112,7 +112,7 @@ export const diffCommand: Command = {
     }
     const reportArg = flagString(args, 'report');
     const reportPath = reportArg === undefined ? undefined : resolve(io.cwd, reportArg);
-    if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
+    if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file', args.positionals.map((p) => resolve(io.cwd, p)));
     const dtypes = parseInputDtypes(flagList(args, 'input-dtype'));
     const shapes = parseInputShapes(flagList(args, 'input-shape'));
     const read = { ...readOptions(args, io), ...(dtypes.size > 0 ? { inputDtypes: dtypes } : {}) };

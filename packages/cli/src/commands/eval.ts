@@ -121,7 +121,7 @@ export const evalCommand: Command = {
 
     const reportArg = flagString(args, 'report');
     const reportPath = reportArg === undefined ? undefined : resolve(io.cwd, reportArg);
-    if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
+    if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file', args.positionals.map((p) => resolve(io.cwd, p)));
     const { path, format } = modelInput(args.positionals[0]!, io, undefined);
     checkEngineLoads(engine, format.name, path);
     const runsFile = format.name === 'onnx' || format.name === 'tflite';

@@ -29,7 +29,7 @@ export const inspectCommand: Command = {
     if (args.positionals.length !== 1) throw new UsageError('inspect takes exactly one model file');
     const reportArg = flagString(args, 'report');
     const reportPath = reportArg === undefined ? undefined : resolve(io.cwd, reportArg);
-    if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file');
+    if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file', args.positionals.map((p) => resolve(io.cwd, p)));
     const { path, format } = modelInput(args.positionals[0]!, io, flagString(args, 'from'));
     const inputDtypes = parseInputDtypes(flagList(args, 'input-dtype'));
     const bindings = parseBindings(flagList(args, 'bind'));
