@@ -203,8 +203,9 @@ function appendStatistics(b: Builder, tensors: readonly Value[], bins: number | 
   });
   if (counting === 'indices') {
     // Unsampled, the indices of every tensor come back as one output (lengths: `sizes`): one buffer per run for
-    // onnxruntime-node to allocate and V8 to free instead of one per tensor — whole calibrations 6–10 % less CPU
-    // for the 2.3 MB of indices per run on fashion-resnet (s15), the Concat's copy included. Sampled tensors' lengths
+    // onnxruntime-node to allocate and V8 to free instead of one per tensor — whole calibrations 10–15 % less CPU
+    // for the 2.3 MB of indices per run on fashion-resnet (s15), the Concat's copy included; peak RSS 6–10 MB higher
+    // (one 2.3 MB buffer per run instead of 21 of ≤ 200 KB; RESULTS-calibration-memory.md). Sampled tensors' lengths
     // depend on the run's stride and start, so they keep one output each.
     if (count > 1 && strides.every((stride) => stride === 1)) {
       const joined = b.op1('onnx.Concat', indices, { axis: 0 }, { types: [tensorType('int16', [null])] });
