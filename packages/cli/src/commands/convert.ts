@@ -33,6 +33,7 @@ import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
 import { reportFlag, reportHeader, writeReportFile } from '../report/report-file.js';
 import { DEFAULT_LATENCY_RUNS, measureLatency } from '../report/latency.js';
 import { distributedFlags, withDistributedCalibration } from '../distributed-flags.js';
+import { checkOutputNotInputData } from '../input-data-files.js';
 
 const PIPELINE_HELP = `pipeline syntax (every pass and its options: modelpass passes):
   a,b,c                          passes in order, separated by commas
@@ -205,6 +206,7 @@ export const convertCommand: Command = {
     } finally {
       reading.done(false);
     }
+    checkOutputNotInputData(model, inputPath, outputPath);
     const inputBytes = fileSize(inputPath);
     const before = countModel(model);
     if (outputFormat.name === 'tflite' && inputFormat.name !== 'tflite') for (const note of staticShapeNotes(model)) io.stderr(note);
