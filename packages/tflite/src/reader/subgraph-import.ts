@@ -7,6 +7,7 @@ import { META_OPERATOR_VERSION, META_TENSOR_NAME, META_VARIABLE } from '../io/me
 import { checkOperandsBroadcast } from './broadcast-check.js';
 import { checkIntegerOperands } from './integer-operand-check.js';
 import { checkWindowOptions } from './window-option-check.js';
+import { checkPreparable } from './prepare-checks.js';
 import type { ImportContext } from './import-context.js';
 import { importOptions } from './options-import.js';
 import { REGION_EXPANSION_FLOOR, tfliteLimitExceeded } from './read-limits.js';
@@ -175,6 +176,7 @@ class SubgraphImporter {
     checkOperandsBroadcast(code.builtin, inputs, loc);
     checkIntegerOperands(code.builtin, inputs, loc);
     checkWindowOptions(code.builtin, attributes, loc);
+    checkPreparable(code.builtin, inputs, loc);
     const outputInfos = outputIndices.map((index) => (index === -1 ? null : this.tensor(index, `${operator.path}.outputs`)));
     outputInfos.forEach((info) => {
       if (info && this.values.has(info.index)) {
