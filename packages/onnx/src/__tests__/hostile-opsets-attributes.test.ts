@@ -33,9 +33,14 @@ describe('opset_import', () => {
     expect(error.diagnostics[0]!.location?.file).toBe('hostile.onnx');
   });
 
-  it("refuses one domain imported twice ('' and 'ai.onnx' are one domain)", () => {
+  it("refuses one domain imported at two versions ('' and 'ai.onnx' are one domain)", () => {
     expect(refusal(withOpsets([{ domain: '', version: 13 }, { domain: '', version: 17 }])).message).toContain("opset_import names domain 'ai.onnx' twice (versions 13 and 17)");
-    expect(refusal(withOpsets([{ domain: '', version: 13 }, { domain: 'ai.onnx', version: 13 }])).message).toContain("names domain 'ai.onnx' twice");
+    expect(refusal(withOpsets([{ domain: '', version: 17 }, { domain: 'ai.onnx', version: 13 }])).message).toContain("names domain 'ai.onnx' twice (versions 17 and 13)");
+  });
+
+  it('reads one domain named twice at the same version (ONNX checker and ONNX Runtime load it)', () => {
+    const model = decodeOnnx(withOpsets([{ domain: '', version: 13 }, { domain: 'ai.onnx', version: 13 }, { domain: '', version: 13 }]));
+    expect([...model.opsetImports]).toEqual([['onnx', 13]]);
   });
 
   it('still reads released opsets and other domains', () => {

@@ -1,6 +1,6 @@
 /**
  * A model's or function's opset_import list, checked: every version is an integer ≥ 1, each domain is
- * imported once ('' and 'ai.onnx' are one domain), and the default domain's version is one ONNX has
+ * imported at one version ('' and 'ai.onnx' are one domain; a repeat of the same version is accepted), and the default domain's version is one ONNX has
  * released. ONNX Runtime refuses each of these files at load ('No Op registered … domain_version of 0',
  * 'Opset 10000 is under development'), and the reader used to take them silently: a duplicate kept the
  * last version, so a Split or Reduce node read with other semantics than the file's first entry said.
@@ -24,6 +24,9 @@ export function importOpsetImports(list: readonly OnnxTypes.OperatorSetIdProto.$
       throw onnxError({ reason: `opset_import of domain '${domain}' has version ${version}`, expected: 'a version of 1 or more', actual: String(version), location });
     }
     const earlier = imports.get(dialect);
+    // The same version named twice ('' and 'ai.onnx', or an exporter's repeat) is one import: ONNX's checker and
+    // ONNX Runtime load such files, and nothing about the operators is in doubt.
+    if (earlier === version) continue;
     if (earlier !== undefined) {
       throw onnxError({
         reason: `opset_import names domain '${domain}' twice (versions ${earlier} and ${version})`,
