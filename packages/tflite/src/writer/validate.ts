@@ -5,6 +5,8 @@ import { tfliteOpSchemas } from '../dialect/ops.js';
 import { tfliteError } from '../io/errors.js';
 import { tensorTypeOfDtype } from '../io/tensor-types.js';
 
+const INT32_MAX = 2 ** 31 - 1;
+
 /** One thing the writer cannot express, with where it is. */
 export interface ExportIssue {
   readonly node?: Node;
@@ -29,6 +31,10 @@ function typeIssue(type: Type): string | undefined {
   if (type.kind !== 'tensor') return `has type ${formatType(type)}; TFLite tensors are dense tensors`;
   if (tensorTypeOfDtype(type.dtype) === undefined) return `has dtype ${type.dtype}, which TFLite has no TensorType for`;
   if (type.shape === null) return 'has no rank; TFLite needs every tensor ranked';
+  for (let i = 0; i < type.shape.length; i++) {
+    const dim = type.shape[i];
+    if (typeof dim === 'number' && dim > INT32_MAX) return `has dim ${dim} (axis ${i}); TFLite stores shapes as int32, at most ${INT32_MAX}`;
+  }
   return undefined;
 }
 
