@@ -6,8 +6,8 @@
  * ONNX model folder: `model.onnx` beside its test data) reads that set; with several sets, the error
  * names them (the feeds are one sample).
  */
-import { readdirSync, statSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { basename, extname, join, relative, isAbsolute } from 'node:path';
 import { ModelpassError, Tensor, formatType, type Model, type Value } from '@modelpass/ir';
 import { decodeTensorProto } from '@modelpass/onnx';
 import { messageOf, runtimeError } from './errors.js';
@@ -51,10 +51,35 @@ export function listTensorFiles(dir: string): string[] {
   } catch (cause) {
     throw runtimeError({ reason: `cannot read input folder '${dir}'`, location: { file: dir }, cause });
   }
-  return names
+  const files = names
     .filter((name) => (TENSOR_FILE_EXTENSIONS as readonly string[]).includes(extname(name).toLowerCase()))
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
     .map((name) => join(dir, name));
+  for (const file of files) refuseLinkOutOf(dir, file);
+  return files;
+}
+
+/**
+ * A folder of data is read only inside itself: an entry that is a symbolic link to a file outside the
+ * folder is refused, naming link and target (a downloaded dataset could otherwise feed any file the user
+ * can read). Links that stay inside the folder are read.
+ */
+function refuseLinkOutOf(dir: string, file: string): void {
+  let target: string;
+  try {
+    if (!lstatSync(file).isSymbolicLink()) return;
+    target = realpathSync(file);
+  } catch {
+    return; // a dangling link: reading it gives the usual 'cannot read' error
+  }
+  const inside = relative(realpathSync(dir), target);
+  if (inside !== '' && !inside.startsWith('..') && !isAbsolute(inside)) return;
+  throw runtimeError({
+    reason: `input file '${file}' is a symbolic link to '${target}', outside the folder '${dir}'`,
+    location: { file },
+    expected: 'tensor files inside the folder given (links out of it are not followed)',
+    hint: 'copy the file into the folder, or give its own folder or the file itself',
+  });
 }
 
 const OUTPUT_FILE = /^output_\d+$/;

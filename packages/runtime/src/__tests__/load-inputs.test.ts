@@ -1,4 +1,4 @@
-import { cpSync, readdirSync, existsSync } from 'node:fs';
+import { cpSync, readdirSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Tensor, isTensorType } from '@modelpass/ir';
@@ -51,6 +51,22 @@ describe('loadInputs', () => {
     expect(loadInputs(good, model, { requireAll: false }).size).toBe(1);
     expect(() => readTensorFile(join(good, 'x.txt'))).toThrow(/cannot tell the format/);
     expect(() => loadInputs(join(good, 'nope'), model)).toThrow(/does not exist/);
+  });
+
+  it('refuses a file that is a link out of the folder, naming link and target; a link inside the folder is read', () => {
+    const outside = temporaryDir('outside');
+    const dir = temporaryDir('linked');
+    const x = Tensor.fromValues('float32', [3, 4, 5], Array.from({ length: 60 }, (_, i) => i));
+    writeNpy(x, join(outside, 'y.npy'));
+    mkdirSync(join(dir, 'store'));
+    writeNpy(x, join(dir, 'store', 'x-data.npy'));
+    symlinkSync(join(dir, 'store', 'x-data.npy'), join(dir, 'x.npy'));
+    writeNpy(x, join(dir, 'y.npy'));
+    expect(loadInputs(dir, model).get('x')!.equals(x)).toBe(true);
+    symlinkSync(join(outside, 'y.npy'), join(dir, 'y2.npy'));
+    expect(() => loadInputs(dir, model)).toThrow(`input file '${join(dir, 'y2.npy')}' is a symbolic link to '${join(outside, 'y.npy')}', outside the folder '${dir}'`);
+    // The file given by itself is the user's own choice: read.
+    expect(loadInputs([join(dir, 'x.npy'), join(outside, 'y.npy')], model).size).toBe(2);
   });
 
   it('reads a model folder holding one test_data_set_N/ (QA s12 N7); several sets or no files name the layouts', () => {
