@@ -2,7 +2,8 @@
  * Random inputs for a model: one tensor per graph input, drawn from a seeded generator so the same
  * seed gives the same inputs everywhere. Symbolic dimensions take the sizes the caller gives.
  */
-import { Tensor, elementCount, formatType, isFloatDType, type DType, type Dim, type Model, type Value } from '@modelpass/ir';
+import { Tensor, byteLengthOf, elementCount, formatType, isFloatDType, type DType, type Dim, type Model, type Value } from '@modelpass/ir';
+import { defaultMemoryBudget, formatBytes } from './compare-budget.js';
 import { integerRange } from '@modelpass/ops';
 import { runtimeError } from './errors.js';
 import { SeededRandom } from './prng.js';
@@ -26,6 +27,8 @@ export interface GenerateInputsOptions {
   readonly ranges?: Readonly<Record<string, ValueRange>>;
   /** Also generate inputs that have a default value (initializer inputs); default false. */
   readonly includeDefaults?: boolean;
+  /** Bytes generation may take (default: what this process's V8 heap may grow to); past it, an error before anything is drawn. */
+  readonly memoryBudget?: number;
 }
 
 export const DEFAULT_FLOAT_RANGE: ValueRange = [-1, 1];
@@ -50,6 +53,7 @@ export function generateInputs(model: Model, options: GenerateInputsOptions = {}
       });
     }
   }
+  const planned: { input: Value; dtype: DType; shape: readonly number[] }[] = [];
   for (const input of feedableInputs(model, options.includeDefaults)) {
     const type = input.type;
     if (type.kind !== 'tensor') {
@@ -60,12 +64,40 @@ export function generateInputs(model: Model, options: GenerateInputsOptions = {}
         hint: 'pass this input yourself',
       });
     }
-    const shape = options.shapes?.[input.name] ?? resolveShape(model, input.name, type.shape, options);
+    planned.push({ input, dtype: type.dtype, shape: options.shapes?.[input.name] ?? resolveShape(model, input.name, type.shape, options) });
+  }
+  checkGenerationBudget(model, planned, options.memoryBudget ?? defaultMemoryBudget());
+  for (const { input, dtype, shape } of planned) {
     const range = options.ranges?.[input.name];
     const random = SeededRandom.forLabel(seed, input.name);
-    feeds.set(input.name, randomTensor(type.dtype, shape, random, range, input.name, model));
+    feeds.set(input.name, randomTensor(dtype, shape, random, range, input.name, model));
   }
   return feeds;
+}
+
+/**
+ * Refuses, before anything is drawn, inputs whose generation (a JavaScript number per element, then the
+ * tensor) would pass `budget` bytes: a declared [1, 3000000000] would otherwise take the process down.
+ */
+function checkGenerationBudget(model: Model, planned: readonly { input: Value; dtype: DType; shape: readonly number[] }[], budget: number): void {
+  let needed = 0;
+  for (const { dtype, shape } of planned) {
+    const count = shape.reduce((n, d) => n * d, 1);
+    let bytes: number;
+    try {
+      bytes = byteLengthOf(dtype, count);
+    } catch {
+      bytes = count * 8;
+    }
+    needed += count * 8 + bytes;
+  }
+  if (needed <= budget) return;
+  throw runtimeError({
+    reason: `generating the inputs would need about ${formatBytes(needed)}, more than the ${formatBytes(budget)} this process may use`,
+    location: locationOf(model),
+    notes: [`inputs ${planned.map((p) => `'${p.input.name}' ${p.dtype}[${p.shape.join(',')}]`).join(', ')}`],
+    hint: 'use smaller inputs (--dim NAME=SIZE for a symbolic dimension), or give input files',
+  });
 }
 
 function locationOf(model: Model) {

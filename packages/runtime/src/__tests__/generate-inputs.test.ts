@@ -65,4 +65,12 @@ describe('generateInputs', () => {
     unranked.output(unranked.input('u', tensorType('float32', null)));
     expect(() => generateInputs(unranked.model())).toThrow(/input 'u': its rank is unknown/);
   });
+
+  it('refuses inputs past the memory budget before drawing any, naming them and the sizes', () => {
+    const big = new GraphBuilder();
+    big.output(big.op1('onnx.Relu', [big.input('x', tensorType('float32', [1, 3_000_000_000]))]));
+    expect(() => generateInputs(big.model())).toThrow(/generating the inputs would need about 33\.5 GiB, more than the .* this process may use/);
+    expect(() => generateInputs(model(), { dims: { N: 2, seq: 5 }, memoryBudget: 100 })).toThrow(/inputs 'x' float32\[2,3\], 'ids' int64\[2,5\]/);
+    expect(generateInputs(model(), { dims: { N: 2, seq: 5 }, memoryBudget: 10_000 }).size).toBe(5);
+  });
 });
