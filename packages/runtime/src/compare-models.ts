@@ -10,6 +10,7 @@ import { feedsToMap, type Engine, type Feeds, type ModelSource } from './engine.
 import { createEngine, defaultEngineFor, refereeEngineOptions, type CreateEngineOptions, type EngineName } from './engines.js';
 import { feedableInputs, generateInputs, type GenerateInputsOptions } from './generate-inputs.js';
 import { bridgeInputs, bridgeOutputs } from './layout-bridge.js';
+import { dequantizeOutputsOf, quantizeFeedsFor } from './quantized-io-bridge.js';
 import { loadInputs } from './load-inputs.js';
 import { loadModel } from './model-source.js';
 
@@ -132,13 +133,21 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
     const feedsB = withoutFixedItLacks(feeds, fixed, options.modelB ?? modelB);
     const bridge = modelB ? bridgeInputs(feedsB, modelB, modelA) : { feeds: feedsB, inputs: [] };
     const retyped = modelB ? bridgeFloatTypes(bridge.feeds, modelB) : [];
+    const quantizedInputs = modelB ? quantizeFeedsFor(bridge.feeds, modelB) : [];
     let actual = await engineB.run(b, inInputOrder(bridge.feeds, modelB ?? options.modelB));
     const layoutNotes = bridge.inputs.map((name) => `input '${name}' fed channels-last (NHWC) to the second model, which declares it so`);
     for (const { name, from, to } of retyped) layoutNotes.push(`input '${name}' (${from}) fed as ${to} to the second model, which declares it so`);
+    const params = (q: { scale: number; zeroPoint: number }) => `scale ${q.scale}, zero point ${q.zeroPoint}`;
+    for (const q of quantizedInputs) layoutNotes.push(`input '${q.name}' quantized to ${q.dtype} (${params(q)}) for the second model, which declares it so`);
     if (bridge.inputs.length > 0 || (bridge.recordedOutputs?.size ?? 0) > 0) {
       const read = bridgeOutputs(expected, actual, bridge.recordedOutputs);
       actual = read.outputs;
       for (const name of read.bridged) layoutNotes.push(`output '${name}' of the second model read back from NHWC to NCHW`);
+    }
+    if (modelB) {
+      const read = dequantizeOutputsOf(actual, modelB, expected);
+      actual = read.outputs;
+      for (const q of read.bridged) layoutNotes.push(`output '${q.name}' of the second model (${q.dtype}) read as the reals it stands for (${params(q)})`);
     }
     const report = compareOutputs(...alignPositionalOutputs([engineA, expected, modelA], [engineB, actual, modelB]), options);
     return {

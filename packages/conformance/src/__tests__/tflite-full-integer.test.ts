@@ -5,7 +5,7 @@
  * agree with ONNX Runtime on the QDQ model within two quantization steps of the output's scale. The same net
  * quantized with quantize-static's defaults (stem Conv and logits float) is refused by name before anything is written.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType, type Model, ty
 import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
 import { PassManager, StatisticsInstrumentation } from '@modelpass/pass-manager';
 import { builtinEnvironment } from '@modelpass/cli';
-import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
+import { compareModels, disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
 import { readTflite, writeTflite } from '@modelpass/tflite';
 import { seededUniform, stepsApart } from './int8-agreement.js';
 
@@ -98,6 +98,18 @@ describe('quantize-static{full-integer=true} → legalize-tflite{io-type=int8 fu
       expect(new Set(logits).size).toBeGreaterThan(3);
       expect(stepsApart(ort, logits, outQuant.scale[0]!), `seed ${seed}: ORT ${ort.join(' ')} / TFLite ${logits.join(' ')}`).toBeLessThanOrEqual(2.001);
     }
+
+    // What `modelpass compare net.onnx net.tflite` runs: the float feed goes in as the integers the .tflite's input
+    // parameters make of it, the int8 logits come back as the reals they stand for (it refused the int8 input before).
+    const onnxPath = join(DIR, 'net.onnx');
+    writeFileSync(onnxPath, qdq);
+    const comparison = await compareModels(onnxPath, path, { seed: 4 });
+    expect(comparison.engines).toEqual(['ort', 'tflite']);
+    expect(comparison.layoutNotes).toEqual([
+      expect.stringMatching(/^input 'x' quantized to int8 \(scale [0-9.e-]+, zero point -?\d+\) for the second model, which declares it so$/),
+      expect.stringMatching(/^output 'logits' of the second model \(int8\) read as the reals it stands for \(scale [0-9.e-]+, zero point -?\d+\)$/),
+    ]);
+    expect(comparison.maxAbsError).toBeLessThanOrEqual(2.001 * outQuant.scale[0]!);
   }, 120_000);
 
   it('a token MLP ([1, 6, 16] → MatMul + bias Add → Relu → MatMul + bias Add): the bias Adds quantized, per-channel FULLY_CONNECTED on rank 3 as CONV_2D, within 2 steps of ORT', async () => {
