@@ -10,6 +10,7 @@ import { datasetBatches, type LabelledDataset, type Normalization, type SampleLa
 import { describeModelSource, loadModel, modelBytes } from './model-source.js';
 import { ReferenceEngine } from './reference-engine.js';
 import { OrtRunner } from './ort-runner.js';
+import { perTensorQuantized, quantizeReals } from './quantized-io-bridge.js';
 
 export interface EvaluateAccuracyOptions extends CreateEngineOptions {
   readonly engine?: EngineName | Engine;
@@ -127,7 +128,10 @@ export async function evaluateAccuracy(source: ModelSource, dataset: LabelledDat
     }
     // A float16/float64 input (a model converted with keep-io=false) takes the float32 samples rounded to its type.
     const feedDType = input.dtype === 'float16' || input.dtype === 'float64' ? input.dtype : 'float32';
-    if (input.dtype !== undefined && input.dtype !== feedDType) {
+    // An integer input with one scale and zero point (a full-integer .tflite, legalize-tflite{io-type=int8}) takes
+    // the integers they make of the float samples, as its own QUANTIZE would have.
+    const quantized = input.dtype !== undefined && input.dtype !== feedDType ? declaredInputQuantization(model, input.name) : undefined;
+    if (input.dtype !== undefined && input.dtype !== feedDType && !quantized) {
       throw runtimeError({
         reason: `input '${input.name}' takes ${input.dtype}, but accuracy feeds the dataset's samples as float images`,
         expected: 'a classifier whose input takes float32, float16 or float64 samples',
@@ -188,7 +192,8 @@ export async function evaluateAccuracy(source: ModelSource, dataset: LabelledDat
         padded.set(feed.bytes());
         feed = Tensor.fromBytes('float32', [batchSize, ...feed.shape.slice(1)], padded);
       }
-      if (feedDType !== 'float32') feed = Tensor.fromValues(feedDType, feed.shape, feed.toNumbers());
+      if (quantized) feed = quantizeReals(feed, quantized);
+      else if (feedDType !== 'float32') feed = Tensor.fromValues(feedDType, feed.shape, feed.toNumbers());
       const result = await engine.run(model, new Map([[input.name, feed]]), { outputs: [outputName] });
       const logits = result.get(outputName)!;
       if (elementCount(logits.shape) % feed.shape[0]! !== 0) {
@@ -220,6 +225,19 @@ export async function evaluateAccuracy(source: ModelSource, dataset: LabelledDat
   } finally {
     if (typeof options.engine !== 'object') await engine.dispose();
   }
+}
+
+/** The per-tensor quantization the model declares on input `name`, when its IR can be read (else undefined). */
+function declaredInputQuantization(source: ModelSource | Uint8Array, name: string): ReturnType<typeof perTensorQuantized> {
+  if (source instanceof Uint8Array) return undefined;
+  let model: Model;
+  try {
+    model = source instanceof Model ? source : loadModel(source);
+  } catch {
+    return undefined;
+  }
+  const type = model.graph.inputs.find((value) => value.name === name)?.type;
+  return type?.kind === 'tensor' ? perTensorQuantized(type) : undefined;
 }
 
 function truncate(dataset: LabelledDataset, limit: number): LabelledDataset {

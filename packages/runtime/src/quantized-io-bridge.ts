@@ -25,7 +25,7 @@ const INTEGER_RANGES: Readonly<Record<string, readonly [number, number]>> = {
 const FLOAT_DTYPES = new Set(['float16', 'float32', 'float64']);
 
 /** The per-tensor integer type of a declared value, or undefined when it is not one. */
-function perTensorQuantized(type: TensorType | undefined): { dtype: string; scale: number; zeroPoint: number } | undefined {
+export function perTensorQuantized(type: TensorType | undefined): { dtype: string; scale: number; zeroPoint: number } | undefined {
   const quant = type?.quant;
   if (!type || !quant || INTEGER_RANGES[type.dtype] === undefined || quant.scale.length !== 1 || quant.axis !== undefined) return undefined;
   const scale = quant.scale[0]!;
@@ -41,6 +41,13 @@ function roundHalfToEven(x: number): number {
   return floor % 2 === 0 ? floor : floor + 1;
 }
 
+/** The integers of `dtype` that `scale` and `zeroPoint` make of the reals in `tensor` (half to even, saturated). */
+export function quantizeReals(tensor: Tensor, params: { dtype: string; scale: number; zeroPoint: number }): Tensor {
+  const [low, high] = INTEGER_RANGES[params.dtype]!;
+  const values = tensor.toNumbers().map((x) => Math.min(high, Math.max(low, roundHalfToEven(x / params.scale) + params.zeroPoint)));
+  return Tensor.fromValues(params.dtype as Tensor['dtype'], tensor.shape, values);
+}
+
 /**
  * Float feeds whose input the second model declares as a per-tensor quantized integer are replaced, in
  * place, by those integers. Returns what was quantized.
@@ -52,9 +59,7 @@ export function quantizeFeedsFor(feeds: Map<string, Tensor>, second: Model): Qua
     const declared = second.graph.inputs.find((value) => value.name === name)?.type;
     const params = perTensorQuantized(declared?.kind === 'tensor' ? declared : undefined);
     if (!params) continue;
-    const [low, high] = INTEGER_RANGES[params.dtype]!;
-    const values = tensor.toNumbers().map((x) => Math.min(high, Math.max(low, roundHalfToEven(x / params.scale) + params.zeroPoint)));
-    feeds.set(name, Tensor.fromValues(params.dtype as Tensor['dtype'], tensor.shape, values));
+    feeds.set(name, quantizeReals(tensor, params));
     bridged.push({ name, ...params });
   }
   return bridged;

@@ -13,7 +13,7 @@ import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType, type Model, ty
 import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
 import { PassManager, StatisticsInstrumentation } from '@modelpass/pass-manager';
 import { builtinEnvironment } from '@modelpass/cli';
-import { compareModels, disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
+import { compareModels, disposeSharedOrtRunner, evaluateAccuracy, runOrt, TfliteEngine } from '@modelpass/runtime';
 import { readTflite, writeTflite } from '@modelpass/tflite';
 import { seededUniform, stepsApart } from './int8-agreement.js';
 
@@ -110,6 +110,19 @@ describe('quantize-static{full-integer=true} → legalize-tflite{io-type=int8 fu
       expect.stringMatching(/^output 'logits' of the second model \(int8\) read as the reals it stands for \(scale [0-9.e-]+, zero point -?\d+\)$/),
     ]);
     expect(comparison.maxAbsError).toBeLessThanOrEqual(2.001 * outQuant.scale[0]!);
+
+    // What `modelpass eval net.tflite --dataset …` runs: float samples quantized with the input's parameters (it refused
+    // the int8 input before). Labels: ORT's top-1 on the QDQ model, so ORT scores 100 % and TFLite nearly so.
+    const samples = seededUniform([12, 1, 12, 12], 9, -1.5, 3);
+    const labels = new Int32Array(12);
+    for (let i = 0; i < 12; i++) {
+      const sample = Tensor.fromValues('float32', [1, 1, 12, 12], samples.toNumbers().slice(i * 144, (i + 1) * 144));
+      const logits = (await runOrt(qdq, { x: sample })).get('logits')!.toNumbers();
+      labels[i] = logits.indexOf(Math.max(...logits));
+    }
+    const accuracy = await evaluateAccuracy(path, { samples, labels, size: 12, sampleShape: [1, 12, 12] });
+    expect(accuracy.total).toBe(12);
+    expect(accuracy.correct).toBeGreaterThanOrEqual(11);
   }, 120_000);
 
   it('a token MLP ([1, 6, 16] → MatMul + bias Add → Relu → MatMul + bias Add): the bias Adds quantized, per-channel FULLY_CONNECTED on rank 3 as CONV_2D, within 2 steps of ORT', async () => {
