@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { attrs, GraphBuilder, Tensor, tensorType, verifyModel, type RewritePattern } from '@modelpass/ir';
 import { canonicalize, eliminateDropoutPass, eliminateNoopPass } from '@modelpass/transforms';
-import { opsOf, runPass } from './helpers.js';
+import { evaluate, expectClose, opsOf, randomTensor, runPass } from './helpers.js';
 
 const f32 = (shape: (number | string)[]) => tensorType('float32', shape);
 
@@ -90,6 +90,29 @@ describe('canonicalize', () => {
     await runPass(canonicalize, model);
     expect(opsOf(model)).toEqual(['Reshape', 'Cast']);
     expect(model.graph.firstNode!.inputs[0]).toBe(x);
+  });
+
+  it("drops a Relu before a Clip whose constant min is >= 0 (torch's F.relu6: Relu then Clip(0, 6)), same values", async () => {
+    const build = (min: number) => {
+      const b = new GraphBuilder();
+      const x = b.input('x', f32([2, 8]));
+      const lo = b.constant(Tensor.scalar('float32', min), 'lo');
+      const hi = b.constant(Tensor.scalar('float32', 6), 'hi');
+      const relu = b.op1('onnx.Relu', [x]);
+      b.output(b.op1('onnx.Clip', [relu, lo, hi]), b.op1('onnx.Clip', [relu, lo, hi]));
+      return b.model();
+    };
+    const input = { x: randomTensor([2, 8], 7, 0, 9) };
+    const model = build(0);
+    const before = evaluate(model, input);
+    await runPass(canonicalize, model);
+    expect(opsOf(model)).toEqual(['Clip', 'Clip']);
+    const after = evaluate(model, input);
+    after.forEach((t, i) => expectClose(before[i]!, t));
+    // A negative lower bound lets through what Relu drops: the Relu stays.
+    const negative = build(-1);
+    await runPass(canonicalize, negative);
+    expect(opsOf(negative)).toContain('Relu');
   });
 
   it('does not merge a Reshape whose target copies a dim (0) from the middle shape', async () => {

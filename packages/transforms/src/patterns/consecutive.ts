@@ -1,5 +1,5 @@
 import { attrs, type Node } from '@modelpass/ir';
-import { intsOf, rankOf } from '../util/constants.js';
+import { constantOf, intsOf, rankOf } from '../util/constants.js';
 import { hasSingleUse, normalizeAxis } from '../util/graph-walk.js';
 import { cancelDepthSpacePairs } from '../transpose/depth-space-pairs.js';
 import { declined, definePattern, type PatternEnv, type TransformPattern } from './pattern.js';
@@ -178,8 +178,30 @@ export const cancelDepthSpacePairsPattern = definePattern({
   rewrite: (node) => cancelDepthSpacePairs(node),
 });
 
+/**
+ * Clip(Relu(x), min, max) = Clip(x, min, max) when min is a constant ≥ 0 (the Clip's lower bound already
+ * drops what Relu would): torch 1.13's `F.relu6` exports as Relu then Clip(0, 6), which otherwise leaves
+ * quantize-static a Clip it cannot fold into the Conv before it (full-integer=true left it float). The Relu
+ * stays for its other readers, if any.
+ */
+export const dropReluBeforeClip = definePattern({
+  name: 'drop-relu-before-clip',
+  ops: ['onnx.Clip'],
+  statistic: 'nodes-fused',
+  rewrite(node) {
+    const relu = node.inputs[0]?.producer;
+    if (!relu || relu.op !== 'onnx.Relu') return false;
+    const min = node.optionalAttr('min', 'float') ?? constantOf(node.inputs[1])?.toNumbers();
+    const bound = typeof min === 'number' ? min : min?.length === 1 ? min[0] : undefined;
+    if (bound === undefined || !(bound >= 0)) return false;
+    node.setInput(0, relu.input(0));
+    return true;
+  },
+});
+
 export const consecutivePatterns: readonly TransformPattern[] = [
   cancelDepthSpacePairsPattern,
+  dropReluBeforeClip,
   fuseConsecutiveTransposes,
   fuseConsecutiveReshapes,
   fuseConsecutiveSqueezes,
