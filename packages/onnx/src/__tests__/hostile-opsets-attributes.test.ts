@@ -27,6 +27,17 @@ describe('opset_import', () => {
     }
   });
 
+  it('reads another domain imported at version 0 or -1 when no node uses it (ONNX checker and ONNX Runtime load it), refuses a node of it', () => {
+    for (const version of [0, -1]) {
+      const model = decodeOnnx(withOpsets([{ domain: '', version: 13 }, { domain: 'my.domain', version }]));
+      expect([...model.opsetImports]).toEqual([['onnx', 13]]);
+    }
+    const base = addModel();
+    const node = { ...base.graph!.node![0]!, name: 'gelu', op_type: 'Gelu', domain: 'com.microsoft', input: [base.graph!.node![0]!.input![0]!] };
+    const error = refusal(modelBytes({ ...base, opset_import: [{ domain: '', version: 13 }, { domain: 'com.microsoft', version: 0 }], graph: { ...base.graph!, node: [node] } }));
+    expect(error.message).toContain("node 'gelu' (Gelu) is of domain 'com.microsoft', which opset_import names at version 0");
+  });
+
   it('refuses an ai.onnx opset newer than any release (10000)', () => {
     const error = refusal(withOpsets([{ domain: '', version: 10000 }]));
     expect(error.message).toContain('opset_import asks for ai.onnx opset 10000, newer than any ONNX release modelpass knows (expected an opset of at most 26');

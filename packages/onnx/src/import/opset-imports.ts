@@ -5,7 +5,7 @@
  * 'Opset 10000 is under development'), and the reader used to take them silently: a duplicate kept the
  * last version, so a Split or Reduce node read with other semantics than the file's first entry said.
  */
-import type { Location } from '@modelpass/ir';
+import type { Graph, Location } from '@modelpass/ir';
 import type { OnnxTypes } from '../proto.js';
 import { dialectOfDomain, DEFAULT_DIALECT } from '../dialect.js';
 import { onnxError } from '../errors.js';
@@ -14,13 +14,24 @@ import { toSafeNumber } from '../int64.js';
 /** The newest ai.onnx opset ONNX has released that modelpass knows the operators of (CumProd, opset 26). */
 export const NEWEST_ONNX_OPSET = 26;
 
-export function importOpsetImports(list: readonly OnnxTypes.OperatorSetIdProto.$Properties[] | null | undefined, location: Location): Map<string, number> {
+export function importOpsetImports(
+  list: readonly OnnxTypes.OperatorSetIdProto.$Properties[] | null | undefined,
+  location: Location,
+  unusable?: Map<string, number>,
+): Map<string, number> {
   const imports = new Map<string, number>();
   for (const opset of list ?? []) {
     const domain = opset.domain || 'ai.onnx';
     const dialect = dialectOfDomain(opset.domain);
     const version = toSafeNumber(opset.version, 'opset version', location);
     if (!Number.isInteger(version) || version < 1) {
+      // Another domain at version 0 or below loads in ONNX's checker and ONNX Runtime while no node uses it
+      // (ORT refuses a node of it: 'com.microsoft:Gelu(-1) is not a registered function/op'); the caller
+      // refuses such a node (refuseNodesOfUnusableDomains) and the import itself is dropped.
+      if (dialect !== DEFAULT_DIALECT && Number.isInteger(version) && unusable) {
+        unusable.set(dialect, version);
+        continue;
+      }
       throw onnxError({ reason: `opset_import of domain '${domain}' has version ${version}`, expected: 'a version of 1 or more', actual: String(version), location });
     }
     const earlier = imports.get(dialect);
@@ -48,4 +59,21 @@ export function importOpsetImports(list: readonly OnnxTypes.OperatorSetIdProto.$
     imports.set(dialect, version);
   }
   return imports;
+}
+
+/** Refuses a node (in the graph or a subgraph) of a domain that opset_import names at a version below 1. */
+export function refuseNodesOfUnusableDomains(graphs: readonly Graph[], unusable: ReadonlyMap<string, number>, location: Location): void {
+  if (unusable.size === 0) return;
+  for (const graph of graphs) {
+    for (const node of graph.allNodes()) {
+      const version = unusable.get(node.dialect);
+      if (version === undefined) continue;
+      throw onnxError({
+        reason: `node '${node.name}' (${node.opType}) is of domain '${node.dialect}', which opset_import names at version ${version}`,
+        expected: 'a version of 1 or more for a domain a node uses',
+        actual: String(version),
+        location: { ...location, node: node.name },
+      });
+    }
+  }
 }
