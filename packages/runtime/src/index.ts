@@ -18,6 +18,7 @@ export {
 export { decodeNpy, encodeNpy, readNpy, readNpyRows, writeNpy, NPY_DESCRIPTORS } from './npy.js';
 export { decodeNpyLayout, type NpyLayout } from './npy.js';
 export { loadInputs, loadTestDataSet, readTensorFile, listTensorFiles, resolveInputFolder, TENSOR_FILE_EXTENSIONS, type LoadInputsOptions, type TestDataSet } from './load-inputs.js';
+export { linkOutOfFolder } from './folder-links.js';
 export {
   compareOutputs,
   compareTensors,

@@ -6,8 +6,9 @@
  * ONNX model folder: `model.onnx` beside its test data) reads that set; with several sets, the error
  * names them (the feeds are one sample).
  */
-import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { basename, extname, join, relative, isAbsolute } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { linkOutOfFolder } from './folder-links.js';
 import { ModelpassError, Tensor, formatType, type Model, type Value } from '@modelpass/ir';
 import { decodeTensorProto } from '@modelpass/onnx';
 import { messageOf, runtimeError } from './errors.js';
@@ -59,21 +60,10 @@ export function listTensorFiles(dir: string): string[] {
   return files;
 }
 
-/**
- * A folder of data is read only inside itself: an entry that is a symbolic link to a file outside the
- * folder is refused, naming link and target (a downloaded dataset could otherwise feed any file the user
- * can read). Links that stay inside the folder are read.
- */
+/** An entry that is a symbolic link to a file outside the folder is refused, naming link and target (`linkOutOfFolder`). */
 function refuseLinkOutOf(dir: string, file: string): void {
-  let target: string;
-  try {
-    if (!lstatSync(file).isSymbolicLink()) return;
-    target = realpathSync(file);
-  } catch {
-    return; // a dangling link: reading it gives the usual 'cannot read' error
-  }
-  const inside = relative(realpathSync(dir), target);
-  if (inside !== '' && !inside.startsWith('..') && !isAbsolute(inside)) return;
+  const target = linkOutOfFolder(dir, file);
+  if (target === undefined) return;
   throw runtimeError({
     reason: `input file '${file}' is a symbolic link to '${target}', outside the folder '${dir}'`,
     location: { file },

@@ -1,7 +1,8 @@
-import { lstatSync, mkdirSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { dirname, extname, join, resolve, sep } from 'node:path';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
 import { EmbeddedBackend, batchOutputs, convertBatch, defaultJobHandlers, lockOutputFolder, type BatchOutcome } from '@modelpass/distributed';
 import { PassManager } from '@modelpass/pass-manager';
+import { linkOutOfFolder } from '@modelpass/runtime';
 import { flagBoolean, flagList, flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { batchReportWriter, buildBatchReport } from '../batch-report.js';
@@ -14,18 +15,6 @@ import { checkOutputTarget } from '../model-files.js';
 import { UsageError } from '../usage-error.js';
 
 const MODEL_EXTENSIONS = new Set([...formats.values()].flatMap((f) => f.extensions));
-
-/** Whether `path` (a folder entry) is a symbolic link whose target lies outside `folder`; the target when so. */
-function linkOutOf(folder: string, path: string): string | undefined {
-  try {
-    if (!lstatSync(path).isSymbolicLink()) return undefined;
-    const target = realpathSync(path);
-    const root = realpathSync(folder);
-    return target === root || target.startsWith(root + sep) ? undefined : target;
-  } catch {
-    return undefined; // a dangling link: its job fails with the reason, as a missing file does
-  }
-}
 
 /**
  * The model files named: files as given, folders expanded to the model files directly inside. A
@@ -48,7 +37,7 @@ function modelFiles(positionals: readonly string[], cwd: string, note: (text: st
     }
     for (const name of readdirSync(path).filter((entry) => MODEL_EXTENSIONS.has(extname(entry).toLowerCase())).sort()) {
       const entry = join(path, name);
-      const target = linkOutOf(path, entry);
+      const target = linkOutOfFolder(path, entry);
       if (target === undefined) files.push(entry);
       else note(`modelpass batch: skipped '${entry}': a symbolic link out of the folder '${path}' (to '${target}'); name the file itself to convert it`);
     }
