@@ -6,6 +6,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { byteLengthOf, type Dim, type Model, type Tensor } from '@modelpass/ir';
 import { runtimeError } from './errors.js';
+import { formatBytes } from './byte-sizes.js';
 
 export interface MemoryEstimate {
   /** Bytes of the input tensors. */
@@ -76,17 +77,7 @@ export function defaultMemoryBudget(): number {
   return getHeapStatistics().heap_size_limit;
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = n / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
+export { formatBytes } from './byte-sizes.js';
 
 /** Input sizes as a caller would describe them: the shapes of the generated inputs. */
 export interface PlannedInput {

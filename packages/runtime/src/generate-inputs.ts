@@ -3,7 +3,7 @@
  * seed gives the same inputs everywhere. Symbolic dimensions take the sizes the caller gives.
  */
 import { Tensor, byteLengthOf, elementCount, formatType, isFloatDType, type DType, type Dim, type Model, type Value } from '@modelpass/ir';
-import { defaultMemoryBudget, formatBytes } from './compare-budget.js';
+import { formatBytes } from './byte-sizes.js';
 import { integerRange } from '@modelpass/ops';
 import { runtimeError } from './errors.js';
 import { SeededRandom } from './prng.js';
@@ -27,7 +27,10 @@ export interface GenerateInputsOptions {
   readonly ranges?: Readonly<Record<string, ValueRange>>;
   /** Also generate inputs that have a default value (initializer inputs); default false. */
   readonly includeDefaults?: boolean;
-  /** Bytes generation may take (default: what this process's V8 heap may grow to); past it, an error before anything is drawn. */
+  /**
+   * Bytes generation may take (default 4 GiB, Node's default heap on a 64-bit machine; compareModels checks
+   * against the heap limit it runs with first); past it, an error before anything is drawn.
+   */
   readonly memoryBudget?: number;
 }
 
@@ -66,7 +69,7 @@ export function generateInputs(model: Model, options: GenerateInputsOptions = {}
     }
     planned.push({ input, dtype: type.dtype, shape: options.shapes?.[input.name] ?? resolveShape(model, input.name, type.shape, options) });
   }
-  checkGenerationBudget(model, planned, options.memoryBudget ?? defaultMemoryBudget());
+  checkGenerationBudget(model, planned, options.memoryBudget ?? DEFAULT_GENERATION_BUDGET);
   for (const { input, dtype, shape } of planned) {
     const range = options.ranges?.[input.name];
     const random = SeededRandom.forLabel(seed, input.name);
@@ -74,6 +77,9 @@ export function generateInputs(model: Model, options: GenerateInputsOptions = {}
   }
   return feeds;
 }
+
+/** 4 GiB: this module runs in the browser page too, so it does not ask node:v8 for the heap limit. */
+const DEFAULT_GENERATION_BUDGET = 4 * 1024 ** 3;
 
 /**
  * Refuses, before anything is drawn, inputs whose generation (a JavaScript number per element, then the
