@@ -6,7 +6,7 @@
  * ONNX's QuantizeLinear and TFLite's QUANTIZE do), and its integer outputs are read back as the
  * reals they stand for, so both models are compared on reals.
  */
-import { Tensor, type Model, type TensorType } from '@modelpass/ir';
+import { dequantizeLinear, quantizeLinear, Tensor, type Model, type TensorType } from '@modelpass/ir';
 
 /** One tensor carried across: its name, the integer dtype and the per-tensor parameters used. */
 export interface QuantizedBridge {
@@ -16,36 +16,22 @@ export interface QuantizedBridge {
   readonly zeroPoint: number;
 }
 
-const INTEGER_RANGES: Readonly<Record<string, readonly [number, number]>> = {
-  int8: [-128, 127],
-  uint8: [0, 255],
-  int16: [-32768, 32767],
-  uint16: [0, 65535],
-};
+/** Integer dtypes a quantized interface may have (QuantizeLinear's outputs). */
+const INTEGER_DTYPES = new Set(['int8', 'uint8', 'int16', 'uint16']);
 const FLOAT_DTYPES = new Set(['float16', 'float32', 'float64']);
 
 /** The per-tensor integer type of a declared value, or undefined when it is not one. */
 export function perTensorQuantized(type: TensorType | undefined): { dtype: string; scale: number; zeroPoint: number } | undefined {
   const quant = type?.quant;
-  if (!type || !quant || INTEGER_RANGES[type.dtype] === undefined || quant.scale.length !== 1 || quant.axis !== undefined) return undefined;
+  if (!type || !quant || !INTEGER_DTYPES.has(type.dtype) || quant.scale.length !== 1 || quant.axis !== undefined) return undefined;
   const scale = quant.scale[0]!;
   if (!(scale > 0) || !Number.isFinite(scale)) return undefined;
   return { dtype: type.dtype, scale, zeroPoint: quant.zeroPoint[0] ?? 0 };
 }
 
-function roundHalfToEven(x: number): number {
-  const floor = Math.floor(x);
-  const diff = x - floor;
-  if (diff > 0.5) return floor + 1;
-  if (diff < 0.5) return floor;
-  return floor % 2 === 0 ? floor : floor + 1;
-}
-
-/** The integers of `dtype` that `scale` and `zeroPoint` make of the reals in `tensor` (half to even, saturated). */
+/** The integers of `dtype` that `scale` and `zeroPoint` make of the reals in `tensor` (ONNX QuantizeLinear: half to even, saturated). */
 export function quantizeReals(tensor: Tensor, params: { dtype: string; scale: number; zeroPoint: number }): Tensor {
-  const [low, high] = INTEGER_RANGES[params.dtype]!;
-  const values = tensor.toNumbers().map((x) => Math.min(high, Math.max(low, roundHalfToEven(x / params.scale) + params.zeroPoint)));
-  return Tensor.fromValues(params.dtype as Tensor['dtype'], tensor.shape, values);
+  return quantizeLinear(tensor, Tensor.fromValues('float32', [], [params.scale]), Tensor.fromValues(params.dtype as Tensor['dtype'], [], [params.zeroPoint]));
 }
 
 /**
@@ -78,7 +64,7 @@ export function dequantizeOutputsOf(actual: Map<string, Tensor>, second: Model, 
     const declared = second.graph.outputs.find((value) => value.name === name)?.type;
     const params = perTensorQuantized(declared?.kind === 'tensor' ? declared : undefined);
     if (!params || params.dtype !== tensor.dtype) continue;
-    outputs.set(name, Tensor.fromValues('float32', tensor.shape, tensor.toNumbers().map((q) => params.scale * (q - params.zeroPoint))));
+    outputs.set(name, dequantizeLinear(tensor, Tensor.fromValues('float32', [], [params.scale]), Tensor.fromValues(tensor.dtype, [], [params.zeroPoint])));
     bridged.push({ name, ...params });
   }
   return { outputs, bridged };
