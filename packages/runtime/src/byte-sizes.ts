@@ -1,4 +1,22 @@
-/** Byte counts as people read them (browser-safe: no Node module). */
+/** Byte counts: of tensors, of generating them, and as people read them (browser-safe: no Node module). */
+import { byteLengthOf, type Tensor } from '@modelpass/ir';
+
+/** Bytes a tensor of `dtype` and `shape` holds; strings a pointer's worth each, dtypes the ir does not size 8 each. */
+export function tensorBytes(dtype: string, shape: readonly number[]): number {
+  const count = shape.reduce((n, d) => n * d, 1);
+  if (dtype === 'string') return count * 8;
+  try {
+    return byteLengthOf(dtype as Tensor['dtype'], count);
+  } catch {
+    return count * 8;
+  }
+}
+
+/** Bytes generating these inputs takes at its peak: a JavaScript number (8 bytes) per element, then the tensor. */
+export function generationBytes(inputs: readonly { readonly dtype: string; readonly shape: readonly number[] }[]): number {
+  return inputs.reduce((n, i) => n + i.shape.reduce((m, d) => m * d, 1) * 8 + tensorBytes(i.dtype, i.shape), 0);
+}
+
 /** `1536` → `1.5 KiB`; below 1 KiB in bytes. */
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;

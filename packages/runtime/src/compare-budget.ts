@@ -4,9 +4,9 @@
  * the process dies of heap exhaustion instead of saying so.
  */
 import { getHeapStatistics } from 'node:v8';
-import { byteLengthOf, type Dim, type Model, type Tensor } from '@modelpass/ir';
+import type { Dim, Model } from '@modelpass/ir';
 import { runtimeError } from './errors.js';
-import { formatBytes } from './byte-sizes.js';
+import { formatBytes, generationBytes, tensorBytes } from './byte-sizes.js';
 
 export interface MemoryEstimate {
   /** Bytes of the input tensors. */
@@ -28,7 +28,7 @@ export function estimateRunMemory(model: Model, feeds: ReadonlyMap<string, { rea
   for (const input of model.graph.inputs) {
     const feed = feeds.get(input.name);
     if (!feed) continue;
-    inputBytes += bytesOf(feed.dtype, feed.shape);
+    inputBytes += tensorBytes(feed.dtype, feed.shape);
     if (input.type.kind === 'tensor' && input.type.shape) {
       input.type.shape.forEach((dim, axis) => {
         if (typeof dim === 'string' && feed.shape[axis] !== undefined) bound.set(dim, feed.shape[axis]!);
@@ -43,7 +43,7 @@ export function estimateRunMemory(model: Model, feeds: ReadonlyMap<string, { rea
       if (!value || inputs.has(value) || value.type.kind !== 'tensor' || value.type.shape === null) continue;
       const shape = concreteShape(value.type.shape, bound);
       if (!shape) continue;
-      const bytes = bytesOf(value.type.dtype, shape);
+      const bytes = tensorBytes(value.type.dtype, shape);
       intermediateBytes += bytes;
       if (!largest || bytes > largest.bytes) largest = { name: value.name, dtype: value.type.dtype, shape, bytes };
     }
@@ -59,17 +59,6 @@ function concreteShape(shape: readonly Dim[], bound: ReadonlyMap<string, number>
     else return undefined;
   }
   return result;
-}
-
-function bytesOf(dtype: string, shape: readonly number[]): number {
-  const count = shape.reduce((n, d) => n * d, 1);
-  // Strings have no fixed size; count a pointer's worth each. Sub-byte and other dtypes by the ir.
-  if (dtype === 'string') return count * 8;
-  try {
-    return byteLengthOf(dtype as Tensor['dtype'], count);
-  } catch {
-    return count * 8;
-  }
 }
 
 /** How many bytes a run may plan for by default: what the V8 heap of this process may grow to. */
@@ -98,7 +87,7 @@ export function checkMemoryBudget(
 ): MemoryEstimate {
   const estimate = estimateRunMemory(model, new Map(inputs.map((i) => [i.name, i])));
   const symbolic = [...new Set(model.graph.inputs.flatMap((i) => (i.type.kind === 'tensor' && i.type.shape ? i.type.shape.filter((d): d is string => typeof d === 'string') : [])))];
-  const generation = inputs.reduce((n, i) => n + i.shape.reduce((m, d) => m * d, 1) * 8, 0) + estimate.inputBytes;
+  const generation = generationBytes(inputs);
   const needed = options.engine === 'reference' ? Math.max(generation, estimate.inputBytes + estimate.intermediateBytes) : generation;
   if (needed > options.budget) {
     const shapes = inputs.map((i) => `'${i.name}' ${i.dtype}[${i.shape.join(',')}]`).join(', ');

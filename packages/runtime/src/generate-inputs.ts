@@ -2,8 +2,8 @@
  * Random inputs for a model: one tensor per graph input, drawn from a seeded generator so the same
  * seed gives the same inputs everywhere. Symbolic dimensions take the sizes the caller gives.
  */
-import { Tensor, byteLengthOf, elementCount, formatType, isFloatDType, type DType, type Dim, type Model, type Value } from '@modelpass/ir';
-import { formatBytes } from './byte-sizes.js';
+import { Tensor, elementCount, formatType, isFloatDType, type DType, type Dim, type Model, type Value } from '@modelpass/ir';
+import { formatBytes, generationBytes } from './byte-sizes.js';
 import { integerRange } from '@modelpass/ops';
 import { runtimeError } from './errors.js';
 import { SeededRandom } from './prng.js';
@@ -86,17 +86,7 @@ const DEFAULT_GENERATION_BUDGET = 4 * 1024 ** 3;
  * tensor) would pass `budget` bytes: a declared [1, 3000000000] would otherwise take the process down.
  */
 function checkGenerationBudget(model: Model, planned: readonly { input: Value; dtype: DType; shape: readonly number[] }[], budget: number): void {
-  let needed = 0;
-  for (const { dtype, shape } of planned) {
-    const count = shape.reduce((n, d) => n * d, 1);
-    let bytes: number;
-    try {
-      bytes = byteLengthOf(dtype, count);
-    } catch {
-      bytes = count * 8;
-    }
-    needed += count * 8 + bytes;
-  }
+  const needed = generationBytes(planned);
   if (needed <= budget) return;
   throw runtimeError({
     reason: `generating the inputs would need about ${formatBytes(needed)}, more than the ${formatBytes(budget)} this process may use`,
