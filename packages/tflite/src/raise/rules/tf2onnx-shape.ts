@@ -2,7 +2,7 @@
  * Raise rules for shape, reduction and matrix builtins among tf2onnx's TFLite op names (issue 12 item 2, s14):
  * BROADCAST_TO, ZEROS_LIKE, RANK, REDUCE_ALL, REDUCE_ANY, REVERSE_V2, MATRIX_DIAG, MATRIX_SET_DIAG.
  */
-import { attrs, onnxCodeOf, Tensor, type DType, type Type, type Value } from '@modelpass/ir';
+import { attrs, onnxCodeOf, Tensor, type DType, type Node, type Type, type Value } from '@modelpass/ir';
 import { numbersOf } from '../../legalize/constant-values.js';
 import { dimsOf, normalizeAxis, rankOfValue, tensorTypeOf } from '../../legalize/lowering-tools.js';
 import { CanonicalEmitter, replaceRaised } from '../canonical-emitter.js';
@@ -66,6 +66,20 @@ function constantAxes(node: { inputs: readonly (Value | null)[] }, index: number
   return [...new Set(normalized as number[])].sort((a, b) => a - b);
 }
 
+/** A rule's check: why input 1 is not usable constant axes, or undefined when it is. */
+function constantAxesReason(node: { inputs: readonly (Value | null)[] }): string | undefined {
+  const axes = constantAxes(node, 1);
+  return typeof axes === 'string' ? axes : undefined;
+}
+
+/** The node's constant axes (checked by `constantAxesReason`); none reduce or reverse nothing, so the node is raised as Identity and undefined returned. */
+function axesOrIdentity(node: Node, emit: CanonicalEmitter): number[] | undefined {
+  const axes = constantAxes(node, 1) as number[];
+  if (axes.length > 0) return axes;
+  replaceRaised(node, [emit.op1('Identity', [node.input(0)], {}, node.output(0).type)]);
+  return undefined;
+}
+
 /**
  * REDUCE_ALL / REDUCE_ANY over bools: ONNX reductions take no bool, so Cast to int32, ReduceMin (all) / ReduceMax (any),
  * Cast back to bool. Empty axes reduce nothing in TFLite: Identity.
@@ -73,18 +87,12 @@ function constantAxes(node: { inputs: readonly (Value | null)[] }, index: number
 const reduceLogical: RaiseRule = {
   ops: ['tflite.REDUCE_ALL', 'tflite.REDUCE_ANY'],
   targets: ['Cast', 'ReduceMin', 'ReduceMax', 'Identity'],
-  check: (node) => {
-    const axes = constantAxes(node, 1);
-    return typeof axes === 'string' ? axes : undefined;
-  },
+  check: constantAxesReason,
   raise(node, context: RaiseContext) {
     const emit = new CanonicalEmitter(node);
-    const axes = constantAxes(node, 1) as number[];
+    const axes = axesOrIdentity(node, emit);
+    if (!axes) return;
     const out = node.output(0).type;
-    if (axes.length === 0) {
-      replaceRaised(node, [emit.op1('Identity', [node.input(0)], {}, out)]);
-      return;
-    }
     const op = node.op === 'tflite.REDUCE_ALL' ? 'ReduceMin' : 'ReduceMax';
     const keepdims = attrs.int(node.optionalAttr('keep_dims', 'int') ?? 0);
     const asInt = emit.op1('Cast', [node.input(0)], { to: attrs.int(6) }, withDtype(node.input(0).type, 'int32'));
@@ -102,18 +110,12 @@ const BEFORE_THE_START = -(2 ** 63);
 const reverseV2: RaiseRule = {
   ops: ['tflite.REVERSE_V2'],
   targets: ['Slice', 'Identity'],
-  check: (node) => {
-    const axes = constantAxes(node, 1);
-    return typeof axes === 'string' ? axes : undefined;
-  },
+  check: constantAxesReason,
   raise(node) {
     const emit = new CanonicalEmitter(node);
-    const axes = constantAxes(node, 1) as number[];
+    const axes = axesOrIdentity(node, emit);
+    if (!axes) return;
     const out = node.output(0).type;
-    if (axes.length === 0) {
-      replaceRaised(node, [emit.op1('Identity', [node.input(0)], {}, out)]);
-      return;
-    }
     const k = axes.length;
     const inputs = [node.input(0), emit.int64(new Array(k).fill(-1), 'starts'), emit.int64(new Array(k).fill(BEFORE_THE_START), 'ends'), emit.int64(axes, 'axes'), emit.int64(new Array(k).fill(-1), 'steps')];
     replaceRaised(node, [emit.op1('Slice', inputs, {}, out)]);
