@@ -1,25 +1,42 @@
-import { Tensor, type Node, type Value } from '@modelpass/ir';
+import { Tensor, tensorType, type Dim, type Node, type Value } from '@modelpass/ir';
 import { invertPermutation, permuteType } from '@modelpass/transforms';
 import { constantOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
 import { dimsOf, normalizeAxis, rankOfValue, replaceNode, TfliteEmitter, typeWithShape } from '../lowering-tools.js';
+import { reshapeTarget } from './compose.js';
+
+/** The 2-D shape (RESHAPE target, -1 for the one unknown) an op before opset 13 coerces its input to at `axis`, or undefined when two are unknown. */
+function coercedMatrix(dims: readonly Dim[], axis: number): [number, number] | undefined {
+  const product = (part: readonly Dim[]): number => (part.every((d) => typeof d === 'number') ? (part as number[]).reduce((n, d) => n * d, 1) : -1);
+  const rows = product(dims.slice(0, axis));
+  const columns = product(dims.slice(axis));
+  return rows === -1 && columns === -1 ? undefined : [rows, columns];
+}
+
+function coercedMatrixProblem(dims: readonly Dim[], axis: number): string | undefined {
+  if (coercedMatrix(dims, axis)) return undefined;
+  return `before opset 13 this op flattens the input to 2-D at axis ${axis}; input [${dims.map((d) => d ?? '?').join(', ')}] has unknown dims on both sides of it, so neither side of the 2-D shape is known`;
+}
 
 function softmaxAxis(node: Node, rank: number, opset: number): number | undefined {
   return normalizeAxis(node.optionalAttr('axis', 'int') ?? (opset < 13 ? 1 : -1), rank);
 }
 
-/** Softmax/LogSoftmax: TFLite's kernels work on the last axis; another axis is swapped there and back. */
+/**
+ * Softmax/LogSoftmax: TFLite's kernels work on the last axis; another axis is swapped there and back. Before
+ * opset 13 the op flattens the input to 2-D at its axis and runs along the second dim: RESHAPE, the op, RESHAPE back.
+ */
 function softmaxRule(op: string, builtin: string, options: Record<string, number>): LoweringRule {
   return {
     ops: [op],
     stage: 'lower',
-    targets: [builtin, 'TRANSPOSE'],
+    targets: [builtin, 'TRANSPOSE', 'RESHAPE', 'SHAPE'],
     check(node, context) {
       const rank = rankOfValue(node.inputs[0]);
       if (rank === undefined) return 'needs the input rank';
       const axis = softmaxAxis(node, rank, context.model.opset('onnx') ?? 13);
       if (axis === undefined) return 'the axis is out of range';
-      if ((context.model.opset('onnx') ?? 13) < 13 && axis !== rank - 1) return 'before opset 13 this op flattens the dims from its axis on; only axis = last maps to TFLite';
+      if ((context.model.opset('onnx') ?? 13) < 13 && axis !== rank - 1) return coercedMatrixProblem(dimsOf(node.inputs[0])!, axis);
       return undefined;
     },
     lower(node, context) {
@@ -29,6 +46,19 @@ function softmaxRule(op: string, builtin: string, options: Record<string, number
       const type = node.output(0).type;
       if (axis === rank - 1) {
         replaceNode(node, [emit.op1(builtin, [node.input(0)], options, type)]);
+        return;
+      }
+      if ((context.model.opset('onnx') ?? 13) < 13) {
+        // Before opset 13 the input is coerced to 2-D at `axis`: [d0…d(axis-1), d(axis)…d(rank-1)], the op runs along the second dim.
+        const dims = dimsOf(node.inputs[0])!;
+        const matrix = coercedMatrix(dims, axis)!;
+        const rows = matrix[0] === -1 ? `${node.name}_rows` : matrix[0]!;
+        const columns = matrix[1] === -1 ? `${node.name}_columns` : matrix[1]!;
+        const inputType = node.input(0).type;
+        const flat = emit.op1('RESHAPE', [node.input(0), emit.int32(matrix, [2], 'matrix')], {}, typeWithShape(inputType, [rows, columns]));
+        const y = emit.op1(builtin, [flat], options, typeWithShape(type, [rows, columns]));
+        const back = reshapeTarget(dims) ? emit.int32(reshapeTarget(dims)!, [rank], 'shape') : emit.op1('SHAPE', [node.input(0)], { out_type: 'INT32' }, tensorType('int32', [rank]));
+        replaceNode(node, [emit.op1('RESHAPE', [y, back], {}, type)]);
         return;
       }
       const perm = Array.from({ length: rank }, (_, i) => i);

@@ -7,7 +7,8 @@ import { reducedAxes } from './reduce.js';
 /**
  * Reductions TFLite has no builtin for, written with SUM/REDUCE_MAX and elementwise builtins:
  * ReduceL1 = SUM(|x|), ReduceL2 = SQRT(SUM(x²)), ReduceSumSquare = SUM(x²), ReduceLogSum =
- * LOG(SUM(x)), ReduceLogSumExp = LOG(SUM(EXP(x − max))) + max (no overflow).
+ * LOG(SUM(x)), ReduceLogSumExp = LOG(SUM(EXP(x − max))) + max (no overflow). With noop_with_empty_axes=1 and
+ * no axes, the element-wise part alone (see `elementwisePart`).
  */
 const COMPOSITE_OPS = ['ReduceL1', 'ReduceL2', 'ReduceSumSquare', 'ReduceLogSum', 'ReduceLogSumExp'];
 
@@ -16,20 +17,51 @@ function reducedDims(node: Node, axes: readonly number[], keep: boolean): (numbe
   return keep ? dims.map((d, i) => (axes.includes(i) ? 1 : d)) : dims.filter((_, i) => !axes.includes(i));
 }
 
+/** noop_with_empty_axes=1 and no axes (opset 18): nothing is reduced. */
+function reducesNothing(node: Node): boolean {
+  const given = node.optionalAttr('axes', 'ints') ?? (node.inputs[1] ? numbersOf(node.inputs[1]) : undefined);
+  return (!given || given.length === 0) && (node.optionalAttr('noop_with_empty_axes', 'int') ?? 0) === 1;
+}
+
+/**
+ * What ONNX Runtime (1.30, the referee) returns when nothing is reduced: the spec says the input unchanged, but ORT
+ * still applies each op's element-wise part — ReduceL1 |x|, ReduceL2 sqrt(x·x) (x·x overflows and underflows as in a
+ * reduction of one element), ReduceSumSquare x·x, ReduceLogSum log(x) — and only ReduceLogSumExp returns x as it is.
+ */
+function elementwisePart(node: Node, emit: TfliteEmitter): Value {
+  const x = node.input(0);
+  const type = node.output(0).type;
+  const square = (): Value => emit.op1('SQUARE', [x], {}, type);
+  switch (node.op) {
+    case 'onnx.ReduceL1':
+      return emit.op1('ABS', [x], {}, type);
+    case 'onnx.ReduceL2':
+      return emit.op1('SQRT', [square()], {}, type);
+    case 'onnx.ReduceSumSquare':
+      return square();
+    case 'onnx.ReduceLogSum':
+      return emit.op1('LOG', [x], {}, type);
+    default:
+      return x;
+  }
+}
+
 const reduceComposite: LoweringRule = {
   ops: COMPOSITE_OPS.map((op) => `onnx.${op}`),
   stage: 'lower',
-  targets: ['SUM', 'REDUCE_MAX', 'ABS', 'MUL', 'SQRT', 'LOG', 'EXP', 'SUB', 'ADD'],
+  targets: ['SUM', 'REDUCE_MAX', 'ABS', 'SQUARE', 'SQRT', 'LOG', 'EXP', 'SUB', 'ADD'],
   check(node) {
     if (tensorTypeOf(node.inputs[0])?.dtype !== 'float32') return `${node.op} is lowered for float32 only`;
     const axes = reducedAxes(node);
     if (typeof axes === 'string') return axes;
-    const given = node.optionalAttr('axes', 'ints') ?? (node.inputs[1] ? numbersOf(node.inputs[1]) : undefined);
-    if ((!given || given.length === 0) && (node.optionalAttr('noop_with_empty_axes', 'int') ?? 0) === 1) return 'noop_with_empty_axes=1 without axes is not supported';
     return undefined;
   },
   lower(node, context) {
     const emit = new TfliteEmitter(node, context);
+    if (reducesNothing(node)) {
+      replaceNode(node, [elementwisePart(node, emit)]);
+      return;
+    }
     const axes = reducedAxes(node) as number[];
     const keep = (node.optionalAttr('keepdims', 'int') ?? 1) === 1;
     const x = node.input(0);
@@ -44,10 +76,10 @@ const reduceComposite: LoweringRule = {
         y = sum(emit.op1('ABS', [x], {}, full), keep);
         break;
       case 'onnx.ReduceL2':
-        y = emit.op1('SQRT', [sum(emit.op1('MUL', [x, x], fusible, full), keep)], {}, out);
+        y = emit.op1('SQRT', [sum(emit.op1('SQUARE', [x], {}, full), keep)], {}, out);
         break;
       case 'onnx.ReduceSumSquare':
-        y = sum(emit.op1('MUL', [x, x], fusible, full), keep);
+        y = sum(emit.op1('SQUARE', [x], {}, full), keep);
         break;
       case 'onnx.ReduceLogSum':
         y = emit.op1('LOG', [sum(x, keep)], {}, out);

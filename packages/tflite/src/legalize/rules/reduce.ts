@@ -1,4 +1,4 @@
-import type { Node, Value } from '@modelpass/ir';
+import { Tensor, type Node, type Value } from '@modelpass/ir';
 import { numbersOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
 import { dimsOf, normalizeAxis, rankOfValue, replaceNode, TfliteEmitter } from '../lowering-tools.js';
@@ -44,13 +44,21 @@ const reduce: LoweringRule = {
   },
 };
 
+function selectsLastIndex(node: Node): boolean {
+  return (node.optionalAttr('select_last_index', 'int') ?? 0) !== 0;
+}
+
+/** ArgMax/ArgMin → ARG_MAX/ARG_MIN (int64); select_last_index=1: REVERSE_V2 along the axis first, then n − 1 − index. */
 const argReduce: LoweringRule = {
   ops: ['onnx.ArgMax', 'onnx.ArgMin'],
   stage: 'lower',
-  targets: ['ARG_MAX', 'ARG_MIN', 'RESHAPE'],
+  targets: ['ARG_MAX', 'ARG_MIN', 'RESHAPE', 'REVERSE_V2', 'SUB'],
   check(node) {
-    if ((node.optionalAttr('select_last_index', 'int') ?? 0) !== 0) return 'select_last_index=1 has no TFLite equivalent';
-    if (rankOfValue(node.inputs[0]) === undefined) return 'needs the input rank';
+    const rank = rankOfValue(node.inputs[0]);
+    if (rank === undefined) return 'needs the input rank';
+    const axis = normalizeAxis(node.optionalAttr('axis', 'int') ?? 0, rank);
+    if (axis === undefined) return `axis ${node.optionalAttr('axis', 'int') ?? 0} is out of range for rank ${rank}`;
+    if (selectsLastIndex(node) && typeof dimsOf(node.inputs[0])![axis] !== 'number') return `select_last_index=1 needs a static size along axis ${axis} (the index is counted back from it)`;
     const out = dimsOf(node.outputs[0]);
     if ((node.optionalAttr('keepdims', 'int') ?? 1) === 1 && (!out || out.filter((d) => typeof d !== 'number').length > 1)) return 'keepdims=1 needs an output shape with at most one unknown dim';
     return undefined;
@@ -62,7 +70,15 @@ const argReduce: LoweringRule = {
     const builtin = node.op === 'onnx.ArgMax' ? 'ARG_MAX' : 'ARG_MIN';
     const inDims = dimsOf(node.inputs[0])!;
     const reducedType = { kind: 'tensor' as const, dtype: 'int64' as const, shape: inDims.filter((_, i) => i !== axis) };
-    let y: Value = emit.op1(builtin, [node.input(0), emit.int32([axis], [], 'axis')], { output_type: 'INT64' }, reducedType);
+    let y: Value;
+    if (selectsLastIndex(node)) {
+      // The last of equal extremes is the first one in the input reversed along the axis, counted from the other end.
+      const size = inDims[axis] as number;
+      const reversed = emit.op1('REVERSE_V2', [node.input(0), emit.int32([axis], [1], 'reverse_axis')], {}, node.input(0).type);
+      const fromEnd = emit.op1(builtin, [reversed, emit.int32([axis], [], 'axis')], { output_type: 'INT64' }, reducedType);
+      const last = emit.constant(Tensor.scalar('int64', BigInt(size - 1)), 'last_index');
+      y = emit.op1('SUB', [last, fromEnd], { fused_activation_function: 'NONE' }, reducedType);
+    } else y = emit.op1(builtin, [node.input(0), emit.int32([axis], [], 'axis')], { output_type: 'INT64' }, reducedType);
     if ((node.optionalAttr('keepdims', 'int') ?? 1) === 1) {
       const target = dimsOf(node.outputs[0])!.map((d) => (typeof d === 'number' ? d : -1));
       y = emit.op1('RESHAPE', [y, emit.int32(target, [target.length], 'shape')], {}, node.output(0).type);

@@ -1,0 +1,132 @@
+/**
+ * What legalize-tflite refused although TFLite 2.9 can run it (s16 issue 12), each judged against ONNX Runtime:
+ * - Softmax/LogSoftmax before opset 13 on a non-last axis (the input flattened to 2-D at the axis, the op along
+ *   the second dim): RESHAPE → SOFTMAX/LOG_SOFTMAX → RESHAPE (SHAPE for the way back with two unknown dims);
+ * - ReduceL1/L2/SumSquare/LogSum/LogSumExp with noop_with_empty_axes=1 and no axes: ORT 1.30 (the referee) still
+ *   applies the element-wise part (|x|, sqrt(x·x), x·x, log x; LogSumExp returns x), so the lowering does too;
+ * - ArgMax/ArgMin with select_last_index=1: REVERSE_V2 along the axis, ARG_MAX/ARG_MIN, n − 1 − index.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { attrs, Tensor, type Attribute, type GraphBuilder, type Value } from '@modelpass/ir';
+import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
+import { compareInRuntimes, expectRefused, feedsFor, legalize, singleInputModel, type SingleInputCase } from './tflite-legalize-harness.js';
+import { expectLegalizedAgrees } from './tflite-legalized-case.js';
+
+afterAll(() => disposeSharedOrtRunner());
+
+interface GapCase extends SingleInputCase {
+  readonly name: string;
+  readonly uses: readonly string[];
+  readonly range?: [number, number];
+}
+
+const softmax = (op: 'Softmax' | 'LogSoftmax', axis?: number): SingleInputCase['build'] => (b, x) =>
+  b.op1(`onnx.${op}`, [x], axis === undefined ? {} : { axis: attrs.int(axis) });
+
+const SOFTMAX_CASES: GapCase[] = [
+  { name: 'Softmax opset 11, axis 1 of [2, 3, 4, 5]', input: [2, 3, 4, 5], opset: 11, build: softmax('Softmax', 1), uses: ['RESHAPE', 'SOFTMAX'] },
+  { name: 'Softmax opset 12, default axis (1) of [3, 4, 5]', input: [3, 4, 5], opset: 12, build: softmax('Softmax'), uses: ['RESHAPE', 'SOFTMAX'] },
+  { name: 'Softmax opset 11, axis 0 (the whole tensor)', input: [2, 3, 4], opset: 11, build: softmax('Softmax', 0), uses: ['RESHAPE', 'SOFTMAX'] },
+  { name: 'LogSoftmax opset 11, axis -2 of [2, 3, 4, 5]', input: [2, 3, 4, 5], opset: 11, build: softmax('LogSoftmax', -2), uses: ['RESHAPE', 'LOG_SOFTMAX'] },
+  { name: 'LogSoftmax opset 9, axis 1, symbolic batch', input: ['batch', 3, 4], opset: 9, build: softmax('LogSoftmax', 1), uses: ['RESHAPE', 'LOG_SOFTMAX'] },
+  { name: 'Softmax opset 11, axis 2, two unknown dims before it (SHAPE back)', input: ['n', 'm', 4, 5], opset: 11, build: softmax('Softmax', 2), uses: ['RESHAPE', 'SOFTMAX', 'SHAPE'] },
+];
+
+describe('legalize-tflite: Softmax/LogSoftmax before opset 13 on a non-last axis', () => {
+  for (const testCase of SOFTMAX_CASES) {
+    it(testCase.name, async () => {
+      await expectLegalizedAgrees(testCase, { uses: testCase.uses, seed: 5, range: [-4, 4], tolerance: 1e-6 });
+    });
+  }
+
+  it('the flattened softmax is not a softmax along the axis alone (the case tests the old semantics)', async () => {
+    // Opset 13's Softmax on axis 1 of [2, 3, 4, 5] normalizes over 3 values; opset 11's over 60: the outputs differ.
+    const converted = singleInputModel({ input: [2, 3, 4, 5], opset: 13, build: softmax('Softmax', 1) });
+    await legalize(converted, 'optimize=false');
+    const old = singleInputModel(SOFTMAX_CASES[0]!);
+    const [difference] = await compareInRuntimes(old, converted, feedsFor(old, 5, [-4, 4]));
+    expect(difference).toBeGreaterThan(0.01);
+  });
+
+  it('unknown dims on both sides of the axis are refused by node', async () => {
+    const model = singleInputModel({ input: ['n', 3, 'k'], opset: 11, build: softmax('Softmax', 1) });
+    await expectRefused(model, [/Softmax/, /flattens the input to 2-D at axis 1/, /unknown dims on both sides/]);
+  });
+});
+
+const reduceNoop = (op: string) => (b: GraphBuilder, x: Value): Value => b.op1(`onnx.${op}`, [x], { noop_with_empty_axes: attrs.int(1), keepdims: attrs.int(0) });
+// x scaled so some squares overflow float32 (1e20²) and some underflow (1e-30²): ORT gives inf and 0 there.
+const extremes = (b: GraphBuilder, x: Value): Value => b.op1('onnx.Mul', [x, b.constant(Tensor.fromValues('float32', [2, 3], [1e20, 1e-30, 1, -1e20, 3, 1]))]);
+
+const engine = new TfliteEngine();
+
+/** The case legalized holds only tflite ops, `uses` among them, and TFLite 2.9 gives ORT's outputs element for element (inf and all). */
+async function expectSameOutputs(testCase: GapCase, seed: number): Promise<void> {
+  const original = singleInputModel(testCase);
+  const converted = singleInputModel(testCase);
+  await legalize(converted, 'optimize=false');
+  const ops = converted.graph.nodeList().map((node) => node.op);
+  expect(ops.filter((op) => !op.startsWith('tflite.'))).toEqual([]);
+  for (const builtin of testCase.uses) expect(ops).toContain(`tflite.${builtin}`);
+  const feeds = feedsFor(original, seed, testCase.range ?? [-3, 3]);
+  const expected = await runOrt(original, feeds);
+  const actual = await engine.run(converted, feeds);
+  original.graph.outputs.forEach((output, index) => {
+    const want = expected.get(output.name)!;
+    const got = actual.get(converted.graph.outputs[index]!.name)!;
+    expect(got.shape).toEqual(want.shape);
+    expect(got.toNumbers()).toEqual(want.toNumbers());
+  });
+}
+
+const NOOP_CASES: GapCase[] = [
+  { name: 'ReduceL1 → |x|', input: [2, 3, 4], opset: 18, build: reduceNoop('ReduceL1'), uses: ['ABS'] },
+  { name: 'ReduceL2 → sqrt(x·x), with overflow and underflow', input: [2, 3], opset: 18, build: (b, x) => reduceNoop('ReduceL2')(b, extremes(b, x)), uses: ['SQUARE', 'SQRT'] },
+  { name: 'ReduceSumSquare → x·x, with overflow and underflow', input: [2, 3], opset: 18, build: (b, x) => reduceNoop('ReduceSumSquare')(b, extremes(b, x)), uses: ['SQUARE'] },
+  { name: 'ReduceLogSum → log x', input: [2, 3, 4], opset: 18, range: [0.01, 5], build: reduceNoop('ReduceLogSum'), uses: ['LOG'] },
+  { name: 'ReduceLogSumExp → x', input: [2, 3, 4], opset: 18, build: (b, x) => reduceNoop('ReduceLogSumExp')(b, b.op1('onnx.Neg', [x])), uses: ['NEG'] },
+  { name: 'ReduceSum (opset 13) → x', input: [2, 3], opset: 13, build: (b, x) => reduceNoop('ReduceSum')(b, b.op1('onnx.Neg', [x])), uses: ['NEG'] },
+  { name: 'ReduceMean (opset 18) → x', input: [2, 3], opset: 18, build: (b, x) => reduceNoop('ReduceMean')(b, b.op1('onnx.Neg', [x])), uses: ['NEG'] },
+];
+
+describe('legalize-tflite: reductions with noop_with_empty_axes=1 and no axes (as ORT computes them)', () => {
+  for (const testCase of NOOP_CASES) it(testCase.name, () => expectSameOutputs(testCase, 9));
+
+  it('ReduceSumSquare and ReduceL2 over an axis overflow to inf as ORT does (x² is SQUARE: MUL clamps to ±FLT_MAX)', async () => {
+    for (const op of ['ReduceSumSquare', 'ReduceL2']) {
+      await expectSameOutputs({ name: op, input: [2, 3], opset: 18, build: (b, x) => b.op1(`onnx.${op}`, [extremes(b, x), b.constant(Tensor.fromValues('int64', [1], [1n]))]), uses: ['SQUARE', 'SUM'] }, 9);
+    }
+  });
+});
+
+const argLast = (op: 'ArgMax' | 'ArgMin', attributes: Record<string, Attribute>): SingleInputCase['build'] => (b, x) =>
+  // Floor makes ties (values -3…2), so the first and the last extreme differ.
+  b.op1(`onnx.${op}`, [b.op1('onnx.Floor', [x])], { select_last_index: attrs.int(1), ...attributes });
+
+const ARG_CASES: GapCase[] = [
+  { name: 'ArgMax axis 1 keepdims', input: [3, 6, 4], opset: 13, build: argLast('ArgMax', { axis: attrs.int(1) }), uses: ['REVERSE_V2', 'ARG_MAX', 'SUB', 'RESHAPE'] },
+  { name: 'ArgMax axis -1 keepdims=0', input: [3, 6, 7], opset: 13, build: argLast('ArgMax', { axis: attrs.int(-1), keepdims: attrs.int(0) }), uses: ['REVERSE_V2', 'ARG_MAX', 'SUB'] },
+  { name: 'ArgMin axis 0 keepdims=0', input: [8, 5], opset: 12, build: argLast('ArgMin', { axis: attrs.int(0), keepdims: attrs.int(0) }), uses: ['REVERSE_V2', 'ARG_MIN', 'SUB'] },
+  { name: 'ArgMin axis 2 keepdims, symbolic batch', input: ['batch', 3, 9], opset: 13, build: argLast('ArgMin', { axis: attrs.int(2) }), uses: ['REVERSE_V2', 'ARG_MIN', 'SUB'] },
+];
+
+describe('legalize-tflite: ArgMax/ArgMin with select_last_index=1', () => {
+  for (const testCase of ARG_CASES) {
+    it(testCase.name, async () => {
+      await expectSameOutputs(testCase, 17);
+    });
+  }
+
+  it('the feeds have ties, so select_last_index matters (select_last_index=0 disagrees with ORT on them)', async () => {
+    const lastIndex = singleInputModel(ARG_CASES[0]!);
+    const firstIndex = singleInputModel({ ...ARG_CASES[0]!, build: (b, x) => b.op1('onnx.ArgMax', [b.op1('onnx.Floor', [x])], { axis: attrs.int(1) }) });
+    await legalize(firstIndex, 'optimize=false');
+    const [difference] = await compareInRuntimes(lastIndex, firstIndex, feedsFor(lastIndex, 17, [-3, 3]));
+    expect(difference).toBeGreaterThan(0);
+  });
+
+  it('select_last_index=1 along a dim of unknown size is refused by node', async () => {
+    const model = singleInputModel({ input: [2, 'n'], opset: 13, build: argLast('ArgMax', { axis: attrs.int(1) }) });
+    await expectRefused(model, [/ArgMax/, /select_last_index=1 needs a static size along axis 1/]);
+  });
+});
