@@ -29,7 +29,7 @@ export interface LayoutAnalysis {
   readonly channelsFirst: ReadonlySet<Value>;
   /** Layout-sensitive ops (Conv, pools, …): each becomes an NHWC op. */
   readonly sources: readonly Node[];
-  /** Ops a transpose passes through, with their role (elementwise, broadcast, axis, reduce). */
+  /** Ops a transpose passes through, with their role (elementwise, broadcast, axis, reduce; never 'rows', see below). */
   readonly carriers: ReadonlyMap<Node, TransposeRuleRole>;
   /** Carriers that renumber an axis attribute or operand (Concat, Softmax, Reduce*, Split, Slice, Pad…). */
   readonly axisFixers: readonly Node[];
@@ -74,7 +74,9 @@ export function analyzeLayout(model: Model, rules: TransposeRuleRegistry = (buil
   }
   const visitCarrier = (node: Node): boolean => {
     const rule = rules.get(node.op);
-    if (!rule) return false;
+    // A 'rows' op (MatMul by a constant matrix) passes permutations that keep the last axis; channels-first →
+    // channels-last moves it, so for this analysis such an op stops the layout.
+    if (!rule || rule.role === 'rows') return false;
     carriers.set(node, rule.role);
     const layoutInputs = rule.role === 'broadcast' || node.op === 'onnx.Concat' ? node.inputs.map((_, i) => i) : [0];
     for (const index of layoutInputs) mark(node.inputs[index]);

@@ -84,6 +84,31 @@ function shapeReadsThrough(transpose: Node, perm: Permutation): boolean {
   return changed;
 }
 
+/**
+ * A Transpose by `perm` of `value` the graph already has (not `except`): a node that needs `value` in that layout
+ * reads it instead of adding another (a sequence-first attention block's residual Add reads the graph input that
+ * the attention itself transposed to batch-major).
+ */
+function existingTransposeOf(value: Value, perm: Permutation, except: Node): Node | undefined {
+  for (const user of value.users) {
+    if (user === except || user.graph !== except.graph || user.op !== 'onnx.Transpose' || user.inputs[0] !== value) continue;
+    const userPerm = transposePermutation(user);
+    if (userPerm && samePermutation(userPerm, perm)) return user;
+  }
+  return undefined;
+}
+
+/** Moves `transpose` (reading only `value`) up to just after `value` is defined, so every node of the graph may read it. */
+function hoistToDefinition(transpose: Node, value: Value): void {
+  const producer = value.producer;
+  if (producer) {
+    if (producer.graph === transpose.graph) transpose.moveAfter(producer);
+    return;
+  }
+  const first = transpose.graph?.firstNode;
+  if (first && first !== transpose) transpose.moveBefore(first);
+}
+
 let sharedDefaultRules: TransposeRuleRegistry | undefined;
 /** `defaultTransposeRules()` built once: the sinker only reads it (a caller wanting more passes its own registry). */
 function builtinRules(): TransposeRuleRegistry {
@@ -157,6 +182,7 @@ class TransposeSinker {
       for (const node of graph.nodesOf('onnx.Transpose')) if (unitTransposeAsReshape(node)) this.result.reshaped++;
     }
     this.eraseDeadTransposes(graph);
+    this.mergeDuplicateTransposes(graph);
     for (const constant of [...graph.constants]) {
       if (!constant.hasUses && !constant.isGraphInput && !unusedBefore.has(constant)) graph.removeConstant(constant);
     }
@@ -289,7 +315,7 @@ class TransposeSinker {
       }
       if (rankOf(input) !== perm.length) return undefined;
       if (transpose && isIdentityPermutation(composePermutations(transpose.perm, inverse))) cost--;
-      else if (!transpose) cost++;
+      else if (!transpose && !existingTransposeOf(input, inverse, node)) cost++;
     }
     // An output transpose costs one unless every reader can take it further (then it is expected to move on).
     plan.outputPermutations.forEach((outputPerm, index) => {
@@ -316,6 +342,12 @@ class TransposeSinker {
       if (tensor && !input.isGraphInput) {
         const moved: Tensor = transposeTensor(expandRank(tensor, perm.length), inverse);
         node.setInput(index, before.constant(moved, `${input.name}_transposed`));
+        continue;
+      }
+      const existing = existingTransposeOf(input, inverse, node);
+      if (existing) {
+        hoistToDefinition(existing, input);
+        node.setInput(index, existing.output(0));
         continue;
       }
       node.setInput(index, insertTranspose(before, input, inverse));
@@ -391,6 +423,26 @@ class TransposeSinker {
     }
     this.debug(`sink-transposes: hoisted a transpose to graph input '${value.name}' through ${chain.length} op(s)`);
     return true;
+  }
+
+  /**
+   * Two transposes of one value by one permutation (sinking a transpose through one of two readers leaves the other
+   * its own copy): the later one's readers read the first, moved up to where the value is defined.
+   */
+  private mergeDuplicateTransposes(graph: Graph): void {
+    for (const node of graph.nodesOf('onnx.Transpose')) {
+      if (!node.graph) continue;
+      const perm = transposePermutation(node);
+      const input = node.inputs[0];
+      const output = node.outputs[0];
+      if (!perm || !input || !output || output.isGraphOutput) continue;
+      const first = existingTransposeOf(input, perm, node);
+      if (!first || first.outputs[0]?.isGraphOutput) continue;
+      hoistToDefinition(first, input);
+      output.replaceAllUsesWith(first.output(0));
+      node.erase();
+      this.result.merged++;
+    }
   }
 
   private eraseDeadTransposes(graph: Graph): void {

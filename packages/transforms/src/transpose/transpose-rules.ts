@@ -27,7 +27,9 @@ export type TransposeRuleRole =
   /** The layout passes, but an axis attribute or operand is renumbered. */
   | 'axis'
   /** Axes are renumbered and, without keepdims, the rank drops (the output permutation shrinks). */
-  | 'reduce';
+  | 'reduce'
+  /** Each row along the last axis is mapped on its own (MatMul by a constant matrix): the other axes pass as they are. */
+  | 'rows';
 
 export interface TransposeSinkRule {
   readonly ops: readonly string[];
@@ -355,6 +357,21 @@ const gather: TransposeSinkRule = {
   },
 };
 
+/**
+ * MatMul of `Transpose(a, perm)` by a constant matrix (rank ≤ 2): each row of the last axis is multiplied on its own,
+ * so a permutation that leaves the last axis in place passes (a sequence-first block's feed-forward layers).
+ */
+const matMulByConstant: TransposeSinkRule = {
+  ops: ['onnx.MatMul'],
+  role: 'rows',
+  plan(node, perm) {
+    const rank = perm.length;
+    const weightRank = rankOf(node.inputs[1]);
+    if (rank < 3 || perm[rank - 1] !== rank - 1 || weightRank === undefined || weightRank > 2 || !constantOf(node.inputs[1])) return undefined;
+    return { layoutInputs: [0], outputPermutations: [perm], apply: NOTHING };
+  },
+};
+
 /** The rules this package ships: elementwise and broadcasting ops, axis renumbering, reductions. */
 export function defaultTransposeRules(): TransposeRuleRegistry {
   return new TransposeRuleRegistry([
@@ -376,6 +393,7 @@ export function defaultTransposeRules(): TransposeRuleRegistry {
     slice,
     cumSum,
     gather,
+    matMulByConstant,
     reshapeRule,
   ]);
 }
