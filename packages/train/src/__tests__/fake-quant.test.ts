@@ -76,7 +76,9 @@ describe('fake quantization', () => {
     expectedX.forEach((e, i) => expect(gradX[i]).toBeCloseTo(e, 5));
   });
 
-  it('trains a QDQ model\'s integer weights as float and writes them back with the same scales', async () => {
+  // quantize-static writes a Conv/MatMul weight's DequantizeLinear without its (zero) int8 zero point:
+  // the fake QuantizeLinear must still write int8 (without a zero point it would write uint8, clipping negatives).
+  it.each([{ weightZeroPoint: true }, { weightZeroPoint: false }])('trains a QDQ model\'s integer weights as float and writes them back with the same scales (weight zero point given: $weightZeroPoint)', async ({ weightZeroPoint }) => {
     const g = new GraphBuilder();
     const wScale = [0.01, 0.02];
     const wInt = Tensor.fromValues('int8', [2, 3, 1, 1], [10, -20, 127, -128, 5, 0]);
@@ -84,7 +86,7 @@ describe('fake quantization', () => {
     const xScale = g.constant(Tensor.scalar('float32', 0.02), 'x_scale');
     const xZero = g.constant(Tensor.scalar('uint8', 128), 'x_zero');
     const xd = g.op1('onnx.DequantizeLinear', [g.op1('onnx.QuantizeLinear', [g.input('x', f32([2, 3, 2, 2])), xScale, xZero]), xScale, xZero]);
-    const wd = g.op1('onnx.DequantizeLinear', [g.constant(wInt, 'conv.weight'), g.constant(Tensor.fromValues('float32', [2], wScale), 'w_scale'), g.constant(Tensor.fromValues('int8', [2], [0, 0]), 'w_zero')], { axis: attrs.int(0) });
+    const wd = g.op1('onnx.DequantizeLinear', [g.constant(wInt, 'conv.weight'), g.constant(Tensor.fromValues('float32', [2], wScale), 'w_scale'), ...(weightZeroPoint ? [g.constant(Tensor.fromValues('int8', [2], [0, 0]), 'w_zero')] : [])], { axis: attrs.int(0) });
     const bd = g.op1('onnx.DequantizeLinear', [g.constant(bInt, 'conv.bias'), g.constant(Tensor.fromValues('float32', [2], wScale.map((s) => s * 0.02)), 'b_scale')], { axis: attrs.int(0) });
     g.output(g.op1('onnx.Conv', [xd, wd, bd]));
     const quantized = g.model({ onnx: 13 });

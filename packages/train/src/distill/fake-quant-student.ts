@@ -100,7 +100,10 @@ export function prepareFakeQuantStudent(model: Model): FakeQuantizedWeight[] {
     const fakeQuantized = quantizeLinearWrites(tensor.dtype, opset);
     if (fakeQuantized) {
       const axisAttribute = node.getAttribute('axis');
-      const quantize = Builder.before(node).create('onnx.QuantizeLinear', [float, node.input(1), node.inputs[2] ?? null], axisAttribute ? { axis: axisAttribute } : {}, { name: `${node.name}/fake_quant` });
+      // Without a zero point QuantizeLinear writes uint8: an int8 weight whose DequantizeLinear omits its
+      // (zero) zero point, as quantize-static writes Conv/MatMul weights, gets an explicit one of its dtype.
+      const zeroPoint = node.inputs[2] ?? (tensor.dtype === 'uint8' ? null : graph.addConstant(graph.uniqueName(`${integer.name}.zero_point`), Tensor.fromValues(tensor.dtype, node.input(1).constant!.shape, new Array<number>(scales.length).fill(0))));
+      const quantize = Builder.before(node).create('onnx.QuantizeLinear', [float, node.input(1), zeroPoint], axisAttribute ? { axis: axisAttribute } : {}, { name: `${node.name}/fake_quant` });
       node.setInput(0, quantize.output(0));
     } else {
       node.output(0).replaceAllUsesWith(float);
