@@ -6,7 +6,7 @@
  */
 import { ModelpassError, quantizeLinear, Tensor, tensorType, type Node, type Value } from '@modelpass/ir';
 import { activationParams, type ActivationScheme, type QuantizedActivationType } from './activation-params.js';
-import { OP_RULES } from './op-rules.js';
+import { ruleOf } from './op-rules.js';
 import type { ActivationPlan, QuantizationPlan } from './plan.js';
 import { quantizeNodeWeights, type SharedQuantizedWeights, type WeightOptions } from './weights.js';
 
@@ -100,7 +100,7 @@ function insertEntryQuantize(value: Value, type: QuantizedActivationType, reader
   const quantized = node.output(0);
   value.replaceUsesWith(quantized, (use) => {
     const user = use.node;
-    return !!user && readers.has(user) && OP_RULES.get(user.op)!.activationInputs(user).includes(use.index);
+    return !!user && readers.has(user) && ruleOf(user)!.activationInputs(user).includes(use.index);
   });
   return quantized;
 }
@@ -112,7 +112,7 @@ function quantizeConstantOperand(value: Value, type: QuantizedActivationType, re
   const quantized = graph.addConstant(graph.uniqueName(`${value.name}_quantized`), integers);
   value.replaceUsesWith(quantized, (use) => {
     const user = use.node;
-    return !!user && readers.has(user) && OP_RULES.get(user.op)!.activationInputs(user).includes(use.index);
+    return !!user && readers.has(user) && ruleOf(user)!.activationInputs(user).includes(use.index);
   });
   if (!value.hasUses && !value.isGraphOutput && !value.isGraphInput) graph.removeConstant(value);
   return quantized;
@@ -169,7 +169,7 @@ export function applyQuantizationPlan(plan: QuantizationPlan, ranges: RangeLooku
   const sharedWeights: SharedQuantizedWeights = new Map();
   const constants: [Value, 'weight' | 'bias', string, Node][] = [];
   for (const node of plan.nodes) {
-    if (OP_RULES.get(node.op)!.role !== 'weighted' || node.inputs[1]?.constant === undefined) continue;
+    if (ruleOf(node)!.role !== 'weighted' || node.inputs[1]?.constant === undefined) continue;
     const input = node.input(0);
     const folded = input.producer && foldedBy.has(input.producer) ? input.producer.input(0) : input;
     const inputType = types.get(folded);

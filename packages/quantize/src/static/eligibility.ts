@@ -4,7 +4,7 @@
  * reason when it cannot (the pass reports it in `--debug` and the report).
  */
 import { isTensorType, type Node, type Value } from '@modelpass/ir';
-import { OP_RULES, type OpRule } from './op-rules.js';
+import type { OpRule } from './op-rules.js';
 
 /**
  * A DequantizeLinear output is quantized data already (a weight stored int8, or an activation of a QDQ model):
@@ -80,8 +80,7 @@ const weightedChecks: Readonly<Record<string, Check>> = {
 /** Own-range ops whose float constant operand (a bias, a LayerNorm scale, a positional embedding) full-integer quantizes like an activation (its own per-tensor range). */
 const CONSTANT_OPERAND_OPS: ReadonlySet<string> = new Set(['onnx.Add', 'onnx.Mul']);
 
-function checkOwnRange(node: Node, constantOperands: boolean): string | undefined {
-  const rule = OP_RULES.get(node.op)!;
+function checkOwnRange(node: Node, rule: OpRule, constantOperands: boolean): string | undefined {
   let activations = 0;
   for (const index of rule.activationInputs(node)) {
     const input = node.inputs[index];
@@ -133,11 +132,15 @@ export function ineligibility(node: Node, rule: OpRule, quantizeOutputs = false,
     case 'weighted':
       return weightedChecks[node.op]?.(node);
     case 'own-range':
-      return checkOwnRange(node, constantOperands);
+      return checkOwnRange(node, rule, constantOperands);
     case 'shares-input':
       return checkSharesInput(node);
     case 'fused-activation':
       return checkActivation(node);
+    case 'composite': {
+      const index = rule.activationInputs(node)[0]!;
+      return isFloatActivation(node.inputs[index]) ? undefined : `input #${index} is not a float32 activation`;
+    }
   }
 }
 

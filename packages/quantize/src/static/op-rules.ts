@@ -15,10 +15,15 @@
  * - `fused-activation`: Relu, and Clip with constant min 0: when a quantized op's output feeds only
  *   the activation, the activation is removed and the op's output takes the activation's range;
  *   the QuantizeLinear's saturation at the zero point (= the dtype's minimum) computes it exactly.
+ *
+ * full-integer=true adds rules for ops ORT runs in float between DequantizeLinear and QuantizeLinear but an
+ * int8-only target (TFLite 2.9: SUB, MEAN, RSQRT, GELU) runs on integers (`FULL_INTEGER_RULES`), and
+ * `composite` nodes: the entry of a float pattern quantized at its input and output only (erf-GELU,
+ * 1/√x: composites.ts), whose inner values stay float in the QDQ model and which the target runs as one int8 op.
  */
 import type { Node } from '@modelpass/ir';
 
-export type QuantRole = 'weighted' | 'own-range' | 'shares-input' | 'fused-activation';
+export type QuantRole = 'weighted' | 'own-range' | 'shares-input' | 'fused-activation' | 'composite';
 
 export interface OpRule {
   readonly role: QuantRole;
@@ -59,6 +64,29 @@ export const OP_RULES: ReadonlyMap<string, OpRule> = new Map<string, OpRule>([
   ['onnx.Relu', { role: 'fused-activation', activationInputs: first, kernel: 'fused into the producer' }],
   ['onnx.Clip', { role: 'fused-activation', activationInputs: first, kernel: 'fused into the producer' }],
 ]);
+
+/**
+ * full-integer=true only: ops with no ORT integer kernel (ORT runs `DQ → op → Q` in float, the same reals) that
+ * TFLite 2.9 runs in int8 (packages/runtime/src/__tests__/tflite-int8-kernels.test.ts): a LayerNorm's Sub and
+ * ReduceMean (MEAN keeps its own output range).
+ */
+export const FULL_INTEGER_RULES: ReadonlyMap<string, OpRule> = new Map<string, OpRule>([
+  ['onnx.Sub', { role: 'own-range', activationInputs: allInputs, kernel: 'DQ → Sub → Q (float in ORT; TFLite SUB int8)' }],
+  ['onnx.ReduceMean', { role: 'own-range', activationInputs: first, kernel: 'DQ → ReduceMean → Q (float in ORT; TFLite MEAN int8)' }],
+]);
+
+/** Rules the plan gave single nodes (the entries of composites), looked up before the op's rule. */
+const NODE_RULES = new WeakMap<Node, OpRule>();
+
+/** Gives `node` its own rule (a composite's entry: composites.ts). */
+export function setNodeRule(node: Node, rule: OpRule): void {
+  NODE_RULES.set(node, rule);
+}
+
+/** The rule of `node`: its own (a composite's entry), its op's, or with `fullInteger` a FULL_INTEGER_RULES entry. */
+export function ruleOf(node: Node, fullInteger = true): OpRule | undefined {
+  return NODE_RULES.get(node) ?? OP_RULES.get(node.op) ?? (fullInteger ? FULL_INTEGER_RULES.get(node.op) : undefined);
+}
 
 /** The op types quantize-static knows (for `exclude=` checks and the README). */
 export const QUANTIZABLE_OPS: readonly string[] = [...OP_RULES.keys()].map((op) => op.slice('onnx.'.length));

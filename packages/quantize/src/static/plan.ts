@@ -12,7 +12,8 @@
 import type { Graph, Node, Value } from '@modelpass/ir';
 import { cheaperFloat } from './cost-rules.js';
 import { ineligibility } from './eligibility.js';
-import { OP_RULES, type OpRule } from './op-rules.js';
+import { COMPOSITE_KERNELS, findComposites, type Composite } from './composites.js';
+import { ruleOf, setNodeRule, type OpRule } from './op-rules.js';
 import type { ReorderedPool } from './pool-before-activation.js';
 import type { SplitHardSwish } from './hard-swish-split.js';
 import type { MergedGroupedConv } from './grouped-conv-merge.js';
@@ -33,6 +34,8 @@ export interface PlanOptions {
   readonly quantizeOutputs?: boolean;
   /** An Add/Mul may read a float constant (a bias, a LayerNorm scale), stored quantized with its own per-tensor range (full-integer). */
   readonly quantizeConstantOperands?: boolean;
+  /** full-integer: FULL_INTEGER_RULES (Sub, ReduceMean) and composites (erf-GELU, 1/√x; composites.ts) are planned too. */
+  readonly fullIntegerRules?: boolean;
 }
 
 /** One activation value of the final graph that gets a quant<> type. */
@@ -75,6 +78,8 @@ export interface QuantizationPlan {
   readonly splitHardSwishes: readonly SplitHardSwish[];
   /** Grouped Convs with narrow groups merged into fewer, wider groups (grouped-conv-merge.ts). */
   readonly mergedGroupedConvs: readonly MergedGroupedConv[];
+  /** full-integer: patterns quantized at their input and output only, float inside (composites.ts). */
+  readonly composites?: readonly Composite[];
 }
 
 function excluded(node: Node, exclude: readonly string[]): boolean {
@@ -86,6 +91,9 @@ class Planner {
   readonly reasons = new Map<Node, string>();
   /** Nodes an option's setting left float (exclude=, min-conv-reduction). */
   readonly leftByOption = new Map<Node, NonNullable<LeftFloat['option']>>();
+  /** The float nodes inside composites (neither planned nor reported as left float). */
+  readonly insideComposites = new Set<Node>();
+  readonly composites: Composite[] = [];
 
   constructor(
     readonly graph: Graph,
@@ -93,7 +101,7 @@ class Planner {
   ) {}
 
   rule(node: Node | null | undefined): OpRule | undefined {
-    return node ? OP_RULES.get(node.op) : undefined;
+    return node ? ruleOf(node, this.options.fullIntegerRules ?? false) : undefined;
   }
 
   /**
@@ -144,6 +152,8 @@ class Planner {
   /** Whether a weighted node's output gets a QuantizeLinear: always for Conv, for MatMul/Gemm only when a quantized op (or, with quantize-outputs, a graph output) reads it. */
   quantizesOutput(node: Node): boolean {
     const role = this.rule(node)!.role;
+    // A composite's entry computes a float value inside the pattern.
+    if (role === 'composite') return false;
     if (role !== 'weighted' || node.op === 'onnx.Conv') return true;
     const { value, activation } = this.finalOutput(node);
     if (!this.options.quantizeOutputs && (value.isGraphOutput || activation?.output(0).isGraphOutput)) return false;
@@ -151,7 +161,17 @@ class Planner {
   }
 
   seed(): void {
+    if (this.options.fullIntegerRules) {
+      for (const composite of findComposites(this.graph)) {
+        if (excluded(composite.entry, this.options.exclude) || composite.inner.some((node) => excluded(node, this.options.exclude))) continue;
+        this.composites.push(composite);
+        for (const node of composite.inner) this.insideComposites.add(node);
+        const index = composite.inputIndex;
+        setNodeRule(composite.entry, { role: 'composite', activationInputs: () => [index], kernel: COMPOSITE_KERNELS[composite.kind] });
+      }
+    }
     for (const node of this.graph.nodes()) {
+      if (this.insideComposites.has(node)) continue;
       const rule = this.rule(node);
       if (!rule) continue;
       if (excluded(node, this.options.exclude)) {
@@ -176,7 +196,8 @@ class Planner {
       changed = false;
       for (const node of [...this.quantized]) {
         const rule = this.rule(node)!;
-        if (rule.role === 'weighted') continue;
+        // A composite's entry quantizes its input whatever produces it, like a weighted op (full-integer only).
+        if (rule.role === 'weighted' || rule.role === 'composite') continue;
         const inputs = rule.activationInputs(node).map((i) => node.inputs[i]);
         const fed = rule.role === 'shares-input' ? !!this.quantizedSource(inputs[0]) : inputs.some((input) => !!this.quantizedSource(input));
         const reason = !fed
@@ -215,7 +236,7 @@ export function planQuantization(graph: Graph, options: PlanOptions): Quantizati
 
   // Inputs first, in graph order, so a shares-input output finds its input planned.
   for (const node of nodes) {
-    const rule = OP_RULES.get(node.op)!;
+    const rule = planner.rule(node)!;
     for (const index of rule.activationInputs(node)) {
       const input = node.inputs[index]!;
       const source = planner.quantizedSource(input);
@@ -239,8 +260,8 @@ export function planQuantization(graph: Graph, options: PlanOptions): Quantizati
   const unsupportedOps = new Map<string, number>();
   const unsupportedNodes: { node: string; op: string }[] = [];
   for (const node of graph.nodes()) {
-    if (planner.quantized.has(node) || [...fusedActivations.values()].includes(node)) continue;
-    const rule = OP_RULES.get(node.op);
+    if (planner.quantized.has(node) || planner.insideComposites.has(node) || [...fusedActivations.values()].includes(node)) continue;
+    const rule = planner.rule(node);
     const output = node.outputs[0];
     // Integer and shape computations (int64 Unsqueeze, Shape, …) are not candidates: nothing to report.
     if (!output || output.type.kind !== 'tensor' || output.type.dtype !== 'float32') continue;
@@ -260,5 +281,5 @@ export function planQuantization(graph: Graph, options: PlanOptions): Quantizati
     leftFloat.push({ node: node.name, op: node.opType, reason, ...(option ? { option } : {}) });
   }
   const calibrationTensors = [...new Set(activations.flatMap((a) => (a.source.kind === 'range' ? [a.source.tensor] : [])))];
-  return { nodes, outputQuantized, fusedActivations, activations, leftFloat, unsupportedOps, unsupportedNodes, calibrationTensors, reorderedPools: [], splitHardSwishes: [], mergedGroupedConvs: [] };
+  return { nodes, outputQuantized, fusedActivations, activations, leftFloat, unsupportedOps, unsupportedNodes, calibrationTensors, reorderedPools: [], splitHardSwishes: [], mergedGroupedConvs: [], composites: planner.composites };
 }

@@ -10,11 +10,12 @@ import { forwardConstantIdentities, fuseBatchNormPass, materializeQdq } from '@m
 import type { ActivationDType } from './activation-params.js';
 import { applyQuantizationPlan, type QuantizedTensorRecord, type RangeLookup } from './apply-plan.js';
 import { whyBatchNormStays } from './batch-norm-left.js';
-import { compactQdq, dropWeightZeroPoints } from './compact-qdq.js';
+import { compactQdq } from './compact-qdq.js';
 import { upgradeOldOpset } from './opset-upgrade.js';
 import { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
 import { runStep, standaloneHost, type StepHost } from './nested-pass.js';
-import { OP_RULES } from './op-rules.js';
+import { FULL_INTEGER_RULES, OP_RULES, ruleOf } from './op-rules.js';
+import { rewriteForFullInteger } from './composites.js';
 import { planQuantization, type LeftFloat, type QuantizationPlan } from './plan.js';
 import { movePoolsAboveFloatActivations, type ReorderedPool } from './pool-before-activation.js';
 import { convertToQOperator } from './qoperator.js';
@@ -149,7 +150,7 @@ export async function prepareForQuantization(model: Model, host: StepHost = stan
 function kernelOf(node: Node, plan: QuantizationPlan): string {
   if (node.op === 'onnx.MatMul') return plan.outputQuantized.has(node) ? 'QLinearMatMul' : 'MatMulIntegerToFloat';
   if (node.op === 'onnx.Gemm') return plan.outputQuantized.has(node) ? 'QGemm' : 'QGemm (float output)';
-  return OP_RULES.get(node.op)!.kernel;
+  return ruleOf(node)!.kernel;
 }
 
 /** Refuses options the model's opset cannot carry (before any calibration runs). */
@@ -188,7 +189,7 @@ export function planStaticQuantization(model: Model, options: StaticQuantization
   refuseUnsupported(model, options);
   const exclude = options.exclude ?? [];
   for (const entry of exclude) {
-    const known = OP_RULES.has(entry) || OP_RULES.has(`onnx.${entry}`) || [...model.graph.nodes()].some((node) => node.name === entry || node.opType === entry);
+    const known = OP_RULES.has(entry) || OP_RULES.has(`onnx.${entry}`) || FULL_INTEGER_RULES.has(`onnx.${entry}`) || [...model.graph.nodes()].some((node) => node.name === entry || node.opType === entry);
     if (!known) throw quantizeError(`exclude= names '${entry}', which is neither a node of the model nor an op type`, { hint: 'give node names or op types such as Conv, MatMul' });
   }
   const costRules = (options.activations ?? 'uint8') !== 'int16' && (options.materialize ?? true);
@@ -199,7 +200,10 @@ export function planStaticQuantization(model: Model, options: StaticQuantization
     minConvReduction: costRules && !fullInteger ? (options.minConvReduction ?? MIN_INT8_CONV_REDUCTION) : 0,
     quantizeOutputs: fullInteger || (options.quantizeOutputs ?? false),
     quantizeConstantOperands: fullInteger,
+    fullIntegerRules: fullInteger,
   };
+  // Pow(x, 2), Div(a, Sqrt(v)), Div(x, c) spelled with ops an int8 target runs (composites.ts), before calibration.
+  if (fullInteger) rewriteForFullInteger(model.graph);
   const first = planQuantization(model.graph, planOptions);
   // Float Relu/Clip → MaxPool before a quantized op: MaxPool first, so ORT keeps it float; HardSwish
   // between quantized ops as x · HardSigmoid(x), two integer kernels (then plan again).
@@ -258,8 +262,6 @@ export async function finishStaticQuantization(
     const replacedBy = new Map(movedOntoIntegers.map((entry) => [entry.replaced, entry.node.output(0)] as const));
     tensors = tensors.map((t) => (replacedBy.has(t.tensor) ? { ...t, tensor: replacedBy.get(t.tensor)!.name } : t));
     if ((options.format ?? 'qdq') === 'qoperator') qoperatorNodes = convertToQOperator(model).converted;
-    // Last of the rewrites: bias correction, integer data movement and QOperator read every zero point.
-    dropWeightZeroPoints(model.graph);
     // The model's own names stay; what the pass added gets short names, and the report follows them.
     const renamed = shortenGeneratedNames(model.graph, before, renamedNodes);
     tensors = tensors.map((t) => (renamed.has(t.tensor) ? { ...t, tensor: renamed.get(t.tensor)! } : t));

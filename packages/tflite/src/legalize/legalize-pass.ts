@@ -16,6 +16,7 @@ import { keepingQuantTypes } from './quantized/quant-values.js';
 import { refuseFloatNodes } from './quantized/full-integer.js';
 import { recentreAsymmetricWeights } from './quantized/recentre-weights.js';
 import { rescaleMismatchedQdq } from './quantized/rescale-qdq.js';
+import { unshareDequantizedIntegers } from './quantized/shared-integers.js';
 import { addDefaultSignature, DEFAULT_SIGNATURE_KEY } from './default-signature.js';
 import { describeRetyped, retypeContradictedOutputs } from './declared-outputs.js';
 
@@ -100,6 +101,8 @@ export const legalizeTflite = definePass({
     if (quantized) {
       // Q → DQ pairs with different parameters (a reinterpretation, e.g. HardSigmoid's /6 in the scale) → two matched pairs.
       rescaleMismatchedQdq(model.graph);
+      // One constant of integers dequantized with different parameters (compact-qdq's merged scalars): a copy each, so fold-qdq types them all.
+      unshareDequantizedIntegers(model.graph);
       await runNested(foldQdq as Pass<OptionSpecs>, model, context, { forward: new Set() });
     }
     // Cheap by default (shape arithmetic folded, BatchNorm into convolutions); the optimize preset when asked.

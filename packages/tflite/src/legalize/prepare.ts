@@ -2,6 +2,7 @@ import { attrs, Builder, dequantizeLinear, Tensor, type Model, type Node, type V
 import { inferShapes } from '@modelpass/ops';
 import { axisShufflesAsGather, blockRearrangementAsDepthSpace, cancelDepthSpacePairs } from '@modelpass/transforms';
 import { constantOf, numbersOf } from './constant-values.js';
+import { dequantizeTensor } from './quantized/quant-values.js';
 import { dimsOf } from './lowering-tools.js';
 import { attentionHeadsWithoutTranspose } from './rules/attention-heads.js';
 import { int8TableGather } from './rules/int8-table-gather.js';
@@ -50,7 +51,10 @@ function batchNormAsMulAdd(node: Node): boolean {
   return true;
 }
 
+/** A constant scalar operand's real value: a quantized constant (quant<> codes after fold-qdq) is read dequantized. */
 function scalarOf(value: Value | null | undefined): number | undefined {
+  const tensor = constantOf(value);
+  if (tensor?.quant && tensor.size === 1) return dequantizeTensor(tensor).toNumbers()[0];
   const values = numbersOf(value);
   return values?.length === 1 ? values[0] : undefined;
 }
@@ -68,9 +72,10 @@ function otherInput(node: Node, value: Value): Value | null | undefined {
 
 /**
  * GELU as torch exports it, `x * 0.5 * (1 + erf(x / √2))` in either order of the multiplications →
- * `onnx.Gelu`. Matches at the Erf node.
+ * `onnx.Gelu`. Matches at the Erf node, on the constants' reals (quantized constants included). In a quantized
+ * model (prepare-quantized.ts, before its checks) x and the output keep their quant<> types: GELU int8.
  */
-function erfGelu(erf: Node): boolean {
+export function erfGelu(erf: Node): boolean {
   const scaledIn = erf.inputs[0]?.producer;
   if (!scaledIn || erf.output(0).useCount !== 1) return false;
   let x: Value | undefined;

@@ -61,7 +61,12 @@ const INT8_OPS: ReadonlyMap<string, Int8Check> = new Map<string, Int8Check>([
   ['onnx.Identity', none],
   ['onnx.Concat', none],
   ['onnx.Add', none],
+  ['onnx.Sub', none],
   ['onnx.Mul', none],
+  // GELU (builtin 150) and RSQRT have int8 kernels in TFLite 2.9 with their own output parameters (composites-int8.ts
+  // makes them from the quantized erf-GELU and Reciprocal(Sqrt) patterns; runtime test tflite-int8-kernels).
+  ['onnx.Gelu', none],
+  ['tflite.RSQRT', none],
   ['onnx.Softmax', none],
   ['onnx.Sigmoid', none],
   ['onnx.Relu', none],

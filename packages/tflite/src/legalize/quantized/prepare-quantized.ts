@@ -6,6 +6,7 @@ import { symmetricInt16Activations } from './int16x8.js';
 import { hardSigmoidsAsInt8Ops } from './hard-sigmoid-int8.js';
 import { int8ActivationProblem, int8OpProblem } from './int8-ops.js';
 import { refuseFloatNodes } from './full-integer.js';
+import { quantizedCompositesAsInt8Ops } from './composites-int8.js';
 import { dequantizeTensor, holdsReals, quantOf, realType } from './quant-values.js';
 
 export interface QuantizedPrepareOptions {
@@ -210,6 +211,8 @@ export function prepareQuantizedForTflite(model: Model, options: QuantizedPrepar
   foldQuantizedConstantOfShapes(graph);
   splitGroupedInt8Convs(graph);
   const int16 = symmetricInt16Activations(graph);
+  // erf-GELU and Reciprocal(Sqrt) quantized at their input and output only → GELU / RSQRT on int8.
+  quantizedCompositesAsInt8Ops(graph);
   const inFloat = options.unsupportedInt8 === 'float' ? new Map<Node, string>() : undefined;
   const problems = quantizedProblems(graph, inFloat);
   if (problems.length > 0) {

@@ -1,0 +1,155 @@
+/**
+ * full-integer=true: a transformer's float patterns spelled so that an int8-only target can run them on integers
+ * with intermediate scales calibrated like any activation, while ONNX Runtime runs the same QDQ model (its float
+ * kernels between DequantizeLinear and QuantizeLinear: the same reals).
+ *
+ * Rewrites of the float model, before planning and calibration (each keeps the output's name):
+ * - `Pow(x, 2)` → `Mul(x, x)` (TFLite 2.9 has no int8 POW; MUL int8 squares);
+ * - `Div(a, Sqrt(v))` → `Mul(a, Reciprocal(Sqrt(v)))` (no int8 DIV or SQRT; `Reciprocal(Sqrt(v))` is RSQRT);
+ * - `Div(x, c)` by a float scalar constant → `Mul(x, 1/c)` (attention's 1/√d, GELU's 1/√2: MUL int8).
+ *
+ * Composites: float patterns quantized at their input and output only (the inner values stay float in the QDQ
+ * model; the target lowers the whole pattern to one int8 op whose output scale is the pattern's calibrated one):
+ * - erf-GELU, `x · 0.5 · (1 + erf(x/√2))` as torch exports it (either order of the multiplications) → GELU;
+ * - `Reciprocal(Sqrt(v))` → RSQRT.
+ * The composite's entry node (the one reading x) gets the `composite` rule: x is quantized for it; the pattern's
+ * output is quantized where a quantized op reads it (an entry QuantizeLinear with its calibrated range).
+ */
+import { Tensor, type Graph, type Node, type Value } from '@modelpass/ir';
+
+export interface Composite {
+  readonly kind: 'gelu' | 'rsqrt';
+  /** The node that reads the composite's input (its `composite` rule quantizes that input). */
+  readonly entry: Node;
+  /** Which input of `entry` is the composite's input. */
+  readonly inputIndex: number;
+  /** The other nodes of the pattern (float inside), the last one computing the composite's output. */
+  readonly inner: readonly Node[];
+  readonly exit: Node;
+}
+
+export interface FullIntegerRewrites {
+  readonly squares: number;
+  readonly reciprocalSqrts: number;
+  readonly divisionsByConstant: number;
+}
+
+function scalar(value: Value | null | undefined): number | undefined {
+  const constant = value?.constant;
+  if (!constant || constant.dtype !== 'float32' || constant.size !== 1 || value!.isGraphInput) return undefined;
+  return constant.toNumbers()[0];
+}
+
+function near(value: number | undefined, expected: number): boolean {
+  return value !== undefined && Math.abs(value - expected) <= 1e-4 * Math.abs(expected);
+}
+
+/** Replaces `node` by a new node of `op` on `inputs`, its output keeping the name (readers and calibration see the same value). */
+function replaceBy(node: Node, op: string, inputs: Value[]): Node {
+  const graph = node.graph!;
+  const output = node.output(0);
+  const created = graph.createNode({ op, name: graph.uniqueNodeName(`${node.name}/${op.slice(5).toLowerCase()}`), inputs, outputs: [{ name: graph.uniqueName(`${output.name}_rewritten`), type: output.type }], before: node });
+  const name = output.name;
+  output.replaceAllUsesWith(created.output(0));
+  node.erase();
+  created.output(0).rename(name);
+  return created;
+}
+
+function isFloat(value: Value | null | undefined): value is Value {
+  return !!value && value.type.kind === 'tensor' && value.type.dtype === 'float32';
+}
+
+/** The float-model rewrites of full-integer=true (see the file's comment). */
+export function rewriteForFullInteger(graph: Graph): FullIntegerRewrites {
+  let squares = 0;
+  let reciprocalSqrts = 0;
+  let divisionsByConstant = 0;
+  for (const node of [...graph.nodes()]) {
+    if (!node.graph || !isFloat(node.outputs[0])) continue;
+    if (node.op === 'onnx.Pow' && near(scalar(node.inputs[1]), 2) && isFloat(node.inputs[0])) {
+      replaceBy(node, 'onnx.Mul', [node.input(0), node.input(0)]);
+      squares++;
+    } else if (node.op === 'onnx.Sqrt' && !node.output(0).isGraphOutput && node.output(0).uses.size > 0) {
+      const sqrt = node.output(0);
+      const uses = [...sqrt.uses];
+      if (!uses.every((use) => use.node?.op === 'onnx.Div' && use.index === 1 && use.node.inputs[0] !== sqrt)) continue;
+      const graph = node.graph;
+      const reciprocal = graph.createNode({ op: 'onnx.Reciprocal', name: graph.uniqueNodeName(`${node.name}/reciprocal`), inputs: [sqrt], outputs: [{ name: graph.uniqueName(`${sqrt.name}_reciprocal`), type: sqrt.type }], after: node });
+      for (const division of new Set(uses.map((use) => use.node!))) replaceBy(division, 'onnx.Mul', [division.input(0), reciprocal.output(0)]);
+      reciprocalSqrts++;
+    }
+  }
+  for (const node of [...graph.nodes()]) {
+    if (!node.graph || node.op !== 'onnx.Div' || !isFloat(node.outputs[0]) || !isFloat(node.inputs[0]) || node.inputs[0]!.constant !== undefined) continue;
+    const divisor = scalar(node.inputs[1]);
+    if (divisor === undefined || divisor === 0 || !Number.isFinite(1 / divisor)) continue;
+    const graph = node.graph;
+    const inverse = graph.addConstant(graph.uniqueName(`${node.inputs[1]!.name}_reciprocal`), Tensor.fromValues('float32', node.inputs[1]!.constant!.shape, [1 / divisor]));
+    replaceBy(node, 'onnx.Mul', [node.input(0), inverse]);
+    divisionsByConstant++;
+  }
+  return { squares, reciprocalSqrts, divisionsByConstant };
+}
+
+function onlyUser(value: Value): Node | undefined {
+  const uses = [...value.uses];
+  return uses.length === 1 && !value.isGraphOutput ? (uses[0]!.node ?? undefined) : undefined;
+}
+
+/** The other input of a binary node, given one of them. */
+function otherInput(node: Node, value: Value): Value | null | undefined {
+  if (node.inputs[0] === value) return node.inputs[1];
+  if (node.inputs[1] === value) return node.inputs[0];
+  return undefined;
+}
+
+/** erf-GELU at its Erf node (torch's `x · 0.5 · (1 + erf(x/√2))`, either order of the multiplications). */
+function geluAt(erf: Node): Composite | undefined {
+  const scaled = erf.inputs[0];
+  const entry = scaled?.producer;
+  if (!scaled || !entry || onlyUser(scaled) !== erf) return undefined;
+  let inputIndex = -1;
+  if (entry.op === 'onnx.Div' && near(scalar(entry.inputs[1]), Math.SQRT2)) inputIndex = 0;
+  else if (entry.op === 'onnx.Mul') inputIndex = near(scalar(entry.inputs[1]), Math.SQRT1_2) ? 0 : near(scalar(entry.inputs[0]), Math.SQRT1_2) ? 1 : -1;
+  const x = entry.inputs[inputIndex];
+  if (!x || !isFloat(x)) return undefined;
+  const plusOne = onlyUser(erf.output(0));
+  if (!plusOne || plusOne.op !== 'onnx.Add' || !near(scalar(otherInput(plusOne, erf.output(0))), 1)) return undefined;
+  const first = onlyUser(plusOne.output(0));
+  if (!first || first.op !== 'onnx.Mul') return undefined;
+  const firstOther = otherInput(first, plusOne.output(0));
+  if (firstOther === x) {
+    // (x · (1 + erf)) · 0.5
+    const half = onlyUser(first.output(0));
+    if (!half || half.op !== 'onnx.Mul' || !near(scalar(otherInput(half, first.output(0))), 0.5)) return undefined;
+    return { kind: 'gelu', entry, inputIndex, inner: [erf, plusOne, first, half], exit: half };
+  }
+  // (x · 0.5) · (1 + erf)
+  const halfNode = firstOther?.producer;
+  if (!halfNode || halfNode.op !== 'onnx.Mul' || onlyUser(firstOther!) !== first || !near(scalar(otherInput(halfNode, x)), 0.5)) return undefined;
+  return { kind: 'gelu', entry, inputIndex, inner: [erf, plusOne, halfNode, first], exit: first };
+}
+
+/** `Reciprocal(Sqrt(v))` at its Sqrt node (the Sqrt's output read by the Reciprocal only). */
+function rsqrtAt(sqrt: Node): Composite | undefined {
+  const reciprocal = onlyUser(sqrt.output(0));
+  if (!reciprocal || reciprocal.op !== 'onnx.Reciprocal' || !isFloat(sqrt.inputs[0])) return undefined;
+  return { kind: 'rsqrt', entry: sqrt, inputIndex: 0, inner: [reciprocal], exit: reciprocal };
+}
+
+/** Every composite of the graph (in graph order of their Erf / Sqrt nodes). */
+export function findComposites(graph: Graph): Composite[] {
+  const found: Composite[] = [];
+  for (const node of graph.nodes()) {
+    const composite = node.op === 'onnx.Erf' ? geluAt(node) : node.op === 'onnx.Sqrt' ? rsqrtAt(node) : undefined;
+    if (composite) found.push(composite);
+  }
+  return found;
+}
+
+/** ORT's and the int8 target's kernel for a composite (statistics and the report). */
+export const COMPOSITE_KERNELS: Readonly<Record<Composite['kind'], string>> = {
+  gelu: 'erf-GELU quantized at its input and output (float inside in ORT; TFLite GELU int8)',
+  rsqrt: '1/√x quantized at its input and output (float inside in ORT; TFLite RSQRT int8)',
+};
