@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { ModelpassError } from '@modelpass/ir';
 import { decodeOnnx } from '@modelpass/onnx';
-import { addModel, modelBytes } from './helpers.js';
+import { addModel, FLOAT, modelBytes, tensorInfo } from './helpers.js';
 
 function refusal(bytes: Uint8Array): ModelpassError {
   try {
@@ -57,6 +57,28 @@ describe('opset_import', () => {
   it('still reads released opsets and other domains', () => {
     const model = decodeOnnx(withOpsets([{ domain: '', version: 26 }, { domain: 'com.microsoft', version: 1 }]));
     expect([...model.opsetImports]).toEqual([['onnx', 26], ['com.microsoft', 1]]);
+  });
+});
+
+// QA s16: each of these converted with exit 0 (ONNX Runtime: 'Missing opset in the model'; a dim of -3 reached
+// the .tflite, which our reader then refused).
+describe('no opset_import, negative declared dims', () => {
+  it('refuses a model of IR version 3 or later with no opset_import, reads one of IR version 2', () => {
+    const error = refusal(withOpsets([]));
+    expect(error.message).toContain('the model imports no operator set (opset_import is empty in an IR version 8 model) (expected at least one opset_import entry');
+    expect(error.diagnostics[0]!.location?.file).toBe('hostile.onnx');
+    expect(() => decodeOnnx(modelBytes({ ...addModel(), ir_version: 2, opset_import: [] }))).not.toThrow();
+  });
+
+  it('refuses a negative dim_value in a graph input, output or value_info, naming the value and the dim', () => {
+    const base = addModel();
+    const input = refusal(modelBytes({ ...base, graph: { ...base.graph!, input: [tensorInfo('x', FLOAT, [2, -3])] } }));
+    expect(input.message).toContain("graph input 'x': dim 1 of the declared shape is -3 (expected a dim_value of 0 or more, got -3)");
+    const output = refusal(modelBytes({ ...base, graph: { ...base.graph!, output: [tensorInfo('y', FLOAT, [-1, 3])] } }));
+    expect(output.message).toContain("graph output 'y': dim 0 of the declared shape is -1");
+    const info = refusal(modelBytes({ ...base, graph: { ...base.graph!, value_info: [tensorInfo('y', FLOAT, [2, -5])] } }));
+    expect(info.message).toContain('dim 1 of the declared shape is -5');
+    expect(decodeOnnx(modelBytes({ ...base, graph: { ...base.graph!, input: [tensorInfo('x', FLOAT, [0, 3])] } })).graph.inputs[0]!.type).toMatchObject({ shape: [0, 3] });
   });
 });
 

@@ -16,7 +16,7 @@ import { decodeStrict, InvalidUtf8Error, NestingTooDeepError } from './strict-de
 import { resolveReadLimits, type OnnxReadLimits, type ResolvedReadLimits } from './read-limits.js';
 import { NotRegularFileError } from './source-file.js';
 import { checkFunctionRecursion } from './function-recursion.js';
-import { importOpsetImports, refuseNodesOfUnusableDomains } from './opset-imports.js';
+import { importOpsetImports, refuseMissingOpsetImport, refuseNodesOfUnusableDomains } from './opset-imports.js';
 
 export interface DecodeOnnxOptions {
   /** The file the bytes came from (diagnostics; its folder is the default `baseDir`). */
@@ -177,6 +177,7 @@ function modelFromProto(proto: OnnxTypes.ModelProto, options: GraphImportOptions
   const model = new Model(new Graph(proto.graph?.name || 'main'));
   model.sourceFormat = 'onnx';
   if (proto.ir_version !== undefined && proto.ir_version !== null) model.irVersion = toSafeNumber(proto.ir_version, 'ir_version', where);
+  refuseMissingOpsetImport(proto, model.irVersion, where);
   const unusableDomains = new Map<string, number>();
   for (const [dialect, version] of importOpsetImports(proto.opset_import, where, unusableDomains)) model.opsetImports.set(dialect, version);
   if (proto.producer_name) model.producerName = proto.producer_name;

@@ -77,3 +77,18 @@ export function refuseNodesOfUnusableDomains(graphs: readonly Graph[], unusable:
     }
   }
 }
+
+/**
+ * A model of IR version 3 or later (when opset_import appeared) must import at least one operator set; ONNX's
+ * checker ('must specify opset_import for ONNX') and ONNX Runtime ('Missing opset in the model') refuse one
+ * with none, which the reader used to read at a default opset (QA s16).
+ */
+export function refuseMissingOpsetImport(proto: OnnxTypes.ModelProto.$Properties, irVersion: number | undefined, location: Location): void {
+  if ((proto.opset_import?.length ?? 0) > 0 || (irVersion !== undefined && irVersion < 3)) return;
+  throw onnxError({
+    reason: `the model imports no operator set (opset_import is empty${irVersion !== undefined ? ` in an IR version ${irVersion} model` : ''})`,
+    expected: "at least one opset_import entry, such as { domain: '', version: 17 }",
+    location,
+    hint: 're-export the model, or add the opset it was written for (onnx.helper.make_opsetid("", 17))',
+  });
+}
