@@ -5,6 +5,7 @@ import { inputTensorType } from '../util/inference.js';
 import { tensorType } from '@modelpass/ir';
 import { defineUnaryOp, mapBinary, requireSameDType } from './elementwise.js';
 import { erf } from './erf.js';
+import { verifyPreluSlope } from '../verify/operand-shape-checks.js';
 
 const legacy = { consumed_inputs: { kind: 'ints', doc: 'opset 1 legacy, ignored' } } as const;
 
@@ -144,6 +145,7 @@ export const prelu = defineCanonicalOp({
   inputs: [{ name: 'X' }, { name: 'slope' }],
   outputs: [{ name: 'Y' }],
   attributes: legacy,
+  verify: verifyPreluSlope,
   inferTypes: (context) => {
     const x = inputTensorType(context, 0);
     return [x ? tensorType(x.dtype, x.shape) : undefined];

@@ -4,6 +4,7 @@ import { broadcastInputs } from '../util/inference.js';
 import { inputTensor, opError } from '../util/kernel-io.js';
 import { defineUnaryOp, legacyAlignedB, legacyBroadcastAttributes, mapBinary, requireSameDType, type BinaryFunctions, type FloatRun } from './elementwise.js';
 import { verifyBroadcast } from '../verify/structure-checks.js';
+import { verifyModFloat } from '../verify/operand-shape-checks.js';
 
 // Run forms of the float arithmetic (the same expression as `float`, one loop per broadcast run).
 const addRun: FloatRun = (out, o, a, ai, as, b, bi, bs, n) => {
@@ -95,7 +96,10 @@ export const mod = defineCanonicalOp({
   outputs: [{ name: 'C' }],
   attributes: { fmod: { kind: 'int', default: 0, oneOf: [0, 1] } },
   inferTypes: (context) => [broadcastInputs(context, [0, 1])],
-  verify: verifyBroadcast([0, 1]),
+  verify: (context) => {
+    verifyBroadcast([0, 1])(context);
+    verifyModFloat(context);
+  },
   kernel: (inputs, context) => {
     const a = inputTensor(inputs, 0, context);
     const b = inputTensor(inputs, 1, context);

@@ -1,7 +1,7 @@
-import { tensorType, type Dim, type Node, type Tensor } from '@modelpass/ir';
+import { ModelpassError, tensorType, type Dim, type Node, type Tensor, type VerifyContext } from '@modelpass/ir';
 import { defineCanonicalOp } from '../op-definition.js';
 import { allocateElements, readElements, tensorFromElements } from '../util/elements.js';
-import { inputTensorType } from '../util/inference.js';
+import { inputTensorType, shapeOfType } from '../util/inference.js';
 import { inputTensors, opError } from '../util/kernel-io.js';
 import { broadcastDim, stridesOf } from '../util/shape.js';
 import { elementClassOf } from './element-class.js';
@@ -134,6 +134,7 @@ export const einsum = defineCanonicalOp({
   inputs: [{ name: 'Inputs', variadic: true, minCount: 1 }],
   outputs: [{ name: 'Output' }],
   attributes: { equation: { kind: 'string', required: true } },
+  verify: verifyEinsumEquation,
   inferTypes: (context) => {
     const types = context.node.inputs.map((_, i) => inputTensorType(context, i));
     const first = types[0];
@@ -153,3 +154,27 @@ export const einsum = defineCanonicalOp({
     return [einsumKernel(plan, tensors, context.node)];
   },
 });
+
+/** Verify hook: the equation parses for the node's operands and their ranks (QA s16: 'ij,jk-<ik' converted with exit 0). */
+function verifyEinsumEquation(context: VerifyContext): void {
+  const { node } = context;
+  const attribute = node.getAttribute('equation');
+  if (attribute?.kind !== 'string') return;
+  const shapes = node.inputs.map((input) => shapeOfType(input?.type));
+  // With a rank unknown, each term is parsed for the rank its letters spell: its labels are still checked.
+  const terms = attribute.value.replace(/\s+/g, '').split('->')[0]!.split(',');
+  const ranks = shapes.map((shape, i) => shape?.length ?? (terms[i] ?? '').replace('...', '').length);
+  try {
+    parseEinsum(attribute.value, ranks);
+  } catch (error) {
+    if (!ModelpassError.is(error)) throw error;
+    const diagnostic = error.diagnostics[0];
+    context.report({
+      severity: 'error',
+      source: '@modelpass/ops',
+      code: 'ops/einsum-equation',
+      reason: `equation '${attribute.value}': ${diagnostic?.reason ?? error.message}`,
+      expected: diagnostic?.expected ?? "one comma-separated term of letters (at most one '...') per input, then optionally '->' and the output's letters",
+    });
+  }
+}

@@ -11,6 +11,7 @@ import { inputTensor, opError } from '../util/kernel-io.js';
 import { normalizeAxis, sizeOf, stridesOf } from '../util/shape.js';
 import { forEachIndex, gatherElements, tensorFromNumbers } from './kernel-helpers.js';
 import { verifyGatherIndices } from '../verify/operand-value-checks.js';
+import { verifyElementIndices, verifyScatterNdIndices } from '../verify/operand-shape-checks.js';
 
 function checkedIndex(node: Node, index: number, size: number): number {
   const normalized = index < 0 ? index + size : index;
@@ -60,6 +61,7 @@ export const gatherElementsOp = defineCanonicalOp({
   inputs: [{ name: 'data' }, { name: 'indices' }],
   outputs: [{ name: 'output' }],
   attributes: { axis: { kind: 'int', default: 0 } },
+  verify: verifyElementIndices,
   inferTypes: (context) => [typeOf(inputTensorType(context, 0)?.dtype, inputShape(context, 1) ?? null)],
   kernel(inputs, { node }) {
     const data = inputTensor(inputs, 0, node);
@@ -163,6 +165,7 @@ export const scatterNDOp = defineCanonicalOp({
   inputs: [{ name: 'data' }, { name: 'indices' }, { name: 'updates' }],
   outputs: [{ name: 'output' }],
   attributes: { reduction: { kind: 'string', default: 'none', oneOf: ['none', 'add', 'mul', 'max', 'min'] } },
+  verify: verifyScatterNdIndices,
   inferTypes: (context) => [inputTensorType(context, 0)],
   kernel(inputs, { node }) {
     const data = inputTensor(inputs, 0, node);
@@ -184,6 +187,7 @@ export const scatterElementsOp = defineCanonicalOp({
   inputs: [{ name: 'data' }, { name: 'indices' }, { name: 'updates' }],
   outputs: [{ name: 'output' }],
   attributes: { axis: { kind: 'int', default: 0 }, reduction: { kind: 'string', default: 'none', oneOf: ['none', 'add', 'mul', 'max', 'min'] } },
+  verify: verifyElementIndices,
   inferTypes: (context) => [inputTensorType(context, 0)],
   kernel(inputs, { node }) {
     const data = inputTensor(inputs, 0, node);

@@ -11,6 +11,7 @@ import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js'
 import { broadcastIndexMap, normalizeAxis, sizeOf } from '../util/shape.js';
 import { tensorFromNumbers } from './kernel-helpers.js';
 import { verifyAxisAttribute } from '../verify/attribute-range-checks.js';
+import { verifyChannelParameters, verifyLrnSize } from '../verify/operand-shape-checks.js';
 
 export const batchNormalizationOp = defineCanonicalOp({
   op: 'onnx.BatchNormalization',
@@ -25,6 +26,7 @@ export const batchNormalizationOp = defineCanonicalOp({
     is_test: { kind: 'int', default: 0 },
     consumed_inputs: { kind: 'ints' },
   },
+  verify: verifyChannelParameters([1, 2, 3, 4]),
   inferTypes(context) {
     const x = inputTensorType(context, 0);
     const stat = inputTensorType(context, 3);
@@ -82,6 +84,7 @@ export const instanceNormalizationOp = defineCanonicalOp({
   inputs: [{ name: 'input' }, { name: 'scale' }, { name: 'B' }],
   outputs: [{ name: 'output' }],
   attributes: { epsilon: { kind: 'float', default: 1e-5 } },
+  verify: verifyChannelParameters([1, 2]),
   inferTypes: sameAsInput(0),
   kernel(inputs, { node }) {
     const x = inputTensor(inputs, 0, node);
@@ -210,6 +213,7 @@ export const lrnOp = defineCanonicalOp({
     bias: { kind: 'float', default: 1 },
     size: { kind: 'int', required: true },
   },
+  verify: verifyLrnSize,
   inferTypes: sameAsInput(0),
   kernel(inputs, { node }) {
     const x = inputTensor(inputs, 0, node);

@@ -12,6 +12,7 @@ import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js'
 import { sizeOf } from '../util/shape.js';
 import { tensorFromNumbers } from './kernel-helpers.js';
 import { inputDimValues } from '../interpreter/symbolic-values.js';
+import { verifyResizeTargets } from '../verify/operand-shape-checks.js';
 
 interface ResizeSettings {
   mode: string;
@@ -248,6 +249,7 @@ export const resizeOp = defineCanonicalOp({
     mode: { kind: 'string', default: 'nearest', oneOf: ['nearest', 'linear', 'cubic'] },
     nearest_mode: { kind: 'string', default: 'round_prefer_floor', oneOf: ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] },
   },
+  verify: verifyResizeTargets,
   inferTypes(context) {
     const type = inputTensorType(context, 0);
     if (!type) return [undefined];

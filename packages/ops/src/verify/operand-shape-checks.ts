@@ -1,0 +1,180 @@
+/**
+ * Verify hooks for operands and attributes ONNX Runtime refuses at load or at run time, which the conversions
+ * otherwise carried into a .onnx or .tflite with exit 0 (QA s16): BatchNormalization/InstanceNormalization
+ * parameters whose length is not the channel count, a PRelu slope that does not broadcast to X, Mod of floats
+ * with fmod=0, a Resize with neither scales nor sizes (or a scale/size of 0 or less), an LRN size below 1, and constant GatherElements/ScatterElements/ScatterND
+ * indices outside the data they address.
+ */
+import type { Dim, Node } from '@modelpass/ir';
+import { readNumbers } from '../util/elements.js';
+import { shapeOfType, staticDim } from '../util/inference.js';
+import { constantIntsOf, inputShapeOf, intAttribute, reportAt, type OpVerifier } from './verify-context.js';
+
+function formatDims(shape: readonly Dim[]): string {
+  return `[${shape.map((d) => (d === null ? '?' : String(d))).join(',')}]`;
+}
+
+function inputName(node: Node, index: number): string {
+  return node.inputs[index]?.name ?? `input ${index}`;
+}
+
+/**
+ * BatchNormalization (scale, B, mean, var) and InstanceNormalization (scale, B): each parameter holds one
+ * value per channel (dim 1 of X). BatchNormalization before opset 9 with spatial=0 takes per-element
+ * parameters and is not checked.
+ */
+export function verifyChannelParameters(parameters: readonly number[]): OpVerifier {
+  return (context) => {
+    const { node } = context;
+    if (intAttribute(node, 'spatial') === 0) return;
+    const shape = inputShapeOf(node, 0);
+    const channels = shape && shape.length >= 2 ? staticDim(shape[1]) : undefined;
+    if (channels === undefined) return;
+    for (const index of parameters) {
+      const parameter = inputShapeOf(node, index);
+      if (!parameter) continue;
+      const length = parameter.length === 1 ? staticDim(parameter[0]) : undefined;
+      if (parameter.length === 1 && (length === undefined || length === channels)) continue;
+      reportAt(context, 'channel-parameter', `'${inputName(node, index)}' ${formatDims(parameter)} is not one value per channel of '${inputName(node, 0)}' ${formatDims(shape!)}`, {
+        expected: `a rank-1 tensor of ${channels} values (dim 1 of the input)`,
+        actual: formatDims(parameter),
+      });
+    }
+  };
+}
+
+/**
+ * PRelu (opset 7+): the slope broadcasts to X one way (numpy rules, aligned at the last dim; X's shape is the
+ * output's). PRelu-6 and earlier took a slope of C values per channel (libonnx-testdata's test_PReLU_*_multiparam).
+ */
+export const verifyPreluSlope: OpVerifier = (context) => {
+  const { node, opset } = context;
+  if (opset !== undefined && opset < 7) return;
+  const x = inputShapeOf(node, 0);
+  const slope = inputShapeOf(node, 1);
+  if (!x || !slope) return;
+  const fits =
+    slope.length <= x.length &&
+    slope.every((d, i) => {
+      const s = staticDim(d);
+      const t = staticDim(x[x.length - slope.length + i]);
+      return s === undefined || t === undefined || s === 1 || s === t;
+    });
+  if (fits) return;
+  reportAt(context, 'prelu-slope', `slope '${inputName(node, 1)}' ${formatDims(slope)} does not broadcast to '${inputName(node, 0)}' ${formatDims(x)}`, {
+    expected: 'a slope whose dims, aligned at the last one, are 1 or equal to the input\'s (one value per channel of an NCHW input is [C,1,1])',
+    actual: formatDims(slope),
+  });
+};
+
+/** Mod: fmod=1 for floating-point operands (ONNX: "If the input type is floating point, then fmod attribute must be set to 1"). */
+export const verifyModFloat: OpVerifier = (context) => {
+  const { node } = context;
+  const type = node.inputs[0]?.type;
+  const dtype = type && 'dtype' in type ? type.dtype : undefined;
+  if (!dtype || !/^(float|bfloat)/.test(dtype) || (intAttribute(node, 'fmod') ?? 0) === 1) return;
+  reportAt(context, 'mod-fmod', `Mod of ${dtype} operands has fmod=${intAttribute(node, 'fmod') ?? 0}`, {
+    expected: 'fmod=1 for floating-point operands (C fmod; fmod=0 is for integers)',
+    actual: `fmod=${intAttribute(node, 'fmod') ?? 0}`,
+  });
+};
+
+/** Resize (opset 11+): exactly one of scales (non-empty) and sizes; constant scales and sizes above 0. */
+export const verifyResizeTargets: OpVerifier = (context) => {
+  const { node, opset } = context;
+  if (opset !== undefined && opset < 11) return;
+  const hasScales = isGiven(node.inputs[2]);
+  const hasSizes = isGiven(node.inputs[3]);
+  if (hasScales === false && hasSizes === false) {
+    reportAt(context, 'resize-target', 'Resize has neither scales nor sizes', {
+      expected: 'a non-empty scales input (2) or a sizes input (3)',
+      hint: 'give the output size as sizes, or the factor per axis as scales',
+    });
+    return;
+  }
+  if (hasScales === true && hasSizes === true) {
+    reportAt(context, 'resize-target', 'Resize has both scales and sizes', { expected: 'one of them (the other empty or left out)' });
+    return;
+  }
+  const scales = hasScales ? node.inputs[2]?.constant : undefined;
+  if (scales && scales.dtype !== 'string') {
+    const values = Array.from(readNumbers(scales));
+    const bad = values.find((v) => !(v > 0) || !Number.isFinite(v));
+    if (bad !== undefined) reportAt(context, 'resize-target', `scales [${values.join(',')}] hold ${bad}`, { expected: 'finite scales above 0', actual: `[${values.join(',')}]` });
+  }
+  const sizes = hasSizes ? constantIntsOf(node, 3) : undefined;
+  const badSize = sizes?.find((v) => v <= 0);
+  if (badSize !== undefined) reportAt(context, 'resize-target', `sizes [${sizes!.join(',')}] hold ${badSize}`, { expected: 'sizes of 1 or more', actual: `[${sizes!.join(',')}]` });
+};
+
+/** Whether an optional input holds values: false when absent or known empty, undefined when it cannot tell. */
+function isGiven(value: Node['inputs'][number] | undefined): boolean | undefined {
+  if (!value) return false;
+  if (value.constant) return value.constant.size > 0;
+  const shape = shapeOfType(value.type);
+  if (shape === undefined) return undefined;
+  if (shape.some((d) => d === 0)) return false;
+  return shape.every((d) => staticDim(d) !== undefined) ? true : undefined;
+}
+
+/** LRN: size (the channels summed over) is 1 or more. */
+export const verifyLrnSize: OpVerifier = (context) => {
+  const size = intAttribute(context.node, 'size');
+  if (size !== undefined && size < 1) reportAt(context, 'lrn-size', `size is ${size}`, { expected: 'a size of 1 or more (the number of channels to sum over)', actual: String(size) });
+};
+
+/** GatherElements/ScatterElements: constant indices inside the data's `axis`. */
+export const verifyElementIndices: OpVerifier = (context) => {
+  const { node } = context;
+  const shape = inputShapeOf(node, 0);
+  const indices = constantIntsOf(node, 1);
+  if (!shape || !indices) return;
+  const rawAxis = intAttribute(node, 'axis') ?? 0;
+  const axis = rawAxis < 0 ? rawAxis + shape.length : rawAxis;
+  if (axis < 0 || axis >= shape.length) {
+    reportAt(context, 'axis-range', `axis ${rawAxis} is out of range for '${inputName(node, 0)}' ${formatDims(shape)} of rank ${shape.length}`, {
+      expected: `an axis in [${-shape.length}, ${shape.length - 1}]`,
+      actual: String(rawAxis),
+    });
+    return;
+  }
+  const dim = staticDim(shape[axis]);
+  if (dim === undefined) return;
+  const outside = indices.find((index) => index < -dim || index >= dim);
+  if (outside !== undefined) {
+    reportAt(context, 'element-index', `index ${outside} is outside axis ${axis} of '${inputName(node, 0)}' ${formatDims(shape)}`, {
+      expected: `indices in [${-dim}, ${dim - 1}]`,
+      actual: String(outside),
+    });
+  }
+};
+
+/** ScatterND: constant index tuples no longer than the data's rank, each inside the dims it addresses. */
+export const verifyScatterNdIndices: OpVerifier = (context) => {
+  const { node } = context;
+  const shape = inputShapeOf(node, 0);
+  const indexShape = inputShapeOf(node, 1);
+  const indices = constantIntsOf(node, 1);
+  if (!shape || !indexShape || indexShape.length === 0 || !indices) return;
+  const k = staticDim(indexShape[indexShape.length - 1]);
+  if (k === undefined) return;
+  if (k > shape.length) {
+    reportAt(context, 'scatter-nd-index', `index tuples of '${inputName(node, 1)}' ${formatDims(indexShape)} have ${k} entries for data of rank ${shape.length}`, {
+      expected: `index tuples of at most ${shape.length} entries`,
+      actual: String(k),
+    });
+    return;
+  }
+  for (let start = 0; k > 0 && start + k <= indices.length; start += k) {
+    for (let axis = 0; axis < k; axis++) {
+      const dim = staticDim(shape[axis]);
+      const index = indices[start + axis]!;
+      if (dim === undefined || (index >= -dim && index < dim)) continue;
+      reportAt(context, 'scatter-nd-index', `index ${index} (entry ${axis} of tuple ${start / k}) is outside axis ${axis} of '${inputName(node, 0)}' ${formatDims(shape)}`, {
+        expected: `indices in [${-dim}, ${dim - 1}] on axis ${axis}`,
+        actual: `[${indices.slice(start, start + k).join(',')}]`,
+      });
+      return;
+    }
+  }
+};
