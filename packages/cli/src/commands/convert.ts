@@ -206,7 +206,7 @@ export const convertCommand: Command = {
     } finally {
       reading.done(false);
     }
-    checkOutputNotInputData(model, inputPath, outputPath);
+    checkOutputNotInputData(model, inputPath, outputPath, outputFormat.name);
     const inputBytes = fileSize(inputPath);
     const before = countModel(model);
     if (outputFormat.name === 'tflite' && inputFormat.name !== 'tflite') for (const note of staticShapeNotes(model)) io.stderr(note);
