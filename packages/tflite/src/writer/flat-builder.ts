@@ -34,7 +34,8 @@ let builders = 0;
  *   byte or element. In the bench's ten-conversion processes (issue 12) the writer's cost was V8
  *   compiling those per-byte call chains; with less JS per table, less of it gets hot.
  * Offsets are the file's (gaps included), so tables and vectors point across gaps as they would in
- * one buffer. The generated table code takes it through `asBuilder()`.
+ * one buffer. Code written for the npm Builder (flatc's generated table classes, which the tests compare it
+ * with) takes it through `asBuilder()`; the writer itself adds fields by slot (flatbuffer-build.ts).
  */
 export class FlatBuilder {
   private bytes: Uint8Array;

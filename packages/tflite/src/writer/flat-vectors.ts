@@ -41,6 +41,27 @@ export function addScalar(builder: FlatBuilder, kind: FbsScalar, value: number):
   }
 }
 
+/** A vector of table offsets (a table's vector of tables): the bytes of flatc's `create<Field>Vector` for them. */
+export function offsetVector(builder: FlatBuilder, offsets: readonly number[]): number {
+  builder.startVector(4, offsets.length, 4);
+  for (let i = offsets.length - 1; i >= 0; i--) builder.addOffset(offsets[i]!);
+  return builder.endVector();
+}
+
+/** A vector of float32 (quantization scales), as flatc's `create<Field>Vector` writes it. */
+export function float32Vector(builder: FlatBuilder, values: ArrayLike<number>): number {
+  builder.startVector(4, values.length, 4);
+  for (let i = values.length - 1; i >= 0; i--) builder.addFloat32(values[i]!);
+  return builder.endVector();
+}
+
+/** A vector of int64 (quantization zero points), as flatc's `create<Field>Vector` writes it. */
+export function int64Vector(builder: FlatBuilder, values: readonly number[]): number {
+  builder.startVector(8, values.length, 8);
+  for (let i = values.length - 1; i >= 0; i--) builder.addInt64(BigInt(values[i]!));
+  return builder.endVector();
+}
+
 /** A table field of scalar type `kind` at `slot` (skipped when it equals the default). */
 export function addScalarField(builder: FlatBuilder, kind: FbsScalar, slot: number, value: number, fallback: number): void {
   switch (kind) {

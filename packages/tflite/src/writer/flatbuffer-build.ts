@@ -1,26 +1,34 @@
 import type { Model, Node, Tensor, TensorType } from '@modelpass/ir';
-import {
-  Buffer as FbBuffer,
-  Metadata as FbMetadata,
-  Model as FbModel,
-  Operator as FbOperator,
-  OperatorCode as FbOperatorCode,
-  QuantizationParameters as FbQuantization,
-  SignatureDef as FbSignatureDef,
-  SubGraph as FbSubGraph,
-  TensorMap as FbTensorMap,
-} from '../generated/flatbuffers/tflite.js';
-import { TFLITE_ENUMS } from '../generated/schema-tables.js';
+import { TABLE_SLOTS, TFLITE_ENUMS } from '../generated/schema-tables.js';
 import { builtinCode } from '../dialect/names.js';
 import { tfliteError } from '../io/errors.js';
 import { META_DESCRIPTION, META_METADATA_PREFIX, META_SHAPE_BOUND, META_SIGNATURE_DEFS, META_TENSOR_NAME } from '../io/metadata-keys.js';
 import type { SignatureDefJson } from '../io/signature-defs.js';
 import { tensorTypeOfDtype } from '../io/tensor-types.js';
-import { alignedByteVector } from './flat-vectors.js';
+import { alignedByteVector, float32Vector, int64Vector, offsetVector } from './flat-vectors.js';
 import { FlatBuilder } from './flat-builder.js';
 import type { ModelPlan, SubgraphPlan, TensorPlan } from './model-plan.js';
 import { exportOptions } from './options-export.js';
 import { operatorWriting } from './operator-writing.js';
+
+// The schema's tables are written straight on the builder: each field by its vtable slot (TABLE_SLOTS, generated from
+// the schema) with its schema default, in the order flatc's generated `add*` functions take them, so the bytes are the
+// ones those functions write. The generated classes are not imported: the Operator class imports the options unions and
+// with them all 190 generated modules, which every process importing this package loaded (and Node's module loader
+// resolved, read and linked one by one) for nothing — the reader decodes by TABLE_SLOTS too.
+const BUFFER = TABLE_SLOTS.Buffer;
+const METADATA = TABLE_SLOTS.Metadata;
+const MODEL = TABLE_SLOTS.Model;
+const OPERATOR = TABLE_SLOTS.Operator;
+const OPERATOR_CODE = TABLE_SLOTS.OperatorCode;
+const QUANTIZATION = TABLE_SLOTS.QuantizationParameters;
+const SIGNATURE_DEF = TABLE_SLOTS.SignatureDef;
+const SUBGRAPH = TABLE_SLOTS.SubGraph;
+const TENSOR_MAP = TABLE_SLOTS.TensorMap;
+/** A table's field count for `startObject` (the builder sizes nothing by it; the vtable ends at the last field set). */
+const ANY_FIELDS = 0;
+/** The file identifier of a TFLite flatbuffer (schema.fbs `file_identifier`). */
+const FILE_IDENTIFIER = 'TFL3';
 
 /** The schema version written (TFLITE_SCHEMA_VERSION). */
 const SCHEMA_VERSION = 3;
@@ -89,67 +97,65 @@ function initialBuilderBytes(plan: ModelPlan): number {
 export function buildFlatbuffer(model: Model, plan: ModelPlan, external: boolean, path: string): BuiltFlatbuffer {
   // Sized up front: growing doubles and copies the whole buffer each time.
   const b = new FlatBuilder(initialBuilderBytes(plan));
-  const fb = b.asBuilder();
   const bufferTables: number[] = [];
   const reserved: { offset: number; tensor: Tensor }[] = [];
   const bufferOffsets = plan.buffers.map((tensor, index) => {
     if (index === 0 || !tensor) {
-      FbBuffer.startBuffer(fb);
-      return FbBuffer.endBuffer(fb);
+      b.startObject(ANY_FIELDS);
+      return b.endObject();
     }
     if (external) {
-      FbBuffer.startBuffer(fb);
-      FbBuffer.addOffset(fb, BigInt(OFFSET_PLACEHOLDER));
-      FbBuffer.addSize(fb, BigInt(tensor.storage?.byteLength ?? 0));
-      const table = FbBuffer.endBuffer(fb);
+      b.startObject(ANY_FIELDS);
+      b.addFieldInt64(BUFFER.offset, BigInt(OFFSET_PLACEHOLDER), 0n);
+      b.addFieldInt64(BUFFER.size, BigInt(tensor.storage?.byteLength ?? 0), 0n);
+      const table = b.endObject();
       bufferTables[index] = table;
       return table;
     }
     // A gap, not room: the builder never holds, zeroes or copies the weights (the writer streams them in).
     const data = b.reserveVector(tensor.storage?.byteLength ?? 0);
     reserved.push({ offset: data, tensor });
-    FbBuffer.startBuffer(fb);
-    FbBuffer.addData(fb, data);
-    return FbBuffer.endBuffer(fb);
+    return dataBuffer(b, data);
   });
   const metadata: number[] = [];
   for (const [key, value] of model.metadata) {
     if (!key.startsWith(META_METADATA_PREFIX)) continue;
     const data = alignedByteVector(b, Buffer.from(value, 'base64'));
-    FbBuffer.startBuffer(fb);
-    FbBuffer.addData(fb, data);
-    bufferOffsets.push(FbBuffer.endBuffer(fb));
+    bufferOffsets.push(dataBuffer(b, data));
     const name = b.createString(key.slice(META_METADATA_PREFIX.length));
-    metadata.push(FbMetadata.createMetadata(fb, name, bufferOffsets.length - 1));
+    b.startObject(ANY_FIELDS);
+    b.addFieldOffset(METADATA.name, name, 0);
+    b.addFieldInt32(METADATA.buffer, bufferOffsets.length - 1, 0);
+    metadata.push(b.endObject());
   }
 
   const subgraphs = plan.subgraphs.map((subgraph) => buildSubgraph(b, plan, subgraph));
   const operatorCodes = plan.operatorCodes.map((code) => {
     const custom = code.customCode !== undefined ? b.createString(code.customCode) : 0;
     const value = builtinCode(code.builtin)!;
-    FbOperatorCode.startOperatorCode(fb);
-    FbOperatorCode.addDeprecatedBuiltinCode(fb, Math.min(value, 127));
-    if (custom) FbOperatorCode.addCustomCode(fb, custom);
-    FbOperatorCode.addVersion(fb, code.version);
-    FbOperatorCode.addBuiltinCode(fb, value);
-    return FbOperatorCode.endOperatorCode(fb);
+    b.startObject(ANY_FIELDS);
+    b.addFieldInt8(OPERATOR_CODE.deprecated_builtin_code, Math.min(value, 127), 0);
+    if (custom) b.addFieldOffset(OPERATOR_CODE.custom_code, custom, 0);
+    b.addFieldInt32(OPERATOR_CODE.version, code.version, 1);
+    b.addFieldInt32(OPERATOR_CODE.builtin_code, value, 0);
+    return b.endObject();
   });
   const signatures = buildSignatureDefs(b, model, plan, path);
   const description = b.createString(model.metadata.get(META_DESCRIPTION) ?? 'modelpass');
-  const operatorCodesVector = FbModel.createOperatorCodesVector(fb, operatorCodes);
-  const subgraphsVector = FbModel.createSubgraphsVector(fb, subgraphs);
-  const buffersVector = FbModel.createBuffersVector(fb, bufferOffsets);
-  const metadataVector = metadata.length ? FbModel.createMetadataVector(fb, metadata) : 0;
-  const signaturesVector = signatures.length ? FbModel.createSignatureDefsVector(fb, signatures) : 0;
-  FbModel.startModel(fb);
-  FbModel.addVersion(fb, SCHEMA_VERSION);
-  FbModel.addOperatorCodes(fb, operatorCodesVector);
-  FbModel.addSubgraphs(fb, subgraphsVector);
-  FbModel.addDescription(fb, description);
-  FbModel.addBuffers(fb, buffersVector);
-  if (metadataVector) FbModel.addMetadata(fb, metadataVector);
-  if (signaturesVector) FbModel.addSignatureDefs(fb, signaturesVector);
-  FbModel.finishModelBuffer(fb, FbModel.endModel(fb));
+  const operatorCodesVector = offsetVector(b, operatorCodes);
+  const subgraphsVector = offsetVector(b, subgraphs);
+  const buffersVector = offsetVector(b, bufferOffsets);
+  const metadataVector = metadata.length ? offsetVector(b, metadata) : 0;
+  const signaturesVector = signatures.length ? offsetVector(b, signatures) : 0;
+  b.startObject(ANY_FIELDS);
+  b.addFieldInt32(MODEL.version, SCHEMA_VERSION, 0);
+  b.addFieldOffset(MODEL.operator_codes, operatorCodesVector, 0);
+  b.addFieldOffset(MODEL.subgraphs, subgraphsVector, 0);
+  b.addFieldOffset(MODEL.description, description, 0);
+  b.addFieldOffset(MODEL.buffers, buffersVector, 0);
+  if (metadataVector) b.addFieldOffset(MODEL.metadata, metadataVector, 0);
+  if (signaturesVector) b.addFieldOffset(MODEL.signature_defs, signaturesVector, 0);
+  b.finish(b.endObject(), FILE_IDENTIFIER);
   const bytes = b.builtBytes();
   const fileLength = b.fileLength;
   // A vector's offset counts from the end of the file and points at its 4-byte length prefix; the gaps
@@ -158,6 +164,13 @@ export function buildFlatbuffer(model: Model, plan: ModelPlan, external: boolean
     .map(({ offset, tensor }, i) => ({ start: fileLength - offset + 4, split: bytes.byteLength - b.gaps[i]!.physicalEnd, tensor }))
     .sort((x, y) => x.start - y.start);
   return { bytes, fileLength, bufferTables, constants };
+}
+
+/** A Buffer table holding the byte vector at `data`. */
+function dataBuffer(b: FlatBuilder, data: number): number {
+  b.startObject(ANY_FIELDS);
+  b.addFieldOffset(BUFFER.data, data, 0);
+  return b.endObject();
 }
 
 const NO_DIMS: readonly number[] = [];
@@ -192,14 +205,13 @@ function buildTensor(b: FlatBuilder, tensor: TensorPlan): number {
   let quantization = 0;
   const quant = type.quant;
   if (quant) {
-    const fb = b.asBuilder();
-    const scale = FbQuantization.createScaleVector(fb, [...quant.scale]);
-    const zeroPoint = FbQuantization.createZeroPointVector(fb, quant.zeroPoint.map((z) => BigInt(z)));
-    FbQuantization.startQuantizationParameters(fb);
-    FbQuantization.addScale(fb, scale);
-    FbQuantization.addZeroPoint(fb, zeroPoint);
-    FbQuantization.addQuantizedDimension(fb, quant.axis ?? 0);
-    quantization = FbQuantization.endQuantizationParameters(fb);
+    const scale = float32Vector(b, quant.scale);
+    const zeroPoint = int64Vector(b, quant.zeroPoint);
+    b.startObject(ANY_FIELDS);
+    b.addFieldOffset(QUANTIZATION.scale, scale, 0);
+    b.addFieldOffset(QUANTIZATION.zero_point, zeroPoint, 0);
+    b.addFieldInt32(QUANTIZATION.quantized_dimension, quant.axis ?? 0, 0);
+    quantization = b.endObject();
   }
   b.startObject(TENSOR_FIELDS);
   b.addFieldOffset(0, shapeVector, 0);
@@ -224,7 +236,6 @@ function tensorIndices(subgraph: SubgraphPlan, values: Node['inputs']): number[]
 }
 
 function buildOperator(b: FlatBuilder, plan: ModelPlan, subgraph: SubgraphPlan, node: Node): number {
-  const fb = b.asBuilder();
   const writing = operatorWriting(node.op);
   const inputs = b.int32Vector(tensorIndices(subgraph, node.inputs));
   const outputs = b.int32Vector(tensorIndices(subgraph, node.outputs));
@@ -234,50 +245,45 @@ function buildOperator(b: FlatBuilder, plan: ModelPlan, subgraph: SubgraphPlan, 
   let customFormat = 0;
   if (writing.builtin === 'CUSTOM') {
     const bytes = node.getAttribute('custom_options');
-    if (bytes?.kind === 'tensor') customOptions = FbOperator.createCustomOptionsVector(fb, bytes.value.bytes());
+    if (bytes?.kind === 'tensor') customOptions = b.createByteVector(bytes.value.bytes());
     const format = node.getAttribute('custom_options_format');
     customFormat = format?.kind === 'string' ? (TFLITE_ENUMS.CustomOptionsFormat![format.value] ?? 0) : 0;
   }
-  FbOperator.startOperator(fb);
-  FbOperator.addOpcodeIndex(fb, plan.opcodeIndex.get(node)!);
-  FbOperator.addInputs(fb, inputs);
-  FbOperator.addOutputs(fb, outputs);
+  b.startObject(ANY_FIELDS);
+  b.addFieldInt32(OPERATOR.opcode_index, plan.opcodeIndex.get(node)!, 0);
+  b.addFieldOffset(OPERATOR.inputs, inputs, 0);
+  b.addFieldOffset(OPERATOR.outputs, outputs, 0);
   if (options && optionsOffset) {
-    if (options.union === 1) {
-      FbOperator.addBuiltinOptionsType(fb, options.unionType);
-      FbOperator.addBuiltinOptions(fb, optionsOffset);
-    } else {
-      FbOperator.addBuiltinOptions2Type(fb, options.unionType);
-      FbOperator.addBuiltinOptions2(fb, optionsOffset);
-    }
+    // A union's type byte is the slot before its value (NONE = 0 is the default).
+    const slot = options.union === 1 ? OPERATOR.builtin_options : OPERATOR.builtin_options_2;
+    b.addFieldInt8(slot - 1, options.unionType, 0);
+    b.addFieldOffset(slot, optionsOffset, 0);
   }
   if (customOptions) {
-    FbOperator.addCustomOptions(fb, customOptions);
-    FbOperator.addCustomOptionsFormat(fb, customFormat);
+    b.addFieldOffset(OPERATOR.custom_options, customOptions, 0);
+    b.addFieldInt8(OPERATOR.custom_options_format, customFormat, TFLITE_ENUMS.CustomOptionsFormat!.FLEXBUFFERS!);
   }
-  return FbOperator.endOperator(fb);
+  return b.endObject();
 }
 
 function buildSubgraph(b: FlatBuilder, plan: ModelPlan, subgraph: SubgraphPlan): number {
-  const fb = b.asBuilder();
-  const tensors = FbSubGraph.createTensorsVector(fb, subgraph.tensors.map((tensor) => buildTensor(b, tensor)));
+  const tensors = offsetVector(b, subgraph.tensors.map((tensor) => buildTensor(b, tensor)));
   const operatorOffsets: number[] = [];
   for (let node = subgraph.graph.firstNode; node; node = node.next) operatorOffsets.push(buildOperator(b, plan, subgraph, node));
-  const operators = FbSubGraph.createOperatorsVector(fb, operatorOffsets);
-  const inputs = FbSubGraph.createInputsVector(fb, subgraph.graph.inputs.map((value) => subgraph.indexOf.get(value)!));
-  const outputs = FbSubGraph.createOutputsVector(fb, subgraph.graph.outputs.map((value) => subgraph.indexOf.get(value)!));
+  const operators = offsetVector(b, operatorOffsets);
+  const inputs = b.int32Vector(subgraph.graph.inputs.map((value) => subgraph.indexOf.get(value)!));
+  const outputs = b.int32Vector(subgraph.graph.outputs.map((value) => subgraph.indexOf.get(value)!));
   const name = b.createString(subgraph.graph.name);
-  FbSubGraph.startSubGraph(fb);
-  FbSubGraph.addTensors(fb, tensors);
-  FbSubGraph.addInputs(fb, inputs);
-  FbSubGraph.addOutputs(fb, outputs);
-  FbSubGraph.addOperators(fb, operators);
-  FbSubGraph.addName(fb, name);
-  return FbSubGraph.endSubGraph(fb);
+  b.startObject(ANY_FIELDS);
+  b.addFieldOffset(SUBGRAPH.tensors, tensors, 0);
+  b.addFieldOffset(SUBGRAPH.inputs, inputs, 0);
+  b.addFieldOffset(SUBGRAPH.outputs, outputs, 0);
+  b.addFieldOffset(SUBGRAPH.operators, operators, 0);
+  b.addFieldOffset(SUBGRAPH.name, name, 0);
+  return b.endObject();
 }
 
 function buildSignatureDefs(b: FlatBuilder, model: Model, plan: ModelPlan, path: string): number[] {
-  const fb = b.asBuilder();
   const text = model.metadata.get(META_SIGNATURE_DEFS);
   if (!text) return [];
   let signatures: SignatureDefJson[];
@@ -298,16 +304,19 @@ function buildSignatureDefs(b: FlatBuilder, model: Model, plan: ModelPlan, path:
         const value = [...subgraph.indexOf.keys()].find((v) => v.name === entry.tensor);
         if (!value) throw tfliteError({ reason: `signature '${signature.key}' maps '${entry.name}' to '${entry.tensor}', which subgraph '${graph.name}' no longer has`, location: { file: path }, hint: `update or remove model metadata '${META_SIGNATURE_DEFS}'` });
         const name = b.createString(entry.name);
-        return FbTensorMap.createTensorMap(fb, name, subgraph.indexOf.get(value)!);
+        b.startObject(ANY_FIELDS);
+        b.addFieldOffset(TENSOR_MAP.name, name, 0);
+        b.addFieldInt32(TENSOR_MAP.tensor_index, subgraph.indexOf.get(value)!, 0);
+        return b.endObject();
       });
-    const inputs = FbSignatureDef.createInputsVector(fb, maps(signature.inputs));
-    const outputs = FbSignatureDef.createOutputsVector(fb, maps(signature.outputs));
+    const inputs = offsetVector(b, maps(signature.inputs));
+    const outputs = offsetVector(b, maps(signature.outputs));
     const key = b.createString(signature.key);
-    FbSignatureDef.startSignatureDef(fb);
-    FbSignatureDef.addInputs(fb, inputs);
-    FbSignatureDef.addOutputs(fb, outputs);
-    FbSignatureDef.addSignatureKey(fb, key);
-    FbSignatureDef.addSubgraphIndex(fb, subgraphIndex);
-    return FbSignatureDef.endSignatureDef(fb);
+    b.startObject(ANY_FIELDS);
+    b.addFieldOffset(SIGNATURE_DEF.inputs, inputs, 0);
+    b.addFieldOffset(SIGNATURE_DEF.outputs, outputs, 0);
+    b.addFieldOffset(SIGNATURE_DEF.signature_key, key, 0);
+    b.addFieldInt32(SIGNATURE_DEF.subgraph_index, subgraphIndex, 0);
+    return b.endObject();
   });
 }
