@@ -14,7 +14,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, GraphBuilder, Tensor, tensorType, type Model, type Node } from '@modelpass/ir';
 import { decodeOnnx, encodeOnnx, writeOnnx } from '@modelpass/onnx';
 import { disposeSharedOrtRunner, runOrt } from '@modelpass/runtime';
-import { cosine, onnxChecker, randomTensor, runPipeline } from '../__tests__/weights-helpers.js';
+import { cosine, maxAbsDiff, onnxChecker, randomTensor, runPipeline } from '../__tests__/weights-helpers.js';
+import { inferShapes } from '@modelpass/ops';
+import { rewriteForFullInteger } from './composites.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'modelpass-quantize-composites-'));
 afterAll(async () => {
@@ -23,6 +25,8 @@ afterAll(async () => {
 });
 
 const scalar = (v: number) => Tensor.scalar('float32', v);
+/** A LayerNorm scale near 1, as trained ones are. */
+const gamma = () => Tensor.fromValues('float32', [8], randomTensor([8], 2, 0.4).toNumbers().map((v) => 1 + v));
 
 /** x [1, 6, 8] → LayerNorm → MatMul/Add → GELU (erf) → MatMul → self-attention scores / √8 → Softmax → MatMul. */
 function block(): Model {
@@ -35,7 +39,7 @@ function block(): Model {
   const variance = b.op1('onnx.ReduceMean', [squared], { axes: attrs.ints([-1]) }, { name: 'ln/var' });
   const root = b.op1('onnx.Sqrt', [b.op1('onnx.Add', [variance, b.constant(scalar(1e-5), 'eps')], {}, { name: 'ln/eps' })], {}, { name: 'ln/sqrt' });
   const normalized = b.op1('onnx.Div', [centred, root], {}, { name: 'ln/div' });
-  const ln = b.op1('onnx.Add', [b.op1('onnx.Mul', [normalized, b.constant(randomTensor([8], 2, 0.2), 'gamma')], {}, { name: 'ln/gamma' }), b.constant(randomTensor([8], 3, 0.1), 'beta')], {}, { name: 'ln/beta', outputs: ['ln_out'] });
+  const ln = b.op1('onnx.Add', [b.op1('onnx.Mul', [normalized, b.constant(gamma(), 'gamma')], {}, { name: 'ln/gamma' }), b.constant(randomTensor([8], 3, 0.1), 'beta')], {}, { name: 'ln/beta', outputs: ['ln_out'] });
   const ff1 = b.op1('onnx.Add', [b.op1('onnx.MatMul', [ln, b.constant(randomTensor([8, 16], 4, 0.5), 'w1')], {}, { name: 'ff1' }), b.constant(randomTensor([16], 5, 0.1), 'b1')], {}, { name: 'ff1/bias', outputs: ['ff1_out'] });
   const erf = b.op1('onnx.Erf', [b.op1('onnx.Div', [ff1, b.constant(scalar(Math.SQRT2), 'sqrt2')], {}, { name: 'gelu/div' })], {}, { name: 'gelu/erf' });
   const gate = b.op1('onnx.Add', [erf, b.constant(scalar(1), 'one')], {}, { name: 'gelu/add' });
@@ -83,6 +87,33 @@ describe('quantize-static full-integer=true on a transformer block', () => {
     const [expected] = [...(await runOrt(float, feed())).values()];
     const [actual] = [...(await runOrt(model, feed())).values()];
     expect(cosine(expected!, actual!)).toBeGreaterThan(0.99);
+  }, 120_000);
+
+  it('LayerNormalization (opset 17) is decomposed the same way: no float node, ORT close to the float model', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [1, 6, 8]));
+    const h = b.op1('onnx.MatMul', [x, b.constant(randomTensor([8, 8], 1, 0.5), 'w0')], {}, { name: 'embed' });
+    const ln = b.op1('onnx.LayerNormalization', [h, b.constant(gamma(), 'gamma'), b.constant(randomTensor([8], 3, 0.1), 'beta')], { axis: attrs.int(-1), epsilon: attrs.float(1e-5) }, { name: 'ln' });
+    b.output(b.op1('onnx.MatMul', [ln, b.constant(randomTensor([8, 4], 4, 0.5), 'w1')], {}, { name: 'head', outputs: ['y'] }));
+    const model = b.model({ onnx: 17 });
+    const float = decodeOnnx(encodeOnnx(model));
+    // The decomposition alone computes the same reals (ORT on both float models).
+    const decomposed = decodeOnnx(encodeOnnx(model));
+    inferShapes(decomposed, { mode: 'refresh' });
+    expect(rewriteForFullInteger(decomposed.graph, 17).layerNorms).toBe(1);
+    const [reference] = [...(await runOrt(float, feed())).values()];
+    const [rewritten] = [...(await runOrt(decomposed, feed())).values()];
+    expect(maxAbsDiff(reference!, rewritten!)).toBeLessThan(1e-5);
+    const run = await runPipeline(model, 'quantize-static{samples=16 full-integer=true}');
+    expect(run.warnings.filter((w) => w.startsWith('full-integer:'))).toEqual([]);
+    const ops = opsOf(model);
+    expect(ops).not.toContain('onnx.LayerNormalization');
+    for (const op of ['onnx.ReduceMean', 'onnx.Sub', 'onnx.Sqrt', 'onnx.Reciprocal']) expect(ops).toContain(op);
+    const path = join(dir, 'layer-norm.int8.onnx');
+    writeOnnx(model, path);
+    onnxChecker(path);
+    const [actual] = [...(await runOrt(model, feed())).values()];
+    expect(cosine(reference!, actual!)).toBeGreaterThan(0.99);
   }, 120_000);
 
   it('without full-integer=true, the LayerNorm and GELU keep their float spelling (ORT has no integer kernels for them)', async () => {

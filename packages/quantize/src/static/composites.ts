@@ -4,6 +4,8 @@
  * kernels between DequantizeLinear and QuantizeLinear: the same reals).
  *
  * Rewrites of the float model, before planning and calibration (each keeps the output's name):
+ * - `LayerNormalization` (opset 17) → the decomposed spelling below, with `ReduceMean`/`Sub`/`Mul`/`Add` (ORT runs no
+ *   quantized LayerNormalization; TFLite 2.9 has none at all, and int8 MEAN/SUB/MUL/RSQRT/ADD);
  * - `Pow(x, 2)` → `Mul(x, x)` (TFLite 2.9 has no int8 POW; MUL int8 squares);
  * - `Div(a, Sqrt(v))` → `Mul(a, Reciprocal(Sqrt(v)))` (no int8 DIV or SQRT; `Reciprocal(Sqrt(v))` is RSQRT);
  * - `Div(x, c)` by a float scalar constant → `Mul(x, 1/c)` (attention's 1/√d, GELU's 1/√2: MUL int8).
@@ -15,7 +17,7 @@
  * The composite's entry node (the one reading x) gets the `composite` rule: x is quantized for it; the pattern's
  * output is quantized where a quantized op reads it (an entry QuantizeLinear with its calibrated range).
  */
-import { Tensor, type Graph, type Node, type Value } from '@modelpass/ir';
+import { attrs, Tensor, type Graph, type Node, type Value } from '@modelpass/ir';
 
 export interface Composite {
   readonly kind: 'gelu' | 'rsqrt';
@@ -29,6 +31,7 @@ export interface Composite {
 }
 
 export interface FullIntegerRewrites {
+  readonly layerNorms: number;
   readonly squares: number;
   readonly reciprocalSqrts: number;
   readonly divisionsByConstant: number;
@@ -60,8 +63,51 @@ function isFloat(value: Value | null | undefined): value is Value {
   return !!value && value.type.kind === 'tensor' && value.type.dtype === 'float32';
 }
 
+/**
+ * LayerNormalization (one output used, constant scale/bias, known rank) → ReduceMean, Sub, Mul (the square),
+ * ReduceMean, Add ε, Sqrt, Reciprocal, Mul, Mul scale, Add bias: the spelling torch exports below opset 17.
+ */
+function decomposeLayerNorm(node: Node, opset: number): boolean {
+  const x = node.inputs[0];
+  const output = node.output(0);
+  const shape = x?.type.kind === 'tensor' ? x.type.shape : undefined;
+  if (!x || !shape || !isFloat(x) || node.outputs.slice(1).some((v) => v && (v.uses.size > 0 || v.isGraphOutput))) return false;
+  const scale = node.inputs[1];
+  const bias = node.inputs[2];
+  if (!scale?.constant || scale.isGraphInput || (bias && (!bias.constant || bias.isGraphInput))) return false;
+  const rank = shape.length;
+  const axis = node.optionalAttr('axis', 'int') ?? -1;
+  const first = axis < 0 ? axis + rank : axis;
+  if (first < 0 || first >= rank) return false;
+  const axes = Array.from({ length: rank - first }, (_, i) => first + i);
+  const epsilon = node.optionalAttr('epsilon', 'float') ?? 1e-5;
+  const graph = node.graph!;
+  const type = output.type;
+  const reducedType = { ...x.type, shape: shape.map((d, i) => (i >= first ? 1 : d)) } as Value['type'];
+  let count = 0;
+  const create = (op: string, inputs: Value[], resultType: Value['type'], attributes: Record<string, ReturnType<typeof attrs.ints>> = {}) =>
+    graph.createNode({ op, name: graph.uniqueNodeName(`${node.name}/${op.slice(5).toLowerCase()}${count++}`), inputs, outputs: [{ name: graph.uniqueName(`${output.name}_${op.slice(5).toLowerCase()}`), type: resultType }], attributes, before: node }).output(0);
+  const mean = (value: Value) =>
+    opset >= 18
+      ? create('onnx.ReduceMean', [value, graph.addConstant(graph.uniqueName(`${node.name}_axes`), Tensor.fromValues('int64', [axes.length], axes.map(BigInt)))], reducedType, { keepdims: attrs.int(1) })
+      : create('onnx.ReduceMean', [value], reducedType, { axes: attrs.ints(axes), keepdims: attrs.int(1) });
+  const centred = create('onnx.Sub', [x, mean(x)], x.type);
+  const variance = mean(create('onnx.Mul', [centred, centred], x.type));
+  const shifted = create('onnx.Add', [variance, graph.addConstant(graph.uniqueName(`${node.name}_epsilon`), Tensor.scalar('float32', epsilon))], reducedType);
+  const inverse = create('onnx.Reciprocal', [create('onnx.Sqrt', [shifted], reducedType)], reducedType);
+  const scaled = create('onnx.Mul', [create('onnx.Mul', [centred, inverse], x.type), scale], type);
+  const result = bias ? create('onnx.Add', [scaled, bias], type) : scaled;
+  const name = output.name;
+  output.replaceAllUsesWith(result);
+  node.erase();
+  result.rename(name);
+  return true;
+}
+
 /** The float-model rewrites of full-integer=true (see the file's comment). */
-export function rewriteForFullInteger(graph: Graph): FullIntegerRewrites {
+export function rewriteForFullInteger(graph: Graph, opset = 13): FullIntegerRewrites {
+  let layerNorms = 0;
+  for (const node of [...graph.nodesOf('onnx.LayerNormalization')]) if (decomposeLayerNorm(node, opset)) layerNorms++;
   let squares = 0;
   let reciprocalSqrts = 0;
   let divisionsByConstant = 0;
@@ -89,7 +135,7 @@ export function rewriteForFullInteger(graph: Graph): FullIntegerRewrites {
     replaceBy(node, 'onnx.Mul', [node.input(0), inverse]);
     divisionsByConstant++;
   }
-  return { squares, reciprocalSqrts, divisionsByConstant };
+  return { layerNorms, squares, reciprocalSqrts, divisionsByConstant };
 }
 
 function onlyUser(value: Value): Node | undefined {
