@@ -61,11 +61,14 @@ export const legalizeTflite = definePass({
     '(all that cannot map are reported at once, with locations, before anything changes), turns layout-sensitive ops into NHWC ' +
     'builtins between transposes (weights transposed offline), declares image inputs/outputs NHWC with io-layout=nhwc, sinks and ' +
     'cancels transposes, lowers the rest op by op and folds RELU/RELU6 into the op before them. Quantized models (QDQ, quant<> values, QOperator) become ' +
-    'int8 TFLite: int8 activations and per-channel weights, int32 biases, QUANTIZE/DEQUANTIZE at float edges (io-type=int8 for int8 ones).',
+    'int8 TFLite: int8 activations and per-channel weights, int32 biases, QUANTIZE/DEQUANTIZE at float edges (io-type=int8, or int16 for 16x8 models, for integer ones).',
   options: {
     ioLayout: option.enum(['nchw', 'nhwc'], { default: 'nchw', help: 'layout of image-like graph inputs and outputs' }),
     groupedConv: option.enum(['split', 'native'], { default: 'split', help: 'grouped convolutions: one CONV_2D per group, or one grouped CONV_2D' }),
-    ioType: option.enum(['float', 'int8'], { default: 'float', help: 'quantized models: float32 graph inputs/outputs (QUANTIZE/DEQUANTIZE at the edges) or int8 ones where the model quantizes an input first / dequantizes an output last' }),
+    ioType: option.enum(['float', 'int8', 'int16'], {
+      default: 'float',
+      help: 'quantized models: float32 graph inputs/outputs (QUANTIZE/DEQUANTIZE at the edges), or integer ones where the model quantizes an input first / dequantizes an output last: int8 for 8-bit models, int16 for 16x8 ones (an edge of the other type is refused)',
+    }),
     unsupportedInt8: option.enum(['error', 'float'], { default: 'error', help: 'quantized ops with no int8 TFLite lowering (or asymmetric weights): report them, or run them in float between DEQUANTIZE and QUANTIZE' }),
     fullInteger: option.boolean({ default: false, help: 'refuse, before anything is written, a model in which any op would compute float32 (QUANTIZE of an input / DEQUANTIZE into an output aside), naming each; quantize-static{full-integer=true} makes such models' }),
     channelShuffle: option.enum(['gather', 'transpose'], {
@@ -141,7 +144,7 @@ export const legalizeTflite = definePass({
       keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
     }
     if (quantized) {
-      const prepared = prepareQuantizedForTflite(model, { ioType: context.options.ioType as 'float' | 'int8', unsupportedInt8: context.options.unsupportedInt8 as 'error' | 'float', fullInteger: context.options.fullInteger });
+      const prepared = prepareQuantizedForTflite(model, { ioType: context.options.ioType as 'float' | 'int8' | 'int16', unsupportedInt8: context.options.unsupportedInt8 as 'error' | 'float', fullInteger: context.options.fullInteger });
       context.statistic('int8-ops', prepared.int8Nodes);
       context.statistic('float-ops-in-int8-model', prepared.floatNodes);
     } else if (context.options.fullInteger) refuseFloatNodes(model.graph, { runsInt8: () => false }, false);

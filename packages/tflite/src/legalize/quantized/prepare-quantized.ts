@@ -10,8 +10,12 @@ import { quantizedCompositesAsInt8Ops } from './composites-int8.js';
 import { dequantizeTensor, holdsReals, quantOf, realType } from './quant-values.js';
 
 export interface QuantizedPrepareOptions {
-  /** `float` (default): graph inputs/outputs stay float32 (QUANTIZE/DEQUANTIZE at the edges); `int8`: inputs the model quantizes right away and outputs it dequantizes last are int8 tensors. */
-  readonly ioType: 'float' | 'int8';
+  /**
+   * `float` (default): graph inputs/outputs stay float32 (QUANTIZE/DEQUANTIZE at the edges); `int8` (8-bit models) or
+   * `int16` (16x8 models): inputs the model quantizes right away and outputs it dequantizes last are integer tensors;
+   * an edge quantized to the other integer type is refused.
+   */
+  readonly ioType: 'float' | 'int8' | 'int16';
   /** `error` (default): a quantized op with no int8 TFLite lowering (or asymmetric weights) is reported; `float`: it runs in float between DEQUANTIZE and QUANTIZE. */
   readonly unsupportedInt8?: 'error' | 'float';
   /** Refuse the model, naming every node that would compute float32 (QUANTIZE of an input / DEQUANTIZE into an output aside), before anything changes (`full-integer.ts`). */
@@ -169,33 +173,60 @@ function shiftUint8(graph: Graph): number {
   return count;
 }
 
-/** io-type=int8: a float input read only by QuantizeLinear nodes of one type becomes that int8 input; an output a DequantizeLinear computes becomes its int8 input. */
-function int8Boundaries(graph: Graph): { inputs: string[]; outputs: string[] } {
-  const inputs: string[] = [];
+/**
+ * io-type=int8/int16: a float input read only by QuantizeLinear nodes of one type becomes that integer input; an output a
+ * DequantizeLinear computes becomes its integer input. An edge quantized to the other integer type is refused, naming
+ * it: an int8 edge of a 16x8 model would drop 8 bits of every value before the first op (TFLite's converter refuses
+ * inference_input_type=tf.int8 for 16x8 models too), and an int16 edge of an 8-bit model has no int16 values.
+ */
+const storedAs = (dtype: string, ioType: 'int8' | 'int16'): boolean => dtype === ioType || (ioType === 'int8' && dtype === 'uint8');
+
+function integerBoundaries(graph: Graph, ioType: 'int8' | 'int16'): { inputs: string[]; outputs: string[] } {
+  const inputs: { value: Value; type: TensorType; readers: Node[] }[] = [];
+  const mismatched: string[] = [];
   for (const input of graph.inputs) {
     const readers = input.users;
     if (readers.length === 0 || input.isGraphOutput || !readers.every((reader) => reader.op === 'onnx.QuantizeLinear' && reader.inputs[0] === input && quantOf(reader.outputs[0]))) continue;
     const type = readers[0]!.output(0).type as TensorType;
     if (!readers.every((reader) => JSON.stringify(reader.output(0).type) === JSON.stringify(type))) continue;
-    input.type = type;
-    for (const reader of readers) {
-      reader.output(0).replaceAllUsesWith(input);
-      reader.erase();
-    }
-    inputs.push(input.name);
+    if (!storedAs(type.dtype, ioType)) mismatched.push(`input '${input.name}' is quantized to ${type.dtype}`);
+    else inputs.push({ value: input, type, readers });
   }
-  const outputs: string[] = [];
-  for (const output of [...graph.outputs]) {
+  const outputs: { value: Value; producer: Node; integers: Value }[] = [];
+  for (const output of graph.outputs) {
     const producer = output.producer;
     if (!producer || producer.op !== 'onnx.DequantizeLinear' || !quantOf(producer.inputs[0]) || producer.inputs[0]!.isConstant) continue;
     const integers = producer.input(0);
     if (integers.isGraphInput || integers.isGraphOutput) continue;
-    const name = output.name;
-    output.replaceAllUsesWith(integers);
-    if (!output.hasUses) producer.erase();
-    outputs.push(name);
+    const dtype = (integers.type as TensorType).dtype;
+    if (!storedAs(dtype, ioType)) mismatched.push(`output '${output.name}' is dequantized from ${dtype}`);
+    else outputs.push({ value: output, producer, integers });
   }
-  return { inputs, outputs };
+  if (mismatched.length > 0) {
+    const other = ioType === 'int8' ? 'int16' : 'int8';
+    throw new ModelpassError({
+      reason: `io-type=${ioType}: ${mismatched.join('; ')}, not ${ioType}; nothing was written`,
+      source: '@modelpass/tflite',
+      code: 'tflite/io-type',
+      expected: `${ioType} graph inputs/outputs`,
+      hint:
+        ioType === 'int8'
+          ? `a 16x8 model (quantize-static{activations=int16}) takes io-type=${other} for integer inputs/outputs (int16, as TFLite's converter's inference_input_type=tf.int16), or io-type=float; an int8 edge would drop 8 bits of every value`
+          : `an 8-bit model takes io-type=${other} for integer inputs/outputs, or io-type=float`,
+    });
+  }
+  for (const { value, type, readers } of inputs) {
+    value.type = type;
+    for (const reader of readers) {
+      reader.output(0).replaceAllUsesWith(value);
+      reader.erase();
+    }
+  }
+  for (const { value, producer, integers } of outputs) {
+    value.replaceAllUsesWith(integers);
+    if (!value.hasUses) producer.erase();
+  }
+  return { inputs: inputs.map(({ value }) => value.name), outputs: outputs.map(({ value }) => value.name) };
 }
 
 /**
@@ -234,6 +265,6 @@ export function prepareQuantizedForTflite(model: Model, options: QuantizedPrepar
   }
   const uint8Shifted = shiftUint8(graph);
   hardSigmoidsAsInt8Ops(graph);
-  const boundaries = options.ioType === 'int8' ? int8Boundaries(graph) : { inputs: [], outputs: [] };
+  const boundaries = options.ioType === 'float' ? { inputs: [], outputs: [] } : integerBoundaries(graph, options.ioType);
   return { int8Nodes, floatNodes, uint8Shifted, int16Symmetric: int16.values, int16Clamps: int16.clamps, int8Inputs: boundaries.inputs, int8Outputs: boundaries.outputs };
 }
