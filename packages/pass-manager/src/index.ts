@@ -63,7 +63,7 @@ export {
   type CrashReproducerOptions,
   type ReproducerManifest,
 } from './instrumentation/crash-reproducer.js';
-export { replayReproducer, type ReplayOptions, type ReplayResult } from './instrumentation/replay.js';
+export { replayReproducer, reproducerPlugins, type ReplayOptions, type ReplayResult } from './instrumentation/replay.js';
 
 // Plugins
 export { definePlugin, isPlugin, assertPluginCompatible, type Plugin, type PluginDefinition } from './plugin/plugin.js';

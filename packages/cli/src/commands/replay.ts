@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { REPRODUCER_FILES, replayReproducer, type PluginRecord } from '@modelpass/pass-manager';
+import { REPRODUCER_FILES, replayReproducer, reproducerPlugins, type PluginRecord } from '@modelpass/pass-manager';
 import { checkRegularFile } from '@modelpass/runtime';
 import { flagBoolean, flagList } from '../args.js';
 import type { Command } from '../command.js';
@@ -59,8 +59,11 @@ export const replayCommand: Command = {
       );
       return 2;
     }
+    // The folder and every plugins.json record are checked before any plugin file is imported (QA s16: a malformed
+    // record, or a folder without input.mpir, was reported only after the plugins' code had run).
+    const checked = reproducerPlugins(directory);
     // Recorded plugins go through the CLI's loader (errors name the plugin file); replay skips those already loaded.
-    const fromReproducer = (recorded ?? []).map((r) => r?.path ?? r?.specifier).filter((s): s is string => typeof s === 'string');
+    const fromReproducer = checked.map((r) => r.path ?? r.specifier).filter((s): s is string => typeof s === 'string');
     const environment = await environmentWithPlugins([...fromReproducer, ...flagList(args, 'plugin')], io);
     const { allowRead } = readOptions(args, io);
     const result = await replayReproducer(directory, { environment, cwd: io.cwd, ...(allowRead ? { allowRead } : {}) });

@@ -65,6 +65,32 @@ function readText(directory: string, file: string): string {
 }
 
 /**
+ * Checks that `directory` is a reproducer (it exists, with input.mpir and pipeline.txt) and returns the plugin
+ * records of its plugins.json, each checked to be `{ name, version, specifier?, path? }` — before any plugin is
+ * imported, so a caller that loads plugins itself (the CLI's replay) imports nothing from a folder that is no
+ * reproducer or names a malformed record (QA s16: the CLI imported plugin files first).
+ */
+export function reproducerPlugins(directory: string): PluginRecord[] {
+  const dir = resolve(directory);
+  if (!existsSync(dir)) throw notAReproducer(directory, 'it does not exist');
+  for (const file of [REPRODUCER_FILES.pipeline, REPRODUCER_FILES.input]) {
+    if (!existsSync(join(dir, file))) throw notAReproducer(directory, `${file} is missing`);
+  }
+  let plugins: unknown = [];
+  if (existsSync(join(dir, REPRODUCER_FILES.plugins))) {
+    try {
+      plugins = JSON.parse(readText(dir, REPRODUCER_FILES.plugins));
+      if (!Array.isArray(plugins)) throw new Error('not an array');
+    } catch (error) {
+      throw notAReproducer(directory, `${REPRODUCER_FILES.plugins} is not a JSON array of plugins (${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
+  const records = plugins as unknown[];
+  records.forEach((record, index) => checkPluginRecord(directory, record, index));
+  return records as PluginRecord[];
+}
+
+/**
  * Replays a reproducer folder: parses `input.mpir`, loads the plugins of `plugins.json` (those not
  * already in the environment), and runs `pipeline.txt` with verify-each. When the failure
  * reproduces, the same error is raised again (a ModelpassError naming the same pass); otherwise
@@ -72,21 +98,9 @@ function readText(directory: string, file: string): string {
  */
 export async function replayReproducer(directory: string, options: ReplayOptions = {}): Promise<ReplayResult> {
   const dir = resolve(directory);
-  if (!existsSync(dir)) throw notAReproducer(directory, 'it does not exist');
+  const plugins = reproducerPlugins(directory);
   const pipeline = readText(dir, REPRODUCER_FILES.pipeline).trim();
-  const inputPath = join(dir, REPRODUCER_FILES.input);
-  if (!existsSync(inputPath)) throw notAReproducer(directory, `${REPRODUCER_FILES.input} is missing`);
-  const model = readModelText(inputPath, options.allowRead !== undefined ? { allowRead: options.allowRead } : {});
-  let plugins: PluginRecord[] = [];
-  if (existsSync(join(dir, REPRODUCER_FILES.plugins))) {
-    try {
-      plugins = JSON.parse(readText(dir, REPRODUCER_FILES.plugins)) as PluginRecord[];
-      if (!Array.isArray(plugins)) throw new Error('not an array');
-    } catch (error) {
-      throw notAReproducer(directory, `${REPRODUCER_FILES.plugins} is not a JSON array of plugins (${error instanceof Error ? error.message : String(error)})`);
-    }
-  }
-  plugins.forEach((record, index) => checkPluginRecord(directory, record, index));
+  const model = readModelText(join(dir, REPRODUCER_FILES.input), options.allowRead !== undefined ? { allowRead: options.allowRead } : {});
   const environment = (options.environment ?? new PassEnvironment()).clone();
   const cwd = options.cwd ?? process.cwd();
   for (const record of plugins) {
