@@ -187,6 +187,12 @@ class Planner {
       }
       if (reason) this.reasons.set(node, reason);
       else if (rule.role !== 'fused-activation') this.quantized.add(node);
+      else if (this.options.fullIntegerRules && (node.inputs[0]!.uses.size !== 1 || node.inputs[0]!.isGraphOutput)) {
+        // full-integer: a Relu/Clip whose input has other readers cannot fold into its producer's range; it keeps a
+        // range of its own (ORT runs DQ → Relu → Q in float, the same reals; TFLite RELU/RELU6 int8).
+        setNodeRule(node, { role: 'own-range', activationInputs: () => [0], kernel: `DQ → ${node.opType} → Q (float in ORT; TFLite int8)` });
+        this.quantized.add(node);
+      }
     }
   }
 
