@@ -7,9 +7,9 @@
  * - ArgMax/ArgMin with select_last_index=1: REVERSE_V2 along the axis, ARG_MAX/ARG_MIN, n − 1 − index.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { attrs, Tensor, type Attribute, type GraphBuilder, type Value } from '@modelpass/ir';
+import { attrs, Tensor, tensorType, type Attribute, type GraphBuilder, type Value } from '@modelpass/ir';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
-import { compareInRuntimes, expectRefused, feedsFor, legalize, singleInputModel, type SingleInputCase } from './tflite-legalize-harness.js';
+import { compareInRuntimes, expectRefused, feedsFor, legalize, seededTensor, singleInputModel, type SingleInputCase } from './tflite-legalize-harness.js';
 import { expectLegalizedAgrees } from './tflite-legalized-case.js';
 
 afterAll(() => disposeSharedOrtRunner());
@@ -128,5 +128,51 @@ describe('legalize-tflite: ArgMax/ArgMin with select_last_index=1', () => {
   it('select_last_index=1 along a dim of unknown size is refused by node', async () => {
     const model = singleInputModel({ input: [2, 'n'], opset: 13, build: argLast('ArgMax', { axis: attrs.int(1) }) });
     await expectRefused(model, [/ArgMax/, /select_last_index=1 needs a static size along axis 1/]);
+  });
+});
+
+/** Conv (stride 2) → Resize by constant whole scales on an input of run-time height and width (PaddleOCR det's FPN). */
+const upsampleHead = (scales: number[], mode: Record<string, Attribute>): SingleInputCase['build'] => (b, x) => {
+  const conv = b.op1('onnx.Conv', [x, b.constant(Tensor.fromValues('float32', [4, 3, 3, 3], Array.from({ length: 108 }, (_, i) => Math.sin(i) / 2)))], { strides: attrs.ints([2, 2]), pads: attrs.ints([1, 1, 1, 1]) });
+  const resized = b.op1('onnx.Resize', [conv, b.constant(Tensor.fromValues('float32', [0], [])), b.constant(Tensor.fromValues('float32', [4], scales))], mode);
+  return b.op1('onnx.Add', [resized, resized]);
+};
+
+const RUN_TIME_RESIZE: (GapCase & { feeds: number[][] })[] = [
+  { name: 'nearest asymmetric floor ×2 (opset 11, PaddleOCR det)', input: ['n', 3, 'h', 'w'], opset: 11, feeds: [[1, 3, 12, 20], [2, 3, 9, 7]], uses: ['RESIZE_NEAREST_NEIGHBOR', 'SHAPE'], build: upsampleHead([1, 1, 2, 2], { mode: attrs.string('nearest'), coordinate_transformation_mode: attrs.string('asymmetric'), nearest_mode: attrs.string('floor') }) },
+  { name: 'nearest asymmetric floor ×4 along H, ×1 along W', input: [1, 3, 'h', 'w'], opset: 13, feeds: [[1, 3, 8, 6]], uses: ['RESIZE_NEAREST_NEIGHBOR'], build: upsampleHead([1, 1, 4, 1], { mode: attrs.string('nearest'), coordinate_transformation_mode: attrs.string('asymmetric'), nearest_mode: attrs.string('floor') }) },
+  { name: 'linear half_pixel ×2 (torch bilinear upsample, dynamic H/W)', input: [1, 3, 'h', 'w'], opset: 13, feeds: [[1, 3, 10, 14], [1, 3, 5, 3]], uses: ['RESIZE_BILINEAR'], build: upsampleHead([1, 1, 2, 2], { mode: attrs.string('linear') }) },
+  { name: 'linear align_corners ×3', input: [1, 3, 'h', 'w'], opset: 13, feeds: [[1, 3, 7, 9]], uses: ['RESIZE_BILINEAR'], build: upsampleHead([1, 1, 3, 3], { mode: attrs.string('linear'), coordinate_transformation_mode: attrs.string('align_corners') }) },
+];
+
+describe('legalize-tflite: Resize by constant whole scales of an input of run-time height and width', () => {
+  for (const testCase of RUN_TIME_RESIZE) {
+    it(testCase.name, async () => {
+      const original = singleInputModel(testCase);
+      const converted = singleInputModel(testCase);
+      await legalize(converted, 'optimize=false');
+      const ops = converted.graph.nodeList().map((node) => node.op);
+      expect(ops.filter((op) => !op.startsWith('tflite.'))).toEqual([]);
+      for (const builtin of testCase.uses) expect(ops).toContain(`tflite.${builtin}`);
+      for (const shape of testCase.feeds) {
+        const feeds = { x: seededTensor(shape, 23, -2, 2) };
+        const want = (await runOrt(original, feeds)).get(original.graph.outputs[0]!.name)!;
+        // The file declares run-time dims as 1 (shape_signature −1) and the Node binding cannot resize an input, so the
+        // input and output are declared with this feed's shapes, as interpreter.resize_tensor_input would set them:
+        // TFLite propagates the input's shape through every op when it allocates, and RESIZE_* sizes its output at run time.
+        converted.graph.inputs[0]!.type = tensorType('float32', shape);
+        converted.graph.outputs[0]!.type = tensorType('float32', [...want.shape]);
+        const got = (await engine.run(converted, feeds)).get(converted.graph.outputs[0]!.name)!;
+        expect(got.shape, `[${shape}]`).toEqual(want.shape);
+        const w = want.toNumbers();
+        const g = got.toNumbers();
+        expect(w.reduce((worst, v, i) => Math.max(worst, Math.abs(v - g[i]!)), 0), `[${shape}]`).toBeLessThanOrEqual(1e-5);
+      }
+    });
+  }
+
+  it('a scale of 1.5 on a run-time height is refused by node (out = floor(in × 1.5), TFLite resizes by out/in)', async () => {
+    const model = singleInputModel({ input: [1, 3, 'h', 'w'], opset: 13, build: upsampleHead([1, 1, 1.5, 2], { mode: attrs.string('linear') }) });
+    await expectRefused(model, [/Resize/, /whole scales ≥ 1 along H and W \(these are 1\.5, 2/]);
   });
 });

@@ -1,4 +1,4 @@
-import type { Node } from '@modelpass/ir';
+import { attrs, Tensor, tensorType, type Node, type Value } from '@modelpass/ir';
 import { constantOf, numbersOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
 import { dimsOf, replaceNode, TfliteEmitter } from '../lowering-tools.js';
@@ -62,10 +62,35 @@ function resizeMapping(node: Node): { builtin: string; alignCorners: number; hal
   return `Resize mode '${mode}' has no TFLite equivalent`;
 }
 
+/**
+ * Scales that let TFLite resize an input of run-time height and width: constant [1, 1, a, b] with whole a, b ≥ 1.
+ * Then out = in × scale exactly, so TFLite's out/in is ONNX's scale and both map coordinates alike.
+ */
+function runTimeFactors(node: Node): [number, number] | string {
+  const scalesInput = node.inputs[node.op === 'onnx.Upsample' ? 1 : 2];
+  const scales = constantOf(scalesInput)?.size ? numbersOf(scalesInput) : undefined;
+  if (!scales) return 'constant scales (the size is then computed at run time); this Resize gives sizes or computed scales';
+  if (scales.length !== 4 || scales[0] !== 1 || scales[1] !== 1) return 'scales [1, 1, a, b] (only H and W resized)';
+  const factors = [scales[2]!, scales[3]!] as [number, number];
+  if (factors.some((f) => !Number.isInteger(f) || f < 1)) return `whole scales ≥ 1 along H and W (these are ${factors.join(', ')}: out = floor(in × scale) and TFLite resizes by out/in, which then differ)`;
+  return factors;
+}
+
+/** The NHWC output size [H·a, W·b] (int32) of an input of run-time height and width, as shape arithmetic lowered later. */
+function runTimeSize(emit: TfliteEmitter, node: Node, factors: [number, number]): Value {
+  const at = emit.at;
+  const i64 = (values: number[], name: string): Value => emit.constant(Tensor.fromValues('int64', [values.length], values.map((v) => BigInt(v))), name);
+  // Shape of the NCHW input: the transpose sinking turns Shape(Transpose(a)) into a Gather of a's shape.
+  const shape = at.op1('onnx.Shape', [node.input(0)], {}, { types: [tensorType('int64', [4])], name: `${node.name}_shape` });
+  const spatial = at.op1('onnx.Slice', [shape, i64([2], 'hw_begin'), i64([4], 'hw_end'), i64([0], 'hw_axis')], {}, { types: [tensorType('int64', [2])], name: `${node.name}_hw` });
+  const scaled = at.op1('onnx.Mul', [spatial, i64(factors, 'factors')], {}, { types: [tensorType('int64', [2])], name: `${node.name}_out_hw` });
+  return at.op1('onnx.Cast', [scaled], { to: attrs.int(6) }, { types: [tensorType('int32', [2])], name: `${node.name}_size` });
+}
+
 const resize: LoweringRule = {
   ops: ['onnx.Resize', 'onnx.Upsample'],
   stage: 'layout',
-  targets: ['RESIZE_BILINEAR', 'RESIZE_NEAREST_NEIGHBOR'],
+  targets: ['RESIZE_BILINEAR', 'RESIZE_NEAREST_NEIGHBOR', 'SHAPE', 'SLICE', 'MUL', 'CAST'],
   check(node) {
     const wrong = rank4(node);
     if (wrong) return wrong;
@@ -73,7 +98,15 @@ const resize: LoweringRule = {
     if (typeof mapping === 'string') return mapping;
     const inDims = dimsOf(node.inputs[0])!;
     const outDims = dimsOf(node.outputs[0]);
-    if (!outDims || typeof outDims[2] !== 'number' || typeof outDims[3] !== 'number') return 'TFLite RESIZE_* needs a static output height and width';
+    if (!outDims || typeof outDims[2] !== 'number' || typeof outDims[3] !== 'number') {
+      const factors = runTimeFactors(node);
+      if (typeof factors === 'string') return `TFLite RESIZE_* needs a static output height and width, or ${factors}`;
+      if (outDims && (outDims[1] !== inDims[1] || (outDims[0] !== inDims[0] && typeof inDims[0] === 'number'))) return 'only the spatial dims (H, W) may be resized';
+      if (node.optionalAttr('coordinate_transformation_mode', 'string') === 'pytorch_half_pixel' && factors.some((f) => f === 1)) {
+        return 'pytorch_half_pixel with a scale of 1 and a run-time size: an output length of 1 maps to coordinate 0, which TFLite does not do';
+      }
+      return undefined;
+    }
     if (outDims[1] !== inDims[1] || (outDims[0] !== inDims[0] && typeof inDims[0] === 'number')) return 'only the spatial dims (H, W) may be resized';
     const scalesInput = node.inputs[node.op === 'onnx.Upsample' ? 1 : 2];
     const sizesInput = node.op === 'onnx.Upsample' ? null : node.inputs[3];
@@ -97,8 +130,11 @@ const resize: LoweringRule = {
   lower(node, context) {
     const emit = new TfliteEmitter(node, context);
     const mapping = resizeMapping(node) as Exclude<ReturnType<typeof resizeMapping>, string>;
-    const outDims = dimsOf(node.outputs[0])!;
-    const size = emit.int32([outDims[2] as number, outDims[3] as number], [2], 'size');
+    const outDims = dimsOf(node.outputs[0]);
+    const size =
+      outDims && typeof outDims[2] === 'number' && typeof outDims[3] === 'number'
+        ? emit.int32([outDims[2], outDims[3]], [2], 'size')
+        : runTimeSize(emit, node, runTimeFactors(node) as [number, number]);
     const y = emit.op1(mapping.builtin, [toChannelsLast(emit, node.input(0)), size], { align_corners: mapping.alignCorners, half_pixel_centers: mapping.halfPixel }, channelsLastType(node));
     replaceNode(node, [toChannelsFirst(emit, y)]);
   },
