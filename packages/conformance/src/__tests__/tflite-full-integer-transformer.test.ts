@@ -59,7 +59,8 @@ describe('fashion-transformer: quantize-static{full-integer=true} → legalize-t
     expect(operands.filter((entry) => !/:(int8|int32)$/.test(entry))).toEqual([]);
     const ops = new Set(written.nodeList().map((node) => node.op.slice(7)));
     for (const op of ['MEAN', 'SUB', 'MUL', 'RSQRT', 'GELU', 'SOFTMAX', 'BATCH_MATMUL']) expect(ops, [...ops].join(' ')).toContain(op);
-    for (const op of ['POW', 'SQRT', 'DIV', 'DEQUANTIZE']) expect(ops).not.toContain(op);
+    // The attention's head split and merge without TRANSPOSE, as in the float conversion (head-major projections, the merge one CONV_2D).
+    for (const op of ['POW', 'SQRT', 'DIV', 'DEQUANTIZE', 'TRANSPOSE']) expect(ops).not.toContain(op);
     const [input] = written.inputs;
     const [output] = written.outputs;
     expect([dtypeOf(input!), dtypeOf(output!)]).toEqual(['int8', 'int8']);

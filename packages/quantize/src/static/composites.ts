@@ -199,3 +199,28 @@ export const COMPOSITE_KERNELS: Readonly<Record<Composite['kind'], string>> = {
   gelu: 'erf-GELU quantized at its input and output (float inside in ORT; TFLite GELU int8)',
   rsqrt: '1/√x quantized at its input and output (float inside in ORT; TFLite RSQRT int8)',
 };
+
+/** Head-split layouts of multi-head attention: `[N, L, H, hd]` by `[0,2,1,3]` / keys `[0,2,3,1]`, `[L, H, hd]` by `[1,0,2]` / `[1,2,0]`. */
+const HEAD_SPLIT_PERMS = new Set(['0,2,1,3', '0,2,3,1', '1,0,2', '1,2,0']);
+
+/**
+ * MatMuls by a constant whose output (through a bias Add and a Slice of the last axis) is split into attention heads
+ * (Reshape → Transpose): full-integer quantizes their weights per tensor, so an int8 target can compute the heads
+ * head-major straight from the projection with one weight scale (TFLite 2.9's BATCH_MATMUL; legalize-tflite's
+ * attention-heads-int8.ts) — the same integers as ORT's MatMul instead of requantized weights.
+ */
+export function headSplitProjections(graph: Graph): Set<Node> {
+  const found = new Set<Node>();
+  for (const transpose of graph.nodesOf('onnx.Transpose')) {
+    const perm = transpose.getAttribute('perm');
+    if (perm?.kind !== 'ints' || !HEAD_SPLIT_PERMS.has(perm.value.map(Number).join(','))) continue;
+    const reshape = transpose.inputs[0]?.producer;
+    if (reshape?.op !== 'onnx.Reshape') continue;
+    let value = reshape.inputs[0];
+    if (value?.producer?.op === 'onnx.Slice') value = value.producer.inputs[0];
+    let producer = value?.producer;
+    if (producer?.op === 'onnx.Add') producer = producer.inputs.map((input) => input?.producer).find((p) => p?.op === 'onnx.MatMul');
+    if (producer?.op === 'onnx.MatMul' && producer.inputs[1]?.constant?.rank === 2) found.add(producer);
+  }
+  return found;
+}

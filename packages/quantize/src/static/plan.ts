@@ -12,7 +12,7 @@
 import type { Graph, Node, Value } from '@modelpass/ir';
 import { cheaperFloat } from './cost-rules.js';
 import { ineligibility } from './eligibility.js';
-import { COMPOSITE_KERNELS, findComposites, type Composite } from './composites.js';
+import { COMPOSITE_KERNELS, findComposites, headSplitProjections, type Composite } from './composites.js';
 import { ruleOf, setNodeRule, type OpRule } from './op-rules.js';
 import type { ReorderedPool } from './pool-before-activation.js';
 import type { SplitHardSwish } from './hard-swish-split.js';
@@ -80,6 +80,8 @@ export interface QuantizationPlan {
   readonly mergedGroupedConvs: readonly MergedGroupedConv[];
   /** full-integer: patterns quantized at their input and output only, float inside (composites.ts). */
   readonly composites?: readonly Composite[];
+  /** full-integer: MatMuls whose weights are quantized per tensor (attention head-split projections, composites.ts). */
+  readonly perTensorWeights?: ReadonlySet<Node>;
 }
 
 function excluded(node: Node, exclude: readonly string[]): boolean {
@@ -287,5 +289,5 @@ export function planQuantization(graph: Graph, options: PlanOptions): Quantizati
     leftFloat.push({ node: node.name, op: node.opType, reason, ...(option ? { option } : {}) });
   }
   const calibrationTensors = [...new Set(activations.flatMap((a) => (a.source.kind === 'range' ? [a.source.tensor] : [])))];
-  return { nodes, outputQuantized, fusedActivations, activations, leftFloat, unsupportedOps, unsupportedNodes, calibrationTensors, reorderedPools: [], splitHardSwishes: [], mergedGroupedConvs: [], composites: planner.composites };
+  return { nodes, outputQuantized, fusedActivations, activations, leftFloat, unsupportedOps, unsupportedNodes, calibrationTensors, reorderedPools: [], splitHardSwishes: [], mergedGroupedConvs: [], composites: planner.composites, ...(options.fullIntegerRules ? { perTensorWeights: headSplitProjections(graph) } : {}) };
 }

@@ -234,6 +234,7 @@ export async function finishStaticQuantization(
     perChannel,
     perChannelMinGainDb: options.perChannelMinGainDb ?? PER_CHANNEL_MIN_GAIN_DB,
     weightRange: options.weightRange ?? 'restricted',
+    ...(plan.perTensorWeights ? { perTensorNodes: plan.perTensorWeights } : {}),
     activations: { dtype: options.activations ?? 'uint8', symmetric: options.symmetricActivations ?? false },
   });
   let qoperatorNodes = 0;

@@ -14,6 +14,8 @@ export interface WeightOptions {
   readonly perChannel: boolean;
   /** Per channel only where it gains at least this SQNR (dB) over per tensor (weight-granularity.ts); 0 or absent: always per channel. */
   readonly perChannelMinGainDb?: number;
+  /** Nodes whose weights are quantized per tensor whatever `perChannel` says (full-integer: attention head-split projections, composites.ts). */
+  readonly perTensorNodes?: ReadonlySet<Node>;
   /** `restricted` (default): [-127, 127], scale = absmax/127; `full`: [-128, 127], scale = absmax/127.5 (see `WeightRange`). */
   readonly weightRange?: WeightRange;
 }
@@ -59,7 +61,7 @@ function quantParams(scale: readonly number[], zeroPoint: readonly number[], axi
 
 /** The per-channel axis for `node`'s weight; per-tensor for batched (rank > 2) MatMul weights. */
 function weightAxis(node: Node, options: WeightOptions): number | undefined {
-  if (!options.perChannel) return undefined;
+  if (!options.perChannel || options.perTensorNodes?.has(node)) return undefined;
   if (node.op === 'onnx.MatMul' && node.input(1).constant!.rank > 2) return undefined;
   const axis = weightOutputAxis(node);
   return axis === undefined || perChannelPaysOff(node.input(1).constant!, axis, options.perChannelMinGainDb ?? 0) ? axis : undefined;

@@ -2,6 +2,7 @@ import { attrs, Builder, Tensor, type Dim, type Node, type Type, type Value } fr
 import { transposeTensor } from '@modelpass/transforms';
 import { constantOf, numbersOf } from '../constant-values.js';
 import { dimsOf, staticDims, tensorTypeOf, typeWithShape } from '../lowering-tools.js';
+import { int8HeadMerge, int8HeadSplit } from '../quantized/attention-heads-int8.js';
 
 /**
  * The head split and head merge of multi-head attention as torch exports it with one sequence in the
@@ -26,21 +27,21 @@ import { dimsOf, staticDims, tensorTypeOf, typeWithShape } from '../lowering-too
  * result swapped back (two transposes where the heads had four).
  */
 
-function permOf(node: Node): number[] | undefined {
+export function permOf(node: Node): number[] | undefined {
   const perm = node.getAttribute('perm');
   return perm?.kind === 'ints' ? perm.value.map(Number) : undefined;
 }
 
-function product(dims: readonly number[]): number {
+export function product(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
 
-function soleUser(value: Value): Node | undefined {
+export function soleUser(value: Value): Node | undefined {
   return value.useCount === 1 && !value.isGraphOutput ? value.users[0] : undefined;
 }
 
 /** A Slice of the last axis with constant bounds and step 1: [start, end) along that axis of `size`. */
-function lastAxisSlice(slice: Node, rank: number, size: number): { start: number; end: number } | undefined {
+export function lastAxisSlice(slice: Node, rank: number, size: number): { start: number; end: number } | undefined {
   const starts = numbersOf(slice.inputs[1]);
   const ends = numbersOf(slice.inputs[2]);
   const axes = slice.inputs[3] ? numbersOf(slice.inputs[3]) : [...Array(rank).keys()];
@@ -191,12 +192,12 @@ function sumOfHeadProducts(at: Builder, source: Value, axis: number, parts: Head
   return sum!;
 }
 
-function int64s(values: readonly number[]): Tensor {
+export function int64s(values: readonly number[]): Tensor {
   return Tensor.fromValues('int64', [values.length], values.map((v) => BigInt(v)));
 }
 
 /** Dims with at most the first `prefix` ones symbolic: the known dims after that prefix, or undefined. */
-function knownAfter(value: Value | null | undefined, prefix: number): { all: readonly Dim[]; known: number[] } | undefined {
+export function knownAfter(value: Value | null | undefined, prefix: number): { all: readonly Dim[]; known: number[] } | undefined {
   const all = dimsOf(value);
   if (!all || all.length < prefix) return undefined;
   const known = all.slice(prefix);
@@ -204,7 +205,7 @@ function knownAfter(value: Value | null | undefined, prefix: number): { all: rea
 }
 
 /** The batch dim as a Reshape target: itself when static, 0 (copy the input's) when symbolic. */
-function batchTarget(dim: Dim | undefined): number {
+export function batchTarget(dim: Dim | undefined): number {
   return typeof dim === 'number' ? dim : 0;
 }
 
@@ -515,6 +516,8 @@ function interleavedHeadMerge(transpose: Node, opset: number): boolean {
 }
 
 export function attentionHeadsWithoutTranspose(transpose: Node, opset: number): boolean {
+  // int8 (quantized models): the projection's integers head-major, the merge as one CONV_2D (attention-heads-int8.ts).
+  if (tensorTypeOf(transpose.output(0))?.dtype === 'int8') return int8HeadSplit(transpose) || int8HeadMerge(transpose);
   if (tensorTypeOf(transpose.output(0))?.dtype !== 'float32') return false;
   return headSplit(transpose) || headMerge(transpose, opset) || interleavedHeadSplit(transpose) || interleavedHeadMerge(transpose, opset);
 }

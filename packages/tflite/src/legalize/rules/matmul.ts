@@ -1,6 +1,7 @@
 import { Tensor, type Node, type Value } from '@modelpass/ir';
 import { transposeTensor } from '@modelpass/transforms';
 import { constantOf, numbersOf } from '../constant-values.js';
+import { quantOf, sameQuant } from '../quantized/quant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
 import { dimsOf, rankOfValue, replaceNode, tensorTypeOf, TfliteEmitter, typeWithShape } from '../lowering-tools.js';
 
@@ -66,7 +67,7 @@ const gemm: LoweringRule = {
 
 /**
  * A TRANSPOSE (already lowered, or still canonical) that only swaps the last two axes of a float32 operand
- * of rank ≥ 2: BATCH_MATMUL reads its input with adj_x/adj_y instead. Gives [operand to read, whether it is swapped].
+ * of rank ≥ 2 (or an int8 one with its input's parameters: the int8 attention keys, attention-heads-int8.ts): BATCH_MATMUL reads its input with adj_x/adj_y instead. Gives [operand to read, whether it is swapped].
  */
 function beforeLastTwoSwapped(value: Value): [Value, boolean] {
   const producer = value.producer;
@@ -78,7 +79,9 @@ function beforeLastTwoSwapped(value: Value): [Value, boolean] {
     perm = attribute?.kind === 'ints' ? attribute.value.map(Number) : undefined;
   }
   const rank = perm?.length ?? 0;
-  if (!perm || rank < 2 || tensorTypeOf(value)?.dtype !== 'float32') return [value, false];
+  // float32, or int8 moved as it is (the transpose's input and output share scale and zero point: the same integers).
+  const int8Moved = tensorTypeOf(value)?.dtype === 'int8' && !!quantOf(value) && sameQuant(quantOf(value), quantOf(producer.inputs[0]));
+  if (!perm || rank < 2 || (tensorTypeOf(value)?.dtype !== 'float32' && !int8Moved)) return [value, false];
   const swapsLastTwo = perm.every((axis, i) => axis === (i === rank - 2 ? rank - 1 : i === rank - 1 ? rank - 2 : i));
   return swapsLastTwo ? [producer.input(0), true] : [value, false];
 }

@@ -1,0 +1,210 @@
+/**
+ * The attention head split and merge of rules/attention-heads.ts on int8 values (a quantize-static QDQ transformer
+ * after fold-qdq): no TRANSPOSE left inside, as in the float conversion (issue 12: the int8 fashion-transformer kept
+ * 8 where the float one has 0).
+ *
+ * - **split**: `x @ W (+ b)` (int8 weights, the bias an int8 constant with its own range) → optional Slice of the last
+ *   axis → Reshape `[N, L, H, hd]` → Transpose `[0,2,1,3]` (keys `[0,2,3,1]`), or `[L, H, hd]` by `[1,0,2]` / `[1,2,0]`:
+ *   the heads come out head-major from the projection, `x[N, 1, L, Ein] @ W'[H, Ein, hd]` (BATCH_MATMUL, its output
+ *   the projection MatMul's parameters) `+ b'[H, 1, hd]` (ADD, the Add's parameters, the bias's integers rearranged).
+ *   BATCH_MATMUL takes one weight scale: per-channel weights are requantized per tensor (symmetric, max |w| / 127),
+ *   which moves the result off ORT's by the weights' rounding; per-tensor weights (quantize-static's
+ *   per-channel-min-gain, or a model quantized so) give ORT's integers. Keys keep a swap of the last two axes, which
+ *   BATCH_MATMUL reads with adj_y (rules/matmul.ts: an int8 TRANSPOSE with its input's parameters).
+ * - **merge**: `A[N, H, L, hd]` → Transpose `[0,2,1,3]` → Reshape `[N, L, H·hd]` → MatMul by int8 `Wo[H·hd, Eout]`:
+ *   `out[n, l, o] = Σ_h Σ_d A[n, h, l, d] · Wo[h·hd + d, o]` is one CONV_2D reading A as NHWC (height H, width L,
+ *   channels hd) with the filter `[Eout, H, 1, hd]` (VALID): the same integer sums, per-channel scales kept, one
+ *   requantization to the MatMul's parameters — ORT's QLinearMatMul. Written as tflite.CONV_2D + RESHAPE right away
+ *   (the canonical Conv is channels-first; the lowering keeps tflite-dialect nodes).
+ * Both need static dims but the batch; the sequence-first interleaved spellings (batch > 1) stay as they are.
+ */
+import { attrs, Builder, Tensor, tensorType, type Node, type QuantParams, type TensorType, type Value } from '@modelpass/ir';
+import { constantOf } from '../constant-values.js';
+import { typeWithShape, dimsOf } from '../lowering-tools.js';
+import { batchTarget, int64s, knownAfter, lastAxisSlice, permOf, product, soleUser } from '../rules/attention-heads.js';
+import { quantOf, sameQuant } from './quant-values.js';
+
+const SPLIT_PERMS: Record<string, { prefix: number; keys: boolean }> = {
+  '1,0,2': { prefix: 0, keys: false },
+  '1,2,0': { prefix: 0, keys: true },
+  '0,2,1,3': { prefix: 1, keys: false },
+  '0,2,3,1': { prefix: 1, keys: true },
+};
+const MERGE_PERMS: Record<string, number> = { '1,0,2': 0, '0,2,1,3': 1 };
+
+interface Int8Projection {
+  readonly x: Value;
+  /** int8 [Ein, N], quant<> per tensor or per column (axis 1). */
+  readonly weight: Tensor;
+  /** The MatMul's output (its quant<> parameters are the head-major BATCH_MATMUL's). */
+  readonly product: Value;
+  /** int8 [N] quant<> per tensor, or undefined. */
+  readonly bias?: Tensor;
+}
+
+const isInt8 = (value: Value | null | undefined): value is Value => !!value && (value.type as TensorType).dtype === 'int8' && !!quantOf(value);
+
+/** `value` = `x @ W (+ b)` on int8 values, W a constant int8 [Ein, N] (per tensor or per column), b an int8 per-tensor constant [N]. */
+function int8ProjectionOf(value: Value): Int8Projection | undefined {
+  let producer = value.producer;
+  let bias: Tensor | undefined;
+  if (producer?.op === 'onnx.Add') {
+    const [a, b] = [producer.inputs[0], producer.inputs[1]];
+    const constantSide = constantOf(a) ? a : constantOf(b) ? b : undefined;
+    const other = constantSide === a ? b : a;
+    const tensor = constantOf(constantSide);
+    const n = tensor?.shape[tensor.rank - 1];
+    if (!tensor || !other || tensor.dtype !== 'int8' || !tensor.quant || tensor.quant.axis !== undefined || n === undefined || tensor.size !== n) return undefined;
+    bias = tensor.reshape([n]);
+    producer = other.producer;
+  }
+  if (producer?.op !== 'onnx.MatMul' || !isInt8(producer.outputs[0]) || !isInt8(producer.inputs[0])) return undefined;
+  const weight = constantOf(producer.inputs[1]);
+  const quant = weight?.quant;
+  if (!weight || weight.dtype !== 'int8' || !quant || weight.rank !== 2 || (quant.axis !== undefined && quant.axis !== 1) || quant.zeroPoint.some((z) => z !== 0)) return undefined;
+  if (bias && bias.size !== weight.shape[1]) return undefined;
+  return { x: producer.input(0), weight, product: producer.output(0), bias };
+}
+
+/** Columns [start, start + H·hd) of an int8 [Ein, N] as [H, Ein, hd], per tensor (per-column weights requantized symmetric). */
+function headMajorInt8Weights(weight: Tensor, start: number, heads: number, headSize: number): Tensor {
+  const [inner, columns] = weight.shape as [number, number];
+  const quant = weight.quant!;
+  const codes = weight.toNumbers();
+  const scaleOf = (column: number) => quant.scale[quant.axis === undefined ? 0 : column]!;
+  let scale = quant.scale[0]!;
+  const perColumn = quant.axis !== undefined && quant.scale.slice(start, start + heads * headSize).some((s) => s !== quant.scale[start]);
+  if (perColumn) {
+    let largest = 0;
+    for (let i = 0; i < inner; i++) for (let c = start; c < start + heads * headSize; c++) largest = Math.max(largest, Math.abs(codes[i * columns + c]! * scaleOf(c)));
+    scale = largest > 0 ? largest / 127 : 1;
+  } else if (quant.axis !== undefined) scale = quant.scale[start]!;
+  const out = new Int8Array(heads * inner * headSize);
+  let o = 0;
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < inner; i++) {
+      for (let d = 0; d < headSize; d++, o++) {
+        const column = start + h * headSize + d;
+        const code = codes[i * columns + column]!;
+        out[o] = perColumn ? Math.max(-127, Math.min(127, Math.round((code * scaleOf(column)) / scale))) : code;
+      }
+    }
+  }
+  const perTensor: QuantParams = { ...quant, scale: [scale], zeroPoint: [0], axis: undefined };
+  return Tensor.fromValues('int8', [heads, inner, headSize], out).withQuant(perTensor);
+}
+
+/** Matches at an int8 Transpose: the head split. */
+export function int8HeadSplit(transpose: Node): boolean {
+  const layout = SPLIT_PERMS[permOf(transpose)?.join(',') ?? ''];
+  if (!layout) return false;
+  const { prefix } = layout;
+  const reshape = transpose.inputs[0]?.producer;
+  if (reshape?.op !== 'onnx.Reshape' || soleUser(reshape.output(0)) !== transpose) return false;
+  const split = knownAfter(reshape.output(0), prefix);
+  const sourceValue = reshape.input(0);
+  const source = knownAfter(sourceValue, prefix);
+  if (!split || split.known.length !== 3 || !source || (prefix === 1 ? source.known.length !== 2 : source.known.length < 2)) return false;
+  const [length, heads, headSize] = split.known as [number, number, number];
+  const width = heads * headSize;
+  if (source.known.at(-1) !== width || product(source.known.slice(0, -1)) !== length || heads < 2) return false;
+  const quant = quantOf(transpose.output(0));
+  if (!sameQuant(quant, quantOf(reshape.output(0))) || !sameQuant(quant, quantOf(sourceValue))) return false;
+  let range = { start: 0, end: width };
+  let projected = sourceValue;
+  const slice = sourceValue.producer;
+  if (slice?.op === 'onnx.Slice') {
+    const sliced = dimsOf(slice.inputs[0]);
+    const size = sliced?.[sliced.length - 1];
+    if (!sliced || typeof size !== 'number') return false;
+    const found = lastAxisSlice(slice, sliced.length, size);
+    if (!found || found.end - found.start !== width || !sameQuant(quant, quantOf(slice.inputs[0]))) return false;
+    range = found;
+    projected = slice.input(0);
+  }
+  const projection = int8ProjectionOf(projected);
+  if (!projection || projection.weight.shape[1] !== dimsOf(projected)?.at(-1)) return false;
+  // Without a bias the MatMul's output is the value the heads read: its parameters must be theirs.
+  if (!projection.bias && !sameQuant(quant, quantOf(projection.product))) return false;
+  const inner = projection.weight.shape[0]!;
+  const x = knownAfter(projection.x, prefix);
+  if (!x || x.known.at(-1) !== inner || product(x.known.slice(0, -1)) !== length || (prefix === 1 && x.known.length !== 2)) return false;
+
+  const at = Builder.before(transpose);
+  const loc = transpose.loc;
+  const base = transpose.name;
+  const type = transpose.output(0).type;
+  const batch = source.all.slice(0, prefix);
+  const rows = prefix === 0 ? [length, inner] : [batchTarget(batch[0]), 1, length, inner];
+  const rowDims = prefix === 0 ? rows : [batch[0]!, 1, length, inner];
+  let input = projection.x;
+  if (x.all.length !== rows.length || x.all.some((d, i) => d !== rowDims[i])) {
+    input = at.op1('onnx.Reshape', [input, at.constant(int64s(rows), `${base}_rows`)], {}, { types: [typeWithShape(input.type, rowDims)], name: `${base}_rows`, loc });
+  }
+  const headDims = [...batch, heads, length, headSize];
+  let y = at.op1('onnx.MatMul', [input, at.constant(headMajorInt8Weights(projection.weight, range.start, heads, headSize), `${base}_head_weights`)], {}, { types: [typeWithShape(projection.product.type, headDims)], name: `${base}_heads`, loc });
+  if (projection.bias) {
+    const codes = projection.bias.toNumbers().slice(range.start, range.start + width);
+    const bias = Tensor.fromValues('int8', [heads, 1, headSize], codes).withQuant(projection.bias.quant);
+    y = at.op1('onnx.Add', [y, at.constant(bias, `${base}_head_bias`)], {}, { types: [typeWithShape(type, headDims)], name: `${base}_heads_bias`, loc });
+  }
+  if (layout.keys) {
+    const perm = prefix === 0 ? [0, 2, 1] : [0, 1, 3, 2];
+    y = at.op1('onnx.Transpose', [y], { perm: attrs.ints(perm) }, { types: [type], name: `${base}_keys_transposed`, loc });
+  }
+  transpose.output(0).replaceAllUsesWith(y);
+  transpose.erase();
+  reshape.erase();
+  return true;
+}
+
+/** Matches at an int8 Transpose: the head merge, as one CONV_2D. */
+export function int8HeadMerge(transpose: Node): boolean {
+  const prefix = MERGE_PERMS[permOf(transpose)?.join(',') ?? ''];
+  if (prefix === undefined) return false;
+  const attention = transpose.input(0);
+  const dims = knownAfter(attention, prefix);
+  if (!dims || dims.known.length !== 3 || !isInt8(attention)) return false;
+  const [heads, length, headSize] = dims.known as [number, number, number];
+  const width = heads * headSize;
+  const reshape = soleUser(transpose.output(0));
+  if (reshape?.op !== 'onnx.Reshape' || heads < 2) return false;
+  const merged = knownAfter(reshape.output(0), prefix);
+  if (!merged || merged.known.length !== 2 || merged.known[1] !== width || merged.known[0] !== length) return false;
+  if (!sameQuant(quantOf(attention), quantOf(transpose.output(0))) || !sameQuant(quantOf(attention), quantOf(reshape.output(0)))) return false;
+  const reader = soleUser(reshape.output(0));
+  if (reader?.op !== 'onnx.MatMul' || reader.inputs[0] !== reshape.output(0) || !isInt8(reader.outputs[0])) return false;
+  const weight = constantOf(reader.inputs[1]);
+  const quant = weight?.quant;
+  if (!weight || weight.dtype !== 'int8' || !quant || weight.rank !== 2 || weight.shape[0] !== width || (quant.axis !== undefined && quant.axis !== 1) || quant.zeroPoint.some((z) => z !== 0)) return false;
+  const outWidth = weight.shape[1]!;
+  const codes = weight.toNumbers();
+  const filter = new Int8Array(outWidth * width);
+  // filter[o, h, 0, d] = Wo[h·hd + d, o]: the rows of head h are its kernel row.
+  for (let o = 0; o < outWidth; o++) for (let r = 0; r < width; r++) filter[o * width + r] = codes[r * outWidth + o]!;
+  const filterQuant: QuantParams = quant.axis === undefined ? quant : { ...quant, axis: 0 };
+  const output = reader.output(0);
+  const outType = output.type as TensorType;
+  const batch = dims.all.slice(0, prefix);
+  const at = Builder.before(reader);
+  const base = reader.name;
+  let nhwc = attention;
+  if (prefix === 0) nhwc = at.create('tflite.RESHAPE', [attention, at.constant(Tensor.fromValues('int32', [4], [1, heads, length, headSize]), `${base}_heads_nhwc_shape`)], {}, { types: [tensorType('int8', [1, heads, length, headSize], quantOf(attention))], name: `${base}_heads_nhwc` }).output(0);
+  const conv = at.create(
+    'tflite.CONV_2D',
+    [nhwc, at.constant(Tensor.fromValues('int8', [outWidth, heads, 1, headSize], filter).withQuant(filterQuant), `${base}_heads_filter`), null],
+    { padding: attrs.string('VALID'), stride_w: attrs.int(1), stride_h: attrs.int(1), dilation_w_factor: attrs.int(1), dilation_h_factor: attrs.int(1), fused_activation_function: attrs.string('NONE') },
+    { types: [tensorType('int8', [prefix === 0 ? 1 : batch[0]!, 1, length, outWidth], outType.quant)], name: `${base}_heads_as_conv` },
+  );
+  const shape = (outType.shape ?? []).map((d) => (typeof d === 'number' ? d : -1));
+  if (shape.length === 0 || shape.filter((d) => d === -1).length > 1) {
+    conv.erase();
+    return false;
+  }
+  const y = at.create('tflite.RESHAPE', [conv.output(0), at.constant(Tensor.fromValues('int32', [shape.length], shape), `${base}_merged_shape`)], {}, { types: [outType], name: `${base}_merged` }).output(0);
+  output.replaceAllUsesWith(y);
+  reader.erase();
+  reshape.erase();
+  transpose.erase();
+  return true;
+}
