@@ -9,6 +9,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, Tensor, tensorType, type Attribute, type GraphBuilder, type Value } from '@modelpass/ir';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
+import { readOnnx } from '@modelpass/onnx';
+import { countTransposes } from '@modelpass/tflite';
+import { ensureThirdPartyModels } from '../../../../tools/fixtures/third-party.mjs';
 import { compareInRuntimes, expectRefused, feedsFor, legalize, seededTensor, singleInputModel, type SingleInputCase } from './tflite-legalize-harness.js';
 import { expectLegalizedAgrees } from './tflite-legalized-case.js';
 
@@ -145,34 +148,82 @@ const RUN_TIME_RESIZE: (GapCase & { feeds: number[][] })[] = [
   { name: 'linear align_corners ×3', input: [1, 3, 'h', 'w'], opset: 13, feeds: [[1, 3, 7, 9]], uses: ['RESIZE_BILINEAR'], build: upsampleHead([1, 1, 3, 3], { mode: attrs.string('linear'), coordinate_transformation_mode: attrs.string('align_corners') }) },
 ];
 
-describe('legalize-tflite: Resize by constant whole scales of an input of run-time height and width', () => {
-  for (const testCase of RUN_TIME_RESIZE) {
-    it(testCase.name, async () => {
-      const original = singleInputModel(testCase);
-      const converted = singleInputModel(testCase);
-      await legalize(converted, 'optimize=false');
-      const ops = converted.graph.nodeList().map((node) => node.op);
-      expect(ops.filter((op) => !op.startsWith('tflite.'))).toEqual([]);
-      for (const builtin of testCase.uses) expect(ops).toContain(`tflite.${builtin}`);
-      for (const shape of testCase.feeds) {
-        const feeds = { x: seededTensor(shape, 23, -2, 2) };
-        const want = (await runOrt(original, feeds)).get(original.graph.outputs[0]!.name)!;
-        // The file declares run-time dims as 1 (shape_signature −1) and the Node binding cannot resize an input, so the
-        // input and output are declared with this feed's shapes, as interpreter.resize_tensor_input would set them:
-        // TFLite propagates the input's shape through every op when it allocates, and RESIZE_* sizes its output at run time.
-        converted.graph.inputs[0]!.type = tensorType('float32', shape);
-        converted.graph.outputs[0]!.type = tensorType('float32', [...want.shape]);
-        const got = (await engine.run(converted, feeds)).get(converted.graph.outputs[0]!.name)!;
-        expect(got.shape, `[${shape}]`).toEqual(want.shape);
-        const w = want.toNumbers();
-        const g = got.toNumbers();
-        expect(w.reduce((worst, v, i) => Math.max(worst, Math.abs(v - g[i]!)), 0), `[${shape}]`).toBeLessThanOrEqual(1e-5);
-      }
-    });
+/**
+ * The case legalized, then run at each of `feeds`' input shapes. The file declares run-time dims as 1 (shape_signature
+ * −1) and the Node binding cannot resize an input, so the input and output are declared with the feed's shapes, as
+ * interpreter.resize_tensor_input would set them: TFLite propagates the input's shape through every op when it
+ * allocates, and RESIZE_* and TRANSPOSE_CONV size their outputs at run time.
+ */
+async function expectRunTimeAgrees(testCase: GapCase & { feeds: number[][] }): Promise<void> {
+  const original = singleInputModel(testCase);
+  const converted = singleInputModel(testCase);
+  await legalize(converted, 'optimize=false');
+  const ops = converted.graph.nodeList().map((node) => node.op);
+  expect(ops.filter((op) => !op.startsWith('tflite.'))).toEqual([]);
+  for (const builtin of testCase.uses) expect(ops).toContain(`tflite.${builtin}`);
+  for (const shape of testCase.feeds) {
+    const feeds = { x: seededTensor(shape, 23, -2, 2) };
+    const want = (await runOrt(original, feeds)).get(original.graph.outputs[0]!.name)!;
+    converted.graph.inputs[0]!.type = tensorType('float32', shape);
+    converted.graph.outputs[0]!.type = tensorType('float32', [...want.shape]);
+    const got = (await engine.run(converted, feeds)).get(converted.graph.outputs[0]!.name)!;
+    expect(got.shape, `[${shape}]`).toEqual(want.shape);
+    const w = want.toNumbers();
+    const g = got.toNumbers();
+    expect(w.reduce((worst, v, i) => Math.max(worst, Math.abs(v - g[i]!)), 0), `[${shape}]`).toBeLessThanOrEqual(1e-5);
   }
+}
+
+describe('legalize-tflite: Resize by constant whole scales of an input of run-time height and width', () => {
+  for (const testCase of RUN_TIME_RESIZE) it(testCase.name, () => expectRunTimeAgrees(testCase));
 
   it('a scale of 1.5 on a run-time height is refused by node (out = floor(in × 1.5), TFLite resizes by out/in)', async () => {
     const model = singleInputModel({ input: [1, 3, 'h', 'w'], opset: 13, build: upsampleHead([1, 1, 1.5, 2], { mode: attrs.string('linear') }) });
     await expectRefused(model, [/Resize/, /whole scales ≥ 1 along H and W \(these are 1\.5, 2/]);
+  });
+});
+
+const convTranspose = (channels: number, kernel: number[], attributes: Record<string, Attribute>, group = 1): SingleInputCase['build'] => (b, x) => {
+  const count = channels * (3 / group) * kernel.reduce((n, k) => n * k, 1);
+  const weight = Tensor.fromValues('float32', [channels, 3 / group, ...kernel], Array.from({ length: count }, (_, i) => Math.cos(i * 0.7) / 2));
+  const bias = Tensor.fromValues('float32', [3], [0.1, -0.2, 0.3]);
+  return b.op1('onnx.ConvTranspose', [x, b.constant(weight), b.constant(bias)], { kernel_shape: attrs.ints(kernel), ...attributes });
+};
+
+const RUN_TIME_CONV_TRANSPOSE: (GapCase & { feeds: number[][] })[] = [
+  { name: 'kernel 2, stride 2, pads 0 (PaddleOCR det head), symbolic batch', input: ['n', 4, 'h', 'w'], feeds: [[1, 4, 5, 7], [2, 4, 3, 3]], uses: ['TRANSPOSE_CONV', 'SHAPE'], build: convTranspose(4, [2, 2], { strides: attrs.ints([2, 2]) }) },
+  { name: 'kernel 3, stride 2, pads 1,0,2,1, output_padding 1,0', input: [1, 4, 'h', 'w'], feeds: [[1, 4, 6, 5]], uses: ['TRANSPOSE_CONV', 'STRIDED_SLICE'], build: convTranspose(4, [3, 3], { strides: attrs.ints([2, 2]), pads: attrs.ints([1, 0, 2, 1]), output_padding: attrs.ints([1, 0]) }) },
+  { name: 'auto_pad SAME_UPPER, kernel 3, stride 2', input: [1, 4, 'h', 'w'], feeds: [[1, 4, 4, 6]], uses: ['TRANSPOSE_CONV', 'STRIDED_SLICE'], build: convTranspose(4, [3, 3], { strides: attrs.ints([2, 2]), auto_pad: attrs.string('SAME_UPPER') }) },
+  { name: 'auto_pad SAME_LOWER, kernel 4x3, strides 2x1, dilations 1x2', input: [1, 4, 'h', 'w'], feeds: [[1, 4, 5, 4]], uses: ['TRANSPOSE_CONV', 'STRIDED_SLICE'], build: convTranspose(4, [4, 3], { strides: attrs.ints([2, 1]), dilations: attrs.ints([1, 2]), auto_pad: attrs.string('SAME_LOWER') }) },
+  { name: 'group 3, pads 1', input: [1, 6, 'h', 'w'], feeds: [[1, 6, 4, 4]], uses: ['TRANSPOSE_CONV', 'SPLIT', 'CONCATENATION'], build: convTranspose(6, [3, 3], { strides: attrs.ints([2, 2]), pads: attrs.ints([1, 1, 1, 1]), group: attrs.int(3) }, 3) },
+  { name: '1-D, kernel 4, stride 2, pads 1', input: [1, 4, 'l'], feeds: [[1, 4, 9]], uses: ['TRANSPOSE_CONV'], build: convTranspose(4, [4], { strides: attrs.ints([2]), pads: attrs.ints([1, 1]) }) },
+];
+
+describe('legalize-tflite: ConvTranspose of an input of run-time height and width', () => {
+  for (const testCase of RUN_TIME_CONV_TRANSPOSE) it(testCase.name, () => expectRunTimeAgrees(testCase));
+
+  it('PaddleOCR v4 det (input [N, 3, H, W] all run-time; refused for its 8 Resizes and 2 ConvTransposes before): no transpose inside, TFLite equals ORT at two sizes', async () => {
+    const [entry] = await ensureThirdPartyModels({ ids: ['ppocr-v4-det'] });
+    const original = readOnnx(entry!.path);
+    const converted = readOnnx(entry!.path);
+    await legalize(converted);
+    expect(converted.graph.nodeList().filter((node) => !node.op.startsWith('tflite.'))).toEqual([]);
+    expect(countTransposes(converted.graph).inner).toBe(0);
+    for (const shape of [[1, 3, 64, 96], [1, 3, 96, 32]]) {
+      const feeds = { x: seededTensor(shape, 5, 0, 1) };
+      const want = (await runOrt(original, feeds)).get(original.graph.outputs[0]!.name)!;
+      converted.graph.inputs[0]!.type = tensorType('float32', shape);
+      converted.graph.outputs[0]!.type = tensorType('float32', [...want.shape]);
+      const got = (await engine.run(converted, feeds)).get(converted.graph.outputs[0]!.name)!;
+      expect(got.shape).toEqual(want.shape);
+      const w = want.toNumbers();
+      const g = got.toNumbers();
+      expect(w.reduce((worst, v, i) => Math.max(worst, Math.abs(v - g[i]!)), 0), `[${shape}]`).toBeLessThanOrEqual(1e-6);
+    }
+  }, 120_000);
+
+  it('output_shape with run-time spatial dims is refused by node', async () => {
+    const model = singleInputModel({ input: [1, 4, 'h', 'w'], build: convTranspose(4, [3, 3], { strides: attrs.ints([2, 2]), output_shape: attrs.ints([9, 9]) }) });
+    await expectRefused(model, [/ConvTranspose/, /output_shape needs static spatial dims/]);
   });
 });

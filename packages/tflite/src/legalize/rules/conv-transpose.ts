@@ -12,7 +12,8 @@ import { runTimeShape } from './run-time-dims.js';
  * ((in − 1)·stride + dilated kernel + output_padding), then a STRIDED_SLICE that crops ONNX's pads
  * (explicit, auto_pad, or the ones an output_shape implies). TRANSPOSE_CONV has no dilation: a
  * dilated kernel is the kernel with zeros between its taps. Grouped: SPLIT the input channels, one
- * TRANSPOSE_CONV per group (its rows of the weight), CONCATENATION.
+ * TRANSPOSE_CONV per group (its rows of the weight), CONCATENATION. Spatial dims known only at run time: see
+ * `runTimePlan`.
  */
 
 interface TransposePlan {
@@ -41,6 +42,52 @@ function outputShapeOperand(emit: TfliteEmitter, x: Value, batch: Dim, rest: rea
   if (typeof batch === 'number') return emit.int32([batch, ...rest], [4], 'output_shape');
   const runTimeBatch = runTimeShape(emit, x, [0], 'batch_axis');
   return emit.op1('CONCATENATION', [runTimeBatch, emit.int32([...rest], [3], 'output_shape_rest')], { axis: 0, fused_activation_function: 'NONE' }, tensorType('int32', [4]));
+}
+
+/**
+ * Spatial dims known only at run time (a dynamic-H/W export, PaddleOCR det's head): the full output is in·stride +
+ * (kernel + output_padding − stride) per axis, computed from the input's SHAPE, and the crop keeps fixed margins —
+ * ONNX's pads, or with auto_pad SAME the (kernel + output_padding − stride) the output is smaller by — so the
+ * STRIDED_SLICE ends count from the end. output_shape (a static output) is not taken here.
+ */
+interface RunTimePlan {
+  readonly kernel: number[];
+  /** Added to in·stride for the full output: kernel + output_padding − stride. */
+  readonly extra: number[];
+  readonly begins: number[];
+  /** What the crop leaves off at the end of each axis. */
+  readonly endPads: number[];
+}
+
+function runTimePlan(node: Node): RunTimePlan | string {
+  const weight = constantOf(node.inputs[1])!;
+  const inDims = dimsOf(node.inputs[0]);
+  const outDims = dimsOf(node.outputs[0]);
+  const unknownChannels = (dims: readonly Dim[] | undefined): boolean => !dims || dims.length < 3 || typeof dims[1] !== 'number';
+  if (unknownChannels(inDims) || unknownChannels(outDims)) return `TRANSPOSE_CONV needs static channels (input ${formatDims(node.inputs[0])}, output ${formatDims(node.outputs[0])})`;
+  if (node.optionalAttr('output_shape', 'ints')) return `TRANSPOSE_CONV with output_shape needs static spatial dims (input ${formatDims(node.inputs[0])}, output ${formatDims(node.outputs[0])})`;
+  const spatial = inDims!.length - 2;
+  const ones = new Array<number>(spatial).fill(1);
+  const strides = node.optionalAttr('strides', 'ints') ?? ones;
+  const dilations = node.optionalAttr('dilations', 'ints') ?? ones;
+  const outputPadding = node.optionalAttr('output_padding', 'ints') ?? new Array<number>(spatial).fill(0);
+  const autoPad = node.optionalAttr('auto_pad', 'string') ?? 'NOTSET';
+  const pads = node.optionalAttr('pads', 'ints') ?? new Array<number>(2 * spatial).fill(0);
+  const kernel = weight.shape.slice(2).map((k, i) => (k - 1) * dilations[i]! + 1);
+  const extra = kernel.map((k, i) => k + outputPadding[i]! - strides[i]!);
+  let begins: number[];
+  let endPads: number[];
+  if (autoPad === 'NOTSET' || autoPad === 'VALID') {
+    begins = autoPad === 'VALID' ? new Array<number>(spatial).fill(0) : pads.slice(0, spatial);
+    endPads = autoPad === 'VALID' ? new Array<number>(spatial).fill(0) : pads.slice(spatial);
+  } else {
+    // SAME: the output is in·stride, the full one in·stride + extra; the difference is split as ONNX splits it.
+    if (extra.some((e) => e < 0)) return `auto_pad ${autoPad} with a kernel smaller than the stride makes an output larger than the transposed convolution's`;
+    begins = extra.map((total) => (autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : total - Math.floor(total / 2)));
+    endPads = extra.map((total, i) => total - begins[i]!);
+  }
+  if ([...begins, ...endPads].some((p) => p < 0)) return 'negative pads are not supported';
+  return { kernel, extra, begins, endPads };
 }
 
 function plan(node: Node): TransposePlan | string {
@@ -81,10 +128,60 @@ function dilatedKernel(weight: Tensor, dilations: readonly number[], kernel: rea
   return Tensor.fromValues('float32', [inputs, outputs, kernel[0]!, kernel[1]!], out);
 }
 
+/** The 2-D rule for spatial dims known at run time: TRANSPOSE_CONV to Shape(x)·[1, s, s, 0] + [0, extra, extra, C], then the crop. */
+function lowerRunTime(node: Node, context: LoweringContext, layout: RunTimePlan): void {
+  const emit = new TfliteEmitter(node, context);
+  const dilations = node.optionalAttr('dilations', 'ints') ?? [1, 1];
+  const weight = loaded(dilatedKernel(constantOf(node.inputs[1])!, dilations, layout.kernel));
+  const group = node.optionalAttr('group', 'int') ?? 1;
+  const strides = node.optionalAttr('strides', 'ints') ?? [1, 1];
+  const outType = channelsLastType(node);
+  const outDims = (outType as { shape: readonly Dim[] }).shape;
+  const channels = outDims[3] as number;
+  const x = toChannelsLast(emit, node.input(0));
+  const inDims = dimsOf(x)!;
+  const fullType = (c: number): ReturnType<typeof typeWithShape> => typeWithShape(outType, [outDims[0]!, null, null, c]);
+  // Shape arithmetic as canonical ops, lowered later: the transpose sinking turns Shape(Transpose(a)) into a Gather of
+  // a's shape, so the NCHW→NHWC transpose of the input keeps no extra reader.
+  const at = emit.at;
+  const int64 = tensorType('int64', [4]);
+  const i64 = (values: number[], name: string): Value => emit.constant(Tensor.fromValues('int64', [4], values.map((v) => BigInt(v))), name);
+  const shape = at.op1('onnx.Shape', [x], {}, { types: [int64], name: `${node.name}_input_shape` });
+  const stretched = at.op1('onnx.Mul', [shape, i64([1, strides[0]!, strides[1]!, 0], 'output_shape_scale')], {}, { types: [int64], name: `${node.name}_stretched` });
+  const fullShape = (c: number, name: string): Value =>
+    at.op1('onnx.Cast', [at.op1('onnx.Add', [stretched, i64([0, layout.extra[0]!, layout.extra[1]!, c], name)], {}, { types: [int64], name: `${node.name}_${name}` })], { to: attrs.int(6) }, { types: [tensorType('int32', [4])], name: `${node.name}_${name}_int32` });
+  const bias = constantOf(node.inputs[2]);
+  const options = { padding: 'VALID', stride_h: strides[0]!, stride_w: strides[1]!, fused_activation_function: 'NONE' };
+  let y: Value;
+  if (group === 1) {
+    y = emit.op1('TRANSPOSE_CONV', [fullShape(channels, 'output_shape_add'), emit.constant(transposeTensor(weight, [1, 2, 3, 0]), 'filter'), x, bias ? emit.constant(bias, 'bias') : null], options, fullType(channels));
+  } else {
+    const inPerGroup = weight.shape[0]! / group;
+    const outPerGroup = weight.shape[1]!;
+    const parts = emit.op('SPLIT', [emit.int32([3], [], 'split_axis'), x], { num_splits: group }, new Array(group).fill(typeWithShape(x.type, [inDims[0]!, inDims[1]!, inDims[2]!, inPerGroup]))).outputs;
+    const partShape = fullShape(outPerGroup, 'output_shape_add');
+    const biases = bias && loaded(bias);
+    const convs = parts.map((part, g) => {
+      const filter = transposeTensor(leadingRows(weight, g * inPerGroup, (g + 1) * inPerGroup), [1, 2, 3, 0]);
+      const groupBias = biases ? emit.constant(leadingRows(biases, g * outPerGroup, (g + 1) * outPerGroup), `bias_g${g}`) : null;
+      return emit.op1('TRANSPOSE_CONV', [partShape, emit.constant(filter, `filter_g${g}`), part!, groupBias], options, fullType(outPerGroup));
+    });
+    y = emit.op1('CONCATENATION', convs, { axis: 3, fused_activation_function: 'NONE' }, fullType(channels));
+  }
+  if ([...layout.begins, ...layout.endPads].some((p) => p !== 0)) {
+    // Ends count back from each axis's end (negative); an axis with nothing left off at its end, and N and C, run to it (end_mask).
+    const end = [0, -layout.endPads[0]!, -layout.endPads[1]!, 0];
+    const endMask = 1 | (layout.endPads[0] === 0 ? 2 : 0) | (layout.endPads[1] === 0 ? 4 : 0) | 8;
+    const sliceOptions = { begin_mask: 0, end_mask: endMask, ellipsis_mask: 0, new_axis_mask: 0, shrink_axis_mask: 0, offset: 0 };
+    y = emit.op1('STRIDED_SLICE', [y, emit.int32([0, layout.begins[0]!, layout.begins[1]!, 0], [4], 'crop_begin'), emit.int32(end, [4], 'crop_end'), emit.int32([1, 1, 1, 1], [4], 'crop_strides')], sliceOptions, outType);
+  }
+  replaceNode(node, [toChannelsFirst(emit, y)]);
+}
+
 const convTranspose: LoweringRule = {
   ops: ['onnx.ConvTranspose'],
   stage: 'layout',
-  targets: ['TRANSPOSE_CONV', 'STRIDED_SLICE', 'SPLIT', 'CONCATENATION'],
+  targets: ['TRANSPOSE_CONV', 'STRIDED_SLICE', 'SPLIT', 'CONCATENATION', 'SHAPE', 'MUL', 'ADD', 'CAST'],
   check(node) {
     const window = checkWindow2d(node, 'transposed convolution');
     if (window) return window;
@@ -96,9 +193,15 @@ const convTranspose: LoweringRule = {
     if (group < 1 || weight.shape[0]! % group !== 0) return `group ${group} does not divide the ${weight.shape[0]} input channels`;
     if ((node.optionalAttr('output_padding', 'ints') ?? []).some((p) => p < 0)) return 'output_padding must not be negative';
     const layout = plan(node);
-    return typeof layout === 'string' ? layout : undefined;
+    if (typeof layout !== 'string') return undefined;
+    const runTime = runTimePlan(node);
+    return typeof runTime === 'string' ? `${layout}; with run-time spatial dims: ${runTime}` : undefined;
   },
   lower(node, context) {
+    if (typeof plan(node) === 'string') {
+      lowerRunTime(node, context, runTimePlan(node) as RunTimePlan);
+      return;
+    }
     const emit = new TfliteEmitter(node, context);
     const layout = plan(node) as TransposePlan;
     const dilations = node.optionalAttr('dilations', 'ints') ?? [1, 1];
