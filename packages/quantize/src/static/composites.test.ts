@@ -116,6 +116,14 @@ describe('quantize-static full-integer=true on a transformer block', () => {
     expect(cosine(reference!, actual!)).toBeGreaterThan(0.99);
   }, 120_000);
 
+  it('exclude= keeps a named node in its float spelling (a Div by a constant stays a Div, float)', async () => {
+    const model = block();
+    const run = await runPipeline(model, 'quantize-static{samples=16 full-integer=true exclude=scores/scale}');
+    const nodes = [...model.graph.nodes()];
+    expect(nodes.find((node) => node.name === 'scores/scale')?.op).toBe('onnx.Div');
+    expect(run.warnings.join('\n')).toMatch(/Div 'scores\/scale'/);
+  }, 120_000);
+
   it('without full-integer=true, the LayerNorm and GELU keep their float spelling (ORT has no integer kernels for them)', async () => {
     const model = block();
     await runPipeline(model, 'quantize-static{samples=16}');

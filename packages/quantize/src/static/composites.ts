@@ -105,21 +105,23 @@ function decomposeLayerNorm(node: Node, opset: number): boolean {
 }
 
 /** The float-model rewrites of full-integer=true (see the file's comment). */
-export function rewriteForFullInteger(graph: Graph, opset = 13): FullIntegerRewrites {
+export function rewriteForFullInteger(graph: Graph, opset = 13, exclude: readonly string[] = []): FullIntegerRewrites {
+  // A node exclude= names (by name or op type) keeps its spelling, so it stays excluded.
+  const kept = (node: Node) => exclude.some((entry) => entry === node.name || entry === node.op || `onnx.${entry}` === node.op);
   let layerNorms = 0;
-  for (const node of [...graph.nodesOf('onnx.LayerNormalization')]) if (decomposeLayerNorm(node, opset)) layerNorms++;
+  for (const node of [...graph.nodesOf('onnx.LayerNormalization')]) if (!kept(node) && decomposeLayerNorm(node, opset)) layerNorms++;
   let squares = 0;
   let reciprocalSqrts = 0;
   let divisionsByConstant = 0;
   for (const node of [...graph.nodes()]) {
-    if (!node.graph || !isFloat(node.outputs[0])) continue;
+    if (!node.graph || !isFloat(node.outputs[0]) || kept(node)) continue;
     if (node.op === 'onnx.Pow' && near(scalar(node.inputs[1]), 2) && isFloat(node.inputs[0])) {
       replaceBy(node, 'onnx.Mul', [node.input(0), node.input(0)]);
       squares++;
     } else if (node.op === 'onnx.Sqrt' && !node.output(0).isGraphOutput && node.output(0).uses.size > 0) {
       const sqrt = node.output(0);
       const uses = [...sqrt.uses];
-      if (!uses.every((use) => use.node?.op === 'onnx.Div' && use.index === 1 && use.node.inputs[0] !== sqrt)) continue;
+      if (!uses.every((use) => use.node?.op === 'onnx.Div' && use.index === 1 && use.node.inputs[0] !== sqrt && !kept(use.node))) continue;
       const graph = node.graph;
       const reciprocal = graph.createNode({ op: 'onnx.Reciprocal', name: graph.uniqueNodeName(`${node.name}/reciprocal`), inputs: [sqrt], outputs: [{ name: graph.uniqueName(`${sqrt.name}_reciprocal`), type: sqrt.type }], after: node });
       for (const division of new Set(uses.map((use) => use.node!))) replaceBy(division, 'onnx.Mul', [division.input(0), reciprocal.output(0)]);
@@ -127,7 +129,7 @@ export function rewriteForFullInteger(graph: Graph, opset = 13): FullIntegerRewr
     }
   }
   for (const node of [...graph.nodes()]) {
-    if (!node.graph || node.op !== 'onnx.Div' || !isFloat(node.outputs[0]) || !isFloat(node.inputs[0]) || node.inputs[0]!.constant !== undefined) continue;
+    if (!node.graph || node.op !== 'onnx.Div' || kept(node) || !isFloat(node.outputs[0]) || !isFloat(node.inputs[0]) || node.inputs[0]!.constant !== undefined) continue;
     const divisor = scalar(node.inputs[1]);
     if (divisor === undefined || divisor === 0 || !Number.isFinite(1 / divisor)) continue;
     const graph = node.graph;

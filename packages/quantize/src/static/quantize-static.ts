@@ -203,7 +203,7 @@ export function planStaticQuantization(model: Model, options: StaticQuantization
     fullIntegerRules: fullInteger,
   };
   // LayerNormalization, Pow(x, 2), Div(a, Sqrt(v)), Div(x, c) spelled with ops an int8 target runs (composites.ts), before calibration.
-  if (fullInteger) rewriteForFullInteger(model.graph, model.opset('onnx') ?? 13);
+  if (fullInteger) rewriteForFullInteger(model.graph, model.opset('onnx') ?? 13, exclude);
   const first = planQuantization(model.graph, planOptions);
   // Float Relu/Clip → MaxPool before a quantized op: MaxPool first, so ORT keeps it float; HardSwish
   // between quantized ops as x · HardSigmoid(x), two integer kernels (then plan again).
