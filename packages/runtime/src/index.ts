@@ -1,6 +1,7 @@
 export type { Engine, Feeds, ModelSource, RunOptions } from './engine.js';
 export { feedsToMap } from './engine.js';
 export { createEngine, defaultEngineFor, refereeEngineOptions, ENGINE_NAMES, type CreateEngineOptions, type EngineName } from './engines.js';
+export { setRunTimeLimit, runTimeLimit, withRunTimeLimit, type RunTimeLimit } from './run-time-limit.js';
 export { OrtRunner, runOrt, disposeSharedOrtRunner, intraOpSpinning, loadOrt as loadOnnxRuntime, type OrtRunnerOptions, type OrtSessionInfo, type OrtValueInfo } from './ort-runner.js';
 export { toOrtTensor, fromOrtTensor, dtypeFromOrtType, ORT_DTYPES } from './ort-tensor.js';
 export { ReferenceEngine } from './reference-engine.js';

@@ -10,6 +10,7 @@ import { messageOf, runtimeError } from './errors.js';
 import { LruCache } from './lru-cache.js';
 import { describeModelSource, fileKey, hashBytes, modelBytes, modelSourceFile } from './model-source.js';
 import { adoptOrtOutput, dtypeFromOrtType, toOrtTensor } from './ort-tensor.js';
+import { withRunTimeLimit } from './run-time-limit.js';
 
 type OrtModule = typeof import('onnxruntime-node');
 
@@ -159,7 +160,7 @@ export class OrtRunner implements Engine {
     }
     let results: InferenceSession.ReturnType;
     try {
-      results = fetches ? await cached.session.run(ortFeeds, fetches) : await cached.session.run(ortFeeds);
+      results = await withRunTimeLimit(`ONNX Runtime, running model ${describeModelSource(model)},`, () => (fetches ? cached.session.run(ortFeeds, fetches) : cached.session.run(ortFeeds)));
     } catch (error) {
       throw runtimeError({
         reason: `ONNX Runtime failed to run ${where ? 'the model' : `model ${describeModelSource(model)}`}: ${messageOf(error)}`,

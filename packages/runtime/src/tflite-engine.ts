@@ -11,6 +11,7 @@ import { LruCache } from './lru-cache.js';
 import { fileKey, hashBytes } from './model-source.js';
 import { readRegularFile } from './regular-file.js';
 import { TfliteInterpreter, type TfliteTensorSlot } from './tflite-native.js';
+import { withRunTimeLimit } from './run-time-limit.js';
 
 export interface TfliteEngineOptions {
   /** Interpreters kept (default 4). */
@@ -107,7 +108,7 @@ export class TfliteEngine implements Engine {
         const bytes = given.get(slot.name)!.bytes();
         slot.bytes.set(batch === 1 ? bytes : bytes.subarray(sample * slot.bytes.byteLength, (sample + 1) * slot.bytes.byteLength));
       }
-      interpreter.invoke(what);
+      await withRunTimeLimit(`the TFLite runtime, running ${what},`, () => interpreter.invoke(what));
       // A model may list one tensor as two outputs: its bytes are collected once per sample.
       const collected = new Set<string>();
       for (const slot of interpreter.outputs) {

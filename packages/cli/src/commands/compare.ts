@@ -25,6 +25,7 @@ import { inputFileFacts } from '../compare-input-files.js';
 import { fixedInputTensors, inputValueFlag, parseInputValues } from '../input-values.js';
 import { checkInputDtypes, inputDtypeFlag, parseInputDtypes } from '../input-dtypes.js';
 import { quantizedDisagreementNote } from '../quantized-note.js';
+import { applyRunTimeLimit, runTimeLimitFlag } from '../run-time-limit-flag.js';
 
 function parseTolerance(args: Parameters<Command['run']>[0], name: 'atol' | 'rtol', fallback: number): number {
   const text = flagString(args, name);
@@ -235,9 +236,11 @@ export const compareCommand: Command = {
     bind: { ...bindFlag, help: `${bindFlag.help}; the .pt then runs as read (--engine ort or reference): torch itself feeds forward tensors only` },
     json: { type: 'boolean', help: 'print JSON: verdict, verdicts, perOutput (with worst), maxAbsError, cosine, top1Agreement, dims, ...' },
     report: reportFlag,
+    'run-time-limit': runTimeLimitFlag,
   },
   async run(args, io) {
     if (args.positionals.length !== 2) throw new UsageError('compare takes exactly two models');
+    applyRunTimeLimit(args);
     const seedText = flagString(args, 'seed');
     if (seedText !== undefined && !/^\d+$/.test(seedText)) throw new UsageError(`--seed takes a non-negative integer, got '${seedText}'`);
     const inputs = flagString(args, 'inputs');

@@ -24,6 +24,7 @@ import { compareIntermediates } from '../check/intermediate-tensors.js';
 import { Referee } from '../check/referee.js';
 import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
 import { reportFlag, reportHeader, writeReportFile } from '../report/report-file.js';
+import { applyRunTimeLimit, runTimeLimitFlag } from '../run-time-limit-flag.js';
 
 function tolerance(args: ParsedArgs, name: 'atol' | 'rtol', fallback: number): number {
   const text = flagString(args, name);
@@ -104,9 +105,11 @@ export const diffCommand: Command = {
     'all-tensors': { type: 'boolean', help: 'list every compared tensor, also those that are equal' },
     'allow-read': allowReadFlag,
     report: reportFlag,
+    'run-time-limit': runTimeLimitFlag,
   },
   async run(args, io) {
     if (args.positionals.length !== 2) throw new UsageError('diff takes exactly two models');
+    applyRunTimeLimit(args);
     if (flagString(args, 'inputs') !== undefined && (flagString(args, 'seed') !== undefined || flagList(args, 'dim').length > 0)) {
       throw new UsageError('--seed and --dim size random inputs; with --inputs the files give them');
     }

@@ -16,6 +16,7 @@ import { distributedFlags } from '../distributed-flags.js';
 import { shardedAccuracy } from '../eval-distributed.js';
 import { evalShapes } from '../eval-sample-shape.js';
 import { applyInputShapes, inputShapeFlag, parseInputShapes, readWithInputShapes } from '../input-shapes.js';
+import { applyRunTimeLimit, runTimeLimitFlag } from '../run-time-limit-flag.js';
 
 function positiveInteger(args: ParsedArgs, name: string): number | undefined {
   const text = flagString(args, name);
@@ -97,9 +98,11 @@ export const evalCommand: Command = {
     json: { type: 'boolean', help: 'print JSON: accuracy, correct, total, perClass, engine, dataset, normalization, seconds, ...' },
     report: reportFlag,
     ...distributedFlags,
+    'run-time-limit': runTimeLimitFlag,
   },
   async run(args, io) {
     if (args.positionals.length !== 1) throw new UsageError('eval takes exactly one model');
+    applyRunTimeLimit(args);
     const spec = flagString(args, 'dataset');
     if (spec === undefined) throw new UsageError('eval needs a dataset: --dataset fashion-mnist:test (or idx:IMAGES,LABELS, npy:DIR)');
     checkDatasetName(spec);
