@@ -3,7 +3,8 @@
  * before: 'com.microsoft.MatMulNBits has no TFLite lowering'). Integer zero points: int8 codes q − zero_point in
  * rows of one block, one scale per row, per-channel DEQUANTIZE → RESHAPE (→ SLICE) → FULLY_CONNECTED; HQQ's
  * fractional zero points: float32 weights equal to ORT's dequantized ones, with a warning naming the node and the
- * size. Judged against ONNX Runtime running the quantized model (accuracy_level 0: float compute).
+ * size. Judged against ONNX Runtime running the quantized model (accuracy_level 0: float compute). The same for
+ * com.microsoft.GatherBlockQuantized (quantize-weights{bits=4}'s embedding tables): the dequantized table, then GATHER.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType, type Diagnostic, type Model, type TensorType } from '@modelpass/ir';
@@ -156,5 +157,38 @@ describe('legalize-tflite: MatMulNBits', () => {
     expect(ModelpassError.is(error)).toBe(true);
     expect((error as Error).message).toMatch(/MatMulNBits/);
     expect((error as Error).message).toMatch(/g_idx/);
+  });
+});
+
+/** ids (int64 input [2, 5]) → Gather of a seeded [64, 48] float table → Relu: quantize-weights makes the Gather a GatherBlockQuantized. */
+function embeddingModel(): Model {
+  const b = new GraphBuilder();
+  const ids = b.input('ids', tensorType('int64', [2, 5]));
+  const table = b.constant(seededTensor([64, 48], 103, -1, 0.7), 'table');
+  b.output(b.op1('onnx.Relu', [b.op1('onnx.Gather', [table, ids], { axis: attrs.int(0) })]));
+  const model = b.model({ onnx: 17 });
+  inferShapes(model, { mode: 'refresh' });
+  return model;
+}
+
+describe('legalize-tflite: GatherBlockQuantized (quantize-weights{bits=4} embedding tables)', () => {
+  it('int8 rows behind a DEQUANTIZE (block 16, block 32 with a partial last block, HQQ), then GATHER: TFLite equals ORT bit for bit, negative ids included; a note gives the bytes', async () => {
+    // Tables are quantized with integer zero points (HQQ's too), so every one becomes int8 rows.
+    for (const options of ['bits=4 block-size=16', 'bits=4 block-size=32 symmetric=true', 'bits=4 block-size=16 method=hqq']) {
+      const quantized = embeddingModel();
+      await run(quantized, `quantize-weights{${options}}`);
+      expect(quantized.graph.nodeList().map((node) => node.op)).toContain('com.microsoft.GatherBlockQuantized');
+      const converted = embeddingModel();
+      const diagnostics = await run(converted, `quantize-weights{${options}},legalize-tflite`);
+      const ops = converted.graph.nodeList().map((node) => node.op);
+      expect(ops.filter((op) => !op.startsWith('tflite.'))).toEqual([]);
+      expect(ops).toContain('tflite.DEQUANTIZE');
+      expect(diagnostics.find((d) => /GatherBlockQuantized/.test(d.reason))?.reason, options).toMatch(/stored as int8 behind a DEQUANTIZE.*(3072|4096) bytes instead of 1536/);
+      const ids = Tensor.fromValues('int64', [2, 5], [0n, 63n, 5n, 17n, 5n, -1n, 40n, -64n, 2n, 33n]);
+      const want = (await runOrt(quantized, { ids })).get(quantized.graph.outputs[0]!.name)!;
+      const got = (await engine.run(converted, { ids })).get(converted.graph.outputs[0]!.name)!;
+      expect(got.shape).toEqual(want.shape);
+      expect(got.toNumbers(), options).toEqual(want.toNumbers());
+    }
   });
 });

@@ -5,7 +5,7 @@ import { axisShufflesAsGather, inlineModelFunctions, foldConstantsPass, foldQdq,
 import { reportFrozenInputs, freezeDefaultedInputs } from './defaulted-inputs.js';
 import { float64AsFloat32WithNote } from './float64-as-float32.js';
 import { float16AsFloat32WithNote, float16WeightsBehindDequantize } from './rules/float16-compute.js';
-import { matMulNBitsNotes } from './rules/matmul-nbits.js';
+import { BLOCK_QUANTIZED_OPS, blockQuantizedNotes } from './rules/block-quantized-notes.js';
 import { lowerToTflite, withTfliteDialect } from './legalize.js';
 import { constantNodesAsInitializers, prepareCanonicalForTflite, resolveStaticStructure } from './prepare.js';
 import { expandQOperators, isQOperator } from './quantized/expand-qoperator.js';
@@ -158,7 +158,7 @@ export const legalizeTflite = definePass({
     // quantize-dynamic: DynamicQuantizeLinear → MatMulInteger chains → MatMul by int8 weights (TFLite's hybrid kernels).
     const hybrid = ops.has('onnx.MatMulInteger') ? dynamicRangeAsHybrid(model.graph) : 0;
     if (!singleInference || hybrid > 0) keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
-    if (ops.has('com.microsoft.MatMulNBits')) for (const note of matMulNBitsNotes(model.graph)) context.report(note); // how big its 4-bit weights get in TFLite
+    if (BLOCK_QUANTIZED_OPS.some((op) => ops.has(op))) for (const note of blockQuantizedNotes(model.graph)) context.report(note); // how big 4-bit tables get in TFLite
     const result = lowerToTflite(model, registry, { ioLayout: context.options.ioLayout as 'nchw' | 'nhwc', groupedConv: context.options.groupedConv as 'split' | 'native' });
     if (quantized) {
       const finished = finishInt8(model.graph);

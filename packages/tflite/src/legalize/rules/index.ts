@@ -13,6 +13,7 @@ import { indexingRules } from './indexing.js';
 import { instanceNormRules } from './instance-norm.js';
 import { matmulRules } from './matmul.js';
 import { matMulNBitsRules } from './matmul-nbits.js';
+import { gatherBlockQuantizedRules } from './gather-block-quantized.js';
 import { modRules } from './mod.js';
 import { normalizationRules } from './normalization.js';
 import { poolRules } from './pool.js';
@@ -46,5 +47,5 @@ import { mixedDtypeRules } from './mixed-dtypes.js';
 
 /** Every canonical → tflite lowering rule this package ships. */
 export function defaultLoweringRules(): LoweringRegistry {
-  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...matMulNBitsRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules, ...einsumRules, ...groupNormRules, ...recurrentRules, ...controlFlowRules, ...sequenceRules, ...quantizedFormRules, ...lossRules, ...nonTensorOpRules, ...contribFormRules, ...spectralRules, ...attentionRules, ...dynamicIndexRules, ...scatterMoreRules, ...unpoolCropRules, ...mathFamilyRules, ...convTransposeRules, ...volumeWindowRules, ...resizeMatrixRules, ...gridSampleRules, ...affineGridRules, ...col2ImRules, ...roiAlignRules, ...deformConvRules, ...maxRoiPoolRules, ...mixedDtypeRules]);
+  return new LoweringRegistry([...convRules, ...poolRules, ...spatialRules, ...elementwiseRules, ...matmulRules, ...matMulNBitsRules, ...gatherBlockQuantizedRules, ...shapeRules, ...reduceRules, ...normalizationRules, ...quantizedRules, ...activationRules, ...reduceCompositeRules, ...indexingRules, ...generatorRules, ...depthToSpaceRules, ...instanceNormRules, ...unitDimWindowRules, ...scatterGatherRules, ...modRules, ...einsumRules, ...groupNormRules, ...recurrentRules, ...controlFlowRules, ...sequenceRules, ...quantizedFormRules, ...lossRules, ...nonTensorOpRules, ...contribFormRules, ...spectralRules, ...attentionRules, ...dynamicIndexRules, ...scatterMoreRules, ...unpoolCropRules, ...mathFamilyRules, ...convTransposeRules, ...volumeWindowRules, ...resizeMatrixRules, ...gridSampleRules, ...affineGridRules, ...col2ImRules, ...roiAlignRules, ...deformConvRules, ...maxRoiPoolRules, ...mixedDtypeRules]);
 }
