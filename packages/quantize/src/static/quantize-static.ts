@@ -10,7 +10,7 @@ import { forwardConstantIdentities, fuseBatchNormPass, materializeQdq } from '@m
 import type { ActivationDType } from './activation-params.js';
 import { applyQuantizationPlan, type QuantizedTensorRecord, type RangeLookup } from './apply-plan.js';
 import { whyBatchNormStays } from './batch-norm-left.js';
-import { compactQdq } from './compact-qdq.js';
+import { compactQdq, dropWeightZeroPoints } from './compact-qdq.js';
 import { upgradeOldOpset } from './opset-upgrade.js';
 import { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
 import { runStep, standaloneHost, type StepHost } from './nested-pass.js';
@@ -263,6 +263,8 @@ export async function finishStaticQuantization(
     const replacedBy = new Map(movedOntoIntegers.map((entry) => [entry.replaced, entry.node.output(0)] as const));
     tensors = tensors.map((t) => (replacedBy.has(t.tensor) ? { ...t, tensor: replacedBy.get(t.tensor)!.name } : t));
     if ((options.format ?? 'qdq') === 'qoperator') qoperatorNodes = convertToQOperator(model).converted;
+    // Last of the rewrites: bias correction, integer data movement and QOperator read every zero point.
+    dropWeightZeroPoints(model.graph);
     // The model's own names stay; what the pass added gets short names, and the report follows them.
     const renamed = shortenGeneratedNames(model.graph, before, renamedNodes);
     tensors = tensors.map((t) => (renamed.has(t.tensor) ? { ...t, tensor: renamed.get(t.tensor)! } : t));
