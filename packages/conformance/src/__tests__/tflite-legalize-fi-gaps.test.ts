@@ -227,3 +227,28 @@ describe('legalize-tflite: ConvTranspose of an input of run-time height and widt
     await expectRefused(model, [/ConvTranspose/, /output_shape needs static spatial dims/]);
   });
 });
+
+/** x → Q/DQ (uint8) → the op (→ Q/DQ for a float output): the op becomes an int8 TFLite op. */
+const quantized = (op: (b: GraphBuilder, x: Value) => Value, requantize: boolean): SingleInputCase['build'] => (b, x) => {
+  const [s, z] = [b.constant(Tensor.scalar('float32', 0.5)), b.constant(Tensor.scalar('uint8', 128))];
+  const y = op(b, b.op1('onnx.DequantizeLinear', [b.op1('onnx.QuantizeLinear', [x, s, z]), s, z]));
+  if (!requantize) return y;
+  const [so, zo] = [b.constant(Tensor.scalar('float32', 1 / 256)), b.constant(Tensor.scalar('uint8', 0))];
+  return b.op1('onnx.DequantizeLinear', [b.op1('onnx.QuantizeLinear', [y, so, zo]), so, zo]);
+};
+
+describe('legalize-tflite: the new lowerings on int8 values', () => {
+  const cases: GapCase[] = [
+    { name: 'ArgMax select_last_index=1 of int8 values (REVERSE_V2 int8)', input: [2, 6, 4], opset: 13, uses: ['REVERSE_V2', 'ARG_MAX'], build: quantized((b, x) => b.op1('onnx.ArgMax', [x], { axis: attrs.int(1), select_last_index: attrs.int(1) }), false) },
+    { name: 'Softmax opset 11 axis 1 on int8 values (RESHAPE int8 → SOFTMAX int8)', input: [2, 6, 4], opset: 11, uses: ['RESHAPE', 'SOFTMAX'], build: quantized((b, x) => b.op1('onnx.Softmax', [x], { axis: attrs.int(1) }), true) },
+  ];
+  for (const testCase of cases) {
+    it(testCase.name, async () => {
+      const converted = singleInputModel(testCase);
+      await legalize(converted, '');
+      const integers = converted.graph.nodeList().filter((node) => node.op === `tflite.${testCase.uses[1]}`);
+      expect(integers.map((node) => (node.inputs[0]!.type as { dtype: string }).dtype)).toEqual(['int8']);
+      await expectSameOutputs(testCase, 3);
+    });
+  }
+});
