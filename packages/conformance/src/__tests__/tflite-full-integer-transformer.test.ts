@@ -120,4 +120,29 @@ describe('fashion-transformer: quantize-static{full-integer=true} → legalize-t
       expect(stepsApart(ort, tflite, outQuant.scale[0]!), `seed ${seed}`).toBeLessThanOrEqual(2.001);
     }
   }, 120_000);
+
+  it('quantize-static defaults (the out-projection keeps a float output): the int8 head merge is dequantized before its transpose, no TRANSPOSE left; TFLite agrees with ORT', async () => {
+    const model = readOnnx(FIXTURE);
+    model.graph.inputs[0]!.type = tensorType('float32', [1, 28, 28]);
+    model.graph.outputs[0]!.type = tensorType('float32', [1, 10]);
+    await run(model, 'simplify,quantize-static{dataset=fashion-mnist:train samples=64}');
+    const qdq = encodeOnnx(model);
+    const converted = decodeOnnx(qdq);
+    await run(converted, 'legalize-tflite');
+    const path = join(DIR, 'transformer-default.tflite');
+    writeTflite(converted, path);
+    const ops = readTflite(path).graph.nodeList().map((node) => node.op.slice(7));
+    expect(ops).not.toContain('TRANSPOSE');
+    const engine = new TfliteEngine();
+    let worst = 0;
+    let agree = 0;
+    for (const batch of datasetBatches(loadDataset('fashion-mnist:test', { limit: 20 }), { batchSize: 1, sampleShape: [28, 28] })) {
+      const ort = [...(await runOrt(qdq, { input: batch.input })).values()][0]!.toNumbers();
+      const tflite = [...(await engine.run(path, { input: batch.input })).values()][0]!.toNumbers();
+      worst = Math.max(worst, ...ort.map((v, i) => Math.abs(v - tflite[i]!)));
+      if (ort.indexOf(Math.max(...ort)) === tflite.indexOf(Math.max(...tflite))) agree++;
+    }
+    expect(worst).toBeLessThan(0.05);
+    expect(agree).toBeGreaterThanOrEqual(19);
+  }, 180_000);
 });

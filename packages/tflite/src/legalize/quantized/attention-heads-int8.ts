@@ -16,13 +16,16 @@
  *   channels hd) with the filter `[Eout, H, 1, hd]` (VALID): the same integer sums, per-channel scales kept, one
  *   requantization to the MatMul's parameters — ORT's QLinearMatMul. Written as tflite.CONV_2D + RESHAPE right away
  *   (the canonical Conv is channels-first; the lowering keeps tflite-dialect nodes).
+ * - **merge read in float**: where the out-projection runs in float (quantize-static's defaults leave its output float,
+ *   ORT's MatMulIntegerToFloat; prepare-quantized put a DequantizeLinear before it), the DequantizeLinear moves before
+ *   the head transpose (the same reals), and the float merge of rules/attention-heads.ts takes it.
  * Both need static dims but the batch; the sequence-first interleaved spellings (batch > 1) stay as they are.
  */
 import { attrs, Builder, Tensor, tensorType, type Node, type QuantParams, type TensorType, type Value } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 import { typeWithShape, dimsOf } from '../lowering-tools.js';
 import { batchTarget, int64s, knownAfter, lastAxisSlice, permOf, product, soleUser } from '../rules/attention-heads.js';
-import { quantOf, sameQuant } from './quant-values.js';
+import { quantOf, realType, sameQuant } from './quant-values.js';
 
 const SPLIT_PERMS: Record<string, { prefix: number; keys: boolean }> = {
   '1,0,2': { prefix: 0, keys: false },
@@ -207,4 +210,27 @@ export function int8HeadMerge(transpose: Node): boolean {
   reshape.erase();
   transpose.erase();
   return true;
+}
+
+/**
+ * An int8 head merge whose Reshape only a DequantizeLinear reads (the out-projection runs in float): the heads are
+ * dequantized before the Transpose instead, and the float Transpose is returned for the float merge to take.
+ */
+export function dequantizeBeforeHeadMerge(transpose: Node): Node | undefined {
+  if (MERGE_PERMS[permOf(transpose)?.join(',') ?? ''] === undefined) return undefined;
+  const attention = transpose.input(0);
+  const reshape = soleUser(transpose.output(0));
+  if (!isInt8(attention) || reshape?.op !== 'onnx.Reshape' || reshape.inputs[0] !== transpose.output(0)) return undefined;
+  const dequantize = soleUser(reshape.output(0));
+  if (dequantize?.op !== 'onnx.DequantizeLinear' || dequantize.inputs[0] !== reshape.output(0)) return undefined;
+  if (!sameQuant(quantOf(attention), quantOf(transpose.output(0))) || !sameQuant(quantOf(attention), quantOf(reshape.output(0)))) return undefined;
+  const at = Builder.before(transpose);
+  const reals = at.op1('onnx.DequantizeLinear', [attention, ...dequantize.inputs.slice(1).filter((v): v is Value => !!v)], {}, { types: [realType(attention)], name: `${transpose.name}_heads_dequantized`, loc: transpose.loc });
+  const floatTranspose = at.create('onnx.Transpose', [reals], { perm: attrs.ints(permOf(transpose)!) }, { types: [realType(transpose.output(0))], name: `${transpose.name}_reals`, loc: transpose.loc });
+  const merged = at.op1('onnx.Reshape', [floatTranspose.output(0), reshape.input(1)], {}, { types: [realType(reshape.output(0))], name: `${reshape.name}_reals`, loc: reshape.loc });
+  dequantize.output(0).replaceAllUsesWith(merged);
+  dequantize.erase();
+  reshape.erase();
+  transpose.erase();
+  return floatTranspose;
 }
