@@ -252,3 +252,34 @@ describe('legalize-tflite: the new lowerings on int8 values', () => {
     });
   }
 });
+
+const i64 = (values: number[]): Tensor => Tensor.fromValues('int64', [values.length], values.map((v) => BigInt(v)));
+const seeded = (shape: number[], seed: number): Tensor => seededTensor(shape, seed, -1, 1);
+
+const MORE_CASES: GapCase[] = [
+  // Pad: negative pads crop (was 'negative pads (cropping) are not supported yet'); opset 18's axes input (was 'Pad with axes is not supported yet').
+  { name: 'Pad with negative pads (crop one side, pad the other)', input: [2, 5, 6], opset: 13, uses: ['STRIDED_SLICE', 'PAD'], build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([0, -1, 2, 1, 2, -3]))]) },
+  { name: 'Pad with only negative pads and a value', input: ['n', 5, 6], opset: 13, uses: ['STRIDED_SLICE'], build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([0, -2, 0, 0, -1, -4])), b.constant(Tensor.scalar('float32', 3))]) },
+  { name: 'Pad with axes (opset 18), negative axis', input: [2, 3, 4], opset: 18, uses: ['PADV2'], build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([1, 2, 0, 3])), b.constant(Tensor.scalar('float32', -1)), b.constant(i64([-1, 0]))]) },
+  { name: 'Pad reflect with axes (opset 18)', input: [1, 3, 5, 6], opset: 18, uses: ['MIRROR_PAD'], build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([2, 1, 1, 2])), null, b.constant(i64([2, 3]))], { mode: attrs.string('reflect') }) },
+  // MatMul of a vector (was 'MatMul of a vector (rank 1) is not supported yet').
+  { name: 'MatMul vector × constant matrix', input: [6], uses: ['FULLY_CONNECTED', 'RESHAPE'], build: (b, x) => b.op1('onnx.MatMul', [x, b.constant(seeded([6, 4], 61))]) },
+  { name: 'MatMul batched matrices × constant vector', input: [2, 3, 6], uses: ['RESHAPE'], build: (b, x) => b.op1('onnx.MatMul', [x, b.constant(seeded([6], 62))]) },
+  { name: 'MatMul vector · vector (a scalar)', input: [6], uses: ['RESHAPE'], build: (b, x) => b.op1('onnx.MatMul', [x, b.op1('onnx.Neg', [x])]) },
+  { name: 'MatMul vector × batched run-time matrices', input: [2, 6, 5], uses: ['BATCH_MATMUL'], build: (b, x) => b.op1('onnx.MatMul', [b.constant(seeded([6], 63)), x]) },
+  // MaxPool storage_order=1 with its Indices output unread (was 'storage_order=1 is not supported').
+  { name: 'MaxPool storage_order=1 (Indices unread)', input: [1, 3, 6, 6], uses: ['MAX_POOL_2D'], build: (b, x) => b.op('onnx.MaxPool', [x], { kernel_shape: attrs.ints([2, 2]), strides: attrs.ints([2, 2]), storage_order: attrs.int(1) }, { outputs: 1 })[0]! },
+];
+
+describe('legalize-tflite: Pad with negative pads or axes, MatMul of vectors, MaxPool storage_order=1', () => {
+  for (const testCase of MORE_CASES) {
+    it(testCase.name, async () => {
+      await expectLegalizedAgrees(testCase, { uses: testCase.uses, seed: 31, range: [-2, 2], tolerance: 1e-5 });
+    });
+  }
+
+  it('negative pads with mode reflect are refused by node', async () => {
+    const model = singleInputModel({ input: [1, 3, 5, 6], opset: 13, build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([0, 0, -1, 2, 0, 0, 1, -2]))], { mode: attrs.string('reflect') }) });
+    await expectRefused(model, [/Pad/, /negative pads \(cropping\) with mode 'reflect'/]);
+  });
+});

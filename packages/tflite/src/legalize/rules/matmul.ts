@@ -1,8 +1,9 @@
-import { Tensor, type Node, type Value } from '@modelpass/ir';
+import { Tensor, type Dim, type Node, type Value } from '@modelpass/ir';
 import { transposeTensor } from '@modelpass/transforms';
 import { constantOf, numbersOf } from '../constant-values.js';
 import { quantOf, sameQuant } from '../quantized/quant-values.js';
-import type { LoweringRule } from '../lowering-rule.js';
+import type { LoweringContext, LoweringRule } from '../lowering-rule.js';
+import { reshapeTarget } from './compose.js';
 import { dimsOf, rankOfValue, replaceNode, tensorTypeOf, TfliteEmitter, typeWithShape } from '../lowering-tools.js';
 
 function scaled(tensor: Tensor, factor: number): Tensor {
@@ -86,18 +87,52 @@ function beforeLastTwoSwapped(value: Value): [Value, boolean] {
   return swapsLastTwo ? [producer.input(0), true] : [value, false];
 }
 
+/**
+ * MatMul with a vector operand (numpy's matmul, as ONNX defines it): a vector A [K] is the matrix [1, K], a vector
+ * B [K] the matrix [K, 1], and the unit dim they add is dropped from the result. Written as RESHAPEs around an
+ * onnx.MatMul of matrices, which the next lowering round turns into FULLY_CONNECTED or BATCH_MATMUL.
+ */
+function lowerVectorMatMul(node: Node, context: LoweringContext): void {
+  const emit = new TfliteEmitter(node, context);
+  const [a, b] = [node.input(0), node.input(1)];
+  const [aDims, bDims] = [dimsOf(a)!, dimsOf(b)!];
+  const asMatrix = (value: Value, dims: readonly Dim[], rowVector: boolean, name: string): Value => {
+    if (dims.length >= 2) return value;
+    const shape = rowVector ? [1, dims[0]!] : [dims[0]!, 1];
+    const constant = constantOf(value);
+    // A constant vector stays a constant (a weight: FULLY_CONNECTED takes it).
+    if (constant && typeof dims[0] === 'number') return emit.constant(constant.reshape(shape as number[]), name);
+    return emit.op1('RESHAPE', [value, emit.int32(shape.map((d) => (typeof d === 'number' ? d : -1)), [2], name)], {}, typeWithShape(value.type, shape));
+  };
+  const outDims = dimsOf(node.outputs[0])!;
+  // The result of the matrices: the output with the dropped unit dims put back.
+  const productDims = [...outDims];
+  if (bDims.length === 1) productDims.push(1);
+  if (aDims.length === 1) productDims.splice(productDims.length - 1, 0, 1);
+  const product = emit.at.op1('onnx.MatMul', [asMatrix(a, aDims, true, 'a_matrix'), asMatrix(b, bDims, false, 'b_matrix')], {}, { types: [typeWithShape(node.output(0).type, productDims)], name: `${node.name}_matrices` });
+  replaceNode(node, [emit.op1('RESHAPE', [product, emit.int32(reshapeTarget(outDims)!, [outDims.length], 'shape')], {}, node.output(0).type)]);
+}
+
 const matMul: LoweringRule = {
   ops: ['onnx.MatMul'],
   stage: 'lower',
-  targets: ['FULLY_CONNECTED', 'BATCH_MATMUL'],
+  targets: ['FULLY_CONNECTED', 'BATCH_MATMUL', 'RESHAPE'],
   check(node) {
     const a = rankOfValue(node.inputs[0]);
     const b = rankOfValue(node.inputs[1]);
     if (a === undefined || b === undefined) return 'MatMul needs the ranks of both inputs (run shape inference first)';
-    if (a < 2 || b < 2) return 'MatMul of a vector (rank 1) is not supported yet';
+    if (a < 1 || b < 1) return 'MatMul of a scalar is not defined';
+    if (a < 2 || b < 2) {
+      const out = dimsOf(node.outputs[0]);
+      if (!out || !reshapeTarget(out)) return 'MatMul of a vector (rank 1) needs an output shape with at most one unknown dim';
+    }
     return undefined;
   },
   lower(node: Node, context) {
+    if (rankOfValue(node.inputs[0])! < 2 || rankOfValue(node.inputs[1])! < 2) {
+      lowerVectorMatMul(node, context);
+      return;
+    }
     const emit = new TfliteEmitter(node, context);
     const weight = constantOf(node.inputs[1]);
     const outType = node.output(0).type;

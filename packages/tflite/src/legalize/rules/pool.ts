@@ -27,8 +27,8 @@ function checkPool(node: Node): string | undefined {
   const window = checkWindow2d(node, 'pool');
   if (window) return window;
   if (isDilated(node)) return node.outputs[1]?.hasUses ? 'the Indices output of MaxPool has no TFLite equivalent' : dilatedPoolProblem(node);
+  // storage_order only orders the Indices output, refused here when read: the pooled values do not depend on it.
   if (node.outputs[1]?.hasUses) return 'the Indices output of MaxPool has no TFLite equivalent';
-  if ((node.optionalAttr('storage_order', 'int') ?? 0) !== 0) return 'storage_order=1 is not supported';
   const padding = poolPadding(node);
   if (typeof padding === 'string') return padding;
   if (node.op === 'onnx.AveragePool' && padding.kind === 'explicit' && (node.optionalAttr('count_include_pad', 'int') ?? 0) === 0) {

@@ -1,7 +1,7 @@
 import { formatDim, Tensor, tensorType, type Dim, type Node, type Value } from '@modelpass/ir';
 import { constantOf, hasNumbers, numbersOf } from '../constant-values.js';
 import type { LoweringRule } from '../lowering-rule.js';
-import { dimsOf, normalizeAxis, rankOfValue, replaceNode, staticDims, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
+import { dimsOf, normalizeAxis, rankOfValue, replaceNode, staticDims, tensorTypeOf, TfliteEmitter, typeWithShape } from '../lowering-tools.js';
 import { lowerRunTimeExpand, runTimeExpandProblem } from './run-time-expand.js';
 import { lowerRunTimeSlice, runTimeSliceProblem } from './run-time-slice.js';
 import { canSayMergedShape, mergedDim, mergedShapeOperand, runTimeShape, shapeOperandFor } from './run-time-dims.js';
@@ -254,38 +254,72 @@ const slice: LoweringRule = {
   },
 };
 
-function padsOf(node: Node): number[] | undefined {
-  return node.optionalAttr('pads', 'ints')?.slice() ?? numbersOf(node.inputs[1]);
+/**
+ * The pads of every axis ([begin…, end…] over the input's rank): the attribute (before opset 11), or the constant
+ * input, spread over the constant `axes` input (opset 18: pads only for those axes, 0 elsewhere). A string says why not.
+ */
+function padsOf(node: Node): number[] | string {
+  const given = node.optionalAttr('pads', 'ints')?.slice() ?? numbersOf(node.inputs[1]);
+  if (!given) return 'Pad pads must be a constant';
+  if (!node.inputs[3]) return given;
+  const axes = numbersOf(node.inputs[3]);
+  const rank = rankOfValue(node.inputs[0]);
+  if (!axes) return 'Pad axes must be a constant';
+  if (rank === undefined) return 'Pad with axes needs the input rank';
+  if (given.length !== 2 * axes.length) return `Pad has ${given.length} pads for ${axes.length} axes (expected ${2 * axes.length})`;
+  const full = new Array<number>(2 * rank).fill(0);
+  for (let i = 0; i < axes.length; i++) {
+    const axis = normalizeAxis(axes[i]!, rank);
+    if (axis === undefined) return `Pad axis ${axes[i]} is out of range for rank ${rank}`;
+    full[axis] = given[i]!;
+    full[axis + rank] = given[i + axes.length]!;
+  }
+  return full;
 }
 
 const pad: LoweringRule = {
   ops: ['onnx.Pad'],
   stage: 'lower',
-  targets: ['PAD', 'PADV2', 'MIRROR_PAD'],
+  targets: ['PAD', 'PADV2', 'MIRROR_PAD', 'STRIDED_SLICE'],
   check(node) {
     const pads = padsOf(node);
-    if (!pads) return 'Pad pads must be a constant';
-    if (pads.some((p) => p < 0)) return 'negative pads (cropping) are not supported yet';
-    if (node.inputs[3]) return 'Pad with axes is not supported yet';
+    if (typeof pads === 'string') return pads;
     const mode = node.optionalAttr('mode', 'string') ?? 'constant';
+    if (pads.some((p) => p < 0) && mode !== 'constant') return `negative pads (cropping) with mode '${mode}' are not supported (constant mode only: there the crop and the padding commute)`;
     if (mode !== 'constant' && mode !== 'reflect') return `Pad mode '${mode}' has no TFLite builtin`;
     if (node.inputs[2] && !constantOf(node.inputs[2])) return 'the pad value must be a constant';
     return undefined;
   },
   lower(node, context) {
     const emit = new TfliteEmitter(node, context);
-    const pads = padsOf(node)!;
+    const pads = padsOf(node) as number[];
     const rank = pads.length / 2;
-    const pairs = Array.from({ length: rank }, (_, i) => [pads[i]!, pads[i + rank]!]).flat();
+    let x = node.input(0);
+    if (pads.some((p) => p < 0)) {
+      // Negative pads crop (constant mode): STRIDED_SLICE first — ends counted from each axis's end, end_mask where
+      // nothing is cropped there, so run-time dims need nothing — then PAD by the positive pads.
+      const begin = pads.slice(0, rank).map((p) => Math.max(0, -p));
+      const end = pads.slice(rank).map((p) => Math.min(0, p));
+      const endMask = end.reduce((mask, e, axis) => (e === 0 ? mask | (1 << axis) : mask), 0);
+      const inDims = dimsOf(x)!;
+      const croppedDims = inDims.map((d, axis) => (typeof d === 'number' ? d - begin[axis]! + end[axis]! : null));
+      const options = { begin_mask: 0, end_mask: endMask, ellipsis_mask: 0, new_axis_mask: 0, shrink_axis_mask: 0, offset: 0 };
+      x = emit.op1('STRIDED_SLICE', [x, emit.int32(begin, [rank], 'crop_begin'), emit.int32(end, [rank], 'crop_end'), emit.int32(new Array<number>(rank).fill(1), [rank], 'crop_strides')], options, typeWithShape(x.type, croppedDims));
+      if (pads.every((p) => p <= 0)) {
+        replaceNode(node, [x]);
+        return;
+      }
+    }
+    const pairs = Array.from({ length: rank }, (_, i) => [Math.max(0, pads[i]!), Math.max(0, pads[i + rank]!)]).flat();
     const paddings = emit.int32(pairs, [rank, 2], 'paddings');
     const mode = node.optionalAttr('mode', 'string') ?? 'constant';
     const value = node.inputs[2] ? numbersOf(node.inputs[2])?.[0] : (node.optionalAttr('value', 'float') ?? 0);
     let y: Value;
-    if (mode === 'reflect') y = emit.op1('MIRROR_PAD', [node.input(0), paddings], { mode: 'REFLECT' }, node.output(0).type);
-    else if (!value) y = emit.op1('PAD', [node.input(0), paddings], {}, node.output(0).type);
+    if (mode === 'reflect') y = emit.op1('MIRROR_PAD', [x, paddings], { mode: 'REFLECT' }, node.output(0).type);
+    else if (!value) y = emit.op1('PAD', [x, paddings], {}, node.output(0).type);
     else {
       const dtype = tensorTypeOf(node.inputs[0])?.dtype ?? 'float32';
-      y = emit.op1('PADV2', [node.input(0), paddings, emit.constant(Tensor.fromValues(dtype, [], [value]), 'pad_value')], {}, node.output(0).type);
+      y = emit.op1('PADV2', [x, paddings, emit.constant(Tensor.fromValues(dtype, [], [value]), 'pad_value')], {}, node.output(0).type);
     }
     replaceNode(node, [y]);
   },
