@@ -172,7 +172,7 @@ describe('an activation budget', () => {
 
   it('runs batches in parts that fit it, with the same statistics as whole batches', async () => {
     // The activations are summarized inside ORT (StatisticsGraph); its runs are the calibration's runs.
-    const runs = vi.spyOn(StatisticsGraph.prototype, 'run');
+    const runs = vi.spyOn(StatisticsGraph.prototype, 'runKeeping');
     try {
       for (const method of ['minmax', 'entropy'] as const) {
         const options = { method, dataset: 'fashion-mnist:train', samples: 100, batchSize: 64 };

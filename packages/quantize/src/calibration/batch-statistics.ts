@@ -14,7 +14,7 @@ import { calibrationError } from './options.js';
 import { ActivationCollector, resolveTensors } from './activation-collector.js';
 import { HistogramStatistics } from './histogram-statistics.js';
 import { MinMaxStatistics } from './minmax-statistics.js';
-import { SMALLEST_GRAPH_WIDTH, StatisticsGraph, defaultHistogramCounting, histogramOpset, type TensorSummary } from './statistics-graph.js';
+import { SMALLEST_GRAPH_WIDTH, StatisticsGraph, defaultHistogramCounting, histogramOpset, type KeepingRun, type TensorSummary } from './statistics-graph.js';
 import { SAMPLING_FROM_OPSET } from './histogram-sampling.js';
 import { YoungGarbage } from './young-garbage.js';
 
@@ -111,35 +111,43 @@ export class BatchStatistics {
       dropped += feedBytes;
       const widths = new Map<string, number>();
       const starts = new Map<string, number>();
-      for (const name of this.graph.tensors) {
+      const graph = this.graph;
+      for (const name of graph.tensors) {
         const statistics = this.statistics.get(name)!;
         if (statistics instanceof HistogramStatistics) {
+          // The graph keeps counts across runs (`StatisticsGraph.runKeeping`): the tensor's width is the wider of theirs and its statistics'.
+          const width = Math.max(statistics.width, graph.keptWidth(name));
           // A width not exact in float32 stays with the values (the graph is fed 0 and its counts are ignored).
-          if (statistics.width !== 0 && statistics.width < SMALLEST_GRAPH_WIDTH) redo.add(name);
-          widths.set(name, redo.has(name) ? 0 : statistics.width);
+          if (width !== 0 && width < SMALLEST_GRAPH_WIDTH) redo.add(name);
+          widths.set(name, redo.has(name) ? 0 : width);
           starts.set(name, statistics.nextStart);
         }
       }
-      const summaries = await this.graphRun(feeds, widths, starts);
-      // The run's outputs: summaries and counts, or with `indices` counting every value's bin index (2 bytes each).
-      dropped += this.graph.lastRunBytes;
-      if (!summaries) {
+      const run = await this.graphRun(feeds, widths, starts);
+      if (!run) {
         refused = true;
-        for (const name of this.graph.tensors) redo.add(name);
+        for (const name of graph.tensors) redo.add(name);
       }
-      for (const [name, summary] of summaries ?? []) {
-        bytes += 4 * summary.size;
-        const statistics = this.statistics.get(name)!;
-        if (redo.has(name) || !trustworthy(summary, statistics)) {
-          redo.add(name);
-        } else if (summary.size === 0) {
-          continue;
-        } else if (statistics instanceof HistogramStatistics) {
-          statistics.addBinned(summary.width!, summary.counts!, summary.min, summary.max, summary.size, summary.firstBin, summary.size);
-        } else {
-          statistics.addBatchSummary(summary.min, summary.max, summary.size, 0);
+      try {
+        for (const [name, summary] of run?.summaries ?? []) {
+          bytes += 4 * summary.size;
+          const statistics = this.statistics.get(name)!;
+          if (redo.has(name) || !trustworthy(summary, statistics)) {
+            redo.add(name);
+          } else if (summary.size === 0) {
+            continue;
+          } else if (statistics instanceof HistogramStatistics) {
+            statistics.addExtremes(summary.min, summary.max, summary.size);
+            run!.keep(name, statistics);
+          } else {
+            statistics.addBatchSummary(summary.min, summary.max, summary.size, 0);
+          }
         }
+      } finally {
+        run?.release();
       }
+      // The run's outputs left to V8: summaries (and ScatterElements counts); the bin indices are freed once counted where the engine allows it.
+      if (run) dropped += graph.lastRunBytes;
     }
     if (this.values) {
       dropped += feedBytes;
@@ -154,6 +162,8 @@ export class BatchStatistics {
       this.fallback ??= await ActivationCollector.open(this.model, this.graph!.tensors);
       dropped += feedBytes;
       for (const [name, tensor] of await this.fallback.run(feeds, redo)) {
+        // Counts the graph kept go in first, at their width, before the values can widen the histogram.
+        this.graph!.flush(name);
         this.statistics.get(name)!.add(floatValues(tensor));
         dropped += tensor.byteLength;
         if (refused) bytes += tensor.byteLength;
@@ -163,14 +173,19 @@ export class BatchStatistics {
     return bytes;
   }
 
+  /** Hands the counts the graph kept across runs to the statistics: call it once every part is added, before the statistics are read. */
+  finish(): void {
+    this.graph?.flush();
+  }
+
   /**
    * The graph's summaries of one part, or undefined where ORT refused the run — a NaN or ±Infinity
    * cast to an index outside the counts (see `StatisticsGraph`) — so that every tensor of the part is
    * collected from its values instead (a model that cannot run at all fails there, with its own error).
    */
-  private async graphRun(feeds: ReadonlyMap<string, Tensor>, widths: ReadonlyMap<string, number>, starts: ReadonlyMap<string, number>): Promise<Map<string, TensorSummary> | undefined> {
+  private async graphRun(feeds: ReadonlyMap<string, Tensor>, widths: ReadonlyMap<string, number>, starts: ReadonlyMap<string, number>): Promise<KeepingRun | undefined> {
     try {
-      return await this.graph!.run(feeds, widths, starts);
+      return await this.graph!.runKeeping(feeds, widths, starts);
     } catch {
       return undefined;
     }

@@ -86,6 +86,7 @@ export async function collectStatistics(model: Model, tensors: readonly string[]
       for (const tensor of batch.feeds.values()) lastBatchBytes += tensor.byteLength;
       options.onProgress?.(Math.min(samples, options.samples), options.samples);
     }
+    collector.finish();
   } finally {
     await collector.dispose();
   }

@@ -211,13 +211,32 @@ export class HistogramStatistics {
    * value was 0), and the batch's finite min, max and count. `firstBin`: `counts[k]` holds bin
    * (k + firstBin) mod 2·bins (0: the same order as `counts`). Exact, as `merge` is. `size`: the
    * batch's values (the numbering of sampling moves on by it; every one finite unless said).
-   * With a stride, `counts` must hold the values `sampling(size)` names.
+   * With a stride, `counts` must hold the values `sampling(size)` names. The same as `addExtremes`
+   * and `addCounts`, which take the two halves apart (counts of several batches at one width at once).
    */
   addBinned(width: number, counts: ArrayLike<number>, min: number, max: number, finite: number, firstBin = 0, size = finite): this {
+    this.addCounts(width, counts, firstBin);
+    return this.addExtremes(min, max, finite, size);
+  }
+
+  /**
+   * Adds one batch's min, max and value counts (`finite` of its `size` values), whose bins are added
+   * apart with `addCounts`: the numbering of sampling moves on by `size` (`nextStart`).
+   */
+  addExtremes(min: number, max: number, finite: number, size = finite): this {
+    this.seenValues += size;
+    this.extremes.addBatchSummary(min, max, finite, size - finite);
+    return this;
+  }
+
+  /**
+   * Adds bins counted elsewhere, of one or more batches whose extremes `addExtremes` adds: `2·bins`
+   * counts at `width` (a power of two at least this histogram's width, or 0), `counts[k]` being bin
+   * (k + firstBin) mod 2·bins. Exact: counts at a narrower width are coarsened to the wider one.
+   */
+  addCounts(width: number, counts: ArrayLike<number>, firstBin = 0): this {
+    this.checkCounts(width, counts, firstBin);
     const length = this.bucketCounts.length;
-    if (counts.length !== length || (width !== 0 && (width < this.binWidth || !Number.isInteger(Math.log2(width)))) || !Number.isInteger(firstBin) || firstBin < 0 || firstBin >= length) {
-      throw calibrationError({ reason: 'binned counts do not fit this histogram', expected: `${length} counts at a power-of-two width ≥ ${this.binWidth}, first bin in [0, ${length})`, actual: `${counts.length} counts at width ${width}, first bin ${firstBin}` });
-    }
     if (width > this.binWidth) {
       if (this.binWidth !== 0) this.bucketCounts = coarsened(this.bucketCounts, this.bins, width / this.binWidth);
       this.setWidth(width);
@@ -226,9 +245,14 @@ export class HistogramStatistics {
     const wrap = length - firstBin;
     for (let k = 0; k < wrap; k++) mine[k + firstBin]! += counts[k]!;
     for (let k = wrap; k < length; k++) mine[k - wrap]! += counts[k]!;
-    this.seenValues += size;
-    this.extremes.addBatchSummary(min, max, finite, size - finite);
     return this;
+  }
+
+  private checkCounts(width: number, counts: ArrayLike<number>, firstBin: number): void {
+    const length = this.bucketCounts.length;
+    if (counts.length !== length || (width !== 0 && (width < this.binWidth || !Number.isInteger(Math.log2(width)))) || !Number.isInteger(firstBin) || firstBin < 0 || firstBin >= length) {
+      throw calibrationError({ reason: 'binned counts do not fit this histogram', expected: `${length} counts at a power-of-two width ≥ ${this.binWidth}, first bin in [0, ${length})`, actual: `${counts.length} counts at width ${width}, first bin ${firstBin}` });
+    }
   }
 
   /**

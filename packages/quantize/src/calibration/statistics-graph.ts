@@ -11,9 +11,11 @@
  * on zero), at bin index floor(x · (1/w)), computed in float32: exact (1/w is a power of two) — the
  * same bins the JavaScript loop gives. Two ways to count them (`HistogramCounting`): `indices` (the
  * default where 2·bins is a power of two ≤ 65,536) returns each tensor's indices as int16 (one
- * output holding every tensor's, one after the other, unless some are sampled) and counts
- * them in WebAssembly (`wasm-bin-counter.ts`, ~0.7 ns per index with the copy into its memory; where
- * WebAssembly SIMD is missing, the JavaScript loop of `bin-index-counts.ts`, 1.3–2.5 ns); `scatter`
+ * output per tensor, freed as soon as it is counted: `buffer-release.ts`) and counts them in
+ * WebAssembly (`wasm-bin-counter.ts`, ~0.7 ns per index with the copy into its memory; where
+ * WebAssembly SIMD is missing, the JavaScript loop of `bin-index-counts.ts`, 1.3–2.5 ns). In a
+ * calibration (`runKeeping`) the counts stay in the counter across runs while a tensor's width stays,
+ * and go to its `HistogramStatistics` only when the width grows and at the end; `scatter`
  * counts them inside ORT with `ScatterElements(reduction=add)`, which walks the values one by one on
  * one thread (~5 ns each here). Either way negative indices count from the
  * end, so the reader rotates the counts by `bins`.
@@ -46,6 +48,7 @@ import { viewElements } from '@modelpass/ops';
 import { OrtRunner } from '@modelpass/runtime';
 import { countBinIndices, countableByMask } from './bin-index-counts.js';
 import { WasmBinCounter } from './wasm-bin-counter.js';
+import { releaseArrayBuffer } from './buffer-release.js';
 import { HISTOGRAM_STRIDE_MIN_COUNTED, SAMPLING_FROM_OPSET } from './histogram-sampling.js';
 import { nonNegative } from './non-negative.js';
 import { CALIBRATION_SESSION_OPTIONS } from './session-options.js';
@@ -111,12 +114,8 @@ interface StatisticsOutputs {
   readonly sizes: string;
   /** `scatter` counting: int32 [T·2·bins], each tensor's counts in graph order, one after the other. */
   readonly counts?: string;
-  /**
-   * `indices` counting: per tensor, int16 [size], each value's bin index floor(x/w); or, when
-   * `indicesJoined`, one output of every tensor's indices one after the other (their lengths are `sizes`).
-   */
+  /** `indices` counting: per tensor, int16 [size], each value's bin index floor(x/w). */
   readonly indices?: readonly string[];
-  readonly indicesJoined?: boolean;
   /** float32 [T] input: each tensor's current histogram width. */
   readonly widthInput?: string;
   /** Sampled histograms: int64 [T] inputs, each tensor's stride (1: every value) and first counted index. */
@@ -202,15 +201,10 @@ function appendStatistics(b: Builder, tensors: readonly Value[], bins: number | 
     return b.op1('onnx.Cast', [floors], { to: indexType === 'int16' ? 5 : 6 }, { types: [tensorType(indexType, [null])] });
   });
   if (counting === 'indices') {
-    // Unsampled, the indices of every tensor come back as one output (lengths: `sizes`): one buffer per run for
-    // onnxruntime-node to allocate and V8 to free instead of one per tensor — whole calibrations 10–15 % less CPU
-    // for the 2.3 MB of indices per run on fashion-resnet (s15), the Concat's copy included; peak RSS 6–10 MB higher
-    // (one 2.3 MB buffer per run instead of 21 of ≤ 200 KB; RESULTS-calibration-memory.md). Sampled tensors' lengths
-    // depend on the run's stride and start, so they keep one output each.
-    if (count > 1 && strides.every((stride) => stride === 1)) {
-      const joined = b.op1('onnx.Concat', indices, { axis: 0 }, { types: [tensorType('int16', [null])] });
-      return { outputs: [summary, sizes, joined], names: { ...names, indices: [joined.name], indicesJoined: true } };
-    }
+    // One output per tensor. s15 joined them into one (a Concat) so that V8 had one buffer per run to collect instead
+    // of 21; now each is freed as soon as it is counted (`buffer-release.ts`), so the Concat's copy of every index
+    // (2.3 MB per run on fashion-resnet) is dropped, and with it the 6–10 MB the joined buffers added to peak RSS (s16,
+    // RESULTS-calibration-memory.md).
     return { outputs: [summary, sizes, ...indices], names: { ...names, indices: indices.map((v) => v.name) } };
   }
   // Negative indices count from the end: x ≥ 0 lands at floor(x/w), x < 0 at 2·bins + floor(x/w) (`TensorSummary.firstBin`).
@@ -253,13 +247,49 @@ function sampledValues(b: Builder, flats: readonly Value[], sizes: Value, stride
   return { values, strideInput: strideInput.name, startInput: startInput.name };
 }
 
+/** Where counts kept across runs go (`HistogramStatistics.addCounts`): `2·bins` counts at `width`, `counts[k]` being bin (k + firstBin) mod 2·bins. */
+export interface BinCountSink {
+  addCounts(width: number, counts: ArrayLike<number>, firstBin: number): unknown;
+}
+
+/** One run of `StatisticsGraph.runKeeping`. */
+export interface KeepingRun {
+  /** Each tensor's summary (histogram tensors: with the run's width, no counts). */
+  readonly summaries: ReadonlyMap<string, TensorSummary>;
+  /** Counts the tensor's part of this run for `sink` (nothing for a part of no values). */
+  keep(name: string, sink: BinCountSink): void;
+  /** Ends the run: its index buffers are freed. */
+  release(): void;
+}
+
+/** A tensor's counts kept across runs: at `width`, `values` indices so far, where they are counted, and their sink. */
+interface KeptCounts {
+  width: number;
+  values: number;
+  inCounter: boolean;
+  inScratch: boolean;
+  sink?: BinCountSink;
+}
+
+/** Indices kept per tensor before its counts are handed on: no int32 count can pass 2^31 − 1. */
+const MAX_KEPT_INDICES = 2 ** 31 - 1;
+
 /** An ORT session of `model` with statistics nodes for the given float32 activations. */
 export class StatisticsGraph {
   /** `indices` counting in JavaScript (no WebAssembly SIMD, or a run its memory cannot hold): one `2·bins` counts buffer per tensor, refilled by each run. */
   private scratch: Float64Array[] = [];
   /** `indices` counting: the WebAssembly counter (`wasm-bin-counter.ts`), undefined where it cannot run. */
   private readonly counter: WasmBinCounter | undefined;
-  /** Bytes of the buffers the last run returned (garbage once folded in; see young-garbage.ts). */
+  /** `runKeeping`: per tensor, the counts kept across runs (in the counter's tables or in `keptScratch`) and where they go. */
+  private kept: KeptCounts[];
+  /** `runKeeping` counted in JavaScript (no WebAssembly SIMD, or a run its memory cannot hold): one `2·bins` counts buffer per tensor. */
+  private readonly keptScratch: (Float64Array | undefined)[] = [];
+  /** Each tensor's position in `names`. */
+  private readonly index: ReadonlyMap<string, number>;
+  /**
+   * Bytes of the buffers the last run returned and left to V8 to collect (see young-garbage.ts): the
+   * bin indices are freed once counted (`buffer-release.ts`), so where that works they are not in it.
+   */
   lastRunBytes = 0;
 
   private constructor(
@@ -275,6 +305,8 @@ export class StatisticsGraph {
     readonly strides: readonly number[],
   ) {
     this.counter = outputs.indices ? WasmBinCounter.create(names.length, 2 * bins!) : undefined;
+    this.kept = names.map(() => ({ width: 0, values: 0, inCounter: false, inScratch: false }));
+    this.index = new Map(names.map((name, i) => [name, i]));
   }
 
   /** The tensors this graph summarizes. */
@@ -350,11 +382,136 @@ export class StatisticsGraph {
   }
 
   /**
-   * One run: each tensor's summary. `widths`: each histogram tensor's current width (0 before any
-   * non-zero value). `starts`: each sampled tensor's first counted index, were the run large enough
-   * (`HistogramStatistics.sampling`; 0 where not given).
+   * One run: each tensor's summary, histogram tensors with this run's counts. `widths`: each histogram
+   * tensor's current width (0 before any non-zero value). `starts`: each sampled tensor's first counted
+   * index, were the run large enough (`HistogramStatistics.sampling`; 0 where not given).
    */
   async run(feeds: ReadonlyMap<string, Tensor>, widths: ReadonlyMap<string, number>, starts?: ReadonlyMap<string, number>): Promise<Map<string, TensorSummary>> {
+    // The counter's tables are cleared per tensor below: counts `runKeeping` kept there go to their sinks first.
+    this.flush();
+    const { summaries, indices, scattered } = await this.runGraph(feeds, widths, starts);
+    const length = 2 * (this.bins ?? 0);
+    const counted = indices ? this.countInWasm(indices) : undefined;
+    const result = new Map<string, TensorSummary>();
+    summaries.forEach((summary, i) => {
+      if (this.bins === undefined) {
+        result.set(this.names[i]!, summary);
+        return;
+      }
+      let counts: Int32Array | Float64Array;
+      if (scattered) {
+        counts = scattered.subarray(i * length, (i + 1) * length);
+      } else if (counted) {
+        counts = counted[i]!;
+      } else {
+        if (this.scratch.length === 0) this.scratch = this.names.map(() => new Float64Array(length));
+        counts = this.scratch[i]!.fill(0);
+        countBinIndices(indices![i]!, counts);
+      }
+      result.set(this.names[i]!, { ...summary, counts, firstBin: length / 2 });
+    });
+    // The counter (or the scratch) kept no index: the run's index buffers are freed now (`buffer-release.ts`).
+    if (indices) this.releaseIndices(indices);
+    return result;
+  }
+
+  /**
+   * One run whose histogram counts stay in the graph, added to what each tensor counted in earlier runs
+   * at the same width (`indices` counting: the WebAssembly counter's tables, or the JavaScript loop's):
+   * per run no tables are cleared, folded nor read back. The returned run holds each tensor's summary
+   * (no counts); `keep(name, sink)` counts that tensor's part of this run for `sink`, which receives
+   * the counts (`HistogramStatistics.addCounts`) when the width changes, before 2^31 − 1 indices, and on
+   * `flush` — call `flush(name)` before the tensor's statistics change otherwise, and `flush()` at the
+   * end. A tensor not kept has this run's counts dropped. `release()` ends the run (frees its index
+   * buffers). Throws, before any count is kept, where ORT refuses the run.
+   */
+  async runKeeping(feeds: ReadonlyMap<string, Tensor>, widths: ReadonlyMap<string, number>, starts?: ReadonlyMap<string, number>): Promise<KeepingRun> {
+    const { summaries, indices, scattered } = await this.runGraph(feeds, widths, starts);
+    const length = 2 * (this.bins ?? 0);
+    const byName = new Map(summaries.map((summary, i) => [this.names[i]!, summary]));
+    let released = false;
+    return {
+      summaries: byName,
+      keep: (name: string, sink: BinCountSink) => {
+        if (released) throw new Error('StatisticsGraph: keep() after release()');
+        const i = this.index.get(name);
+        const summary = byName.get(name);
+        if (i === undefined || summary?.width === undefined || summary.size === 0) return;
+        if (scattered) {
+          this.flushTensor(i);
+          sink.addCounts(summary.width, scattered.subarray(i * length, (i + 1) * length), length / 2);
+        } else {
+          this.keepCounts(i, summary.width, indices![i]!, sink);
+        }
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        if (indices) this.releaseIndices(indices);
+      },
+    };
+  }
+
+  /** Hands the counts kept for `name` (every tensor without a name) to their sinks. */
+  flush(name?: string): void {
+    if (name === undefined) {
+      for (let i = 0; i < this.kept.length; i++) this.flushTensor(i);
+      return;
+    }
+    const i = this.index.get(name);
+    if (i !== undefined) this.flushTensor(i);
+  }
+
+  /** The width of the counts kept for `name` (0 where none are kept): a run's width is at least this. */
+  keptWidth(name: string): number {
+    const i = this.index.get(name);
+    const kept = i === undefined ? undefined : this.kept[i];
+    return kept && kept.values > 0 ? kept.width : 0;
+  }
+
+  /** Adds one run's indices of tensor i to its kept counts, first flushing those of another width or sink, or too many to add to. */
+  private keepCounts(i: number, width: number, part: Int16Array, sink: BinCountSink): void {
+    let kept = this.kept[i]!;
+    if (kept.values > 0 && (kept.width !== width || kept.sink !== sink || kept.values + part.length > MAX_KEPT_INDICES)) {
+      this.flushTensor(i);
+      kept = this.kept[i]!;
+    }
+    kept.width = width;
+    kept.sink = sink;
+    kept.values += part.length;
+    if (this.counter && !kept.inScratch) {
+      try {
+        this.counter.add(i, part);
+        kept.inCounter = true;
+        return;
+      } catch (error) {
+        // A run the module's memory cannot grow to: this tensor counts in JavaScript until its next flush.
+        if (!(error instanceof RangeError)) throw error;
+      }
+    }
+    const length = 2 * this.bins!;
+    const scratch = (this.keptScratch[i] ??= new Float64Array(length));
+    countBinIndices(part, scratch);
+    kept.inScratch = true;
+  }
+
+  /** Hands tensor i's kept counts to its sink and clears them. */
+  private flushTensor(i: number): void {
+    const kept = this.kept[i]!;
+    if (kept.values === 0 || !kept.sink) return;
+    const { sink, width } = kept;
+    const firstBin = this.bins!;
+    this.kept[i] = { width: 0, values: 0, inCounter: false, inScratch: false };
+    if (kept.inCounter) this.counter!.take(i, (counts) => sink.addCounts(width, counts, firstBin));
+    if (kept.inScratch) {
+      const scratch = this.keptScratch[i]!;
+      sink.addCounts(width, scratch, firstBin);
+      scratch.fill(0);
+    }
+  }
+
+  /** The ORT run: each tensor's summary (no counts), and the bin indices or ScatterElements counts of histogram graphs. */
+  private async runGraph(feeds: ReadonlyMap<string, Tensor>, widths: ReadonlyMap<string, number>, starts?: ReadonlyMap<string, number>): Promise<{ summaries: TensorSummary[]; indices?: Int16Array[]; scattered?: Int32Array }> {
     const { names, outputs } = this;
     const count = names.length;
     const allFeeds = new Map(feeds);
@@ -370,49 +527,28 @@ export class StatisticsGraph {
     // Views of the run's own buffers: `Tensor.data()` copies, which doubled the ArrayBuffer garbage per run (see young-garbage.ts).
     const summary = viewElements(results.get(outputs.summary)!) as Float32Array;
     const sizes = viewElements(results.get(outputs.sizes)!) as BigInt64Array;
-    const counts = outputs.counts ? (viewElements(results.get(outputs.counts)!) as Int32Array) : undefined;
-    const length = 2 * (this.bins ?? 0);
-    const indices = outputs.indices ? this.indexParts(results, sizes) : undefined;
-    const counted = indices ? this.countInWasm(indices) : undefined;
-    const summaries = new Map<string, TensorSummary>();
+    const scattered = outputs.counts ? (viewElements(results.get(outputs.counts)!) as Int32Array) : undefined;
+    const indices = outputs.indices ? this.indexParts(results) : undefined;
+    const summaries: TensorSummary[] = [];
     for (let i = 0; i < count; i++) {
-      const min = summary[i]!;
-      const max = summary[count + i]!;
-      const sum = summary[2 * count + i]!;
       const size = Number(sizes[i]!);
-      if (this.bins === undefined) {
-        summaries.set(names[i]!, { min, max, sum, size });
-        continue;
-      }
-      let tensorCounts: Int32Array | Float64Array;
-      if (counts) {
-        tensorCounts = counts.subarray(i * length, (i + 1) * length);
-      } else if (counted) {
-        tensorCounts = counted[i]!;
-      } else {
-        if (this.scratch.length === 0) this.scratch = names.map(() => new Float64Array(length));
-        tensorCounts = this.scratch[i]!.fill(0);
-        countBinIndices(indices![i]!, tensorCounts);
-      }
-      summaries.set(names[i]!, { min, max, sum, size, width: summary[3 * count + i]!, counts: tensorCounts, firstBin: length / 2 });
+      const base = { min: summary[i]!, max: summary[count + i]!, sum: summary[2 * count + i]!, size };
+      summaries.push(this.bins === undefined ? base : { ...base, width: summary[3 * count + i]! });
     }
-    return summaries;
+    return { summaries, ...(indices ? { indices } : {}), ...(scattered ? { scattered } : {}) };
   }
 
-  /** Each tensor's int16 indices of the run: views of its own output, or of its stretch of the joined one. */
-  private indexParts(results: ReadonlyMap<string, Tensor>, sizes: BigInt64Array): Int16Array[] {
-    const outputs = this.outputs.indices!;
-    if (!this.outputs.indicesJoined) return outputs.map((name) => viewElements(results.get(name)!) as Int16Array);
-    const joined = viewElements(results.get(outputs[0]!)!) as Int16Array;
-    const parts: Int16Array[] = [];
-    let start = 0;
-    for (let i = 0; i < this.names.length; i++) {
-      const end = start + Number(sizes[i]!);
-      parts.push(joined.subarray(start, end));
-      start = end;
+  /** Frees the run's index buffers (counted, nothing keeps them); what was freed is no longer garbage in `lastRunBytes`. */
+  private releaseIndices(indices: readonly Int16Array[]): void {
+    for (const buffer of new Set(indices.map((part) => part.buffer))) {
+      const bytes = buffer.byteLength;
+      if (releaseArrayBuffer(buffer)) this.lastRunBytes -= bytes;
     }
-    if (start !== joined.length) throw new Error(`the joined bin indices hold ${joined.length} values, the tensors' sizes ${start}`);
-    return parts;
+  }
+
+  /** Each tensor's int16 indices of the run: views of its own output. */
+  private indexParts(results: ReadonlyMap<string, Tensor>): Int16Array[] {
+    return this.outputs.indices!.map((name) => viewElements(results.get(name)!) as Int16Array);
   }
 
   /**

@@ -10,12 +10,17 @@
  * 1.15 M indices (the size of a fashion-resnet run of 8 samples, half of them 0): 0.64 ms plus 0.16 ms to copy them into the
  * module's memory, against 1.5–1.6 ms for `countBinIndices` (s15).
  *
- * The module is assembled here from its instructions (454 bytes; no toolchain, no
+ * The module is assembled here from its instructions (495 bytes; no toolchain, no
  * generated file to keep in step). It needs WebAssembly SIMD (Node ≥ 16.4); where it does not
  * validate, `WasmBinCounter.create` returns undefined and callers count in JavaScript.
  *
  * Memory layout: per tensor two tables of `length` int32 counts, one after the other; then one data
  * region the indices of the tensor being counted are copied into (grown to the largest run seen).
+ *
+ * A calibration (s16) keeps each tensor's counts in its tables from run to run (`add`) while the
+ * tensor's width stays, and reads them back once (`take`: folded, handed on, cleared) instead of
+ * clearing, folding and reading 2·4,096 counts per tensor and run; and a load of eight 0 indices
+ * (Relu zeros come in runs) is counted with one test instead of eight increments of one counter.
  */
 
 /** Unsigned LEB128. */
@@ -64,7 +69,9 @@ const op = {
   load: [0x28, 2, 0],
   store: [0x36, 2, 0],
   load16U: [0x2f, 1, 0],
+  eqz: [0x45],
   block: [0x02, 0x40],
+  if: [0x04, 0x40],
   loop: [0x03, 0x40],
   br: (depth: number) => [0x0c, depth],
   brIf: (depth: number) => [0x0d, depth],
@@ -74,6 +81,7 @@ const op = {
   i32x4Splat: [0xfd, 0x11],
   i32x4ExtractLane: (lane: number) => [0xfd, 0x1b, lane],
   v128And: [0xfd, ...uleb(0x4e)],
+  v128AnyTrue: [0xfd, ...uleb(0x53)],
   i32x4Shl: [0xfd, ...uleb(0xab)],
   i32x4ShrU: [0xfd, ...uleb(0xad)],
   i32x4Add: [0xfd, ...uleb(0xae)],
@@ -92,10 +100,12 @@ const increment = (scratch: number) => [op.tee(scratch), op.get(scratch), op.loa
  * count(p, n, tables, mask): for each of the n int16 indices at byte address p (4-byte aligned),
  * adds 1 to the int32 at index & mask of the first table (even positions: the low half of each
  * 32-bit word) or of the second, 4·(mask + 1) bytes further (odd positions), so consecutive
- * increments alternate tables. Locals: 4 end, 5 vectorEnd, 6 address (i32); 7 words, 8 mask,
- * 9 first table, 10 second table, 11 even addresses, 12 odd addresses (v128).
+ * increments alternate tables; eight indices that are all 0 are counted in a local (one test per
+ * load instead of eight increments of one counter), added to the first table's bin 0 at the end.
+ * Locals: 4 end, 5 vectorEnd, 6 address (i32); 7 words, 8 mask, 9 first table, 10 second table,
+ * 11 even addresses, 12 odd addresses (v128); 13 zeros (i32).
  */
-const COUNT = body([[3, I32], [6, V128]], [
+const COUNT = body([[3, I32], [6, V128], [1, I32]], [
   op.get(0), op.get(1), op.i32(1), op.shl, op.add, op.set(4),
   op.get(0), op.get(1), op.i32(-8), op.and, op.i32(1), op.shl, op.add, op.set(5),
   op.get(3), op.i32x4Splat, op.set(8),
@@ -103,7 +113,13 @@ const COUNT = body([[3, I32], [6, V128]], [
   op.get(2), op.get(3), op.i32(1), op.add, op.i32(2), op.shl, op.add, op.i32x4Splat, op.set(10),
   op.block, op.loop,
   op.get(0), op.get(5), op.geU, op.brIf(1),
-  op.get(0), op.v128Load, op.tee(7), op.get(8), op.v128And, op.i32(2), op.i32x4Shl, op.get(9), op.i32x4Add, op.set(11),
+  op.get(0), op.v128Load, op.set(7),
+  // Eight indices of 0 (a Relu output's zeros come in runs): counted in a local, added to bin 0 at the end.
+  op.get(7), op.v128AnyTrue, op.eqz, op.if,
+  op.get(13), op.i32(8), op.add, op.set(13),
+  op.get(0), op.i32(16), op.add, op.set(0),
+  op.br(1), op.end,
+  op.get(7), op.get(8), op.v128And, op.i32(2), op.i32x4Shl, op.get(9), op.i32x4Add, op.set(11),
   op.get(7), op.i32(16), op.i32x4ShrU, op.get(8), op.v128And, op.i32(2), op.i32x4Shl, op.get(10), op.i32x4Add, op.set(12),
   ...[0, 1, 2, 3].flatMap((lane) => [op.get(11), op.i32x4ExtractLane(lane), ...increment(6), op.get(12), op.i32x4ExtractLane(lane), ...increment(6)]),
   op.get(0), op.i32(16), op.add, op.set(0),
@@ -113,6 +129,7 @@ const COUNT = body([[3, I32], [6, V128]], [
   op.get(2), op.get(0), op.load16U, op.get(3), op.and, op.i32(2), op.shl, op.add, ...increment(6),
   op.get(0), op.i32(2), op.add, op.set(0),
   op.br(0), op.end, op.end,
+  op.get(2), op.get(2), op.load, op.get(13), op.add, op.store,
 ]);
 
 /** fold(tables, length): adds the second table into the first (length a multiple of 4). Locals: 2 end, 3 second. */
@@ -199,31 +216,62 @@ export class WasmBinCounter {
   /**
    * Counts each tensor's indices (`indices[t]` for tensor t; index v counts at v & (length − 1)) and
    * returns each tensor's counts: views into the module's memory (the same array each call until the
-   * memory grows), valid until the next call.
+   * memory grows), valid until the next call. Whatever tensor t had counted before is cleared first.
    */
   countAll(indices: readonly Int16Array[]): Int32Array[] {
     if (indices.length !== this.tensors) throw new Error(`WasmBinCounter: ${indices.length} index arrays for ${this.tensors} tensors`);
     let largest = 0;
     for (const part of indices) largest = Math.max(largest, part.length);
     // Grow once, before any view is taken (growing detaches the views of the old buffer).
-    const needed = this.dataStart + 2 * largest + 16;
-    const have = this.memory.buffer.byteLength;
-    if (needed > have) this.memory.grow(Math.ceil((needed - have) / PAGE));
-    const buffer = this.memory.buffer;
-    if (this.views.length === 0 || this.views[0]!.buffer !== buffer) {
-      this.views = Array.from({ length: this.tensors }, (_, t) => new Int32Array(buffer, 2 * this.tableBytes * t, 2 * this.length));
-      this.counts = this.views.map((tables) => tables.subarray(0, this.length));
-    }
-    const data = new Int16Array(buffer, this.dataStart, largest);
-    const mask = this.length - 1;
+    this.reserve(largest);
     for (let t = 0; t < this.tensors; t++) {
-      const part = indices[t]!;
-      const tables = this.views[t]!;
-      tables.fill(0);
-      data.set(part);
-      this.exports.count(this.dataStart, part.length, 2 * this.tableBytes * t, mask);
+      this.clear(t);
+      this.add(t, indices[t]!);
       this.exports.fold(2 * this.tableBytes * t, this.length);
     }
     return this.counts;
+  }
+
+  /**
+   * Adds tensor t's indices to what it has counted since its last `take` (or `clear`), without
+   * reading the counts back: a calibration keeps counting a tensor across runs while its width stays
+   * (`StatisticsGraph`). Each table holds at most the indices added since then, so the caller takes
+   * the counts before 2^31 − 1 indices. Throws a RangeError where the memory cannot grow to `indices`
+   * (what was counted before stays).
+   */
+  add(t: number, indices: Int16Array): void {
+    this.reserve(indices.length);
+    const data = new Int16Array(this.memory.buffer, this.dataStart, indices.length);
+    data.set(indices);
+    this.exports.count(this.dataStart, indices.length, 2 * this.tableBytes * t, this.length - 1);
+  }
+
+  /** Tensor t's counts since its last `take` or `clear`, handed to `read` (a view, valid inside it); then cleared. */
+  take(t: number, read: (counts: Int32Array) => void): void {
+    this.exports.fold(2 * this.tableBytes * t, this.length);
+    read(this.tablesOf(t).subarray(0, this.length));
+    this.clear(t);
+  }
+
+  /** Forgets what tensor t has counted. */
+  clear(t: number): void {
+    this.tablesOf(t).fill(0);
+  }
+
+  /** Grows the memory to hold `count` indices past the tables. */
+  private reserve(count: number): void {
+    const needed = this.dataStart + 2 * count + 16;
+    const have = this.memory.buffer.byteLength;
+    if (needed > have) this.memory.grow(Math.ceil((needed - have) / PAGE));
+  }
+
+  /** Both of tensor t's tables, over the memory's current buffer. */
+  private tablesOf(t: number): Int32Array {
+    const buffer = this.memory.buffer;
+    if (this.views.length === 0 || this.views[0]!.buffer !== buffer) {
+      this.views = Array.from({ length: this.tensors }, (_, k) => new Int32Array(buffer, 2 * this.tableBytes * k, 2 * this.length));
+      this.counts = this.views.map((tables) => tables.subarray(0, this.length));
+    }
+    return this.views[t]!;
   }
 }
