@@ -59,6 +59,8 @@ function resolveTypes(plan: QuantizationPlan, ranges: RangeLookup, scheme: Activ
       const range = ranges(entry.source.tensor);
       if (!range) throw missingRange(entry.source.tensor);
       type = activationParams(entry.source.tensor, range, scheme);
+    } else if (entry.source.kind === 'fixed') {
+      type = activationParams(entry.value.name, entry.source.range, scheme);
     } else if (entry.source.kind === 'constant') {
       let min = Infinity;
       let max = -Infinity;

@@ -81,6 +81,10 @@ describe('quantize-static full-integer=true on a transformer block', () => {
     for (const node of nodes.filter((n) => ['onnx.Sub', 'onnx.ReduceMean', 'onnx.Softmax', 'onnx.MatMul', 'onnx.Add'].includes(n.op) && !n.name.startsWith('gelu/'))) {
       expect(node.inputs.map((input) => input?.producer?.op ?? (input?.constant ? 'constant' : 'input')), node.name).toEqual(node.inputs.map(() => 'onnx.DequantizeLinear'));
     }
+    // The Softmax output takes TFLite's int8 SOFTMAX parameters (1/256 at the dtype's minimum), not a calibrated range.
+    const softmaxQ = nodes.find((node) => node.op === 'onnx.Softmax')!.output(0).users[0]!;
+    expect(softmaxQ.op).toBe('onnx.QuantizeLinear');
+    expect([softmaxQ.input(1).constant!.toNumbers()[0], softmaxQ.input(2).constant!.toNumbers()[0]]).toEqual([1 / 256, 0]);
     const path = join(dir, 'block.int8.onnx');
     writeOnnx(model, path);
     onnxChecker(path);

@@ -36,6 +36,8 @@ export interface PlanOptions {
   readonly quantizeConstantOperands?: boolean;
   /** full-integer: FULL_INTEGER_RULES (Sub, ReduceMean) and composites (erf-GELU, 1/√x; composites.ts) are planned too. */
   readonly fullIntegerRules?: boolean;
+  /** full-integer with 8-bit asymmetric activations: a Softmax output takes TFLite's int8 SOFTMAX parameters (1/256, the dtype's minimum) instead of a calibrated range. */
+  readonly fixedSoftmaxRange?: boolean;
 }
 
 /** One activation value of the final graph that gets a quant<> type. */
@@ -43,7 +45,12 @@ export interface ActivationPlan {
   /** The value (of the float model; for a folded activation, the producer's output, which replaces it). */
   readonly value: Value;
   /** Whose parameters it takes: its own calibrated range, or the input of a shares-input op. */
-  readonly source: { readonly kind: 'range'; readonly tensor: string } | { readonly kind: 'shared'; readonly from: Value } | { readonly kind: 'constant' };
+  readonly source:
+    | { readonly kind: 'range'; readonly tensor: string }
+    | { readonly kind: 'shared'; readonly from: Value }
+    | { readonly kind: 'constant' }
+    /** A range fixed by the target's int8 kernel, not calibrated (full-integer Softmax: [0, 255/256], TFLite's 1/256 and zero point −128). */
+    | { readonly kind: 'fixed'; readonly range: { readonly min: number; readonly max: number } };
   /** A float-produced value (or graph input) gets an explicit QuantizeLinear read only by quantized nodes; float readers keep the float value. */
   readonly entry: boolean;
 }
@@ -259,6 +266,10 @@ export function planQuantization(graph: Graph, options: PlanOptions): Quantizati
       const from = node.inputs[0]!;
       const fromFinal = planner.quantizedSource(from) ? planner.finalOutput(planner.quantizedSource(from)!).value : from;
       plan({ value, source: { kind: 'shared', from: fromFinal }, entry: false });
+    } else if (node.op === 'onnx.Softmax' && options.fixedSoftmaxRange) {
+      // TFLite's int8 SOFTMAX writes scale 1/256, zero point −128 whatever the model says: the same here, so ORT's
+      // integers are TFLite's and no requantization follows the SOFTMAX.
+      plan({ value, source: { kind: 'fixed', range: { min: 0, max: 255 / 256 } }, entry: false });
     } else {
       plan({ value, source: { kind: 'range', tensor }, entry: false });
     }

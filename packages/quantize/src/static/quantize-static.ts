@@ -201,6 +201,7 @@ export function planStaticQuantization(model: Model, options: StaticQuantization
     quantizeOutputs: fullInteger || (options.quantizeOutputs ?? false),
     quantizeConstantOperands: fullInteger,
     fullIntegerRules: fullInteger,
+    fixedSoftmaxRange: fullInteger && (options.activations ?? 'uint8') !== 'int16' && !(options.symmetricActivations ?? false),
   };
   // LayerNormalization, Pow(x, 2), Div(a, Sqrt(v)), Div(x, c) spelled with ops an int8 target runs (composites.ts), before calibration.
   if (fullInteger) rewriteForFullInteger(model.graph, model.opset('onnx') ?? 13, exclude);
