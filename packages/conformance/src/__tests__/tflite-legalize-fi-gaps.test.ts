@@ -283,3 +283,21 @@ describe('legalize-tflite: Pad with negative pads or axes, MatMul of vectors, Ma
     await expectRefused(model, [/Pad/, /negative pads \(cropping\) with mode 'reflect'/]);
   });
 });
+
+const einsum = (equation: string, second?: number[]): SingleInputCase['build'] => (b, x) =>
+  b.op1('onnx.Einsum', second ? [x, b.constant(seeded(second, 71))] : [x], { equation: attrs.string(equation) });
+
+const ELLIPSIS_CASES: GapCase[] = [
+  { name: 'Einsum ...chw->...hwc (a transpose under an ellipsis)', input: [1, 4, 5, 6], opset: 12, uses: ['TRANSPOSE'], build: einsum('...chw->...hwc') },
+  { name: 'Einsum ...ij,jk->...ik (batched × matrix, ellipsis on one side)', input: [2, 3, 4, 5], opset: 12, uses: ['BATCH_MATMUL'], build: einsum('...ij,jk->...ik', [5, 6]) },
+  { name: 'Einsum b...d,...d (implicit output, ellipsis first)', input: [2, 3, 4], opset: 12, uses: ['BATCH_MATMUL'], build: einsum('b...d,...d', [3, 4]) },
+  { name: 'Einsum ...->... on the whole tensor (identity)', input: [2, 3], opset: 12, uses: [], build: (b, x) => b.op1('onnx.Neg', [einsum('...->...')(b, x) as Value]) },
+];
+
+describe('legalize-tflite: Einsum with an ellipsis (was refused)', () => {
+  for (const testCase of ELLIPSIS_CASES) {
+    it(testCase.name, async () => {
+      await expectLegalizedAgrees(testCase, { uses: testCase.uses, seed: 41, range: [-2, 2], tolerance: 1e-5 });
+    });
+  }
+});

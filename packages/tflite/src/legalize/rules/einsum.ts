@@ -1,9 +1,9 @@
 import { tensorType, type Node, type Type, type Value } from '@modelpass/ir';
 import type { LoweringRule } from '../lowering-rule.js';
-import { replaceNode, staticDims, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
+import { rankOfValue, replaceNode, staticDims, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
 
 /**
- * Einsum of one or two operands without ellipsis or repeated letters in an operand (matrix
+ * Einsum of one or two operands without repeated letters in an operand (an ellipsis is spelled out in letters first; matrix
  * products, batched attention products, outer products, transposes, sums): letters only one operand
  * has and the output lacks are summed first (SUM); then each operand is transposed to
  * [batch, free, contracted] / [batch, contracted, free], reshaped to 3-D, multiplied (BATCH_MATMUL),
@@ -14,9 +14,32 @@ interface Equation {
   readonly output: string;
 }
 
-function parseEquation(text: string): Equation | string {
-  const equation = text.replace(/\s+/g, '');
-  if (equation.includes('.')) return 'Einsum with an ellipsis (...) is not supported yet';
+/**
+ * An ellipsis stands for the operand's dims its letters leave, aligned from the right across operands (numpy's
+ * broadcasting, here of equal sizes only): each becomes fresh letters, the output's too (in front, when the
+ * output is implicit).
+ */
+function expandEllipsis(equation: string, ranks: readonly (number | undefined)[]): string {
+  if (!equation.includes('...')) return equation;
+  const [left, right] = equation.split('->') as [string, string | undefined];
+  const terms = left.split(',');
+  const used = new Set(equation.replace(/[^a-zA-Z]/g, ''));
+  const fresh = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'].filter((letter) => !used.has(letter));
+  const widths = terms.map((term, index) => (term.includes('...') && ranks[index] !== undefined ? ranks[index]! - term.replace('...', '').length : 0));
+  const width = Math.max(0, ...widths);
+  if (widths.some((w) => w < 0) || width > fresh.length) return equation; // parseEquation reports the mismatch
+  const letters = fresh.slice(0, width).join('');
+  const expanded = terms.map((term, index) => term.replace('...', letters.slice(width - widths[index]!)));
+  if (right !== undefined) return `${expanded.join(',')}->${right.replace('...', letters)}`;
+  const counts = new Map<string, number>();
+  for (const letter of expanded.join('').replace(new RegExp(`[${letters || ' '}]`, 'g'), '')) counts.set(letter, (counts.get(letter) ?? 0) + 1);
+  const once = [...counts].filter(([, n]) => n === 1).map(([letter]) => letter).sort().join('');
+  return `${expanded.join(',')}->${letters}${once}`;
+}
+
+function parseEquation(text: string, ranks: readonly (number | undefined)[] = []): Equation | string {
+  const equation = expandEllipsis(text.replace(/\s+/g, ''), ranks);
+  if (equation.includes('.')) return `cannot read Einsum equation '${text}' for operands of ranks ${ranks.map((r) => r ?? '?').join(', ')} (an ellipsis needs each operand's rank)`;
   const [left, right] = equation.split('->') as [string, string | undefined];
   const inputs = left.split(',');
   if (inputs.some((term) => !/^[a-zA-Z]*$/.test(term))) return `cannot read Einsum equation '${text}'`;
@@ -82,7 +105,7 @@ const einsum: LoweringRule = {
   stage: 'lower',
   targets: ['SUM', 'TRANSPOSE', 'RESHAPE', 'BATCH_MATMUL'],
   check(node) {
-    const equation = parseEquation(node.attr('equation', 'string'));
+    const equation = parseEquation(node.attr('equation', 'string'), node.inputs.map((input) => rankOfValue(input)));
     if (typeof equation === 'string') return equation;
     if (equation.inputs.length < 1 || equation.inputs.length > 2 || node.inputs.length !== equation.inputs.length) return 'Einsum of one or two operands only';
     if (node.inputs.some((input) => tensorTypeOf(input)?.dtype !== 'float32')) return 'Einsum is lowered for float32 only';
@@ -90,7 +113,7 @@ const einsum: LoweringRule = {
     return typeof sizes === 'string' ? sizes : undefined;
   },
   lower(node, context) {
-    const equation = parseEquation(node.attr('equation', 'string')) as Equation;
+    const equation = parseEquation(node.attr('equation', 'string'), node.inputs.map((input) => rankOfValue(input))) as Equation;
     const e = new LetteredEmitter(new TfliteEmitter(node, context), letterSizes(node, equation) as Map<string, number>, 'float32');
     const { output } = equation;
     const [termA, termB] = equation.inputs as [string, string | undefined];
