@@ -3,9 +3,11 @@
  * readers (it cannot fold into the Conv's range, so it was named as float), and torch's `x.mean((2, 3))` (a
  * ReduceMean over the spatial axes instead of GlobalAveragePool). Now the Relu keeps its own range (ORT runs
  * DQ → Relu → Q, TFLite RELU int8) and the ReduceMean too (TFLite MEAN int8): no node stays float; ORT runs it.
+ * And data movement right after a graph input (torch's x.unsqueeze(1)) was left float ("its input does not come
+ * from a quantized op"): full-integer counts the graph input as quantized (its QuantizeLinear is the first op).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { attrs, GraphBuilder, tensorType, type Model } from '@modelpass/ir';
+import { attrs, GraphBuilder, Tensor, tensorType, type Model } from '@modelpass/ir';
 import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
 import { disposeSharedOrtRunner, runOrt } from '@modelpass/runtime';
 import { cosine, randomTensor, runPipeline } from '../__tests__/weights-helpers.js';
@@ -45,5 +47,18 @@ describe('quantize-static full-integer=true: a Relu with other readers, a spatia
     const [expected] = [...(await runOrt(float, feed)).values()];
     const [actual] = [...(await runOrt(model, feed)).values()];
     expect(cosine(expected!, actual!)).toBeGreaterThan(0.99);
+  }, 120_000);
+
+  it('an Unsqueeze right after the graph input runs on integers (the input quantized first)', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [1, 8, 8]));
+    const unsqueezed = b.op1('onnx.Unsqueeze', [x, b.constant(Tensor.fromValues('int64', [1], [1n]))], {}, { name: 'unsqueeze' });
+    const conv = b.op1('onnx.Conv', [unsqueezed, b.constant(randomTensor([4, 1, 3, 3], 1, 0.5), 'w1'), b.constant(randomTensor([4], 2, 0.1), 'b1')], { pads: attrs.ints([1, 1, 1, 1]) }, { name: 'conv1' });
+    b.output(b.op1('onnx.Flatten', [conv], { axis: attrs.int(1) }, { name: 'flatten', outputs: ['y'] }));
+    const model = b.model({ onnx: 13 });
+    const run = await runPipeline(model, 'quantize-static{samples=16 full-integer=true}');
+    expect(run.warnings.filter((w) => w.startsWith('full-integer:'))).toEqual([]);
+    const unsqueeze = [...model.graph.nodes()].find((node) => node.name === 'unsqueeze')!;
+    expect(unsqueeze.inputs[0]!.producer?.op).toBe('onnx.DequantizeLinear');
   }, 120_000);
 });

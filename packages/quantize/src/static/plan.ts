@@ -214,7 +214,10 @@ class Planner {
         // A composite's entry quantizes its input whatever produces it, like a weighted op (full-integer only).
         if (rule.role === 'weighted' || rule.role === 'composite') continue;
         const inputs = rule.activationInputs(node).map((i) => node.inputs[i]);
-        const fed = rule.role === 'shares-input' ? !!this.quantizedSource(inputs[0]) : inputs.some((input) => !!this.quantizedSource(input));
+        // full-integer: a graph input counts as quantized (its QuantizeLinear is the model's first op; io-type=int8 takes it as
+        // the int8 input), so data movement right after it (torch's x.unsqueeze(1), a Reshape) runs on integers too.
+        const quantizedInput = (input: Value | null | undefined) => !!this.quantizedSource(input) || (!!this.options.fullIntegerRules && !!input?.isGraphInput);
+        const fed = rule.role === 'shares-input' ? quantizedInput(inputs[0]) : inputs.some(quantizedInput);
         const reason = !fed
           ? rule.role === 'shares-input'
             ? 'its input does not come from a quantized op (it would only add a Q/DQ pair)'
