@@ -301,3 +301,21 @@ describe('legalize-tflite: Einsum with an ellipsis (was refused)', () => {
     });
   }
 });
+
+const averagePool = (attributes: Record<string, Attribute>): SingleInputCase['build'] => (b, x) => b.op1('onnx.AveragePool', [x], { count_include_pad: attrs.int(0), ...attributes });
+
+/** AveragePool with explicit pads left out of the count that are not SAME's (torch's count_include_pad=False): was refused. */
+const EXCLUDED_PADDING: GapCase[] = [
+  { name: 'kernel 2, stride 2, pads 1', input: [1, 3, 6, 6], uses: ['AVERAGE_POOL_2D', 'MUL'], build: averagePool({ kernel_shape: attrs.ints([2, 2]), strides: attrs.ints([2, 2]), pads: attrs.ints([1, 1, 1, 1]) }) },
+  { name: 'kernel 3, stride 2, pads 1, ceil_mode (a last window past the pads)', input: [2, 3, 6, 7], uses: ['AVERAGE_POOL_2D', 'MUL'], build: averagePool({ kernel_shape: attrs.ints([3, 3]), strides: attrs.ints([2, 2]), pads: attrs.ints([1, 1, 1, 1]), ceil_mode: attrs.int(1) }) },
+  { name: 'kernel 3x2, strides 1x2, asymmetric pads 0,1,2,0, symbolic batch', input: ['n', 4, 5, 6], uses: ['AVERAGE_POOL_2D', 'MUL'], build: averagePool({ kernel_shape: attrs.ints([3, 2]), strides: attrs.ints([1, 2]), pads: attrs.ints([0, 1, 2, 0]) }) },
+  { name: 'kernel 5, stride 3, pads 2', input: [1, 2, 11, 9], uses: ['AVERAGE_POOL_2D', 'MUL'], build: averagePool({ kernel_shape: attrs.ints([5, 5]), strides: attrs.ints([3, 3]), pads: attrs.ints([2, 2, 2, 2]) }) },
+];
+
+describe('legalize-tflite: AveragePool with explicit non-SAME pads and count_include_pad=0', () => {
+  for (const testCase of EXCLUDED_PADDING) {
+    it(testCase.name, async () => {
+      await expectLegalizedAgrees(testCase, { uses: testCase.uses, seed: 51, range: [-3, 3], tolerance: 1e-5 });
+    });
+  }
+});

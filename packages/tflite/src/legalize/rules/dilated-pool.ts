@@ -65,7 +65,7 @@ export function dilatedPoolProblem(node: Node): string | undefined {
  * How many of each window's taps along one axis an AveragePool divides by, per output position: those in
  * [from, to) of the padded input (the input itself, or with count_include_pad its explicit pads too).
  */
-function countsAlong(out: number, stride: number, kernel: number, dilation: number, from: number, to: number): number[] {
+export function windowCounts(out: number, stride: number, kernel: number, dilation: number, from: number, to: number): number[] {
   return Array.from({ length: out }, (_, o) => {
     let count = 0;
     for (let k = 0; k < kernel; k++) {
@@ -100,7 +100,7 @@ export function lowerDilatedPool(emit: TfliteEmitter, node: Node, x: Value): Val
   if (max) return result!;
   const includePad = (node.optionalAttr('count_include_pad', 'int') ?? 0) === 1;
   const [rows, columns] = [0, 1].map((a) =>
-    countsAlong(out[a]!, strides[a]!, kernel[a]!, dilations[a]!, includePad ? 0 : begins[a]!, begins[a]! + sizes[a]! + (includePad ? padEnds[a]! : 0)),
+    windowCounts(out[a]!, strides[a]!, kernel[a]!, dilations[a]!, includePad ? 0 : begins[a]!, begins[a]! + sizes[a]! + (includePad ? padEnds[a]! : 0)),
   ) as [number[], number[]];
   // A window with no counted tap sums to 0; dividing it by 1 keeps it 0.
   const divisor = Tensor.fromValues('float32', [1, out[0]!, out[1]!, 1], rows.flatMap((r) => columns.map((c) => Math.max(r * c, 1))));
