@@ -116,11 +116,32 @@ export class FlatBytes {
   }
 }
 
+/** Strings of a flatbuffer are UTF-8 (the schema's `string`); a byte sequence that is not is refused, not replaced. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function describeBytes(bytes: Uint8Array): string {
+  return `bytes ${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ')}`;
+}
+
 function bigToNumber(value: bigint, bytes: FlatBytes, path: string): number {
   if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
     bytes.fail(path, 'a 64-bit value is beyond 2^53', value.toString());
   }
   return Number(value);
+}
+
+/**
+ * The position an offset (uoffset_t) at `at` points to, checked as FlatBuffers' verifier checks it: the offset
+ * 4-byte aligned, not 0 (pointing at itself), below 2^31, and its target (a table, a vector's or a string's
+ * length) 4-byte aligned.
+ */
+function followOffset(bytes: FlatBytes, at: number, path: string): number {
+  if (at % 4 !== 0) bytes.fail(path, `the offset field at ${at} is not 4-byte aligned`);
+  const offset = bytes.read('uint32', at, path);
+  if (offset === 0 || offset >= 0x80000000) bytes.fail(path, `the offset at ${at} is ${offset} (expected an offset in [1, 2^31) past the field)`);
+  const target = at + offset;
+  if (target % 4 !== 0) bytes.fail(path, `the offset at ${at} points to ${target}, which is not 4-byte aligned`);
+  return target;
 }
 
 /** A vector's first element position and length, checked to lie inside the buffer. */
@@ -138,8 +159,11 @@ export class TableReader {
     readonly position: number,
     readonly path: string,
   ) {
+    // FlatBuffers' verifier (run by TFLite at load) checks alignment: a table on 4 bytes, its vtable on 2.
+    if (position % 4 !== 0) bytes.fail(path, `the table at offset ${position} is not 4-byte aligned`);
     const relative = bytes.read('int32', position, path);
     const vtable = position - relative;
+    if (vtable % 2 !== 0) bytes.fail(`${path} (vtable)`, `the vtable at offset ${vtable} is not 2-byte aligned`);
     bytes.check(vtable, 4, `${path} (vtable)`);
     this.vtable = vtable;
     this.vtableSize = bytes.read('uint16', vtable, path);
@@ -167,13 +191,15 @@ export class TableReader {
 
   scalar(slot: number, kind: ScalarKind, fallback: number, name: string): number {
     const at = this.fieldPosition(slot);
-    return at === 0 ? fallback : this.bytes.read(kind, at, `${this.path}.${name}`);
+    if (at === 0) return fallback;
+    if (at % SIZES[kind] !== 0) this.bytes.fail(`${this.path}.${name}`, `the ${kind} field at offset ${at} is not ${SIZES[kind]}-byte aligned`);
+    return this.bytes.read(kind, at, `${this.path}.${name}`);
   }
 
   private indirect(slot: number, name: string): number {
     const at = this.fieldPosition(slot);
     if (at === 0) return 0;
-    return at + this.bytes.read('uint32', at, `${this.path}.${name}`);
+    return followOffset(this.bytes, at, `${this.path}.${name}`);
   }
 
   string(slot: number, name: string): string | undefined {
@@ -181,8 +207,15 @@ export class TableReader {
     if (at === 0) return undefined;
     const path = `${this.path}.${name}`;
     const length = this.bytes.read('uint32', at, path);
-    this.bytes.check(at + 4, length, path);
-    return new TextDecoder('utf-8', { fatal: false }).decode(this.bytes.bytes.subarray(at + 4, at + 4 + length));
+    this.bytes.check(at + 4, length + 1, path);
+    // FlatBuffers' verifier (TFLite refuses the file at load: 'not a valid Flatbuffer buffer') wants the byte after a string's
+    // last one to be 0; a string whose length or bytes were overwritten rarely keeps it.
+    if (this.bytes.bytes[at + 4 + length] !== 0) this.bytes.fail(path, `the string of ${length} bytes at offset ${at} has no terminating 0 byte`, `byte ${this.bytes.bytes[at + 4 + length]} after it`);
+    try {
+      return UTF8.decode(this.bytes.bytes.subarray(at + 4, at + 4 + length));
+    } catch {
+      return this.bytes.fail(path, `the string of ${length} bytes at offset ${at} is not UTF-8`, describeBytes(this.bytes.bytes.subarray(at + 4, at + 4 + Math.min(length, 24))));
+    }
   }
 
   table(slot: number, name: string): TableReader | undefined {
@@ -234,9 +267,8 @@ export class TableReader {
     if (!range) return [];
     const out: TableReader[] = [];
     for (let i = 0; i < range.length; i++) {
-      const at = range.start + i * 4;
       const path = `${this.path}.${name}[${i}]`;
-      out.push(new TableReader(this.bytes, at + this.bytes.read('uint32', at, path), path));
+      out.push(new TableReader(this.bytes, followOffset(this.bytes, range.start + i * 4, path), path));
     }
     return out;
   }
