@@ -310,12 +310,27 @@ const EXCLUDED_PADDING: GapCase[] = [
   { name: 'kernel 3, stride 2, pads 1, ceil_mode (a last window past the pads)', input: [2, 3, 6, 7], uses: ['AVERAGE_POOL_2D', 'MUL'], build: averagePool({ kernel_shape: attrs.ints([3, 3]), strides: attrs.ints([2, 2]), pads: attrs.ints([1, 1, 1, 1]), ceil_mode: attrs.int(1) }) },
   { name: 'kernel 3x2, strides 1x2, asymmetric pads 0,1,2,0, symbolic batch', input: ['n', 4, 5, 6], uses: ['AVERAGE_POOL_2D', 'MUL'], build: averagePool({ kernel_shape: attrs.ints([3, 2]), strides: attrs.ints([1, 2]), pads: attrs.ints([0, 1, 2, 0]) }) },
   { name: 'kernel 5, stride 3, pads 2', input: [1, 2, 11, 9], uses: ['AVERAGE_POOL_2D', 'MUL'], build: averagePool({ kernel_shape: attrs.ints([5, 5]), strides: attrs.ints([3, 3]), pads: attrs.ints([2, 2, 2, 2]) }) },
+  { name: 'auto_pad SAME_LOWER, kernel 2 (its pad is at the start, not where TFLite SAME puts it)', input: [1, 3, 5, 5], uses: ['AVERAGE_POOL_2D', 'MUL'], build: averagePool({ kernel_shape: attrs.ints([2, 2]), auto_pad: attrs.string('SAME_LOWER') }) },
 ];
 
 describe('legalize-tflite: AveragePool with explicit non-SAME pads and count_include_pad=0', () => {
   for (const testCase of EXCLUDED_PADDING) {
     it(testCase.name, async () => {
       await expectLegalizedAgrees(testCase, { uses: testCase.uses, seed: 51, range: [-3, 3], tolerance: 1e-5 });
+    });
+  }
+});
+
+describe('legalize-tflite: Clip with run-time bounds, Elu with alpha ≠ 1 (were refused)', () => {
+  const cases: GapCase[] = [
+    { name: 'Clip(x, min = ReduceMin(x) / 2, max = a constant)', input: [3, 5], opset: 13, uses: ['MAXIMUM', 'MINIMUM'], build: (b, x) => b.op1('onnx.Clip', [x, b.op1('onnx.Div', [b.op1('onnx.ReduceMin', [x], { keepdims: attrs.int(0) }), b.constant(Tensor.scalar('float32', 2))]), b.constant(Tensor.scalar('float32', 0.5))]) },
+    { name: 'Clip(x, no min, max = ReduceMean(x)), max below some min', input: [2, 6], opset: 13, uses: ['MINIMUM'], build: (b, x) => b.op1('onnx.Clip', [x, null, b.op1('onnx.ReduceMean', [x], { keepdims: attrs.int(0) })]) },
+    { name: 'Elu alpha 0.5', input: [2, 3, 4], uses: ['SELECT_V2', 'EXP'], build: (b, x) => b.op1('onnx.Elu', [x], { alpha: attrs.float(0.5) }) },
+    { name: 'Elu alpha 2 over [-20, 20]', input: [4, 5], range: [-20, 20], uses: ['SELECT_V2'], build: (b, x) => b.op1('onnx.Elu', [x], { alpha: attrs.float(2) }) },
+  ];
+  for (const testCase of cases) {
+    it(testCase.name, async () => {
+      await expectLegalizedAgrees(testCase, { uses: testCase.uses, seed: 57, range: testCase.range ?? [-3, 3], tolerance: 1e-5 });
     });
   }
 });

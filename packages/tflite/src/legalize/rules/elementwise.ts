@@ -189,23 +189,37 @@ function scalar(emit: TfliteEmitter, value: number, node: Node): Value {
   return emit.constant(Tensor.fromValues(dtype === 'float16' ? 'float16' : 'float32', [], [value]), 'scalar');
 }
 
-/** Clip → RELU / RELU6 / RELU_N1_TO_1 when the bounds say so, else MAXIMUM/MINIMUM. */
+/**
+ * Clip → RELU / RELU6 / RELU_N1_TO_1 when the bounds say so, else MAXIMUM/MINIMUM — of the bound tensors themselves
+ * when they are computed at run time (min(max(x, low), high), as ONNX Runtime computes it: high wins when low > high).
+ */
 const clip: LoweringRule = {
   ops: ['onnx.Clip'],
   stage: 'lower',
   targets: ['RELU', 'RELU6', 'RELU_N1_TO_1', 'MAXIMUM', 'MINIMUM'],
   check(node) {
-    for (const index of [1, 2]) if (node.inputs[index] && !constantOf(node.inputs[index])) return 'Clip bounds must be constants';
+    for (const index of [1, 2]) {
+      const bound = node.inputs[index];
+      if (bound && !constantOf(bound) && (tensorTypeOf(bound)?.dtype !== tensorTypeOf(node.inputs[0])?.dtype || (staticDims(bound)?.length ?? 1) !== 0)) {
+        return 'a Clip bound computed at run time must be a scalar of the input dtype';
+      }
+    }
     return undefined;
   },
   lower(node, context) {
     const emit = new TfliteEmitter(node, context);
-    const low = numbersOf(node.inputs[1])?.[0] ?? node.optionalAttr('min', 'float');
-    const high = numbersOf(node.inputs[2])?.[0] ?? node.optionalAttr('max', 'float');
+    const runTime = (index: number): Value | undefined => (node.inputs[index] && !constantOf(node.inputs[index]) ? node.input(index) : undefined);
+    const [lowTensor, highTensor] = [runTime(1), runTime(2)];
+    const low = lowTensor ? undefined : (numbersOf(node.inputs[1])?.[0] ?? node.optionalAttr('min', 'float'));
+    const high = highTensor ? undefined : (numbersOf(node.inputs[2])?.[0] ?? node.optionalAttr('max', 'float'));
     const type = node.output(0).type;
     const x = node.input(0);
     let y: Value;
-    if (low === 0 && high === 6) y = emit.op1('RELU6', [x], {}, type);
+    if (lowTensor || highTensor) {
+      y = x;
+      if (lowTensor || low !== undefined) y = emit.op1('MAXIMUM', [y, lowTensor ?? scalar(emit, low!, node)], {}, type);
+      if (highTensor || high !== undefined) y = emit.op1('MINIMUM', [y, highTensor ?? scalar(emit, high!, node)], {}, type);
+    } else if (low === 0 && high === 6) y = emit.op1('RELU6', [x], {}, type);
     else if (low === -1 && high === 1) y = emit.op1('RELU_N1_TO_1', [x], {}, type);
     else if (low === 0 && high === undefined) y = emit.op1('RELU', [x], {}, type);
     else {
@@ -214,6 +228,31 @@ const clip: LoweringRule = {
       if (high !== undefined) y = emit.op1('MINIMUM', [y, scalar(emit, high, node)], {}, type);
     }
     replaceNode(node, [y]);
+  },
+};
+
+/** Elu with alpha ≠ 1 (TFLite's ELU has alpha 1): x where x > 0, else alpha·(exp(x) − 1), by SELECT_V2. */
+const eluAlpha: LoweringRule = {
+  ops: ['onnx.Elu'],
+  stage: 'lower',
+  targets: ['ELU', 'GREATER', 'EXP', 'SUB', 'MUL', 'SELECT_V2'],
+  check(node) {
+    if ((node.optionalAttr('alpha', 'float') ?? 1) !== 1 && tensorTypeOf(node.inputs[0])?.dtype !== 'float32') return 'Elu with alpha ≠ 1 is lowered for float32 only';
+    return undefined;
+  },
+  lower(node, context) {
+    const emit = new TfliteEmitter(node, context);
+    const type = node.output(0).type;
+    const x = node.input(0);
+    const alpha = node.optionalAttr('alpha', 'float') ?? 1;
+    if (alpha === 1) {
+      replaceNode(node, [emit.op1('ELU', [x], {}, type)]);
+      return;
+    }
+    const positive = emit.op1('GREATER', [x, scalar(emit, 0, node)], {}, tensorType('bool', dimsOf(x) ?? null));
+    const expm1 = emit.op1('SUB', [emit.op1('EXP', [x], {}, type), scalar(emit, 1, node)], FUSIBLE, type);
+    const negative = emit.op1('MUL', [expm1, scalar(emit, alpha, node)], FUSIBLE, type);
+    replaceNode(node, [emit.op1('SELECT_V2', [positive, x, negative], {}, type)]);
   },
 };
 
@@ -279,7 +318,7 @@ export const elementwiseRules: readonly LoweringRule[] = [
   ...UNARY.map(([op, builtin]) => oneToOne(op, builtin)),
   ...BINARY.map(([op, builtin, options]) => (op === 'Div' ? withInt64Division(oneToOne(op, builtin, () => options)) : oneToOne(op, builtin, () => options))),
   oneToOne('LeakyRelu', 'LEAKY_RELU', (node) => ({ alpha: node.optionalAttr('alpha', 'float') ?? 0.01 })),
-  oneToOne('Elu', 'ELU', () => ({}), (node) => ((node.optionalAttr('alpha', 'float') ?? 1) === 1 ? undefined : 'TFLite ELU has alpha 1 only')),
+  eluAlpha,
   oneToOne('Gelu', 'GELU', (node) => ({ approximate: (node.optionalAttr('approximate', 'string') ?? 'none') === 'tanh' ? 1 : 0 })),
   oneToOne('Where', 'SELECT_V2'),
   oneToOne('Mod', 'FLOOR_MOD', () => ({}), (node) => ((node.optionalAttr('fmod', 'int') ?? 0) === 0 ? undefined : 'fmod=1 (C fmod) has no TFLite builtin; FLOOR_MOD is fmod=0')),

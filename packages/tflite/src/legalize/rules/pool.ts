@@ -32,7 +32,7 @@ function checkPool(node: Node): string | undefined {
   const padding = poolPadding(node);
   if (typeof padding === 'string') return padding;
   if (excludesPadding(node, padding)) {
-    const plan = excludedPaddingPlan(node);
+    const plan = excludedPaddingPlan(node, padding as WindowPadding & { kind: 'explicit' });
     if (typeof plan === 'string') return `AveragePool with explicit pads that exclude the padding from the count (count_include_pad=0) and differ from SAME: ${plan}`;
   }
   return undefined;
@@ -48,17 +48,17 @@ function excludesPadding(node: Node, padding: WindowPadding): boolean {
  * AVERAGE_POOL_2D VALID, then each window rescaled by kernel area / its count of input taps — as ONNX Runtime counts
  * them — a constant [1, outH, outW, 1] MUL.
  */
-function excludedPaddingPlan(node: Node): { begins: number[]; ends: number[]; factors: Tensor } | string {
+function excludedPaddingPlan(node: Node, padding: WindowPadding & { kind: 'explicit' }): { begins: number[]; ends: number[]; factors: Tensor } | string {
   const inDims = dimsOf(node.inputs[0]);
   const outDims = dimsOf(node.outputs[0]);
   if (!inDims || !outDims || [inDims[2], inDims[3], outDims[2], outDims[3]].some((d) => typeof d !== 'number')) return 'needs static input and output H, W';
   if (tensorTypeOf(node.inputs[0])?.dtype !== 'float32') return 'rescaling the windows is lowered for float32 only';
   const kernel = node.attr('kernel_shape', 'ints');
   const strides = node.optionalAttr('strides', 'ints') ?? [1, 1];
-  const pads = node.optionalAttr('pads', 'ints') ?? [0, 0, 0, 0];
   const sizes = [inDims[2], inDims[3]] as number[];
   const out = [outDims[2], outDims[3]] as number[];
-  const begins = [pads[0]!, pads[1]!];
+  // The resolved begins (explicit pads, or auto_pad SAME_LOWER's); the ends reach as far as the last window does.
+  const begins = [padding.begins[0]!, padding.begins[1]!];
   const ends = [0, 1].map((a) => Math.max((out[a]! - 1) * strides[a]! + kernel[a]! - sizes[a]! - begins[a]!, 0));
   const [rows, columns] = [0, 1].map((a) => windowCounts(out[a]!, strides[a]!, kernel[a]!, 1, begins[a]!, begins[a]! + sizes[a]!)) as [number[], number[]];
   const area = kernel[0]! * kernel[1]!;
@@ -83,7 +83,7 @@ const pool: LoweringRule = {
       replaceNode(node, [toChannelsFirst(emit, lowerDilatedPool(emit, node, x)), null]);
       return;
     }
-    const excluded = excludesPadding(node, padding) ? (excludedPaddingPlan(node) as Exclude<ReturnType<typeof excludedPaddingPlan>, string>) : undefined;
+    const excluded = excludesPadding(node, padding) ? (excludedPaddingPlan(node, padding as WindowPadding & { kind: 'explicit' }) as Exclude<ReturnType<typeof excludedPaddingPlan>, string>) : undefined;
     if (excluded) x = explicitPad(emit, x, { kind: 'explicit', begins: excluded.begins, ends: excluded.ends });
     else if (padding.kind === 'explicit') x = explicitPad(emit, x, padding, max ? LOWEST_FLOAT32 : undefined);
     let y = emit.op1(
