@@ -122,7 +122,7 @@ describe('fashion-transformer: quantize-static{full-integer=true} → legalize-t
     }
   }, 120_000);
 
-  it('quantize-static defaults (the out-projection keeps a float output): the int8 head merge is dequantized before its transpose, no TRANSPOSE left; TFLite agrees with ORT', async () => {
+  it('quantize-static defaults (the out-projection keeps a float output): the int8 heads dequantized and merged by one CONV_2D (int8 weights kept), no TRANSPOSE left; TFLite agrees with ORT', async () => {
     const model = readOnnx(FIXTURE);
     model.graph.inputs[0]!.type = tensorType('float32', [1, 28, 28]);
     model.graph.outputs[0]!.type = tensorType('float32', [1, 10]);
@@ -132,8 +132,13 @@ describe('fashion-transformer: quantize-static{full-integer=true} → legalize-t
     await run(converted, 'legalize-tflite');
     const path = join(DIR, 'transformer-default.tflite');
     writeTflite(converted, path);
-    const ops = readTflite(path).graph.nodeList().map((node) => node.op.slice(7));
+    const nodes = readTflite(path).graph.nodeList();
+    const ops = nodes.map((node) => node.op.slice(7));
     expect(ops).not.toContain('TRANSPOSE');
+    // The merge: one float CONV_2D a layer whose filter keeps the model's int8 weights behind a DEQUANTIZE.
+    const convs = nodes.filter((node) => node.op === 'tflite.CONV_2D');
+    expect(convs.length).toBeGreaterThanOrEqual(2);
+    for (const conv of convs) expect(conv.inputs[1]?.producer?.op).toBe('tflite.DEQUANTIZE');
     const engine = new TfliteEngine();
     let worst = 0;
     let agree = 0;

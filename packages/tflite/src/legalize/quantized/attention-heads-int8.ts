@@ -17,8 +17,8 @@
  *   requantization to the MatMul's parameters — ORT's QLinearMatMul. Written as tflite.CONV_2D + RESHAPE right away
  *   (the canonical Conv is channels-first; the lowering keeps tflite-dialect nodes).
  * - **merge read in float**: where the out-projection runs in float (quantize-static's defaults leave its output float,
- *   ORT's MatMulIntegerToFloat; prepare-quantized put a DequantizeLinear before it), the DequantizeLinear moves before
- *   the head transpose (the same reals), and the float merge of rules/attention-heads.ts takes it.
+ *   ORT's MatMulIntegerToFloat; prepare-quantized put a DequantizeLinear before it), the heads are dequantized as they
+ *   are and merged by the same CONV_2D in float (the int8 weights found again behind a DEQUANTIZE).
  * Both need static dims but the batch; the sequence-first interleaved spellings (batch > 1) stay as they are.
  */
 import { attrs, Builder, Tensor, tensorType, type Node, type QuantParams, type TensorType, type Value } from '@modelpass/ir';
@@ -214,23 +214,52 @@ export function int8HeadMerge(transpose: Node): boolean {
 
 /**
  * An int8 head merge whose Reshape only a DequantizeLinear reads (the out-projection runs in float): the heads are
- * dequantized before the Transpose instead, and the float Transpose is returned for the float merge to take.
+ * dequantized as they are and merged by one float CONV_2D of the same layout as `int8HeadMerge` (filter
+ * `[Eout, H, 1, hd]`, the dequantized `Wo`): each filter channel holds a whole column of `Wo`, so the int8 weights
+ * the model had are found again and stored behind a DEQUANTIZE (int8-float-weights.ts; per-head slices of `Wo` would not be).
  */
-export function dequantizeBeforeHeadMerge(transpose: Node): Node | undefined {
-  if (MERGE_PERMS[permOf(transpose)?.join(',') ?? ''] === undefined) return undefined;
+export function dequantizedHeadMerge(transpose: Node): boolean {
+  const prefix = MERGE_PERMS[permOf(transpose)?.join(',') ?? ''];
+  if (prefix === undefined) return false;
   const attention = transpose.input(0);
+  const dims = knownAfter(attention, prefix);
   const reshape = soleUser(transpose.output(0));
-  if (!isInt8(attention) || reshape?.op !== 'onnx.Reshape' || reshape.inputs[0] !== transpose.output(0)) return undefined;
+  if (!isInt8(attention) || !dims || dims.known.length !== 3 || reshape?.op !== 'onnx.Reshape' || reshape.inputs[0] !== transpose.output(0)) return false;
+  const [heads, length, headSize] = dims.known as [number, number, number];
+  const width = heads * headSize;
+  const merged = knownAfter(reshape.output(0), prefix);
+  if (heads < 2 || !merged || merged.known.length !== 2 || merged.known[1] !== width || merged.known[0] !== length) return false;
   const dequantize = soleUser(reshape.output(0));
-  if (dequantize?.op !== 'onnx.DequantizeLinear' || dequantize.inputs[0] !== reshape.output(0)) return undefined;
-  if (!sameQuant(quantOf(attention), quantOf(transpose.output(0))) || !sameQuant(quantOf(attention), quantOf(reshape.output(0)))) return undefined;
-  const at = Builder.before(transpose);
-  const reals = at.op1('onnx.DequantizeLinear', [attention, ...dequantize.inputs.slice(1).filter((v): v is Value => !!v)], {}, { types: [realType(attention)], name: `${transpose.name}_heads_dequantized`, loc: transpose.loc });
-  const floatTranspose = at.create('onnx.Transpose', [reals], { perm: attrs.ints(permOf(transpose)!) }, { types: [realType(transpose.output(0))], name: `${transpose.name}_reals`, loc: transpose.loc });
-  const merged = at.op1('onnx.Reshape', [floatTranspose.output(0), reshape.input(1)], {}, { types: [realType(reshape.output(0))], name: `${reshape.name}_reals`, loc: reshape.loc });
-  dequantize.output(0).replaceAllUsesWith(merged);
+  if (dequantize?.op !== 'onnx.DequantizeLinear' || dequantize.inputs[0] !== reshape.output(0)) return false;
+  if (!sameQuant(quantOf(attention), quantOf(transpose.output(0))) || !sameQuant(quantOf(attention), quantOf(reshape.output(0)))) return false;
+  const reader = soleUser(dequantize.output(0));
+  const weight = reader?.op === 'onnx.MatMul' && reader.inputs[0] === dequantize.output(0) ? constantOf(reader.inputs[1]) : undefined;
+  const outType = reader?.outputs[0]?.type as TensorType | undefined;
+  if (!reader || !weight || weight.dtype !== 'float32' || weight.quant || weight.rank !== 2 || weight.shape[0] !== width || outType?.dtype !== 'float32') return false;
+  const shape = (outType.shape ?? []).map((d) => (typeof d === 'number' ? d : -1));
+  if (shape.length === 0 || shape.filter((d) => d === -1).length > 1) return false;
+  const outWidth = weight.shape[1]!;
+  const values = weight.data() as Float32Array;
+  const filter = new Float32Array(outWidth * width);
+  for (let o = 0; o < outWidth; o++) for (let r = 0; r < width; r++) filter[o * width + r] = values[r * outWidth + o]!;
+  const batch = dims.all.slice(0, prefix);
+  const at = Builder.before(reader);
+  const base = reader.name;
+  const reals = at.op1('onnx.DequantizeLinear', [attention, ...dequantize.inputs.slice(1).filter((v): v is Value => !!v)], {}, { types: [realType(attention)], name: `${base}_heads_dequantized`, loc: transpose.loc });
+  let nhwc = reals;
+  if (prefix === 0) nhwc = at.create('tflite.RESHAPE', [reals, at.constant(Tensor.fromValues('int32', [4], [1, heads, length, headSize]), `${base}_heads_nhwc_shape`)], {}, { types: [tensorType('float32', [1, heads, length, headSize])], name: `${base}_heads_nhwc` }).output(0);
+  const conv = at.create(
+    'tflite.CONV_2D',
+    // TFLite 2.9's float CONV_2D needs a bias operand: zeros (the model's bias Add follows).
+    [nhwc, at.constant(Tensor.fromValues('float32', [outWidth, heads, 1, headSize], filter), `${base}_heads_filter`), at.constant(Tensor.fromValues('float32', [outWidth], new Float32Array(outWidth)), `${base}_heads_bias`)],
+    { padding: attrs.string('VALID'), stride_w: attrs.int(1), stride_h: attrs.int(1), dilation_w_factor: attrs.int(1), dilation_h_factor: attrs.int(1), fused_activation_function: attrs.string('NONE') },
+    { types: [tensorType('float32', [prefix === 0 ? 1 : batch[0]!, 1, length, outWidth])], name: `${base}_heads_as_conv` },
+  );
+  const y = at.create('tflite.RESHAPE', [conv.output(0), at.constant(Tensor.fromValues('int32', [shape.length], shape), `${base}_merged_shape`)], {}, { types: [outType], name: `${base}_merged` }).output(0);
+  reader.output(0).replaceAllUsesWith(y);
+  reader.erase();
   dequantize.erase();
   reshape.erase();
   transpose.erase();
-  return floatTranspose;
+  return true;
 }

@@ -2,7 +2,7 @@ import { attrs, Builder, Tensor, type Dim, type Node, type Type, type Value } fr
 import { transposeTensor } from '@modelpass/transforms';
 import { constantOf, numbersOf } from '../constant-values.js';
 import { dimsOf, staticDims, tensorTypeOf, typeWithShape } from '../lowering-tools.js';
-import { dequantizeBeforeHeadMerge, int8HeadMerge, int8HeadSplit } from '../quantized/attention-heads-int8.js';
+import { dequantizedHeadMerge, int8HeadMerge, int8HeadSplit } from '../quantized/attention-heads-int8.js';
 
 /**
  * The head split and head merge of multi-head attention as torch exports it with one sequence in the
@@ -517,13 +517,7 @@ function interleavedHeadMerge(transpose: Node, opset: number): boolean {
 
 export function attentionHeadsWithoutTranspose(transpose: Node, opset: number): boolean {
   // int8 (quantized models): the projection's integers head-major, the merge as one CONV_2D (attention-heads-int8.ts).
-  if (tensorTypeOf(transpose.output(0))?.dtype === 'int8') {
-    if (int8HeadSplit(transpose) || int8HeadMerge(transpose)) return true;
-    // The out-projection runs in float: the heads dequantized before the transpose, then the float merge.
-    const reals = dequantizeBeforeHeadMerge(transpose);
-    if (reals) headMerge(reals, opset);
-    return reals !== undefined;
-  }
+  if (tensorTypeOf(transpose.output(0))?.dtype === 'int8') return int8HeadSplit(transpose) || int8HeadMerge(transpose) || dequantizedHeadMerge(transpose);
   if (tensorTypeOf(transpose.output(0))?.dtype !== 'float32') return false;
   return headSplit(transpose) || headMerge(transpose, opset) || interleavedHeadSplit(transpose) || interleavedHeadMerge(transpose, opset);
 }
