@@ -5,11 +5,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ByteBuffer } from 'flatbuffers';
+import { Builder, ByteBuffer } from 'flatbuffers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelpassError } from '@modelpass/ir';
 import { readTflite, writeTflite } from '@modelpass/tflite';
-import { Model as FbModel } from '../generated/flatbuffers/tflite.js';
+import { AddOptions, Buffer as FbBuffer, BuiltinOptions, Model as FbModel, Operator, OperatorCode, SubGraph, Tensor as FbTensor } from '../generated/flatbuffers/tflite.js';
 import { int8ConvModel } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'modelpass-tflite-hostile-strings-'));
@@ -75,5 +75,87 @@ describe('.tflite strings, alignment and offsets as FlatBuffers verifies them', 
     const misaligned = Buffer.from(bytes);
     misaligned.writeUInt16LE(bytes.readUInt16LE(vtable + 4 + 2 * 2) + 1, vtable + 4 + 2 * 2);
     expect(failure(misaligned).message).toMatch(/tensors\[0\]\.buffer: the uint32 field at offset \d+ is not 4-byte aligned/);
+  });
+});
+
+// QA s16: mutants TFLite 2.9 refuses when it builds the interpreter, read with exit 0 before.
+describe('.tflite files TFLite builds no interpreter for', () => {
+  const source = join(dir, 'interpreter-source.tflite');
+  writeTflite(int8ConvModel(), source);
+  const bytes = readFileSync(source);
+  const buffer = new ByteBuffer(bytes);
+  const root = bytes.readUInt32LE(0);
+
+  it('refuses a schema version other than 3', () => {
+    const versionAt = root + buffer.__offset(root, 4 + 2 * 0);
+    for (const version of [1027, 2]) {
+      const patched = Buffer.from(bytes);
+      patched.writeUInt32LE(version, versionAt);
+      expect(failure(patched).message).toContain(`model.version: schema version ${version} is not 3`);
+    }
+  });
+
+  it('refuses quantization scales without zero points', () => {
+    const tensor = FbModel.getRootAsModel(buffer).subgraphs(0)!.tensors(0)!;
+    const quant = tensor.quantization()!.bb_pos;
+    const zeroPoints = quant + buffer.__offset(quant, 4 + 2 * 3);
+    const patched = Buffer.from(bytes);
+    patched.writeUInt32LE(0, zeroPoints + patched.readUInt32LE(zeroPoints));
+    expect(failure(patched).message).toMatch(/tensors\[0\]\.quantization\.zero_point: has 0 entries but scale has 1/);
+  });
+
+  it('refuses a variable tensor that has data in its buffer', () => {
+    const file = (variable: boolean): string => {
+      const builder = new Builder(1024);
+      const data = FbBuffer.createDataVector(builder, new Uint8Array(Float32Array.from([1, 2, 3, 4]).buffer));
+      const buffers = [0, 0, data, 0].map((d) => {
+        FbBuffer.startBuffer(builder);
+        if (d) FbBuffer.addData(builder, d);
+        return FbBuffer.endBuffer(builder);
+      });
+      const tensors = (['x', 'w', 'y'] as const).map((name, i) => {
+        const tensorName = builder.createString(name);
+        const shape = FbTensor.createShapeVector(builder, [1, 4]);
+        FbTensor.startTensor(builder);
+        FbTensor.addShape(builder, shape);
+        FbTensor.addBuffer(builder, i + 1);
+        FbTensor.addName(builder, tensorName);
+        if (name === 'w') FbTensor.addIsVariable(builder, variable);
+        return FbTensor.endTensor(builder);
+      });
+      const inputs = Operator.createInputsVector(builder, [0, 1]);
+      const outputs = Operator.createOutputsVector(builder, [2]);
+      const options = AddOptions.createAddOptions(builder, 0, false);
+      Operator.startOperator(builder);
+      Operator.addOpcodeIndex(builder, 0);
+      Operator.addInputs(builder, inputs);
+      Operator.addOutputs(builder, outputs);
+      Operator.addBuiltinOptionsType(builder, BuiltinOptions.AddOptions);
+      Operator.addBuiltinOptions(builder, options);
+      const add = Operator.endOperator(builder);
+      const graph = SubGraph.createSubGraph(
+        builder,
+        SubGraph.createTensorsVector(builder, tensors),
+        SubGraph.createInputsVector(builder, [0]),
+        SubGraph.createOutputsVector(builder, [2]),
+        SubGraph.createOperatorsVector(builder, [add]),
+        builder.createString('main'),
+        -1,
+      );
+      const codes = FbModel.createOperatorCodesVector(builder, [OperatorCode.createOperatorCode(builder, 0, 0, 1, 0)]);
+      const subgraphs = FbModel.createSubgraphsVector(builder, [graph]);
+      const bufferVector = FbModel.createBuffersVector(builder, buffers);
+      FbModel.startModel(builder);
+      FbModel.addVersion(builder, 3);
+      FbModel.addOperatorCodes(builder, codes);
+      FbModel.addSubgraphs(builder, subgraphs);
+      FbModel.addBuffers(builder, bufferVector);
+      builder.finish(FbModel.endModel(builder), 'TFL3');
+      const path = join(dir, `variable-${variable}.tflite`);
+      writeFileSync(path, builder.asUint8Array());
+      return path;
+    };
+    expect(() => readTflite(file(false))).not.toThrow();
+    expect(failure(readFileSync(file(true))).message).toMatch(/tensors\[1\]: variable tensor 'w' has data in its buffer/);
   });
 });

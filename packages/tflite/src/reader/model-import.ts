@@ -95,7 +95,11 @@ function importModel(path: string, source: TfliteSourceFile, bytes: FlatBytes, l
   const model = new Model(new Graph('main'));
   model.sourceFormat = 'tflite';
   model.sourcePath = path;
-  model.opsetImports.set('tflite', root.scalar(M.version, 'uint32', 0, 'version'));
+  const version = root.scalar(M.version, 'uint32', 0, 'version');
+  // TFLite 2.9 builds no interpreter for another schema version ('Model provided is schema version 1027 not equal to
+  // supported version 3'); versions 0-2 are the pre-2018 schemas, whose tables this reader does not read.
+  if (version !== 3) bytes.fail('model.version', `schema version ${version} is not 3, the TFLite schema this reader (and TFLite) reads`, String(version));
+  model.opsetImports.set('tflite', version);
   importSubgraph(ctx, 0, model.graph, []);
   importUncalledSubgraphs(ctx, model);
   const description = root.string(M.description, 'description');

@@ -77,6 +77,10 @@ class SubgraphImporter {
     const info = this.tensor(index, path);
     const dataInfo = folded === undefined ? info : this.tensor(folded, path);
     const constant = constantOf(this.ctx, dataInfo);
+    if (constant && info.isVariable) {
+      // TFLite 2.9 refuses the file when it builds the interpreter: 'Tensor N is a variable tensor with buffer'.
+      this.ctx.bytes.fail(info.path, `variable tensor '${info.name}' has data in its buffer (a variable starts as zeros; TFLite refuses a variable with a buffer)`);
+    }
     if (constant) return this.define(info, (name) => this.graph.addConstant(name, constant.quant === info.type.quant ? constant : constant.withQuant(info.type.quant)));
     if (info.isVariable) {
       const count = info.staticShape.reduce((a, b) => a * b, 1);

@@ -52,8 +52,9 @@ function readQuant(table: TableReader | undefined, dtype: DType, shape: readonly
   if (badScale >= 0) {
     ctx.bytes.fail(`${table.path}.scale[${badScale}]`, `quantization scale ${scale[badScale]} is not a positive finite number`, String(scale[badScale]));
   }
-  let zeroPoint = table.numbers(Q.zero_point, 'int64', 'zero_point', maxScales);
-  if (zeroPoint.length === 0) zeroPoint = new Array<number>(scale.length).fill(0);
+  // TFLite 2.9 refuses scales without zero points at interpreter creation ('QuantizationParam has 0 zero_point values
+  // and N scale values', 'non-null scale but null zero_point').
+  const zeroPoint = table.numbers(Q.zero_point, 'int64', 'zero_point', maxScales);
   if (zeroPoint.length !== scale.length) ctx.bytes.fail(`${table.path}.zero_point`, `has ${zeroPoint.length} entries but scale has ${scale.length}`);
   const dimension = table.scalar(Q.quantized_dimension, 'int32', 0, 'quantized_dimension');
   const perChannel = scale.length > 1;
