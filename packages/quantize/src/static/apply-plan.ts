@@ -107,7 +107,7 @@ function insertEntryQuantize(value: Value, type: QuantizedActivationType, reader
   return quantized;
 }
 
-/** A float constant an Add/Mul reads (full-integer): its integers with its own range, a new constant read by the quantized nodes only. */
+/** A float constant an Add/Mul/Concat reads (full-integer): its integers with its own range, a new constant read by the quantized nodes only. */
 function quantizeConstantOperand(value: Value, type: QuantizedActivationType, readers: ReadonlySet<Node>): Value {
   const graph = value.graph;
   const integers = quantizeLinear(value.constant!, Tensor.scalar('float32', type.quant.scale[0]!), Tensor.scalar(type.dtype, type.quant.zeroPoint[0]!)).withQuant(type.quant);

@@ -77,8 +77,11 @@ const weightedChecks: Readonly<Record<string, Check>> = {
   },
 };
 
-/** Own-range ops whose float constant operand (a bias, a LayerNorm scale, a positional embedding) full-integer quantizes like an activation (its own per-tensor range). */
-const CONSTANT_OPERAND_OPS: ReadonlySet<string> = new Set(['onnx.Add', 'onnx.Mul']);
+/**
+ * Own-range ops whose float constant operand (a bias, a LayerNorm scale, a positional embedding, a ViT's class
+ * token concatenated before the patches) full-integer quantizes like an activation (its own per-tensor range).
+ */
+const CONSTANT_OPERAND_OPS: ReadonlySet<string> = new Set(['onnx.Add', 'onnx.Mul', 'onnx.Concat']);
 
 function checkOwnRange(node: Node, rule: OpRule, constantOperands: boolean): string | undefined {
   let activations = 0;
@@ -119,7 +122,7 @@ function checkActivation(node: Node): string | undefined {
 /**
  * Why `node` cannot be quantized, or undefined when it can be (graph context aside). With `quantizeOutputs`
  * (quantize-static's quantize-outputs / full-integer) a graph output does not keep a node float: it gets a
- * QuantizeLinear → DequantizeLinear like any activation. With `constantOperands` (full-integer) an Add/Mul may read a
+ * QuantizeLinear → DequantizeLinear like any activation. With `constantOperands` (full-integer) an Add/Mul/Concat may read a
  * float constant, which is then stored quantized with its own per-tensor range.
  */
 export function ineligibility(node: Node, rule: OpRule, quantizeOutputs = false, constantOperands = false): string | undefined {

@@ -122,6 +122,34 @@ describe('quantize-static quantize-outputs / full-integer', () => {
     for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - want[i]!), `y[${i}]`).toBeLessThan(4 * scale);
   }, 60_000);
 
+  it("full-integer=true quantizes a Concat with a constant operand (a ViT's class token before the patch tokens)", async () => {
+    const tokenNet = () => {
+      const b = new GraphBuilder();
+      const x = b.input('x', tensorType('float32', [1, 4, 8]));
+      const patches = b.op1('onnx.MatMul', [x, b.constant(randomTensor([8, 8], 21), 'w')], {}, { name: 'embed', outputs: ['patches'] });
+      const tokens = b.op1('onnx.Concat', [b.constant(randomTensor([1, 1, 8], 22, 0.5), 'cls'), patches], { axis: attrs.int(1) }, { name: 'cls_concat', outputs: ['tokens'] });
+      b.output(b.op1('onnx.Add', [tokens, b.constant(randomTensor([1, 5, 8], 23, 0.5), 'pos')], {}, { name: 'pos_add', outputs: ['y'] }));
+      return b.model({ onnx: 13 });
+    };
+    const model = tokenNet();
+    const debug: string[] = [];
+    const run = await runPipeline(model, 'quantize-static{samples=8 full-integer=true}', debug);
+    expect(debug).toContainEqual("quantized Concat 'cls_concat' (ORT: QLinearConcat)");
+    expect(debug).toContainEqual("quantized Add 'pos_add' (ORT: QLinearAdd)");
+    expect(run.warnings.join('\n')).not.toMatch(/full-integer/);
+    const concat = [...model.graph.nodes()].find((node) => node.name === 'cls_concat')!;
+    expect(concat.inputs.map((input) => input!.producer?.op)).toEqual(['onnx.DequantizeLinear', 'onnx.DequantizeLinear']);
+    expect(concat.inputs[0]!.producer!.input(0).constant!.dtype).toBe('uint8');
+    expect([...concat.output(0).uses].map((use) => use.node?.op)).toEqual(['onnx.QuantizeLinear']);
+    const x = randomTensor([1, 4, 8], 24);
+    const [quantized, reference] = [await runOrt(encodeOnnx(model), { x }), await runOrt(encodeOnnx(tokenNet()), { x })];
+    const { scale } = gridOf(model.graph.outputs[0]!);
+    const got = quantized.get('y')!.toNumbers();
+    const want = reference.get('y')!.toNumbers();
+    // The class token's row (the first 8 values) comes from the constant alone: within a step or two of it.
+    for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - want[i]!), `y[${i}]`).toBeLessThan(4 * scale);
+  }, 60_000);
+
   it('full-integer=true says that an explicit min-conv-reduction is ignored', async () => {
     const run = await runPipeline(convNet(), 'quantize-static{samples=8 full-integer=true min-conv-reduction=64}');
     expect(run.warnings).toContainEqual("option 'min-conv-reduction=64' of pass 'quantize-static' is ignored with full-integer=true, which quantizes every eligible Conv (min-conv-reduction=0)");

@@ -32,7 +32,7 @@ export interface PlanOptions {
    * with a float output is faster; a full-integer target such as TFLite needs it).
    */
   readonly quantizeOutputs?: boolean;
-  /** An Add/Mul may read a float constant (a bias, a LayerNorm scale), stored quantized with its own per-tensor range (full-integer). */
+  /** An Add/Mul/Concat may read a float constant (a bias, a LayerNorm scale, a class token), stored quantized with its own per-tensor range (full-integer). */
   readonly quantizeConstantOperands?: boolean;
   /** full-integer: FULL_INTEGER_RULES (Sub, ReduceMean) and composites (erf-GELU, 1/√x; composites.ts) are planned too. */
   readonly fullIntegerRules?: boolean;
