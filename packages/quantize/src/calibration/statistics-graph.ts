@@ -11,7 +11,8 @@
  * on zero), at bin index floor(x · (1/w)), computed in float32: exact (1/w is a power of two) — the
  * same bins the JavaScript loop gives. Two ways to count them (`HistogramCounting`): `indices` (the
  * default where 2·bins is a power of two ≤ 65,536) returns each tensor's indices as int16 (one
- * output per tensor, freed as soon as it is counted: `buffer-release.ts`) and counts them in
+ * output holding every tensor's, one after the other, unless some are sampled; freed as soon as it
+ * is counted: `buffer-release.ts`) and counts them in
  * WebAssembly (`wasm-bin-counter.ts`, ~0.7 ns per index with the copy into its memory; where
  * WebAssembly SIMD is missing, the JavaScript loop of `bin-index-counts.ts`, 1.3–2.5 ns). In a
  * calibration (`runKeeping`) the counts stay in the counter across runs while a tensor's width stays,
@@ -114,8 +115,12 @@ interface StatisticsOutputs {
   readonly sizes: string;
   /** `scatter` counting: int32 [T·2·bins], each tensor's counts in graph order, one after the other. */
   readonly counts?: string;
-  /** `indices` counting: per tensor, int16 [size], each value's bin index floor(x/w). */
+  /**
+   * `indices` counting: per tensor, int16 [size], each value's bin index floor(x/w); or, when
+   * `indicesJoined`, one output of every tensor's indices one after the other (their lengths are `sizes`).
+   */
   readonly indices?: readonly string[];
+  readonly indicesJoined?: boolean;
   /** float32 [T] input: each tensor's current histogram width. */
   readonly widthInput?: string;
   /** Sampled histograms: int64 [T] inputs, each tensor's stride (1: every value) and first counted index. */
@@ -201,10 +206,15 @@ function appendStatistics(b: Builder, tensors: readonly Value[], bins: number | 
     return b.op1('onnx.Cast', [floors], { to: indexType === 'int16' ? 5 : 6 }, { types: [tensorType(indexType, [null])] });
   });
   if (counting === 'indices') {
-    // One output per tensor. s15 joined them into one (a Concat) so that V8 had one buffer per run to collect instead
-    // of 21; now each is freed as soon as it is counted (`buffer-release.ts`), so the Concat's copy of every index
-    // (2.3 MB per run on fashion-resnet) is dropped, and with it the 6–10 MB the joined buffers added to peak RSS (s16,
-    // RESULTS-calibration-memory.md).
+    // Unsampled, the indices of every tensor come back as one output (lengths: `sizes`): one buffer per run for
+    // onnxruntime-node to allocate and copy out, freed as soon as it is counted (`buffer-release.ts`). s16 measured
+    // one output per tensor again (nothing left for V8 to collect either way): the ORT run with its 21 outputs cost
+    // 4.3–4.8 ms against 4.1–4.3 ms with the Concat, per run of 8 fashion-resnet samples (RESULTS-calibration-memory.md).
+    // Sampled tensors' lengths depend on the run's stride and start, so they keep one output each.
+    if (count > 1 && strides.every((stride) => stride === 1)) {
+      const joined = b.op1('onnx.Concat', indices, { axis: 0 }, { types: [tensorType('int16', [null])] });
+      return { outputs: [summary, sizes, joined], names: { ...names, indices: [joined.name], indicesJoined: true } };
+    }
     return { outputs: [summary, sizes, ...indices], names: { ...names, indices: indices.map((v) => v.name) } };
   }
   // Negative indices count from the end: x ≥ 0 lands at floor(x/w), x < 0 at 2·bins + floor(x/w) (`TensorSummary.firstBin`).
@@ -528,7 +538,7 @@ export class StatisticsGraph {
     const summary = viewElements(results.get(outputs.summary)!) as Float32Array;
     const sizes = viewElements(results.get(outputs.sizes)!) as BigInt64Array;
     const scattered = outputs.counts ? (viewElements(results.get(outputs.counts)!) as Int32Array) : undefined;
-    const indices = outputs.indices ? this.indexParts(results) : undefined;
+    const indices = outputs.indices ? this.indexParts(results, sizes) : undefined;
     const summaries: TensorSummary[] = [];
     for (let i = 0; i < count; i++) {
       const size = Number(sizes[i]!);
@@ -546,9 +556,20 @@ export class StatisticsGraph {
     }
   }
 
-  /** Each tensor's int16 indices of the run: views of its own output. */
-  private indexParts(results: ReadonlyMap<string, Tensor>): Int16Array[] {
-    return this.outputs.indices!.map((name) => viewElements(results.get(name)!) as Int16Array);
+  /** Each tensor's int16 indices of the run: views of its own output, or of its stretch of the joined one. */
+  private indexParts(results: ReadonlyMap<string, Tensor>, sizes: BigInt64Array): Int16Array[] {
+    const outputs = this.outputs.indices!;
+    if (!this.outputs.indicesJoined) return outputs.map((name) => viewElements(results.get(name)!) as Int16Array);
+    const joined = viewElements(results.get(outputs[0]!)!) as Int16Array;
+    const parts: Int16Array[] = [];
+    let start = 0;
+    for (let i = 0; i < this.names.length; i++) {
+      const end = start + Number(sizes[i]!);
+      parts.push(joined.subarray(start, end));
+      start = end;
+    }
+    if (start !== joined.length) throw new Error(`the joined bin indices hold ${joined.length} values, the tensors' sizes ${start}`);
+    return parts;
   }
 
   /**

@@ -33,6 +33,10 @@ export const YOUNG_GARBAGE_THRESHOLD = 512 * 2 ** 10;
  * collected (2,000 samples: +9%), so small piles wait for the batch's end. With the index outputs,
  * 2 MB against 8 MB kept the growth from 100 to 2,000 samples alike (+7–8 %) and the peaks ~10 MB
  * lower (fashion-resnet, percentile and entropy, 3 processes each; RESULTS-calibration-memory.md).
+ * Since s16 the bin indices are freed as soon as they are counted (`buffer-release.ts`) and are not
+ * counted here, so this limit is reached by activations read as values (and by the indices only where
+ * the engine cannot free a buffer): a 2,000-sample histogram calibration of fashion-resnet asks for
+ * ~17 collections instead of ~253.
  */
 export const YOUNG_GARBAGE_LIMIT = 2 * 2 ** 20;
 
