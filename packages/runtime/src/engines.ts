@@ -6,6 +6,7 @@ import { isTflitePath } from './model-source.js';
 import { ReferenceEngine } from './reference-engine.js';
 import { TfliteEngine, type TfliteEngineOptions } from './tflite-engine.js';
 import { TorchEngine, isTorchScriptPath, type TorchEngineOptions } from './torch-engine.js';
+import { withRunTimeLimit } from './run-time-limit.js';
 
 export type EngineName = 'ort' | 'reference' | 'tflite' | 'torch';
 
@@ -17,7 +18,7 @@ export interface CreateEngineOptions {
 
 const engineFactories = new Map<string, (options: CreateEngineOptions) => Engine>([
   ['ort', (options) => new OrtRunner(options.ort)],
-  ['reference', () => new ReferenceEngine()],
+  ['reference', () => new ReferenceEngine({ guard: withRunTimeLimit })],
   ['tflite', (options) => new TfliteEngine(options.tflite)],
   ['torch', (options) => new TorchEngine(options.torch)],
 ]);

@@ -4,7 +4,7 @@ export { createEngine, defaultEngineFor, refereeEngineOptions, ENGINE_NAMES, typ
 export { setRunTimeLimit, runTimeLimit, withRunTimeLimit, type RunTimeLimit } from './run-time-limit.js';
 export { OrtRunner, runOrt, disposeSharedOrtRunner, intraOpSpinning, loadOrt as loadOnnxRuntime, type OrtRunnerOptions, type OrtSessionInfo, type OrtValueInfo } from './ort-runner.js';
 export { toOrtTensor, fromOrtTensor, dtypeFromOrtType, ORT_DTYPES } from './ort-tensor.js';
-export { ReferenceEngine } from './reference-engine.js';
+export { ReferenceEngine, type ReferenceEngineOptions, type RunGuard } from './reference-engine.js';
 export { loadModel, describeModelSource, isTflitePath, registerModelReader, type ModelFileReader } from './model-source.js';
 export { SeededRandom } from './prng.js';
 export {

@@ -8,8 +8,18 @@ import { feedsToMap, type Engine, type Feeds, type ModelSource, type RunOptions 
 import { messageOf, runtimeError } from './errors.js';
 import { describeModelSource, loadModel } from './model-source.js';
 
+/** Runs one engine run under a guard (the CLI's time limit, `withRunTimeLimit`); `what` names engine and model. */
+export type RunGuard = <T>(what: string, body: () => T | Promise<T>) => Promise<T>;
+
+export interface ReferenceEngineOptions {
+  /** Wraps each run (createEngine passes `withRunTimeLimit`; this file is also bundled for the browser, so it imports none). */
+  readonly guard?: RunGuard;
+}
+
 export class ReferenceEngine implements Engine {
   readonly name = 'reference';
+
+  constructor(private readonly options: ReferenceEngineOptions = {}) {}
 
   async run(source: ModelSource, feeds: Feeds, options: RunOptions = {}): Promise<Map<string, Tensor>> {
     const model = loadModel(source);
@@ -35,7 +45,8 @@ export class ReferenceEngine implements Engine {
     }
     let results: Map<string, unknown>;
     try {
-      results = runReference(model, inputs);
+      const guard = this.options.guard;
+      results = guard ? await guard(`the reference interpreter, running model ${describeModelSource(source)},`, () => runReference(model, inputs)) : runReference(model, inputs);
     } catch (error) {
       if (ModelpassError.is(error)) throw error;
       throw runtimeError({

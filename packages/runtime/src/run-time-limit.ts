@@ -1,6 +1,6 @@
 /**
- * A time limit on one engine run (ONNX Runtime, the TFLite runtime; not the reference interpreter, which the
- * browser page bundles, without node:worker_threads). Their runs block the JavaScript thread until they return
+ * A time limit on one engine run (ONNX Runtime, the TFLite runtime, and the reference interpreter when made by
+ * `createEngine` — the browser page bundles ReferenceEngine itself, without node:worker_threads). Their runs block the JavaScript thread until they return
  * — a Loop whose trip count is 1e12, or whose condition never turns false, never does (QA s16: `modelpass
  * compare` hung for good) — and neither ONNX Runtime's native run nor a worker thread blocked in it can be
  * interrupted: `worker.terminate()` and `process.exit()` both

@@ -48,6 +48,13 @@ describe('compare --run-time-limit', () => {
     expect(run.stderr).toContain('hint: raise the limit with --run-time-limit <seconds> (now 1), or 0 for none');
   });
 
+  it('stops the reference interpreter likewise (--engine reference)', () => {
+    const endless = loopModel('endless-reference.onnx', 1e12);
+    const run = spawnSync(process.execPath, [binPath, 'compare', endless, endless, '--engine', 'reference', '--run-time-limit', '1'], { cwd: temp, encoding: 'utf8', timeout: 60_000 });
+    expect(run.signal, run.stderr).toBe('SIGKILL');
+    expect(run.stderr).toContain(`modelpass: error: the reference interpreter, running model ${endless}, did not finish one run within the run time limit of 1 s`);
+  });
+
   it('lets a run that ends in time finish, and refuses a limit that is no number of seconds', () => {
     const short = loopModel('short.onnx', 10);
     const run = spawnCli(['compare', short, short, '--run-time-limit', '30'], temp);
