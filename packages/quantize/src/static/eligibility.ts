@@ -98,8 +98,17 @@ function checkOwnRange(node: Node, rule: OpRule, constantOperands: boolean): str
   return activations === 0 ? 'all its inputs are constants' : undefined;
 }
 
-function checkSharesInput(node: Node): string | undefined {
-  if (!isFloatActivation(node.inputs[0])) return 'its data input is not a float32 activation';
+/**
+ * full-integer: a Gather of a float constant by run-time indices (an embedding table read by token ids) quantizes the
+ * table on its own per-tensor range, and the rows gathered take its parameters (TFLite GATHER int8). Expand/Tile of a
+ * constant are left float: legalize-tflite has no int8 lowering for them.
+ */
+export function hasConstantData(node: Node): boolean {
+  return node.op === 'onnx.Gather' && isFloatConstant(node.inputs[0]);
+}
+
+function checkSharesInput(node: Node, constantOperands: boolean): string | undefined {
+  if (!isFloatActivation(node.inputs[0]) && !(constantOperands && hasConstantData(node))) return 'its data input is not a float32 activation';
   if (node.outputs.length > 1 && node.outputs.slice(1).some((output) => output && output.uses.size > 0)) return 'a second output (indices) is used';
   if (node.op === 'onnx.Resize') {
     const mode = node.optionalAttr('mode', 'string') ?? 'nearest';
@@ -123,7 +132,7 @@ function checkActivation(node: Node): string | undefined {
  * Why `node` cannot be quantized, or undefined when it can be (graph context aside). With `quantizeOutputs`
  * (quantize-static's quantize-outputs / full-integer) a graph output does not keep a node float: it gets a
  * QuantizeLinear → DequantizeLinear like any activation. With `constantOperands` (full-integer) an Add/Mul/Concat may read a
- * float constant, which is then stored quantized with its own per-tensor range.
+ * float constant, and a Gather may read rows of one, which is then stored quantized with its own per-tensor range.
  */
 export function ineligibility(node: Node, rule: OpRule, quantizeOutputs = false, constantOperands = false): string | undefined {
   if (rule.role === 'weighted' && isDequantized(node.inputs[1])) return ALREADY_QUANTIZED;
@@ -137,7 +146,7 @@ export function ineligibility(node: Node, rule: OpRule, quantizeOutputs = false,
     case 'own-range':
       return checkOwnRange(node, rule, constantOperands);
     case 'shares-input':
-      return checkSharesInput(node);
+      return checkSharesInput(node, constantOperands);
     case 'fused-activation':
       return checkActivation(node);
     case 'composite': {

@@ -7,7 +7,7 @@
  * quantization grids. A node without an integer rule is named in full-integer's warning.
  */
 import { describe, expect, it } from 'vitest';
-import { attrs, GraphBuilder, tensorType, type Model, type Value } from '@modelpass/ir';
+import { attrs, GraphBuilder, Tensor, tensorType, type Model, type Value } from '@modelpass/ir';
 import { encodeOnnx } from '@modelpass/onnx';
 import { disposeSharedOrtRunner, runOrt } from '@modelpass/runtime';
 import { afterAll } from 'vitest';
@@ -148,6 +148,33 @@ describe('quantize-static quantize-outputs / full-integer', () => {
     const want = reference.get('y')!.toNumbers();
     // The class token's row (the first 8 values) comes from the constant alone: within a step or two of it.
     for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - want[i]!), `y[${i}]`).toBeLessThan(4 * scale);
+  }, 60_000);
+
+  it("full-integer=true quantizes an embedding table's Gather and a pooler's Tanh (TANH's fixed int8 parameters)", async () => {
+    const textNet = () => {
+      const b = new GraphBuilder();
+      const ids = b.input('ids', tensorType('int64', [2, 5]));
+      const embedded = b.op1('onnx.Gather', [b.constant(randomTensor([16, 8], 31), 'table'), ids], {}, { name: 'embed', outputs: ['embedded'] });
+      const h = b.op1('onnx.MatMul', [embedded, b.constant(randomTensor([8, 6], 32), 'w')], {}, { name: 'dense', outputs: ['h'] });
+      b.output(b.op1('onnx.Tanh', [h], {}, { name: 'pool_tanh', outputs: ['y'] }));
+      return b.model({ onnx: 13 });
+    };
+    const model = textNet();
+    const debug: string[] = [];
+    const run = await runPipeline(model, 'quantize-static{samples=8 full-integer=true}', debug);
+    expect(debug).toContainEqual(expect.stringMatching(/^quantized Gather 'embed'/));
+    expect(debug).toContainEqual(expect.stringMatching(/^quantized Tanh 'pool_tanh'/));
+    expect(run.warnings.join('\n')).not.toMatch(/full-integer/);
+    const gather = [...model.graph.nodes()].find((node) => node.name === 'embed')!;
+    expect(gather.inputs[0]!.producer!.op).toBe('onnx.DequantizeLinear');
+    expect(gather.inputs[0]!.producer!.input(0).constant!.dtype).toBe('uint8');
+    // TFLite's int8 TANH writes scale 1/128, zero point 0: uint8 zero point 128 here.
+    expect(gridOf(model.graph.outputs[0]!)).toEqual({ scale: 1 / 128, zeroPoint: 128 });
+    const ids = Tensor.fromValues('int64', [2, 5], [0, 1, 2, 3, 4, 4, 3, 2, 1, 0]);
+    const [quantized, reference] = [await runOrt(encodeOnnx(model), { ids }), await runOrt(encodeOnnx(textNet()), { ids })];
+    const got = quantized.get('y')!.toNumbers();
+    const want = reference.get('y')!.toNumbers();
+    for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - want[i]!), `y[${i}]`).toBeLessThan(4 / 128);
   }, 60_000);
 
   it('full-integer=true says that an explicit min-conv-reduction is ignored', async () => {

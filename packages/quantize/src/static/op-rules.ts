@@ -68,11 +68,13 @@ export const OP_RULES: ReadonlyMap<string, OpRule> = new Map<string, OpRule>([
 /**
  * full-integer=true only: ops with no ORT integer kernel (ORT runs `DQ → op → Q` in float, the same reals) that
  * TFLite 2.9 runs in int8 (packages/runtime/src/__tests__/tflite-int8-kernels.test.ts): a LayerNorm's Sub and
- * ReduceMean (MEAN keeps its own output range).
+ * ReduceMean (MEAN keeps its own output range), Tanh.
  */
 export const FULL_INTEGER_RULES: ReadonlyMap<string, OpRule> = new Map<string, OpRule>([
   ['onnx.Sub', { role: 'own-range', activationInputs: allInputs, kernel: 'DQ → Sub → Q (float in ORT; TFLite SUB int8)' }],
   ['onnx.ReduceMean', { role: 'own-range', activationInputs: first, kernel: 'DQ → ReduceMean → Q (float in ORT; TFLite MEAN int8)' }],
+  // A BERT pooler's tanh: its output takes TANH's fixed int8 parameters (plan.ts), so TFLite needs no requantization.
+  ['onnx.Tanh', { role: 'own-range', activationInputs: first, kernel: 'DQ → Tanh → Q (float in ORT; TFLite TANH int8)' }],
 ]);
 
 /** Rules the plan gave single nodes (the entries of composites), looked up before the op's rule. */

@@ -11,7 +11,7 @@
  */
 import type { Graph, Node, Value } from '@modelpass/ir';
 import { cheaperFloat } from './cost-rules.js';
-import { ineligibility } from './eligibility.js';
+import { hasConstantData, ineligibility } from './eligibility.js';
 import { COMPOSITE_KERNELS, findComposites, headSplitProjections, type Composite } from './composites.js';
 import { ruleOf, setNodeRule, type OpRule } from './op-rules.js';
 import type { ReorderedPool } from './pool-before-activation.js';
@@ -34,9 +34,9 @@ export interface PlanOptions {
   readonly quantizeOutputs?: boolean;
   /** An Add/Mul/Concat may read a float constant (a bias, a LayerNorm scale, a class token), stored quantized with its own per-tensor range (full-integer). */
   readonly quantizeConstantOperands?: boolean;
-  /** full-integer: FULL_INTEGER_RULES (Sub, ReduceMean) and composites (erf-GELU, 1/√x; composites.ts) are planned too. */
+  /** full-integer: FULL_INTEGER_RULES (Sub, ReduceMean, Tanh) and composites (erf-GELU, 1/√x; composites.ts) are planned too. */
   readonly fullIntegerRules?: boolean;
-  /** full-integer with 8-bit asymmetric activations: a Softmax output takes TFLite's int8 SOFTMAX parameters (1/256, the dtype's minimum) instead of a calibrated range. */
+  /** full-integer with 8-bit asymmetric activations: a Softmax (Tanh) output takes TFLite's int8 SOFTMAX (TANH) parameters (1/256 at the dtype's minimum; 1/128 at 0) instead of a calibrated range. */
   readonly fixedSoftmaxRange?: boolean;
 }
 
@@ -217,7 +217,8 @@ class Planner {
         // full-integer: a graph input counts as quantized (its QuantizeLinear is the model's first op; io-type=int8 takes it as
         // the int8 input), so data movement right after it (torch's x.unsqueeze(1), a Reshape) runs on integers too.
         const quantizedInput = (input: Value | null | undefined) => !!this.quantizedSource(input) || (!!this.options.fullIntegerRules && !!input?.isGraphInput);
-        const fed = rule.role === 'shares-input' ? quantizedInput(inputs[0]) : inputs.some(quantizedInput);
+        // full-integer: a float constant table a Gather reads (an embedding) is quantized on its own range.
+        const fed = rule.role === 'shares-input' ? quantizedInput(inputs[0]) || (!!this.options.quantizeConstantOperands && hasConstantData(node)) : inputs.some(quantizedInput);
         const reason = !fed
           ? rule.role === 'shares-input'
             ? 'its input does not come from a quantized op (it would only add a Q/DQ pair)'
@@ -273,6 +274,9 @@ export function planQuantization(graph: Graph, options: PlanOptions): Quantizati
       // TFLite's int8 SOFTMAX writes scale 1/256, zero point −128 whatever the model says: the same here, so ORT's
       // integers are TFLite's and no requantization follows the SOFTMAX.
       plan({ value, source: { kind: 'fixed', range: { min: 0, max: 255 / 256 } }, entry: false });
+    } else if (node.op === 'onnx.Tanh' && options.fixedSoftmaxRange) {
+      // TFLite's int8 TANH writes scale 1/128, zero point 0 (uint8: 128): the same here, for the same reason.
+      plan({ value, source: { kind: 'fixed', range: { min: -1, max: 127 / 128 } }, entry: false });
     } else {
       plan({ value, source: { kind: 'range', tensor }, entry: false });
     }
