@@ -5,7 +5,9 @@
  */
 import { resolve } from 'node:path';
 import { ModelpassError, type DType, type Model } from '@modelpass/ir';
-import { BullmqBackend, EmbeddedBackend, defaultJobHandlers, defaultSharedFolder, distributedStatisticsCollector, distributedTrainingRunner, parseRedisUrl, withStatisticsCollector, withTrainingRunner, type ConvertHooks, type JobBackend } from '@modelpass/distributed';
+// @modelpass/distributed (BullMQ, ioredis's client, the job handlers) is imported only when --redis or --shards asks for it:
+// a plain `convert` or `eval` never loads it.
+import type { ConvertHooks, JobBackend } from '@modelpass/distributed';
 import { flagList, flagString, type FlagSpec, type ParsedArgs } from './args.js';
 import type { CliIO } from './cli-io.js';
 import { environmentWithPlugins } from './environment.js';
@@ -30,9 +32,10 @@ export function positiveIntegerFlag(args: ParsedArgs, name: string): number | un
 }
 
 /** `--redis URL`, checked for its syntax up front: a malformed URL is a usage error (exit 2), before any work or connection. */
-export function redisUrlFlag(args: ParsedArgs): string | undefined {
+export async function redisUrlFlag(args: ParsedArgs): Promise<string | undefined> {
   const url = flagString(args, 'redis');
   if (url === undefined) return undefined;
+  const { parseRedisUrl } = await import('@modelpass/distributed');
   try {
     parseRedisUrl(url);
   } catch (error) {
@@ -68,13 +71,14 @@ export function cliConvertHooks(plugins: readonly string[], io: CliIO): ConvertH
 
 /** The backend the flags ask for, or undefined when neither --redis nor --shards is given. */
 export async function distributedFromFlags(args: ParsedArgs, io: CliIO): Promise<DistributedSettings | undefined> {
-  const redis = redisUrlFlag(args);
+  const redis = await redisUrlFlag(args);
   const shards = positiveIntegerFlag(args, 'shards');
   const sharedArg = flagString(args, 'shared');
   if (redis === undefined) {
     if (flagString(args, 'queue') !== undefined || sharedArg !== undefined) throw new UsageError('--queue and --shared go with --redis URL');
     if (shards === undefined) return undefined;
   }
+  const { BullmqBackend, EmbeddedBackend, defaultJobHandlers, defaultSharedFolder } = await import('@modelpass/distributed');
   const sharedFolder = sharedArg === undefined ? defaultSharedFolder() : resolve(io.cwd, sharedArg);
   const backend =
     redis === undefined
@@ -91,6 +95,7 @@ export async function distributedFromFlags(args: ParsedArgs, io: CliIO): Promise
 export async function withDistributedCalibration<T>(args: ParsedArgs, io: CliIO, body: () => Promise<T>): Promise<T> {
   const settings = await distributedFromFlags(args, io);
   if (!settings) return body();
+  const { distributedStatisticsCollector, distributedTrainingRunner, withStatisticsCollector, withTrainingRunner } = await import('@modelpass/distributed');
   try {
     const collector = distributedStatisticsCollector({ backend: settings.backend, shards: settings.shards, sharedFolder: settings.sharedFolder });
     if (flagString(args, 'redis') !== undefined) {

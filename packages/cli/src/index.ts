@@ -1,4 +1,5 @@
-export { main, commands } from './main.js';
+export { main } from './main.js';
+export { commands } from './command-table.js';
 export type { CliIO } from './cli-io.js';
 export type { Command } from './command.js';
 export { formats, formatFor, type ModelFormat, type ModelReadOptions, type ModelWriteOptions } from './formats.js';

@@ -5,30 +5,43 @@ import { formatHelp, parseArgs } from './args.js';
 import { registerFormatReadersForRuntime } from './formats.js';
 import { processIO, type CliIO } from './cli-io.js';
 import type { Command } from './command.js';
-import { compareCommand } from './commands/compare.js';
-import { convertCommand } from './commands/convert.js';
-import { diffCommand } from './commands/diff.js';
-import { evalCommand } from './commands/eval.js';
-import { inspectCommand } from './commands/inspect.js';
-import { passesCommand } from './commands/passes.js';
-import { replayCommand } from './commands/replay.js';
-import { batchCommand } from './commands/batch.js';
-import { workerCommand } from './commands/worker.js';
 import { escapeForTerminal } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
 
-export const commands: ReadonlyMap<string, Command> = new Map(
-  [convertCommand, inspectCommand, compareCommand, diffCommand, evalCommand, passesCommand, replayCommand, batchCommand, workerCommand].map((c) => [c.name, c]),
-);
+/**
+ * Each command's module, imported when that command runs (or its help is asked for): `modelpass convert` does not load
+ * batch's, worker's, compare's or eval's modules (and through them @modelpass/distributed and the engines' code). The
+ * order is the top-level help's. `commands` (index.ts) is every command, loaded, for library users.
+ */
+const commandModules: ReadonlyMap<string, () => Promise<Command>> = new Map<string, () => Promise<Command>>([
+  ['convert', async () => (await import('./commands/convert.js')).convertCommand],
+  ['inspect', async () => (await import('./commands/inspect.js')).inspectCommand],
+  ['compare', async () => (await import('./commands/compare.js')).compareCommand],
+  ['diff', async () => (await import('./commands/diff.js')).diffCommand],
+  ['eval', async () => (await import('./commands/eval.js')).evalCommand],
+  ['passes', async () => (await import('./commands/passes.js')).passesCommand],
+  ['replay', async () => (await import('./commands/replay.js')).replayCommand],
+  ['batch', async () => (await import('./commands/batch.js')).batchCommand],
+  ['worker', async () => (await import('./commands/worker.js')).workerCommand],
+]);
+
+/** The command named `name`, its module imported; undefined for a name that is no command. */
+async function loadCommand(name: string): Promise<Command | undefined> {
+  const load = commandModules.get(name);
+  return load ? load() : undefined;
+}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-function topLevelHelp(): string {
+async function topLevelHelp(): Promise<string> {
   const lines = ['usage: modelpass <command> [options]', '', 'commands:'];
-  for (const command of commands.values()) lines.push(`  ${command.name.padEnd(9)} ${command.summary.split('. ')[0]}`);
+  for (const load of commandModules.values()) {
+    const command = await load();
+    lines.push(`  ${command.name.padEnd(9)} ${command.summary.split('. ')[0]}`);
+  }
   lines.push('', "Run 'modelpass help <command>' (or 'modelpass <command> --help') for a command's options.", 'Exit codes: 0 success, 1 model or pipeline error, 2 usage error;',
     "compare and eval: 0 the check passed, 1 it failed (outputs disagree, accuracy below --min-accuracy), 2 any error;",
     'diff: 0 the models are the same, 1 they differ, 2 any error.');
@@ -41,14 +54,14 @@ function commandHelp(command: Command): string {
 }
 
 /** `modelpass help <command>`: the command's help, like `<command> --help`. */
-function helpFor(name: string, io: CliIO): number {
-  const command = commands.get(name);
+async function helpFor(name: string, io: CliIO): Promise<number> {
+  const command = await loadCommand(name);
   if (command) {
     io.stdout(commandHelp(command));
     return 0;
   }
-  const near = closestName(name, [...commands.keys()]);
-  io.stderr(`modelpass: no help for unknown command '${name}'${near ? ` — did you mean '${near}'?` : ''}\n${topLevelHelp()}`);
+  const near = closestName(name, [...commandModules.keys()]);
+  io.stderr(`modelpass: no help for unknown command '${name}'${near ? ` — did you mean '${near}'?` : ''}\n${await topLevelHelp()}`);
   return 2;
 }
 
@@ -74,17 +87,17 @@ export async function main(argv: readonly string[], rawIO: CliIO = processIO): P
   const [name, ...rest] = argv;
   if (name === 'help' && rest.length > 0) return helpFor(rest[0]!, io);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.stdout(topLevelHelp());
+    io.stdout(await topLevelHelp());
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-V') {
     io.stdout(version());
     return 0;
   }
-  const command = commands.get(name);
+  const command = await loadCommand(name);
   if (!command) {
-    const near = closestName(name, [...commands.keys()]);
-    io.stderr(`modelpass: unknown command '${name}'${near ? ` — did you mean '${near}'?` : ''}\n${topLevelHelp()}`);
+    const near = closestName(name, [...commandModules.keys()]);
+    io.stderr(`modelpass: unknown command '${name}'${near ? ` — did you mean '${near}'?` : ''}\n${await topLevelHelp()}`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {

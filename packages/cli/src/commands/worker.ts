@@ -21,7 +21,7 @@ export const workerCommand: Command = {
   },
   async run(args, io) {
     if (args.positionals.length > 0) throw new UsageError(`worker takes no positional arguments, got '${args.positionals[0]}'`);
-    const redis = redisUrlFlag(args);
+    const redis = await redisUrlFlag(args);
     if (redis === undefined) throw new UsageError('worker needs the Redis server: --redis redis://host:port');
     const concurrency = positiveIntegerFlag(args, 'concurrency');
     const lock = positiveIntegerFlag(args, 'lock-duration');
