@@ -106,3 +106,42 @@ describe('constant indices past their dims', () => {
     expect(reasons(errorsOf('onnx.ScatterND', [f32(4), ints([1, 2], [0, 0]), floats([1])]))).toMatch(/index tuples of 'c1' \[1,2\] have 2 entries for data of rank 1/);
   });
 });
+
+// QA s16, new ground: single-node models ONNX Runtime refuses that converted with exit 0.
+describe('Expand, Tile, Slice, LayerNormalization, Conv bias, InstanceNormalization rank, pool windows', () => {
+  it('Expand: a shape that does not broadcast with the input', () => {
+    expect(reasons(errorsOf('onnx.Expand', [f32(3, 4), ints([2], [2, 5])]))).toMatch(/ops\/expand-shape: the shape \[2,5\] does not broadcast with 'x0' \[3,4\] \(3 against 2\)/);
+    expect(errorsOf('onnx.Expand', [f32(3, 1), ints([3], [2, 3, 5])])).toEqual([]);
+  });
+
+  it('Tile: one repeat per dim', () => {
+    expect(reasons(errorsOf('onnx.Tile', [f32(3, 4), ints([1], [2])]))).toMatch(/ops\/tile-repeats: repeats \[2\] has 1 entries for 'x0' \[3,4\] of rank 2/);
+    expect(errorsOf('onnx.Tile', [f32(3, 4), ints([2], [2, 1])])).toEqual([]);
+  });
+
+  it('Slice: starts, ends, axes and steps of one length', () => {
+    expect(reasons(errorsOf('onnx.Slice', [f32(3, 4), ints([2], [0, 0]), ints([1], [1]), ints([1], [0])]))).toMatch(/ops\/slice-lengths: starts has 2, ends has 1, axes has 1 entries/);
+    expect(errorsOf('onnx.Slice', [f32(3, 4), ints([2], [0, 0]), ints([2], [1, 2]), ints([2], [0, 1])])).toEqual([]);
+  });
+
+  it('LayerNormalization: Scale and B of one value per normalized element', () => {
+    expect(reasons(errorsOf('onnx.LayerNormalization', [f32(3, 4), floats([5])]))).toMatch(/ops\/layer-norm-parameter: 'c1' \[5\] holds 5 values for the 4 elements of 'x0' \[3,4\] from axis -1/);
+    expect(errorsOf('onnx.LayerNormalization', [f32(2, 3, 4), floats([3, 4]), floats([3, 4])], { axis: attrs.int(1) })).toEqual([]);
+  });
+
+  it('Conv: a bias of one value per output channel', () => {
+    expect(reasons(errorsOf('onnx.Conv', [f32(1, 3, 8, 8), floats([4, 3, 3, 3]), floats([5])]))).toMatch(/ops\/conv-bias: bias 'c2' \[5\] is not one value per output channel of weight 'c1' \[4,3,3,3\]/);
+    expect(errorsOf('onnx.Conv', [f32(1, 3, 8, 8), floats([4, 3, 3, 3]), floats([4])])).toEqual([]);
+  });
+
+  it('InstanceNormalization: an input of rank 3 or more', () => {
+    expect(reasons(errorsOf('onnx.InstanceNormalization', [f32(4), floats([1]), floats([1])]))).toMatch(/ops\/instance-norm-rank: 'x0' \[4\] has rank 1/);
+  });
+
+  it('MaxPool/AveragePool: a window larger than the padded input (not with ceil_mode)', () => {
+    expect(reasons(errorsOf('onnx.MaxPool', [f32(1, 3, 2, 2)], { kernel_shape: attrs.ints([5, 5]) }))).toMatch(/ops\/pool-window: the pooling window of 5 on spatial axis 0 is larger than the padded input \(2\)/);
+    expect(reasons(errorsOf('onnx.AveragePool', [f32(1, 3, 2, 2)], { kernel_shape: attrs.ints([3, 3]), pads: attrs.ints([0, 0, 0, 0]) }))).toMatch(/pooling window of 3/);
+    expect(errorsOf('onnx.MaxPool', [f32(1, 3, 2, 2)], { kernel_shape: attrs.ints([3, 3]), pads: attrs.ints([1, 1, 1, 1]) })).toEqual([]);
+    expect(errorsOf('onnx.MaxPool', [f32(1, 3, 2, 2)], { kernel_shape: attrs.ints([2, 2]) })).toEqual([]);
+  });
+});

@@ -14,6 +14,7 @@ import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js'
 import { sizeOf, stridesOf } from '../util/shape.js';
 import { tensorFromNumbers } from './kernel-helpers.js';
 import { verifyConvolution } from '../verify/window-checks.js';
+import { verifyConvBias } from '../verify/operand-shape-checks.js';
 
 const windowAttributeSpecs = {
   auto_pad: { kind: 'string', default: 'NOTSET', oneOf: ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] },
@@ -102,7 +103,10 @@ export const convOp = defineCanonicalOp({
   inputs: [{ name: 'X' }, { name: 'W' }, { name: 'B', optional: true }],
   outputs: [{ name: 'Y' }],
   attributes: windowAttributeSpecs,
-  verify: verifyConvolution({ x: 0, w: 1 }),
+  verify: (context) => {
+    verifyConvolution({ x: 0, w: 1 })(context);
+    verifyConvBias(context);
+  },
   inferTypes: (context) => inferConvType(context, inputTensorType(context, 0)?.dtype),
   kernel(inputs, { node }) {
     const x = inputTensor(inputs, 0, node);

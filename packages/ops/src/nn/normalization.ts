@@ -11,7 +11,7 @@ import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js'
 import { broadcastIndexMap, normalizeAxis, sizeOf } from '../util/shape.js';
 import { tensorFromNumbers } from './kernel-helpers.js';
 import { verifyAxisAttribute } from '../verify/attribute-range-checks.js';
-import { verifyChannelParameters, verifyLrnSize } from '../verify/operand-shape-checks.js';
+import { verifyChannelParameters, verifyInstanceNormRank, verifyLayerNormParameters, verifyLrnSize } from '../verify/operand-shape-checks.js';
 
 export const batchNormalizationOp = defineCanonicalOp({
   op: 'onnx.BatchNormalization',
@@ -84,7 +84,10 @@ export const instanceNormalizationOp = defineCanonicalOp({
   inputs: [{ name: 'input' }, { name: 'scale' }, { name: 'B' }],
   outputs: [{ name: 'output' }],
   attributes: { epsilon: { kind: 'float', default: 1e-5 } },
-  verify: verifyChannelParameters([1, 2]),
+  verify: (context) => {
+    verifyInstanceNormRank(context);
+    verifyChannelParameters([1, 2])(context);
+  },
   inferTypes: sameAsInput(0),
   kernel(inputs, { node }) {
     const x = inputTensor(inputs, 0, node);
@@ -130,7 +133,10 @@ export const layerNormalizationOp = defineCanonicalOp({
   inputs: [{ name: 'X' }, { name: 'Scale' }, { name: 'B', optional: true }],
   outputs: [{ name: 'Y' }, { name: 'Mean', optional: true }, { name: 'InvStdDev', optional: true }],
   attributes: { axis: { kind: 'int', default: -1 }, epsilon: { kind: 'float', default: 1e-5 }, stash_type: { kind: 'int', default: 1 } },
-  verify: verifyAxisAttribute(() => -1),
+  verify: (context) => {
+    verifyAxisAttribute(() => -1)(context);
+    verifyLayerNormParameters(context);
+  },
   inferTypes(context) {
     const type = inputTensorType(context, 0);
     if (!type) return [undefined, undefined, undefined].slice(0, context.node.outputs.length);

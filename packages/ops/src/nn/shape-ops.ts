@@ -13,6 +13,7 @@ import { verifyReshape, verifyTranspose } from '../verify/structure-checks.js';
 import { verifySqueezeAxes } from '../verify/operand-value-checks.js';
 import { inputDimValues } from '../interpreter/symbolic-values.js';
 import { verifyAxisAttribute, verifyConstantOfShape, verifyNonNegativeOperand, verifyRange, verifyUnsqueezeAxes } from '../verify/attribute-range-checks.js';
+import { verifyExpandBroadcast, verifyTileRepeatCount } from '../verify/operand-shape-checks.js';
 
 export const flattenOp = defineCanonicalOp({
   op: 'onnx.Flatten',
@@ -208,7 +209,10 @@ export const expandOp = defineCanonicalOp({
   summary: 'Broadcasts the input to a shape (numpy rules; the result may be larger than the shape)',
   inputs: [{ name: 'input' }, { name: 'shape' }],
   outputs: [{ name: 'output' }],
-  verify: verifyNonNegativeOperand(1, 'the shape'),
+  verify: (context) => {
+    verifyNonNegativeOperand(1, 'the shape')(context);
+    verifyExpandBroadcast(context);
+  },
   inferTypes(context) {
     const dtype = inputTensorType(context, 0)?.dtype;
     const target = inputDimValues(context, 1);
@@ -240,7 +244,10 @@ export const tileOp = defineCanonicalOp({
   summary: 'Repeats the input along each axis',
   inputs: [{ name: 'input' }, { name: 'repeats' }],
   outputs: [{ name: 'output' }],
-  verify: verifyNonNegativeOperand(1, 'repeats'),
+  verify: (context) => {
+    verifyNonNegativeOperand(1, 'repeats')(context);
+    verifyTileRepeatCount(context);
+  },
   inferTypes(context) {
     const type = inputTensorType(context, 0);
     if (!type) return [undefined];

@@ -11,6 +11,7 @@ import { forEachIndex, gatherElements, tensorFromNumbers } from './kernel-helper
 import { verifyConcat, verifySplit } from '../verify/structure-checks.js';
 import { verifyPadResult, verifySliceSteps } from '../verify/operand-value-checks.js';
 import { verifyPadLength, verifySliceAxes } from '../verify/attribute-range-checks.js';
+import { verifySliceOperandLengths } from '../verify/operand-shape-checks.js';
 
 export const concatOp = defineCanonicalOp({
   op: 'onnx.Concat',
@@ -182,6 +183,7 @@ export const sliceOp = defineCanonicalOp({
   verify: (context) => {
     verifySliceSteps(context);
     verifySliceAxes(context);
+    verifySliceOperandLengths(context);
   },
   inferTypes(context) {
     const type = inputTensorType(context, 0);

@@ -178,3 +178,97 @@ export const verifyScatterNdIndices: OpVerifier = (context) => {
     }
   }
 };
+
+function elementCount(shape: readonly Dim[]): number | undefined {
+  let count = 1;
+  for (const d of shape) {
+    const dim = staticDim(d);
+    if (dim === undefined) return undefined;
+    count *= dim;
+  }
+  return count;
+}
+
+/** Expand: the shape operand and the input broadcast (numpy rules, aligned at the last dim). QA s16: [3,4] to [2,5]. */
+export const verifyExpandBroadcast: OpVerifier = (context) => {
+  const { node } = context;
+  const x = inputShapeOf(node, 0);
+  const shape = constantIntsOf(node, 1);
+  if (!x || !shape) return;
+  const rank = Math.max(x.length, shape.length);
+  for (let i = 0; i < rank; i++) {
+    const a = i < rank - x.length ? 1 : staticDim(x[i - (rank - x.length)]);
+    const b = i < rank - shape.length ? 1 : shape[i - (rank - shape.length)]!;
+    if (a === undefined || a === 1 || b === 1 || a === b) continue;
+    reportAt(context, 'expand-shape', `the shape [${shape.join(',')}] does not broadcast with '${inputName(node, 0)}' ${formatDims(x)} (${a} against ${b})`, {
+      expected: 'dims, aligned at the last one, that are equal or 1',
+      actual: `[${shape.join(',')}]`,
+    });
+    return;
+  }
+};
+
+/** Tile: one repeat per input dim. QA s16: repeats [2] for a rank-2 input. */
+export const verifyTileRepeatCount: OpVerifier = (context) => {
+  const { node } = context;
+  const x = inputShapeOf(node, 0);
+  const repeats = constantIntsOf(node, 1);
+  if (!x || !repeats || repeats.length === x.length) return;
+  reportAt(context, 'tile-repeats', `repeats [${repeats.join(',')}] has ${repeats.length} entries for '${inputName(node, 0)}' ${formatDims(x)} of rank ${x.length}`, {
+    expected: `${x.length} repeats (one per dim)`,
+    actual: `[${repeats.join(',')}]`,
+  });
+};
+
+/** Slice (opset 10+): starts, ends and the axes and steps given are constant lists of one length. QA s16: starts [0,0], ends [1]. */
+export const verifySliceOperandLengths: OpVerifier = (context) => {
+  const { node, opset } = context;
+  if (opset !== undefined && opset < 10) return;
+  const names = ['starts', 'ends', 'axes', 'steps'];
+  const lists = names.map((_, i) => (node.inputs[i + 1] ? constantIntsOf(node, i + 1) : undefined));
+  const known = lists.flatMap((list, i) => (list ? [{ name: names[i]!, length: list.length }] : []));
+  if (known.length < 2 || known.every((entry) => entry.length === known[0]!.length)) return;
+  reportAt(context, 'slice-lengths', `${known.map((entry) => `${entry.name} has ${entry.length}`).join(', ')} entries`, { expected: 'starts, ends, axes and steps of one length' });
+};
+
+/** LayerNormalization: Scale and B hold one value per element of the normalized dims (X's dims from `axis`). */
+export const verifyLayerNormParameters: OpVerifier = (context) => {
+  const { node } = context;
+  const x = inputShapeOf(node, 0);
+  if (!x) return;
+  const rawAxis = intAttribute(node, 'axis') ?? -1;
+  const axis = rawAxis < 0 ? rawAxis + x.length : rawAxis;
+  if (axis < 0 || axis >= x.length) return;
+  const normalized = elementCount(x.slice(axis));
+  if (normalized === undefined) return;
+  for (const index of [1, 2]) {
+    const parameter = inputShapeOf(node, index);
+    const count = parameter ? elementCount(parameter) : undefined;
+    if (count === undefined || count === normalized) continue;
+    reportAt(context, 'layer-norm-parameter', `'${inputName(node, index)}' ${formatDims(parameter!)} holds ${count} values for the ${normalized} elements of '${inputName(node, 0)}' ${formatDims(x)} from axis ${rawAxis}`, {
+      expected: `${normalized} values (the dims from axis ${rawAxis})`,
+      actual: formatDims(parameter!),
+    });
+  }
+};
+
+/** Conv: a bias of one value per output channel (the weight's dim 0). QA s16: a bias of 5 for 4 output channels. */
+export const verifyConvBias: OpVerifier = (context) => {
+  const { node } = context;
+  const w = inputShapeOf(node, 1);
+  const bias = node.inputs[2] ? inputShapeOf(node, 2) : undefined;
+  if (!w || !bias || w.length === 0) return;
+  const channels = staticDim(w[0]);
+  const length = bias.length === 1 ? staticDim(bias[0]) : undefined;
+  if (channels === undefined || (bias.length === 1 && (length === undefined || length === channels))) return;
+  reportAt(context, 'conv-bias', `bias '${inputName(node, 2)}' ${formatDims(bias)} is not one value per output channel of weight '${inputName(node, 1)}' ${formatDims(w)}`, {
+    expected: `a rank-1 bias of ${channels} values`,
+    actual: formatDims(bias),
+  });
+};
+
+/** InstanceNormalization: an input of rank 3 or more (N, C, spatial...). */
+export const verifyInstanceNormRank: OpVerifier = (context) => {
+  const x = inputShapeOf(context.node, 0);
+  if (x && x.length < 3) reportAt(context, 'instance-norm-rank', `'${inputName(context.node, 0)}' ${formatDims(x)} has rank ${x.length}`, { expected: 'an input of rank 3 or more (N, C, spatial dims)' });
+};

@@ -119,4 +119,20 @@ export const verifyPool: OpVerifier = (context) => {
       }
     });
   }
+  // QA s16: a 5x5 MaxPool over a 2x2 input converted with exit 0; ONNX Runtime: 'Invalid dimension: -2'.
+  const autoPad = stringAttribute(node, 'auto_pad') ?? 'NOTSET';
+  // With ceil_mode a window that overhangs the input by less than a stride still gives one output.
+  if (!x || x.length !== kernelShape.length + 2 || (autoPad !== 'NOTSET' && autoPad !== 'VALID') || intAttribute(node, 'ceil_mode') === 1) return;
+  kernelShape.forEach((k, i) => {
+    const size = staticDim(x[i + 2]);
+    if (size === undefined || k < 1) return;
+    const padded = size + (autoPad === 'VALID' ? 0 : (pads?.[i] ?? 0) + (pads?.[i + kernelShape.length] ?? 0));
+    const window = (k - 1) * (intsAttribute(node, 'dilations')?.[i] ?? 1) + 1;
+    if (padded < window) {
+      reportAt(context, 'pool-window', `the pooling window of ${window} on spatial axis ${i} is larger than the padded input (${size}${padded !== size ? ` + pads = ${padded}` : ''})`, {
+        expected: `a padded input of at least ${window} on axis ${i}`,
+        actual: `input [${x.map((d) => (d === null ? '?' : String(d))).join(',')}]`,
+      });
+    }
+  });
 };
