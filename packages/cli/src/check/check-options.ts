@@ -8,6 +8,7 @@ import type { FlagSpecs, ParsedArgs } from '../args.js';
 import { flagList, flagString } from '../args.js';
 import { UsageError } from '../usage-error.js';
 import { parseDimSizes } from '../name-bindings.js';
+import { checkSeedText } from '../seed-flag.js';
 
 /** Samples of a `--check-dataset` the check runs on unless `--check-samples` says otherwise. */
 export const DEFAULT_CHECK_SAMPLES = 256;
@@ -89,6 +90,6 @@ export function checkOptionsFromFlags(args: ParsedArgs, cwd: string): CheckOptio
     if (accuracyBudget > 1) throw new UsageError(`--check-accuracy-budget is a fraction from 0 to 1, got '${budgetText}'`);
     return { atol, rtol, accuracyBudget, inputs: { kind: 'dataset', spec: dataset, samples: samplesText !== undefined ? Number(samplesText) : DEFAULT_CHECK_SAMPLES } };
   }
-  if (seedText !== undefined && !/^\d+$/.test(seedText)) throw new UsageError(`--check-seed takes a non-negative integer, got '${seedText}'`);
+  checkSeedText(seedText, '--check-seed');
   return { atol, rtol, inputs: { kind: 'random', seed: seedText !== undefined ? Number(seedText) : 0, dims: parseDimSizes(dims, 'check-dim', 'N=4') } };
 }

@@ -26,6 +26,7 @@ import { fixedInputTensors, inputValueFlag, parseInputValues } from '../input-va
 import { checkInputDtypes, inputDtypeFlag, parseInputDtypes } from '../input-dtypes.js';
 import { quantizedDisagreementNote } from '../quantized-note.js';
 import { applyRunTimeLimit, runTimeLimitFlag } from '../run-time-limit-flag.js';
+import { checkSeedText } from '../seed-flag.js';
 
 function parseTolerance(args: Parameters<Command['run']>[0], name: 'atol' | 'rtol', fallback: number): number {
   const text = flagString(args, name);
@@ -242,7 +243,7 @@ export const compareCommand: Command = {
     if (args.positionals.length !== 2) throw new UsageError('compare takes exactly two models');
     applyRunTimeLimit(args);
     const seedText = flagString(args, 'seed');
-    if (seedText !== undefined && !/^\d+$/.test(seedText)) throw new UsageError(`--seed takes a non-negative integer, got '${seedText}'`);
+    checkSeedText(seedText, '--seed');
     const inputs = flagString(args, 'inputs');
     if (inputs !== undefined && seedText !== undefined) throw new UsageError('use either --inputs or --seed, not both');
     if (inputs !== undefined && flagList(args, 'dim').length > 0) throw new UsageError('--dim sizes random inputs; with --inputs the files give the sizes');

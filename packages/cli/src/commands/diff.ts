@@ -25,6 +25,7 @@ import { Referee } from '../check/referee.js';
 import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
 import { reportFlag, reportHeader, writeReportFile } from '../report/report-file.js';
 import { applyRunTimeLimit, runTimeLimitFlag } from '../run-time-limit-flag.js';
+import { checkSeedText } from '../seed-flag.js';
 
 function tolerance(args: ParsedArgs, name: 'atol' | 'rtol', fallback: number): number {
   const text = flagString(args, name);
@@ -50,7 +51,7 @@ async function tensorTable(a: Model, b: Model, args: ParsedArgs, io: CliIO): Pro
   const rtol = tolerance(args, 'rtol', DEFAULT_RTOL);
   const inputsArg = flagString(args, 'inputs');
   const seedText = flagString(args, 'seed');
-  if (seedText !== undefined && !/^\d+$/.test(seedText)) throw new UsageError(`--seed takes a non-negative integer, got '${seedText}'`);
+  checkSeedText(seedText, '--seed');
   let feeds: Map<string, Tensor>;
   let inputs: CheckInputs;
   if (inputsArg !== undefined) {
