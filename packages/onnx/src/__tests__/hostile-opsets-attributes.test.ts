@@ -2,8 +2,8 @@
 // of version 0, -1 or 10000, one domain imported twice (the last version won), an attribute given twice
 // (the last one won). Each is now refused, naming what and where.
 import { describe, expect, it } from 'vitest';
-import { ModelpassError } from '@modelpass/ir';
-import { decodeOnnx } from '@modelpass/onnx';
+import { GraphBuilder, ModelpassError, parseModel, tensorType } from '@modelpass/ir';
+import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
 import { addModel, FLOAT, modelBytes, tensorInfo } from './helpers.js';
 
 function refusal(bytes: Uint8Array): ModelpassError {
@@ -89,5 +89,16 @@ describe('node attributes', () => {
     const error = refusal(modelBytes({ ...base, graph: { ...base.graph!, node: [node] } }));
     expect(error.message).toContain("attribute 'note' of node 'add' appears more than once (expected each attribute once per node)");
     expect(error.diagnostics[0]!.location).toMatchObject({ file: 'hostile.onnx', node: 'add' });
+  });
+});
+
+// QA s16: 'convert m.mpir -o m.onnx' of a textual model without opsets{...} wrote an empty opset_import, exit 0.
+describe('writing a model with no opset', () => {
+  it('is refused naming the fix; a model with one is written and read back', () => {
+    const model = parseModel('model {\ngraph @g(%x: float32[2]) {\n  %y: float32[2] = onnx.Relu(%x)\n  return %y\n}\n}\n');
+    expect(() => encodeOnnx(model)).toThrow(/the model imports no operator set, and ONNX Runtime refuses an ONNX file without one \(expected at least one opset import, such as onnx 17\)/);
+    const b = new GraphBuilder();
+    b.output(b.op1('onnx.Relu', [b.input('x', tensorType('float32', [2]))]));
+    expect([...decodeOnnx(encodeOnnx(b.model({ onnx: 17 }))).opsetImports]).toEqual([['onnx', 17]]);
   });
 });

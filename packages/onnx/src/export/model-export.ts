@@ -102,6 +102,16 @@ function irVersionOf(model: Model, options: EncodeOnnxOptions): number {
 
 /** Every ModelProto field but the graph. */
 function modelEnvelope(model: Model, exporter: GraphExporter, irVersion: number): OnnxTypes.ModelProto.$Properties {
+  // QA s16: a model with no opset (a textual IR file without opsets{...}) was written with an empty opset_import, exit 0;
+  // ONNX Runtime ('Missing opset in the model'), ONNX's checker and our reader refuse such a file.
+  if (model.opsetImports.size === 0 && irVersion >= 3) {
+    throw onnxError({
+      reason: 'the model imports no operator set, and ONNX Runtime refuses an ONNX file without one',
+      expected: 'at least one opset import, such as onnx 17',
+      hint: 'give the model its opset: opsets{onnx=17} in textual IR, model.opsetImports.set(\'onnx\', 17) in code',
+      code: 'onnx/no-opset',
+    });
+  }
   const proto: OnnxTypes.ModelProto.$Properties = {
     ir_version: irVersion,
     opset_import: [...model.opsetImports].map(([dialect, version]) => ({ domain: domainOfDialect(dialect), version })),
