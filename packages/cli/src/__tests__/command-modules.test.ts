@@ -56,6 +56,13 @@ describe("the CLI's modules", () => {
     expect(packages.has('@modelpass/distributed')).toBe(false);
   });
 
+  it("convert loads --check's and --report's modules and @modelpass/report only when those flags are given", () => {
+    const { files, packages } = staticClosure('commands/convert.ts');
+    expect(files).toContain('report/report-flag.ts');
+    expect(files.filter((file) => ['check/check-instrumentation.ts', 'check/check-output.ts', 'report/report-file.ts', 'report/model-report.ts'].includes(file))).toEqual([]);
+    expect(packages.has('@modelpass/report')).toBe(false);
+  });
+
   it('the top-level help still lists every command, in order, and an unknown one is still suggested', async () => {
     const io = captureIO();
     expect(await main(['help'], io)).toBe(0);

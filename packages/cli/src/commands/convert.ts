@@ -25,12 +25,10 @@ import { countModel } from '../model-counts.js';
 import { staticShapeNotes, withSymbolicInputNote } from '../tflite-static-shapes.js';
 import { colorEnabled, stylist } from '../terminal-style.js';
 import { checkFlags, checkOptionsFromFlags } from '../check/check-options.js';
-import { CheckInstrumentation } from '../check/check-instrumentation.js';
-import { formatCheckFailure, formatCheckLine } from '../check/check-output.js';
-import { checkReproducerDirectory } from '../check/check-reproducer.js';
+// --check's and --report's modules (and through them @modelpass/report) are imported only when those flags are given.
+import type { CheckInstrumentation } from '../check/check-instrumentation.js';
 import { PassRecorder } from '../report/pass-recorder.js';
-import { layersOf, modelSummary, reportInput } from '../report/model-report.js';
-import { reportFlag, reportHeader, writeReportFile } from '../report/report-file.js';
+import { reportFlag } from '../report/report-flag.js';
 import { DEFAULT_LATENCY_RUNS, measureLatency } from '../report/latency.js';
 import { distributedFlags, withDistributedCalibration } from '../distributed-flags.js';
 import { checkOutputNotInputData } from '../input-data-files.js';
@@ -186,13 +184,14 @@ export const convertCommand: Command = {
     if (checkOptions && !pipeline) throw new UsageError('--check checks the model after every pass: give a pipeline with --pipeline');
     const passRecorder = reportPath !== undefined ? new PassRecorder() : undefined;
     if (passRecorder) manager.addInstrumentation(passRecorder);
-    const check = checkOptions
-      ? new CheckInstrumentation(checkOptions, {
+    const checking = checkOptions ? await checkModules() : undefined;
+    const check = checkOptions && checking
+      ? new checking.CheckInstrumentation(checkOptions, {
           cwd: io.cwd,
-          reproducerDirectory: checkReproducerDirectory(flagString(args, 'reproducer'), io.cwd),
+          reproducerDirectory: checking.checkReproducerDirectory(flagString(args, 'reproducer'), io.cwd),
           onChecked: (pass, result) => {
             activeBar.interrupt();
-            io.stderr(formatCheckLine(pass, result));
+            io.stderr(checking.formatCheckLine(pass, result));
           },
         })
       : undefined;
@@ -210,8 +209,10 @@ export const convertCommand: Command = {
     const inputBytes = fileSize(inputPath);
     const before = countModel(model);
     if (outputFormat.name === 'tflite' && inputFormat.name !== 'tflite') for (const note of staticShapeNotes(model)) io.stderr(note);
-    const summaryBefore = reportPath !== undefined ? modelSummary(model, inputPath) : undefined;
+    const reporting = reportPath !== undefined ? await reportModules() : undefined;
+    const summaryBefore = reporting ? reporting.modelSummary(model, inputPath) : undefined;
     const buildReport = async (after: Model, written: boolean): Promise<Report> => {
+      const { layersOf, modelSummary, reportHeader, reportInput } = reporting ?? (await reportModules());
       // The model changed in place: read the input again (lazily) for the per-layer comparison.
       const original = await readInput(readOptions(args, io));
       const latency = latencyRuns !== undefined ? await measureLatency(original, encodeOnnx(original), after, latencyRuns) : undefined;
@@ -270,8 +271,8 @@ export const convertCommand: Command = {
     else if (flagBoolean(args, 'verify-each', true)) await manager.run(model, { steps: [] });
     if (check && !check.failure) for (const note of check.report().notes ?? []) io.stderr(`modelpass: check: note: ${note}`);
     if (check?.failure) {
-      io.stderr(formatCheckFailure(check.failure, check.report()));
-      if (reportPath !== undefined) writeReportFile(reportPath, await buildReport(model, false));
+      io.stderr(checking!.formatCheckFailure(check.failure, check.report()));
+      if (reportPath !== undefined) reporting!.writeReportFile(reportPath, await buildReport(model, false));
       return 1;
     }
     const writing = progressReporter(io, 'writing', outputArg, 'bytes');
@@ -301,7 +302,7 @@ export const convertCommand: Command = {
         (colour ? io.stderrStyled! : io.stderr)(formatConvertSummary(summary, stylist(colour)));
       }
     }
-    if (reportPath !== undefined) writeReportFile(reportPath, await buildReport(model, true));
+    if (reportPath !== undefined) reporting!.writeReportFile(reportPath, await buildReport(model, true));
     return 0;
   },
 };
@@ -352,6 +353,22 @@ function latencyRunsFromFlags(flag: string | boolean | string[] | undefined, wit
   const text = String(flag);
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 100000) throw new UsageError(`--latency takes a number of runs from 1 to 100000, got '${text}'`);
   return Number(text);
+}
+
+/** What --check needs: the instrumentation, its output lines, the reproducer folder. */
+async function checkModules() {
+  const [{ CheckInstrumentation }, { formatCheckFailure, formatCheckLine }, { checkReproducerDirectory }] = await Promise.all([
+    import('../check/check-instrumentation.js'),
+    import('../check/check-output.js'),
+    import('../check/check-reproducer.js'),
+  ]);
+  return { CheckInstrumentation, formatCheckFailure, formatCheckLine, checkReproducerDirectory };
+}
+
+/** What --report needs: the model summaries and layer table, the header and the file writer. */
+async function reportModules() {
+  const [{ layersOf, modelSummary, reportInput }, { reportHeader, writeReportFile }] = await Promise.all([import('../report/model-report.js'), import('../report/report-file.js')]);
+  return { layersOf, modelSummary, reportInput, reportHeader, writeReportFile };
 }
 
 /** Accuracy after the last pass that was checked on a labelled dataset. */

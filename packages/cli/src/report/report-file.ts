@@ -6,13 +6,8 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { writeFileAtomic } from '@modelpass/ir';
 import { renderHtmlReport, validateReport, type Report } from '@modelpass/report';
-import type { FlagSpec } from '../args.js';
 
-export const reportFlag: FlagSpec = {
-  type: 'string',
-  help: 'write a report of what the command did and measured: FILE.json (schema @modelpass/report/schema/report.v1.json) or FILE.html (a self-contained page)',
-  valueName: 'FILE',
-};
+export { reportFlag } from './report-flag.js';
 
 let cachedVersion: string | undefined;
 
