@@ -145,3 +145,14 @@ describe('Expand, Tile, Slice, LayerNormalization, Conv bias, InstanceNormalizat
     expect(errorsOf('onnx.MaxPool', [f32(1, 3, 2, 2)], { kernel_shape: attrs.ints([2, 2]) })).toEqual([]);
   });
 });
+
+describe('RNN/GRU/LSTM weights', () => {
+  it('W and R agree with hidden_size, direction and the input size', () => {
+    const hidden = { hidden_size: attrs.int(4) };
+    expect(errorsOf('onnx.GRU', [f32(2, 1, 3), floats([1, 12, 3]), floats([1, 12, 4])], hidden)).toEqual([]);
+    expect(reasons(errorsOf('onnx.GRU', [f32(2, 1, 3), floats([1, 12, 3]), floats([1, 12, 5])], hidden))).toMatch(/ops\/recurrent-weights: R 'c2' \[1,12,5\] has 5 on axis 2, not 4/);
+    expect(reasons(errorsOf('onnx.LSTM', [f32(2, 1, 3), floats([1, 12, 3]), floats([1, 12, 4])], hidden))).toMatch(/W 'c1' \[1,12,3\] has 12 on axis 1, not 16/);
+    expect(reasons(errorsOf('onnx.RNN', [f32(2, 1, 3), floats([1, 4, 3]), floats([1, 4, 4])], { ...hidden, direction: attrs.string('bidirectional') }))).toMatch(/W 'c1' \[1,4,3\] has 1 on axis 0, not 2/);
+    expect(reasons(errorsOf('onnx.RNN', [f32(2, 1, 5), floats([1, 4, 3]), floats([1, 4, 4])], hidden))).toMatch(/W 'c1' \[1,4,3\] has 3 on axis 2, not 5/);
+  });
+});

@@ -14,6 +14,7 @@ import { tensorType, type AttributeSpec, type DType, type Dim, type InferenceCon
 import type { KernelContext, RuntimeValue } from '../op-definition.js';
 import { allocateElements, inputTensor, inputTensorType, opError, optionalInputTensor, readInts, readNumbers, staticDim, tensorFromElements } from '../util/index.js';
 import { resolveActivations, type Activation } from './activations.js';
+import { verifyRecurrentWeights } from '../verify/operand-shape-checks.js';
 
 export const DIRECTIONS = ['forward', 'reverse', 'bidirectional'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
@@ -49,8 +50,9 @@ export interface RecurrentSchemaExtras {
  * op's own), outputs Y, Y_h (then the op's own), `recurrentAttributes` plus the op's own, and
  * `recurrentInference(kind)`. Each call builds fresh lists, so schemas share no arrays.
  */
-export function recurrentSchema(kind: RecurrentKind, extras: RecurrentSchemaExtras = {}): Required<Pick<OpSchemaInit, 'inputs' | 'outputs' | 'attributes' | 'inferTypes'>> {
+export function recurrentSchema(kind: RecurrentKind, extras: RecurrentSchemaExtras = {}): Required<Pick<OpSchemaInit, 'inputs' | 'outputs' | 'attributes' | 'inferTypes' | 'verify'>> {
   return {
+    verify: verifyRecurrentWeights(kind.gates),
     inputs: [
       { name: 'X' },
       { name: 'W' },

@@ -272,3 +272,40 @@ export const verifyInstanceNormRank: OpVerifier = (context) => {
   const x = inputShapeOf(context.node, 0);
   if (x && x.length < 3) reportAt(context, 'instance-norm-rank', `'${inputName(context.node, 0)}' ${formatDims(x)} has rank ${x.length}`, { expected: 'an input of rank 3 or more (N, C, spatial dims)' });
 };
+
+/**
+ * RNN/GRU/LSTM: W [directions, gates·hidden, input], R [directions, gates·hidden, hidden] agree with hidden_size,
+ * direction and X's input size. QA s16: a GRU of hidden_size 4 with R [1,12,5] converted with exit 0 (ONNX Runtime
+ * refuses it at run).
+ */
+export function verifyRecurrentWeights(gates: number): OpVerifier {
+  return (context) => {
+    const { node } = context;
+    const w = inputShapeOf(node, 1);
+    const r = inputShapeOf(node, 2);
+    if (!w || !r || w.length !== 3 || r.length !== 3) return;
+    const directionAttribute = node.getAttribute('direction');
+    const directions = directionAttribute?.kind === 'string' && directionAttribute.value === 'bidirectional' ? 2 : 1;
+    const hidden = intAttribute(node, 'hidden_size') ?? staticDim(r[2]);
+    if (hidden === undefined) return;
+    const x = inputShapeOf(node, 0);
+    const inputSize = x && x.length === 3 ? staticDim(x[2]) : undefined;
+    const expectations: [string, readonly Dim[], number, number | undefined][] = [
+      ['W', w, 0, directions],
+      ['W', w, 1, gates * hidden],
+      ['W', w, 2, inputSize],
+      ['R', r, 0, directions],
+      ['R', r, 1, gates * hidden],
+      ['R', r, 2, hidden],
+    ];
+    for (const [name, shape, axis, expected] of expectations) {
+      const dim = staticDim(shape[axis]);
+      if (expected === undefined || dim === undefined || dim === expected) continue;
+      reportAt(context, 'recurrent-weights', `${name} '${inputName(node, name === 'W' ? 1 : 2)}' ${formatDims(shape)} has ${dim} on axis ${axis}, not ${expected}`, {
+        expected: `W [${directions}, ${gates * hidden}, ${inputSize ?? 'input size'}] and R [${directions}, ${gates * hidden}, ${hidden}] (directions, ${gates} gates × hidden_size ${hidden}, input size)`,
+        actual: formatDims(shape),
+      });
+      return;
+    }
+  };
+}
