@@ -7,25 +7,15 @@ import { has, type OnnxTypes } from './proto.js';
 const MAX_TYPE_DEPTH = 64;
 
 /**
- * A declared shape. A negative dim_value (QA s16: `[1, -3, 4]`) is refused: ONNX Runtime loads such a file and
- * treats the dim as unknown, but the converters carried -3 into the output (a .tflite our own reader then
- * refused, negative flop counts); a size that is not known is written as a dim_param or left unset.
+ * A declared shape. A negative dim_value (some exporters write -1 for "any size") is read as an unknown dim, as
+ * ONNX Runtime reads it: carried as a number, -3 reached a .tflite our own reader then refused (QA s16).
  */
-function shapeOf(message: { shape?: OnnxTypes.TensorShapeProto.$Properties | null }, location: Location, subject?: string): Dim[] | null {
+function shapeOf(message: { shape?: OnnxTypes.TensorShapeProto.$Properties | null }, location: Location): Dim[] | null {
   if (!has(message, 'shape') || !message.shape) return null;
-  return (message.shape.dim ?? []).map((dim, axis): Dim => {
+  return (message.shape.dim ?? []).map((dim): Dim => {
     if (has(dim, 'dim_value')) {
       const value = toSafeNumber(dim.dim_value, 'dimension', location);
-      if (value < 0) {
-        throw onnxError({
-          reason: `${subject ? `${subject}: ` : ''}dim ${axis} of the declared shape is ${value}`,
-          location,
-          expected: 'a dim_value of 0 or more',
-          actual: String(value),
-          hint: 'a size that is not known is written as a dim_param (a name such as "N") or left unset',
-        });
-      }
-      return value;
+      return value < 0 ? null : value;
     }
     if (has(dim, 'dim_param')) return dim.dim_param ?? null;
     return null;
@@ -55,12 +45,12 @@ export function importType(proto: OnnxTypes.TypeProto.$Properties | null | undef
   if (proto.tensor_type) {
     const code = proto.tensor_type.elem_type ?? 0;
     if (code === 0) return untypedTensor(proto.tensor_type, 'tensor', location, subject);
-    return { kind: 'tensor', dtype: dtypeOfCode(code, 'tensor type', location), shape: shapeOf(proto.tensor_type, location, subject) };
+    return { kind: 'tensor', dtype: dtypeOfCode(code, 'tensor type', location), shape: shapeOf(proto.tensor_type, location) };
   }
   if (proto.sparse_tensor_type) {
     const code = proto.sparse_tensor_type.elem_type ?? 0;
     if (code === 0) return untypedTensor(proto.sparse_tensor_type, 'sparse tensor', location, subject);
-    return { kind: 'sparse-tensor', dtype: dtypeOfCode(code, 'sparse tensor type', location), shape: shapeOf(proto.sparse_tensor_type, location, subject) };
+    return { kind: 'sparse-tensor', dtype: dtypeOfCode(code, 'sparse tensor type', location), shape: shapeOf(proto.sparse_tensor_type, location) };
   }
   if (proto.sequence_type) return { kind: 'sequence', element: importType(proto.sequence_type.elem_type, location, depth + 1) };
   if (proto.optional_type) return { kind: 'optional', element: importType(proto.optional_type.elem_type, location, depth + 1) };
