@@ -55,8 +55,18 @@ export function hasQuantizedActivations(model: Model): boolean {
   return false;
 }
 
+/**
+ * A node that computes reals from integers only (a Cast of ArgMax's indices, a Range), with no int8 lowering: TFLite
+ * has no op that takes integers and writes quantized reals, so it runs in float and a QUANTIZE follows (QA s16: the
+ * Cast that a QuantizeLinear of quantize-static reads was refused as 'Cast on quantized values').
+ */
+function realsFromIntegers(node: Node): boolean {
+  return node.inputs.some((input) => input && !input.isConstant) && node.inputs.every((input) => !input || !holdsReals(input)) && int8OpProblem(node) !== undefined;
+}
+
 /** int8 node: every real it reads (but constants of weighted ops' bias) and every real it computes is quantized. */
 function isInt8Node(node: Node): boolean {
+  if (realsFromIntegers(node)) return false;
   const outputs = node.outputs.filter((output) => output && holdsReals(output));
   if (outputs.length === 0 || !outputs.every((output) => quantOf(output))) return false;
   return node.inputs.every((input, index) => {
