@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { Tensor } from '@modelpass/ir';
 import { decodeOnnx } from '@modelpass/onnx';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
-import { encodeTflite, readTflite } from '@modelpass/tflite';
+import { encodeTflite, META_SIGNATURE_DEFS, readTflite } from '@modelpass/tflite';
 
 const argv = process.argv.slice(2);
 const flag = (name, fallback) => { const i = argv.indexOf(`--${name}`); return i < 0 ? fallback : argv[i + 1]; };
@@ -165,6 +165,8 @@ for (const { v: target } of produced) {
   graph.setOutputs([node.outputs[0]]);
   for (const other of graph.nodeList().reverse()) if (other !== node && other.outputs.every((o) => !o || o.uses.size === 0)) other.erase();
   for (const input of [...graph.inputs]) if (input.uses.size === 0) graph.removeInput(input);
+  // The file's signature names the inputs and outputs just cut away (modelpass's own .tflite files have one).
+  model.metadata.delete(META_SIGNATURE_DEFS);
   const result = await new TfliteEngine().run(encodeTflite(model), feeds);
   const quant = target.type.quant;
   const tflReals = realsOf(result.get(target.name), quant);
