@@ -7,6 +7,22 @@
  */
 import { ModelpassError, type Dim, type Model } from '@modelpass/ir';
 
+/** A symbolic dim's name that says it is a sequence or time length, not a batch (`seq`, `src_len`, `time`, `L`, `T`). */
+const LENGTH_NAME = /seq|len|time|token|frame|^[lst]$/i;
+
+/** A symbolic dim's name that says it is the batch (`batch`, `batch_size`, `N`, `B`, `bs`), wherever it is. */
+const BATCH_NAME = /batch|^[nb]$|^bs$/i;
+
+/**
+ * The `--input-shape` size suggested for an open dim: 1 for the batch — a dim named like one, or axis 0 unless its
+ * name says it is a length (a sequence-first `[seq, batch, E]`) — else `SIZE`.
+ */
+function suggestedSize(dim: Dim, axis: number): string {
+  if (typeof dim === 'number') return String(dim);
+  if (typeof dim === 'string') return BATCH_NAME.test(dim) || (axis === 0 && !LENGTH_NAME.test(dim)) ? '1' : 'SIZE';
+  return axis === 0 ? '1' : 'SIZE';
+}
+
 /**
  * The symbolic or unknown dims of `shape` from axis `from` on, named for a message (`'H', axis 3`), and the
  * `--input-shape` dims that fix them (batch 1, the others `SIZE`); undefined when there are none.
@@ -16,7 +32,7 @@ function openDims(shape: readonly Dim[], from: number): { names: string; example
   if (open.length === 0) return undefined;
   return {
     names: open.map(({ dim, axis }) => (dim === null ? `axis ${axis}` : `'${dim}'`)).join(', '),
-    example: shape.map((dim, axis) => (typeof dim === 'number' ? String(dim) : axis === 0 ? '1' : 'SIZE')).join(','),
+    example: shape.map(suggestedSize).join(','),
   };
 }
 
