@@ -62,9 +62,6 @@ export function percentileRange(histogram: HistogramStatistics, percentile: numb
   return { min: Math.min(Math.max(min, low), max), max: Math.max(Math.min(max, high), min) };
 }
 
-/** x·ln x, 0 for x = 0. */
-const xLogX = (x: number): number => (x > 0 ? x * Math.log(x) : 0);
-
 /** ln(1e-12): the floor of ln q (a zero q under a non-zero p counts as 1e-12). */
 const LOG_SMALLEST_Q = Math.log(1e-12);
 
@@ -74,18 +71,11 @@ const LOG_SMALLEST_Q = Math.log(1e-12);
  * with everything above folded into bin i−1; the candidate q squeezes the same bins (without the
  * fold) into `quantizedBins` levels and spreads each level evenly over the bins non-empty in p
  * (a zero q under a non-zero p counts as 1e-12). The threshold is i·w for the i of least KL(p ‖ q).
- *
- * KL is computed per level rather than per bin, from prefix sums of counts, of non-empty bins and of
- * count·ln(count): each candidate costs O(quantizedBins), the search O(bins · quantizedBins),
- * whatever the number of samples. A level's ln q is ln(count / non-empty bins) − ln(kept): the first
- * term depends only on the level's bins [start, end), which recur from candidate to candidate (a level
- * spans ⌊i/quantizedBins⌋ or one more bins), so it is kept per (start, end − start) and each is
- * computed once: 1.8–2.7× less time for the search (s15, the 30 activation histograms of fashion-resnet
- * and fashion-cnn at 2,000 samples: 128 levels 210 → 80 ms; 64, 128 and 256 levels 507 → 279 ms), with
- * every threshold identical to the per-level ln(count / non-empty / kept) of before (the two ways of
- * writing ln q differ by rounding only, ~1e-16 of a level's term).
  */
 export function entropyThreshold(histogram: HistogramStatistics, quantizedBins: number): number {
+  if (!Number.isInteger(quantizedBins) || quantizedBins < 1) {
+    throw calibrationError({ reason: 'entropy: quantizedBins must be an integer ≥ 1', actual: String(quantizedBins) });
+  }
   const counts = histogram.magnitudes();
   // The bin at zero holds every exact zero: half of a Relu output. Counted as it is, merging it with
   // its neighbour costs ~share·ln 2 of KL, which no clipping gain outweighs, so the search never
@@ -97,55 +87,93 @@ export function entropyThreshold(histogram: HistogramStatistics, quantizedBins: 
   let used = counts.length;
   while (used > 0 && counts[used - 1] === 0) used--;
   if (used <= quantizedBins) return largest;
+  return Math.min(largest, leastDivergenceBins(counts, used, quantizedBins) * histogram.width);
+}
+
+/**
+ * The candidate i ∈ [quantizedBins, used] of least KL(p ‖ q) (see `entropyThreshold`); `counts` has
+ * the zero bin already replaced, `used` > `quantizedBins`.
+ *
+ * KL is computed per level rather than per bin, from prefix sums of counts, of non-empty bins and of
+ * count·ln(count): each candidate costs O(quantizedBins), the search O(bins · quantizedBins),
+ * whatever the number of samples. A level's term is (count / total)·max(ln(count / non-empty) −
+ * ln(kept), ln 1e-12): its share and its ln(count / non-empty) depend only on the level's bins
+ * [start, end), which recur from candidate to candidate (a level spans ⌊i/quantizedBins⌋ or one more
+ * bins), so both are kept per (start, end − start) and computed once (s15: 1.8–2.7× less time than a
+ * ln per level and candidate). The level edges ⌊(level + 1)·i/quantizedBins⌋ are stepped in integers
+ * (the span ⌊i/quantizedBins⌋, one more when the remainder carries) instead of a division per level.
+ *
+ * Cold, this is what a calibration pays (a fresh process runs it once per tensor), so it takes arrays
+ * and numbers only, reads no property after its loops and leaves no branch of its loop untried for
+ * long (`--trace-deopt`, s16: with `histogram.width` read after the loop and the last level's
+ * `counts[i − 1] === 0 && last > 0`, V8 threw away its optimized code twice at the first tensor, each a
+ * recompilation). The arithmetic of each candidate's KL is the one of before, term for term and in
+ * the same order, so the same i wins (calibration-entropy-search.test.ts; RESULTS-calibration-memory.md).
+ */
+function leastDivergenceBins(counts: Float64Array, used: number, quantizedBins: number): number {
   // Prefix sums over bins [0, b): counts, non-empty bins, count·ln(count).
   const countsBelow = new Float64Array(used + 1);
   const nonEmptyBelow = new Float64Array(used + 1);
   const xLogXBelow = new Float64Array(used + 1);
   for (let b = 0; b < used; b++) {
-    countsBelow[b + 1] = countsBelow[b]! + counts[b]!;
-    nonEmptyBelow[b + 1] = nonEmptyBelow[b]! + (counts[b]! > 0 ? 1 : 0);
-    xLogXBelow[b + 1] = xLogXBelow[b]! + xLogX(counts[b]!);
+    const count = counts[b]!;
+    countsBelow[b + 1] = countsBelow[b]! + count;
+    nonEmptyBelow[b + 1] = nonEmptyBelow[b]! + (count > 0 ? 1 : 0);
+    xLogXBelow[b + 1] = xLogXBelow[b]! + (count > 0 ? count * Math.log(count) : 0);
   }
   const total = countsBelow[used]!;
   const logTotal = Math.log(total);
-  // ln(count / non-empty bins) of the level [start, start + span), at start·spans + span (NaN: not yet computed).
+  // Per level [start, start + span), at start·spans + span: count / total, and ln(count / non-empty
+  // bins) (0 for an empty level, whose share 0 skips it; NaN: not yet computed).
   const spans = Math.ceil(used / quantizedBins) + 1;
+  const shares = new Float64Array((used + 1) * spans);
   const logMeans = new Float64Array((used + 1) * spans).fill(NaN);
   let best = Infinity;
   let bestBins = used;
   for (let i = quantizedBins; i <= used; i++) {
-    if (countsBelow[i] === 0) continue;
-    const last = counts[i - 1]! + (total - countsBelow[i]!); // bin i−1 with the outliers folded in
     const kept = countsBelow[i]!; // q's mass: the bins below i, without the fold
+    if (kept === 0) continue;
+    const lastCount = counts[i - 1]!;
+    const last = lastCount + (total - kept); // bin i−1 with the outliers folded in
     const logKept = Math.log(kept);
     // Σ p ln p over the normalized p (p sums to `total`).
-    let divergence = (xLogXBelow[i - 1]! + xLogX(last)) / total - logTotal;
+    let divergence = (xLogXBelow[i - 1]! + (last > 0 ? last * Math.log(last) : 0)) / total - logTotal;
+    const span = Math.floor(i / quantizedBins);
+    const remainder = i - span * quantizedBins;
     let start = 0;
-    for (let level = 0; level < quantizedBins; level++) {
-      const end = Math.floor(((level + 1) * i) / quantizedBins);
-      if (end === start) continue;
-      const sum = countsBelow[end]! - countsBelow[start]!;
-      if (end === i) {
-        // The last level holds the folded outliers (and a bin non-empty in p only through them).
-        const nonEmpty = nonEmptyBelow[end]! - nonEmptyBelow[start]! + (counts[i - 1] === 0 && last > 0 ? 1 : 0);
-        if (nonEmpty > 0) {
-          const logQ = sum > 0 ? Math.max(Math.log(sum / nonEmpty) - logKept, LOG_SMALLEST_Q) : LOG_SMALLEST_Q;
-          divergence -= ((sum + last - counts[i - 1]!) / total) * logQ;
-        }
-      } else if (sum > 0) {
-        const key = start * spans + (end - start);
-        let logMean = logMeans[key]!;
-        if (logMean !== logMean) logMeans[key] = logMean = Math.log(sum / (nonEmptyBelow[end]! - nonEmptyBelow[start]!));
-        divergence -= (sum / total) * Math.max(logMean - logKept, LOG_SMALLEST_Q);
+    let carry = 0;
+    // Every level but the last: [start, end), end = ⌊level·i/quantizedBins⌋ for level = 1 … quantizedBins − 1.
+    for (let level = 1; level < quantizedBins; level++) {
+      let end = start + span;
+      carry += remainder;
+      if (carry >= quantizedBins) {
+        carry -= quantizedBins;
+        end++;
       }
+      const key = start * spans + (end - start);
+      let logMean = logMeans[key]!;
+      if (logMean !== logMean) {
+        const sum = countsBelow[end]! - countsBelow[start]!;
+        shares[key] = sum / total;
+        logMeans[key] = logMean = sum > 0 ? Math.log(sum / (nonEmptyBelow[end]! - nonEmptyBelow[start]!)) : 0;
+      }
+      const share = shares[key]!;
+      if (share !== 0) divergence -= share * Math.max(logMean - logKept, LOG_SMALLEST_Q);
       start = end;
+    }
+    // The last level, [start, i), holds the folded outliers (and a bin non-empty in p only through them).
+    const sum = kept - countsBelow[start]!;
+    const nonEmpty = nonEmptyBelow[i]! - nonEmptyBelow[start]! + (lastCount === 0 ? 1 : 0) * (last > 0 ? 1 : 0); // both compared every time: no untried path to deoptimize on
+    if (nonEmpty > 0) {
+      const logQ = sum > 0 ? Math.max(Math.log(sum / nonEmpty) - logKept, LOG_SMALLEST_Q) : LOG_SMALLEST_Q;
+      divergence -= ((sum + last - lastCount) / total) * logQ;
     }
     if (divergence < best) {
       best = divergence;
       bestBins = i;
     }
   }
-  return Math.min(largest, bestBins * histogram.width);
+  return bestBins;
 }
 
 /**
