@@ -32,7 +32,7 @@ export {
   type CalibrationSource,
 } from './calibration-data.js';
 export { ActivationCollector } from './activation-collector.js';
-export { StatisticsGraph, histogramOpset, defaultHistogramCounting, type HistogramCounting, type TensorSummary } from './statistics-graph.js';
+export { StatisticsGraph, histogramOpset, defaultHistogramCounting, type HistogramCounting, type TensorSummary, type BinCountSink, type KeepingRun } from './statistics-graph.js';
 export { CALIBRATION_SESSION_OPTIONS } from './session-options.js';
 export { KNOWN_OUTPUT_RANGES, knownOutputRanges } from './known-ranges.js';
 export { withStatisticsCollector, currentStatisticsCollector, type StatisticsCollector } from './statistics-collector.js';

@@ -16,6 +16,7 @@ export { OP_RULES, QUANTIZABLE_OPS, type OpRule, type QuantRole } from './op-rul
 export { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
 export type { WeightRange } from './weights.js';
 export type { ReorderedPool } from './pool-before-activation.js';
+export type { Composite } from './composites.js';
 export { hardSigmoidsAsAdd, type HardSigmoidAsAdd } from './hard-sigmoid-as-add.js';
 export { dataMovementOnIntegers, type IntegerDataMovement } from './integer-data-movement.js';
 export { FLOAT_CONSTANT_MIN_ELEMENTS, FLOAT_CONSTANT_MIN_ELEMENTS_FLOOR } from './float-constants.js';
