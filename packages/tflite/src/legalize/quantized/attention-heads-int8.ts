@@ -24,15 +24,9 @@
 import { attrs, Builder, Tensor, tensorType, type Node, type QuantParams, type TensorType, type Value } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 import { typeWithShape, dimsOf } from '../lowering-tools.js';
-import { batchTarget, int64s, knownAfter, lastAxisSlice, permOf, product, soleUser } from '../rules/attention-heads.js';
+import { batchTarget, finishHeadSplit, headSplitShape, int64s, knownAfter, lastAxisSlice, permOf, product, soleUser } from '../rules/attention-heads.js';
 import { quantOf, realType, sameQuant } from './quant-values.js';
 
-const SPLIT_PERMS: Record<string, { prefix: number; keys: boolean }> = {
-  '1,0,2': { prefix: 0, keys: false },
-  '1,2,0': { prefix: 0, keys: true },
-  '0,2,1,3': { prefix: 1, keys: false },
-  '0,2,3,1': { prefix: 1, keys: true },
-};
 const MERGE_PERMS: Record<string, number> = { '1,0,2': 0, '0,2,1,3': 1 };
 
 interface Int8Projection {
@@ -99,18 +93,9 @@ function headMajorInt8Weights(weight: Tensor, start: number, heads: number, head
 
 /** Matches at an int8 Transpose: the head split. */
 export function int8HeadSplit(transpose: Node): boolean {
-  const layout = SPLIT_PERMS[permOf(transpose)?.join(',') ?? ''];
-  if (!layout) return false;
-  const { prefix } = layout;
-  const reshape = transpose.inputs[0]?.producer;
-  if (reshape?.op !== 'onnx.Reshape' || soleUser(reshape.output(0)) !== transpose) return false;
-  const split = knownAfter(reshape.output(0), prefix);
-  const sourceValue = reshape.input(0);
-  const source = knownAfter(sourceValue, prefix);
-  if (!split || split.known.length !== 3 || !source || (prefix === 1 ? source.known.length !== 2 : source.known.length < 2)) return false;
-  const [length, heads, headSize] = split.known as [number, number, number];
-  const width = heads * headSize;
-  if (source.known.at(-1) !== width || product(source.known.slice(0, -1)) !== length || heads < 2) return false;
+  const shape = headSplitShape(transpose);
+  if (!shape) return false;
+  const { prefix, reshape, sourceValue, source, length, heads, headSize, width } = shape;
   const quant = quantOf(transpose.output(0));
   if (!sameQuant(quant, quantOf(reshape.output(0))) || !sameQuant(quant, quantOf(sourceValue))) return false;
   let range = { start: 0, end: width };
@@ -151,14 +136,7 @@ export function int8HeadSplit(transpose: Node): boolean {
     const bias = Tensor.fromValues('int8', [heads, 1, headSize], codes).withQuant(projection.bias.quant);
     y = at.op1('onnx.Add', [y, at.constant(bias, `${base}_head_bias`)], {}, { types: [typeWithShape(type, headDims)], name: `${base}_heads_bias`, loc });
   }
-  if (layout.keys) {
-    const perm = prefix === 0 ? [0, 2, 1] : [0, 1, 3, 2];
-    y = at.op1('onnx.Transpose', [y], { perm: attrs.ints(perm) }, { types: [type], name: `${base}_keys_transposed`, loc });
-  }
-  transpose.output(0).replaceAllUsesWith(y);
-  transpose.erase();
-  reshape.erase();
-  return true;
+  return finishHeadSplit(at, y, transpose, shape);
 }
 
 /** Matches at an int8 Transpose: the head merge, as one CONV_2D. */

@@ -221,22 +221,63 @@ const SPLIT_PERMS: Record<string, { prefix: number; keys: boolean }> = {
   '0,2,3,1': { prefix: 1, keys: true },
 };
 
-/** Matches at a Transpose: the head split. Returns whether it rewrote. */
-function headSplit(transpose: Node): boolean {
+/** What the head split's Reshape → Transpose says, before its projection is looked at (float and int8 share it). */
+export interface HeadSplitShape {
+  /** 0: `[L, H, hd]` (one sequence), 1: `[N, L, H, hd]` (a batch prefix). */
+  readonly prefix: number;
+  /** The keys' spelling (`[1,2,0]` / `[0,2,3,1]`): the result keeps a swap of its last two axes. */
+  readonly keys: boolean;
+  readonly reshape: Node;
+  /** The Reshape's input, `[L, E]` or `[N, L, E]` (a projection, or a Slice/Split of a packed one). */
+  readonly sourceValue: Value;
+  readonly source: { all: readonly Dim[]; known: number[] };
+  readonly length: number;
+  readonly heads: number;
+  readonly headSize: number;
+  /** heads · headSize: the source's last dim. */
+  readonly width: number;
+}
+
+/** The head split's shape at `transpose` (a sole-reader Reshape to `[.., L, H, hd]` before it), or undefined. */
+export function headSplitShape(transpose: Node): HeadSplitShape | undefined {
   const layout = SPLIT_PERMS[permOf(transpose)?.join(',') ?? ''];
-  if (!layout) return false;
-  const { prefix } = layout;
+  if (!layout) return undefined;
+  const { prefix, keys } = layout;
   const reshape = transpose.inputs[0]?.producer;
-  if (reshape?.op !== 'onnx.Reshape' || soleUser(reshape.output(0)) !== transpose) return false;
+  if (reshape?.op !== 'onnx.Reshape' || soleUser(reshape.output(0)) !== transpose) return undefined;
   const split = knownAfter(reshape.output(0), prefix);
   const sourceValue = reshape.input(0);
   const source = knownAfter(sourceValue, prefix);
-  if (!split || split.known.length !== 3 || !source || source.known.length < 2) return false;
+  if (!split || split.known.length !== 3 || !source || source.known.length < 2) return undefined;
   const [length, heads, headSize] = split.known as [number, number, number];
   const width = heads * headSize;
-  if (source.known[source.known.length - 1] !== width || product(source.known.slice(0, -1)) !== length || heads < 2) return false;
+  if (source.known[source.known.length - 1] !== width || product(source.known.slice(0, -1)) !== length || heads < 2) return undefined;
   // With a batch prefix the source is [N, L, E]: the Reshape keeps the element count, so its N is the source's.
-  if (prefix === 1 && source.known.length !== 2) return false;
+  if (prefix === 1 && source.known.length !== 2) return undefined;
+  return { prefix, keys, reshape, sourceValue, source, length, heads, headSize, width };
+}
+
+/**
+ * The head split's end, float and int8 alike: the keys' swap of the last two axes (BATCH_MATMUL reads it with adj_y)
+ * on the head-major `y`, which then replaces the Transpose; the Transpose and its Reshape go.
+ */
+export function finishHeadSplit(at: Builder, y: Value, transpose: Node, shape: HeadSplitShape): true {
+  let result = y;
+  if (shape.keys) {
+    const perm = shape.prefix === 0 ? [0, 2, 1] : [0, 1, 3, 2];
+    result = at.op1('onnx.Transpose', [y], { perm: attrs.ints(perm) }, { types: [transpose.output(0).type], name: `${transpose.name}_keys_transposed`, loc: transpose.loc });
+  }
+  transpose.output(0).replaceAllUsesWith(result);
+  transpose.erase();
+  shape.reshape.erase();
+  return true;
+}
+
+/** Matches at a Transpose: the head split. Returns whether it rewrote. */
+function headSplit(transpose: Node): boolean {
+  const shape = headSplitShape(transpose);
+  if (!shape) return false;
+  const { prefix, reshape, sourceValue, source, length, heads, headSize, width } = shape;
   // Optional Slice of the last axis (q, k or v of a packed in-projection).
   let range = { start: 0, end: width };
   let projected = sourceValue;
@@ -287,14 +328,7 @@ function headSplit(transpose: Node): boolean {
     const bias = headMajorBias(projection.bias, range.start, heads, headSize);
     y = at.op1('onnx.Add', [y, at.constant(bias, `${base}_head_bias`)], {}, { types: [headMajor], name: `${base}_heads_bias`, loc });
   }
-  if (layout.keys) {
-    const perm = prefix === 0 ? [0, 2, 1] : [0, 1, 3, 2];
-    y = at.op1('onnx.Transpose', [y], { perm: attrs.ints(perm) }, { types: [type], name: `${base}_keys_transposed`, loc });
-  }
-  transpose.output(0).replaceAllUsesWith(y);
-  transpose.erase();
-  reshape.erase();
-  return true;
+  return finishHeadSplit(at, y, transpose, shape);
 }
 
 /** The head merge's layouts: `[H, L, hd]` by `[1,0,2]`, or `[N, H, L, hd]` by `[0,2,1,3]`. */
