@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { ModelpassError, type DType, type Model } from '@modelpass/ir';
 import { TORCHSCRIPT_UNKNOWN_INPUT_NAME } from '@modelpass/torchscript';
-import { DEFAULT_ATOL, DEFAULT_RTOL, UNDER_ATOL_SCALE, compareModels, feedableInputs, symbolicInputDims, type EngineName, type ModelSource } from '@modelpass/runtime';
+import { DEFAULT_ATOL, DEFAULT_RTOL, UNDER_ATOL_SCALE, compareModels, feedableInputs, symbolicInputDims, type EngineName, type ModelSource, type OutputComparison } from '@modelpass/runtime';
 import { channelsFirstPermutation, channelsLastPermutation, permuteDims } from '@modelpass/transforms';
 import { flagBoolean, flagList, flagString } from '../args.js';
 import type { CliIO } from '../cli-io.js';
@@ -210,6 +210,22 @@ async function withPairingHint<T>(reading: Promise<T>, shapes: ReadonlyMap<strin
   }
 }
 
+/**
+ * Outputs that are all empty (a size-0 dimension in --input-shape or in the --inputs files) compare no element: "agree"
+ * would say nothing about the models, so compare stops (exit 2) instead of passing the check.
+ */
+function refuseEmptyComparison(outputs: readonly OutputComparison[]): void {
+  const sizeOf = (shape: readonly number[] | undefined) => (shape ?? [1]).reduce((n, d) => n * d, 1);
+  if (outputs.length === 0 || !outputs.every((o) => o.present && o.shapeMatch && sizeOf(o.expectedShape) === 0)) return;
+  const shapes = outputs.map((o) => `${o.name} [${o.expectedShape!.join(',')}]`).join(', ');
+  throw new ModelpassError([{
+    reason: `compare compared nothing: every output is empty (${shapes}), so the models' agreement is unknown`,
+    hint: 'give every input dimension a positive size (--input-shape, --dim, or the --inputs files)',
+    source: '@modelpass/cli',
+    code: 'cli/compare-empty-outputs',
+  }]);
+}
+
 export const compareCommand: Command = {
   name: 'compare',
   usage: 'modelpass compare <a> <b> [--inputs DIR | --seed N] [--dim NAME=SIZE]... [--input-shape NAME=DIMS]... [--input-value NAME=VALUES]... [--input-dtype NAME=DTYPE]... [--bind NAME=VALUE]... [--atol X] [--rtol Y] [--engine ort|reference|tflite|torch] [--json]',
@@ -251,7 +267,7 @@ export const compareCommand: Command = {
     if (engine !== undefined && engine !== 'ort' && engine !== 'reference' && engine !== 'tflite' && engine !== 'torch') throw new UsageError(`--engine takes ort, reference, tflite or torch, got '${engine}'`);
     const atol = parseTolerance(args, 'atol', DEFAULT_ATOL);
     const rtol = parseTolerance(args, 'rtol', DEFAULT_RTOL);
-    const given = parseDimSizes(flagList(args, 'dim'), 'dim', 'N=1', 0);
+    const given = parseDimSizes(flagList(args, 'dim'), 'dim', 'N=1');
     const reportArg = flagString(args, 'report');
     const reportPath = reportArg === undefined ? undefined : resolve(io.cwd, reportArg);
     if (reportPath !== undefined) checkOutputTarget(reportPath, 'report file', args.positionals.map((p) => resolve(io.cwd, p)));
@@ -317,6 +333,7 @@ export const compareCommand: Command = {
       rtol,
       nanEqual: flagBoolean(args, 'nan-equal', true),
     });
+    refuseEmptyComparison(report.perOutput);
     const verdict = withVerdict(report, dims);
     for (const note of report.layoutNotes) io.stderr(`modelpass: note: ${note}`);
     if (reportPath !== undefined) {
