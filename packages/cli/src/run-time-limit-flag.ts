@@ -13,7 +13,7 @@ export const DEFAULT_RUN_TIME_LIMIT_S = 300;
 
 export const runTimeLimitFlag: FlagSpec = {
   type: 'string',
-  help: `seconds one model run (ONNX Runtime, TFLite) may take before the process is stopped with a message, exit status 137 (default ${DEFAULT_RUN_TIME_LIMIT_S}; 0: no limit)`,
+  help: `seconds one model run (ONNX Runtime, TFLite, the reference interpreter) may take before the process is stopped with a message, exit status 137 (default ${DEFAULT_RUN_TIME_LIMIT_S}; 0: no limit)`,
   valueName: 'SECONDS',
 };
 
