@@ -98,13 +98,17 @@ function checkOwnRange(node: Node, rule: OpRule, constantOperands: boolean): str
   return activations === 0 ? 'all its inputs are constants' : undefined;
 }
 
+/** Data movers whose float constant data input full-integer quantizes (see `hasConstantData`). */
+const CONSTANT_DATA_OPS: ReadonlySet<string> = new Set(['onnx.Gather', 'onnx.Expand', 'onnx.Tile']);
+
 /**
- * full-integer: a Gather of a float constant by run-time indices (an embedding table read by token ids) quantizes the
- * table on its own per-tensor range, and the rows gathered take its parameters (TFLite GATHER int8). Expand/Tile of a
- * constant are left float: legalize-tflite has no int8 lowering for them.
+ * full-integer: a Gather of a float constant by run-time indices (an embedding table read by token ids), or an
+ * Expand/Tile of one to a run-time shape (a ViT's class token expanded to the batch of a dynamic-batch export),
+ * quantizes the constant on its own per-tensor range, and the rows gathered or copies made take its parameters
+ * (TFLite GATHER, BROADCAST_TO, TILE int8: they copy integers).
  */
 export function hasConstantData(node: Node): boolean {
-  return node.op === 'onnx.Gather' && isFloatConstant(node.inputs[0]);
+  return CONSTANT_DATA_OPS.has(node.op) && isFloatConstant(node.inputs[0]);
 }
 
 function checkSharesInput(node: Node, constantOperands: boolean): string | undefined {
@@ -132,7 +136,8 @@ function checkActivation(node: Node): string | undefined {
  * Why `node` cannot be quantized, or undefined when it can be (graph context aside). With `quantizeOutputs`
  * (quantize-static's quantize-outputs / full-integer) a graph output does not keep a node float: it gets a
  * QuantizeLinear → DequantizeLinear like any activation. With `constantOperands` (full-integer) an Add/Mul/Concat may read a
- * float constant, and a Gather may read rows of one, which is then stored quantized with its own per-tensor range.
+ * float constant, and a Gather may read rows of one (an Expand/Tile copies of one), which is then stored quantized with its own
+ * per-tensor range.
  */
 export function ineligibility(node: Node, rule: OpRule, quantizeOutputs = false, constantOperands = false): string | undefined {
   if (rule.role === 'weighted' && isDequantized(node.inputs[1])) return ALREADY_QUANTIZED;

@@ -177,6 +177,39 @@ describe('quantize-static quantize-outputs / full-integer', () => {
     for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - want[i]!), `y[${i}]`).toBeLessThan(4 / 128);
   }, 60_000);
 
+  it("full-integer=true quantizes an Expand of a constant to a run-time shape (a dynamic-batch ViT's class token)", async () => {
+    const expandNet = () => {
+      const b = new GraphBuilder();
+      const x = b.input('x', tensorType('float32', ['N', 4, 8]));
+      const patches = b.op1('onnx.MatMul', [x, b.constant(randomTensor([8, 8], 41), 'w')], {}, { name: 'embed', outputs: ['patches'] });
+      const batch = b.op1('onnx.Shape', [x], { start: attrs.int(0), end: attrs.int(1) }, { name: 'batch' });
+      const shape = b.op1('onnx.Concat', [batch, b.constant(Tensor.fromValues('int64', [2], [1n, 8n]))], { axis: attrs.int(0) }, { name: 'cls_shape' });
+      const token = b.op1('onnx.Expand', [b.constant(randomTensor([1, 1, 8], 42, 0.5), 'cls'), shape], {}, { name: 'cls_expand', outputs: ['token'] });
+      b.output(b.op1('onnx.Concat', [token, patches], { axis: attrs.int(1) }, { name: 'cls_concat', outputs: ['y'] }));
+      return b.model({ onnx: 15 });
+    };
+    const model = expandNet();
+    const debug: string[] = [];
+    const run = await runPipeline(model, 'quantize-static{samples=8 full-integer=true}', debug);
+    expect(debug).toContainEqual(expect.stringMatching(/^quantized Expand 'cls_expand'/));
+    expect(run.warnings.join('\n')).not.toMatch(/full-integer/);
+    const expand = [...model.graph.nodes()].find((node) => node.name === 'cls_expand')!;
+    const dequantize = expand.inputs[0]!.producer!;
+    expect(dequantize.op).toBe('onnx.DequantizeLinear');
+    expect(dequantize.input(0).constant!.dtype).toBe('uint8');
+    // The copies keep the token's parameters: the QuantizeLinear after the Expand has the DequantizeLinear's.
+    const requantize = [...expand.output(0).uses][0]!.node!;
+    expect(requantize.op).toBe('onnx.QuantizeLinear');
+    expect(requantize.input(1).constant!.toNumbers()).toEqual(dequantize.input(1).constant!.toNumbers());
+    const x = randomTensor([2, 4, 8], 43);
+    const [quantized, reference] = [await runOrt(encodeOnnx(model), { x }), await runOrt(encodeOnnx(expandNet()), { x })];
+    const { scale } = gridOf(model.graph.outputs[0]!);
+    const got = quantized.get('y')!.toNumbers();
+    const want = reference.get('y')!.toNumbers();
+    expect(got.length).toBe(2 * 5 * 8);
+    for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - want[i]!), `y[${i}]`).toBeLessThan(4 * scale);
+  }, 60_000);
+
   it('full-integer=true says that an explicit min-conv-reduction is ignored', async () => {
     const run = await runPipeline(convNet(), 'quantize-static{samples=8 full-integer=true min-conv-reduction=64}');
     expect(run.warnings).toContainEqual("option 'min-conv-reduction=64' of pass 'quantize-static' is ignored with full-integer=true, which quantizes every eligible Conv (min-conv-reduction=0)");

@@ -24,7 +24,7 @@ export interface Int8FinishResult {
 const WEIGHTED = new Set(['tflite.CONV_2D', 'tflite.DEPTHWISE_CONV_2D', 'tflite.FULLY_CONNECTED']);
 /** Ops whose int8 kernels compute the same reals only when input and output share scale and zero point. */
 const SAME_PARAMS = new Set(
-  ['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'TRANSPOSE', 'SQUEEZE', 'PAD', 'PADV2', 'MIRROR_PAD', 'STRIDED_SLICE', 'SLICE', 'GATHER', 'SPLIT', 'SPLIT_V', 'REDUCE_MAX', 'REDUCE_MIN', 'RESIZE_BILINEAR', 'RESIZE_NEAREST_NEIGHBOR', 'MAXIMUM', 'MINIMUM'].map(
+  ['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'TRANSPOSE', 'SQUEEZE', 'PAD', 'PADV2', 'MIRROR_PAD', 'STRIDED_SLICE', 'SLICE', 'GATHER', 'BROADCAST_TO', 'TILE', 'SPLIT', 'SPLIT_V', 'REDUCE_MAX', 'REDUCE_MIN', 'RESIZE_BILINEAR', 'RESIZE_NEAREST_NEIGHBOR', 'MAXIMUM', 'MINIMUM'].map(
     (op) => `tflite.${op}`,
   ),
 );

@@ -86,6 +86,10 @@ const INT8_OPS: ReadonlyMap<string, Int8Check> = new Map<string, Int8Check>([
   ['onnx.Clip', clipInt8Problem],
   ['onnx.Split', none],
   ['onnx.Gather', none],
+  // Expand → BROADCAST_TO (a static or run-time shape: a dynamic-batch ViT's class token) and Tile → TILE copy integers
+  // (input's parameters; finish-int8 requantizes where the model's output differs).
+  ['onnx.Expand', none],
+  ['onnx.Tile', none],
   ['onnx.LeakyRelu', none],
   // REDUCE_MAX / REDUCE_MIN (int8 and int16 kernels) keep their input's scale and zero point: finish-int8 requantizes
   // where the model's output differs.

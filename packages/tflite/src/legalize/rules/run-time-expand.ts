@@ -1,6 +1,7 @@
 import { formatType, Tensor, tensorType, type Node, type Value } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 import { dimsOf, tensorTypeOf, type TfliteEmitter } from '../lowering-tools.js';
+import { quantOf } from '../quantized/quant-values.js';
 import { MAX_BROADCAST_RANK } from './broadcast-collapse.js';
 
 /**
@@ -9,6 +10,10 @@ import { MAX_BROADCAST_RANK } from './broadcast-collapse.js';
  * Expand becomes) refuses a target dim of 1 where x is larger, so: `x · FILL(shape, 1)` for numbers (x·1 = x, −0, NaN and ±Inf kept), or
  * `x AND FILL(shape, true)` for bool, where `shape` is the broadcast of x's shape and the target
  * (MAXIMUM of the two, aligned to the result's rank: Expand allows target dims of 1 where x is larger).
+ *
+ * Quantized values (a full-integer ViT's int8 class token, quantize-static{full-integer=true}) cannot be multiplied by
+ * ones without a requantization: they are BROADCAST_TO that same run-time shape (version 2, which TFLite 2.9 runs; its
+ * kernel copies bytes, so the integers and their scale and zero point are kept exactly, ranks up to 8).
  */
 
 /** Expand's value dtypes this route takes, and the builtin that multiplies by ones for each. */
@@ -19,16 +24,27 @@ const BY_ONES: Readonly<Record<string, { builtin: string; one: () => Tensor }>> 
   bool: { builtin: 'LOGICAL_AND', one: () => Tensor.scalar('bool', true) },
 };
 
+/** Quantized dtypes the BROADCAST_TO route takes, and the most dims TFLite 2.9's BROADCAST_TO takes (its kernel's kMaxDims). */
+const COPIED_QUANTIZED: ReadonlySet<string> = new Set(['int8', 'uint8', 'int16']);
+const BROADCAST_TO_MAX_RANK = 8;
+
+/** True when the run-time Expand of `x` copies quantized integers with BROADCAST_TO instead of multiplying by ones. */
+function broadcastsIntegers(x: Value | null | undefined): boolean {
+  return !!quantOf(x) && COPIED_QUANTIZED.has(tensorTypeOf(x)?.dtype ?? '');
+}
+
 /** Why a run-time Expand cannot be written, or undefined. */
 export function runTimeExpandProblem(node: Node): string | undefined {
   const x = node.inputs[0];
   const dtype = tensorTypeOf(x)?.dtype;
-  if (!dtype || !BY_ONES[dtype]) return `Expand of ${x ? formatType(x.type) : 'an unknown input'} with a shape known only at run time takes ${Object.keys(BY_ONES).join(', ')} values (x times a FILL of ones)`;
+  const copies = broadcastsIntegers(x);
+  if (!dtype || (!BY_ONES[dtype] && !copies)) return `Expand of ${x ? formatType(x.type) : 'an unknown input'} with a shape known only at run time takes ${Object.keys(BY_ONES).join(', ')} values (x times a FILL of ones) or quantized ${[...COPIED_QUANTIZED].join('/')} ones (BROADCAST_TO)`;
   const inputRank = dimsOf(x)?.length;
   const targetLength = dimsOf(node.inputs[1])?.[0];
   if (inputRank === undefined || typeof targetLength !== 'number') return 'Expand with a shape known only at run time needs the input rank and the length of the shape operand';
   const rank = Math.max(inputRank, targetLength);
-  if (rank > MAX_BROADCAST_RANK) return `Expand to rank ${rank} with a shape known only at run time: TFLite 2.9's broadcasting ${BY_ONES[dtype]!.builtin} stops at 4-D`;
+  if (copies && rank > BROADCAST_TO_MAX_RANK) return `Expand to rank ${rank} with a shape known only at run time: TFLite 2.9's BROADCAST_TO stops at ${BROADCAST_TO_MAX_RANK}-D`;
+  if (!copies && rank > MAX_BROADCAST_RANK) return `Expand to rank ${rank} with a shape known only at run time: TFLite 2.9's broadcasting ${BY_ONES[dtype]!.builtin} stops at 4-D`;
   const shapeType = tensorTypeOf(node.inputs[1])?.dtype;
   if (!constantOf(node.inputs[1]) && shapeType !== 'int64' && shapeType !== 'int32') return `Expand's shape operand must be int64 (is ${shapeType ?? 'unknown'})`;
   return undefined;
@@ -56,13 +72,18 @@ export function lowerRunTimeExpand(emit: TfliteEmitter, node: Node): Value {
   const targetLength = dimsOf(node.inputs[1])![0] as number;
   const rank = Math.max(inputDims.length, targetLength);
   const target = leadingOnes(emit, asInt32(emit, node.input(1), targetLength, 'target'), targetLength, rank, 'target');
+  const copies = broadcastsIntegers(x);
   let inputShape = emit.op1('SHAPE', [x], { out_type: 'INT32' }, tensorType('int32', [inputDims.length]));
   if (inputDims.length < rank) {
     inputShape = leadingOnes(emit, inputShape, inputDims.length, rank, 'input_shape');
-    const padded = [...new Array<number>(rank - inputDims.length).fill(1), ...inputDims];
-    x = emit.op1('RESHAPE', [x, inputShape], {}, tensorType(dtype, padded));
+    // BROADCAST_TO aligns a lower-rank input at the right by itself; MUL / LOGICAL_AND get x at the result's rank.
+    if (!copies) {
+      const padded = [...new Array<number>(rank - inputDims.length).fill(1), ...inputDims];
+      x = emit.op1('RESHAPE', [x, inputShape], {}, tensorType(dtype, padded));
+    }
   }
   const resultShape = emit.op1('MAXIMUM', [inputShape, target], {}, tensorType('int32', [rank]));
+  if (copies) return emit.op1('BROADCAST_TO', [x, resultShape], {}, node.output(0).type);
   const { builtin, one } = BY_ONES[dtype]!;
   const ones = emit.op1('FILL', [resultShape, emit.constant(one(), 'one')], {}, tensorType(dtype, dimsOf(node.outputs[0]) ?? new Array(rank).fill(null)));
   return emit.op1(builtin, [x, ones], builtin === 'MUL' ? { fused_activation_function: 'NONE' } : {}, node.output(0).type);
