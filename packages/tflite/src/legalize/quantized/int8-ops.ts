@@ -131,7 +131,7 @@ export function int8ActivationProblem(node: Node): string | undefined {
 export function int8OpProblem(node: Node): string | undefined {
   const check = INT8_OPS.get(node.op);
   if (int16Activation(node)) return int16OpProblem(node) ?? check?.(node);
-  if (!check) return `${node.op} on quantized values has no int8 TFLite lowering here (supported: ${int8Ops().map((op) => op.slice(5)).join(', ')})`;
+  if (!check) return `${node.op} on quantized values has no int8 TFLite lowering here (supported: ${int8Ops().map((op) => op.slice(op.indexOf('.') + 1)).join(', ')})`;
   return check(node);
 }
 
