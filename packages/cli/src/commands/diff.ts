@@ -46,7 +46,16 @@ function isIdentical(diff: ModelDiff): boolean {
   );
 }
 
-async function tensorTable(a: Model, b: Model, args: ParsedArgs, io: CliIO): Promise<TensorDivergenceTable> {
+/**
+ * The tensors of --inputs, read before the comparison: a folder the user named that is missing, empty or does not fit
+ * the model is an error (exit 2), as in compare — not a note that leaves the diff structural and its exit code 0.
+ */
+function givenInputs(a: Model, args: ParsedArgs, io: CliIO): Map<string, Tensor> | undefined {
+  const inputsArg = flagString(args, 'inputs');
+  return inputsArg === undefined ? undefined : loadInputs(resolve(io.cwd, inputsArg), a);
+}
+
+async function tensorTable(a: Model, b: Model, args: ParsedArgs, io: CliIO, given: Map<string, Tensor> | undefined): Promise<TensorDivergenceTable> {
   const atol = tolerance(args, 'atol', DEFAULT_ATOL);
   const rtol = tolerance(args, 'rtol', DEFAULT_RTOL);
   const inputsArg = flagString(args, 'inputs');
@@ -54,8 +63,8 @@ async function tensorTable(a: Model, b: Model, args: ParsedArgs, io: CliIO): Pro
   checkSeedText(seedText, '--seed');
   let feeds: Map<string, Tensor>;
   let inputs: CheckInputs;
-  if (inputsArg !== undefined) {
-    feeds = loadInputs(resolve(io.cwd, inputsArg), a);
+  if (inputsArg !== undefined && given !== undefined) {
+    feeds = given;
     inputs = { source: 'folder', path: inputsArg, samples: [...feeds.values()][0]?.shape[0] ?? 1 };
   } else {
     const seed = seedText !== undefined ? Number(seedText) : 0;
@@ -141,8 +150,9 @@ export const diffCommand: Command = {
     const structural = diffModels(a, b);
     let diff: ModelDiff = structural;
     if (flagBoolean(args, 'tensors', true)) {
+      const given = givenInputs(a, args, io);
       try {
-        diff = { ...structural, tensors: await tensorTable(a, b, args, io) };
+        diff = { ...structural, tensors: await tensorTable(a, b, args, io, given) };
       } catch (error) {
         if (error instanceof UsageError) throw error;
         io.stderr(`modelpass: note: intermediate tensors not compared: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
