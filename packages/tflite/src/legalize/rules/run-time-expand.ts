@@ -25,7 +25,7 @@ const BY_ONES: Readonly<Record<string, { builtin: string; one: () => Tensor }>> 
 };
 
 /** Quantized dtypes the BROADCAST_TO route takes, and the most dims TFLite 2.9's BROADCAST_TO takes (its kernel's kMaxDims). */
-const COPIED_QUANTIZED: ReadonlySet<string> = new Set(['int8', 'uint8', 'int16']);
+const COPIED_QUANTIZED: ReadonlySet<string> = new Set(['int8', 'uint8']);
 const BROADCAST_TO_MAX_RANK = 8;
 
 /** True when the run-time Expand of `x` copies quantized integers with BROADCAST_TO instead of multiplying by ones. */
