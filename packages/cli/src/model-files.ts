@@ -48,6 +48,13 @@ export function checkOutputTarget(path: string, role = 'output', models: readonl
     target = undefined;
   }
   if (target?.isDirectory()) throw cliError(`cannot write ${role} '${path}': it is a folder`, path, { expected: 'a file name' });
+  // Outputs are written to a temporary file renamed into place: over a device or a FIFO (`-o /dev/null` as root, QA s16
+  // round 12) the rename would replace the special file itself with the output.
+  if (target !== undefined && !target.isFile()) {
+    throw cliError(`cannot write ${role} '${path}': it is ${describeFileKind(target)}, not a regular file (the ${role} is written to a temporary file and renamed into place, which would replace it)`, path, {
+      expected: 'a regular file or a new file name',
+    });
+  }
   // A report or statistics file written over a model the command reads or writes would destroy it (QA s15 round 8:
   // `inspect m.onnx --report m.onnx` replaced the model with its report).
   for (const model of models) {
