@@ -10,29 +10,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { attrs, GraphBuilder, Tensor, tensorType, type Model, type TensorType, type Value } from '@modelpass/ir';
-import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
-import { PassManager, StatisticsInstrumentation } from '@modelpass/pass-manager';
-import { builtinEnvironment } from '@modelpass/cli';
+import { attrs, GraphBuilder, Tensor, tensorType, type Model } from '@modelpass/ir';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
-import { readTflite, writeTflite } from '@modelpass/tflite';
 import { seededUniform, stepsApart } from './int8-agreement.js';
+import { fullIntegerTflite, quantOf } from './full-integer-harness.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'tflite-full-integer-text-'));
 afterAll(async () => {
   await disposeSharedOrtRunner();
   rmSync(DIR, { recursive: true, force: true });
 });
-
-async function run(model: Model, pipeline: string): Promise<{ statistics: Map<string, number>; warnings: string[] }> {
-  const statistics = new StatisticsInstrumentation();
-  const result = await new PassManager({ environment: builtinEnvironment(), instrumentations: [statistics] }).run(model, pipeline);
-  const last = pipeline.split(',').at(-1)!.split('{')[0]!;
-  return { statistics: new Map(statistics.get(last) ?? []), warnings: result.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.reason) };
-}
-
-const dtypeOf = (value: Value) => (value.type as TensorType).dtype;
-const quantOf = (value: Value) => (value.type as TensorType).quant ?? value.constant?.quant;
 
 /** ids [1, 6] → embedding Gather → Concat(class token, ·) → + positions → MatMul + bias → Tanh. */
 function textModel(): Model {
@@ -50,15 +37,8 @@ function textModel(): Model {
 describe('full-integer TFLite: embedding Gather, class-token Concat, Tanh', () => {
   it('int8 GATHER/CONCATENATION/TANH, no float op, no requantization after TANH; TFLite 2.9 within 2 steps of ORT', async () => {
     const model = textModel();
-    const quantized = await run(model, 'quantize-static{samples=16 seed=3 full-integer=true}');
-    expect(quantized.warnings.filter((w) => w.startsWith('full-integer:'))).toEqual([]);
-    const qdq = encodeOnnx(model);
-    const converted = decodeOnnx(qdq);
-    expect((await run(converted, 'legalize-tflite{io-type=int8 full-integer=true}')).statistics.get('float-ops-in-int8-model')).toBe(0);
     const path = join(DIR, 'text.tflite');
-    writeTflite(converted, path);
-    const written = readTflite(path).graph;
-    const ops = written.nodeList().map((node) => `${node.op.slice(7)}(${dtypeOf(node.outputs[0]!)})`);
+    const { qdq, written, ops } = await fullIntegerTflite(model, 'quantize-static{samples=16 seed=3 full-integer=true}', path);
     for (const op of ['GATHER(int8)', 'CONCATENATION(int8)', 'TANH(int8)']) expect(ops, ops.join(' ')).toContain(op);
     // No float op; the one QUANTIZE brings the gathered rows to CONCATENATION's parameters (TFLite's int8 kernel needs
     // them equal; ORT's QLinearConcat requantizes too), none follows TANH.

@@ -12,13 +12,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { attrs, GraphBuilder, Tensor, tensorType, type Model, type TensorType, type Value } from '@modelpass/ir';
+import { attrs, GraphBuilder, Tensor, tensorType, type Value } from '@modelpass/ir';
 import { decodeOnnx, encodeOnnx, readOnnx } from '@modelpass/onnx';
-import { PassManager, StatisticsInstrumentation } from '@modelpass/pass-manager';
-import { builtinEnvironment } from '@modelpass/cli';
 import { datasetBatches, disposeSharedOrtRunner, loadDataset, runOrt, TfliteEngine } from '@modelpass/runtime';
 import { readTflite, writeTflite } from '@modelpass/tflite';
 import { seededUniform, stepsApart } from './int8-agreement.js';
+import { dtypeOf, fullIntegerTflite, quantOf, runPipeline } from './full-integer-harness.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'tflite-full-integer-transformer-'));
 afterAll(async () => {
@@ -28,33 +27,15 @@ afterAll(async () => {
 
 const FIXTURE = new URL('../../../../fixtures/models/fashion-transformer/model.onnx', import.meta.url).pathname;
 
-async function run(model: Model, pipeline: string): Promise<{ statistics: Map<string, number>; warnings: string[] }> {
-  const statistics = new StatisticsInstrumentation();
-  const result = await new PassManager({ environment: builtinEnvironment(), instrumentations: [statistics] }).run(model, pipeline);
-  const last = pipeline.split(',').at(-1)!.split('{')[0]!;
-  return { statistics: new Map(statistics.get(last) ?? []), warnings: result.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.reason) };
-}
-
-const dtypeOf = (value: Value) => (value.type as TensorType).dtype;
-const quantOf = (value: Value) => (value.type as TensorType).quant ?? value.constant?.quant;
-
 describe('fashion-transformer: quantize-static{full-integer=true} → legalize-tflite{io-type=int8 full-integer=true}', () => {
   it('int8/int32 operands only; TFLite 2.9 within 3 output steps of ORT on the QDQ model, same top-1 on 40 test images', async () => {
     const model = readOnnx(FIXTURE);
     // Batch 1 (the fixture's batch is symbolic): the shape arithmetic folds away, so no int64 SHAPE/CONCATENATION is left.
     model.graph.inputs[0]!.type = tensorType('float32', [1, 28, 28]);
     model.graph.outputs[0]!.type = tensorType('float32', [1, 10]);
-    const quantized = await run(model, 'simplify,quantize-static{dataset=fashion-mnist:train samples=64 full-integer=true}');
-    expect(quantized.warnings.filter((w) => w.startsWith('full-integer:'))).toEqual([]);
-    const qdq = encodeOnnx(model);
-
-    const converted = decodeOnnx(qdq);
-    const legalized = await run(converted, 'legalize-tflite{io-type=int8 full-integer=true}');
-    expect(legalized.statistics.get('float-ops-in-int8-model')).toBe(0);
     const path = join(DIR, 'transformer.tflite');
-    writeTflite(converted, path);
+    const { qdq, written } = await fullIntegerTflite(model, 'simplify,quantize-static{dataset=fashion-mnist:train samples=64 full-integer=true}', path);
 
-    const written = readTflite(path).graph;
     const operands = written.nodeList().flatMap((node) => [...node.inputs, ...node.outputs].filter((v): v is Value => !!v).map((v) => `${node.op.slice(7)}:${dtypeOf(v)}`));
     expect(operands.filter((entry) => !/:(int8|int32)$/.test(entry))).toEqual([]);
     const ops = new Set(written.nodeList().map((node) => node.op.slice(7)));
@@ -100,10 +81,10 @@ describe('fashion-transformer: quantize-static{full-integer=true} → legalize-t
     const mean = b.op1('onnx.ReduceMean', [b.op1('onnx.Relu', [conv2], {}, { name: 'relu2' })], { axes: attrs.ints([2, 3]), keepdims: attrs.int(0) }, { name: 'mean' });
     b.output(b.op1('onnx.Gemm', [mean, w([5, 6], 5, 1), w([5], 6, 0.2)], { transB: attrs.int(1) }, { name: 'fc', outputs: ['logits'] }));
     const model = b.model({ onnx: 13 });
-    await run(model, 'quantize-static{samples=32 seed=3 full-integer=true}');
+    await runPipeline(model, 'quantize-static{samples=32 seed=3 full-integer=true}');
     const qdq = encodeOnnx(model);
     const converted = decodeOnnx(qdq);
-    expect((await run(converted, 'legalize-tflite{io-type=int8 full-integer=true}')).statistics.get('float-ops-in-int8-model')).toBe(0);
+    expect((await runPipeline(converted, 'legalize-tflite{io-type=int8 full-integer=true}')).statistics.get('float-ops-in-int8-model')).toBe(0);
     const path = join(DIR, 'gaps.tflite');
     writeTflite(converted, path);
     const written = readTflite(path).graph;
@@ -126,10 +107,10 @@ describe('fashion-transformer: quantize-static{full-integer=true} → legalize-t
     const model = readOnnx(FIXTURE);
     model.graph.inputs[0]!.type = tensorType('float32', [1, 28, 28]);
     model.graph.outputs[0]!.type = tensorType('float32', [1, 10]);
-    await run(model, 'simplify,quantize-static{dataset=fashion-mnist:train samples=64}');
+    await runPipeline(model, 'simplify,quantize-static{dataset=fashion-mnist:train samples=64}');
     const qdq = encodeOnnx(model);
     const converted = decodeOnnx(qdq);
-    await run(converted, 'legalize-tflite');
+    await runPipeline(converted, 'legalize-tflite');
     const path = join(DIR, 'transformer-default.tflite');
     writeTflite(converted, path);
     const nodes = readTflite(path).graph.nodeList();

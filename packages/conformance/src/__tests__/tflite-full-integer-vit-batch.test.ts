@@ -12,13 +12,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { attrs, GraphBuilder, Tensor, tensorType, type Model, type TensorType, type Value } from '@modelpass/ir';
-import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
-import { PassManager, StatisticsInstrumentation } from '@modelpass/pass-manager';
-import { builtinEnvironment } from '@modelpass/cli';
+import { attrs, GraphBuilder, Tensor, tensorType, type Model } from '@modelpass/ir';
+import { decodeOnnx } from '@modelpass/onnx';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
-import { readTflite, writeTflite } from '@modelpass/tflite';
 import { seededUniform, stepsApart } from './int8-agreement.js';
+import { fullIntegerTflite, quantizeInput, quantOf } from './full-integer-harness.js';
 
 const PYTHON = '/usr/bin/python3';
 const DIR = mkdtempSync(join(tmpdir(), 'tflite-full-integer-vit-batch-'));
@@ -61,31 +59,14 @@ torch.onnx.export(TinyViT().eval(), torch.randn(2, 3, 16, 16), sys.argv[1], opse
                   output_names=['y'], dynamic_axes={'x': {0: 'b'}, 'y': {0: 'b'}})
 `;
 
-async function run(model: Model, pipeline: string): Promise<{ statistics: Map<string, number>; warnings: string[] }> {
-  const statistics = new StatisticsInstrumentation();
-  const result = await new PassManager({ environment: builtinEnvironment(), instrumentations: [statistics] }).run(model, pipeline);
-  const last = pipeline.split(',').at(-1)!.split('{')[0]!;
-  return { statistics: new Map(statistics.get(last) ?? []), warnings: result.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.reason) };
-}
-
-const dtypeOf = (value: Value) => (value.type as TensorType).dtype;
-const quantOf = (value: Value) => (value.type as TensorType).quant ?? value.constant?.quant;
-
 describe('full-integer TFLite: a torch ViT with a dynamic batch', () => {
   it('the class token Expand to the run-time batch is int8 BROADCAST_TO; no float op; TFLite 2.9 within 2 steps of ORT', async () => {
     const onnxPath = join(DIR, 'vit.onnx');
     execFileSync(PYTHON, ['-c', MAKE_VIT, onnxPath], { stdio: 'pipe' });
     const model = decodeOnnx(readFileSync(onnxPath));
     expect(model.graph.nodeList().some((node) => node.op === 'onnx.Expand')).toBe(true);
-    const quantized = await run(model, 'simplify,quantize-static{samples=16 seed=3 full-integer=true}');
-    expect(quantized.warnings.filter((w) => w.startsWith('full-integer:'))).toEqual([]);
-    const qdq = encodeOnnx(model);
-    const converted = decodeOnnx(qdq);
-    expect((await run(converted, 'legalize-tflite{io-type=int8 full-integer=true}')).statistics.get('float-ops-in-int8-model')).toBe(0);
     const path = join(DIR, 'vit.tflite');
-    writeTflite(converted, path);
-    const written = readTflite(path).graph;
-    const ops = written.nodeList().map((node) => `${node.op.slice(7)}(${dtypeOf(node.outputs[0]!)})`);
+    const { qdq, written, ops } = await fullIntegerTflite(model, 'simplify,quantize-static{samples=16 seed=3 full-integer=true}', path);
     expect(ops, ops.join(' ')).toContain('BROADCAST_TO(int8)');
     expect(ops.filter((op) => op.startsWith('DEQUANTIZE(') || op.endsWith('(float32)')), ops.join(' ')).toEqual([]);
     const outQuant = quantOf(written.outputs[0]!)!;
@@ -123,15 +104,8 @@ function tiledTokenModel(): Model {
 describe('full-integer TFLite: a constant tiled to the run-time batch', () => {
   it('int8 TILE of the token, no float op; TFLite 2.9 within 2 steps of ORT', async () => {
     const model = tiledTokenModel();
-    const quantized = await run(model, 'quantize-static{samples=16 seed=3 full-integer=true}');
-    expect(quantized.warnings.filter((w) => w.startsWith('full-integer:'))).toEqual([]);
-    const qdq = encodeOnnx(model);
-    const converted = decodeOnnx(qdq);
-    expect((await run(converted, 'legalize-tflite{io-type=int8 full-integer=true}')).statistics.get('float-ops-in-int8-model')).toBe(0);
     const path = join(DIR, 'tile.tflite');
-    writeTflite(converted, path);
-    const written = readTflite(path).graph;
-    const ops = written.nodeList().map((node) => `${node.op.slice(7)}(${dtypeOf(node.outputs[0]!)})`);
+    const { qdq, written, ops } = await fullIntegerTflite(model, 'quantize-static{samples=16 seed=3 full-integer=true}', path);
     expect(ops, ops.join(' ')).toContain('TILE(int8)');
     expect(ops.filter((op) => op.startsWith('DEQUANTIZE(') || op.endsWith('(float32)')), ops.join(' ')).toEqual([]);
     const outQuant = quantOf(written.outputs[0]!)!;
@@ -150,19 +124,3 @@ describe('full-integer TFLite: a constant tiled to the run-time batch', () => {
     }
   }, 120_000);
 });
-
-/**
- * The int8 integers io-type=int8's input takes for the float32 `x` (round half to even, saturated), or `x` itself where
- * the input stays float32 (a SHAPE reads it besides the QUANTIZE).
- */
-function quantizeInput(x: Tensor, input: Value): Tensor {
-  const quant = quantOf(input);
-  if (!quant) return x;
-  const integers = x.toNumbers().map((v) => {
-    const scaled = v / quant.scale[0]!;
-    const floor = Math.floor(scaled);
-    const rounded = scaled - floor === 0.5 ? (floor % 2 === 0 ? floor : floor + 1) : Math.round(scaled);
-    return Math.min(127, Math.max(-128, rounded + quant.zeroPoint[0]!));
-  });
-  return Tensor.fromValues('int8', x.shape, integers);
-}
