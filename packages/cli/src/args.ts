@@ -74,6 +74,12 @@ export function parseArgs(argv: readonly string[], specs: FlagSpecs, command: st
       list.push(value);
       flags.set(name, list);
     } else {
+      // A single-value option given twice with different values: which one was meant is in doubt (QA s16: `-o a -o b`
+      // wrote b, silently).
+      const earlier = flags.get(name);
+      if (typeof earlier === 'string' && earlier !== value) {
+        throw new UsageError(`option '--${name}'${spec.short ? ` (-${spec.short})` : ''} is given twice ('${earlier}' and '${value}'); it takes one value`);
+      }
       flags.set(name, value);
     }
   }
