@@ -24,7 +24,7 @@
 import { attrs, Builder, Tensor, tensorType, type Node, type QuantParams, type TensorType, type Value } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 import { typeWithShape, dimsOf } from '../lowering-tools.js';
-import { batchTarget, finishHeadSplit, headSplitShape, int64s, knownAfter, lastAxisSlice, permOf, product, soleUser } from '../rules/attention-heads.js';
+import { batchTarget, finishHeadSplit, headSplitShape, int64s, knownAfter, packedSlice, permOf, product, soleUser } from '../rules/attention-heads.js';
 import { quantOf, realType, sameQuant } from './quant-values.js';
 
 const MERGE_PERMS: Record<string, number> = { '1,0,2': 0, '0,2,1,3': 1 };
@@ -98,18 +98,9 @@ export function int8HeadSplit(transpose: Node): boolean {
   const { prefix, reshape, sourceValue, source, length, heads, headSize, width } = shape;
   const quant = quantOf(transpose.output(0));
   if (!sameQuant(quant, quantOf(reshape.output(0))) || !sameQuant(quant, quantOf(sourceValue))) return false;
-  let range = { start: 0, end: width };
-  let projected = sourceValue;
-  const slice = sourceValue.producer;
-  if (slice?.op === 'onnx.Slice') {
-    const sliced = dimsOf(slice.inputs[0]);
-    const size = sliced?.[sliced.length - 1];
-    if (!sliced || typeof size !== 'number') return false;
-    const found = lastAxisSlice(slice, sliced.length, size);
-    if (!found || found.end - found.start !== width || !sameQuant(quant, quantOf(slice.inputs[0]))) return false;
-    range = found;
-    projected = slice.input(0);
-  }
+  const sliced = packedSlice(sourceValue, width);
+  if (!sliced || (sliced.slice && !sameQuant(quant, quantOf(sliced.slice.inputs[0])))) return false;
+  const { range, projected } = sliced;
   const projection = int8ProjectionOf(projected);
   if (!projection || projection.weight.shape[1] !== dimsOf(projected)?.at(-1)) return false;
   // Without a bias the MatMul's output is the value the heads read: its parameters must be theirs.

@@ -273,29 +273,37 @@ export function finishHeadSplit(at: Builder, y: Value, transpose: Node, shape: H
   return true;
 }
 
+/**
+ * The head split's optional Slice of the last axis (q, k or v of a packed in-projection): the columns `[start, end)` of
+ * the projection it reads and that projection's output; without a Slice, all `width` columns of `source` itself;
+ * undefined for a Slice that is not `width` columns of the last axis.
+ */
+export function packedSlice(source: Value, width: number): { range: { start: number; end: number }; projected: Value; slice?: Node } | undefined {
+  const slice = source.producer;
+  if (slice?.op !== 'onnx.Slice') return { range: { start: 0, end: width }, projected: source };
+  const dims = dimsOf(slice.inputs[0]);
+  const size = dims?.[dims.length - 1];
+  if (!dims || typeof size !== 'number') return undefined;
+  const found = lastAxisSlice(slice, dims.length, size);
+  if (!found || found.end - found.start !== width) return undefined;
+  return { range: found, projected: slice.input(0), slice };
+}
+
 /** Matches at a Transpose: the head split. Returns whether it rewrote. */
 function headSplit(transpose: Node): boolean {
   const shape = headSplitShape(transpose);
   if (!shape) return false;
   const { prefix, reshape, sourceValue, source, length, heads, headSize, width } = shape;
-  // Optional Slice of the last axis (q, k or v of a packed in-projection).
-  let range = { start: 0, end: width };
-  let projected = sourceValue;
+  const sliced = packedSlice(sourceValue, width);
+  if (!sliced) return false;
+  let { range, projected } = sliced;
   const slice = sourceValue.producer;
-  if (slice?.op === 'onnx.Slice') {
-    const sliced = dimsOf(slice.inputs[0]);
-    const size = sliced?.[sliced.length - 1];
-    if (!sliced || typeof size !== 'number') return false;
-    const found = lastAxisSlice(slice, sliced.length, size);
-    if (!found || found.end - found.start !== width) return false;
-    range = found;
-    projected = slice.input(0);
-  } else if (slice?.op === 'onnx.Split') {
+  if (slice?.op === 'onnx.Split') {
     // q, k, v as outputs of one Split of the packed projection (Hugging Face GPT-2's `split(E, dim=2)`).
-    const sliced = dimsOf(slice.inputs[0]);
-    const size = sliced?.[sliced.length - 1];
-    if (!sliced || typeof size !== 'number') return false;
-    const found = lastAxisSplitPart(slice, sourceValue, sliced.length, size);
+    const dims = dimsOf(slice.inputs[0]);
+    const size = dims?.[dims.length - 1];
+    if (!dims || typeof size !== 'number') return false;
+    const found = lastAxisSplitPart(slice, sourceValue, dims.length, size);
     if (!found || found.end - found.start !== width) return false;
     range = found;
     projected = slice.input(0);
