@@ -235,6 +235,8 @@ const i64 = (shape: number[], values: number[]) => Tensor.fromValues('int64', sh
 const ramp = (n: number, from: number, to: number) => Array.from({ length: n }, (_, i) => from + ((to - from) * i) / (n - 1));
 const wave = f32([5, 7], ramp(35, -6, 6));
 const cube = f32([2, 3, 4], ramp(24, -3, 4.5));
+/** Values where a reduction's element-wise part shows: negatives, 0 and -0, x² past float32's range and below it. */
+const edges = f32([2, 4], [-2, 0.5, 1e20, -1e-30, 3, -0, Infinity, -Infinity]);
 const eq = (equation: string) => ({ equation: attrs.string(equation) });
 
 const ORT_CASES: readonly OrtCase[] = [
@@ -251,6 +253,13 @@ const ORT_CASES: readonly OrtCase[] = [
   { name: 'ReduceL2 all axes', op: 'ReduceL2', opset: 18, inputs: [cube] },
   { name: 'ReduceMax int64', op: 'ReduceMax', opset: 18, inputs: [i64([2, 3], [5, -2, 9, 2 ** 40, 3, -7]), i64([1], [1])] , constants: [1] },
   { name: 'ReduceProd attribute', op: 'ReduceProd', opset: 13, inputs: [cube], attributes: { axes: attrs.ints([2]) } },
+  // noop_with_empty_axes=1 with an empty axes input or none: ORT applies the element-wise part (|x|, x², log x).
+  ...['ReduceL1', 'ReduceL2', 'ReduceSumSquare', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd'].flatMap((op): OrtCase[] => [
+    { name: `${op} noop empty axes`, op, opset: 18, inputs: [edges, i64([0], [])], attributes: { noop_with_empty_axes: attrs.int(1) }, constants: [1] },
+    { name: `${op} noop no axes`, op, opset: 18, inputs: [edges], attributes: { noop_with_empty_axes: attrs.int(1), keepdims: attrs.int(0) } },
+  ]),
+  { name: 'ReduceSumSquare noop int32', op: 'ReduceSumSquare', opset: 18, inputs: [Tensor.fromValues('int32', [4], [-2, 0, 7, -40000])], attributes: { noop_with_empty_axes: attrs.int(1) } },
+  { name: 'ReduceL2 float32 overflow', op: 'ReduceL2', opset: 18, inputs: [edges, i64([1], [1])], constants: [1] },
   { name: 'ArgMax last index', op: 'ArgMax', opset: 13, inputs: [f32([2, 3], [1, 3, 3, 2, 2, 0])], attributes: { axis: attrs.int(1), select_last_index: attrs.int(1) } },
   { name: 'CumSum exclusive reverse', op: 'CumSum', opset: 14, inputs: [cube, i64([], [1])], attributes: { exclusive: attrs.int(1), reverse: attrs.int(1) } },
   { name: 'QuantizeLinear per axis int8', op: 'QuantizeLinear', opset: 13, inputs: [cube, f32([3], [0.02, 0.05, 0.1]), Tensor.fromValues('int8', [3], [0, 3, -4])], attributes: { axis: attrs.int(1) } },
@@ -285,7 +294,7 @@ function ortMismatch(got: Tensor, ortOutput: OrtOutput): string | undefined {
     const a = ours[i];
     const b = theirs[i];
     const same = typeof a === 'number' && typeof b === 'number' && got.dtype.startsWith('float')
-      ? (Number.isNaN(a) && Number.isNaN(b)) || Math.abs(a - b) <= 1e-6 + 1e-5 * Math.abs(b)
+      ? a === b || (Number.isNaN(a) && Number.isNaN(b)) || (Number.isFinite(b) && Math.abs(a - b) <= 1e-6 + 1e-5 * Math.abs(b))
       : a === b;
     if (!same) return `element ${i}: ${String(a)}, ORT ${String(b)}`;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attrs, tensorType } from '@modelpass/ir';
+import { attrs, Tensor, tensorType } from '@modelpass/ir';
 import { f32, i64, inferOp, runOp, values } from './math-helpers.js';
 
 const x = f32([2, 3], [1, 2, 3, 4, 5, 6]);
@@ -20,6 +20,34 @@ describe('reductions', () => {
     expect(runOp('onnx.ReduceSum', [x])[0]!.shape).toEqual([1, 1]);
     const [noop] = runOp('onnx.ReduceSum', [x, i64([0], [])], { attributes: { noop_with_empty_axes: attrs.int(1) } });
     expect(noop!.shape).toEqual([2, 3]);
+  });
+
+  it('applies the element-wise part with noop_with_empty_axes and no axes, as ONNX Runtime does', () => {
+    const data = f32([2, 3], [-2, 0.5, 1e20, -1e-30, 3, -0]);
+    const noop = (op: string, withAxes = true) => {
+      const [y] = runOp(op, withAxes ? [data, i64([0], [])] : [data], { attributes: { noop_with_empty_axes: attrs.int(1), keepdims: attrs.int(0) } });
+      expect(y!.shape).toEqual([2, 3]);
+      return values(y!) as number[];
+    };
+    const f = Math.fround;
+    expect(noop('onnx.ReduceL1')).toEqual([2, 0.5, f(1e20), f(1e-30), 3, 0]);
+    expect(noop('onnx.ReduceL1', false)).toEqual([2, 0.5, f(1e20), f(1e-30), 3, 0]);
+    // x·x in float32: 1e40 overflows to inf, 1e-60 underflows to 0 (ORT 1.30: sqrt of inf, of 0).
+    expect(noop('onnx.ReduceL2')).toEqual([2, 0.5, Infinity, 0, 3, 0]);
+    expect(noop('onnx.ReduceSumSquare')).toEqual([4, 0.25, Infinity, 0, 9, 0]);
+    expect(noop('onnx.ReduceLogSum')).toEqual([NaN, f(Math.log(0.5)), f(Math.log(f(1e20))), NaN, f(Math.log(3)), -Infinity]);
+    for (const op of ['onnx.ReduceLogSumExp', 'onnx.ReduceSum', 'onnx.ReduceMean', 'onnx.ReduceMax', 'onnx.ReduceMin', 'onnx.ReduceProd']) {
+      expect(noop(op), op).toEqual([-2, 0.5, f(1e20), f(-1e-30), 3, -0]);
+    }
+    const ints = runOp('onnx.ReduceSumSquare', [Tensor.fromValues('int32', [3], [-2, 0, 7])], { attributes: { noop_with_empty_axes: attrs.int(1) } });
+    expect(values(ints[0]!)).toEqual([4, 0, 49]);
+  });
+
+  it('sums ReduceL2 squares in float32 for float32 data, like ONNX Runtime (overflow to inf)', () => {
+    const [y] = runOp('onnx.ReduceL2', [f32([1, 3], [-2, 0.5, 1e20])], { attributes: { keepdims: attrs.int(0) } });
+    expect(values(y!)).toEqual([Infinity]);
+    const [d] = runOp('onnx.ReduceL2', [Tensor.fromValues('float64', [3], [-2, 0.5, 1e20])], { attributes: { keepdims: attrs.int(0) } });
+    expect(values(d!)).toEqual([1e20]);
   });
 
   it('computes every reduction kind', () => {

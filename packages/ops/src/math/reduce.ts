@@ -1,4 +1,4 @@
-import { tensorType, type Dim, type InferenceContext, type Tensor } from '@modelpass/ir';
+import { tensorType, type Dim, type DType, type InferenceContext, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp, type CanonicalOp, type KernelContext } from '../op-definition.js';
 import { allocateElements, readElements, readInts, tensorFromElements } from '../util/elements.js';
 import { constantInts, inputTensorType, unknownDims } from '../util/inference.js';
@@ -9,9 +9,15 @@ import { verifyAxisAttribute, verifyReductionAxes } from '../verify/attribute-ra
 
 /** How one reduction folds the values of one output element. */
 interface Reducer {
-  readonly number: (values: readonly number[]) => number;
+  /** `dtype` is the element type, for reductions whose intermediate ONNX Runtime keeps in it (ReduceL2). */
+  readonly number: (values: readonly number[], dtype: DType) => number;
   /** Exact int64/uint64 version, when the reduction stays integral. */
   readonly bigint?: (values: readonly bigint[]) => bigint;
+  /**
+   * The reduction has an element-wise part (|x|, x², log x): with noop_with_empty_axes=1 and no axes each element is
+   * reduced alone instead of passed through (see `reduceNothing`).
+   */
+  readonly elementwise?: true;
 }
 
 const sumOf = (values: readonly number[]): number => {
@@ -37,9 +43,10 @@ const reducers: Readonly<Record<string, Reducer>> = {
   ReduceMax: { number: maxOf, bigint: (values) => values.reduce((a, b) => (b > a ? b : a), values[0] ?? -(2n ** 63n)) },
   ReduceMin: { number: minOf, bigint: (values) => values.reduce((a, b) => (b < a ? b : a), values[0] ?? 2n ** 63n - 1n) },
   ReduceProd: { number: (values) => values.reduce((a, b) => a * b, 1), bigint: (values) => values.reduce((a, b) => a * b, 1n) },
-  ReduceL1: { number: (values) => sumOf(values.map(Math.abs)), bigint: (values) => bigSum(values.map((v) => (v < 0n ? -v : v))) },
-  ReduceL2: { number: (values) => Math.sqrt(sumOf(values.map((v) => v * v))) },
-  ReduceLogSum: { number: (values) => Math.log(sumOf(values)) },
+  ReduceL1: { number: (values) => sumOf(values.map(Math.abs)), bigint: (values) => bigSum(values.map((v) => (v < 0n ? -v : v))), elementwise: true },
+  // ONNX Runtime sums the squares in float32 for float32 data: past 3.4e38 the sum is inf before the root (1e20 → inf).
+  ReduceL2: { number: (values, dtype) => Math.sqrt(roundedTo(dtype, sumOf(values.map((v) => v * v)))), elementwise: true },
+  ReduceLogSum: { number: (values) => Math.log(sumOf(values)), elementwise: true },
   ReduceLogSumExp: {
     number: (values) => {
       const max = maxOf(values);
@@ -47,8 +54,13 @@ const reducers: Readonly<Record<string, Reducer>> = {
       return max + Math.log(sumOf(values.map((v) => Math.exp(v - max))));
     },
   },
-  ReduceSumSquare: { number: (values) => sumOf(values.map((v) => v * v)), bigint: (values) => bigSum(values.map((v) => v * v)) },
+  ReduceSumSquare: { number: (values) => sumOf(values.map((v) => v * v)), bigint: (values) => bigSum(values.map((v) => v * v)), elementwise: true },
 };
+
+/** A float32 intermediate rounded (and overflowed) as float32; other element types keep the double. */
+function roundedTo(dtype: DType, value: number): number {
+  return dtype === 'float32' ? Math.fround(value) : value;
+}
 
 /** Opset from which each reduction takes `axes` as an input instead of an attribute. */
 function axesInputSince(opType: string): number {
@@ -93,12 +105,23 @@ function reduceTensor(x: Tensor, axes: readonly number[], keepDims: boolean, red
   for (let o = 0; o < outCount; o++) {
     if (useBigInt) out[o] = reducer.bigint!(groups[o] as bigint[]);
     else {
-      const value = reducer.number(groups[o] as number[]);
+      const value = reducer.number(groups[o] as number[], x.dtype);
       out[o] = cls === 'bigint' ? BigInt(Math.trunc(value)) : cls === 'int' ? Math.trunc(value) : value;
     }
   }
   const shape = keepDims ? outShapeKept : reducedShape(x.shape, axes, false);
   return tensorFromElements(x.dtype, shape, out as unknown as ArrayLike<number>);
+}
+
+/**
+ * noop_with_empty_axes=1 and no axes. The spec text says the output equals the input, but both referees apply the
+ * reduction's element-wise part: ONNX Runtime 1.30 returns |x| (ReduceL1), sqrt(x·x) with x·x in the element type
+ * (ReduceL2), x·x (ReduceSumSquare) and log x (ReduceLogSum), and ONNX's reference implementation (onnx/reference,
+ * newer than the 1.12 installed here) reduces over no axis, the same values. We follow the referees: each element is
+ * reduced alone. The others (Sum, Mean, Max, Min, Prod, LogSumExp) return x itself (a lone -0 or NaN payload kept).
+ */
+function reduceNothing(x: Tensor, reducer: Reducer, context: KernelContext): Tensor {
+  return reducer.elementwise ? reduceTensor(x, [], false, reducer, context) : x;
 }
 
 function axesFromNode(context: { node: KernelContext['node'] }, axesInput: readonly number[] | undefined): readonly number[] | undefined {
@@ -144,7 +167,7 @@ function defineReduction(opType: string, reducer: Reducer): CanonicalOp {
       const keepDims = node.attr('keepdims', 'int', 1) === 1;
       const noop = node.attr('noop_with_empty_axes', 'int', 0) === 1;
       const choice = chooseAxes(axesFromNode(context, axesTensor ? readInts(axesTensor) : undefined), noop);
-      if (choice === 'none') return [x];
+      if (choice === 'none') return [reduceNothing(x, reducer, context)];
       const axes = choice === 'all' ? x.shape.map((_, i) => i) : normalizeAxes(choice, x.rank, node);
       return [reduceTensor(x, axes, keepDims, reducer, context)];
     },
