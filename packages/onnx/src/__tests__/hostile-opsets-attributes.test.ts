@@ -3,7 +3,10 @@
 // (the last one won). Each is now refused, naming what and where.
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, ModelpassError, parseModel, tensorType } from '@modelpass/ir';
-import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeOnnx, encodeOnnx, writeOnnx } from '@modelpass/onnx';
 import { addModel, FLOAT, modelBytes, tensorInfo } from './helpers.js';
 
 function refusal(bytes: Uint8Array): ModelpassError {
@@ -100,5 +103,28 @@ describe('writing a model with no opset', () => {
     const b = new GraphBuilder();
     b.output(b.op1('onnx.Relu', [b.input('x', tensorType('float32', [2]))]));
     expect([...decodeOnnx(encodeOnnx(b.model({ onnx: 17 }))).opsetImports]).toEqual([['onnx', 17]]);
+  });
+
+  // s17: writeOnnx's refusal named the fix but not the file it was asked to write.
+  it('names the output file when writeOnnx refuses it, and leaves nothing in the folder', () => {
+    const model = parseModel('model {\ngraph @g(%x: float32[2]) {\n  %y: float32[2] = onnx.Relu(%x)\n  return %y\n}\n}\n');
+    const folder = mkdtempSync(join(tmpdir(), 'modelpass-no-opset-'));
+    try {
+      const path = join(folder, 'out.onnx');
+      let error: unknown;
+      try {
+        writeOnnx(model, path);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(ModelpassError.is(error), String(error)).toBe(true);
+      const refusal = error as ModelpassError;
+      expect(refusal.message).toContain(`${path}: not written: the model imports no operator set`);
+      expect(refusal.diagnostics[0]!.location).toMatchObject({ file: path });
+      expect(refusal.diagnostics[0]!.code).toBe('onnx/no-opset');
+      expect(readdirSync(folder)).toEqual([]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

@@ -100,18 +100,26 @@ function irVersionOf(model: Model, options: EncodeOnnxOptions): number {
   return model.irVersion ?? options.irVersion ?? DEFAULT_IR_VERSION;
 }
 
+/**
+ * QA s16: a model with no opset (a textual IR file without opsets{...}) was written with an empty opset_import, exit 0;
+ * ONNX Runtime ('Missing opset in the model'), ONNX's checker and our reader refuse such a file. `file`: the output
+ * path writeOnnx was given, named in the error (s17: the message named the fix but not the file).
+ */
+function assertOpsetImports(model: Model, irVersion: number, file?: string): void {
+  if (model.opsetImports.size > 0 || irVersion < 3) return;
+  const refusal = 'the model imports no operator set, and ONNX Runtime refuses an ONNX file without one';
+  throw onnxError({
+    reason: file === undefined ? refusal : `not written: ${refusal}`,
+    ...(file === undefined ? {} : { location: { file } }),
+    expected: 'at least one opset import, such as onnx 17',
+    hint: 'give the model its opset: opsets{onnx=17} in textual IR, model.opsetImports.set(\'onnx\', 17) in code',
+    code: 'onnx/no-opset',
+  });
+}
+
 /** Every ModelProto field but the graph. */
 function modelEnvelope(model: Model, exporter: GraphExporter, irVersion: number): OnnxTypes.ModelProto.$Properties {
-  // QA s16: a model with no opset (a textual IR file without opsets{...}) was written with an empty opset_import, exit 0;
-  // ONNX Runtime ('Missing opset in the model'), ONNX's checker and our reader refuse such a file.
-  if (model.opsetImports.size === 0 && irVersion >= 3) {
-    throw onnxError({
-      reason: 'the model imports no operator set, and ONNX Runtime refuses an ONNX file without one',
-      expected: 'at least one opset import, such as onnx 17',
-      hint: 'give the model its opset: opsets{onnx=17} in textual IR, model.opsetImports.set(\'onnx\', 17) in code',
-      code: 'onnx/no-opset',
-    });
-  }
+  assertOpsetImports(model, irVersion);
   const proto: OnnxTypes.ModelProto.$Properties = {
     ir_version: irVersion,
     opset_import: [...model.opsetImports].map(([dialect, version]) => ({ domain: domainOfDialect(dialect), version })),
@@ -246,6 +254,7 @@ function temporaryPath(path: string): string {
  */
 export function writeOnnx(model: Model, path: string, options: WriteOnnxOptions = {}): void {
   wrapExportErrors(path, () => assertNoQuantTypes(model));
+  assertOpsetImports(model, irVersionOf(model, options), path);
   const target = resolve(path);
   const folder = dirname(target);
   const mode = options.externalData ?? 'auto';
