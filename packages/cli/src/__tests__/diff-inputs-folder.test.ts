@@ -53,4 +53,20 @@ describe('diff --inputs DIR', () => {
     expect(result.code, result.stdout + result.stderr).toBe(2);
     expect(result.stderr).toContain('holds no .npy or .pb files');
   });
+
+  // s17 (note11 item 5): files that do not fit the model — checked against compare's exit code, not only diff's own.
+  it.each([
+    ['a wrong shape', 'x.npy', Tensor.fromValues('float32', [3, 7], Array.from({ length: 21 }, (_, i) => i)), "does not fit input 'x'"],
+    ['a wrong dtype', 'x.npy', Tensor.fromValues('int32', [2, 8], Array.from({ length: 16 }, (_, i) => i)), 'wrong dtype'],
+    ['a name that is no input', 'y.npy', Tensor.fromValues('float32', [2, 8], Array.from({ length: 16 }, (_, i) => i)), 'to a model input'],
+  ])('a file of %s is an error (exit 2), as in compare', async (_what, file, tensor, message) => {
+    const folder = mkdtempSync(join(temp, 'unfit-'));
+    writeNpy(tensor, join(folder, file));
+    const diff = await runCli(['diff', model, model, '--inputs', folder]);
+    const compare = await runCli(['compare', model, model, '--inputs', folder]);
+    expect(compare.code, compare.stdout + compare.stderr).toBe(2);
+    expect(diff.code, diff.stdout + diff.stderr).toBe(compare.code);
+    expect(diff.stderr).toContain(message);
+    expect(diff.stderr).not.toContain('intermediate tensors not compared');
+  });
 });
