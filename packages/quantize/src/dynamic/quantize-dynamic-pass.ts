@@ -22,6 +22,8 @@ import { upgradeOldOpset } from '../static/opset-upgrade.js';
 import { findGatherTables, quantizeGatherTables, GATHER_TABLE_MIN_ELEMENTS } from '../gather-tables.js';
 
 const PASS = 'quantize-dynamic';
+/** The opset from which DequantizeLinear takes a per-axis (1-D) scale. */
+const PER_AXIS_DEQUANTIZE_OPSET = 13;
 const OPS = ['MatMul', 'Gemm', 'Conv'] as const;
 /**
  * MatMul and Gemm only by default: ORT has no fused kernel for ConvInteger's chain (ConvInteger →
@@ -87,6 +89,11 @@ export const quantizeDynamic = definePass({
     }
     if (layers.length > 0) upgradeOldOpset(model, hostOf(context), 11, 'DynamicQuantizeLinear'); // paddle2onnx writes opset 9
     else upgradeOldOpset(model, hostOf(context), 10, 'DequantizeLinear');
+    // The QDQ form's per-channel weights are a per-axis DequantizeLinear, which ONNX has from opset 13 (opsets 9–10 were raised to 13 above).
+    const perAxis = format === 'integer' || (model.opset('onnx') ?? 0) >= PER_AXIS_DEQUANTIZE_OPSET;
+    if (perChannel && !perAxis) {
+      context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `per-channel weights need onnx opset ${PER_AXIS_DEQUANTIZE_OPSET} in format=dqlinear (per-axis DequantizeLinear); the model imports opset ${model.opset('onnx') ?? '?'}, so weights are quantized per tensor`, hint: 'format=integer keeps them per channel at this opset (MatMulInteger takes a zero point per column)' });
+    }
     const activation = sharedActivationQuantizer();
     const dequantized = dequantizedActivation();
     const activations = new Set<Value>();
@@ -97,8 +104,8 @@ export const quantizeDynamic = definePass({
     quantizeGatherTables(tables, constants, context);
     for (const layer of layers) {
       // ORT's ConvInteger takes one weight zero point: asymmetric (uint8) Conv weights go per tensor there.
-      const channelwise = perChannel && !(format === 'integer' && layer.kind === 'conv' && weights === 'uint8');
-      if (channelwise !== perChannel) context.debug(`${layer.node.name}: per-tensor weights (ORT's ConvInteger takes a single uint8 weight zero point)`);
+      const channelwise = perChannel && perAxis && !(format === 'integer' && layer.kind === 'conv' && weights === 'uint8');
+      if (channelwise !== perChannel && perAxis) context.debug(`${layer.node.name}: per-tensor weights (ORT's ConvInteger takes a single uint8 weight zero point)`);
       const layout = layer.kind === 'conv' ? 'conv' : layer.layout;
       const made = quantizedWeights.get(layer.weight, `${layout}:${channelwise}`, () => quantizeDynamicWeight(layer, weights, channelwise));
       const { value: weight } = made;

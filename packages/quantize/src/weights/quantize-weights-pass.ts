@@ -64,8 +64,30 @@ function checkOptions(context: PassContext<Options>): 'matmulnbits' | 'dequantiz
   if (bits !== 4 && bits !== 8) throw optionError('bits', 'must be 4 or 8', String(bits), '4 or 8');
   const resolved = format === 'auto' ? (bits === 4 ? 'matmulnbits' : 'dequantize') : format;
   if (resolved === 'dequantize' && bits !== 8) throw optionError('format', 'dequantize writes int8/uint8 weights: it needs bits=8', `bits=${bits}`, 'bits=8, or format=matmulnbits');
-  if (resolved === 'matmulnbits' && (blockSize & (blockSize - 1)) !== 0) throw optionError('block-size', 'must be a power of two for MatMulNBits', String(blockSize), '16, 32, 64, 128, ...');
+  checkBlockSize(resolved, blockSize);
   return resolved;
+}
+
+function checkBlockSize(format: 'matmulnbits' | 'dequantize', blockSize: number): void {
+  if (format === 'matmulnbits' && (blockSize & (blockSize - 1)) !== 0) throw optionError('block-size', 'must be a power of two for MatMulNBits', String(blockSize), '16, 32, 64, 128, ...');
+}
+
+/** The opset from which DequantizeLinear takes a per-axis (1-D) scale: the least the `dequantize` format writes. */
+const PER_AXIS_DEQUANTIZE_OPSET = 13;
+
+/**
+ * The `dequantize` format writes per-channel (opset 13) or blocked (opset 21) DequantizeLinear weights: below opset 13
+ * `format=auto` writes MatMulNBits instead (with a note) and an explicit `format=dequantize` is refused, naming the opset.
+ */
+function formatForOpset(model: Model, context: PassContext<Options>, format: 'matmulnbits' | 'dequantize'): 'matmulnbits' | 'dequantize' {
+  const opset = model.opset('onnx') ?? 0;
+  if (format !== 'dequantize' || opset >= PER_AXIS_DEQUANTIZE_OPSET) return format;
+  if (context.options.format === 'dequantize') {
+    throw optionError('format', `dequantize writes per-channel DequantizeLinear weights, which need onnx opset ${PER_AXIS_DEQUANTIZE_OPSET}; the model imports opset ${opset}`, `format=dequantize at opset ${opset}`, `format=matmulnbits (com.microsoft.MatMulNBits, at any onnx opset) or a model at opset ${PER_AXIS_DEQUANTIZE_OPSET} or newer`);
+  }
+  checkBlockSize('matmulnbits', context.options.blockSize);
+  context.report({ severity: 'info', source: '@modelpass/quantize', reason: `opset ${opset} < ${PER_AXIS_DEQUANTIZE_OPSET}: DequantizeLinear takes no per-channel scale there, so the 8-bit weights are written as com.microsoft.MatMulNBits (format=auto; blocks of ${context.options.blockSize} along K)` });
+  return 'matmulnbits';
 }
 
 function schemeFor(layer: LinearLayer, context: PassContext<Options>, perChannel: boolean): GroupQuantizationScheme {
@@ -85,7 +107,7 @@ export const quantizeWeights = definePass({
   options,
   statistics: ['layers-quantized', 'layers-skipped', 'weights-quantized', 'weight-bytes-before', 'weight-bytes-after', 'weights-shared', 'shared-weights-copied', 'gather-tables-quantized'],
   async run(model, context) {
-    const format = checkOptions(context);
+    const requested = checkOptions(context);
     const { method, skip } = context.options;
     const forwarded = forwardConstantIdentities(model);
     const found = findLinearLayers(model);
@@ -103,6 +125,7 @@ export const quantizeWeights = definePass({
       context.debug(`${layer.node.name}: left float (option skip)`);
       return false;
     });
+    const format = layers.length > 0 ? formatForOpset(model, context, requested) : requested;
     if (tables.length > 0) quantizeTables(model, tables, context);
     if (layers.length === 0) {
       if (tables.length > 0) return context.preserve(['topological-order']);
