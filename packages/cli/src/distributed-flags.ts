@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { ModelpassError, type DType, type Model } from '@modelpass/ir';
+import { passSteps, type PassStep, type Pipeline } from '@modelpass/pass-manager';
 // @modelpass/distributed (BullMQ, ioredis's client, the job handlers) is imported only when --redis or --shards asks for it:
 // a plain `convert` or `eval` never loads it.
 import type { ConvertHooks, JobBackend } from '@modelpass/distributed';
@@ -67,6 +68,28 @@ export function cliConvertHooks(plugins: readonly string[], io: CliIO): ConvertH
     },
     write: (model: Model, path) => writeModelOutput(formatFor(path, undefined, 'output'), model, path),
   };
+}
+
+/**
+ * `--redis`/`--shards` on convert shard what a pipeline's passes hand to the backends: quantize-static's calibration,
+ * and with --redis the training of train and distill. Given to a pipeline that runs none of them (or to no pipeline)
+ * they have no effect, and, as for --io-layout, --latency or --queue without what they act on, that is a usage error
+ * (exit 2) before the model is read — s17: `--shards 4 -p simplify` was accepted silently. A plugin's pass may
+ * calibrate through quantize's `currentStatisticsCollector`, so a pipeline with one is let through.
+ */
+export function checkDistributedFlagsApply(args: ParsedArgs, pipeline: Pipeline | undefined): void {
+  const given = (['redis', 'shards'] as const).filter((name) => flagString(args, name) !== undefined);
+  if (given.length === 0) return;
+  const redis = given.includes('redis');
+  const sharded = (step: PassStep): boolean =>
+    step.pass.name === 'quantize-static' || (redis && (step.pass.name === 'train' || step.pass.name === 'distill')) || step.owner.plugin !== undefined;
+  if (pipeline && [...passSteps(pipeline.steps)].some(sharded)) return;
+  const flags = given.map((name) => `--${name}`).join(' and ');
+  throw new UsageError(
+    `${flags} ${given.length > 1 ? 'have' : 'has'} no effect here: convert shards the calibration of quantize-static` +
+      `${redis ? ' and the training of train and distill' : ' (with --redis also the training of train and distill)'}, and ` +
+      `${pipeline ? `the pipeline runs none of them` : 'there is no pipeline'}; drop ${flags} or add such a pass to --pipeline`,
+  );
 }
 
 /** The backend the flags ask for, or undefined when neither --redis nor --shards is given. */

@@ -30,7 +30,7 @@ import type { CheckInstrumentation } from '../check/check-instrumentation.js';
 import { PassRecorder } from '../report/pass-recorder.js';
 import { reportFlag } from '../report/report-flag.js';
 import { DEFAULT_LATENCY_RUNS, measureLatency } from '../report/latency.js';
-import { distributedFlags, withDistributedCalibration } from '../distributed-flags.js';
+import { checkDistributedFlagsApply, distributedFlags, withDistributedCalibration } from '../distributed-flags.js';
 import { checkOutputNotInputData } from '../input-data-files.js';
 
 const PIPELINE_HELP = `pipeline syntax (every pass and its options: modelpass passes):
@@ -182,6 +182,7 @@ export const convertCommand: Command = {
     // Resolve the pipeline before reading the model, so a typo fails fast.
     const pipeline = pipelineText !== undefined && pipelineText.trim() !== '' ? manager.parse(pipelineText) : undefined;
     if (checkOptions && !pipeline) throw new UsageError('--check checks the model after every pass: give a pipeline with --pipeline');
+    checkDistributedFlagsApply(args, pipeline);
     const passRecorder = reportPath !== undefined ? new PassRecorder() : undefined;
     if (passRecorder) manager.addInstrumentation(passRecorder);
     const checking = checkOptions ? await checkModules() : undefined;
