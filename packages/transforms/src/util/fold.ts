@@ -141,6 +141,19 @@ export function foldConstants(model: Model, options: FoldOptions): FoldResult {
  * a long run, and with every check inlined into it that one compile was among the conversion's largest.
  */
 function foldGraph(graph: Graph, model: Model, options: FoldOptions, result: FoldResult): void {
+  // Rounds: a walk, then the folds declined for growth that only pay off together (readers of one shared weight);
+  // a group fold makes new constants, so their readers get another walk.
+  for (let round = 0; round < MAX_SHARED_ROUNDS; round++) {
+    const declined: Node[] = [];
+    walkGraph(graph, model, options, result, declined);
+    if (declined.length === 0 || foldSharedReaders(graph, declined, model, options, result) === 0) return;
+  }
+}
+
+/** Walks of a graph that end in group folds: each round needs a group folded in the round before, so a few suffice. */
+const MAX_SHARED_ROUNDS = 8;
+
+function walkGraph(graph: Graph, model: Model, options: FoldOptions, result: FoldResult, declined: Node[]): void {
   // A walk of the links, the next node taken first as `graph.nodes()` does (a fold erases the node it folds; a Constant it adds goes before it).
   for (let node = graph.firstNode, next: Node | null; node; node = next) {
     next = node.next;
@@ -150,7 +163,7 @@ function foldGraph(graph: Graph, model: Model, options: FoldOptions, result: Fol
       continue;
     }
     if (node.dialect !== 'onnx' || node.subgraphs.length > 0 || node.outputs.length === 0 || !allInputsConstant(node)) continue;
-    foldNode(node, model, options, result);
+    if (foldNode(node, model, options, result)) declined.push(node);
   }
 }
 
@@ -164,41 +177,51 @@ function materializeConstantNode(node: Node): boolean {
   return true;
 }
 
-/** One onnx node whose present inputs are all constants: folded (or forwarded) when every check allows it. */
-function foldNode(node: Node, model: Model, options: FoldOptions, result: FoldResult): void {
-  if (isRandomOp(node.op)) return;
-  if (options.filter && !options.filter(node)) return;
+/**
+ * The checks a node with constant inputs must pass before its result is weighed: not random, the filter, a
+ * kernel, no quant<> operand, inputs and declared result within the caps. A message saying why not, or undefined.
+ */
+function foldBlocker(node: Node, options: FoldOptions): string | undefined {
+  if (isRandomOp(node.op)) return 'it is a random op';
+  if (options.filter && !options.filter(node)) return 'the filter leaves it out';
+  if (!kernelFor(node.op)) return 'it has no reference kernel';
+  const quantized = quantizedOperand(node);
+  if (quantized) return `'${quantized}' has a quant<> type and the reference kernels compute on stored integers (run materialize-qdq first)`;
+  const inputBytes = constantInputBytes(node);
+  if (inputBytes > MAX_FOLD_INPUT_BYTES) return `its constant inputs hold ${inputBytes} bytes, more than the ${MAX_FOLD_INPUT_BYTES} the reference kernels evaluate in memory`;
+  const declared = declaredOutputBytes(node);
+  if (declared !== undefined && declared > options.maxSize) return `its declared result of ${declared} bytes exceeds max-size ${options.maxSize}`;
+  return undefined;
+}
+
+/**
+ * One onnx node whose present inputs are all constants: folded (or forwarded) when every check allows it.
+ * Returns true when it was declined for growth only (a candidate for a group fold with the other readers of its inputs).
+ */
+function foldNode(node: Node, model: Model, options: FoldOptions, result: FoldResult): boolean {
+  if (isRandomOp(node.op)) return false;
+  if (options.filter && !options.filter(node)) return false;
   if (node.op === 'onnx.Identity' && forwardIdentityOfConstant(node)) {
     result.nodesFolded++;
-    return;
+    return false;
   }
-  if (!kernelFor(node.op)) return;
-  const quantized = quantizedOperand(node);
-  if (quantized) {
-    options.debug(`fold-constants: left ${node.op} '${node.name}' alone: '${quantized}' has a quant<> type and the reference kernels compute on stored integers (run materialize-qdq first)`);
-    return;
-  }
-  const inputBytes = constantInputBytes(node);
-  if (inputBytes > MAX_FOLD_INPUT_BYTES) {
-    options.debug(`fold-constants: left ${node.op} '${node.name}' alone: its constant inputs hold ${inputBytes} bytes, more than the ${MAX_FOLD_INPUT_BYTES} the reference kernels evaluate in memory`);
-    return;
+  const blocker = foldBlocker(node, options);
+  if (blocker) {
+    if (kernelFor(node.op)) options.debug(`fold-constants: left ${node.op} '${node.name}' alone: ${blocker}`);
+    return false;
   }
   const declared = declaredOutputBytes(node);
-  if (declared !== undefined && declared > options.maxSize) {
-    options.debug(`fold-constants: left ${node.op} '${node.name}' alone: its declared result of ${declared} bytes exceeds max-size ${options.maxSize}`);
-    return;
-  }
   if (declared !== undefined && declared - bytesFreedByFolding(node) > (options.maxGrowth ?? DEFAULT_FOLD_MAX_GROWTH)) {
     options.debug(`fold-constants: left ${node.op} '${node.name}' alone: its declared result of ${declared} bytes would grow the model by more than max-growth`);
     result.declinedForGrowth++;
-    return;
+    return true;
   }
   const outputs = (options.known && knownOutputs(node, options.known)) || evaluateConstantNode(node, model, options.debug);
-  if (!outputs) return;
+  if (!outputs) return false;
   const outputBytes = outputs.reduce((n, t) => n + (t ? tensorBytes(t) : 0), 0);
   if (outputBytes > options.maxSize) {
     options.debug(`fold-constants: left ${node.op} '${node.name}' alone: its result of ${outputBytes} bytes exceeds max-size ${options.maxSize}`);
-    return;
+    return false;
   }
   const freed = bytesFreedByFolding(node);
   const growth = outputBytes - freed;
@@ -209,13 +232,14 @@ function foldNode(node: Node, model: Model, options: FoldOptions, result: FoldRe
         `constants that die with it (growth ${growth} > max-growth ${maxGrowth})`,
     );
     result.declinedForGrowth++;
-    return;
+    return true;
   }
   node.outputs.forEach((output, i) => {
     if (output && outputs[i]) replaceWithConstant(output, outputs[i]!, node);
   });
   node.erase();
   result.nodesFolded++;
+  return false;
 }
 
 /** The result of a single-output node from `known`, when it has the dtype and static shape the output declares. */
@@ -285,4 +309,116 @@ function declaredOutputBytes(node: Node): number | undefined {
     bytes += byteLengthOf(type.dtype, type.shape.reduce((n, d) => n * d, 1));
   }
   return bytes;
+}
+
+/** Most nodes one group fold takes together (readers of shared constants, and the readers of theirs). */
+const MAX_SHARED_GROUP = 64;
+
+/**
+ * Folds declined for growth that pay off together: a weight read by several foldable nodes (torch's packed
+ * `in_proj_weight`, sliced into q, k and v once `--input-shape` fixes the slice bounds) dies only when every reader
+ * folds, so each fold alone duplicates part of it, while all of them together store the same bytes. For each node
+ * declined, the group is closed over the constants its members read: every reader of such a constant joins when
+ * it could fold (constant inputs, a kernel, within the caps), else that constant stays and frees nothing. The
+ * group folds when `results − constants that die with the group ≤ max-growth`. Returns the nodes folded.
+ */
+function foldSharedReaders(graph: Graph, declined: Node[], model: Model, options: FoldOptions, result: FoldResult): number {
+  let folded = 0;
+  const maxGrowth = options.maxGrowth ?? DEFAULT_FOLD_MAX_GROWTH;
+  const tried = new Set<Node>();
+  for (const start of declined) {
+    if (start.graph !== graph || tried.has(start)) continue; // folded with an earlier group, or in one left alone
+    const group = sharedReaderGroup(start, graph, options);
+    if (!group || group.length < 2) continue;
+    for (const node of group) tried.add(node);
+    const outputs: Tensor[][] = [];
+    let outputBytes = 0;
+    for (const node of group) {
+      const tensors = (options.known && knownOutputs(node, options.known)) || evaluateConstantNode(node, model, options.debug);
+      if (!tensors) break;
+      const bytes = tensors.reduce((n, t) => n + (t ? tensorBytes(t) : 0), 0);
+      if (bytes > options.maxSize) break;
+      outputs.push(tensors);
+      outputBytes += bytes;
+    }
+    if (outputs.length !== group.length) continue;
+    const freed = bytesFreedByGroup(group);
+    const growth = outputBytes - freed;
+    if (growth > maxGrowth) {
+      options.debug(
+        `fold-constants: left ${group.length} readers of shared constants alone ('${start.name}' and ${group.length - 1} more): ` +
+          `their results of ${outputBytes} bytes would replace ${freed} bytes (growth ${growth} > max-growth ${maxGrowth})`,
+      );
+      continue;
+    }
+    group.forEach((node, k) => {
+      node.outputs.forEach((output, i) => {
+        if (output && outputs[k]![i]) replaceWithConstant(output, outputs[k]![i]!, node);
+      });
+      node.erase();
+    });
+    options.debug(`fold-constants: folded ${group.length} readers of shared constants together ('${start.name}' and ${group.length - 1} more; growth ${growth} bytes)`);
+    result.nodesFolded += group.length;
+    result.declinedForGrowth -= group.filter((node) => declined.includes(node)).length;
+    folded += group.length;
+  }
+  return folded;
+}
+
+/**
+ * `start` and every node that reads a constant a member reads, closed: a constant that is a graph input or
+ * output, or has a reader that could not fold, is not followed (it stays alive). Undefined past MAX_SHARED_GROUP.
+ */
+function sharedReaderGroup(start: Node, graph: Graph, options: FoldOptions): Node[] | undefined {
+  const group = [start];
+  const followed = new Set<Value>();
+  for (let k = 0; k < group.length; k++) {
+    for (const input of group[k]!.inputs) {
+      if (!input || followed.has(input) || !constantOf(input) || input.isGraphInput || input.isGraphOutput) continue;
+      followed.add(input);
+      const readers: Node[] = [];
+      let foldable = true;
+      for (const use of input.uses) {
+        const reader = use.node;
+        if (!reader || reader.graph !== graph) {
+          foldable = false;
+          break;
+        }
+        if (group.includes(reader) || readers.includes(reader)) continue;
+        if (!canFoldAlone(reader, options)) {
+          foldable = false;
+          break;
+        }
+        readers.push(reader);
+      }
+      if (!foldable) continue;
+      group.push(...readers);
+      if (group.length > MAX_SHARED_GROUP) return undefined;
+    }
+  }
+  return group;
+}
+
+/** Whether `node` is one fold-constants evaluates: an onnx node without subgraphs, every input constant, no blocker. */
+function canFoldAlone(node: Node, options: FoldOptions): boolean {
+  return node.dialect === 'onnx' && node.subgraphs.length === 0 && node.outputs.length > 0 && node.op !== 'onnx.Constant' && allInputsConstant(node) && foldBlocker(node, options) === undefined;
+}
+
+/** Bytes of the distinct constant inputs of `group` that only its members read: they die when the group folds. */
+function bytesFreedByGroup(group: Node[]): number {
+  const members = new Set(group);
+  const seen = new Set<Value>();
+  let freed = 0;
+  for (const node of group) {
+    for (const input of node.inputs) {
+      if (!input || seen.has(input)) continue;
+      seen.add(input);
+      const tensor = constantOf(input);
+      if (!tensor || input.isGraphInput || input.isGraphOutput) continue;
+      let onlyMembers = true;
+      for (const use of input.uses) if (!use.node || !members.has(use.node)) onlyMembers = false;
+      if (onlyMembers) freed += tensorBytes(tensor);
+    }
+  }
+  return freed;
 }
