@@ -76,8 +76,9 @@ class PickleReader {
     return this.bytes.subarray(start, start + n);
   }
   private text(n: number): string {
+    const bytes = this.take(n); // a length past the end is 'truncated', not a decoding error
     try {
-      return decoder.decode(this.take(n));
+      return decoder.decode(bytes);
     } catch {
       throw this.fail('a string is not valid UTF-8');
     }
