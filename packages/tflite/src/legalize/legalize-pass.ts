@@ -19,6 +19,7 @@ import { recentreAsymmetricWeights } from './quantized/recentre-weights.js';
 import { rescaleMismatchedQdq } from './quantized/rescale-qdq.js';
 import { unshareDequantizedIntegers } from './quantized/shared-integers.js';
 import { addDefaultSignature, DEFAULT_SIGNATURE_KEY } from './default-signature.js';
+import { inlineIfsOfKnownConditions } from './known-conditions.js';
 import { describeRetyped, retypeContradictedOutputs } from './declared-outputs.js';
 
 /**
@@ -135,6 +136,14 @@ export const legalizeTflite = definePass({
       else await runNested(pass as Pass<OptionSpecs>, model, context, { forward: new Set() });
     }
     if (!singleInference) keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
+    // Ifs that the fixed inputs decide (Silero's sample rate, then the shape tests in its branches): taken branches inlined, level by level.
+    if (ops.has('onnx.If')) {
+      await inlineIfsOfKnownConditions(model, {
+        inferTypes: () => keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' })),
+        foldConstants: () => runNested(foldConstantsPass as Pass<OptionSpecs>, model, context, { forward: new Set() }).then(() => undefined),
+        debug: (message) => context.debug(message),
+      });
+    }
     // An output declared with a rank its producer does not compute (an empty shape for an unknown one) takes the computed type.
     for (const entry of retypeContradictedOutputs(model, registry)) context.report({ severity: 'warning', source: '@modelpass/tflite', reason: describeRetyped(entry) });
     // If/Loop/Scan, sequences and optionals known now: unrolled/inlined/folded, then their copies folded like the rest.

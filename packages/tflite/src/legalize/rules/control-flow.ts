@@ -16,6 +16,7 @@ import type { LoweringRule } from '../lowering-rule.js';
 import { loweringError, normalizeAxis, staticDims } from '../lowering-tools.js';
 import { branchMayFail, regionRefusal } from './control-flow-regions.js';
 import { BodyInliner } from './inline-body.js';
+import { conditionFixHint } from '../known-conditions.js';
 
 /** Unrolling stops here: iterations × body nodes (a bigger loop becomes a TFLite WHILE, not written out). */
 export const MAX_UNROLLED_NODES = 20_000;
@@ -216,7 +217,10 @@ const controlFlow: LoweringRule = {
     if (typeof plan !== 'string') return `${node.op} was not resolved at conversion time (legalize-tflite unrolls it before lowering)`;
     const region = regionRefusal(node);
     const target = node.op === 'onnx.Loop' ? 'a TFLite WHILE' : 'a TFLite IF';
-    return region ? `it cannot become ${target}: ${region} (and it is not resolved at conversion time: ${plan})` : plan;
+    const refusal = region ? `it cannot become ${target}: ${region} (and it is not resolved at conversion time: ${plan})` : plan;
+    // Silero's If on the sample rate: the flag that makes the condition a constant (known-conditions.ts then inlines the branch).
+    const fix = node.op === 'onnx.If' ? conditionFixHint(node) : undefined;
+    return fix ? `${refusal}; ${fix}` : refusal;
   },
   lower(node) {
     throw loweringError(node, `${node.op} must be resolved before lowering`);
