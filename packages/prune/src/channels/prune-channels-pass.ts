@@ -12,7 +12,7 @@ import { chooseKeptChannels, CHANNEL_CRITERIA, weightScores } from './channel-sc
 import { applyChannelPruning } from './apply-channel-pruning.js';
 import { activationScores } from './activation-scores.js';
 import { prepareChannelAnalysis, retieUnchangedCopies } from './untie-shared-parameters.js';
-import { recordChannelPruning, type PrunedLayer } from '../reconstruct/prune-record.js';
+import { channelPruningRecord, recordChannelPruning, type PrunedLayer } from '../reconstruct/prune-record.js';
 import { constantNodeWeightsHint } from '../weights/prunable-layers.js';
 import { reportStaleBatchNorms } from './stale-batchnorms.js';
 
@@ -37,6 +37,8 @@ export const pruneChannels = definePass({
     const { analysis, copies, identitiesRemoved } = prepareChannelAnalysis(model);
     const unchanged = (): ReturnType<typeof context.preserveAll> => {
       retieUnchangedCopies(model, copies);
+      // A record with no layer: a reconstruct after this pass has nothing to refit (rather than 'not pruned in this pipeline').
+      if (!channelPruningRecord(model)) recordChannelPruning(model, { original: new Uint8Array(0), layers: [], groups: analysis.report() });
       if (identitiesRemoved > 0) return context.preserveNone();
       return typesUpdated ? context.preserve(['uses', 'topological-order']) : context.preserveAll();
     };

@@ -19,7 +19,7 @@ export interface PrunedLayer {
 }
 
 export interface ChannelPruningRecord {
-  /** The model before pruning, ONNX-encoded. */
+  /** The model before pruning, ONNX-encoded (empty when `layers` is: a prune-channels that removed no channel keeps no copy). */
   readonly original: Uint8Array;
   /** The layers that read pruned channels, in graph order. */
   readonly layers: readonly PrunedLayer[];
@@ -31,8 +31,9 @@ const RECORDS = new WeakMap<Model, ChannelPruningRecord>();
 
 export function recordChannelPruning(model: Model, record: ChannelPruningRecord): void {
   const previous = RECORDS.get(model);
-  // A second prune-channels keeps the first original: reconstruction aims at the unpruned model.
-  RECORDS.set(model, previous ? { ...record, original: previous.original, layers: mergeLayers(previous.layers, record.layers) } : record);
+  // A second prune-channels keeps the first original: reconstruction aims at the unpruned model. A record without
+  // layers (a prune-channels that removed nothing, whose original is not kept) gives way to the next one.
+  RECORDS.set(model, previous && previous.layers.length > 0 ? { ...record, original: previous.original, layers: mergeLayers(previous.layers, record.layers) } : record);
 }
 
 function mergeLayers(before: readonly PrunedLayer[], after: readonly PrunedLayer[]): PrunedLayer[] {

@@ -57,7 +57,10 @@ export const reconstruct = definePass({
         hint: "run it in the same pipeline, after pruning: 'prune-channels{ratio=0.5},reconstruct{dataset=fashion-mnist:train}'",
       });
     }
-    if (record.layers.length === 0) return context.preserveAll();
+    if (record.layers.length === 0) {
+      context.report({ severity: 'info', reason: 'reconstruct: nothing to refit: prune-channels removed no channel in this pipeline' });
+      return context.preserveAll();
+    }
     const data = loadCalibrationData(model, {
       dataset: context.options.dataset,
       samples: context.options.samples,
