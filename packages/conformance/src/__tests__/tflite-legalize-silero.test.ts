@@ -6,7 +6,7 @@
  * ONNX file runs in ONNX Runtime — over four chunks in a row, each runtime fed back its own state, since a
  * VAD is run that way. Without the flags the refusal names the flag that fixes it. The models come from the
  * third-party cache (fixtures/third-party.json, fetched by npm pack when absent); a run that cannot get them
- * skips these cases with the reason in their names.
+ * skips these cases, saying why on stderr and in the suite name.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelpassError, Tensor, tensorType, type Model } from '@modelpass/ir';
@@ -45,6 +45,7 @@ const fetched = await ensureThirdPartyModels({ format: 'onnx', ids: ['silero-vad
 );
 const pathOf = (id: string): string | undefined => (typeof fetched === 'string' ? undefined : fetched.get(id));
 const skipReason = typeof fetched === 'string' ? ` (skipped: ${fetched})` : '';
+if (typeof fetched === 'string') console.warn(`tflite-legalize-silero: the Silero cases are skipped, ${fetched}`);
 
 /** What `--input-value sr=RATE --input-shape input=1,SAMPLES --input-shape <state>=…` do to the model. */
 function fixInputs(model: Model, testCase: SileroCase): Model {
