@@ -6,6 +6,7 @@
  */
 import { isTensorType, Tensor, type Model, type Node, type Value } from '@modelpass/ir';
 import { inferShapes, stridesOf } from '@modelpass/ops';
+import { archiveExtraRecords } from '../archive/extra-records.js';
 import { writeTorchArchive } from '../archive/write-archive.js';
 import { torchscriptError } from '../errors.js';
 import type { PickleValue } from '../pickle/pickle-value.js';
@@ -160,6 +161,8 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
     data: { kind: 'object', className: `__torch__.${className}`, state: { kind: 'dict', entries: state } },
     constants: { kind: 'tuple', items: [] },
     tensors,
+    // The model's metadata and output names, which TorchScript has no other place for (read back by readTorchScript).
+    extraRecords: archiveExtraRecords(model.metadata, graph.outputs.map((value) => value.name)),
   });
 }
 

@@ -4,7 +4,8 @@
  * aten ops lowered to canonical ops). Weights stay lazy: constants read `data/<key>` on demand.
  */
 import { inferShapes } from '@modelpass/ops';
-import { GraphBuilder, tensorType, type DType, type Dim, type Model } from '@modelpass/ir';
+import { GraphBuilder, tensorType, type DType, type Dim, type Graph, type Model, type Value } from '@modelpass/ir';
+import { MODELPASS_EXTRA_RECORD, readArchiveExtras } from '../archive/extra-records.js';
 import { readTorchArchive } from '../archive/read-archive.js';
 import type { TorchArchive, TorchArchiveLimits } from '../archive/types.js';
 import { TORCHSCRIPT_UNKNOWN_INPUT_NAME, torchscriptError } from '../errors.js';
@@ -148,16 +149,21 @@ function importArchive(archive: TorchArchive, options: ReadTorchScriptOptions): 
   });
   const result = interpreter.call(forward!, [self, ...args], new Map(), forward!.at);
   // Tuples, lists and dicts (values in insertion order) of tensors are flattened, as the torch engine flattens what forward returns.
-  const outputs: Array<{ value: ScriptValue; where: string }> = [];
-  const flatten = (value: ScriptValue, where: string): void => {
+  // A tensor forward returns as a value of a dict with string keys is named by its key.
+  const outputs: Array<{ value: ScriptValue; where: string; key?: string }> = [];
+  const flatten = (value: ScriptValue, where: string, key?: string): void => {
     if (value.kind === 'tuple' || value.kind === 'list') value.items.forEach((item, i) => flatten(item, `${where}[${i}]`));
-    else if (value.kind === 'dict') value.entries.forEach(([key, item]) => flatten(item, `${where}[${'value' in key && typeof key.value !== 'object' ? JSON.stringify(key.value) : describeValue(key)}]`));
-    else outputs.push({ value, where });
+    else if (value.kind === 'dict') value.entries.forEach(([k, item]) => flatten(item, `${where}[${'value' in k && typeof k.value !== 'object' ? JSON.stringify(k.value) : describeValue(k)}]`, k.kind === 'str' ? k.value : undefined));
+    else outputs.push({ value, where, ...(key !== undefined ? { key } : {}) });
   };
   if (result.kind === 'tuple') result.items.forEach((item, i) => flatten(item, `output ${i}`));
   else flatten(result, 'output 0');
-  outputs.forEach(({ value: output, where }) => {
-    if (output.kind === 'tensor') builder.output(output.value);
+  const keyNames: Array<string | undefined> = [];
+  outputs.forEach(({ value: output, where, key }) => {
+    if (output.kind === 'tensor') {
+      builder.output(output.value);
+      keyNames.push(key);
+    }
     // An Optional field left None (googlenet's aux logits in eval): no graph output, as the torch engine skips it too.
     else if (output.kind === 'none' && outputs.some((item) => item.value.kind === 'tensor')) options.onNote?.(`forward's ${where} is None: it is not a graph output`);
     else interpreter.fail(forward!.at, `forward returns a ${describeValue(output)} as ${where}; only tensors (or tuples, lists and dicts of tensors) can be graph outputs`);
@@ -170,9 +176,43 @@ function importArchive(archive: TorchArchive, options: ReadTorchScriptOptions): 
     return shape ? [`${param.name}=${shape.map((d) => d ?? '?').join(',')}`] : [];
   });
   if (givenShapes.length > 0) checkGivenShapesFit(model, archive.path, givenShapes.join(' '));
+  const extras = readArchiveExtras(archive.records, archive.record, options.onNote);
+  for (const [key, value] of extras.metadata) model.metadata.set(key, value);
+  if (extras.outputNames && extras.outputNames.length !== model.graph.outputs.length) {
+    options.onNote?.(`the archive's ${MODELPASS_EXTRA_RECORD} names ${extras.outputNames.length} outputs, but forward returns ${model.graph.outputs.length}: the outputs keep the names of the values they are`);
+  }
+  nameGraphOutputs(model, extras.outputNames?.length === model.graph.outputs.length ? extras.outputNames : keyNames);
   model.sourceFormat = 'torchscript';
   model.sourcePath = archive.path;
   return model;
+}
+
+/**
+ * Gives graph outputs the names an archive recorded (modelpass's `extra/modelpass.json`) or forward's
+ * dict keys. An output that is a graph input or constant, is returned twice, or whose name another
+ * value of the model already has keeps its own name.
+ */
+function nameGraphOutputs(model: Model, names: ReadonlyArray<string | undefined>): void {
+  const graph = model.graph;
+  if (!names.some((name) => name !== undefined)) return;
+  const taken = new Set<string>();
+  const collect = (g: Graph): void => {
+    for (const value of [...g.inputs, ...g.constants]) taken.add(value.name);
+    for (const node of g.nodes()) {
+      for (const output of node.outputs) if (output) taken.add(output.name);
+      node.subgraphs.forEach(collect);
+    }
+  };
+  collect(graph);
+  const renamed = new Set<Value>();
+  graph.outputs.forEach((value, index) => {
+    const name = names[index];
+    if (name === undefined || name === value.name || value.producer === null || renamed.has(value) || taken.has(name)) return;
+    renamed.add(value);
+    taken.delete(value.name);
+    value.rename(name);
+    taken.add(name);
+  });
 }
 
 /** A non-tensor forward argument bound to `value`, checked against its annotation. */

@@ -1,0 +1,114 @@
+/**
+ * An archive's `extra/` records ↔ a model's metadata. `torch.jit.save(m, path, _extra_files={…})`
+ * stores each extra file as `<prefix>/extra/<name>`; on import each becomes a metadata entry
+ * (`torchscript.extra:<name>` holding the text, or `torchscript.extra.base64:<name>` for bytes that are
+ * not UTF-8), and the writer stores those entries back as the same records, so a `.pt → .onnx → .pt`
+ * round trip keeps them (ONNX carries them as `metadata_props`).
+ *
+ * TorchScript has no place for output names or for other formats' metadata (an ONNX model's
+ * `metadata_props`, a TFLite file's description, metadata buffers and signature defs), so the writer
+ * also stores them in one record of its own, `extra/modelpass.json`
+ * (`{"outputs": [names…], "metadata": {key: value}}`): `torch.jit.load` ignores it (or returns it
+ * through `_extra_files`), and the reader gives the outputs their names back and restores the entries.
+ */
+import { checkZipEntryName } from '../zip/zip-entry-name.js';
+
+/** Metadata key prefix of an extra file's text. */
+export const TORCHSCRIPT_EXTRA_PREFIX = 'torchscript.extra:';
+/** Metadata key prefix of an extra file that is not UTF-8 text (base64). */
+export const TORCHSCRIPT_EXTRA_BASE64_PREFIX = 'torchscript.extra.base64:';
+/** The extra record modelpass writes output names and other metadata into. */
+export const MODELPASS_EXTRA_RECORD = 'extra/modelpass.json';
+
+/** Extra records larger than this are not carried into metadata (the note says so). */
+const MAX_CARRIED_EXTRA_BYTES = 1 << 20;
+/** Metadata keys that are one format's internal bookkeeping, never written into another file. */
+const INTERNAL_PREFIX = 'modelpass:';
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** What an archive's extra records say about the model read from it. */
+export interface ArchiveExtras {
+  metadata: Map<string, string>;
+  /** Graph output names from `extra/modelpass.json`, when it has them. */
+  outputNames?: string[];
+}
+
+/** Reads the `extra/` records of an archive (record names without the prefix). */
+export function readArchiveExtras(records: readonly string[], read: (name: string) => Uint8Array, onNote?: (note: string) => void): ArchiveExtras {
+  const metadata = new Map<string, string>();
+  let outputNames: string[] | undefined;
+  for (const record of records) {
+    if (!record.startsWith('extra/') || record.endsWith('/')) continue;
+    const name = record.slice('extra/'.length);
+    const bytes = read(record);
+    if (record === MODELPASS_EXTRA_RECORD) {
+      const parsed = parseModelpassRecord(bytes);
+      if (parsed) {
+        for (const [key, value] of parsed.metadata) metadata.set(key, value);
+        if (parsed.outputNames) outputNames = parsed.outputNames;
+        continue;
+      }
+      onNote?.(`the archive's ${record} is not the output names and metadata modelpass writes there; it is kept as an extra file`);
+    }
+    if (bytes.byteLength > MAX_CARRIED_EXTRA_BYTES) {
+      onNote?.(`extra file '${name}' (${bytes.byteLength} bytes) is not carried into the model's metadata: larger than ${MAX_CARRIED_EXTRA_BYTES} bytes`);
+      continue;
+    }
+    try {
+      metadata.set(`${TORCHSCRIPT_EXTRA_PREFIX}${name}`, STRICT_UTF8.decode(bytes));
+    } catch {
+      metadata.set(`${TORCHSCRIPT_EXTRA_BASE64_PREFIX}${name}`, Buffer.from(bytes).toString('base64'));
+    }
+  }
+  return outputNames ? { metadata, outputNames } : { metadata };
+}
+
+function parseModelpassRecord(bytes: Uint8Array): { metadata: Map<string, string>; outputNames?: string[] } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(STRICT_UTF8.decode(bytes));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const { outputs, metadata } = parsed as { outputs?: unknown; metadata?: unknown };
+  if (outputs !== undefined && !(Array.isArray(outputs) && outputs.every((name) => typeof name === 'string' && name.length > 0))) return undefined;
+  if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))) return undefined;
+  const entries = Object.entries((metadata ?? {}) as Record<string, unknown>);
+  if (entries.some(([, value]) => typeof value !== 'string')) return undefined;
+  const result: { metadata: Map<string, string>; outputNames?: string[] } = { metadata: new Map(entries as Array<[string, string]>) };
+  if (outputs) result.outputNames = outputs as string[];
+  return result;
+}
+
+/** The `extra/` records to write for a model's metadata and output names. */
+export function archiveExtraRecords(metadata: ReadonlyMap<string, string>, outputNames: readonly string[]): Map<string, Uint8Array> {
+  const records = new Map<string, Uint8Array>();
+  const other: Record<string, string> = {};
+  for (const [key, value] of metadata) {
+    if (key.startsWith(INTERNAL_PREFIX)) continue;
+    const text = key.startsWith(TORCHSCRIPT_EXTRA_PREFIX);
+    const base64 = key.startsWith(TORCHSCRIPT_EXTRA_BASE64_PREFIX);
+    const name = text ? key.slice(TORCHSCRIPT_EXTRA_PREFIX.length) : base64 ? key.slice(TORCHSCRIPT_EXTRA_BASE64_PREFIX.length) : undefined;
+    const record = name === undefined ? undefined : `extra/${name}`;
+    // A name that is no plain relative path (or is modelpass's own record) stays an ordinary entry.
+    if (record !== undefined && record !== MODELPASS_EXTRA_RECORD && isPlainRecordName(record)) {
+      records.set(record, text ? Buffer.from(value, 'utf8') : Buffer.from(value, 'base64'));
+    } else {
+      other[key] = value;
+    }
+  }
+  const json = JSON.stringify({ outputs: outputNames, ...(Object.keys(other).length > 0 ? { metadata: other } : {}) });
+  records.set(MODELPASS_EXTRA_RECORD, Buffer.from(json, 'utf8'));
+  return records;
+}
+
+function isPlainRecordName(name: string): boolean {
+  try {
+    checkZipEntryName(name, '');
+    return !name.endsWith('/');
+  } catch {
+    return false;
+  }
+}
