@@ -7,12 +7,34 @@ export interface CompareVerdict extends ModelComparison {
   readonly verdicts: Readonly<Record<string, 'agree' | 'disagree'>>;
   /** Sizes used for the symbolic dimensions of generated inputs (given with --dim or defaulted). */
   readonly dims: Readonly<Record<string, number>>;
+  /** Inputs fed the values given with --input-value (name → the values, row-major); absent when none. */
+  readonly fixedInputs?: Readonly<Record<string, readonly string[]>>;
 }
 
-export function withVerdict(report: ModelComparison, dims: Readonly<Record<string, number>>): CompareVerdict {
+export function withVerdict(
+  report: ModelComparison,
+  dims: Readonly<Record<string, number>>,
+  fixedInputs?: ReadonlyMap<string, readonly string[]>,
+): CompareVerdict {
   const verdicts: Record<string, 'agree' | 'disagree'> = {};
   for (const output of report.perOutput) verdicts[output.name] = output.withinTolerance ? 'agree' : 'disagree';
-  return { verdict: report.withinTolerance ? 'agree' : 'disagree', verdicts, dims, ...report };
+  const fixed = fixedInputs && fixedInputs.size > 0 ? { fixedInputs: Object.fromEntries(fixedInputs) } : {};
+  return { verdict: report.withinTolerance ? 'agree' : 'disagree', verdicts, dims, ...fixed, ...report };
+}
+
+/**
+ * The header's inputs line: each input with its dtype and shape, and where its values came from. Without
+ * --input-value one note covers them all ('(random, seed 0)' when generated); with it, the fixed inputs
+ * say so with their values (what was fed), and the generated ones keep the seed note.
+ */
+function describeInputs(v: CompareVerdict): string {
+  const fixed = v.fixedInputs ?? {};
+  const described = v.inputs.map((i) => ({ text: `${i.name} ${i.dtype}${shape(i.shape)}`, values: fixed[i.name] }));
+  if (described.length === 0) return '(none)';
+  const random = v.seed !== null ? ` (random, seed ${v.seed})` : '';
+  if (described.every((d) => d.values === undefined)) return described.map((d) => d.text).join(', ') + random;
+  const listed = (values: readonly string[]): string => (values.length > 8 ? `${values.slice(0, 8).join(',')},… (${values.length} values)` : values.join(','));
+  return described.map((d) => (d.values !== undefined ? `${d.text} = ${listed(d.values)} (from --input-value)` : d.text + random)).join(', ');
 }
 
 /** A figure as the reports print it: integers whole, others to 6 significant digits (4 in exponent form), inf/NaN/n/a by name. */
@@ -61,7 +83,7 @@ export function formatVerdict(v: CompareVerdict, files: readonly [string, string
   const lines = [
     `a: ${files[0]} (${v.engines[0]})`,
     `b: ${files[1]} (${v.engines[1]})`,
-    `inputs: ${v.inputs.map((i) => `${i.name} ${i.dtype}${shape(i.shape)}`).join(', ') || '(none)'}${v.seed !== null ? ` (random, seed ${v.seed})` : ''}`,
+    `inputs: ${describeInputs(v)}`,
     `tolerance: |a - b| <= ${number(v.atol)} + ${number(v.rtol)}·|a|; NaN ${v.nanEqual ? 'matches NaN' : 'never matches'}`,
   ];
   for (const output of v.perOutput) lines.push(describeOutput(output));

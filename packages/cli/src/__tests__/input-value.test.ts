@@ -94,6 +94,9 @@ describe('compare --input-value', () => {
       const other = await runCli(['compare', a, b, '--input-value', 'sr=8000']);
       expect(other.code, other.stderr).toBe(1);
       expect(other.stdout).toContain('DISAGREE');
+      // The header says where each input came from: x generated, sr the value given (not 'random, seed 0').
+      expect(other.stdout).toContain('inputs: x float32[2,3] (random, seed 0), sr int64[] = 8000 (from --input-value)');
+      expect(report.fixedInputs).toEqual({ sr: ['16000'] });
     }
   });
 

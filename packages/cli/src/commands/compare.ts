@@ -334,7 +334,7 @@ export const compareCommand: Command = {
       nanEqual: flagBoolean(args, 'nan-equal', true),
     });
     refuseEmptyComparison(report.perOutput);
-    const verdict = withVerdict(report, dims);
+    const verdict = withVerdict(report, dims, values);
     for (const note of report.layoutNotes) io.stderr(`modelpass: note: ${note}`);
     if (reportPath !== undefined) {
       writeReportFile(reportPath, {
