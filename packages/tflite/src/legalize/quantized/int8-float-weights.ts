@@ -1,4 +1,4 @@
-import { Builder, Tensor, tensorType, type Graph, type Model, type TensorType } from '@modelpass/ir';
+import { attrs, Builder, Tensor, tensorType, type Graph, type Model, type Node, type TensorType } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 
 const WEIGHTED = new Map([
@@ -83,6 +83,14 @@ function symmetricInt8(tensor: Tensor, axis: number): { integers: number[]; scal
 export function int8WeightsOfFloatOps(graph: Graph): number {
   let count = 0;
   for (const node of graph.nodeList()) {
+    if (node.op === 'tflite.BATCH_MATMUL') {
+      if (int8BatchMatMulWeight(node)) count++;
+      continue;
+    }
+    if (ELEMENTWISE.has(node.op)) {
+      count += int8ElementwiseOperands(node);
+      continue;
+    }
     const axis = WEIGHTED.get(node.op);
     const weightValue = node.inputs[1];
     const weight = constantOf(weightValue);
@@ -100,6 +108,95 @@ export function int8WeightsOfFloatOps(graph: Graph): number {
     node.setInput(1, reals);
     count++;
   }
+  return count;
+}
+
+/**
+ * int8 integers with one scale per position of every axis but `reduced` (the axis a matrix product sums over), each
+ * scale with fround(q · scale) equal to every value it covers; undefined when the weight is not such a product. The
+ * scales come back shaped as the weight with `reduced` at 1 (so they broadcast over it).
+ */
+function int8AcrossAxis(tensor: Tensor, reduced: number): { integers: number[]; scales: number[]; scaleShape: number[] } | undefined {
+  const values = tensor.toNumbers();
+  const size = tensor.shape[reduced]!;
+  const inner = tensor.shape.slice(reduced + 1).reduce((n, d) => n * d, 1);
+  const outer = values.length / (size * inner);
+  const integers = new Array<number>(values.length);
+  const scales: number[] = [];
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const at = (k: number) => (o * size + k) * inner + i;
+      let peak = 0;
+      for (let k = 0; k < size; k++) peak = Math.max(peak, Math.abs(values[at(k)]!));
+      if (peak === 0) {
+        for (let k = 0; k < size; k++) integers[at(k)] = 0;
+        scales.push(1);
+        continue;
+      }
+      const scale = scaleCandidates(Math.fround(peak / 127)).find((candidate) => {
+        for (let k = 0; k < size; k++) {
+          const v = values[at(k)]!;
+          const q = Math.round(v / candidate);
+          if (Math.abs(q) > 127 || Math.fround(q * candidate) !== v) return false;
+        }
+        return true;
+      });
+      if (scale === undefined) return undefined;
+      for (let k = 0; k < size; k++) integers[at(k)] = Math.round(values[at(k)]! / scale);
+      scales.push(scale);
+    }
+  }
+  return { integers, scales, scaleShape: tensor.shape.map((d, axis) => (axis === reduced ? 1 : d)) };
+}
+
+/**
+ * The constant operand of a float BATCH_MATMUL (the attention head split's head-major projection `[H, Ein, hd]`,
+ * attention-heads.ts) from int8 integers quantized per output column: each column (h, j) has its own scale, over two
+ * axes, which TFLite's per-axis quantization (one quantized dimension) cannot say. Stored as int8 with scale 1 behind
+ * a DEQUANTIZE (computed once, at preparation) times the column scales `[H, 1, hd]` (a MUL): q · s rounded once to
+ * float32, the same reals as ONNX's DequantizeLinear (bit-exact); one scale for all becomes the DEQUANTIZE's own.
+ */
+function int8BatchMatMulWeight(node: Node): boolean {
+  const weight = constantOf(node.inputs[1]);
+  if (!weight || weight.dtype !== 'float32' || weight.size < MIN_ELEMENTS || weight.rank < 3) return false;
+  if ((node.inputs[0]?.type as TensorType | undefined)?.dtype !== 'float32') return false;
+  const reduced = node.optionalAttr('adj_y', 'int') === 1 ? weight.rank - 1 : weight.rank - 2;
+  const found = int8AcrossAxis(weight, reduced);
+  if (!found) return false;
+  const single = found.scales.every((scale) => scale === found.scales[0]);
+  const at = Builder.before(node);
+  const integerQuant = { scale: [single ? found.scales[0]! : 1], zeroPoint: [0], bits: 8 };
+  const integers = at.constant(Tensor.fromValues('int8', weight.shape, found.integers, integerQuant), `${node.name}_weights_int8`);
+  const floatType = tensorType('float32', weight.shape);
+  let reals = at.create('tflite.DEQUANTIZE', [integers], {}, { types: [floatType], name: single ? `${node.name}_weights` : `${node.name}_weights_integers` }).output(0);
+  if (!single) {
+    const scales = at.constant(Tensor.fromValues('float32', found.scaleShape, found.scales), `${node.name}_weights_scales`);
+    reals = at.create('tflite.MUL', [reals, scales], { fused_activation_function: attrs.string('NONE') }, { types: [floatType], name: `${node.name}_weights` }).output(0);
+  }
+  node.setInput(1, reals);
+  return true;
+}
+
+/** Float element-wise ops whose constant operand (a ViT's or the Fashion transformer's position table) may be int8. */
+const ELEMENTWISE = new Set(['tflite.ADD', 'tflite.SUB', 'tflite.MUL']);
+
+/**
+ * A float element-wise op's constant operands that are int8 integers times one scale (quantize-static's per-tensor
+ * tables, dequantized for the float op): int8 behind a DEQUANTIZE, bit-exact. Returns how many.
+ */
+function int8ElementwiseOperands(node: Node): number {
+  if ((node.outputs[0]?.type as TensorType | undefined)?.dtype !== 'float32') return 0;
+  let count = 0;
+  node.inputs.forEach((input, index) => {
+    const tensor = constantOf(input);
+    if (!input || !tensor || tensor.dtype !== 'float32' || tensor.size < MIN_ELEMENTS) return;
+    const found = perTensorInt8(tensor.toNumbers());
+    if (!found) return;
+    const at = Builder.before(node);
+    const integers = at.constant(Tensor.fromValues('int8', tensor.shape, found.integers, { scale: [found.scale], zeroPoint: [0], bits: 8 }), `${node.name}_operand${index}_int8`);
+    node.setInput(index, at.create('tflite.DEQUANTIZE', [integers], {}, { types: [tensorType('float32', tensor.shape)], name: `${node.name}_operand${index}` }).output(0));
+    count++;
+  });
   return count;
 }
 
