@@ -193,6 +193,42 @@ describe('zip containers that escape, lie or explode', () => {
     }
   });
 
+  it('refuses a directory entry that reads another entry\'s bytes: a local header naming another entry, or entries sharing bytes (QA s17)', () => {
+    // Stored tensor records are read lazily without their CRC, so data/1 pointed at data/0 read the weight as the bias
+    // (torch.jit.load does the same); Python's zipfile refuses the first form ("File name in directory … and header … differ").
+    const made = join(dir, 'linear-for-overlap.pt');
+    execFileSync(PYTHON, ['-c', 'import torch, sys; torch.manual_seed(0); torch.jit.save(torch.jit.script(torch.nn.Linear(2, 3)), sys.argv[1])', made], { stdio: 'ignore' });
+    expect(readTorchScript(made, { inputs: [{ shape: [1, 2] }] }).graph.constants).toHaveLength(2);
+    const forged = (how: 'header' | 'inside', file: string): string => {
+      const out = join(dir, file);
+      execFileSync(PYTHON, ['-c', [
+        'import struct, sys, zipfile, zlib',
+        'src, out, how = sys.argv[1:4]',
+        'zin = zipfile.ZipFile(src); prefix = zin.namelist()[0].split("/")[0]',
+        'd0, d1 = prefix + "/data/0", prefix + "/data/1"',
+        'bias = zin.read(d1)',
+        'header = struct.pack("<IHHHHHIIIHH", 0x04034b50, 20, 0, 0, 0, 0, zlib.crc32(bias), len(bias), len(bias), len(d1), 0) + d1.encode()',
+        'with zipfile.ZipFile(out, "w") as z:',
+        '    for n in zin.namelist(): z.writestr(n, header + bias + zin.read(n) if (how == "inside" and n == d0) else zin.read(n))',
+        'b = bytearray(open(out, "rb").read())',
+        'eocd = b.rfind(b"PK\\x05\\x06"); count = struct.unpack_from("<H", b, eocd + 10)[0]; at = struct.unpack_from("<I", b, eocd + 16)[0]',
+        'entries = {}',
+        'for _ in range(count):',
+        '    nl, el, cl = struct.unpack_from("<HHH", b, at + 28); entries[bytes(b[at + 46:at + 46 + nl]).decode()] = at; at += 46 + nl + el + cl',
+        'local0 = struct.unpack_from("<I", b, entries[d0] + 42)[0]',
+        'data0 = local0 + 30 + struct.unpack_from("<H", b, local0 + 26)[0] + struct.unpack_from("<H", b, local0 + 28)[0]',
+        'struct.pack_into("<I", b, entries[d1] + 42, local0 if how == "header" else data0)',
+        'open(out, "wb").write(b)',
+      ].join('\n'), made, out, how], { stdio: 'inherit' });
+      return out;
+    };
+    const header = forged('header', 'overlap-header.pt');
+    expect(() => execFileSync(PYTHON, ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).read(zipfile.ZipFile(sys.argv[1]).namelist()[1])', header], { stdio: 'pipe' })).toThrow(/differ/);
+    expect(refusal(() => readTorchArchive(header)).message).toMatch(/the local header of zip entry '[^/']+\/data\/1' names another entry \("[^/"]+\/data\/0"\)/);
+    // a well-formed header for data/1 hidden inside data/0's bytes: the names agree, the ranges overlap
+    expect(refusal(() => readTorchArchive(forged('inside', 'overlap-inside.pt'))).message).toMatch(/zip entries '[^/']+\/data\/0' and '[^/']+\/data\/1' overlap in the file/);
+  });
+
   it('a torch.save dict read as a module says what the file is and how to save the module', () => {
     const path = join(dir, 'weights.pt');
     execFileSync(PYTHON, ['-c', 'import torch, sys; torch.save(torch.nn.Linear(2, 2).state_dict(), sys.argv[1])', path], { stdio: 'ignore' });

@@ -270,6 +270,13 @@ function readCentralDirectory(file: FileReader, limits: Required<ZipLimits>): Zi
     }
     const local = file.bytes(localOffset, 30, `local header of '${name}'`);
     if (local.readUInt32LE(0) !== SIG_LOCAL) throw zipError(path, `the local header of zip entry '${name}' is missing or damaged`);
+    // The local header must name the same entry: a directory entry pointing at another entry's header would read its bytes.
+    const localName = local.readUInt16LE(26) === nameLength ? file.bytes(localOffset + 30, nameLength, `local header of '${name}'`) : undefined;
+    if (!localName || !localName.equals(cd.subarray(at + 46, at + 46 + nameLength))) {
+      throw zipError(path, `the local header of zip entry '${name}' names another entry (${JSON.stringify((localName ?? Buffer.alloc(0)).toString('utf8'))}): the directory and the file disagree (a damaged or forged archive)`, {
+        expected: `the local header at byte ${localOffset} to name '${name}'`,
+      });
+    }
     const dataOffset = localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
     if (dataOffset + compressedSize > file.size) {
       throw zipError(path, `zip entry '${name}' lies past the end of the file (truncated)`, {
@@ -279,6 +286,17 @@ function readCentralDirectory(file: FileReader, limits: Required<ZipLimits>): Zi
     }
     entries.push({ name, method, compressedSize, size, crc32: crc, localHeaderOffset: localOffset, dataOffset });
     at = end;
+  }
+  // Stored tensor records are read lazily, without their CRC: no two entries may share bytes of the file.
+  const byOffset = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+  for (let i = 1; i < byOffset.length; i++) {
+    const before = byOffset[i - 1]!;
+    const next = byOffset[i]!;
+    if (next.localHeaderOffset < before.dataOffset + before.compressedSize) {
+      throw zipError(path, `zip entries '${before.name}' and '${next.name}' overlap in the file (bytes [${before.localHeaderOffset}, ${before.dataOffset + before.compressedSize}) and from ${next.localHeaderOffset}): a damaged or forged archive`, {
+        expected: 'each entry in bytes of its own',
+      });
+    }
   }
   return entries;
 }
