@@ -53,10 +53,10 @@ function load(name: string): Model {
 }
 
 /** The inputs' and output's symbolic dims set to sizes (what `--input-shape` does to a dynamic export). */
-function fixShapes(model: Model, shapes: Record<string, number[]>): Model {
+function fixShapes(model: Model, shapes: Readonly<Record<string, readonly number[]>>): Model {
   for (const value of [...model.graph.inputs, ...model.graph.outputs]) {
     const shape = shapes[value.name];
-    if (shape && value.type.kind === 'tensor') value.type = tensorType(value.type.dtype, shape);
+    if (shape && value.type.kind === 'tensor') value.type = tensorType(value.type.dtype, [...shape]);
   }
   return model;
 }
@@ -85,7 +85,7 @@ describe('attention exported with dynamic axes, shapes fixed: the static export\
         fixed.graph.nodeList().filter((node) => node.op === 'tflite.SLICE' || node.op === 'tflite.STRIDED_SLICE').length,
       );
       const feeds = Object.fromEntries(
-        reference.graph.inputs.map((input, i) => [input.name, seededTensor((testCase.shapes as Record<string, readonly number[]>)[input.name]!, 11 + i)]),
+        reference.graph.inputs.map((input, i) => [input.name, seededTensor((testCase.shapes as Readonly<Record<string, readonly number[]>>)[input.name]!, 11 + i)]),
       );
       const differences = await compareInRuntimes(reference, converted, feeds);
       for (const difference of differences) expect(difference).toBeLessThanOrEqual(1e-4);
