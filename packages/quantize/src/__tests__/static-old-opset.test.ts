@@ -54,7 +54,7 @@ describe('quantize-static on old onnx opsets', () => {
     const model = convBatchNormModel(6);
     const error = await runPipeline(model, 'quantize-static{samples=4}').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ModelpassError);
-    expect(String((error as Error).message)).toMatch(/imports opset 6, .*only opsets 7–10 are upgraded/);
+    expect(String((error as Error).message)).toMatch(/imports opset 6, .*only opsets 7–12 are upgraded/);
     expect(model.opset('onnx')).toBe(6);
   });
 

@@ -97,7 +97,7 @@ export async function accuracyAwareExclusions(
   const quiet: StepHost = { ...host, debug: () => {}, report: () => {} };
   const trial = async (exclude: readonly string[]): Promise<{ accuracy: number; layers: { node: string; op: string }[] }> => {
     const model = decodeOnnx(floatBytes);
-    await prepareForQuantization(model, quiet);
+    await prepareForQuantization(model, quiet, options);
     const plan = planStaticQuantization(model, { ...options, exclude });
     const layers = plan.nodes.filter((node) => WEIGHTED.has(node.op)).map((node) => ({ node: node.name, op: node.opType }));
     await finishStaticQuantization(model, plan, (tensor) => ranges.get(tensor), { ...options, format: 'qdq', exclude }, quiet);

@@ -18,7 +18,7 @@ import { constantNodesHint } from '../weights-in-constant-nodes.js';
 import { forwardConstantIdentities } from '@modelpass/transforms';
 import { alreadyQuantizedClause } from '../already-quantized.js';
 import { hostOf } from '../static/nested-pass.js';
-import { upgradeOldOpset } from '../static/opset-upgrade.js';
+import { upgradeForPerAxisWeights, upgradeOldOpset } from '../static/opset-upgrade.js';
 import { findGatherTables, quantizeGatherTables, GATHER_TABLE_MIN_ELEMENTS } from '../gather-tables.js';
 
 const PASS = 'quantize-dynamic';
@@ -89,10 +89,12 @@ export const quantizeDynamic = definePass({
     }
     if (layers.length > 0) upgradeOldOpset(model, hostOf(context), 11, 'DynamicQuantizeLinear'); // paddle2onnx writes opset 9
     else upgradeOldOpset(model, hostOf(context), 10, 'DequantizeLinear');
-    // The QDQ form's per-channel weights are a per-axis DequantizeLinear, which ONNX has from opset 13 (opsets 9–10 were raised to 13 above).
+    // The QDQ form's per-channel weights are a per-axis DequantizeLinear, which ONNX has from opset 13 (opsets 9–10 were
+    // raised to 13 above): an opset-11/12 model is raised too where every node allows it, else its weights go per tensor.
+    const blocked = format === 'dqlinear' && perChannel && (model.opset('onnx') ?? 0) < PER_AXIS_DEQUANTIZE_OPSET ? upgradeForPerAxisWeights(model, hostOf(context)).why : undefined;
     const perAxis = format === 'integer' || (model.opset('onnx') ?? 0) >= PER_AXIS_DEQUANTIZE_OPSET;
     if (perChannel && !perAxis) {
-      context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `per-channel weights need onnx opset ${PER_AXIS_DEQUANTIZE_OPSET} in format=dqlinear (per-axis DequantizeLinear); the model imports opset ${model.opset('onnx') ?? '?'}, so weights are quantized per tensor`, hint: 'format=integer keeps them per channel at this opset (MatMulInteger takes a zero point per column)' });
+      context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `per-channel weights need onnx opset ${PER_AXIS_DEQUANTIZE_OPSET} in format=dqlinear (per-axis DequantizeLinear); the model imports opset ${model.opset('onnx') ?? '?'}${blocked ? ` and was not raised to ${PER_AXIS_DEQUANTIZE_OPSET} (${blocked})` : ''}, so weights are quantized per tensor`, hint: 'format=integer keeps them per channel at this opset (MatMulInteger takes a zero point per column)' });
     }
     const activation = sharedActivationQuantizer();
     const dequantized = dequantizedActivation();

@@ -101,6 +101,6 @@ describe('upgradeToOpset13', () => {
   it('refuses opsets it does not upgrade from', () => {
     const model = opset9Model();
     model.opsetImports.set('onnx', 6);
-    expect(() => upgradeToOpset13(model)).toThrow(/opsets 7–10, not 6/);
+    expect(() => upgradeToOpset13(model)).toThrow(/opsets 7–12, not 6/);
   });
 });

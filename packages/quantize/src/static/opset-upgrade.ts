@@ -16,7 +16,7 @@ import { inferShapes } from '@modelpass/ops';
 import type { StepHost } from './nested-pass.js';
 
 export const UPGRADE_TARGET_OPSET = 13;
-/** The oldest onnx opset upgradeToOpset13 rewrites (opset 7 introduced numpy-style broadcasting); it takes up to opset 10. */
+/** The oldest onnx opset upgradeToOpset13 rewrites (opset 7 introduced numpy-style broadcasting); it takes up to opset 12. */
 export const UPGRADE_OLDEST_OPSET = 7;
 
 /** Rewrites `node` in place to its opset-13 spelling, or returns why it cannot be. */
@@ -148,6 +148,8 @@ const RULES: ReadonlyMap<string, UpgradeRule> = new Map([
 
 /** Ops whose attributes became inputs in opset 10 (their rules do not apply to an opset-10 model). */
 const ATTRIBUTES_BEFORE_10 = new Set(['onnx.Slice', 'onnx.TopK']);
+/** Ops whose attributes became inputs in opset 11 (Pad-11 and Clip-11 take inputs: no rule for an opset-11/12 model). */
+const ATTRIBUTES_BEFORE_11 = new Set(['onnx.Pad', 'onnx.Clip']);
 
 /** Rules of opset 8 and older nodes (run on a model importing opset 7 or 8 only). */
 const RULES_BEFORE_9: ReadonlyMap<string, UpgradeRule> = new Map([
@@ -170,15 +172,18 @@ function nodesOfModel(model: Model): Node[] {
 }
 
 /**
- * Upgrades an onnx-opset-7/8/9/10 model to opset 13 in place when every node can be spelled there with
+ * Upgrades an onnx-opset-7…12 model to opset 13 in place when every node can be spelled there with
  * the same meaning; otherwise changes nothing and lists the nodes that block. Throws for a model
- * importing another opset (the caller checks UPGRADE_OLDEST_OPSET first).
+ * importing another opset (the caller checks UPGRADE_OLDEST_OPSET first). Opsets 11 and 12 differ
+ * from 13 only by Squeeze/Unsqueeze/Split/ReduceSum attributes (inputs in 13), Dropout-10's ratio
+ * (an opset-11 model) and Softmax/LogSoftmax/Hardmax's meaning; the other ops there gained types only.
  */
 export function upgradeToOpset13(model: Model): OpsetUpgradeResult {
   const opset = model.opset('onnx');
-  if (opset === undefined || opset < UPGRADE_OLDEST_OPSET || opset > 10) throw new Error(`upgradeToOpset13 takes onnx opsets ${UPGRADE_OLDEST_OPSET}–10, not ${opset}`);
+  if (opset === undefined || opset < UPGRADE_OLDEST_OPSET || opset >= UPGRADE_TARGET_OPSET) throw new Error(`upgradeToOpset13 takes onnx opsets ${UPGRADE_OLDEST_OPSET}–${UPGRADE_TARGET_OPSET - 1}, not ${opset}`);
   const ruleOf = (op: string): UpgradeRule | undefined => {
     if (opset >= 10 && ATTRIBUTES_BEFORE_10.has(op)) return undefined; // Slice-10 and TopK-10 already take inputs
+    if (opset >= 11 && ATTRIBUTES_BEFORE_11.has(op)) return undefined; // so do Pad-11 and Clip-11
     return (opset < 9 ? RULES_BEFORE_9.get(op) : undefined) ?? RULES.get(op);
   };
   const nodes = nodesOfModel(model);
@@ -194,7 +199,7 @@ export function upgradeToOpset13(model: Model): OpsetUpgradeResult {
       blocking.push({ node, reason: `its input is ${dtypeOf(node.inputs[0])}` });
     }
     if (opset < 10 && node.op === 'onnx.Slice' && (!node.hasAttribute('starts') || !node.hasAttribute('ends'))) blocking.push({ node, reason: 'it has no starts/ends attributes' });
-    if (node.op === 'onnx.Pad' && !node.hasAttribute('pads')) blocking.push({ node, reason: 'it has no pads attribute' });
+    if (opset < 11 && node.op === 'onnx.Pad' && !node.hasAttribute('pads')) blocking.push({ node, reason: 'it has no pads attribute' });
     if (opset < 10 && node.op === 'onnx.TopK' && !node.hasAttribute('k')) blocking.push({ node, reason: 'it has no k attribute' });
     if (opset < 9 && node.op === 'onnx.BatchNormalization' && node.attr('spatial', 'int', 1) !== 1) blocking.push({ node, reason: 'spatial=0 (statistics per activation) has no spelling after opset 8' });
   }
@@ -239,7 +244,7 @@ export function upgradeOldOpset(model: Model, host: StepHost, minimum: number, w
     });
   };
   if (opset < UPGRADE_OLDEST_OPSET) {
-    fail(`${needs}; the model imports opset ${opset}, which spells broadcasting and in-place inputs differently, and only opsets ${UPGRADE_OLDEST_OPSET}–10 are upgraded here`);
+    fail(`${needs}; the model imports opset ${opset}, which spells broadcasting and in-place inputs differently, and only opsets ${UPGRADE_OLDEST_OPSET}–${UPGRADE_TARGET_OPSET - 1} are upgraded here`);
   }
   inferShapes(model, { registry: host.registry, mode: 'refresh' }); // Softmax's rule reads its input rank
   const { blocking, rewritten } = upgradeToOpset13(model);
@@ -249,4 +254,26 @@ export function upgradeOldOpset(model: Model, host: StepHost, minimum: number, w
     source: '@modelpass/quantize',
     reason: `the model imported onnx opset ${opset}, which cannot hold ${writes}; it now imports opset ${UPGRADE_TARGET_OPSET}${rewritten.size > 0 ? `, with ${describeCounts(rewritten)} rewritten to their opset-${UPGRADE_TARGET_OPSET} inputs` : ' (no node changed its spelling)'}`,
   });
+}
+
+/**
+ * Per-channel weights are a per-axis DequantizeLinear, which ONNX has from opset 13: a model at an older opset
+ * (torch's opset-11 exports, tf2onnx's opset 12) is raised to 13 when every node means the same there, with a
+ * warning saying so. Returns false, changing nothing, when a node keeps it below 13 or it is older than opset 7;
+ * the caller then quantizes per tensor and says why.
+ */
+export function upgradeForPerAxisWeights(model: Model, host: StepHost): { upgraded: boolean; why?: string } {
+  const opset = model.opset('onnx');
+  if (opset === undefined || opset >= UPGRADE_TARGET_OPSET) return { upgraded: false };
+  if (opset < UPGRADE_OLDEST_OPSET) return { upgraded: false, why: `only opsets ${UPGRADE_OLDEST_OPSET}–${UPGRADE_TARGET_OPSET - 1} are upgraded here` };
+  inferShapes(model, { registry: host.registry, mode: 'refresh' }); // Softmax's rule reads its input rank
+  const { blocking, rewritten } = upgradeToOpset13(model);
+  if (blocking.length > 0) return { upgraded: false, why: `${blocking.length} node(s) keep it at opset ${opset}: ${describeBlocking(blocking)}` };
+  host.report({
+    severity: 'warning',
+    source: '@modelpass/quantize',
+    reason: `the model imported onnx opset ${opset}, which cannot hold per-channel weights (per-axis DequantizeLinear); it now imports opset ${UPGRADE_TARGET_OPSET}${rewritten.size > 0 ? `, with ${describeCounts(rewritten)} rewritten to their opset-${UPGRADE_TARGET_OPSET} inputs` : ' (no node changed its spelling)'}`,
+    hint: 'per-channel=false keeps the opset (weights per tensor)',
+  });
+  return { upgraded: true };
 }

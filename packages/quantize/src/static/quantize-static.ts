@@ -11,7 +11,7 @@ import type { ActivationDType } from './activation-params.js';
 import { applyQuantizationPlan, type QuantizedTensorRecord, type RangeLookup } from './apply-plan.js';
 import { whyBatchNormStays } from './batch-norm-left.js';
 import { compactQdq, dropWeightZeroPoints } from './compact-qdq.js';
-import { upgradeOldOpset } from './opset-upgrade.js';
+import { upgradeForPerAxisWeights, upgradeOldOpset } from './opset-upgrade.js';
 import { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
 import { runStep, standaloneHost, type StepHost } from './nested-pass.js';
 import { FULL_INTEGER_RULES, OP_RULES, ruleOf } from './op-rules.js';
@@ -131,8 +131,9 @@ function quantizeError(reason: string, extra: { hint?: string; expected?: string
 }
 
 /** Forwards Identity(constant), folds BatchNormalization into Conv/Gemm, infers shapes, and warns about BatchNormalization left unfused. */
-export async function prepareForQuantization(model: Model, host: StepHost = standaloneHost()): Promise<void> {
+export async function prepareForQuantization(model: Model, host: StepHost = standaloneHost(), options: Pick<StaticQuantizationOptions, 'perChannel'> = {}): Promise<void> {
   upgradeOldOpset(model, host, 10, 'QuantizeLinear/DequantizeLinear');
+  if (options.perChannel ?? true) perAxisUpgradeBlocked.set(model, upgradeForPerAxisWeights(model, host).why);
   forwardConstantIdentities(model);
   await runStep(fuseBatchNormPass as unknown as Pass<OptionSpecs>, model, host);
   inferShapes(model, { registry: host.registry, mode: 'refresh' });
@@ -173,12 +174,16 @@ function refuseUnsupported(model: Model, options: StaticQuantizationOptions): vo
   }
 }
 
-/** The per-channel setting that applies: per tensor below opset 13 (per-axis DequantizeLinear), with a warning. */
+/** Why prepareForQuantization could not raise a model to opset 13 for per-channel weights (named in effectivePerChannel's warning). */
+const perAxisUpgradeBlocked = new WeakMap<Model, string | undefined>();
+
+/** The per-channel setting that applies: per tensor below opset 13 (per-axis DequantizeLinear; prepareForQuantization raises the opset where it can), with a warning. */
 function effectivePerChannel(model: Model, options: StaticQuantizationOptions, host: StepHost): boolean {
   const opset = model.opset('onnx') ?? 0;
   const perChannel = options.perChannel ?? true;
   if (perChannel && opset < 13) {
-    host.report({ severity: 'warning', reason: `per-channel weights need onnx opset 13 (per-axis DequantizeLinear); the model imports opset ${opset}, so weights are quantized per tensor` });
+    const why = perAxisUpgradeBlocked.get(model);
+    host.report({ severity: 'warning', reason: `per-channel weights need onnx opset 13 (per-axis DequantizeLinear); the model imports opset ${opset}${why ? ` and was not raised to 13 (${why})` : ''}, so weights are quantized per tensor` });
     return false;
   }
   return perChannel;
@@ -309,7 +314,7 @@ export async function quantizeStaticWithRanges(
   options: StaticQuantizationOptions = {},
   host: StepHost = standaloneHost(),
 ): Promise<StaticQuantizationResult> {
-  await prepareForQuantization(model, host);
+  await prepareForQuantization(model, host, options);
   const plan = planStaticQuantization(model, options);
   const lookup: RangeLookup = typeof ranges === 'function' ? ranges : (tensor) => ranges.get(tensor);
   return finishStaticQuantization(model, plan, lookup, options, host);

@@ -28,6 +28,8 @@ import { readWeightMatrix } from './weight-tiles.js';
 import { constantNodesHint } from '../weights-in-constant-nodes.js';
 import { constantBytes, SharedByWeight, sharedWeightConstants, type SharedWeightConstants } from '../shared-weights.js';
 import { forwardConstantIdentities } from '@modelpass/transforms';
+import { hostOf } from '../static/nested-pass.js';
+import { upgradeForPerAxisWeights } from '../static/opset-upgrade.js';
 import { alreadyQuantizedClause } from '../already-quantized.js';
 import { dimsOption, parseDimsOption } from '../calibration/dims-option.js';
 import { findGatherTables, quantizeGatherTables, GATHER_TABLE_MIN_ELEMENTS, type GatherTable } from '../gather-tables.js';
@@ -76,17 +78,21 @@ function checkBlockSize(format: 'matmulnbits' | 'dequantize', blockSize: number)
 const PER_AXIS_DEQUANTIZE_OPSET = 13;
 
 /**
- * The `dequantize` format writes per-channel (opset 13) or blocked (opset 21) DequantizeLinear weights: below opset 13
- * `format=auto` writes MatMulNBits instead (with a note) and an explicit `format=dequantize` is refused, naming the opset.
+ * The `dequantize` format writes per-channel (opset 13) or blocked (opset 21) DequantizeLinear weights. A model below
+ * opset 13 is raised to 13 where every node allows it (with a warning); where one does not, `format=auto` writes
+ * MatMulNBits instead (with a note) and an explicit `format=dequantize` is refused, naming the opset and the node.
  */
 function formatForOpset(model: Model, context: PassContext<Options>, format: 'matmulnbits' | 'dequantize'): 'matmulnbits' | 'dequantize' {
   const opset = model.opset('onnx') ?? 0;
   if (format !== 'dequantize' || opset >= PER_AXIS_DEQUANTIZE_OPSET) return format;
+  const { upgraded, why } = upgradeForPerAxisWeights(model, hostOf(context));
+  if (upgraded) return format;
+  const notRaised = why ? ` and was not raised to ${PER_AXIS_DEQUANTIZE_OPSET} (${why})` : '';
   if (context.options.format === 'dequantize') {
-    throw optionError('format', `dequantize writes per-channel DequantizeLinear weights, which need onnx opset ${PER_AXIS_DEQUANTIZE_OPSET}; the model imports opset ${opset}`, `format=dequantize at opset ${opset}`, `format=matmulnbits (com.microsoft.MatMulNBits, at any onnx opset) or a model at opset ${PER_AXIS_DEQUANTIZE_OPSET} or newer`);
+    throw optionError('format', `dequantize writes per-channel DequantizeLinear weights, which need onnx opset ${PER_AXIS_DEQUANTIZE_OPSET}; the model imports opset ${opset}${notRaised}`, `format=dequantize at opset ${opset}`, `format=matmulnbits (com.microsoft.MatMulNBits, at any onnx opset) or a model at opset ${PER_AXIS_DEQUANTIZE_OPSET} or newer`);
   }
   checkBlockSize('matmulnbits', context.options.blockSize);
-  context.report({ severity: 'info', source: '@modelpass/quantize', reason: `opset ${opset} < ${PER_AXIS_DEQUANTIZE_OPSET}: DequantizeLinear takes no per-channel scale there, so the 8-bit weights are written as com.microsoft.MatMulNBits (format=auto; blocks of ${context.options.blockSize} along K)` });
+  context.report({ severity: 'info', source: '@modelpass/quantize', reason: `opset ${opset} < ${PER_AXIS_DEQUANTIZE_OPSET}: DequantizeLinear takes no per-channel scale there${notRaised}, so the 8-bit weights are written as com.microsoft.MatMulNBits (format=auto; blocks of ${context.options.blockSize} along K)` });
   return 'matmulnbits';
 }
 
