@@ -34,34 +34,58 @@ export const convertFloat16 = definePass({
   description:
     "Operands switch where ONNX's type constraints allow the 16-bit type; KEPT_FLOAT32_OPS, keep= and (keep-io=true) the graph inputs and outputs stay float32. Weights in external data are converted lazily while writing.",
   options,
-  statistics: ['nodes-converted', 'nodes-kept', 'nodes-kept-for-ort', 'constants-converted', 'casts-inserted', 'values-clamped'],
+  statistics: ['nodes-converted', 'nodes-kept', 'nodes-kept-for-ort', 'nodes-kept-for-range', 'constants-converted', 'casts-inserted', 'values-clamped'],
   run(model, context) {
     const { type, keepIo } = context.options;
     inferShapes(model, { registry: context.registry });
     const keep = new Set(context.options.keep);
     checkKeepNames(model, keep, context);
     const plans = new Map<Node, NodePlan>();
+    const outOfRange = outOfRangeConstants(type);
+    const keptForRange: string[] = [];
     for (const node of model.graph.nodes()) {
       const plan = planNode(node, type, model.opset('onnx'), keep);
       const guard = typeof plan !== 'string' ? ortCrashGuard(node) : undefined;
+      const wide = typeof plan !== 'string' && guard === undefined ? outOfRange(node) : undefined;
       if (guard !== undefined) {
         context.statistic('nodes-kept');
         context.statistic('nodes-kept-for-ort');
         context.debug(`${node.name}: float32 (${guard})`);
+      } else if (wide !== undefined) {
+        context.statistic('nodes-kept');
+        context.statistic('nodes-kept-for-range');
+        keptForRange.push(`${node.opType} '${node.name}' (${wide})`);
+        context.debug(`${node.name}: float32 (${wide})`);
       } else if (typeof plan !== 'string') plans.set(node, plan);
       else if (plan !== 'no float32 operand') {
         context.statistic('nodes-kept');
         context.debug(`${node.name}: float32 (${plan})`);
       }
     }
-    if (plans.size === 0) {
-      context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `pass '${PASS}' found no node to convert to ${type}` });
-      return context.preserveAll();
+    if (keptForRange.length > 0) {
+      context.report({
+        severity: 'warning',
+        source: '@modelpass/quantize',
+        reason: `pass '${PASS}' kept ${keptForRange.length} node(s) float32 whose constants hold finite values beyond ${type}'s range (±${HALF_MAX[type].toPrecision(5)}), which ${type} would clamp: ${keptForRange.slice(0, 5).join('; ')}${keptForRange.length > 5 ? `; and ${keptForRange.length - 5} more` : ''}`,
+        hint: 'a BatchNormalization with such statistics often follows a Conv: fuse-bn (or simplify) folds it into the Conv first',
+      });
     }
     const needs = (use: Use): Precision => {
       if (use.isGraphOutput) return keepIo ? 'float32' : 'half';
       return plans.get(use.node!)?.inputs[use.index] ?? 'float32';
     };
+    // A Constant node converts only for a 16-bit reader (as a constant initializer does): one read only at float32
+    // (by a kept node) would otherwise round through 16 bits and back.
+    for (const node of [...plans.keys()]) {
+      if (node.opType === 'Constant' && node.outputs.every((output) => output === null || [...output.uses].every((use) => needs(use) === 'float32'))) {
+        plans.delete(node);
+        context.debug(`${node.name}: float32 (only float32 operands read it)`);
+      }
+    }
+    if (plans.size === 0) {
+      context.report({ severity: 'warning', source: '@modelpass/quantize', reason: `pass '${PASS}' found no node to convert to ${type}` });
+      return context.preserveAll();
+    }
     // Values whose data becomes 16-bit: switching outputs, and (keep-io=false) float32 graph inputs.
     const half = new Set<Value>();
     for (const [node, plan] of plans) {
@@ -84,6 +108,58 @@ export const convertFloat16 = definePass({
     return context.preserve(['topological-order']);
   },
 });
+
+/** The largest finite value of each 16-bit type. */
+const HALF_MAX: Readonly<Record<HalfType, number>> = { float16: 65504, bfloat16: 3.3895313892515355e38 };
+
+/**
+ * Why a node must stay float32 for its constants, or undefined: a Constant node whose float32 value, or a node with a
+ * float32 constant input (an initializer in memory, or a Constant node's output), holding a finite value beyond the
+ * 16-bit type's range — converted, it would be clamped (PaddleOCR v4 det: BatchNormalization variances up to 9.8e7
+ * clamped to 65504 turned the probability map's cosine to 0.02). File-backed initializers are not read here (they
+ * convert lazily; their clamped values are counted in `values-clamped` only when in memory).
+ */
+function outOfRangeConstants(type: HalfType): (node: Node) => string | undefined {
+  const limit = HALF_MAX[type];
+  const cache = new Map<Value | Node, number>();
+  const largest = (tensor: Tensor | undefined): number => {
+    if (!tensor || tensor.dtype !== 'float32' || !tensor.isLoaded) return 0;
+    let max = 0;
+    for (const x of tensor.data() as Float32Array) if (Number.isFinite(x) && Math.abs(x) > max) max = Math.abs(x);
+    return max;
+  };
+  const ofConstantNode = (node: Node): number => {
+    let max = cache.get(node);
+    if (max === undefined) {
+      const value = node.getAttribute('value');
+      const scalar = node.getAttribute('value_float');
+      const list = node.getAttribute('value_floats');
+      max = value?.kind === 'tensor' ? largest(value.value) : scalar?.kind === 'float' ? Math.abs(scalar.value) : list?.kind === 'floats' ? Math.max(0, ...list.value.filter(Number.isFinite).map(Math.abs)) : 0;
+      cache.set(node, max);
+    }
+    return max;
+  };
+  const ofValue = (value: Value): number => {
+    if (value.producer?.opType === 'Constant') return ofConstantNode(value.producer);
+    if (!value.isConstant) return 0;
+    let max = cache.get(value);
+    if (max === undefined) cache.set(value, (max = largest(value.constant)));
+    return max;
+  };
+  const describe = (name: string, max: number): string => `its constant '${name}' holds |x| up to ${max.toPrecision(3)}, beyond ${type}'s ±${limit.toPrecision(5)}`;
+  return (node) => {
+    if (node.opType === 'Constant') {
+      const max = ofConstantNode(node);
+      return max > limit ? describe(node.outputs[0]?.name ?? node.name, max) : undefined;
+    }
+    for (const input of node.inputs) {
+      if (!isFloat32(input)) continue;
+      const max = ofValue(input);
+      if (max > limit) return describe(input.name, max);
+    }
+    return undefined;
+  };
+}
 
 /**
  * Cast `to`, Constant `value` / `value_float` / `value_floats` and ConstantOfShape `value` of a
