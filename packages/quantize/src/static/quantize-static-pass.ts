@@ -22,7 +22,7 @@ import { hostOf } from './nested-pass.js';
 import { finishStaticQuantization, planStaticQuantization, prepareForQuantization, type StaticQuantizationOptions } from './quantize-static.js';
 import { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
 import { describeNothingToQuantize, type NothingToQuantize } from './nothing-to-quantize.js';
-import { sixteenBitWeightsHint } from '../weights-in-constant-nodes.js';
+import { sixteenBitWeightsHint, weightsInConstantNodesWarning } from '../weights-in-constant-nodes.js';
 import { alreadyQuantizedClause, quantizedLayerCount } from '../already-quantized.js';
 import { describeSubgraphWeightedOps, weightedOpsInSubgraphs } from './subgraph-weighted-ops.js';
 import { describeFullIntegerLeftFloat, fullIntegerLeftFloat } from './full-integer.js';
@@ -126,6 +126,8 @@ export const quantizeStatic = definePass({
     };
     const plan = planStaticQuantization(model, quantizeOptions);
     const inSubgraphs = describeSubgraphWeightedOps(weightedOpsInSubgraphs(model));
+    const inConstantNodes = weightsInConstantNodesWarning(model, 'quantize-static');
+    if (inConstantNodes) context.report(inConstantNodes);
     if (plan.nodes.length === 0) {
       context.report(
         inSubgraphs
