@@ -50,6 +50,7 @@ describe('quantize-static{max-drop eval-dataset}', () => {
   it.each([
     ['max-drop=0.3', 'needs an evaluation dataset'],
     ['eval-dataset=fashion-mnist:test', 'needs a budget'],
+    ['eval-dataset=fashion-mnist:test max-drop=0', 'needs a budget: max-drop is 0, which turns the accuracy-aware mode off'],
   ])('%s alone is refused', async (options, message) => {
     requireReferees();
     const model = readFixture('fashion-mlp');

@@ -53,7 +53,8 @@ function accuracyError(reason: string, hint?: string): ModelpassError {
  */
 export function checkAccuracyBudget(budget: AccuracyBudget): void {
   if (!budget.evalDataset) throw accuracyError('max-drop needs an evaluation dataset', 'add eval-dataset=fashion-mnist:test (or idx:IMAGES,LABELS, npy:DIR)');
-  if (!(budget.maxDrop > 0)) throw accuracyError(`eval-dataset='${budget.evalDataset}' needs a budget`, 'add max-drop=0.3 (percentage points)');
+  // max-drop=0 is the option's "off": an explicit max-drop=0 next to eval-dataset was told only "add max-drop=0.3" (QA s17)
+  if (!(budget.maxDrop > 0)) throw accuracyError(`eval-dataset='${budget.evalDataset}' needs a budget: max-drop is 0, which turns the accuracy-aware mode off`, 'give the budget above 0 in percentage points, e.g. max-drop=0.3 (max-drop=0.01 keeps float every layer that costs a measurable drop)');
 }
 
 /**
