@@ -85,6 +85,19 @@ describe('legalize-tflite on a QDQ model', () => {
     expect(model.graph.nodeList().some((node) => node.op === 'tflite.QUANTIZE')).toBe(false);
   });
 
+  it('io-type=int8 warns about each edge that stays float32, naming the node that keeps it float', async () => {
+    const environment = new PassEnvironment({ ops: registerTfliteDialect(createOpRegistry()) });
+    environment.passes.register(transformPasses, '@modelpass/transforms');
+    environment.passes.register(tflitePasses, '@modelpass/tflite');
+    const model = qdqModel();
+    const result = await new PassManager({ environment }).run(model, 'legalize-tflite{io-type=int8}');
+    const edges = result.diagnostics.filter((d) => d.code === 'tflite/io-type-float-edge');
+    // The input is quantized first (int8, no warning); the logits come from a float Gemm.
+    expect(edges.map((d) => [d.severity, d.reason])).toEqual([['warning', `io-type=int8: output '${model.graph.outputs[0]!.name}' stays float32 in the .tflite: the model computes it in float ('logits' (onnx.Gemm))`]]);
+    const plain = await new PassManager({ environment }).run(qdqModel(), 'legalize-tflite');
+    expect(plain.diagnostics.filter((d) => d.code === 'tflite/io-type-float-edge')).toEqual([]);
+  });
+
   it('refuses asymmetric int8 weights, naming the node, and names the int8 ops it has', async () => {
     const error = await legalize(qdqModel(5)).then(
       () => undefined,

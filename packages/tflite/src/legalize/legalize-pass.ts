@@ -12,6 +12,7 @@ import { expandQOperators, isQOperator } from './quantized/expand-qoperator.js';
 import { dynamicRangeAsHybrid, hybridFullyConnected } from './quantized/dynamic-range.js';
 import { finishInt8 } from './quantized/finish-int8.js';
 import { hasInt8Weights, int8WeightsOfFloatOps } from './quantized/int8-float-weights.js';
+import { floatEdgesLeft } from './quantized/io-type-float-edges.js';
 import { hasQuantizedActivations, prepareQuantizedForTflite } from './quantized/prepare-quantized.js';
 import { keepingQuantTypes } from './quantized/quant-values.js';
 import { refuseFloatNodes } from './quantized/full-integer.js';
@@ -156,6 +157,8 @@ export const legalizeTflite = definePass({
       const prepared = prepareQuantizedForTflite(model, { ioType: context.options.ioType as 'float' | 'int8' | 'int16', unsupportedInt8: context.options.unsupportedInt8 as 'error' | 'float', fullInteger: context.options.fullInteger });
       context.statistic('int8-ops', prepared.int8Nodes);
       context.statistic('float-ops-in-int8-model', prepared.floatNodes);
+      const ioType = context.options.ioType as 'float' | 'int8' | 'int16';
+      if (ioType !== 'float') for (const warning of floatEdgesLeft(model.graph, ioType, { inputs: prepared.int8Inputs, outputs: prepared.int8Outputs })) context.report(warning);
     } else if (context.options.fullInteger) refuseFloatNodes(model.graph, { runsInt8: () => false }, false);
     float64AsFloat32WithNote(model.graph, context); // TFLite 2.9 has no float64 kernels: float64 values are computed in float32
     const float16 = float16AsFloat32WithNote(model.graph, context).values > 0; // float16 models: computed in float32, weights stored float16 after lowering
