@@ -53,6 +53,11 @@ const CASES: Case[] = [
     },
   },
   { name: 'Pad edge on W of a rank-3 tensor', input: [2, 3, 4], build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([0, 0, 2, 0, 0, 1]), 'pads')], { mode: attrs.string('edge') }) },
+  // torch's reflection/replication kernels take one or two dims more than they pad: a tensor padded in its first dim
+  // was written as torch.pad of a [512, 1] tensor, which torch refused when run (silero VAD's STFT pad via TFLite; QA s17).
+  { name: 'Pad reflect along the first dim of a rank-2 tensor', input: [6, 2], build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([0, 0, 3, 0]), 'pads')], { mode: attrs.string('reflect') }) },
+  { name: 'Pad edge of a rank-1 tensor', input: [5], build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([1, 2]), 'pads')], { mode: attrs.string('edge') }) },
+  { name: 'Pad reflect of every dim of a rank-3 tensor', input: [3, 4, 5], build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([1, 1, 1, 2, 0, 1]), 'pads')], { mode: attrs.string('reflect') }) },
   { name: 'Pad (opset 18) with axes [-1]', input: [1, 2, 3], opset: 18, build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([1, 2]), 'pads'), null, b.constant(i64([-1]), 'axes')]) },
   {
     name: 'LayerNormalization with its scale behind an Identity',

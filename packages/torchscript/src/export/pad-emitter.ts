@@ -24,7 +24,8 @@ function computedPad(e: EmitContext, node: Node, torchMode: string, rank: number
 
 /**
  * Pad → `torch.constant_pad_nd` (constant mode, any axes, negative pads crop) or `torch.pad(…, "reflect" |
- * "replicate")`, which pads only the last 1–3 dims of a tensor with one or two more. torch lists the
+ * "replicate")`, which pads only the last 1–3 dims of a tensor with one or two more (a tensor padded in
+ * every dim gets a leading unit dim for the call; more leading dims are merged into one). torch lists the
  * last dim first: `[last_begin, last_end, …]`.
  */
 export const padEmitter: OpEmitter = (e, node) => {
@@ -58,6 +59,11 @@ export const padEmitter: OpEmitter = (e, node) => {
   const padded = torchPads.length / 2;
   if (padded > 3 || torchPads.some((p) => p < 0)) {
     e.fail(node, `${mode} padding of ${padded} trailing dim(s) (torch pads 1–3 trailing dims, by non-negative amounts)`);
+  }
+  if (rank === padded) {
+    // Every dim padded: the kernels want one more (a batch) dim than they pad, so add one and take it off again.
+    e.assign(node, `torch.squeeze(torch.pad(torch.unsqueeze(${input(e, node)}, 0), ${pyInts(torchPads)}, "${torchMode}"), 0)`);
+    return;
   }
   if (rank <= padded + 2) {
     e.assign(node, `torch.pad(${input(e, node)}, ${pyInts(torchPads)}, "${torchMode}")`);
