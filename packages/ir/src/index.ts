@@ -1,6 +1,7 @@
 export * from './dtype.js';
 export * from './type.js';
 export * from './diagnostic.js';
+export * from './inference-refusal.js';
 export { MemoryStorage, FileRangeStorage, ComputedStorage, type TensorStorage } from './tensor-storage.js';
 export {
   decodeElements,

@@ -153,12 +153,16 @@ class Verifier {
     this.operands(node, schema, 'input', schema.inputs, node.inputs.length, (i) => node.inputs[i] !== null);
     this.operands(node, schema, 'output', schema.outputs, node.outputs.length, (i) => node.outputs[i] !== null);
     this.attributes(node, schema);
+    const reportedCodes = new Set<string>();
     schema.verify?.({
       node,
       opset: this.model.opset(node.dialect),
-      report: (d) => this.report({ ...d, location: d.location ?? node.location }),
+      report: (d) => {
+        if (d.code !== undefined) reportedCodes.add(d.code);
+        this.report({ ...d, location: d.location ?? node.location });
+      },
     });
-    if (this.options.types !== false) checkInferredOutputs(node, schema, this.model, (d) => this.report(d), this.propagatedTypes);
+    if (this.options.types !== false) checkInferredOutputs(node, schema, this.model, (d) => this.report(d), this.propagatedTypes, reportedCodes);
   }
 
   private isFunctionCall(node: Node): boolean {

@@ -6,6 +6,7 @@
  */
 import type { DiagnosticInit } from './diagnostic.js';
 import { dtypeInfo } from './dtype.js';
+import { isInferenceRefusal } from './inference-refusal.js';
 import type { Model } from './model.js';
 import type { Node } from './node.js';
 import type { OpSchema } from './op-schema.js';
@@ -59,14 +60,23 @@ function shapeConflict(declared: readonly Dim[] | null, inferred: readonly Dim[]
  * refuses such a file), `verify/declared-shape` when the rank or a static dim does (ONNX Runtime
  * merges declared intermediate shapes leniently and runs the file, but passes here read declared
  * shapes, so both are errors; verify-each tolerates the second kind in its input model). Inference
- * that throws is not this check's business (the node's other checks and inferShapes report it).
+ * that throws is not this check's business (the node's other checks and inferShapes report it), except an
+ * `InferenceRefusal` of a main-graph node: its diagnostics are reported as errors, less the codes in
+ * `reportedCodes` (what the node's verify hook said already).
  *
  * With `propagated`, values declared without a type (an imported model's intermediates) take the type
  * inference gave them upstream, and this node's undeclared outputs are recorded there: so a graph
  * output declared int64 behind a chain of untyped values is still checked against what its producer
  * really gives. Propagated types are only read, never written to the model.
  */
-export function checkInferredOutputs(node: Node, schema: OpSchema, model: Model, report: Report, propagated?: Map<Value, Type>): void {
+export function checkInferredOutputs(
+  node: Node,
+  schema: OpSchema,
+  model: Model,
+  report: Report,
+  propagated?: Map<Value, Type>,
+  reportedCodes?: ReadonlySet<string>,
+): void {
   if (!schema.inferTypes) return;
   const outputs = node.outputs;
   if (!propagated && outputs.every((value) => !value || value.type.kind === 'unknown')) return;
@@ -85,7 +95,15 @@ export function checkInferredOutputs(node: Node, schema: OpSchema, model: Model,
       },
       inputConstant: (index) => node.inputs[index]?.constant,
     });
-  } catch {
+  } catch (error) {
+    // A refusal proves the inputs impossible (ONNX Runtime refuses such a file at load); other throws prove nothing.
+    // Only in a main graph: an If branch or loop body may never run with these shapes.
+    if (isInferenceRefusal(error) && node.graph?.parentNode === null) {
+      for (const d of error.diagnostics) {
+        if (d.code !== undefined && reportedCodes?.has(d.code)) continue;
+        report({ ...d, severity: 'error', location: d.location ?? node.location });
+      }
+    }
     return;
   }
   for (let index = 0; index < outputs.length; index++) {

@@ -20,6 +20,7 @@ import {
   diagnostic,
   expressedType,
   formatType,
+  isInferenceRefusal,
   tensorType,
   UNKNOWN_TYPE,
   type Diagnostic,
@@ -54,7 +55,11 @@ export interface InferShapesOptions {
 export interface InferShapesResult {
   /** How many value types were set or refined. */
   readonly updated: number;
-  /** Conflicts between inferred and declared types, and inference functions that failed (warnings). */
+  /**
+   * Conflicts between inferred and declared types, and inference functions that failed (warnings); an op that
+   * refused its inputs (an `InferenceRefusal`: a Reshape of 4 elements to [3,-1]) under the refusal's code, an
+   * error in the main graph and a warning in an If/Loop/Scan body.
+   */
   readonly diagnostics: Diagnostic[];
   /**
    * The data inference found for `value` (a constant, a node it evaluated, or shape arithmetic it propagated
@@ -187,6 +192,12 @@ function hasTrackedOutput(node: Node): boolean {
 }
 
 function failure(error: unknown, node: Node): Diagnostic {
+  // A refusal proves the node's inputs impossible: an error in a main graph (ONNX Runtime refuses the file), a
+  // warning in a body, which may never run with these shapes. The output types stay as they were (never a guess).
+  if (isInferenceRefusal(error)) {
+    const refusal = error.diagnostics[0]!;
+    return diagnostic({ ...refusal, severity: node.graph?.parentNode === null ? 'error' : 'warning', location: refusal.location ?? node.location, cause: error });
+  }
   return diagnostic({
     severity: 'warning',
     reason: `type inference failed: ${error instanceof Error ? error.message : String(error)}`,

@@ -11,6 +11,7 @@ import { convolutionSums, convTransposeSums, type SweepAxis } from './conv-loops
 import { viewNumbers } from '../util/elements.js';
 import { inputShape, inputTensorType, typeOf } from '../util/inference.js';
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
+import { describeOperand, refuseShape } from '../util/shape-refusal.js';
 import { sizeOf, stridesOf } from '../util/shape.js';
 import { tensorFromNumbers } from './kernel-helpers.js';
 import { verifyConvolution } from '../verify/window-checks.js';
@@ -90,6 +91,21 @@ function inferConvType(context: Parameters<NonNullable<import('@modelpass/ir').O
   return [typeOf(dtype, [xShape[0]!, wShape[0]!, ...inferWindowDims(xShape.slice(2), window)])];
 }
 
+/**
+ * Conv: X's channels are W's dim 1 × group (ONNX Runtime refuses other inputs when it runs the node; the verify
+ * hook `ops/conv-channels` says so at load). Static dims only.
+ */
+function refuseConvChannels(node: Node, x: readonly Dim[] | undefined, w: readonly Dim[] | undefined): void {
+  const group = node.optionalAttr('group', 'int') ?? 1;
+  const channels = x?.[1];
+  const perGroup = w?.[1];
+  if (typeof channels !== 'number' || typeof perGroup !== 'number' || group < 1 || channels === perGroup * group) return;
+  refuseShape(node, 'conv-channels', `input ${describeOperand(node, 0, x!)} has ${channels} channels but the weight ${describeOperand(node, 1, w!)} expects ${perGroup} per group × ${group} groups`, {
+    expected: `${perGroup * group} channels`,
+    actual: String(channels),
+  });
+}
+
 function addBias(values: Float64Array, shape: readonly number[], bias: ArrayLike<number> | undefined): void {
   if (!bias) return;
   const [n, m] = [shape[0]!, shape[1]!];
@@ -107,7 +123,10 @@ export const convOp = defineCanonicalOp({
     verifyConvolution({ x: 0, w: 1 })(context);
     verifyConvBias(context);
   },
-  inferTypes: (context) => inferConvType(context, inputTensorType(context, 0)?.dtype),
+  inferTypes(context) {
+    refuseConvChannels(context.node, inputShape(context, 0), inputShape(context, 1));
+    return inferConvType(context, inputTensorType(context, 0)?.dtype);
+  },
   kernel(inputs, { node }) {
     const x = inputTensor(inputs, 0, node);
     const w = inputTensor(inputs, 1, node);

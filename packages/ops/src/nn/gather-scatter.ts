@@ -8,6 +8,7 @@ import { defineCanonicalOp } from '../op-definition.js';
 import { readInts, readNumbers } from '../util/elements.js';
 import { inputShape, inputTensorType, normalizeAxisForInference, typeOf } from '../util/inference.js';
 import { inputTensor, opError } from '../util/kernel-io.js';
+import { axisOrRefuse } from '../util/shape-refusal.js';
 import { normalizeAxis, sizeOf, stridesOf } from '../util/shape.js';
 import { forEachIndex, gatherElements, tensorFromNumbers } from './kernel-helpers.js';
 import { verifyGatherIndices } from '../verify/operand-value-checks.js';
@@ -30,9 +31,9 @@ export const gatherOp = defineCanonicalOp({
     const type = inputTensorType(context, 0);
     const indices = inputShape(context, 1);
     if (!type) return [undefined];
-    if (!type.shape || !indices) return [tensorType(type.dtype, null)];
-    const axis = normalizeAxisForInference(context.node.attr('axis', 'int', 0), type.shape.length);
-    if (axis === undefined) return [undefined];
+    if (!type.shape) return [tensorType(type.dtype, null)];
+    const axis = axisOrRefuse(context.node, context.node.attr('axis', 'int', 0), type.shape);
+    if (!indices) return [tensorType(type.dtype, null)];
     return [tensorType(type.dtype, [...type.shape.slice(0, axis), ...indices, ...type.shape.slice(axis + 1)])];
   },
   kernel(inputs, { node }) {

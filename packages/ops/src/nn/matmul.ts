@@ -12,12 +12,38 @@ import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js'
 import { broadcastIndexMap, broadcastShapesOrUnknownDims, broadcastStaticShapes, sizeOf } from '../util/shape.js';
 import { tensorFromNumbers } from './kernel-helpers.js';
 import { dotProducts } from './conv-loops.js';
+import { describeOperand, refuseShape } from '../util/shape-refusal.js';
 import { verifyGemm, verifyMatMul } from '../verify/structure-checks.js';
 
-/** Output shape of numpy matmul for possibly symbolic shapes (undefined when ranks are unknown). */
-export function matmulDims(a: readonly Dim[], b: readonly Dim[]): Dim[] {
+/**
+ * Output shape of numpy matmul for possibly symbolic shapes (undefined when ranks are unknown). With `node`, inputs
+ * no matmul takes are refused (ONNX Runtime refuses them at load): a scalar operand, static inner dims that differ
+ * (`ops/matmul-inner-dim`), static batch dims that do not broadcast (`ops/broadcast-shapes`).
+ */
+export function matmulDims(a: readonly Dim[], b: readonly Dim[], node?: Node, operands: readonly [number, number] = [0, 1]): Dim[] {
   const a2 = a.length === 1 ? [1, a[0]!] : a;
   const b2 = b.length === 1 ? [b[0]!, 1] : b;
+  if (node && a.length > 0 && b.length > 0) {
+    const k1 = a2[a2.length - 1];
+    const k2 = b2[b2.length - 2];
+    if (typeof k1 === 'number' && typeof k2 === 'number' && k1 !== k2) {
+      refuseShape(node, 'matmul-inner-dim', `inner dimensions differ: A's last dim is ${k1}, B's ${b.length === 1 ? 'only' : 'second-to-last'} dim is ${k2}`, {
+        expected: `K = ${k1}`,
+        actual: `A ${describeOperand(node, operands[0], a)}, B ${describeOperand(node, operands[1], b)}`,
+      });
+    }
+    const [batchA, batchB] = [a2.slice(0, -2), b2.slice(0, -2)];
+    const rank = Math.max(batchA.length, batchB.length);
+    for (let d = 1; d <= rank; d++) {
+      const x = batchA[batchA.length - d];
+      const y = batchB[batchB.length - d];
+      if (typeof x !== 'number' || typeof y !== 'number' || x === 1 || y === 1 || x === y) continue;
+      refuseShape(node, 'broadcast-shapes', `the batch dims of A ${describeOperand(node, operands[0], a)} and B ${describeOperand(node, operands[1], b)} cannot be broadcast: they differ on batch dim ${-d} (${x} and ${y}, neither 1)`, {
+        expected: 'batch dims (all but the last two) equal or 1 on each axis (numpy broadcasting)',
+        actual: `A ${describeOperand(node, operands[0], a)}, B ${describeOperand(node, operands[1], b)}`,
+      });
+    }
+  }
   const batch = broadcastShapesOrUnknownDims(a2.slice(0, -2), b2.slice(0, -2));
   const out: Dim[] = [...batch];
   if (a.length > 1) out.push(a2[a2.length - 2]!);
@@ -96,7 +122,7 @@ export const matMulOp = defineCanonicalOp({
     const dtype = inputTensorType(context, 0)?.dtype;
     const a = inputShape(context, 0);
     const b = inputShape(context, 1);
-    return [typeOf(dtype, a && b ? matmulDims(a, b) : null)];
+    return [typeOf(dtype, a && b ? matmulDims(a, b, context.node) : null)];
   },
   kernel(inputs, { node }) {
     const a = inputTensor(inputs, 0, node);

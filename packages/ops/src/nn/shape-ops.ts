@@ -2,11 +2,12 @@
  * Shape manipulation: Flatten, Reshape, Transpose, Squeeze, Unsqueeze, Expand, Tile, Shape, Size,
  * ConstantOfShape, Constant, Identity, Range. Data-movement kernels copy elements exactly, for any dtype.
  */
-import { Tensor, tensorType, type Dim, type Tensor as TensorT } from '@modelpass/ir';
+import { Tensor, tensorType, type Dim, type Node, type Tensor as TensorT } from '@modelpass/ir';
 import { defineCanonicalOp } from '../op-definition.js';
 import { readInts } from '../util/elements.js';
 import { constantInts, dimProduct, hasInput, inputShape, inputTensorType, normalizeAxisForInference, typeOf } from '../util/inference.js';
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
+import { axisOrRefuse, describeOperand, formatDims, refuseShape } from '../util/shape-refusal.js';
 import { broadcastIndexMap, broadcastShapesOrUnknownDims, broadcastStaticShapes, normalizeAxis, sizeOf, stridesOf, transposedOrder } from '../util/shape.js';
 import { forEachIndex, gatherElements, int64Tensor, tensorFromNumbers, zeroScalar } from './kernel-helpers.js';
 import { verifyReshape, verifyTranspose } from '../verify/structure-checks.js';
@@ -26,9 +27,7 @@ export const flattenOp = defineCanonicalOp({
     const type = inputTensorType(context, 0);
     if (!type) return [undefined];
     if (!type.shape) return [tensorType(type.dtype, [null, null])];
-    const rank = type.shape.length;
-    const raw = context.node.attr('axis', 'int', 1);
-    const axis = raw < 0 ? raw + rank : raw;
+    const axis = axisOrRefuse(context.node, context.node.attr('axis', 'int', 1), type.shape, 0, true);
     return [tensorType(type.dtype, [dimProduct(type.shape.slice(0, axis)), dimProduct(type.shape.slice(axis))])];
   },
   kernel(inputs, { node }) {
@@ -65,7 +64,47 @@ function inferredDim(input: readonly Dim[], known: readonly Dim[]): Dim {
     else symbols.set(d!, (symbols.get(d!) ?? 0) - 1);
   }
   if ([...symbols.values()].some((count) => count !== 0) || denominator === 0) return null;
-  return numerator / denominator;
+  // A -1 that does not divide exactly has no size (a static pair is refused before; symbols leave it to run time).
+  return numerator % denominator === 0 ? numerator / denominator : null;
+}
+
+/**
+ * Refuses a Reshape target no input can take (ONNX Runtime refuses it at load, or at run for a count that differs
+ * without -1): a dim below -1, two -1s, a 0 past the input's rank (copying a dim it does not have), a 0 with a -1
+ * under allowzero=1, and, with every dim known, a -1 that does not divide the element count or a count that differs.
+ */
+function checkReshapeTarget(node: Node, input: readonly Dim[] | undefined, target: readonly Dim[], allowZero: boolean): void {
+  const text = `[${target.map((d) => (d === null ? '?' : String(d))).join(',')}]`;
+  const expected = 'sizes >= 0, 0 to copy an input dim, and at most one -1 (inferred)';
+  const negative = target.find((d) => typeof d === 'number' && d < -1);
+  if (negative !== undefined) refuseShape(node, 'reshape-target', `the target shape ${text} holds ${negative}`, { expected, actual: text });
+  if (target.filter((d) => d === -1).length > 1) refuseShape(node, 'reshape-target', `the target shape ${text} has more than one -1`, { expected, actual: text });
+  const zero = target.indexOf(0);
+  if (zero >= 0 && allowZero && target.includes(-1)) {
+    refuseShape(node, 'reshape-target', `the target shape ${text} has a 0 and a -1 with allowzero=1, so the -1 cannot be solved`, {
+      expected: 'no 0 beside a -1 when allowzero=1 (a 0 is a real 0 then)',
+      actual: text,
+    });
+  }
+  if (!input) return;
+  const past = allowZero ? -1 : target.findIndex((d, i) => d === 0 && i >= input.length);
+  if (past >= 0) {
+    refuseShape(node, 'reshape-target', `the target shape ${text} has a 0 at position ${past}, which copies a dim ${describeOperand(node, 0, input)} of rank ${input.length} does not have`, {
+      expected: `0s only at positions below ${input.length}`,
+      actual: text,
+    });
+  }
+  if (!input.every((d) => typeof d === 'number')) return;
+  const resolved = target.map((d, i) => (d === 0 && !allowZero ? input[i]! : d));
+  if (!resolved.every((d) => typeof d === 'number')) return;
+  const size = (input as number[]).reduce((p, d) => p * d, 1);
+  const known = (resolved as number[]).filter((d) => d !== -1).reduce((p, d) => p * d, 1);
+  const inferred = resolved.includes(-1);
+  if (inferred ? known !== 0 && size % known === 0 : known === size) return;
+  refuseShape(node, 'reshape-size', `cannot reshape ${describeOperand(node, 0, input)} (${size} elements) to ${text}`, {
+    expected: inferred ? `a target whose known dims divide ${size}${known === 0 ? ' (a known product of 0 leaves the -1 unsolvable)' : ''}` : `a target of ${size} elements`,
+    actual: `${text}${inferred ? '' : ` (${known} elements)`}`,
+  });
 }
 
 export const reshapeOp = defineCanonicalOp({
@@ -82,8 +121,11 @@ export const reshapeOp = defineCanonicalOp({
       const rank = inputShape(context, 1)?.[0];
       return [typeOf(dtype, typeof rank === 'number' ? new Array<Dim>(rank).fill(null) : null)];
     }
-    const shape = inputShape(context, 0) ?? target.map(() => null);
-    return [typeOf(dtype, resolveReshape(shape, target, context.node.attr('allowzero', 'int', 0) === 1))];
+    const allowZero = context.node.attr('allowzero', 'int', 0) === 1;
+    const input = inputShape(context, 0);
+    checkReshapeTarget(context.node, input, target, allowZero);
+    const shape = input ?? target.map(() => null);
+    return [typeOf(dtype, resolveReshape(shape, target, allowZero))];
   },
   kernel(inputs, { node }) {
     const x = inputTensor(inputs, 0, node);
@@ -123,6 +165,15 @@ export const transposeOp = defineCanonicalOp({
     const perm = context.node.optionalAttr('perm', 'ints');
     if (!type.shape) return [tensorType(type.dtype, perm ? perm.map(() => null) : null)];
     const shape = type.shape;
+    if (perm && perm.length > 0) {
+      const sorted = [...perm].sort((x, y) => x - y);
+      if (perm.length !== shape.length || sorted.some((p, i) => p !== i)) {
+        refuseShape(context.node, 'transpose-perm', `perm [${perm.join(',')}] is not a permutation of the ${shape.length} axes of ${describeOperand(context.node, 0, shape)}`, {
+          expected: `a reordering of 0..${shape.length - 1}`,
+          actual: `[${perm.join(',')}]`,
+        });
+      }
+    }
     return [tensorType(type.dtype, transposePermutation(shape.length, perm).map((p) => shape[p] ?? null))];
   },
   kernel(inputs, { node }) {
@@ -153,8 +204,17 @@ export const squeezeOp = defineCanonicalOp({
     if (!type) return [undefined];
     const axes = hasInput(context.node, 1) ? constantInts(context, 1) : (context.node.optionalAttr('axes', 'ints')?.slice() ?? []);
     if (!type.shape || !axes) return [tensorType(type.dtype, null)];
-    const rank = type.shape.length;
-    const drop = new Set(axes.map((a) => (a < 0 ? a + rank : a)));
+    const shape = type.shape;
+    const drop = new Set(axes.map((a) => axisOrRefuse(context.node, a, shape)));
+    for (const axis of drop) {
+      const dim = shape[axis];
+      if (typeof dim === 'number' && dim !== 1) {
+        refuseShape(context.node, 'squeeze-axis', `axis ${axis} of ${describeOperand(context.node, 0, shape)} has size ${dim}; only a size-1 axis can be squeezed`, {
+          expected: 'axes of size 1',
+          actual: `size ${dim}`,
+        });
+      }
+    }
     if (axes.length === 0) {
       if (type.shape.some((d) => typeof d !== 'number')) return [tensorType(type.dtype, null)];
       return [tensorType(type.dtype, type.shape.filter((d) => d !== 1))];
@@ -180,6 +240,21 @@ function unsqueezeShape<D>(shape: readonly D[], axes: readonly number[], one: D)
   return out;
 }
 
+/** Unsqueeze axes outside the output rank, or one named twice (ONNX Runtime refuses both at load). */
+function refuseUnsqueezeAxes(node: Node, shape: readonly Dim[], axes: readonly number[]): never {
+  const rank = shape.length + axes.length;
+  const outside = axes.find((a) => a < -rank || a >= rank);
+  if (outside !== undefined) {
+    refuseShape(node, 'axis-range', `axis ${outside} is out of range for an output of rank ${rank} (${describeOperand(node, 0, shape)} plus ${axes.length} axes)`, {
+      expected: `axes in [${-rank}, ${rank - 1}]`,
+      actual: `[${axes.join(',')}]`,
+    });
+  }
+  const normalized = axes.map((a) => (a < 0 ? a + rank : a));
+  const twice = normalized.find((a, i) => normalized.indexOf(a) !== i);
+  return refuseShape(node, 'unsqueeze-axes', `axis ${twice} is named twice in [${axes.join(',')}]`, { expected: 'distinct axes', actual: `[${axes.join(',')}]` });
+}
+
 export const unsqueezeOp = defineCanonicalOp({
   op: 'onnx.Unsqueeze',
   summary: 'Inserts size-1 axes at the given positions of the output',
@@ -192,7 +267,9 @@ export const unsqueezeOp = defineCanonicalOp({
     if (!type) return [undefined];
     const axes = hasInput(context.node, 1) ? constantInts(context, 1) : context.node.optionalAttr('axes', 'ints')?.slice();
     if (!type.shape || !axes) return [tensorType(type.dtype, null)];
-    return [tensorType(type.dtype, unsqueezeShape<Dim>(type.shape, axes, 1) ?? null)];
+    const shape = unsqueezeShape<Dim>(type.shape, axes, 1);
+    if (!shape) refuseUnsqueezeAxes(context.node, type.shape, axes);
+    return [tensorType(type.dtype, shape)];
   },
   kernel(inputs, { node }) {
     const x = inputTensor(inputs, 0, node);
@@ -203,6 +280,20 @@ export const unsqueezeOp = defineCanonicalOp({
     return [x.reshape(shape)];
   },
 });
+
+/** Expand's input and shape operand must broadcast (numpy rules, aligned at the last dim): two static dims that differ and are not 1 never do. */
+function refuseExpandClash(node: Node, shape: readonly Dim[], target: readonly Dim[]): void {
+  const rank = Math.max(shape.length, target.length);
+  for (let i = 0; i < rank; i++) {
+    const a = i < rank - shape.length ? 1 : shape[i - (rank - shape.length)];
+    const b = i < rank - target.length ? 1 : target[i - (rank - target.length)];
+    if (typeof a !== 'number' || typeof b !== 'number' || a === 1 || b === 1 || a === b) continue;
+    refuseShape(node, 'expand-shape', `the shape ${formatDims(target)} does not broadcast with ${describeOperand(node, 0, shape)} (${a} against ${b})`, {
+      expected: 'dims, aligned at the last one, that are equal or 1',
+      actual: formatDims(target),
+    });
+  }
+}
 
 export const expandOp = defineCanonicalOp({
   op: 'onnx.Expand',
@@ -221,6 +312,7 @@ export const expandOp = defineCanonicalOp({
       const length = inputShape(context, 1)?.[0];
       return [typeOf(dtype, shape && typeof length === 'number' ? new Array<Dim>(Math.max(length, shape.length)).fill(null) : null)];
     }
+    refuseExpandClash(context.node, shape, target);
     return [typeOf(dtype, broadcastShapesOrUnknownDims(shape, target))];
   },
   kernel(inputs, { node }) {
@@ -254,6 +346,12 @@ export const tileOp = defineCanonicalOp({
     const repeats = inputDimValues(context, 1);
     if (!type.shape) return [tensorType(type.dtype, null)];
     if (!repeats) return [tensorType(type.dtype, type.shape.map(() => null))];
+    if (repeats.length !== type.shape.length) {
+      refuseShape(context.node, 'tile-repeats', `repeats ${formatDims(repeats)} has ${repeats.length} entries for ${describeOperand(context.node, 0, type.shape)} of rank ${type.shape.length}`, {
+        expected: `${type.shape.length} repeats (one per dim)`,
+        actual: formatDims(repeats),
+      });
+    }
     return [tensorType(type.dtype, type.shape.map((d, i) => tiledDim(d, repeats[i] ?? null)))];
   },
   kernel(inputs, { node }) {

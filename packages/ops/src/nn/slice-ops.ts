@@ -8,6 +8,7 @@ import { constantInts, hasInput, inputTensorType, normalizeAxisForInference, typ
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { normalizeAxis, sizeOf, stridesOf } from '../util/shape.js';
 import { forEachIndex, gatherElements, tensorFromNumbers } from './kernel-helpers.js';
+import { axisOrRefuse, describeOperand, refuseShape } from '../util/shape-refusal.js';
 import { verifyConcat, verifySplit } from '../verify/structure-checks.js';
 import { verifyPadResult, verifySliceSteps } from '../verify/operand-value-checks.js';
 import { verifyPadLength, verifySliceAxes } from '../verify/attribute-range-checks.js';
@@ -26,8 +27,26 @@ export const concatOp = defineCanonicalOp({
     const dtype = types.find((t) => t)?.dtype;
     const ranked = types.find((t) => t?.shape)?.shape;
     if (!dtype || !ranked) return [typeOf(dtype, null)];
-    const axis = normalizeAxisForInference(context.node.attr('axis', 'int'), ranked.length);
+    const node = context.node;
+    const first = types.findIndex((t) => t?.shape);
+    // A scalar has no axis to join along (kept as before: no shape is refused for it here).
+    const axis = ranked.length === 0 ? normalizeAxisForInference(node.attr('axis', 'int'), 0) : axisOrRefuse(node, node.attr('axis', 'int'), ranked, first);
     if (axis === undefined) return [undefined];
+    types.forEach((t, i) => {
+      const shape = t?.shape;
+      if (!shape) return;
+      if (shape.length !== ranked.length) {
+        refuseShape(node, 'concat-rank', `inputs have ranks ${ranked.length} and ${shape.length}: ${describeOperand(node, first, ranked)} and ${describeOperand(node, i, shape)}`, {
+          expected: 'one rank for every input',
+        });
+      }
+      const clash = shape.findIndex((dim, d) => d !== axis && typeof dim === 'number' && typeof ranked[d] === 'number' && dim !== ranked[d]);
+      if (clash >= 0) {
+        refuseShape(node, 'concat-dims', `inputs differ on axis ${clash} (${ranked[clash]} and ${shape[clash]}), which is not the concatenation axis ${axis}: ${describeOperand(node, first, ranked)} and ${describeOperand(node, i, shape)}`, {
+          expected: `equal dims on every axis but ${axis}`,
+        });
+      }
+    });
     const out: Dim[] = ranked.map((_, d) => {
       if (d === axis) {
         let sum = 0;
@@ -113,6 +132,34 @@ export function splitTensor(node: Node, x: Tensor, axis: number, sizes: readonly
   });
 }
 
+/**
+ * Split sizes ONNX Runtime refuses at load for a static axis of `dim` elements: `split` sizes that do not add up to
+ * it or do not match the outputs, and without `split` or `num_outputs` an axis the outputs do not divide evenly.
+ */
+function refuseUnevenSplit(node: Node, shape: readonly Dim[], axis: number, outputs: number, split: readonly number[] | undefined): void {
+  const dim = shape[axis] as number;
+  if (split && split.length > 0) {
+    if (split.length !== outputs) {
+      refuseShape(node, 'split-count', `split lists ${split.length} parts but the node has ${outputs} outputs`, { expected: `${outputs} sizes`, actual: `[${split.join(',')}]` });
+    }
+    const total = split.reduce((sum, size) => sum + size, 0);
+    if (total !== dim || split.some((size) => size < 0)) {
+      refuseShape(node, 'split-sizes', `split sizes [${split.join(',')}] add up to ${total}, not to dimension ${dim} of axis ${axis} of ${describeOperand(node, 0, shape)}`, {
+        expected: `sizes >= 0 that add up to ${dim}`,
+        actual: `[${split.join(',')}]`,
+      });
+    }
+    return;
+  }
+  if (node.optionalAttr('num_outputs', 'int') !== undefined || split) return;
+  if (dim % outputs !== 0) {
+    refuseShape(node, 'split-sizes', `axis ${axis} of ${describeOperand(node, 0, shape)} has ${dim} elements, which ${outputs} outputs do not split evenly`, {
+      expected: `a dimension that is a multiple of ${outputs}, or split sizes`,
+      actual: String(dim),
+    });
+  }
+}
+
 export const splitOp = defineCanonicalOp({
   op: 'onnx.Split',
   summary: 'Cuts a tensor into parts along an axis (sizes from split, num_outputs or the output count)',
@@ -126,10 +173,10 @@ export const splitOp = defineCanonicalOp({
     if (!type) return new Array<undefined>(count).fill(undefined);
     if (!type.shape) return new Array(count).fill(tensorType(type.dtype, null));
     const shape = type.shape;
-    const axis = normalizeAxisForInference(context.node.attr('axis', 'int', 0), shape.length);
-    if (axis === undefined) return new Array<undefined>(count).fill(undefined);
+    const axis = axisOrRefuse(context.node, context.node.attr('axis', 'int', 0), shape);
     const split = hasInput(context.node, 1) ? constantInts(context, 1) : context.node.optionalAttr('split', 'ints')?.slice();
     const dim = shape[axis];
+    if (typeof dim === 'number') refuseUnevenSplit(context.node, shape, axis, count, split);
     const splitUnknown = hasInput(context.node, 1) && !split;
     const sizes = split && split.length > 0 ? split : typeof dim === 'number' && !splitUnknown ? splitSizes(context.node, dim, count, undefined) : undefined;
     return Array.from({ length: count }, (_, i) => tensorType(type.dtype, shape.map((d, k) => (k === axis ? (sizes?.[i] ?? null) : d))));
@@ -195,7 +242,16 @@ export const sliceOp = defineCanonicalOp({
     const read = (i: number, attr: string) => (fromInputs ? (hasInput(node, i) ? constantInts(context, i) : undefined) : node.optionalAttr(attr, 'ints')?.slice());
     const starts = read(1, 'starts');
     const ends = read(2, 'ends');
-    const axes = read(3, 'axes') ?? (fromInputs && hasInput(node, 3) ? undefined : starts?.map((_, i) => i));
+    const givenAxes = read(3, 'axes');
+    if (givenAxes) {
+      const seen = new Set<number>();
+      for (const a of givenAxes) {
+        const axis = axisOrRefuse(node, a, shape);
+        if (seen.has(axis)) refuseShape(node, 'repeated-axis', `axis ${axis} is named twice in [${givenAxes.join(',')}]`, { expected: 'distinct axes', actual: `[${givenAxes.join(',')}]` });
+        seen.add(axis);
+      }
+    }
+    const axes = givenAxes ?? (fromInputs && hasInput(node, 3) ? undefined : starts?.map((_, i) => i));
     const steps = fromInputs && hasInput(node, 4) ? constantInts(context, 4) : starts?.map(() => 1);
     if (!starts || !ends || !axes || !steps) {
       // Unknown bounds: only axes that cannot be sliced keep their dims; without axes every dim is unknown.

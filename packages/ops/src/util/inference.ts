@@ -1,3 +1,4 @@
+import { refuseBroadcastClash } from './shape-refusal.js';
 import { isTensorType, tensorType, type DType, type Dim, type InferenceContext, type Node, type TensorType, type Type, type TypeInference } from '@modelpass/ir';
 import { readInts } from './elements.js';
 import { broadcastShapes } from './shape.js';
@@ -78,6 +79,11 @@ export function broadcastInputs(context: InferenceContext, indices?: readonly nu
   if (!outDType) return undefined;
   if (types.some((type) => !type)) return tensorType(outDType, null);
   const shape = broadcastShapes(types.map((type) => type!.shape));
+  // Static dims that clash: refused (ONNX Runtime: "Incompatible dimensions"), unless the pre-opset-7 `broadcast`
+  // attribute aligns B at `axis` instead of numpy's rule.
+  if (shape === undefined && context.node.getAttribute('broadcast') === undefined) {
+    refuseBroadcastClash(context.node, types.map((type) => type!.shape!), list);
+  }
   return tensorType(outDType, shape === undefined ? null : shape);
 }
 
