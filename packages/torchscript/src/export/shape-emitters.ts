@@ -70,8 +70,13 @@ const unsqueeze: OpEmitter = (e, node) => {
   if (!axes) return e.fail(node, 'computed axes');
   const rank = e.rank(node.inputs[0] ?? null);
   const outRank = rank === undefined ? undefined : rank + axes.length;
-  if (axes.some((a) => a < 0) && outRank === undefined) e.fail(node, 'negative axes with the rank unknown');
   let expression = input(e, node);
+  if (outRank === undefined && axes.every((a) => a < 0)) {
+    // Rank unknown, every axis counted from the end: torch's negative dims count from the end too; the one nearest the end first.
+    for (const axis of [...axes].sort((a, b) => b - a)) expression = `torch.unsqueeze(${expression}, ${axis})`;
+    return e.assign(node, expression);
+  }
+  if (axes.some((a) => a < 0) && outRank === undefined) e.fail(node, 'negative and non-negative axes with the rank unknown');
   for (const axis of [...axes].map((a) => (a < 0 ? a + outRank! : a)).sort((a, b) => a - b)) expression = `torch.unsqueeze(${expression}, ${axis})`;
   e.assign(node, expression);
 };
@@ -85,8 +90,13 @@ const squeeze: OpEmitter = (e, node) => {
     return;
   }
   const rank = e.rank(node.inputs[0] ?? null);
-  if (axes.some((a) => a < 0) && rank === undefined) e.fail(node, 'negative axes with the rank unknown');
   let expression = input(e, node);
+  if (rank === undefined && axes.every((a) => a < 0)) {
+    // Rank unknown, every axis counted from the end: the one farthest from the end first, so the others keep their place.
+    for (const axis of [...axes].sort((a, b) => a - b)) expression = `torch.squeeze(${expression}, ${axis})`;
+    return e.assign(node, expression);
+  }
+  if (axes.some((a) => a < 0) && rank === undefined) e.fail(node, 'negative and non-negative axes with the rank unknown');
   for (const axis of [...axes].map((a) => (a < 0 ? a + rank! : a)).sort((a, b) => b - a)) expression = `torch.squeeze(${expression}, ${axis})`;
   e.assign(node, expression);
 };

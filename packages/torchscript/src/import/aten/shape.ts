@@ -110,10 +110,12 @@ const chunk: AtenLowering = (ctx) => {
   return { kind: 'list', items: outputs };
 };
 
+// A negative dim on a tensor of unknown rank stays negative: ONNX's Unsqueeze/Squeeze count negative axes from the end as torch does.
 const unsqueeze: AtenLowering = (ctx) => {
   const x = ctx.tensor(ctx.arg(0), 'self');
   const rank = x.rank === undefined ? undefined : x.rank + 1;
-  const axis = normalizeDim(ctx, ctx.int(ctx.arg(1, 'dim'), 'dim'), rank, 'dim');
+  const dim = ctx.int(ctx.arg(1, 'dim'), 'dim');
+  const axis = rank === undefined && dim < 0 ? dim : normalizeDim(ctx, dim, rank, 'dim');
   return ctx.emit('Unsqueeze', [x.value, ctx.int64Vector([axis])], {}, { rank, dtype: x.dtype });
 };
 
@@ -121,7 +123,8 @@ const squeeze: AtenLowering = (ctx) => {
   const x = ctx.tensor(ctx.arg(0), 'self');
   const dimArg = ctx.arg(1, 'dim');
   if (dimArg.kind === 'none') return ctx.emit('Squeeze', [x.value], {}, { dtype: x.dtype });
-  const axis = normalizeDim(ctx, ctx.int(dimArg, 'dim'), x.rank, 'dim');
+  const dim = ctx.int(dimArg, 'dim');
+  const axis = x.rank === undefined && dim < 0 ? dim : normalizeDim(ctx, dim, x.rank, 'dim');
   return ctx.emit('Squeeze', [x.value, ctx.int64Vector([axis])], {}, { rank: x.rank === undefined ? undefined : x.rank - 1, dtype: x.dtype });
 };
 
