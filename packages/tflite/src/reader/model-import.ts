@@ -2,6 +2,7 @@ import { Graph, Model, ModelpassError } from '@modelpass/ir';
 import { TABLE_SLOTS } from '../generated/schema-tables.js';
 import { builtinNameOfCode } from '../dialect/names.js';
 import { tfliteError } from '../io/errors.js';
+import { FOREIGN_METADATA_NAME, unpackForeignMetadata } from '../io/foreign-metadata.js';
 import { META_DESCRIPTION, META_METADATA_PREFIX, META_SIGNATURE_DEFS } from '../io/metadata-keys.js';
 import { TfliteSourceFile } from '../io/source-file.js';
 import type { SignatureDefJson } from '../io/signature-defs.js';
@@ -110,7 +111,10 @@ function importModel(path: string, source: TfliteSourceFile, bytes: FlatBytes, l
     if (range && range.length > limits.maxMetadataBytes) {
       throw tfliteLimitExceeded('maxMetadataBytes', `metadata '${name}' (${entry.path}, ${range.length} bytes)`, range.length, limits.maxMetadataBytes, path);
     }
-    model.metadata.set(`${META_METADATA_PREFIX}${name}`, Buffer.from(range ? readRange(ctx, range) : new Uint8Array()).toString('base64'));
+    const bytes = range ? readRange(ctx, range) : new Uint8Array();
+    const foreign = name === FOREIGN_METADATA_NAME ? unpackForeignMetadata(bytes) : undefined;
+    if (foreign) for (const [key, value] of foreign) model.metadata.set(key, value);
+    else model.metadata.set(`${META_METADATA_PREFIX}${name}`, Buffer.from(bytes).toString('base64'));
   }
   const signatures = readSignatureDefs(root, ctx, model);
   if (signatures.length > 0) model.metadata.set(META_SIGNATURE_DEFS, JSON.stringify(signatures));

@@ -2,6 +2,7 @@ import type { Model, Node, Tensor, TensorType } from '@modelpass/ir';
 import { TABLE_SLOTS, TFLITE_ENUMS } from '../generated/schema-tables.js';
 import { builtinCode } from '../dialect/names.js';
 import { tfliteError } from '../io/errors.js';
+import { FOREIGN_METADATA_NAME, packForeignMetadata } from '../io/foreign-metadata.js';
 import { META_DESCRIPTION, META_METADATA_PREFIX, META_SHAPE_BOUND, META_SIGNATURE_DEFS, META_TENSOR_NAME } from '../io/metadata-keys.js';
 import type { SignatureDefJson } from '../io/signature-defs.js';
 import { tensorTypeOfDtype } from '../io/tensor-types.js';
@@ -118,16 +119,24 @@ export function buildFlatbuffer(model: Model, plan: ModelPlan, external: boolean
     return dataBuffer(b, data);
   });
   const metadata: number[] = [];
-  for (const [key, value] of model.metadata) {
-    if (!key.startsWith(META_METADATA_PREFIX)) continue;
-    const data = alignedByteVector(b, Buffer.from(value, 'base64'));
+  const addMetadata = (entryName: string, bytes: Uint8Array): void => {
+    const data = alignedByteVector(b, bytes);
     bufferOffsets.push(dataBuffer(b, data));
-    const name = b.createString(key.slice(META_METADATA_PREFIX.length));
+    const name = b.createString(entryName);
     b.startObject(ANY_FIELDS);
     b.addFieldOffset(METADATA.name, name, 0);
     b.addFieldInt32(METADATA.buffer, bufferOffsets.length - 1, 0);
     metadata.push(b.endObject());
+  };
+  // Other formats' metadata (ONNX metadata_props, TorchScript extra files) in one buffer of its own.
+  const foreign = packForeignMetadata(model.metadata);
+  for (const [key, value] of model.metadata) {
+    if (!key.startsWith(META_METADATA_PREFIX)) continue;
+    const entryName = key.slice(META_METADATA_PREFIX.length);
+    if (foreign && entryName === FOREIGN_METADATA_NAME) continue;
+    addMetadata(entryName, Buffer.from(value, 'base64'));
   }
+  if (foreign) addMetadata(FOREIGN_METADATA_NAME, foreign);
 
   const subgraphs = plan.subgraphs.map((subgraph) => buildSubgraph(b, plan, subgraph));
   const operatorCodes = plan.operatorCodes.map((code) => {
