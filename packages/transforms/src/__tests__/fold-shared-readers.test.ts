@@ -77,6 +77,18 @@ describe('fold-constants: readers of a shared weight fold together', () => {
     expect(run.statistics.get('declined-for-growth')).toBe(2);
   });
 
+  it('declined-for-growth counts a node left alone once, though a group fold elsewhere brings another walk', async () => {
+    const g = new GraphBuilder();
+    const slice = (value: Value, start: number, end: number) => g.op1('onnx.Slice', [value, g.constant(i64([start])), g.constant(i64([end])), g.constant(i64([0]))]);
+    const packed = g.constant(randomTensor([3 * E, E], 3), 'packed');
+    const other = g.constant(randomTensor([3 * E, E], 5), 'other');
+    [slice(packed, 0, E), slice(packed, E, 3 * E), slice(other, 0, 2 * E), slice(other, E, 3 * E)].forEach((value, i) => g.output(g.op1('onnx.Identity', [value], {}, { outputs: [`y${i}`] })));
+    const model = g.model();
+    const run = await runPass(foldConstantsPass, model);
+    expect(model.graph.nodeList().filter((node) => node.op === 'onnx.Slice').map((node) => node.inputs[0]!.name)).toEqual(['other', 'other']);
+    expect(run.statistics.get('declined-for-growth')).toBe(2);
+  });
+
   it('readers whose results together outgrow the weight and its slice bounds (overlapping rows) are left alone, with the reason', async () => {
     const model = packedProjections([[0, 2 * E], [E, 3 * E]]);
     const run = await runPass(foldConstantsPass, model);

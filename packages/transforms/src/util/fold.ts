@@ -147,6 +147,8 @@ function foldGraph(graph: Graph, model: Model, options: FoldOptions, result: Fol
     const declined: Node[] = [];
     walkGraph(graph, model, options, result, declined);
     if (declined.length === 0 || foldSharedReaders(graph, declined, model, options, result) === 0) return;
+    // The next walk declines the ones left again: counted once.
+    for (const node of declined) if (node.graph === graph) result.declinedForGrowth--;
   }
 }
 
