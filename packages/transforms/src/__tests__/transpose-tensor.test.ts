@@ -41,6 +41,9 @@ describe('transposeTensor', () => {
     ['float16', [3, 1, 37, 5], [0, 2, 3, 1]],
     ['float32', [6, 4, 3, 3], [1, 2, 3, 0]],
     ['int32', [2, 3, 4, 5], [0, 3, 1, 2]],
+    // Matrices past the column walk's size (2^16 elements) go by tiles: both walks are checked.
+    ['float32', [260, 260], [1, 0]],
+    ['int8', [2, 257, 256], [0, 2, 1]],
     // Only size-1 axes move: same bytes, new shape.
     ['float32', [5, 7, 1, 1], [0, 2, 3, 1]],
     ['int8', [1, 4, 1, 3], [2, 0, 1, 3]],

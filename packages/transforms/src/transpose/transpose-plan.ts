@@ -53,11 +53,24 @@ const TILE = 32;
 type Elements = Uint8Array | Uint16Array | Uint32Array;
 
 /**
- * `target[b][c][r] = source[b][r][c]` for each batch `b`, in TILE×TILE tiles so that both the reads
- * and the writes stay within a few cache lines (a row-by-row walk strides through the whole source).
+ * Matrices of at most this many elements (256 KiB of 4-byte elements: one stays in a core's L2 cache) are transposed
+ * column by column: each column's strided reads hit lines the earlier columns brought in, the writes are sequential, and
+ * the loop has no tile bookkeeping — 15–45% less time than the tiles for conv filters (OIHW → OHWI: `[I, kH·kW]` per
+ * output channel), measured with Uint32Array sources on 2026-12-05 (s17). Larger ones go by tiles.
+ */
+const COLUMN_WALK_MAX_ELEMENTS = 1 << 16;
+
+/**
+ * `target[b][c][r] = source[b][r][c]` for each batch `b`. Small matrices column by column (see
+ * `COLUMN_WALK_MAX_ELEMENTS`); larger ones in TILE×TILE tiles so that both the reads and the writes stay within a few
+ * cache lines (a row-by-row walk strides through the whole source).
  */
 export function transposeMatrices(source: Elements, target: Elements, batch: number, rows: number, cols: number): void {
   const size = rows * cols;
+  if (size <= COLUMN_WALK_MAX_ELEMENTS) {
+    transposeByColumns(source, target, batch, rows, cols);
+    return;
+  }
   for (let b = 0, base = 0; b < batch; b++, base += size) {
     for (let r0 = 0; r0 < rows; r0 += TILE) {
       const r1 = Math.min(rows, r0 + TILE);
@@ -68,6 +81,17 @@ export function transposeMatrices(source: Elements, target: Elements, batch: num
           for (let c = c0, to = base + c0 * rows + r; c < c1; c++, to += rows) target[to] = source[from + c]!;
         }
       }
+    }
+  }
+}
+
+/** `transposeMatrices` for matrices that fit a cache: each column of the source becomes a row of the target. */
+function transposeByColumns(source: Elements, target: Elements, batch: number, rows: number, cols: number): void {
+  const size = rows * cols;
+  for (let base = 0, to = 0, end = batch * size; base < end; base += size) {
+    const last = base + size;
+    for (let c = 0; c < cols; c++) {
+      for (let from = base + c; from < last; from += cols, to++) target[to] = source[from]!;
     }
   }
 }
