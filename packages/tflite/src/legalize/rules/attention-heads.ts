@@ -126,12 +126,32 @@ function projectionOf(value: Value): Projection | undefined {
   return { x, weight, bias };
 }
 
-/** `W[:, start : start + H·hd]` of a float32 `[Ein, N]` as `[H, Ein, hd]`, in one pass over the weights. */
+/**
+ * The stored bytes of a weight still in its file, read once for all the rewrites that take parts of it (a packed
+ * in-projection's q, k and v are three head splits): held weakly, so the bytes go with the tensor.
+ */
+const readWeights = new WeakMap<Tensor, Uint8Array>();
+
+/** `weight`'s stored (little-endian) bytes: in memory as they are, from the file once (see `readWeights`). */
+function weightBytes(weight: Tensor): Uint8Array {
+  if (weight.isLoaded) return weight.bytes();
+  let bytes = readWeights.get(weight);
+  if (!bytes) readWeights.set(weight, (bytes = weight.bytes()));
+  return bytes;
+}
+
+/** Bytes in a float32 element. */
+const FLOAT32_BYTES = 4;
+
+/**
+ * `W[:, start : start + H·hd]` of a float32 `[Ein, N]` as `[H, Ein, hd]`, in one pass over the weights: runs of hd
+ * elements moved as stored bytes (no decoding into numbers and encoding back).
+ */
 function headMajorWeights(weight: Tensor, start: number, heads: number, headSize: number): Tensor {
   const [inner, columns] = weight.shape as [number, number];
-  const out = new Float32Array(heads * inner * headSize);
-  copyHeadMajor(weight.data() as Float32Array, out, { start, heads, headSize, inner, columns });
-  return Tensor.fromValues('float32', [heads, inner, headSize], out);
+  const out = new Uint8Array(heads * inner * headSize * FLOAT32_BYTES);
+  copyHeadMajor(weightBytes(weight), out, { start: start * FLOAT32_BYTES, heads, headSize: headSize * FLOAT32_BYTES, inner, columns: columns * FLOAT32_BYTES });
+  return Tensor.fromBytes('float32', [heads, inner, headSize], out);
 }
 
 /**
@@ -140,8 +160,9 @@ function headMajorWeights(weight: Tensor, start: number, heads: number, headSize
  * building it inlined (`--trace-opt`; about −5 M instructions a conversion of fashion-transformer, paired valgrind).
  */
 function copyHeadMajor(
-  source: Float32Array,
-  out: Float32Array,
+  source: Uint8Array,
+  out: Uint8Array,
+  /** In bytes: the first column's offset, a head's run and a row. */
   layout: { readonly start: number; readonly heads: number; readonly headSize: number; readonly inner: number; readonly columns: number },
 ): void {
   const { start, heads, headSize, inner, columns } = layout;
@@ -151,14 +172,18 @@ function copyHeadMajor(
   }
 }
 
-/** `b[start : start + H·hd]` as `[H, 1, hd]`. */
+/** `b[start : start + H·hd]` as `[H, 1, hd]` (a copy of those bytes). */
 function headMajorBias(bias: Tensor, start: number, heads: number, headSize: number): Tensor {
-  return Tensor.fromValues('float32', [heads, 1, headSize], (bias.data() as Float32Array).slice(start, start + heads * headSize));
+  return Tensor.fromBytes('float32', [heads, 1, headSize], weightBytes(bias).slice(start * FLOAT32_BYTES, (start + heads * headSize) * FLOAT32_BYTES));
 }
 
-/** Rows `[h·hd, (h+1)·hd)` of a float32 `[H·hd, Eout]` (its decoded `values`): head h's part of an out-projection, `[hd, Eout]`. */
-function headRows(values: Float32Array, columns: number, h: number, headSize: number): Tensor {
-  return Tensor.fromValues('float32', [headSize, columns], values.slice(h * headSize * columns, (h + 1) * headSize * columns));
+/**
+ * Rows `[h·hd, (h+1)·hd)` of a float32 `[H·hd, Eout]` (its stored `bytes`): head h's part of an out-projection, `[hd, Eout]`,
+ * a view of those bytes (tensor bytes are never written in place; the heads share the one read of Wo).
+ */
+function headRows(bytes: Uint8Array, columns: number, h: number, headSize: number): Tensor {
+  const rowBytes = headSize * columns * FLOAT32_BYTES;
+  return Tensor.fromBytes('float32', [headSize, columns], bytes.subarray(h * rowBytes, (h + 1) * rowBytes));
 }
 
 /** How the head merge is spelt: the heads, their rows of Wo, and the types and names of what it makes. */
@@ -182,10 +207,10 @@ interface HeadMergeParts {
 function sumOfHeadProducts(at: Builder, source: Value, axis: number, parts: HeadMergeParts): Value {
   const { heads, headSize, outWidth, partType, productType, weight, base, loc, opset } = parts;
   const split = at.create('onnx.Split', [source], { axis: attrs.int(axis), ...(opset >= 18 ? { num_outputs: attrs.int(heads) } : {}) }, { types: new Array<Type>(heads).fill(partType), name: `${base}_heads`, loc });
-  const values = weight.data() as Float32Array;
+  const bytes = weightBytes(weight);
   let sum: Value | undefined;
   for (let h = 0; h < heads; h++) {
-    const headWeight = at.constant(headRows(values, outWidth, h, headSize), `${base}_head${h}_weights`);
+    const headWeight = at.constant(headRows(bytes, outWidth, h, headSize), `${base}_head${h}_weights`);
     const product = at.op1('onnx.MatMul', [split.output(h), headWeight], {}, { types: [productType], name: `${base}_head${h}`, loc });
     sum = sum ? at.op1('onnx.Add', [sum, product], {}, { types: [productType], name: `${base}_sum${h}`, loc }) : product;
   }

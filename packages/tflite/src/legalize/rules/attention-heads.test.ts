@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { attrs, FileRangeStorage, GraphBuilder, Tensor, tensorType, type Value } from '@modelpass/ir';
+import { inferShapes } from '@modelpass/ops';
+import { prepareCanonicalForTflite } from '../prepare.js';
+
+const work = mkdtempSync(join(tmpdir(), 'modelpass-attention-heads-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** A weight in a file, counting how often it is read whole. */
+class CountingFileStorage extends FileRangeStorage {
+  reads = 0;
+  override read(): Uint8Array {
+    this.reads++;
+    return super.read();
+  }
+}
+
+const LENGTH = 3;
+const HEADS = 2;
+const HEAD_SIZE = 4;
+const EMBED = HEADS * HEAD_SIZE;
+
+const i64 = (values: number[]): Tensor => Tensor.fromValues('int64', [values.length], values.map((v) => BigInt(v)));
+
+describe('attention head split (prepareCanonicalForTflite)', () => {
+  it('reads a packed in-projection from its file once for q, k and v, and takes each head’s columns head-major', () => {
+    // W [E, 3E] in a file, as the ONNX reader leaves a large initializer.
+    const values = Float32Array.from({ length: EMBED * 3 * EMBED }, (_, i) => ((i * 37) % 101) / 7 - 5);
+    const file = join(work, 'w.bin');
+    writeFileSync(file, new Uint8Array(values.buffer));
+    const storage = new CountingFileStorage(file, 0, values.byteLength);
+
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [LENGTH, EMBED]));
+    const packed = b.op1('onnx.MatMul', [x, b.constant(Tensor.fromStorage('float32', [EMBED, 3 * EMBED], storage), 'in_proj_weight')]);
+    const heads = (part: number, perm: number[]): Value => {
+      const slice = b.op1('onnx.Slice', [packed, b.constant(i64([part * EMBED])), b.constant(i64([(part + 1) * EMBED])), b.constant(i64([-1]))]);
+      const split = b.op1('onnx.Reshape', [slice, b.constant(i64([LENGTH, HEADS, HEAD_SIZE]))]);
+      return b.op1('onnx.Transpose', [split], { perm: attrs.ints(perm) }, { name: `heads${part}` });
+    };
+    const q = heads(0, [1, 0, 2]);
+    const k = heads(1, [1, 2, 0]); // the keys already transposed for q·kᵀ
+    const v = heads(2, [1, 0, 2]);
+    b.output(b.op1('onnx.MatMul', [b.op1('onnx.MatMul', [q, k]), v]));
+    const model = b.model({ onnx: 17 });
+    inferShapes(model, { mode: 'refresh' });
+
+    expect(prepareCanonicalForTflite(model)).toBeGreaterThanOrEqual(3);
+
+    expect(storage.reads).toBe(1);
+    for (const part of [0, 1, 2]) {
+      const weight = model.graph.constants.find((value) => value.name === `heads${part}_head_weights`)?.constant;
+      expect(weight?.shape).toEqual([HEADS, EMBED, HEAD_SIZE]);
+      // [h][i][d] = W[i][part·E + h·hd + d]
+      const expected: number[] = [];
+      for (let h = 0; h < HEADS; h++) for (let i = 0; i < EMBED; i++) for (let d = 0; d < HEAD_SIZE; d++) expected.push(values[i * 3 * EMBED + part * EMBED + h * HEAD_SIZE + d]!);
+      expect(weight!.toNumbers()).toEqual(expected);
+    }
+    // No head-split Transpose is left (the keys keep only the swap of their last two axes).
+    expect(model.graph.nodeList().filter((node) => node.op === 'onnx.Transpose').map((node) => node.optionalAttr('perm', 'ints')?.map(Number))).toEqual([[0, 2, 1]]);
+  });
+});
