@@ -63,6 +63,18 @@ export function isFloat32(value: Value | null | undefined): value is Value {
   return value?.type.kind === 'tensor' && value.type.dtype === 'float32';
 }
 
+/**
+ * A Cast from float32 to the target type or back: the boundary a converted model already has (convert-float16 run on its
+ * own output converted them: x → Cast → Cast(to=float16), and y's Cast(to=float32) became a float16 Cast plus another).
+ */
+function isPrecisionBoundary(node: Node, target: 'float16' | 'bfloat16'): boolean {
+  if (node.opType !== 'Cast') return false;
+  const input = node.inputs[0];
+  const output = node.outputs[0];
+  const dtype = (value: Value | null | undefined): string | undefined => (value?.type.kind === 'tensor' ? value.type.dtype : undefined);
+  return (dtype(input) === 'float32' && dtype(output) === target) || (dtype(input) === target && dtype(output) === 'float32');
+}
+
 /** The formal parameter each actual operand binds to (variadic ones take the rest). */
 function bindParams(formals: readonly FormalParam[], count: number): (FormalParam | undefined)[] {
   const bound: (FormalParam | undefined)[] = [];
@@ -80,6 +92,7 @@ export function planNode(node: Node, target: 'float16' | 'bfloat16', opset: numb
   if (![...node.inputs, ...node.outputs].some(isFloat32)) return 'no float32 operand';
   if (keep.has(node.opType) || keep.has(node.name)) return 'kept by option keep';
   if (KEPT_FLOAT32_OPS.has(node.opType)) return `${node.opType} stays float32 (see KEPT_FLOAT32_OPS)`;
+  if (isPrecisionBoundary(node, target)) return `a Cast between float32 and ${target} already (a converted model's boundary)`;
   if (node.subgraphs.length > 0) return 'it holds subgraphs';
   if (![...node.inputs, ...node.outputs].every((value) => value === null || value.type.kind === 'tensor')) return 'an operand has no known tensor type';
   const signature = onnxTypeSignatures.candidates(node.opType, opset)[0];
