@@ -2,7 +2,8 @@
  * quantize-static on a model whose weights are Constant nodes (paddle2onnx, tf2onnx): QA s17 round 13, PaddleOCR v4
  * det through quantize-static alone quantized 1 of its 62 Convs and said nothing (its README pipelines start with
  * simplify, which makes them initializers). Now a warning names the layers left float for it, with simplify as the
- * hint; after simplify there is none.
+ * hint; after simplify there is none. Likewise a torch opset-11 ReLU6 (Clip with bounds in Constant nodes) left float
+ * under full-integer=true now says where its bounds come from.
  */
 import { describe, expect, it } from 'vitest';
 import { attrs, GraphBuilder, Tensor, tensorType, type Model } from '@modelpass/ir';
@@ -44,5 +45,29 @@ describe('quantize-static and weights in Constant nodes', () => {
     expect((await warnings(m, 'simplify,quantize-static{samples=4 min-conv-reduction=0}')).some((w) => w.reason.includes('Constant nodes'))).toBe(false);
     // conv_a (its weight an initializer now) is quantized; conv_b makes the graph output and stays float (quantize-outputs=false)
     expect(m.graph.getValue('wa')?.constant?.dtype).toBe('int8');
+  });
+});
+
+/** x → conv1 → Clip(0, 6) with its bounds in Constant nodes (torch's opset-11 clamp) → conv2 = y. */
+function relu6Model(): Model {
+  const b = new GraphBuilder();
+  const x = b.input('x', tensorType('float32', [1, 4, 6, 6]));
+  const conv = b.op1('onnx.Conv', [x, b.constant(randomTensor([8, 4, 3, 3], 1), 'w1')], { pads: attrs.ints([1, 1, 1, 1]) }, { name: 'conv1' });
+  const low = b.op1('onnx.Constant', [], { value: attrs.tensor(Tensor.fromValues('float32', [], [0])) }, { name: 'low_node', outputs: ['low'] });
+  const high = b.op1('onnx.Constant', [], { value: attrs.tensor(Tensor.fromValues('float32', [], [6])) }, { name: 'high_node', outputs: ['high'] });
+  const clip = b.op1('onnx.Clip', [conv, low, high], {}, { name: 'clip' });
+  b.output(b.op1('onnx.Conv', [clip, b.constant(randomTensor([4, 8, 1, 1], 2), 'w2')], {}, { name: 'conv2', outputs: ['y'] }));
+  return b.model({ onnx: 13 });
+}
+
+describe('full-integer and a Clip whose bounds are Constant nodes', () => {
+  it('says the bounds come from Constant nodes and to run simplify', async () => {
+    const found = (await warnings(relu6Model(), 'quantize-static{samples=4 full-integer=true}')).find((w) => w.reason.includes("Clip 'clip'"));
+    expect(found?.reason).toContain("Clip 'clip' (its bounds are not constants (they come from Constant nodes: run simplify first))");
+  });
+
+  it('after simplify the Clip is quantized (no float node left)', async () => {
+    const found = (await warnings(relu6Model(), 'simplify,quantize-static{samples=4 full-integer=true}')).filter((w) => w.reason.includes('stay float32'));
+    expect(found).toEqual([]);
   });
 });

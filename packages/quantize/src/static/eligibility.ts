@@ -125,7 +125,11 @@ function checkActivation(node: Node): string | undefined {
   if (!isFloatActivation(node.inputs[0])) return 'its input is not a float32 activation';
   if (node.op === 'onnx.Clip') {
     const bounds = clipBounds(node);
-    if (!bounds) return 'its bounds are not constants';
+    if (!bounds) {
+      // torch's opset-11+ clamp reads its bounds from Constant nodes: simplify makes them initializers (QA s17, ReLU6)
+      const fromConstantNodes = node.inputs.slice(1).some((bound) => bound?.producer?.op === 'onnx.Constant');
+      return fromConstantNodes ? 'its bounds are not constants (they come from Constant nodes: run simplify first)' : 'its bounds are not constants';
+    }
     if (bounds.min !== 0) return 'its minimum is not 0 (only a Clip from 0 is exact as a QuantizeLinear saturation)';
     if (bounds.max !== undefined && !(bounds.max > 0)) return 'its maximum is not positive';
   }
