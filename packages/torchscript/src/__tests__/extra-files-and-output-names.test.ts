@@ -13,7 +13,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readOnnx, writeOnnx } from '@modelpass/onnx';
-import { readTorchArchive, readTorchScript, writeTorchScript } from '@modelpass/torchscript';
+import { importTorchScript, readTorchArchive, readTorchScript, writeTorchScript } from '@modelpass/torchscript';
 import { folderMadeByTorch } from './torch/folder-made-by-torch.js';
 import { PYTHON } from './torch/torch-fixtures.js';
 
@@ -109,4 +109,18 @@ it('a modelpass.json that is not ours is kept as an extra file, with a note, and
   expect(model.metadata.get('torchscript.extra:modelpass.json')).toBe('[1, 2]');
   expect(model.graph.outputs.map((value) => value.name)).toEqual(['logits', 'prob']);
   expect(readFileSync(archive).byteLength).toBeGreaterThan(0);
+});
+
+it('an extra file over 1 MiB is left out with a note, judged by its declared size without reading it', () => {
+  const archivePath = join(dir, 'big-extra.pt');
+  execFileSync(PYTHON, ['-c', 'import os, sys, torch; torch.jit.save(torch.jit.load(sys.argv[1]), sys.argv[2], _extra_files={"big.bin": os.urandom(3 << 19), "small.txt": "ok"})', join(dir, 'heads.pt'), archivePath]);
+  const archive = readTorchArchive(archivePath);
+  expect(archive.recordSize('extra/big.bin')).toBe(3 << 19);
+  const reads: string[] = [];
+  const watched = { ...archive, record: (name: string) => (reads.push(name), archive.record(name)) };
+  const notes: string[] = [];
+  const model = importTorchScript(watched, { inputs: { x: { shape: [2, 6] } }, onNote: (note) => notes.push(note) });
+  expect(reads).not.toContain('extra/big.bin');
+  expect(notes).toContain("extra file 'big.bin' (1572864 bytes) is not carried into the model's metadata: larger than 1048576 bytes");
+  expect([...model.metadata.keys()]).toEqual(['torchscript.extra:small.txt']);
 });

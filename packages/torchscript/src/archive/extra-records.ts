@@ -22,6 +22,8 @@ export const MODELPASS_EXTRA_RECORD = 'extra/modelpass.json';
 
 /** Extra records larger than this are not carried into metadata (the note says so). */
 const MAX_CARRIED_EXTRA_BYTES = 1 << 20;
+/** modelpass's own record carries another format's metadata, which may be larger (a vocabulary in metadata_props). */
+const MAX_MODELPASS_RECORD_BYTES = 64 << 20;
 /** Metadata keys that are one format's internal bookkeeping, never written into another file. */
 const INTERNAL_PREFIX = 'modelpass:';
 
@@ -35,12 +37,23 @@ export interface ArchiveExtras {
 }
 
 /** Reads the `extra/` records of an archive (record names without the prefix). */
-export function readArchiveExtras(records: readonly string[], read: (name: string) => Uint8Array, onNote?: (note: string) => void): ArchiveExtras {
+export function readArchiveExtras(
+  records: readonly string[],
+  read: (name: string) => Uint8Array,
+  sizeOf: (name: string) => number,
+  onNote?: (note: string) => void,
+): ArchiveExtras {
   const metadata = new Map<string, string>();
   let outputNames: string[] | undefined;
   for (const record of records) {
     if (!record.startsWith('extra/') || record.endsWith('/')) continue;
     const name = record.slice('extra/'.length);
+    // The declared size first: a large extra file is never read (the zip layer stops one that inflates past it).
+    const size = sizeOf(record);
+    if (size > (record === MODELPASS_EXTRA_RECORD ? MAX_MODELPASS_RECORD_BYTES : MAX_CARRIED_EXTRA_BYTES)) {
+      onNote?.(`extra file '${name}' (${size} bytes) is not carried into the model's metadata: larger than ${MAX_CARRIED_EXTRA_BYTES} bytes`);
+      continue;
+    }
     const bytes = read(record);
     if (record === MODELPASS_EXTRA_RECORD) {
       const parsed = parseModelpassRecord(bytes);
@@ -50,10 +63,6 @@ export function readArchiveExtras(records: readonly string[], read: (name: strin
         continue;
       }
       onNote?.(`the archive's ${record} is not the output names and metadata modelpass writes there; it is kept as an extra file`);
-    }
-    if (bytes.byteLength > MAX_CARRIED_EXTRA_BYTES) {
-      onNote?.(`extra file '${name}' (${bytes.byteLength} bytes) is not carried into the model's metadata: larger than ${MAX_CARRIED_EXTRA_BYTES} bytes`);
-      continue;
     }
     try {
       metadata.set(`${TORCHSCRIPT_EXTRA_PREFIX}${name}`, STRICT_UTF8.decode(bytes));

@@ -65,6 +65,11 @@ export function readTorchArchive(path: string, limits: TorchArchiveLimits = {}):
     constants,
     path,
     record,
+    recordSize(name: string): number {
+      const entry = byRecord.get(name);
+      if (!entry) throw fail(`the archive has no record '${name}'`);
+      return entry.size;
+    },
     tensor(ref: PickleTensor): Tensor {
       const name = ref.storageRecord ?? `data/${ref.storageKey}`;
       const entry = byRecord.get(name);

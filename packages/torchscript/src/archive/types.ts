@@ -26,6 +26,8 @@ export interface TorchArchive {
   tensor(ref: PickleTensor): Tensor;
   /** Raw bytes of a record (name without the prefix). */
   record(name: string): Uint8Array;
+  /** A record's size in bytes as the zip directory declares it, without reading it (name without the prefix). */
+  recordSize(name: string): number;
   /** Where it was read from. */
   path: string;
 }
