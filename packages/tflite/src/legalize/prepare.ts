@@ -5,6 +5,7 @@ import { constantOf, numbersOf } from './constant-values.js';
 import { dequantizeTensor } from './quantized/quant-values.js';
 import { dimsOf } from './lowering-tools.js';
 import { attentionHeadsWithoutTranspose } from './rules/attention-heads.js';
+import { packedQkvAsHeadSplits } from './rules/attention-packed-qkv.js';
 import { int8TableGather } from './rules/int8-table-gather.js';
 import { contribOpsAsCanonical } from './rules/contrib-forms.js';
 import { torchGroupNormAsGroupNormalization } from './rules/group-norm.js';
@@ -266,7 +267,7 @@ export function prepareCanonicalForTflite(
     else if (node.op === 'onnx.Mul') changed = hardSwish(node);
     else if (node.op === 'onnx.ConvInteger') changed = convIntegerAsFloat(node);
     else if (node.op === 'onnx.InstanceNormalization') changed = torchGroupNormAsGroupNormalization(node);
-    else if (node.op === 'onnx.Transpose') changed = attentionHeadsWithoutTranspose(node, opset);
+    else if (node.op === 'onnx.Transpose') changed = packedQkvAsHeadSplits(node, opset) || attentionHeadsWithoutTranspose(node, opset);
     else if (node.op === 'onnx.DepthToSpace' || node.op === 'onnx.SpaceToDepth') changed = cancelDepthSpacePairs(node);
     // A pixel shuffle and its inverse cancel before either becomes DEPTH_TO_SPACE / SPACE_TO_DEPTH (the pair's dead nodes go below).
     else if (node.op === 'onnx.Reshape') changed = cancelDepthSpacePairs(node) || blockRearrangementAsDepthSpace(node);
