@@ -15,10 +15,11 @@ const quoted = (names: readonly string[]) => (names.length ? names.map((name) =>
 /**
  * The other model's input names in order, when every name given with --input-shape/--input-dtype is
  * one of them (so they bind to the archive by position); undefined to read the archive by name.
+ * Names in `excluded` (inputs the archive no longer takes: fixed by --input-value) take no position.
  */
-export function positionalOrder(other: Model, given: ReadonlySet<string>, bindings: number): readonly string[] | undefined {
+export function positionalOrder(other: Model, given: ReadonlySet<string>, bindings: number, excluded: ReadonlySet<string> = new Set()): readonly string[] | undefined {
   if (given.size === 0 || bindings > 0) return undefined;
-  const names = feedableInputs(other).map((input) => input.name);
+  const names = feedableInputs(other).map((input) => input.name).filter((name) => !excluded.has(name));
   return [...given].every((name) => names.includes(name)) ? names : undefined;
 }
 

@@ -190,6 +190,41 @@ function lentInputShapes(other: Model, given: ReadonlyMap<string, readonly Dim[]
   return lent;
 }
 
+/** `entries` without the names in `excluded`. */
+function withoutNames<T>(entries: Map<string, T>, excluded: ReadonlySet<string>): Map<string, T> {
+  for (const name of excluded) entries.delete(name);
+  return entries;
+}
+
+/**
+ * Reads the archive with the inputs fixed by --input-value left out of the pairing (it was converted with the same
+ * --input-value, as the README says); when it still takes one of them (converted without it) or cannot be read so,
+ * reads it again with them paired like any other input. Returns the kept read and the notes it said.
+ */
+async function readArchiveWithoutFixed<T extends { model: Model }>(
+  readArchive: (excluded: ReadonlySet<string>, notes: string[]) => Promise<T>,
+  fixed: ReadonlySet<string>,
+): Promise<{ side: T; notes: readonly string[] }> {
+  let firstError: unknown;
+  if (fixed.size > 0) {
+    const notes: string[] = [];
+    try {
+      const side = await readArchive(fixed, notes);
+      if (!feedableInputs(side.model).some((input) => fixed.has(input.name))) return { side, notes };
+    } catch (error) {
+      if (!ModelpassError.is(error)) throw error;
+      firstError = error;
+    }
+  }
+  const notes: string[] = [];
+  try {
+    return { side: await readArchive(new Set(), notes), notes };
+  } catch (error) {
+    // Neither read works: the error of the documented use (an archive converted with the same --input-value) says more.
+    throw firstError ?? error;
+  }
+}
+
 /**
  * Reading the model that is not a .pt failed: when an input shape was given by a name it lacks (the
  * archive's forward argument, say), add how compare pairs the two models' inputs.
@@ -294,25 +329,37 @@ export const compareCommand: Command = {
       // One .pt: torch takes its forward arguments by position, so names given by the other model's inputs bind by position.
       const archive = archives[0] ? 0 : 1;
       const other = await withPairingHint(modelSource(args.positionals[1 - archive]!, io, read, shapes, engine, fileShapes), shapes, args.positionals[archive]!);
-      // The archive records no dtypes: the other model's non-float32 inputs (token ids) lend theirs unless given.
-      const lent = lentInputDtypes(other.model, givenDtypes);
-      for (const [name, dtype] of lent) io.stderr(`modelpass: ${name}: ${dtype} (the .pt records no input dtypes; taken from '${other.path}'; set with --input-dtype ${name}=<type>)`);
-      const archiveDtypes = new Map([...lent, ...givenDtypes]);
-      const archiveRead = lent.size > 0 ? { ...read, inputDtypes: archiveDtypes } : read;
-      // Nor shapes: the other model's fully static inputs lend theirs, unless --input-shape or the --inputs files give them.
-      const lentShapes = inputs === undefined ? lentInputShapes(other.model, shapes) : new Map<string, readonly Dim[]>();
-      for (const [name, dims] of lentShapes) io.stderr(`modelpass: ${name}: [${dims.join(',')}] (the .pt records no input shapes; taken from '${other.path}'; set with --input-shape ${name}=<dims>)`);
-      const archiveShapes = lentShapes.size > 0 ? new Map([...shapes, ...lentShapes]) : shapes;
-      const order = positionalOrder(other.model, new Set([...namedInputs, ...lent.keys(), ...lentShapes.keys()]), bindings.size);
-      const dtypesByName = new Map([...archiveDtypes].filter(([name]) => order?.includes(name)));
-      // By name first (an archive whose forward names its arguments as the other model does is fed in its own order).
-      const byName = modelSource(args.positionals[archive]!, io, archiveRead, archiveShapes, engine, fileShapes);
-      const side = !order
-        ? await byName
-        : await byName.catch((error: unknown) => {
-            if (!ModelpassError.is(error) || !error.diagnostics.some((d) => d.code === TORCHSCRIPT_UNKNOWN_INPUT_NAME)) throw error;
-            return modelSource(args.positionals[archive]!, io, archiveRead, archiveShapes, engine, fileShapes, { order, otherPath: other.path, dtypes: dtypesByName });
-          });
+      // Inputs fixed by --input-value that the other model takes: an archive converted with the same --input-value no
+      // longer takes them, so they lend nothing and take no position (QA s17 round 14: silero legacy's `sr` was lent to `h`).
+      // An archive converted without it still takes them: read again with them paired as before.
+      const fixedByValue = new Set(feedableInputs(other.model).map((input) => input.name).filter((name) => values.has(name)));
+      // Each read says its notes into its own list; only the kept read's are printed.
+      const readArchive = async (excluded: ReadonlySet<string>, notes: string[]) => {
+        const note = (text: string) => void notes.push(text);
+        const noteIO: CliIO = { ...io, stderr: note };
+        // The archive records no dtypes: the other model's non-float32 inputs (token ids) lend theirs unless given.
+        const lent = withoutNames(lentInputDtypes(other.model, givenDtypes), excluded);
+        for (const [name, dtype] of lent) note(`modelpass: ${name}: ${dtype} (the .pt records no input dtypes; taken from '${other.path}'; set with --input-dtype ${name}=<type>)`);
+        const archiveDtypes = withoutNames(new Map([...lent, ...givenDtypes]), excluded);
+        const archiveRead = { ...read, ...(lent.size > 0 || excluded.size > 0 ? { inputDtypes: archiveDtypes } : {}), onNote: (text: string) => note(`modelpass: note: ${text}`) };
+        // Nor shapes: the other model's fully static inputs lend theirs, unless --input-shape or the --inputs files give them.
+        const lentShapes = withoutNames(inputs === undefined ? lentInputShapes(other.model, shapes) : new Map<string, readonly Dim[]>(), excluded);
+        for (const [name, dims] of lentShapes) note(`modelpass: ${name}: [${dims.join(',')}] (the .pt records no input shapes; taken from '${other.path}'; set with --input-shape ${name}=<dims>)`);
+        const archiveShapes = withoutNames(new Map([...shapes, ...lentShapes]), excluded);
+        const named = [...namedInputs].filter((name) => !excluded.has(name));
+        const order = positionalOrder(other.model, new Set([...named, ...lent.keys(), ...lentShapes.keys()]), bindings.size, excluded);
+        const dtypesByName = new Map([...archiveDtypes].filter(([name]) => order?.includes(name)));
+        // By name first (an archive whose forward names its arguments as the other model does is fed in its own order).
+        const byName = modelSource(args.positionals[archive]!, noteIO, archiveRead, archiveShapes, engine, fileShapes);
+        return !order
+          ? await byName
+          : await byName.catch((error: unknown) => {
+              if (!ModelpassError.is(error) || !error.diagnostics.some((d) => d.code === TORCHSCRIPT_UNKNOWN_INPUT_NAME)) throw error;
+              return modelSource(args.positionals[archive]!, noteIO, archiveRead, archiveShapes, engine, fileShapes, { order, otherPath: other.path, dtypes: dtypesByName });
+            });
+      };
+      const { side, notes } = await readArchiveWithoutFixed(readArchive, fixedByValue);
+      for (const note of notes) io.stderr(note);
       [a, b] = archive === 0 ? [side, other] : [other, side];
     } else {
       a = await modelSource(args.positionals[0]!, io, read, shapes, engine, fileShapes);
