@@ -103,4 +103,41 @@ describe('upgradeToOpset13', () => {
     model.opsetImports.set('onnx', 6);
     expect(() => upgradeToOpset13(model)).toThrow(/opsets 7–12, not 6/);
   });
+
+  it('takes opset-11 models (torch exports): attribute Squeeze/Unsqueeze/Split/ReduceSum and Dropout-10 ratio become inputs, Pad-11/Clip-11/Resize-11 stay, and ONNX Runtime computes the same', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [2, 3, 4]));
+    const image = b.input('image', tensorType('float32', [1, 2, 3, 3]));
+    const outputs = [
+      b.op1('onnx.Clip', [x, b.constant(Tensor.scalar('float32', -0.5)), b.constant(Tensor.scalar('float32', 0.75))], {}, { outputs: ['clip'] }),
+      b.op1('onnx.Squeeze', [b.op1('onnx.Unsqueeze', [x], { axes: attrs.ints([0, 3]) })], { axes: attrs.ints([3]) }, { outputs: ['squeeze'] }),
+      b.op1('onnx.Pad', [x, b.constant(Tensor.fromValues('int64', [6], [0n, 1n, 0n, 0n, 0n, 2n]))], {}, { outputs: ['pad'] }),
+      b.op1('onnx.ReduceSum', [x], { axes: attrs.ints([1]), keepdims: attrs.int(0) }, { outputs: ['sum'] }),
+      b.op1('onnx.Dropout', [x], { ratio: attrs.float(0.3) }, { outputs: ['dropout'] }),
+      ...b.op('onnx.Split', [x], { axis: attrs.int(2), split: attrs.ints([1, 3]) }, { outputs: ['split0', 'split1'] }),
+      b.op1('onnx.Resize', [image, b.constant(Tensor.fromValues('float32', [0], [])), b.constant(Tensor.fromValues('float32', [4], [1, 1, 2, 2]))], { mode: attrs.string('linear') }, { outputs: ['resize'] }),
+    ];
+    for (const output of outputs) b.output(output);
+    const model = b.model();
+    model.opsetImports.set('onnx', 11);
+    const feeds = { x: seeded([2, 3, 4], 1), image: seeded([1, 2, 3, 3], 2) };
+    const before = await runOrt(encodeOnnx(model), feeds);
+    const { blocking, rewritten } = upgradeToOpset13(model);
+    expect(blocking).toEqual([]);
+    expect(model.opset('onnx')).toBe(13);
+    expect(Object.fromEntries(rewritten)).toEqual({ 'onnx.Unsqueeze': 1, 'onnx.Squeeze': 1, 'onnx.ReduceSum': 1, 'onnx.Dropout': 1, 'onnx.Split': 1 });
+    const after = await runOrt(encodeOnnx(model), feeds);
+    for (const [name, tensor] of before) expect(after.get(name)!.toNumbers(), name).toEqual(tensor.toNumbers());
+  });
+
+  it('leaves an opset-10 Resize (scales where 11 reads roi) in place and names it', () => {
+    const b = new GraphBuilder();
+    const image = b.input('image', tensorType('float32', [1, 2, 3, 3]));
+    b.output(b.op1('onnx.Resize', [image, b.constant(Tensor.fromValues('float32', [4], [1, 1, 2, 2]), 'scales')], { mode: attrs.string('nearest') }, { name: 'up10', outputs: ['y'] }));
+    const model = b.model();
+    model.opsetImports.set('onnx', 10);
+    const { blocking } = upgradeToOpset13(model);
+    expect(blocking.map(({ node, reason }) => `${node.name}: ${reason}`)).toEqual(['up10: Resize-10 reads scales where Resize-11 reads roi, and maps coordinates asymmetrically (half_pixel from 11)']);
+    expect(model.opset('onnx')).toBe(10);
+  });
 });

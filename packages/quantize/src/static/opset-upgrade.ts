@@ -202,6 +202,8 @@ export function upgradeToOpset13(model: Model): OpsetUpgradeResult {
     if (opset < 11 && node.op === 'onnx.Pad' && !node.hasAttribute('pads')) blocking.push({ node, reason: 'it has no pads attribute' });
     if (opset < 10 && node.op === 'onnx.TopK' && !node.hasAttribute('k')) blocking.push({ node, reason: 'it has no k attribute' });
     if (opset < 9 && node.op === 'onnx.BatchNormalization' && node.attr('spatial', 'int', 1) !== 1) blocking.push({ node, reason: 'spatial=0 (statistics per activation) has no spelling after opset 8' });
+    // Resize-10 is (X, scales) with asymmetric coordinates; from 11 the second input is roi and the default is half_pixel.
+    if (opset < 11 && node.op === 'onnx.Resize') blocking.push({ node, reason: 'Resize-10 reads scales where Resize-11 reads roi, and maps coordinates asymmetrically (half_pixel from 11)' });
   }
   if (blocking.length > 0) return { blocking, rewritten: new Map() };
   const rewritten = new Map<string, number>();
