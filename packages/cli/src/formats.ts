@@ -104,9 +104,10 @@ const tflite: ModelFormat = {
   extensions: ['.tflite'],
   raisePass: 'raise-tflite',
   legalizePass: 'legalize-tflite',
-  read(path) {
+  read(path, options) {
     // The tflite dialect as the file has it; converting to ONNX is a pipeline (raise, layout).
-    return readTflite(path);
+    // Sparse constants are read dense, and said so: every writer stores them dense.
+    return readTflite(path, options?.onNote ? { onNote: options.onNote } : {});
   },
   write(model, path) {
     // Refuses (per node, before writing) ops not in the tflite dialect: legalize-tflite maps canonical ones.

@@ -24,4 +24,6 @@ export interface ImportContext {
   readonly fileNodeCount: number;
   /** Subgraphs imported as regions of operators. */
   readonly called: Set<number>;
+  /** Sparse constants densified, by tensor path (each once): their bytes as stored and dense. */
+  readonly densified: Map<string, { readonly storedBytes: number; readonly denseBytes: number }>;
 }

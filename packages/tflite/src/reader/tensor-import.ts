@@ -170,6 +170,7 @@ export function constantOf(ctx: ImportContext, info: TensorInfo): Tensor | undef
     if (!Number.isInteger(elementBytes)) throw tfliteError({ reason: `tensor '${info.name}': sparse ${info.dtype} tensors are not supported yet`, location: { file: ctx.file } });
     try {
       const dense = densify(readRange(ctx, range), elementBytes, info.staticShape, info.sparsity);
+      ctx.densified.set(info.path, { storedBytes: range.length, denseBytes: dense.byteLength });
       return Tensor.fromBytes(info.dtype, info.staticShape, dense, quant);
     } catch (error) {
       if (!(error instanceof SparsityError)) throw error;
