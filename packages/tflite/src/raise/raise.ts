@@ -10,6 +10,7 @@ import type { RaiseContext } from './raise-rule.js';
 import { adoptInferredOutputTypes } from './declared-types.js';
 import { defaultRaiseRules } from './rules/index.js';
 import { dequantizedConstant, foldConstantDequantize } from './rules/shape.js';
+import { float16DequantizeSource, float16WeightsBehindCast, type Float16Weights, type Float16WeightsMode } from './float16-weights.js';
 
 export interface RaiseOptions {
   /** `qdq` (default): quantized tensors become ONNX QuantizeLinear/DequantizeLinear (materialize-qdq); `types`: they keep IR quant<> types. */
@@ -18,6 +19,11 @@ export interface RaiseOptions {
   readonly ioLayout?: 'nhwc' | 'nchw';
   /** The ONNX opset to write (default 13). */
   readonly opset?: number;
+  /**
+   * `float32` (default): float16 weights behind DEQUANTIZE become float32 constants; `float16`: they stay float16
+   * initializers read through Cast (float16-weights.ts).
+   */
+  readonly float16Weights?: Float16WeightsMode;
 }
 
 export interface RaiseResult {
@@ -30,6 +36,8 @@ export interface RaiseResult {
   /** The ONNX opset written (21 when 16-bit quantized tensors need it). */
   readonly opset: number;
   readonly foldedDequantize: number;
+  /** float16 weights folded, and those stored float16 again (`float16Weights: 'float16'`). */
+  readonly float16Weights: Float16Weights;
   readonly transposes: TransposeCount;
   readonly sinking: SinkTransposesResult;
 }
@@ -72,7 +80,18 @@ export function raiseFromTflite(model: Model, registry: OpRegistry, options: Rai
   adoptInferredOutputTypes(model, context.registry);
   const constantsDequantized = dequantizeUnspellableConstants(model.graph);
   let foldedDequantize = 0;
-  for (const node of model.graph.nodeList()) if (node.graph && foldConstantDequantize(node)) foldedDequantize++;
+  let foldedFloat16 = 0;
+  let float16Bytes = 0;
+  for (const node of model.graph.nodeList()) {
+    if (!node.graph) continue;
+    const half = float16DequantizeSource(node);
+    if (!foldConstantDequantize(node)) continue;
+    foldedDequantize++;
+    if (half) {
+      foldedFloat16++;
+      float16Bytes += half.size * 2;
+    }
+  }
   let raised = 0;
   for (const node of model.graph.nodeList()) {
     if (!node.graph || !node.op.startsWith('tflite.')) continue;
@@ -84,12 +103,14 @@ export function raiseFromTflite(model: Model, registry: OpRegistry, options: Rai
   if (options.ioLayout === 'nchw') forgetChannelsLast(model, declareChannelsFirst(model));
   const sinking = sinkTransposes(model);
   for (const constant of [...model.graph.constants]) if (!constant.hasUses && !constant.isGraphInput) model.graph.removeConstant(constant);
+  const keptFloat16 = options.float16Weights === 'float16' && foldedFloat16 > 0 ? float16WeightsBehindCast(model.graph) : { kept: 0, keptBytes: 0 };
   model.opsetImports.delete('tflite');
   model.opsetImports.set('onnx', context.opset);
   const lowered = options.quantized === 'types' ? { quantize: 0, dequantize: 0 } : materializeQuantTypes(model, context.registry);
   return {
     raised,
     foldedDequantize,
+    float16Weights: { folded: foldedFloat16, float16Bytes, ...keptFloat16 },
     quantizeInserted: lowered.quantize,
     dequantizeInserted: lowered.dequantize,
     constantsDequantized,
