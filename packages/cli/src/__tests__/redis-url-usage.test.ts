@@ -15,7 +15,7 @@ const mlp = join(repoRoot, 'fixtures/models/fashion-mlp/model.onnx');
 
 describe('--redis URL syntax', () => {
   it.each([
-    ['convert', ['convert', mlp, '-o', join(work, 'out.onnx'), '-p', 'simplify', '--redis', 'notaurl']],
+    ['convert', ['convert', mlp, '-o', join(work, 'out.onnx'), '-p', 'quantize-static', '--redis', 'notaurl']],
     ['eval', ['eval', mlp, '--dataset', 'fashion-mnist:test', '--redis', 'http://127.0.0.1:6379']],
     ['batch', ['batch', '--pipeline', 'simplify', mlp, '-o', work, '--redis', 'redis://127.0.0.1:6379/not-a-db']],
     ['worker', ['worker', '--redis', 'notaurl']],
@@ -28,7 +28,7 @@ describe('--redis URL syntax', () => {
   }, 60_000);
 
   it('a well-formed URL nobody answers at is a runtime error (exit 1) naming the server', async () => {
-    const result = await runCli(['convert', mlp, '-o', join(work, 'out.onnx'), '-p', 'simplify', '--redis', 'redis://127.0.0.1:1'], work);
+    const result = await runCli(['convert', mlp, '-o', join(work, 'out.onnx'), '-p', 'quantize-static', '--redis', 'redis://127.0.0.1:1'], work);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/no Redis server answers at redis:\/\/127\.0\.0\.1:1/);
     expect(existsSync(join(work, 'out.onnx'))).toBe(false);
