@@ -72,12 +72,12 @@ export const fuseBatchNormIntoGemmPass = definePatternPass({
 });
 export const fuseAddIntoConvBiasPass = definePatternPass({
   name: 'fuse-add-into-conv-bias',
-  summary: 'Fold a per-channel constant Add after a Conv into its bias',
+  summary: 'Fold a per-channel constant Add after a Conv or ConvTranspose into its bias',
   patterns: [fuseAddIntoConvBias],
 });
 export const fuseMulIntoWeightsPass = definePatternPass({
   name: 'fuse-mul-into-weights',
-  summary: 'Fold a per-channel constant Mul/Div after a Conv, Gemm or 2-D MatMul into its weights',
+  summary: 'Fold a per-channel constant Mul/Div after a Conv, ConvTranspose, Gemm or 2-D MatMul into its weights',
   patterns: [fuseScaleIntoConv, fuseScaleIntoGemm],
 });
 export const fuseMatMulAddIntoGemmPass = definePatternPass({

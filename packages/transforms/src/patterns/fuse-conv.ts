@@ -85,12 +85,15 @@ function biasOrZeros(fused: ConvWeights): Float64Array {
   return fused.bias ? floatsOf(fused.bias) : new Float64Array(fused.channels);
 }
 
+/** Both have the output channel on axis 1 of their output, so a per-channel constant has the same shape. */
+const CONV_OPS = ['onnx.Conv', 'onnx.ConvTranspose'] as const;
+
 export const fuseBatchNormIntoConv = definePattern({
   name: 'fuse-bn-into-conv',
   ops: ['onnx.BatchNormalization'],
   statistic: 'nodes-fused',
   rewrite(node, rewriter, env) {
-    const fused = convWeightsFeeding(node, 0, ['onnx.Conv', 'onnx.ConvTranspose'], 'fuse-bn-into-conv', env);
+    const fused = convWeightsFeeding(node, 0, CONV_OPS, 'fuse-bn-into-conv', env);
     if (!fused) return false;
     const affine = batchNormAffine(node, fused.channels, env);
     if (typeof affine === 'string') return declined(env, 'fuse-bn-into-conv', node, affine);
@@ -99,7 +102,7 @@ export const fuseBatchNormIntoConv = definePattern({
   },
 });
 
-/** Conv → Add(per-channel constant) becomes Conv with that constant in its bias. */
+/** Conv/ConvTranspose → Add(per-channel constant) becomes the conv with that constant in its bias. */
 export const fuseAddIntoConvBias = definePattern({
   name: 'fuse-add-into-conv-bias',
   ops: ['onnx.Add'],
@@ -107,7 +110,7 @@ export const fuseAddIntoConvBias = definePattern({
   rewrite(node, rewriter, env) {
     const split = splitConstantOperand(node, true);
     if (!split) return false;
-    const fused = convWeightsFeeding(node, split.constantIndex === 1 ? 0 : 1, ['onnx.Conv'], 'fuse-add-into-conv-bias', env);
+    const fused = convWeightsFeeding(node, split.constantIndex === 1 ? 0 : 1, CONV_OPS, 'fuse-add-into-conv-bias', env);
     if (!fused) return false;
     if (split.constant.dtype !== fused.weight.dtype) return declined(env, 'fuse-add-into-conv-bias', node, 'addend dtype differs from the weight');
     const addend = perChannelVector(split.constant, fused.weight.rank, 1, fused.channels);
@@ -117,7 +120,7 @@ export const fuseAddIntoConvBias = definePattern({
   },
 });
 
-/** Conv → Mul/Div by a per-channel constant becomes Conv with scaled weight and bias. */
+/** Conv/ConvTranspose → Mul/Div by a per-channel constant becomes the conv with scaled weight and bias. */
 export const fuseScaleIntoConv = definePattern({
   name: 'fuse-mul-into-conv',
   ops: ['onnx.Mul', 'onnx.Div'],
@@ -125,7 +128,7 @@ export const fuseScaleIntoConv = definePattern({
   rewrite(node, rewriter, env) {
     const split = splitConstantOperand(node, node.op === 'onnx.Mul');
     if (!split) return false;
-    const fused = convWeightsFeeding(node, split.constantIndex === 1 ? 0 : 1, ['onnx.Conv'], 'fuse-mul-into-conv', env);
+    const fused = convWeightsFeeding(node, split.constantIndex === 1 ? 0 : 1, CONV_OPS, 'fuse-mul-into-conv', env);
     if (!fused) return false;
     if (split.constant.dtype !== fused.weight.dtype) return declined(env, 'fuse-mul-into-conv', node, 'factor dtype differs from the weight');
     const factor = perChannelVector(split.constant, fused.weight.rank, 1, fused.channels);
