@@ -176,8 +176,10 @@ export const splitOp = defineCanonicalOp({
     const axis = axisOrRefuse(context.node, context.node.attr('axis', 'int', 0), shape);
     const split = hasInput(context.node, 1) ? constantInts(context, 1) : context.node.optionalAttr('split', 'ints')?.slice();
     const dim = shape[axis];
-    if (typeof dim === 'number') refuseUnevenSplit(context.node, shape, axis, count, split);
+    // A split input whose values are not known here (a Constant node's output before folding, a run-time tensor)
+    // still gives the sizes: the even-split rule is only for a node without split and num_outputs.
     const splitUnknown = hasInput(context.node, 1) && !split;
+    if (typeof dim === 'number' && !splitUnknown) refuseUnevenSplit(context.node, shape, axis, count, split);
     const sizes = split && split.length > 0 ? split : typeof dim === 'number' && !splitUnknown ? splitSizes(context.node, dim, count, undefined) : undefined;
     return Array.from({ length: count }, (_, i) => tensorType(type.dtype, shape.map((d, k) => (k === axis ? (sizes?.[i] ?? null) : d))));
   },
