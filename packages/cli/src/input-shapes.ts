@@ -57,7 +57,8 @@ export function applyInputShapes(model: Model, shapes: ReadonlyMap<string, reado
     declared?.forEach((dim, i) => {
       if (typeof dim === 'string' && dims[i] !== dim) resolved.set(dim, dims[i]!);
     });
-    input.type = tensorType(type.kind === 'tensor' ? type.dtype : 'float32', dims);
+    // A quantized input (a .tflite with io-type=int8) keeps its scale and zero point: compare quantizes float feeds with them.
+    input.type = type.kind === 'tensor' ? tensorType(type.dtype, dims, type.quant) : tensorType('float32', dims);
   }
   renameResolvedSymbols(model, resolved);
 }
