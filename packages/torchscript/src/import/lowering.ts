@@ -3,7 +3,7 @@
  * (ONNX-semantics) nodes into the graph being built. Lowerings are registered by aten name in
  * `aten-registry.ts`; `torch.X(...)` and `ops.aten.X(...)` both look up `X`.
  */
-import { Tensor, tensorType, toAttributes, type AttributeInits, type Dim, type DType, type GraphBuilder, type Node, type Type, type Value } from '@modelpass/ir';
+import { isInferenceRefusal, Tensor, tensorType, toAttributes, type AttributeInits, type Dim, type DType, type GraphBuilder, type InferenceRefusal, type Node, type Type, type Value } from '@modelpass/ir';
 import { createOpRegistry } from '@modelpass/ops';
 import { torchscriptError } from '../errors.js';
 import type { SourcePosition } from '../script/ast.js';
@@ -129,11 +129,26 @@ export class LoweringContext {
 const REGISTRY = createOpRegistry();
 const OPSET_17 = { opset: () => 17 } as unknown as Parameters<typeof REGISTRY.inferNode>[1];
 
+/** Told the shape rules' refusals (`InferenceRefusal`) while an import runs: inference there is best effort, but a refusal is the cause to name if the import then fails. */
+let refusalSink: ((refusal: InferenceRefusal) => void) | undefined;
+
+/** Runs `run` (an import, synchronous) with the refusals its node inference meets passed to `sink`. */
+export function collectingRefusals<T>(sink: (refusal: InferenceRefusal) => void, run: () => T): T {
+  const previous = refusalSink;
+  refusalSink = sink;
+  try {
+    return run();
+  } finally {
+    refusalSink = previous;
+  }
+}
+
 /** The canonical op set's inference for a node just built; undefined when it cannot tell. */
 function inferOutputTypes(node: Node): readonly (Type | undefined)[] | undefined {
   try {
     return REGISTRY.inferNode(node, OPSET_17);
-  } catch {
+  } catch (error) {
+    if (isInferenceRefusal(error)) refusalSink?.(error);
     return undefined; // best effort: the whole-model inference after import reports real conflicts
   }
 }

@@ -4,7 +4,7 @@
  * aten ops lowered to canonical ops). Weights stay lazy: constants read `data/<key>` on demand.
  */
 import { inferShapes } from '@modelpass/ops';
-import { GraphBuilder, tensorType, type DType, type Dim, type Graph, type Model, type Value } from '@modelpass/ir';
+import { GraphBuilder, tensorType, type DType, type Dim, type Graph, type InferenceRefusal, type Model, type Value } from '@modelpass/ir';
 import { MODELPASS_EXTRA_RECORD, readArchiveExtras } from '../archive/extra-records.js';
 import { readTorchArchive } from '../archive/read-archive.js';
 import type { TorchArchive, TorchArchiveLimits } from '../archive/types.js';
@@ -13,9 +13,10 @@ import type { PickleTensor } from '../pickle/pickle-value.js';
 import type { Expr, SourcePosition } from '../script/ast.js';
 import { CodeIndex } from './code-index.js';
 import { uniquifySubgraphNames } from './control-flow.js';
-import { checkGivenShapesFit } from './shape-fit.js';
+import { checkGivenShapesFit, givenShapesRefused } from './shape-fit.js';
 import { Interpreter, type InterpreterHost } from './interpreter.js';
 import { describeValue, NONE, type ScriptValue } from './script-value.js';
+import { collectingRefusals } from './lowering.js';
 
 /** The graph input a `forward` argument becomes. */
 export interface TorchScriptInputSpec {
@@ -147,7 +148,22 @@ function importArchive(archive: TorchArchive, options: ReadTorchScriptOptions): 
     }
     return input;
   });
-  const result = interpreter.call(forward!, [self, ...args], new Map(), forward!.at);
+  const givenShapes = params.flatMap((param, index) => {
+    const shape = specFor(param.name, index)?.shape;
+    return shape ? [`${param.name}=${shape.map((d) => d ?? '?').join(',')}`] : [];
+  });
+  let refusal: InferenceRefusal | undefined;
+  let result: ScriptValue;
+  try {
+    result = collectingRefusals(
+      (refused) => (refusal ??= refused),
+      () => interpreter.call(forward!, [self, ...args], new Map(), forward!.at),
+    );
+  } catch (error) {
+    // Given shapes a node refused (a Linear of 4 features fed 5) leave later values unknown; whatever then fails, the misfit is the cause.
+    if (refusal && givenShapes.length > 0) throw givenShapesRefused(refusal, archive.path, givenShapes.join(' '));
+    throw error;
+  }
   // Tuples, lists and dicts (values in insertion order) of tensors are flattened, as the torch engine flattens what forward returns.
   // A tensor forward returns as a value of a dict with string keys is named by its key.
   const outputs: Array<{ value: ScriptValue; where: string; key?: string }> = [];
@@ -171,10 +187,6 @@ function importArchive(archive: TorchArchive, options: ReadTorchScriptOptions): 
   const model = builder.model({ onnx: options.opset ?? 17 });
   uniquifySubgraphNames(model);
   inferShapes(model);
-  const givenShapes = params.flatMap((param, index) => {
-    const shape = specFor(param.name, index)?.shape;
-    return shape ? [`${param.name}=${shape.map((d) => d ?? '?').join(',')}`] : [];
-  });
   if (givenShapes.length > 0) checkGivenShapesFit(model, archive.path, givenShapes.join(' '));
   const extras = readArchiveExtras(archive.records, archive.record, archive.recordSize, options.onNote);
   for (const [key, value] of extras.metadata) model.metadata.set(key, value);
