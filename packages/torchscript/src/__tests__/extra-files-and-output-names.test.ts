@@ -124,3 +124,19 @@ it('an extra file over 1 MiB is left out with a note, judged by its declared siz
   expect(notes).toContain("extra file 'big.bin' (1572864 bytes) is not carried into the model's metadata: larger than 1048576 bytes");
   expect([...model.metadata.keys()]).toEqual(['torchscript.extra:small.txt']);
 });
+
+it("an extra file torch saved under a name with '..' or an empty segment is read (QA s17 round 15: the whole archive was refused)", () => {
+  // torch.jit.save writes '<archive>/extra/../notes.txt' and '<archive>/extra//abs.txt' as given, and torch.jit.load reads them back.
+  const archivePath = join(dir, 'odd-extra.pt');
+  execFileSync(PYTHON, ['-c', 'import sys, torch; torch.jit.save(torch.jit.load(sys.argv[1]), sys.argv[2], _extra_files={"../notes.txt": "up", "/abs.txt": "abs", "ok.txt": "fine"})', join(dir, 'heads.pt'), archivePath]);
+  expect(torchLoad(archivePath, ['../notes.txt', '/abs.txt']).extra).toEqual({ '../notes.txt': Buffer.from('up').toString('hex'), '/abs.txt': Buffer.from('abs').toString('hex') });
+  const model = readTorchScript(archivePath, { inputs: { x: { shape: [2, 6] } } });
+  expect(model.metadata.get('torchscript.extra:../notes.txt')).toBe('up');
+  expect(model.metadata.get('torchscript.extra:/abs.txt')).toBe('abs');
+  expect(model.metadata.get('torchscript.extra:ok.txt')).toBe('fine');
+  // Written back, such a name is no plain record: it stays an entry of modelpass.json, and the archive loads in torch.
+  const again = join(dir, 'odd-extra-again.pt');
+  writeTorchScript(model, again);
+  expect(readTorchScript(again, { inputs: { x: { shape: [2, 6] } } }).metadata.get('torchscript.extra:../notes.txt')).toBe('up');
+  expect(torchLoad(again, ['ok.txt']).extra).toEqual({ 'ok.txt': Buffer.from('fine').toString('hex') });
+});

@@ -14,6 +14,18 @@ import { messageOf, TORCHSCRIPT_ERROR_SOURCE, torchscriptError } from '../errors
 import { checkZipEntryName } from './zip-entry-name.js';
 import { DEFAULT_ZIP_LIMITS, type ZipLimits } from './zip-limits.js';
 
+/** '<archive folder>/extra/<anything>', with a plain archive folder: where torch.jit.save writes `_extra_files`. */
+function isExtraRecordName(name: string): boolean {
+  const slash = name.indexOf('/');
+  if (slash <= 0 || !name.startsWith('/extra/', slash) || name.length === slash + '/extra/'.length) return false;
+  try {
+    checkZipEntryName(name.slice(0, slash), '');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface ZipEntry {
   readonly name: string;
   /** 0 stored, 8 deflated. */
@@ -222,7 +234,10 @@ function readCentralDirectory(file: FileReader, limits: Required<ZipLimits>): Zi
     const end = at + 46 + nameLength + extraLength + commentLength;
     if (end > cd.length) throw zipError(path, `central directory entry ${i} runs past the directory's end`);
     const name = cd.toString('utf8', at + 46, at + 46 + nameLength);
-    checkZipEntryName(name, path);
+    // torch.jit.save stores an extra file under the name it was given (`_extra_files={'../notes.txt': …}` is
+    // '<archive>/extra/../notes.txt') and torch.jit.load reads it back: nothing here uses a record's name as a
+    // path, and an extra record only becomes a metadata entry, so such a name does not refuse the archive.
+    if (!isExtraRecordName(name)) checkZipEntryName(name, path);
     if (seen.has(name)) throw zipError(path, `zip entry '${name}' appears twice`);
     seen.add(name);
     if (flags & 1) throw zipError(path, `zip entry '${name}' is encrypted`);
