@@ -108,7 +108,9 @@ export function formatHelp(usage: string, summary: string, specs: FlagSpecs): st
   for (const [name, spec] of entries) {
     const value = spec.type === 'boolean' ? '' : spec.type === 'optional' ? `[=${spec.valueName ?? 'VALUE'}]` : ` ${spec.valueName ?? 'VALUE'}`;
     const head = `${spec.short ? `-${spec.short}, ` : '    '}--${name}${value}`;
-    lines.push(`  ${head.padEnd(34)} ${spec.help}${spec.type === 'list' ? ' (repeatable)' : ''}`);
+    // A help text that already says so (input-shape, input-value) does not get a second '(repeatable)'.
+    const repeatable = spec.type === 'list' && !/\brepeatable\b/.test(spec.help) ? ' (repeatable)' : '';
+    lines.push(`  ${head.padEnd(34)} ${spec.help}${repeatable}`);
   }
   return lines.join('\n');
 }
