@@ -15,8 +15,20 @@ export interface RetypedOutput {
 
 const rankOf = (type: Type): number | undefined => (type.kind === 'tensor' && type.shape ? type.shape.length : undefined);
 
-/** Gives each main-graph output declared rank 0 whose producer computes a higher rank the inferred type. */
-export function retypeContradictedOutputs(model: Model, registry: OpRegistry): RetypedOutput[] {
+const isStatic = (type: Type): boolean => type.kind === 'tensor' && !!type.shape && type.shape.every((dim) => typeof dim === 'number');
+/** A declared shape the computed one contradicts: another rank, or a declared number that differs (a symbolic dim does not). */
+const contradicts = (computed: Type, declared: Type): boolean =>
+  computed.kind === 'tensor' && declared.kind === 'tensor' && !!computed.shape && !!declared.shape &&
+  (computed.shape.length !== declared.shape.length || declared.shape.some((dim, i) => typeof dim === 'number' && dim !== computed.shape![i]));
+
+/**
+ * Gives each main-graph output declared rank 0 whose producer computes a higher rank the inferred type. With
+ * `ifsInlined` (legalize inlined Ifs the fixed inputs decide), also each output whose producer now computes a
+ * static shape of the declared dtype that differs from the declaration: torch declares a scripted If's
+ * outputs by the branch its trace took (`y = x.sum(0) if mode == 1 else x`, traced with mode 1, declares
+ * [8]), which another fixed value contradicts — ONNX Runtime runs it with the real shape (QA s17 round 15).
+ */
+export function retypeContradictedOutputs(model: Model, registry: OpRegistry, options: { ifsInlined?: boolean } = {}): RetypedOutput[] {
   const retyped: RetypedOutput[] = [];
   for (const output of model.graph.outputs) {
     const producer = output.producer;
@@ -27,7 +39,10 @@ export function retypeContradictedOutputs(model: Model, registry: OpRegistry): R
     const computedRank = computed ? rankOf(computed) : undefined;
     // Only the empty shape is taken for a mistake: a declared rank ≥ 1 that inference contradicts stays as declared (with
     // the verifier's warning), so an inference gap never overrides a model's own correct declaration.
-    if (declaredRank !== 0 || !computed || computedRank === undefined || computedRank === 0) continue;
+    const inlinedContradiction =
+      options.ifsInlined === true && !!computed && isStatic(computed) && computed.kind === 'tensor' && output.type.kind === 'tensor' && computed.dtype === output.type.dtype && contradicts(computed, output.type);
+    if (!inlinedContradiction && (declaredRank !== 0 || !computed || computedRank === undefined || computedRank === 0)) continue;
+    if (!computed) continue;
     retyped.push({ name: output.name, declared: output.type, computed });
     output.type = computed;
   }

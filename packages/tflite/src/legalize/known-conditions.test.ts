@@ -148,6 +148,24 @@ describe('legalize-tflite: Ifs whose conditions the fixed inputs decide, inlined
     expect(diagnostic?.reason).not.toMatch(/--input-value/);
   });
 
+  it("an output declared by the other branch's shape takes the taken branch's static shape (QA s17 round 15)", async () => {
+    // torch declares a scripted If by the branch its trace took: y = (sr == 16000 ? ReduceSum(x, 0) : x) * 2 traced
+    // at 16000 declares y [4]; at 8000 ONNX Runtime computes [2,4] (a warning only), and so must the .tflite.
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [2, 4]));
+    const sr = b.input('sr', tensorType('int64', []));
+    const summed = branch('summed', (s) => s.op1('onnx.ReduceSum', [x, s.constant(i64([0]), 'axes')], { keepdims: attrs.int(0) }, { name: 'sum', outputs: ['summed_x'] }));
+    const kept = branch('kept', (k) => k.op1('onnx.Identity', [x], {}, { name: 'keep', outputs: ['kept_x'] }));
+    const isWide = b.op1('onnx.Equal', [sr, b.constant(scalarI64(16000), 'rate')], {}, { name: 'is_wide', outputs: ['is_wide'] });
+    const [picked] = b.op('onnx.If', [isWide], { then_branch: attrs.graph(summed), else_branch: attrs.graph(kept) }, { outputs: 1, name: 'if_rate' });
+    const y = b.op1('onnx.Mul', [picked!, b.constant(Tensor.scalar('float32', 2), 'two')], {}, { name: 'double', outputs: ['y'] });
+    y.type = tensorType('float32', [4]);
+    b.output(y);
+    const narrow = await legalize(fixed(b.model({ onnx: 17 }), 8000, undefined));
+    expect(narrow.graph.outputs[0]!.type).toEqual(tensorType('float32', [2, 4]));
+    expect(opsOf(narrow).filter((op) => !op.startsWith('tflite.'))).toEqual([]);
+  });
+
   it('conditionInputs tells the values a condition reads from the shapes it reads', () => {
     const model = ifInIf();
     const rate = model.graph.nodeList().find((node) => node.name === 'if_rate')!;

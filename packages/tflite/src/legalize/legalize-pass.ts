@@ -138,15 +138,16 @@ export const legalizeTflite = definePass({
     }
     if (!singleInference) keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
     // Ifs that the fixed inputs decide (Silero's sample rate, then the shape tests in its branches): taken branches inlined, level by level.
+    let ifsInlined = 0;
     if (ops.has('onnx.If')) {
-      await inlineIfsOfKnownConditions(model, {
+      ifsInlined = await inlineIfsOfKnownConditions(model, {
         inferTypes: () => keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' })),
         foldConstants: () => runNested(foldConstantsPass as Pass<OptionSpecs>, model, context, { forward: new Set() }).then(() => undefined),
         debug: (message) => context.debug(message),
       });
     }
     // An output declared with a rank its producer does not compute (an empty shape for an unknown one) takes the computed type.
-    for (const entry of retypeContradictedOutputs(model, registry)) context.report({ severity: 'warning', source: '@modelpass/tflite', reason: describeRetyped(entry) });
+    for (const entry of retypeContradictedOutputs(model, registry, { ifsInlined: ifsInlined > 0 })) context.report({ severity: 'warning', source: '@modelpass/tflite', reason: describeRetyped(entry) });
     // If/Loop/Scan, sequences and optionals known now: unrolled/inlined/folded, then their copies folded like the rest.
     const resolvedStructure = resolveStaticStructure(model);
     if (resolvedStructure > 0) {
