@@ -98,6 +98,21 @@ describe('legalize-tflite on a QDQ model', () => {
     expect(plain.diagnostics.filter((d) => d.code === 'tflite/io-type-float-edge')).toEqual([]);
   });
 
+  it('a model that is only x → QuantizeLinear → DequantizeLinear → output becomes QUANTIZE → DEQUANTIZE, its output still defined', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [1, 4]));
+    const s = b.constant(Tensor.scalar('float32', X_SCALE));
+    const z = b.constant(Tensor.scalar('int8', 0));
+    b.output(b.op1('onnx.DequantizeLinear', [b.op1('onnx.QuantizeLinear', [x, s, z], {}, { name: 'q' }), s, z], {}, { name: 'dq' }));
+    const model = b.model({ onnx: 13 });
+    inferShapes(model, { mode: 'refresh' });
+    await legalize(model);
+    const output = model.graph.outputs[0]!;
+    expect(model.graph.nodeList().map((node) => node.op)).toEqual(['tflite.QUANTIZE', 'tflite.DEQUANTIZE']);
+    expect(output.producer?.op).toBe('tflite.DEQUANTIZE');
+    expect(model.graph.nodeList()).toContain(output.producer);
+  });
+
   it('refuses asymmetric int8 weights, naming the node, and names the int8 ops it has', async () => {
     const error = await legalize(qdqModel(5)).then(
       () => undefined,
