@@ -27,6 +27,7 @@ export { ONNX2TF_OPS } from './legalize/onnx2tf-ops.js';
 export { declareChannelsFirst } from './layout/io-layout.js';
 export { raiseTflite } from './raise/raise-pass.js';
 export { raiseFromTflite, unraisableNodes, type RaiseOptions, type RaiseResult } from './raise/raise.js';
+export type { Float16Weights, Float16WeightsMode } from './raise/float16-weights.js';
 export { RaiseRegistry, type RaiseRule, type RaiseContext } from './raise/raise-rule.js';
 export { defaultRaiseRules } from './raise/rules/index.js';
 /** The passes of this package, for a pass registry. */
