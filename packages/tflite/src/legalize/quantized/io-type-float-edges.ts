@@ -25,7 +25,7 @@ export function floatEdgesLeft(graph: Graph, ioType: 'int8' | 'int16', integer: 
   for (const input of graph.inputs) {
     if (inputs.has(input.name) || !isTensorType(input.type) || !FLOAT_DTYPES.has(input.type.dtype) || input.users.length === 0) continue;
     const floatReaders = input.users.filter((reader) => reader.op !== 'onnx.QuantizeLinear');
-    report(`input '${input.name}'`, floatReaders.length > 0 ? `the model reads it in float (${floatReaders.slice(0, 3).map(nodeName).join(', ')}${floatReaders.length > 3 ? ', …' : ''})` : 'the model quantizes it with more than one scale or zero point');
+    report(`input '${input.name}'`, floatReaders.length > 0 ? `the model reads it in float (${floatReaders.slice(0, 3).map(nodeName).join(', ')}${floatReaders.length > 3 ? ', …' : ''})` : input.isGraphOutput ? 'it is also a graph output' : 'its QuantizeLinear readers do not share one constant scale and zero point');
   }
   const outputs = new Set(integer.outputs);
   for (const output of graph.outputs) {
