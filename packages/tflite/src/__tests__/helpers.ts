@@ -1,5 +1,22 @@
-import { Graph, Model, Tensor, attrs, tensorType, type QuantParams } from '@modelpass/ir';
-import { META_SIGNATURE_DEFS } from '@modelpass/tflite';
+import { Graph, Model, Tensor, attrs, tensorType, type Diagnostic, type QuantParams } from '@modelpass/ir';
+import { createOpRegistry } from '@modelpass/ops';
+import { PassEnvironment, PassManager, StatisticsInstrumentation } from '@modelpass/pass-manager';
+import { META_SIGNATURE_DEFS, registerTfliteDialect, tflitePasses } from '@modelpass/tflite';
+import { transformPasses } from '@modelpass/transforms';
+
+/** Runs `pipeline` (legalize-tflite by default) with the tflite dialect and the transforms and tflite passes; its statistics and diagnostics. */
+export async function runTflitePipeline(
+  model: Model,
+  pipeline = 'legalize-tflite',
+  options: { verifyEach?: boolean } = {},
+): Promise<{ statistics: Map<string, number>; diagnostics: readonly Diagnostic[] }> {
+  const environment = new PassEnvironment({ ops: registerTfliteDialect(createOpRegistry()) });
+  environment.passes.register(transformPasses, '@modelpass/transforms');
+  environment.passes.register(tflitePasses, '@modelpass/tflite');
+  const statistics = new StatisticsInstrumentation();
+  const result = await new PassManager({ environment, instrumentations: [statistics], ...(options.verifyEach !== undefined ? { verifyEach: options.verifyEach } : {}) }).run(model, pipeline);
+  return { statistics: new Map(statistics.get(pipeline.split('{')[0]!) ?? []), diagnostics: result.diagnostics };
+}
 
 /** A model of the tflite dialect with a WHILE loop (cond/body regions), int8 per-channel and int4 constants and a signature. */
 export function whileLoopModel(): Model {

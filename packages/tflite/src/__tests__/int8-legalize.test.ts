@@ -5,18 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { attrs, dequantizeLinear, GraphBuilder, ModelpassError, Tensor, tensorType, type Model, type TensorType, type Value } from '@modelpass/ir';
-import { createOpRegistry, inferShapes } from '@modelpass/ops';
-import { PassEnvironment, PassManager, StatisticsInstrumentation } from '@modelpass/pass-manager';
-import { int8Ops, registerTfliteDialect, tflitePasses } from '@modelpass/tflite';
-import { transformPasses } from '@modelpass/transforms';
+import { inferShapes } from '@modelpass/ops';
+import { int8Ops } from '@modelpass/tflite';
+import { runTflitePipeline } from './helpers.js';
 
 async function legalize(model: Model, options = ''): Promise<Map<string, number>> {
-  const environment = new PassEnvironment({ ops: registerTfliteDialect(createOpRegistry()) });
-  environment.passes.register(transformPasses, '@modelpass/transforms');
-  environment.passes.register(tflitePasses, '@modelpass/tflite');
-  const statistics = new StatisticsInstrumentation();
-  await new PassManager({ environment, instrumentations: [statistics] }).run(model, `legalize-tflite${options ? `{${options}}` : ''}`);
-  return new Map(statistics.get('legalize-tflite') ?? []);
+  return (await runTflitePipeline(model, `legalize-tflite${options ? `{${options}}` : ''}`)).statistics;
 }
 
 const X_SCALE = Math.fround(0.02);
@@ -86,15 +80,12 @@ describe('legalize-tflite on a QDQ model', () => {
   });
 
   it('io-type=int8 warns about each edge that stays float32, naming the node that keeps it float', async () => {
-    const environment = new PassEnvironment({ ops: registerTfliteDialect(createOpRegistry()) });
-    environment.passes.register(transformPasses, '@modelpass/transforms');
-    environment.passes.register(tflitePasses, '@modelpass/tflite');
     const model = qdqModel();
-    const result = await new PassManager({ environment }).run(model, 'legalize-tflite{io-type=int8}');
+    const result = await runTflitePipeline(model, 'legalize-tflite{io-type=int8}');
     const edges = result.diagnostics.filter((d) => d.code === 'tflite/io-type-float-edge');
     // The input is quantized first (int8, no warning); the logits come from a float Gemm.
     expect(edges.map((d) => [d.severity, d.reason])).toEqual([['warning', `io-type=int8: output '${model.graph.outputs[0]!.name}' stays float32 in the .tflite: the model computes it in float ('logits' (onnx.Gemm))`]]);
-    const plain = await new PassManager({ environment }).run(qdqModel(), 'legalize-tflite');
+    const plain = await runTflitePipeline(qdqModel());
     expect(plain.diagnostics.filter((d) => d.code === 'tflite/io-type-float-edge')).toEqual([]);
   });
 

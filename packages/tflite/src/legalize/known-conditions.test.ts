@@ -8,10 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { attrs, Graph, GraphBuilder, ModelpassError, Tensor, tensorType, type Model, type Value } from '@modelpass/ir';
-import { createOpRegistry, inferShapes } from '@modelpass/ops';
-import { PassEnvironment, PassManager } from '@modelpass/pass-manager';
-import { registerTfliteDialect, tflitePasses } from '@modelpass/tflite';
-import { transformPasses } from '@modelpass/transforms';
+import { inferShapes } from '@modelpass/ops';
+import { runTflitePipeline } from '../__tests__/helpers.js';
 import { conditionInputs } from './known-conditions.js';
 
 const i64 = (values: number[]): Tensor => Tensor.fromValues('int64', [values.length], values.map((v) => BigInt(v)));
@@ -80,10 +78,7 @@ function fixed(model: Model, rate: number | undefined, shape: number[] | undefin
 }
 
 async function legalize(model: Model): Promise<Model> {
-  const environment = new PassEnvironment({ ops: registerTfliteDialect(createOpRegistry()) });
-  environment.passes.register(transformPasses, '@modelpass/transforms');
-  environment.passes.register(tflitePasses, '@modelpass/tflite');
-  await new PassManager({ environment, verifyEach: true }).run(model, 'legalize-tflite');
+  await runTflitePipeline(model, 'legalize-tflite', { verifyEach: true });
   return model;
 }
 

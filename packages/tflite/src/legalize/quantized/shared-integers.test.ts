@@ -7,18 +7,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, Tensor, tensorType, type Model, type Value } from '@modelpass/ir';
-import { createOpRegistry } from '@modelpass/ops';
-import { PassEnvironment, PassManager, StatisticsInstrumentation } from '@modelpass/pass-manager';
-import { transformPasses } from '@modelpass/transforms';
-import { registerTfliteDialect, tflitePasses } from '../../index.js';
+import { runTflitePipeline } from '../../__tests__/helpers.js';
 
 async function legalize(model: Model): Promise<Map<string, number>> {
-  const environment = new PassEnvironment({ ops: registerTfliteDialect(createOpRegistry()) });
-  environment.passes.register(transformPasses, '@modelpass/transforms');
-  environment.passes.register(tflitePasses, '@modelpass/tflite');
-  const statistics = new StatisticsInstrumentation();
-  await new PassManager({ environment, instrumentations: [statistics] }).run(model, 'legalize-tflite{full-integer=true}');
-  return new Map(statistics.get('legalize-tflite') ?? []);
+  return (await runTflitePipeline(model, 'legalize-tflite{full-integer=true}')).statistics;
 }
 
 /** x ≤ 0 quantized with zero point `code` (255); then Add(+3) and, with `mul`, Mul(×1/6), both constants DQ(code). */
