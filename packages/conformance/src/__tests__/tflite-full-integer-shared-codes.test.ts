@@ -12,7 +12,7 @@
  * (12–20 steps of the local scale mid-network, on a handful of elements); ORT's own optimized and unoptimized runs
  * of the same model agree within one step at the output, so the ORT side is one fixed reference.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,7 +25,10 @@ import { readTflite, writeTflite } from '@modelpass/tflite';
 import { ensureThirdPartyModels } from '../../../../tools/fixtures/third-party.mjs';
 import { seededUniform, stepsApart } from './int8-agreement.js';
 
-afterAll(() => disposeSharedOrtRunner());
+afterAll(async () => {
+  await disposeSharedOrtRunner();
+  rmSync(DIR, { recursive: true, force: true });
+});
 
 const DIR = mkdtempSync(join(tmpdir(), 'tflite-shared-codes-'));
 
