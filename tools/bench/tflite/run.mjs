@@ -3,7 +3,10 @@
 //  - conversion time: readOnnx + legalize-tflite{io-layout=nhwc} + writeTflite, against a plain
 //    readOnnx + writeOnnx of the same model (the issue's bar: ratio ≤ 2), medians and minimums of --rounds,
 //    in wall time and in CPU time (process.cpuUsage: on the shared, loaded machine wall time mostly
-//    measures the scheduler), after --warmup-rounds uncounted rounds of each (JIT compilation);
+//    measures the scheduler), after --warmup-rounds uncounted rounds of each (default 30: V8 compiles a
+//    conversion's many rules on background threads for tens of rounds, and process CPU counts those threads);
+//    the warm-up rounds' own CPU ratio is printed beside it ("JIT warm-up"), so the one-time cost stays visible
+//    (a whole cold CLI process is tools/bench/tflite/cli-cold.mjs);
 //  - Transposes left inside the converted graph and at its edges;
 //  - latency: ONNX Runtime on the original vs the TFLite runtime (TFLite 2.9, XNNPACK) on our .tflite,
 //    one thread each, interleaved A/B rounds, medians, batch 1; and the worst |difference| of their outputs;
@@ -11,8 +14,9 @@
 //
 //   NX_DAEMON=false npx nx run @modelpass/cli:build          # builds every package the bench imports
 //   /usr/bin/python3 tools/fixtures/make_torchvision.py      # optional: the torchvision nets (.fixtures-cache)
-//   nice -n 10 node tools/bench/tflite/run.mjs [--models fashion-cnn,resnet18,...] [--rounds 5] [--runs 30] [--out FILE]
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+//   nice -n 10 node tools/bench/tflite/run.mjs [--models fashion-cnn,resnet18,...] [--rounds 30] [--warmup-rounds 30] [--runs 30] [--out FILE]
+//   (without --out the results go in a new dated section at the top of tools/bench/tflite/RESULTS.md)
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -27,11 +31,12 @@ import { FASHION, TORCHVISION, modelPath } from './models.mjs';
 import { ROOT, flag, median, session } from '../prune/ort-timing.mjs';
 
 const MODELS = flag('models', [...FASHION, ...TORCHVISION].join(',')).split(',');
-const ROUNDS = Number(flag('rounds', '5'));
+const ROUNDS = Number(flag('rounds', '30'));
 const RUNS = Number(flag('runs', '30'));
 const WARMUP = Number(flag('warmup', '3'));
-const WARMUP_ROUNDS = Number(flag('warmup-rounds', '1'));
-const OUT = resolve(flag('out', join(ROOT, 'tools/bench/tflite/RESULTS.md')));
+const WARMUP_ROUNDS = Number(flag('warmup-rounds', '30'));
+const RESULTS = join(ROOT, 'tools/bench/tflite/RESULTS.md');
+const OUT = resolve(flag('out', RESULTS));
 const WORK = mkdtempSync(join(tmpdir(), 'modelpass-bench-tflite-'));
 process.on('exit', () => rmSync(WORK, { recursive: true, force: true }));
 
@@ -79,6 +84,7 @@ for (const name of MODELS) {
   const conversion = [];
   const plainCpu = [];
   const conversionCpu = [];
+  const warmupCpu = { plain: 0, conversion: 0 };
   let converted;
   const cpuMs = (since) => {
     const used = process.cpuUsage(since);
@@ -93,12 +99,14 @@ for (const name of MODELS) {
         const start = performance.now();
         writeOnnx(readOnnx(source), onnxOut);
         if (counted) plain.push(performance.now() - start), plainCpu.push(cpuMs(cpu));
+        else warmupCpu.plain += cpuMs(cpu);
       },
       async () => {
         const cpu = process.cpuUsage();
         const start = performance.now();
         converted = await convert(source, tfliteOut);
         if (counted) conversion.push(performance.now() - start), conversionCpu.push(cpuMs(cpu));
+        else warmupCpu.conversion += cpuMs(cpu);
       },
     ];
     for (const step of round % 2 ? steps.reverse() : steps) await step();
@@ -140,6 +148,8 @@ for (const name of MODELS) {
     cpuRatioMin: Math.min(...conversionCpu) / Math.min(...plainCpu),
     plainCpu: median(plainCpu),
     conversionCpu: median(conversionCpu),
+    // CPU of all uncounted rounds together: the JIT's warm-up (compiles on helper threads), paid once per process.
+    warmupCpuRatio: WARMUP_ROUNDS > 0 ? warmupCpu.conversion / warmupCpu.plain : NaN,
     inner: transposes.inner,
     boundary: transposes.boundary,
     ort: median(times.ort),
@@ -148,7 +158,7 @@ for (const name of MODELS) {
   };
   rows.push(row);
   console.log(
-    `${name}: load+save ${row.plain.toFixed(1)} ms, convert ${row.conversion.toFixed(1)} ms (×${(row.conversion / row.plain).toFixed(2)}; minimums ×${(row.conversionMin / row.plainMin).toFixed(2)}; CPU ×${row.cpuRatio.toFixed(2)}, minimums ×${row.cpuRatioMin.toFixed(2)}), ` +
+    `${name}: load+save ${row.plain.toFixed(1)} ms, convert ${row.conversion.toFixed(1)} ms (×${(row.conversion / row.plain).toFixed(2)}; minimums ×${(row.conversionMin / row.plainMin).toFixed(2)}; CPU ×${row.cpuRatio.toFixed(2)}, minimums ×${row.cpuRatioMin.toFixed(2)}; JIT warm-up rounds CPU ×${row.warmupCpuRatio.toFixed(2)}), ` +
       `transposes ${row.inner} inside / ${row.boundary} at edges, ORT ${row.ort.toFixed(2)} ms, TFLite ${row.tflite.toFixed(2)} ms, max|diff| ${row.worst.toExponential(2)}`,
   );
 }
@@ -187,15 +197,15 @@ for (const id of flag('controls', 'mediapipe-face-detection-short-range,mediapip
 disposeSharedOrtRunner();
 
 const table = [
-  '| model | ONNX load+save (ms) | ONNX → TFLite (ms) | ratio | ratio of minimums | CPU load+save (ms) | CPU ONNX → TFLite (ms) | CPU ratio | CPU ratio of minimums | Transposes inside / at edges | ORT latency (ms) | TFLite latency (ms) | TFLite / ORT | max abs diff |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '| model | ONNX load+save (ms) | ONNX → TFLite (ms) | ratio | ratio of minimums | CPU load+save (ms) | CPU ONNX → TFLite (ms) | CPU ratio | CPU ratio of minimums | CPU ratio, warm-up rounds | Transposes inside / at edges | ORT latency (ms) | TFLite latency (ms) | TFLite / ORT | max abs diff |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...rows.map(
     (r) =>
-      `| ${r.name} | ${r.plain.toFixed(1)} | ${r.conversion.toFixed(1)} | ${(r.conversion / r.plain).toFixed(2)} | ${(r.conversionMin / r.plainMin).toFixed(2)} | ${r.plainCpu.toFixed(1)} | ${r.conversionCpu.toFixed(1)} | ${r.cpuRatio.toFixed(2)} | ${r.cpuRatioMin.toFixed(2)} | ${r.inner} / ${r.boundary} | ${r.ort.toFixed(2)} | ${r.tflite.toFixed(2)} | ${(r.tflite / r.ort).toFixed(2)} | ${r.worst.toExponential(1)} |`,
+      `| ${r.name} | ${r.plain.toFixed(1)} | ${r.conversion.toFixed(1)} | ${(r.conversion / r.plain).toFixed(2)} | ${(r.conversionMin / r.plainMin).toFixed(2)} | ${r.plainCpu.toFixed(1)} | ${r.conversionCpu.toFixed(1)} | ${r.cpuRatio.toFixed(2)} | ${r.cpuRatioMin.toFixed(2)} | ${r.warmupCpuRatio.toFixed(2)} | ${r.inner} / ${r.boundary} | ${r.ort.toFixed(2)} | ${r.tflite.toFixed(2)} | ${(r.tflite / r.ort).toFixed(2)} | ${r.worst.toExponential(1)} |`,
   ),
 ];
-const text = [
-  '# ONNX → TFLite: conversion time, transposes, latency',
+const section = [
+  `## run.mjs, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
   '',
   `\`node ${relative(ROOT, process.argv[1])} ${process.argv.slice(2).join(' ')}\` on ${new Date().toISOString().slice(0, 10)} (rounds ${ROUNDS} after ${WARMUP_ROUNDS} uncounted, runs ${RUNS}, one thread per runtime, batch 1, io-layout=nhwc; load average ${loadavg()[0].toFixed(1)} at the end).`,
   '',
@@ -208,5 +218,11 @@ const text = [
   ...controls.map((c) => `| ${c.id} | ${c.ort.toFixed(2)} | ${c.tflite.toFixed(2)} | ${(c.tflite / c.ort).toFixed(2)} |`),
   '',
 ].join('\n');
-writeFileSync(OUT, text);
+// A new dated section at the top of RESULTS.md (newest first, older sections kept); any other --out gets the section alone.
+const TITLE = '# ONNX → TFLite: conversion time, transposes, latency';
+if (OUT === RESULTS && existsSync(OUT)) {
+  const old = readFileSync(OUT, 'utf8');
+  const rest = old.startsWith(TITLE) ? old.slice(TITLE.length).replace(/^\n+/, '') : old;
+  writeFileSync(OUT, `${TITLE}\n\n${section}\n${rest}`);
+} else writeFileSync(OUT, `${TITLE}\n\n${section}`);
 console.log(`\n${table.join('\n')}\n\nwritten ${relative(ROOT, OUT)}`);
