@@ -31,7 +31,9 @@ function describeInputs(v: CompareVerdict): string {
   const fixed = v.fixedInputs ?? {};
   const described = v.inputs.map((i) => ({ text: `${i.name} ${i.dtype}${shape(i.shape)}`, values: fixed[i.name] }));
   if (described.length === 0) return '(none)';
-  const random = v.seed !== null ? ` (random, seed ${v.seed})` : '';
+  // Ids that index a small table were drawn within its rows: say which range and why (the default is [0, 9]).
+  const held = Object.entries(v.inputRanges ?? {}).map(([name, r]) => `; ${name} in [${r.min}, ${r.max}]: ${r.reader}`).join('');
+  const random = v.seed !== null ? ` (random, seed ${v.seed}${held})` : '';
   if (described.every((d) => d.values === undefined)) return described.map((d) => d.text).join(', ') + random;
   const listed = (values: readonly string[]): string => (values.length > 8 ? `${values.slice(0, 8).join(',')},… (${values.length} values)` : values.join(','));
   return described.map((d) => (d.values !== undefined ? `${d.text} = ${listed(d.values)} (from --input-value)` : d.text + random)).join(', ');

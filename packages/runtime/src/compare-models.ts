@@ -8,7 +8,7 @@ import { checkMemoryBudget, defaultMemoryBudget, type PlannedInput } from './com
 import { compareOutputs, type CompareOptions, type ComparisonReport } from './compare.js';
 import { feedsToMap, type Engine, type Feeds, type ModelSource } from './engine.js';
 import { createEngine, defaultEngineFor, refereeEngineOptions, type CreateEngineOptions, type EngineName } from './engines.js';
-import { feedableInputs, generateInputs, type GenerateInputsOptions } from './generate-inputs.js';
+import { feedableInputs, generateInputs, generatedIndexRanges, type GenerateInputsOptions } from './generate-inputs.js';
 import { bridgeInputs, bridgeOutputs } from './layout-bridge.js';
 import { dequantizeOutputsOf, quantizeFeedsFor } from './quantized-io-bridge.js';
 import { loadInputs } from './load-inputs.js';
@@ -53,6 +53,12 @@ export interface ModelComparison extends ComparisonReport {
   readonly seed: number | null;
   /** Names and shapes of the inputs both models ran on. */
   readonly inputs: readonly { readonly name: string; readonly dtype: string; readonly shape: readonly number[] }[];
+  /**
+   * Generated integer inputs drawn from a smaller range than the default [0, 9] because they index a table
+   * with fewer rows (token ids read by a Gather): name → the inclusive range and the reader that bounds it.
+   * Absent when there are none.
+   */
+  readonly inputRanges?: Readonly<Record<string, { readonly min: number; readonly max: number; readonly reader: string }>>;
   /** Inputs fed channels-last and outputs read back as NCHW for the second model (layout 'auto'). */
   readonly layoutNotes: readonly string[];
 }
@@ -150,11 +156,13 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
       for (const q of read.bridged) layoutNotes.push(`output '${q.name}' of the second model (${q.dtype}) read as the reals it stands for (${params(q)})`);
     }
     const report = compareOutputs(...alignPositionalOutputs([engineA, expected, modelA], [engineB, actual, modelB]), options);
+    const indexRanges = options.inputs === undefined && modelA ? [...generatedIndexRanges(modelA, options)].filter(([name]) => !fixed.has(name)) : [];
     return {
       ...report,
       engines: [engineA.name, engineB.name],
       seed: options.inputs === undefined ? (options.seed ?? 0) : null,
       inputs: [...feeds].map(([name, tensor]) => ({ name, dtype: tensor.dtype, shape: tensor.shape })),
+      ...(indexRanges.length > 0 ? { inputRanges: Object.fromEntries(indexRanges.map(([name, { range, reader }]) => [name, { min: range[0], max: range[1], reader }])) } : {}),
       layoutNotes,
     };
   } finally {

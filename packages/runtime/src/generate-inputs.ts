@@ -6,6 +6,7 @@ import { Tensor, elementCount, formatType, isFloatDType, type DType, type Dim, t
 import { formatBytes, generationBytes } from './byte-sizes.js';
 import { integerRange } from '@modelpass/ops';
 import { runtimeError } from './errors.js';
+import { indexInputBounds } from './index-input-ranges.js';
 import { SeededRandom } from './prng.js';
 
 /** An inclusive-exclusive value range `[min, max)` for floats, inclusive `[min, max]` for integers. */
@@ -23,7 +24,10 @@ export interface GenerateInputsOptions {
   readonly defaultDim?: number;
   /** Full shapes by input name; they win over the declared shape. */
   readonly shapes?: Readonly<Record<string, readonly number[]>>;
-  /** Value ranges by input name (default: floats in [-1, 1), integers in [0, 9]). */
+  /**
+   * Value ranges by input name (default: floats in [-1, 1), integers in [0, 9]; an integer input that indexes
+   * a table with fewer than 10 rows, e.g. token ids read by a Gather, stays within its rows: see `generatedIndexRanges`).
+   */
   readonly ranges?: Readonly<Record<string, ValueRange>>;
   /** Also generate inputs that have a default value (initializer inputs); default false. */
   readonly includeDefaults?: boolean;
@@ -70,12 +74,36 @@ export function generateInputs(model: Model, options: GenerateInputsOptions = {}
     planned.push({ input, dtype: type.dtype, shape: options.shapes?.[input.name] ?? resolveShape(model, input.name, type.shape, options) });
   }
   checkGenerationBudget(model, planned, options.memoryBudget ?? DEFAULT_GENERATION_BUDGET);
+  const indexRanges = generatedIndexRanges(model, options);
   for (const { input, dtype, shape } of planned) {
-    const range = options.ranges?.[input.name];
+    const range = options.ranges?.[input.name] ?? indexRanges.get(input.name)?.range;
     const random = SeededRandom.forLabel(seed, input.name);
     feeds.set(input.name, randomTensor(dtype, shape, random, range, input.name, model));
   }
   return feeds;
+}
+
+/** An integer input's range held below the default because its values index a table. */
+export interface GeneratedIndexRange {
+  readonly range: ValueRange;
+  /** The reader whose table bounds it, e.g. `Gather '/e/Gather' indexes axis 0 of size 5`. */
+  readonly reader: string;
+}
+
+/**
+ * The integer inputs `generateInputs` draws from a range smaller than the default `[0, 9]` because they index
+ * a table with fewer rows (a Gather's data on its axis; the smallest over several readers), so ONNX Runtime
+ * does not refuse them as out of bounds. Inputs given a range in `options.ranges` are not listed.
+ */
+export function generatedIndexRanges(model: Model, options: Pick<GenerateInputsOptions, 'ranges' | 'includeDefaults'> = {}): Map<string, GeneratedIndexRange> {
+  const ranges = new Map<string, GeneratedIndexRange>();
+  const feedable = new Set(feedableInputs(model, options.includeDefaults).map((input) => input.name));
+  for (const [name, bound] of indexInputBounds(model)) {
+    if (!feedable.has(name) || options.ranges?.[name] !== undefined) continue;
+    const max = bound.size - 1;
+    if (max < DEFAULT_INTEGER_RANGE[1]) ranges.set(name, { range: [DEFAULT_INTEGER_RANGE[0], max], reader: bound.reader });
+  }
+  return ranges;
 }
 
 /** 4 GiB: this module runs in the browser page too, so it does not ask node:v8 for the heap limit. */

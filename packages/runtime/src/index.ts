@@ -13,6 +13,8 @@ export {
   feedableInputs,
   DEFAULT_FLOAT_RANGE,
   DEFAULT_INTEGER_RANGE,
+  generatedIndexRanges,
+  type GeneratedIndexRange,
   type GenerateInputsOptions,
   type ValueRange,
 } from './generate-inputs.js';

@@ -7,5 +7,5 @@ export type { Engine, Feeds, ModelSource, RunOptions } from './engine.js';
 export { feedsToMap } from './engine.js';
 export { ReferenceEngine, type ReferenceEngineOptions, type RunGuard } from './reference-engine.js';
 export { SeededRandom } from './prng.js';
-export { generateInputs, randomTensor, feedableInputs, DEFAULT_FLOAT_RANGE, DEFAULT_INTEGER_RANGE, type GenerateInputsOptions, type ValueRange } from './generate-inputs.js';
+export { generateInputs, randomTensor, feedableInputs, DEFAULT_FLOAT_RANGE, DEFAULT_INTEGER_RANGE, generatedIndexRanges, type GeneratedIndexRange, type GenerateInputsOptions, type ValueRange } from './generate-inputs.js';
 export { compareOutputs, compareTensors, DEFAULT_ATOL, DEFAULT_RTOL, UNDER_ATOL_SCALE, type CompareOptions, type ComparisonReport, type OutputComparison, type WorstElement } from './compare.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder, Tensor, tensorType } from '@modelpass/ir';
-import { generateInputs } from '@modelpass/runtime';
+import { GraphBuilder, Tensor, attrs, tensorType } from '@modelpass/ir';
+import { generateInputs, generatedIndexRanges } from '@modelpass/runtime';
 
 function model() {
   const b = new GraphBuilder();
@@ -72,5 +72,35 @@ describe('generateInputs', () => {
     expect(() => generateInputs(big.model())).toThrow(/generating the inputs would need about 33\.5 GiB, more than the .* this process may use/);
     expect(() => generateInputs(model(), { dims: { N: 2, seq: 5 }, memoryBudget: 100 })).toThrow(/inputs 'x' float32\[2,3\], 'ids' int64\[2,5\]/);
     expect(generateInputs(model(), { dims: { N: 2, seq: 5 }, memoryBudget: 10_000 }).size).toBe(5);
+  });
+});
+
+describe('generateInputs: ids that index a table', () => {
+  /** ids → Gather(table[rows, 2]) and, behind an Unsqueeze, a second reader on a `second`-row table. */
+  function lookup(rows: number, second?: number) {
+    const b = new GraphBuilder();
+    const ids = b.input('ids', tensorType('int32', [64]));
+    const table = b.constant(Tensor.fromValues('float32', [rows, 2], Array.from({ length: rows * 2 }, (_, i) => i)), 'table');
+    const outputs = [b.op1('onnx.Gather', [table, ids], {}, { name: 'embed' })];
+    if (second !== undefined) {
+      const other = b.constant(Tensor.fromValues('float32', [2, second], Array.from({ length: 2 * second }, (_, i) => i)), 'other');
+      const unsqueezed = b.op1('onnx.Unsqueeze', [ids, b.constant(Tensor.fromValues('int64', [1], [0n]), 'axes')]);
+      outputs.push(b.op1('onnx.Gather', [other, unsqueezed], { axis: attrs.int(-1) }, { name: 'columns' }));
+    }
+    b.output(...outputs);
+    return b.model();
+  }
+
+  it('draws ids within the rows of the table (the smallest over the readers), and says which', () => {
+    expect(generatedIndexRanges(lookup(4))).toEqual(new Map([['ids', { range: [0, 3], reader: "Gather 'embed' indexes axis 0 of size 4" }]]));
+    for (const v of generateInputs(lookup(4)).get('ids')!.toNumbers()) expect(v >= 0 && v <= 3).toBe(true);
+    expect(new Set(generateInputs(lookup(4)).get('ids')!.toNumbers())).toEqual(new Set([0, 1, 2, 3]));
+    expect(generatedIndexRanges(lookup(6, 2)).get('ids')).toEqual({ range: [0, 1], reader: "Gather 'columns' indexes axis 1 of size 2" });
+  });
+
+  it('keeps the default range for a table of 10 rows or more, and a given range wins', () => {
+    expect(generatedIndexRanges(lookup(10)).size).toBe(0);
+    expect(generatedIndexRanges(lookup(4), { ranges: { ids: [0, 1] } }).size).toBe(0);
+    for (const v of generateInputs(lookup(4), { ranges: { ids: [5, 6] } }).get('ids')!.toNumbers()) expect(v >= 5).toBe(true);
   });
 });
