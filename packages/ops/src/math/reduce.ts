@@ -1,6 +1,6 @@
 import { tensorType, type Dim, type DType, type InferenceContext, type Tensor } from '@modelpass/ir';
 import { defineCanonicalOp, type CanonicalOp, type KernelContext } from '../op-definition.js';
-import { allocateElements, readElements, readInts, tensorFromElements } from '../util/elements.js';
+import { allocateElements, integerRange, readElements, readInts, tensorFromElements } from '../util/elements.js';
 import { constantInts, inputTensorType, unknownDims } from '../util/inference.js';
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { normalizeAxes, reducedShape, sizeOf, stridesOf } from '../util/shape.js';
@@ -18,6 +18,12 @@ interface Reducer {
    * reduced alone instead of passed through (see `reduceNothing`).
    */
   readonly elementwise?: true;
+  /**
+   * The float result is cast to an integer element type as ONNX Runtime 1.30 does (x86 truncation): a NaN or
+   * infinite result (log of a sum ≤ 0, exp past double's range) becomes the signed type's minimum (INT_MIN) and
+   * 0 for an unsigned type, where a JavaScript typed array would store 0 and a BigInt would throw.
+   */
+  readonly castsNonFinite?: true;
 }
 
 const sumOf = (values: readonly number[]): number => {
@@ -46,9 +52,14 @@ const reducers: Readonly<Record<string, Reducer>> = {
   ReduceL1: { number: (values) => sumOf(values.map(Math.abs)), bigint: (values) => bigSum(values.map((v) => (v < 0n ? -v : v))), elementwise: true },
   // ONNX Runtime sums the squares in float32 for float32 data: past 3.4e38 the sum is inf before the root (1e20 → inf).
   ReduceL2: { number: (values, dtype) => Math.sqrt(roundedTo(dtype, sumOf(values.map((v) => v * v)))), elementwise: true },
-  ReduceLogSum: { number: (values) => Math.log(sumOf(values)), elementwise: true },
+  // int32/int64: ORT gives INT_MIN / INT64_MIN where the sum is ≤ 0 (log → -inf or NaN, then cast).
+  ReduceLogSum: { number: (values) => Math.log(sumOf(values)), elementwise: true, castsNonFinite: true },
   ReduceLogSumExp: {
-    number: (values) => {
+    castsNonFinite: true,
+    number: (values, dtype) => {
+      // ORT has no uint32/uint64 kernel and runs ONNX's function body instead: log(sum(exp(x))) in double with no
+      // shift by the maximum, so past x ≈ 709 the sum is inf and the cast gives 0 (an int32 kernel shifts, as here).
+      if (dtype === 'uint32' || dtype === 'uint64') return Math.log(sumOf(values.map(Math.exp)));
       const max = maxOf(values);
       if (!Number.isFinite(max)) return Math.log(sumOf(values.map(Math.exp)));
       return max + Math.log(sumOf(values.map((v) => Math.exp(v - max))));
@@ -56,6 +67,12 @@ const reducers: Readonly<Record<string, Reducer>> = {
   },
   ReduceSumSquare: { number: (values) => sumOf(values.map((v) => v * v)), bigint: (values) => bigSum(values.map((v) => v * v)), elementwise: true },
 };
+
+/** What ONNX Runtime's cast of NaN or ±inf to an integer type gives (x86's 'integer indefinite'): the signed minimum, or 0 unsigned. */
+function nonFiniteAsInteger(dtype: DType): number {
+  const range = integerRange(dtype);
+  return range && range.min < 0 ? range.min : 0;
+}
 
 /** A float32 intermediate rounded (and overflowed) as float32; other element types keep the double. */
 function roundedTo(dtype: DType, value: number): number {
@@ -106,7 +123,8 @@ function reduceTensor(x: Tensor, axes: readonly number[], keepDims: boolean, red
     if (useBigInt) out[o] = reducer.bigint!(groups[o] as bigint[]);
     else {
       const value = reducer.number(groups[o] as number[], x.dtype);
-      out[o] = cls === 'bigint' ? BigInt(Math.trunc(value)) : cls === 'int' ? Math.trunc(value) : value;
+      const integral = cls === 'float' ? value : reducer.castsNonFinite && !Number.isFinite(value) ? nonFiniteAsInteger(x.dtype) : Math.trunc(value);
+      out[o] = cls === 'bigint' ? BigInt(integral) : integral;
     }
   }
   const shape = keepDims ? outShapeKept : reducedShape(x.shape, axes, false);
