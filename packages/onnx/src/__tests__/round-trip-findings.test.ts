@@ -250,3 +250,16 @@ describe('a tensor type with a shape but no element type (onnx.proto: elem_type 
     expect(decodeOnnx(bytes).graph.outputs[0]!.type).toEqual({ kind: 'tensor', dtype: 'float32', shape: [2] });
   });
 });
+
+describe('a type that is only a denotation', () => {
+  // Fuzz seed 1801 case 101683: input x declared as TypeProto { denotation: 'ai.onnx' } with no value case. It
+  // imports as an unknown type with its denotation recorded; the writer wrote no type at all, so it was lost.
+  it('keeps its denotation through encode → decode (saved fuzz input)', () => {
+    const file = 'type-denotation-without-type-value-dropped.onnx';
+    const model = decodeOnnx(readFileSync(join(findings, file)), { file });
+    expectExactRoundTrip(model);
+    const x = decodeModelProto(encodeOnnx(model)).graph!.input!.find((v) => v.name === 'x')!;
+    expect(x.type?.denotation).toBe('ai.onnx');
+    expect(x.type?.tensor_type ?? undefined).toBeUndefined();
+  });
+});

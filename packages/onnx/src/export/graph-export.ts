@@ -1,5 +1,5 @@
 import { type Attribute, type Graph, type Node, type Value } from '@modelpass/ir';
-import { exportDenotation, exportGraphAnnotations, exportNodeAnnotations } from '../annotations.js';
+import { exportDenotation, exportGraphAnnotations, exportNodeAnnotations, META_DENOTATION } from '../annotations.js';
 import { domainOfDialect, META_INT64_PREFIX, META_PREFIX, META_UNNAMED } from '../dialect.js';
 import { onnxError } from '../errors.js';
 import { int64FromAttribute } from '../int64.js';
@@ -32,9 +32,23 @@ function metadataProps(metadata: ReadonlyMap<string, string>): OnnxTypes.StringS
   return entries.length > 0 ? entries.map(([key, value]) => ({ key, value })) : undefined;
 }
 
+/** Whether the value was read with a TypeProto denotation ('TENSOR', 'IMAGE', …) of its own. */
+function hasTypeDenotation(value: Value): boolean {
+  const text = value.metadata.get(META_DENOTATION);
+  if (text === undefined) return false;
+  try {
+    const denotation = JSON.parse(text) as { kind?: unknown; type?: unknown };
+    return denotation.kind === value.type.kind && typeof denotation.type === 'string' && denotation.type !== '';
+  } catch {
+    return false;
+  }
+}
+
 export function valueInfo(value: Value): OnnxTypes.ValueInfoProto.$Properties {
   const info: OnnxTypes.ValueInfoProto.$Properties = { name: value.name };
-  const type = exportType(value.type);
+  // A type read with only its denotation (TypeProto { denotation } and no value, which onnx.proto allows) imports as
+  // unknown: it is written back as that bare TypeProto, so the denotation survives the round trip (fuzz finding).
+  const type = exportType(value.type) ?? (value.type.kind === 'unknown' && hasTypeDenotation(value) ? {} : undefined);
   if (type) info.type = type;
   exportDenotation(value, type);
   if (value.docString) info.doc_string = value.docString;
