@@ -57,6 +57,18 @@ describe('opset_import', () => {
     expect([...model.opsetImports]).toEqual([['onnx', 13]]);
   });
 
+  // Fuzz seed 1801 case 1478: opset_import held only '../../etc/passwd' at version 0 (dropped as unusable); the
+  // model's default-domain nodes then had no opset, were read, and writing the model back failed.
+  it('refuses a default-domain node when opset_import names only other domains (ONNX checker: no opset import for domain)', () => {
+    for (const opsets of [[{ domain: 'com.microsoft', version: 1 }], [{ domain: '../../etc/passwd', version: 0 }]]) {
+      const error = refusal(withOpsets(opsets));
+      expect(error.message).toContain("node 'Add' (Add) is of the default ONNX domain, which opset_import does not name");
+      expect(error.diagnostics[0]!.location?.file).toBe('hostile.onnx');
+    }
+    expect(refusal(withOpsets([{ domain: 'com.microsoft', version: 1 }])).message).toContain("(it names 'com.microsoft')");
+    expect(() => decodeOnnx(modelBytes({ ...addModel(), ir_version: 2, opset_import: [{ domain: 'com.microsoft', version: 1 }] }))).not.toThrow();
+  });
+
   it('still reads released opsets and other domains', () => {
     const model = decodeOnnx(withOpsets([{ domain: '', version: 26 }, { domain: 'com.microsoft', version: 1 }]));
     expect([...model.opsetImports]).toEqual([['onnx', 26], ['com.microsoft', 1]]);

@@ -16,7 +16,7 @@ import { decodeStrict, InvalidUtf8Error, NestingTooDeepError } from './strict-de
 import { resolveReadLimits, type OnnxReadLimits, type ResolvedReadLimits } from './read-limits.js';
 import { NotRegularFileError } from './source-file.js';
 import { checkFunctionRecursion } from './function-recursion.js';
-import { importOpsetImports, refuseMissingOpsetImport, refuseNodesOfUnusableDomains } from './opset-imports.js';
+import { importOpsetImports, refuseDefaultDomainNodesWithoutOpset, refuseMissingOpsetImport, refuseNodesOfUnusableDomains } from './opset-imports.js';
 
 export interface DecodeOnnxOptions {
   /** The file the bytes came from (diagnostics; its folder is the default `baseDir`). */
@@ -206,6 +206,7 @@ function modelFromProto(proto: OnnxTypes.ModelProto, options: GraphImportOptions
   for (const fn of proto.functions ?? []) model.functions.push(importFunction(fn as OnnxTypes.FunctionProto, importer, options));
   importer.importGraph(proto.graph as OnnxTypes.GraphProto, model.graph, null, 0, initializersMustBeInputs(model.irVersion));
   refuseNodesOfUnusableDomains([model.graph], unusableDomains, where);
+  refuseDefaultDomainNodesWithoutOpset([model.graph], model.opsetImports, model.irVersion, where);
   checkFunctionRecursion(model, options.file);
   return model;
 }

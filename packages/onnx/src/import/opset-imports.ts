@@ -79,6 +79,28 @@ export function refuseNodesOfUnusableDomains(graphs: readonly Graph[], unusable:
 }
 
 /**
+ * Refuses a node of the default domain (in the graph or a subgraph) when opset_import names other domains but not
+ * the default one: ONNX's checker refuses it ('No opset import for domain'), and the node had no opset to be read at
+ * (fuzz seed 1801: opset_import held only '../../etc/passwd' at version 0, so the reader took the model and the
+ * writer then refused it as importing no operator set). Models of IR version below 3 predate opset_import.
+ */
+export function refuseDefaultDomainNodesWithoutOpset(graphs: readonly Graph[], imports: ReadonlyMap<string, number>, irVersion: number | undefined, location: Location): void {
+  if (imports.has(DEFAULT_DIALECT) || (irVersion !== undefined && irVersion < 3)) return;
+  for (const graph of graphs) {
+    for (const node of graph.allNodes()) {
+      if (node.dialect !== DEFAULT_DIALECT) continue;
+      const named = [...imports.keys()];
+      throw onnxError({
+        reason: `node '${node.name}' (${node.opType}) is of the default ONNX domain, which opset_import does not name${named.length ? ` (it names ${named.map((d) => `'${d}'`).join(', ')})` : ' (no domain it names is usable)'}`,
+        expected: "an opset_import entry for the default domain, such as { domain: '', version: 17 }",
+        location: { ...location, node: node.name },
+        hint: 'add the opset the model was written for (onnx.helper.make_opsetid("", 17))',
+      });
+    }
+  }
+}
+
+/**
  * A model of IR version 3 or later (when opset_import appeared) must import at least one operator set; ONNX's
  * checker ('must specify opset_import for ONNX') and ONNX Runtime ('Missing opset in the model') refuse one
  * with none, which the reader used to read at a default opset (QA s16).
