@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ModelpassError } from './diagnostic.js';
-import { holdSourcesBeforeReplacing } from './source-file.js';
+import { batchSourceReads, holdSourcesBeforeReplacing } from './source-file.js';
 import { claimTemporaryPath, releaseTemporaryPath } from './temporary-files.js';
 
 /** Appends bytes to the temporary file an atomic write is filling. */
@@ -48,7 +48,9 @@ export function fileWriteError(path: string, error: unknown): unknown {
  * if missing), which is flushed and renamed over `path`; readers never see half a file. The
  * temporary file is registered (see `claimTemporaryPath`), so SIGINT/SIGTERM/SIGHUP remove it and
  * a later write to `path` removes ones left by killed processes. Errors of the file system come
- * out as ModelpassErrors naming `path` (e.g. a full disk).
+ * out as ModelpassErrors naming `path` (e.g. a full disk). `produce` runs in `batchSourceReads`:
+ * lazy tensors it reads share one descriptor per source file, and a source changed meanwhile fails
+ * the write before the rename.
  */
 export function writeFileAtomicWith(path: string, produce: (output: AtomicFileOutput) => void): void {
   let temporary: string | undefined;
@@ -68,7 +70,8 @@ export function writeFileAtomicWith(path: string, produce: (output: AtomicFileOu
           return total;
         },
       };
-      produce(output);
+      // One descriptor and one check per lazy source for the whole output; a source changed meanwhile throws here, before the rename.
+      batchSourceReads(() => produce(output));
       fsyncSync(fd);
     } finally {
       closeSync(fd);

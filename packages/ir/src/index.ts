@@ -30,5 +30,5 @@ export { GraphBuilder, Builder, type BuildOpOptions, type BuilderOptions, type C
 export * from './toolkit/index.js';
 export * from './rewrite.js';
 export * from './text/index.js';
-export { SourceFile, SourceRangeStorage, holdSourcesBeforeReplacing, openRegularFile, readFully, nonRegularKind, NotRegularFileError, type SourceFileOptions } from './source-file.js';
+export { SourceFile, SourceRangeStorage, batchSourceReads, sourceDescriptorsOpen, holdSourcesBeforeReplacing, openRegularFile, readFully, nonRegularKind, NotRegularFileError, type SourceFileOptions } from './source-file.js';
 export { denseOfSparse } from './sparse-dense.js';

@@ -19,6 +19,10 @@ import { FileRangeStorage } from './tensor-storage.js';
  * each read instead, so thousands of lazy files never mean thousands of descriptors; an atomic
  * write (`writeFileAtomicWith`) opens and keeps a descriptor for those before it replaces their
  * path (`holdSourcesBeforeReplacing`).
+ *
+ * Reads inside `batchSourceReads` (every `writeFileAtomicWith` output, the ONNX writer) share one
+ * descriptor per file, checked at the batch's first read of it and again when the batch ends, instead
+ * of an open (past the limit), a check and a close around every read.
  */
 const MAX_HELD_DESCRIPTORS = 64;
 
@@ -196,8 +200,17 @@ export class SourceFile {
     return stats.dev === this.identity.dev && stats.ino === this.identity.ino;
   }
 
-  /** Fills `target` from the file at `position`, after checking that the file is unchanged. */
+  /**
+   * Fills `target` from the file at `position`, after checking that the file is unchanged: on every
+   * read, or inside `batchSourceReads` once at the batch's first read of this file and again when the
+   * batch ends.
+   */
   readInto(target: Uint8Array, position: number): void {
+    const batched = activeBatch?.descriptorFor(this, this.handle);
+    if (batched !== undefined) {
+      if (!readFully(batched, target, position)) throw this.endsEarly(target, position);
+      return;
+    }
     const held = this.handle.fd;
     let fd: number;
     try {
@@ -206,13 +219,62 @@ export class SourceFile {
       throw this.error(`cannot read tensor data: '${this.path}' is missing or unreadable`, undefined, cause);
     }
     try {
-      if (!sameIdentity(identityOf(fstatSync(fd)), this.identity)) {
-        throw this.error(`cannot read tensor data: '${this.path}' was changed after the model was read`, 'read the model again, or keep the source file unchanged while the model is in use');
-      }
-      if (!readFully(fd, target, position)) throw this.error(`tensor data ends early in '${this.path}' (reading ${target.byteLength} bytes at byte ${position})`);
+      this.checkUnchanged(fstatSync(fd));
+      if (!readFully(fd, target, position)) throw this.endsEarly(target, position);
     } finally {
       if (held === undefined) closeSync(fd);
     }
+  }
+
+  /**
+   * @internal For `batchSourceReads`: a descriptor of this file checked to be the file the model was
+   * read from — the held one, or one opened now (`owned`: the batch closes it).
+   */
+  _openChecked(): { fd: number; owned: boolean } {
+    const held = this.handle.fd;
+    let fd: number;
+    try {
+      fd = held ?? openSync(this.path, READ_NONBLOCKING);
+    } catch (cause) {
+      throw this.error(`cannot read tensor data: '${this.path}' is missing or unreadable`, undefined, cause);
+    }
+    if (held !== undefined) {
+      this.checkUnchanged(fstatSync(fd));
+      return { fd, owned: false };
+    }
+    try {
+      this.checkUnchanged(fstatSync(fd));
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+    heldDescriptors++;
+    return { fd, owned: true };
+  }
+
+  /**
+   * @internal For `batchSourceReads`, when it ends: the check the next read would make — the held
+   * descriptor's file, or (none held) the file now at the path — is still the file the model was read from.
+   */
+  _checkStillSame(): void {
+    const held = this.handle.fd;
+    let stats: Stats;
+    try {
+      stats = held !== undefined ? fstatSync(held) : statSync(this.path);
+    } catch (cause) {
+      throw this.error(`cannot read tensor data: '${this.path}' is missing or unreadable`, undefined, cause);
+    }
+    this.checkUnchanged(stats);
+  }
+
+  private checkUnchanged(stats: Stats): void {
+    if (!sameIdentity(identityOf(stats), this.identity)) {
+      throw this.error(`cannot read tensor data: '${this.path}' was changed after the model was read`, 'read the model again, or keep the source file unchanged while the model is in use');
+    }
+  }
+
+  private endsEarly(target: Uint8Array, position: number): ModelpassError {
+    return this.error(`tensor data ends early in '${this.path}' (reading ${target.byteLength} bytes at byte ${position})`);
   }
 
   /** `byteLength` bytes from `offset`, as storage for a lazy tensor. */
@@ -223,6 +285,90 @@ export class SourceFile {
   private error(reason: string, hint?: string, cause?: unknown): ModelpassError {
     return new ModelpassError({ reason, location: { file: this.path }, source: this.diagnosticSource, ...(hint ? { hint } : {}), ...(cause !== undefined ? { cause } : {}) });
   }
+}
+
+/** Descriptors a batch opens at most; sources past it are read as outside a batch (opened per read). */
+const MAX_BATCH_DESCRIPTORS = 64;
+
+/** The sources read in one `batchSourceReads` and the descriptor each reads through. */
+class ReadBatch {
+  private readonly entries = new Map<SourceFile, { fd: number; owned: boolean }>();
+  private owned = 0;
+
+  /**
+   * The descriptor to read `source` through, checked at its first read in the batch; undefined when
+   * the batch holds its limit of descriptors (the read then goes as outside a batch).
+   */
+  descriptorFor(source: SourceFile, handle: Handle): number | undefined {
+    const entry = this.entries.get(source);
+    // A borrowed held descriptor is only used while the source still holds it (closed, its number could name another file).
+    if (entry && (entry.owned || handle.fd === entry.fd)) return entry.fd;
+    if (handle.fd === undefined && this.owned >= MAX_BATCH_DESCRIPTORS) return undefined;
+    const opened = source._openChecked();
+    this.entries.set(source, opened);
+    if (opened.owned) this.owned++;
+    return opened.fd;
+  }
+
+  /** Checks every source read in the batch (when `check`), then closes the descriptors it opened; the first failed check is thrown after. */
+  end(check: boolean): void {
+    let failure: unknown;
+    for (const [source, entry] of this.entries) {
+      if (check && failure === undefined) {
+        try {
+          source._checkStillSame();
+        } catch (error) {
+          failure = error;
+        }
+      }
+      if (entry.owned) this.close(entry.fd);
+    }
+    this.entries.clear();
+    this.owned = 0;
+    if (failure !== undefined) throw failure;
+  }
+
+  private close(fd: number): void {
+    try {
+      closeSync(fd);
+    } catch {
+      // Already closed; nothing to release.
+    }
+    heldDescriptors--;
+  }
+}
+
+let activeBatch: ReadBatch | undefined;
+
+/**
+ * Runs `work` with the tensor reads of every `SourceFile` batched: a file is opened (or its held
+ * descriptor used) and checked to be the file the model was read from at its first read in the
+ * batch, read through that one descriptor until the batch ends, and checked again when it ends — a
+ * file changed or replaced in between makes the batch throw the same error a read would, after
+ * `work` (a writer that batches its output's production throws before renaming it into place).
+ * Descriptors the batch opened are closed when it ends, also when `work` throws. A call inside a
+ * batch joins it; only the synchronous part of `work` is batched (reads after an `await` in it are
+ * checked one by one, as outside a batch).
+ */
+export function batchSourceReads<T>(work: () => T): T {
+  if (activeBatch) return work();
+  const batch = (activeBatch = new ReadBatch());
+  let result: T;
+  try {
+    result = work();
+  } catch (error) {
+    activeBatch = undefined;
+    batch.end(false);
+    throw error;
+  }
+  activeBatch = undefined;
+  batch.end(true);
+  return result;
+}
+
+/** Descriptors that sources hold or batches have open, in the whole process (for tests that count them). */
+export function sourceDescriptorsOpen(): number {
+  return heldDescriptors;
 }
 
 /**
