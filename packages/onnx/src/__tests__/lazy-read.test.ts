@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { FileRangeStorage, modelsEqual, ModelpassError, type Model, type Tensor } from '@modelpass/ir';
+import { FileRangeStorage, modelsEqual, ModelpassError, SourceRangeStorage, sourceDescriptorsOpen, type Model, type Tensor } from '@modelpass/ir';
 import { decodeOnnx, readOnnx, writeOnnx } from '@modelpass/onnx';
 import { onnx } from '../generated/onnx.js';
 import { varint } from '../export/wire.js';
@@ -117,6 +117,41 @@ describe('lazy ranges and the files they read', () => {
     utimesSync(path, later, later);
     expect(() => weight.bytes()).toThrow(ModelpassError);
     expect(() => weight.bytes()).toThrow(/was changed after the model was read/);
+  });
+
+  test('writeOnnx reads each source through one descriptor for the whole write, and a source changed during it fails the write', () => {
+    const dir = tempDir('batched');
+    const path = join(dir, 'model.onnx');
+    writeFileSync(path, weightsModel(4, 1024, 1)); // four 1 MiB weights: onProgress runs between them
+    const model = readOnnx(path);
+    const source = (lazyTensors(model)[0]!.storage as SourceRangeStorage).source;
+    source.close(); // as past the descriptor limit: each read outside a batch opens the file
+    const before = sourceDescriptorsOpen();
+    const seen: number[] = [];
+    writeOnnx(model, join(dir, 'copy.onnx'), { onProgress: () => seen.push(sourceDescriptorsOpen()) });
+    expect(seen.slice(0, -1)).toContain(before + 1); // the batch's one descriptor, open while the weights are copied
+    expect(sourceDescriptorsOpen()).toBe(before);
+    expect(modelsEqual(decodeOnnx(readFileSync(path), { file: join(dir, 'copy.onnx') }), readOnnx(join(dir, 'copy.onnx')))).toBeUndefined();
+
+    const held = sourceDescriptorsOpen(); // now with the descriptor of the copy just read
+
+    const later = new Date(Date.now() + 5000);
+    const rewrite = () => {
+      writeFileSync(path, weightsModel(4, 1024, 2)); // same size, same inode, other bytes
+      utimesSync(path, later, later);
+    };
+    let rewritten = false;
+    expect(() =>
+      writeOnnx(model, join(dir, 'changed.onnx'), {
+        onProgress: () => {
+          if (!rewritten) rewrite();
+          rewritten = true;
+        },
+      }),
+    ).toThrow(/was changed after the model was read/);
+    expect(rewritten).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(['copy.onnx', 'model.onnx']);
+    expect(sourceDescriptorsOpen()).toBe(held);
   });
 
   test('hundreds of lazily read models do not hold hundreds of descriptors, and stay replaceable', () => {

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Model, ModelFunction, Value } from '@modelpass/ir';
-import { claimTemporaryPath, releaseTemporaryPath } from '@modelpass/ir';
+import { batchSourceReads, claimTemporaryPath, releaseTemporaryPath } from '@modelpass/ir';
 import { exportModelAnnotations } from '../annotations.js';
 import { domainOfDialect, META_PREFIX } from '../dialect.js';
 import { onnxError, withOnnxErrors } from '../errors.js';
@@ -224,12 +224,14 @@ export function encodeOnnx(model: Model, options: EncodeOnnxOptions = {}): Uint8
   return wrapExportErrors(undefined, () => {
     assertNoQuantTypes(model);
     const sink = new MemorySink();
-    streamModel(
-      sink,
-      model,
-      irVersionOf(model, options),
-      streamableInitializers(model).map((value) => ({ value })),
-      options.valueInfo,
+    batchSourceReads(() =>
+      streamModel(
+        sink,
+        model,
+        irVersionOf(model, options),
+        streamableInitializers(model).map((value) => ({ value })),
+        options.valueInfo,
+      ),
     );
     return sink.concat();
   });
@@ -291,52 +293,57 @@ export function writeOnnx(model: Model, path: string, options: WriteOnnxOptions 
     try {
       const placements = new Map<Value, ExternalPlacement>();
       let dataName: string | undefined;
-      if (externals.size > 0) {
-        dataName = freshDataFileName(folder, requestedDataName);
-        const dataTemp = temporaryPath(join(folder, dataName));
-        temps.push(dataTemp);
-        const fd = openSync(dataTemp, 'w');
+      // Lazy tensors read through one descriptor per source file, checked at its first read and after both files are
+      // written: a source changed meanwhile fails the write before the model is renamed into place.
+      const modelTemp = batchSourceReads(() => {
+        if (externals.size > 0) {
+          dataName = freshDataFileName(folder, requestedDataName);
+          const dataTemp = temporaryPath(join(folder, dataName));
+          temps.push(dataTemp);
+          const fd = openSync(dataTemp, 'w');
+          try {
+            const sink = new ProgressFileSink(fd, progress);
+            for (const value of initializers) {
+              if (!externals.has(value)) continue;
+              const padding = (EXTERNAL_ALIGNMENT - (sink.position % EXTERNAL_ALIGNMENT)) % EXTERNAL_ALIGNMENT;
+              if (padding > 0) sink.write(new Uint8Array(padding));
+              const storage = value.constant!.storage!;
+              placements.set(value, { location: dataName, offset: sink.position, length: storage.byteLength });
+              writeStorage(sink, storage);
+            }
+            sink.flush();
+            fsyncSync(fd);
+          } finally {
+            closeSync(fd);
+          }
+          // A name no file had: no model reads it yet, so it may take its place before the model does.
+          renameSync(dataTemp, join(folder, dataName));
+          releaseTemporaryPath(dataTemp);
+          temps.length = 0;
+          temps.push(join(folder, dataName));
+        }
+        const modelTemporary = temporaryPath(target);
+        temps.push(modelTemporary);
+        const fd = openSync(modelTemporary, 'w');
         try {
           const sink = new ProgressFileSink(fd, progress);
-          for (const value of initializers) {
-            if (!externals.has(value)) continue;
-            const padding = (EXTERNAL_ALIGNMENT - (sink.position % EXTERNAL_ALIGNMENT)) % EXTERNAL_ALIGNMENT;
-            if (padding > 0) sink.write(new Uint8Array(padding));
-            const storage = value.constant!.storage!;
-            placements.set(value, { location: dataName, offset: sink.position, length: storage.byteLength });
-            writeStorage(sink, storage);
-          }
+          streamModel(
+            sink,
+            model,
+            irVersion,
+            initializers.map((value) => {
+              const external = placements.get(value);
+              return external ? { value, external } : { value };
+            }),
+            options.valueInfo,
+          );
           sink.flush();
           fsyncSync(fd);
         } finally {
           closeSync(fd);
         }
-        // A name no file had: no model reads it yet, so it may take its place before the model does.
-        renameSync(dataTemp, join(folder, dataName));
-        releaseTemporaryPath(dataTemp);
-        temps.length = 0;
-        temps.push(join(folder, dataName));
-      }
-      const modelTemp = temporaryPath(target);
-      temps.push(modelTemp);
-      const fd = openSync(modelTemp, 'w');
-      try {
-        const sink = new ProgressFileSink(fd, progress);
-        streamModel(
-          sink,
-          model,
-          irVersion,
-          initializers.map((value) => {
-            const external = placements.get(value);
-            return external ? { value, external } : { value };
-          }),
-          options.valueInfo,
-        );
-        sink.flush();
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
+        return modelTemporary;
+      });
       fsyncFolder(folder);
       // Tensors read lazily from the file about to be replaced keep reading the old one.
       holdSourcesBeforeReplacing(target);
