@@ -1,4 +1,4 @@
-import { writeFileAtomicWith, type Model } from '@modelpass/ir';
+import { batchSourceReads, writeFileAtomicWith, type Model } from '@modelpass/ir';
 import { TABLE_SLOTS } from '../generated/schema-tables.js';
 import { tfliteError } from '../io/errors.js';
 import { FlatBytes, TableReader } from '../reader/table-reader.js';
@@ -87,7 +87,8 @@ export function encodeTflite(model: Model, name = '<in-memory model>'): Uint8Arr
       hint: 'write it to a file with writeTflite, which stores big buffers after the flatbuffer',
     });
   }
-  return fillConstants(buildFlatbuffer(model, plan, false, name));
+  const built = buildFlatbuffer(model, plan, false, name);
+  return batchSourceReads(() => fillConstants(built));
 }
 
 function alignUp(value: number): number {

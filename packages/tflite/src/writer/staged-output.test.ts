@@ -66,4 +66,31 @@ describe('StagedOutput', () => {
     // Compared natively: a deep equality over 3 MiB element by element took minutes on a loaded machine (60 s timeout).
     expect(Buffer.compare(sink.bytes().subarray(10), bytes)).toBe(0);
   });
+
+  it('streams large tensors one after another through one reused chunk, each written whole and right', () => {
+    const sink = collecting();
+    const staged = new StagedOutput(sink.output);
+    const chunks: ArrayBufferLike[] = [];
+    const sizes = [2 * (1 << 20) + 7, (1 << 20) + 3, 2 * (1 << 20) + 1];
+    const tensors = sizes.map((size, i) => {
+      const bytes = pattern(size, 10 + i);
+      const storage = lazyStorage(bytes, []);
+      const readChunk = storage.readChunk!;
+      return {
+        bytes,
+        tensor: Tensor.fromStorage('uint8', [size], {
+          ...storage,
+          readChunk(target: Uint8Array, start: number) {
+            chunks.push(target.buffer);
+            readChunk(target, start);
+          },
+        }),
+      };
+    });
+    for (const { tensor } of tensors) staged.writeTensor(tensor);
+    staged.flush();
+    expect(Buffer.compare(sink.bytes(), Buffer.concat(tensors.map(({ bytes }) => bytes)))).toBe(0);
+    expect(chunks).toHaveLength(3);
+    expect(new Set(chunks).size).toBe(1); // no fresh zero-filled chunk per tensor
+  });
 });

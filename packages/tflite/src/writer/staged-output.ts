@@ -2,7 +2,7 @@ import type { AtomicFileOutput, Tensor } from '@modelpass/ir';
 
 /** Size of the staging buffer: pieces are gathered into it and written in calls of about this size. */
 const STAGING_BYTES = 1 << 20;
-/** Chunk a constant larger than the staging buffer is streamed through (allocated per such constant's write, not kept). */
+/** Most bytes of the chunk a constant larger than the staging buffer is streamed through. */
 const STREAM_CHUNK_BYTES = 16 << 20;
 
 /**
@@ -10,6 +10,19 @@ const STREAM_CHUNK_BYTES = 16 << 20;
  * written again reuses memory it has touched already instead of fresh pages.
  */
 let shared: Uint8Array | undefined;
+
+/**
+ * The stream chunk, shared the same way and grown to the largest constant streamed so far (at most
+ * 16 MiB): a fresh zero-filled chunk per large constant cost resnet18's write ~40 MB of zeroing and
+ * page faults a round.
+ */
+let sharedChunk = new Uint8Array(0);
+
+function streamChunk(length: number): Uint8Array {
+  const size = Math.min(STREAM_CHUNK_BYTES, length);
+  if (sharedChunk.byteLength < size) sharedChunk = new Uint8Array(size);
+  return sharedChunk.subarray(0, size);
+}
 
 /**
  * Gathers a file's pieces (flatbuffer bytes, constants' data) into one reused buffer and writes it
@@ -44,7 +57,7 @@ export class StagedOutput {
 
   /**
    * The tensor's stored bytes: from memory; a lazy one that fits the staging buffer read straight into it;
-   * a larger one streamed through its own chunk of up to 16 MiB. A chunk much smaller than the tensor would
+   * a larger one streamed through a chunk of up to 16 MiB (shared, like the staging buffer). A chunk much smaller than the tensor would
    * cost computed storage dearly: an offline transpose reads every source matrix a chunk overlaps, so a
    * single big matrix would be read and transposed once per chunk.
    */
@@ -63,7 +76,7 @@ export class StagedOutput {
       return;
     }
     this.flush();
-    const chunk = new Uint8Array(Math.min(STREAM_CHUNK_BYTES, length));
+    const chunk = streamChunk(length);
     for (let at = 0; at < length; at += chunk.byteLength) {
       const part = chunk.subarray(0, Math.min(chunk.byteLength, length - at));
       storage.readChunk(part, at);
