@@ -85,7 +85,7 @@ export function buildGradientGraph(source: Model, options: BuildGradientGraphOpt
   const rules = options.rules ?? createGradientRuleRegistry();
   const opset = source.opset('onnx') ?? 0;
   if (opset < 13) {
-    throw new ModelpassError({ reason: `autodiff needs onnx opset 13 or newer, the model imports ${opset}`, hint: `convert the model to opset 13+ first: modelpass has no opset converter yet; ONNX's does it: python3 -c "import onnx, onnx.version_converter as v; onnx.save(v.convert_version(onnx.load('in.onnx'), 13), 'out.onnx')"`, source: '@modelpass/train' });
+    throw new ModelpassError({ reason: `autodiff needs onnx opset 13 or newer, the model imports ${opset}`, hint: `the train and distill passes upgrade opsets 7–12 to 13 themselves where every node means the same there (in code: upgradeOldOpset or upgradeToOpset13 from @modelpass/transforms); ONNX's converter does it too: python3 -c "import onnx, onnx.version_converter as v; onnx.save(v.convert_version(onnx.load('in.onnx'), 13), 'out.onnx')"`, source: '@modelpass/train' });
   }
   const model = cloneModel(source);
   if (opset < TRAINING_MIN_OPSET) model.opsetImports.set('onnx', TRAINING_MIN_OPSET);

@@ -8,6 +8,7 @@ import { ModelpassError } from '@modelpass/ir';
 import { definePass, option } from '@modelpass/pass-manager';
 import { loadDataset } from '@modelpass/runtime';
 import { fit } from './fit.js';
+import { upgradeForAutodiff } from './old-opset.js';
 import type { OptimizerSpec } from './optimizers/index.js';
 import { formatFitProgress } from './progress.js';
 import type { ScheduleSpec } from './schedules.js';
@@ -49,6 +50,7 @@ export const trainPass = definePass({
     if (!o.dataset) throw new ModelpassError({ reason: "train needs dataset=… (e.g. 'fashion-mnist:train')", source: '@modelpass/train' });
     if (!(o.lr > 0)) throw new ModelpassError({ reason: `train option lr is ${o.lr}`, expected: 'a positive number', source: '@modelpass/train' });
     refuseValidationOptionsWithoutSplit(o);
+    upgradeForAutodiff(model, context); // an opset-11 torch export is upgraded to 13, as quantize does, with its warning
     const zerosBefore = zeroFractions(model);
     const warnIfDensified = (): void => {
       const warning = lostSparsityWarning('train', zerosBefore, model);

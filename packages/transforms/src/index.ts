@@ -48,6 +48,16 @@ export { canonicalPatterns, definePattern, bindPatterns, type PatternEnv, type T
 export { removeDeadCode, type DeadCodeResult, type DeadCodeOptions } from './util/dead-code.js';
 export { whyDropoutIsNotIdentity } from './util/dropout.js';
 export { forwardConstantIdentities } from './util/constant-identities.js';
+export {
+  upgradeToOpset13,
+  upgradeOldOpset,
+  describeBlocking,
+  describeCounts,
+  UPGRADE_OLDEST_OPSET,
+  UPGRADE_TARGET_OPSET,
+  type OpsetUpgradeHost,
+  type OpsetUpgradeResult,
+} from './opset-upgrade.js';
 export { sinkTransposesPass } from './passes/sink-transposes-pass.js';
 export { sinkTransposes, insertTranspose, type SinkTransposesOptions, type SinkTransposesResult } from './transpose/sink-transposes.js';
 export { transposePermutation, transposeOf } from './transpose/transpose-node.js';

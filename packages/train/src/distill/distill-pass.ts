@@ -19,6 +19,7 @@ import { batchesWithCachedLogits, computeTeacherLogits, teacherLogitsFit } from 
 import { prepareFakeQuantStudent, requantizeWeights } from './fake-quant-student.js';
 import { addFeatureProjections, parseFeaturePairs } from './feature-matching.js';
 import { currentTrainingRunner } from '../training-runner.js';
+import { upgradeForAutodiff } from '../old-opset.js';
 import { lostSparsityWarning, zeroFractions } from '../sparsity-guard.js';
 import { loadTeacher, tensorTypeOf, withTeacherTargets } from './teacher.js';
 
@@ -61,6 +62,7 @@ export const distillPass = definePass({
     if (!o.dataset) throw distillError("distill needs dataset=… (e.g. 'fashion-mnist:train')");
     if (!(o.lr > 0)) throw distillError(`distill option lr is ${o.lr}`, 'a positive number');
     if (!(o.temperature > 0)) throw distillError(`distill option temperature is ${o.temperature}`, 'a positive number');
+    upgradeForAutodiff(model, context); // the student, as train does (the teacher only runs in ONNX Runtime)
     const zerosBefore = zeroFractions(model);
     const pairs = parseFeaturePairs(o.features);
     const teacher = loadTeacher(o.teacher, pairs.map((pair) => pair.teacher), o.threads > 0 ? { threads: o.threads } : {});
