@@ -31,6 +31,13 @@ const CASES: ExportCase[] = [
     input: [1, 8, 6],
     build: nms({ threshold: 0, most: (b, x) => b.op1('onnx.Sub', [b.op1('onnx.Slice', [b.op1('onnx.Shape', [x]), b.constant(i64([1]), 's'), b.constant(i64([2]), 'e')]), b.constant(i64([2]), 'two')]) }),
   },
+  {
+    // torch.onnx.export of torchvision.ops.nms writes INT64_MAX; printed from a JS number it was 9223372036854776000,
+    // past int64, and torch.jit.load refused the archive ('Integral constant out of range', QA s18 round 16).
+    name: 'NMS with max_output_boxes_per_class INT64_MAX (torchvision.ops.nms as torch.onnx exports it)',
+    input: [2, 7, 6],
+    build: nms({ threshold: 0.2, most: (b) => b.constant(Tensor.fromValues('int64', [1], [9223372036854775807n]), 'most') }),
+  },
 ];
 
 // The archive's loops (greedy selection over run-time lists) do not read back into modelpass: reading is not checked.

@@ -8,7 +8,7 @@
  * max_output_boxes_per_class (0 or absent: none); int64 rows `[batch, class, box]`.
  */
 import type { Node } from '@modelpass/ir';
-import { pyFloat, type EmitContext, type OpEmitter } from './emit-context.js';
+import { pyFloat, pyInt, type EmitContext, type OpEmitter } from './emit-context.js';
 
 /** A scalar input as a TorchScript expression of type `int`/`float`: a constant inlined, a run-time one read from its tensor. */
 function scalarInput(e: EmitContext, node: Node, index: number, kind: 'int' | 'float'): string | undefined {
@@ -18,7 +18,7 @@ function scalarInput(e: EmitContext, node: Node, index: number, kind: 'int' | 'f
   if (constant) {
     if (constant.size === 0) return undefined;
     const number = constant.toNumbers()[0]!;
-    return kind === 'int' ? String(Math.trunc(number)) : pyFloat(number);
+    return kind === 'int' ? pyInt(number) : pyFloat(number);
   }
   return `${kind}(torch.select(torch.reshape(${e.name(value)}, [-1]), 0, 0))`;
 }

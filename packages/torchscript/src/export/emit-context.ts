@@ -96,8 +96,20 @@ export function pyFloat(value: number): string {
   const text = String(value);
   return /[.eE]/.test(text) ? text : `${text}.`;
 }
+/**
+ * A Python literal for an integer. TorchScript ints are int64 and `torch.jit.load` refuses a literal outside
+ * that range ("Integral constant out of range"), while an int64 constant read into a JS number loses its last
+ * bits: torch.onnx writes INT64_MAX (NonMaxSuppression's max_output_boxes_per_class of torchvision.ops.nms,
+ * open-ended slices) and INT64_MIN as "no limit", and 9223372036854775807 comes out as 9223372036854776000,
+ * past int64. Values beyond ±(2^53 - 1) — never exact in a number, only such sentinels in practice — are
+ * written as ±(2^53 - 1), as large a limit for every size a tensor can have.
+ */
+export function pyInt(value: number): string {
+  if (!Number.isFinite(value)) return value > 0 ? String(Number.MAX_SAFE_INTEGER) : String(-Number.MAX_SAFE_INTEGER);
+  return String(Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.trunc(value))));
+}
 export function pyInts(values: readonly number[]): string {
-  return `[${values.join(', ')}]`;
+  return `[${values.map(pyInt).join(', ')}]`;
 }
 
 export type OpEmitter = (e: EmitContext, node: Node) => void;

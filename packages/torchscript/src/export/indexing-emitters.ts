@@ -1,6 +1,6 @@
 /** Indexing ops (Gather, Slice, ScatterND, ScatterElements, Trilu) as `torch.select`/`index_select`/`slice`/`index_put`/`scatter`/`triu`. */
 import { isTensorType, type Node } from '@modelpass/ir';
-import { type EmitContext, type OpEmitter } from './emit-context.js';
+import { pyInt, type EmitContext, type OpEmitter } from './emit-context.js';
 import { input, shapeLength } from './emit-operands.js';
 
 const gather: OpEmitter = (e, node) => {
@@ -68,7 +68,7 @@ const slice: OpEmitter = (e, node) => {
   if (!starts || !ends) {
     // Bounds computed at run time (torch's chunk over a symbolic size): each one read as a Python int; positive steps only.
     if (steps.some((step) => step < 1)) return e.fail(node, 'computed starts/ends with a negative step');
-    const bound = (values: readonly number[] | undefined, index: number, i: number): string => (values ? String(Math.min(values[i]!, Number.MAX_SAFE_INTEGER)) : `int(torch.select(${input(e, node, index)}, 0, ${i}))`);
+    const bound = (values: readonly number[] | undefined, index: number, i: number): string => (values ? pyInt(values[i]!) : `int(torch.select(${input(e, node, index)}, 0, ${i}))`);
     let computed = input(e, node);
     axes.forEach((axis, i) => {
       const dim = axis < 0 ? (rank === undefined ? e.fail(node, 'a negative axis with the rank unknown') : axis + rank) : axis;
@@ -86,8 +86,7 @@ const slice: OpEmitter = (e, node) => {
       expression = reversedSlice(e, node, expression, dim, starts[i]!, ends[i]!, step);
       return;
     }
-    const clampEnd = Math.min(ends[i]!, Number.MAX_SAFE_INTEGER);
-    expression = `torch.slice(${expression}, ${dim}, ${starts[i]}, ${clampEnd}, ${step})`;
+    expression = `torch.slice(${expression}, ${dim}, ${pyInt(starts[i]!)}, ${pyInt(ends[i]!)}, ${step})`;
   });
   e.assign(node, expression);
 };
