@@ -141,10 +141,55 @@ function movesOnlyUnitDims(output: Value | undefined, outputPerm: Permutation, p
 }
 
 /** Every permutation of `rank` dims (rank ≤ 5: at most 120). */
-function permutationsOf(rank: number): number[][] {
+function listPermutations(rank: number): number[][] {
   if (rank === 0) return [[]];
-  return permutationsOf(rank - 1).flatMap((perm) => Array.from({ length: rank }, (_, at) => [...perm.slice(0, at), rank - 1, ...perm.slice(at)]));
+  return listPermutations(rank - 1).flatMap((perm) => Array.from({ length: rank }, (_, at) => [...perm.slice(0, at), rank - 1, ...perm.slice(at)]));
 }
+
+/** `listPermutations` by rank, built once per process (read only): a hoist check tries each of them. */
+const PERMUTATIONS_BY_RANK = new Map<number, readonly Permutation[]>();
+function permutationsOf(rank: number): readonly Permutation[] {
+  let permutations = PERMUTATIONS_BY_RANK.get(rank);
+  if (!permutations) PERMUTATIONS_BY_RANK.set(rank, (permutations = listPermutations(rank)));
+  return permutations;
+}
+
+/**
+ * The input `hoistToInput` would follow up from `value`'s producer: its one operand that is not a constant, when
+ * the chain may go on through it (a single-reader value that no Transpose produces and no graph output is);
+ * undefined where the walk stops. Only the graph's structure: no rule is asked.
+ */
+function chainInput(value: Value): number | undefined {
+  const producer = value.producer;
+  if (!producer || producer.op === 'onnx.Transpose' || value.useCount !== 1 || value.isGraphOutput) return undefined;
+  let found: number | undefined;
+  const inputs = producer.inputs;
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i];
+    if (!input || input.isConstant || constantOf(input) !== undefined) continue;
+    if (found !== undefined) return undefined;
+    found = i;
+  }
+  return found;
+}
+
+/**
+ * Whether the chain above `transpose` reaches a graph input through at most `limit` ops `chainInput` lets it pass:
+ * the structure `hoistToInput` needs before it asks any op's rule for a plan (24 or 120 permutations an op).
+ */
+function reachesGraphInput(transpose: Node, limit: number): boolean {
+  let value = transpose.input(0);
+  for (let steps = 0; !value.isGraphInput; steps++) {
+    if (steps >= limit) return false;
+    const input = chainInput(value);
+    if (input === undefined) return false;
+    value = value.producer!.input(input);
+  }
+  return true;
+}
+
+/** The most ops a transpose is hoisted through up to a graph input. */
+const HOIST_CHAIN_LIMIT = 8;
 
 class TransposeSinker {
   readonly result: SinkTransposesResult = { pushed: 0, merged: 0, folded: 0, absorbed: 0, reshaped: 0, remaining: 0, atBoundary: 0 };
@@ -394,14 +439,15 @@ class TransposeSinker {
   private hoistToInput(transpose: Node): boolean {
     let perm = transposePermutation(transpose);
     if (!perm || transpose.inputs[0]?.isGraphInput || transpose.outputs[0]?.isGraphOutput) return false;
+    // The walk's path depends only on the graph's structure: where it cannot reach a graph input (most transposes
+    // left inside), no plan is computed.
+    if (!reachesGraphInput(transpose, HOIST_CHAIN_LIMIT)) return false;
     const chain: { node: Node; input: number; perm: Permutation; q: Permutation }[] = [];
     let value = transpose.input(0);
     while (!value.isGraphInput) {
-      const producer = value.producer;
-      if (!producer || producer.op === 'onnx.Transpose' || value.useCount !== 1 || value.isGraphOutput || chain.length >= 8) return false;
-      const candidates = producer.inputs.flatMap((input, i) => (input && !input.isConstant && constantOf(input) === undefined ? [i] : []));
-      if (candidates.length !== 1) return false;
-      const input = candidates[0]!;
+      const input = chainInput(value);
+      if (input === undefined || chain.length >= HOIST_CHAIN_LIMIT) return false;
+      const producer = value.producer!;
       const q = this.hoistPlan(producer, input, perm);
       if (!q) return false;
       chain.push({ node: producer, input, perm, q });
