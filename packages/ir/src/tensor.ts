@@ -1,7 +1,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { byteLengthOf, dtypeInfo, type DType } from './dtype.js';
 import { ModelpassError } from './diagnostic.js';
-import { decodeElements, encodeElements, type ElementArray, type ElementValues } from './element-codec.js';
+import { decodeElements, encodeElements, nativeArrayType, type ElementArray, type ElementValues } from './element-codec.js';
 import { FileRangeStorage, MemoryStorage, type TensorStorage } from './tensor-storage.js';
 import { elementCount } from './type.js';
 import type { QuantParams } from './type.js';
@@ -160,6 +160,7 @@ export class Tensor {
 
   /** Elements as plain numbers (int64 beyond 2^53 loses precision; complex is interleaved). */
   toNumbers(): number[] {
+    if ((this.dtype === 'int64' || this.dtype === 'uint64') && nativeArrayType(this.dtype)) return wideIntegersAsNumbers(this.bytes(), this.size, this.dtype === 'int64');
     const data = this.data();
     if (Array.isArray(data)) throw new TypeError('string tensors have no numeric values');
     // A counted loop: Array.from with a mapping function costs several times more per element.
@@ -211,4 +212,30 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** Two views of the very same bytes of one file (its readers check that the file is unchanged). */
 function sameFileRange(a: TensorStorage | undefined, b: TensorStorage | undefined): boolean {
   return a instanceof FileRangeStorage && b instanceof FileRangeStorage && a.path === b.path && a.offset === b.offset && a.byteLength === b.byteLength;
+}
+
+const TWO_TO_32 = 4294967296;
+
+/**
+ * `count` little-endian 64-bit integers (signed when `signed`) as numbers, read as two 32-bit words each: the high
+ * word times 2^32 is exact and adding the low word rounds once, to nearest and ties to even, as `Number(bigint)` does,
+ * so the result equals decoding to BigInts and converting each — without a BigInt array and a heap BigInt per element
+ * (shape inference reads thousands of int64 axes, indices and shapes a conversion). Little-endian hosts only.
+ */
+function wideIntegersAsNumbers(bytes: Uint8Array, count: number, signed: boolean): number[] {
+  const numbers = new Array<number>(count);
+  if (bytes.byteOffset % 4 === 0) {
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, count * 2);
+    for (let i = 0; i < count; i++) {
+      const high = words[2 * i + 1]!;
+      numbers[i] = (signed ? high | 0 : high) * TWO_TO_32 + words[2 * i]!;
+    }
+    return numbers;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, count * 8);
+  for (let i = 0; i < count; i++) {
+    const high = signed ? view.getInt32(8 * i + 4, true) : view.getUint32(8 * i + 4, true);
+    numbers[i] = high * TWO_TO_32 + view.getUint32(8 * i, true);
+  }
+  return numbers;
 }

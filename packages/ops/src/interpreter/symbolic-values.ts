@@ -47,6 +47,8 @@ export function dimValuesOfTensor(tensor: Tensor): DimValues | undefined {
 
 /** `readInts` without its per-tensor cache and copy: `dimValuesOfTensor` keeps the one result itself. */
 function truncatedNumbers(tensor: Tensor): number[] {
+  // int64 (shapes, axes, indices): whole numbers already, read without BigInts; a fresh array this function may keep.
+  if (tensor.dtype === 'int64' || tensor.dtype === 'uint64') return tensor.toNumbers();
   const numbers = readNumbers(tensor);
   const ints = new Array<number>(numbers.length);
   for (let i = 0; i < numbers.length; i++) ints[i] = Math.trunc(numbers[i]!);

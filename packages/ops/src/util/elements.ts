@@ -116,6 +116,8 @@ export function tensorFromElements(dtype: DType, shape: readonly number[], eleme
 /** Elements as numbers (int64/uint64 converted with `Number`, exact below 2^53). */
 export function readNumbers(tensor: Tensor): ArrayLike<number> {
   if (tensor.dtype === 'string') throw new TypeError('string tensors have no numeric values');
+  // int64/uint64: read as 32-bit word pairs by the ir (the same numbers, without a BigInt per element).
+  if (tensor.dtype === 'int64' || tensor.dtype === 'uint64') return new Float64Array(tensor.toNumbers());
   const data = readElements(tensor);
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
     // A counted loop: Float64Array.from with a mapping function costs several times more per element.
