@@ -32,7 +32,11 @@ function convert(source: Float32Array, target: Uint16Array, type: HalfType): num
 
 function floats(bytes: Uint8Array): Float32Array {
   if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  return new Float32Array(bytes.slice().buffer);
+  // A copy of exactly these bytes: `bytes.slice()` is a view, not a copy, when the bytes are a Node Buffer (protobufjs
+  // hands raw_data out as one), and its `.buffer` is then the whole pool — a RangeError or other values.
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return new Float32Array(copy.buffer);
 }
 
 export interface HalfTensor {
