@@ -3,7 +3,7 @@ import { onnxError } from '../errors.js';
 import { int64AttributeValue } from '../int64.js';
 import { has, type OnnxTypes } from '../proto.js';
 import { importType } from '../type-convert.js';
-import { decodeUtf8, importSparseTensor, importTensor, type TensorImportContext } from './tensor-import.js';
+import { decodeUtf8, importSparseTensor, importTensor, locate, type LocationSource, type TensorImportContext } from './tensor-import.js';
 
 /** `AttributeProto.AttributeType` codes and the IR attribute kinds they become. */
 export const ATTRIBUTE_KIND_BY_CODE: ReadonlyMap<number, AttributeKind> = new Map<number, AttributeKind>([
@@ -61,28 +61,34 @@ export interface ImportedAttribute {
   readonly exactInt64?: string;
 }
 
-export function attributeKindOf(proto: OnnxTypes.AttributeProto, location: Location): AttributeKind {
+/** The attribute's kind; `location` is only used for an error. */
+export function attributeKindOf(proto: OnnxTypes.AttributeProto, location: LocationSource): AttributeKind {
   const name = proto.name ?? '';
+  const where = (): Location => locate(location);
   if (proto.type) {
     const kind = ATTRIBUTE_KIND_BY_CODE.get(proto.type);
     if (!kind) {
-      throw onnxError({ reason: `attribute '${name}' has an unknown type`, location, expected: 'an AttributeType code 1 to 14', actual: String(proto.type) });
+      throw onnxError({ reason: `attribute '${name}' has an unknown type`, location: where(), expected: 'an AttributeType code 1 to 14', actual: String(proto.type) });
     }
     return kind;
   }
   const kind = inferKind(proto);
-  if (!kind) throw onnxError({ reason: `attribute '${name}' has neither a type nor a value`, location });
+  if (!kind) throw onnxError({ reason: `attribute '${name}' has neither a type nor a value`, location: where() });
   return kind;
 }
 
-/** Converts one AttributeProto. Graph values come back empty, listed in `pendingGraphs`. */
+/**
+ * Converts one AttributeProto. Graph values come back empty, listed in `pendingGraphs`. The context's
+ * location is resolved only if an error is reported (the reader passes a function: most attributes never need theirs).
+ */
 export function importAttribute(proto: OnnxTypes.AttributeProto, context: TensorImportContext): ImportedAttribute {
-  const location = context.location;
-  const kind = attributeKindOf(proto, location);
+  let located: Location | undefined;
+  const where = (): Location => (located ??= locate(context.location));
+  const kind = attributeKindOf(proto, where);
   if (proto.ref_attr_name) {
     return { attribute: { kind: 'ref', refKind: kind, refName: proto.ref_attr_name }, pendingGraphs: [] };
   }
-  const tensorContext = { ...context, location: { ...location } };
+  const tensorContext = (): TensorImportContext => ({ ...context, location: () => ({ ...where() }) });
   const pendingGraphs: [Graph, OnnxTypes.GraphProto][] = [];
   const graphOf = (g: OnnxTypes.GraphProto): Graph => {
     const graph = new Graph(g.name || `${proto.name ?? 'graph'}`);
@@ -97,18 +103,18 @@ export function importAttribute(proto: OnnxTypes.AttributeProto, context: Tensor
       return exact === undefined ? { attribute: { kind, value: number }, pendingGraphs } : { attribute: { kind, value: number }, pendingGraphs, exactInt64: exact };
     }
     case 'string':
-      return { attribute: { kind, value: decodeUtf8(proto.s ?? new Uint8Array(), `string attribute '${proto.name}'`, location) }, pendingGraphs };
+      return { attribute: { kind, value: decodeUtf8(proto.s ?? new Uint8Array(), `string attribute '${proto.name}'`, where) }, pendingGraphs };
     case 'tensor':
-      if (!proto.t) throw onnxError({ reason: `attribute '${proto.name}' has no tensor`, location });
-      return { attribute: { kind, value: importTensor(proto.t as OnnxTypes.TensorProto, tensorContext) }, pendingGraphs };
+      if (!proto.t) throw onnxError({ reason: `attribute '${proto.name}' has no tensor`, location: where() });
+      return { attribute: { kind, value: importTensor(proto.t as OnnxTypes.TensorProto, tensorContext()) }, pendingGraphs };
     case 'graph':
-      if (!proto.g) throw onnxError({ reason: `attribute '${proto.name}' has no graph`, location });
+      if (!proto.g) throw onnxError({ reason: `attribute '${proto.name}' has no graph`, location: where() });
       return { attribute: { kind, value: graphOf(proto.g as OnnxTypes.GraphProto) }, pendingGraphs };
     case 'sparse-tensor':
-      if (!proto.sparse_tensor) throw onnxError({ reason: `attribute '${proto.name}' has no sparse tensor`, location });
-      return { attribute: { kind, value: importSparseTensor(proto.sparse_tensor as OnnxTypes.SparseTensorProto, tensorContext) }, pendingGraphs };
+      if (!proto.sparse_tensor) throw onnxError({ reason: `attribute '${proto.name}' has no sparse tensor`, location: where() });
+      return { attribute: { kind, value: importSparseTensor(proto.sparse_tensor as OnnxTypes.SparseTensorProto, tensorContext()) }, pendingGraphs };
     case 'type':
-      return { attribute: { kind, value: importType(proto.tp, location) }, pendingGraphs };
+      return { attribute: { kind, value: importType(proto.tp, where()) }, pendingGraphs };
     case 'floats':
       return { attribute: { kind, value: [...(proto.floats ?? [])] }, pendingGraphs };
     case 'ints': {
@@ -123,19 +129,19 @@ export function importAttribute(proto: OnnxTypes.AttributeProto, context: Tensor
     }
     case 'strings':
       return {
-        attribute: { kind, value: (proto.strings ?? []).map((bytes, i) => decodeUtf8(bytes, `element ${i} of strings attribute '${proto.name}'`, location)) },
+        attribute: { kind, value: (proto.strings ?? []).map((bytes, i) => decodeUtf8(bytes, `element ${i} of strings attribute '${proto.name}'`, where)) },
         pendingGraphs,
       };
     case 'tensors':
-      return { attribute: { kind, value: (proto.tensors ?? []).map((t) => importTensor(t as OnnxTypes.TensorProto, tensorContext)) }, pendingGraphs };
+      return { attribute: { kind, value: (proto.tensors ?? []).map((t) => importTensor(t as OnnxTypes.TensorProto, tensorContext())) }, pendingGraphs };
     case 'graphs':
       return { attribute: { kind, value: (proto.graphs ?? []).map((g) => graphOf(g as OnnxTypes.GraphProto)) }, pendingGraphs };
     case 'sparse-tensors':
       return {
-        attribute: { kind, value: (proto.sparse_tensors ?? []).map((s) => importSparseTensor(s as OnnxTypes.SparseTensorProto, tensorContext)) },
+        attribute: { kind, value: (proto.sparse_tensors ?? []).map((s) => importSparseTensor(s as OnnxTypes.SparseTensorProto, tensorContext())) },
         pendingGraphs,
       };
     case 'types':
-      return { attribute: { kind, value: (proto.type_protos ?? []).map((t) => importType(t, location)) }, pendingGraphs };
+      return { attribute: { kind, value: (proto.type_protos ?? []).map((t) => importType(t, where())) }, pendingGraphs };
   }
 }

@@ -18,10 +18,22 @@ import { DEFAULT_READ_LIMITS, limitExceeded } from './read-limits.js';
 import { hexPreview, strictUtf8 } from './strict-decode.js';
 import type { SourceFiles } from './source-file.js';
 
+/**
+ * Where a tensor or attribute being read is, for errors: a location, or a function giving it — the
+ * reader passes functions, since building a node's location for every node cost ~18% of a read and
+ * only an error needs one.
+ */
+export type LocationSource = Location | (() => Location);
+
+/** The location a `LocationSource` stands for (computed now, when it is a function). */
+export function locate(source: LocationSource): Location {
+  return typeof source === 'function' ? source() : source;
+}
+
 export interface TensorImportContext {
   /** Folder that external data paths are relative to. */
   readonly baseDir?: string;
-  readonly location: Location;
+  readonly location: LocationSource;
   /**
    * raw_data kept in the file by the lazy reader: the storage standing for the proto's raw_data
    * field (which the proto then lacks), or undefined.
@@ -38,13 +50,13 @@ export interface TensorImportContext {
  * UTF-8: the IR holds them as JavaScript strings, and replacing undecodable bytes would change the
  * model's data without a word, so they are refused with the element named.
  */
-export function decodeUtf8(bytes: Uint8Array, what: string, location: Location): string {
+export function decodeUtf8(bytes: Uint8Array, what: string, location: LocationSource): string {
   try {
     return strictUtf8(bytes, what);
   } catch (cause) {
     throw onnxError({
       reason: `${what} is not valid UTF-8 (bytes ${hexPreview(bytes)})`,
-      location,
+      location: locate(location),
       expected: 'UTF-8 text (modelpass keeps ONNX strings as text)',
       hint: 'modelpass refuses instead of replacing the bytes; re-encode the strings as UTF-8, or keep such tensors out of the converted model',
       cause,
@@ -52,12 +64,12 @@ export function decodeUtf8(bytes: Uint8Array, what: string, location: Location):
   }
 }
 
-export function dtypeOfCode(code: number | null | undefined, what: string, location: Location): DType {
+export function dtypeOfCode(code: number | null | undefined, what: string, location: LocationSource): DType {
   const dtype = dtypeFromOnnxCode(code ?? 0);
   if (!dtype) {
     throw onnxError({
       reason: `${what} has an unknown or undefined data type`,
-      location,
+      location: locate(location),
       expected: 'a TensorProto.DataType code from 1 to 26',
       actual: String(code ?? 0),
     });
@@ -65,11 +77,16 @@ export function dtypeOfCode(code: number | null | undefined, what: string, locat
   return dtype;
 }
 
-export function dimsOf(dims: readonly Int64Like[], what: string, location: Location): number[] {
+export function dimsOf(dims: readonly Int64Like[], what: string, location: LocationSource): number[] {
   return dims.map((dim) => {
-    const value = toSafeNumber(dim, `dimension of ${what}`, location);
+    let value: number;
+    try {
+      value = toSafeNumber(dim, `dimension of ${what}`);
+    } catch {
+      value = toSafeNumber(dim, `dimension of ${what}`, locate(location)); // throws again, now located
+    }
     if (value < 0) {
-      throw onnxError({ reason: `${what} has a negative dimension`, location, expected: 'dims >= 0', actual: String(value) });
+      throw onnxError({ reason: `${what} has a negative dimension`, location: locate(location), expected: 'dims >= 0', actual: String(value) });
     }
     return value;
   });
@@ -83,16 +100,16 @@ export function importTensor(proto: OnnxTypes.TensorProto, context: TensorImport
   const dtype = dtypeOfCode(proto.data_type, what, where);
   const shape = dimsOf(proto.dims ?? [], what, where);
   const count = elementCount(shape);
-  if (!Number.isSafeInteger(count)) throw onnxError({ reason: `${what} has too many elements`, location: where });
+  if (!Number.isSafeInteger(count)) throw onnxError({ reason: `${what} has too many elements`, location: locate(where) });
   const lazyRaw = context.lazyRawData?.(proto);
 
   if (dtype === 'string') {
     if (proto.data_location === 1 || lazyRaw || has(proto, 'raw_data')) {
-      throw onnxError({ reason: `string ${what} must keep its elements in string_data`, location: where });
+      throw onnxError({ reason: `string ${what} must keep its elements in string_data`, location: locate(where) });
     }
     const strings = proto.string_data ?? [];
     if (strings.length !== count) {
-      throw onnxError({ reason: `${what} has the wrong number of strings`, location: where, expected: String(count), actual: String(strings.length) });
+      throw onnxError({ reason: `${what} has the wrong number of strings`, location: locate(where), expected: String(count), actual: String(strings.length) });
     }
     return Tensor.fromStrings(shape, strings.map((bytes, i) => decodeUtf8(bytes, `string element ${i} of ${what}`, where)));
   }
@@ -100,18 +117,18 @@ export function importTensor(proto: OnnxTypes.TensorProto, context: TensorImport
   const byteLength = byteLengthOf(dtype, count);
   const maxTensorBytes = context.maxTensorBytes ?? DEFAULT_READ_LIMITS.maxTensorBytes;
   if (byteLength > maxTensorBytes) {
-    throw limitExceeded('maxTensorBytes', `${what} (${dtype}[${shape.join(',')}], ${byteLength} bytes)`, byteLength, maxTensorBytes, where);
+    throw limitExceeded('maxTensorBytes', `${what} (${dtype}[${shape.join(',')}], ${byteLength} bytes)`, byteLength, maxTensorBytes, locate(where));
   }
   if (proto.data_location === 1) {
-    const ref = parseExternalData(proto.external_data ?? [], name, where);
-    return Tensor.fromStorage(dtype, shape, externalStorage(context.baseDir, ref, byteLength, name, where, context.sources));
+    const ref = parseExternalData(proto.external_data ?? [], name, locate(where));
+    return Tensor.fromStorage(dtype, shape, externalStorage(context.baseDir, ref, byteLength, name, locate(where), context.sources));
   }
   if (lazyRaw || has(proto, 'raw_data')) {
     const storage = lazyRaw ?? new MemoryStorage(proto.raw_data);
     if (storage.byteLength !== byteLength) {
       throw onnxError({
         reason: `raw_data of ${what} has the wrong size for ${dtype}[${shape.join(',')}]`,
-        location: where,
+        location: locate(where),
         expected: `${byteLength} bytes`,
         actual: `${storage.byteLength} bytes`,
       });
@@ -128,7 +145,7 @@ function typedFieldBytes(
   count: number,
   byteLength: number,
   what: string,
-  where: Location,
+  where: LocationSource,
 ): Uint8Array {
   // Allocated only once the field is known to hold the values the dims promise (dims alone cannot make us allocate).
   let bytes = new Uint8Array(0);
@@ -137,7 +154,7 @@ function typedFieldBytes(
     if (actual !== expected) {
       throw onnxError({
         reason: `${field} of ${what} has the wrong number of values for ${dtype}`,
-        location: where,
+        location: locate(where),
         expected: String(expected),
         actual: String(actual),
       });
@@ -178,13 +195,13 @@ function typedFieldBytes(
       return bytes;
     }
     case 'string':
-      throw onnxError({ reason: `${what}: strings are not typed-field data`, location: where });
+      throw onnxError({ reason: `${what}: strings are not typed-field data`, location: locate(where) });
     default: {
       if (count === 0) return new Uint8Array(byteLength);
       // int32_data: one element per entry for 8+ bit types, one packed byte per entry for 4- and 2-bit types.
       const values = proto.int32_data ?? [];
       if (values.length === 0) {
-        throw onnxError({ reason: `${what} has no data`, location: where, hint: 'set raw_data, a typed data field, or external data' });
+        throw onnxError({ reason: `${what} has no data`, location: locate(where), hint: 'set raw_data, a typed data field, or external data' });
       }
       if (bits < 8) {
         check('int32_data', values.length, byteLength);
@@ -199,7 +216,7 @@ function typedFieldBytes(
         check('int32_data', values.length, count);
         values.forEach((v, i) => view.setInt32(i * 4, v | 0, true));
       } else {
-        throw onnxError({ reason: `${what}: ${dtype} cannot be stored in int32_data`, location: where });
+        throw onnxError({ reason: `${what}: ${dtype} cannot be stored in int32_data`, location: locate(where) });
       }
       return bytes;
     }
@@ -208,7 +225,7 @@ function typedFieldBytes(
 
 export function importSparseTensor(proto: OnnxTypes.SparseTensorProto, context: TensorImportContext): SparseTensor {
   if (!proto.values || !proto.indices) {
-    throw onnxError({ reason: 'sparse tensor lacks values or indices', location: context.location });
+    throw onnxError({ reason: 'sparse tensor lacks values or indices', location: locate(context.location) });
   }
   const values = importTensor(proto.values as OnnxTypes.TensorProto, context);
   const indices = importTensor(proto.indices as OnnxTypes.TensorProto, context);
