@@ -87,3 +87,29 @@ export function withSymbolicInputNote(error: unknown, model: Model): unknown {
     `with them fixed (--input-shape ${inputs.map((input) => input.example).join(' --input-shape ')}) such nodes may convert`;
   return new ModelpassError([{ ...first!, notes: [...(first!.notes ?? []), note] }, ...rest]);
 }
+
+/** The largest dim a TFLite shape holds: shapes are int32 vectors in the flatbuffer. */
+const TFLITE_MAX_DIM = 2 ** 31 - 1;
+
+/**
+ * Refuses, before any pass runs, a graph input with a static dim TFLite cannot store (over 2^31 - 1: shapes are int32),
+ * from the file or from `--input-shape`. legalize-tflite computed such shapes into int32 RESHAPE constants, which wrapped
+ * (4000000000 → -294967296), and then stopped with "left the IR invalid" and a crash reproducer (QA s18 round 16).
+ */
+export function checkTfliteInputDims(model: Model, path: string): void {
+  for (const input of model.graph.inputs) {
+    if (input.constant !== undefined || input.type.kind !== 'tensor' || !input.type.shape) continue;
+    const axis = input.type.shape.findIndex((dim) => typeof dim === 'number' && dim > TFLITE_MAX_DIM);
+    if (axis < 0) continue;
+    const shown = input.type.shape.map((dim) => dim ?? '?').join(',');
+    throw new ModelpassError({
+      reason: `input '${input.name}' has dim ${input.type.shape[axis]} at axis ${axis} ([${shown}]); TFLite stores tensor shapes as int32`,
+      location: { file: path },
+      code: 'cli/tflite-dim-range',
+      source: '@modelpass/cli',
+      expected: `dims of at most ${TFLITE_MAX_DIM}`,
+      actual: String(input.type.shape[axis]),
+      hint: `give the sizes you run with --input-shape ${input.name}=…`,
+    });
+  }
+}

@@ -22,7 +22,7 @@ import { applyInputValues, inputValueFlag, parseInputValues } from '../input-val
 import { opChanges, passSummaries, roundMs, type ConvertSummary } from '../convert-summary.js';
 import { formatConvertSummary } from '../convert-summary-table.js';
 import { countModel } from '../model-counts.js';
-import { staticShapeNotes, withSymbolicInputNote } from '../tflite-static-shapes.js';
+import { checkTfliteInputDims, staticShapeNotes, withSymbolicInputNote } from '../tflite-static-shapes.js';
 import { colorEnabled, stylist } from '../terminal-style.js';
 import { checkFlags, checkOptionsFromFlags } from '../check/check-options.js';
 // --check's and --report's modules (and through them @modelpass/report) are imported only when those flags are given.
@@ -209,6 +209,7 @@ export const convertCommand: Command = {
     checkOutputNotInputData(model, inputPath, outputPath, outputFormat.name);
     const inputBytes = fileSize(inputPath);
     const before = countModel(model);
+    if (outputFormat.name === 'tflite') checkTfliteInputDims(model, inputPath);
     if (outputFormat.name === 'tflite' && inputFormat.name !== 'tflite') for (const note of staticShapeNotes(model)) io.stderr(note);
     const reporting = reportPath !== undefined ? await reportModules() : undefined;
     const summaryBefore = reporting ? reporting.modelSummary(model, inputPath) : undefined;
