@@ -2,7 +2,7 @@ import { Graph, Model, ModelpassError } from '@modelpass/ir';
 import { TABLE_SLOTS } from '../generated/schema-tables.js';
 import { builtinNameOfCode } from '../dialect/names.js';
 import { tfliteError } from '../io/errors.js';
-import { FOREIGN_METADATA_NAME, unpackForeignMetadata } from '../io/foreign-metadata.js';
+import { DOC_STRING_KEY, FOREIGN_METADATA_NAME, GRAPH_DOC_STRING_KEY, unpackForeignMetadata } from '../io/foreign-metadata.js';
 import { META_DESCRIPTION, META_METADATA_PREFIX, META_SIGNATURE_DEFS } from '../io/metadata-keys.js';
 import { TfliteSourceFile } from '../io/source-file.js';
 import type { SignatureDefJson } from '../io/signature-defs.js';
@@ -133,7 +133,13 @@ function importModel(path: string, source: TfliteSourceFile, bytes: FlatBytes, l
     }
     const bytes = range ? readRange(ctx, range) : new Uint8Array();
     const foreign = name === FOREIGN_METADATA_NAME ? unpackForeignMetadata(bytes) : undefined;
-    if (foreign) for (const [key, value] of foreign) model.metadata.set(key, value);
+    if (foreign) {
+      for (const [key, value] of foreign) {
+        if (key === DOC_STRING_KEY) model.docString = value;
+        else if (key === GRAPH_DOC_STRING_KEY) model.graph.docString = value;
+        else model.metadata.set(key, value);
+      }
+    }
     else model.metadata.set(`${META_METADATA_PREFIX}${name}`, Buffer.from(bytes).toString('base64'));
   }
   const signatures = readSignatureDefs(root, ctx, model);

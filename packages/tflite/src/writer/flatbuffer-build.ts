@@ -128,8 +128,8 @@ export function buildFlatbuffer(model: Model, plan: ModelPlan, external: boolean
     b.addFieldInt32(METADATA.buffer, bufferOffsets.length - 1, 0);
     metadata.push(b.endObject());
   };
-  // Other formats' metadata (ONNX metadata_props, TorchScript extra files) in one buffer of its own.
-  const foreign = packForeignMetadata(model.metadata);
+  // Other formats' metadata (ONNX metadata_props, TorchScript extra files) and doc strings in one buffer of its own.
+  const foreign = packForeignMetadata(model.metadata, { model: model.docString, graph: model.graph.docString });
   for (const [key, value] of model.metadata) {
     if (!key.startsWith(META_METADATA_PREFIX)) continue;
     const entryName = key.slice(META_METADATA_PREFIX.length);

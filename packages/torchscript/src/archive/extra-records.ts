@@ -8,8 +8,9 @@
  * TorchScript has no place for output names or for other formats' metadata (an ONNX model's
  * `metadata_props`, a TFLite file's description, metadata buffers and signature defs), so the writer
  * also stores them in one record of its own, `extra/modelpass.json`
- * (`{"outputs": [names…], "metadata": {key: value}}`): `torch.jit.load` ignores it (or returns it
- * through `_extra_files`), and the reader gives the outputs their names back and restores the entries.
+ * (`{"outputs": [names…], "metadata": {key: value}, "docString": …, "graphDocString": …}`): `torch.jit.load`
+ * ignores it (or returns it through `_extra_files`), and the reader gives the outputs their names back and restores
+ * the entries and the model's and main graph's doc strings (an ONNX model's and graph's `doc_string`).
  */
 import { checkZipEntryName } from '../zip/zip-entry-name.js';
 
@@ -34,6 +35,14 @@ export interface ArchiveExtras {
   metadata: Map<string, string>;
   /** Graph output names from `extra/modelpass.json`, when it has them. */
   outputNames?: string[];
+  /** The model's and the main graph's doc strings from `extra/modelpass.json`, when it has them. */
+  docStrings?: ArchiveDocStrings;
+}
+
+/** A model's and its main graph's doc strings (ONNX `ModelProto.doc_string`, `GraphProto.doc_string`). */
+export interface ArchiveDocStrings {
+  model?: string;
+  graph?: string;
 }
 
 /** Reads the `extra/` records of an archive (record names without the prefix). */
@@ -45,6 +54,7 @@ export function readArchiveExtras(
 ): ArchiveExtras {
   const metadata = new Map<string, string>();
   let outputNames: string[] | undefined;
+  let docStrings: ArchiveDocStrings | undefined;
   for (const record of records) {
     if (!record.startsWith('extra/') || record.endsWith('/')) continue;
     const name = record.slice('extra/'.length);
@@ -60,6 +70,7 @@ export function readArchiveExtras(
       if (parsed) {
         for (const [key, value] of parsed.metadata) metadata.set(key, value);
         if (parsed.outputNames) outputNames = parsed.outputNames;
+        if (parsed.docStrings) docStrings = parsed.docStrings;
         continue;
       }
       onNote?.(`the archive's ${record} is not the output names and metadata modelpass writes there; it is kept as an extra file`);
@@ -70,10 +81,10 @@ export function readArchiveExtras(
       metadata.set(`${TORCHSCRIPT_EXTRA_BASE64_PREFIX}${name}`, Buffer.from(bytes).toString('base64'));
     }
   }
-  return outputNames ? { metadata, outputNames } : { metadata };
+  return { metadata, ...(outputNames ? { outputNames } : {}), ...(docStrings ? { docStrings } : {}) };
 }
 
-function parseModelpassRecord(bytes: Uint8Array): { metadata: Map<string, string>; outputNames?: string[] } | undefined {
+function parseModelpassRecord(bytes: Uint8Array): { metadata: Map<string, string>; outputNames?: string[]; docStrings?: ArchiveDocStrings } | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(STRICT_UTF8.decode(bytes));
@@ -81,18 +92,22 @@ function parseModelpassRecord(bytes: Uint8Array): { metadata: Map<string, string
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const { outputs, metadata } = parsed as { outputs?: unknown; metadata?: unknown };
+  const { outputs, metadata, docString, graphDocString } = parsed as { outputs?: unknown; metadata?: unknown; docString?: unknown; graphDocString?: unknown };
+  if ((docString !== undefined && typeof docString !== 'string') || (graphDocString !== undefined && typeof graphDocString !== 'string')) return undefined;
   if (outputs !== undefined && !(Array.isArray(outputs) && outputs.every((name) => typeof name === 'string' && name.length > 0))) return undefined;
   if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))) return undefined;
   const entries = Object.entries((metadata ?? {}) as Record<string, unknown>);
   if (entries.some(([, value]) => typeof value !== 'string')) return undefined;
-  const result: { metadata: Map<string, string>; outputNames?: string[] } = { metadata: new Map(entries as Array<[string, string]>) };
+  const result: { metadata: Map<string, string>; outputNames?: string[]; docStrings?: ArchiveDocStrings } = { metadata: new Map(entries as Array<[string, string]>) };
   if (outputs) result.outputNames = outputs as string[];
+  if (docString !== undefined || graphDocString !== undefined) {
+    result.docStrings = { ...(docString !== undefined ? { model: docString as string } : {}), ...(graphDocString !== undefined ? { graph: graphDocString as string } : {}) };
+  }
   return result;
 }
 
-/** The `extra/` records to write for a model's metadata and output names. */
-export function archiveExtraRecords(metadata: ReadonlyMap<string, string>, outputNames: readonly string[]): Map<string, Uint8Array> {
+/** The `extra/` records to write for a model's metadata, output names and doc strings. */
+export function archiveExtraRecords(metadata: ReadonlyMap<string, string>, outputNames: readonly string[], docStrings: ArchiveDocStrings = {}): Map<string, Uint8Array> {
   const records = new Map<string, Uint8Array>();
   const other: Record<string, string> = {};
   for (const [key, value] of metadata) {
@@ -108,7 +123,12 @@ export function archiveExtraRecords(metadata: ReadonlyMap<string, string>, outpu
       other[key] = value;
     }
   }
-  const json = JSON.stringify({ outputs: outputNames, ...(Object.keys(other).length > 0 ? { metadata: other } : {}) });
+  const json = JSON.stringify({
+    outputs: outputNames,
+    ...(Object.keys(other).length > 0 ? { metadata: other } : {}),
+    ...(docStrings.model ? { docString: docStrings.model } : {}),
+    ...(docStrings.graph ? { graphDocString: docStrings.graph } : {}),
+  });
   records.set(MODELPASS_EXTRA_RECORD, Buffer.from(json, 'utf8'));
   return records;
 }

@@ -161,8 +161,8 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
     data: { kind: 'object', className: `__torch__.${className}`, state: { kind: 'dict', entries: state } },
     constants: { kind: 'tuple', items: [] },
     tensors,
-    // The model's metadata and output names, which TorchScript has no other place for (read back by readTorchScript).
-    extraRecords: archiveExtraRecords(model.metadata, graph.outputs.map((value) => value.name)),
+    // The model's metadata, output names and doc strings, which TorchScript has no other place for (read back by readTorchScript).
+    extraRecords: archiveExtraRecords(model.metadata, graph.outputs.map((value) => value.name), { ...(model.docString ? { model: model.docString } : {}), ...(graph.docString ? { graph: graph.docString } : {}) }),
   });
 }
 

@@ -190,6 +190,8 @@ function importArchive(archive: TorchArchive, options: ReadTorchScriptOptions): 
   if (givenShapes.length > 0) checkGivenShapesFit(model, archive.path, givenShapes.join(' '));
   const extras = readArchiveExtras(archive.records, archive.record, archive.recordSize, options.onNote);
   for (const [key, value] of extras.metadata) model.metadata.set(key, value);
+  if (extras.docStrings?.model) model.docString = extras.docStrings.model;
+  if (extras.docStrings?.graph) model.graph.docString = extras.docStrings.graph;
   if (extras.outputNames && extras.outputNames.length !== model.graph.outputs.length) {
     options.onNote?.(`the archive's ${MODELPASS_EXTRA_RECORD} names ${extras.outputNames.length} outputs, but forward returns ${model.graph.outputs.length}: the outputs keep the names of the values they are`);
   }
