@@ -46,6 +46,18 @@ function vectorStart(bytes: Uint8Array, table: number, slot: number): number {
   return new ByteBuffer(bytes).__vector(fieldPosition(bytes, table, slot));
 }
 
+/** tflite.ADD of an input of `inputShape` and a [7,13] constant. */
+function addOfInputAndConstant(inputShape: number[]): Model {
+  const g = new Graph('main');
+  const a = g.addInput('a', tensorType('float32', inputShape));
+  const w = g.addConstant('w', Tensor.fromValues('float32', [7, 13], Array.from({ length: 91 }, (_, i) => i)));
+  const n = g.createNode({ op: 'tflite.ADD', name: 'add', inputs: [a, w], outputs: [{ name: 'y', type: tensorType('float32', [7, 13]) }] });
+  g.setOutputs([n.output(0)]);
+  const m = new Model(g);
+  m.opsetImports.set('tflite', 3);
+  return m;
+}
+
 function tensorNamed(subgraph: SubGraph, name: string) {
   for (let i = 0; i < subgraph.tensorsLength(); i++) if (subgraph.tensors(i)!.name() === name) return subgraph.tensors(i)!;
   throw new Error(`no tensor ${name}`);
@@ -226,21 +238,30 @@ describe('structurally hostile .tflite files', () => {
     }
   });
   it('refuses an ADD of an input and a constant whose declared shapes cannot broadcast, naming both (TFLite refuses it at prepare)', () => {
-    const build = (inputShape: number[]): Model => {
-      const g = new Graph('main');
-      const a = g.addInput('a', tensorType('float32', inputShape));
-      const w = g.addConstant('w', Tensor.fromValues('float32', [7, 13], Array.from({ length: 91 }, (_, i) => i)));
-      const n = g.createNode({ op: 'tflite.ADD', name: 'add', inputs: [a, w], outputs: [{ name: 'y', type: tensorType('float32', [7, 13]) }] });
-      g.setOutputs([n.output(0)]);
-      const m = new Model(g);
-      m.opsetImports.set('tflite', 3);
-      return m;
-    };
-    const error = failure(write(build([1048576, 13])));
+    const build = addOfInputAndConstant;
+    // The writer refuses to write such a file (below), so the hostile one is a valid file with the input's dim patched.
+    const valid = write(build([1, 13]));
+    const hostile = Buffer.from(valid);
+    hostile.writeInt32LE(1048576, vectorStart(valid, tensorNamed(FbModel.getRootAsModel(new ByteBuffer(valid)).subgraphs(0)!, 'a').bb_pos, 0));
+    const error = failure(hostile);
     expect(error.message).toContain("ADD's operand shapes cannot broadcast: 'a' [1048576,13] (an input) and 'w' [7,13] (a constant)");
     expect(error.location).toMatchObject({ path: 'subgraph 0/operator 0', op: 'tflite.ADD' });
     const path = join(dir, `case-${counter++}.tflite`);
     writeFileSync(path, write(build([1, 13])));
     expect(readTflite(path).graph.inputs[0]!.type).toEqual(tensorType('float32', [1, 13]));
+  });
+
+  // Passes fuzz seed 1811 case 150: an opset-6 Mul whose legacy broadcast=1 B [3,1] does not fit A [2,3] at axis 0
+  // legalized to a MUL of [2,3] and [3,1]; writeTflite wrote it and readTflite refused the file it had written.
+  it('is not written either: writeTflite refuses the node, naming both operands', () => {
+    let error: unknown;
+    try {
+      write(addOfInputAndConstant([1048576, 13]));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(ModelpassError.is(error), String(error)).toBe(true);
+    expect((error as ModelpassError).diagnostics[0]!.code).toBe('tflite/not-exportable');
+    expect((error as ModelpassError).message).toContain("ADD's operand shapes cannot broadcast: 'a' [1048576,13] (an input) and 'w' [7,13] (a constant); TFLite refuses it when it prepares the operator");
   });
 });

@@ -18,14 +18,22 @@ function fixedShape(value: Value | null | undefined): readonly number[] | undefi
   return type.shape as readonly number[];
 }
 
-export function checkOperandsBroadcast(builtin: string, inputs: readonly (Value | null)[], location: Location): void {
-  if (!BROADCASTING.has(builtin) || inputs.length !== 2) return;
+/** The two fixed operand shapes of a broadcasting builtin when they cannot broadcast (what TFLite refuses), else undefined. */
+export function unbroadcastableOperands(builtin: string, inputs: readonly (Value | null | undefined)[]): { reason: string; a: readonly number[]; b: readonly number[] } | undefined {
+  if (!BROADCASTING.has(builtin) || inputs.length !== 2) return undefined;
   const a = fixedShape(inputs[0]);
   const b = fixedShape(inputs[1]);
-  if (!a || !b || broadcastShapes([a, b]) !== undefined) return;
+  if (!a || !b || broadcastShapes([a, b]) !== undefined) return undefined;
   const describe = (value: Value, shape: readonly number[]): string => `'${value.name}' [${shape.join(',')}] (${value.isGraphInput ? 'an input' : 'a constant'})`;
+  return { reason: `${builtin}'s operand shapes cannot broadcast: ${describe(inputs[0]!, a)} and ${describe(inputs[1]!, b)}`, a, b };
+}
+
+export function checkOperandsBroadcast(builtin: string, inputs: readonly (Value | null)[], location: Location): void {
+  const clash = unbroadcastableOperands(builtin, inputs);
+  if (!clash) return;
+  const { a, b } = clash;
   throw tfliteError({
-    reason: `${builtin}'s operand shapes cannot broadcast: ${describe(inputs[0]!, a)} and ${describe(inputs[1]!, b)}`,
+    reason: clash.reason,
     expected: 'equal dims or 1 on each axis (numpy broadcasting)',
     actual: `[${a.join(',')}] and [${b.join(',')}]`,
     location,

@@ -4,6 +4,7 @@ import { builtinOfOp, TFLITE_DIALECT } from '../dialect/names.js';
 import { tfliteOpSchemas } from '../dialect/ops.js';
 import { tfliteError } from '../io/errors.js';
 import { tensorTypeOfDtype } from '../io/tensor-types.js';
+import { unbroadcastableOperands } from '../reader/broadcast-check.js';
 
 const INT32_MAX = 2 ** 31 - 1;
 
@@ -76,6 +77,10 @@ function checkNode(node: Node, issues: ExportIssue[]): void {
   }
   checkValues(node, node.inputs, issues);
   checkValues(node, node.outputs, issues);
+  // What the reader refuses (and TFLite at prepare: "not broadcastable") is not written either: an opset-6 Mul whose
+  // legacy broadcast=1 B does not fit at its axis became a MUL of [2,3] and [3,1] (passes fuzz seed 1811 case 150).
+  const clash = unbroadcastableOperands(builtin, node.inputs);
+  if (clash) issues.push({ node, text: `${clash.reason}; TFLite refuses it when it prepares the operator (not broadcastable)` });
 }
 
 function checkGraph(graph: Graph, issues: ExportIssue[]): void {
