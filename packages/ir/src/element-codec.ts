@@ -359,7 +359,17 @@ function encodeNativeNumbers(dtype: DType, values: ElementValues): Uint8Array | 
   if (Native === BigInt64Array || Native === BigUint64Array) {
     // Assigning a bigint wraps it as setBigInt64/setBigUint64 do; numbers are truncated first (asBigInt).
     const wide = new Native(values.length);
-    for (let i = 0; i < values.length; i++) wide[i] = asBigInt(values[i] as number | bigint | boolean);
+    // A safe integer number is written as its two 32-bit words (two's complement: the bits the BigInt would wrap
+    // to, in either dtype) without making a BigInt; anything else (bigints, fractions, huge or non-finite numbers,
+    // booleans) as before.
+    const words = new Uint32Array(wide.buffer);
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i] as number | bigint | boolean;
+      if (typeof value === 'number' && Number.isSafeInteger(value)) {
+        words[2 * i] = value >>> 0;
+        words[2 * i + 1] = Math.floor(value / 4294967296) >>> 0;
+      } else wide[i] = asBigInt(value);
+    }
     return new Uint8Array(wide.buffer, 0, wide.byteLength);
   }
   const out = new (Native as Float64ArrayConstructor)(values.length);

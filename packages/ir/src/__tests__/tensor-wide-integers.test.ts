@@ -27,3 +27,20 @@ describe('Tensor.toNumbers of int64 and uint64', () => {
     expect(Tensor.fromValues('uint64', [0], []).toNumbers()).toEqual([]);
   });
 });
+
+describe('Tensor.fromValues of int64 and uint64 from numbers', () => {
+  const bytes = (tensor: Tensor): number[] => [...tensor.bytes()];
+  it('stores a safe integer number as the BigInt of it would be stored (negatives wrap alike in uint64)', () => {
+    const numbers = [0, -0, 1, -1, 7, -4294967296, 4294967295, 4294967296, -4294967297, 2 ** 53 - 1, -(2 ** 53 - 1), 123456789012];
+    for (const dtype of ['int64', 'uint64'] as const) {
+      const expected = Tensor.fromValues(dtype, [numbers.length], numbers.map((n) => BigInt(n)));
+      expect(bytes(Tensor.fromValues(dtype, [numbers.length], numbers))).toEqual(bytes(expected));
+    }
+  });
+  it('still truncates fractions and wraps numbers past 2^53 as before', () => {
+    const numbers = [1.5, -2.7, 2 ** 60, -(2 ** 63), 2 ** 64 + 2 ** 12];
+    const expected = Tensor.fromValues('int64', [numbers.length], numbers.map((n) => BigInt.asIntN(64, BigInt(Math.trunc(n)))));
+    expect(bytes(Tensor.fromValues('int64', [numbers.length], numbers))).toEqual(bytes(expected));
+    expect(() => Tensor.fromValues('int64', [1], [Number.NaN])).toThrow();
+  });
+});

@@ -64,7 +64,8 @@ export function allKnown(values: readonly Dim[]): values is readonly number[] {
 export function tensorOfDimValues(data: DimValues, dtype: DType): Tensor | undefined {
   if (!allKnown(data.values) || !isTrackedDType(dtype)) return undefined;
   const shape = data.scalar ? [] : [data.values.length];
-  if (dtype === 'int64' || dtype === 'uint64') return Tensor.fromValues(dtype, shape, data.values.map((v) => BigInt(v)));
+  // Safe integers (every shape value) go in as numbers: the ir writes their words without a BigInt each.
+  if (dtype === 'int64' || dtype === 'uint64') return Tensor.fromValues(dtype, shape, data.values.every(Number.isSafeInteger) ? data.values : data.values.map((v) => BigInt(v)));
   return Tensor.fromValues(dtype, shape, data.values);
 }
 

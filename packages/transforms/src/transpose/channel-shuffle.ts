@@ -117,7 +117,7 @@ export function axisShufflesAsGather(graph: Graph): number {
     const [first, , last] = shuffle.nodes;
     const output = last.outputs[0]!;
     const at = Builder.before(last);
-    const indices = at.constant(Tensor.fromValues('int64', [shuffle.order.length], shuffle.order.map((v) => BigInt(v))), `${first.name}_order`);
+    const indices = at.constant(Tensor.fromValues('int64', [shuffle.order.length], shuffle.order), `${first.name}_order`);
     const gathered = at.op1('onnx.Gather', [shuffle.input, indices], { axis: attrs.int(shuffle.axis) }, { types: [output.type], name: `${last.name}_shuffle` });
     output.replaceAllUsesWith(gathered);
     eraseWithDeadOperands(graph, last);
