@@ -12,6 +12,7 @@ import { applyQuantizationPlan, type QuantizedTensorRecord, type RangeLookup } f
 import { whyBatchNormStays } from './batch-norm-left.js';
 import { compactQdq, dropWeightZeroPoints } from './compact-qdq.js';
 import { upgradeForPerAxisWeights, upgradeOldOpset } from './opset-upgrade.js';
+import { findUnfoldedConvAffines } from './unfolded-conv-affine.js';
 import { MIN_INT8_CONV_REDUCTION } from './cost-rules.js';
 import { runStep, standaloneHost, type StepHost } from './nested-pass.js';
 import { FULL_INTEGER_RULES, OP_RULES, ruleOf } from './op-rules.js';
@@ -145,6 +146,22 @@ export async function prepareForQuantization(model: Model, host: StepHost = stan
       hint: whyBatchNormStays(node),
     });
   }
+  warnUnfoldedConvAffines(model, host);
+}
+
+/** Conv → constant Mul/Add steps not folded into the Conv (PP-OCRv4 rec after `simplify`): one warning naming them, with the pass that folds them. */
+function warnUnfoldedConvAffines(model: Model, host: StepHost): void {
+  const found = findUnfoldedConvAffines(model);
+  if (found.length === 0) return;
+  const named = found.slice(0, 3).map(({ conv, reader }) => `Conv '${conv.name}' → ${reader.opType} '${reader.name}'`);
+  const more = found.length > 3 ? `, and ${found.length - 3} more` : '';
+  host.report({
+    severity: 'warning',
+    source: '@modelpass/quantize',
+    reason: `${found.length} Conv output${found.length === 1 ? ' is' : 's are'} scaled or shifted by a constant Mul/Add not folded into the Conv (${named.join(', ')}${more}): quantizing the Conv's output before that step costs accuracy`,
+    location: found[0]!.conv.location,
+    hint: 'fold them into the Conv weights and bias first: run optimize (or fuse) before quantize-static, e.g. -p optimize,quantize-static',
+  });
 }
 
 /** The integer kernel ORT runs a quantized node as (MatMul/Gemm depend on whether their output is quantized). */
