@@ -30,6 +30,24 @@ describe('forward argument names', () => {
     expect(read.graph.inputs.map((value) => value.name)).toEqual(['input_0_', 'input_1', 'input_0']);
   });
 
+  it("reads an input back under its own name ('input.1', torch.onnx's usual one) though forward calls it input_0", () => {
+    // QA s18 round 16: .onnx → .pt → .onnx took 'input_0' where the source took 'input.1', so `compare a.onnx a.pt.onnx`
+    // refused the pair ('the two models take different inputs') for nearly every torch.onnx export.
+    const b = new GraphBuilder();
+    const image = b.input('input.1', tensorType('float32', [2, 3]));
+    const plain = b.input('x', tensorType('float32', [2, 3]));
+    b.output(b.op1('onnx.Add', [image, plain]));
+    const path = join(dir, 'dotted.pt');
+    writeTorchScript(b.model({ onnx: 17 }), path);
+    const shape = { shape: [2, 3] };
+    // Shapes by the input's own name or by the argument's; named by the argument, the input keeps the argument's name.
+    expect(readTorchScript(path, { inputs: { 'input.1': shape, x: shape } }).graph.inputs.map((value) => value.name)).toEqual(['input.1', 'x']);
+    expect(readTorchScript(path, { inputs: [shape, shape] }).graph.inputs.map((value) => value.name)).toEqual(['input.1', 'x']);
+    const byArgument = readTorchScript(path, { inputs: { input_0: shape, x: shape } });
+    expect(byArgument.graph.inputs.map((value) => value.name)).toEqual(['input_0', 'x']);
+    expect(byArgument.graph.inputs[0]!.type).toEqual(tensorType('float32', [2, 3]));
+  });
+
   it('writes an input with a default value as that constant, not as a forward argument', () => {
     const b = new GraphBuilder();
     const x = b.input('x', tensorType('float32', [1, 2]));

@@ -8,9 +8,11 @@
  * TorchScript has no place for output names or for other formats' metadata (an ONNX model's
  * `metadata_props`, a TFLite file's description, metadata buffers and signature defs), so the writer
  * also stores them in one record of its own, `extra/modelpass.json`
- * (`{"outputs": [names…], "metadata": {key: value}, "docString": …, "graphDocString": …}`): `torch.jit.load`
- * ignores it (or returns it through `_extra_files`), and the reader gives the outputs their names back and restores
- * the entries and the model's and main graph's doc strings (an ONNX model's and graph's `doc_string`).
+ * (`{"outputs": [names…], "metadata": {key: value}, "docString": …, "graphDocString": …, "inputs": {argument: name}}`):
+ * `torch.jit.load` ignores it (or returns it through `_extra_files`), and the reader gives the outputs their names back
+ * and restores the entries and the model's and main graph's doc strings (an ONNX model's and graph's `doc_string`).
+ * `inputs` names the graph inputs that are no Python identifier (`input.1`, torch.onnx's usual name) and so became
+ * `forward(self, input_0)`: the reader gives them their names back, so `.onnx → .pt → .onnx` takes the same inputs.
  */
 import { checkZipEntryName } from '../zip/zip-entry-name.js';
 
@@ -37,6 +39,8 @@ export interface ArchiveExtras {
   outputNames?: string[];
   /** The model's and the main graph's doc strings from `extra/modelpass.json`, when it has them. */
   docStrings?: ArchiveDocStrings;
+  /** Graph input names by the forward argument that took each one's place (`input_0` → `input.1`), when it has them. */
+  inputNames?: Map<string, string>;
 }
 
 /** A model's and its main graph's doc strings (ONNX `ModelProto.doc_string`, `GraphProto.doc_string`). */
@@ -55,6 +59,7 @@ export function readArchiveExtras(
   const metadata = new Map<string, string>();
   let outputNames: string[] | undefined;
   let docStrings: ArchiveDocStrings | undefined;
+  let inputNames: Map<string, string> | undefined;
   for (const record of records) {
     if (!record.startsWith('extra/') || record.endsWith('/')) continue;
     const name = record.slice('extra/'.length);
@@ -71,6 +76,7 @@ export function readArchiveExtras(
         for (const [key, value] of parsed.metadata) metadata.set(key, value);
         if (parsed.outputNames) outputNames = parsed.outputNames;
         if (parsed.docStrings) docStrings = parsed.docStrings;
+        if (parsed.inputNames) inputNames = parsed.inputNames;
         continue;
       }
       onNote?.(`the archive's ${record} is not the output names and metadata modelpass writes there; it is kept as an extra file`);
@@ -81,10 +87,12 @@ export function readArchiveExtras(
       metadata.set(`${TORCHSCRIPT_EXTRA_BASE64_PREFIX}${name}`, Buffer.from(bytes).toString('base64'));
     }
   }
-  return { metadata, ...(outputNames ? { outputNames } : {}), ...(docStrings ? { docStrings } : {}) };
+  return { metadata, ...(outputNames ? { outputNames } : {}), ...(docStrings ? { docStrings } : {}), ...(inputNames ? { inputNames } : {}) };
 }
 
-function parseModelpassRecord(bytes: Uint8Array): { metadata: Map<string, string>; outputNames?: string[]; docStrings?: ArchiveDocStrings } | undefined {
+type ModelpassRecord = { metadata: Map<string, string>; outputNames?: string[]; docStrings?: ArchiveDocStrings; inputNames?: Map<string, string> };
+
+function parseModelpassRecord(bytes: Uint8Array): ModelpassRecord | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(STRICT_UTF8.decode(bytes));
@@ -92,13 +100,17 @@ function parseModelpassRecord(bytes: Uint8Array): { metadata: Map<string, string
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const { outputs, metadata, docString, graphDocString } = parsed as { outputs?: unknown; metadata?: unknown; docString?: unknown; graphDocString?: unknown };
+  const { outputs, metadata, docString, graphDocString, inputs } = parsed as { outputs?: unknown; metadata?: unknown; docString?: unknown; graphDocString?: unknown; inputs?: unknown };
+  if (inputs !== undefined && (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs))) return undefined;
+  const inputEntries = Object.entries((inputs ?? {}) as Record<string, unknown>);
+  if (inputEntries.some(([, name]) => typeof name !== 'string' || name.length === 0)) return undefined;
   if ((docString !== undefined && typeof docString !== 'string') || (graphDocString !== undefined && typeof graphDocString !== 'string')) return undefined;
   if (outputs !== undefined && !(Array.isArray(outputs) && outputs.every((name) => typeof name === 'string' && name.length > 0))) return undefined;
   if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))) return undefined;
   const entries = Object.entries((metadata ?? {}) as Record<string, unknown>);
   if (entries.some(([, value]) => typeof value !== 'string')) return undefined;
-  const result: { metadata: Map<string, string>; outputNames?: string[]; docStrings?: ArchiveDocStrings } = { metadata: new Map(entries as Array<[string, string]>) };
+  const result: ModelpassRecord = { metadata: new Map(entries as Array<[string, string]>) };
+  if (inputEntries.length > 0) result.inputNames = new Map(inputEntries as Array<[string, string]>);
   if (outputs) result.outputNames = outputs as string[];
   if (docString !== undefined || graphDocString !== undefined) {
     result.docStrings = { ...(docString !== undefined ? { model: docString as string } : {}), ...(graphDocString !== undefined ? { graph: graphDocString as string } : {}) };
@@ -106,8 +118,16 @@ function parseModelpassRecord(bytes: Uint8Array): { metadata: Map<string, string
   return result;
 }
 
-/** The `extra/` records to write for a model's metadata, output names and doc strings. */
-export function archiveExtraRecords(metadata: ReadonlyMap<string, string>, outputNames: readonly string[], docStrings: ArchiveDocStrings = {}): Map<string, Uint8Array> {
+/**
+ * The `extra/` records to write for a model's metadata, output names, doc strings and the names of graph inputs whose
+ * forward argument is named otherwise (`inputNames`: argument → input name).
+ */
+export function archiveExtraRecords(
+  metadata: ReadonlyMap<string, string>,
+  outputNames: readonly string[],
+  docStrings: ArchiveDocStrings = {},
+  inputNames: ReadonlyMap<string, string> = new Map(),
+): Map<string, Uint8Array> {
   const records = new Map<string, Uint8Array>();
   const other: Record<string, string> = {};
   for (const [key, value] of metadata) {
@@ -128,6 +148,7 @@ export function archiveExtraRecords(metadata: ReadonlyMap<string, string>, outpu
     ...(Object.keys(other).length > 0 ? { metadata: other } : {}),
     ...(docStrings.model ? { docString: docStrings.model } : {}),
     ...(docStrings.graph ? { graphDocString: docStrings.graph } : {}),
+    ...(inputNames.size > 0 ? { inputs: Object.fromEntries(inputNames) } : {}),
   });
   records.set(MODELPASS_EXTRA_RECORD, Buffer.from(json, 'utf8'));
   return records;

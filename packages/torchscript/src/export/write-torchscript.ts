@@ -129,6 +129,8 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
     e.bind(value, name);
     return name;
   });
+  // Inputs whose argument is named otherwise get their names back on reading (extra/modelpass.json).
+  const renamedInputs = new Map(forwardInputs.flatMap((value, index): Array<[string, string]> => (inputNames[index] !== value.name ? [[inputNames[index]!, value.name]] : [])));
   for (const node of graph.nodes()) emitNode(e, node);
   const outputs = graph.outputs.map((value) => e.name(value));
   const returnType = outputs.length === 1 ? 'Tensor' : `Tuple[${outputs.map(() => 'Tensor').join(', ')}]`;
@@ -162,7 +164,7 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
     constants: { kind: 'tuple', items: [] },
     tensors,
     // The model's metadata, output names and doc strings, which TorchScript has no other place for (read back by readTorchScript).
-    extraRecords: archiveExtraRecords(model.metadata, graph.outputs.map((value) => value.name), { ...(model.docString ? { model: model.docString } : {}), ...(graph.docString ? { graph: graph.docString } : {}) }),
+    extraRecords: archiveExtraRecords(model.metadata, graph.outputs.map((value) => value.name), { ...(model.docString ? { model: model.docString } : {}), ...(graph.docString ? { graph: graph.docString } : {}) }, renamedInputs),
   });
 }
 

@@ -110,7 +110,12 @@ function importArchive(archive: TorchArchive, options: ReadTorchScriptOptions): 
   if (!forward) interpreter.fail(rootClass!.at, `the root module ${root.className} has no forward method`);
   const self: ScriptValue & { kind: 'module' } = { kind: 'module', className: root.className, state: root.state, path: '' };
   const params = forward!.params.slice(1);
-  const specs = options.inputs;
+  const extras = readArchiveExtras(archive.records, archive.record, archive.recordSize, options.onNote);
+  // Arguments modelpass's writer named otherwise than their graph input (`input_0` for `input.1`): shapes may be given by
+  // either name, and the input gets its recorded name back unless the shapes named it by its argument.
+  const recordedInputNames = new Map([...(extras.inputNames ?? [])].filter(([argument]) => params.some((param) => param.name === argument)));
+  const namedByArgument = new Set<string>();
+  const specs = byArgumentName(options.inputs, params, recordedInputNames, namedByArgument);
   if (specs && !Array.isArray(specs)) {
     const unknown = Object.keys(specs).filter((name) => !params.some((param) => param.name === name));
     if (unknown.length > 0) {
@@ -188,7 +193,7 @@ function importArchive(archive: TorchArchive, options: ReadTorchScriptOptions): 
   uniquifySubgraphNames(model);
   inferShapes(model);
   if (givenShapes.length > 0) checkGivenShapesFit(model, archive.path, givenShapes.join(' '));
-  const extras = readArchiveExtras(archive.records, archive.record, archive.recordSize, options.onNote);
+  restoreInputNames(model, new Map([...recordedInputNames].filter(([argument]) => !namedByArgument.has(argument))));
   for (const [key, value] of extras.metadata) model.metadata.set(key, value);
   if (extras.docStrings?.model) model.docString = extras.docStrings.model;
   if (extras.docStrings?.graph) model.graph.docString = extras.docStrings.graph;
@@ -199,6 +204,49 @@ function importArchive(archive: TorchArchive, options: ReadTorchScriptOptions): 
   model.sourceFormat = 'torchscript';
   model.sourcePath = archive.path;
   return model;
+}
+
+/**
+ * Input specs keyed by forward argument: a key that is the recorded graph input name of an argument (`input.1` for
+ * `input_0`) stands for that argument; keys that are argument names are collected in `namedByArgument`.
+ */
+function byArgumentName(
+  specs: ReadTorchScriptOptions['inputs'],
+  params: ReadonlyArray<{ name: string }>,
+  recorded: ReadonlyMap<string, string>,
+  namedByArgument: Set<string>,
+): ReadTorchScriptOptions['inputs'] {
+  if (!specs || Array.isArray(specs)) return specs;
+  const argumentOf = new Map([...recorded].map(([argument, name]) => [name, argument]));
+  const result: Record<string, TorchScriptInputSpec> = {};
+  for (const [key, spec] of Object.entries(specs as Readonly<Record<string, TorchScriptInputSpec>>)) {
+    const isArgument = params.some((param) => param.name === key);
+    if (isArgument) namedByArgument.add(key);
+    const argument = isArgument ? key : (argumentOf.get(key) ?? key);
+    result[argument] = { ...result[argument], ...spec };
+  }
+  return result;
+}
+
+/** Gives graph inputs the names the writer recorded for their arguments (`input_0` → `input.1`), where the name is free. */
+function restoreInputNames(model: Model, names: ReadonlyMap<string, string>): void {
+  if (names.size === 0) return;
+  const taken = new Set<string>();
+  const collect = (g: Graph): void => {
+    for (const value of [...g.inputs, ...g.constants]) taken.add(value.name);
+    for (const node of g.nodes()) {
+      for (const output of node.outputs) if (output) taken.add(output.name);
+      node.subgraphs.forEach(collect);
+    }
+  };
+  collect(model.graph);
+  for (const input of model.graph.inputs) {
+    const name = names.get(input.name);
+    if (name === undefined || taken.has(name)) continue;
+    taken.delete(input.name);
+    input.rename(name);
+    taken.add(name);
+  }
 }
 
 /**
