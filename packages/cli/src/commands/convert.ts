@@ -32,6 +32,7 @@ import { reportFlag } from '../report/report-flag.js';
 import { DEFAULT_LATENCY_RUNS, measureLatency } from '../report/latency.js';
 import { checkDistributedFlagsApply, distributedFlags, withDistributedCalibration } from '../distributed-flags.js';
 import { checkOutputNotInputData } from '../input-data-files.js';
+import { blameModelShapeComputation } from '../model-shape-computation.js';
 
 const PIPELINE_HELP = `pipeline syntax (every pass and its options: modelpass passes):
   a,b,c                          passes in order, separated by commas
@@ -254,7 +255,9 @@ export const convertCommand: Command = {
           io.stderr(`modelpass: error: ${error instanceof Error ? error.message : String(error)}`);
           return 130;
         }
-        throw outputFormat.name === 'tflite' ? withSymbolicInputNote(error, model) : error;
+        // A node the model's own shape computation already makes impossible (a Reshape to a target computed from Shape(x)) is not the pass's fault.
+        const blamed = await blameModelShapeComputation(error, () => readInput(readOptions(args, io)));
+        throw outputFormat.name === 'tflite' ? withSymbolicInputNote(blamed, model) : blamed;
       } finally {
         process.off('SIGINT', onInterrupt);
         await check?.dispose();
