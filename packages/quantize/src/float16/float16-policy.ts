@@ -13,8 +13,11 @@ import { onnxTypeSignatures, type FormalParam } from '@modelpass/ops';
 /**
  * Ops kept float32 by default although ONNX allows 16-bit types: ops ONNX Runtime has no 16-bit
  * CPU kernel for that converters keep float32 by convention (onnxconverter-common's block list:
- * NonMaxSuppression, TopK, RoiAlign, Range, CumSum, Min, Max, Upsample) and the random generators
- * (their `dtype` attribute, not an input, picks the output type). Any other op missing a float16
+ * NonMaxSuppression, TopK, RoiAlign, Range, CumSum, Min, Max, Upsample), the random generators
+ * (their `dtype` attribute, not an input, picks the output type) and the signal ops whose
+ * `output_datatype` attribute picks it (HannWindow, HammingWindow, BlackmanWindow, MelWeightMatrix:
+ * switched, they declared float16 outputs their float32 attribute contradicts — passes fuzz,
+ * ONNX's conformance models test_hannwindow* and kin). Any other op missing a float16
  * CPU kernel still runs: ORT's InsertCastTransformer computes it in float32 between casts.
  */
 export const KEPT_FLOAT32_OPS: ReadonlySet<string> = new Set([
@@ -33,6 +36,10 @@ export const KEPT_FLOAT32_OPS: ReadonlySet<string> = new Set([
   'Multinomial',
   'Bernoulli',
   'EyeLike',
+  'HannWindow',
+  'HammingWindow',
+  'BlackmanWindow',
+  'MelWeightMatrix',
 ]);
 
 export type Precision = 'half' | 'float32';
