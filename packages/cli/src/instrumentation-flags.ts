@@ -1,5 +1,7 @@
+import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { describeFileKind, ModelpassError } from '@modelpass/ir';
 import {
   CrashReproducerInstrumentation,
   IrPrintingInstrumentation,
@@ -44,14 +46,14 @@ export function instrumentationFromFlags(args: ParsedArgs, io: CliIO): PipelineI
   const instrumentations: PassInstrumentation[] = [];
   const before = selection(args, 'print-ir-before');
   const after = selection(args, 'print-ir-after');
-  const dump = flagString(args, 'dump-ir');
+  const dump = folderFlag(args, io, 'dump-ir');
   if (before || after || dump) {
     instrumentations.push(
       new IrPrintingInstrumentation({
         ...(before ? { before } : {}),
         ...(after ? { after } : {}),
         onlyOnChange: flagBoolean(args, 'print-ir-after-change'),
-        ...(dump ? { dumpDirectory: resolve(io.cwd, dump) } : {}),
+        ...(dump ? { dumpDirectory: dump } : {}),
         write: (text) => io.stderr(text),
         printOptions: { elideConstantsLargerThan: 256 },
       }),
@@ -61,12 +63,34 @@ export function instrumentationFromFlags(args: ParsedArgs, io: CliIO): PipelineI
   if (timing) instrumentations.push(timing);
   const statistics = flagBoolean(args, 'statistics') || flagString(args, 'statistics-json') ? new StatisticsInstrumentation() : undefined;
   if (statistics) instrumentations.push(statistics);
-  const directory = flagString(args, 'reproducer');
+  const directory = folderFlag(args, io, 'reproducer');
   const reproducer = new CrashReproducerInstrumentation({
-    directory: directory ? resolve(io.cwd, directory) : join(tmpdir(), `modelpass-reproducer-${process.pid}-${Date.now()}`),
+    directory: directory ?? join(tmpdir(), `modelpass-reproducer-${process.pid}-${Date.now()}`),
     // Unasked, only crashes get one: a pass's own diagnosis of the user's input says all there is.
     on: directory ? 'any-failure' : 'crash',
   });
   instrumentations.push(reproducer);
   return { instrumentations, ...(timing ? { timing } : {}), ...(statistics ? { statistics } : {}), reproducer };
+}
+
+/**
+ * A folder flag's absolute path (`--dump-ir DIR`, `--reproducer DIR`: created when missing). A path that names an
+ * existing file or anything else that is no folder is refused before the model is read: it used to fail after the
+ * work, at the first write, with "EEXIST: file already exists, mkdir" (QA s18 round 16: `--dump-ir model.onnx`).
+ */
+function folderFlag(args: ParsedArgs, io: CliIO, name: string): string | undefined {
+  const given = flagString(args, name);
+  if (given === undefined) return undefined;
+  const path = resolve(io.cwd, given);
+  const stats = statSync(path, { throwIfNoEntry: false });
+  if (stats && !stats.isDirectory()) {
+    throw new ModelpassError({
+      reason: `--${name} '${given}' is ${stats.isFile() ? 'a file' : describeFileKind(stats)}, not a folder`,
+      location: { file: path },
+      code: 'cli/folder-flag',
+      source: '@modelpass/cli',
+      hint: `name a folder for --${name} (a missing one is created)`,
+    });
+  }
+  return path;
 }
