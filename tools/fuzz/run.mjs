@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_OPTIONS, regenerateCase, runCampaign } from './lib/campaign.mjs';
+import { optionsFor, regenerateCase, runCampaign } from './lib/campaign.mjs';
 import { writeFinding } from './lib/findings.mjs';
 import { closeReplay, replayInput } from './lib/replay.mjs';
 import { PARSER_NAMES, TARGETS } from './lib/targets/index.mjs';
@@ -21,7 +21,7 @@ const HERE = fileURLToPath(new URL('.', import.meta.url));
 function usage(message) {
   if (message) process.stderr.write(`fuzz: ${message}\n`);
   process.stderr.write(
-    `usage: node tools/fuzz/run.mjs --parser ${PARSER_NAMES.join('|')}|all [--count N] [--seed S]\n` +
+    `usage: node tools/fuzz/run.mjs --parser ${PARSER_NAMES.join('|')}|all|passes [--count N] [--seed S]\n` +
       '         [--time-limit-ms 1000] [--hang-kill-ms 10000] [--max-rss-mb 4096] [--max-seconds T] [--corpus DIR] [--out DIR]\n' +
       '         [--no-minimize] [--case N] [--replay FILE] [--json]\n',
   );
@@ -60,23 +60,25 @@ try {
 if (args.help) usage();
 if (!args.parser) usage('--parser is required');
 const parsers = args.parser === 'all' ? PARSER_NAMES : args.parser.split(',');
-for (const p of parsers) if (!TARGETS.has(p)) usage(`unknown parser '${p}' (known: ${PARSER_NAMES.join(', ')}, all)`);
+for (const p of parsers) if (!TARGETS.has(p)) usage(`unknown parser '${p}' (known: ${PARSER_NAMES.join(', ')}, all, and the passes mode: passes)`);
 const seed = integer('seed', args.seed);
 const count = integer('count', args.count);
-const options = {
-  ...DEFAULT_OPTIONS,
-  timeLimitMs: integer('time-limit-ms', args['time-limit-ms'], 1) ?? DEFAULT_OPTIONS.timeLimitMs,
-  hangKillMs: integer('hang-kill-ms', args['hang-kill-ms'], 1) ?? DEFAULT_OPTIONS.hangKillMs,
-  maxRssMb: integer('max-rss-mb', args['max-rss-mb'], 64) ?? DEFAULT_OPTIONS.maxRssMb,
-  minimize: !args['no-minimize'],
-  corpus: args.corpus,
-  maxSeconds: integer('max-seconds', args['max-seconds'], 1) ?? Infinity,
-};
+// Only what was given: each target's own defaults (the passes mode's 10 s per pipeline) fill the rest.
+const given = Object.fromEntries(
+  Object.entries({
+    timeLimitMs: integer('time-limit-ms', args['time-limit-ms'], 1),
+    hangKillMs: integer('hang-kill-ms', args['hang-kill-ms'], 1),
+    maxRssMb: integer('max-rss-mb', args['max-rss-mb'], 64),
+    minimize: !args['no-minimize'],
+    corpus: args.corpus,
+    maxSeconds: integer('max-seconds', args['max-seconds'], 1),
+  }).filter(([, value]) => value !== undefined),
+);
 const out = args.out ?? join(HERE, 'out', `${args.parser.replace(/,/g, '+')}-seed${seed}`);
 
 if (args.replay !== undefined) {
   if (parsers.length !== 1) usage('--replay needs one --parser');
-  const outcome = await replayInput(parsers[0], readFileSync(args.replay), options);
+  const outcome = await replayInput(parsers[0], readFileSync(args.replay), given);
   closeReplay();
   process.stdout.write(JSON.stringify(outcome, null, 2) + '\n');
   process.exit(outcome.outcome === 'finding' ? 1 : 0);
@@ -85,11 +87,11 @@ if (args.replay !== undefined) {
 if (args.case !== undefined) {
   if (parsers.length !== 1) usage('--case needs one --parser');
   const index = integer('case', args.case);
-  const input = await regenerateCase(parsers[0], seed, index, options);
+  const input = await regenerateCase(parsers[0], seed, index, given);
   mkdirSync(out, { recursive: true });
   const file = join(out, `case-${parsers[0]}-seed${seed}-${index}.${TARGETS.get(parsers[0]).extension}`);
   writeFileSync(file, input);
-  const outcome = await replayInput(parsers[0], input, options);
+  const outcome = await replayInput(parsers[0], input, given);
   closeReplay();
   process.stdout.write(JSON.stringify({ file, ...outcome }, null, 2) + '\n');
   process.exit(outcome.outcome === 'finding' ? 1 : 0);
@@ -103,7 +105,7 @@ for (const parser of parsers) {
     parser,
     seed,
     count,
-    options,
+    options: given,
     onFinding(finding) {
       anyFinding = true;
       const known = classes.get(finding.classKey);
@@ -129,10 +131,11 @@ for (const parser of parsers) {
         `${s.accepted} accepted, ${s.rejected} rejected with ModelpassError, ${s.skipped} skipped, ${s.findings} findings in ${classes.size} classes; ` +
         `slowest case ${s.maxCaseMs.toFixed(1)} ms (#${s.maxCaseIndex})${report.stoppedByTimeLimit ? ` — stopped by --max-seconds after ${s.cases} of ${count}` : ''}\n`,
     );
+    if (s.target) process.stderr.write(`  ${parser}: ${JSON.stringify(s.target)}\n`);
   }
 }
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'report.json'), JSON.stringify({ seed, count, options, reports }, null, 2) + '\n');
+writeFileSync(join(out, 'report.json'), JSON.stringify({ seed, count, options: Object.fromEntries(parsers.map((p) => [p, optionsFor(p, given)])), reports }, null, 2) + '\n');
 if (args.json) process.stdout.write(JSON.stringify(reports, null, 2) + '\n');
 else process.stderr.write(`report: ${join(out, 'report.json')}\n`);
 process.exit(anyFinding ? 1 : 0);

@@ -31,6 +31,12 @@ for (const name of readdirSync(join(REPO_ROOT, 'packages'))) {
 }
 cpSync(join(REPO_ROOT, 'tools', 'fuzz'), join(target, 'tools', 'fuzz'), { recursive: true, filter: (src) => !src.startsWith(join(REPO_ROOT, 'tools', 'fuzz', 'out')) });
 cpSync(join(REPO_ROOT, 'fixtures', 'models'), join(target, 'fixtures', 'models'), { recursive: true });
+// The torchscript parser's seeds (torch-made archives); without them that target has nothing to mutate.
+cpSync(join(REPO_ROOT, 'packages', 'torchscript', 'fixtures', 'archive'), join(target, 'packages', 'torchscript', 'fixtures', 'archive'), { recursive: true });
+// The passes mode's small torchvision models (the same size cut as lib/targets/passes.mjs).
+for (const file of listFiles(join(REPO_ROOT, '.fixtures-cache', 'torchvision'), (n) => n.endsWith('.onnx'), 6 * 1024 * 1024)) {
+  cpSync(file, join(target, file.slice(REPO_ROOT.length)));
+}
 for (const file of listFiles(join(REPO_ROOT, 'packages'), (n) => n.endsWith('.mpir'), 512 * 1024)) {
   cpSync(file, join(target, file.slice(REPO_ROOT.length)));
 }

@@ -40,12 +40,28 @@ function addStats(total, part) {
     total.maxCaseIndex = part.maxCaseIndex;
   }
   for (const [code, n] of Object.entries(part.rejectionCodes)) total.rejectionCodes[code] = (total.rejectionCodes[code] ?? 0) + n;
+  if (part.target) total.target = addCounts(total.target ?? {}, part.target);
+}
+
+/** Adds nested counters (a target's own statistics, e.g. per pipeline of the passes mode). */
+function addCounts(total, part) {
+  for (const [key, value] of Object.entries(part)) {
+    if (typeof value === 'number') total[key] = (total[key] ?? 0) + value;
+    else if (value && typeof value === 'object') total[key] = addCounts(total[key] ?? {}, value);
+  }
+  return total;
+}
+
+/** The options of a run of `parser`: the defaults, the target's own defaults, then what was given. */
+export function optionsFor(parser, given = {}) {
+  return { ...DEFAULT_OPTIONS, ...(TARGETS.get(parser)?.defaultOptions ?? {}), ...given };
 }
 
 /** Regenerates case `index` (for hangs and crashes of the worker itself). */
-export async function regenerateCase(parser, seed, index, options = DEFAULT_OPTIONS) {
-  await registerTargetModules(options.targetModules);
+export async function regenerateCase(parser, seed, index, given = {}) {
+  await registerTargetModules(given.targetModules);
   const target = TARGETS.get(parser);
+  const options = optionsFor(parser, given);
   const scratchDir = createScratch();
   try {
     const state = await target.setup({ ...options, scratchDir });
@@ -63,7 +79,7 @@ export async function regenerateCase(parser, seed, index, options = DEFAULT_OPTI
 export async function runCampaign({ parser, seed, count, options: given = {}, onFinding = () => {}, onProgress = () => {} }) {
   await registerTargetModules(given.targetModules);
   if (!TARGETS.has(parser)) throw new Error(`unknown parser '${parser}'`);
-  const options = { ...DEFAULT_OPTIONS, ...given, scratchDir: createScratch() };
+  const options = { ...optionsFor(parser, given), scratchDir: createScratch() };
   try {
     return await runSegments(parser, seed, count, options, onFinding, onProgress);
   } finally {

@@ -1,7 +1,7 @@
 /** Runs one saved input through a parser with the fuzzer's oracle (for findings and regressions). */
 import { describeError, findingClass } from './oracle.mjs';
 import { runCase } from './run-case.mjs';
-import { DEFAULT_OPTIONS } from './campaign.mjs';
+import { optionsFor } from './campaign.mjs';
 import { TARGETS } from './targets/index.mjs';
 import { createScratch, removeScratch } from './scratch.mjs';
 
@@ -15,8 +15,9 @@ export function closeReplay() {
   states.clear();
 }
 
-export async function replayInput(parser, bytes, options = DEFAULT_OPTIONS) {
+export async function replayInput(parser, bytes, given = {}) {
   const target = TARGETS.get(parser);
+  const options = optionsFor(parser, given);
   scratchDir ??= createScratch();
   if (!states.has(parser)) states.set(parser, await target.setup({ ...options, scratchDir }));
   const input = target.inputKind === 'text' ? (typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes)) : bytes;

@@ -13,7 +13,8 @@ function memoryInUse() {
 }
 
 /**
- * limits: { timeLimitMs, memoryFactor, memorySlackBytes, memoryHardBytes }
+ * limits: { timeLimitMs, memoryFactor, memorySlackBytes, memoryHardBytes }; a target's
+ * `timeLimitFactor` scales the whole case's limit (the passes mode runs several pipelines per case).
  * Result: { outcome: 'accepted'|'rejected'|'skipped'|'finding', kind?, error?, ms, code? }
  */
 export async function runCase(target, state, input, limits) {
@@ -25,7 +26,12 @@ export async function runCase(target, state, input, limits) {
     value = target.parse(input, state);
     if (value && typeof value.then === 'function') value = await value;
   } catch (error) {
-    if (!isDocumentedRejection(error)) {
+    if (error?.name === 'CaseTimeLimit') {
+      // A target that times parts of a case itself (the passes mode, per pipeline) says one ran over.
+      result = { outcome: 'finding', kind: 'slow', error };
+    } else if (error?.name === 'PropertyViolation') {
+      result = { outcome: 'finding', kind: 'property', error };
+    } else if (!isDocumentedRejection(error)) {
       result = { outcome: 'finding', kind: error?.name === 'ModelpassError' ? 'internal' : 'crash', error };
     } else {
       result = { outcome: 'rejected', code: error.diagnostics?.[0]?.code ?? 'no-code' };
@@ -56,8 +62,9 @@ export async function runCase(target, state, input, limits) {
   result.ms = ms;
   if (result.outcome !== 'finding') {
     const parseMs = parsedAt - start;
-    if (parseMs > limits.timeLimitMs) {
-      result = { outcome: 'finding', kind: 'slow', ms, error: new Error(`parsing took ${parseMs.toFixed(0)} ms (limit ${limits.timeLimitMs} ms) for ${input.length} input bytes`) };
+    const caseLimitMs = limits.timeLimitMs * (target.timeLimitFactor ?? 1);
+    if (parseMs > caseLimitMs) {
+      result = { outcome: 'finding', kind: 'slow', ms, error: new Error(`parsing took ${parseMs.toFixed(0)} ms (limit ${caseLimitMs} ms) for ${input.length} input bytes`) };
     } else if (grown > limits.memoryFactor * input.length + limits.memorySlackBytes) {
       const retained = measureRetained(target, state, input);
       const budget = limits.memoryFactor * input.length + limits.memorySlackBytes / 8;

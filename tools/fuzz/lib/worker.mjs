@@ -69,7 +69,12 @@ for (let index = from; index < to; index++) {
   }
   if (Date.now() - lastReport > 1000) {
     lastReport = Date.now();
-    parentPort.postMessage({ type: 'progress', index, stats });
+    parentPort.postMessage({ type: 'progress', index, stats: withTargetStats() });
   }
 }
-parentPort.postMessage({ type: 'done', stats });
+parentPort.postMessage({ type: 'done', stats: withTargetStats() });
+
+/** The stats with the target's own counters (the passes mode: per pipeline), when it keeps any. */
+function withTargetStats() {
+  return target.statsOf ? { ...stats, target: structuredClone(target.statsOf(state)) } : stats;
+}

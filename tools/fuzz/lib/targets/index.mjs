@@ -3,16 +3,19 @@ import { mpirTarget } from './mpir.mjs';
 import { npyTarget } from './npy.mjs';
 import { onnxFileTarget } from './onnx-file.mjs';
 import { onnxTarget } from './onnx.mjs';
+import { passesTarget } from './passes.mjs';
 import { pipelineTarget } from './pipeline.mjs';
 import { pluginManifestTarget } from './plugin-manifest.mjs';
 import { tensorProtoTarget } from './tensor-proto.mjs';
 import { torchscriptTarget } from './torchscript.mjs';
 
-export const TARGETS = new Map(
-  [onnxTarget, onnxFileTarget, mpirTarget, pipelineTarget, npyTarget, tensorProtoTarget, pluginManifestTarget, torchscriptTarget].map((t) => [t.name, t]),
-);
+const PARSERS = [onnxTarget, onnxFileTarget, mpirTarget, pipelineTarget, npyTarget, tensorProtoTarget, pluginManifestTarget, torchscriptTarget];
 
-export const PARSER_NAMES = [...TARGETS.keys()];
+/** Every target by `--parser` name: the parsers, and the `passes` mode (valid models mutated, then the pipelines). */
+export const TARGETS = new Map([...PARSERS, passesTarget].map((t) => [t.name, t]));
+
+/** The parsers (what `--parser all` runs); the passes mode is run by name. */
+export const PARSER_NAMES = PARSERS.map((t) => t.name);
 
 /**
  * Adds the targets exported (as `targets`, an array) by each module URL — how the harness's own
