@@ -24,8 +24,39 @@ function dependencies(node: Node, graph: Graph): Set<Node> {
   return found;
 }
 
+/** Whether every node of `node`'s dependencies (as `dependencies` gives them) is in `earlier`. */
+function dependsOnlyOn(node: Node, graph: Graph, earlier: ReadonlySet<Node>): boolean {
+  for (const input of node.inputs) {
+    const producer = input?.producer;
+    if (producer && producer.graph === graph && !earlier.has(producer)) return false;
+  }
+  for (const subgraph of node.subgraphs) {
+    for (const output of subgraph.outputs) {
+      const producer = output.producer;
+      if (producer && producer.graph === graph && !earlier.has(producer)) return false;
+    }
+    for (const child of subgraph.nodes()) if (!dependsOnlyOn(child, graph, earlier)) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether the nodes of `graph`, in their order, each depend only on nodes before them — a topological
+ * order, so no cycle. ONNX requires node lists in that order and exporters write them so: the
+ * depth-first search (maps, a dependency list per node) is then only needed for the rest.
+ */
+function inDataFlowOrder(graph: Graph): boolean {
+  const earlier = new Set<Node>();
+  for (const node of graph.nodes()) {
+    if (!dependsOnlyOn(node, graph, earlier)) return false;
+    earlier.add(node);
+  }
+  return true;
+}
+
 /** One dependency cycle among the nodes of `graph`, in data-flow order, or undefined when it has none. */
 export function findCycle(graph: Graph): Node[] | undefined {
+  if (inDataFlowOrder(graph)) return undefined;
   const nodes = [...graph.nodes()];
   const deps = new Map<Node, Node[]>(nodes.map((node) => [node, [...dependencies(node, graph)]]));
   // Walking from a node to what it depends on meets a cycle against data flow: reversed, it reads in data-flow order.
