@@ -14,13 +14,22 @@ export interface IndexInputBound {
   readonly reader: string;
 }
 
-/** Ops whose input 1 indexes input 0 along the `axis` attribute (default 0). */
-const INDEXING_OPS: ReadonlySet<string> = new Set(['onnx.Gather', 'onnx.GatherElements', 'tflite.GATHER']);
+/** Ops whose input `indices` indexes input `data` along the `axis` attribute (default 0). */
+const INDEXING_OPS: ReadonlyMap<string, { readonly indices: number; readonly data: number }> = new Map([
+  ['onnx.Gather', { indices: 1, data: 0 }],
+  ['onnx.GatherElements', { indices: 1, data: 0 }],
+  ['tflite.GATHER', { indices: 1, data: 0 }],
+  ['tflite.EMBEDDING_LOOKUP', { indices: 0, data: 1 }],
+]);
 
-/** Ops that pass their first input's values through unchanged (rearranged or retyped), which an id may cross first. */
+/**
+ * Ops that pass their first input's values through unchanged (rearranged or retyped), which an id may cross first;
+ * and Mod, which leaves ids below its divisor as they are (a TorchScript nn.Embedding reads Mod(ids, rows), so
+ * negative ids wrap), so a bound found after it holds before it.
+ */
 const VALUE_PRESERVING_OPS: ReadonlySet<string> = new Set([
-  'onnx.Cast', 'onnx.Identity', 'onnx.Reshape', 'onnx.Squeeze', 'onnx.Unsqueeze', 'onnx.Flatten', 'onnx.Transpose', 'onnx.Expand',
-  'tflite.CAST', 'tflite.RESHAPE', 'tflite.SQUEEZE', 'tflite.EXPAND_DIMS', 'tflite.TRANSPOSE',
+  'onnx.Cast', 'onnx.Identity', 'onnx.Reshape', 'onnx.Squeeze', 'onnx.Unsqueeze', 'onnx.Flatten', 'onnx.Transpose', 'onnx.Expand', 'onnx.Mod',
+  'tflite.CAST', 'tflite.RESHAPE', 'tflite.SQUEEZE', 'tflite.EXPAND_DIMS', 'tflite.TRANSPOSE', 'tflite.FLOOR_MOD',
 ]);
 
 /**
@@ -46,8 +55,9 @@ function tableBounds(value: Value, seen: Set<Value>): IndexInputBound[] {
   for (const use of value.uses) {
     const node = use.node;
     if (!node) continue;
-    if (INDEXING_OPS.has(node.op) && use.index === 1) {
-      const bound = indexedSize(node);
+    const indexing = INDEXING_OPS.get(node.op);
+    if (indexing && use.index === indexing.indices) {
+      const bound = indexedSize(node, indexing.data);
       if (bound) found.push(bound);
     } else if (VALUE_PRESERVING_OPS.has(node.op) && use.index === 0 && node.outputs[0]) {
       found.push(...tableBounds(node.outputs[0], seen));
@@ -56,8 +66,8 @@ function tableBounds(value: Value, seen: Set<Value>): IndexInputBound[] {
   return found;
 }
 
-function indexedSize(node: Node): IndexInputBound | undefined {
-  const data = node.inputs[0];
+function indexedSize(node: Node, dataIndex: number): IndexInputBound | undefined {
+  const data = node.inputs[dataIndex];
   if (!data || data.type.kind !== 'tensor' || !data.type.shape) return undefined;
   const rank = data.type.shape.length;
   const given = Number(node.optionalAttr('axis', 'int') ?? 0);

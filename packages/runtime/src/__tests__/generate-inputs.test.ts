@@ -98,6 +98,14 @@ describe('generateInputs: ids that index a table', () => {
     expect(generatedIndexRanges(lookup(6, 2)).get('ids')).toEqual({ range: [0, 1], reader: "Gather 'columns' indexes axis 1 of size 2" });
   });
 
+  it('follows ids through a Mod (a TorchScript nn.Embedding reads Mod(ids, rows))', () => {
+    const b = new GraphBuilder();
+    const ids = b.input('ids', tensorType('int64', [8]));
+    const wrapped = b.op1('onnx.Mod', [ids, b.constant(Tensor.scalar('int64', 6n), 'rows')]);
+    b.output(b.op1('onnx.Gather', [b.constant(Tensor.fromValues('float32', [6, 2], Array.from({ length: 12 }, (_, i) => i)), 'weight'), wrapped], {}, { name: 'embedding' }));
+    expect(generatedIndexRanges(b.model()).get('ids')).toEqual({ range: [0, 5], reader: "Gather 'embedding' indexes axis 0 of size 6" });
+  });
+
   it('keeps the default range for a table of 10 rows or more, and a given range wins', () => {
     expect(generatedIndexRanges(lookup(10)).size).toBe(0);
     expect(generatedIndexRanges(lookup(4), { ranges: { ids: [0, 1] } }).size).toBe(0);
