@@ -9,12 +9,17 @@ import { prepareCanonicalForTflite } from '../prepare.js';
 const work = mkdtempSync(join(tmpdir(), 'modelpass-attention-heads-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** A weight in a file, counting how often it is read whole. */
+/** A weight in a file, counting how often it is read whole and how many bytes are read from it in all. */
 class CountingFileStorage extends FileRangeStorage {
   reads = 0;
+  bytesRead = 0;
   override read(): Uint8Array {
     this.reads++;
     return super.read();
+  }
+  override readChunk(target: Uint8Array, start: number): void {
+    this.bytesRead += target.byteLength;
+    super.readChunk(target, start);
   }
 }
 
@@ -61,5 +66,73 @@ describe('attention head split (prepareCanonicalForTflite)', () => {
     }
     // No head-split Transpose is left (the keys keep only the swap of their last two axes).
     expect(model.graph.nodeList().filter((node) => node.op === 'onnx.Transpose').map((node) => node.optionalAttr('perm', 'ints')?.map(Number))).toEqual([[0, 2, 1]]);
+  });
+  it('takes q, k and v of a packed in-projection as views of one head-major buffer, the weight rearranged once', () => {
+    const values = Float32Array.from({ length: EMBED * 3 * EMBED }, (_, i) => ((i * 29) % 97) / 5 - 9);
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [LENGTH, EMBED]));
+    // In memory as the ONNX reader leaves a small initializer: a Buffer view into the file's bytes at an offset that is
+    // not a multiple of 4 (its float32 words are copied aligned first).
+    const file = Buffer.alloc(values.byteLength + 2);
+    file.set(new Uint8Array(values.buffer), 2);
+    const stored = Buffer.from(file.buffer, file.byteOffset + 2, values.byteLength);
+    const packed = b.op1('onnx.MatMul', [x, b.constant(Tensor.fromBytes('float32', [EMBED, 3 * EMBED], stored), 'in_proj_weight')]);
+    const parts = [0, 1, 2].map((part) => {
+      const slice = b.op1('onnx.Slice', [packed, b.constant(i64([part * EMBED])), b.constant(i64([(part + 1) * EMBED])), b.constant(i64([-1]))]);
+      const split = b.op1('onnx.Reshape', [slice, b.constant(i64([LENGTH, HEADS, HEAD_SIZE]))]);
+      return b.op1('onnx.Transpose', [split], { perm: attrs.ints([1, 0, 2]) }, { name: `heads${part}` });
+    });
+    b.output(b.op1('onnx.Add', [b.op1('onnx.Add', [parts[0]!, parts[1]!]), parts[2]!]));
+    const model = b.model({ onnx: 17 });
+    inferShapes(model, { mode: 'refresh' });
+
+    expect(prepareCanonicalForTflite(model)).toBeGreaterThanOrEqual(3);
+
+    const weights = [0, 1, 2].map((part) => model.graph.constants.find((value) => value.name === `heads${part}_head_weights`)!.constant!);
+    const buffers = weights.map((weight) => weight.bytes());
+    // One buffer [3·H, E, hd] for the three parts, each part a run of H blocks of it.
+    expect(new Set(buffers.map((bytes) => bytes.buffer)).size).toBe(1);
+    expect(buffers.map((bytes) => bytes.byteOffset)).toEqual([0, 1, 2].map((part) => part * EMBED * EMBED * 4));
+    for (const [part, weight] of weights.entries()) {
+      const expected: number[] = [];
+      for (let h = 0; h < HEADS; h++) for (let i = 0; i < EMBED; i++) for (let d = 0; d < HEAD_SIZE; d++) expected.push(values[i * 3 * EMBED + part * EMBED + h * HEAD_SIZE + d]!);
+      expect(weight.toNumbers()).toEqual(expected);
+    }
+  });
+
+  it('transposes a Gemm projection\'s transB weight (Conv1D-style rows, [3E, E] in a file) once for q, k and v', () => {
+    // W [3E, E] in a file; the projection is Reshape(x, [L, E]) → Gemm(transB=1) → Reshape [1, L, 3E].
+    const values = Float32Array.from({ length: 3 * EMBED * EMBED }, (_, i) => ((i * 41) % 89) / 3 - 11);
+    const file = join(work, 'w-rows.bin');
+    writeFileSync(file, new Uint8Array(values.buffer));
+    const storage = new CountingFileStorage(file, 0, values.byteLength);
+
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [1, LENGTH, EMBED]));
+    const rows = b.op1('onnx.Reshape', [x, b.constant(i64([LENGTH, EMBED]))]);
+    const gemm = b.op1('onnx.Gemm', [rows, b.constant(Tensor.fromStorage('float32', [3 * EMBED, EMBED], storage), 'c_attn_weight')], { transB: attrs.int(1) });
+    const packed = b.op1('onnx.Reshape', [gemm, b.constant(i64([1, LENGTH, 3 * EMBED]))]);
+    const parts = [0, 1, 2].map((part) => {
+      const slice = b.op1('onnx.Slice', [packed, b.constant(i64([part * EMBED])), b.constant(i64([(part + 1) * EMBED])), b.constant(i64([-1]))]);
+      const split = b.op1('onnx.Reshape', [slice, b.constant(i64([1, LENGTH, HEADS, HEAD_SIZE]))]);
+      return b.op1('onnx.Transpose', [split], { perm: attrs.ints([0, 2, 1, 3]) }, { name: `heads${part}` });
+    });
+    b.output(b.op1('onnx.Add', [b.op1('onnx.Add', [parts[0]!, parts[1]!]), parts[2]!]));
+    const model = b.model({ onnx: 17 });
+    inferShapes(model, { mode: 'refresh' });
+
+    expect(prepareCanonicalForTflite(model)).toBeGreaterThanOrEqual(3);
+
+    // The weight's bytes come from its file once (a transpose per part read them three times).
+    expect(storage.bytesRead).toBe(values.byteLength);
+    for (const part of [0, 1, 2]) {
+      const weight = model.graph.constants.find((value) => value.name === `heads${part}_head_weights`)?.constant;
+      expect(weight?.shape).toEqual([HEADS, EMBED, HEAD_SIZE]);
+      // [h][i][d] = Wᵀ[i][part·E + h·hd + d] = W[part·E + h·hd + d][i]
+      const expected: number[] = [];
+      for (let h = 0; h < HEADS; h++) for (let i = 0; i < EMBED; i++) for (let d = 0; d < HEAD_SIZE; d++) expected.push(values[(part * EMBED + h * HEAD_SIZE + d) * EMBED + i]!);
+      expect(weight!.toNumbers()).toEqual(expected);
+    }
+    expect(model.graph.nodeList().filter((node) => node.op === 'onnx.Transpose')).toEqual([]);
   });
 });

@@ -86,7 +86,7 @@ function flattenedGemmProjection(value: Value): Projection | undefined {
   if ((gemm.optionalAttr('transA', 'int') ?? 0) !== 0 || (gemm.optionalAttr('alpha', 'float') ?? 1) !== 1 || (gemm.optionalAttr('beta', 'float') ?? 1) !== 1) return undefined;
   let weight = constantOf(gemm.inputs[1]);
   if (!weight || weight.dtype !== 'float32' || weight.quant || weight.rank !== 2) return undefined;
-  if ((gemm.optionalAttr('transB', 'int') ?? 0) === 1) weight = transposeTensor(weight, [1, 0]);
+  if ((gemm.optionalAttr('transB', 'int') ?? 0) === 1) weight = transposedOnce(weight);
   const n = weight.shape[1]!;
   const biasTensor = gemm.inputs[2] ? constantOf(gemm.inputs[2]) : undefined;
   if (gemm.inputs[2] && (!biasTensor || biasTensor.dtype !== 'float32' || biasTensor.size !== n || biasTensor.shape[biasTensor.rank - 1] !== n)) return undefined;
@@ -98,6 +98,15 @@ function flattenedGemmProjection(value: Value): Projection | undefined {
   if (!xDims || !outDims || xDims.length !== outDims.length || xDims.at(-1) !== weight.shape[0] || outDims.at(-1) !== n) return undefined;
   if (xDims.slice(0, -1).some((d, i) => d !== outDims[i]) || tensorTypeOf(x)?.dtype !== 'float32') return undefined;
   return { x, weight, bias: biasTensor?.reshape([n]) };
+}
+
+/** A Gemm's transB weight `[N, Ein]` as `[Ein, N]`, transposed once per weight (q, k and v of a packed one share it, and its head blocks). */
+const transposedWeights = new WeakMap<Tensor, Tensor>();
+
+function transposedOnce(weight: Tensor): Tensor {
+  let transposed = transposedWeights.get(weight);
+  if (!transposed) transposedWeights.set(weight, (transposed = transposeTensor(weight, [1, 0])));
+  return transposed;
 }
 
 /** `value` = `x @ W (+ b)` with W a float32 constant [Ein, N] and b a constant broadcast along the last axis only. */
@@ -128,7 +137,8 @@ function projectionOf(value: Value): Projection | undefined {
 
 /**
  * The stored bytes of a weight still in its file, read once for all the rewrites that take parts of it (a packed
- * in-projection's q, k and v are three head splits): held weakly, so the bytes go with the tensor.
+ * in-projection's bias, q, k and v split at columns that are not whole heads): held weakly, so the bytes go with the
+ * tensor. Whole heads are taken from `headBlocks`, made from one read.
  */
 const readWeights = new WeakMap<Tensor, Uint8Array>();
 
@@ -144,31 +154,63 @@ function weightBytes(weight: Tensor): Uint8Array {
 const FLOAT32_BYTES = 4;
 
 /**
- * `W[:, start : start + H·hd]` of a float32 `[Ein, N]` as `[H, Ein, hd]`, in one pass over the weights: runs of hd
- * elements moved as stored bytes (no decoding into numbers and encoding back).
+ * A float32 weight `[Ein, N]` as blocks of hd columns, block-major (`[N/hd, Ein, hd]`, as stored 32-bit words), made
+ * once per weight and head size and held weakly: the q, k and v head splits of a packed in-projection are three runs
+ * of H blocks of it, so the weight is read and rearranged once for the three, into one buffer.
+ */
+const headBlocks = new WeakMap<Tensor, { readonly headSize: number; readonly words: Uint32Array }>();
+
+/**
+ * `W[:, start : start + H·hd]` of a float32 `[Ein, N]` as `[H, Ein, hd]`: a view of the weight's head-major blocks
+ * (`headBlocks`) when the columns split into whole heads, else rearranged on its own.
  */
 function headMajorWeights(weight: Tensor, start: number, heads: number, headSize: number): Tensor {
   const [inner, columns] = weight.shape as [number, number];
-  const out = new Uint8Array(heads * inner * headSize * FLOAT32_BYTES);
-  copyHeadMajor(weightBytes(weight), out, { start: start * FLOAT32_BYTES, heads, headSize: headSize * FLOAT32_BYTES, inner, columns: columns * FLOAT32_BYTES });
-  return Tensor.fromBytes('float32', [heads, inner, headSize], out);
+  const shape = [heads, inner, headSize];
+  const size = heads * inner * headSize;
+  if (start % headSize !== 0 || columns % headSize !== 0) {
+    const out = new Uint32Array(size);
+    copyHeadMajor(wordsOf(weightBytes(weight)), out, { start, blocks: heads, headSize, inner, columns });
+    return Tensor.fromBytes('float32', shape, new Uint8Array(out.buffer));
+  }
+  let blocks = headBlocks.get(weight);
+  if (blocks?.headSize !== headSize) {
+    const words = new Uint32Array(inner * columns);
+    // The stored bytes are read for this copy only (not kept: the blocks are what the other parts take).
+    copyHeadMajor(wordsOf(weight.isLoaded ? weight.bytes() : (readWeights.get(weight) ?? weight.bytes())), words, { start: 0, blocks: columns / headSize, headSize, inner, columns });
+    headBlocks.set(weight, (blocks = { headSize, words }));
+  }
+  const first = (start / headSize) * inner * headSize;
+  return Tensor.fromBytes('float32', shape, new Uint8Array(blocks.words.buffer, first * FLOAT32_BYTES, size * FLOAT32_BYTES));
 }
 
 /**
- * The copy of `headMajorWeights`, a function of its own: its loop is what gets hot (H·Ein rows of hd a call), so V8
- * compiles this small function and no longer the whole of `headMajorWeights` with the file read, decoding and tensor
- * building it inlined (`--trace-opt`; about −5 M instructions a conversion of fashion-transformer, paired valgrind).
+ * Stored float32 bytes as 32-bit words: a view when aligned, else a copy (a small initializer is a view into the
+ * protobuf's buffer, at any offset; `new Uint8Array(bytes)` copies where a Buffer's `slice` would be a view again).
+ */
+function wordsOf(bytes: Uint8Array): Uint32Array {
+  const aligned = bytes.byteOffset % FLOAT32_BYTES === 0 ? bytes : new Uint8Array(bytes);
+  return new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / FLOAT32_BYTES);
+}
+
+/**
+ * The copy of `headMajorWeights`, a function of its own: its loop is what gets hot (blocks·Ein runs of hd words a
+ * call), so V8 compiles this small function and not `headMajorWeights` with the file read and tensor building it
+ * would inline (`--trace-opt`). Word by word: a run of hd words is short (16 in fashion-transformer), and a `subarray`
+ * + `set` per run cost more than the words it moved.
  */
 function copyHeadMajor(
-  source: Uint8Array,
-  out: Uint8Array,
-  /** In bytes: the first column's offset, a head's run and a row. */
-  layout: { readonly start: number; readonly heads: number; readonly headSize: number; readonly inner: number; readonly columns: number },
+  source: Uint32Array,
+  out: Uint32Array,
+  /** In words: the first column, a block's run (hd) and a row of the source; `blocks` runs of hd columns from `start`. */
+  layout: { readonly start: number; readonly blocks: number; readonly headSize: number; readonly inner: number; readonly columns: number },
 ): void {
-  const { start, heads, headSize, inner, columns } = layout;
+  const { start, blocks, headSize, inner, columns } = layout;
   let o = 0;
-  for (let h = 0; h < heads; h++) {
-    for (let i = 0, from = start + h * headSize; i < inner; i++, from += columns, o += headSize) out.set(source.subarray(from, from + headSize), o);
+  for (let b = 0; b < blocks; b++) {
+    for (let i = 0, from = start + b * headSize; i < inner; i++, from += columns) {
+      for (let d = 0; d < headSize; d++) out[o++] = source[from + d]!;
+    }
   }
 }
 
