@@ -16,11 +16,13 @@ function cut(input, start, end) {
   return out;
 }
 
-export async function minimizeInput(target, state, input, classKey, limits, budget = 400) {
+/** `onAttempt()` is called before each try (the worker restarts the watchdog's clock: each try is timed alone). */
+export async function minimizeInput(target, state, input, classKey, limits, budget = 400, onAttempt = () => {}) {
   let best = input;
   let attempts = 0;
   const sameClass = async (candidate) => {
     attempts++;
+    onAttempt();
     const result = await runCase(target, state, candidate, limits);
     return result.outcome === 'finding' && findingClass(result.kind, result.error, target.name) === classKey;
   };

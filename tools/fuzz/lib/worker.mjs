@@ -57,7 +57,9 @@ for (let index = from; index < to; index++) {
       if (options.minimize && result.kind !== 'slow' && result.kind !== 'memory') {
         progress[2] = 2;
         progress[1] = Date.now();
-        minimized = (await minimizeInput(target, state, input, classKey, limits, options.minimizeBudget)).input;
+        // Each try restarts the watchdog's clock: a hang-kill limit is about one run, not the sum of up to
+        // minimizeBudget runs (passes mode: 120 tries × 7 pipelines of a 300 KB model passed 60 s and were killed).
+        minimized = (await minimizeInput(target, state, input, classKey, limits, options.minimizeBudget, () => (progress[1] = Date.now()))).input;
       }
       parentPort.postMessage({ type: 'finding', parser, seed, index, kind: result.kind, classKey, error: describeError(result.error), input, minimized, first: true });
     } else {
