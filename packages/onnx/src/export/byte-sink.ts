@@ -105,6 +105,20 @@ function writeAll(fd: number, bytes: Uint8Array, position: number): void {
 const COPY_CHUNK = 16 << 20;
 
 /**
+ * The buffer storages are copied through on their way to a FileSink, for chunks the sink writes out at
+ * once (at least `FLUSH_AT` bytes; smaller ones wait in its batch, so they get buffers of their own).
+ * Shared by every write of the process (writes are synchronous, and the sink is done with a chunk
+ * before the next is read) and grown to the largest chunk so far, at most `COPY_CHUNK`: a fresh buffer
+ * per tensor cost fresh pages (mapped and zeroed by the kernel) for every large weight of every write.
+ */
+let sharedCopyBuffer = Buffer.alloc(0);
+
+function copyBuffer(size: number): Buffer {
+  if (sharedCopyBuffer.byteLength < size) sharedCopyBuffer = Buffer.allocUnsafe(size);
+  return sharedCopyBuffer.subarray(0, size);
+}
+
+/**
  * A storage that can fill part of its bytes without producing all of them (`TensorStorage.readChunk`
  * from `@modelpass/ir`): the lazy ranges `readOnnx` makes, file ranges, memory, and computed weights
  * given a chunk function. The writer copies those chunk by chunk, so a tensor larger than memory
@@ -123,12 +137,11 @@ function readsInChunks(storage: TensorStorage): storage is ChunkReadableStorage 
  */
 export function writeStorage(sink: ByteSink, storage: TensorStorage): void {
   if (readsInChunks(storage) && (storage instanceof SourceRangeStorage || storage.byteLength > COPY_CHUNK)) {
-    // Whole ranges up to one chunk; larger ones chunk by chunk through one reused buffer when the
-    // sink writes each chunk out before taking the next.
-    const reuse = sink instanceof FileSink && storage.byteLength > COPY_CHUNK ? Buffer.allocUnsafe(COPY_CHUNK) : undefined;
+    // Chunks of up to 16 MiB; those a FileSink writes out at once go through the shared copy buffer.
+    const toFile = sink instanceof FileSink;
     for (let done = 0; done < storage.byteLength; ) {
       const size = Math.min(COPY_CHUNK, storage.byteLength - done);
-      const chunk = reuse ? reuse.subarray(0, size) : Buffer.allocUnsafe(size);
+      const chunk = toFile && size >= FLUSH_AT ? copyBuffer(size) : Buffer.allocUnsafe(size);
       storage.readChunk(chunk, done);
       sink.write(chunk);
       done += size;
