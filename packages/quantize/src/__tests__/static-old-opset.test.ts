@@ -1,12 +1,16 @@
 /**
  * quantize-static on models importing onnx opsets older than 10 (no QuantizeLinear): opsets 7–9 are
  * raised to 13 when every node keeps its meaning (an opset-8 BatchNormalization's spatial=1 dropped),
- * older ones are refused naming the opset, before any calibration runs.
+ * older ones are refused naming the opset, before any calibration runs. planStaticQuantization called on its own
+ * (no prepareForQuantization) raises them the same way (it said "modelpass has no opset converter yet");
+ * activations=int16 (opset 21) is refused naming the model's own opset, before the upgrade to 13, which cannot
+ * give it int16 QuantizeLinear.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType, type Model } from '@modelpass/ir';
 import { encodeOnnx } from '@modelpass/onnx';
 import { disposeSharedOrtRunner, runOrt } from '@modelpass/runtime';
+import { planStaticQuantization } from '../static/quantize-static.js';
 import { requireReferees, runPipeline } from './static-helpers.js';
 
 afterAll(() => disposeSharedOrtRunner());
@@ -56,6 +60,39 @@ describe('quantize-static on old onnx opsets', () => {
     expect(error).toBeInstanceOf(ModelpassError);
     expect(String((error as Error).message)).toMatch(/imports opset 6, .*only opsets 7–12 are upgraded/);
     expect(model.opset('onnx')).toBe(6);
+  });
+
+  it('planStaticQuantization alone raises an opset-8 model to 13 (upgradeToOpset13) and plans its Conv', () => {
+    const model = convBatchNormModel(8);
+    const plan = planStaticQuantization(model, { minConvReduction: 0 });
+    expect(model.opset('onnx')).toBe(13);
+    expect(plan.nodes.map((node) => node.op)).toContain('onnx.Conv');
+  });
+
+  it('planStaticQuantization alone refuses an opset-6 model naming the opsets the upgrade takes, not a missing converter', () => {
+    const model = convBatchNormModel(6);
+    let error: unknown;
+    try {
+      planStaticQuantization(model);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ModelpassError);
+    const text = `${(error as ModelpassError).message} ${(error as ModelpassError).diagnostics.map((d) => d.hint ?? '').join(' ')}`;
+    expect(text).toMatch(/imports opset 6, .*only opsets 7–12 are upgraded/);
+    expect(text).not.toMatch(/no opset converter/);
+    expect(model.opset('onnx')).toBe(6);
+  });
+
+  it('activations=int16 on an opset-8 model is refused naming opset 8 (not the 13 it would be raised to) and ONNX\'s converter to 21', async () => {
+    const model = convBatchNormModel(8);
+    const error = await runPipeline(model, 'quantize-static{samples=4 activations=int16}').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ModelpassError);
+    const text = `${(error as ModelpassError).message} ${(error as ModelpassError).diagnostics.map((d) => d.hint ?? '').join(' ')}`;
+    expect(text).toMatch(/activations=int16 needs onnx opset 21 \(int16 QuantizeLinear\); the model imports opset 8/);
+    expect(text).toMatch(/opset upgrade stops at 13.*convert_version\(onnx\.load\('in\.onnx'\), 21\)/);
+    expect(text).not.toMatch(/no opset converter/);
+    expect(model.opset('onnx')).toBe(8);
   });
 
   it.each([9, 10])('quantize-dynamic raises an opset-%i model to 13 (DynamicQuantizeLinear needs 11), and ONNX Runtime runs it close to the original', async (opset) => {

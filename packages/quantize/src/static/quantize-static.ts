@@ -132,7 +132,9 @@ function quantizeError(reason: string, extra: { hint?: string; expected?: string
 }
 
 /** Forwards Identity(constant), folds BatchNormalization into Conv/Gemm, infers shapes, and warns about BatchNormalization left unfused. */
-export async function prepareForQuantization(model: Model, host: StepHost = standaloneHost(), options: Pick<StaticQuantizationOptions, 'perChannel'> = {}): Promise<void> {
+export async function prepareForQuantization(model: Model, host: StepHost = standaloneHost(), options: Pick<StaticQuantizationOptions, 'perChannel' | 'activations'> = {}): Promise<void> {
+  const opset = model.opset('onnx');
+  if (opset !== undefined) refuseInt16BelowOpset21(opset, options);
   upgradeOldOpset(model, host, 10, 'QuantizeLinear/DequantizeLinear');
   if (options.perChannel ?? true) perAxisUpgradeBlocked.set(model, upgradeForPerAxisWeights(model, host).why);
   forwardConstantIdentities(model);
@@ -171,6 +173,18 @@ function kernelOf(node: Node, plan: QuantizationPlan): string {
   return ruleOf(node)!.kernel;
 }
 
+/**
+ * activations=int16 writes int16 QuantizeLinear, which ONNX has from opset 21. modelpass's opset upgrade
+ * (upgradeToOpset13, @modelpass/transforms) raises opsets 7–12 to 13 only, so it does not apply: refused before
+ * that upgrade runs (the message names the opset the model imports, not the 13 it would be raised to).
+ */
+function refuseInt16BelowOpset21(opset: number, options: Pick<StaticQuantizationOptions, 'activations'>): void {
+  if ((options.activations ?? 'uint8') !== 'int16' || opset >= 21) return;
+  throw quantizeError(`activations=int16 needs onnx opset 21 (int16 QuantizeLinear); the model imports opset ${opset}`, {
+    hint: `use activations=uint8 or int8, or convert the model to opset 21 with ONNX's converter (modelpass's opset upgrade stops at 13, what per-channel weights need): python3 -c "import onnx, onnx.version_converter as v; onnx.save(v.convert_version(onnx.load('in.onnx'), 21), 'out.onnx')"`,
+  });
+}
+
 /** Refuses options the model's opset cannot carry (before any calibration runs). */
 function refuseUnsupported(model: Model, options: StaticQuantizationOptions): void {
   const opset = model.opset('onnx') ?? 0;
@@ -179,10 +193,10 @@ function refuseUnsupported(model: Model, options: StaticQuantizationOptions): vo
       hint: `a TFLite model must be raised first: convert it to .onnx (modelpass convert m.tflite -o m.onnx) or put raise-tflite before quantize-static`,
     });
   }
-  if (opset < 10) throw quantizeError(`quantize-static needs onnx opset 10 or newer (QuantizeLinear/DequantizeLinear); the model imports opset ${opset}`, { hint: `modelpass has no opset converter yet; ONNX's does it: python3 -c "import onnx, onnx.version_converter as v; onnx.save(v.convert_version(onnx.load('in.onnx'), 13), 'out.onnx')"` });
-  if ((options.activations ?? 'uint8') === 'int16' && opset < 21) {
-    throw quantizeError(`activations=int16 needs onnx opset 21 (int16 QuantizeLinear); the model imports opset ${opset}`, { hint: `use activations=uint8 or int8, or convert the model to opset 21 (modelpass has no opset converter yet; ONNX's does it: python3 -c "import onnx, onnx.version_converter as v; onnx.save(v.convert_version(onnx.load('in.onnx'), 21), 'out.onnx')")` });
-  }
+  refuseInt16BelowOpset21(opset, options);
+  // A model prepareForQuantization did not see (planStaticQuantization called on its own): opsets 7–9 are raised to 13
+  // the same way (upgradeToOpset13, with a warning), older ones or a blocking node refused naming why.
+  if (opset < 10) upgradeOldOpset(model, standaloneHost(), 10, 'QuantizeLinear/DequantizeLinear');
   if (options.weightRange === 'full' && options.materialize === false) {
     throw quantizeError('weight-range=full needs materialize=true: the typed IR of materialize=false is for exporters such as TFLite, whose int8 weights must stay in [-127, 127]', { hint: 'use weight-range=restricted (the default) for a TFLite export' });
   }
