@@ -178,14 +178,19 @@ function lentInputDtypes(other: Model, given: ReadonlyMap<string, DType>): Map<s
 /**
  * Shapes a .pt's inputs take from the other model of the pair (QA s13 R4: a traced GPT-2's split_with_sizes
  * refused 'the rank of the input is not known' until --input-shape repeated what the ONNX side declares):
- * each of the other model's inputs whose every dim is a static size, unless --input-shape gives it.
+ * each of the other model's inputs whose every dim is a static size, unless --input-shape gives it. With `sizes`
+ * (the .pt is the second model, so the random inputs are made from the other one's shapes), a symbolic or unknown
+ * dim takes the size the random inputs will have — `--dim NAME=SIZE`, else 1, as resolveDims sizes them (QA s18
+ * round 16: `compare text_cls.onnx text_cls.pt --dim batch=1 --dim seq=11`, ids [batch, seq], failed importing the
+ * archive, 'aten::amax: the rank of the input is not known', unless --input-shape repeated the sizes).
  */
-function lentInputShapes(other: Model, given: ReadonlyMap<string, readonly Dim[]>): Map<string, readonly Dim[]> {
+function lentInputShapes(other: Model, given: ReadonlyMap<string, readonly Dim[]>, sizes?: Readonly<Record<string, number>>): Map<string, readonly Dim[]> {
   const lent = new Map<string, readonly Dim[]>();
   for (const input of feedableInputs(other)) {
     if (input.type.kind !== 'tensor' || !input.type.shape || given.has(input.name)) continue;
     const dims = input.type.shape;
     if (dims.every((dim) => typeof dim === 'number')) lent.set(input.name, dims);
+    else if (sizes) lent.set(input.name, dims.map((dim) => (typeof dim === 'number' ? dim : typeof dim === 'string' ? (sizes[dim] ?? 1) : 1)));
   }
   return lent;
 }
@@ -343,8 +348,12 @@ export const compareCommand: Command = {
         const archiveDtypes = withoutNames(new Map([...lent, ...givenDtypes]), excluded);
         const archiveRead = { ...read, ...(lent.size > 0 || excluded.size > 0 ? { inputDtypes: archiveDtypes } : {}), onNote: (text: string) => note(`modelpass: note: ${text}`) };
         // Nor shapes: the other model's fully static inputs lend theirs, unless --input-shape or the --inputs files give them.
-        const lentShapes = withoutNames(inputs === undefined ? lentInputShapes(other.model, shapes) : new Map<string, readonly Dim[]>(), excluded);
-        for (const [name, dims] of lentShapes) note(`modelpass: ${name}: [${dims.join(',')}] (the .pt records no input shapes; taken from '${other.path}'; set with --input-shape ${name}=<dims>)`);
+        const lentShapes = withoutNames(inputs === undefined ? lentInputShapes(other.model, shapes, archive === 1 ? given : undefined) : new Map<string, readonly Dim[]>(), excluded);
+        for (const [name, dims] of lentShapes) {
+          const declared = feedableInputs(other.model).find((input) => input.name === name)?.type;
+          const sized = declared?.kind === 'tensor' && declared.shape?.some((dim) => typeof dim !== 'number') ? ', its symbolic dims sized as the random inputs' : '';
+          note(`modelpass: ${name}: [${dims.join(',')}] (the .pt records no input shapes; taken from '${other.path}'${sized}; set with --input-shape ${name}=<dims>)`);
+        }
         const archiveShapes = withoutNames(new Map([...shapes, ...lentShapes]), excluded);
         const named = [...namedInputs].filter((name) => !excluded.has(name));
         const order = positionalOrder(other.model, new Set([...named, ...lent.keys(), ...lentShapes.keys()]), bindings.size, excluded);
