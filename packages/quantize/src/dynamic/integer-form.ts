@@ -8,7 +8,7 @@
  *
  * One DynamicQuantizeLinear serves every layer reading the same activation.
  */
-import { attrs, Builder, Tensor, tensorType, type Node, type Value } from '@modelpass/ir';
+import { attrs, Builder, Tensor, tensorType, type Node, type Type, type Value } from '@modelpass/ir';
 import type { DynamicLayer } from './dynamic-layers.js';
 import { integerOperand, type DynamicWeight } from './dynamic-weights.js';
 import { sharedWeightConstants, type SharedWeightConstants } from '../shared-weights.js';
@@ -49,13 +49,22 @@ export function weightLayoutKey(layer: DynamicLayer, weight: DynamicWeight): str
  * Rewrites `layer` as MatMulInteger/ConvInteger. `shared`: the weight's codes, zero point and scale
  * constants are made once per weight and layout, and read by every layer that shares the weight.
  */
-export function rewriteAsInteger(layer: DynamicLayer, weight: DynamicWeight, activation: ActivationQuantizer, shared: SharedWeightConstants = sharedWeightConstants()): Node {
+export function rewriteAsInteger(
+  layer: DynamicLayer,
+  weight: DynamicWeight,
+  activation: ActivationQuantizer,
+  shared: SharedWeightConstants = sharedWeightConstants(),
+  outputType?: Type,
+): Node {
   const { node } = layer;
   const x = activation(layer);
   const b = Builder.before(node);
   const name = layer.weight.name;
   const output = node.output(0);
-  const outputShape = output.type.kind === 'tensor' ? output.type.shape : null;
+  // The type the new values take: the layer's declared output type, or (outputType) what the layer computes where
+  // that declaration is stale — a declared [N,10,3] Gemm output made a Cast [N,10,3] times scales [10].
+  const resultType = outputType ?? output.type;
+  const outputShape = resultType.kind === 'tensor' ? resultType.shape : null;
   const layout = weightLayoutKey(layer, weight);
   const [weightValue, zeroPoint] = shared.get(layer.weight, `integer:${layout}`, () => [
     b.constant(integerOperand(layer, weight), `${name}_quantized`),
@@ -87,8 +96,8 @@ export function rewriteAsInteger(layer: DynamicLayer, weight: DynamicWeight, act
   const finalScale = scaleTensor;
   const scaleValue = shared.get(layer.weight, `scale:${layout}:${layer.kind === 'conv' ? 1 : layer.alpha}`, () => [b.constant(finalScale, `${name}_scale`)]).value[0]!;
   const scale = b.op1('onnx.Mul', [x.scale, scaleValue], {}, { name: `${node.name}_scales_Mul` });
-  let result = b.op1('onnx.Mul', [asFloat, scale], {}, { name: `${node.name}_output_Mul`, types: [output.type] });
-  if (bias) result = b.op1('onnx.Add', [result, bias], {}, { name: `${node.name}_bias_Add`, types: [output.type] });
+  let result = b.op1('onnx.Mul', [asFloat, scale], {}, { name: `${node.name}_output_Mul`, types: [resultType] });
+  if (bias) result = b.op1('onnx.Add', [result, bias], {}, { name: `${node.name}_bias_Add`, types: [resultType] });
   output.replaceAllUsesWith(result);
   node.erase();
   return integer;

@@ -7,7 +7,7 @@
  * - `format=dqlinear`: the float ops read DynamicQuantizeLinear→DequantizeLinear activations and
  *   DequantizeLinear weights (QDQ).
  */
-import { ModelpassError, type Model, type Value } from '@modelpass/ir';
+import { formatType, ModelpassError, type DiagnosticInit, type Model, type Node, type OpRegistry, type Type, type Value } from '@modelpass/ir';
 import { definePass, option } from '@modelpass/pass-manager';
 import { findDynamicLayers, type DynamicLayer } from './dynamic-layers.js';
 import { quantizeDynamicWeight, type DynamicWeight } from './dynamic-weights.js';
@@ -115,7 +115,7 @@ export const quantizeDynamic = definePass({
       const readsTable = format === 'dqlinear' && weights === 'int8' && !channelwise && layout === 'n-major' && tables.some((table) => table.table === layer.weight);
       const reused = made.reused || readsTable;
       activations.add(layer.node.input(0));
-      if (format === 'integer') rewriteAsInteger(layer, weight, activation, constants);
+      if (format === 'integer') rewriteAsInteger(layer, weight, activation, constants, computedWhereStale(layer.node, model, context));
       else rewriteAsQdq(layer, weight, dequantized(layer, activation), constants);
       context.statistic('layers-quantized');
       if (reused) context.statistic('weights-shared');
@@ -136,4 +136,25 @@ export const quantizeDynamic = definePass({
 
 function describe(layer: DynamicLayer): string {
   return layer.kind === 'conv' ? `Conv [${layer.tensor.shape.join('×')}]` : `${layer.node.op} [${layer.k}×${layer.n}]`;
+}
+
+/**
+ * What `node` computes for its output, where its declared output type contradicts that (another rank, or a static
+ * dim that differs): the integer form's new values take it, so they agree with what they compute. Otherwise
+ * undefined (the declaration stays). Input verification tolerates such a stale declaration (ONNX Runtime runs the
+ * model); copied onto MatMulInteger and Cast it made verify-each fail the pass on a model `simplify` converts.
+ */
+function computedWhereStale(node: Node, model: Model, context: { registry: OpRegistry; report: (d: DiagnosticInit) => void }): Type | undefined {
+  const declared = node.output(0).type;
+  const computed = context.registry.inferNode(node, model)?.[0];
+  if (declared.kind !== 'tensor' || computed?.kind !== 'tensor' || declared.shape === null || computed.shape === null) return undefined;
+  const contradicts = declared.shape.length !== computed.shape.length || declared.shape.some((dim, i) => typeof dim === 'number' && typeof computed.shape![i] === 'number' && dim !== computed.shape![i]);
+  if (!contradicts) return undefined;
+  context.report({
+    severity: 'warning',
+    source: '@modelpass/quantize',
+    reason: `pass '${PASS}': '${node.output(0).name}' is declared ${formatType(declared)} but ${node.op} '${node.name}' gives ${formatType(computed)}; the quantized layer's values take ${formatType(computed)}`,
+    location: { node: node.name },
+  });
+  return computed;
 }
