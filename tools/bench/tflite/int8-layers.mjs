@@ -18,15 +18,17 @@
 // with the static shapes of that run (its dynamic cut inputs had no size: the cuts could not be fed). An integer
 // TFLite input (legalize-tflite{io-type=int8}, or int16) gets the seeded input quantized with the input tensor's
 // scale and zero point (half to even, as QuantizeLinear), and ORT gets the same reals (those integers dequantized).
+// --npy FILE[:ROW] feeds row ROW (default 0) of a float32 .npy batch instead of the seeded input (a smooth-noise or
+// real image: seeded uniform noise hides drift that images show), its shape the input's with batch 1.
 //
-//   nice -n 10 node tools/bench/tflite/int8-layers.mjs --onnx m.qs.onnx --tflite m.tflite [--input NAME[=1,128,128,3]] [--seed 7] [--exact]
+//   nice -n 10 node tools/bench/tflite/int8-layers.mjs --onnx m.qs.onnx --tflite m.tflite [--input NAME[=1,128,128,3]] [--seed 7 | --npy x.npy:2] [--exact]
 import { existsSync, readFileSync } from 'node:fs';
 import { Tensor, tensorType } from '@modelpass/ir';
 import { decodeOnnx } from '@modelpass/onnx';
-import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
+import { disposeSharedOrtRunner, readNpy, runOrt, TfliteEngine } from '@modelpass/runtime';
 import { encodeTflite, META_SIGNATURE_DEFS, readTflite } from '@modelpass/tflite';
 
-const USAGE = 'usage: int8-layers.mjs --onnx QDQ.onnx --tflite INT8.tflite [--input NAME[=D0,D1,...]] [--seed N] [--exact]';
+const USAGE = 'usage: int8-layers.mjs --onnx QDQ.onnx --tflite INT8.tflite [--input NAME[=D0,D1,...]] [--seed N | --npy FILE[:ROW]] [--exact]';
 const fail = (message) => {
   console.error(`int8-layers: ${message}\n${USAGE}`);
   process.exit(2);
@@ -73,10 +75,26 @@ if (shapeText !== undefined) {
   if (declared.some((d) => typeof d !== 'number')) console.log(`input ${inputName}[${declared.map((d) => d ?? '?').join(',')}] fixed to [${shape}] (give --input ${inputName}=D0,... for another size)`);
 }
 let state = Number(seedText);
-const x = Tensor.fromValues('float32', shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => {
+const size = shape.reduce((a, b) => a * b, 1);
+let x = Tensor.fromValues('float32', shape, Array.from({ length: size }, () => {
   state = (state * 1664525 + 1013904223) >>> 0;
   return (state / 2 ** 32) * 2 - 1;
 }));
+const npyText = flag('npy');
+if (npyText !== undefined) {
+  const [, npyPath, rowText = '0'] = /^(.*?)(?::(\d+))?$/.exec(npyText);
+  if (!existsSync(npyPath)) fail(`--npy ${npyPath}: no such file`);
+  let batch;
+  try { batch = readNpy(npyPath); } catch (error) { fail(`--npy ${npyPath}: ${error.message}`); }
+  const row = Number(rowText);
+  const rowShape = batch.shape.slice(1);
+  if (batch.dtype !== 'float32' || shape[0] !== 1 || rowShape.join() !== shape.slice(1).join()) {
+    fail(`--npy ${npyPath}: expected float32 [N,${shape.slice(1)}] (rows of the input ${inputName}[${shape}]), got ${batch.dtype} [${batch.shape}]`);
+  }
+  if (row >= batch.shape[0]) fail(`--npy ${npyText}: row ${row} is past the file's ${batch.shape[0]} rows`);
+  x = Tensor.fromValues('float32', shape, batch.toNumbers().slice(row * size, (row + 1) * size).map(Number));
+}
+const inputLabel = npyText !== undefined ? `--npy ${npyText}` : `seed ${seedText}`;
 
 const tfl = readTflite(tflitePath);
 if (tfl.graph.inputs.length !== 1) fail(`--tflite ${tflitePath} has ${tfl.graph.inputs.length} inputs; this bench feeds one`);
@@ -91,7 +109,7 @@ if (tInput.type.dtype !== 'float32') {
   const q = quantizeReals(x.toNumbers(), tInput.type.dtype, tQuant);
   tfliteFeed = Tensor.fromValues(tInput.type.dtype, shape, q);
   ortFeed = Tensor.fromValues('float32', shape, q.map((v) => (v - tQuant.zeroPoint[0]) * tQuant.scale[0]));
-  console.log(`TFLite input '${tInput.name}' is ${tInput.type.dtype} (scale ${tQuant.scale[0]}, zero point ${tQuant.zeroPoint[0]}): fed the seeded input quantized, ORT the same reals`);
+  console.log(`TFLite input '${tInput.name}' is ${tInput.type.dtype} (scale ${tQuant.scale[0]}, zero point ${tQuant.zeroPoint[0]}): fed the input (${inputLabel}) quantized, ORT the same reals`);
 }
 
 const outputs = new Set(onnx.graph.outputs.map((v) => v.name));
@@ -151,7 +169,10 @@ function ortPair(value, node) {
   if (gemmInput && ort.has(gemmInput.name)) return { name: gemmInput.name, factor: 1 };
   const fcAsConv = /^(.*)_fully_connected_(?:as_conv|units)_\d+$/.exec(value.name);
   const base = fcAsConv ? fcAsConv[1] : value.name.replace(new RegExp(`_${node.op.replace('tflite.', '').toLowerCase()}_\\d+$`), '');
-  for (const candidate of [base, base.replace(/_(de)?quantize(_\d+)?$/, '')]) {
+  // A table lookup (quantized/unary-table-int8.ts: CAST → GATHER) computes the chain named before _table_gather.
+  const candidates = [base, base.replace(/_(de)?quantize(_\d+)?$/, '')];
+  if (node.op === 'tflite.GATHER') candidates.push(base.replace(/_table_gather$/, ''));
+  for (const candidate of candidates) {
     const n = onnxNodes.get(candidate);
     if (n?.op === 'onnx.DequantizeLinear') return { name: n.outputs[0].name, factor: 1 };
     if (n?.op === 'onnx.QuantizeLinear') return pairOf(n.outputs[0]);
@@ -185,7 +206,7 @@ const aligned = new Map();
 // The input, when the .tflite takes it in the ONNX layout (an op fed by it can then be isolated too).
 if (shapeOf(tInput).join() === shape.join()) aligned.set(tInput.name, ortFeed.toNumbers().map(Number));
 const label = (name) => name.replace(/^StatefulPartitionedCall\/functional_1\//, '').slice(0, 48).padEnd(48);
-console.log(`full run (${tflitePath} in TFLite vs ${onnxPath} in ORT, seed ${flag('seed', '7')}): worst, elements 1 step apart, more than 1`);
+console.log(`full run (${tflitePath} in TFLite vs ${onnxPath} in ORT, ${inputLabel}): worst, elements 1 step apart, more than 1`);
 for (const { v, node } of produced) {
   const quant = v.type.quant;
   const tensor = full.get(v.name);
@@ -205,6 +226,13 @@ for (const { v, node } of produced) {
   } else if (node.op === 'tflite.TRANSPOSE' && aligned.has(node.inputs[0].name) && node.inputs[1].constant?.toNumbers().map(Number).join() === '0,2,3,1') {
     // To NHWC (no ONNX tensor: the input of a Conv the .tflite runs channels-last): the aligned input moved.
     reals = channelsLast(aligned.get(node.inputs[0].name), shapeOf(node.inputs[0]));
+  } else if (node.op === 'tflite.CAST' && aligned.has(node.inputs[0].name) && node.inputs[0].type.quant && !quant) {
+    // The codes of a quantized tensor as integers (the indices of a table lookup): ORT's reals quantized back.
+    reals = quantizeReals(aligned.get(node.inputs[0].name), node.inputs[0].type.dtype, node.inputs[0].type.quant);
+  } else if (node.op === 'tflite.FLOOR_MOD' && aligned.has(node.inputs[0].name) && node.inputs[1].constant?.size === 1 && !quant) {
+    // The table's indices: negative codes wrapped by the table size.
+    const d = Number(node.inputs[1].constant.toNumbers()[0]);
+    reals = aligned.get(node.inputs[0].name).map((i) => ((i % d) + d) % d);
   } else if (node.op === 'tflite.RESHAPE' && /_fully_connected_as_nhwc_\d+$/.test(v.name) && aligned.has(node.inputs[0].name)) {
     // The FULLY_CONNECTED's input made 4-D keeps its order: ORT's reals as already aligned (a Flatten done on NHWC
     // stays in NHWC order here, where the Gemm's input in ORT is in NCHW order).

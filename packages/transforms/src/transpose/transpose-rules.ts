@@ -2,6 +2,7 @@ import { attrs, Tensor, type Builder, type Node } from '@modelpass/ir';
 import { constantOf, intsOf, rankOf } from '../util/constants.js';
 import { invertPermutation, type Permutation } from './permutation.js';
 import { reshapeRule } from './reshape-rule.js';
+import { transposeOf } from './transpose-node.js';
 
 /**
  * How a transpose on a node's inputs moves to its outputs. Given `perm` (each layout input is
@@ -344,11 +345,17 @@ const cumSum: TransposeSinkRule = {
   },
 };
 
-/** Gather along an axis with 0-d or 1-d indices (the indices' dims take the axis's place). */
+/**
+ * Gather along an axis with 0-d or 1-d indices (the indices' dims take the axis's place); and a lookup in a rank-1
+ * table (output = table[indices], one element per index: a transpose of the indices passes as through an elementwise op).
+ */
 const gather: TransposeSinkRule = {
   ops: ['onnx.Gather'],
   role: 'axis',
   plan(node, perm) {
+    if (rankOf(node.inputs[0]) === 1 && rankOf(node.inputs[1]) === perm.length && transposeOf(node.inputs[1]) && !transposeOf(node.inputs[0])) {
+      return { layoutInputs: [1], outputPermutations: [perm], apply: NOTHING };
+    }
     const axis = normalized(node.optionalAttr('axis', 'int') ?? 0, perm.length);
     const indicesRank = rankOf(node.inputs[1]);
     if (axis === undefined || (indicesRank !== 0 && indicesRank !== 1)) return undefined;

@@ -4,6 +4,7 @@ import { foldQuantizedConstantOfShapes } from './constant-of-shape-int8.js';
 import { splitGroupedInt8Convs } from './grouped-conv-int8.js';
 import { symmetricInt16Activations } from './int16x8.js';
 import { hardSigmoidsAsInt8Ops } from './hard-sigmoid-int8.js';
+import { unaryChainsAsInt8Tables } from './unary-table-int8.js';
 import { int8ActivationProblem, int8OpProblem } from './int8-ops.js';
 import { refuseFloatNodes } from './full-integer.js';
 import { quantizedCompositesAsInt8Ops } from './composites-int8.js';
@@ -274,6 +275,8 @@ export function prepareQuantizedForTflite(model: Model, options: QuantizedPrepar
     }
   }
   const uint8Shifted = shiftUint8(graph);
+  // x·relu6(x+3)/6 and other chains of int8 ops on one int8 value: a 256-code table with ORT's rounding (TFLite's MUL rounds twice).
+  unaryChainsAsInt8Tables(graph);
   hardSigmoidsAsInt8Ops(graph);
   const boundaries = options.ioType === 'float' ? { inputs: [], outputs: [] } : integerBoundaries(graph, options.ioType);
   return { int8Nodes, floatNodes, uint8Shifted, int16Symmetric: int16.values, int16Clamps: int16.clamps, int8Inputs: boundaries.inputs, int8Outputs: boundaries.outputs };
