@@ -259,6 +259,15 @@ const CASES: Case[] = [
     },
   },
   {
+    // torchvision's MaxViT exports upper-case letters; the writer refused them (QA s18 round 16). 'b' and 'B' are two indices.
+    name: 'Einsum with upper-case letters, and b beside B (BID,BJD->BIJ, then bIJ,bJD->bID)',
+    input: [2, 3, 4],
+    build: (b, x) => {
+      const scores = b.op1('onnx.Einsum', [x, x], { equation: attrs.string('BID,BJD->BIJ') });
+      return b.op1('onnx.Einsum', [scores, x], { equation: attrs.string('bIJ,bJD->bID') });
+    },
+  },
+  {
     name: 'Slice with step -1 after a value declared with a stale symbolic dim (silero legacy after --input-shape: types refreshed)',
     input: [2, 7, 5],
     build: (b, x) => {

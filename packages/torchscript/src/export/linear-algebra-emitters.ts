@@ -3,10 +3,30 @@ import { pyFloat, type OpEmitter } from './emit-context.js';
 import { binary } from './elementwise-emitters.js';
 import { input } from './emit-operands.js';
 
-/** Einsum → torch.einsum over the same equation (letters, '...', ',' and '->'). */
+/**
+ * An Einsum equation with its upper-case letters renamed to lower-case ones it does not use (torchvision's MaxViT
+ * exports 'BGHID,BGHJD->BGHIJ'; ORT and torch.einsum take both cases, but torch's TorchScript einsum before 1.11
+ * took lower-case letters only, so the archive stays loadable there); undefined when it holds anything but letters,
+ * '...', ',' and '->', or more than 26 distinct letters.
+ */
+function lowerCaseEinsumEquation(equation: string): string | undefined {
+  if (!/^[A-Za-z.,]*(->[A-Za-z.]*)?$/.test(equation)) return undefined;
+  const used = new Set(equation.match(/[a-z]/g) ?? []);
+  const free = [...'abcdefghijklmnopqrstuvwxyz'].filter((letter) => !used.has(letter));
+  const renamed = new Map<string, string>();
+  for (const letter of new Set(equation.match(/[A-Z]/g) ?? [])) {
+    const target = free.shift();
+    if (target === undefined) return undefined;
+    renamed.set(letter, target);
+  }
+  return equation.replace(/[A-Z]/g, (letter) => renamed.get(letter)!);
+}
+
+/** Einsum → torch.einsum over the same equation (letters, '...', ',' and '->'; upper-case letters renamed). */
 const einsum: OpEmitter = (e, node) => {
-  const equation = node.attr('equation', 'string').replace(/\s+/g, '');
-  if (!/^[a-z.,]*(->[a-z.]*)?$/.test(equation)) return e.fail(node, `equation '${equation}' (lower-case letters, '...', ',' and '->' only)`);
+  const given = node.attr('equation', 'string').replace(/\s+/g, '');
+  const equation = lowerCaseEinsumEquation(given);
+  if (equation === undefined) return e.fail(node, `equation '${given}' (letters, '...', ',' and '->' only, at most 26 distinct letters)`);
   e.assign(node, `torch.einsum("${equation}", [${node.inputs.map((value) => e.name(value)).join(', ')}])`);
 };
 
