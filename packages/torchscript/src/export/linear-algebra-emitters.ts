@@ -5,8 +5,8 @@ import { input } from './emit-operands.js';
 
 /**
  * An Einsum equation with its upper-case letters renamed to lower-case ones it does not use (torchvision's MaxViT
- * exports 'BGHID,BGHJD->BGHIJ'; ORT and torch.einsum take both cases, but torch's TorchScript einsum before 1.11
- * took lower-case letters only, so the archive stays loadable there); undefined when it holds anything but letters,
+ * exports 'BGHID,BGHJD->BGHIJ', which ORT 1.30 and Debian's torch 1.13 both run; ONNX's Einsum spec names lower-case
+ * letters only, and the archive then reads back as such an equation); undefined when it holds anything but letters,
  * '...', ',' and '->', or more than 26 distinct letters.
  */
 function lowerCaseEinsumEquation(equation: string): string | undefined {
