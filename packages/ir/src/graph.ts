@@ -37,7 +37,14 @@ export class Graph {
   /** @internal */ _last: Node | null = null;
   /** @internal */ _nodeCount = 0;
   private readonly _inputs: Value[] = [];
+  /**
+   * The constants in order, possibly with removed ones still in place: `removeConstant` only takes a value out of
+   * `constantSet` and counts it, and `constants` drops the removed ones (in place, order kept) when next read — so
+   * removing hundreds of constants (ShuffleNet's shape arithmetic) costs no search and no shift each.
+   */
   private readonly _constants: Value[] = [];
+  private readonly constantSet = new Set<Value>();
+  private removedConstants = 0;
   private _outputs: Value[] = [];
   private _outputUses: Use[] = [];
   private readonly values = new Map<string, Value>();
@@ -63,7 +70,20 @@ export class Graph {
   }
 
   get constants(): readonly Value[] {
+    if (this.removedConstants > 0) this.compactConstants();
     return this._constants;
+  }
+
+  /** Drops removed constants from `_constants`, keeping the order of the rest. */
+  private compactConstants(): void {
+    const list = this._constants;
+    let kept = 0;
+    for (let i = 0; i < list.length; i++) {
+      const value = list[i]!;
+      if (this.constantSet.has(value)) list[kept++] = value;
+    }
+    list.length = kept;
+    this.removedConstants = 0;
   }
 
   get outputs(): readonly Value[] {
@@ -227,7 +247,7 @@ export class Graph {
     if (value.hasUses) throw new ModelpassError({ reason: `graph input '${value.name}' still has uses`, source: '@modelpass/ir' });
     this._inputs.splice(index, 1);
     value._isGraphInput = false;
-    if (!this._constants.includes(value)) this.values.delete(value.name);
+    if (!this.constantSet.has(value)) this.values.delete(value.name);
   }
 
   /** Adds a constant (initializer). Its type is taken from the tensor. */
@@ -235,21 +255,26 @@ export class Graph {
     const value = this.define(name, tensorType(tensor.dtype, tensor.shape, tensor.quant));
     value.constant = tensor;
     this._constants.push(value);
+    this.constantSet.add(value);
     return value;
   }
 
   /** Registers an existing value (e.g. a graph input with a default) as an initializer too. */
   markConstant(value: Value, tensor: Tensor): void {
     value.constant = tensor;
-    if (!this._constants.includes(value)) this._constants.push(value);
+    if (this.constantSet.has(value)) return;
+    // A value removed earlier may still hold its old place: dropped first, so it is added once, at the end.
+    if (this.removedConstants > 0) this.compactConstants();
+    this._constants.push(value);
+    this.constantSet.add(value);
   }
 
   /** Removes an unused constant. */
   removeConstant(value: Value): void {
-    const index = this._constants.indexOf(value);
-    if (index < 0) return;
+    if (!this.constantSet.has(value)) return;
     if (value.hasUses) throw new ModelpassError({ reason: `constant '${value.name}' still has uses`, source: '@modelpass/ir' });
-    this._constants.splice(index, 1);
+    this.constantSet.delete(value);
+    this.removedConstants++;
     value.constant = undefined;
     value.sparseConstant = undefined;
     if (!value._isGraphInput) this.values.delete(value.name);
