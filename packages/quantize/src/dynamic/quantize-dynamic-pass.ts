@@ -16,6 +16,7 @@ import { SharedByWeight, sharedWeightConstants } from '../shared-weights.js';
 import { dequantizedActivation, rewriteAsQdq } from './qdq-form.js';
 import { constantNodesHint } from '../weights-in-constant-nodes.js';
 import { forwardConstantIdentities } from '@modelpass/transforms';
+import { inferShapes } from '@modelpass/ops';
 import { alreadyQuantizedClause } from '../already-quantized.js';
 import { hostOf } from '../static/nested-pass.js';
 import { upgradeForPerAxisWeights, upgradeOldOpset } from '../static/opset-upgrade.js';
@@ -98,6 +99,7 @@ export const quantizeDynamic = definePass({
     }
     const activation = sharedActivationQuantizer();
     const dequantized = dequantizedActivation();
+    const inference = { done: false };
     const activations = new Set<Value>();
     // A weight read by several layers (tied or Siamese layers) is quantized and stored once.
     const quantizedWeights = new SharedByWeight<DynamicWeight>();
@@ -115,7 +117,7 @@ export const quantizeDynamic = definePass({
       const readsTable = format === 'dqlinear' && weights === 'int8' && !channelwise && layout === 'n-major' && tables.some((table) => table.table === layer.weight);
       const reused = made.reused || readsTable;
       activations.add(layer.node.input(0));
-      if (format === 'integer') rewriteAsInteger(layer, weight, activation, constants, computedWhereStale(layer.node, model, context));
+      if (format === 'integer') rewriteAsInteger(layer, weight, activation, constants, computedWhereStale(layer.node, model, context, inference));
       else rewriteAsQdq(layer, weight, dequantized(layer, activation), constants);
       context.statistic('layers-quantized');
       if (reused) context.statistic('weights-shared');
@@ -144,10 +146,21 @@ function describe(layer: DynamicLayer): string {
  * undefined (the declaration stays). Input verification tolerates such a stale declaration (ONNX Runtime runs the
  * model); copied onto MatMulInteger and Cast it made verify-each fail the pass on a model `simplify` converts.
  */
-function computedWhereStale(node: Node, model: Model, context: { registry: OpRegistry; report: (d: DiagnosticInit) => void }): Type | undefined {
+function computedWhereStale(node: Node, model: Model, context: { registry: OpRegistry; report: (d: DiagnosticInit) => void }, inference: { done: boolean }): Type | undefined {
   const declared = node.output(0).type;
-  const computed = context.registry.inferNode(node, model)?.[0];
-  if (declared.kind !== 'tensor' || computed?.kind !== 'tensor' || declared.shape === null || computed.shape === null) return undefined;
+  if (declared.kind !== 'tensor' || declared.shape === null) return undefined;
+  let computed = context.registry.inferNode(node, model)?.[0];
+  if ((computed?.kind !== 'tensor' || computed.shape === null) && !inference.done) {
+    // The layer reads a value whose type the file left unknown (a Flatten's output): infer the graph's types once.
+    inference.done = true;
+    try {
+      inferShapes(model, { registry: context.registry });
+    } catch {
+      return undefined;
+    }
+    computed = context.registry.inferNode(node, model)?.[0];
+  }
+  if (computed?.kind !== 'tensor' || computed.shape === null) return undefined;
   const contradicts = declared.shape.length !== computed.shape.length || declared.shape.some((dim, i) => typeof dim === 'number' && typeof computed.shape![i] === 'number' && dim !== computed.shape![i]);
   if (!contradicts) return undefined;
   context.report({
