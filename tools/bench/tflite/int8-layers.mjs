@@ -161,6 +161,9 @@ function floatPair(value, node) {
 }
 const onnxNodes = new Map(onnx.graph.nodeList().map((n) => [n.name, n]));
 function ortPair(value, node) {
+  // A TFLite tensor named after a QuantizeLinear's output (composites-int8's RSQRT): ORT's tensor holds its codes, the reals are its DQ's.
+  const quantized = onnx.graph.getValue(value.name);
+  if (quantized?.producer?.op === 'onnx.QuantizeLinear') return pairOf(quantized);
   if (ort.has(value.name)) return { name: value.name, factor: 1 };
   // A FULLY_CONNECTED written as RESHAPE → CONV_2D → RESHAPE (fc-as-conv): <fc>_as_nhwc holds the Gemm's input,
   // <fc>_as_conv and <fc>_units its output.
