@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GraphBuilder, Tensor, tensorType, type Model, type TensorType, type Value } from '@modelpass/ir';
+import { attrs, GraphBuilder, Tensor, tensorType, type Model, type TensorType, type Value } from '@modelpass/ir';
 import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
 import { PassManager, StatisticsInstrumentation } from '@modelpass/pass-manager';
 import { builtinEnvironment } from '@modelpass/cli';
@@ -40,6 +40,20 @@ function hardSwishModel(): Model {
   const shifted = pair(b.op1('onnx.Add', [x, code(3 / 255, 'three')], {}, { name: 'add' }), 6 / 255, 0, 'relu6');
   const product = pair(b.op1('onnx.Mul', [x, shifted], {}, { name: 'mul' }), 0.1741, 13, 'mul');
   b.output(pair(b.op1('onnx.Mul', [product, code(1 / 6 / 255, 'sixth')], {}, { name: 'div', outputs: ['y'] }), 0.029017, 13, 'y'));
+  return b.model({ onnx: 13 });
+}
+
+/** HardSwish as quantize-static's default path splits it: x · HardSigmoid(x) (torch's α = 1/6), the gate on [0, 1]. */
+function hardSigmoidProductModel(): Model {
+  const b = new GraphBuilder();
+  const pair = (value: Value, scale: number, zeroPoint: number): Value => {
+    const s = b.constant(Tensor.scalar('float32', Math.fround(scale)));
+    const z = b.constant(Tensor.scalar('uint8', zeroPoint));
+    return b.op1('onnx.DequantizeLinear', [b.op1('onnx.QuantizeLinear', [value, s, z]), s, z]);
+  };
+  const x = pair(b.input('x', tensorType('float32', [1, 1, 16, 16])), 0.04, 100);
+  const gate = pair(b.op1('onnx.HardSigmoid', [x], { alpha: attrs.float(1 / 6), beta: attrs.float(0.5) }), 1 / 255, 0);
+  b.output(pair(b.op1('onnx.Mul', [x, gate], {}, { outputs: ['y'] }), 0.021, 20));
   return b.model({ onnx: 13 });
 }
 
@@ -88,6 +102,15 @@ describe('int8 HardSwish chain on one value → a 256-code table (TFLite equals 
     const { tflite, ort } = await bothRuntimes(qdq, path);
     const apart = tflite.flatMap((q, i) => (q === ort[i] ? [] : [`code ${i - 128}: TFLite ${q}, ORT ${ort[i]}`]));
     expect(apart).toEqual([]);
+  }, 60_000);
+
+  it('x·HardSigmoid(x) (the default path\'s HardSwish): CAST → GATHER, every code equal to ONNX Runtime', async () => {
+    const qdq = encodeOnnx(hardSigmoidProductModel());
+    const { path, ops } = await toTflite(qdq, 'hard-sigmoid-product');
+    expect(ops).toContain('GATHER');
+    expect(ops).not.toContain('MUL');
+    const { tflite, ort } = await bothRuntimes(qdq, path);
+    expect(tflite.flatMap((q, i) => (q === ort[i] ? [] : [`code ${i - 128}: TFLite ${q}, ORT ${ort[i]}`]))).toEqual([]);
   }, 60_000);
 
   it('a lone Add of a constant keeps its int8 ADD (within one step of ORT)', async () => {

@@ -5,7 +5,8 @@ import { quantOf } from './quant-values.js';
 /**
  * A chain of int8 elementwise ops that reads one int8 value `x` along two paths — HardSwish as quantize-static writes
  * it, `x · relu6(x + 3) / 6` (Add → Mul(x, ·) → Mul(1/6), each output quantized), Swish-like `x · f(x)`, `x · x` —
- * computes a function of x's code alone: 256 int8 codes in, one int8 code out. TFLite 2.9 runs each op with its
+ * computes a function of x's code alone: 256 int8 codes in, one int8 code out (also x · HardSigmoid(x), the HardSwish
+ * of quantize-static's default path). TFLite 2.9 runs each op with its
  * own fixed-point requantization: MultiplyByQuantizedMultiplier rounds twice (the doubling high multiply, then the
  * divide by 2^shift, half away from zero), so the MUL of x by relu6(x + 3) lands one step off ONNX Runtime's
  * dequantize → float32 multiply → quantize (half to even) wherever the product is within 2^-shift-1 of a half step
@@ -18,13 +19,14 @@ import { quantOf } from './quant-values.js';
  * construction; TFLite's GATHER copies codes.
  *
  * Matched after the uint8 shift (every activation int8): a node joins the chain when it is an Add, Sub, Mul, Div,
- * Max, Min, Relu or Clip whose inputs are x, chain outputs or scalar constants, and whose output is int8 per tensor
+ * Max, Min, Relu, Clip or HardSigmoid (quantize-static's default HardSwish is x · HardSigmoid(x)) whose inputs are x,
+ * chain outputs or scalar constants, and whose output is int8 per tensor
  * of x's shape; the chain must have one value read outside it and a Mul of two chain values — the product of two
  * activations, whose requantization is where the double rounding shows (a single op on x and constants, or an Add
  * of x and Relu(x), keeps its int8 kernels).
  */
 
-const ELEMENTWISE = new Set(['onnx.Add', 'onnx.Sub', 'onnx.Mul', 'onnx.Div', 'onnx.Max', 'onnx.Min', 'onnx.Relu', 'onnx.Clip']);
+const ELEMENTWISE = new Set(['onnx.Add', 'onnx.Sub', 'onnx.Mul', 'onnx.Div', 'onnx.Max', 'onnx.Min', 'onnx.Relu', 'onnx.Clip', 'onnx.HardSigmoid']);
 
 function int8PerTensor(value: Value | null | undefined): QuantParams | undefined {
   const quant = quantOf(value);
@@ -64,6 +66,12 @@ function applyOp(node: Node, a: number, b: number | undefined): number | undefin
     case 'onnx.Max': return Math.max(a, b!);
     case 'onnx.Min': return Math.min(a, b!);
     case 'onnx.Relu': return Math.max(a, 0);
+    case 'onnx.HardSigmoid': {
+      // ORT: max(0, min(1, alpha·x + beta)) in float32, the product rounded before the sum.
+      const alpha = Math.fround(node.optionalAttr('alpha', 'float') ?? 0.2);
+      const beta = Math.fround(node.optionalAttr('beta', 'float') ?? 0.5);
+      return Math.max(0, Math.min(1, Math.fround(Math.fround(alpha * a) + beta)));
+    }
     default: return undefined;
   }
 }
