@@ -6,7 +6,8 @@
  * legalize-tflite now writes such a chain on one int8 value (`quantized/unary-table-int8.ts`) as CAST → GATHER of
  * its 256 results computed with ORT's QDQ semantics. Judged here on that HardSwish with the cls model's own
  * quantization parameters, every one of the 256 input codes: TFLite's integers equal ORT's (the ADD/MUL/MUL lowering
- * was one step off on some codes), and a lone ADD of a constant keeps its int8 kernel.
+ * was one step off on codes 6 and 62); the same for x·HardSigmoid(x), quantize-static's default HardSwish (the
+ * HardSigmoid-as-MUL/ADD/MUL then MUL was off on codes −98 and 10); a lone ADD of a constant keeps its int8 kernel.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
