@@ -4,7 +4,8 @@
  * a binary elementwise operator whose operands have different element types ("input1->type !=
  * input2->type"), a PAD whose constant paddings are negative ("Pad value has to be greater than equal
  * to 0"), and a CONV_2D / DEPTHWISE_CONV_2D whose bias does not hold one value per output channel
- * ("NumElements(bias) != SizeOfDimension(filter, 0)").
+ * ("NumElements(bias) != SizeOfDimension(filter, 0)"). The writer refuses the same operators
+ * (`preparableProblem`), so it never writes a file this reader refuses.
  */
 import { isTensorType, type Location, type Value } from '@modelpass/ir';
 import { tfliteError } from '../io/errors.js';
@@ -18,27 +19,23 @@ function staticShape(value: Value | null | undefined): readonly number[] | undef
   return type.shape as readonly number[];
 }
 
-export function checkPreparable(builtin: string, inputs: readonly (Value | null)[], location: Location): void {
+/** What TFLite would refuse about this operator when it prepares it, or undefined (the writer refuses the same). */
+export function preparableProblem(builtin: string, inputs: readonly (Value | null | undefined)[]): { reason: string; expected: string; actual: string } | undefined {
   if (SAME_TYPE_OPERANDS.has(builtin) && inputs.length === 2) {
     const [a, b] = inputs;
     if (a && b && isTensorType(a.type) && isTensorType(b.type) && a.type.dtype !== b.type.dtype) {
-      throw tfliteError({
+      return {
         reason: `${builtin}'s operands have different element types: '${a.name}' ${a.type.dtype} and '${b.name}' ${b.type.dtype}`,
         expected: 'operands of one element type',
         actual: `${a.type.dtype} and ${b.type.dtype}`,
-        location,
-        code: 'tflite/malformed',
-        hint: HINT,
-      });
+      };
     }
   }
   if (builtin === 'PAD' || builtin === 'PADV2') {
     const paddings = inputs[1]?.constant;
     if (paddings && paddings.dtype !== 'string' && paddings.size <= 64) {
       const negative = paddings.toNumbers().find((v) => v < 0);
-      if (negative !== undefined) {
-        throw tfliteError({ reason: `${builtin}'s paddings '${inputs[1]!.name}' hold ${negative}`, expected: 'paddings of 0 or more', actual: String(negative), location, code: 'tflite/malformed', hint: HINT });
-      }
+      if (negative !== undefined) return { reason: `${builtin}'s paddings '${inputs[1]!.name}' hold ${negative}`, expected: 'paddings of 0 or more', actual: String(negative) };
     }
   }
   if (builtin === 'CONV_2D' || builtin === 'DEPTHWISE_CONV_2D') {
@@ -48,15 +45,18 @@ export function checkPreparable(builtin: string, inputs: readonly (Value | null)
       const channels = builtin === 'CONV_2D' ? filter[0]! : filter[3]!;
       const values = bias.reduce((n, d) => n * d, 1);
       if (values !== channels) {
-        throw tfliteError({
+        return {
           reason: `${builtin}'s bias '${inputs[2]!.name}' [${bias.join(',')}] holds ${values} values for the ${channels} output channels of filter '${inputs[1]!.name}' [${filter.join(',')}]`,
           expected: `${channels} bias values`,
           actual: String(values),
-          location,
-          code: 'tflite/malformed',
-          hint: HINT,
-        });
+        };
       }
     }
   }
+  return undefined;
+}
+
+export function checkPreparable(builtin: string, inputs: readonly (Value | null)[], location: Location): void {
+  const problem = preparableProblem(builtin, inputs);
+  if (problem) throw tfliteError({ ...problem, location, code: 'tflite/malformed', hint: HINT });
 }

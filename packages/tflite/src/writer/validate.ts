@@ -5,6 +5,7 @@ import { tfliteOpSchemas } from '../dialect/ops.js';
 import { tfliteError } from '../io/errors.js';
 import { tensorTypeOfDtype } from '../io/tensor-types.js';
 import { unbroadcastableOperands } from '../reader/broadcast-check.js';
+import { preparableProblem } from '../reader/prepare-checks.js';
 
 const INT32_MAX = 2 ** 31 - 1;
 
@@ -81,6 +82,10 @@ function checkNode(node: Node, issues: ExportIssue[]): void {
   // legacy broadcast=1 B does not fit at its axis became a MUL of [2,3] and [3,1] (passes fuzz seed 1811 case 150).
   const clash = unbroadcastableOperands(builtin, node.inputs);
   if (clash) issues.push({ node, text: `${clash.reason}; TFLite refuses it when it prepares the operator (not broadcastable)` });
+  // Likewise operands of two element types (passes fuzz seed 1823 case 85: a Cast mutated to double legalized to an
+  // EQUAL of float32 and int64), negative PAD paddings, a conv bias not one value per output channel.
+  const unpreparable = preparableProblem(builtin, node.inputs);
+  if (unpreparable) issues.push({ node, text: `${unpreparable.reason} (expected ${unpreparable.expected}); TFLite refuses it when it prepares the operator` });
 }
 
 function checkGraph(graph: Graph, issues: ExportIssue[]): void {
