@@ -93,6 +93,9 @@ function chainFrom(x: Value): Chain | undefined {
         if (nodes.includes(user) || !ELEMENTWISE.has(user.op) || user.outputs.length !== 1) continue;
         const output = user.outputs[0];
         if (!output || !int8PerTensor(output) || !sameShape(output, x)) continue;
+        // Max/Min are variadic in ONNX: two operands only here, as the other binary ops; Relu/HardSigmoid one.
+        const arity = user.op === 'onnx.Relu' || user.op === 'onnx.HardSigmoid' ? 1 : user.op === 'onnx.Clip' ? user.inputs.length : 2;
+        if (user.inputs.length !== arity || user.inputs.length > 3) continue;
         const data = user.op === 'onnx.Clip' ? user.inputs.slice(0, 1) : user.inputs;
         const bounds = user.op === 'onnx.Clip' ? user.inputs.slice(1) : [];
         if (!data.every((input) => !!input && (inside.has(input) || scalarReal(input) !== undefined))) continue;
