@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, linkSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { copyFileSync, linkSync, lstatSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -122,8 +122,23 @@ describe('convert onto its own input', () => {
     expect(same.stderr).toMatch(/warning: the output .*inplace\.onnx is the input model: it will be replaced/);
     const link = join(temp, 'inplace-link.onnx');
     linkSync(model, link);
+    const before = readFileSync(model);
     const linked = spawnCli(['convert', model, '-o', link, '--pipeline', 'dce']);
     expect(linked.stderr).toMatch(/warning: the output .*inplace-link\.onnx is the input model/);
+    // The rename replaces the output's own entry: the hard link gets the new file, the input keeps its bytes (QA s18 round 16).
+    expect(linked.stderr).toContain("is the input model through a link: the link is replaced by the new file, and '");
+    expect(readFileSync(model).equals(before)).toBe(true);
+    const symbolic = join(temp, 'inplace-symlink.onnx');
+    symlinkSync(model, symbolic);
+    const throughSymlink = spawnCli(['convert', model, '-o', symbolic, '--pipeline', 'dce']);
+    expect(throughSymlink.stderr).toContain('inplace-symlink.onnx is the input model through a link: the link is replaced by the new file');
+    expect(lstatSync(symbolic).isSymbolicLink()).toBe(false);
+    expect(readFileSync(model).equals(before)).toBe(true);
+    // The input a symbolic link to the output's file: that file is replaced, and the input then reads the new model.
+    const viaLink = join(temp, 'inplace-input-link.onnx');
+    symlinkSync(model, viaLink);
+    const replaced = spawnCli(['convert', viaLink, '-o', model, '--pipeline', 'dce']);
+    expect(replaced.stderr).toMatch(/warning: the output .*inplace\.onnx is the input model: it will be replaced/);
     const compare = spawnCli(['compare', cnn, model, '--inputs', cnnInputs]);
     expect(compare.code, compare.stdout + compare.stderr).toBe(0);
     const other = spawnCli(['convert', model, '-o', join(temp, 'elsewhere.onnx')]);

@@ -1,5 +1,5 @@
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { formatDiagnostic, writeFileAtomic, type Diagnostic, type Model } from '@modelpass/ir';
 import { encodeOnnx, parseValueInfoPolicy, VALUE_INFO_POLICIES } from '@modelpass/onnx';
 import { PassManager, printPipeline, StatisticsInstrumentation, TimingInstrumentation } from '@modelpass/pass-manager';
@@ -53,6 +53,22 @@ examples:
   modelpass convert model.onnx -o model.mpir                      # no pipeline: change the format only`;
 
 /** Whether `output` names the same file as `input` (same path, or the same inode through a link). */
+/**
+ * Whether writing `output` replaces what `input` reads. The write renames a new file onto the output's own
+ * directory entry, so it replaces the input only when the input resolves to that entry (the same path, or the input
+ * a symbolic link to it). An output that is another link to the input's file — a symbolic link to it, or a hard
+ * link — is itself replaced by the new file, and the input keeps the old model (QA s18 round 16: the warning said
+ * "it will be replaced" for `-o link.onnx` → the input, which stayed as it was).
+ */
+function replacesInput(input: string, output: string): boolean {
+  if (resolve(input) === resolve(output)) return true;
+  try {
+    return realpathSync(input) === join(realpathSync(dirname(resolve(output))), basename(output));
+  } catch {
+    return false;
+  }
+}
+
 function isSameFile(input: string, output: string): boolean {
   if (resolve(input) === resolve(output)) return true;
   try {
@@ -145,8 +161,11 @@ export const convertCommand: Command = {
 
     const json = flagBoolean(args, 'json');
     const showTable = flagBoolean(args, 'summary', io.stderrIsTTY);
-    const overwritesInput = isSameFile(inputPath, outputPath);
+    const overwritesInput = isSameFile(inputPath, outputPath) && replacesInput(inputPath, outputPath);
     if (overwritesInput) io.stderr(`modelpass: warning: the output ${outputArg} is the input model: it will be replaced`);
+    else if (isSameFile(inputPath, outputPath)) {
+      io.stderr(`modelpass: warning: the output ${outputArg} is the input model through a link: the link is replaced by the new file, and '${args.positionals[0]}' keeps the old model`);
+    }
 
     const environment = await environmentWithPlugins(flagList(args, 'plugin'), io);
     const instrumentation = instrumentationFromFlags(args, io);
