@@ -14,22 +14,42 @@ export interface IndexInputBound {
   readonly reader: string;
 }
 
-/** Ops whose input `indices` indexes input `data` along the `axis` attribute (default 0). */
-const INDEXING_OPS: ReadonlyMap<string, { readonly indices: number; readonly data: number }> = new Map([
+/**
+ * Ops whose input `indices` indexes input `data`: along the `axis` attribute (default 0), or — `nd` — along the
+ * data's leading dims after `batch_dims`, one per element of the indices' last dim (GatherND).
+ */
+const INDEXING_OPS: ReadonlyMap<string, { readonly indices: number; readonly data: number; readonly nd?: true }> = new Map([
   ['onnx.Gather', { indices: 1, data: 0 }],
   ['onnx.GatherElements', { indices: 1, data: 0 }],
+  ['onnx.GatherND', { indices: 1, data: 0, nd: true }],
   ['tflite.GATHER', { indices: 1, data: 0 }],
+  ['tflite.GATHER_ND', { indices: 1, data: 0, nd: true }],
   ['tflite.EMBEDDING_LOOKUP', { indices: 0, data: 1 }],
 ]);
 
+/** Which inputs of an op carry values through to which outputs unchanged (`'all'`: every one). */
+interface ValuePath {
+  readonly inputs: readonly number[] | 'all';
+  readonly outputs: readonly number[] | 'all';
+}
+const FIRST_TO_FIRST: ValuePath = { inputs: [0], outputs: [0] };
+
 /**
- * Ops that pass their first input's values through unchanged (rearranged or retyped), which an id may cross first;
- * and Mod, which leaves ids below its divisor as they are (a TorchScript nn.Embedding reads Mod(ids, rows), so
- * negative ids wrap), so a bound found after it holds before it.
+ * Ops that pass values of an input through unchanged (rearranged, selected, repeated or retyped), which an id may
+ * cross before its table: Cast, Reshape, Slice, a Gather's data (`ids[:, 0]`), Concat's operands, Split's parts, …;
+ * Pad adds its pad value (0 by default); and Mod, which leaves ids below its divisor as they are (a TorchScript
+ * nn.Embedding reads Mod(ids, rows), so negative ids wrap), so a bound found after it holds before it.
  */
-const VALUE_PRESERVING_OPS: ReadonlySet<string> = new Set([
-  'onnx.Cast', 'onnx.Identity', 'onnx.Reshape', 'onnx.Squeeze', 'onnx.Unsqueeze', 'onnx.Flatten', 'onnx.Transpose', 'onnx.Expand', 'onnx.Mod',
-  'tflite.CAST', 'tflite.RESHAPE', 'tflite.SQUEEZE', 'tflite.EXPAND_DIMS', 'tflite.TRANSPOSE', 'tflite.FLOOR_MOD',
+const VALUE_PRESERVING_OPS: ReadonlyMap<string, ValuePath> = new Map([
+  ...['Cast', 'Identity', 'Reshape', 'Squeeze', 'Unsqueeze', 'Flatten', 'Transpose', 'Expand', 'Mod', 'Slice', 'Gather', 'GatherElements', 'GatherND', 'Tile', 'Pad']
+    .map((op) => [`onnx.${op}`, FIRST_TO_FIRST] as const),
+  ['onnx.Concat', { inputs: 'all', outputs: [0] }],
+  ['onnx.Split', { inputs: [0], outputs: 'all' }],
+  ...['CAST', 'RESHAPE', 'SQUEEZE', 'EXPAND_DIMS', 'TRANSPOSE', 'FLOOR_MOD', 'SLICE', 'STRIDED_SLICE', 'GATHER', 'GATHER_ND', 'TILE', 'PAD', 'PADV2', 'BROADCAST_TO']
+    .map((op) => [`tflite.${op}`, FIRST_TO_FIRST] as const),
+  ['tflite.CONCATENATION', { inputs: 'all', outputs: [0] }],
+  ['tflite.SPLIT', { inputs: [1], outputs: 'all' }],
+  ['tflite.SPLIT_V', { inputs: [0], outputs: 'all' }],
 ]);
 
 /**
@@ -57,11 +77,15 @@ function tableBounds(value: Value, seen: Set<Value>): IndexInputBound[] {
     if (!node) continue;
     const indexing = INDEXING_OPS.get(node.op);
     if (indexing && use.index === indexing.indices) {
-      const bound = indexedSize(node, indexing.data);
+      const bound = indexing.nd ? gatherNdSize(node, indexing.data, indexing.indices) : indexedSize(node, indexing.data);
       if (bound) found.push(bound);
-    } else if (VALUE_PRESERVING_OPS.has(node.op) && use.index === 0 && node.outputs[0]) {
-      found.push(...tableBounds(node.outputs[0], seen));
+      continue;
     }
+    const path = VALUE_PRESERVING_OPS.get(node.op);
+    if (!path || (path.inputs !== 'all' && !path.inputs.includes(use.index))) continue;
+    node.outputs.forEach((output, index) => {
+      if (output && (path.outputs === 'all' || path.outputs.includes(index))) found.push(...tableBounds(output, seen));
+    });
   }
   return found;
 }
@@ -76,4 +100,27 @@ function indexedSize(node: Node, dataIndex: number): IndexInputBound | undefined
   if (typeof size !== 'number' || size <= 0) return undefined;
   const op = node.op.slice(node.op.indexOf('.') + 1);
   return { size, reader: `${op} '${node.name || node.outputs[0]?.name || '?'}' indexes axis ${axis} of size ${size}` };
+}
+
+/**
+ * GatherND: each index row of the indices' last dim (k, static) picks data dims batch_dims … batch_dims + k - 1,
+ * so every id stays below the smallest of them.
+ */
+function gatherNdSize(node: Node, dataIndex: number, indicesIndex: number): IndexInputBound | undefined {
+  const data = node.inputs[dataIndex];
+  const indices = node.inputs[indicesIndex];
+  if (!data || data.type.kind !== 'tensor' || !data.type.shape || !indices) return undefined;
+  const batchDims = node.op === 'onnx.GatherND' ? Number(node.optionalAttr('batch_dims', 'int') ?? 0) : 0;
+  // Indices of unknown shape (a file without value_info): every data dim after batch_dims may be picked.
+  const lastDim = indices.type.kind === 'tensor' && indices.type.shape ? indices.type.shape[indices.type.shape.length - 1] : undefined;
+  const depth = typeof lastDim === 'number' && lastDim > 0 ? lastDim : data.type.shape.length - batchDims;
+  let best: { size: number; axis: number } | undefined;
+  for (let axis = batchDims; axis < Math.min(batchDims + depth, data.type.shape.length); axis++) {
+    const size = data.type.shape[axis];
+    if (typeof size !== 'number' || size <= 0) return undefined;
+    if (!best || size < best.size) best = { size, axis };
+  }
+  if (!best) return undefined;
+  const op = node.op.slice(node.op.indexOf('.') + 1);
+  return { size: best.size, reader: `${op} '${node.name || node.outputs[0]?.name || '?'}' indexes axis ${best.axis} of size ${best.size}` };
 }

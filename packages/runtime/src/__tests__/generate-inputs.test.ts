@@ -106,6 +106,47 @@ describe('generateInputs: ids that index a table', () => {
     expect(generatedIndexRanges(b.model()).get('ids')).toEqual({ range: [0, 5], reader: "Gather 'embedding' indexes axis 0 of size 6" });
   });
 
+  it('follows ids through a Slice, a Gather of the ids themselves, Concat and Split (QA s18 round 17)', () => {
+    const table = (b: GraphBuilder, rows: number, name: string) =>
+      b.constant(Tensor.fromValues('float32', [rows, 2], Array.from({ length: rows * 2 }, (_, i) => i)), name);
+    const i64 = (b: GraphBuilder, values: bigint[], name: string) => b.constant(Tensor.fromValues('int64', [values.length], values), name);
+    // ids[1:3] → Embedding(5); ids[0] → Embedding(3): the smallest bound, behind a Gather on the ids' data side.
+    const b = new GraphBuilder();
+    const ids = b.input('ids', tensorType('int64', [4]));
+    const sliced = b.op1('onnx.Slice', [ids, i64(b, [1n], 'starts'), i64(b, [3n], 'ends')]);
+    const first = b.op1('onnx.Gather', [ids, b.constant(Tensor.fromValues('int64', [1], [0n]), 'zero')]);
+    b.output(b.op1('onnx.Gather', [table(b, 5, 'words'), sliced], {}, { name: 'words_embed' }));
+    b.output(b.op1('onnx.Gather', [table(b, 3, 'cls'), first], {}, { name: 'cls_embed' }));
+    expect(generatedIndexRanges(b.model()).get('ids')).toEqual({ range: [0, 2], reader: "Gather 'cls_embed' indexes axis 0 of size 3" });
+    // Concat([bos, ids]) and the second part of a Split both reach a table.
+    const c = new GraphBuilder();
+    const tokens = c.input('tokens', tensorType('int64', [4]));
+    const joined = c.op1('onnx.Concat', [i64(c, [0n], 'bos'), tokens], { axis: attrs.int(0) });
+    const parts = c.op('onnx.Split', [tokens, i64(c, [2n, 2n], 'sizes')], { axis: attrs.int(0) }, { outputs: 2 });
+    c.output(c.op1('onnx.Gather', [table(c, 7, 'a'), joined], {}, { name: 'a_embed' }));
+    c.output(c.op1('onnx.Gather', [table(c, 4, 'b'), parts[1]!], {}, { name: 'b_embed' }));
+    expect(generatedIndexRanges(c.model()).get('tokens')).toEqual({ range: [0, 3], reader: "Gather 'b_embed' indexes axis 0 of size 4" });
+  });
+
+  it('holds GatherND ids below the smallest data dim their index rows pick, after batch_dims', () => {
+    const b = new GraphBuilder();
+    const ids = b.input('ids', tensorType('int32', [3]));
+    const rows = (types?: ReturnType<typeof tensorType>[]) =>
+      b.op1('onnx.Unsqueeze', [b.op1('onnx.Cast', [ids], { to: attrs.int(7) }), b.constant(Tensor.fromValues('int64', [1], [-1n]), 'axes')], {}, types ? { types } : {});
+    const data = b.constant(Tensor.fromValues('float32', [6, 2], Array.from({ length: 12 }, (_, i) => i)), 'data');
+    const known = b.op1('onnx.GatherND', [data, rows([tensorType('int64', [3, 1])])], {}, { name: 'pick' });
+    b.output(known);
+    expect(generatedIndexRanges(b.model()).get('ids')).toEqual({ range: [0, 5], reader: "GatherND 'pick' indexes axis 0 of size 6" });
+    // Indices of unknown shape: any data dim may be picked, so the smallest of them bounds.
+    b.output(b.op1('onnx.GatherND', [data, rows()], {}, { name: 'unknown' }));
+    expect(generatedIndexRanges(b.model()).get('ids')).toEqual({ range: [0, 1], reader: "GatherND 'unknown' indexes axis 1 of size 2" });
+    const c = new GraphBuilder();
+    const pairs = c.input('pairs', tensorType('int64', [2, 5, 2]));
+    const cube = c.constant(Tensor.fromValues('float32', [2, 8, 4], Array.from({ length: 64 }, (_, i) => i)), 'cube');
+    c.output(c.op1('onnx.GatherND', [cube, pairs], { batch_dims: attrs.int(1) }, { name: 'batched' }));
+    expect(generatedIndexRanges(c.model()).get('pairs')).toEqual({ range: [0, 3], reader: "GatherND 'batched' indexes axis 2 of size 4" });
+  });
+
   it('keeps the default range for a table of 10 rows or more, and a given range wins', () => {
     expect(generatedIndexRanges(lookup(10)).size).toBe(0);
     expect(generatedIndexRanges(lookup(4), { ranges: { ids: [0, 1] } }).size).toBe(0);
