@@ -21,13 +21,15 @@
  *   (the canonical Conv is channels-first; the lowering keeps tflite-dialect nodes).
  * - **merge read in float**: where the out-projection runs in float (quantize-static's defaults leave its output float,
  *   ORT's MatMulIntegerToFloat; prepare-quantized put a DequantizeLinear before it), the heads are dequantized as they
- *   are and merged by the same CONV_2D in float (the int8 weights found again behind a DEQUANTIZE).
+ *   are and merged by the same CONV_2D in float (the int8 weights found again behind a DEQUANTIZE). The out-projection
+ *   may be a MatMul or torch's Gemm on the merged rows (nn.MultiheadAttention's out_proj, transB, its bias added after).
  * Both need static dims but the batch; the sequence-first interleaved spellings (batch > 1) stay as they are.
  */
-import { attrs, Builder, Tensor, tensorType, type Dim, type Node, type QuantParams, type TensorType, type Value } from '@modelpass/ir';
+import { attrs, Builder, Tensor, tensorType, type Dim, type Node, type QuantParams, type TensorType, type Type, type Value } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
-import { typeWithShape, dimsOf } from '../lowering-tools.js';
-import { batchTarget, finishHeadSplit, headSplitShape, int64s, knownAfter, packedSlice, permOf, product, soleUser } from '../rules/attention-heads.js';
+import { typeWithShape, dimsOf, tensorTypeOf } from '../lowering-tools.js';
+import { transposeTensor } from '@modelpass/transforms';
+import { batchTarget, finishHeadSplit, headSplitShape, int64s, knownAfter, packedSlice, permOf, product, soleUser, type HeadSplitShape } from '../rules/attention-heads.js';
 import { quantOf, realType, sameQuant } from './quant-values.js';
 
 const MERGE_PERMS: Record<string, number> = { '1,0,2': 0, '0,2,1,3': 1 };
@@ -40,12 +42,46 @@ interface Int8Projection {
   readonly product: Value;
   /** int8 [N] quant<> per tensor, or undefined. */
   readonly bias?: Tensor;
+  /** A Gemm's int32 bias [N] (scale input·weight, per column or per tensor): added inside the per-head CONV_2Ds. */
+  readonly accumulatorBias?: Tensor;
 }
 
 const isInt8 = (value: Value | null | undefined): value is Value => !!value && (value.type as TensorType).dtype === 'int8' && !!quantOf(value);
 
+/**
+ * `value` = `Gemm(x[R, Ein], W (+ b))` on int8 values (torch's Linear on rows, transB; W per tensor or per output
+ * channel, b int32 with the accumulator's scale): the projection with W as `[Ein, N]`, its per-channel axis moved with it.
+ */
+function int8GemmProjectionOf(gemm: Node): Int8Projection | undefined {
+  if ((gemm.optionalAttr('transA', 'int') ?? 0) !== 0 || (gemm.optionalAttr('alpha', 'float') ?? 1) !== 1 || (gemm.optionalAttr('beta', 'float') ?? 1) !== 1) return undefined;
+  if (!isInt8(gemm.outputs[0]) || !isInt8(gemm.inputs[0]) || dimsOf(gemm.inputs[0])?.length !== 2) return undefined;
+  const stored = constantOf(gemm.inputs[1]);
+  const quant = stored?.quant;
+  if (!stored || stored.dtype !== 'int8' || !quant || stored.rank !== 2 || quant.zeroPoint.some((z) => z !== 0)) return undefined;
+  const transB = (gemm.optionalAttr('transB', 'int') ?? 0) === 1;
+  const outAxis = transB ? 0 : 1;
+  if (quant.axis !== undefined && quant.axis !== outAxis) return undefined;
+  let weight = stored;
+  if (transB) {
+    const [rows, columns] = stored.shape as [number, number];
+    const codes = stored.toNumbers();
+    const out = new Int8Array(rows * columns);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) out[c * rows + r] = codes[r * columns + c]!;
+    weight = Tensor.fromValues('int8', [columns, rows], out).withQuant(quant.axis === undefined ? quant : { ...quant, axis: 1 });
+  }
+  const n = weight.shape[1]!;
+  let accumulatorBias: Tensor | undefined;
+  if (gemm.inputs[2]) {
+    accumulatorBias = constantOf(gemm.inputs[2]);
+    if (!accumulatorBias || accumulatorBias.dtype !== 'int32' || !accumulatorBias.quant || accumulatorBias.size !== n) return undefined;
+    accumulatorBias = accumulatorBias.reshape([n]);
+  }
+  return { x: gemm.input(0), weight, product: gemm.output(0), accumulatorBias };
+}
+
 /** `value` = `x @ W (+ b)` on int8 values, W a constant int8 [Ein, N] (per tensor or per column), b an int8 per-tensor constant [N]. */
 function int8ProjectionOf(value: Value): Int8Projection | undefined {
+  if (value.producer?.op === 'onnx.Gemm') return int8GemmProjectionOf(value.producer);
   let producer = value.producer;
   let bias: Tensor | undefined;
   if (producer?.op === 'onnx.Add') {
@@ -131,10 +167,14 @@ function perHeadConvolutions(
     const filter = new Int8Array(headSize * inner);
     // filter[d, 0, 0, i] = W[i, first + d]: the head's columns, one output channel each.
     for (let d = 0; d < headSize; d++) for (let i = 0; i < inner; i++) filter[d * inner + i] = codes[i * columns + first + d]!;
-    const filterQuant: QuantParams = { ...quant, scale: quant.scale.slice(first, first + headSize), zeroPoint: new Array<number>(headSize).fill(0), axis: 0 };
+    const filterQuant: QuantParams = quant.axis === undefined ? quant : { ...quant, scale: quant.scale.slice(first, first + headSize), zeroPoint: new Array<number>(headSize).fill(0), axis: 0 };
+    const accumulator = projection.accumulatorBias;
+    const headBias = accumulator
+      ? at.constant(Tensor.fromValues('int32', [headSize], accumulator.toNumbers().slice(first, first + headSize)).withQuant(accumulator.quant!.axis === undefined ? accumulator.quant! : { ...accumulator.quant!, scale: accumulator.quant!.scale.slice(first, first + headSize), zeroPoint: new Array<number>(headSize).fill(0), axis: 0 }), `${base}_head${h}_bias`)
+      : null;
     const conv = at.create(
       'tflite.CONV_2D',
-      [nhwc, at.constant(Tensor.fromValues('int8', [headSize, 1, 1, inner], filter).withQuant(filterQuant), `${base}_head${h}_filter`), null],
+      [nhwc, at.constant(Tensor.fromValues('int8', [headSize, 1, 1, inner], filter).withQuant(filterQuant), `${base}_head${h}_filter`), headBias],
       { padding: attrs.string('VALID'), stride_w: attrs.int(1), stride_h: attrs.int(1), dilation_w_factor: attrs.int(1), dilation_h_factor: attrs.int(1), fused_activation_function: attrs.string('NONE') },
       { types: [headType], name: `${base}_head${h}_as_conv`, loc },
     );
@@ -150,30 +190,63 @@ function perHeadConvolutions(
 export function int8HeadSplit(transpose: Node): boolean {
   const shape = headSplitShape(transpose);
   if (!shape) return false;
-  const { prefix, reshape, sourceValue, source, length, heads, headSize, width } = shape;
+  const { reshape, sourceValue, width } = shape;
   const quant = quantOf(transpose.output(0));
   if (!sameQuant(quant, quantOf(reshape.output(0))) || !sameQuant(quant, quantOf(sourceValue))) return false;
   const sliced = packedSlice(sourceValue, width);
   if (!sliced || (sliced.slice && !sameQuant(quant, quantOf(sliced.slice.inputs[0])))) return false;
+  const at = Builder.before(transpose);
+  const y = headMajorInt8(at, transpose, shape, sliced, transpose.output(0).type);
+  return !!y && finishHeadSplit(at, y, transpose, shape);
+}
+
+/**
+ * The head split of a float Transpose whose heads are read from a DequantizeLinear of an int8 projection (quantize-static
+ * leaves q's Reshape → Transpose → scaling Div float in nn.MultiheadAttention after simplify; the packed projection is
+ * int8): the int8 head split of that projection, dequantized with the same parameters — the integers ORT computes, laid
+ * out head-major, where a float TRANSPOSE was left.
+ */
+export function dequantizedHeadSplit(transpose: Node): boolean {
+  const shape = headSplitShape(transpose);
+  if (!shape) return false;
+  const sliced = packedSlice(shape.sourceValue, shape.width);
+  const dequantize = sliced?.projected.producer;
+  if (!sliced || dequantize?.op !== 'onnx.DequantizeLinear') return false;
+  // Per-tensor parameters (an activation's): the heads dequantize as the projection did.
+  const codes = dequantize.input(0);
+  if (!isInt8(codes) || constantOf(dequantize.inputs[1])?.size !== 1) return false;
+  const at = Builder.before(transpose);
+  const y = headMajorInt8(at, transpose, shape, { range: sliced.range, projected: codes }, codes.type);
+  if (!y) return false;
+  const reals = at.op1('onnx.DequantizeLinear', [y, ...dequantize.inputs.slice(1).filter((v): v is Value => !!v)], {}, { types: [realType(y)], name: `${transpose.name}_heads_dequantized`, loc: transpose.loc });
+  return finishHeadSplit(at, reals, transpose, shape);
+}
+
+/**
+ * The int8 heads `[.., H, L, hd]` of columns `range` of the int8 projection `projected` (its parameters `headType`'s
+ * quant), made before the Transpose; undefined (nothing made) where `projected` is not such a projection.
+ */
+function headMajorInt8(at: Builder, transpose: Node, shape: HeadSplitShape, sliced: { range: { start: number; end: number }; projected: Value }, headType: Type): Value | undefined {
+  const { prefix, source, length, heads, headSize, width } = shape;
   const { range, projected } = sliced;
+  const quant = (headType as TensorType).quant;
   const projection = int8ProjectionOf(projected);
-  if (!projection || projection.weight.shape[1] !== dimsOf(projected)?.at(-1)) return false;
+  if (!projection || projection.weight.shape[1] !== dimsOf(projected)?.at(-1)) return undefined;
   // Without a bias the MatMul's output is the value the heads read: its parameters must be theirs.
-  if (!projection.bias && !sameQuant(quant, quantOf(projection.product))) return false;
+  if (!projection.bias && !sameQuant(quant, quantOf(projection.product))) return undefined;
   const inner = projection.weight.shape[0]!;
   const x = knownAfter(projection.x, prefix);
-  if (!x || x.known.at(-1) !== inner || product(x.known.slice(0, -1)) !== length || (prefix === 1 && x.known.length !== 2)) return false;
+  if (!x || x.known.at(-1) !== inner || product(x.known.slice(0, -1)) !== length || (prefix === 1 && x.known.length !== 2)) return undefined;
 
-  const at = Builder.before(transpose);
   const loc = transpose.loc;
   const base = transpose.name;
-  const type = transpose.output(0).type;
   const batch = source.all.slice(0, prefix);
   const rows = prefix === 0 ? [length, inner] : [batchTarget(batch[0]), 1, length, inner];
   const rowDims = prefix === 0 ? rows : [batch[0]!, 1, length, inner];
   const headDims = [...batch, heads, length, headSize];
   let y: Value;
-  if (perColumnScales(projection.weight, range.start, width)) {
+  // A Gemm's int32 bias is added to the accumulators, before the requantization: only CONV_2D's bias operand can.
+  if (projection.accumulatorBias || perColumnScales(projection.weight, range.start, width)) {
     y = perHeadConvolutions(at, projection, { batch, length, inner, heads, headSize, start: range.start, base, loc });
   } else {
     let input = projection.x;
@@ -185,9 +258,9 @@ export function int8HeadSplit(transpose: Node): boolean {
   if (projection.bias) {
     const codes = projection.bias.toNumbers().slice(range.start, range.start + width);
     const bias = Tensor.fromValues('int8', [heads, 1, headSize], codes).withQuant(projection.bias.quant);
-    y = at.op1('onnx.Add', [y, at.constant(bias, `${base}_head_bias`)], {}, { types: [typeWithShape(type, headDims)], name: `${base}_heads_bias`, loc });
+    y = at.op1('onnx.Add', [y, at.constant(bias, `${base}_head_bias`)], {}, { types: [typeWithShape(headType, headDims)], name: `${base}_heads_bias`, loc });
   }
-  return finishHeadSplit(at, y, transpose, shape);
+  return y;
 }
 
 /** Matches at an int8 Transpose: the head merge, as one CONV_2D. */
@@ -205,15 +278,22 @@ export function int8HeadMerge(transpose: Node): boolean {
   if (!merged || merged.known.length !== 2 || merged.known[1] !== width || merged.known[0] !== length) return false;
   if (!sameQuant(quantOf(attention), quantOf(transpose.output(0))) || !sameQuant(quantOf(attention), quantOf(reshape.output(0)))) return false;
   const reader = soleUser(reshape.output(0));
-  if (reader?.op !== 'onnx.MatMul' || reader.inputs[0] !== reshape.output(0) || !isInt8(reader.outputs[0])) return false;
+  if (!reader || (reader.op !== 'onnx.MatMul' && !plainGemm(reader)) || reader.inputs[0] !== reshape.output(0) || !isInt8(reader.outputs[0])) return false;
   const weight = constantOf(reader.inputs[1]);
   const quant = weight?.quant;
-  if (!weight || weight.dtype !== 'int8' || !quant || weight.rank !== 2 || weight.shape[0] !== width || (quant.axis !== undefined && quant.axis !== 1) || quant.zeroPoint.some((z) => z !== 0)) return false;
-  const outWidth = weight.shape[1]!;
+  // torch's Linear on the merged rows (full-integer nn.MultiheadAttention / ViT out-projection): a Gemm, transB stores
+  // Wo as [Eout, H·hd] (per channel along axis 0), its int32 bias goes to CONV_2D's bias operand.
+  const transB = reader.op === 'onnx.Gemm' && (reader.optionalAttr('transB', 'int') ?? 0) === 1;
+  const inAxis = transB ? 1 : 0;
+  if (!weight || weight.dtype !== 'int8' || !quant || weight.rank !== 2 || weight.shape[inAxis] !== width || (quant.axis !== undefined && quant.axis !== 1 - inAxis) || quant.zeroPoint.some((z) => z !== 0)) return false;
+  const outWidth = weight.shape[1 - inAxis]!;
+  const accumulatorBias = reader.op === 'onnx.Gemm' && reader.inputs[2] ? constantOf(reader.inputs[2]) : undefined;
+  if (reader.op === 'onnx.Gemm' && reader.inputs[2] && (!accumulatorBias || accumulatorBias.dtype !== 'int32' || !accumulatorBias.quant || accumulatorBias.size !== outWidth)) return false;
   const codes = weight.toNumbers();
   const filter = new Int8Array(outWidth * width);
   // filter[o, h, 0, d] = Wo[h·hd + d, o]: the rows of head h are its kernel row.
-  for (let o = 0; o < outWidth; o++) for (let r = 0; r < width; r++) filter[o * width + r] = codes[r * outWidth + o]!;
+  if (transB) filter.set(codes);
+  else for (let o = 0; o < outWidth; o++) for (let r = 0; r < width; r++) filter[o * width + r] = codes[r * outWidth + o]!;
   const filterQuant: QuantParams = quant.axis === undefined ? quant : { ...quant, axis: 0 };
   const output = reader.output(0);
   const outType = output.type as TensorType;
@@ -224,7 +304,11 @@ export function int8HeadMerge(transpose: Node): boolean {
   if (prefix === 0) nhwc = at.create('tflite.RESHAPE', [attention, at.constant(Tensor.fromValues('int32', [4], [1, heads, length, headSize]), `${base}_heads_nhwc_shape`)], {}, { types: [tensorType('int8', [1, heads, length, headSize], quantOf(attention))], name: `${base}_heads_nhwc` }).output(0);
   const conv = at.create(
     'tflite.CONV_2D',
-    [nhwc, at.constant(Tensor.fromValues('int8', [outWidth, heads, 1, headSize], filter).withQuant(filterQuant), `${base}_heads_filter`), null],
+    [
+      nhwc,
+      at.constant(Tensor.fromValues('int8', [outWidth, heads, 1, headSize], filter).withQuant(filterQuant), `${base}_heads_filter`),
+      accumulatorBias ? at.constant(accumulatorBias.reshape([outWidth]), `${base}_heads_bias`) : null,
+    ],
     { padding: attrs.string('VALID'), stride_w: attrs.int(1), stride_h: attrs.int(1), dilation_w_factor: attrs.int(1), dilation_h_factor: attrs.int(1), fused_activation_function: attrs.string('NONE') },
     { types: [tensorType('int8', [prefix === 0 ? 1 : batch[0]!, 1, length, outWidth], outType.quant)], name: `${base}_heads_as_conv` },
   );
@@ -239,6 +323,11 @@ export function int8HeadMerge(transpose: Node): boolean {
   reshape.erase();
   transpose.erase();
   return true;
+}
+
+/** A Gemm that is `A @ B (+ C)`: transA 0, alpha and beta 1. */
+function plainGemm(node: Node): boolean {
+  return node.op === 'onnx.Gemm' && (node.optionalAttr('transA', 'int') ?? 0) === 0 && (node.optionalAttr('alpha', 'float') ?? 1) === 1 && (node.optionalAttr('beta', 'float') ?? 1) === 1;
 }
 
 /**
@@ -262,9 +351,14 @@ export function dequantizedHeadMerge(transpose: Node): boolean {
   if (dequantize?.op !== 'onnx.DequantizeLinear' || dequantize.inputs[0] !== reshape.output(0)) return false;
   if (!sameQuant(quantOf(attention), quantOf(transpose.output(0))) || !sameQuant(quantOf(attention), quantOf(reshape.output(0)))) return false;
   const reader = soleUser(dequantize.output(0));
-  const weight = reader?.op === 'onnx.MatMul' && reader.inputs[0] === dequantize.output(0) ? constantOf(reader.inputs[1]) : undefined;
-  const outType = reader?.outputs[0]?.type as TensorType | undefined;
-  if (!reader || !weight || weight.dtype !== 'float32' || weight.quant || weight.rank !== 2 || weight.shape[0] !== width || outType?.dtype !== 'float32') return false;
+  if (!reader || reader.inputs[0] !== dequantize.output(0) || (reader.op !== 'onnx.MatMul' && !plainGemm(reader))) return false;
+  let weight = constantOf(reader.inputs[1]);
+  // torch's Linear on the merged rows [L, E] (nn.MultiheadAttention's out_proj): a Gemm with transB and its bias, added after.
+  if (weight && reader.op === 'onnx.Gemm' && (reader.optionalAttr('transB', 'int') ?? 0) === 1) weight = weight.rank === 2 ? transposeTensor(weight, [1, 0]) : undefined;
+  const bias = reader.op === 'onnx.Gemm' ? (reader.inputs[2] ?? undefined) : undefined;
+  const outType = reader.outputs[0]?.type as TensorType | undefined;
+  if (!weight || weight.dtype !== 'float32' || weight.quant || weight.rank !== 2 || weight.shape[0] !== width || outType?.dtype !== 'float32') return false;
+  if (bias && (tensorTypeOf(bias)?.dtype !== 'float32' || knownAfter(bias, 0)?.known.at(-1) !== weight.shape[1] || product(knownAfter(bias, 0)!.known) !== weight.shape[1])) return false;
   const shape = (outType.shape ?? []).map((d) => (typeof d === 'number' ? d : -1));
   if (shape.length === 0 || shape.filter((d) => d === -1).length > 1) return false;
   const outWidth = weight.shape[1]!;
@@ -284,7 +378,8 @@ export function dequantizedHeadMerge(transpose: Node): boolean {
     { padding: attrs.string('VALID'), stride_w: attrs.int(1), stride_h: attrs.int(1), dilation_w_factor: attrs.int(1), dilation_h_factor: attrs.int(1), fused_activation_function: attrs.string('NONE') },
     { types: [tensorType('float32', [prefix === 0 ? 1 : batch[0]!, 1, length, outWidth])], name: `${base}_heads_as_conv` },
   );
-  const y = at.create('tflite.RESHAPE', [conv.output(0), at.constant(Tensor.fromValues('int32', [shape.length], shape), `${base}_merged_shape`)], {}, { types: [outType], name: `${base}_merged` }).output(0);
+  let y = at.create('tflite.RESHAPE', [conv.output(0), at.constant(Tensor.fromValues('int32', [shape.length], shape), `${base}_merged_shape`)], {}, { types: [outType], name: `${base}_merged` }).output(0);
+  if (bias) y = at.op1('onnx.Add', [y, bias], {}, { types: [outType], name: `${base}_bias`, loc: reader.loc });
   reader.output(0).replaceAllUsesWith(y);
   reader.erase();
   dequantize.erase();

@@ -2,7 +2,7 @@ import { attrs, Builder, Tensor, type Dim, type Node, type Type, type Value } fr
 import { transposeTensor } from '@modelpass/transforms';
 import { constantOf, numbersOf } from '../constant-values.js';
 import { dimsOf, staticDims, tensorTypeOf, typeWithShape } from '../lowering-tools.js';
-import { dequantizedHeadMerge, int8HeadMerge, int8HeadSplit } from '../quantized/attention-heads-int8.js';
+import { dequantizedHeadMerge, dequantizedHeadSplit, int8HeadMerge, int8HeadSplit } from '../quantized/attention-heads-int8.js';
 
 /**
  * The head split and head merge of multi-head attention as torch exports it with one sequence in the
@@ -109,9 +109,27 @@ function transposedOnce(weight: Tensor): Tensor {
   return transposed;
 }
 
+/**
+ * `value` = `Gemm(x[R, Ein], W (+ b))` on rows themselves (torch's Linear on a rank-2 input: transB, b `[N]`): the
+ * projection of x.
+ */
+function gemmProjection(value: Value): Projection | undefined {
+  const gemm = value.producer;
+  if (gemm?.op !== 'onnx.Gemm' || (gemm.optionalAttr('transA', 'int') ?? 0) !== 0 || (gemm.optionalAttr('alpha', 'float') ?? 1) !== 1 || (gemm.optionalAttr('beta', 'float') ?? 1) !== 1) return undefined;
+  let weight = constantOf(gemm.inputs[1]);
+  if (!weight || weight.dtype !== 'float32' || weight.quant || weight.rank !== 2) return undefined;
+  if ((gemm.optionalAttr('transB', 'int') ?? 0) === 1) weight = transposedOnce(weight);
+  const n = weight.shape[1]!;
+  const biasTensor = gemm.inputs[2] ? constantOf(gemm.inputs[2]) : undefined;
+  if (gemm.inputs[2] && (!biasTensor || biasTensor.dtype !== 'float32' || biasTensor.size !== n || biasTensor.shape[biasTensor.rank - 1] !== n)) return undefined;
+  const x = gemm.input(0);
+  if (staticDims(x)?.length !== 2 || tensorTypeOf(x)?.dtype !== 'float32') return undefined;
+  return { x, weight, bias: biasTensor?.reshape([n]) };
+}
+
 /** `value` = `x @ W (+ b)` with W a float32 constant [Ein, N] and b a constant broadcast along the last axis only. */
 function projectionOf(value: Value): Projection | undefined {
-  const flattened = flattenedGemmProjection(value);
+  const flattened = flattenedGemmProjection(value) ?? gemmProjection(value);
   if (flattened) return flattened;
   let producer = value.producer;
   let bias: Tensor | undefined;
@@ -628,5 +646,5 @@ export function attentionHeadsWithoutTranspose(transpose: Node, opset: number): 
   // int8 (quantized models): the projection's integers head-major, the merge as one CONV_2D (attention-heads-int8.ts).
   if (tensorTypeOf(transpose.output(0))?.dtype === 'int8') return int8HeadSplit(transpose) || int8HeadMerge(transpose) || dequantizedHeadMerge(transpose);
   if (tensorTypeOf(transpose.output(0))?.dtype !== 'float32') return false;
-  return headSplit(transpose) || headMerge(transpose, opset) || interleavedHeadSplit(transpose) || interleavedHeadMerge(transpose, opset);
+  return headSplit(transpose) || headMerge(transpose, opset) || interleavedHeadSplit(transpose) || interleavedHeadMerge(transpose, opset) || dequantizedHeadSplit(transpose);
 }

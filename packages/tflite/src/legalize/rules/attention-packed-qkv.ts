@@ -19,37 +19,50 @@ import { attentionHeadsWithoutTranspose, batchTarget, int64s, knownAfter, permOf
  * Transpose's readers all q/k/v parts. Returns whether it rewrote; the packed Reshape, Transpose and the parts'
  * Gathers/Split/Squeezes are erased here.
  */
+/**
+ * The packed layouts: `[B, N, 3, H, hd]` by `[2,0,3,1,4]` (a batch dim, possibly symbolic; parts `[B, H, N, hd]`), or
+ * `[N, 3, H, hd]` by `[1,2,0,3]` (a model exported with the batch folded away, `qkv.reshape(N, 3, H, hd).permute(1, 2,
+ * 0, 3)`; parts `[H, N, hd]`, all dims static). Each part becomes the head split of that layout: `[B, N, H, hd]` by
+ * `[0,2,1,3]`, or `[N, H, hd]` by `[1,0,2]`.
+ */
+const PACKED_LAYOUTS: Record<string, { readonly prefix: 0 | 1; readonly headPerm: readonly number[] }> = {
+  '2,0,3,1,4': { prefix: 1, headPerm: [0, 2, 1, 3] },
+  '1,2,0,3': { prefix: 0, headPerm: [1, 0, 2] },
+};
+
 export function packedQkvAsHeadSplits(transpose: Node, opset: number): boolean {
-  if (permOf(transpose)?.join(',') !== '2,0,3,1,4' || opset < 10) return false;
+  const layout = PACKED_LAYOUTS[permOf(transpose)?.join(',') ?? ''];
+  if (!layout || opset < 10) return false;
+  const { prefix, headPerm } = layout;
   const packedType = tensorTypeOf(transpose.output(0));
   if (!packedType || (packedType.dtype !== 'float32' && !(packedType.dtype === 'int8' && packedType.quant))) return false;
   const reshape = transpose.inputs[0]?.producer;
   if (reshape?.op !== 'onnx.Reshape' || soleUser(reshape.output(0)) !== transpose) return false;
-  const split = knownAfter(reshape.output(0), 1);
+  const split = knownAfter(reshape.output(0), prefix);
   const packed = reshape.input(0);
-  const source = knownAfter(packed, 1);
+  const source = knownAfter(packed, prefix);
   if (!split || split.known.length !== 4 || !source || source.known.length !== 2) return false;
   const [length, three, heads, headSize] = split.known as [number, number, number, number];
   const width = heads * headSize;
   if (three !== 3 || heads < 2 || source.known[0] !== length || source.known[1] !== 3 * width) return false;
   if (packedType.quant && (!sameQuant(packedType.quant, quantOf(packed)) || !sameQuant(packedType.quant, quantOf(reshape.output(0))))) return false;
   if (!constantProjection(packed)) return false;
-  const parts = qkvParts(transpose, opset);
+  const parts = qkvParts(transpose, opset, prefix + 3);
   if (!parts) return false;
 
-  const batch: Dim = source.all[0]!;
+  const batch: Dim[] = source.all.slice(0, prefix) as Dim[];
   const at = Builder.before(transpose);
   const loc = transpose.loc;
   const axis = at.constant(int64s([-1]), `${transpose.name}_qkv_axis`);
-  const target = at.constant(int64s([batchTarget(batch), length, heads, headSize]), `${transpose.name}_qkv_heads`);
+  const target = at.constant(int64s([...batch.map(batchTarget), length, heads, headSize]), `${transpose.name}_qkv_heads`);
   const headTransposes: Node[] = [];
   for (const { index, value } of parts) {
     const base = `${transpose.name}_${'qkv'[index]}`;
     const start = at.constant(int64s([index * width]), `${base}_start`);
     const end = at.constant(int64s([(index + 1) * width]), `${base}_end`);
-    const slice = at.op1('onnx.Slice', [packed, start, end, axis], {}, { types: [typeWithShape(packed.type, [batch, length, width])], name: `${base}_columns`, loc });
-    const rows = at.op1('onnx.Reshape', [slice, target], {}, { types: [typeWithShape(value.type, [batch, length, heads, headSize])], name: `${base}_split`, loc });
-    const headMajor = at.create('onnx.Transpose', [rows], { perm: attrs.ints([0, 2, 1, 3]) }, { types: [value.type], name: `${base}_heads`, loc });
+    const slice = at.op1('onnx.Slice', [packed, start, end, axis], {}, { types: [typeWithShape(packed.type, [...batch, length, width])], name: `${base}_columns`, loc });
+    const rows = at.op1('onnx.Reshape', [slice, target], {}, { types: [typeWithShape(value.type, [...batch, length, heads, headSize])], name: `${base}_split`, loc });
+    const headMajor = at.create('onnx.Transpose', [rows], { perm: attrs.ints([...headPerm]) }, { types: [value.type], name: `${base}_heads`, loc });
     value.replaceAllUsesWith(headMajor.output(0));
     headTransposes.push(headMajor);
   }
@@ -64,7 +77,7 @@ export function packedQkvAsHeadSplits(transpose: Node, opset: number): boolean {
   return true;
 }
 
-/** `value` = `x @ W (+ b)` with W a constant of rank 2 (float32, or int8 behind its quant<> type): a projection the head split can take. */
+/** `value` = `x @ W (+ b)` with W a constant of rank 2 (float32, or int8 behind its quant<> type; a Gemm's, transposed or not): a projection the head split can take. */
 function constantProjection(value: Value): boolean {
   let producer = value.producer;
   if (producer?.op === 'onnx.Add') {
@@ -72,6 +85,7 @@ function constantProjection(value: Value): boolean {
     const other = constantOf(a) ? b : constantOf(b) ? a : undefined;
     producer = other?.producer ?? null;
   }
+  if (producer?.op === 'onnx.Gemm') return (producer.optionalAttr('transA', 'int') ?? 0) === 0 && constantOf(producer.inputs[1])?.rank === 2;
   return producer?.op === 'onnx.MatMul' && constantOf(producer.inputs[1])?.rank === 2;
 }
 
@@ -87,7 +101,7 @@ interface QkvPart {
  * (`qkv[c]`), or the one reader a Split along axis 0 into ones whose outputs are each read by Squeezes of axis 0
  * (`unbind(0)`). Undefined where any reader is something else.
  */
-function qkvParts(transpose: Node, opset: number): QkvPart[] | undefined {
+function qkvParts(transpose: Node, opset: number, partRank: number): QkvPart[] | undefined {
   const packed = transpose.output(0);
   if (packed.isGraphOutput) return undefined;
   const parts: QkvPart[] = [];
@@ -99,7 +113,7 @@ function qkvParts(transpose: Node, opset: number): QkvPart[] | undefined {
       if ((user.optionalAttr('axis', 'int') ?? 0) !== 0 || !index || index.rank !== 0 || value === undefined || value < -3 || value > 2) return undefined;
       parts.push({ index: (value + 3) % 3, value: user.output(0) });
     } else if (user.op === 'onnx.Split' && packed.useCount === 1) {
-      const split = splitIntoOnes(user, opset);
+      const split = splitIntoOnes(user, opset, partRank);
       if (!split) return undefined;
       parts.push(...split);
     } else {
@@ -110,7 +124,7 @@ function qkvParts(transpose: Node, opset: number): QkvPart[] | undefined {
 }
 
 /** A Split of axis 0 of `[3, …]` into three ones, each output read only by Squeezes of axis 0: their values. */
-function splitIntoOnes(split: Node, opset: number): QkvPart[] | undefined {
+function splitIntoOnes(split: Node, opset: number, partRank: number): QkvPart[] | undefined {
   if ((split.optionalAttr('axis', 'int') ?? 0) !== 0 || split.outputs.length !== 3) return undefined;
   const sizes = split.inputs[1] ? numbersOf(split.inputs[1]) : split.optionalAttr('split', 'ints')?.map(Number);
   if (sizes && sizes.some((size) => size !== 1)) return undefined;
@@ -120,8 +134,8 @@ function splitIntoOnes(split: Node, opset: number): QkvPart[] | undefined {
     for (const squeeze of output.users) {
       if (squeeze.op !== 'onnx.Squeeze' || squeeze.inputs[0] !== output) return undefined;
       const axes = opset >= 13 ? (squeeze.inputs[1] ? numbersOf(squeeze.inputs[1]) : undefined) : squeeze.optionalAttr('axes', 'ints')?.map(Number);
-      if (!axes || axes.length !== 1 || (axes[0] !== 0 && axes[0] !== -5)) return undefined;
-      if (dimsOf(squeeze.output(0))?.length !== 4) return undefined;
+      if (!axes || axes.length !== 1 || (axes[0] !== 0 && axes[0] !== -(partRank + 1))) return undefined;
+      if (dimsOf(squeeze.output(0))?.length !== partRank) return undefined;
       parts.push({ index, value: squeeze.output(0) });
     }
   }
