@@ -4,7 +4,7 @@
  * the verifier could not prove anything wrong. A proven contradiction is now an error naming the
  * node and the shapes, and nothing is written; a dim inference cannot decide stays accepted.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Graph, GraphBuilder, Model, Tensor, tensorType, type Dim } from '@modelpass/ir';
@@ -26,7 +26,21 @@ function onnxAdd(inputShape: Dim[]): string {
   return path;
 }
 
-function tfliteAdd(inputShape: number[]): string {
+/** An ADD of input 'a' and a [7,13] constant; an input shape that cannot broadcast is patched into a valid file (the writer refuses it). */
+function tfliteAdd(inputShape: [number, number]): string {
+  if (inputShape[0] === 1) return writeTfliteAdd(inputShape);
+  const bytes = readFileSync(writeTfliteAdd([1, inputShape[1]]));
+  // 'a' is the only [1, 13] tensor: its shape vector (int32 length 2, then the dims), and shape_signature when written.
+  const vector = Buffer.from(Int32Array.of(2, 1, inputShape[1]).buffer);
+  let patched = 0;
+  for (let at = bytes.indexOf(vector); at >= 0; at = bytes.indexOf(vector, at + 1), patched++) bytes.writeInt32LE(inputShape[0], at + 4);
+  expect(patched).toBeGreaterThan(0);
+  const path = join(temp, `add-${inputShape.join('x')}.tflite`);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+function writeTfliteAdd(inputShape: number[]): string {
   const g = new Graph('main');
   const a = g.addInput('a', tensorType('float32', inputShape));
   const n = g.createNode({ op: 'tflite.ADD', name: 'add', inputs: [a, g.addConstant('w', weights())], outputs: [{ name: 'y', type: tensorType('float32', [7, 13]) }] });
