@@ -2,7 +2,7 @@ import { defineCanonicalOp, type CanonicalOp, type KernelContext } from '../op-d
 import { roundHalfToEven } from '../util/elements.js';
 import { broadcastInputs } from '../util/inference.js';
 import { inputTensor, opError } from '../util/kernel-io.js';
-import { defineUnaryOp, legacyAlignedB, legacyBroadcastAttributes, mapBinary, requireSameDType, type BinaryFunctions, type FloatRun } from './elementwise.js';
+import { defineUnaryOp, legacyAlignedB, legacyBroadcastAttributes, mapBinary, requireSameDType, sameDTypeInference, type BinaryFunctions, type FloatRun } from './elementwise.js';
 import { verifyBroadcast } from '../verify/structure-checks.js';
 import { verifyModFloat } from '../verify/operand-shape-checks.js';
 
@@ -27,7 +27,7 @@ function defineArithmeticOp(op: string, summary: string, functions: (context: Ke
     inputs: [{ name: 'A' }, { name: 'B' }],
     outputs: [{ name: 'C' }],
     attributes: legacyBroadcastAttributes,
-    inferTypes: (context) => [broadcastInputs(context, [0, 1])],
+    inferTypes: sameDTypeInference((context) => [broadcastInputs(context, [0, 1])]),
     verify: verifyBroadcast([0, 1]),
     kernel: (inputs, context) => {
       const a = inputTensor(inputs, 0, context);

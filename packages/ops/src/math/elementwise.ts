@@ -1,8 +1,8 @@
-import { type AttributeSpec, type DType, type Tensor } from '@modelpass/ir';
+import { type AttributeSpec, type DType, type Tensor, type TypeInference } from '@modelpass/ir';
 import { defineCanonicalOp, type CanonicalOp, type KernelContext } from '../op-definition.js';
 import { allocateElements, readElements, viewElements, tensorFromElements } from '../util/elements.js';
 import { inputTensor, inputTensors, opError } from '../util/kernel-io.js';
-import { broadcastInference, sameAsInput } from '../util/inference.js';
+import { broadcastInference, inputTensorType, sameAsInput } from '../util/inference.js';
 import { broadcastRuns, broadcastStaticShapes } from '../util/shape.js';
 import { elementClassOf, type ElementClass } from './element-class.js';
 import { verifyBroadcast } from '../verify/structure-checks.js';
@@ -160,6 +160,22 @@ export interface BinaryOpInit {
   readonly functions: (context: KernelContext) => BinaryFunctions;
 }
 
+/**
+ * Inference that first refuses A and B of two element types (ONNX's T binds both; ONNX Runtime refuses the model:
+ * "Type parameter (T) of Optype (Sub) bound to different types"). The verifier's type-constraint check sees only
+ * declared types; a Cast's undeclared output gets its type here, so the node is refused, named, before a pass reads it.
+ */
+export function sameDTypeInference(inference: TypeInference): TypeInference {
+  return (context) => {
+    const [a, b] = [inputTensorType(context, 0), inputTensorType(context, 1)];
+    if (a && b && a.dtype !== b.dtype) {
+      const { node } = context;
+      throw opError(node, `A '${node.inputs[0]!.name}' is ${a.dtype} but B '${node.inputs[1]!.name}' is ${b.dtype}`, { expected: 'A and B of one element type (T)', actual: `${a.dtype} and ${b.dtype}` });
+    }
+    return inference(context);
+  };
+}
+
 /** An elementwise binary op with numpy broadcasting. */
 export function defineBinaryOp(init: BinaryOpInit): CanonicalOp {
   return defineCanonicalOp({
@@ -168,7 +184,7 @@ export function defineBinaryOp(init: BinaryOpInit): CanonicalOp {
     inputs: [{ name: 'A' }, { name: 'B' }],
     outputs: [{ name: 'C' }],
     attributes: { ...(init.legacyBroadcast ? legacyBroadcastAttributes : {}), ...init.attributes },
-    inferTypes: broadcastInference(init.outDType),
+    inferTypes: init.sameDType === false ? broadcastInference(init.outDType) : sameDTypeInference(broadcastInference(init.outDType)),
     verify: verifyBroadcast(),
     kernel: (inputs, context) => {
       const [a, rawB] = inputTensors(inputs.slice(0, 2), context) as [Tensor, Tensor];

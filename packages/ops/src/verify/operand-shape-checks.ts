@@ -29,7 +29,31 @@ export function verifyChannelParameters(parameters: readonly number[]): OpVerifi
     if (intAttribute(node, 'spatial') === 0) return;
     const shape = inputShapeOf(node, 0);
     const channels = shape && shape.length >= 2 ? staticDim(shape[1]) : undefined;
-    if (channels === undefined) return;
+    if (channels === undefined) {
+      // X's channel count not known yet (its producer's output untyped before inference): the parameters must still
+      // be rank 1 and of one length, or the node is refused here rather than by a lowering that reads them.
+      let first: { index: number; length: number } | undefined;
+      for (const index of parameters) {
+        const parameter = inputShapeOf(node, index);
+        if (!parameter) continue;
+        if (parameter.length !== 1) {
+          reportAt(context, 'channel-parameter', `'${inputName(node, index)}' ${formatDims(parameter)} is not one value per channel of '${inputName(node, 0)}'`, {
+            expected: 'a rank-1 tensor of one value per channel (dim 1 of the input)',
+            actual: formatDims(parameter),
+          });
+          continue;
+        }
+        const length = staticDim(parameter[0]);
+        if (length === undefined) continue;
+        if (!first) first = { index, length };
+        else if (length !== first.length)
+          reportAt(context, 'channel-parameter', `'${inputName(node, index)}' [${length}] and '${inputName(node, first.index)}' [${first.length}] differ in length: each holds one value per channel of '${inputName(node, 0)}'`, {
+            expected: `${first.length} values, as '${inputName(node, first.index)}'`,
+            actual: formatDims(parameter),
+          });
+      }
+      return;
+    }
     for (const index of parameters) {
       const parameter = inputShapeOf(node, index);
       if (!parameter) continue;

@@ -22,9 +22,26 @@ export const verifyGemm: OpVerifier = (context) => {
   const b = inputShapeOf(node, 1);
   if (a && a.length !== 2) reportAt(context, 'gemm-rank', `A '${node.inputs[0]!.name}' has rank ${a.length}`, { expected: 'a matrix (rank 2)', actual: `rank ${a.length} ${formatDims(a)}` });
   if (b && b.length !== 2) reportAt(context, 'gemm-rank', `B '${node.inputs[1]!.name}' has rank ${b.length}`, { expected: 'a matrix (rank 2)', actual: `rank ${b.length} ${formatDims(b)}` });
-  if (a?.length !== 2 || b?.length !== 2) return;
   const transA = intAttribute(node, 'transA') === 1;
   const transB = intAttribute(node, 'transB') === 1;
+  // C broadcasts one way to [M, N] (ONNX Runtime refuses the model otherwise); M from A, N from B, either may be unknown.
+  const c = node.inputs[2] ? inputShapeOf(node, 2) : undefined;
+  if (c) {
+    const m = a?.length === 2 ? staticDim(transA ? a[1] : a[0]) : undefined;
+    const n = b?.length === 2 ? staticDim(transB ? b[0] : b[1]) : undefined;
+    const target = [m, n];
+    const bad = c.length > 2 || c.some((dim, i) => {
+      const want = target[i + 2 - c.length];
+      const have = staticDim(dim);
+      return want !== undefined && have !== undefined && have !== 1 && have !== want;
+    });
+    if (bad)
+      reportAt(context, 'gemm-c-broadcast', `C '${node.inputs[2]!.name}' ${formatDims(c)} does not broadcast to Y [M, N] = [${m ?? '?'},${n ?? '?'}]`, {
+        expected: 'C of rank 0 to 2 whose dims are 1 or those of [M, N], aligned at the last dim',
+        actual: formatDims(c),
+      });
+  }
+  if (a?.length !== 2 || b?.length !== 2) return;
   const kA = staticDim(transA ? a[0] : a[1]);
   const kB = staticDim(transB ? b[1] : b[0]);
   if (kA !== undefined && kB !== undefined && kA !== kB) {

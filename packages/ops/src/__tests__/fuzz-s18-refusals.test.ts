@@ -1,0 +1,83 @@
+/**
+ * Inputs the passes-mode fuzzer (session s18) carried past input verification into a pass that then threw a
+ * TypeError/RangeError or left the IR invalid: each is now refused as a ModelpassError naming the node — by the
+ * verifier where the operands' declared shapes show it, else by inference once a producer's output is typed.
+ * ONNX Runtime refuses each of these (Gemm "Dimension mismatch in unification", Sub/Equal "Type parameter (T)
+ * ... bound to different types", MaxPool "Input tensor must have at least 3 dimensions").
+ */
+import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType, verifyModel, type Attribute, type Dim, type DType, type Type } from '@modelpass/ir';
+import { createOpRegistry } from '@modelpass/ops';
+import { describe, expect, it } from 'vitest';
+
+const registry = createOpRegistry();
+const t = (dtype: DType, ...shape: Dim[]): Type => tensorType(dtype, shape);
+const floats = (shape: number[]): Tensor => Tensor.fromValues('float32', shape, new Array(shape.reduce((a, b) => a * b, 1)).fill(1));
+
+/** Node 'n' over graph inputs (types) and constants (tensors); `untyped` lists operands passed through an (untyped) Identity first. */
+function single(op: string, operands: readonly (Type | Tensor)[], attributes: Record<string, Attribute> = {}, untyped: readonly number[] = []) {
+  const b = new GraphBuilder();
+  const inputs = operands.map((operand, i) => {
+    const value = operand instanceof Tensor ? b.constant(operand, `c${i}`) : b.input(`x${i}`, operand);
+    return untyped.includes(i) ? b.op('onnx.Identity', [value], {}, { outputs: 1, name: `id${i}` })[0]! : value;
+  });
+  b.output(...b.op(op, inputs, attributes, { outputs: 1, name: 'n' }));
+  const model = b.model({ onnx: 17 });
+  return { model, node: model.graph.nodeList().find((node) => node.name === 'n')! };
+}
+
+const verifyErrors = (...args: Parameters<typeof single>): string =>
+  verifyModel(single(...args).model, { registry })
+    .filter((d) => d.severity === 'error')
+    .map((d) => `${d.code}: ${d.reason}`)
+    .join('\n');
+
+/** Inference of node 'n': its output shape, or the refusal's reason (a ModelpassError located at 'n'). */
+function infer(...args: Parameters<typeof single>): string | readonly Dim[] | null | undefined {
+  const { model, node } = single(...args);
+  try {
+    const [type] = registry.inferNode(node, model)!;
+    return type?.kind === 'tensor' ? type.shape : undefined;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ModelpassError);
+    const [d] = (error as ModelpassError).diagnostics;
+    expect(d!.location?.node).toBe('n');
+    return d!.reason;
+  }
+}
+
+describe('s18 passes-fuzz inputs refused, naming the node', () => {
+  it('BatchNormalization with X untyped: a parameter that is not rank 1, or two lengths, refused at verification', () => {
+    const x = t('float32', 1, 16, 5, 5);
+    const ok = [floats([16]), floats([16]), floats([16])];
+    expect(verifyErrors('onnx.BatchNormalization', [x, floats([16]), ...ok], {}, [0])).toBe('');
+    expect(verifyErrors('onnx.BatchNormalization', [x, floats([16, 1, 3, 3]), ...ok], {}, [0])).toMatch(/ops\/channel-parameter: 'c1' \[16,1,3,3\] is not one value per channel of 'id0_/);
+    expect(verifyErrors('onnx.BatchNormalization', [x, floats([16]), floats([16]), floats([144]), floats([16])], {}, [0])).toMatch(/'c3' \[144\] and 'c1' \[16\] differ in length/);
+  });
+
+  it('Gemm: a C that does not broadcast to [M, N] refused at verification, with A untyped', () => {
+    const gemm = (c: number[]) => verifyErrors('onnx.Gemm', [t('float32', 'N', 64), floats([10, 64]), floats(c)], { transB: attrs.int(1) }, [0]);
+    expect(gemm([10])).toBe('');
+    expect(gemm([1, 10])).toBe('');
+    expect(gemm([10, 64])).toMatch(/ops\/gemm-c-broadcast: C 'c2' \[10,64\] does not broadcast to Y \[M, N\] = \[\?,10\]/);
+  });
+
+  it('Gemm inference: inner dims that differ, and C that does not broadcast, once A is typed', () => {
+    expect(infer('onnx.Gemm', [t('float32', 16, 64), floats([10, 64]), floats([10])], { transB: attrs.int(1) })).toEqual([16, 10]);
+    expect(infer('onnx.Gemm', [t('float32', 16, 9), floats([10, 64]), floats([10])], { transB: attrs.int(1) })).toMatch(/^inner dimensions differ: A 'x0' \[16,9\] gives K = 9, B 'c1' \[10,64\] gives K = 64 \(transB\)/);
+    expect(infer('onnx.Gemm', [t('float32', 16, 64), floats([10, 64]), floats([3, 10])], { transB: attrs.int(1) })).toMatch(/^C 'c2' \[3,10\] does not broadcast to Y \[16,10\]/);
+  });
+
+  it('Sub and Equal of two element types refused by inference (the verifier sees declared types only)', () => {
+    expect(infer('onnx.Sub', [t('float32', 3), t('float32', 3)])).toEqual([3]);
+    expect(infer('onnx.Sub', [t('float32', 3), t('int32', 3)])).toBe("A 'x0' is float32 but B 'x1' is int32");
+    expect(infer('onnx.Equal', [t('float64', 3), t('int64', 3)])).toBe("A 'x0' is float64 but B 'x1' is int64");
+    // Pow's exponent may be of another type (T1, T2).
+    expect(infer('onnx.Pow', [t('float32', 3), t('int64', 3)])).toEqual([3]);
+  });
+
+  it('MaxPool/AveragePool of rank 1 or 2 refused by inference (was RangeError: Invalid array length)', () => {
+    expect(infer('onnx.MaxPool', [t('float32', 32)], { kernel_shape: attrs.ints([2, 2]) })).toMatch(/^needs an input of rank 3 or more .*not rank 1/);
+    expect(infer('onnx.AveragePool', [t('float32', 2, 32)], { kernel_shape: attrs.ints([2]) })).toMatch(/not rank 2/);
+    expect(infer('onnx.MaxPool', [t('float32', 1, 2, 8)], { kernel_shape: attrs.ints([2]) })).toEqual([1, 2, 7]);
+  });
+});
