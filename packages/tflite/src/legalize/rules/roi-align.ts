@@ -19,6 +19,8 @@ function check(node: Node): string | undefined {
   const x = staticDims(node.inputs[0]);
   const rois = staticDims(node.inputs[1]);
   if (!x || x.length !== 4 || !rois || rois.length !== 2 || rois[1] !== 4) return 'RoiAlign needs static X [N, C, H, W] and rois [R, 4]';
+  const batch = tensorTypeOf(node.inputs[2]);
+  if (!batch || (batch.dtype !== 'int64' && batch.dtype !== 'int32')) return `RoiAlign's batch_indices '${node.inputs[2]?.name ?? ''}' needs a known int64 (or int32) type, not ${batch ? batch.dtype : 'an unknown one'}`;
   return undefined;
 }
 

@@ -9,7 +9,7 @@ import { isTensorType, Tensor, tensorType, type Node, type Value } from '@modelp
 import { META_SHAPE_BOUND } from '../../io/metadata-keys.js';
 import { numbersOf } from '../constant-values.js';
 import type { LoweringContext } from '../lowering-rule.js';
-import { normalizeAxis, replaceNode, staticDims, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
+import { loweringError, normalizeAxis, replaceNode, staticDims, tensorTypeOf, TfliteEmitter } from '../lowering-tools.js';
 
 const POSITION_DTYPES = ['int32', 'int64'];
 
@@ -45,7 +45,11 @@ export function lowerRunTimeSlice(node: Node, context: LoweringContext): void {
   const dims = staticDims(node.inputs[0])!;
   const rank = dims.length;
   const count = staticDims(node.inputs[1])![0]!;
-  const axes = listedAxes(node, rank, count) as number[];
+  // Checked before lowering began, but an earlier node's lowering can turn the axes' producer into a
+  // tflite op that no longer reads as a constant (a shared Reshape of a constant): refuse, naming the node.
+  const listed = listedAxes(node, rank, count);
+  if (typeof listed === 'string') throw loweringError(node, `${listed} (its axes input '${node.inputs[3]?.name ?? ''}' is no longer a constant once the nodes before it are lowered)`);
+  const axes = listed;
   const vector = tensorType('int64', [count]);
   const flags = tensorType('bool', [count]);
   const asInt64 = (value: Value): Value => (tensorTypeOf(value)?.dtype === 'int64' ? value : emit.op1('CAST', [value], {}, vector));
