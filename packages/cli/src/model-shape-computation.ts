@@ -4,6 +4,8 @@
  * pass that folds it (`simplify`) then makes the Reshape's target a constant, and verify-each blamed the pass
  * ("pass 'simplify' left the IR invalid"). When a pass fails at a node that shape inference already refuses on
  * the input as read, the failure is the model's: this says so, naming the node and what computes its target.
+ * An input verify-each refused before any pass ran (a Reshape to a constant target that cannot fit) keeps that
+ * error: no pass ran, nothing was folded.
  */
 import { ModelpassError, type DiagnosticInit, type Model, type Node, type Value } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
@@ -17,6 +19,8 @@ const NAMED_PRODUCERS = 6;
  */
 export async function blameModelShapeComputation(error: unknown, readInput: () => Promise<Model>): Promise<unknown> {
   if (!ModelpassError.is(error)) return error;
+  // verify-each refused the input before any pass ran: that error already blames the model, and no pass folded anything.
+  if (error.diagnostics.some((d) => d.code === 'verify-each/invalid-input')) return error;
   const failedNodes = new Set(error.diagnostics.map((d) => d.location?.node).filter((name): name is string => name !== undefined));
   if (failedNodes.size === 0) return error;
   let input: Model;

@@ -52,6 +52,22 @@ describe('a Reshape made impossible by the model’s own shape computation', () 
     expect(result.stderr).not.toContain('left the IR invalid');
   });
 
+  it('a Reshape to a constant target that cannot fit keeps the input check\'s error: no pass folded anything (QA s18 round 17)', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [2, 3]));
+    const target = b.constant(Tensor.fromValues('int64', [3], [1n, 6n, 5000000000n]), 'target');
+    b.output(b.op1('onnx.Reshape', [x, target], {}, { name: 'const_reshape', outputs: ['y'] }));
+    const path = join(temp, 'const-target.onnx');
+    writeFileSync(path, encodeOnnx(b.model({ onnx: 13 })));
+    for (const [output, extra] of [['const-target.tflite', []], ['const-target.onnx.out.onnx', ['-p', 'simplify']]] as const) {
+      const result = await runCli(['convert', path, ...extra, '-o', join(temp, output)]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('the input model is invalid before any pass ran');
+      expect(result.stderr).toContain("cannot reshape 'x' [2,3] (6 elements) to [1,6,5000000000]");
+      expect(result.stderr).not.toContain('only made that visible');
+    }
+  });
+
   it('a target that fits is simplified as before', async () => {
     const { path } = reshapeModel(12);
     const result = await runCli(['convert', path, '-p', 'simplify', '-o', join(temp, 'out-12.onnx')]);
