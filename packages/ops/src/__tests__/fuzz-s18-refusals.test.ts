@@ -75,6 +75,19 @@ describe('s18 passes-fuzz inputs refused, naming the node', () => {
     expect(infer('onnx.Pow', [t('float32', 3), t('int64', 3)])).toEqual([3]);
   });
 
+  it('NegativeLogLikelihoodLoss/SoftmaxCrossEntropyLoss: target not the input less its class axis, weight of another type, refused at verification and inference', () => {
+    const i64 = (...shape: Dim[]) => t('int64', ...shape);
+    expect(verifyErrors('onnx.NegativeLogLikelihoodLoss', [t('float32', 5, 3), i64(5)])).toBe('');
+    expect(verifyErrors('onnx.NegativeLogLikelihoodLoss', [t('float32', 5, 3), i64(3)])).toBe("ops/loss-operands: target 'x1' [3] does not match input 'x0' [5,3] without its class axis");
+    expect(verifyErrors('onnx.SoftmaxCrossEntropyLoss', [t('float32', 3, 5, 3), i64(3)], { reduction: attrs.string('sum') })).toMatch(/target 'x1' \[3\] does not match input 'x0' \[3,5,3\]/);
+    expect(verifyErrors('onnx.NegativeLogLikelihoodLoss', [t('float32', 3, 5, 6), i64(3, 6), i64(3, 6)])).toMatch(/weight 'x2' is int64 but input 'x0' is float32/);
+    expect(verifyErrors('onnx.NegativeLogLikelihoodLoss', [t('float32', 3, 5, 6), i64(3, 6), t('float32', 4)])).toMatch(/weight 'x2' \[4\] is not one value per class/);
+    // Through an untyped Identity the verifier cannot see it; inference refuses it once typed.
+    expect(verifyErrors('onnx.NegativeLogLikelihoodLoss', [t('float32', 5, 3), i64(3)], {}, [1])).toBe('');
+    expect(infer('onnx.NegativeLogLikelihoodLoss', [t('float32', 5, 3), i64(3)])).toMatch(/^target 'x1' \[3\] does not match/);
+    expect(infer('onnx.NegativeLogLikelihoodLoss', [t('float32', 'N', 3, 4), i64('N', 4)], { reduction: attrs.string('none') })).toEqual(['N', 4]);
+  });
+
   it('MaxPool/AveragePool of rank 1 or 2 refused by inference (was RangeError: Invalid array length)', () => {
     expect(infer('onnx.MaxPool', [t('float32', 32)], { kernel_shape: attrs.ints([2, 2]) })).toMatch(/^needs an input of rank 3 or more .*not rank 1/);
     expect(infer('onnx.AveragePool', [t('float32', 2, 32)], { kernel_shape: attrs.ints([2]) })).toMatch(/not rank 2/);

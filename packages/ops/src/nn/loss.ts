@@ -2,12 +2,13 @@
  * Losses: NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss (reductions none/sum/mean, class
  * weights, ignore_index). Sums run in float64 and round once to the output dtype.
  */
-import { tensorType, type Dim, type InferenceContext, type Node, type Tensor, type Type } from '@modelpass/ir';
+import { isTensorType, tensorType, type Dim, type InferenceContext, type Node, type Tensor, type TensorType, type Type } from '@modelpass/ir';
 import { defineCanonicalOp, type KernelContext, type RuntimeValue } from '../op-definition.js';
 import { tensorFromElements, readInts, readNumbers } from '../util/elements.js';
 import { inputTensorType } from '../util/inference.js';
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { sizeOf } from '../util/shape.js';
+import { reportAt, type OpVerifier } from '../verify/verify-context.js';
 
 type Reduction = 'none' | 'sum' | 'mean';
 
@@ -21,9 +22,52 @@ function lossShape(shape: readonly Dim[]): Dim[] {
   return [shape[0]!, ...shape.slice(2)];
 }
 
+interface LossProblem {
+  readonly reason: string;
+  readonly expected: string;
+  readonly actual: string;
+}
+
+const formatDims = (shape: readonly Dim[]): string => `[${shape.map((d) => (d === null ? '?' : String(d))).join(',')}]`;
+
+/**
+ * What ONNX's shape inference (and so ONNX Runtime at load) refuses in a loss node: a target whose rank is not the
+ * input's less one or whose dims differ from the input's without the class axis, a target that is not int32/int64,
+ * a weight not of the input's type or not [C]. Unknown types and dims are not judged.
+ */
+function lossProblem(node: Node, input: TensorType | undefined, target: TensorType | undefined, weight: TensorType | undefined): LossProblem | undefined {
+  const name = (index: number) => node.inputs[index]?.name ?? `input ${index}`;
+  if (target && !['int32', 'int64'].includes(target.dtype)) return { reason: `target '${name(1)}' is ${target.dtype}`, expected: 'int32 or int64 class indices', actual: target.dtype };
+  if (input && weight && weight.dtype !== input.dtype) return { reason: `weight '${name(2)}' is ${weight.dtype} but input '${name(0)}' is ${input.dtype}`, expected: `weight of ${input.dtype}`, actual: weight.dtype };
+  if (!input?.shape) return undefined;
+  if (input.shape.length < 2) return { reason: `input '${name(0)}' ${formatDims(input.shape)} has no class axis`, expected: 'rank 2 or more (N, C, d1, ...)', actual: `rank ${input.shape.length}` };
+  const expected = lossShape(input.shape);
+  if (target?.shape) {
+    const clash = target.shape.length !== expected.length || target.shape.some((dim, i) => typeof dim === 'number' && typeof expected[i] === 'number' && dim !== expected[i]);
+    if (clash) return { reason: `target '${name(1)}' ${formatDims(target.shape)} does not match input '${name(0)}' ${formatDims(input.shape)} without its class axis`, expected: formatDims(expected), actual: formatDims(target.shape) };
+  }
+  const classes = input.shape[1];
+  if (weight?.shape && (weight.shape.length !== 1 || (typeof weight.shape[0] === 'number' && typeof classes === 'number' && weight.shape[0] !== classes)))
+    return { reason: `weight '${name(2)}' ${formatDims(weight.shape)} is not one value per class of input '${name(0)}' ${formatDims(input.shape)}`, expected: `[${classes ?? 'C'}]`, actual: formatDims(weight.shape) };
+  return undefined;
+}
+
+const typeOfInput = (node: Node, index: number): TensorType | undefined => {
+  const type = node.inputs[index]?.type;
+  return type && isTensorType(type) ? type : undefined;
+};
+
+const verifyLoss: OpVerifier = (context) => {
+  const { node } = context;
+  const problem = lossProblem(node, typeOfInput(node, 0), typeOfInput(node, 1), typeOfInput(node, 2));
+  if (problem) reportAt(context, 'loss-operands', problem.reason, { expected: problem.expected, actual: problem.actual });
+};
+
 function inferLoss(context: InferenceContext, withLogProb: boolean): (Type | undefined)[] {
   const input = inputTensorType(context, 0);
   const target = inputTensorType(context, 1);
+  const problem = lossProblem(context.node, input, target, context.node.inputs[2] ? inputTensorType(context, 2) : undefined);
+  if (problem) throw opError(context.node, problem.reason, { expected: problem.expected, actual: problem.actual });
   const reduction = context.node.attr('reduction', 'string', 'mean');
   const dtype = input?.dtype;
   let loss: Type | undefined;
@@ -93,6 +137,7 @@ export const negativeLogLikelihoodLossOp = defineCanonicalOp({
   inputs: [{ name: 'input' }, { name: 'target' }, { name: 'weight', optional: true }],
   outputs: [{ name: 'loss' }],
   attributes: lossAttributes,
+  verify: verifyLoss,
   inferTypes: (context) => inferLoss(context, false),
   kernel(inputs, context) {
     const x = floatInput(inputs, context);
@@ -126,6 +171,7 @@ export const softmaxCrossEntropyLossOp = defineCanonicalOp({
   inputs: [{ name: 'scores' }, { name: 'labels' }, { name: 'weights', optional: true }],
   outputs: [{ name: 'output' }, { name: 'log_prob', optional: true }],
   attributes: lossAttributes,
+  verify: verifyLoss,
   inferTypes: (context) => inferLoss(context, true),
   kernel(inputs, context) {
     const scores = floatInput(inputs, context);
