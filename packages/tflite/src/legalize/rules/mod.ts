@@ -42,7 +42,8 @@ const mod: LoweringRule = {
     } else {
       const floored = emit.op1('FLOOR_MOD', [x, y], {}, type);
       const nonZero = emit.op1('NOT_EQUAL', [floored, zero], {}, boolType);
-      const signsDiffer = emit.op1('NOT_EQUAL', [emit.op1('LESS', [floored, zero], {}, boolType), emit.op1('LESS', [x, zero], {}, boolType)], {}, boolType);
+      // x's sign: LESS of x alone has x's shape (a scalar x broadcast against y), not the output's.
+      const signsDiffer = emit.op1('NOT_EQUAL', [emit.op1('LESS', [floored, zero], {}, boolType), emit.op1('LESS', [x, zero], {}, tensorType('bool', dimsOf(x) ?? []))], {}, boolType);
       const moved = emit.op1('SUB', [floored, y], fusible, type);
       r = emit.op1('SELECT_V2', [emit.op1('LOGICAL_AND', [nonZero, signsDiffer], {}, boolType), moved, floored], {}, type);
     }
