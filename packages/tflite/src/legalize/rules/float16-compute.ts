@@ -64,6 +64,9 @@ export function float16AsFloat32(graph: Graph): Float16Result {
       if (value?.kind === 'tensor' && value.value.dtype === 'float16') node.setAttribute('value', { kind: 'tensor', value: asFloat32(value.value) });
     }
   }
+  // Removing a Cast whose input is a graph input and whose output a graph output adds an Identity whose output
+  // takes the input's type, still float16 here (passes fuzz s18, test_cast_FLOAT16_to_FLOAT): retyped too.
+  if (casts > 0) for (const value of graph.definedValues()) if (isFloat16(value) && !values.includes(value)) values.push(value);
   for (const value of values) {
     const type = value.type as ReturnType<typeof tensorType>;
     value.type = tensorType('float32', type.shape);
