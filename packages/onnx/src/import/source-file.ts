@@ -1,6 +1,7 @@
+import { statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { SourceFile as HeldSourceFile, SourceRangeStorage } from '@modelpass/ir';
-import { SOURCE } from '../errors.js';
+import { onnxError, SOURCE } from '../errors.js';
 
 /**
  * Files that lazy tensors read from (the .onnx file itself, external data files): @modelpass/ir's
@@ -41,8 +42,14 @@ export class SourceFiles {
     return new SourceRangeStorage(source, offset, byteLength);
   }
 
-  /** After a successful import: sources that tensors use are retained, the others closed. */
+  /**
+   * After a successful import: sources that tensors use are retained, the others closed. Each source was opened
+   * when the reader first met it, so a set of files replaced while the model was read (external data written
+   * anew, a folder swapped) would give a model mixing both versions, every read passing its own file's check:
+   * a used source whose path no longer holds the file opened fails the import.
+   */
   finish(): void {
+    for (const source of this.used) checkStillAtPath(source);
     for (const source of this.byPath.values()) {
       if (this.used.has(source)) source.retain();
       else source.close();
@@ -53,4 +60,20 @@ export class SourceFiles {
   closeAll(): void {
     for (const source of this.byPath.values()) source.close();
   }
+}
+
+/** `source`'s path still names the file it was opened on (same device, inode and size). */
+function checkStillAtPath(source: SourceFile): void {
+  let stats: Stats;
+  try {
+    stats = statSync(source.path);
+  } catch (cause) {
+    throw onnxError({ reason: `'${source.path}' was removed while the model was read`, location: { file: source.path }, cause, hint: 'read the model again once its files stay in place' });
+  }
+  if (source.isSameFile(stats) && stats.size === source.size) return;
+  throw onnxError({
+    reason: `'${source.path}' was replaced while the model was read (its tensors would mix the old and the new file)`,
+    location: { file: source.path },
+    hint: 'read the model again once its files stay unchanged',
+  });
 }
