@@ -67,6 +67,12 @@ describe('s18 passes-fuzz inputs refused, naming the node', () => {
     expect(infer('onnx.Gemm', [t('float32', 16, 64), floats([10, 64]), floats([3, 10])], { transB: attrs.int(1) })).toMatch(/^C 'c2' \[3,10\] does not broadcast to Y \[16,10\]/);
   });
 
+  it('refusals by inference are errors of the verifier at input, with the operand reached through an untyped Identity', () => {
+    expect(verifyErrors('onnx.Gemm', [t('float32', 16, 9), floats([10, 64])], { transB: attrs.int(1) }, [0])).toMatch(/ops\/gemm-inner-dim: inner dimensions differ: A 'id0_0' \[16,9\] gives K = 9/);
+    expect(verifyErrors('onnx.Sub', [t('float32', 3), t('int32', 3)], {}, [1])).toMatch(/ops\/type-constraint: A 'x0' is float32 but B 'id1_0' is int32/);
+    expect(verifyErrors('onnx.MaxPool', [t('float32', 32)], { kernel_shape: attrs.ints([2, 2]) }, [0])).toMatch(/ops\/window-rank: needs an input of rank 3 or more/);
+  });
+
   it('Sub and Equal of two element types refused by inference (the verifier sees declared types only)', () => {
     expect(infer('onnx.Sub', [t('float32', 3), t('float32', 3)])).toEqual([3]);
     expect(infer('onnx.Sub', [t('float32', 3), t('int32', 3)])).toBe("A 'x0' is float32 but B 'x1' is int32");
@@ -82,8 +88,8 @@ describe('s18 passes-fuzz inputs refused, naming the node', () => {
     expect(verifyErrors('onnx.SoftmaxCrossEntropyLoss', [t('float32', 3, 5, 3), i64(3)], { reduction: attrs.string('sum') })).toMatch(/target 'x1' \[3\] does not match input 'x0' \[3,5,3\]/);
     expect(verifyErrors('onnx.NegativeLogLikelihoodLoss', [t('float32', 3, 5, 6), i64(3, 6), i64(3, 6)])).toMatch(/weight 'x2' is int64 but input 'x0' is float32/);
     expect(verifyErrors('onnx.NegativeLogLikelihoodLoss', [t('float32', 3, 5, 6), i64(3, 6), t('float32', 4)])).toMatch(/weight 'x2' \[4\] is not one value per class/);
-    // Through an untyped Identity the verifier cannot see it; inference refuses it once typed.
-    expect(verifyErrors('onnx.NegativeLogLikelihoodLoss', [t('float32', 5, 3), i64(3)], {}, [1])).toBe('');
+    // Through an untyped Identity the hook cannot see it; inference's refusal (an InferenceRefusal) is the verifier's error.
+    expect(verifyErrors('onnx.NegativeLogLikelihoodLoss', [t('float32', 5, 3), i64(3)], {}, [1])).toBe("ops/loss-operands: target 'id1_0' [3] does not match input 'x0' [5,3] without its class axis");
     expect(infer('onnx.NegativeLogLikelihoodLoss', [t('float32', 5, 3), i64(3)])).toMatch(/^target 'x1' \[3\] does not match/);
     expect(infer('onnx.NegativeLogLikelihoodLoss', [t('float32', 'N', 3, 4), i64('N', 4)], { reduction: attrs.string('none') })).toEqual(['N', 4]);
   });

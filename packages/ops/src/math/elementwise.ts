@@ -6,6 +6,7 @@ import { broadcastInference, inputTensorType, sameAsInput } from '../util/infere
 import { broadcastRuns, broadcastStaticShapes } from '../util/shape.js';
 import { elementClassOf, type ElementClass } from './element-class.js';
 import { verifyBroadcast } from '../verify/structure-checks.js';
+import { refuseShape } from '../util/shape-refusal.js';
 
 /**
  * The per-element functions of an elementwise op, one per element class it supports. Float
@@ -170,7 +171,7 @@ export function sameDTypeInference(inference: TypeInference): TypeInference {
     const [a, b] = [inputTensorType(context, 0), inputTensorType(context, 1)];
     if (a && b && a.dtype !== b.dtype) {
       const { node } = context;
-      throw opError(node, `A '${node.inputs[0]!.name}' is ${a.dtype} but B '${node.inputs[1]!.name}' is ${b.dtype}`, { expected: 'A and B of one element type (T)', actual: `${a.dtype} and ${b.dtype}` });
+      refuseShape(node, 'type-constraint', `A '${node.inputs[0]!.name}' is ${a.dtype} but B '${node.inputs[1]!.name}' is ${b.dtype}`, { expected: 'A and B of one element type (T)', actual: `${a.dtype} and ${b.dtype}` });
     }
     return inference(context);
   };

@@ -8,6 +8,7 @@ import { tensorFromElements, readInts, readNumbers } from '../util/elements.js';
 import { inputTensorType } from '../util/inference.js';
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
 import { sizeOf } from '../util/shape.js';
+import { refuseShape } from '../util/shape-refusal.js';
 import { reportAt, type OpVerifier } from '../verify/verify-context.js';
 
 type Reduction = 'none' | 'sum' | 'mean';
@@ -67,7 +68,7 @@ function inferLoss(context: InferenceContext, withLogProb: boolean): (Type | und
   const input = inputTensorType(context, 0);
   const target = inputTensorType(context, 1);
   const problem = lossProblem(context.node, input, target, context.node.inputs[2] ? inputTensorType(context, 2) : undefined);
-  if (problem) throw opError(context.node, problem.reason, { expected: problem.expected, actual: problem.actual });
+  if (problem) refuseShape(context.node, 'loss-operands', problem.reason, { expected: problem.expected, actual: problem.actual });
   const reduction = context.node.attr('reduction', 'string', 'mean');
   const dtype = input?.dtype;
   let loss: Type | undefined;

@@ -157,10 +157,10 @@ export const gemmOp = defineCanonicalOp({
     // Shapes known once inference has typed the operands (a Flatten's output): refused as the verifier would.
     const [kA, kB] = [transA ? a[0] : a[1], transB ? b[1] : b[0]];
     if (typeof kA === 'number' && typeof kB === 'number' && kA !== kB)
-      throw opError(context.node, `inner dimensions differ: A '${context.node.inputs[0]!.name}' [${a.join(',')}] gives K = ${kA}${transA ? ' (transA)' : ''}, B '${context.node.inputs[1]!.name}' [${b.join(',')}] gives K = ${kB}${transB ? ' (transB)' : ''}`, { expected: `equal K`, hint: 'check transA/transB against how the weight is stored' });
+      refuseShape(context.node, 'gemm-inner-dim', `inner dimensions differ: A '${context.node.inputs[0]!.name}' [${a.join(',')}] gives K = ${kA}${transA ? ' (transA)' : ''}, B '${context.node.inputs[1]!.name}' [${b.join(',')}] gives K = ${kB}${transB ? ' (transB)' : ''}`, { expected: `equal K`, hint: 'check transA/transB against how the weight is stored' });
     const c = context.node.inputs[2] ? inputShape(context, 2) : undefined;
     if (c && (c.length > 2 || c.some((dim, i) => { const want = [m, n][i + 2 - c.length]; return typeof dim === 'number' && dim !== 1 && typeof want === 'number' && dim !== want; })))
-      throw opError(context.node, `C '${context.node.inputs[2]!.name}' [${c.join(',')}] does not broadcast to Y [${m},${n}]`, { expected: 'C of rank 0 to 2 whose dims are 1 or those of [M, N], aligned at the last dim' });
+      refuseShape(context.node, 'gemm-c-broadcast', `C '${context.node.inputs[2]!.name}' [${c.join(',')}] does not broadcast to Y [${m},${n}]`, { expected: 'C of rank 0 to 2 whose dims are 1 or those of [M, N], aligned at the last dim' });
     return [typeOf(dtype, [m, n])];
   },
   kernel(inputs, { node }) {

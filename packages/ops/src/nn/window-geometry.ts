@@ -4,6 +4,7 @@
  */
 import type { Dim, Node } from '@modelpass/ir';
 import { opError } from '../util/kernel-io.js';
+import { refuseShape } from '../util/shape-refusal.js';
 
 export interface WindowAttributes {
   readonly kernel: readonly number[];
@@ -24,7 +25,7 @@ export interface WindowGeometry {
 /** Reads the window attributes of a node; `kernel` comes from `kernel_shape` or the weight's dims. */
 export function windowAttributes(node: Node, spatialRank: number, weightKernel?: readonly number[]): WindowAttributes {
   // A rank-1 or rank-2 input has no spatial axis (and `new Array(rank - 2)` would throw a RangeError below).
-  if (!Number.isInteger(spatialRank) || spatialRank < 1) throw opError(node, `needs an input of rank 3 or more (N, C and at least one spatial axis), not rank ${spatialRank + 2}`);
+  if (!Number.isInteger(spatialRank) || spatialRank < 1) refuseShape(node, 'window-rank', `needs an input of rank 3 or more (N, C and at least one spatial axis), not rank ${spatialRank + 2}`);
   const kernel = node.optionalAttr('kernel_shape', 'ints') ?? weightKernel;
   if (!kernel) throw opError(node, 'needs kernel_shape');
   const ones = new Array<number>(spatialRank).fill(1);
