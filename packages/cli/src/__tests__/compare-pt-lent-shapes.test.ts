@@ -4,8 +4,8 @@
  * was refused until --input-shape repeated what the ONNX side declares. The other model's fully
  * static inputs now lend their shapes to the archive (said on stderr; --input-shape still wins),
  * by name or — when the forward names its argument otherwise — by position, either model first.
- * With the archive second, an input with symbolic dims lends the shape the random inputs get (--dim, else 1;
- * QA s18 round 16: a text model's ids [batch, seq] needed --input-shape beside --dim).
+ * An input with symbolic dims lends the shape the random inputs get (--dim, else 1; QA s18 round 16: a text model's
+ * ids [batch, seq] needed --input-shape beside --dim; round 17: with the archive first too).
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,7 +57,20 @@ it('the archive second: a symbolic dim lends the size the random inputs get (--d
   expect(defaulted.stderr).toContain('modelpass: input: [1,5,6] (the .pt records no input shapes');
 }, 120_000);
 
-it('--input-shape wins over the lent shape (no note); with the archive first a symbolic dim lends nothing', () => {
+it('the archive first: a symbolic dim lends the --dim size (else 1), and a --dim neither model has is refused (QA s18 round 17)', () => {
+  const sized = spawnCli(['compare', join(work, 'm.pt'), join(work, 'dyn.onnx'), '--dim', 'batch=3', '--json']);
+  expect(sized.code, sized.stdout + sized.stderr).toBe(0);
+  expect(sized.stderr).toContain("modelpass: input: [3,5,6] (the .pt records no input shapes; taken from '");
+  expect(JSON.parse(sized.stdout)).toMatchObject({ verdict: 'agree', inputs: [{ name: 'input', shape: [3, 5, 6] }] });
+  const defaulted = spawnCli(['compare', join(work, 'm.pt'), join(work, 'dyn.onnx'), '--json']);
+  expect(defaulted.code, defaulted.stdout + defaulted.stderr).toBe(0);
+  expect(defaulted.stderr).toContain('modelpass: input: [1,5,6] (the .pt records no input shapes');
+  const unknown = spawnCli(['compare', join(work, 'm.pt'), join(work, 'dyn.onnx'), '--dim', 'seq=3']);
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toContain("--dim seq=…: the inputs of the first model have no dimension 'seq'");
+}, 120_000);
+
+it('--input-shape wins over the lent shape (no note)', () => {
   const given = spawnCli(['compare', join(work, 'm.onnx'), join(work, 'm.pt'), '--input-shape', 'input=2,5,6', '--json']);
   expect(given.code, given.stdout + given.stderr).toBe(0);
   expect(given.stderr).not.toContain('records no input shapes');

@@ -178,9 +178,10 @@ function lentInputDtypes(other: Model, given: ReadonlyMap<string, DType>): Map<s
 /**
  * Shapes a .pt's inputs take from the other model of the pair (QA s13 R4: a traced GPT-2's split_with_sizes
  * refused 'the rank of the input is not known' until --input-shape repeated what the ONNX side declares):
- * each of the other model's inputs whose every dim is a static size, unless --input-shape gives it. With `sizes`
- * (the .pt is the second model, so the random inputs are made from the other one's shapes), a symbolic or unknown
- * dim takes the size the random inputs will have — `--dim NAME=SIZE`, else 1, as resolveDims sizes them (QA s18
+ * each of the other model's inputs whose every dim is a static size, unless --input-shape gives it. With `sizes`,
+ * a symbolic or unknown dim takes the size the random inputs will have — `--dim NAME=SIZE`, else 1, as resolveDims
+ * sizes them: made from the other model's shapes when the .pt is second, from these lent ones when it is first
+ * (QA s18 round 17: `compare m.pt m.onnx --dim batch=2` refused 'has no recorded shape' where the reverse ran) (QA s18
  * round 16: `compare text_cls.onnx text_cls.pt --dim batch=1 --dim seq=11`, ids [batch, seq], failed importing the
  * archive, 'aten::amax: the rank of the input is not known', unless --input-shape repeated the sizes).
  */
@@ -348,7 +349,7 @@ export const compareCommand: Command = {
         const archiveDtypes = withoutNames(new Map([...lent, ...givenDtypes]), excluded);
         const archiveRead = { ...read, ...(lent.size > 0 || excluded.size > 0 ? { inputDtypes: archiveDtypes } : {}), onNote: (text: string) => note(`modelpass: note: ${text}`) };
         // Nor shapes: the other model's fully static inputs lend theirs, unless --input-shape or the --inputs files give them.
-        const lentShapes = withoutNames(inputs === undefined ? lentInputShapes(other.model, shapes, archive === 1 ? given : undefined) : new Map<string, readonly Dim[]>(), excluded);
+        const lentShapes = withoutNames(inputs === undefined ? lentInputShapes(other.model, shapes, given) : new Map<string, readonly Dim[]>(), excluded);
         for (const [name, dims] of lentShapes) {
           const declared = feedableInputs(other.model).find((input) => input.name === name)?.type;
           const sized = declared?.kind === 'tensor' && declared.shape?.some((dim) => typeof dim !== 'number') ? ', its symbolic dims sized as the random inputs' : '';
@@ -378,7 +379,10 @@ export const compareCommand: Command = {
     const fixedInputs = fixedInputTensors(values, [a, b]);
     checkSameInputNames(a, b, new Set(fixedInputs.keys()));
     if (inputs === undefined) requireInputRanks(a.model, a.path);
-    const { dims, unknownDims } = inputs === undefined ? resolveDims(a.model, given, io, b.model) : { dims: {}, unknownDims: false };
+    // A .pt first took the --dim sizes of the other model's symbolic dims into the shapes lent to it: those names are used.
+    const lentDims = archives[0] && !archives[1] ? new Set(symbolicInputDims(b.model)) : new Set<string>();
+    const givenForA = Object.fromEntries(Object.entries(given).filter(([name]) => !lentDims.has(name) || symbolicInputDims(a.model).includes(name)));
+    const { dims, unknownDims } = inputs === undefined ? resolveDims(a.model, givenForA, io, b.model) : { dims: {}, unknownDims: false };
     const report = await compareModels(a.source, b.source, {
       ...(inputs !== undefined ? { inputs: resolve(io.cwd, inputs) } : { seed: seedText !== undefined ? Number(seedText) : 0, dims, ...(unknownDims ? { defaultDim: 1 } : {}) }),
       ...(engine !== undefined ? { engine: engine as EngineName } : {}),
