@@ -100,8 +100,10 @@ describe('int8 head split with per-column projection weights', () => {
     } finally {
       engine.dispose();
     }
-    // Measured: worst 2, mean 0.37 steps (the per-tensor model: 0.36); requantized per tensor it was 0.41.
-    expect(worst).toBeLessThanOrEqual(2);
-    expect(total / count).toBeLessThanOrEqual(0.39);
+    // Measured: worst 2, mean 0.366 steps (the per-tensor model: 0.36); requantized per tensor it was 0.41. Since d4a257d
+    // LayerNorm's int8 d·d is a table of ORT's own results (TFLite's MUL rounds twice): mean 0.358, one element 3 steps
+    // (64 images, s18) — closer on average, the worst element a step further (the drift downstream is chaotic).
+    expect(worst).toBeLessThanOrEqual(3);
+    expect(total / count).toBeLessThanOrEqual(0.37);
   }, 240_000);
 });
