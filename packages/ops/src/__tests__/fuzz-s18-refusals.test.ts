@@ -94,6 +94,15 @@ describe('s18 passes-fuzz inputs refused, naming the node', () => {
     expect(infer('onnx.NegativeLogLikelihoodLoss', [t('float32', 'N', 3, 4), i64('N', 4)], { reduction: attrs.string('none') })).toEqual(['N', 4]);
   });
 
+  it('Slice steps of 0 and a ConstantOfShape of a scalar (or negative dims) refused by inference', () => {
+    const i64 = (values: number[], shape = [values.length]) => Tensor.fromValues('int64', shape, values.map(BigInt));
+    expect(infer('onnx.Slice', [t('float32', 4, 6), i64([0]), i64([4]), i64([0]), i64([1])])).toEqual([4, 6]);
+    expect(infer('onnx.Slice', [t('float32', 4, 6), i64([0]), i64([4]), i64([0]), i64([0])])).toBe('steps[0] is 0');
+    expect(infer('onnx.ConstantOfShape', [i64([2, 3])])).toEqual([2, 3]);
+    expect(infer('onnx.ConstantOfShape', [i64([-3], [])])).toMatch(/^the shape input 'c0' \[\] is not 1-D/);
+    expect(infer('onnx.ConstantOfShape', [i64([2, -3])])).toBe('the shape [2,-3] holds -3');
+  });
+
   it('MaxPool/AveragePool of rank 1 or 2 refused by inference (was RangeError: Invalid array length)', () => {
     expect(infer('onnx.MaxPool', [t('float32', 32)], { kernel_shape: attrs.ints([2, 2]) })).toMatch(/^needs an input of rank 3 or more .*not rank 1/);
     expect(infer('onnx.AveragePool', [t('float32', 2, 32)], { kernel_shape: attrs.ints([2]) })).toMatch(/not rank 2/);

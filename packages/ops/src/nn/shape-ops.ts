@@ -416,7 +416,12 @@ export const constantOfShapeOp = defineCanonicalOp({
   verify: verifyConstantOfShape,
   inferTypes(context) {
     const dtype = context.node.optionalAttr('value', 'tensor')?.dtype ?? 'float32';
+    // ONNX Runtime: "shape input must be 1D tensor"; a scalar holding -3 was read as the shape [-3] (passes fuzz s18).
+    const rank = inputShape(context, 0)?.length;
+    if (rank !== undefined && rank !== 1) refuseShape(context.node, 'shape-operand', `the shape input ${describeOperand(context.node, 0, inputShape(context, 0)!)} is not 1-D`, { expected: 'a 1-D int64 tensor of dims', actual: `rank ${rank}` });
     const dims = inputDimValues(context, 0);
+    const negative = dims?.find((dim) => typeof dim === 'number' && dim < 0);
+    if (negative !== undefined) refuseShape(context.node, 'negative-dim', `the shape [${dims!.join(',')}] holds ${negative}`, { expected: 'dims of 0 or more', actual: `[${dims!.join(',')}]` });
     if (dims) return [tensorType(dtype, dims)];
     const length = inputShape(context, 0)?.[0];
     return [tensorType(dtype, typeof length === 'number' ? new Array<Dim>(length).fill(null) : null)];

@@ -255,6 +255,9 @@ export const sliceOp = defineCanonicalOp({
     }
     const axes = givenAxes ?? (fromInputs && hasInput(node, 3) ? undefined : starts?.map((_, i) => i));
     const steps = fromInputs && hasInput(node, 4) ? constantInts(context, 4) : starts?.map(() => 1);
+    // Known once inference propagates them (steps from a Constant node): the verifier's check on constants.
+    const zeroStep = steps?.indexOf(0) ?? -1;
+    if (zeroStep >= 0) refuseShape(node, 'slice-step', `steps[${zeroStep}] is 0`, { expected: 'non-zero steps', actual: `[${steps!.join(',')}]` });
     if (!starts || !ends || !axes || !steps) {
       // Unknown bounds: only axes that cannot be sliced keep their dims; without axes every dim is unknown.
       if (axes) return [tensorType(type.dtype, shape.map((d, i) => (axes.some((a) => (a < 0 ? a + shape.length : a) === i) ? null : d)))];
