@@ -1,5 +1,5 @@
 /**
- * Reductions and selections along axes (Reduce*, CumSum, TopK, ArgMax/ArgMin), elementwise Max/Min and the
+ * Reductions and selections along axes (Reduce*, CumSum, TopK, ArgMax/ArgMin), elementwise Max/Min/Sum/Mean and the
  * IsNaN/IsInf predicates as `torch.*` calls.
  */
 import { isTensorType } from '@modelpass/ir';
@@ -20,6 +20,16 @@ function elementwise(call: 'maximum' | 'minimum'): OpEmitter {
     const operands = node.inputs.map((value) => e.name(value ?? null));
     if (operands.length === 0) e.fail(node, 'no inputs');
     e.assign(node, operands.slice(1).reduce((acc, next) => `torch.${call}(${acc}, ${next})`, operands[0]!));
+  };
+}
+
+/** Variadic ONNX Sum and Mean (multidirectional broadcasting) as a chain of torch.add; Mean divides by the count. */
+function variadicSum(mean: boolean): OpEmitter {
+  return (e, node) => {
+    const operands = node.inputs.map((value) => e.name(value ?? null));
+    if (operands.length === 0) e.fail(node, 'no inputs');
+    const sum = operands.slice(1).reduce((acc, next) => `torch.add(${acc}, ${next})`, operands[0]!);
+    e.assign(node, mean && operands.length > 1 ? `torch.div(${sum}, ${operands.length}.0)` : sum);
   };
 }
 
@@ -102,6 +112,8 @@ export const reductionEmitters: ReadonlyArray<[string, OpEmitter]> = [
   ['onnx.ArgMin', argExtremum('argmin')],
   ['onnx.Max', elementwise('maximum')],
   ['onnx.Min', elementwise('minimum')],
+  ['onnx.Sum', variadicSum(false)],
+  ['onnx.Mean', variadicSum(true)],
   ['onnx.IsNaN', (e, node) => e.assign(node, `torch.isnan(${e.name(node.inputs[0] ?? null)})`)],
   ['onnx.IsInf', (e, node) => {
     const negative = node.attr('detect_negative', 'int', 1) === 1;
