@@ -1,4 +1,4 @@
-import { Tensor, type Model, type Node } from '@modelpass/ir';
+import { Tensor, type Diagnostic, type Model, type Node } from '@modelpass/ir';
 import * as ops from '@modelpass/ops';
 import { intsOf, shapeOf } from './constants.js';
 import { normalizeAxis } from './graph-walk.js';
@@ -80,6 +80,29 @@ function sliceOfShape(node: Node): Tensor | undefined {
 }
 
 type InferShapes = (model: Model, ...rest: unknown[]) => unknown;
+
+/**
+ * Runs `inferShapes` like `inferShapesIfAvailable` and returns the main graph's refusals it reported (an op whose
+ * inputs no output shape exists for: errors with an `ops/…` code, located at the node); none when inference is
+ * unavailable or failed.
+ */
+export function inferShapesWithRefusals(model: Model, debug: (message: string) => void): Diagnostic[] {
+  const infer = (ops as unknown as { inferShapes?: InferShapes }).inferShapes;
+  if (typeof infer !== 'function') return [];
+  const refusals = (result: unknown) => ((result as { diagnostics?: Diagnostic[] } | undefined)?.diagnostics ?? []).filter((d) => d.severity === 'error' && d.location?.node !== undefined);
+  try {
+    const found = refusals(infer(model));
+    if (found.length === 0) return found;
+    // A refusal may rest on an intermediate's stale declared type (a Flatten output declared [2,1,1] that computes
+    // [2,15]; ONNX Runtime merges such declarations leniently and runs the model): inferred again with the
+    // intermediates' declarations refreshed, only refusals of the computed types remain.
+    debug(`shape inference refuses ${found.length} node(s); inferring again with intermediate types refreshed`);
+    return refusals(infer(model, { mode: 'refresh' }));
+  } catch (error) {
+    debug(`shape inference failed, continuing with the types the model declares: ${(error as Error).message}`);
+    return [];
+  }
+}
 
 /** Runs `inferShapes` from `@modelpass/ops` when that package provides it; false when it does not. */
 export function inferShapesIfAvailable(model: Model, debug: (message: string) => void): boolean {
