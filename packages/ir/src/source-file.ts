@@ -208,7 +208,11 @@ export class SourceFile {
   readInto(target: Uint8Array, position: number): void {
     const batched = activeBatch?.descriptorFor(this, this.handle);
     if (batched !== undefined) {
-      if (!readFully(batched, target, position)) throw this.endsEarly(target, position);
+      if (!readFully(batched, target, position)) {
+        // A file cut short during the batch (rewritten in place) is a changed file, not one that was short when read.
+        this.checkUnchanged(fstatSync(batched));
+        throw this.endsEarly(target, position);
+      }
       return;
     }
     const held = this.handle.fd;
@@ -220,7 +224,10 @@ export class SourceFile {
     }
     try {
       this.checkUnchanged(fstatSync(fd));
-      if (!readFully(fd, target, position)) throw this.endsEarly(target, position);
+      if (!readFully(fd, target, position)) {
+        this.checkUnchanged(fstatSync(fd));
+        throw this.endsEarly(target, position);
+      }
     } finally {
       if (held === undefined) closeSync(fd);
     }

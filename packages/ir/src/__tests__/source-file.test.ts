@@ -131,6 +131,25 @@ describe('batchSourceReads', () => {
     }
   });
 
+  it('a file cut short during the batch is reported as changed, not as tensor data that ends early (QA s18 round 17)', () => {
+    for (const held of [true, false]) {
+      const path = file(`batch-truncated-${held}.bin`, 'old bytes and more');
+      const source = new SourceFile(path);
+      source.retain();
+      if (!held) source.close();
+      const before = sourceDescriptorsOpen();
+      expect(() =>
+        batchSourceReads(() => {
+          expect(readAt(source, 0, 3)).toBe('old');
+          rewriteInPlace(path, 'new');
+          readAt(source, 10, 8); // past the new end
+        }),
+      ).toThrow(`'${path}' was changed after the model was read`);
+      expect(sourceDescriptorsOpen()).toBe(before);
+      source.close();
+    }
+  });
+
   it('reports a file replaced by a rename during the batch when no descriptor is held, as a read would', () => {
     const path = file('batch-renamed.bin', 'old bytes');
     const source = new SourceFile(path);
