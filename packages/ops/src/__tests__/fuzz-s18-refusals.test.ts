@@ -14,14 +14,14 @@ const t = (dtype: DType, ...shape: Dim[]): Type => tensorType(dtype, shape);
 const floats = (shape: number[]): Tensor => Tensor.fromValues('float32', shape, new Array(shape.reduce((a, b) => a * b, 1)).fill(1));
 
 /** Node 'n' over graph inputs (types) and constants (tensors); `untyped` lists operands passed through an (untyped) Identity first. */
-function single(op: string, operands: readonly (Type | Tensor)[], attributes: Record<string, Attribute> = {}, untyped: readonly number[] = []) {
+function single(op: string, operands: readonly (Type | Tensor)[], attributes: Record<string, Attribute> = {}, untyped: readonly number[] = [], opset = 17) {
   const b = new GraphBuilder();
   const inputs = operands.map((operand, i) => {
     const value = operand instanceof Tensor ? b.constant(operand, `c${i}`) : b.input(`x${i}`, operand);
     return untyped.includes(i) ? b.op('onnx.Identity', [value], {}, { outputs: 1, name: `id${i}` })[0]! : value;
   });
   b.output(...b.op(op, inputs, attributes, { outputs: 1, name: 'n' }));
-  const model = b.model({ onnx: 17 });
+  const model = b.model({ onnx: opset });
   return { model, node: model.graph.nodeList().find((node) => node.name === 'n')! };
 }
 
@@ -101,6 +101,12 @@ describe('s18 passes-fuzz inputs refused, naming the node', () => {
     expect(infer('onnx.ConstantOfShape', [i64([2, 3])])).toEqual([2, 3]);
     expect(infer('onnx.ConstantOfShape', [i64([-3], [])])).toMatch(/^the shape input 'c0' \[\] is not 1-D/);
     expect(infer('onnx.ConstantOfShape', [i64([2, -3])])).toBe('the shape [2,-3] holds -3');
+  });
+
+  it('an op below the opset it first appears in (Expand in an opset-6 model) is refused at verification', () => {
+    const expand = (opset: number) => verifyErrors('onnx.Expand', [t('float32', 1, 4), Tensor.fromValues('int64', [2], [3n, 4n])], {}, [], opset);
+    expect(expand(8)).toBe('');
+    expect(expand(6)).toBe('ops/op-version: Expand first appears in opset 8; this model imports opset 6');
   });
 
   it('MaxPool/AveragePool of rank 1 or 2 refused by inference (was RangeError: Invalid array length)', () => {

@@ -137,7 +137,22 @@ export function checkTypeConstraints(context: VerifyContext, signatures: TypeSig
   if (node.dialect !== dialect) return;
   const candidates = signatures.candidates(node.opType, context.opset);
   const first = candidates[0];
-  if (!first) return;
+  if (!first) {
+    // The op is recorded, but only from a later opset than the model's, which the table records completely: no version
+    // of it exists there (ONNX Runtime: "No Op registered for Expand with domain_version of 6").
+    const earliest = signatures.versions(node.opType)[0];
+    if (earliest && context.opset !== undefined && context.opset <= signatures.completeThrough)
+      context.report({
+        severity: 'error',
+        source: '@modelpass/ops',
+        code: 'ops/op-version',
+        reason: `${node.opType} first appears in opset ${earliest.sinceVersion}; this model imports opset ${context.opset}`,
+        expected: `opset ${earliest.sinceVersion} or later for ${node.opType}`,
+        actual: `opset ${context.opset}`,
+        hint: `raise the model's opset import to ${earliest.sinceVersion} (convert it with opset-upgrade), or replace the node`,
+      });
+    return;
+  }
   const versions = signatures.versions(node.opType);
   const problems = problemsUnder(node, first, versions, signatures.completeThrough);
   if (problems.length === 0) return;
