@@ -211,6 +211,22 @@ describe('raise-tflite: hand-built quantized TFLite models, integers within one 
     expect((await runOrt(raised, feeds)).get('y')!.toNumbers()).toEqual(feeds.x.toNumbers());
   });
 
+  // s18: legalize's int8 tables (quantized/unary-table-int8.ts: CAST of the codes → FLOOR_MOD → GATHER) came back as a Cast
+  // of the reals, so a .tflite → .onnx of an int8 MobileNet v3 lost its HardSwishes (cosine −0.016 against TFLite 2.9).
+  it('CAST of an int8 activation converts its stored integers (TFLite) — raised, ORT gives the same int32 codes', async () => {
+    const graph = new Graph('main');
+    const xq = { scale: [Math.fround(0.037)], zeroPoint: [-5], bits: 8 };
+    const x = graph.addInput('x', tensorType('int8', [2, 128], xq));
+    const cast = graph.createNode({ op: 'tflite.CAST', name: 'codes', inputs: [x], outputs: [{ name: 'y', type: tensorType('int32', [2, 128]) }] });
+    graph.setOutputs([cast.output(0)]);
+    const model = new Model(graph);
+    model.opsetImports.set('tflite', 3);
+    const feeds = { x: Tensor.fromValues('int8', [2, 128], Array.from({ length: 256 }, (_, i) => i - 128)) };
+    const { tflite, ort } = await bothRuntimes(model, feeds);
+    expect(tflite.get('y')!.toNumbers()).toEqual(feeds.x.toNumbers());
+    expect(ort.get('y')!.toNumbers()).toEqual(feeds.x.toNumbers());
+  });
+
   it('int16 activations (16x8 FULLY_CONNECTED, per-tensor int8 weights, int64 bias; ADD): raised at opset 21, the int64 bias as float32', async () => {
     const graph = new Graph('main');
     const xq = { scale: [Math.fround(1 / 1024)], zeroPoint: [0], bits: 16 };

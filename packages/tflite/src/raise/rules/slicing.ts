@@ -1,4 +1,4 @@
-import { attrs, onnxCodeOf, type Node, type Value } from '@modelpass/ir';
+import { attrs, onnxCodeOf, Tensor, tensorType, type Node, type Value } from '@modelpass/ir';
 import { numbersOf } from '../../legalize/constant-values.js';
 import { dimsOf, normalizeAxis, rankOfValue, tensorTypeOf } from '../../legalize/lowering-tools.js';
 import { CanonicalEmitter, replaceRaised } from '../canonical-emitter.js';
@@ -26,7 +26,27 @@ const cast: RaiseRule = {
   check: (node) => (tensorTypeOf(node.outputs[0]) ? undefined : 'needs the output type (out_data_type)'),
   raise(node) {
     const emit = new CanonicalEmitter(node);
-    const dtype = tensorTypeOf(node.outputs[0])!.dtype;
+    const outType = tensorTypeOf(node.outputs[0])!;
+    const dtype = outType.dtype;
+    const inType = tensorTypeOf(node.inputs[0]);
+    // TFLite's CAST converts a quantized input's stored integers (legalize's int8 tables index by them), while an ONNX
+    // Cast of a quant<> value converts its reals: recover the integers from the reals, round(real / scale) + zero point
+    // (the real is scale·(q − zero point) in float32, so the quotient is within far less than half a step of q − zero
+    // point), then cast. Per-axis parameters broadcast along their axis.
+    if (inType?.quant && !outType.quant) {
+      const quant = inType.quant;
+      const rank = inType.shape?.length;
+      const perAxis = quant.scale.length > 1 || quant.axis !== undefined;
+      if (perAxis && rank === undefined) throw node.error('a CAST of per-axis quantized values needs the input rank');
+      const paramShape = perAxis ? Array.from({ length: rank! }, (_, i) => (i === quant.axis ? quant.scale.length : 1)) : [];
+      const real = tensorType('float32', inType.shape);
+      const scale = emit.constant(Tensor.fromValues('float32', paramShape, quant.scale), 'codes_scale');
+      const zeroPoint = emit.constant(Tensor.fromValues('float32', paramShape, quant.zeroPoint), 'codes_zero_point');
+      const steps = emit.op1('Round', [emit.op1('Div', [node.input(0), scale], {}, real)], {}, real);
+      const codes = emit.op1('Add', [steps, zeroPoint], {}, real);
+      replaceRaised(node, [dtype === 'float32' ? codes : emit.op1('Cast', [codes], { to: attrs.int(onnxCodeOf(dtype)) }, node.output(0).type)]);
+      return;
+    }
     replaceRaised(node, [emit.op1('Cast', [node.input(0)], { to: attrs.int(onnxCodeOf(dtype)) }, node.output(0).type)]);
   },
 };
