@@ -82,14 +82,10 @@ interface Projection {
 function flattenedGemmProjection(value: Value): Projection | undefined {
   const unflatten = value.producer;
   const gemm = unflatten?.op === 'onnx.Reshape' ? unflatten.inputs[0]?.producer : undefined;
-  if (!gemm || gemm.op !== 'onnx.Gemm' || soleUser(gemm.output(0)) !== unflatten) return undefined;
-  if ((gemm.optionalAttr('transA', 'int') ?? 0) !== 0 || (gemm.optionalAttr('alpha', 'float') ?? 1) !== 1 || (gemm.optionalAttr('beta', 'float') ?? 1) !== 1) return undefined;
-  let weight = constantOf(gemm.inputs[1]);
-  if (!weight || weight.dtype !== 'float32' || weight.quant || weight.rank !== 2) return undefined;
-  if ((gemm.optionalAttr('transB', 'int') ?? 0) === 1) weight = transposedOnce(weight);
-  const n = weight.shape[1]!;
-  const biasTensor = gemm.inputs[2] ? constantOf(gemm.inputs[2]) : undefined;
-  if (gemm.inputs[2] && (!biasTensor || biasTensor.dtype !== 'float32' || biasTensor.size !== n || biasTensor.shape[biasTensor.rank - 1] !== n)) return undefined;
+  if (!gemm || soleUser(gemm.output(0)) !== unflatten) return undefined;
+  const weights = plainGemmWeights(gemm);
+  if (!weights) return undefined;
+  const { weight, n, biasTensor } = weights;
   const flatten = gemm.inputs[0]?.producer;
   if (flatten?.op !== 'onnx.Reshape' || soleUser(flatten.output(0)) !== gemm) return undefined;
   const x = flatten.input(0);
@@ -98,6 +94,21 @@ function flattenedGemmProjection(value: Value): Projection | undefined {
   if (!xDims || !outDims || xDims.length !== outDims.length || xDims.at(-1) !== weight.shape[0] || outDims.at(-1) !== n) return undefined;
   if (xDims.slice(0, -1).some((d, i) => d !== outDims[i]) || tensorTypeOf(x)?.dtype !== 'float32') return undefined;
   return { x, weight, bias: biasTensor?.reshape([n]) };
+}
+
+/**
+ * A Gemm `x @ W (+ b)` with no transA, alpha or beta: W a float32 constant `[Ein, N]` (transB's `[N, Ein]` transposed once)
+ * and b a float32 constant of N values along its last axis.
+ */
+function plainGemmWeights(gemm: Node): { weight: Tensor; n: number; biasTensor: Tensor | undefined } | undefined {
+  if (gemm.op !== 'onnx.Gemm' || (gemm.optionalAttr('transA', 'int') ?? 0) !== 0 || (gemm.optionalAttr('alpha', 'float') ?? 1) !== 1 || (gemm.optionalAttr('beta', 'float') ?? 1) !== 1) return undefined;
+  let weight = constantOf(gemm.inputs[1]);
+  if (!weight || weight.dtype !== 'float32' || weight.quant || weight.rank !== 2) return undefined;
+  if ((gemm.optionalAttr('transB', 'int') ?? 0) === 1) weight = transposedOnce(weight);
+  const n = weight.shape[1]!;
+  const biasTensor = gemm.inputs[2] ? constantOf(gemm.inputs[2]) : undefined;
+  if (gemm.inputs[2] && (!biasTensor || biasTensor.dtype !== 'float32' || biasTensor.size !== n || biasTensor.shape[biasTensor.rank - 1] !== n)) return undefined;
+  return { weight, n, biasTensor };
 }
 
 /** A Gemm's transB weight `[N, Ein]` as `[Ein, N]`, transposed once per weight (q, k and v of a packed one share it, and its head blocks). */
@@ -115,13 +126,9 @@ function transposedOnce(weight: Tensor): Tensor {
  */
 function gemmProjection(value: Value): Projection | undefined {
   const gemm = value.producer;
-  if (gemm?.op !== 'onnx.Gemm' || (gemm.optionalAttr('transA', 'int') ?? 0) !== 0 || (gemm.optionalAttr('alpha', 'float') ?? 1) !== 1 || (gemm.optionalAttr('beta', 'float') ?? 1) !== 1) return undefined;
-  let weight = constantOf(gemm.inputs[1]);
-  if (!weight || weight.dtype !== 'float32' || weight.quant || weight.rank !== 2) return undefined;
-  if ((gemm.optionalAttr('transB', 'int') ?? 0) === 1) weight = transposedOnce(weight);
-  const n = weight.shape[1]!;
-  const biasTensor = gemm.inputs[2] ? constantOf(gemm.inputs[2]) : undefined;
-  if (gemm.inputs[2] && (!biasTensor || biasTensor.dtype !== 'float32' || biasTensor.size !== n || biasTensor.shape[biasTensor.rank - 1] !== n)) return undefined;
+  const weights = gemm ? plainGemmWeights(gemm) : undefined;
+  if (!gemm || !weights) return undefined;
+  const { weight, n, biasTensor } = weights;
   const x = gemm.input(0);
   if (staticDims(x)?.length !== 2 || tensorTypeOf(x)?.dtype !== 'float32') return undefined;
   return { x, weight, bias: biasTensor?.reshape([n]) };
