@@ -67,6 +67,13 @@ describe('s18 passes-fuzz inputs refused, naming the node', () => {
     expect(infer('onnx.Gemm', [t('float32', 16, 64), floats([10, 64]), floats([3, 10])], { transB: attrs.int(1) })).toMatch(/^C 'c2' \[3,10\] does not broadcast to Y \[16,10\]/);
   });
 
+  it('Gemm inference: an A or B typed with a rank other than 2 (a Relu of a [32] weight, a 4-D activation not flattened)', () => {
+    expect(infer('onnx.Gemm', [t('float32', 32), floats([10, 64])], { transB: attrs.int(1) })).toBe("A 'x0' has rank 1");
+    expect(infer('onnx.Gemm', [t('float32', 'N', 16, 28, 64), floats([10, 64])], { transB: attrs.int(1) })).toBe("A 'x0' has rank 4");
+    expect(infer('onnx.Gemm', [t('float32', 'N', 64), floats([64])])).toBe("B 'c1' has rank 1");
+    expect(verifyErrors('onnx.Gemm', [t('float32', 'N', 16, 28, 64), floats([10, 64])], { transB: attrs.int(1) }, [0])).toMatch(/ops\/gemm-rank: A 'id0_0' has rank 4/);
+  });
+
   it('refusals by inference are errors of the verifier at input, with the operand reached through an untyped Identity', () => {
     expect(verifyErrors('onnx.Gemm', [t('float32', 16, 9), floats([10, 64])], { transB: attrs.int(1) }, [0])).toMatch(/ops\/gemm-inner-dim: inner dimensions differ: A 'id0_0' \[16,9\] gives K = 9/);
     expect(verifyErrors('onnx.Sub', [t('float32', 3), t('int32', 3)], {}, [1])).toMatch(/ops\/type-constraint: A 'x0' is float32 but B 'id1_0' is int32/);

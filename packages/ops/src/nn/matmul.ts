@@ -149,7 +149,11 @@ export const gemmOp = defineCanonicalOp({
     const dtype = inputTensorType(context, 0)?.dtype;
     const a = inputShape(context, 0);
     const b = inputShape(context, 1);
-    if (!a || !b || a.length !== 2 || b.length !== 2) return [typeOf(dtype, [null, null])];
+    // A typed operand that is not a matrix: refused as the verifier's gemm-rank would (ONNX Runtime refuses it at load).
+    for (const [index, shape] of [[0, a], [1, b]] as const)
+      if (shape && shape.length !== 2)
+        refuseShape(context.node, 'gemm-rank', `${index === 0 ? 'A' : 'B'} '${context.node.inputs[index]!.name}' has rank ${shape.length}`, { expected: 'a matrix (rank 2)', actual: `rank ${shape.length} [${shape.join(',')}]` });
+    if (!a || !b) return [typeOf(dtype, [null, null])];
     const transA = context.node.attr('transA', 'int', 0) === 1;
     const transB = context.node.attr('transB', 'int', 0) === 1;
     const m = transA ? a[1]! : a[0]!;
