@@ -74,6 +74,14 @@ describe('s18 passes-fuzz inputs refused, naming the node', () => {
     expect(verifyErrors('onnx.Gemm', [t('float32', 'N', 16, 28, 64), floats([10, 64])], { transB: attrs.int(1) }, [0])).toMatch(/ops\/gemm-rank: A 'id0_0' has rank 4/);
   });
 
+  it('Trilu: a k that is not one number (the input itself passed as k) refused by inference and at verification', () => {
+    const k = (shape: number[]) => Tensor.fromValues('int64', shape, new Array(shape.reduce((a, b) => a * b, 1)).fill(0n));
+    expect(infer('onnx.Trilu', [t('int64', 3, 1, 5), k([])], { upper: attrs.int(0) })).toEqual([3, 1, 5]);
+    expect(infer('onnx.Trilu', [t('int64', 3, 1, 5), k([1])])).toEqual([3, 1, 5]);
+    expect(infer('onnx.Trilu', [t('int64', 3, 1, 5), t('int64', 3, 1, 5)], { upper: attrs.int(0) })).toBe("k 'x1' [3,1,5] is not one number");
+    expect(verifyErrors('onnx.Trilu', [t('int64', 3, 1, 5), t('int64', 3, 1, 5)], {}, [1])).toMatch(/ops\/trilu-k: k 'id1_0' \[3,1,5\] is not one number/);
+  });
+
   it('refusals by inference are errors of the verifier at input, with the operand reached through an untyped Identity', () => {
     expect(verifyErrors('onnx.Gemm', [t('float32', 16, 9), floats([10, 64])], { transB: attrs.int(1) }, [0])).toMatch(/ops\/gemm-inner-dim: inner dimensions differ: A 'id0_0' \[16,9\] gives K = 9/);
     expect(verifyErrors('onnx.Sub', [t('float32', 3), t('int32', 3)], {}, [1])).toMatch(/ops\/type-constraint: A 'x0' is float32 but B 'id1_0' is int32/);

@@ -10,6 +10,7 @@ import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js'
 import { normalizeAxis, sizeOf } from '../util/shape.js';
 import { forEachIndex, gatherElements, int64Tensor, zeroScalar } from './kernel-helpers.js';
 import { verifyTopK } from '../verify/operand-value-checks.js';
+import { refuseShape } from '../util/shape-refusal.js';
 import { verifyBlockSize, verifyNonNegativeOperand } from '../verify/attribute-range-checks.js';
 
 export const nonZeroOp = defineCanonicalOp({
@@ -136,10 +137,17 @@ export const triluOp = defineCanonicalOp({
   inputs: [{ name: 'input' }, { name: 'k', optional: true }],
   outputs: [{ name: 'output' }],
   attributes: { upper: { kind: 'int', default: 1 } },
-  inferTypes: (context) => [inputTensorType(context, 0)],
+  inferTypes(context) {
+    // k is one number (ONNX Runtime accepts a scalar or a 1-element vector and fails at run time otherwise).
+    const k = hasInput(context.node, 1) ? inputShape(context, 1) : undefined;
+    if (k && !(k.length === 0 || (k.length === 1 && (k[0] === 1 || typeof k[0] !== 'number'))))
+      refuseShape(context.node, 'trilu-k', `k '${context.node.inputs[1]!.name}' [${k.join(',')}] is not one number`, { expected: 'k a scalar or a 1-element vector (int64)', actual: `[${k.join(',')}]` });
+    return [inputTensorType(context, 0)];
+  },
   kernel(inputs, { node }) {
     const x = inputTensor(inputs, 0, node);
     const kT = optionalInputTensor(inputs, 1, node);
+    if (kT && kT.size !== 1) throw opError(node, `k must be one number`, { actual: `[${kT.shape}]` });
     const k = kT ? readInts(kT)[0]! : 0;
     const upper = node.attr('upper', 'int', 1) === 1;
     const [rows, cols] = [x.shape[x.rank - 2]!, x.shape[x.rank - 1]!];
