@@ -92,6 +92,8 @@ export const elementwiseEmitters: ReadonlyArray<[string, OpEmitter]> = [
   ['onnx.Abs', unary('torch.abs')],
   ['onnx.Erf', unary('torch.erf')],
   ['onnx.Floor', unary('torch.floor')],
+  // torch.round rounds half to even, as ONNX's Round does.
+  ['onnx.Round', unary('torch.round')],
   ['onnx.Reciprocal', unary('torch.reciprocal')],
   ['onnx.Not', unary('torch.logical_not')],
   ['onnx.HardSwish', unary('torch.hardswish')],
