@@ -82,6 +82,18 @@ describe('s18 passes-fuzz inputs refused, naming the node', () => {
     expect(verifyErrors('onnx.Trilu', [t('int64', 3, 1, 5), t('int64', 3, 1, 5)], {}, [1])).toMatch(/ops\/trilu-k: k 'id1_0' \[3,1,5\] is not one number/);
   });
 
+  it("Tile whose repeats come from a Constant node: a declared output that contradicts them is seen at input, not only once simplify folds the Constant", () => {
+    const tile = (declared: number[]) => {
+      const b = new GraphBuilder();
+      const x = b.input('x', t('float32', 1, 2, 3, 4));
+      const repeats = b.op1('onnx.Constant', [], { value: attrs.tensor(Tensor.fromValues('int64', [4], [1n, 2n, 3n, 4n])) }, { name: 'repeats' });
+      b.output(b.op1('onnx.Tile', [x, repeats], {}, { name: 'n', types: [t('float32', ...declared)] }));
+      return verifyModel(b.model({ onnx: 13 }), { registry }).filter((d) => d.severity === 'error').map((d) => `${d.code}: ${d.reason}`).join('\n');
+    };
+    expect(tile([1, 4, 9, 16])).toBe('');
+    expect(tile([16, 9, 4, 1])).toMatch(/verify\/declared-shape: output #0 '.*' is declared float32\[16,9,4,1\] but onnx.Tile gives float32\[1,4,9,16\]/);
+  });
+
   it('refusals by inference are errors of the verifier at input, with the operand reached through an untyped Identity', () => {
     expect(verifyErrors('onnx.Gemm', [t('float32', 16, 9), floats([10, 64])], { transB: attrs.int(1) }, [0])).toMatch(/ops\/gemm-inner-dim: inner dimensions differ: A 'id0_0' \[16,9\] gives K = 9/);
     expect(verifyErrors('onnx.Sub', [t('float32', 3), t('int32', 3)], {}, [1])).toMatch(/ops\/type-constraint: A 'x0' is float32 but B 'id1_0' is int32/);

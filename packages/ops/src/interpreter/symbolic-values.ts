@@ -82,6 +82,16 @@ export function inputDimValues(context: InferenceContext, index: number): Dim[] 
   if (context.node.inputs[index] === null || context.node.inputs[index] === undefined) return undefined;
   const constant = context.inputConstant(index);
   if (constant && constant.dtype !== 'string' && constant.rank <= 1) return readInts(constant);
-  const values = (context as Partial<ShapeInferenceContext>).inputValues?.(index);
-  return values ? [...values.values] : undefined;
+  const shapeContext = context as Partial<ShapeInferenceContext>;
+  if (shapeContext.inputValues) {
+    const values = shapeContext.inputValues(index);
+    return values ? [...values.values] : undefined;
+  }
+  // Outside inferShapes (the verifier's context): a Constant node's dense integer `value` is as known as an initializer,
+  // so a declared output that contradicts it (Tile's repeats, Reshape's shape) is seen at input, not after a fold.
+  const producer = context.node.inputs[index]!.producer;
+  const tensor = producer?.op === 'onnx.Constant' ? producer.optionalAttr('value', 'tensor') : undefined;
+  if (tensor && tensor.dtype !== 'string' && tensor.rank <= 1 && tensor.size <= 64) return readInts(tensor);
+  const ints = producer?.op === 'onnx.Constant' ? producer.optionalAttr('value_ints', 'ints') : undefined;
+  return ints ? [...ints] : undefined;
 }
