@@ -216,12 +216,7 @@ export class SourceFile {
       return;
     }
     const held = this.handle.fd;
-    let fd: number;
-    try {
-      fd = held ?? openSync(this.path, READ_NONBLOCKING);
-    } catch (cause) {
-      throw this.error(`cannot read tensor data: '${this.path}' is missing or unreadable`, undefined, cause);
-    }
+    const fd = held ?? this.openForReading();
     try {
       this.checkUnchanged(fstatSync(fd));
       if (!readFully(fd, target, position)) {
@@ -233,18 +228,22 @@ export class SourceFile {
     }
   }
 
+  /** A new descriptor of the path (the file's identity not yet checked). */
+  private openForReading(): number {
+    try {
+      return openSync(this.path, READ_NONBLOCKING);
+    } catch (cause) {
+      throw this.error(`cannot read tensor data: '${this.path}' is missing or unreadable`, undefined, cause);
+    }
+  }
+
   /**
    * @internal For `batchSourceReads`: a descriptor of this file checked to be the file the model was
    * read from — the held one, or one opened now (`owned`: the batch closes it).
    */
   _openChecked(): { fd: number; owned: boolean } {
     const held = this.handle.fd;
-    let fd: number;
-    try {
-      fd = held ?? openSync(this.path, READ_NONBLOCKING);
-    } catch (cause) {
-      throw this.error(`cannot read tensor data: '${this.path}' is missing or unreadable`, undefined, cause);
-    }
+    const fd = held ?? this.openForReading();
     if (held !== undefined) {
       this.checkUnchanged(fstatSync(fd));
       return { fd, owned: false };
