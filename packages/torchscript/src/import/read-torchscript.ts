@@ -228,9 +228,8 @@ function byArgumentName(
   return result;
 }
 
-/** Gives graph inputs the names the writer recorded for their arguments (`input_0` → `input.1`), where the name is free. */
-function restoreInputNames(model: Model, names: ReadonlyMap<string, string>): void {
-  if (names.size === 0) return;
+/** Every value name of `graph` and its subgraphs (inputs, constants, node outputs). */
+function valueNamesOf(graph: Graph): Set<string> {
   const taken = new Set<string>();
   const collect = (g: Graph): void => {
     for (const value of [...g.inputs, ...g.constants]) taken.add(value.name);
@@ -239,7 +238,14 @@ function restoreInputNames(model: Model, names: ReadonlyMap<string, string>): vo
       node.subgraphs.forEach(collect);
     }
   };
-  collect(model.graph);
+  collect(graph);
+  return taken;
+}
+
+/** Gives graph inputs the names the writer recorded for their arguments (`input_0` → `input.1`), where the name is free. */
+function restoreInputNames(model: Model, names: ReadonlyMap<string, string>): void {
+  if (names.size === 0) return;
+  const taken = valueNamesOf(model.graph);
   for (const input of model.graph.inputs) {
     const name = names.get(input.name);
     if (name === undefined || taken.has(name)) continue;
@@ -257,15 +263,7 @@ function restoreInputNames(model: Model, names: ReadonlyMap<string, string>): vo
 function nameGraphOutputs(model: Model, names: ReadonlyArray<string | undefined>): void {
   const graph = model.graph;
   if (!names.some((name) => name !== undefined)) return;
-  const taken = new Set<string>();
-  const collect = (g: Graph): void => {
-    for (const value of [...g.inputs, ...g.constants]) taken.add(value.name);
-    for (const node of g.nodes()) {
-      for (const output of node.outputs) if (output) taken.add(output.name);
-      node.subgraphs.forEach(collect);
-    }
-  };
-  collect(graph);
+  const taken = valueNamesOf(graph);
   const renamed = new Set<Value>();
   graph.outputs.forEach((value, index) => {
     const name = names[index];
