@@ -1,5 +1,6 @@
 /** Shared by the int8 TFLite conformance tests: seeded inputs, and how far two int8 results are apart in steps. */
-import { Tensor } from '@modelpass/ir';
+import { Tensor, type Model } from '@modelpass/ir';
+import { runOrt, type TfliteEngine } from '@modelpass/runtime';
 
 /** Uniform values in [low, low + span) from a 32-bit linear congruential generator seeded with `seed`. */
 export function seededUniform(shape: readonly number[], seed: number, low: number, span: number): Tensor {
@@ -19,4 +20,11 @@ export function stepsApart(a: readonly number[], b: readonly number[], scale: nu
   let worst = 0;
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / scale);
   return worst;
+}
+
+/** The largest |ORT − TFLite| over the first output of `qdq` in ONNX Runtime and of the .tflite `file` in `engine`, on `feeds`. */
+export async function worstOrtTfliteGap(qdq: Model, engine: TfliteEngine, file: string, feeds: Record<string, Tensor>): Promise<number> {
+  const ort = [...(await runOrt(qdq, feeds)).values()][0]!.toNumbers();
+  const tflite = [...(await engine.run(file, feeds)).values()][0]!.toNumbers();
+  return ort.reduce((m, v, k) => Math.max(m, Math.abs(v - tflite[k]!)), 0);
 }
