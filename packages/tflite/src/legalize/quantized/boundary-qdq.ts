@@ -1,6 +1,7 @@
 import { isTensorType, tensorType, type Graph, type Node, type QuantParams, type DType } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
 import { quantOf, sameQuant } from './quant-values.js';
+import { returnDequantizedActivations } from './returned-activations.js';
 
 /** The quant<> parameters a QuantizeLinear/DequantizeLinear node states, or why it states none. */
 export function qdqNodeParams(node: Node): { storage: DType; quant: QuantParams } | string {
@@ -23,7 +24,8 @@ export function qdqNodeParams(node: Node): { storage: DType; quant: QuantParams 
  * the DequantizeLinear read q. Returns the QuantizeLinear nodes retyped.
  */
 export function foldBoundaryQuantizers(graph: Graph): number {
-  let count = foldOutputQuantizers(graph);
+  let count = returnDequantizedActivations(graph);
+  count += foldOutputQuantizers(graph);
   count += readIntegersBesideOutputs(graph);
   for (const node of graph.nodeList()) {
     if (node.op !== 'onnx.QuantizeLinear' || !node.outputs[0]) continue;
