@@ -97,6 +97,40 @@ describe('FlatBuilder', () => {
     expect(flatBytes((b) => calls(b, true))).toEqual(npmBytes((b) => calls(b, false)));
   });
 
+  it('writes offset vectors, int32 slices and long or non-ASCII strings as the npm calls would', () => {
+    const values = [5, 9, -3, 2 ** 31 - 1, 0, 11];
+    const texts = ['conv', 'größe/ß', 'x'.repeat(300), 'y'.repeat(255) + 'é', ''];
+    const calls = (b: Builder, fast: boolean): number => {
+      const strings = texts.map((text) => b.createString(text));
+      let slice: number;
+      if (fast) slice = (b as unknown as FlatBuilder).int32VectorOf(values, 2, 3);
+      else {
+        b.startVector(4, 3, 4);
+        for (let i = 4; i >= 2; i--) b.addInt32(values[i]!);
+        slice = b.endVector();
+      }
+      const offsets = [...strings, slice];
+      if (fast) return (b as unknown as FlatBuilder).offsetVector(offsets);
+      b.startVector(4, offsets.length, 4);
+      for (let i = offsets.length - 1; i >= 0; i--) b.addOffset(offsets[i]!);
+      return b.endVector();
+    };
+    expect(flatBytes((b) => calls(b, true))).toEqual(npmBytes((b) => calls(b, false)));
+  });
+
+  it("reuses a released builder's memory, whatever bytes it still holds", () => {
+    const first = new FlatBuilder(1 << 12);
+    first.asBuilder().finish(tables(first.asBuilder()));
+    const memory = first.builtBytes().buffer;
+    first.release();
+    new Uint8Array(memory).fill(0xa5); // stale bytes where the next builder's padding and tables go
+    const second = new FlatBuilder(16);
+    second.asBuilder().finish(tables(second.asBuilder()));
+    expect(second.builtBytes().buffer).toBe(memory);
+    expect(second.builtBytes().slice()).toEqual(npmBytes(tables));
+    second.release();
+  });
+
   it('leaves reserved vectors out as gaps at the offsets room in the npm Builder would have', () => {
     const data = [new Uint8Array([1, 2, 3]), new Uint8Array(0), new Uint8Array(40).map((_, i) => i + 1)];
     const withData = (b: Builder): number => {

@@ -1,5 +1,5 @@
 import type { Builder } from 'flatbuffers';
-import { FIELD_FLOAT32, FIELD_FLOAT64, FIELD_INT16, FIELD_INT32, FIELD_INT64, FIELD_INT8, FIELD_OFFSET, layoutOf } from './table-layout.js';
+import { FIELD_FLOAT32, FIELD_FLOAT64, FIELD_INT16, FIELD_INT32, FIELD_INT64, FIELD_INT8, FIELD_OFFSET, layoutAt, layoutRoot, layoutStep, type LayoutNode } from './table-layout.js';
 
 /**
  * A flatbuffer left out of the builder's memory: `length` bytes whose contents the caller supplies
@@ -16,9 +16,16 @@ const float32 = new Float32Array(1);
 const float64 = new Float64Array(1);
 const int32OfFloat32 = new Int32Array(float32.buffer);
 const int32OfFloat64 = new Int32Array(float64.buffer);
-/** Staging for int32 vectors: set from a JS array (ToInt32 per element), then copied as little-endian bytes. */
-const INT32_SCRATCH = new Int32Array(256);
-const INT32_SCRATCH_BYTES = new Uint8Array(INT32_SCRATCH.buffer);
+/** Strings up to this many UTF-16 units are checked for ASCII and stored by a loop; longer ones go through Buffer's encoder. */
+const SHORT_STRING = 256;
+/** Builder memory up to this size is kept for the next builder when released (see `release`). */
+const MAX_SPARE_BYTES = 16 << 20;
+/**
+ * Memory a released builder handed back, taken by the next builder it is large enough for: a write no
+ * longer allocates (and the kernel no longer zeroes and maps) ~100 KB of fresh pages per model. Stale
+ * bytes in it are harmless: the builder writes every byte it hands out (padding, tables, vectors).
+ */
+let spare: Uint8Array | undefined;
 /** Builders made so far (a layout remembers by this number which builder's vtable offset it holds). */
 let builders = 0;
 
@@ -58,6 +65,8 @@ export class FlatBuilder {
   private fieldKinds = new Uint8Array(16);
   private fieldValues = new Float64Array(16);
   private fieldLongs: bigint[] = [];
+  /** Where the open table's queued fields lead in the layout trie (table-layout.ts). */
+  private layoutCursor: LayoutNode = layoutRoot(0);
   /** Each written vtable's offset by its contents: a table whose vtable is already there points at it. */
   private readonly vtables = new Map<string, number>();
   private readonly id = ++builders;
@@ -65,7 +74,11 @@ export class FlatBuilder {
   readonly gaps: FlatGap[] = [];
 
   constructor(initialBytes: number) {
-    this.bytes = new Uint8Array(Math.max(16, initialBytes));
+    const wanted = Math.max(16, initialBytes);
+    if (spare !== undefined && spare.byteLength >= wanted) {
+      this.bytes = spare;
+      spare = undefined;
+    } else this.bytes = new Uint8Array(wanted);
     this.text = Buffer.from(this.bytes.buffer);
     this.view = new DataView(this.bytes.buffer);
     this.space = this.bytes.length;
@@ -89,6 +102,18 @@ export class FlatBuilder {
   /** The built bytes, without the gaps (after `finish`). */
   builtBytes(): Uint8Array {
     return this.bytes.subarray(this.space);
+  }
+
+  /**
+   * Hands this builder's memory to the next builder made (the built bytes are no longer read: a writer calls
+   * this once the file is written); the builder must not be used after it.
+   */
+  release(): void {
+    if (this.bytes.byteLength <= MAX_SPARE_BYTES && (spare === undefined || spare.byteLength < this.bytes.byteLength)) spare = this.bytes;
+    this.bytes = new Uint8Array(0);
+    this.text = Buffer.from(this.bytes.buffer);
+    this.view = new DataView(this.bytes.buffer);
+    this.space = 0;
   }
 
   /** Like Builder.prep; `physicalAdditional` is the part of `additional` that takes memory (not a gap). */
@@ -205,6 +230,7 @@ export class FlatBuilder {
     this.fieldSlots[at] = slot;
     this.fieldKinds[at] = kind;
     this.fieldValues[at] = value;
+    this.layoutCursor = layoutStep(this.layoutCursor, slot, kind);
   }
 
   private growFields(): void {
@@ -230,6 +256,7 @@ export class FlatBuilder {
     this.fieldCount = 0;
     this.isNested = true;
     this.objectStart = this.offset();
+    this.layoutCursor = layoutRoot(this.objectStart);
   }
 
   /**
@@ -240,7 +267,7 @@ export class FlatBuilder {
     if (!this.isNested) throw new Error('FlatBuffers: endObject called without startObject');
     const count = this.fieldCount;
     const start = this.objectStart;
-    const layout = layoutOf(start, count, this.fieldSlots, this.fieldKinds);
+    const layout = layoutAt(this.layoutCursor, start, count, this.fieldSlots, this.fieldKinds);
     const size = layout.size;
     this.ensureRoom(size + layout.vtable.length);
     const bytes = this.bytes;
@@ -248,7 +275,8 @@ export class FlatBuilder {
     // `base` is where the file offset `start` lies in memory; the table takes the `size` bytes below it.
     const base = this.space;
     const tableAt = base - size;
-    bytes.fill(0, tableAt, base);
+    // Tables are a few dozen bytes: a loop costs less than the call to a fill builtin.
+    for (let i = tableAt; i < base; i++) bytes[i] = 0;
     const ends = layout.fieldEnds;
     const kinds = this.fieldKinds;
     const values = this.fieldValues;
@@ -312,20 +340,31 @@ export class FlatBuilder {
   }
 
   /**
-   * A vector of int32 (tensor shapes, operator inputs): the bytes of startVector + addInt32 per element,
-   * copied in by typed-array builtins (no loop here: per-element JS is what made the writer hot, issue 12).
+   * A vector of int32 (tensor shapes, operator inputs): the bytes of startVector + addInt32 per element
+   * (ToInt32 of each value, little-endian), stored by one loop of DataView stores.
    */
   int32Vector(values: ArrayLike<number>): number {
-    const count = values.length;
+    return this.int32VectorOf(values, 0, values.length);
+  }
+
+  /** `int32Vector` of `values[from .. from + count)` (operators' operand indices, kept in one flat list by the plan). */
+  int32VectorOf(values: ArrayLike<number>, from: number, count: number): number {
     this.startVector(4, count, 4);
-    if (count > INT32_SCRATCH.length) return this.int32VectorSlow(values);
-    INT32_SCRATCH.set(values);
-    this.bytes.set(INT32_SCRATCH_BYTES.subarray(0, 4 * count), (this.space -= 4 * count));
+    const view = this.view;
+    let at = (this.space -= 4 * count);
+    for (let i = from; i < from + count; i++, at += 4) view.setInt32(at, values[i]!, true);
     return this.endVector();
   }
 
-  private int32VectorSlow(values: ArrayLike<number>): number {
-    for (let i = values.length - 1; i >= 0; i--) this.writeInt32(values[i]!);
+  /** A vector of offsets to objects written earlier: the bytes of startVector + addOffset per element. */
+  offsetVector(offsets: readonly number[]): number {
+    const count = offsets.length;
+    this.startVector(4, count, 4);
+    const view = this.view;
+    // Element i lies at file offset `end - 4 * i` once written (startVector aligned it): stored relative to itself.
+    const end = this.offset() + 4 * count;
+    let at = (this.space -= 4 * count);
+    for (let i = 0; i < count; i++, at += 4) view.setInt32(at, end - 4 * i - offsets[i]!, true);
     return this.endVector();
   }
 
@@ -334,6 +373,15 @@ export class FlatBuilder {
     if (text === null || text === undefined) return 0;
     this.addInt8(0);
     if (typeof text !== 'string') return this.createByteVector(text);
+    if (text.length <= SHORT_STRING && isAscii(text)) {
+      // Names are mostly short and ASCII: one byte per unit, stored by a loop (no calls into Buffer's encoder).
+      const count = text.length;
+      this.startVector(1, count, 1);
+      const bytes = this.bytes;
+      const at = (this.space -= count);
+      for (let i = 0; i < count; i++) bytes[at + i] = text.charCodeAt(i);
+      return this.endVector();
+    }
     const length = Buffer.byteLength(text);
     this.startVector(1, length, 1);
     this.text.write(text, (this.space -= length), length);
@@ -370,6 +418,11 @@ export class FlatBuilder {
     this.prep(this.minalign, SIZEOF_INT);
     this.addOffset(rootTable);
   }
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /**

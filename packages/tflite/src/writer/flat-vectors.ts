@@ -43,9 +43,7 @@ export function addScalar(builder: FlatBuilder, kind: FbsScalar, value: number):
 
 /** A vector of table offsets (a table's vector of tables): the bytes of flatc's `create<Field>Vector` for them. */
 export function offsetVector(builder: FlatBuilder, offsets: readonly number[]): number {
-  builder.startVector(4, offsets.length, 4);
-  for (let i = offsets.length - 1; i >= 0; i--) builder.addOffset(offsets[i]!);
-  return builder.endVector();
+  return builder.offsetVector(offsets);
 }
 
 /** A vector of float32 (quantization scales), as flatc's `create<Field>Vector` writes it. */

@@ -1,4 +1,4 @@
-import type { Model, Node, Tensor, TensorType } from '@modelpass/ir';
+import type { Model, Node, Tensor, TensorType, Value } from '@modelpass/ir';
 import { TABLE_SLOTS, TFLITE_ENUMS } from '../generated/schema-tables.js';
 import { builtinCode } from '../dialect/names.js';
 import { tfliteError } from '../io/errors.js';
@@ -48,6 +48,8 @@ export interface BuiltFlatbuffer {
   readonly bufferTables: number[];
   /** Inline mode: where each constant's data goes, in file order. */
   readonly constants: ConstantRegion[];
+  /** Hands the builder's memory (which `bytes` lies in) to the next build; `bytes` must not be read after. */
+  readonly release: () => void;
 }
 
 export interface ConstantRegion {
@@ -86,7 +88,7 @@ const MIN_INITIAL_BUILDER_BYTES = 64 * 1024;
 function initialBuilderBytes(plan: ModelPlan): number {
   // Constants' data is never in the builder (inline mode leaves it out, external mode writes it after).
   const data = 16 * plan.buffers.length;
-  const tables = plan.subgraphs.reduce((n, subgraph) => n + subgraph.tensors.length + subgraph.graph.nodeList().length, plan.buffers.length);
+  const tables = plan.subgraphs.reduce((n, subgraph) => n + subgraph.tensors.length + subgraph.graph.nodeCount, plan.buffers.length);
   return Math.min(MAX_INITIAL_BUILDER_BYTES, Math.max(MIN_INITIAL_BUILDER_BYTES, data + BYTES_PER_TABLE * tables));
 }
 
@@ -172,7 +174,7 @@ export function buildFlatbuffer(model: Model, plan: ModelPlan, external: boolean
   const constants = reserved
     .map(({ offset, tensor }, i) => ({ start: fileLength - offset + 4, split: bytes.byteLength - b.gaps[i]!.physicalEnd, tensor }))
     .sort((x, y) => x.start - y.start);
-  return { bytes, fileLength, bufferTables, constants };
+  return { bytes, fileLength, bufferTables, constants, release: () => b.release() };
 }
 
 /** A Buffer table holding the byte vector at `data`. */
@@ -234,20 +236,17 @@ function buildTensor(b: FlatBuilder, tensor: TensorPlan): number {
   return b.endObject();
 }
 
-/** Each operand's tensor index in its subgraph, -1 for an absent optional one. */
-function tensorIndices(subgraph: SubgraphPlan, values: Node['inputs']): number[] {
-  const indices = new Array<number>(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    indices[i] = value ? subgraph.indexOf.get(value)! : -1;
-  }
-  return indices;
-}
-
-function buildOperator(b: FlatBuilder, plan: ModelPlan, subgraph: SubgraphPlan, node: Node): number {
+/**
+ * The Operator table of `node`, whose entry in `subgraph.operators` starts at `at` (opcode index, input
+ * count and indices, output count and indices).
+ */
+function buildOperator(b: FlatBuilder, plan: ModelPlan, subgraph: SubgraphPlan, node: Node, at: number): number {
   const writing = operatorWriting(node.op);
-  const inputs = b.int32Vector(tensorIndices(subgraph, node.inputs));
-  const outputs = b.int32Vector(tensorIndices(subgraph, node.outputs));
+  const operands = subgraph.operators;
+  const opcode = operands[at]!;
+  const inputCount = operands[at + 1]!;
+  const inputs = b.int32VectorOf(operands, at + 2, inputCount);
+  const outputs = b.int32VectorOf(operands, at + 3 + inputCount, operands[at + 2 + inputCount]!);
   const options = writing.options;
   const optionsOffset = options ? exportOptions(b, options, node, plan.subgraphIndexOf) : 0;
   let customOptions = 0;
@@ -259,7 +258,7 @@ function buildOperator(b: FlatBuilder, plan: ModelPlan, subgraph: SubgraphPlan, 
     customFormat = format?.kind === 'string' ? (TFLITE_ENUMS.CustomOptionsFormat![format.value] ?? 0) : 0;
   }
   b.startObject(ANY_FIELDS);
-  b.addFieldInt32(OPERATOR.opcode_index, plan.opcodeIndex.get(node)!, 0);
+  b.addFieldInt32(OPERATOR.opcode_index, opcode, 0);
   b.addFieldOffset(OPERATOR.inputs, inputs, 0);
   b.addFieldOffset(OPERATOR.outputs, outputs, 0);
   if (options && optionsOffset) {
@@ -276,10 +275,18 @@ function buildOperator(b: FlatBuilder, plan: ModelPlan, subgraph: SubgraphPlan, 
 }
 
 function buildSubgraph(b: FlatBuilder, plan: ModelPlan, subgraph: SubgraphPlan): number {
-  const tensors = offsetVector(b, subgraph.tensors.map((tensor) => buildTensor(b, tensor)));
+  const tensorOffsets = new Array<number>(subgraph.tensors.length);
+  for (let i = 0; i < tensorOffsets.length; i++) tensorOffsets[i] = buildTensor(b, subgraph.tensors[i]!);
+  const tensors = b.offsetVector(tensorOffsets);
   const operatorOffsets: number[] = [];
-  for (let node = subgraph.graph.firstNode; node; node = node.next) operatorOffsets.push(buildOperator(b, plan, subgraph, node));
-  const operators = offsetVector(b, operatorOffsets);
+  const operands = subgraph.operators;
+  let at = 0;
+  for (let node = subgraph.graph.firstNode; node; node = node.next) {
+    operatorOffsets.push(buildOperator(b, plan, subgraph, node, at));
+    const outputsAt = at + 2 + operands[at + 1]!;
+    at = outputsAt + 1 + operands[outputsAt]!;
+  }
+  const operators = b.offsetVector(operatorOffsets);
   const inputs = b.int32Vector(subgraph.graph.inputs.map((value) => subgraph.indexOf.get(value)!));
   const outputs = b.int32Vector(subgraph.graph.outputs.map((value) => subgraph.indexOf.get(value)!));
   const name = b.createString(subgraph.graph.name);
@@ -310,7 +317,7 @@ function buildSignatureDefs(b: FlatBuilder, model: Model, plan: ModelPlan, path:
     const subgraph = plan.subgraphs[subgraphIndex]!;
     const maps = (entries: SignatureDefJson['inputs']) =>
       entries.map((entry) => {
-        const value = [...subgraph.indexOf.keys()].find((v) => v.name === entry.tensor);
+        const value = tensorNamed(subgraph, entry.tensor);
         if (!value) throw tfliteError({ reason: `signature '${signature.key}' maps '${entry.name}' to '${entry.tensor}', which subgraph '${graph.name}' no longer has`, location: { file: path }, hint: `update or remove model metadata '${META_SIGNATURE_DEFS}'` });
         const name = b.createString(entry.name);
         b.startObject(ANY_FIELDS);
@@ -328,4 +335,11 @@ function buildSignatureDefs(b: FlatBuilder, model: Model, plan: ModelPlan, path:
     b.addFieldInt32(SIGNATURE_DEF.subgraph_index, subgraphIndex, 0);
     return b.endObject();
   });
+}
+
+/** The first of the subgraph's tensors (in tensor order) whose value is named `name` (no copy of the tensor list per entry). */
+function tensorNamed(subgraph: SubgraphPlan, name: string): Value | undefined {
+  const tensors = subgraph.tensors;
+  for (let i = 0; i < tensors.length; i++) if (tensors[i]!.value.name === name) return tensors[i]!.value;
+  return undefined;
 }

@@ -2,8 +2,8 @@ import { batchSourceReads, writeFileAtomicWith, type Model } from '@modelpass/ir
 import { TABLE_SLOTS } from '../generated/schema-tables.js';
 import { tfliteError } from '../io/errors.js';
 import { FlatBytes, TableReader } from '../reader/table-reader.js';
-import { buildFlatbuffer, fillConstants } from './flatbuffer-build.js';
-import { planModel } from './model-plan.js';
+import { buildFlatbuffer, fillConstants, type BuiltFlatbuffer } from './flatbuffer-build.js';
+import { planModel, type ModelPlan } from './model-plan.js';
 import { StagedOutput } from './staged-output.js';
 import { assertExportable } from './validate.js';
 
@@ -34,6 +34,15 @@ export function writeTflite(model: Model, path: string, options: WriteTfliteOpti
   const plan = planModel(model, path);
   const external = plan.bufferBytes > threshold;
   const built = buildFlatbuffer(model, plan, external, path);
+  try {
+    writeBuilt(path, plan, built, external);
+  } finally {
+    built.release();
+  }
+}
+
+/** Writes the built flatbuffer and the constants' data, inside it or after it (`external`). */
+function writeBuilt(path: string, plan: ModelPlan, built: BuiltFlatbuffer, external: boolean): void {
   if (!external) {
     // The built bytes with each constant's data streamed in at its region, through one staging buffer.
     writeFileAtomicWith(path, (output) => {
@@ -88,7 +97,11 @@ export function encodeTflite(model: Model, name = '<in-memory model>'): Uint8Arr
     });
   }
   const built = buildFlatbuffer(model, plan, false, name);
-  return batchSourceReads(() => fillConstants(built));
+  try {
+    return batchSourceReads(() => fillConstants(built));
+  } finally {
+    built.release();
+  }
 }
 
 function alignUp(value: number): number {

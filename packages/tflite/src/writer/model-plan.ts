@@ -20,6 +20,12 @@ export interface SubgraphPlan {
   readonly graph: Graph;
   readonly tensors: TensorPlan[];
   readonly indexOf: Map<Value, number>;
+  /**
+   * Per node, in order: its operator code's index, its input count, each input's tensor index (-1 for an
+   * absent optional one), its output count, each output's tensor index. One flat list the builder reads
+   * with a cursor, instead of a Map look-up per operand and per node there.
+   */
+  readonly operators: number[];
 }
 
 export interface OperatorCodePlan {
@@ -36,7 +42,6 @@ export interface ModelPlan {
   /** Constant tensors by buffer index (index 0 unused). */
   readonly buffers: (Tensor | undefined)[];
   readonly operatorCodes: OperatorCodePlan[];
-  readonly opcodeIndex: Map<Node, number>;
   /** Bytes of constant data over all buffers. */
   readonly bufferBytes: number;
 }
@@ -52,12 +57,30 @@ export function planModel(model: Model, path: string): ModelPlan {
   const bufferOf = new Map<Tensor, number>();
   let bufferBytes = 0;
   const operatorCodes: OperatorCodePlan[] = [];
-  const opcodeKeys = new Map<string, number>();
-  const opcodeIndex = new Map<Node, number>();
+  // Builtin codes by builtin and version (no key string per node); custom ones by a key with their custom code.
+  const builtinCodes = new Map<string, number[]>();
+  const customCodes = new Map<string, number>();
+  const codeOf = (builtin: string, customCode: string | undefined, version: number): number => {
+    let byVersion: number[] | undefined;
+    let code: number | undefined;
+    if (customCode === undefined) {
+      byVersion = builtinCodes.get(builtin);
+      if (byVersion === undefined) builtinCodes.set(builtin, (byVersion = []));
+      code = byVersion[version];
+    } else code = customCodes.get(`${customCode}\u0000${version}`);
+    if (code === undefined) {
+      code = operatorCodes.length;
+      operatorCodes.push({ builtin, customCode, version });
+      if (byVersion !== undefined) byVersion[version] = code;
+      else customCodes.set(`${customCode}\u0000${version}`, code);
+    }
+    return code;
+  };
 
   const subgraphs = graphs.map((graph): SubgraphPlan => {
     const tensors: TensorPlan[] = [];
     const indexOf = new Map<Value, number>();
+    const operators: number[] = [];
     const add = (value: Value): number => {
       const known = indexOf.get(value);
       if (known !== undefined) return known;
@@ -88,31 +111,25 @@ export function planModel(model: Model, path: string): ModelPlan {
     for (const input of graph.inputs) add(input);
     // Indexed loops on the per-node path: a for-of not yet optimized allocates an iterator and a result per step.
     for (let node = graph.firstNode; node; node = node.next) {
-      const inputs = node.inputs;
-      for (let i = 0; i < inputs.length; i++) {
-        const input = inputs[i];
-        if (input) add(input);
-      }
-      const outputs = node.outputs;
-      for (let i = 0; i < outputs.length; i++) {
-        const output = outputs[i];
-        if (output) add(output);
-      }
       const builtin = operatorWriting(node.op).builtin;
       const customCode = builtin === 'CUSTOM' ? (node.attr('custom_code', 'string') as string) : undefined;
-      const version = operatorVersion(builtin, node);
-      const key = `${builtin}\u0000${customCode ?? ''}\u0000${version}`;
-      let code = opcodeKeys.get(key);
-      if (code === undefined) {
-        code = operatorCodes.length;
-        operatorCodes.push({ builtin, customCode, version });
-        opcodeKeys.set(key, code);
+      operators.push(codeOf(builtin, customCode, operatorVersion(builtin, node)));
+      const inputs = node.inputs;
+      operators.push(inputs.length);
+      for (let i = 0; i < inputs.length; i++) {
+        const input = inputs[i];
+        operators.push(input ? add(input) : -1);
       }
-      opcodeIndex.set(node, code);
+      const outputs = node.outputs;
+      operators.push(outputs.length);
+      for (let i = 0; i < outputs.length; i++) {
+        const output = outputs[i];
+        operators.push(output ? add(output) : -1);
+      }
     }
     for (const output of graph.outputs) add(output);
-    return { graph, tensors, indexOf };
+    return { graph, tensors, indexOf, operators };
   });
   const subgraphIndexOf = (node: Node, attribute: string): number => subgraphIndex.get(node.attr(attribute, 'graph'))!;
-  return { subgraphs, subgraphIndex, subgraphIndexOf, buffers, operatorCodes, opcodeIndex, bufferBytes };
+  return { subgraphs, subgraphIndex, subgraphIndexOf, buffers, operatorCodes, bufferBytes };
 }

@@ -5,9 +5,10 @@
  * (counted from the end of the file), then a 4-byte offset to the vtable is padded and written, then
  * the vtable (its length, the table's size, one int16 per slot up to the last present one). Given the
  * fields in the order they were added (slot and width) and the table's start offset modulo 8, every
- * position and the whole vtable follow; tables of one kind mostly share them. `layoutOf` gives that
- * arithmetic from a cache keyed by exactly those inputs, so the builder writes a table as one zero
- * fill and one store per field, and looks its vtable up by the layout instead of comparing bytes.
+ * position and the whole vtable follow; tables of one kind mostly share them. A trie keyed by exactly
+ * those inputs caches that arithmetic, walked a field at a time as the builder queues them
+ * (`layoutRoot`, `layoutStep`, `layoutAt`), so the builder writes a table as one zero fill and one
+ * store per field, and looks its vtable up by the layout instead of comparing bytes.
  */
 
 /** How a queued field's value is stored. */
@@ -38,30 +39,41 @@ export interface TableLayout {
   vtableOffset: number;
 }
 
-interface LayoutNode {
-  readonly next: Map<number, LayoutNode>;
+/**
+ * One step of the layout trie: the fields queued so far. The builder walks it as fields are queued
+ * (`layoutStep` per field), so `endObject` finds the layout without a look-up per field; children are
+ * held in an array indexed by slot and kind (a few hundred codes at most), not a Map.
+ */
+export interface LayoutNode {
+  readonly next: (LayoutNode | undefined)[];
   layout: TableLayout | undefined;
 }
 
-const newNode = (): LayoutNode => ({ next: new Map(), layout: undefined });
+const newNode = (): LayoutNode => ({ next: [], layout: undefined });
 /** One root per start offset modulo 8; below it one level per field (slot and kind). */
 const ROOTS: LayoutNode[] = Array.from({ length: 8 }, newNode);
 
-/**
- * The layout of a table started at file offset `start` whose first `count` queued fields are
- * `slots[i]` of kind `kinds[i]` (in the order they were added).
- */
-export function layoutOf(start: number, count: number, slots: Int32Array, kinds: Uint8Array): TableLayout {
-  let node = ROOTS[start & 7]!;
-  for (let i = 0; i < count; i++) {
-    const code = slots[i]! * FIELD_KINDS + kinds[i]!;
-    let child = node.next.get(code);
-    if (child === undefined) {
-      child = newNode();
-      node.next.set(code, child);
-    }
-    node = child;
+/** The trie's root for a table started at file offset `start`. */
+export function layoutRoot(start: number): LayoutNode {
+  return ROOTS[start & 7]!;
+}
+
+/** The node after `node` with one more field, at `slot` of `kind`. */
+export function layoutStep(node: LayoutNode, slot: number, kind: number): LayoutNode {
+  const code = slot * FIELD_KINDS + kind;
+  let child = node.next[code];
+  if (child === undefined) {
+    child = newNode();
+    node.next[code] = child;
   }
+  return child;
+}
+
+/**
+ * The layout at `node` (reached from `layoutRoot(start)` by the first `count` queued fields,
+ * `slots[i]` of kind `kinds[i]`, in the order they were added), worked out on its first use.
+ */
+export function layoutAt(node: LayoutNode, start: number, count: number, slots: Int32Array, kinds: Uint8Array): TableLayout {
   return (node.layout ??= computeLayout(start & 7, count, slots, kinds));
 }
 

@@ -1,4 +1,4 @@
-import { formatLocation, formatType, type Graph, type Model, type Node, type Type } from '@modelpass/ir';
+import { formatLocation, formatType, type Graph, type Model, type Node, type OpSchema, type Type } from '@modelpass/ir';
 import { TFLITE_ENUMS } from '../generated/schema-tables.js';
 import { builtinOfOp, TFLITE_DIALECT } from '../dialect/names.js';
 import { tfliteOpSchemas } from '../dialect/ops.js';
@@ -15,9 +15,30 @@ export interface ExportIssue {
   readonly text: string;
 }
 
+/** What checking a node of one op needs: its builtin, its schema and its required attribute names (in schema order). */
+interface OpChecking {
+  readonly builtin: string;
+  readonly schema: OpSchema;
+  readonly required: readonly string[];
+}
+
 const SCHEMAS = new Map(tfliteOpSchemas().map((schema) => [schema.op, schema]));
-/** Each op's required attribute names, in schema order (listed once, not per node). */
-const REQUIRED = new Map(tfliteOpSchemas().map((schema) => [schema.op, Object.entries(schema.attributes).filter(([, spec]) => spec.required).map(([name]) => name)]));
+/** By op name, worked out on first sight (null: not a builtin of the schema): one Map read per node. */
+const CHECKING = new Map<string, OpChecking | null>();
+
+function checkingOf(op: string): OpChecking | null {
+  let checking = CHECKING.get(op);
+  if (checking === undefined) {
+    const builtin = builtinOfOp(op);
+    const schema = SCHEMAS.get(op);
+    checking =
+      builtin === undefined || !schema
+        ? null
+        : { builtin, schema, required: Object.entries(schema.attributes).filter(([, spec]) => spec.required).map(([name]) => name) };
+    CHECKING.set(op, checking);
+  }
+  return checking;
+}
 
 function checkValues(node: Node, values: readonly (Node['inputs'][number])[], issues: ExportIssue[]): void {
   // Indexed loops on the writer's per-node paths: a for-of not yet optimized allocates an iterator and a result per step.
@@ -41,9 +62,8 @@ function typeIssue(type: Type): string | undefined {
 }
 
 function checkNode(node: Node, issues: ExportIssue[]): void {
-  const builtin = builtinOfOp(node.op);
-  const schema = SCHEMAS.get(node.op);
-  if (builtin === undefined || !schema) {
+  const checking = checkingOf(node.op);
+  if (checking === null) {
     const reason =
       node.dialect === TFLITE_DIALECT
         ? `${node.op} is not a BuiltinOperator of the TFLite schema`
@@ -53,6 +73,25 @@ function checkNode(node: Node, issues: ExportIssue[]): void {
     issues.push({ node, text: reason });
     return;
   }
+  const { builtin, schema, required } = checking;
+  if (node.attributes.size > 0) checkAttributes(node, builtin, schema, issues);
+  for (let i = 0; i < required.length; i++) {
+    const name = required[i]!;
+    if (!node.getAttribute(name)) issues.push({ node, text: `required attribute '${name}' is missing` });
+  }
+  checkValues(node, node.inputs, issues);
+  checkValues(node, node.outputs, issues);
+  // What the reader refuses (and TFLite at prepare: "not broadcastable") is not written either: an opset-6 Mul whose
+  // legacy broadcast=1 B does not fit at its axis became a MUL of [2,3] and [3,1] (passes fuzz seed 1811 case 150).
+  const clash = unbroadcastableOperands(builtin, node.inputs);
+  if (clash) issues.push({ node, text: `${clash.reason}; TFLite refuses it when it prepares the operator (not broadcastable)` });
+  // Likewise operands of two element types (passes fuzz seed 1823 case 85: a Cast mutated to double legalized to an
+  // EQUAL of float32 and int64), negative PAD paddings, a conv bias not one value per output channel.
+  const unpreparable = preparableProblem(builtin, node.inputs);
+  if (unpreparable) issues.push({ node, text: `${unpreparable.reason} (expected ${unpreparable.expected}); TFLite refuses it when it prepares the operator` });
+}
+
+function checkAttributes(node: Node, builtin: string, schema: OpSchema, issues: ExportIssue[]): void {
   node.attributes.forEach((attribute, name) => {
     const spec = schema.attributes[name];
     if (!spec) {
@@ -71,21 +110,6 @@ function checkNode(node: Node, issues: ExportIssue[]): void {
       issues.push({ node, text: `attribute '${name}' = ${JSON.stringify(attribute.value)} is not one of ${spec.oneOf.join(', ')}` });
     }
   });
-  const required = REQUIRED.get(node.op)!;
-  for (let i = 0; i < required.length; i++) {
-    const name = required[i]!;
-    if (!node.getAttribute(name)) issues.push({ node, text: `required attribute '${name}' is missing` });
-  }
-  checkValues(node, node.inputs, issues);
-  checkValues(node, node.outputs, issues);
-  // What the reader refuses (and TFLite at prepare: "not broadcastable") is not written either: an opset-6 Mul whose
-  // legacy broadcast=1 B does not fit at its axis became a MUL of [2,3] and [3,1] (passes fuzz seed 1811 case 150).
-  const clash = unbroadcastableOperands(builtin, node.inputs);
-  if (clash) issues.push({ node, text: `${clash.reason}; TFLite refuses it when it prepares the operator (not broadcastable)` });
-  // Likewise operands of two element types (passes fuzz seed 1823 case 85: a Cast mutated to double legalized to an
-  // EQUAL of float32 and int64), negative PAD paddings, a conv bias not one value per output channel.
-  const unpreparable = preparableProblem(builtin, node.inputs);
-  if (unpreparable) issues.push({ node, text: `${unpreparable.reason} (expected ${unpreparable.expected}); TFLite refuses it when it prepares the operator` });
 }
 
 function checkGraph(graph: Graph, issues: ExportIssue[]): void {
