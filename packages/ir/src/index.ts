@@ -25,7 +25,7 @@ export { Node, splitOpName } from './node.js';
 export { Graph, type CreateNodeOptions } from './graph.js';
 export { Model, type ModelFunction } from './model.js';
 export * from './op-schema.js';
-export { verifyModel, assertValid, type VerifyOptions } from './verifier.js';
+export { verifyModel, assertValid, type KnownValues, type VerifyOptions } from './verifier.js';
 export { GraphBuilder, Builder, type BuildOpOptions, type BuilderOptions, type CreateOptions } from './builder.js';
 export * from './toolkit/index.js';
 export * from './rewrite.js';

@@ -3,9 +3,17 @@ import type { Graph } from './graph.js';
 import type { Model } from './model.js';
 import type { Node } from './node.js';
 import type { OpRegistry, OpSchema, OperandSpec } from './op-schema.js';
+import type { Tensor } from './tensor.js';
 import type { Type } from './type.js';
 import type { Value } from './value.js';
 import { checkConstantType, checkInferredOutputs, checkQuantParams } from './verify-types.js';
+
+/**
+ * The data of a value that is no constant but is computed from known data (shape arithmetic such as
+ * `Concat(Slice(Shape(x)), …)` over a statically shaped `x`), as a whole-model analysis knows it; undefined
+ * when it does not. `@modelpass/ops` builds one from its shape inference (`propagatedValues`).
+ */
+export type KnownValues = (value: Value) => Tensor | undefined;
 
 export interface VerifyOptions {
   /** Schemas to check nodes against; without one only structure is checked. */
@@ -17,6 +25,13 @@ export interface VerifyOptions {
    * constants' declared types against their data, and quantization parameters.
    */
   types?: boolean;
+  /**
+   * Data known for non-constant values: each node's declared outputs are also checked against inference that
+   * sees it (a Reshape whose target the model computes from Shape(x) and whose declared output contradicts
+   * it). Only declared types are checked with it; an op that refuses the propagated data is left to the
+   * passes and runtimes that compute it (without it, inference proves nothing there).
+   */
+  knownValues?: KnownValues;
 }
 
 /**
@@ -162,7 +177,7 @@ class Verifier {
         this.report({ ...d, location: d.location ?? node.location });
       },
     });
-    if (this.options.types !== false) checkInferredOutputs(node, schema, this.model, (d) => this.report(d), this.propagatedTypes, reportedCodes);
+    if (this.options.types !== false) checkInferredOutputs(node, schema, this.model, (d) => this.report(d), this.propagatedTypes, reportedCodes, this.options.knownValues);
   }
 
   private isFunctionCall(node: Node): boolean {

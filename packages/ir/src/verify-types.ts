@@ -12,6 +12,7 @@ import type { Node } from './node.js';
 import type { OpSchema } from './op-schema.js';
 import { expressedType, formatType, tensorType, typesEqual, type Dim, type QuantParams, type Type } from './type.js';
 import type { Value } from './value.js';
+import type { KnownValues } from './verifier.js';
 
 type Report = (init: DiagnosticInit) => void;
 
@@ -68,6 +69,11 @@ function shapeConflict(declared: readonly Dim[] | null, inferred: readonly Dim[]
  * inference gave them upstream, and this node's undeclared outputs are recorded there: so a graph
  * output declared int64 behind a chain of untyped values is still checked against what its producer
  * really gives. Propagated types are only read, never written to the model.
+ *
+ * With `knownValues`, an input that is no constant but whose data the analysis knows (a Reshape target computed
+ * by Shape → Slice → Concat) is handed to inference as a constant, so a declared output contradicting it is
+ * reported on the model as read, not only once a pass folds the computation. Should inference throw with that
+ * data, the node is inferred again without it and only that inference's refusal counts.
  */
 export function checkInferredOutputs(
   node: Node,
@@ -76,6 +82,7 @@ export function checkInferredOutputs(
   report: Report,
   propagated?: Map<Value, Type>,
   reportedCodes?: ReadonlySet<string>,
+  knownValues?: KnownValues,
 ): void {
   if (!schema.inferTypes) return;
   const outputs = node.outputs;
@@ -84,17 +91,33 @@ export function checkInferredOutputs(
     if (!value) return undefined;
     return value.type.kind !== 'unknown' ? value.type : propagated?.get(value);
   };
-  let inferred: readonly (Type | undefined)[];
-  try {
-    inferred = schema.inferTypes({
+  const infer = (known: KnownValues | undefined, onKnown: () => void): readonly (Type | undefined)[] =>
+    schema.inferTypes!({
       node,
       opset: model.opset(node.dialect),
       inputType: (index) => {
         const type = typeOf(node.inputs[index]);
         return type && expressedType(type);
       },
-      inputConstant: (index) => node.inputs[index]?.constant,
+      inputConstant: (index) => {
+        const input = node.inputs[index];
+        if (!input) return undefined;
+        if (input.constant || !known || !input.producer) return input.constant;
+        const data = known(input);
+        if (data) onKnown();
+        return data;
+      },
     });
+  let inferred: readonly (Type | undefined)[];
+  try {
+    let usedKnown = false;
+    try {
+      inferred = infer(knownValues, () => (usedKnown = true));
+    } catch (error) {
+      // Propagated data only sharpens the declared-type check: what inference makes of the node without it decides the rest.
+      if (!usedKnown) throw error;
+      inferred = infer(undefined, () => {});
+    }
   } catch (error) {
     // A refusal proves the inputs impossible (ONNX Runtime refuses such a file at load); other throws prove nothing.
     // Only in a main graph: an If branch or loop body may never run with these shapes.

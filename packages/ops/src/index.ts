@@ -29,6 +29,7 @@ export { rnnOps, rnnOpNames, RECURRENT_ACTIVATION_NAMES } from './rnn/index.js';
 export { inputDimValues, type DimValues, type ShapeInferenceContext } from './interpreter/symbolic-values.js';
 export * from './cost/index.js';
 export { onnxTypeSignatures } from './verify/type-constraint-check.js';
+export { propagatedValues, type PropagatedValuesOptions } from './verify/propagated-values.js';
 export { TypeSignatures, typeKey, type TypeSignature, type FormalParam, type ParamArity, type OnnxSignatureTable, type OnnxSignatureVersion } from './verify/type-signature.js';
 export { contribOps, contribSchemas, MICROSOFT_DIALECT, matMulNBitsLayout, packedWeightsOf, parameterCount, type MatMulNBitsLayout, type PackedWeights } from './contrib/index.js';
 export { WINDOW_COEFFICIENTS, cosineWindow, melWeightMatrix } from './math/windows.js';
