@@ -1,7 +1,6 @@
 import type { Attribute, AttributeKind, AttributeValueMap } from './attribute.js';
 import { ATTRIBUTE_KINDS } from './attribute.js';
 import { ModelpassError, type DiagnosticInit } from './diagnostic.js';
-import type { Model } from './model.js';
 import type { Node } from './node.js';
 import type { Tensor } from './tensor.js';
 import type { Type } from './type.js';
@@ -96,89 +95,4 @@ export function attributeOrDefault<K extends AttributeKind>(
   return spec?.default as AttributeValueMap[K] | undefined;
 }
 
-/**
- * A set of op schemas, looked up by op name. Registries are plain values: nothing registers itself
- * on import; a pipeline's registry is built from the canonical op set plus what plugins declare.
- */
-export class OpRegistry {
-  private readonly schemas = new Map<string, OpSchema>();
-  private readonly owners = new Map<string, string>();
-  private readonly openDialects = new Set<string>();
-
-  constructor(schemas: Iterable<OpSchema> = []) {
-    for (const schema of schemas) this.register(schema);
-  }
-
-  /** Adds schemas; registering an op twice is an error naming both owners. */
-  register(schemas: OpSchema | Iterable<OpSchema>, owner = 'modelpass'): this {
-    const list = 'op' in schemas ? [schemas as OpSchema] : [...(schemas as Iterable<OpSchema>)];
-    for (const schema of list) {
-      const existing = this.owners.get(schema.op);
-      if (existing !== undefined) {
-        throw new ModelpassError({
-          reason: `op '${schema.op}' is already registered by ${existing}`,
-          actual: `a second definition from ${owner}`,
-          source: '@modelpass/ir',
-        });
-      }
-      this.schemas.set(schema.op, schema);
-      this.owners.set(schema.op, owner);
-    }
-    return this;
-  }
-
-  get(op: string): OpSchema | undefined {
-    return this.schemas.get(op);
-  }
-
-  has(op: string): boolean {
-    return this.schemas.has(op);
-  }
-
-  ownerOf(op: string): string | undefined {
-    return this.owners.get(op);
-  }
-
-  ops(): string[] {
-    return [...this.schemas.keys()].sort();
-  }
-
-  get size(): number {
-    return this.schemas.size;
-  }
-
-  /**
-   * Marks `dialect` as open: the registry knows some of its ops (e.g. ONNX Runtime's `com.microsoft`
-   * contrib ops), and its other ops stay opaque foreign ops, so the verifier's default
-   * `unknownOps: 'known-dialects'` does not report them.
-   */
-  markOpenDialect(dialect: string): this {
-    this.openDialects.add(dialect);
-    return this;
-  }
-
-  /** Whether `dialect` was marked open (its unregistered ops are opaque, not unknown). */
-  isOpenDialect(dialect: string): boolean {
-    return this.openDialects.has(dialect);
-  }
-
-  /** A copy that can be extended without touching this registry. */
-  clone(): OpRegistry {
-    const copy = new OpRegistry();
-    for (const [op, schema] of this.schemas) copy.register(schema, this.owners.get(op));
-    for (const dialect of this.openDialects) copy.markOpenDialect(dialect);
-    return copy;
-  }
-
-  /** Runs the schema's type inference for `node` (no-op for unknown ops or ops without inference). */
-  inferNode(node: Node, model?: Model): readonly (Type | undefined)[] | undefined {
-    const schema = this.schemas.get(node.op);
-    if (!schema?.inferTypes) return undefined;
-    return schema.inferTypes({
-      node,
-      opset: model?.opset(node.dialect),
-      inputType: (index) => node.inputs[index]?.type,
-      inputConstant: (index) => node.inputs[index]?.constant,
-    });
-  }
-}
+export { OpRegistry } from './op-registry.js';

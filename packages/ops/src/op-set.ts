@@ -15,10 +15,21 @@ export function canonicalSchemas(): OpSchema[] {
   return canonicalOps.map((op) => op.schema);
 }
 
-/** A fresh registry holding the canonical op set and the contrib ops (`com.microsoft`); extend it with plugins' ops. */
+/** The canonical registry, built on first use; `createOpRegistry` hands out clones of it and never changes it. */
+let canonicalRegistry: OpRegistry | undefined;
+
+/**
+ * A fresh registry holding the canonical op set and the contrib ops (`com.microsoft`); extend it with plugins' ops.
+ * A clone of one registry built once per process: it shares that registry's tables until it is extended
+ * (copy-on-write), so every conversion's environment does not insert the few hundred schemas again.
+ */
 export function createOpRegistry(): OpRegistry {
   // ONNX Runtime's com.microsoft ops our passes write are known; its other ops stay opaque (open dialect).
-  return new OpRegistry().register(canonicalSchemas(), '@modelpass/ops').register(contribSchemas(), '@modelpass/ops').markOpenDialect(MICROSOFT_DIALECT);
+  canonicalRegistry ??= new OpRegistry()
+    .register(canonicalSchemas(), '@modelpass/ops')
+    .register(contribSchemas(), '@modelpass/ops')
+    .markOpenDialect(MICROSOFT_DIALECT);
+  return canonicalRegistry.clone();
 }
 
 /** The reference kernel of an op, when it has one. */
