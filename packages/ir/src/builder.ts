@@ -2,10 +2,10 @@ import type { Attribute } from './attribute.js';
 import type { Location } from './diagnostic.js';
 import { Graph, type CreateNodeOptions } from './graph.js';
 import { Model } from './model.js';
-import type { Node } from './node.js';
+import { NO_LOCATION, opTypeOf, type Node } from './node.js';
 import type { OpRegistry } from './op-schema.js';
 import type { Tensor } from './tensor.js';
-import { toAttributes, type AttributeInits } from './toolkit/attribute-init.js';
+import { toAttributeMap, type AttributeInits } from './toolkit/attribute-init.js';
 import type { Type } from './type.js';
 import type { Value } from './value.js';
 
@@ -152,31 +152,28 @@ export class Builder {
    * plain values (see `toAttributes`); `undefined` ones are left out.
    */
   create(op: string, inputs: readonly (Value | null)[], attributes: AttributeInits = {}, options: CreateOptions = {}): Node {
+    const graph = this.graph;
     const schema = this.options.registry?.get(op);
     const count = typeof options.outputs === 'number' ? options.outputs : (options.outputs?.length ?? options.types?.length ?? 1);
     const names = Array.isArray(options.outputs) ? (options.outputs as readonly string[]) : undefined;
-    const types = options.types;
-    // A counted loop (no Array.from with a callback): every lowered or rewritten node comes through here.
-    const outputs = new Array<{ name?: string; type?: Type }>(count);
-    for (let index = 0; index < count; index++) {
-      const spec: { name?: string; type?: Type } = {};
-      if (names?.[index] !== undefined) spec.name = this.graph.uniqueName(names[index]!);
-      if (types?.[index]) spec.type = types[index]!;
-      outputs[index] = spec;
+    // Straight to the graph (no options object, no spec object per output, the attributes typed into the node's
+    // own map): every lowered or rewritten node comes through here. The names are made in the order they always
+    // were (outputs, then the node), so the graph's name counter takes the same steps.
+    let outputNames: (string | undefined)[] | undefined;
+    if (names) {
+      outputNames = new Array<string | undefined>(count);
+      for (let index = 0; index < count; index++) outputNames[index] = names[index] !== undefined ? graph.uniqueName(names[index]!) : undefined;
     }
-    const create: CreateNodeOptions = { op, inputs, outputs, attributes: toAttributes(op, attributes, schema) };
-    create.name = this.graph.uniqueNodeName(options.name ?? op.slice(op.lastIndexOf('.') + 1));
-    const loc = options.loc ?? this.options.loc;
-    if (loc) create.loc = loc;
+    const typed = toAttributeMap(op, attributes, schema);
+    const name = graph.uniqueNodeName(options.name ?? opTypeOf(op));
+    const loc = options.loc ?? this.options.loc ?? NO_LOCATION;
     const point = this.point;
-    if (point.kind === 'before') {
-      if (point.anchor) create.before = point.anchor;
-    } else if (point.cursor) {
-      create.after = point.cursor;
-    } else if (this.graph.firstNode) {
-      create.before = this.graph.firstNode;
-    }
-    const node = this.graph.createNode(create);
+    let before: Node | null = null;
+    let after: Node | null = null;
+    if (point.kind === 'before') before = point.anchor;
+    else if (point.cursor) after = point.cursor;
+    else before = graph.firstNode;
+    const node = graph._createNodeFromParts(op, name, loc, inputs, count, outputNames, options.types, typed, before, after);
     if (point.kind === 'after') point.cursor = node;
     return node;
   }

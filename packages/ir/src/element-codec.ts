@@ -3,6 +3,7 @@
  * layout) and JavaScript arrays.
  */
 import { byteLengthOf, type DType } from './dtype.js';
+import { decodeSmallIntegers, encodeSmallNumbers } from './small-elements.js';
 
 export type ElementArray =
   | Float32Array
@@ -214,6 +215,8 @@ export function decodeElements(dtype: DType, bytes: Uint8Array, count: number): 
   }
   const Native = nativeArrayType(dtype);
   if (Native) {
+    const small = decodeSmallIntegers(dtype, Native, bytes, count);
+    if (small) return small;
     // The stored layout is the host's: one block copy instead of a DataView read per element. Aligned
     // bytes are copied by slicing a typed view of them (a small result stays in the JS heap: 2.7× faster
     // for shape-sized tensors than filling a new array through a byte view of its buffer, which moves
@@ -356,6 +359,8 @@ function isNumberTypedArray(values: ElementValues): values is ArrayLike<number> 
 function encodeNativeNumbers(dtype: DType, values: ElementValues): Uint8Array | undefined {
   const Native = nativeArrayType(dtype);
   if (!Native) return undefined;
+  const small = encodeSmallNumbers(Native, values);
+  if (small) return small;
   if (Native === BigInt64Array || Native === BigUint64Array) {
     // Assigning a bigint wraps it as setBigInt64/setBigUint64 do; numbers are truncated first (asBigInt).
     const wide = new Native(values.length);

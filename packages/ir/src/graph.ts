@@ -347,6 +347,43 @@ export class Graph {
     return node;
   }
 
+  /**
+   * @internal `createNode` for a caller that has the parts at hand (`Builder.create`): no options object and no
+   * output spec objects per node. Output `i` is named `outputNames[i]` (claimed like a `createNode` name) or a fresh
+   * `<name>_<i>`, typed `outputTypes[i]` or unknown; `attributes` becomes the node's own map. Placed before
+   * `before`, else after `after`, else at the end.
+   */
+  _createNodeFromParts(
+    op: string,
+    name: string,
+    loc: Location,
+    inputs: readonly (Value | null)[],
+    outputCount: number,
+    outputNames: readonly (string | undefined)[] | undefined,
+    outputTypes: readonly (Type | undefined)[] | undefined,
+    attributes: Map<string, Attribute> | undefined,
+    before: Node | null,
+    after: Node | null,
+  ): Node {
+    const node = new Node(op, name, loc);
+    const outputs: (Value | null)[] = new Array(outputCount);
+    for (let index = 0; index < outputCount; index++) {
+      const outputName = outputNames?.[index];
+      const type = outputTypes?.[index] || UNKNOWN_TYPE;
+      const value = outputName !== undefined ? this.define(outputName, type) : this.defineClaimed(this.uniqueName(`${name}_${index}`), type);
+      value._producer = node;
+      value._producerIndex = index;
+      outputs[index] = value;
+    }
+    node._outputs = outputs;
+    node.setInputs(inputs);
+    if (attributes) node._adoptAttributes(attributes);
+    if (before) this._linkBefore(node, before);
+    else if (after) this._linkAfter(node, after);
+    else this._linkBefore(node, null);
+    return node;
+  }
+
   /** @internal */
   _linkBefore(node: Node, anchor: Node | null): void {
     if (anchor && anchor._graph !== this) throw new Error('anchor node is not in this graph');

@@ -43,6 +43,12 @@ function splitOpCached(op: string): OpParts {
   return parts;
 }
 
+/** The op type of `op` (`Conv` of `onnx.Conv`): the split kept for nodes when there is one, without a fresh slice per call. */
+export function opTypeOf(op: string): string {
+  const cached = OP_PARTS.get(op);
+  return cached !== undefined ? cached.opType : op.slice(op.lastIndexOf('.') + 1);
+}
+
 /**
  * An operation: `op` (dialect-qualified, e.g. `onnx.Conv`), inputs and outputs (values; `null` for an
  * omitted optional one), typed attributes, subgraphs held in graph attributes, a source location.
@@ -204,6 +210,16 @@ export class Node {
       this._graphAttributeCount++;
     }
     attributes.set(name, attribute);
+  }
+
+  /** @internal Takes `attributes` (a fresh map nobody else holds) as this attribute-less node's attributes. */
+  _adoptAttributes(attributes: Map<string, Attribute>): void {
+    this._attributes = attributes;
+    for (const attribute of attributes.values()) {
+      if (!holdsGraphs(attribute)) continue;
+      for (const graph of graphsOf(attribute)) graph._parentNode = this;
+      this._graphAttributeCount++;
+    }
   }
 
   removeAttribute(name: string): void {

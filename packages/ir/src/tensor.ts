@@ -3,6 +3,7 @@ import { byteLengthOf, dtypeInfo, type DType } from './dtype.js';
 import { ModelpassError } from './diagnostic.js';
 import { decodeElements, encodeElements, nativeArrayType, type ElementArray, type ElementValues } from './element-codec.js';
 import { FileRangeStorage, MemoryStorage, type TensorStorage } from './tensor-storage.js';
+import { isSmallIntegerRead, readSmallIntegers } from './small-elements.js';
 import { elementCount } from './type.js';
 import type { QuantParams } from './type.js';
 
@@ -20,6 +21,8 @@ export class Tensor {
   readonly strings: readonly string[] | undefined;
   /** Quantization parameters when the stored integers are quantized reals. */
   readonly quant: QuantParams | undefined;
+  /** The element count, computed once (`size` is asked many times per tensor by inference and lowering). */
+  private readonly _size: number;
 
   private constructor(
     dtype: DType,
@@ -31,6 +34,7 @@ export class Tensor {
     this.dtype = dtype;
     // A frozen array cannot change under the tensor: shared as it is (reshape, withQuant and kernels pass one on).
     this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
+    this._size = elementCount(this.shape);
     this.storage = storage;
     this.strings = strings;
     this.quant = quant;
@@ -76,7 +80,7 @@ export class Tensor {
   }
 
   get size(): number {
-    return elementCount(this.shape);
+    return this._size;
   }
 
   get rank(): number {
@@ -160,6 +164,8 @@ export class Tensor {
 
   /** Elements as plain numbers (int64 beyond 2^53 loses precision; complex is interleaved). */
   toNumbers(): number[] {
+    // A shape-sized integer tensor (most reads of constants): its bytes read one by one, no typed array made.
+    if (isSmallIntegerRead(this.dtype, this._size)) return readSmallIntegers(this.dtype, this.bytes(), this._size)!;
     if ((this.dtype === 'int64' || this.dtype === 'uint64') && nativeArrayType(this.dtype)) return wideIntegersAsNumbers(this.bytes(), this.size, this.dtype === 'int64');
     const data = this.data();
     if (Array.isArray(data)) throw new TypeError('string tensors have no numeric values');

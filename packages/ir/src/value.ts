@@ -57,6 +57,7 @@ export class Value {
   docString: string | undefined;
   /** @internal Created on first use of `metadata` (most values carry none). */ _metadata: Map<string, string> | undefined = undefined;
   /** @internal Kept by `graph.addInput` / `graph.removeInput`, so `isGraphInput` is O(1). */ _isGraphInput = false;
+  /** @internal How many outputs of `graph` (its own graph, not a nested one) this value is: kept by `_addUse` / `_removeUse`, so `isGraphOutput` is O(1). */ _ownGraphOutputCount = 0;
 
   /** @internal Use `graph.addInput`, `graph.addConstant` or `graph.createNode`. */
   constructor(graph: Graph, name: string, type: Type = UNKNOWN_TYPE) {
@@ -128,6 +129,7 @@ export class Value {
     else this._firstUse = use;
     this._lastUse = use;
     this._useCount++;
+    if (use.user === this.graph) this._ownGraphOutputCount++;
   }
 
   /** @internal Removes a use of this value; does nothing for a use it does not hold. */
@@ -140,6 +142,7 @@ export class Value {
     use._value = null;
     use._prev = null;
     this._useCount--;
+    if (use.user === this.graph) this._ownGraphOutputCount--;
   }
 
   /** @internal A snapshot of the uses, for loops that change them. */
@@ -155,8 +158,7 @@ export class Value {
   }
 
   get isGraphOutput(): boolean {
-    for (let use = this._firstUse; use; use = use._next) if (use.isGraphOutput && use.user === this.graph) return true;
-    return false;
+    return this._ownGraphOutputCount > 0;
   }
 
   /** A constant (initializer) that is not also an overridable graph input. */

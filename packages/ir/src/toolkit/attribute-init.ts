@@ -25,16 +25,30 @@ export function toAttributes(op: string, inits: AttributeInits, schema?: OpSchem
   for (const name in inits) {
     if (!Object.hasOwn(inits, name)) continue;
     const value = inits[name];
-    if (value === undefined) continue;
-    if (isAttribute(value)) {
-      typed[name] = value;
-      continue;
-    }
-    const declared = schema?.attributes[name]?.kind;
-    const kind = declared ?? guessKind(value);
-    typed[name] = checked(op, name, kind, value);
+    if (value !== undefined) typed[name] = typedAttribute(op, name, value, schema);
   }
   return typed;
+}
+
+/**
+ * `toAttributes` as the map a node keeps (same order, same checks), or undefined when no attribute is given:
+ * `Builder.create` hands it to the node it makes, instead of a record the node copies entry by entry.
+ */
+export function toAttributeMap(op: string, inits: AttributeInits, schema?: OpSchema): Map<string, Attribute> | undefined {
+  let typed: Map<string, Attribute> | undefined;
+  for (const name in inits) {
+    if (!Object.hasOwn(inits, name)) continue;
+    const value = inits[name];
+    if (value !== undefined) (typed ??= new Map()).set(name, typedAttribute(op, name, value, schema));
+  }
+  return typed;
+}
+
+/** One attribute: a typed `Attribute` as it is, a plain value typed by the schema or guessed. */
+function typedAttribute(op: string, name: string, value: Attribute | PlainAttributeValue, schema: OpSchema | undefined): Attribute {
+  if (isAttribute(value)) return value;
+  const declared = schema?.attributes[name]?.kind;
+  return checked(op, name, declared ?? guessKind(value), value);
 }
 
 function isAttribute(value: Attribute | PlainAttributeValue): value is Attribute {
