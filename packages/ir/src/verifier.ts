@@ -53,6 +53,37 @@ export function assertValid(model: Model, options: VerifyOptions = {}): void {
   if (errors.length > 0) throw new ModelpassError(errors);
 }
 
+/**
+ * Why input `index`, reading `value`, sees no definition: its producer comes later in this graph, or later in an
+ * enclosing graph than the node holding this subgraph (an If branch or Loop body reading an outer value that the
+ * enclosing graph defines after the If), or it is defined nowhere in scope.
+ */
+function undefinedInput(graph: Graph, index: number, value: Value): Pick<DiagnosticInit, 'reason' | 'hint'> {
+  const producer = value.producer;
+  if (value.graph === graph && producer !== null) {
+    return { reason: `input #${index} '${value.name}' is used before it is defined (nodes are out of topological order)` };
+  }
+  // The node of the value's graph that holds (through any nesting) the graph being verified.
+  let holder: Node | null = graph.parentNode;
+  while (holder && holder.graph !== value.graph) holder = holder.graph?.parentNode ?? null;
+  if (holder && producer === holder) {
+    return {
+      reason: `input #${index} '${value.name}' is an output of ${holder.op} '${holder.name}', the node holding this subgraph: its subgraphs run before it has outputs`,
+      hint: `read an input of ${holder.op} '${holder.name}' (or a value defined before it) instead`,
+    };
+  }
+  if (holder && producer !== null) {
+    const outer = value.graph!.path();
+    return {
+      reason:
+        `input #${index} '${value.name}' is a value of the enclosing graph '${outer}' that is defined later than the node holding this subgraph: ` +
+        `${holder.op} '${holder.name}' comes before ${producer.op} '${producer.name}', which defines '${value.name}' (nodes of '${outer}' are out of topological order)`,
+      hint: `move ${producer.op} '${producer.name}' (and what it reads) before ${holder.op} '${holder.name}': a subgraph reads the outer values defined before its node`,
+    };
+  }
+  return { reason: `input #${index} '${value.name}' is not defined in this graph or an enclosing one` };
+}
+
 class Verifier {
   readonly diagnostics: Diagnostic[] = [];
   private readonly knownDialects = new Set<string>();
@@ -138,16 +169,7 @@ class Verifier {
       if (!use || !value.uses.has(use) || use.index !== index) {
         this.report({ reason: `input #${index} '${value.name}' has no matching use record`, location: node.location, code: 'verify/use-list' });
       }
-      if (!this.visible(value, chain)) {
-        const later = value.graph === graph && value.producer !== null;
-        this.report({
-          reason: later
-            ? `input #${index} '${value.name}' is used before it is defined (nodes are out of topological order)`
-            : `input #${index} '${value.name}' is not defined in this graph or an enclosing one`,
-          location: node.location,
-          code: 'verify/undefined-value',
-        });
-      }
+      if (!this.visible(value, chain)) this.report({ ...undefinedInput(graph, index, value), location: node.location, code: 'verify/undefined-value' });
     }
     const registry = this.options.registry;
     if (!registry) return;
