@@ -6,7 +6,8 @@
  * (opset 10) or per-axis DequantizeLinear (13). Most of its nodes mean the same at opset 13; the ones
  * whose spelling changed on the way (an attribute became an input) are rewritten here, one rule per op.
  * A node whose meaning changed (Softmax over a non-last axis of a rank > 2 input, before opset 13)
- * or whose op was removed (Upsample, Scatter) blocks the upgrade and is named.
+ * or whose op was removed without a replacement of the same meaning here (Scatter) blocks the upgrade and is
+ * named. Upsample and Resize-10 become a Resize-13 with asymmetric coordinates (opset-upgrade-resize.ts).
  * ONNX changelog, opsets 8–13: BatchNormalization-9 dropped `spatial` (1 was its default; 0 has no
  * spelling after 8); Scan-9 dropped Scan-8's batch axis and sequence_lens; Slice-10, TopK-10, Clip-11,
  * Pad-11, Dropout-12, Squeeze/Unsqueeze/Split/ReduceSum-13 moved attributes to inputs;
@@ -16,6 +17,7 @@
  */
 import { isTensorType, ModelpassError, Tensor, type DiagnosticInit, type Graph, type Model, type Node, type OpRegistry, type Value } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
+import { oldResizeBlocker, upgradeOldResize } from './opset-upgrade-resize.js';
 
 /** What the upgrade needs from the pass that runs it (a `PassContext` gives all but `source`). */
 export interface OpsetUpgradeHost {
@@ -154,7 +156,7 @@ const RULES: ReadonlyMap<string, UpgradeRule> = new Map([
   ['onnx.Softmax', softmaxLike],
   ['onnx.LogSoftmax', softmaxLike],
   ['onnx.Hardmax', softmaxLike],
-  ['onnx.Upsample', removed('Resize')],
+  ['onnx.Upsample', upgradeOldResize],
   ['onnx.Scatter', removed('ScatterElements')],
 ]);
 
@@ -170,7 +172,7 @@ const RULES_BEFORE_9: ReadonlyMap<string, UpgradeRule> = new Map([
 ]);
 
 /** Rules that only check (nothing to rewrite), run first so a blocked model is left untouched. */
-const CHECK_ONLY = new Set(['onnx.Softmax', 'onnx.LogSoftmax', 'onnx.Hardmax', 'onnx.Upsample', 'onnx.Scatter', 'onnx.Scan']);
+const CHECK_ONLY = new Set(['onnx.Softmax', 'onnx.LogSoftmax', 'onnx.Hardmax', 'onnx.Scatter', 'onnx.Scan']);
 
 export interface OpsetUpgradeResult {
   /** Nodes that keep the model at its opset, each with why. Empty when the upgrade was applied. */
@@ -196,6 +198,7 @@ export function upgradeToOpset13(model: Model): OpsetUpgradeResult {
   const ruleOf = (op: string): UpgradeRule | undefined => {
     if (opset >= 10 && ATTRIBUTES_BEFORE_10.has(op)) return undefined; // Slice-10 and TopK-10 already take inputs
     if (opset >= 11 && ATTRIBUTES_BEFORE_11.has(op)) return undefined; // so do Pad-11 and Clip-11
+    if (op === 'onnx.Resize') return opset < 11 ? upgradeOldResize : undefined; // Resize-10 reads (X, scales)
     return (opset < 9 ? RULES_BEFORE_9.get(op) : undefined) ?? RULES.get(op);
   };
   const nodes = nodesOfModel(model);
@@ -214,8 +217,11 @@ export function upgradeToOpset13(model: Model): OpsetUpgradeResult {
     if (opset < 11 && node.op === 'onnx.Pad' && !node.hasAttribute('pads')) blocking.push({ node, reason: 'it has no pads attribute' });
     if (opset < 10 && node.op === 'onnx.TopK' && !node.hasAttribute('k')) blocking.push({ node, reason: 'it has no k attribute' });
     if (opset < 9 && node.op === 'onnx.BatchNormalization' && node.attr('spatial', 'int', 1) !== 1) blocking.push({ node, reason: 'spatial=0 (statistics per activation) has no spelling after opset 8' });
-    // Resize-10 is (X, scales) with asymmetric coordinates; from 11 the second input is roi and the default is half_pixel.
-    if (opset < 11 && node.op === 'onnx.Resize') blocking.push({ node, reason: 'Resize-10 reads scales where Resize-11 reads roi, and maps coordinates asymmetrically (half_pixel from 11)' });
+    // Upsample and Resize-10 are (X, scales) with asymmetric coordinates; from 11 the second input is roi and the default is half_pixel.
+    if (node.op === 'onnx.Upsample' || (opset < 11 && node.op === 'onnx.Resize')) {
+      const reason = oldResizeBlocker(node);
+      if (reason) blocking.push({ node, reason });
+    }
   }
   if (blocking.length > 0) return { blocking, rewritten: new Map() };
   const rewritten = new Map<string, number>();
@@ -224,7 +230,8 @@ export function upgradeToOpset13(model: Model): OpsetUpgradeResult {
     if (!rule || CHECK_ONLY.has(node.op)) continue;
     const before = node.attributes.size;
     rule(node, node.graph!);
-    if (node.attributes.size !== before) rewritten.set(node.op, (rewritten.get(node.op) ?? 0) + 1);
+    // A rule changed the node's attributes, or replaced the node (Upsample and Resize-10 by a Resize-13).
+    if (node.attributes.size !== before || node.graph === null) rewritten.set(node.op, (rewritten.get(node.op) ?? 0) + 1);
   }
   model.opsetImports.set('onnx', UPGRADE_TARGET_OPSET);
   return { blocking, rewritten };

@@ -53,13 +53,14 @@ describe('upgradeToOpset13', () => {
     const b = new GraphBuilder();
     const x = b.input('x', tensorType('float32', [2, 3, 4]));
     b.output(b.op1('onnx.Clip', [b.op1('onnx.Softmax', [x], { axis: attrs.int(1) }, { name: 'attn' })], { min: attrs.float(0) }));
-    b.output(b.op1('onnx.Upsample', [x, b.constant(Tensor.fromValues('float32', [3], [1, 1, 2]), 'scales')], {}, { name: 'up' }));
+    // Nearest rounding of computed scales depends on whether each is below 1 (opset-upgrade-resize.ts).
+    b.output(b.op1('onnx.Upsample', [x, b.op1('onnx.Abs', [b.constant(Tensor.fromValues('float32', [3], [1, 1, 2]), 'scales')])], {}, { name: 'up' }));
     const model = b.model();
     model.opsetImports.set('onnx', 9);
     const { blocking } = upgradeToOpset13(model);
     expect(blocking.map(({ node, reason }) => `${node.name}: ${reason}`)).toEqual([
       'attn: it normalizes from axis 1 of a rank-3 input, which opset 13 reads as that one axis only',
-      'up: the op was removed after opset 9 (Resize replaces it)',
+      'up: its scales are computed, and the nearest rounding ONNX Runtime applied depends on whether each is below 1',
     ]);
     expect(model.opset('onnx')).toBe(9);
     expect([...model.graph.nodesOf('onnx.Clip')][0]!.hasAttribute('min')).toBe(true);
@@ -130,14 +131,16 @@ describe('upgradeToOpset13', () => {
     for (const [name, tensor] of before) expect(after.get(name)!.toNumbers(), name).toEqual(tensor.toNumbers());
   });
 
-  it('leaves an opset-10 Resize (scales where 11 reads roi) in place and names it', () => {
+  it('leaves an opset-10 nearest Resize that no Resize-13 rounding matches (one axis enlarged, one shrunk) in place and names it', () => {
     const b = new GraphBuilder();
     const image = b.input('image', tensorType('float32', [1, 2, 3, 3]));
-    b.output(b.op1('onnx.Resize', [image, b.constant(Tensor.fromValues('float32', [4], [1, 1, 2, 2]), 'scales')], { mode: attrs.string('nearest') }, { name: 'up10', outputs: ['y'] }));
+    b.output(b.op1('onnx.Resize', [image, b.constant(Tensor.fromValues('float32', [4], [1, 1, 2, 0.5]), 'scales')], { mode: attrs.string('nearest') }, { name: 'up10', outputs: ['y'] }));
     const model = b.model();
     model.opsetImports.set('onnx', 10);
     const { blocking } = upgradeToOpset13(model);
-    expect(blocking.map(({ node, reason }) => `${node.name}: ${reason}`)).toEqual(['up10: Resize-10 reads scales where Resize-11 reads roi, and maps coordinates asymmetrically (half_pixel from 11)']);
+    expect(blocking.map(({ node, reason }) => `${node.name}: ${reason}`)).toEqual([
+      'up10: its scales [1, 1, 2, 0.5] enlarge one axis and shrink another, which ONNX Runtime rounded down and up respectively; one nearest_mode of Resize-11 cannot do both',
+    ]);
     expect(model.opset('onnx')).toBe(10);
   });
 });
