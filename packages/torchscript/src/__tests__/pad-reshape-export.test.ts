@@ -44,6 +44,25 @@ interface Case {
 const CASES: Case[] = [
   { name: 'Pad constant 0.5, asymmetric, on H and W', input: [1, 2, 3, 4], build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([0, 0, 1, 0, 0, 0, 2, 3]), 'pads'), b.constant(Tensor.scalar('float32', 0.5), 'value')]) },
   { name: 'Pad constant with a negative pad (crop) and the channel axis', input: [1, 2, 3, 4], build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([0, 1, 0, -1, 0, 0, 1, 0]), 'pads')]) },
+  {
+    // A raised int8 PADV2 (a ceil-mode MaxPool of an int8 .tflite) fills with DequantizeLinear of its int8 code, a value the
+    // writer refused as 'a computed constant_value' (QA s19: googlenet int8 .tflite → .pt). Written as float(v) in torch.
+    name: 'Pad constant filled with DequantizeLinear of an int8 code',
+    input: [1, 2, 3, 4],
+    build: (b, x) => {
+      const fill = b.op1('onnx.DequantizeLinear', [b.constant(Tensor.fromValues('int8', [], [-128]), 'code'), b.constant(Tensor.scalar('float32', 0.05), 'scale'), b.constant(Tensor.fromValues('int8', [], [-100]), 'zero_point')]);
+      return b.op1('onnx.Pad', [x, b.constant(i64([0, 0, 0, 0, 0, 0, 1, 1]), 'pads'), fill]);
+    },
+  },
+  {
+    name: "Pad constant filled with the input's minimum (a fill computed from the data), pads computed from the shape",
+    input: [1, 2, 3, 4],
+    build: (b, x) => {
+      const fill = b.op1('onnx.ReduceMin', [x], { keepdims: attrs.int(0) });
+      const pads = b.op1('onnx.Concat', [b.constant(i64([0, 0, 1]), 'lead'), b.op1('onnx.Shape', [x], { start: attrs.int(3) }), b.constant(i64([0, 0, 2, 0]), 'ends')], { axis: attrs.int(0) });
+      return b.op1('onnx.Pad', [x, pads, fill]);
+    },
+  },
   { name: 'Pad reflect on H and W', input: [1, 2, 4, 5], build: (b, x) => b.op1('onnx.Pad', [x, b.constant(i64([0, 0, 2, 1, 0, 0, 1, 3]), 'pads')], { mode: attrs.string('reflect') }) },
   {
     // torch's padding_mode='reflect' export computes its pads from constants (ConstantOfShape, Concat, Reshape, Slice…); QA s12.

@@ -1,5 +1,5 @@
 /** Pad as `torch.constant_pad_nd` or `torch.pad(…, "reflect" | "replicate")`. */
-import type { Node } from '@modelpass/ir';
+import { isTensorType, type Node } from '@modelpass/ir';
 import { pyFloat, pyInts, type EmitContext, type OpEmitter } from './emit-context.js';
 import { input } from './emit-operands.js';
 
@@ -13,13 +13,25 @@ const TORCH_PAD_MODES: Readonly<Record<string, string>> = { constant: 'constant'
 function computedPad(e: EmitContext, node: Node, torchMode: string, rank: number): void {
   if (torchMode !== 'constant') return e.fail(node, `computed pads in ${torchMode} mode (constant mode only)`);
   if (node.inputs[3]) return e.fail(node, 'computed pads with axes');
-  const valueInput = node.inputs[2] ?? null;
-  const value = valueInput ? e.constantNumber(valueInput) : 0;
-  if (value === undefined) return e.fail(node, 'a computed constant_value');
   const entry = (i: number) => `int(torch.select(${input(e, node, 1)}, 0, ${i}))`;
   const torchPads: string[] = [];
   for (let axis = rank - 1; axis >= 0; axis--) torchPads.push(entry(axis), entry(axis + rank));
-  e.assign(node, `torch.constant_pad_nd(${input(e, node)}, [${torchPads.join(', ')}], ${pyFloat(value)})`);
+  e.assign(node, `torch.constant_pad_nd(${input(e, node)}, [${torchPads.join(', ')}], ${constantFill(e, node)})`);
+}
+
+/**
+ * The fill of a constant-mode Pad as a Python float: the constant, or `float(v)` of a one-element value computed at
+ * run time (a raised int8 PADV2's fill is DequantizeLinear of an int8 code: QA s19, googlenet int8 .tflite → .pt).
+ */
+function constantFill(e: EmitContext, node: Node): string {
+  const valueInput = node.inputs[2] ?? null;
+  if (!valueInput) return pyFloat(node.attr('value', 'float', 0));
+  const value = e.constantNumber(valueInput);
+  if (value !== undefined) return pyFloat(value);
+  const shape = isTensorType(valueInput.type) ? valueInput.type.shape : undefined;
+  const oneElement = shape != null && shape.every((dim) => dim === 1);
+  if (!oneElement) return e.fail(node, 'a computed constant_value that is not known to hold one element');
+  return `float(${input(e, node, 2)})`;
 }
 
 /**
@@ -50,10 +62,7 @@ export const padEmitter: OpEmitter = (e, node) => {
   const torchPads: number[] = [];
   for (let axis = rank - 1; axis >= first; axis--) torchPads.push(begins[axis]!, ends[axis]!);
   if (torchMode === 'constant') {
-    const valueInput = node.inputs[2] ?? null;
-    const value = valueInput ? e.constantNumber(valueInput) : node.attr('value', 'float', 0);
-    if (value === undefined) e.fail(node, 'a computed constant_value');
-    e.assign(node, `torch.constant_pad_nd(${input(e, node)}, ${pyInts(torchPads)}, ${pyFloat(value!)})`);
+    e.assign(node, `torch.constant_pad_nd(${input(e, node)}, ${pyInts(torchPads)}, ${constantFill(e, node)})`);
     return;
   }
   const padded = torchPads.length / 2;

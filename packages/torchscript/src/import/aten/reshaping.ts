@@ -218,7 +218,7 @@ function padAmounts(ctx: LoweringContext, value: ScriptValue): PadAmount[] {
 }
 
 /** ONNX Pad of torch's pad list ([left, right] of the last dim first, then the dim before, …). */
-function padNode(ctx: LoweringContext, x: TensorValue, torchPads: PadAmount[], mode: string, value: number): TensorValue {
+function padNode(ctx: LoweringContext, x: TensorValue, torchPads: PadAmount[], mode: string, value: PadFill): TensorValue {
   const onnxMode = PAD_MODES[mode] ?? ctx.fail(`pad mode '${mode}' is not supported (constant, reflect, replicate)`);
   const rank = rankOf(ctx, x);
   if (torchPads.length % 2 !== 0 || torchPads.length / 2 > rank) return ctx.fail(`pad has ${torchPads.length} entries; it needs an even number, at most 2 per dim (${rank} dims)`);
@@ -244,8 +244,24 @@ function padNode(ctx: LoweringContext, x: TensorValue, torchPads: PadAmount[], m
     ? sizeVector(ctx, amounts.map((p): ScriptValue => (typeof p === 'number' ? { kind: 'int', value: p } : p)), (p) => p)
     : ctx.int64Vector(amounts as number[]);
   const inputs: Array<Value | null> = [x.value, pads];
-  if (onnxMode === 'constant') inputs.push(ctx.scalarConstant(x.dtype ?? 'float32', value).value);
+  if (onnxMode === 'constant') inputs.push(padFillValue(ctx, x, value));
   return ctx.emit('Pad', inputs, { mode: { kind: 'string', value: onnxMode } }, { rank, dtype: x.dtype });
+}
+
+/** A constant-mode fill: a known number, or a one-element tensor computed at run time (`float(v)` of a tensor). */
+type PadFill = number | TensorValue;
+
+function padFill(ctx: LoweringContext, value: ScriptValue): PadFill {
+  if (value.kind === 'tensor') return value;
+  return ctx.float(value, 'value');
+}
+
+/** Pad's constant_value input: the known fill as a scalar of x's dtype, or the computed one cast to it. */
+function padFillValue(ctx: LoweringContext, x: TensorValue, fill: PadFill): Value {
+  const dtype = x.dtype ?? 'float32';
+  if (typeof fill === 'number') return ctx.scalarConstant(dtype, fill).value;
+  const scalar = fill.rank === 0 ? fill : ctx.emit('Reshape', [fill.value, ctx.int64Vector([])], {}, { rank: 0, dtype: fill.dtype });
+  return castTo(ctx, scalar, dtype).value;
 }
 
 /** `pad(x, pad, mode='constant', value=None)` (torch.nn.functional.pad as TorchScript calls it). */
@@ -255,13 +271,13 @@ const pad: AtenLowering = (ctx) => {
   const mode = modeArg.kind === 'str' ? modeArg.value : ctx.fail('mode must be a known string');
   const valueArg = ctx.arg(3, 'value');
   if (mode !== 'constant' && valueArg.kind !== 'none') return ctx.fail(`a pad value is only valid in constant mode, not '${mode}'`);
-  return padNode(ctx, x, padAmounts(ctx, ctx.arg(1, 'pad')), mode, valueArg.kind === 'none' ? 0 : ctx.float(valueArg, 'value'));
+  return padNode(ctx, x, padAmounts(ctx, ctx.arg(1, 'pad')), mode, valueArg.kind === 'none' ? 0 : padFill(ctx, valueArg));
 };
 
 function padAs(mode: string): AtenLowering {
   return (ctx) => {
     const x = ctx.tensor(ctx.arg(0), 'self');
-    const value = mode === 'constant' ? ctx.float(ctx.arg(2, 'value', { kind: 'int', value: 0 }), 'value') : 0;
+    const value = mode === 'constant' ? padFill(ctx, ctx.arg(2, 'value', { kind: 'int', value: 0 })) : 0;
     return padNode(ctx, x, padAmounts(ctx, ctx.arg(1, 'pad')), mode, value);
   };
 }
