@@ -39,7 +39,7 @@ import { readNumbers } from '../util/elements.js';
 import { joinDimValues, joinTypes } from './branch-merge.js';
 import { evaluateConstantNode } from './constant-evaluation.js';
 import { PROPAGATION_RULES, type PropagationContext } from './data-propagation.js';
-import { dimValuesOfTensor, isTrackedDType, tensorOfDimValues, type DimValues, type ShapeInferenceContext } from './symbolic-values.js';
+import { dimValuesOfTensor, exactInts, isTrackedDType, tensorOfDimValues, type DimValues, type ShapeInferenceContext } from './symbolic-values.js';
 
 export interface InferShapesOptions {
   /** The op registry to infer with (default: the canonical op set). */
@@ -247,6 +247,10 @@ class NodeContext implements ShapeInferenceContext, PropagationContext {
   inputValues(index: number): DimValues | undefined {
     return this.inference.valuesOf(this.node.inputs[index]);
   }
+
+  inputInts(index: number): number[] | undefined {
+    return this.inference.knownInts(this.node.inputs[index]);
+  }
 }
 
 /** Data propagation reads declared input types (a quantized operand as its stored dtype), op inference their reals. */
@@ -281,7 +285,8 @@ class ShapeInference {
 
   /** In refresh mode: an intermediate value still holding its declared type, to overwrite on first assignment. */
   private isStale(value: Value): boolean {
-    return this.refreshing && value.producer !== null && !value.isGraphOutput && !this.refreshed.has(value);
+    // The set first: a value is assigned again by data propagation after op inference, and `isGraphOutput` walks its uses.
+    return this.refreshing && value.producer !== null && !this.refreshed.has(value) && !value.isGraphOutput;
   }
 
   /** Overwrites a stale intermediate type with the inferred one (keeping quantization when the dtype stays). */
@@ -339,7 +344,27 @@ class ShapeInference {
     const known = this.values.get(value);
     if (known) return known;
     const constant = this.constantOf(value);
-    return constant ? dimValuesOfTensor(constant) : undefined;
+    if (!constant) return undefined;
+    // Kept with the value (the same values its constant holds): a constant is read by each of its readers' inference
+    // and propagation, and the next read is one lookup instead of two and a WeakMap's.
+    const data = dimValuesOfTensor(constant);
+    if (data) this.values.set(value, data);
+    return data;
+  }
+
+  /**
+   * The known values of `value` as the integers `readInts` reads from its constant (a real one, or the tensor
+   * `constantOf` builds from propagated values), when they are all numbers the constant's dtype holds exactly; else
+   * undefined. The values of a small integer constant are decoded once (`valuesOf`), not again for each reader.
+   */
+  knownInts(value: Value | null | undefined): number[] | undefined {
+    if (!value) return undefined;
+    const data = this.valuesOf(value);
+    if (!data) return undefined;
+    const tensor = value.constant ?? this.constants.get(value);
+    const type = value.type;
+    const dtype = tensor ? tensor.dtype : type.kind === 'tensor' ? type.dtype : undefined;
+    return dtype === undefined ? undefined : exactInts(data.values, dtype);
   }
 
   private setConstant(value: Value, tensor: Tensor, node: Node): void {
@@ -481,18 +506,16 @@ class ShapeInference {
   /** The constant data of every input (null for an omitted one), or undefined as soon as one is not constant. */
   private constantInputs(node: Node): (Tensor | null)[] | undefined {
     const inputs = node.inputs;
-    const tensors = new Array<Tensor | null>(inputs.length);
+    // Allocated at the first constant input: most nodes read an activation first and are answered without an array.
+    let tensors: (Tensor | null)[] | undefined;
     for (let i = 0; i < inputs.length; i++) {
       const input = inputs[i];
-      if (!input) {
-        tensors[i] = null;
-        continue;
-      }
+      if (!input) continue;
       const tensor = this.constantOf(input);
       if (!tensor) return undefined;
-      tensors[i] = tensor;
+      (tensors ??= new Array<Tensor | null>(inputs.length).fill(null))[i] = tensor;
     }
-    return tensors;
+    return tensors ?? new Array<Tensor | null>(inputs.length).fill(null);
   }
 
   /**

@@ -22,6 +22,13 @@ export interface DimValues {
  */
 export interface ShapeInferenceContext extends InferenceContext {
   inputValues(index: number): DimValues | undefined;
+  /**
+   * The integer elements of input `index` when its data is known (a small integer constant, or propagated values that
+   * are all numbers its dtype holds exactly): what `readInts(inputConstant(index))` gives, as a fresh array, without
+   * building or decoding a tensor for it. Undefined otherwise (then `inputConstant` tells). Optional: `constantInts`
+   * and `inputDimValues` fall back to `inputConstant` without it.
+   */
+  inputInts?(index: number): number[] | undefined;
 }
 
 /** The most elements a tensor may have for its values to be tracked element by element. */
@@ -55,6 +62,34 @@ function truncatedNumbers(tensor: Tensor): number[] {
   return ints;
 }
 
+/** The least and greatest integer each tracked dtype holds exactly as a number (int64/uint64: the safe integers). */
+const EXACT_INTEGERS: Partial<Record<DType, readonly [number, number]>> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
+  int64: [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  uint64: [0, Number.MAX_SAFE_INTEGER],
+};
+
+/**
+ * `values` as the numbers a tensor of `dtype` holding them reads back (`readInts`), when every one is an integer the
+ * dtype holds exactly (a -0 reads back as 0); undefined when one is unknown, fractional or out of the dtype's range.
+ */
+export function exactInts(values: readonly Dim[], dtype: DType): number[] | undefined {
+  const range = EXACT_INTEGERS[dtype];
+  if (!range) return undefined;
+  const ints = new Array<number>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < range[0] || value > range[1]) return undefined;
+    ints[i] = value === 0 ? 0 : value;
+  }
+  return ints;
+}
+
 /** Whether every value is a known number. */
 export function allKnown(values: readonly Dim[]): values is readonly number[] {
   return values.every((v) => typeof v === 'number');
@@ -80,9 +115,12 @@ export function sameDimValues(a: DimValues, b: DimValues): boolean {
  */
 export function inputDimValues(context: InferenceContext, index: number): Dim[] | undefined {
   if (context.node.inputs[index] === null || context.node.inputs[index] === undefined) return undefined;
+  const shapeContext = context as Partial<ShapeInferenceContext>;
+  // Under inferShapes, known integers without a tensor built and decoded (the same numbers `readInts` gives below).
+  const known = shapeContext.inputInts?.(index);
+  if (known) return known;
   const constant = context.inputConstant(index);
   if (constant && constant.dtype !== 'string' && constant.rank <= 1) return readInts(constant);
-  const shapeContext = context as Partial<ShapeInferenceContext>;
   if (shapeContext.inputValues) {
     const values = shapeContext.inputValues(index);
     return values ? [...values.values] : undefined;

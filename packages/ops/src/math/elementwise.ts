@@ -168,7 +168,8 @@ export interface BinaryOpInit {
  */
 export function sameDTypeInference(inference: TypeInference): TypeInference {
   return (context) => {
-    const [a, b] = [inputTensorType(context, 0), inputTensorType(context, 1)];
+    const a = inputTensorType(context, 0);
+    const b = inputTensorType(context, 1);
     if (a && b && a.dtype !== b.dtype) {
       const { node } = context;
       refuseShape(node, 'type-constraint', `A '${node.inputs[0]!.name}' is ${a.dtype} but B '${node.inputs[1]!.name}' is ${b.dtype}`, { expected: 'A and B of one element type (T)', actual: `${a.dtype} and ${b.dtype}` });

@@ -9,7 +9,7 @@ import { requantize } from './quantize-helpers.js';
 import { viewNumbers } from '../util/elements.js';
 import { inputShape, inputTensorType, typeOf } from '../util/inference.js';
 import { inputTensor, opError, optionalInputTensor } from '../util/kernel-io.js';
-import { broadcastIndexMap, broadcastShapesOrUnknownDims, broadcastStaticShapes, sizeOf } from '../util/shape.js';
+import { broadcastDim, broadcastIndexMap, broadcastStaticShapes, sizeOf } from '../util/shape.js';
 import { tensorFromNumbers } from './kernel-helpers.js';
 import { dotProducts } from './conv-loops.js';
 import { describeOperand, refuseShape } from '../util/shape-refusal.js';
@@ -32,11 +32,13 @@ export function matmulDims(a: readonly Dim[], b: readonly Dim[], node?: Node, op
         actual: `A ${describeOperand(node, operands[0], a)}, B ${describeOperand(node, operands[1], b)}`,
       });
     }
-    const [batchA, batchB] = [a2.slice(0, -2), b2.slice(0, -2)];
-    const rank = Math.max(batchA.length, batchB.length);
+    // The batch dims (all but the last two), read in place.
+    const batchA = Math.max(a2.length - 2, 0);
+    const batchB = Math.max(b2.length - 2, 0);
+    const rank = Math.max(batchA, batchB);
     for (let d = 1; d <= rank; d++) {
-      const x = batchA[batchA.length - d];
-      const y = batchB[batchB.length - d];
+      const x = d <= batchA ? a2[batchA - d] : undefined;
+      const y = d <= batchB ? b2[batchB - d] : undefined;
       if (typeof x !== 'number' || typeof y !== 'number' || x === 1 || y === 1 || x === y) continue;
       refuseShape(node, 'broadcast-shapes', `the batch dims of A ${describeOperand(node, operands[0], a)} and B ${describeOperand(node, operands[1], b)} cannot be broadcast: they differ on batch dim ${-d} (${x} and ${y}, neither 1)`, {
         expected: 'batch dims (all but the last two) equal or 1 on each axis (numpy broadcasting)',
@@ -44,8 +46,16 @@ export function matmulDims(a: readonly Dim[], b: readonly Dim[], node?: Node, op
       });
     }
   }
-  const batch = broadcastShapesOrUnknownDims(a2.slice(0, -2), b2.slice(0, -2));
-  const out: Dim[] = [...batch];
+  // broadcastShapesOrUnknownDims of the batch dims, written straight into the result.
+  const batchA = Math.max(a2.length - 2, 0);
+  const batchB = Math.max(b2.length - 2, 0);
+  const rank = Math.max(batchA, batchB);
+  const out: Dim[] = [];
+  for (let i = 0; i < rank; i++) {
+    const x = i < rank - batchA ? 1 : a2[i - (rank - batchA)]!;
+    const y = i < rank - batchB ? 1 : b2[i - (rank - batchB)]!;
+    out.push(broadcastDim(x, y) ?? null);
+  }
   if (a.length > 1) out.push(a2[a2.length - 2]!);
   if (b.length > 1) out.push(b2[b2.length - 1]!);
   return out;

@@ -74,6 +74,50 @@ function inferredDim(input: readonly Dim[], known: readonly Dim[]): Dim {
  * under allowzero=1, and, with every dim known, a -1 that does not divide the element count or a count that differs.
  */
 function checkReshapeTarget(node: Node, input: readonly Dim[] | undefined, target: readonly Dim[], allowZero: boolean): void {
+  // One pass for what the checks ask (the refusals' text is built only when one is raised).
+  let negative: number | undefined;
+  let minusOnes = 0;
+  let zero = -1;
+  let zeroPast = -1;
+  let known = true;
+  for (let i = 0; i < target.length; i++) {
+    const d = target[i];
+    if (typeof d !== 'number') {
+      known = false;
+      continue;
+    }
+    if (d < -1 && negative === undefined) negative = d;
+    else if (d === -1) minusOnes++;
+    else if (d === 0) {
+      if (zero < 0) zero = i;
+      if (zeroPast < 0 && input && i >= input.length) zeroPast = i;
+    }
+  }
+  if (negative === undefined && minusOnes <= 1 && !(zero >= 0 && allowZero && minusOnes > 0) && (!input || allowZero || zeroPast < 0)) {
+    if (!input || !known) return;
+    let size = 1;
+    for (let i = 0; i < input.length; i++) {
+      const d = input[i];
+      if (typeof d !== 'number') return;
+      size *= d;
+    }
+    // The target with copied dims resolved: the product of its dims other than -1, and whether it has a -1.
+    let product = 1;
+    let inferred = false;
+    for (let i = 0; i < target.length; i++) {
+      const d = target[i] as number;
+      const resolved = d === 0 && !allowZero ? (input[i] as number) : d;
+      if (resolved === -1) inferred = true;
+      else product *= resolved;
+    }
+    if (inferred ? product !== 0 && size % product === 0 : product === size) return;
+  }
+  // Anything else is worded (or, where the quick checks above were stricter, accepted) by the full checks.
+  refuseReshapeTarget(node, input, target, allowZero);
+}
+
+/** The refusal `checkReshapeTarget` found, worded (the checks again, in the order they are reported). */
+function refuseReshapeTarget(node: Node, input: readonly Dim[] | undefined, target: readonly Dim[], allowZero: boolean): void {
   const text = `[${target.map((d) => (d === null ? '?' : String(d))).join(',')}]`;
   const expected = 'sizes >= 0, 0 to copy an input dim, and at most one -1 (inferred)';
   const negative = target.find((d) => typeof d === 'number' && d < -1);
@@ -139,6 +183,17 @@ export const reshapeOp = defineCanonicalOp({
   },
 });
 
+/** Whether `perm` holds each of 0..perm.length-1 once (a check per Transpose node: no sorted copy). */
+function isPermutation(perm: readonly number[]): boolean {
+  const n = perm.length;
+  for (let i = 0; i < n; i++) {
+    const p = perm[i]!;
+    if (!Number.isInteger(p) || p < 0 || p >= n) return false;
+    for (let j = 0; j < i; j++) if (perm[j] === p) return false;
+  }
+  return true;
+}
+
 function transposePermutation(rank: number, perm: readonly number[] | undefined): number[] {
   return perm && perm.length > 0 ? perm.map((p) => (p < 0 ? p + rank : p)) : Array.from({ length: rank }, (_, i) => rank - 1 - i);
 }
@@ -166,8 +221,7 @@ export const transposeOp = defineCanonicalOp({
     if (!type.shape) return [tensorType(type.dtype, perm ? perm.map(() => null) : null)];
     const shape = type.shape;
     if (perm && perm.length > 0) {
-      const sorted = [...perm].sort((x, y) => x - y);
-      if (perm.length !== shape.length || sorted.some((p, i) => p !== i)) {
+      if (perm.length !== shape.length || !isPermutation(perm)) {
         refuseShape(context.node, 'transpose-perm', `perm [${perm.join(',')}] is not a permutation of the ${shape.length} axes of ${describeOperand(context.node, 0, shape)}`, {
           expected: `a reordering of 0..${shape.length - 1}`,
           actual: `[${perm.join(',')}]`,
@@ -232,11 +286,17 @@ export const squeezeOp = defineCanonicalOp({
 
 function unsqueezeShape<D>(shape: readonly D[], axes: readonly number[], one: D): D[] | undefined {
   const rank = shape.length + axes.length;
-  const normalized = axes.map((a) => (a < 0 ? a + rank : a));
-  if (normalized.some((a) => a < 0 || a >= rank) || new Set(normalized).size !== normalized.length) return undefined;
-  const out: D[] = [];
+  // Every output position is an inserted axis (marked) or the next input dim: one array, no sets or copies.
+  const out = new Array<D>(rank);
+  const inserted = new Array<boolean>(rank).fill(false);
+  for (let k = 0; k < axes.length; k++) {
+    const raw = axes[k]!;
+    const axis = raw < 0 ? raw + rank : raw;
+    if (axis < 0 || axis >= rank || inserted[axis]) return undefined;
+    inserted[axis] = true;
+  }
   let next = 0;
-  for (let i = 0; i < rank; i++) out.push(normalized.includes(i) ? one : shape[next++]!);
+  for (let i = 0; i < rank; i++) out[i] = inserted[i] ? one : shape[next++]!;
   return out;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Joining and cutting: Concat, Split, Slice, Pad. Exact element copies for every dtype.
  */
-import { tensorType, type Dim, type Node, type Tensor } from '@modelpass/ir';
+import { tensorType, type DType, type Dim, type InferenceContext, type Node, type Tensor, type TensorType } from '@modelpass/ir';
 import { defineCanonicalOp } from '../op-definition.js';
 import { readInts } from '../util/elements.js';
 import { constantInts, hasInput, inputTensorType, normalizeAxisForInference, typeOf } from '../util/inference.js';
@@ -22,44 +22,33 @@ export const concatOp = defineCanonicalOp({
   attributes: { axis: { kind: 'int', required: true } },
   verify: verifyConcat,
   inferTypes(context) {
-    const count = context.node.inputs.length;
-    const types = Array.from({ length: count }, (_, i) => inputTensorType(context, i));
-    const dtype = types.find((t) => t)?.dtype;
-    const ranked = types.find((t) => t?.shape)?.shape;
-    if (!dtype || !ranked) return [typeOf(dtype, null)];
     const node = context.node;
-    const first = types.findIndex((t) => t?.shape);
+    const count = node.inputs.length;
+    // Indexed loops: the first typed input gives the dtype, the first ranked one (`first`) the rank.
+    const types = new Array<TensorType | undefined>(count);
+    let dtype: DType | undefined;
+    let ranked: readonly Dim[] | undefined;
+    let first = -1;
+    for (let i = 0; i < count; i++) {
+      const type = inputTensorType(context, i);
+      types[i] = type;
+      if (!type) continue;
+      dtype ??= type.dtype;
+      if (type.shape && !ranked) {
+        ranked = type.shape;
+        first = i;
+      }
+    }
+    if (!dtype || !ranked) return [typeOf(dtype, null)];
     // A scalar has no axis to join along (kept as before: no shape is refused for it here).
     const axis = ranked.length === 0 ? normalizeAxisForInference(node.attr('axis', 'int'), 0) : axisOrRefuse(node, node.attr('axis', 'int'), ranked, first);
     if (axis === undefined) return [undefined];
-    types.forEach((t, i) => {
-      const shape = t?.shape;
-      if (!shape) return;
-      if (shape.length !== ranked.length) {
-        refuseShape(node, 'concat-rank', `inputs have ranks ${ranked.length} and ${shape.length}: ${describeOperand(node, first, ranked)} and ${describeOperand(node, i, shape)}`, {
-          expected: 'one rank for every input',
-        });
-      }
-      const clash = shape.findIndex((dim, d) => d !== axis && typeof dim === 'number' && typeof ranked[d] === 'number' && dim !== ranked[d]);
-      if (clash >= 0) {
-        refuseShape(node, 'concat-dims', `inputs differ on axis ${clash} (${ranked[clash]} and ${shape[clash]}), which is not the concatenation axis ${axis}: ${describeOperand(node, first, ranked)} and ${describeOperand(node, i, shape)}`, {
-          expected: `equal dims on every axis but ${axis}`,
-        });
-      }
-    });
-    const out: Dim[] = ranked.map((_, d) => {
-      if (d === axis) {
-        let sum = 0;
-        for (const t of types) {
-          const dim = t?.shape?.[d];
-          if (typeof dim !== 'number') return null;
-          sum += dim;
-        }
-        return sum;
-      }
-      for (const t of types) if (typeof t?.shape?.[d] === 'number') return t.shape[d]!;
-      return ranked[d]!;
-    });
+    for (let i = 0; i < count; i++) {
+      const shape = types[i]?.shape;
+      if (shape) refuseConcatMismatch(node, axis, ranked, first, shape, i);
+    }
+    const out = new Array<Dim>(ranked.length);
+    for (let d = 0; d < ranked.length; d++) out[d] = d === axis ? concatenatedDim(types, d) : joinedDim(types, d, ranked[d]!);
     return [tensorType(dtype, out)];
   },
   kernel(inputs, { node }) {
@@ -67,6 +56,42 @@ export const concatOp = defineCanonicalOp({
     return [concatTensors(node, tensors, normalizeAxis(node.attr('axis', 'int'), tensors[0]!.rank, node))];
   },
 });
+
+/** Refuses input `i` of a Concat when its rank differs from input `first`'s or a static dim off `axis` clashes. */
+function refuseConcatMismatch(node: Node, axis: number, ranked: readonly Dim[], first: number, shape: readonly Dim[], i: number): void {
+  if (shape.length !== ranked.length) {
+    refuseShape(node, 'concat-rank', `inputs have ranks ${ranked.length} and ${shape.length}: ${describeOperand(node, first, ranked)} and ${describeOperand(node, i, shape)}`, {
+      expected: 'one rank for every input',
+    });
+  }
+  for (let clash = 0; clash < shape.length; clash++) {
+    const dim = shape[clash];
+    if (clash === axis || typeof dim !== 'number' || typeof ranked[clash] !== 'number' || dim === ranked[clash]) continue;
+    refuseShape(node, 'concat-dims', `inputs differ on axis ${clash} (${ranked[clash]} and ${shape[clash]}), which is not the concatenation axis ${axis}: ${describeOperand(node, first, ranked)} and ${describeOperand(node, i, shape)}`, {
+      expected: `equal dims on every axis but ${axis}`,
+    });
+  }
+}
+
+/** The concatenation axis's dim: the sum of every input's, when all are numbers. */
+function concatenatedDim(types: readonly (TensorType | undefined)[], d: number): Dim {
+  let sum = 0;
+  for (let i = 0; i < types.length; i++) {
+    const dim = types[i]?.shape?.[d];
+    if (typeof dim !== 'number') return null;
+    sum += dim;
+  }
+  return sum;
+}
+
+/** Another axis's dim: the first input's that is a number, else the first ranked input's. */
+function joinedDim(types: readonly (TensorType | undefined)[], d: number, fallback: Dim): Dim {
+  for (let i = 0; i < types.length; i++) {
+    const dim = types[i]?.shape?.[d];
+    if (typeof dim === 'number') return dim;
+  }
+  return fallback;
+}
 
 /** Joins tensors of equal shape except along `axis` (already normalized). */
 export function concatTensors(node: Node, tensors: readonly Tensor[], axis: number): Tensor {
@@ -223,6 +248,22 @@ export function sliceRange(dim: number, start: number, end: number, step: number
   return { start: s, count: Math.max(Math.ceil((e - s) / step), 0) };
 }
 
+/** Slice's starts/ends/axes at input `index` (opset 10+, when known) or attribute `attribute` (before). */
+function sliceOperand(context: InferenceContext, fromInputs: boolean, index: number, attribute: string): number[] | undefined {
+  if (!fromInputs) return context.node.optionalAttr(attribute, 'ints')?.slice();
+  return hasInput(context.node, index) ? constantInts(context, index) : undefined;
+}
+
+/** Refuses an axis out of range or named twice (normalized: -1 and rank-1 are one axis). */
+function refuseRepeatedAxes(node: Node, givenAxes: readonly number[], shape: readonly Dim[]): void {
+  const seen: number[] = [];
+  for (let i = 0; i < givenAxes.length; i++) {
+    const axis = axisOrRefuse(node, givenAxes[i]!, shape);
+    if (seen.includes(axis)) refuseShape(node, 'repeated-axis', `axis ${axis} is named twice in [${givenAxes.join(',')}]`, { expected: 'distinct axes', actual: `[${givenAxes.join(',')}]` });
+    seen.push(axis);
+  }
+}
+
 export const sliceOp = defineCanonicalOp({
   op: 'onnx.Slice',
   summary: 'Takes a strided window (starts/ends/axes/steps: inputs from opset 10, attributes before)',
@@ -241,18 +282,10 @@ export const sliceOp = defineCanonicalOp({
     const shape = type.shape;
     const node = context.node;
     const fromInputs = hasInput(node, 1);
-    const read = (i: number, attr: string) => (fromInputs ? (hasInput(node, i) ? constantInts(context, i) : undefined) : node.optionalAttr(attr, 'ints')?.slice());
-    const starts = read(1, 'starts');
-    const ends = read(2, 'ends');
-    const givenAxes = read(3, 'axes');
-    if (givenAxes) {
-      const seen = new Set<number>();
-      for (const a of givenAxes) {
-        const axis = axisOrRefuse(node, a, shape);
-        if (seen.has(axis)) refuseShape(node, 'repeated-axis', `axis ${axis} is named twice in [${givenAxes.join(',')}]`, { expected: 'distinct axes', actual: `[${givenAxes.join(',')}]` });
-        seen.add(axis);
-      }
-    }
+    const starts = sliceOperand(context, fromInputs, 1, 'starts');
+    const ends = sliceOperand(context, fromInputs, 2, 'ends');
+    const givenAxes = sliceOperand(context, fromInputs, 3, 'axes');
+    if (givenAxes) refuseRepeatedAxes(node, givenAxes, shape);
     const axes = givenAxes ?? (fromInputs && hasInput(node, 3) ? undefined : starts?.map((_, i) => i));
     const steps = fromInputs && hasInput(node, 4) ? constantInts(context, 4) : starts?.map(() => 1);
     // Known once inference propagates them (steps from a Constant node): the verifier's check on constants.

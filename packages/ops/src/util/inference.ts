@@ -1,6 +1,7 @@
 import { refuseBroadcastClash } from './shape-refusal.js';
 import { isTensorType, tensorType, type DType, type Dim, type InferenceContext, type Node, type TensorType, type Type, type TypeInference } from '@modelpass/ir';
 import { readInts } from './elements.js';
+import type { ShapeInferenceContext } from '../interpreter/symbolic-values.js';
 import { broadcastShapes } from './shape.js';
 
 /** Input `index`'s type when it is a tensor type. */
@@ -12,6 +13,9 @@ export function inputTensorType(context: InferenceContext, index: number): Tenso
 /** The integer contents of a constant input (axes, shapes), when it is present, constant and numeric. */
 export function constantInts(context: InferenceContext, index: number): number[] | undefined {
   if (!hasInput(context.node, index)) return undefined;
+  // Under inferShapes, small integer data it knows, without a tensor decoded or built (the same numbers as below).
+  const ints = (context as Partial<ShapeInferenceContext>).inputInts?.(index);
+  if (ints) return ints;
   const tensor = context.inputConstant(index);
   if (!tensor || tensor.dtype === 'string') return undefined;
   return readInts(tensor);
@@ -72,17 +76,26 @@ export function sameAsInput(index = 0): TypeInference {
  * an unranked output.
  */
 export function broadcastInputs(context: InferenceContext, indices?: readonly number[], dtype?: DType): Type | undefined {
-  const list = indices ?? context.node.inputs.map((_, i) => i);
-  const types = list.map((i) => inputTensorType(context, i));
+  const count = indices ? indices.length : context.node.inputs.length;
+  // Indexed loops, no closures: every elementwise node's inference comes through here.
+  const types = new Array<TensorType | undefined>(count);
+  let untyped = false;
+  for (let k = 0; k < count; k++) {
+    const type = inputTensorType(context, indices ? indices[k]! : k);
+    types[k] = type;
+    if (!type) untyped = true;
+  }
   const first = types[0];
   const outDType = dtype ?? first?.dtype;
   if (!outDType) return undefined;
-  if (types.some((type) => !type)) return tensorType(outDType, null);
-  const shape = broadcastShapes(types.map((type) => type!.shape));
+  if (untyped) return tensorType(outDType, null);
+  const shapes = new Array<readonly Dim[] | null>(count);
+  for (let k = 0; k < count; k++) shapes[k] = types[k]!.shape;
+  const shape = broadcastShapes(shapes);
   // Static dims that clash: refused (ONNX Runtime: "Incompatible dimensions"), unless the pre-opset-7 `broadcast`
   // attribute aligns B at `axis` instead of numpy's rule.
   if (shape === undefined && context.node.getAttribute('broadcast') === undefined) {
-    refuseBroadcastClash(context.node, types.map((type) => type!.shape!), list);
+    refuseBroadcastClash(context.node, types.map((type) => type!.shape!), indices ?? Array.from({ length: count }, (_, i) => i));
   }
   return tensorType(outDType, shape === undefined ? null : shape);
 }

@@ -39,8 +39,14 @@ export function normalizeAxis(axis: number, rank: number, node?: Node, what = 'a
 
 /** Normalizes a list of axes, rejecting duplicates. */
 export function normalizeAxes(axes: readonly number[], rank: number, node?: Node, what = 'axes'): number[] {
-  const result = axes.map((axis) => normalizeAxis(axis, rank, node, what));
-  if (new Set(result).size !== result.length) {
+  const result = new Array<number>(axes.length);
+  let repeated = false;
+  for (let i = 0; i < axes.length; i++) {
+    const axis = normalizeAxis(axes[i]!, rank, node, what);
+    for (let j = 0; j < i; j++) if (result[j] === axis) repeated = true;
+    result[i] = axis;
+  }
+  if (repeated) {
     throw new ModelpassError({
       reason: `${what} [${axes.join(',')}] repeats an axis`,
       source: '@modelpass/ops',
@@ -70,13 +76,19 @@ export function broadcastDim(a: Dim, b: Dim): Dim | undefined {
  * when static dims conflict.
  */
 export function broadcastShapes(shapes: readonly (readonly Dim[] | null)[]): Dim[] | null | undefined {
-  if (shapes.some((shape) => shape === null)) return null;
+  // Indexed loops, no closures or spread: every elementwise node's inference comes through here.
+  let rank = 0;
+  for (let k = 0; k < shapes.length; k++) {
+    const shape = shapes[k];
+    if (shape === null) return null;
+    if (shape!.length > rank) rank = shape!.length;
+  }
   const ranked = shapes as readonly (readonly Dim[])[];
-  const rank = Math.max(0, ...ranked.map((shape) => shape.length));
   const result: Dim[] = [];
   for (let i = 0; i < rank; i++) {
     let dim: Dim | undefined = 1;
-    for (const shape of ranked) {
+    for (let k = 0; k < ranked.length; k++) {
+      const shape = ranked[k]!;
       const index = i - (rank - shape.length);
       if (index < 0) continue;
       dim = broadcastDim(dim, shape[index]!);
@@ -168,12 +180,11 @@ export function broadcastIndexMap(inShape: readonly number[], outShape: readonly
 
 /** Same shape after removing (or, with keepDims, setting to 1) the given axes. */
 export function reducedShape<D extends Dim>(shape: readonly D[], axes: readonly number[], keepDims: boolean): (D | 1)[] {
-  const reduced = new Set(axes);
   const result: (D | 1)[] = [];
-  shape.forEach((dim, axis) => {
-    if (!reduced.has(axis)) result.push(dim);
+  for (let axis = 0; axis < shape.length; axis++) {
+    if (!axes.includes(axis)) result.push(shape[axis]!);
     else if (keepDims) result.push(1);
-  });
+  }
   return result;
 }
 
