@@ -52,12 +52,18 @@ const SHAPE_TENSOR_LIMIT = 1024;
 
 function isShapeArithmetic(node: Node): boolean {
   if (!SHAPE_ARITHMETIC.has(node.op)) return false;
-  return node.inputs.every((input) => {
-    if (!input) return true;
+  const inputs = node.inputs;
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i];
+    if (!input) continue;
     const tensor = constantOf(input);
-    if (!tensor || tensor.size > SHAPE_TENSOR_LIMIT) return false;
-    return tensor.dtype === 'int64' || tensor.dtype === 'int32' || tensor.dtype === 'bool' || tensor.size <= 16;
-  });
+    if (!tensor) return false;
+    const size = tensor.size;
+    if (size > SHAPE_TENSOR_LIMIT) return false;
+    const dtype = tensor.dtype;
+    if (!(dtype === 'int64' || dtype === 'int32' || dtype === 'bool' || size <= 16)) return false;
+  }
+  return true;
 }
 
 export const foldShapes = definePass({
@@ -82,6 +88,50 @@ export const foldShapes = definePass({
 });
 
 /**
+ * The shape queries a fold-shapes walk could not answer, each with the values `staticShapeQuery` reads for it: the
+ * data input of a Shape/Size (its type), every input of a Gather/Slice of a Shape and that Shape's data input. The
+ * answer changes only when the fold replaces one of them (by a constant: folding keeps the other values, their
+ * types and constants as they are); a Gather/Slice of anything but a Shape stays unanswered whatever is folded.
+ */
+class UnansweredQueries {
+  /** Per query: the node, how many values follow, then the values. */
+  private readonly entries: (Node | Value | null | number)[] = [];
+
+  note(node: Node): void {
+    const op = node.op;
+    if (op === 'onnx.Shape' || op === 'onnx.Size') {
+      this.entries.push(node, 1, node.inputs[0] ?? null);
+      return;
+    }
+    if (op !== 'onnx.Gather' && op !== 'onnx.Slice') return;
+    const shapeNode = node.inputs[0]?.producer;
+    if (!shapeNode || shapeNode.op !== 'onnx.Shape') return;
+    const inputs = node.inputs;
+    this.entries.push(node, inputs.length + 1, shapeNode.inputs[0] ?? null);
+    for (let i = 0; i < inputs.length; i++) this.entries.push(inputs[i] ?? null);
+  }
+
+  /** Whether some query still in its graph reads a value other than the one noted (its inputs were replaced). */
+  anyReadReplaced(): boolean {
+    const entries = this.entries;
+    for (let at = 0; at < entries.length; ) {
+      const node = entries[at] as Node;
+      const count = entries[at + 1] as number;
+      const reads = at + 2;
+      at = reads + count;
+      if (node.graph === null) continue; // erased: nothing left to ask
+      if (count === 1) {
+        if (node.inputs[0] !== entries[reads]) return true;
+        continue;
+      }
+      if (node.inputs.length !== count - 1 || node.inputs[0]?.producer?.inputs[0] !== entries[reads]) return true;
+      for (let i = 0; i < count - 1; i++) if (node.inputs[i] !== entries[reads + 1 + i]) return true;
+    }
+    return false;
+  }
+}
+
+/**
  * fold-shapes' work on a model whose types are inferred: Shape/Size (and Gather/Slice of a Shape) of static dims
  * become constants, then the shape arithmetic is folded, until nothing changes; the nodes this leaves dead are removed.
  * `known` (shape inference's `knownConstant`, from the inference that typed the model) spares re-running the
@@ -97,8 +147,8 @@ export function foldShapeArithmetic(
   let nodesFolded = 0;
   for (let round = 0; round < 16; round++) {
     let changed = false;
-    // Shape/Size nodes left after this round's replacements: every query staticShapeQuery answers reads one.
-    let shapeReaders = 0;
+    // The queries left unanswered by this round's walk, with the values their answers read.
+    const unanswered = new UnansweredQueries();
     const graphs = graphsOfModel(model);
     for (const graph of graphs) {
       // A walk of the links, the next node taken first as `graph.nodes()` does (the node is erased when its query is answered).
@@ -109,7 +159,7 @@ export function foldShapeArithmetic(
         if (!output || node.outputs.length !== 1 || constantOf(output)) continue;
         const tensor = staticShapeQuery(node);
         if (!tensor) {
-          if (node.op === 'onnx.Shape' || node.op === 'onnx.Size') shapeReaders++;
+          unanswered.note(node);
           continue;
         }
         replaceWithConstant(output, tensor, node);
@@ -121,10 +171,11 @@ export function foldShapeArithmetic(
     const folded = foldConstants(model, { maxSize: 64 * 1024, filter: isShapeArithmetic, ...(options.known ? { known: options.known } : {}), debug: options.debug });
     nodesFolded += folded.nodesFolded;
     if (!changed && folded.nodesFolded === 0) break;
-    // Another round would find nothing: no Shape/Size is left to answer, and the fold reached its fixpoint in one
-    // walk (one graph in topological order: a node's constant inputs are folded before it is visited; only a fold
-    // declined for growth can change its mind once a later fold drops a reader of its inputs).
-    if (shapeReaders === 0 && graphs.length === 1 && folded.declinedForGrowth === 0) break;
+    // Another round would find nothing: every query left reads the values it read in this round's walk (so the
+    // next walk answers none of them), and the fold reached its fixpoint in one walk (one graph in topological
+    // order: a node's constant inputs are folded before it is visited; only a fold declined for growth can change
+    // its mind once a later fold drops a reader of its inputs).
+    if (!unanswered.anyReadReplaced() && graphs.length === 1 && folded.declinedForGrowth === 0) break;
   }
   removeDeadCode(model, { filter: (item) => !dead.has(item) });
   return { shapesFolded, nodesFolded, nodesRemoved: options.countNodes ? Math.max(0, nodesBefore - countNodes(model)) : 0 };

@@ -38,8 +38,9 @@ export const MAX_FOLD_INPUT_BYTES = 2 ** 30;
 
 function constantInputBytes(node: Node): number {
   let total = 0;
-  for (const input of node.inputs) {
-    const tensor = constantOf(input);
+  const inputs = node.inputs;
+  for (let i = 0; i < inputs.length; i++) {
+    const tensor = constantOf(inputs[i]);
     if (tensor) total += tensorBytes(tensor);
   }
   return total;
@@ -122,7 +123,12 @@ export function evaluateConstantNode(node: Node, model: Model, debug: (m: string
 /** Folds nodes with constant inputs into constants, in every graph; materializes Constant nodes. */
 /** The name of an input or output with a quant<> type (its reals are not its stored integers), if any. */
 function quantizedOperand(node: Node): string | undefined {
-  for (const value of [...node.inputs, ...node.outputs]) {
+  return quantizedAmong(node.inputs) ?? quantizedAmong(node.outputs);
+}
+
+function quantizedAmong(values: readonly (Value | null)[]): string | undefined {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
     if (value && ((value.type.kind === 'tensor' && value.type.quant) || constantOf(value)?.quant)) return value.name;
   }
   return undefined;
@@ -186,12 +192,16 @@ function materializeConstantNode(node: Node): boolean {
 function foldBlocker(node: Node, options: FoldOptions): string | undefined {
   if (isRandomOp(node.op)) return 'it is a random op';
   if (options.filter && !options.filter(node)) return 'the filter leaves it out';
+  return blockerPastFilter(node, options, declaredOutputBytes(node));
+}
+
+/** `foldBlocker`'s checks after the random-op test and the filter, with the node's declared result bytes. */
+function blockerPastFilter(node: Node, options: FoldOptions, declared: number | undefined): string | undefined {
   if (!kernelFor(node.op)) return 'it has no reference kernel';
   const quantized = quantizedOperand(node);
   if (quantized) return `'${quantized}' has a quant<> type and the reference kernels compute on stored integers (run materialize-qdq first)`;
   const inputBytes = constantInputBytes(node);
   if (inputBytes > MAX_FOLD_INPUT_BYTES) return `its constant inputs hold ${inputBytes} bytes, more than the ${MAX_FOLD_INPUT_BYTES} the reference kernels evaluate in memory`;
-  const declared = declaredOutputBytes(node);
   if (declared !== undefined && declared > options.maxSize) return `its declared result of ${declared} bytes exceeds max-size ${options.maxSize}`;
   return undefined;
 }
@@ -207,27 +217,32 @@ function foldNode(node: Node, model: Model, options: FoldOptions, result: FoldRe
     result.nodesFolded++;
     return false;
   }
-  const blocker = foldBlocker(node, options);
+  // The random-op test and the filter passed above; the declared bytes and the bytes freed are each computed once.
+  const declared = declaredOutputBytes(node);
+  const blocker = blockerPastFilter(node, options, declared);
   if (blocker) {
     if (kernelFor(node.op)) options.debug(`fold-constants: left ${node.op} '${node.name}' alone: ${blocker}`);
     return false;
   }
-  const declared = declaredOutputBytes(node);
-  if (declared !== undefined && declared - bytesFreedByFolding(node) > (options.maxGrowth ?? DEFAULT_FOLD_MAX_GROWTH)) {
+  const freed = bytesFreedByFolding(node);
+  const maxGrowth = options.maxGrowth ?? DEFAULT_FOLD_MAX_GROWTH;
+  if (declared !== undefined && declared - freed > maxGrowth) {
     options.debug(`fold-constants: left ${node.op} '${node.name}' alone: its declared result of ${declared} bytes would grow the model by more than max-growth`);
     result.declinedForGrowth++;
     return true;
   }
   const outputs = (options.known && knownOutputs(node, options.known)) || evaluateConstantNode(node, model, options.debug);
   if (!outputs) return false;
-  const outputBytes = outputs.reduce((n, t) => n + (t ? tensorBytes(t) : 0), 0);
+  let outputBytes = 0;
+  for (let i = 0; i < outputs.length; i++) {
+    const tensor = outputs[i];
+    if (tensor) outputBytes += tensorBytes(tensor);
+  }
   if (outputBytes > options.maxSize) {
     options.debug(`fold-constants: left ${node.op} '${node.name}' alone: its result of ${outputBytes} bytes exceeds max-size ${options.maxSize}`);
     return false;
   }
-  const freed = bytesFreedByFolding(node);
   const growth = outputBytes - freed;
-  const maxGrowth = options.maxGrowth ?? DEFAULT_FOLD_MAX_GROWTH;
   if (growth > maxGrowth) {
     options.debug(
       `fold-constants: left ${node.op} '${node.name}' alone: its result of ${outputBytes} bytes would replace only ${freed} bytes of ` +
@@ -236,9 +251,11 @@ function foldNode(node: Node, model: Model, options: FoldOptions, result: FoldRe
     result.declinedForGrowth++;
     return true;
   }
-  node.outputs.forEach((output, i) => {
+  const nodeOutputs = node.outputs;
+  for (let i = 0; i < nodeOutputs.length; i++) {
+    const output = nodeOutputs[i];
     if (output && outputs[i]) replaceWithConstant(output, outputs[i]!, node);
-  });
+  }
   node.erase();
   result.nodesFolded++;
   return false;
@@ -303,12 +320,20 @@ export function bytesFreedByFolding(node: Node): number {
 /** Bytes of the node's outputs when every output type is a statically shaped numeric tensor (to skip hopeless folds unevaluated). */
 function declaredOutputBytes(node: Node): number | undefined {
   let bytes = 0;
-  for (const output of node.outputs) {
+  const outputs = node.outputs;
+  for (let i = 0; i < outputs.length; i++) {
+    const output = outputs[i];
     if (!output) continue;
     const type = output.type;
     if (!isTensorType(type) || type.dtype === 'string' || type.shape === null) return undefined;
-    if (!type.shape.every((d): d is number => typeof d === 'number')) return undefined;
-    bytes += byteLengthOf(type.dtype, type.shape.reduce((n, d) => n * d, 1));
+    const shape = type.shape;
+    let count = 1;
+    for (let d = 0; d < shape.length; d++) {
+      const dim = shape[d];
+      if (typeof dim !== 'number') return undefined;
+      count *= dim;
+    }
+    bytes += byteLengthOf(type.dtype, count);
   }
   return bytes;
 }

@@ -14,6 +14,15 @@ export function shapeNodeDims(node: Node): (number | string | null)[] | undefine
   return shape.slice(start, Math.max(start, end));
 }
 
+/**
+ * An int64 tensor of dims: safe integers go in as numbers (the ir writes their two's-complement words without a
+ * BigInt each: the same bytes), anything else as BigInts, which refuse a dim that is not an integer as before.
+ */
+function int64Tensor(shape: readonly number[], dims: readonly number[]): Tensor {
+  for (let i = 0; i < dims.length; i++) if (!Number.isSafeInteger(dims[i])) return Tensor.fromValues('int64', shape, dims.map((d) => BigInt(d)));
+  return Tensor.fromValues('int64', shape, dims);
+}
+
 function allStatic(dims: readonly (number | string | null)[]): dims is number[] {
   return dims.every((d) => typeof d === 'number' && d >= 0);
 }
@@ -24,7 +33,7 @@ export function staticShapeQuery(node: Node): Tensor | undefined {
     case 'onnx.Shape': {
       const dims = shapeNodeDims(node);
       if (!dims || !allStatic(dims)) return undefined;
-      return Tensor.fromValues('int64', [dims.length], dims.map((d) => BigInt(d)));
+      return int64Tensor([dims.length], dims);
     }
     case 'onnx.Size': {
       const shape = shapeOf(node.inputs[0]);
@@ -58,7 +67,7 @@ function gatherOfShape(node: Node): Tensor | undefined {
     if (typeof dim !== 'number') return undefined;
     picked.push(dim);
   }
-  return Tensor.fromValues('int64', indicesShape as number[], picked.map((d) => BigInt(d)));
+  return int64Tensor(indicesShape as number[], picked);
 }
 
 /** Slice(Shape(x), starts, ends[, axes=0, steps]) where the selected dims are static. */
@@ -76,7 +85,7 @@ function sliceOfShape(node: Node): Tensor | undefined {
   const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
   const selected = dims.slice(clamp(starts[0]!), Math.max(clamp(starts[0]!), clamp(ends[0]!)));
   if (!allStatic(selected)) return undefined;
-  return Tensor.fromValues('int64', [selected.length], selected.map((d) => BigInt(d)));
+  return int64Tensor([selected.length], selected);
 }
 
 type InferShapes = (model: Model, ...rest: unknown[]) => unknown;
