@@ -138,8 +138,11 @@ export class FlatBuilder {
   }
 
   pad(byteSize: number): void {
-    if (byteSize > 0) this.bytes.fill(0, this.space - byteSize, this.space);
-    this.space -= byteSize;
+    // At most a few bytes (alignment): a loop costs less than the call to a fill builtin.
+    const bytes = this.bytes;
+    const end = this.space;
+    for (let i = end - byteSize; i < end; i++) bytes[i] = 0;
+    this.space = end - byteSize;
   }
 
   private writeInt16(value: number): void {
@@ -368,24 +371,41 @@ export class FlatBuilder {
     return this.endVector();
   }
 
-  /** A string as its UTF-8 bytes and a 0 terminator, encoded in place by Buffer's native writer. */
+  /** A string as its UTF-8 bytes and a 0 terminator: short ASCII ones stored by a loop, others encoded in place by Buffer's native writer. */
   createString(text: string | Uint8Array | null | undefined): number {
     if (text === null || text === undefined) return 0;
     this.addInt8(0);
     if (typeof text !== 'string') return this.createByteVector(text);
-    if (text.length <= SHORT_STRING && isAscii(text)) {
-      // Names are mostly short and ASCII: one byte per unit, stored by a loop (no calls into Buffer's encoder).
-      const count = text.length;
-      this.startVector(1, count, 1);
-      const bytes = this.bytes;
-      const at = (this.space -= count);
-      for (let i = 0; i < count; i++) bytes[at + i] = text.charCodeAt(i);
-      return this.endVector();
-    }
+    if (text.length <= SHORT_STRING && this.asciiString(text)) return this.endVector();
     const length = Buffer.byteLength(text);
     this.startVector(1, length, 1);
     this.text.write(text, (this.space -= length), length);
     return this.endVector();
+  }
+
+  /**
+   * Names are mostly short and ASCII: lays `text` out as a vector of one byte per UTF-16 unit, stored by a loop
+   * (no calls into Buffer's encoder), all but its length prefix. At the first unit past ASCII, undoes the layout
+   * (the space and alignment the vector took; bytes below `space` are free memory) and returns false.
+   */
+  private asciiString(text: string): boolean {
+    const space = this.space;
+    const capacity = this.bytes.byteLength;
+    const minalign = this.minalign;
+    const count = text.length;
+    this.startVector(1, count, 1);
+    const bytes = this.bytes;
+    const at = (this.space -= count);
+    for (let i = 0; i < count; i++) {
+      const unit = text.charCodeAt(i);
+      if (unit > 0x7f) {
+        this.space = space + (bytes.byteLength - capacity); // the memory may have grown (it grows at the front)
+        this.minalign = minalign;
+        return false;
+      }
+      bytes[at + i] = unit;
+    }
+    return true;
   }
 
   createByteVector(bytes: Uint8Array): number {
@@ -418,11 +438,6 @@ export class FlatBuilder {
     this.prep(this.minalign, SIZEOF_INT);
     this.addOffset(rootTable);
   }
-}
-
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
-  return true;
 }
 
 /**

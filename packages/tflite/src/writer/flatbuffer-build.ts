@@ -185,6 +185,8 @@ function dataBuffer(b: FlatBuilder, data: number): number {
 }
 
 const NO_DIMS: readonly number[] = [];
+/** A symbolic shape's dims as written (its bounds, then its signature), reused from tensor to tensor. */
+const DIMS_SCRATCH: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
 
 /** A shape whose dims are all numbers (written as is, no shape_signature). */
 function isStatic(dims: NonNullable<TensorType['shape']>): boolean {
@@ -208,10 +210,21 @@ function buildTensor(b: FlatBuilder, tensor: TensorPlan): number {
   else if (isStatic(dims)) shapeVector = b.int32Vector(dims as readonly number[]);
   else {
     // A data-dependent dim is written as its bound (META_SHAPE_BOUND), any other symbolic dim as 1; the bound is
-    // read only for such a shape.
-    const largest = value.metadataEntry(META_SHAPE_BOUND)?.split(',').map(Number);
-    shapeVector = b.int32Vector(dims.map((dim, i) => (typeof dim === 'number' ? dim : largest?.length === dims.length ? largest[i]! : 1)));
-    signatureVector = b.int32Vector(dims.map((dim) => (typeof dim === 'number' ? dim : -1)));
+    // read only for such a shape (most tensors of a model with a dynamic batch come here: no arrays made per tensor).
+    const bound = value.metadataEntry(META_SHAPE_BOUND);
+    const largest = bound === undefined ? undefined : bound.split(',').map(Number);
+    const rank = dims.length;
+    if (DIMS_SCRATCH.length < rank) DIMS_SCRATCH.length = rank;
+    for (let i = 0; i < rank; i++) {
+      const dim = dims[i];
+      DIMS_SCRATCH[i] = typeof dim === 'number' ? dim : largest?.length === rank ? largest[i]! : 1;
+    }
+    shapeVector = b.int32VectorOf(DIMS_SCRATCH, 0, rank);
+    for (let i = 0; i < rank; i++) {
+      const dim = dims[i];
+      DIMS_SCRATCH[i] = typeof dim === 'number' ? dim : -1;
+    }
+    signatureVector = b.int32VectorOf(DIMS_SCRATCH, 0, rank);
   }
   let quantization = 0;
   const quant = type.quant;
