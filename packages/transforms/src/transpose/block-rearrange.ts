@@ -214,13 +214,13 @@ export function blockRearrangementAsDepthSpace(first: Node): boolean {
     const s2d = at.op1('onnx.SpaceToDepth', [match.input], blocksize, { types: [output.type], name: `${last.name}_space_to_depth` });
     const order = match.order;
     result = order && !permuteReadersInputChannels(output, order, at)
-      ? at.op1('onnx.Gather', [s2d, at.constant(Tensor.fromValues('int64', [order.length], order.map((v) => BigInt(v))), `${first.name}_order`)], { axis: attrs.int(1) }, { types: [output.type], name: `${last.name}_channels` })
+      ? at.op1('onnx.Gather', [s2d, at.constant(Tensor.fromValues('int64', [order.length], order), `${first.name}_order`)], { axis: attrs.int(1) }, { types: [output.type], name: `${last.name}_channels` })
       : s2d;
   } else {
     let x = match.input;
     const order = match.order;
     if (order && !permuteProducerOutputChannels(x, order, at)) {
-      const indices = at.constant(Tensor.fromValues('int64', [order.length], order.map((v) => BigInt(v))), `${first.name}_order`);
+      const indices = at.constant(Tensor.fromValues('int64', [order.length], order), `${first.name}_order`);
       x = at.op1('onnx.Gather', [x, indices], { axis: attrs.int(1) }, { types: [x.type], name: `${last.name}_channels` });
     }
     result = at.op1('onnx.DepthToSpace', [x], { ...blocksize, mode: attrs.string('DCR') }, { types: [output.type], name: `${last.name}_depth_to_space` });

@@ -47,7 +47,7 @@ export function hoistTransposeAboveReshape(transpose: Node, perm: Permutation): 
   const at = Builder.before(reshape);
   const moved = at.op1('onnx.Transpose', [reshape.input(0)], { perm: attrs.ints(hoisted) }, { types: [permuteType(reshape.input(0).type, hoisted)] });
   const target = finalDims.map((d) => (typeof d === 'number' ? d : -1));
-  const shape = at.constant(Tensor.fromValues('int64', [target.length], target.map((d) => BigInt(d))), `${reshape.name}_shape`);
+  const shape = at.constant(Tensor.fromValues('int64', [target.length], target), `${reshape.name}_shape`);
   const replacement = at.op1('onnx.Reshape', [moved, shape], {}, { types: [output.type], name: `${reshape.name}_hoisted` });
   output.replaceAllUsesWith(replacement);
   if (!output.hasUses) transpose.erase();

@@ -74,10 +74,10 @@ export const reshapeRule: TransposeSinkRule = {
       apply(at: Builder) {
         if (shapeValues) {
           const values = order.map((oldDim) => shapeValues[oldDim]!);
-          node.setInput(1, at.constant(Tensor.fromValues('int64', [values.length], values.map((v) => BigInt(v))), `${node.name}_shape`));
+          node.setInput(1, at.constant(Tensor.fromValues('int64', [values.length], values), `${node.name}_shape`));
           return;
         }
-        const indices = at.constant(Tensor.fromValues('int64', [order.length], order.map((v) => BigInt(v))), `${node.name}_shape_order`);
+        const indices = at.constant(Tensor.fromValues('int64', [order.length], order), `${node.name}_shape_order`);
         const reordered = at.op1('onnx.Gather', [node.input(1), indices], {}, { types: [node.input(1).type] });
         node.setInput(1, reordered);
       },

@@ -74,7 +74,7 @@ function shapeReadsThrough(transpose: Node, perm: Permutation): boolean {
     if (user.op !== 'onnx.Shape' || user.optionalAttr('start', 'int') !== undefined || user.optionalAttr('end', 'int') !== undefined) continue;
     const at = Builder.after(user);
     const shape = user.output(0);
-    const indices = at.constant(Tensor.fromValues('int64', [perm.length], perm.map((a) => BigInt(a))), `${user.name}_perm`);
+    const indices = at.constant(Tensor.fromValues('int64', [perm.length], perm), `${user.name}_perm`);
     const gathered = at.op1('onnx.Gather', [shape, indices], { axis: attrs.int(0) }, { types: [shape.type] });
     shape.replaceAllUsesWith(gathered, { except: gathered.producer! });
     user.setInput(0, transpose.input(0));

@@ -11,6 +11,8 @@ export interface TransposePlan {
 }
 
 export function simplifyTranspose(shape: readonly number[], perm: Permutation): TransposePlan {
+  // A matrix transposed (every FULLY_CONNECTED weight the lowering makes): already in its essential form.
+  if (perm.length === 2 && perm[0] === 1 && perm[1] === 0 && shape[0] !== 1 && shape[1] !== 1) return { shape, perm };
   // Drop size-1 axes (they never change the memory order) and renumber the rest.
   const kept = shape.map((dim, axis) => (dim === 1 ? -1 : axis)).filter((axis) => axis >= 0);
   const renumber = new Map(kept.map((axis, i) => [axis, i]));

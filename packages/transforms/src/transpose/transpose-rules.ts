@@ -147,7 +147,7 @@ function axesOf(node: Node, inputIndex: number): { axes: number[] | null; fromIn
 
 function setAxes(node: Node, inputIndex: number, fromInput: boolean, axes: readonly number[], at: Builder): void {
   if (!fromInput) node.setAttribute('axes', attrs.ints(axes));
-  else node.setInput(inputIndex, at.constant(Tensor.fromValues('int64', [axes.length], axes.map((a) => BigInt(a))), `${node.name}_axes`));
+  else node.setInput(inputIndex, at.constant(Tensor.fromValues('int64', [axes.length], axes), `${node.name}_axes`));
 }
 
 const REDUCE_OPS = ['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare'].map(
@@ -238,9 +238,7 @@ function permutedVector(values: readonly number[], perm: Permutation, pairs: boo
 
 function replaceVectorInput(node: Node, index: number, values: number[], at: Builder): void {
   const old = constantOf(node.inputs[index])!;
-  const tensor =
-    old.dtype === 'int64' ? Tensor.fromValues('int64', [values.length], values.map((v) => BigInt(v))) : Tensor.fromValues(old.dtype, [values.length], values);
-  node.setInput(index, at.constant(tensor, `${node.name}_${index}`));
+  node.setInput(index, at.constant(Tensor.fromValues(old.dtype, [values.length], values), `${node.name}_${index}`));
 }
 
 /** A constant operand that holds one entry per axis (or begin/end pairs): Tile repeats, Expand shape, Resize scales/sizes, Pad pads. */
@@ -319,7 +317,7 @@ const slice: TransposeSinkRule = {
       layoutInputs: [0],
       outputPermutations: [perm],
       apply: (at) => {
-        const tensor = Tensor.fromValues('int64', [mapped.length], (mapped as number[]).map((a) => BigInt(perm[a]!)));
+        const tensor = Tensor.fromValues('int64', [mapped.length], (mapped as number[]).map((a) => perm[a]!));
         node.setInput(3, at.constant(tensor, `${node.name}_axes`));
       },
     };

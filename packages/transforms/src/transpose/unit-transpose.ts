@@ -25,7 +25,7 @@ export function unitTransposeAsReshape(node: Node): boolean {
   });
   if (inferred > 1) return false;
   const at = Builder.before(node);
-  const shape = at.constant(Tensor.fromValues('int64', [target.length], target.map((d) => BigInt(d))), `${node.name}_shape`);
+  const shape = at.constant(Tensor.fromValues('int64', [target.length], target), `${node.name}_shape`);
   const reshaped = at.op1('onnx.Reshape', [input, shape], {}, { types: [output.type], name: `${node.name}_as_reshape` });
   output.replaceAllUsesWith(reshaped);
   if (!output.hasUses) node.erase();
