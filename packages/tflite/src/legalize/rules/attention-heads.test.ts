@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, FileRangeStorage, GraphBuilder, Tensor, tensorType, type Value } from '@modelpass/ir';
-import { inferShapes } from '@modelpass/ops';
+import { createOpRegistry, inferShapes } from '@modelpass/ops';
+import { registerTfliteDialect } from '../../dialect/index.js';
+import { lowerToTflite } from '../legalize.js';
 import { prepareCanonicalForTflite } from '../prepare.js';
+import { attentionPermKey } from './attention-heads.js';
 
 const work = mkdtempSync(join(tmpdir(), 'modelpass-attention-heads-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -55,7 +58,8 @@ describe('attention head split (prepareCanonicalForTflite)', () => {
 
     expect(prepareCanonicalForTflite(model)).toBeGreaterThanOrEqual(3);
 
-    expect(storage.reads).toBe(1);
+    // Read from its file once, whole or in one chunk.
+    expect(storage.bytesRead).toBe(values.byteLength);
     for (const part of [0, 1, 2]) {
       const weight = model.graph.constants.find((value) => value.name === `heads${part}_head_weights`)?.constant;
       expect(weight?.shape).toEqual([HEADS, EMBED, HEAD_SIZE]);
@@ -134,5 +138,59 @@ describe('attention head split (prepareCanonicalForTflite)', () => {
       expect(weight!.toNumbers()).toEqual(expected);
     }
     expect(model.graph.nodeList().filter((node) => node.op === 'onnx.Transpose')).toEqual([]);
+  });
+});
+
+describe('attention head merge (prepareCanonicalForTflite)', () => {
+  it('takes each head\'s rows of an out-projection still in its file as that part of the file: nothing is read until the TFLite weights are', () => {
+    // A[H, L, hd] → Transpose [1,0,2] → Reshape [L, E] → MatMul by Wo [E, Eout] in a file.
+    const OUT = 5;
+    const values = Float32Array.from({ length: EMBED * OUT }, (_, i) => ((i * 13) % 23) / 4 - 2);
+    const file = join(work, 'wo.bin');
+    // Wo after 12 bytes of something else, as an initializer lies inside its .onnx.
+    writeFileSync(file, Buffer.concat([Buffer.alloc(12, 7), Buffer.from(values.buffer)]));
+    const storage = new CountingFileStorage(file, 12, values.byteLength);
+
+    const b = new GraphBuilder();
+    const attention = b.input('attention', tensorType('float32', [HEADS, LENGTH, HEAD_SIZE]));
+    const merged = b.op1('onnx.Transpose', [attention], { perm: attrs.ints([1, 0, 2]) }, { name: 'merge' });
+    const rows = b.op1('onnx.Reshape', [merged, b.constant(i64([LENGTH, EMBED]))]);
+    b.output(b.op1('onnx.MatMul', [rows, b.constant(Tensor.fromStorage('float32', [EMBED, OUT], storage), 'out_proj_weight')], {}, { name: 'out_proj' }));
+    const model = b.model({ onnx: 17 });
+    const registry = registerTfliteDialect(createOpRegistry());
+    inferShapes(model, { registry, mode: 'refresh' });
+
+    expect(prepareCanonicalForTflite(model)).toBe(1);
+    expect(storage.bytesRead).toBe(0);
+    const rowsOf = (h: number): number[] => Array.from(values.subarray(h * HEAD_SIZE * OUT, (h + 1) * HEAD_SIZE * OUT));
+    for (let h = 0; h < HEADS; h++) {
+      const weight = model.graph.constants.find((value) => value.name === `out_proj_head${h}_weights`)?.constant;
+      expect(weight?.storage?.kind).toBe('file-range');
+      expect(weight?.shape).toEqual([HEAD_SIZE, OUT]);
+      expect(weight!.toNumbers()).toEqual(rowsOf(h));
+    }
+
+    // Lowered: each head a FULLY_CONNECTED whose [Eout, hd] weights are its rows transposed as they are read.
+    lowerToTflite(model, registry);
+    const products = model.graph.nodeList().filter((node) => node.op === 'tflite.FULLY_CONNECTED');
+    expect(products).toHaveLength(HEADS);
+    for (const [h, product] of products.entries()) {
+      const weight = product.inputs[1]!.constant!;
+      expect(weight.storage?.kind).toBe('computed');
+      const expected: number[] = [];
+      for (let o = 0; o < OUT; o++) for (let d = 0; d < HEAD_SIZE; d++) expected.push(rowsOf(h)[d * OUT + o]!);
+      expect(weight.toNumbers()).toEqual(expected);
+    }
+    expect(storage.bytesRead).toBe(0);
+  });
+
+  it('matches the attention perms number by number, as their joined keys', () => {
+    const b = new GraphBuilder();
+    const keyOf = (perm: number[]): string | undefined => {
+      const x = b.input(`x${perm.join('')}`, tensorType('float32', [2, 3, 4, 5, 6].slice(0, perm.length)));
+      return attentionPermKey(b.op1('onnx.Transpose', [x], { perm: attrs.ints(perm) }).producer!);
+    };
+    for (const perm of [[1, 0, 2], [1, 2, 0], [0, 2, 1, 3], [0, 2, 3, 1], [2, 0, 3, 1, 4], [1, 2, 0, 3]]) expect(keyOf(perm)).toBe(perm.join(','));
+    for (const perm of [[0, 1, 2], [2, 1, 0], [0, 2, 1], [1, 0], [1, 0, 2, 3], [0, 2, 1, 3, 4]]) expect(keyOf(perm)).toBeUndefined();
   });
 });

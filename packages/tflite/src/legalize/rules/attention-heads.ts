@@ -2,6 +2,7 @@ import { attrs, Builder, Tensor, type Dim, type Node, type Type, type Value } fr
 import { transposeTensor } from '@modelpass/transforms';
 import { constantOf, numbersOf } from '../constant-values.js';
 import { dimsOf, staticDims, tensorTypeOf, typeWithShape } from '../lowering-tools.js';
+import { fileByteRange } from '../weight-ranges.js';
 import { dequantizedHeadMerge, dequantizedHeadSplit, int8HeadMerge, int8HeadSplit } from '../quantized/attention-heads-int8.js';
 
 /**
@@ -30,6 +31,28 @@ import { dequantizedHeadMerge, dequantizedHeadSplit, int8HeadMerge, int8HeadSpli
 export function permOf(node: Node): number[] | undefined {
   const perm = node.getAttribute('perm');
   return perm?.kind === 'ints' ? perm.value.map(Number) : undefined;
+}
+
+/** The Transpose perms the attention rules look for (head split/merge, packed q/k/v), by key. */
+const ATTENTION_PERMS: readonly { readonly key: string; readonly axes: readonly number[] }[] = ['1,0,2', '1,2,0', '0,2,1,3', '0,2,3,1', '2,0,3,1,4', '1,2,0,3'].map((key) => ({ key, axes: key.split(',').map(Number) }));
+
+/**
+ * A Transpose's perm as the key the attention rules' tables use (`'1,0,2'`, as `permOf(node).join(',')` spells it), when
+ * it is one of `ATTENTION_PERMS`; else undefined. Compared number by number: every Transpose of a model is asked, and a
+ * joined string per ask (hashed again by the table lookup) cost more than the rest of a failed match.
+ */
+export function attentionPermKey(node: Node): string | undefined {
+  const perm = node.getAttribute('perm');
+  if (perm?.kind !== 'ints') return undefined;
+  const axes = perm.value;
+  for (let k = 0; k < ATTENTION_PERMS.length; k++) {
+    const known = ATTENTION_PERMS[k]!;
+    if (known.axes.length !== axes.length) continue;
+    let i = 0;
+    while (i < axes.length && axes[i] === known.axes[i]) i++;
+    if (i === axes.length) return known.key;
+  }
+  return undefined;
 }
 
 export function product(dims: readonly number[]): number {
@@ -202,11 +225,31 @@ function headMajorWeights(weight: Tensor, start: number, heads: number, headSize
   if (blocks?.headSize !== headSize) {
     const words = new Uint32Array(inner * columns);
     // The stored bytes are read for this copy only (not kept: the blocks are what the other parts take).
-    copyHeadMajor(wordsOf(weight.isLoaded ? weight.bytes() : (readWeights.get(weight) ?? weight.bytes())), words, { start: 0, blocks: columns / headSize, headSize, inner, columns });
+    copyHeadMajor(storedWordsForCopy(weight), words, { start: 0, blocks: columns / headSize, headSize, inner, columns });
     headBlocks.set(weight, (blocks = { headSize, words }));
   }
   const first = (start / headSize) * inner * headSize;
   return Tensor.fromBytes('float32', shape, new Uint8Array(blocks.words.buffer, first * FLOAT32_BYTES, size * FLOAT32_BYTES));
+}
+
+/** Reused memory for a weight's stored bytes that are only copied from (`storedWordsForCopy`): grown up to `COPY_SCRATCH_MAX_WORDS`. */
+let copyScratch = new Uint32Array(0);
+/** 1 MiB: a larger weight is read into memory of its own (the process does not keep that much for later conversions). */
+const COPY_SCRATCH_MAX_WORDS = 1 << 18;
+
+/**
+ * `weight`'s stored float32 words for one copy made right away: in memory as they are; already read (`readWeights`); or
+ * read from the file into `copyScratch` — a view valid until the next call, which saves allocating (and zeroing) a
+ * buffer the size of the weight that would be garbage after the copy.
+ */
+function storedWordsForCopy(weight: Tensor): Uint32Array {
+  const read = weight.isLoaded ? weight.bytes() : readWeights.get(weight);
+  const storage = weight.storage;
+  const count = (storage?.byteLength ?? 0) / FLOAT32_BYTES;
+  if (read || !storage?.readChunk || !Number.isInteger(count) || count > COPY_SCRATCH_MAX_WORDS) return wordsOf(read ?? weight.bytes());
+  if (copyScratch.length < count) copyScratch = new Uint32Array(count);
+  storage.readChunk(new Uint8Array(copyScratch.buffer, 0, storage.byteLength), 0);
+  return copyScratch.subarray(0, count);
 }
 
 /**
@@ -245,12 +288,17 @@ function headMajorBias(bias: Tensor, start: number, heads: number, headSize: num
 }
 
 /**
- * Rows `[h·hd, (h+1)·hd)` of a float32 `[H·hd, Eout]` (its stored `bytes`): head h's part of an out-projection, `[hd, Eout]`,
- * a view of those bytes (tensor bytes are never written in place; the heads share the one read of Wo).
+ * Rows `[h·hd, (h+1)·hd)` of a float32 `[H·hd, Eout]` weight: head h's part of an out-projection, `[hd, Eout]`. Of a
+ * weight still in its file, that part of the file (`fileByteRange`: nothing read; the lowering transposes it for
+ * FULLY_CONNECTED as it is written); else a view of its stored bytes, read once for all the heads (`weightBytes`; tensor
+ * bytes are never written in place).
  */
-function headRows(bytes: Uint8Array, columns: number, h: number, headSize: number): Tensor {
+function headRows(weight: Tensor, columns: number, h: number, headSize: number): Tensor {
   const rowBytes = headSize * columns * FLOAT32_BYTES;
-  return Tensor.fromBytes('float32', [headSize, columns], bytes.subarray(h * rowBytes, (h + 1) * rowBytes));
+  const shape = [headSize, columns];
+  const inFile = weight.isLoaded ? undefined : fileByteRange(weight, h * rowBytes, rowBytes);
+  if (inFile) return Tensor.fromStorage('float32', shape, inFile);
+  return Tensor.fromBytes('float32', shape, weightBytes(weight).subarray(h * rowBytes, (h + 1) * rowBytes));
 }
 
 /** How the head merge is spelt: the heads, their rows of Wo, and the types and names of what it makes. */
@@ -274,10 +322,9 @@ interface HeadMergeParts {
 function sumOfHeadProducts(at: Builder, source: Value, axis: number, parts: HeadMergeParts): Value {
   const { heads, headSize, outWidth, partType, productType, weight, base, loc, opset } = parts;
   const split = at.create('onnx.Split', [source], { axis: attrs.int(axis), ...(opset >= 18 ? { num_outputs: attrs.int(heads) } : {}) }, { types: new Array<Type>(heads).fill(partType), name: `${base}_heads`, loc });
-  const bytes = weightBytes(weight);
   let sum: Value | undefined;
   for (let h = 0; h < heads; h++) {
-    const headWeight = at.constant(headRows(bytes, outWidth, h, headSize), `${base}_head${h}_weights`);
+    const headWeight = at.constant(headRows(weight, outWidth, h, headSize), `${base}_head${h}_weights`);
     const product = at.op1('onnx.MatMul', [split.output(h), headWeight], {}, { types: [productType], name: `${base}_head${h}`, loc });
     sum = sum ? at.op1('onnx.Add', [sum, product], {}, { types: [productType], name: `${base}_sum${h}`, loc }) : product;
   }
@@ -285,7 +332,7 @@ function sumOfHeadProducts(at: Builder, source: Value, axis: number, parts: Head
 }
 
 export function int64s(values: readonly number[]): Tensor {
-  return Tensor.fromValues('int64', [values.length], values.map((v) => BigInt(v)));
+  return Tensor.fromValues('int64', [values.length], values);
 }
 
 /** Dims with at most the first `prefix` ones symbolic: the known dims after that prefix, or undefined. */
@@ -332,7 +379,7 @@ export interface HeadSplitShape {
 
 /** The head split's shape at `transpose` (a sole-reader Reshape to `[.., L, H, hd]` before it), or undefined. */
 export function headSplitShape(transpose: Node): HeadSplitShape | undefined {
-  const layout = SPLIT_PERMS[permOf(transpose)?.join(',') ?? ''];
+  const layout = SPLIT_PERMS[attentionPermKey(transpose) ?? ''];
   if (!layout) return undefined;
   const { prefix, keys } = layout;
   const reshape = transpose.inputs[0]?.producer;
@@ -436,7 +483,7 @@ const MERGE_PERMS: Record<string, number> = { '1,0,2': 0, '0,2,1,3': 1 };
 
 /** Matches at a Transpose: the head merge. Returns whether it rewrote. */
 function headMerge(transpose: Node, opset: number): boolean {
-  const prefix = MERGE_PERMS[permOf(transpose)?.join(',') ?? ''];
+  const prefix = MERGE_PERMS[attentionPermKey(transpose) ?? ''];
   if (prefix === undefined) return false;
   const attention = transpose.input(0);
   const dims = knownAfter(attention, prefix);
@@ -515,7 +562,7 @@ function headMerge(transpose: Node, opset: number): boolean {
  * that value is read as `[B, 1, L, Ein]` against `W'[H, Ein, hd]`, and `[B, H, L, hd]` is `[B·H, L, hd]` by a Reshape.
  */
 function interleavedHeadSplit(transpose: Node): boolean {
-  const perm = permOf(transpose)?.join(',');
+  const perm = attentionPermKey(transpose);
   if (perm !== '1,0,2' && perm !== '1,2,0') return false;
   const reshape = transpose.inputs[0]?.producer;
   if (reshape?.op !== 'onnx.Reshape' || soleUser(reshape.output(0)) !== transpose) return false;
@@ -547,7 +594,7 @@ function interleavedHeadSplit(transpose: Node): boolean {
   // three head transposes become one, and the merge's one swap back (`interleavedHeadMerge`).
   const swap = projection.x.producer;
   const at = Builder.before(transpose);
-  const batchFirst = swap?.op === 'onnx.Transpose' && permOf(swap)?.join(',') === '1,0,2';
+  const batchFirst = swap?.op === 'onnx.Transpose' && attentionPermKey(swap) === '1,0,2';
 
   const loc = transpose.loc;
   const base = transpose.name;
@@ -578,7 +625,7 @@ function interleavedHeadSplit(transpose: Node): boolean {
  */
 function sharedBatchMajorRows(x: Value, rowDims: readonly number[]): Value {
   for (const user of x.users) {
-    if (user.op !== 'onnx.Transpose' || user.inputs[0] !== x || permOf(user)?.join(',') !== '1,0,2') continue;
+    if (user.op !== 'onnx.Transpose' || user.inputs[0] !== x || attentionPermKey(user) !== '1,0,2') continue;
     const rows = user.output(0).users.find((reader) => reader.op === 'onnx.Reshape' && staticDims(reader.output(0))?.join() === rowDims.join());
     if (rows) return rows.output(0);
   }
@@ -595,7 +642,7 @@ function sharedBatchMajorRows(x: Value, rowDims: readonly number[]): Value {
  * by head, each head times its rows of Wo, summed: `[B, L, Eout]`, the batch-first result itself.
  */
 function interleavedHeadMerge(transpose: Node, opset: number): boolean {
-  if (permOf(transpose)?.join(',') !== '1,0,2') return false;
+  if (attentionPermKey(transpose) !== '1,0,2') return false;
   const attention = transpose.input(0);
   const dims = staticDims(attention);
   const reshape = soleUser(transpose.output(0));
@@ -619,7 +666,7 @@ function interleavedHeadMerge(transpose: Node, opset: number): boolean {
   const after = soleUser(reader.output(0));
   const unflatten = after?.op === 'onnx.Reshape' && staticDims(after.output(0))?.join() === [length, batch, outWidth].join() ? after : undefined;
   const swapBack = unflatten ? soleUser(unflatten.output(0)) : undefined;
-  const batchFirst = swapBack?.op === 'onnx.Transpose' && permOf(swapBack)?.join(',') === '1,0,2' ? swapBack : undefined;
+  const batchFirst = swapBack?.op === 'onnx.Transpose' && attentionPermKey(swapBack) === '1,0,2' ? swapBack : undefined;
   // Sequence first: the result is swapped back to [L, B, Eout] (one transpose where the merge had one), replacing the
   // Reshape [L, B, Eout]; it pairs with the split's one input swap.
   if (!batchFirst && !unflatten) return false;

@@ -2,7 +2,7 @@ import { attrs, Builder, type Dim, type Node, type Value } from '@modelpass/ir';
 import { constantOf, numbersOf } from '../constant-values.js';
 import { dimsOf, tensorTypeOf, typeWithShape } from '../lowering-tools.js';
 import { sameQuant, quantOf } from '../quantized/quant-values.js';
-import { attentionHeadsWithoutTranspose, batchTarget, int64s, knownAfter, permOf, soleUser } from './attention-heads.js';
+import { attentionHeadsWithoutTranspose, attentionPermKey, batchTarget, int64s, knownAfter, soleUser } from './attention-heads.js';
 
 /**
  * timm/DeiT's ViT attention (issue 12): one packed projection `qkv = x @ W[E, 3E] (+ b)` →
@@ -31,7 +31,7 @@ const PACKED_LAYOUTS: Record<string, { readonly prefix: 0 | 1; readonly headPerm
 };
 
 export function packedQkvAsHeadSplits(transpose: Node, opset: number): boolean {
-  const layout = PACKED_LAYOUTS[permOf(transpose)?.join(',') ?? ''];
+  const layout = PACKED_LAYOUTS[attentionPermKey(transpose) ?? ''];
   if (!layout || opset < 10) return false;
   const { prefix, headPerm } = layout;
   const packedType = tensorTypeOf(transpose.output(0));
