@@ -26,7 +26,9 @@ export interface Float64Result {
 
 /** Retypes the main graph's float64 values as float32 (see the file comment); nothing when it has none or one of `DTYPE_CHOOSERS` reads or writes them. */
 export function float64AsFloat32(graph: Graph): Float64Result {
-  const values = [...graph.definedValues()].filter(isFloat64);
+  // Collected as found: most models have none, and a copy of every value to filter was garbage at once.
+  const values: Value[] = [];
+  for (const value of graph.definedValues()) if (isFloat64(value)) values.push(value);
   if (values.length === 0) return { values: 0, boundary: [] };
   for (const node of graph.nodes()) {
     if (!DTYPE_CHOOSERS.has(node.op)) continue;

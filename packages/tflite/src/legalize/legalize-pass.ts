@@ -1,4 +1,4 @@
-import type { Graph, Tensor, Value } from '@modelpass/ir';
+import { batchSourceReads, type Graph, type Tensor, type Value } from '@modelpass/ir';
 import { inferShapes } from '@modelpass/ops';
 import { definePass, option, type OptionSpecs, type Pass } from '@modelpass/pass-manager';
 import { axisShufflesAsGather, inlineModelFunctions, foldConstantsPass, foldQdq, foldShapeArithmetic, foldShapes, fuseBatchNormPass, optimize, runNested } from '@modelpass/transforms';
@@ -167,12 +167,16 @@ export const legalizeTflite = definePass({
     // (folding, BatchNorm fusion and the float rewrites since change no type a shuffle is matched on, and add no If/Loop/sequence).
     const channelShuffle = context.options.channelShuffle as 'gather' | 'transpose';
     const done = { axisShuffles: singleInference && channelShuffle === 'gather' && resolvedStructure === 0, staticStructure: resolvedStructure === 0 };
-    prepareCanonicalForTflite(model, { channelShuffle, done });
-    // quantize-dynamic: DynamicQuantizeLinear → MatMulInteger chains → MatMul by int8 weights (TFLite's hybrid kernels).
-    const hybrid = ops.has('onnx.MatMulInteger') ? dynamicRangeAsHybrid(model.graph) : 0;
-    if (!singleInference || hybrid > 0) keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
-    if (BLOCK_QUANTIZED_OPS.some((op) => ops.has(op))) for (const note of blockQuantizedNotes(model.graph)) context.report(note); // how big 4-bit tables get in TFLite
-    const result = lowerToTflite(model, registry, { ioLayout: context.options.ioLayout as 'nchw' | 'nhwc', groupedConv: context.options.groupedConv as 'split' | 'native' });
+    // The canonical rewrites and the lowering read weights from the model's file (attention heads rearranged, matrices
+    // transposed): as one batch of reads, the file opened and checked once rather than around every read.
+    const { hybrid, result } = batchSourceReads(() => {
+      prepareCanonicalForTflite(model, { channelShuffle, done });
+      // quantize-dynamic: DynamicQuantizeLinear → MatMulInteger chains → MatMul by int8 weights (TFLite's hybrid kernels).
+      const hybrid = ops.has('onnx.MatMulInteger') ? dynamicRangeAsHybrid(model.graph) : 0;
+      if (!singleInference || hybrid > 0) keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));
+      if (BLOCK_QUANTIZED_OPS.some((op) => ops.has(op))) for (const note of blockQuantizedNotes(model.graph)) context.report(note); // how big 4-bit tables get in TFLite
+      return { hybrid, result: lowerToTflite(model, registry, { ioLayout: context.options.ioLayout as 'nchw' | 'nhwc', groupedConv: context.options.groupedConv as 'split' | 'native' }) };
+    });
     if (quantized) {
       const finished = finishInt8(model.graph);
       context.statistic('requantizations', finished.requantizations);
@@ -184,7 +188,10 @@ export const legalizeTflite = definePass({
       // Weight-only models: the float ops keep their int8 weights behind a DEQUANTIZE (bit-exact).
       context.statistic('int8-weights', int8WeightsOfFloatOps(model.graph));
     }
-    for (const constant of [...model.graph.constants]) if (!constant.hasUses && !constant.isGraphInput && !constant.isGraphOutput) model.graph.removeConstant(constant);
+    // Constants those rewrites left unread (lowerToTflite removed every unread one it left: with none of them run, there is nothing to remove).
+    if (quantized || hybrid > 0 || float16 || weightOnly) {
+      for (const constant of [...model.graph.constants]) if (!constant.hasUses && !constant.isGraphInput && !constant.isGraphOutput) model.graph.removeConstant(constant);
+    }
     context.statistic('nodes-lowered', result.lowered);
     context.statistic('activations-fused', result.fusedActivations);
     context.statistic('transposes-inside', result.transposes.inner);

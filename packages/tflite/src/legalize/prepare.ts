@@ -19,7 +19,7 @@ import { foldStaticSequences } from './rules/sequences.js';
 function reduceOver(at: Builder, op: string, x: Value, axes: number[], keepdims: number, opset: number, type: Value['type']): Value {
   const asInput = opset >= 18 || (op === 'onnx.ReduceSum' && opset >= 13);
   if (!asInput) return at.op1(op, [x], { axes: attrs.ints(axes), keepdims: attrs.int(keepdims) }, { types: [type] });
-  const axesValue = at.constant(Tensor.fromValues('int64', [axes.length], axes.map((a) => BigInt(a))), 'axes');
+  const axesValue = at.constant(Tensor.fromValues('int64', [axes.length], axes), 'axes');
   return at.op1(op, [x, axesValue], { keepdims: attrs.int(keepdims) }, { types: [type] });
 }
 

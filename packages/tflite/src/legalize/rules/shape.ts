@@ -10,11 +10,17 @@ import { eraseDeadPacks, transposeAsPack } from './pack-transpose.js';
 
 const INT32_MAX = 2147483647;
 
+/** Whether `dims` are known and at most one of them unknown: what `reshapeTarget` takes (checks ask this of every reshape, without building the target). */
+function hasReshapeTarget(dims: readonly Dim[] | undefined): boolean {
+  if (!dims) return false;
+  let unknown = 0;
+  for (let i = 0; i < dims.length; i++) if (typeof dims[i] !== 'number') unknown++;
+  return unknown <= 1;
+}
+
 /** A RESHAPE target from the output's declared dims: at most one of them may be unknown (it becomes -1). */
 function reshapeTarget(dims: readonly Dim[] | undefined): number[] | undefined {
-  if (!dims) return undefined;
-  const unknown = dims.filter((d) => typeof d !== 'number').length;
-  return unknown <= 1 ? dims.map((d) => (typeof d === 'number' ? d : -1)) : undefined;
+  return dims && hasReshapeTarget(dims) ? dims.map((d) => (typeof d === 'number' ? d : -1)) : undefined;
 }
 
 /**
@@ -56,7 +62,7 @@ const reshape: LoweringRule = {
   stage: 'lower',
   targets: ['RESHAPE', 'CAST', 'SHAPE', 'CONCATENATION', 'GATHER'],
   check(node) {
-    if (reshapeTarget(dimsOf(node.outputs[0]))) return undefined;
+    if (hasReshapeTarget(dimsOf(node.outputs[0]))) return undefined;
     if (unitAxisGroups(dimsOf(node.inputs[0]), dimsOf(node.outputs[0]), movesNoAxis(node))) return undefined;
     if (node.op === 'onnx.Reshape' && !constantOf(node.inputs[1])) return undefined;
     const dims = dimsOf(node.outputs[0]);
