@@ -16,6 +16,8 @@ import { formatFor } from './formats.js';
 import { checkInputDtypes } from './input-dtypes.js';
 import { applyInputShapes } from './input-shapes.js';
 import { writeModelOutput } from './model-files.js';
+import { blameModelShapeComputation } from './model-shape-computation.js';
+import { VERIFY_EACH_WITH_KNOWN_VALUES } from './verify-each-options.js';
 import { UsageError } from './usage-error.js';
 
 export const distributedFlags: Readonly<Record<string, FlagSpec>> = {
@@ -54,19 +56,24 @@ export interface DistributedSettings {
 
 /** Converts with the CLI's formats (by extension) and its passes plus `--plugin`s. */
 export function cliConvertHooks(plugins: readonly string[], io: CliIO): ConvertHooks {
+  // As convert reads: TorchScript gets shapes and dtypes while importing, every format has them checked and set after.
+  const read: ConvertHooks['read'] = async (path, options) => {
+    const format = formatFor(path, undefined, 'input');
+    const shapes = new Map(Object.entries(options?.inputShapes ?? {}));
+    const dtypes = new Map(Object.entries(options?.inputDtypes ?? {}) as [string, DType][]);
+    const model = await format.read(path, { ...(shapes.size > 0 ? { inputShapes: shapes } : {}), ...(dtypes.size > 0 ? { inputDtypes: dtypes } : {}) });
+    if (dtypes.size > 0 && format.name !== 'torchscript') checkInputDtypes(model, dtypes, path);
+    if (shapes.size > 0) applyInputShapes(model, shapes, path);
+    return model;
+  };
   return {
     environment: () => environmentWithPlugins(plugins, io),
-    // As convert reads: TorchScript gets shapes and dtypes while importing, every format has them checked and set after.
-    read: async (path, options) => {
-      const format = formatFor(path, undefined, 'input');
-      const shapes = new Map(Object.entries(options?.inputShapes ?? {}));
-      const dtypes = new Map(Object.entries(options?.inputDtypes ?? {}) as [string, DType][]);
-      const model = await format.read(path, { ...(shapes.size > 0 ? { inputShapes: shapes } : {}), ...(dtypes.size > 0 ? { inputDtypes: dtypes } : {}) });
-      if (dtypes.size > 0 && format.name !== 'torchscript') checkInputDtypes(model, dtypes, path);
-      if (shapes.size > 0) applyInputShapes(model, shapes, path);
-      return model;
-    },
+    read,
     write: (model: Model, path) => writeModelOutput(formatFor(path, undefined, 'output'), model, path),
+    // As convert verifies and reports: the input check sees computed shapes, and a failure the model's own shape
+    // computation causes names its node rather than the pass that folded the computation.
+    verifyEach: VERIFY_EACH_WITH_KNOWN_VALUES,
+    explainFailure: (error, job) => blameModelShapeComputation(error, async () => await read(job.input, job.read)),
   };
 }
 

@@ -2,7 +2,6 @@ import { realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { formatDiagnostic, writeFileAtomic, type Diagnostic, type Model } from '@modelpass/ir';
 import { encodeOnnx, parseValueInfoPolicy, VALUE_INFO_POLICIES } from '@modelpass/onnx';
-import { propagatedValues } from '@modelpass/ops';
 import { PassManager, printPipeline, StatisticsInstrumentation, TimingInstrumentation } from '@modelpass/pass-manager';
 import type { AccuracyFigure, Report } from '@modelpass/report';
 import { flagBoolean, flagList, flagString } from '../args.js';
@@ -34,6 +33,7 @@ import { DEFAULT_LATENCY_RUNS, measureLatency } from '../report/latency.js';
 import { checkDistributedFlagsApply, distributedFlags, withDistributedCalibration } from '../distributed-flags.js';
 import { checkOutputNotInputData } from '../input-data-files.js';
 import { blameModelShapeComputation } from '../model-shape-computation.js';
+import { VERIFY_EACH_WITH_KNOWN_VALUES } from '../verify-each-options.js';
 
 const PIPELINE_HELP = `pipeline syntax (every pass and its options: modelpass passes):
   a,b,c                          passes in order, separated by commas
@@ -183,7 +183,7 @@ export const convertCommand: Command = {
       signal: interruption.signal,
       // The input check sees the data the model computes from known shapes: a declared output contradicting a Reshape target
       // computed from Shape(x) is the input's stale declaration (a warning), not the fault of the pass that folds the computation.
-      verifyEach: flagBoolean(args, 'verify-each', true) && { knownValues: (input: Model) => propagatedValues(input, { registry: environment.ops }) },
+      verifyEach: flagBoolean(args, 'verify-each', true) && VERIFY_EACH_WITH_KNOWN_VALUES,
       instrumentations: [
         ...instrumentation.instrumentations,
         ...(instrumentation.timing ? [] : [timing]),

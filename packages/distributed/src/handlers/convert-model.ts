@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import { formatDiagnostic, type Model } from '@modelpass/ir';
 import { readOnnx, writeOnnx } from '@modelpass/onnx';
 import { createOpRegistry } from '@modelpass/ops';
-import { PassEnvironment, PassManager } from '@modelpass/pass-manager';
+import { PassEnvironment, PassManager, type VerifyEachOptions } from '@modelpass/pass-manager';
 import { quantizePasses } from '@modelpass/quantize';
 import { transformPasses } from '@modelpass/transforms';
 import { messageOf } from '../errors.js';
@@ -24,6 +24,13 @@ export interface ConvertHooks {
   readonly read: (path: string, options?: ConvertReadOptions) => Model | Promise<Model>;
   /** Writes whole or nothing (temporary file, then rename). */
   readonly write: (model: Model, path: string) => void | Promise<void>;
+  /** verify-each's options (default: verify-each with its defaults), e.g. the CLI's `knownValues` for the input check. */
+  readonly verifyEach?: VerifyEachOptions;
+  /**
+   * The error to report for a failed conversion (default: `error` itself): the CLI names the node a model's own shape
+   * computation makes impossible instead of the pass that made it visible, as `modelpass convert` does.
+   */
+  readonly explainFailure?: (error: unknown, job: ConvertJob) => unknown | Promise<unknown>;
 }
 
 /** transforms' and quantize's passes on the canonical op set. */
@@ -53,6 +60,7 @@ export async function convertModel(job: ConvertJob, hooks: ConvertHooks = DEFAUL
     const warnings: string[] = [];
     const manager = new PassManager({
       environment: await hooks.environment(),
+      ...(hooks.verifyEach ? { verifyEach: hooks.verifyEach } : {}),
       onDiagnostic: (d) => {
         if (d.severity === 'warning' || d.severity === 'error') warnings.push(formatDiagnostic(d));
       },
@@ -67,6 +75,12 @@ export async function convertModel(job: ConvertJob, hooks: ConvertHooks = DEFAUL
     await hooks.write(model, job.output);
     return { ok: true, output: job.output, bytes: statSync(job.output).size, nodesBefore, nodesAfter: model.graph.nodeList().length, warnings, seconds: seconds() };
   } catch (error) {
-    return { ok: false, error: messageOf(error), seconds: seconds() };
+    let reported = error;
+    try {
+      if (hooks.explainFailure) reported = await hooks.explainFailure(error, job);
+    } catch {
+      // An explanation that fails leaves the error as it was.
+    }
+    return { ok: false, error: messageOf(reported), seconds: seconds() };
   }
 }

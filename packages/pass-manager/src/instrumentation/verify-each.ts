@@ -1,4 +1,4 @@
-import { formatDiagnostic, ModelpassError, verifyModel, type Diagnostic, type Graph, type KnownValues, type Model, type VerifyOptions } from '@modelpass/ir';
+import { formatDiagnostic, ModelpassError, verifyModel, type Diagnostic, type Graph, type KnownValues, type Model, type OpRegistry, type VerifyOptions } from '@modelpass/ir';
 import { describePass, PassFailure } from '../pass-failure.js';
 import type { PassInstrumentation, PassRunInfo, PipelineRunInfo } from './instrumentation.js';
 
@@ -19,7 +19,7 @@ export interface VerifyEachOptions {
    * only: a declared output that contradicts a Reshape target computed from Shape(x) is then the input's stale
    * declaration (a tolerated warning), not an error of the pass that later folds the computation.
    */
-  readonly knownValues?: (model: Model) => KnownValues;
+  readonly knownValues?: (model: Model, registry: OpRegistry | undefined) => KnownValues;
 }
 
 /**
@@ -80,7 +80,7 @@ export class VerifyEachInstrumentation implements PassInstrumentation {
     this.baseline = new Set();
     this.inputTolerated = new Set();
     if (this.options.verifyInput === false) return;
-    const errors = this.errors(model, this.options.knownValues?.(model));
+    const errors = this.errors(model, this.options.knownValues?.(model, run.environment.ops));
     const tolerated = this.options.strictInput ? [] : toleratedInputErrors(model, errors);
     const fatal = errors.filter((d) => !tolerated.includes(d));
     this.inputTolerated = new Set(tolerated.map((d) => formatDiagnostic(d)));
