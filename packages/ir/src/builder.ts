@@ -35,7 +35,7 @@ export class GraphBuilder {
   }
 
   constant(tensor: Tensor, name = 'const'): Value {
-    return this.graph.addConstant(this.graph.uniqueName(name), tensor);
+    return this.graph._addConstantUnderFreeName(this.graph.uniqueName(name), tensor);
   }
 
   /** Adds a node and returns it. */
@@ -144,7 +144,7 @@ export class Builder {
 
   /** Adds `tensor` as a constant (initializer) of the graph under a fresh name derived from `name`. */
   constant(tensor: Tensor, name = 'const'): Value {
-    return this.graph.addConstant(this.graph.uniqueName(name), tensor);
+    return this.graph._addConstantUnderFreeName(this.graph.uniqueName(name), tensor);
   }
 
   /**

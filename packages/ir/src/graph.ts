@@ -252,7 +252,13 @@ export class Graph {
 
   /** Adds a constant (initializer). Its type is taken from the tensor. */
   addConstant(name: string, tensor: Tensor): Value {
-    const value = this.define(name, tensorType(tensor.dtype, tensor.shape, tensor.quant));
+    this.claim(name);
+    return this._addConstantUnderFreeName(name, tensor);
+  }
+
+  /** @internal `addConstant` under a name just made by `uniqueName` (so free: not looked up again). */
+  _addConstantUnderFreeName(name: string, tensor: Tensor): Value {
+    const value = this.defineClaimed(name, tensorType(tensor.dtype, tensor.shape, tensor.quant));
     value.constant = tensor;
     this._constants.push(value);
     this.constantSet.add(value);
@@ -386,14 +392,7 @@ export class Graph {
 
   /** @internal */
   _linkBefore(node: Node, anchor: Node | null): void {
-    if (anchor && anchor._graph !== this) throw new Error('anchor node is not in this graph');
-    node._graph = this;
-    node._next = anchor;
-    node._prev = anchor ? anchor._prev : this._last;
-    if (node._prev) node._prev._next = node;
-    else this._first = node;
-    if (anchor) anchor._prev = node;
-    else this._last = node;
+    this.attachBefore(node, anchor);
     this._nodeCount++;
     this.nodeNames?.add(node.name);
   }
@@ -405,14 +404,43 @@ export class Graph {
 
   /** @internal */
   _unlink(node: Node): void {
+    this.detach(node);
+    this._nodeCount--;
+    this.nodeNames?.delete(node.name);
+  }
+
+  /** @internal Moves `node` (in this graph) to just before `anchor`: its name and the count stay. */
+  _moveBefore(node: Node, anchor: Node): void {
+    this.detach(node);
+    this.attachBefore(node, anchor);
+  }
+
+  /** @internal Moves `node` (in this graph) to just after `anchor` (whose successor is read once `node` is out). */
+  _moveAfter(node: Node, anchor: Node): void {
+    this.detach(node);
+    this.attachBefore(node, anchor._next);
+  }
+
+  /** Puts `node` in the list of nodes just before `anchor` (at the end when null). */
+  private attachBefore(node: Node, anchor: Node | null): void {
+    if (anchor && anchor._graph !== this) throw new Error('anchor node is not in this graph');
+    node._graph = this;
+    node._next = anchor;
+    node._prev = anchor ? anchor._prev : this._last;
+    if (node._prev) node._prev._next = node;
+    else this._first = node;
+    if (anchor) anchor._prev = node;
+    else this._last = node;
+  }
+
+  /** Takes `node` out of the list of nodes. */
+  private detach(node: Node): void {
     if (node._prev) node._prev._next = node._next;
     else this._first = node._next;
     if (node._next) node._next._prev = node._prev;
     else this._last = node._prev;
     node._prev = null;
     node._next = null;
-    this._nodeCount--;
-    this.nodeNames?.delete(node.name);
   }
 
   /** Moves an output value of one node to be produced by another (used by rewrites that replace a node). */

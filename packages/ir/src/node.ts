@@ -295,14 +295,12 @@ export class Node {
   /** Moves this node (already in a graph) to just before `anchor`. */
   moveBefore(anchor: Node): void {
     if (!this._graph || anchor.graph !== this._graph) throw this.error('can only move within its own graph');
-    this._graph._unlink(this);
-    this._graph._linkBefore(this, anchor);
+    this._graph._moveBefore(this, anchor);
   }
 
   moveAfter(anchor: Node): void {
     if (!this._graph || anchor.graph !== this._graph) throw this.error('can only move within its own graph');
-    this._graph._unlink(this);
-    this._graph._linkAfter(this, anchor);
+    this._graph._moveAfter(this, anchor);
   }
 
   /** The location to report for this node: its source location plus its name and op. */

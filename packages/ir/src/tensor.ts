@@ -30,11 +30,11 @@ export class Tensor {
     storage: TensorStorage | undefined,
     strings: readonly string[] | undefined,
     quant: QuantParams | undefined,
+    size: number = elementCount(shape),
   ) {
     this.dtype = dtype;
-    // A frozen array cannot change under the tensor: shared as it is (reshape, withQuant and kernels pass one on).
-    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
-    this._size = elementCount(this.shape);
+    this.shape = frozenShape(shape);
+    this._size = size;
     this.storage = storage;
     this.strings = strings;
     this.quant = quant;
@@ -43,13 +43,14 @@ export class Tensor {
   /** A tensor over existing storage; the byte length must match dtype and shape. */
   static fromStorage(dtype: DType, shape: readonly number[], storage: TensorStorage, quant?: QuantParams): Tensor {
     if (dtype === 'string') throw new TypeError('string tensors are built with Tensor.fromStrings');
-    const expected = byteLengthOf(dtype, elementCount(shape));
+    const size = elementCount(shape);
+    const expected = byteLengthOf(dtype, size);
     if (storage.byteLength !== expected) {
       throw new RangeError(
         `${dtype}[${shape.join(',')}] needs ${expected} bytes, storage ${storage.describe()} has ${storage.byteLength}`,
       );
     }
-    return new Tensor(dtype, shape, storage, undefined, quant);
+    return new Tensor(dtype, shape, storage, undefined, quant, size);
   }
 
   static fromBytes(dtype: DType, shape: readonly number[], bytes: Uint8Array, quant?: QuantParams): Tensor {
@@ -61,7 +62,7 @@ export class Tensor {
    * Complex values are interleaved real/imaginary pairs.
    */
   static fromValues(dtype: DType, shape: readonly number[], values: ElementValues, quant?: QuantParams): Tensor {
-    const count = elementCount(shape) * (dtype.startsWith('complex') ? 2 : 1);
+    const count = elementCount(shape) * (dtype === 'complex64' || dtype === 'complex128' ? 2 : 1);
     if (values.length !== count) {
       throw new RangeError(`${dtype}[${shape.join(',')}] needs ${count} values, got ${values.length}`);
     }
@@ -177,7 +178,7 @@ export class Tensor {
   }
 
   withQuant(quant: QuantParams | undefined): Tensor {
-    return new Tensor(this.dtype, this.shape, this.storage, this.strings, quant);
+    return new Tensor(this.dtype, this.shape, this.storage, this.strings, quant, this._size);
   }
 
   /** Same bytes, new shape with the same element count. */
@@ -185,7 +186,7 @@ export class Tensor {
     if (elementCount(shape) !== this.size) {
       throw new RangeError(`cannot reshape [${this.shape.join(',')}] to [${shape.join(',')}]`);
     }
-    return new Tensor(this.dtype, shape, this.storage, this.strings, this.quant);
+    return new Tensor(this.dtype, shape, this.storage, this.strings, this.quant, this._size);
   }
 
   /**
@@ -209,6 +210,25 @@ export class Tensor {
     }
     return true;
   }
+}
+
+/** Frozen one-dimension shapes `[1]` … `[RANK1_SHAPES - 1]`, made on first use and shared by every tensor of that shape. */
+const RANK1_SHAPES = 1024;
+const rank1Shapes: (readonly number[] | undefined)[] = [];
+const SCALAR_SHAPE: readonly number[] = Object.freeze([]);
+
+/**
+ * `shape` as a frozen array, which cannot change under the tensor: a frozen one as it is (reshape, withQuant and
+ * kernels pass one on); a scalar's and a short vector's (the shape of nearly every constant that inference and
+ * lowering make) shared, since freezing a fresh array costs more than the rest of making a small tensor.
+ */
+function frozenShape(shape: readonly number[]): readonly number[] {
+  if (shape.length === 0) return SCALAR_SHAPE;
+  if (shape.length === 1) {
+    const dim = shape[0]!;
+    if (dim > 0 && dim < RANK1_SHAPES && Number.isInteger(dim)) return (rank1Shapes[dim] ??= Object.freeze([dim]));
+  }
+  return Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -79,8 +79,9 @@ export function isStaticShape(shape: readonly Dim[] | null): shape is readonly n
 }
 
 export function elementCount(shape: readonly number[]): number {
+  // An indexed loop: shapes are mostly frozen arrays, whose iterator V8 runs on a slower path than their elements.
   let count = 1;
-  for (const dim of shape) count *= dim;
+  for (let i = 0; i < shape.length; i++) count *= shape[i]!;
   return count;
 }
 

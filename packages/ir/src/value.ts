@@ -189,13 +189,15 @@ export class Value {
       this.replaceUsesWith(identity.output(0), () => true);
       return;
     }
-    // An indexed loop over the snapshot (no iterator): every replaced node's outputs come through here.
-    const uses = this._useArray();
-    for (let i = 0; i < uses.length; i++) {
-      const use = uses[i]!;
-      if (use.user === undefined || use.user === except) continue;
-      if ((use.user as Graph).isGraph) (use.user as Graph)._setOutputAt(use.index, other);
-      else (use.user as Node).setInput(use.index, other);
+    // A walk of the use list, the successor read before each use is replaced (no snapshot array): every replaced
+    // node's outputs come through here. Replacing a use takes only that use out of this list and adds none to it.
+    for (let use = this._firstUse; use !== null; ) {
+      const next: Use | null = use._next;
+      if (use.user !== except) {
+        if ((use.user as Graph).isGraph) (use.user as Graph)._setOutputAt(use.index, other);
+        else (use.user as Node).setInput(use.index, other);
+      }
+      use = next;
     }
     if (keep) {
       const name = this._name;

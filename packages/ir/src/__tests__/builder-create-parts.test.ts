@@ -48,3 +48,36 @@ describe('graph outputs and Builder.create, as kept by the graph (no walks over 
     expect(() => at.create('onnx.Neg', [x], { axis: 'wide' }, { outputs: ['u'] as string[] })).not.toThrow();
   });
 });
+
+describe('moves and replacements walk the links in place', () => {
+  it('moveAfter/moveBefore keep order, count and the node names uniqueNodeName avoids', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x');
+    const [first, second, third] = ['a', 'b', 'c'].map((name) => b.node('onnx.Relu', [x], {}, { name }));
+    const names = () => b.graph.nodeList().map((n) => n.name);
+    second!.moveAfter(first!); // already there
+    expect(names()).toEqual(['a', 'b', 'c']);
+    first!.moveAfter(third!);
+    expect(names()).toEqual(['b', 'c', 'a']);
+    third!.moveBefore(second!);
+    expect(names()).toEqual(['c', 'b', 'a']);
+    expect([b.graph.nodeCount, b.graph.firstNode?.name, b.graph.lastNode?.name]).toEqual([3, 'c', 'a']);
+    expect(b.graph.uniqueNodeName('a')).not.toBe('a');
+    first!.erase();
+    expect(b.graph.uniqueNodeName('a')).toBe('a');
+  });
+
+  it('replaceAllUsesWith replaces every use (one node reading twice, graph outputs) but the excepted node’s', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x');
+    const y = b.input('y');
+    const twice = b.node('onnx.Add', [x, x]);
+    const keep = b.node('onnx.Neg', [x]);
+    const after = b.node('onnx.Abs', [x]);
+    b.output(x);
+    x.replaceAllUsesWith(y, { except: keep, keepOutputNames: false });
+    expect([twice.inputs[0], twice.inputs[1], keep.inputs[0], after.inputs[0], b.graph.outputs[0]]).toEqual([y, y, x, y, y]);
+    expect([x.useCount, y.useCount, x.isGraphOutput, y.isGraphOutput]).toEqual([1, 4, false, true]);
+    expect([...y.uses].map((use) => use.index)).toEqual([0, 1, 0, 0]);
+  });
+});
