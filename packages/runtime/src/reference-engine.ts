@@ -7,6 +7,7 @@ import { runReference } from '@modelpass/ops';
 import { feedsToMap, type Engine, type Feeds, type ModelSource, type RunOptions } from './engine.js';
 import { messageOf, runtimeError } from './errors.js';
 import { describeModelSource, loadModel } from './model-source.js';
+import { refuseTypeConstraintViolations } from './reference-type-check.js';
 
 /** Runs one engine run under a guard (the CLI's time limit, `withRunTimeLimit`); `what` names engine and model. */
 export type RunGuard = <T>(what: string, body: () => T | Promise<T>) => Promise<T>;
@@ -43,6 +44,8 @@ export class ReferenceEngine implements Engine {
         });
       }
     }
+    // ONNX Runtime's load-time check of operand types: the kernels would compute something for an int8 ReduceLogSum.
+    refuseTypeConstraintViolations(model, describeModelSource(source));
     let results: Map<string, unknown>;
     try {
       const guard = this.options.guard;
