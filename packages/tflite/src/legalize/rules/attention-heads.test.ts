@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { attrs, FileRangeStorage, GraphBuilder, Tensor, tensorType, type Value } from '@modelpass/ir';
 import { createOpRegistry, inferShapes } from '@modelpass/ops';
 import { registerTfliteDialect } from '../../dialect/index.js';
@@ -149,7 +149,9 @@ describe('attention head merge (prepareCanonicalForTflite)', () => {
     const file = join(work, 'wo.bin');
     // Wo after 12 bytes of something else, as an initializer lies inside its .onnx.
     writeFileSync(file, Buffer.concat([Buffer.alloc(12, 7), Buffer.from(values.buffer)]));
-    const storage = new CountingFileStorage(file, 12, values.byteLength);
+    const storage = new FileRangeStorage(file, 12, values.byteLength);
+    // Every read of a file range (Wo's or a part's), counted.
+    const reads = vi.spyOn(FileRangeStorage.prototype, 'readChunk');
 
     const b = new GraphBuilder();
     const attention = b.input('attention', tensorType('float32', [HEADS, LENGTH, HEAD_SIZE]));
@@ -161,7 +163,7 @@ describe('attention head merge (prepareCanonicalForTflite)', () => {
     inferShapes(model, { registry, mode: 'refresh' });
 
     expect(prepareCanonicalForTflite(model)).toBe(1);
-    expect(storage.bytesRead).toBe(0);
+    expect(reads).not.toHaveBeenCalled();
     const rowsOf = (h: number): number[] => Array.from(values.subarray(h * HEAD_SIZE * OUT, (h + 1) * HEAD_SIZE * OUT));
     for (let h = 0; h < HEADS; h++) {
       const weight = model.graph.constants.find((value) => value.name === `out_proj_head${h}_weights`)?.constant;
@@ -170,8 +172,10 @@ describe('attention head merge (prepareCanonicalForTflite)', () => {
       expect(weight!.toNumbers()).toEqual(rowsOf(h));
     }
 
+    reads.mockClear();
     // Lowered: each head a FULLY_CONNECTED whose [Eout, hd] weights are its rows transposed as they are read.
     lowerToTflite(model, registry);
+    expect(reads).not.toHaveBeenCalled();
     const products = model.graph.nodeList().filter((node) => node.op === 'tflite.FULLY_CONNECTED');
     expect(products).toHaveLength(HEADS);
     for (const [h, product] of products.entries()) {
@@ -181,7 +185,30 @@ describe('attention head merge (prepareCanonicalForTflite)', () => {
       for (let o = 0; o < OUT; o++) for (let d = 0; d < HEAD_SIZE; d++) expected.push(rowsOf(h)[d * OUT + o]!);
       expect(weight.toNumbers()).toEqual(expected);
     }
-    expect(storage.bytesRead).toBe(0);
+    reads.mockRestore();
+  });
+
+  it('reads an out-projection of a storage class of its own whole (its bytes need not be the file\'s at its offset)', () => {
+    const OUT = 3;
+    const values = Float32Array.from({ length: EMBED * OUT }, (_, i) => i / 8 - 1);
+    const file = join(work, 'wo-counted.bin');
+    writeFileSync(file, new Uint8Array(values.buffer));
+    const storage = new CountingFileStorage(file, 0, values.byteLength);
+    const b = new GraphBuilder();
+    const attention = b.input('attention', tensorType('float32', [HEADS, LENGTH, HEAD_SIZE]));
+    const merged = b.op1('onnx.Transpose', [attention], { perm: attrs.ints([1, 0, 2]) });
+    const rows = b.op1('onnx.Reshape', [merged, b.constant(i64([LENGTH, EMBED]))]);
+    b.output(b.op1('onnx.MatMul', [rows, b.constant(Tensor.fromStorage('float32', [EMBED, OUT], storage), 'out_proj_weight')], {}, { name: 'out_proj' }));
+    const model = b.model({ onnx: 17 });
+    inferShapes(model, { mode: 'refresh' });
+
+    expect(prepareCanonicalForTflite(model)).toBe(1);
+    expect(storage.bytesRead).toBe(values.byteLength);
+    for (let h = 0; h < HEADS; h++) {
+      const weight = model.graph.constants.find((value) => value.name === `out_proj_head${h}_weights`)!.constant!;
+      expect(weight.storage?.kind).toBe('memory');
+      expect(weight.toNumbers()).toEqual(Array.from(values.subarray(h * HEAD_SIZE * OUT, (h + 1) * HEAD_SIZE * OUT)));
+    }
   });
 
   it('matches the attention perms number by number, as their joined keys', () => {
