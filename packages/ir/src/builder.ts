@@ -153,7 +153,6 @@ export class Builder {
    */
   create(op: string, inputs: readonly (Value | null)[], attributes: AttributeInits = {}, options: CreateOptions = {}): Node {
     const graph = this.graph;
-    const schema = this.options.registry?.get(op);
     const count = typeof options.outputs === 'number' ? options.outputs : (options.outputs?.length ?? options.types?.length ?? 1);
     const names = Array.isArray(options.outputs) ? (options.outputs as readonly string[]) : undefined;
     // Straight to the graph (no options object, no spec object per output, the attributes typed into the node's
@@ -164,7 +163,7 @@ export class Builder {
       outputNames = new Array<string | undefined>(count);
       for (let index = 0; index < count; index++) outputNames[index] = names[index] !== undefined ? graph.uniqueName(names[index]!) : undefined;
     }
-    const typed = toAttributeMap(op, attributes, schema);
+    const typed = toAttributeMap(op, attributes, this.options.registry);
     const name = graph.uniqueNodeName(options.name ?? opTypeOf(op));
     const loc = options.loc ?? this.options.loc ?? NO_LOCATION;
     const point = this.point;

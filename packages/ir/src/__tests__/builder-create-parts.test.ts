@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attrs, Builder, GraphBuilder, tensorType } from '@modelpass/ir';
+import { attrs, Builder, defineOp, GraphBuilder, OpRegistry, tensorType } from '@modelpass/ir';
 
 describe('graph outputs and Builder.create, as kept by the graph (no walks over uses)', () => {
   it('isGraphOutput follows each output of the value’s own graph, counted once per output, not a nested graph’s', () => {
@@ -79,5 +79,20 @@ describe('moves and replacements walk the links in place', () => {
     expect([twice.inputs[0], twice.inputs[1], keep.inputs[0], after.inputs[0], b.graph.outputs[0]]).toEqual([y, y, x, y, y]);
     expect([x.useCount, y.useCount, x.isGraphOutput, y.isGraphOutput]).toEqual([1, 4, false, true]);
     expect([...y.uses].map((use) => use.index)).toEqual([0, 1, 0, 0]);
+  });
+});
+
+describe('Builder.create types plain attribute values by the registry’s schema', () => {
+  it('also when a typed attribute comes first, and needs no schema for typed ones only', () => {
+    const registry = new OpRegistry([defineOp({ op: 'test.Leaky', inputs: [{ name: 'X' }], outputs: [{ name: 'Y' }], attributes: { alpha: { kind: 'float' }, mode: { kind: 'string' } } })]);
+    const b = new GraphBuilder();
+    const x = b.input('x');
+    const anchor = b.node('onnx.Relu', [x]);
+    const at = Builder.before(anchor, { registry });
+    const node = at.create('test.Leaky', [x], { mode: attrs.string('a'), alpha: 2 });
+    expect(node.attributes.get('alpha')).toEqual({ kind: 'float', value: 2 });
+    expect(at.create('test.Unknown', [x], { alpha: 2 }).attributes.get('alpha')).toEqual({ kind: 'int', value: 2 });
+    expect(at.create('test.Unknown', [x], { alpha: attrs.float(2) }).attributes.get('alpha')).toEqual({ kind: 'float', value: 2 });
+    expect(() => at.create('test.Leaky', [x], { mode: attrs.string('a'), alpha: 'x' })).toThrow("attribute 'alpha' of test.Leaky cannot be built from the value given");
   });
 });

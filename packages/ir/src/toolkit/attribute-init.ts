@@ -1,5 +1,6 @@
 import type { Attribute, AttributeKind } from '../attribute.js';
 import { ModelpassError } from '../diagnostic.js';
+import type { OpRegistry } from '../op-registry.js';
 import type { OpSchema } from '../op-schema.js';
 import { Tensor } from '../tensor.js';
 
@@ -32,14 +33,22 @@ export function toAttributes(op: string, inits: AttributeInits, schema?: OpSchem
 
 /**
  * `toAttributes` as the map a node keeps (same order, same checks), or undefined when no attribute is given:
- * `Builder.create` hands it to the node it makes, instead of a record the node copies entry by entry.
+ * `Builder.create` hands it to the node it makes, instead of a record the node copies entry by entry. The op's
+ * schema is looked up in `registry` at the first plain value (typed attributes and none need no schema).
  */
-export function toAttributeMap(op: string, inits: AttributeInits, schema?: OpSchema): Map<string, Attribute> | undefined {
+export function toAttributeMap(op: string, inits: AttributeInits, registry: OpRegistry | undefined): Map<string, Attribute> | undefined {
   let typed: Map<string, Attribute> | undefined;
+  let schema: OpSchema | undefined;
+  let schemaLooked = false;
   for (const name in inits) {
     if (!Object.hasOwn(inits, name)) continue;
     const value = inits[name];
-    if (value !== undefined) (typed ??= new Map()).set(name, typedAttribute(op, name, value, schema));
+    if (value === undefined) continue;
+    if (!schemaLooked && !isAttribute(value)) {
+      schema = registry?.get(op);
+      schemaLooked = true;
+    }
+    (typed ??= new Map()).set(name, typedAttribute(op, name, value, schema));
   }
   return typed;
 }
