@@ -25,3 +25,16 @@ export function quantizedDisagreementNote(models: readonly { readonly model: Mod
     'beyond the default tolerance made for float conversions; judge them by the cosine and top-1 agreement above, by accuracy (modelpass eval), or with --atol/--rtol of a few quantization steps'
   );
 }
+
+/**
+ * The note for `convert --check` when a pass left a quantized model outside the tolerance: the default is made for
+ * float passes, so a quantizing pass "fails" it by design (QA s19: `-p 'simplify,quantize-dynamic' --check` on an LSTM
+ * tagger stopped at quantize-dynamic, max abs 0.0039, with no word on how to check a quantization instead).
+ */
+export function quantizedCheckNote(passName: string, model: Model): string | undefined {
+  if (!isQuantizedModel(model)) return undefined;
+  return (
+    `the model after '${passName}' is quantized: quantized outputs differ from float by quantization steps, beyond --check's default tolerance made for float passes; ` +
+    'check it by accuracy (--check-dataset SPEC --check-accuracy-budget X) or with --check=ATOL,RTOL of a few quantization steps'
+  );
+}

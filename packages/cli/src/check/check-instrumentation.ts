@@ -18,6 +18,7 @@ import { compareIntermediates } from './intermediate-tensors.js';
 import { OrtRejection, Referee, type RefereeEngine } from './referee.js';
 import { writeCheckReproducer } from './check-reproducer.js';
 import { outputsCheck } from '../report/outputs-check.js';
+import { quantizedCheckNote } from '../quantized-note.js';
 
 export interface CheckFailure {
   readonly pass: PassRunInfo;
@@ -247,11 +248,12 @@ export class CheckInstrumentation implements PassInstrumentation {
     } catch (error) {
       bisection = { notes: [`the intermediate tensors could not be compared: ${messageOf(error)}`] };
     }
+    const quantizedNote = check.withinTolerance ? undefined : quantizedCheckNote(pass.passName, model);
     this.failure = {
       pass,
       check,
       ...(bisection.divergence ? { divergence: bisection.divergence } : {}),
-      notes: bisection.notes,
+      notes: quantizedNote ? [...bisection.notes, quantizedNote] : bisection.notes,
       ...(this.originalAccuracy ? { originalAccuracy: this.originalAccuracy } : {}),
       ...(this.options.accuracyBudget !== undefined ? { accuracyBudget: this.options.accuracyBudget } : {}),
     };
