@@ -35,15 +35,29 @@ export function isTorchScriptPath(path: string): boolean {
 }
 
 const RUNNER = `
-import json, sys
+import json, re, sys
 try:
     import numpy, torch
 except ImportError as error:
     print("MODELPASS_NO_TORCH " + str(error), file=sys.stderr)
     sys.exit(3)
+try:
+    import torchvision  # registers torchvision's TorchScript ops (torchvision::nms, roi_align, ...) that archives call
+    torchvision_missing = None
+except ImportError as error:
+    torchvision_missing = str(error)
 job = json.load(open(sys.argv[1]))
 torch.set_num_threads(job["threads"])
-module = torch.jit.load(job["archive"], map_location="cpu")
+try:
+    module = torch.jit.load(job["archive"], map_location="cpu")
+except RuntimeError as error:
+    unknown = re.search(r"Unknown builtin op: ([A-Za-z_][A-Za-z0-9_]*::[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)", str(error))
+    if unknown is None:
+        raise
+    library = unknown.group(1).split("::")[0]
+    missing = torchvision_missing if library == "torchvision" else "no library that registers it is loaded"
+    print("MODELPASS_UNKNOWN_OP " + json.dumps({"op": unknown.group(1), "library": library, "missing": missing}), file=sys.stderr)
+    sys.exit(4)
 module.eval()
 inputs = [torch.from_numpy(numpy.load(path)) for path in job["inputs"]]
 outputs = []
@@ -119,6 +133,8 @@ export class TorchEngine implements Engine {
           if (/MODELPASS_NO_TORCH/.test(stderr)) {
             return fail(runtimeError({ reason: `the torch engine needs PyTorch, and '${python}' cannot import it`, hint: TORCH_SETUP_HINT }));
           }
+          const unknownOp = /MODELPASS_UNKNOWN_OP (.*)/.exec(stderr);
+          if (unknownOp) return fail(unknownOpError(archive, python, JSON.parse(unknownOp[1]!) as UnknownOp));
           if (error.killed) {
             return fail(runtimeError({ reason: `torch ran '${archive}' for longer than ${this.options.timeoutMs ?? 600_000} ms and was stopped`, location: { file: archive } }));
           }
@@ -129,6 +145,28 @@ export class TorchEngine implements Engine {
       );
     });
   }
+}
+
+/** A custom op the archive calls that torch.jit.load did not know: `torchvision::nms`, its library, why it was not there. */
+interface UnknownOp {
+  readonly op: string;
+  readonly library: string;
+  readonly missing: string | null;
+}
+
+/** torch.jit.load knows a library's custom ops (`torchvision::nms`) only once the library is imported. */
+function unknownOpError(archive: string, python: string, unknown: UnknownOp): Error {
+  const torchvision = unknown.library === 'torchvision';
+  return runtimeError({
+    reason: torchvision
+      ? `torch cannot load '${archive}': it calls torchvision's custom op ${unknown.op}, which torch knows only with torchvision imported, and '${python}' cannot import torchvision${unknown.missing ? ` (${unknown.missing})` : ''}`
+      : `torch cannot load '${archive}': it calls the custom op ${unknown.op} of library '${unknown.library}', which the torch engine does not load`,
+    location: { file: archive },
+    code: 'runtime/torch-custom-op',
+    hint: torchvision
+      ? `install torchvision for that Python (Debian: apt-get install -y --no-install-recommends python3-torchvision), or set MODELPASS_TORCH_PYTHON to a Python that has torch and torchvision`
+      : `the torch engine imports torch and torchvision only: run the archive where '${unknown.library}' is loaded, or compare the model's ONNX export instead`,
+  });
 }
 
 function archivePath(source: ModelSource): string {

@@ -27,6 +27,7 @@ import { checkInputDtypes, inputDtypeFlag, parseInputDtypes } from '../input-dty
 import { quantizedDisagreementNote } from '../quantized-note.js';
 import { applyRunTimeLimit, runTimeLimitFlag } from '../run-time-limit-flag.js';
 import { checkSeedText } from '../seed-flag.js';
+import { archiveRunByTorch, isArchiveCodeRefusal } from '../compare-unreadable-archive.js';
 
 function parseTolerance(args: Parameters<Command['run']>[0], name: 'atol' | 'rtol', fallback: number): number {
   const text = flagString(args, name);
@@ -368,7 +369,14 @@ export const compareCommand: Command = {
               return modelSource(args.positionals[archive]!, noteIO, archiveRead, archiveShapes, engine, fileShapes, { order, otherPath: other.path, dtypes: dtypesByName });
             });
       };
-      const { side, notes } = await readArchiveWithoutFixed(readArchive, fixedByValue);
+      const archivePath = modelInput(args.positionals[archive]!, io, undefined).path;
+      // torch runs the archive itself: one the reader cannot import (torchvision.ops.nms) is run as it is, by position.
+      const torchRunsIt = engine !== 'ort' && engine !== 'reference';
+      const { side, notes } = await readArchiveWithoutFixed(readArchive, fixedByValue).catch((error: unknown) => {
+        if (!torchRunsIt || !isArchiveCodeRefusal(error)) throw error;
+        const notes: string[] = [];
+        return { side: archiveRunByTorch(archivePath, other.model, other.path, error, (text) => void notes.push(text)), notes };
+      });
       for (const note of notes) io.stderr(note);
       [a, b] = archive === 0 ? [side, other] : [other, side];
     } else {
