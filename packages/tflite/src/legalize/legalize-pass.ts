@@ -22,6 +22,8 @@ import { unshareDequantizedIntegers } from './quantized/shared-integers.js';
 import { addDefaultSignature, DEFAULT_SIGNATURE_KEY } from './default-signature.js';
 import { inlineIfsOfKnownConditions } from './known-conditions.js';
 import { describeRetyped, retypeContradictedOutputs } from './declared-outputs.js';
+import { CONTRIB_FORM_OPS } from './rules/contrib-forms.js';
+import { SEQUENCE_AND_OPTIONAL_OPS } from './rules/sequences.js';
 
 /**
  * The ops anywhere in `graph` (subgraphs included), gathered in one walk: the steps that only act on
@@ -54,6 +56,8 @@ function stillHasOp(graph: Graph, present: ReadonlySet<string>, ops: readonly st
 const SHAPE_READERS = ['onnx.Shape', 'onnx.Size'];
 const BATCH_NORMS = ['onnx.BatchNormalization'];
 const CONTROL_FLOW = ['onnx.If', 'onnx.Loop', 'onnx.Scan'];
+/** What `resolveStaticStructure` acts on: control flow, sequences and optionals, com.microsoft FusedConv/GroupNorm. */
+const STATIC_STRUCTURE_OPS = [...CONTROL_FLOW, ...SEQUENCE_AND_OPTIONAL_OPS, ...CONTRIB_FORM_OPS];
 
 export const legalizeTflite = definePass({
   name: 'legalize-tflite',
@@ -149,7 +153,10 @@ export const legalizeTflite = definePass({
     // An output declared with a rank its producer does not compute (an empty shape for an unknown one) takes the computed type.
     for (const entry of retypeContradictedOutputs(model, registry, { ifsInlined: ifsInlined > 0 })) context.report({ severity: 'warning', source: '@modelpass/tflite', reason: describeRetyped(entry) });
     // If/Loop/Scan, sequences and optionals known now: unrolled/inlined/folded, then their copies folded like the rest.
-    const resolvedStructure = resolveStaticStructure(model);
+    // Not looked for (three walks) where the census has none: no step since adds them but an inlined If's branch or the
+    // optimize preset, after which the census is taken again.
+    const census = ifsInlined > 0 || context.options.optimize ? opsIn(model.graph) : ops;
+    const resolvedStructure = STATIC_STRUCTURE_OPS.some((op) => census.has(op)) ? resolveStaticStructure(model) : 0;
     if (resolvedStructure > 0) {
       await runNested(foldConstantsPass as Pass<OptionSpecs>, model, context, { forward: new Set() });
       keepingQuantTypes(model.graph.definedValues(), () => inferShapes(model, { registry, mode: 'refresh' }));

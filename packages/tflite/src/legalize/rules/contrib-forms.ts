@@ -14,6 +14,10 @@ import type { LoweringRule } from '../lowering-rule.js';
 import { staticDims } from '../lowering-tools.js';
 
 const MS = 'com.microsoft';
+const FUSED_CONV = `${MS}.FusedConv`;
+const GROUP_NORM = `${MS}.GroupNorm`;
+/** The contrib ops `contribOpsAsCanonical` rewrites (legalize-tflite skips it for a model with none). */
+export const CONTRIB_FORM_OPS: readonly string[] = [FUSED_CONV, GROUP_NORM];
 const CONV_ATTRIBUTES = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
 const FUSED_ACTIVATIONS = ['Relu', 'Tanh', 'Sigmoid', 'LeakyRelu', 'Clip', 'HardSigmoid'];
 
@@ -99,13 +103,13 @@ function groupNormAsCanonical(node: Node, opset: number): boolean {
 export function contribOpsAsCanonical(model: Model): number {
   let count = 0;
   for (const node of model.graph.nodeList()) {
-    if (node.op === `${MS}.FusedConv` && fusedConvAsConv(node, opsetOf(model))) count++;
-    else if (node.op === `${MS}.GroupNorm` && groupNormAsCanonical(node, opsetOf(model))) count++;
+    if (node.op === FUSED_CONV && fusedConvAsConv(node, opsetOf(model))) count++;
+    else if (node.op === GROUP_NORM && groupNormAsCanonical(node, opsetOf(model))) count++;
   }
   return count;
 }
 
 export const contribFormRules: readonly LoweringRule[] = [
-  { ops: [`${MS}.FusedConv`], stage: 'lower', targets: ['CONV_2D', 'DEPTHWISE_CONV_2D', 'ADD', 'RELU', 'TANH', 'LOGISTIC', 'LEAKY_RELU', 'MINIMUM', 'MAXIMUM'], check: (node) => fusedConvProblem(node) ?? 'FusedConv was not rewritten before lowering', lower: (node) => { throw node.error('FusedConv must be rewritten before lowering'); } },
-  { ops: [`${MS}.GroupNorm`], stage: 'lower', targets: ['RESHAPE', 'MEAN', 'SUB', 'MUL', 'ADD', 'SQRT', 'DIV', 'LOGISTIC'], check: (node) => groupNormProblem(node) ?? 'GroupNorm was not rewritten before lowering', lower: (node) => { throw node.error('GroupNorm must be rewritten before lowering'); } },
+  { ops: [FUSED_CONV], stage: 'lower', targets: ['CONV_2D', 'DEPTHWISE_CONV_2D', 'ADD', 'RELU', 'TANH', 'LOGISTIC', 'LEAKY_RELU', 'MINIMUM', 'MAXIMUM'], check: (node) => fusedConvProblem(node) ?? 'FusedConv was not rewritten before lowering', lower: (node) => { throw node.error('FusedConv must be rewritten before lowering'); } },
+  { ops: [GROUP_NORM], stage: 'lower', targets: ['RESHAPE', 'MEAN', 'SUB', 'MUL', 'ADD', 'SQRT', 'DIV', 'LOGISTIC'], check: (node) => groupNormProblem(node) ?? 'GroupNorm was not rewritten before lowering', lower: (node) => { throw node.error('GroupNorm must be rewritten before lowering'); } },
 ];

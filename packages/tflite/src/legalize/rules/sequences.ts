@@ -14,6 +14,8 @@ import { loweringError, normalizeAxis, staticDims, typeWithShape } from '../lowe
 
 const SEQUENCE_OPS = ['SequenceEmpty', 'SequenceConstruct', 'SequenceInsert', 'SequenceErase', 'SequenceAt', 'SequenceLength', 'SplitToSequence', 'ConcatFromSequence', 'SequenceMap'];
 const OPTIONAL_OPS = ['Optional', 'OptionalGetElement', 'OptionalHasElement'];
+/** The sequence and optional ops `foldStaticSequences` resolves, by full name (legalize-tflite skips it for a model with none). */
+export const SEQUENCE_AND_OPTIONAL_OPS: readonly string[] = [...SEQUENCE_OPS, ...OPTIONAL_OPS].map((op) => `onnx.${op}`);
 
 /** What is known of a value at conversion time: a list of tensors (sequence) or an optional's content (null = empty). */
 interface Known {
@@ -224,7 +226,7 @@ export function foldStaticSequences(model: Model): number {
 }
 
 const sequences: LoweringRule = {
-  ops: [...SEQUENCE_OPS, ...OPTIONAL_OPS].map((op) => `onnx.${op}`),
+  ops: SEQUENCE_AND_OPTIONAL_OPS,
   stage: 'lower',
   targets: ['STRIDED_SLICE', 'RESHAPE', 'CONCATENATION'],
   check(node) {
