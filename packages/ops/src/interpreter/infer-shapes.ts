@@ -70,7 +70,11 @@ export interface InferShapesResult {
   knownConstant(value: Value): Tensor | undefined;
 }
 
-const isKnownDim = (dim: Dim): boolean => dim !== null;
+/** Whether some value is known (a number or a symbol, not null). */
+function anyKnown(values: readonly Dim[]): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i] !== null) return true;
+  return false;
+}
 
 /** An op computes on a quantized operand's float32 reals (`expressedType`). */
 function realsOf(type: Type | undefined): Type | undefined {
@@ -165,6 +169,12 @@ const SELECTION_DATA_INPUTS: ReadonlyMap<string, 'all' | 'first'> = new Map([
  */
 const BOUNDED_ARITHMETIC: ReadonlySet<string> = new Set(['onnx.Add', 'onnx.Sub', 'onnx.Mul', 'onnx.Div']);
 const ARITHMETIC_BOUND = 2 ** 31;
+
+/**
+ * What `propagateSelection` did: recorded the output's values, did not run the rule (the node is not a selection of
+ * tracked integers of one dtype), ran it and it threw, or ran it and left its results to the general path.
+ */
+type RuleOutcome = 'recorded' | 'not-run' | 'threw' | readonly (DimValues | undefined)[];
 
 /** Whether every value is a number that int64 and a double both hold exactly (an int64 beyond 2^53 read as a number is not). */
 function allSafeIntegers(values: readonly Dim[]): boolean {
@@ -276,6 +286,9 @@ class ShapeInference {
   private readonly refreshed = new Set<Value>();
   private readonly context = new NodeContext(this);
   private readonly propagation = new PropagationNodeContext(this);
+  /** The dialect `opsetOf` last looked up, and its opset. */
+  private lastDialect: string | undefined;
+  private lastOpset: number | undefined;
 
   constructor(
     private readonly model: Model,
@@ -376,9 +389,12 @@ class ShapeInference {
   private setValues(value: Value, data: DimValues, node: Node): void {
     const type = value.type;
     if (type.kind !== 'tensor' || !isTrackedDType(type.dtype)) return;
-    if (!data.values.some(isKnownDim)) return;
+    if (!anyKnown(data.values)) return;
     this.values.set(value, data);
     // Its tensor, when every value is known, is built by `constantOf` on first read.
+    // Op inference has typed it already (nearly always): merging the same shape again would change nothing.
+    const shape = type.shape;
+    if (shape !== null && (data.scalar ? shape.length === 0 : shape.length === 1 && shape[0] === data.values.length) && !this.isStale(value)) return;
     this.assign(value, tensorType(type.dtype, data.scalar ? [] : [data.values.length]), node);
   }
 
@@ -477,9 +493,19 @@ class ShapeInference {
     };
   }
 
+  /** The model's opset of `node`'s dialect: one model look-up per run of nodes of one dialect (nearly every node is onnx). */
+  private opsetOf(node: Node): number | undefined {
+    const dialect = node.dialect;
+    if (dialect !== this.lastDialect) {
+      this.lastDialect = dialect;
+      this.lastOpset = this.model.opset(dialect);
+    }
+    return this.lastOpset;
+  }
+
   private inferNode(node: Node, loopCarried: readonly Type[] | undefined): void {
     const schema = this.registry.get(node.op);
-    const opset = this.model.opset(node.dialect);
+    const opset = this.opsetOf(node);
     let inferred: readonly (Type | undefined)[] | undefined;
     try {
       inferred = schema?.inferTypes?.(this.context.at(node, opset));
@@ -524,40 +550,41 @@ class ShapeInference {
    * nothing, when any value is unknown or not a safe integer, an element input's dtype is not the output's, or
    * arithmetic leaves ±2^31 (then the kernel or the rule runs as before).
    */
-  private propagateSelection(node: Node, dataInputs: 'all' | 'first', opset: number | undefined): boolean {
+  private propagateSelection(node: Node, dataInputs: 'all' | 'first', opset: number | undefined): RuleOutcome {
     const output = node.outputs[0];
-    if (!output || node.outputs.length !== 1) return false;
+    if (!output || node.outputs.length !== 1) return 'not-run';
     const type = output.type;
-    if (type.kind !== 'tensor' || !isTrackedDType(type.dtype)) return false;
+    if (type.kind !== 'tensor' || !isTrackedDType(type.dtype)) return 'not-run';
     const inputs = node.inputs;
     const last = dataInputs === 'all' ? inputs.length : 1;
     for (let i = 0; i < last; i++) {
       const inputType = inputs[i]?.type;
-      if (inputType?.kind !== 'tensor' || inputType.dtype !== type.dtype) return false;
+      if (inputType?.kind !== 'tensor' || inputType.dtype !== type.dtype) return 'not-run';
     }
     let results: readonly (DimValues | undefined)[];
     try {
       results = PROPAGATION_RULES.get(node.op)!(this.propagation.at(node, opset));
     } catch {
-      return false;
+      return 'threw';
     }
     const data = results[0];
-    if (!data || !allSafeIntegers(data.values)) return false;
+    if (!data || !allSafeIntegers(data.values)) return results;
     if (BOUNDED_ARITHMETIC.has(node.op)) {
-      if ((type.dtype !== 'int64' && type.dtype !== 'int32') || !withinArithmeticBound(data.values)) return false;
+      if ((type.dtype !== 'int64' && type.dtype !== 'int32') || !withinArithmeticBound(data.values)) return results;
       for (let i = 0; i < inputs.length; i++) {
         const operand = this.valuesOf(inputs[i]);
-        if (!operand || !withinArithmeticBound(operand.values)) return false;
+        if (!operand || !withinArithmeticBound(operand.values)) return results;
       }
     }
     this.setValues(output, data, node);
-    return true;
+    return 'recorded';
   }
 
   /** Constant evaluation when every input is constant, else the op's propagation rule. */
   private propagateData(node: Node, inferred: readonly (Type | undefined)[], opset: number | undefined): void {
     const selection = SELECTION_DATA_INPUTS.get(node.op) ?? (BOUNDED_ARITHMETIC.has(node.op) ? 'all' : undefined);
-    if (selection && this.propagateSelection(node, selection, opset)) return;
+    const outcome = selection ? this.propagateSelection(node, selection, opset) : 'not-run';
+    if (outcome === 'recorded') return;
     const inputs = this.constantInputs(node);
     if (inputs) {
       const outputs = evaluateConstantNode(node, inputs, inferred, this.model);
@@ -575,11 +602,17 @@ class ShapeInference {
     if (!hasTrackedOutput(node)) return;
     const rule = PROPAGATION_RULES.get(node.op);
     if (!rule) return;
+    // The selection's run of the rule when it ran (a symbolic dim, or arithmetic past its bound): the same results,
+    // since nothing since has changed what the rule reads.
+    if (outcome === 'threw') return; // propagation is best effort: ordinary inference already ran
     let results: readonly (DimValues | undefined)[];
-    try {
-      results = rule(this.propagation.at(node, opset));
-    } catch {
-      return; // propagation is best effort: ordinary inference already ran
+    if (outcome !== 'not-run') results = outcome;
+    else {
+      try {
+        results = rule(this.propagation.at(node, opset));
+      } catch {
+        return; // propagation is best effort: ordinary inference already ran
+      }
     }
     for (let i = 0; i < node.outputs.length; i++) {
       const value = node.outputs[i];
