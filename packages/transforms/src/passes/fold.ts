@@ -2,7 +2,7 @@ import type { Model, Node, Tensor, Value } from '@modelpass/ir';
 import { definePass, option } from '@modelpass/pass-manager';
 import { constantOf } from '../util/constants.js';
 import { removeDeadCode, snapshotDead } from '../util/dead-code.js';
-import { DEFAULT_FOLD_MAX_GROWTH, foldConstants, replaceWithConstant } from '../util/fold.js';
+import { DEFAULT_FOLD_MAX_GROWTH, foldConstants, foldConstantsIn, replaceWithConstant } from '../util/fold.js';
 import { constantBytes, countNodes, graphsOfModel } from '../util/graph-walk.js';
 import { inferShapesIfAvailable, staticShapeQuery } from '../util/shape-facts.js';
 import { preserved } from './pattern-pass.js';
@@ -145,11 +145,12 @@ export function foldShapeArithmetic(
   const nodesBefore = options.countNodes ? countNodes(model) : 0;
   let shapesFolded = 0;
   let nodesFolded = 0;
+  // Listed once: answering a query and folding erase no node that holds a subgraph, and add none.
+  const graphs = graphsOfModel(model);
   for (let round = 0; round < 16; round++) {
     let changed = false;
     // The queries left unanswered by this round's walk, with the values their answers read.
     const unanswered = new UnansweredQueries();
-    const graphs = graphsOfModel(model);
     for (const graph of graphs) {
       // A walk of the links, the next node taken first as `graph.nodes()` does (the node is erased when its query is answered).
       for (let node = graph.firstNode, next: Node | null; node; node = next) {
@@ -168,7 +169,7 @@ export function foldShapeArithmetic(
         changed = true;
       }
     }
-    const folded = foldConstants(model, { maxSize: 64 * 1024, filter: isShapeArithmetic, ...(options.known ? { known: options.known } : {}), debug: options.debug });
+    const folded = foldConstantsIn(graphs, model, { maxSize: 64 * 1024, filter: isShapeArithmetic, ...(options.known ? { known: options.known } : {}), debug: options.debug });
     nodesFolded += folded.nodesFolded;
     if (!changed && folded.nodesFolded === 0) break;
     // Another round would find nothing: every query left reads the values it read in this round's walk (so the

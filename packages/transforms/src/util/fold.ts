@@ -135,8 +135,16 @@ function quantizedAmong(values: readonly (Value | null)[]): string | undefined {
 }
 
 export function foldConstants(model: Model, options: FoldOptions): FoldResult {
+  return foldConstantsIn(graphsOfModel(model), model, options);
+}
+
+/**
+ * `foldConstants` over `graphs`, the model's graphs as `graphsOfModel` lists them (a caller that has just listed them:
+ * folding adds and removes no node that holds a subgraph, so the list stays the model's).
+ */
+export function foldConstantsIn(graphs: readonly Graph[], model: Model, options: FoldOptions): FoldResult {
   const result: FoldResult = { nodesFolded: 0, constantNodesMaterialized: 0, declinedForGrowth: 0 };
-  for (const graph of graphsOfModel(model)) foldGraph(graph, model, options, result);
+  for (let i = 0; i < graphs.length; i++) foldGraph(graphs[i]!, model, options, result);
   return result;
 }
 

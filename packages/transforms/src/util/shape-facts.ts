@@ -8,10 +8,14 @@ export function shapeNodeDims(node: Node): (number | string | null)[] | undefine
   const shape = shapeOf(node.inputs[0]);
   if (!shape) return undefined;
   const rank = shape.length;
-  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + rank : v, 0), rank);
-  const start = clamp(node.optionalAttr('start', 'int') ?? 0);
-  const end = clamp(node.optionalAttr('end', 'int') ?? rank);
+  const start = clampIndex(node.optionalAttr('start', 'int') ?? 0, rank);
+  const end = clampIndex(node.optionalAttr('end', 'int') ?? rank, rank);
   return shape.slice(start, Math.max(start, end));
+}
+
+/** A possibly negative index into `length` items, clamped to [0, length] (Shape's start/end, Slice's bounds). */
+function clampIndex(index: number, length: number): number {
+  return Math.min(Math.max(index < 0 ? index + length : index, 0), length);
 }
 
 /**
@@ -82,8 +86,8 @@ function sliceOfShape(node: Node): Tensor | undefined {
   const steps = node.inputs[4] ? intsOf(node.inputs[4]) : [1];
   if (!axes || !steps || (axes[0] !== 0 && axes[0] !== -1) || steps[0] !== 1) return undefined;
   const n = dims.length;
-  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
-  const selected = dims.slice(clamp(starts[0]!), Math.max(clamp(starts[0]!), clamp(ends[0]!)));
+  const start = clampIndex(starts[0]!, n);
+  const selected = dims.slice(start, Math.max(start, clampIndex(ends[0]!, n)));
   if (!allStatic(selected)) return undefined;
   return int64Tensor([selected.length], selected);
 }
