@@ -5,7 +5,7 @@
  * transpose back to NCHW and comes out channels-last). The .tflite has to declare real shapes anyway, so
  * the output takes the computed type, with a warning naming it (QA s14 round 7).
  */
-import { formatType, type Model, type OpRegistry, type Type } from '@modelpass/ir';
+import { expressedType, formatType, type Model, type Node, type OpRegistry, type Type } from '@modelpass/ir';
 
 export interface RetypedOutput {
   readonly name: string;
@@ -22,6 +22,25 @@ const contradicts = (computed: Type, declared: Type): boolean =>
   (computed.shape.length !== declared.shape.length || declared.shape.some((dim, i) => typeof dim === 'number' && dim !== computed.shape![i]));
 
 /**
+ * The producer's inferred output types, its quant<> operands read as the float32 reals they stand for (as inferShapes
+ * does): OpRegistry.inferNode reads storage dtypes, and refused a float Mul of a uint8 quant<> activation and a float
+ * one — a HardSwish whose output the model returns (SSDlite's backbone features, quantize-static's defaults).
+ */
+function inferOnReals(registry: OpRegistry, node: Node, model: Model): readonly (Type | undefined)[] | undefined {
+  const schema = registry.get(node.op);
+  if (!schema?.inferTypes) return undefined;
+  return schema.inferTypes({
+    node,
+    opset: model.opset(node.dialect),
+    inputType: (index) => {
+      const type = node.inputs[index]?.type;
+      return type && expressedType(type);
+    },
+    inputConstant: (index) => node.inputs[index]?.constant,
+  });
+}
+
+/**
  * Gives each main-graph output declared rank 0 whose producer computes a higher rank the inferred type. With
  * `ifsInlined` (legalize inlined Ifs the fixed inputs decide), also each output whose producer now computes a
  * static shape of the declared dtype that differs from the declaration: torch declares a scripted If's
@@ -35,7 +54,7 @@ export function retypeContradictedOutputs(model: Model, registry: OpRegistry, op
     if (!producer) continue;
     const declaredRank = rankOf(output.type);
     if (declaredRank === undefined) continue;
-    const computed = registry.inferNode(producer, model)?.[producer.outputs.indexOf(output)];
+    const computed = inferOnReals(registry, producer, model)?.[producer.outputs.indexOf(output)];
     const computedRank = computed ? rankOf(computed) : undefined;
     // Only the empty shape is taken for a mistake: a declared rank ≥ 1 that inference contradicts stays as declared (with
     // the verifier's warning), so an inference gap never overrides a model's own correct declaration.

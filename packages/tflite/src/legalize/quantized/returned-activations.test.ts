@@ -41,6 +41,26 @@ function returnedFeatureModel(): Model {
   return model;
 }
 
+/** quantize-static's defaults on SSDlite's backbone: x·HardSigmoid(x) stays float and is returned, then quantized for the next Conv. */
+function returnedHardSwishModel(): Model {
+  const b = new GraphBuilder();
+  const pair = (value: Value, scale: number, zeroPoint: number, name: string): Value => {
+    const s = b.constant(Tensor.scalar('float32', Math.fround(scale)));
+    const z = b.constant(Tensor.scalar('uint8', zeroPoint));
+    return b.op1('onnx.DequantizeLinear', [b.op1('onnx.QuantizeLinear', [value, s, z], {}, { name: `${name}_q` }), s, z], {}, { name: `${name}_dq` });
+  };
+  const weights = b.op1('onnx.DequantizeLinear', [b.constant(Tensor.fromValues('int8', [2, 2, 1, 1], [40, -90, 127, 15])), b.constant(Tensor.fromValues('float32', [2], [0.01, 0.02].map(Math.fround))), b.constant(Tensor.fromValues('int8', [2], [0, 0]))], { axis: attrs.int(0) });
+  const x = pair(b.input('x', tensorType('float32', [1, 2, 4, 4])), 0.02, 128, 'x');
+  const h = pair(b.op1('onnx.Conv', [x, weights], { kernel_shape: attrs.ints([1, 1]) }, { name: 'conv1' }), 0.03, 130, 'h');
+  const gate = b.op1('onnx.HardSigmoid', [h], { alpha: attrs.float(1 / 6) }, { name: 'gate' });
+  const feat = b.op1('onnx.Mul', [h, gate], {}, { name: 'hardswish', outputs: ['feat'] });
+  b.output(feat);
+  b.output(pair(b.op1('onnx.Conv', [pair(feat, 0.015, 20, 'feat'), weights], { kernel_shape: attrs.ints([1, 1]) }, { name: 'conv2' }), 0.01, 125, 'y'));
+  const model = b.model({ onnx: 17 });
+  inferShapes(model, { mode: 'refresh' });
+  return model;
+}
+
 const typed = (model: Model) => model.graph.nodeList().map((node) => `${node.op.slice(7)}(${[...node.inputs, ...node.outputs].filter((v): v is Value => !!v && !v.isConstant).map((v) => (v.type as TensorType).dtype).join(',')})`);
 
 describe('legalize-tflite: a quantized activation that is also a graph output', () => {
@@ -55,6 +75,14 @@ describe('legalize-tflite: a quantized activation that is also a graph output', 
     expect([feat!.name, y!.name]).toEqual(['feat', 'y']);
     expect(feat!.producer?.op).toBe('tflite.DEQUANTIZE');
     expect((feat!.producer!.input(0).type as TensorType).quant?.scale.map(Math.fround)).toEqual([Math.fround(0.015)]);
+  });
+
+  it("a float HardSwish of an int8 value, returned and quantized for the next Conv: converts (the output's inference read the uint8 storage: 'A is uint8 but B is float32'), the Conv int8", async () => {
+    const model = returnedHardSwishModel();
+    await legalize(model, '');
+    const ops = typed(model);
+    expect(ops.filter((op) => op.startsWith('CONV_2D'))).toEqual(['CONV_2D(int8,int8)', 'CONV_2D(int8,int8)']);
+    expect(model.graph.outputs[0]!.name).toBe('feat');
   });
 
   it('full-integer=true io-type=int8: no float op, both outputs int8', async () => {
