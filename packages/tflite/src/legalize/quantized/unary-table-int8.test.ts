@@ -1,6 +1,6 @@
 /**
  * unary-table-int8.ts: a chain of int8 elementwise ops that reads one int8 value along two paths (HardSwish as
- * x·relu6(x+3)/6, x·x) becomes CAST → GATHER of a 256-code table; what is not such a chain keeps its int8 kernels.
+ * x·relu6(x+3)/6, x·x, SiLU x·sigmoid(x)) becomes CAST → GATHER of a 256-code table; what is not such a chain keeps its int8 kernels.
  * Between two NHWC convolutions the table lookup adds no TRANSPOSE (sinkTransposes lets a transpose of the indices
  * of a rank-1 table through the Gather). Agreement with ONNX Runtime: conformance/…/tflite-int8-hardswish-table.test.ts.
  */
@@ -69,6 +69,22 @@ describe('int8 chains on one value → a 256-code GATHER', () => {
     const y = qdq(lone, lone.input('x', tensorType('float32', [1, 8])), 0.02, 128);
     lone.output(qdq(lone, lone.op1('onnx.Add', [y, scalar(lone, 3)]), 6 / 255, 0));
     expect((await legalize(lone.model({ onnx: 13 }))).filter((op) => op.startsWith('GATHER') || op.startsWith('ADD'))).toEqual(['ADD(int8)']);
+  });
+
+  it('SiLU x·sigmoid(x) (the Sigmoid quantized on its calibrated range, as quantize-static{full-integer=true} writes it) becomes a table; an SE gate (sigmoid of another value) keeps LOGISTIC + MUL', async () => {
+    const b = new GraphBuilder();
+    const x = qdq(b, b.input('x', tensorType('float32', [1, 4, 6, 6])), 0.04, 120);
+    const gate = qdq(b, b.op1('onnx.Sigmoid', [x]), 0.0028, 0);
+    b.output(qdq(b, b.op1('onnx.Mul', [x, gate]), 0.03, 10));
+    const ops = await legalize(b.model({ onnx: 13 }));
+    expect(ops.filter((op) => /^(GATHER|MUL|LOGISTIC)/.test(op))).toEqual(['GATHER(int8)']);
+
+    const se = new GraphBuilder();
+    const features = qdq(se, se.input('x', tensorType('float32', [1, 4, 6, 6])), 0.04, 120);
+    const pooled = qdq(se, se.op1('onnx.GlobalAveragePool', [features]), 0.03, 128);
+    const scale = qdq(se, se.op1('onnx.Sigmoid', [pooled]), 0.0028, 0);
+    se.output(qdq(se, se.op1('onnx.Mul', [features, scale]), 0.03, 10));
+    expect((await legalize(se.model({ onnx: 13 }))).filter((op) => /^(GATHER|MUL|LOGISTIC)/.test(op))).toEqual(['LOGISTIC(int8)', 'MUL(int8)']);
   });
 
   it('a chain whose inner value is also read outside it keeps its int8 ops', async () => {

@@ -19,14 +19,16 @@ import { quantOf } from './quant-values.js';
  * construction; TFLite's GATHER copies codes.
  *
  * Matched after the uint8 shift (every activation int8): a node joins the chain when it is an Add, Sub, Mul, Div,
- * Max, Min, Relu, Clip or HardSigmoid (quantize-static's default HardSwish is x · HardSigmoid(x)) whose inputs are x,
+ * Max, Min, Relu, Clip, HardSigmoid (quantize-static's default HardSwish is x · HardSigmoid(x)) or Sigmoid (SiLU
+ * x · sigmoid(x): TFLite's LOGISTIC writes 1/256 steps, requantized to the Sigmoid's scale, then MUL — one step off ORT on
+ * 37 of 256 codes of efficientnet_b0's first SiLU; tools/bench/tflite/RESULTS-int8.md s19) whose inputs are x,
  * chain outputs or scalar constants, and whose output is int8 per tensor
  * of x's shape; the chain must have one value read outside it and a Mul of two chain values — the product of two
  * activations, whose requantization is where the double rounding shows (a single op on x and constants, or an Add
  * of x and Relu(x), keeps its int8 kernels).
  */
 
-const ELEMENTWISE = new Set(['onnx.Add', 'onnx.Sub', 'onnx.Mul', 'onnx.Div', 'onnx.Max', 'onnx.Min', 'onnx.Relu', 'onnx.Clip', 'onnx.HardSigmoid']);
+const ELEMENTWISE = new Set(['onnx.Add', 'onnx.Sub', 'onnx.Mul', 'onnx.Div', 'onnx.Max', 'onnx.Min', 'onnx.Relu', 'onnx.Clip', 'onnx.HardSigmoid', 'onnx.Sigmoid']);
 
 function int8PerTensor(value: Value | null | undefined): QuantParams | undefined {
   const quant = quantOf(value);
@@ -72,6 +74,8 @@ function applyOp(node: Node, a: number, b: number | undefined): number | undefin
       const beta = Math.fround(node.optionalAttr('beta', 'float') ?? 0.5);
       return Math.max(0, Math.min(1, Math.fround(Math.fround(alpha * a) + beta)));
     }
+    // ORT: 1/(1 + e^−x) in float32 (QLinearSigmoid builds its table from the same function of each dequantized code).
+    case 'onnx.Sigmoid': return Math.fround(1 / (1 + Math.exp(-a)));
     default: return undefined;
   }
 }
@@ -94,7 +98,7 @@ function chainFrom(x: Value): Chain | undefined {
         const output = user.outputs[0];
         if (!output || !int8PerTensor(output) || !sameShape(output, x)) continue;
         // Max/Min are variadic in ONNX: two operands only here, as the other binary ops; Relu/HardSigmoid one.
-        const arity = user.op === 'onnx.Relu' || user.op === 'onnx.HardSigmoid' ? 1 : user.op === 'onnx.Clip' ? user.inputs.length : 2;
+        const arity = user.op === 'onnx.Relu' || user.op === 'onnx.HardSigmoid' || user.op === 'onnx.Sigmoid' ? 1 : user.op === 'onnx.Clip' ? user.inputs.length : 2;
         if (user.inputs.length !== arity || user.inputs.length > 3) continue;
         const data = user.op === 'onnx.Clip' ? user.inputs.slice(0, 1) : user.inputs;
         const bounds = user.op === 'onnx.Clip' ? user.inputs.slice(1) : [];
