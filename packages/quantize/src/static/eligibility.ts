@@ -47,13 +47,20 @@ export function clipBounds(node: Node): { min: number | undefined; max: number |
 
 type Check = (node: Node) => string | undefined;
 
+const convolutionCheck: Check = (node) => {
+  if (!isFloatActivation(node.inputs[0])) return 'its input is not a float32 activation';
+  if (!isFloatConstant(node.inputs[1])) return 'its weight is not a float32 constant';
+  const bias = node.inputs[2];
+  if (bias && (!isFloatConstant(bias) || bias.constant!.rank !== 1)) return 'its bias is not a 1-D float32 constant';
+  return undefined;
+};
+
 const weightedChecks: Readonly<Record<string, Check>> = {
-  'onnx.Conv': (node) => {
-    if (!isFloatActivation(node.inputs[0])) return 'its input is not a float32 activation';
-    if (!isFloatConstant(node.inputs[1])) return 'its weight is not a float32 constant';
-    const bias = node.inputs[2];
-    if (bias && (!isFloatConstant(bias) || bias.constant!.rank !== 1)) return 'its bias is not a 1-D float32 constant';
-    return undefined;
+  'onnx.Conv': convolutionCheck,
+  // full-integer only (FULL_INTEGER_RULES): per-channel along the output channels (axis 1 of [Cin, Cout/group, k…]).
+  'onnx.ConvTranspose': (node) => {
+    if ((node.optionalAttr('group', 'int') ?? 1) !== 1) return 'a grouped ConvTranspose (per-channel weights along axis 1 index one group\'s output channels)';
+    return convolutionCheck(node);
   },
   'onnx.MatMul': (node) => {
     if (!isFloatActivation(node.inputs[0])) return 'its first input is not a float32 activation';
@@ -81,7 +88,7 @@ const weightedChecks: Readonly<Record<string, Check>> = {
  * Own-range ops whose float constant operand (a bias, a LayerNorm scale, a positional embedding, a ViT's class
  * token concatenated before the patches) full-integer quantizes like an activation (its own per-tensor range).
  */
-const CONSTANT_OPERAND_OPS: ReadonlySet<string> = new Set(['onnx.Add', 'onnx.Mul', 'onnx.Concat']);
+const CONSTANT_OPERAND_OPS: ReadonlySet<string> = new Set(['onnx.Add', 'onnx.Mul', 'onnx.Concat', 'onnx.PRelu']);
 
 function checkOwnRange(node: Node, rule: OpRule, constantOperands: boolean): string | undefined {
   let activations = 0;

@@ -68,13 +68,19 @@ export const OP_RULES: ReadonlyMap<string, OpRule> = new Map<string, OpRule>([
 /**
  * full-integer=true only: ops with no ORT integer kernel (ORT runs `DQ → op → Q` in float, the same reals) that
  * TFLite 2.9 runs in int8 (packages/runtime/src/__tests__/tflite-int8-kernels.test.ts): a LayerNorm's Sub and
- * ReduceMean (MEAN keeps its own output range), Tanh.
+ * ReduceMean (MEAN keeps its own output range), Tanh; BatchNormalization, PRelu and ConvTranspose (tflite-int8-bn-prelu-deconv).
  */
 export const FULL_INTEGER_RULES: ReadonlyMap<string, OpRule> = new Map<string, OpRule>([
   ['onnx.Sub', { role: 'own-range', activationInputs: allInputs, kernel: 'DQ → Sub → Q (float in ORT; TFLite SUB int8)' }],
   ['onnx.ReduceMean', { role: 'own-range', activationInputs: first, kernel: 'DQ → ReduceMean → Q (float in ORT; TFLite MEAN int8)' }],
   // A BERT pooler's tanh: its output takes TANH's fixed int8 parameters (plan.ts), so TFLite needs no requantization.
   ['onnx.Tanh', { role: 'own-range', activationInputs: first, kernel: 'DQ → Tanh → Q (float in ORT; TFLite TANH int8)' }],
+  // DenseNet's BatchNormalization after a Concat (fuse-bn folds only into a Conv/Gemm): TFLite runs it as an int8 1×1
+  // DEPTHWISE_CONV_2D (the per-channel multiplier as int8 weights, the shift as int32 bias).
+  ['onnx.BatchNormalization', { role: 'own-range', activationInputs: first, kernel: 'DQ → BatchNormalization → Q (float in ORT; TFLite DEPTHWISE_CONV_2D int8)' }],
+  // The slope is quantized on its own range like an Add's constant operand (eligibility.ts), so ORT and TFLite's PRELU read the same.
+  ['onnx.PRelu', { role: 'own-range', activationInputs: allInputs, kernel: 'DQ → PRelu → Q (float in ORT; TFLite PRELU int8)' }],
+  ['onnx.ConvTranspose', { role: 'weighted', activationInputs: first, kernel: 'DQ → ConvTranspose → Q (TFLite TRANSPOSE_CONV int8)' }],
 ]);
 
 /** Rules the plan gave single nodes (the entries of composites), looked up before the op's rule. */

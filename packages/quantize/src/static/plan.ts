@@ -163,7 +163,7 @@ class Planner {
     const role = this.rule(node)!.role;
     // A composite's entry computes a float value inside the pattern.
     if (role === 'composite') return false;
-    if (role !== 'weighted' || node.op === 'onnx.Conv') return true;
+    if (role !== 'weighted' || node.op === 'onnx.Conv' || node.op === 'onnx.ConvTranspose') return true;
     const { value, activation } = this.finalOutput(node);
     if (!this.options.quantizeOutputs && (value.isGraphOutput || activation?.output(0).isGraphOutput)) return false;
     return this.readByQuantized(activation ? activation.output(0) : value);

@@ -105,7 +105,7 @@ export const quantizeStatic = definePass({
       context.report({ severity: 'warning', reason: `option 'min-conv-reduction=${o.minConvReduction}' of pass 'quantize-static' is ignored with full-integer=true, which quantizes every eligible Conv (min-conv-reduction=0)`, hint: 'drop one of the two options' });
     }
     if (accuracyAware) await checkEvalDatasetFits(model, { maxDrop: o.maxDrop, evalDataset: o.evalDataset });
-    await prepareForQuantization(model, host, { perChannel: o.perChannel, activations: o.activations });
+    await prepareForQuantization(model, host, { perChannel: o.perChannel, activations: o.activations, fullInteger: o.fullInteger });
     const quantizeOptions: StaticQuantizationOptions = {
       activations: o.activations,
       symmetricActivations: o.symmetricActivations,

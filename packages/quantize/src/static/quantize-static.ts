@@ -132,7 +132,7 @@ function quantizeError(reason: string, extra: { hint?: string; expected?: string
 }
 
 /** Forwards Identity(constant), folds BatchNormalization into Conv/Gemm, infers shapes, and warns about BatchNormalization left unfused. */
-export async function prepareForQuantization(model: Model, host: StepHost = standaloneHost(), options: Pick<StaticQuantizationOptions, 'perChannel' | 'activations'> = {}): Promise<void> {
+export async function prepareForQuantization(model: Model, host: StepHost = standaloneHost(), options: Pick<StaticQuantizationOptions, 'perChannel' | 'activations' | 'fullInteger'> = {}): Promise<void> {
   const opset = model.opset('onnx');
   if (opset !== undefined) refuseInt16BelowOpset21(opset, options);
   upgradeOldOpset(model, host, 10, 'QuantizeLinear/DequantizeLinear');
@@ -143,7 +143,8 @@ export async function prepareForQuantization(model: Model, host: StepHost = stan
   for (const node of model.graph.nodesOf('onnx.BatchNormalization')) {
     host.report({
       severity: 'warning',
-      reason: `BatchNormalization '${node.name}' could not be folded into a Conv/Gemm and stays float`,
+      // full-integer: quantized on its own range (FULL_INTEGER_RULES; an int8 TFLite DEPTHWISE_CONV_2D), unless the plan says otherwise.
+      reason: `BatchNormalization '${node.name}' could not be folded into a Conv/Gemm and ${options.fullInteger ? 'is quantized on its own (ORT runs it in float between DequantizeLinear and QuantizeLinear)' : 'stays float'}`,
       location: node.location,
       hint: whyBatchNormStays(node),
     });

@@ -119,7 +119,7 @@ export function quantizeNodeWeights(node: Node, inputScale: number, options: Wei
     shared.get(original)!.set(key, { weight, scales });
   }
 
-  const biasIndex = node.op === 'onnx.Conv' || node.op === 'onnx.Gemm' ? 2 : -1;
+  const biasIndex = node.op === 'onnx.Conv' || node.op === 'onnx.ConvTranspose' || node.op === 'onnx.Gemm' ? 2 : -1;
   if (node.op === 'onnx.Gemm') normalizeGemmBias(node);
   let bias: Value | undefined;
   if (biasIndex > 0 && node.inputs[biasIndex]) {

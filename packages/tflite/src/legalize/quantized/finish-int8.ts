@@ -21,15 +21,15 @@ export interface Int8FinishResult {
   readonly edgeMovesOnIntegers: number;
 }
 
-const WEIGHTED = new Set(['tflite.CONV_2D', 'tflite.DEPTHWISE_CONV_2D', 'tflite.FULLY_CONNECTED']);
+const WEIGHTED = new Set(['tflite.CONV_2D', 'tflite.DEPTHWISE_CONV_2D', 'tflite.FULLY_CONNECTED', 'tflite.TRANSPOSE_CONV']);
 /** Ops whose int8 kernels compute the same reals only when input and output share scale and zero point. */
 const SAME_PARAMS = new Set(
   ['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'TRANSPOSE', 'SQUEEZE', 'PAD', 'PADV2', 'MIRROR_PAD', 'STRIDED_SLICE', 'SLICE', 'GATHER', 'BROADCAST_TO', 'TILE', 'SPLIT', 'SPLIT_V', 'REDUCE_MAX', 'REDUCE_MIN', 'RESIZE_BILINEAR', 'RESIZE_NEAREST_NEIGHBOR', 'MAXIMUM', 'MINIMUM'].map(
     (op) => `tflite.${op}`,
   ),
 );
-/** The data input of an op whose first input is not its data (SPLIT takes the axis first). */
-const DATA_INPUT: ReadonlyMap<string, number> = new Map([['tflite.SPLIT', 1]]);
+/** The data input of an op whose first input is not its data (SPLIT takes the axis first, TRANSPOSE_CONV its output shape). */
+const DATA_INPUT: ReadonlyMap<string, number> = new Map([['tflite.SPLIT', 1], ['tflite.TRANSPOSE_CONV', 2]]);
 /** Ops whose int8 kernels fix the output's scale and zero point (TFLite's op specification). */
 const FIXED_OUTPUT: ReadonlyMap<string, { scale: number; zeroPoint: number }> = new Map([
   ['tflite.SOFTMAX', { scale: 1 / 256, zeroPoint: -128 }],
@@ -53,21 +53,26 @@ function isInt16(value: Value | null | undefined): boolean {
   return !!value && isTensorType(value.type) && value.type.dtype === 'int16';
 }
 
+/** Where the data, filter and bias operands are: TRANSPOSE_CONV takes its output shape first. */
+const OPERANDS: ReadonlyMap<string, { data: number; filter: number; bias: number }> = new Map([['tflite.TRANSPOSE_CONV', { data: 2, filter: 1, bias: 3 }]]);
+const USUAL_OPERANDS = { data: 0, filter: 1, bias: 2 };
+
 /** int32 bias (int64 in the 16x8 mode) with scale = input scale · weight scale[c], zero point 0, from whatever bias the lowering left (float32, int32 quant<>, none). */
 function quantizeBias(node: Node): boolean {
   const graph = node.graph!;
-  const inputQuant = quantOf(node.inputs[0])!;
-  const weightQuant = quantOf(node.inputs[1]);
+  const at = OPERANDS.get(node.op) ?? USUAL_OPERANDS;
+  const inputQuant = quantOf(node.inputs[at.data])!;
+  const weightQuant = quantOf(node.inputs[at.filter]);
   if (!weightQuant) throw node.error('int8 lowering: the filter lost its quantization parameters (a lowering rule dropped them)');
   const scales = weightQuant.scale.map((s) => Math.fround(inputQuant.scale[0]! * Math.fround(s)));
-  const units = constantOf(node.inputs[1])!.shape[node.op === 'tflite.DEPTHWISE_CONV_2D' ? 3 : 0]!;
-  const bias = node.inputs[2] ? constantOf(node.inputs[2]) : undefined;
-  if (node.inputs[2] && !bias) throw node.error('int8 lowering: the bias must be a constant');
-  if (!bias && node.op === 'tflite.FULLY_CONNECTED') return false;
+  const units = constantOf(node.inputs[at.filter])!.shape[node.op === 'tflite.DEPTHWISE_CONV_2D' ? 3 : 0]!;
+  const bias = node.inputs[at.bias] ? constantOf(node.inputs[at.bias]) : undefined;
+  if (node.inputs[at.bias] && !bias) throw node.error('int8 lowering: the bias must be a constant');
+  if (!bias && (node.op === 'tflite.FULLY_CONNECTED' || node.op === 'tflite.TRANSPOSE_CONV')) return false;
   const reals = bias ? (bias.quant ? dequantizeTensor(bias) : bias).toNumbers() : new Array<number>(units).fill(0);
   if (reals.length !== units) throw node.error(`int8 lowering: a bias of ${reals.length} values for ${units} output channels`);
   const perChannel = weightQuant.axis !== undefined;
-  const wide = isInt16(node.inputs[0]);
+  const wide = isInt16(node.inputs[at.data]);
   const limit = wide ? 2 ** 47 : 2147483648;
   const integers = reals.map((real, c) => {
     const q = Math.round(real / scales[perChannel ? c : 0]!);
@@ -77,7 +82,7 @@ function quantizeBias(node: Node): boolean {
   const quant: QuantParams = perChannel ? { scale: scales, zeroPoint: scales.map(() => 0), axis: 0, bits } : { scale: [scales[0]!], zeroPoint: [0], bits };
   const tensor = wide ? Tensor.fromValues('int64', [units], integers.map((q) => BigInt(q)), quant) : Tensor.fromValues('int32', [units], integers, quant);
   const value = graph.addConstant(graph.uniqueName(`${node.name}_bias_${wide ? 'int64' : 'int32'}`), tensor);
-  if (node.inputs.length > 2) node.setInput(2, value);
+  if (node.inputs.length > at.bias) node.setInput(at.bias, value);
   else node.addInput(value);
   return true;
 }

@@ -1,5 +1,6 @@
 import type { Node, Value } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
+import { int8BatchNormProblem } from './batch-norm-int8.js';
 import { clipInt8Problem } from './clip-int8.js';
 import { hardSigmoidInt8Problem } from './hard-sigmoid-int8.js';
 import { int16OpProblem } from './int16x8.js';
@@ -47,6 +48,25 @@ const INT8_OPS: ReadonlyMap<string, Int8Check> = new Map<string, Int8Check>([
     if (!weight) return undefined;
     if (weight.rank !== 2) return 'an int8 MatMul with a constant B needs it rank 2 (FULLY_CONNECTED)';
     return weightProblem(node, 1);
+  }],
+  // TRANSPOSE_CONV (int8 v2 in TFLite 2.9): per-channel int8 weights along ONNX's axis 1 ([Cin, Cout, kH, kW]), which
+  // become TFLite's output channels (axis 0 of [Cout, kH, kW, Cin]); int32 bias (finish-int8).
+  ['onnx.ConvTranspose', (node) => {
+    if ((node.optionalAttr('group', 'int') ?? 1) !== 1) return 'a grouped int8 ConvTranspose is not supported (per-channel weights along axis 1 index one group\'s output channels)';
+    if ((node.optionalAttr('dilations', 'ints') ?? []).some((d) => d !== 1)) return 'a dilated int8 ConvTranspose is not supported (TRANSPOSE_CONV has no dilation; its kernel would be spread with zeros in float)';
+    const rank = constantOf(node.inputs[1])?.rank;
+    if (rank !== undefined && rank !== 4) return `an int8 ConvTranspose of rank ${rank - 2} is not supported (2-D only: TRANSPOSE_CONV)`;
+    return weightProblem(node, 1);
+  }],
+  // batch-norm-int8.ts rewrites one with constant parameters into a depthwise 1×1 Conv before this check; what is left is refused.
+  ['onnx.BatchNormalization', int8BatchNormProblem],
+  // PRELU (TFLite 2.9 int8): the slope an int8 constant of one scale (quantize-static{full-integer=true} quantizes it).
+  ['onnx.PRelu', (node) => {
+    const slope = node.inputs[1];
+    const quant = quantOf(slope);
+    if (!slope?.isConstant || !quant) return 'an int8 PRelu needs a constant slope quantized to int8 (quantize-static{full-integer=true} quantizes it)';
+    if (quant.axis !== undefined) return "an int8 PRelu's slope must be quantized per tensor (TFLite's int8 PRELU takes one scale for alpha)";
+    return undefined;
   }],
   ['onnx.MaxPool', none],
   ['onnx.AveragePool', none],

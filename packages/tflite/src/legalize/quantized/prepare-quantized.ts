@@ -8,6 +8,7 @@ import { unaryChainsAsInt8Tables } from './unary-table-int8.js';
 import { int8ActivationProblem, int8OpProblem } from './int8-ops.js';
 import { refuseFloatNodes } from './full-integer.js';
 import { quantizedCompositesAsInt8Ops } from './composites-int8.js';
+import { batchNormsAsInt8DepthwiseConvs } from './batch-norm-int8.js';
 import { dequantizeTensor, holdsReals, quantOf, realType } from './quant-values.js';
 
 export interface QuantizedPrepareOptions {
@@ -44,8 +45,8 @@ const QDQ = new Set(['onnx.QuantizeLinear', 'onnx.DequantizeLinear']);
 const ACTIVATION_DTYPES: ReadonlySet<string> = new Set(['int8', 'uint8', 'int16']);
 /** Ops that read only their input's shape: neither int8 nor float (no DEQUANTIZE before them). */
 const SHAPE_READERS = new Set(['onnx.Shape', 'onnx.Size']);
-/** Ops whose constant float inputs from this index on are parameters (Resize roi/scales, Pad's value, Clip's bounds), not data to quantize. */
-const PARAMETER_INPUTS: ReadonlyMap<string, number> = new Map([['onnx.Resize', 1], ['onnx.Upsample', 1], ['onnx.Pad', 2], ['onnx.Clip', 1]]);
+/** Ops whose constant float inputs from this index on are parameters (Resize roi/scales, Pad's value, Clip's bounds, BatchNormalization's scale/bias/mean/variance), not data to quantize. */
+const PARAMETER_INPUTS: ReadonlyMap<string, number> = new Map([['onnx.Resize', 1], ['onnx.Upsample', 1], ['onnx.Pad', 2], ['onnx.Clip', 1], ['onnx.BatchNormalization', 1]]);
 
 /** True when the model has quantized activations (Q/DQ pairs, or quant<> values computed by nodes). */
 export function hasQuantizedActivations(model: Model): boolean {
@@ -255,6 +256,8 @@ export function prepareQuantizedForTflite(model: Model, options: QuantizedPrepar
   const int16 = symmetricInt16Activations(graph);
   // erf-GELU and Reciprocal(Sqrt) quantized at their input and output only → GELU / RSQRT on int8.
   quantizedCompositesAsInt8Ops(graph);
+  // A BatchNormalization fuse-bn left (DenseNet's, after a Concat) quantized around → an int8 depthwise 1×1 Conv.
+  batchNormsAsInt8DepthwiseConvs(graph);
   const inFloat = options.unsupportedInt8 === 'float' ? new Map<Node, string>() : undefined;
   const problems = quantizedProblems(graph, inFloat);
   if (problems.length > 0) {

@@ -187,7 +187,8 @@ const convTranspose: LoweringRule = {
     if (window) return window;
     const weight = constantOf(node.inputs[1]);
     if (!weight) return 'the weights must be a constant';
-    if (weight.dtype !== 'float32') return `weights of dtype ${weight.dtype} are not supported (float32)`;
+    // int8 weights with quant<> parameters: the int8 lowering (legalize/quantized/int8-ops.ts) checked them; finish-int8 makes the int32 bias.
+    if (weight.dtype !== 'float32' && !(weight.dtype === 'int8' && weight.quant)) return `weights of dtype ${weight.dtype} are not supported (float32)`;
     if (node.inputs[2] && !constantOf(node.inputs[2])) return 'the bias must be a constant';
     const group = node.optionalAttr('group', 'int') ?? 1;
     if (group < 1 || weight.shape[0]! % group !== 0) return `group ${group} does not divide the ${weight.shape[0]} input channels`;
