@@ -8,19 +8,20 @@ import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attrs, GraphBuilder, Tensor, tensorType } from '@modelpass/ir';
-import { encodeOnnx } from '@modelpass/onnx';
 import { spawnCli } from './run-cli.js';
 
-function smallConvNet(): Uint8Array {
-  const g = new GraphBuilder();
-  const x = g.input('image', tensorType('float32', [1, 2, 6, 6]));
-  const weight = Tensor.fromValues('float32', [3, 2, 3, 3], Array.from({ length: 54 }, (_, i) => Math.cos(i * 0.7)));
-  const conv = g.op1('onnx.Conv', [x, g.constant(weight, 'w')], { kernel_shape: attrs.ints([3, 3]), pads: attrs.ints([1, 1, 1, 1]) }, { name: 'conv' });
-  const pooled = g.op1('onnx.MaxPool', [g.op1('onnx.Relu', [conv], {}, { name: 'relu' })], { kernel_shape: attrs.ints([2, 2]), strides: attrs.ints([2, 2]) }, { name: 'pool' });
-  g.output(pooled);
-  return encodeOnnx(g.model({ onnx: 17 }));
-}
+// Made by torch, not by modelpass: an archive modelpass writes records its input shapes (extra/modelpass.json), and
+// a batch of such files needs no --input-shape.
+const SMALL_CONV_NET = [
+  'import sys, torch',
+  'class Net(torch.nn.Module):',
+  '    def __init__(self):',
+  '        super().__init__()',
+  '        self.conv = torch.nn.Conv2d(2, 3, 3, padding=1, bias=False)',
+  '    def forward(self, image):',
+  '        return torch.max_pool2d(torch.relu(self.conv(image)), 2, 2)',
+  'torch.jit.save(torch.jit.script(Net()), sys.argv[1])',
+].join('\n');
 
 let temp: string;
 let models: string;
@@ -28,10 +29,10 @@ beforeAll(() => {
   temp = realpathSync(mkdtempSync(join(tmpdir(), 'modelpass-batch-shape-')));
   models = join(temp, 'models');
   mkdirSync(models);
-  writeFileSync(join(temp, 'net.onnx'), smallConvNet());
-  const made = spawnCli(['convert', join(temp, 'net.onnx'), '-o', join(models, 'net.pt')], temp);
-  expect(made.code, made.stderr).toBe(0);
-});
+  // torch.jit.script reads the class's source, so the script must be a file.
+  writeFileSync(join(temp, 'make_net.py'), `${SMALL_CONV_NET}\n`);
+  execFileSync('/usr/bin/python3', [join(temp, 'make_net.py'), join(models, 'net.pt')], { stdio: 'ignore', timeout: 120_000 });
+}, 120_000);
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
 describe('batch --input-shape', () => {

@@ -1,14 +1,15 @@
 /**
- * An archive records no input dtypes, so token ids read as float32 and aten::embedding refuses them. The
+ * An archive torch wrote records no input dtypes, so token ids read as float32 and aten::embedding refuses them. The
  * hint names the graph input and the flag that types it, and says so differently when a dtype was given
- * (QA s11: `--input-dtype tokens=float16` was answered "its inputs are read as float32").
+ * (QA s11: `--input-dtype tokens=float16` was answered "its inputs are read as float32"). modelpass's writer records
+ * input dtypes (extra/modelpass.json), so the archive here is copied without that record, as torch would write it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { attrs, GraphBuilder, ModelpassError, Tensor, tensorType } from '@modelpass/ir';
-import { readTorchScript, writeTorchScript } from '@modelpass/torchscript';
+import { readTorchScript, writeTorchScript, writeZip, ZipFile } from '@modelpass/torchscript';
 
 const dir = mkdtempSync(join(tmpdir(), 'modelpass-embedding-hint-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,8 +19,12 @@ function taggerArchive(): string {
   const ids = b.input('ids', tensorType('int64', [1, 4]));
   const table = b.constant(Tensor.fromValues('float32', [5, 2], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), 'table');
   b.output(b.op1('onnx.Gather', [table, ids], { axis: attrs.int(0) }));
+  const written = join(dir, 'embedding-written.pt');
+  writeTorchScript(b.model({ onnx: 17 }), written);
+  // Every entry but modelpass's own record, which holds the input dtypes.
+  const zip = ZipFile.open(written);
   const path = join(dir, 'embedding.pt');
-  writeTorchScript(b.model({ onnx: 17 }), path);
+  writeZip(path, zip.entries.filter((entry) => !entry.name.endsWith('/extra/modelpass.json')).map((entry) => ({ name: entry.name, data: zip.read(entry) })));
   return path;
 }
 

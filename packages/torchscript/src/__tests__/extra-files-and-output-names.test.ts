@@ -71,7 +71,7 @@ it('.pt → .onnx → .pt keeps the extra files byte for byte, the output names 
   const written = torchLoad(back, ['meta.json', 'blob/raw.bin', 'modelpass.json']);
   expect(written.extra['meta.json']).toBe(original.extra['meta.json']);
   expect(written.extra['blob/raw.bin']).toBe('00fffe0a');
-  expect(JSON.parse(Buffer.from(written.extra['modelpass.json']!, 'hex').toString('utf8'))).toEqual({ outputs: ['logits', 'prob'] });
+  expect(JSON.parse(Buffer.from(written.extra['modelpass.json']!, 'hex').toString('utf8'))).toEqual({ outputs: ['logits', 'prob'], inputTypes: { x: { dtype: 'float32', shape: [2, 6] } } });
   written.outputs.forEach((sum, i) => expect(Math.abs(sum - original.outputs[i]!)).toBeLessThan(1e-5));
 
   const reread = readTorchScript(back, { inputs: { x: { shape: [2, 6] } } });

@@ -6,7 +6,7 @@
  */
 import { isTensorType, Tensor, type Model, type Node, type Value } from '@modelpass/ir';
 import { inferShapes, stridesOf } from '@modelpass/ops';
-import { archiveExtraRecords } from '../archive/extra-records.js';
+import { archiveExtraRecords, type RecordedInputType } from '../archive/extra-records.js';
 import { writeTorchArchive } from '../archive/write-archive.js';
 import { torchscriptError } from '../errors.js';
 import type { PickleValue } from '../pickle/pickle-value.js';
@@ -131,6 +131,9 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
   });
   // Inputs whose argument is named otherwise get their names back on reading (extra/modelpass.json).
   const renamedInputs = new Map(forwardInputs.flatMap((value, index): Array<[string, string]> => (inputNames[index] !== value.name ? [[inputNames[index]!, value.name]] : [])));
+  // Their dtypes and shapes, which `x: Tensor` cannot say, are read back where a caller gives none (extra/modelpass.json).
+  const inputTypes = new Map(forwardInputs.flatMap((value, index): Array<[string, RecordedInputType]> =>
+    isTensorType(value.type) ? [[inputNames[index]!, { dtype: value.type.dtype, ...(value.type.shape ? { shape: value.type.shape } : {}) }]] : []));
   for (const node of graph.nodes()) emitNode(e, node);
   const outputs = graph.outputs.map((value) => e.name(value));
   const returnType = outputs.length === 1 ? 'Tensor' : `Tuple[${outputs.map(() => 'Tensor').join(', ')}]`;
@@ -164,7 +167,7 @@ export function writeTorchScript(model: Model, path: string, options: WriteTorch
     constants: { kind: 'tuple', items: [] },
     tensors,
     // The model's metadata, output names and doc strings, which TorchScript has no other place for (read back by readTorchScript).
-    extraRecords: archiveExtraRecords(model.metadata, graph.outputs.map((value) => value.name), { ...(model.docString ? { model: model.docString } : {}), ...(graph.docString ? { graph: graph.docString } : {}) }, renamedInputs),
+    extraRecords: archiveExtraRecords(model.metadata, graph.outputs.map((value) => value.name), { ...(model.docString ? { model: model.docString } : {}), ...(graph.docString ? { graph: graph.docString } : {}) }, renamedInputs, inputTypes),
   });
 }
 

@@ -122,8 +122,16 @@ function importArchive(archive: TorchArchive, options: ReadTorchScriptOptions): 
       interpreter.fail(forward!.at, `input shapes are given for ${unknown.map((n) => `'${n}'`).join(', ')}, but ${root.className}.forward takes ${params.map((p) => `'${p.name}'`).join(', ') || 'no arguments'}`, undefined, TORCHSCRIPT_UNKNOWN_INPUT_NAME);
     }
   }
-  const specFor = (name: string, index: number): TorchScriptInputSpec | undefined =>
+  const givenSpecFor = (name: string, index: number): TorchScriptInputSpec | undefined =>
     !specs ? undefined : Array.isArray(specs) ? (specs as readonly TorchScriptInputSpec[])[index] : (specs as Readonly<Record<string, TorchScriptInputSpec>>)[name];
+  // An archive modelpass wrote records its inputs' dtypes and shapes: the defaults of what the caller does not give.
+  const specFor = (name: string, index: number): TorchScriptInputSpec | undefined => {
+    const given = givenSpecFor(name, index);
+    const recorded = extras.inputTypes?.get(name);
+    if (!recorded || given?.value !== undefined) return given;
+    const defined = Object.entries(given ?? {}).filter(([, field]) => field !== undefined);
+    return { ...recorded, ...Object.fromEntries(defined) };
+  };
   const args: ScriptValue[] = params.map((param, index) => {
     const spec = specFor(param.name, index);
     const annotation = param.annotation?.kind === 'name' ? param.annotation.id : undefined;
@@ -154,7 +162,7 @@ function importArchive(archive: TorchArchive, options: ReadTorchScriptOptions): 
     return input;
   });
   const givenShapes = params.flatMap((param, index) => {
-    const shape = specFor(param.name, index)?.shape;
+    const shape = givenSpecFor(param.name, index)?.shape;
     return shape ? [`${param.name}=${shape.map((d) => d ?? '?').join(',')}`] : [];
   });
   let refusal: InferenceRefusal | undefined;
