@@ -12,6 +12,7 @@ import { ComputedStorage, describeStatFailure, NotRegularFileError, SourceFile, 
 import { checkRegularFile } from './regular-file.js';
 import { messageOf, TORCHSCRIPT_ERROR_SOURCE, torchscriptError } from '../errors.js';
 import { checkZipEntryName } from './zip-entry-name.js';
+import { describeForeignFormat } from './foreign-format.js';
 import { DEFAULT_ZIP_LIMITS, type ZipLimits } from './zip-limits.js';
 
 /** '<archive folder>/extra/<anything>', with a plain archive folder: where torch.jit.save writes `_extra_files`. */
@@ -188,6 +189,13 @@ function readCentralDirectory(file: FileReader, limits: Required<ZipLimits>): Zi
     }
   }
   if (eocd < 0) {
+    const foreign = describeForeignFormat(file.bytes(0, Math.min(file.size, 16), 'file head'));
+    if (foreign) {
+      throw zipError(path, `not a TorchScript archive: the data looks like ${foreign}`, {
+        expected: 'a zip archive written by torch.jit.save or torch.save',
+        hint: 'give the file the extension of its format (or name the format with --from)',
+      });
+    }
     throw zipError(path, 'not a zip archive, or a truncated one: no end-of-central-directory record', {
       hint: 'a TorchScript archive is a zip file written by torch.jit.save or torch.save',
     });

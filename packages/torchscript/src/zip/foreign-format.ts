@@ -1,0 +1,27 @@
+/**
+ * What a file that is no zip archive looks like, from its first bytes, so that a model saved under the wrong extension
+ * (an .onnx or .tflite file named .pt) is named for what it is (QA s19: "not a zip archive, or a truncated one").
+ * Format packages do not import each other: @modelpass/onnx and @modelpass/tflite keep their own such tables.
+ */
+const SIGNATURES: readonly { readonly name: string; readonly test: (bytes: Uint8Array) => boolean }[] = [
+  { name: 'a TFLite model (FlatBuffer "TFL3")', test: (b) => ascii(b, 4, 4) === 'TFL3' },
+  { name: 'an ONNX model (a protobuf ModelProto)', test: looksLikeOnnxModel },
+  { name: 'a Python pickle (a bare torch.save of Python objects?)', test: (b) => b[0] === 0x80 && b[1] !== undefined && b[1] >= 2 && b[1] <= 5 },
+  { name: 'a gzip file', test: (b) => b[0] === 0x1f && b[1] === 0x8b },
+];
+
+/** ONNX ModelProto as exporters write it: ir_version (field 1, varint) first, then another ModelProto field. */
+function looksLikeOnnxModel(b: Uint8Array): boolean {
+  const nextTags = [0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42, 0x72];
+  return b[0] === 0x08 && b[1] !== undefined && b[1] >= 1 && b[1] <= 30 && b[2] !== undefined && nextTags.includes(b[2]);
+}
+
+function ascii(bytes: Uint8Array, start: number, length: number): string {
+  if (bytes.length < start + length) return '';
+  return String.fromCharCode(...bytes.subarray(start, start + length));
+}
+
+/** 'an ONNX model (…)' and the like, or undefined when the bytes look like nothing known. */
+export function describeForeignFormat(head: Uint8Array): string | undefined {
+  return SIGNATURES.find((signature) => signature.test(head))?.name;
+}
