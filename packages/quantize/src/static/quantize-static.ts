@@ -142,7 +142,8 @@ export async function prepareForQuantization(model: Model, host: StepHost = stan
   inferShapes(model, { registry: host.registry, mode: 'refresh' });
   for (const node of model.graph.nodesOf('onnx.BatchNormalization')) {
     host.report({
-      severity: 'warning',
+      // full-integer: not a problem (DenseNet has 60 such; a warning each buried the ones that matter), a note.
+      severity: options.fullInteger ? 'info' : 'warning',
       // full-integer: quantized on its own range (FULL_INTEGER_RULES; an int8 TFLite DEPTHWISE_CONV_2D), unless the plan says otherwise.
       reason: `BatchNormalization '${node.name}' could not be folded into a Conv/Gemm and ${options.fullInteger ? 'is quantized on its own (ORT runs it in float between DequantizeLinear and QuantizeLinear)' : 'stays float'}`,
       location: node.location,

@@ -1,6 +1,17 @@
 import { attrs, Builder, isTensorType, Tensor, tensorType, type Graph, type Node, type TensorType, type Value } from '@modelpass/ir';
 import { constantOf } from '../constant-values.js';
-import { quantOf } from './quant-values.js';
+import { dequantizeTensor, quantOf } from './quant-values.js';
+
+/**
+ * A BatchNormalization parameter's reals: a float32 constant, or one quantize-static stored as integers behind a
+ * DequantizeLinear (its large float-only constants, float-constants.ts), dequantized as ORT does.
+ */
+function realParameter(input: Value | null | undefined): number[] | undefined {
+  const tensor = constantOf(input);
+  if (!tensor) return undefined;
+  if (tensor.quant) return dequantizeTensor(tensor).toNumbers();
+  return tensor.dtype === 'float32' ? tensor.toNumbers() : undefined;
+}
 
 /**
  * A BatchNormalization fuse-bn could not fold (DenseNet's, after a Concat) quantized at its input and output
@@ -23,9 +34,9 @@ export function batchNormsAsInt8DepthwiseConvs(graph: Graph): number {
     // Other ranks (BatchNorm1d on [N, C], BatchNorm3d): a RESHAPE to [N, C, rest] around the Conv, when the dims are static.
     const reshaped = rank !== 3 && rank !== 4;
     if (reshaped && (rank < 2 || !shape!.every((d) => typeof d === 'number'))) continue;
-    const parameters = node.inputs.slice(1, 5).map((input) => constantOf(input));
-    if (parameters.some((p) => !p || p.dtype !== 'float32')) continue;
-    const [gamma, beta, mean, variance] = parameters.map((p) => p!.toNumbers()) as [number[], number[], number[], number[]];
+    const parameters = node.inputs.slice(1, 5).map((input) => realParameter(input));
+    if (parameters.some((p) => !p)) continue;
+    const [gamma, beta, mean, variance] = parameters as [number[], number[], number[], number[]];
     const channels = gamma.length;
     if (![beta, mean, variance].every((values) => values.length === channels)) continue;
     const epsilon = node.optionalAttr('epsilon', 'float') ?? 1e-5;
@@ -60,5 +71,5 @@ export function int8BatchNormProblem(node: Node): string {
   if (!shape || shape.length < 2 || (shape.length !== 3 && shape.length !== 4 && !shape.every((d) => typeof d === 'number'))) {
     return `an int8 BatchNormalization needs an input of rank 3 or 4 (N, C, spatial…), or of static dims (reshaped to [N, C, rest]); its input is ${shape ? `[${shape.map((d) => d ?? '?').join(',')}]` : 'of unknown shape'}`;
   }
-  return 'an int8 BatchNormalization needs constant float32 scale, bias, mean and variance of one value per channel (run simplify first)';
+  return 'an int8 BatchNormalization needs constant scale, bias, mean and variance (float32, or integers behind a DequantizeLinear) of one value per channel (run simplify first)';
 }

@@ -28,6 +28,8 @@ interface Options {
   readonly dilations?: number[];
   /** The BatchNormalization's input: rank 4 [1, 2, 4, 4] (default), rank 2 [1, 2], rank 5 with a symbolic batch. */
   readonly rank?: 2 | 4 | 5;
+  /** Its parameters stored as int8 behind DequantizeLinear (quantize-static's large float-only constants, DenseNet's). */
+  readonly quantizedParameters?: boolean;
 }
 
 /** x → Q/DQ → BatchNormalization → Q/DQ → PRelu (uint8 slope) → Q/DQ → ConvTranspose (int8 weights, int32 bias) → Q/DQ → y. */
@@ -40,7 +42,12 @@ function qdqModel(options: Options = {}): Model {
   };
   const dims = options.rank === 2 ? [1, 2] : options.rank === 5 ? ['N', 2, 2, 2, 2] : [1, 2, 4, 4];
   const x = pair(b.input('x', tensorType('float32', dims)), 0.02, 128, 'x');
-  const bn = b.op1('onnx.BatchNormalization', [x, b.constant(f32([1.5, -0.5])), b.constant(f32([0.1, -0.2])), b.constant(f32([0.3, -0.1])), b.constant(f32([0.8, 1.2]))], {}, { name: 'bn' });
+  // Quantized parameters: int8 codes at scale 0.1 (the same reals as the float ones).
+  const parameter = (values: number[]) =>
+    options.quantizedParameters
+      ? b.op1('onnx.DequantizeLinear', [b.constant(Tensor.fromValues('int8', [values.length], values.map((v) => Math.round(v * 10)))), b.constant(Tensor.scalar('float32', Math.fround(0.1))), b.constant(Tensor.scalar('int8', 0))])
+      : b.constant(f32(values));
+  const bn = b.op1('onnx.BatchNormalization', [x, parameter([1.5, -0.5]), parameter([0.1, -0.2]), parameter([0.3, -0.1]), parameter([0.8, 1.2])], {}, { name: 'bn' });
   const normalized = pair(bn, 0.03, 120, 'bn_out');
   if (options.rank !== undefined && options.rank !== 4) {
     b.output(normalized);
@@ -97,6 +104,13 @@ describe('legalize-tflite: int8 BatchNormalization, PRelu, ConvTranspose', () =>
   it('refuses a dilated int8 ConvTranspose by name before anything is written', async () => {
     const error = await refusal(qdqModel({ dilations: [2, 2] }), '');
     expect(error.diagnostics.slice(1).map((d) => [d.location?.node, d.reason])).toEqual([['up', expect.stringMatching(/dilated int8 ConvTranspose is not supported/)]]);
+  });
+
+  it("a BatchNormalization whose parameters are int8 behind DequantizeLinear (densenet121's, quantize-static's stored constants): the same depthwise Conv", async () => {
+    const model = qdqModel({ quantizedParameters: true });
+    await legalize(model, 'full-integer=true io-type=int8');
+    const depthwise = model.graph.nodeList().find((node) => node.op === 'tflite.DEPTHWISE_CONV_2D')!;
+    expect(depthwise.input(1).constant!.quant!.scale.map((s) => +(s * 127).toFixed(4))).toEqual([+(1.5 / Math.sqrt(0.8 + 1e-5)).toFixed(4), +(0.5 / Math.sqrt(1.2 + 1e-5)).toFixed(4)]);
   });
 
   it('a BatchNorm1d on [N, C]: RESHAPE to [N, C, 1] around the int8 depthwise Conv', async () => {
