@@ -59,7 +59,7 @@ const weightedChecks: Readonly<Record<string, Check>> = {
   'onnx.Conv': convolutionCheck,
   // full-integer only (FULL_INTEGER_RULES): per-channel along the output channels (axis 1 of [Cin, Cout/group, k…]).
   'onnx.ConvTranspose': (node) => {
-    if ((node.optionalAttr('group', 'int') ?? 1) !== 1) return 'a grouped ConvTranspose (per-channel weights along axis 1 index one group\'s output channels)';
+    if ((node.optionalAttr('group', 'int') ?? 1) !== 1) return 'it is grouped (int8 targets take a ConvTranspose with one group: TFLite TRANSPOSE_CONV)';
     return convolutionCheck(node);
   },
   'onnx.MatMul': (node) => {

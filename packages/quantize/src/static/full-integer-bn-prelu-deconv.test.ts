@@ -57,6 +57,15 @@ describe('quantize-static full-integer=true: BatchNormalization after a Concat, 
     expect(cosine(expected!, actual!)).toBeGreaterThan(0.99);
   }, 120_000);
 
+  it('a grouped ConvTranspose stays float, named in the full-integer warning', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', tensorType('float32', [1, 4, 4, 4]));
+    const conv = b.op1('onnx.Conv', [x, b.constant(randomTensor([4, 4, 1, 1], 1, 0.5), 'w1')], {}, { name: 'conv1' });
+    b.output(b.op1('onnx.ConvTranspose', [conv, b.constant(randomTensor([4, 1, 2, 2], 2, 0.5), 'wt')], { strides: attrs.ints([2, 2]), group: attrs.int(2) }, { name: 'up', outputs: ['y'] }));
+    const run = await runPipeline(b.model({ onnx: 13 }), 'quantize-static{samples=16 full-integer=true}');
+    expect(run.warnings.find((w) => w.startsWith('full-integer:'))).toMatch(/ConvTranspose 'up' \(it is grouped \(int8 targets take a ConvTranspose with one group/);
+  }, 120_000);
+
   it('without full-integer the three stay float (ORT has no integer kernel for them)', async () => {
     const model = net();
     await runPipeline(model, 'quantize-static{samples=16}');
