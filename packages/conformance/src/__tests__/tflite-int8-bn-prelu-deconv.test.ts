@@ -10,10 +10,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { attrs, GraphBuilder, Tensor, tensorType, type Model, type TensorType } from '@modelpass/ir';
+import { attrs, GraphBuilder, Tensor, tensorType, type Model, type TensorType, type Value } from '@modelpass/ir';
+import { decodeOnnx, encodeOnnx } from '@modelpass/onnx';
+import { readTflite, writeTflite } from '@modelpass/tflite';
 import { disposeSharedOrtRunner, runOrt, TfliteEngine } from '@modelpass/runtime';
 import { seededUniform } from './int8-agreement.js';
-import { fullIntegerTflite, quantizeInput, quantOf } from './full-integer-harness.js';
+import { fullIntegerTflite, quantizeInput, quantOf, runPipeline } from './full-integer-harness.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'tflite-bn-prelu-deconv-'));
 afterAll(async () => {
@@ -37,7 +39,46 @@ function net(): Model {
   return b.model({ onnx: 13 });
 }
 
+/** A QDQ ConvTranspose with int8 weights per output channel (axis 1, scales 10× apart) and an int32 bias, as ORT's quantizer writes it. */
+function perChannelDeconv(): Model {
+  const b = new GraphBuilder();
+  const pair = (value: Value, scale: number, zeroPoint: number, output?: string): Value => {
+    const s = b.constant(Tensor.scalar('float32', Math.fround(scale)));
+    const z = b.constant(Tensor.scalar('uint8', zeroPoint));
+    return b.op1('onnx.DequantizeLinear', [b.op1('onnx.QuantizeLinear', [value, s, z]), s, z], {}, output ? { outputs: [output] } : {});
+  };
+  const scales = [0.002, 0.02, 0.008].map(Math.fround);
+  const weight = b.op1('onnx.DequantizeLinear', [b.constant(Tensor.fromValues('int8', [4, 3, 3, 3], Array.from({ length: 108 }, (_, i) => ((i * 53) % 255) - 127))), b.constant(Tensor.fromValues('float32', [3], scales)), b.constant(Tensor.fromValues('int8', [3], [0, 0, 0]))], { axis: attrs.int(1) });
+  const xScale = Math.fround(4 / 255);
+  const bias = b.op1('onnx.DequantizeLinear', [b.constant(Tensor.fromValues('int32', [3], [300, -2000, 700])), b.constant(Tensor.fromValues('float32', [3], scales.map((s) => Math.fround(s * xScale))))], { axis: attrs.int(0) });
+  const x = pair(b.input('x', tensorType('float32', [1, 4, 5, 5])), xScale, 128);
+  b.output(pair(b.op1('onnx.ConvTranspose', [x, weight, bias], { strides: attrs.ints([2, 2]), pads: attrs.ints([1, 1, 1, 1]) }), 0.03, 120, 'y'));
+  return b.model({ onnx: 13 });
+}
+
 describe('full-integer TFLite: BatchNormalization after a Concat, PRelu, ConvTranspose (ORT vs TFLite 2.9)', () => {
+  it('a ConvTranspose with per-channel int8 weights: TRANSPOSE_CONV int8 (quantized_dimension 0), within one output step of ORT', async () => {
+    const qdq = encodeOnnx(perChannelDeconv());
+    const converted = decodeOnnx(qdq);
+    expect((await runPipeline(converted, 'legalize-tflite{io-type=int8 full-integer=true}')).statistics.get('float-ops-in-int8-model')).toBe(0);
+    const path = join(DIR, 'deconv.tflite');
+    writeTflite(converted, path);
+    const written = readTflite(path).graph;
+    const deconv = written.nodeList().find((node) => node.op === 'tflite.TRANSPOSE_CONV')!;
+    expect(quantOf(deconv.input(1))!.scale).toHaveLength(3);
+    const outQuant = quantOf(written.outputs[0]!)!;
+    const engine = new TfliteEngine();
+    let worst = 0;
+    for (let seed = 1; seed <= 4; seed++) {
+      const x = seeded([1, 4, 5, 5], 200 + seed, -2, 4);
+      const ort = [...(await runOrt(qdq, { x })).values()][0]!.toNumbers();
+      const tflite = [...(await engine.run(path, { x: quantizeInput(x, written.inputs[0]!) })).values()][0]!.toNumbers();
+      ort.forEach((real, i) => (worst = Math.max(worst, Math.abs(Math.round(real / outQuant.scale[0]!) + outQuant.zeroPoint[0]! - tflite[i]!))));
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+  }, 60_000);
+
+
   it('DEPTHWISE_CONV_2D, PRELU and TRANSPOSE_CONV on int8; within one output step of ORT on 8 seeded inputs', async () => {
     const model = net();
     const { qdq, written, ops } = await fullIntegerTflite(model, 'quantize-static{samples=16 full-integer=true}', join(DIR, 'net.tflite'));
