@@ -358,8 +358,8 @@ class ShapeInference {
     if (known) return known;
     const constant = this.constantOf(value);
     if (!constant) return undefined;
-    // Kept with the value (the same values its constant holds): a constant is read by each of its readers' inference
-    // and propagation, and the next read is one lookup instead of two and a WeakMap's.
+    // Decoded once per run and kept with the value (the same values its constant holds): a constant is read by each of
+    // its readers' inference and propagation, and the next read is one lookup.
     const data = dimValuesOfTensor(constant);
     if (data) this.values.set(value, data);
     return data;

@@ -41,18 +41,17 @@ export function isTrackedDType(dtype: DType): boolean {
   return INTEGER_DTYPES.has(dtype);
 }
 
-const dimValuesByTensor = new WeakMap<Tensor, DimValues>();
-
-/** The values of a constant integer tensor of rank 0 or 1, when small enough to track. */
+/**
+ * The values of a constant integer tensor of rank 0 or 1, when small enough to track. Not cached per tensor: inferShapes
+ * keeps the result with the value for the rest of its run, and a WeakMap entry per constant of a freshly read model
+ * cost more than decoding a few small integers once per run.
+ */
 export function dimValuesOfTensor(tensor: Tensor): DimValues | undefined {
   if (!isTrackedDType(tensor.dtype) || tensor.rank > 1 || tensor.size > MAX_TRACKED_VALUES) return undefined;
-  // Read once per tensor (tensors are immutable, DimValues read-only): inference asks again for every reader.
-  let known = dimValuesByTensor.get(tensor);
-  if (!known) dimValuesByTensor.set(tensor, (known = { scalar: tensor.rank === 0, values: truncatedNumbers(tensor) }));
-  return known;
+  return { scalar: tensor.rank === 0, values: truncatedNumbers(tensor) };
 }
 
-/** `readInts` without its per-tensor cache and copy: `dimValuesOfTensor` keeps the one result itself. */
+/** `readInts` without its per-tensor cache and copy: the caller keeps the one result itself. */
 function truncatedNumbers(tensor: Tensor): number[] {
   // int64 (shapes, axes, indices): whole numbers already, read without BigInts; a fresh array this function may keep.
   if (tensor.dtype === 'int64' || tensor.dtype === 'uint64') return tensor.toNumbers();

@@ -44,26 +44,42 @@ export const flattenOp = defineCanonicalOp({
  * computed even with symbolic dims when the same symbols appear on both sides (they cancel).
  */
 export function resolveReshape(input: readonly Dim[], target: readonly Dim[], allowZero: boolean): Dim[] {
-  const out: Dim[] = target.map((d, i) => (d === 0 && !allowZero ? (input[i] ?? null) : d));
+  const out = new Array<Dim>(target.length);
+  for (let i = 0; i < target.length; i++) {
+    const d = target[i]!;
+    out[i] = d === 0 && !allowZero ? (input[i] ?? null) : d;
+  }
   const inferred = out.indexOf(-1);
-  if (inferred >= 0) out[inferred] = inferredDim(input, out.filter((_, i) => i !== inferred));
+  if (inferred >= 0) out[inferred] = inferredDim(input, out, inferred);
   return out;
 }
 
-function inferredDim(input: readonly Dim[], known: readonly Dim[]): Dim {
-  if (input.includes(null) || known.includes(null)) return null;
-  const symbols = new Map<string, number>();
+/** The dim at `out[skip]` (a -1): the input's elements over the other dims of `out`, symbols cancelling (a map only when some dim is one). */
+function inferredDim(input: readonly Dim[], out: readonly Dim[], skip: number): Dim {
+  let symbols: Map<string, number> | undefined;
   let numerator = 1;
   let denominator = 1;
-  for (const d of input) {
+  for (let i = 0; i < input.length; i++) {
+    const d = input[i]!;
+    if (d === null) return null;
     if (typeof d === 'number') numerator *= d;
-    else symbols.set(d!, (symbols.get(d!) ?? 0) + 1);
+    else {
+      symbols ??= new Map<string, number>();
+      symbols.set(d, (symbols.get(d) ?? 0) + 1);
+    }
   }
-  for (const d of known) {
+  for (let i = 0; i < out.length; i++) {
+    if (i === skip) continue;
+    const d = out[i]!;
+    if (d === null) return null;
     if (typeof d === 'number') denominator *= d;
-    else symbols.set(d!, (symbols.get(d!) ?? 0) - 1);
+    else {
+      symbols ??= new Map<string, number>();
+      symbols.set(d, (symbols.get(d) ?? 0) - 1);
+    }
   }
-  if ([...symbols.values()].some((count) => count !== 0) || denominator === 0) return null;
+  if (symbols) for (const count of symbols.values()) if (count !== 0) return null;
+  if (denominator === 0) return null;
   // A -1 that does not divide exactly has no size (a static pair is refused before; symbols leave it to run time).
   return numerator % denominator === 0 ? numerator / denominator : null;
 }
