@@ -100,6 +100,15 @@ const CASES: Case[] = [
     },
   },
   {
+    // GroupNorm as torch.onnx writes it: InstanceNormalization on [N, G, -1], then Reshape back to Shape(conv output).
+    name: 'Reshape to the whole shape of another tensor (GroupNorm as torch.onnx exports it)',
+    input: [2, 4, 3],
+    build: (b, x) => {
+      const grouped = b.op1('onnx.Reshape', [x, b.constant(i64([0, 2, -1]), 'groups')]);
+      return b.op1('onnx.Reshape', [b.op1('onnx.Relu', [grouped]), b.op1('onnx.Shape', [x])]);
+    },
+  },
+  {
     name: 'Reshape to [0, 2, 2, -1] (more sizes than input dims) computed from the input shape',
     input: [2, 4, 3],
     build: (b, x) => {

@@ -22,6 +22,15 @@ const reshape: OpEmitter = (e, node) => {
     e.assign(node, `torch.reshape(${x}, [${dims.join(', ')}])`);
     return;
   }
+  // The whole shape of another tensor (GroupNorm's Reshape(y, Shape(conv)) as torch.onnx writes it): a 0 there means a
+  // zero-sized tensor, whose elements are none either way, so torch.size reads it as is and the static dims stay known
+  // on reading back (QA s19: the where-over-shape form read fmnet's [n,16,28,28] back as [?,?,?,28], and legalize-tflite
+  // refused its Flatten).
+  const shapeOf = node.inputs[1]?.producer;
+  if (shapeOf?.op === 'onnx.Shape' && shapeOf.inputs[0] && !shapeOf.getAttribute('start') && !shapeOf.getAttribute('end')) {
+    e.assign(node, `torch.reshape(${x}, torch.size(${input(e, shapeOf)}))`);
+    return;
+  }
   // A computed shape of known length n: ONNX's 0 copies the input dim, as torch.where over the
   // input's shape, and _reshape_from_tensor takes the sizes as a tensor (modelpass reads that back).
   const length = shapeLength(node.inputs[1] ?? null);
