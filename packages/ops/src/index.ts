@@ -30,6 +30,7 @@ export { inputDimValues, type DimValues, type ShapeInferenceContext } from './in
 export * from './cost/index.js';
 export { onnxTypeSignatures } from './verify/type-constraint-check.js';
 export { propagatedValues, type PropagatedValuesOptions } from './verify/propagated-values.js';
+export { withTypesRestored } from './interpreter/types-restored.js';
 export { TypeSignatures, typeKey, type TypeSignature, type FormalParam, type ParamArity, type OnnxSignatureTable, type OnnxSignatureVersion } from './verify/type-signature.js';
 export { contribOps, contribSchemas, MICROSOFT_DIALECT, matMulNBitsLayout, packedWeightsOf, parameterCount, type MatMulNBitsLayout, type PackedWeights } from './contrib/index.js';
 export { WINDOW_COEFFICIENTS, cosineWindow, melWeightMatrix } from './math/windows.js';

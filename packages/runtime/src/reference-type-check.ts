@@ -5,8 +5,8 @@
  * engine refuses such a model the same way, with the verifier's type-constraint diagnostics (the refusals the CLI
  * gives for such a model elsewhere), on types inferred where the model leaves them out, as ONNX Runtime infers them.
  */
-import { ModelpassError, verifyModel, type Graph, type Model, type OpRegistry, type Type, type Value } from '@modelpass/ir';
-import { createOpRegistry, inferShapes } from '@modelpass/ops';
+import { ModelpassError, verifyModel, type Model, type OpRegistry } from '@modelpass/ir';
+import { createOpRegistry, inferShapes, withTypesRestored } from '@modelpass/ops';
 
 let canonicalRegistry: OpRegistry | undefined;
 /** Models found free of violations (a model run again and again, as in a calibration loop, is checked once). */
@@ -36,25 +36,12 @@ export function refuseTypeConstraintViolations(model: Model, what: string): void
 
 /** Runs `body` with the types shape inference gives values the model declares none for; the model's own types are put back. */
 function withInferredTypes<T>(model: Model, registry: OpRegistry, body: () => T): T {
-  const saved: [Value, Type][] = [];
-  saveTypes(model.graph, saved);
-  try {
+  return withTypesRestored(model, () => {
     try {
       inferShapes(model, { registry });
     } catch {
       // Inference that cannot run leaves the declared types: the check sees those.
     }
     return body();
-  } finally {
-    for (const [value, type] of saved) if (value.type !== type) value.type = type;
-  }
-}
-
-function saveTypes(graph: Graph, into: [Value, Type][]): void {
-  for (const value of graph.inputs) into.push([value, value.type]);
-  for (const value of graph.constants) into.push([value, value.type]);
-  for (const node of graph.nodes()) {
-    for (const output of node.outputs) if (output) into.push([output, output.type]);
-    for (const subgraph of node.subgraphs) saveTypes(subgraph, into);
-  }
+  });
 }

@@ -5,8 +5,9 @@
  * Without it a stale declaration passed verification on the model as read and surfaced only after `simplify`
  * folded the chain, blamed on the pass (fuzz seed 1824, case 6031).
  */
-import type { Graph, KnownValues, Model, OpRegistry, Tensor, Type, Value } from '@modelpass/ir';
+import type { KnownValues, Model, OpRegistry, Tensor, Value } from '@modelpass/ir';
 import { inferShapes } from '../interpreter/infer-shapes.js';
+import { withTypesRestored } from '../interpreter/types-restored.js';
 
 export interface PropagatedValuesOptions {
   /** The registry to infer with (default: the canonical op set); pass the pipeline's to cover plugin ops. */
@@ -30,31 +31,20 @@ export function propagatedValues(model: Model, options: PropagatedValuesOptions 
 
 /** The data shape inference knows for the main graph's node outputs; the model's value types stay as they were. */
 function inferMainGraphData(model: Model, registry: OpRegistry | undefined): ReadonlyMap<Value, Tensor> {
-  const saved: [Value, Type][] = [];
-  saveTypes(model.graph, saved);
   const known = new Map<Value, Tensor>();
-  try {
-    const result = inferShapes(model, registry ? { registry } : {});
-    for (const node of model.graph.nodes()) {
-      for (const output of node.outputs) {
-        const tensor = output ? result.knownConstant(output) : undefined;
-        if (tensor) known.set(output!, tensor);
+  withTypesRestored(model, () => {
+    try {
+      const result = inferShapes(model, registry ? { registry } : {});
+      for (const node of model.graph.nodes()) {
+        for (const output of node.outputs) {
+          const tensor = output ? result.knownConstant(output) : undefined;
+          if (tensor) known.set(output!, tensor);
+        }
       }
+    } catch {
+      // Inference that cannot run proves nothing here: the verifier's own checks report what is wrong.
+      known.clear();
     }
-  } catch {
-    // Inference that cannot run proves nothing here: the verifier's own checks report what is wrong.
-    known.clear();
-  } finally {
-    for (const [value, type] of saved) if (value.type !== type) value.type = type;
-  }
+  });
   return known;
-}
-
-function saveTypes(graph: Graph, into: [Value, Type][]): void {
-  for (const value of graph.inputs) into.push([value, value.type]);
-  for (const value of graph.constants) into.push([value, value.type]);
-  for (const node of graph.nodes()) {
-    for (const output of node.outputs) if (output) into.push([output, output.type]);
-    for (const subgraph of node.subgraphs) saveTypes(subgraph, into);
-  }
 }
