@@ -144,6 +144,12 @@ function summarizeCost(model: Model): Pick<ModelSummary, 'flops' | 'macs' | 'lay
   try {
     // A .tflite's ops infer their shapes through the tflite dialect (the batch dim fixed to 1 reaches every layer).
     const cost = analyzeCost(model, model.opsetImports.has('tflite') ? { registry: registerTfliteDialect(createOpRegistry()) } : {});
+    if (cost.emptiedAt) {
+      // Totals of 0 past a layer the assumed sizes cannot feed describe the assumption, not the model (QA s19: squeezenet at h = w = 1).
+      const { node, op, output } = cost.emptiedAt;
+      const reason = `assuming ${cost.assumptions.join(', ')}, ${op.replace(/^onnx\./, '')} '${node}' computes an empty ${output}: the assumed sizes are too small for it; give the real ones with --input-shape NAME=DIMS`;
+      return { flops: null, macs: null, layers: [], uncounted: [], costAssumptions: [reason] };
+    }
     return { flops: cost.flops, macs: cost.macs, layers: [...cost.layers], uncounted: [...cost.uncounted], costAssumptions: [...cost.assumptions] };
   } catch (error) {
     if (!ModelpassError.is(error)) throw error;

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { attrs, GraphBuilder, Tensor, tensorType } from '@modelpass/ir';
+import { writeOnnx } from '@modelpass/onnx';
 import { repoRoot, runCli } from './run-cli.js';
 
 const cnn = join(repoRoot, 'fixtures/models/fashion-cnn/model.onnx');
@@ -24,6 +26,19 @@ describe('inspect: FLOPs and parameters', () => {
     const text = await runCli(['inspect', cnn]);
     expect(text.stdout).toMatch(/flops: +2\.33 M \(1\.12 M MACs\), assuming input 'input' dim 0 'N' = 1/);
     expect(text.stdout).toMatch(/\/conv2\/Conv +Conv +1\.81 M flops +77\.9%/);
+  });
+  it('says the assumed sizes are too small instead of a total of 0 (QA s19: squeezenet with symbolic h, w)', async () => {
+    const g = new GraphBuilder();
+    const x = g.input('image', tensorType('float32', ['n', 3, 'h', 'w']));
+    const weights = Tensor.fromValues('float32', [8, 3, 7, 7], new Array(8 * 3 * 49).fill(0.1));
+    g.output(g.op1('onnx.Conv', [x, g.constant(weights, 'w')], { kernel_shape: attrs.ints([7, 7]), strides: attrs.ints([2, 2]) }, { name: 'stem' }));
+    const path = join(work, 'stem.onnx');
+    writeOnnx(g.model({ onnx: 13 }), path);
+    const assumed = await runCli(['inspect', path]);
+    expect(assumed.code, assumed.stderr).toBe(0);
+    expect(assumed.stdout).toMatch(/flops: +unknown \(assuming .*'h' = 1.*Conv 'stem' computes an empty float32\[1,8,0,0\]: the assumed sizes are too small .*--input-shape/);
+    const sized = await runCli(['inspect', path, '--input-shape', 'image=1,3,32,32']);
+    expect(sized.stdout).toMatch(/flops: +\d/);
   });
 });
 

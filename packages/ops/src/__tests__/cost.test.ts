@@ -71,4 +71,19 @@ describe('analyzeCost', () => {
     expect(cost.layers.find((l) => l.node === 'ct')!.macs).toBe(4 * 5 * 5 * 6 * 9);
     expect(() => analyzeCost(g.model({ onnx: 13 }), { dims: { N: 0 } })).toThrow(/dim 'N' must be a positive integer/);
   });
+
+  it('names the first layer the assumed sizes cannot feed (a 7×7 stride-2 Conv over an assumed 1×1 image), and only then', () => {
+    const g = new GraphBuilder();
+    const x = g.input('x', tensorType('float32', ['N', 3, 'h', 'w']));
+    const conv = g.op1('onnx.Conv', [x, g.constant(zeros([8, 3, 7, 7]), 'w')], { kernel_shape: attrs.ints([7, 7]), strides: attrs.ints([2, 2]) }, { name: 'stem' });
+    g.output(g.op1('onnx.Relu', [conv], {}, { name: 'relu' }));
+    const model = g.model({ onnx: 13 });
+    const assumed = analyzeCost(model);
+    expect(assumed.flops).toBe(0);
+    expect(assumed.emptiedAt).toEqual({ node: 'stem', op: 'onnx.Conv', output: 'float32[1,8,0,0]' });
+    const sized = analyzeCost(model, { dims: { h: 32, w: 32 } });
+    expect(sized.emptiedAt).toBeUndefined();
+    expect(sized.flops).toBeGreaterThan(0);
+    expect(analyzeCost(smallCnn()).emptiedAt).toBeUndefined();
+  });
 });

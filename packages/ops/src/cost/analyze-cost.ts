@@ -7,7 +7,7 @@
  * has no cost rule, or whose shapes stay unknown, are listed as uncounted with the reason; nodes in
  * subgraphs (If/Loop bodies) are counted once.
  */
-import { ModelpassError, type Graph, type Model, type Node, type OpRegistry, type Type, type Value } from '@modelpass/ir';
+import { formatType, ModelpassError, type Graph, type Model, type Node, type OpRegistry, type Type, type Value } from '@modelpass/ir';
 import { parameterCount } from '../contrib/packed-weights.js';
 import { inferShapes } from '../interpreter/infer-shapes.js';
 import { createCostRules, type CostContext, type CostRules } from './cost-rules.js';
@@ -48,11 +48,33 @@ export interface ModelCost {
   readonly uncounted: readonly UncountedNode[];
   /** Dims that were assumed (`input 'x' dim 0 'N' = 1`). */
   readonly assumptions: readonly string[];
+  /**
+   * With assumed dims only: the first node of the main graph whose inputs have no zero-sized dim and that computes an
+   * empty output (a 7×7 Conv over an assumed 1×1 image gives [1,96,0,0]) — the assumed sizes are too small, and the
+   * totals (0 from there on) say nothing about the model.
+   */
+  readonly emptiedAt?: EmptiedNode;
+}
+
+export interface EmptiedNode {
+  readonly node: string;
+  readonly op: string;
+  /** The empty output's type as text (`float32[1,96,0,0]`). */
+  readonly output: string;
 }
 
 function* graphsOf(graph: Graph): IterableIterator<Graph> {
   yield graph;
   for (const node of graph.allNodes()) yield* node.subgraphs;
+}
+
+const hasZeroDim = (type: Type | undefined): boolean => type?.kind === 'tensor' && !!type.shape && type.shape.some((d) => d === 0);
+
+/** `node` as an `EmptiedNode` when it computes an empty output from inputs that are not empty. */
+function emptiedBy(node: Node): EmptiedNode | undefined {
+  if (node.inputs.some((input) => hasZeroDim(input?.type))) return undefined;
+  const empty = node.outputs.find((output) => hasZeroDim(output?.type));
+  return empty ? { node: node.name, op: node.op, output: formatType(empty.type) } : undefined;
 }
 
 function staticShape(type: Type | undefined): readonly number[] | undefined {
@@ -154,11 +176,13 @@ export function analyzeCost(model: Model, options: AnalyzeCostOptions = {}): Mod
   let parameters = 0;
   let macs = 0;
   let flops = 0;
+  let emptiedAt: EmptiedNode | undefined;
   try {
     fixDims(model, options.dims ?? {}, assumptions);
     inferShapes(model, options.registry ? { registry: options.registry } : {});
     for (const graph of graphsOf(model.graph)) {
       for (const node of graph.nodes()) {
+        if (!emptiedAt && assumptions.length > 0 && graph === model.graph) emptiedAt = emptiedBy(node);
         let nodeParameters = 0;
         for (const input of parameterConstants(node)) {
           const elements = parameterCount(input);
@@ -181,5 +205,5 @@ export function analyzeCost(model: Model, options: AnalyzeCostOptions = {}): Mod
   } finally {
     for (const [value, type] of saved) value.type = type;
   }
-  return { layers, macs, flops, parameters, uncounted, assumptions };
+  return { layers, macs, flops, parameters, uncounted, assumptions, ...(emptiedAt ? { emptiedAt } : {}) };
 }
