@@ -18,6 +18,7 @@ export {
 export { Tensor } from './tensor.js';
 export { writeFileAtomic, writeFileAtomicWith, fileWriteError, type AtomicFileOutput } from './atomic-write.js';
 export { describeFileKind, describeStatFailure } from './file-kind.js';
+export { describeFileSignature, type ModelFileFormat } from './file-signature.js';
 export { claimTemporaryPath, releaseTemporaryPath, removeStaleTemporaries, temporaryPathsInFlight } from './temporary-files.js';
 export * from './attribute.js';
 export { Use, Value, type ReplaceUsesOptions, type UseSet } from './value.js';

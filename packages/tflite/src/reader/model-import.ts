@@ -1,8 +1,7 @@
-import { Graph, Model, ModelpassError } from '@modelpass/ir';
+import { describeFileSignature, Graph, Model, ModelpassError } from '@modelpass/ir';
 import { TABLE_SLOTS } from '../generated/schema-tables.js';
 import { builtinNameOfCode } from '../dialect/names.js';
 import { tfliteError } from '../io/errors.js';
-import { describeForeignFormat } from '../io/foreign-format.js';
 import { DOC_STRING_KEY, FOREIGN_METADATA_NAME, GRAPH_DOC_STRING_KEY, unpackForeignMetadata } from '../io/foreign-metadata.js';
 import { META_DESCRIPTION, META_METADATA_PREFIX, META_SIGNATURE_DEFS } from '../io/metadata-keys.js';
 import { TfliteSourceFile } from '../io/source-file.js';
@@ -90,7 +89,7 @@ function densifiedNote(path: string, densified: ImportContext['densified']): str
 function importModel(path: string, source: TfliteSourceFile, bytes: FlatBytes, limits: ResolvedTfliteReadLimits, densified: ImportContext['densified']): Model {
   const identifier = bytes.length >= 8 ? new TextDecoder().decode(bytes.bytes.subarray(4, 8)) : '';
   if (identifier !== FILE_IDENTIFIER) {
-    const foreign = describeForeignFormat(bytes.bytes.subarray(0, 16));
+    const foreign = describeFileSignature(bytes.bytes.subarray(0, 16), 'tflite');
     throw tfliteError({
       reason: `'${path}' is not a TFLite model${foreign ? `: the data looks like ${foreign}` : ''}`,
       location: { file: path },

@@ -8,11 +8,10 @@
 import { readSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { crc32, inflateRawSync } from 'node:zlib';
-import { ComputedStorage, describeStatFailure, NotRegularFileError, SourceFile, type ModelpassError, type TensorStorage } from '@modelpass/ir';
+import { ComputedStorage, describeFileSignature, describeStatFailure, NotRegularFileError, SourceFile, type ModelpassError, type TensorStorage } from '@modelpass/ir';
 import { checkRegularFile } from './regular-file.js';
 import { messageOf, TORCHSCRIPT_ERROR_SOURCE, torchscriptError } from '../errors.js';
 import { checkZipEntryName } from './zip-entry-name.js';
-import { describeForeignFormat } from './foreign-format.js';
 import { DEFAULT_ZIP_LIMITS, type ZipLimits } from './zip-limits.js';
 
 /** '<archive folder>/extra/<anything>', with a plain archive folder: where torch.jit.save writes `_extra_files`. */
@@ -189,7 +188,7 @@ function readCentralDirectory(file: FileReader, limits: Required<ZipLimits>): Zi
     }
   }
   if (eocd < 0) {
-    const foreign = describeForeignFormat(file.bytes(0, Math.min(file.size, 16), 'file head'));
+    const foreign = describeFileSignature(file.bytes(0, Math.min(file.size, 16), 'file head'), 'torchscript');
     if (foreign) {
       throw zipError(path, `not a TorchScript archive: the data looks like ${foreign}`, {
         expected: 'a zip archive written by torch.jit.save or torch.save',
