@@ -5,7 +5,7 @@
  * torchvision). When torch takes the file, such an archive is run as it is: fed the other model's inputs by
  * position, its outputs compared in order, with a note saying so.
  */
-import { Model, ModelpassError, tensorType, type Model as ModelType } from '@modelpass/ir';
+import { Model, ModelpassError, tensorType } from '@modelpass/ir';
 import { feedableInputs, type ModelSource } from '@modelpass/runtime';
 
 /** The refusal code of the TorchScript reader for code it cannot import (an op with no aten spelling, an unsupported construct). */
@@ -13,7 +13,7 @@ const READER_REFUSAL = 'torchscript/import';
 
 export interface ArchiveRunByTorch {
   readonly source: ModelSource;
-  readonly model: ModelType;
+  readonly model: Model;
   readonly path: string;
   readonly byPosition: true;
 }
@@ -27,7 +27,7 @@ export function isArchiveCodeRefusal(error: unknown): error is ModelpassError {
  * The .pt at `path` as torch alone runs it: a stand-in model with `other`'s inputs (names, dtypes and shapes, fed by
  * position) and no graph of its own; `note` receives why and how it is compared.
  */
-export function archiveRunByTorch(path: string, other: ModelType, otherPath: string, refusal: ModelpassError, note: (text: string) => void): ArchiveRunByTorch {
+export function archiveRunByTorch(path: string, other: Model, otherPath: string, refusal: ModelpassError, note: (text: string) => void): ArchiveRunByTorch {
   const standIn = new Model();
   standIn.sourceFormat = 'torchscript';
   standIn.sourcePath = path;
