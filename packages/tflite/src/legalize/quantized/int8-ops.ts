@@ -55,7 +55,8 @@ const INT8_OPS: ReadonlyMap<string, Int8Check> = new Map<string, Int8Check>([
     if ((node.optionalAttr('group', 'int') ?? 1) !== 1) return 'a grouped int8 ConvTranspose is not supported (per-channel weights along axis 1 index one group\'s output channels)';
     if ((node.optionalAttr('dilations', 'ints') ?? []).some((d) => d !== 1)) return 'a dilated int8 ConvTranspose is not supported (TRANSPOSE_CONV has no dilation; its kernel would be spread with zeros in float)';
     const rank = constantOf(node.inputs[1])?.rank;
-    if (rank !== undefined && rank !== 4) return `an int8 ConvTranspose of rank ${rank - 2} is not supported (2-D only: TRANSPOSE_CONV)`;
+    // 1-D runs as the float path's 2-D form (rules/conv-transpose.ts: RESHAPE to [N, C, 1, L], the weights lifted to [I, O, 1, k]).
+    if (rank !== undefined && rank !== 4 && rank !== 3) return `an int8 ConvTranspose of rank ${rank - 2} is not supported (1-D and 2-D only: TRANSPOSE_CONV)`;
     return weightProblem(node, 1);
   }],
   // batch-norm-int8.ts rewrites one with constant parameters into a depthwise 1×1 Conv before this check; what is left is refused.
