@@ -4,7 +4,8 @@
  * for every reader; each leaves out its own format (a file that looks like it but failed to parse is damaged, not
  * misnamed).
  */
-export type ModelFileFormat = 'onnx' | 'tflite' | 'torchscript';
+/** The formats whose readers ask; 'mpir' (the textual IR) has no binary signature of its own, so every entry applies. */
+export type ModelFileFormat = 'onnx' | 'tflite' | 'torchscript' | 'mpir';
 
 interface Signature {
   readonly name: string;

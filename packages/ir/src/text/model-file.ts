@@ -7,6 +7,7 @@ import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs
 import { constants as bufferConstants } from 'node:buffer';
 import { ModelpassError } from '../diagnostic.js';
 import type { Model } from '../model.js';
+import { decodeModelText } from './model-text-bytes.js';
 import { parseModel, type ParseOptions } from './parser.js';
 
 function unreadable(path: string, reason: string, extra: { code: string; cause?: unknown; hint?: string }): ModelpassError {
@@ -21,7 +22,7 @@ function fileKind(stats: ReturnType<typeof fstatSync>): string {
   return 'not a regular file';
 }
 
-/** The text of a regular file; FIFOs, devices and folders are refused without blocking. */
+/** The text of a regular file; FIFOs, devices and folders are refused without blocking, binary files and text that is not UTF-8 by what they are. */
 export function readRegularTextFile(path: string): string {
   let fd: number;
   try {
@@ -41,7 +42,7 @@ export function readRegularTextFile(path: string): string {
         hint: 'keep big weights in a data file referenced with file(...), or use ONNX with external data',
       });
     }
-    return readFileSync(fd, 'utf8');
+    return decodeModelText(readFileSync(fd), path);
   } finally {
     closeSync(fd);
   }
