@@ -3,6 +3,7 @@ import { Tensor, type Value } from '@modelpass/ir';
 import type { ScriptValue } from '../script-value.js';
 import type { AtenLowering, LoweringContext, TensorValue } from '../lowering.js';
 import { dimsOfSizeList, rankOf } from './python-builtins.js';
+import { copyZeroReshapeSizes, eraseIfUnused } from '../copy-zero-reshape.js';
 
 function normalizeDim(ctx: LoweringContext, dim: number, rank: number | undefined, what: string): number {
   if (dim >= 0) return dim;
@@ -180,7 +181,11 @@ const reshapeFromTensor: AtenLowering = (ctx) => {
   const x = ctx.tensor(ctx.arg(0), 'self');
   const shape = ctx.tensor(ctx.arg(1, 'shape'), 'shape');
   const length = shape.shape?.length === 1 && typeof shape.shape[0] === 'number' ? shape.shape[0] : undefined;
-  return ctx.emit('Reshape', [x.value, shape.value], {}, { rank: length, dtype: x.dtype });
+  // modelpass's own spelling of ONNX's copy-a-zero rule (torch.where over x's shape): the Reshape it came from.
+  const sizes = copyZeroReshapeSizes(x.value, shape.value);
+  const reshaped = ctx.emit('Reshape', [x.value, sizes ?? shape.value], {}, { rank: length, dtype: x.dtype });
+  if (sizes) eraseIfUnused(shape.value);
+  return reshaped;
 };
 
 /**
