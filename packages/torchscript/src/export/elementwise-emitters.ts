@@ -96,6 +96,10 @@ export const elementwiseEmitters: ReadonlyArray<[string, OpEmitter]> = [
   ['onnx.Round', unary('torch.round')],
   ['onnx.Reciprocal', unary('torch.reciprocal')],
   ['onnx.Not', unary('torch.logical_not')],
+  // And/Or/Xor take bool tensors in ONNX and broadcast as torch's logical_* do.
+  ['onnx.And', binary('torch.logical_and')],
+  ['onnx.Or', binary('torch.logical_or')],
+  ['onnx.Xor', binary('torch.logical_xor')],
   ['onnx.HardSwish', unary('torch.hardswish')],
   ['onnx.HardSigmoid', hardSigmoid],
   ['onnx.Clip', clip],

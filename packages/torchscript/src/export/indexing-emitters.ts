@@ -1,4 +1,4 @@
-/** Indexing ops (Gather, Slice, ScatterND, ScatterElements, Trilu) as `torch.select`/`index_select`/`slice`/`index_put`/`scatter`/`triu`. */
+/** Indexing ops (Gather, GatherElements, Slice, ScatterND, ScatterElements, Trilu) as `torch.select`/`index_select`/`gather`/`slice`/`index_put`/`scatter`/`triu`. */
 import { isTensorType, type Node } from '@modelpass/ir';
 import { pyInt, type EmitContext, type OpEmitter } from './emit-context.js';
 import { input, shapeLength } from './emit-operands.js';
@@ -125,6 +125,23 @@ const scatterElements: OpEmitter = (e, node) => {
   e.assign(node, `torch.${reduction === 'add' ? 'scatter_add' : 'scatter'}(${data}, ${axis}, ${indices}, ${input(e, node, 2)})`);
 };
 
+/**
+ * GatherElements → torch.gather along `axis`. torch takes int64 indices only and refuses negative ones (ONNX counts
+ * them from the end), so int32 indices are widened and negative ones wrapped unless they are constants ≥ 0.
+ */
+const gatherElements: OpEmitter = (e, node) => {
+  const rank = e.rank(node.inputs[0] ?? null);
+  const rawAxis = node.attr('axis', 'int', 0);
+  if (rawAxis < 0 && rank === undefined) return e.fail(node, 'a negative axis with the data rank unknown');
+  const axis = rawAxis < 0 ? rawAxis + rank! : rawAxis;
+  const data = input(e, node);
+  const indexType = node.inputs[1]?.type;
+  const raw = indexType && isTensorType(indexType) && indexType.dtype === 'int32' ? `torch.to(${input(e, node, 1)}, 4, False, False, None)` : input(e, node, 1);
+  const known = e.constantInts(node.inputs[1] ?? null);
+  const indices = known && known.every((i) => i >= 0) ? raw : `torch.where(torch.lt(${raw}, 0), torch.add(${raw}, torch.size(${data}, ${axis})), ${raw})`;
+  e.assign(node, `torch.gather(${data}, ${axis}, ${indices})`);
+};
+
 /** Trilu → torch.triu / torch.tril with the diagonal offset k (a constant input, default 0). */
 const trilu: OpEmitter = (e, node) => {
   const k = node.inputs[1] ? e.constantNumber(node.inputs[1]) : 0;
@@ -134,6 +151,7 @@ const trilu: OpEmitter = (e, node) => {
 
 export const indexingEmitters: ReadonlyArray<[string, OpEmitter]> = [
   ['onnx.Gather', gather],
+  ['onnx.GatherElements', gatherElements],
   ['onnx.Slice', slice],
   ['onnx.ScatterND', scatterNd],
   ['onnx.ScatterElements', scatterElements],
