@@ -3,6 +3,7 @@ import { PassRegistry } from './pass-registry.js';
 import { PatternRegistry } from './pattern-registry.js';
 import { loadPlugin, type LoadedPlugin, type LoadPluginOptions } from './plugin/load-plugin.js';
 import { assertPluginCompatible, isPlugin, type Plugin } from './plugin/plugin.js';
+import { describeValue } from './pass-registry.js';
 
 /** A plugin as recorded for reproducers (`plugins.json`) and `modelpass passes`. */
 export interface PluginRecord {
@@ -53,6 +54,7 @@ export class PassEnvironment {
    * clash nothing of the plugin stays registered.
    */
   use(plugin: Plugin | LoadedPlugin): this {
+    checkUseArgument(plugin);
     const loaded = isPlugin(plugin) ? undefined : plugin;
     const value = loaded ? loaded.plugin : (plugin as Plugin);
     assertPluginCompatible(value);
@@ -98,4 +100,21 @@ export class PassEnvironment {
     copy.pluginRecords.push(...this.pluginRecords);
     return copy;
   }
+}
+
+/** `use` takes a plugin value, or what `loadPlugin` returned; a name or path is for `load`. */
+function checkUseArgument(plugin: unknown): void {
+  if (isPlugin(plugin)) return;
+  const loaded = typeof plugin === 'object' && plugin !== null ? (plugin as { plugin?: unknown }).plugin : undefined;
+  if (isPlugin(loaded)) return;
+  throw new ModelpassError({
+    reason: 'PassEnvironment.use takes a plugin made by definePlugin (or what loadPlugin returned)',
+    actual: describeValue(plugin),
+    source: '@modelpass/pass-manager',
+    code: 'plugin/invalid',
+    hint:
+      typeof plugin === 'string'
+        ? `to load a plugin by package name or path, await environment.load('${plugin}')`
+        : "import the plugin's default export: import plugin from 'modelpass-plugin-…'",
+  });
 }

@@ -17,6 +17,7 @@ import { checkPipelineNesting, printPipeline, resolvedOptions, type AnchorStep, 
 import { parsePipeline } from './pipeline/resolve.js';
 import { DEFAULT_MAX_PIPELINE_NESTING } from './pipeline/syntax.js';
 import { settlePassResult } from './pass-settlement.js';
+import { checkModelArgument, checkPassManagerOptions, checkPipelineArgument, claimModelForRun } from './run-arguments.js';
 
 export interface PassManagerOptions {
   /** Passes, ops, plugin patterns and plugins (default: an empty environment). */
@@ -64,6 +65,7 @@ export class PassManager {
   private readonly instrumentations: PassInstrumentation[] = [];
 
   constructor(private readonly options: PassManagerOptions = {}) {
+    checkPassManagerOptions(options);
     this.environment = options.environment ?? new PassEnvironment();
     const timeout = options.passTimeoutMs;
     if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
@@ -86,6 +88,7 @@ export class PassManager {
   parse(pipeline: PipelineInput): Pipeline {
     const maxNesting = this.options.maxPipelineNesting ?? DEFAULT_MAX_PIPELINE_NESTING;
     if (typeof pipeline === 'string') return parsePipeline(pipeline, this.environment.passes, { maxNesting });
+    checkPipelineArgument(pipeline);
     const resolved = 'steps' in pipeline ? (pipeline as Pipeline) : { steps: pipeline as readonly PipelineStep[] };
     checkPipelineNesting(resolved.steps, maxNesting);
     return resolved;
@@ -93,7 +96,17 @@ export class PassManager {
 
   /** Runs the pipeline on `model` in place. */
   async run(model: Model, pipelineInput: PipelineInput): Promise<PipelineResult> {
+    checkModelArgument(model);
     const pipeline = this.parse(pipelineInput);
+    const release = claimModelForRun(model);
+    try {
+      return await this.runClaimed(model, pipeline);
+    } finally {
+      release();
+    }
+  }
+
+  private async runClaimed(model: Model, pipeline: Pipeline): Promise<PipelineResult> {
     // The text is printed when an instrumentation reads it (a reproducer, a dump header), not on every run.
     let text: string | undefined;
     const run: PipelineRunInfo = {

@@ -2,7 +2,7 @@ import { ModelpassError } from '@modelpass/ir';
 import { checkOptionValue, printOptionValue } from '../option-value.js';
 import { kebabCase, type OptionSpecs } from '../option.js';
 import type { Pass } from '../pass.js';
-import type { PassOwner } from '../pass-registry.js';
+import { describeValue, isPass, type PassOwner } from '../pass-registry.js';
 import { ANCHORS, fixedPointAnchor, repeatAnchor, type AnchorDefinition } from './anchors.js';
 import { pipelineError } from './syntax.js';
 import { closestName } from '../suggest.js';
@@ -81,6 +81,23 @@ function checkCodeOptions(what: string, specs: OptionSpecs, options: Readonly<Re
 
 /** One pass with options given in code (camelCase), checked against its specs now. */
 export function passStep<P extends Pass>(pass: P, options: Partial<Record<keyof P['options'] & string, unknown>> = {}, owner: PassOwner = { name: 'user' }): PassStep {
+  if (!isPass(pass)) {
+    throw new ModelpassError({
+      reason: 'passStep takes a pass made by definePass',
+      actual: describeValue(pass),
+      source: '@modelpass/pass-manager',
+      code: 'pipeline/bad-argument',
+      ...(typeof pass === 'string' ? { hint: `to name a registered pass, give pipeline text instead: manager.run(model, '${pass as string}')` } : {}),
+    });
+  }
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ModelpassError({
+      reason: `passStep for pass '${pass.name}': the options must be an object of camelCase option names`,
+      actual: describeValue(options),
+      source: '@modelpass/pass-manager',
+      code: 'pipeline/bad-argument',
+    });
+  }
   return Object.freeze({ kind: 'pass', pass, owner, options: checkCodeOptions(`pass '${pass.name}'`, pass.options, options as Record<string, unknown>) });
 }
 
