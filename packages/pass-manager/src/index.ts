@@ -22,6 +22,7 @@ export { PassEnvironment, type PassEnvironmentInit, type PluginRecord } from './
 export type { PipelineAst, PipelineElementAst, OptionAst, OptionValueAst, ScalarValueAst, ListValueAst } from './pipeline/ast.js';
 export { parsePipelineSyntax, printPipelineAst, DEFAULT_MAX_PIPELINE_NESTING, type PipelineSyntaxOptions } from './pipeline/syntax.js';
 export { parsePipeline, resolvePipeline } from './pipeline/resolve.js';
+export { fileOptionUses, describeFileOptionUse, type FileOptionUse } from './pipeline/file-options.js';
 export {
   printPipeline,
   passStep,

@@ -24,6 +24,12 @@ export interface StringOption extends OptionBase<string> {
   readonly kind: 'string';
   /** A regular expression the value must match in full. */
   readonly pattern?: string;
+  /**
+   * The value names files or folders the pass reads (a dataset, a teacher model) or writes (a report, a checkpoint).
+   * A pipeline from someone else (a crash reproducer) may set such an option only when the user allows it: see
+   * `fileOptionUses` and `replayReproducer`'s `allowFiles`.
+   */
+  readonly files?: 'read' | 'write';
 }
 
 export interface EnumOption<V extends string = string> extends OptionBase<V> {

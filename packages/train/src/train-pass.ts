@@ -19,7 +19,7 @@ export const trainPass = definePass({
   name: 'train',
   summary: 'Fine-tune the weights on a labelled dataset (cross-entropy; SGD or AdamW in the training graph, run in ONNX Runtime)',
   options: {
-    dataset: option.string({ default: '', help: 'labelled training data, e.g. fashion-mnist:train, npy:DIR or "idx:IMAGES,LABELS" (quoted: it holds a comma)' }),
+    dataset: option.string({ default: '', files: 'read', help: 'labelled training data, e.g. fashion-mnist:train, npy:DIR or "idx:IMAGES,LABELS" (quoted: it holds a comma)' }),
     epochs: option.integer({ default: 1, min: 1, help: 'passes over the training split' }),
     optimizer: option.enum(['sgd', 'adamw'], { default: 'sgd', help: 'SGD (momentum, L2 weight decay) or AdamW (decoupled weight decay), PyTorch\'s formulas' }),
     lr: option.number({ default: 0.01, min: 0, help: 'learning rate (the peak, with a schedule)' }),
@@ -36,7 +36,7 @@ export const trainPass = definePass({
     // monitor and keep have no default value (undefined: loss, best) so that using them without validation= is detectable
     monitor: option.enum(['loss', 'accuracy'], { help: 'with validation: the metric that picks the best epoch and drives patience (default: loss)' }),
     keep: option.enum(['best', 'last'], { help: "with validation: write the best epoch's weights (by monitor) or the last epoch's (default: best)" }),
-    checkpoint: option.string({ default: '', help: 'folder for a checkpoint written each epoch (weights, optimizer state, step)' }),
+    checkpoint: option.string({ default: '', files: 'write', help: 'folder for a checkpoint written each epoch (weights, optimizer state, step)' }),
     resume: option.boolean({ default: true, help: 'continue from the checkpoint in checkpoint= when there is one' }),
     seed: option.integer({ default: 0, min: 0, help: 'seed of the validation split, the shuffles and the dropout masks' }),
     batchNorm: option.enum(['running-statistics', 'batch-statistics'], { default: 'batch-statistics', help: 'BatchNormalization during training: batch statistics (training mode, running statistics updated) or the running ones' }),

@@ -30,13 +30,15 @@ function describeRecord(record: unknown, index: number): string {
 
 export const replayCommand: Command = {
   name: 'replay',
-  usage: 'modelpass replay <reproducer-dir> [--allow-plugins] [--plugin P]... [--allow-read DIR]...',
+  usage: 'modelpass replay <reproducer-dir> [--allow-plugins] [--allow-files] [--plugin P]... [--allow-read DIR]...',
   summary:
     'Replay a crash reproducer written by a failing pipeline: parse its input.mpir, load the plugins it names, run its ' +
     'pipeline.txt. Exits 1 with the same error when the failure reproduces, 0 when it no longer does. Loading a plugin ' +
-    'runs its code, so the plugins of plugins.json are only imported with --allow-plugins (without it they are listed, exit 2).',
+    'runs its code, so the plugins of plugins.json are only imported with --allow-plugins (without it they are listed, exit 2); ' +
+    'a pipeline.txt whose pass options name files (dataset=, report=, teacher=, checkpoint=) runs only with --allow-files (without it they are listed, exit 1).',
   flags: {
     'allow-plugins': { type: 'boolean', help: 'import the plugins the reproducer names (their code runs)' },
+    'allow-files': { type: 'boolean', help: "run a pipeline.txt whose pass options name files to read or write (dataset=, report=, teacher=, checkpoint=)" },
     plugin: { type: 'list', help: 'load a plugin (in addition to those the reproducer names)', valueName: 'P' },
     'allow-read': allowReadFlag,
   },
@@ -66,7 +68,8 @@ export const replayCommand: Command = {
     const fromReproducer = checked.map((r) => r.path ?? r.specifier).filter((s): s is string => typeof s === 'string');
     const environment = await environmentWithPlugins([...fromReproducer, ...flagList(args, 'plugin')], io);
     const { allowRead } = readOptions(args, io);
-    const result = await replayReproducer(directory, { environment, cwd: io.cwd, ...(allowRead ? { allowRead } : {}) });
+    const allowFiles = flagBoolean(args, 'allow-files');
+    const result = await replayReproducer(directory, { environment, cwd: io.cwd, allowFiles, ...(allowRead ? { allowRead } : {}) });
     io.stdout(`the failure did not reproduce: '${result.pipeline}' ran to the end`);
     return 0;
   },

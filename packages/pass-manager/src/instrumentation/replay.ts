@@ -5,6 +5,7 @@ import { PassEnvironment, type PluginRecord } from '../environment.js';
 import { describeValue } from '../pass-registry.js';
 import { PassManager, type PassManagerOptions } from '../pass-manager.js';
 import { loadPlugin } from '../plugin/load-plugin.js';
+import { describeFileOptionUse, fileOptionUses } from '../pipeline/file-options.js';
 import { REPRODUCER_FILES } from './crash-reproducer.js';
 import type { PipelineResult } from './instrumentation.js';
 
@@ -18,6 +19,12 @@ export interface ReplayOptions extends Omit<PassManagerOptions, 'environment'> {
    * written before they became self-contained reference weights by absolute path).
    */
   readonly allowRead?: ParseOptions['allowRead'];
+  /**
+   * Run a pipeline.txt whose pass options name files (`dataset=`, `report=`, `teacher=`, `checkpoint=`: options
+   * declared `files: 'read' | 'write'`). Without it such a reproducer is refused before anything runs: its
+   * pipeline can name any path, and `report=` or `checkpoint=` write there.
+   */
+  readonly allowFiles?: boolean;
 }
 
 /** What a replay that did NOT fail found (the failure did not reproduce). */
@@ -117,8 +124,22 @@ export async function replayReproducer(directory: string, options: ReplayOptions
     const loaded = await loadPlugin(specifier, { cwd });
     environment.use(loaded);
   }
-  const { environment: _environment, cwd: _cwd, allowRead: _allowRead, ...passManagerOptions } = options;
+  const { environment: _environment, cwd: _cwd, allowRead: _allowRead, allowFiles, ...passManagerOptions } = options;
   const manager = new PassManager({ ...passManagerOptions, environment });
-  const result = await manager.run(model, pipeline);
+  const parsed = manager.parse(pipeline);
+  const files = fileOptionUses(parsed.steps);
+  if (files.length > 0 && allowFiles !== true) {
+    const file = join(dir, REPRODUCER_FILES.pipeline);
+    throw new ModelpassError({
+      reason: `'${file}' names files the replay would read or write; nothing was run`,
+      notes: files.map(describeFileOptionUse),
+      expected: 'a pipeline whose options name no files, or allowFiles: true',
+      hint: 'a reproducer is data from someone else: check those paths, and if you trust them replay with allowFiles: true (modelpass replay DIR --allow-files)',
+      location: { file },
+      source: '@modelpass/pass-manager',
+      code: 'replay/files-not-allowed',
+    });
+  }
+  const result = await manager.run(model, parsed);
   return { reproduced: false, result, pipeline };
 }

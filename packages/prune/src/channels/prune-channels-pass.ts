@@ -19,7 +19,7 @@ import { reportStaleBatchNorms } from './stale-batchnorms.js';
 const options = {
   ratio: option.number({ default: 0.5, min: 0, max: 1, help: 'fraction of the channels of each prunable group to remove (at least one is kept)' }),
   criterion: option.enum(CHANNEL_CRITERIA, { default: 'l1', help: 'channel importance: weight norms (l1, l2), BatchNorm |gamma| (bn-scale), mean |activation| on calibration data' }),
-  dataset: option.string({ default: '', help: 'calibration data for criterion=activation: fashion-mnist:train, "idx:IMAGES,LABELS" (quoted: it holds a comma), npy:DIR (empty: seeded random inputs)' }),
+  dataset: option.string({ default: '', files: 'read', help: 'calibration data for criterion=activation: fashion-mnist:train, "idx:IMAGES,LABELS" (quoted: it holds a comma), npy:DIR (empty: seeded random inputs)' }),
   samples: option.integer({ default: 256, min: 1, help: 'calibration samples for criterion=activation' }),
   seed: option.integer({ default: 0, min: 0, help: 'seed of the random calibration inputs' }),
   roundTo: option.integer({ default: 1, min: 1, help: 'keep a multiple of this many channels per group (e.g. 8: CPU kernels run channel counts that are multiples of 8 faster)' }),

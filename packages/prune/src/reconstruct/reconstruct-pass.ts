@@ -41,7 +41,7 @@ export const reconstruct = definePass({
   description:
     'For every layer that reads channels prune-channels removed, solves ridge-regularized least squares (float64) so that its pre-activation outputs on calibration data match the original model\'s, and replaces its weights and bias. Runs after prune-channels in the same pipeline.',
   options: {
-    dataset: option.string({ default: '', help: 'calibration data: fashion-mnist:train, "idx:IMAGES,LABELS" (quoted: it holds a comma), npy:DIR (empty: seeded random inputs, with a warning)' }),
+    dataset: option.string({ default: '', files: 'read', help: 'calibration data: fashion-mnist:train, "idx:IMAGES,LABELS" (quoted: it holds a comma), npy:DIR (empty: seeded random inputs, with a warning)' }),
     samples: option.integer({ default: 256, min: 1, help: 'calibration samples' }),
     ridge: option.number({ default: 1e-3, min: 0, help: 'ridge strength, relative to the mean diagonal of XᵀX' }),
     seed: option.integer({ default: 0, min: 0, help: 'seed of the random calibration inputs' }),

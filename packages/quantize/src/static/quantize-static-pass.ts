@@ -45,7 +45,7 @@ import { FLOAT_CONSTANT_MIN_ELEMENTS, FLOAT_CONSTANT_MIN_ELEMENTS_FLOOR } from '
 
 const options = {
   calibration: option.enum(CALIBRATION_METHODS, { default: 'minmax', help: 'how activation ranges are chosen from the calibration run' }),
-  dataset: option.string({ default: '', help: 'calibration data: fashion-mnist:train, idx:IMAGES,LABELS, npy:DIR, or a folder of .npy/.pb inputs (empty: seeded random inputs, with a warning)' }),
+  dataset: option.string({ default: '', files: 'read', help: 'calibration data: fashion-mnist:train, idx:IMAGES,LABELS, npy:DIR, or a folder of .npy/.pb inputs (empty: seeded random inputs, with a warning)' }),
   samples: option.integer({ default: 256, min: 1, help: 'calibration samples' }),
   seed: option.integer({ default: 0, min: 0, help: 'seed of the random calibration inputs' }),
   dims: dimsOption,
@@ -60,9 +60,9 @@ const options = {
   perChannelMinGain: option.number({ default: PER_CHANNEL_MIN_GAIN_DB, min: 0, help: 'with per-channel=true, a layer keeps per-channel weight scales only when they gain at least this SQNR (dB) over one scale; else per tensor (smaller file). 0: every layer per channel' }),
   symmetricActivations: option.boolean({ default: false, help: 'activations with zero point at the middle of the range (Relu/Clip are then not folded)' }),
   exclude: option.list(option.string({}), { default: [], help: 'node names or op types (Conv, MatMul, …) left float' }),
-  report: option.string({ default: '', help: 'write the per-layer report (scale, zero point, SQNR, cosine per tensor; nodes left float) as JSON to this file' }),
+  report: option.string({ default: '', files: 'write', help: 'write the per-layer report (scale, zero point, SQNR, cosine per tensor; nodes left float) as JSON to this file' }),
   maxDrop: option.number({ default: 0, min: 0, max: 100, help: 'accuracy budget in percentage points on eval-dataset (0: off); layers are kept float, most sensitive first, until it holds' }),
-  evalDataset: option.string({ default: '', help: 'labelled dataset for max-drop, e.g. fashion-mnist:test' }),
+  evalDataset: option.string({ default: '', files: 'read', help: 'labelled dataset for max-drop, e.g. fashion-mnist:test' }),
   minConvReduction: option.integer({ default: MIN_INT8_CONV_REDUCTION, min: 0, help: 'a non-grouped Conv with fewer multiply-adds per output (input channels × kernel) whose input is float anyway stays float: faster in ORT (0: quantize it)' }),
   groupedConvs: option.enum(['merge', 'keep'], { default: 'merge', help: 'grouped (not depthwise) Convs with groups under 16 channels: merge them into fewer, wider groups with block-diagonal weights (up to one dense Conv; ORT\'s int8 per-group kernel is slow), or keep them' }),
   floatConstants: option.enum(['int8', 'keep'], { default: 'int8', help: 'large float constants only float ops read (≥ 1024 elements, e.g. a positional embedding): int8 weight-only behind a DequantizeLinear, or keep them float32' }),

@@ -44,7 +44,7 @@ const options = {
   format: option.enum(['auto', 'matmulnbits', 'dequantize'], { default: 'auto', help: 'auto: MatMulNBits for 4 bits, DequantizeLinear+MatMul for 8 bits' }),
   accuracyLevel: option.integer({ default: 0, min: 0, max: 4, help: "MatMulNBits accuracy_level (0: ORT's default; 4: int8 compute, faster, less exact)" }),
   skip: option.list(option.string({}), { default: [], help: 'node names of layers to leave float' }),
-  dataset: option.string({ default: '', help: 'GPTQ calibration data: fashion-mnist:train, idx:IMAGES,LABELS, npy:DIR, or a folder of .npy/.pb inputs as quantize-static takes (empty: seeded random inputs, with a warning)' }),
+  dataset: option.string({ default: '', files: 'read', help: 'GPTQ calibration data: fashion-mnist:train, idx:IMAGES,LABELS, npy:DIR, or a folder of .npy/.pb inputs as quantize-static takes (empty: seeded random inputs, with a warning)' }),
   samples: option.integer({ default: 128, min: 1, help: 'GPTQ calibration samples' }),
   batchSize: option.integer({ default: 32, min: 1, help: 'GPTQ calibration batch size' }),
   seed: option.integer({ default: 0, help: 'seed of random calibration inputs' }),
