@@ -35,5 +35,5 @@ export interface CanonicalOp {
 /** Defines a canonical op; its `verify` also checks operand types against ONNX's type constraints. */
 export function defineCanonicalOp(init: CanonicalOpInit): CanonicalOp {
   const { kernel, ...schema } = init;
-  return Object.freeze({ schema: defineOp({ ...schema, verify: withTypeConstraints(schema.verify) }), kernel });
+  return Object.freeze({ schema: defineOp({ ...schema, verify: withTypeConstraints(schema.verify, schema.inputs) }), kernel });
 }

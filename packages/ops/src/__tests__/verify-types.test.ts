@@ -76,6 +76,33 @@ describe('input counts of the version the opset selects', () => {
     expect(codes(errorsOf({ op: 'onnx.Relu', inputs: [t('float32', 4)], attributes: { consumed_inputs: attrs.ints([0]) }, opset: 13 }))).toEqual(['ops/attribute-version']);
   });
 
+  it("a required input of the selected version left empty ('') or not given is an error (Slice-10's starts; ONNX Runtime refuses it)", () => {
+    const data = t('float32', 4, 6);
+    const ends = Tensor.fromValues('int64', [1], [2]);
+    const b = new GraphBuilder();
+    const x = b.input('x', data);
+    const slice = b.op('onnx.Slice', [x, null, b.constant(ends, 'ends')], {}, { name: 'n' });
+    b.output(...slice);
+    const [empty] = verifyModel(b.model({ onnx: 13 }), { registry }).filter((d) => d.severity === 'error');
+    expect(empty).toMatchObject({ code: 'ops/missing-input', location: { node: 'n', op: 'onnx.Slice' }, actual: 'an empty input name' });
+    expect(empty!.reason).toMatch(/required input #1 'starts' of Slice-13 is left empty \(''\)/);
+    // Too few inputs: Slice-13 needs data, starts and ends; a Pad-11 without its pads.
+    const [short] = errorsOf({ op: 'onnx.Slice', inputs: [data, Tensor.fromValues('int64', [1], [0])], opset: 13 });
+    expect(short).toMatchObject({ code: 'ops/missing-input', actual: 'no input' });
+    expect(short!.reason).toMatch(/required input #2 'ends' of Slice-13 is not given \(the node has 2 inputs\)/);
+    expect(codes(errorsOf({ op: 'onnx.Pad', inputs: [data], opset: 11 }))).toEqual(['ops/missing-input']);
+    // Given, or optional in the version (Slice's axes and steps; Slice-1 reads starts from attributes): no error.
+    expect(errorsOf({ op: 'onnx.Slice', inputs: [data, Tensor.fromValues('int64', [1], [0]), ends], opset: 13 })).toEqual([]);
+    expect(errorsOf({ op: 'onnx.Pad', inputs: [data], attributes: { pads: attrs.ints([0, 0, 0, 0]) }, opset: 2 })).toEqual([]);
+  });
+
+  it('an input both the schema and the version require is reported once, by the IR verifier', () => {
+    const b = new GraphBuilder();
+    const a = b.input('a', t('float32', 4));
+    b.output(...b.op('onnx.Add', [a, null], {}, { name: 'n' }));
+    expect(codes(verifyModel(b.model({ onnx: 17 }), { registry }).filter((d) => d.severity === 'error'))).toEqual(['verify/missing-input']);
+  });
+
   it('variadic ops take any number of inputs', () => {
     expect(errorsOf({ op: 'onnx.Sum', inputs: [t('float32', 4), t('float32', 4), t('float32', 4), t('float32', 4)] })).toEqual([]);
     expect(errorsOf({ op: 'onnx.Concat', inputs: [t('float32', 4), t('float32', 4), t('float32', 4)], attributes: { axis: attrs.int(0) } })).toEqual([]);

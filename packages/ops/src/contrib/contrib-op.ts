@@ -16,7 +16,7 @@ export const MICROSOFT_DIALECT = 'com.microsoft';
 export function defineContribOp(init: OpSchemaInit): CanonicalOp {
   const own = init.verify;
   const verify = (context: VerifyContext): void => {
-    checkTypeConstraints(context, contribTypeSignatures, MICROSOFT_DIALECT);
+    checkTypeConstraints(context, contribTypeSignatures, MICROSOFT_DIALECT, init.inputs);
     own?.(context);
   };
   return Object.freeze({ schema: defineOp({ sinceVersion: 1, ...init, verify }), kernel: undefined });

@@ -5,9 +5,10 @@
  * Outputs are left to the declared-type check (their type is what inference makes of the inputs),
  * as ONNX Runtime does: it checks inputs against the constraints and outputs against inference, so
  * e.g. an opset-6 Constant holding int64 (outside Constant-1's float types) still loads.
- * The version's input count and attribute names are checked too (`ops/input-count`, `ops/attribute-version`).
+ * The version's input count, required inputs and attribute names are checked too (`ops/input-count`, `ops/missing-input`,
+ * `ops/attribute-version`).
  */
-import type { Node, Value, VerifyContext } from '@modelpass/ir';
+import type { Node, OpSchema, Value, VerifyContext } from '@modelpass/ir';
 import { ONNX_TYPE_SIGNATURES } from './generated/onnx-type-constraints.js';
 import { typeKey, TypeSignatures, type FormalParam, type TypeSignature } from './type-signature.js';
 import type { OpVerifier } from './verify-context.js';
@@ -59,6 +60,46 @@ function extraInputProblem(node: Node, signature: TypeSignature): TypeProblem | 
   };
 }
 
+/** The op schema's inputs, as the IR verifier checks their count and presence. */
+type SchemaInputs = OpSchema['inputs'];
+
+/**
+ * Whether the IR verifier's own operand check already reports input `index` missing: the schema requires it
+ * (`verify/missing-input`), or the node has fewer inputs than the schema's minimum (`verify/input-count`).
+ */
+function reportedByStructureCheck(node: Node, schemaInputs: SchemaInputs, index: number): boolean {
+  let min = 0;
+  schemaInputs.forEach((spec, i) => {
+    if (spec.variadic) min = Math.max(min, i + (spec.optional ? 0 : (spec.minCount ?? 1)));
+    else if (!spec.optional) min = i + 1;
+  });
+  if (index >= node.inputs.length) return node.inputs.length < min;
+  const spec = schemaInputs[index];
+  return spec !== undefined && !spec.optional && !spec.variadic;
+}
+
+/**
+ * Inputs the version requires (ONNX's 'single' formal parameters) that the node leaves out, either as an empty name
+ * ('') or by ending its input list early. ONNX Runtime refuses the model at load ("Node (x)'s input 1 is marked
+ * single but has an empty string in the graph"; "input size 1 not in range [min=3, max=5]"), while the op's schema
+ * may take the input as optional because another version does (Slice-1 read starts from an attribute).
+ */
+function missingInputProblems(node: Node, signature: TypeSignature, schemaInputs: SchemaInputs): TypeProblem[] {
+  const problems: TypeProblem[] = [];
+  signature.inputs.forEach((formal, index) => {
+    if (formal.arity !== 'single' || node.inputs[index] || reportedByStructureCheck(node, schemaInputs, index)) return;
+    const how = index < node.inputs.length ? "is left empty ('')" : `is not given (the node has ${node.inputs.length} input${node.inputs.length === 1 ? '' : 's'})`;
+    problems.push({
+      reason: `required input #${index} '${formal.name}' of ${node.opType}-${signature.sinceVersion} ${how}`,
+      expected: `a value for input '${formal.name}'`,
+      actual: index < node.inputs.length ? 'an empty input name' : 'no input',
+      code: 'ops/missing-input',
+      hint: `${node.opType}-${signature.sinceVersion} (the version the model's opset selects) requires '${formal.name}'; give it a value, or use an opset whose ${node.opType} does not need it`,
+    });
+  });
+  return problems;
+}
+
 /**
  * Attributes the version does not take although another version of the op does (ONNX Runtime refuses the model:
  * "Unrecognized attribute: axes for operator ReduceMean" at opset 18, where axes became an input). Names no version
@@ -92,13 +133,14 @@ function attributeVersionProblems(node: Node, signature: TypeSignature, versions
 }
 
 /** The problems of `node` under one version of its signature (empty when it fits). */
-function problemsUnder(node: Node, signature: TypeSignature, versions: readonly TypeSignature[], completeThrough: number): TypeProblem[] {
+function problemsUnder(node: Node, signature: TypeSignature, versions: readonly TypeSignature[], completeThrough: number, schemaInputs: SchemaInputs): TypeProblem[] {
   const problems: TypeProblem[] = attributeVersionProblems(node, signature, versions, completeThrough);
   /** The first input bound to each type variable (messages are built only for problems). */
   let bound: Map<string, { key: string; index: number; value: Value; formal: FormalParam }> | undefined;
   const inputs = node.inputs;
   const extra = extraInputProblem(node, signature);
   if (extra) problems.push(extra);
+  problems.push(...missingInputProblems(node, signature, schemaInputs));
   for (let index = 0; index < inputs.length; index++) {
     const value = inputs[index];
     const formal = value ? formalAt(signature.inputs, index) : undefined;
@@ -131,8 +173,11 @@ function problemsUnder(node: Node, signature: TypeSignature, versions: readonly 
   return problems;
 }
 
-/** Reports the node's type-constraint violations under the version its opset selects. */
-export function checkTypeConstraints(context: VerifyContext, signatures: TypeSignatures = onnxTypeSignatures, dialect = 'onnx'): void {
+/**
+ * Reports the node's type-constraint violations under the version its opset selects. `schemaInputs` are the op
+ * schema's (a required input the schema already requires is the IR verifier's to report, not this check's).
+ */
+export function checkTypeConstraints(context: VerifyContext, signatures: TypeSignatures = onnxTypeSignatures, dialect = 'onnx', schemaInputs: SchemaInputs = []): void {
   const { node } = context;
   if (node.dialect !== dialect) return;
   const candidates = signatures.candidates(node.opType, context.opset);
@@ -154,9 +199,9 @@ export function checkTypeConstraints(context: VerifyContext, signatures: TypeSig
     return;
   }
   const versions = signatures.versions(node.opType);
-  const problems = problemsUnder(node, first, versions, signatures.completeThrough);
+  const problems = problemsUnder(node, first, versions, signatures.completeThrough, schemaInputs);
   if (problems.length === 0) return;
-  for (let i = 1; i < candidates.length; i++) if (problemsUnder(node, candidates[i]!, versions, signatures.completeThrough).length === 0) return;
+  for (let i = 1; i < candidates.length; i++) if (problemsUnder(node, candidates[i]!, versions, signatures.completeThrough, schemaInputs).length === 0) return;
   for (const { code, hint, ...problem } of problems) {
     context.report({
       severity: 'error',
@@ -168,12 +213,13 @@ export function checkTypeConstraints(context: VerifyContext, signatures: TypeSig
   }
 }
 
-/** `verify` composed with the type-constraint check (which runs first). */
-export function withTypeConstraints(verify: OpVerifier | undefined): OpVerifier {
+/** `verify` composed with the type-constraint check (which runs first); `schemaInputs` are the op schema's inputs. */
+export function withTypeConstraints(verify: OpVerifier | undefined, schemaInputs: SchemaInputs = []): OpVerifier {
+  const check = (context: VerifyContext): void => checkTypeConstraints(context, onnxTypeSignatures, 'onnx', schemaInputs);
   return verify
     ? (context) => {
-        checkTypeConstraints(context);
+        check(context);
         verify(context);
       }
-    : checkTypeConstraints;
+    : check;
 }
