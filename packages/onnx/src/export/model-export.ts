@@ -11,6 +11,7 @@ import { FileSink, MemorySink, writeStorage, type ByteSink } from './byte-sink.j
 import { freshDataFileName, fsyncFolder, removeAbandonedTemporaries, removeStaleDataFiles } from './data-file-pair.js';
 import { GraphExporter, initializerOptions } from './graph-export.js';
 import { assertNoQuantTypes } from './quant-type-check.js';
+import { checkModelArgument, checkOptionKeys, checkOutputPath, checkWriteOptionValues } from '../api-arguments.js';
 import { DEFAULT_VALUE_INFO_POLICY, effectiveValueInfoPolicy, type ValueInfoPolicy } from './value-info-policy.js';
 import { tensorProto, type ExternalPlacement } from './tensor-export.js';
 import { lengthDelimitedTag, varint, varintLength } from './wire.js';
@@ -221,6 +222,8 @@ function streamableInitializers(model: Model): Value[] {
 
 /** Encodes a model to ONNX bytes in memory (everything inside the one protobuf). */
 export function encodeOnnx(model: Model, options: EncodeOnnxOptions = {}): Uint8Array {
+  checkModelArgument(model, 'encodeOnnx');
+  checkOptionKeys(options, 'encodeOnnx');
   return wrapExportErrors(undefined, () => {
     assertNoQuantTypes(model);
     const sink = new MemorySink();
@@ -255,6 +258,10 @@ function temporaryPath(path: string): string {
  * with its own data.
  */
 export function writeOnnx(model: Model, path: string, options: WriteOnnxOptions = {}): void {
+  checkModelArgument(model, 'writeOnnx');
+  checkOutputPath(path);
+  checkOptionKeys(options, 'writeOnnx');
+  checkWriteOptionValues(options);
   wrapExportErrors(path, () => assertNoQuantTypes(model));
   assertOpsetImports(model, irVersionOf(model, options), path);
   const target = resolve(path);

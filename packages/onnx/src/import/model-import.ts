@@ -16,6 +16,7 @@ import { decodeStrict, InvalidUtf8Error, NestingTooDeepError } from './strict-de
 import { resolveReadLimits, type OnnxReadLimits, type ResolvedReadLimits } from './read-limits.js';
 import { NotRegularFileError } from './source-file.js';
 import { checkFunctionRecursion } from './function-recursion.js';
+import { checkOptionKeys, describeArgument } from '../api-arguments.js';
 import { importOpsetImports, refuseDefaultDomainNodesWithoutOpset, refuseMissingOpsetImport, refuseNodesOfUnusableDomains } from './opset-imports.js';
 
 export interface DecodeOnnxOptions {
@@ -99,17 +100,12 @@ export function decodeModelProto(bytes: Uint8Array, file: string | undefined, li
 
 /** Decodes ONNX model bytes into an IR model. Initializer bytes are views of `bytes`, not copies. */
 /** What a wrongly typed argument is, in a few words (never its contents: a model's bytes would fill the terminal). */
-function describeArgument(value: unknown): string {
-  if (value instanceof Uint8Array) return `a ${value.constructor.name} of ${value.byteLength} bytes`;
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'Object'})`;
-  return `a ${typeof value}`;
-}
 
 export function decodeOnnx(bytes: Uint8Array, options: DecodeOnnxOptions = {}): Model {
   if (!(bytes instanceof Uint8Array)) {
     throw onnxError({ reason: `decodeOnnx takes the model's bytes (a Uint8Array or Buffer), not ${describeArgument(bytes)}`, ...(typeof bytes === 'string' ? { hint: 'to read a file, call readOnnx(path)' } : {}) });
   }
+  checkOptionKeys(options, 'decodeOnnx');
   const file = options.file;
   const baseDir = options.baseDir ?? (file !== undefined ? dirname(resolve(file)) : undefined);
   const limits = resolveReadLimits(options.limits, file !== undefined ? { file } : undefined);
@@ -138,6 +134,7 @@ export function readOnnx(path: string, options: ReadOnnxOptions = {}): Model {
   if (typeof path !== 'string') {
     throw onnxError({ reason: `readOnnx takes a file path (a string), not ${describeArgument(path)}`, ...((path as unknown) instanceof Uint8Array ? { hint: 'to read a model held in memory, call decodeOnnx(bytes)' } : {}) });
   }
+  checkOptionKeys(options, 'readOnnx');
   const file = path;
   const where = { file };
   const limits = resolveReadLimits(options.limits, where);
