@@ -6,6 +6,7 @@ import type { AtenLowering } from './lowering.js';
 import { elementwiseLowerings } from './aten/elementwise.js';
 import { neuralLowerings } from './aten/neural.js';
 import { pythonBuiltinLowerings } from './aten/python-builtins.js';
+import { pythonMinMaxLowerings } from './aten/python-min-max.js';
 import { recurrentLowerings } from './aten/recurrent.js';
 import { reductionLowerings } from './aten/reductions.js';
 import { shapeLowerings } from './aten/shape.js';
@@ -22,7 +23,7 @@ import { recurrentCellLowerings } from './aten/recurrent-cells.js';
 
 function buildTable(): Map<string, AtenLowering> {
   const table = new Map<string, AtenLowering>();
-  for (const group of [pythonBuiltinLowerings, elementwiseLowerings, neuralLowerings, shapeLowerings, recurrentLowerings, reductionLowerings, creationLowerings, mathLowerings, reshapingLowerings, selectionLowerings, poolingLowerings, resizeLowerings, statisticsLowerings, compositeLowerings, attentionLowerings, recurrentCellLowerings]) {
+  for (const group of [pythonBuiltinLowerings, pythonMinMaxLowerings, elementwiseLowerings, neuralLowerings, shapeLowerings, recurrentLowerings, reductionLowerings, creationLowerings, mathLowerings, reshapingLowerings, selectionLowerings, poolingLowerings, resizeLowerings, statisticsLowerings, compositeLowerings, attentionLowerings, recurrentCellLowerings]) {
     for (const [name, lowering] of group) {
       if (table.has(name)) throw new Error(`aten lowering '${name}' registered twice`);
       table.set(name, lowering);
