@@ -8,6 +8,7 @@
 import { Model, ModelpassError } from '@modelpass/ir';
 import { isPass, describeValue } from './pass-registry.js';
 import type { PassManagerOptions } from './pass-manager.js';
+import { PassEnvironment } from './environment.js';
 import { closestName } from './suggest.js';
 
 const SOURCE = '@modelpass/pass-manager';
@@ -44,11 +45,25 @@ export function checkPassManagerOptions(options: unknown): void {
       code: 'pipeline/unknown-option',
     });
   }
-  const instrumentations = (options as { instrumentations?: unknown }).instrumentations;
-  if (instrumentations !== undefined && !Array.isArray(instrumentations)) {
-    throw argumentError("new PassManager(options): 'instrumentations' must be an array", { expected: 'an array of instrumentations', actual: describeValue(instrumentations) });
+  for (const [key, check] of Object.entries(OPTION_VALUE_CHECKS)) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value === undefined || check.accepts(value)) continue;
+    throw argumentError(`new PassManager(options): option '${key}' must be ${check.expected}`, { expected: check.expected, actual: describeValue(value), code: 'pipeline/bad-option' });
   }
 }
+
+/**
+ * What each option's value must be. A wrong one was silently ignored (`signal: 'x'`, `debug: 'yes'`)
+ * or failed later as a TypeError from inside (`environment: {}`, `onDiagnostic: 5` at the first warning).
+ */
+const OPTION_VALUE_CHECKS: Readonly<Record<string, { readonly expected: string; accepts(value: unknown): boolean }>> = {
+  environment: { expected: 'a PassEnvironment', accepts: (value) => value instanceof PassEnvironment },
+  instrumentations: { expected: 'an array of instrumentations', accepts: (value) => Array.isArray(value) },
+  verifyEach: { expected: 'true, false or a VerifyEachOptions object', accepts: (value) => typeof value === 'boolean' || (typeof value === 'object' && value !== null && !Array.isArray(value)) },
+  signal: { expected: 'an AbortSignal', accepts: (value) => value instanceof AbortSignal },
+  onDiagnostic: { expected: 'a function (diagnostic) => void', accepts: (value) => typeof value === 'function' },
+  debug: { expected: 'true, false or a function (message, pass) => void', accepts: (value) => typeof value === 'boolean' || typeof value === 'function' },
+};
 
 /** Looks like an `@modelpass/ir` Model, but its class is not this package's copy's. */
 function isModelFromAnotherCopy(value: object): boolean {

@@ -66,6 +66,22 @@ describe('options objects', () => {
     expect((await refusal(() => new PassManager('x' as never))).reason).toBe('new PassManager(options) takes an options object');
   });
 
+  it('new PassManager refuses option values of the wrong kind, naming the option', async () => {
+    const cases: [string, unknown, string][] = [
+      ['environment', {}, 'a PassEnvironment'],
+      ['instrumentations', {}, 'an array of instrumentations'],
+      ['signal', 'x', 'an AbortSignal'],
+      ['onDiagnostic', 5, 'a function (diagnostic) => void'],
+      ['debug', 'yes', 'true, false or a function (message, pass) => void'],
+      ['verifyEach', 'on', 'true, false or a VerifyEachOptions object'],
+    ];
+    for (const [key, value, expected] of cases) {
+      const error = await refusal(() => new PassManager({ [key]: value } as never));
+      expect(error.reason).toBe(`new PassManager(options): option '${key}' must be ${expected}`);
+    }
+    expect(new PassManager({ environment: testEnvironment(), signal: new AbortController().signal, debug: false, verifyEach: { verifyInput: false } })).toBeInstanceOf(PassManager);
+  });
+
   it('passStep refuses a name or non-object options', async () => {
     const byName = await refusal(() => passStep('prune-magnitude' as never));
     expect(byName.reason).toBe('passStep takes a pass made by definePass');
