@@ -5,6 +5,7 @@ import { splitGroupedInt8Convs } from './grouped-conv-int8.js';
 import { symmetricInt16Activations } from './int16x8.js';
 import { hardSigmoidsAsInt8Ops } from './hard-sigmoid-int8.js';
 import { unaryChainsAsInt8Tables } from './unary-table-int8.js';
+import { floatIslandsAsInt8Tables } from './float-island-tables.js';
 import { int8ActivationProblem, int8OpProblem } from './int8-ops.js';
 import { refuseFloatNodes } from './full-integer.js';
 import { quantizedCompositesAsInt8Ops } from './composites-int8.js';
@@ -268,18 +269,21 @@ export function prepareQuantizedForTflite(model: Model, options: QuantizedPrepar
   }
   if (options.fullInteger) refuseFloatNodes(graph, { runsInt8: (node) => (isInt8Node(node) && !inFloat?.has(node)) || readsIndexOfInt8(node), ...(inFloat ? { noInt8Lowering: inFloat } : {}) }, true);
   let int8Nodes = 0;
-  let floatNodes = 0;
+  const ranInFloat = new Set<Node>();
   for (const node of graph.nodeList()) {
     if (QDQ.has(node.op) || SHAPE_READERS.has(node.op) || !touchesQuant(node)) continue;
     if ((isInt8Node(node) && !inFloat?.has(node)) || readsIndexOfInt8(node)) int8Nodes++;
     else {
       runInFloat(node);
-      floatNodes++;
+      ranInFloat.add(node);
     }
   }
   const uint8Shifted = shiftUint8(graph);
   // x·relu6(x+3)/6 and other chains of int8 ops on one int8 value: a 256-code table with ORT's rounding (TFLite's MUL rounds twice).
   unaryChainsAsInt8Tables(graph);
+  // The same for such a chain run in float between DequantizeLinear and QuantizeLinear (a returned x·HardSigmoid(x)).
+  for (const node of floatIslandsAsInt8Tables(graph)) ranInFloat.delete(node);
+  const floatNodes = ranInFloat.size;
   hardSigmoidsAsInt8Ops(graph);
   const boundaries = options.ioType === 'float' ? { inputs: [], outputs: [] } : integerBoundaries(graph, options.ioType);
   return { int8Nodes, floatNodes, uint8Shifted, int16Symmetric: int16.values, int16Clamps: int16.clamps, int8Inputs: boundaries.inputs, int8Outputs: boundaries.outputs };

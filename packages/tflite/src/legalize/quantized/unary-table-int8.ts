@@ -28,16 +28,16 @@ import { quantOf } from './quant-values.js';
  * of x and Relu(x), keeps its int8 kernels).
  */
 
-const ELEMENTWISE = new Set(['onnx.Add', 'onnx.Sub', 'onnx.Mul', 'onnx.Div', 'onnx.Max', 'onnx.Min', 'onnx.Relu', 'onnx.Clip', 'onnx.HardSigmoid', 'onnx.Sigmoid']);
+export const ELEMENTWISE = new Set(['onnx.Add', 'onnx.Sub', 'onnx.Mul', 'onnx.Div', 'onnx.Max', 'onnx.Min', 'onnx.Relu', 'onnx.Clip', 'onnx.HardSigmoid', 'onnx.Sigmoid']);
 
-function int8PerTensor(value: Value | null | undefined): QuantParams | undefined {
+export function int8PerTensor(value: Value | null | undefined): QuantParams | undefined {
   const quant = quantOf(value);
   if (!value || !quant || quant.axis !== undefined || quant.scale.length !== 1 || !isTensorType(value.type) || value.type.dtype !== 'int8') return undefined;
   return quant.scale[0]! > 0 ? quant : undefined;
 }
 
 /** The float32 real of a scalar constant (a quant<> one dequantized as ORT's DequantizeLinear does), or undefined. */
-function scalarReal(value: Value): number | undefined {
+export function scalarReal(value: Value): number | undefined {
   const tensor = constantOf(value);
   if (!tensor || tensor.size !== 1) return undefined;
   const raw = Number(tensor.toNumbers()[0]);
@@ -49,17 +49,17 @@ function scalarReal(value: Value): number | undefined {
 const sameShape = (a: Value, b: Value): boolean => JSON.stringify((a.type as TensorType).shape) === JSON.stringify((b.type as TensorType).shape);
 
 /** ONNX QuantizeLinear of a float32 real to int8 (round half to even, saturate) — the code. */
-function quantizeCode(real: number, quant: QuantParams): number {
+export function quantizeCode(real: number, quant: QuantParams): number {
   const scaled = Math.fround(real / Math.fround(quant.scale[0]!));
   const floor = Math.floor(scaled);
   const diff = scaled - floor;
   const rounded = diff > 0.5 || (diff === 0.5 && floor % 2 !== 0) ? floor + 1 : floor;
   return Math.max(-128, Math.min(127, rounded + quant.zeroPoint[0]!));
 }
-const dequantizeCode = (code: number, quant: QuantParams): number => Math.fround((code - quant.zeroPoint[0]!) * Math.fround(quant.scale[0]!));
+export const dequantizeCode = (code: number, quant: QuantParams): number => Math.fround((code - quant.zeroPoint[0]!) * Math.fround(quant.scale[0]!));
 
 /** One op on float32 reals, as ONNX Runtime computes it in float32; undefined when it has no such form here. */
-function applyOp(node: Node, a: number, b: number | undefined): number | undefined {
+export function applyOp(node: Node, a: number, b: number | undefined): number | undefined {
   switch (node.op) {
     case 'onnx.Add': return Math.fround(a + b!);
     case 'onnx.Sub': return Math.fround(a - b!);
