@@ -17,7 +17,6 @@ import { checkInputDtypes } from './input-dtypes.js';
 import { applyInputShapes } from './input-shapes.js';
 import { writeModelOutput } from './model-files.js';
 import { blameModelShapeComputation } from './model-shape-computation.js';
-import { VERIFY_EACH_WITH_KNOWN_VALUES } from './verify-each-options.js';
 import { UsageError } from './usage-error.js';
 
 export const distributedFlags: Readonly<Record<string, FlagSpec>> = {
@@ -70,9 +69,8 @@ export function cliConvertHooks(plugins: readonly string[], io: CliIO): ConvertH
     environment: () => environmentWithPlugins(plugins, io),
     read,
     write: (model: Model, path) => writeModelOutput(formatFor(path, undefined, 'output'), model, path),
-    // As convert verifies and reports: the input check sees computed shapes, and a failure the model's own shape
-    // computation causes names its node rather than the pass that folded the computation.
-    verifyEach: VERIFY_EACH_WITH_KNOWN_VALUES,
+    // As convert verifies (its registry's knownValuesOf: the input check sees computed shapes) and reports: a failure the
+    // model's own shape computation causes names its node rather than the pass that folded the computation.
     explainFailure: (error, job) => blameModelShapeComputation(error, async () => await read(job.input, job.read)),
   };
 }

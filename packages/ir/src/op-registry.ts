@@ -3,6 +3,7 @@ import type { Model } from './model.js';
 import type { Node } from './node.js';
 import type { OpSchema } from './op-schema.js';
 import type { Type } from './type.js';
+import type { KnownValues } from './verifier.js';
 
 /**
  * The contents of a registry. Tables become `sealed` once a second registry (a clone) or the `successors` cache of
@@ -37,12 +38,19 @@ function copyOf(tables: RegistryTables): RegistryTables {
 }
 
 /**
+ * How an op set computes the data of a model's values from known data (`@modelpass/ops` sets its `propagatedValues`
+ * on the registry `createOpRegistry` returns); `registry` is the registry asked, plugin ops included.
+ */
+export type KnownValuesProvider = (model: Model, registry: OpRegistry) => KnownValues;
+
+/**
  * A set of op schemas, looked up by op name. Registries are plain values: nothing registers itself
  * on import; a pipeline's registry is built from the canonical op set plus what plugins declare.
  * `clone` costs nothing up front: the copy shares this registry's tables until either of them changes.
  */
 export class OpRegistry {
   private tables: RegistryTables = emptyTables();
+  private knownValuesProvider: KnownValuesProvider | undefined;
 
   constructor(schemas: Iterable<OpSchema> = []) {
     for (const schema of schemas) this.register(schema);
@@ -125,11 +133,27 @@ export class OpRegistry {
     return this.tables.openDialects.has(dialect);
   }
 
+  /**
+   * Sets how this op set computes known data (clones keep it): verify-each's input check asks it, wherever the
+   * PassManager was built (the CLI, a replay, a library pipeline), so a declared output that contradicts data the
+   * input computes is the input's, not the fault of the pass that later folds the computation.
+   */
+  setKnownValuesProvider(provider: KnownValuesProvider | undefined): this {
+    this.knownValuesProvider = provider;
+    return this;
+  }
+
+  /** The data `model` computes from known data, as this op set's provider knows it; undefined without a provider. */
+  knownValuesOf(model: Model): KnownValues | undefined {
+    return this.knownValuesProvider?.(model, this);
+  }
+
   /** A copy that can be extended without touching this registry (the two share their tables until either changes). */
   clone(): OpRegistry {
     const copy = new OpRegistry();
     this.tables.sealed = true;
     copy.tables = this.tables;
+    copy.knownValuesProvider = this.knownValuesProvider;
     return copy;
   }
 

@@ -95,4 +95,4 @@ export function attributeOrDefault<K extends AttributeKind>(
   return spec?.default as AttributeValueMap[K] | undefined;
 }
 
-export { OpRegistry } from './op-registry.js';
+export { OpRegistry, type KnownValuesProvider } from './op-registry.js';

@@ -4,6 +4,7 @@ import { nnOps } from './nn/index.js';
 import { rnnOps } from './rnn/index.js';
 import { contribSchemas, MICROSOFT_DIALECT } from './contrib/index.js';
 import type { CanonicalOp, Kernel } from './op-definition.js';
+import { propagatedValues } from './verify/propagated-values.js';
 
 /** Every op of the canonical set (ONNX semantics, dialect `onnx`). */
 export const canonicalOps: readonly CanonicalOp[] = [...mathOps, ...nnOps, ...rnnOps];
@@ -28,7 +29,9 @@ export function createOpRegistry(): OpRegistry {
   canonicalRegistry ??= new OpRegistry()
     .register(canonicalSchemas(), '@modelpass/ops')
     .register(contribSchemas(), '@modelpass/ops')
-    .markOpenDialect(MICROSOFT_DIALECT);
+    .markOpenDialect(MICROSOFT_DIALECT)
+    // verify-each's input check, wherever a PassManager runs with this op set, sees the data the model computes.
+    .setKnownValuesProvider((model, registry) => propagatedValues(model, { registry }));
   return canonicalRegistry.clone();
 }
 

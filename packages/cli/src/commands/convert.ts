@@ -33,7 +33,6 @@ import { DEFAULT_LATENCY_RUNS, measureLatency } from '../report/latency.js';
 import { checkDistributedFlagsApply, distributedFlags, withDistributedCalibration } from '../distributed-flags.js';
 import { checkOutputNotInputData } from '../input-data-files.js';
 import { blameModelShapeComputation } from '../model-shape-computation.js';
-import { VERIFY_EACH_WITH_KNOWN_VALUES } from '../verify-each-options.js';
 
 const PIPELINE_HELP = `pipeline syntax (every pass and its options: modelpass passes):
   a,b,c                          passes in order, separated by commas
@@ -181,9 +180,10 @@ export const convertCommand: Command = {
     const manager = new PassManager({
       environment,
       signal: interruption.signal,
-      // The input check sees the data the model computes from known shapes: a declared output contradicting a Reshape target
-      // computed from Shape(x) is the input's stale declaration (a warning), not the fault of the pass that folds the computation.
-      verifyEach: flagBoolean(args, 'verify-each', true) && VERIFY_EACH_WITH_KNOWN_VALUES,
+      // The input check sees the data the model computes from known shapes (the op registry's knownValuesOf): a declared output
+      // contradicting a Reshape target computed from Shape(x) is the input's stale declaration (a warning), not the fault of
+      // the pass that folds the computation.
+      verifyEach: flagBoolean(args, 'verify-each', true),
       instrumentations: [
         ...instrumentation.instrumentations,
         ...(instrumentation.timing ? [] : [timing]),

@@ -37,6 +37,13 @@ describe('the verifier with data the model computes from known shapes', () => {
     expect(stale!.reason).toMatch(/output #0 'y' is declared float32\[2,3,4,5\] but onnx.Reshape gives float32\[5,4,3,2\]/);
   });
 
+  it("is what createOpRegistry's knownValuesOf gives (verify-each's default), in clones too", () => {
+    const model = shapeChainModel([2, 3, 4, 5]);
+    const viaRegistry = (from: typeof registry) => verifyModel(model, { registry: from, knownValues: from.knownValuesOf(model)! }).filter((d) => d.severity === 'error');
+    expect(viaRegistry(registry)).toEqual(errors(model, true));
+    expect(viaRegistry(createOpRegistry().clone()).map((d) => d.code)).toEqual(['verify/declared-shape']);
+  });
+
   it('accepts a declaration that agrees, and leaves every type of the model as it was', () => {
     const model = shapeChainModel([5, 4, 3, 2]);
     const before = printModel(model);

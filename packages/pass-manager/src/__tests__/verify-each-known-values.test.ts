@@ -3,9 +3,12 @@
  * a declared output contradicting it is the input's tolerated stale declaration, for the whole pipeline — not an
  * error of the pass that later folds the computation to a constant, even behind a pass that changed nothing.
  */
-import { Builder, defineOp, GraphBuilder, OpRegistry, Tensor, tensorType, type KnownValues, type Model } from '@modelpass/ir';
-import { definePass, PassEnvironment, PassFailure, PassRegistry, runPipeline } from '@modelpass/pass-manager';
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Builder, defineOp, GraphBuilder, OpRegistry, printModel, Tensor, tensorType, type KnownValues, type Model } from '@modelpass/ir';
+import { definePass, PassEnvironment, PassFailure, PassManager, PassRegistry, replayReproducer, runPipeline } from '@modelpass/pass-manager';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const ops = [
   defineOp({
@@ -75,5 +78,43 @@ describe('verify-each with knownValues', () => {
       expect(result.passesRun).toBe(pipeline.split(',').length);
       expect(warnings).toEqual(["warning: verify/declared-shape: output #0 'y' is declared float32[6,4] but test.Reshape gives float32[4,6] for these inputs (dim 0 is 6, not 4)"]);
     }
+  });
+});
+
+/** An op set whose registry knows the data its models compute, as `createOpRegistry` of @modelpass/ops does. */
+const knowingEnvironment = new PassEnvironment({
+  passes: new PassRegistry([noop, foldShape], '@modelpass/test'),
+  ops: new OpRegistry(ops).setKnownValuesProvider(() => knownValues()),
+});
+const STALE_WARNING = "warning: verify/declared-shape: output #0 'y' is declared float32[6,4] but test.Reshape gives float32[4,6] for these inputs (dim 0 is 6, not 4)";
+
+describe("verify-each takes the op registry's known values wherever it is built (case 6031: replay and library pipelines lacked them)", () => {
+  const temp = mkdtempSync(join(tmpdir(), 'pm-known-values-'));
+  afterAll(() => rmSync(temp, { recursive: true, force: true }));
+
+  it('a library PassManager with the default verify-each does not blame the first pass for what the input already had', async () => {
+    const warnings: string[] = [];
+    const manager = new PassManager({ environment: knowingEnvironment, onDiagnostic: (d) => void warnings.push(`${d.severity}: ${d.code}: ${d.reason}`) });
+    const result = await manager.run(staleModel(), 'fold-shape,noop');
+    expect(result.passesRun).toBe(2);
+    expect(warnings).toEqual([STALE_WARNING]);
+    // A clone of the registry (a plugin's environment) keeps the provider; `knownValues: false` turns it off.
+    expect((await new PassManager({ environment: knowingEnvironment.clone() }).run(staleModel(), 'fold-shape')).passesRun).toBe(1);
+    const off = await new PassManager({ environment: knowingEnvironment, verifyEach: { knownValues: false } }).run(staleModel(), 'fold-shape').catch((e: unknown) => e);
+    expect(off).toBeInstanceOf(PassFailure);
+  });
+
+  it('a replayed reproducer does not blame the pass either', async () => {
+    const directory = join(temp, 'stale');
+    rmSync(directory, { recursive: true, force: true });
+    mkdirSync(directory);
+    writeFileSync(join(directory, 'input.mpir'), printModel(staleModel()));
+    writeFileSync(join(directory, 'pipeline.txt'), 'fold-shape\n');
+    const warnings: string[] = [];
+    const replayed = await replayReproducer(directory, { environment: knowingEnvironment, onDiagnostic: (d) => void warnings.push(`${d.severity}: ${d.code}: ${d.reason}`) });
+    expect(replayed.reproduced).toBe(false);
+    expect(warnings).toEqual([STALE_WARNING]);
+    // The same reproducer under an op set without known values blames the pass.
+    await expect(replayReproducer(directory, { environment })).rejects.toBeInstanceOf(PassFailure);
   });
 });

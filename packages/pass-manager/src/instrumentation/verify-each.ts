@@ -15,11 +15,12 @@ export interface VerifyEachOptions {
   /** Receives the input's tolerated problems as warnings (the PassManager passes its `onDiagnostic`). */
   readonly onInputWarning?: (diagnostic: Diagnostic) => void;
   /**
-   * Data the input model computes from known data (`propagatedValues` of `@modelpass/ops`), for the input check
-   * only: a declared output that contradicts a Reshape target computed from Shape(x) is then the input's stale
-   * declaration (a tolerated warning), not an error of the pass that later folds the computation.
+   * Data the input model computes from known data, for the input check only: a declared output that contradicts a
+   * Reshape target computed from Shape(x) is then the input's stale declaration (a tolerated warning), not an error
+   * of the pass that later folds the computation. Default: what the environment's op registry knows
+   * (`registry.knownValuesOf`; `createOpRegistry` of `@modelpass/ops` gives its `propagatedValues`); `false`: none.
    */
-  readonly knownValues?: (model: Model, registry: OpRegistry | undefined) => KnownValues;
+  readonly knownValues?: ((model: Model, registry: OpRegistry | undefined) => KnownValues) | false;
 }
 
 /**
@@ -75,12 +76,19 @@ export class VerifyEachInstrumentation implements PassInstrumentation {
     return verifyModel(model, options).filter((d) => d.severity === 'error');
   }
 
+  /** The known data the input check sees: the option's, else the op registry's (see `VerifyEachOptions.knownValues`). */
+  private inputKnownValues(model: Model, registry: OpRegistry | undefined): KnownValues | undefined {
+    const option = this.options.knownValues;
+    if (option === false) return undefined;
+    return option ? option(model, registry) : registry?.knownValuesOf(model);
+  }
+
   beforePipeline(model: Model, run: PipelineRunInfo): void {
     this.run = run;
     this.baseline = new Set();
     this.inputTolerated = new Set();
     if (this.options.verifyInput === false) return;
-    const errors = this.errors(model, this.options.knownValues?.(model, run.environment.ops));
+    const errors = this.errors(model, this.inputKnownValues(model, run.environment.ops));
     const tolerated = this.options.strictInput ? [] : toleratedInputErrors(model, errors);
     const fatal = errors.filter((d) => !tolerated.includes(d));
     this.inputTolerated = new Set(tolerated.map((d) => formatDiagnostic(d)));
