@@ -71,10 +71,10 @@ function subgraphOutput(cf: ControlFlowHost, graph: Graph, at: SourcePosition, v
 function listSnapshot(env: Env): Array<[ScriptValue & { kind: 'list' }, ScriptValue[]]> {
   return [...env.values()].filter((value): value is ScriptValue & { kind: 'list' } => value.kind === 'list').map((list) => [list, [...list.items]]);
 }
-function checkLists(cf: ControlFlowHost, at: SourcePosition, snapshot: ReturnType<typeof listSnapshot>, what: string): void {
+function checkLists(cf: ControlFlowHost, at: SourcePosition, snapshot: ReturnType<typeof listSnapshot>, what: string, hint?: string): void {
   for (const [list, items] of snapshot) {
     if (list.items.length !== items.length || list.items.some((item, i) => item !== items[i])) {
-      cf.fail(at, `a list is changed inside ${what}; Python lists cannot depend on tensor data`);
+      cf.fail(at, `a list is changed inside ${what}; Python lists cannot depend on tensor data`, hint);
     }
   }
 }
@@ -217,6 +217,16 @@ function assignedNames(body: readonly Stmt[], into = new Set<string>()): Set<str
   return into;
 }
 
+const UNROLL_HINT = 'give the input shapes and the loop unrolls (CLI: --input-shape NAME=DIMS, e.g. x=1,16; API: readTorchScript option `inputs`)';
+
+/** Whether `value` is computed from a tensor's shape (a size read while the input shapes are unknown), a few producers up. */
+function readsShape(value: Value, depth = 8): boolean {
+  const node = value.producer;
+  if (!node || depth === 0) return false;
+  if (node.op === 'onnx.Shape' || node.op === 'onnx.Size') return true;
+  return node.inputs.some((input) => input !== null && readsShape(input, depth - 1));
+}
+
 export interface LoopPlan {
   stmt: Stmt & { kind: 'for' | 'while' };
   /** Trip count (for range loops), null for while. */
@@ -273,7 +283,9 @@ export function lowerDataLoop(cf: ControlFlowHost, plan: LoopPlan, env: Env, ass
       body.addOutput(subgraphOutput(cf, body, stmt.at, value));
     });
   });
-  checkLists(cf, stmt.at, snapshot, 'a loop on tensor data');
+  // `for i in range(x.size(1))` with x's shape unknown: the sizes make the loop unroll, so the list can grow as in Python.
+  if (plan.tripCount && readsShape(plan.tripCount.value)) checkLists(cf, stmt.at, snapshot, 'a loop over a size not known while importing', UNROLL_HINT);
+  else checkLists(cf, stmt.at, snapshot, 'a loop on tensor data');
   for (const [name, before] of invariant) {
     const after = bodyEnv.get(name)!;
     if (after !== before && !pythonEquals(after, before)) cf.fail(stmt.at, `'${name}' (${describeValue(before)}) changes inside a loop on tensor data; only tensors and numbers can be carried`);
