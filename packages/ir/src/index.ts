@@ -33,3 +33,4 @@ export * from './rewrite.js';
 export * from './text/index.js';
 export { SourceFile, SourceRangeStorage, batchSourceReads, sourceDescriptorsOpen, holdSourcesBeforeReplacing, openRegularFile, readFully, nonRegularKind, NotRegularFileError, type SourceFileOptions } from './source-file.js';
 export { denseOfSparse } from './sparse-dense.js';
+export { checkOptionNames, closestOptionName, type OptionNamesCheck } from './option-names.js';
