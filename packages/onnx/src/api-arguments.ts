@@ -4,8 +4,8 @@
  * value of the wrong kind. Each is a ModelpassError naming the function and the option, instead of
  * Node's `The "paths[0]" argument must be of type string` or a silently ignored option.
  */
-import { Model } from '@modelpass/ir';
-import { onnxError } from './errors.js';
+import { checkOptionNames, Model } from '@modelpass/ir';
+import { onnxError, SOURCE as ONNX_SOURCE } from './errors.js';
 import type { EncodeOnnxOptions, WriteOnnxOptions } from './export/model-export.js';
 import type { DecodeOnnxOptions, ReadOnnxOptions } from './import/model-import.js';
 
@@ -59,46 +59,9 @@ export function checkOutputPath(path: unknown): asserts path is string {
   });
 }
 
-/** Edit distance ≤ 2 or the same letters in another case: the option meant. */
-function closeOption(typed: string, known: readonly string[]): string | undefined {
-  const lower = typed.toLowerCase();
-  const same = known.find((name) => name.toLowerCase() === lower);
-  if (same !== undefined) return same;
-  let best: { name: string; distance: number } | undefined;
-  for (const name of known) {
-    const distance = editDistance(lower, name.toLowerCase());
-    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { name, distance };
-  }
-  return best?.name;
-}
-
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2 || a.length > 64 || b.length > 64) return 3;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = current;
-  }
-  return previous[b.length]!;
-}
-
 /** The options object: undefined or an object whose keys are the function's options. */
 export function checkOptionKeys(options: unknown, fn: ApiFunction): void {
-  if (options === undefined) return;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw onnxError({ reason: `${fn}: the options must be an object, not ${describeArgument(options)}`, code: 'onnx/bad-option' });
-  }
-  const known = ONNX_OPTION_KEYS[fn];
-  for (const key of Object.keys(options)) {
-    if (known.includes(key)) continue;
-    const suggestion = closeOption(key, known);
-    throw onnxError({
-      reason: `${fn}: unknown option '${key}'${suggestion !== undefined ? ` — did you mean '${suggestion}'?` : ''}`,
-      expected: `one of ${known.join(', ')}`,
-      code: 'onnx/bad-option',
-    });
-  }
+  checkOptionNames(options, { fn, known: ONNX_OPTION_KEYS[fn], source: ONNX_SOURCE, code: 'onnx/bad-option' });
 }
 
 /** Values of the write options that would otherwise be silently taken as something else. */
