@@ -21,7 +21,7 @@ import type { Dim } from '@modelpass/ir';
 import { checkSameInputNames } from '../compare-input-names.js';
 import { positionalOrder, readArchiveByPosition } from '../compare-positional-inputs.js';
 import { bindFlag, parseBindings } from '../forward-bindings.js';
-import { inputFileFacts } from '../compare-input-files.js';
+import { inputFileFacts, positionalFileShapes } from '../compare-input-files.js';
 import { fixedInputTensors, inputValueFlag, parseInputValues } from '../input-values.js';
 import { checkInputDtypes, inputDtypeFlag, parseInputDtypes } from '../input-dtypes.js';
 import { quantizedDisagreementNote } from '../quantized-note.js';
@@ -349,12 +349,15 @@ export const compareCommand: Command = {
         for (const [name, dtype] of lent) note(`modelpass: ${name}: ${dtype} (the .pt records no input dtypes; taken from '${other.path}'; set with --input-dtype ${name}=<type>)`);
         const archiveDtypes = withoutNames(new Map([...lent, ...givenDtypes]), excluded);
         const archiveRead = { ...read, ...(lent.size > 0 || excluded.size > 0 ? { inputDtypes: archiveDtypes } : {}), onNote: (text: string) => note(`modelpass: note: ${text}`) };
-        // Nor shapes: the other model's fully static inputs lend theirs, unless --input-shape or the --inputs files give them.
-        const lentShapes = withoutNames(inputs === undefined ? lentInputShapes(other.model, shapes, given) : new Map<string, readonly Dim[]>(), excluded);
+        // Nor shapes: the other model's fully static inputs lend theirs, unless --input-shape or the --inputs files give them;
+        // with --inputs, the positional files (input_N feeds the other model's N-th input, and the archive's N-th argument) lend theirs.
+        const feedOrder = feedableInputs(other.model).map((input) => input.name);
+        const lentShapes = withoutNames(facts === undefined ? lentInputShapes(other.model, shapes, given) : positionalFileShapes(facts, feedOrder, shapes), excluded);
         for (const [name, dims] of lentShapes) {
           const declared = feedableInputs(other.model).find((input) => input.name === name)?.type;
           const sized = declared?.kind === 'tensor' && declared.shape?.some((dim) => typeof dim !== 'number') ? ', its symbolic dims sized as the random inputs' : '';
-          note(`modelpass: ${name}: [${dims.join(',')}] (the .pt records no input shapes; taken from '${other.path}'${sized}; set with --input-shape ${name}=<dims>)`);
+          const source = facts === undefined ? `'${other.path}'${sized}` : `the --inputs file input_${feedOrder.indexOf(name)}`;
+          note(`modelpass: ${name}: [${dims.join(',')}] (the .pt records no input shapes; taken from ${source}; set with --input-shape ${name}=<dims>)`);
         }
         const archiveShapes = withoutNames(new Map([...shapes, ...lentShapes]), excluded);
         const named = [...namedInputs].filter((name) => !excluded.has(name));
