@@ -13,6 +13,7 @@ import { bridgeInputs, bridgeOutputs } from './layout-bridge.js';
 import { dequantizeOutputsOf, quantizeFeedsFor } from './quantized-io-bridge.js';
 import { loadInputs } from './load-inputs.js';
 import { loadModel } from './model-source.js';
+import { checkCompareModelsOptionNames } from './compare-option-names.js';
 
 export interface CompareModelsOptions extends GenerateInputsOptions, CompareOptions, CreateEngineOptions {
   /** Feeds, or a folder / list of `.npy`/`.pb` files to load; random inputs from `seed` when absent. */
@@ -114,6 +115,7 @@ function inInputOrder(feeds: ReadonlyMap<string, Tensor>, model: Model | undefin
 }
 
 export async function compareModels(a: ModelSource, b: ModelSource, options: CompareModelsOptions = {}): Promise<ModelComparison> {
+  checkCompareModelsOptionNames(options);
   const [specA, specB] = options.engines ?? [options.engine ?? defaultEngineFor(a), options.engine ?? defaultEngineFor(b)];
   const names = [specA, specB].map((spec) => (typeof spec === 'string' ? spec : spec.name));
   const onReference = names.includes('reference');
