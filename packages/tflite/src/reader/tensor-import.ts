@@ -6,15 +6,13 @@ import { densify, SparsityError, type DimensionLevel, type Sparsity } from './de
 import type { ImportContext } from './import-context.js';
 import { tfliteLimitExceeded } from './read-limits.js';
 import type { TableReader } from './table-reader.js';
+import { MAX_TENSOR_RANK } from '../io/tensor-rank.js';
 
 const T = TABLE_SLOTS.Tensor;
 const Q = TABLE_SLOTS.QuantizationParameters;
 const B = TABLE_SLOTS.Buffer;
 const S = TABLE_SLOTS.SparsityParameters;
 const D = TABLE_SLOTS.DimensionMetadata;
-
-/** Highest tensor rank read (TFLite kernels stop at 6 or 8; a longer shape vector is a hostile length). */
-const MAX_TENSOR_RANK = 64;
 
 /** Tensors at most this big are copied into memory at import; bigger ones stay in the file (lazy). */
 const EAGER_BYTES = 64 * 1024;

@@ -3,6 +3,7 @@ import { TFLITE_ENUMS } from '../generated/schema-tables.js';
 import { builtinOfOp, TFLITE_DIALECT } from '../dialect/names.js';
 import { tfliteOpSchemas } from '../dialect/ops.js';
 import { tfliteError } from '../io/errors.js';
+import { MAX_TENSOR_RANK } from '../io/tensor-rank.js';
 import { tensorTypeOfDtype } from '../io/tensor-types.js';
 import { unbroadcastableOperands } from '../reader/broadcast-check.js';
 import { preparableProblem } from '../reader/prepare-checks.js';
@@ -54,6 +55,7 @@ function typeIssue(type: Type): string | undefined {
   if (type.kind !== 'tensor') return `has type ${formatType(type)}; TFLite tensors are dense tensors`;
   if (tensorTypeOfDtype(type.dtype) === undefined) return `has dtype ${type.dtype}, which TFLite has no TensorType for`;
   if (type.shape === null) return 'has no rank; TFLite needs every tensor ranked';
+  if (type.shape.length > MAX_TENSOR_RANK) return `has rank ${type.shape.length}; a .tflite tensor has at most ${MAX_TENSOR_RANK} dims here (readTflite refuses more)`;
   for (let i = 0; i < type.shape.length; i++) {
     const dim = type.shape[i];
     if (typeof dim === 'number' && dim > INT32_MAX) return `has dim ${dim} (axis ${i}); TFLite stores shapes as int32, at most ${INT32_MAX}`;
@@ -113,11 +115,10 @@ function checkAttributes(node: Node, builtin: string, schema: OpSchema, issues: 
 }
 
 function checkGraph(graph: Graph, issues: ExportIssue[]): void {
-  for (const values of [graph.inputs, graph.outputs]) {
-    for (const value of values) {
-      const problem = typeIssue(value.type);
-      if (problem) issues.push({ text: `graph '${graph.name}' input/output '${value.name}' ${problem}` });
-    }
+  // A value both input and output (a graph that passes it through) is reported once.
+  for (const value of new Set([...graph.inputs, ...graph.outputs])) {
+    const problem = typeIssue(value.type);
+    if (problem) issues.push({ text: `graph '${graph.name}' input/output '${value.name}' ${problem}` });
   }
   for (let node = graph.firstNode; node; node = node.next) {
     checkNode(node, issues);
