@@ -19,6 +19,8 @@ export function generationBytes(inputs: readonly { readonly dtype: string; reado
 
 /** `1536` → `1.5 KiB`; below 1 KiB in bytes. */
 export function formatBytes(n: number): string {
+  // A shape of thousands of dims (a hostile model) multiplies past what a double holds: say so instead of 'Infinity PiB'.
+  if (!Number.isFinite(n)) return 'more bytes than can be counted (over 2^1024)';
   if (n < 1024) return `${n} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
   let value = n / 1024;
@@ -28,4 +30,10 @@ export function formatBytes(n: number): string {
     unit++;
   }
   return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** `[2,3,4]`; a shape of more than `max` dims shows its first ones and its rank (a hostile model may declare 100000 dims). */
+export function formatShapeBrief(shape: readonly number[], max = 16): string {
+  if (shape.length <= max) return `[${shape.join(',')}]`;
+  return `[${shape.slice(0, max).join(',')},… (${shape.length} dims)]`;
 }

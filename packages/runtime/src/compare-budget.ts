@@ -6,7 +6,7 @@
 import { getHeapStatistics } from 'node:v8';
 import type { Dim, Model } from '@modelpass/ir';
 import { runtimeError } from './errors.js';
-import { formatBytes, generationBytes, tensorBytes } from './byte-sizes.js';
+import { formatBytes, formatShapeBrief, generationBytes, tensorBytes } from './byte-sizes.js';
 
 export interface MemoryEstimate {
   /** Bytes of the input tensors. */
@@ -90,11 +90,11 @@ export function checkMemoryBudget(
   const generation = generationBytes(inputs);
   const needed = options.engine === 'reference' ? Math.max(generation, estimate.inputBytes + estimate.intermediateBytes) : generation;
   if (needed > options.budget) {
-    const shapes = inputs.map((i) => `'${i.name}' ${i.dtype}[${i.shape.join(',')}]`).join(', ');
+    const shapes = inputs.map((i) => `'${i.name}' ${i.dtype}${formatShapeBrief(i.shape)}`).join(', ');
     const notes = [`inputs ${shapes}: ${formatBytes(estimate.inputBytes)}`];
     if (options.engine === 'reference') {
       notes.push(`values the reference interpreter keeps: ${formatBytes(estimate.intermediateBytes)}`);
-      if (estimate.largest) notes.push(`largest: '${estimate.largest.name}' ${estimate.largest.dtype}[${estimate.largest.shape.join(',')}] (${formatBytes(estimate.largest.bytes)})`);
+      if (estimate.largest) notes.push(`largest: '${estimate.largest.name}' ${estimate.largest.dtype}${formatShapeBrief(estimate.largest.shape)} (${formatBytes(estimate.largest.bytes)})`);
     }
     throw runtimeError({
       reason: `this run would need about ${formatBytes(needed)}, more than the ${formatBytes(options.budget)} this process may use`,

@@ -74,6 +74,21 @@ describe('memory a run would need', () => {
     expect([small.inputBytes, small.intermediateBytes]).toEqual([8000, 8000]);
   });
 
+  it('says a shape of 100000 dims needs more than can be counted, and shows its rank, not every dim (QA s20 H)', () => {
+    const model = gemmModel('batch');
+    const shape = Array.from({ length: 100_000 }, () => 2);
+    let message = '';
+    try {
+      checkMemoryBudget(model, [{ name: 'x', dtype: 'float32', shape }], { engine: 'ort', budget: 2 ** 30 });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/would need about more bytes than can be counted \(over 2\^1024\), more than the 1\.0 GiB/);
+    expect(message).toContain("'x' float32[2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,… (100000 dims)]");
+    expect(message).not.toContain('Infinity');
+    expect(message.length).toBeLessThan(1000);
+  });
+
   it('compareModels refuses a huge symbolic dim instead of dying of heap exhaustion', async () => {
     const model = gemmModel('batch');
     await expect(compareModels(model, model, { engine: 'reference', dims: { batch: 10_000_000 } })).rejects.toThrow(/this run would need about/);
