@@ -401,6 +401,11 @@ export class Interpreter implements ControlFlowHost {
       if (fn) return this.call(fn, args, keywords, expr.at);
       const namedTuple = this.namedTuple(path, args, keywords, expr.at);
       if (namedTuple) return namedTuple;
+      // `Cls.__new__(Cls)` then `obj.__init__(…)`: an object of a TorchScript class (torchvision's ImageList), state the importer does not model.
+      const constructed = path.endsWith('.__new__') ? path.slice(0, -'.__new__'.length) : undefined;
+      if (constructed && this.host.code.classNamed(constructed)) {
+        return this.fail(expr.at, `forward builds an object of the TorchScript class ${constructed}; objects of script classes are not read while importing (modules from the archive's data and NamedTuples are)`);
+      }
       return this.fail(expr.at, `the archive has no function or class ${path} to call`);
     }
     const atenName = atenNameOf(path);

@@ -17,6 +17,7 @@ import { checkGivenShapesFit, givenShapesRefused } from './shape-fit.js';
 import { Interpreter, type InterpreterHost } from './interpreter.js';
 import { describeValue, NONE, type ScriptValue } from './script-value.js';
 import { collectingRefusals } from './lowering.js';
+import { annotationText, CONTAINER_ARGUMENT_HINT, isContainerAnnotation, isOptionalLeftNone } from './container-arguments.js';
 
 /** The graph input a `forward` argument becomes. */
 export interface TorchScriptInputSpec {
@@ -146,6 +147,14 @@ function importArchive(archive: TorchArchive, options: ReadTorchScriptOptions): 
       interpreter.fail(forward!.at, `forward argument '${param.name}' is typed ${annotation} and has no default; only Tensor arguments become graph inputs`, `bind it to a value while importing: --bind ${param.name}=… (convert, compare, inspect; API: readTorchScript option inputs: { ${param.name}: { value: … } })`);
     } else if (spec?.value !== undefined) {
       interpreter.fail(forward!.at, `forward argument '${param.name}' is a Tensor (a graph input); a value can be bound only to int, float, bool or str arguments`);
+    }
+    if (isContainerAnnotation(param.annotation)) {
+      const typed = annotationText(param.annotation);
+      if (spec?.shape === undefined && spec?.dtype === undefined && isOptionalLeftNone(param.annotation, param.defaultValue)) {
+        options.onNote?.(`forward argument '${param.name}' (${typed}) is None, its default, in the converted graph`);
+        return NONE;
+      }
+      interpreter.fail(forward!.at, `forward argument '${param.name}' is typed ${typed}; only Tensor arguments become graph inputs`, CONTAINER_ARGUMENT_HINT);
     }
     // `mask: Optional[Tensor] = None` without a shape or dtype for it: the default, as calling forward(x) does.
     if (!spec && isOptionalTensor(param.annotation) && param.defaultValue?.kind === 'name' && param.defaultValue.id === 'None') {

@@ -129,6 +129,17 @@ const tensorLiteral: AtenLowering = (ctx) => {
   return { kind: 'tensor', value: ctx.builder.constant(tensor, 'tensor'), rank: shape.length, dtype, shape };
 };
 
+/**
+ * `torch.as_tensor(data, dtype=None, device=None)`: known numbers as `torch.tensor` reads them; a tensor as it is, or cast
+ * to `dtype` (torchvision's detection transform: `torch.as_tensor(self.image_mean, dtype=dtype, device=device)`).
+ */
+const asTensor: AtenLowering = (ctx) => {
+  const data = ctx.arg(0, 'data');
+  if (data.kind !== 'tensor') return tensorLiteral(ctx);
+  const dtype = dtypeArgument(ctx, ctx.arg(1, 'dtype'), 'dtype', undefined);
+  return dtype === undefined || dtype === data.dtype ? data : castTo(ctx, data, dtype);
+};
+
 /** `x.to(dtype)`, `x.to(other)`, `x.to(device, dtype)`, `x.to(device)`; copy/non_blocking/memory_format do not change values. */
 const to: AtenLowering = (ctx) => {
   const x = ctx.tensor(ctx.arg(0), 'self');
@@ -169,6 +180,7 @@ export const creationLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['arange', arange],
   ['eye', eye],
   ['tensor', tensorLiteral],
+  ['as_tensor', asTensor],
   ['to', to],
   ['type_as', typeAs],
   ['fill_', overwrite('value')],
