@@ -48,7 +48,7 @@ export function checkPassManagerOptions(options: unknown): void {
   for (const [key, check] of Object.entries(OPTION_VALUE_CHECKS)) {
     const value = (options as Record<string, unknown>)[key];
     if (value === undefined || check.accepts(value)) continue;
-    throw argumentError(`new PassManager(options): option '${key}' must be ${check.expected}`, { expected: check.expected, actual: describeValue(value), code: 'pipeline/bad-option' });
+    throw argumentError(`new PassManager(options): wrong kind of value for option '${key}'`, { expected: check.expected, actual: describeValue(value), code: 'pipeline/bad-option' });
   }
 }
 
@@ -63,6 +63,7 @@ const OPTION_VALUE_CHECKS: Readonly<Record<string, { readonly expected: string; 
   signal: { expected: 'an AbortSignal', accepts: (value) => value instanceof AbortSignal },
   onDiagnostic: { expected: 'a function (diagnostic) => void', accepts: (value) => typeof value === 'function' },
   debug: { expected: 'true, false or a function (message, pass) => void', accepts: (value) => typeof value === 'boolean' || typeof value === 'function' },
+  maxPipelineNesting: { expected: 'a whole number ≥ 1', accepts: (value) => Number.isInteger(value) && (value as number) >= 1 },
 };
 
 /** Looks like an `@modelpass/ir` Model, but its class is not this package's copy's. */

@@ -74,10 +74,12 @@ describe('options objects', () => {
       ['onDiagnostic', 5, 'a function (diagnostic) => void'],
       ['debug', 'yes', 'true, false or a function (message, pass) => void'],
       ['verifyEach', 'on', 'true, false or a VerifyEachOptions object'],
+      ['maxPipelineNesting', -1, 'a whole number ≥ 1'],
     ];
     for (const [key, value, expected] of cases) {
       const error = await refusal(() => new PassManager({ [key]: value } as never));
-      expect(error.reason).toBe(`new PassManager(options): option '${key}' must be ${expected}`);
+      expect(error.reason).toBe(`new PassManager(options): wrong kind of value for option '${key}'`);
+      expect(error.diagnostics[0]!.expected).toBe(expected);
     }
     expect(new PassManager({ environment: testEnvironment(), signal: new AbortController().signal, debug: false, verifyEach: { verifyInput: false } })).toBeInstanceOf(PassManager);
   });
