@@ -277,7 +277,9 @@ export function writeOnnx(model: Model, path: string, options: WriteOnnxOptions 
       hint: folderKind ? 'give a path inside a folder' : `create it first (mkdir -p '${folder}')`,
     });
   }
-  const requestedDataName = options.externalDataFile ?? `${basename(target)}.data`;
+  // Derived from the output's name, a backslash (legal in a POSIX file name) becomes '_': readers take it for a folder
+  // separator in an external data location (ONNX files move between systems), so 'a\b.onnx' could not find its data.
+  const requestedDataName = options.externalDataFile ?? `${basename(target).replace(/\\/g, '_')}.data`;
   if (requestedDataName.includes('/') || requestedDataName.includes('\\') || requestedDataName === '..' || requestedDataName === '.') {
     throw onnxError({ reason: `externalDataFile '${requestedDataName}' must be a plain file name`, hint: 'the data file lives next to the model file' });
   }
