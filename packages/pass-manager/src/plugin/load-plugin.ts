@@ -84,6 +84,21 @@ function packageFile(specifier: string, folder: string, what: string, target: st
   return file;
 }
 
+/**
+ * `file` (which exists) after following symbolic links must still lie in the package folder (itself followed: a
+ * package linked into node_modules by npm workspaces or pnpm is fine): the lexical check above does not see a link.
+ */
+function inRealFolder(specifier: string, folder: string, what: string, target: string, file: string): string {
+  const real = realpathSync(file);
+  if (!isInside(realpathSync(folder), real)) {
+    throw loadError(specifier, `its ${what} '${target}' is a symbolic link to '${real}', outside the package folder '${folder}'`, {
+      expected: 'an entry file inside the package (links out of it are not followed)',
+      actual: real,
+    });
+  }
+  return file;
+}
+
 function firstExisting(candidates: readonly string[]): string | undefined {
   return candidates.find((file) => existsSync(file) && statSync(file).isFile());
 }
@@ -118,13 +133,13 @@ function packageEntry(specifier: string, folder: string, subpath: string): strin
     const file = packageFile(specifier, folder, '"exports" target', target);
     if (!existsSync(file)) throw loadError(specifier, `its "exports" points at '${file}', which does not exist`, { hint: 'build the plugin package first' });
     if (!statSync(file).isFile()) throw loadError(specifier, `its "exports" points at '${file}', which is not a file`);
-    return file;
+    return inRealFolder(specifier, folder, '"exports" target', target, file);
   }
   if (subpath !== '.') {
     const base = packageFile(specifier, folder, 'subpath', subpath);
     const file = firstExisting([base, base + '.js', join(base, 'index.js')]);
     if (!file) throw loadError(specifier, `no file for '${subpath}' in '${folder}'`);
-    return file;
+    return inRealFolder(specifier, folder, 'subpath', subpath, file);
   }
   const main = manifest.main ?? 'index.js';
   if (typeof main !== 'string' || main === '') {
@@ -133,7 +148,7 @@ function packageEntry(specifier: string, folder: string, subpath: string): strin
   const mainFile = packageFile(specifier, folder, '"main"', main);
   const file = firstExisting([mainFile, mainFile + '.js', join(mainFile, 'index.js')]);
   if (!file) throw loadError(specifier, `its entry point '${main}' does not exist in '${folder}'`, { hint: 'build the plugin package first' });
-  return file;
+  return inRealFolder(specifier, folder, '"main"', main, file);
 }
 
 /** The file to import for `specifier` (a path, or a package name looked up in node_modules from `cwd`). */
