@@ -2,7 +2,8 @@
  * What a scripted torchvision detection model (ssdlite320, fasterrcnn) meets first, read with its images wrapped
  * (QA s20): `forward(images: List[Tensor], targets: Optional[List[Dict[str, Tensor]]] = None)` is refused at the
  * signature, naming the argument and its type (it was read as one tensor and failed deep inside at 'indexing a
- * tensor with tensor'); the transform's `torch.as_tensor(self.image_mean, dtype=dtype, device=device)` is read; building
+ * tensor with tensor'); the transform's `torch.as_tensor(self.image_mean, dtype=dtype, device=device)` is read, and so is
+ * interpolate's `torch.floor(float(size) * scale)` (an int in TorchScript; it was a float tensor, refused as a size); building
  * an `ImageList` (a TorchScript class object) is refused naming the class (it read 'the archive has no function or class
  * …ImageList.__new__ to call', though the archive holds that class).
  */
@@ -87,6 +88,17 @@ describe('scripted detection models, read as far as they go', () => {
     const model = readTorchScript(path, { inputs: { image: { shape: [3, 1, 2] } } });
     const image = Tensor.fromValues('float32', [3, 1, 2], [1, 2, 3, 4, 5, 6]);
     expect([...(await runOrt(model, { image })).values()][0]!.toNumbers()).toEqual([0.5, 1.5, 2, 3, 3, 4]);
+  });
+
+  it("reads floor/ceil of a Python float as an int (interpolate's output size: floor(float(size) * scale))", () => {
+    const path = archiveOf('Sizes', ['image: Tensor) -> Tensor:'], [
+      '_0 = torch.floor(torch.mul(float(torch.size(image, 1)), 0.5))',
+      '_1 = torch.ceil(3.5)',
+      'return torch.view(image, [_0, _1])',
+    ]);
+    const model = readTorchScript(path, { inputs: { image: { shape: [2, 6] } } });
+    const type = model.graph.outputs[0]!.type;
+    expect(type.kind === 'tensor' ? type.shape : undefined).toEqual([3, 4]);
   });
 
   it('refuses building an object of a TorchScript class, naming the class', () => {

@@ -28,6 +28,10 @@ function floatUnary(onnxOp: string): AtenLowering {
 /** An op that keeps integer tensors as they are (floor/ceil/round/trunc of an int is the int). */
 function roundingUnary(onnxOp: string): AtenLowering {
   return (ctx) => {
+    // TorchScript's floor/ceil of a Python number is an int (aten::floor.float -> int): torchvision's interpolate sizes
+    // its output as floor(float(size) * scale_factor), and that size must be a known int.
+    const arg = ctx.arg(0);
+    if (onnxOp !== 'Round' && (arg.kind === 'int' || arg.kind === 'float')) return { kind: 'int', value: onnxOp === 'Floor' ? Math.floor(arg.value) : Math.ceil(arg.value) };
     const x = self(ctx);
     if (!isFloat(x.dtype)) return x;
     const decimals = ctx.arg(1, 'decimals', { kind: 'int', value: 0 });
