@@ -101,6 +101,20 @@ describe('scripted detection models, read as far as they go', () => {
     expect(type.kind === 'tensor' ? type.shape : undefined).toEqual([3, 4]);
   });
 
+  it('reads torch.numel as an int (it was an opaque op of the input dtype), so floor(float(numel) * k) is a size', () => {
+    const path = archiveOf('NumelSizes', ['image: Tensor) -> Tensor:'], ['_0 = torch.floor(torch.mul(float(torch.numel(image)), 0.25))', 'return torch.view(image, [_0, -1])']);
+    const model = readTorchScript(path, { inputs: { image: { shape: [2, 6] } } });
+    const type = model.graph.outputs[0]!.type;
+    expect(type.kind === 'tensor' ? type.shape : undefined).toEqual([3, 4]);
+  });
+
+  it('reads torch.numel of a symbolic shape as an int64 Size', async () => {
+    const path = archiveOf('SymbolicNumel', ['image: Tensor) -> Tensor:'], ['return torch.mul(image, float(torch.numel(image)))']);
+    const model = readTorchScript(path, { inputs: { image: { shape: ['n', 2] } } });
+    const image = Tensor.fromValues('float32', [3, 2], [1, 2, 3, 4, 5, 6]);
+    expect([...(await runOrt(model, { image })).values()][0]!.toNumbers()).toEqual([6, 12, 18, 24, 30, 36]);
+  });
+
   it('refuses building an object of a TorchScript class, naming the class', () => {
     const path = archiveOf('Builds', ['image: Tensor) -> Tensor:'], ['holder = __torch__.holder.Holder.__new__(__torch__.holder.Holder)', '_0 = (holder).__init__(image, )', 'return torch.relu(image)']);
     const error = errorOf(() => readTorchScript(path, { inputs: { image: { shape: [2] } } }));

@@ -117,6 +117,14 @@ function length(ctx: LoweringContext): ScriptValue {
   return symbolicSize(ctx, ctx.tensor(value, 'self'), 0);
 }
 
+/** `torch.numel(x)`: a known int when x's dims are all known, else an int64 Size (a symbolic int). */
+function numel(ctx: LoweringContext): ScriptValue {
+  const x = ctx.tensor(ctx.arg(0), 'self');
+  const dims = knownShape(x);
+  if (dims && dims.every((d): d is number => typeof d === 'number')) return { kind: 'int', value: dims.reduce((n, d) => n * d, 1) };
+  return { ...ctx.emit('Size', [x.value], {}, { rank: 0, dtype: 'int64' }), scalarInt: true };
+}
+
 /** The most iterations the importer runs while importing (a `while` loop's steps, a `range()`'s items): hostile code cannot hang it. */
 export const MAX_IMPORT_ITERATIONS = 100_000;
 
@@ -300,6 +308,7 @@ export const pythonBuiltinLowerings: ReadonlyArray<[string, AtenLowering]> = [
   ['size', size],
   ['dim', dim],
   ['len', length],
+  ['numel', numel],
   ['builtin_len', length],
   ['builtin_int', toInt],
   ['builtin_float', toFloat],
