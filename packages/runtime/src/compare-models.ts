@@ -142,22 +142,27 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
     const bridge = modelB ? bridgeInputs(feedsB, modelB, modelA) : { feeds: feedsB, inputs: [] };
     const retyped = modelB ? bridgeFloatTypes(bridge.feeds, modelB) : [];
     const quantizedInputs = modelB ? quantizeFeedsFor(bridge.feeds, modelB) : [];
-    let actual = await engineB.run(b, inInputOrder(bridge.feeds, modelB ?? options.modelB));
+    // Outputs that come back by position (torch) take the other model's names first: reading an NHWC .tflite's outputs
+    // back and dequantizing them go by name (QA s20: a traced .pt against its --io-layout nhwc .tflite compared
+    // [1,3,48,64] with [1,48,64,3]).
+    const ran = await engineB.run(b, inInputOrder(bridge.feeds, modelB ?? options.modelB));
+    const [expectedByName, actualByName] = alignPositionalOutputs([engineA, expected, modelA], [engineB, ran, modelB]);
+    let actual = actualByName;
     const layoutNotes = bridge.inputs.map((name) => `input '${name}' fed channels-last (NHWC) to the second model, which declares it so`);
     for (const { name, from, to } of retyped) layoutNotes.push(`input '${name}' (${from}) fed as ${to} to the second model, which declares it so`);
     const params = (q: { scale: number; zeroPoint: number }) => `scale ${q.scale}, zero point ${q.zeroPoint}`;
     for (const q of quantizedInputs) layoutNotes.push(`input '${q.name}' quantized to ${q.dtype} (${params(q)}) for the second model, which declares it so`);
     if (bridge.inputs.length > 0 || (bridge.recordedOutputs?.size ?? 0) > 0) {
-      const read = bridgeOutputs(expected, actual, bridge.recordedOutputs);
+      const read = bridgeOutputs(expectedByName, actual, bridge.recordedOutputs);
       actual = read.outputs;
       for (const name of read.bridged) layoutNotes.push(`output '${name}' of the second model read back from NHWC to NCHW`);
     }
     if (modelB) {
-      const read = dequantizeOutputsOf(actual, modelB, expected);
+      const read = dequantizeOutputsOf(actual, modelB, expectedByName);
       actual = read.outputs;
       for (const q of read.bridged) layoutNotes.push(`output '${q.name}' of the second model (${q.dtype}) read as the reals it stands for (${params(q)})`);
     }
-    const report = compareOutputs(...alignPositionalOutputs([engineA, expected, modelA], [engineB, actual, modelB]), options);
+    const report = compareOutputs(expectedByName, actual, options);
     const indexRanges = options.inputs === undefined && modelA ? [...generatedIndexRanges(modelA, options)].filter(([name]) => !fixed.has(name)) : [];
     return {
       ...report,
