@@ -17,6 +17,7 @@ import { checkPipelineNesting, printPipeline, resolvedOptions, type AnchorStep, 
 import { parsePipeline } from './pipeline/resolve.js';
 import { DEFAULT_MAX_PIPELINE_NESTING } from './pipeline/syntax.js';
 import { settlePassResult } from './pass-settlement.js';
+import { checkPassReport } from './pass-report.js';
 import { checkModelArgument, checkPassManagerOptions, checkPipelineArgument, claimModelForRun } from './run-arguments.js';
 
 export interface PassManagerOptions {
@@ -276,6 +277,7 @@ export class PassManager {
       },
       analysis: <T>(definition: Parameters<PassContext['analysis']>[0]) => state.analyses.get(definition, state.model) as T,
       report: (init: DiagnosticInit) => {
+        checkPassReport(init, describePass(passName, owner));
         const d = this.report(state, { source: owner.name, ...init, notes: [...(init.notes ?? []), `reported by ${describePass(passName, owner)}`] });
         reported.push(d);
       },

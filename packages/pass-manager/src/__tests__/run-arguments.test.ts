@@ -130,3 +130,30 @@ describe('one pipeline at a time per model', () => {
     await expect(manager().run(model, 'prune-magnitude')).resolves.toMatchObject({ passesRun: 1 });
   });
 });
+
+describe('context.report checks what a pass reports', () => {
+  const reporting = (init: unknown) => definePass({ name: 'reports', summary: 'reports something', run(_model, context) { context.report(init as never); return context.preserveAll(); } });
+  const runWith = async (init: unknown): Promise<ModelpassError> => {
+    const environment = testEnvironment();
+    environment.passes.register([reporting(init)], 'test');
+    return refusal(() => new PassManager({ environment }).run(smallModel(), 'reports'));
+  };
+
+  it("a severity JavaScript allowed but the IR does not know ('note') names the pass", async () => {
+    const error = await runWith({ severity: 'note', reason: 'x' });
+    expect(error.message).toContain(`pass 'reports' reported severity string "note"`);
+    expect(error.diagnostics[0]!.expected ?? (error.cause as ModelpassError).diagnostics[0]!.expected).toBe('one of error, warning, info');
+  });
+
+  it('no reason, or no diagnostic at all', async () => {
+    expect((await runWith({ severity: 'warning' })).message).toContain(`pass 'reports' called context.report without a reason`);
+    expect((await runWith('text')).message).toContain(`pass 'reports' called context.report without a diagnostic`);
+  });
+
+  it('a well-formed report still reaches the result', async () => {
+    const environment = testEnvironment();
+    environment.passes.register([reporting({ severity: 'info', reason: 'fine' })], 'test');
+    const result = await new PassManager({ environment }).run(smallModel(), 'reports');
+    expect(result.diagnostics.map((d) => d.reason)).toEqual(['fine']);
+  });
+});
