@@ -9,7 +9,8 @@ import { compareOutputs, type CompareOptions, type ComparisonReport } from './co
 import { feedsToMap, type Engine, type Feeds, type ModelSource } from './engine.js';
 import { createEngine, defaultEngineFor, refereeEngineOptions, type CreateEngineOptions, type EngineName } from './engines.js';
 import { feedableInputs, generateInputs, generatedIndexRanges, type GenerateInputsOptions } from './generate-inputs.js';
-import { bridgeInputs, bridgeOutputs } from './layout-bridge.js';
+import { bridgeInputs, bridgeOutputs, channelsLastOnlyInFirst } from './layout-bridge.js';
+import { runtimeError } from './errors.js';
 import { dequantizeOutputsOf, quantizeFeedsFor } from './quantized-io-bridge.js';
 import { loadInputs } from './load-inputs.js';
 import { loadModel } from './model-source.js';
@@ -136,8 +137,15 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Com
   const engineB = specB === specA ? engineA : createEngine(specB, engineOptions);
   try {
     // ONNX Runtime gets the file itself (what a user would run); the interpreter the model read above.
-    const expected = await engineA.run(engineA.name === 'reference' && modelA ? modelA : a, inInputOrder(withoutFixedItLacks(feeds, fixed, modelA), modelA));
     const modelB = options.layout === 'as-is' ? undefined : (options.modelB ?? readableModel(b));
+    const reversed = modelA && modelB ? channelsLastOnlyInFirst(modelA, modelB) : [];
+    if (reversed.length > 0) {
+      throw runtimeError({
+        reason: `the first model${modelA!.sourcePath ? ` (${modelA!.sourcePath})` : ''} takes ${reversed.map((name) => `'${name}'`).join(', ')} channels-last (its io-layout record says nhwc) and the second model does not; inputs are laid out from the first model for the second only`,
+        hint: 'give the channels-last model second (compare NCHW_MODEL NHWC_MODEL)',
+      });
+    }
+    const expected = await engineA.run(engineA.name === 'reference' && modelA ? modelA : a, inInputOrder(withoutFixedItLacks(feeds, fixed, modelA), modelA));
     const feedsB = withoutFixedItLacks(feeds, fixed, options.modelB ?? modelB);
     const bridge = modelB ? bridgeInputs(feedsB, modelB, modelA) : { feeds: feedsB, inputs: [] };
     const retyped = modelB ? bridgeFloatTypes(bridge.feeds, modelB) : [];

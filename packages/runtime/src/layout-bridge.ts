@@ -61,6 +61,17 @@ function declaredChannelsLast(first: readonly Dim[] | null | undefined, second: 
   return sameDeclaredDims(second, permuteDims(first, channelsLastPermutation(first.length))) && !sameDeclaredDims(second, first);
 }
 
+/**
+ * Inputs that the first model's io-layout record lists as channels-last (a `.tflite` converted with --io-layout nhwc)
+ * and that the second model takes without such a record. The bridge lays feeds out for the second model only, so such
+ * a pair would feed the NCHW model NHWC tensors and fail in its engine (QA s20: ORT's "index: 2 Got: 32 Expected: 24").
+ */
+export function channelsLastOnlyInFirst(first: Model, second: Model): string[] {
+  const record = recordedChannelsLast(first, second);
+  if (!record) return [];
+  return [...record.inputs].filter((name) => second.graph.inputs.some((value) => value.name === name));
+}
+
 export interface LayoutBridge {
   /** The feeds for the second model, channels-last where it declares its input so. */
   readonly feeds: Map<string, Tensor>;

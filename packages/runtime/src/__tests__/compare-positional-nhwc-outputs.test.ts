@@ -3,9 +3,12 @@
  * channels-last but compared its output [1,48,64,3] with torch's [1,3,48,64]: torch returns its outputs by position,
  * they took the .tflite's names only after the NHWC outputs were read back by name, so none was. The names are now
  * aligned first. Two stand-in engines: the first answers by position (as torch does), the second echoes its feed.
+ * With the channels-last model first, the feeds (laid out for the second model only) would reach the NCHW model as
+ * NHWC and fail in its engine ('index: 2 Got: 32 Expected: 24'): that order is refused, naming the input.
  */
 import { GraphBuilder, Tensor, tensorType, type Model } from '@modelpass/ir';
 import { compareModels, type Engine } from '@modelpass/runtime';
+import { recordChannelsLastIo } from '@modelpass/tflite';
 import { expect, it } from 'vitest';
 
 function identity(shape: number[]): Model {
@@ -36,4 +39,16 @@ it('a first model answering by position reads the NHWC outputs of the second bac
   });
   expect(report.perOutput.map((o) => [o.name, o.maxAbsError])).toEqual([['y', 0]]);
   expect(report.layoutNotes).toContain("output 'y' of the second model read back from NHWC to NCHW");
+});
+
+it('a channels-last model first (an --io-layout nhwc .tflite) is refused with the order to give, before any run', async () => {
+  const first = identity([1, 4, 5, 3]);
+  recordChannelsLastIo(first, { inputs: ['x'], outputs: ['y'] });
+  const second = identity([1, 3, 4, 5]);
+  let runs = 0;
+  const counting: Engine = { name: 'counting', run: async () => (runs++, new Map()), dispose: async () => {} };
+  await expect(compareModels(first, second, { engines: [counting, counting], modelA: first, modelB: second, seed: 1 })).rejects.toThrow(
+    "the first model takes 'x' channels-last (its io-layout record says nhwc) and the second model does not",
+  );
+  expect(runs).toBe(0);
 });
