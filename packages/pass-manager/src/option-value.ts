@@ -113,6 +113,10 @@ function showValue(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(showValue).join(', ')}]`;
   if (value === null) return 'null';
   if (typeof value === 'object') return 'an object';
+  // A bigint or a function printed plainly would read as the number or text an option wants.
+  if (typeof value === 'bigint') return `the bigint ${value}n`;
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return 'a symbol';
   return String(value);
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { definePlugin, PassEnvironment, passStep, PassManager, repeat, runPipeline, type PipelineInput } from '@modelpass/pass-manager';
 import { ModelpassError, type Model } from '@modelpass/ir';
-import { definePass } from '@modelpass/pass-manager';
+import { definePass, option } from '@modelpass/pass-manager';
 import { prunePass, smallModel, testEnvironment } from './fixtures.js';
 
 /** The ModelpassError a call or promise gave (a TypeError or a success fails the test). */
@@ -155,5 +155,17 @@ describe('context.report checks what a pass reports', () => {
     environment.passes.register([reporting({ severity: 'info', reason: 'fine' })], 'test');
     const result = await new PassManager({ environment }).run(smallModel(), 'reports');
     expect(result.diagnostics.map((d) => d.reason)).toEqual(['fine']);
+  });
+});
+
+describe('option values given in code of a kind that prints like a right one', () => {
+  const counting = definePass({ name: 'counting', summary: 'takes a count', options: { count: option.integer({ default: 1, min: 1 }) }, run: (_model, context) => context.preserveAll() });
+
+  it('a bigint is said to be one (it printed as the integer it holds)', async () => {
+    expect((await refusal(() => passStep(counting, { count: 2n }))).reason).toBe("option 'count' of pass 'counting' expects an integer ≥ 1, got the bigint 2n");
+  });
+
+  it('a function is said to be one', async () => {
+    expect((await refusal(() => passStep(counting, { count: () => 2 }))).reason).toBe("option 'count' of pass 'counting' expects an integer ≥ 1, got a function");
   });
 });
