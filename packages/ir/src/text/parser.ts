@@ -13,6 +13,7 @@ import type { Node } from '../node.js';
 import { UNKNOWN_TYPE, type Type } from '../type.js';
 import type { Value } from '../value.js';
 import { Cursor, describeToken } from './cursor.js';
+import { checkParseModelText } from './text-arguments.js';
 import { fileReadPolicy } from './file-references.js';
 import type { Token } from './lexer.js';
 import { parseAttributeDict } from './parse-attributes.js';
@@ -464,6 +465,7 @@ class Parser {
 
 /** Reads `.mpir` text into a model; errors are ModelpassErrors located at file:line:column. */
 export function parseModel(text: string, options: ParseOptions = {}): Model {
+  checkParseModelText(text);
   const maxNesting = options.maxNesting ?? DEFAULT_MAX_NESTING;
   if (!Number.isInteger(maxNesting) || maxNesting < 1) {
     throw new ModelpassError({ reason: `maxNesting must be a whole number ≥ 1`, actual: String(maxNesting), source: '@modelpass/ir', code: 'mpir/bad-option' });

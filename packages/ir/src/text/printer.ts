@@ -34,6 +34,7 @@ import {
   wordOrString,
 } from './syntax.js';
 import { TextSink } from './text-sink.js';
+import { checkModelToPrint } from './text-arguments.js';
 
 const INDENT = '  ';
 
@@ -315,6 +316,7 @@ function opsets(imports: ReadonlyMap<string, number>): string {
 
 /** The whole model as `.mpir` text. */
 export function printModel(model: Model, options: PrintOptions = {}): string {
+  checkModelToPrint(model, 'printModel');
   const printer = new Printer(options);
   guardStack(() => printer.model(model));
   return printer.text();
@@ -328,6 +330,7 @@ export function printModel(model: Model, options: PrintOptions = {}): string {
  * references are printed against the output's folder unless `fileReferenceBase` says otherwise.
  */
 export function printModelToFile(model: Model, path: string, options: PrintOptions = {}): void {
+  checkModelToPrint(model, 'printModelToFile');
   const printOptions: PrintOptions = { fileReferenceBase: dirname(resolve(path)), ...options };
   writeFileAtomicWith(path, (output) => {
     const sink = new TextSink((bytes) => output.write(bytes));
