@@ -2,6 +2,7 @@ import { describeFileSignature, Graph, Model, ModelpassError } from '@modelpass/
 import { TABLE_SLOTS } from '../generated/schema-tables.js';
 import { builtinNameOfCode } from '../dialect/names.js';
 import { tfliteError } from '../io/errors.js';
+import { checkReadTfliteArguments } from '../io/api-arguments.js';
 import { DOC_STRING_KEY, FOREIGN_METADATA_NAME, GRAPH_DOC_STRING_KEY, unpackForeignMetadata } from '../io/foreign-metadata.js';
 import { META_DESCRIPTION, META_METADATA_PREFIX, META_SIGNATURE_DEFS } from '../io/metadata-keys.js';
 import { TfliteSourceFile } from '../io/source-file.js';
@@ -43,6 +44,7 @@ const FILE_IDENTIFIER = 'TFL3';
  * Every malformed file gives a `ModelpassError` naming the file and the field.
  */
 export function readTflite(path: string, options: ReadTfliteOptions = {}): Model {
+  checkReadTfliteArguments(path, options);
   const limits = resolveTfliteReadLimits(options.limits, path);
   const source = new TfliteSourceFile(path);
   let keepSource = false;

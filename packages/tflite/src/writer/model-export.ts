@@ -1,6 +1,7 @@
 import { batchSourceReads, writeFileAtomicWith, type Model } from '@modelpass/ir';
 import { TABLE_SLOTS } from '../generated/schema-tables.js';
 import { tfliteError } from '../io/errors.js';
+import { checkWriteTfliteArguments } from '../io/api-arguments.js';
 import { FlatBytes, TableReader } from '../reader/table-reader.js';
 import { buildFlatbuffer, fillConstants, type BuiltFlatbuffer } from './flatbuffer-build.js';
 import { planModel, type ModelPlan } from './model-plan.js';
@@ -26,6 +27,7 @@ const ALIGN = 16;
  * set. The file appears whole or not at all (temporary file + rename).
  */
 export function writeTflite(model: Model, path: string, options: WriteTfliteOptions = {}): void {
+  checkWriteTfliteArguments(model, path, options);
   assertExportable(model, path);
   const threshold = options.externalBuffersAbove ?? DEFAULT_EXTERNAL_ABOVE;
   if (!Number.isSafeInteger(threshold) || threshold < 0) {
