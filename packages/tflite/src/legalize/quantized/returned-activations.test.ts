@@ -6,18 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { attrs, GraphBuilder, Tensor, tensorType, type Model, type TensorType, type Value } from '@modelpass/ir';
-import { createOpRegistry, inferShapes } from '@modelpass/ops';
-import { PassEnvironment, PassManager, StatisticsInstrumentation } from '@modelpass/pass-manager';
-import { transformPasses } from '@modelpass/transforms';
-import { registerTfliteDialect, tflitePasses } from '../../index.js';
+import { inferShapes } from '@modelpass/ops';
+import { runTflitePipeline } from '../../__tests__/helpers.js';
 
+/** legalize-tflite{options} with the transforms and tflite passes; its statistics. */
 async function legalize(model: Model, options: string): Promise<Map<string, number>> {
-  const environment = new PassEnvironment({ ops: registerTfliteDialect(createOpRegistry()) });
-  environment.passes.register(transformPasses, '@modelpass/transforms');
-  environment.passes.register(tflitePasses, '@modelpass/tflite');
-  const statistics = new StatisticsInstrumentation();
-  await new PassManager({ environment, instrumentations: [statistics] }).run(model, `legalize-tflite{${options}}`);
-  return new Map(statistics.get('legalize-tflite') ?? []);
+  return (await runTflitePipeline(model, `legalize-tflite{${options}}`)).statistics;
 }
 
 /** x → Q/DQ → Conv → Q/DQ → Relu → feat (graph output) → Q/DQ → Conv → Q/DQ → y, as quantize-static writes it (uint8 activations). */
