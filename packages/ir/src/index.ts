@@ -34,3 +34,4 @@ export * from './text/index.js';
 export { SourceFile, SourceRangeStorage, batchSourceReads, sourceDescriptorsOpen, holdSourcesBeforeReplacing, openRegularFile, readFully, nonRegularKind, NotRegularFileError, type SourceFileOptions } from './source-file.js';
 export { denseOfSparse } from './sparse-dense.js';
 export { checkOptionNames, closestOptionName, type OptionNamesCheck } from './option-names.js';
+export { describeArgument, isModelLike } from './argument-description.js';

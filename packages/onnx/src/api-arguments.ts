@@ -4,7 +4,7 @@
  * value of the wrong kind. Each is a ModelpassError naming the function and the option, instead of
  * Node's `The "paths[0]" argument must be of type string` or a silently ignored option.
  */
-import { checkOptionNames, Model } from '@modelpass/ir';
+import { checkOptionNames, describeArgument, isModelLike } from '@modelpass/ir';
 import { onnxError, SOURCE as ONNX_SOURCE } from './errors.js';
 import type { EncodeOnnxOptions, WriteOnnxOptions } from './export/model-export.js';
 import type { DecodeOnnxOptions, ReadOnnxOptions } from './import/model-import.js';
@@ -30,19 +30,9 @@ export const ONNX_OPTION_KEYS = {
 
 type ApiFunction = keyof typeof ONNX_OPTION_KEYS;
 
-/** `a number`, `an object (Object)`, `a Uint8Array of 3 bytes`, `undefined`. */
-export function describeArgument(value: unknown): string {
-  if (value instanceof Uint8Array) return `a ${value.constructor.name} of ${value.byteLength} bytes`;
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'Object'})`;
-  return `a ${typeof value}`;
-}
-
 /** A Model (of this or another copy of `@modelpass/ir`: the writer only reads its fields). */
 export function checkModelArgument(model: unknown, fn: 'writeOnnx' | 'encodeOnnx'): void {
-  if (model instanceof Model) return;
-  const candidate = model as { graph?: unknown; opsetImports?: unknown } | null | undefined;
-  if (typeof candidate === 'object' && candidate !== null && typeof candidate.graph === 'object' && candidate.opsetImports instanceof Map) return;
+  if (isModelLike(model)) return;
   throw onnxError({
     reason: `${fn} takes a Model as its first argument, not ${describeArgument(model)}`,
     code: 'onnx/bad-argument',

@@ -5,7 +5,7 @@
  * transformed. Each gets a ModelpassError saying what was expected, instead of a TypeError from
  * deep inside the first pass.
  */
-import { Model, ModelpassError } from '@modelpass/ir';
+import { isModelLike, Model, ModelpassError } from '@modelpass/ir';
 import { isPass, describeValue } from './pass-registry.js';
 import type { PassManagerOptions } from './pass-manager.js';
 import { PassEnvironment } from './environment.js';
@@ -66,12 +66,6 @@ const OPTION_VALUE_CHECKS: Readonly<Record<string, { readonly expected: string; 
   maxPipelineNesting: { expected: 'a whole number ≥ 1', accepts: (value) => Number.isInteger(value) && (value as number) >= 1 },
 };
 
-/** Looks like an `@modelpass/ir` Model, but its class is not this package's copy's. */
-function isModelFromAnotherCopy(value: object): boolean {
-  const candidate = value as { graph?: unknown; opsetImports?: unknown };
-  return typeof candidate.graph === 'object' && candidate.graph !== null && candidate.opsetImports instanceof Map;
-}
-
 /** `manager.run(model, …)`: a Model of the `@modelpass/ir` this pass manager uses. */
 export function checkModelArgument(model: unknown): asserts model is Model {
   if (model instanceof Model) return;
@@ -81,7 +75,8 @@ export function checkModelArgument(model: unknown): asserts model is Model {
       hint: "read the file first: readOnnx(path) from '@modelpass/onnx' (readTflite from '@modelpass/tflite', readTorchScript from '@modelpass/torchscript'), then run the pipeline on the Model and write it back",
     });
   }
-  if (typeof model === 'object' && model !== null && isModelFromAnotherCopy(model)) {
+  if (isModelLike(model)) {
+    // Model-shaped, yet not an instance of this package's Model class: made by another copy of @modelpass/ir.
     throw argumentError("PassManager.run was given a Model made by another copy of '@modelpass/ir' than the one this pass manager uses", {
       expected: "a Model from the '@modelpass/ir' that '@modelpass/pass-manager' imports",
       hint: "install one copy of '@modelpass/ir' (`npm ls @modelpass/ir` lists them; give every @modelpass package the same version); a plugin declares '@modelpass/ir' and '@modelpass/pass-manager' as peer dependencies",

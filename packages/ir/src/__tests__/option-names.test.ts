@@ -42,3 +42,20 @@ describe('checkOptionNames', () => {
     expect(closestOptionName('x'.repeat(10_000), check.known)).toBeUndefined();
   });
 });
+
+describe('describeArgument and isModelLike', () => {
+  it('word what was given instead, and tell a Model (of any copy) from other objects', async () => {
+    const { describeArgument, isModelLike, GraphBuilder, tensorType } = await import('@modelpass/ir');
+    expect(describeArgument(new Uint8Array(3))).toBe('a Uint8Array of 3 bytes');
+    expect(describeArgument('m.onnx')).toBe('a string');
+    expect(describeArgument(new Map())).toBe('an object (Map)');
+    expect(describeArgument(undefined)).toBe('undefined');
+    const b = new GraphBuilder();
+    b.output(b.op1('onnx.Relu', [b.input('x', tensorType('float32', [2]))]));
+    const model = b.model({ '': 17 });
+    expect(isModelLike(model)).toBe(true);
+    expect(isModelLike({ graph: model.graph, opsetImports: new Map() })).toBe(true);
+    expect(isModelLike({ graph: null, opsetImports: new Map() })).toBe(false);
+    expect(isModelLike('m.onnx')).toBe(false);
+  });
+});

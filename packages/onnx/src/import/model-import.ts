@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { Graph, Model, ModelpassError, type Attribute, type Location, type ModelFunction } from '@modelpass/ir';
+import { describeArgument, Graph, Model, ModelpassError, type Attribute, type Location, type ModelFunction } from '@modelpass/ir';
 import { importModelAnnotations } from '../annotations.js';
 import { dialectOfDomain } from '../dialect.js';
 import { onnxError, withOnnxErrors } from '../errors.js';
@@ -16,7 +16,7 @@ import { decodeStrict, InvalidUtf8Error, NestingTooDeepError } from './strict-de
 import { resolveReadLimits, type OnnxReadLimits, type ResolvedReadLimits } from './read-limits.js';
 import { NotRegularFileError } from './source-file.js';
 import { checkFunctionRecursion } from './function-recursion.js';
-import { checkOptionKeys, describeArgument } from '../api-arguments.js';
+import { checkOptionKeys } from '../api-arguments.js';
 import { importOpsetImports, refuseDefaultDomainNodesWithoutOpset, refuseMissingOpsetImport, refuseNodesOfUnusableDomains } from './opset-imports.js';
 
 export interface DecodeOnnxOptions {

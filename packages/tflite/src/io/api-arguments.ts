@@ -4,20 +4,13 @@
  * naming the function, instead of Node's `The "paths[0]" argument must be of type string` or a
  * TypeError from inside the writer.
  */
-import { checkOptionNames, Model } from '@modelpass/ir';
+import { checkOptionNames, describeArgument, isModelLike } from '@modelpass/ir';
 import { SOURCE, tfliteError } from './errors.js';
 import type { ReadTfliteOptions } from '../reader/model-import.js';
 import type { WriteTfliteOptions } from '../writer/model-export.js';
 
 const READ_KEYS: Readonly<Record<keyof ReadTfliteOptions, true>> = { limits: true, initialReadBytes: true, onNote: true };
 const WRITE_KEYS: Readonly<Record<keyof WriteTfliteOptions, true>> = { externalBuffersAbove: true };
-
-function describeArgument(value: unknown): string {
-  if (value instanceof Uint8Array) return `a ${value.constructor.name} of ${value.byteLength} bytes`;
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'Object'})`;
-  return `a ${typeof value}`;
-}
 
 export function checkReadTfliteArguments(path: unknown, options: unknown): void {
   if (typeof path !== 'string' || path === '') {
@@ -27,8 +20,7 @@ export function checkReadTfliteArguments(path: unknown, options: unknown): void 
 }
 
 export function checkWriteTfliteArguments(model: unknown, path: unknown, options: unknown): void {
-  const modelShaped = typeof model === 'object' && model !== null && typeof (model as { graph?: unknown }).graph === 'object' && (model as { opsetImports?: unknown }).opsetImports instanceof Map;
-  if (!(model instanceof Model) && !modelShaped) {
+  if (!isModelLike(model)) {
     throw tfliteError({
       reason: `writeTflite takes a Model as its first argument, not ${describeArgument(model)}`,
       code: 'tflite/bad-argument',

@@ -6,6 +6,7 @@
  */
 import { isTensorType, Tensor, type Model, type Node, type Value } from '@modelpass/ir';
 import { inferShapes, stridesOf } from '@modelpass/ops';
+import { checkWriteTorchScriptArguments } from '../api-arguments.js';
 import { archiveExtraRecords, type RecordedInputType } from '../archive/extra-records.js';
 import { writeTorchArchive } from '../archive/write-archive.js';
 import { torchscriptError } from '../errors.js';
@@ -41,6 +42,7 @@ const CONTROL_FLOW: ReadonlyMap<string, OpEmitter> = new Map([
 
 /** Writes `model` as a TorchScript archive at `path` (refusing, before writing, ops it cannot express). */
 export function writeTorchScript(model: Model, path: string, options: WriteTorchScriptOptions = {}): void {
+  checkWriteTorchScriptArguments(model, path, options);
   const graph = model.graph;
   const className = options.className ?? 'Model';
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(className)) throw torchscriptError({ reason: `class name '${className}' is not a Python identifier`, code: 'torchscript/export' });

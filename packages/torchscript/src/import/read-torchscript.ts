@@ -8,6 +8,7 @@ import { GraphBuilder, tensorType, type DType, type Dim, type Graph, type Infere
 import { MODELPASS_EXTRA_RECORD, readArchiveExtras } from '../archive/extra-records.js';
 import { readTorchArchive } from '../archive/read-archive.js';
 import type { TorchArchive, TorchArchiveLimits } from '../archive/types.js';
+import { checkReadTorchScriptArguments } from '../api-arguments.js';
 import { TORCHSCRIPT_UNKNOWN_INPUT_NAME, torchscriptError } from '../errors.js';
 import type { PickleTensor } from '../pickle/pickle-value.js';
 import type { Expr, SourcePosition } from '../script/ast.js';
@@ -50,6 +51,7 @@ export interface ReadTorchScriptOptions {
 
 /** Reads a TorchScript archive (`torch.jit.save`, scripted or traced) into a Model. */
 export function readTorchScript(path: string, options: ReadTorchScriptOptions = {}): Model {
+  checkReadTorchScriptArguments(path, options);
   return importTorchScript(readTorchArchive(path, options.limits ?? {}), options);
 }
 
