@@ -35,3 +35,4 @@ export { SourceFile, SourceRangeStorage, batchSourceReads, sourceDescriptorsOpen
 export { denseOfSparse } from './sparse-dense.js';
 export { checkOptionNames, closestOptionName, type OptionNamesCheck } from './option-names.js';
 export { describeArgument, isModelLike } from './argument-description.js';
+export { editDistance } from './edit-distance.js';

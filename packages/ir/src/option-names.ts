@@ -4,30 +4,20 @@
  * key would otherwise be ignored without a word and the call would do something else than asked.
  */
 import { ModelpassError } from './diagnostic.js';
+import { editDistance } from './edit-distance.js';
 
-/** The known name a misspelled one most likely meant: same letters in another case, or ≤ 2 edits. */
+/** The known name a misspelled one most likely meant: same letters in another case, or ≤ 2 edits (a swap of neighbours is one). */
 export function closestOptionName(typed: string, known: readonly string[]): string | undefined {
   const lower = typed.toLowerCase();
   const sameLetters = known.find((name) => name.toLowerCase() === lower);
   if (sameLetters !== undefined) return sameLetters;
   let best: { name: string; distance: number } | undefined;
   for (const name of known) {
-    const distance = boundedEditDistance(lower, name.toLowerCase());
+    // Very long names get no suggestion (3: past the bound).
+    const distance = lower.length > 64 || name.length > 64 ? 3 : editDistance(lower, name.toLowerCase(), 2);
     if (distance <= 2 && (best === undefined || distance < best.distance)) best = { name, distance };
   }
   return best?.name;
-}
-
-/** Levenshtein distance, or 3 when it is surely more than 2 (names of very different lengths, long names). */
-function boundedEditDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2 || a.length > 64 || b.length > 64) return 3;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 export interface OptionNamesCheck {
